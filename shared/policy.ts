@@ -1,0 +1,329 @@
+/**
+ * The policy model: one zod/mini schema per kind of table item, the valid ranges as named constants,
+ * and `parsePolicyItem`, which turns a raw item into a typed one or an error that names the field,
+ * the value and the allowed range. Used by the constructs (at synth), the runtime (on every table
+ * read), the CLI (before any write) and the local mesh. A bad item is rejected whole, never
+ * half-applied.
+ *
+ * zod/mini, not zod: this module is on the runtime's init path (cold-start budget).
+ */
+import * as z from 'zod/mini';
+import { EXTERNAL, MANAGED_BY, SERVICE_NAME_PATTERN } from './names';
+
+/** Valid ranges, named so error messages, docs and construct validation agree. */
+export const LIMITS = {
+  timeoutMs: { min: 1, max: 900_000 },
+  maxAttempts: { min: 1, max: 10 },
+  backoffMs: { min: 0, max: 60_000 },
+  budgetRatio: { min: 0, max: 1 },
+  budgetMinPerSecond: { min: 0, max: 10_000 },
+  breakerConsecutiveFailures: { min: 1, max: 1_000 },
+  breakerFailureRate: { min: 0, max: 1 },
+  breakerWindow: { min: 1, max: 10_000 },
+  breakerOpenMs: { min: 100, max: 3_600_000 },
+  weight: { min: 0, max: 1 },
+  percent: { min: 0, max: 100 },
+  /** Weights must sum to 1 within this tolerance. */
+  weightSumTolerance: 1e-6,
+} as const;
+
+/** What may be retried. `function-error` only takes effect on idempotent edges. */
+export const RETRY_ON = ['throttled', 'service-error', 'timeout', 'function-error'] as const;
+export type RetryOn = (typeof RETRY_ON)[number];
+
+/** Defaults (Linkerd's retry budget, Envoy's outlier ejection, AWS's full-jitter backoff). */
+export const DEFAULTS = {
+  timeoutMs: 10_000,
+  perTryTimeoutMs: 3_000,
+  retries: {
+    maxAttempts: 3,
+    baseDelayMs: 25,
+    maxDelayMs: 1_000,
+    retryOn: ['throttled', 'service-error', 'timeout'] as RetryOn[],
+  },
+  budget: { ratio: 0.2, minPerSecond: 10 },
+  breaker: { consecutiveFailures: 5, failureRateThreshold: 0.5, windowSize: 20, openMs: 30_000 },
+  idempotent: false,
+  policyTtlMs: 5_000,
+} as const;
+
+function range(name: keyof typeof LIMITS, opts: { int?: boolean } = {}) {
+  const r = LIMITS[name] as { min: number; max: number };
+  const msg = `must be ${opts.int ? 'an integer ' : ''}between ${r.min} and ${r.max}`;
+  const base = opts.int ? z.int({ error: msg }) : z.number({ error: msg });
+  return base.check(z.gte(r.min, { error: msg }), z.lte(r.max, { error: msg }));
+}
+
+const serviceName = z.string().check(
+  z.regex(SERVICE_NAME_PATTERN, {
+    error: 'must be a service name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+  }),
+);
+const callerName = z.union([serviceName, z.literal(EXTERNAL)], {
+  error: `must be a service name or "${EXTERNAL}"`,
+});
+const version = z.string().check(
+  z.regex(/^[0-9]+$/, { error: 'must be a published version number such as "3" (never $LATEST)' }),
+);
+
+export const retryPolicySchema = z.strictObject({
+  maxAttempts: z.optional(range('maxAttempts', { int: true })),
+  baseDelayMs: z.optional(range('backoffMs')),
+  maxDelayMs: z.optional(range('backoffMs')),
+  retryOn: z.optional(z.array(z.enum(RETRY_ON, { error: `must be one of ${RETRY_ON.join(', ')}` }))),
+});
+
+export const budgetPolicySchema = z.strictObject({
+  ratio: z.optional(range('budgetRatio')),
+  minPerSecond: z.optional(range('budgetMinPerSecond')),
+});
+
+export const breakerPolicySchema = z.strictObject({
+  consecutiveFailures: z.optional(range('breakerConsecutiveFailures', { int: true })),
+  failureRateThreshold: z.optional(range('breakerFailureRate')),
+  windowSize: z.optional(range('breakerWindow', { int: true })),
+  openMs: z.optional(range('breakerOpenMs')),
+});
+
+/** The traffic settings an edge or a service may carry; absent fields fall back to DEFAULTS. */
+const trafficFields = {
+  timeoutMs: z.optional(range('timeoutMs')),
+  perTryTimeoutMs: z.optional(range('timeoutMs')),
+  idempotent: z.optional(z.boolean()),
+  retries: z.optional(retryPolicySchema),
+  budget: z.optional(budgetPolicySchema),
+  breaker: z.optional(breakerPolicySchema),
+};
+
+const common = {
+  pk: serviceName,
+  managedBy: z.optional(z.enum([MANAGED_BY.deploy, MANAGED_BY.operator])),
+  updatedAt: z.optional(z.string()),
+  updatedBy: z.optional(z.string()),
+  description: z.optional(z.string().check(z.maxLength(1024))),
+};
+
+export const serviceItemSchema = z.strictObject({
+  ...common,
+  sk: z.literal('service'),
+  /** Function name or ARN, unqualified. */
+  functionName: z.string().check(z.minLength(1), z.maxLength(140)),
+  /** Alias callers reach by default. */
+  alias: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  /** An HTTP target instead of Invoke: a Function URL (SigV4) or any HTTPS URL (mTLS). */
+  url: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
+  auth: z.optional(z.enum(['iam', 'mtls', 'none'])),
+});
+
+export const allowItemSchema = z.strictObject({
+  ...common,
+  sk: z.string().check(z.startsWith('allow#')),
+  source: callerName,
+  ...trafficFields,
+});
+
+export const denyItemSchema = z.strictObject({
+  ...common,
+  sk: z.string().check(z.startsWith('deny#')),
+  source: callerName,
+  reason: z.optional(z.string().check(z.maxLength(1024))),
+});
+
+export const trafficItemSchema = z.strictObject({
+  ...common,
+  sk: z.literal('traffic'),
+  ...trafficFields,
+});
+
+export const headerMatchSchema = z.strictObject({
+  header: z.string().check(z.minLength(1), z.maxLength(256)),
+  exact: z.optional(z.string()),
+  prefix: z.optional(z.string()),
+  version,
+});
+
+export const routeItemSchema = z.strictObject({
+  ...common,
+  sk: z.literal('route'),
+  /** Version -> share, 0 to 1, summing to 1. Chosen client-side by smooth weighted round-robin. */
+  weights: z.optional(z.record(version, range('weight'))),
+  /** First match wins; checked before weights. */
+  matches: z.optional(z.array(headerMatchSchema)),
+  /** Calls with the same value of this header (or `call()` option `stickyKey`) go to the same version. */
+  sticky: z.optional(z.strictObject({ header: z.string().check(z.minLength(1), z.maxLength(256)) })),
+  /** Copy a share of calls to a shadow version, fire-and-forget; its answers are dropped. */
+  mirror: z.optional(z.strictObject({ version, percent: range('percent') })),
+});
+
+export const faultItemSchema = z.strictObject({
+  ...common,
+  sk: z.literal('fault'),
+  abort: z.optional(
+    z.strictObject({
+      percent: range('percent'),
+      errorType: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    }),
+  ),
+  delay: z.optional(z.strictObject({ percent: range('percent'), ms: range('timeoutMs') })),
+});
+
+export const breakerStateItemSchema = z.strictObject({
+  ...common,
+  sk: z.string().check(z.startsWith('breaker#')),
+  version: z.string(),
+  state: z.enum(['open', 'half-open', 'closed']),
+  openedAt: z.number(),
+  ttl: z.optional(z.number()),
+});
+
+export type ServiceItem = z.infer<typeof serviceItemSchema>;
+export type AllowItem = z.infer<typeof allowItemSchema>;
+export type DenyItem = z.infer<typeof denyItemSchema>;
+export type TrafficItem = z.infer<typeof trafficItemSchema>;
+export type RouteItem = z.infer<typeof routeItemSchema>;
+export type FaultItem = z.infer<typeof faultItemSchema>;
+export type BreakerStateItem = z.infer<typeof breakerStateItemSchema>;
+export type PolicyItem =
+  | ServiceItem
+  | AllowItem
+  | DenyItem
+  | TrafficItem
+  | RouteItem
+  | FaultItem
+  | BreakerStateItem;
+export type TrafficPolicy = Pick<
+  TrafficItem,
+  'timeoutMs' | 'perTryTimeoutMs' | 'idempotent' | 'retries' | 'budget' | 'breaker'
+>;
+
+export type PolicyItemKind = 'service' | 'allow' | 'deny' | 'traffic' | 'route' | 'fault' | 'breaker';
+
+/** The kind of an item, from its sort key; undefined for a sort key the model does not know. */
+export function itemKind(sk: unknown): PolicyItemKind | undefined {
+  if (typeof sk !== 'string') return undefined;
+  const head = sk.split('#', 1)[0];
+  switch (head) {
+    case 'service':
+    case 'traffic':
+    case 'route':
+    case 'fault':
+      return sk === head ? head : undefined;
+    case 'allow':
+    case 'deny':
+    case 'breaker':
+      return sk.length > head.length + 1 ? head : undefined;
+    default:
+      return undefined;
+  }
+}
+
+const SCHEMAS = {
+  service: serviceItemSchema,
+  allow: allowItemSchema,
+  deny: denyItemSchema,
+  traffic: trafficItemSchema,
+  route: routeItemSchema,
+  fault: faultItemSchema,
+  breaker: breakerStateItemSchema,
+} as const;
+
+export type ParseResult =
+  | { readonly ok: true; readonly item: PolicyItem; readonly kind: PolicyItemKind }
+  | { readonly ok: false; readonly error: string };
+
+/**
+ * Validates one raw item (plain JSON, as stored in the table). Errors name the item, the field,
+ * the value and the allowed range, e.g.
+ * `payments/route: weights.4 = 1.5 must be between 0 and 1`.
+ */
+export function parsePolicyItem(raw: unknown): ParseResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, error: `policy item must be an object, got ${describe(raw)}` };
+  }
+  const r = raw as Record<string, unknown>;
+  const where = `${typeof r.pk === 'string' ? r.pk : '?'}/${typeof r.sk === 'string' ? r.sk : '?'}`;
+  const kind = itemKind(r.sk);
+  if (!kind) {
+    return {
+      ok: false,
+      error: `${where}: sk = ${describe(r.sk)} is not a policy item kind; use service, traffic, route, fault, allow#<source>, deny#<source> or breaker#<version>`,
+    };
+  }
+  const res = SCHEMAS[kind].safeParse(raw, { reportInput: true });
+  if (!res.success) {
+    const issue = res.error.issues[0];
+    const field = issue.path.map(String).join('.') || '(item)';
+    const value = field === '(item)' ? '' : ` = ${describe(valueAt(r, issue.path))}`;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'}`
+        : issue.message;
+    return { ok: false, error: `${where}: ${field}${value} ${message}` };
+  }
+  const item = res.data as PolicyItem;
+  const extra = crossFieldError(kind, item);
+  if (extra) return { ok: false, error: `${where}: ${extra}` };
+  return { ok: true, item, kind };
+}
+
+/** Rules that span fields, which the schemas cannot express field by field. */
+function crossFieldError(kind: PolicyItemKind, item: PolicyItem): string | undefined {
+  if (kind === 'allow' || kind === 'deny') {
+    const it = item as AllowItem | DenyItem;
+    if (it.sk !== `${kind}#${it.source}`) return `sk = "${it.sk}" must be "${kind}#${it.source}" (it names the source)`;
+    if (it.source === it.pk) return `source = "${it.source}" is the service itself; a service does not call itself through the mesh`;
+  }
+  if (kind === 'allow' || kind === 'traffic') {
+    const t = item as TrafficItem;
+    if (t.perTryTimeoutMs !== undefined && t.timeoutMs !== undefined && t.perTryTimeoutMs > t.timeoutMs) {
+      return `perTryTimeoutMs = ${t.perTryTimeoutMs} must not exceed timeoutMs = ${t.timeoutMs}`;
+    }
+    const r = t.retries;
+    if (r?.baseDelayMs !== undefined && r.maxDelayMs !== undefined && r.baseDelayMs > r.maxDelayMs) {
+      return `retries.baseDelayMs = ${r.baseDelayMs} must not exceed retries.maxDelayMs = ${r.maxDelayMs}`;
+    }
+  }
+  if (kind === 'route') {
+    const route = item as RouteItem;
+    if (route.weights) {
+      const entries = Object.entries(route.weights);
+      if (entries.length === 0) return 'weights must name at least one version';
+      const sum = entries.reduce((s, [, w]) => s + w, 0);
+      if (Math.abs(sum - 1) > LIMITS.weightSumTolerance) {
+        return `weights = ${JSON.stringify(route.weights)} sum to ${round(sum)}; they must sum to 1`;
+      }
+    }
+    for (const [i, m] of (route.matches ?? []).entries()) {
+      if ((m.exact === undefined) === (m.prefix === undefined)) {
+        return `matches.${i} must have exactly one of exact or prefix`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = obj;
+  for (const key of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'undefined (missing)';
+  const s = JSON.stringify(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function round(n: number): string {
+  return String(Math.round(n * 1e6) / 1e6);
+}
+
+/** The deploy-time snapshot shipped in the layer (`policy.json`): the same items the table holds. */
+export interface PolicySnapshot {
+  readonly mesh: string;
+  readonly generatedAt: string;
+  readonly items: readonly unknown[];
+}
