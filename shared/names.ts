@@ -18,7 +18,7 @@ export const ENV = {
   policyTable: 'MESH_POLICY_TABLE',
   /** Policy cache TTL in ms (default 5000). */
   policyTtlMs: 'MESH_POLICY_TTL_MS',
-  /** Path of the deploy-time policy snapshot (default: `policy.json` beside the runtime in the layer). */
+  /** Path of the deploy-time policy snapshot (`LAYER.snapshotPath`); unset = no snapshot. */
   policySnapshot: 'MESH_POLICY_SNAPSHOT',
   /** Set by the wrapper at init: base URL of the local HTTP endpoint, `http://127.0.0.1:<port>`. */
   endpoint: 'MESH_ENDPOINT',
@@ -115,8 +115,11 @@ export const LAYER = {
   packageDir: 'nodejs/node_modules/lambda-mesh',
   /** The handler `MeshFunction` points every mesh function at. */
   wrapperHandler: '/opt/nodejs/node_modules/lambda-mesh/wrapper.handler',
-  /** The deploy-time policy snapshot, beside the runtime. */
-  snapshotFile: 'policy.json',
+  /**
+   * The deploy-time policy snapshot (a JSON `PolicySnapshot`), shipped in a layer at this path and
+   * named by MESH_POLICY_SNAPSHOT. The local mesh maps /opt to the function's merged layers.
+   */
+  snapshotPath: '/opt/mesh/policy.json',
   /** Module name apps import (`import { mesh } from 'lambda-mesh'`); external in function bundles. */
   moduleName: 'lambda-mesh',
 } as const;
