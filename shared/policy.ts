@@ -254,10 +254,14 @@ export function parsePolicyItem(raw: unknown): ParseResult {
     const issue = res.error.issues[0];
     const field = issue.path.map(String).join('.') || '(item)';
     const value = field === '(item)' ? '' : ` = ${describe(valueAt(r, issue.path))}`;
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'}`
-        : issue.message;
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      const many = issue.keys.length > 1;
+      message = `has unknown field${many ? 's' : ''} ${issue.keys.join(', ')}; remove ${many ? 'them' : 'it'}`;
+    } else if (issue.code === 'invalid_key') {
+      // A record key (a version in `weights`) failed: report the key's own rule.
+      message = `(key ${describe(issue.path[issue.path.length - 1])}) ${issue.issues[0]?.message ?? issue.message}`;
+    }
     return { ok: false, error: `${where}: ${field}${value} ${message}` };
   }
   const item = res.data as PolicyItem;
