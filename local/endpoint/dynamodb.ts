@@ -1,0 +1,184 @@
+/**
+ * DynamoDB for the local endpoint: an embedded, in-memory dynalite whose request handler is mounted on
+ * the endpoint (no second port), or a proxy to a DynamoDB-compatible endpoint given by the caller.
+ * Plus the helpers the local mesh needs: create the policy table, batch-seed items.
+ */
+import { Readable } from 'node:stream';
+import { request as httpRequest, type IncomingMessage, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
+import { TABLE } from '../../shared/names';
+
+export interface DynamoOptions {
+  /** Proxy to this DynamoDB-compatible endpoint instead of embedding dynalite. */
+  readonly endpoint?: string;
+  /** dynalite's table state delays; 0 makes tables ACTIVE at once. @default 0 */
+  readonly tableStateMs?: number;
+}
+
+export interface DynamoBackend {
+  /** Serves one DynamoDB request whose body the endpoint has already read. */
+  handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void;
+  close(): Promise<void>;
+}
+
+type Handler = (req: unknown, res: ServerResponse) => void;
+
+/** Starts the embedded dynalite (or the proxy). */
+export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
+  if (options.endpoint) return proxyTo(options.endpoint);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (o: Record<string, unknown>) => import('node:http').Server & { close(cb?: (e?: Error) => void): void };
+  const ms = options.tableStateMs ?? 0;
+  const server = dynalite({ createTableMs: ms, deleteTableMs: ms, updateTableMs: ms });
+  const handler = server.listeners('request')[0] as Handler;
+  return {
+    handle(req, body, res) {
+      // dynalite throws from its request 'error' listener (a client that hangs up would crash the process),
+      // so it gets a stand-in request that replays the body we already read and never errors.
+      const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
+        headers: req.headers,
+        method: req.method,
+        url: req.url,
+      });
+      try {
+        handler(replay, res);
+      } catch (err) {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String((err as Error).message) }));
+        }
+      }
+    },
+    close() {
+      // dynalite's close() closes its store after the HTTP server; ours never listened, so ignore that error.
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function proxyTo(endpoint: string): DynamoBackend {
+  const target = new URL(endpoint);
+  return {
+    handle(req, body, res) {
+      const headers: IncomingHttpHeaders = { ...req.headers, host: target.host, 'content-length': String(body.length) };
+      const out = httpRequest(
+        { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      out.on('error', (err) => {
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `DynamoDB at ${endpoint} unreachable: ${err.message}` }));
+      });
+      out.end(body);
+    },
+    async close() {},
+  };
+}
+
+/** A DynamoDB attribute value (the wire form). */
+export type AttributeValue =
+  | { S: string } | { N: string } | { BOOL: boolean } | { NULL: true }
+  | { L: AttributeValue[] } | { M: Record<string, AttributeValue> } | { B: Uint8Array };
+
+/** Plain JS value -> attribute value (strings, numbers, booleans, null, arrays, objects, bytes). */
+export function marshall(value: unknown): AttributeValue {
+  if (value === null) return { NULL: true };
+  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`cannot store ${value} in DynamoDB: numbers must be finite`);
+    return { N: String(value) };
+  }
+  if (typeof value === 'boolean') return { BOOL: value };
+  if (value instanceof Uint8Array) return { B: value };
+  if (Array.isArray(value)) return { L: value.map(marshall) };
+  if (typeof value === 'object') return { M: marshallItem(value as Record<string, unknown>) };
+  throw new Error(`cannot store a ${typeof value} in DynamoDB`);
+}
+
+/** Plain object -> DynamoDB item; undefined fields are left out. */
+export function marshallItem(item: Record<string, unknown>): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(item)) if (v !== undefined) out[k] = marshall(v);
+  return out;
+}
+
+/** Attribute value -> plain JS value. */
+export function unmarshall(av: Record<string, unknown>): unknown {
+  if ('S' in av) return av.S;
+  if ('N' in av) return Number(av.N);
+  if ('BOOL' in av) return av.BOOL;
+  if ('NULL' in av) return null;
+  if ('L' in av) return (av.L as Record<string, unknown>[]).map(unmarshall);
+  if ('M' in av) return unmarshallItem(av.M as Record<string, Record<string, unknown>>);
+  if ('B' in av) return av.B;
+  if ('SS' in av) return av.SS;
+  if ('NS' in av) return (av.NS as string[]).map(Number);
+  throw new Error(`unknown attribute value ${JSON.stringify(av)}`);
+}
+
+export function unmarshallItem(item: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, unmarshall(v)]));
+}
+
+/** A DynamoDB client for the helpers, with dummy credentials (loaded lazily: the SDK is heavy). */
+function client(endpoint: string) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
+/**
+ * Creates the policy table (pk/sk strings, TTL on `ttl`) if it does not exist, and waits until ACTIVE.
+ */
+export async function createPolicyTable(endpoint: string, tableName: string): Promise<void> {
+  const sdk = await import('@aws-sdk/client-dynamodb');
+  const db = client(endpoint);
+  try {
+    try {
+      await db.send(new sdk.CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: TABLE.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+      }));
+    } catch (err) {
+      if ((err as Error).name !== 'ResourceInUseException') throw err;
+    }
+    for (let i = 0; i < 200; i++) {
+      const d = await db.send(new sdk.DescribeTableCommand({ TableName: tableName }));
+      if (d.Table?.TableStatus === 'ACTIVE') return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`table ${tableName} did not become ACTIVE`);
+  } finally {
+    db.destroy();
+  }
+}
+
+/** Writes items (plain objects) with BatchWriteItem, 25 at a time, retrying unprocessed ones. */
+export async function seedItems(endpoint: string, tableName: string, items: readonly Record<string, unknown>[]): Promise<void> {
+  const sdk = await import('@aws-sdk/client-dynamodb');
+  const db = client(endpoint);
+  try {
+    for (let i = 0; i < items.length; i += 25) {
+      let requests: { PutRequest: { Item: Record<string, AttributeValue> } }[] | undefined =
+        items.slice(i, i + 25).map((item) => ({ PutRequest: { Item: marshallItem(item) } }));
+      for (let attempt = 0; requests && requests.length > 0; attempt++) {
+        if (attempt > 10) throw new Error(`could not seed ${requests.length} items into ${tableName}`);
+        const r = await db.send(new sdk.BatchWriteItemCommand({ RequestItems: { [tableName]: requests as never } }));
+        requests = r.UnprocessedItems?.[tableName] as typeof requests;
+      }
+    }
+  } finally {
+    db.destroy();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * AWS error shapes on the wire (AWS-WIRE §4). One error class for every service the endpoint speaks;
+ * the protocol decides how it is written:
+ * - restJson1 (Lambda): status, header `x-amzn-ErrorType`, body `{Type, Message, message, ...extra}`
+ *   (both message keys: some shapes model the lowercase one).
+ * - awsJson (DynamoDB, Secrets Manager): status 400/500, body `{__type, message, Message}`.
+ */
+import type { ServerResponse } from 'node:http';
+
+export type WireProtocol = 'restJson1' | 'awsJson1_0' | 'awsJson1_1';
+
+export class AwsError extends Error {
+  constructor(
+    /** AWS error code, e.g. `ResourceNotFoundException`. */
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    /** Extra body fields (e.g. Lambda's `Reason`). */
+    readonly fields: Record<string, unknown> = {},
+    /** Extra response headers (e.g. `Retry-After`). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = code;
+  }
+
+  /** `Type` in restJson bodies: who is at fault. */
+  get faultType(): 'User' | 'Service' {
+    return this.status >= 500 ? 'Service' : 'User';
+  }
+}
+
+/** 400 InvalidParameterValueException (Lambda). */
+export function invalidParameter(message: string): AwsError {
+  return new AwsError('InvalidParameterValueException', 400, message);
+}
+
+/** 404 ResourceNotFoundException (Lambda). */
+export function notFound(message: string): AwsError {
+  return new AwsError('ResourceNotFoundException', 404, message);
+}
+
+/** The error for anything the endpoint does not implement: names the service and the operation. */
+export function unsupported(service: string, operation: string, protocol: WireProtocol): AwsError {
+  const message = `lambda-mesh local endpoint does not support ${service}.${operation}`;
+  // restJson clients read the code from the header; awsJson clients from __type. Lambda has no modelled
+  // "unknown operation" error, so the SDK surfaces the code as the error name either way.
+  return protocol === 'restJson1'
+    ? new AwsError('UnknownOperationException', 501, message)
+    : new AwsError('UnknownOperationException', 400, message);
+}
+
+/** Turns anything thrown into an AwsError; unknown throwables become a 500 ServiceException. */
+export function toAwsError(err: unknown): AwsError {
+  if (err instanceof AwsError) return err;
+  // Registry/invoker errors may carry an AWS code without being our class (structural match).
+  const e = err as { code?: unknown; name?: unknown; status?: unknown; statusCode?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' && /Exception$/.test(e.code) ? e.code
+    : typeof e?.name === 'string' && /Exception$/.test(e.name) ? e.name : undefined;
+  const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  if (code) return new AwsError(code, status ?? statusForCode(code), String(e.message ?? code));
+  return new AwsError('ServiceException', 500, `lambda-mesh local endpoint failed: ${String(e?.message ?? err)}`);
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  ResourceNotFoundException: 404,
+  ResourceConflictException: 409,
+  PreconditionFailedException: 412,
+  RequestTooLargeException: 413,
+  UnsupportedMediaTypeException: 415,
+  TooManyRequestsException: 429,
+  ResourceNotReadyException: 502,
+  ServiceException: 500,
+};
+
+function statusForCode(code: string): number {
+  return STATUS_BY_CODE[code] ?? 400;
+}
+
+/** Writes an error in the protocol's shape. Never throws (the response may already be gone). */
+export function writeError(res: ServerResponse, err: AwsError, protocol: WireProtocol, requestId: string): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const body =
+    protocol === 'restJson1'
+      ? { Type: err.faultType, Message: err.message, message: err.message, ...err.fields }
+      : { __type: err.code, message: err.message, Message: err.message, ...err.fields };
+  const text = JSON.stringify(body);
+  const status = protocol === 'restJson1' ? err.status : err.status >= 500 ? err.status : 400;
+  res.writeHead(status, {
+    'content-type': protocol === 'restJson1' ? 'application/json' : `application/x-amz-json-${protocol === 'awsJson1_0' ? '1.0' : '1.1'}`,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-errortype': err.code,
+    'x-amzn-requestid': requestId,
+    ...err.headers,
+  });
+  res.end(text);
+}

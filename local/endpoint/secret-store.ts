@@ -1,0 +1,347 @@
+/**
+ * In-memory Secrets Manager state for the local mesh: secrets, their versions and staging labels,
+ * with AWS's label rules (AWS-WIRE §5):
+ * - each label sits on at most one version;
+ * - moving AWSCURRENT puts AWSPREVIOUS on the version it left;
+ * - PutSecretValue without VersionStages moves AWSCURRENT to the new version;
+ * - the same ClientRequestToken with the same value is a no-op, with another value an error.
+ *
+ * E2 seeds it from the template, F's identity issuance writes to it, the endpoint serves it.
+ * Secret values are never logged and never part of an error message.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AwsError } from './errors';
+
+export const CURRENT = 'AWSCURRENT';
+export const PREVIOUS = 'AWSPREVIOUS';
+export const PENDING = 'AWSPENDING';
+
+/** Secrets Manager caps a secret value at 64 KB. */
+export const MAX_SECRET_BYTES = 65_536;
+
+export interface SecretValueInput {
+  /** Plain text (usually JSON). */
+  readonly secretString?: string;
+  /** Binary value: bytes, or base64 as it arrives on the wire. */
+  readonly secretBinary?: Uint8Array | string;
+}
+
+export interface SecretVersionView {
+  readonly arn: string;
+  readonly name: string;
+  readonly versionId: string;
+  readonly secretString?: string;
+  /** base64, as on the wire. */
+  readonly secretBinary?: string;
+  readonly versionStages: string[];
+  /** epoch seconds */
+  readonly createdDate: number;
+}
+
+export interface SecretDescription {
+  readonly arn: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly kmsKeyId?: string;
+  readonly rotationEnabled: boolean;
+  readonly rotationLambdaArn?: string;
+  readonly rotationRules?: Record<string, unknown>;
+  readonly lastRotatedDate?: number;
+  readonly lastChangedDate: number;
+  readonly lastAccessedDate?: number;
+  readonly createdDate: number;
+  readonly tags: { Key: string; Value: string }[];
+  /** Only versions that carry at least one label, like AWS. */
+  readonly versionIdsToStages: Record<string, string[]>;
+}
+
+interface Version {
+  readonly id: string;
+  readonly secretString?: string;
+  readonly secretBinary?: string;
+  readonly created: number;
+  stages: Set<string>;
+}
+
+interface Secret {
+  readonly arn: string;
+  readonly name: string;
+  description?: string;
+  kmsKeyId?: string;
+  tags: { Key: string; Value: string }[];
+  readonly created: number;
+  lastChanged: number;
+  lastAccessed?: number;
+  rotationLambdaArn?: string;
+  rotationRules?: Record<string, unknown>;
+  lastRotated?: number;
+  readonly versions: Map<string, Version>;
+}
+
+export interface SecretStoreOptions {
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** @default '000000000000' */
+  readonly accountId?: string;
+}
+
+const NOT_FOUND = "Secrets Manager can't find the specified secret.";
+
+export class SecretStore {
+  readonly region: string;
+  readonly accountId: string;
+  private readonly secrets = new Map<string, Secret>();
+
+  constructor(options: SecretStoreOptions = {}) {
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? '000000000000';
+  }
+
+  /** CreateSecret. A value, if given, becomes the first version with AWSCURRENT. */
+  create(input: {
+    name: string;
+    description?: string;
+    kmsKeyId?: string;
+    tags?: { Key: string; Value: string }[];
+    clientRequestToken?: string;
+  } & SecretValueInput): { arn: string; name: string; versionId?: string } {
+    const name = input.name;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
+      throw new AwsError('ValidationException', 400, `Invalid secret name ${JSON.stringify(name)}: use 1-512 characters from A-Z a-z 0-9 /_+=.@-`);
+    }
+    const existing = this.secrets.get(name);
+    if (existing) {
+      // Idempotent retry of the same create (same token) returns the same secret.
+      if (input.clientRequestToken && existing.versions.has(input.clientRequestToken)) {
+        return { arn: existing.arn, name, versionId: input.clientRequestToken };
+      }
+      throw new AwsError('ResourceExistsException', 400, `The operation failed because the secret ${name} already exists.`);
+    }
+    const now = nowSeconds();
+    const secret: Secret = {
+      arn: `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${randomSuffix()}`,
+      name,
+      description: input.description,
+      kmsKeyId: input.kmsKeyId,
+      tags: input.tags ?? [],
+      created: now,
+      lastChanged: now,
+      versions: new Map(),
+    };
+    this.secrets.set(name, secret);
+    if (input.secretString === undefined && input.secretBinary === undefined) return { arn: secret.arn, name };
+    const { versionId } = this.put(name, { ...input, versionStages: [CURRENT] });
+    return { arn: secret.arn, name, versionId };
+  }
+
+  /** PutSecretValue: a new version; the labels given (default AWSCURRENT) move to it. */
+  put(secretId: string, input: SecretValueInput & { clientRequestToken?: string; versionStages?: string[] }): {
+    arn: string; name: string; versionId: string; versionStages: string[];
+  } {
+    const secret = this.find(secretId);
+    const value = checkValue(input);
+    const versionId = input.clientRequestToken ?? randomUUID();
+    if (!/^[A-Za-z0-9-]{32,64}$/.test(versionId)) {
+      throw new AwsError('ValidationException', 400, `ClientRequestToken must be 32-64 letters, digits or hyphens (a UUID), got ${JSON.stringify(versionId)}`);
+    }
+    const stages = input.versionStages ?? [CURRENT];
+    const existing = secret.versions.get(versionId);
+    if (existing) {
+      if (existing.secretString === value.secretString && existing.secretBinary === value.secretBinary) {
+        return { arn: secret.arn, name: secret.name, versionId, versionStages: [...existing.stages] };
+      }
+      throw new AwsError('ResourceExistsException', 400, "You can't modify an existing version, you can only create a new version.");
+    }
+    const version: Version = { id: versionId, ...value, created: nowSeconds(), stages: new Set() };
+    secret.versions.set(versionId, version);
+    for (const stage of stages) this.moveLabel(secret, stage, version);
+    secret.lastChanged = nowSeconds();
+    return { arn: secret.arn, name: secret.name, versionId, versionStages: [...version.stages] };
+  }
+
+  /** GetSecretValue by VersionId and/or VersionStage (default AWSCURRENT). */
+  get(secretId: string, select: { versionId?: string; versionStage?: string } = {}): SecretVersionView {
+    const secret = this.find(secretId);
+    let version: Version | undefined;
+    if (select.versionId !== undefined) {
+      version = secret.versions.get(select.versionId);
+      if (!version) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for VersionId: ${select.versionId}`);
+      if (select.versionStage !== undefined && !version.stages.has(select.versionStage)) {
+        throw new AwsError('InvalidRequestException', 400, `You provided a VersionStage that is not associated to the provided VersionId.`);
+      }
+    } else {
+      const stage = select.versionStage ?? CURRENT;
+      version = this.versionWithLabel(secret, stage);
+      if (!version) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+    }
+    secret.lastAccessed = Math.floor(nowSeconds() / 86_400) * 86_400; // AWS keeps the day only
+    return {
+      arn: secret.arn,
+      name: secret.name,
+      versionId: version.id,
+      ...(version.secretString !== undefined ? { secretString: version.secretString } : {}),
+      ...(version.secretBinary !== undefined ? { secretBinary: version.secretBinary } : {}),
+      versionStages: [...version.stages],
+      createdDate: version.created,
+    };
+  }
+
+  /** DescribeSecret. */
+  describe(secretId: string): SecretDescription {
+    const s = this.find(secretId);
+    const versionIdsToStages: Record<string, string[]> = {};
+    for (const v of s.versions.values()) if (v.stages.size > 0) versionIdsToStages[v.id] = [...v.stages];
+    return {
+      arn: s.arn,
+      name: s.name,
+      description: s.description,
+      kmsKeyId: s.kmsKeyId,
+      rotationEnabled: s.rotationLambdaArn !== undefined,
+      rotationLambdaArn: s.rotationLambdaArn,
+      rotationRules: s.rotationRules,
+      lastRotatedDate: s.lastRotated,
+      lastChangedDate: s.lastChanged,
+      lastAccessedDate: s.lastAccessed,
+      createdDate: s.created,
+      tags: s.tags,
+      versionIdsToStages,
+    };
+  }
+
+  /**
+   * UpdateSecretVersionStage: move a label (MoveToVersionId) or take it off a version (RemoveFromVersionId).
+   * Moving a label that sits on another version needs that version named in RemoveFromVersionId, like AWS.
+   */
+  updateVersionStage(secretId: string, input: { versionStage: string; moveToVersionId?: string; removeFromVersionId?: string }): {
+    arn: string; name: string;
+  } {
+    const secret = this.find(secretId);
+    const { versionStage: stage, moveToVersionId: to, removeFromVersionId: from } = input;
+    if (typeof stage !== 'string' || stage.length === 0 || stage.length > 256) {
+      throw new AwsError('InvalidParameterException', 400, 'VersionStage must be a label of 1-256 characters.');
+    }
+    const holder = this.versionWithLabel(secret, stage);
+    if (from !== undefined) {
+      if (!secret.versions.has(from)) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for VersionId: ${from}`);
+      if (holder?.id !== from) {
+        throw new AwsError('InvalidParameterException', 400, `The staging label ${stage} is not attached to version ${from}, so it can't be removed from it.`);
+      }
+    }
+    if (to !== undefined) {
+      const target = secret.versions.get(to);
+      if (!target) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for VersionId: ${to}`);
+      if (holder && holder !== target && from !== holder.id) {
+        throw new AwsError('InvalidParameterException', 400,
+          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`);
+      }
+      this.moveLabel(secret, stage, target);
+    } else if (from !== undefined) {
+      if (stage === CURRENT) {
+        throw new AwsError('InvalidParameterException', 400, 'You can only move staging label AWSCURRENT to a different secret version. It can’t be completely removed.');
+      }
+      holder?.stages.delete(stage);
+    } else {
+      throw new AwsError('InvalidParameterException', 400, 'Specify MoveToVersionId, RemoveFromVersionId or both.');
+    }
+    secret.lastChanged = nowSeconds();
+    return { arn: secret.arn, name: secret.name };
+  }
+
+  /** ListSecrets, sorted by name; `nameFilter` keeps names that start with one of the values. */
+  list(nameFilter?: string[]): SecretDescription[] {
+    return [...this.secrets.values()]
+      .filter((s) => !nameFilter || nameFilter.some((p) => s.name.startsWith(p)))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((s) => this.describe(s.name));
+  }
+
+  /** Records a rotation configuration (RotateSecret's bookkeeping; the local mesh drives the steps). */
+  setRotation(secretId: string, rotationLambdaArn: string, rotationRules?: Record<string, unknown>): void {
+    const s = this.find(secretId);
+    s.rotationLambdaArn = rotationLambdaArn;
+    s.rotationRules = rotationRules;
+  }
+
+  /** Marks a finished rotation (LastRotatedDate). */
+  markRotated(secretId: string): void {
+    this.find(secretId).lastRotated = nowSeconds();
+  }
+
+  /** Seeding shortcut: creates the secret or puts a new AWSCURRENT version. Returns the secret's ARN. */
+  set(name: string, value: SecretValueInput): string {
+    if (this.secrets.has(name)) this.put(name, value);
+    else this.create({ name, ...value });
+    return this.find(name).arn;
+  }
+
+  /** True when a secret with this id (name, ARN or partial ARN) exists. */
+  has(secretId: string): boolean {
+    return this.lookup(secretId) !== undefined;
+  }
+
+  private find(secretId: string): Secret {
+    const s = this.lookup(secretId);
+    if (!s) throw new AwsError('ResourceNotFoundException', 400, NOT_FOUND);
+    return s;
+  }
+
+  /** Name, full ARN (with the 6-character suffix) or partial ARN (without it). */
+  private lookup(secretId: string): Secret | undefined {
+    if (typeof secretId !== 'string' || secretId.length === 0) {
+      throw new AwsError('InvalidParameterException', 400, 'SecretId is required: give the secret name or ARN.');
+    }
+    const byName = this.secrets.get(secretId);
+    if (byName) return byName;
+    if (!secretId.startsWith('arn:')) return undefined;
+    for (const s of this.secrets.values()) {
+      if (s.arn === secretId || s.arn.slice(0, -7) === secretId) return s;
+    }
+    return undefined;
+  }
+
+  private versionWithLabel(secret: Secret, stage: string): Version | undefined {
+    for (const v of secret.versions.values()) if (v.stages.has(stage)) return v;
+    return undefined;
+  }
+
+  /** Puts `stage` on `target`, taking it off its holder; AWSCURRENT leaves AWSPREVIOUS behind. */
+  private moveLabel(secret: Secret, stage: string, target: Version): void {
+    const holder = this.versionWithLabel(secret, stage);
+    if (holder === target) return;
+    holder?.stages.delete(stage);
+    target.stages.add(stage);
+    if (stage === CURRENT && holder) {
+      this.versionWithLabel(secret, PREVIOUS)?.stages.delete(PREVIOUS);
+      holder.stages.add(PREVIOUS);
+    }
+  }
+}
+
+function checkValue(input: SecretValueInput): { secretString?: string; secretBinary?: string } {
+  const hasString = input.secretString !== undefined && input.secretString !== null;
+  const hasBinary = input.secretBinary !== undefined && input.secretBinary !== null;
+  if (hasString === hasBinary) {
+    throw new AwsError('InvalidParameterException', 400, 'You must provide either SecretString or SecretBinary, not both.');
+  }
+  if (hasString) {
+    if (typeof input.secretString !== 'string') throw new AwsError('ValidationException', 400, 'SecretString must be a string.');
+    if (Buffer.byteLength(input.secretString) > MAX_SECRET_BYTES) {
+      throw new AwsError('ValidationException', 400, `1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SECRET_BYTES}`);
+    }
+    return { secretString: input.secretString };
+  }
+  const b = input.secretBinary!;
+  const bytes = typeof b === 'string' ? Buffer.from(b, 'base64') : Buffer.from(b);
+  if (bytes.length > MAX_SECRET_BYTES) {
+    throw new AwsError('ValidationException', 400, `1 validation error detected: Value at 'secretBinary' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SECRET_BYTES}`);
+  }
+  return { secretBinary: bytes.toString('base64') };
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now()) / 1000;
+}
+
+function randomSuffix(): string {
+  return randomBytes(6).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 6);
+}

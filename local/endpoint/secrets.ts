@@ -1,0 +1,135 @@
+/**
+ * Secrets Manager on the wire (awsJson1_1, `X-Amz-Target: secretsmanager.<Op>`), backed by SecretStore.
+ * Bodies and results are PascalCase as in the API reference; dates are epoch seconds.
+ */
+import { AwsError, unsupported } from './errors';
+import type { SecretDescription, SecretStore } from './secret-store';
+
+type Body = Record<string, unknown>;
+
+/** Handles one Secrets Manager operation; returns the JSON result. Throws AwsError. */
+export function handleSecrets(store: SecretStore, operation: string, body: Body): Body {
+  const op = OPERATIONS[operation];
+  if (!op) throw unsupported('SecretsManager', operation || '(no X-Amz-Target)', 'awsJson1_1');
+  return op(store, body);
+}
+
+const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
+  GetSecretValue(store, b) {
+    const v = store.get(secretId(b), { versionId: optString(b, 'VersionId'), versionStage: optString(b, 'VersionStage') });
+    return {
+      ARN: v.arn,
+      Name: v.name,
+      VersionId: v.versionId,
+      ...(v.secretString !== undefined ? { SecretString: v.secretString } : {}),
+      ...(v.secretBinary !== undefined ? { SecretBinary: v.secretBinary } : {}),
+      VersionStages: v.versionStages,
+      CreatedDate: v.createdDate,
+    };
+  },
+
+  PutSecretValue(store, b) {
+    const r = store.put(secretId(b), {
+      clientRequestToken: optString(b, 'ClientRequestToken'),
+      secretString: optString(b, 'SecretString'),
+      secretBinary: optString(b, 'SecretBinary'),
+      versionStages: optStrings(b, 'VersionStages'),
+    });
+    return { ARN: r.arn, Name: r.name, VersionId: r.versionId, VersionStages: r.versionStages };
+  },
+
+  CreateSecret(store, b) {
+    const r = store.create({
+      name: optString(b, 'Name') ?? '',
+      description: optString(b, 'Description'),
+      kmsKeyId: optString(b, 'KmsKeyId'),
+      tags: Array.isArray(b.Tags) ? (b.Tags as { Key: string; Value: string }[]) : undefined,
+      clientRequestToken: optString(b, 'ClientRequestToken'),
+      secretString: optString(b, 'SecretString'),
+      secretBinary: optString(b, 'SecretBinary'),
+    });
+    return { ARN: r.arn, Name: r.name, ...(r.versionId ? { VersionId: r.versionId } : {}) };
+  },
+
+  DescribeSecret(store, b) {
+    return describeOut(store.describe(secretId(b)));
+  },
+
+  UpdateSecretVersionStage(store, b) {
+    const r = store.updateVersionStage(secretId(b), {
+      versionStage: optString(b, 'VersionStage') ?? '',
+      moveToVersionId: optString(b, 'MoveToVersionId'),
+      removeFromVersionId: optString(b, 'RemoveFromVersionId'),
+    });
+    return { ARN: r.arn, Name: r.name };
+  },
+
+  ListSecrets(store, b) {
+    const filters = Array.isArray(b.Filters) ? (b.Filters as { Key?: string; Values?: string[] }[]) : [];
+    const names = filters.filter((f) => f.Key === 'name').flatMap((f) => f.Values ?? []);
+    const all = store.list(names.length > 0 ? names : undefined);
+    const max = typeof b.MaxResults === 'number' && b.MaxResults > 0 ? Math.min(b.MaxResults, 100) : 100;
+    const start = decodeToken(optString(b, 'NextToken'));
+    const page = all.slice(start, start + max);
+    return {
+      SecretList: page.map((d) => {
+        const { VersionIdsToStages, ...rest } = describeOut(d);
+        return { ...rest, SecretVersionsToStages: VersionIdsToStages };
+      }),
+      ...(start + max < all.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}),
+    };
+  },
+};
+
+function describeOut(d: SecretDescription): Body {
+  return dropUndefined({
+    ARN: d.arn,
+    Name: d.name,
+    Description: d.description,
+    KmsKeyId: d.kmsKeyId,
+    RotationEnabled: d.rotationEnabled,
+    RotationLambdaARN: d.rotationLambdaArn,
+    RotationRules: d.rotationRules,
+    LastRotatedDate: d.lastRotatedDate,
+    LastChangedDate: d.lastChangedDate,
+    LastAccessedDate: d.lastAccessedDate,
+    CreatedDate: d.createdDate,
+    Tags: d.tags.length > 0 ? d.tags : undefined,
+    VersionIdsToStages: d.versionIdsToStages,
+  });
+}
+
+function secretId(b: Body): string {
+  const id = b.SecretId;
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new AwsError('InvalidParameterException', 400, 'SecretId is required: give the secret name or ARN.');
+  }
+  return id;
+}
+
+function optString(b: Body, key: string): string | undefined {
+  const v = b[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new AwsError('SerializationException', 400, `${key} must be a string, got ${typeof v}`);
+  return v;
+}
+
+function optStrings(b: Body, key: string): string[] | undefined {
+  const v = b[key];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+    throw new AwsError('SerializationException', 400, `${key} must be a list of strings`);
+  }
+  return v as string[];
+}
+
+function decodeToken(token: string | undefined): number {
+  if (!token) return 0;
+  const n = Number(Buffer.from(token, 'base64').toString());
+  if (!Number.isInteger(n) || n < 0) throw new AwsError('InvalidNextTokenException', 400, 'The NextToken value is invalid.');
+  return n;
+}
+
+function dropUndefined(o: Body): Body {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
