@@ -1,0 +1,226 @@
+/**
+ * Builds a trace tree out of X-Ray segment documents (AWS-WIRE §7) that arrive in any order: a
+ * segment may carry nested `subsegments`, a subsegment may be sent alone (`type: "subsegment"`,
+ * `parent_id`), an `in_progress` document is replaced by its finished copy with the same id.
+ */
+
+/** A flat value for an X-Ray annotation. */
+export type Annotation = string | number | boolean;
+
+/** One node of a trace: a segment or a subsegment. Times are epoch ms. */
+export interface TraceSpan {
+  readonly id: string;
+  readonly parentId: string | undefined;
+  readonly name: string;
+  /** 'segment' (a function or service) or 'subsegment' (a call or step inside one). */
+  readonly kind: 'segment' | 'subsegment';
+  readonly origin: string | undefined;
+  readonly namespace: string | undefined;
+  readonly start: number;
+  /** undefined while in progress. */
+  readonly end: number | undefined;
+  readonly durationMs: number | undefined;
+  readonly inProgress: boolean;
+  readonly error: boolean;
+  readonly fault: boolean;
+  readonly throttle: boolean;
+  readonly httpStatus: number | undefined;
+  readonly annotations: Readonly<Record<string, Annotation>>;
+  /** Depth in the tree, 0 for roots. */
+  readonly depth: number;
+  readonly children: TraceSpan[];
+}
+
+export interface Trace {
+  readonly id: string;
+  /** Epoch ms of the earliest span. */
+  readonly start: number;
+  /** Epoch ms of the latest end (or start, for spans still in progress). */
+  readonly end: number;
+  readonly durationMs: number;
+  /** Spans without a known parent (normally one: the entry function's segment). */
+  readonly roots: TraceSpan[];
+  readonly spanCount: number;
+  /** Names of the segments (services/functions) the trace crossed, in order of first start. */
+  readonly services: string[];
+  readonly error: boolean;
+  readonly fault: boolean;
+}
+
+export interface TraceSummary {
+  readonly id: string;
+  readonly start: number;
+  readonly durationMs: number;
+  readonly root: string;
+  readonly services: string[];
+  readonly spanCount: number;
+  readonly error: boolean;
+  readonly fault: boolean;
+}
+
+/** A (sub)segment document flattened out of its parent: children are linked by parent id. */
+export interface FlatDoc {
+  readonly id: string;
+  readonly traceId: string;
+  readonly parentId: string | undefined;
+  readonly kind: 'segment' | 'subsegment';
+  readonly doc: Record<string, unknown>;
+}
+
+const TRACE_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+const SEGMENT_ID = /^[0-9a-f]{16}$/;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export type FlattenResult = { ok: true; docs: FlatDoc[] } | { ok: false; reason: string };
+
+/**
+ * Validates one document and flattens it with its nested subsegments. Nested subsegments inherit the
+ * trace id and take the containing document as parent.
+ */
+export function flattenSegment(input: unknown): FlattenResult {
+  if (!isRecord(input)) return { ok: false, reason: 'segment is not a JSON object' };
+  const traceId = input.trace_id;
+  if (typeof traceId !== 'string' || !TRACE_ID.test(traceId)) {
+    return { ok: false, reason: `trace_id must look like 1-<8 hex>-<24 hex>, got ${JSON.stringify(traceId)}` };
+  }
+  const docs: FlatDoc[] = [];
+  const walk = (d: Record<string, unknown>, parentId: string | undefined, kind: 'segment' | 'subsegment'): string | undefined => {
+    if (typeof d.id !== 'string' || !SEGMENT_ID.test(d.id)) return `segment id must be 16 hex digits, got ${JSON.stringify(d.id)}`;
+    if (typeof d.name !== 'string' || d.name.length === 0) return `segment ${d.id} has no name`;
+    if (typeof d.start_time !== 'number') return `segment ${d.id} has no numeric start_time`;
+    if (typeof d.end_time !== 'number' && d.in_progress !== true) return `segment ${d.id} needs end_time or in_progress`;
+    const { subsegments, ...rest } = d;
+    docs.push({ id: d.id, traceId, parentId, kind, doc: rest });
+    if (Array.isArray(subsegments)) {
+      for (const s of subsegments) {
+        if (!isRecord(s)) return `segment ${d.id} has a subsegment that is not an object`;
+        const err = walk(s, d.id, 'subsegment');
+        if (err) return err;
+      }
+    }
+    return undefined;
+  };
+  const kind = input.type === 'subsegment' ? 'subsegment' : 'segment';
+  const parentId = typeof input.parent_id === 'string' ? input.parent_id : undefined;
+  if (kind === 'subsegment' && !parentId) return { ok: false, reason: 'a subsegment sent alone needs parent_id' };
+  const err = walk(input, parentId, kind);
+  if (err) return { ok: false, reason: err };
+  return { ok: true, docs };
+}
+
+function annotationsOf(doc: Record<string, unknown>): Record<string, Annotation> {
+  const out: Record<string, Annotation> = {};
+  if (isRecord(doc.annotations)) {
+    for (const [k, v] of Object.entries(doc.annotations)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+    }
+  }
+  return out;
+}
+
+function statusOf(doc: Record<string, unknown>): number | undefined {
+  const http = doc.http;
+  if (isRecord(http) && isRecord(http.response) && typeof http.response.status === 'number') return http.response.status;
+  return undefined;
+}
+
+/** Assembles the documents of one trace (latest copy per id) into a tree. */
+export function assembleTrace(traceId: string, docs: Iterable<FlatDoc>): Trace | undefined {
+  const byId = new Map<string, FlatDoc>();
+  for (const d of docs) {
+    const prev = byId.get(d.id);
+    // A finished document wins over an in-progress one whatever the arrival order.
+    if (prev && prev.doc.in_progress !== true && d.doc.in_progress === true) continue;
+    byId.set(d.id, d);
+  }
+  if (byId.size === 0) return undefined;
+  type Mutable = { -readonly [K in keyof TraceSpan]: TraceSpan[K] };
+  const spans = new Map<string, Mutable>();
+  for (const f of byId.values()) {
+    const d = f.doc;
+    const start = (d.start_time as number) * 1000;
+    const end = typeof d.end_time === 'number' ? d.end_time * 1000 : undefined;
+    spans.set(f.id, {
+      id: f.id,
+      parentId: f.parentId,
+      name: d.name as string,
+      kind: f.kind,
+      origin: typeof d.origin === 'string' ? d.origin : undefined,
+      namespace: typeof d.namespace === 'string' ? d.namespace : undefined,
+      start,
+      end,
+      durationMs: end === undefined ? undefined : Math.round((end - start) * 1000) / 1000,
+      inProgress: end === undefined,
+      error: d.error === true,
+      fault: d.fault === true,
+      throttle: d.throttle === true,
+      httpStatus: statusOf(d),
+      annotations: annotationsOf(d),
+      depth: 0,
+      children: [],
+    });
+  }
+  const roots: Mutable[] = [];
+  for (const s of spans.values()) {
+    const parent = s.parentId ? spans.get(s.parentId) : undefined;
+    // Guard against a parent link pointing at itself: it would make the tree a cycle.
+    if (parent && parent !== s) parent.children.push(s);
+    else roots.push(s);
+  }
+  const byStart = (a: TraceSpan, b: TraceSpan) => a.start - b.start || a.id.localeCompare(b.id);
+  roots.sort(byStart);
+  let start = Infinity;
+  let end = -Infinity;
+  let error = false;
+  let fault = false;
+  const services: string[] = [];
+  const seen = new Set<string>();
+  const order: Mutable[] = [];
+  const visit = (s: Mutable, depth: number) => {
+    if (seen.has(s.id)) return; // a cycle among parent links: show each span once
+    seen.add(s.id);
+    s.depth = depth;
+    order.push(s);
+    s.children.sort(byStart);
+    for (const c of s.children) visit(c as Mutable, depth + 1);
+  };
+  for (const r of roots) visit(r, 0);
+  // Spans only reachable through a cycle never got visited: show them as roots.
+  for (const s of spans.values()) if (!seen.has(s.id)) { roots.push(s); visit(s, 0); }
+  for (const s of order) {
+    start = Math.min(start, s.start);
+    end = Math.max(end, s.end ?? s.start);
+    error ||= s.error;
+    fault ||= s.fault;
+  }
+  for (const s of [...order].sort(byStart)) {
+    if (s.kind === 'segment' && !services.includes(s.name)) services.push(s.name);
+  }
+  return {
+    id: traceId,
+    start,
+    end,
+    durationMs: Math.round((end - start) * 1000) / 1000,
+    roots,
+    spanCount: order.length,
+    services,
+    error,
+    fault,
+  };
+}
+
+export function summarize(t: Trace): TraceSummary {
+  return {
+    id: t.id,
+    start: t.start,
+    durationMs: t.durationMs,
+    root: t.roots[0]?.name ?? '',
+    services: t.services,
+    spanCount: t.spanCount,
+    error: t.error,
+    fault: t.fault,
+  };
+}
