@@ -1,0 +1,84 @@
+/**
+ * Argument parsing on node:util parseArgs, with the flags every AWS-facing command shares, and
+ * errors that name the bad flag and point at the command's help.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './errors';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Flags every command that talks to AWS accepts. */
+export const AWS_OPTIONS = {
+  mesh: { type: 'string' },
+  region: { type: 'string' },
+  'endpoint-url': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+export interface AwsFlags {
+  readonly mesh?: string;
+  readonly region?: string;
+  readonly endpointUrl?: string;
+  readonly json: boolean;
+}
+
+export interface Parsed<O extends Options> {
+  readonly values: { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string };
+  readonly positionals: string[];
+}
+
+/**
+ * Parses `args` for `mesh <command>`; unknown flags, missing flag values and negative numbers
+ * become UsageErrors that name the token and the way out.
+ */
+export function parseCommandArgs<O extends Options>(command: string, args: readonly string[], options: O): Parsed<O> {
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    return { values: values as Parsed<O>['values'], positionals };
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    const token = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      if (/^-\d/.test(token)) {
+        throw new UsageError(`${token} is not a valid value here: negative numbers are not allowed; see \`mesh ${command} --help\``);
+      }
+      throw new UsageError(`unknown flag ${token} for \`mesh ${command}\`; see \`mesh ${command} --help\``);
+    }
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const flag = token.split(' ')[0] || token;
+      throw new UsageError(`flag ${flag} needs a value, e.g. ${flag} <value>; see \`mesh ${command} --help\``);
+    }
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      throw new UsageError(`unexpected argument ${token} for \`mesh ${command}\`; see \`mesh ${command} --help\``);
+    }
+    throw new UsageError(`${e.message}; see \`mesh ${command} --help\``);
+  }
+}
+
+/** The shared AWS flags out of parsed values. */
+export function awsFlags(values: Record<string, unknown>): AwsFlags {
+  return {
+    mesh: values.mesh as string | undefined,
+    region: values.region as string | undefined,
+    endpointUrl: values['endpoint-url'] as string | undefined,
+    json: values.json === true,
+  };
+}
+
+/** Checks the number of positionals; names what is missing or extra. */
+export function expectPositionals(
+  command: string,
+  positionals: readonly string[],
+  names: readonly string[],
+): string[] {
+  if (positionals.length < names.length) {
+    const missing = names.slice(positionals.length).map((n) => `<${n}>`).join(' ');
+    throw new UsageError(`\`mesh ${command}\` needs ${missing}: mesh ${command} ${names.map((n) => `<${n}>`).join(' ')}`);
+  }
+  if (positionals.length > names.length) {
+    const extra = positionals.slice(names.length).join(' ');
+    throw new UsageError(`unexpected argument ${extra} for \`mesh ${command}\`; usage: mesh ${command} ${names.map((n) => `<${n}>`).join(' ')}`);
+  }
+  return [...positionals];
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The `mesh` command. A plain-JS shim so a fresh clone runs it (`npx mesh`, `npm run mesh --`)
+// without a build step: tsx compiles the TypeScript sources on the fly.
+'use strict';
+process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING ??= '1';
+require('tsx/cjs');
+const { main } = require('../main.ts');
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    // main() turns every expected failure into an exit code; reaching here is a bug in the CLI.
+    process.stderr.write(`mesh: internal error: ${err && err.stack ? err.stack : err}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,104 @@
+/**
+ * `mesh local`: synthesizes the CDK app in this folder and serves it as a local mesh through
+ * engineer E2's startLocalMesh (local/mesh-local.ts), loaded only when this command runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { CliContext } from '../context';
+import { parseCommandArgs, expectPositionals } from '../args';
+import { MeshError, UsageError } from '../errors';
+import { COMMAND_HELP } from '../help';
+
+const OPTIONS = {
+  app: { type: 'string' },
+  port: { type: 'string' },
+  assembly: { type: 'string', multiple: true },
+  output: { type: 'string', short: 'o' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface LocalOptions {
+  readonly app?: string;
+  readonly port?: number;
+  /** Existing assemblies to serve; empty = synthesize into `output`. */
+  readonly assemblies: readonly string[];
+  readonly output: string;
+  readonly quiet: boolean;
+}
+
+/** Pure: flags -> options; a bad port names the value. */
+export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
+  const { values, positionals } = parseCommandArgs('local', args, OPTIONS);
+  if (values.help) return 'help';
+  expectPositionals('local', positionals, []);
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
+    if (!(port >= 0 && port <= 65535)) {
+      throw new UsageError(`--port ${JSON.stringify(values.port)} is not a port number; use 0-65535, e.g. --port 4566`);
+    }
+  }
+  if (values.app !== undefined && values.assembly !== undefined) {
+    throw new UsageError('--app and --assembly exclude each other: --app synthesizes, --assembly serves what is already synthesized');
+  }
+  return {
+    app: values.app,
+    port,
+    assemblies: (values.assembly as string[] | undefined) ?? [],
+    output: values.output ?? 'cdk.out',
+    quiet: values.quiet === true,
+  };
+}
+
+/** The synth command line; `npx` finds the project's own cdk. */
+export function synthCommand(opts: LocalOptions): string[] {
+  return ['cdk', 'synth', '-q', '--output', opts.output, ...(opts.app ? ['--app', opts.app] : [])];
+}
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const opts = parseLocalArgs(args);
+  if (opts === 'help') {
+    ctx.out(COMMAND_HELP.local);
+    return 0;
+  }
+  let assemblies = opts.assemblies.map((a) => resolve(ctx.cwd, a));
+  for (const a of assemblies) {
+    if (!existsSync(a)) throw new UsageError(`--assembly ${a} does not exist; synthesize it first (npx cdk synth -o ${a})`);
+  }
+  if (assemblies.length === 0) {
+    if (!opts.app && !existsSync(resolve(ctx.cwd, 'cdk.json'))) {
+      throw new UsageError(`no cdk.json in ${ctx.cwd}; run \`mesh local\` in a CDK app's folder or pass --app "<cmd>"`);
+    }
+    const argv = synthCommand(opts);
+    ctx.err(`mesh local: npx ${argv.join(' ')}`);
+    const res = spawnSync('npx', argv, { cwd: ctx.cwd, stdio: ['ignore', 'inherit', 'inherit'], env: ctx.env });
+    if (res.status !== 0) throw new MeshError(`cdk synth failed (exit ${res.status ?? res.signal}); fix the app and run again`);
+    assemblies = [resolve(ctx.cwd, opts.output)];
+  }
+  let startLocalMesh: (o: { assemblies: string[]; port?: number; host?: '127.0.0.1'; quiet?: boolean }) => Promise<{ url: string; stop(): Promise<void> }>;
+  try {
+    ({ startLocalMesh } = require('../../local/mesh-local'));
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') {
+      throw new MeshError('the local mesh (local/mesh-local.ts) is not available in this build');
+    }
+    throw err;
+  }
+  const mesh = await startLocalMesh({ assemblies, port: opts.port, host: '127.0.0.1', quiet: opts.quiet });
+  ctx.out(`local mesh running at ${mesh.url}`);
+  ctx.out(`  export AWS_ENDPOINT_URL=${mesh.url}   # then: mesh status, aws lambda list-functions, ...`);
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  ctx.err('mesh local: stopping');
+  await mesh.stop();
+  return 0;
+}

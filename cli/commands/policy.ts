@@ -1,0 +1,146 @@
+/**
+ * `mesh policy list|allow|deny|set`: reads and edits the policy table. Every write is planned and
+ * validated (shared/policy.ts parsePolicyItem) before the first byte goes to DynamoDB.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { TABLE } from '../../shared/names';
+import { itemKind } from '../../shared/policy';
+import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
+import type { CliContext } from '../context';
+import { UsageError } from '../errors';
+import { COMMAND_HELP } from '../help';
+import { findService, requireTable } from '../mesh-discovery';
+import { checkEdge, planAllow, planDeny, planSet, type PolicyPlan, type WriteStamp } from '../policy-plan';
+import { applyPlan, queryService, scanPolicy } from '../policy-store';
+import { describeItem } from '../policy-summary';
+import { formatTable } from '../table-format';
+
+const SUBCOMMANDS = ['list', 'allow', 'deny', 'set'] as const;
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    ctx.out(COMMAND_HELP.policy);
+    return sub === undefined ? 2 : 0;
+  }
+  switch (sub) {
+    case 'list':
+      return list(rest, ctx);
+    case 'allow':
+    case 'deny':
+      return edge(sub, rest, ctx);
+    case 'set':
+      return set(rest, ctx);
+    default:
+      throw new UsageError(`unknown policy command ${JSON.stringify(sub)}; use one of ${SUBCOMMANDS.join(', ')} (see \`mesh policy --help\`)`);
+  }
+}
+
+async function list(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('policy list', args, { ...AWS_OPTIONS, service: { type: 'string' } });
+  if (values.help) {
+    ctx.out(COMMAND_HELP.policy);
+    return 0;
+  }
+  expectPositionals('policy list', positionals, []);
+  const flags = awsFlags(values);
+  const { mesh, clients } = await ctx.discover(flags);
+  const table = requireTable(mesh);
+  const items =
+    values.service !== undefined
+      ? await queryService(clients, table, findService(mesh, values.service).service)
+      : await scanPolicy(clients, table);
+  if (flags.json) {
+    ctx.out(JSON.stringify(items, null, 2));
+    return 0;
+  }
+  if (items.length === 0) {
+    ctx.out(`no policy items${values.service ? ` for ${values.service}` : ''} in ${table}`);
+    return 0;
+  }
+  ctx.out(
+    formatTable(
+      ['SERVICE', 'ITEM', 'BY', 'DETAIL'],
+      items.map((i) => [String(i[TABLE.partitionKey]), String(i[TABLE.sortKey]), String(i.managedBy ?? '-'), describeItem(i, itemKind(i[TABLE.sortKey]))]),
+    ),
+  );
+  return 0;
+}
+
+async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Promise<number> {
+  const command = `policy ${sub}`;
+  const options = sub === 'deny' ? { ...AWS_OPTIONS, reason: { type: 'string' } } as const : AWS_OPTIONS;
+  const { values, positionals } = parseCommandArgs(command, args, options);
+  if (values.help) {
+    ctx.out(COMMAND_HELP.policy);
+    return 0;
+  }
+  const [from, to] = expectPositionals(command, positionals, ['from', 'to']);
+  const flags = awsFlags(values);
+  const { mesh, clients } = await ctx.discover(flags);
+  checkEdge(from, to, mesh.services.map((s) => s.service));
+  const table = requireTable(mesh);
+  const existing = await queryService(clients, table, to);
+  const reason = (values as { reason?: string }).reason;
+  const plan = sub === 'allow' ? planAllow(existing, from, to, stamp(ctx)) : planDeny(existing, from, to, stamp(ctx), reason);
+  await applyPlan(clients, table, plan);
+  report(ctx, command, table, plan, flags.json);
+  return 0;
+}
+
+async function set(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('policy set', args, { ...AWS_OPTIONS, file: { type: 'string', short: 'f' } });
+  if (values.help) {
+    ctx.out(COMMAND_HELP.policy);
+    return 0;
+  }
+  const [service] = expectPositionals('policy set', positionals, ['service']);
+  if (values.file === undefined) throw new UsageError(`\`mesh policy set ${service}\` needs --file <policy.json>`);
+  // Read and parse the file before any AWS call: a bad file never reaches the table.
+  const fileItems = readPolicyFile(resolve(ctx.cwd, values.file), values.file);
+  const flags = awsFlags(values);
+  const { mesh, clients } = await ctx.discover(flags);
+  findService(mesh, service);
+  const table = requireTable(mesh);
+  const existing = await queryService(clients, table, service);
+  const plan = planSet(service, fileItems, existing, stamp(ctx), values.file);
+  await applyPlan(clients, table, plan);
+  report(ctx, 'policy set', table, plan, flags.json);
+  return 0;
+}
+
+export function readPolicyFile(path: string, shown: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read policy file ${shown}: ${(err as Error).message.split('\n')[0]}; check the path`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`policy file ${shown} is not valid JSON (${(err as Error).message}); fix the syntax and run again`);
+  }
+}
+
+function stamp(ctx: CliContext): WriteStamp {
+  let user = ctx.env.USER ?? ctx.env.USERNAME;
+  try {
+    user ??= userInfo().username;
+  } catch {
+    /* no passwd entry (containers) */
+  }
+  return { updatedAt: new Date().toISOString(), updatedBy: `mesh-cli${user ? `:${user}` : ''}` };
+}
+
+function report(ctx: CliContext, command: string, table: string, plan: PolicyPlan, json: boolean): void {
+  if (json) {
+    ctx.out(JSON.stringify({ command, table, changes: plan.changes }, null, 2));
+    return;
+  }
+  const written = plan.changes.filter((c) => c.action !== 'unchanged').length;
+  ctx.out(plan.changes.map((c) => `${c.action.padEnd(9)} ${c.pk}/${c.sk}`).join('\n'));
+  ctx.out(written ? `${written} item${written > 1 ? 's' : ''} written to ${table}` : `nothing to change in ${table}`);
+}

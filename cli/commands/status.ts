@@ -1,0 +1,135 @@
+/** `mesh status`: services, functions, versions, live alias weights and the policy at a glance. */
+import { LIVE_ALIAS } from '../../shared/names';
+import { canaryVersion, describeSplit, type AliasState } from '../alias-plan';
+import { getLiveAlias, listVersions } from '../alias-store';
+import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
+import type { CliContext } from '../context';
+import { AwsCallError } from '../errors';
+import { COMMAND_HELP } from '../help';
+import type { DiscoveredMesh } from '../mesh-discovery';
+import type { RawItem } from '../policy-plan';
+import { scanPolicy } from '../policy-store';
+import { summarisePolicy, type PolicySummary } from '../policy-summary';
+import { formatTable } from '../table-format';
+import { weightToPercent } from '../weight';
+
+export interface ServiceStatus {
+  readonly service: string;
+  readonly functionName: string;
+  readonly versions: readonly string[];
+  /** Undefined when the function has no `live` alias. */
+  readonly alias?: {
+    readonly name: string;
+    readonly functionVersion: string;
+    /** version -> percent */
+    readonly weights: Readonly<Record<string, number>>;
+    readonly canary?: string;
+  };
+  readonly error?: string;
+}
+
+export interface StatusReport {
+  readonly mesh: string;
+  readonly region: string;
+  readonly endpoint?: string;
+  readonly table?: string;
+  readonly services: readonly ServiceStatus[];
+  readonly policy: PolicySummary;
+  readonly items: readonly RawItem[];
+}
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('status', args, AWS_OPTIONS);
+  if (values.help) {
+    ctx.out(COMMAND_HELP.status);
+    return 0;
+  }
+  expectPositionals('status', positionals, []);
+  const flags = awsFlags(values);
+  const { mesh, clients } = await ctx.discover(flags);
+  const [services, items] = await Promise.all([
+    Promise.all(mesh.services.map((s) => serviceStatus(clients, s.service, s.functionName))),
+    mesh.table ? scanPolicy(clients, mesh.table) : Promise.resolve([] as RawItem[]),
+  ]);
+  const report: StatusReport = {
+    mesh: mesh.name,
+    region: await clients.region(),
+    endpoint: clients.settings.endpoints.LAMBDA,
+    table: mesh.table,
+    services,
+    policy: summarisePolicy(items),
+    items,
+  };
+  ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report));
+  return 0;
+}
+
+async function serviceStatus(
+  clients: Parameters<typeof getLiveAlias>[0],
+  service: string,
+  functionName: string,
+): Promise<ServiceStatus> {
+  const versions = await listVersions(clients, functionName);
+  let alias: AliasState;
+  try {
+    alias = await getLiveAlias(clients, functionName);
+  } catch (err) {
+    // A function without `live` is worth showing, not worth failing the whole status for.
+    if (err instanceof AwsCallError && err.code === 'ResourceNotFoundException') {
+      return { service, functionName, versions, error: `no ${LIVE_ALIAS} alias` };
+    }
+    throw err;
+  }
+  const weights: Record<string, number> = {};
+  for (const [v, w] of Object.entries(alias.weights)) weights[v] = weightToPercent(w);
+  return {
+    service,
+    functionName,
+    versions,
+    alias: { name: LIVE_ALIAS, functionVersion: alias.functionVersion, weights, canary: canaryVersion(alias, versions) },
+  };
+}
+
+/** Pure: the report as text. */
+export function renderStatus(r: StatusReport): string {
+  const where = r.endpoint ? `${r.region}, endpoint ${r.endpoint}` : r.region;
+  const out: string[] = [`Mesh ${r.mesh} — policy table ${r.table ?? '(none)'} (${where})`, ''];
+  out.push(
+    formatTable(
+      ['SERVICE', 'FUNCTION', 'VERSIONS', `${LIVE_ALIAS.toUpperCase()} TRAFFIC`, 'CANARY'],
+      r.services.map((s) => [
+        s.service,
+        s.functionName,
+        s.versions.join(',') || '-',
+        s.alias
+          ? describeSplit({
+              functionVersion: s.alias.functionVersion,
+              weights: Object.fromEntries(Object.entries(s.alias.weights).map(([v, p]) => [v, p / 100])),
+            })
+          : (s.error ?? '-'),
+        s.alias?.canary ? `v${s.alias.canary}` : '-',
+      ]),
+    ),
+  );
+  const p = r.policy;
+  out.push('', 'WHO MAY CALL WHOM');
+  out.push(
+    p.edges.length
+      ? formatTable(
+          ['FROM', 'TO', 'STATE', 'BY', 'NOTE'],
+          p.edges.map((e) => [e.from, e.to, e.state === 'denied' ? 'DENIED' : 'allowed', e.managedBy, e.reason ?? '']),
+        )
+      : '  (no edges: every call is denied by default)',
+  );
+  if (p.routes.length) out.push('', 'ROUTES', formatTable(['SERVICE', 'ROUTE'], p.routes.map((x) => [x.service, x.detail])));
+  if (p.traffic.length) out.push('', 'TRAFFIC POLICY', formatTable(['SERVICE', 'POLICY'], p.traffic.map((x) => [x.service, x.detail])));
+  if (p.faults.length) out.push('', 'FAULT INJECTION', formatTable(['SERVICE', 'FAULT'], p.faults.map((x) => [x.service, x.detail])));
+  if (p.invalid.length) {
+    out.push('', 'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)');
+    for (const x of p.invalid) out.push(`  ${x.error}`);
+  }
+  return out.join('\n');
+}
+
+/** For `--json` consumers that only want the mesh shape. */
+export type { DiscoveredMesh };

@@ -1,0 +1,42 @@
+/**
+ * What every command gets: output streams, the environment, and lazy AWS access. Commands never
+ * touch process.stdout or process.env directly, so tests run them in-process with captured output.
+ * G's `stat`, `trace` and `check` modules receive the same object (`run(args, ctx)`).
+ */
+import type { AwsFlags } from './args';
+import { awsClients, type AwsClients } from './aws-clients';
+import { discoverMesh, type DiscoveredMesh } from './mesh-discovery';
+
+export interface CliContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Writes one line (or block) to stdout. */
+  out(text: string): void;
+  /** Writes one line (or block) to stderr. */
+  err(text: string): void;
+  /** AWS clients for these flags (created on first use). */
+  clients(flags: Pick<AwsFlags, 'region' | 'endpointUrl'>): AwsClients;
+  /** Finds the mesh (ListFunctions by MESH_NAME), honouring --mesh. */
+  discover(flags: Pick<AwsFlags, 'mesh' | 'region' | 'endpointUrl'>): Promise<{ mesh: DiscoveredMesh; clients: AwsClients }>;
+}
+
+/** A command module: `export async function run(args, ctx)`, resolving to an exit code. */
+export interface CommandModule {
+  run(args: string[], ctx: CliContext): Promise<number | void>;
+}
+
+export function processContext(overrides: Partial<Pick<CliContext, 'env' | 'cwd' | 'out' | 'err'>> = {}): CliContext {
+  const env = overrides.env ?? process.env;
+  const ctx: CliContext = {
+    env,
+    cwd: overrides.cwd ?? process.cwd(),
+    out: overrides.out ?? ((t) => process.stdout.write(`${t}\n`)),
+    err: overrides.err ?? ((t) => process.stderr.write(`${t}\n`)),
+    clients: (flags) => awsClients(flags, env),
+    discover: async (flags) => {
+      const clients = ctx.clients(flags);
+      return { mesh: await discoverMesh(clients, flags.mesh), clients };
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,47 @@
+/**
+ * The CLI's two kinds of failure, and their exit codes. Usage errors (bad input: an unknown
+ * service, a weight of 150, a policy file that fails the schema) exit 2 and write nothing; AWS
+ * errors exit 1 and name the operation and AWS's message.
+ */
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Bad input: the message names the value and the fix. Exit code 2; nothing has been written. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly exitCode = EXIT.usage;
+}
+
+/** A call to AWS (or the local mesh endpoint) failed. Exit code 1. */
+export class AwsCallError extends Error {
+  override readonly name = 'AwsCallError';
+  readonly exitCode = EXIT.failure;
+  constructor(
+    readonly operation: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${operation} failed: ${code ? `${code}: ` : ''}${message}`);
+  }
+}
+
+/** Something the operator must fix in the environment (no mesh found, no region). Exit code 1. */
+export class MeshError extends Error {
+  override readonly name = 'MeshError';
+  readonly exitCode = EXIT.failure;
+}
+
+/** Runs one AWS operation and turns any failure into a one-line AwsCallError. */
+export async function awsCall<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof MeshError || err instanceof AwsCallError) throw err;
+    const e = err as { name?: string; Code?: string; code?: string; message?: string; errors?: Error[] };
+    // Network failures from Node arrive as AggregateError with an empty message.
+    const inner = e.errors?.[0];
+    const code = e.Code ?? e.code ?? (e.name && e.name !== 'Error' ? e.name : '') ?? '';
+    const message = (e.message || inner?.message || String(err)).split('\n')[0];
+    throw new AwsCallError(operation, code === message ? '' : code, message);
+  }
+}

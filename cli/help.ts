@@ -1,0 +1,100 @@
+/** Usage text for `mesh --help`, `mesh <command> --help` and `mesh help <command>`. */
+
+const AWS_FLAGS = `AWS flags:
+  --mesh <name>          pick a mesh when several are deployed (found by MESH_NAME on functions)
+  --region <region>      AWS region (default: AWS_REGION, the profile, or us-east-1 with an endpoint)
+  --endpoint-url <url>   send calls here (LocalStack, \`mesh local\`); also AWS_ENDPOINT_URL[_<SERVICE>]
+  -h, --help             show this help`;
+
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  status: `mesh status [--json] [AWS flags]
+
+Shows the mesh: each service, its function, published versions, the live alias's weights, and the
+policy (who may call whom, denies, routes, traffic overrides).
+
+  --json                 print the status as JSON
+
+Example:
+  mesh status --endpoint-url http://127.0.0.1:4566
+
+${AWS_FLAGS}`,
+  shift: `mesh shift <service> <weight> [--json] [AWS flags]
+
+Sends <weight> percent (0-100) of the service's live alias traffic to its canary version
+(UpdateAlias RoutingConfig.AdditionalVersionWeights); the stable version keeps the rest. The canary
+is the version the alias already routes to, else the newest published version above the stable one.
+
+Examples:
+  mesh shift payments 10
+  mesh shift payments 50 --json
+
+${AWS_FLAGS}`,
+  promote: `mesh promote <service> [--json] [AWS flags]
+
+Makes the canary the stable version: live FunctionVersion = the canary, weights cleared.
+
+Example:
+  mesh promote payments
+
+${AWS_FLAGS}`,
+  rollback: `mesh rollback <service> [--json] [AWS flags]
+
+Clears the live alias's weights: the stable version takes 100% again.
+
+Example:
+  mesh rollback payments
+
+${AWS_FLAGS}`,
+  policy: `mesh policy <list|allow|deny|set> ...
+
+  mesh policy list [--service <s>] [--json]     the policy table's items
+  mesh policy allow <from> <to> [--json]        let <from> call <to>: removes deny#<from>, adds allow#<from>
+  mesh policy deny <from> <to> [--reason <text>] [--json]
+                                                an operator deny#<from> on <to>; a deny wins over any allow
+  mesh policy set <service> --file <policy.json> [--json]
+                                                writes the file's items for <service>, all validated first
+
+<from> is a service or "external" (callers outside the mesh: API Gateway, SQS, a plain Invoke).
+A policy file is a JSON array of items (or {"items": [...]}), e.g.
+  [{"sk":"traffic","timeoutMs":2000,"retries":{"maxAttempts":2}},
+   {"sk":"route","weights":{"1":0.9,"2":0.1}}]
+pk defaults to <service>; managedBy defaults to "operator".
+
+${AWS_FLAGS}`,
+  local: `mesh local [--app <cmd>] [--port <n>] [--assembly <dir>] [--quiet]
+
+Synthesizes the CDK app in this folder into cdk.out (\`npx cdk synth -q\`, or --app <cmd>) and runs it
+as a local mesh: every function in its own worker, one AWS-compatible endpoint. Point the CLI and the
+AWS CLI at it with AWS_ENDPOINT_URL=<url>. Ctrl-C stops it.
+
+  --app <cmd>            the CDK app command (default: cdk.json's "app")
+  --port <n>             endpoint port (default: any free port)
+  --assembly <dir>       serve an existing cloud assembly; skip synth (repeat to apply in order)
+  --quiet                no live terminal view
+
+Example:
+  mesh local --port 4566`,
+  stat: `mesh stat [args]   per-edge golden metrics (requests, success rate, latency); see \`mesh stat --help\``,
+  trace: `mesh trace [args]  recent traces through the mesh; see \`mesh trace --help\``,
+  check: `mesh check [args]  checks the mesh's health and configuration; see \`mesh check --help\``,
+};
+
+export const MAIN_HELP = `mesh — the operator's CLI for Lambda Mesh
+
+Usage: mesh <command> [args] [flags]
+
+Commands:
+  status                         services, versions, live alias weights, policy summary
+  shift <service> <weight>       send <weight>% (0-100) of live traffic to the canary
+  promote <service>              make the canary the stable version
+  rollback <service>             all traffic back to the stable version
+  policy list|allow|deny|set     read and change who may call whom, routes, traffic policy
+  local                          run the CDK app in this folder as a local mesh
+  stat                           per-edge golden metrics
+  trace                          recent traces
+  check                          health and configuration checks
+  help <command>                 help for one command
+
+Every command takes --help. Exit codes: 0 ok, 1 AWS or environment failure, 2 bad input (nothing written).
+Discovery: mesh functions are found by their MESH_NAME / MESH_SERVICE environment; no ARNs to copy.
+`;

@@ -1,0 +1,161 @@
+/**
+ * Pure decisions for `mesh policy allow|deny|set`: from the items the table holds now to the puts
+ * and deletes that make the change. Every item to put is validated with parsePolicyItem before
+ * anything is written; a bad one fails the whole command with exit 2.
+ */
+import { EXTERNAL, MANAGED_BY, SORT_KEY, TABLE } from '../shared/names';
+import { parsePolicyItem } from '../shared/policy';
+import { UsageError } from './errors';
+
+export type RawItem = Readonly<Record<string, unknown>>;
+
+export interface PolicyKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export interface ItemChange {
+  readonly action: 'create' | 'update' | 'delete' | 'unchanged';
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export interface PolicyPlan {
+  readonly puts: readonly RawItem[];
+  readonly deletes: readonly PolicyKey[];
+  /** What the command did, item by item, for the output (`--json` prints this). */
+  readonly changes: readonly ItemChange[];
+}
+
+/** Who and when, stamped on every item the CLI writes. */
+export interface WriteStamp {
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+const PK = TABLE.partitionKey;
+const SK = TABLE.sortKey;
+
+function keyOf(item: RawItem): PolicyKey {
+  return { pk: String(item[PK]), sk: String(item[SK]) };
+}
+
+function find(existing: readonly RawItem[], pk: string, sk: string): RawItem | undefined {
+  return existing.find((i) => i[PK] === pk && i[SK] === sk);
+}
+
+function validated(item: RawItem, where: string): RawItem {
+  const res = parsePolicyItem(item);
+  if (!res.ok) throw new UsageError(`${where}: ${res.error}`);
+  return item;
+}
+
+/** Compares items ignoring the stamp, so re-running a command is a no-op. */
+function sameContent(a: RawItem, b: RawItem): boolean {
+  const strip = (i: RawItem) => {
+    const { updatedAt: _a, updatedBy: _b, ...rest } = i as Record<string, unknown>;
+    return JSON.stringify(Object.entries(rest).sort(([x], [y]) => x.localeCompare(y)), (_k, v) =>
+      v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y))) : v,
+    );
+  };
+  return strip(a) === strip(b);
+}
+
+/** Checks an edge's ends: `to` is a mesh service; `from` is one or "external". */
+export function checkEdge(from: string, to: string, services: readonly string[]): void {
+  const known = services.join(', ') || 'none';
+  if (!services.includes(to)) {
+    throw new UsageError(`unknown service ${JSON.stringify(to)}; known services: ${known} (see \`mesh status\`)`);
+  }
+  if (from !== EXTERNAL && !services.includes(from)) {
+    throw new UsageError(`unknown service ${JSON.stringify(from)}; known services: ${known}, or "${EXTERNAL}" for callers outside the mesh`);
+  }
+  if (from === to) {
+    throw new UsageError(`${from} cannot be both caller and callee; a service does not call itself through the mesh`);
+  }
+}
+
+/** `mesh policy allow <from> <to>`: remove the operator's deny, add an allow if there is none. */
+export function planAllow(existing: readonly RawItem[], from: string, to: string, stamp: WriteStamp): PolicyPlan {
+  const puts: RawItem[] = [];
+  const deletes: PolicyKey[] = [];
+  const changes: ItemChange[] = [];
+  const denySk = SORT_KEY.deny(from);
+  const allowSk = SORT_KEY.allow(from);
+  if (find(existing, to, denySk)) {
+    deletes.push({ pk: to, sk: denySk });
+    changes.push({ action: 'delete', pk: to, sk: denySk });
+  }
+  if (find(existing, to, allowSk)) {
+    changes.push({ action: 'unchanged', pk: to, sk: allowSk });
+  } else {
+    const item = { [PK]: to, [SK]: allowSk, source: from, managedBy: MANAGED_BY.operator, ...stamp };
+    puts.push(validated(item, `allow ${from} -> ${to}`));
+    changes.push({ action: 'create', pk: to, sk: allowSk });
+  }
+  return { puts, deletes, changes };
+}
+
+/** `mesh policy deny <from> <to>`: an operator deny item, which wins over any allow. */
+export function planDeny(existing: readonly RawItem[], from: string, to: string, stamp: WriteStamp, reason?: string): PolicyPlan {
+  const sk = SORT_KEY.deny(from);
+  const item: RawItem = {
+    [PK]: to,
+    [SK]: sk,
+    source: from,
+    managedBy: MANAGED_BY.operator,
+    ...(reason !== undefined ? { reason } : {}),
+    ...stamp,
+  };
+  validated(item, `deny ${from} -> ${to}`);
+  const current = find(existing, to, sk);
+  if (current && sameContent(current, item)) {
+    return { puts: [], deletes: [], changes: [{ action: 'unchanged', pk: to, sk }] };
+  }
+  return { puts: [item], deletes: [], changes: [{ action: current ? 'update' : 'create', pk: to, sk }] };
+}
+
+/**
+ * `mesh policy set <service> --file f`: every item in the file, for that service, validated before
+ * any write. Items without `pk` get the service; items without `managedBy` are the operator's.
+ */
+export function planSet(service: string, fileItems: unknown, existing: readonly RawItem[], stamp: WriteStamp, file: string): PolicyPlan {
+  const list = Array.isArray(fileItems)
+    ? fileItems
+    : fileItems && typeof fileItems === 'object' && Array.isArray((fileItems as { items?: unknown }).items)
+      ? (fileItems as { items: unknown[] }).items
+      : undefined;
+  if (!list) {
+    throw new UsageError(`${file} must hold a JSON array of policy items (or {"items": [...]}) for ${service}, e.g. [{"sk":"traffic","timeoutMs":2000}]`);
+  }
+  if (list.length === 0) throw new UsageError(`${file} holds no policy items; add at least one item for ${service}`);
+  const puts: RawItem[] = [];
+  const changes: ItemChange[] = [];
+  const seen = new Set<string>();
+  list.forEach((raw, i) => {
+    const where = `${file} item ${i + 1}`;
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new UsageError(`${where} must be an object such as {"sk":"traffic","timeoutMs":2000}, got ${JSON.stringify(raw)}`);
+    }
+    const r = raw as Record<string, unknown>;
+    if (r[PK] !== undefined && r[PK] !== service) {
+      throw new UsageError(`${where}: pk = ${JSON.stringify(r[PK])} is not ${service}; put only ${service}'s items in this file, or run \`mesh policy set ${String(r[PK])} ...\``);
+    }
+    const { updatedAt: _a, updatedBy: _b, ...rest } = r;
+    const item: RawItem = { ...rest, [PK]: service, managedBy: r.managedBy ?? MANAGED_BY.operator, ...stamp };
+    validated(item, where);
+    const sk = String(item[SK]);
+    if (seen.has(sk)) throw new UsageError(`${where}: sk = ${JSON.stringify(sk)} appears twice in ${file}; keep one`);
+    seen.add(sk);
+    const current = find(existing, service, sk);
+    if (current && sameContent(current, item)) {
+      changes.push({ action: 'unchanged', pk: service, sk });
+    } else {
+      puts.push(item);
+      changes.push({ action: current ? 'update' : 'create', pk: service, sk });
+    }
+  });
+  return { puts, deletes: [], changes };
+}
+
+export { keyOf };

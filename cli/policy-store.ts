@@ -1,0 +1,100 @@
+/** Adapter: the policy table over DynamoDB (reads and the writes a PolicyPlan asks for). */
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TABLE } from '../shared/names';
+import { fromItem, toItem } from './attribute-value';
+import type { AwsClients } from './aws-clients';
+import { awsCall, AwsCallError } from './errors';
+import type { PolicyPlan, RawItem } from './policy-plan';
+
+/** All items of the table (paginated Scan; the policy table is small). */
+export async function scanPolicy(clients: AwsClients, table: string): Promise<RawItem[]> {
+  const ddb = await clients.dynamo();
+  const { ScanCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const out: RawItem[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await awsCall('Scan', () =>
+      ddb.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start })),
+    );
+    for (const it of page.Items ?? []) out.push(fromItem(it));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return sortItems(out);
+}
+
+/** The items of one service (one Query on the partition key). */
+export async function queryService(clients: AwsClients, table: string, service: string): Promise<RawItem[]> {
+  const ddb = await clients.dynamo();
+  const { QueryCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const out: RawItem[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await awsCall('Query', () =>
+      ddb.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+          ExpressionAttributeValues: { ':pk': { S: service } },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    for (const it of page.Items ?? []) out.push(fromItem(it));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return sortItems(out);
+}
+
+export function sortItems(items: RawItem[]): RawItem[] {
+  const k = (i: RawItem) => `${String(i[TABLE.partitionKey])}\u0000${String(i[TABLE.sortKey])}`;
+  return items.sort((a, b) => k(a).localeCompare(k(b)));
+}
+
+/** TransactWriteItems takes at most 100 actions. */
+const TRANSACT_LIMIT = 100;
+
+/**
+ * Applies a validated plan. One TransactWriteItems call, so the change lands whole or not at all;
+ * where transactions are not offered (dynalite, older emulators answer UnknownOperationException),
+ * the already-validated writes go one by one.
+ */
+export async function applyPlan(clients: AwsClients, table: string, plan: PolicyPlan): Promise<void> {
+  const total = plan.puts.length + plan.deletes.length;
+  if (total === 0) return;
+  const ddb = await clients.dynamo();
+  if (total > 1 && total <= TRANSACT_LIMIT) {
+    try {
+      await transact(ddb, table, plan);
+      return;
+    } catch (err) {
+      if (!(err instanceof AwsCallError) || !/UnknownOperation|not (supported|implemented)/i.test(`${err.code} ${err.message}`)) throw err;
+    }
+  }
+  const { PutItemCommand, DeleteItemCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  for (const item of plan.puts) {
+    await awsCall('PutItem', () => ddb.send(new PutItemCommand({ TableName: table, Item: toItem(item as Record<string, unknown>) })));
+  }
+  for (const key of plan.deletes) {
+    await awsCall('DeleteItem', () =>
+      ddb.send(new DeleteItemCommand({ TableName: table, Key: { [TABLE.partitionKey]: { S: key.pk }, [TABLE.sortKey]: { S: key.sk } } })),
+    );
+  }
+}
+
+async function transact(ddb: DynamoDBClient, table: string, plan: PolicyPlan): Promise<void> {
+  const { TransactWriteItemsCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  await awsCall('TransactWriteItems', () =>
+    ddb.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          ...plan.puts.map((item) => ({ Put: { TableName: table, Item: toItem(item as Record<string, unknown>) } })),
+          ...plan.deletes.map((key) => ({
+            Delete: { TableName: table, Key: { [TABLE.partitionKey]: { S: key.pk }, [TABLE.sortKey]: { S: key.sk } } },
+          })),
+        ],
+      }),
+    ),
+  );
+}

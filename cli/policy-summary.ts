@@ -1,0 +1,107 @@
+/**
+ * Pure: the policy table's items, summarised the way an operator reads them — edges (who may call
+ * whom, and which are denied), routes and traffic overrides — plus items that fail the schema.
+ */
+import { TABLE } from '../shared/names';
+import { itemKind, parsePolicyItem, type PolicyItemKind } from '../shared/policy';
+import type { RawItem } from './policy-plan';
+import { weightToPercent } from './weight';
+
+export interface EdgeSummary {
+  readonly from: string;
+  readonly to: string;
+  /** `denied` when a deny item exists, whether or not an allow does (deny wins). */
+  readonly state: 'allowed' | 'denied';
+  readonly managedBy: string;
+  readonly reason?: string;
+}
+
+export interface PolicySummary {
+  readonly edges: readonly EdgeSummary[];
+  readonly routes: readonly { readonly service: string; readonly detail: string }[];
+  readonly traffic: readonly { readonly service: string; readonly detail: string }[];
+  readonly faults: readonly { readonly service: string; readonly detail: string }[];
+  readonly invalid: readonly { readonly key: string; readonly error: string }[];
+}
+
+export function summarisePolicy(items: readonly RawItem[]): PolicySummary {
+  const allows = new Map<string, RawItem>();
+  const denies = new Map<string, RawItem>();
+  const routes: { service: string; detail: string }[] = [];
+  const traffic: { service: string; detail: string }[] = [];
+  const faults: { service: string; detail: string }[] = [];
+  const invalid: { key: string; error: string }[] = [];
+  for (const item of items) {
+    const res = parsePolicyItem(item);
+    if (!res.ok) {
+      invalid.push({ key: `${String(item[TABLE.partitionKey])}/${String(item[TABLE.sortKey])}`, error: res.error });
+      continue;
+    }
+    const pk = String(item[TABLE.partitionKey]);
+    const edgeKey = `${String(item.source)}\u0000${pk}`;
+    if (res.kind === 'allow') allows.set(edgeKey, item);
+    else if (res.kind === 'deny') denies.set(edgeKey, item);
+    else if (res.kind === 'route') routes.push({ service: pk, detail: describeItem(item, res.kind) });
+    else if (res.kind === 'traffic') traffic.push({ service: pk, detail: describeItem(item, res.kind) });
+    else if (res.kind === 'fault') faults.push({ service: pk, detail: describeItem(item, res.kind) });
+  }
+  const edges: EdgeSummary[] = [];
+  for (const key of new Set([...allows.keys(), ...denies.keys()])) {
+    const [from, to] = key.split('\u0000');
+    const deny = denies.get(key);
+    const src = deny ?? allows.get(key)!;
+    edges.push({
+      from,
+      to,
+      state: deny ? 'denied' : 'allowed',
+      managedBy: String(src.managedBy ?? '-'),
+      ...(typeof deny?.reason === 'string' ? { reason: deny.reason } : {}),
+    });
+  }
+  edges.sort((a, b) => `${a.to} ${a.from}`.localeCompare(`${b.to} ${b.from}`));
+  return { edges, routes, traffic, faults, invalid };
+}
+
+/** One line describing an item's settings, for `policy list` and `status`. */
+export function describeItem(item: RawItem, kind: PolicyItemKind | undefined = itemKind(item[TABLE.sortKey])): string {
+  const parts: string[] = [];
+  const i = item as Record<string, any>;
+  switch (kind) {
+    case 'service':
+      parts.push(`function ${i.functionName}`);
+      if (i.alias) parts.push(`alias ${i.alias}`);
+      if (i.url) parts.push(`url ${i.url}`);
+      if (i.auth) parts.push(`auth ${i.auth}`);
+      break;
+    case 'deny':
+      if (i.reason) parts.push(`reason: ${i.reason}`);
+      break;
+    case 'allow':
+    case 'traffic':
+      if (i.timeoutMs !== undefined) parts.push(`timeout ${i.timeoutMs}ms`);
+      if (i.perTryTimeoutMs !== undefined) parts.push(`per-try ${i.perTryTimeoutMs}ms`);
+      if (i.retries?.maxAttempts !== undefined) parts.push(`attempts ${i.retries.maxAttempts}`);
+      if (i.idempotent) parts.push('idempotent');
+      if (i.breaker) parts.push('breaker');
+      if (i.budget) parts.push('budget');
+      break;
+    case 'route':
+      if (i.weights) {
+        parts.push(`weights ${Object.entries(i.weights as Record<string, number>).map(([v, w]) => `v${v} ${weightToPercent(w)}%`).join(' / ')}`);
+      }
+      if (i.matches?.length) parts.push(`${i.matches.length} header match${i.matches.length > 1 ? 'es' : ''}`);
+      if (i.sticky) parts.push(`sticky on ${i.sticky.header}`);
+      if (i.mirror) parts.push(`mirror ${i.mirror.percent}% to v${i.mirror.version}`);
+      break;
+    case 'fault':
+      if (i.abort) parts.push(`abort ${i.abort.percent}%${i.abort.errorType ? ` (${i.abort.errorType})` : ''}`);
+      if (i.delay) parts.push(`delay ${i.delay.ms}ms on ${i.delay.percent}%`);
+      break;
+    case 'breaker':
+      parts.push(`v${i.version} ${i.state}`);
+      break;
+    default:
+      break;
+  }
+  return parts.join(', ') || '-';
+}
