@@ -1,0 +1,98 @@
+/**
+ * The `/_mesh/*` routes the local mesh serves (contract 6): JSON for `mesh stat` / `mesh trace` and
+ * the dashboard page. Read-only, so any caller on loopback may use them.
+ *
+ *   GET /_mesh/                 the dashboard (one self-contained HTML page)
+ *   GET /_mesh/stats?window=60s StatsSnapshot
+ *   GET /_mesh/traces?limit=20  { traces: TraceSummary[] }
+ *   GET /_mesh/traces/<id>      Trace (`last` = the newest)
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TelemetryStore } from '../telemetry/telemetry-store';
+import { parseDuration } from '../telemetry/duration';
+
+export const MESH_ROUTE_PREFIX = '/_mesh';
+/** Longest stats window the API accepts; the store keeps 15 minutes by default. */
+const MAX_WINDOW_MS = 60 * 60_000;
+const MAX_TRACES = 200;
+
+let page: Buffer | undefined;
+function dashboardPage(): Buffer {
+  // Read once, on the first visit: the page ships next to this file, no build step.
+  page ??= readFileSync(join(__dirname, 'dashboard.html'));
+  return page;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, head: boolean): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(head ? undefined : text);
+}
+
+/** Handles a request under /_mesh/ and returns true; returns false (touching nothing) for any other path. */
+export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, store: TelemetryStore): boolean {
+  const url = new URL(req.url ?? '/', 'http://mesh.local');
+  const path = url.pathname;
+  if (path !== MESH_ROUTE_PREFIX && !path.startsWith(`${MESH_ROUTE_PREFIX}/`)) return false;
+  const head = req.method === 'HEAD';
+  if (req.method !== 'GET' && !head) {
+    res.setHeader('allow', 'GET, HEAD');
+    send(res, 405, { message: `${req.method} is not allowed on ${path}; the mesh routes are read-only (GET)` }, head);
+    return true;
+  }
+  if (path === MESH_ROUTE_PREFIX) {
+    res.writeHead(308, { location: `${MESH_ROUTE_PREFIX}/` });
+    res.end();
+    return true;
+  }
+  const rest = path.slice(MESH_ROUTE_PREFIX.length + 1).replace(/\/+$/, '');
+  if (rest === '' || rest === 'index.html') {
+    const body = dashboardPage();
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': body.length,
+      'cache-control': 'no-store',
+    });
+    res.end(head ? undefined : body);
+    return true;
+  }
+  if (rest === 'stats') {
+    const w = url.searchParams.get('window');
+    const windowMs = w === null ? 60_000 : parseDuration(w);
+    if (windowMs === undefined || windowMs > MAX_WINDOW_MS) {
+      send(res, 400, { message: `window must be a duration up to 1h like 60s, 5m or 500ms, got ${JSON.stringify(w)}` }, head);
+      return true;
+    }
+    send(res, 200, store.stats({ windowMs }), head);
+    return true;
+  }
+  if (rest === 'traces') {
+    const l = url.searchParams.get('limit');
+    const limit = l === null ? 20 : Number(l);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TRACES) {
+      send(res, 400, { message: `limit must be a whole number from 1 to ${MAX_TRACES}, got ${JSON.stringify(l)}` }, head);
+      return true;
+    }
+    send(res, 200, { traces: store.traces(limit) }, head);
+    return true;
+  }
+  if (rest.startsWith('traces/')) {
+    let id = decodeURIComponent(rest.slice('traces/'.length));
+    if (id === 'last') id = store.traces(1)[0]?.id ?? '';
+    const trace = id ? store.trace(id) : undefined;
+    if (!trace) {
+      send(res, 404, { message: `no trace ${JSON.stringify(id)} in the local mesh (traces are kept 15 minutes); list them at ${MESH_ROUTE_PREFIX}/traces` }, head);
+      return true;
+    }
+    send(res, 200, trace, head);
+    return true;
+  }
+  send(res, 404, { message: `no mesh route ${path}; try ${MESH_ROUTE_PREFIX}/, ${MESH_ROUTE_PREFIX}/stats or ${MESH_ROUTE_PREFIX}/traces` }, head);
+  return true;
+}
