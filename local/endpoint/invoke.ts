@@ -1,0 +1,142 @@
+/**
+ * Lambda Invoke on the wire (AWS-WIRE §2): RequestResponse -> 200 + payload, Event -> 202 and runs in
+ * the background, DryRun -> 204. Limits Lambda enforces are enforced here with its errors: 6 MB sync /
+ * 1 MB async payloads, 3,583-byte client context (sync only), JSON payloads.
+ */
+import { AwsError } from './errors';
+import { functionArn, parseFunctionName } from './function-name';
+import { functionNotFound, type LambdaHandler } from './lambda-context';
+import type { InvokeResult } from './backend';
+
+export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
+export const CLIENT_CONTEXT_LIMIT = 3583;
+const LOG_TAIL_BYTES = 4096;
+
+const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
+type InvocationTypeHeader = (typeof INVOCATION_TYPES)[number];
+
+export const invoke: LambdaHandler = async (ctx, req) => {
+  const type = header(req.headers['x-amz-invocation-type']) ?? 'RequestResponse';
+  if (!(INVOCATION_TYPES as readonly string[]).includes(type)) {
+    throw new AwsError('ValidationException', 400,
+      `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`);
+  }
+  const invocationType = type as InvocationTypeHeader;
+  const logType = header(req.headers['x-amz-log-type']) ?? 'None';
+  if (logType !== 'None' && logType !== 'Tail') {
+    throw new AwsError('ValidationException', 400,
+      `1 validation error detected: Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]`);
+  }
+  const ref = parseFunctionName(req.params.FunctionName, req.query.get('Qualifier') ?? undefined);
+
+  const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
+  if (req.body.length > limit) {
+    throw new AwsError('RequestTooLargeException', 413, `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
+  }
+  const payload = req.body.length === 0 ? Buffer.from('{}') : req.body;
+  checkJson(payload);
+
+  // Client context reaches the function on synchronous invokes only, as on Lambda.
+  const clientContext = invocationType === 'RequestResponse' ? decodeClientContext(header(req.headers['x-amz-client-context'])) : undefined;
+
+  const version = ctx.registry.resolveVersion(ref.name, ref.qualifier);
+  if (version === undefined) throw functionNotFound(ctx, ref.name, ref.qualifier);
+  if (invocationType === 'DryRun') return { status: 204 };
+
+  const request = {
+    functionName: ref.name,
+    version,
+    invokedFunctionArn: functionArn(ctx.region, ctx.accountId, ref.name, ref.qualifier),
+    payload,
+    clientContext,
+    logTail: invocationType === 'RequestResponse' && logType === 'Tail',
+    traceHeader: header(req.headers['x-amzn-trace-id']),
+    requestId: req.requestId,
+  };
+
+  if (invocationType === 'Event') {
+    // Lambda queues the event and answers at once; a failure is only visible in the function's logs.
+    ctx.invoker.invoke({ ...request, invocationType: 'Event' }).then(
+      (r) => { if (r.functionError) ctx.onBackgroundError(`async invoke of ${ref.name}:${version} failed (${r.functionError})`); },
+      (err) => ctx.onBackgroundError(`async invoke of ${ref.name}:${version} failed: ${(err as Error)?.message ?? err}`),
+    );
+    return { status: 202 };
+  }
+
+  let result: InvokeResult;
+  try {
+    result = await ctx.invoker.invoke({ ...request, invocationType: 'RequestResponse' });
+  } catch (err) {
+    throw throttleOrRethrow(err);
+  }
+  return syncResponse(result, version, request.logTail);
+};
+
+function syncResponse(result: InvokeResult, version: string, wantTail: boolean) {
+  let body = toBuffer(result.payload);
+  let functionError = result.functionError;
+  if (body.length > SYNC_PAYLOAD_LIMIT) {
+    body = Buffer.from(JSON.stringify({
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_PAYLOAD_LIMIT} bytes).`,
+      errorType: 'Function.ResponseSizeTooLarge',
+    }));
+    functionError = 'Unhandled';
+  }
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-amz-executed-version': result.executedVersion ?? version,
+  };
+  if (functionError) headers['x-amz-function-error'] = functionError;
+  if (wantTail) headers['x-amz-log-result'] = tail(result.logTail ?? '');
+  return { status: 200, headers, raw: body };
+}
+
+/** Base64 of the last 4 KB of the log, as `X-Amz-Log-Result`. */
+function tail(log: string): string {
+  const bytes = Buffer.from(log, 'utf8');
+  return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString('base64');
+}
+
+function checkJson(payload: Buffer): void {
+  try {
+    JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    throw new AwsError('InvalidRequestContentException', 400,
+      `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`);
+  }
+}
+
+function decodeClientContext(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length > CLIENT_CONTEXT_LIMIT) {
+    throw new AwsError('InvalidParameterValueException', 400,
+      `Client context must be at most ${CLIENT_CONTEXT_LIMIT} bytes (base64), got ${value.length}: send less mesh metadata.`);
+  }
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object') throw new Error('not an object');
+  } catch {
+    throw new AwsError('InvalidRequestContentException', 400, 'Client context must be a valid Base64-encoded JSON object.');
+  }
+  return text;
+}
+
+/** The invoker signals throttling with a TooManyRequestsException-named error carrying reason/retryAfterSeconds. */
+function throttleOrRethrow(err: unknown): unknown {
+  const e = err as { name?: string; code?: string; reason?: string; Reason?: string; retryAfterSeconds?: number | string; message?: string };
+  if (e?.name !== 'TooManyRequestsException' && e?.code !== 'TooManyRequestsException') return err;
+  const reason = e.reason ?? e.Reason ?? 'ReservedFunctionConcurrentInvocationLimitExceeded';
+  const retryAfter = e.retryAfterSeconds !== undefined ? String(e.retryAfterSeconds) : '1';
+  return new AwsError('TooManyRequestsException', 429, e.message || 'Rate Exceeded.', { Reason: reason }, { 'retry-after': retryAfter });
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function toBuffer(p: Buffer | Uint8Array | string): Buffer {
+  if (Buffer.isBuffer(p)) return p;
+  return typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}

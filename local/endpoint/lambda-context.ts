@@ -1,0 +1,87 @@
+/**
+ * What a Lambda operation handler gets and returns. Handlers are pure functions of
+ * (context, request) -> response, so each concern (invoke, aliases, versions, functions) is a small file.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { AwsError, invalidParameter } from './errors';
+import type { EndpointInvoker, EndpointRegistry } from './backend';
+import { functionArn } from './function-name';
+
+export interface LambdaContext {
+  readonly registry: EndpointRegistry;
+  readonly invoker: EndpointInvoker;
+  readonly region: string;
+  readonly accountId: string;
+  /** Reports a failure nobody is waiting for (async invokes). */
+  readonly onBackgroundError: (message: string) => void;
+}
+
+export interface LambdaRequest {
+  readonly operation: string;
+  readonly params: Record<string, string>;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly requestId: string;
+}
+
+export interface LambdaResponse {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  /** JSON value (serialised by the server) or raw bytes (Invoke). */
+  readonly json?: unknown;
+  readonly raw?: Buffer;
+}
+
+export type LambdaHandler = (ctx: LambdaContext, req: LambdaRequest) => Promise<LambdaResponse> | LambdaResponse;
+
+/** The JSON body of a restJson request; empty body = {}. Not JSON = 400 like AWS. */
+export function jsonBody(req: LambdaRequest): Record<string, unknown> {
+  if (req.body.length === 0) return {};
+  try {
+    const v = JSON.parse(req.body.toString('utf8'));
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new AwsError('SerializationException', 400, `Could not parse the request body of ${req.operation} as a JSON object.`);
+}
+
+/** `Function not found: <arn>` (404), AWS's wording. */
+export function functionNotFound(ctx: LambdaContext, name: string, qualifier?: string): AwsError {
+  return new AwsError('ResourceNotFoundException', 404, `Function not found: ${functionArn(ctx.region, ctx.accountId, name, qualifier)}`);
+}
+
+/** Optional string field of a JSON body, type-checked. */
+export function optionalString(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw invalidParameter(`${key} must be a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * Marker/MaxItems pagination as Lambda does it: the marker is opaque (here: base64 of the next index),
+ * MaxItems 1-10000 (ListFunctions caps pages at 50).
+ */
+export function paginate<T>(items: readonly T[], query: URLSearchParams, cap: number): { page: T[]; nextMarker?: string } {
+  const maxText = query.get('MaxItems');
+  let max = cap;
+  if (maxText !== null) {
+    const n = Number(maxText);
+    if (!Number.isInteger(n) || n < 1 || n > 10_000) {
+      throw new AwsError('ValidationException', 400,
+        `1 validation error detected: Value '${maxText}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000`);
+    }
+    max = Math.min(n, cap);
+  }
+  const marker = query.get('Marker');
+  let start = 0;
+  if (marker) {
+    start = Number(Buffer.from(marker, 'base64').toString('utf8'));
+    if (!Number.isInteger(start) || start < 0 || start > items.length) throw invalidParameter(`Invalid Marker ${JSON.stringify(marker)}: pass the NextMarker of the previous page.`);
+  }
+  const page = items.slice(start, start + max);
+  const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+  return next === undefined ? { page } : { page, nextMarker: next };
+}

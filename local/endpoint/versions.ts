@@ -1,0 +1,31 @@
+/** Lambda version operations: PublishVersion, ListVersionsByFunction. */
+import { AwsError } from './errors';
+import { parseFunctionName } from './function-name';
+import { functionNotFound, jsonBody, optionalString, paginate, type LambdaHandler } from './lambda-context';
+
+export const publishVersion: LambdaHandler = (ctx, req) => {
+  const ref = parseFunctionName(req.params.FunctionName);
+  const latest = ctx.registry.getFunction(ref.name);
+  if (!latest) throw functionNotFound(ctx, ref.name);
+  const body = jsonBody(req);
+  const codeSha256 = optionalString(body, 'CodeSha256');
+  if (codeSha256 !== undefined && latest.CodeSha256 !== undefined && codeSha256 !== latest.CodeSha256) {
+    throw new AwsError('InvalidParameterValueException', 400,
+      `CodeSHA256 (${codeSha256}) is different from current CodeSHA256 in $LATEST (${latest.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`);
+  }
+  const revisionId = optionalString(body, 'RevisionId');
+  if (revisionId !== undefined && latest.RevisionId !== undefined && revisionId !== latest.RevisionId) {
+    throw new AwsError('PreconditionFailedException', 412,
+      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+  }
+  const published = ctx.registry.publishVersion(ref.name, { Description: optionalString(body, 'Description') });
+  return { status: 201, json: published };
+};
+
+export const listVersionsByFunction: LambdaHandler = (ctx, req) => {
+  const ref = parseFunctionName(req.params.FunctionName);
+  const versions = ctx.registry.listVersions(ref.name);
+  if (!versions) throw functionNotFound(ctx, ref.name);
+  const { page, nextMarker } = paginate(versions, req.query, 50);
+  return { status: 200, json: { Versions: page, ...(nextMarker ? { NextMarker: nextMarker } : {}) } };
+};
