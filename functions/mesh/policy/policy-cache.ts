@@ -1,0 +1,259 @@
+/**
+ * The policy cache: the items of each service this function touches, read with one Query per
+ * service (pk = service) from the policy table, kept for a short TTL.
+ *
+ * - Cold start: the deploy-time snapshot answers first, so the first call needs no table read.
+ * - Stale-while-revalidate: a stale copy is returned at once and refreshed in the background,
+ *   with at most one refresh in flight per service.
+ * - Fail static: on table errors the last good copy stays; a malformed item is reported and the
+ *   last good version of that item kept (never half-applied).
+ * - Fail closed: with nothing known the policy is empty, and `effectivePolicy` denies.
+ *
+ * The DynamoDB client is created on the first table read (cold-start budget).
+ */
+import type { DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { ENV, TABLE } from '../../../shared/names';
+import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
+import { unmarshallItem, type AttributeValue } from './attribute-value';
+import { groupSnapshot, loadSnapshot, type LoadedSnapshot } from './policy-snapshot';
+import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
+
+/** The part of a DynamoDB client the cache uses (a real `DynamoDBClient` fits). */
+export interface PolicyTableClient {
+  send(command: unknown): Promise<unknown>;
+}
+
+export interface PolicyCacheOptions {
+  /** @default process.env.MESH_POLICY_TABLE; unset = snapshot only, no table reads */
+  readonly tableName?: string;
+  /** Path of the snapshot JSON. @default process.env.MESH_POLICY_SNAPSHOT; null = no snapshot */
+  readonly snapshotPath?: string | null;
+  /** A snapshot given directly (wins over snapshotPath). */
+  readonly snapshot?: PolicySnapshot;
+  /** @default process.env.MESH_POLICY_TTL_MS, else DEFAULTS.policyTtlMs (5000) */
+  readonly ttlMs?: number;
+  /** Clock, epoch ms. @default Date.now */
+  readonly now?: () => number;
+  /** DynamoDB client. @default a DynamoDBClient created on first need, `endpoint` from AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL */
+  readonly client?: PolicyTableClient;
+  /** A malformed item was seen (once per distinct error while it stays malformed). */
+  readonly onInvalidItem?: (invalid: InvalidItem) => void;
+  /** A table read failed (the last good copy, if any, stays in use). */
+  readonly onTableError?: (error: unknown, service: string) => void;
+  /** Where warn lines go. @default console.warn */
+  readonly log?: (line: string) => void;
+  /** Environment to read settings from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+interface Entry {
+  policy: ServicePolicy;
+  /** No background refresh before this (backs off after a failed read). */
+  retryAfter: number;
+  /** `key` of each malformed item reported for the current copy, so each is reported once. */
+  reported: Set<string>;
+  /** The last table read failed (a failure streak is logged once). */
+  failing?: boolean;
+}
+
+export class PolicyCache {
+  readonly tableName: string | undefined;
+  readonly ttlMs: number;
+  private readonly now: () => number;
+  private readonly opts: PolicyCacheOptions;
+  private readonly env: Readonly<Record<string, string | undefined>>;
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<ServicePolicy>>();
+  private snapshot: LoadedSnapshot | undefined | null = null; // null = not loaded yet
+  private client: PolicyTableClient | undefined;
+  private queryCommand: (new (input: unknown) => unknown) | undefined;
+  /** Queries sent (pages count one each). */
+  tableReads = 0;
+
+  constructor(options: PolicyCacheOptions = {}) {
+    this.opts = options;
+    this.env = options.env ?? process.env;
+    this.tableName = options.tableName ?? (this.env[ENV.policyTable] || undefined);
+    this.ttlMs = options.ttlMs ?? this.parseTtl(this.env[ENV.policyTtlMs]);
+    this.now = options.now ?? Date.now;
+    this.client = options.client;
+  }
+
+  /**
+   * The policy of `service`: fresh or stale-but-good at once (a stale one is refreshed in the
+   * background); with nothing good known, waits for the table. Never rejects; with nothing known
+   * the policy is empty (origin 'none'), which authorizes nobody.
+   */
+  async get(service: string): Promise<ServicePolicy> {
+    const now = this.now();
+    const entry = this.entries.get(service) ?? this.fromSnapshot(service, now);
+    if (entry && entry.policy.origin !== 'none') {
+      if (now - entry.policy.loadedAt >= this.ttlMs && now >= entry.retryAfter) {
+        this.refresh(service).catch(() => undefined); // never rejects; belt and braces
+      }
+      return entry.policy;
+    }
+    // Nothing good known. After a failed read, answer "nothing" for one TTL instead of hitting a
+    // broken table on every call.
+    if (entry && now < entry.retryAfter) return entry.policy;
+    return this.refresh(service);
+  }
+
+  /** The cached copy of `service`, without any I/O (undefined = never loaded). */
+  peek(service: string): ServicePolicy | undefined {
+    return this.entries.get(service)?.policy;
+  }
+
+  /**
+   * Reads `service` from the table now (joining a read already in flight). Resolves to the copy in
+   * use afterwards: the new one, or on error the last good one (or an empty one).
+   */
+  refresh(service: string): Promise<ServicePolicy> {
+    const running = this.inflight.get(service);
+    if (running) return running;
+    const p = this.load(service).finally(() => this.inflight.delete(service));
+    this.inflight.set(service, p);
+    return p;
+  }
+
+  private async load(service: string): Promise<ServicePolicy> {
+    const previous = this.entries.get(service);
+    if (!this.tableName) {
+      if (previous) return previous.policy;
+      const none = { policy: emptyServicePolicy(service, this.now()), retryAfter: Infinity, reported: new Set<string>() };
+      this.entries.set(service, none);
+      return none.policy;
+    }
+    let raw: unknown[];
+    try {
+      raw = await this.query(service);
+    } catch (err) {
+      const now = this.now();
+      this.opts.onTableError?.(err, service);
+      if (!previous?.failing) {
+        this.warn({
+          msg: 'mesh policy: table read failed; keeping the last good copy',
+          service,
+          table: this.tableName,
+          error: errorText(err),
+          kept: previous ? previous.policy.origin : 'none',
+        });
+      }
+      if (previous) {
+        previous.retryAfter = now + this.ttlMs;
+        previous.failing = true;
+        return previous.policy;
+      }
+      const none: Entry = { policy: emptyServicePolicy(service, now), retryAfter: now + this.ttlMs, reported: new Set(), failing: true };
+      this.entries.set(service, none);
+      return none.policy;
+    }
+    const reported = new Set<string>();
+    const policy = buildServicePolicy(service, raw, {
+      origin: 'table',
+      loadedAt: this.now(),
+      previous: previous?.policy,
+      onInvalid: (inv) => this.reportInvalid(inv, previous?.reported, reported),
+    });
+    this.entries.set(service, { policy, retryAfter: 0, reported });
+    return policy;
+  }
+
+  private reportInvalid(inv: InvalidItem, before: Set<string> | undefined, now: Set<string>): void {
+    const key = `${inv.sk ?? '?'}\u0000${inv.error}`;
+    now.add(key);
+    if (before?.has(key)) return;
+    this.opts.onInvalidItem?.(inv);
+    this.warn({
+      msg: 'mesh policy: ignoring malformed item',
+      service: inv.service,
+      sk: inv.sk,
+      error: inv.error,
+      kept: inv.keptLastGood ? 'last good version' : 'nothing',
+    });
+  }
+
+  private async query(service: string): Promise<unknown[]> {
+    const client = this.dynamo();
+    const Query = this.queryCommand!;
+    const items: unknown[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      this.tableReads++;
+      const out = (await client.send(
+        new Query({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+          ExpressionAttributeValues: { ':pk': { S: service } },
+          ExclusiveStartKey: startKey,
+        }),
+      )) as Pick<QueryCommandOutput, 'Items' | 'LastEvaluatedKey'>;
+      for (const it of out.Items ?? []) items.push(unmarshallItem(it as Record<string, AttributeValue>));
+      startKey = out.LastEvaluatedKey as Record<string, AttributeValue> | undefined;
+    } while (startKey);
+    return items;
+  }
+
+  private dynamo(): PolicyTableClient {
+    if (!this.queryCommand || !this.client) {
+      // Loaded on first need, not at init: the SDK costs tens of ms of cold start.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+      this.queryCommand = sdk.QueryCommand as unknown as new (input: unknown) => unknown;
+      if (!this.client) {
+        const endpoint = this.env.AWS_ENDPOINT_URL_DYNAMODB || this.env.AWS_ENDPOINT_URL || undefined;
+        this.client = new sdk.DynamoDBClient(endpoint ? { endpoint } : {}) as DynamoDBClient;
+      }
+    }
+    return this.client;
+  }
+
+  private fromSnapshot(service: string, now: number): Entry | undefined {
+    if (this.snapshot === null) this.snapshot = this.readSnapshot();
+    const raw = this.snapshot?.byService.get(service);
+    if (!raw) return undefined;
+    const reported = new Set<string>();
+    const policy = buildServicePolicy(service, raw, {
+      origin: 'snapshot',
+      loadedAt: now,
+      onInvalid: (inv) => this.reportInvalid(inv, undefined, reported),
+    });
+    const entry: Entry = { policy, retryAfter: 0, reported };
+    this.entries.set(service, entry);
+    return entry;
+  }
+
+  private readSnapshot(): LoadedSnapshot | undefined {
+    if (this.opts.snapshot) return groupSnapshot(this.opts.snapshot);
+    const path = this.opts.snapshotPath === undefined ? this.env[ENV.policySnapshot] : this.opts.snapshotPath;
+    if (!path) return undefined;
+    try {
+      return loadSnapshot(path);
+    } catch (err) {
+      this.warn({ msg: 'mesh policy: no snapshot; the first call of each service reads the table', error: errorText(err) });
+      return undefined;
+    }
+  }
+
+  /** A bad TTL setting is reported, not fatal: the function still serves with the default. */
+  private parseTtl(v: string | undefined): number {
+    if (v === undefined || v === '') return DEFAULTS.policyTtlMs;
+    const n = Number(v);
+    if (Number.isFinite(n) && n >= 0) return n;
+    this.warn({
+      msg: `mesh policy: ${ENV.policyTtlMs} = ${JSON.stringify(v)} must be a number of ms >= 0; using ${DEFAULTS.policyTtlMs}`,
+    });
+    return DEFAULTS.policyTtlMs;
+  }
+
+  private warn(fields: Record<string, unknown>): void {
+    const line = JSON.stringify({ level: 'warn', ...fields });
+    (this.opts.log ?? console.warn)(line);
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

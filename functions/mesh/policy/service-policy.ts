@@ -1,0 +1,128 @@
+/**
+ * `ServicePolicy`: the parsed items of one service's partition, by kind. Built from raw items with
+ * `buildServicePolicy`, which validates each item with `parsePolicyItem` and, for an item that fails,
+ * keeps the last good version of that same item (by sort key) — never a half-applied item.
+ */
+import {
+  parsePolicyItem,
+  type AllowItem,
+  type BreakerStateItem,
+  type DenyItem,
+  type FaultItem,
+  type PolicyItem,
+  type RouteItem,
+  type ServiceItem,
+  type TrafficItem,
+} from '../../../shared/policy';
+
+export interface ServicePolicy {
+  readonly service: string;
+  readonly serviceItem?: ServiceItem;
+  /** allow#<source> items by source. */
+  readonly allows: ReadonlyMap<string, AllowItem>;
+  /** deny#<source> items by source. */
+  readonly denies: ReadonlyMap<string, DenyItem>;
+  readonly traffic?: TrafficItem;
+  readonly route?: RouteItem;
+  readonly fault?: FaultItem;
+  /** breaker#<version> items (shared breaker state) by version. */
+  readonly breakers: ReadonlyMap<string, BreakerStateItem>;
+  /** Every valid item by sort key (what the next build keeps for an item that turns bad). */
+  readonly items: ReadonlyMap<string, PolicyItem>;
+  /**
+   * Sources denied only because their deny#<source> item is malformed and no good copy exists:
+   * authorization fails closed rather than dropping a deny.
+   */
+  readonly brokenDenies: ReadonlySet<string>;
+  /** Where this copy came from. `none` = nothing is known (no snapshot entry, table unreadable). */
+  readonly origin: 'snapshot' | 'table' | 'none';
+  /** When this copy was read (epoch ms). */
+  readonly loadedAt: number;
+}
+
+export interface InvalidItem {
+  readonly service: string;
+  /** The item's sort key, when it has a string one. */
+  readonly sk?: string;
+  /** The parse error, naming the field, the value and the allowed range. */
+  readonly error: string;
+  /** Whether a last good version of the item was kept in its place. */
+  readonly keptLastGood: boolean;
+}
+
+export interface BuildOptions {
+  readonly origin: ServicePolicy['origin'];
+  readonly loadedAt: number;
+  /** The previous copy: the source of last good items. */
+  readonly previous?: ServicePolicy;
+  /** Called once per malformed item. */
+  readonly onInvalid?: (invalid: InvalidItem) => void;
+}
+
+/** An empty policy: nothing known, so every authorization fails closed. */
+export function emptyServicePolicy(service: string, loadedAt = 0): ServicePolicy {
+  return {
+    service,
+    allows: new Map(),
+    denies: new Map(),
+    breakers: new Map(),
+    items: new Map(),
+    brokenDenies: new Set(),
+    origin: 'none',
+    loadedAt,
+  };
+}
+
+export function buildServicePolicy(service: string, rawItems: readonly unknown[], opts: BuildOptions): ServicePolicy {
+  const items = new Map<string, PolicyItem>();
+  const brokenDenies = new Set<string>();
+  for (const raw of rawItems) {
+    const sk = typeof raw === 'object' && raw !== null ? (raw as { sk?: unknown }).sk : undefined;
+    const pk = typeof raw === 'object' && raw !== null ? (raw as { pk?: unknown }).pk : undefined;
+    if (pk !== service) {
+      opts.onInvalid?.({
+        service,
+        sk: typeof sk === 'string' ? sk : undefined,
+        error: `${String(pk)}/${String(sk)}: pk = ${JSON.stringify(pk)} does not belong to service "${service}"`,
+        keptLastGood: false,
+      });
+      continue;
+    }
+    const res = parsePolicyItem(raw);
+    if (res.ok) {
+      items.set(res.item.sk, res.item);
+      continue;
+    }
+    const last = typeof sk === 'string' ? opts.previous?.items.get(sk) : undefined;
+    if (last && typeof sk === 'string') items.set(sk, last);
+    else if (typeof sk === 'string' && sk.startsWith('deny#') && sk.length > 5) brokenDenies.add(sk.slice(5));
+    opts.onInvalid?.({ service, sk: typeof sk === 'string' ? sk : undefined, error: res.error, keptLastGood: !!last });
+  }
+  return fromItems(service, items, brokenDenies, opts.origin, opts.loadedAt);
+}
+
+function fromItems(
+  service: string,
+  items: Map<string, PolicyItem>,
+  brokenDenies: Set<string>,
+  origin: ServicePolicy['origin'],
+  loadedAt: number,
+): ServicePolicy {
+  const allows = new Map<string, AllowItem>();
+  const denies = new Map<string, DenyItem>();
+  const breakers = new Map<string, BreakerStateItem>();
+  let serviceItem: ServiceItem | undefined;
+  let traffic: TrafficItem | undefined;
+  let route: RouteItem | undefined;
+  let fault: FaultItem | undefined;
+  for (const [sk, item] of items) {
+    if (sk === 'service') serviceItem = item as ServiceItem;
+    else if (sk === 'traffic') traffic = item as TrafficItem;
+    else if (sk === 'route') route = item as RouteItem;
+    else if (sk === 'fault') fault = item as FaultItem;
+    else if (sk.startsWith('allow#')) allows.set((item as AllowItem).source, item as AllowItem);
+    else if (sk.startsWith('deny#')) denies.set((item as DenyItem).source, item as DenyItem);
+    else if (sk.startsWith('breaker#')) breakers.set((item as BreakerStateItem).version, item as BreakerStateItem);
+  }
+  return { service, serviceItem, allows, denies, traffic, route, fault, breakers, items, brokenDenies, origin, loadedAt };
+}

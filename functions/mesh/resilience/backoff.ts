@@ -1,0 +1,38 @@
+/**
+ * Capped exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff and
+ * Jitter", 2015): delay = random(0, min(maxDelay, base * 2^(attempt - 1))). Full jitter spreads
+ * retries of many callers apart, which matters more than the mean delay.
+ */
+import { DEFAULTS } from '../../../shared/policy';
+
+export interface BackoffOptions {
+  /** @default 25 */
+  readonly baseDelayMs?: number;
+  /** @default 1000 */
+  readonly maxDelayMs?: number;
+}
+
+/** The upper bound of the delay before retry number `attempt` (1 = the first retry). */
+export function backoffCeiling(attempt: number, options: BackoffOptions = {}): number {
+  const base = Math.max(0, options.baseDelayMs ?? DEFAULTS.retries.baseDelayMs);
+  const max = Math.max(0, options.maxDelayMs ?? DEFAULTS.retries.maxDelayMs);
+  const n = Number.isFinite(attempt) ? Math.max(1, Math.floor(attempt)) : 1;
+  // 2 ** 1100 is Infinity; min() then takes the cap, so large attempt numbers are safe.
+  return Math.min(max, base * 2 ** (n - 1));
+}
+
+/**
+ * The delay in whole ms before retry number `attempt`, anywhere from 0 to the ceiling inclusive.
+ * `random` returns [0, 1) like Math.random (injectable for tests); out-of-range values are clamped.
+ */
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.floor(backoffCeiling(attempt, options));
+  let r = random();
+  if (!(r >= 0)) r = 0; // NaN or negative
+  if (r >= 1) r = 1 - Number.EPSILON;
+  return Math.min(ceiling, Math.floor(r * (ceiling + 1)));
+}

@@ -1,0 +1,254 @@
+/**
+ * A circuit breaker for one (target, version), in the manner of cockatiel's breakers and Envoy's
+ * outlier ejection: closed -> open after `consecutiveFailures` failures in a row, or when the failure
+ * rate over the last `windowSize` calls exceeds `failureRateThreshold` (only once `windowSize` calls
+ * are known); open for `openMs`; then half-open, letting one probe through at a time. The probe's
+ * success closes the breaker, its failure opens it again.
+ *
+ * Pure: no timers; time comes in as `now` (epoch ms). The runtime counts `breaker_open_total`
+ * through `onStateChange`.
+ */
+import { DEFAULTS } from '../../../shared/policy';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerOptions {
+  /** Failures in a row that open the breaker. @default 5 */
+  readonly consecutiveFailures?: number;
+  /** Failure share of the window above which the breaker opens, 0 to 1. @default 0.5 */
+  readonly failureRateThreshold?: number;
+  /** Calls in the sliding window (also the minimum before the rate counts). @default 20 */
+  readonly windowSize?: number;
+  /** How long the breaker stays open before a probe. @default 30000 */
+  readonly openMs?: number;
+}
+
+export type BreakerTransitionReason =
+  | 'consecutive-failures'
+  | 'failure-rate'
+  | 'open-elapsed'
+  | 'probe-succeeded'
+  | 'probe-failed';
+
+export interface BreakerStateChange {
+  readonly from: BreakerState;
+  readonly to: BreakerState;
+  readonly reason: BreakerTransitionReason;
+  /** When it happened (the `now` of the call that caused it). */
+  readonly at: number;
+}
+
+export type BreakerListener = (change: BreakerStateChange) => void;
+
+export class CircuitBreaker {
+  private opts: Required<BreakerOptions>;
+  private current: BreakerState = 'closed';
+  private consecutive = 0;
+  /** Ring of the last `windowSize` outcomes (true = failure). */
+  private window: boolean[] = [];
+  private windowNext = 0;
+  private windowFailures = 0;
+  private openedAtMs: number | undefined;
+  /** When the half-open probe in flight was let through; undefined = none in flight. */
+  private probeSince: number | undefined;
+  private readonly listeners = new Set<BreakerListener>();
+
+  constructor(options: BreakerOptions = {}) {
+    this.opts = resolve(options);
+  }
+
+  /** The state as of the last call; an open breaker whose time is up shows 'open' until `canPass`. */
+  get state(): BreakerState {
+    return this.current;
+  }
+
+  /** When the breaker last opened (epoch ms), if it is open or half-open. */
+  get openedAt(): number | undefined {
+    return this.current === 'closed' ? undefined : this.openedAtMs;
+  }
+
+  get options(): Readonly<Required<BreakerOptions>> {
+    return this.opts;
+  }
+
+  /** Takes new thresholds (the policy changed) and keeps the current state and counts. */
+  configure(options: BreakerOptions): void {
+    const next = resolve(options);
+    if (next.windowSize !== this.opts.windowSize) this.resetWindow(next.windowSize);
+    this.opts = next;
+  }
+
+  /**
+   * Whether a call may go now. In half-open it lets exactly one probe through and holds the rest
+   * until that probe reports (`success`/`failure`); a probe that never reports is given up after
+   * `openMs`, so a lost probe cannot keep the breaker shut for ever.
+   */
+  canPass(now: number): boolean {
+    if (this.current === 'closed') return true;
+    if (this.current === 'open') {
+      if (now - (this.openedAtMs ?? now) < this.opts.openMs) return false;
+      this.transition('half-open', 'open-elapsed', now);
+    }
+    if (this.probeSince !== undefined && now - this.probeSince < this.opts.openMs) return false;
+    this.probeSince = now;
+    return true;
+  }
+
+  /** Reports a successful call; returns the new state. */
+  success(now: number): BreakerState {
+    if (this.current === 'half-open') {
+      this.probeSince = undefined;
+      this.resetCounts();
+      this.transition('closed', 'probe-succeeded', now);
+      return this.current;
+    }
+    if (this.current === 'open') return this.current; // a straggler from before it opened
+    this.consecutive = 0;
+    this.record(false);
+    return this.current;
+  }
+
+  /** Reports a failed call; returns the new state. */
+  failure(now: number): BreakerState {
+    if (this.current === 'half-open') {
+      this.probeSince = undefined;
+      this.open('probe-failed', now);
+      return this.current;
+    }
+    if (this.current === 'open') return this.current;
+    this.consecutive++;
+    this.record(true);
+    if (this.consecutive >= this.opts.consecutiveFailures) {
+      this.open('consecutive-failures', now);
+    } else if (
+      this.window.length >= this.opts.windowSize &&
+      this.windowFailures / this.window.length > this.opts.failureRateThreshold
+    ) {
+      this.open('failure-rate', now);
+    }
+    return this.current;
+  }
+
+  /** Subscribes to state changes; returns the unsubscribe function. */
+  onStateChange(listener: BreakerListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private open(reason: BreakerTransitionReason, now: number): void {
+    this.openedAtMs = now;
+    this.resetCounts();
+    this.transition('open', reason, now);
+  }
+
+  private transition(to: BreakerState, reason: BreakerTransitionReason, at: number): void {
+    const from = this.current;
+    this.current = to;
+    for (const l of this.listeners) l({ from, to, reason, at });
+  }
+
+  private record(failed: boolean): void {
+    const size = this.opts.windowSize;
+    if (this.window.length < size) {
+      this.window.push(failed);
+    } else {
+      if (this.window[this.windowNext]) this.windowFailures--;
+      this.window[this.windowNext] = failed;
+      this.windowNext = (this.windowNext + 1) % size;
+    }
+    if (failed) this.windowFailures++;
+  }
+
+  private resetCounts(): void {
+    this.consecutive = 0;
+    this.resetWindow(this.opts.windowSize);
+  }
+
+  private resetWindow(_size: number): void {
+    this.window = [];
+    this.windowNext = 0;
+    this.windowFailures = 0;
+  }
+}
+
+function resolve(o: BreakerOptions): Required<BreakerOptions> {
+  const d = DEFAULTS.breaker;
+  return {
+    consecutiveFailures: o.consecutiveFailures ?? d.consecutiveFailures,
+    failureRateThreshold: o.failureRateThreshold ?? d.failureRateThreshold,
+    windowSize: o.windowSize ?? d.windowSize,
+    openMs: o.openMs ?? d.openMs,
+  };
+}
+
+export interface BreakerRegistryChange extends BreakerStateChange {
+  readonly target: string;
+  readonly version: string;
+}
+
+/**
+ * The breakers of one process, one per (target, version). Versions are the executed version
+ * (`X-Amz-Executed-Version`) or the alias when Lambda picked and did not say.
+ */
+export class Breakers {
+  private readonly byKey = new Map<string, CircuitBreaker>();
+  private readonly listeners = new Set<(change: BreakerRegistryChange) => void>();
+
+  constructor(private readonly defaults: BreakerOptions = {}) {}
+
+  /** The breaker of (target, version), created closed on first use; `options` (the edge's policy) update it. */
+  get(target: string, version: string, options?: BreakerOptions): CircuitBreaker {
+    const key = `${target}\u0000${version}`;
+    let b = this.byKey.get(key);
+    if (!b) {
+      b = new CircuitBreaker({ ...this.defaults, ...options });
+      b.onStateChange((c) => {
+        for (const l of this.listeners) l({ ...c, target, version });
+      });
+      this.byKey.set(key, b);
+    } else if (options && !sameOptions(b.options, { ...this.defaults, ...options })) {
+      b.configure({ ...this.defaults, ...options });
+    }
+    return b;
+  }
+
+  /** The breaker of (target, version) if one exists (no creation). */
+  peek(target: string, version: string): CircuitBreaker | undefined {
+    return this.byKey.get(`${target}\u0000${version}`);
+  }
+
+  /**
+   * The versions of `target` whose breakers are open now (for route choice). An open breaker whose
+   * time is up is not ejected: it should get its probe.
+   */
+  ejected(target: string, now: number): Set<string> {
+    const out = new Set<string>();
+    const prefix = `${target}\u0000`;
+    for (const [key, b] of this.byKey) {
+      if (!key.startsWith(prefix)) continue;
+      if (isEjected(b, now)) out.add(key.slice(prefix.length));
+    }
+    return out;
+  }
+
+  /** Subscribes to every breaker's state changes; returns the unsubscribe function. */
+  onStateChange(listener: (change: BreakerRegistryChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** Open and still within its open time (a half-open breaker is not ejected: it needs its probe). */
+export function isEjected(b: CircuitBreaker, now: number): boolean {
+  return b.state === 'open' && b.openedAt !== undefined && now - b.openedAt < b.options.openMs;
+}
+
+function sameOptions(a: Required<BreakerOptions>, b: BreakerOptions): boolean {
+  const r = resolve(b);
+  return (
+    a.consecutiveFailures === r.consecutiveFailures &&
+    a.failureRateThreshold === r.failureRateThreshold &&
+    a.windowSize === r.windowSize &&
+    a.openMs === r.openMs
+  );
+}

@@ -1,0 +1,147 @@
+/**
+ * What an attempt's result means, and whether to try again. Pure: the runtime passes in what the
+ * transport saw and what the policy says.
+ */
+import type { RetryOn } from '../../../shared/policy';
+
+/**
+ * The outcome of one attempt. `client-error` = the request itself is wrong (404 no such function,
+ * 400 bad parameter, 413 too large): never retried. `denied` / `unauthenticated` = refused by the
+ * mesh (local policy check, or the callee's wrapper); `circuit-open` = the breaker held the call.
+ */
+export type Outcome =
+  | 'success'
+  | 'throttled'
+  | 'service-error'
+  | 'timeout'
+  | 'function-error'
+  | 'denied'
+  | 'circuit-open'
+  | 'unauthenticated'
+  | 'client-error';
+
+/** What the transport observed for one attempt (fill what you know). */
+export interface AttemptResult {
+  /** The runtime aborted the attempt at its timeout. */
+  readonly timedOut?: boolean;
+  /** Refused before leaving the process: local policy check or open breaker. */
+  readonly local?: 'denied' | 'circuit-open' | 'unauthenticated';
+  /** HTTP status (Invoke answers 200 even when the function threw; HTTP targets: the status). */
+  readonly statusCode?: number;
+  /** `X-Amz-Function-Error` ('Unhandled'), or an HTTP target's equivalent: the function threw. */
+  readonly functionError?: string;
+  /** `errorType` of the function's error body (`Sandbox.Timedout`, or the mesh's own refusals). */
+  readonly errorType?: string;
+  /** Name / code of a thrown SDK or network error (`TooManyRequestsException`, `ECONNRESET`, `AbortError`). */
+  readonly errorName?: string;
+  readonly errorCode?: string;
+}
+
+const THROTTLE = new Set([
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottledException',
+  'SlowDown',
+  'EC2ThrottledException',
+]);
+const TIMEOUT = new Set(['AbortError', 'TimeoutError', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'RequestTimeout', 'RequestTimeoutException', 'Sandbox.Timedout']);
+const CLIENT = new Set([
+  'ResourceNotFoundException',
+  'InvalidParameterValueException',
+  'InvalidRequestContentException',
+  'RequestTooLargeException',
+  'UnsupportedMediaTypeException',
+  'ValidationException',
+  'InvalidRuntimeException',
+]);
+const DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'MeshDeniedError', 'Mesh.Denied']);
+const UNAUTHENTICATED = new Set([
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'MeshUnauthenticatedError',
+  'Mesh.Unauthenticated',
+]);
+
+/** Classifies one attempt. Unknown errors count as `service-error` (retryable): the safe guess for a network fault. */
+export function classifyOutcome(r: AttemptResult): Outcome {
+  if (r.local) return r.local;
+  if (r.timedOut) return 'timeout';
+  const names = [r.errorType, r.errorName, r.errorCode].filter((n): n is string => !!n);
+  const has = (set: Set<string>) => names.some((n) => set.has(n));
+  if (has(DENIED)) return 'denied';
+  if (has(UNAUTHENTICATED)) return 'unauthenticated';
+  if (has(THROTTLE) || r.statusCode === 429) return 'throttled';
+  if (has(TIMEOUT) || r.statusCode === 408 || r.statusCode === 504) return 'timeout';
+  if (r.functionError) return 'function-error';
+  if (has(CLIENT)) return 'client-error';
+  if (names.length > 0) return 'service-error';
+  const s = r.statusCode;
+  if (s === undefined || (s >= 200 && s < 400)) return 'success';
+  if (s === 401) return 'unauthenticated';
+  if (s === 403) return 'denied';
+  if (s >= 500) return 'service-error';
+  return 'client-error';
+}
+
+/**
+ * Whether the outcome counts against the target's breaker. Throttling does not: it is the target
+ * protecting itself, and ejecting it would only shift the load. Mesh refusals are not the target's fault.
+ */
+export function countsAsFailure(outcome: Outcome): boolean {
+  return outcome === 'service-error' || outcome === 'timeout' || outcome === 'function-error';
+}
+
+export interface RetryDecisionInput {
+  readonly outcome: Outcome;
+  /** The attempt that just ended, 1-based. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly retryOn: readonly RetryOn[];
+  /** The edge is idempotent: function errors may be retried. */
+  readonly idempotent: boolean;
+  /** Epoch ms. */
+  readonly now: number;
+  /** The backoff before the next attempt (see backoff.ts). */
+  readonly delayMs: number;
+  /** When the call must be over (see `callEndsBy`); undefined = no limit. */
+  readonly endsBy?: number;
+  /** Time an attempt needs at the least to be worth starting. @default 1 */
+  readonly minAttemptMs?: number;
+  /** The target's retry budget; asked last, and only asked (call `recordRetry` when you retry). */
+  readonly budget?: { canRetry(now: number): boolean };
+}
+
+export type NoRetryReason =
+  | 'success'
+  | 'not-retryable'
+  | 'not-idempotent'
+  | 'attempts-exhausted'
+  | 'deadline'
+  | 'budget-exhausted';
+
+export type RetryDecision =
+  | { readonly retry: true; readonly delayMs: number }
+  | { readonly retry: false; readonly reason: NoRetryReason };
+
+export function decideRetry(input: RetryDecisionInput): RetryDecision {
+  const { outcome } = input;
+  if (outcome === 'success') return { retry: false, reason: 'success' };
+  if (!isRetryOn(outcome) || !input.retryOn.includes(outcome)) return { retry: false, reason: 'not-retryable' };
+  if (outcome === 'function-error' && !input.idempotent) return { retry: false, reason: 'not-idempotent' };
+  if (input.attempt >= input.maxAttempts) return { retry: false, reason: 'attempts-exhausted' };
+  const delayMs = Math.max(0, input.delayMs);
+  if (input.endsBy !== undefined && input.now + delayMs + (input.minAttemptMs ?? 1) > input.endsBy) {
+    return { retry: false, reason: 'deadline' };
+  }
+  if (input.budget && !input.budget.canRetry(input.now)) return { retry: false, reason: 'budget-exhausted' };
+  return { retry: true, delayMs };
+}
+
+function isRetryOn(o: Outcome): o is RetryOn {
+  return o === 'throttled' || o === 'service-error' || o === 'timeout' || o === 'function-error';
+}

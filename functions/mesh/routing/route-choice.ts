@@ -1,0 +1,122 @@
+/**
+ * Where one call goes: header matches, then the sticky key, then the weights, else the alias.
+ * Pure: the only state is the per-target round-robin position, held in `RouteBalancers`.
+ */
+import { LIVE_ALIAS } from '../../../shared/names';
+import type { RouteItem } from '../../../shared/policy';
+import { rendezvousPick } from './sticky-hash';
+import { WeightedRoundRobin, signatureOf } from './weighted-round-robin';
+
+export type RouteReason = 'match' | 'sticky' | 'weighted' | 'alias';
+
+export interface RouteChoice {
+  /** What to pass as the Invoke `Qualifier`: a version number, or the alias. */
+  readonly qualifier: string;
+  /** The version chosen client-side; undefined when Lambda picks (alias). */
+  readonly version?: string;
+  readonly reason: RouteReason;
+  /** Set when the route had weights but every weighted version is ejected, so the alias is used. */
+  readonly fallback?: 'all-ejected';
+}
+
+export interface ChooseRouteInput {
+  /** The target service (the key of its round-robin state). */
+  readonly target: string;
+  /** The target's `route` item; undefined = no client-side routing. */
+  readonly route: RouteItem | undefined;
+  /** The call's headers; names are matched case-insensitively. */
+  readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** `call()` option `stickyKey`; wins over the route's sticky header. */
+  readonly stickyKey?: string;
+  /** Versions ejected by their breakers. */
+  readonly ejected?: ReadonlySet<string>;
+  /** The alias used when no version is chosen client-side. @default LIVE_ALIAS ('live') */
+  readonly alias?: string;
+  /** Round-robin state; @default the module's shared instance. */
+  readonly balancers?: RouteBalancers;
+}
+
+/** Per-target smooth weighted round-robin state; rebuilt when a target's weights change. */
+export class RouteBalancers {
+  private readonly byTarget = new Map<string, WeightedRoundRobin>();
+
+  for(target: string, weights: Readonly<Record<string, number>>): WeightedRoundRobin {
+    const current = this.byTarget.get(target);
+    if (current && current.signature === signatureOf(weights)) return current;
+    const next = new WeightedRoundRobin(weights);
+    this.byTarget.set(target, next);
+    return next;
+  }
+
+  clear(): void {
+    this.byTarget.clear();
+  }
+}
+
+const sharedBalancers = new RouteBalancers();
+
+export function chooseRoute(input: ChooseRouteInput): RouteChoice {
+  const alias = input.alias ?? LIVE_ALIAS;
+  const route = input.route;
+  const ejected = input.ejected;
+  if (!route) return { qualifier: alias, reason: 'alias' };
+
+  // 1. Header matches: first match wins; an ejected match falls through to the weights.
+  for (const m of route.matches ?? []) {
+    const value = headerValue(input.headers, m.header);
+    if (value === undefined) continue;
+    const hit = m.exact !== undefined ? value === m.exact : m.prefix !== undefined && value.startsWith(m.prefix);
+    if (!hit) continue;
+    if (ejected?.has(m.version)) break;
+    return { qualifier: m.version, version: m.version, reason: 'match' };
+  }
+
+  const weights = route.weights;
+  if (!weights || Object.keys(weights).length === 0) return { qualifier: alias, reason: 'alias' };
+
+  // 2. Sticky key: the same key goes to the same version while the weights stay the same.
+  const stickyKey = input.stickyKey ?? (route.sticky ? headerValue(input.headers, route.sticky.header) : undefined);
+  if (stickyKey !== undefined && stickyKey !== '') {
+    const version = rendezvousPick(stickyKey, weights, ejected);
+    if (version === undefined) return { qualifier: alias, reason: 'alias', fallback: 'all-ejected' };
+    return { qualifier: version, version, reason: 'sticky' };
+  }
+
+  // 3. Weights, by smooth weighted round-robin over the versions not ejected.
+  const version = (input.balancers ?? sharedBalancers).for(input.target, weights).pick(ejected);
+  if (version === undefined) return { qualifier: alias, reason: 'alias', fallback: 'all-ejected' };
+  return { qualifier: version, version, reason: 'weighted' };
+}
+
+/**
+ * The shadow version to mirror this call to, or undefined. `random` returns [0, 1) (injectable).
+ * Mirrors are fire-and-forget; the caller drops their answers.
+ */
+export function chooseMirror(route: RouteItem | undefined, random: () => number = Math.random): string | undefined {
+  const m = route?.mirror;
+  if (!m || m.percent <= 0) return undefined;
+  return random() * 100 < m.percent ? m.version : undefined;
+}
+
+/** Case-insensitive header lookup; a repeated header counts by its first value. */
+export function headerValue(
+  headers: ChooseRouteInput['headers'],
+  name: string,
+): string | undefined {
+  if (!headers) return undefined;
+  let v = headers[name];
+  if (v === undefined) {
+    const lower = name.toLowerCase();
+    v = headers[lower];
+    if (v === undefined) {
+      for (const k of Object.keys(headers)) {
+        if (k.toLowerCase() === lower) {
+          v = headers[k];
+          break;
+        }
+      }
+    }
+  }
+  if (Array.isArray(v)) return v[0];
+  return v as string | undefined;
+}
