@@ -1,0 +1,124 @@
+/**
+ * Secrets Manager on the local endpoint with the real @aws-sdk/client-secrets-manager: staging labels
+ * (AWSCURRENT / AWSPREVIOUS / AWSPENDING), ClientRequestToken idempotency, the rotation finish step,
+ * and AWS's errors.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import {
+  CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand,
+  RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { SecretStore, startEndpoint, type Endpoint } from '../../local/endpoint';
+import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+
+describe('local endpoint: Secrets Manager', () => {
+  let endpoint: Endpoint;
+  let sm: SecretsManagerClient;
+  const store = new SecretStore();
+
+  before(async () => {
+    // Seeded the way the local mesh does it, before the endpoint starts.
+    store.set('demo/orders/identity', { secretString: '{"cert":"seeded"}' });
+    const registry = new TestRegistry();
+    endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry), secrets: store });
+    sm = new SecretsManagerClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  });
+  after(async () => {
+    sm.destroy();
+    await endpoint.close();
+  });
+
+  it('reads a seeded secret by name, ARN and partial ARN', async () => {
+    const byName = await sm.send(new GetSecretValueCommand({ SecretId: 'demo/orders/identity' }));
+    assert.equal(byName.SecretString, '{"cert":"seeded"}');
+    assert.deepEqual(byName.VersionStages, ['AWSCURRENT']);
+    assert.ok(byName.CreatedDate instanceof Date);
+    assert.match(byName.ARN!, /^arn:aws:secretsmanager:us-east-1:000000000000:secret:demo\/orders\/identity-[A-Za-z0-9]{6}$/);
+    const byArn = await sm.send(new GetSecretValueCommand({ SecretId: byName.ARN }));
+    assert.equal(byArn.VersionId, byName.VersionId);
+    const byPartial = await sm.send(new GetSecretValueCommand({ SecretId: byName.ARN!.slice(0, -7) }));
+    assert.equal(byPartial.VersionId, byName.VersionId);
+  });
+
+  it('moves AWSCURRENT on put and leaves AWSPREVIOUS behind', async () => {
+    const created = await sm.send(new CreateSecretCommand({ Name: 'db', SecretString: 'v1' }));
+    const v2 = await sm.send(new PutSecretValueCommand({ SecretId: 'db', SecretString: 'v2' }));
+    assert.deepEqual(v2.VersionStages, ['AWSCURRENT']);
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'db' }))).SecretString, 'v2');
+    const previous = await sm.send(new GetSecretValueCommand({ SecretId: 'db', VersionStage: 'AWSPREVIOUS' }));
+    assert.equal(previous.SecretString, 'v1');
+    assert.equal(previous.VersionId, created.VersionId);
+    const v3 = await sm.send(new PutSecretValueCommand({ SecretId: 'db', SecretString: 'v3' }));
+    const d = await sm.send(new DescribeSecretCommand({ SecretId: 'db' }));
+    // v1 lost its last label and drops out of the map, as on AWS.
+    assert.deepEqual(d.VersionIdsToStages, { [v2.VersionId!]: ['AWSPREVIOUS'], [v3.VersionId!]: ['AWSCURRENT'] });
+  });
+
+  it('runs a rotation: pending version, then finish moves AWSCURRENT', async () => {
+    const token = randomUUID();
+    const pending = await sm.send(new PutSecretValueCommand({ SecretId: 'db', ClientRequestToken: token, SecretString: 'v4', VersionStages: ['AWSPENDING'] }));
+    assert.equal(pending.VersionId, token);
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'db' }))).SecretString, 'v3');
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'db', VersionStage: 'AWSPENDING' }))).SecretString, 'v4');
+
+    const current = (await sm.send(new GetSecretValueCommand({ SecretId: 'db' }))).VersionId!;
+    // Moving AWSCURRENT without naming where it sits now is refused, like AWS.
+    await assert.rejects(
+      sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'db', VersionStage: 'AWSCURRENT', MoveToVersionId: token })),
+      (e: Error) => e.name === 'InvalidParameterException' && e.message.includes('RemoveFromVersionId'),
+    );
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'db', VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: current }));
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'db', VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
+    const d = await sm.send(new DescribeSecretCommand({ SecretId: 'db' }));
+    assert.deepEqual(d.VersionIdsToStages, { [current]: ['AWSPREVIOUS'], [token]: ['AWSCURRENT'] });
+    await assert.rejects(sm.send(new GetSecretValueCommand({ SecretId: 'db', VersionStage: 'AWSPENDING' })), {
+      name: 'ResourceNotFoundException',
+    });
+  });
+
+  it('treats a repeated ClientRequestToken as a no-op, and a changed value under it as an error', async () => {
+    const token = randomUUID();
+    const first = await sm.send(new PutSecretValueCommand({ SecretId: 'db', ClientRequestToken: token, SecretString: 'v5' }));
+    const again = await sm.send(new PutSecretValueCommand({ SecretId: 'db', ClientRequestToken: token, SecretString: 'v5' }));
+    assert.equal(again.VersionId, first.VersionId);
+    const prev = await sm.send(new GetSecretValueCommand({ SecretId: 'db', VersionStage: 'AWSPREVIOUS' }));
+    assert.equal(prev.SecretString, 'v4', 'the retry did not move labels again');
+    await assert.rejects(sm.send(new PutSecretValueCommand({ SecretId: 'db', ClientRequestToken: token, SecretString: 'other' })), {
+      name: 'ResourceExistsException',
+    });
+  });
+
+  it('keeps binary secrets as bytes', async () => {
+    const bytes = Uint8Array.from([0, 1, 2, 250, 255]);
+    await sm.send(new CreateSecretCommand({ Name: 'bin', SecretBinary: bytes }));
+    const got = await sm.send(new GetSecretValueCommand({ SecretId: 'bin' }));
+    assert.deepEqual(Buffer.from(got.SecretBinary!), Buffer.from(bytes));
+    assert.equal(got.SecretString, undefined);
+  });
+
+  it('lists secrets with their versions, paginated', async () => {
+    const page1 = await sm.send(new ListSecretsCommand({ MaxResults: 2 }));
+    assert.equal(page1.SecretList?.length, 2);
+    assert.ok(page1.NextToken);
+    const page2 = await sm.send(new ListSecretsCommand({ MaxResults: 2, NextToken: page1.NextToken }));
+    const names = [...page1.SecretList!, ...page2.SecretList!].map((s) => s.Name);
+    assert.deepEqual(names, ['bin', 'db', 'demo/orders/identity']);
+    assert.ok(page1.SecretList![1].SecretVersionsToStages);
+  });
+
+  it('answers AWS’s errors: missing secret, duplicate name, unsupported operation', async () => {
+    await assert.rejects(sm.send(new GetSecretValueCommand({ SecretId: 'nope' })), (e: Error & { $metadata: { httpStatusCode?: number } }) =>
+      e.name === 'ResourceNotFoundException' && e.message === "Secrets Manager can't find the specified secret." && e.$metadata.httpStatusCode === 400);
+    await assert.rejects(sm.send(new CreateSecretCommand({ Name: 'db', SecretString: 'x' })), { name: 'ResourceExistsException' });
+    await assert.rejects(sm.send(new RotateSecretCommand({ SecretId: 'db' })), {
+      name: 'UnknownOperationException',
+      message: 'lambda-mesh local endpoint does not support SecretsManager.RotateSecret',
+    });
+  });
+
+  it('caps a secret value at 64 KB', async () => {
+    await assert.rejects(sm.send(new PutSecretValueCommand({ SecretId: 'db', SecretString: 'x'.repeat(65_537) })), { name: 'ValidationException' });
+  });
+});
