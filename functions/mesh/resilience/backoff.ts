@@ -17,8 +17,8 @@ export function backoffCeiling(attempt: number, options: BackoffOptions = {}): n
   const base = Math.max(0, options.baseDelayMs ?? DEFAULTS.retries.baseDelayMs);
   const max = Math.max(0, options.maxDelayMs ?? DEFAULTS.retries.maxDelayMs);
   const n = Number.isFinite(attempt) ? Math.max(1, Math.floor(attempt)) : 1;
-  // 2 ** 1100 is Infinity; min() then takes the cap, so large attempt numbers are safe.
-  return Math.min(max, base * 2 ** (n - 1));
+  // The exponent is capped: 0 * 2 ** 1024 would be 0 * Infinity = NaN.
+  return Math.min(max, base * 2 ** Math.min(n - 1, 64));
 }
 
 /**
