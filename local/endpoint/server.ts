@@ -133,8 +133,11 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
         return;
       }
 
-      case 'other':
-        return writeOther(res, decision, requestId);
+      case 'other': {
+        // Query-protocol clients (STS, CloudFormation) name the operation in the form body.
+        const action = decision.protocol === 'query' ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
+        return writeOther(res, action ? { ...decision, operation: action } : decision, requestId);
+      }
     }
   }
 
