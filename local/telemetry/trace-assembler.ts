@@ -164,11 +164,16 @@ export function assembleTrace(traceId: string, docs: Iterable<FlatDoc>): Trace |
     });
   }
   const roots: Mutable[] = [];
+  const parentOf = new Map<string, Mutable>();
   for (const s of spans.values()) {
     const parent = s.parentId ? spans.get(s.parentId) : undefined;
-    // Guard against a parent link pointing at itself: it would make the tree a cycle.
-    if (parent && parent !== s) parent.children.push(s);
-    else roots.push(s);
+    // A parent link that closes a cycle (bad or hostile input) is dropped: the span becomes a root.
+    let up = parent;
+    while (up && up !== s) up = parentOf.get(up.id);
+    if (parent && up !== s) {
+      parentOf.set(s.id, parent);
+      parent.children.push(s);
+    } else roots.push(s);
   }
   const byStart = (a: TraceSpan, b: TraceSpan) => a.start - b.start || a.id.localeCompare(b.id);
   roots.sort(byStart);
@@ -177,19 +182,14 @@ export function assembleTrace(traceId: string, docs: Iterable<FlatDoc>): Trace |
   let error = false;
   let fault = false;
   const services: string[] = [];
-  const seen = new Set<string>();
   const order: Mutable[] = [];
   const visit = (s: Mutable, depth: number) => {
-    if (seen.has(s.id)) return; // a cycle among parent links: show each span once
-    seen.add(s.id);
     s.depth = depth;
     order.push(s);
     s.children.sort(byStart);
     for (const c of s.children) visit(c as Mutable, depth + 1);
   };
   for (const r of roots) visit(r, 0);
-  // Spans only reachable through a cycle never got visited: show them as roots.
-  for (const s of spans.values()) if (!seen.has(s.id)) { roots.push(s); visit(s, 0); }
   for (const s of order) {
     start = Math.min(start, s.start);
     end = Math.max(end, s.end ?? s.start);

@@ -1,0 +1,49 @@
+/** Builders for the telemetry tests: EMF lines in the runtime's shape and X-Ray documents. */
+import { randomBytes } from 'node:crypto';
+import { METRICS } from '../../shared/names';
+
+export interface EdgeLine {
+  source?: string;
+  destination?: string;
+  version?: string;
+  code?: string;
+  reporter?: 'source' | 'destination';
+  timestamp?: number;
+  requests?: number | number[];
+  durations?: number[];
+  denied?: number;
+  breakerOpens?: number;
+  retries?: number;
+}
+
+/** One EMF object as Powertools prints it: one directive, one dimension set, arrays of values. */
+export function emfLine(e: EdgeLine = {}): Record<string, unknown> {
+  const metrics: { Name: string; Unit: string }[] = [];
+  const values: Record<string, unknown> = {};
+  const add = (name: string, unit: string, v: number | number[] | undefined) => {
+    if (v === undefined) return;
+    metrics.push({ Name: name, Unit: unit });
+    values[name] = v;
+  };
+  add(METRICS.requestsTotal, 'Count', e.requests ?? 1);
+  if (e.durations?.length !== 0) add(METRICS.requestDurationMs, 'Milliseconds', e.durations ?? [10]);
+  add(METRICS.deniedTotal, 'Count', e.denied);
+  add(METRICS.breakerOpenTotal, 'Count', e.breakerOpens);
+  add(METRICS.retriesTotal, 'Count', e.retries);
+  return {
+    _aws: {
+      Timestamp: e.timestamp ?? Date.now(),
+      CloudWatchMetrics: [{ Namespace: METRICS.namespace, Dimensions: [[...METRICS.dimensions]], Metrics: metrics }],
+    },
+    source_workload: e.source ?? 'orders',
+    destination_workload: e.destination ?? 'payments',
+    destination_version: e.version ?? '1',
+    response_code: e.code ?? '200',
+    reporter: e.reporter ?? 'source',
+    ...values,
+  };
+}
+
+export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+export const newTraceId = (): string => `1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${hex(12)}`;
+export const newSegmentId = (): string => hex(8);

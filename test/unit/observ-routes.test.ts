@@ -1,0 +1,77 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TelemetryStore } from '../../local/telemetry/telemetry-store';
+import { handleMeshRequest } from '../../local/dashboard/routes';
+import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
+
+describe('/_mesh routes', () => {
+  const store = new TelemetryStore();
+  let server: Server;
+  let base = '';
+  const traceId = newTraceId();
+
+  before(async () => {
+    store.recordEmf(emfLine({ durations: [12] }), { functionName: 'demo-orders', version: '1' });
+    store.recordSegment({ trace_id: traceId, id: newSegmentId(), name: 'demo-orders', start_time: Date.now() / 1000, end_time: Date.now() / 1000 + 0.01 });
+    server = createServer((req, res) => {
+      if (!handleMeshRequest(req, res, store)) {
+        res.writeHead(418);
+        res.end('not mine');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('serves stats JSON for a window', async () => {
+    const res = await fetch(`${base}/_mesh/stats?window=30s`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { windowMs: number; edges: { requests: number; p50: number }[] };
+    assert.equal(body.windowMs, 30_000);
+    assert.equal(body.edges[0]!.requests, 1);
+    assert.equal(body.edges[0]!.p50, 12);
+  });
+
+  it('lists traces and serves one by id, and the newest as `last`', async () => {
+    const list = (await (await fetch(`${base}/_mesh/traces?limit=5`)).json()) as { traces: { id: string }[] };
+    assert.deepEqual(list.traces.map((t) => t.id), [traceId]);
+    const one = (await (await fetch(`${base}/_mesh/traces/${traceId}`)).json()) as { id: string; roots: unknown[] };
+    assert.equal(one.id, traceId);
+    assert.equal(one.roots.length, 1);
+    const last = (await (await fetch(`${base}/_mesh/traces/last`)).json()) as { id: string };
+    assert.equal(last.id, traceId);
+  });
+
+  it('serves the dashboard page, self-contained', async () => {
+    const res = await fetch(`${base}/_mesh/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    const html = await res.text();
+    assert.match(html, /<svg id="graph"/);
+    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!www\.w3\.org)/, 'no external resources');
+    const redirect = await fetch(`${base}/_mesh`, { redirect: 'manual' });
+    assert.equal(redirect.status, 308);
+  });
+
+  it('answers bad input with 400/404/405 naming the fix', async () => {
+    const bad = await fetch(`${base}/_mesh/stats?window=forever`);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { message: string }).message, /window must be a duration.*"forever"/);
+    assert.equal((await fetch(`${base}/_mesh/traces?limit=0`)).status, 400);
+    const missing = await fetch(`${base}/_mesh/traces/1-00000000-000000000000000000000000`);
+    assert.equal(missing.status, 404);
+    assert.equal((await fetch(`${base}/_mesh/nothing`)).status, 404);
+    const post = await fetch(`${base}/_mesh/stats`, { method: 'POST', body: '{}' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  });
+
+  it('leaves every other path to the caller', async () => {
+    for (const p of ['/', '/_meshy', '/2015-03-31/functions/x/invocations']) {
+      assert.equal((await fetch(`${base}${p}`)).status, 418, p);
+    }
+  });
+});

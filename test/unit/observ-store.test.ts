@@ -1,0 +1,147 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TelemetryStore } from '../../local/telemetry/telemetry-store';
+import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
+
+const ctx = { functionName: 'demo-orders', version: '1' };
+
+function clock(start = 1_800_000_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+describe('TelemetryStore metrics', () => {
+  it('gives golden metrics per edge and per destination version, and per service with the canary split', () => {
+    // Prepare
+    const c = clock();
+    const store = new TelemetryStore({ now: c.now });
+    for (let i = 1; i <= 8; i++) store.recordEmf(emfLine({ version: '1', durations: [i * 10], timestamp: c.now() }), ctx);
+    store.recordEmf(emfLine({ version: '2', code: '500', durations: [5], timestamp: c.now() }), ctx);
+    store.recordEmf(emfLine({ version: '2', code: '200', durations: [7], timestamp: c.now() }), ctx);
+    c.advance(10_000);
+    // Act
+    const s = store.stats({ windowMs: 60_000 });
+    // Assess
+    const v1 = s.edges.find((e) => e.version === '1')!;
+    assert.equal(v1.requests, 8);
+    assert.equal(v1.successRate, 1);
+    assert.equal(v1.p50, 40);
+    assert.equal(v1.p99, 80);
+    assert.equal(v1.rps, 0.8, '8 requests over the 10 s the store has been listening');
+    const v2 = s.edges.find((e) => e.version === '2')!;
+    assert.equal(v2.successRate, 0.5);
+    assert.deepEqual(v2.codes, { '200': 1, '500': 1 });
+    const payments = s.services.find((x) => x.service === 'payments')!;
+    assert.equal(payments.requests, 10);
+    assert.equal(payments.successRate, 0.9);
+    assert.deepEqual(payments.versions.map((v) => [v.version, v.share]), [['1', 0.8], ['2', 0.2]]);
+    assert.ok(s.services.some((x) => x.service === 'orders' && x.requests === 0), 'callers appear as services too');
+  });
+
+  it('does not double-count a call both sides report, and keeps denials and breaker opens either side saw', () => {
+    const store = new TelemetryStore();
+    store.recordEmf(emfLine({ reporter: 'source', durations: [20] }), ctx);
+    store.recordEmf(emfLine({ reporter: 'destination', durations: [15] }), ctx);
+    store.recordEmf(emfLine({ source: 'frontend', destination: 'admin', code: '403', reporter: 'destination', denied: 1 }), ctx);
+    store.recordEmf(emfLine({ reporter: 'source', requests: 0, durations: [], breakerOpens: 1 }), ctx);
+    const s = store.stats();
+    const e = s.edges.find((x) => x.destination === 'payments')!;
+    assert.equal(e.requests, 1);
+    assert.equal(e.reporter, 'source');
+    assert.equal(e.p50, 20, 'latency as the caller saw it');
+    assert.equal(e.breakerOpens, 1);
+    const denied = s.edges.find((x) => x.destination === 'admin')!;
+    assert.equal(denied.denied, 1);
+    assert.equal(denied.successRate, 0);
+  });
+
+  it('ignores other namespaces, counts malformed lines, and fills a missing version from the worker', () => {
+    const store = new TelemetryStore();
+    const own = emfLine();
+    (own._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]!.Namespace = 'MyApp';
+    assert.equal(store.recordEmf(own, ctx), true);
+    assert.equal(store.recordEmf('{"_aws": nope', ctx), false);
+    const noVersion = {
+      _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'LambdaMesh', Dimensions: [['destination_workload', 'reporter']], Metrics: [{ Name: 'requests_total' }] }] },
+      destination_workload: 'orders',
+      reporter: 'destination',
+      requests_total: 1,
+    };
+    store.recordEmf(noVersion, { functionName: 'demo-orders', version: '3' });
+    const s = store.stats();
+    assert.equal(s.edges.length, 1);
+    assert.equal(s.edges[0]!.version, '3');
+    assert.equal(s.edges[0]!.source, 'unknown');
+    assert.equal(s.collector.emfRejected, 1);
+  });
+
+  it('counts only samples inside the window, and forgets them after the retention time', () => {
+    const c = clock();
+    const store = new TelemetryStore({ now: c.now, retentionMs: 120_000 });
+    store.recordEmf(emfLine({ timestamp: c.now() }), ctx);
+    c.advance(90_000);
+    store.recordEmf(emfLine({ timestamp: c.now(), code: '503' }), ctx);
+    assert.equal(store.stats({ windowMs: 60_000 }).edges[0]!.requests, 1);
+    assert.equal(store.stats({ windowMs: 60_000 }).edges[0]!.successRate, 0);
+    assert.equal(store.stats({ windowMs: 100_000 }).edges[0]!.requests, 2);
+    c.advance(60_000);
+    assert.equal(store.stats({ windowMs: 3_600_000 }).edges[0]!.requests, 1, 'the first line is past the 120 s retention');
+    assert.equal(store.size().samples, 2, 'one line = a requests_total and a request_duration_ms sample');
+  });
+
+  it('keeps at most maxValues metric values however much traffic arrives', () => {
+    const store = new TelemetryStore({ maxValues: 500 });
+    for (let i = 0; i < 5_000; i++) store.recordEmf(emfLine({ durations: [i % 50] }), ctx);
+    const size = store.size();
+    assert.ok(size.values <= 500, `values ${size.values}`);
+    const s = store.stats();
+    assert.ok(s.collector.samplesDropped >= 9_500);
+    assert.ok(s.edges[0]!.requests <= 250);
+  });
+});
+
+describe('TelemetryStore traces', () => {
+  const t0 = 1_800_000_000;
+  function seg(traceId: string, id: string, name: string, start: number, end: number, extra: Record<string, unknown> = {}) {
+    return { trace_id: traceId, id, name, start_time: t0 + start, end_time: t0 + end, ...extra };
+  }
+
+  it('keeps at most maxTraces traces, newest kept', () => {
+    const store = new TelemetryStore({ maxTraces: 3 });
+    const ids = Array.from({ length: 5 }, newTraceId);
+    ids.forEach((id, i) => store.recordSegment(seg(id, newSegmentId(), 'orders', i, i + 1)));
+    assert.equal(store.size().traces, 3);
+    assert.equal(store.trace(ids[0]!), undefined);
+    assert.deepEqual(store.traces(10).map((t) => t.id), [ids[4], ids[3], ids[2]]);
+  });
+
+  it('keeps at most maxSpansPerTrace spans of one trace', () => {
+    const store = new TelemetryStore({ maxSpansPerTrace: 10 });
+    const id = newTraceId();
+    const root = newSegmentId();
+    store.recordSegment(seg(id, root, 'orders', 0, 1));
+    for (let i = 0; i < 50; i++) store.recordSegment(seg(id, newSegmentId(), 'call', 0, 1, { type: 'subsegment', parent_id: root }));
+    assert.equal(store.trace(id)!.spanCount, 10);
+  });
+
+  it('expires traces not updated within the retention time', () => {
+    const c = clock();
+    const store = new TelemetryStore({ now: c.now, retentionMs: 1_000 });
+    const old = newTraceId();
+    store.recordSegment(seg(old, newSegmentId(), 'orders', 0, 1));
+    c.advance(2_000);
+    store.recordSegment(seg(newTraceId(), newSegmentId(), 'orders', 0, 1));
+    assert.equal(store.trace(old), undefined);
+    assert.equal(store.traces().length, 1);
+  });
+
+  it('rejects documents that are not segments and counts them', () => {
+    const store = new TelemetryStore();
+    assert.equal(store.recordSegment('{oops'), false);
+    assert.equal(store.recordSegment({ trace_id: 'nope', id: newSegmentId(), name: 'x', start_time: 1, end_time: 2 }), false);
+    assert.equal(store.recordSegment({ trace_id: newTraceId(), id: 'short', name: 'x', start_time: 1, end_time: 2 }), false);
+    assert.equal(store.recordSegment({ trace_id: newTraceId(), id: newSegmentId(), name: 'x', start_time: 1 }), false);
+    assert.equal(store.recordSegment({ type: 'subsegment', trace_id: newTraceId(), id: newSegmentId(), name: 'x', start_time: 1, end_time: 2 }), false);
+    assert.equal(store.stats().collector.segmentsRejected, 5);
+  });
+});
