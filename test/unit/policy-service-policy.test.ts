@@ -1,0 +1,85 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildServicePolicy, type InvalidItem } from '../../functions/mesh/policy/service-policy';
+import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
+import { groupSnapshot } from '../../functions/mesh/policy/policy-snapshot';
+
+const good = [
+  { pk: 'payments', sk: 'service', functionName: 'shop-payments', alias: 'live' },
+  { pk: 'payments', sk: 'allow#orders', source: 'orders', timeoutMs: 800 },
+  { pk: 'payments', sk: 'deny#frontend', source: 'frontend' },
+  { pk: 'payments', sk: 'traffic', timeoutMs: 2_000 },
+  { pk: 'payments', sk: 'route', weights: { '1': 0.9, '2': 0.1 } },
+  { pk: 'payments', sk: 'fault', abort: { percent: 5 } },
+  { pk: 'payments', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1 },
+];
+
+describe('buildServicePolicy', () => {
+  it('sorts valid items by kind', () => {
+    const p = buildServicePolicy('payments', good, { origin: 'table', loadedAt: 7 });
+    assert.equal(p.serviceItem?.functionName, 'shop-payments');
+    assert.deepEqual([...p.allows.keys()], ['orders']);
+    assert.deepEqual([...p.denies.keys()], ['frontend']);
+    assert.equal(p.traffic?.timeoutMs, 2_000);
+    assert.deepEqual(p.route?.weights, { '1': 0.9, '2': 0.1 });
+    assert.equal(p.fault?.abort?.percent, 5);
+    assert.equal(p.breakers.get('2')?.state, 'open');
+    assert.equal(p.items.size, good.length);
+    assert.equal(p.origin, 'table');
+    assert.equal(p.loadedAt, 7);
+  });
+
+  it('keeps the last good version of an item that turns malformed, and reports it', () => {
+    // Prepare
+    const before = buildServicePolicy('payments', good, { origin: 'table', loadedAt: 0 });
+    const broken = good.map((i) => (i.sk === 'route' ? { ...i, weights: { '1': 0.5, '2': 1.5 } } : i));
+    const seen: InvalidItem[] = [];
+    // Act
+    const after = buildServicePolicy('payments', broken, { origin: 'table', loadedAt: 1, previous: before, onInvalid: (e) => seen.push(e) });
+    // Assess
+    assert.deepEqual(after.route?.weights, { '1': 0.9, '2': 0.1 });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].sk, 'route');
+    assert.equal(seen[0].keptLastGood, true);
+    assert.match(seen[0].error, /payments\/route: weights\.2 = 1\.5 must be between 0 and 1/);
+  });
+
+  it('drops a malformed item with no good version, never applying part of it', () => {
+    const items = [good[0], { pk: 'payments', sk: 'allow#orders', source: 'orders', timeoutMs: -1 }];
+    const seen: InvalidItem[] = [];
+    const p = buildServicePolicy('payments', items, { origin: 'table', loadedAt: 0, onInvalid: (e) => seen.push(e) });
+    assert.equal(p.allows.size, 0);
+    assert.equal(seen[0].keptLastGood, false);
+    assert.equal(effectivePolicy(p, 'orders').allowed, false);
+  });
+
+  it('fails closed on a malformed deny with no good version: the source stays denied', () => {
+    const items = [good[0], good[1], { pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 7 }];
+    const p = buildServicePolicy('payments', items, { origin: 'table', loadedAt: 0 });
+    const res = effectivePolicy(p, 'orders');
+    assert.equal(!res.allowed && res.reason, 'denied');
+    assert.match(!res.allowed ? res.detail : '', /malformed/);
+  });
+
+  it("ignores items of another service's partition", () => {
+    const seen: InvalidItem[] = [];
+    const p = buildServicePolicy('payments', [{ ...good[1], pk: 'orders' }], { origin: 'table', loadedAt: 0, onInvalid: (e) => seen.push(e) });
+    assert.equal(p.allows.size, 0);
+    assert.match(seen[0].error, /does not belong to service "payments"/);
+  });
+
+  it('removes an item that is gone from the table', () => {
+    const before = buildServicePolicy('payments', good, { origin: 'table', loadedAt: 0 });
+    const after = buildServicePolicy('payments', good.filter((i) => i.sk !== 'route'), { origin: 'table', loadedAt: 1, previous: before });
+    assert.equal(after.route, undefined);
+  });
+});
+
+describe('groupSnapshot', () => {
+  it('groups raw items by service and skips items without a pk', () => {
+    const g = groupSnapshot({ mesh: 'shop', generatedAt: 'x', items: [...good, { pk: 'orders', sk: 'service', functionName: 'o' }, { sk: 'route' }, null] });
+    assert.equal(g.byService.get('payments')?.length, good.length);
+    assert.equal(g.byService.get('orders')?.length, 1);
+    assert.equal(g.byService.size, 2);
+  });
+});
