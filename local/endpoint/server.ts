@@ -141,13 +141,20 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 4566, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 4566, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await dynamo.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') e.message = `${e.message}: another process holds port ${options.port}; stop it or pick another port`;
+    throw e;
+  }
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
