@@ -1,0 +1,427 @@
+/**
+ * Runs invocations on workers (contract 9): one forked process per execution environment, one
+ * invocation at a time per environment, warm environments reused, cold starts counted. Lambda's
+ * behaviour at the edges: the function timeout kills the environment and reports Sandbox.Timedout; a
+ * process that dies mid-invocation reports Runtime.ExitError and is replaced by the next cold start;
+ * more concurrent invocations than the function's limit throw TooManyRequestsException (the endpoint
+ * answers 429). Each invocation writes the Lambda service's function segment and feeds EMF lines.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve as resolvePath } from 'node:path';
+import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/backend';
+import { EXTERNAL, META } from '../../shared/names';
+import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
+import { mergedOptDir, rewriteOpt } from './opt-dir';
+import { formatTraceHeader, newSegmentId, newTraceId, parseTraceHeader } from './trace-header';
+import { Worker, type WorkerOutcome } from './worker';
+
+/** Where worker telemetry goes: G's TelemetryStore satisfies it (contract 6). */
+export interface TelemetrySink {
+  recordEmf(obj: unknown, ctx: { functionName: string; version: string }): unknown;
+  recordSegment(doc: unknown): unknown;
+}
+
+export type InvocationOutcome = 'ok' | 'error' | 'timeout' | 'crash' | 'throttled';
+
+/** One finished invocation, as the invoker saw it (the terminal view's fallback before EMF lands). */
+export interface InvocationRecord {
+  readonly requestId: string;
+  readonly functionName: string;
+  readonly version: string;
+  /** Caller service from the mesh metadata, else `external`. */
+  readonly source: string;
+  readonly start: number;
+  readonly durationMs: number;
+  readonly outcome: InvocationOutcome;
+  readonly cold: boolean;
+  readonly initMs?: number;
+}
+
+export interface InvokerCounters {
+  invocations: number;
+  coldStarts: number;
+  warmStarts: number;
+  timeouts: number;
+  crashes: number;
+  throttles: number;
+  functionErrors: number;
+}
+
+export interface LocalInvokerOptions {
+  readonly registry: FunctionRegistry;
+  /** The local endpoint's URL (AWS_ENDPOINT_URL for workers); may be set later with setEndpointUrl. */
+  readonly endpointUrl?: string;
+  /** `host:port` of the X-Ray collector (AWS_XRAY_DAEMON_ADDRESS). */
+  readonly xrayDaemonAddress?: string;
+  readonly telemetry?: TelemetrySink;
+  /** Concurrent executions per function when it reserves none. @default 10 */
+  readonly concurrencyLimit?: number;
+  /** Directory for merged /opt dirs. @default a new temp dir, removed on stop() */
+  readonly workDir?: string;
+  /** Every log line a worker prints (after EMF extraction). */
+  readonly onLog?: (functionName: string, version: string, line: string) => void;
+  /** Extra directories for NODE_PATH after the merged layers (stands in for the runtime's SDK). */
+  readonly nodePath?: readonly string[];
+}
+
+export const DEFAULT_CONCURRENCY_LIMIT = 10;
+const REPO_NODE_MODULES = resolvePath(__dirname, '../../node_modules');
+
+interface Pool {
+  readonly key: string;
+  readonly functionName: string;
+  readonly version: string;
+  readonly idle: Worker[];
+  readonly all: Set<Worker>;
+}
+
+function throttled(functionName: string, reserved: boolean, limit: number): Error {
+  return Object.assign(new Error(`Rate Exceeded. ${functionName} is at its concurrency limit (${limit}).`), {
+    name: 'TooManyRequestsException',
+    reason: reserved ? 'ReservedFunctionConcurrentInvocationLimitExceeded' : 'ConcurrentInvocationLimitExceeded',
+    retryAfterSeconds: 1,
+  });
+}
+
+/** The mesh metadata (`custom.mesh`) out of a decoded client context, tolerant of a JSON-string value. */
+export function meshMetadataOf(clientContext: string | undefined): { src?: string; trc?: string } | undefined {
+  if (!clientContext) return undefined;
+  try {
+    const cc = JSON.parse(clientContext) as { custom?: Record<string, unknown> };
+    let m = cc?.custom?.[META.clientContextKey];
+    if (typeof m === 'string') m = JSON.parse(m);
+    return m && typeof m === 'object' ? (m as { src?: string; trc?: string }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class LocalInvoker implements EndpointInvoker {
+  readonly counters: InvokerCounters = { invocations: 0, coldStarts: 0, warmStarts: 0, timeouts: 0, crashes: 0, throttles: 0, functionErrors: 0 };
+  private readonly registry: FunctionRegistry;
+  private readonly telemetry: TelemetrySink | undefined;
+  private readonly limit: number;
+  private readonly workDir: string;
+  private readonly ownsWorkDir: boolean;
+  private readonly pools = new Map<string, Pool>();
+  private readonly inFlight = new Map<string, number>();
+  private readonly listeners: ((r: InvocationRecord) => void)[] = [];
+  private endpointUrl: string | undefined;
+  private xrayDaemonAddress: string | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: LocalInvokerOptions) {
+    this.registry = options.registry;
+    this.telemetry = options.telemetry;
+    this.limit = options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT;
+    this.endpointUrl = options.endpointUrl;
+    this.xrayDaemonAddress = options.xrayDaemonAddress;
+    this.ownsWorkDir = !options.workDir;
+    this.workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'lambda-mesh-local-'));
+    // A new $LATEST must not be served by environments of the old one.
+    this.registry.onChange((name) => void this.recycle(name, '$LATEST'));
+  }
+
+  /** The endpoint is started after the invoker (it takes the invoker); new workers get this URL. */
+  setEndpointUrl(url: string): void {
+    this.endpointUrl = url;
+  }
+
+  setXrayDaemonAddress(address: string): void {
+    this.xrayDaemonAddress = address;
+  }
+
+  onInvocation(listener: (r: InvocationRecord) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Live environments (for status views and tests). */
+  workers(): { functionName: string; version: string; pid: number | undefined; busy: boolean; invocations: number }[] {
+    return [...this.pools.values()].flatMap((p) => [...p.all].map((w) => ({
+      functionName: p.functionName, version: p.version, pid: w.pid, busy: w.busy, invocations: w.invocations,
+    })));
+  }
+
+  async invoke(request: InvokeRequest): Promise<InvokeResult> {
+    if (this.stopped) throw Object.assign(new Error('The local mesh is stopping.'), { name: 'ServiceException' });
+    const record = this.registry.getRecord(request.functionName, request.version);
+    if (!record) {
+      throw Object.assign(new Error(`Function not found: ${this.registry.arn(request.functionName, request.version)}`), { name: 'ResourceNotFoundException' });
+    }
+    const spec = record.spec;
+    const name = request.functionName;
+    const reserved = spec.reservedConcurrency !== undefined;
+    const limit = spec.reservedConcurrency ?? this.limit;
+    const running = this.inFlight.get(name) ?? 0;
+    const meta = meshMetadataOf(request.clientContext);
+    const source = meta?.src ?? EXTERNAL;
+    const start = Date.now();
+
+    const trace = parseTraceHeader(request.traceHeader) ?? parseTraceHeader(meta?.trc) ?? { root: newTraceId(start), sampled: true };
+    const segmentId = newSegmentId();
+
+    if (running >= limit) {
+      this.counters.throttles++;
+      this.emit({ requestId: request.requestId, functionName: name, version: request.version, source, start, durationMs: 0, outcome: 'throttled', cold: false });
+      if (trace.sampled) this.segment({ name, segmentId, trace, start, end: Date.now(), request, throttle: true });
+      throw throttled(name, reserved, limit);
+    }
+    this.inFlight.set(name, running + 1);
+    this.counters.invocations++;
+    try {
+      return await this.run(request, spec, record.fingerprint, { source, start, trace, segmentId });
+    } finally {
+      const n = (this.inFlight.get(name) ?? 1) - 1;
+      if (n <= 0) this.inFlight.delete(name); else this.inFlight.set(name, n);
+    }
+  }
+
+  private async run(
+    request: InvokeRequest,
+    spec: FunctionSpec,
+    fingerprint: string,
+    t: { source: string; start: number; trace: { root: string; parent?: string; sampled: boolean }; segmentId: string },
+  ): Promise<InvokeResult> {
+    const name = request.functionName;
+    const version = request.version;
+    const pool = this.pool(name, version, fingerprint);
+    let worker = pool.idle.pop();
+    while (worker && worker.dead) worker = pool.idle.pop();
+    const cold = !worker;
+    if (!worker) {
+      worker = this.spawn(pool, spec);
+      this.counters.coldStarts++;
+    } else {
+      this.counters.warmStarts++;
+    }
+    worker.busy = true;
+    worker.beginLog();
+    const id = request.requestId;
+    const lines: string[] = [`START RequestId: ${id} Version: ${version}`];
+
+    const ready = await worker.ready;
+    const initMs = 'initMs' in ready ? ready.initMs : undefined;
+    const deadlineMs = Date.now() + spec.timeout * 1000;
+    let outcome: WorkerOutcome;
+    if ('error' in ready) {
+      outcome = { kind: 'initError', error: ready.error };
+    } else {
+      const workerTrace = formatTraceHeader({ root: t.trace.root, parent: t.segmentId, sampled: t.trace.sampled });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), Math.max(0, deadlineMs - Date.now())); });
+      const raced = await Promise.race([
+        worker.invoke({
+          id,
+          payload: request.payload.toString('utf8'),
+          deadlineMs,
+          invokedFunctionArn: request.invokedFunctionArn,
+          clientContext: request.clientContext,
+          traceId: workerTrace,
+        }),
+        timedOut,
+      ]);
+      clearTimeout(timer);
+      outcome = raced === 'timeout' ? { kind: 'exit', code: null, signal: 'SIGALRM' } : raced;
+      if (raced === 'timeout') {
+        // Lambda stops the environment at the deadline; nothing the handler does afterwards counts.
+        await worker.kill();
+        this.counters.timeouts++;
+      }
+    }
+    lines.push(...worker.takeLog());
+    const end = Date.now();
+
+    let payload: string;
+    let functionError: string | undefined;
+    let kind: InvocationOutcome;
+    switch (outcome.kind) {
+      case 'result':
+        payload = outcome.payload;
+        kind = 'ok';
+        break;
+      case 'error':
+      case 'initError':
+        payload = JSON.stringify(outcome.error);
+        functionError = 'Unhandled';
+        kind = 'error';
+        this.counters.functionErrors++;
+        break;
+      case 'exit': {
+        functionError = 'Unhandled';
+        if (outcome.signal === 'SIGALRM') {
+          const secs = spec.timeout.toFixed(2);
+          lines.push(`${new Date(end).toISOString()} ${id} Task timed out after ${secs} seconds`);
+          payload = JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${id} Error: Task timed out after ${secs} seconds` });
+          kind = 'timeout';
+        } else {
+          const status = outcome.signal ? `signal: ${outcome.signal === 'SIGKILL' ? 'killed' : outcome.signal}` : `exit status ${outcome.code}`;
+          lines.push(`RequestId: ${id} Error: Runtime exited with error: ${status}`);
+          payload = JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: Runtime exited with error: ${status}` });
+          kind = 'crash';
+          this.counters.crashes++;
+        }
+        break;
+      }
+    }
+    const duration = end - t.start;
+    lines.push(`END RequestId: ${id}`);
+    lines.push(`REPORT RequestId: ${id}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(duration))} ms\tMemory Size: ${spec.memorySize} MB${cold && initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}`);
+
+    // Back to the pool, or gone: an environment that failed init, crashed or timed out is discarded.
+    worker.busy = false;
+    worker.invocations++;
+    if (outcome.kind === 'result' || outcome.kind === 'error') {
+      if (!worker.dead && !this.stopped && pool.all.has(worker)) pool.idle.push(worker);
+    } else {
+      pool.all.delete(worker);
+      void worker.kill();
+    }
+
+    if (t.trace.sampled) {
+      this.segment({ name, segmentId: t.segmentId, trace: t.trace, start: t.start, end, request, version, fault: functionError !== undefined, errorBody: functionError ? payload : undefined, cold });
+    }
+    this.emit({ requestId: id, functionName: name, version, source: t.source, start: t.start, durationMs: duration, outcome: kind, cold, initMs: cold ? initMs : undefined });
+    return {
+      payload,
+      functionError,
+      executedVersion: version,
+      logTail: request.logTail ? lines.join('\n') + '\n' : undefined,
+    };
+  }
+
+  private pool(functionName: string, version: string, fingerprint: string): Pool {
+    const key = `${functionName}\0${version}\0${fingerprint}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = { key, functionName, version, idle: [], all: new Set() };
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private spawn(pool: Pool, spec: FunctionSpec): Worker {
+    const worker = new Worker({
+      env: this.environment(spec, pool.version),
+      cwd: spec.codeDir,
+      memorySize: spec.memorySize,
+      onLine: (line) => this.line(pool.functionName, pool.version, line),
+    });
+    pool.all.add(worker);
+    worker.child.once('exit', () => {
+      pool.all.delete(worker);
+      const i = pool.idle.indexOf(worker);
+      if (i >= 0) pool.idle.splice(i, 1);
+    });
+    return worker;
+  }
+
+  /** Lambda's environment (AWS-WIRE §6) plus the function's own variables, /opt rewritten. */
+  environment(spec: FunctionSpec, version: string): Record<string, string> {
+    const opt = mergedOptDir(spec.layerDirs, this.workDir);
+    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+    const nodePath = [
+      join(opt, 'nodejs/node_modules'),
+      join(opt, `nodejs/node${process.versions.node.split('.')[0]}/node_modules`),
+      ...(this.options.nodePath ?? [REPO_NODE_MODULES]),
+    ];
+    const own: Record<string, string> = {};
+    for (const [k, v] of Object.entries(spec.environment)) own[k] = rewriteOpt(v, opt);
+    const endpoint = this.endpointUrl ?? 'http://127.0.0.1:4566';
+    return {
+      PATH: `${join(opt, 'bin')}${delimiter}${process.env.PATH ?? '/usr/bin:/bin'}`,
+      LANG: 'en_US.UTF-8',
+      TZ: ':UTC',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_PATH: nodePath.join(delimiter),
+      LD_LIBRARY_PATH: join(opt, 'lib'),
+      ...own,
+      _HANDLER: rewriteOpt(spec.handler, opt),
+      LAMBDA_TASK_ROOT: spec.codeDir,
+      LAMBDA_RUNTIME_DIR: __dirname,
+      AWS_REGION: this.registry.region,
+      AWS_DEFAULT_REGION: this.registry.region,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
+      AWS_LAMBDA_FUNCTION_NAME: spec.name,
+      AWS_LAMBDA_FUNCTION_VERSION: version,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${version}]${randomBytes(16).toString('hex')}`,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+      ...(this.xrayDaemonAddress ? { AWS_XRAY_DAEMON_ADDRESS: this.xrayDaemonAddress } : {}),
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SESSION_TOKEN: 'test',
+      AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+    };
+  }
+
+  private line(functionName: string, version: string, line: string): void {
+    // EMF: one JSON object per line with an `_aws` directive (AWS-WIRE §8).
+    if (this.telemetry && line.startsWith('{') && line.includes('"_aws"')) {
+      try {
+        this.telemetry.recordEmf(JSON.parse(line), { functionName, version });
+      } catch {
+        // not JSON after all: an ordinary log line
+      }
+    }
+    this.options.onLog?.(functionName, version, line);
+  }
+
+  private segment(s: {
+    name: string; segmentId: string; trace: { root: string; parent?: string }; start: number; end: number;
+    request: InvokeRequest; version?: string; fault?: boolean; throttle?: boolean; errorBody?: string; cold?: boolean;
+  }): void {
+    if (!this.telemetry) return;
+    let cause: unknown;
+    if (s.errorBody) {
+      try {
+        const e = JSON.parse(s.errorBody) as { errorType?: string; errorMessage?: string };
+        cause = { exceptions: [{ id: newSegmentId(), type: e.errorType, message: e.errorMessage }] };
+      } catch { /* leave out */ }
+    }
+    this.telemetry.recordSegment({
+      name: s.name,
+      id: s.segmentId,
+      trace_id: s.trace.root,
+      ...(s.trace.parent ? { parent_id: s.trace.parent } : {}),
+      start_time: s.start / 1000,
+      end_time: s.end / 1000,
+      origin: 'AWS::Lambda::Function',
+      aws: { function_arn: s.request.invokedFunctionArn, resource_names: [s.name], account_id: this.registry.accountId, request_id: s.request.requestId },
+      annotations: { version: s.version ?? s.request.version, ...(s.cold !== undefined ? { cold_start: s.cold } : {}) },
+      ...(s.throttle ? { throttle: true, error: true, http: { response: { status: 429 } } } : {}),
+      ...(s.fault ? { fault: true } : {}),
+      ...(cause ? { cause } : {}),
+    });
+  }
+
+  private emit(r: InvocationRecord): void {
+    for (const l of this.listeners) l(r);
+  }
+
+  /** Discards the idle environments of a function (all versions, or one). Busy ones finish first. */
+  async recycle(functionName: string, version?: string): Promise<void> {
+    const kills: Promise<void>[] = [];
+    for (const pool of this.pools.values()) {
+      if (pool.functionName !== functionName || (version !== undefined && pool.version !== version)) continue;
+      for (const w of pool.idle.splice(0)) {
+        pool.all.delete(w);
+        kills.push(w.kill());
+      }
+    }
+    await Promise.all(kills);
+  }
+
+  /** Kills every worker and waits for each process to exit. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const all = [...this.pools.values()].flatMap((p) => [...p.all]);
+    this.pools.clear();
+    await Promise.all(all.map((w) => w.kill()));
+    if (this.ownsWorkDir) rmSync(this.workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Lambda unpacks a function's layers into /opt, later layers overwriting earlier ones. Locally each
+ * distinct layer list gets one merged directory (copied, not symlinked: Node resolves a module's
+ * relative requires from its real path, and a layer's files must see each other as they do in /opt).
+ */
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+
+/** Prefix Lambda mounts layers under. */
+export const OPT = '/opt';
+
+export function mergedOptDir(layerDirs: readonly string[], root: string): string {
+  const key = createHash('sha256').update(JSON.stringify(layerDirs)).digest('hex').slice(0, 16);
+  const dir = join(root, `opt-${key}`);
+  if (existsSync(dir)) return dir;
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp, { recursive: true });
+  for (const layer of layerDirs) {
+    if (!existsSync(layer)) throw new Error(`Layer asset directory ${layer} does not exist: synthesize the app again (npx cdk synth).`);
+    cpSync(layer, tmp, { recursive: true, force: true, dereference: true });
+  }
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    // Another mesh built the same dir at the same moment; theirs is as good as ours.
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/** Rewrites `/opt/...` (a handler or an env value) into the merged dir. */
+export function rewriteOpt(value: string, optDir: string): string {
+  return value === OPT || value.startsWith(`${OPT}/`) ? optDir + value.slice(OPT.length) : value;
+}

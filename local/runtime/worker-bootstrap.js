@@ -1,0 +1,131 @@
+/**
+ * The local stand-in for Lambda's Node.js runtime client, one per execution environment (a forked
+ * child process). Plain CommonJS JavaScript on purpose: it runs the bundled asset as Lambda would,
+ * without a TypeScript loader in the cold start. Protocol (IPC):
+ *   parent -> {type:'invoke', id, payload, deadlineMs, invokedFunctionArn, clientContext, traceId}
+ *   child  -> {type:'ready', initMs} | {type:'result', id, payload} | {type:'error', id, error}
+ *           | {type:'initError', error}
+ * Init (loading the handler) happens right at start, as Lambda's init phase.
+ */
+'use strict';
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const fs = require('node:fs');
+
+const started = Date.now();
+const env = process.env;
+
+function errorBody(err, fallbackType) {
+  const e = err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err));
+  const stack = typeof e.stack === 'string' ? e.stack.split('\n') : [];
+  return { errorType: e.name && e.name !== 'Error' ? e.name : (fallbackType || 'Error'), errorMessage: e.message, trace: stack };
+}
+
+/** `_HANDLER` = `<path/module>.<export>`; the module is relative to LAMBDA_TASK_ROOT unless absolute. */
+async function loadHandler() {
+  const spec = env._HANDLER || 'index.handler';
+  const dot = spec.lastIndexOf('.');
+  const modulePart = spec.slice(0, dot);
+  const exportPath = spec.slice(dot + 1);
+  const base = path.isAbsolute(modulePart) ? modulePart : path.join(env.LAMBDA_TASK_ROOT || process.cwd(), modulePart);
+  let file;
+  for (const ext of ['.js', '.cjs', '.mjs', '']) {
+    if (fs.existsSync(base + ext) && fs.statSync(base + ext).isFile()) { file = base + ext; break; }
+  }
+  if (!file) {
+    const e = new Error(`Cannot find module '${modulePart}'`);
+    e.name = 'Runtime.ImportModuleError';
+    throw e;
+  }
+  let mod;
+  if (file.endsWith('.mjs')) mod = await import(pathToFileURL(file).href);
+  else {
+    try {
+      mod = require(file);
+    } catch (err) {
+      if (err && err.code === 'ERR_REQUIRE_ESM') mod = await import(pathToFileURL(file).href);
+      else { err.name = err.name === 'Error' ? 'Runtime.ImportModuleError' : err.name; throw err; }
+    }
+  }
+  let fn = mod;
+  for (const part of exportPath.split('.')) fn = fn == null ? undefined : fn[part];
+  if (fn === undefined && mod && mod.default) fn = mod.default[exportPath];
+  if (typeof fn !== 'function') {
+    const e = new Error(`${modulePart}.${exportPath} is undefined or not exported`);
+    e.name = 'Runtime.HandlerNotFound';
+    throw e;
+  }
+  return fn;
+}
+
+function makeContext(msg) {
+  let clientContext;
+  if (msg.clientContext) {
+    try { clientContext = JSON.parse(msg.clientContext); } catch { clientContext = undefined; }
+  }
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: msg.invokedFunctionArn,
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: msg.id,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+    clientContext,
+    identity: undefined,
+    getRemainingTimeInMillis: () => Math.max(0, msg.deadlineMs - Date.now()),
+    done() {}, succeed() {}, fail() {},
+  };
+}
+
+function run(handler, event, context) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const callback = (err, value) => {
+      if (settled) return;
+      settled = true;
+      if (err !== null && err !== undefined) reject(err); else resolve(value);
+    };
+    context.done = callback;
+    context.succeed = (v) => callback(null, v);
+    context.fail = (e) => callback(e);
+    try {
+      const out = handler(event, context, callback);
+      if (out && typeof out.then === 'function') out.then((v) => callback(null, v), (e) => callback(e));
+      // A non-promise return from a handler with < 3 params is its result too (Node 24 semantics).
+      else if (handler.length < 3) callback(null, out);
+    } catch (err) {
+      callback(err);
+    }
+  });
+}
+
+let handlerPromise;
+process.on('message', async (msg) => {
+  if (!msg || msg.type !== 'invoke') return;
+  if (msg.traceId) env._X_AMZN_TRACE_ID = msg.traceId; else delete env._X_AMZN_TRACE_ID;
+  let result;
+  try {
+    const handler = await handlerPromise;
+    const value = await run(handler, JSON.parse(msg.payload), makeContext(msg));
+    result = { type: 'result', id: msg.id, payload: value === undefined ? 'null' : JSON.stringify(value) };
+  } catch (err) {
+    const body = errorBody(err);
+    console.error(`${new Date().toISOString()}\t${msg.id}\tERROR\tInvoke Error \t${JSON.stringify(body)}`);
+    result = { type: 'error', id: msg.id, error: body };
+  }
+  // Let stdout drain before the parent reads the log tail.
+  process.stdout.write('', () => process.send(result));
+});
+
+// An unhandled rejection or exception ends the environment, as on Lambda (Runtime.ExitError).
+process.on('unhandledRejection', (err) => { console.error(err); process.exit(128); });
+
+handlerPromise = loadHandler();
+handlerPromise.then(
+  () => process.send({ type: 'ready', initMs: Date.now() - started }),
+  (err) => process.send({ type: 'initError', error: errorBody(err, 'Runtime.ImportModuleError') }),
+);
+// Swallow here: the initError message above reports it on every invocation.
+handlerPromise.catch(() => {});

@@ -1,0 +1,134 @@
+/**
+ * One execution environment: a forked Node process running worker-bootstrap.js with Lambda's
+ * environment. One invocation at a time. The process's stdout/stderr are read line by line: each line
+ * goes to the current invocation's log (for X-Amz-Log-Result) and to `onLine` (EMF, log sinks).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface WorkerOptions {
+  readonly env: Record<string, string>;
+  readonly cwd: string;
+  readonly memorySize: number;
+  readonly onLine: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface WorkerInvocation {
+  readonly id: string;
+  readonly payload: string;
+  readonly deadlineMs: number;
+  readonly invokedFunctionArn: string;
+  readonly clientContext?: string;
+  readonly traceId?: string;
+}
+
+export type WorkerOutcome =
+  | { readonly kind: 'result'; readonly payload: string }
+  | { readonly kind: 'error'; readonly error: Record<string, unknown> }
+  | { readonly kind: 'initError'; readonly error: Record<string, unknown> }
+  | { readonly kind: 'exit'; readonly code: number | null; readonly signal: NodeJS.Signals | null };
+
+type Message =
+  | { type: 'ready'; initMs: number }
+  | { type: 'initError'; error: Record<string, unknown> }
+  | { type: 'result'; id: string; payload: string }
+  | { type: 'error'; id: string; error: Record<string, unknown> };
+
+const BOOTSTRAP = join(__dirname, 'worker-bootstrap.js');
+
+export class Worker {
+  readonly child: ChildProcess;
+  /** Resolves with init duration in ms, or with the init error. */
+  readonly ready: Promise<{ initMs: number } | { error: Record<string, unknown> }>;
+  busy = false;
+  dead = false;
+  invocations = 0;
+  private log: string[] | undefined;
+  private pending: ((o: WorkerOutcome) => void) | undefined;
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(options: WorkerOptions) {
+    this.child = fork(BOOTSTRAP, [], {
+      cwd: options.cwd,
+      env: options.env,
+      // Explicit: never inherit the parent's loader flags (tsx); Lambda's heap tracks the memory setting.
+      execArgv: [`--max-old-space-size=${options.memorySize}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rl = createInterface({ input: this.child[stream]! });
+      rl.on('line', (line) => {
+        this.log?.push(line);
+        options.onLine(line, stream);
+      });
+    }
+    this.ready = new Promise((resolve) => {
+      const onMessage = (m: Message) => {
+        if (m.type === 'ready') resolve({ initMs: m.initMs });
+        else if (m.type === 'initError') resolve({ error: m.error });
+        else return;
+        this.child.off('message', onMessage);
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', () => resolve({ error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited during init' } }));
+    });
+    this.child.on('message', (m: Message) => {
+      if ((m.type === 'result' || m.type === 'error') && this.pending) {
+        const done = this.pending;
+        this.pending = undefined;
+        done(m.type === 'result' ? { kind: 'result', payload: m.payload } : { kind: 'error', error: m.error });
+      }
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.dead = true;
+        this.exitInfo = { code, signal };
+        // Let the last output lines arrive before the exit is reported.
+        setImmediate(() => {
+          const done = this.pending;
+          this.pending = undefined;
+          done?.({ kind: 'exit', code, signal });
+          resolve();
+        });
+      });
+    });
+    this.child.on('error', () => { /* reported through 'exit' */ });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Starts collecting this invocation's log lines. */
+  beginLog(): void {
+    this.log = [];
+  }
+
+  takeLog(): string[] {
+    const l = this.log ?? [];
+    this.log = undefined;
+    return l;
+  }
+
+  invoke(inv: WorkerInvocation): Promise<WorkerOutcome> {
+    if (this.dead) return Promise.resolve({ kind: 'exit', code: this.exitInfo?.code ?? null, signal: this.exitInfo?.signal ?? null });
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.child.send({ type: 'invoke', ...inv }, (err) => {
+        if (err && this.pending === resolve) {
+          this.pending = undefined;
+          resolve({ kind: 'exit', code: null, signal: null });
+        }
+      });
+    });
+  }
+
+  /** SIGKILL (Lambda freezes then discards an environment; nothing inside gets a say) and wait for exit. */
+  async kill(): Promise<void> {
+    if (!this.dead) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
