@@ -42,6 +42,8 @@ export interface PolicyCacheOptions {
   readonly onTableError?: (error: unknown, service: string) => void;
   /** Where warn lines go. @default console.warn */
   readonly log?: (line: string) => void;
+  /** Query page size (`Limit`); only to exercise pagination. @default unset (DynamoDB's 1 MB pages) */
+  readonly pageLimit?: number;
   /** Environment to read settings from. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -187,6 +189,7 @@ export class PolicyCache {
           ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
           ExpressionAttributeValues: { ':pk': { S: service } },
           ExclusiveStartKey: startKey,
+          Limit: this.opts.pageLimit,
         }),
       )) as Pick<QueryCommandOutput, 'Items' | 'LastEvaluatedKey'>;
       for (const it of out.Items ?? []) items.push(unmarshallItem(it as Record<string, AttributeValue>));

@@ -1,0 +1,300 @@
+/**
+ * PolicyCache on the wire: a real dynalite on 127.0.0.1, the real @aws-sdk/client-dynamodb, and a
+ * small HTTP proxy in front of dynalite that counts the Query requests the cache sends.
+ */
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
+import { marshallItem } from '../../functions/mesh/policy/attribute-value';
+import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
+import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
+
+type Server = http.Server;
+const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
+
+const TABLE = 'shop-policy';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+const items = {
+  service: { pk: 'payments', sk: 'service', functionName: 'shop-payments', alias: 'live' },
+  allowOrders: { pk: 'payments', sk: 'allow#orders', source: 'orders', timeoutMs: 800 },
+  route: { pk: 'payments', sk: 'route', weights: { '1': 0.9, '2': 0.1 } },
+};
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}
+
+/** Forwards everything to `target()`'s port and counts DynamoDB operations by X-Amz-Target. */
+function countingProxy(target: () => number): { server: Server; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '?';
+    counts.set(op, (counts.get(op) ?? 0) + 1);
+    const up = http.request(
+      { host: '127.0.0.1', port: target(), method: req.method, path: req.url, headers: req.headers },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    up.on('error', () => {
+      res.destroy(); // the table is gone: the client sees a dropped connection
+    });
+    req.pipe(up);
+  });
+  return { server, counts };
+}
+
+function client(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+}
+
+async function createTable(c: DynamoDBClient): Promise<void> {
+  await c.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
+
+async function put(c: DynamoDBClient, item: Record<string, unknown>): Promise<void> {
+  await c.send(new PutItemCommand({ TableName: TABLE, Item: marshallItem(item) }));
+}
+
+describe('PolicyCache against dynalite', () => {
+  let db: Server;
+  let dbPort: number;
+  let proxy: ReturnType<typeof countingProxy>;
+  let endpoint: string;
+  let admin: DynamoDBClient;
+  let tmp: string;
+  let clock: number;
+  const now = () => clock;
+  const queries = () => proxy.counts.get('Query') ?? 0;
+
+  before(async () => {
+    db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    dbPort = await listen(db);
+    proxy = countingProxy(() => dbPort);
+    endpoint = `http://127.0.0.1:${await listen(proxy.server)}`;
+    admin = client(`http://127.0.0.1:${dbPort}`);
+    await createTable(admin);
+    tmp = mkdtempSync(join(tmpdir(), 'policy-cache-'));
+  });
+
+  after(async () => {
+    admin.destroy();
+    await close(proxy.server);
+    await close(db);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    clock = 1_700_000_000_000;
+    proxy.counts.clear();
+    for (const it of Object.values(items)) await put(admin, it);
+    await admin.send(new DeleteItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'deny#orders' }) as never }));
+  });
+
+  function cache(extra: Partial<ConstructorParameters<typeof PolicyCache>[0]> = {}) {
+    const lines: string[] = [];
+    const invalid: InvalidItem[] = [];
+    const tableErrors: unknown[] = [];
+    const c = new PolicyCache({
+      tableName: TABLE,
+      snapshotPath: null,
+      ttlMs: 5_000,
+      now,
+      client: client(endpoint),
+      log: (l) => lines.push(l),
+      onInvalidItem: (i) => invalid.push(i),
+      onTableError: (e) => tableErrors.push(e),
+      env: {},
+      ...extra,
+    });
+    return { c, lines, invalid, tableErrors };
+  }
+
+  it('serves the deploy-time snapshot with zero table reads', async () => {
+    // Prepare
+    const path = join(tmp, 'policy.json');
+    writeFileSync(path, JSON.stringify({ mesh: 'shop', generatedAt: '2026-11-27T00:00:00Z', items: Object.values(items) }));
+    const { c } = cache({ snapshotPath: path });
+    // Act
+    const p = await c.get('payments');
+    clock += 4_999;
+    const again = await c.get('payments');
+    // Assess
+    assert.equal(p.origin, 'snapshot');
+    assert.equal(again, p);
+    assert.equal(effectivePolicy(p, 'orders').allowed, true);
+    assert.equal(queries(), 0);
+  });
+
+  it('reads a service with one Query and keeps it for the TTL', async () => {
+    const { c } = cache();
+    const p = await c.get('payments');
+    assert.equal(p.origin, 'table');
+    assert.equal(p.allows.get('orders')?.timeoutMs, 800);
+    assert.equal(queries(), 1);
+    clock += 4_999;
+    assert.equal(await c.get('payments'), p);
+    assert.equal(queries(), 1, 'no read within the TTL');
+  });
+
+  it('follows LastEvaluatedKey across pages', async () => {
+    const { c } = cache({ pageLimit: 1 });
+    const p = await c.get('payments');
+    assert.equal(p.items.size, 3);
+    assert.ok(queries() >= 3, `${queries()} queries for 3 items at 1 per page`);
+  });
+
+  it('after the TTL returns the stale copy at once and picks up a changed item in the background', async () => {
+    // Prepare
+    const { c } = cache();
+    const first = await c.get('payments');
+    await put(admin, { ...items.route, weights: { '1': 0.5, '2': 0.5 } });
+    clock += 5_000;
+    // Act
+    const stale = await Promise.all([c.get('payments'), c.get('payments'), c.get('payments')]);
+    const fresh = await c.refresh('payments'); // joins the refresh already in flight
+    // Assess
+    assert.ok(stale.every((p) => p === first), 'stale copy served while revalidating');
+    assert.deepEqual(fresh.route?.weights, { '1': 0.5, '2': 0.5 });
+    assert.equal(c.peek('payments'), fresh);
+    assert.equal(queries(), 2, 'one background refresh for three stale reads');
+  });
+
+  it('sees a new deny after the TTL (deny wins over the allow)', async () => {
+    const { c } = cache();
+    assert.equal(effectivePolicy(await c.get('payments'), 'orders').allowed, true);
+    await put(admin, { pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 'incident' });
+    clock += 5_000;
+    await c.get('payments');
+    const res = effectivePolicy(await c.refresh('payments'), 'orders');
+    assert.equal(!res.allowed && res.reason, 'denied');
+  });
+
+  it('keeps the last good copy of an item that becomes malformed, and reports it once', async () => {
+    // Prepare
+    const { c, lines, invalid } = cache();
+    await c.get('payments');
+    await put(admin, { ...items.route, weights: { '1': 0.5, '2': 1.5 } });
+    // Act
+    clock += 5_000;
+    const p = await c.refresh('payments');
+    clock += 5_000;
+    await c.refresh('payments');
+    // Assess
+    assert.deepEqual(p.route?.weights, { '1': 0.9, '2': 0.1 }, 'the last good route stays');
+    assert.equal(p.allows.get('orders')?.timeoutMs, 800, 'the other items are read as usual');
+    assert.equal(invalid.length, 1);
+    assert.equal(invalid[0].keptLastGood, true);
+    const warns = lines.filter((l) => l.includes('malformed'));
+    assert.equal(warns.length, 1);
+    assert.match(warns[0], /weights\.2 = 1\.5 must be between 0 and 1/);
+    assert.equal(JSON.parse(warns[0]).level, 'warn');
+  });
+
+  it('keeps the last good copy when the table is unreachable, and reports the error', async () => {
+    // Prepare: load from the table, then take the table away
+    const { c, lines, tableErrors } = cache();
+    const good = await c.get('payments');
+    const realPort = dbPort;
+    const gone = http.createServer();
+    dbPort = await listen(gone);
+    await close(gone); // a closed port: connections are refused
+    try {
+      // Act
+      clock += 5_000;
+      const served = await c.get('payments');
+      const afterRefresh = await c.refresh('payments');
+      // Assess
+      assert.equal(served, good);
+      assert.equal(afterRefresh, good);
+      assert.equal(effectivePolicy(afterRefresh, 'orders').allowed, true);
+      assert.equal(tableErrors.length, 1);
+      assert.equal(lines.filter((l) => l.includes('table read failed')).length, 1);
+      // backs off: no new read for a TTL after the failure
+      const before = queries();
+      clock += 1_000;
+      await c.get('payments');
+      assert.equal(queries(), before);
+    } finally {
+      dbPort = realPort;
+    }
+    // the table comes back: the next refresh after the back-off reads it again
+    clock += 5_000;
+    await c.get('payments');
+    const back = await c.refresh('payments');
+    assert.equal(back.origin, 'table');
+    assert.notEqual(back, good);
+  });
+
+  it('fails closed when nothing is known and the table is unreachable', async () => {
+    const gone = http.createServer();
+    const port = await listen(gone);
+    await close(gone);
+    const { c, tableErrors } = cache({ client: client(`http://127.0.0.1:${port}`) });
+    const p = await c.get('payments');
+    assert.equal(p.origin, 'none');
+    const res = effectivePolicy(p, 'orders');
+    assert.equal(!res.allowed && res.reason, 'unknown-service');
+    assert.equal(tableErrors.length, 1);
+  });
+
+  it('creates its own client on first need, with the endpoint from AWS_ENDPOINT_URL_DYNAMODB', async () => {
+    // Prepare: credentials and region come from the environment, as in Lambda
+    process.env.AWS_REGION = 'us-east-1';
+    process.env.AWS_ACCESS_KEY_ID = 'test';
+    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+    const c = new PolicyCache({
+      now,
+      log: () => undefined,
+      env: { MESH_POLICY_TABLE: TABLE, AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    });
+    assert.equal(queries(), 0);
+    // Act
+    const p = await c.get('payments');
+    // Assess
+    assert.equal(p.origin, 'table');
+    assert.equal(queries(), 1);
+    assert.equal(c.ttlMs, 5_000);
+  });
+
+  it('reads the table name and TTL from the environment, and reports a bad TTL', () => {
+    const lines: string[] = [];
+    const c = new PolicyCache({ env: { MESH_POLICY_TABLE: 't', MESH_POLICY_TTL_MS: 'soon' }, log: (l) => lines.push(l) });
+    assert.equal(c.tableName, 't');
+    assert.equal(c.ttlMs, 5_000);
+    assert.match(JSON.parse(lines[0]).msg, /MESH_POLICY_TTL_MS = "soon" must be a number/);
+    assert.equal(new PolicyCache({ env: { MESH_POLICY_TTL_MS: '250' } }).ttlMs, 250);
+  });
+});
