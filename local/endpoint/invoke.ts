@@ -5,8 +5,8 @@
  */
 import { AwsError } from './errors';
 import { functionArn, parseFunctionName } from './function-name';
-import { functionNotFound, type LambdaHandler } from './lambda-context';
-import type { InvokeResult } from './backend';
+import { functionNotFound, type LambdaContext, type LambdaHandler } from './lambda-context';
+import type { InvokeRequest, InvokeResult } from './backend';
 
 export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
@@ -57,10 +57,7 @@ export const invoke: LambdaHandler = async (ctx, req) => {
 
   if (invocationType === 'Event') {
     // Lambda queues the event and answers at once; a failure is only visible in the function's logs.
-    ctx.invoker.invoke({ ...request, invocationType: 'Event' }).then(
-      (r) => { if (r.functionError) ctx.onBackgroundError(`async invoke of ${ref.name}:${version} failed (${r.functionError})`); },
-      (err) => ctx.onBackgroundError(`async invoke of ${ref.name}:${version} failed: ${(err as Error)?.message ?? err}`),
-    );
+    void runQueued(ctx, { ...request, invocationType: 'Event' });
     return { status: 202 };
   }
 
@@ -72,6 +69,38 @@ export const invoke: LambdaHandler = async (ctx, req) => {
   }
   return syncResponse(result, version, request.logTail);
 };
+
+/** How long a queued event keeps being retried while the function is throttled (Lambda: up to 6 hours). */
+export const ASYNC_THROTTLE_RETRY_MS = 60_000;
+
+/**
+ * Runs a queued (Event) invocation. Like Lambda's event queue, a throttled event is retried later
+ * (after Retry-After) instead of dropped; function errors are reported, not retried.
+ */
+async function runQueued(ctx: LambdaContext, request: InvokeRequest): Promise<void> {
+  const label = `${request.functionName}:${request.version}`;
+  const giveUpAt = Date.now() + ASYNC_THROTTLE_RETRY_MS;
+  for (;;) {
+    try {
+      const r = await ctx.invoker.invoke(request);
+      if (r.functionError) ctx.onBackgroundError(`async invoke of ${label} failed (${r.functionError})`);
+      return;
+    } catch (err) {
+      const throttle = throttleOrRethrow(err);
+      if (!(throttle instanceof AwsError) || throttle.code !== 'TooManyRequestsException') {
+        ctx.onBackgroundError(`async invoke of ${label} failed: ${(err as Error)?.message ?? err}`);
+        return;
+      }
+      const waitMs = Math.max(50, Number(throttle.headers['retry-after']) * 1000 || 1000);
+      if (Date.now() + waitMs > giveUpAt || ctx.isClosed()) {
+        ctx.onBackgroundError(`async invoke of ${label} dropped: still throttled after ${ASYNC_THROTTLE_RETRY_MS / 1000} s`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, waitMs).unref());
+      if (ctx.isClosed()) return;
+    }
+  }
+}
 
 function syncResponse(result: InvokeResult, version: string, wantTail: boolean) {
   let body = toBuffer(result.payload);

@@ -14,6 +14,8 @@ export interface LambdaContext {
   readonly accountId: string;
   /** Reports a failure nobody is waiting for (async invokes). */
   readonly onBackgroundError: (message: string) => void;
+  /** True once the endpoint is closing: background work stops. */
+  readonly isClosed: () => boolean;
 }
 
 export interface LambdaRequest {

@@ -64,7 +64,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     region: options.registry.region ?? 'us-east-1',
     accountId: options.registry.accountId ?? '000000000000',
     onBackgroundError: log,
+    isClosed: () => closed,
   };
+  let closed = false;
 
   const server = createServer((req, res) => {
     serve(req, res).catch((err) => {
@@ -169,6 +171,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       seedItems: (tableName, items) => seedItems(url, tableName, items),
     },
     async close() {
+      closed = true;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -25,8 +25,8 @@ interface Fn {
   handlers: Map<string, TestHandler>;
   versions: Map<string, FunctionConfig>;
   aliases: Map<string, AliasConfig>;
-  /** reject every invocation with a throttle (reserved concurrency 0). */
-  throttled?: boolean;
+  /** reject every invocation with a throttle (reserved concurrency 0), with this Retry-After (s). */
+  throttled?: number;
 }
 
 /** mulberry32: tiny seeded PRNG. */
@@ -64,15 +64,16 @@ export class TestRegistry implements EndpointRegistry {
     fn.latest = config(name, '$LATEST', fn.latest.Environment?.Variables ?? {}, handler);
   }
 
-  setThrottled(name: string, on: boolean): void {
-    this.fns.get(name)!.throttled = on;
+  setThrottled(name: string, on: boolean, retryAfterSeconds = 2): void {
+    this.fns.get(name)!.throttled = on ? retryAfterSeconds : undefined;
   }
 
   handler(name: string, version: string): TestHandler | undefined {
     return this.fns.get(name)?.handlers.get(version);
   }
-  isThrottled(name: string): boolean {
-    return this.fns.get(name)?.throttled === true;
+  /** Retry-After seconds while throttled, else undefined. */
+  throttledFor(name: string): number | undefined {
+    return this.fns.get(name)?.throttled;
   }
 
   listFunctions(): FunctionConfig[] {
@@ -175,9 +176,10 @@ export class TestInvoker implements EndpointInvoker {
 
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
     this.calls.push(req);
-    if (this.registry.isThrottled(req.functionName)) {
+    const retryAfterSeconds = this.registry.throttledFor(req.functionName);
+    if (retryAfterSeconds !== undefined) {
       throw Object.assign(new Error('Rate Exceeded.'), {
-        name: 'TooManyRequestsException', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', retryAfterSeconds: 2,
+        name: 'TooManyRequestsException', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', retryAfterSeconds,
       });
     }
     const handler = this.registry.handler(req.functionName, req.version)!;

@@ -157,6 +157,21 @@ describe('local endpoint: Lambda', () => {
     );
   });
 
+  it('keeps a throttled Event queued and runs it once the function has room', async () => {
+    let ran: (v: unknown) => void;
+    const done = new Promise((r) => { ran = r; });
+    registry.add('queued', async (event) => { ran(event); return null; });
+    registry.setThrottled('queued', true, 0.1);
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'queued', InvocationType: 'Event', Payload: Buffer.from('{"q":1}') }));
+    assert.equal(out.StatusCode, 202);
+    await new Promise((r) => setTimeout(r, 250));
+    const throttledAttempts = invoker.calls.filter((c) => c.functionName === 'queued').length;
+    assert.ok(throttledAttempts >= 2, `retried while throttled (${throttledAttempts} attempts)`);
+    registry.setThrottled('queued', false);
+    assert.deepEqual(await done, { q: 1 });
+    registry.fns.delete('queued');
+  });
+
   it('answers unknown functions and qualifiers with 404 and AWS’s message', async () => {
     await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: 'nope' })), {
       name: 'ResourceNotFoundException',
