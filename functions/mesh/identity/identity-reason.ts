@@ -1,0 +1,53 @@
+/**
+ * Why a token was refused. B logs the reason and counts it in denied_total; the caller only ever
+ * learns "unauthenticated" (telling a forger which check failed helps the forger).
+ */
+export const REFUSAL = {
+  /** No token in the metadata although identity is on. */
+  missing: 'token-missing',
+  /** Token longer than MAX_TOKEN_CHARS. */
+  oversized: 'token-oversized',
+  /** Not four dot-separated base64url parts, bad JSON, wrong field types. */
+  malformed: 'token-malformed',
+  /** The carried certificate is not an EC P-256 leaf issued by a CA in the trust bundle. */
+  untrustedCertificate: 'certificate-untrusted',
+  certificateExpired: 'certificate-expired',
+  certificateNotYetValid: 'certificate-not-yet-valid',
+  /** The certificate's URI SAN or the token's issuer is not the claimed source's SPIFFE ID. */
+  wrongSource: 'source-mismatch',
+  /** The token was made for another service. */
+  wrongAudience: 'audience-mismatch',
+  /** ECDSA signature does not verify with the certificate's key. */
+  badSignature: 'signature-invalid',
+  expired: 'token-expired',
+  notYetValid: 'token-not-yet-valid',
+  /** exp - iat above MAX_TOKEN_LIFETIME_S. */
+  lifetimeTooLong: 'token-lifetime-too-long',
+  /** The payload bytes are not the ones that were signed. */
+  payloadMismatch: 'payload-digest-mismatch',
+  /** The nonce was seen before within the token lifetime. */
+  replayed: 'token-replayed',
+} as const;
+
+export type RefusalReason = (typeof REFUSAL)[keyof typeof REFUSAL];
+
+export type VerifyResult = { ok: true } | { ok: false; reason: RefusalReason };
+
+/** Longest token accepted, in characters; a real one is about 1 KB (leaf certificate included). */
+export const MAX_TOKEN_CHARS = 2048;
+/** A token lives at most this long (exp - iat). */
+export const MAX_TOKEN_LIFETIME_S = 60;
+/** Token lifetime the signer uses. */
+export const TOKEN_LIFETIME_S = 30;
+/** Clock skew tolerated between caller and callee. */
+export const CLOCK_SKEW_S = 5;
+/** Token format tag, first part of the token. */
+export const TOKEN_VERSION = 'm1';
+
+/** Thrown (never returned to callers) when a token is refused; the message names the failed check only. */
+export class IdentityRefusedError extends Error {
+  override readonly name = 'IdentityRefusedError';
+  constructor(readonly reason: RefusalReason) {
+    super(`mesh identity refused: ${reason}`);
+  }
+}

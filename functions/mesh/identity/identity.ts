@@ -1,0 +1,167 @@
+/**
+ * A service's mesh identity: its certificate and key (from its identity secret) and the mesh CA trust
+ * bundle. Signs a token per call attempt and verifies the tokens of callers. The key material is
+ * swapped in place when the secret is re-read (past half life, or on demand), so holders of this
+ * object never see a rotation.
+ */
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { spiffeId } from '../../../shared/names';
+import { TrustBundle } from './certificate-check';
+import { REFUSAL, type VerifyResult } from './identity-reason';
+import { parseIdentitySecret, type IdentitySecret } from './identity-secret';
+import { signToken, verifyToken, type PayloadBytes } from './identity-token';
+import { ReplayCache } from './replay-cache';
+
+/** Reads the secret's current value (Secrets Manager GetSecretValue in production). */
+export type SecretReader = () => Promise<string>;
+
+interface Material {
+  readonly spiffeId: string;
+  readonly key: KeyObject;
+  readonly certB64u: string;
+  readonly trust: TrustBundle;
+  /** epoch ms */
+  readonly refreshAtMs: number;
+  readonly notAfterMs: number;
+  /** For mTLS only; parsed lazily by the transports. */
+  readonly secret: IdentitySecret;
+}
+
+const SPIFFE = /^spiffe:\/\/([^/]+)\/svc\/([a-z][a-z0-9-]{0,39})$/;
+/** After an untrusted certificate, re-read the secret at most this often (a CA rotation we have not seen). */
+const UNTRUSTED_REFRESH_MS = 30_000;
+
+export interface IdentityOptions {
+  readonly read: SecretReader;
+  readonly now?: () => number;
+  /** Logs a refresh failure (message only, never a value). */
+  readonly warn?: (msg: string) => void;
+}
+
+export class Identity {
+  readonly mesh: string;
+  readonly service: string;
+  private material: Material;
+  private readonly replay = new ReplayCache();
+  private refreshing: Promise<void> | undefined;
+  private lastUntrustedRefreshMs = 0;
+  private readonly now: () => number;
+
+  /** Reads and parses the secret once; use `loadIdentity()` in the runtime. */
+  static async create(opts: IdentityOptions): Promise<Identity> {
+    const now = opts.now ?? Date.now;
+    return new Identity(opts, materialFrom(await opts.read(), now()));
+  }
+
+  private constructor(private readonly opts: IdentityOptions, material: Material) {
+    this.material = material;
+    this.now = opts.now ?? Date.now;
+    const m = SPIFFE.exec(material.spiffeId);
+    if (!m) throw new Error(`identity secret spiffeId must look like spiffe://<mesh>/svc/<service>`);
+    this.mesh = m[1]!;
+    this.service = m[2]!;
+  }
+
+  get spiffeId(): string {
+    return this.material.spiffeId;
+  }
+
+  /** The token for metadata `tok`: one per attempt (fresh nonce). `target` is a service name or SPIFFE ID. */
+  sign(input: { target: string; payload: PayloadBytes }): string {
+    const nowMs = this.now();
+    this.maybeRefresh(nowMs);
+    const m = this.material;
+    return signToken({
+      issuer: m.spiffeId,
+      audience: input.target.startsWith('spiffe://') ? input.target : spiffeId(this.mesh, input.target),
+      payload: input.payload,
+      key: m.key,
+      certB64u: m.certB64u,
+      nowS: Math.floor(nowMs / 1000),
+    });
+  }
+
+  /** Verifies a caller's token; `source` is the caller's service name from the metadata. Never throws. */
+  verify(input: { token: unknown; source: unknown; payload: PayloadBytes }): VerifyResult {
+    const nowMs = this.now();
+    this.maybeRefresh(nowMs);
+    if (typeof input.source !== 'string' || !/^[a-z][a-z0-9-]{0,39}$/.test(input.source)) {
+      return input.token === undefined ? { ok: false, reason: REFUSAL.missing } : { ok: false, reason: REFUSAL.wrongSource };
+    }
+    const m = this.material;
+    let res: VerifyResult;
+    try {
+      res = verifyToken({
+        token: input.token,
+        expectedIssuer: spiffeId(this.mesh, input.source),
+        audience: m.spiffeId,
+        payload: input.payload ?? '',
+        trust: m.trust,
+        replay: this.replay,
+        nowS: Math.floor(nowMs / 1000),
+      });
+    } catch {
+      // verifyToken guards every parse; this is the last line so a bug never crashes the wrapper.
+      res = { ok: false, reason: REFUSAL.malformed };
+    }
+    if (!res.ok && res.reason === REFUSAL.untrustedCertificate && nowMs - this.lastUntrustedRefreshMs > UNTRUSTED_REFRESH_MS) {
+      // Maybe the CA rotated and our bundle is stale: re-read in the background.
+      this.lastUntrustedRefreshMs = nowMs;
+      void this.refresh().catch(() => undefined);
+    }
+    return res;
+  }
+
+  /** Re-reads the secret now (rotation, tests). Concurrent calls share one read. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.opts
+      .read()
+      .then((text) => {
+        this.material = materialFrom(text, this.now());
+      })
+      .catch((err: unknown) => {
+        // Keep the old material: it stays valid until notAfter; the next sign() retries.
+        this.opts.warn?.(`mesh identity refresh failed: ${(err as Error)?.name ?? 'Error'}`);
+        throw err;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  /** Certificate chain, key and CA bundle as PEM, for the mTLS transport. */
+  tlsMaterial(): { cert: string; key: string; ca: string[] } {
+    const s = this.material.secret;
+    return { cert: s.chain, key: s.privateKey, ca: this.material.trust.pems };
+  }
+
+  /** The trust bundle (the mTLS transport checks server certificates against it). */
+  get trust(): TrustBundle {
+    return this.material.trust;
+  }
+
+  private maybeRefresh(nowMs: number): void {
+    if (nowMs >= this.material.refreshAtMs && !this.refreshing) void this.refresh().catch(() => undefined);
+  }
+}
+
+function materialFrom(text: string, nowMs: number): Material {
+  const secret = parseIdentitySecret(text);
+  const key = createPrivateKey(secret.privateKey);
+  const leaf = new X509Certificate(secret.certificate);
+  const notBeforeMs = Date.parse(secret.notBefore);
+  const notAfterMs = Date.parse(secret.notAfter);
+  // Renew at half life; if the secret is already past it (rotation pending), look again in a minute.
+  const half = notBeforeMs + (notAfterMs - notBeforeMs) / 2;
+  const refreshAtMs = half > nowMs ? half : nowMs + 60_000;
+  return {
+    spiffeId: secret.spiffeId,
+    key,
+    certB64u: leaf.raw.toString('base64url'),
+    trust: new TrustBundle(secret.trustBundle),
+    refreshAtMs,
+    notAfterMs,
+    secret,
+  };
+}

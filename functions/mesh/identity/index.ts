@@ -1,0 +1,53 @@
+/**
+ * Mesh identity for the runtime (contract 7). B's wrapper and call pipeline use exactly this:
+ *
+ *   const id = await loadIdentity();            // undefined when MESH_IDENTITY_SECRET is unset
+ *   meta.tok = id?.sign({ target, payload });   // each attempt; payload = the exact Invoke bytes
+ *   const r = id.verify({ token: meta.tok, source: meta.src, payload });  // before the policy check
+ *   if (!r.ok) -> log r.reason, count denied_total, answer the caller "unauthenticated" only.
+ *
+ * Loaded lazily and once: the secret is read on the first call, keys are parsed once, and the
+ * certificate is re-read in the background when it passes half its life.
+ */
+import { ENV } from '../../../shared/names';
+import { Identity } from './identity';
+import { secretsManagerReader } from './secret-reader';
+
+export { Identity, type IdentityOptions, type SecretReader } from './identity';
+export {
+  REFUSAL,
+  IdentityRefusedError,
+  MAX_TOKEN_CHARS,
+  TOKEN_LIFETIME_S,
+  CLOCK_SKEW_S,
+  type RefusalReason,
+  type VerifyResult,
+} from './identity-reason';
+export { type IdentitySecret, type CaSecret, parseIdentitySecret } from './identity-secret';
+export { TrustBundle } from './certificate-check';
+export { secretsManagerReader } from './secret-reader';
+
+let loading: Promise<Identity | undefined> | undefined;
+
+/**
+ * This function's identity, or undefined when identity is off (MESH_IDENTITY_SECRET unset).
+ * Rejects when the secret cannot be read or parsed; the next call tries again.
+ */
+export function loadIdentity(): Promise<Identity | undefined> {
+  if (loading) return loading;
+  const secretId = process.env[ENV.identitySecret];
+  if (!secretId) return Promise.resolve(undefined);
+  loading = Identity.create({
+    read: secretsManagerReader(secretId),
+    warn: (msg) => console.warn(JSON.stringify({ level: 'WARN', msg })),
+  }).catch((err: unknown) => {
+    loading = undefined;
+    throw err;
+  });
+  return loading;
+}
+
+/** Forget the loaded identity (tests, and a worker re-used with another env). */
+export function resetIdentity(): void {
+  loading = undefined;
+}
