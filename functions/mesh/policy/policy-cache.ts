@@ -131,7 +131,7 @@ export class PolicyCache {
       raw = await this.query(service);
     } catch (err) {
       const now = this.now();
-      this.opts.onTableError?.(err, service);
+      this.notify(() => this.opts.onTableError?.(err, service));
       if (!previous?.failing) {
         this.warn({
           msg: 'mesh policy: table read failed; keeping the last good copy',
@@ -165,7 +165,7 @@ export class PolicyCache {
     const key = `${inv.sk ?? '?'}\u0000${inv.error}`;
     now.add(key);
     if (before?.has(key)) return;
-    this.opts.onInvalidItem?.(inv);
+    this.notify(() => this.opts.onInvalidItem?.(inv));
     this.warn({
       msg: 'mesh policy: ignoring malformed item',
       service: inv.service,
@@ -236,6 +236,15 @@ export class PolicyCache {
     } catch (err) {
       this.warn({ msg: 'mesh policy: no snapshot; the first call of each service reads the table', error: errorText(err) });
       return undefined;
+    }
+  }
+
+  /** Runs a listener; a listener that throws must not break policy reads. */
+  private notify(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.warn({ msg: 'mesh policy: a policy cache listener threw', error: errorText(err) });
     }
   }
 

@@ -74,7 +74,7 @@ export class CircuitBreaker {
   /** Takes new thresholds (the policy changed) and keeps the current state and counts. */
   configure(options: BreakerOptions): void {
     const next = resolve(options);
-    if (next.windowSize !== this.opts.windowSize) this.resetWindow(next.windowSize);
+    if (next.windowSize !== this.opts.windowSize) this.resetWindow();
     this.opts = next;
   }
 
@@ -144,7 +144,13 @@ export class CircuitBreaker {
   private transition(to: BreakerState, reason: BreakerTransitionReason, at: number): void {
     const from = this.current;
     this.current = to;
-    for (const l of this.listeners) l({ from, to, reason, at });
+    for (const l of this.listeners) {
+      try {
+        l({ from, to, reason, at });
+      } catch {
+        // A listener (telemetry) failing must not change the breaker's decision for this call.
+      }
+    }
   }
 
   private record(failed: boolean): void {
@@ -161,10 +167,10 @@ export class CircuitBreaker {
 
   private resetCounts(): void {
     this.consecutive = 0;
-    this.resetWindow(this.opts.windowSize);
+    this.resetWindow();
   }
 
-  private resetWindow(_size: number): void {
+  private resetWindow(): void {
     this.window = [];
     this.windowNext = 0;
     this.windowFailures = 0;

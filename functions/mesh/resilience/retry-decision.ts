@@ -48,7 +48,17 @@ const THROTTLE = new Set([
   'SlowDown',
   'EC2ThrottledException',
 ]);
-const TIMEOUT = new Set(['AbortError', 'TimeoutError', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'RequestTimeout', 'RequestTimeoutException', 'Sandbox.Timedout']);
+const TIMEOUT = new Set([
+  'AbortError',
+  'TimeoutError',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'Sandbox.Timedout',
+  // The callee refused work whose deadline had passed.
+  'MeshDeadlineExceededError',
+]);
 const CLIENT = new Set([
   'ResourceNotFoundException',
   'InvalidParameterValueException',

@@ -1,0 +1,28 @@
+/**
+ * Fault injection (the target's `fault` item), decided per call like Istio's HTTPFaultInjection:
+ * a delay for `delay.percent` of calls and an abort for `abort.percent` of calls, drawn
+ * independently. Pure: `random` returns [0, 1) and is injectable.
+ */
+import type { FaultItem } from '../../../shared/policy';
+
+/** errorType of an injected abort when the item names none. */
+export const INJECTED_FAULT_ERROR_TYPE = 'Mesh.FaultInjected';
+
+export interface FaultDecision {
+  /** Wait this long before the attempt (0 = no delay). */
+  readonly delayMs: number;
+  /** Fail the attempt with this error instead of sending it. */
+  readonly abort?: { readonly errorType: string };
+}
+
+const NONE: FaultDecision = { delayMs: 0 };
+
+export function decideFault(fault: FaultItem | undefined, random: () => number = Math.random): FaultDecision {
+  if (!fault || (!fault.delay && !fault.abort)) return NONE;
+  const delayMs = fault.delay && random() * 100 < fault.delay.percent ? fault.delay.ms : 0;
+  const abort =
+    fault.abort && random() * 100 < fault.abort.percent
+      ? { errorType: fault.abort.errorType ?? INJECTED_FAULT_ERROR_TYPE }
+      : undefined;
+  return abort ? { delayMs, abort } : { delayMs };
+}
