@@ -158,6 +158,7 @@ describe('routing helpers', () => {
   it('reads the first value of a repeated header', () => {
     assert.equal(headerValue({ 'X-User': ['a', 'b'] }, 'x-user'), 'a');
     assert.equal(headerValue(undefined, 'x-user'), undefined);
+    assert.equal(headerValue({}, 'constructor'), undefined, 'never a prototype property');
   });
 
   it('hashes into the open interval (0, 1)', () => {

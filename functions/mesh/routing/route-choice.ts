@@ -104,19 +104,17 @@ export function headerValue(
   name: string,
 ): string | undefined {
   if (!headers) return undefined;
-  let v = headers[name];
+  // Own keys only: a header named like an Object property ("constructor") must not hit the prototype.
+  let v = Object.hasOwn(headers, name) ? headers[name] : undefined;
   if (v === undefined) {
     const lower = name.toLowerCase();
-    v = headers[lower];
-    if (v === undefined) {
-      for (const k of Object.keys(headers)) {
-        if (k.toLowerCase() === lower) {
-          v = headers[k];
-          break;
-        }
+    for (const k of Object.keys(headers)) {
+      if (k.toLowerCase() === lower) {
+        v = headers[k];
+        break;
       }
     }
   }
-  if (Array.isArray(v)) return v[0];
-  return v as string | undefined;
+  if (Array.isArray(v)) v = v[0];
+  return typeof v === 'string' ? v : undefined;
 }
