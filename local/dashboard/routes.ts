@@ -14,6 +14,8 @@ import type { TelemetryStore } from '../telemetry/telemetry-store';
 import { parseDuration } from '../telemetry/duration';
 
 export const MESH_ROUTE_PREFIX = '/_mesh';
+/** Header on every /_mesh/ answer: tells the CLI it is talking to a local mesh, not LocalStack or AWS. */
+export const LOCAL_MESH_HEADER = 'x-lambda-mesh-local';
 /** Longest stats window the API accepts; the store keeps 15 minutes by default. */
 const MAX_WINDOW_MS = 60 * 60_000;
 const MAX_TRACES = 200;
@@ -40,6 +42,7 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
   const url = new URL(req.url ?? '/', 'http://mesh.local');
   const path = url.pathname;
   if (path !== MESH_ROUTE_PREFIX && !path.startsWith(`${MESH_ROUTE_PREFIX}/`)) return false;
+  res.setHeader(LOCAL_MESH_HEADER, '1');
   const head = req.method === 'HEAD';
   if (req.method !== 'GET' && !head) {
     res.setHeader('allow', 'GET, HEAD');
