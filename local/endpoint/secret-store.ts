@@ -61,6 +61,8 @@ interface Version {
   readonly secretBinary?: string;
   readonly created: number;
   stages: Set<string>;
+  /** A rotation's placeholder: labelled AWSPENDING, no value until the createSecret step puts one. */
+  placeholder?: boolean;
 }
 
 interface Secret {
@@ -146,7 +148,10 @@ export class SecretStore {
     }
     const stages = input.versionStages ?? [CURRENT];
     const existing = secret.versions.get(versionId);
-    if (existing) {
+    if (existing?.placeholder) {
+      // The createSecret step fills the version RotateSecret opened (AWS-WIRE §5).
+      secret.versions.delete(versionId);
+    } else if (existing) {
       if (existing.secretString === value.secretString && existing.secretBinary === value.secretBinary) {
         return { arn: secret.arn, name: secret.name, versionId, versionStages: [...existing.stages] };
       }
@@ -172,7 +177,10 @@ export class SecretStore {
     } else {
       const stage = select.versionStage ?? CURRENT;
       version = this.versionWithLabel(secret, stage);
-      if (!version) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+      if (!version || version.placeholder) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+    }
+    if (version.placeholder) {
+      throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for VersionId: ${version.id}`);
     }
     secret.lastAccessed = Math.floor(nowSeconds() / 86_400) * 86_400; // AWS keeps the day only
     return {
@@ -255,11 +263,35 @@ export class SecretStore {
       .map((s) => this.describe(s.name));
   }
 
-  /** Records a rotation configuration (RotateSecret's bookkeeping; the local mesh drives the steps). */
-  setRotation(secretId: string, rotationLambdaArn: string, rotationRules?: Record<string, unknown>): void {
+  /**
+   * RotateSecret's bookkeeping: records the rotation function and rules, and (when `token` is given)
+   * opens the new version as AWS does before the first step: a placeholder with AWSPENDING and no
+   * value, so the rotation function's DescribeSecret finds the token. Refuses while a previous
+   * rotation is unfinished (AWSPENDING on a version that is not AWSCURRENT).
+   */
+  beginRotation(secretId: string, input: { rotationLambdaArn?: string; rotationRules?: Record<string, unknown>; token?: string }): {
+    arn: string; name: string; rotationLambdaArn: string;
+  } {
     const s = this.find(secretId);
-    s.rotationLambdaArn = rotationLambdaArn;
-    s.rotationRules = rotationRules;
+    const lambdaArn = input.rotationLambdaArn ?? s.rotationLambdaArn;
+    if (!lambdaArn) {
+      throw new AwsError('InvalidRequestException', 400, `No Lambda rotation function ARN is associated with this secret: pass RotationLambdaARN.`);
+    }
+    if (input.token !== undefined) {
+      const pending = this.versionWithLabel(s, PENDING);
+      if (pending && !pending.stages.has(CURRENT) && pending.id !== input.token) {
+        throw new AwsError('InvalidRequestException', 400,
+          `A previous rotation isn't complete. That rotation will be reattempted. (AWSPENDING is on version ${pending.id}; finish or remove it.)`);
+      }
+      if (!s.versions.has(input.token)) {
+        const placeholder: Version = { id: input.token, created: nowSeconds(), stages: new Set(), placeholder: true };
+        s.versions.set(input.token, placeholder);
+        this.moveLabel(s, PENDING, placeholder);
+      }
+    }
+    s.rotationLambdaArn = lambdaArn;
+    if (input.rotationRules) s.rotationRules = input.rotationRules;
+    return { arn: s.arn, name: s.name, rotationLambdaArn: lambdaArn };
   }
 
   /** Marks a finished rotation (LastRotatedDate). */

@@ -2,16 +2,38 @@
  * Secrets Manager on the wire (awsJson1_1, `X-Amz-Target: secretsmanager.<Op>`), backed by SecretStore.
  * Bodies and results are PascalCase as in the API reference; dates are epoch seconds.
  */
+import { randomUUID } from 'node:crypto';
 import { AwsError, unsupported } from './errors';
 import type { SecretDescription, SecretStore } from './secret-store';
 
 type Body = Record<string, unknown>;
 
+/** What RotateSecret needs from the rest of the endpoint: a rotation-function check and a step runner. */
+export interface RotationHooks {
+  check(rotationLambdaArn: string): void;
+  start(job: { secretArn: string; rotationLambdaArn: string; token: string }): void;
+}
+
 /** Handles one Secrets Manager operation; returns the JSON result. Throws AwsError. */
-export function handleSecrets(store: SecretStore, operation: string, body: Body): Body {
+export function handleSecrets(store: SecretStore, operation: string, body: Body, rotation?: RotationHooks): Body {
+  if (operation === 'RotateSecret' && rotation) return rotateSecret(store, body, rotation);
   const op = OPERATIONS[operation];
   if (!op) throw unsupported('SecretsManager', operation || '(no X-Amz-Target)', 'awsJson1_1');
   return op(store, body);
+}
+
+function rotateSecret(store: SecretStore, b: Body, rotation: RotationHooks): Body {
+  const id = secretId(b);
+  const lambdaArn = optString(b, 'RotationLambdaARN');
+  if (lambdaArn !== undefined) rotation.check(lambdaArn);
+  const immediately = b.RotateImmediately !== false;
+  const token = immediately ? (optString(b, 'ClientRequestToken') ?? randomUUID()) : undefined;
+  const rules = b.RotationRules && typeof b.RotationRules === 'object' ? (b.RotationRules as Record<string, unknown>) : undefined;
+  const r = store.beginRotation(id, { rotationLambdaArn: lambdaArn, rotationRules: rules, token });
+  if (lambdaArn === undefined) rotation.check(r.rotationLambdaArn);
+  if (token === undefined) return { ARN: r.arn, Name: r.name };
+  rotation.start({ secretArn: r.arn, rotationLambdaArn: r.rotationLambdaArn, token });
+  return { ARN: r.arn, Name: r.name, VersionId: token };
 }
 
 const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {

@@ -15,7 +15,8 @@ import { handleLambda } from './lambda';
 import type { LambdaContext } from './lambda-context';
 import { SYNC_PAYLOAD_LIMIT } from './invoke';
 import { SecretStore } from './secret-store';
-import { handleSecrets } from './secrets';
+import { handleSecrets, type RotationHooks } from './secrets';
+import { checkRotationFunction, runRotation } from './rotation';
 import { routeService } from './service-router';
 
 export interface EndpointOptions {
@@ -67,6 +68,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     isClosed: () => closed,
   };
   let closed = false;
+  const rotation: RotationHooks = {
+    check: (arn) => checkRotationFunction(lambda, arn),
+    start: (job) => void runRotation(lambda, secrets, job),
+  };
 
   const server = createServer((req, res) => {
     serve(req, res).catch((err) => {
@@ -107,7 +112,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 
       case 'secretsmanager': {
         try {
-          const result = handleSecrets(secrets, decision.operation, parseJsonObject(body));
+          const result = handleSecrets(secrets, decision.operation, parseJsonObject(body), rotation);
           return writeJson(res, 200, result, 'application/x-amz-json-1.1', requestId);
         } catch (err) {
           return writeError(res, toAwsError(err), 'awsJson1_1', requestId);

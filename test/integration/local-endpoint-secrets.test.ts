@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand,
-  RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
+  GetRandomPasswordCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { SecretStore, startEndpoint, type Endpoint } from '../../local/endpoint';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
@@ -17,12 +17,13 @@ describe('local endpoint: Secrets Manager', () => {
   let endpoint: Endpoint;
   let sm: SecretsManagerClient;
   const store = new SecretStore();
+  const registry = new TestRegistry();
+  const rotationErrors: string[] = [];
 
   before(async () => {
     // Seeded the way the local mesh does it, before the endpoint starts.
     store.set('demo/orders/identity', { secretString: '{"cert":"seeded"}' });
-    const registry = new TestRegistry();
-    endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry), secrets: store });
+    endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry), secrets: store, log: (l) => rotationErrors.push(l) });
     sm = new SecretsManagerClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
   });
   after(async () => {
@@ -105,6 +106,7 @@ describe('local endpoint: Secrets Manager', () => {
     const page2 = await sm.send(new ListSecretsCommand({ MaxResults: 2, NextToken: page1.NextToken }));
     const names = [...page1.SecretList!, ...page2.SecretList!].map((s) => s.Name);
     assert.deepEqual(names, ['bin', 'db', 'demo/orders/identity']);
+    assert.equal(page2.NextToken, undefined);
     assert.ok(page1.SecretList![1].SecretVersionsToStages);
   });
 
@@ -112,9 +114,51 @@ describe('local endpoint: Secrets Manager', () => {
     await assert.rejects(sm.send(new GetSecretValueCommand({ SecretId: 'nope' })), (e: Error & { $metadata: { httpStatusCode?: number } }) =>
       e.name === 'ResourceNotFoundException' && e.message === "Secrets Manager can't find the specified secret." && e.$metadata.httpStatusCode === 400);
     await assert.rejects(sm.send(new CreateSecretCommand({ Name: 'db', SecretString: 'x' })), { name: 'ResourceExistsException' });
-    await assert.rejects(sm.send(new RotateSecretCommand({ SecretId: 'db' })), {
+    await assert.rejects(sm.send(new GetRandomPasswordCommand({})), {
       name: 'UnknownOperationException',
-      message: 'lambda-mesh local endpoint does not support SecretsManager.RotateSecret',
+      message: 'lambda-mesh local endpoint does not support SecretsManager.GetRandomPassword',
+    });
+  });
+
+  it('rotates through the rotation function’s four steps (AWS’s rotation template flow)', async () => {
+    const steps: string[] = [];
+    // The rotation template's logic, talking to the endpoint with the real SDK like a deployed function.
+    registry.add('rotator', async (event) => {
+      const { Step, SecretId, ClientRequestToken: token } = event as { Step: string; SecretId: string; ClientRequestToken: string };
+      steps.push(Step);
+      const meta = await sm.send(new DescribeSecretCommand({ SecretId }));
+      assert.ok(meta.RotationEnabled);
+      assert.ok(meta.VersionIdsToStages?.[token]?.includes('AWSPENDING'), 'RotateSecret opened the version with AWSPENDING');
+      if (Step === 'createSecret') {
+        await assert.rejects(sm.send(new GetSecretValueCommand({ SecretId, VersionId: token, VersionStage: 'AWSPENDING' })), { name: 'ResourceNotFoundException' });
+        const current = await sm.send(new GetSecretValueCommand({ SecretId }));
+        await sm.send(new PutSecretValueCommand({ SecretId, ClientRequestToken: token, SecretString: `${current.SecretString}+rotated`, VersionStages: ['AWSPENDING'] }));
+      } else if (Step === 'finishSecret') {
+        const current = Object.entries(meta.VersionIdsToStages!).find(([, stages]) => stages.includes('AWSCURRENT'))![0];
+        await sm.send(new UpdateSecretVersionStageCommand({ SecretId, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: current }));
+      }
+      return null;
+    });
+    await sm.send(new CreateSecretCommand({ Name: 'rotating', SecretString: 'key-1' }));
+    const r = await sm.send(new RotateSecretCommand({
+      SecretId: 'rotating', RotationLambdaARN: 'arn:aws:lambda:us-east-1:000000000000:function:rotator', RotationRules: { AutomaticallyAfterDays: 7 },
+    }));
+    assert.ok(r.VersionId);
+    for (let i = 0; i < 200 && !(await sm.send(new DescribeSecretCommand({ SecretId: 'rotating' }))).LastRotatedDate; i++) {
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    assert.deepEqual(steps, ['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
+    const now = await sm.send(new GetSecretValueCommand({ SecretId: 'rotating' }));
+    assert.equal(now.SecretString, 'key-1+rotated');
+    assert.equal(now.VersionId, r.VersionId);
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rotating', VersionStage: 'AWSPREVIOUS' }))).SecretString, 'key-1');
+    assert.deepEqual(rotationErrors, []);
+  });
+
+  it('refuses RotateSecret without a rotation function, or one that does not exist', async () => {
+    await assert.rejects(sm.send(new RotateSecretCommand({ SecretId: 'db' })), { name: 'InvalidRequestException' });
+    await assert.rejects(sm.send(new RotateSecretCommand({ SecretId: 'db', RotationLambdaARN: 'arn:aws:lambda:us-east-1:000000000000:function:nope' })), {
+      name: 'AccessDeniedException',
     });
   });
 

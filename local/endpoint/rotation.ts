@@ -1,0 +1,68 @@
+/**
+ * Secrets Manager rotation, locally: RotateSecret opens the new version (AWSPENDING placeholder), then
+ * the rotation function is invoked synchronously once per step with
+ * `{"Step", "SecretId": <arn>, "ClientRequestToken": <new VersionId>}` (AWS-WIRE §5), through the same
+ * invoker as any Invoke. A failed step stops the rotation and leaves AWSPENDING where it is (AWS would
+ * retry it on the next RotateSecret).
+ */
+import { randomUUID } from 'node:crypto';
+import { AwsError } from './errors';
+import { parseFunctionName } from './function-name';
+import type { LambdaContext } from './lambda-context';
+import type { SecretStore } from './secret-store';
+
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+
+export interface RotationJob {
+  readonly secretArn: string;
+  readonly rotationLambdaArn: string;
+  readonly token: string;
+}
+
+/** Runs the four steps in order; resolves when done or stopped (failures go to onBackgroundError). */
+export async function runRotation(ctx: LambdaContext, store: SecretStore, job: RotationJob): Promise<boolean> {
+  const ref = parseFunctionName(job.rotationLambdaArn);
+  for (const step of ROTATION_STEPS) {
+    if (ctx.isClosed()) return false;
+    const version = ctx.registry.resolveVersion(ref.name, ref.qualifier);
+    if (version === undefined) {
+      ctx.onBackgroundError(`rotation of ${job.secretArn} stopped at ${step}: rotation function ${job.rotationLambdaArn} not found`);
+      return false;
+    }
+    const payload = Buffer.from(JSON.stringify({ Step: step, SecretId: job.secretArn, ClientRequestToken: job.token }));
+    try {
+      const out = await ctx.invoker.invoke({
+        functionName: ref.name,
+        version,
+        invokedFunctionArn: job.rotationLambdaArn,
+        payload,
+        invocationType: 'RequestResponse',
+        logTail: false,
+        requestId: randomUUID(),
+      });
+      if (out.functionError) {
+        ctx.onBackgroundError(`rotation of ${job.secretArn} failed at ${step} (${out.functionError}): ${Buffer.from(out.payload as Uint8Array).toString('utf8').slice(0, 500)}`);
+        return false;
+      }
+    } catch (err) {
+      ctx.onBackgroundError(`rotation of ${job.secretArn} failed at ${step}: ${(err as Error)?.message ?? err}`);
+      return false;
+    }
+  }
+  store.markRotated(job.secretArn);
+  return true;
+}
+
+/** Checks the rotation function exists before RotateSecret answers (AWS validates the ARN up front). */
+export function checkRotationFunction(ctx: LambdaContext, rotationLambdaArn: string): void {
+  let name: string;
+  let qualifier: string | undefined;
+  try {
+    ({ name, qualifier } = parseFunctionName(rotationLambdaArn));
+  } catch {
+    throw new AwsError('InvalidParameterException', 400, `RotationLambdaARN ${JSON.stringify(rotationLambdaArn)} is not a Lambda function ARN.`);
+  }
+  if (ctx.registry.resolveVersion(name, qualifier) === undefined) {
+    throw new AwsError('AccessDeniedException', 400, `Secrets Manager cannot invoke the specified Lambda function ${rotationLambdaArn}: it does not exist in the local mesh.`);
+  }
+}
