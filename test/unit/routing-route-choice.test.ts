@@ -123,6 +123,14 @@ describe('chooseRoute', () => {
     assert.equal(other.version, picks[0].version);
   });
 
+  it('keeps the cycle when the route is re-read with the same weights (a new object)', () => {
+    const b = new RouteBalancers();
+    const picks = Array.from({ length: 10 }, () =>
+      chooseRoute({ target: 'payments', route: route({ weights: { '1': 0.9, '2': 0.1 } }), balancers: b }).version,
+    );
+    assert.equal(picks.filter((v) => v === '2').length, 1);
+  });
+
   it('restarts the cycle when the weights change', () => {
     const b = new RouteBalancers();
     chooseRoute({ target: 'payments', route: route({ weights: { '1': 0.5, '2': 0.5 } }), balancers: b });

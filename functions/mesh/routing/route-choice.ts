@@ -38,14 +38,19 @@ export interface ChooseRouteInput {
 
 /** Per-target smooth weighted round-robin state; rebuilt when a target's weights change. */
 export class RouteBalancers {
-  private readonly byTarget = new Map<string, WeightedRoundRobin>();
+  private readonly byTarget = new Map<string, { weights: object; wrr: WeightedRoundRobin }>();
 
   for(target: string, weights: Readonly<Record<string, number>>): WeightedRoundRobin {
     const current = this.byTarget.get(target);
-    if (current && current.signature === signatureOf(weights)) return current;
-    const next = new WeightedRoundRobin(weights);
-    this.byTarget.set(target, next);
-    return next;
+    // Fast path: the cached policy hands over the same weights object until the item changes.
+    if (current && current.weights === weights) return current.wrr;
+    if (current && current.wrr.signature === signatureOf(weights)) {
+      current.weights = weights; // re-read but unchanged: keep the cycle position
+      return current.wrr;
+    }
+    const wrr = new WeightedRoundRobin(weights);
+    this.byTarget.set(target, { weights, wrr });
+    return wrr;
   }
 
   clear(): void {
