@@ -158,6 +158,32 @@ describe('PolicyCache against dynalite', () => {
     assert.equal(queries(), 0);
   });
 
+  it('reads the table for a service the snapshot does not hold, and revalidates snapshot copies after the TTL', async () => {
+    // Prepare
+    const path = join(tmp, 'policy-other.json');
+    writeFileSync(path, JSON.stringify({ mesh: 'shop', generatedAt: 'x', items: [{ ...items.service, pk: 'orders', functionName: 'shop-orders' }] }));
+    const { c } = cache({ snapshotPath: path });
+    // Act
+    const orders = await c.get('orders');
+    const payments = await c.get('payments');
+    // Assess
+    assert.equal(orders.origin, 'snapshot');
+    assert.equal(payments.origin, 'table');
+    assert.equal(queries(), 1);
+    clock += 5_000;
+    assert.equal(await c.get('orders'), orders, 'stale snapshot copy served at once');
+    assert.equal((await c.refresh('orders')).origin, 'table');
+  });
+
+  it('reports a missing snapshot file once and reads the table instead', async () => {
+    const { c, lines } = cache({ snapshotPath: join(tmp, 'nope.json') });
+    assert.equal((await c.get('payments')).origin, 'table');
+    await c.get('orders');
+    const warns = lines.filter((l) => l.includes('no snapshot'));
+    assert.equal(warns.length, 1);
+    assert.match(JSON.parse(warns[0]).error, /nope\.json cannot be read \(ENOENT\)/);
+  });
+
   it('reads a service with one Query and keeps it for the TTL', async () => {
     const { c } = cache();
     const p = await c.get('payments');
