@@ -3,9 +3,11 @@
  * the endpoint (no second port), or a proxy to a DynamoDB-compatible endpoint given by the caller.
  * Plus the helpers the local mesh needs: create the policy table, batch-seed items.
  */
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request as httpRequest, type IncomingMessage, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import { TABLE } from '../../shared/names';
+import { unsupported, writeError } from './errors';
 
 export interface DynamoOptions {
   /** Proxy to this DynamoDB-compatible endpoint instead of embedding dynalite. */
@@ -22,6 +24,13 @@ export interface DynamoBackend {
 
 type Handler = (req: unknown, res: ServerResponse) => void;
 
+/** What dynalite implements (its `validOperations`); transactions and PartiQL are not among them. */
+export const DYNALITE_OPERATIONS: ReadonlySet<string> = new Set([
+  'BatchGetItem', 'BatchWriteItem', 'CreateTable', 'DeleteItem', 'DeleteTable', 'DescribeTable', 'DescribeTimeToLive',
+  'GetItem', 'ListTables', 'PutItem', 'Query', 'Scan', 'TagResource', 'UntagResource', 'ListTagsOfResource', 'UpdateItem',
+  'UpdateTable',
+]);
+
 /** Starts the embedded dynalite (or the proxy). */
 export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   if (options.endpoint) return proxyTo(options.endpoint);
@@ -32,6 +41,12 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   const handler = server.listeners('request')[0] as Handler;
   return {
     handle(req, body, res) {
+      // dynalite answers other operations with a bare UnknownOperationException; name the operation instead.
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const operation = target.slice(target.indexOf('.') + 1);
+      if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation)) {
+        return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID());
+      }
       // dynalite throws from its request 'error' listener (a client that hangs up would crash the process),
       // so it gets a stand-in request that replays the body we already read and never errors.
       const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), {

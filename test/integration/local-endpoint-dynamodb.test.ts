@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { startEndpoint, unmarshallItem, type Endpoint } from '../../local/endpoint';
 import { TABLE } from '../../shared/names';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
@@ -57,6 +57,16 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
     await db.send(new PutItemCommand({ TableName: 'mesh-policy', Item: { pk: { S: 'orders' }, sk: { S: 'traffic' }, timeoutMs: { N: '250' } } }));
     const got = await db.send(new GetItemCommand({ TableName: 'mesh-policy', Key: { pk: { S: 'orders' }, sk: { S: 'traffic' } } }));
     assert.equal(got.Item?.timeoutMs?.N, '250');
+  });
+
+  it('names an operation dynalite does not implement', async () => {
+    await assert.rejects(
+      db.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'mesh-policy', Item: { pk: { S: 'a' }, sk: { S: 'b' } } } }] })),
+      (e: Error & { $metadata: { httpStatusCode?: number } }) =>
+        e.name === 'UnknownOperationException' &&
+        e.message === 'lambda-mesh local endpoint does not support DynamoDB.TransactWriteItems' &&
+        e.$metadata.httpStatusCode === 400,
+    );
   });
 
   it('answers DynamoDB’s own errors', async () => {
