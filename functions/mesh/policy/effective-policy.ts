@@ -4,7 +4,7 @@
  * a deny#<source> item wins over it. The traffic policy is DEFAULTS <- the service's traffic item
  * <- the edge's allow item, field by field, with every field filled.
  */
-import { EXTERNAL } from '../../../shared/names';
+import { EXTERNAL, SORT_KEY } from '../../../shared/names';
 import { DEFAULTS, type RetryOn, type TrafficPolicy } from '../../../shared/policy';
 import type { ServicePolicy } from './service-policy';
 
@@ -46,14 +46,14 @@ export function effectivePolicy(policy: ServicePolicy | undefined, source: strin
   const deny = policy.denies.get(source);
   if (deny || policy.brokenDenies.has(source)) {
     const why = deny?.reason ? `: ${deny.reason}` : policy.brokenDenies.has(source) ? ' (its deny item is malformed; denying to be safe)' : '';
-    return { allowed: false, reason: 'denied', detail: `${source} is denied by ${policy.service}/deny#${source}${why}` };
+    return { allowed: false, reason: 'denied', detail: `${source} is denied by ${policy.service}/${SORT_KEY.deny(source)}${why}` };
   }
   const allow = policy.allows.get(source);
   if (!allow) {
     const fix =
       source === EXTERNAL
-        ? `add allow#${EXTERNAL} to ${policy.service} to accept calls from outside the mesh`
-        : `declare the edge (${source}.allowCallsTo(${policy.service})) or add ${policy.service}/allow#${source}`;
+        ? `add ${SORT_KEY.allow(EXTERNAL)} to ${policy.service} to accept calls from outside the mesh`
+        : `declare the edge (${source}.allowCallsTo(${policy.service})) or add ${policy.service}/${SORT_KEY.allow(source)}`;
     return { allowed: false, reason: 'no-edge', detail: `${source} may not call ${policy.service}: ${fix}` };
   }
   return { allowed: true, policy: resolveTrafficPolicy(policy.traffic, allow) };

@@ -3,7 +3,9 @@
  * `buildServicePolicy`, which validates each item with `parsePolicyItem` and, for an item that fails,
  * keeps the last good version of that same item (by sort key) — never a half-applied item.
  */
+import { SORT_KEY } from '../../../shared/names';
 import {
+  itemKind,
   parsePolicyItem,
   type AllowItem,
   type BreakerStateItem,
@@ -95,7 +97,7 @@ export function buildServicePolicy(service: string, rawItems: readonly unknown[]
     }
     const last = typeof sk === 'string' ? opts.previous?.items.get(sk) : undefined;
     if (last && typeof sk === 'string') items.set(sk, last);
-    else if (typeof sk === 'string' && sk.startsWith('deny#') && sk.length > 5) brokenDenies.add(sk.slice(5));
+    else if (itemKind(sk) === 'deny') brokenDenies.add((sk as string).slice(SORT_KEY.deny('').length));
     opts.onInvalid?.({ service, sk: typeof sk === 'string' ? sk : undefined, error: res.error, keptLastGood: !!last });
   }
   return fromItems(service, items, brokenDenies, opts.origin, opts.loadedAt);
@@ -116,13 +118,29 @@ function fromItems(
   let route: RouteItem | undefined;
   let fault: FaultItem | undefined;
   for (const [sk, item] of items) {
-    if (sk === 'service') serviceItem = item as ServiceItem;
-    else if (sk === 'traffic') traffic = item as TrafficItem;
-    else if (sk === 'route') route = item as RouteItem;
-    else if (sk === 'fault') fault = item as FaultItem;
-    else if (sk.startsWith('allow#')) allows.set((item as AllowItem).source, item as AllowItem);
-    else if (sk.startsWith('deny#')) denies.set((item as DenyItem).source, item as DenyItem);
-    else if (sk.startsWith('breaker#')) breakers.set((item as BreakerStateItem).version, item as BreakerStateItem);
+    switch (itemKind(sk)) {
+      case 'service':
+        serviceItem = item as ServiceItem;
+        break;
+      case 'traffic':
+        traffic = item as TrafficItem;
+        break;
+      case 'route':
+        route = item as RouteItem;
+        break;
+      case 'fault':
+        fault = item as FaultItem;
+        break;
+      case 'allow':
+        allows.set((item as AllowItem).source, item as AllowItem);
+        break;
+      case 'deny':
+        denies.set((item as DenyItem).source, item as DenyItem);
+        break;
+      case 'breaker':
+        breakers.set((item as BreakerStateItem).version, item as BreakerStateItem);
+        break;
+    }
   }
   return { service, serviceItem, allows, denies, traffic, route, fault, breakers, items, brokenDenies, origin, loadedAt };
 }
