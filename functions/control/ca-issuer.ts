@@ -5,11 +5,15 @@
  */
 import 'reflect-metadata'; // @peculiar/x509's DI (tsyringe) needs it before load
 import { webcrypto } from 'node:crypto';
+
+// lib is ES2022 (no DOM): name the WebCrypto types through node's.
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import * as x509 from '@peculiar/x509';
 import { spiffeId } from '../../shared/names';
 import type { IdentitySecret } from '../mesh/identity/identity-secret';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -67,10 +71,10 @@ export async function rotateCa(mesh: string, current: CaSecret | undefined, now 
  * (two leaf lifetimes: each identity secret is reissued, and re-read, at half life), so no callee ever
  * meets a certificate from a CA missing in its trust bundle.
  */
-export function signingAuthority(ca: CaSecret, now = Date.now(), leafLifetimeMs = LEAF_LIFETIME_MS): Authority {
+export function signingAuthority(ca: CaSecret, now = Date.now(), overlapMs = 2 * LEAF_LIFETIME_MS): Authority {
   const [newest, previous] = ca.authorities;
   if (!newest) throw new Error('CA secret holds no authority; rotate the CA secret first');
-  if (!previous || now - Date.parse(newest.createdAt) >= 2 * leafLifetimeMs) return newest;
+  if (!previous || now - Date.parse(newest.createdAt) >= overlapMs) return newest;
   return previous;
 }
 
@@ -80,6 +84,8 @@ export interface IssueOptions {
   readonly ca: CaSecret;
   readonly now?: number;
   readonly lifetimeMs?: number;
+  /** How long a new CA only stands in trust bundles before it signs. @default two leaf lifetimes */
+  readonly caOverlapMs?: number;
   /** Extra DNS names / IP addresses, for a service that also serves HTTPS (mTLS targets). */
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
@@ -88,7 +94,7 @@ export interface IssueOptions {
 /** Issues a fresh key pair and certificate for one service: the identity secret's value. */
 export async function issueIdentity(opts: IssueOptions): Promise<IdentitySecret> {
   const now = opts.now ?? Date.now();
-  const authority = signingAuthority(opts.ca, now, opts.lifetimeMs ?? LEAF_LIFETIME_MS);
+  const authority = signingAuthority(opts.ca, now, opts.caOverlapMs ?? 2 * (opts.lifetimeMs ?? LEAF_LIFETIME_MS));
   const caCert = new x509.X509Certificate(authority.certificate);
   const caKey = await importPem(authority.privateKey);
   const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
