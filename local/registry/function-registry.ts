@@ -31,6 +31,8 @@ export interface FunctionSpec {
   readonly layerDirs: readonly string[];
   /** Layer ARNs reported by GetFunction (local names). */
   readonly layerArns?: readonly string[];
+  /** Content hashes of the layers: a layer's content is part of the version, its staging dir is not. */
+  readonly layerSha256s?: readonly string[];
   readonly role?: string;
   readonly description?: string;
   /** Reserved concurrency; undefined = the mesh's default per-function limit. */
@@ -65,7 +67,10 @@ interface FunctionState {
 /** Code + configuration identity of a spec: what makes AWS publish a new version. */
 export function specFingerprint(spec: FunctionSpec): string {
   const { name: _n, codeDir: _c, layerDirs, ...rest } = spec;
-  const stable = JSON.stringify(rest, Object.keys(rest).sort()) + JSON.stringify(sortObj(spec.environment)) + JSON.stringify(layerDirs);
+  // Directories differ between two synths of the same code; hashes do not. Without hashes, dirs count.
+  const layers = spec.layerSha256s ?? layerDirs;
+  const { environment, ...flat } = rest;
+  const stable = JSON.stringify(flat, Object.keys(flat).sort()) + JSON.stringify(sortObj(environment)) + JSON.stringify(layers);
   return createHash('sha256').update(stable).digest('base64');
 }
 

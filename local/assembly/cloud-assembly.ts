@@ -1,0 +1,86 @@
+/**
+ * Reads a synthesized cloud assembly (a cdk.out dir): the manifest's stacks in dependency order, their
+ * templates, and each stack's file assets (asset hash -> staged directory), recursing into nested
+ * assemblies (CDK Stages). Only what the local mesh runs is read; nothing is deployed from here.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface Template {
+  readonly Resources?: Record<string, TemplateResource>;
+  readonly Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+  readonly Parameters?: Record<string, { Default?: unknown; Type?: string }>;
+}
+
+export interface TemplateResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
+}
+
+export interface AssemblyStack {
+  /** Artifact id (the stack's construct id). */
+  readonly id: string;
+  /** Deployed stack name (defaults to the id). */
+  readonly stackName: string;
+  readonly template: Template;
+  /** Directory the assembly's relative asset paths start from. */
+  readonly dir: string;
+  /** File assets by hash: absolute source path (a directory for Lambda code). */
+  readonly assets: ReadonlyMap<string, string>;
+}
+
+interface ManifestArtifact {
+  readonly type: string;
+  readonly properties?: Record<string, unknown>;
+  readonly dependencies?: readonly string[];
+  readonly displayName?: string;
+}
+
+export function readCloudAssembly(dir: string): AssemblyStack[] {
+  const root = resolve(dir);
+  const manifestFile = join(root, 'manifest.json');
+  if (!existsSync(manifestFile)) {
+    throw new Error(`${manifestFile} does not exist: synthesize the app first (npx cdk synth -o ${dir}).`);
+  }
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { artifacts?: Record<string, ManifestArtifact> };
+  const artifacts = manifest.artifacts ?? {};
+  const stacks: AssemblyStack[] = [];
+  for (const id of dependencyOrder(artifacts)) {
+    const a = artifacts[id];
+    if (a.type === 'cdk:cloud-assembly') {
+      const sub = String(a.properties?.directoryName ?? '');
+      if (sub) stacks.push(...readCloudAssembly(join(root, sub)));
+      continue;
+    }
+    if (a.type !== 'aws:cloudformation:stack') continue;
+    const templateFile = join(root, String(a.properties?.templateFile ?? `${id}.template.json`));
+    const template = JSON.parse(readFileSync(templateFile, 'utf8')) as Template;
+    const assets = new Map<string, string>();
+    for (const dep of a.dependencies ?? []) {
+      const d = artifacts[dep];
+      if (d?.type !== 'cdk:asset-manifest') continue;
+      const file = join(root, String(d.properties?.file));
+      const m = JSON.parse(readFileSync(file, 'utf8')) as { files?: Record<string, { source?: { path?: string } }> };
+      for (const [hash, f] of Object.entries(m.files ?? {})) {
+        if (f.source?.path) assets.set(hash, join(root, f.source.path));
+      }
+    }
+    stacks.push({ id, stackName: String(a.properties?.stackName ?? id), template, dir: root, assets });
+  }
+  return stacks;
+}
+
+/** Artifacts ordered so each comes after its dependencies (manifest order otherwise). */
+function dependencyOrder(artifacts: Record<string, ManifestArtifact>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    if (seen.has(id) || !artifacts[id]) return;
+    seen.add(id);
+    for (const d of artifacts[id].dependencies ?? []) visit(d);
+    out.push(id);
+  };
+  for (const id of Object.keys(artifacts)) visit(id);
+  return out;
+}

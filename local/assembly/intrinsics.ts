@@ -1,0 +1,193 @@
+/**
+ * Resolves CloudFormation intrinsic functions well enough for the mesh's templates: Ref, Fn::GetAtt,
+ * Fn::Join, Fn::Sub, Fn::Select, Fn::Split, Fn::ImportValue, Fn::Base64 and the pseudo parameters.
+ * Physical names follow the template when it names a resource, else `<stack>-<logicalId>` (CloudFormation
+ * adds a random suffix; locally a stable name is more useful). A value that cannot be resolved locally
+ * (an attribute nothing local has) resolves to undefined and the caller decides what to warn.
+ */
+import type { AssemblyStack, TemplateResource } from './cloud-assembly';
+
+export interface ResolverOptions {
+  readonly region: string;
+  readonly accountId: string;
+  /** Version number a `AWS::Lambda::Version` resource got in this deployment (`<stack>/<logicalId>`). */
+  readonly versionNumber?: (key: string) => string | undefined;
+}
+
+class Unresolved extends Error {}
+
+export function versionKey(stack: AssemblyStack, logicalId: string): string {
+  return `${stack.id}/${logicalId}`;
+}
+
+export class Resolver {
+  private readonly exports = new Map<string, { stack: AssemblyStack; value: unknown }>();
+
+  constructor(private readonly stacks: readonly AssemblyStack[], private readonly options: ResolverOptions) {
+    for (const stack of stacks) {
+      for (const out of Object.values(stack.template.Outputs ?? {})) {
+        if (!out.Export) continue;
+        const name = this.resolve(stack, out.Export.Name);
+        if (typeof name === 'string') this.exports.set(name, { stack, value: out.Value });
+      }
+    }
+  }
+
+  /** The resolved value, or undefined when some part of it has no local value. */
+  resolve(stack: AssemblyStack, value: unknown): unknown {
+    try {
+      return this.eval(stack, value);
+    } catch (err) {
+      if (err instanceof Unresolved) return undefined;
+      throw err;
+    }
+  }
+
+  resolveString(stack: AssemblyStack, value: unknown): string | undefined {
+    const v = this.resolve(stack, value);
+    return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+  }
+
+  /** The physical name a resource gets locally. */
+  physicalName(stack: AssemblyStack, logicalId: string): string {
+    const r = this.resource(stack, logicalId);
+    const p = r.Properties ?? {};
+    const named = (prop: string) => (p[prop] !== undefined ? this.resolveString(stack, p[prop]) : undefined);
+    const generated = `${stack.stackName}-${logicalId}`.slice(0, 64);
+    switch (r.Type) {
+      case 'AWS::Lambda::Function': return named('FunctionName') ?? generated;
+      case 'AWS::DynamoDB::Table':
+      case 'AWS::DynamoDB::GlobalTable': return named('TableName') ?? generated;
+      case 'AWS::SecretsManager::Secret': return named('Name') ?? generated;
+      case 'AWS::Lambda::LayerVersion': return named('LayerName') ?? generated;
+      case 'AWS::IAM::Role': return named('RoleName') ?? generated;
+      default: return generated;
+    }
+  }
+
+  arn(service: string, resource: string): string {
+    return `arn:aws:${service}:${this.options.region}:${this.options.accountId}:${resource}`;
+  }
+
+  private resource(stack: AssemblyStack, logicalId: string): TemplateResource {
+    const r = stack.template.Resources?.[logicalId];
+    if (!r) throw new Unresolved(`no resource ${logicalId}`);
+    return r;
+  }
+
+  private ref(stack: AssemblyStack, name: string): unknown {
+    switch (name) {
+      case 'AWS::Region': return this.options.region;
+      case 'AWS::AccountId': return this.options.accountId;
+      case 'AWS::Partition': return 'aws';
+      case 'AWS::URLSuffix': return 'amazonaws.com';
+      case 'AWS::StackName': return stack.stackName;
+      case 'AWS::StackId': return this.arn('cloudformation', `stack/${stack.stackName}/00000000-0000-0000-0000-000000000000`);
+      case 'AWS::NoValue': throw new Unresolved('AWS::NoValue');
+    }
+    const param = stack.template.Parameters?.[name];
+    if (param) {
+      if (param.Default === undefined) throw new Unresolved(`parameter ${name} has no default`);
+      return param.Default;
+    }
+    const r = this.resource(stack, name);
+    const physical = this.physicalName(stack, name);
+    switch (r.Type) {
+      case 'AWS::Lambda::Function': return physical;
+      case 'AWS::DynamoDB::Table': return physical;
+      // Secrets Manager takes the name wherever it takes the ARN; the local store makes its own ARN suffix.
+      case 'AWS::SecretsManager::Secret': return physical;
+      case 'AWS::Lambda::LayerVersion': return this.arn('lambda', `layer:${physical}:1`);
+      case 'AWS::Lambda::Version': return `${this.functionArnOf(stack, r)}:${this.versionOf(stack, name)}`;
+      case 'AWS::Lambda::Alias': return `${this.functionArnOf(stack, r)}:${this.resolveString(stack, r.Properties?.Name)}`;
+      default: return physical;
+    }
+  }
+
+  private functionArnOf(stack: AssemblyStack, r: TemplateResource): string {
+    const fn = this.eval(stack, r.Properties?.FunctionName);
+    if (typeof fn !== 'string') throw new Unresolved('function name');
+    return fn.startsWith('arn:') ? fn : this.arn('lambda', `function:${fn}`);
+  }
+
+  private versionOf(stack: AssemblyStack, logicalId: string): string {
+    const n = this.options.versionNumber?.(versionKey(stack, logicalId));
+    if (n === undefined) throw new Unresolved(`version of ${logicalId} not published yet`);
+    return n;
+  }
+
+  private getAtt(stack: AssemblyStack, logicalId: string, attr: string): unknown {
+    const r = this.resource(stack, logicalId);
+    const name = this.physicalName(stack, logicalId);
+    switch (`${r.Type}.${attr}`) {
+      case 'AWS::Lambda::Function.Arn': return this.arn('lambda', `function:${name}`);
+      case 'AWS::DynamoDB::Table.Arn': return this.arn('dynamodb', `table/${name}`);
+      case 'AWS::DynamoDB::Table.StreamArn': return this.arn('dynamodb', `table/${name}/stream/1970-01-01T00:00:00.000`);
+      case 'AWS::IAM::Role.Arn': return `arn:aws:iam::${this.options.accountId}:role/${name}`;
+      case 'AWS::Lambda::Version.Version': return this.versionOf(stack, logicalId);
+      case 'AWS::Lambda::Version.FunctionArn': return this.functionArnOf(stack, r);
+      case 'AWS::Lambda::LayerVersion.LayerVersionArn': return this.arn('lambda', `layer:${name}:1`);
+      case 'AWS::Lambda::Alias.AliasArn': return this.ref(stack, logicalId);
+      case 'AWS::SecretsManager::Secret.Id': return name;
+      default: throw new Unresolved(`${r.Type}.${attr}`);
+    }
+  }
+
+  private eval(stack: AssemblyStack, v: unknown): unknown {
+    if (Array.isArray(v)) return v.map((x) => this.eval(stack, x));
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1) {
+      const [k] = keys;
+      const arg = o[k];
+      switch (k) {
+        case 'Ref': return this.ref(stack, String(arg));
+        case 'Fn::GetAtt': {
+          const [id, attr] = Array.isArray(arg) ? arg.map(String) : String(arg).split(/\.(.*)/);
+          return this.getAtt(stack, id, attr);
+        }
+        case 'Fn::Join': {
+          const [sep, parts] = arg as [string, unknown];
+          const list = this.eval(stack, parts);
+          if (!Array.isArray(list)) throw new Unresolved('Fn::Join list');
+          return list.map((p) => String(p)).join(sep);
+        }
+        case 'Fn::Select': {
+          const [index, list] = arg as [unknown, unknown];
+          const l = this.eval(stack, list);
+          const i = Number(this.eval(stack, index));
+          if (!Array.isArray(l) || !(i >= 0 && i < l.length)) throw new Unresolved('Fn::Select');
+          return l[i];
+        }
+        case 'Fn::Split': {
+          const [sep, text] = arg as [string, unknown];
+          return String(this.eval(stack, text)).split(sep);
+        }
+        case 'Fn::Sub': return this.sub(stack, arg);
+        case 'Fn::ImportValue': {
+          const name = this.eval(stack, arg);
+          const e = this.exports.get(String(name));
+          if (!e) throw new Unresolved(`export ${String(name)}`);
+          return this.eval(e.stack, e.value);
+        }
+        case 'Fn::Base64': return Buffer.from(String(this.eval(stack, arg))).toString('base64');
+        case 'Fn::GetAZs': return [`${this.options.region}a`, `${this.options.region}b`, `${this.options.region}c`];
+        default:
+          if (k.startsWith('Fn::')) throw new Unresolved(k);
+      }
+    }
+    return Object.fromEntries(keys.map((key) => [key, this.eval(stack, o[key])]));
+  }
+
+  private sub(stack: AssemblyStack, arg: unknown): string {
+    const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
+    return text.replace(/\$\{([^}]+)\}/g, (_m, expr: string) => {
+      if (expr.startsWith('!')) return `\${${expr.slice(1)}}`;
+      if (vars && expr in vars) return String(this.eval(stack, vars[expr]));
+      const dot = expr.indexOf('.');
+      if (dot > 0 && !expr.startsWith('AWS::')) return String(this.getAtt(stack, expr.slice(0, dot), expr.slice(dot + 1)));
+      return String(this.ref(stack, expr));
+    });
+  }
+}
