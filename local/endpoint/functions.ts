@@ -1,6 +1,6 @@
 /** Lambda function reads: GetFunction, GetFunctionConfiguration, ListFunctions. */
 import { invalidParameter } from './errors';
-import { parseFunctionName } from './function-name';
+import { functionArn, parseFunctionName } from './function-name';
 import { functionNotFound, paginate, type LambdaContext, type LambdaHandler, type LambdaRequest } from './lambda-context';
 import type { FunctionConfig } from './backend';
 
@@ -8,6 +8,10 @@ function configuration(ctx: LambdaContext, req: LambdaRequest): FunctionConfig {
   const ref = parseFunctionName(req.params.FunctionName, req.query.get('Qualifier') ?? undefined);
   const config = ctx.registry.getFunction(ref.name, ref.qualifier);
   if (!config) throw functionNotFound(ctx, ref.name, ref.qualifier);
+  // Through an alias AWS reports the alias's version but the ARN the caller named.
+  if (ref.qualifier && ref.qualifier !== config.Version) {
+    return { ...config, FunctionArn: functionArn(ctx.region, ctx.accountId, ref.name, ref.qualifier) };
+  }
   return config;
 }
 

@@ -61,6 +61,15 @@ describe('local endpoint: aws CLI', () => {
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')), { echo: { n: 2 } });
   });
 
+  it('queues an Event invoke and answers a DryRun', async () => {
+    const ev = await aws('lambda', 'invoke', '--function-name', 'payments:live', '--invocation-type', 'Event', '--payload', '{}', join(dir, 'ev.json'));
+    assert.equal(ev.code, 0, ev.stderr);
+    assert.equal(JSON.parse(ev.stdout).StatusCode, 202);
+    const dry = await aws('lambda', 'invoke', '--function-name', 'hello', '--invocation-type', 'DryRun', join(dir, 'dry.json'));
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(JSON.parse(dry.stdout).StatusCode, 204);
+  });
+
   it('lists functions with their environment variables', async () => {
     const r = await aws('lambda', 'list-functions');
     assert.equal(r.code, 0, r.stderr);

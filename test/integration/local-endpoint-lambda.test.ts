@@ -146,6 +146,14 @@ describe('local endpoint: Lambda', () => {
     assert.equal(ok.StatusCode, 204);
   });
 
+  it('turns a response over 6 MB into Function.ResponseSizeTooLarge', async () => {
+    registry.add('huge', async () => 'x'.repeat(6 * 1024 * 1024 + 10));
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'huge' }));
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.equal(payloadOf(out.Payload).errorType, 'Function.ResponseSizeTooLarge');
+    registry.fns.delete('huge');
+  });
+
   it('throttles with 429 TooManyRequestsException, Reason and Retry-After', async () => {
     await assert.rejects(
       lambda.send(new InvokeCommand({ FunctionName: 'busy' })),
@@ -218,6 +226,10 @@ describe('local endpoint: Lambda', () => {
     const f = await lambda.send(new GetFunctionCommand({ FunctionName: 'hello', Qualifier: '1' }));
     assert.equal(f.Configuration?.Version, '1');
     assert.equal(f.Configuration?.FunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:hello:1');
+    await lambda.send(new CreateAliasCommand({ FunctionName: 'hello', Name: 'stable', FunctionVersion: '1' }));
+    const viaAlias = await lambda.send(new GetFunctionCommand({ FunctionName: 'hello:stable' }));
+    assert.equal(viaAlias.Configuration?.Version, '1');
+    assert.equal(viaAlias.Configuration?.FunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:hello:stable');
     const v = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'hello' }));
     assert.deepEqual(v.Versions?.map((x) => x.Version), ['$LATEST', '1']);
   });
