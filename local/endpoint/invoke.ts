@@ -32,7 +32,10 @@ export const invoke: LambdaHandler = async (ctx, req) => {
 
   const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
   if (req.body.length > limit) {
-    throw new AwsError('RequestTooLargeException', 413, `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
+    // Wording as Lambda prints it (sync: API reference; async: seen in real RequestEntityTooLarge errors).
+    throw new AwsError('RequestTooLargeException', 413, invocationType === 'Event'
+      ? `${req.body.length} byte payload is too large for the Event invocation type (limit ${limit} bytes)`
+      : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
   }
   const payload = req.body.length === 0 ? Buffer.from('{}') : req.body;
   checkJson(payload);
