@@ -106,7 +106,8 @@ export async function issueIdentity(opts: IssueOptions): Promise<IdentitySecret>
   for (const ip of opts.ipAddresses ?? []) names.push({ type: 'ip', value: ip });
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    subject: `CN=${opts.service}, O=${opts.mesh}`,
+    // Lean leaf (it rides in every token): the SAN carries the identity, no O=, no SKI.
+    subject: `CN=${opts.service}`,
     issuer: caCert.subject,
     notBefore,
     notAfter,
@@ -118,7 +119,6 @@ export async function issueIdentity(opts: IssueOptions): Promise<IdentitySecret>
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(names, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
