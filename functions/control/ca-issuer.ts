@@ -44,9 +44,11 @@ export interface CaSecret {
 
 export async function createAuthority(mesh: string, now = Date.now(), lifetimeMs = CA_LIFETIME_MS): Promise<Authority> {
   const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const serialNumber = serial();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: `CN=${mesh} mesh CA, O=lambda-mesh`,
+    serialNumber,
+    // OU tells successive CAs of one mesh apart (the issuer name in each leaf says which one signed it).
+    name: `CN=${mesh} mesh CA, OU=${serialNumber.slice(0, 8)}, O=lambda-mesh`,
     notBefore: new Date(now - BACKDATE_MS),
     notAfter: new Date(now + lifetimeMs),
     keys,
