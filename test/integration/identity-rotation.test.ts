@@ -14,7 +14,7 @@ import { SecretStore, startEndpoint, type Endpoint } from '../../local/endpoint'
 import { issueLocalIdentities } from '../../local/identity/local-identity';
 import { rotationStep, type RotationDeps } from '../../functions/control/rotation';
 import { Identity, secretsManagerReader } from '../../functions/mesh/identity';
-import { parseCaSecret } from '../../functions/control/ca-issuer';
+import { issueIdentity, parseCaSecret, rotateCa } from '../../functions/control/ca-issuer';
 import { META } from '../../shared/names';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -149,7 +149,6 @@ describe('identity rotation under traffic (local endpoint, real SDK)', () => {
   });
 
   it('refuses a caller whose certificate is not from the mesh CA (the test can fail)', async () => {
-    const { issueIdentity, rotateCa } = await import('../../functions/control/ca-issuer');
     const rogue = await Identity.create({
       read: async () => JSON.stringify(await issueIdentity({ mesh: 'shop', service: 'orders', ca: await rotateCa('shop', undefined) })),
     });
