@@ -1,0 +1,358 @@
+/**
+ * A CloudWatch dashboard of the mesh's golden metrics and per-service alarms for canary tooling.
+ *
+ * The dashboard graphs the runtime's EMF metrics (namespace `LambdaMesh`) with metric math over SEARCH
+ * expressions, because the dimension values a call carries (destination version, response code) are
+ * only known at run time: per edge, requests, success rate and p50/p99; per canary service, each
+ * version's share and success rate.
+ *
+ * Alarms cannot use SEARCH, and Metrics Insights has no percentiles, so the alarms watch the metrics
+ * Lambda itself publishes for the `live` alias of each service (Invocations, Errors, Throttles,
+ * Duration p99; dimensions FunctionName + Resource) — the numbers CodeDeploy-style canary gates use.
+ *
+ * Services and edges come from `addService` / `addEdge`, and, unless `discover: false`, from the app
+ * itself at synth: every function whose environment has MESH_NAME = this mesh (contract 1) and every
+ * `allow#<source>` item of a Custom::MeshPolicy resource (contract 4).
+ */
+import { Duration, Stack, Token, type IResolvable } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct, type IConstruct } from 'constructs';
+import { ENV, LIVE_ALIAS, METRICS, SORT_KEY } from '../shared/names';
+
+/** A service's alarms: success rate and p99 latency of its `live` alias. */
+export interface ServiceAlarms {
+  readonly successRate: cloudwatch.Alarm;
+  readonly p99Latency: cloudwatch.Alarm;
+}
+
+export interface MeshDashboardServiceOptions {
+  /**
+   * The service's function name.
+   * @default `${meshName}-${service}` (contract 1)
+   */
+  readonly functionName?: string;
+  /**
+   * Versions to graph one by one (a canary's stable and new version; tokens are fine).
+   * @default none — the per-version widget then shows whatever versions report traffic
+   */
+  readonly versions?: readonly string[];
+}
+
+export interface MeshDashboardOptions {
+  /**
+   * Name of the CloudWatch dashboard.
+   * @default `${meshName}-mesh`
+   */
+  readonly dashboardName?: string;
+  /**
+   * Success rate, in percent, below which a service's alarm fires.
+   * @default 99
+   */
+  readonly successRateThreshold?: number;
+  /**
+   * p99 latency of the live alias, in milliseconds, above which a service's alarm fires.
+   * @default 1000
+   */
+  readonly p99ThresholdMs?: number;
+  /**
+   * Periods the alarms evaluate (of `period` each); all must breach.
+   * @default 3
+   */
+  readonly evaluationPeriods?: number;
+  /**
+   * Period of the graphs and alarms.
+   * @default Duration.minutes(1)
+   */
+  readonly period?: Duration;
+  /**
+   * The `response_code` values that count as success in the success-rate graphs.
+   * @default ['200', '201', '202', '204']
+   */
+  readonly successCodes?: readonly string[];
+  /**
+   * Find the mesh's services and edges in the app at synth (MESH_NAME env, Custom::MeshPolicy items).
+   * @default true
+   */
+  readonly discover?: boolean;
+}
+
+export interface MeshDashboardProps extends MeshDashboardOptions {
+  /** The mesh's name (MESH_NAME). */
+  readonly meshName: string;
+}
+
+const SCHEMA = `{${METRICS.namespace},${[...METRICS.dimensions].sort().join(',')}}`;
+
+/** SEARCH expressions quote values; a service name cannot hold a quote (SERVICE_NAME_PATTERN). */
+function q(value: string): string {
+  return Token.isUnresolved(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+export class MeshDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly meshName: string;
+  private readonly props: MeshDashboardProps;
+  private readonly period: Duration;
+  private readonly services = new Map<string, MeshDashboardServiceOptions>();
+  private readonly edges = new Map<string, { source: string; target: string }>();
+  private readonly alarms = new Map<string, ServiceAlarms>();
+  private rendered = false;
+
+  constructor(scope: Construct, id: string, props: MeshDashboardProps) {
+    const threshold = props.successRateThreshold;
+    if (threshold !== undefined && !Token.isUnresolved(threshold) && !(threshold > 0 && threshold <= 100)) {
+      throw new Error(`MeshDashboard successRateThreshold must be a percentage between 0 and 100, got ${threshold}`);
+    }
+    if (props.p99ThresholdMs !== undefined && !Token.isUnresolved(props.p99ThresholdMs) && !(props.p99ThresholdMs > 0)) {
+      throw new Error(`MeshDashboard p99ThresholdMs must be a positive number of milliseconds, got ${props.p99ThresholdMs}`);
+    }
+    if (props.evaluationPeriods !== undefined && !(Number.isInteger(props.evaluationPeriods) && props.evaluationPeriods >= 1)) {
+      throw new Error(`MeshDashboard evaluationPeriods must be a whole number of at least 1, got ${props.evaluationPeriods}`);
+    }
+    super(scope, id);
+    this.props = props;
+    this.meshName = props.meshName;
+    this.period = props.period ?? Duration.minutes(1);
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? (Token.isUnresolved(props.meshName) ? undefined : `${props.meshName}-mesh`),
+      defaultInterval: Duration.hours(3),
+    });
+    // Widgets are added once the app is complete: services and edges may be declared after this
+    // construct. The dashboard body is resolved after validation, so widgets added here still land.
+    this.node.addValidation({
+      validate: () => {
+        this.render();
+        return [];
+      },
+    });
+  }
+
+  /** Adds a service (idempotent; later options win). */
+  addService(service: string, options: MeshDashboardServiceOptions = {}): this {
+    this.services.set(service, { ...this.services.get(service), ...options });
+    return this;
+  }
+
+  /** Adds an edge: `source` calls `target` (idempotent). */
+  addEdge(source: string, target: string): this {
+    this.edges.set(`${source}->${target}`, { source, target });
+    this.addService(target);
+    if (source !== 'external') this.addService(source);
+    return this;
+  }
+
+  /**
+   * The alarms of a service's `live` alias: success rate below the threshold, p99 latency above it.
+   * Created on first request, so canary tooling (or an SNS action) can take them.
+   */
+  alarmsFor(service: string): ServiceAlarms {
+    const known = this.alarms.get(service);
+    if (known) return known;
+    this.addService(service);
+    const id = service.replace(/[^A-Za-z0-9]/g, '');
+    const dims = () => {
+      const fn = this.functionName(service);
+      return { FunctionName: fn, Resource: `${fn}:${LIVE_ALIAS}` };
+    };
+    const lambdaMetric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: dims(), statistic, period: this.period });
+    const threshold = this.props.successRateThreshold ?? 99;
+    const successRate = new cloudwatch.Alarm(this, `${id}SuccessRate`, {
+      alarmDescription: `Lambda Mesh ${this.meshName}: success rate of ${service} (alias ${LIVE_ALIAS}) below ${threshold}%`,
+      metric: new cloudwatch.MathExpression({
+        // No traffic is not a failure: 100% when there were no invocations in the period.
+        expression: 'IF(FILL(inv, 0) + FILL(thr, 0) > 0, 100 * (1 - (FILL(err, 0) + FILL(thr, 0)) / (FILL(inv, 0) + FILL(thr, 0))), 100)',
+        usingMetrics: { inv: lambdaMetric('Invocations', 'Sum'), err: lambdaMetric('Errors', 'Sum'), thr: lambdaMetric('Throttles', 'Sum') },
+        label: `${service} success rate %`,
+        period: this.period,
+      }),
+      threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: this.props.evaluationPeriods ?? 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const p99Ms = this.props.p99ThresholdMs ?? 1000;
+    const p99Latency = new cloudwatch.Alarm(this, `${id}P99Latency`, {
+      alarmDescription: `Lambda Mesh ${this.meshName}: p99 duration of ${service} (alias ${LIVE_ALIAS}) above ${p99Ms} ms`,
+      metric: lambdaMetric('Duration', 'p99'),
+      threshold: p99Ms,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: this.props.evaluationPeriods ?? 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const alarms = { successRate, p99Latency };
+    this.alarms.set(service, alarms);
+    return alarms;
+  }
+
+  private functionName(service: string): string {
+    return this.services.get(service)?.functionName ?? `${this.meshName}-${service}`;
+  }
+
+  /** SEARCH over one metric of the mesh namespace, narrowed by dimension values. */
+  private search(metric: string, filters: Record<string, string>, stat: string, extra = ''): string {
+    const terms = [`MetricName="${metric}"`, ...Object.entries(filters).map(([k, v]) => `${k}=${q(v)}`)];
+    if (extra) terms.push(extra);
+    return `SEARCH('${SCHEMA} ${terms.join(' ').replace(/'/g, "\\'")}', '${stat}', ${this.period.toSeconds()})`;
+  }
+
+  private successFilter(): string {
+    const codes = this.props.successCodes ?? ['200', '201', '202', '204'];
+    return `(${codes.map((c) => `response_code=${q(c)}`).join(' OR ')})`;
+  }
+
+  private expr(expression: string, label: string, color?: string): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({ expression, label, period: this.period, usingMetrics: {}, ...(color ? { color } : {}) });
+  }
+
+  private edgeWidgets(source: string, target: string): cloudwatch.IWidget[] {
+    const f = { source_workload: source, destination_workload: target, reporter: 'source' };
+    const all = this.search(METRICS.requestsTotal, f, 'Sum');
+    const ok = this.search(METRICS.requestsTotal, f, 'Sum', this.successFilter());
+    const title = `${source} → ${target}`;
+    return [
+      new cloudwatch.GraphWidget({
+        title: `${title}: requests`,
+        width: 6,
+        left: [this.expr(`SUM(${all})`, 'requests')],
+        right: [this.expr(`SUM(${this.search(METRICS.deniedTotal, { source_workload: source, destination_workload: target }, 'Sum')})`, 'denied', '#d62728')],
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${title}: success rate %`,
+        width: 6,
+        left: [this.expr(`100 * SUM(${ok}) / SUM(${all})`, 'success %', '#2ca02c')],
+        leftYAxis: { min: 0, max: 100 },
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${title}: latency ms (slowest series)`,
+        width: 6,
+        // CloudWatch cannot merge percentiles across series: the slowest series is an upper bound.
+        left: [
+          this.expr(`MAX(${this.search(METRICS.requestDurationMs, f, 'p50')})`, 'p50'),
+          this.expr(`MAX(${this.search(METRICS.requestDurationMs, f, 'p99')})`, 'p99'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${title}: retries and breaker opens`,
+        width: 6,
+        left: [
+          this.expr(`SUM(${this.search(METRICS.retriesTotal, { source_workload: source, destination_workload: target }, 'Sum')})`, 'retries'),
+          this.expr(`SUM(${this.search(METRICS.breakerOpenTotal, { source_workload: source, destination_workload: target }, 'Sum')})`, 'breaker opens', '#d62728'),
+        ],
+      }),
+    ];
+  }
+
+  private versionWidgets(service: string, versions: readonly string[]): cloudwatch.IWidget[] {
+    const base = { destination_workload: service, reporter: 'destination' };
+    const perVersion = versions.map((v, i) => {
+      const all = this.search(METRICS.requestsTotal, { ...base, destination_version: v }, 'Sum');
+      const ok = this.search(METRICS.requestsTotal, { ...base, destination_version: v }, 'Sum', this.successFilter());
+      return { v, i, all, ok };
+    });
+    const total = this.search(METRICS.requestsTotal, base, 'Sum');
+    return [
+      new cloudwatch.GraphWidget({
+        title: `${service}: share of requests per version %`,
+        width: 8,
+        left: perVersion.map(({ v, all }) => this.expr(`100 * SUM(${all}) / SUM(${total})`, `v${v}`)),
+        leftYAxis: { min: 0, max: 100 },
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${service}: success rate per version %`,
+        width: 8,
+        left: perVersion.map(({ v, all, ok }) => this.expr(`100 * SUM(${ok}) / SUM(${all})`, `v${v}`)),
+        leftYAxis: { min: 0, max: 100 },
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${service}: p99 ms per version (slowest series)`,
+        width: 8,
+        left: versions.map((v) => this.expr(`MAX(${this.search(METRICS.requestDurationMs, { ...base, destination_version: v }, 'p99')})`, `v${v}`)),
+      }),
+    ];
+  }
+
+  private render(): void {
+    if (this.rendered) return;
+    this.rendered = true;
+    if (this.props.discover !== false) this.discover();
+    const services = [...this.services.keys()].sort();
+    const edges = [...this.edges.values()].sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target));
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        width: 24,
+        height: 2,
+        markdown: `# Lambda Mesh ${this.meshName}\nGolden metrics per edge from the mesh's EMF metrics (namespace \`${METRICS.namespace}\`, reported by the caller); per-version canary split reported by the callee. Services: ${services.join(', ') || 'none'}.`,
+      }),
+    );
+    for (const e of edges) this.dashboard.addWidgets(...this.edgeWidgets(e.source, e.target));
+    for (const s of services) {
+      // Every version, whatever it is called: a Metrics Insights query grouped by version.
+      const query = `SELECT SUM(${METRICS.requestsTotal}) FROM SCHEMA("${METRICS.namespace}", ${[...METRICS.dimensions].sort().join(', ')}) WHERE destination_workload = '${s}' AND reporter = 'destination' GROUP BY destination_version`;
+      const widgets: cloudwatch.IWidget[] = [
+        new cloudwatch.GraphWidget({
+          title: `${s}: requests by version`,
+          width: 8,
+          left: [this.expr(query, 'requests')],
+        }),
+      ];
+      const alarms = this.alarms.get(s);
+      if (alarms) {
+        widgets.push(new cloudwatch.AlarmStatusWidget({ title: `${s}: alarms`, width: 8, height: 4, alarms: [alarms.successRate, alarms.p99Latency] }));
+      }
+      this.dashboard.addWidgets(...widgets);
+      const versions = this.services.get(s)?.versions;
+      if (versions && versions.length > 0) this.dashboard.addWidgets(...this.versionWidgets(s, versions));
+    }
+  }
+
+  /** Finds this mesh's functions (contract 1) and allow edges (contract 4) anywhere in the app. */
+  private discover(): void {
+    const root = this.node.root;
+    const stack = Stack.of(this);
+    const resolve = (v: unknown) => {
+      try {
+        return stack.resolve(v) as unknown;
+      } catch {
+        return undefined;
+      }
+    };
+    type Cfn = IConstruct & { cfnResourceType?: string; _cfnProperties?: Record<string, unknown> };
+    const all = root.node.findAll() as Cfn[];
+    // This mesh's policy tables, as resolved references, so another mesh's items are left alone.
+    const tables = new Set<string>();
+    for (const c of all) {
+      if (c.cfnResourceType === 'AWS::Lambda::Function') {
+        const props = (c as unknown as { environment?: { variables?: Record<string, string> } | IResolvable }).environment;
+        const vars = resolve(props) as { variables?: Record<string, unknown> } | undefined;
+        const env = vars?.variables ?? {};
+        if (env[ENV.meshName] !== this.meshName || typeof env[ENV.service] !== 'string') continue;
+        const name = resolve((c as unknown as { functionName?: string }).functionName);
+        const service = env[ENV.service] as string;
+        if (env[ENV.policyTable] !== undefined) tables.add(JSON.stringify(env[ENV.policyTable]));
+        if (!this.services.get(service)?.functionName && typeof name === 'string') this.addService(service, { functionName: name });
+        else this.addService(service);
+      }
+    }
+    const allowPrefix = SORT_KEY.allow('');
+    for (const c of all) {
+      if (c.cfnResourceType === 'Custom::MeshPolicy') {
+        const table = JSON.stringify(resolve(c._cfnProperties?.TableName));
+        if (!tables.has(table)) continue;
+        const raw = resolve(c._cfnProperties?.Items);
+        if (typeof raw !== 'string') continue;
+        let items: unknown;
+        try {
+          items = JSON.parse(raw);
+        } catch {
+          continue;
+        }
+        if (!Array.isArray(items)) continue;
+        for (const item of items as { pk?: unknown; sk?: unknown }[]) {
+          if (typeof item?.pk !== 'string' || typeof item.sk !== 'string' || !item.sk.startsWith(allowPrefix)) continue;
+          this.addEdge(item.sk.slice(allowPrefix.length), item.pk);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { MeshDashboard } from '../../infra/mesh-dashboard';
+import { ENV, LAYER } from '../../shared/names';
+
+/** A stack shaped like a synthesized mesh: functions with the mesh env (contract 1), policy items (contract 4). */
+function meshStack(meshName = 'demo') {
+  const app = new App();
+  const stack = new Stack(app, 'Demo', { env: { account: '111111111111', region: 'us-east-1' } });
+  const table = new CfnResource(stack, 'Table', {
+    type: 'AWS::DynamoDB::Table',
+    properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' },
+  });
+  for (const service of ['frontend', 'orders', 'payments']) {
+    new lambda.Function(stack, service, {
+      functionName: `${meshName}-${service}`,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: LAYER.wrapperHandler,
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+      environment: { [ENV.meshName]: meshName, [ENV.service]: service, [ENV.policyTable]: table.ref },
+    });
+  }
+  const items = [
+    { pk: 'frontend', sk: 'allow#external', managedBy: 'deploy' },
+    { pk: 'orders', sk: 'allow#frontend', managedBy: 'deploy' },
+    { pk: 'payments', sk: 'allow#orders', managedBy: 'deploy' },
+    { pk: 'payments', sk: 'traffic', managedBy: 'deploy' },
+  ];
+  new CfnResource(stack, 'Policy', { type: 'Custom::MeshPolicy', properties: { ServiceToken: 'arn:aws:lambda:us-east-1:111111111111:function:seed', TableName: table.ref, Items: JSON.stringify(items) } });
+  return { app, stack };
+}
+
+function dashboardBody(template: Template): string {
+  const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
+  const [d] = Object.values(dashboards) as { Properties: { DashboardBody: unknown } }[];
+  const body = d!.Properties.DashboardBody;
+  // The body is a string, or an Fn::Join when it holds tokens: flatten to text for assertions.
+  const flat = (v: unknown): string =>
+    typeof v === 'string'
+      ? v
+      : Array.isArray(v)
+        ? v.map(flat).join('')
+        : v && typeof v === 'object' && 'Fn::Join' in v
+          ? flat((v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1])
+          : 'TOKEN'; // a Ref inside a JSON string value (the region)
+  return flat(body);
+}
+
+describe('MeshDashboard', () => {
+  it('graphs every edge it finds in the app with metric math over the EMF metrics', () => {
+    // GIVEN
+    const { stack } = meshStack();
+    // WHEN
+    new MeshDashboard(stack, 'Dashboard', { meshName: 'demo' });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'demo-mesh' });
+    const body = dashboardBody(template);
+    const widgets = JSON.parse(body).widgets as { properties: { title?: string; metrics?: unknown[][] } }[];
+    const titles = widgets.map((w) => w.properties.title).filter(Boolean);
+    for (const edge of ['external → frontend', 'frontend → orders', 'orders → payments']) {
+      for (const what of ['requests', 'success rate %', 'latency ms (slowest series)']) {
+        assert.ok(titles.includes(`${edge}: ${what}`), `missing widget ${edge}: ${what}`);
+      }
+    }
+    const success = JSON.stringify(widgets.find((w) => w.properties.title === 'orders → payments: success rate %'));
+    assert.match(success, /100 \* SUM\(SEARCH\('\{LambdaMesh,destination_version,destination_workload,reporter,response_code,source_workload\} MetricName=\\"requests_total\\" source_workload=\\"orders\\" destination_workload=\\"payments\\" reporter=\\"source\\" \(response_code=\\"200\\"/);
+    const latency = JSON.stringify(widgets.find((w) => w.properties.title === 'orders → payments: latency ms (slowest series)'));
+    assert.match(latency, /MAX\(SEARCH\(.*request_duration_ms.*'p99', 60\)\)/);
+    assert.ok(titles.includes('payments: requests by version'));
+    assert.match(body, /SELECT SUM\(requests_total\) FROM SCHEMA\(\\"LambdaMesh\\".*GROUP BY destination_version/);
+  });
+
+  it('graphs each declared canary version: share, success rate and p99', () => {
+    const { stack } = meshStack();
+    const d = new MeshDashboard(stack, 'Dashboard', { meshName: 'demo', discover: false });
+    d.addEdge('orders', 'payments').addService('payments', { versions: ['1', '2'] });
+    const widgets = JSON.parse(dashboardBody(Template.fromStack(stack))).widgets as { properties: { title?: string; metrics?: unknown[][] } }[];
+    const split = widgets.find((w) => w.properties.title === 'payments: success rate per version %');
+    assert.ok(split, 'per-version success widget');
+    const text = JSON.stringify(split);
+    assert.match(text, /destination_version=\\"1\\"/);
+    assert.match(text, /destination_version=\\"2\\"/);
+    assert.ok(widgets.some((w) => w.properties.title === 'payments: share of requests per version %'));
+    assert.ok(!widgets.some((w) => w.properties.title?.startsWith('frontend')), 'discover: false finds nothing on its own');
+  });
+
+  it('gives each service a success-rate and a p99 alarm on its live alias, for canary tooling', () => {
+    const { stack } = meshStack();
+    const d = new MeshDashboard(stack, 'Dashboard', { meshName: 'demo', successRateThreshold: 95, p99ThresholdMs: 800, evaluationPeriods: 2, period: Duration.minutes(1) });
+    const alarms = d.alarmsFor('payments');
+    assert.equal(d.alarmsFor('payments'), alarms, 'idempotent');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 95,
+      EvaluationPeriods: 2,
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: Match.stringLikeRegexp('^IF\\(FILL\\(inv, 0\\)') }),
+        Match.objectLike({
+          Id: 'err',
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: Match.arrayWith([{ Name: 'Resource', Value: 'demo-payments:live' }]) },
+            Stat: 'Sum',
+          }),
+        }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 800,
+      MetricName: 'Duration',
+      Namespace: 'AWS/Lambda',
+      ExtendedStatistic: 'p99',
+      Dimensions: Match.arrayWith([{ Name: 'FunctionName', Value: 'demo-payments' }]),
+    });
+    assert.ok(dashboardBody(template).includes('payments: alarms'), 'the dashboard shows the alarms');
+  });
+
+  it('leaves another mesh alone', () => {
+    const { stack } = meshStack('other');
+    new MeshDashboard(stack, 'Dashboard', { meshName: 'demo' });
+    const widgets = JSON.parse(dashboardBody(Template.fromStack(stack))).widgets as { properties: { title?: string } }[];
+    assert.equal(widgets.filter((w) => w.properties.title?.includes('→')).length, 0);
+  });
+
+  it('rejects thresholds that cannot work, naming the value', () => {
+    const { stack } = meshStack();
+    assert.throws(() => new MeshDashboard(stack, 'A', { meshName: 'demo', successRateThreshold: 150 }), /successRateThreshold must be a percentage between 0 and 100, got 150/);
+    assert.throws(() => new MeshDashboard(stack, 'B', { meshName: 'demo', p99ThresholdMs: -1 }), /p99ThresholdMs must be a positive number of milliseconds, got -1/);
+    assert.throws(() => new MeshDashboard(stack, 'C', { meshName: 'demo', evaluationPeriods: 0 }), /evaluationPeriods must be a whole number of at least 1, got 0/);
+  });
+});
