@@ -107,6 +107,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         create: (i) => ep.secrets.create(i),
         put: (id, i) => ep.secrets.put(id, i),
         get: (id) => ep.secrets.get(id),
+        describe: (id) => ep.secrets.describe(id),
       },
       workDir,
       log,

@@ -23,6 +23,7 @@ export interface DeploymentTargets {
     create(input: { name: string; secretString?: string; description?: string }): unknown;
     put(secretId: string, input: { secretString?: string }): unknown;
     get(secretId: string): { secretString?: string };
+    describe(secretId: string): { ARN?: string; arn?: string };
   };
   /** Where inline (ZipFile) code is written. */
   readonly workDir: string;
@@ -57,7 +58,13 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
   const stacks = readCloudAssembly(dir);
   const { registry } = targets;
   const versionNumbers = new Map<string, string>();
-  const resolver = new Resolver(stacks, { region: registry.region, accountId: registry.accountId, versionNumber: (k) => versionNumbers.get(k) });
+  const secretArns = new Map<string, string>();
+  const resolver = new Resolver(stacks, {
+    region: registry.region,
+    accountId: registry.accountId,
+    versionNumber: (k) => versionNumbers.get(k),
+    secretArn: (name) => secretArns.get(name),
+  });
   const warnings: string[] = [];
   const warn = (w: string) => {
     warnings.push(w);
@@ -100,6 +107,9 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
         exists = false;
       }
       if (!exists) targets.secrets.create({ name, secretString: value, description: resolver.resolveString(stack, p.Description) });
+      const d = targets.secrets.describe(name);
+      const arn = d.ARN ?? d.arn;
+      if (arn) secretArns.set(name, arn);
       secrets.push(name);
     }
   }

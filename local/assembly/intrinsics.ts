@@ -12,6 +12,8 @@ export interface ResolverOptions {
   readonly accountId: string;
   /** Version number a `AWS::Lambda::Version` resource got in this deployment (`<stack>/<logicalId>`). */
   readonly versionNumber?: (key: string) => string | undefined;
+  /** Full ARN (with the store's random suffix) of a secret by name, once created. */
+  readonly secretArn?: (name: string) => string | undefined;
 }
 
 class Unresolved extends Error {}
@@ -95,8 +97,8 @@ export class Resolver {
     switch (r.Type) {
       case 'AWS::Lambda::Function': return physical;
       case 'AWS::DynamoDB::Table': return physical;
-      // Secrets Manager takes the name wherever it takes the ARN; the local store makes its own ARN suffix.
-      case 'AWS::SecretsManager::Secret': return physical;
+      // A full ARN with the store's suffix: CDK's secretName cuts the 6-character suffix off the Ref.
+      case 'AWS::SecretsManager::Secret': return this.options.secretArn?.(physical) ?? this.arn('secretsmanager', `secret:${physical}-000000`);
       case 'AWS::Lambda::LayerVersion': return this.arn('lambda', `layer:${physical}:1`);
       case 'AWS::Lambda::Version': return `${this.functionArnOf(stack, r)}:${this.versionOf(stack, name)}`;
       case 'AWS::Lambda::Alias': return `${this.functionArnOf(stack, r)}:${this.resolveString(stack, r.Properties?.Name)}`;
@@ -128,7 +130,7 @@ export class Resolver {
       case 'AWS::Lambda::Version.FunctionArn': return this.functionArnOf(stack, r);
       case 'AWS::Lambda::LayerVersion.LayerVersionArn': return this.arn('lambda', `layer:${name}:1`);
       case 'AWS::Lambda::Alias.AliasArn': return this.ref(stack, logicalId);
-      case 'AWS::SecretsManager::Secret.Id': return name;
+      case 'AWS::SecretsManager::Secret.Id': return this.ref(stack, logicalId);
       default: throw new Unresolved(`${r.Type}.${attr}`);
     }
   }

@@ -1,0 +1,104 @@
+/**
+ * Synthesized cloud assemblies for the local mesh's tests, made once and cached by a hash of their
+ * sources (a test file that starts a mesh pays for synth only when the app changed):
+ * - `fixtureAssemblies()`: the local mesh's own fixture app (test/support/local-mesh-app), releases 1 and 2.
+ * - `exampleAssemblies()`: the example app (infra/app.ts via the cdk CLI, contract 5), releases 1 and 2;
+ *   undefined while the example app is not in the tree.
+ * And `startTestMesh()`: the local mesh on a free port, or — when MESH_TEST_ENDPOINT is set — an
+ * already-running target such as LocalStack after `npm run deploy:local` (then nothing is started).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { startLocalMesh, type LocalMesh } from '../../local/mesh-local';
+
+const ROOT = join(__dirname, '../..');
+const CACHE = join(tmpdir(), 'lambda-mesh-assemblies');
+
+export interface Releases {
+  /** Release 1 (no canary). */
+  readonly release1: string;
+  /** Release 2 (payments' canary on stable "1"). */
+  readonly release2: string;
+}
+
+function hashTree(paths: readonly string[]): string {
+  const h = createHash('sha256');
+  const walk = (p: string) => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) {
+        if (name === 'node_modules' || name === 'dist' || name.startsWith('cdk.out')) continue;
+        walk(join(p, name));
+      }
+    } else {
+      h.update(relative(ROOT, p)).update(readFileSync(p));
+    }
+  };
+  for (const p of paths) walk(p);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Synthesizes into `<cache>/<name>-<hash>-r<release>` unless it is there; atomic against parallel test files. */
+function cached(name: string, hash: string, release: number, synth: (outdir: string) => void): string {
+  const dir = join(CACHE, `${name}-${hash}-r${release}`);
+  if (existsSync(join(dir, 'manifest.json'))) return dir;
+  mkdirSync(CACHE, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  synth(tmp);
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another test file won the race; same content
+  }
+  return dir;
+}
+
+const quietEnv = { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1', CDK_DISABLE_VERSION_CHECK: '1' };
+
+export function fixtureAssemblies(): Releases {
+  const appDir = join(__dirname, 'local-mesh-app');
+  const hash = hashTree([appDir]);
+  const synth = (release: number) => cached('fixture', hash, release, (outdir) => {
+    execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir, String(release)], {
+      cwd: ROOT, env: quietEnv, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  });
+  return { release1: synth(1), release2: synth(2) };
+}
+
+/** The example app's two releases, or undefined while infra/app.ts does not exist yet. */
+export function exampleAssemblies(): Releases | undefined {
+  if (!existsSync(join(ROOT, 'infra/app.ts'))) return undefined;
+  const hash = hashTree(['infra', 'functions', 'shared', 'cdk.json'].map((p) => join(ROOT, p)));
+  const synth = (release: number) => cached('example', hash, release, (outdir) => {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, '-o', outdir], {
+      cwd: ROOT, env: quietEnv, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  });
+  return { release1: synth(1), release2: synth(2) };
+}
+
+export interface TestMesh {
+  readonly url: string;
+  /** The local mesh, when this process started one (undefined against MESH_TEST_ENDPOINT). */
+  readonly local?: LocalMesh;
+  stop(): Promise<void>;
+}
+
+/** Starts the local mesh on a free port with these assemblies, or uses MESH_TEST_ENDPOINT when set. */
+export async function startTestMesh(assemblies: readonly string[]): Promise<TestMesh> {
+  const external = process.env.MESH_TEST_ENDPOINT;
+  if (external) return { url: external.replace(/\/+$/, ''), stop: async () => undefined };
+  const local = await startLocalMesh({ assemblies, port: 0, quiet: true });
+  return { url: local.url, local, stop: () => local.stop() };
+}
+
+/** SDK client settings for the test mesh: real wire, dummy credentials. */
+export function clientConfig(url: string) {
+  return { endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 };
+}
