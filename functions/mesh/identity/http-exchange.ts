@@ -1,0 +1,64 @@
+/**
+ * One HTTP(S) request/response for the HTTP transports (SigV4 and mTLS): node:http(s) only, with a
+ * timeout/abort, the mesh metadata as x-mesh-* headers, and the body read fully as bytes.
+ */
+import type { Agent as HttpsAgent, RequestOptions } from 'node:https';
+import { META, type MeshMetadata } from '../../../shared/names';
+
+export interface HttpExchangeRequest {
+  readonly url: URL;
+  readonly method?: string;
+  readonly headers: Record<string, string>;
+  readonly body: Uint8Array;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  readonly agent?: HttpsAgent;
+  /** Extra TLS options (client certificate, CA, server identity check). */
+  readonly tls?: Pick<RequestOptions, 'cert' | 'key' | 'ca' | 'checkServerIdentity' | 'rejectUnauthorized' | 'servername'>;
+}
+
+export interface HttpExchangeResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly payload: Uint8Array;
+}
+
+/** The mesh metadata as HTTP headers (names from shared/names META.headers). */
+export function metadataHeaders(meta: Partial<MeshMetadata>): Record<string, string> {
+  const h: Record<string, string> = {};
+  const H = META.headers;
+  if (meta.src) h[H.source] = meta.src;
+  if (meta.tok) h[H.token] = meta.tok;
+  if (meta.dl !== undefined) h[H.deadline] = String(meta.dl);
+  if (meta.att !== undefined) h[H.attempt] = String(meta.att);
+  if (meta.idk) h[H.idempotencyKey] = meta.idk;
+  if (meta.trc) h[H.trace] = meta.trc;
+  return h;
+}
+
+export function httpExchange(req: HttpExchangeRequest): Promise<HttpExchangeResponse> {
+  // Required lazily: no HTTP(S) machinery at init for functions that only Invoke.
+  const mod = (req.url.protocol === 'https:' ? require('node:https') : require('node:http')) as typeof import('node:https');
+  return new Promise((resolve, reject) => {
+    const r = mod.request(
+      req.url,
+      {
+        method: req.method ?? 'POST',
+        headers: { ...req.headers, 'content-length': String(req.body.byteLength) },
+        agent: req.agent,
+        signal: req.signal,
+        timeout: req.timeoutMs,
+        ...req.tls,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, payload: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    r.on('timeout', () => r.destroy(Object.assign(new Error(`HTTP target ${req.url.host} timed out after ${req.timeoutMs} ms`), { name: 'TimeoutError' })));
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
