@@ -1,0 +1,107 @@
+/**
+ * The terminal's live view of a running local mesh: per edge requests/s, success rate, p50/p99 and each
+ * service's version split (the canary's share). Pure: it renders a StatsSnapshot (G's store, from the
+ * runtime's EMF) or, while no EMF has arrived, the invoker's own invocation records.
+ */
+import type { StatsSnapshot } from './telemetry/telemetry-store';
+import type { InvocationRecord } from './runtime/invoker';
+
+export interface EdgeRow {
+  readonly source: string;
+  readonly destination: string;
+  readonly version: string;
+  readonly rps: number;
+  readonly successRate: number | null;
+  readonly p50: number | null;
+  readonly p99: number | null;
+  readonly requests: number;
+}
+
+export interface SplitRow {
+  readonly service: string;
+  readonly shares: readonly { version: string; share: number }[];
+}
+
+export interface LiveRows {
+  readonly from: 'emf' | 'invoker';
+  readonly edges: readonly EdgeRow[];
+  readonly splits: readonly SplitRow[];
+}
+
+function pct(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** Rows from the telemetry store, or from invocation records in the window when the store has no edges. */
+export function liveRows(stats: StatsSnapshot | undefined, records: readonly InvocationRecord[], now: number, windowMs: number): LiveRows {
+  if (stats && stats.edges.length > 0) {
+    return {
+      from: 'emf',
+      edges: stats.edges.map((e) => ({ ...e })).sort((a, b) => `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) || a.version.localeCompare(b.version)),
+      splits: stats.services.filter((s) => s.versions.length > 1).map((s) => ({ service: s.service, shares: s.versions.map((v) => ({ version: v.version, share: v.share })) })),
+    };
+  }
+  const groups = new Map<string, InvocationRecord[]>();
+  for (const r of records) {
+    if (r.start < now - windowMs) continue;
+    const key = `${r.source}\0${r.functionName}\0${r.version}`;
+    const g = groups.get(key) ?? [];
+    g.push(r);
+    groups.set(key, g);
+  }
+  const edges: EdgeRow[] = [];
+  const perFn = new Map<string, Map<string, number>>();
+  for (const [key, rs] of groups) {
+    const [source, destination, version] = key.split('\0');
+    const served = rs.filter((r) => r.outcome !== 'throttled');
+    const durations = served.map((r) => r.durationMs).sort((a, b) => a - b);
+    edges.push({
+      source, destination, version,
+      requests: rs.length,
+      rps: rs.length / (windowMs / 1000),
+      successRate: rs.length ? rs.filter((r) => r.outcome === 'ok').length / rs.length : null,
+      p50: pct(durations, 50),
+      p99: pct(durations, 99),
+    });
+    const m = perFn.get(destination) ?? new Map<string, number>();
+    m.set(version, (m.get(version) ?? 0) + served.length);
+    perFn.set(destination, m);
+  }
+  const splits: SplitRow[] = [];
+  for (const [service, m] of perFn) {
+    if (m.size < 2) continue;
+    const total = [...m.values()].reduce((a, b) => a + b, 0) || 1;
+    splits.push({ service, shares: [...m].sort(([a], [b]) => a.localeCompare(b)).map(([version, n]) => ({ version, share: n / total })) });
+  }
+  edges.sort((a, b) => `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) || a.version.localeCompare(b.version));
+  return { from: 'invoker', edges, splits };
+}
+
+const fmtMs = (v: number | null) => (v === null ? '-' : v < 10 ? v.toFixed(1) : String(Math.round(v)));
+const fmtPct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+}
+
+export function renderLiveView(rows: LiveRows, header: readonly string[], footer: readonly string[] = []): string {
+  const lines = [...header, ''];
+  if (rows.edges.length === 0) {
+    lines.push('  (no traffic yet)');
+  } else {
+    lines.push(...table([
+      ['EDGE', 'VERSION', 'RPS', 'SUCCESS', 'P50 ms', 'P99 ms', 'REQS'],
+      ...rows.edges.map((e) => [`${e.source} -> ${e.destination}`, e.version, e.rps.toFixed(1), fmtPct(e.successRate), fmtMs(e.p50), fmtMs(e.p99), String(e.requests)]),
+    ]).map((l) => `  ${l}`));
+  }
+  if (rows.splits.length > 0) {
+    lines.push('');
+    for (const s of rows.splits) {
+      lines.push(`  split ${s.service}: ${s.shares.map((v) => `v${v.version} ${(v.share * 100).toFixed(1)}%`).join('  ')}`);
+    }
+  }
+  lines.push('', `  (metrics from ${rows.from === 'emf' ? 'the runtime\'s EMF' : 'the local invoker; no EMF yet'})`, ...footer);
+  return lines.join('\n');
+}

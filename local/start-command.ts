@@ -1,0 +1,180 @@
+/**
+ * `npm start` (scripts/start.js): synthesize the example app's two releases (contract 5), run the
+ * local mesh on them, drive demo traffic and show a live view until Ctrl-C.
+ *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--assembly <cdk.out> ...]
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENV, LIVE_ALIAS } from '../shared/names';
+import { startLocalMesh, type LocalMesh } from './mesh-local';
+import { liveRows, renderLiveView } from './live-view';
+import { startTraffic, type Traffic, type TrafficRequest } from './traffic';
+
+const ROOT = join(__dirname, '..');
+const SOURCES = ['infra', 'functions', 'shared', 'cdk.json', 'package.json'];
+const VIEW_WINDOW_MS = 10_000;
+
+export interface StartArgs {
+  port: number;
+  host: string;
+  traffic: boolean;
+  rps: number;
+  assemblies: string[];
+}
+
+export function parseStartArgs(argv: readonly string[]): StartArgs {
+  const args: StartArgs = { port: 4566, host: '127.0.0.1', traffic: true, rps: 20, assemblies: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--no-traffic') args.traffic = false;
+    else if (a === '--port') args.port = Number(value());
+    else if (a.startsWith('--port=')) args.port = Number(a.slice(7));
+    else if (a === '--host') args.host = value();
+    else if (a === '--rps') args.rps = Number(value());
+    else if (a === '--assembly') args.assemblies.push(value());
+    else if (a === '--help' || a === '-h') throw new Error('usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--assembly <cdk.out dir>]...');
+    else throw new Error(`unknown option ${a}; try npm start -- --help`);
+  }
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error(`--port must be 0-65535, got ${args.port}`);
+  if (!(args.rps > 0)) throw new Error(`--rps must be a positive number, got ${args.rps}`);
+  return args;
+}
+
+/** Newest modification time under the app's sources (ms). */
+function newestSource(): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const n of readdirSync(p)) if (n !== 'node_modules' && n !== 'dist') walk(join(p, n));
+    } else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const s of SOURCES) walk(join(ROOT, s));
+  return newest;
+}
+
+async function synth(release: number, outdir: string, say: (l: string) => void): Promise<void> {
+  const manifest = join(ROOT, outdir, 'manifest.json');
+  if (existsSync(manifest) && statSync(manifest).mtimeMs > newestSource()) {
+    say(`release ${release}: ${outdir} is newer than the sources, not synthesizing again`);
+    return;
+  }
+  say(`release ${release}: npx cdk synth -q -c release=${release} -o ${outdir} ...`);
+  const started = Date.now();
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, '-o', outdir], {
+    cwd: ROOT, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const ticker = setInterval(() => say(`release ${release}: still synthesizing (${Math.round((Date.now() - started) / 1000)} s)`), 5000);
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  clearInterval(ticker);
+  if (code !== 0) throw new Error(`cdk synth of release ${release} failed (exit ${code}):\n${output.split('\n').slice(-30).join('\n')}`);
+  say(`release ${release}: synthesized in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Function names by mesh service (MESH_SERVICE, contract 1): no hand-copied names. */
+function servicesOf(mesh: LocalMesh): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of mesh.registry.listFunctions()) {
+    const svc = f.Environment?.Variables?.[ENV.service];
+    if (svc) out.set(svc, f.FunctionName);
+  }
+  return out;
+}
+
+/** The demo's traffic: external checkouts through frontend, and attempts on the denied frontend -> payments edge. */
+export function demoPlan(services: ReadonlyMap<string, string>): TrafficRequest[] {
+  const frontend = services.get('frontend') ?? 'shop-frontend';
+  const payments = services.get('payments') ?? 'shop-payments';
+  return [
+    { label: 'external -> frontend', functionName: `${frontend}:${LIVE_ALIAS}`, payload: { action: 'checkout', sku: 'sku-1', quantity: 1 }, weight: 9 },
+    // Claims to be frontend (mesh metadata) on a direct Invoke of payments: the edge the policy denies.
+    { label: 'frontend -> payments (denied)', functionName: `${payments}:${LIVE_ALIAS}`, payload: { amount: 1 }, meshSource: 'frontend', weight: 1 },
+  ];
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const args = parseStartArgs(argv);
+  const say = (l: string) => process.stderr.write(`[start] ${l}\n`);
+  let assemblies = args.assemblies;
+  if (assemblies.length === 0) {
+    if (!existsSync(join(ROOT, 'infra/app.ts'))) {
+      throw new Error('the example app (infra/app.ts) is not in this tree yet; pass --assembly <cdk.out dir> to serve another assembly');
+    }
+    await synth(1, 'cdk.out.release1', say);
+    await synth(2, 'cdk.out', say);
+    assemblies = [join(ROOT, 'cdk.out.release1'), join(ROOT, 'cdk.out')];
+  }
+
+  mkdirSync(join(ROOT, '.mesh'), { recursive: true });
+  const logFile = join(ROOT, '.mesh/local-mesh.log');
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  say(`starting the local mesh on ${args.host}:${args.port} (function logs: ${logFile})`);
+  let mesh: LocalMesh;
+  try {
+    mesh = await startLocalMesh({
+      assemblies, port: args.port, host: args.host,
+      log: (l) => { say(l); logStream.write(`[mesh] ${l}\n`); },
+      onLog: (fn, v, line) => logStream.write(`${fn}:${v} ${line}\n`),
+    });
+  } catch (err) {
+    logStream.end();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${args.port} is in use (LocalStack or another mesh?): stop it or run npm start -- --port <free port>`);
+    }
+    throw err;
+  }
+
+  const services = servicesOf(mesh);
+  const plan = demoPlan(services);
+  const traffic: Traffic | undefined = args.traffic ? startTraffic({ url: mesh.url, plan, rps: args.rps }) : undefined;
+  const frontend = services.get('frontend') ?? 'shop-frontend';
+  const header = [
+    `Lambda Mesh, local: ${mesh.url}   (Ctrl-C stops everything)`,
+    `  aws --endpoint-url ${mesh.url} lambda invoke --function-name ${frontend} --qualifier ${LIVE_ALIAS} --payload '{"action":"checkout"}' --cli-binary-format raw-in-base64-out out.json`,
+    `  npx mesh status --endpoint-url ${mesh.url}`,
+    `  dashboard: ${mesh.url}/_mesh/`,
+    `  functions: ${mesh.registry.functionNames().join(', ')}`,
+  ];
+  const tty = process.stdout.isTTY;
+  if (!tty) process.stdout.write(`${header.join('\n')}\n`);
+  let ticks = 0;
+  const render = () => {
+    ticks++;
+    const rows = liveRows(mesh.store.stats({ windowMs: VIEW_WINDOW_MS }), mesh.recentInvocations(), Date.now(), VIEW_WINDOW_MS);
+    const c = mesh.invoker.counters;
+    const footer = [
+      `  workers ${mesh.invoker.workers().length}  cold starts ${c.coldStarts}  timeouts ${c.timeouts}  crashes ${c.crashes}  throttles ${c.throttles}`,
+      ...(traffic ? [`  traffic: ${Object.entries(traffic.counters).map(([k, v]) => `${k} ${v.ok}/${v.sent} ok`).join('   ')}`] : ['  traffic generator off (--no-traffic)']),
+    ];
+    if (tty) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(rows, header, footer)}\n`);
+    else if (ticks % 5 === 0) process.stdout.write(`${new Date().toISOString()} ${rows.edges.map((e) => `${e.source}->${e.destination}@${e.version} ${e.rps.toFixed(1)}rps ${e.successRate === null ? '-' : Math.round(e.successRate * 100)}%`).join(' | ') || 'no traffic'}\n`);
+  };
+  const timer = setInterval(render, 1000);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(timer);
+      say(`${signal}: stopping traffic, workers and servers ...`);
+      await traffic?.stop();
+      await mesh.stop();
+      logStream.end();
+      say('stopped; no processes left behind');
+      resolve();
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Steady demo traffic for `npm start`: external calls to the entry service (which calls the rest of the
+ * mesh), plus occasional attempts on an edge the policy denies. Each request goes over the wire through
+ * the real AWS SDK, as any client's would.
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { META } from '../shared/names';
+
+export interface TrafficRequest {
+  /** What the request is, for counters. */
+  readonly label: string;
+  readonly functionName: string;
+  readonly payload: unknown;
+  /** Mesh metadata to claim (`custom.mesh`), for edges driven from outside a function. */
+  readonly meshSource?: string;
+  /** Share of requests, relative to the other entries. */
+  readonly weight: number;
+}
+
+export interface TrafficOptions {
+  readonly url: string;
+  readonly plan: readonly TrafficRequest[];
+  /** Target requests per second over all loops. @default 20 */
+  readonly rps?: number;
+  /** Concurrent request loops. @default 4 */
+  readonly concurrency?: number;
+}
+
+export interface Traffic {
+  readonly counters: Record<string, { sent: number; ok: number; failed: number }>;
+  stop(): Promise<void>;
+}
+
+export function startTraffic(options: TrafficOptions): Traffic {
+  const client = new LambdaClient({
+    endpoint: options.url, region: 'us-east-1', maxAttempts: 1,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const counters: Traffic['counters'] = {};
+  const total = options.plan.reduce((a, r) => a + r.weight, 0);
+  const concurrency = options.concurrency ?? 4;
+  const gapMs = (1000 * concurrency) / (options.rps ?? 20);
+  let running = true;
+
+  const pick = (): TrafficRequest => {
+    let draw = Math.random() * total;
+    for (const r of options.plan) {
+      if ((draw -= r.weight) < 0) return r;
+    }
+    return options.plan[options.plan.length - 1];
+  };
+
+  const loop = async () => {
+    while (running) {
+      const started = Date.now();
+      const r = pick();
+      const c = (counters[r.label] ??= { sent: 0, ok: 0, failed: 0 });
+      c.sent++;
+      try {
+        const out = await client.send(new InvokeCommand({
+          FunctionName: r.functionName,
+          Payload: Buffer.from(JSON.stringify(r.payload)),
+          ClientContext: r.meshSource
+            ? Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: r.meshSource } } })).toString('base64')
+            : undefined,
+        }));
+        if (out.FunctionError) c.failed++; else c.ok++;
+      } catch {
+        c.failed++;
+      }
+      const wait = gapMs * (0.5 + Math.random()) - (Date.now() - started);
+      if (running && wait > 0) await new Promise((res) => setTimeout(res, wait));
+    }
+  };
+  const loops = Array.from({ length: concurrency }, loop);
+  return {
+    counters,
+    async stop() {
+      running = false;
+      await Promise.allSettled(loops);
+      client.destroy();
+    },
+  };
+}
