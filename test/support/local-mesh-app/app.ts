@@ -49,6 +49,7 @@ fn('Slow', 'slow', { timeout: Duration.seconds(1) });
 fn('Crash', 'crash');
 fn('Busy', 'busy', { reservedConcurrentExecutions: 1 });
 fn('Metrics', 'metrics');
+fn('Echo', 'echo');
 
 // The canary (contract 5): release 2 changes configuration and declares its canary on stable "1".
 const canary = fn('Canary', 'hello', {

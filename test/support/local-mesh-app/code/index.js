@@ -71,3 +71,6 @@ exports.metrics = async (event) => {
   }));
   return { ok: true };
 };
+
+/** Returns its event: the smallest function, for round-trip benchmarks. */
+exports.echo = async (event) => event;

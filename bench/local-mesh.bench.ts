@@ -1,0 +1,103 @@
+/**
+ * Local mesh speed: the Invoke round trip through the endpoint for a warm function, a worker's cold
+ * start, and sustained requests/s — each next to a direct in-process call of the same handler, so the
+ * mesh's own cost is visible. Run: npx tsx bench/local-mesh.bench.ts [--json]
+ * Each result: { name, unit, n, p50, p99, mean, baseline: { p50, p99, mean } } (baseline = in-process).
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { join } from 'node:path';
+import { startLocalMesh } from '../local/mesh-local';
+import { clientConfig, fixtureAssemblies } from '../test/support/example-assembly';
+
+interface Stats { p50: number; p99: number; mean: number }
+export interface BenchResult { name: string; unit: string; n: number; mesh: Stats; baseline: Stats }
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const HANDLER = join(__dirname, '../test/support/local-mesh-app/code/index.js');
+
+export async function runLocalMeshBench(): Promise<BenchResult[]> {
+  const { release1, release2 } = fixtureAssemblies();
+  const mesh = await startLocalMesh({ assemblies: [release1, release2], port: 0, quiet: true, concurrencyLimit: 10 });
+  const client = new LambdaClient(clientConfig(mesh.url));
+  const payload = Buffer.from(JSON.stringify({ hello: 'mesh' }));
+  const invoke = () => client.send(new InvokeCommand({ FunctionName: 'fixture-echo', Payload: payload }));
+  const results: BenchResult[] = [];
+  try {
+    // 1. Warm round trip.
+    for (let i = 0; i < 50; i++) await invoke();
+    const warm: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const t = now();
+      await invoke();
+      warm.push(now() - t);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const direct = require(HANDLER).echo as (e: unknown) => Promise<unknown>;
+    const inproc: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const t = now();
+      await direct(JSON.parse(payload.toString()));
+      inproc.push(now() - t);
+    }
+    results.push({ name: 'invoke round trip, warm', unit: 'ms', n: warm.length, mesh: stats(warm), baseline: stats(inproc) });
+
+    // 2. Cold start: discard the environment, invoke again.
+    const cold: number[] = [];
+    const coldDirect: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await mesh.invoker.recycle('fixture-echo');
+      const t = now();
+      await invoke();
+      cold.push(now() - t);
+      delete require.cache[require.resolve(HANDLER)];
+      const t2 = now();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      await (require(HANDLER).echo as (e: unknown) => Promise<unknown>)({});
+      coldDirect.push(now() - t2);
+    }
+    results.push({ name: 'invoke round trip, cold start', unit: 'ms', n: cold.length, mesh: stats(cold), baseline: stats(coldDirect) });
+
+    // 3. Sustained throughput: 8 concurrent callers for 3 s (under the concurrency limit of 10).
+    const rps = async (call: () => Promise<unknown>) => {
+      const end = Date.now() + 3000;
+      let n = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (Date.now() < end) {
+          await call();
+          n++;
+        }
+      }));
+      return n / 3;
+    };
+    const meshRps = await rps(invoke);
+    const directRps = await rps(() => direct({}));
+    const one = (v: number) => ({ p50: v, p99: v, mean: v });
+    results.push({ name: 'sustained invokes, 8 callers', unit: 'req/s', n: 1, mesh: one(meshRps), baseline: one(directRps) });
+  } finally {
+    client.destroy();
+    await mesh.stop();
+  }
+  return results;
+}
+
+if (require.main === module) {
+  runLocalMeshBench().then((results) => {
+    if (process.argv.includes('--json')) {
+      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      return;
+    }
+    const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
+    for (const r of results) {
+      process.stdout.write(`${r.name.padEnd(32)} mesh p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`);
+    }
+  }).catch((err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+}
