@@ -1,0 +1,224 @@
+/**
+ * Pure parts of the CLI: argument parsing, every validation error (exit 2, the message names the
+ * value), weight conversion, AWS settings, discovery grouping, and the alias and policy planners.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AWS_OPTIONS, expectPositionals, parseCommandArgs } from '../../cli/args';
+import { parseWeightPercent, percentToWeight, weightToPercent } from '../../cli/weight';
+import { resolveAwsSettings, DUMMY_CREDENTIALS } from '../../cli/aws-settings';
+import { findService, groupMeshes, pickMesh } from '../../cli/mesh-discovery';
+import { canaryVersion, describeSplit, planPromote, planRollback, planShift } from '../../cli/alias-plan';
+import { checkEdge, planAllow, planDeny, planSet } from '../../cli/policy-plan';
+import { parseLocalArgs } from '../../cli/commands/local';
+import { main } from '../../cli/main';
+import { processContext } from '../../cli/context';
+import { UsageError } from '../../cli/errors';
+import { ENV } from '../../shared/names';
+
+const stamp = { updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'mesh-cli:test' };
+
+function usage(fn: () => unknown, includes: string | RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof UsageError, `expected UsageError, got ${String(err)}`);
+    assert.equal(err.exitCode, 2);
+    if (typeof includes === 'string') assert.ok(err.message.includes(includes), `"${err.message}" should include "${includes}"`);
+    else assert.match(err.message, includes);
+    return true;
+  });
+}
+
+/** Runs main() in-process with captured output and an environment that reaches no AWS. */
+async function runMain(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const ctx = processContext({
+    env: { PATH: process.env.PATH, HOME: '/nonexistent', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    out: (t) => void (out += `${t}\n`),
+    err: (t) => void (err += `${t}\n`),
+  });
+  const code = await main(argv, ctx);
+  return { code, out, err };
+}
+
+test('weights: percent in, Lambda fraction out, without float noise', () => {
+  assert.equal(parseWeightPercent('10'), 10);
+  assert.equal(parseWeightPercent('12.5'), 12.5);
+  assert.equal(parseWeightPercent('10%'), 10);
+  assert.equal(parseWeightPercent('0'), 0);
+  assert.equal(parseWeightPercent('100'), 100);
+  assert.equal(percentToWeight(50), 0.5);
+  assert.equal(percentToWeight(7), 0.07);
+  assert.equal(percentToWeight(12.5), 0.125);
+  assert.equal(percentToWeight(33.33), 0.3333);
+  assert.equal(weightToPercent(0.1), 10);
+  assert.equal(weightToPercent(0.3333), 33.33);
+});
+
+test('weights: out of range or not a number is a usage error naming the value', () => {
+  for (const bad of ['150', '100.5', 'abc', '-5', '', '1e2', '0x10', '50%%']) {
+    usage(() => parseWeightPercent(bad), JSON.stringify(bad));
+  }
+  usage(() => parseWeightPercent('150'), 'between 0 and 100');
+});
+
+test('args: unknown flags, missing values and stray arguments name the token and the help', () => {
+  usage(() => parseCommandArgs('shift', ['payments', '10', '--bogus'], AWS_OPTIONS), 'unknown flag --bogus for `mesh shift`; see `mesh shift --help`');
+  usage(() => parseCommandArgs('status', ['--region'], AWS_OPTIONS), 'flag --region needs a value');
+  usage(() => parseCommandArgs('shift', ['payments', '-5'], AWS_OPTIONS), '-5 is not a valid value here');
+  usage(() => expectPositionals('shift', ['payments'], ['service', 'weight']), 'needs <weight>');
+  usage(() => expectPositionals('promote', ['payments', 'extra'], ['service']), 'unexpected argument extra');
+  const { values, positionals } = parseCommandArgs('shift', ['payments', '10', '--json', '--mesh', 'demo'], AWS_OPTIONS);
+  assert.deepEqual(positionals, ['payments', '10']);
+  assert.equal(values.json, true);
+  assert.equal(values.mesh, 'demo');
+});
+
+test('aws settings: flag beats service env beats global env; ignore switch honoured', () => {
+  const none = () => false;
+  const s = resolveAwsSettings({}, { AWS_ENDPOINT_URL: 'http://g', AWS_ENDPOINT_URL_LAMBDA: 'http://l' }, none);
+  assert.equal(s.endpoints.LAMBDA, 'http://l');
+  assert.equal(s.endpoints.DYNAMODB, 'http://g');
+  const f = resolveAwsSettings({ endpointUrl: 'http://f' }, { AWS_ENDPOINT_URL_LAMBDA: 'http://l' }, none);
+  assert.equal(f.endpoints.LAMBDA, 'http://f');
+  assert.equal(f.endpoints.DYNAMODB, 'http://f');
+  const ign = resolveAwsSettings({}, { AWS_ENDPOINT_URL: 'http://g', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }, none);
+  assert.equal(ign.endpoints.LAMBDA, undefined);
+});
+
+test('aws settings: us-east-1 and dummy credentials only with an endpoint and nothing configured', () => {
+  const none = () => false;
+  const local = resolveAwsSettings({}, { AWS_ENDPOINT_URL: 'http://x', HOME: '/h' }, none);
+  assert.equal(local.region, undefined);
+  assert.equal(local.fallbackRegion, 'us-east-1');
+  assert.deepEqual(local.credentials, DUMMY_CREDENTIALS);
+  const real = resolveAwsSettings({}, { HOME: '/h' }, none);
+  assert.equal(real.fallbackRegion, undefined);
+  assert.equal(real.credentials, undefined, 'never dummy credentials against real AWS');
+  const withKeys = resolveAwsSettings({}, { AWS_ENDPOINT_URL: 'http://x', AWS_ACCESS_KEY_ID: 'AKIA', HOME: '/h' }, none);
+  assert.equal(withKeys.credentials, undefined);
+  const withProfileFile = resolveAwsSettings({}, { AWS_ENDPOINT_URL: 'http://x', HOME: '/h' }, (p) => p === '/h/.aws/credentials');
+  assert.equal(withProfileFile.credentials, undefined);
+  assert.equal(resolveAwsSettings({ region: 'eu-west-1' }, { AWS_REGION: 'us-west-2' }, none).region, 'eu-west-1');
+  assert.equal(resolveAwsSettings({}, { AWS_REGION: 'us-west-2' }, none).region, 'us-west-2');
+});
+
+const fn = (name: string, mesh: string | undefined, service: string | undefined, table = 't') => ({
+  FunctionName: name,
+  Environment: { Variables: { ...(mesh ? { [ENV.meshName]: mesh } : {}), ...(service ? { [ENV.service]: service } : {}), [ENV.policyTable]: table } },
+});
+
+test('discovery: groups functions by MESH_NAME, skips non-mesh functions, --mesh picks one', () => {
+  const meshes = groupMeshes([fn('a-orders', 'a', 'orders', 'a-t'), fn('plain', undefined, undefined), fn('b-pay', 'b', 'payments'), fn('a-pay', 'a', 'payments', 'a-t')]);
+  assert.deepEqual(meshes.map((m) => m.name), ['a', 'b']);
+  assert.deepEqual(meshes[0].services.map((s) => s.service), ['orders', 'payments']);
+  assert.equal(meshes[0].table, 'a-t');
+  usage(() => pickMesh(meshes, undefined, 'us-east-1'), 'pick one with --mesh <name>');
+  assert.equal(pickMesh(meshes, 'b', 'us-east-1').name, 'b');
+  usage(() => pickMesh(meshes, 'c', 'us-east-1'), 'no mesh named "c"');
+  assert.throws(() => pickMesh([], undefined, 'us-east-1'), /no mesh functions found in us-east-1/);
+  usage(() => findService(meshes[0], 'paymnts'), 'unknown service "paymnts" in mesh a; known services: orders, payments');
+});
+
+test('alias plans: canary is the routed version, else the newest above stable', () => {
+  assert.equal(canaryVersion({ functionVersion: '1', weights: { '2': 0.1 } }, ['1', '2', '3']), '2');
+  assert.equal(canaryVersion({ functionVersion: '1', weights: {} }, ['1', '2', '3']), '3');
+  assert.equal(canaryVersion({ functionVersion: '3', weights: {} }, ['1', '2', '3']), undefined);
+  const shift = planShift('payments', 'demo-payments', { functionVersion: '1', weights: { '2': 0.1 } }, ['1', '2'], 50);
+  assert.deepEqual(shift.after, { functionVersion: '1', weights: { '2': 0.5 } });
+  assert.equal(shift.changed, true);
+  assert.equal(describeSplit(shift.after), '50% v1 / 50% v2');
+  const same = planShift('payments', 'f', { functionVersion: '1', weights: { '2': 0.5 } }, ['1', '2'], 50);
+  assert.equal(same.changed, false);
+  usage(() => planShift('orders', 'f', { functionVersion: '1', weights: {} }, ['1'], 10), 'orders has no canary version');
+  assert.deepEqual(planPromote('p', 'f', { functionVersion: '1', weights: { '2': 0.3 } }, ['1', '2']).after, { functionVersion: '2', weights: {} });
+  usage(() => planPromote('p', 'f', { functionVersion: '2', weights: {} }, ['1', '2']), 'deploy a new version of p first');
+  const rb = planRollback('p', 'f', { functionVersion: '1', weights: { '2': 0.3 } });
+  assert.deepEqual(rb.after, { functionVersion: '1', weights: {} });
+  assert.equal(planRollback('p', 'f', { functionVersion: '1', weights: {} }).changed, false);
+});
+
+test('policy plans: allow removes the deny and adds an allow only if missing', () => {
+  const existing = [{ pk: 'payments', sk: 'deny#orders', source: 'orders', managedBy: 'operator' }];
+  const plan = planAllow(existing, 'orders', 'payments', stamp);
+  assert.deepEqual(plan.deletes, [{ pk: 'payments', sk: 'deny#orders' }]);
+  assert.deepEqual(plan.puts, [{ pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'operator', ...stamp }]);
+  const again = planAllow([{ pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' }], 'orders', 'payments', stamp);
+  assert.equal(again.puts.length + again.deletes.length, 0, 'a deploy allow is left alone');
+});
+
+test('policy plans: deny is an operator item; repeating it changes nothing', () => {
+  const plan = planDeny([], 'external', 'payments', stamp, 'incident 42');
+  assert.deepEqual(plan.puts, [{ pk: 'payments', sk: 'deny#external', source: 'external', managedBy: 'operator', reason: 'incident 42', ...stamp }]);
+  const again = planDeny(plan.puts, 'external', 'payments', { ...stamp, updatedAt: 'later' }, 'incident 42');
+  assert.equal(again.puts.length, 0);
+  assert.equal(again.changes[0].action, 'unchanged');
+});
+
+test('policy plans: edges must name known services (or external), never the same one', () => {
+  const services = ['orders', 'payments'];
+  checkEdge('external', 'payments', services);
+  usage(() => checkEdge('orders', 'paymnts', services), 'unknown service "paymnts"');
+  usage(() => checkEdge('ordrs', 'payments', services), 'unknown service "ordrs"');
+  usage(() => checkEdge('orders', 'orders', services), 'orders cannot be both caller and callee');
+});
+
+test('policy set: every item validated first; the first bad one names file, item and field', () => {
+  const good = [{ sk: 'traffic', timeoutMs: 2000 }, { sk: 'route', weights: { '1': 0.9, '2': 0.1 } }];
+  const plan = planSet('payments', good, [], stamp, 'p.json');
+  assert.equal(plan.puts.length, 2);
+  assert.equal(plan.puts[0].pk, 'payments');
+  assert.equal(plan.puts[0].managedBy, 'operator');
+  usage(() => planSet('payments', [good[0], { sk: 'route', weights: { '4': 1.5 } }], [], stamp, 'p.json'), 'p.json item 2: payments/route: weights.4 = 1.5 must be between 0 and 1');
+  usage(() => planSet('payments', [{ pk: 'orders', sk: 'traffic' }], [], stamp, 'p.json'), 'pk = "orders" is not payments');
+  usage(() => planSet('payments', [{ sk: 'traffic' }, { sk: 'traffic' }], [], stamp, 'p.json'), 'appears twice');
+  usage(() => planSet('payments', { not: 'a list' }, [], stamp, 'p.json'), 'must hold a JSON array');
+  usage(() => planSet('payments', [], [], stamp, 'p.json'), 'holds no policy items');
+  usage(() => planSet('payments', ['traffic'], [], stamp, 'p.json'), 'item 1 must be an object');
+  usage(() => planSet('payments', [{ sk: 'nonsense' }], [], stamp, 'p.json'), 'is not a policy item kind');
+  const wrapped = planSet('payments', { items: good }, [], stamp, 'p.json');
+  assert.equal(wrapped.puts.length, 2);
+});
+
+test('mesh local: port and flags are checked before anything runs', () => {
+  usage(() => parseLocalArgs(['--port', 'abc']), '--port "abc" is not a port number');
+  usage(() => parseLocalArgs(['--port', '70000']), '--port "70000"');
+  usage(() => parseLocalArgs(['--app', 'x', '--assembly', 'y']), '--app and --assembly exclude each other');
+  assert.deepEqual(parseLocalArgs(['--port', '4566']), { app: undefined, port: 4566, assemblies: [], output: 'cdk.out', quiet: false });
+  assert.equal(parseLocalArgs(['--help']), 'help');
+});
+
+test('main: bad input exits 2 with one line naming the value, before any AWS call', async () => {
+  const cases: [string[], string][] = [
+    [['shift', 'payments', '150'], 'weight "150" is not a percentage between 0 and 100'],
+    [['shift', 'payments', 'abc'], 'weight "abc"'],
+    [['shift', 'payments', '-5'], 'weight "-5"'],
+    [['shift', 'payments'], 'needs <weight>'],
+    [['status', '--bogus'], 'unknown flag --bogus for `mesh status`'],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['policy', 'grant', 'a', 'b'], 'unknown policy command "grant"'],
+    [['policy', 'set', 'payments'], 'needs --file <policy.json>'],
+    [['policy', 'set', 'payments', '--file', '/nonexistent/p.json'], 'cannot read policy file /nonexistent/p.json'],
+  ];
+  for (const [argv, text] of cases) {
+    const r = await runMain(argv);
+    assert.equal(r.code, 2, `mesh ${argv.join(' ')} should exit 2; stderr: ${r.err}`);
+    assert.ok(r.err.includes(text), `mesh ${argv.join(' ')}: "${r.err.trim()}" should include "${text}"`);
+    assert.equal(r.err.trim().split('\n').length, 1, 'one line');
+    assert.equal(r.out, '');
+  }
+});
+
+test('main: --help on every command and `mesh help <cmd>`', async () => {
+  for (const cmd of ['status', 'shift', 'promote', 'rollback', 'policy', 'local']) {
+    const a = await runMain([cmd, '--help']);
+    assert.equal(a.code, 0, cmd);
+    assert.ok(a.out.startsWith(`mesh ${cmd}`), `${cmd} --help: ${a.out.slice(0, 40)}`);
+    const b = await runMain(['help', cmd]);
+    assert.equal(b.out, a.out);
+  }
+  const all = await runMain(['--help']);
+  assert.equal(all.code, 0);
+  for (const cmd of ['status', 'shift', 'promote', 'rollback', 'policy', 'local', 'stat', 'trace', 'check']) assert.match(all.out, new RegExp(`^  ${cmd}`, 'm'));
+  assert.equal((await runMain([])).code, 2);
+});
