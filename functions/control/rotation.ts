@@ -51,6 +51,8 @@ export interface RotationDeps {
   /** See IssueOptions.caOverlapMs. */
   readonly caOverlapMs?: number;
   readonly now?: () => number;
+  /** How long createSecret waits for a CA that does not exist yet. @default 20 s */
+  readonly caWaitMs?: number;
 }
 
 let defaultClient: SecretsManagerClient | undefined;
@@ -108,7 +110,13 @@ async function createSecret(id: string, token: string, deps: RotationDeps): Prom
   if (kind.kind === 'ca') {
     value = JSON.stringify(await rotateCa(kind.mesh, kind.current ? parseCaSecret(kind.current) : undefined, now));
   } else {
-    const ca = parseCaSecret((await readValue(client, deps.caSecretId, { VersionStage: 'AWSCURRENT' }))!);
+    // At first deploy the CA's own first rotation may still be running: wait for it a little, then
+    // fail the step (Secrets Manager retries the rotation).
+    let ca = parseCaSecret((await readValue(client, deps.caSecretId, { VersionStage: 'AWSCURRENT' }))!);
+    for (let waited = 0; !ca && waited < (deps.caWaitMs ?? 20_000); waited += 1000) {
+      await new Promise((r) => setTimeout(r, 1000));
+      ca = parseCaSecret((await readValue(client, deps.caSecretId, { VersionStage: 'AWSCURRENT' }))!);
+    }
     if (!ca) throw new Error('the mesh CA secret holds no CA yet; rotate the CA secret first');
     const issued = await issueIdentity({ mesh: kind.mesh, service: kind.service, ca, now, lifetimeMs: deps.leafLifetimeMs, caOverlapMs: deps.caOverlapMs });
     value = JSON.stringify(issued);
