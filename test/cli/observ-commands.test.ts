@@ -1,0 +1,253 @@
+/**
+ * `mesh stat`, `mesh trace`, `mesh check`: flags, rendering, the check rules (a compliant and a
+ * non-compliant case each), and the AWS paths with the real SDK on the wire against loopback servers
+ * that answer as CloudWatch (awsJson1_0) and X-Ray (restJson1) do.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { main } from '../../cli/main';
+import { processContext } from '../../cli/context';
+import { evaluateFunction, type FunctionFacts } from '../../cli/commands/check';
+import { bar, renderWaterfall } from '../../cli/commands/trace';
+import { snapshotFromCloudWatch } from '../../cli/commands/stat';
+import { TelemetryStore } from '../../local/telemetry/telemetry-store';
+import { handleMeshRequest } from '../../local/dashboard/routes';
+import { ENV, LAYER } from '../../shared/names';
+import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const env = { PATH: process.env.PATH, HOME: '/nonexistent' };
+  const code = await main(args, processContext({ env, out: (t) => out.push(t), err: (t) => err.push(t) }));
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+async function serve(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handler(req, Buffer.concat(chunks).toString(), res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function json(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  res.writeHead(status, { 'content-type': type });
+  res.end(JSON.stringify(body));
+}
+
+describe('mesh stat / trace / check: bad flags exit 2 and name the fix', () => {
+  const cases: [string[], RegExp][] = [
+    [['stat', '--window', 'forever'], /--window must be a duration up to 1h like 30s, 5m or 500ms, got "forever"/],
+    [['stat', '--window', '2h'], /--window must be a duration up to 1h/],
+    [['stat', '--bogus'], /unknown flag --bogus for `mesh stat`/],
+    [['stat', '--count', '3'], /--interval and --count only apply with --watch/],
+    [['stat', '--watch', '--count', '0'], /--count must be a whole number from 1/],
+    [['stat', 'payments'], /use --service <name>/],
+    [['trace', 'not-a-trace'], /trace id must look like 1-5759e988-bd862e3fe1be46a994272793/],
+    [['trace', '--last', '1-5759e988-bd862e3fe1be46a994272793'], /a trace id or --last, not both/],
+    [['trace', '--limit', 'many'], /--limit must be a whole number/],
+    [['check', 'extra'], /unexpected argument extra for `mesh check`/],
+  ];
+  for (const [args, message] of cases) {
+    it(args.join(' '), async () => {
+      const r = await cli(args);
+      assert.equal(r.code, 2, r.out + r.err);
+      assert.match(r.err, message);
+    });
+  }
+
+  it('--help prints each command\'s usage and exits 0', async () => {
+    for (const c of ['stat', 'trace', 'check']) {
+      const r = await cli([c, '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.out, new RegExp(`^mesh ${c} `));
+    }
+  });
+});
+
+describe('mesh check rules', () => {
+  const good: FunctionFacts = {
+    service: 'payments',
+    functionName: 'demo-payments',
+    config: {
+      handler: LAYER.wrapperHandler,
+      env: { [ENV.handler]: 'index.handler', [ENV.policyTable]: 'demo-policy', [ENV.identitySecret]: 'demo/payments' },
+      tracingMode: 'Active',
+      layers: ['arn:aws:lambda:us-east-1:111111111111:layer:demo-mesh-runtime:3'],
+    },
+    alias: { functionVersion: '1', weights: { '2': 0.1 } },
+    secret: { id: 'demo/payments' },
+    table: { name: 'demo-policy', status: 'ACTIVE', items: 3, registered: true },
+  };
+  const status = (f: FunctionFacts) => Object.fromEntries(evaluateFunction(f).map((c) => [c.check, c.status]));
+
+  it('passes a function wired by MeshFunction', () => {
+    const results = evaluateFunction(good);
+    assert.deepEqual(results.map((r) => r.status), ['pass', 'pass', 'pass', 'pass', 'pass', 'pass']);
+    assert.equal(results.find((r) => r.check === 'alias live')!.detail, 'v1 + canary v2 10%');
+  });
+
+  const bad: [string, FunctionFacts, string, RegExp][] = [
+    ['no mesh layer', { ...good, config: { ...good.config!, layers: ['arn:aws:lambda:us-east-1:1:layer:pandas:1'] } }, 'mesh layer attached', /MeshFunction/],
+    ['handler not redirected', { ...good, config: { ...good.config!, handler: 'index.handler' } }, 'handler redirected to the mesh wrapper', /set the handler to \/opt\/nodejs/],
+    ['MESH_HANDLER unset', { ...good, config: { ...good.config!, env: { [ENV.policyTable]: 'demo-policy' } } }, 'handler redirected to the mesh wrapper', /MESH_HANDLER/],
+    ['tracing PassThrough', { ...good, config: { ...good.config!, tracingMode: 'PassThrough' } }, 'X-Ray tracing Active', /--tracing-config Mode=Active/],
+    ['no live alias', { ...good, alias: undefined }, 'alias live', /create-alias --function-name demo-payments --name live/],
+    ['live on $LATEST', { ...good, alias: { functionVersion: '$LATEST', weights: {} } }, 'alias live', /mesh promote payments/],
+    ['secret missing', { ...good, secret: { id: 'demo/payments', describeError: 'ResourceNotFoundException: not found' } }, 'identity readable', /names an existing secret/],
+    ['secret unreadable', { ...good, secret: { id: 'demo/payments', readError: 'AccessDeniedException' } }, 'identity readable', /GetSecretValue/],
+    ['table missing', { ...good, table: { name: 'demo-policy', describeError: 'ResourceNotFoundException' } }, 'policy table reachable', /deploy the Mesh/],
+    ['table not queryable', { ...good, table: { name: 'demo-policy', status: 'ACTIVE', queryError: 'AccessDeniedException' } }, 'policy table reachable', /dynamodb:Query/],
+    ['table env unset', { ...good, table: undefined }, 'policy table reachable', /sets MESH_POLICY_TABLE/],
+  ];
+  for (const [what, facts, check, fix] of bad) {
+    it(`fails ${what}, with a fix`, () => {
+      const r = evaluateFunction(facts).find((c) => c.check === check)!;
+      assert.equal(r.status, 'fail');
+      assert.match(r.fix ?? '', fix);
+      assert.ok(r.detail);
+    });
+  }
+
+  it('skips identity when it is off, warns on a service with no registration, fails an unreadable configuration', () => {
+    assert.equal(status({ ...good, secret: undefined })['identity readable'], 'skip');
+    assert.equal(status({ ...good, table: { name: 't', status: 'ACTIVE', items: 0, registered: false } })['policy table reachable'], 'warn');
+    const none = evaluateFunction({ service: 'x', functionName: 'demo-x', configError: 'AccessDeniedException' });
+    assert.deepEqual(none.map((c) => c.status), ['fail']);
+  });
+});
+
+describe('mesh trace rendering', () => {
+  it('scales bars to time and gives every hop at least one cell', () => {
+    assert.equal(bar(0, 100, 0, 100, 10), '██████████');
+    assert.equal(bar(0, 100, 50, 100, 10), '     █████');
+    assert.equal(bar(0, 100, 20, 20.1, 10), '  █       ');
+  });
+
+  it('prints one line per hop with the mesh annotations', () => {
+    const store = new TelemetryStore();
+    const id = newTraceId();
+    const [a, b, c] = [newSegmentId(), newSegmentId(), newSegmentId()];
+    const t0 = 1_800_000_000;
+    store.recordSegment({ trace_id: id, id: a, name: 'demo-orders', start_time: t0, end_time: t0 + 0.1 });
+    store.recordSegment({ type: 'subsegment', trace_id: id, parent_id: a, id: b, name: 'payments', start_time: t0 + 0.05, end_time: t0 + 0.1, fault: true, annotations: { source: 'orders', target: 'payments', version: '2', attempt: 3, outcome: 'error' } });
+    store.recordSegment({ trace_id: id, parent_id: b, id: c, name: 'demo-payments', start_time: t0 + 0.06, end_time: t0 + 0.09 });
+    const text = renderWaterfall(store.trace(id)!, 20);
+    const lines = text.split('\n');
+    assert.match(lines[0]!, new RegExp(`^trace ${id}  100ms  FAULT  demo-orders -> demo-payments$`));
+    assert.equal(lines[2], 'demo-orders        |████████████████████|   100ms');
+    assert.equal(lines[3], '  payments         |          ██████████|    50ms  fault source=orders target=payments version=2 attempt=3 outcome=error');
+    assert.equal(lines[4], '    demo-payments  |            ██████  |    30ms');
+  });
+});
+
+describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () => {
+  let aws: { url: string; server: Server };
+  const calls: string[] = [];
+  const traceId = newTraceId();
+  before(async () => {
+    const t0 = Date.now() / 1000;
+    aws = await serve((req, body, res) => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      calls.push(target || `${req.method} ${req.url}`);
+      // Not a local mesh: the /_mesh/ probe gets AWS's plain 404.
+      if (req.url?.startsWith('/_mesh/')) return json(res, 404, { message: 'Not Found' });
+      if (target.endsWith('.ListMetrics')) {
+        const dims = (code: string, version: string, reporter = 'source') => [
+          { Name: 'source_workload', Value: 'orders' }, { Name: 'destination_workload', Value: 'payments' },
+          { Name: 'destination_version', Value: version }, { Name: 'response_code', Value: code }, { Name: 'reporter', Value: reporter },
+        ];
+        return json(res, 200, {
+          Metrics: [
+            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '1') },
+            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('500', '2') },
+            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '2') },
+            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '1', 'destination') },
+            { Namespace: 'LambdaMesh', MetricName: 'request_duration_ms', Dimensions: dims('200', '1') },
+            { Namespace: 'LambdaMesh', MetricName: 'ColdStart', Dimensions: [] },
+          ],
+        }, 'application/x-amz-json-1.0');
+      }
+      if (target.endsWith('.GetMetricData')) {
+        const q = JSON.parse(body) as { MetricDataQueries: { Id: string; MetricStat: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string } }[] };
+        const results = q.MetricDataQueries.map((m) => {
+          const d = Object.fromEntries(m.MetricStat.Metric.Dimensions.map((x) => [x.Name, x.Value]));
+          const v =
+            m.MetricStat.Metric.MetricName === 'requests_total'
+              ? d.destination_version === '1' ? [30, 10] : d.response_code === '500' ? [5] : [15]
+              : { p50: [12], p95: [40], p99: [80], SampleCount: [40] }[m.MetricStat.Stat] ?? [];
+          return { Id: m.Id, Label: m.Id, Timestamps: v.map((_, i) => t0 - i * 60), Values: v, StatusCode: 'Complete' };
+        });
+        return json(res, 200, { MetricDataResults: results, Messages: [] }, 'application/x-amz-json-1.0');
+      }
+      if (req.url === '/TraceSummaries') {
+        return json(res, 200, { TraceSummaries: [{ Id: traceId, Duration: 0.1, HasFault: false, HasError: false, ServiceIds: [{ Name: 'demo-orders' }] }], ApproximateTime: t0 });
+      }
+      if (req.url === '/Traces') {
+        const seg = newSegmentId();
+        const doc = { trace_id: traceId, id: seg, name: 'demo-orders', start_time: t0, end_time: t0 + 0.1, subsegments: [{ id: newSegmentId(), name: 'payments', start_time: t0 + 0.01, end_time: t0 + 0.09, annotations: { target: 'payments', attempt: 1 } }] };
+        return json(res, 200, { Traces: [{ Id: traceId, Duration: 0.1, Segments: [{ Id: seg, Document: JSON.stringify(doc) }] }], UnprocessedTraceIds: [] });
+      }
+      json(res, 400, { message: `unexpected ${target || req.url}` });
+    });
+  });
+  after(() => new Promise<void>((r) => aws.server.close(() => r())));
+
+  it('mesh stat reads CloudWatch GetMetricData when no local mesh answers', async () => {
+    const r = await cli(['stat', '--json', '--window', '5m', '--endpoint-url', aws.url]);
+    assert.equal(r.code, 0, r.err);
+    const s = JSON.parse(r.out) as ReturnType<typeof snapshotFromCloudWatch> & { source: string };
+    assert.equal(s.source, 'cloudwatch');
+    assert.equal(s.windowMs, 300_000);
+    const v1 = s.edges.find((e) => e.version === '1')!;
+    assert.equal(v1.requests, 40, 'sums over the periods, from the caller side only');
+    assert.equal(v1.reporter, 'source');
+    assert.equal(v1.p99, 80);
+    const v2 = s.edges.find((e) => e.version === '2')!;
+    assert.equal(v2.requests, 20);
+    assert.equal(v2.successRate, 0.75);
+    const payments = s.services.find((x) => x.service === 'payments')!;
+    assert.deepEqual(payments.versions.map((v) => [v.version, v.share]), [['1', 40 / 60], ['2', 20 / 60]]);
+    assert.ok(calls.some((c) => c.endsWith('.GetMetricData')));
+  });
+
+  it('mesh trace lists X-Ray summaries and draws one trace from BatchGetTraces', async () => {
+    const list = await cli(['trace', '--endpoint-url', aws.url]);
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, new RegExp(`${traceId} .* 100ms .* ok .* demo-orders`));
+    const last = await cli(['trace', '--last', '--endpoint-url', aws.url]);
+    assert.equal(last.code, 0, last.err);
+    assert.match(last.out, new RegExp(`^trace ${traceId}  100ms  ok  demo-orders`));
+    assert.match(last.out, /  payments .*\|    80ms  target=payments attempt=1/);
+  });
+});
+
+describe('mesh stat against the local mesh routes', () => {
+  it('--watch --count prints one JSON snapshot per refresh', async () => {
+    const store = new TelemetryStore();
+    store.recordEmf(emfLine({ durations: [5] }));
+    const local = await serve((req, _body, res) => {
+      if (!handleMeshRequest(req, res, store)) json(res, 404, {});
+    });
+    try {
+      const r = await cli(['stat', '--watch', '--count', '2', '--interval', '10ms', '--json', '--endpoint-url', local.url]);
+      assert.equal(r.code, 0, r.err);
+      const lines = r.out.split('\n');
+      assert.equal(lines.length, 2);
+      for (const l of lines) assert.equal((JSON.parse(l) as { edges: { requests: number }[] }).edges[0]!.requests, 1);
+    } finally {
+      await new Promise<void>((r) => local.server.close(() => r()));
+    }
+  });
+
+  it('says so, exit 1, when the endpoint cannot be reached', async () => {
+    const r = await cli(['stat', '--endpoint-url', 'http://127.0.0.1:1']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /cannot reach http:\/\/127\.0\.0\.1:1 .*is the local mesh running/);
+  });
+});
