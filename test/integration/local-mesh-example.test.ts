@@ -1,0 +1,119 @@
+/**
+ * The example app (infra/app.ts, releases 1 and 2) on the local mesh with the real mesh runtime, driven
+ * only through public interfaces (AWS SDK on the wire). Function and table names are discovered from
+ * the MESH_* environment (contract 1), never hand-copied. With MESH_TEST_ENDPOINT set, the same tests
+ * run against that endpoint (LocalStack after `npm run deploy:local`); tests that look inside the local
+ * mesh's invoker skip there.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { InvokeCommand, LambdaClient, ListFunctionsCommand, UpdateAliasCommand, GetAliasCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ENV, EXTERNAL, LIVE_ALIAS, MANAGED_BY, META, SORT_KEY, TABLE } from '../../shared/names';
+import { DEFAULTS } from '../../shared/policy';
+import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
+
+const assemblies = process.env.MESH_TEST_ENDPOINT ? undefined : exampleAssemblies();
+const skip = !assemblies && !process.env.MESH_TEST_ENDPOINT ? 'the example app (infra/app.ts) is not in the tree yet' : false;
+
+describe('local mesh: the example app with the mesh runtime', { skip }, () => {
+  let mesh: TestMesh;
+  let lambda: LambdaClient;
+  let db: DynamoDBClient;
+  const fn = new Map<string, string>();
+  let table = '';
+
+  const text = (r: InvokeCommandOutput) => Buffer.from(r.Payload ?? new Uint8Array()).toString('utf8');
+  const invoke = (service: string, payload: unknown, source?: string) => lambda.send(new InvokeCommand({
+    FunctionName: fn.get(service),
+    Qualifier: LIVE_ALIAS,
+    Payload: Buffer.from(JSON.stringify(payload)),
+    ClientContext: source
+      ? Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: source } } })).toString('base64')
+      : undefined,
+  }));
+  /** Polls until `ok` holds, for at most the policy cache TTL plus slack. */
+  const within = async (what: string, ok: () => Promise<boolean>) => {
+    const until = Date.now() + DEFAULTS.policyTtlMs * 3;
+    while (Date.now() < until) {
+      if (await ok()) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.fail(`${what} did not happen within ${DEFAULTS.policyTtlMs * 3} ms`);
+  };
+
+  before(async () => {
+    mesh = await startTestMesh(assemblies ? [assemblies.release1, assemblies.release2] : []);
+    lambda = new LambdaClient(clientConfig(mesh.url));
+    db = new DynamoDBClient(clientConfig(mesh.url));
+    const { Functions = [] } = await lambda.send(new ListFunctionsCommand({}));
+    for (const f of Functions) {
+      const vars = f.Environment?.Variables ?? {};
+      if (vars[ENV.service]) fn.set(vars[ENV.service], f.FunctionName!);
+      if (vars[ENV.policyTable]) table = vars[ENV.policyTable];
+    }
+  });
+
+  after(async () => {
+    lambda?.destroy();
+    db?.destroy();
+    await mesh?.stop();
+  });
+
+  it('discovers the mesh functions and the policy table from MESH_* env', () => {
+    for (const s of ['frontend', 'orders', 'payments', 'inventory']) assert.ok(fn.has(s), `no function with ${ENV.service}=${s}: ${[...fn.keys()].join(', ')}`);
+    assert.ok(table, `no function has ${ENV.policyTable}`);
+  });
+
+  it('serves an allowed edge: external -> frontend -> orders -> payments/inventory', async () => {
+    const r = await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 });
+    assert.equal(r.FunctionError, undefined, text(r));
+  });
+
+  it('refuses the denied frontend -> payments edge', async () => {
+    const r = await invoke('payments', { amount: 1 }, 'frontend');
+    assert.equal(r.FunctionError, 'Unhandled', `payments answered frontend: ${text(r)}`);
+    assert.match(text(r), /deni|not allowed|forbidden|identity|token/i);
+  });
+
+  it('applies a deny written to the table within the cache TTL, and lifts it again, without a restart', async () => {
+    const service = 'frontend';
+    const key = { [TABLE.partitionKey]: { S: service }, [TABLE.sortKey]: { S: SORT_KEY.deny(EXTERNAL) } };
+    await db.send(new PutItemCommand({ TableName: table, Item: { ...key, source: { S: EXTERNAL }, managedBy: { S: MANAGED_BY.operator }, reason: { S: 'test' } } }));
+    try {
+      await within('the deny taking effect', async () => (await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 })).FunctionError !== undefined);
+    } finally {
+      await db.send(new DeleteItemCommand({ TableName: table, Key: key }));
+    }
+    await within('the deny being lifted', async () => (await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 })).FunctionError === undefined);
+  });
+
+  it('runs release 2\'s payments canary on stable "1"', async () => {
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName: fn.get('payments'), Name: LIVE_ALIAS }));
+    assert.equal(alias.FunctionVersion, '1');
+    const weights = alias.RoutingConfig?.AdditionalVersionWeights ?? {};
+    assert.equal(Object.keys(weights).length, 1, JSON.stringify(alias));
+  });
+
+  it('moves the observed split of payments when UpdateAlias changes the weights', { skip: process.env.MESH_TEST_ENDPOINT ? 'counts versions through the local invoker' : false }, async () => {
+    const payments = fn.get('payments')!;
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS }));
+    const canary = Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {})[0];
+    assert.ok(canary);
+    const local = mesh.local!;
+    const share = async () => {
+      const from = local.recentInvocations().length;
+      for (let i = 0; i < 40; i++) await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 });
+      const calls = local.recentInvocations().slice(from).filter((r) => r.functionName === payments && r.outcome !== 'throttled');
+      return calls.filter((r) => r.version === canary).length / Math.max(1, calls.length);
+    };
+    await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: { AdditionalVersionWeights: { [canary]: 0.95 } } }));
+    try {
+      assert.ok((await share()) > 0.7, 'most payments calls should reach the canary at 95%');
+      await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: { AdditionalVersionWeights: { [canary]: 0.01 } } }));
+      assert.ok((await share()) < 0.3, 'few payments calls should reach the canary at 1%');
+    } finally {
+      await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: alias.RoutingConfig }));
+    }
+  });
+});
