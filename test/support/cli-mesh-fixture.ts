@@ -1,17 +1,19 @@
 /**
- * A mesh for the CLI's wire tests: mesh functions with versions and `live` aliases behind a loopback
- * Lambda API (engineer E1's endpoint handlers, so UpdateAlias is validated as Lambda does), and the
- * policy table in dynalite on 127.0.0.1 port 0. The registry here is a test double of the local
- * mesh's deployment state (contract 9): no workers, Invoke is not needed by the CLI.
+ * A mesh for the CLI's wire tests, from the real local parts: E2's FunctionRegistry holds mesh
+ * functions with published versions and `live` aliases, E1's endpoint (startEndpoint) serves them on
+ * the Lambda wire (so UpdateAlias is validated as Lambda does), and the policy table lives in a
+ * separate dynalite on 127.0.0.1 port 0. No workers: the CLI never invokes a function.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import { ENV, LAYER, TABLE } from '../../shared/names';
-import type { AliasConfig, AliasInput, EndpointRegistry, FunctionConfig } from '../../local/endpoint/backend';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENV, LAYER, LIVE_ALIAS, TABLE } from '../../shared/names';
+import { FunctionRegistry } from '../../local/registry/function-registry';
+import { startEndpoint } from '../../local/endpoint';
 
 const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
 
 export interface FixtureFunction {
   readonly mesh: string;
@@ -25,92 +27,13 @@ export interface FixtureFunction {
   readonly table?: string;
 }
 
-interface FnState {
-  config: FunctionConfig;
-  versions: FunctionConfig[];
-  aliases: Map<string, AliasConfig>;
-}
-
-/** In-memory deployment state shaped like E2's registry, enough for the alias/version/list APIs. */
-export class FixtureRegistry implements EndpointRegistry {
-  readonly region = REGION;
-  readonly accountId = ACCOUNT;
-  private readonly fns = new Map<string, FnState>();
-
-  addFunction(name: string, env: Record<string, string>, versions: readonly string[]): void {
-    const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
-    const base = {
-      FunctionName: name,
-      Runtime: 'nodejs20.x',
-      Handler: LAYER.wrapperHandler,
-      Environment: { Variables: env },
-      RevisionId: randomUUID(),
-    };
-    const config: FunctionConfig = { ...base, FunctionArn: arn, Version: '$LATEST' };
-    this.fns.set(name, {
-      config,
-      versions: versions.map((v) => ({ ...base, FunctionArn: `${arn}:${v}`, Version: v })),
-      aliases: new Map(),
-    });
-  }
-  listFunctions(): readonly FunctionConfig[] {
-    return [...this.fns.values()].map((f) => f.config).sort((a, b) => a.FunctionName.localeCompare(b.FunctionName));
-  }
-  getFunction(name: string, qualifier?: string): FunctionConfig | undefined {
-    const f = this.fns.get(name);
-    if (!f || !qualifier || qualifier === '$LATEST') return f?.config;
-    const alias = f.aliases.get(qualifier);
-    return f.versions.find((v) => v.Version === (alias ? alias.FunctionVersion : qualifier));
-  }
-  listVersions(name: string): readonly FunctionConfig[] | undefined {
-    const f = this.fns.get(name);
-    return f ? [f.config, ...f.versions] : undefined;
-  }
-  publishVersion(name: string): FunctionConfig {
-    const f = this.fns.get(name)!;
-    const next = String(f.versions.length ? Number(f.versions[f.versions.length - 1].Version) + 1 : 1);
-    const v = { ...f.config, FunctionArn: `${f.config.FunctionArn}:${next}`, Version: next };
-    f.versions.push(v);
-    return v;
-  }
-  getAlias(name: string, alias: string): AliasConfig | undefined {
-    return this.fns.get(name)?.aliases.get(alias);
-  }
-  listAliases(name: string): readonly AliasConfig[] | undefined {
-    const f = this.fns.get(name);
-    return f ? [...f.aliases.values()] : undefined;
-  }
-  createAlias(name: string, alias: string, input: AliasInput): AliasConfig {
-    return this.put(name, alias, input);
-  }
-  updateAlias(name: string, alias: string, input: AliasInput): AliasConfig {
-    return this.put(name, alias, input);
-  }
-  resolveVersion(name: string, qualifier?: string): string | undefined {
-    return this.getFunction(name, qualifier)?.Version;
-  }
-  private put(name: string, alias: string, input: AliasInput): AliasConfig {
-    const f = this.fns.get(name)!;
-    const cfg: AliasConfig = {
-      AliasArn: `${f.config.FunctionArn}:${alias}`,
-      Name: alias,
-      FunctionVersion: input.FunctionVersion ?? f.aliases.get(alias)?.FunctionVersion ?? '$LATEST',
-      ...(input.Description !== undefined ? { Description: input.Description } : {}),
-      RoutingConfig: { AdditionalVersionWeights: { ...(input.RoutingConfig?.AdditionalVersionWeights ?? {}) } },
-      RevisionId: randomUUID(),
-    };
-    f.aliases.set(alias, cfg);
-    return cfg;
-  }
-}
-
 export interface CliMeshFixture {
   /** Lambda API base URL. */
   readonly lambdaUrl: string;
   /** DynamoDB (dynalite) base URL. */
   readonly dynamoUrl: string;
   readonly table: string;
-  readonly registry: FixtureRegistry;
+  readonly registry: FunctionRegistry;
   /** Environment for `node cli/bin/mesh.js`: per-service endpoints, no credentials, no region. */
   readonly env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
@@ -119,10 +42,20 @@ export interface CliMeshFixture {
 /** Starts dynalite + the Lambda API, creates the table, registers the functions and their aliases. */
 export async function startCliMesh(fns: readonly FixtureFunction[], opts: { table?: string; items?: Record<string, unknown>[] } = {}): Promise<CliMeshFixture> {
   const table = opts.table ?? 'demo-policy';
-  const registry = new FixtureRegistry();
+  const registry = new FunctionRegistry();
+  const codeDir = mkdtempSync(join(tmpdir(), 'cli-mesh-'));
+  const addFunction = (name: string, environment: Record<string, string>, versions: readonly string[]) => {
+    const spec = { name, codeDir, handler: LAYER.wrapperHandler, runtime: 'nodejs20.x', timeout: 3, memorySize: 128, environment, layerDirs: [] };
+    registry.putFunction({ ...spec, codeSha256: 'code-0' });
+    // Each version gets its own code hash: publishing unchanged code returns the latest version (as AWS).
+    for (const v of versions) {
+      registry.putFunction({ ...spec, codeSha256: `code-${v}` });
+      registry.publishVersion(name, {});
+    }
+  };
   for (const fn of fns) {
     const name = fn.functionName ?? `${fn.mesh}-${fn.service}`;
-    registry.addFunction(
+    addFunction(
       name,
       {
         [ENV.meshName]: fn.mesh,
@@ -134,22 +67,28 @@ export async function startCliMesh(fns: readonly FixtureFunction[], opts: { tabl
       fn.versions,
     );
     if (fn.live) {
-      registry.createAlias(name, 'live', {
+      registry.createAlias(name, LIVE_ALIAS, {
         FunctionVersion: fn.live.version,
         ...(fn.live.weights ? { RoutingConfig: { AdditionalVersionWeights: fn.live.weights } } : {}),
       });
     }
   }
   // A function outside any mesh: discovery must skip it.
-  registry.addFunction('unrelated-fn', { FOO: 'bar' }, ['1']);
+  addFunction('unrelated-fn', { FOO: 'bar' }, ['1']);
 
   const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
   const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((r) => ddbServer.listen(0, '127.0.0.1', () => r()));
   const dynamoUrl = `http://127.0.0.1:${(ddbServer.address() as AddressInfo).port}`;
 
-  const lambdaServer = await startLambdaApi(registry);
-  const lambdaUrl = `http://127.0.0.1:${(lambdaServer.address() as AddressInfo).port}`;
+  const endpoint = await startEndpoint({
+    port: 0,
+    host: '127.0.0.1',
+    registry,
+    invoker: { invoke: async () => Promise.reject(new Error('the CLI fixture runs no functions')) },
+    log: () => undefined,
+  });
+  const lambdaUrl = endpoint.url;
 
   const { DynamoDBClient, CreateTableCommand, PutItemCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   const ddb = new DynamoDBClient({ region: REGION, endpoint: dynamoUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -175,7 +114,8 @@ export async function startCliMesh(fns: readonly FixtureFunction[], opts: { tabl
     PATH: process.env.PATH,
     HOME: '/nonexistent-home-for-cli-tests',
     AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
-    AWS_ENDPOINT_URL_LAMBDA: lambdaUrl,
+    // The global URL serves Lambda; the service-specific one sends DynamoDB to the separate dynalite.
+    AWS_ENDPOINT_URL: lambdaUrl,
     AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl,
     USER: 'tester',
   };
@@ -186,39 +126,10 @@ export async function startCliMesh(fns: readonly FixtureFunction[], opts: { tabl
     registry,
     env,
     async stop() {
-      await new Promise<void>((r) => lambdaServer.close(() => r()));
-      lambdaServer.closeAllConnections();
+      await endpoint.close();
       await new Promise<void>((r) => ddbServer.close(() => r()));
+      rmSync(codeDir, { recursive: true, force: true });
     },
   };
 }
 
-/** The Lambda restJson API over E1's handlers (handleLambda) on a loopback port. */
-async function startLambdaApi(registry: EndpointRegistry): Promise<Server> {
-  const { handleLambda } = require('../../local/endpoint/lambda') as typeof import('../../local/endpoint/lambda');
-  const { toAwsError, writeError } = require('../../local/endpoint/errors') as typeof import('../../local/endpoint/errors');
-  const ctx = {
-    registry,
-    invoker: { invoke: async () => ({ payload: 'null' }) },
-    region: REGION,
-    accountId: ACCOUNT,
-    onBackgroundError: () => {},
-  };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const requestId = randomUUID();
-      try {
-        const out = await handleLambda(ctx, { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks), requestId });
-        const body = out.raw ?? (out.json !== undefined ? Buffer.from(JSON.stringify(out.json)) : Buffer.alloc(0));
-        res.writeHead(out.status, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...(out.headers ?? {}) });
-        res.end(body);
-      } catch (err) {
-        writeError(res, toAwsError(err), 'restJson1', requestId);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return server;
-}
