@@ -1,0 +1,260 @@
+/**
+ * The `mesh` CLI end to end: `node cli/bin/mesh.js` as a child process, the real AWS SDK on the
+ * wire to E1's local endpoint (Lambda aliases, over E2's FunctionRegistry) and dynalite (policy
+ * table), found by discovery alone (AWS_ENDPOINT_URL + AWS_ENDPOINT_URL_DYNAMODB, no ARNs, no
+ * credentials, no region).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LambdaClient, GetAliasCommand } from '@aws-sdk/client-lambda';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { startCliMesh, type CliMeshFixture } from '../support/cli-mesh-fixture';
+import { fromItem } from '../../cli/attribute-value';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
+const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function mesh(fx: CliMeshFixture, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...fx.env, ...extraEnv }, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function oneLine(r: Run): string {
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
+  return lines[0];
+}
+
+describe('mesh CLI on the wire', () => {
+  let fx: CliMeshFixture;
+  let lambda: LambdaClient;
+  let ddb: DynamoDBClient;
+  let dir: string;
+
+  const alias = async (fn: string) => {
+    const a = await lambda.send(new GetAliasCommand({ FunctionName: fn, Name: 'live' }));
+    return { version: a.FunctionVersion, weights: a.RoutingConfig?.AdditionalVersionWeights ?? {} };
+  };
+  const scan = async () => {
+    const r = await ddb.send(new ScanCommand({ TableName: fx.table, ConsistentRead: true }));
+    return (r.Items ?? []).map(fromItem).sort((a, b) => `${a.pk}/${a.sk}`.localeCompare(`${b.pk}/${b.sk}`));
+  };
+
+  before(async () => {
+    fx = await startCliMesh(
+      [
+        { mesh: 'demo', service: 'orders', versions: ['1'], live: { version: '1' } },
+        { mesh: 'demo', service: 'payments', versions: ['1', '2'], live: { version: '1', weights: { '2': 0.1 } } },
+        { mesh: 'demo', service: 'inventory', versions: ['1', '2', '3'], live: { version: '2' } },
+      ],
+      {
+        items: [
+          { pk: 'orders', sk: 'allow#external', source: 'external', managedBy: 'deploy' },
+          { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy', timeoutMs: 2000 },
+          { pk: 'payments', sk: 'route', managedBy: 'deploy', weights: { '1': 0.9, '2': 0.1 } },
+        ],
+      },
+    );
+    lambda = new LambdaClient({ region: 'us-east-1', endpoint: fx.lambdaUrl, credentials: creds });
+    ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: fx.dynamoUrl, credentials: creds });
+    dir = mkdtempSync(join(tmpdir(), 'cli-wire-'));
+  });
+
+  after(async () => {
+    lambda?.destroy();
+    ddb?.destroy();
+    await fx?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('status: services, functions, versions, live weights and the policy, found by discovery', async () => {
+    const r = await mesh(fx, ['status']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '', 'nothing on stderr when all is well');
+    assert.match(r.stdout, /^Mesh demo — policy table demo-policy \(us-east-1, endpoint http:\/\/127\.0\.0\.1:\d+\)/);
+    assert.match(r.stdout, /^payments\s+demo-payments\s+1,2\s+90% v1 \/ 10% v2\s+v2$/m);
+    assert.match(r.stdout, /^orders\s+demo-orders\s+1\s+100% v1\s+-$/m);
+    assert.match(r.stdout, /^inventory\s+demo-inventory\s+1,2,3\s+100% v2\s+v3$/m);
+    assert.match(r.stdout, /^orders\s+payments\s+allowed\s+deploy/m);
+    assert.match(r.stdout, /^payments\s+weights v1 90% \/ v2 10%$/m);
+    assert.doesNotMatch(r.stdout, /unrelated-fn/);
+  });
+
+  test('status --json parses and carries the same facts', async () => {
+    const r = await mesh(fx, ['status', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.mesh, 'demo');
+    assert.equal(s.table, 'demo-policy');
+    const pay = s.services.find((x: { service: string }) => x.service === 'payments');
+    assert.deepEqual(pay.alias, { name: 'live', functionVersion: '1', weights: { '2': 10 }, canary: '2' });
+    assert.deepEqual(pay.versions, ['1', '2']);
+    assert.ok(s.policy.edges.some((e: { from: string; to: string; state: string }) => e.from === 'orders' && e.to === 'payments' && e.state === 'allowed'));
+  });
+
+  test('shift 50: GetAlias shows 0.5 on the canary; --json prints what changed', async () => {
+    const r = await mesh(fx, ['shift', 'payments', '50', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.before, { functionVersion: '1', weights: { '2': 0.1 } });
+    assert.deepEqual(out.after, { functionVersion: '1', weights: { '2': 0.5 } });
+    assert.equal(out.changed, true);
+    assert.deepEqual(await alias('demo-payments'), { version: '1', weights: { '2': 0.5 } });
+    const text = await mesh(fx, ['shift', 'payments', '25']);
+    assert.equal(text.stdout.trim(), 'payments: live 50% v1 / 50% v2 -> 75% v1 / 25% v2 (demo-payments)');
+    assert.deepEqual(await alias('demo-payments'), { version: '1', weights: { '2': 0.25 } });
+  });
+
+  test('shift: bad weight or unknown service exits 2, names the value, leaves the alias alone', async () => {
+    const before = await alias('demo-payments');
+    for (const [args, text] of [
+      [['shift', 'payments', '150'], 'weight "150" is not a percentage between 0 and 100'],
+      [['shift', 'payments', 'abc'], 'weight "abc"'],
+      [['shift', 'paymnts', '10'], 'unknown service "paymnts" in mesh demo; known services: inventory, orders, payments'],
+      [['shift', 'orders', '10'], 'orders has no canary version: alias live points at version 1'],
+      [['shift', 'payments', '10', '--frobnicate'], 'unknown flag --frobnicate'],
+    ] as const) {
+      const r = await mesh(fx, [...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.ok(oneLine(r).includes(text), `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+    }
+    assert.deepEqual(await alias('demo-payments'), before);
+  });
+
+  test('shift gives traffic to a published version the alias does not route to yet', async () => {
+    const r = await mesh(fx, ['shift', 'inventory', '10']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await alias('demo-inventory'), { version: '2', weights: { '3': 0.1 } });
+  });
+
+  test('rollback: weights cleared, the stable version keeps 100%; again is a no-op', async () => {
+    const r = await mesh(fx, ['rollback', 'inventory']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'inventory: live 90% v2 / 10% v3 -> 100% v2 (demo-inventory)');
+    assert.deepEqual(await alias('demo-inventory'), { version: '2', weights: {} });
+    const again = await mesh(fx, ['rollback', 'inventory', '--json']);
+    assert.equal(JSON.parse(again.stdout).changed, false);
+  });
+
+  test('promote: the canary becomes live with all the traffic', async () => {
+    const r = await mesh(fx, ['promote', 'payments']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await alias('demo-payments'), { version: '2', weights: {} });
+    const none = await mesh(fx, ['promote', 'payments']);
+    assert.equal(none.code, 2);
+    assert.match(oneLine(none), /payments has no canary version: alias live points at version 2/);
+  });
+
+  test('policy deny then allow: operator deny wins, allow removes it', async () => {
+    const d = await mesh(fx, ['policy', 'deny', 'orders', 'payments', '--reason', 'incident 42', '--json']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.deepEqual(JSON.parse(d.stdout).changes, [{ action: 'create', pk: 'payments', sk: 'deny#orders' }]);
+    const deny = (await scan()).find((i) => i.pk === 'payments' && i.sk === 'deny#orders');
+    assert.equal(deny?.managedBy, 'operator');
+    assert.equal(deny?.source, 'orders');
+    assert.equal(deny?.reason, 'incident 42');
+    assert.match(String(deny?.updatedBy), /^mesh-cli/);
+    const st = await mesh(fx, ['status']);
+    assert.match(st.stdout, /^orders\s+payments\s+DENIED\s+operator\s+incident 42$/m);
+
+    const a = await mesh(fx, ['policy', 'allow', 'orders', 'payments']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /^delete\s+payments\/deny#orders$/m);
+    assert.match(a.stdout, /^unchanged\s+payments\/allow#orders$/m);
+    const items = await scan();
+    assert.equal(items.find((i) => i.sk === 'deny#orders'), undefined);
+    assert.equal(items.find((i) => i.pk === 'payments' && i.sk === 'allow#orders')?.managedBy, 'deploy', 'the deploy allow is untouched');
+
+    const n = await mesh(fx, ['policy', 'allow', 'external', 'inventory']);
+    assert.equal(n.code, 0, n.stderr);
+    const created = (await scan()).find((i) => i.pk === 'inventory' && i.sk === 'allow#external');
+    assert.equal(created?.managedBy, 'operator');
+  });
+
+  test('policy allow/deny: unknown services exit 2 and write nothing', async () => {
+    const before = await scan();
+    for (const args of [['policy', 'deny', 'ordrs', 'payments'], ['policy', 'allow', 'orders', 'nope'], ['policy', 'deny', 'orders', 'orders']]) {
+      const r = await mesh(fx, args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      oneLine(r);
+    }
+    assert.deepEqual(await scan(), before);
+  });
+
+  test('policy set: a valid file lands whole; list shows it; --json parses', async () => {
+    const file = join(dir, 'payments.json');
+    writeFileSync(file, JSON.stringify([{ sk: 'traffic', timeoutMs: 1500, retries: { maxAttempts: 2 } }, { sk: 'route', weights: { '1': 0.5, '2': 0.5 } }]));
+    const r = await mesh(fx, ['policy', 'set', 'payments', '--file', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).changes, [
+      { action: 'create', pk: 'payments', sk: 'traffic' },
+      { action: 'update', pk: 'payments', sk: 'route' },
+    ]);
+    const l = await mesh(fx, ['policy', 'list', '--service', 'payments', '--json']);
+    const items = JSON.parse(l.stdout) as Record<string, unknown>[];
+    assert.ok(items.every((i) => i.pk === 'payments'));
+    assert.deepEqual(items.find((i) => i.sk === 'route')?.weights, { '1': 0.5, '2': 0.5 });
+    assert.equal(items.find((i) => i.sk === 'traffic')?.managedBy, 'operator');
+    const text = await mesh(fx, ['policy', 'list']);
+    assert.match(text.stdout, /^payments\s+traffic\s+operator\s+timeout 1500ms, attempts 2$/m);
+  });
+
+  test('policy set: a file failing the schema, or not JSON, exits 2 and leaves the table unchanged', async () => {
+    const before = await scan();
+    const bad = join(dir, 'bad.json');
+    // The first item is valid: all-or-nothing means it must not land either.
+    writeFileSync(bad, JSON.stringify([{ sk: 'fault', abort: { percent: 5 } }, { sk: 'route', weights: { '4': 1.5 } }]));
+    const r = await mesh(fx, ['policy', 'set', 'payments', '--file', bad]);
+    assert.equal(r.code, 2);
+    assert.match(oneLine(r), /item 2: payments\/route: weights\.4 = 1\.5 must be between 0 and 1/);
+    const notJson = join(dir, 'broken.json');
+    writeFileSync(notJson, '[{"sk": "traffic",');
+    const j = await mesh(fx, ['policy', 'set', 'payments', '--file', notJson]);
+    assert.equal(j.code, 2);
+    assert.match(oneLine(j), /broken\.json is not valid JSON/);
+    assert.deepEqual(await scan(), before);
+  });
+
+  test('AWS errors: one line naming the operation, exit 1', async () => {
+    const r = await mesh(fx, ['status', '--endpoint-url', 'http://127.0.0.1:9']);
+    assert.equal(r.code, 1);
+    assert.match(oneLine(r), /^mesh status: ListFunctions failed: .*ECONNREFUSED/);
+  });
+});
+
+describe('mesh CLI with two meshes', () => {
+  let fx: CliMeshFixture;
+  before(async () => {
+    fx = await startCliMesh([
+      { mesh: 'blue', service: 'orders', versions: ['1'], live: { version: '1' }, table: 'blue-policy' },
+      { mesh: 'green', service: 'orders', versions: ['1', '2'], live: { version: '1' }, table: 'demo-policy' },
+    ]);
+  });
+  after(async () => {
+    await fx?.stop();
+  });
+
+  test('without --mesh: exit 2 naming both; --mesh picks one', async () => {
+    const r = await mesh(fx, ['status']);
+    assert.equal(r.code, 2);
+    assert.match(oneLine(r), /2 meshes found .* \(blue, green\); pick one with --mesh <name>/);
+    const g = await mesh(fx, ['shift', 'orders', '30', '--mesh', 'green', '--json']);
+    assert.equal(g.code, 0, g.stderr);
+    assert.equal(JSON.parse(g.stdout).functionName, 'green-orders');
+  });
+});
