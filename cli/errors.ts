@@ -21,7 +21,8 @@ export class AwsCallError extends Error {
     readonly code: string,
     message: string,
   ) {
-    super(`${operation} failed: ${code ? `${code}: ` : ''}${message}`);
+    // Node's network errors repeat their code in the message ("connect ECONNREFUSED ...").
+    super(`${operation} failed: ${code && !message.includes(code) ? `${code}: ` : ''}${message}`);
   }
 }
 
