@@ -67,6 +67,49 @@ export async function rotateLocalCa(store: SecretStore, opts: { mesh: string; ca
   return next;
 }
 
+/**
+ * After a deployment: every secret still holding the constructs' placeholder (`{"kind":"ca"}` or
+ * `{"kind":"identity","spiffeId"}`, what the rotation function issues on AWS at deploy) is issued
+ * now — the CA first, then each identity from its mesh's CA (`<mesh>/mesh-ca`). Issued secrets are
+ * left alone, so it is safe to call after every applied assembly. Returns the names it issued.
+ */
+export async function issueLocalPlaceholders(store: SecretStore, opts: { lifetimeMs?: number } = {}): Promise<string[]> {
+  const issued: string[] = [];
+  const pending: { name: string; mesh: string; service: string }[] = [];
+  for (const d of store.list()) {
+    const value = placeholderOf(store.get(d.name).secretString);
+    if (value?.kind === 'ca') {
+      store.put(d.name, { secretString: JSON.stringify(await rotateCa(value.mesh, undefined)) });
+      issued.push(d.name);
+    } else if (value?.kind === 'identity') {
+      pending.push({ name: d.name, mesh: value.mesh, service: value.service });
+    }
+  }
+  for (const p of pending) {
+    const caId = `${p.mesh}/mesh-ca`;
+    if (!store.has(caId)) store.set(caId, { secretString: JSON.stringify(await rotateCa(p.mesh, undefined)) });
+    const value = await issueIdentity({ mesh: p.mesh, service: p.service, ca: readCa(store, caId), lifetimeMs: opts.lifetimeMs });
+    store.put(p.name, { secretString: JSON.stringify(value) });
+    issued.push(p.name);
+  }
+  return issued;
+}
+
+const SPIFFE = /^spiffe:\/\/([^/]+)\/svc\/([a-z][a-z0-9-]{0,39})$/;
+
+function placeholderOf(text: string | undefined): { kind: 'ca'; mesh: string } | { kind: 'identity'; mesh: string; service: string } | undefined {
+  if (!text || !text.includes('"kind"')) return undefined;
+  try {
+    const o = JSON.parse(text) as { kind?: unknown; mesh?: unknown; spiffeId?: unknown };
+    if (o.kind === 'ca' && typeof o.mesh === 'string') return { kind: 'ca', mesh: o.mesh };
+    const m = o.kind === 'identity' && typeof o.spiffeId === 'string' ? SPIFFE.exec(o.spiffeId) : null;
+    if (m) return { kind: 'identity', mesh: m[1]!, service: m[2]! };
+  } catch {
+    // not JSON: not ours
+  }
+  return undefined;
+}
+
 function readCa(store: SecretStore, id: string): CaSecret {
   const ca = parseCaSecret(store.get(id).secretString ?? '');
   if (!ca) throw new Error(`secret ${id} holds no mesh CA; run issueLocalIdentities first`);
