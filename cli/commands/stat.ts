@@ -151,7 +151,7 @@ export function table(header: string[], rows: string[][], left: readonly number[
 
 function versionSplit(versions: readonly VersionStats[]): string {
   if (versions.length === 0) return '-';
-  return versions.map((v) => `v${v.version} ${Math.round(v.share * 100)}% (${fmtPct(v.successRate)})`).join('  ');
+  return versions.map((v) => `${/^\d+$/.test(v.version) ? 'v' : ''}${v.version} ${Math.round(v.share * 100)}% (${fmtPct(v.successRate)})`).join('  ');
 }
 
 /** Keeps the services and edges that touch `service`. */
