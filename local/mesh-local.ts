@@ -14,6 +14,7 @@ import { handleMeshRequest } from './dashboard/routes';
 import { FunctionRegistry } from './registry/function-registry';
 import { LocalInvoker, type InvocationRecord } from './runtime/invoker';
 import { applyAssembly, newDeploymentState, type DeploymentReport } from './assembly/deployment';
+import { issueLocalPlaceholders } from './identity/local-identity';
 
 export interface LocalMeshOptions {
   /** cdk.out dirs, applied in order as deployments (release 1, then release 2, ...). */
@@ -112,6 +113,8 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       workDir,
       log,
     }, state);
+    // Identity (F): issue the mesh CA and identity secrets the deployment left as placeholders.
+    await issueLocalPlaceholders(ep.secrets);
     deployments.push(report);
     const changed = report.functions.filter((f) => f.changed).map((f) => f.name);
     log(`deployed ${dir}: ${report.functions.length} functions (${changed.length} changed), ${report.versions.length} versions, ${report.aliases.length} aliases, ${report.policyItems} policy items`);
