@@ -1,0 +1,90 @@
+/**
+ * `mesh local` runs E2's local mesh from cloud assemblies, and the rest of the CLI drives it through
+ * one AWS_ENDPOINT_URL (Lambda and DynamoDB on the same port): the operator's local loop, end to end.
+ * The assemblies are engineer G's observability fixture app (payments runs a 50/50 canary in release 2).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { LambdaClient, GetAliasCommand } from '@aws-sdk/client-lambda';
+import { observAssemblies } from '../support/observ-app/assemblies';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
+const baseEnv = {
+  PATH: process.env.PATH,
+  HOME: '/nonexistent-home-for-cli-tests',
+  AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+};
+
+function mesh(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...baseEnv, AWS_ENDPOINT_URL: url }, encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('mesh local', () => {
+  let child: ChildProcess;
+  let url: string;
+  let exited: Promise<number | null>;
+
+  before(async () => {
+    const { release1, release2 } = observAssemblies();
+    child = spawn(process.execPath, [BIN, 'local', '--assembly', release1, '--assembly', release2, '--port', '0', '--quiet'], {
+      cwd: ROOT,
+      env: baseEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    exited = new Promise((r) => child.once('exit', (code) => r(code)));
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const m = /local mesh running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      void exited.then((code) => reject(new Error(`mesh local exited ${code} before serving:\n${out}\n${err}`)));
+    });
+  });
+
+  after(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGINT');
+      await exited;
+    }
+  });
+
+  test('status through the one endpoint shows the deployed canary', async () => {
+    const r = await mesh(url, ['status', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    const pay = s.services.find((x: { service: string }) => x.service === 'payments');
+    assert.equal(pay.alias.functionVersion, '1');
+    assert.deepEqual(pay.alias.weights, { '2': 50 });
+    assert.equal(s.endpoint, url);
+  });
+
+  test('shift and policy deny land in the local mesh', async () => {
+    const r = await mesh(url, ['shift', 'payments', '20']);
+    assert.equal(r.code, 0, r.stderr);
+    const lambda = new LambdaClient({ region: 'us-east-1', endpoint: url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const a = await lambda.send(new GetAliasCommand({ FunctionName: 'observ-payments', Name: 'live' }));
+    lambda.destroy();
+    assert.deepEqual(a.RoutingConfig?.AdditionalVersionWeights, { '2': 0.2 });
+    const d = await mesh(url, ['policy', 'deny', 'orders', 'payments']);
+    assert.equal(d.code, 0, d.stderr);
+    const l = await mesh(url, ['policy', 'list', '--service', 'payments', '--json']);
+    const items = JSON.parse(l.stdout) as { sk: string; managedBy?: string }[];
+    assert.equal(items.find((i) => i.sk === 'deny#orders')?.managedBy, 'operator');
+  });
+
+  test('Ctrl-C stops the local mesh cleanly (exit 0)', async () => {
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+  });
+});
