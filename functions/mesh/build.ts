@@ -1,0 +1,59 @@
+/**
+ * Builds the mesh layer asset (contract 2):
+ *   <outDir>/nodejs/node_modules/lambda-mesh/index.js    the whole runtime, one minified CJS bundle
+ *   <outDir>/nodejs/node_modules/lambda-mesh/wrapper.js  `module.exports = require('./index.js')`
+ *   <outDir>/nodejs/node_modules/lambda-mesh/package.json
+ * @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh puts the
+ * repo's node_modules on NODE_PATH). Run: `npx tsx functions/mesh/build.ts [outDir]`.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LAYER } from '../../shared/names';
+
+export const DEFAULT_LAYER_DIR = resolve(__dirname, 'dist', 'layer');
+
+export interface BuildLayerResult {
+  /** The layer asset directory (the one to zip / hand to `Code.fromAsset`). */
+  readonly outDir: string;
+  /** Path of the bundled runtime. */
+  readonly bundle: string;
+  /** Bytes of the bundle before compression. */
+  readonly bytes: number;
+}
+
+/** Bundles functions/mesh/index.ts into the layer layout under `outDir` (replaced). Synchronous: CDK synth calls it. */
+export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult {
+  // Lazy: esbuild is a build-time dependency, never part of the runtime.
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const root = resolve(outDir);
+  const pkgDir = join(root, LAYER.packageDir);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(pkgDir, { recursive: true });
+  const bundle = join(pkgDir, 'index.js');
+  const result = esbuild.buildSync({
+    entryPoints: [resolve(__dirname, 'index.ts')],
+    outfile: bundle,
+    bundle: true,
+    minify: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['@aws-sdk/*'],
+    // The runtime loads SDK clients, Powertools and the user's ESM handlers with runtime `require`/`import()`.
+    logLevel: 'error',
+    legalComments: 'none',
+    metafile: true,
+  });
+  writeFileSync(join(pkgDir, 'wrapper.js'), "module.exports = require('./index.js');\n");
+  writeFileSync(
+    join(pkgDir, 'package.json'),
+    JSON.stringify({ name: LAYER.moduleName, version: '0.1.0', main: 'index.js', private: true }, null, 2) + '\n',
+  );
+  const bytes = Object.values(result.metafile!.outputs).reduce((n, o) => n + o.bytes, 0);
+  return { outDir: root, bundle, bytes };
+}
+
+if (require.main === module) {
+  const r = buildLayer(process.argv[2] ?? DEFAULT_LAYER_DIR);
+  console.log(`lambda-mesh layer: ${r.bundle} (${r.bytes} bytes)`);
+}
