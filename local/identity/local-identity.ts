@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { spiffeId } from '../../shared/names';
 import { issueIdentity, parseCaSecret, rotateCa, type CaSecret } from '../../functions/control/ca-issuer';
 import type { SecretStore } from '../endpoint/secret-store';
+import { parseIdentitySecret } from '../../functions/mesh/identity/identity-secret';
 
 export interface LocalIdentityService {
   /** Service name (MESH_SERVICE). */
@@ -78,10 +79,18 @@ export async function issueLocalPlaceholders(store: SecretStore, opts: { lifetim
   const pending: { name: string; mesh: string; service: string }[] = [];
   for (const d of store.list()) {
     const value = placeholderOf(store.get(d.name).secretString);
-    if (value?.kind === 'ca') {
-      store.put(d.name, { secretString: JSON.stringify(await rotateCa(value.mesh, undefined)) });
+    if (!value) continue;
+    // A redeploy writes the placeholder over an issued value: put the issued one back (AWSPREVIOUS),
+    // so running workers keep trusting the same CA and no call fails across a redeploy.
+    const previous = previousValue(store, d.name);
+    if (value.kind === 'ca') {
+      const keep = previous && parseCaSecret(previous) ? previous : JSON.stringify(await rotateCa(value.mesh, undefined));
+      store.put(d.name, { secretString: keep });
       issued.push(d.name);
-    } else if (value?.kind === 'identity') {
+    } else if (previous && stillGood(previous, value.spiffe)) {
+      store.put(d.name, { secretString: previous });
+      issued.push(d.name);
+    } else {
       pending.push({ name: d.name, mesh: value.mesh, service: value.service });
     }
   }
@@ -97,13 +106,33 @@ export async function issueLocalPlaceholders(store: SecretStore, opts: { lifetim
 
 const SPIFFE = /^spiffe:\/\/([^/]+)\/svc\/([a-z][a-z0-9-]{0,39})$/;
 
-function placeholderOf(text: string | undefined): { kind: 'ca'; mesh: string } | { kind: 'identity'; mesh: string; service: string } | undefined {
+function previousValue(store: SecretStore, name: string): string | undefined {
+  try {
+    return store.get(name, { versionStage: 'AWSPREVIOUS' }).secretString;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An issued identity for this SPIFFE ID with more than half its life left. */
+function stillGood(text: string, spiffe: string): boolean {
+  try {
+    const s = parseIdentitySecret(text);
+    const start = Date.parse(s.notBefore);
+    const end = Date.parse(s.notAfter);
+    return s.spiffeId === spiffe && Date.now() < start + (end - start) / 2;
+  } catch {
+    return false;
+  }
+}
+
+function placeholderOf(text: string | undefined): { kind: 'ca'; mesh: string } | { kind: 'identity'; mesh: string; service: string; spiffe: string } | undefined {
   if (!text || !text.includes('"kind"')) return undefined;
   try {
     const o = JSON.parse(text) as { kind?: unknown; mesh?: unknown; spiffeId?: unknown };
     if (o.kind === 'ca' && typeof o.mesh === 'string') return { kind: 'ca', mesh: o.mesh };
     const m = o.kind === 'identity' && typeof o.spiffeId === 'string' ? SPIFFE.exec(o.spiffeId) : null;
-    if (m) return { kind: 'identity', mesh: m[1]!, service: m[2]! };
+    if (m) return { kind: 'identity', mesh: m[1]!, service: m[2]!, spiffe: o.spiffeId as string };
   } catch {
     // not JSON: not ours
   }

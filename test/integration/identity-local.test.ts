@@ -27,6 +27,15 @@ describe('local identity issuance', () => {
 
     assert.deepEqual(await issueLocalPlaceholders(store), [], 'a second deployment re-issues nothing');
 
+    // A redeploy writes the placeholders again: the issued CA and certificates come back unchanged.
+    const caBefore = store.get('shop/mesh-ca').secretString;
+    const certBefore = store.get('shop/identity/orders').secretString;
+    store.set('shop/mesh-ca', { secretString: JSON.stringify({ kind: 'ca', mesh: 'shop' }) });
+    store.set('shop/identity/orders', { secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/orders' }) });
+    assert.deepEqual((await issueLocalPlaceholders(store)).sort(), ['shop/identity/orders', 'shop/mesh-ca']);
+    assert.equal(store.get('shop/mesh-ca').secretString, caBefore);
+    assert.equal(store.get('shop/identity/orders').secretString, certBefore);
+
     // On-demand rotation: new certificate, still trusted.
     const before = store.get('shop/identity/orders').versionId;
     await rotateLocalIdentity(store, { mesh: 'shop', service: 'orders', secretId: 'shop/identity/orders' });
