@@ -1,0 +1,96 @@
+/**
+ * The policy seeder's decisions, pure: which deploy-time items a `Custom::MeshPolicy` event writes
+ * and which it removes. The seeder (policy-seeder.ts) turns the plan into conditional writes, so an
+ * item an operator owns is never overwritten or removed even when its key matches.
+ */
+import { MANAGED_BY } from '../../shared/names';
+import { parsePolicyItem, type PolicyItem } from '../../shared/policy';
+
+export type RequestType = 'Create' | 'Update' | 'Delete';
+
+/** The (pk, sk) of an item. */
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export interface SeedPlan {
+  /** Items to write (new or changed), each with managedBy "deploy". */
+  readonly puts: readonly PolicyItem[];
+  /** Keys of deploy items to remove (dropped from the declaration, or the resource is deleted). */
+  readonly deletes: readonly ItemKey[];
+}
+
+/**
+ * Parses the `Items` property (a JSON string of an array). Throws an error naming the bad item
+ * and field; an item not marked managedBy "deploy" is refused, since the seeder may only own those.
+ */
+export function parseItems(raw: unknown): PolicyItem[] {
+  if (raw === undefined || raw === '') return [];
+  let list: unknown;
+  try {
+    list = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  } catch (err) {
+    throw new Error(`Items is not JSON (${(err as Error).message}); it must be a JSON array of policy items`);
+  }
+  if (!Array.isArray(list)) throw new Error('Items must be a JSON array of policy items');
+  const seen = new Set<string>();
+  return list.map((item, i) => {
+    const res = parsePolicyItem(item);
+    if (!res.ok) throw new Error(`Items[${i}]: ${res.error}`);
+    if (res.item.managedBy !== MANAGED_BY.deploy) {
+      throw new Error(`Items[${i}] ${res.item.pk}/${res.item.sk}: managedBy must be "${MANAGED_BY.deploy}" for deploy-time items`);
+    }
+    const key = keyString(res.item);
+    if (seen.has(key)) throw new Error(`Items[${i}] ${res.item.pk}/${res.item.sk} appears twice; declare each item once`);
+    seen.add(key);
+    return res.item;
+  });
+}
+
+/**
+ * What to do for one event. Create writes everything; Update writes new and changed items and
+ * removes the dropped ones (a different table = a fresh Create there; CloudFormation then deletes
+ * the old resource); Delete removes everything the resource declared.
+ */
+export function planSeed(
+  requestType: RequestType,
+  items: readonly PolicyItem[],
+  oldItems: readonly PolicyItem[] = [],
+  tableChanged = false,
+): SeedPlan {
+  switch (requestType) {
+    case 'Create':
+      return { puts: [...items], deletes: [] };
+    case 'Delete':
+      return { puts: [], deletes: items.map(keyOf) };
+    case 'Update': {
+      if (tableChanged) return { puts: [...items], deletes: [] };
+      const before = new Map(oldItems.map((it) => [keyString(it), canonical(it)]));
+      const after = new Set(items.map(keyString));
+      return {
+        puts: items.filter((it) => before.get(keyString(it)) !== canonical(it)),
+        deletes: oldItems.filter((it) => !after.has(keyString(it))).map(keyOf),
+      };
+    }
+    default:
+      throw new Error(`unknown RequestType ${JSON.stringify(requestType)}; expected Create, Update or Delete`);
+  }
+}
+
+export function keyOf(item: ItemKey): ItemKey {
+  return { pk: item.pk, sk: item.sk };
+}
+
+function keyString(item: ItemKey): string {
+  return `${item.pk}\u0000${item.sk}`;
+}
+
+/** JSON with sorted keys: field order does not make an item "changed". */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, val) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, (val as Record<string, unknown>)[k]]))
+      : val,
+  );
+}

@@ -1,0 +1,283 @@
+import { ArnFormat, Stack, Tags, Token, Lazy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Construct } from 'constructs';
+import { ENV, EXTERNAL, LAYER, LIVE_ALIAS, SERVICE_NAME_PATTERN, SORT_KEY, TAGS } from '../shared/names';
+import type { Mesh } from './mesh';
+import { trafficFields, type EdgeOptions, type TrafficOptions } from './traffic-options';
+
+/** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
+export const LAMBDA_ENV_LIMIT_BYTES = 4096;
+/** Lambda's cap on a function name. */
+export const LAMBDA_FUNCTION_NAME_MAX = 64;
+
+/** A function in the mesh. */
+export interface IMeshFunction extends lambda.IFunction {
+  /** The mesh it belongs to. */
+  readonly mesh: Mesh;
+  /** Its service name in the mesh. */
+  readonly service: string;
+  /** The `live` alias callers reach by default. */
+  readonly liveAlias: lambda.Alias;
+}
+
+/** A canary on the `live` alias (contract 5). */
+export interface CanaryOptions {
+  /** Share of the alias's traffic this deploy's new version receives, 0 to 1. */
+  readonly weight: number;
+  /** The published version that keeps the rest of the traffic, e.g. "1" (never $LATEST). */
+  readonly stableVersion: string;
+}
+
+export interface MeshFunctionOptions {
+  /**
+   * The function's service name in the mesh: lower-case letters, digits and dashes, starting with a
+   * letter, at most 40 characters. Callers use it: `mesh.call('payments', body)`.
+   */
+  readonly service: string;
+  /**
+   * Split the `live` alias between `stableVersion` and this deploy's new version.
+   * @default - no canary: `live` points at this deploy's version
+   */
+  readonly canary?: CanaryOptions;
+  /**
+   * Traffic settings for all callers of this service (a `traffic` item); edges may override them.
+   * @default - the mesh defaults
+   */
+  readonly traffic?: TrafficOptions;
+}
+
+export interface MeshFunctionProps extends NodejsFunctionProps, MeshFunctionOptions {
+  /** The mesh the function joins. */
+  readonly mesh: Mesh;
+}
+
+/**
+ * A `NodejsFunction` wrapped by the mesh: the mesh layer runs first (handler = the layer's wrapper,
+ * the user's handler kept in MESH_HANDLER), calls go through `live` (optionally a canary), and who may
+ * call whom is declared with `allowCallsTo` / `allowExternal` — both the IAM grant and the policy item.
+ */
+export class MeshFunction extends NodejsFunction implements IMeshFunction {
+  public readonly mesh: Mesh;
+  public readonly service: string;
+  /** The `live` alias. */
+  public readonly liveAlias: lambda.Alias;
+  /** This deploy's published version (`currentVersion`). */
+  public readonly version: lambda.Version;
+  /** The user's handler as bundled, `index.<export>` (MESH_HANDLER). */
+  public readonly meshHandler: string;
+  /** The canary, when one is declared. */
+  public readonly canary?: CanaryOptions;
+
+  private readonly targetFunctions: MeshFunction[] = [];
+  private invokeGrant?: iam.Grant;
+  private latestDeny?: iam.PolicyStatement;
+
+  constructor(scope: Construct, id: string, props: MeshFunctionProps) {
+    const where = `MeshFunction ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const functionName = checkProps(where, props);
+    const meshHandler = userHandler(props);
+    const external = new Set([...(props.bundling?.externalModules ?? ['@aws-sdk/*']), '@aws-sdk/*', LAYER.moduleName]);
+
+    super(scope, id, {
+      ...props,
+      functionName,
+      handler: LAYER.wrapperHandler,
+      runtime: props.runtime ?? lambda.Runtime.NODEJS_22_X,
+      tracing: props.tracing ?? lambda.Tracing.ACTIVE,
+      layers: [props.mesh.layer, ...(props.layers ?? [])],
+      bundling: { ...props.bundling, externalModules: [...external] },
+    });
+    this.mesh = props.mesh;
+    this.service = props.service;
+    this.meshHandler = meshHandler;
+    this.canary = props.canary;
+
+    this.addEnvironment(ENV.meshName, this.mesh.meshName);
+    this.addEnvironment(ENV.service, this.service);
+    this.addEnvironment(ENV.handler, meshHandler);
+    this.addEnvironment(ENV.policyTable, this.mesh.tableName);
+    this.addEnvironment(ENV.policySnapshot, LAYER.snapshotPath);
+    if (this.mesh.policyTtlMs !== undefined) this.addEnvironment(ENV.policyTtlMs, String(this.mesh.policyTtlMs));
+
+    this.version = this.currentVersion;
+    const stable = props.canary
+      ? lambda.Version.fromVersionAttributes(this, 'StableVersion', { lambda: this, version: props.canary.stableVersion })
+      : this.version;
+    this.liveAlias = new lambda.Alias(this, 'LiveAlias', {
+      aliasName: LIVE_ALIAS,
+      version: stable,
+      additionalVersions: props.canary ? [{ version: this.version, weight: props.canary.weight }] : undefined,
+    });
+
+    // Read only the policy of the services this function touches: itself and its targets.
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query', 'dynamodb:GetItem'],
+        resources: [this.mesh.table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'dynamodb:LeadingKeys': Lazy.list({ produce: () => [this.service, ...this.targets.map((t) => t.service)] }),
+          },
+        },
+      }),
+    );
+
+    this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
+    if (props.traffic) this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic) });
+
+    Tags.of(this).add(TAGS.mesh, this.mesh.meshName);
+    Tags.of(this).add(TAGS.service, this.service);
+    this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
+    this.mesh._register(this);
+  }
+
+  /** The services this function may call, in the order the edges were declared. */
+  public get targets(): readonly MeshFunction[] {
+    return [...this.targetFunctions];
+  }
+
+  /**
+   * Declares the edge this -> `target`: the role may invoke the target's `live` alias and published
+   * versions (one statement lists every target, so many edges keep the role policy small), and the
+   * target's `allow#<this service>` item carries the edge's traffic settings. Idempotent.
+   *
+   * @returns the grant of the invoke statement (shared by all of this function's edges)
+   */
+  public allowCallsTo(target: MeshFunction, options: EdgeOptions = {}): iam.Grant {
+    const where = `MeshFunction ${this.node.path}`;
+    if (!(target instanceof MeshFunction)) {
+      throw new Error(`${where}: allowCallsTo takes a MeshFunction, got ${String(target)}; wrap the target in MeshFunction`);
+    }
+    if (target.mesh !== this.mesh) {
+      throw new Error(
+        `${where}: cannot call ${target.node.path} (service "${target.service}"): it is in mesh "${target.mesh.meshName}", this function is in mesh "${this.mesh.meshName}"; put both in one mesh`,
+      );
+    }
+    if (target === this || target.service === this.service) {
+      throw new Error(`${where}: service "${this.service}" cannot call itself through the mesh; call the code directly`);
+    }
+    this.mesh.addPolicyItem({
+      pk: target.service,
+      sk: SORT_KEY.allow(this.service),
+      source: this.service,
+      ...trafficFields(options),
+      ...(options.description ? { description: options.description } : {}),
+    });
+    if (this.targetFunctions.includes(target)) return this.invokeGrant!;
+    this.targetFunctions.push(target);
+
+    const qualified = `${target.unqualifiedArn()}:*`;
+    if (!this.invokeGrant) {
+      this.invokeGrant = iam.Grant.addToPrincipal({ grantee: this, actions: ['lambda:InvokeFunction'], resourceArns: [qualified] });
+      // `:*` matches aliases and versions, and $LATEST too: the mesh never calls unpublished code.
+      this.latestDeny = new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['lambda:InvokeFunction'],
+        resources: [`${target.unqualifiedArn()}:$LATEST`],
+      });
+      this.addToRolePolicy(this.latestDeny);
+    } else {
+      this.invokeGrant.principalStatements.forEach((s) => s.addResources(qualified));
+      this.latestDeny?.addResources(`${target.unqualifiedArn()}:$LATEST`);
+    }
+    return this.invokeGrant;
+  }
+
+  /** Admits callers outside the mesh (API Gateway, SQS, a plain Invoke): the `allow#external` item. */
+  public allowExternal(options: EdgeOptions = {}): void {
+    this.mesh.addPolicyItem({
+      pk: this.service,
+      sk: SORT_KEY.allow(EXTERNAL),
+      source: EXTERNAL,
+      ...trafficFields(options),
+      ...(options.description ? { description: options.description } : {}),
+    });
+  }
+
+  /**
+   * The function's ARN without a qualifier, built from its literal name: no reference to the
+   * function resource, so two functions that call each other create no dependency cycle.
+   */
+  public unqualifiedArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: this.physicalName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  private checkEnvironmentSize(): string[] {
+    const cfn = this.node.defaultChild as lambda.CfnFunction;
+    const env = Stack.of(this).resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
+    const vars = env?.variables ?? {};
+    let bytes = 0;
+    for (const [k, v] of Object.entries(vars)) {
+      // Unresolved values (references) are counted by key only; their length is not known at synth.
+      bytes += Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 0);
+    }
+    if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
+      const biggest = Object.entries(vars)
+        .filter(([, v]) => typeof v === 'string')
+        .sort(([, a], [, b]) => (b as string).length - (a as string).length)[0];
+      return [
+        `MeshFunction ${this.node.path}: environment variables take ${bytes} bytes, over Lambda's ${LAMBDA_ENV_LIMIT_BYTES}-byte limit` +
+          (biggest ? ` (largest: ${biggest[0]}, ${(biggest[1] as string).length} bytes)` : '') +
+          '; move large values into the bundle or a parameter',
+      ];
+    }
+    return [];
+  }
+}
+
+/** Checks the props before the function exists; returns the function name to use. */
+function checkProps(where: string, props: MeshFunctionProps): string {
+  const { mesh, service } = props;
+  if (!props.mesh) throw new Error(`${where}: the mesh prop is required; pass the Mesh the function joins`);
+  if (Token.isUnresolved(service) || typeof service !== 'string' || !SERVICE_NAME_PATTERN.test(service)) {
+    throw new Error(
+      `${where}: service ${JSON.stringify(service)} is not a valid service name; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "payments")`,
+    );
+  }
+  const clash = mesh.functionOf(service);
+  if (clash) {
+    throw new Error(
+      `${where}: service "${service}" is already taken in mesh "${mesh.meshName}" by ${clash.node.path}; give each function its own service name`,
+    );
+  }
+  if (props.functionName !== undefined && Token.isUnresolved(props.functionName)) {
+    throw new Error(`${where}: functionName must be a literal string (the mesh names it in policy items at synth); omit it for "${mesh.meshName}-${service}"`);
+  }
+  const functionName = props.functionName ?? `${mesh.meshName}-${service}`;
+  if (functionName.length > LAMBDA_FUNCTION_NAME_MAX) {
+    throw new Error(
+      `${where}: function name "${functionName}" has ${functionName.length} characters, over Lambda's ${LAMBDA_FUNCTION_NAME_MAX}; use a shorter service or mesh name, or pass a shorter functionName`,
+    );
+  }
+  if (props.canary) {
+    const { weight, stableVersion } = props.canary;
+    if (!Token.isUnresolved(weight) && !(weight >= 0 && weight <= 1)) {
+      throw new Error(`${where}: canary.weight must be between 0 and 1, got ${weight}; e.g. 0.1 sends 10% of live to the new version`);
+    }
+    if (!Token.isUnresolved(stableVersion) && !/^[0-9]+$/.test(stableVersion)) {
+      throw new Error(
+        `${where}: canary.stableVersion must be a published version number such as "1", got ${JSON.stringify(stableVersion)} (never $LATEST)`,
+      );
+    }
+  }
+  if (props.entry === undefined && props.code === undefined) {
+    throw new Error(`${where}: entry is required; pass the path of the handler file, e.g. entry: 'functions/demo/orders.ts'`);
+  }
+  if (props.code !== undefined && props.handler === undefined) {
+    throw new Error(`${where}: with code, handler is required ("file.export")`);
+  }
+  return functionName;
+}
+
+/** The user's handler as NodejsFunction bundles it: `index.<export>`, or as given when it names a file. */
+function userHandler(props: MeshFunctionProps): string {
+  const handler = props.handler ?? 'handler';
+  return handler.includes('.') ? handler : `index.${handler}`;
+}

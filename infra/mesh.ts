@@ -1,0 +1,220 @@
+import { join } from 'node:path';
+import { Aspects, CustomResource, Duration, Lazy, RemovalPolicy, Tags, Token, type IAspect } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, type IConstruct } from 'constructs';
+import { SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
+import type { PolicyItem, PolicySnapshot } from '../shared/policy';
+import type { MeshFunction } from './mesh-function';
+import { meshLayerCode, REPO_ROOT } from './private/mesh-layer-code';
+import { PolicyRegistry } from './private/policy-registry';
+import { snapshotLayerCode } from './private/snapshot-layer-code';
+
+/** The CloudFormation type of the resource that seeds the policy table (contract 4). */
+export const MESH_POLICY_RESOURCE_TYPE = 'Custom::MeshPolicy';
+
+/** A mesh: what functions and tools need to join it. */
+export interface IMesh extends IConstruct {
+  /** Name of the mesh: function-name prefix, SPIFFE trust domain, MESH_NAME. */
+  readonly meshName: string;
+  /** The policy table. */
+  readonly table: dynamodb.ITable;
+  /** The policy table's name, a literal (MESH_POLICY_TABLE). */
+  readonly tableName: string;
+  /** The mesh runtime layer (contract 2 layout). */
+  readonly layer: lambda.ILayerVersion;
+}
+
+export interface MeshOptions {
+  /**
+   * Name of the policy table.
+   * @default `${meshName}-policy`
+   */
+  readonly tableName?: string;
+  /**
+   * What happens to the policy table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN — operators' run-time policy lives there
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How long a function keeps policy items before revalidating them (MESH_POLICY_TTL_MS).
+   * @default - the runtime's default, 5 seconds
+   */
+  readonly policyTtl?: Duration;
+}
+
+export interface MeshProps extends MeshOptions {
+  /**
+   * Name of the mesh: lower-case letters, digits and dashes, starting with a letter, at most 40
+   * characters. Prefixes every function name (`${meshName}-${service}`).
+   */
+  readonly meshName: string;
+}
+
+/**
+ * A service mesh for Lambda functions: the policy table, the mesh layer, the deploy-time policy
+ * (seeded into the table by `Custom::MeshPolicy` and shipped to every function as a snapshot at
+ * LAYER.snapshotPath) and the list of its functions.
+ *
+ * Extension points: `functions` / `services` (what joined so far), `onFunction(hook)` (runs for every
+ * function, present and future), `addPolicyItem(item)`, `table`, `layer`, `policy`.
+ */
+export class Mesh extends Construct implements IMesh {
+  public readonly meshName: string;
+  public readonly table: dynamodb.Table;
+  public readonly tableName: string;
+  public readonly layer: lambda.LayerVersion;
+  /** The function that writes the deploy-time items into the table. */
+  public readonly seeder: NodejsFunction;
+  /** The `Custom::MeshPolicy` resource (properties TableName and Items). */
+  public readonly policy: CustomResource;
+  /** Policy TTL in ms handed to every function, if set. */
+  public readonly policyTtlMs?: number;
+
+  private readonly registry: PolicyRegistry;
+  private readonly members: MeshFunction[] = [];
+  private readonly hooks: Array<(fn: MeshFunction) => void> = [];
+  private snapshotLayerVersion?: lambda.LayerVersion;
+
+  constructor(scope: Construct, id: string, props: MeshProps) {
+    const where = `Mesh ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    if (!Token.isUnresolved(props.meshName) && !SERVICE_NAME_PATTERN.test(props.meshName)) {
+      throw new Error(
+        `${where}: meshName ${JSON.stringify(props.meshName)} is not valid; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "shop")`,
+      );
+    }
+    if (Token.isUnresolved(props.meshName)) {
+      throw new Error(`${where}: meshName must be a literal string (it names functions and table keys at synth)`);
+    }
+    super(scope, id);
+    this.meshName = props.meshName;
+    this.registry = new PolicyRegistry(where);
+    this.tableName = props.tableName ?? `${props.meshName}-policy`;
+    if (props.policyTtl) this.policyTtlMs = props.policyTtl.toMilliseconds();
+
+    this.table = new dynamodb.Table(this, 'PolicyTable', {
+      tableName: this.tableName,
+      partitionKey: { name: TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TABLE.ttlAttribute,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    this.layer = new lambda.LayerVersion(this, 'RuntimeLayer', {
+      code: meshLayerCode(),
+      description: `Lambda Mesh runtime for mesh ${props.meshName}`,
+    });
+
+    this.seeder = new NodejsFunction(this, 'PolicySeeder', {
+      entry: join(REPO_ROOT, 'functions', 'control', 'policy-seeder.ts'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      timeout: Duration.minutes(5),
+      description: `Seeds the deploy-time policy of mesh ${props.meshName} into ${this.tableName}`,
+      bundling: { externalModules: ['@aws-sdk/*'], minify: true },
+    });
+    this.table.grant(this.seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem');
+    const provider = new cr.Provider(this, 'PolicyProvider', { onEventHandler: this.seeder });
+
+    // Items are rendered at synth, after every edge has been declared.
+    this.policy = new CustomResource(this, 'Policy', {
+      serviceToken: provider.serviceToken,
+      resourceType: MESH_POLICY_RESOURCE_TYPE,
+      properties: {
+        TableName: this.tableName,
+        Items: Lazy.string({ produce: () => JSON.stringify(this.registry.list()) }),
+      },
+    });
+    // TableName is a literal (the local mesh and tools read it as is), so order the table explicitly.
+    this.policy.node.addDependency(this.table);
+
+    Tags.of(this).add(TAGS.mesh, this.meshName);
+    Aspects.of(this).add(new SnapshotAspect(this));
+  }
+
+  /** The functions that joined this mesh, in construction order. */
+  public get functions(): readonly MeshFunction[] {
+    return [...this.members];
+  }
+
+  /** Service names of the functions that joined this mesh. */
+  public get services(): readonly string[] {
+    return this.members.map((f) => f.service);
+  }
+
+  /** The function of `service` in this mesh, if any. */
+  public functionOf(service: string): MeshFunction | undefined {
+    return this.members.find((f) => f.service === service);
+  }
+
+  /**
+   * Runs `hook` for every function of the mesh: those that joined already, now, and each later one
+   * when it joins (e.g. to give it an identity secret or a dashboard row).
+   */
+  public onFunction(hook: (fn: MeshFunction) => void): void {
+    this.hooks.push(hook);
+    for (const fn of this.members) hook(fn);
+  }
+
+  /**
+   * Declares one deploy-time policy item (managedBy "deploy" is set here). Validated at once with
+   * shared/policy.ts; re-declaring the same item is a no-op, a conflicting one is an error.
+   */
+  public addPolicyItem(item: Record<string, unknown>): PolicyItem {
+    return this.registry.add(item);
+  }
+
+  /** Every deploy-time item, sorted by pk and sk: what Custom::MeshPolicy writes and the snapshot holds. */
+  public policyItems(): PolicyItem[] {
+    return this.registry.list();
+  }
+
+  /** The deploy-time snapshot as it stands now (the layer is built from it at synth). */
+  public snapshot(): PolicySnapshot {
+    return this.registry.snapshot(this.meshName);
+  }
+
+  /** The layer that ships the snapshot at LAYER.snapshotPath; exists once synthesis has started. */
+  public get snapshotLayer(): lambda.ILayerVersion | undefined {
+    return this.snapshotLayerVersion;
+  }
+
+  /** @internal Called by MeshFunction when it joins; checks the service is unique in the mesh. */
+  public _register(fn: MeshFunction): void {
+    const clash = this.functionOf(fn.service);
+    if (clash && clash !== fn) {
+      throw new Error(
+        `MeshFunction ${fn.node.path}: service "${fn.service}" is already taken in mesh "${this.meshName}" by ${clash.node.path}; give each function its own service name`,
+      );
+    }
+    if (!clash) this.members.push(fn);
+    if (this.snapshotLayerVersion) fn.addLayers(this.snapshotLayerVersion);
+    for (const hook of this.hooks) hook(fn);
+  }
+
+  /**
+   * @internal Builds the snapshot layer from the final policy and attaches it to every function.
+   * Runs once, late (from an Aspect during synthesis), so edges declared after the functions were
+   * constructed are in it.
+   */
+  public _attachSnapshot(): void {
+    if (this.snapshotLayerVersion) return;
+    this.snapshotLayerVersion = new lambda.LayerVersion(this, 'SnapshotLayer', {
+      code: snapshotLayerCode(this.snapshot()),
+      description: `Lambda Mesh deploy-time policy snapshot of mesh ${this.meshName}`,
+    });
+    for (const fn of this.members) fn.addLayers(this.snapshotLayerVersion);
+  }
+}
+
+/** Builds the snapshot layer when synthesis visits the mesh: by then every edge is declared. */
+class SnapshotAspect implements IAspect {
+  constructor(private readonly mesh: Mesh) {}
+  public visit(node: IConstruct): void {
+    if (node === this.mesh) this.mesh._attachSnapshot();
+  }
+}
