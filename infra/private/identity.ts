@@ -175,3 +175,19 @@ function denyReadExcept(secret: secretsmanager.Secret, roles: iam.IRole[]): void
     }),
   );
 }
+
+/** What `attachMeshIdentity` needs from a mesh: its name, a hook per joining function. */
+export interface IdentityHost extends Construct {
+  readonly meshName: string;
+  onFunction(hook: (fn: lambda.Function & { readonly service: string }) => void): void;
+}
+
+/**
+ * Gives a mesh its CA and issuer, and every function of it (present and future) its identity secret.
+ * One call from `Mesh`'s constructor: `this.identity = attachMeshIdentity(this, props.identity)`.
+ */
+export function attachMeshIdentity(mesh: IdentityHost, options: MeshIdentityOptions = {}): MeshIdentity {
+  const identity = new MeshIdentity(mesh, 'Identity', { ...options, meshName: mesh.meshName });
+  mesh.onFunction((fn) => identity.addService(fn.service, fn));
+  return identity;
+}
