@@ -79,6 +79,37 @@ export interface MeshDashboardOptions {
 export interface MeshDashboardProps extends MeshDashboardOptions {
   /** The mesh's name (MESH_NAME). */
   readonly meshName: string;
+  /**
+   * The mesh whose functions and edges to graph (its own record, more exact than discovery).
+   * @default none — discovery (and addService / addEdge) only
+   */
+  readonly mesh?: MeshTopology;
+}
+
+/** What the dashboard reads from a `Mesh` (infra/mesh.ts), without importing it. */
+export interface MeshTopology {
+  readonly meshName: string;
+  /** Runs the hook for every function of the mesh, present and future. */
+  onFunction?(hook: (fn: { readonly service: string; readonly functionName: string }) => void): void;
+  /** The deploy-time policy items (contract 4): `allow#<source>` items are the edges. */
+  policyItems?(): readonly { readonly pk: string; readonly sk: string }[];
+}
+
+/** A `Mesh` with its dashboard attached: `mesh.dashboard`, `mesh.alarmsFor(service)`. */
+export interface MeshWithDashboard {
+  readonly dashboard: MeshDashboard;
+  alarmsFor(service: string): ServiceAlarms;
+}
+
+/**
+ * The hook `Mesh` calls once in its constructor: adds the CloudWatch dashboard as `mesh.dashboard`
+ * and `mesh.alarmsFor(service)` for canary tooling.
+ */
+export function attachMeshDashboard<T extends Construct & MeshTopology>(mesh: T, options: MeshDashboardOptions = {}): T & MeshWithDashboard {
+  const dashboard = new MeshDashboard(mesh, 'Dashboard', { ...options, meshName: mesh.meshName, mesh });
+  Object.defineProperty(mesh, 'dashboard', { value: dashboard, enumerable: true });
+  Object.defineProperty(mesh, 'alarmsFor', { value: (service: string) => dashboard.alarmsFor(service) });
+  return mesh as T & MeshWithDashboard;
 }
 
 const SCHEMA = `{${METRICS.namespace},${[...METRICS.dimensions].sort().join(',')}}`;
@@ -119,6 +150,8 @@ export class MeshDashboard extends Construct {
     });
     // Widgets are added once the app is complete: services and edges may be declared after this
     // construct. The dashboard body is resolved after validation, so widgets added here still land.
+    // The function's own name (a Ref token is fine in alarm dimensions), in case it was given literally.
+    props.mesh?.onFunction?.((fn) => this.addService(fn.service, { functionName: fn.functionName }));
     this.node.addValidation({
       validate: () => {
         this.render();
@@ -275,6 +308,10 @@ export class MeshDashboard extends Construct {
   private render(): void {
     if (this.rendered) return;
     this.rendered = true;
+    const allowPrefix = SORT_KEY.allow('');
+    for (const item of this.props.mesh?.policyItems?.() ?? []) {
+      if (item.sk.startsWith(allowPrefix)) this.addEdge(item.sk.slice(allowPrefix.length), item.pk);
+    }
     if (this.props.discover !== false) this.discover();
     const services = [...this.services.keys()].sort();
     const edges = [...this.edges.values()].sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { MeshDashboard } from '../../infra/mesh-dashboard';
+import { attachMeshDashboard, MeshDashboard } from '../../infra/mesh-dashboard';
+import { Construct } from 'constructs';
 import { ENV, LAYER } from '../../shared/names';
 
 /** A stack shaped like a synthesized mesh: functions with the mesh env (contract 1), policy items (contract 4). */
@@ -135,5 +136,38 @@ describe('MeshDashboard', () => {
     assert.throws(() => new MeshDashboard(stack, 'A', { meshName: 'demo', successRateThreshold: 150 }), /successRateThreshold must be a percentage between 0 and 100, got 150/);
     assert.throws(() => new MeshDashboard(stack, 'B', { meshName: 'demo', p99ThresholdMs: -1 }), /p99ThresholdMs must be a positive number of milliseconds, got -1/);
     assert.throws(() => new MeshDashboard(stack, 'C', { meshName: 'demo', evaluationPeriods: 0 }), /evaluationPeriods must be a whole number of at least 1, got 0/);
+  });
+
+  it('attaches to a Mesh: its functions and allow items feed the dashboard, mesh.alarmsFor(service) gives the alarms', () => {
+    // GIVEN a construct shaped like infra/mesh.ts's Mesh (functions join later, items render late)
+    const app = new App();
+    const stack = new Stack(app, 'Shop');
+    const joined: ((fn: { service: string; functionName: string }) => void)[] = [];
+    const items: { pk: string; sk: string }[] = [];
+    class FakeMesh extends Construct {
+      readonly meshName = 'shop';
+      onFunction(hook: (fn: { service: string; functionName: string }) => void) {
+        joined.push(hook);
+      }
+      policyItems() {
+        return items;
+      }
+    }
+    // WHEN
+    const mesh = attachMeshDashboard(new FakeMesh(stack, 'Mesh'));
+    const fn = new lambda.Function(stack, 'Payments', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1') });
+    for (const hook of joined) hook({ service: 'payments', functionName: fn.functionName });
+    items.push({ pk: 'payments', sk: 'allow#orders' }, { pk: 'payments', sk: 'traffic' });
+    mesh.alarmsFor('payments');
+    // THEN
+    assert.ok(mesh.dashboard instanceof MeshDashboard);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Duration',
+      Dimensions: Match.arrayWith([{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^Payments') } }]),
+    });
+    const titles = (JSON.parse(dashboardBody(template)).widgets as { properties: { title?: string } }[]).map((w) => w.properties.title);
+    assert.ok(titles.includes('orders → payments: success rate %'), titles.join(' | '));
+    assert.equal(mesh.alarmsFor('payments'), mesh.dashboard.alarmsFor('payments'));
   });
 });
