@@ -44,9 +44,9 @@ function find(existing: readonly RawItem[], pk: string, sk: string): RawItem | u
   return existing.find((i) => i[PK] === pk && i[SK] === sk);
 }
 
-function validated(item: RawItem, where: string): RawItem {
+function validated(item: RawItem, where: string, fix = ''): RawItem {
   const res = parsePolicyItem(item);
-  if (!res.ok) throw new UsageError(`${where}: ${res.error}`);
+  if (!res.ok) throw new UsageError(`${where}: ${res.error}${fix}`);
   return item;
 }
 
@@ -141,9 +141,9 @@ export function planSet(service: string, fileItems: unknown, existing: readonly 
     if (r[PK] !== undefined && r[PK] !== service) {
       throw new UsageError(`${where}: pk = ${JSON.stringify(r[PK])} is not ${service}; put only ${service}'s items in this file, or run \`mesh policy set ${String(r[PK])} ...\``);
     }
-    const { updatedAt: _a, updatedBy: _b, ...rest } = r;
-    const item: RawItem = { ...rest, [PK]: service, managedBy: r.managedBy ?? MANAGED_BY.operator, ...stamp };
-    validated(item, where);
+    const { updatedAt: _a, updatedBy: _b, [PK]: _pk, [SK]: sk0, ...rest } = r;
+    const item: RawItem = { [PK]: service, [SK]: sk0, ...rest, managedBy: r.managedBy ?? MANAGED_BY.operator, ...stamp };
+    validated(item, where, `; fix it in ${file} and run again (nothing was written)`);
     const sk = String(item[SK]);
     if (seen.has(sk)) throw new UsageError(`${where}: sk = ${JSON.stringify(sk)} appears twice in ${file}; keep one`);
     seen.add(sk);

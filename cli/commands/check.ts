@@ -55,6 +55,8 @@ export interface FunctionFacts {
     readonly env: Readonly<Record<string, string>>;
     readonly tracingMode?: string;
     readonly layers: readonly string[];
+    /** Layer ARN -> description, read when no layer's name says "mesh" (Mesh describes its layer). */
+    readonly layerDescriptions?: Readonly<Record<string, string>>;
   };
   readonly configError?: string;
   /** undefined when the alias does not exist (and no error). */
@@ -84,7 +86,7 @@ export function evaluateFunction(f: FunctionFacts): CheckResult[] {
   }
   const c = f.config;
   const layerName = (arn: string) => arn.split(':')[6] ?? arn;
-  const meshLayer = c.layers.find((arn) => /mesh/i.test(layerName(arn)));
+  const meshLayer = c.layers.find((arn) => /mesh/i.test(layerName(arn)) || /lambda mesh/i.test(c.layerDescriptions?.[arn] ?? ''));
   out.push(
     meshLayer
       ? { check: 'mesh layer attached', status: 'pass', detail: layerName(meshLayer) }
@@ -230,6 +232,19 @@ export async function gatherFacts(clients: AwsClients, flags: AwsFlags, ctx: Cli
     };
   } catch (err) {
     configError = message(err);
+  }
+  if (config && config.layers.length > 0 && !config.layers.some((arn) => /mesh/i.test(arn.split(':')[6] ?? ''))) {
+    // The layer's name does not say; its description does (Mesh writes "Lambda Mesh runtime ...").
+    const descriptions: Record<string, string> = {};
+    for (const arn of config.layers) {
+      try {
+        const l = await lambda.send(new lambdaSdk.GetLayerVersionByArnCommand({ Arn: arn }));
+        descriptions[arn] = l.Description ?? '';
+      } catch {
+        // unreadable layer: judged by its name alone
+      }
+    }
+    config = { ...config, layerDescriptions: descriptions };
   }
   const facts: FunctionFacts = { service: s.service, functionName: fn, config, configError, alias, aliasError };
   if (!config) return facts;

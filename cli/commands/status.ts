@@ -21,8 +21,10 @@ export interface ServiceStatus {
   readonly alias?: {
     readonly name: string;
     readonly functionVersion: string;
-    /** version -> percent */
+    /** Lambda's AdditionalVersionWeights as stored: version -> fraction 0-1. */
     readonly weights: Readonly<Record<string, number>>;
+    /** Every version the alias sends traffic to -> percent (stable included). */
+    readonly traffic: Readonly<Record<string, number>>;
     readonly canary?: string;
   };
   readonly error?: string;
@@ -80,13 +82,19 @@ async function serviceStatus(
     }
     throw err;
   }
-  const weights: Record<string, number> = {};
-  for (const [v, w] of Object.entries(alias.weights)) weights[v] = weightToPercent(w);
+  const traffic: Record<string, number> = {};
+  let extra = 0;
+  for (const [v, w] of Object.entries(alias.weights)) {
+    traffic[v] = weightToPercent(w);
+    extra += traffic[v];
+  }
+  traffic[alias.functionVersion] = Math.round((100 - extra) * 1e4) / 1e4;
+  const canary = canaryVersion(alias, versions);
   return {
     service,
     functionName,
     versions,
-    alias: { name: LIVE_ALIAS, functionVersion: alias.functionVersion, weights, canary: canaryVersion(alias, versions) },
+    alias: { name: LIVE_ALIAS, functionVersion: alias.functionVersion, weights: alias.weights, traffic, ...(canary ? { canary } : {}) },
   };
 }
 
@@ -102,10 +110,7 @@ export function renderStatus(r: StatusReport): string {
         s.functionName,
         s.versions.join(',') || '-',
         s.alias
-          ? describeSplit({
-              functionVersion: s.alias.functionVersion,
-              weights: Object.fromEntries(Object.entries(s.alias.weights).map(([v, p]) => [v, p / 100])),
-            })
+          ? describeSplit({ functionVersion: s.alias.functionVersion, weights: s.alias.weights })
           : (s.error ?? '-'),
         s.alias?.canary ? `v${s.alias.canary}` : '-',
       ]),

@@ -65,7 +65,8 @@ describe('mesh local', () => {
     const s = JSON.parse(r.stdout);
     const pay = s.services.find((x: { service: string }) => x.service === 'payments');
     assert.equal(pay.alias.functionVersion, '1');
-    assert.deepEqual(pay.alias.weights, { '2': 50 });
+    assert.deepEqual(pay.alias.weights, { '2': 0.5 });
+    assert.deepEqual(pay.alias.traffic, { '1': 50, '2': 50 });
     assert.equal(s.endpoint, url);
   });
 

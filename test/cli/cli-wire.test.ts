@@ -101,7 +101,7 @@ describe('mesh CLI on the wire', () => {
     assert.equal(s.mesh, 'demo');
     assert.equal(s.table, 'demo-policy');
     const pay = s.services.find((x: { service: string }) => x.service === 'payments');
-    assert.deepEqual(pay.alias, { name: 'live', functionVersion: '1', weights: { '2': 10 }, canary: '2' });
+    assert.deepEqual(pay.alias, { name: 'live', functionVersion: '1', weights: { '2': 0.1 }, traffic: { '1': 90, '2': 10 }, canary: '2' });
     assert.deepEqual(pay.versions, ['1', '2']);
     assert.ok(s.policy.edges.some((e: { from: string; to: string; state: string }) => e.from === 'orders' && e.to === 'payments' && e.state === 'allowed'));
   });
