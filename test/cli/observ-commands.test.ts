@@ -114,6 +114,13 @@ describe('mesh check rules', () => {
     });
   }
 
+  it('recognises the mesh layer by its description when its name does not say', () => {
+    const arn = 'arn:aws:lambda:us-east-1:1:layer:ShopRuntimeLayerA1B2C3:4';
+    const facts = { ...good, config: { ...good.config!, layers: [arn], layerDescriptions: { [arn]: 'Lambda Mesh runtime for mesh shop' } } };
+    assert.equal(status(facts)['mesh layer attached'], 'pass');
+    assert.equal(status({ ...facts, config: { ...facts.config, layerDescriptions: { [arn]: 'pandas' } } })['mesh layer attached'], 'fail');
+  });
+
   it('skips identity when it is off, warns on a service with no registration, fails an unreadable configuration', () => {
     assert.equal(status({ ...good, secret: undefined })['identity readable'], 'skip');
     assert.equal(status({ ...good, table: { name: 't', status: 'ACTIVE', items: 0, registered: false } })['policy table reachable'], 'warn');
