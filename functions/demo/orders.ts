@@ -1,0 +1,15 @@
+/** Places an order: reserves stock, then charges the payment. */
+import { mesh } from 'lambda-mesh';
+
+interface OrderRequest {
+  readonly sku: string;
+  readonly quantity: number;
+}
+
+const PRICE_CENTS = 1250;
+
+export async function handler(event: OrderRequest): Promise<unknown> {
+  const reservation = await mesh.call('inventory', { sku: event.sku, quantity: event.quantity });
+  const payment = await mesh.call('payments', { amountCents: PRICE_CENTS * event.quantity, sku: event.sku });
+  return { service: 'orders', orderId: `o-${Date.now().toString(36)}`, reservation, payment };
+}

@@ -1,0 +1,18 @@
+/**
+ * The example app, run by cdk.json: `npx cdk synth [-c release=1|2]`. Synth is offline: the account
+ * and region are placeholders unless the CLI found real ones, and nothing is looked up.
+ */
+import { App } from 'aws-cdk-lib';
+import { ShopStack } from './shop-stack';
+
+const app = new App();
+const raw = String(app.node.tryGetContext('release') ?? '2');
+if (raw !== '1' && raw !== '2') throw new Error(`-c release must be 1 or 2, got ${JSON.stringify(raw)}`);
+
+new ShopStack(app, 'LambdaMeshShop', {
+  release: raw === '1' ? 1 : 2,
+  env: {
+    account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012',
+    region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',
+  },
+});

@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { Mesh } from './mesh';
+import { MeshFunction } from './mesh-function';
+
+const DEMO_DIR = join(__dirname, '..', 'functions', 'demo');
+
+export interface ShopStackProps extends StackProps {
+  /**
+   * Which release of the shop to synthesize (contract 5): 1 has no canary; 2 ships new payments
+   * code/config and runs it as a canary on stable version "1".
+   * @default 2
+   */
+  readonly release?: 1 | 2;
+  /**
+   * Name of the mesh.
+   * @default 'shop'
+   */
+  readonly meshName?: string;
+}
+
+/**
+ * The example app: a small shop in one mesh. frontend -> orders -> payments and inventory;
+ * frontend admits external callers; frontend -> payments is not declared, so it is denied.
+ */
+export class ShopStack extends Stack {
+  public readonly mesh: Mesh;
+  public readonly frontend: MeshFunction;
+  public readonly orders: MeshFunction;
+  public readonly payments: MeshFunction;
+  public readonly inventory: MeshFunction;
+
+  constructor(scope: Construct, id: string, props: ShopStackProps = {}) {
+    super(scope, id, props);
+    const release = props.release ?? 2;
+
+    this.mesh = new Mesh(this, 'Mesh', { meshName: props.meshName ?? 'shop', removalPolicy: RemovalPolicy.DESTROY });
+    const common = { mesh: this.mesh, timeout: Duration.seconds(10), memorySize: 256 };
+
+    this.frontend = new MeshFunction(this, 'Frontend', { ...common, service: 'frontend', entry: join(DEMO_DIR, 'frontend.ts') });
+    this.orders = new MeshFunction(this, 'Orders', { ...common, service: 'orders', entry: join(DEMO_DIR, 'orders.ts') });
+    this.inventory = new MeshFunction(this, 'Inventory', { ...common, service: 'inventory', entry: join(DEMO_DIR, 'inventory.ts') });
+    this.payments = new MeshFunction(this, 'Payments', {
+      ...common,
+      service: 'payments',
+      entry: join(DEMO_DIR, 'payments.ts'),
+      environment:
+        release === 1
+          ? { DEMO_RELEASE: '1' }
+          : // Release 2: the new payments fails a fifth of its calls and is slower.
+            { DEMO_RELEASE: '2', PAYMENTS_FAILURE_RATE: '0.2', PAYMENTS_DELAY_MS: '40' },
+      canary: release === 1 ? undefined : { weight: 0.1, stableVersion: '1' },
+    });
+
+    this.frontend.allowExternal({ description: 'the shop is public' });
+    this.frontend.allowCallsTo(this.orders, { timeout: Duration.seconds(8), perTryTimeout: Duration.seconds(3) });
+    this.orders.allowCallsTo(this.inventory, { timeout: Duration.seconds(3), retries: { maxAttempts: 3 } });
+    // Charges carry the mesh's idempotency key, so a failed attempt may be retried (on either version).
+    this.orders.allowCallsTo(this.payments, {
+      timeout: Duration.seconds(5),
+      perTryTimeout: Duration.seconds(2),
+      idempotent: true,
+      retries: { maxAttempts: 3, retryOn: ['throttled', 'service-error', 'timeout', 'function-error'] },
+      breaker: { consecutiveFailures: 5, openDuration: Duration.seconds(30) },
+    });
+  }
+}
