@@ -64,15 +64,19 @@ export interface LocalInvokerOptions {
   readonly onLog?: (functionName: string, version: string, line: string) => void;
   /** Extra directories for NODE_PATH after the merged layers (stands in for the runtime's SDK). */
   readonly nodePath?: readonly string[];
+  /** An environment idle this long is discarded, as Lambda reclaims idle ones. @default 10 min */
+  readonly idleTimeoutMs?: number;
 }
 
 export const DEFAULT_CONCURRENCY_LIMIT = 10;
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 const REPO_NODE_MODULES = resolvePath(__dirname, '../../node_modules');
 
 interface Pool {
   readonly key: string;
   readonly functionName: string;
   readonly version: string;
+  readonly fingerprint: string;
   readonly idle: Worker[];
   readonly all: Set<Worker>;
 }
@@ -106,6 +110,8 @@ export class LocalInvoker implements EndpointInvoker {
   private readonly workDir: string;
   private readonly ownsWorkDir: boolean;
   private readonly pools = new Map<string, Pool>();
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
+  private readonly idleTimeoutMs: number;
   private readonly inFlight = new Map<string, number>();
   private readonly listeners: ((r: InvocationRecord) => void)[] = [];
   private endpointUrl: string | undefined;
@@ -116,6 +122,7 @@ export class LocalInvoker implements EndpointInvoker {
     this.registry = options.registry;
     this.telemetry = options.telemetry;
     this.limit = options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.endpointUrl = options.endpointUrl;
     this.xrayDaemonAddress = options.xrayDaemonAddress;
     this.ownsWorkDir = !options.workDir;
@@ -189,6 +196,7 @@ export class LocalInvoker implements EndpointInvoker {
     const pool = this.pool(name, version, fingerprint);
     let worker = pool.idle.pop();
     while (worker && worker.dead) worker = pool.idle.pop();
+    if (worker) clearTimeout(this.idleTimers.get(worker));
     const cold = !worker;
     if (!worker) {
       worker = this.spawn(pool, spec);
@@ -272,8 +280,18 @@ export class LocalInvoker implements EndpointInvoker {
     // Back to the pool, or gone: an environment that failed init, crashed or timed out is discarded.
     worker.busy = false;
     worker.invocations++;
-    if (outcome.kind === 'result' || outcome.kind === 'error') {
-      if (!worker.dead && !this.stopped && pool.all.has(worker)) pool.idle.push(worker);
+    // A version's configuration may have changed while this ran ($LATEST redeployed): retire the old one.
+    const current = this.registry.getRecord(name, version)?.fingerprint === pool.fingerprint;
+    const reusable = outcome.kind === 'result' || (outcome.kind === 'error' && !outcome.fatal);
+    if (reusable && current && !worker.dead && !this.stopped && pool.all.has(worker)) {
+      pool.idle.push(worker);
+      this.idleTimers.set(worker, setTimeout(() => {
+        const i = pool.idle.indexOf(worker!);
+        if (i < 0) return;
+        pool.idle.splice(i, 1);
+        pool.all.delete(worker!);
+        void worker!.kill();
+      }, this.idleTimeoutMs).unref());
     } else {
       pool.all.delete(worker);
       void worker.kill();
@@ -295,7 +313,7 @@ export class LocalInvoker implements EndpointInvoker {
     const key = `${functionName}\0${version}\0${fingerprint}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = { key, functionName, version, idle: [], all: new Set() };
+      pool = { key, functionName, version, fingerprint, idle: [], all: new Set() };
       this.pools.set(key, pool);
     }
     return pool;
@@ -310,6 +328,8 @@ export class LocalInvoker implements EndpointInvoker {
     });
     pool.all.add(worker);
     worker.child.once('exit', () => {
+      clearTimeout(this.idleTimers.get(worker));
+      this.idleTimers.delete(worker);
       pool.all.delete(worker);
       const i = pool.idle.indexOf(worker);
       if (i >= 0) pool.idle.splice(i, 1);
@@ -419,6 +439,8 @@ export class LocalInvoker implements EndpointInvoker {
   /** Kills every worker and waits for each process to exit. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.idleTimers.values()) clearTimeout(t);
+    this.idleTimers.clear();
     const all = [...this.pools.values()].flatMap((p) => [...p.all]);
     this.pools.clear();
     await Promise.all(all.map((w) => w.kill()));

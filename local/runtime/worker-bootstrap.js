@@ -4,7 +4,7 @@
  * without a TypeScript loader in the cold start. Protocol (IPC):
  *   parent -> {type:'invoke', id, payload, deadlineMs, invokedFunctionArn, clientContext, traceId}
  *   child  -> {type:'ready', initMs} | {type:'result', id, payload} | {type:'error', id, error}
- *           | {type:'initError', error}
+ *           | {type:'initError', error}   (error.fatal: the environment is ending)
  * Init (loading the handler) happens right at start, as Lambda's init phase.
  */
 'use strict';
@@ -102,8 +102,10 @@ function run(handler, event, context) {
 }
 
 let handlerPromise;
+let current; // the invocation in flight, if any
 process.on('message', async (msg) => {
   if (!msg || msg.type !== 'invoke') return;
+  current = msg.id;
   if (msg.traceId) env._X_AMZN_TRACE_ID = msg.traceId; else delete env._X_AMZN_TRACE_ID;
   let result;
   try {
@@ -115,12 +117,20 @@ process.on('message', async (msg) => {
     console.error(`${new Date().toISOString()}\t${msg.id}\tERROR\tInvoke Error \t${JSON.stringify(body)}`);
     result = { type: 'error', id: msg.id, error: body };
   }
+  current = undefined;
   // Let stdout drain before the parent reads the log tail.
   process.stdout.write('', () => process.send(result));
 });
 
-// An unhandled rejection or exception ends the environment, as on Lambda (Runtime.ExitError).
-process.on('unhandledRejection', (err) => { console.error(err); process.exit(128); });
+// As Lambda's Node runtime: an unhandled rejection fails the invocation in flight
+// (Runtime.UnhandledPromiseRejection) and ends the environment.
+process.on('unhandledRejection', (reason) => {
+  const e = reason instanceof Error ? reason : new Error(String(reason));
+  const body = { errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${e.name}: ${e.message}`, trace: String(e.stack || '').split('\n') };
+  console.error(`${new Date().toISOString()}\t${current || 'undefined'}\tERROR\tUnhandled Promise Rejection \t${JSON.stringify(body)}`);
+  const exit = () => process.stdout.write('', () => process.exit(128));
+  if (current) process.send({ type: 'error', id: current, error: body, fatal: true }, exit); else exit();
+});
 
 handlerPromise = loadHandler();
 handlerPromise.then(

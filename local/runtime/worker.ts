@@ -25,7 +25,7 @@ export interface WorkerInvocation {
 
 export type WorkerOutcome =
   | { readonly kind: 'result'; readonly payload: string }
-  | { readonly kind: 'error'; readonly error: Record<string, unknown> }
+  | { readonly kind: 'error'; readonly error: Record<string, unknown>; readonly fatal?: boolean }
   | { readonly kind: 'initError'; readonly error: Record<string, unknown> }
   | { readonly kind: 'exit'; readonly code: number | null; readonly signal: NodeJS.Signals | null };
 
@@ -33,7 +33,7 @@ type Message =
   | { type: 'ready'; initMs: number }
   | { type: 'initError'; error: Record<string, unknown> }
   | { type: 'result'; id: string; payload: string }
-  | { type: 'error'; id: string; error: Record<string, unknown> };
+  | { type: 'error'; id: string; error: Record<string, unknown>; fatal?: boolean };
 
 const BOOTSTRAP = join(__dirname, 'worker-bootstrap.js');
 
@@ -79,7 +79,7 @@ export class Worker {
       if ((m.type === 'result' || m.type === 'error') && this.pending) {
         const done = this.pending;
         this.pending = undefined;
-        done(m.type === 'result' ? { kind: 'result', payload: m.payload } : { kind: 'error', error: m.error });
+        done(m.type === 'result' ? { kind: 'result', payload: m.payload } : { kind: 'error', error: m.error, fatal: m.fatal });
       }
     });
     this.exited = new Promise((resolve) => {

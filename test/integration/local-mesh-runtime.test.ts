@@ -121,6 +121,15 @@ describe('local mesh: functions run as Lambda runs them', () => {
     assert.equal(json(await invoke('fixture-crash')).pid, pid);
   });
 
+  it('fails an invocation with an unhandled rejection as Runtime.UnhandledPromiseRejection and replaces the environment', async () => {
+    const r = await invoke('fixture-reject');
+    assert.equal(r.FunctionError, 'Unhandled');
+    assert.equal(json(r).errorType, 'Runtime.UnhandledPromiseRejection');
+    assert.match(json(r).errorMessage, /TypeError: nobody catches this/);
+    const again = await invoke('fixture-reject');
+    assert.equal(json(again).errorType, 'Runtime.UnhandledPromiseRejection', 'a fresh environment, not a dead one (Runtime.ExitError)');
+  });
+
   it('throttles past the function\'s reserved concurrency with 429 TooManyRequestsException', async () => {
     const results = await Promise.allSettled([invoke('fixture-busy', { ms: 800 }), invoke('fixture-busy', { ms: 800 })]);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

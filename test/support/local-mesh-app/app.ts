@@ -50,6 +50,7 @@ fn('Crash', 'crash');
 fn('Busy', 'busy', { reservedConcurrentExecutions: 1 });
 fn('Metrics', 'metrics');
 fn('Echo', 'echo');
+fn('Reject', 'reject');
 
 // The canary (contract 5): release 2 changes configuration and declares its canary on stable "1".
 const canary = fn('Canary', 'hello', {

@@ -74,3 +74,10 @@ exports.metrics = async (event) => {
 
 /** Returns its event: the smallest function, for round-trip benchmarks. */
 exports.echo = async (event) => event;
+
+/** Leaves a rejected promise nobody handles: Lambda fails the invocation and ends the environment. */
+exports.reject = async () => {
+  Promise.reject(new TypeError('nobody catches this'));
+  await new Promise((r) => setTimeout(r, 200));
+  return { unreachable: true };
+};
