@@ -1,0 +1,68 @@
+/**
+ * Apps for the construct tests. `shopApp()` synthesizes the real example app with bundling (slow:
+ * build it once per test file); `quickApp()` skips bundling (the `aws:cdk:bundling-stacks` context
+ * CDK itself offers) for tests that only look at resources and errors.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Mesh } from '../../infra/mesh';
+import { MeshFunction, type MeshFunctionProps } from '../../infra/mesh-function';
+import { ShopStack } from '../../infra/shop-stack';
+import type { PolicySnapshot } from '../../shared/policy';
+
+export const ROOT = join(__dirname, '..', '..');
+export const DEMO = join(ROOT, 'functions', 'demo');
+export const ENV = { account: '123456789012', region: 'us-east-1' };
+
+/** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
+export function cdkContext(): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')).context ?? {};
+}
+
+export function newApp(opts: { bundle?: boolean } = {}): App {
+  return new App({
+    outdir: mkdtempSync(join(tmpdir(), 'infra-test-')),
+    context: {
+      ...cdkContext(),
+      'aws:cdk:enable-asset-metadata': true,
+      ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+    },
+  });
+}
+
+/** The example app as `cdk synth -c release=N` builds it. */
+export function shopApp(release: 1 | 2, opts: { bundle?: boolean } = {}) {
+  const app = newApp(opts);
+  const stack = new ShopStack(app, 'LambdaMeshShop', { release, env: ENV });
+  const assembly = app.synth();
+  const template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
+  return { app, stack, template, assemblyDir: assembly.directory };
+}
+
+/** A stack with a mesh, for small scenarios. */
+export function meshStack(meshName = 'shop') {
+  const app = newApp();
+  const stack = new Stack(app, 'Test', { env: ENV });
+  const mesh = new Mesh(stack, 'Mesh', { meshName });
+  const fn = (id: string, service: string, extra: Partial<MeshFunctionProps> = {}) =>
+    new MeshFunction(stack, id, { mesh, service, entry: join(DEMO, 'inventory.ts'), ...extra });
+  return { app, stack, mesh, fn };
+}
+
+/** The snapshot file the mesh's snapshot layer ships, read from the synthesized assembly. */
+export function snapshotFromAssembly(template: Template, assemblyDir: string): PolicySnapshot {
+  const layers = template.findResources('AWS::Lambda::LayerVersion');
+  const snap = Object.values(layers).find((l) => String(l.Metadata?.['aws:cdk:path'] ?? '').endsWith('/SnapshotLayer/Resource'));
+  if (!snap) throw new Error('no snapshot layer in the template');
+  return JSON.parse(readFileSync(join(assemblyDir, snap.Metadata['aws:asset:path'], 'mesh', 'policy.json'), 'utf8'));
+}
+
+/** Logical id of the resource whose construct path ends with `suffix`. */
+export function logicalId(template: Template, type: string, suffix: string): string {
+  const found = Object.entries(template.findResources(type)).find(([, r]) => String(r.Metadata?.['aws:cdk:path'] ?? '').endsWith(suffix));
+  if (!found) throw new Error(`no ${type} at …${suffix}`);
+  return found[0];
+}

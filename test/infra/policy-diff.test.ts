@@ -1,0 +1,72 @@
+/** The policy seeder's pure decisions: what a Custom::MeshPolicy event writes and removes. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseItems, planSeed } from '../../functions/control/policy-diff';
+import type { PolicyItem } from '../../shared/policy';
+
+const svc = (pk: string): PolicyItem => ({ pk, sk: 'service', functionName: `shop-${pk}`, alias: 'live', managedBy: 'deploy' });
+const allow = (pk: string, source: string, extra: object = {}): PolicyItem =>
+  ({ pk, sk: `allow#${source}`, source, managedBy: 'deploy', ...extra }) as PolicyItem;
+
+describe('planSeed', () => {
+  it('writes every item on Create and removes nothing', () => {
+    // GIVEN two declared items WHEN the resource is created
+    const plan = planSeed('Create', [svc('orders'), allow('orders', 'frontend')]);
+    // THEN both are written
+    assert.deepEqual(plan.puts.map((i) => `${i.pk}/${i.sk}`), ['orders/service', 'orders/allow#frontend']);
+    assert.deepEqual(plan.deletes, []);
+  });
+
+  it('on Update writes new and changed items, removes dropped ones and leaves unchanged ones alone', () => {
+    // GIVEN an old declaration and a new one that changes, adds and drops an edge
+    const before = [svc('orders'), allow('orders', 'frontend', { timeoutMs: 1000 }), allow('payments', 'orders')];
+    const after = [svc('orders'), allow('orders', 'frontend', { timeoutMs: 2000 }), allow('inventory', 'orders')];
+    // WHEN planned
+    const plan = planSeed('Update', after, before);
+    // THEN
+    assert.deepEqual(plan.puts.map((i) => `${i.pk}/${i.sk}`), ['orders/allow#frontend', 'inventory/allow#orders']);
+    assert.deepEqual(plan.deletes, [{ pk: 'payments', sk: 'allow#orders' }]);
+  });
+
+  it('treats reordered fields as unchanged', () => {
+    const a = { pk: 'orders', sk: 'allow#frontend', source: 'frontend', managedBy: 'deploy', timeoutMs: 5 } as PolicyItem;
+    const b = { timeoutMs: 5, managedBy: 'deploy', source: 'frontend', sk: 'allow#frontend', pk: 'orders' } as PolicyItem;
+    assert.deepEqual(planSeed('Update', [b], [a]), { puts: [], deletes: [] });
+  });
+
+  it('writes everything into a new table and removes nothing from it', () => {
+    const plan = planSeed('Update', [svc('orders')], [svc('orders'), svc('payments')], true);
+    assert.equal(plan.puts.length, 1);
+    assert.deepEqual(plan.deletes, []);
+  });
+
+  it('removes every declared item on Delete', () => {
+    const plan = planSeed('Delete', [svc('orders'), allow('orders', 'frontend')]);
+    assert.deepEqual(plan.puts, []);
+    assert.deepEqual(plan.deletes, [{ pk: 'orders', sk: 'service' }, { pk: 'orders', sk: 'allow#frontend' }]);
+  });
+});
+
+describe('parseItems', () => {
+  it('parses the Items property, a JSON string', () => {
+    assert.equal(parseItems(JSON.stringify([svc('orders')])).length, 1);
+    assert.deepEqual(parseItems(undefined), []);
+  });
+
+  it('refuses an operator item: the seeder only owns deploy items', () => {
+    assert.throws(() => parseItems(JSON.stringify([{ ...svc('orders'), managedBy: 'operator' }])), /managedBy must be "deploy"/);
+  });
+
+  it('refuses an invalid item, naming it and the field', () => {
+    assert.throws(
+      () => parseItems(JSON.stringify([allow('orders', 'frontend', { timeoutMs: -1 })])),
+      /Items\[0\]: orders\/allow#frontend: timeoutMs = -1 must be between/,
+    );
+  });
+
+  it('refuses a duplicate key and non-arrays', () => {
+    assert.throws(() => parseItems(JSON.stringify([svc('orders'), svc('orders')])), /appears twice/);
+    assert.throws(() => parseItems('{"pk":1}'), /must be a JSON array/);
+    assert.throws(() => parseItems('nope'), /not JSON/);
+  });
+});
