@@ -61,13 +61,15 @@ A policy file is a JSON array of items (or {"items": [...]}), e.g.
 pk defaults to <service>; managedBy defaults to "operator".
 
 ${AWS_FLAGS}`,
-  local: `mesh local [--app <cmd>] [--port <n>] [--assembly <dir>] [--quiet]
+  local: `mesh local [--app <cmd>] [-c key=value] [--port <n>] [--assembly <dir>] [--quiet]
 
 Synthesizes the CDK app in this folder into cdk.out (\`npx cdk synth -q\`, or --app <cmd>) and runs it
 as a local mesh: every function in its own worker, one AWS-compatible endpoint. Point the CLI and the
 AWS CLI at it with AWS_ENDPOINT_URL=<url>. Ctrl-C stops it.
 
   --app <cmd>            the CDK app command (default: cdk.json's "app")
+  -c, --context <k=v>    CDK context for the synth (repeatable), e.g. -c release=1
+  -o, --output <dir>     where to synthesize (default: cdk.out)
   --port <n>             endpoint port (default: any free port)
   --assembly <dir>       serve an existing cloud assembly; skip synth (repeat to apply in order)
   --quiet                no live terminal view

@@ -15,6 +15,7 @@ const OPTIONS = {
   port: { type: 'string' },
   assembly: { type: 'string', multiple: true },
   output: { type: 'string', short: 'o' },
+  context: { type: 'string', short: 'c', multiple: true },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -25,6 +26,8 @@ export interface LocalOptions {
   /** Existing assemblies to serve; empty = synthesize into `output`. */
   readonly assemblies: readonly string[];
   readonly output: string;
+  /** `key=value` pairs passed to `cdk synth -c`. */
+  readonly context: readonly string[];
   readonly quiet: boolean;
 }
 
@@ -40,6 +43,10 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
       throw new UsageError(`--port ${JSON.stringify(values.port)} is not a port number; use 0-65535, e.g. --port 4566`);
     }
   }
+  const context = (values.context as string[] | undefined) ?? [];
+  for (const c of context) {
+    if (!/^[^=\s]+=.*$/.test(c)) throw new UsageError(`--context ${JSON.stringify(c)} must be key=value, e.g. -c release=1`);
+  }
   if (values.app !== undefined && values.assembly !== undefined) {
     throw new UsageError('--app and --assembly exclude each other: --app synthesizes, --assembly serves what is already synthesized');
   }
@@ -48,13 +55,22 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
     port,
     assemblies: (values.assembly as string[] | undefined) ?? [],
     output: values.output ?? 'cdk.out',
+    context,
     quiet: values.quiet === true,
   };
 }
 
 /** The synth command line; `npx` finds the project's own cdk. */
 export function synthCommand(opts: LocalOptions): string[] {
-  return ['cdk', 'synth', '-q', '--output', opts.output, ...(opts.app ? ['--app', opts.app] : [])];
+  return [
+    'cdk',
+    'synth',
+    '-q',
+    '--output',
+    opts.output,
+    ...(opts.app ? ['--app', opts.app] : []),
+    ...opts.context.flatMap((c) => ['-c', c]),
+  ];
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -73,7 +89,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     }
     const argv = synthCommand(opts);
     ctx.err(`mesh local: npx ${argv.join(' ')}`);
-    const res = spawnSync('npx', argv, { cwd: ctx.cwd, stdio: ['ignore', 'inherit', 'inherit'], env: ctx.env });
+    // Synth chatter goes to stderr: stdout carries only the endpoint URL, for scripts.
+    const res = spawnSync('npx', argv, { cwd: ctx.cwd, stdio: ['ignore', 2, 2], env: ctx.env });
     if (res.status !== 0) throw new MeshError(`cdk synth failed (exit ${res.status ?? res.signal}); fix the app and run again`);
     assemblies = [resolve(ctx.cwd, opts.output)];
   }

@@ -10,7 +10,7 @@ import { resolveAwsSettings, DUMMY_CREDENTIALS } from '../../cli/aws-settings';
 import { findService, groupMeshes, pickMesh } from '../../cli/mesh-discovery';
 import { canaryVersion, describeSplit, planPromote, planRollback, planShift } from '../../cli/alias-plan';
 import { checkEdge, planAllow, planDeny, planSet } from '../../cli/policy-plan';
-import { parseLocalArgs } from '../../cli/commands/local';
+import { parseLocalArgs, synthCommand } from '../../cli/commands/local';
 import { main } from '../../cli/main';
 import { processContext } from '../../cli/context';
 import { UsageError } from '../../cli/errors';
@@ -184,7 +184,10 @@ test('mesh local: port and flags are checked before anything runs', () => {
   usage(() => parseLocalArgs(['--port', 'abc']), '--port "abc" is not a port number');
   usage(() => parseLocalArgs(['--port', '70000']), '--port "70000"');
   usage(() => parseLocalArgs(['--app', 'x', '--assembly', 'y']), '--app and --assembly exclude each other');
-  assert.deepEqual(parseLocalArgs(['--port', '4566']), { app: undefined, port: 4566, assemblies: [], output: 'cdk.out', quiet: false });
+  usage(() => parseLocalArgs(['-c', 'release']), '--context "release" must be key=value');
+  const opts = parseLocalArgs(['--port', '4566', '-c', 'release=1']);
+  assert.deepEqual(opts, { app: undefined, port: 4566, assemblies: [], output: 'cdk.out', context: ['release=1'], quiet: false });
+  assert.deepEqual(synthCommand(opts as Exclude<typeof opts, 'help'>), ['cdk', 'synth', '-q', '--output', 'cdk.out', '-c', 'release=1']);
   assert.equal(parseLocalArgs(['--help']), 'help');
 });
 
