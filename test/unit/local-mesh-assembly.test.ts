@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Resolver, versionKey } from '../../local/assembly/intrinsics';
 import type { AssemblyStack } from '../../local/assembly/cloud-assembly';
 import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
-import { liveRows } from '../../local/live-view';
+import { liveRows, renderLiveView } from '../../local/live-view';
 import type { InvocationRecord } from '../../local/runtime/invoker';
 
 const stack: AssemblyStack = {
@@ -97,5 +97,8 @@ describe('liveRows', () => {
     assert.equal(v1.successRate, 2 / 3);
     assert.equal(v1.p50, 20);
     assert.deepEqual(rows.splits, [{ service: 'payments', shares: [{ version: '1', share: 0.75 }, { version: '2', share: 0.25 }] }]);
+    const text = renderLiveView(rows, ['HEADER']);
+    assert.match(text, /orders -> payments\s+1\s+0\.6\s+66\.7%\s+20\s+30\s+3/);
+    assert.match(text, /split payments: v1 75\.0%  v2 25\.0%/);
   });
 });
