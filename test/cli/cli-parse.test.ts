@@ -225,3 +225,38 @@ test('main: --help on every command and `mesh help <cmd>`', async () => {
   for (const cmd of ['status', 'shift', 'promote', 'rollback', 'policy', 'local', 'stat', 'trace', 'check']) assert.match(all.out, new RegExp(`^  ${cmd}`, 'm'));
   assert.equal((await runMain([])).code, 2);
 });
+
+test('policy summary: deny wins over allow, bad items are reported, routes described', async () => {
+  const { summarisePolicy } = await import('../../cli/policy-summary');
+  const { renderStatus } = await import('../../cli/commands/status');
+  const items = [
+    { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' },
+    { pk: 'payments', sk: 'deny#orders', source: 'orders', managedBy: 'operator', reason: 'incident 42' },
+    { pk: 'orders', sk: 'allow#external', source: 'external', managedBy: 'deploy' },
+    { pk: 'payments', sk: 'route', weights: { '1': 0.75, '2': 0.25 }, mirror: { version: '2', percent: 5 } },
+    { pk: 'payments', sk: 'allow#frontend', managedBy: 'deploy' }, // no source: fails the schema
+  ];
+  const p = summarisePolicy(items);
+  assert.deepEqual(p.edges, [
+    { from: 'external', to: 'orders', state: 'allowed', managedBy: 'deploy' },
+    { from: 'orders', to: 'payments', state: 'denied', managedBy: 'operator', reason: 'incident 42' },
+  ]);
+  assert.deepEqual(p.routes, [{ service: 'payments', detail: 'weights v1 75% / v2 25%, mirror 5% to v2' }]);
+  assert.equal(p.invalid.length, 1);
+  assert.match(p.invalid[0].error, /^payments\/allow#frontend: source/);
+  const text = renderStatus({
+    mesh: 'demo',
+    region: 'us-east-1',
+    table: 'demo-policy',
+    services: [
+      { service: 'payments', functionName: 'demo-payments', versions: ['1', '2'], alias: { name: 'live', functionVersion: '1', weights: { '2': 0.25 }, traffic: { '1': 75, '2': 25 }, canary: '2' } },
+      { service: 'orders', functionName: 'demo-orders', versions: ['1'], error: 'no live alias' },
+    ],
+    policy: p,
+    items,
+  });
+  assert.match(text, /^payments\s+demo-payments\s+1,2\s+75% v1 \/ 25% v2\s+v2$/m);
+  assert.match(text, /^orders\s+demo-orders\s+1\s+no live alias\s+-$/m);
+  assert.match(text, /^orders\s+payments\s+DENIED\s+operator\s+incident 42$/m);
+  assert.match(text, /INVALID ITEMS[^\n]*\n {2}payments\/allow#frontend: source/);
+});
