@@ -90,9 +90,24 @@ export interface MeshDashboardProps extends MeshDashboardOptions {
 export interface MeshTopology {
   readonly meshName: string;
   /** Runs the hook for every function of the mesh, present and future. */
-  onFunction?(hook: (fn: { readonly service: string; readonly functionName: string }) => void): void;
+  onFunction?(hook: (fn: MeshTopologyFunction) => void): void;
   /** The deploy-time policy items (contract 4): `allow#<source>` items are the edges. */
   policyItems?(): readonly { readonly pk: string; readonly sk: string }[];
+}
+
+// Mesh (infra/mesh.ts) calls attachMeshDashboard(this) in its constructor: its type gains the two members.
+declare module './mesh' {
+  interface Mesh extends MeshWithDashboard {}
+}
+
+/** What the dashboard reads from a `MeshFunction`. */
+export interface MeshTopologyFunction {
+  readonly service: string;
+  readonly functionName: string;
+  /** A canary's stable version; with `version`, the two versions are graphed one by one. */
+  readonly canary?: { readonly stableVersion: string };
+  /** This deploy's new version. */
+  readonly version?: { readonly version: string };
 }
 
 /** A `Mesh` with its dashboard attached: `mesh.dashboard`, `mesh.alarmsFor(service)`. */
@@ -151,7 +166,12 @@ export class MeshDashboard extends Construct {
     // Widgets are added once the app is complete: services and edges may be declared after this
     // construct. The dashboard body is resolved after validation, so widgets added here still land.
     // The function's own name (a Ref token is fine in alarm dimensions), in case it was given literally.
-    props.mesh?.onFunction?.((fn) => this.addService(fn.service, { functionName: fn.functionName }));
+    props.mesh?.onFunction?.((fn) =>
+      this.addService(fn.service, {
+        functionName: fn.functionName,
+        ...(fn.canary && fn.version ? { versions: [fn.canary.stableVersion, fn.version.version] } : {}),
+      }),
+    );
     this.node.addValidation({
       validate: () => {
         this.render();

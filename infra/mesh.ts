@@ -8,6 +8,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
 import type { MeshFunction } from './mesh-function';
+import { attachMeshDashboard } from './mesh-dashboard';
 import { meshLayerCode, REPO_ROOT } from './private/mesh-layer-code';
 import { PolicyRegistry } from './private/policy-registry';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
@@ -134,6 +135,7 @@ export class Mesh extends Construct implements IMesh {
 
     Tags.of(this).add(TAGS.mesh, this.meshName);
     Aspects.of(this).add(new SnapshotAspect(this));
+    attachMeshDashboard(this); // CloudWatch dashboard + mesh.alarmsFor(service) (infra/mesh-dashboard.ts)
   }
 
   /** The functions that joined this mesh, in construction order. */

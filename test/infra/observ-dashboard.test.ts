@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { join } from 'node:path';
 import { attachMeshDashboard, MeshDashboard } from '../../infra/mesh-dashboard';
+import { Mesh } from '../../infra/mesh';
+import { MeshFunction } from '../../infra/mesh-function';
 import { Construct } from 'constructs';
 import { ENV, LAYER } from '../../shared/names';
 
@@ -169,5 +172,30 @@ describe('MeshDashboard', () => {
     const titles = (JSON.parse(dashboardBody(template)).widgets as { properties: { title?: string } }[]).map((w) => w.properties.title);
     assert.ok(titles.includes('orders → payments: success rate %'), titles.join(' | '));
     assert.equal(mesh.alarmsFor('payments'), mesh.dashboard.alarmsFor('payments'));
+  });
+});
+
+describe('Mesh with its dashboard (infra/mesh.ts hook)', () => {
+  it('every Mesh gets a dashboard of its functions and edges, a canary graphed per version, and mesh.alarmsFor', () => {
+    // GIVEN the real constructs, bundling skipped (the context CDK offers), the fixture's code as entry
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Shop', { env: { account: '123456789012', region: 'us-east-1' } });
+    const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop' });
+    const entry = join(__dirname, '../support/observ-app/code/index.js');
+    const orders = new MeshFunction(stack, 'Orders', { mesh, service: 'orders', entry, handler: 'orders' });
+    const payments = new MeshFunction(stack, 'Payments', { mesh, service: 'payments', entry, handler: 'payments', canary: { weight: 0.1, stableVersion: '1' } });
+    orders.allowCallsTo(payments);
+    // WHEN
+    const alarms = mesh.alarmsFor('payments');
+    // THEN
+    assert.equal(mesh.dashboard.meshName, 'shop');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    assert.ok(alarms.successRate && alarms.p99Latency);
+    const widgets = JSON.parse(dashboardBody(template)).widgets as { properties: { title?: string } }[];
+    const titles = widgets.map((w) => w.properties.title);
+    assert.ok(titles.includes('orders → payments: success rate %'), titles.join(' | '));
+    assert.ok(titles.includes('payments: success rate per version %'), 'the canary is graphed per version');
   });
 });
