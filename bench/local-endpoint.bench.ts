@@ -1,0 +1,121 @@
+/**
+ * The local endpoint's own cost: an Invoke round trip for a warm hello function, split so each layer's
+ * share is visible, each next to a direct in-process call of the same handler (the baseline):
+ * 1. endpoint + real SDK, in-process backend (HTTP, SigV4, dispatch, validation; no worker),
+ * 2. endpoint with a bare HTTP client (the same minus the SDK's middleware and signing),
+ * 3. the worker invoker alone (IPC to a warm worker; no HTTP),
+ * 4. endpoint + SDK + warm worker (what a caller of the local mesh pays).
+ * Run: npx tsx bench/local-endpoint.bench.ts [--json]
+ * Each result: { name, unit, n, mesh, baseline } like the other benches (baseline = in-process call).
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEndpoint } from '../local/endpoint';
+import { FunctionRegistry } from '../local/registry/function-registry';
+import { LocalInvoker } from '../local/runtime/invoker';
+import { TestInvoker, TestRegistry } from '../test/integration/local-endpoint-fixture';
+
+interface Stats { p50: number; p99: number; mean: number }
+export interface BenchResult { name: string; unit: string; n: number; mesh: Stats; baseline: Stats }
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+async function measure(warmup: number, n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = now();
+    await fn();
+    out.push(now() - t);
+  }
+  return out;
+}
+
+const N = 1000;
+const WARMUP = 100;
+const HELLO = 'exports.handler = async (event) => ({ hello: "world", event });\n';
+const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+
+export async function runLocalEndpointBench(): Promise<BenchResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'endpoint-bench-'));
+  writeFileSync(join(dir, 'hello.js'), HELLO);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const handler = require(join(dir, 'hello.js')).handler as (e: unknown) => Promise<unknown>;
+  const payload = Buffer.from('{"n":1}');
+  const direct = () => handler(JSON.parse(payload.toString('utf8'))).then((r) => Buffer.from(JSON.stringify(r)));
+  const baseline = stats(await measure(WARMUP, N, direct));
+  const results: BenchResult[] = [];
+
+  // 1 + 2: the endpoint over an in-process backend.
+  const testRegistry = new TestRegistry();
+  testRegistry.add('hello', (e) => handler(e));
+  const testInvoker = new TestInvoker(testRegistry);
+  const bare = await startEndpoint({ port: 0, registry: testRegistry, invoker: testInvoker });
+  const bareClient = new LambdaClient({ endpoint: bare.url, region: 'us-east-1', credentials });
+  try {
+    const sdk = await measure(WARMUP, N, async () => {
+      await bareClient.send(new InvokeCommand({ FunctionName: 'hello', Payload: payload }));
+      testInvoker.calls.length = 0;
+    });
+    results.push({ name: 'endpoint + SDK, in-process backend', unit: 'ms', n: N, mesh: stats(sdk), baseline });
+    const url = `${bare.url}/2015-03-31/functions/hello/invocations`;
+    const http = await measure(WARMUP, N, async () => {
+      const res = await fetch(url, { method: 'POST', body: payload });
+      await res.arrayBuffer();
+      testInvoker.calls.length = 0;
+    });
+    results.push({ name: 'endpoint + bare HTTP, in-process', unit: 'ms', n: N, mesh: stats(http), baseline });
+  } finally {
+    bareClient.destroy();
+    await bare.close();
+  }
+
+  // 3 + 4: E2's registry and worker invoker.
+  const registry = new FunctionRegistry();
+  registry.putFunction({
+    name: 'hello', codeDir: dir, handler: 'hello.handler', runtime: 'nodejs20.x', timeout: 10, memorySize: 128,
+    environment: {}, layerDirs: [], codeSha256: 'bench',
+  });
+  const invoker = new LocalInvoker({ registry, workDir: join(dir, 'opt') });
+  const endpoint = await startEndpoint({ port: 0, registry, invoker });
+  invoker.setEndpointUrl(endpoint.url);
+  const client = new LambdaClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
+  try {
+    let i = 0;
+    const ipc = await measure(WARMUP, N, () => invoker.invoke({
+      functionName: 'hello', version: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:hello',
+      payload, invocationType: 'RequestResponse', logTail: false, requestId: `bench-${i++}`,
+    }));
+    results.push({ name: 'worker invoker alone, warm', unit: 'ms', n: N, mesh: stats(ipc), baseline });
+    const full = await measure(WARMUP, N, () => client.send(new InvokeCommand({ FunctionName: 'hello', Payload: payload })));
+    results.push({ name: 'endpoint + SDK + warm worker', unit: 'ms', n: N, mesh: stats(full), baseline });
+  } finally {
+    client.destroy();
+    await invoker.stop();
+    await endpoint.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+if (require.main === module) {
+  runLocalEndpointBench().then((results) => {
+    if (process.argv.includes('--json')) {
+      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      return;
+    }
+    const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(3));
+    for (const r of results) {
+      process.stdout.write(`${r.name.padEnd(38)} p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`);
+    }
+  }).catch((err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+}
