@@ -202,6 +202,8 @@ export interface IdentityHost extends Construct {
  * One call from `Mesh`'s constructor: `this.identity = attachMeshIdentity(this, props.identity)`.
  */
 export function attachMeshIdentity(mesh: IdentityHost, options: MeshIdentityOptions = {}): MeshIdentity {
+  const existing = mesh.node.tryFindChild('Identity');
+  if (existing instanceof MeshIdentity) return existing; // idempotent
   const identity = new MeshIdentity(mesh, 'Identity', { ...options, meshName: mesh.meshName });
   mesh.onFunction((fn) => identity.addService(fn.service, fn));
   return identity;

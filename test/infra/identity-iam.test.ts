@@ -1,0 +1,79 @@
+/**
+ * IAM is the outer wall (GIVEN the example shop, WHEN synthesized, THEN): every role may invoke exactly
+ * the targets its edges declare, the identity grants add no invoke right, and a perfectly valid
+ * identity token for an undeclared edge (frontend -> payments) is not enough: IAM does not grant the
+ * Invoke and no policy item allows it, so the token never even reaches the callee's check.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ShopStack } from '../../infra/shop-stack';
+import { attachMeshIdentity } from '../../infra/private/identity';
+import { issueIdentity, rotateCa } from '../../functions/control/ca-issuer';
+import { identityOf } from '../support/identity-fixture';
+import { SORT_KEY } from '../../shared/names';
+
+type Res = { Type: string; Properties: Record<string, any> };
+
+describe('identity cannot widen IAM', () => {
+  let stack: ShopStack;
+  let t: Template;
+  /** service -> function names its role may invoke */
+  const invokable = new Map<string, Set<string>>();
+
+  before(() => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'identity-iam-')), context: { 'aws:cdk:bundling-stacks': [] } });
+    stack = new ShopStack(app, 'Shop', { release: 2, env: { account: '123456789012', region: 'us-east-1' } });
+    attachMeshIdentity(stack.mesh);
+    t = Template.fromStack(stack);
+    const policies = Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Res>);
+    for (const fn of stack.mesh.functions) {
+      const roleId = stack.getLogicalId(fn.role!.node.defaultChild as any);
+      const names = new Set<string>();
+      for (const p of policies.filter((x) => JSON.stringify(x.Properties.Roles).includes(roleId))) {
+        for (const st of p.Properties.PolicyDocument.Statement) {
+          const actions = [st.Action].flat();
+          if (st.Effect !== 'Allow' || !actions.some((a: string) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*')) continue;
+          for (const m of JSON.stringify(st.Resource).matchAll(/function:([a-z0-9-]+)/g)) names.add(m[1]!);
+        }
+      }
+      invokable.set(fn.service, names);
+    }
+  });
+
+  it('each role may invoke exactly its declared targets', () => {
+    for (const fn of stack.mesh.functions) {
+      const declared = new Set(fn.targets.map((x) => `shop-${x.service}`));
+      assert.deepEqual([...invokable.get(fn.service)!].sort(), [...declared].sort(), `${fn.service}'s invoke grants`);
+    }
+    assert.deepEqual([...invokable.get('frontend')!], ['shop-orders']);
+  });
+
+  it('identity adds secrets access only, never an invoke right', () => {
+    const statements = Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Res>).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const secretStatements = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
+    assert.ok(secretStatements.length > 0, 'identity is attached');
+    for (const s of secretStatements) {
+      assert.ok([s.Action].flat().every((a: string) => a.startsWith('secretsmanager:')), JSON.stringify(s.Action));
+    }
+  });
+
+  it('a valid token for frontend -> payments is not enough: no IAM grant, no policy item', async () => {
+    // The identities are genuine: payments would accept frontend's token on its own.
+    const ca = await rotateCa('shop', undefined);
+    const frontend = await identityOf(await issueIdentity({ mesh: 'shop', service: 'frontend', ca }));
+    const payments = await identityOf(await issueIdentity({ mesh: 'shop', service: 'payments', ca }));
+    const token = frontend.sign({ target: 'payments', payload: '{"amountCents":1}' });
+    assert.deepEqual(payments.verify({ token, source: 'frontend', payload: '{"amountCents":1}' }), { ok: true });
+    // But the outer wall stops the call before it: IAM grants frontend no Invoke on payments...
+    assert.ok(!invokable.get('frontend')!.has('shop-payments'), 'frontend must not be able to invoke payments');
+    // ...and the deploy-time policy does not allow it either (run-time policy can only narrow).
+    const items = stack.mesh.policyItems();
+    assert.ok(!items.some((i) => i.pk === 'payments' && i.sk === SORT_KEY.allow('frontend')));
+    assert.ok(items.some((i) => i.pk === 'payments' && i.sk === SORT_KEY.allow('orders')), 'the declared edge is there (the test can fail)');
+  });
+});
