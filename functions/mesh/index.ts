@@ -1,2 +1,78 @@
-/** The mesh runtime: what apps import as `lambda-mesh`, and the layer's wrapper handler. */
-export {};
+/**
+ * The mesh runtime: what apps import as `lambda-mesh` (`mesh.call`, `call`, the error classes), and
+ * the layer's wrapper `handler` (contract 2). Module init stays tiny: the runtime, policy cache,
+ * SDK client and identity are created on first need.
+ */
+import { ENV } from '../../shared/names';
+import type { CallOptions } from './client';
+import { startEndpoint, type MeshEndpoint } from './endpoint';
+import { loadHandler, type AnyHandler } from './handler-loader';
+import { MeshRuntime } from './mesh-runtime';
+import { wrapHandler, type LambdaContextLike, type WrappedHandler } from './wrapper';
+
+export {
+  MeshError,
+  MeshDeniedError,
+  MeshTimeoutError,
+  MeshCircuitOpenError,
+  MeshRemoteError,
+  MeshThrottledError,
+  MeshUnauthenticatedError,
+  MeshDeadlineExceededError,
+  MeshCallError,
+} from './errors';
+export type { CallOptions } from './client';
+export { MeshRuntime, type MeshRuntimeOptions } from './mesh-runtime';
+export { wrapHandler } from './wrapper';
+export { loadHandler } from './handler-loader';
+export { startEndpoint } from './endpoint';
+
+let runtime: MeshRuntime | undefined;
+let endpoint: MeshEndpoint | undefined;
+let wrapped: WrappedHandler | undefined;
+
+/** The process's runtime, made from the environment on first use. */
+export function getRuntime(): MeshRuntime {
+  return (runtime ??= new MeshRuntime());
+}
+
+/** Calls `target` through the mesh and resolves to its result; rejects with a MeshError subclass. */
+export function call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
+  return getRuntime().call<T>(target, payload, options);
+}
+
+export const mesh = {
+  call,
+  /** Base URL of the local HTTP endpoint (undefined outside the wrapper). */
+  get endpoint(): string | undefined {
+    return process.env[ENV.endpoint];
+  },
+};
+
+/** Init phase of the wrapper: endpoint first (MESH_ENDPOINT), then the user's module. */
+function boot(): WrappedHandler {
+  const env = process.env;
+  const taskRoot = env.LAMBDA_TASK_ROOT ?? process.cwd();
+  if (env[ENV.disabled] === 'true') {
+    // Pass-through: no endpoint, no policy, no telemetry.
+    const h = loadHandler(env[ENV.handler], taskRoot);
+    const fn = (e: unknown, c: LambdaContextLike) =>
+      Promise.resolve(h).then((f: AnyHandler) => (f.length >= 3 ? new Promise((res, rej) => f(e, c, (err, r) => (err ? rej(err) : res(r)))) : f(e, c)));
+    return fn;
+  }
+  const rt = getRuntime();
+  endpoint ??= startEndpoint(rt);
+  return wrapHandler(rt, loadHandler(env[ENV.handler], taskRoot));
+}
+
+/** The Lambda handler of every mesh function (`/opt/nodejs/node_modules/lambda-mesh/wrapper.handler`). */
+export function handler(event: unknown, context: LambdaContextLike): Promise<unknown> {
+  return (wrapped ??= boot())(event, context);
+}
+
+// Last statement on purpose: when this bundle is the function's handler, load the user's module
+// during init (Lambda's init phase), after every export above exists — the user's module may
+// `require('lambda-mesh')` back.
+if (process.env[ENV.handler] && /(^|[/.])wrapper\.handler$/.test(process.env._HANDLER ?? '')) {
+  wrapped = boot();
+}

@@ -1,0 +1,337 @@
+/**
+ * The outbound pipeline of `call(target, payload)`:
+ * route (chooseRoute) -> local authorization (the target's policy, fail fast) -> breaker per
+ * (target, version) -> retries (budget, full-jitter backoff, retry decision) with a per-try timeout
+ * capped by the deadlines -> sign (identity) -> transport (Lambda Invoke) -> classification -> telemetry.
+ * Every attempt carries the same idempotency key, its attempt number and the deadline.
+ */
+import { randomUUID } from 'node:crypto';
+import { LIVE_ALIAS, SERVICE_NAME_PATTERN, type MeshMetadata } from '../../shared/names';
+import type { PolicyCache } from './policy/policy-cache';
+import { effectivePolicy, type ResolvedTrafficPolicy } from './policy/effective-policy';
+import type { ServicePolicy } from './policy/service-policy';
+import { chooseRoute, RouteBalancers } from './routing/route-choice';
+import { Breakers } from './resilience/circuit-breaker';
+import { RetryBudgets } from './resilience/retry-budget';
+import { backoffDelay } from './resilience/backoff';
+import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
+import { classifyOutcome, countsAsFailure, decideRetry, type AttemptResult, type Outcome } from './resilience/retry-decision';
+import {
+  MeshCallError,
+  MeshCircuitOpenError,
+  MeshDeniedError,
+  MeshError,
+  MeshRemoteError,
+  MeshThrottledError,
+  MeshTimeoutError,
+  MeshUnauthenticatedError,
+} from './errors';
+import { encodeClientContext } from './metadata';
+import type { InvokeResponse, InvokeTransport } from './transport/lambda-invoke';
+import type { MeshTelemetry } from './telemetry/mesh-telemetry';
+import { formatTraceHeader, newSegmentId, type TraceContext } from './telemetry/trace-header';
+
+export interface CallOptions {
+  /** Overall timeout of the call (all attempts), ms; default the edge's policy. */
+  readonly timeoutMs?: number;
+  /** The same on every attempt; default a new UUID per call. */
+  readonly idempotencyKey?: string;
+  /** Headers matched by the target's route (header matches, sticky header). */
+  readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** Sticky routing key (wins over the route's sticky header). */
+  readonly stickyKey?: string;
+}
+
+/** What the pipeline knows of the invocation it runs in (set by the wrapper). */
+export interface InvocationScope {
+  /** The deadline received from the caller (metadata `dl`), epoch ms. */
+  readonly deadline?: number;
+  readonly trace?: TraceContext;
+  readonly getRemainingTimeInMillis?: () => number;
+}
+
+export interface Signer {
+  sign(input: { target: string; payload: Uint8Array }): string;
+}
+
+export interface ClientDeps {
+  readonly meshName: string;
+  readonly service: string;
+  readonly policy: PolicyCache;
+  readonly transport: InvokeTransport;
+  readonly telemetry: MeshTelemetry;
+  /** Identity, when on (undefined = off). Resolved once. */
+  readonly identity: () => Promise<Signer | undefined>;
+  readonly scope: () => InvocationScope | undefined;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const STATUS: Record<Outcome, number> = {
+  success: 200,
+  denied: 403,
+  unauthenticated: 401,
+  throttled: 429,
+  timeout: 504,
+  'circuit-open': 503,
+  'function-error': 502,
+  'service-error': 502,
+  'client-error': 400,
+};
+
+interface Attempt {
+  readonly result: AttemptResult;
+  readonly outcome: Outcome;
+  readonly response?: InvokeResponse;
+  readonly version: string;
+  readonly error?: unknown;
+  readonly remote?: { errorType: string; errorMessage: string };
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const decoder = new TextDecoder();
+
+export class MeshClient {
+  readonly breakers = new Breakers();
+  readonly budgets = new RetryBudgets();
+  readonly balancers = new RouteBalancers();
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly deps: ClientDeps) {
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    this.sleep = deps.sleep ?? defaultSleep;
+    this.breakers.onStateChange((c) => {
+      if (c.to === 'open') deps.telemetry.breakerOpened(deps.service, c.target, c.version);
+    });
+  }
+
+  async call<T = unknown>(target: string, payload: unknown, options: CallOptions = {}): Promise<T> {
+    const d = this.deps;
+    const started = this.now();
+    const t0 = performance.now();
+    if (typeof target !== 'string' || !SERVICE_NAME_PATTERN.test(target)) {
+      throw new MeshCallError(`call(target): ${JSON.stringify(target)} is not a service name (lower-case letters, digits, dashes)`);
+    }
+    const scope = d.scope();
+    const idk = options.idempotencyKey ?? randomUUID();
+    const policy = await d.policy.get(target);
+    const eff = effectivePolicy(policy, d.service);
+    if (!eff.allowed) {
+      const err = new MeshDeniedError(`mesh: ${eff.detail}`);
+      this.report(target, LIVE_ALIAS, 'denied', t0, 0, 0, idk, scope, err, true);
+      throw err;
+    }
+    const traffic: ResolvedTrafficPolicy = eff.policy;
+    const functionName = policy.serviceItem?.functionName ?? `${d.meshName}-${target}`;
+    const alias = policy.serviceItem?.alias ?? LIVE_ALIAS;
+    const bytes = Buffer.from(JSON.stringify(payload === undefined ? {} : payload));
+    const overallDeadline = started + (options.timeoutMs ?? traffic.timeoutMs);
+    const budget = this.budgets.get(target, traffic.budget);
+    budget.recordRequest(started);
+    const signer = await d.identity();
+
+    let last: Attempt | undefined;
+    let retries = 0;
+    for (let attempt = 1; ; attempt++) {
+      const now = this.now();
+      const remaining = scope?.getRemainingTimeInMillis?.();
+      const timing = {
+        now,
+        overallDeadline,
+        propagatedDeadline: scope?.deadline,
+        remainingTimeMs: remaining,
+      };
+      const at = attemptTimeout({ ...timing, perTryTimeoutMs: traffic.perTryTimeoutMs });
+      if (at.expired) {
+        const err = new MeshTimeoutError(`mesh: call to ${target} has no time left: ${describeBound(at)}`);
+        this.report(target, last?.version ?? alias, 'timeout', t0, attempt - 1, retries, idk, scope, err);
+        throw err;
+      }
+      const ejected = this.breakers.ejected(target, now);
+      const route = chooseRoute({ target, route: policy.route, headers: options.headers, stickyKey: options.stickyKey, ejected, alias, balancers: this.balancers });
+      const breakerVersion = route.version ?? route.qualifier;
+      const breaker = this.breakers.get(target, breakerVersion, traffic.breaker);
+      if (route.fallback === 'all-ejected' || !breaker.canPass(now)) {
+        const v = route.fallback ? [...ejected].join(', ') : breakerVersion;
+        const err = new MeshCircuitOpenError(target, v, `mesh: circuit open for ${target} version ${v} (${breaker.options.consecutiveFailures} failures in a row); retried after ${breaker.options.openMs} ms`);
+        this.report(target, breakerVersion, 'circuit-open', t0, attempt - 1, retries, idk, scope, err);
+        throw err;
+      }
+
+      last = await this.attempt(target, functionName, route.qualifier, breakerVersion, bytes, idk, attempt, at, scope, signer);
+      const after = this.now();
+      if (countsAsFailure(last.outcome)) breaker.failure(after);
+      else if (last.outcome === 'success') breaker.success(after);
+
+      if (last.outcome === 'success') {
+        this.report(target, last.version, 'success', t0, attempt, retries, idk, scope);
+        const text = decoder.decode(last.response!.payload);
+        return (text === '' ? undefined : JSON.parse(text)) as T;
+      }
+      const decision = decideRetry({
+        outcome: last.outcome,
+        attempt,
+        maxAttempts: traffic.retries.maxAttempts,
+        retryOn: traffic.retries.retryOn,
+        idempotent: traffic.idempotent,
+        now: after,
+        delayMs: backoffDelay(attempt, traffic.retries, this.random),
+        endsBy: callEndsBy({ ...timing, now: after, remainingTimeMs: remaining === undefined ? undefined : remaining - (after - now) }),
+        budget,
+      });
+      if (!decision.retry) {
+        const err = this.errorOf(target, last, at);
+        this.report(target, last.version, last.outcome, t0, attempt, retries, idk, scope, err);
+        throw err;
+      }
+      budget.recordRetry(after);
+      retries++;
+      if (decision.delayMs > 0) await this.sleep(decision.delayMs);
+    }
+  }
+
+  private async attempt(
+    target: string,
+    functionName: string,
+    qualifier: string,
+    routeVersion: string,
+    bytes: Buffer,
+    idk: string,
+    att: number,
+    at: ReturnType<typeof attemptTimeout>,
+    scope: InvocationScope | undefined,
+    signer: Signer | undefined,
+  ): Promise<Attempt> {
+    const trace = scope?.trace;
+    const segId = trace ? newSegmentId() : undefined;
+    const trc = trace ? formatTraceHeader({ root: trace.root, parent: trace.sampled ? segId : trace.parent, sampled: trace.sampled }) : undefined;
+    const meta: MeshMetadata = {
+      v: 1,
+      src: this.deps.service,
+      dl: at.deadline,
+      att,
+      idk,
+      ...(trc ? { trc } : {}),
+      ...(signer ? { tok: signer.sign({ target, payload: bytes }) } : {}),
+    };
+    const clientContext = encodeClientContext(meta);
+    const startS = Date.now() / 1000;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), at.timeoutMs);
+    let a: Attempt;
+    try {
+      const response = await this.deps.transport.invoke({ functionName, qualifier, payload: bytes, clientContext, traceHeader: trc, signal: ac.signal });
+      const version = response.executedVersion ?? routeVersion;
+      if (response.functionError) {
+        const remote = parseRemoteError(response.payload);
+        const result: AttemptResult = { statusCode: response.statusCode, functionError: response.functionError, errorType: remote.errorType };
+        a = { result, outcome: classifyOutcome(result), response, version, remote };
+      } else {
+        const result: AttemptResult = { statusCode: response.statusCode };
+        a = { result, outcome: classifyOutcome(result), response, version };
+      }
+    } catch (error) {
+      const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+      const timedOut = ac.signal.aborted;
+      const result: AttemptResult = { timedOut, statusCode: e.$metadata?.httpStatusCode, errorName: e.name, errorCode: e.code };
+      a = { result, outcome: classifyOutcome(result), version: routeVersion, error };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (trace?.sampled && segId) {
+      const s = a.result.statusCode;
+      this.deps.telemetry.segment({
+        name: target,
+        id: segId,
+        trace_id: trace.root,
+        ...(trace.parent ? { parent_id: trace.parent } : {}),
+        type: 'subsegment',
+        namespace: 'remote',
+        start_time: startS,
+        end_time: Date.now() / 1000,
+        annotations: { source: this.deps.service, target, version: a.version, attempt: att, outcome: a.outcome },
+        ...(a.outcome === 'throttled' ? { throttle: true, error: true } : {}),
+        ...(a.outcome === 'denied' || a.outcome === 'client-error' || a.outcome === 'unauthenticated' ? { error: true } : {}),
+        ...(a.outcome !== 'success' && a.outcome !== 'throttled' && a.outcome !== 'denied' && a.outcome !== 'client-error' && a.outcome !== 'unauthenticated'
+          ? { fault: true }
+          : {}),
+        ...(a.remote ? { cause: { exceptions: [{ id: newSegmentId(), type: a.remote.errorType, message: a.remote.errorMessage.slice(0, 500) }] } } : {}),
+        ...(s ? {} : {}),
+      });
+    }
+    return a;
+  }
+
+  private errorOf(target: string, a: Attempt, at: ReturnType<typeof attemptTimeout>): MeshError {
+    const remoteMsg = a.remote?.errorMessage ?? (a.error as Error | undefined)?.message ?? '';
+    switch (a.outcome) {
+      case 'denied':
+        return new MeshDeniedError(`mesh: ${target} refused the call: ${remoteMsg}`);
+      case 'unauthenticated':
+        return new MeshUnauthenticatedError(`mesh: ${target} could not verify this caller: ${remoteMsg}`);
+      case 'timeout':
+        return new MeshTimeoutError(
+          a.result.timedOut
+            ? `mesh: call to ${target} timed out: ${describeBound(at)}`
+            : `mesh: call to ${target} timed out (${a.remote?.errorType ?? a.result.errorName}): ${remoteMsg}`,
+        );
+      case 'throttled':
+        return new MeshThrottledError(`mesh: ${target} is throttled (429 TooManyRequestsException): ${remoteMsg}`, (a.error as { Reason?: string } | undefined)?.Reason);
+      case 'function-error':
+        return new MeshRemoteError(a.remote?.errorType ?? 'Error', a.remote?.errorMessage ?? '');
+      case 'client-error':
+        return new MeshCallError(`mesh: the Invoke of ${target} was rejected (${a.result.errorName ?? a.result.statusCode}): ${remoteMsg}`, a.result.statusCode ?? 400);
+      default:
+        return new MeshRemoteError(a.result.errorName ?? a.remote?.errorType ?? 'ServiceError', remoteMsg, `mesh: ${target} failed (${a.result.errorName ?? a.result.statusCode}): ${remoteMsg}`);
+    }
+  }
+
+  private report(
+    target: string,
+    version: string,
+    outcome: Outcome,
+    t0: number,
+    attempts: number,
+    retries: number,
+    idk: string,
+    scope: InvocationScope | undefined,
+    err?: Error,
+    denied = false,
+  ): void {
+    this.deps.telemetry.record({
+      reporter: 'source',
+      source: this.deps.service,
+      destination: target,
+      version,
+      code: STATUS[outcome],
+      outcome,
+      durationMs: performance.now() - t0,
+      attempts,
+      retries,
+      denied: denied || outcome === 'denied',
+      idempotencyKey: idk,
+      traceId: scope?.trace?.root,
+      error: err ? `${err.name}: ${err.message}` : undefined,
+    });
+  }
+}
+
+/** The `errorType` / `errorMessage` of a function error body (Node and other runtimes' shapes). */
+export function parseRemoteError(payload: Uint8Array): { errorType: string; errorMessage: string } {
+  const text = decoder.decode(payload);
+  try {
+    const b = JSON.parse(text) as { errorType?: unknown; errorMessage?: unknown };
+    return {
+      errorType: typeof b.errorType === 'string' ? b.errorType : 'Error',
+      errorMessage: typeof b.errorMessage === 'string' ? b.errorMessage : text.slice(0, 1000),
+    };
+  } catch {
+    return { errorType: 'Error', errorMessage: text.slice(0, 1000) };
+  }
+}
+
+export type { ServicePolicy };

@@ -1,0 +1,101 @@
+/**
+ * Typed errors of the mesh. Apps catch them from `call()`; the wrapper throws the refusals so
+ * Lambda reports them as the function error's `errorType` (the Node runtime uses `error.name`), and
+ * the caller's classification (resilience/retry-decision) recognises them by that name.
+ */
+
+/** Every mesh error: `code` names what happened, `status` is the HTTP status the local endpoint answers. */
+export class MeshError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, status: number, message: string) {
+    super(message);
+    this.code = code;
+    this.status = status;
+    this.name = 'MeshError';
+  }
+}
+
+/** The policy refused the call (locally, or the callee's wrapper did: errorType `MeshDeniedError`). */
+export class MeshDeniedError extends MeshError {
+  constructor(message: string) {
+    super('MeshDenied', 403, message);
+    this.name = 'MeshDeniedError';
+  }
+}
+
+/** The callee could not verify the caller's identity token. */
+export class MeshUnauthenticatedError extends MeshError {
+  constructor(message: string) {
+    super('MeshUnauthenticated', 401, message);
+    this.name = 'MeshUnauthenticatedError';
+  }
+}
+
+/** The call ran out of time (per-try, overall, the propagated deadline or this function's own). */
+export class MeshTimeoutError extends MeshError {
+  constructor(message: string) {
+    super('MeshTimeout', 504, message);
+    this.name = 'MeshTimeoutError';
+  }
+}
+
+/** The callee refused work whose propagated deadline had already passed (the caller sees a timeout). */
+export class MeshDeadlineExceededError extends MeshError {
+  constructor(message: string) {
+    super('MeshDeadlineExceeded', 504, message);
+    this.name = 'MeshDeadlineExceededError';
+  }
+}
+
+/** Every version the call could go to has an open breaker. */
+export class MeshCircuitOpenError extends MeshError {
+  readonly target: string;
+  readonly version: string;
+  constructor(target: string, version: string, message: string) {
+    super('MeshCircuitOpen', 503, message);
+    this.name = 'MeshCircuitOpenError';
+    this.target = target;
+    this.version = version;
+  }
+}
+
+/** The remote function failed: its own `errorType` and `errorMessage`. */
+export class MeshRemoteError extends MeshError {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  constructor(errorType: string, errorMessage: string, message?: string) {
+    super('MeshRemoteError', 502, message ?? `${errorType}: ${errorMessage}`);
+    this.name = 'MeshRemoteError';
+    this.errorType = errorType;
+    this.errorMessage = errorMessage;
+  }
+}
+
+/** Lambda throttled the call (429 TooManyRequestsException) and retries did not get through. */
+export class MeshThrottledError extends MeshError {
+  readonly reason?: string;
+  constructor(message: string, reason?: string) {
+    super('MeshThrottled', 429, message);
+    this.name = 'MeshThrottledError';
+    this.reason = reason;
+  }
+}
+
+/** The call could not be made at all (bad target, metadata too large, Lambda client error). */
+export class MeshCallError extends MeshError {
+  constructor(message: string, status = 400) {
+    super('MeshCallError', status, message);
+    this.name = 'MeshCallError';
+  }
+}
+
+/** The JSON body the local HTTP endpoint answers for an error. Never carries a token or secret. */
+export function errorBody(err: unknown): { status: number; body: Record<string, unknown> } {
+  if (err instanceof MeshRemoteError) {
+    return { status: err.status, body: { code: err.code, errorType: err.errorType, errorMessage: err.errorMessage, message: err.message } };
+  }
+  if (err instanceof MeshError) return { status: err.status, body: { code: err.code, errorType: err.name, message: err.message } };
+  const e = err as { name?: string; message?: string } | undefined;
+  return { status: 500, body: { code: 'MeshInternal', errorType: e?.name ?? 'Error', message: e?.message ?? String(err) } };
+}

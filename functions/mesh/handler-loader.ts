@@ -1,0 +1,77 @@
+/**
+ * Loads the user's handler named by MESH_HANDLER (`file.export`, `dir/file.export`, `file.ns.export`)
+ * from LAMBDA_TASK_ROOT, as Lambda's Node runtime does: `.js`, `.cjs`, `.mjs` (and `index.mjs`
+ * style ESM), CommonJS through `require`, ESM through `import()`. CommonJS loads synchronously at
+ * init; ESM resolves before the first invocation.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+
+export type AnyHandler = (event: unknown, context: unknown, callback?: (err: unknown, result?: unknown) => void) => unknown;
+
+/** A load failure, in the runtime's own error names so it reads like Lambda's. */
+export class HandlerLoadError extends Error {
+  constructor(name: 'Runtime.ImportModuleError' | 'Runtime.HandlerNotFound' | 'Runtime.MalformedHandlerName', message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+export interface HandlerSpec {
+  readonly file: string;
+  readonly exportPath: readonly string[];
+}
+
+/** Resolves `dir/file.export` against the task root to an existing file. */
+export function resolveHandler(spec: string | undefined, taskRoot: string): HandlerSpec {
+  if (!spec) throw new HandlerLoadError('Runtime.MalformedHandlerName', 'MESH_HANDLER is not set; set it to the original handler, e.g. "index.handler"');
+  // The module part may contain dots in directory names; the export is after the first dot of the last segment.
+  const slash = spec.lastIndexOf('/');
+  const dot = spec.indexOf('.', slash + 1);
+  if (dot < 0 || dot === spec.length - 1) {
+    throw new HandlerLoadError('Runtime.MalformedHandlerName', `MESH_HANDLER "${spec}" must be "file.export" (e.g. "index.handler" or "src/app.handler")`);
+  }
+  const modulePart = spec.slice(0, dot);
+  const exportPath = spec.slice(dot + 1).split('.');
+  const base = isAbsolute(modulePart) ? modulePart : join(taskRoot, modulePart);
+  for (const ext of ['.js', '.mjs', '.cjs', '']) {
+    const f = base + ext;
+    if (existsSync(f) && statSync(f).isFile()) return { file: f, exportPath };
+  }
+  throw new HandlerLoadError('Runtime.ImportModuleError', `Cannot find module '${modulePart}' (tried .js, .mjs, .cjs under ${taskRoot}); check MESH_HANDLER "${spec}"`);
+}
+
+function pick(mod: unknown, spec: HandlerSpec): AnyHandler {
+  let fn: unknown = mod;
+  for (const part of spec.exportPath) fn = fn == null ? undefined : (fn as Record<string, unknown>)[part];
+  // ESM importing CJS puts module.exports on `default`.
+  if (typeof fn !== 'function' && mod && typeof mod === 'object' && 'default' in mod) {
+    fn = (mod as { default: unknown }).default;
+    for (const part of spec.exportPath) fn = fn == null ? undefined : (fn as Record<string, unknown>)[part];
+  }
+  if (typeof fn !== 'function') {
+    throw new HandlerLoadError('Runtime.HandlerNotFound', `${spec.file} has no function export "${spec.exportPath.join('.')}"; check MESH_HANDLER`);
+  }
+  return fn as AnyHandler;
+}
+
+// A real dynamic import even in the CJS bundle (esbuild/tsc would turn `import()` into `require`).
+const dynamicImport = new Function('u', 'return import(u)') as (url: string) => Promise<unknown>;
+
+/** CommonJS: the handler at once. ESM: a promise of it. */
+export function loadHandler(spec: string | undefined, taskRoot: string): AnyHandler | Promise<AnyHandler> {
+  const resolved = resolveHandler(spec, taskRoot);
+  const viaImport = () => {
+    const { pathToFileURL } = require('node:url') as typeof import('node:url');
+    return dynamicImport(pathToFileURL(resolved.file).href).then((m) => pick(m, resolved));
+  };
+  if (resolved.file.endsWith('.mjs')) return viaImport();
+  let mod: unknown;
+  try {
+    mod = require(resolved.file);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_REQUIRE_ESM') return viaImport();
+    throw err;
+  }
+  return pick(mod, resolved);
+}

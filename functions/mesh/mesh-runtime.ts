@@ -1,0 +1,84 @@
+/**
+ * One mesh runtime: this function's service name, its policy cache, breakers, budgets, telemetry and
+ * transport, shared by the wrapper (inbound) and `call()` (outbound). The layer makes one from the
+ * environment; tests make several in one process (one per service).
+ *
+ * Lambda runs one invocation at a time per execution environment, so the invocation scope (deadline,
+ * trace) is a field, not AsyncLocalStorage (whose promise hooks would tax every await on Node 20).
+ */
+import { MeshClient, type CallOptions, type InvocationScope, type Signer } from './client';
+import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
+import { LambdaInvokeTransport, type InvokeTransport } from './transport/lambda-invoke';
+import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
+import type { SegmentDoc } from './telemetry/xray-emitter';
+import { readConfig, type RuntimeConfig } from './runtime-config';
+
+/** What the wrapper needs of identity (F's Identity fits). */
+export interface IdentityLike extends Signer {
+  verify(input: { token: unknown; source: unknown; payload: Uint8Array | string }): { ok: true } | { ok: false; reason: string };
+}
+
+export interface MeshRuntimeOptions {
+  readonly config?: Partial<RuntimeConfig>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** A ready policy cache, or options for one (default: from the environment). */
+  readonly policy?: PolicyCache | PolicyCacheOptions;
+  readonly transport?: InvokeTransport;
+  /** Where EMF and access-log lines go (default stdout). */
+  readonly sink?: TelemetrySink;
+  /** Receives X-Ray segment documents instead of the UDP emitter (tests). */
+  readonly onSegment?: (doc: SegmentDoc) => void;
+  /** Identity loader (default: functions/mesh/identity `loadIdentity`, required on first need). */
+  readonly identity?: () => Promise<IdentityLike | undefined>;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+export class MeshRuntime {
+  readonly config: RuntimeConfig;
+  readonly policy: PolicyCache;
+  readonly telemetry: MeshTelemetry;
+  readonly client: MeshClient;
+  /** The invocation being served (set by the wrapper). */
+  scope: InvocationScope | undefined;
+  private identityPromise: Promise<IdentityLike | undefined> | undefined;
+  private readonly loadIdentityFn: () => Promise<IdentityLike | undefined>;
+
+  constructor(options: MeshRuntimeOptions = {}) {
+    const env = options.env ?? process.env;
+    this.config = { ...readConfig(env), ...options.config };
+    this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
+    this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
+    this.loadIdentityFn =
+      options.identity ??
+      (() => (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>);
+    const identityOff = !options.identity && !env.MESH_IDENTITY_SECRET;
+    this.client = new MeshClient({
+      meshName: this.config.meshName,
+      service: this.config.service,
+      policy: this.policy,
+      transport: options.transport ?? new LambdaInvokeTransport({ env }),
+      telemetry: this.telemetry,
+      // Identity off: no module load, no promise per call.
+      identity: identityOff ? () => Promise.resolve(undefined) : () => this.identity(),
+      scope: () => this.scope,
+      sleep: options.sleep,
+      random: options.random,
+    });
+  }
+
+  /** This function's identity (undefined = identity off). A failed load is retried on the next call. */
+  identity(): Promise<IdentityLike | undefined> {
+    if (!this.identityPromise) {
+      this.identityPromise = this.loadIdentityFn().catch((err: unknown) => {
+        this.identityPromise = undefined;
+        throw err;
+      });
+    }
+    return this.identityPromise;
+  }
+
+  call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
+    return this.client.call<T>(target, payload, options);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Mesh metadata on the wire (shared/names MeshMetadata): read from an Invoke's ClientContext
+ * (`custom.mesh`) or from `x-mesh-*` headers of an HTTP event, and written as the base64
+ * ClientContext of an outbound Invoke. Parsing is strict and never throws: a malformed field is
+ * dropped, and metadata without a valid source counts as none (the caller is `external`).
+ */
+import { META, SERVICE_NAME_PATTERN, type MeshMetadata } from '../../shared/names';
+import { MeshCallError } from './errors';
+
+/** Lambda's cap on the base64 ClientContext of an Invoke (API_Invoke.html). */
+export const CLIENT_CONTEXT_MAX_BYTES = 3583;
+
+const MAX_IDK = 128;
+const MAX_TRACE = 256;
+const MAX_TOKEN = 3000;
+const MAX_ATTEMPT = 100;
+const TRACE_PATTERN = /^[\x20-\x7e]+$/;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Validates one metadata object (any shape in, MeshMetadata or undefined out). */
+export function parseMetadata(raw: unknown): MeshMetadata | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  if (r.v !== 1 || typeof r.src !== 'string' || !SERVICE_NAME_PATTERN.test(r.src)) return undefined;
+  const m: Mutable<MeshMetadata> = { v: 1, src: r.src };
+  if (typeof r.tok === 'string' && r.tok.length > 0 && r.tok.length <= MAX_TOKEN) m.tok = r.tok;
+  if (typeof r.dl === 'number' && Number.isFinite(r.dl) && r.dl > 0) m.dl = r.dl;
+  if (typeof r.att === 'number' && Number.isInteger(r.att) && r.att >= 1 && r.att <= MAX_ATTEMPT) m.att = r.att;
+  if (typeof r.idk === 'string' && r.idk.length > 0 && r.idk.length <= MAX_IDK) m.idk = r.idk;
+  if (typeof r.trc === 'string' && r.trc.length <= MAX_TRACE && TRACE_PATTERN.test(r.trc)) m.trc = r.trc;
+  return m;
+}
+
+/**
+ * The metadata of a Lambda `context.clientContext`. The Node runtime hands over the parsed JSON; a
+ * string (a runtime that passes it raw, base64 or JSON) is decoded too.
+ */
+export function metadataFromClientContext(clientContext: unknown): MeshMetadata | undefined {
+  let cc = clientContext;
+  if (typeof cc === 'string') cc = decodeClientContext(cc);
+  if (!cc || typeof cc !== 'object') return undefined;
+  const c = cc as { custom?: unknown; Custom?: unknown };
+  const custom = (c.custom ?? c.Custom) as Record<string, unknown> | undefined;
+  if (!custom || typeof custom !== 'object') return undefined;
+  let mesh = custom[META.clientContextKey];
+  // Some clients stringify custom values (custom is documented as string -> string).
+  if (typeof mesh === 'string') mesh = safeJson(mesh);
+  return parseMetadata(mesh);
+}
+
+function decodeClientContext(s: string): unknown {
+  const t = s.trim();
+  if (t.startsWith('{')) return safeJson(t);
+  return safeJson(Buffer.from(t, 'base64').toString('utf8'));
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether an event is an HTTP event (API Gateway REST/HTTP API, Function URL, ALB). */
+export function isHttpEvent(event: unknown): event is { headers?: Record<string, unknown>; body?: unknown; isBase64Encoded?: boolean } {
+  if (!event || typeof event !== 'object') return false;
+  const e = event as Record<string, unknown>;
+  return (
+    typeof e.headers === 'object' && e.headers !== null &&
+    (typeof e.requestContext === 'object' || typeof e.httpMethod === 'string' || typeof e.rawPath === 'string')
+  );
+}
+
+/** The metadata carried in `x-mesh-*` headers (names matched case-insensitively). */
+export function metadataFromHeaders(headers: Readonly<Record<string, unknown>> | undefined): MeshMetadata | undefined {
+  if (!headers) return undefined;
+  const h = META.headers;
+  const get = (name: string): string | undefined => {
+    let v = Object.hasOwn(headers, name) ? headers[name] : undefined;
+    if (v === undefined) {
+      for (const k of Object.keys(headers)) {
+        if (k.toLowerCase() === name) {
+          v = headers[k];
+          break;
+        }
+      }
+    }
+    if (Array.isArray(v)) v = v[0];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const src = get(h.source);
+  if (src === undefined) return undefined;
+  const num = (s: string | undefined) => (s !== undefined && /^\d{1,16}$/.test(s) ? Number(s) : undefined);
+  return parseMetadata({
+    v: 1,
+    src,
+    tok: get(h.token),
+    dl: num(get(h.deadline)),
+    att: num(get(h.attempt)),
+    idk: get(h.idempotencyKey),
+    trc: get(h.trace),
+  });
+}
+
+/** Reads the metadata of one invocation: ClientContext first, then HTTP headers. */
+export function readMetadata(event: unknown, context: { clientContext?: unknown } | undefined): MeshMetadata | undefined {
+  const fromCc = metadataFromClientContext(context?.clientContext);
+  if (fromCc) return fromCc;
+  if (isHttpEvent(event)) return metadataFromHeaders(event.headers);
+  return undefined;
+}
+
+/**
+ * The base64 ClientContext of an outbound Invoke. Throws a MeshCallError naming the size when it
+ * passes Lambda's 3,583-byte cap (Lambda would answer a bare 400 instead).
+ */
+export function encodeClientContext(meta: MeshMetadata): string {
+  const b64 = Buffer.from(`{"custom":{"${META.clientContextKey}":${JSON.stringify(meta)}}}`).toString('base64');
+  if (b64.length > CLIENT_CONTEXT_MAX_BYTES) {
+    throw new MeshCallError(
+      `mesh metadata is ${b64.length} bytes as base64 ClientContext, over Lambda's ${CLIENT_CONTEXT_MAX_BYTES}-byte cap ` +
+        `(token ${meta.tok?.length ?? 0} chars, trace header ${meta.trc?.length ?? 0} chars); shorten the identity certificate chain or the idempotency key`,
+    );
+  }
+  return b64;
+}
+
+/** The `x-mesh-*` headers of outbound HTTP calls. */
+export function metadataHeaders(meta: MeshMetadata): Record<string, string> {
+  const h = META.headers;
+  const out: Record<string, string> = { [h.source]: meta.src };
+  if (meta.tok) out[h.token] = meta.tok;
+  if (meta.dl !== undefined) out[h.deadline] = String(Math.floor(meta.dl));
+  if (meta.att !== undefined) out[h.attempt] = String(meta.att);
+  if (meta.idk) out[h.idempotencyKey] = meta.idk;
+  if (meta.trc) out[h.trace] = meta.trc;
+  return out;
+}

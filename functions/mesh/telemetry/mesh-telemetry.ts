@@ -1,0 +1,111 @@
+/**
+ * The runtime's telemetry: EMF metric lines (AWS-WIRE.md §8) and one JSON access-log line per call,
+ * both on stdout (Lambda ships stdout to CloudWatch Logs, which extracts EMF), and X-Ray subsegments.
+ *
+ * EMF is written by hand rather than through Powertools Metrics: the same one-directive document, but
+ * one line per call with no buffering, flush hook or cold-start blob, and nothing to load (see
+ * bench/runtime.bench.ts for the measured load cost of Powertools). Never logs tokens or payloads.
+ */
+import { METRICS } from '../../../shared/names';
+import { XrayEmitter, type SegmentDoc } from './xray-emitter';
+
+export type Reporter = 'source' | 'destination';
+
+export interface CallRecord {
+  readonly reporter: Reporter;
+  readonly source: string;
+  readonly destination: string;
+  readonly version: string;
+  /** HTTP-like status of the outcome (200, 403, 429, 502, 503, 504…). */
+  readonly code: number;
+  readonly outcome: string;
+  readonly durationMs: number;
+  readonly attempts?: number;
+  readonly retries?: number;
+  readonly denied?: boolean;
+  readonly idempotencyKey?: string;
+  readonly traceId?: string;
+  readonly requestId?: string;
+  readonly error?: string;
+}
+
+export interface TelemetrySink {
+  /** Writes one line (without the newline). */
+  (line: string): void;
+}
+
+export const stdoutSink: TelemetrySink = (line) => {
+  process.stdout.write(line + '\n');
+};
+
+const DIMENSIONS = JSON.stringify([METRICS.dimensions]);
+
+export class MeshTelemetry {
+  private xray: XrayEmitter | undefined;
+  constructor(
+    private readonly write: TelemetrySink = stdoutSink,
+    private readonly xrayAddress: string | undefined = process.env.AWS_XRAY_DAEMON_ADDRESS,
+    private readonly onSegment?: (doc: SegmentDoc) => void,
+  ) {}
+
+  /** EMF metrics and the access-log line of one call, as seen by `reporter`. */
+  record(r: CallRecord): void {
+    const now = Date.now();
+    const metrics = [
+      `{"Name":"${METRICS.requestsTotal}","Unit":"Count"}`,
+      `{"Name":"${METRICS.requestDurationMs}","Unit":"Milliseconds"}`,
+    ];
+    let values = `,"${METRICS.requestsTotal}":1,"${METRICS.requestDurationMs}":${round(r.durationMs)}`;
+    if (r.retries) {
+      metrics.push(`{"Name":"${METRICS.retriesTotal}","Unit":"Count"}`);
+      values += `,"${METRICS.retriesTotal}":${r.retries}`;
+    }
+    if (r.denied) {
+      metrics.push(`{"Name":"${METRICS.deniedTotal}","Unit":"Count"}`);
+      values += `,"${METRICS.deniedTotal}":1`;
+    }
+    this.write(
+      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
+        this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) + values + '}',
+    );
+    const log: Record<string, unknown> = {
+      type: 'mesh-access',
+      time: new Date(now).toISOString(),
+      reporter: r.reporter,
+      source: r.source,
+      destination: r.destination,
+      version: r.version,
+      code: r.code,
+      outcome: r.outcome,
+      durationMs: round(r.durationMs),
+    };
+    if (r.attempts !== undefined) log.attempts = r.attempts;
+    if (r.idempotencyKey) log.idempotencyKey = r.idempotencyKey;
+    if (r.traceId) log.traceId = r.traceId;
+    if (r.requestId) log.requestId = r.requestId;
+    if (r.error) log.error = r.error;
+    this.write(JSON.stringify(log));
+  }
+
+  /** One breaker_open_total count for (source -> destination@version). */
+  breakerOpened(source: string, destination: string, version: string): void {
+    this.write(
+      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[{"Name":"${METRICS.breakerOpenTotal}","Unit":"Count"}]}]}` +
+        this.dims(source, destination, version, '503', 'source') + `,"${METRICS.breakerOpenTotal}":1}`,
+    );
+  }
+
+  segment(doc: SegmentDoc): void {
+    if (this.onSegment) this.onSegment(doc);
+    else (this.xray ??= new XrayEmitter(this.xrayAddress)).send(doc);
+  }
+
+  private dims(source: string, destination: string, version: string, code: string, reporter: string): string {
+    const [s, d, v, c, r] = METRICS.dimensions;
+    return `,"${s}":${JSON.stringify(source)},"${d}":${JSON.stringify(destination)},"${v}":${JSON.stringify(version)},"${c}":"${code}","${r}":"${reporter}"`;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
