@@ -59,6 +59,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   const secrets = options.secrets ?? new SecretStore({ region: options.registry.region, accountId: options.registry.accountId });
   const dynamo = startDynamo(options.dynamo);
   const log = options.log ?? ((line: string) => process.stderr.write(`[endpoint] ${line}\n`));
+  let closed = false;
   const lambda: LambdaContext = {
     registry: options.registry,
     invoker: options.invoker,
@@ -67,7 +68,6 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     onBackgroundError: log,
     isClosed: () => closed,
   };
-  let closed = false;
   const rotation: RotationHooks = {
     check: (arn) => checkRotationFunction(lambda, arn),
     start: (job) => void runRotation(lambda, secrets, job),
@@ -196,8 +196,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
     req.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks)));
+    // A client that hangs up mid-body: nothing to answer (the first settle wins; 'close' also follows 'end').
     req.on('error', () => resolve('aborted'));
-    req.on('aborted', () => resolve('aborted'));
+    req.on('close', () => { if (!req.complete) resolve('aborted'); });
   });
 }
 

@@ -1,6 +1,7 @@
 /** The endpoint's server: /_mesh/ hand-off, a busy port, close. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { startEndpoint } from '../../local/endpoint';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -26,6 +27,30 @@ describe('local endpoint: server', () => {
       assert.equal(declined.status, 404);
       await declined.arrayBuffer();
       assert.deepEqual(seen, ['/_mesh/stats', '/_mesh/other']);
+    } finally {
+      await ep.close();
+    }
+  });
+
+  it('survives clients that hang up mid-body or send garbage, for every service', async () => {
+    const ep = await startEndpoint({ port: 0, registry, invoker });
+    try {
+      const raw = (text: string) => new Promise<void>((resolve) => {
+        const socket = connect(ep.port, '127.0.0.1', () => {
+          socket.write(text);
+          setTimeout(() => { socket.destroy(); resolve(); }, 20);
+        });
+        socket.on('error', () => resolve());
+      });
+      const partial = (headers: string) => `POST / HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: 1000\r\n\r\n{"half":`;
+      await raw(partial('X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Type: application/x-amz-json-1.0\r\n'));
+      await raw(partial('X-Amz-Target: secretsmanager.ListSecrets\r\n'));
+      await raw('POST /2015-03-31/functions/hello/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{');
+      await raw('GARBAGE\r\n\r\n');
+      await raw(`GET /${'x'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n${'X-Big: y\r\n'.repeat(2000)}\r\n`);
+      const res = await fetch(`${ep.url}/2015-03-31/functions`);
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
     } finally {
       await ep.close();
     }
