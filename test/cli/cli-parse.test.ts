@@ -12,6 +12,8 @@ import { canaryVersion, describeSplit, planPromote, planRollback, planShift } fr
 import { checkEdge, planAllow, planDeny, planSet } from '../../cli/policy-plan';
 import { parseLocalArgs, synthCommand } from '../../cli/commands/local';
 import { main } from '../../cli/main';
+import { summarisePolicy } from '../../cli/policy-summary';
+import { renderStatus } from '../../cli/commands/status';
 import { processContext } from '../../cli/context';
 import { UsageError } from '../../cli/errors';
 import { ENV } from '../../shared/names';
@@ -226,9 +228,7 @@ test('main: --help on every command and `mesh help <cmd>`', async () => {
   assert.equal((await runMain([])).code, 2);
 });
 
-test('policy summary: deny wins over allow, bad items are reported, routes described', async () => {
-  const { summarisePolicy } = await import('../../cli/policy-summary');
-  const { renderStatus } = await import('../../cli/commands/status');
+test('policy summary: deny wins over allow, bad items are reported, routes described', () => {
   const items = [
     { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' },
     { pk: 'payments', sk: 'deny#orders', source: 'orders', managedBy: 'operator', reason: 'incident 42' },
