@@ -1,0 +1,356 @@
+/**
+ * Wire tests of the runtime: call() through the REAL @aws-sdk/client-lambda against a loopback
+ * server speaking the Lambda Invoke API, which runs the callees' wrapped handlers in-process.
+ */
+import { afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import { wrapHandler } from '../../functions/mesh/wrapper';
+import { loadHandler } from '../../functions/mesh/handler-loader';
+import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { startEndpoint } from '../../functions/mesh/endpoint';
+import {
+  MeshCircuitOpenError,
+  MeshDeniedError,
+  MeshRemoteError,
+  MeshThrottledError,
+  MeshTimeoutError,
+} from '../../functions/mesh/errors';
+import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
+import { startLambdaInvokeServer, lambdaClientConfig, type LambdaInvokeServer, type TestHandler } from '../support/lambda-invoke-server';
+
+const FIXTURES = join(__dirname, '../fixtures/runtime');
+const MESH = 'shop';
+
+function snapshot(extra: unknown[] = []) {
+  return {
+    mesh: MESH,
+    generatedAt: new Date(0).toISOString(),
+    items: [
+      { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+      { pk: 'payments', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } },
+      { pk: 'orders', sk: 'service', functionName: 'shop-orders' },
+      { pk: 'orders', sk: 'allow#external', source: 'external' },
+      { pk: 'audit', sk: 'service', functionName: 'shop-audit' },
+      ...extra,
+    ],
+  };
+}
+
+interface Env {
+  server: LambdaInvokeServer;
+  lines: string[];
+  segments: SegmentDoc[];
+  orders: MeshRuntime;
+  runtimeFor(service: string): MeshRuntime;
+}
+
+async function setup(
+  functions: Record<string, { versions: Record<string, TestHandler>; aliases?: Record<string, { version: string; weights?: Record<string, number> }>; timeoutMs?: number }>,
+  extraItems: unknown[] = [],
+): Promise<Env> {
+  const lines: string[] = [];
+  const segments: SegmentDoc[] = [];
+  let server: LambdaInvokeServer | undefined;
+  const runtimeFor = (service: string) =>
+    new MeshRuntime({
+      env: {},
+      config: { meshName: MESH, service, functionVersion: '1' },
+      policy: { snapshot: snapshot(extraItems), snapshotPath: null },
+      transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(server!.url)) }),
+      sink: (l) => lines.push(l),
+      onSegment: (d) => segments.push(d),
+      identity: async () => undefined,
+      sleep: async () => undefined,
+    });
+  server = await startLambdaInvokeServer(functions);
+  return { server, lines, segments, orders: runtimeFor('orders'), runtimeFor };
+}
+
+const ccMeta = (cc: any) => cc?.custom?.mesh;
+
+describe('runtime wire: call() over the real Lambda SDK', () => {
+  let env: Env | undefined;
+  afterEach(async () => {
+    await env?.server.close();
+    env = undefined;
+  });
+
+  test('success: the callee sees the exact payload, metadata arrives in ClientContext, EMF + access log on both sides', async () => {
+    // Prepare
+    let paymentsRt!: MeshRuntime;
+    let seen: unknown;
+    env = await setup({
+      'shop-payments': {
+        versions: {
+          '1': (e, c) => wrapped(e, c),
+        },
+        aliases: { live: { version: '1' } },
+      },
+    });
+    paymentsRt = env.runtimeFor('payments');
+    const wrapped = wrapHandler(paymentsRt, async (event: unknown) => {
+      seen = event;
+      return { paid: true };
+    });
+    const body = { order: 'o-1', amount: 12.5, nested: { list: [1, 'two'] } };
+    // Act
+    const result = await env.orders.call('payments', body, { idempotencyKey: 'idem-1' });
+    // Assess
+    assert.deepEqual(result, { paid: true });
+    assert.deepEqual(seen, body);
+    const inv = env.server.invocations[0]!;
+    assert.equal(inv.functionName, 'shop-payments');
+    assert.equal(inv.qualifier, 'live');
+    assert.equal(ccMeta(inv.clientContext).src, 'orders');
+    assert.equal(ccMeta(inv.clientContext).idk, 'idem-1');
+    assert.equal(ccMeta(inv.clientContext).att, 1);
+    assert.equal(typeof ccMeta(inv.clientContext).dl, 'number');
+    const emf = env.lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    const reporters = emf.map((m) => m.reporter).sort();
+    assert.deepEqual(reporters, ['destination', 'source']);
+    for (const m of emf) {
+      assert.equal(m.source_workload, 'orders');
+      assert.equal(m.destination_workload, 'payments');
+      assert.equal(m.response_code, '200');
+      assert.equal(m.requests_total, 1);
+      assert.equal(m._aws.CloudWatchMetrics[0].Namespace, 'LambdaMesh');
+    }
+    const logs = env.lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l));
+    assert.equal(logs.length, 2);
+    assert.ok(logs.every((l) => l.idempotencyKey === 'idem-1'));
+  });
+
+  test('remote function error arrives typed with its errorType and errorMessage', async () => {
+    env = await setup({
+      'shop-payments': {
+        versions: {
+          '1': () => {
+            const e = new Error('card declined');
+            e.name = 'CardDeclined';
+            throw e;
+          },
+        },
+        aliases: { live: { version: '1' } },
+      },
+    });
+    await assert.rejects(env.orders.call('payments', { a: 1 }), (err: unknown) => {
+      assert.ok(err instanceof MeshRemoteError);
+      assert.equal(err.errorType, 'CardDeclined');
+      assert.equal(err.errorMessage, 'card declined');
+      assert.equal(err.code, 'MeshRemoteError');
+      return true;
+    });
+    // Function errors are not retried on a non-idempotent edge.
+    assert.equal(env.server.invocations.length, 1);
+  });
+
+  test('throttled (429) then retried within the budget; every attempt carries the same idempotency key', async () => {
+    env = await setup({ 'shop-payments': { versions: { '1': () => ({ ok: 1 }) }, aliases: { live: { version: '1' } } } });
+    env.server.throttleNext('shop-payments', 2);
+    const result = await env.orders.call('payments', { a: 1 });
+    assert.deepEqual(result, { ok: 1 });
+    const invs = env.server.invocations;
+    assert.deepEqual(invs.map((i) => i.status), [429, 429, 200]);
+    assert.deepEqual(invs.map((i) => ccMeta(i.clientContext).att), [1, 2, 3]);
+    const keys = new Set(invs.map((i) => ccMeta(i.clientContext).idk));
+    assert.equal(keys.size, 1);
+    const emf = env.lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    assert.equal(emf.find((m) => m.reporter === 'source').retries_total, 2);
+  });
+
+  test('throttled past the attempts: MeshThrottledError', async () => {
+    env = await setup({ 'shop-payments': { versions: { '1': () => ({ ok: 1 }) }, aliases: { live: { version: '1' } } } });
+    env.server.throttleNext('shop-payments', 10);
+    await assert.rejects(env.orders.call('payments', {}), MeshThrottledError);
+    assert.equal(env.server.invocations.length, 3);
+  });
+
+  test('timeout: the per-try timeout aborts the attempt and the call fails with MeshTimeoutError', async () => {
+    env = await setup(
+      { 'shop-payments': { versions: { '1': () => new Promise((r) => setTimeout(() => r('late'), 400)) }, aliases: { live: { version: '1' } } } },
+      [{ pk: 'payments', sk: 'traffic', perTryTimeoutMs: 50, timeoutMs: 120, retries: { maxAttempts: 1 } }],
+    );
+    await assert.rejects(env.orders.call('payments', {}), (err: unknown) => err instanceof MeshTimeoutError && /per-try|overall/.test(err.message));
+  });
+
+  test('denied locally: no Invoke leaves the process (no allow#orders on audit)', async () => {
+    env = await setup({ 'shop-audit': { versions: { '1': () => 1 } } });
+    await assert.rejects(env.orders.call('audit', {}), MeshDeniedError);
+    assert.equal(env.server.invocations.length, 0);
+    const emf = env.lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    assert.equal(emf[0].denied_total, 1);
+    assert.equal(emf[0].response_code, '403');
+  });
+
+  test('the callee refuses a caller its policy does not allow: MeshDeniedError on the caller', async () => {
+    // payments' snapshot allows orders, but the callee wrapper runs as "payments" and sees "audit" as source.
+    let wrapped!: ReturnType<typeof wrapHandler>;
+    env = await setup(
+      { 'shop-payments': { versions: { '1': (e, c) => wrapped(e, c) }, aliases: { live: { version: '1' } } } },
+      [{ pk: 'payments', sk: 'allow#audit', source: 'audit' }, { pk: 'payments', sk: 'deny#audit', source: 'audit', reason: 'fraud review' }],
+    );
+    wrapped = wrapHandler(env.runtimeFor('payments'), async () => 'should not run');
+    // The caller's local check passes only if it does not know the deny: use a caller whose cache lacks it.
+    const audit = new MeshRuntime({
+      env: {},
+      config: { meshName: MESH, service: 'audit' },
+      policy: { snapshot: { mesh: MESH, generatedAt: '', items: [{ pk: 'payments', sk: 'allow#audit', source: 'audit' }, { pk: 'payments', sk: 'service', functionName: 'shop-payments' }] }, snapshotPath: null },
+      transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(env.server.url)) }),
+      sink: (l) => env!.lines.push(l),
+      identity: async () => undefined,
+    });
+    await assert.rejects(audit.call('payments', {}), MeshDeniedError);
+    assert.equal(env.server.invocations.length, 1, 'a refusal is not retried');
+    assert.equal(env.server.invocations[0]!.functionError, 'Unhandled');
+  });
+
+  test('deadline propagation: the callee refuses work whose deadline passed', async () => {
+    let ran = false;
+    let wrapped!: ReturnType<typeof wrapHandler>;
+    let calleeDone!: () => void;
+    const calleeFinished = new Promise<void>((r) => (calleeDone = r));
+    env = await setup({
+      'shop-payments': {
+        versions: {
+          '1': async (e, c) => {
+            await new Promise((r) => setTimeout(r, 80)); // the deadline passes while "queued"
+            try {
+              return await wrapped(e, c);
+            } finally {
+              setImmediate(calleeDone);
+            }
+          },
+        },
+        aliases: { live: { version: '1' } },
+      },
+    }, [{ pk: 'payments', sk: 'traffic', perTryTimeoutMs: 1000, retries: { maxAttempts: 1 } }]);
+    wrapped = wrapHandler(env.runtimeFor('payments'), async () => {
+      ran = true;
+      return 'x';
+    });
+    // orders runs inside an invocation whose caller gave it 40 ms.
+    env.orders.scope = { deadline: Date.now() + 40 };
+    await assert.rejects(env.orders.call('payments', {}), MeshTimeoutError);
+    env.orders.scope = undefined;
+    await calleeFinished;
+    const inv = env.server.invocations[0]!;
+    assert.ok(ccMeta(inv.clientContext).dl <= Date.now());
+    assert.equal(ran, false);
+    assert.ok(env.lines.some((l) => l.includes('MeshDeadlineExceededError')));
+  });
+
+  test('breaker opens on a failing canary and its share goes to the stable version (SWRR route)', async () => {
+    env = await setup(
+      {
+        'shop-payments': {
+          versions: {
+            '1': () => ({ v: 1 }),
+            '2': () => {
+              throw Object.assign(new Error('boom'), { name: 'CanaryBug' });
+            },
+          },
+        },
+      },
+      [
+        { pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.5 } },
+        { pk: 'payments', sk: 'traffic', retries: { maxAttempts: 1 } },
+      ],
+    );
+    let failures = 0;
+    for (let i = 0; i < 40; i++) {
+      try {
+        await env.orders.call('payments', { i });
+      } catch (err) {
+        assert.ok(err instanceof MeshRemoteError);
+        failures++;
+      }
+    }
+    const toV2 = env.server.invocations.filter((i) => i.qualifier === '2').length;
+    assert.equal(failures, 5, 'the canary stops receiving traffic after 5 failed calls');
+    assert.equal(toV2, 5);
+    const emf = env.lines.filter((l) => l.includes('breaker_open_total')).map((l) => JSON.parse(l));
+    assert.equal(emf.length, 1);
+    assert.equal(emf[0].destination_version, '2');
+  });
+
+  test('breaker open on a pinned alias: MeshCircuitOpenError without an Invoke', async () => {
+    env = await setup(
+      { 'shop-payments': { versions: { '1': () => { throw new Error('down'); } }, aliases: { live: { version: '1' } } } },
+      [{ pk: 'payments', sk: 'traffic', retries: { maxAttempts: 1 } }],
+    );
+    for (let i = 0; i < 5; i++) await assert.rejects(env.orders.call('payments', {}), MeshRemoteError);
+    await assert.rejects(env.orders.call('payments', {}), MeshCircuitOpenError);
+    assert.equal(env.server.invocations.length, 5);
+  });
+
+  test('trace: one subsegment per attempt, the header passed on with Parent = the subsegment', async () => {
+    env = await setup({ 'shop-payments': { versions: { '1': () => 1 }, aliases: { live: { version: '1' } } } });
+    env.server.throttleNext('shop-payments', 1);
+    env.orders.scope = { trace: { root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8', sampled: true } };
+    await env.orders.call('payments', {});
+    env.orders.scope = undefined;
+    assert.equal(env.segments.length, 2);
+    assert.deepEqual(env.segments.map((s) => s.annotations!.attempt), [1, 2]);
+    assert.equal(env.segments[0]!.annotations!.outcome, 'throttled');
+    const inv = env.server.invocations[1]!;
+    assert.equal(ccMeta(inv.clientContext).trc, `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=${env.segments[1]!.id};Sampled=1`);
+    assert.equal(inv.traceHeader, ccMeta(inv.clientContext).trc);
+    assert.ok(env.segments.every((s) => s.parent_id === '53995c3f42cd8ad8' && s.type === 'subsegment'));
+  });
+
+  test('Sampled=0: no segments', async () => {
+    env = await setup({ 'shop-payments': { versions: { '1': () => 1 }, aliases: { live: { version: '1' } } } });
+    env.orders.scope = { trace: { root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8', sampled: false } };
+    await env.orders.call('payments', {});
+    env.orders.scope = undefined;
+    assert.equal(env.segments.length, 0);
+  });
+
+  test('the local HTTP endpoint with a plain fetch: result, and errors as JSON with a status', async () => {
+    env = await setup({
+      'shop-payments': {
+        versions: {
+          '1': (e: any) => {
+            if (e.fail) throw Object.assign(new Error('nope'), { name: 'Declined' });
+            return { got: e };
+          },
+        },
+        aliases: { live: { version: '1' } },
+      },
+    });
+    const ep = startEndpoint(env.orders, { port: 0, env: {} as NodeJS.ProcessEnv });
+    try {
+      await ep.ready;
+      const ok = await fetch(`${ep.url}/payments`, { method: 'POST', body: JSON.stringify({ x: 1 }) });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(await ok.json(), { got: { x: 1 } });
+      const bad = await fetch(`${ep.url}/payments`, { method: 'POST', body: JSON.stringify({ fail: true }) });
+      assert.equal(bad.status, 502);
+      const b = (await bad.json()) as any;
+      assert.equal(b.errorType, 'Declined');
+      assert.equal(b.errorMessage, 'nope');
+      const denied = await fetch(`${ep.url}/audit`, { method: 'POST', body: '{}' });
+      assert.equal(denied.status, 403);
+    } finally {
+      await ep.close();
+    }
+  });
+
+  test('handlers in both module formats behind the wrapper (CJS and ESM fixtures)', async () => {
+    let cjs!: ReturnType<typeof wrapHandler>;
+    let esm!: ReturnType<typeof wrapHandler>;
+    env = await setup({ 'shop-payments': { versions: { '1': (e, c) => cjs(e, c), '2': (e, c) => esm(e, c) } } }, [
+      { pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.5 } },
+    ]);
+    const pay = env.runtimeFor('payments');
+    cjs = wrapHandler(pay, loadHandler('cjs-handler.handler', FIXTURES));
+    esm = wrapHandler(pay, loadHandler('esm-handler.handler', FIXTURES));
+    const a = (await env.orders.call('payments', { n: 1 })) as any;
+    const b = (await env.orders.call('payments', { n: 2 })) as any;
+    assert.deepEqual([a.format, b.format].sort(), ['cjs', 'esm']);
+    assert.deepEqual([a.event.n, b.event.n].sort(), [1, 2]);
+  });
+});
