@@ -27,7 +27,11 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ') || 'test/'}`);
   process.exit(1);
 }
-const env = { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' };
+const env = {
+  ...process.env,
+  AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
 const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
