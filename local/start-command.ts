@@ -69,7 +69,10 @@ async function synth(release: number, outdir: string, say: (l: string) => void):
   say(`release ${release}: npx cdk synth -q -c release=${release} -o ${outdir} ...`);
   const started = Date.now();
   const child = spawn(process.execPath, [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, '-o', outdir], {
-    cwd: ROOT, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    // The local mesh's account and region, so literal ARNs in the templates name local resources.
+    cwd: ROOT,
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DEFAULT_ACCOUNT: '000000000000', CDK_DEFAULT_REGION: 'us-east-1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
@@ -98,7 +101,7 @@ export function demoPlan(services: ReadonlyMap<string, string>): TrafficRequest[
   return [
     { label: 'external -> frontend', functionName: `${frontend}:${LIVE_ALIAS}`, payload: { action: 'checkout', sku: 'sku-1', quantity: 1 }, weight: 9 },
     // Claims to be frontend (mesh metadata) on a direct Invoke of payments: the edge the policy denies.
-    { label: 'frontend -> payments (denied)', functionName: `${payments}:${LIVE_ALIAS}`, payload: { amount: 1 }, meshSource: 'frontend', weight: 1 },
+    { label: 'frontend -> payments (denied)', functionName: `${payments}:${LIVE_ALIAS}`, payload: { amountCents: 100 }, meshSource: 'frontend', weight: 1 },
   ];
 }
 

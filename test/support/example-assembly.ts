@@ -58,7 +58,14 @@ function cached(name: string, hash: string, release: number, synth: (outdir: str
   return dir;
 }
 
-const quietEnv = { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1', CDK_DISABLE_VERSION_CHECK: '1' };
+// The local mesh's account and region (AWS-WIRE: 000000000000 / us-east-1), so literal ARNs match it.
+const quietEnv = {
+  ...process.env,
+  AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+  CDK_DISABLE_VERSION_CHECK: '1',
+  CDK_DEFAULT_ACCOUNT: '000000000000',
+  CDK_DEFAULT_REGION: 'us-east-1',
+};
 
 export function fixtureAssemblies(): Releases {
   const appDir = join(__dirname, 'local-mesh-app');
