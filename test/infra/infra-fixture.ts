@@ -28,6 +28,7 @@ export function newApp(opts: { bundle?: boolean } = {}): App {
     context: {
       ...cdkContext(),
       'aws:cdk:enable-asset-metadata': true,
+      'aws:cdk:enable-path-metadata': true,
       ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
     },
   });
