@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Aspects, CustomResource, Duration, Lazy, RemovalPolicy, Tags, Token, type IAspect } from 'aws-cdk-lib';
+import { Aspects, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Tags, Token, Validations, type CfnElement, type IAspect } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,6 +9,7 @@ import { SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
 import type { MeshFunction } from './mesh-function';
 import { attachMeshDashboard } from './mesh-dashboard';
+import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from './private/identity';
 import { meshLayerCode, REPO_ROOT } from './private/mesh-layer-code';
 import { PolicyRegistry } from './private/policy-registry';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
@@ -44,6 +45,11 @@ export interface MeshOptions {
    * @default - the runtime's default, 5 seconds
    */
   readonly policyTtl?: Duration;
+  /**
+   * The mesh CA and service identities (certificate lifetime, CA rotation); `false` turns identity off.
+   * @default - on: 24 h certificates rotated at half life, CA rotated every 90 days
+   */
+  readonly identity?: MeshIdentityOptions | false;
 }
 
 export interface MeshProps extends MeshOptions {
@@ -73,6 +79,8 @@ export class Mesh extends Construct implements IMesh {
   public readonly policy: CustomResource;
   /** Policy TTL in ms handed to every function, if set. */
   public readonly policyTtlMs?: number;
+  /** The mesh CA, issuer and identity secrets (undefined when identity is off). */
+  public readonly identity?: MeshIdentity;
 
   private readonly registry: PolicyRegistry;
   private readonly members: MeshFunction[] = [];
@@ -136,6 +144,21 @@ export class Mesh extends Construct implements IMesh {
     Tags.of(this).add(TAGS.mesh, this.meshName);
     Aspects.of(this).add(new SnapshotAspect(this));
     attachMeshDashboard(this); // CloudWatch dashboard + mesh.alarmsFor(service) (infra/mesh-dashboard.ts)
+    // Identity (F): CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
+    if (props.identity !== false) this.identity = attachMeshIdentity(this, props.identity);
+    // cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason.
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'AWSLambdaBasicExecutionRole only lets the mesh control functions write their own CloudWatch Logs',
+    });
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.seeder.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: 'The custom-resource provider framework invokes the seeder function; ":*" only adds its versions and aliases',
+    });
+    Validations.of(this.seeder).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason: 'The seeder runs once per deploy on nodejs22.x, the runtime the mesh is built and tested for',
+    });
   }
 
   /** The functions that joined this mesh, in construction order. */
