@@ -1,0 +1,117 @@
+/**
+ * Synth-time checks: each error names the construct, the bad value and the fix. Built without
+ * bundling (nothing here needs code).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Mesh } from '../../infra/mesh';
+import { ENV, meshStack, newApp } from './infra-fixture';
+
+describe('validation at synth', () => {
+  it('refuses a canary weight outside 0..1', () => {
+    const { fn } = meshStack();
+    assert.throws(
+      () => fn('Payments', 'payments', { canary: { weight: 1.5, stableVersion: '1' } }),
+      /MeshFunction Test\/Payments: canary.weight must be between 0 and 1, got 1.5/,
+    );
+    assert.throws(() => fn('Payments2', 'payments', { canary: { weight: -0.1, stableVersion: '1' } }), /got -0.1/);
+  });
+
+  it('refuses a canary whose stable version is not a published version number', () => {
+    const { fn } = meshStack();
+    assert.throws(
+      () => fn('Payments', 'payments', { canary: { weight: 0.1, stableVersion: '$LATEST' } }),
+      /Test\/Payments: canary.stableVersion must be a published version number such as "1", got "\$LATEST"/,
+    );
+  });
+
+  it('refuses a service calling itself', () => {
+    const { fn } = meshStack();
+    const orders = fn('Orders', 'orders');
+    assert.throws(() => orders.allowCallsTo(orders), /MeshFunction Test\/Orders: service "orders" cannot call itself/);
+  });
+
+  it('refuses two functions with the same service name in one mesh', () => {
+    const { fn } = meshStack();
+    fn('Orders', 'orders');
+    assert.throws(
+      () => fn('Orders2', 'orders'),
+      /MeshFunction Test\/Orders2: service "orders" is already taken in mesh "shop" by Test\/Orders; give each function its own service name/,
+    );
+  });
+
+  it('refuses an edge to a function of another mesh', () => {
+    const { stack, fn } = meshStack();
+    const other = new Mesh(stack, 'Other', { meshName: 'other' });
+    const orders = fn('Orders', 'orders');
+    const payments = fn('Payments', 'payments', { mesh: other });
+    assert.throws(
+      () => orders.allowCallsTo(payments),
+      /Test\/Orders: cannot call Test\/Payments \(service "payments"\): it is in mesh "other", this function is in mesh "shop"; put both in one mesh/,
+    );
+  });
+
+  it('refuses a bad service name', () => {
+    const { fn } = meshStack();
+    assert.throws(() => fn('Orders', 'Orders_Service'), /service "Orders_Service" is not a valid service name; use lower-case letters/);
+  });
+
+  it('refuses a bad mesh name', () => {
+    const stack = new Stack(newApp(), 'Test', { env: ENV });
+    assert.throws(() => new Mesh(stack, 'Mesh', { meshName: 'My Mesh' }), /Mesh Test\/Mesh: meshName "My Mesh" is not valid/);
+  });
+
+  it('refuses a function name over 64 characters', () => {
+    const { fn } = meshStack('a-rather-long-mesh-name-for-a-shop');
+    assert.throws(
+      () => fn('Orders', 'orders-and-their-many-line-items'),
+      /function name "a-rather-long-mesh-name-for-a-shop-orders-and-their-many-line-items" has 67 characters, over Lambda's 64; use a shorter service or mesh name/,
+    );
+  });
+
+  it('refuses a function name that is a token', () => {
+    const { fn } = meshStack();
+    assert.throws(() => fn('Orders', 'orders', { functionName: Lazy.string({ produce: () => 'x' }) }), /functionName must be a literal string/);
+  });
+
+  it('refuses environment variables over Lambda\'s 4 KB, and counts a reference by its key only', () => {
+    // GIVEN a function whose own environment is too large, and one that holds a reference
+    const { app, fn, mesh } = meshStack();
+    fn('Orders', 'orders', { environment: { BIG: 'x'.repeat(4000) } });
+    fn('Payments', 'payments', { environment: { TABLE_ARN: mesh.table.tableArn } });
+    // WHEN synthesized THEN only the first fails, naming the size and the largest variable
+    assert.throws(
+      () => app.synth(),
+      (err: Error) => {
+        assert.match(err.message, /MeshFunction Test\/Orders: environment variables take \d+ bytes, over Lambda's 4096-byte limit \(largest: BIG, 4000 bytes\)/);
+        assert.doesNotMatch(err.message, /Test\/Payments/);
+        return true;
+      },
+    );
+  });
+
+  it('refuses an edge whose settings the policy model rejects, naming the field and range', () => {
+    const { fn } = meshStack();
+    const orders = fn('Orders', 'orders');
+    const payments = fn('Payments', 'payments');
+    assert.throws(() => orders.allowCallsTo(payments, { retries: { maxAttempts: 20 } }), /payments\/allow#orders: retries.maxAttempts = 20 must be an integer between 1 and 10/);
+    assert.throws(
+      () => orders.allowCallsTo(payments, { timeout: Duration.seconds(1), perTryTimeout: Duration.seconds(2) }),
+      /perTryTimeoutMs = 2000 must not exceed timeoutMs = 1000/,
+    );
+  });
+
+  it('refuses the same edge declared twice with different settings', () => {
+    const { fn } = meshStack();
+    const orders = fn('Orders', 'orders');
+    const payments = fn('Payments', 'payments');
+    orders.allowCallsTo(payments, { timeout: Duration.seconds(1) });
+    assert.throws(() => orders.allowCallsTo(payments, { timeout: Duration.seconds(2) }), /payments\/allow#orders declared twice with different settings/);
+  });
+
+  it('asks for an entry when neither entry nor code is given', () => {
+    const { fn } = meshStack();
+    assert.throws(() => fn('Orders', 'orders', { entry: undefined }), /entry is required; pass the path of the handler file/);
+  });
+});
