@@ -113,6 +113,20 @@ describe('CircuitBreaker', () => {
     assert.equal(b.canPass(T0 + 2_000), true);
   });
 
+  it('frees the probe slot on a neutral outcome (release) without closing or counting', () => {
+    const b = new CircuitBreaker({ openMs: 1_000 });
+    failTimes(b, 5);
+    assert.ok(b.canPass(T0 + 1_000));
+    assert.equal(b.release(T0 + 1_010), 'half-open');
+    assert.equal(b.canPass(T0 + 1_020), true, 'the next call may probe');
+    assert.equal(b.canPass(T0 + 1_030), false);
+    const closed = new CircuitBreaker({ consecutiveFailures: 2 });
+    closed.failure(T0);
+    closed.release(T0);
+    closed.failure(T0);
+    assert.equal(closed.state, 'open', 'release does not restart the failure count');
+  });
+
   it('ignores results of calls that were already in flight when it opened', () => {
     const b = new CircuitBreaker();
     failTimes(b, 5);

@@ -129,6 +129,15 @@ export class CircuitBreaker {
     return this.current;
   }
 
+  /**
+   * Reports a call that ended saying nothing about the target's health (throttled, denied, a bad
+   * request): counts nothing, but frees the half-open probe slot so the next call can probe at once.
+   */
+  release(_now: number): BreakerState {
+    if (this.current === 'half-open') this.probeSince = undefined;
+    return this.current;
+  }
+
   /** Subscribes to state changes; returns the unsubscribe function. */
   onStateChange(listener: BreakerListener): () => void {
     this.listeners.add(listener);
