@@ -13,6 +13,7 @@ import { Identity } from '../../functions/mesh/identity';
 import { mtlsHttpTransport } from '../../functions/mesh/transport/mtls-http';
 import { identityOf, identityWorld, type IdentityWorld } from '../support/identity-fixture';
 import { META } from '../../shared/names';
+import { encodeClientContext, metadataFromHeaders } from '../../functions/mesh/metadata';
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`)));
@@ -26,7 +27,7 @@ describe('mTLS HTTP transport', () => {
   let foreignUrl: string;
   let orders: Identity;
   let ledger: Identity;
-  const seen: { peer?: string; token?: string; body?: string }[] = [];
+  const seen: { peer?: string; token?: string; body?: string; headers?: Record<string, unknown> }[] = [];
 
   before(async () => {
     w = await identityWorld();
@@ -40,7 +41,7 @@ describe('mTLS HTTP transport', () => {
         const body = Buffer.concat(chunks);
         const peer = (req.socket as TLSSocket).getPeerCertificate().subjectaltname;
         const token = req.headers[META.headers.token] as string | undefined;
-        seen.push({ peer, token, body: body.toString() });
+        seen.push({ peer, token, body: body.toString(), headers: req.headers });
         // The server also checks the token, as a mesh callee would.
         const verdict = ledger.verify({ token, source: req.headers[META.headers.source], payload: body });
         res.writeHead(verdict.ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify(verdict));
@@ -68,6 +69,21 @@ describe('mTLS HTTP transport', () => {
     assert.equal(res.statusCode, 200, Buffer.from(res.payload).toString());
     assert.equal(seen.at(-1)!.peer, 'URI:spiffe://shop/svc/orders');
     assert.deepEqual(JSON.parse(Buffer.from(res.payload).toString()), { ok: true });
+  });
+
+  it('fits B\'s InvokeTransport: metadata from the ClientContext arrives as headers B\'s callee reads', async () => {
+    const t = mtlsHttpTransport({ url, identity: orders, targetService: 'ledger' });
+    const payload = Buffer.from('{"entry":2}');
+    const tok = orders.sign({ target: 'ledger', payload });
+    const clientContext = encodeClientContext({ v: 1, src: 'orders', tok, att: 1, idk: 'k-1' });
+    const res = await t.invoke({ functionName: 'ignored', qualifier: 'live', payload, clientContext, signal: new AbortController().signal });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.functionError, undefined);
+    assert.equal(seen.at(-1)!.token, tok);
+    assert.equal(metadataFromHeaders(seen.at(-1)!.headers)?.src, 'orders');
+    // A replayed attempt is refused by the callee with 401, which B classifies as unauthenticated.
+    const again = await t.invoke({ functionName: 'ignored', qualifier: 'live', payload, clientContext, signal: new AbortController().signal });
+    assert.equal(again.statusCode, 401);
   });
 
   it('no client certificate fails the handshake', async () => {

@@ -36,6 +36,18 @@ export function metadataHeaders(meta: Partial<MeshMetadata>): Record<string, str
   return h;
 }
 
+/** The mesh metadata back out of a base64 ClientContext (what B's pipeline hands a transport). */
+export function metadataFromClientContext(clientContext: string | undefined): Partial<MeshMetadata> {
+  if (!clientContext) return {};
+  try {
+    const cc = JSON.parse(Buffer.from(clientContext, 'base64').toString('utf8')) as { custom?: Record<string, unknown> };
+    const meta = cc?.custom?.[META.clientContextKey];
+    return meta && typeof meta === 'object' ? (meta as Partial<MeshMetadata>) : {};
+  } catch {
+    return {};
+  }
+}
+
 export function httpExchange(req: HttpExchangeRequest): Promise<HttpExchangeResponse> {
   // Required lazily: no HTTP(S) machinery at init for functions that only Invoke.
   const mod = (req.url.protocol === 'https:' ? require('node:https') : require('node:http')) as typeof import('node:https');

@@ -8,7 +8,8 @@ import type { Agent } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import type { MeshMetadata } from '../../../shared/names';
 import type { Identity } from '../identity/identity';
-import { httpExchange, metadataHeaders, type HttpExchangeResponse } from '../identity/http-exchange';
+import { httpExchange, metadataFromClientContext, metadataHeaders, type HttpExchangeResponse } from '../identity/http-exchange';
+import type { InvokeRequest, InvokeResponse, InvokeTransport } from './lambda-invoke';
 
 /** What the HTTP transports take per attempt (the same fields B's Invoke transport sends). */
 export interface HttpTransportRequest {
@@ -26,10 +27,24 @@ export interface HttpTransportRequest {
   readonly timeoutMs?: number;
 }
 
-export interface HttpTransport {
+/**
+ * An HTTP target. `invoke` is B's InvokeTransport shape (the pipeline uses it unchanged: the metadata
+ * comes out of the ClientContext into x-mesh-* headers, the HTTP status goes back as `statusCode`, so
+ * 429/401/403/5xx classify as they do for Invoke); `send` is the plain HTTP form.
+ */
+export interface HttpTransport extends InvokeTransport {
   readonly kind: 'sigv4' | 'mtls';
   /** Resolves with any HTTP status (the caller maps 5xx/429 to retries); rejects on network/TLS failure. */
   send(req: HttpTransportRequest): Promise<HttpExchangeResponse>;
+}
+
+/** B's `invoke` on top of `send`: functionName/qualifier are ignored (the URL names the target). */
+export function invokeOverHttp(send: HttpTransport['send']): (req: InvokeRequest) => Promise<InvokeResponse> {
+  return async (req) => {
+    const metadata = metadataFromClientContext(req.clientContext);
+    const res = await send({ payload: req.payload, metadata: req.traceHeader ? { ...metadata, trc: req.traceHeader } : metadata, signal: req.signal });
+    return { statusCode: res.statusCode, payload: res.payload };
+  };
 }
 
 export interface MtlsHttpOptions {
@@ -70,7 +85,7 @@ export function mtlsHttpTransport(opts: MtlsHttpOptions): HttpTransport {
     agent = { cert: m.cert, agent: a };
     return a;
   };
-  return {
+  const t: Omit<HttpTransport, 'invoke'> = {
     kind: 'mtls',
     send(req: HttpTransportRequest): Promise<HttpExchangeResponse> {
       const url = new URL(req.path ?? '', base);
@@ -85,4 +100,5 @@ export function mtlsHttpTransport(opts: MtlsHttpOptions): HttpTransport {
       });
     },
   };
+  return { ...t, invoke: invokeOverHttp(t.send) };
 }

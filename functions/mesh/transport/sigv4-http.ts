@@ -5,7 +5,7 @@
  * headers and is signed too. The signer is loaded on first use.
  */
 import { httpExchange, metadataHeaders, type HttpExchangeResponse } from '../identity/http-exchange';
-import type { HttpTransport, HttpTransportRequest } from './mtls-http';
+import { invokeOverHttp, type HttpTransport, type HttpTransportRequest } from './mtls-http';
 
 export interface SigV4HttpOptions {
   /** The Function URL (https://<id>.lambda-url.<region>.on.aws/...). */
@@ -41,7 +41,7 @@ export function sigv4HttpTransport(opts: SigV4HttpOptions): HttpTransport {
   const region = opts.region ?? regionOfFunctionUrl(base) ?? process.env.AWS_REGION;
   if (!region) throw new Error(`no region for SigV4 target ${opts.url}: pass region or set AWS_REGION`);
   let signer: { sign(req: unknown): Promise<{ headers: Record<string, string> }> } | undefined;
-  return {
+  const t: Omit<HttpTransport, 'invoke'> = {
     kind: 'sigv4',
     async send(req: HttpTransportRequest): Promise<HttpExchangeResponse> {
       if (!signer) {
@@ -75,4 +75,5 @@ export function sigv4HttpTransport(opts: SigV4HttpOptions): HttpTransport {
       return httpExchange({ url, method: req.method, headers: signed.headers, body: req.payload, signal: req.signal, timeoutMs: req.timeoutMs });
     },
   };
+  return { ...t, invoke: invokeOverHttp(t.send) };
 }
