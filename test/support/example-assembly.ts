@@ -78,6 +78,21 @@ export function fixtureAssemblies(): Releases {
   return { release1: synth(1), release2: synth(2) };
 }
 
+/**
+ * The resilience fixture (test/support/local-mesh-app/mesh): a small mesh on the real constructs and
+ * the real runtime layer, so it is rebuilt when infra/, functions/ or shared/ change too.
+ */
+export function meshFixtureAssemblies(): Releases {
+  const appDir = join(__dirname, 'local-mesh-app/mesh');
+  const hash = hashTree([appDir, ...['infra', 'functions', 'shared'].map((p) => join(ROOT, p))]);
+  const synth = (release: number) => cached('mesh-fixture', hash, release, (outdir) => {
+    execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir, String(release)], {
+      cwd: ROOT, env: quietEnv, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  });
+  return { release1: synth(1), release2: synth(2) };
+}
+
 /** The example app's two releases, or undefined while infra/app.ts does not exist yet. */
 export function exampleAssemblies(): Releases | undefined {
   if (!existsSync(join(ROOT, 'infra/app.ts'))) return undefined;
