@@ -274,9 +274,10 @@ export function snapshotFromCloudWatch(
   });
   const edgeStats: EdgeStats[] = [];
   for (const e of edges.values()) {
-    const src = e.sides.get('source');
+    // The callee's side when it reported (every attempt on a version, see telemetry-store pickReporter).
+    const dst = e.sides.get('destination');
     const [reporter, side] =
-      src && src.requests > 0 ? (['source', src] as const) : [...e.sides.entries()].sort((a, b) => b[1].requests - a[1].requests)[0]!;
+      dst && dst.requests > 0 ? (['destination', dst] as const) : [...e.sides.entries()].sort((a, b) => b[1].requests - a[1].requests)[0]!;
     const merged = { ...side };
     for (const o of e.sides.values()) {
       merged.denied = Math.max(merged.denied, o.denied);

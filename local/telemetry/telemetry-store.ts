@@ -47,7 +47,7 @@ export interface EdgeStats extends GoldenMetrics {
   readonly source: string;
   readonly destination: string;
   readonly version: string;
-  /** The reporter whose counts these are ('source' preferred: it sees the network and retries). */
+  /** The reporter whose counts these are ('destination' preferred: it sees every attempt on a version). */
   readonly reporter: string;
 }
 
@@ -195,6 +195,7 @@ export class TelemetryStore {
   private values = 0;
   private firstSampleAt: number | undefined;
   private readonly traceMap = new Map<string, TraceEntry>();
+  private lastTracePrune = -Infinity;
   readonly counters: StoreCounters = {
     emfLines: 0,
     emfRejected: 0,
@@ -290,7 +291,7 @@ export class TelemetryStore {
     const windowMs = opts.windowMs ?? 60_000;
     this.pruneSamples(now);
     const from = now - windowMs;
-    // Per edge, per reporter: the two sides of a call may both report it; counting both would double it.
+    // Per edge, per reporter: both sides of a call report it; counting both would double it.
     const edges = new Map<string, { source: string; destination: string; version: string; by: Map<string, Accumulator> }>();
     for (let i = this.head; i < this.samples.length; i++) {
       const s = this.samples[i]!;
@@ -356,7 +357,7 @@ export class TelemetryStore {
 
   /** The latest traces, newest first. */
   traces(limit = 20): TraceSummary[] {
-    this.pruneTraces(this.now());
+    this.pruneTraces(this.now(), true);
     const all: Trace[] = [];
     for (const id of this.traceMap.keys()) {
       const t = this.trace(id);
@@ -372,6 +373,7 @@ export class TelemetryStore {
   trace(id: string): Trace | undefined {
     const entry = this.traceMap.get(id);
     if (!entry) return undefined;
+    if (entry.lastSeen < this.now() - this.retentionMs) return undefined;
     entry.cached ??= assembleTrace(id, entry.docs.values());
     return entry.cached;
   }
@@ -409,7 +411,10 @@ export class TelemetryStore {
     }
   }
 
-  private pruneTraces(now: number): void {
+  private pruneTraces(now: number, force = false): void {
+    // A full pass per segment would cost O(traces) on the hot path: at most one pass per second.
+    if (!force && now - this.lastTracePrune < 1_000) return;
+    this.lastTracePrune = now;
     const cutoff = now - this.retentionMs;
     for (const [id, e] of this.traceMap) {
       if (e.lastSeen >= cutoff) continue;
@@ -424,10 +429,15 @@ export class TelemetryStore {
   }
 }
 
-/** 'source' when it saw the edge (it sees retries and the network), else the busiest reporter. */
+/**
+ * 'destination' when it saw the edge, else the busiest reporter. The callee reports every attempt
+ * that reached a version; the caller reports one record per call, under the version of its last
+ * attempt, so a failed attempt on a canary retried onto the stable version would vanish from the
+ * canary's numbers (Istio/Flagger read canaries from reporter="destination" for the same reason).
+ */
 function pickReporter(by: Map<string, Accumulator>): [string, Accumulator] {
-  const src = by.get('source');
-  if (src && (src.requests > 0 || src.latencies.length > 0)) return ['source', src];
+  const dst = by.get('destination');
+  if (dst && (dst.requests > 0 || dst.latencies.length > 0)) return ['destination', dst];
   let best: [string, Accumulator] | undefined;
   for (const entry of by) if (!best || entry[1].requests > best[1].requests) best = entry;
   return best!;

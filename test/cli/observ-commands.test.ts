@@ -212,8 +212,8 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     assert.equal(s.source, 'cloudwatch');
     assert.equal(s.windowMs, 300_000);
     const v1 = s.edges.find((e) => e.version === '1')!;
-    assert.equal(v1.requests, 40, 'sums over the periods, from the caller side only');
-    assert.equal(v1.reporter, 'source');
+    assert.equal(v1.requests, 40, 'sums over the periods, from the callee side only');
+    assert.equal(v1.reporter, 'destination');
     assert.equal(v1.p99, 80);
     const v2 = s.edges.find((e) => e.version === '2')!;
     assert.equal(v2.requests, 20);

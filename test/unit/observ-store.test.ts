@@ -38,7 +38,7 @@ describe('TelemetryStore metrics', () => {
     assert.ok(s.services.some((x) => x.service === 'orders' && x.requests === 0), 'callers appear as services too');
   });
 
-  it('does not double-count a call both sides report, and keeps denials and breaker opens either side saw', () => {
+  it('does not double-count a call both sides report (the callee\'s count wins), and keeps denials and breaker opens either side saw', () => {
     const store = new TelemetryStore();
     store.recordEmf(emfLine({ reporter: 'source', durations: [20] }), ctx);
     store.recordEmf(emfLine({ reporter: 'destination', durations: [15] }), ctx);
@@ -47,12 +47,23 @@ describe('TelemetryStore metrics', () => {
     const s = store.stats();
     const e = s.edges.find((x) => x.destination === 'payments')!;
     assert.equal(e.requests, 1);
-    assert.equal(e.reporter, 'source');
-    assert.equal(e.p50, 20, 'latency as the caller saw it');
+    assert.equal(e.reporter, 'destination');
+    assert.equal(e.p50, 15, 'latency as the callee measured it');
     assert.equal(e.breakerOpens, 1);
     const denied = s.edges.find((x) => x.destination === 'admin')!;
     assert.equal(denied.denied, 1);
     assert.equal(denied.successRate, 0);
+  });
+
+  it('keeps a canary\'s failed attempts that the caller retried onto the stable version', () => {
+    const store = new TelemetryStore();
+    // One call: attempt 1 on v2 fails, attempt 2 on v1 succeeds. The caller reports one success on v1.
+    store.recordEmf(emfLine({ reporter: 'destination', version: '2', code: '500' }), ctx);
+    store.recordEmf(emfLine({ reporter: 'destination', version: '1', code: '200' }), ctx);
+    store.recordEmf(emfLine({ reporter: 'source', version: '1', code: '200', retries: 1 }), ctx);
+    const s = store.stats();
+    assert.equal(s.edges.find((e) => e.version === '2')!.successRate, 0);
+    assert.equal(s.edges.find((e) => e.version === '1')!.retries, 1);
   });
 
   it('ignores other namespaces, counts malformed lines, and fills a missing version from the worker', () => {
