@@ -218,4 +218,15 @@ describe('observability on the local mesh (example app, real runtime)', { skip: 
     assert.ok(denied && denied.denied >= 1, JSON.stringify(s.edges.map((e) => [e.source, e.destination, e.denied])));
     assert.ok(s.edges.some((e) => e.source === 'orders' && e.destination === 'inventory' && e.successRate === 1));
   });
+
+  it('`mesh check` passes on every function of the example app, identity included', async () => {
+    const res = await cli(['check', '--json', '--endpoint-url', mesh.url]);
+    const report = JSON.parse(res.out) as { failed: number; passed: number; services: { service: string; checks: { check: string; status: string }[] }[] };
+    assert.equal(res.code, 0, res.out);
+    assert.equal(report.failed, 0);
+    assert.deepEqual(report.services.map((s) => s.service).sort(), [...fn.keys()].sort());
+    for (const s of report.services) {
+      assert.equal(s.checks.find((c) => c.check === 'identity readable')?.status, 'pass', `${s.service}: identity`);
+    }
+  });
 });
