@@ -135,6 +135,21 @@ describe('observability on the local mesh (fixture app)', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.err, /unknown service "nope" in mesh observ; known services: admin, frontend, orders, payments/);
   });
+
+  // Last in this suite: it removes the policy table.
+  it('`mesh check` fails with a fix, exit 1, when the policy table is gone', async () => {
+    const { DynamoDBClient, DeleteTableCommand } = await import('@aws-sdk/client-dynamodb');
+    const db = new DynamoDBClient({ endpoint: mesh.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      await db.send(new DeleteTableCommand({ TableName: 'observ-policy' }));
+    } finally {
+      db.destroy();
+    }
+    const res = await cli(['check', '--service', 'orders', '--endpoint-url', mesh.url]);
+    assert.equal(res.code, 1, res.out + res.err);
+    assert.match(res.out, /× policy table reachable\n {4}DescribeTable observ-policy: .*\n {4}fix: deploy the Mesh \(it owns the table observ-policy\)/);
+    assert.match(res.out, /Status check results are ×: 4 passed, 1 failed/);
+  });
 });
 
 const example = exampleAssemblies();
