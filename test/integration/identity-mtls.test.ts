@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { issueIdentity } from '../../functions/control/ca-issuer';
 import { Identity } from '../../functions/mesh/identity';
 import { mtlsHttpTransport } from '../../functions/mesh/transport/mtls-http';
+import { httpTargetTransport } from '../../functions/mesh/identity/http-target';
 import { identityOf, identityWorld, type IdentityWorld } from '../support/identity-fixture';
 import { META } from '../../shared/names';
 import { encodeClientContext, metadataFromHeaders } from '../../functions/mesh/metadata';
@@ -84,6 +85,18 @@ describe('mTLS HTTP transport', () => {
     // A replayed attempt is refused by the callee with 401, which B classifies as unauthenticated.
     const again = await t.invoke({ functionName: 'ignored', qualifier: 'live', payload, clientContext, signal: new AbortController().signal });
     assert.equal(again.statusCode, 401);
+  });
+
+  it('httpTargetTransport picks mTLS for a service item with auth "mtls" and reuses it', async () => {
+    const item = { pk: 'ledger', url, auth: 'mtls' as const };
+    const t = httpTargetTransport(item, orders);
+    assert.equal(t.kind, 'mtls');
+    assert.equal(httpTargetTransport(item, orders), t);
+    assert.equal(httpTargetTransport({ pk: 'fn', url: 'https://abc.lambda-url.us-east-1.on.aws/' }, undefined).kind, 'sigv4');
+    assert.throws(() => httpTargetTransport({ pk: 'ledger', url: 'https://ledger.example/' }, undefined), /needs mTLS/);
+    const payload = Buffer.from('{"entry":3}');
+    const res = await t.send({ payload, metadata: { v: 1, src: 'orders', tok: orders.sign({ target: 'ledger', payload }) } });
+    assert.equal(res.statusCode, 200);
   });
 
   it('no client certificate fails the handshake', async () => {

@@ -33,7 +33,7 @@ export interface HttpTransportRequest {
  * 429/401/403/5xx classify as they do for Invoke); `send` is the plain HTTP form.
  */
 export interface HttpTransport extends InvokeTransport {
-  readonly kind: 'sigv4' | 'mtls';
+  readonly kind: 'sigv4' | 'mtls' | 'none';
   /** Resolves with any HTTP status (the caller maps 5xx/429 to retries); rejects on network/TLS failure. */
   send(req: HttpTransportRequest): Promise<HttpExchangeResponse>;
 }
