@@ -18,7 +18,13 @@ import { LocalInvoker } from '../local/runtime/invoker';
 import { TestInvoker, TestRegistry } from '../test/integration/local-endpoint-fixture';
 
 interface Stats { p50: number; p99: number; mean: number }
-export interface BenchResult { name: string; unit: string; n: number; mesh: Stats; baseline: Stats }
+export interface BenchResult {
+  name: string; unit: string; n: number; mesh: Stats; baseline: Stats;
+  budget?: { of: 'added-p50' | 'added-p99' | 'p50'; max: number }; note?: string;
+}
+
+/** The endpoint's own share (HTTP + dispatch + validation, no SDK, no worker) at p50, in ms. */
+export const ENDPOINT_ADDED_P50_BUDGET_MS = 2;
 
 function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
@@ -70,7 +76,11 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
       await res.arrayBuffer();
       testInvoker.calls.length = 0;
     });
-    results.push({ name: 'endpoint + bare HTTP, in-process', unit: 'ms', n: N, mesh: stats(http), baseline });
+    results.push({
+      name: 'endpoint + bare HTTP, in-process', unit: 'ms', n: N, mesh: stats(http), baseline,
+      budget: { of: 'added-p50', max: ENDPOINT_ADDED_P50_BUDGET_MS },
+      note: 'the endpoint alone: loopback HTTP, service dispatch, name/limit/JSON checks, registry lookup',
+    });
   } finally {
     bareClient.destroy();
     await bare.close();
