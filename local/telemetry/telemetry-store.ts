@@ -295,13 +295,15 @@ export class TelemetryStore {
     const edges = new Map<string, { source: string; destination: string; version: string; by: Map<string, Accumulator> }>();
     for (let i = this.head; i < this.samples.length; i++) {
       const s = this.samples[i]!;
-      if (s.t < from || s.t > now + 5_000) continue;
+      // Edges seen within the retention but idle in the window stay, with zeros: the graph is stable.
+      const inWindow = s.t >= from && s.t <= now + 5_000;
       const key = `${s.source}\u0000${s.destination}\u0000${s.version}`;
       let e = edges.get(key);
       if (!e) {
         e = { source: s.source, destination: s.destination, version: s.version, by: new Map() };
         edges.set(key, e);
       }
+      if (!inWindow) continue;
       let acc = e.by.get(s.reporter);
       if (!acc) e.by.set(s.reporter, (acc = new Accumulator()));
       acc.add(s);
@@ -440,7 +442,7 @@ function pickReporter(by: Map<string, Accumulator>): [string, Accumulator] {
   if (dst && (dst.requests > 0 || dst.latencies.length > 0)) return ['destination', dst];
   let best: [string, Accumulator] | undefined;
   for (const entry of by) if (!best || entry[1].requests > best[1].requests) best = entry;
-  return best!;
+  return best ?? ['none', new Accumulator()];
 }
 
 /** Numeric versions in numeric order ("2" < "10"), then the rest by name. */

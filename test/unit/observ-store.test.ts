@@ -100,6 +100,18 @@ describe('TelemetryStore metrics', () => {
     assert.equal(store.size().samples, 2, 'one line = a requests_total and a request_duration_ms sample');
   });
 
+  it('keeps an edge that went idle (seen within the retention, not in the window) with zero requests', () => {
+    const c = clock();
+    const store = new TelemetryStore({ now: c.now });
+    store.recordEmf(emfLine({ version: '2', timestamp: c.now() }), ctx);
+    c.advance(120_000);
+    store.recordEmf(emfLine({ version: '1', timestamp: c.now() }), ctx);
+    const s = store.stats({ windowMs: 60_000 });
+    const idle = s.edges.find((e) => e.version === '2')!;
+    assert.deepEqual([idle.requests, idle.successRate, idle.p99, idle.reporter], [0, null, null, 'none']);
+    assert.deepEqual(s.services.find((x) => x.service === 'payments')!.versions.map((v) => [v.version, v.share]), [['1', 1], ['2', 0]]);
+  });
+
   it('keeps at most maxValues metric values however much traffic arrives', () => {
     const store = new TelemetryStore({ maxValues: 500 });
     for (let i = 0; i < 5_000; i++) store.recordEmf(emfLine({ durations: [i % 50] }), ctx);
