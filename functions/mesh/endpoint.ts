@@ -11,6 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ENV, META } from '../../shared/names';
 import { errorBody, MeshCallError } from './errors';
 import type { MeshRuntime } from './mesh-runtime';
+// Note: only types from the runtime here; the endpoint is on the init path.
 
 export interface MeshEndpoint {
   readonly url: string;
@@ -23,17 +24,27 @@ export interface MeshEndpoint {
 interface TcpHandle {
   bind(host: string, port: number): number;
   getsockname(out: { port?: number }): number;
+  listen(backlog: number): number;
   close(): void;
+  onconnection?: (...args: unknown[]) => void;
 }
 
-function bindHandle(port: number): { handle: TcpHandle; port: number } | undefined {
+function bindHandle(port: number, onFirst: () => void): { handle: TcpHandle & { early?: unknown[][] }; port: number } | undefined {
   try {
     const { TCP, constants } = (process as unknown as { binding(n: string): any }).binding('tcp_wrap');
-    const handle = new TCP(constants.SERVER) as TcpHandle;
-    if (handle.bind('127.0.0.1', port) !== 0) {
+    const handle = new TCP(constants.SERVER) as TcpHandle & { early?: unknown[][]; unref?(): void };
+    // bind + listen now: the port is known at once and the kernel accepts connections from here on.
+    if (handle.bind('127.0.0.1', port) !== 0 || handle.listen(511) !== 0) {
       handle.close();
       return undefined;
     }
+    // Until `http` adopts the handle (on the first connection), connections wait here.
+    handle.early = [];
+    handle.onconnection = (...args: unknown[]) => {
+      handle.early?.push(args);
+      if (handle.early?.length === 1) onFirst();
+    };
+    handle.unref?.();
     const out: { port?: number } = {};
     handle.getsockname(out);
     return { handle, port: out.port! };
@@ -42,34 +53,48 @@ function bindHandle(port: number): { handle: TcpHandle; port: number } | undefin
   }
 }
 
-/** Starts the endpoint for `rt` and sets MESH_ENDPOINT. */
-export function startEndpoint(rt: MeshRuntime, options: { port?: number; env?: NodeJS.ProcessEnv } = {}): MeshEndpoint {
+/**
+ * Starts the endpoint for `rt` and sets MESH_ENDPOINT. `http` is required only when the first
+ * connection arrives: apps that never use the endpoint never pay for it.
+ */
+export function startEndpoint(rt: MeshRuntime | (() => MeshRuntime), options: { port?: number; env?: NodeJS.ProcessEnv } = {}): MeshEndpoint {
   const env = options.env ?? process.env;
   const wanted = options.port ?? (Number(env[ENV.endpointPort]) || 0);
   let server: Server | undefined;
-  const bound = bindHandle(wanted);
+  let closed = false;
+  const adopt = () => {
+    if (server || closed) return;
+    const http = require('node:http') as typeof import('node:http');
+    const get = typeof rt === 'function' ? rt : () => rt;
+    server = http.createServer((req, res) => void handle(get(), req, res));
+    server.keepAliveTimeout = 60_000;
+    server.on('error', () => undefined);
+    if (bound) {
+      server.listen(bound.handle as unknown as number);
+      server.unref();
+      // net's listen installed its own onconnection on the handle; replay the early ones through it.
+      const early = bound.handle.early ?? [];
+      bound.handle.early = undefined;
+      for (const args of early) bound.handle.onconnection?.(...args);
+    } else {
+      server.listen({ port: wanted, host: '127.0.0.1' }, () => {
+        const a = server!.address();
+        if (a && typeof a === 'object') port = a.port;
+        env[ENV.endpoint] = `http://127.0.0.1:${port}`;
+        resolveReady();
+      });
+      server.unref();
+    }
+  };
+  const bound = bindHandle(wanted, () => setImmediate(adopt));
   let port = bound?.port ?? wanted;
   let resolveReady!: () => void;
-  let rejectReady!: (e: unknown) => void;
-  const ready = new Promise<void>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
-  const listen = () => {
-    const http = require('node:http') as typeof import('node:http');
-    server = http.createServer((req, res) => void handle(rt, req, res));
-    server.keepAliveTimeout = 60_000;
-    server.unref();
-    server.once('error', rejectReady);
-    server.listen(bound ? (bound.handle as unknown as number) : { port: wanted, host: '127.0.0.1' }, () => {
-      const a = server!.address();
-      if (a && typeof a === 'object') port = a.port;
-      env[ENV.endpoint] = `http://127.0.0.1:${port}`;
-      resolveReady();
-    });
-  };
+  const ready = new Promise<void>((res) => (resolveReady = res));
   if (bound) {
     env[ENV.endpoint] = `http://127.0.0.1:${port}`;
-    setImmediate(listen);
+    resolveReady();
   } else {
-    listen(); // no sync bind available: MESH_ENDPOINT appears once listening
+    adopt(); // no synchronous bind available: MESH_ENDPOINT appears once listening
   }
   return {
     get url() {
@@ -80,9 +105,14 @@ export function startEndpoint(rt: MeshRuntime, options: { port?: number; env?: N
     },
     ready,
     close: async () => {
-      await ready.catch(() => undefined);
-      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-      server?.closeAllConnections?.();
+      closed = true;
+      if (server) {
+        const s = server;
+        await new Promise<void>((r) => s.close(() => r()));
+        s.closeAllConnections?.();
+      } else {
+        bound?.handle.close();
+      }
     },
   };
 }

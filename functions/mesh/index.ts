@@ -7,8 +7,8 @@ import { ENV } from '../../shared/names';
 import type { CallOptions } from './client';
 import { startEndpoint, type MeshEndpoint } from './endpoint';
 import { loadHandler, type AnyHandler } from './handler-loader';
-import { MeshRuntime } from './mesh-runtime';
-import { wrapHandler, type LambdaContextLike, type WrappedHandler } from './wrapper';
+import type { MeshRuntime } from './mesh-runtime';
+import type { LambdaContextLike, WrappedHandler } from './wrapper';
 
 export {
   MeshError,
@@ -22,10 +22,9 @@ export {
   MeshCallError,
 } from './errors';
 export type { CallOptions } from './client';
-export { MeshRuntime, type MeshRuntimeOptions } from './mesh-runtime';
-export { wrapHandler } from './wrapper';
-export { loadHandler } from './handler-loader';
-export { startEndpoint } from './endpoint';
+export type { MeshRuntime, MeshRuntimeOptions } from './mesh-runtime';
+// The runtime's modules (policy schemas, pipeline, wrapper) are required on first use, not at init:
+// esbuild keeps a module `require`d inside a function lazy, so module init stays a few ms.
 
 let runtime: MeshRuntime | undefined;
 let endpoint: MeshEndpoint | undefined;
@@ -33,7 +32,11 @@ let wrapped: WrappedHandler | undefined;
 
 /** The process's runtime, made from the environment on first use. */
 export function getRuntime(): MeshRuntime {
-  return (runtime ??= new MeshRuntime());
+  if (!runtime) {
+    const { MeshRuntime } = require('./mesh-runtime') as typeof import('./mesh-runtime');
+    runtime = new MeshRuntime();
+  }
+  return runtime;
 }
 
 /** Calls `target` through the mesh and resolves to its result; rejects with a MeshError subclass. */
@@ -60,9 +63,16 @@ function boot(): WrappedHandler {
       Promise.resolve(h).then((f: AnyHandler) => (f.length >= 3 ? new Promise((res, rej) => f(e, c, (err, r) => (err ? rej(err) : res(r)))) : f(e, c)));
     return fn;
   }
-  const rt = getRuntime();
-  endpoint ??= startEndpoint(rt);
-  return wrapHandler(rt, loadHandler(env[ENV.handler], taskRoot));
+  endpoint ??= startEndpoint(getRuntime);
+  const userHandler = loadHandler(env[ENV.handler], taskRoot);
+  let inner: WrappedHandler | undefined;
+  return (event, context) => {
+    if (!inner) {
+      const { wrapHandler } = require('./wrapper') as typeof import('./wrapper');
+      inner = wrapHandler(getRuntime(), userHandler);
+    }
+    return inner(event, context);
+  };
 }
 
 /** The Lambda handler of every mesh function (`/opt/nodejs/node_modules/lambda-mesh/wrapper.handler`). */

@@ -1,0 +1,227 @@
+/**
+ * Runtime speed against baselines measured in the same run:
+ * - cold start: module init of a mesh-wrapped hello handler minus a bare hello handler, both bundled
+ *   as deployed (esbuild, minified), each loaded in fresh node processes (median)
+ * - layer size gzipped (AWS SDK excluded)
+ * - per hop: call() + the callee's wrapper vs a direct SDK Invoke of the same function on the same
+ *   loopback Invoke endpoint (real @aws-sdk/client-lambda both ways); CPU per call
+ * - routing accuracy of SWRR over 1,000 calls, and failed calls before a failing canary is ejected
+ * - for the record: what loading Powertools Tracer + Metrics costs (why telemetry is hand-written)
+ * Run: npx tsx bench/runtime.bench.ts [--json]. Rows: { name, unit, n, mesh, baseline, budget? }.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { buildLayer } from '../functions/mesh/build';
+import { MeshRuntime } from '../functions/mesh/mesh-runtime';
+import { wrapHandler } from '../functions/mesh/wrapper';
+import { LambdaInvokeTransport } from '../functions/mesh/transport/lambda-invoke';
+import { chooseRoute, RouteBalancers } from '../functions/mesh/routing/route-choice';
+import { lambdaClientConfig, startLambdaInvokeServer } from '../test/support/lambda-invoke-server';
+
+interface Stats { p50: number; p99: number; mean: number }
+export interface Budget {
+  /** What is compared: the mesh p50/p99 minus the baseline's, or the mesh p50 itself. */
+  readonly of: 'added-p50' | 'added-p99' | 'p50';
+  readonly max: number;
+}
+export interface BenchResult { name: string; unit: string; n: number; mesh: Stats; baseline: Stats; budget?: Budget; note?: string }
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+const one = (v: number): Stats => ({ p50: v, p99: v, mean: v });
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** Module init in a fresh process: require + one turn of the event loop (the endpoint listens there). */
+function initMs(file: string, env: NodeJS.ProcessEnv): number {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});setImmediate(()=>{process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));process.exit(0)})`;
+  return Number(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' }));
+}
+
+async function coldStart(dir: string, layerIndex: string): Promise<BenchResult[]> {
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const task = join(dir, 'task');
+  mkdirSync(task, { recursive: true });
+  const src = join(dir, 'hello-src.js');
+  writeFileSync(src, "exports.handler = async (event) => ({ statusCode: 200, body: 'hello ' + (event && event.name || 'world') });\n");
+  esbuild.buildSync({ entryPoints: [src], outfile: join(task, 'hello.js'), bundle: true, minify: true, format: 'cjs', platform: 'node', target: 'node20' });
+  const wrapperFile = join(layerIndex, '..', 'wrapper.js');
+  const base = { PATH: process.env.PATH, LAMBDA_TASK_ROOT: task, AWS_REGION: 'us-east-1' };
+  const bareEnv = { ...base, _HANDLER: 'hello.handler' };
+  const meshEnv = { ...base, _HANDLER: `${wrapperFile.replace(/\.js$/, '')}.handler`, MESH_HANDLER: 'hello.handler', MESH_SERVICE: 'hello', MESH_NAME: 'bench' };
+  const N = 25;
+  const bare: number[] = [];
+  const wrapped: number[] = [];
+  for (let i = 0; i < N; i++) {
+    bare.push(initMs(join(task, 'hello.js'), bareEnv));
+    wrapped.push(initMs(wrapperFile, meshEnv));
+  }
+  const rows: BenchResult[] = [
+    { name: 'cold start: module init', unit: 'ms', n: N, mesh: stats(wrapped), baseline: stats(bare), budget: { of: 'added-p50', max: 15 } },
+  ];
+  // For the record: the naive telemetry choice.
+  const pt: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const script = `const t=process.hrtime.bigint();require('@aws-lambda-powertools/tracer');require('@aws-lambda-powertools/metrics');process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+    pt.push(Number(execFileSync(process.execPath, ['-e', script], { cwd: process.cwd(), encoding: 'utf8' })));
+  }
+  rows.push({ name: 'powertools tracer+metrics load', unit: 'ms', n: pt.length, mesh: stats(pt), baseline: one(0), note: 'not used: hand-written EMF/X-Ray wire format' });
+  return rows;
+}
+
+async function perHop(): Promise<BenchResult[]> {
+  const devnull = openSync('/dev/null', 'w');
+  const sink = (l: string) => void writeSync(devnull, l + '\n');
+  const snapshot = {
+    mesh: 'bench',
+    generatedAt: '',
+    items: [
+      { pk: 'hello', sk: 'service', functionName: 'bench-hello-wrapped' },
+      { pk: 'hello', sk: 'allow#orders', source: 'orders' },
+    ],
+  };
+  const helloFn = async (event: any) => ({ hello: event?.name ?? 'world' });
+  let server: Awaited<ReturnType<typeof startLambdaInvokeServer>>;
+  const rt = (service: string) =>
+    new MeshRuntime({
+      env: {},
+      config: { meshName: 'bench', service },
+      policy: { snapshot, snapshotPath: null },
+      transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(server!.url)) }),
+      sink,
+      identity: async () => undefined,
+    });
+  let callee!: ReturnType<typeof wrapHandler>;
+  server = await startLambdaInvokeServer({
+    'bench-hello': { versions: { '1': helloFn }, aliases: { live: { version: '1' } } },
+    'bench-hello-wrapped': { versions: { '1': (e, c) => callee(e, c) }, aliases: { live: { version: '1' } } },
+  });
+  callee = wrapHandler(rt('hello'), helloFn);
+  const orders = rt('orders');
+  const direct = new LambdaClient(lambdaClientConfig(server.url));
+  const payload = { name: 'mesh', order: 'o-1', items: [1, 2, 3] };
+  const directCall = async () => {
+    const out = await direct.send(new InvokeCommand({ FunctionName: 'bench-hello', Qualifier: 'live', Payload: Buffer.from(JSON.stringify(payload)) }));
+    return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
+  };
+  const meshCall = () => orders.call('hello', payload);
+  try {
+    for (let i = 0; i < 400; i++) {
+      await directCall();
+      await meshCall();
+    }
+    const base: number[] = [];
+    const mesh: number[] = [];
+    let cpuBase = 0;
+    let cpuMesh = 0;
+    const ROUNDS = 20;
+    const PER = 150;
+    for (let r = 0; r < ROUNDS; r++) {
+      // Interleaved blocks so drift (GC, other load on the machine) hits both sides alike.
+      let c = process.cpuUsage();
+      for (let i = 0; i < PER; i++) {
+        const t = now();
+        await directCall();
+        base.push(now() - t);
+      }
+      let d = process.cpuUsage(c);
+      cpuBase += d.user + d.system;
+      c = process.cpuUsage();
+      for (let i = 0; i < PER; i++) {
+        const t = now();
+        await meshCall();
+        mesh.push(now() - t);
+      }
+      d = process.cpuUsage(c);
+      cpuMesh += d.user + d.system;
+    }
+    const n = ROUNDS * PER;
+    return [
+      { name: 'per hop: call()+wrapper vs Invoke', unit: 'ms', n, mesh: stats(mesh), baseline: stats(base), budget: { of: 'added-p50', max: 0.2 } },
+      { name: 'per hop p99', unit: 'ms', n, mesh: stats(mesh), baseline: stats(base), budget: { of: 'added-p99', max: 1 } },
+      { name: 'per hop CPU per call', unit: 'ms', n, mesh: one(cpuMesh / n / 1000), baseline: one(cpuBase / n / 1000) },
+    ];
+  } finally {
+    await server.close();
+  }
+}
+
+function routing(): BenchResult {
+  const weights = { '1': 0.9, '2': 0.1 };
+  const route = { pk: 'x', sk: 'route' as const, weights };
+  const balancers = new RouteBalancers();
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < 1000; i++) {
+    const v = chooseRoute({ target: 'payments', route, balancers }).version!;
+    counts[v] = (counts[v] ?? 0) + 1;
+  }
+  const deviation = Math.max(...Object.entries(weights).map(([v, w]) => Math.abs((counts[v] ?? 0) / 1000 - w))) * 100;
+  return { name: 'routing: SWRR deviation, 1000 calls', unit: '%', n: 1000, mesh: one(deviation), baseline: one(0), budget: { of: 'p50', max: 1 }, note: JSON.stringify(counts) };
+}
+
+async function breakerReaction(): Promise<BenchResult> {
+  let server: Awaited<ReturnType<typeof startLambdaInvokeServer>> | undefined;
+  server = await startLambdaInvokeServer({
+    'bench-pay': { versions: { '1': () => ({ ok: 1 }), '2': () => { throw Object.assign(new Error('bad canary'), { name: 'CanaryBug' }); } } },
+  });
+  try {
+    const rt = new MeshRuntime({
+      env: {},
+      config: { meshName: 'bench', service: 'orders' },
+      policy: {
+        snapshot: {
+          mesh: 'bench',
+          generatedAt: '',
+          items: [
+            { pk: 'pay', sk: 'service', functionName: 'bench-pay' },
+            { pk: 'pay', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 1 } },
+            { pk: 'pay', sk: 'route', weights: { '1': 0.9, '2': 0.1 } },
+          ],
+        },
+        snapshotPath: null,
+      },
+      transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(server.url)) }),
+      sink: () => undefined,
+      identity: async () => undefined,
+    });
+    let failed = 0;
+    for (let i = 0; i < 300; i++) await rt.call('pay', { i }).catch(() => failed++);
+    return { name: 'breaker: failed calls before ejection', unit: 'calls', n: 300, mesh: one(failed), baseline: one(0), budget: { of: 'p50', max: 5 } };
+  } finally {
+    await server.close();
+  }
+}
+
+export async function runRuntimeBench(): Promise<BenchResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-'));
+  try {
+    const layer = buildLayer(join(dir, 'layer'));
+    const files = ['index.js', 'wrapper.js', 'package.json'].map((f) => readFileSync(join(layer.bundle, '..', f)));
+    const gz = files.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0) / 1024;
+    const rows: BenchResult[] = [];
+    rows.push(...(await coldStart(dir, layer.bundle)));
+    rows.push({ name: 'layer size (gzipped, no SDK)', unit: 'KB', n: 1, mesh: one(gz), baseline: one(0), budget: { of: 'p50', max: 100 } });
+    rows.push(...(await perHop()));
+    rows.push(routing());
+    rows.push(await breakerReaction());
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  runRuntimeBench().then((rows) => {
+    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    else for (const r of rows) process.stdout.write(`${r.name.padEnd(40)} mesh p50 ${r.mesh.p50.toFixed(3)} p99 ${r.mesh.p99.toFixed(3)} baseline p50 ${r.baseline.p50.toFixed(3)} ${r.unit}\n`);
+  }).catch((err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+}
