@@ -376,6 +376,8 @@ export class LocalInvoker implements EndpointInvoker {
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_SESSION_TOKEN: 'test',
       AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+      // Local-only: Lambda's Node 20 is supported there; here the notice would flood every log.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
   }
 
