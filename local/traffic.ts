@@ -50,7 +50,10 @@ export function startTraffic(options: TrafficOptions): Traffic {
     return options.plan[options.plan.length - 1];
   };
 
-  const loop = async () => {
+  // Loops join one by one: a burst of parallel cold starts at t=0 would time out on a busy machine.
+  const loop = async (_: unknown, index: number) => {
+    const joinAt = Date.now() + index * 2000;
+    while (running && Date.now() < joinAt) await new Promise((res) => setTimeout(res, 100));
     while (running) {
       const started = Date.now();
       const r = pick();
