@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerImage, FileSystem } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,7 +16,7 @@ const BUILD_SCRIPT = join(RUNTIME_DIR, 'build.ts');
  * The mesh layer's code: functions/mesh bundled by its own build script (contract 2 layout) with
  * local bundling at synth. No Docker: `tryBundle` always succeeds or throws with the build's output.
  *
- * The asset hash is the fingerprint of the runtime's and shared/'s sources, so an unchanged runtime
+ * The asset hash is the fingerprint of the runtime's and shared/'s sources and the lock file, so an unchanged runtime
  * is not rebuilt (CDK reuses `asset.<hash>` in cdk.out) and an unchanged layer publishes no new
  * layer version.
  */
@@ -25,6 +25,8 @@ export function meshLayerCode(): lambda.Code {
   const hash = createHash('sha256')
     .update(FileSystem.fingerprint(RUNTIME_DIR, { exclude }))
     .update(FileSystem.fingerprint(SHARED_DIR, { exclude }))
+    // The bundle inlines dependencies (zod, Powertools): a changed lock file rebuilds the layer.
+    .update(readFileSync(join(REPO_ROOT, 'package-lock.json')))
     .digest('hex');
   return lambda.Code.fromAsset(RUNTIME_DIR, {
     assetHash: hash,

@@ -154,6 +154,14 @@ describe('Mesh options and late edges', () => {
     assert.equal(JSON.parse(policy.Properties.Items)[0].functionName, 'custom-orders');
   });
 
+  it('writes a traffic item for a service\'s own traffic settings', () => {
+    const { mesh, fn } = meshStack();
+    fn('Payments', 'payments', { traffic: { timeout: Duration.seconds(4), retries: { maxAttempts: 2, baseDelay: Duration.millis(50) } } });
+    assert.deepEqual(mesh.policyItems().find((i) => i.sk === 'traffic'), {
+      pk: 'payments', sk: 'traffic', managedBy: 'deploy', timeoutMs: 4000, retries: { maxAttempts: 2, baseDelayMs: 50 },
+    });
+  });
+
   it('returns the same grant for a repeated edge and adds no resource twice', () => {
     const { stack, fn } = meshStack();
     const a = fn('A', 'orders');
