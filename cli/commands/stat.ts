@@ -288,8 +288,11 @@ export function snapshotFromCloudWatch(
     edgeStats.push({ source: e.source, destination: e.destination, version: e.version, reporter, ...golden(merged) });
   }
   const services = new Map<string, EdgeStats[]>();
+  // As locally: a service the callee side reports on is described by those reports alone.
+  const calleeReported = new Set(edgeStats.filter((e) => e.reporter === 'destination').map((e) => e.destination));
   for (const e of edgeStats) {
-    services.set(e.destination, [...(services.get(e.destination) ?? []), e]);
+    if (!services.has(e.destination)) services.set(e.destination, []);
+    if (!calleeReported.has(e.destination) || e.reporter === 'destination') services.get(e.destination)!.push(e);
     if (e.source !== 'external' && e.source !== UNKNOWN && !services.has(e.source)) services.set(e.source, []);
   }
   const sumOf = (list: EdgeStats[]) => {

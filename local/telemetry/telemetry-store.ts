@@ -319,6 +319,11 @@ export class TelemetryStore {
       if (!s) services.set(name, (s = { all: new Accumulator(), versions: new Map() }));
       return s;
     };
+    // A service the callee side reports on is described by those reports alone: a caller-only record
+    // (e.g. a timed-out call, filed under the alias because no version answered) is in the edge table
+    // but would count the same request twice, under a version that does not exist, in the split.
+    const calleeReported = new Set<string>();
+    for (const e of edges.values()) if ((e.by.get('destination')?.requests ?? 0) > 0) calleeReported.add(e.destination);
     for (const e of edges.values()) {
       const [reporter, acc] = pickReporter(e.by);
       // Denials, breaker opens and retries may be seen by one side only: take the larger count.
@@ -328,12 +333,13 @@ export class TelemetryStore {
         acc.retries = Math.max(acc.retries, other.retries);
       }
       edgeStats.push({ source: e.source, destination: e.destination, version: e.version, reporter, ...acc.golden(windowSec) });
+      if (e.source !== 'external' && e.source !== UNKNOWN) service(e.source);
       const svc = service(e.destination);
+      if (calleeReported.has(e.destination) && reporter !== 'destination') continue;
       svc.all.merge(acc);
       let v = svc.versions.get(e.version);
       if (!v) svc.versions.set(e.version, (v = new Accumulator()));
       v.merge(acc);
-      if (e.source !== 'external' && e.source !== UNKNOWN) service(e.source);
     }
     const serviceStats: ServiceStats[] = [...services.entries()]
       .map(([name, s]) => ({

@@ -175,6 +175,8 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
             { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('500', '2') },
             { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '2') },
             { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '1', 'destination') },
+            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('500', '2', 'destination') },
+            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '2', 'destination') },
             { Namespace: 'LambdaMesh', MetricName: 'request_duration_ms', Dimensions: dims('200', '1') },
             { Namespace: 'LambdaMesh', MetricName: 'ColdStart', Dimensions: [] },
           ],

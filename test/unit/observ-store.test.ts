@@ -66,6 +66,18 @@ describe('TelemetryStore metrics', () => {
     assert.equal(s.edges.find((e) => e.version === '1')!.retries, 1);
   });
 
+  it('files a caller-only record (no version answered) on its edge, not in the service\'s version split', () => {
+    const store = new TelemetryStore();
+    store.recordEmf(emfLine({ reporter: 'destination', version: '1' }), ctx);
+    store.recordEmf(emfLine({ reporter: 'source', version: '1' }), ctx);
+    store.recordEmf(emfLine({ reporter: 'source', version: 'live', code: '504' }), ctx);
+    const s = store.stats();
+    assert.equal(s.edges.find((e) => e.version === 'live')!.successRate, 0, 'the edge table shows it');
+    const payments = s.services.find((x) => x.service === 'payments')!;
+    assert.deepEqual(payments.versions.map((v) => v.version), ['1']);
+    assert.equal(payments.requests, 1);
+  });
+
   it('ignores other namespaces, counts malformed lines, and fills a missing version from the worker', () => {
     const store = new TelemetryStore();
     const own = emfLine();
