@@ -132,6 +132,9 @@ process.on('unhandledRejection', (reason) => {
   if (current) process.send({ type: 'error', id: current, error: body, fatal: true }, exit); else exit();
 });
 
+// The mesh went away (even by SIGKILL, which runs no cleanup): an environment never outlives it.
+process.on('disconnect', () => process.exit(0));
+
 handlerPromise = loadHandler();
 handlerPromise.then(
   () => process.send({ type: 'ready', initMs: Date.now() - started }),
