@@ -55,6 +55,13 @@ function cached(name: string, hash: string, release: number, synth: (outdir: str
   } catch {
     rmSync(tmp, { recursive: true, force: true }); // another test file won the race; same content
   }
+  // Older synths of this app (other source hashes) go once they are an hour old: the cache stays small
+  // while a test file still running on a previous hash keeps its copy.
+  for (const old of readdirSync(CACHE)) {
+    if (!old.startsWith(`${name}-`) || old.startsWith(`${name}-${hash}-`)) continue;
+    const p = join(CACHE, old);
+    if (Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
+  }
   return dir;
 }
 
