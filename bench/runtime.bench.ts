@@ -10,7 +10,7 @@
  * Run: npx tsx bench/runtime.bench.ts [--json]. Rows: { name, unit, n, mesh, baseline, budget? }.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -55,7 +55,7 @@ async function coldStart(dir: string, layerIndex: string): Promise<BenchResult[]
   const base = { PATH: process.env.PATH, LAMBDA_TASK_ROOT: task, AWS_REGION: 'us-east-1' };
   const bareEnv = { ...base, _HANDLER: 'hello.handler' };
   const meshEnv = { ...base, _HANDLER: `${wrapperFile.replace(/\.js$/, '')}.handler`, MESH_HANDLER: 'hello.handler', MESH_SERVICE: 'hello', MESH_NAME: 'bench' };
-  const N = 25;
+  const N = 41;
   const bare: number[] = [];
   const wrapped: number[] = [];
   for (let i = 0; i < N; i++) {
@@ -198,11 +198,15 @@ async function breakerReaction(): Promise<BenchResult> {
   }
 }
 
+/** Only the per-hop loop (for profiling): `npx tsx bench/runtime.bench.ts --hop`. */
+export { perHop };
+
 export async function runRuntimeBench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-'));
   try {
     const layer = buildLayer(join(dir, 'layer'));
-    const files = ['index.js', 'wrapper.js', 'package.json'].map((f) => readFileSync(join(layer.bundle, '..', f)));
+    const pkg = join(layer.bundle, '..');
+    const files = readdirSync(pkg).map((f) => readFileSync(join(pkg, f)));
     const gz = files.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0) / 1024;
     const rows: BenchResult[] = [];
     rows.push(...(await coldStart(dir, layer.bundle)));
@@ -217,7 +221,7 @@ export async function runRuntimeBench(): Promise<BenchResult[]> {
 }
 
 if (require.main === module) {
-  runRuntimeBench().then((rows) => {
+  (process.argv.includes('--hop') ? perHop() : runRuntimeBench()).then((rows) => {
     if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     else for (const r of rows) process.stdout.write(`${r.name.padEnd(40)} mesh p50 ${r.mesh.p50.toFixed(3)} p99 ${r.mesh.p99.toFixed(3)} baseline p50 ${r.baseline.p50.toFixed(3)} ${r.unit}\n`);
   }).catch((err) => {

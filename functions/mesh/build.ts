@@ -1,6 +1,8 @@
 /**
  * Builds the mesh layer asset (contract 2):
- *   <outDir>/nodejs/node_modules/lambda-mesh/index.js    the whole runtime, one minified CJS bundle
+ *   <outDir>/nodejs/node_modules/lambda-mesh/index.js    the runtime's entry (exports, wrapper handler, init path)
+ *   <outDir>/nodejs/node_modules/lambda-mesh/runtime-entry.js  the rest, required by index.js on first use
+ *   <outDir>/nodejs/node_modules/lambda-mesh/errors.js   the error classes (re-exported from index.js)
  *   <outDir>/nodejs/node_modules/lambda-mesh/wrapper.js  `module.exports = require('./index.js')`
  *   <outDir>/nodejs/node_modules/lambda-mesh/package.json
  * @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh puts the
@@ -30,20 +32,35 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
   rmSync(root, { recursive: true, force: true });
   mkdirSync(pkgDir, { recursive: true });
   const bundle = join(pkgDir, 'index.js');
-  const result = esbuild.buildSync({
-    entryPoints: [resolve(__dirname, 'index.ts')],
-    outfile: bundle,
+  const common = {
     bundle: true,
     minify: true,
     format: 'cjs',
     platform: 'node',
     target: 'node20',
     external: ['@aws-sdk/*'],
-    // The runtime loads SDK clients, Powertools and the user's ESM handlers with runtime `require`/`import()`.
     logLevel: 'error',
     legalComments: 'none',
     metafile: true,
+  } as const;
+  // Two files, one package: index.js holds only the init path and requires ./runtime-entry.js on
+  // first use. V8 compiles every byte of a bundle at load (esbuild's lazy module wrappers are
+  // parenthesized functions, which V8 compiles eagerly), so the init path must be a small file.
+  const entry = esbuild.buildSync({
+    ...common,
+    entryPoints: [resolve(__dirname, 'index.ts')],
+    outfile: bundle,
+    external: [...common.external, './runtime-entry'],
   });
+  // The error classes live in index.js only (errors.js re-exports them), so `instanceof` holds.
+  const rest = esbuild.buildSync({
+    ...common,
+    entryPoints: [resolve(__dirname, 'runtime-entry.ts')],
+    outfile: join(pkgDir, 'runtime-entry.js'),
+    external: [...common.external, './errors'],
+  });
+  writeFileSync(join(pkgDir, 'errors.js'), "module.exports = require('./index.js');\n");
+  const result = { metafile: { outputs: { ...entry.metafile!.outputs, ...rest.metafile!.outputs } } };
   writeFileSync(join(pkgDir, 'wrapper.js'), "module.exports = require('./index.js');\n");
   writeFileSync(
     join(pkgDir, 'package.json'),

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { LIVE_ALIAS, SERVICE_NAME_PATTERN, type MeshMetadata } from '../../shared/names';
 import type { PolicyCache } from './policy/policy-cache';
-import { effectivePolicy, type ResolvedTrafficPolicy } from './policy/effective-policy';
+import type { ResolvedTrafficPolicy } from './policy/effective-policy';
+import { decide } from './policy-decision';
 import type { ServicePolicy } from './policy/service-policy';
 import { chooseRoute, RouteBalancers } from './routing/route-choice';
 import { Breakers } from './resilience/circuit-breaker';
@@ -119,7 +120,7 @@ export class MeshClient {
     const scope = d.scope();
     const idk = options.idempotencyKey ?? randomUUID();
     const policy = await d.policy.get(target);
-    const eff = effectivePolicy(policy, d.service);
+    const eff = decide(policy, d.service);
     if (!eff.allowed) {
       const err = new MeshDeniedError(`mesh: ${eff.detail}`);
       this.report(target, LIVE_ALIAS, 'denied', t0, 0, 0, idk, scope, err, true);

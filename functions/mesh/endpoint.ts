@@ -108,8 +108,9 @@ export function startEndpoint(rt: MeshRuntime | (() => MeshRuntime), options: { 
       closed = true;
       if (server) {
         const s = server;
-        await new Promise<void>((r) => s.close(() => r()));
-        s.closeAllConnections?.();
+        const done = new Promise<void>((r) => s.close(() => r()));
+        s.closeAllConnections?.(); // keep-alive sockets would hold close() for the keep-alive timeout
+        await done;
       } else {
         bound?.handle.close();
       }

@@ -23,8 +23,8 @@ export {
 } from './errors';
 export type { CallOptions } from './client';
 export type { MeshRuntime, MeshRuntimeOptions } from './mesh-runtime';
-// The runtime's modules (policy schemas, pipeline, wrapper) are required on first use, not at init:
-// esbuild keeps a module `require`d inside a function lazy, so module init stays a few ms.
+// The runtime's modules (policy schemas, pipeline, wrapper) are required on first use, not at init,
+// from ./runtime-entry (its own file in the layer, see build.ts), so module init stays a few ms.
 
 let runtime: MeshRuntime | undefined;
 let endpoint: MeshEndpoint | undefined;
@@ -33,7 +33,7 @@ let wrapped: WrappedHandler | undefined;
 /** The process's runtime, made from the environment on first use. */
 export function getRuntime(): MeshRuntime {
   if (!runtime) {
-    const { MeshRuntime } = require('./mesh-runtime') as typeof import('./mesh-runtime');
+    const { MeshRuntime } = require('./runtime-entry') as typeof import('./runtime-entry');
     runtime = new MeshRuntime();
   }
   return runtime;
@@ -68,7 +68,7 @@ function boot(): WrappedHandler {
   let inner: WrappedHandler | undefined;
   return (event, context) => {
     if (!inner) {
-      const { wrapHandler } = require('./wrapper') as typeof import('./wrapper');
+      const { wrapHandler } = require('./runtime-entry') as typeof import('./runtime-entry');
       inner = wrapHandler(getRuntime(), userHandler);
     }
     return inner(event, context);

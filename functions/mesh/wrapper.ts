@@ -5,7 +5,7 @@
  * gets the caller's payload object untouched.
  */
 import { EXTERNAL, type MeshMetadata } from '../../shared/names';
-import { effectivePolicy } from './policy/effective-policy';
+import { decide } from './policy-decision';
 import { isExpired } from './resilience/deadline';
 import { MeshDeadlineExceededError, MeshDeniedError, MeshError, MeshTimeoutError, MeshUnauthenticatedError } from './errors';
 import type { AnyHandler } from './handler-loader';
@@ -92,7 +92,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         if (!v.ok) return refuse(new MeshUnauthenticatedError(`mesh: ${self} could not verify caller ${source} (${v.reason})`), 'unauthenticated', true);
       }
     }
-    const eff = effectivePolicy(await rt.policy.get(self), source);
+    const eff = decide(await rt.policy.get(self), source);
     if (!eff.allowed) return refuse(new MeshDeniedError(`mesh: ${eff.detail}`), 'denied', true);
 
     const previous = rt.scope;

@@ -60,7 +60,7 @@ async function setup(
       config: { meshName: MESH, service, functionVersion: '1' },
       policy: { snapshot: snapshot(extraItems), snapshotPath: null },
       transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(server!.url)) }),
-      sink: (l) => lines.push(l),
+      sink: (l) => lines.push(...l.split('\n')),
       onSegment: (d) => segments.push(d),
       identity: async () => undefined,
       sleep: async () => undefined,
@@ -199,7 +199,7 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
       config: { meshName: MESH, service: 'audit' },
       policy: { snapshot: { mesh: MESH, generatedAt: '', items: [{ pk: 'payments', sk: 'allow#audit', source: 'audit' }, { pk: 'payments', sk: 'service', functionName: 'shop-payments' }] }, snapshotPath: null },
       transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(env.server.url)) }),
-      sink: (l) => env!.lines.push(l),
+      sink: (l) => env!.lines.push(...l.split('\n')),
       identity: async () => undefined,
     });
     await assert.rejects(audit.call('payments', {}), MeshDeniedError);

@@ -1,0 +1,17 @@
+/**
+ * `effectivePolicy` (A's pure decision) memoised per policy copy and source: the policy cache hands
+ * out the same ServicePolicy object until it is re-read, so the merge of DEFAULTS, traffic and allow
+ * item runs once per copy instead of on every call.
+ */
+import { effectivePolicy, type EffectivePolicy } from './policy/effective-policy';
+import type { ServicePolicy } from './policy/service-policy';
+
+const memo = new WeakMap<ServicePolicy, Map<string, EffectivePolicy>>();
+
+export function decide(policy: ServicePolicy, source: string): EffectivePolicy {
+  let bySource = memo.get(policy);
+  if (!bySource) memo.set(policy, (bySource = new Map()));
+  let d = bySource.get(source);
+  if (!d) bySource.set(source, (d = effectivePolicy(policy, source)));
+  return d;
+}
