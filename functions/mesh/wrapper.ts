@@ -110,7 +110,6 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
               () => reject(new MeshTimeoutError(`mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`)),
               remaining - TIMEOUT_MARGIN_MS,
             );
-            timer.unref?.();
           }),
         ]);
       } else {

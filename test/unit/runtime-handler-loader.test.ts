@@ -1,0 +1,40 @@
+/** Loading the user's handler from MESH_HANDLER: CJS, ESM, nested paths, errors named like Lambda's. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { HandlerLoadError, loadHandler, resolveHandler } from '../../functions/mesh/handler-loader';
+
+const ROOT = join(__dirname, '../fixtures/runtime');
+
+describe('runtime handler loader', () => {
+  test('CommonJS (.cjs) loads synchronously', async () => {
+    const h = loadHandler('cjs-handler.handler', ROOT);
+    assert.equal(typeof h, 'function');
+    assert.deepEqual(await (h as Function)({ a: 1 }, { functionVersion: '3' }), { ok: true, event: { a: 1 }, version: '3', format: 'cjs' });
+  });
+
+  test('a nested export (file.ns.export)', async () => {
+    const h = loadHandler('cjs-handler.nested.handler', ROOT) as Function;
+    assert.equal(await h({}, {}), 'nested');
+  });
+
+  test('ESM (.mjs) resolves to a promise of the handler', async () => {
+    const p = loadHandler('esm-handler.handler', ROOT);
+    assert.ok(p instanceof Promise);
+    const h = await p;
+    assert.deepEqual(await h({ b: 2 }, {}), { ok: true, event: { b: 2 }, format: 'esm' });
+  });
+
+  test('dir/file.export (.js, callback style)', async () => {
+    const h = loadHandler('src/app.handler', ROOT) as Function;
+    const r = await new Promise((res, rej) => h({ c: 3 }, {}, (e: unknown, v: unknown) => (e ? rej(e) : res(v))));
+    assert.deepEqual(r, { nested: true, got: { c: 3 } });
+  });
+
+  test('missing module, missing export, malformed name: Lambda-style error names and a fix', () => {
+    assert.throws(() => loadHandler('nope.handler', ROOT), (e: unknown) => e instanceof HandlerLoadError && e.name === 'Runtime.ImportModuleError' && /MESH_HANDLER/.test(e.message));
+    assert.throws(() => loadHandler('cjs-handler.missing', ROOT), (e: unknown) => e instanceof HandlerLoadError && e.name === 'Runtime.HandlerNotFound');
+    assert.throws(() => resolveHandler('index', ROOT), (e: unknown) => e instanceof HandlerLoadError && e.name === 'Runtime.MalformedHandlerName');
+    assert.throws(() => resolveHandler(undefined, ROOT), /MESH_HANDLER is not set/);
+  });
+});

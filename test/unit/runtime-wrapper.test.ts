@@ -1,0 +1,106 @@
+/** The inbound wrapper: deny by default, external callers, identity, deadline, timeout race, pass-through. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MeshRuntime, type IdentityLike } from '../../functions/mesh/mesh-runtime';
+import { wrapHandler } from '../../functions/mesh/wrapper';
+import { MeshDeadlineExceededError, MeshDeniedError, MeshTimeoutError, MeshUnauthenticatedError } from '../../functions/mesh/errors';
+
+const items = [
+  { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+  { pk: 'payments', sk: 'allow#orders', source: 'orders' },
+];
+
+function runtime(opts: { extra?: unknown[]; identity?: IdentityLike; disabled?: boolean } = {}) {
+  const lines: string[] = [];
+  const rt = new MeshRuntime({
+    env: {},
+    config: { meshName: 'shop', service: 'payments', functionVersion: '4', disabled: opts.disabled ?? false },
+    policy: { snapshot: { mesh: 'shop', generatedAt: '', items: [...items, ...(opts.extra ?? [])] }, snapshotPath: null },
+    transport: { invoke: () => Promise.reject(new Error('no transport in unit tests')) },
+    sink: (l) => lines.push(...l.split('\n')),
+    identity: async () => opts.identity,
+  });
+  return { rt, lines };
+}
+const ctx = (mesh?: object, remaining = 3000) => ({
+  awsRequestId: 'req-1',
+  clientContext: mesh ? { custom: { mesh } } : undefined,
+  getRemainingTimeInMillis: () => remaining,
+});
+
+describe('runtime wrapper', () => {
+  test('the handler gets the very same event object and its result goes back', async () => {
+    const { rt, lines } = runtime();
+    const event = { order: 1 };
+    let seen: unknown;
+    const h = wrapHandler(rt, async (e) => ((seen = e), 'ok'));
+    assert.equal(await h(event, ctx({ v: 1, src: 'orders' })), 'ok');
+    assert.equal(seen, event);
+    const emf = JSON.parse(lines[0]!);
+    assert.equal(emf.reporter, 'destination');
+    assert.equal(emf.destination_version, '4');
+  });
+
+  test('deny by default: a caller without an allow item, and external callers without allow#external', async () => {
+    const { rt, lines } = runtime();
+    const h = wrapHandler(rt, async () => 'ran');
+    await assert.rejects(h({}, ctx({ v: 1, src: 'audit' })), (e: unknown) => e instanceof MeshDeniedError && e.name === 'MeshDeniedError');
+    await assert.rejects(h({}, ctx()), MeshDeniedError);
+    assert.ok(lines.some((l) => l.includes('"denied_total":1')));
+  });
+
+  test('external callers are allowed where policy says so; an HTTP refusal answers a status', async () => {
+    const { rt } = runtime({ extra: [{ pk: 'payments', sk: 'allow#external', source: 'external' }] });
+    const h = wrapHandler(rt, async () => 'ran');
+    assert.equal(await h({ plain: true }, ctx()), 'ran');
+    const { rt: closed } = runtime();
+    const r = (await wrapHandler(closed, async () => 'ran')({ rawPath: '/', requestContext: {}, headers: {} }, ctx())) as { statusCode: number };
+    assert.equal(r.statusCode, 403);
+  });
+
+  test('a passed deadline is refused before the handler runs', async () => {
+    const { rt } = runtime();
+    let ran = false;
+    const h = wrapHandler(rt, async () => ((ran = true), 'x'));
+    await assert.rejects(h({}, ctx({ v: 1, src: 'orders', dl: Date.now() - 1 })), MeshDeadlineExceededError);
+    assert.equal(ran, false);
+  });
+
+  test('identity on: a failed verify is MeshUnauthenticated, the reason stays out of the token-free logs', async () => {
+    const identity: IdentityLike = { sign: () => 'tok', verify: ({ token }) => (token === 'good' ? { ok: true } : { ok: false, reason: 'bad-signature' }) };
+    const { rt, lines } = runtime({ identity });
+    const h = wrapHandler(rt, async () => 'ran');
+    assert.equal(await h({}, ctx({ v: 1, src: 'orders', tok: 'good' })), 'ran');
+    await assert.rejects(h({}, ctx({ v: 1, src: 'orders', tok: 'secret-token-value' })), MeshUnauthenticatedError);
+    await assert.rejects(h({}, ctx({ v: 1, src: 'orders' })), MeshUnauthenticatedError);
+    assert.ok(!lines.some((l) => l.includes('secret-token-value') || l.includes('"good"')), 'no token in any log line');
+  });
+
+  test('the timeout race fires before Lambda would kill the sandbox', async () => {
+    const { rt } = runtime();
+    const h = wrapHandler(rt, () => new Promise(() => undefined));
+    await assert.rejects(h({}, ctx({ v: 1, src: 'orders' }, 80)), MeshTimeoutError);
+  });
+
+  test('the invocation scope (deadline) is visible to outbound calls and cleared after', async () => {
+    const { rt } = runtime();
+    let during: unknown;
+    const dl = Date.now() + 60_000;
+    await wrapHandler(rt, async () => ((during = rt.scope?.deadline), 1))({}, ctx({ v: 1, src: 'orders', dl }));
+    assert.equal(during, dl);
+    assert.equal(rt.scope, undefined);
+  });
+
+  test('MESH_DISABLED: the handler runs directly, no policy, no telemetry', async () => {
+    const { rt, lines } = runtime({ disabled: true });
+    assert.equal(await wrapHandler(rt, async () => 'direct')({}, ctx({ v: 1, src: 'audit' })), 'direct');
+    assert.equal(lines.length, 0);
+  });
+
+  test('a handler error is rethrown as is and recorded as 500', async () => {
+    const { rt, lines } = runtime();
+    const boom = new TypeError('bad');
+    await assert.rejects(wrapHandler(rt, async () => { throw boom; })({}, ctx({ v: 1, src: 'orders' })), (e) => e === boom);
+    assert.equal(JSON.parse(lines[0]!).response_code, '500');
+  });
+});
