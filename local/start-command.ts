@@ -143,7 +143,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   const frontend = services.get('frontend') ?? 'shop-frontend';
   const header = [
     `Lambda Mesh, local: ${mesh.url}   (Ctrl-C stops everything)`,
-    `  aws --endpoint-url ${mesh.url} lambda invoke --function-name ${frontend} --qualifier ${LIVE_ALIAS} --payload '{"action":"checkout"}' --cli-binary-format raw-in-base64-out out.json`,
+    '  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1',
+    // AWS CLI v1 sends a string payload as is; v2 needs --cli-binary-format raw-in-base64-out too.
+    `  aws --endpoint-url ${mesh.url} lambda invoke --function-name ${frontend} --qualifier ${LIVE_ALIAS} --payload '{"action":"checkout"}' out.json`,
     `  npx mesh status --endpoint-url ${mesh.url}`,
     `  dashboard: ${mesh.url}/_mesh/`,
     `  functions: ${mesh.registry.functionNames().join(', ')}`,
