@@ -53,7 +53,12 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     const t0 = performance.now();
     const meta: MeshMetadata | undefined = readMetadata(event, context);
     const source = meta?.src ?? EXTERNAL;
-    const trace = parseTraceHeader(meta?.trc ?? process.env._X_AMZN_TRACE_ID);
+    // The trace the caller sent (metadata `trc`). When Lambda's own header continues that same trace
+    // (it does when the Invoke carried X-Amzn-Trace-Id), prefer it: its Parent is this function's
+    // segment, so this invocation's subsegments nest under it.
+    const received = parseTraceHeader(meta?.trc);
+    const lambdaTrace = parseTraceHeader(process.env._X_AMZN_TRACE_ID);
+    const trace = received && lambdaTrace?.root !== received.root ? received : (lambdaTrace ?? received);
     const version = context?.functionVersion ?? rt.config.functionVersion;
     const record = (code: number, outcome: string, err?: Error, denied = false) =>
       rt.telemetry.record({

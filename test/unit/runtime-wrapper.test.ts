@@ -91,6 +91,15 @@ describe('runtime wrapper', () => {
     assert.equal(rt.scope, undefined);
   });
 
+  test('trace: the callee continues the header it received (metadata trc)', async () => {
+    const { rt, lines } = runtime();
+    let root: string | undefined;
+    const trc = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    await wrapHandler(rt, async () => ((root = rt.scope?.trace?.root), 1))({}, ctx({ v: 1, src: 'orders', trc }));
+    assert.equal(root, '1-5759e988-bd862e3fe1be46a994272793');
+    assert.ok(lines.some((l) => l.includes('"traceId":"1-5759e988-bd862e3fe1be46a994272793"')));
+  });
+
   test('MESH_DISABLED: the handler runs directly, no policy, no telemetry', async () => {
     const { rt, lines } = runtime({ disabled: true });
     assert.equal(await wrapHandler(rt, async () => 'direct')({}, ctx({ v: 1, src: 'audit' })), 'direct');
