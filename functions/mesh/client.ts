@@ -14,6 +14,7 @@ import type { ServicePolicy } from './policy/service-policy';
 import { chooseRoute, RouteBalancers } from './routing/route-choice';
 import { Breakers } from './resilience/circuit-breaker';
 import { RetryBudgets } from './resilience/retry-budget';
+import { sharedEjected } from './resilience/shared-breaker';
 import { backoffDelay } from './resilience/backoff';
 import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
 import { classifyOutcome, countsAsFailure, decideRetry, type AttemptResult, type Outcome } from './resilience/retry-decision';
@@ -153,6 +154,8 @@ export class MeshClient {
         throw err;
       }
       const ejected = this.breakers.ejected(target, now);
+      // Versions other sandboxes ejected (breaker#<version> items in the target's partition).
+      if (policy.breakers.size > 0) for (const v of sharedEjected(policy.breakers, now, traffic.breaker.openMs)) ejected.add(v);
       const route = chooseRoute({ target, route: policy.route, headers: options.headers, stickyKey: options.stickyKey, ejected, alias, balancers: this.balancers });
       const breakerVersion = route.version ?? route.qualifier;
       const breaker = this.breakers.get(target, breakerVersion, traffic.breaker);
