@@ -11,7 +11,8 @@ import type { PolicyCache } from './policy/policy-cache';
 import type { ResolvedTrafficPolicy } from './policy/effective-policy';
 import { decide } from './policy-decision';
 import type { ServicePolicy } from './policy/service-policy';
-import { chooseRoute, RouteBalancers } from './routing/route-choice';
+import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
+import { decideFault } from './resilience/fault-injection';
 import { Breakers } from './resilience/circuit-breaker';
 import { RetryBudgets } from './resilience/retry-budget';
 import { sharedEjected } from './resilience/shared-breaker';
@@ -166,7 +167,16 @@ export class MeshClient {
         throw err;
       }
 
-      last = await this.attempt(target, functionName, route.qualifier, breakerVersion, bytes, idk, attempt, at, scope, signer);
+      if (attempt === 1) {
+        // Mirroring: a copy to the shadow version, fire-and-forget; its answer and errors are dropped.
+        const shadow = policy.route?.mirror ? chooseMirror(policy.route, this.random) : undefined;
+        if (shadow) this.mirror(target, functionName, shadow, bytes, idk, at, signer);
+      }
+      const fault = policy.fault ? decideFault(policy.fault, this.random) : undefined;
+      if (fault && fault.delayMs > 0) await this.sleep(Math.min(fault.delayMs, at.timeoutMs));
+      last = fault?.abort
+        ? injectedAbort(target, breakerVersion, fault.abort.errorType)
+        : await this.attempt(target, functionName, route.qualifier, breakerVersion, bytes, idk, attempt, at, scope, signer);
       const after = this.now();
       if (countsAsFailure(last.outcome)) breaker.failure(after);
       else if (last.outcome === 'success') breaker.success(after);
@@ -270,6 +280,20 @@ export class MeshClient {
     return a;
   }
 
+  private mirror(target: string, functionName: string, qualifier: string, bytes: Buffer, idk: string, at: ReturnType<typeof attemptTimeout>, signer: Signer | undefined): void {
+    try {
+      const meta: MeshMetadata = { v: 1, src: this.deps.service, dl: at.deadline, att: 1, idk, ...(signer ? { tok: signer.sign({ target, payload: bytes }) } : {}) };
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), at.timeoutMs);
+      this.deps.transport
+        .invoke({ functionName, qualifier, payload: bytes, clientContext: encodeClientContext(meta), signal: ac.signal })
+        .catch(() => undefined)
+        .finally(() => clearTimeout(timer));
+    } catch {
+      // A mirror never affects the real call.
+    }
+  }
+
   private errorOf(target: string, a: Attempt, at: ReturnType<typeof attemptTimeout>): MeshError {
     const remoteMsg = a.remote?.errorMessage ?? (a.error as Error | undefined)?.message ?? '';
     switch (a.outcome) {
@@ -322,6 +346,12 @@ export class MeshClient {
       error: err ? `${err.name}: ${err.message}` : undefined,
     });
   }
+}
+
+/** An attempt failed by the target's `fault` item (abort), without sending anything. */
+function injectedAbort(target: string, version: string, errorType: string): Attempt {
+  const result: AttemptResult = { statusCode: 200, functionError: 'Unhandled', errorType };
+  return { result, outcome: classifyOutcome(result), version, remote: { errorType, errorMessage: `fault injected by ${target}'s fault item (abort)` } };
 }
 
 /** The `errorType` / `errorMessage` of a function error body (Node and other runtimes' shapes). */

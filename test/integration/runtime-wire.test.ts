@@ -353,4 +353,37 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     assert.deepEqual([a.format, b.format].sort(), ['cjs', 'esm']);
     assert.deepEqual([a.event.n, b.event.n].sort(), [1, 2]);
   });
+
+  test('fault item: an injected abort fails the call as a remote error without an Invoke', async () => {
+    env = await setup({ 'shop-payments': { versions: { '1': () => 1 }, aliases: { live: { version: '1' } } } }, [
+      { pk: 'payments', sk: 'fault', abort: { percent: 100, errorType: 'Chaos' } },
+    ]);
+    await assert.rejects(env.orders.call('payments', {}), (e: unknown) => e instanceof MeshRemoteError && e.errorType === 'Chaos');
+    assert.equal(env.server.invocations.length, 0);
+  });
+
+  test('mirror: a copy goes to the shadow version and its failure does not touch the call', async () => {
+    let shadowSaw: unknown;
+    let shadowDone!: () => void;
+    const shadowRan = new Promise<void>((r) => (shadowDone = r));
+    env = await setup(
+      {
+        'shop-payments': {
+          versions: {
+            '1': () => ({ v: 1 }),
+            '3': (e: unknown) => {
+              shadowSaw = e;
+              setImmediate(shadowDone);
+              throw new Error('shadow broke');
+            },
+          },
+          aliases: { live: { version: '1' } },
+        },
+      },
+      [{ pk: 'payments', sk: 'route', mirror: { version: '3', percent: 100 } }],
+    );
+    assert.deepEqual(await env.orders.call('payments', { m: 1 }), { v: 1 });
+    await shadowRan;
+    assert.deepEqual(shadowSaw, { m: 1 });
+  });
 });
