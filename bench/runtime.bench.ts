@@ -116,36 +116,33 @@ async function perHop(): Promise<BenchResult[]> {
       await directCall();
       await meshCall();
     }
+    // Latency: direct and mesh calls alternate one by one, so bursts of load from other processes on
+    // this shared machine land on both sides alike (blocks of calls made p99 a coin toss).
     const base: number[] = [];
     const mesh: number[] = [];
-    let cpuBase = 0;
-    let cpuMesh = 0;
-    const ROUNDS = 20;
-    const PER = 150;
-    for (let r = 0; r < ROUNDS; r++) {
-      // Interleaved blocks so drift (GC, other load on the machine) hits both sides alike.
-      let c = process.cpuUsage();
-      for (let i = 0; i < PER; i++) {
-        const t = now();
-        await directCall();
-        base.push(now() - t);
-      }
-      let d = process.cpuUsage(c);
-      cpuBase += d.user + d.system;
-      c = process.cpuUsage();
-      for (let i = 0; i < PER; i++) {
-        const t = now();
-        await meshCall();
-        mesh.push(now() - t);
-      }
-      d = process.cpuUsage(c);
-      cpuMesh += d.user + d.system;
+    const N = 4000;
+    for (let i = 0; i < N; i++) {
+      let t = now();
+      await directCall();
+      base.push(now() - t);
+      t = now();
+      await meshCall();
+      mesh.push(now() - t);
     }
-    const n = ROUNDS * PER;
+    // CPU: per side in blocks (process.cpuUsage cannot split interleaved calls).
+    const cpu = async (fn: () => Promise<unknown>, n: number) => {
+      const c = process.cpuUsage();
+      for (let i = 0; i < n; i++) await fn();
+      const d = process.cpuUsage(c);
+      return (d.user + d.system) / n / 1000;
+    };
+    const cpuBase = await cpu(directCall, 1000);
+    const cpuMesh = await cpu(meshCall, 1000);
+    const n = N;
     return [
       { name: 'per hop: call()+wrapper vs Invoke', unit: 'ms', n, mesh: stats(mesh), baseline: stats(base), budget: { of: 'added-p50', max: 0.2 } },
       { name: 'per hop p99', unit: 'ms', n, mesh: stats(mesh), baseline: stats(base), budget: { of: 'added-p99', max: 1 } },
-      { name: 'per hop CPU per call', unit: 'ms', n, mesh: one(cpuMesh / n / 1000), baseline: one(cpuBase / n / 1000) },
+      { name: 'per hop CPU per call', unit: 'ms', n: 1000, mesh: one(cpuMesh), baseline: one(cpuBase) },
     ];
   } finally {
     await server.close();
