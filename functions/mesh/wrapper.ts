@@ -52,7 +52,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     if (rt.config.disabled) return callHandler(fn!, event, context);
     const t0 = performance.now();
     const meta: MeshMetadata | undefined = readMetadata(event, context);
-    const source = meta?.src ?? EXTERNAL;
+    let source = meta?.src ?? EXTERNAL;
     // The trace the caller sent (metadata `trc`). When Lambda's own header continues that same trace
     // (it does when the Invoke carried X-Amzn-Trace-Id), prefer it: its Parent is this function's
     // segment, so this invocation's subsegments nest under it.
@@ -95,6 +95,10 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         const v = identity.verify({ token: meta.tok, source: meta.src, payload: body });
         // The reason goes to the log only; the caller learns just "unauthenticated".
         if (!v.ok) return refuse(new MeshUnauthenticatedError(`mesh: ${self} could not verify caller ${source} (${v.reason})`), 'unauthenticated', true);
+      } else if (isHttpEvent(event) && context?.clientContext == null) {
+        // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
+        // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM).
+        source = EXTERNAL;
       }
     }
     const eff = decide(await rt.policy.get(self), source);

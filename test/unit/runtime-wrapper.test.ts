@@ -58,6 +58,13 @@ describe('runtime wrapper', () => {
     assert.equal(r.statusCode, 403);
   });
 
+  test('identity off: x-mesh-source on an HTTP event proves nothing, the caller stays external', async () => {
+    const { rt } = runtime();
+    const h = wrapHandler(rt, async () => 'ran');
+    const r = (await h({ rawPath: '/', requestContext: {}, headers: { 'x-mesh-source': 'orders' } }, ctx())) as { statusCode: number };
+    assert.equal(r.statusCode, 403);
+  });
+
   test('a passed deadline is refused before the handler runs', async () => {
     const { rt } = runtime();
     let ran = false;
