@@ -76,6 +76,7 @@ AWS CLI at it with AWS_ENDPOINT_URL=<url>. Ctrl-C stops it.
 
 Example:
   mesh local --port 4566`,
+  rollout: `mesh rollout <service> [args]  progressive canary with metric gates; see \`mesh rollout --help\``,
   stat: `mesh stat [args]   per-edge golden metrics (requests, success rate, latency); see \`mesh stat --help\``,
   trace: `mesh trace [args]  recent traces through the mesh; see \`mesh trace --help\``,
   check: `mesh check [args]  checks the mesh's health and configuration; see \`mesh check --help\``,
@@ -90,6 +91,7 @@ Commands:
   shift <service> <weight>       send <weight>% (0-100) of live traffic to the canary
   promote <service>              make the canary the stable version
   rollback <service>             all traffic back to the stable version
+  rollout <service>              progressive canary: step weights on metric gates, promote or roll back
   policy list|allow|deny|set     read and change who may call whom, routes, traffic policy
   local                          run the CDK app in this folder as a local mesh
   stat                           per-edge golden metrics

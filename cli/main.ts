@@ -12,6 +12,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   shift: async () => require('./commands/shift'),
   promote: async () => require('./commands/promote'),
   rollback: async () => require('./commands/rollback'),
+  rollout: async () => require('./commands/rollout'),
   policy: async () => require('./commands/policy'),
   local: async () => require('./commands/local'),
   stat: () => loadOptional('./commands/stat'),
@@ -20,6 +21,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
 };
 
 const OPTIONAL = new Set(['stat', 'trace', 'check']);
+/** Commands whose module prints its own help (`mesh help <command>` runs `<command> --help`). */
+const OWN_HELP = new Set([...OPTIONAL, 'rollout']);
 
 class NotAvailable extends Error {}
 
@@ -46,7 +49,7 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     }
     if (!(topic in COMMANDS)) return usage(ctx, `unknown command ${JSON.stringify(topic)}; run \`mesh --help\` for the list`);
     // G's commands print their own, fuller help.
-    if (OPTIONAL.has(topic)) return main([topic, '--help'], ctx);
+    if (OWN_HELP.has(topic)) return main([topic, '--help'], ctx);
     ctx.out(COMMAND_HELP[topic]);
     return EXIT.ok;
   }
