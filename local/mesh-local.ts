@@ -109,6 +109,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         put: (id, i) => ep.secrets.put(id, i),
         get: (id) => ep.secrets.get(id),
         describe: (id) => ep.secrets.describe(id),
+        has: (id) => ep.secrets.has(id),
       },
       workDir,
       log,

@@ -24,6 +24,8 @@ export interface DeploymentTargets {
     put(secretId: string, input: { secretString?: string }): unknown;
     get(secretId: string): { secretString?: string };
     describe(secretId: string): { ARN?: string; arn?: string };
+    /** Whether a secret of this name or ARN exists (with or without a current value). */
+    has(secretId: string): boolean;
   };
   /** Where inline (ZipFile) code is written. */
   readonly workDir: string;
@@ -98,15 +100,20 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
       const name = resolver.physicalName(stack, id);
       const p = r.Properties ?? {};
       const value = p.SecretString !== undefined ? resolver.resolveString(stack, p.SecretString) : generateSecret(p.GenerateSecretString);
-      let exists = true;
-      try {
-        const current = targets.secrets.get(name);
+      // Existence is the store's answer, not a failed read: a secret with no current value (a
+      // placeholder) or a failed put must not fall into create (ResourceExistsException).
+      if (targets.secrets.has(name)) {
+        let current: string | undefined;
+        try {
+          current = targets.secrets.get(name).secretString;
+        } catch {
+          current = undefined;
+        }
         // CloudFormation only writes a new value when the template's literal changed.
-        if (p.SecretString !== undefined && value !== undefined && current.secretString !== value) targets.secrets.put(name, { secretString: value });
-      } catch {
-        exists = false;
+        if (p.SecretString !== undefined && value !== undefined && current !== value) targets.secrets.put(name, { secretString: value });
+      } else {
+        targets.secrets.create({ name, secretString: value, description: resolver.resolveString(stack, p.Description) });
       }
-      if (!exists) targets.secrets.create({ name, secretString: value, description: resolver.resolveString(stack, p.Description) });
       const d = targets.secrets.describe(name);
       const arn = d.ARN ?? d.arn;
       if (arn) secretArns.set(name, arn);
