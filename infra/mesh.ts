@@ -115,6 +115,8 @@ export class Mesh extends Construct implements IMesh {
     });
 
     this.layer = new lambda.LayerVersion(this, 'RuntimeLayer', {
+      // A name that says "mesh", so `mesh check` recognises the layer from its ARN alone.
+      layerVersionName: `${props.meshName}-mesh-runtime`,
       code: meshLayerCode(),
       description: `Lambda Mesh runtime for mesh ${props.meshName}`,
     });

@@ -150,7 +150,7 @@ export class MeshIdentity extends Construct {
       rotateImmediatelyOnUpdate: true,
     });
     // The CA must exist before the first certificate is issued from it.
-    rotation.addDependency(this.caRotation);
+    rotation.addResourceDependency(this.caRotation);
     rotation.node.addDependency(this.issuer);
     secret.grantRead(fn);
     if (fn.role) denyReadExcept(secret, [fn.role, this.issuer.role!]);
