@@ -180,6 +180,9 @@ export class MeshClient {
       const after = this.now();
       if (countsAsFailure(last.outcome)) breaker.failure(after);
       else if (last.outcome === 'success') breaker.success(after);
+      // Throttled, denied, a bad request: nothing about the target's health, but a half-open probe
+      // that ended so must free its slot, or the next probe would wait another openMs.
+      else breaker.release(after);
 
       if (last.outcome === 'success') {
         this.report(target, last.version, 'success', t0, attempt, retries, idk, scope);

@@ -32,6 +32,8 @@ export interface MeshRuntimeOptions {
   readonly identity?: () => Promise<IdentityLike | undefined>;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /** The clock of breakers, budgets and deadlines (tests). @default Date.now */
+  readonly now?: () => number;
 }
 
 export class MeshRuntime {
@@ -64,6 +66,7 @@ export class MeshRuntime {
       scope: () => this.scope,
       sleep: options.sleep,
       random: options.random,
+      now: options.now,
     });
   }
 
