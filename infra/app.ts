@@ -9,8 +9,16 @@ const app = new App();
 const raw = String(app.node.tryGetContext('release') ?? '2');
 if (raw !== '1' && raw !== '2') throw new Error(`-c release must be 1 or 2, got ${JSON.stringify(raw)}`);
 
+// Test-only: `-c paymentsFailureRate=0` makes release 2's canary healthy (default 0.2).
+const rawRate = app.node.tryGetContext('paymentsFailureRate');
+const paymentsFailureRate = rawRate === undefined ? undefined : Number(rawRate);
+if (paymentsFailureRate !== undefined && !(paymentsFailureRate >= 0 && paymentsFailureRate <= 1)) {
+  throw new Error(`-c paymentsFailureRate must be a number from 0 to 1, got ${JSON.stringify(rawRate)}`);
+}
+
 new ShopStack(app, 'LambdaMeshShop', {
   release: raw === '1' ? 1 : 2,
+  paymentsFailureRate,
   env: {
     account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012',
     region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',

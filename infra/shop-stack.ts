@@ -18,6 +18,12 @@ export interface ShopStackProps extends StackProps {
    * @default 'shop'
    */
   readonly meshName?: string;
+  /**
+   * Share of calls release 2's payments fails (its canary's defect). Tests set 0 for a healthy
+   * canary (`-c paymentsFailureRate=0`).
+   * @default 0.2
+   */
+  readonly paymentsFailureRate?: number;
 }
 
 /**
@@ -49,7 +55,7 @@ export class ShopStack extends Stack {
         release === 1
           ? { DEMO_RELEASE: '1' }
           : // Release 2: the new payments fails a fifth of its calls and is slower.
-            { DEMO_RELEASE: '2', PAYMENTS_FAILURE_RATE: '0.2', PAYMENTS_DELAY_MS: '40' },
+            { DEMO_RELEASE: '2', PAYMENTS_FAILURE_RATE: String(props.paymentsFailureRate ?? 0.2), PAYMENTS_DELAY_MS: '40' },
       canary: release === 1 ? undefined : { weight: 0.1, stableVersion: '1' },
     });
 
