@@ -13,7 +13,8 @@ import { decide } from './policy-decision';
 import type { ServicePolicy } from './policy/service-policy';
 import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
 import { decideFault } from './resilience/fault-injection';
-import { Breakers } from './resilience/circuit-breaker';
+import { Breakers, type CircuitBreaker } from './resilience/circuit-breaker';
+import { pinBehindAlias } from './routing/alias-pin';
 import { RetryBudgets } from './resilience/retry-budget';
 import { sharedEjected } from './resilience/shared-breaker';
 import { backoffDelay } from './resilience/backoff';
@@ -99,6 +100,9 @@ export class MeshClient {
   readonly breakers = new Breakers();
   readonly budgets = new RetryBudgets();
   readonly balancers = new RouteBalancers();
+  /** Per target and alias: the versions seen running behind it, least recently seen first. */
+  private readonly behindAlias = new Map<string, Set<string>>();
+  private pinTurn = 0;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -158,13 +162,40 @@ export class MeshClient {
       // Versions other sandboxes ejected (breaker#<version> items in the target's partition).
       if (policy.breakers.size > 0) for (const v of sharedEjected(policy.breakers, now, traffic.breaker.openMs)) ejected.add(v);
       const route = chooseRoute({ target, route: policy.route, headers: options.headers, stickyKey: options.stickyKey, ejected, alias, balancers: this.balancers });
-      const breakerVersion = route.version ?? route.qualifier;
-      const breaker = this.breakers.get(target, breakerVersion, traffic.breaker);
-      if (route.fallback === 'all-ejected' || !breaker.canPass(now)) {
-        const v = route.fallback ? [...ejected].join(', ') : breakerVersion;
-        const err = new MeshCircuitOpenError(target, v, `mesh: circuit open for ${target} version ${v} (${breaker.options.consecutiveFailures} failures in a row); retried after ${breaker.options.openMs} ms`);
-        this.report(target, breakerVersion, 'circuit-open', t0, attempt - 1, retries, idk, scope, err);
+      if (route.fallback === 'all-ejected') {
+        const v = [...ejected].join(', ');
+        const b = this.breakers.get(target, [...ejected][0] ?? alias, traffic.breaker);
+        const err = new MeshCircuitOpenError(target, v, `mesh: circuit open for ${target} version ${v} (${b.options.consecutiveFailures} failures in a row); retried after ${b.options.openMs} ms`);
+        this.report(target, v, 'circuit-open', t0, attempt - 1, retries, idk, scope, err);
         throw err;
+      }
+      // Where the attempt goes and which breakers guard it. Breakers are keyed on the version that
+      // ran; behind the alias (Lambda draws the version) an ejected version is avoided by pinning the
+      // call to a healthy version seen behind the alias, and the alias's own breaker guards the rest.
+      let qualifier = route.qualifier;
+      let version = route.version;
+      let seen: Set<string> | undefined;
+      let aliasBreaker: CircuitBreaker | undefined;
+      const probes: [string, CircuitBreaker][] = [];
+      if (version === undefined) {
+        seen = this.seenBehind(target, qualifier);
+        version = pinBehindAlias(seen, ejected, this.pinTurn++);
+        if (version !== undefined) qualifier = version;
+      }
+      const guard = version === undefined ? (aliasBreaker = this.breakers.get(target, qualifier, traffic.breaker)) : this.breakers.get(target, version, traffic.breaker);
+      const routeVersion = version ?? qualifier;
+      if (!guard.canPass(now)) {
+        const err = new MeshCircuitOpenError(target, routeVersion, `mesh: circuit open for ${target} version ${routeVersion} (${guard.options.consecutiveFailures} failures in a row); retried after ${guard.options.openMs} ms`);
+        this.report(target, routeVersion, 'circuit-open', t0, attempt - 1, retries, idk, scope, err);
+        throw err;
+      }
+      if (aliasBreaker) {
+        // A seen version whose open time is up gets its probe through the alias: half-open now, so
+        // its outcome counts if Lambda runs it (the slot is released if Lambda runs another).
+        for (const v of seen!) {
+          const b = this.breakers.peek(target, v);
+          if (b && b.state === 'open' && !ejected.has(v) && b.canPass(now)) probes.push([v, b]);
+        }
       }
 
       if (attempt === 1) {
@@ -175,14 +206,21 @@ export class MeshClient {
       const fault = policy.fault ? decideFault(policy.fault, this.random) : undefined;
       if (fault && fault.delayMs > 0) await this.sleep(Math.min(fault.delayMs, at.timeoutMs));
       last = fault?.abort
-        ? injectedAbort(target, breakerVersion, fault.abort.errorType)
-        : await this.attempt(target, functionName, route.qualifier, breakerVersion, bytes, idk, attempt, at, scope, signer);
+        ? injectedAbort(target, routeVersion, fault.abort.errorType)
+        : await this.attempt(target, functionName, qualifier, routeVersion, bytes, idk, attempt, at, scope, signer);
       const after = this.now();
-      if (countsAsFailure(last.outcome)) breaker.failure(after);
-      else if (last.outcome === 'success') breaker.success(after);
-      // Throttled, denied, a bad request: nothing about the target's health, but a half-open probe
-      // that ended so must free its slot, or the next probe would wait another openMs.
-      else breaker.release(after);
+      const ran = last.version; // X-Amz-Executed-Version, else the qualifier
+      if (seen && ran !== qualifier) touch(seen, ran);
+      const ranBreaker = aliasBreaker && ran === qualifier ? undefined : this.breakers.get(target, ran, traffic.breaker);
+      if (ranBreaker) settle(ranBreaker, last.outcome, after);
+      for (const [v, b] of probes) if (v !== ran) b.release(after);
+      if (aliasBreaker) {
+        // The alias fails as a whole only as far as the caller knows: a failure counts on it when no
+        // other version seen behind it is healthy (a lone version, or nothing seen yet).
+        const versionOnly = countsAsFailure(last.outcome) && ranBreaker !== undefined && this.healthySibling(target, seen!, ran, ejected);
+        if (versionOnly) aliasBreaker.release(after);
+        else settle(aliasBreaker, last.outcome, after);
+      }
 
       if (last.outcome === 'success') {
         this.report(target, last.version, 'success', t0, attempt, retries, idk, scope);
@@ -209,6 +247,22 @@ export class MeshClient {
       retries++;
       if (decision.delayMs > 0) await this.sleep(decision.delayMs);
     }
+  }
+
+  private seenBehind(target: string, alias: string): Set<string> {
+    const key = `${target}\u0000${alias}`;
+    let s = this.behindAlias.get(key);
+    if (!s) this.behindAlias.set(key, (s = new Set()));
+    return s;
+  }
+
+  /** Whether a version other than `ran` seen behind the alias is healthy (not ejected, breaker not open). */
+  private healthySibling(target: string, seen: ReadonlySet<string>, ran: string, ejected: ReadonlySet<string>): boolean {
+    for (const v of seen) {
+      if (v === ran || ejected.has(v)) continue;
+      if (this.breakers.peek(target, v)?.state !== 'open') return true;
+    }
+    return false;
   }
 
   private async attempt(
@@ -349,6 +403,21 @@ export class MeshClient {
       error: err ? `${err.name}: ${err.message}` : undefined,
     });
   }
+}
+
+/** Reports an attempt's outcome to a breaker: throttled, denied or a bad request say nothing about
+ * the target's health, but a half-open probe that ended so must free its slot (else it waits openMs). */
+function settle(b: CircuitBreaker, outcome: Outcome, now: number): void {
+  if (countsAsFailure(outcome)) b.failure(now);
+  else if (outcome === 'success') b.success(now);
+  else b.release(now);
+}
+
+/** An alias runs at most two versions: keep the two seen last (a promoted alias drops the old one). */
+function touch(seen: Set<string>, version: string): void {
+  seen.delete(version);
+  seen.add(version);
+  if (seen.size > 2) seen.delete(seen.values().next().value!);
 }
 
 /** An attempt failed by the target's `fault` item (abort), without sending anything. */

@@ -72,4 +72,77 @@ describe('runtime wire: breakers', () => {
     await assert.rejects(env.orders.call('payments', {}), MeshRemoteError);
     assert.equal(env.server.invocations.length, before + 1);
   });
+
+  /** Lambda's alias draw, made deterministic: stable, canary, stable, canary… (weight 0.5 on "2"). */
+  const alternate = () => {
+    let i = 0;
+    return () => (i++ % 2 === 0 ? 0.75 : 0.25);
+  };
+  const canaryAlias = (): Record<string, TestFunction> => ({
+    'shop-payments': {
+      versions: { '1': () => ({ v: 1 }), '2': () => { throw Object.assign(new Error('boom'), { name: 'CanaryBug' }); } },
+      aliases: { live: { version: '1', weights: { '2': 0.5 } } },
+    },
+  });
+
+  test('alias routing: a failing canary is ejected by its executed version within 5 failed calls; calls pin to the stable version', async () => {
+    env = await setup(canaryAlias(), [], alternate());
+    let failures = 0;
+    for (let i = 0; i < 40; i++) {
+      try {
+        assert.deepEqual(await env.orders.call('payments', { i }), { v: 1 });
+      } catch (err) {
+        assert.ok(err instanceof MeshRemoteError, String(err));
+        failures++;
+      }
+    }
+    const invs = env.server.invocations;
+    assert.equal(failures, 5, 'the canary stops receiving traffic after 5 failed calls');
+    assert.equal(invs.filter((i) => i.executedVersion === '2').length, 5);
+    assert.equal(invs.length, 40, 'no call failed fast: the alias is not open');
+    // After the 5th canary failure (the 10th call) every call names the stable version.
+    assert.deepEqual(new Set(invs.slice(10).map((i) => i.qualifier)), new Set(['1']));
+    const opened = env.lines.filter((l) => l.includes('breaker_open_total')).map((l) => JSON.parse(l));
+    assert.deepEqual(opened.map((m) => m.destination_version), ['2'], 'the breaker of version 2 opened, not the alias');
+  });
+
+  test('alias routing: after openMs a probe goes back through the alias; a healed canary is taken back', async () => {
+    let healed = false;
+    const fns = canaryAlias();
+    fns['shop-payments']!.versions['2'] = () => {
+      if (!healed) throw Object.assign(new Error('boom'), { name: 'CanaryBug' });
+      return { v: 2 };
+    };
+    env = await setup(fns, [], alternate());
+    for (let i = 0; i < 10; i++) await env.orders.call('payments', {}).catch(() => undefined);
+    const pinned = env.server.invocations.length;
+    await env.orders.call('payments', {});
+    assert.equal(env.server.invocations[pinned]!.qualifier, '1', 'pinned while the canary is ejected');
+    env.clock.now += 30_001;
+    healed = true;
+    for (let i = 0; i < 4; i++) await env.orders.call('payments', {});
+    const after = env.server.invocations.slice(pinned + 1);
+    assert.deepEqual(after.map((i) => i.qualifier), ['live', 'live', 'live', 'live'], 'the alias again: probe, then closed');
+    assert.ok(after.some((i) => i.executedVersion === '2'));
+  });
+
+  test('alias routing: a probe that fails re-ejects the canary; traffic pins again', async () => {
+    env = await setup(canaryAlias(), [], alternate());
+    for (let i = 0; i < 10; i++) await env.orders.call('payments', {}).catch(() => undefined);
+    env.clock.now += 30_001;
+    const start = env.server.invocations.length;
+    let failures = 0;
+    for (let i = 0; i < 10; i++) await env.orders.call('payments', {}).catch(() => failures++);
+    assert.equal(failures, 1, 'one failed probe, then ejected again');
+    const later = env.server.invocations.slice(start);
+    assert.ok(later.slice(-5).every((i) => i.qualifier === '1'));
+  });
+
+  test('alias routing, no healthy version seen: the alias is kept, and its own breaker opens a lone failing version', async () => {
+    env = await setup({ 'shop-payments': { versions: { '1': fail }, aliases: { live: { version: '1' } } } });
+    for (let i = 0; i < 5; i++) await assert.rejects(env.orders.call('payments', {}), MeshRemoteError);
+    await assert.rejects(env.orders.call('payments', {}), MeshCircuitOpenError);
+    assert.equal(env.server.invocations.length, 5);
+    assert.ok(env.server.invocations.every((i) => i.qualifier === 'live'));
+  });
 });
