@@ -162,16 +162,10 @@ export class MeshClient {
       // Versions other sandboxes ejected (breaker#<version> items in the target's partition).
       if (policy.breakers.size > 0) for (const v of sharedEjected(policy.breakers, now, traffic.breaker.openMs)) ejected.add(v);
       const route = chooseRoute({ target, route: policy.route, headers: options.headers, stickyKey: options.stickyKey, ejected, alias, balancers: this.balancers });
-      if (route.fallback === 'all-ejected') {
-        const v = [...ejected].join(', ');
-        const b = this.breakers.get(target, [...ejected][0] ?? alias, traffic.breaker);
-        const err = new MeshCircuitOpenError(target, v, `mesh: circuit open for ${target} version ${v} (${b.options.consecutiveFailures} failures in a row); retried after ${b.options.openMs} ms`);
-        this.report(target, v, 'circuit-open', t0, attempt - 1, retries, idk, scope, err);
-        throw err;
-      }
       // Where the attempt goes and which breakers guard it. Breakers are keyed on the version that
       // ran; behind the alias (Lambda draws the version) an ejected version is avoided by pinning the
       // call to a healthy version seen behind the alias, and the alias's own breaker guards the rest.
+      // Every weighted version ejected (route.fallback 'all-ejected'): the alias, under the same guard.
       let qualifier = route.qualifier;
       let version = route.version;
       let seen: Set<string> | undefined;

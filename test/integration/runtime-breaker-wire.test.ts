@@ -145,4 +145,27 @@ describe('runtime wire: breakers', () => {
     assert.equal(env.server.invocations.length, 5);
     assert.ok(env.server.invocations.every((i) => i.qualifier === 'live'));
   });
+
+  test('route item: every weighted version ejected falls back to the live alias', async () => {
+    env = await setup(
+      { 'shop-payments': { versions: { '1': fail, '2': fail, '3': () => ({ v: 3 }) }, aliases: { live: { version: '3' } } } },
+      [{ pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.5 } }],
+    );
+    for (let i = 0; i < 10; i++) await assert.rejects(env.orders.call('payments', {}), MeshRemoteError);
+    assert.deepEqual(await env.orders.call('payments', {}), { v: 3 });
+    assert.equal(env.server.invocations.at(-1)!.qualifier, 'live');
+  });
+
+  test('route item, all ejected: the alias\'s own breaker still guards the fallback', async () => {
+    env = await setup(
+      { 'shop-payments': { versions: { '1': fail, '2': fail }, aliases: { live: { version: '1' } } } },
+      [{ pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.5 } }],
+    );
+    for (let i = 0; i < 10; i++) await assert.rejects(env.orders.call('payments', {}), MeshRemoteError);
+    // Through the alias now: its failures count on the alias's breaker (no healthy version seen behind it).
+    for (let i = 0; i < 5; i++) await assert.rejects(env.orders.call('payments', {}), MeshRemoteError);
+    assert.ok(env.server.invocations.slice(10).every((i) => i.qualifier === 'live'));
+    await assert.rejects(env.orders.call('payments', {}), (e: unknown) => e instanceof MeshCircuitOpenError && e.version === 'live');
+    assert.equal(env.server.invocations.length, 15);
+  });
 });
