@@ -15,6 +15,16 @@ export interface EdgeRow {
   readonly p50: number | null;
   readonly p99: number | null;
   readonly requests: number;
+  /** Calls the policy refused on this edge (the caller's mesh or the callee's wrapper). */
+  readonly denied: number;
+}
+
+/** The `live` alias as configured: what `mesh shift` / `mesh rollout` set. */
+export interface AliasRow {
+  readonly service: string;
+  readonly stable: string;
+  /** version -> fraction 0-1 (AdditionalVersionWeights). */
+  readonly weights: Readonly<Record<string, number>>;
 }
 
 export interface SplitRow {
@@ -38,7 +48,7 @@ export function liveRows(stats: StatsSnapshot | undefined, records: readonly Inv
   if (stats && stats.edges.length > 0) {
     return {
       from: 'emf',
-      edges: stats.edges.map((e) => ({ ...e })).sort((a, b) => `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) || a.version.localeCompare(b.version)),
+      edges: stats.edges.map((e) => ({ ...e, denied: e.denied ?? 0 })).sort((a, b) => `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) || a.version.localeCompare(b.version)),
       splits: stats.services.filter((s) => s.versions.length > 1).map((s) => ({ service: s.service, shares: s.versions.map((v) => ({ version: v.version, share: v.share })) })),
     };
   }
@@ -63,6 +73,7 @@ export function liveRows(stats: StatsSnapshot | undefined, records: readonly Inv
       successRate: rs.length ? rs.filter((r) => r.outcome === 'ok').length / rs.length : null,
       p50: pct(durations, 50),
       p99: pct(durations, 99),
+      denied: 0,
     });
     const m = perFn.get(destination) ?? new Map<string, number>();
     m.set(version, (m.get(version) ?? 0) + served.length);
@@ -86,20 +97,46 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
 }
 
-export function renderLiveView(rows: LiveRows, header: readonly string[], footer: readonly string[] = []): string {
+const fmtShare = (w: number) => `${Math.round(w * 1000) / 10}%`;
+
+/** "v1 90% / v2 10%" from the alias. */
+export function describeAlias(a: AliasRow): string {
+  const extra = Object.entries(a.weights).filter(([v]) => v !== a.stable);
+  const rest = 1 - extra.reduce((t, [, w]) => t + w, 0);
+  return [`v${a.stable} ${fmtShare(rest)}`, ...extra.map(([v, w]) => `v${v} ${fmtShare(w)}`)].join(' / ');
+}
+
+export function renderLiveView(rows: LiveRows, header: readonly string[], footer: readonly string[] = [], aliases: readonly AliasRow[] = []): string {
   const lines = [...header, ''];
-  if (rows.edges.length === 0) {
+  // A denied-only edge has no served requests: it goes to its own section, not the latency table.
+  const served = rows.edges.filter((e) => e.requests > 0 || e.denied === 0);
+  if (served.length === 0) {
     lines.push('  (no traffic yet)');
   } else {
     lines.push(...table([
-      ['EDGE', 'VERSION', 'RPS', 'SUCCESS', 'P50 ms', 'P99 ms', 'REQS'],
-      ...rows.edges.map((e) => [`${e.source} -> ${e.destination}`, e.version, e.rps.toFixed(1), fmtPct(e.successRate), fmtMs(e.p50), fmtMs(e.p99), String(e.requests)]),
+      ['EDGE', 'VERSION', 'RPS', 'SUCCESS', 'P50 ms', 'P99 ms', 'REQS', 'DENIED'],
+      ...served.map((e) => [`${e.source} -> ${e.destination}`, e.version, e.rps.toFixed(1), fmtPct(e.successRate), fmtMs(e.p50), fmtMs(e.p99), String(e.requests), String(e.denied)]),
     ]).map((l) => `  ${l}`));
   }
-  if (rows.splits.length > 0) {
+  const denied = new Map<string, number>();
+  for (const e of rows.edges) if (e.denied > 0) denied.set(`${e.source} -> ${e.destination}`, (denied.get(`${e.source} -> ${e.destination}`) ?? 0) + e.denied);
+  if (denied.size > 0) {
     lines.push('');
-    for (const s of rows.splits) {
-      lines.push(`  split ${s.service}: ${s.shares.map((v) => `v${v.version} ${(v.share * 100).toFixed(1)}%`).join('  ')}`);
+    for (const [edge, n] of denied) lines.push(`  DENIED by policy: ${edge}  (${n} refused in the window)`);
+  }
+  const canaries = aliases.filter((a) => Object.keys(a.weights).some((v) => v !== a.stable));
+  const observed = new Map(rows.splits.map((s) => [s.service, s]));
+  if (canaries.length > 0 || rows.splits.length > 0) {
+    lines.push('');
+    const names = new Set([...canaries.map((a) => a.service), ...observed.keys()]);
+    for (const service of names) {
+      const a = canaries.find((x) => x.service === service);
+      const o = observed.get(service);
+      const parts = [
+        a ? `live ${describeAlias(a)}` : undefined,
+        o ? `${a ? 'served ' : ''}${o.shares.map((v) => `v${v.version} ${(v.share * 100).toFixed(1)}%`).join('  ')}` : undefined,
+      ].filter(Boolean);
+      lines.push(`  ${a ? 'canary' : 'split'} ${service}: ${parts.join('   ')}`);
     }
   }
   lines.push('', `  (metrics from ${rows.from === 'emf' ? 'the runtime\'s EMF' : 'the local invoker; no EMF yet'})`, ...footer);

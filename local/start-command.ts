@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 
 import { join } from 'node:path';
 import { ENV, LIVE_ALIAS } from '../shared/names';
 import { startLocalMesh, type LocalMesh } from './mesh-local';
-import { liveRows, renderLiveView } from './live-view';
+import { liveRows, renderLiveView, type AliasRow } from './live-view';
 import { startTraffic, type Traffic, type TrafficRequest } from './traffic';
 
 const ROOT = join(__dirname, '..');
@@ -94,15 +94,73 @@ function servicesOf(mesh: LocalMesh): Map<string, string> {
   return out;
 }
 
-/** The demo's traffic: external checkouts through frontend, and attempts on the denied frontend -> payments edge. */
+/**
+ * The demo's traffic: external checkouts through frontend, and frontend trying to charge payments
+ * itself (`pay-direct`), an edge the policy does not declare: frontend's own mesh refuses it (fail
+ * fast, denied_total), so the live view shows a policy denial, not a forged caller.
+ */
 export function demoPlan(services: ReadonlyMap<string, string>): TrafficRequest[] {
   const frontend = services.get('frontend') ?? 'shop-frontend';
-  const payments = services.get('payments') ?? 'shop-payments';
   return [
-    { label: 'external -> frontend', functionName: `${frontend}:${LIVE_ALIAS}`, payload: { action: 'checkout', sku: 'sku-1', quantity: 1 }, weight: 9 },
-    // Claims to be frontend (mesh metadata) on a direct Invoke of payments: the edge the policy denies.
-    { label: 'frontend -> payments (denied)', functionName: `${payments}:${LIVE_ALIAS}`, payload: { amountCents: 100 }, meshSource: 'frontend', weight: 1 },
+    { label: 'checkout', functionName: `${frontend}:${LIVE_ALIAS}`, payload: { action: 'checkout', sku: 'sku-1', quantity: 1 }, weight: 9 },
+    { label: 'frontend -> payments (policy denies)', functionName: `${frontend}:${LIVE_ALIAS}`, payload: { action: 'pay-direct' }, weight: 1 },
   ];
+}
+
+/** Versions the `live` alias routes to, per mesh function. */
+function liveVersions(mesh: LocalMesh, services: ReadonlyMap<string, string>): { functionName: string; version: string }[] {
+  const out: { functionName: string; version: string }[] = [];
+  for (const fn of services.values()) {
+    const a = mesh.registry.getAlias(fn, LIVE_ALIAS);
+    if (!a) continue;
+    for (const v of new Set([a.FunctionVersion, ...Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {})])) out.push({ functionName: fn, version: v });
+  }
+  return out;
+}
+
+/** The live aliases as configured, for the view's canary line. */
+function aliasRows(mesh: LocalMesh, services: ReadonlyMap<string, string>): AliasRow[] {
+  const out: AliasRow[] = [];
+  for (const [service, fn] of services) {
+    const a = mesh.registry.getAlias(fn, LIVE_ALIAS);
+    if (a) out.push({ service, stable: a.FunctionVersion, weights: { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) } });
+  }
+  return out;
+}
+
+/**
+ * Before the traffic loops start: checkouts through the whole chain, one at a time until every live
+ * version has a warm environment (the canary is drawn by its weight, so it may take a few), then a
+ * few concurrent rounds so each function has as many environments as the loops need. ~20 cold starts
+ * at once under load would otherwise time out the first calls.
+ */
+async function preWarm(mesh: LocalMesh, services: ReadonlyMap<string, string>, concurrency: number, say: (l: string) => void): Promise<void> {
+  const frontend = services.get('frontend');
+  if (!frontend) return;
+  const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+  const client = new LambdaClient({ endpoint: mesh.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const wanted = liveVersions(mesh, services);
+  const warm = () => {
+    const have = new Set(mesh.invoker.workers().map((w) => `${w.functionName}:${w.version}`));
+    return wanted.filter((w) => have.has(`${w.functionName}:${w.version}`)).length;
+  };
+  const checkout = () =>
+    client
+      .send(new InvokeCommand({ FunctionName: `${frontend}:${LIVE_ALIAS}`, Payload: Buffer.from(JSON.stringify({ action: 'warm-up', sku: 'sku-1', quantity: 1 })) }))
+      .catch(() => undefined);
+  const started = Date.now();
+  try {
+    for (let i = 0; i < 40 && warm() < wanted.length; i++) {
+      await checkout();
+      say(`pre-warming: ${warm()}/${wanted.length} live versions warm (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    }
+    for (let n = 2; n <= concurrency; n++) {
+      await Promise.all(Array.from({ length: n }, checkout));
+      say(`pre-warming: ${n} concurrent checkouts, ${mesh.invoker.workers().length} environments warm (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    client.destroy();
+  }
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -139,19 +197,33 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   const services = servicesOf(mesh);
   const plan = demoPlan(services);
-  const traffic: Traffic | undefined = args.traffic ? startTraffic({ url: mesh.url, plan, rps: args.rps }) : undefined;
+  const concurrency = 4;
+  if (args.traffic) await preWarm(mesh, services, concurrency, say);
+  const traffic: Traffic | undefined = args.traffic ? startTraffic({ url: mesh.url, plan, rps: args.rps, concurrency }) : undefined;
   const frontend = services.get('frontend') ?? 'shop-frontend';
+  const canaryService = [...services.keys()].find((svc) => {
+    const a = mesh.registry.getAlias(services.get(svc)!, LIVE_ALIAS);
+    return a && Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {}).length > 0;
+  }) ?? 'payments';
   const header = [
     `Lambda Mesh, local: ${mesh.url}   (Ctrl-C stops everything)`,
     '  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1',
     // AWS CLI v1 sends a string payload as is; v2 needs --cli-binary-format raw-in-base64-out too.
     `  aws --endpoint-url ${mesh.url} lambda invoke --function-name ${frontend} --qualifier ${LIVE_ALIAS} --payload '{"action":"checkout"}' out.json`,
-    `  npx mesh status --endpoint-url ${mesh.url}`,
-    `  dashboard: ${mesh.url}/_mesh/`,
     `  functions: ${mesh.registry.functionNames().join(', ')}`,
   ];
+  // The commands to try, under the live view (and printed once when stdout is not a terminal).
+  const tryLines = [
+    '  try (in another terminal):',
+    `    npx mesh status --endpoint-url ${mesh.url}`,
+    `    npx mesh shift ${canaryService} 50 --endpoint-url ${mesh.url}`,
+    `    npx mesh rollout ${canaryService} --steps 25,50,100 --interval 10s --endpoint-url ${mesh.url}`,
+    `    npx mesh stat --endpoint-url ${mesh.url}`,
+    `    npx mesh trace --last --endpoint-url ${mesh.url}`,
+    `    dashboard: ${mesh.url}/_mesh/`,
+  ];
   const tty = process.stdout.isTTY;
-  if (!tty) process.stdout.write(`${header.join('\n')}\n`);
+  if (!tty) process.stdout.write(`${[...header, ...tryLines].join('\n')}\n`);
   let ticks = 0;
   const render = () => {
     ticks++;
@@ -159,9 +231,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     const c = mesh.invoker.counters;
     const footer = [
       `  workers ${mesh.invoker.workers().length}  cold starts ${c.coldStarts}  timeouts ${c.timeouts}  crashes ${c.crashes}  throttles ${c.throttles}`,
-      ...(traffic ? [`  traffic: ${Object.entries(traffic.counters).map(([k, v]) => `${k} ${v.ok}/${v.sent} ok`).join('   ')}`] : ['  traffic generator off (--no-traffic)']),
+      ...(traffic
+        ? [`  traffic: ${Object.entries(traffic.counters).map(([k, v]) => (v.denied > 0 ? `${k}: ${v.denied}/${v.sent} refused by frontend's mesh` : `${k} ${v.ok}/${v.sent} ok`)).join('   ')}`]
+        : ['  traffic generator off (--no-traffic)']),
+      '',
+      ...tryLines,
     ];
-    if (tty) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(rows, header, footer)}\n`);
+    if (tty) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(rows, header, footer, aliasRows(mesh, services))}\n`);
     else if (ticks % 5 === 0) process.stdout.write(`${new Date().toISOString()} ${rows.edges.map((e) => `${e.source}->${e.destination}@${e.version} ${e.rps.toFixed(1)}rps ${e.successRate === null ? '-' : Math.round(e.successRate * 100)}%`).join(' | ') || 'no traffic'}\n`);
   };
   const timer = setInterval(render, 1000);

@@ -27,8 +27,19 @@ export interface TrafficOptions {
 }
 
 export interface Traffic {
-  readonly counters: Record<string, { sent: number; ok: number; failed: number }>;
+  /** Per label: `denied` counts answers that report a policy denial (`{"denied": true}`), also counted ok. */
+  readonly counters: Record<string, { sent: number; ok: number; failed: number; denied: number }>;
   stop(): Promise<void>;
+}
+
+/** The demo's frontend answers `{"denied": true, ...}` when its own mesh refused a call. */
+function reportsDenial(payload: Uint8Array | undefined): boolean {
+  if (!payload || payload.length > 4096) return false;
+  try {
+    return (JSON.parse(Buffer.from(payload).toString('utf8')) as { denied?: unknown })?.denied === true;
+  } catch {
+    return false;
+  }
 }
 
 export function startTraffic(options: TrafficOptions): Traffic {
@@ -57,7 +68,7 @@ export function startTraffic(options: TrafficOptions): Traffic {
     while (running) {
       const started = Date.now();
       const r = pick();
-      const c = (counters[r.label] ??= { sent: 0, ok: 0, failed: 0 });
+      const c = (counters[r.label] ??= { sent: 0, ok: 0, failed: 0, denied: 0 });
       c.sent++;
       try {
         const out = await client.send(new InvokeCommand({
@@ -67,7 +78,11 @@ export function startTraffic(options: TrafficOptions): Traffic {
             ? Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: r.meshSource } } })).toString('base64')
             : undefined,
         }));
-        if (out.FunctionError) c.failed++; else c.ok++;
+        if (out.FunctionError) c.failed++;
+        else {
+          c.ok++;
+          if (reportsDenial(out.Payload)) c.denied++;
+        }
       } catch {
         c.failed++;
       }
