@@ -13,7 +13,7 @@ import { decide } from './policy-decision';
 import type { ServicePolicy } from './policy/service-policy';
 import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
 import { decideFault } from './resilience/fault-injection';
-import { Breakers, type CircuitBreaker } from './resilience/circuit-breaker';
+import { Breakers, describeOpen, type CircuitBreaker } from './resilience/circuit-breaker';
 import { pinBehindAlias } from './routing/alias-pin';
 import { RetryBudgets } from './resilience/retry-budget';
 import { sharedEjected } from './resilience/shared-breaker';
@@ -179,7 +179,7 @@ export class MeshClient {
       const guard = version === undefined ? (aliasBreaker = this.breakers.get(target, qualifier, traffic.breaker)) : this.breakers.get(target, version, traffic.breaker);
       const routeVersion = version ?? qualifier;
       if (!guard.canPass(now)) {
-        const err = new MeshCircuitOpenError(target, routeVersion, `mesh: circuit open for ${target} version ${routeVersion} (${guard.options.consecutiveFailures} failures in a row); retried after ${guard.options.openMs} ms`);
+        const err = new MeshCircuitOpenError(target, routeVersion, `mesh: circuit open for ${target} version ${routeVersion} (${describeOpen(guard, now)})`);
         this.report(target, routeVersion, 'circuit-open', t0, attempt - 1, retries, idk, scope, err);
         throw err;
       }

@@ -168,4 +168,19 @@ describe('runtime wire: breakers', () => {
     await assert.rejects(env.orders.call('payments', {}), (e: unknown) => e instanceof MeshCircuitOpenError && e.version === 'live');
     assert.equal(env.server.invocations.length, 15);
   });
+
+  test('circuit-open says why the breaker opened: a failure rate is not "N failures in a row"', async () => {
+    let n = 0;
+    env = await setup(
+      { 'shop-payments': { versions: { '1': () => (n++ === 1 ? 'ok' : fail()) }, aliases: { live: { version: '1' } } } },
+      [{ pk: 'payments', sk: 'traffic', retries: { maxAttempts: 1 }, breaker: { consecutiveFailures: 100, windowSize: 4, failureRateThreshold: 0.5 } }],
+    );
+    for (let i = 0; i < 4; i++) await env.orders.call('payments', {}).catch(() => undefined);
+    await assert.rejects(env.orders.call('payments', {}), (e: unknown) => {
+      assert.ok(e instanceof MeshCircuitOpenError);
+      assert.match(e.message, /failure rate above 50% of the last 4 calls/);
+      assert.doesNotMatch(e.message, /in a row/);
+      return true;
+    });
+  });
 });

@@ -49,6 +49,7 @@ export class CircuitBreaker {
   private windowNext = 0;
   private windowFailures = 0;
   private openedAtMs: number | undefined;
+  private lastOpenReason: BreakerTransitionReason | undefined;
   /** When the half-open probe in flight was let through; undefined = none in flight. */
   private probeSince: number | undefined;
   private readonly listeners = new Set<BreakerListener>();
@@ -65,6 +66,11 @@ export class CircuitBreaker {
   /** When the breaker last opened (epoch ms), if it is open or half-open. */
   get openedAt(): number | undefined {
     return this.current === 'closed' ? undefined : this.openedAtMs;
+  }
+
+  /** Why it last opened (consecutive failures, failure rate, a failed probe), if it is open or half-open. */
+  get openReason(): BreakerTransitionReason | undefined {
+    return this.current === 'closed' ? undefined : this.lastOpenReason;
   }
 
   get options(): Readonly<Required<BreakerOptions>> {
@@ -146,6 +152,7 @@ export class CircuitBreaker {
 
   private open(reason: BreakerTransitionReason, now: number): void {
     this.openedAtMs = now;
+    this.lastOpenReason = reason;
     this.resetCounts();
     this.transition('open', reason, now);
   }
@@ -251,6 +258,19 @@ export class Breakers {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+/** Why a breaker is open, for error messages ("5 failures in a row", "failure rate above 50% …"). */
+export function describeOpen(b: CircuitBreaker, now: number): string {
+  const o = b.options;
+  const why =
+    b.openReason === 'failure-rate'
+      ? `failure rate above ${Math.round(o.failureRateThreshold * 100)}% of the last ${o.windowSize} calls`
+      : b.openReason === 'probe-failed'
+        ? 'its half-open probe failed'
+        : `${o.consecutiveFailures} failures in a row`;
+  const left = b.openedAt === undefined ? o.openMs : Math.max(0, b.openedAt + o.openMs - now);
+  return b.state === 'half-open' ? `${why}; a probe is in flight` : `${why}; a probe goes through in ${left} ms`;
 }
 
 /** Open and still within its open time (a half-open breaker is not ejected: it needs its probe). */
