@@ -108,8 +108,8 @@ export function describeAlias(a: AliasRow): string {
 
 export function renderLiveView(rows: LiveRows, header: readonly string[], footer: readonly string[] = [], aliases: readonly AliasRow[] = []): string {
   const lines = [...header, ''];
-  // A denied-only edge has no served requests: it goes to its own section, not the latency table.
-  const served = rows.edges.filter((e) => e.requests > 0 || e.denied === 0);
+  // An edge whose every call was refused has no latency or success to show: it goes to its own section.
+  const served = rows.edges.filter((e) => !(e.denied > 0 && e.denied >= e.requests));
   if (served.length === 0) {
     lines.push('  (no traffic yet)');
   } else {

@@ -150,9 +150,11 @@ async function preWarm(mesh: LocalMesh, services: ReadonlyMap<string, string>, c
       .catch(() => undefined);
   const started = Date.now();
   try {
+    say(`pre-warming ${wanted.length} live versions (${wanted.map((w) => `${w.functionName}:${w.version}`).join(', ')}) ...`);
+    let last = -1;
     for (let i = 0; i < 40 && warm() < wanted.length; i++) {
       await checkout();
-      say(`pre-warming: ${warm()}/${wanted.length} live versions warm (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      if (warm() !== last) say(`pre-warming: ${(last = warm())}/${wanted.length} live versions warm (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
     for (let n = 2; n <= concurrency; n++) {
       await Promise.all(Array.from({ length: n }, checkout));
@@ -210,7 +212,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     '  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1',
     // AWS CLI v1 sends a string payload as is; v2 needs --cli-binary-format raw-in-base64-out too.
     `  aws --endpoint-url ${mesh.url} lambda invoke --function-name ${frontend} --qualifier ${LIVE_ALIAS} --payload '{"action":"checkout"}' out.json`,
-    `  functions: ${mesh.registry.functionNames().join(', ')}`,
+    `  services: ${[...services].map(([svc, fn]) => `${svc} (${fn})`).join(', ')}` +
+      (mesh.registry.functionNames().length > services.size ? `  + ${mesh.registry.functionNames().length - services.size} control-plane functions` : ''),
   ];
   // The commands to try, under the live view (and printed once when stdout is not a terminal).
   const tryLines = [
