@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judgeStep, nextAction, parseRolloutOptions, ROLLOUT_DEFAULTS } from '../../cli/commands/rollout-gate';
 import { UsageError } from '../../cli/errors';
+import { main } from '../../cli/main';
+import { processContext } from '../../cli/context';
 
 const o = { ...ROLLOUT_DEFAULTS, steps: [50, 100], minSuccess: 99, maxP99Ms: 500, minRequests: 20 };
 
@@ -87,4 +89,17 @@ describe('rollout flags', () => {
       );
     });
   }
+});
+
+describe('rollout registration', () => {
+  test('`mesh help rollout` and `mesh rollout --help` print the rollout help; `mesh --help` lists it', async () => {
+    const out: string[] = [];
+    const ctx = processContext({ env: {}, out: (t) => out.push(t), err: (t) => out.push(`ERR ${t}`) });
+    assert.equal(await main(['help', 'rollout'], ctx), 0);
+    assert.equal(await main(['rollout', '--help'], ctx), 0);
+    assert.equal(await main(['--help'], ctx), 0);
+    assert.match(out[0]!, /^mesh rollout <service> \[--steps 10,25,50,100\]/);
+    assert.equal(out[1], out[0]);
+    assert.match(out[2]!, /\n {2}rollout <service> +progressive canary/);
+  });
 });

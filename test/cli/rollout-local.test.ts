@@ -55,6 +55,9 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
     const r = await mesh(m.url, ['rollout', 'payments', '--steps', '50,20']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^mesh rollout: --steps "50,20" is not .*increasing/);
+    const noCanary = await mesh(m.url, ['rollout', 'orders', '--interval', '1s']);
+    assert.equal(noCanary.code, 2, noCanary.stderr);
+    assert.match(noCanary.stderr, /^mesh rollout: orders has no canary version: .*deploy a new version of orders first/);
     assert.deepEqual(await alias(), before);
   });
 
