@@ -27,6 +27,11 @@ function mesh(url: string, args: string[]): Promise<{ code: number; stdout: stri
   });
 }
 
+/** Until every loop has joined and calls succeed (the gates then see a steady rate, not cold starts). */
+async function trafficFlowing(t: Traffic): Promise<void> {
+  for (let i = 0; i < 300 && (t.counters.checkout?.ok ?? 0) < 40; i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undefined && 'no example app' }, () => {
   let m: TestMesh;
   let traffic: Traffic;
@@ -37,6 +42,7 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
     m = await startTestMesh([release1, release2]);
     lambda = new LambdaClient(clientConfig(m.url));
     traffic = startTraffic({ url: m.url, plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }], rps: 30, concurrency: 3 });
+    await trafficFlowing(traffic);
   });
 
   after(async () => {
@@ -113,6 +119,7 @@ describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === und
     m = await startTestMesh([exampleAssemblies()!.release1, healthy]);
     lambda = new LambdaClient(clientConfig(m.url));
     traffic = startTraffic({ url: m.url, plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }], rps: 30, concurrency: 3 });
+    await trafficFlowing(traffic);
   });
 
   after(async () => {
