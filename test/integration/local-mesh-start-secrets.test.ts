@@ -1,0 +1,47 @@
+/**
+ * Applying an assembly over secrets that already exist: a secret with no current value (created
+ * without one, as a rotation placeholder leaves it) is given the template's value instead of being
+ * created again (which the store refuses with ResourceExistsException).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyAssembly, newDeploymentState } from '../../local/assembly/deployment';
+import { FunctionRegistry } from '../../local/registry/function-registry';
+import { SecretStore } from '../../local/endpoint/secret-store';
+
+function assembly(secretString: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'deploy-secrets-'));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({
+    version: '36.0.0',
+    artifacts: { S: { type: 'aws:cloudformation:stack', properties: { templateFile: 'S.template.json', stackName: 'S' } } },
+  }));
+  writeFileSync(join(dir, 'S.template.json'), JSON.stringify({
+    Resources: { Sec: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'app/secret', SecretString: secretString } } },
+  }));
+  return dir;
+}
+
+describe('deployment of secrets', () => {
+  it('puts the value into an existing secret that has no current value, and updates a changed literal', async () => {
+    const secrets = new SecretStore();
+    secrets.create({ name: 'app/secret' }); // exists, no AWSCURRENT value
+    assert.throws(() => secrets.get('app/secret'));
+    const work = mkdtempSync(join(tmpdir(), 'deploy-secrets-work-'));
+    const dirs = [assembly('v1'), assembly('v2')];
+    try {
+      const targets = { registry: new FunctionRegistry(), secrets, workDir: work, log: () => undefined };
+      const state = newDeploymentState();
+      const r1 = await applyAssembly(dirs[0]!, targets, state);
+      assert.deepEqual(r1.secrets, ['app/secret']);
+      assert.equal(secrets.get('app/secret').secretString, 'v1');
+      await applyAssembly(dirs[1]!, targets, state);
+      assert.equal(secrets.get('app/secret').secretString, 'v2');
+    } finally {
+      for (const d of [...dirs, work]) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
