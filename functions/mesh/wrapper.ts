@@ -53,12 +53,10 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     const t0 = performance.now();
     const meta: MeshMetadata | undefined = readMetadata(event, context);
     let source = meta?.src ?? EXTERNAL;
-    // The trace the caller sent (metadata `trc`). When Lambda's own header continues that same trace
-    // (it does when the Invoke carried X-Amzn-Trace-Id), prefer it: its Parent is this function's
-    // segment, so this invocation's subsegments nest under it.
-    const received = parseTraceHeader(meta?.trc);
-    const lambdaTrace = parseTraceHeader(process.env._X_AMZN_TRACE_ID);
-    const trace = received && lambdaTrace?.root !== received.root ? received : (lambdaTrace ?? received);
+    // In Lambda the service writes this invocation's function segment and sets _X_AMZN_TRACE_ID
+    // (Root + Parent = that segment) per invocation: outgoing subsegments hang under it. The caller's
+    // metadata `trc` (Parent = the caller's call subsegment) only stands in when Lambda set none.
+    const trace = parseTraceHeader(process.env._X_AMZN_TRACE_ID) ?? parseTraceHeader(meta?.trc);
     const version = context?.functionVersion ?? rt.config.functionVersion;
     const record = (code: number, outcome: string, err?: Error, denied = false) =>
       rt.telemetry.record({

@@ -107,6 +107,29 @@ describe('runtime wrapper', () => {
     assert.ok(lines.some((l) => l.includes('"traceId":"1-5759e988-bd862e3fe1be46a994272793"')));
   });
 
+  test('trace: in Lambda (_X_AMZN_TRACE_ID set) outgoing calls hang under this function\'s segment, not the caller\'s call', async () => {
+    const { rt } = runtime();
+    const root = '1-5759e988-bd862e3fe1be46a994272793';
+    const callerCall = '53995c3f42cd8ad8'; // the caller's call subsegment (metadata trc)
+    const fnSegment = '1f2e3d4c5b6a7988'; // the function segment the Lambda service wrote
+    const saved = process.env._X_AMZN_TRACE_ID;
+    const seen: (string | undefined)[] = [];
+    const h = wrapHandler(rt, async () => (seen.push(rt.scope?.trace?.parent), 1));
+    try {
+      process.env._X_AMZN_TRACE_ID = `Root=${root};Parent=${fnSegment};Sampled=1`;
+      await h({}, ctx({ v: 1, src: 'orders', trc: `Root=${root};Parent=${callerCall};Sampled=1` }));
+      // Lambda started a new root (the Invoke carried no header): still its segment, which it wrote.
+      process.env._X_AMZN_TRACE_ID = `Root=1-00000000-000000000000000000000001;Parent=${fnSegment};Sampled=1`;
+      await h({}, ctx({ v: 1, src: 'orders', trc: `Root=${root};Parent=${callerCall};Sampled=1` }));
+      delete process.env._X_AMZN_TRACE_ID;
+      await h({}, ctx({ v: 1, src: 'orders', trc: `Root=${root};Parent=${callerCall};Sampled=1` }));
+    } finally {
+      if (saved === undefined) delete process.env._X_AMZN_TRACE_ID;
+      else process.env._X_AMZN_TRACE_ID = saved;
+    }
+    assert.deepEqual(seen, [fnSegment, fnSegment, callerCall], 'Lambda\'s header when present, the metadata only without it');
+  });
+
   test('MESH_DISABLED: the handler runs directly, no policy, no telemetry', async () => {
     const { rt, lines } = runtime({ disabled: true });
     assert.equal(await wrapHandler(rt, async () => 'direct')({}, ctx({ v: 1, src: 'audit' })), 'direct');
