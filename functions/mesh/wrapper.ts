@@ -58,7 +58,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     // metadata `trc` (Parent = the caller's call subsegment) only stands in when Lambda set none.
     const trace = parseTraceHeader(process.env._X_AMZN_TRACE_ID) ?? parseTraceHeader(meta?.trc);
     const version = context?.functionVersion ?? rt.config.functionVersion;
-    const record = (code: number, outcome: string, err?: Error, denied = false) =>
+    const record = (code: number, outcome: string, err?: Error, denied = false, reason?: string) =>
       rt.telemetry.record({
         reporter: 'destination',
         source,
@@ -73,9 +73,10 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         traceId: trace?.root,
         requestId: context?.awsRequestId,
         error: err ? `${err.name}: ${err.message}` : undefined,
+        reason,
       });
-    const refuse = (err: MeshError, outcome: string, denied: boolean) => {
-      record(err.status, outcome, err, denied);
+    const refuse = (err: MeshError, outcome: string, denied: boolean, reason?: string) => {
+      record(err.status, outcome, err, denied, reason);
       // HTTP events answer with a status; Invoke callers get a function error named after the refusal.
       if (isHttpEvent(event)) {
         return { statusCode: err.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorType: err.name, message: err.message }) };
@@ -91,8 +92,9 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
       if (identity) {
         const body = isHttpEvent(event) ? (typeof event.body === 'string' ? event.body : '') : JSON.stringify(event);
         const v = identity.verify({ token: meta.tok, source: meta.src, payload: body });
-        // The reason goes to the log only; the caller learns just "unauthenticated".
-        if (!v.ok) return refuse(new MeshUnauthenticatedError(`mesh: ${self} could not verify caller ${source} (${v.reason})`), 'unauthenticated', true);
+        // The reason goes to this function's access log (with denied_total) only: telling the caller
+        // which check failed would help a forger. It learns just "unauthenticated".
+        if (!v.ok) return refuse(new MeshUnauthenticatedError(`mesh: ${self} refused the call: unauthenticated`), 'unauthenticated', true, v.reason);
       } else if (isHttpEvent(event) && context?.clientContext == null) {
         // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
         // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM).

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MeshRuntime, type IdentityLike } from '../../functions/mesh/mesh-runtime';
 import { wrapHandler } from '../../functions/mesh/wrapper';
+import { META } from '../../shared/names';
 import { MeshDeadlineExceededError, MeshDeniedError, MeshTimeoutError, MeshUnauthenticatedError } from '../../functions/mesh/errors';
 
 const items = [
@@ -81,6 +82,27 @@ describe('runtime wrapper', () => {
     await assert.rejects(h({}, ctx({ v: 1, src: 'orders', tok: 'secret-token-value' })), MeshUnauthenticatedError);
     await assert.rejects(h({}, ctx({ v: 1, src: 'orders' })), MeshUnauthenticatedError);
     assert.ok(!lines.some((l) => l.includes('secret-token-value') || l.includes('"good"')), 'no token in any log line');
+  });
+
+  test('identity on: the refused caller learns only "unauthenticated"; the reason is in the callee\'s access log and denied_total', async () => {
+    const identity: IdentityLike = { sign: () => 'tok', verify: () => ({ ok: false, reason: 'token-missing' }) };
+    const { rt, lines } = runtime({ identity });
+    const h = wrapHandler(rt, async () => 'ran');
+    await assert.rejects(h({}, ctx({ v: 1, src: 'orders' })), (e: unknown) => {
+      assert.ok(e instanceof MeshUnauthenticatedError);
+      assert.doesNotMatch(e.message, /token-missing/);
+      assert.match(e.message, /unauthenticated/);
+      return true;
+    });
+    const log = lines.map((l) => JSON.parse(l)).find((l) => l.type === 'mesh-access');
+    assert.equal(log.reason, 'token-missing');
+    assert.equal(log.outcome, 'unauthenticated');
+    const emf = lines.map((l) => JSON.parse(l)).find((l) => l._aws);
+    assert.equal(emf.denied_total, 1);
+    // HTTP events answer with a body: bare too.
+    const res = (await h({ headers: { [META.headers.source]: 'orders' }, requestContext: {}, body: '{}' }, ctx())) as { statusCode: number; body: string };
+    assert.equal(res.statusCode, 401);
+    assert.doesNotMatch(res.body, /token-missing/);
   });
 
   test('the timeout race fires before Lambda would kill the sandbox', async () => {

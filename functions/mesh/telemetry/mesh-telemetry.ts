@@ -27,6 +27,8 @@ export interface CallRecord {
   readonly traceId?: string;
   readonly requestId?: string;
   readonly error?: string;
+  /** Why the callee refused (identity check), for its own log only: never sent to the caller. */
+  readonly reason?: string;
 }
 
 export interface TelemetrySink {
@@ -75,6 +77,7 @@ export class MeshTelemetry {
     if (r.traceId) log += `,"traceId":"${r.traceId}"`;
     if (r.requestId) log += `,"requestId":${JSON.stringify(r.requestId)}`;
     if (r.error) log += `,"error":${JSON.stringify(r.error)}`;
+    if (r.reason) log += `,"reason":${JSON.stringify(r.reason)}`;
     this.write(
       `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
         this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) + values + '}\n' + log + '}',
