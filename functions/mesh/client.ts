@@ -11,6 +11,8 @@ import type { PolicyCache } from './policy/policy-cache';
 import type { ResolvedTrafficPolicy } from './policy/effective-policy';
 import { decide } from './policy-decision';
 import type { ServicePolicy } from './policy/service-policy';
+import type { ServiceItem } from '../../shared/policy';
+import type { Identity } from './identity/identity';
 import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
 import { decideFault } from './resilience/fault-injection';
 import { Breakers, describeOpen, type CircuitBreaker } from './resilience/circuit-breaker';
@@ -140,6 +142,9 @@ export class MeshClient {
     const budget = this.budgets.get(target, traffic.budget);
     budget.recordRequest(started);
     const signer = await d.identity();
+    // A service item with `url` is an HTTP target (Function URL with SigV4, mTLS, or plain): the same
+    // pipeline over F's HTTP transport, loaded on the first such call only.
+    const transport = policy.serviceItem?.url ? this.httpTransport(policy.serviceItem, signer) : d.transport;
 
     let last: Attempt | undefined;
     let retries = 0;
@@ -195,13 +200,13 @@ export class MeshClient {
       if (attempt === 1) {
         // Mirroring: a copy to the shadow version, fire-and-forget; its answer and errors are dropped.
         const shadow = policy.route?.mirror ? chooseMirror(policy.route, this.random) : undefined;
-        if (shadow) this.mirror(target, functionName, shadow, bytes, idk, at, signer);
+        if (shadow) this.mirror(transport, target, functionName, shadow, bytes, idk, at, signer);
       }
       const fault = policy.fault ? decideFault(policy.fault, this.random) : undefined;
       if (fault && fault.delayMs > 0) await this.sleep(Math.min(fault.delayMs, at.timeoutMs));
       last = fault?.abort
         ? injectedAbort(target, routeVersion, fault.abort.errorType)
-        : await this.attempt(target, functionName, qualifier, routeVersion, bytes, idk, attempt, at, scope, signer);
+        : await this.attempt(transport, target, functionName, qualifier, routeVersion, bytes, idk, attempt, at, scope, signer);
       const after = this.now();
       const ran = last.version; // X-Amz-Executed-Version, else the qualifier
       if (seen && ran !== qualifier) touch(seen, ran);
@@ -219,7 +224,12 @@ export class MeshClient {
       if (last.outcome === 'success') {
         this.report(target, last.version, 'success', t0, attempt, retries, idk, scope);
         const text = decoder.decode(last.response!.payload);
-        return (text === '' ? undefined : JSON.parse(text)) as T;
+        if (text === '') return undefined as T;
+        try {
+          return JSON.parse(text) as T;
+        } catch {
+          return text as T; // an HTTP target may answer plain text
+        }
       }
       const decision = decideRetry({
         outcome: last.outcome,
@@ -259,7 +269,18 @@ export class MeshClient {
     return false;
   }
 
+  private httpTransport(item: ServiceItem, signer: Signer | undefined): InvokeTransport {
+    const { httpTargetTransport } = require('./identity/http-target') as typeof import('./identity/http-target');
+    try {
+      // The signer is this function's Identity (F's loadIdentity): it carries the mTLS material too.
+      return httpTargetTransport(item, signer as Identity | undefined);
+    } catch (err) {
+      throw new MeshCallError(`mesh: cannot call ${item.pk} at ${item.url}: ${(err as Error).message}`);
+    }
+  }
+
   private async attempt(
+    transport: InvokeTransport,
     target: string,
     functionName: string,
     qualifier: string,
@@ -289,15 +310,17 @@ export class MeshClient {
     const timer = setTimeout(() => ac.abort(), at.timeoutMs);
     let a: Attempt;
     try {
-      const response = await this.deps.transport.invoke({ functionName, qualifier, payload: bytes, clientContext, traceHeader: trc, signal: ac.signal });
+      const response = await transport.invoke({ functionName, qualifier, payload: bytes, clientContext, traceHeader: trc, signal: ac.signal });
       const version = response.executedVersion ?? routeVersion;
       if (response.functionError) {
         const remote = parseRemoteError(response.payload);
         const result: AttemptResult = { statusCode: response.statusCode, functionError: response.functionError, errorType: remote.errorType };
         a = { result, outcome: classifyOutcome(result), response, version, remote };
       } else {
+        // An HTTP target answers errors with a status (classified by it) and a body for the message.
         const result: AttemptResult = { statusCode: response.statusCode };
-        a = { result, outcome: classifyOutcome(result), response, version };
+        const remote = response.statusCode >= 400 ? parseRemoteError(response.payload) : undefined;
+        a = { result, outcome: classifyOutcome(result), response, version, ...(remote ? { remote } : {}) };
       }
     } catch (error) {
       const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
@@ -331,12 +354,12 @@ export class MeshClient {
     return a;
   }
 
-  private mirror(target: string, functionName: string, qualifier: string, bytes: Buffer, idk: string, at: ReturnType<typeof attemptTimeout>, signer: Signer | undefined): void {
+  private mirror(transport: InvokeTransport, target: string, functionName: string, qualifier: string, bytes: Buffer, idk: string, at: ReturnType<typeof attemptTimeout>, signer: Signer | undefined): void {
     try {
       const meta: MeshMetadata = { v: 1, src: this.deps.service, dl: at.deadline, att: 1, idk, ...(signer ? { tok: signer.sign({ target, payload: bytes }) } : {}) };
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), at.timeoutMs);
-      this.deps.transport
+      transport
         .invoke({ functionName, qualifier, payload: bytes, clientContext: encodeClientContext(meta), signal: ac.signal })
         .catch(() => undefined)
         .finally(() => clearTimeout(timer));
