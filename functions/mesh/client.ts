@@ -72,6 +72,8 @@ export interface ClientDeps {
   readonly now?: () => number;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Shares an opened breaker with the other sandboxes (the `breaker#<version>` item); fire-and-forget. */
+  readonly sharedBreakers?: { opened(target: string, version: string, openedAt: number, openMs: number): void };
 }
 
 const STATUS: Record<Outcome, number> = {
@@ -114,7 +116,16 @@ export class MeshClient {
     this.random = deps.random ?? Math.random;
     this.sleep = deps.sleep ?? defaultSleep;
     this.breakers.onStateChange((c) => {
-      if (c.to === 'open') deps.telemetry.breakerOpened(deps.service, c.target, c.version);
+      if (c.to !== 'open') return;
+      deps.telemetry.breakerOpened(deps.service, c.target, c.version);
+      // Only published versions are shared: an alias (or $LATEST) is not a version others can eject.
+      if (deps.sharedBreakers && /^[0-9]+$/.test(c.version)) {
+        try {
+          deps.sharedBreakers.opened(c.target, c.version, c.at, this.breakers.peek(c.target, c.version)?.options.openMs ?? 30_000);
+        } catch {
+          // Sharing is best effort; the local breaker already protects this sandbox.
+        }
+      }
     });
   }
 

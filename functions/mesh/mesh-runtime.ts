@@ -6,7 +6,7 @@
  * Lambda runs one invocation at a time per execution environment, so the invocation scope (deadline,
  * trace) is a field, not AsyncLocalStorage (whose promise hooks would tax every await on Node 20).
  */
-import { MeshClient, type CallOptions, type InvocationScope, type Signer } from './client';
+import { MeshClient, type CallOptions, type ClientDeps, type InvocationScope, type Signer } from './client';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
 import { LambdaInvokeTransport, type InvokeTransport } from './transport/lambda-invoke';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
@@ -32,6 +32,11 @@ export interface MeshRuntimeOptions {
   readonly identity?: () => Promise<IdentityLike | undefined>;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /**
+   * Shares opened breakers through the policy table (`breaker#<version>` items). @default a writer
+   * to MESH_POLICY_TABLE when it is set, its module and the DynamoDB client required on the first opening.
+   */
+  readonly sharedBreakers?: ClientDeps['sharedBreakers'] | false;
   /** The clock of breakers, budgets and deadlines (tests). @default Date.now */
   readonly now?: () => number;
 }
@@ -67,6 +72,7 @@ export class MeshRuntime {
       sleep: options.sleep,
       random: options.random,
       now: options.now,
+      sharedBreakers: options.sharedBreakers === false ? undefined : (options.sharedBreakers ?? lazyBreakerWriter(this.policy.tableName, env, options.sink)),
     });
   }
 
@@ -84,4 +90,19 @@ export class MeshRuntime {
   call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
     return this.client.call<T>(target, payload, options);
   }
+}
+
+/** A breaker writer that loads nothing until a breaker opens (cold start stays lean). */
+function lazyBreakerWriter(tableName: string | undefined, env: Readonly<Record<string, string | undefined>>, log?: (line: string) => void): ClientDeps['sharedBreakers'] {
+  if (!tableName) return undefined;
+  let writer: import('./resilience/shared-breaker-writer').SharedBreakerWriter | undefined;
+  return {
+    opened(target, version, openedAt, openMs) {
+      if (!writer) {
+        const { SharedBreakerWriter } = require('./resilience/shared-breaker-writer') as typeof import('./resilience/shared-breaker-writer');
+        writer = new SharedBreakerWriter({ tableName, env, log });
+      }
+      writer.opened(target, version, openedAt, openMs);
+    },
+  };
 }

@@ -1,0 +1,101 @@
+/**
+ * Shared breakers on the wire: when sandbox A's breaker for a version opens, A writes the
+ * `breaker#<version>` item to the policy table (a real dynalite, the real DynamoDB client) with a
+ * conditional PutItem, fire-and-forget; sandbox B reads it with the target's policy and ejects that
+ * version before it ever fails there. A failed write is logged and ignored.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { SharedBreakerWriter } from '../../functions/mesh/resilience/shared-breaker-writer';
+import { MeshRemoteError } from '../../functions/mesh/errors';
+import { marshallItem } from '../../functions/mesh/policy/attribute-value';
+import { startLambdaInvokeServer, lambdaClientConfig, type LambdaInvokeServer } from '../support/lambda-invoke-server';
+
+const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
+const TABLE = 'shop-policy';
+const items = [
+  { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+  { pk: 'payments', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 1 } },
+  { pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.5 } },
+];
+
+describe('runtime: shared breaker items', () => {
+  let db: Server;
+  let dynamo: DynamoDBClient;
+  let server: LambdaInvokeServer;
+  before(async () => {
+    db = dynalite({ createTableMs: 0 });
+    await new Promise<void>((r) => db.listen(0, '127.0.0.1', () => r()));
+    dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(db.address() as AddressInfo).port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    await dynamo.send(new CreateTableCommand({
+      TableName: TABLE,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }));
+    for (const it of items) await dynamo.send(new PutItemCommand({ TableName: TABLE, Item: marshallItem(it) as never }));
+    server = await startLambdaInvokeServer({
+      'shop-payments': { versions: { '1': () => ({ v: 1 }), '2': () => { throw Object.assign(new Error('boom'), { name: 'CanaryBug' }); } } },
+    });
+  });
+  after(async () => {
+    await server.close();
+    dynamo.destroy();
+    await new Promise<void>((r) => db.close(() => r()));
+  });
+
+  const sandbox = (writer: SharedBreakerWriter | false, lines: string[] = []) =>
+    new MeshRuntime({
+      env: {},
+      config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
+      policy: { tableName: TABLE, client: dynamo, snapshotPath: null },
+      transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(server.url)) }),
+      sink: (l) => lines.push(...l.split('\n')),
+      identity: async () => undefined,
+      sleep: async () => undefined,
+      sharedBreakers: writer,
+    });
+
+  test('A\'s breaker opens on version 2: the item is written and B never sends version 2 a call', async () => {
+    const writer = new SharedBreakerWriter({ tableName: TABLE, client: dynamo });
+    const a = sandbox(writer);
+    let failures = 0;
+    for (let i = 0; i < 10; i++) await a.call('payments', {}).catch((e) => (assert.ok(e instanceof MeshRemoteError), failures++));
+    assert.equal(failures, 5);
+    await Promise.all(writer.pending);
+    const got = await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'breaker#2' }) as never }));
+    assert.equal(got.Item?.state?.S, 'open');
+    assert.equal(got.Item?.version?.S, '2');
+    assert.ok(Number(got.Item?.ttl?.N) > Date.now() / 1000);
+
+    const b = sandbox(false);
+    const before = server.invocations.length;
+    for (let i = 0; i < 6; i++) assert.deepEqual(await b.call('payments', {}), { v: 1 });
+    assert.ok(server.invocations.slice(before).every((i) => i.qualifier === '1'));
+  });
+
+  test('the write is conditional (an older opening does not replace a later one) and a failure is logged, not thrown', async () => {
+    const lines: string[] = [];
+    const writer = new SharedBreakerWriter({ tableName: TABLE, client: dynamo, log: (l) => lines.push(l) });
+    const later = Date.now() + 60_000;
+    writer.opened('payments', '7', later, 30_000);
+    await Promise.all(writer.pending);
+    writer.opened('payments', '7', later - 10_000, 30_000);
+    await Promise.all(writer.pending);
+    const got = await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'breaker#7' }) as never }));
+    assert.equal(got.Item?.openedAt?.N, String(later));
+    assert.equal(lines.length, 0, 'a lost race is not a failure');
+
+    const broken = new SharedBreakerWriter({ tableName: 'no-such-table', client: dynamo, log: (l) => lines.push(l) });
+    broken.opened('payments', '7', Date.now(), 30_000);
+    await Promise.all(broken.pending);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /ResourceNotFoundException/);
+  });
+});
