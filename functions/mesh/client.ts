@@ -2,7 +2,9 @@
  * The outbound pipeline of `call(target, payload)`:
  * route (chooseRoute) -> local authorization (the target's policy, fail fast) -> breaker per
  * (target, version) -> retries (budget, full-jitter backoff, retry decision) with a per-try timeout
- * capped by the deadlines -> sign (identity) -> transport (Lambda Invoke) -> classification -> telemetry.
+ * capped by the deadlines -> sign (identity) -> transport (Lambda Invoke, or HTTP for a service item
+ * with `url`) -> classification -> telemetry. Breakers are keyed on the version that ran
+ * (X-Amz-Executed-Version); behind the alias an ejected version is avoided by pinning to a healthy one.
  * Every attempt carries the same idempotency key, its attempt number and the deadline.
  */
 import { randomUUID } from 'node:crypto';
