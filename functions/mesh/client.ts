@@ -212,7 +212,8 @@ export class MeshClient {
 
       if (attempt === 1) {
         // Mirroring: a copy to the shadow version, fire-and-forget; its answer and errors are dropped.
-        const shadow = policy.route?.mirror ? chooseMirror(policy.route, this.random) : undefined;
+        // Not for an HTTP target: its URL names no version, so a "mirror" would repeat the real call.
+        const shadow = policy.route?.mirror && transport === d.transport ? chooseMirror(policy.route, this.random) : undefined;
         if (shadow) this.mirror(transport, target, functionName, shadow, bytes, idk, at, signer);
       }
       const fault = policy.fault ? decideFault(policy.fault, this.random) : undefined;

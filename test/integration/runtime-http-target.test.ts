@@ -111,6 +111,13 @@ describe('runtime: HTTP targets through the call pipeline', () => {
     assert.equal(seen.length, sent, 'an open breaker sends nothing');
   });
 
+  test('a route mirror is not applied to an HTTP target (its URL names no version): one request per call', async () => {
+    const { rt } = runtimeFor({ url, auth: 'none' }, undefined, [{ pk: 'payments', sk: 'route', mirror: { version: '3', percent: 100 } }]);
+    assert.deepEqual(await rt.call('payments', { x: 1 }), { got: { x: 1 } });
+    await new Promise((r) => setTimeout(r, 50)); // a mirror is fire-and-forget: give one a chance to arrive
+    assert.equal(seen.length, 1);
+  });
+
   test('auth iam: the request is SigV4-signed with the function\'s credentials', async () => {
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, region: process.env.AWS_REGION };
     process.env.AWS_ACCESS_KEY_ID = 'AKIDTEST';
