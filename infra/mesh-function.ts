@@ -124,6 +124,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       }),
     );
 
+    if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
+
     this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
     if (props.traffic) this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic) });
 
@@ -196,6 +198,20 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         resources: [`${target.unqualifiedArn()}:$LATEST`],
       });
       this.addToRolePolicy(this.latestDeny);
+      if (this.mesh.sharedBreakers) {
+        // Shared breaker items live in the targets' partitions (pk = target, sk = breaker#<version>).
+        this.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:PutItem'],
+            resources: [this.mesh.table.tableArn],
+            conditions: {
+              'ForAllValues:StringEquals': {
+                'dynamodb:LeadingKeys': Lazy.list({ produce: () => this.targets.map((t) => t.service) }),
+              },
+            },
+          }),
+        );
+      }
     } else {
       this.invokeGrant.principalStatements.forEach((s) => s.addResources(qualified));
       this.latestDeny?.addResources(`${target.unqualifiedArn()}:$LATEST`);

@@ -50,6 +50,14 @@ export interface MeshOptions {
    * @default - on: 24 h certificates rotated at half life, CA rotated every 90 days
    */
   readonly identity?: MeshIdentityOptions | false;
+  /**
+   * Share open breakers between sandboxes: a function whose breaker for a target version opens writes
+   * the target's `breaker#<version>` item, and every caller ejects that version. Grants each function
+   * dynamodb:PutItem in its targets' partitions — IAM cannot narrow that to `breaker#` sort keys, so a
+   * compromised function could also write other items there; leave it off where that matters.
+   * @default false — each sandbox ejects on its own failures
+   */
+  readonly sharedBreakers?: boolean;
 }
 
 export interface MeshProps extends MeshOptions {
@@ -79,6 +87,8 @@ export class Mesh extends Construct implements IMesh {
   public readonly policy: CustomResource;
   /** Policy TTL in ms handed to every function, if set. */
   public readonly policyTtlMs?: number;
+  /** Whether functions write shared breaker items (see `MeshOptions.sharedBreakers`). */
+  public readonly sharedBreakers: boolean;
   /** The mesh CA, issuer and identity secrets (undefined when identity is off). */
   public readonly identity?: MeshIdentity;
 
@@ -102,6 +112,7 @@ export class Mesh extends Construct implements IMesh {
     this.registry = new PolicyRegistry(where);
     this.tableName = props.tableName ?? `${props.meshName}-policy`;
     if (props.policyTtl) this.policyTtlMs = props.policyTtl.toMilliseconds();
+    this.sharedBreakers = props.sharedBreakers ?? false;
 
     this.table = new dynamodb.Table(this, 'PolicyTable', {
       tableName: this.tableName,

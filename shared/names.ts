@@ -28,6 +28,11 @@ export const ENV = {
   identitySecret: 'MESH_IDENTITY_SECRET',
   /** Turns the mesh off for this function: the wrapper calls the handler directly ("true"). */
   disabled: 'MESH_DISABLED',
+  /**
+   * "true": when a breaker opens, write the shared `breaker#<version>` item so every sandbox ejects the
+   * version. Off by default: it needs dynamodb:PutItem in the targets' partitions (`Mesh` prop `sharedBreakers`).
+   */
+  sharedBreakers: 'MESH_SHARED_BREAKERS',
   /** Log level of the mesh runtime: debug | info | warn | error (default warn). */
   logLevel: 'MESH_LOG_LEVEL',
 } as const;

@@ -12,6 +12,7 @@ import { LambdaInvokeTransport, type InvokeTransport } from './transport/lambda-
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
 import type { SegmentDoc } from './telemetry/xray-emitter';
 import { readConfig, type RuntimeConfig } from './runtime-config';
+import { ENV } from '../../shared/names';
 
 /** What the wrapper needs of identity (F's Identity fits). */
 export interface IdentityLike extends Signer {
@@ -94,7 +95,8 @@ export class MeshRuntime {
 
 /** A breaker writer that loads nothing until a breaker opens (cold start stays lean). */
 function lazyBreakerWriter(tableName: string | undefined, env: Readonly<Record<string, string | undefined>>, log?: (line: string) => void): ClientDeps['sharedBreakers'] {
-  if (!tableName) return undefined;
+  // Opt-in: writing into the targets' partitions needs a PutItem grant the construct gives only on request.
+  if (!tableName || env[ENV.sharedBreakers] !== 'true') return undefined;
   let writer: import('./resilience/shared-breaker-writer').SharedBreakerWriter | undefined;
   return {
     opened(target, version, openedAt, openMs) {
