@@ -77,7 +77,7 @@ describe('mesh dashboard in headless Chromium', () => {
     }
     const requests = async () => Number(await page.textContent('#kpi-requests'));
     const first = await requests();
-    await page.waitForFunction((n) => Number(document.querySelector('#kpi-requests')!.textContent) > n, first, { timeout: 20_000 });
+    await page.waitForFunction((n) => Number((globalThis as any).document.querySelector('#kpi-requests').textContent) > n, first, { timeout: 20_000 });
     assert.ok((await requests()) > first, 'the request count grows while traffic flows');
 
     // Edges carry a live success rate and latency; the per-version canary split is shown.
