@@ -83,9 +83,20 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
 
   it('refuses the denied frontend -> payments edge', async (t) => {
     if (needsRuntime(t)) return;
+    // frontend itself calls payments: its own mesh refuses the undeclared edge (policy, fail fast).
+    const r = await invoke('frontend', { action: 'pay-direct' });
+    assert.equal(r.FunctionError, undefined, text(r));
+    const body = JSON.parse(text(r));
+    assert.equal(body.denied, true, `frontend reached payments: ${text(r)}`);
+    assert.match(body.reason, /payments/);
+  });
+
+  it('refuses a caller that claims to be frontend without a signed token, saying only "unauthenticated"', async (t) => {
+    if (needsRuntime(t)) return;
     const r = await invoke('payments', { amountCents: 100 }, 'frontend');
-    assert.equal(r.FunctionError, 'Unhandled', `payments answered frontend: ${text(r)}`);
-    assert.match(text(r), /deni|not allowed|forbidden|identity|token/i);
+    assert.equal(r.FunctionError, 'Unhandled', `payments answered a forged frontend: ${text(r)}`);
+    assert.match(text(r), /unauthenticated/);
+    assert.doesNotMatch(text(r), /token-|signature|audience/);
   });
 
   it('applies a deny written to the table within the cache TTL, and lifts it again, without a restart', async (t) => {
