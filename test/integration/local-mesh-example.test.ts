@@ -7,6 +7,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand, UpdateAliasCommand, GetAliasCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ENV, EXTERNAL, LIVE_ALIAS, MANAGED_BY, META, SORT_KEY, TABLE } from '../../shared/names';
@@ -137,6 +140,37 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
       assert.ok((await share()) > 0.7, 'most payments calls should reach the canary at 95%');
       await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: { AdditionalVersionWeights: { [canary]: 0.01 } } }));
       assert.ok((await share()) < 0.3, 'few payments calls should reach the canary at 1%');
+    } finally {
+      await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: alias.RoutingConfig }));
+    }
+  });
+
+  it('moves the observed split with `mesh shift`, and `mesh rollback` sends every call to stable', { skip: process.env.MESH_TEST_ENDPOINT ? 'counts versions through the local invoker' : false }, async (t) => {
+    if (needsRuntime(t)) return;
+    const payments = fn.get('payments')!;
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS }));
+    const canary = Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {})[0];
+    const local = mesh.local!;
+    // Async on purpose: the local mesh serves from this very process, so a sync child would deadlock it.
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(__dirname, '..', '..', 'cli', 'bin', 'mesh.js'), ...args, '--endpoint-url', mesh.url], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, AWS_PROFILE: '', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
+      });
+    const versions = async () => {
+      const from = local.recentInvocations().length;
+      for (let i = 0; i < 40; i++) await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 });
+      return local.recentInvocations().slice(from).filter((r) => r.functionName === payments && r.outcome !== 'throttled').map((r) => r.version);
+    };
+    try {
+      await cli('shift', 'payments', '90');
+      const shifted = await versions();
+      assert.ok(shifted.filter((v) => v === canary).length / shifted.length > 0.6, `at 90% most calls reach v${canary}: ${shifted.join(',')}`);
+      await cli('rollback', 'payments');
+      const rolledBack = await versions();
+      assert.ok(rolledBack.length > 0);
+      assert.deepEqual([...new Set(rolledBack)], [alias.FunctionVersion], 'after rollback only the stable version serves');
     } finally {
       await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: alias.RoutingConfig }));
     }
