@@ -12,6 +12,7 @@ import {
   ResourceNotFoundException,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { marshallItem } from '../../shared/attribute-value';
 import { MANAGED_BY, TABLE } from '../../shared/names';
 import { parseItems, planSeed, type ItemKey, type RequestType } from './policy-diff';
 
@@ -120,19 +121,6 @@ function keyAttrs(key: ItemKey): Record<string, AttributeValue> {
   return { [TABLE.partitionKey]: { S: key.pk }, [TABLE.sortKey]: { S: key.sk } };
 }
 
-/** Plain JSON -> DynamoDB attribute values (policy items hold strings, numbers, booleans, lists, maps). */
-export function toItem(obj: Record<string, unknown>): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = toAttr(v);
-  return out;
-}
-
-function toAttr(v: unknown): AttributeValue {
-  if (v === null) return { NULL: true };
-  if (typeof v === 'string') return { S: v };
-  if (typeof v === 'number') return { N: String(v) };
-  if (typeof v === 'boolean') return { BOOL: v };
-  if (Array.isArray(v)) return { L: v.map(toAttr) };
-  if (typeof v === 'object') return { M: toItem(v as Record<string, unknown>) };
-  throw new Error(`cannot store ${typeof v} in a policy item`);
-}
+/** Plain JSON -> DynamoDB attribute values: the shared codec, typed for the SDK. */
+export const toItem = (obj: Record<string, unknown>): Record<string, AttributeValue> =>
+  marshallItem(obj) as Record<string, AttributeValue>;

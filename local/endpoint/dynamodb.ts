@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request as httpRequest, type IncomingMessage, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import { TABLE } from '../../shared/names';
+import { marshallItem, type AttributeValue } from '../../shared/attribute-value';
 import { unsupported, writeError } from './errors';
 
 export interface DynamoOptions {
@@ -93,50 +94,9 @@ function proxyTo(endpoint: string): DynamoBackend {
   };
 }
 
-/** A DynamoDB attribute value (the wire form). */
-export type AttributeValue =
-  | { S: string } | { N: string } | { BOOL: boolean } | { NULL: true }
-  | { L: AttributeValue[] } | { M: Record<string, AttributeValue> } | { B: Uint8Array };
-
-/** Plain JS value -> attribute value (strings, numbers, booleans, null, arrays, objects, bytes). */
-export function marshall(value: unknown): AttributeValue {
-  if (value === null) return { NULL: true };
-  if (typeof value === 'string') return { S: value };
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error(`cannot store ${value} in DynamoDB: numbers must be finite`);
-    return { N: String(value) };
-  }
-  if (typeof value === 'boolean') return { BOOL: value };
-  if (value instanceof Uint8Array) return { B: value };
-  if (Array.isArray(value)) return { L: value.map(marshall) };
-  if (typeof value === 'object') return { M: marshallItem(value as Record<string, unknown>) };
-  throw new Error(`cannot store a ${typeof value} in DynamoDB`);
-}
-
-/** Plain object -> DynamoDB item; undefined fields are left out. */
-export function marshallItem(item: Record<string, unknown>): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
-  for (const [k, v] of Object.entries(item)) if (v !== undefined) out[k] = marshall(v);
-  return out;
-}
-
-/** Attribute value -> plain JS value. */
-export function unmarshall(av: Record<string, unknown>): unknown {
-  if ('S' in av) return av.S;
-  if ('N' in av) return Number(av.N);
-  if ('BOOL' in av) return av.BOOL;
-  if ('NULL' in av) return null;
-  if ('L' in av) return (av.L as Record<string, unknown>[]).map(unmarshall);
-  if ('M' in av) return unmarshallItem(av.M as Record<string, Record<string, unknown>>);
-  if ('B' in av) return av.B;
-  if ('SS' in av) return av.SS;
-  if ('NS' in av) return (av.NS as string[]).map(Number);
-  throw new Error(`unknown attribute value ${JSON.stringify(av)}`);
-}
-
-export function unmarshallItem(item: Record<string, Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, unmarshall(v)]));
-}
+// The one codec of the project (shared/attribute-value.ts), under the names this module exported.
+export { marshallValue as marshall, marshallItem, unmarshallValue as unmarshall, unmarshallItem } from '../../shared/attribute-value';
+export type { AttributeValue } from '../../shared/attribute-value';
 
 /** A DynamoDB client for the helpers, with dummy credentials (loaded lazily: the SDK is heavy). */
 function client(endpoint: string) {

@@ -16,7 +16,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
-import { marshallItem } from '../../functions/mesh/policy/attribute-value';
+import { marshallItem } from '../../shared/attribute-value';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
 

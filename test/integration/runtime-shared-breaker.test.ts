@@ -14,7 +14,7 @@ import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { SharedBreakerWriter } from '../../functions/mesh/resilience/shared-breaker-writer';
 import { MeshRemoteError } from '../../functions/mesh/errors';
-import { marshallItem } from '../../functions/mesh/policy/attribute-value';
+import { marshallItem } from '../../shared/attribute-value';
 import { startLambdaInvokeServer, lambdaClientConfig, type LambdaInvokeServer } from '../support/lambda-invoke-server';
 
 const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;

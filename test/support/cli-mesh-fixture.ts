@@ -90,22 +90,11 @@ export async function startCliMesh(fns: readonly FixtureFunction[], opts: { tabl
   });
   const lambdaUrl = endpoint.url;
 
-  const { DynamoDBClient, CreateTableCommand, PutItemCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  // The same table the local mesh makes (local/endpoint), here in a dynalite of its own.
+  const { createPolicyTable } = require('../../local/endpoint/dynamodb') as typeof import('../../local/endpoint/dynamodb');
+  await createPolicyTable(dynamoUrl, table);
+  const { DynamoDBClient, PutItemCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   const ddb = new DynamoDBClient({ region: REGION, endpoint: dynamoUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
   const { toItem } = require('../../cli/attribute-value') as typeof import('../../cli/attribute-value');
   for (const item of opts.items ?? []) await ddb.send(new PutItemCommand({ TableName: table, Item: toItem(item) }));
   ddb.destroy();

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { marshallItem, unmarshallItem, unmarshallValue } from '../../functions/mesh/policy/attribute-value';
+import { marshallItem, unmarshallItem, unmarshallValue } from '../../shared/attribute-value';
 
 describe('DynamoDB attribute values', () => {
   it('unmarshalls every attribute type a policy item may hold', () => {

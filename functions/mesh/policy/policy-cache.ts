@@ -14,7 +14,7 @@
 import type { DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { ENV, TABLE } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
-import { unmarshallItem, type AttributeValue } from './attribute-value';
+import { unmarshallItem, type AttributeValue } from '../../../shared/attribute-value';
 import { groupSnapshot, loadSnapshot, type LoadedSnapshot } from './policy-snapshot';
 import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
 

@@ -1,7 +1,8 @@
 /**
- * DynamoDB AttributeValue -> plain JSON, for policy items. A few lines instead of
- * @aws-sdk/util-dynamodb (cold start). Numbers become JS numbers (policy values are small); sets
- * become arrays; binary stays Uint8Array.
+ * DynamoDB AttributeValue <-> plain JSON, for policy items: the one codec of the runtime, the CLI, the
+ * policy seeder and the local mesh. A few lines instead of @aws-sdk/util-dynamodb (cold start).
+ * Numbers become JS numbers (policy values are small); sets become arrays; binary stays Uint8Array.
+ * No imports: the runtime loads it.
  */
 
 export type AttributeValue = {
@@ -41,7 +42,10 @@ export function unmarshallItem(item: Record<string, AttributeValue>): Record<str
 export function marshallValue(v: unknown): AttributeValue {
   if (v === null || v === undefined) return { NULL: true };
   if (typeof v === 'string') return { S: v };
-  if (typeof v === 'number') return { N: String(v) };
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`cannot store ${v} in DynamoDB: numbers must be finite`);
+    return { N: String(v) };
+  }
   if (typeof v === 'boolean') return { BOOL: v };
   if (v instanceof Uint8Array) return { B: v };
   if (Array.isArray(v)) return { L: v.map(marshallValue) };
