@@ -8,10 +8,25 @@
 import { issueIdentity, rotateCa } from '../functions/control/ca-issuer';
 import { Identity, TrustBundle } from '../functions/mesh/identity';
 
-interface Stats { p50: number; p99: number; mean: number }
+interface Stats {
+  p50: number;
+  p99: number;
+  mean: number;
+}
 /** As in bench/runtime.bench.ts: what the bench runner checks a row against. */
-export interface Budget { readonly of: 'added-p50' | 'added-p99' | 'p50'; readonly max: number }
-export interface BenchResult { name: string; unit: string; n: number; mesh: Stats; baseline: Stats; budget?: Budget; note?: string }
+export interface Budget {
+  readonly of: 'added-p50' | 'added-p99' | 'p50';
+  readonly max: number;
+}
+export interface BenchResult {
+  name: string;
+  unit: string;
+  n: number;
+  mesh: Stats;
+  baseline: Stats;
+  budget?: Budget;
+  note?: string;
+}
 
 /** The budget sign + verify must meet at p50, in ms. */
 export const IDENTITY_HOP_BUDGET_MS = 0.3;
@@ -36,20 +51,38 @@ export async function runIdentityBench(): Promise<BenchResult[]> {
   const ca = await rotateCa('shop', undefined);
   const ordersSecret = JSON.stringify(await issueIdentity({ mesh: 'shop', service: 'orders', ca }));
   const orders = await Identity.create({ read: async () => ordersSecret });
-  const payments = await Identity.create({ read: async () => JSON.stringify(await issueIdentity({ mesh: 'shop', service: 'payments', ca })) });
+  const payments = await Identity.create({
+    read: async () => JSON.stringify(await issueIdentity({ mesh: 'shop', service: 'payments', ca })),
+  });
   const payload = Buffer.from(JSON.stringify({ order: 'o-1', items: 'x'.repeat(1000) }));
-  const plainHop = () => Buffer.from(JSON.stringify({ custom: { mesh: { v: 1, src: 'orders', att: 1 } } })).toString('base64');
+  const plainHop = () =>
+    Buffer.from(JSON.stringify({ custom: { mesh: { v: 1, src: 'orders', att: 1 } } })).toString('base64');
   const N = 5000;
   const results: BenchResult[] = [];
 
-  for (let i = 0; i < 500; i++) payments.verify({ token: orders.sign({ target: 'payments', payload }), source: 'orders', payload });
+  for (let i = 0; i < 500; i++)
+    payments.verify({ token: orders.sign({ target: 'payments', payload }), source: 'orders', payload });
   const base = measure(N, plainHop);
-  results.push({ name: 'identity sign', unit: 'ms', n: N, mesh: stats(measure(N, () => orders.sign({ target: 'payments', payload }))), baseline: stats(base) });
+  results.push({
+    name: 'identity sign',
+    unit: 'ms',
+    n: N,
+    mesh: stats(measure(N, () => orders.sign({ target: 'payments', payload }))),
+    baseline: stats(base),
+  });
   const tokens = Array.from({ length: N }, () => orders.sign({ target: 'payments', payload }));
-  results.push({ name: 'identity verify', unit: 'ms', n: N, mesh: stats(measure(N, (i) => payments.verify({ token: tokens[i], source: 'orders', payload }))), baseline: stats(base) });
+  results.push({
+    name: 'identity verify',
+    unit: 'ms',
+    n: N,
+    mesh: stats(measure(N, (i) => payments.verify({ token: tokens[i], source: 'orders', payload }))),
+    baseline: stats(base),
+  });
   const hop = measure(N, () => {
     const token = orders.sign({ target: 'payments', payload });
-    const ctx = Buffer.from(JSON.stringify({ custom: { mesh: { v: 1, src: 'orders', att: 1, tok: token } } })).toString('base64');
+    const ctx = Buffer.from(JSON.stringify({ custom: { mesh: { v: 1, src: 'orders', att: 1, tok: token } } })).toString(
+      'base64',
+    );
     const meta = JSON.parse(Buffer.from(ctx, 'base64').toString()).custom.mesh;
     if (!payments.verify({ token: meta.tok, source: meta.src, payload }).ok) throw new Error('bench token refused');
   });
@@ -67,32 +100,50 @@ export async function runIdentityBench(): Promise<BenchResult[]> {
   // A new caller certificate: parse + chain check once per certificate per callee instance.
   const certPart = orders.sign({ target: 'payments', payload }).split('.')[2]!;
   const pems = payments.trust.pems;
-  results.push({ name: 'identity first token of a cert', unit: 'ms', n: 500, mesh: stats(measure(500, () => new TrustBundle(pems).checkLeaf(certPart))), baseline: stats(base.slice(0, 500)) });
+  results.push({
+    name: 'identity first token of a cert',
+    unit: 'ms',
+    n: 500,
+    mesh: stats(measure(500, () => new TrustBundle(pems).checkLeaf(certPart))),
+    baseline: stats(base.slice(0, 500)),
+  });
   const loads: number[] = [];
   for (let i = 0; i < 100; i++) {
     const t = now();
     await Identity.create({ read: async () => ordersSecret });
     loads.push(now() - t);
   }
-  results.push({ name: 'identity load (parse secret)', unit: 'ms', n: loads.length, mesh: stats(loads), baseline: stats([0]) });
+  results.push({
+    name: 'identity load (parse secret)',
+    unit: 'ms',
+    n: loads.length,
+    mesh: stats(loads),
+    baseline: stats([0]),
+  });
   return results;
 }
 
 if (require.main === module) {
-  runIdentityBench().then((results) => {
-    if (process.argv.includes('--json')) {
-      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-      return;
-    }
-    const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(3));
-    for (const r of results) {
-      process.stdout.write(`${r.name.padEnd(32)} mesh p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`);
-    }
-    const hop = results.find((r) => r.name === 'identity sign+verify per hop')!;
-    const added = hop.mesh.p50 - hop.baseline.p50;
-    process.stdout.write(`identity budget: ${added.toFixed(3)} ms added per hop at p50 (budget ${IDENTITY_HOP_BUDGET_MS} ms) ${added <= IDENTITY_HOP_BUDGET_MS ? 'OK' : 'OVER'}\n`);
-  }).catch((err) => {
-    process.stderr.write(`${err?.stack ?? err}\n`);
-    process.exit(1);
-  });
+  runIdentityBench()
+    .then((results) => {
+      if (process.argv.includes('--json')) {
+        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        return;
+      }
+      const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(3));
+      for (const r of results) {
+        process.stdout.write(
+          `${r.name.padEnd(32)} mesh p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`,
+        );
+      }
+      const hop = results.find((r) => r.name === 'identity sign+verify per hop')!;
+      const added = hop.mesh.p50 - hop.baseline.p50;
+      process.stdout.write(
+        `identity budget: ${added.toFixed(3)} ms added per hop at p50 (budget ${IDENTITY_HOP_BUDGET_MS} ms) ${added <= IDENTITY_HOP_BUDGET_MS ? 'OK' : 'OVER'}\n`,
+      );
+    })
+    .catch((err) => {
+      process.stderr.write(`${err?.stack ?? err}\n`);
+      process.exit(1);
+    });
 }

@@ -17,10 +17,19 @@ import { FunctionRegistry } from '../local/registry/function-registry';
 import { LocalInvoker } from '../local/runtime/invoker';
 import { TestInvoker, TestRegistry } from '../test/integration/local-endpoint-fixture';
 
-interface Stats { p50: number; p99: number; mean: number }
+interface Stats {
+  p50: number;
+  p99: number;
+  mean: number;
+}
 export interface BenchResult {
-  name: string; unit: string; n: number; mesh: Stats; baseline: Stats;
-  budget?: { of: 'added-p50' | 'added-p99' | 'p50'; max: number }; note?: string;
+  name: string;
+  unit: string;
+  n: number;
+  mesh: Stats;
+  baseline: Stats;
+  budget?: { of: 'added-p50' | 'added-p99' | 'p50'; max: number };
+  note?: string;
 }
 
 /** The endpoint's own share (HTTP + dispatch + validation, no SDK, no worker) at p50, in ms. */
@@ -77,7 +86,11 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
       testInvoker.calls.length = 0;
     });
     results.push({
-      name: 'endpoint + bare HTTP, in-process', unit: 'ms', n: N, mesh: stats(http), baseline,
+      name: 'endpoint + bare HTTP, in-process',
+      unit: 'ms',
+      n: N,
+      mesh: stats(http),
+      baseline,
       budget: { of: 'added-p50', max: ENDPOINT_ADDED_P50_BUDGET_MS },
       note: 'the endpoint alone: loopback HTTP, service dispatch, name/limit/JSON checks, registry lookup',
     });
@@ -89,8 +102,15 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
   // 3 + 4: E2's registry and worker invoker.
   const registry = new FunctionRegistry();
   registry.putFunction({
-    name: 'hello', codeDir: dir, handler: 'hello.handler', runtime: 'nodejs20.x', timeout: 10, memorySize: 128,
-    environment: {}, layerDirs: [], codeSha256: 'bench',
+    name: 'hello',
+    codeDir: dir,
+    handler: 'hello.handler',
+    runtime: 'nodejs20.x',
+    timeout: 10,
+    memorySize: 128,
+    environment: {},
+    layerDirs: [],
+    codeSha256: 'bench',
   });
   const invoker = new LocalInvoker({ registry, workDir: join(dir, 'opt') });
   const endpoint = await startEndpoint({ port: 0, registry, invoker });
@@ -98,12 +118,21 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
   const client = new LambdaClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
   try {
     let i = 0;
-    const ipc = await measure(WARMUP, N, () => invoker.invoke({
-      functionName: 'hello', version: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:hello',
-      payload, invocationType: 'RequestResponse', logTail: false, requestId: `bench-${i++}`,
-    }));
+    const ipc = await measure(WARMUP, N, () =>
+      invoker.invoke({
+        functionName: 'hello',
+        version: '$LATEST',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:hello',
+        payload,
+        invocationType: 'RequestResponse',
+        logTail: false,
+        requestId: `bench-${i++}`,
+      }),
+    );
     results.push({ name: 'worker invoker alone, warm', unit: 'ms', n: N, mesh: stats(ipc), baseline });
-    const full = await measure(WARMUP, N, () => client.send(new InvokeCommand({ FunctionName: 'hello', Payload: payload })));
+    const full = await measure(WARMUP, N, () =>
+      client.send(new InvokeCommand({ FunctionName: 'hello', Payload: payload })),
+    );
     results.push({ name: 'endpoint + SDK + warm worker', unit: 'ms', n: N, mesh: stats(full), baseline });
   } finally {
     client.destroy();
@@ -115,17 +144,21 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
 }
 
 if (require.main === module) {
-  runLocalEndpointBench().then((results) => {
-    if (process.argv.includes('--json')) {
-      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-      return;
-    }
-    const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(3));
-    for (const r of results) {
-      process.stdout.write(`${r.name.padEnd(38)} p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`);
-    }
-  }).catch((err) => {
-    process.stderr.write(`${err?.stack ?? err}\n`);
-    process.exit(1);
-  });
+  runLocalEndpointBench()
+    .then((results) => {
+      if (process.argv.includes('--json')) {
+        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        return;
+      }
+      const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(3));
+      for (const r of results) {
+        process.stdout.write(
+          `${r.name.padEnd(38)} p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`,
+        );
+      }
+    })
+    .catch((err) => {
+      process.stderr.write(`${err?.stack ?? err}\n`);
+      process.exit(1);
+    });
 }

@@ -9,10 +9,18 @@ import { join } from 'node:path';
 import { startLocalMesh } from '../local/mesh-local';
 import { clientConfig, fixtureAssemblies } from '../test/support/example-assembly';
 
-interface Stats { p50: number; p99: number; mean: number }
+interface Stats {
+  p50: number;
+  p99: number;
+  mean: number;
+}
 /** B's row format (scripts/bench.js): budget `of` added-p50 | added-p99 | p50. */
 export interface BenchResult {
-  name: string; unit: string; n: number; mesh: Stats; baseline: Stats;
+  name: string;
+  unit: string;
+  n: number;
+  mesh: Stats;
+  baseline: Stats;
   budget?: { of: 'added-p50' | 'added-p99' | 'p50'; max: number };
   note?: string;
 }
@@ -51,8 +59,13 @@ export async function runLocalMeshBench(): Promise<BenchResult[]> {
       inproc.push(now() - t);
     }
     results.push({
-      name: 'local invoke round trip, warm', unit: 'ms', n: warm.length, mesh: stats(warm), baseline: stats(inproc),
-      budget: { of: 'added-p50', max: 5 }, note: 'SDK -> endpoint -> worker (fork/IPC) -> back; baseline: the handler called in-process',
+      name: 'local invoke round trip, warm',
+      unit: 'ms',
+      n: warm.length,
+      mesh: stats(warm),
+      baseline: stats(inproc),
+      budget: { of: 'added-p50', max: 5 },
+      note: 'SDK -> endpoint -> worker (fork/IPC) -> back; baseline: the handler called in-process',
     });
 
     // 2. Cold start: discard the environment, invoke again.
@@ -70,27 +83,38 @@ export async function runLocalMeshBench(): Promise<BenchResult[]> {
       coldDirect.push(now() - t2);
     }
     results.push({
-      name: 'local invoke round trip, cold start', unit: 'ms', n: cold.length, mesh: stats(cold), baseline: stats(coldDirect),
-      budget: { of: 'p50', max: 300 }, note: 'a new worker process per call; baseline: first require + call in-process',
+      name: 'local invoke round trip, cold start',
+      unit: 'ms',
+      n: cold.length,
+      mesh: stats(cold),
+      baseline: stats(coldDirect),
+      budget: { of: 'p50', max: 300 },
+      note: 'a new worker process per call; baseline: first require + call in-process',
     });
 
     // 3. Sustained throughput: 8 concurrent callers for 3 s (under the concurrency limit of 10).
     const rps = async (call: () => Promise<unknown>) => {
       const end = Date.now() + 3000;
       let n = 0;
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        while (Date.now() < end) {
-          await call();
-          n++;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (Date.now() < end) {
+            await call();
+            n++;
+          }
+        }),
+      );
       return n / 3;
     };
     const meshRps = await rps(invoke);
     const directRps = await rps(() => direct({}));
     const one = (v: number) => ({ p50: v, p99: v, mean: v });
     results.push({
-      name: 'local sustained invokes, 8 callers', unit: 'req/s', n: 1, mesh: one(meshRps), baseline: one(directRps),
+      name: 'local sustained invokes, 8 callers',
+      unit: 'req/s',
+      n: 1,
+      mesh: one(meshRps),
+      baseline: one(directRps),
       note: 'higher is better; 3 s of 8 concurrent SDK callers vs 8 in-process loops',
     });
   } finally {
@@ -101,17 +125,21 @@ export async function runLocalMeshBench(): Promise<BenchResult[]> {
 }
 
 if (require.main === module) {
-  runLocalMeshBench().then((results) => {
-    if (process.argv.includes('--json')) {
-      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-      return;
-    }
-    const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
-    for (const r of results) {
-      process.stdout.write(`${r.name.padEnd(32)} mesh p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`);
-    }
-  }).catch((err) => {
-    process.stderr.write(`${err?.stack ?? err}\n`);
-    process.exit(1);
-  });
+  runLocalMeshBench()
+    .then((results) => {
+      if (process.argv.includes('--json')) {
+        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        return;
+      }
+      const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
+      for (const r of results) {
+        process.stdout.write(
+          `${r.name.padEnd(32)} mesh p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`,
+        );
+      }
+    })
+    .catch((err) => {
+      process.stderr.write(`${err?.stack ?? err}\n`);
+      process.exit(1);
+    });
 }

@@ -22,13 +22,25 @@ import { LambdaInvokeTransport } from '../functions/mesh/transport/lambda-invoke
 import { chooseRoute, RouteBalancers } from '../functions/mesh/routing/route-choice';
 import { lambdaClientConfig, startLambdaInvokeServer } from '../test/support/lambda-invoke-server';
 
-interface Stats { p50: number; p99: number; mean: number }
+interface Stats {
+  p50: number;
+  p99: number;
+  mean: number;
+}
 export interface Budget {
   /** What is compared: the mesh p50/p99 minus the baseline's, or the mesh p50 itself. */
   readonly of: 'added-p50' | 'added-p99' | 'p50';
   readonly max: number;
 }
-export interface BenchResult { name: string; unit: string; n: number; mesh: Stats; baseline: Stats; budget?: Budget; note?: string }
+export interface BenchResult {
+  name: string;
+  unit: string;
+  n: number;
+  mesh: Stats;
+  baseline: Stats;
+  budget?: Budget;
+  note?: string;
+}
 
 function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
@@ -49,12 +61,29 @@ async function coldStart(dir: string, layerIndex: string): Promise<BenchResult[]
   const task = join(dir, 'task');
   mkdirSync(task, { recursive: true });
   const src = join(dir, 'hello-src.js');
-  writeFileSync(src, "exports.handler = async (event) => ({ statusCode: 200, body: 'hello ' + (event && event.name || 'world') });\n");
-  esbuild.buildSync({ entryPoints: [src], outfile: join(task, 'hello.js'), bundle: true, minify: true, format: 'cjs', platform: 'node', target: 'node20' });
+  writeFileSync(
+    src,
+    "exports.handler = async (event) => ({ statusCode: 200, body: 'hello ' + (event && event.name || 'world') });\n",
+  );
+  esbuild.buildSync({
+    entryPoints: [src],
+    outfile: join(task, 'hello.js'),
+    bundle: true,
+    minify: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+  });
   const wrapperFile = join(layerIndex, '..', 'wrapper.js');
   const base = { PATH: process.env.PATH, LAMBDA_TASK_ROOT: task, AWS_REGION: 'us-east-1' };
   const bareEnv = { ...base, _HANDLER: 'hello.handler' };
-  const meshEnv = { ...base, _HANDLER: `${wrapperFile.replace(/\.js$/, '')}.handler`, MESH_HANDLER: 'hello.handler', MESH_SERVICE: 'hello', MESH_NAME: 'bench' };
+  const meshEnv = {
+    ...base,
+    _HANDLER: `${wrapperFile.replace(/\.js$/, '')}.handler`,
+    MESH_HANDLER: 'hello.handler',
+    MESH_SERVICE: 'hello',
+    MESH_NAME: 'bench',
+  };
   const N = 41;
   const bare: number[] = [];
   const wrapped: number[] = [];
@@ -63,7 +92,14 @@ async function coldStart(dir: string, layerIndex: string): Promise<BenchResult[]
     wrapped.push(initMs(wrapperFile, meshEnv));
   }
   const rows: BenchResult[] = [
-    { name: 'cold start: module init', unit: 'ms', n: N, mesh: stats(wrapped), baseline: stats(bare), budget: { of: 'added-p50', max: 15 } },
+    {
+      name: 'cold start: module init',
+      unit: 'ms',
+      n: N,
+      mesh: stats(wrapped),
+      baseline: stats(bare),
+      budget: { of: 'added-p50', max: 15 },
+    },
   ];
   // For the record: the naive telemetry choice.
   const pt: number[] = [];
@@ -71,7 +107,14 @@ async function coldStart(dir: string, layerIndex: string): Promise<BenchResult[]
     const script = `const t=process.hrtime.bigint();require('@aws-lambda-powertools/tracer');require('@aws-lambda-powertools/metrics');process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
     pt.push(Number(execFileSync(process.execPath, ['-e', script], { cwd: process.cwd(), encoding: 'utf8' })));
   }
-  rows.push({ name: 'powertools tracer+metrics load', unit: 'ms', n: pt.length, mesh: stats(pt), baseline: one(0), note: 'not used: hand-written EMF/X-Ray wire format' });
+  rows.push({
+    name: 'powertools tracer+metrics load',
+    unit: 'ms',
+    n: pt.length,
+    mesh: stats(pt),
+    baseline: one(0),
+    note: 'not used: hand-written EMF/X-Ray wire format',
+  });
   return rows;
 }
 
@@ -107,7 +150,13 @@ async function perHop(): Promise<BenchResult[]> {
   const direct = new LambdaClient(lambdaClientConfig(server.url));
   const payload = { name: 'mesh', order: 'o-1', items: [1, 2, 3] };
   const directCall = async () => {
-    const out = await direct.send(new InvokeCommand({ FunctionName: 'bench-hello', Qualifier: 'live', Payload: Buffer.from(JSON.stringify(payload)) }));
+    const out = await direct.send(
+      new InvokeCommand({
+        FunctionName: 'bench-hello',
+        Qualifier: 'live',
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
+    );
     return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
   };
   const meshCall = () => orders.call('hello', payload);
@@ -140,8 +189,22 @@ async function perHop(): Promise<BenchResult[]> {
     const cpuMesh = await cpu(meshCall, 1000);
     const n = N;
     return [
-      { name: 'per hop: call()+wrapper vs Invoke', unit: 'ms', n, mesh: stats(mesh), baseline: stats(base), budget: { of: 'added-p50', max: 0.2 } },
-      { name: 'per hop p99', unit: 'ms', n, mesh: stats(mesh), baseline: stats(base), budget: { of: 'added-p99', max: 1 } },
+      {
+        name: 'per hop: call()+wrapper vs Invoke',
+        unit: 'ms',
+        n,
+        mesh: stats(mesh),
+        baseline: stats(base),
+        budget: { of: 'added-p50', max: 0.2 },
+      },
+      {
+        name: 'per hop p99',
+        unit: 'ms',
+        n,
+        mesh: stats(mesh),
+        baseline: stats(base),
+        budget: { of: 'added-p99', max: 1 },
+      },
       { name: 'per hop CPU per call', unit: 'ms', n: 1000, mesh: one(cpuMesh), baseline: one(cpuBase) },
     ];
   } finally {
@@ -159,13 +222,28 @@ function routing(): BenchResult {
     counts[v] = (counts[v] ?? 0) + 1;
   }
   const deviation = Math.max(...Object.entries(weights).map(([v, w]) => Math.abs((counts[v] ?? 0) / 1000 - w))) * 100;
-  return { name: 'routing: SWRR deviation, 1000 calls', unit: '%', n: 1000, mesh: one(deviation), baseline: one(0), budget: { of: 'p50', max: 1 }, note: JSON.stringify(counts) };
+  return {
+    name: 'routing: SWRR deviation, 1000 calls',
+    unit: '%',
+    n: 1000,
+    mesh: one(deviation),
+    baseline: one(0),
+    budget: { of: 'p50', max: 1 },
+    note: JSON.stringify(counts),
+  };
 }
 
 async function breakerReaction(): Promise<BenchResult> {
   let server: Awaited<ReturnType<typeof startLambdaInvokeServer>> | undefined;
   server = await startLambdaInvokeServer({
-    'bench-pay': { versions: { '1': () => ({ ok: 1 }), '2': () => { throw Object.assign(new Error('bad canary'), { name: 'CanaryBug' }); } } },
+    'bench-pay': {
+      versions: {
+        '1': () => ({ ok: 1 }),
+        '2': () => {
+          throw Object.assign(new Error('bad canary'), { name: 'CanaryBug' });
+        },
+      },
+    },
   });
   try {
     const rt = new MeshRuntime({
@@ -189,7 +267,14 @@ async function breakerReaction(): Promise<BenchResult> {
     });
     let failed = 0;
     for (let i = 0; i < 300; i++) await rt.call('pay', { i }).catch(() => failed++);
-    return { name: 'breaker: failed calls before ejection', unit: 'calls', n: 300, mesh: one(failed), baseline: one(0), budget: { of: 'p50', max: 5 } };
+    return {
+      name: 'breaker: failed calls before ejection',
+      unit: 'calls',
+      n: 300,
+      mesh: one(failed),
+      baseline: one(0),
+      budget: { of: 'p50', max: 5 },
+    };
   } finally {
     await server.close();
   }
@@ -207,7 +292,14 @@ export async function runRuntimeBench(): Promise<BenchResult[]> {
     const gz = files.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0) / 1024;
     const rows: BenchResult[] = [];
     rows.push(...(await coldStart(dir, layer.bundle)));
-    rows.push({ name: 'layer size (gzipped, no SDK)', unit: 'KB', n: 1, mesh: one(gz), baseline: one(0), budget: { of: 'p50', max: 100 } });
+    rows.push({
+      name: 'layer size (gzipped, no SDK)',
+      unit: 'KB',
+      n: 1,
+      mesh: one(gz),
+      baseline: one(0),
+      budget: { of: 'p50', max: 100 },
+    });
     rows.push(...(await perHop()));
     rows.push(routing());
     rows.push(await breakerReaction());
@@ -218,11 +310,17 @@ export async function runRuntimeBench(): Promise<BenchResult[]> {
 }
 
 if (require.main === module) {
-  (process.argv.includes('--hop') ? perHop() : runRuntimeBench()).then((rows) => {
-    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    else for (const r of rows) process.stdout.write(`${r.name.padEnd(40)} mesh p50 ${r.mesh.p50.toFixed(3)} p99 ${r.mesh.p99.toFixed(3)} baseline p50 ${r.baseline.p50.toFixed(3)} ${r.unit}\n`);
-  }).catch((err) => {
-    process.stderr.write(`${err?.stack ?? err}\n`);
-    process.exit(1);
-  });
+  (process.argv.includes('--hop') ? perHop() : runRuntimeBench())
+    .then((rows) => {
+      if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else
+        for (const r of rows)
+          process.stdout.write(
+            `${r.name.padEnd(40)} mesh p50 ${r.mesh.p50.toFixed(3)} p99 ${r.mesh.p99.toFixed(3)} baseline p50 ${r.baseline.p50.toFixed(3)} ${r.unit}\n`,
+          );
+    })
+    .catch((err) => {
+      process.stderr.write(`${err?.stack ?? err}\n`);
+      process.exit(1);
+    });
 }

@@ -40,7 +40,10 @@ export function canaryVersion(alias: AliasState, publishedVersions: readonly str
   if (routed) return routed;
   if (!isVersion(alias.functionVersion)) return undefined;
   const stable = Number(alias.functionVersion);
-  const newer = publishedVersions.filter(isVersion).map(Number).filter((v) => v > stable);
+  const newer = publishedVersions
+    .filter(isVersion)
+    .map(Number)
+    .filter((v) => v > stable);
   return newer.length ? String(Math.max(...newer)) : undefined;
 }
 
@@ -75,7 +78,12 @@ export function planShift(
 }
 
 /** `mesh promote <service>`: the canary becomes the stable version with all the traffic. */
-export function planPromote(service: string, functionName: string, alias: AliasState, versions: readonly string[]): AliasChange {
+export function planPromote(
+  service: string,
+  functionName: string,
+  alias: AliasState,
+  versions: readonly string[],
+): AliasChange {
   const canary = canaryVersion(alias, versions);
   if (!canary) throw noCanary(service, alias);
   return change(service, functionName, alias, { functionVersion: canary, weights: {} });
@@ -90,7 +98,10 @@ export function planRollback(service: string, functionName: string, alias: Alias
 export function describeSplit(a: AliasUpdate): string {
   const extra = Object.entries(a.weights);
   const extraPct = extra.reduce((s, [, w]) => s + weightToPercent(w), 0);
-  const parts = [`${round(100 - extraPct)}% v${a.functionVersion}`, ...extra.map(([v, w]) => `${weightToPercent(w)}% v${v}`)];
+  const parts = [
+    `${round(100 - extraPct)}% v${a.functionVersion}`,
+    ...extra.map(([v, w]) => `${weightToPercent(w)}% v${v}`),
+  ];
   return parts.join(' / ');
 }
 

@@ -7,7 +7,9 @@ import { awsCall } from './errors';
 export async function getLiveAlias(clients: AwsClients, functionName: string): Promise<AliasState> {
   const lambda = await clients.lambda();
   const { GetAliasCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-  const a = await awsCall('GetAlias', () => lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: LIVE_ALIAS })));
+  const a = await awsCall('GetAlias', () =>
+    lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: LIVE_ALIAS })),
+  );
   return {
     functionVersion: a.FunctionVersion ?? '$LATEST',
     weights: { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) },
@@ -18,7 +20,8 @@ export async function getLiveAlias(clients: AwsClients, functionName: string): P
 /** Published versions (never $LATEST), oldest first. */
 export async function listVersions(clients: AwsClients, functionName: string): Promise<string[]> {
   const lambda = await clients.lambda();
-  const { ListVersionsByFunctionCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+  const { ListVersionsByFunctionCommand } =
+    require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
   const out: string[] = [];
   let marker: string | undefined;
   do {

@@ -41,7 +41,9 @@ export function parseCommandArgs<O extends Options>(command: string, args: reado
     const token = /'([^']+)'/.exec(e.message)?.[1] ?? '';
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       if (/^-\d/.test(token)) {
-        throw new UsageError(`${token} is not a valid value here: negative numbers are not allowed; see \`mesh ${command} --help\``);
+        throw new UsageError(
+          `${token} is not a valid value here: negative numbers are not allowed; see \`mesh ${command} --help\``,
+        );
       }
       throw new UsageError(`unknown flag ${token} for \`mesh ${command}\`; see \`mesh ${command} --help\``);
     }
@@ -67,18 +69,21 @@ export function awsFlags(values: Record<string, unknown>): AwsFlags {
 }
 
 /** Checks the number of positionals; names what is missing or extra. */
-export function expectPositionals(
-  command: string,
-  positionals: readonly string[],
-  names: readonly string[],
-): string[] {
+export function expectPositionals(command: string, positionals: readonly string[], names: readonly string[]): string[] {
   if (positionals.length < names.length) {
-    const missing = names.slice(positionals.length).map((n) => `<${n}>`).join(' ');
-    throw new UsageError(`\`mesh ${command}\` needs ${missing}: mesh ${command} ${names.map((n) => `<${n}>`).join(' ')}`);
+    const missing = names
+      .slice(positionals.length)
+      .map((n) => `<${n}>`)
+      .join(' ');
+    throw new UsageError(
+      `\`mesh ${command}\` needs ${missing}: mesh ${command} ${names.map((n) => `<${n}>`).join(' ')}`,
+    );
   }
   if (positionals.length > names.length) {
     const extra = positionals.slice(names.length).join(' ');
-    throw new UsageError(`unexpected argument ${extra} for \`mesh ${command}\`; usage: mesh ${command} ${names.map((n) => `<${n}>`).join(' ')}`);
+    throw new UsageError(
+      `unexpected argument ${extra} for \`mesh ${command}\`; usage: mesh ${command} ${names.map((n) => `<${n}>`).join(' ')}`,
+    );
   }
   return [...positionals];
 }

@@ -3,7 +3,13 @@
  * AttributeValue. The SDK's AttributeValue is a tagged union the shared (import-free) type cannot name.
  */
 import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshallItem, marshallValue, unmarshallItem, unmarshallValue, type AttributeValue } from '../shared/attribute-value';
+import {
+  marshallItem,
+  marshallValue,
+  unmarshallItem,
+  unmarshallValue,
+  type AttributeValue,
+} from '../shared/attribute-value';
 
 export const toAttribute = (value: unknown): SdkAttributeValue => marshallValue(value) as SdkAttributeValue;
 export const toItem = (obj: Record<string, unknown>): Record<string, SdkAttributeValue> =>

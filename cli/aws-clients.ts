@@ -16,7 +16,10 @@ export interface AwsClients {
   dynamo(): Promise<DynamoDBClient>;
 }
 
-export function awsClients(flags: Pick<AwsFlags, 'region' | 'endpointUrl'>, env: NodeJS.ProcessEnv = process.env): AwsClients {
+export function awsClients(
+  flags: Pick<AwsFlags, 'region' | 'endpointUrl'>,
+  env: NodeJS.ProcessEnv = process.env,
+): AwsClients {
   const settings = resolveAwsSettings(flags, env, existsSync);
   let region: Promise<string> | undefined;
   let lambda: Promise<LambdaClient> | undefined;

@@ -35,7 +35,9 @@ export function resolveAwsSettings(
 ): AwsSettings {
   const ignoreConfigured = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true';
   const endpointFor = (svc: AwsService): string | undefined =>
-    flags.endpointUrl || (ignoreConfigured ? undefined : env[`AWS_ENDPOINT_URL_${svc}`] || env.AWS_ENDPOINT_URL) || undefined;
+    flags.endpointUrl ||
+    (ignoreConfigured ? undefined : env[`AWS_ENDPOINT_URL_${svc}`] || env.AWS_ENDPOINT_URL) ||
+    undefined;
   const endpoints = { LAMBDA: endpointFor('LAMBDA'), DYNAMODB: endpointFor('DYNAMODB') };
   const anyEndpoint = Boolean(endpoints.LAMBDA || endpoints.DYNAMODB);
   const region = flags.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;

@@ -17,7 +17,9 @@ export interface CliContext {
   /** AWS clients for these flags (created on first use). */
   clients(flags: Pick<AwsFlags, 'region' | 'endpointUrl'>): AwsClients;
   /** Finds the mesh (ListFunctions by MESH_NAME), honouring --mesh. */
-  discover(flags: Pick<AwsFlags, 'mesh' | 'region' | 'endpointUrl'>): Promise<{ mesh: DiscoveredMesh; clients: AwsClients }>;
+  discover(
+    flags: Pick<AwsFlags, 'mesh' | 'region' | 'endpointUrl'>,
+  ): Promise<{ mesh: DiscoveredMesh; clients: AwsClients }>;
 }
 
 /** A command module: `export async function run(args, ctx)`, resolving to an exit code. */

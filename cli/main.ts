@@ -47,7 +47,8 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
       ctx.out(MAIN_HELP);
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
-    if (!(topic in COMMANDS)) return usage(ctx, `unknown command ${JSON.stringify(topic)}; run \`mesh --help\` for the list`);
+    if (!(topic in COMMANDS))
+      return usage(ctx, `unknown command ${JSON.stringify(topic)}; run \`mesh --help\` for the list`);
     // G's commands print their own, fuller help.
     if (OWN_HELP.has(topic)) return main([topic, '--help'], ctx);
     ctx.out(COMMAND_HELP[topic]);

@@ -40,7 +40,11 @@ export function groupMeshes(functions: readonly FunctionSummary[]): DiscoveredMe
     meshes.set(name, m);
   }
   return [...meshes.entries()]
-    .map(([name, m]) => ({ name, table: m.table, services: m.services.sort((a, b) => a.service.localeCompare(b.service)) }))
+    .map(([name, m]) => ({
+      name,
+      table: m.table,
+      services: m.services.sort((a, b) => a.service.localeCompare(b.service)),
+    }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -58,7 +62,9 @@ export function pickMesh(meshes: readonly DiscoveredMesh[], wanted: string | und
     );
   }
   if (meshes.length > 1) {
-    throw new UsageError(`${meshes.length} meshes found in ${where} (${meshes.map((x) => x.name).join(', ')}); pick one with --mesh <name>`);
+    throw new UsageError(
+      `${meshes.length} meshes found in ${where} (${meshes.map((x) => x.name).join(', ')}); pick one with --mesh <name>`,
+    );
   }
   return meshes[0];
 }
@@ -68,7 +74,9 @@ export function findService(mesh: DiscoveredMesh, service: string): MeshService 
   const s = mesh.services.find((x) => x.service === service);
   if (s) return s;
   const known = mesh.services.map((x) => x.service).join(', ') || 'none';
-  throw new UsageError(`unknown service ${JSON.stringify(service)} in mesh ${mesh.name}; known services: ${known} (see \`mesh status\`)`);
+  throw new UsageError(
+    `unknown service ${JSON.stringify(service)} in mesh ${mesh.name}; known services: ${known} (see \`mesh status\`)`,
+  );
 }
 
 /** Pure: the mesh's policy table, or an error saying why there is none. */

@@ -54,8 +54,12 @@ function validated(item: RawItem, where: string, fix = ''): RawItem {
 function sameContent(a: RawItem, b: RawItem): boolean {
   const strip = (i: RawItem) => {
     const { updatedAt: _a, updatedBy: _b, ...rest } = i as Record<string, unknown>;
-    return JSON.stringify(Object.entries(rest).sort(([x], [y]) => x.localeCompare(y)), (_k, v) =>
-      v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y))) : v,
+    return JSON.stringify(
+      Object.entries(rest).sort(([x], [y]) => x.localeCompare(y)),
+      (_k, v) =>
+        v && typeof v === 'object' && !Array.isArray(v)
+          ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)))
+          : v,
     );
   };
   return strip(a) === strip(b);
@@ -68,7 +72,9 @@ export function checkEdge(from: string, to: string, services: readonly string[])
     throw new UsageError(`unknown service ${JSON.stringify(to)}; known services: ${known} (see \`mesh status\`)`);
   }
   if (from !== EXTERNAL && !services.includes(from)) {
-    throw new UsageError(`unknown service ${JSON.stringify(from)}; known services: ${known}, or "${EXTERNAL}" for callers outside the mesh`);
+    throw new UsageError(
+      `unknown service ${JSON.stringify(from)}; known services: ${known}, or "${EXTERNAL}" for callers outside the mesh`,
+    );
   }
   if (from === to) {
     throw new UsageError(`${from} cannot be both caller and callee; a service does not call itself through the mesh`);
@@ -97,7 +103,13 @@ export function planAllow(existing: readonly RawItem[], from: string, to: string
 }
 
 /** `mesh policy deny <from> <to>`: an operator deny item, which wins over any allow. */
-export function planDeny(existing: readonly RawItem[], from: string, to: string, stamp: WriteStamp, reason?: string): PolicyPlan {
+export function planDeny(
+  existing: readonly RawItem[],
+  from: string,
+  to: string,
+  stamp: WriteStamp,
+  reason?: string,
+): PolicyPlan {
   const sk = SORT_KEY.deny(from);
   const item: RawItem = {
     [PK]: to,
@@ -119,14 +131,22 @@ export function planDeny(existing: readonly RawItem[], from: string, to: string,
  * `mesh policy set <service> --file f`: every item in the file, for that service, validated before
  * any write. Items without `pk` get the service; items without `managedBy` are the operator's.
  */
-export function planSet(service: string, fileItems: unknown, existing: readonly RawItem[], stamp: WriteStamp, file: string): PolicyPlan {
+export function planSet(
+  service: string,
+  fileItems: unknown,
+  existing: readonly RawItem[],
+  stamp: WriteStamp,
+  file: string,
+): PolicyPlan {
   const list = Array.isArray(fileItems)
     ? fileItems
     : fileItems && typeof fileItems === 'object' && Array.isArray((fileItems as { items?: unknown }).items)
       ? (fileItems as { items: unknown[] }).items
       : undefined;
   if (!list) {
-    throw new UsageError(`${file} must hold a JSON array of policy items (or {"items": [...]}) for ${service}, e.g. [{"sk":"traffic","timeoutMs":2000}]`);
+    throw new UsageError(
+      `${file} must hold a JSON array of policy items (or {"items": [...]}) for ${service}, e.g. [{"sk":"traffic","timeoutMs":2000}]`,
+    );
   }
   if (list.length === 0) throw new UsageError(`${file} holds no policy items; add at least one item for ${service}`);
   const puts: RawItem[] = [];
@@ -135,14 +155,24 @@ export function planSet(service: string, fileItems: unknown, existing: readonly 
   list.forEach((raw, i) => {
     const where = `${file} item ${i + 1}`;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new UsageError(`${where} must be an object such as {"sk":"traffic","timeoutMs":2000}, got ${JSON.stringify(raw)}`);
+      throw new UsageError(
+        `${where} must be an object such as {"sk":"traffic","timeoutMs":2000}, got ${JSON.stringify(raw)}`,
+      );
     }
     const r = raw as Record<string, unknown>;
     if (r[PK] !== undefined && r[PK] !== service) {
-      throw new UsageError(`${where}: pk = ${JSON.stringify(r[PK])} is not ${service}; put only ${service}'s items in this file, or run \`mesh policy set ${String(r[PK])} ...\``);
+      throw new UsageError(
+        `${where}: pk = ${JSON.stringify(r[PK])} is not ${service}; put only ${service}'s items in this file, or run \`mesh policy set ${String(r[PK])} ...\``,
+      );
     }
     const { updatedAt: _a, updatedBy: _b, [PK]: _pk, [SK]: sk0, ...rest } = r;
-    const item: RawItem = { [PK]: service, [SK]: sk0, ...rest, managedBy: r.managedBy ?? MANAGED_BY.operator, ...stamp };
+    const item: RawItem = {
+      [PK]: service,
+      [SK]: sk0,
+      ...rest,
+      managedBy: r.managedBy ?? MANAGED_BY.operator,
+      ...stamp,
+    };
     validated(item, where, `; fix it in ${file} and run again (nothing was written)`);
     const sk = String(item[SK]);
     if (seen.has(sk)) throw new UsageError(`${where}: sk = ${JSON.stringify(sk)} appears twice in ${file}; keep one`);

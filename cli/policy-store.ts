@@ -69,22 +69,35 @@ export async function applyPlan(clients: AwsClients, table: string, plan: Policy
       await transact(ddb, table, plan);
       return;
     } catch (err) {
-      if (!(err instanceof AwsCallError) || !/UnknownOperation|not (supported|implemented)/i.test(`${err.code} ${err.message}`)) throw err;
+      if (
+        !(err instanceof AwsCallError) ||
+        !/UnknownOperation|not (supported|implemented)/i.test(`${err.code} ${err.message}`)
+      )
+        throw err;
     }
   }
-  const { PutItemCommand, DeleteItemCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const { PutItemCommand, DeleteItemCommand } =
+    require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   for (const item of plan.puts) {
-    await awsCall('PutItem', () => ddb.send(new PutItemCommand({ TableName: table, Item: toItem(item as Record<string, unknown>) })));
+    await awsCall('PutItem', () =>
+      ddb.send(new PutItemCommand({ TableName: table, Item: toItem(item as Record<string, unknown>) })),
+    );
   }
   for (const key of plan.deletes) {
     await awsCall('DeleteItem', () =>
-      ddb.send(new DeleteItemCommand({ TableName: table, Key: { [TABLE.partitionKey]: { S: key.pk }, [TABLE.sortKey]: { S: key.sk } } })),
+      ddb.send(
+        new DeleteItemCommand({
+          TableName: table,
+          Key: { [TABLE.partitionKey]: { S: key.pk }, [TABLE.sortKey]: { S: key.sk } },
+        }),
+      ),
     );
   }
 }
 
 async function transact(ddb: DynamoDBClient, table: string, plan: PolicyPlan): Promise<void> {
-  const { TransactWriteItemsCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const { TransactWriteItemsCommand } =
+    require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   await awsCall('TransactWriteItems', () =>
     ddb.send(
       new TransactWriteItemsCommand({

@@ -87,7 +87,11 @@ export function describeItem(item: RawItem, kind: PolicyItemKind | undefined = i
       break;
     case 'route':
       if (i.weights) {
-        parts.push(`weights ${Object.entries(i.weights as Record<string, number>).map(([v, w]) => `v${v} ${weightToPercent(w)}%`).join(' / ')}`);
+        parts.push(
+          `weights ${Object.entries(i.weights as Record<string, number>)
+            .map(([v, w]) => `v${v} ${weightToPercent(w)}%`)
+            .join(' / ')}`,
+        );
       }
       if (i.matches?.length) parts.push(`${i.matches.length} header match${i.matches.length > 1 ? 'es' : ''}`);
       if (i.sticky) parts.push(`sticky on ${i.sticky.header}`);

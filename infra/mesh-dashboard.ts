@@ -120,7 +120,10 @@ export interface MeshWithDashboard {
  * The hook `Mesh` calls once in its constructor: adds the CloudWatch dashboard as `mesh.dashboard`
  * and `mesh.alarmsFor(service)` for canary tooling.
  */
-export function attachMeshDashboard<T extends Construct & MeshTopology>(mesh: T, options: MeshDashboardOptions = {}): T & MeshWithDashboard {
+export function attachMeshDashboard<T extends Construct & MeshTopology>(
+  mesh: T,
+  options: MeshDashboardOptions = {},
+): T & MeshWithDashboard {
   const dashboard = new MeshDashboard(mesh, 'Dashboard', { ...options, meshName: mesh.meshName, mesh });
   Object.defineProperty(mesh, 'dashboard', { value: dashboard, enumerable: true });
   Object.defineProperty(mesh, 'alarmsFor', { value: (service: string) => dashboard.alarmsFor(service) });
@@ -149,11 +152,22 @@ export class MeshDashboard extends Construct {
     if (threshold !== undefined && !Token.isUnresolved(threshold) && !(threshold > 0 && threshold <= 100)) {
       throw new Error(`MeshDashboard successRateThreshold must be a percentage between 0 and 100, got ${threshold}`);
     }
-    if (props.p99ThresholdMs !== undefined && !Token.isUnresolved(props.p99ThresholdMs) && !(props.p99ThresholdMs > 0)) {
-      throw new Error(`MeshDashboard p99ThresholdMs must be a positive number of milliseconds, got ${props.p99ThresholdMs}`);
+    if (
+      props.p99ThresholdMs !== undefined &&
+      !Token.isUnresolved(props.p99ThresholdMs) &&
+      !(props.p99ThresholdMs > 0)
+    ) {
+      throw new Error(
+        `MeshDashboard p99ThresholdMs must be a positive number of milliseconds, got ${props.p99ThresholdMs}`,
+      );
     }
-    if (props.evaluationPeriods !== undefined && !(Number.isInteger(props.evaluationPeriods) && props.evaluationPeriods >= 1)) {
-      throw new Error(`MeshDashboard evaluationPeriods must be a whole number of at least 1, got ${props.evaluationPeriods}`);
+    if (
+      props.evaluationPeriods !== undefined &&
+      !(Number.isInteger(props.evaluationPeriods) && props.evaluationPeriods >= 1)
+    ) {
+      throw new Error(
+        `MeshDashboard evaluationPeriods must be a whole number of at least 1, got ${props.evaluationPeriods}`,
+      );
     }
     super(scope, id);
     this.props = props;
@@ -208,14 +222,25 @@ export class MeshDashboard extends Construct {
       return { FunctionName: fn, Resource: `${fn}:${LIVE_ALIAS}` };
     };
     const lambdaMetric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: dims(), statistic, period: this.period });
+      new cloudwatch.Metric({
+        namespace: 'AWS/Lambda',
+        metricName,
+        dimensionsMap: dims(),
+        statistic,
+        period: this.period,
+      });
     const threshold = this.props.successRateThreshold ?? 99;
     const successRate = new cloudwatch.Alarm(this, `${id}SuccessRate`, {
       alarmDescription: `Lambda Mesh ${this.meshName}: success rate of ${service} (alias ${LIVE_ALIAS}) below ${threshold}%`,
       metric: new cloudwatch.MathExpression({
         // No traffic is not a failure: 100% when there were no invocations in the period.
-        expression: 'IF(FILL(inv, 0) + FILL(thr, 0) > 0, 100 * (1 - (FILL(err, 0) + FILL(thr, 0)) / (FILL(inv, 0) + FILL(thr, 0))), 100)',
-        usingMetrics: { inv: lambdaMetric('Invocations', 'Sum'), err: lambdaMetric('Errors', 'Sum'), thr: lambdaMetric('Throttles', 'Sum') },
+        expression:
+          'IF(FILL(inv, 0) + FILL(thr, 0) > 0, 100 * (1 - (FILL(err, 0) + FILL(thr, 0)) / (FILL(inv, 0) + FILL(thr, 0))), 100)',
+        usingMetrics: {
+          inv: lambdaMetric('Invocations', 'Sum'),
+          err: lambdaMetric('Errors', 'Sum'),
+          thr: lambdaMetric('Throttles', 'Sum'),
+        },
         label: `${service} success rate %`,
         period: this.period,
       }),
@@ -255,7 +280,13 @@ export class MeshDashboard extends Construct {
   }
 
   private expr(expression: string, label: string, color?: string): cloudwatch.MathExpression {
-    return new cloudwatch.MathExpression({ expression, label, period: this.period, usingMetrics: {}, ...(color ? { color } : {}) });
+    return new cloudwatch.MathExpression({
+      expression,
+      label,
+      period: this.period,
+      usingMetrics: {},
+      ...(color ? { color } : {}),
+    });
   }
 
   private edgeWidgets(source: string, target: string): cloudwatch.IWidget[] {
@@ -268,7 +299,13 @@ export class MeshDashboard extends Construct {
         title: `${title}: requests`,
         width: 6,
         left: [this.expr(`SUM(${all})`, 'requests')],
-        right: [this.expr(`SUM(${this.search(METRICS.deniedTotal, { source_workload: source, destination_workload: target }, 'Sum')})`, 'denied', '#d62728')],
+        right: [
+          this.expr(
+            `SUM(${this.search(METRICS.deniedTotal, { source_workload: source, destination_workload: target }, 'Sum')})`,
+            'denied',
+            '#d62728',
+          ),
+        ],
       }),
       new cloudwatch.GraphWidget({
         title: `${title}: success rate %`,
@@ -289,8 +326,15 @@ export class MeshDashboard extends Construct {
         title: `${title}: retries and breaker opens`,
         width: 6,
         left: [
-          this.expr(`SUM(${this.search(METRICS.retriesTotal, { source_workload: source, destination_workload: target }, 'Sum')})`, 'retries'),
-          this.expr(`SUM(${this.search(METRICS.breakerOpenTotal, { source_workload: source, destination_workload: target }, 'Sum')})`, 'breaker opens', '#d62728'),
+          this.expr(
+            `SUM(${this.search(METRICS.retriesTotal, { source_workload: source, destination_workload: target }, 'Sum')})`,
+            'retries',
+          ),
+          this.expr(
+            `SUM(${this.search(METRICS.breakerOpenTotal, { source_workload: source, destination_workload: target }, 'Sum')})`,
+            'breaker opens',
+            '#d62728',
+          ),
         ],
       }),
     ];
@@ -320,7 +364,12 @@ export class MeshDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: `${service}: p99 ms per version (slowest series)`,
         width: 8,
-        left: versions.map((v) => this.expr(`MAX(${this.search(METRICS.requestDurationMs, { ...base, destination_version: v }, 'p99')})`, `v${v}`)),
+        left: versions.map((v) =>
+          this.expr(
+            `MAX(${this.search(METRICS.requestDurationMs, { ...base, destination_version: v }, 'p99')})`,
+            `v${v}`,
+          ),
+        ),
       }),
     ];
   }
@@ -334,7 +383,9 @@ export class MeshDashboard extends Construct {
     }
     if (this.props.discover !== false) this.discover();
     const services = [...this.services.keys()].sort();
-    const edges = [...this.edges.values()].sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target));
+    const edges = [...this.edges.values()].sort(
+      (a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target),
+    );
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
         width: 24,
@@ -355,7 +406,14 @@ export class MeshDashboard extends Construct {
       ];
       const alarms = this.alarms.get(s);
       if (alarms) {
-        widgets.push(new cloudwatch.AlarmStatusWidget({ title: `${s}: alarms`, width: 8, height: 4, alarms: [alarms.successRate, alarms.p99Latency] }));
+        widgets.push(
+          new cloudwatch.AlarmStatusWidget({
+            title: `${s}: alarms`,
+            width: 8,
+            height: 4,
+            alarms: [alarms.successRate, alarms.p99Latency],
+          }),
+        );
       }
       this.dashboard.addWidgets(...widgets);
       const versions = this.services.get(s)?.versions;
@@ -380,14 +438,16 @@ export class MeshDashboard extends Construct {
     const tables = new Set<string>();
     for (const c of all) {
       if (c.cfnResourceType === 'AWS::Lambda::Function') {
-        const props = (c as unknown as { environment?: { variables?: Record<string, string> } | IResolvable }).environment;
+        const props = (c as unknown as { environment?: { variables?: Record<string, string> } | IResolvable })
+          .environment;
         const vars = resolve(props) as { variables?: Record<string, unknown> } | undefined;
         const env = vars?.variables ?? {};
         if (env[ENV.meshName] !== this.meshName || typeof env[ENV.service] !== 'string') continue;
         const name = resolve((c as unknown as { functionName?: string }).functionName);
         const service = env[ENV.service] as string;
         if (env[ENV.policyTable] !== undefined) tables.add(JSON.stringify(env[ENV.policyTable]));
-        if (!this.services.get(service)?.functionName && typeof name === 'string') this.addService(service, { functionName: name });
+        if (!this.services.get(service)?.functionName && typeof name === 'string')
+          this.addService(service, { functionName: name });
         else this.addService(service);
       }
     }

@@ -103,7 +103,10 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
     this.version = this.currentVersion;
     const stable = props.canary
-      ? lambda.Version.fromVersionAttributes(this, 'StableVersion', { lambda: this, version: props.canary.stableVersion })
+      ? lambda.Version.fromVersionAttributes(this, 'StableVersion', {
+          lambda: this,
+          version: props.canary.stableVersion,
+        })
       : this.version;
     this.liveAlias = new lambda.Alias(this, 'LiveAlias', {
       aliasName: LIVE_ALIAS,
@@ -127,22 +130,26 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
 
     this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
-    if (props.traffic) this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic) });
+    if (props.traffic)
+      this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic) });
 
     Tags.of(this).add(TAGS.mesh, this.mesh.meshName);
     Tags.of(this).add(TAGS.service, this.service);
     // cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (F, test/infra/identity-nag).
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'AWSLambdaBasicExecutionRole only writes the function’s own CloudWatch Logs (the EMF metrics and access log); it grants nothing else',
+      reason:
+        'AWSLambdaBasicExecutionRole only writes the function’s own CloudWatch Logs (the EMF metrics and access log); it grants nothing else',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (Resource must be *)',
+      reason:
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (Resource must be *)',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',
-      reason: 'The runtime is the app’s choice (props.runtime); the mesh default, nodejs22.x, is the runtime the layer and the local mesh are built and tested for',
+      reason:
+        'The runtime is the app’s choice (props.runtime); the mesh default, nodejs22.x, is the runtime the layer and the local mesh are built and tested for',
     });
     this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
     this.mesh._register(this);
@@ -163,7 +170,9 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   public allowCallsTo(target: MeshFunction, options: EdgeOptions = {}): iam.Grant {
     const where = `MeshFunction ${this.node.path}`;
     if (!(target instanceof MeshFunction)) {
-      throw new Error(`${where}: allowCallsTo takes a MeshFunction, got ${String(target)}; wrap the target in MeshFunction`);
+      throw new Error(
+        `${where}: allowCallsTo takes a MeshFunction, got ${String(target)}; wrap the target in MeshFunction`,
+      );
     }
     if (target.mesh !== this.mesh) {
       throw new Error(
@@ -171,7 +180,9 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       );
     }
     if (target === this || target.service === this.service) {
-      throw new Error(`${where}: service "${this.service}" cannot call itself through the mesh; call the code directly`);
+      throw new Error(
+        `${where}: service "${this.service}" cannot call itself through the mesh; call the code directly`,
+      );
     }
     this.mesh.addPolicyItem({
       pk: target.service,
@@ -190,7 +201,11 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       reason: `A declared edge: ":*" covers ${target.service}'s published versions and its live alias (weighted canary); $LATEST is denied by an explicit statement`,
     });
     if (!this.invokeGrant) {
-      this.invokeGrant = iam.Grant.addToPrincipal({ grantee: this, actions: ['lambda:InvokeFunction'], resourceArns: [qualified] });
+      this.invokeGrant = iam.Grant.addToPrincipal({
+        grantee: this,
+        actions: ['lambda:InvokeFunction'],
+        resourceArns: [qualified],
+      });
       // `:*` matches aliases and versions, and $LATEST too: the mesh never calls unpublished code.
       this.latestDeny = new iam.PolicyStatement({
         effect: iam.Effect.DENY,
@@ -282,7 +297,9 @@ function checkProps(where: string, props: MeshFunctionProps): string {
     );
   }
   if (props.functionName !== undefined && Token.isUnresolved(props.functionName)) {
-    throw new Error(`${where}: functionName must be a literal string (the mesh names it in policy items at synth); omit it for "${mesh.meshName}-${service}"`);
+    throw new Error(
+      `${where}: functionName must be a literal string (the mesh names it in policy items at synth); omit it for "${mesh.meshName}-${service}"`,
+    );
   }
   const functionName = props.functionName ?? `${mesh.meshName}-${service}`;
   if (functionName.length > LAMBDA_FUNCTION_NAME_MAX) {
@@ -293,7 +310,9 @@ function checkProps(where: string, props: MeshFunctionProps): string {
   if (props.canary) {
     const { weight, stableVersion } = props.canary;
     if (!Token.isUnresolved(weight) && !(weight >= 0 && weight <= 1)) {
-      throw new Error(`${where}: canary.weight must be between 0 and 1, got ${weight}; e.g. 0.1 sends 10% of live to the new version`);
+      throw new Error(
+        `${where}: canary.weight must be between 0 and 1, got ${weight}; e.g. 0.1 sends 10% of live to the new version`,
+      );
     }
     if (!Token.isUnresolved(stableVersion) && !/^[0-9]+$/.test(stableVersion)) {
       throw new Error(
@@ -302,7 +321,9 @@ function checkProps(where: string, props: MeshFunctionProps): string {
     }
   }
   if (props.entry === undefined && props.code === undefined) {
-    throw new Error(`${where}: entry is required; pass the path of the handler file, e.g. entry: 'functions/demo/orders.ts'`);
+    throw new Error(
+      `${where}: entry is required; pass the path of the handler file, e.g. entry: 'functions/demo/orders.ts'`,
+    );
   }
   if (props.code !== undefined && props.handler === undefined) {
     throw new Error(`${where}: with code, handler is required ("file.export")`);

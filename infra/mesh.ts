@@ -1,5 +1,17 @@
 import { join } from 'node:path';
-import { Aspects, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Tags, Token, Validations, type CfnElement, type IAspect } from 'aws-cdk-lib';
+import {
+  Aspects,
+  CustomResource,
+  Duration,
+  Lazy,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  Token,
+  Validations,
+  type CfnElement,
+  type IAspect,
+} from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -166,7 +178,8 @@ export class Mesh extends Construct implements IMesh {
     });
     Validations.of(this).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.seeder.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason: 'The custom-resource provider framework invokes the seeder function; ":*" only adds its versions and aliases',
+      reason:
+        'The custom-resource provider framework invokes the seeder function; ":*" only adds its versions and aliases',
     });
     Validations.of(this.seeder).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',

@@ -44,9 +44,21 @@ export class ShopStack extends Stack {
     this.mesh = new Mesh(this, 'Mesh', { meshName: props.meshName ?? 'shop', removalPolicy: RemovalPolicy.DESTROY });
     const common = { mesh: this.mesh, timeout: Duration.seconds(10), memorySize: 256 };
 
-    this.frontend = new MeshFunction(this, 'Frontend', { ...common, service: 'frontend', entry: join(DEMO_DIR, 'frontend.ts') });
-    this.orders = new MeshFunction(this, 'Orders', { ...common, service: 'orders', entry: join(DEMO_DIR, 'orders.ts') });
-    this.inventory = new MeshFunction(this, 'Inventory', { ...common, service: 'inventory', entry: join(DEMO_DIR, 'inventory.ts') });
+    this.frontend = new MeshFunction(this, 'Frontend', {
+      ...common,
+      service: 'frontend',
+      entry: join(DEMO_DIR, 'frontend.ts'),
+    });
+    this.orders = new MeshFunction(this, 'Orders', {
+      ...common,
+      service: 'orders',
+      entry: join(DEMO_DIR, 'orders.ts'),
+    });
+    this.inventory = new MeshFunction(this, 'Inventory', {
+      ...common,
+      service: 'inventory',
+      entry: join(DEMO_DIR, 'inventory.ts'),
+    });
     this.payments = new MeshFunction(this, 'Payments', {
       ...common,
       service: 'payments',
@@ -55,7 +67,11 @@ export class ShopStack extends Stack {
         release === 1
           ? { DEMO_RELEASE: '1' }
           : // Release 2: the new payments fails a fifth of its calls and is slower.
-            { DEMO_RELEASE: '2', PAYMENTS_FAILURE_RATE: String(props.paymentsFailureRate ?? 0.2), PAYMENTS_DELAY_MS: '40' },
+            {
+              DEMO_RELEASE: '2',
+              PAYMENTS_FAILURE_RATE: String(props.paymentsFailureRate ?? 0.2),
+              PAYMENTS_DELAY_MS: '40',
+            },
       canary: release === 1 ? undefined : { weight: 0.1, stableVersion: '1' },
     });
 

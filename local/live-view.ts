@@ -44,12 +44,25 @@ function pct(sorted: readonly number[], p: number): number | null {
 }
 
 /** Rows from the telemetry store, or from invocation records in the window when the store has no edges. */
-export function liveRows(stats: StatsSnapshot | undefined, records: readonly InvocationRecord[], now: number, windowMs: number): LiveRows {
+export function liveRows(
+  stats: StatsSnapshot | undefined,
+  records: readonly InvocationRecord[],
+  now: number,
+  windowMs: number,
+): LiveRows {
   if (stats && stats.edges.length > 0) {
     return {
       from: 'emf',
-      edges: stats.edges.map((e) => ({ ...e, denied: e.denied ?? 0 })).sort((a, b) => `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) || a.version.localeCompare(b.version)),
-      splits: stats.services.filter((s) => s.versions.length > 1).map((s) => ({ service: s.service, shares: s.versions.map((v) => ({ version: v.version, share: v.share })) })),
+      edges: stats.edges
+        .map((e) => ({ ...e, denied: e.denied ?? 0 }))
+        .sort(
+          (a, b) =>
+            `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) ||
+            a.version.localeCompare(b.version),
+        ),
+      splits: stats.services
+        .filter((s) => s.versions.length > 1)
+        .map((s) => ({ service: s.service, shares: s.versions.map((v) => ({ version: v.version, share: v.share })) })),
     };
   }
   const groups = new Map<string, InvocationRecord[]>();
@@ -67,7 +80,9 @@ export function liveRows(stats: StatsSnapshot | undefined, records: readonly Inv
     const served = rs.filter((r) => r.outcome !== 'throttled');
     const durations = served.map((r) => r.durationMs).sort((a, b) => a - b);
     edges.push({
-      source, destination, version,
+      source,
+      destination,
+      version,
       requests: rs.length,
       rps: rs.length / (windowMs / 1000),
       successRate: rs.length ? rs.filter((r) => r.outcome === 'ok').length / rs.length : null,
@@ -83,9 +98,16 @@ export function liveRows(stats: StatsSnapshot | undefined, records: readonly Inv
   for (const [service, m] of perFn) {
     if (m.size < 2) continue;
     const total = [...m.values()].reduce((a, b) => a + b, 0) || 1;
-    splits.push({ service, shares: [...m].sort(([a], [b]) => a.localeCompare(b)).map(([version, n]) => ({ version, share: n / total })) });
+    splits.push({
+      service,
+      shares: [...m].sort(([a], [b]) => a.localeCompare(b)).map(([version, n]) => ({ version, share: n / total })),
+    });
   }
-  edges.sort((a, b) => `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) || a.version.localeCompare(b.version));
+  edges.sort(
+    (a, b) =>
+      `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) ||
+      a.version.localeCompare(b.version),
+  );
   return { from: 'invoker', edges, splits };
 }
 
@@ -106,20 +128,38 @@ export function describeAlias(a: AliasRow): string {
   return [`v${a.stable} ${fmtShare(rest)}`, ...extra.map(([v, w]) => `v${v} ${fmtShare(w)}`)].join(' / ');
 }
 
-export function renderLiveView(rows: LiveRows, header: readonly string[], footer: readonly string[] = [], aliases: readonly AliasRow[] = []): string {
+export function renderLiveView(
+  rows: LiveRows,
+  header: readonly string[],
+  footer: readonly string[] = [],
+  aliases: readonly AliasRow[] = [],
+): string {
   const lines = [...header, ''];
   // An edge whose every call was refused has no latency or success to show: it goes to its own section.
   const served = rows.edges.filter((e) => !(e.denied > 0 && e.denied >= e.requests));
   if (served.length === 0) {
     lines.push('  (no traffic yet)');
   } else {
-    lines.push(...table([
-      ['EDGE', 'VERSION', 'RPS', 'SUCCESS', 'P50 ms', 'P99 ms', 'REQS', 'DENIED'],
-      ...served.map((e) => [`${e.source} -> ${e.destination}`, e.version, e.rps.toFixed(1), fmtPct(e.successRate), fmtMs(e.p50), fmtMs(e.p99), String(e.requests), String(e.denied)]),
-    ]).map((l) => `  ${l}`));
+    lines.push(
+      ...table([
+        ['EDGE', 'VERSION', 'RPS', 'SUCCESS', 'P50 ms', 'P99 ms', 'REQS', 'DENIED'],
+        ...served.map((e) => [
+          `${e.source} -> ${e.destination}`,
+          e.version,
+          e.rps.toFixed(1),
+          fmtPct(e.successRate),
+          fmtMs(e.p50),
+          fmtMs(e.p99),
+          String(e.requests),
+          String(e.denied),
+        ]),
+      ]).map((l) => `  ${l}`),
+    );
   }
   const denied = new Map<string, number>();
-  for (const e of rows.edges) if (e.denied > 0) denied.set(`${e.source} -> ${e.destination}`, (denied.get(`${e.source} -> ${e.destination}`) ?? 0) + e.denied);
+  for (const e of rows.edges)
+    if (e.denied > 0)
+      denied.set(`${e.source} -> ${e.destination}`, (denied.get(`${e.source} -> ${e.destination}`) ?? 0) + e.denied);
   if (denied.size > 0) {
     lines.push('');
     for (const [edge, n] of denied) lines.push(`  DENIED by policy: ${edge}  (${n} refused in the window)`);
@@ -134,11 +174,17 @@ export function renderLiveView(rows: LiveRows, header: readonly string[], footer
       const o = observed.get(service);
       const parts = [
         a ? `live ${describeAlias(a)}` : undefined,
-        o ? `${a ? 'served ' : ''}${o.shares.map((v) => `v${v.version} ${(v.share * 100).toFixed(1)}%`).join('  ')}` : undefined,
+        o
+          ? `${a ? 'served ' : ''}${o.shares.map((v) => `v${v.version} ${(v.share * 100).toFixed(1)}%`).join('  ')}`
+          : undefined,
       ].filter(Boolean);
       lines.push(`  ${a ? 'canary' : 'split'} ${service}: ${parts.join('   ')}`);
     }
   }
-  lines.push('', `  (metrics from ${rows.from === 'emf' ? 'the runtime\'s EMF' : 'the local invoker; no EMF yet'})`, ...footer);
+  lines.push(
+    '',
+    `  (metrics from ${rows.from === 'emf' ? "the runtime's EMF" : 'the local invoker; no EMF yet'})`,
+    ...footer,
+  );
   return lines.join('\n');
 }

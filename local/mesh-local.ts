@@ -52,7 +52,8 @@ export interface LocalMesh {
 const RECENT_LIMIT = 20_000;
 
 export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMesh> {
-  const log = options.log ?? (options.quiet ? () => undefined : (line: string) => process.stderr.write(`[mesh] ${line}\n`));
+  const log =
+    options.log ?? (options.quiet ? () => undefined : (line: string) => process.stderr.write(`[mesh] ${line}\n`));
   const workDir = mkdtempSync(join(tmpdir(), 'lambda-mesh-'));
   const store = new TelemetryStore();
   const registry = new FunctionRegistry();
@@ -88,7 +89,8 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       host: options.host ?? '127.0.0.1',
       registry,
       invoker,
-      extraRoutes: (req: IncomingMessage, res: ServerResponse) => localStatus(req, res, inv, registry, deployments) || handleMeshRequest(req, res, store),
+      extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
+        localStatus(req, res, inv, registry, deployments) || handleMeshRequest(req, res, store),
       log,
     });
     invoker.setEndpointUrl(endpoint.url);
@@ -101,24 +103,30 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   const state = newDeploymentState();
   const ep = endpoint;
   const apply = async (dir: string) => {
-    const report = await applyAssembly(dir, {
-      registry,
-      dynamoEndpoint: ep.url,
-      secrets: {
-        create: (i) => ep.secrets.create(i),
-        put: (id, i) => ep.secrets.put(id, i),
-        get: (id) => ep.secrets.get(id),
-        describe: (id) => ep.secrets.describe(id),
-        has: (id) => ep.secrets.has(id),
+    const report = await applyAssembly(
+      dir,
+      {
+        registry,
+        dynamoEndpoint: ep.url,
+        secrets: {
+          create: (i) => ep.secrets.create(i),
+          put: (id, i) => ep.secrets.put(id, i),
+          get: (id) => ep.secrets.get(id),
+          describe: (id) => ep.secrets.describe(id),
+          has: (id) => ep.secrets.has(id),
+        },
+        workDir,
+        log,
       },
-      workDir,
-      log,
-    }, state);
+      state,
+    );
     // Identity (F): issue the mesh CA and identity secrets the deployment left as placeholders.
     await issueLocalPlaceholders(ep.secrets);
     deployments.push(report);
     const changed = report.functions.filter((f) => f.changed).map((f) => f.name);
-    log(`deployed ${dir}: ${report.functions.length} functions (${changed.length} changed), ${report.versions.length} versions, ${report.aliases.length} aliases, ${report.policyItems} policy items`);
+    log(
+      `deployed ${dir}: ${report.functions.length} functions (${changed.length} changed), ${report.versions.length} versions, ${report.aliases.length} aliases, ${report.policyItems} policy items`,
+    );
     return report;
   };
   try {
@@ -143,16 +151,37 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
 }
 
 /** `/_mesh/local`: the local runtime's own state (workers, counters, deployments), for status views. */
-function localStatus(req: IncomingMessage, res: ServerResponse, invoker: LocalInvoker, registry: FunctionRegistry, deployments: readonly DeploymentReport[]): boolean {
+function localStatus(
+  req: IncomingMessage,
+  res: ServerResponse,
+  invoker: LocalInvoker,
+  registry: FunctionRegistry,
+  deployments: readonly DeploymentReport[],
+): boolean {
   const path = (req.url ?? '').split('?')[0].replace(/\/+$/, '');
   if (path !== '/_mesh/local') return false;
   const body = JSON.stringify({
     counters: invoker.counters,
     workers: invoker.workers(),
-    functions: registry.functionNames().map((name) => ({ name, aliases: registry.listAliases(name), versions: registry.listVersions(name)?.map((v) => v.Version) })),
-    deployments: deployments.map((d) => ({ dir: d.dir, functions: d.functions, aliases: d.aliases, warnings: d.warnings })),
+    functions: registry
+      .functionNames()
+      .map((name) => ({
+        name,
+        aliases: registry.listAliases(name),
+        versions: registry.listVersions(name)?.map((v) => v.Version),
+      })),
+    deployments: deployments.map((d) => ({
+      dir: d.dir,
+      functions: d.functions,
+      aliases: d.aliases,
+      warnings: d.warnings,
+    })),
   });
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
   res.end(body);
   return true;
 }

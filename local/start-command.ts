@@ -38,10 +38,14 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     else if (a === '--host') args.host = value();
     else if (a === '--rps') args.rps = Number(value());
     else if (a === '--assembly') args.assemblies.push(value());
-    else if (a === '--help' || a === '-h') throw new Error('usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--assembly <cdk.out dir>]...');
+    else if (a === '--help' || a === '-h')
+      throw new Error(
+        'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--assembly <cdk.out dir>]...',
+      );
     else throw new Error(`unknown option ${a}; try npm start -- --help`);
   }
-  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error(`--port must be 0-65535, got ${args.port}`);
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
+    throw new Error(`--port must be 0-65535, got ${args.port}`);
   if (!(args.rps > 0)) throw new Error(`--rps must be a positive number, got ${args.rps}`);
   return args;
 }
@@ -68,19 +72,38 @@ async function synth(release: number, outdir: string, say: (l: string) => void):
   }
   say(`release ${release}: npx cdk synth -q -c release=${release} -o ${outdir} ...`);
   const started = Date.now();
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, '-o', outdir], {
-    // The local mesh's account and region, so literal ARNs in the templates name local resources.
-    cwd: ROOT,
-    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DEFAULT_ACCOUNT: '000000000000', CDK_DEFAULT_REGION: 'us-east-1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, '-o', outdir],
+    {
+      // The local mesh's account and region, so literal ARNs in the templates name local resources.
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        CDK_DISABLE_VERSION_CHECK: '1',
+        CDK_DEFAULT_ACCOUNT: '000000000000',
+        CDK_DEFAULT_REGION: 'us-east-1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  const ticker = setInterval(() => say(`release ${release}: still synthesizing (${Math.round((Date.now() - started) / 1000)} s)`), 5000);
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
+  const ticker = setInterval(
+    () => say(`release ${release}: still synthesizing (${Math.round((Date.now() - started) / 1000)} s)`),
+    5000,
+  );
   const code = await new Promise<number | null>((res) => child.on('close', res));
   clearInterval(ticker);
-  if (code !== 0) throw new Error(`cdk synth of release ${release} failed (exit ${code}):\n${output.split('\n').slice(-30).join('\n')}`);
+  if (code !== 0)
+    throw new Error(
+      `cdk synth of release ${release} failed (exit ${code}):\n${output.split('\n').slice(-30).join('\n')}`,
+    );
   say(`release ${release}: synthesized in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -102,18 +125,32 @@ function servicesOf(mesh: LocalMesh): Map<string, string> {
 export function demoPlan(services: ReadonlyMap<string, string>): TrafficRequest[] {
   const frontend = services.get('frontend') ?? 'shop-frontend';
   return [
-    { label: 'checkout', functionName: `${frontend}:${LIVE_ALIAS}`, payload: { action: 'checkout', sku: 'sku-1', quantity: 1 }, weight: 9 },
-    { label: 'frontend -> payments (policy denies)', functionName: `${frontend}:${LIVE_ALIAS}`, payload: { action: 'pay-direct' }, weight: 1 },
+    {
+      label: 'checkout',
+      functionName: `${frontend}:${LIVE_ALIAS}`,
+      payload: { action: 'checkout', sku: 'sku-1', quantity: 1 },
+      weight: 9,
+    },
+    {
+      label: 'frontend -> payments (policy denies)',
+      functionName: `${frontend}:${LIVE_ALIAS}`,
+      payload: { action: 'pay-direct' },
+      weight: 1,
+    },
   ];
 }
 
 /** Versions the `live` alias routes to, per mesh function. */
-function liveVersions(mesh: LocalMesh, services: ReadonlyMap<string, string>): { functionName: string; version: string }[] {
+function liveVersions(
+  mesh: LocalMesh,
+  services: ReadonlyMap<string, string>,
+): { functionName: string; version: string }[] {
   const out: { functionName: string; version: string }[] = [];
   for (const fn of services.values()) {
     const a = mesh.registry.getAlias(fn, LIVE_ALIAS);
     if (!a) continue;
-    for (const v of new Set([a.FunctionVersion, ...Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {})])) out.push({ functionName: fn, version: v });
+    for (const v of new Set([a.FunctionVersion, ...Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {})]))
+      out.push({ functionName: fn, version: v });
   }
   return out;
 }
@@ -123,7 +160,12 @@ function aliasRows(mesh: LocalMesh, services: ReadonlyMap<string, string>): Alia
   const out: AliasRow[] = [];
   for (const [service, fn] of services) {
     const a = mesh.registry.getAlias(fn, LIVE_ALIAS);
-    if (a) out.push({ service, stable: a.FunctionVersion, weights: { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) } });
+    if (a)
+      out.push({
+        service,
+        stable: a.FunctionVersion,
+        weights: { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) },
+      });
   }
   return out;
 }
@@ -134,11 +176,21 @@ function aliasRows(mesh: LocalMesh, services: ReadonlyMap<string, string>): Alia
  * few concurrent rounds so each function has as many environments as the loops need. ~20 cold starts
  * at once under load would otherwise time out the first calls.
  */
-async function preWarm(mesh: LocalMesh, services: ReadonlyMap<string, string>, concurrency: number, say: (l: string) => void): Promise<void> {
+async function preWarm(
+  mesh: LocalMesh,
+  services: ReadonlyMap<string, string>,
+  concurrency: number,
+  say: (l: string) => void,
+): Promise<void> {
   const frontend = services.get('frontend');
   if (!frontend) return;
   const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
-  const client = new LambdaClient({ endpoint: mesh.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const client = new LambdaClient({
+    endpoint: mesh.url,
+    region: 'us-east-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const wanted = liveVersions(mesh, services);
   const warm = () => {
     const have = new Set(mesh.invoker.workers().map((w) => `${w.functionName}:${w.version}`));
@@ -146,19 +198,31 @@ async function preWarm(mesh: LocalMesh, services: ReadonlyMap<string, string>, c
   };
   const checkout = () =>
     client
-      .send(new InvokeCommand({ FunctionName: `${frontend}:${LIVE_ALIAS}`, Payload: Buffer.from(JSON.stringify({ action: 'warm-up', sku: 'sku-1', quantity: 1 })) }))
+      .send(
+        new InvokeCommand({
+          FunctionName: `${frontend}:${LIVE_ALIAS}`,
+          Payload: Buffer.from(JSON.stringify({ action: 'warm-up', sku: 'sku-1', quantity: 1 })),
+        }),
+      )
       .catch(() => undefined);
   const started = Date.now();
   try {
-    say(`pre-warming ${wanted.length} live versions (${wanted.map((w) => `${w.functionName}:${w.version}`).join(', ')}) ...`);
+    say(
+      `pre-warming ${wanted.length} live versions (${wanted.map((w) => `${w.functionName}:${w.version}`).join(', ')}) ...`,
+    );
     let last = -1;
     for (let i = 0; i < 40 && warm() < wanted.length; i++) {
       await checkout();
-      if (warm() !== last) say(`pre-warming: ${(last = warm())}/${wanted.length} live versions warm (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      if (warm() !== last)
+        say(
+          `pre-warming: ${(last = warm())}/${wanted.length} live versions warm (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        );
     }
     for (let n = 2; n <= concurrency; n++) {
       await Promise.all(Array.from({ length: n }, checkout));
-      say(`pre-warming: ${n} concurrent checkouts, ${mesh.invoker.workers().length} environments warm (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      say(
+        `pre-warming: ${n} concurrent checkouts, ${mesh.invoker.workers().length} environments warm (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
     }
   } finally {
     client.destroy();
@@ -171,7 +235,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   let assemblies = args.assemblies;
   if (assemblies.length === 0) {
     if (!existsSync(join(ROOT, 'infra/app.ts'))) {
-      throw new Error('the example app (infra/app.ts) is not in this tree yet; pass --assembly <cdk.out dir> to serve another assembly');
+      throw new Error(
+        'the example app (infra/app.ts) is not in this tree yet; pass --assembly <cdk.out dir> to serve another assembly',
+      );
     }
     await synth(1, 'cdk.out.release1', say);
     await synth(2, 'cdk.out', say);
@@ -185,14 +251,21 @@ export async function main(argv: readonly string[]): Promise<void> {
   let mesh: LocalMesh;
   try {
     mesh = await startLocalMesh({
-      assemblies, port: args.port, host: args.host,
-      log: (l) => { say(l); logStream.write(`[mesh] ${l}\n`); },
+      assemblies,
+      port: args.port,
+      host: args.host,
+      log: (l) => {
+        say(l);
+        logStream.write(`[mesh] ${l}\n`);
+      },
       onLog: (fn, v, line) => logStream.write(`${fn}:${v} ${line}\n`),
     });
   } catch (err) {
     logStream.end();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`port ${args.port} is in use (LocalStack or another mesh?): stop it or run npm start -- --port <free port>`);
+      throw new Error(
+        `port ${args.port} is in use (LocalStack or another mesh?): stop it or run npm start -- --port <free port>`,
+      );
     }
     throw err;
   }
@@ -201,19 +274,24 @@ export async function main(argv: readonly string[]): Promise<void> {
   const plan = demoPlan(services);
   const concurrency = 4;
   if (args.traffic) await preWarm(mesh, services, concurrency, say);
-  const traffic: Traffic | undefined = args.traffic ? startTraffic({ url: mesh.url, plan, rps: args.rps, concurrency }) : undefined;
+  const traffic: Traffic | undefined = args.traffic
+    ? startTraffic({ url: mesh.url, plan, rps: args.rps, concurrency })
+    : undefined;
   const frontend = services.get('frontend') ?? 'shop-frontend';
-  const canaryService = [...services.keys()].find((svc) => {
-    const a = mesh.registry.getAlias(services.get(svc)!, LIVE_ALIAS);
-    return a && Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {}).length > 0;
-  }) ?? 'payments';
+  const canaryService =
+    [...services.keys()].find((svc) => {
+      const a = mesh.registry.getAlias(services.get(svc)!, LIVE_ALIAS);
+      return a && Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {}).length > 0;
+    }) ?? 'payments';
   const header = [
     `Lambda Mesh, local: ${mesh.url}   (Ctrl-C stops everything)`,
     '  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1',
     // AWS CLI v1 sends a string payload as is; v2 needs --cli-binary-format raw-in-base64-out too.
     `  aws --endpoint-url ${mesh.url} lambda invoke --function-name ${frontend} --qualifier ${LIVE_ALIAS} --payload '{"action":"checkout"}' out.json`,
     `  services: ${[...services].map(([svc, fn]) => `${svc} (${fn})`).join(', ')}` +
-      (mesh.registry.functionNames().length > services.size ? `  + ${mesh.registry.functionNames().length - services.size} control-plane functions` : ''),
+      (mesh.registry.functionNames().length > services.size
+        ? `  + ${mesh.registry.functionNames().length - services.size} control-plane functions`
+        : ''),
   ];
   // The commands to try, under the live view (and printed once when stdout is not a terminal).
   const tryLines = [
@@ -230,18 +308,32 @@ export async function main(argv: readonly string[]): Promise<void> {
   let ticks = 0;
   const render = () => {
     ticks++;
-    const rows = liveRows(mesh.store.stats({ windowMs: VIEW_WINDOW_MS }), mesh.recentInvocations(), Date.now(), VIEW_WINDOW_MS);
+    const rows = liveRows(
+      mesh.store.stats({ windowMs: VIEW_WINDOW_MS }),
+      mesh.recentInvocations(),
+      Date.now(),
+      VIEW_WINDOW_MS,
+    );
     const c = mesh.invoker.counters;
     const footer = [
       `  workers ${mesh.invoker.workers().length}  cold starts ${c.coldStarts}  timeouts ${c.timeouts}  crashes ${c.crashes}  throttles ${c.throttles}`,
       ...(traffic
-        ? [`  traffic: ${Object.entries(traffic.counters).map(([k, v]) => (v.denied > 0 ? `${k}: ${v.denied}/${v.sent} refused by frontend's mesh` : `${k} ${v.ok}/${v.sent} ok`)).join('   ')}`]
+        ? [
+            `  traffic: ${Object.entries(traffic.counters)
+              .map(([k, v]) =>
+                v.denied > 0 ? `${k}: ${v.denied}/${v.sent} refused by frontend's mesh` : `${k} ${v.ok}/${v.sent} ok`,
+              )
+              .join('   ')}`,
+          ]
         : ['  traffic generator off (--no-traffic)']),
       '',
       ...tryLines,
     ];
     if (tty) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(rows, header, footer, aliasRows(mesh, services))}\n`);
-    else if (ticks % 5 === 0) process.stdout.write(`${new Date().toISOString()} ${rows.edges.map((e) => `${e.source}->${e.destination}@${e.version} ${e.rps.toFixed(1)}rps ${e.successRate === null ? '-' : Math.round(e.successRate * 100)}%`).join(' | ') || 'no traffic'}\n`);
+    else if (ticks % 5 === 0)
+      process.stdout.write(
+        `${new Date().toISOString()} ${rows.edges.map((e) => `${e.source}->${e.destination}@${e.version} ${e.rps.toFixed(1)}rps ${e.successRate === null ? '-' : Math.round(e.successRate * 100)}%`).join(' | ') || 'no traffic'}\n`,
+      );
   };
   const timer = setInterval(render, 1000);
 

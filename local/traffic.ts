@@ -44,7 +44,9 @@ function reportsDenial(payload: Uint8Array | undefined): boolean {
 
 export function startTraffic(options: TrafficOptions): Traffic {
   const client = new LambdaClient({
-    endpoint: options.url, region: 'us-east-1', maxAttempts: 1,
+    endpoint: options.url,
+    region: 'us-east-1',
+    maxAttempts: 1,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   const counters: Traffic['counters'] = {};
@@ -71,13 +73,17 @@ export function startTraffic(options: TrafficOptions): Traffic {
       const c = (counters[r.label] ??= { sent: 0, ok: 0, failed: 0, denied: 0 });
       c.sent++;
       try {
-        const out = await client.send(new InvokeCommand({
-          FunctionName: r.functionName,
-          Payload: Buffer.from(JSON.stringify(r.payload)),
-          ClientContext: r.meshSource
-            ? Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: r.meshSource } } })).toString('base64')
-            : undefined,
-        }));
+        const out = await client.send(
+          new InvokeCommand({
+            FunctionName: r.functionName,
+            Payload: Buffer.from(JSON.stringify(r.payload)),
+            ClientContext: r.meshSource
+              ? Buffer.from(
+                  JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: r.meshSource } } }),
+                ).toString('base64')
+              : undefined,
+          }),
+        );
         if (out.FunctionError) c.failed++;
         else {
           c.ok++;

@@ -37,13 +37,18 @@ for (const f of files) {
     parsed = JSON.parse(r.stdout.slice(start));
   } catch {
     failed = true;
-    rows.push({ file: f, name: `(${f} failed: exit ${r.status})`, error: (r.stderr || r.stdout).split('\n').slice(-5).join(' | ') });
+    rows.push({
+      file: f,
+      name: `(${f} failed: exit ${r.status})`,
+      error: (r.stderr || r.stdout).split('\n').slice(-5).join(' | '),
+    });
     continue;
   }
   for (const row of parsed) rows.push({ file: f, ...row, budget: row.budget ?? KNOWN_BUDGETS[row.name] });
 }
 
-const fmt = (v) => (v === undefined ? '' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3));
+const fmt = (v) =>
+  v === undefined ? '' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3);
 function measured(row) {
   const b = row.budget;
   if (!b) return undefined;
@@ -51,7 +56,19 @@ function measured(row) {
   if (b.of === 'added-p99') return row.mesh.p99 - row.baseline.p99;
   return row.mesh.p50;
 }
-const head = ['bench', 'row', 'unit', 'n', 'mesh p50', 'mesh p99', 'base p50', 'base p99', 'measured', 'budget', 'result'];
+const head = [
+  'bench',
+  'row',
+  'unit',
+  'n',
+  'mesh p50',
+  'mesh p99',
+  'base p50',
+  'base p99',
+  'measured',
+  'budget',
+  'result',
+];
 const table = [head];
 for (const row of rows) {
   if (row.error) {
@@ -76,7 +93,13 @@ for (const row of rows) {
   ]);
 }
 const widths = head.map((_, i) => Math.max(...table.map((r) => r[i].length)));
-for (const r of table) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+for (const r of table)
+  process.stdout.write(
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd() + '\n',
+  );
 for (const row of rows) if (row.error) process.stdout.write(`${row.file}: ${row.error}\n`);
 for (const row of rows) if (row.note) process.stdout.write(`note: ${row.name}: ${row.note}\n`);
 process.exit(failed ? 1 : 0);

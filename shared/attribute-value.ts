@@ -29,7 +29,9 @@ export function unmarshallValue(av: AttributeValue): unknown {
   if (av.NS !== undefined) return av.NS.map(Number);
   if (av.B !== undefined) return av.B;
   if (av.BS !== undefined) return [...av.BS];
-  throw new Error(`unsupported DynamoDB attribute value ${JSON.stringify(Object.keys(av))}; expected one of S, N, BOOL, NULL, M, L, SS, NS, B, BS`);
+  throw new Error(
+    `unsupported DynamoDB attribute value ${JSON.stringify(Object.keys(av))}; expected one of S, N, BOOL, NULL, M, L, SS, NS, B, BS`,
+  );
 }
 
 export function unmarshallItem(item: Record<string, AttributeValue>): Record<string, unknown> {

@@ -137,13 +137,7 @@ export const METRICS = {
   retriesTotal: 'retries_total',
   breakerOpenTotal: 'breaker_open_total',
   deniedTotal: 'denied_total',
-  dimensions: [
-    'source_workload',
-    'destination_workload',
-    'destination_version',
-    'response_code',
-    'reporter',
-  ] as const,
+  dimensions: ['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter'] as const,
 } as const;
 
 /** Tags `Mesh` and `MeshFunction` put on resources, so the CLI finds them without hand-copied ARNs. */

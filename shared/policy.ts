@@ -56,15 +56,16 @@ function range(name: keyof typeof LIMITS, opts: { int?: boolean } = {}) {
 
 const serviceName = z.string().check(
   z.regex(SERVICE_NAME_PATTERN, {
-    error: 'must be a service name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+    error:
+      'must be a service name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
   }),
 );
 const callerName = z.union([serviceName, z.literal(EXTERNAL)], {
   error: `must be a service name or "${EXTERNAL}"`,
 });
-const version = z.string().check(
-  z.regex(/^[0-9]+$/, { error: 'must be a published version number such as "3" (never $LATEST)' }),
-);
+const version = z
+  .string()
+  .check(z.regex(/^[0-9]+$/, { error: 'must be a published version number such as "3" (never $LATEST)' }));
 
 export const retryPolicySchema = z.strictObject({
   maxAttempts: z.optional(range('maxAttempts', { int: true })),
@@ -183,14 +184,7 @@ export type TrafficItem = z.infer<typeof trafficItemSchema>;
 export type RouteItem = z.infer<typeof routeItemSchema>;
 export type FaultItem = z.infer<typeof faultItemSchema>;
 export type BreakerStateItem = z.infer<typeof breakerStateItemSchema>;
-export type PolicyItem =
-  | ServiceItem
-  | AllowItem
-  | DenyItem
-  | TrafficItem
-  | RouteItem
-  | FaultItem
-  | BreakerStateItem;
+export type PolicyItem = ServiceItem | AllowItem | DenyItem | TrafficItem | RouteItem | FaultItem | BreakerStateItem;
 export type TrafficPolicy = Pick<
   TrafficItem,
   'timeoutMs' | 'perTryTimeoutMs' | 'idempotent' | 'retries' | 'budget' | 'breaker'
@@ -275,7 +269,8 @@ function crossFieldError(kind: PolicyItemKind, item: PolicyItem): string | undef
   if (kind === 'allow' || kind === 'deny') {
     const it = item as AllowItem | DenyItem;
     if (it.sk !== `${kind}#${it.source}`) return `sk = "${it.sk}" must be "${kind}#${it.source}" (it names the source)`;
-    if (it.source === it.pk) return `source = "${it.source}" is the service itself; a service does not call itself through the mesh`;
+    if (it.source === it.pk)
+      return `source = "${it.source}" is the service itself; a service does not call itself through the mesh`;
   }
   if (kind === 'allow' || kind === 'traffic') {
     const t = item as TrafficItem;

@@ -36,7 +36,10 @@ export async function runAliasCommand(
   const flags = awsFlags(values);
   const { mesh, clients } = await ctx.discover(flags);
   const svc = findService(mesh, pos[0]);
-  const [alias, versions] = await Promise.all([getLiveAlias(clients, svc.functionName), listVersions(clients, svc.functionName)]);
+  const [alias, versions] = await Promise.all([
+    getLiveAlias(clients, svc.functionName),
+    listVersions(clients, svc.functionName),
+  ]);
   const change = plan({ service: svc.service, functionName: svc.functionName, alias, versions }, pos);
   if (change.changed) await updateLiveAlias(clients, svc.functionName, change.after, alias.revisionId);
   report(ctx, command, change, flags.json);

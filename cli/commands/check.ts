@@ -63,9 +63,21 @@ export interface FunctionFacts {
   readonly alias?: { readonly functionVersion: string; readonly weights: Readonly<Record<string, number>> };
   readonly aliasError?: string;
   /** undefined when MESH_IDENTITY_SECRET is unset (identity off). */
-  readonly secret?: { readonly id: string; readonly describeError?: string; readonly readError?: string; readonly empty?: boolean };
+  readonly secret?: {
+    readonly id: string;
+    readonly describeError?: string;
+    readonly readError?: string;
+    readonly empty?: boolean;
+  };
   /** undefined when MESH_POLICY_TABLE is unset. */
-  readonly table?: { readonly name: string; readonly status?: string; readonly describeError?: string; readonly queryError?: string; readonly items?: number; readonly registered?: boolean };
+  readonly table?: {
+    readonly name: string;
+    readonly status?: string;
+    readonly describeError?: string;
+    readonly queryError?: string;
+    readonly items?: number;
+    readonly registered?: boolean;
+  };
 }
 
 const LATEST = '$LATEST';
@@ -86,14 +98,18 @@ export function evaluateFunction(f: FunctionFacts): CheckResult[] {
   }
   const c = f.config;
   const layerName = (arn: string) => arn.split(':')[6] ?? arn;
-  const meshLayer = c.layers.find((arn) => /mesh/i.test(layerName(arn)) || /lambda mesh/i.test(c.layerDescriptions?.[arn] ?? ''));
+  const meshLayer = c.layers.find(
+    (arn) => /mesh/i.test(layerName(arn)) || /lambda mesh/i.test(c.layerDescriptions?.[arn] ?? ''),
+  );
   out.push(
     meshLayer
       ? { check: 'mesh layer attached', status: 'pass', detail: layerName(meshLayer) }
       : {
           check: 'mesh layer attached',
           status: 'fail',
-          detail: c.layers.length ? `layers: ${c.layers.map(layerName).join(', ')}; none is the mesh layer` : 'the function has no layers',
+          detail: c.layers.length
+            ? `layers: ${c.layers.map(layerName).join(', ')}; none is the mesh layer`
+            : 'the function has no layers',
           fix: `wrap the function in MeshFunction (it adds the mesh layer), or add Mesh's layer to ${fn} and redeploy`,
         },
   );
@@ -122,7 +138,12 @@ export function evaluateFunction(f: FunctionFacts): CheckResult[] {
         },
   );
   if (f.aliasError) {
-    out.push({ check: `alias ${LIVE_ALIAS}`, status: 'fail', detail: f.aliasError, fix: `grant yourself lambda:GetAlias on ${fn}, or check --region / --endpoint-url` });
+    out.push({
+      check: `alias ${LIVE_ALIAS}`,
+      status: 'fail',
+      detail: f.aliasError,
+      fix: `grant yourself lambda:GetAlias on ${fn}, or check --region / --endpoint-url`,
+    });
   } else if (!f.alias) {
     out.push({
       check: `alias ${LIVE_ALIAS}`,
@@ -144,9 +165,18 @@ export function evaluateFunction(f: FunctionFacts): CheckResult[] {
         fix: `publish a version and point ${LIVE_ALIAS} at it: mesh promote ${f.service}, or aws lambda update-alias --function-name ${fn} --name ${LIVE_ALIAS} --function-version <n>`,
       });
     } else if (total > 1) {
-      out.push({ check: `alias ${LIVE_ALIAS}`, status: 'fail', detail: `additional version weights add up to ${total}`, fix: `mesh shift ${f.service} <version> <percent> to set a valid split` });
+      out.push({
+        check: `alias ${LIVE_ALIAS}`,
+        status: 'fail',
+        detail: `additional version weights add up to ${total}`,
+        fix: `mesh shift ${f.service} <version> <percent> to set a valid split`,
+      });
     } else {
-      out.push({ check: `alias ${LIVE_ALIAS}`, status: 'pass', detail: `v${f.alias.functionVersion}${split ? ` + canary ${split}` : ''}` });
+      out.push({
+        check: `alias ${LIVE_ALIAS}`,
+        status: 'pass',
+        detail: `v${f.alias.functionVersion}${split ? ` + canary ${split}` : ''}`,
+      });
     }
   }
   if (!f.secret) {
@@ -162,19 +192,28 @@ export function evaluateFunction(f: FunctionFacts): CheckResult[] {
     out.push({
       check: 'identity readable',
       status: 'fail',
-      detail: f.secret.readError ? `GetSecretValue ${f.secret.id}: ${f.secret.readError}` : `secret ${f.secret.id} has no current value`,
+      detail: f.secret.readError
+        ? `GetSecretValue ${f.secret.id}: ${f.secret.readError}`
+        : `secret ${f.secret.id} has no current value`,
       fix: `let the identity rotation issue a certificate (it writes AWSCURRENT), and grant the function secretsmanager:GetSecretValue on ${f.secret.id}`,
     });
   } else {
     out.push({ check: 'identity readable', status: 'pass', detail: f.secret.id });
   }
   if (!f.table) {
-    out.push({ check: 'policy table reachable', status: 'fail', detail: `${ENV.policyTable} is unset`, fix: `wrap the function in MeshFunction (it sets ${ENV.policyTable}) and redeploy` });
+    out.push({
+      check: 'policy table reachable',
+      status: 'fail',
+      detail: `${ENV.policyTable} is unset`,
+      fix: `wrap the function in MeshFunction (it sets ${ENV.policyTable}) and redeploy`,
+    });
   } else if (f.table.describeError || f.table.status !== 'ACTIVE') {
     out.push({
       check: 'policy table reachable',
       status: 'fail',
-      detail: f.table.describeError ? `DescribeTable ${f.table.name}: ${f.table.describeError}` : `table ${f.table.name} is ${f.table.status}`,
+      detail: f.table.describeError
+        ? `DescribeTable ${f.table.name}: ${f.table.describeError}`
+        : `table ${f.table.name} is ${f.table.status}`,
       fix: `deploy the Mesh (it owns the table ${f.table.name}), wait until it is ACTIVE, and check --region / --endpoint-url`,
     });
   } else if (f.table.queryError) {
@@ -205,15 +244,25 @@ function message(err: unknown): string {
   return (e.message ?? String(err)).replace(/^[\w ]+ failed: /, '');
 }
 
-export async function gatherFacts(clients: AwsClients, flags: AwsFlags, ctx: CliContext, s: MeshService): Promise<FunctionFacts> {
+export async function gatherFacts(
+  clients: AwsClients,
+  flags: AwsFlags,
+  ctx: CliContext,
+  s: MeshService,
+): Promise<FunctionFacts> {
   const lambdaSdk = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
   const lambda = await clients.lambda();
   const fn = s.functionName;
   let alias: FunctionFacts['alias'];
   let aliasError: string | undefined;
   try {
-    const a = await awsCall('GetAlias', () => lambda.send(new lambdaSdk.GetAliasCommand({ FunctionName: fn, Name: LIVE_ALIAS })));
-    alias = { functionVersion: a.FunctionVersion ?? '', weights: { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) } };
+    const a = await awsCall('GetAlias', () =>
+      lambda.send(new lambdaSdk.GetAliasCommand({ FunctionName: fn, Name: LIVE_ALIAS })),
+    );
+    alias = {
+      functionVersion: a.FunctionVersion ?? '',
+      weights: { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) },
+    };
   } catch (err) {
     if (!/ResourceNotFound/.test(message(err))) aliasError = message(err);
   }
@@ -222,7 +271,12 @@ export async function gatherFacts(clients: AwsClients, flags: AwsFlags, ctx: Cli
   try {
     // The configuration that serves traffic: the live alias's version when there is one.
     const c = await awsCall('GetFunctionConfiguration', () =>
-      lambda.send(new lambdaSdk.GetFunctionConfigurationCommand({ FunctionName: fn, ...(alias ? { Qualifier: LIVE_ALIAS } : {}) })),
+      lambda.send(
+        new lambdaSdk.GetFunctionConfigurationCommand({
+          FunctionName: fn,
+          ...(alias ? { Qualifier: LIVE_ALIAS } : {}),
+        }),
+      ),
     );
     config = {
       handler: c.Handler,
@@ -262,7 +316,9 @@ export async function gatherFacts(clients: AwsClients, flags: AwsFlags, ctx: Cli
       }
       if (!secret) {
         try {
-          const v = await awsCall('GetSecretValue', () => client.send(new sm.GetSecretValueCommand({ SecretId: secretId })));
+          const v = await awsCall('GetSecretValue', () =>
+            client.send(new sm.GetSecretValueCommand({ SecretId: secretId })),
+          );
           // Only whether it is there: the key material is never printed or kept.
           secret = { id: secretId, empty: !(v.SecretString || v.SecretBinary?.length) };
         } catch (err) {
@@ -280,7 +336,9 @@ export async function gatherFacts(clients: AwsClients, flags: AwsFlags, ctx: Cli
     const ddb = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
     const dynamo = await clients.dynamo();
     try {
-      const d = await awsCall('DescribeTable', () => dynamo.send(new ddb.DescribeTableCommand({ TableName: tableName })));
+      const d = await awsCall('DescribeTable', () =>
+        dynamo.send(new ddb.DescribeTableCommand({ TableName: tableName })),
+      );
       const status = d.Table?.TableStatus;
       try {
         const q = await awsCall('Query', () =>
@@ -294,7 +352,12 @@ export async function gatherFacts(clients: AwsClients, flags: AwsFlags, ctx: Cli
           ),
         );
         const items = q.Items ?? [];
-        table = { name: tableName, status, items: items.length, registered: items.some((i) => i[TABLE.sortKey]?.S === SORT_KEY.service) };
+        table = {
+          name: tableName,
+          status,
+          items: items.length,
+          registered: items.some((i) => i[TABLE.sortKey]?.S === SORT_KEY.service),
+        };
       } catch (err) {
         table = { name: tableName, status, queryError: message(err) };
       }
@@ -349,7 +412,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { mesh, clients } = await ctx.discover(flags);
   const services = pickServices(mesh, values.service);
   const results = await Promise.all(
-    services.map(async (s) => ({ service: s.service, functionName: s.functionName, checks: evaluateFunction(await gatherFacts(clients, flags, ctx, s)) })),
+    services.map(async (s) => ({
+      service: s.service,
+      functionName: s.functionName,
+      checks: evaluateFunction(await gatherFacts(clients, flags, ctx, s)),
+    })),
   );
   const all = results.flatMap((r) => r.checks);
   const report: CheckReport = {
@@ -369,7 +436,9 @@ function pickServices(mesh: DiscoveredMesh, service: string | undefined): readon
   if (service === undefined) return mesh.services;
   const s = mesh.services.filter((x) => x.service === service);
   if (s.length === 0) {
-    throw new UsageError(`unknown service ${JSON.stringify(service)} in mesh ${mesh.name}; known services: ${mesh.services.map((x) => x.service).join(', ')}`);
+    throw new UsageError(
+      `unknown service ${JSON.stringify(service)} in mesh ${mesh.name}; known services: ${mesh.services.map((x) => x.service).join(', ')}`,
+    );
   }
   return s;
 }

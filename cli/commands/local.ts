@@ -45,10 +45,13 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
   }
   const context = (values.context as string[] | undefined) ?? [];
   for (const c of context) {
-    if (!/^[^=\s]+=.*$/.test(c)) throw new UsageError(`--context ${JSON.stringify(c)} must be key=value, e.g. -c release=1`);
+    if (!/^[^=\s]+=.*$/.test(c))
+      throw new UsageError(`--context ${JSON.stringify(c)} must be key=value, e.g. -c release=1`);
   }
   if (values.app !== undefined && values.assembly !== undefined) {
-    throw new UsageError('--app and --assembly exclude each other: --app synthesizes, --assembly serves what is already synthesized');
+    throw new UsageError(
+      '--app and --assembly exclude each other: --app synthesizes, --assembly serves what is already synthesized',
+    );
   }
   return {
     app: values.app,
@@ -81,7 +84,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   let assemblies = opts.assemblies.map((a) => resolve(ctx.cwd, a));
   for (const a of assemblies) {
-    if (!existsSync(a)) throw new UsageError(`--assembly ${a} does not exist; synthesize it first (npx cdk synth -o ${a})`);
+    if (!existsSync(a))
+      throw new UsageError(`--assembly ${a} does not exist; synthesize it first (npx cdk synth -o ${a})`);
   }
   if (assemblies.length === 0) {
     if (!opts.app && !existsSync(resolve(ctx.cwd, 'cdk.json'))) {
@@ -91,10 +95,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.err(`mesh local: npx ${argv.join(' ')}`);
     // Synth chatter goes to stderr: stdout carries only the endpoint URL, for scripts.
     const res = spawnSync('npx', argv, { cwd: ctx.cwd, stdio: ['ignore', 2, 2], env: ctx.env });
-    if (res.status !== 0) throw new MeshError(`cdk synth failed (exit ${res.status ?? res.signal}); fix the app and run again`);
+    if (res.status !== 0)
+      throw new MeshError(`cdk synth failed (exit ${res.status ?? res.signal}); fix the app and run again`);
     assemblies = [resolve(ctx.cwd, opts.output)];
   }
-  let startLocalMesh: (o: { assemblies: string[]; port?: number; host?: '127.0.0.1'; quiet?: boolean }) => Promise<{ url: string; stop(): Promise<void> }>;
+  let startLocalMesh: (o: {
+    assemblies: string[];
+    port?: number;
+    host?: '127.0.0.1';
+    quiet?: boolean;
+  }) => Promise<{ url: string; stop(): Promise<void> }>;
   try {
     ({ startLocalMesh } = require('../../local/mesh-local'));
   } catch (err) {

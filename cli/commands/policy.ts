@@ -34,12 +34,17 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     case 'set':
       return set(rest, ctx);
     default:
-      throw new UsageError(`unknown policy command ${JSON.stringify(sub)}; use one of ${SUBCOMMANDS.join(', ')} (see \`mesh policy --help\`)`);
+      throw new UsageError(
+        `unknown policy command ${JSON.stringify(sub)}; use one of ${SUBCOMMANDS.join(', ')} (see \`mesh policy --help\`)`,
+      );
   }
 }
 
 async function list(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('policy list', args, { ...AWS_OPTIONS, service: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs('policy list', args, {
+    ...AWS_OPTIONS,
+    service: { type: 'string' },
+  });
   if (values.help) {
     ctx.out(COMMAND_HELP.policy);
     return 0;
@@ -63,7 +68,12 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
   ctx.out(
     formatTable(
       ['SERVICE', 'ITEM', 'BY', 'DETAIL'],
-      items.map((i) => [String(i[TABLE.partitionKey]), String(i[TABLE.sortKey]), String(i.managedBy ?? '-'), describeItem(i, itemKind(i[TABLE.sortKey]))]),
+      items.map((i) => [
+        String(i[TABLE.partitionKey]),
+        String(i[TABLE.sortKey]),
+        String(i.managedBy ?? '-'),
+        describeItem(i, itemKind(i[TABLE.sortKey])),
+      ]),
     ),
   );
   return 0;
@@ -71,7 +81,7 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
 
 async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Promise<number> {
   const command = `policy ${sub}`;
-  const options = sub === 'deny' ? { ...AWS_OPTIONS, reason: { type: 'string' } } as const : AWS_OPTIONS;
+  const options = sub === 'deny' ? ({ ...AWS_OPTIONS, reason: { type: 'string' } } as const) : AWS_OPTIONS;
   const { values, positionals } = parseCommandArgs(command, args, options);
   if (values.help) {
     ctx.out(COMMAND_HELP.policy);
@@ -80,18 +90,26 @@ async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Pro
   const [from, to] = expectPositionals(command, positionals, ['from', 'to']);
   const flags = awsFlags(values);
   const { mesh, clients } = await ctx.discover(flags);
-  checkEdge(from, to, mesh.services.map((s) => s.service));
+  checkEdge(
+    from,
+    to,
+    mesh.services.map((s) => s.service),
+  );
   const table = requireTable(mesh);
   const existing = await queryService(clients, table, to);
   const reason = (values as { reason?: string }).reason;
-  const plan = sub === 'allow' ? planAllow(existing, from, to, stamp(ctx)) : planDeny(existing, from, to, stamp(ctx), reason);
+  const plan =
+    sub === 'allow' ? planAllow(existing, from, to, stamp(ctx)) : planDeny(existing, from, to, stamp(ctx), reason);
   await applyPlan(clients, table, plan);
   report(ctx, command, table, plan, flags.json);
   return 0;
 }
 
 async function set(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('policy set', args, { ...AWS_OPTIONS, file: { type: 'string', short: 'f' } });
+  const { values, positionals } = parseCommandArgs('policy set', args, {
+    ...AWS_OPTIONS,
+    file: { type: 'string', short: 'f' },
+  });
   if (values.help) {
     ctx.out(COMMAND_HELP.policy);
     return 0;
@@ -121,7 +139,9 @@ export function readPolicyFile(path: string, shown: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`policy file ${shown} is not valid JSON (${(err as Error).message}); fix the syntax and run again`);
+    throw new UsageError(
+      `policy file ${shown} is not valid JSON (${(err as Error).message}); fix the syntax and run again`,
+    );
   }
 }
 

@@ -4,7 +4,12 @@ import type { CliContext } from '../context';
 import { runAliasCommand } from './alias-command';
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  return runAliasCommand('promote', args, ctx, ['service'], () => {}, (i) =>
-    planPromote(i.service, i.functionName, i.alias, i.versions),
+  return runAliasCommand(
+    'promote',
+    args,
+    ctx,
+    ['service'],
+    () => {},
+    (i) => planPromote(i.service, i.functionName, i.alias, i.versions),
   );
 }

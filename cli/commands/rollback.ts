@@ -4,5 +4,12 @@ import type { CliContext } from '../context';
 import { runAliasCommand } from './alias-command';
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  return runAliasCommand('rollback', args, ctx, ['service'], () => {}, (i) => planRollback(i.service, i.functionName, i.alias));
+  return runAliasCommand(
+    'rollback',
+    args,
+    ctx,
+    ['service'],
+    () => {},
+    (i) => planRollback(i.service, i.functionName, i.alias),
+  );
 }

@@ -39,7 +39,9 @@ export type GateVerdict =
   | { readonly verdict: 'fail'; readonly metric: 'success' | 'p99' | 'requests'; readonly reason: string };
 
 const flagError = (flag: string, raw: string, want: string, example: string) =>
-  new UsageError(`--${flag} ${JSON.stringify(raw)} is not ${want}; e.g. \`mesh rollout payments --${flag} ${example}\``);
+  new UsageError(
+    `--${flag} ${JSON.stringify(raw)} is not ${want}; e.g. \`mesh rollout payments --${flag} ${example}\``,
+  );
 
 /** Parses the rollout flags (absent = default); every bad value names itself and the fix. */
 export function parseRolloutOptions(raw: {
@@ -55,21 +57,28 @@ export function parseRolloutOptions(raw: {
     const nums = parts.map((p) => (/^\d{1,3}(\.\d{1,4})?$/.test(p) ? Number(p) : NaN));
     const increasing = nums.every((n, i) => i === 0 || n > nums[i - 1]!);
     if (parts.length === 0 || nums.some((n) => !Number.isFinite(n) || n <= 0 || n > 100) || !increasing) {
-      throw flagError('steps', raw.steps, 'a comma-separated list of increasing percentages above 0 and up to 100', '10,25,50,100');
+      throw flagError(
+        'steps',
+        raw.steps,
+        'a comma-separated list of increasing percentages above 0 and up to 100',
+        '10,25,50,100',
+      );
     }
     steps = nums;
   }
   let intervalMs = ROLLOUT_DEFAULTS.intervalMs;
   if (raw.interval !== undefined) {
     const ms = parseDuration(raw.interval);
-    if (ms === undefined || ms < 1000 || ms > 3_600_000) throw flagError('interval', raw.interval, 'a duration from 1s to 1h', '30s');
+    if (ms === undefined || ms < 1000 || ms > 3_600_000)
+      throw flagError('interval', raw.interval, 'a duration from 1s to 1h', '30s');
     intervalMs = ms;
   }
   let minSuccess = ROLLOUT_DEFAULTS.minSuccess;
   if (raw['min-success'] !== undefined) {
     const v = raw['min-success'].trim().replace(/%$/, '');
     const n = /^\d{1,3}(\.\d+)?$/.test(v) ? Number(v) : NaN;
-    if (!(n >= 0 && n <= 100)) throw flagError('min-success', raw['min-success'], 'a success rate in percent from 0 to 100', '99');
+    if (!(n >= 0 && n <= 100))
+      throw flagError('min-success', raw['min-success'], 'a success rate in percent from 0 to 100', '99');
     minSuccess = n;
   }
   let maxP99Ms = ROLLOUT_DEFAULTS.maxP99Ms;
@@ -77,14 +86,16 @@ export function parseRolloutOptions(raw: {
     // A bare number is milliseconds here (latency), unlike --interval.
     const v = raw['max-p99'].trim();
     const ms = /^\d+(\.\d+)?$/.test(v) ? Number(v) : parseDuration(v);
-    if (ms === undefined || !(ms > 0) || ms > 900_000) throw flagError('max-p99', raw['max-p99'], 'a latency like 500ms or 2s (up to 15m)', '500ms');
+    if (ms === undefined || !(ms > 0) || ms > 900_000)
+      throw flagError('max-p99', raw['max-p99'], 'a latency like 500ms or 2s (up to 15m)', '500ms');
     maxP99Ms = ms;
   }
   let minRequests = ROLLOUT_DEFAULTS.minRequests;
   if (raw['min-requests'] !== undefined) {
     const v = raw['min-requests'].trim();
     const n = /^\d+$/.test(v) ? Number(v) : NaN;
-    if (!(n >= 1 && n <= 1_000_000)) throw flagError('min-requests', raw['min-requests'], 'a whole number from 1 to 1000000', '20');
+    if (!(n >= 1 && n <= 1_000_000))
+      throw flagError('min-requests', raw['min-requests'], 'a whole number from 1 to 1000000', '20');
     minRequests = n;
   }
   return { steps, intervalMs, minSuccess, maxP99Ms, minRequests };
@@ -104,7 +115,12 @@ export function ms(v: number): string {
  * too little evidence then fails (a canary nobody calls is not proven healthy).
  * Order: evidence first, then errors, then latency (an erroring canary is reported as such).
  */
-export function judgeStep(m: CanaryMetrics | undefined, o: RolloutOptions, version: string, extended: boolean): GateVerdict {
+export function judgeStep(
+  m: CanaryMetrics | undefined,
+  o: RolloutOptions,
+  version: string,
+  extended: boolean,
+): GateVerdict {
   const requests = m?.requests ?? 0;
   if (requests < o.minRequests) {
     const reason = `requests to v${version} = ${requests}, below --min-requests ${o.minRequests}`;
@@ -113,14 +129,22 @@ export function judgeStep(m: CanaryMetrics | undefined, o: RolloutOptions, versi
   const success = m!.successRate ?? 0;
   // Compare in percent with a little float slack: 99 of 100 is exactly 99%.
   if (success * 100 + 1e-9 < o.minSuccess) {
-    return { verdict: 'fail', metric: 'success', reason: `success rate of v${version} = ${pct(success)}, below --min-success ${o.minSuccess}%` };
+    return {
+      verdict: 'fail',
+      metric: 'success',
+      reason: `success rate of v${version} = ${pct(success)}, below --min-success ${o.minSuccess}%`,
+    };
   }
   if (m!.p99 === null) {
     const reason = `p99 of v${version} is unknown (no latency samples in ${requests} requests)`;
     return extended ? { verdict: 'fail', metric: 'p99', reason } : { verdict: 'wait', reason };
   }
   if (m!.p99 > o.maxP99Ms) {
-    return { verdict: 'fail', metric: 'p99', reason: `p99 of v${version} = ${ms(m!.p99)}, above --max-p99 ${ms(o.maxP99Ms)}` };
+    return {
+      verdict: 'fail',
+      metric: 'p99',
+      reason: `p99 of v${version} = ${ms(m!.p99)}, above --max-p99 ${ms(o.maxP99Ms)}`,
+    };
   }
   return { verdict: 'pass' };
 }

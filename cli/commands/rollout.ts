@@ -101,7 +101,11 @@ function interruptible() {
   };
 }
 
-function canaryMetrics(snapshot: Awaited<ReturnType<typeof fetchStats>>, service: string, version: string): CanaryMetrics | undefined {
+function canaryMetrics(
+  snapshot: Awaited<ReturnType<typeof fetchStats>>,
+  service: string,
+  version: string,
+): CanaryMetrics | undefined {
   const v = snapshot.services.find((s) => s.service === service)?.versions.find((x) => x.version === version);
   return v ? { requests: v.requests, successRate: v.successRate, p99: v.p99 } : undefined;
 }
@@ -151,7 +155,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     for (;;) {
       if (!extended) {
         const change = planShift(svc.service, fn, alias, versions, percent);
-        if (change.after.weights[canary] === undefined) throw new RolloutFailed(`the canary of ${svc.service} changed under the rollout`);
+        if (change.after.weights[canary] === undefined)
+          throw new RolloutFailed(`the canary of ${svc.service} changed under the rollout`);
         touched = true;
         if (change.changed) alias = await updateLiveAlias(clients, fn, change.after, alias.revisionId);
         stepStart = Date.now();
@@ -187,7 +192,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         const change = planPromote(svc.service, fn, alias, versions);
         alias = await updateLiveAlias(clients, fn, change.after, alias.revisionId);
         sig.dispose();
-        say(`${svc.service}: promoted v${canary}: live ${describeSplit(change.before)} -> ${describeSplit(change.after)}`);
+        say(
+          `${svc.service}: promoted v${canary}: live ${describeSplit(change.before)} -> ${describeSplit(change.after)}`,
+        );
         if (flags.json) ctx.out(JSON.stringify(summary('promoted'), null, 2));
         return EXIT.ok;
       }
@@ -209,7 +216,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         const back = await rollback(clients, svc.service, fn);
         ctx.err(`mesh rollout: ${svc.service} rolled back to ${describeSplit(back)} after an error`);
       } catch (e) {
-        ctx.err(`mesh rollout: rollback after an error failed too (${(e as Error).message}); run \`mesh rollback ${svc.service}\``);
+        ctx.err(
+          `mesh rollout: rollback after an error failed too (${(e as Error).message}); run \`mesh rollback ${svc.service}\``,
+        );
       }
     }
     throw err;
@@ -226,9 +235,21 @@ async function rollback(clients: AwsClients, service: string, fn: string) {
   return change.after;
 }
 
-function progressLine(step: number, total: number, percent: number, canary: string, m: CanaryMetrics | undefined, v: GateVerdict): string {
+function progressLine(
+  step: number,
+  total: number,
+  percent: number,
+  canary: string,
+  m: CanaryMetrics | undefined,
+  v: GateVerdict,
+): string {
   const success = m?.successRate === null || m?.successRate === undefined ? '-' : pct(m.successRate);
   const p99 = m?.p99 === null || m?.p99 === undefined ? '-' : ms(m.p99);
-  const verdict = v.verdict === 'pass' ? 'pass' : v.verdict === 'wait' ? `wait (${v.reason}; one more interval)` : `FAIL (${v.reason})`;
+  const verdict =
+    v.verdict === 'pass'
+      ? 'pass'
+      : v.verdict === 'wait'
+        ? `wait (${v.reason}; one more interval)`
+        : `FAIL (${v.reason})`;
   return `  step ${step + 1}/${total}  ${String(percent).padStart(3)}% v${canary}  requests ${String(m?.requests ?? 0).padStart(4)}  success ${success.padStart(6)}  p99 ${p99.padStart(6)}  ${verdict}`;
 }

@@ -11,7 +11,13 @@ import type { CliContext } from '../context';
 import { AwsCallError, awsCall, EXIT, MeshError, UsageError } from '../errors';
 import { formatDuration, parseDuration } from '../../local/telemetry/duration';
 import { LOCAL_MESH_HEADER } from '../../local/dashboard/routes';
-import type { EdgeStats, GoldenMetrics, ServiceStats, StatsSnapshot, VersionStats } from '../../local/telemetry/telemetry-store';
+import type {
+  EdgeStats,
+  GoldenMetrics,
+  ServiceStats,
+  StatsSnapshot,
+  VersionStats,
+} from '../../local/telemetry/telemetry-store';
 
 export const STAT_HELP = `mesh stat [--window 60s] [--watch [--interval 2s] [--count n]] [--json] [AWS flags]
 
@@ -59,7 +65,9 @@ export function meshEndpoint(flags: Pick<AwsFlags, 'region' | 'endpointUrl'>, ct
   return ctx.clients(flags).settings.endpoints.LAMBDA?.replace(/\/+$/, '');
 }
 
-export type LocalAnswer<T> = { readonly kind: 'local'; readonly status: number; readonly body: T } | { readonly kind: 'absent' };
+export type LocalAnswer<T> =
+  | { readonly kind: 'local'; readonly status: number; readonly body: T }
+  | { readonly kind: 'absent' };
 
 /**
  * GETs a /_mesh/ route. `absent` when the endpoint is not a local mesh (it answers, but not with
@@ -68,7 +76,10 @@ export type LocalAnswer<T> = { readonly kind: 'local'; readonly status: number; 
 export async function localMeshGet<T>(endpoint: string, path: string): Promise<LocalAnswer<T>> {
   let res: Response;
   try {
-    res = await fetch(`${endpoint}${path}`, { signal: AbortSignal.timeout(10_000), headers: { accept: 'application/json' } });
+    res = await fetch(`${endpoint}${path}`, {
+      signal: AbortSignal.timeout(10_000),
+      headers: { accept: 'application/json' },
+    });
   } catch (err) {
     const e = err as { cause?: { code?: string; message?: string }; message?: string };
     throw new MeshError(
@@ -81,7 +92,9 @@ export async function localMeshGet<T>(endpoint: string, path: string): Promise<L
   try {
     return { kind: 'local', status: res.status, body: JSON.parse(text) as T };
   } catch {
-    throw new MeshError(`${endpoint}${path} answered ${res.status} with something that is not JSON; is it a local mesh of this version?`);
+    throw new MeshError(
+      `${endpoint}${path} answered ${res.status} with something that is not JSON; is it a local mesh of this version?`,
+    );
   }
 }
 
@@ -94,7 +107,9 @@ export async function sdkConfig(
   const clients = ctx.clients(flags);
   const ignore = ctx.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true';
   const endpoint =
-    flags.endpointUrl || (ignore ? undefined : ctx.env[`AWS_ENDPOINT_URL_${envSuffix}`] || ctx.env.AWS_ENDPOINT_URL) || undefined;
+    flags.endpointUrl ||
+    (ignore ? undefined : ctx.env[`AWS_ENDPOINT_URL_${envSuffix}`] || ctx.env.AWS_ENDPOINT_URL) ||
+    undefined;
   return {
     region: await clients.region(),
     ...(endpoint ? { endpoint } : {}),
@@ -103,11 +118,19 @@ export async function sdkConfig(
 }
 
 /** Parses a duration flag or throws a UsageError naming it. */
-export function durationFlag(command: string, flag: string, value: string | undefined, fallback: number, max: number): number {
+export function durationFlag(
+  command: string,
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const ms = parseDuration(value);
   if (ms === undefined || ms > max) {
-    throw new UsageError(`--${flag} must be a duration up to ${formatDuration(max)} like 30s, 5m or 500ms, got ${JSON.stringify(value)}; see \`mesh ${command} --help\``);
+    throw new UsageError(
+      `--${flag} must be a duration up to ${formatDuration(max)} like 30s, 5m or 500ms, got ${JSON.stringify(value)}; see \`mesh ${command} --help\``,
+    );
   }
   return ms;
 }
@@ -116,7 +139,9 @@ export function countFlag(command: string, flag: string, value: string | undefin
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > max) {
-    throw new UsageError(`--${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}; see \`mesh ${command} --help\``);
+    throw new UsageError(
+      `--${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}; see \`mesh ${command} --help\``,
+    );
   }
   return n;
 }
@@ -151,7 +176,12 @@ export function table(header: string[], rows: string[][], left: readonly number[
 
 function versionSplit(versions: readonly VersionStats[]): string {
   if (versions.length === 0) return '-';
-  return versions.map((v) => `${/^\d+$/.test(v.version) ? 'v' : ''}${v.version} ${Math.round(v.share * 100)}% (${fmtPct(v.successRate)})`).join('  ');
+  return versions
+    .map(
+      (v) =>
+        `${/^\d+$/.test(v.version) ? 'v' : ''}${v.version} ${Math.round(v.share * 100)}% (${fmtPct(v.successRate)})`,
+    )
+    .join('  ');
 }
 
 /** Keeps the services and edges that touch `service`. */
@@ -171,7 +201,14 @@ export function renderStats(s: StatResult): string {
     lines.push('', 'no traffic in this window: send some requests through the mesh, or widen --window');
     return lines.join('\n');
   }
-  const g = (m: GoldenMetrics) => [String(m.requests), fmtPct(m.successRate), fmtRps(m.rps), fmtMs(m.p50), fmtMs(m.p95), fmtMs(m.p99)];
+  const g = (m: GoldenMetrics) => [
+    String(m.requests),
+    fmtPct(m.successRate),
+    fmtRps(m.rps),
+    fmtMs(m.p50),
+    fmtMs(m.p95),
+    fmtMs(m.p99),
+  ];
   lines.push(
     '',
     table(
@@ -181,8 +218,29 @@ export function renderStats(s: StatResult): string {
     ),
     '',
     table(
-      ['SOURCE', 'DESTINATION', 'VERSION', 'REQ', 'SUCCESS', 'RPS', 'P50', 'P95', 'P99', 'DENIED', 'BREAKER', 'RETRIES'],
-      s.edges.map((e: EdgeStats) => [e.source, `-> ${e.destination}`, e.version, ...g(e), String(e.denied), String(e.breakerOpens), String(e.retries)]),
+      [
+        'SOURCE',
+        'DESTINATION',
+        'VERSION',
+        'REQ',
+        'SUCCESS',
+        'RPS',
+        'P50',
+        'P95',
+        'P99',
+        'DENIED',
+        'BREAKER',
+        'RETRIES',
+      ],
+      s.edges.map((e: EdgeStats) => [
+        e.source,
+        `-> ${e.destination}`,
+        e.version,
+        ...g(e),
+        String(e.denied),
+        String(e.breakerOpens),
+        String(e.retries),
+      ]),
       [0, 1, 2],
     ),
   );
@@ -223,7 +281,15 @@ export function snapshotFromCloudWatch(
   windowMs: number,
   now: number,
 ): StatsSnapshot {
-  type Side = { requests: number; ok: number; denied: number; breaker: number; retries: number; codes: Record<string, number>; lat?: StreamValues };
+  type Side = {
+    requests: number;
+    ok: number;
+    denied: number;
+    breaker: number;
+    retries: number;
+    codes: Record<string, number>;
+    lat?: StreamValues;
+  };
   const edges = new Map<string, { source: string; destination: string; version: string; sides: Map<string, Side> }>();
   for (const { stream, values } of streams) {
     const d = stream.dims;
@@ -260,7 +326,15 @@ export function snapshotFromCloudWatch(
     }
   }
   const windowSec = Math.max(1, windowMs / 1000);
-  const golden = (x: { requests: number; ok: number; denied: number; breaker: number; retries: number; codes: Record<string, number>; lat?: StreamValues }): GoldenMetrics => ({
+  const golden = (x: {
+    requests: number;
+    ok: number;
+    denied: number;
+    breaker: number;
+    retries: number;
+    codes: Record<string, number>;
+    lat?: StreamValues;
+  }): GoldenMetrics => ({
     requests: x.requests,
     rps: Math.round((x.requests / windowSec) * 1000) / 1000,
     successRate: x.requests > 0 ? x.ok / x.requests : null,
@@ -277,7 +351,9 @@ export function snapshotFromCloudWatch(
     // The callee's side when it reported (every attempt on a version, see telemetry-store pickReporter).
     const dst = e.sides.get('destination');
     const [reporter, side] =
-      dst && dst.requests > 0 ? (['destination', dst] as const) : [...e.sides.entries()].sort((a, b) => b[1].requests - a[1].requests)[0]!;
+      dst && dst.requests > 0
+        ? (['destination', dst] as const)
+        : [...e.sides.entries()].sort((a, b) => b[1].requests - a[1].requests)[0]!;
     const merged = { ...side };
     for (const o of e.sides.values()) {
       merged.denied = Math.max(merged.denied, o.denied);
@@ -308,7 +384,9 @@ export function snapshotFromCloudWatch(
       breaker: list.reduce((a, e) => a + e.breakerOpens, 0),
       retries: list.reduce((a, e) => a + e.retries, 0),
       codes,
-      lat: busiest ? { p50: busiest.p50 ?? undefined, p95: busiest.p95 ?? undefined, p99: busiest.p99 ?? undefined } : undefined,
+      lat: busiest
+        ? { p50: busiest.p50 ?? undefined, p95: busiest.p95 ?? undefined, p99: busiest.p99 ?? undefined }
+        : undefined,
     };
   };
   const serviceStats: ServiceStats[] = [...services.entries()]
@@ -329,7 +407,10 @@ export function snapshotFromCloudWatch(
     })
     .sort((a, b) => a.service.localeCompare(b.service));
   edgeStats.sort(
-    (a, b) => a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination) || a.version.localeCompare(b.version, undefined, { numeric: true }),
+    (a, b) =>
+      a.source.localeCompare(b.source) ||
+      a.destination.localeCompare(b.destination) ||
+      a.version.localeCompare(b.version, undefined, { numeric: true }),
   );
   return {
     at: now,
@@ -348,16 +429,27 @@ export async function cloudWatchStats(flags: AwsFlags, ctx: CliContext, windowMs
   const cw = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
   const client = new cw.CloudWatchClient(await sdkConfig(flags, ctx, 'CLOUDWATCH'));
   try {
-    const wanted = new Set<string>([METRICS.requestsTotal, METRICS.requestDurationMs, METRICS.deniedTotal, METRICS.breakerOpenTotal, METRICS.retriesTotal]);
+    const wanted = new Set<string>([
+      METRICS.requestsTotal,
+      METRICS.requestDurationMs,
+      METRICS.deniedTotal,
+      METRICS.breakerOpenTotal,
+      METRICS.retriesTotal,
+    ]);
     const streams: MetricStream[] = [];
     let token: string | undefined;
     do {
       const page = await awsCall('CloudWatch ListMetrics', () =>
-        client.send(new cw.ListMetricsCommand({ Namespace: METRICS.namespace, NextToken: token, RecentlyActive: 'PT3H' })),
+        client.send(
+          new cw.ListMetricsCommand({ Namespace: METRICS.namespace, NextToken: token, RecentlyActive: 'PT3H' }),
+        ),
       );
       for (const m of page.Metrics ?? []) {
         if (!m.MetricName || !wanted.has(m.MetricName)) continue;
-        streams.push({ name: m.MetricName, dims: Object.fromEntries((m.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])) });
+        streams.push({
+          name: m.MetricName,
+          dims: Object.fromEntries((m.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])),
+        });
       }
       token = page.NextToken || undefined;
     } while (token);
@@ -373,7 +465,14 @@ export async function cloudWatchStats(flags: AwsFlags, ctx: CliContext, windowMs
         Dimensions: Object.entries(s.dims).map(([Name, Value]) => ({ Name, Value })),
       };
       const stats: [string, keyof StreamValues][] =
-        s.name === METRICS.requestDurationMs ? [['p50', 'p50'], ['p95', 'p95'], ['p99', 'p99'], ['SampleCount', 'samples']] : [['Sum', 'sum']];
+        s.name === METRICS.requestDurationMs
+          ? [
+              ['p50', 'p50'],
+              ['p95', 'p95'],
+              ['p99', 'p99'],
+              ['SampleCount', 'samples'],
+            ]
+          : [['Sum', 'sum']];
       for (const [stat, field] of stats) {
         const id = `m${i}_${field}`;
         index.set(id, { i, field });
@@ -401,13 +500,18 @@ export async function cloudWatchStats(flags: AwsFlags, ctx: CliContext, windowMs
           if (!ref || !r.Values?.length) continue;
           const v = values[ref.i]!;
           // Sums add over the periods returned; percentiles take the newest period.
-          if (ref.field === 'sum' || ref.field === 'samples') v[ref.field] = (v[ref.field] ?? 0) + r.Values.reduce((a, b) => a + b, 0);
+          if (ref.field === 'sum' || ref.field === 'samples')
+            v[ref.field] = (v[ref.field] ?? 0) + r.Values.reduce((a, b) => a + b, 0);
           else v[ref.field] ??= r.Values[0];
         }
         next = res.NextToken || undefined;
       } while (next);
     }
-    return snapshotFromCloudWatch(streams.map((stream, i) => ({ stream, values: values[i]! })), period * 1000, now);
+    return snapshotFromCloudWatch(
+      streams.map((stream, i) => ({ stream, values: values[i]! })),
+      period * 1000,
+      now,
+    );
   } finally {
     client.destroy();
   }
@@ -419,9 +523,13 @@ export async function cloudWatchStats(flags: AwsFlags, ctx: CliContext, windowMs
 export async function fetchStats(flags: AwsFlags, ctx: CliContext, windowMs: number): Promise<StatResult> {
   const endpoint = meshEndpoint(flags, ctx);
   if (endpoint) {
-    const local = await localMeshGet<StatsSnapshot & { message?: string }>(endpoint, `/_mesh/stats?window=${formatDuration(windowMs)}`);
+    const local = await localMeshGet<StatsSnapshot & { message?: string }>(
+      endpoint,
+      `/_mesh/stats?window=${formatDuration(windowMs)}`,
+    );
     if (local.kind === 'local') {
-      if (local.status !== 200) throw new AwsCallError('GET /_mesh/stats', String(local.status), local.body.message ?? 'unexpected answer');
+      if (local.status !== 200)
+        throw new AwsCallError('GET /_mesh/stats', String(local.status), local.body.message ?? 'unexpected answer');
       return { source: 'local', ...local.body };
     }
   }
@@ -434,7 +542,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.out(STAT_HELP);
     return EXIT.ok;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]} for \`mesh stat\`; use --service <name> to pick a service`);
+  if (positionals.length > 0)
+    throw new UsageError(
+      `unexpected argument ${positionals[0]} for \`mesh stat\`; use --service <name> to pick a service`,
+    );
   const flags = awsFlags(values);
   const windowMs = durationFlag('stat', 'window', values.window, 60_000, 3_600_000);
   const intervalMs = durationFlag('stat', 'interval', values.interval, 2_000, 3_600_000);
@@ -459,7 +570,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       if (i > 0) await new Promise((r) => setTimeout(r, intervalMs));
       if (stop) break;
       // Clear the screen between refreshes, like `watch`; JSON stays a plain stream of lines.
-      if (!flags.json) ctx.out(`\x1b[2J\x1b[H${new Date().toISOString()}  (every ${formatDuration(intervalMs)}, Ctrl-C to stop)`);
+      if (!flags.json)
+        ctx.out(`\x1b[2J\x1b[H${new Date().toISOString()}  (every ${formatDuration(intervalMs)}, Ctrl-C to stop)`);
       await once();
     }
   } finally {

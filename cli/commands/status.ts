@@ -94,7 +94,13 @@ async function serviceStatus(
     service,
     functionName,
     versions,
-    alias: { name: LIVE_ALIAS, functionVersion: alias.functionVersion, weights: alias.weights, traffic, ...(canary ? { canary } : {}) },
+    alias: {
+      name: LIVE_ALIAS,
+      functionVersion: alias.functionVersion,
+      weights: alias.weights,
+      traffic,
+      ...(canary ? { canary } : {}),
+    },
   };
 }
 
@@ -126,9 +132,33 @@ export function renderStatus(r: StatusReport): string {
         )
       : '  (no edges: every call is denied by default)',
   );
-  if (p.routes.length) out.push('', 'ROUTES', formatTable(['SERVICE', 'ROUTE'], p.routes.map((x) => [x.service, x.detail])));
-  if (p.traffic.length) out.push('', 'TRAFFIC POLICY', formatTable(['SERVICE', 'POLICY'], p.traffic.map((x) => [x.service, x.detail])));
-  if (p.faults.length) out.push('', 'FAULT INJECTION', formatTable(['SERVICE', 'FAULT'], p.faults.map((x) => [x.service, x.detail])));
+  if (p.routes.length)
+    out.push(
+      '',
+      'ROUTES',
+      formatTable(
+        ['SERVICE', 'ROUTE'],
+        p.routes.map((x) => [x.service, x.detail]),
+      ),
+    );
+  if (p.traffic.length)
+    out.push(
+      '',
+      'TRAFFIC POLICY',
+      formatTable(
+        ['SERVICE', 'POLICY'],
+        p.traffic.map((x) => [x.service, x.detail]),
+      ),
+    );
+  if (p.faults.length)
+    out.push(
+      '',
+      'FAULT INJECTION',
+      formatTable(
+        ['SERVICE', 'FAULT'],
+        p.faults.map((x) => [x.service, x.detail]),
+      ),
+    );
   if (p.invalid.length) {
     out.push('', 'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)');
     for (const x of p.invalid) out.push(`  ${x.error}`);

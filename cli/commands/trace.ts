@@ -59,7 +59,9 @@ export function bar(t0: number, total: number, start: number, end: number, width
   const from = Math.floor(a);
   // At least one cell, so a sub-millisecond hop still shows.
   const to = Math.max(from + 1, Math.round(b));
-  return ' '.repeat(from) + '█'.repeat(Math.min(width, to) - from) + ' '.repeat(Math.max(0, width - Math.min(width, to)));
+  return (
+    ' '.repeat(from) + '█'.repeat(Math.min(width, to) - from) + ' '.repeat(Math.max(0, width - Math.min(width, to)))
+  );
 }
 
 export function renderWaterfall(t: Trace, width = 50): string {
@@ -75,8 +77,11 @@ export function renderWaterfall(t: Trace, width = 50): string {
   for (const s of spans) {
     const end = s.end ?? t.end;
     const ann = MESH_ANNOTATIONS.filter((k) => s.annotations[k] !== undefined).map((k) => `${k}=${s.annotations[k]}`);
-    const flags = [s.fault ? 'fault' : s.error ? 'error' : s.throttle ? 'throttled' : '', s.httpStatus ? `http ${s.httpStatus}` : '', s.inProgress ? 'in progress' : '']
-      .filter(Boolean);
+    const flags = [
+      s.fault ? 'fault' : s.error ? 'error' : s.throttle ? 'throttled' : '',
+      s.httpStatus ? `http ${s.httpStatus}` : '',
+      s.inProgress ? 'in progress' : '',
+    ].filter(Boolean);
     const name = label(s).length > nameWidth ? `${label(s).slice(0, nameWidth - 1)}…` : label(s).padEnd(nameWidth);
     lines.push(
       `${name}  |${bar(t.start, total, s.start, end, width)}| ${fmtMs(s.durationMs).padStart(7)}${[...flags, ...ann].length ? `  ${[...flags, ...ann].join(' ')}` : ''}`,
@@ -106,13 +111,21 @@ export function renderTraceList(list: readonly TraceSummary[]): string {
 
 type XRay = typeof import('@aws-sdk/client-xray');
 
-async function xrayClient(flags: AwsFlags, ctx: CliContext): Promise<{ x: XRay; client: import('@aws-sdk/client-xray').XRayClient }> {
+async function xrayClient(
+  flags: AwsFlags,
+  ctx: CliContext,
+): Promise<{ x: XRay; client: import('@aws-sdk/client-xray').XRayClient }> {
   const x = require('@aws-sdk/client-xray') as XRay;
   return { x, client: new x.XRayClient(await sdkConfig(flags, ctx, 'XRAY')) };
 }
 
 /** Adapter: GetTraceSummaries over the last `sinceMs`, newest first. */
-export async function xraySummaries(flags: AwsFlags, ctx: CliContext, sinceMs: number, limit: number): Promise<TraceSummary[]> {
+export async function xraySummaries(
+  flags: AwsFlags,
+  ctx: CliContext,
+  sinceMs: number,
+  limit: number,
+): Promise<TraceSummary[]> {
   const { x, client } = await xrayClient(flags, ctx);
   try {
     const now = Date.now();
@@ -120,7 +133,14 @@ export async function xraySummaries(flags: AwsFlags, ctx: CliContext, sinceMs: n
     let token: string | undefined;
     do {
       const page = await awsCall('X-Ray GetTraceSummaries', () =>
-        client.send(new x.GetTraceSummariesCommand({ StartTime: new Date(now - sinceMs), EndTime: new Date(now), Sampling: false, NextToken: token })),
+        client.send(
+          new x.GetTraceSummariesCommand({
+            StartTime: new Date(now - sinceMs),
+            EndTime: new Date(now),
+            Sampling: false,
+            NextToken: token,
+          }),
+        ),
       );
       for (const s of page.TraceSummaries ?? []) {
         if (!s.Id) continue;
@@ -149,7 +169,9 @@ export async function xraySummaries(flags: AwsFlags, ctx: CliContext, sinceMs: n
 export async function xrayTrace(flags: AwsFlags, ctx: CliContext, id: string): Promise<Trace | undefined> {
   const { x, client } = await xrayClient(flags, ctx);
   try {
-    const res = await awsCall('X-Ray BatchGetTraces', () => client.send(new x.BatchGetTracesCommand({ TraceIds: [id] })));
+    const res = await awsCall('X-Ray BatchGetTraces', () =>
+      client.send(new x.BatchGetTracesCommand({ TraceIds: [id] })),
+    );
     const trace = res.Traces?.find((t) => t.Id === id);
     if (!trace) return undefined;
     const store = new TelemetryStore({ maxSpansPerTrace: 10_000 });
@@ -167,25 +189,40 @@ interface Found<T> {
   readonly value: T;
 }
 
-async function listTraces(flags: AwsFlags, ctx: CliContext, limit: number, sinceMs: number): Promise<Found<TraceSummary[]>> {
+async function listTraces(
+  flags: AwsFlags,
+  ctx: CliContext,
+  limit: number,
+  sinceMs: number,
+): Promise<Found<TraceSummary[]>> {
   const endpoint = meshEndpoint(flags, ctx);
   if (endpoint) {
-    const local = await localMeshGet<{ traces: TraceSummary[]; message?: string }>(endpoint, `/_mesh/traces?limit=${limit}`);
+    const local = await localMeshGet<{ traces: TraceSummary[]; message?: string }>(
+      endpoint,
+      `/_mesh/traces?limit=${limit}`,
+    );
     if (local.kind === 'local') {
-      if (local.status !== 200) throw new AwsCallError('GET /_mesh/traces', String(local.status), local.body.message ?? 'unexpected answer');
+      if (local.status !== 200)
+        throw new AwsCallError('GET /_mesh/traces', String(local.status), local.body.message ?? 'unexpected answer');
       return { source: 'local', value: local.body.traces };
     }
   }
   return { source: 'xray', value: await xraySummaries(flags, ctx, sinceMs, limit) };
 }
 
-async function getTrace(flags: AwsFlags, ctx: CliContext, id: string | 'last', sinceMs: number): Promise<Found<Trace | undefined>> {
+async function getTrace(
+  flags: AwsFlags,
+  ctx: CliContext,
+  id: string | 'last',
+  sinceMs: number,
+): Promise<Found<Trace | undefined>> {
   const endpoint = meshEndpoint(flags, ctx);
   if (endpoint) {
     const local = await localMeshGet<Trace & { message?: string }>(endpoint, `/_mesh/traces/${encodeURIComponent(id)}`);
     if (local.kind === 'local') {
       if (local.status === 404) return { source: 'local', value: undefined };
-      if (local.status !== 200) throw new AwsCallError('GET /_mesh/traces', String(local.status), local.body.message ?? 'unexpected answer');
+      if (local.status !== 200)
+        throw new AwsCallError('GET /_mesh/traces', String(local.status), local.body.message ?? 'unexpected answer');
       return { source: 'local', value: local.body };
     }
   }
@@ -205,10 +242,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return EXIT.ok;
   }
   const flags = awsFlags(values);
-  if (positionals.length > 1) throw new UsageError(`\`mesh trace\` takes one trace id, got ${positionals.length}: ${positionals.join(' ')}`);
+  if (positionals.length > 1)
+    throw new UsageError(`\`mesh trace\` takes one trace id, got ${positionals.length}: ${positionals.join(' ')}`);
   const id = positionals[0];
   if (id !== undefined && !TRACE_ID.test(id)) {
-    throw new UsageError(`trace id must look like 1-5759e988-bd862e3fe1be46a994272793 (1-<8 hex>-<24 hex>), got ${JSON.stringify(id)}`);
+    throw new UsageError(
+      `trace id must look like 1-5759e988-bd862e3fe1be46a994272793 (1-<8 hex>-<24 hex>), got ${JSON.stringify(id)}`,
+    );
   }
   if (id !== undefined && values.last) throw new UsageError('give a trace id or --last, not both');
   const limit = countFlag('trace', 'limit', values.limit, 1000) ?? 20;
@@ -218,14 +258,27 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 
   if (id === undefined && !values.last) {
     const list = await listTraces(flags, ctx, limit, sinceMs);
-    ctx.out(flags.json ? JSON.stringify({ source: list.source, traces: list.value }, null, 2) : renderTraceList(list.value));
+    ctx.out(
+      flags.json ? JSON.stringify({ source: list.source, traces: list.value }, null, 2) : renderTraceList(list.value),
+    );
     return EXIT.ok;
   }
   const found = await getTrace(flags, ctx, id ?? 'last', sinceMs);
   if (!found.value) {
-    const where = found.source === 'local' ? 'the local mesh (traces are kept 15 minutes)' : `X-Ray (looked back ${Math.round(sinceMs / 60_000)} minutes)`;
-    throw new MeshError(id ? `no trace ${id} in ${where}; list recent ones with \`mesh trace\`` : `no traces yet in ${where}; send a request through the mesh`);
+    const where =
+      found.source === 'local'
+        ? 'the local mesh (traces are kept 15 minutes)'
+        : `X-Ray (looked back ${Math.round(sinceMs / 60_000)} minutes)`;
+    throw new MeshError(
+      id
+        ? `no trace ${id} in ${where}; list recent ones with \`mesh trace\``
+        : `no traces yet in ${where}; send a request through the mesh`,
+    );
   }
-  ctx.out(flags.json ? JSON.stringify({ source: found.source, ...found.value }, null, 2) : renderWaterfall(found.value, width));
+  ctx.out(
+    flags.json
+      ? JSON.stringify({ source: found.source, ...found.value }, null, 2)
+      : renderWaterfall(found.value, width),
+  );
   return EXIT.ok;
 }

@@ -59,7 +59,11 @@ export async function createAuthority(mesh: string, now = Date.now(), lifetimeMs
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certificate: cert.toString('pem'), privateKey: await exportPem(keys.privateKey), createdAt: new Date(now).toISOString() };
+  return {
+    certificate: cert.toString('pem'),
+    privateKey: await exportPem(keys.privateKey),
+    createdAt: new Date(now).toISOString(),
+  };
 }
 
 /** A CA secret with a fresh authority in front and the previous one kept (trusted, may still sign). */
@@ -150,7 +154,10 @@ export function parseCaSecret(text: string): CaSecret | undefined {
 
 async function exportPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`.replace('\n\n', '\n');
+  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`.replace(
+    '\n\n',
+    '\n',
+  );
 }
 
 async function importPem(pem: string): Promise<CryptoKey> {

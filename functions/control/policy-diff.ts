@@ -39,10 +39,13 @@ export function parseItems(raw: unknown): PolicyItem[] {
     const res = parsePolicyItem(item);
     if (!res.ok) throw new Error(`Items[${i}]: ${res.error}`);
     if (res.item.managedBy !== MANAGED_BY.deploy) {
-      throw new Error(`Items[${i}] ${res.item.pk}/${res.item.sk}: managedBy must be "${MANAGED_BY.deploy}" for deploy-time items`);
+      throw new Error(
+        `Items[${i}] ${res.item.pk}/${res.item.sk}: managedBy must be "${MANAGED_BY.deploy}" for deploy-time items`,
+      );
     }
     const key = keyString(res.item);
-    if (seen.has(key)) throw new Error(`Items[${i}] ${res.item.pk}/${res.item.sk} appears twice; declare each item once`);
+    if (seen.has(key))
+      throw new Error(`Items[${i}] ${res.item.pk}/${res.item.sk} appears twice; declare each item once`);
     seen.add(key);
     return res.item;
   });
@@ -90,7 +93,11 @@ function keyString(item: ItemKey): string {
 export function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, val) =>
     val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, (val as Record<string, unknown>)[k]]))
+      ? Object.fromEntries(
+          Object.keys(val)
+            .sort()
+            .map((k) => [k, (val as Record<string, unknown>)[k]]),
+        )
       : val,
   );
 }

@@ -34,7 +34,11 @@ const OWNED = {
   remove: `#managedBy = :deploy`,
 };
 
-export async function seed(client: DynamoDBClient, event: MeshPolicyEvent, log: (line: string) => void = console.log): Promise<SeedResult> {
+export async function seed(
+  client: DynamoDBClient,
+  event: MeshPolicyEvent,
+  log: (line: string) => void = console.log,
+): Promise<SeedResult> {
   const props = event.ResourceProperties;
   const table = props.TableName;
   if (!table) throw new Error('TableName is required');
@@ -105,7 +109,9 @@ export async function seed(client: DynamoDBClient, event: MeshPolicyEvent, log: 
     }
   }
   if (skipped.length) log(`policy seeder: left operator items as they are: ${skipped.join(', ')}`);
-  log(`policy seeder: ${event.RequestType} ${table}: ${written} written, ${removed} removed, ${skipped.length} skipped`);
+  log(
+    `policy seeder: ${event.RequestType} ${table}: ${written} written, ${removed} removed, ${skipped.length} skipped`,
+  );
   return { PhysicalResourceId: physicalId, Data: { Written: written, Removed: removed, Skipped: skipped.join(',') } };
 }
 

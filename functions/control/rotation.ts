@@ -96,7 +96,9 @@ export async function rotationStep(event: RotationEvent, deps: RotationDeps): Pr
       return;
     }
     default:
-      throw new Error(`unknown rotation step ${JSON.stringify(event.Step)}: expected createSecret, setSecret, testSecret or finishSecret`);
+      throw new Error(
+        `unknown rotation step ${JSON.stringify(event.Step)}: expected createSecret, setSecret, testSecret or finishSecret`,
+      );
   }
 }
 
@@ -118,11 +120,23 @@ async function createSecret(id: string, token: string, deps: RotationDeps): Prom
       ca = parseCaSecret((await readValue(client, deps.caSecretId, { VersionStage: 'AWSCURRENT' }))!);
     }
     if (!ca) throw new Error('the mesh CA secret holds no CA yet; rotate the CA secret first');
-    const issued = await issueIdentity({ mesh: kind.mesh, service: kind.service, ca, now, lifetimeMs: deps.leafLifetimeMs, caOverlapMs: deps.caOverlapMs });
+    const issued = await issueIdentity({
+      mesh: kind.mesh,
+      service: kind.service,
+      ca,
+      now,
+      lifetimeMs: deps.leafLifetimeMs,
+      caOverlapMs: deps.caOverlapMs,
+    });
     value = JSON.stringify(issued);
   }
   await client.send(
-    new PutSecretValueCommand({ SecretId: id, ClientRequestToken: token, SecretString: value, VersionStages: ['AWSPENDING'] }),
+    new PutSecretValueCommand({
+      SecretId: id,
+      ClientRequestToken: token,
+      SecretString: value,
+      VersionStages: ['AWSPENDING'],
+    }),
   );
 }
 
@@ -133,14 +147,16 @@ async function testSecret(id: string, token: string, deps: RotationDeps): Promis
     const ca = parseCaSecret(text)!;
     const a = ca.authorities[0]!;
     const cert = new X509Certificate(a.certificate);
-    if (!cert.ca || !cert.checkIssued(cert) || !cert.verify(cert.publicKey)) throw new Error('pending CA certificate is not a self-signed CA');
+    if (!cert.ca || !cert.checkIssued(cert) || !cert.verify(cert.publicKey))
+      throw new Error('pending CA certificate is not a self-signed CA');
     keyMatches(a.privateKey, cert);
     return;
   }
   const secret = parseIdentitySecret(text);
   const leaf = new X509Certificate(secret.certificate);
   const res = new TrustBundle(secret.trustBundle).checkCertificate(leaf);
-  if (!res.ok || res.uri !== secret.spiffeId) throw new Error(`pending certificate fails its own trust bundle (${res.ok ? 'SAN' : res.reason})`);
+  if (!res.ok || res.uri !== secret.spiffeId)
+    throw new Error(`pending certificate fails its own trust bundle (${res.ok ? 'SAN' : res.reason})`);
   keyMatches(secret.privateKey, leaf);
 }
 

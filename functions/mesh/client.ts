@@ -23,7 +23,13 @@ import { RetryBudgets } from './resilience/retry-budget';
 import { sharedEjected } from './resilience/shared-breaker';
 import { backoffDelay } from './resilience/backoff';
 import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
-import { classifyOutcome, countsAsFailure, decideRetry, type AttemptResult, type Outcome } from './resilience/retry-decision';
+import {
+  classifyOutcome,
+  countsAsFailure,
+  decideRetry,
+  type AttemptResult,
+  type Outcome,
+} from './resilience/retry-decision';
 import {
   MeshCallError,
   MeshCircuitOpenError,
@@ -123,7 +129,12 @@ export class MeshClient {
       // Only published versions are shared: an alias (or $LATEST) is not a version others can eject.
       if (deps.sharedBreakers && /^[0-9]+$/.test(c.version)) {
         try {
-          deps.sharedBreakers.opened(c.target, c.version, c.at, this.breakers.peek(c.target, c.version)?.options.openMs ?? 30_000);
+          deps.sharedBreakers.opened(
+            c.target,
+            c.version,
+            c.at,
+            this.breakers.peek(c.target, c.version)?.options.openMs ?? 30_000,
+          );
         } catch {
           // Sharing is best effort; the local breaker already protects this sandbox.
         }
@@ -136,7 +147,9 @@ export class MeshClient {
     const started = this.now();
     const t0 = performance.now();
     if (typeof target !== 'string' || !SERVICE_NAME_PATTERN.test(target)) {
-      throw new MeshCallError(`call(target): ${JSON.stringify(target)} is not a service name (lower-case letters, digits, dashes)`);
+      throw new MeshCallError(
+        `call(target): ${JSON.stringify(target)} is not a service name (lower-case letters, digits, dashes)`,
+      );
     }
     const scope = d.scope();
     const idk = options.idempotencyKey ?? randomUUID();
@@ -178,8 +191,17 @@ export class MeshClient {
       }
       const ejected = this.breakers.ejected(target, now);
       // Versions other sandboxes ejected (breaker#<version> items in the target's partition).
-      if (policy.breakers.size > 0) for (const v of sharedEjected(policy.breakers, now, traffic.breaker.openMs)) ejected.add(v);
-      const route = chooseRoute({ target, route: policy.route, headers: options.headers, stickyKey: options.stickyKey, ejected, alias, balancers: this.balancers });
+      if (policy.breakers.size > 0)
+        for (const v of sharedEjected(policy.breakers, now, traffic.breaker.openMs)) ejected.add(v);
+      const route = chooseRoute({
+        target,
+        route: policy.route,
+        headers: options.headers,
+        stickyKey: options.stickyKey,
+        ejected,
+        alias,
+        balancers: this.balancers,
+      });
       // Where the attempt goes and which breakers guard it. Breakers are keyed on the version that
       // ran; behind the alias (Lambda draws the version) an ejected version is avoided by pinning the
       // call to a healthy version seen behind the alias, and the alias's own breaker guards the rest.
@@ -194,10 +216,17 @@ export class MeshClient {
         version = pinBehindAlias(seen, ejected, this.pinTurn++);
         if (version !== undefined) qualifier = version;
       }
-      const guard = version === undefined ? (aliasBreaker = this.breakers.get(target, qualifier, traffic.breaker)) : this.breakers.get(target, version, traffic.breaker);
+      const guard =
+        version === undefined
+          ? (aliasBreaker = this.breakers.get(target, qualifier, traffic.breaker))
+          : this.breakers.get(target, version, traffic.breaker);
       const routeVersion = version ?? qualifier;
       if (!guard.canPass(now)) {
-        const err = new MeshCircuitOpenError(target, routeVersion, `mesh: circuit open for ${target} version ${routeVersion} (${describeOpen(guard, now)})`);
+        const err = new MeshCircuitOpenError(
+          target,
+          routeVersion,
+          `mesh: circuit open for ${target} version ${routeVersion} (${describeOpen(guard, now)})`,
+        );
         this.report(target, routeVersion, 'circuit-open', t0, attempt - 1, retries, idk, scope, err);
         throw err;
       }
@@ -213,24 +242,39 @@ export class MeshClient {
       if (attempt === 1) {
         // Mirroring: a copy to the shadow version, fire-and-forget; its answer and errors are dropped.
         // Not for an HTTP target: its URL names no version, so a "mirror" would repeat the real call.
-        const shadow = policy.route?.mirror && transport === d.transport ? chooseMirror(policy.route, this.random) : undefined;
+        const shadow =
+          policy.route?.mirror && transport === d.transport ? chooseMirror(policy.route, this.random) : undefined;
         if (shadow) this.mirror(transport, target, functionName, shadow, bytes, idk, at, signer);
       }
       const fault = policy.fault ? decideFault(policy.fault, this.random) : undefined;
       if (fault && fault.delayMs > 0) await this.sleep(Math.min(fault.delayMs, at.timeoutMs));
       last = fault?.abort
         ? injectedAbort(target, routeVersion, fault.abort.errorType)
-        : await this.attempt(transport, target, functionName, qualifier, routeVersion, bytes, idk, attempt, at, scope, signer);
+        : await this.attempt(
+            transport,
+            target,
+            functionName,
+            qualifier,
+            routeVersion,
+            bytes,
+            idk,
+            attempt,
+            at,
+            scope,
+            signer,
+          );
       const after = this.now();
       const ran = last.version; // X-Amz-Executed-Version, else the qualifier
       if (seen && ran !== qualifier) touch(seen, ran);
-      const ranBreaker = aliasBreaker && ran === qualifier ? undefined : this.breakers.get(target, ran, traffic.breaker);
+      const ranBreaker =
+        aliasBreaker && ran === qualifier ? undefined : this.breakers.get(target, ran, traffic.breaker);
       if (ranBreaker) settle(ranBreaker, last.outcome, after);
       for (const [v, b] of probes) if (v !== ran) b.release(after);
       if (aliasBreaker) {
         // The alias fails as a whole only as far as the caller knows: a failure counts on it when no
         // other version seen behind it is healthy (a lone version, or nothing seen yet).
-        const versionOnly = countsAsFailure(last.outcome) && ranBreaker !== undefined && this.healthySibling(target, seen!, ran, ejected);
+        const versionOnly =
+          countsAsFailure(last.outcome) && ranBreaker !== undefined && this.healthySibling(target, seen!, ran, ejected);
         if (versionOnly) aliasBreaker.release(after);
         else settle(aliasBreaker, last.outcome, after);
       }
@@ -253,7 +297,11 @@ export class MeshClient {
         idempotent: traffic.idempotent,
         now: after,
         delayMs: backoffDelay(attempt, traffic.retries, this.random),
-        endsBy: callEndsBy({ ...timing, now: after, remainingTimeMs: remaining === undefined ? undefined : remaining - (after - now) }),
+        endsBy: callEndsBy({
+          ...timing,
+          now: after,
+          remainingTimeMs: remaining === undefined ? undefined : remaining - (after - now),
+        }),
         budget,
       });
       if (!decision.retry) {
@@ -275,7 +323,12 @@ export class MeshClient {
   }
 
   /** Whether a version other than `ran` seen behind the alias is healthy (not ejected, breaker not open). */
-  private healthySibling(target: string, seen: ReadonlySet<string>, ran: string, ejected: ReadonlySet<string>): boolean {
+  private healthySibling(
+    target: string,
+    seen: ReadonlySet<string>,
+    ran: string,
+    ejected: ReadonlySet<string>,
+  ): boolean {
     for (const v of seen) {
       if (v === ran || ejected.has(v)) continue;
       if (this.breakers.peek(target, v)?.state !== 'open') return true;
@@ -308,7 +361,9 @@ export class MeshClient {
   ): Promise<Attempt> {
     const trace = scope?.trace;
     const segId = trace ? newSegmentId() : undefined;
-    const trc = trace ? formatTraceHeader({ root: trace.root, parent: trace.sampled ? segId : trace.parent, sampled: trace.sampled }) : undefined;
+    const trc = trace
+      ? formatTraceHeader({ root: trace.root, parent: trace.sampled ? segId : trace.parent, sampled: trace.sampled })
+      : undefined;
     const meta: MeshMetadata = {
       v: 1,
       src: this.deps.service,
@@ -324,11 +379,22 @@ export class MeshClient {
     const timer = setTimeout(() => ac.abort(), at.timeoutMs);
     let a: Attempt;
     try {
-      const response = await transport.invoke({ functionName, qualifier, payload: bytes, clientContext, traceHeader: trc, signal: ac.signal });
+      const response = await transport.invoke({
+        functionName,
+        qualifier,
+        payload: bytes,
+        clientContext,
+        traceHeader: trc,
+        signal: ac.signal,
+      });
       const version = response.executedVersion ?? routeVersion;
       if (response.functionError) {
         const remote = parseRemoteError(response.payload);
-        const result: AttemptResult = { statusCode: response.statusCode, functionError: response.functionError, errorType: remote.errorType };
+        const result: AttemptResult = {
+          statusCode: response.statusCode,
+          functionError: response.functionError,
+          errorType: remote.errorType,
+        };
         a = { result, outcome: classifyOutcome(result), response, version, remote };
       } else {
         // An HTTP target answers errors with a status (classified by it) and a body for the message.
@@ -339,7 +405,12 @@ export class MeshClient {
     } catch (error) {
       const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
       const timedOut = ac.signal.aborted;
-      const result: AttemptResult = { timedOut, statusCode: e.$metadata?.httpStatusCode, errorName: e.name, errorCode: e.code };
+      const result: AttemptResult = {
+        timedOut,
+        statusCode: e.$metadata?.httpStatusCode,
+        errorName: e.name,
+        errorCode: e.code,
+      };
       a = { result, outcome: classifyOutcome(result), version: routeVersion, error };
     } finally {
       clearTimeout(timer);
@@ -357,24 +428,60 @@ export class MeshClient {
         end_time: Date.now() / 1000,
         annotations: { source: this.deps.service, target, version: a.version, attempt: att, outcome: a.outcome },
         ...(a.outcome === 'throttled' ? { throttle: true, error: true } : {}),
-        ...(a.outcome === 'denied' || a.outcome === 'client-error' || a.outcome === 'unauthenticated' ? { error: true } : {}),
-        ...(a.outcome !== 'success' && a.outcome !== 'throttled' && a.outcome !== 'denied' && a.outcome !== 'client-error' && a.outcome !== 'unauthenticated'
+        ...(a.outcome === 'denied' || a.outcome === 'client-error' || a.outcome === 'unauthenticated'
+          ? { error: true }
+          : {}),
+        ...(a.outcome !== 'success' &&
+        a.outcome !== 'throttled' &&
+        a.outcome !== 'denied' &&
+        a.outcome !== 'client-error' &&
+        a.outcome !== 'unauthenticated'
           ? { fault: true }
           : {}),
-        ...(a.remote ? { cause: { exceptions: [{ id: newSegmentId(), type: a.remote.errorType, message: a.remote.errorMessage.slice(0, 500) }] } } : {}),
+        ...(a.remote
+          ? {
+              cause: {
+                exceptions: [
+                  { id: newSegmentId(), type: a.remote.errorType, message: a.remote.errorMessage.slice(0, 500) },
+                ],
+              },
+            }
+          : {}),
         ...(s ? {} : {}),
       });
     }
     return a;
   }
 
-  private mirror(transport: InvokeTransport, target: string, functionName: string, qualifier: string, bytes: Buffer, idk: string, at: ReturnType<typeof attemptTimeout>, signer: Signer | undefined): void {
+  private mirror(
+    transport: InvokeTransport,
+    target: string,
+    functionName: string,
+    qualifier: string,
+    bytes: Buffer,
+    idk: string,
+    at: ReturnType<typeof attemptTimeout>,
+    signer: Signer | undefined,
+  ): void {
     try {
-      const meta: MeshMetadata = { v: 1, src: this.deps.service, dl: at.deadline, att: 1, idk, ...(signer ? { tok: signer.sign({ target, payload: bytes }) } : {}) };
+      const meta: MeshMetadata = {
+        v: 1,
+        src: this.deps.service,
+        dl: at.deadline,
+        att: 1,
+        idk,
+        ...(signer ? { tok: signer.sign({ target, payload: bytes }) } : {}),
+      };
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), at.timeoutMs);
       transport
-        .invoke({ functionName, qualifier, payload: bytes, clientContext: encodeClientContext(meta), signal: ac.signal })
+        .invoke({
+          functionName,
+          qualifier,
+          payload: bytes,
+          clientContext: encodeClientContext(meta),
+          signal: ac.signal,
+        })
         .catch(() => undefined)
         .finally(() => clearTimeout(timer));
     } catch {
@@ -396,13 +503,23 @@ export class MeshClient {
             : `mesh: call to ${target} timed out (${a.remote?.errorType ?? a.result.errorName}): ${remoteMsg}`,
         );
       case 'throttled':
-        return new MeshThrottledError(`mesh: ${target} is throttled (429 TooManyRequestsException): ${remoteMsg}`, (a.error as { Reason?: string } | undefined)?.Reason);
+        return new MeshThrottledError(
+          `mesh: ${target} is throttled (429 TooManyRequestsException): ${remoteMsg}`,
+          (a.error as { Reason?: string } | undefined)?.Reason,
+        );
       case 'function-error':
         return new MeshRemoteError(a.remote?.errorType ?? 'Error', a.remote?.errorMessage ?? '');
       case 'client-error':
-        return new MeshCallError(`mesh: the Invoke of ${target} was rejected (${a.result.errorName ?? a.result.statusCode}): ${remoteMsg}`, a.result.statusCode ?? 400);
+        return new MeshCallError(
+          `mesh: the Invoke of ${target} was rejected (${a.result.errorName ?? a.result.statusCode}): ${remoteMsg}`,
+          a.result.statusCode ?? 400,
+        );
       default:
-        return new MeshRemoteError(a.result.errorName ?? a.remote?.errorType ?? 'ServiceError', remoteMsg, `mesh: ${target} failed (${a.result.errorName ?? a.result.statusCode}): ${remoteMsg}`);
+        return new MeshRemoteError(
+          a.result.errorName ?? a.remote?.errorType ?? 'ServiceError',
+          remoteMsg,
+          `mesh: ${target} failed (${a.result.errorName ?? a.result.statusCode}): ${remoteMsg}`,
+        );
     }
   }
 
@@ -454,7 +571,12 @@ function touch(seen: Set<string>, version: string): void {
 /** An attempt failed by the target's `fault` item (abort), without sending anything. */
 function injectedAbort(target: string, version: string, errorType: string): Attempt {
   const result: AttemptResult = { statusCode: 200, functionError: 'Unhandled', errorType };
-  return { result, outcome: classifyOutcome(result), version, remote: { errorType, errorMessage: `fault injected by ${target}'s fault item (abort)` } };
+  return {
+    result,
+    outcome: classifyOutcome(result),
+    version,
+    remote: { errorType, errorMessage: `fault injected by ${target}'s fault item (abort)` },
+  };
 }
 
 /** The `errorType` / `errorMessage` of a function error body (Node and other runtimes' shapes). */

@@ -29,7 +29,10 @@ interface TcpHandle {
   onconnection?: (...args: unknown[]) => void;
 }
 
-function bindHandle(port: number, onFirst: () => void): { handle: TcpHandle & { early?: unknown[][] }; port: number } | undefined {
+function bindHandle(
+  port: number,
+  onFirst: () => void,
+): { handle: TcpHandle & { early?: unknown[][] }; port: number } | undefined {
   try {
     const { TCP, constants } = (process as unknown as { binding(n: string): any }).binding('tcp_wrap');
     const handle = new TCP(constants.SERVER) as TcpHandle & { early?: unknown[][]; unref?(): void };
@@ -57,7 +60,10 @@ function bindHandle(port: number, onFirst: () => void): { handle: TcpHandle & { 
  * Starts the endpoint for `rt` and sets MESH_ENDPOINT. `http` is required only when the first
  * connection arrives: apps that never use the endpoint never pay for it.
  */
-export function startEndpoint(rt: MeshRuntime | (() => MeshRuntime), options: { port?: number; env?: NodeJS.ProcessEnv } = {}): MeshEndpoint {
+export function startEndpoint(
+  rt: MeshRuntime | (() => MeshRuntime),
+  options: { port?: number; env?: NodeJS.ProcessEnv } = {},
+): MeshEndpoint {
   const env = options.env ?? process.env;
   const wanted = options.port ?? (Number(env[ENV.endpointPort]) || 0);
   let server: Server | undefined;
@@ -122,7 +128,8 @@ async function handle(rt: MeshRuntime, req: IncomingMessage, res: ServerResponse
   try {
     const url = req.url ?? '/';
     const service = url.split('?')[0]!.split('/')[1] ?? '';
-    if (req.method !== 'POST') throw new MeshCallError(`use POST $MESH_ENDPOINT/<service> with a JSON body (got ${req.method} ${url})`, 405);
+    if (req.method !== 'POST')
+      throw new MeshCallError(`use POST $MESH_ENDPOINT/<service> with a JSON body (got ${req.method} ${url})`, 405);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');

@@ -93,9 +93,16 @@ export class MeshCallError extends MeshError {
 /** The JSON body the local HTTP endpoint answers for an error. Never carries a token or secret. */
 export function errorBody(err: unknown): { status: number; body: Record<string, unknown> } {
   if (err instanceof MeshRemoteError) {
-    return { status: err.status, body: { code: err.code, errorType: err.errorType, errorMessage: err.errorMessage, message: err.message } };
+    return {
+      status: err.status,
+      body: { code: err.code, errorType: err.errorType, errorMessage: err.errorMessage, message: err.message },
+    };
   }
-  if (err instanceof MeshError) return { status: err.status, body: { code: err.code, errorType: err.name, message: err.message } };
+  if (err instanceof MeshError)
+    return { status: err.status, body: { code: err.code, errorType: err.name, message: err.message } };
   const e = err as { name?: string; message?: string } | undefined;
-  return { status: 500, body: { code: 'MeshInternal', errorType: e?.name ?? 'Error', message: e?.message ?? String(err) } };
+  return {
+    status: 500,
+    body: { code: 'MeshInternal', errorType: e?.name ?? 'Error', message: e?.message ?? String(err) },
+  };
 }

@@ -7,11 +7,18 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 
-export type AnyHandler = (event: unknown, context: unknown, callback?: (err: unknown, result?: unknown) => void) => unknown;
+export type AnyHandler = (
+  event: unknown,
+  context: unknown,
+  callback?: (err: unknown, result?: unknown) => void,
+) => unknown;
 
 /** A load failure, in the runtime's own error names so it reads like Lambda's. */
 export class HandlerLoadError extends Error {
-  constructor(name: 'Runtime.ImportModuleError' | 'Runtime.HandlerNotFound' | 'Runtime.MalformedHandlerName', message: string) {
+  constructor(
+    name: 'Runtime.ImportModuleError' | 'Runtime.HandlerNotFound' | 'Runtime.MalformedHandlerName',
+    message: string,
+  ) {
     super(message);
     this.name = name;
   }
@@ -24,12 +31,19 @@ export interface HandlerSpec {
 
 /** Resolves `dir/file.export` against the task root to an existing file. */
 export function resolveHandler(spec: string | undefined, taskRoot: string): HandlerSpec {
-  if (!spec) throw new HandlerLoadError('Runtime.MalformedHandlerName', 'MESH_HANDLER is not set; set it to the original handler, e.g. "index.handler"');
+  if (!spec)
+    throw new HandlerLoadError(
+      'Runtime.MalformedHandlerName',
+      'MESH_HANDLER is not set; set it to the original handler, e.g. "index.handler"',
+    );
   // The module part may contain dots in directory names; the export is after the first dot of the last segment.
   const slash = spec.lastIndexOf('/');
   const dot = spec.indexOf('.', slash + 1);
   if (dot < 0 || dot === spec.length - 1) {
-    throw new HandlerLoadError('Runtime.MalformedHandlerName', `MESH_HANDLER "${spec}" must be "file.export" (e.g. "index.handler" or "src/app.handler")`);
+    throw new HandlerLoadError(
+      'Runtime.MalformedHandlerName',
+      `MESH_HANDLER "${spec}" must be "file.export" (e.g. "index.handler" or "src/app.handler")`,
+    );
   }
   const modulePart = spec.slice(0, dot);
   const exportPath = spec.slice(dot + 1).split('.');
@@ -38,7 +52,10 @@ export function resolveHandler(spec: string | undefined, taskRoot: string): Hand
     const f = base + ext;
     if (existsSync(f) && statSync(f).isFile()) return { file: f, exportPath };
   }
-  throw new HandlerLoadError('Runtime.ImportModuleError', `Cannot find module '${modulePart}' (tried .js, .mjs, .cjs under ${taskRoot}); check MESH_HANDLER "${spec}"`);
+  throw new HandlerLoadError(
+    'Runtime.ImportModuleError',
+    `Cannot find module '${modulePart}' (tried .js, .mjs, .cjs under ${taskRoot}); check MESH_HANDLER "${spec}"`,
+  );
 }
 
 function pick(mod: unknown, spec: HandlerSpec): AnyHandler {
@@ -50,7 +67,10 @@ function pick(mod: unknown, spec: HandlerSpec): AnyHandler {
     for (const part of spec.exportPath) fn = fn == null ? undefined : (fn as Record<string, unknown>)[part];
   }
   if (typeof fn !== 'function') {
-    throw new HandlerLoadError('Runtime.HandlerNotFound', `${spec.file} has no function export "${spec.exportPath.join('.')}"; check MESH_HANDLER`);
+    throw new HandlerLoadError(
+      'Runtime.HandlerNotFound',
+      `${spec.file} has no function export "${spec.exportPath.join('.')}"; check MESH_HANDLER`,
+    );
   }
   return fn as AnyHandler;
 }

@@ -60,7 +60,9 @@ function boot(): WrappedHandler {
     // Pass-through: no endpoint, no policy, no telemetry.
     const h = loadHandler(env[ENV.handler], taskRoot);
     const fn = (e: unknown, c: LambdaContextLike) =>
-      Promise.resolve(h).then((f: AnyHandler) => (f.length >= 3 ? new Promise((res, rej) => f(e, c, (err, r) => (err ? rej(err) : res(r)))) : f(e, c)));
+      Promise.resolve(h).then((f: AnyHandler) =>
+        f.length >= 3 ? new Promise((res, rej) => f(e, c, (err, r) => (err ? rej(err) : res(r)))) : f(e, c),
+      );
     return fn;
   }
   endpoint ??= startEndpoint(getRuntime);

@@ -16,7 +16,11 @@ import { ENV } from '../../shared/names';
 
 /** What the wrapper needs of identity (F's Identity fits). */
 export interface IdentityLike extends Signer {
-  verify(input: { token: unknown; source: unknown; payload: Uint8Array | string }): { ok: true } | { ok: false; reason: string };
+  verify(input: {
+    token: unknown;
+    source: unknown;
+    payload: Uint8Array | string;
+  }): { ok: true } | { ok: false; reason: string };
 }
 
 export interface MeshRuntimeOptions {
@@ -59,7 +63,8 @@ export class MeshRuntime {
     this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
     this.loadIdentityFn =
       options.identity ??
-      (() => (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>);
+      (() =>
+        (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>);
     const identityOff = !options.identity && !env.MESH_IDENTITY_SECRET;
     this.client = new MeshClient({
       meshName: this.config.meshName,
@@ -73,7 +78,10 @@ export class MeshRuntime {
       sleep: options.sleep,
       random: options.random,
       now: options.now,
-      sharedBreakers: options.sharedBreakers === false ? undefined : (options.sharedBreakers ?? lazyBreakerWriter(this.policy.tableName, env, options.sink)),
+      sharedBreakers:
+        options.sharedBreakers === false
+          ? undefined
+          : (options.sharedBreakers ?? lazyBreakerWriter(this.policy.tableName, env, options.sink)),
     });
   }
 
@@ -94,14 +102,19 @@ export class MeshRuntime {
 }
 
 /** A breaker writer that loads nothing until a breaker opens (cold start stays lean). */
-function lazyBreakerWriter(tableName: string | undefined, env: Readonly<Record<string, string | undefined>>, log?: (line: string) => void): ClientDeps['sharedBreakers'] {
+function lazyBreakerWriter(
+  tableName: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  log?: (line: string) => void,
+): ClientDeps['sharedBreakers'] {
   // Opt-in: writing into the targets' partitions needs a PutItem grant the construct gives only on request.
   if (!tableName || env[ENV.sharedBreakers] !== 'true') return undefined;
   let writer: import('./resilience/shared-breaker-writer').SharedBreakerWriter | undefined;
   return {
     opened(target, version, openedAt, openMs) {
       if (!writer) {
-        const { SharedBreakerWriter } = require('./resilience/shared-breaker-writer') as typeof import('./resilience/shared-breaker-writer');
+        const { SharedBreakerWriter } =
+          require('./resilience/shared-breaker-writer') as typeof import('./resilience/shared-breaker-writer');
         writer = new SharedBreakerWriter({ tableName, env, log });
       }
       writer.opened(target, version, openedAt, openMs);

@@ -64,11 +64,14 @@ function safeJson(s: string): unknown {
 }
 
 /** Whether an event is an HTTP event (API Gateway REST/HTTP API, Function URL, ALB). */
-export function isHttpEvent(event: unknown): event is { headers?: Record<string, unknown>; body?: unknown; isBase64Encoded?: boolean } {
+export function isHttpEvent(
+  event: unknown,
+): event is { headers?: Record<string, unknown>; body?: unknown; isBase64Encoded?: boolean } {
   if (!event || typeof event !== 'object') return false;
   const e = event as Record<string, unknown>;
   return (
-    typeof e.headers === 'object' && e.headers !== null &&
+    typeof e.headers === 'object' &&
+    e.headers !== null &&
     (typeof e.requestContext === 'object' || typeof e.httpMethod === 'string' || typeof e.rawPath === 'string')
   );
 }
@@ -105,7 +108,10 @@ export function metadataFromHeaders(headers: Readonly<Record<string, unknown>> |
 }
 
 /** Reads the metadata of one invocation: ClientContext first, then HTTP headers. */
-export function readMetadata(event: unknown, context: { clientContext?: unknown } | undefined): MeshMetadata | undefined {
+export function readMetadata(
+  event: unknown,
+  context: { clientContext?: unknown } | undefined,
+): MeshMetadata | undefined {
   const fromCc = metadataFromClientContext(context?.clientContext);
   if (fromCc) return fromCc;
   if (isHttpEvent(event)) return metadataFromHeaders(event.headers);

@@ -7,7 +7,13 @@
 import { EXTERNAL, type MeshMetadata } from '../../shared/names';
 import { decide } from './policy-decision';
 import { isExpired } from './resilience/deadline';
-import { MeshDeadlineExceededError, MeshDeniedError, MeshError, MeshTimeoutError, MeshUnauthenticatedError } from './errors';
+import {
+  MeshDeadlineExceededError,
+  MeshDeniedError,
+  MeshError,
+  MeshTimeoutError,
+  MeshUnauthenticatedError,
+} from './errors';
 import type { AnyHandler } from './handler-loader';
 import { isHttpEvent, readMetadata } from './metadata';
 import type { MeshRuntime } from './mesh-runtime';
@@ -79,13 +85,23 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
       record(err.status, outcome, err, denied, reason);
       // HTTP events answer with a status; Invoke callers get a function error named after the refusal.
       if (isHttpEvent(event)) {
-        return { statusCode: err.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorType: err.name, message: err.message }) };
+        return {
+          statusCode: err.status,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ errorType: err.name, message: err.message }),
+        };
       }
       throw err;
     };
 
     if (meta?.dl !== undefined && isExpired(meta.dl, Date.now())) {
-      return refuse(new MeshDeadlineExceededError(`mesh: ${self} refused work from ${source}: its deadline passed ${Date.now() - meta.dl} ms ago`), 'deadline-exceeded', false);
+      return refuse(
+        new MeshDeadlineExceededError(
+          `mesh: ${self} refused work from ${source}: its deadline passed ${Date.now() - meta.dl} ms ago`,
+        ),
+        'deadline-exceeded',
+        false,
+      );
     }
     if (meta) {
       const identity = await rt.identity();
@@ -94,7 +110,13 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         const v = identity.verify({ token: meta.tok, source: meta.src, payload: body });
         // The reason goes to this function's access log (with denied_total) only: telling the caller
         // which check failed would help a forger. It learns just "unauthenticated".
-        if (!v.ok) return refuse(new MeshUnauthenticatedError(`mesh: ${self} refused the call: unauthenticated`), 'unauthenticated', true, v.reason);
+        if (!v.ok)
+          return refuse(
+            new MeshUnauthenticatedError(`mesh: ${self} refused the call: unauthenticated`),
+            'unauthenticated',
+            true,
+            v.reason,
+          );
       } else if (isHttpEvent(event) && context?.clientContext == null) {
         // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
         // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM).
@@ -105,7 +127,11 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     if (!eff.allowed) return refuse(new MeshDeniedError(`mesh: ${eff.detail}`), 'denied', true);
 
     const previous = rt.scope;
-    rt.scope = { deadline: meta?.dl, trace, getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context) };
+    rt.scope = {
+      deadline: meta?.dl,
+      trace,
+      getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
+    };
     let timer: NodeJS.Timeout | undefined;
     try {
       const run = callHandler(fn!, event, context);
@@ -116,7 +142,12 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
           run,
           new Promise((_, reject) => {
             timer = setTimeout(
-              () => reject(new MeshTimeoutError(`mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`)),
+              () =>
+                reject(
+                  new MeshTimeoutError(
+                    `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
+                  ),
+                ),
               remaining - TIMEOUT_MARGIN_MS,
             );
           }),
@@ -128,7 +159,11 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
       return result;
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
-      record(err instanceof MeshTimeoutError ? 504 : 500, err instanceof MeshTimeoutError ? 'timeout' : 'function-error', e);
+      record(
+        err instanceof MeshTimeoutError ? 504 : 500,
+        err instanceof MeshTimeoutError ? 'timeout' : 'function-error',
+        e,
+      );
       throw err;
     } finally {
       if (timer) clearTimeout(timer);

@@ -52,7 +52,9 @@ export class MeshIdentity extends Construct {
     const lifetime = props.certificateLifetime ?? Duration.hours(24);
     this.leafHours = lifetime.toHours();
     if (this.leafHours < 8) {
-      throw new Error(`certificateLifetime must be at least 8 hours (Secrets Manager rotates at most every 4 hours, at half life), got ${this.leafHours} h`);
+      throw new Error(
+        `certificateLifetime must be at least 8 hours (Secrets Manager rotates at most every 4 hours, at half life), got ${this.leafHours} h`,
+      );
     }
     const caDays = (props.caRotation ?? Duration.days(90)).toDays();
 
@@ -112,11 +114,13 @@ export class MeshIdentity extends Construct {
     // cdk-nag (AwsSolutions) findings on the issuer, each with its reason.
     Validations.of(this.issuer.role!).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'AWSLambdaBasicExecutionRole only lets the issuer write its own CloudWatch Logs; it grants no access to secrets or keys',
+      reason:
+        'AWSLambdaBasicExecutionRole only lets the issuer write its own CloudWatch Logs; it grants no access to secrets or keys',
     });
     Validations.of(this.issuer.role!).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${nagValue(Stack.of(this).region, '<AWS::Region>')}:${nagValue(Stack.of(this).account, '<AWS::AccountId>')}:secret:${props.meshName}/identity/*]`,
-      reason: 'The issuer rotates every identity secret of this mesh; one name-prefix grant keeps its policy from growing per service (IAM 10,240-character cap). Each identity secret also denies reads to all but its function and the issuer.',
+      reason:
+        'The issuer rotates every identity secret of this mesh; one name-prefix grant keeps its policy from growing per service (IAM 10,240-character cap). Each identity secret also denies reads to all but its function and the issuer.',
     });
 
     this.caRotation = new secretsmanager.CfnRotationSchedule(this, 'CaRotation', {
@@ -139,7 +143,9 @@ export class MeshIdentity extends Construct {
     const secret = new secretsmanager.Secret(this, `Identity-${service}`, {
       secretName: `${this.meshName}/identity/${service}`,
       description: `Mesh identity of ${spiffeId(this.meshName, service)} (certificate chain and key)`,
-      secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ kind: 'identity', spiffeId: spiffeId(this.meshName, service) })),
+      secretStringValue: SecretValue.unsafePlainText(
+        JSON.stringify({ kind: 'identity', spiffeId: spiffeId(this.meshName, service) }),
+      ),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const rotation = new secretsmanager.CfnRotationSchedule(this, `Rotation-${service}`, {

@@ -52,7 +52,11 @@ export class PolicyRegistry {
 export function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, val) =>
     val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, (val as Record<string, unknown>)[k]]))
+      ? Object.fromEntries(
+          Object.keys(val)
+            .sort()
+            .map((k) => [k, (val as Record<string, unknown>)[k]]),
+        )
       : val,
   );
 }

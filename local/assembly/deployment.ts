@@ -54,9 +54,17 @@ export interface DeploymentReport {
   readonly warnings: string[];
 }
 
-interface Located<T> { readonly stack: AssemblyStack; readonly id: string; readonly r: T }
+interface Located<T> {
+  readonly stack: AssemblyStack;
+  readonly id: string;
+  readonly r: T;
+}
 
-export async function applyAssembly(dir: string, targets: DeploymentTargets, state: DeploymentState): Promise<DeploymentReport> {
+export async function applyAssembly(
+  dir: string,
+  targets: DeploymentTargets,
+  state: DeploymentState,
+): Promise<DeploymentReport> {
   const stacks = readCloudAssembly(dir);
   const { registry } = targets;
   const versionNumbers = new Map<string, string>();
@@ -72,8 +80,12 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
     warnings.push(w);
     targets.log(`warning: ${w}`);
   };
-  const of = (type: string): Located<TemplateResource>[] => stacks.flatMap((stack) =>
-    Object.entries(stack.template.Resources ?? {}).filter(([, r]) => r.Type === type).map(([id, r]) => ({ stack, id, r })));
+  const of = (type: string): Located<TemplateResource>[] =>
+    stacks.flatMap((stack) =>
+      Object.entries(stack.template.Resources ?? {})
+        .filter(([, r]) => r.Type === type)
+        .map(([id, r]) => ({ stack, id, r })),
+    );
 
   // Layers: ARN -> asset dir and content hash.
   const layers = new Map<string, { dir: string; hash: string }>();
@@ -99,7 +111,10 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
     for (const { stack, id, r } of of('AWS::SecretsManager::Secret')) {
       const name = resolver.physicalName(stack, id);
       const p = r.Properties ?? {};
-      const value = p.SecretString !== undefined ? resolver.resolveString(stack, p.SecretString) : generateSecret(p.GenerateSecretString);
+      const value =
+        p.SecretString !== undefined
+          ? resolver.resolveString(stack, p.SecretString)
+          : generateSecret(p.GenerateSecretString);
       // Existence is the store's answer, not a failed read: a secret with no current value (a
       // placeholder) or a failed put must not fall into create (ResourceExistsException).
       if (targets.secrets.has(name)) {
@@ -110,9 +125,14 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
           current = undefined;
         }
         // CloudFormation only writes a new value when the template's literal changed.
-        if (p.SecretString !== undefined && value !== undefined && current !== value) targets.secrets.put(name, { secretString: value });
+        if (p.SecretString !== undefined && value !== undefined && current !== value)
+          targets.secrets.put(name, { secretString: value });
       } else {
-        targets.secrets.create({ name, secretString: value, description: resolver.resolveString(stack, p.Description) });
+        targets.secrets.create({
+          name,
+          secretString: value,
+          description: resolver.resolveString(stack, p.Description),
+        });
       }
       const d = targets.secrets.describe(name);
       const arn = d.ARN ?? d.arn;
@@ -128,7 +148,9 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
     const name = resolver.physicalName(stack, id);
     const runtime = resolver.resolveString(stack, p.Runtime) ?? '';
     if (!runtime.startsWith('nodejs')) {
-      warn(`function ${name} (${stack.id}/${id}) has runtime ${runtime || 'none'}; the local mesh runs Node.js functions only, so it is left out`);
+      warn(
+        `function ${name} (${stack.id}/${id}) has runtime ${runtime || 'none'}; the local mesh runs Node.js functions only, so it is left out`,
+      );
       continue;
     }
     let code = assetOf(stack, r, 'Code');
@@ -146,10 +168,13 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
       code = { dir: inlineDir, hash };
     }
     const environment: Record<string, string> = {};
-    const vars = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables) ?? {};
+    const vars = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     for (const [k, v] of Object.entries(vars)) {
       const s = resolver.resolveString(stack, v);
-      if (s === undefined) warn(`function ${name}: environment variable ${k} has no local value (${JSON.stringify(v).slice(0, 120)}); left unset`);
+      if (s === undefined)
+        warn(
+          `function ${name}: environment variable ${k} has no local value (${JSON.stringify(v).slice(0, 120)}); left unset`,
+        );
       else environment[k] = s;
     }
     const layerDirs: string[] = [];
@@ -166,7 +191,10 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
       layerArns.push(arn);
       layerHashes.push(layer.hash);
     }
-    const reserved = p.ReservedConcurrentExecutions !== undefined ? Number(resolver.resolve(stack, p.ReservedConcurrentExecutions)) : undefined;
+    const reserved =
+      p.ReservedConcurrentExecutions !== undefined
+        ? Number(resolver.resolve(stack, p.ReservedConcurrentExecutions))
+        : undefined;
     const spec: FunctionSpec = {
       name,
       codeDir: code.dir,
@@ -196,7 +224,9 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
       warn(`version ${stack.id}/${id} names a function the local mesh does not run (${fn ?? 'unresolved'})`);
       continue;
     }
-    const v = registry.publishVersion(fn, { Description: resolver.resolveString(stack, r.Properties?.Description) }).Version;
+    const v = registry.publishVersion(fn, {
+      Description: resolver.resolveString(stack, r.Properties?.Description),
+    }).Version;
     versionNumbers.set(versionKey(stack, id), v);
     currentVersion.set(fn, v);
     versions.push({ functionName: fn, version: v });
@@ -216,18 +246,23 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
     let version = resolver.resolveString(stack, p.FunctionVersion) ?? fallback;
     let fellBack = false;
     if (version !== '$LATEST' && !registry.getRecord(fn, version)) {
-      warn(`alias ${fn}:${aliasName} points at version ${version}, which does not exist locally (apply the earlier release's assembly first); routing 100% to version ${fallback}`);
+      warn(
+        `alias ${fn}:${aliasName} points at version ${version}, which does not exist locally (apply the earlier release's assembly first); routing 100% to version ${fallback}`,
+      );
       version = fallback;
       fellBack = true;
     }
     const weights: Record<string, number> = {};
-    const routing = (p.RoutingConfig as { AdditionalVersionWeights?: unknown[] } | undefined)?.AdditionalVersionWeights ?? [];
+    const routing =
+      (p.RoutingConfig as { AdditionalVersionWeights?: unknown[] } | undefined)?.AdditionalVersionWeights ?? [];
     for (const w of fellBack ? [] : routing) {
       const entry = w as { FunctionVersion?: unknown; FunctionWeight?: unknown };
       const v = resolver.resolveString(stack, entry.FunctionVersion);
       const weight = Number(resolver.resolve(stack, entry.FunctionWeight));
       if (!v || !registry.getRecord(fn, v) || v === version) {
-        warn(`alias ${fn}:${aliasName}: additional version ${v ?? 'unresolved'} is missing locally or equals the primary; weight ${weight} dropped`);
+        warn(
+          `alias ${fn}:${aliasName}: additional version ${v ?? 'unresolved'} is missing locally or equals the primary; weight ${weight} dropped`,
+        );
         continue;
       }
       weights[v] = weight;
@@ -252,7 +287,9 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
         continue;
       }
       let items: unknown;
-      try { items = JSON.parse(text); } catch (err) {
+      try {
+        items = JSON.parse(text);
+      } catch (err) {
         warn(`policy ${stack.id}/${id}: Items is not JSON (${(err as Error).message}); not seeded`);
         continue;
       }
@@ -272,7 +309,13 @@ export async function applyAssembly(dir: string, targets: DeploymentTargets, sta
         await createTable(targets.dynamoEndpoint, table, {});
         state.tables.add(table);
       }
-      policyItems += await syncPolicyItems(targets.dynamoEndpoint, table, items, state.seeded.get(table) ?? new Set(), warn);
+      policyItems += await syncPolicyItems(
+        targets.dynamoEndpoint,
+        table,
+        items,
+        state.seeded.get(table) ?? new Set(),
+        warn,
+      );
       state.seeded.set(table, new Set(items.map(keyOf)));
     }
     // Tables whose policy resource disappeared lose their deploy items too.
@@ -297,14 +340,22 @@ function functionNameOf(ref: string | undefined): string | undefined {
  * The staged asset directory of a Code/Content property: the `aws:asset:path` metadata (the CDK CLI
  * adds it) or the S3 key's hash looked up in the stack's asset manifest.
  */
-function assetOf(stack: AssemblyStack, r: TemplateResource, prop: 'Code' | 'Content'): { dir: string; hash: string } | undefined {
+function assetOf(
+  stack: AssemblyStack,
+  r: TemplateResource,
+  prop: 'Code' | 'Content',
+): { dir: string; hash: string } | undefined {
   const key = (r.Properties?.[prop] as { S3Key?: unknown } | undefined)?.S3Key;
   const hash = typeof key === 'string' ? key.replace(/\.zip$/, '') : undefined;
   const metaPath = r.Metadata?.['aws:asset:path'];
   const metaProp = r.Metadata?.['aws:asset:property'];
   if (typeof metaPath === 'string' && (metaProp === undefined || metaProp === prop)) {
     const dir = resolve(stack.dir, metaPath);
-    if (existsSync(dir)) return { dir, hash: hash ?? String(r.Metadata?.['aws:asset:hash'] ?? createHash('sha256').update(dir).digest('hex')) };
+    if (existsSync(dir))
+      return {
+        dir,
+        hash: hash ?? String(r.Metadata?.['aws:asset:hash'] ?? createHash('sha256').update(dir).digest('hex')),
+      };
   }
   if (hash && stack.assets.has(hash)) {
     const dir = stack.assets.get(hash)!;
@@ -315,11 +366,16 @@ function assetOf(stack: AssemblyStack, r: TemplateResource, prop: 'Code' | 'Cont
 
 function generateSecret(gen: unknown): string {
   const g = (gen ?? {}) as { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number };
-  const value = createHash('sha256').update(String(Math.random())).digest('base64url').slice(0, g.PasswordLength ?? 32);
+  const value = createHash('sha256')
+    .update(String(Math.random()))
+    .digest('base64url')
+    .slice(0, g.PasswordLength ?? 32);
   if (g.SecretStringTemplate && g.GenerateStringKey) {
     try {
       return JSON.stringify({ ...JSON.parse(g.SecretStringTemplate), [g.GenerateStringKey]: value });
-    } catch { /* fall through */ }
+    } catch {
+      /* fall through */
+    }
   }
   return value;
 }
@@ -330,7 +386,11 @@ function keyOf(item: Record<string, unknown>): string {
 
 async function dynamo(endpoint: string) {
   const sdk = await import('@aws-sdk/client-dynamodb');
-  const client = new sdk.DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const client = new sdk.DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   return { sdk, client };
 }
 
@@ -338,18 +398,22 @@ async function createTable(endpoint: string, name: string, p: Record<string, unk
   const { sdk, client } = await dynamo(endpoint);
   try {
     const keySchema = (p.KeySchema as { AttributeName: string; KeyType: string }[] | undefined) ?? [
-      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' }, { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
     ];
     const attrs = (p.AttributeDefinitions as { AttributeName: string; AttributeType: string }[] | undefined) ?? [
-      { AttributeName: TABLE.partitionKey, AttributeType: 'S' }, { AttributeName: TABLE.sortKey, AttributeType: 'S' },
+      { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+      { AttributeName: TABLE.sortKey, AttributeType: 'S' },
     ];
     try {
-      await client.send(new sdk.CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: keySchema as never,
-        AttributeDefinitions: attrs as never,
-      }));
+      await client.send(
+        new sdk.CreateTableCommand({
+          TableName: name,
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: keySchema as never,
+          AttributeDefinitions: attrs as never,
+        }),
+      );
     } catch (err) {
       if ((err as Error).name !== 'ResourceInUseException') throw err;
     }
@@ -369,7 +433,11 @@ async function createTable(endpoint: string, name: string, p: Record<string, unk
  * an item an operator has since taken over (managedBy = operator) alone, as the AWS custom resource does.
  */
 async function syncPolicyItems(
-  endpoint: string, table: string, items: readonly Record<string, unknown>[], previous: ReadonlySet<string>, warn: (w: string) => void,
+  endpoint: string,
+  table: string,
+  items: readonly Record<string, unknown>[],
+  previous: ReadonlySet<string>,
+  warn: (w: string) => void,
 ): Promise<number> {
   const { sdk, client } = await dynamo(endpoint);
   const condition = {
@@ -382,10 +450,15 @@ async function syncPolicyItems(
     const keep = new Set(items.map(keyOf));
     for (const item of items) {
       try {
-        await client.send(new sdk.PutItemCommand({ TableName: table, Item: marshallItem(item) as never, ...condition }));
+        await client.send(
+          new sdk.PutItemCommand({ TableName: table, Item: marshallItem(item) as never, ...condition }),
+        );
         written++;
       } catch (err) {
-        if ((err as Error).name === 'ConditionalCheckFailedException') warn(`policy ${keyOf(item).replace('\0', '/')} in ${table} is operator-managed; the deploy's copy is not written`);
+        if ((err as Error).name === 'ConditionalCheckFailedException')
+          warn(
+            `policy ${keyOf(item).replace('\0', '/')} in ${table} is operator-managed; the deploy's copy is not written`,
+          );
         else throw err;
       }
     }
@@ -393,13 +466,15 @@ async function syncPolicyItems(
       if (keep.has(key)) continue;
       const [pk, sk] = key.split('\0');
       try {
-        await client.send(new sdk.DeleteItemCommand({
-          TableName: table,
-          Key: { [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } },
-          ConditionExpression: '#mb = :deploy',
-          ExpressionAttributeNames: { '#mb': 'managedBy' },
-          ExpressionAttributeValues: { ':deploy': { S: MANAGED_BY.deploy } },
-        }));
+        await client.send(
+          new sdk.DeleteItemCommand({
+            TableName: table,
+            Key: { [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } },
+            ConditionExpression: '#mb = :deploy',
+            ExpressionAttributeNames: { '#mb': 'managedBy' },
+            ExpressionAttributeValues: { ':deploy': { S: MANAGED_BY.deploy } },
+          }),
+        );
       } catch (err) {
         if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
       }

@@ -25,7 +25,10 @@ export function versionKey(stack: AssemblyStack, logicalId: string): string {
 export class Resolver {
   private readonly exports = new Map<string, { stack: AssemblyStack; value: unknown }>();
 
-  constructor(private readonly stacks: readonly AssemblyStack[], private readonly options: ResolverOptions) {
+  constructor(
+    private readonly stacks: readonly AssemblyStack[],
+    private readonly options: ResolverOptions,
+  ) {
     for (const stack of stacks) {
       for (const out of Object.values(stack.template.Outputs ?? {})) {
         if (!out.Export) continue;
@@ -57,13 +60,19 @@ export class Resolver {
     const named = (prop: string) => (p[prop] !== undefined ? this.resolveString(stack, p[prop]) : undefined);
     const generated = `${stack.stackName}-${logicalId}`.slice(0, 64);
     switch (r.Type) {
-      case 'AWS::Lambda::Function': return named('FunctionName') ?? generated;
+      case 'AWS::Lambda::Function':
+        return named('FunctionName') ?? generated;
       case 'AWS::DynamoDB::Table':
-      case 'AWS::DynamoDB::GlobalTable': return named('TableName') ?? generated;
-      case 'AWS::SecretsManager::Secret': return named('Name') ?? generated;
-      case 'AWS::Lambda::LayerVersion': return named('LayerName') ?? generated;
-      case 'AWS::IAM::Role': return named('RoleName') ?? generated;
-      default: return generated;
+      case 'AWS::DynamoDB::GlobalTable':
+        return named('TableName') ?? generated;
+      case 'AWS::SecretsManager::Secret':
+        return named('Name') ?? generated;
+      case 'AWS::Lambda::LayerVersion':
+        return named('LayerName') ?? generated;
+      case 'AWS::IAM::Role':
+        return named('RoleName') ?? generated;
+      default:
+        return generated;
     }
   }
 
@@ -79,13 +88,20 @@ export class Resolver {
 
   private ref(stack: AssemblyStack, name: string): unknown {
     switch (name) {
-      case 'AWS::Region': return this.options.region;
-      case 'AWS::AccountId': return this.options.accountId;
-      case 'AWS::Partition': return 'aws';
-      case 'AWS::URLSuffix': return 'amazonaws.com';
-      case 'AWS::StackName': return stack.stackName;
-      case 'AWS::StackId': return this.arn('cloudformation', `stack/${stack.stackName}/00000000-0000-0000-0000-000000000000`);
-      case 'AWS::NoValue': throw new Unresolved('AWS::NoValue');
+      case 'AWS::Region':
+        return this.options.region;
+      case 'AWS::AccountId':
+        return this.options.accountId;
+      case 'AWS::Partition':
+        return 'aws';
+      case 'AWS::URLSuffix':
+        return 'amazonaws.com';
+      case 'AWS::StackName':
+        return stack.stackName;
+      case 'AWS::StackId':
+        return this.arn('cloudformation', `stack/${stack.stackName}/00000000-0000-0000-0000-000000000000`);
+      case 'AWS::NoValue':
+        throw new Unresolved('AWS::NoValue');
     }
     const param = stack.template.Parameters?.[name];
     if (param) {
@@ -95,14 +111,21 @@ export class Resolver {
     const r = this.resource(stack, name);
     const physical = this.physicalName(stack, name);
     switch (r.Type) {
-      case 'AWS::Lambda::Function': return physical;
-      case 'AWS::DynamoDB::Table': return physical;
+      case 'AWS::Lambda::Function':
+        return physical;
+      case 'AWS::DynamoDB::Table':
+        return physical;
       // A full ARN with the store's suffix: CDK's secretName cuts the 6-character suffix off the Ref.
-      case 'AWS::SecretsManager::Secret': return this.options.secretArn?.(physical) ?? this.arn('secretsmanager', `secret:${physical}-000000`);
-      case 'AWS::Lambda::LayerVersion': return this.arn('lambda', `layer:${physical}:1`);
-      case 'AWS::Lambda::Version': return `${this.functionArnOf(stack, r)}:${this.versionOf(stack, name)}`;
-      case 'AWS::Lambda::Alias': return `${this.functionArnOf(stack, r)}:${this.resolveString(stack, r.Properties?.Name)}`;
-      default: return physical;
+      case 'AWS::SecretsManager::Secret':
+        return this.options.secretArn?.(physical) ?? this.arn('secretsmanager', `secret:${physical}-000000`);
+      case 'AWS::Lambda::LayerVersion':
+        return this.arn('lambda', `layer:${physical}:1`);
+      case 'AWS::Lambda::Version':
+        return `${this.functionArnOf(stack, r)}:${this.versionOf(stack, name)}`;
+      case 'AWS::Lambda::Alias':
+        return `${this.functionArnOf(stack, r)}:${this.resolveString(stack, r.Properties?.Name)}`;
+      default:
+        return physical;
     }
   }
 
@@ -122,16 +145,26 @@ export class Resolver {
     const r = this.resource(stack, logicalId);
     const name = this.physicalName(stack, logicalId);
     switch (`${r.Type}.${attr}`) {
-      case 'AWS::Lambda::Function.Arn': return this.arn('lambda', `function:${name}`);
-      case 'AWS::DynamoDB::Table.Arn': return this.arn('dynamodb', `table/${name}`);
-      case 'AWS::DynamoDB::Table.StreamArn': return this.arn('dynamodb', `table/${name}/stream/1970-01-01T00:00:00.000`);
-      case 'AWS::IAM::Role.Arn': return `arn:aws:iam::${this.options.accountId}:role/${name}`;
-      case 'AWS::Lambda::Version.Version': return this.versionOf(stack, logicalId);
-      case 'AWS::Lambda::Version.FunctionArn': return this.functionArnOf(stack, r);
-      case 'AWS::Lambda::LayerVersion.LayerVersionArn': return this.arn('lambda', `layer:${name}:1`);
-      case 'AWS::Lambda::Alias.AliasArn': return this.ref(stack, logicalId);
-      case 'AWS::SecretsManager::Secret.Id': return this.ref(stack, logicalId);
-      default: throw new Unresolved(`${r.Type}.${attr}`);
+      case 'AWS::Lambda::Function.Arn':
+        return this.arn('lambda', `function:${name}`);
+      case 'AWS::DynamoDB::Table.Arn':
+        return this.arn('dynamodb', `table/${name}`);
+      case 'AWS::DynamoDB::Table.StreamArn':
+        return this.arn('dynamodb', `table/${name}/stream/1970-01-01T00:00:00.000`);
+      case 'AWS::IAM::Role.Arn':
+        return `arn:aws:iam::${this.options.accountId}:role/${name}`;
+      case 'AWS::Lambda::Version.Version':
+        return this.versionOf(stack, logicalId);
+      case 'AWS::Lambda::Version.FunctionArn':
+        return this.functionArnOf(stack, r);
+      case 'AWS::Lambda::LayerVersion.LayerVersionArn':
+        return this.arn('lambda', `layer:${name}:1`);
+      case 'AWS::Lambda::Alias.AliasArn':
+        return this.ref(stack, logicalId);
+      case 'AWS::SecretsManager::Secret.Id':
+        return this.ref(stack, logicalId);
+      default:
+        throw new Unresolved(`${r.Type}.${attr}`);
     }
   }
 
@@ -144,7 +177,8 @@ export class Resolver {
       const [k] = keys;
       const arg = o[k];
       switch (k) {
-        case 'Ref': return this.ref(stack, String(arg));
+        case 'Ref':
+          return this.ref(stack, String(arg));
         case 'Fn::GetAtt': {
           const [id, attr] = Array.isArray(arg) ? arg.map(String) : String(arg).split(/\.(.*)/);
           return this.getAtt(stack, id, attr);
@@ -166,15 +200,18 @@ export class Resolver {
           const [sep, text] = arg as [string, unknown];
           return String(this.eval(stack, text)).split(sep);
         }
-        case 'Fn::Sub': return this.sub(stack, arg);
+        case 'Fn::Sub':
+          return this.sub(stack, arg);
         case 'Fn::ImportValue': {
           const name = this.eval(stack, arg);
           const e = this.exports.get(String(name));
           if (!e) throw new Unresolved(`export ${String(name)}`);
           return this.eval(e.stack, e.value);
         }
-        case 'Fn::Base64': return Buffer.from(String(this.eval(stack, arg))).toString('base64');
-        case 'Fn::GetAZs': return [`${this.options.region}a`, `${this.options.region}b`, `${this.options.region}c`];
+        case 'Fn::Base64':
+          return Buffer.from(String(this.eval(stack, arg))).toString('base64');
+        case 'Fn::GetAZs':
+          return [`${this.options.region}a`, `${this.options.region}b`, `${this.options.region}c`];
         default:
           if (k.startsWith('Fn::')) throw new Unresolved(k);
       }
@@ -188,7 +225,8 @@ export class Resolver {
       if (expr.startsWith('!')) return `\${${expr.slice(1)}}`;
       if (vars && expr in vars) return String(this.eval(stack, vars[expr]));
       const dot = expr.indexOf('.');
-      if (dot > 0 && !expr.startsWith('AWS::')) return String(this.getAtt(stack, expr.slice(0, dot), expr.slice(dot + 1)));
+      if (dot > 0 && !expr.startsWith('AWS::'))
+        return String(this.getAtt(stack, expr.slice(0, dot), expr.slice(dot + 1)));
       return String(this.ref(stack, expr));
     });
   }

@@ -69,7 +69,12 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
     const w = url.searchParams.get('window');
     const windowMs = w === null ? 60_000 : parseDuration(w);
     if (windowMs === undefined || windowMs > MAX_WINDOW_MS) {
-      send(res, 400, { message: `window must be a duration up to 1h like 60s, 5m or 500ms, got ${JSON.stringify(w)}` }, head);
+      send(
+        res,
+        400,
+        { message: `window must be a duration up to 1h like 60s, 5m or 500ms, got ${JSON.stringify(w)}` },
+        head,
+      );
       return true;
     }
     send(res, 200, store.stats({ windowMs }), head);
@@ -79,7 +84,12 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
     const l = url.searchParams.get('limit');
     const limit = l === null ? 20 : Number(l);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TRACES) {
-      send(res, 400, { message: `limit must be a whole number from 1 to ${MAX_TRACES}, got ${JSON.stringify(l)}` }, head);
+      send(
+        res,
+        400,
+        { message: `limit must be a whole number from 1 to ${MAX_TRACES}, got ${JSON.stringify(l)}` },
+        head,
+      );
       return true;
     }
     send(res, 200, { traces: store.traces(limit) }, head);
@@ -90,12 +100,26 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
     if (id === 'last') id = store.traces(1)[0]?.id ?? '';
     const trace = id ? store.trace(id) : undefined;
     if (!trace) {
-      send(res, 404, { message: `no trace ${JSON.stringify(id)} in the local mesh (traces are kept 15 minutes); list them at ${MESH_ROUTE_PREFIX}/traces` }, head);
+      send(
+        res,
+        404,
+        {
+          message: `no trace ${JSON.stringify(id)} in the local mesh (traces are kept 15 minutes); list them at ${MESH_ROUTE_PREFIX}/traces`,
+        },
+        head,
+      );
       return true;
     }
     send(res, 200, trace, head);
     return true;
   }
-  send(res, 404, { message: `no mesh route ${path}; try ${MESH_ROUTE_PREFIX}/, ${MESH_ROUTE_PREFIX}/stats or ${MESH_ROUTE_PREFIX}/traces` }, head);
+  send(
+    res,
+    404,
+    {
+      message: `no mesh route ${path}; try ${MESH_ROUTE_PREFIX}/, ${MESH_ROUTE_PREFIX}/stats or ${MESH_ROUTE_PREFIX}/traces`,
+    },
+    head,
+  );
   return true;
 }

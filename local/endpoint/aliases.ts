@@ -3,8 +3,13 @@ import { AwsError } from './errors';
 import { parseFunctionName } from './function-name';
 import { functionArn } from './function-name';
 import {
-  functionNotFound, jsonBody, optionalString, paginate,
-  type LambdaContext, type LambdaHandler, type LambdaRequest,
+  functionNotFound,
+  jsonBody,
+  optionalString,
+  paginate,
+  type LambdaContext,
+  type LambdaHandler,
+  type LambdaRequest,
 } from './lambda-context';
 import { validateRoutingConfig } from './routing-config';
 
@@ -12,8 +17,11 @@ const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
 
 function checkAliasName(name: unknown): string {
   if (typeof name !== 'string' || name.length < 1 || name.length > 128 || !ALIAS_NAME.test(name)) {
-    throw new AwsError('ValidationException', 400,
-      `1 validation error detected: Value '${String(name)}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)`);
+    throw new AwsError(
+      'ValidationException',
+      400,
+      `1 validation error detected: Value '${String(name)}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)`,
+    );
   }
   return name;
 }
@@ -27,7 +35,11 @@ function target(ctx: LambdaContext, req: LambdaRequest): { name: string; publish
 }
 
 function aliasNotFound(ctx: LambdaContext, name: string, alias: string): AwsError {
-  return new AwsError('ResourceNotFoundException', 404, `Cannot find alias arn: ${functionArn(ctx.region, ctx.accountId, name, alias)}`);
+  return new AwsError(
+    'ResourceNotFoundException',
+    404,
+    `Cannot find alias arn: ${functionArn(ctx.region, ctx.accountId, name, alias)}`,
+  );
 }
 
 function checkVersion(ctx: LambdaContext, name: string, version: string, published: string[]): void {
@@ -39,10 +51,19 @@ export const createAlias: LambdaHandler = (ctx, req) => {
   const body = jsonBody(req);
   const alias = checkAliasName(body.Name);
   const version = optionalString(body, 'FunctionVersion');
-  if (!version) throw new AwsError('ValidationException', 400, "1 validation error detected: Value null at 'functionVersion' failed to satisfy constraint: Member must not be null");
+  if (!version)
+    throw new AwsError(
+      'ValidationException',
+      400,
+      "1 validation error detected: Value null at 'functionVersion' failed to satisfy constraint: Member must not be null",
+    );
   checkVersion(ctx, name, version, published);
   if (ctx.registry.getAlias(name, alias)) {
-    throw new AwsError('ResourceConflictException', 409, `Alias already exists: ${functionArn(ctx.region, ctx.accountId, name, alias)}`);
+    throw new AwsError(
+      'ResourceConflictException',
+      409,
+      `Alias already exists: ${functionArn(ctx.region, ctx.accountId, name, alias)}`,
+    );
   }
   const weights = validateRoutingConfig(body.RoutingConfig, version, published);
   const created = ctx.registry.createAlias(name, alias, {
@@ -67,8 +88,11 @@ export const updateAlias: LambdaHandler = (ctx, req) => {
   const body = jsonBody(req);
   const revisionId = optionalString(body, 'RevisionId');
   if (revisionId !== undefined && revisionId !== current.RevisionId) {
-    throw new AwsError('PreconditionFailedException', 412,
-      'The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id');
+    throw new AwsError(
+      'PreconditionFailedException',
+      412,
+      'The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id',
+    );
   }
   const version = optionalString(body, 'FunctionVersion');
   if (version !== undefined) checkVersion(ctx, name, version, published);
@@ -88,7 +112,8 @@ export const listAliases: LambdaHandler = (ctx, req) => {
   const { name } = target(ctx, req);
   const version = req.query.get('FunctionVersion');
   const all = (ctx.registry.listAliases(name) ?? []).filter(
-    (a) => !version || a.FunctionVersion === version || a.RoutingConfig?.AdditionalVersionWeights?.[version] !== undefined,
+    (a) =>
+      !version || a.FunctionVersion === version || a.RoutingConfig?.AdditionalVersionWeights?.[version] !== undefined,
   );
   const { page, nextMarker } = paginate(all, req.query, 10_000);
   return { status: 200, json: { Aliases: page, ...(nextMarker ? { NextMarker: nextMarker } : {}) } };

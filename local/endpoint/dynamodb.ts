@@ -27,8 +27,22 @@ type Handler = (req: unknown, res: ServerResponse) => void;
 
 /** What dynalite implements (its `validOperations`); transactions and PartiQL are not among them. */
 export const DYNALITE_OPERATIONS: ReadonlySet<string> = new Set([
-  'BatchGetItem', 'BatchWriteItem', 'CreateTable', 'DeleteItem', 'DeleteTable', 'DescribeTable', 'DescribeTimeToLive',
-  'GetItem', 'ListTables', 'PutItem', 'Query', 'Scan', 'TagResource', 'UntagResource', 'ListTagsOfResource', 'UpdateItem',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteItem',
+  'DeleteTable',
+  'DescribeTable',
+  'DescribeTimeToLive',
+  'GetItem',
+  'ListTables',
+  'PutItem',
+  'Query',
+  'Scan',
+  'TagResource',
+  'UntagResource',
+  'ListTagsOfResource',
+  'UpdateItem',
   'UpdateTable',
 ]);
 
@@ -36,7 +50,9 @@ export const DYNALITE_OPERATIONS: ReadonlySet<string> = new Set([
 export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   if (options.endpoint) return proxyTo(options.endpoint);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (o: Record<string, unknown>) => import('node:http').Server & { close(cb?: (e?: Error) => void): void };
+  const dynalite = require('dynalite') as (
+    o: Record<string, unknown>,
+  ) => import('node:http').Server & { close(cb?: (e?: Error) => void): void };
   const ms = options.tableStateMs ?? 0;
   const server = dynalite({ createTableMs: ms, deleteTableMs: ms, updateTableMs: ms });
   const handler = server.listeners('request')[0] as Handler;
@@ -60,7 +76,12 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
       } catch (err) {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-          res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String((err as Error).message) }));
+          res.end(
+            JSON.stringify({
+              __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+              message: String((err as Error).message),
+            }),
+          );
         }
       }
     },
@@ -86,7 +107,12 @@ function proxyTo(endpoint: string): DynamoBackend {
       out.on('error', (err) => {
         if (res.headersSent) return void res.destroy();
         res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `DynamoDB at ${endpoint} unreachable: ${err.message}` }));
+        res.end(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+            message: `DynamoDB at ${endpoint} unreachable: ${err.message}`,
+          }),
+        );
       });
       out.end(body);
     },
@@ -95,14 +121,23 @@ function proxyTo(endpoint: string): DynamoBackend {
 }
 
 // The one codec of the project (shared/attribute-value.ts), under the names this module exported.
-export { marshallValue as marshall, marshallItem, unmarshallValue as unmarshall, unmarshallItem } from '../../shared/attribute-value';
+export {
+  marshallValue as marshall,
+  marshallItem,
+  unmarshallValue as unmarshall,
+  unmarshallItem,
+} from '../../shared/attribute-value';
 export type { AttributeValue } from '../../shared/attribute-value';
 
 /** A DynamoDB client for the helpers, with dummy credentials (loaded lazily: the SDK is heavy). */
 function client(endpoint: string) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }
 
 /**
@@ -113,18 +148,20 @@ export async function createPolicyTable(endpoint: string, tableName: string): Pr
   const db = client(endpoint);
   try {
     try {
-      await db.send(new sdk.CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: TABLE.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-          { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-        ],
-      }));
+      await db.send(
+        new sdk.CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+            { AttributeName: TABLE.sortKey, AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+      );
     } catch (err) {
       if ((err as Error).name !== 'ResourceInUseException') throw err;
     }
@@ -140,13 +177,18 @@ export async function createPolicyTable(endpoint: string, tableName: string): Pr
 }
 
 /** Writes items (plain objects) with BatchWriteItem, 25 at a time, retrying unprocessed ones. */
-export async function seedItems(endpoint: string, tableName: string, items: readonly Record<string, unknown>[]): Promise<void> {
+export async function seedItems(
+  endpoint: string,
+  tableName: string,
+  items: readonly Record<string, unknown>[],
+): Promise<void> {
   const sdk = await import('@aws-sdk/client-dynamodb');
   const db = client(endpoint);
   try {
     for (let i = 0; i < items.length; i += 25) {
-      let requests: { PutRequest: { Item: Record<string, AttributeValue> } }[] | undefined =
-        items.slice(i, i + 25).map((item) => ({ PutRequest: { Item: marshallItem(item) } }));
+      let requests: { PutRequest: { Item: Record<string, AttributeValue> } }[] | undefined = items
+        .slice(i, i + 25)
+        .map((item) => ({ PutRequest: { Item: marshallItem(item) } }));
       for (let attempt = 0; requests && requests.length > 0; attempt++) {
         if (attempt > 10) throw new Error(`could not seed ${requests.length} items into ${tableName}`);
         const r = await db.send(new sdk.BatchWriteItemCommand({ RequestItems: { [tableName]: requests as never } }));

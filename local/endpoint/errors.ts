@@ -55,9 +55,14 @@ export function toAwsError(err: unknown): AwsError {
   if (err instanceof AwsError) return err;
   // Registry/invoker errors may carry an AWS code without being our class (structural match).
   const e = err as { code?: unknown; name?: unknown; status?: unknown; statusCode?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' && /Exception$/.test(e.code) ? e.code
-    : typeof e?.name === 'string' && /Exception$/.test(e.name) ? e.name : undefined;
-  const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  const code =
+    typeof e?.code === 'string' && /Exception$/.test(e.code)
+      ? e.code
+      : typeof e?.name === 'string' && /Exception$/.test(e.name)
+        ? e.name
+        : undefined;
+  const status =
+    typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
   if (code) return new AwsError(code, status ?? statusForCode(code), String(e.message ?? code));
   return new AwsError('ServiceException', 500, `lambda-mesh local endpoint failed: ${String(e?.message ?? err)}`);
 }
@@ -90,7 +95,10 @@ export function writeError(res: ServerResponse, err: AwsError, protocol: WirePro
   const text = JSON.stringify(body);
   const status = protocol === 'restJson1' ? err.status : err.status >= 500 ? err.status : 400;
   res.writeHead(status, {
-    'content-type': protocol === 'restJson1' ? 'application/json' : `application/x-amz-json-${protocol === 'awsJson1_0' ? '1.0' : '1.1'}`,
+    'content-type':
+      protocol === 'restJson1'
+        ? 'application/json'
+        : `application/x-amz-json-${protocol === 'awsJson1_0' ? '1.0' : '1.1'}`,
     'content-length': Buffer.byteLength(text),
     'x-amzn-errortype': err.code,
     'x-amzn-requestid': requestId,

@@ -22,17 +22,32 @@ const AWS_PATTERN =
 export function parseFunctionName(functionName: string, qualifier?: string): FunctionRef {
   const ref = split(functionName);
   const max = functionName.startsWith('arn:') ? 140 : functionName.includes(':function:') ? 140 : 64 + 1 + 128;
-  if (!ref || !NAME.test(ref.name) || functionName.length > max || (ref.qualifier !== undefined && !QUALIFIER.test(ref.qualifier))) {
-    throw new AwsError('ValidationException', 400,
-      `1 validation error detected: Value '${functionName}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${AWS_PATTERN}`);
+  if (
+    !ref ||
+    !NAME.test(ref.name) ||
+    functionName.length > max ||
+    (ref.qualifier !== undefined && !QUALIFIER.test(ref.qualifier))
+  ) {
+    throw new AwsError(
+      'ValidationException',
+      400,
+      `1 validation error detected: Value '${functionName}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${AWS_PATTERN}`,
+    );
   }
   if (qualifier !== undefined && qualifier !== '') {
     if (!QUALIFIER.test(qualifier)) {
-      throw new AwsError('ValidationException', 400,
-        `1 validation error detected: Value '${qualifier}' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)`);
+      throw new AwsError(
+        'ValidationException',
+        400,
+        `1 validation error detected: Value '${qualifier}' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)`,
+      );
     }
     if (ref.qualifier !== undefined && ref.qualifier !== qualifier) {
-      throw new AwsError('InvalidParameterValueException', 400, 'The derived qualifier from the function name does not match the specified qualifier.');
+      throw new AwsError(
+        'InvalidParameterValueException',
+        400,
+        'The derived qualifier from the function name does not match the specified qualifier.',
+      );
     }
     return { name: ref.name, qualifier };
   }

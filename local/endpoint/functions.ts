@@ -1,7 +1,13 @@
 /** Lambda function reads: GetFunction, GetFunctionConfiguration, ListFunctions. */
 import { invalidParameter } from './errors';
 import { functionArn, parseFunctionName } from './function-name';
-import { functionNotFound, paginate, type LambdaContext, type LambdaHandler, type LambdaRequest } from './lambda-context';
+import {
+  functionNotFound,
+  paginate,
+  type LambdaContext,
+  type LambdaHandler,
+  type LambdaRequest,
+} from './lambda-context';
 import type { FunctionConfig } from './backend';
 
 function configuration(ctx: LambdaContext, req: LambdaRequest): FunctionConfig {
@@ -18,7 +24,13 @@ function configuration(ctx: LambdaContext, req: LambdaRequest): FunctionConfig {
 export const getFunction: LambdaHandler = (ctx, req) => {
   const config = configuration(ctx, req);
   // The local mesh has no code download; the location names the local endpoint's view of it.
-  return { status: 200, json: { Configuration: config, Code: { RepositoryType: 'S3', Location: `local://${config.FunctionName}/${config.Version}` } } };
+  return {
+    status: 200,
+    json: {
+      Configuration: config,
+      Code: { RepositoryType: 'S3', Location: `local://${config.FunctionName}/${config.Version}` },
+    },
+  };
 };
 
 export const getFunctionConfiguration: LambdaHandler = (ctx, req) => ({ status: 200, json: configuration(ctx, req) });

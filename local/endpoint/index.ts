@@ -4,5 +4,12 @@ export { SecretStore, CURRENT, PREVIOUS, PENDING } from './secret-store';
 export { AwsError } from './errors';
 export { createPolicyTable, seedItems, marshallItem, unmarshallItem } from './dynamodb';
 export type {
-  EndpointRegistry, EndpointInvoker, FunctionConfig, AliasConfig, AliasInput, InvokeRequest, InvokeResult, InvocationType,
+  EndpointRegistry,
+  EndpointInvoker,
+  FunctionConfig,
+  AliasConfig,
+  AliasInput,
+  InvokeRequest,
+  InvokeResult,
+  InvocationType,
 } from './backend';

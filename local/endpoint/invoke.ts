@@ -19,29 +19,40 @@ type InvocationTypeHeader = (typeof INVOCATION_TYPES)[number];
 export const invoke: LambdaHandler = async (ctx, req) => {
   const type = header(req.headers['x-amz-invocation-type']) ?? 'RequestResponse';
   if (!(INVOCATION_TYPES as readonly string[]).includes(type)) {
-    throw new AwsError('ValidationException', 400,
-      `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`);
+    throw new AwsError(
+      'ValidationException',
+      400,
+      `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
+    );
   }
   const invocationType = type as InvocationTypeHeader;
   const logType = header(req.headers['x-amz-log-type']) ?? 'None';
   if (logType !== 'None' && logType !== 'Tail') {
-    throw new AwsError('ValidationException', 400,
-      `1 validation error detected: Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]`);
+    throw new AwsError(
+      'ValidationException',
+      400,
+      `1 validation error detected: Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]`,
+    );
   }
   const ref = parseFunctionName(req.params.FunctionName, req.query.get('Qualifier') ?? undefined);
 
   const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
   if (req.body.length > limit) {
     // Wording as Lambda prints it (sync: API reference; async: seen in real RequestEntityTooLarge errors).
-    throw new AwsError('RequestTooLargeException', 413, invocationType === 'Event'
-      ? `${req.body.length} byte payload is too large for the Event invocation type (limit ${limit} bytes)`
-      : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
+    throw new AwsError(
+      'RequestTooLargeException',
+      413,
+      invocationType === 'Event'
+        ? `${req.body.length} byte payload is too large for the Event invocation type (limit ${limit} bytes)`
+        : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+    );
   }
   const payload = req.body.length === 0 ? Buffer.from('{}') : req.body;
   checkJson(payload);
 
   // Client context reaches the function on synchronous invokes only, as on Lambda.
-  const clientContext = invocationType === 'RequestResponse' ? decodeClientContext(header(req.headers['x-amz-client-context'])) : undefined;
+  const clientContext =
+    invocationType === 'RequestResponse' ? decodeClientContext(header(req.headers['x-amz-client-context'])) : undefined;
 
   const version = ctx.registry.resolveVersion(ref.name, ref.qualifier);
   if (version === undefined) throw functionNotFound(ctx, ref.name, ref.qualifier);
@@ -96,7 +107,9 @@ async function runQueued(ctx: LambdaContext, request: InvokeRequest): Promise<vo
       }
       const waitMs = Math.max(50, Number(throttle.headers['retry-after']) * 1000 || 1000);
       if (Date.now() + waitMs > giveUpAt || ctx.isClosed()) {
-        ctx.onBackgroundError(`async invoke of ${label} dropped: still throttled after ${ASYNC_THROTTLE_RETRY_MS / 1000} s`);
+        ctx.onBackgroundError(
+          `async invoke of ${label} dropped: still throttled after ${ASYNC_THROTTLE_RETRY_MS / 1000} s`,
+        );
         return;
       }
       await new Promise((r) => setTimeout(r, waitMs).unref());
@@ -109,10 +122,12 @@ function syncResponse(result: InvokeResult, version: string, wantTail: boolean) 
   let body = toBuffer(result.payload);
   let functionError = result.functionError;
   if (body.length > SYNC_PAYLOAD_LIMIT) {
-    body = Buffer.from(JSON.stringify({
-      errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_PAYLOAD_LIMIT} bytes).`,
-      errorType: 'Function.ResponseSizeTooLarge',
-    }));
+    body = Buffer.from(
+      JSON.stringify({
+        errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_PAYLOAD_LIMIT} bytes).`,
+        errorType: 'Function.ResponseSizeTooLarge',
+      }),
+    );
     functionError = 'Unhandled';
   }
   const headers: Record<string, string> = {
@@ -134,34 +149,57 @@ function checkJson(payload: Buffer): void {
   try {
     JSON.parse(payload.toString('utf8'));
   } catch (err) {
-    throw new AwsError('InvalidRequestContentException', 400,
-      `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`);
+    throw new AwsError(
+      'InvalidRequestContentException',
+      400,
+      `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`,
+    );
   }
 }
 
 function decodeClientContext(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (value.length > CLIENT_CONTEXT_LIMIT) {
-    throw new AwsError('InvalidParameterValueException', 400,
-      `Client context must be at most ${CLIENT_CONTEXT_LIMIT} bytes (base64), got ${value.length}: send less mesh metadata.`);
+    throw new AwsError(
+      'InvalidParameterValueException',
+      400,
+      `Client context must be at most ${CLIENT_CONTEXT_LIMIT} bytes (base64), got ${value.length}: send less mesh metadata.`,
+    );
   }
   const text = Buffer.from(value, 'base64').toString('utf8');
   try {
     const parsed = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object') throw new Error('not an object');
   } catch {
-    throw new AwsError('InvalidRequestContentException', 400, 'Client context must be a valid Base64-encoded JSON object.');
+    throw new AwsError(
+      'InvalidRequestContentException',
+      400,
+      'Client context must be a valid Base64-encoded JSON object.',
+    );
   }
   return text;
 }
 
 /** The invoker signals throttling with a TooManyRequestsException-named error carrying reason/retryAfterSeconds. */
 function throttleOrRethrow(err: unknown): unknown {
-  const e = err as { name?: string; code?: string; reason?: string; Reason?: string; retryAfterSeconds?: number | string; message?: string };
+  const e = err as {
+    name?: string;
+    code?: string;
+    reason?: string;
+    Reason?: string;
+    retryAfterSeconds?: number | string;
+    message?: string;
+  };
   if (e?.name !== 'TooManyRequestsException' && e?.code !== 'TooManyRequestsException') return err;
   const reason = e.reason ?? e.Reason ?? 'ReservedFunctionConcurrentInvocationLimitExceeded';
   const retryAfter = e.retryAfterSeconds !== undefined ? String(e.retryAfterSeconds) : '1';
-  return new AwsError('TooManyRequestsException', 429, e.message || 'Rate Exceeded.', { Reason: reason }, { 'retry-after': retryAfter });
+  return new AwsError(
+    'TooManyRequestsException',
+    429,
+    e.message || 'Rate Exceeded.',
+    { Reason: reason },
+    { 'retry-after': retryAfter },
+  );
 }
 
 function header(v: string | string[] | undefined): string | undefined {

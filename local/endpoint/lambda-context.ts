@@ -46,12 +46,20 @@ export function jsonBody(req: LambdaRequest): Record<string, unknown> {
   } catch {
     // fall through
   }
-  throw new AwsError('SerializationException', 400, `Could not parse the request body of ${req.operation} as a JSON object.`);
+  throw new AwsError(
+    'SerializationException',
+    400,
+    `Could not parse the request body of ${req.operation} as a JSON object.`,
+  );
 }
 
 /** `Function not found: <arn>` (404), AWS's wording. */
 export function functionNotFound(ctx: LambdaContext, name: string, qualifier?: string): AwsError {
-  return new AwsError('ResourceNotFoundException', 404, `Function not found: ${functionArn(ctx.region, ctx.accountId, name, qualifier)}`);
+  return new AwsError(
+    'ResourceNotFoundException',
+    404,
+    `Function not found: ${functionArn(ctx.region, ctx.accountId, name, qualifier)}`,
+  );
 }
 
 /** Optional string field of a JSON body, type-checked. */
@@ -66,14 +74,21 @@ export function optionalString(body: Record<string, unknown>, key: string): stri
  * Marker/MaxItems pagination as Lambda does it: the marker is opaque (here: base64 of the next index),
  * MaxItems 1-10000 (ListFunctions caps pages at 50).
  */
-export function paginate<T>(items: readonly T[], query: URLSearchParams, cap: number): { page: T[]; nextMarker?: string } {
+export function paginate<T>(
+  items: readonly T[],
+  query: URLSearchParams,
+  cap: number,
+): { page: T[]; nextMarker?: string } {
   const maxText = query.get('MaxItems');
   let max = cap;
   if (maxText !== null) {
     const n = Number(maxText);
     if (!Number.isInteger(n) || n < 1 || n > 10_000) {
-      throw new AwsError('ValidationException', 400,
-        `1 validation error detected: Value '${maxText}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000`);
+      throw new AwsError(
+        'ValidationException',
+        400,
+        `1 validation error detected: Value '${maxText}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000`,
+      );
     }
     max = Math.min(n, cap);
   }
@@ -81,7 +96,8 @@ export function paginate<T>(items: readonly T[], query: URLSearchParams, cap: nu
   let start = 0;
   if (marker) {
     start = Number(Buffer.from(marker, 'base64').toString('utf8'));
-    if (!Number.isInteger(start) || start < 0 || start > items.length) throw invalidParameter(`Invalid Marker ${JSON.stringify(marker)}: pass the NextMarker of the previous page.`);
+    if (!Number.isInteger(start) || start < 0 || start > items.length)
+      throw invalidParameter(`Invalid Marker ${JSON.stringify(marker)}: pass the NextMarker of the previous page.`);
   }
   const page = items.slice(start, start + max);
   const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64') : undefined;

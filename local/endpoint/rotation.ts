@@ -26,7 +26,9 @@ export async function runRotation(ctx: LambdaContext, store: SecretStore, job: R
     if (ctx.isClosed()) return false;
     const version = ctx.registry.resolveVersion(ref.name, ref.qualifier);
     if (version === undefined) {
-      ctx.onBackgroundError(`rotation of ${job.secretArn} stopped at ${step}: rotation function ${job.rotationLambdaArn} not found`);
+      ctx.onBackgroundError(
+        `rotation of ${job.secretArn} stopped at ${step}: rotation function ${job.rotationLambdaArn} not found`,
+      );
       return false;
     }
     const payload = Buffer.from(JSON.stringify({ Step: step, SecretId: job.secretArn, ClientRequestToken: job.token }));
@@ -41,7 +43,13 @@ export async function runRotation(ctx: LambdaContext, store: SecretStore, job: R
         requestId: randomUUID(),
       });
       if (out.functionError) {
-        ctx.onBackgroundError(`rotation of ${job.secretArn} failed at ${step} (${out.functionError}): ${Buffer.from(out.payload as Uint8Array).toString('utf8').slice(0, 500)}`);
+        ctx.onBackgroundError(
+          `rotation of ${job.secretArn} failed at ${step} (${out.functionError}): ${Buffer.from(
+            out.payload as Uint8Array,
+          )
+            .toString('utf8')
+            .slice(0, 500)}`,
+        );
         return false;
       }
     } catch (err) {
@@ -60,9 +68,17 @@ export function checkRotationFunction(ctx: LambdaContext, rotationLambdaArn: str
   try {
     ({ name, qualifier } = parseFunctionName(rotationLambdaArn));
   } catch {
-    throw new AwsError('InvalidParameterException', 400, `RotationLambdaARN ${JSON.stringify(rotationLambdaArn)} is not a Lambda function ARN.`);
+    throw new AwsError(
+      'InvalidParameterException',
+      400,
+      `RotationLambdaARN ${JSON.stringify(rotationLambdaArn)} is not a Lambda function ARN.`,
+    );
   }
   if (ctx.registry.resolveVersion(name, qualifier) === undefined) {
-    throw new AwsError('AccessDeniedException', 400, `Secrets Manager cannot invoke the specified Lambda function ${rotationLambdaArn}: it does not exist in the local mesh.`);
+    throw new AwsError(
+      'AccessDeniedException',
+      400,
+      `Secrets Manager cannot invoke the specified Lambda function ${rotationLambdaArn}: it does not exist in the local mesh.`,
+    );
   }
 }

@@ -100,16 +100,22 @@ export class SecretStore {
   }
 
   /** CreateSecret. A value, if given, becomes the first version with AWSCURRENT. */
-  create(input: {
-    name: string;
-    description?: string;
-    kmsKeyId?: string;
-    tags?: { Key: string; Value: string }[];
-    clientRequestToken?: string;
-  } & SecretValueInput): { arn: string; name: string; versionId?: string } {
+  create(
+    input: {
+      name: string;
+      description?: string;
+      kmsKeyId?: string;
+      tags?: { Key: string; Value: string }[];
+      clientRequestToken?: string;
+    } & SecretValueInput,
+  ): { arn: string; name: string; versionId?: string } {
     const name = input.name;
     if (typeof name !== 'string' || !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
-      throw new AwsError('ValidationException', 400, `Invalid secret name ${JSON.stringify(name)}: use 1-512 characters from A-Z a-z 0-9 /_+=.@-`);
+      throw new AwsError(
+        'ValidationException',
+        400,
+        `Invalid secret name ${JSON.stringify(name)}: use 1-512 characters from A-Z a-z 0-9 /_+=.@-`,
+      );
     }
     const existing = this.secrets.get(name);
     if (existing) {
@@ -117,7 +123,11 @@ export class SecretStore {
       if (input.clientRequestToken && existing.versions.has(input.clientRequestToken)) {
         return { arn: existing.arn, name, versionId: input.clientRequestToken };
       }
-      throw new AwsError('ResourceExistsException', 400, `The operation failed because the secret ${name} already exists.`);
+      throw new AwsError(
+        'ResourceExistsException',
+        400,
+        `The operation failed because the secret ${name} already exists.`,
+      );
     }
     const now = nowSeconds();
     const secret: Secret = {
@@ -137,14 +147,24 @@ export class SecretStore {
   }
 
   /** PutSecretValue: a new version; the labels given (default AWSCURRENT) move to it. */
-  put(secretId: string, input: SecretValueInput & { clientRequestToken?: string; versionStages?: string[] }): {
-    arn: string; name: string; versionId: string; versionStages: string[];
+  put(
+    secretId: string,
+    input: SecretValueInput & { clientRequestToken?: string; versionStages?: string[] },
+  ): {
+    arn: string;
+    name: string;
+    versionId: string;
+    versionStages: string[];
   } {
     const secret = this.find(secretId);
     const value = checkValue(input);
     const versionId = input.clientRequestToken ?? randomUUID();
     if (!/^[A-Za-z0-9-]{32,64}$/.test(versionId)) {
-      throw new AwsError('ValidationException', 400, `ClientRequestToken must be 32-64 letters, digits or hyphens (a UUID), got ${JSON.stringify(versionId)}`);
+      throw new AwsError(
+        'ValidationException',
+        400,
+        `ClientRequestToken must be 32-64 letters, digits or hyphens (a UUID), got ${JSON.stringify(versionId)}`,
+      );
     }
     const stages = input.versionStages ?? [CURRENT];
     const existing = secret.versions.get(versionId);
@@ -155,7 +175,11 @@ export class SecretStore {
       if (existing.secretString === value.secretString && existing.secretBinary === value.secretBinary) {
         return { arn: secret.arn, name: secret.name, versionId, versionStages: [...existing.stages] };
       }
-      throw new AwsError('ResourceExistsException', 400, "You can't modify an existing version, you can only create a new version.");
+      throw new AwsError(
+        'ResourceExistsException',
+        400,
+        "You can't modify an existing version, you can only create a new version.",
+      );
     }
     const version: Version = { id: versionId, ...value, created: nowSeconds(), stages: new Set() };
     secret.versions.set(versionId, version);
@@ -170,17 +194,35 @@ export class SecretStore {
     let version: Version | undefined;
     if (select.versionId !== undefined) {
       version = secret.versions.get(select.versionId);
-      if (!version) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for VersionId: ${select.versionId}`);
+      if (!version)
+        throw new AwsError(
+          'ResourceNotFoundException',
+          400,
+          `Secrets Manager can't find the specified secret value for VersionId: ${select.versionId}`,
+        );
       if (select.versionStage !== undefined && !version.stages.has(select.versionStage)) {
-        throw new AwsError('InvalidRequestException', 400, `You provided a VersionStage that is not associated to the provided VersionId.`);
+        throw new AwsError(
+          'InvalidRequestException',
+          400,
+          `You provided a VersionStage that is not associated to the provided VersionId.`,
+        );
       }
     } else {
       const stage = select.versionStage ?? CURRENT;
       version = this.versionWithLabel(secret, stage);
-      if (!version || version.placeholder) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+      if (!version || version.placeholder)
+        throw new AwsError(
+          'ResourceNotFoundException',
+          400,
+          `Secrets Manager can't find the specified secret value for staging label: ${stage}`,
+        );
     }
     if (version.placeholder) {
-      throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for VersionId: ${version.id}`);
+      throw new AwsError(
+        'ResourceNotFoundException',
+        400,
+        `Secrets Manager can't find the specified secret value for VersionId: ${version.id}`,
+      );
     }
     secret.lastAccessed = Math.floor(nowSeconds() / 86_400) * 86_400; // AWS keeps the day only
     return {
@@ -220,8 +262,12 @@ export class SecretStore {
    * UpdateSecretVersionStage: move a label (MoveToVersionId) or take it off a version (RemoveFromVersionId).
    * Moving a label that sits on another version needs that version named in RemoveFromVersionId, like AWS.
    */
-  updateVersionStage(secretId: string, input: { versionStage: string; moveToVersionId?: string; removeFromVersionId?: string }): {
-    arn: string; name: string;
+  updateVersionStage(
+    secretId: string,
+    input: { versionStage: string; moveToVersionId?: string; removeFromVersionId?: string },
+  ): {
+    arn: string;
+    name: string;
   } {
     const secret = this.find(secretId);
     const { versionStage: stage, moveToVersionId: to, removeFromVersionId: from } = input;
@@ -230,22 +276,43 @@ export class SecretStore {
     }
     const holder = this.versionWithLabel(secret, stage);
     if (from !== undefined) {
-      if (!secret.versions.has(from)) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for VersionId: ${from}`);
+      if (!secret.versions.has(from))
+        throw new AwsError(
+          'ResourceNotFoundException',
+          400,
+          `Secrets Manager can't find the specified secret value for VersionId: ${from}`,
+        );
       if (holder?.id !== from) {
-        throw new AwsError('InvalidParameterException', 400, `The staging label ${stage} is not attached to version ${from}, so it can't be removed from it.`);
+        throw new AwsError(
+          'InvalidParameterException',
+          400,
+          `The staging label ${stage} is not attached to version ${from}, so it can't be removed from it.`,
+        );
       }
     }
     if (to !== undefined) {
       const target = secret.versions.get(to);
-      if (!target) throw new AwsError('ResourceNotFoundException', 400, `Secrets Manager can't find the specified secret value for VersionId: ${to}`);
+      if (!target)
+        throw new AwsError(
+          'ResourceNotFoundException',
+          400,
+          `Secrets Manager can't find the specified secret value for VersionId: ${to}`,
+        );
       if (holder && holder !== target && from !== holder.id) {
-        throw new AwsError('InvalidParameterException', 400,
-          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`);
+        throw new AwsError(
+          'InvalidParameterException',
+          400,
+          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`,
+        );
       }
       this.moveLabel(secret, stage, target);
     } else if (from !== undefined) {
       if (stage === CURRENT) {
-        throw new AwsError('InvalidParameterException', 400, 'You can only move staging label AWSCURRENT to a different secret version. It can’t be completely removed.');
+        throw new AwsError(
+          'InvalidParameterException',
+          400,
+          'You can only move staging label AWSCURRENT to a different secret version. It can’t be completely removed.',
+        );
       }
       holder?.stages.delete(stage);
     } else {
@@ -269,19 +336,31 @@ export class SecretStore {
    * value, so the rotation function's DescribeSecret finds the token. Refuses while a previous
    * rotation is unfinished (AWSPENDING on a version that is not AWSCURRENT).
    */
-  beginRotation(secretId: string, input: { rotationLambdaArn?: string; rotationRules?: Record<string, unknown>; token?: string }): {
-    arn: string; name: string; rotationLambdaArn: string;
+  beginRotation(
+    secretId: string,
+    input: { rotationLambdaArn?: string; rotationRules?: Record<string, unknown>; token?: string },
+  ): {
+    arn: string;
+    name: string;
+    rotationLambdaArn: string;
   } {
     const s = this.find(secretId);
     const lambdaArn = input.rotationLambdaArn ?? s.rotationLambdaArn;
     if (!lambdaArn) {
-      throw new AwsError('InvalidRequestException', 400, `No Lambda rotation function ARN is associated with this secret: pass RotationLambdaARN.`);
+      throw new AwsError(
+        'InvalidRequestException',
+        400,
+        `No Lambda rotation function ARN is associated with this secret: pass RotationLambdaARN.`,
+      );
     }
     if (input.token !== undefined) {
       const pending = this.versionWithLabel(s, PENDING);
       if (pending && !pending.stages.has(CURRENT) && pending.id !== input.token) {
-        throw new AwsError('InvalidRequestException', 400,
-          `A previous rotation isn't complete. That rotation will be reattempted. (AWSPENDING is on version ${pending.id}; finish or remove it.)`);
+        throw new AwsError(
+          'InvalidRequestException',
+          400,
+          `A previous rotation isn't complete. That rotation will be reattempted. (AWSPENDING is on version ${pending.id}; finish or remove it.)`,
+        );
       }
       if (!s.versions.has(input.token)) {
         const placeholder: Version = { id: input.token, created: nowSeconds(), stages: new Set(), placeholder: true };
@@ -353,19 +432,32 @@ function checkValue(input: SecretValueInput): { secretString?: string; secretBin
   const hasString = input.secretString !== undefined && input.secretString !== null;
   const hasBinary = input.secretBinary !== undefined && input.secretBinary !== null;
   if (hasString === hasBinary) {
-    throw new AwsError('InvalidParameterException', 400, 'You must provide either SecretString or SecretBinary, not both.');
+    throw new AwsError(
+      'InvalidParameterException',
+      400,
+      'You must provide either SecretString or SecretBinary, not both.',
+    );
   }
   if (hasString) {
-    if (typeof input.secretString !== 'string') throw new AwsError('ValidationException', 400, 'SecretString must be a string.');
+    if (typeof input.secretString !== 'string')
+      throw new AwsError('ValidationException', 400, 'SecretString must be a string.');
     if (Buffer.byteLength(input.secretString) > MAX_SECRET_BYTES) {
-      throw new AwsError('ValidationException', 400, `1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SECRET_BYTES}`);
+      throw new AwsError(
+        'ValidationException',
+        400,
+        `1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SECRET_BYTES}`,
+      );
     }
     return { secretString: input.secretString };
   }
   const b = input.secretBinary!;
   const bytes = typeof b === 'string' ? Buffer.from(b, 'base64') : Buffer.from(b);
   if (bytes.length > MAX_SECRET_BYTES) {
-    throw new AwsError('ValidationException', 400, `1 validation error detected: Value at 'secretBinary' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SECRET_BYTES}`);
+    throw new AwsError(
+      'ValidationException',
+      400,
+      `1 validation error detected: Value at 'secretBinary' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SECRET_BYTES}`,
+    );
   }
   return { secretBinary: bytes.toString('base64') };
 }
@@ -375,5 +467,8 @@ function nowSeconds(): number {
 }
 
 function randomSuffix(): string {
-  return randomBytes(6).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 6);
+  return randomBytes(6)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, 'x')
+    .slice(0, 6);
 }

@@ -28,7 +28,8 @@ function rotateSecret(store: SecretStore, b: Body, rotation: RotationHooks): Bod
   if (lambdaArn !== undefined) rotation.check(lambdaArn);
   const immediately = b.RotateImmediately !== false;
   const token = immediately ? (optString(b, 'ClientRequestToken') ?? randomUUID()) : undefined;
-  const rules = b.RotationRules && typeof b.RotationRules === 'object' ? (b.RotationRules as Record<string, unknown>) : undefined;
+  const rules =
+    b.RotationRules && typeof b.RotationRules === 'object' ? (b.RotationRules as Record<string, unknown>) : undefined;
   const r = store.beginRotation(id, { rotationLambdaArn: lambdaArn, rotationRules: rules, token });
   if (lambdaArn === undefined) rotation.check(r.rotationLambdaArn);
   if (token === undefined) return { ARN: r.arn, Name: r.name };
@@ -38,7 +39,10 @@ function rotateSecret(store: SecretStore, b: Body, rotation: RotationHooks): Bod
 
 const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
   GetSecretValue(store, b) {
-    const v = store.get(secretId(b), { versionId: optString(b, 'VersionId'), versionStage: optString(b, 'VersionStage') });
+    const v = store.get(secretId(b), {
+      versionId: optString(b, 'VersionId'),
+      versionStage: optString(b, 'VersionStage'),
+    });
     return {
       ARN: v.arn,
       Name: v.name,
@@ -132,7 +136,8 @@ function secretId(b: Body): string {
 function optString(b: Body, key: string): string | undefined {
   const v = b[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new AwsError('SerializationException', 400, `${key} must be a string, got ${typeof v}`);
+  if (typeof v !== 'string')
+    throw new AwsError('SerializationException', 400, `${key} must be a string, got ${typeof v}`);
   return v;
 }
 
@@ -148,7 +153,8 @@ function optStrings(b: Body, key: string): string[] | undefined {
 function decodeToken(token: string | undefined): number {
   if (!token) return 0;
   const n = Number(Buffer.from(token, 'base64').toString());
-  if (!Number.isInteger(n) || n < 0) throw new AwsError('InvalidNextTokenException', 400, 'The NextToken value is invalid.');
+  if (!Number.isInteger(n) || n < 0)
+    throw new AwsError('InvalidNextTokenException', 400, 'The NextToken value is invalid.');
   return n;
 }
 

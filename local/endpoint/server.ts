@@ -56,7 +56,8 @@ export interface Endpoint {
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
-  const secrets = options.secrets ?? new SecretStore({ region: options.registry.region, accountId: options.registry.accountId });
+  const secrets =
+    options.secrets ?? new SecretStore({ region: options.registry.region, accountId: options.registry.accountId });
   const dynamo = startDynamo(options.dynamo);
   const log = options.log ?? ((line: string) => process.stderr.write(`[endpoint] ${line}\n`));
   let closed = false;
@@ -95,14 +96,20 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 
     if (decision.service === 'mesh') {
       const handled = options.extraRoutes ? await options.extraRoutes(req, res) : false;
-      if (!handled && !res.headersSent) writeError(res, new AwsError('NotFoundException', 404, `No mesh route for ${path}`), 'restJson1', requestId);
+      if (!handled && !res.headersSent)
+        writeError(res, new AwsError('NotFoundException', 404, `No mesh route for ${path}`), 'restJson1', requestId);
       return;
     }
 
     const body = await readBody(req);
     if (body === 'too-large') {
       const protocol = decision.service === 'lambda' ? 'restJson1' : 'awsJson1_1';
-      return writeError(res, new AwsError('RequestTooLargeException', 413, `Request must be smaller than ${MAX_BODY_BYTES} bytes`), protocol, requestId);
+      return writeError(
+        res,
+        new AwsError('RequestTooLargeException', 413, `Request must be smaller than ${MAX_BODY_BYTES} bytes`),
+        protocol,
+        requestId,
+      );
     }
     if (body === 'aborted') return;
 
@@ -122,7 +129,16 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       case 'lambda': {
         // Cheap early cut: no Lambda request may exceed the sync payload limit.
         if (body.length > SYNC_PAYLOAD_LIMIT + 1024 * 1024) {
-          return writeError(res, new AwsError('RequestTooLargeException', 413, `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`), 'restJson1', requestId);
+          return writeError(
+            res,
+            new AwsError(
+              'RequestTooLargeException',
+              413,
+              `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
+            ),
+            'restJson1',
+            requestId,
+          );
         }
         try {
           const out = await handleLambda(lambda, { method, url, headers: req.headers, body, requestId });
@@ -159,7 +175,8 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   } catch (err) {
     await dynamo.close();
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') e.message = `${e.message}: another process holds port ${options.port}; stop it or pick another port`;
+    if (e.code === 'EADDRINUSE')
+      e.message = `${e.message}: another process holds port ${options.port}; stop it or pick another port`;
     throw e;
   }
   const { port } = server.address() as AddressInfo;
@@ -198,7 +215,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted
     req.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks)));
     // A client that hangs up mid-body: nothing to answer (the first settle wins; 'close' also follows 'end').
     req.on('error', () => resolve('aborted'));
-    req.on('close', () => { if (!req.complete) resolve('aborted'); });
+    req.on('close', () => {
+      if (!req.complete) resolve('aborted');
+    });
   });
 }
 
@@ -215,7 +234,11 @@ function parseJsonObject(body: Buffer): Record<string, unknown> {
 
 function writeJson(res: ServerResponse, status: number, value: unknown, contentType: string, requestId: string): void {
   const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': requestId });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': requestId,
+  });
   res.end(text);
 }
 
@@ -230,7 +253,11 @@ function writeOther(
     // Query protocol (STS, CloudFormation, ...): XML error, code InvalidAction.
     const message = `lambda-mesh local endpoint does not support ${service}.${d.operation}`;
     const xml = `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
-    res.writeHead(400, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), 'x-amzn-requestid': requestId });
+    res.writeHead(400, {
+      'content-type': 'text/xml',
+      'content-length': Buffer.byteLength(xml),
+      'x-amzn-requestid': requestId,
+    });
     res.end(xml);
     return;
   }

@@ -10,7 +10,12 @@ export type ServiceDecision =
   | { readonly service: 'dynamodb' }
   | { readonly service: 'secretsmanager'; readonly operation: string }
   /** Another AWS service; `signingName` from the credential scope or target, `protocol` for the error shape. */
-  | { readonly service: 'other'; readonly name: string; readonly operation: string; readonly protocol: 'json' | 'rest' | 'query' };
+  | {
+      readonly service: 'other';
+      readonly name: string;
+      readonly operation: string;
+      readonly protocol: 'json' | 'rest' | 'query';
+    };
 
 export const MESH_PREFIX = '/_mesh/';
 

@@ -10,13 +10,19 @@ export const publishVersion: LambdaHandler = (ctx, req) => {
   const body = jsonBody(req);
   const codeSha256 = optionalString(body, 'CodeSha256');
   if (codeSha256 !== undefined && latest.CodeSha256 !== undefined && codeSha256 !== latest.CodeSha256) {
-    throw new AwsError('InvalidParameterValueException', 400,
-      `CodeSHA256 (${codeSha256}) is different from current CodeSHA256 in $LATEST (${latest.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`);
+    throw new AwsError(
+      'InvalidParameterValueException',
+      400,
+      `CodeSHA256 (${codeSha256}) is different from current CodeSHA256 in $LATEST (${latest.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`,
+    );
   }
   const revisionId = optionalString(body, 'RevisionId');
   if (revisionId !== undefined && latest.RevisionId !== undefined && revisionId !== latest.RevisionId) {
-    throw new AwsError('PreconditionFailedException', 412,
-      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+    throw new AwsError(
+      'PreconditionFailedException',
+      412,
+      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+    );
   }
   const published = ctx.registry.publishVersion(ref.name, { Description: optionalString(body, 'Description') });
   return { status: 201, json: published };

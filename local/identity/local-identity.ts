@@ -61,7 +61,10 @@ export async function rotateLocalIdentity(
 }
 
 /** Rotates the CA itself (new authority in front, previous kept and trusted). */
-export async function rotateLocalCa(store: SecretStore, opts: { mesh: string; caSecretId?: string }): Promise<CaSecret> {
+export async function rotateLocalCa(
+  store: SecretStore,
+  opts: { mesh: string; caSecretId?: string },
+): Promise<CaSecret> {
   const id = opts.caSecretId ?? `${opts.mesh}/mesh-ca`;
   const next = await rotateCa(opts.mesh, readCa(store, id));
   store.put(id, { secretString: JSON.stringify(next) });
@@ -74,7 +77,10 @@ export async function rotateLocalCa(store: SecretStore, opts: { mesh: string; ca
  * now — the CA first, then each identity from its mesh's CA (`<mesh>/mesh-ca`). Issued secrets are
  * left alone, so it is safe to call after every applied assembly. Returns the names it issued.
  */
-export async function issueLocalPlaceholders(store: SecretStore, opts: { lifetimeMs?: number } = {}): Promise<string[]> {
+export async function issueLocalPlaceholders(
+  store: SecretStore,
+  opts: { lifetimeMs?: number } = {},
+): Promise<string[]> {
   const issued: string[] = [];
   const pending: { name: string; mesh: string; service: string }[] = [];
   for (const d of store.list()) {
@@ -84,7 +90,8 @@ export async function issueLocalPlaceholders(store: SecretStore, opts: { lifetim
     // so running workers keep trusting the same CA and no call fails across a redeploy.
     const previous = previousValue(store, d.name);
     if (value.kind === 'ca') {
-      const keep = previous && parseCaSecret(previous) ? previous : JSON.stringify(await rotateCa(value.mesh, undefined));
+      const keep =
+        previous && parseCaSecret(previous) ? previous : JSON.stringify(await rotateCa(value.mesh, undefined));
       store.put(d.name, { secretString: keep });
       issued.push(d.name);
     } else if (previous && stillGood(previous, value.spiffe)) {
@@ -97,7 +104,12 @@ export async function issueLocalPlaceholders(store: SecretStore, opts: { lifetim
   for (const p of pending) {
     const caId = `${p.mesh}/mesh-ca`;
     if (!store.has(caId)) store.set(caId, { secretString: JSON.stringify(await rotateCa(p.mesh, undefined)) });
-    const value = await issueIdentity({ mesh: p.mesh, service: p.service, ca: readCa(store, caId), lifetimeMs: opts.lifetimeMs });
+    const value = await issueIdentity({
+      mesh: p.mesh,
+      service: p.service,
+      ca: readCa(store, caId),
+      lifetimeMs: opts.lifetimeMs,
+    });
     store.put(p.name, { secretString: JSON.stringify(value) });
     issued.push(p.name);
   }
@@ -126,7 +138,9 @@ function stillGood(text: string, spiffe: string): boolean {
   }
 }
 
-function placeholderOf(text: string | undefined): { kind: 'ca'; mesh: string } | { kind: 'identity'; mesh: string; service: string; spiffe: string } | undefined {
+function placeholderOf(
+  text: string | undefined,
+): { kind: 'ca'; mesh: string } | { kind: 'identity'; mesh: string; service: string; spiffe: string } | undefined {
   if (!text || !text.includes('"kind"')) return undefined;
   try {
     const o = JSON.parse(text) as { kind?: unknown; mesh?: unknown; spiffeId?: unknown };

@@ -5,9 +5,7 @@
  * Publishing follows AWS: an unchanged $LATEST returns the latest version instead of a new one.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type {
-  AliasConfig, AliasInput, EndpointRegistry, FunctionConfig,
-} from '../endpoint/backend';
+import type { AliasConfig, AliasInput, EndpointRegistry, FunctionConfig } from '../endpoint/backend';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -70,7 +68,8 @@ export function specFingerprint(spec: FunctionSpec): string {
   // Directories differ between two synths of the same code; hashes do not. Without hashes, dirs count.
   const layers = spec.layerSha256s ?? layerDirs;
   const { environment, ...flat } = rest;
-  const stable = JSON.stringify(flat, Object.keys(flat).sort()) + JSON.stringify(sortObj(environment)) + JSON.stringify(layers);
+  const stable =
+    JSON.stringify(flat, Object.keys(flat).sort()) + JSON.stringify(sortObj(environment)) + JSON.stringify(layers);
   return createHash('sha256').update(stable).digest('base64');
 }
 
@@ -197,7 +196,9 @@ export class FunctionRegistry implements EndpointRegistry {
     const fn = this.fns.get(name);
     if (!fn) throw notFound(this.arn(name));
     if (fn.aliases.has(alias)) {
-      throw Object.assign(new Error(`Alias already exists: ${this.arn(name, alias)}`), { name: 'ResourceConflictException' });
+      throw Object.assign(new Error(`Alias already exists: ${this.arn(name, alias)}`), {
+        name: 'ResourceConflictException',
+      });
     }
     const cfg = this.aliasConfig(name, alias, input.FunctionVersion ?? LATEST, input);
     fn.aliases.set(alias, cfg);
@@ -250,7 +251,9 @@ export class FunctionRegistry implements EndpointRegistry {
       Name: alias,
       FunctionVersion: version,
       Description: input.Description ?? '',
-      ...(weights && Object.keys(weights).length > 0 ? { RoutingConfig: { AdditionalVersionWeights: { ...weights } } } : {}),
+      ...(weights && Object.keys(weights).length > 0
+        ? { RoutingConfig: { AdditionalVersionWeights: { ...weights } } }
+        : {}),
       RevisionId: randomUUID(),
     };
   }
@@ -272,7 +275,9 @@ export class FunctionRegistry implements EndpointRegistry {
       Environment: { Variables: { ...s.environment } },
       TracingConfig: { Mode: 'Active' },
       Layers: (s.layerArns ?? []).map((Arn) => ({ Arn })),
-      RevisionId: createHash('md5').update(rec.fingerprint + rec.version).digest('hex'),
+      RevisionId: createHash('md5')
+        .update(rec.fingerprint + rec.version)
+        .digest('hex'),
       State: 'Active',
       PackageType: 'Zip',
       Architectures: ['x86_64'],

@@ -103,7 +103,15 @@ export function meshMetadataOf(clientContext: string | undefined): { src?: strin
 }
 
 export class LocalInvoker implements EndpointInvoker {
-  readonly counters: InvokerCounters = { invocations: 0, coldStarts: 0, warmStarts: 0, timeouts: 0, crashes: 0, throttles: 0, functionErrors: 0 };
+  readonly counters: InvokerCounters = {
+    invocations: 0,
+    coldStarts: 0,
+    warmStarts: 0,
+    timeouts: 0,
+    crashes: 0,
+    throttles: 0,
+    functionErrors: 0,
+  };
   private readonly registry: FunctionRegistry;
   private readonly telemetry: TelemetrySink | undefined;
   private readonly limit: number;
@@ -146,16 +154,25 @@ export class LocalInvoker implements EndpointInvoker {
 
   /** Live environments (for status views and tests). */
   workers(): { functionName: string; version: string; pid: number | undefined; busy: boolean; invocations: number }[] {
-    return [...this.pools.values()].flatMap((p) => [...p.all].map((w) => ({
-      functionName: p.functionName, version: p.version, pid: w.pid, busy: w.busy, invocations: w.invocations,
-    })));
+    return [...this.pools.values()].flatMap((p) =>
+      [...p.all].map((w) => ({
+        functionName: p.functionName,
+        version: p.version,
+        pid: w.pid,
+        busy: w.busy,
+        invocations: w.invocations,
+      })),
+    );
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeResult> {
     if (this.stopped) throw Object.assign(new Error('The local mesh is stopping.'), { name: 'ServiceException' });
     const record = this.registry.getRecord(request.functionName, request.version);
     if (!record) {
-      throw Object.assign(new Error(`Function not found: ${this.registry.arn(request.functionName, request.version)}`), { name: 'ResourceNotFoundException' });
+      throw Object.assign(
+        new Error(`Function not found: ${this.registry.arn(request.functionName, request.version)}`),
+        { name: 'ResourceNotFoundException' },
+      );
     }
     const spec = record.spec;
     const name = request.functionName;
@@ -166,12 +183,22 @@ export class LocalInvoker implements EndpointInvoker {
     const source = meta?.src ?? EXTERNAL;
     const start = Date.now();
 
-    const trace = parseTraceHeader(request.traceHeader) ?? parseTraceHeader(meta?.trc) ?? { root: newTraceId(start), sampled: true };
+    const trace = parseTraceHeader(request.traceHeader) ??
+      parseTraceHeader(meta?.trc) ?? { root: newTraceId(start), sampled: true };
     const segmentId = newSegmentId();
 
     if (running >= limit) {
       this.counters.throttles++;
-      this.emit({ requestId: request.requestId, functionName: name, version: request.version, source, start, durationMs: 0, outcome: 'throttled', cold: false });
+      this.emit({
+        requestId: request.requestId,
+        functionName: name,
+        version: request.version,
+        source,
+        start,
+        durationMs: 0,
+        outcome: 'throttled',
+        cold: false,
+      });
       if (trace.sampled) this.segment({ name, segmentId, trace, start, end: Date.now(), request, throttle: true });
       throw throttled(name, reserved, limit);
     }
@@ -181,7 +208,8 @@ export class LocalInvoker implements EndpointInvoker {
       return await this.run(request, spec, record.fingerprint, { source, start, trace, segmentId });
     } finally {
       const n = (this.inFlight.get(name) ?? 1) - 1;
-      if (n <= 0) this.inFlight.delete(name); else this.inFlight.set(name, n);
+      if (n <= 0) this.inFlight.delete(name);
+      else this.inFlight.set(name, n);
     }
   }
 
@@ -218,7 +246,9 @@ export class LocalInvoker implements EndpointInvoker {
     } else {
       const workerTrace = formatTraceHeader({ root: t.trace.root, parent: t.segmentId, sampled: t.trace.sampled });
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), Math.max(0, deadlineMs - Date.now())); });
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), Math.max(0, deadlineMs - Date.now()));
+      });
       const raced = await Promise.race([
         worker.invoke({
           id,
@@ -261,12 +291,20 @@ export class LocalInvoker implements EndpointInvoker {
         if (outcome.signal === 'SIGALRM') {
           const secs = spec.timeout.toFixed(2);
           lines.push(`${new Date(end).toISOString()} ${id} Task timed out after ${secs} seconds`);
-          payload = JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${id} Error: Task timed out after ${secs} seconds` });
+          payload = JSON.stringify({
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `RequestId: ${id} Error: Task timed out after ${secs} seconds`,
+          });
           kind = 'timeout';
         } else {
-          const status = outcome.signal ? `signal: ${outcome.signal === 'SIGKILL' ? 'killed' : outcome.signal}` : `exit status ${outcome.code}`;
+          const status = outcome.signal
+            ? `signal: ${outcome.signal === 'SIGKILL' ? 'killed' : outcome.signal}`
+            : `exit status ${outcome.code}`;
           lines.push(`RequestId: ${id} Error: Runtime exited with error: ${status}`);
-          payload = JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: Runtime exited with error: ${status}` });
+          payload = JSON.stringify({
+            errorType: 'Runtime.ExitError',
+            errorMessage: `RequestId: ${id} Error: Runtime exited with error: ${status}`,
+          });
           kind = 'crash';
           this.counters.crashes++;
         }
@@ -275,7 +313,9 @@ export class LocalInvoker implements EndpointInvoker {
     }
     const duration = end - t.start;
     lines.push(`END RequestId: ${id}`);
-    lines.push(`REPORT RequestId: ${id}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(duration))} ms\tMemory Size: ${spec.memorySize} MB${cold && initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}`);
+    lines.push(
+      `REPORT RequestId: ${id}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(duration))} ms\tMemory Size: ${spec.memorySize} MB${cold && initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}`,
+    );
 
     // Back to the pool, or gone: an environment that failed init, crashed or timed out is discarded.
     worker.busy = false;
@@ -285,22 +325,46 @@ export class LocalInvoker implements EndpointInvoker {
     const reusable = outcome.kind === 'result' || (outcome.kind === 'error' && !outcome.fatal);
     if (reusable && current && !worker.dead && !this.stopped && pool.all.has(worker)) {
       pool.idle.push(worker);
-      this.idleTimers.set(worker, setTimeout(() => {
-        const i = pool.idle.indexOf(worker!);
-        if (i < 0) return;
-        pool.idle.splice(i, 1);
-        pool.all.delete(worker!);
-        void worker!.kill();
-      }, this.idleTimeoutMs).unref());
+      this.idleTimers.set(
+        worker,
+        setTimeout(() => {
+          const i = pool.idle.indexOf(worker!);
+          if (i < 0) return;
+          pool.idle.splice(i, 1);
+          pool.all.delete(worker!);
+          void worker!.kill();
+        }, this.idleTimeoutMs).unref(),
+      );
     } else {
       pool.all.delete(worker);
       void worker.kill();
     }
 
     if (t.trace.sampled) {
-      this.segment({ name, segmentId: t.segmentId, trace: t.trace, start: t.start, end, request, version, fault: functionError !== undefined, errorBody: functionError ? payload : undefined, cold });
+      this.segment({
+        name,
+        segmentId: t.segmentId,
+        trace: t.trace,
+        start: t.start,
+        end,
+        request,
+        version,
+        fault: functionError !== undefined,
+        errorBody: functionError ? payload : undefined,
+        cold,
+      });
     }
-    this.emit({ requestId: id, functionName: name, version, source: t.source, start: t.start, durationMs: duration, outcome: kind, cold, initMs: cold ? initMs : undefined });
+    this.emit({
+      requestId: id,
+      functionName: name,
+      version,
+      source: t.source,
+      start: t.start,
+      durationMs: duration,
+      outcome: kind,
+      cold,
+      initMs: cold ? initMs : undefined,
+    });
     return {
       payload,
       functionError,
@@ -394,8 +458,17 @@ export class LocalInvoker implements EndpointInvoker {
   }
 
   private segment(s: {
-    name: string; segmentId: string; trace: { root: string; parent?: string }; start: number; end: number;
-    request: InvokeRequest; version?: string; fault?: boolean; throttle?: boolean; errorBody?: string; cold?: boolean;
+    name: string;
+    segmentId: string;
+    trace: { root: string; parent?: string };
+    start: number;
+    end: number;
+    request: InvokeRequest;
+    version?: string;
+    fault?: boolean;
+    throttle?: boolean;
+    errorBody?: string;
+    cold?: boolean;
   }): void {
     if (!this.telemetry) return;
     let cause: unknown;
@@ -403,7 +476,9 @@ export class LocalInvoker implements EndpointInvoker {
       try {
         const e = JSON.parse(s.errorBody) as { errorType?: string; errorMessage?: string };
         cause = { exceptions: [{ id: newSegmentId(), type: e.errorType, message: e.errorMessage }] };
-      } catch { /* leave out */ }
+      } catch {
+        /* leave out */
+      }
     }
     this.telemetry.recordSegment({
       name: s.name,
@@ -413,7 +488,12 @@ export class LocalInvoker implements EndpointInvoker {
       start_time: s.start / 1000,
       end_time: s.end / 1000,
       origin: 'AWS::Lambda::Function',
-      aws: { function_arn: s.request.invokedFunctionArn, resource_names: [s.name], account_id: this.registry.accountId, request_id: s.request.requestId },
+      aws: {
+        function_arn: s.request.invokedFunctionArn,
+        resource_names: [s.name],
+        account_id: this.registry.accountId,
+        request_id: s.request.requestId,
+      },
       annotations: { version: s.version ?? s.request.version, ...(s.cold !== undefined ? { cold_start: s.cold } : {}) },
       ...(s.throttle ? { throttle: true, error: true, http: { response: { status: 429 } } } : {}),
       ...(s.fault ? { fault: true } : {}),

@@ -17,7 +17,8 @@ export function mergedOptDir(layerDirs: readonly string[], root: string): string
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
   for (const layer of layerDirs) {
-    if (!existsSync(layer)) throw new Error(`Layer asset directory ${layer} does not exist: synthesize the app again (npx cdk synth).`);
+    if (!existsSync(layer))
+      throw new Error(`Layer asset directory ${layer} does not exist: synthesize the app again (npx cdk synth).`);
     cpSync(layer, tmp, { recursive: true, force: true, dereference: true });
   }
   try {

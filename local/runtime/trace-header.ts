@@ -17,11 +17,17 @@ export function parseTraceHeader(text: string | undefined): TraceHeader | undefi
   const root = parts.get('root');
   if (!root || !/^1-[0-9a-f]{8}-[0-9a-f]{24}$/.test(root)) return undefined;
   const parent = parts.get('parent');
-  return { root, parent: parent && /^[0-9a-f]{16}$/.test(parent) ? parent : undefined, sampled: parts.get('sampled') !== '0' };
+  return {
+    root,
+    parent: parent && /^[0-9a-f]{16}$/.test(parent) ? parent : undefined,
+    sampled: parts.get('sampled') !== '0',
+  };
 }
 
 export function newTraceId(now = Date.now()): string {
-  return `1-${Math.floor(now / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+  return `1-${Math.floor(now / 1000)
+    .toString(16)
+    .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 }
 
 export function newSegmentId(): string {

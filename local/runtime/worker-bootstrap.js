@@ -18,7 +18,11 @@ const env = process.env;
 function errorBody(err, fallbackType) {
   const e = err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err));
   const stack = typeof e.stack === 'string' ? e.stack.split('\n') : [];
-  return { errorType: e.name && e.name !== 'Error' ? e.name : (fallbackType || 'Error'), errorMessage: e.message, trace: stack };
+  return {
+    errorType: e.name && e.name !== 'Error' ? e.name : fallbackType || 'Error',
+    errorMessage: e.message,
+    trace: stack,
+  };
 }
 
 /** `_HANDLER` = `<path/module>.<export>`; the module is relative to LAMBDA_TASK_ROOT unless absolute. */
@@ -30,7 +34,10 @@ async function loadHandler() {
   const base = path.isAbsolute(modulePart) ? modulePart : path.join(env.LAMBDA_TASK_ROOT || process.cwd(), modulePart);
   let file;
   for (const ext of ['.js', '.cjs', '.mjs', '']) {
-    if (fs.existsSync(base + ext) && fs.statSync(base + ext).isFile()) { file = base + ext; break; }
+    if (fs.existsSync(base + ext) && fs.statSync(base + ext).isFile()) {
+      file = base + ext;
+      break;
+    }
   }
   if (!file) {
     const e = new Error(`Cannot find module '${modulePart}'`);
@@ -44,7 +51,10 @@ async function loadHandler() {
       mod = require(file);
     } catch (err) {
       if (err && err.code === 'ERR_REQUIRE_ESM') mod = await import(pathToFileURL(file).href);
-      else { err.name = err.name === 'Error' ? 'Runtime.ImportModuleError' : err.name; throw err; }
+      else {
+        err.name = err.name === 'Error' ? 'Runtime.ImportModuleError' : err.name;
+        throw err;
+      }
     }
   }
   let fn = mod;
@@ -61,7 +71,11 @@ async function loadHandler() {
 function makeContext(msg) {
   let clientContext;
   if (msg.clientContext) {
-    try { clientContext = JSON.parse(msg.clientContext); } catch { clientContext = undefined; }
+    try {
+      clientContext = JSON.parse(msg.clientContext);
+    } catch {
+      clientContext = undefined;
+    }
   }
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -75,7 +89,9 @@ function makeContext(msg) {
     clientContext,
     identity: undefined,
     getRemainingTimeInMillis: () => Math.max(0, msg.deadlineMs - Date.now()),
-    done() {}, succeed() {}, fail() {},
+    done() {},
+    succeed() {},
+    fail() {},
   };
 }
 
@@ -85,14 +101,19 @@ function run(handler, event, context) {
     const callback = (err, value) => {
       if (settled) return;
       settled = true;
-      if (err !== null && err !== undefined) reject(err); else resolve(value);
+      if (err !== null && err !== undefined) reject(err);
+      else resolve(value);
     };
     context.done = callback;
     context.succeed = (v) => callback(null, v);
     context.fail = (e) => callback(e);
     try {
       const out = handler(event, context, callback);
-      if (out && typeof out.then === 'function') out.then((v) => callback(null, v), (e) => callback(e));
+      if (out && typeof out.then === 'function')
+        out.then(
+          (v) => callback(null, v),
+          (e) => callback(e),
+        );
       // A non-promise return from a handler with < 3 params is its result too (Node 24 semantics).
       else if (handler.length < 3) callback(null, out);
     } catch (err) {
@@ -106,7 +127,8 @@ let current; // the invocation in flight, if any
 process.on('message', async (msg) => {
   if (!msg || msg.type !== 'invoke') return;
   current = msg.id;
-  if (msg.traceId) env._X_AMZN_TRACE_ID = msg.traceId; else delete env._X_AMZN_TRACE_ID;
+  if (msg.traceId) env._X_AMZN_TRACE_ID = msg.traceId;
+  else delete env._X_AMZN_TRACE_ID;
   let result;
   try {
     const handler = await handlerPromise;
@@ -126,10 +148,17 @@ process.on('message', async (msg) => {
 // (Runtime.UnhandledPromiseRejection) and ends the environment.
 process.on('unhandledRejection', (reason) => {
   const e = reason instanceof Error ? reason : new Error(String(reason));
-  const body = { errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${e.name}: ${e.message}`, trace: String(e.stack || '').split('\n') };
-  console.error(`${new Date().toISOString()}\t${current || 'undefined'}\tERROR\tUnhandled Promise Rejection \t${JSON.stringify(body)}`);
+  const body = {
+    errorType: 'Runtime.UnhandledPromiseRejection',
+    errorMessage: `${e.name}: ${e.message}`,
+    trace: String(e.stack || '').split('\n'),
+  };
+  console.error(
+    `${new Date().toISOString()}\t${current || 'undefined'}\tERROR\tUnhandled Promise Rejection \t${JSON.stringify(body)}`,
+  );
   const exit = () => process.stdout.write('', () => process.exit(128));
-  if (current) process.send({ type: 'error', id: current, error: body, fatal: true }, exit); else exit();
+  if (current) process.send({ type: 'error', id: current, error: body, fatal: true }, exit);
+  else exit();
 });
 
 // The mesh went away (even by SIGKILL, which runs no cleanup): an environment never outlives it.

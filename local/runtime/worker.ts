@@ -73,13 +73,19 @@ export class Worker {
         this.child.off('message', onMessage);
       };
       this.child.on('message', onMessage);
-      this.child.once('exit', () => resolve({ error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited during init' } }));
+      this.child.once('exit', () =>
+        resolve({ error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited during init' } }),
+      );
     });
     this.child.on('message', (m: Message) => {
       if ((m.type === 'result' || m.type === 'error') && this.pending) {
         const done = this.pending;
         this.pending = undefined;
-        done(m.type === 'result' ? { kind: 'result', payload: m.payload } : { kind: 'error', error: m.error, fatal: m.fatal });
+        done(
+          m.type === 'result'
+            ? { kind: 'result', payload: m.payload }
+            : { kind: 'error', error: m.error, fatal: m.fatal },
+        );
       }
     });
     this.exited = new Promise((resolve) => {
@@ -95,7 +101,9 @@ export class Worker {
         });
       });
     });
-    this.child.on('error', () => { /* reported through 'exit' */ });
+    this.child.on('error', () => {
+      /* reported through 'exit' */
+    });
   }
 
   get pid(): number | undefined {
@@ -114,7 +122,12 @@ export class Worker {
   }
 
   invoke(inv: WorkerInvocation): Promise<WorkerOutcome> {
-    if (this.dead) return Promise.resolve({ kind: 'exit', code: this.exitInfo?.code ?? null, signal: this.exitInfo?.signal ?? null });
+    if (this.dead)
+      return Promise.resolve({
+        kind: 'exit',
+        code: this.exitInfo?.code ?? null,
+        signal: this.exitInfo?.signal ?? null,
+      });
     return new Promise((resolve) => {
       this.pending = resolve;
       this.child.send({ type: 'invoke', ...inv }, (err) => {

@@ -79,7 +79,10 @@ export function parseEmf(input: unknown): EmfParseResult {
         if (typeof name !== 'string') return { ok: false, reason: 'dimension names must be strings' };
         const value = obj[name];
         if (typeof value !== 'string') {
-          return { ok: false, reason: `dimension ${name} must have a string value at the root, got ${JSON.stringify(value)}` };
+          return {
+            ok: false,
+            reason: `dimension ${name} must have a string value at the root, got ${JSON.stringify(value)}`,
+          };
         }
         dimensions[name] = value;
       }

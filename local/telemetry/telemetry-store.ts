@@ -292,7 +292,10 @@ export class TelemetryStore {
     this.pruneSamples(now);
     const from = now - windowMs;
     // Per edge, per reporter: both sides of a call report it; counting both would double it.
-    const edges = new Map<string, { source: string; destination: string; version: string; by: Map<string, Accumulator> }>();
+    const edges = new Map<
+      string,
+      { source: string; destination: string; version: string; by: Map<string, Accumulator> }
+    >();
     for (let i = this.head; i < this.samples.length; i++) {
       const s = this.samples[i]!;
       // Edges seen within the retention but idle in the window stay, with zeros: the graph is stable.
@@ -332,7 +335,13 @@ export class TelemetryStore {
         acc.breakerOpens = Math.max(acc.breakerOpens, other.breakerOpens);
         acc.retries = Math.max(acc.retries, other.retries);
       }
-      edgeStats.push({ source: e.source, destination: e.destination, version: e.version, reporter, ...acc.golden(windowSec) });
+      edgeStats.push({
+        source: e.source,
+        destination: e.destination,
+        version: e.version,
+        reporter,
+        ...acc.golden(windowSec),
+      });
       if (e.source !== 'external' && e.source !== UNKNOWN) service(e.source);
       const svc = service(e.destination);
       if (calleeReported.has(e.destination) && reporter !== 'destination') continue;

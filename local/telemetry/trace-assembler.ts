@@ -87,11 +87,17 @@ export function flattenSegment(input: unknown): FlattenResult {
     return { ok: false, reason: `trace_id must look like 1-<8 hex>-<24 hex>, got ${JSON.stringify(traceId)}` };
   }
   const docs: FlatDoc[] = [];
-  const walk = (d: Record<string, unknown>, parentId: string | undefined, kind: 'segment' | 'subsegment'): string | undefined => {
-    if (typeof d.id !== 'string' || !SEGMENT_ID.test(d.id)) return `segment id must be 16 hex digits, got ${JSON.stringify(d.id)}`;
+  const walk = (
+    d: Record<string, unknown>,
+    parentId: string | undefined,
+    kind: 'segment' | 'subsegment',
+  ): string | undefined => {
+    if (typeof d.id !== 'string' || !SEGMENT_ID.test(d.id))
+      return `segment id must be 16 hex digits, got ${JSON.stringify(d.id)}`;
     if (typeof d.name !== 'string' || d.name.length === 0) return `segment ${d.id} has no name`;
     if (typeof d.start_time !== 'number') return `segment ${d.id} has no numeric start_time`;
-    if (typeof d.end_time !== 'number' && d.in_progress !== true) return `segment ${d.id} needs end_time or in_progress`;
+    if (typeof d.end_time !== 'number' && d.in_progress !== true)
+      return `segment ${d.id} needs end_time or in_progress`;
     const { subsegments, ...rest } = d;
     docs.push({ id: d.id, traceId, parentId, kind, doc: rest });
     if (Array.isArray(subsegments)) {
@@ -123,7 +129,8 @@ function annotationsOf(doc: Record<string, unknown>): Record<string, Annotation>
 
 function statusOf(doc: Record<string, unknown>): number | undefined {
   const http = doc.http;
-  if (isRecord(http) && isRecord(http.response) && typeof http.response.status === 'number') return http.response.status;
+  if (isRecord(http) && isRecord(http.response) && typeof http.response.status === 'number')
+    return http.response.status;
   return undefined;
 }
 

@@ -20,8 +20,11 @@ const baseEnv = {
 
 function mesh(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...baseEnv, AWS_ENDPOINT_URL: url }, encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, env: { ...baseEnv, AWS_ENDPOINT_URL: url }, encoding: 'utf8' },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -33,11 +36,15 @@ describe('mesh local', () => {
 
   before(async () => {
     const { release1, release2 } = observAssemblies();
-    child = spawn(process.execPath, [BIN, 'local', '--assembly', release1, '--assembly', release2, '--port', '0', '--quiet'], {
-      cwd: ROOT,
-      env: baseEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [BIN, 'local', '--assembly', release1, '--assembly', release2, '--port', '0', '--quiet'],
+      {
+        cwd: ROOT,
+        env: baseEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     exited = new Promise((r) => child.once('exit', (code) => r(code)));
     let out = '';
     let err = '';
@@ -73,7 +80,11 @@ describe('mesh local', () => {
   test('shift and policy deny land in the local mesh', async () => {
     const r = await mesh(url, ['shift', 'payments', '20']);
     assert.equal(r.code, 0, r.stderr);
-    const lambda = new LambdaClient({ region: 'us-east-1', endpoint: url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     const a = await lambda.send(new GetAliasCommand({ FunctionName: 'observ-payments', Name: 'live' }));
     lambda.destroy();
     assert.deepEqual(a.RoutingConfig?.AdditionalVersionWeights, { '2': 0.2 });

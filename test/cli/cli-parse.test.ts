@@ -24,7 +24,8 @@ function usage(fn: () => unknown, includes: string | RegExp): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof UsageError, `expected UsageError, got ${String(err)}`);
     assert.equal(err.exitCode, 2);
-    if (typeof includes === 'string') assert.ok(err.message.includes(includes), `"${err.message}" should include "${includes}"`);
+    if (typeof includes === 'string')
+      assert.ok(err.message.includes(includes), `"${err.message}" should include "${includes}"`);
     else assert.match(err.message, includes);
     return true;
   });
@@ -65,12 +66,19 @@ test('weights: out of range or not a number is a usage error naming the value', 
 });
 
 test('args: unknown flags, missing values and stray arguments name the token and the help', () => {
-  usage(() => parseCommandArgs('shift', ['payments', '10', '--bogus'], AWS_OPTIONS), 'unknown flag --bogus for `mesh shift`; see `mesh shift --help`');
+  usage(
+    () => parseCommandArgs('shift', ['payments', '10', '--bogus'], AWS_OPTIONS),
+    'unknown flag --bogus for `mesh shift`; see `mesh shift --help`',
+  );
   usage(() => parseCommandArgs('status', ['--region'], AWS_OPTIONS), 'flag --region needs a value');
   usage(() => parseCommandArgs('shift', ['payments', '-5'], AWS_OPTIONS), '-5 is not a valid value here');
   usage(() => expectPositionals('shift', ['payments'], ['service', 'weight']), 'needs <weight>');
   usage(() => expectPositionals('promote', ['payments', 'extra'], ['service']), 'unexpected argument extra');
-  const { values, positionals } = parseCommandArgs('shift', ['payments', '10', '--json', '--mesh', 'demo'], AWS_OPTIONS);
+  const { values, positionals } = parseCommandArgs(
+    'shift',
+    ['payments', '10', '--json', '--mesh', 'demo'],
+    AWS_OPTIONS,
+  );
   assert.deepEqual(positionals, ['payments', '10']);
   assert.equal(values.json, true);
   assert.equal(values.mesh, 'demo');
@@ -84,7 +92,11 @@ test('aws settings: flag beats service env beats global env; ignore switch honou
   const f = resolveAwsSettings({ endpointUrl: 'http://f' }, { AWS_ENDPOINT_URL_LAMBDA: 'http://l' }, none);
   assert.equal(f.endpoints.LAMBDA, 'http://f');
   assert.equal(f.endpoints.DYNAMODB, 'http://f');
-  const ign = resolveAwsSettings({}, { AWS_ENDPOINT_URL: 'http://g', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }, none);
+  const ign = resolveAwsSettings(
+    {},
+    { AWS_ENDPOINT_URL: 'http://g', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' },
+    none,
+  );
   assert.equal(ign.endpoints.LAMBDA, undefined);
 });
 
@@ -97,9 +109,17 @@ test('aws settings: us-east-1 and dummy credentials only with an endpoint and no
   const real = resolveAwsSettings({}, { HOME: '/h' }, none);
   assert.equal(real.fallbackRegion, undefined);
   assert.equal(real.credentials, undefined, 'never dummy credentials against real AWS');
-  const withKeys = resolveAwsSettings({}, { AWS_ENDPOINT_URL: 'http://x', AWS_ACCESS_KEY_ID: 'AKIA', HOME: '/h' }, none);
+  const withKeys = resolveAwsSettings(
+    {},
+    { AWS_ENDPOINT_URL: 'http://x', AWS_ACCESS_KEY_ID: 'AKIA', HOME: '/h' },
+    none,
+  );
   assert.equal(withKeys.credentials, undefined);
-  const withProfileFile = resolveAwsSettings({}, { AWS_ENDPOINT_URL: 'http://x', HOME: '/h' }, (p) => p === '/h/.aws/credentials');
+  const withProfileFile = resolveAwsSettings(
+    {},
+    { AWS_ENDPOINT_URL: 'http://x', HOME: '/h' },
+    (p) => p === '/h/.aws/credentials',
+  );
   assert.equal(withProfileFile.credentials, undefined);
   assert.equal(resolveAwsSettings({ region: 'eu-west-1' }, { AWS_REGION: 'us-west-2' }, none).region, 'eu-west-1');
   assert.equal(resolveAwsSettings({}, { AWS_REGION: 'us-west-2' }, none).region, 'us-west-2');
@@ -107,19 +127,39 @@ test('aws settings: us-east-1 and dummy credentials only with an endpoint and no
 
 const fn = (name: string, mesh: string | undefined, service: string | undefined, table = 't') => ({
   FunctionName: name,
-  Environment: { Variables: { ...(mesh ? { [ENV.meshName]: mesh } : {}), ...(service ? { [ENV.service]: service } : {}), [ENV.policyTable]: table } },
+  Environment: {
+    Variables: {
+      ...(mesh ? { [ENV.meshName]: mesh } : {}),
+      ...(service ? { [ENV.service]: service } : {}),
+      [ENV.policyTable]: table,
+    },
+  },
 });
 
 test('discovery: groups functions by MESH_NAME, skips non-mesh functions, --mesh picks one', () => {
-  const meshes = groupMeshes([fn('a-orders', 'a', 'orders', 'a-t'), fn('plain', undefined, undefined), fn('b-pay', 'b', 'payments'), fn('a-pay', 'a', 'payments', 'a-t')]);
-  assert.deepEqual(meshes.map((m) => m.name), ['a', 'b']);
-  assert.deepEqual(meshes[0].services.map((s) => s.service), ['orders', 'payments']);
+  const meshes = groupMeshes([
+    fn('a-orders', 'a', 'orders', 'a-t'),
+    fn('plain', undefined, undefined),
+    fn('b-pay', 'b', 'payments'),
+    fn('a-pay', 'a', 'payments', 'a-t'),
+  ]);
+  assert.deepEqual(
+    meshes.map((m) => m.name),
+    ['a', 'b'],
+  );
+  assert.deepEqual(
+    meshes[0].services.map((s) => s.service),
+    ['orders', 'payments'],
+  );
   assert.equal(meshes[0].table, 'a-t');
   usage(() => pickMesh(meshes, undefined, 'us-east-1'), 'pick one with --mesh <name>');
   assert.equal(pickMesh(meshes, 'b', 'us-east-1').name, 'b');
   usage(() => pickMesh(meshes, 'c', 'us-east-1'), 'no mesh named "c"');
   assert.throws(() => pickMesh([], undefined, 'us-east-1'), /no mesh functions found in us-east-1/);
-  usage(() => findService(meshes[0], 'paymnts'), 'unknown service "paymnts" in mesh a; known services: orders, payments');
+  usage(
+    () => findService(meshes[0], 'paymnts'),
+    'unknown service "paymnts" in mesh a; known services: orders, payments',
+  );
 });
 
 test('alias plans: canary is the routed version, else the newest above stable', () => {
@@ -132,9 +172,18 @@ test('alias plans: canary is the routed version, else the newest above stable', 
   assert.equal(describeSplit(shift.after), '50% v1 / 50% v2');
   const same = planShift('payments', 'f', { functionVersion: '1', weights: { '2': 0.5 } }, ['1', '2'], 50);
   assert.equal(same.changed, false);
-  usage(() => planShift('orders', 'f', { functionVersion: '1', weights: {} }, ['1'], 10), 'orders has no canary version');
-  assert.deepEqual(planPromote('p', 'f', { functionVersion: '1', weights: { '2': 0.3 } }, ['1', '2']).after, { functionVersion: '2', weights: {} });
-  usage(() => planPromote('p', 'f', { functionVersion: '2', weights: {} }, ['1', '2']), 'deploy a new version of p first');
+  usage(
+    () => planShift('orders', 'f', { functionVersion: '1', weights: {} }, ['1'], 10),
+    'orders has no canary version',
+  );
+  assert.deepEqual(planPromote('p', 'f', { functionVersion: '1', weights: { '2': 0.3 } }, ['1', '2']).after, {
+    functionVersion: '2',
+    weights: {},
+  });
+  usage(
+    () => planPromote('p', 'f', { functionVersion: '2', weights: {} }, ['1', '2']),
+    'deploy a new version of p first',
+  );
   const rb = planRollback('p', 'f', { functionVersion: '1', weights: { '2': 0.3 } });
   assert.deepEqual(rb.after, { functionVersion: '1', weights: {} });
   assert.equal(planRollback('p', 'f', { functionVersion: '1', weights: {} }).changed, false);
@@ -144,14 +193,23 @@ test('policy plans: allow removes the deny and adds an allow only if missing', (
   const existing = [{ pk: 'payments', sk: 'deny#orders', source: 'orders', managedBy: 'operator' }];
   const plan = planAllow(existing, 'orders', 'payments', stamp);
   assert.deepEqual(plan.deletes, [{ pk: 'payments', sk: 'deny#orders' }]);
-  assert.deepEqual(plan.puts, [{ pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'operator', ...stamp }]);
-  const again = planAllow([{ pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' }], 'orders', 'payments', stamp);
+  assert.deepEqual(plan.puts, [
+    { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'operator', ...stamp },
+  ]);
+  const again = planAllow(
+    [{ pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' }],
+    'orders',
+    'payments',
+    stamp,
+  );
   assert.equal(again.puts.length + again.deletes.length, 0, 'a deploy allow is left alone');
 });
 
 test('policy plans: deny is an operator item; repeating it changes nothing', () => {
   const plan = planDeny([], 'external', 'payments', stamp, 'incident 42');
-  assert.deepEqual(plan.puts, [{ pk: 'payments', sk: 'deny#external', source: 'external', managedBy: 'operator', reason: 'incident 42', ...stamp }]);
+  assert.deepEqual(plan.puts, [
+    { pk: 'payments', sk: 'deny#external', source: 'external', managedBy: 'operator', reason: 'incident 42', ...stamp },
+  ]);
   const again = planDeny(plan.puts, 'external', 'payments', { ...stamp, updatedAt: 'later' }, 'incident 42');
   assert.equal(again.puts.length, 0);
   assert.equal(again.changes[0].action, 'unchanged');
@@ -166,13 +224,22 @@ test('policy plans: edges must name known services (or external), never the same
 });
 
 test('policy set: every item validated first; the first bad one names file, item and field', () => {
-  const good = [{ sk: 'traffic', timeoutMs: 2000 }, { sk: 'route', weights: { '1': 0.9, '2': 0.1 } }];
+  const good = [
+    { sk: 'traffic', timeoutMs: 2000 },
+    { sk: 'route', weights: { '1': 0.9, '2': 0.1 } },
+  ];
   const plan = planSet('payments', good, [], stamp, 'p.json');
   assert.equal(plan.puts.length, 2);
   assert.equal(plan.puts[0].pk, 'payments');
   assert.equal(plan.puts[0].managedBy, 'operator');
-  usage(() => planSet('payments', [good[0], { sk: 'route', weights: { '4': 1.5 } }], [], stamp, 'p.json'), 'p.json item 2: payments/route: weights.4 = 1.5 must be between 0 and 1');
-  usage(() => planSet('payments', [{ pk: 'orders', sk: 'traffic' }], [], stamp, 'p.json'), 'pk = "orders" is not payments');
+  usage(
+    () => planSet('payments', [good[0], { sk: 'route', weights: { '4': 1.5 } }], [], stamp, 'p.json'),
+    'p.json item 2: payments/route: weights.4 = 1.5 must be between 0 and 1',
+  );
+  usage(
+    () => planSet('payments', [{ pk: 'orders', sk: 'traffic' }], [], stamp, 'p.json'),
+    'pk = "orders" is not payments',
+  );
   usage(() => planSet('payments', [{ sk: 'traffic' }, { sk: 'traffic' }], [], stamp, 'p.json'), 'appears twice');
   usage(() => planSet('payments', { not: 'a list' }, [], stamp, 'p.json'), 'must hold a JSON array');
   usage(() => planSet('payments', [], [], stamp, 'p.json'), 'holds no policy items');
@@ -188,8 +255,23 @@ test('mesh local: port and flags are checked before anything runs', () => {
   usage(() => parseLocalArgs(['--app', 'x', '--assembly', 'y']), '--app and --assembly exclude each other');
   usage(() => parseLocalArgs(['-c', 'release']), '--context "release" must be key=value');
   const opts = parseLocalArgs(['--port', '4566', '-c', 'release=1']);
-  assert.deepEqual(opts, { app: undefined, port: 4566, assemblies: [], output: 'cdk.out', context: ['release=1'], quiet: false });
-  assert.deepEqual(synthCommand(opts as Exclude<typeof opts, 'help'>), ['cdk', 'synth', '-q', '--output', 'cdk.out', '-c', 'release=1']);
+  assert.deepEqual(opts, {
+    app: undefined,
+    port: 4566,
+    assemblies: [],
+    output: 'cdk.out',
+    context: ['release=1'],
+    quiet: false,
+  });
+  assert.deepEqual(synthCommand(opts as Exclude<typeof opts, 'help'>), [
+    'cdk',
+    'synth',
+    '-q',
+    '--output',
+    'cdk.out',
+    '-c',
+    'release=1',
+  ]);
   assert.equal(parseLocalArgs(['--help']), 'help');
 });
 
@@ -224,7 +306,8 @@ test('main: --help on every command and `mesh help <cmd>`', async () => {
   }
   const all = await runMain(['--help']);
   assert.equal(all.code, 0);
-  for (const cmd of ['status', 'shift', 'promote', 'rollback', 'policy', 'local', 'stat', 'trace', 'check']) assert.match(all.out, new RegExp(`^  ${cmd}`, 'm'));
+  for (const cmd of ['status', 'shift', 'promote', 'rollback', 'policy', 'local', 'stat', 'trace', 'check'])
+    assert.match(all.out, new RegExp(`^  ${cmd}`, 'm'));
   assert.equal((await runMain([])).code, 2);
 });
 
@@ -249,7 +332,18 @@ test('policy summary: deny wins over allow, bad items are reported, routes descr
     region: 'us-east-1',
     table: 'demo-policy',
     services: [
-      { service: 'payments', functionName: 'demo-payments', versions: ['1', '2'], alias: { name: 'live', functionVersion: '1', weights: { '2': 0.25 }, traffic: { '1': 75, '2': 25 }, canary: '2' } },
+      {
+        service: 'payments',
+        functionName: 'demo-payments',
+        versions: ['1', '2'],
+        alias: {
+          name: 'live',
+          functionVersion: '1',
+          weights: { '2': 0.25 },
+          traffic: { '1': 75, '2': 25 },
+          canary: '2',
+        },
+      },
       { service: 'orders', functionName: 'demo-orders', versions: ['1'], error: 'no live alias' },
     ],
     policy: p,

@@ -27,9 +27,14 @@ interface Run {
 
 function mesh(fx: CliMeshFixture, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...fx.env, ...extraEnv }, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, env: { ...fx.env, ...extraEnv }, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -101,9 +106,20 @@ describe('mesh CLI on the wire', () => {
     assert.equal(s.mesh, 'demo');
     assert.equal(s.table, 'demo-policy');
     const pay = s.services.find((x: { service: string }) => x.service === 'payments');
-    assert.deepEqual(pay.alias, { name: 'live', functionVersion: '1', weights: { '2': 0.1 }, traffic: { '1': 90, '2': 10 }, canary: '2' });
+    assert.deepEqual(pay.alias, {
+      name: 'live',
+      functionVersion: '1',
+      weights: { '2': 0.1 },
+      traffic: { '1': 90, '2': 10 },
+      canary: '2',
+    });
     assert.deepEqual(pay.versions, ['1', '2']);
-    assert.ok(s.policy.edges.some((e: { from: string; to: string; state: string }) => e.from === 'orders' && e.to === 'payments' && e.state === 'allowed'));
+    assert.ok(
+      s.policy.edges.some(
+        (e: { from: string; to: string; state: string }) =>
+          e.from === 'orders' && e.to === 'payments' && e.state === 'allowed',
+      ),
+    );
   });
 
   test('shift 50: GetAlias shows 0.5 on the canary; --json prints what changed', async () => {
@@ -124,7 +140,10 @@ describe('mesh CLI on the wire', () => {
     for (const [args, text] of [
       [['shift', 'payments', '150'], 'weight "150" is not a percentage between 0 and 100'],
       [['shift', 'payments', 'abc'], 'weight "abc"'],
-      [['shift', 'paymnts', '10'], 'unknown service "paymnts" in mesh demo; known services: inventory, orders, payments'],
+      [
+        ['shift', 'paymnts', '10'],
+        'unknown service "paymnts" in mesh demo; known services: inventory, orders, payments',
+      ],
       [['shift', 'orders', '10'], 'orders has no canary version: alias live points at version 1'],
       [['shift', 'payments', '10', '--frobnicate'], 'unknown flag --frobnicate'],
     ] as const) {
@@ -177,8 +196,15 @@ describe('mesh CLI on the wire', () => {
     assert.match(a.stdout, /^delete\s+payments\/deny#orders$/m);
     assert.match(a.stdout, /^unchanged\s+payments\/allow#orders$/m);
     const items = await scan();
-    assert.equal(items.find((i) => i.sk === 'deny#orders'), undefined);
-    assert.equal(items.find((i) => i.pk === 'payments' && i.sk === 'allow#orders')?.managedBy, 'deploy', 'the deploy allow is untouched');
+    assert.equal(
+      items.find((i) => i.sk === 'deny#orders'),
+      undefined,
+    );
+    assert.equal(
+      items.find((i) => i.pk === 'payments' && i.sk === 'allow#orders')?.managedBy,
+      'deploy',
+      'the deploy allow is untouched',
+    );
 
     const n = await mesh(fx, ['policy', 'allow', 'external', 'inventory']);
     assert.equal(n.code, 0, n.stderr);
@@ -188,7 +214,11 @@ describe('mesh CLI on the wire', () => {
 
   test('policy allow/deny: unknown services exit 2 and write nothing', async () => {
     const before = await scan();
-    for (const args of [['policy', 'deny', 'ordrs', 'payments'], ['policy', 'allow', 'orders', 'nope'], ['policy', 'deny', 'orders', 'orders']]) {
+    for (const args of [
+      ['policy', 'deny', 'ordrs', 'payments'],
+      ['policy', 'allow', 'orders', 'nope'],
+      ['policy', 'deny', 'orders', 'orders'],
+    ]) {
       const r = await mesh(fx, args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       oneLine(r);
@@ -198,7 +228,13 @@ describe('mesh CLI on the wire', () => {
 
   test('policy set: a valid file lands whole; list shows it; --json parses', async () => {
     const file = join(dir, 'payments.json');
-    writeFileSync(file, JSON.stringify([{ sk: 'traffic', timeoutMs: 1500, retries: { maxAttempts: 2 } }, { sk: 'route', weights: { '1': 0.5, '2': 0.5 } }]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { sk: 'traffic', timeoutMs: 1500, retries: { maxAttempts: 2 } },
+        { sk: 'route', weights: { '1': 0.5, '2': 0.5 } },
+      ]),
+    );
     const r = await mesh(fx, ['policy', 'set', 'payments', '--file', file, '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).changes, [
@@ -218,7 +254,13 @@ describe('mesh CLI on the wire', () => {
     const before = await scan();
     const bad = join(dir, 'bad.json');
     // The first item is valid: all-or-nothing means it must not land either.
-    writeFileSync(bad, JSON.stringify([{ sk: 'fault', abort: { percent: 5 } }, { sk: 'route', weights: { '4': 1.5 } }]));
+    writeFileSync(
+      bad,
+      JSON.stringify([
+        { sk: 'fault', abort: { percent: 5 } },
+        { sk: 'route', weights: { '4': 1.5 } },
+      ]),
+    );
     const r = await mesh(fx, ['policy', 'set', 'payments', '--file', bad]);
     assert.equal(r.code, 2);
     assert.match(oneLine(r), /item 2: payments\/route: weights\.4 = 1\.5 must be between 0 and 1/);

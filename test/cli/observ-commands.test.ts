@@ -25,7 +25,9 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-async function serve(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ url: string; server: Server }> {
+async function serve(
+  handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -61,7 +63,7 @@ describe('mesh stat / trace / check: bad flags exit 2 and name the fix', () => {
     });
   }
 
-  it('--help prints each command\'s usage and exits 0', async () => {
+  it("--help prints each command's usage and exits 0", async () => {
     for (const c of ['stat', 'trace', 'check']) {
       const r = await cli([c, '--help']);
       assert.equal(r.code, 0);
@@ -88,21 +90,74 @@ describe('mesh check rules', () => {
 
   it('passes a function wired by MeshFunction', () => {
     const results = evaluateFunction(good);
-    assert.deepEqual(results.map((r) => r.status), ['pass', 'pass', 'pass', 'pass', 'pass', 'pass']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['pass', 'pass', 'pass', 'pass', 'pass', 'pass'],
+    );
     assert.equal(results.find((r) => r.check === 'alias live')!.detail, 'v1 + canary v2 10%');
   });
 
   const bad: [string, FunctionFacts, string, RegExp][] = [
-    ['no mesh layer', { ...good, config: { ...good.config!, layers: ['arn:aws:lambda:us-east-1:1:layer:pandas:1'] } }, 'mesh layer attached', /MeshFunction/],
-    ['handler not redirected', { ...good, config: { ...good.config!, handler: 'index.handler' } }, 'handler redirected to the mesh wrapper', /set the handler to \/opt\/nodejs/],
-    ['MESH_HANDLER unset', { ...good, config: { ...good.config!, env: { [ENV.policyTable]: 'demo-policy' } } }, 'handler redirected to the mesh wrapper', /MESH_HANDLER/],
-    ['tracing PassThrough', { ...good, config: { ...good.config!, tracingMode: 'PassThrough' } }, 'X-Ray tracing Active', /--tracing-config Mode=Active/],
-    ['no live alias', { ...good, alias: undefined }, 'alias live', /create-alias --function-name demo-payments --name live/],
-    ['live on $LATEST', { ...good, alias: { functionVersion: '$LATEST', weights: {} } }, 'alias live', /mesh promote payments/],
-    ['secret missing', { ...good, secret: { id: 'demo/payments', describeError: 'ResourceNotFoundException: not found' } }, 'identity readable', /names an existing secret/],
-    ['secret unreadable', { ...good, secret: { id: 'demo/payments', readError: 'AccessDeniedException' } }, 'identity readable', /GetSecretValue/],
-    ['table missing', { ...good, table: { name: 'demo-policy', describeError: 'ResourceNotFoundException' } }, 'policy table reachable', /deploy the Mesh/],
-    ['table not queryable', { ...good, table: { name: 'demo-policy', status: 'ACTIVE', queryError: 'AccessDeniedException' } }, 'policy table reachable', /dynamodb:Query/],
+    [
+      'no mesh layer',
+      { ...good, config: { ...good.config!, layers: ['arn:aws:lambda:us-east-1:1:layer:pandas:1'] } },
+      'mesh layer attached',
+      /MeshFunction/,
+    ],
+    [
+      'handler not redirected',
+      { ...good, config: { ...good.config!, handler: 'index.handler' } },
+      'handler redirected to the mesh wrapper',
+      /set the handler to \/opt\/nodejs/,
+    ],
+    [
+      'MESH_HANDLER unset',
+      { ...good, config: { ...good.config!, env: { [ENV.policyTable]: 'demo-policy' } } },
+      'handler redirected to the mesh wrapper',
+      /MESH_HANDLER/,
+    ],
+    [
+      'tracing PassThrough',
+      { ...good, config: { ...good.config!, tracingMode: 'PassThrough' } },
+      'X-Ray tracing Active',
+      /--tracing-config Mode=Active/,
+    ],
+    [
+      'no live alias',
+      { ...good, alias: undefined },
+      'alias live',
+      /create-alias --function-name demo-payments --name live/,
+    ],
+    [
+      'live on $LATEST',
+      { ...good, alias: { functionVersion: '$LATEST', weights: {} } },
+      'alias live',
+      /mesh promote payments/,
+    ],
+    [
+      'secret missing',
+      { ...good, secret: { id: 'demo/payments', describeError: 'ResourceNotFoundException: not found' } },
+      'identity readable',
+      /names an existing secret/,
+    ],
+    [
+      'secret unreadable',
+      { ...good, secret: { id: 'demo/payments', readError: 'AccessDeniedException' } },
+      'identity readable',
+      /GetSecretValue/,
+    ],
+    [
+      'table missing',
+      { ...good, table: { name: 'demo-policy', describeError: 'ResourceNotFoundException' } },
+      'policy table reachable',
+      /deploy the Mesh/,
+    ],
+    [
+      'table not queryable',
+      { ...good, table: { name: 'demo-policy', status: 'ACTIVE', queryError: 'AccessDeniedException' } },
+      'policy table reachable',
+      /dynamodb:Query/,
+    ],
     ['table env unset', { ...good, table: undefined }, 'policy table reachable', /sets MESH_POLICY_TABLE/],
   ];
   for (const [what, facts, check, fix] of bad) {
@@ -116,16 +171,30 @@ describe('mesh check rules', () => {
 
   it('recognises the mesh layer by its description when its name does not say', () => {
     const arn = 'arn:aws:lambda:us-east-1:1:layer:ShopRuntimeLayerA1B2C3:4';
-    const facts = { ...good, config: { ...good.config!, layers: [arn], layerDescriptions: { [arn]: 'Lambda Mesh runtime for mesh shop' } } };
+    const facts = {
+      ...good,
+      config: { ...good.config!, layers: [arn], layerDescriptions: { [arn]: 'Lambda Mesh runtime for mesh shop' } },
+    };
     assert.equal(status(facts)['mesh layer attached'], 'pass');
-    assert.equal(status({ ...facts, config: { ...facts.config, layerDescriptions: { [arn]: 'pandas' } } })['mesh layer attached'], 'fail');
+    assert.equal(
+      status({ ...facts, config: { ...facts.config, layerDescriptions: { [arn]: 'pandas' } } })['mesh layer attached'],
+      'fail',
+    );
   });
 
   it('skips identity when it is off, warns on a service with no registration, fails an unreadable configuration', () => {
     assert.equal(status({ ...good, secret: undefined })['identity readable'], 'skip');
-    assert.equal(status({ ...good, table: { name: 't', status: 'ACTIVE', items: 0, registered: false } })['policy table reachable'], 'warn');
+    assert.equal(
+      status({ ...good, table: { name: 't', status: 'ACTIVE', items: 0, registered: false } })[
+        'policy table reachable'
+      ],
+      'warn',
+    );
     const none = evaluateFunction({ service: 'x', functionName: 'demo-x', configError: 'AccessDeniedException' });
-    assert.deepEqual(none.map((c) => c.status), ['fail']);
+    assert.deepEqual(
+      none.map((c) => c.status),
+      ['fail'],
+    );
   });
 });
 
@@ -142,13 +211,33 @@ describe('mesh trace rendering', () => {
     const [a, b, c] = [newSegmentId(), newSegmentId(), newSegmentId()];
     const t0 = 1_800_000_000;
     store.recordSegment({ trace_id: id, id: a, name: 'demo-orders', start_time: t0, end_time: t0 + 0.1 });
-    store.recordSegment({ type: 'subsegment', trace_id: id, parent_id: a, id: b, name: 'payments', start_time: t0 + 0.05, end_time: t0 + 0.1, fault: true, annotations: { source: 'orders', target: 'payments', version: '2', attempt: 3, outcome: 'error' } });
-    store.recordSegment({ trace_id: id, parent_id: b, id: c, name: 'demo-payments', start_time: t0 + 0.06, end_time: t0 + 0.09 });
+    store.recordSegment({
+      type: 'subsegment',
+      trace_id: id,
+      parent_id: a,
+      id: b,
+      name: 'payments',
+      start_time: t0 + 0.05,
+      end_time: t0 + 0.1,
+      fault: true,
+      annotations: { source: 'orders', target: 'payments', version: '2', attempt: 3, outcome: 'error' },
+    });
+    store.recordSegment({
+      trace_id: id,
+      parent_id: b,
+      id: c,
+      name: 'demo-payments',
+      start_time: t0 + 0.06,
+      end_time: t0 + 0.09,
+    });
     const text = renderWaterfall(store.trace(id)!, 20);
     const lines = text.split('\n');
     assert.match(lines[0]!, new RegExp(`^trace ${id}  100ms  FAULT  demo-orders -> demo-payments$`));
     assert.equal(lines[2], 'demo-orders        |████████████████████|   100ms');
-    assert.equal(lines[3], '  payments         |          ██████████|    50ms  fault source=orders target=payments version=2 attempt=3 outcome=error');
+    assert.equal(
+      lines[3],
+      '  payments         |          ██████████|    50ms  fault source=orders target=payments version=2 attempt=3 outcome=error',
+    );
     assert.equal(lines[4], '    demo-payments  |            ██████  |    30ms');
   });
 });
@@ -166,41 +255,81 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
       if (req.url?.startsWith('/_mesh/')) return json(res, 404, { message: 'Not Found' });
       if (target.endsWith('.ListMetrics')) {
         const dims = (code: string, version: string, reporter = 'source') => [
-          { Name: 'source_workload', Value: 'orders' }, { Name: 'destination_workload', Value: 'payments' },
-          { Name: 'destination_version', Value: version }, { Name: 'response_code', Value: code }, { Name: 'reporter', Value: reporter },
+          { Name: 'source_workload', Value: 'orders' },
+          { Name: 'destination_workload', Value: 'payments' },
+          { Name: 'destination_version', Value: version },
+          { Name: 'response_code', Value: code },
+          { Name: 'reporter', Value: reporter },
         ];
-        return json(res, 200, {
-          Metrics: [
-            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '1') },
-            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('500', '2') },
-            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '2') },
-            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '1', 'destination') },
-            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('500', '2', 'destination') },
-            { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '2', 'destination') },
-            { Namespace: 'LambdaMesh', MetricName: 'request_duration_ms', Dimensions: dims('200', '1') },
-            { Namespace: 'LambdaMesh', MetricName: 'ColdStart', Dimensions: [] },
-          ],
-        }, 'application/x-amz-json-1.0');
+        return json(
+          res,
+          200,
+          {
+            Metrics: [
+              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '1') },
+              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('500', '2') },
+              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '2') },
+              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '1', 'destination') },
+              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('500', '2', 'destination') },
+              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '2', 'destination') },
+              { Namespace: 'LambdaMesh', MetricName: 'request_duration_ms', Dimensions: dims('200', '1') },
+              { Namespace: 'LambdaMesh', MetricName: 'ColdStart', Dimensions: [] },
+            ],
+          },
+          'application/x-amz-json-1.0',
+        );
       }
       if (target.endsWith('.GetMetricData')) {
-        const q = JSON.parse(body) as { MetricDataQueries: { Id: string; MetricStat: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string } }[] };
+        const q = JSON.parse(body) as {
+          MetricDataQueries: {
+            Id: string;
+            MetricStat: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string };
+          }[];
+        };
         const results = q.MetricDataQueries.map((m) => {
           const d = Object.fromEntries(m.MetricStat.Metric.Dimensions.map((x) => [x.Name, x.Value]));
           const v =
             m.MetricStat.Metric.MetricName === 'requests_total'
-              ? d.destination_version === '1' ? [30, 10] : d.response_code === '500' ? [5] : [15]
-              : { p50: [12], p95: [40], p99: [80], SampleCount: [40] }[m.MetricStat.Stat] ?? [];
+              ? d.destination_version === '1'
+                ? [30, 10]
+                : d.response_code === '500'
+                  ? [5]
+                  : [15]
+              : ({ p50: [12], p95: [40], p99: [80], SampleCount: [40] }[m.MetricStat.Stat] ?? []);
           return { Id: m.Id, Label: m.Id, Timestamps: v.map((_, i) => t0 - i * 60), Values: v, StatusCode: 'Complete' };
         });
         return json(res, 200, { MetricDataResults: results, Messages: [] }, 'application/x-amz-json-1.0');
       }
       if (req.url === '/TraceSummaries') {
-        return json(res, 200, { TraceSummaries: [{ Id: traceId, Duration: 0.1, HasFault: false, HasError: false, ServiceIds: [{ Name: 'demo-orders' }] }], ApproximateTime: t0 });
+        return json(res, 200, {
+          TraceSummaries: [
+            { Id: traceId, Duration: 0.1, HasFault: false, HasError: false, ServiceIds: [{ Name: 'demo-orders' }] },
+          ],
+          ApproximateTime: t0,
+        });
       }
       if (req.url === '/Traces') {
         const seg = newSegmentId();
-        const doc = { trace_id: traceId, id: seg, name: 'demo-orders', start_time: t0, end_time: t0 + 0.1, subsegments: [{ id: newSegmentId(), name: 'payments', start_time: t0 + 0.01, end_time: t0 + 0.09, annotations: { target: 'payments', attempt: 1 } }] };
-        return json(res, 200, { Traces: [{ Id: traceId, Duration: 0.1, Segments: [{ Id: seg, Document: JSON.stringify(doc) }] }], UnprocessedTraceIds: [] });
+        const doc = {
+          trace_id: traceId,
+          id: seg,
+          name: 'demo-orders',
+          start_time: t0,
+          end_time: t0 + 0.1,
+          subsegments: [
+            {
+              id: newSegmentId(),
+              name: 'payments',
+              start_time: t0 + 0.01,
+              end_time: t0 + 0.09,
+              annotations: { target: 'payments', attempt: 1 },
+            },
+          ],
+        };
+        return json(res, 200, {
+          Traces: [{ Id: traceId, Duration: 0.1, Segments: [{ Id: seg, Document: JSON.stringify(doc) }] }],
+          UnprocessedTraceIds: [],
+        });
       }
       json(res, 400, { message: `unexpected ${target || req.url}` });
     });
@@ -221,7 +350,13 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     assert.equal(v2.requests, 20);
     assert.equal(v2.successRate, 0.75);
     const payments = s.services.find((x) => x.service === 'payments')!;
-    assert.deepEqual(payments.versions.map((v) => [v.version, v.share]), [['1', 40 / 60], ['2', 20 / 60]]);
+    assert.deepEqual(
+      payments.versions.map((v) => [v.version, v.share]),
+      [
+        ['1', 40 / 60],
+        ['2', 20 / 60],
+      ],
+    );
     assert.ok(calls.some((c) => c.endsWith('.GetMetricData')));
   });
 
@@ -244,7 +379,17 @@ describe('mesh stat against the local mesh routes', () => {
       if (!handleMeshRequest(req, res, store)) json(res, 404, {});
     });
     try {
-      const r = await cli(['stat', '--watch', '--count', '2', '--interval', '10ms', '--json', '--endpoint-url', local.url]);
+      const r = await cli([
+        'stat',
+        '--watch',
+        '--count',
+        '2',
+        '--interval',
+        '10ms',
+        '--json',
+        '--endpoint-url',
+        local.url,
+      ]);
       assert.equal(r.code, 0, r.err);
       const lines = r.out.split('\n');
       assert.equal(lines.length, 2);

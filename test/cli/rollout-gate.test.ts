@@ -56,7 +56,10 @@ describe('rollout next action', () => {
     assert.deepEqual(nextAction(1, o, { verdict: 'pass' }), { action: 'promote' });
   });
   test('fail rolls back with the reason; wait extends the same step', () => {
-    assert.deepEqual(nextAction(0, o, { verdict: 'fail', metric: 'p99', reason: 'r' }), { action: 'rollback', reason: 'r' });
+    assert.deepEqual(nextAction(0, o, { verdict: 'fail', metric: 'p99', reason: 'r' }), {
+      action: 'rollback',
+      reason: 'r',
+    });
     assert.deepEqual(nextAction(1, o, { verdict: 'wait', reason: 'r' }), { action: 'extend', step: 1 });
   });
 });
@@ -65,7 +68,13 @@ describe('rollout flags', () => {
   test('defaults and valid values', () => {
     assert.deepEqual(parseRolloutOptions({}), ROLLOUT_DEFAULTS);
     assert.deepEqual(
-      parseRolloutOptions({ steps: '5, 12.5,50%,100', interval: '3s', 'min-success': '99.5%', 'max-p99': '2s', 'min-requests': '5' }),
+      parseRolloutOptions({
+        steps: '5, 12.5,50%,100',
+        interval: '3s',
+        'min-success': '99.5%',
+        'max-p99': '2s',
+        'min-requests': '5',
+      }),
       { steps: [5, 12.5, 50, 100], intervalMs: 3000, minSuccess: 99.5, maxP99Ms: 2000, minRequests: 5 },
     );
     assert.equal(parseRolloutOptions({ 'max-p99': '250' }).maxP99Ms, 250);
@@ -85,7 +94,10 @@ describe('rollout flags', () => {
     test(`--${flag} ${value} is refused with the value and an example`, () => {
       assert.throws(
         () => parseRolloutOptions({ [flag]: value }),
-        (e: unknown) => e instanceof UsageError && e.message.startsWith(hint) && e.message.includes(`mesh rollout payments --${flag} `),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          e.message.startsWith(hint) &&
+          e.message.includes(`mesh rollout payments --${flag} `),
       );
     });
   }

@@ -17,12 +17,19 @@ import { startTraffic, type Traffic } from '../../local/traffic';
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
 const FN = 'shop-payments';
-const env = { PATH: process.env.PATH, HOME: '/nonexistent-home-for-cli-tests', AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' };
+const env = {
+  PATH: process.env.PATH,
+  HOME: '/nonexistent-home-for-cli-tests',
+  AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+};
 
 function mesh(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args, '--endpoint-url', url], { cwd: ROOT, env, encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [BIN, ...args, '--endpoint-url', url],
+      { cwd: ROOT, env, encoding: 'utf8' },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -41,7 +48,12 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
     const { release1, release2 } = exampleAssemblies()!;
     m = await startTestMesh([release1, release2]);
     lambda = new LambdaClient(clientConfig(m.url));
-    traffic = startTraffic({ url: m.url, plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }], rps: 30, concurrency: 3 });
+    traffic = startTraffic({
+      url: m.url,
+      plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
+      rps: 30,
+      concurrency: 3,
+    });
     await trafficFlowing(traffic);
   });
 
@@ -63,29 +75,55 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
     assert.match(r.stderr, /^mesh rollout: --steps "50,20" is not .*increasing/);
     const noCanary = await mesh(m.url, ['rollout', 'orders', '--interval', '1s']);
     assert.equal(noCanary.code, 2, noCanary.stderr);
-    assert.match(noCanary.stderr, /^mesh rollout: orders has no canary version: .*deploy a new version of orders first/);
+    assert.match(
+      noCanary.stderr,
+      /^mesh rollout: orders has no canary version: .*deploy a new version of orders first/,
+    );
     assert.deepEqual(await alias(), before);
   });
 
   test('a canary that fails calls is rolled back on the success gate (exit 1, reason names metric, value, threshold)', async () => {
-    const r = await mesh(m.url, ['rollout', 'payments', '--steps', '50,100', '--interval', '3s', '--min-success', '99', '--max-p99', '10s', '--min-requests', '5']);
+    const r = await mesh(m.url, [
+      'rollout',
+      'payments',
+      '--steps',
+      '50,100',
+      '--interval',
+      '3s',
+      '--min-success',
+      '99',
+      '--max-p99',
+      '10s',
+      '--min-requests',
+      '5',
+    ]);
     assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /rollout of v2 over v1/);
     assert.match(r.stdout, /step 1\/2\s+50% v2\s+requests\s+\d+\s+success\s+[\d.]+%/);
-    assert.match(r.stderr, /^mesh rollout: payments rolled back to 100% v1 at 50%: success rate of v2 = [\d.]+%, below --min-success 99%\n$/);
+    assert.match(
+      r.stderr,
+      /^mesh rollout: payments rolled back to 100% v1 at 50%: success rate of v2 = [\d.]+%, below --min-success 99%\n$/,
+    );
     assert.deepEqual(await alias(), { version: '1', weights: {} });
   });
 
   test('Ctrl-C during a rollout rolls back and says so', async () => {
-    const child = spawn(process.execPath, [BIN, 'rollout', 'payments', '--steps', '50,100', '--interval', '60s', '--endpoint-url', m.url], {
-      cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'rollout', 'payments', '--steps', '50,100', '--interval', '60s', '--endpoint-url', m.url],
+      {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     try {
       // Wait for the first step's weight to land, then interrupt.
-      for (let i = 0; i < 200 && (await alias()).weights['2'] !== 0.5; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 200 && (await alias()).weights['2'] !== 0.5; i++)
+        await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual((await alias()).weights, { '2': 0.5 });
       child.kill('SIGINT');
       assert.equal(await exited, 130, err);
@@ -100,11 +138,30 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
 /** Release 2 synthesized with `-c paymentsFailureRate=0`: the same canary, minus its defect. */
 function healthyRelease2(): string {
   const out = mkdtempSync(join(tmpdir(), 'rollout-healthy-'));
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', 'release=2', '-c', 'paymentsFailureRate=0', '-o', out], {
-    cwd: ROOT,
-    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DEFAULT_ACCOUNT: '000000000000', CDK_DEFAULT_REGION: 'us-east-1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/aws-cdk/bin/cdk'),
+      'synth',
+      '-q',
+      '-c',
+      'release=2',
+      '-c',
+      'paymentsFailureRate=0',
+      '-o',
+      out,
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        CDK_DISABLE_VERSION_CHECK: '1',
+        CDK_DEFAULT_ACCOUNT: '000000000000',
+        CDK_DEFAULT_REGION: 'us-east-1',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   return out;
 }
 
@@ -118,7 +175,12 @@ describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === und
     healthy = healthyRelease2();
     m = await startTestMesh([exampleAssemblies()!.release1, healthy]);
     lambda = new LambdaClient(clientConfig(m.url));
-    traffic = startTraffic({ url: m.url, plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }], rps: 30, concurrency: 3 });
+    traffic = startTraffic({
+      url: m.url,
+      plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
+      rps: 30,
+      concurrency: 3,
+    });
     await trafficFlowing(traffic);
   });
 
@@ -130,14 +192,34 @@ describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === und
   });
 
   test('passes every gate and is promoted (exit 0, live -> the canary)', async () => {
-    const r = await mesh(m.url, ['rollout', 'payments', '--steps', '50,100', '--interval', '3s', '--max-p99', '10s', '--min-requests', '5', '--json']);
+    const r = await mesh(m.url, [
+      'rollout',
+      'payments',
+      '--steps',
+      '50,100',
+      '--interval',
+      '3s',
+      '--max-p99',
+      '10s',
+      '--min-requests',
+      '5',
+      '--json',
+    ]);
 
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    const out = JSON.parse(r.stdout) as { result: string; canary: string; stable: string; steps: { percent: number; verdict: string; successRate: number }[] };
+    const out = JSON.parse(r.stdout) as {
+      result: string;
+      canary: string;
+      stable: string;
+      steps: { percent: number; verdict: string; successRate: number }[];
+    };
     assert.equal(out.result, 'promoted');
     assert.equal(out.canary, '2');
     assert.equal(out.stable, '1');
-    assert.deepEqual(out.steps.filter((s) => s.verdict === 'pass').map((s) => s.percent), [50, 100]);
+    assert.deepEqual(
+      out.steps.filter((s) => s.verdict === 'pass').map((s) => s.percent),
+      [50, 100],
+    );
     assert.ok(out.steps.every((s) => s.verdict !== 'fail'));
     const a = await lambda.send(new GetAliasCommand({ FunctionName: FN, Name: 'live' }));
     assert.equal(a.FunctionVersion, '2');

@@ -30,7 +30,9 @@ describe('mesh dashboard in headless Chromium', () => {
 
   before(async () => {
     if (!existsSync(CHROMIUM)) {
-      assert.fail(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does) — the dashboard test cannot run without a browser`);
+      assert.fail(
+        `Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does) — the dashboard test cannot run without a browser`,
+      );
     }
     const releases = exampleAssemblies() ?? observAssemblies();
     mesh = await startLocalMesh({ assemblies: [releases.release1, releases.release2], port: 0, quiet: true });
@@ -38,11 +40,24 @@ describe('mesh dashboard in headless Chromium', () => {
     services = fns.map((f) => f.Environment!.Variables![ENV.service]!).sort();
     const entry = fns.find((f) => f.Environment!.Variables![ENV.service] === 'frontend')?.FunctionName;
     assert.ok(entry, `the app has a frontend service (services: ${services.join(', ')})`);
-    const lambda = new LambdaClient({ endpoint: mesh.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const lambda = new LambdaClient({
+      endpoint: mesh.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     // Steady traffic for the whole test, as an operator watching the dashboard would have.
     traffic = (async () => {
       for (let i = 0; !stopTraffic; i++) {
-        await lambda.send(new InvokeCommand({ FunctionName: entry, Qualifier: 'live', Payload: Buffer.from(JSON.stringify({ admin: i % 10 === 0, item: `n${i}` })) })).catch(() => undefined);
+        await lambda
+          .send(
+            new InvokeCommand({
+              FunctionName: entry,
+              Qualifier: 'live',
+              Payload: Buffer.from(JSON.stringify({ admin: i % 10 === 0, item: `n${i}` })),
+            }),
+          )
+          .catch(() => undefined);
         await new Promise((r) => setTimeout(r, 50));
       }
       lambda.destroy();
@@ -51,7 +66,15 @@ describe('mesh dashboard in headless Chromium', () => {
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       viewport: { width: 1500, height: 1100 },
     });
     page = await browser.newPage();
@@ -77,14 +100,23 @@ describe('mesh dashboard in headless Chromium', () => {
     }
     const requests = async () => Number(await page.textContent('#kpi-requests'));
     const first = await requests();
-    await page.waitForFunction((n) => Number((globalThis as any).document.querySelector('#kpi-requests').textContent) > n, first, { timeout: 20_000 });
+    await page.waitForFunction(
+      (n) => Number((globalThis as any).document.querySelector('#kpi-requests').textContent) > n,
+      first,
+      { timeout: 20_000 },
+    );
     assert.ok((await requests()) > first, 'the request count grows while traffic flows');
 
     // Edges carry a live success rate and latency; the per-version canary split is shown.
     const label = await page.textContent('#graph g.edge-label');
     assert.match(label ?? '', /\d+(\.\d)?% · [\d.]+\/s\s*p99 [\d.]+m?s/);
-    const edgeRows = await page.$$eval('#edges tbody tr[data-edge]', (rows) => rows.map((r) => r.getAttribute('data-edge')));
-    assert.ok(edgeRows.some((e) => e?.startsWith('orders->payments@')), `edges: ${edgeRows.join(', ')}`);
+    const edgeRows = await page.$$eval('#edges tbody tr[data-edge]', (rows) =>
+      rows.map((r) => r.getAttribute('data-edge')),
+    );
+    assert.ok(
+      edgeRows.some((e) => e?.startsWith('orders->payments@')),
+      `edges: ${edgeRows.join(', ')}`,
+    );
     await page.waitForSelector('#services tr[data-service="payments"] .split div:nth-child(2)', { timeout: 20_000 });
 
     // A trace opens as a waterfall with one row per hop.

@@ -26,7 +26,10 @@ describe('identity cannot widen IAM', () => {
   const invokable = new Map<string, Set<string>>();
 
   before(() => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'identity-iam-')), context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'identity-iam-')),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
     stack = new ShopStack(app, 'Shop', { release: 2, env: { account: '123456789012', region: 'us-east-1' } });
     attachMeshIdentity(stack.mesh);
     t = Template.fromStack(stack);
@@ -37,7 +40,11 @@ describe('identity cannot widen IAM', () => {
       for (const p of policies.filter((x) => JSON.stringify(x.Properties.Roles).includes(roleId))) {
         for (const st of p.Properties.PolicyDocument.Statement) {
           const actions = [st.Action].flat();
-          if (st.Effect !== 'Allow' || !actions.some((a: string) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*')) continue;
+          if (
+            st.Effect !== 'Allow' ||
+            !actions.some((a: string) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*')
+          )
+            continue;
           for (const m of JSON.stringify(st.Resource).matchAll(/function:([a-z0-9-]+)/g)) names.add(m[1]!);
         }
       }
@@ -54,11 +61,18 @@ describe('identity cannot widen IAM', () => {
   });
 
   it('identity adds secrets access only, never an invoke right', () => {
-    const statements = Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Res>).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    const secretStatements = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
+    const statements = Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Res>).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    const secretStatements = statements.filter((s) =>
+      [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')),
+    );
     assert.ok(secretStatements.length > 0, 'identity is attached');
     for (const s of secretStatements) {
-      assert.ok([s.Action].flat().every((a: string) => a.startsWith('secretsmanager:')), JSON.stringify(s.Action));
+      assert.ok(
+        [s.Action].flat().every((a: string) => a.startsWith('secretsmanager:')),
+        JSON.stringify(s.Action),
+      );
     }
   });
 
@@ -74,6 +88,9 @@ describe('identity cannot widen IAM', () => {
     // ...and the deploy-time policy does not allow it either (run-time policy can only narrow).
     const items = stack.mesh.policyItems();
     assert.ok(!items.some((i) => i.pk === 'payments' && i.sk === SORT_KEY.allow('frontend')));
-    assert.ok(items.some((i) => i.pk === 'payments' && i.sk === SORT_KEY.allow('orders')), 'the declared edge is there (the test can fail)');
+    assert.ok(
+      items.some((i) => i.pk === 'payments' && i.sk === SORT_KEY.allow('orders')),
+      'the declared edge is there (the test can fail)',
+    );
   });
 });

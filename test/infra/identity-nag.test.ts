@@ -22,7 +22,10 @@ interface Violation {
 function nag(release: 1 | 2) {
   const outdir = mkdtempSync(join(tmpdir(), 'identity-nag-'));
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ShopStack(app, 'LambdaMeshShop', { release, env: { account: '123456789012', region: 'us-east-1' } });
+  const stack = new ShopStack(app, 'LambdaMeshShop', {
+    release,
+    env: { account: '123456789012', region: 'us-east-1' },
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   let failed: unknown;
   try {
@@ -43,7 +46,9 @@ describe('cdk-nag AwsSolutions on the example app', () => {
       assert.ok(stack.mesh.identity, 'identity is on in the example app');
       const open = report.pluginReports.flatMap((p) => p.violations);
       assert.deepEqual(
-        open.map((v) => `${v.severity} ${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`),
+        open.map(
+          (v) => `${v.severity} ${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`,
+        ),
         [],
       );
       assert.equal(failed, undefined);
@@ -51,8 +56,13 @@ describe('cdk-nag AwsSolutions on the example app', () => {
       assert.ok(acknowledged.length > 0, 'the pack ran (the test can fail)');
       for (const a of acknowledged) assert.ok((a.reason ?? '').length >= 20, `${a.ruleName} needs a real reason`);
       // The identity resources themselves are clean apart from the two acknowledged issuer findings.
-      const identityFindings = acknowledged.filter((a) => a.violatingConstructs.some((c) => c.constructPath.includes('/Mesh/Identity/')));
-      assert.deepEqual(identityFindings.map((a) => a.ruleName.replace(/\[.*$/, '')).sort(), ['AwsSolutions-IAM4', 'AwsSolutions-IAM5']);
+      const identityFindings = acknowledged.filter((a) =>
+        a.violatingConstructs.some((c) => c.constructPath.includes('/Mesh/Identity/')),
+      );
+      assert.deepEqual(identityFindings.map((a) => a.ruleName.replace(/\[.*$/, '')).sort(), [
+        'AwsSolutions-IAM4',
+        'AwsSolutions-IAM5',
+      ]);
     });
   }
 });

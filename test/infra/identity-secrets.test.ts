@@ -37,7 +37,9 @@ describe('mesh identity infra', () => {
       identity.addService(service, fn);
       identity.addService(service, fn); // idempotent
       ids[service] = stack.getLogicalId(fn.role!.node.defaultChild as any);
-      ids[`${service}Secret`] = stack.getLogicalId(identity.node.findChild(`Identity-${service}`).node.defaultChild as any);
+      ids[`${service}Secret`] = stack.getLogicalId(
+        identity.node.findChild(`Identity-${service}`).node.defaultChild as any,
+      );
     }
     ids.ca = stack.getLogicalId(identity.caSecret.node.defaultChild as any);
     ids.issuer = stack.getLogicalId(identity.issuer.role!.node.defaultChild as any);
@@ -63,7 +65,10 @@ describe('mesh identity infra', () => {
   });
 
   it('each role reads only its own identity secret, never the CA or another service’s', () => {
-    for (const [svc, other] of [['orders', 'payments'], ['payments', 'orders']] as const) {
+    for (const [svc, other] of [
+      ['orders', 'payments'],
+      ['payments', 'orders'],
+    ] as const) {
       const text = JSON.stringify(policiesOf(t, ids[svc]!));
       assert.ok(text.includes(ids[`${svc}Secret`]!), `${svc} reads its own secret`);
       assert.ok(!text.includes(ids[`${other}Secret`]!), `${svc} must not read ${other}'s secret`);
@@ -91,7 +96,11 @@ describe('mesh identity infra', () => {
         Statement: [
           Match.objectLike({
             Effect: 'Deny',
-            Condition: { StringNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [ids.orders, 'Arn'] }, { 'Fn::GetAtt': [ids.issuer, 'Arn'] }] } },
+            Condition: {
+              StringNotEquals: {
+                'aws:PrincipalArn': [{ 'Fn::GetAtt': [ids.orders, 'Arn'] }, { 'Fn::GetAtt': [ids.issuer, 'Arn'] }],
+              },
+            },
           }),
         ],
       },

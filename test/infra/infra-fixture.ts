@@ -56,14 +56,18 @@ export function meshStack(meshName = 'shop') {
 /** The snapshot file the mesh's snapshot layer ships, read from the synthesized assembly. */
 export function snapshotFromAssembly(template: Template, assemblyDir: string): PolicySnapshot {
   const layers = template.findResources('AWS::Lambda::LayerVersion');
-  const snap = Object.values(layers).find((l) => String(l.Metadata?.['aws:cdk:path'] ?? '').endsWith('/SnapshotLayer/Resource'));
+  const snap = Object.values(layers).find((l) =>
+    String(l.Metadata?.['aws:cdk:path'] ?? '').endsWith('/SnapshotLayer/Resource'),
+  );
   if (!snap) throw new Error('no snapshot layer in the template');
   return JSON.parse(readFileSync(join(assemblyDir, snap.Metadata['aws:asset:path'], 'mesh', 'policy.json'), 'utf8'));
 }
 
 /** Logical id of the resource whose construct path ends with `suffix`. */
 export function logicalId(template: Template, type: string, suffix: string): string {
-  const found = Object.entries(template.findResources(type)).find(([, r]) => String(r.Metadata?.['aws:cdk:path'] ?? '').endsWith(suffix));
+  const found = Object.entries(template.findResources(type)).find(([, r]) =>
+    String(r.Metadata?.['aws:cdk:path'] ?? '').endsWith(suffix),
+  );
   if (!found) throw new Error(`no ${type} at …${suffix}`);
   return found[0];
 }

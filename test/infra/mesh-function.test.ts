@@ -25,7 +25,9 @@ describe('MeshFunction in the example app (release 2)', () => {
   });
 
   it('has one wrapped function per service', () => {
-    const services = Object.values(meshFunctions).map((f) => f.Properties.Environment.Variables[ENV.service]).sort();
+    const services = Object.values(meshFunctions)
+      .map((f) => f.Properties.Environment.Variables[ENV.service])
+      .sort();
     assert.deepEqual(services, [...SERVICES].sort());
   });
 
@@ -47,19 +49,34 @@ describe('MeshFunction in the example app (release 2)', () => {
           [ENV.policyTable]: p.Environment.Variables[ENV.policyTable],
           [ENV.policySnapshot]: p.Environment.Variables[ENV.policySnapshot],
         },
-        { [ENV.meshName]: 'shop', [ENV.handler]: 'index.handler', [ENV.policyTable]: 'shop-policy', [ENV.policySnapshot]: LAYER.snapshotPath },
+        {
+          [ENV.meshName]: 'shop',
+          [ENV.handler]: 'index.handler',
+          [ENV.policyTable]: 'shop-policy',
+          [ENV.policySnapshot]: LAYER.snapshotPath,
+        },
       );
     }
   });
 
   it('bundles the mesh layer in the contract 2 layout and the app code without lambda-mesh', () => {
-    const layer = template.findResources('AWS::Lambda::LayerVersion')[logicalId(template, 'AWS::Lambda::LayerVersion', '/Mesh/RuntimeLayer/Resource')];
+    const layer =
+      template.findResources('AWS::Lambda::LayerVersion')[
+        logicalId(template, 'AWS::Lambda::LayerVersion', '/Mesh/RuntimeLayer/Resource')
+      ];
     const dir = join(assemblyDir, layer.Metadata['aws:asset:path']);
-    for (const f of ['index.js', 'wrapper.js', 'package.json']) assert.ok(existsSync(join(dir, LAYER.packageDir, f)), `${f} missing in the layer`);
+    for (const f of ['index.js', 'wrapper.js', 'package.json'])
+      assert.ok(existsSync(join(dir, LAYER.packageDir, f)), `${f} missing in the layer`);
     // frontend and orders import lambda-mesh: their bundles require it from the layer at run time.
-    for (const fn of Object.values(meshFunctions).filter((f) => ['frontend', 'orders'].includes(f.Properties.Environment.Variables[ENV.service]))) {
+    for (const fn of Object.values(meshFunctions).filter((f) =>
+      ['frontend', 'orders'].includes(f.Properties.Environment.Variables[ENV.service]),
+    )) {
       const code = join(assemblyDir, fn.Metadata!['aws:asset:path'], 'index.js');
-      assert.match(readFileSync(code, 'utf8'), /require\("lambda-mesh"\)/, `${code} must leave lambda-mesh to the layer`);
+      assert.match(
+        readFileSync(code, 'utf8'),
+        /require\("lambda-mesh"\)/,
+        `${code} must leave lambda-mesh to the layer`,
+      );
     }
   });
 
@@ -80,26 +97,42 @@ describe('MeshFunction in the example app (release 2)', () => {
       FunctionName: { Ref: payments },
       Name: LIVE_ALIAS,
       FunctionVersion: '1',
-      RoutingConfig: { AdditionalVersionWeights: [{ FunctionVersion: { 'Fn::GetAtt': [version, 'Version'] }, FunctionWeight: 0.1 }] },
+      RoutingConfig: {
+        AdditionalVersionWeights: [{ FunctionVersion: { 'Fn::GetAtt': [version, 'Version'] }, FunctionWeight: 0.1 }],
+      },
     });
     // The other services' live alias points at their own new version, with no split.
     const orders = logicalId(template, 'AWS::Lambda::Function', '/Orders/Resource');
     template.hasResourceProperties('AWS::Lambda::Alias', {
       FunctionName: { Ref: orders },
-      FunctionVersion: { 'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Version', '/Orders/CurrentVersion/Resource'), 'Version'] },
+      FunctionVersion: {
+        'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Version', '/Orders/CurrentVersion/Resource'), 'Version'],
+      },
       RoutingConfig: Match.absent(),
     });
   });
 
   it('lets each role invoke only its declared targets, qualified, never * and never $LATEST', () => {
-    const expected: Record<string, string[]> = { Frontend: ['orders'], Orders: ['inventory', 'payments'], Payments: [], Inventory: [] };
+    const expected: Record<string, string[]> = {
+      Frontend: ['orders'],
+      Orders: ['inventory', 'payments'],
+      Payments: [],
+      Inventory: [],
+    };
     const policies = template.findResources('AWS::IAM::Policy');
     for (const [construct, targets] of Object.entries(expected)) {
-      const policy = Object.values(policies).find((p) => String(p.Metadata?.['aws:cdk:path']).startsWith(`LambdaMeshShop/${construct}/`));
+      const policy = Object.values(policies).find((p) =>
+        String(p.Metadata?.['aws:cdk:path']).startsWith(`LambdaMeshShop/${construct}/`),
+      );
       const statements: any[] = policy?.Properties.PolicyDocument.Statement ?? [];
-      const invoke = statements.filter((s) => [s.Action].flat().some((a: string) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*'));
+      const invoke = statements.filter((s) =>
+        [s.Action].flat().some((a: string) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*'),
+      );
       const allowed = invoke.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Resource].flat());
-      assert.ok(allowed.every((r) => r !== '*'), `${construct} may invoke *`);
+      assert.ok(
+        allowed.every((r) => r !== '*'),
+        `${construct} may invoke *`,
+      );
       const arns = allowed.map((r) => JSON.stringify(r));
       assert.deepEqual(
         arns.map((a) => /function:shop-([a-z-]+):\*/.exec(a)?.[1]).sort(),
@@ -109,19 +142,30 @@ describe('MeshFunction in the example app (release 2)', () => {
       if (targets.length) {
         // One statement for all targets: many edges do not add statements to the role.
         assert.equal(invoke.filter((s) => s.Effect === 'Allow').length, 1);
-        const denied = invoke.filter((s) => s.Effect === 'Deny').flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r));
+        const denied = invoke
+          .filter((s) => s.Effect === 'Deny')
+          .flatMap((s) => [s.Resource].flat())
+          .map((r) => JSON.stringify(r));
         assert.equal(denied.filter((d) => d.includes(':$LATEST')).length, targets.length);
       }
     }
   });
 
-  it('restricts each function\'s table reads to the services it touches (dynamodb:LeadingKeys)', () => {
+  it("restricts each function's table reads to the services it touches (dynamodb:LeadingKeys)", () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const table = logicalId(template, 'AWS::DynamoDB::Table', '/Mesh/PolicyTable/Resource');
-    const expected: Record<string, string[]> = { Frontend: ['frontend', 'orders'], Orders: ['orders', 'inventory', 'payments'], Payments: ['payments'] };
+    const expected: Record<string, string[]> = {
+      Frontend: ['frontend', 'orders'],
+      Orders: ['orders', 'inventory', 'payments'],
+      Payments: ['payments'],
+    };
     for (const [construct, keys] of Object.entries(expected)) {
-      const policy = Object.values(policies).find((p) => String(p.Metadata?.['aws:cdk:path']).startsWith(`LambdaMeshShop/${construct}/`))!;
-      const read = (policy.Properties.PolicyDocument.Statement as any[]).find((s) => [s.Action].flat().includes('dynamodb:Query'));
+      const policy = Object.values(policies).find((p) =>
+        String(p.Metadata?.['aws:cdk:path']).startsWith(`LambdaMeshShop/${construct}/`),
+      )!;
+      const read = (policy.Properties.PolicyDocument.Statement as any[]).find((s) =>
+        [s.Action].flat().includes('dynamodb:Query'),
+      );
       assert.deepEqual([read.Action].flat().sort(), ['dynamodb:GetItem', 'dynamodb:Query']);
       assert.deepEqual(read.Resource, { 'Fn::GetAtt': [table, 'Arn'] });
       assert.deepEqual(read.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': keys } });
@@ -130,12 +174,14 @@ describe('MeshFunction in the example app (release 2)', () => {
 });
 
 describe('MeshFunction in the example app (release 1)', () => {
-  it('has no canary: payments\' live alias points at its own version with no split', () => {
+  it("has no canary: payments' live alias points at its own version with no split", () => {
     const { template } = shopApp(1);
     const payments = logicalId(template, 'AWS::Lambda::Function', '/Payments/Resource');
     template.hasResourceProperties('AWS::Lambda::Alias', {
       FunctionName: { Ref: payments },
-      FunctionVersion: { 'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Version', '/Payments/CurrentVersion/Resource'), 'Version'] },
+      FunctionVersion: {
+        'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Version', '/Payments/CurrentVersion/Resource'), 'Version'],
+      },
       RoutingConfig: Match.absent(),
     });
   });

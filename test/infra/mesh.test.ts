@@ -27,7 +27,10 @@ describe('Mesh in the example app', () => {
   it('creates the policy table: pk/sk, on-demand, point-in-time recovery, TTL, encryption, retained by default', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'shop-policy',
-      KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }, { AttributeName: TABLE.sortKey, KeyType: 'RANGE' }],
+      KeySchema: [
+        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+      ],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
@@ -40,10 +43,14 @@ describe('Mesh in the example app', () => {
   it('seeds exactly the declared items: a service item per function and an allow item per edge', () => {
     template.hasResourceProperties('Custom::MeshPolicy', { TableName: 'shop-policy', Items: Match.anyValue() });
     assert.deepEqual(itemKeys(items), [
-      'frontend/allow#external', 'frontend/service',
-      'inventory/allow#orders', 'inventory/service',
-      'orders/allow#frontend', 'orders/service',
-      'payments/allow#orders', 'payments/service',
+      'frontend/allow#external',
+      'frontend/service',
+      'inventory/allow#orders',
+      'inventory/service',
+      'orders/allow#frontend',
+      'orders/service',
+      'payments/allow#orders',
+      'payments/service',
     ]);
     for (const item of items) {
       assert.equal(item.managedBy, 'deploy');
@@ -51,15 +58,30 @@ describe('Mesh in the example app', () => {
     }
     // No frontend -> payments edge: payments admits orders only.
     assert.equal(items.filter((i) => i.pk === 'payments' && i.sk.startsWith('allow#')).length, 1);
-    assert.deepEqual(items.find((i) => i.pk === 'payments' && i.sk === 'allow#orders'), {
-      pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy',
-      timeoutMs: 5000, perTryTimeoutMs: 2000, idempotent: true,
-      retries: { maxAttempts: 3, retryOn: ['throttled', 'service-error', 'timeout', 'function-error'] },
-      breaker: { consecutiveFailures: 5, openMs: 30000 },
-    });
-    assert.deepEqual(items.find((i) => i.sk === 'service' && i.pk === 'payments'), {
-      pk: 'payments', sk: 'service', functionName: 'shop-payments', alias: 'live', managedBy: 'deploy',
-    });
+    assert.deepEqual(
+      items.find((i) => i.pk === 'payments' && i.sk === 'allow#orders'),
+      {
+        pk: 'payments',
+        sk: 'allow#orders',
+        source: 'orders',
+        managedBy: 'deploy',
+        timeoutMs: 5000,
+        perTryTimeoutMs: 2000,
+        idempotent: true,
+        retries: { maxAttempts: 3, retryOn: ['throttled', 'service-error', 'timeout', 'function-error'] },
+        breaker: { consecutiveFailures: 5, openMs: 30000 },
+      },
+    );
+    assert.deepEqual(
+      items.find((i) => i.sk === 'service' && i.pk === 'payments'),
+      {
+        pk: 'payments',
+        sk: 'service',
+        functionName: 'shop-payments',
+        alias: 'live',
+        managedBy: 'deploy',
+      },
+    );
   });
 
   it('ships the same items as the snapshot at /opt/mesh/policy.json', () => {
@@ -70,15 +92,23 @@ describe('Mesh in the example app', () => {
 
   it('backs Custom::MeshPolicy with the policy seeder, which may write the table', () => {
     const seeder = logicalId(template, 'AWS::Lambda::Function', '/Mesh/PolicySeeder/Resource');
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [seeder, 'Arn'] } } } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [seeder, 'Arn'] } } },
+    });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['dynamodb:DeleteItem', 'dynamodb:PutItem']) })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['dynamodb:DeleteItem', 'dynamodb:PutItem']) }),
+        ]),
+      },
       Roles: [{ Ref: Match.stringLikeRegexp('MeshPolicySeederServiceRole') }],
     });
   });
 
   it('tags mesh resources with the mesh name', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', { Tags: Match.arrayWith([{ Key: TAGS.mesh, Value: 'shop' }]) });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      Tags: Match.arrayWith([{ Key: TAGS.mesh, Value: 'shop' }]),
+    });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { [ENV.service]: 'payments' } },
       Tags: Match.arrayWith([{ Key: TAGS.service, Value: 'payments' }]),
@@ -92,9 +122,20 @@ describe('Mesh options and late edges', () => {
     const a = new Stack(app, 'A', { env: ACCOUNT });
     new Mesh(a, 'Mesh', { meshName: 'shop' });
     const b = new Stack(app, 'B', { env: ACCOUNT });
-    new Mesh(b, 'Mesh', { meshName: 'shop', removalPolicy: RemovalPolicy.DESTROY, tableName: 'my-table', policyTtl: Duration.seconds(2) });
-    Template.fromStack(a).hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    Template.fromStack(b).hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ TableName: 'my-table' }) });
+    new Mesh(b, 'Mesh', {
+      meshName: 'shop',
+      removalPolicy: RemovalPolicy.DESTROY,
+      tableName: 'my-table',
+      policyTtl: Duration.seconds(2),
+    });
+    Template.fromStack(a).hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    Template.fromStack(b).hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ TableName: 'my-table' }),
+    });
   });
 
   it('puts edges declared after every function was constructed into the snapshot and the seeded items', () => {
@@ -113,29 +154,47 @@ describe('Mesh options and late edges', () => {
     const template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
     // THEN the snapshot the functions ship holds them, as does Custom::MeshPolicy
     const snapshot = snapshotFromAssembly(template, assembly.directory);
-    const expected = ['inventory/allow#external', 'inventory/allow#orders', 'inventory/service', 'orders/service', 'payments/allow#orders', 'payments/service'];
+    const expected = [
+      'inventory/allow#external',
+      'inventory/allow#orders',
+      'inventory/service',
+      'orders/service',
+      'payments/allow#orders',
+      'payments/service',
+    ];
     assert.deepEqual(itemKeys(snapshot.items as any[]), expected);
     const [policy] = Object.values(template.findResources('Custom::MeshPolicy'));
     assert.deepEqual(itemKeys(JSON.parse(policy.Properties.Items)), expected);
     // AND every function (the late one too) carries the snapshot layer; hooks saw every function
     const snapLayer = logicalId(template, 'AWS::Lambda::LayerVersion', '/Mesh/SnapshotLayer/Resource');
-    for (const f of Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { [ENV.meshName]: 'shop' } } } }))) {
+    for (const f of Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { [ENV.meshName]: 'shop' } } },
+      }),
+    )) {
       assert.ok(f.Properties.Layers.some((l: any) => l.Ref === snapLayer));
     }
     assert.deepEqual(hooked, ['orders', 'payments', 'inventory']);
   });
 
-  it('keeps a role\'s invoke policy under IAM\'s 10,240-character cap with many edges', () => {
+  it("keeps a role's invoke policy under IAM's 10,240-character cap with many edges", () => {
     // GIVEN one caller with 40 targets (service names of 30 characters, the long end)
     const { app, stack, fn } = meshStack('m');
     const caller = fn('Caller', 'caller');
-    for (let i = 0; i < 40; i++) caller.allowCallsTo(fn(`T${i}`, `target-${String(i).padStart(2, '0')}-${'x'.repeat(20)}`));
+    for (let i = 0; i < 40; i++)
+      caller.allowCallsTo(fn(`T${i}`, `target-${String(i).padStart(2, '0')}-${'x'.repeat(20)}`));
     app.synth();
     // WHEN the role policy is rendered with its references spelled out as ARNs of real length
     const template = Template.fromStack(stack);
-    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) => String(p.Metadata?.['aws:cdk:path']).startsWith('Test/Caller/'))!;
+    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
+      String(p.Metadata?.['aws:cdk:path']).startsWith('Test/Caller/'),
+    )!;
     const rendered = JSON.stringify(policy.Properties.PolicyDocument, (_k, v) =>
-      v && typeof v === 'object' && v['Fn::Join'] ? v['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'aws-us-gov')).join('') : v && typeof v === 'object' && v['Fn::GetAtt'] ? 'arn:aws-us-gov:dynamodb:us-east-1:123456789012:table/m-policy' : v,
+      v && typeof v === 'object' && v['Fn::Join']
+        ? v['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'aws-us-gov')).join('')
+        : v && typeof v === 'object' && v['Fn::GetAtt']
+          ? 'arn:aws-us-gov:dynamodb:us-east-1:123456789012:table/m-policy'
+          : v,
     );
     // THEN it fits, and the statement count does not grow with the edges
     assert.ok(rendered.length < 10_240, `policy is ${rendered.length} characters`);
@@ -154,12 +213,21 @@ describe('Mesh options and late edges', () => {
     assert.equal(JSON.parse(policy.Properties.Items)[0].functionName, 'custom-orders');
   });
 
-  it('writes a traffic item for a service\'s own traffic settings', () => {
+  it("writes a traffic item for a service's own traffic settings", () => {
     const { mesh, fn } = meshStack();
-    fn('Payments', 'payments', { traffic: { timeout: Duration.seconds(4), retries: { maxAttempts: 2, baseDelay: Duration.millis(50) } } });
-    assert.deepEqual(mesh.policyItems().find((i) => i.sk === 'traffic'), {
-      pk: 'payments', sk: 'traffic', managedBy: 'deploy', timeoutMs: 4000, retries: { maxAttempts: 2, baseDelayMs: 50 },
+    fn('Payments', 'payments', {
+      traffic: { timeout: Duration.seconds(4), retries: { maxAttempts: 2, baseDelay: Duration.millis(50) } },
     });
+    assert.deepEqual(
+      mesh.policyItems().find((i) => i.sk === 'traffic'),
+      {
+        pk: 'payments',
+        sk: 'traffic',
+        managedBy: 'deploy',
+        timeoutMs: 4000,
+        retries: { maxAttempts: 2, baseDelayMs: 50 },
+      },
+    );
   });
 
   it('returns the same grant for a repeated edge and adds no resource twice', () => {
@@ -170,8 +238,12 @@ describe('Mesh options and late edges', () => {
     const g2 = a.allowCallsTo(b);
     assert.equal(g1, g2);
     assert.ok(g1.success);
-    const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).find((p) => String(p.Metadata?.['aws:cdk:path']).startsWith('Test/A/'))!;
-    const allow = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Action === 'lambda:InvokeFunction' && s.Effect === 'Allow');
+    const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).find((p) =>
+      String(p.Metadata?.['aws:cdk:path']).startsWith('Test/A/'),
+    )!;
+    const allow = policy.Properties.PolicyDocument.Statement.find(
+      (s: any) => s.Action === 'lambda:InvokeFunction' && s.Effect === 'Allow',
+    );
     assert.equal([allow.Resource].flat().length, 1);
   });
 });

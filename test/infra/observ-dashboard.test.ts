@@ -16,7 +16,11 @@ function meshStack(meshName = 'demo') {
   const stack = new Stack(app, 'Demo', { env: { account: '111111111111', region: 'us-east-1' } });
   const table = new CfnResource(stack, 'Table', {
     type: 'AWS::DynamoDB::Table',
-    properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' },
+    properties: {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    },
   });
   for (const service of ['frontend', 'orders', 'payments']) {
     new lambda.Function(stack, service, {
@@ -33,7 +37,14 @@ function meshStack(meshName = 'demo') {
     { pk: 'payments', sk: 'allow#orders', managedBy: 'deploy' },
     { pk: 'payments', sk: 'traffic', managedBy: 'deploy' },
   ];
-  new CfnResource(stack, 'Policy', { type: 'Custom::MeshPolicy', properties: { ServiceToken: 'arn:aws:lambda:us-east-1:111111111111:function:seed', TableName: table.ref, Items: JSON.stringify(items) } });
+  new CfnResource(stack, 'Policy', {
+    type: 'Custom::MeshPolicy',
+    properties: {
+      ServiceToken: 'arn:aws:lambda:us-east-1:111111111111:function:seed',
+      TableName: table.ref,
+      Items: JSON.stringify(items),
+    },
+  });
   return { app, stack };
 }
 
@@ -72,8 +83,13 @@ describe('MeshDashboard', () => {
       }
     }
     const success = JSON.stringify(widgets.find((w) => w.properties.title === 'orders → payments: success rate %'));
-    assert.match(success, /100 \* SUM\(SEARCH\('\{LambdaMesh,destination_version,destination_workload,reporter,response_code,source_workload\} MetricName=\\"requests_total\\" source_workload=\\"orders\\" destination_workload=\\"payments\\" reporter=\\"source\\" \(response_code=\\"200\\"/);
-    const latency = JSON.stringify(widgets.find((w) => w.properties.title === 'orders → payments: latency ms (slowest series)'));
+    assert.match(
+      success,
+      /100 \* SUM\(SEARCH\('\{LambdaMesh,destination_version,destination_workload,reporter,response_code,source_workload\} MetricName=\\"requests_total\\" source_workload=\\"orders\\" destination_workload=\\"payments\\" reporter=\\"source\\" \(response_code=\\"200\\"/,
+    );
+    const latency = JSON.stringify(
+      widgets.find((w) => w.properties.title === 'orders → payments: latency ms (slowest series)'),
+    );
     assert.match(latency, /MAX\(SEARCH\(.*request_duration_ms.*'p99', 60\)\)/);
     assert.ok(titles.includes('payments: requests by version'));
     assert.match(body, /SELECT SUM\(requests_total\) FROM SCHEMA\(\\"LambdaMesh\\".*GROUP BY destination_version/);
@@ -83,19 +99,30 @@ describe('MeshDashboard', () => {
     const { stack } = meshStack();
     const d = new MeshDashboard(stack, 'Dashboard', { meshName: 'demo', discover: false });
     d.addEdge('orders', 'payments').addService('payments', { versions: ['1', '2'] });
-    const widgets = JSON.parse(dashboardBody(Template.fromStack(stack))).widgets as { properties: { title?: string; metrics?: unknown[][] } }[];
+    const widgets = JSON.parse(dashboardBody(Template.fromStack(stack))).widgets as {
+      properties: { title?: string; metrics?: unknown[][] };
+    }[];
     const split = widgets.find((w) => w.properties.title === 'payments: success rate per version %');
     assert.ok(split, 'per-version success widget');
     const text = JSON.stringify(split);
     assert.match(text, /destination_version=\\"1\\"/);
     assert.match(text, /destination_version=\\"2\\"/);
     assert.ok(widgets.some((w) => w.properties.title === 'payments: share of requests per version %'));
-    assert.ok(!widgets.some((w) => w.properties.title?.startsWith('frontend')), 'discover: false finds nothing on its own');
+    assert.ok(
+      !widgets.some((w) => w.properties.title?.startsWith('frontend')),
+      'discover: false finds nothing on its own',
+    );
   });
 
   it('gives each service a success-rate and a p99 alarm on its live alias, for canary tooling', () => {
     const { stack } = meshStack();
-    const d = new MeshDashboard(stack, 'Dashboard', { meshName: 'demo', successRateThreshold: 95, p99ThresholdMs: 800, evaluationPeriods: 2, period: Duration.minutes(1) });
+    const d = new MeshDashboard(stack, 'Dashboard', {
+      meshName: 'demo',
+      successRateThreshold: 95,
+      p99ThresholdMs: 800,
+      evaluationPeriods: 2,
+      period: Duration.minutes(1),
+    });
     const alarms = d.alarmsFor('payments');
     assert.equal(d.alarmsFor('payments'), alarms, 'idempotent');
     const template = Template.fromStack(stack);
@@ -110,7 +137,11 @@ describe('MeshDashboard', () => {
         Match.objectLike({
           Id: 'err',
           MetricStat: Match.objectLike({
-            Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: Match.arrayWith([{ Name: 'Resource', Value: 'demo-payments:live' }]) },
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Errors',
+              Dimensions: Match.arrayWith([{ Name: 'Resource', Value: 'demo-payments:live' }]),
+            },
             Stat: 'Sum',
           }),
         }),
@@ -130,15 +161,26 @@ describe('MeshDashboard', () => {
   it('leaves another mesh alone', () => {
     const { stack } = meshStack('other');
     new MeshDashboard(stack, 'Dashboard', { meshName: 'demo' });
-    const widgets = JSON.parse(dashboardBody(Template.fromStack(stack))).widgets as { properties: { title?: string } }[];
+    const widgets = JSON.parse(dashboardBody(Template.fromStack(stack))).widgets as {
+      properties: { title?: string };
+    }[];
     assert.equal(widgets.filter((w) => w.properties.title?.includes('→')).length, 0);
   });
 
   it('rejects thresholds that cannot work, naming the value', () => {
     const { stack } = meshStack();
-    assert.throws(() => new MeshDashboard(stack, 'A', { meshName: 'demo', successRateThreshold: 150 }), /successRateThreshold must be a percentage between 0 and 100, got 150/);
-    assert.throws(() => new MeshDashboard(stack, 'B', { meshName: 'demo', p99ThresholdMs: -1 }), /p99ThresholdMs must be a positive number of milliseconds, got -1/);
-    assert.throws(() => new MeshDashboard(stack, 'C', { meshName: 'demo', evaluationPeriods: 0 }), /evaluationPeriods must be a whole number of at least 1, got 0/);
+    assert.throws(
+      () => new MeshDashboard(stack, 'A', { meshName: 'demo', successRateThreshold: 150 }),
+      /successRateThreshold must be a percentage between 0 and 100, got 150/,
+    );
+    assert.throws(
+      () => new MeshDashboard(stack, 'B', { meshName: 'demo', p99ThresholdMs: -1 }),
+      /p99ThresholdMs must be a positive number of milliseconds, got -1/,
+    );
+    assert.throws(
+      () => new MeshDashboard(stack, 'C', { meshName: 'demo', evaluationPeriods: 0 }),
+      /evaluationPeriods must be a whole number of at least 1, got 0/,
+    );
   });
 
   it('attaches to a Mesh: its functions and allow items feed the dashboard, mesh.alarmsFor(service) gives the alarms', () => {
@@ -158,7 +200,11 @@ describe('MeshDashboard', () => {
     }
     // WHEN
     const mesh = attachMeshDashboard(new FakeMesh(stack, 'Mesh'));
-    const fn = new lambda.Function(stack, 'Payments', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1') });
+    const fn = new lambda.Function(stack, 'Payments', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => 1'),
+    });
     for (const hook of joined) hook({ service: 'payments', functionName: fn.functionName });
     items.push({ pk: 'payments', sk: 'allow#orders' }, { pk: 'payments', sk: 'traffic' });
     mesh.alarmsFor('payments');
@@ -169,7 +215,9 @@ describe('MeshDashboard', () => {
       MetricName: 'Duration',
       Dimensions: Match.arrayWith([{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^Payments') } }]),
     });
-    const titles = (JSON.parse(dashboardBody(template)).widgets as { properties: { title?: string } }[]).map((w) => w.properties.title);
+    const titles = (JSON.parse(dashboardBody(template)).widgets as { properties: { title?: string } }[]).map(
+      (w) => w.properties.title,
+    );
     assert.ok(titles.includes('orders → payments: success rate %'), titles.join(' | '));
     assert.equal(mesh.alarmsFor('payments'), mesh.dashboard.alarmsFor('payments'));
   });
@@ -183,7 +231,13 @@ describe('Mesh with its dashboard (infra/mesh.ts hook)', () => {
     const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop' });
     const entry = join(__dirname, '../support/observ-app/code/index.js');
     const orders = new MeshFunction(stack, 'Orders', { mesh, service: 'orders', entry, handler: 'orders' });
-    const payments = new MeshFunction(stack, 'Payments', { mesh, service: 'payments', entry, handler: 'payments', canary: { weight: 0.1, stableVersion: '1' } });
+    const payments = new MeshFunction(stack, 'Payments', {
+      mesh,
+      service: 'payments',
+      entry,
+      handler: 'payments',
+      canary: { weight: 0.1, stableVersion: '1' },
+    });
     orders.allowCallsTo(payments);
     // WHEN
     const alarms = mesh.alarmsFor('payments');

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { parseItems, planSeed } from '../../functions/control/policy-diff';
 import type { PolicyItem } from '../../shared/policy';
 
-const svc = (pk: string): PolicyItem => ({ pk, sk: 'service', functionName: `shop-${pk}`, alias: 'live', managedBy: 'deploy' });
+const svc = (pk: string): PolicyItem => ({
+  pk,
+  sk: 'service',
+  functionName: `shop-${pk}`,
+  alias: 'live',
+  managedBy: 'deploy',
+});
 const allow = (pk: string, source: string, extra: object = {}): PolicyItem =>
   ({ pk, sk: `allow#${source}`, source, managedBy: 'deploy', ...extra }) as PolicyItem;
 
@@ -13,7 +19,10 @@ describe('planSeed', () => {
     // GIVEN two declared items WHEN the resource is created
     const plan = planSeed('Create', [svc('orders'), allow('orders', 'frontend')]);
     // THEN both are written
-    assert.deepEqual(plan.puts.map((i) => `${i.pk}/${i.sk}`), ['orders/service', 'orders/allow#frontend']);
+    assert.deepEqual(
+      plan.puts.map((i) => `${i.pk}/${i.sk}`),
+      ['orders/service', 'orders/allow#frontend'],
+    );
     assert.deepEqual(plan.deletes, []);
   });
 
@@ -24,13 +33,28 @@ describe('planSeed', () => {
     // WHEN planned
     const plan = planSeed('Update', after, before);
     // THEN
-    assert.deepEqual(plan.puts.map((i) => `${i.pk}/${i.sk}`), ['orders/allow#frontend', 'inventory/allow#orders']);
+    assert.deepEqual(
+      plan.puts.map((i) => `${i.pk}/${i.sk}`),
+      ['orders/allow#frontend', 'inventory/allow#orders'],
+    );
     assert.deepEqual(plan.deletes, [{ pk: 'payments', sk: 'allow#orders' }]);
   });
 
   it('treats reordered fields as unchanged', () => {
-    const a = { pk: 'orders', sk: 'allow#frontend', source: 'frontend', managedBy: 'deploy', timeoutMs: 5 } as PolicyItem;
-    const b = { timeoutMs: 5, managedBy: 'deploy', source: 'frontend', sk: 'allow#frontend', pk: 'orders' } as PolicyItem;
+    const a = {
+      pk: 'orders',
+      sk: 'allow#frontend',
+      source: 'frontend',
+      managedBy: 'deploy',
+      timeoutMs: 5,
+    } as PolicyItem;
+    const b = {
+      timeoutMs: 5,
+      managedBy: 'deploy',
+      source: 'frontend',
+      sk: 'allow#frontend',
+      pk: 'orders',
+    } as PolicyItem;
     assert.deepEqual(planSeed('Update', [b], [a]), { puts: [], deletes: [] });
   });
 
@@ -43,7 +67,10 @@ describe('planSeed', () => {
   it('removes every declared item on Delete', () => {
     const plan = planSeed('Delete', [svc('orders'), allow('orders', 'frontend')]);
     assert.deepEqual(plan.puts, []);
-    assert.deepEqual(plan.deletes, [{ pk: 'orders', sk: 'service' }, { pk: 'orders', sk: 'allow#frontend' }]);
+    assert.deepEqual(plan.deletes, [
+      { pk: 'orders', sk: 'service' },
+      { pk: 'orders', sk: 'allow#frontend' },
+    ]);
   });
 });
 
@@ -54,7 +81,10 @@ describe('parseItems', () => {
   });
 
   it('refuses an operator item: the seeder only owns deploy items', () => {
-    assert.throws(() => parseItems(JSON.stringify([{ ...svc('orders'), managedBy: 'operator' }])), /managedBy must be "deploy"/);
+    assert.throws(
+      () => parseItems(JSON.stringify([{ ...svc('orders'), managedBy: 'operator' }])),
+      /managedBy must be "deploy"/,
+    );
   });
 
   it('refuses an invalid item, naming it and the field', () => {

@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { seed, type MeshPolicyEvent } from '../../functions/control/policy-seeder';
 import { MANAGED_BY, TABLE } from '../../shared/names';
@@ -17,7 +21,13 @@ const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
 const TABLE_NAME = 'shop-policy';
 
 const svc = (pk: string) => ({ pk, sk: 'service', functionName: `shop-${pk}`, alias: 'live', managedBy: 'deploy' });
-const allow = (pk: string, source: string, extra: object = {}) => ({ pk, sk: `allow#${source}`, source, managedBy: 'deploy', ...extra });
+const allow = (pk: string, source: string, extra: object = {}) => ({
+  pk,
+  sk: `allow#${source}`,
+  source,
+  managedBy: 'deploy',
+  ...extra,
+});
 const event = (RequestType: MeshPolicyEvent['RequestType'], items: object[], old?: object[]): MeshPolicyEvent => ({
   RequestType,
   ResourceProperties: { TableName: TABLE_NAME, Items: JSON.stringify(items) },
@@ -45,12 +55,20 @@ describe('policy seeder against dynalite', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
-    await client.send(new CreateTableCommand({
-      TableName: TABLE_NAME,
-      AttributeDefinitions: [{ AttributeName: TABLE.partitionKey, AttributeType: 'S' }, { AttributeName: TABLE.sortKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }, { AttributeName: TABLE.sortKey, KeyType: 'RANGE' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: TABLE_NAME,
+        AttributeDefinitions: [
+          { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: TABLE.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
   });
 
   after(async () => {
@@ -60,15 +78,35 @@ describe('policy seeder against dynalite', () => {
 
   it('creates, updates and deletes its items and never touches an operator item', async () => {
     // GIVEN an operator item on a key the deploy also declares, and one on a key it does not
-    await client.send(new PutItemCommand({
-      TableName: TABLE_NAME,
-      Item: { pk: { S: 'payments' }, sk: { S: 'allow#orders' }, source: { S: 'orders' }, timeoutMs: { N: '999' }, managedBy: { S: MANAGED_BY.operator } },
-    }));
-    await client.send(new PutItemCommand({
-      TableName: TABLE_NAME,
-      Item: { pk: { S: 'payments' }, sk: { S: 'deny#frontend' }, source: { S: 'frontend' }, managedBy: { S: MANAGED_BY.operator } },
-    }));
-    const v1 = [svc('orders'), svc('payments'), allow('orders', 'frontend', { timeoutMs: 1000, retries: { maxAttempts: 2 } }), allow('payments', 'orders')];
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE_NAME,
+        Item: {
+          pk: { S: 'payments' },
+          sk: { S: 'allow#orders' },
+          source: { S: 'orders' },
+          timeoutMs: { N: '999' },
+          managedBy: { S: MANAGED_BY.operator },
+        },
+      }),
+    );
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE_NAME,
+        Item: {
+          pk: { S: 'payments' },
+          sk: { S: 'deny#frontend' },
+          source: { S: 'frontend' },
+          managedBy: { S: MANAGED_BY.operator },
+        },
+      }),
+    );
+    const v1 = [
+      svc('orders'),
+      svc('payments'),
+      allow('orders', 'frontend', { timeoutMs: 1000, retries: { maxAttempts: 2 } }),
+      allow('payments', 'orders'),
+    ];
 
     // WHEN the resource is created
     const created = await seed(client, event('Create', v1), log);
@@ -77,8 +115,11 @@ describe('policy seeder against dynalite', () => {
     assert.equal(created.PhysicalResourceId, `mesh-policy:${TABLE_NAME}`);
     assert.deepEqual(created.Data, { Written: 3, Removed: 0, Skipped: 'payments/allow#orders' });
     assert.deepEqual(await keys(), [
-      'orders/allow#frontend:deploy', 'orders/service:deploy',
-      'payments/allow#orders:operator', 'payments/deny#frontend:operator', 'payments/service:deploy',
+      'orders/allow#frontend:deploy',
+      'orders/service:deploy',
+      'payments/allow#orders:operator',
+      'payments/deny#frontend:operator',
+      'payments/service:deploy',
     ]);
     const edge = await get('orders', 'allow#frontend');
     assert.equal(edge?.timeoutMs?.N, '1000');
@@ -103,7 +144,11 @@ describe('policy seeder against dynalite', () => {
     assert.equal(await get('orders', 'allow#frontend'), undefined);
 
     // WHEN the resource is deleted
-    const deleted = await seed(client, { RequestType: 'Delete', ResourceProperties: { TableName: TABLE_NAME, Items: JSON.stringify(v3) } }, log);
+    const deleted = await seed(
+      client,
+      { RequestType: 'Delete', ResourceProperties: { TableName: TABLE_NAME, Items: JSON.stringify(v3) } },
+      log,
+    );
 
     // THEN only the operator's items remain
     assert.equal(deleted.Data.Removed, 3);
@@ -112,12 +157,19 @@ describe('policy seeder against dynalite', () => {
 
   it('fails a Create with an invalid item, naming it, and writes nothing', async () => {
     const before = await keys();
-    await assert.rejects(seed(client, event('Create', [svc('orders'), allow('orders', 'frontend', { timeoutMs: 0 })]), log), /orders\/allow#frontend: timeoutMs = 0/);
+    await assert.rejects(
+      seed(client, event('Create', [svc('orders'), allow('orders', 'frontend', { timeoutMs: 0 })]), log),
+      /orders\/allow#frontend: timeoutMs = 0/,
+    );
     assert.deepEqual(await keys(), before);
   });
 
   it('lets a Delete pass when the table is already gone', async () => {
-    const res = await seed(client, { RequestType: 'Delete', ResourceProperties: { TableName: 'gone', Items: JSON.stringify([svc('orders')]) } }, log);
+    const res = await seed(
+      client,
+      { RequestType: 'Delete', ResourceProperties: { TableName: 'gone', Items: JSON.stringify([svc('orders')]) } },
+      log,
+    );
     assert.equal(res.Data.Removed, 0);
   });
 });

@@ -16,7 +16,8 @@ function synth(sharedBreakers: boolean | undefined) {
   const app = newApp();
   const stack = new Stack(app, 'Test', { env: ENV });
   const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop', sharedBreakers });
-  const fn = (id: string, service: string) => new MeshFunction(stack, id, { mesh, service, entry: join(DEMO, 'inventory.ts') });
+  const fn = (id: string, service: string) =>
+    new MeshFunction(stack, id, { mesh, service, entry: join(DEMO, 'inventory.ts') });
   const orders = fn('Orders', 'orders');
   orders.allowCallsTo(fn('Payments', 'payments'));
   orders.allowCallsTo(fn('Inventory', 'inventory'));
@@ -47,13 +48,16 @@ describe('shared breakers', () => {
     assert.equal(envOf(template, 'orders')[NAMES.sharedBreakers], undefined);
   });
 
-  it('grant PutItem only in the targets\' partitions when turned on', () => {
+  it("grant PutItem only in the targets' partitions when turned on", () => {
     // GIVEN sharedBreakers: true / WHEN synthesized
     const template = synth(true);
     // THEN orders writes only under payments and inventory, and its runtime is told to share
     const [write] = statementsOf(template, 'Orders').filter((s) => [s.Action].flat().includes('dynamodb:PutItem'));
     assert.deepEqual([write.Action].flat(), ['dynamodb:PutItem']);
-    assert.deepEqual(write.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].sort(), ['inventory', 'payments']);
+    assert.deepEqual(write.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].sort(), [
+      'inventory',
+      'payments',
+    ]);
     assert.equal(envOf(template, 'orders')[NAMES.sharedBreakers], 'true');
   });
 });

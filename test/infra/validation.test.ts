@@ -54,12 +54,18 @@ describe('validation at synth', () => {
 
   it('refuses a bad service name', () => {
     const { fn } = meshStack();
-    assert.throws(() => fn('Orders', 'Orders_Service'), /service "Orders_Service" is not a valid service name; use lower-case letters/);
+    assert.throws(
+      () => fn('Orders', 'Orders_Service'),
+      /service "Orders_Service" is not a valid service name; use lower-case letters/,
+    );
   });
 
   it('refuses a bad mesh name', () => {
     const stack = new Stack(newApp(), 'Test', { env: ENV });
-    assert.throws(() => new Mesh(stack, 'Mesh', { meshName: 'My Mesh' }), /Mesh Test\/Mesh: meshName "My Mesh" is not valid/);
+    assert.throws(
+      () => new Mesh(stack, 'Mesh', { meshName: 'My Mesh' }),
+      /Mesh Test\/Mesh: meshName "My Mesh" is not valid/,
+    );
   });
 
   it('refuses a function name over 64 characters', () => {
@@ -72,10 +78,13 @@ describe('validation at synth', () => {
 
   it('refuses a function name that is a token', () => {
     const { fn } = meshStack();
-    assert.throws(() => fn('Orders', 'orders', { functionName: Lazy.string({ produce: () => 'x' }) }), /functionName must be a literal string/);
+    assert.throws(
+      () => fn('Orders', 'orders', { functionName: Lazy.string({ produce: () => 'x' }) }),
+      /functionName must be a literal string/,
+    );
   });
 
-  it('refuses environment variables over Lambda\'s 4 KB, and counts a reference by its key only', () => {
+  it("refuses environment variables over Lambda's 4 KB, and counts a reference by its key only", () => {
     // GIVEN a function whose own environment is too large, and one that holds a reference
     const { app, fn, mesh } = meshStack();
     fn('Orders', 'orders', { environment: { BIG: 'x'.repeat(4000) } });
@@ -84,7 +93,10 @@ describe('validation at synth', () => {
     assert.throws(
       () => app.synth(),
       (err: Error) => {
-        assert.match(err.message, /MeshFunction Test\/Orders: environment variables take \d+ bytes, over Lambda's 4096-byte limit \(largest: BIG, 4000 bytes\)/);
+        assert.match(
+          err.message,
+          /MeshFunction Test\/Orders: environment variables take \d+ bytes, over Lambda's 4096-byte limit \(largest: BIG, 4000 bytes\)/,
+        );
         assert.doesNotMatch(err.message, /Test\/Payments/);
         return true;
       },
@@ -95,7 +107,10 @@ describe('validation at synth', () => {
     const { fn } = meshStack();
     const orders = fn('Orders', 'orders');
     const payments = fn('Payments', 'payments');
-    assert.throws(() => orders.allowCallsTo(payments, { retries: { maxAttempts: 20 } }), /payments\/allow#orders: retries.maxAttempts = 20 must be an integer between 1 and 10/);
+    assert.throws(
+      () => orders.allowCallsTo(payments, { retries: { maxAttempts: 20 } }),
+      /payments\/allow#orders: retries.maxAttempts = 20 must be an integer between 1 and 10/,
+    );
     assert.throws(
       () => orders.allowCallsTo(payments, { timeout: Duration.seconds(1), perTryTimeout: Duration.seconds(2) }),
       /perTryTimeoutMs = 2000 must not exceed timeoutMs = 1000/,
@@ -107,11 +122,17 @@ describe('validation at synth', () => {
     const orders = fn('Orders', 'orders');
     const payments = fn('Payments', 'payments');
     orders.allowCallsTo(payments, { timeout: Duration.seconds(1) });
-    assert.throws(() => orders.allowCallsTo(payments, { timeout: Duration.seconds(2) }), /payments\/allow#orders declared twice with different settings/);
+    assert.throws(
+      () => orders.allowCallsTo(payments, { timeout: Duration.seconds(2) }),
+      /payments\/allow#orders declared twice with different settings/,
+    );
   });
 
   it('asks for an entry when neither entry nor code is given', () => {
     const { fn } = meshStack();
-    assert.throws(() => fn('Orders', 'orders', { entry: undefined }), /entry is required; pass the path of the handler file/);
+    assert.throws(
+      () => fn('Orders', 'orders', { entry: undefined }),
+      /entry is required; pass the path of the handler file/,
+    );
   });
 });

@@ -7,7 +7,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { ENV, LIVE_ALIAS, META } from '../../shared/names';
 import { parseIdentitySecret } from '../../functions/mesh/identity';
 import { issueIdentity, rotateCa } from '../../functions/control/ca-issuer';
@@ -17,7 +22,9 @@ import { identityOf } from '../support/identity-fixture';
 
 const assemblies = process.env.MESH_TEST_ENDPOINT ? undefined : exampleAssemblies();
 
-describe('identity on the local mesh (example app)', { skip: assemblies ? false : 'needs infra/app.ts and the local mesh' }, () => {
+describe('identity on the local mesh (example app)', {
+  skip: assemblies ? false : 'needs infra/app.ts and the local mesh',
+}, () => {
   let mesh: TestMesh;
   let lambda: LambdaClient;
   let sm: SecretsManagerClient;
@@ -42,20 +49,26 @@ describe('identity on the local mesh (example app)', { skip: assemblies ? false 
   });
 
   const order = async (i: number) => {
-    const out = await lambda.send(new InvokeCommand({
-      FunctionName: fn.get('frontend')!.name,
-      Qualifier: LIVE_ALIAS,
-      Payload: Buffer.from(JSON.stringify({ sku: `sku-${i % 5}`, quantity: 1 })),
-    }));
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: fn.get('frontend')!.name,
+        Qualifier: LIVE_ALIAS,
+        Payload: Buffer.from(JSON.stringify({ sku: `sku-${i % 5}`, quantity: 1 })),
+      }),
+    );
     return { error: out.FunctionError, body: Buffer.from(out.Payload ?? new Uint8Array()).toString() };
   };
   const asCaller = (service: string, tok?: string) =>
-    lambda.send(new InvokeCommand({
-      FunctionName: fn.get(service === 'orders' ? 'payments' : 'orders')!.name,
-      Qualifier: LIVE_ALIAS,
-      Payload: Buffer.from('{"amountCents":1}'),
-      ClientContext: Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: service, ...(tok ? { tok } : {}) } } })).toString('base64'),
-    }));
+    lambda.send(
+      new InvokeCommand({
+        FunctionName: fn.get(service === 'orders' ? 'payments' : 'orders')!.name,
+        Qualifier: LIVE_ALIAS,
+        Payload: Buffer.from('{"amountCents":1}'),
+        ClientContext: Buffer.from(
+          JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: service, ...(tok ? { tok } : {}) } } }),
+        ).toString('base64'),
+      }),
+    );
 
   it('issued an identity secret for every function, readable through Secrets Manager', async () => {
     assert.ok(fn.size >= 4);
@@ -75,7 +88,9 @@ describe('identity on the local mesh (example app)', { skip: assemblies ? false 
     const missing = await asCaller('orders');
     assert.equal(missing.FunctionError, 'Unhandled');
     assert.match(Buffer.from(missing.Payload!).toString(), /Unauthenticated/);
-    const foreign = await identityOf(await issueIdentity({ mesh: 'shop', service: 'orders', ca: await rotateCa('shop', undefined) }));
+    const foreign = await identityOf(
+      await issueIdentity({ mesh: 'shop', service: 'orders', ca: await rotateCa('shop', undefined) }),
+    );
     const forged = await asCaller('orders', foreign.sign({ target: 'payments', payload: '{"amountCents":1}' }));
     assert.equal(forged.FunctionError, 'Unhandled');
     assert.match(Buffer.from(forged.Payload!).toString(), /Unauthenticated/);

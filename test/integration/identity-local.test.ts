@@ -11,8 +11,12 @@ import { Identity } from '../../functions/mesh/identity';
 describe('local identity issuance', () => {
   it('issues the CA and every identity placeholder, once', async () => {
     const store = new SecretStore();
-    store.set('shop/identity/orders', { secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/orders' }) });
-    store.set('shop/identity/payments', { secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/payments' }) });
+    store.set('shop/identity/orders', {
+      secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/orders' }),
+    });
+    store.set('shop/identity/payments', {
+      secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/payments' }),
+    });
     store.set('shop/mesh-ca', { secretString: JSON.stringify({ kind: 'ca', mesh: 'shop' }) });
     store.set('unrelated', { secretString: '{"password":"x"}' });
 
@@ -23,7 +27,10 @@ describe('local identity issuance', () => {
     const orders = await Identity.create({ read: async () => store.get('shop/identity/orders').secretString! });
     const payments = await Identity.create({ read: async () => store.get('shop/identity/payments').secretString! });
     assert.equal(orders.spiffeId, 'spiffe://shop/svc/orders');
-    assert.deepEqual(payments.verify({ token: orders.sign({ target: 'payments', payload: 'x' }), source: 'orders', payload: 'x' }), { ok: true });
+    assert.deepEqual(
+      payments.verify({ token: orders.sign({ target: 'payments', payload: 'x' }), source: 'orders', payload: 'x' }),
+      { ok: true },
+    );
 
     assert.deepEqual(await issueLocalPlaceholders(store), [], 'a second deployment re-issues nothing');
 
@@ -31,7 +38,9 @@ describe('local identity issuance', () => {
     const caBefore = store.get('shop/mesh-ca').secretString;
     const certBefore = store.get('shop/identity/orders').secretString;
     store.set('shop/mesh-ca', { secretString: JSON.stringify({ kind: 'ca', mesh: 'shop' }) });
-    store.set('shop/identity/orders', { secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/orders' }) });
+    store.set('shop/identity/orders', {
+      secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/orders' }),
+    });
     assert.deepEqual((await issueLocalPlaceholders(store)).sort(), ['shop/identity/orders', 'shop/mesh-ca']);
     assert.equal(store.get('shop/mesh-ca').secretString, caBefore);
     assert.equal(store.get('shop/identity/orders').secretString, certBefore);
@@ -41,6 +50,9 @@ describe('local identity issuance', () => {
     await rotateLocalIdentity(store, { mesh: 'shop', service: 'orders', secretId: 'shop/identity/orders' });
     assert.notEqual(store.get('shop/identity/orders').versionId, before);
     await orders.refresh();
-    assert.deepEqual(payments.verify({ token: orders.sign({ target: 'payments', payload: 'y' }), source: 'orders', payload: 'y' }), { ok: true });
+    assert.deepEqual(
+      payments.verify({ token: orders.sign({ target: 'payments', payload: 'y' }), source: 'orders', payload: 'y' }),
+      { ok: true },
+    );
   });
 });

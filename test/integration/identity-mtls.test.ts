@@ -17,7 +17,9 @@ import { META } from '../../shared/names';
 import { encodeClientContext, metadataFromHeaders } from '../../functions/mesh/metadata';
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`)),
+  );
 }
 
 describe('mTLS HTTP transport', () => {
@@ -35,19 +37,22 @@ describe('mTLS HTTP transport', () => {
     orders = await identityOf(w.orders);
     ledger = await identityOf(await issueIdentity({ mesh: 'shop', service: 'ledger', ca: w.ca }));
     const tls = ledger.tlsMaterial();
-    server = createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const peer = (req.socket as TLSSocket).getPeerCertificate().subjectaltname;
-        const token = req.headers[META.headers.token] as string | undefined;
-        seen.push({ peer, token, body: body.toString(), headers: req.headers });
-        // The server also checks the token, as a mesh callee would.
-        const verdict = ledger.verify({ token, source: req.headers[META.headers.source], payload: body });
-        res.writeHead(verdict.ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify(verdict));
-      });
-    });
+    server = createServer(
+      { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const peer = (req.socket as TLSSocket).getPeerCertificate().subjectaltname;
+          const token = req.headers[META.headers.token] as string | undefined;
+          seen.push({ peer, token, body: body.toString(), headers: req.headers });
+          // The server also checks the token, as a mesh callee would.
+          const verdict = ledger.verify({ token, source: req.headers[META.headers.source], payload: body });
+          res.writeHead(verdict.ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify(verdict));
+        });
+      },
+    );
     url = await listen(server);
     const foreign = await identityOf(await issueIdentity({ mesh: 'shop', service: 'ledger', ca: w.foreignCa }));
     const ftls = foreign.tlsMaterial();
@@ -72,18 +77,30 @@ describe('mTLS HTTP transport', () => {
     assert.deepEqual(JSON.parse(Buffer.from(res.payload).toString()), { ok: true });
   });
 
-  it('fits B\'s InvokeTransport: metadata from the ClientContext arrives as headers B\'s callee reads', async () => {
+  it("fits B's InvokeTransport: metadata from the ClientContext arrives as headers B's callee reads", async () => {
     const t = mtlsHttpTransport({ url, identity: orders, targetService: 'ledger' });
     const payload = Buffer.from('{"entry":2}');
     const tok = orders.sign({ target: 'ledger', payload });
     const clientContext = encodeClientContext({ v: 1, src: 'orders', tok, att: 1, idk: 'k-1' });
-    const res = await t.invoke({ functionName: 'ignored', qualifier: 'live', payload, clientContext, signal: new AbortController().signal });
+    const res = await t.invoke({
+      functionName: 'ignored',
+      qualifier: 'live',
+      payload,
+      clientContext,
+      signal: new AbortController().signal,
+    });
     assert.equal(res.statusCode, 200);
     assert.equal(res.functionError, undefined);
     assert.equal(seen.at(-1)!.token, tok);
     assert.equal(metadataFromHeaders(seen.at(-1)!.headers)?.src, 'orders');
     // A replayed attempt is refused by the callee with 401, which B classifies as unauthenticated.
-    const again = await t.invoke({ functionName: 'ignored', qualifier: 'live', payload, clientContext, signal: new AbortController().signal });
+    const again = await t.invoke({
+      functionName: 'ignored',
+      qualifier: 'live',
+      payload,
+      clientContext,
+      signal: new AbortController().signal,
+    });
     assert.equal(again.statusCode, 401);
   });
 
@@ -92,10 +109,16 @@ describe('mTLS HTTP transport', () => {
     const t = httpTargetTransport(item, orders);
     assert.equal(t.kind, 'mtls');
     assert.equal(httpTargetTransport(item, orders), t);
-    assert.equal(httpTargetTransport({ pk: 'fn', url: 'https://abc.lambda-url.us-east-1.on.aws/' }, undefined).kind, 'sigv4');
+    assert.equal(
+      httpTargetTransport({ pk: 'fn', url: 'https://abc.lambda-url.us-east-1.on.aws/' }, undefined).kind,
+      'sigv4',
+    );
     assert.throws(() => httpTargetTransport({ pk: 'ledger', url: 'https://ledger.example/' }, undefined), /needs mTLS/);
     const payload = Buffer.from('{"entry":3}');
-    const res = await t.send({ payload, metadata: { v: 1, src: 'orders', tok: orders.sign({ target: 'ledger', payload }) } });
+    const res = await t.send({
+      payload,
+      metadata: { v: 1, src: 'orders', tok: orders.sign({ target: 'ledger', payload }) },
+    });
     assert.equal(res.statusCode, 200);
   });
 
@@ -103,7 +126,11 @@ describe('mTLS HTTP transport', () => {
     const before = seen.length;
     await assert.rejects(
       new Promise((resolve, reject) => {
-        const r = request(url, { method: 'POST', ca: orders.tlsMaterial().ca, checkServerIdentity: () => undefined }, resolve);
+        const r = request(
+          url,
+          { method: 'POST', ca: orders.tlsMaterial().ca, checkServerIdentity: () => undefined },
+          resolve,
+        );
         r.on('error', reject);
         r.end('{}');
       }),
@@ -122,11 +149,17 @@ describe('mTLS HTTP transport', () => {
 
   it('refuses a server whose certificate is not from the mesh CA', async () => {
     const t = mtlsHttpTransport({ url: foreignUrl, identity: orders, targetService: 'ledger' });
-    await assert.rejects(t.send({ payload: Buffer.from('{}'), metadata: { v: 1, src: 'orders' } }), /self.signed|unable to verify|certificate/i);
+    await assert.rejects(
+      t.send({ payload: Buffer.from('{}'), metadata: { v: 1, src: 'orders' } }),
+      /self.signed|unable to verify|certificate/i,
+    );
   });
 
   it('refuses a mesh server that is not the expected service', async () => {
     const t = mtlsHttpTransport({ url, identity: orders, targetService: 'payments' });
-    await assert.rejects(t.send({ payload: Buffer.from('{}'), metadata: { v: 1, src: 'orders' } }), /IP|altnames|Hostname/i);
+    await assert.rejects(
+      t.send({ payload: Buffer.from('{}'), metadata: { v: 1, src: 'orders' } }),
+      /IP|altnames|Hostname/i,
+    );
   });
 });

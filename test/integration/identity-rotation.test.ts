@@ -44,14 +44,22 @@ describe('identity rotation under traffic (local endpoint, real SDK)', () => {
         { service: 'payments', secretId: SECRETS.payments },
       ],
     });
-    endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry), secrets: store, log: (l) => bgErrors.push(l) });
+    endpoint = await startEndpoint({
+      port: 0,
+      registry,
+      invoker: new TestInvoker(registry),
+      secrets: store,
+      log: (l) => bgErrors.push(l),
+    });
     sm = new SecretsManagerClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
     lambda = new LambdaClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
     deps.current = { client: sm, caSecretId: SECRETS.ca };
     registry.add(ROTATOR, (event) => rotationStep(event as never, deps.current!));
     // payments: verifies the caller's token before doing its work (what B's wrapper does).
     registry.add('shop-payments', (event, ctx) => {
-      const meta = (ctx.clientContext as { custom?: Record<string, { src?: string; tok?: string }> })?.custom?.[META.clientContextKey];
+      const meta = (ctx.clientContext as { custom?: Record<string, { src?: string; tok?: string }> })?.custom?.[
+        META.clientContextKey
+      ];
       const r = payments.verify({ token: meta?.tok, source: meta?.src, payload: JSON.stringify(event) });
       if (!r.ok) {
         denied.push(r.reason);
@@ -75,21 +83,30 @@ describe('identity rotation under traffic (local endpoint, real SDK)', () => {
   async function call(i: number): Promise<string> {
     const payload = JSON.stringify({ order: `o-${i}` });
     const tok = orders.sign({ target: 'payments', payload });
-    const ctx = Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: 'orders', tok } } })).toString('base64');
-    const out = await lambda.send(new InvokeCommand({ FunctionName: 'shop-payments', Payload: payload, ClientContext: ctx }));
+    const ctx = Buffer.from(
+      JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: 'orders', tok } } }),
+    ).toString('base64');
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'shop-payments', Payload: payload, ClientContext: ctx }),
+    );
     if (out.FunctionError) return `function error ${out.FunctionError}`;
     return (JSON.parse(Buffer.from(out.Payload!).toString()) as { status: string }).status;
   }
 
   async function rotate(secretId: string): Promise<void> {
     const before = (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages!;
-    const { VersionId } = await sm.send(new RotateSecretCommand({ SecretId: secretId, RotationLambdaARN: ROTATOR_ARN }));
+    const { VersionId } = await sm.send(
+      new RotateSecretCommand({ SecretId: secretId, RotationLambdaARN: ROTATOR_ARN }),
+    );
     for (let i = 0; i < 200; i++) {
       const stages = (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages!;
       if (stages[VersionId!]?.includes('AWSCURRENT')) {
         const previous = Object.keys(before).find((v) => before[v]!.includes('AWSCURRENT'))!;
         assert.ok(stages[previous]?.includes('AWSPREVIOUS'), 'the old version is kept as AWSPREVIOUS');
-        assert.ok(!Object.values(stages).some((s) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT')), 'no AWSPENDING left over');
+        assert.ok(
+          !Object.values(stages).some((s) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT')),
+          'no AWSPENDING left over',
+        );
         return;
       }
       await sleep(10);
@@ -97,8 +114,10 @@ describe('identity rotation under traffic (local endpoint, real SDK)', () => {
     assert.fail(`rotation of ${secretId} did not finish: ${bgErrors.join('; ')}`);
   }
 
-  const leafIssuer = (id: Identity) => new X509Certificate(id.tlsMaterial().cert.split(/(?<=-----END CERTIFICATE-----)/)[0]!).issuer;
-  const leafSerial = (id: Identity) => new X509Certificate(id.tlsMaterial().cert.split(/(?<=-----END CERTIFICATE-----)/)[0]!).serialNumber;
+  const leafIssuer = (id: Identity) =>
+    new X509Certificate(id.tlsMaterial().cert.split(/(?<=-----END CERTIFICATE-----)/)[0]!).issuer;
+  const leafSerial = (id: Identity) =>
+    new X509Certificate(id.tlsMaterial().cert.split(/(?<=-----END CERTIFICATE-----)/)[0]!).serialNumber;
 
   it('serves every call while certificates and the CA rotate', async () => {
     let stop = false;
@@ -136,7 +155,6 @@ describe('identity rotation under traffic (local endpoint, real SDK)', () => {
       assert.notEqual(leafIssuer(orders), leafIssuer(payments), 'caller on the new CA, callee still on the old one');
       const mark = results.length;
       while (results.length < mark + 20) await sleep(5);
-
     } finally {
       stop = true;
       await traffic;
@@ -144,18 +162,26 @@ describe('identity rotation under traffic (local endpoint, real SDK)', () => {
     assert.deepEqual(bgErrors, []);
     assert.deepEqual(denied, []);
     assert.ok(results.length >= 40, `only ${results.length} calls ran`);
-    assert.deepEqual(results.filter((r) => r !== 'ok'), []);
+    assert.deepEqual(
+      results.filter((r) => r !== 'ok'),
+      [],
+    );
     console.log(`identity rotation: ${results.length} calls, 0 failed, 7 rotations (1 CA)`);
   });
 
   it('refuses a caller whose certificate is not from the mesh CA (the test can fail)', async () => {
     const rogue = await Identity.create({
-      read: async () => JSON.stringify(await issueIdentity({ mesh: 'shop', service: 'orders', ca: await rotateCa('shop', undefined) })),
+      read: async () =>
+        JSON.stringify(await issueIdentity({ mesh: 'shop', service: 'orders', ca: await rotateCa('shop', undefined) })),
     });
     const payload = JSON.stringify({ order: 'rogue' });
     const tok = rogue.sign({ target: 'payments', payload });
-    const ctx = Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: 'orders', tok } } })).toString('base64');
-    const out = await lambda.send(new InvokeCommand({ FunctionName: 'shop-payments', Payload: payload, ClientContext: ctx }));
+    const ctx = Buffer.from(
+      JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: 'orders', tok } } }),
+    ).toString('base64');
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'shop-payments', Payload: payload, ClientContext: ctx }),
+    );
     assert.equal(JSON.parse(Buffer.from(out.Payload!).toString()).status, 'unauthenticated');
     assert.equal(denied.at(-1), 'certificate-untrusted');
   });

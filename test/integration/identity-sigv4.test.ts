@@ -18,7 +18,10 @@ const KEYS: Record<string, string> = { AKIDMESHTEST: 'mesh-secret-key' };
 /** Server-side verification: recompute the Authorization header from the request as received. */
 async function verifySigV4(req: IncomingMessage, body: Buffer): Promise<string> {
   const auth = req.headers.authorization ?? '';
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      auth,
+    );
   if (!m) return 'no-signature';
   const [, keyId, , region, service, signedHeaders] = m;
   const secret = KEYS[keyId!];
@@ -35,9 +38,23 @@ async function verifySigV4(req: IncomingMessage, body: Buffer): Promise<string> 
   const url = new URL(req.url!, `http://${req.headers.host}`);
   const query: Record<string, string> = {};
   url.searchParams.forEach((v, k) => (query[k] = v));
-  const signer = new SignatureV4({ service: service!, region: region!, credentials: { accessKeyId: keyId!, secretAccessKey: secret }, sha256: Sha256 });
+  const signer = new SignatureV4({
+    service: service!,
+    region: region!,
+    credentials: { accessKeyId: keyId!, secretAccessKey: secret },
+    sha256: Sha256,
+  });
   const expected = await signer.sign(
-    { method: req.method!, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers, body },
+    {
+      method: req.method!,
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query,
+      headers,
+      body,
+    },
     { signingDate },
   );
   return expected.headers.authorization === auth ? 'ok' : 'signature-mismatch';
@@ -57,7 +74,11 @@ describe('SigV4 HTTP transport', () => {
         let body = Buffer.concat(chunks);
         if (tamper) body = Buffer.concat([body, Buffer.from(' ')]); // as if a proxy changed the bytes
         const verdict = await verifySigV4(req, body);
-        seen.push({ verdict, source: req.headers[META.headers.source] as string, signedHeaders: /SignedHeaders=([^,]+)/.exec(req.headers.authorization ?? '')?.[1] });
+        seen.push({
+          verdict,
+          source: req.headers[META.headers.source] as string,
+          signedHeaders: /SignedHeaders=([^,]+)/.exec(req.headers.authorization ?? '')?.[1],
+        });
         res.writeHead(verdict === 'ok' ? 200 : 403).end(JSON.stringify({ verdict }));
       });
     });
@@ -69,11 +90,17 @@ describe('SigV4 HTTP transport', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const creds = (secretAccessKey = 'mesh-secret-key') => async () => ({ accessKeyId: 'AKIDMESHTEST', secretAccessKey });
+  const creds =
+    (secretAccessKey = 'mesh-secret-key') =>
+    async () => ({ accessKeyId: 'AKIDMESHTEST', secretAccessKey });
 
   it('signs body, path, query and mesh headers so the server verifies the signature', async () => {
     const t = sigv4HttpTransport({ url, region: 'eu-west-1', credentials: creds() });
-    const res = await t.send({ payload: Buffer.from('{"amount":1}'), path: 'charge?x=1&a=b', metadata: { v: 1, src: 'orders', tok: 'm1.a.b.c', att: 2 } });
+    const res = await t.send({
+      payload: Buffer.from('{"amount":1}'),
+      path: 'charge?x=1&a=b',
+      metadata: { v: 1, src: 'orders', tok: 'm1.a.b.c', att: 2 },
+    });
     assert.equal(res.statusCode, 200, Buffer.from(res.payload).toString());
     assert.equal(seen.at(-1)!.source, 'orders');
     assert.match(seen.at(-1)!.signedHeaders!, new RegExp(META.headers.token));
@@ -81,7 +108,11 @@ describe('SigV4 HTTP transport', () => {
 
   it('reads credentials (with session token) from the environment', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDMESHTEST', AWS_SECRET_ACCESS_KEY: 'mesh-secret-key', AWS_SESSION_TOKEN: 'session-1' });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIDMESHTEST',
+      AWS_SECRET_ACCESS_KEY: 'mesh-secret-key',
+      AWS_SESSION_TOKEN: 'session-1',
+    });
     try {
       const t = sigv4HttpTransport({ url, region: 'us-east-1' });
       const res = await t.send({ payload: Buffer.from('{}'), metadata: { v: 1, src: 'orders' } });

@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { startEndpoint, type Endpoint } from '../../local/endpoint';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
-interface CliResult { code: number; stdout: string; stderr: string }
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 describe('local endpoint: aws CLI', () => {
   let endpoint: Endpoint;
@@ -62,10 +66,28 @@ describe('local endpoint: aws CLI', () => {
   });
 
   it('queues an Event invoke and answers a DryRun', async () => {
-    const ev = await aws('lambda', 'invoke', '--function-name', 'payments:live', '--invocation-type', 'Event', '--payload', '{}', join(dir, 'ev.json'));
+    const ev = await aws(
+      'lambda',
+      'invoke',
+      '--function-name',
+      'payments:live',
+      '--invocation-type',
+      'Event',
+      '--payload',
+      '{}',
+      join(dir, 'ev.json'),
+    );
     assert.equal(ev.code, 0, ev.stderr);
     assert.equal(JSON.parse(ev.stdout).StatusCode, 202);
-    const dry = await aws('lambda', 'invoke', '--function-name', 'hello', '--invocation-type', 'DryRun', join(dir, 'dry.json'));
+    const dry = await aws(
+      'lambda',
+      'invoke',
+      '--function-name',
+      'hello',
+      '--invocation-type',
+      'DryRun',
+      join(dir, 'dry.json'),
+    );
     assert.equal(dry.code, 0, dry.stderr);
     assert.equal(JSON.parse(dry.stdout).StatusCode, 204);
   });
@@ -73,18 +95,39 @@ describe('local endpoint: aws CLI', () => {
   it('lists functions with their environment variables', async () => {
     const r = await aws('lambda', 'list-functions');
     assert.equal(r.code, 0, r.stderr);
-    const fns = JSON.parse(r.stdout).Functions as { FunctionName: string; Environment?: { Variables: Record<string, string> } }[];
-    assert.deepEqual(fns.map((f) => f.FunctionName), ['hello', 'payments']);
+    const fns = JSON.parse(r.stdout).Functions as {
+      FunctionName: string;
+      Environment?: { Variables: Record<string, string> };
+    }[];
+    assert.deepEqual(
+      fns.map((f) => f.FunctionName),
+      ['hello', 'payments'],
+    );
     assert.equal(fns[0].Environment?.Variables.MESH_POLICY_TABLE, 'demo-policy');
   });
 
   it('shows AWS’s error codes for a bad alias update and an unknown function', async () => {
-    const bad = await aws('lambda', 'update-alias', '--function-name', 'payments', '--name', 'live', '--routing-config', 'AdditionalVersionWeights={1=0.5}');
+    const bad = await aws(
+      'lambda',
+      'update-alias',
+      '--function-name',
+      'payments',
+      '--name',
+      'live',
+      '--routing-config',
+      'AdditionalVersionWeights={1=0.5}',
+    );
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /\(InvalidParameterValueException\) when calling the UpdateAlias operation: .*already included/);
+    assert.match(
+      bad.stderr,
+      /\(InvalidParameterValueException\) when calling the UpdateAlias operation: .*already included/,
+    );
     const missing = await aws('lambda', 'get-function', '--function-name', 'nope');
     assert.notEqual(missing.code, 0);
-    assert.match(missing.stderr, /\(ResourceNotFoundException\) when calling the GetFunction operation: Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope/);
+    assert.match(
+      missing.stderr,
+      /\(ResourceNotFoundException\) when calling the GetFunction operation: Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope/,
+    );
   });
 
   it('reads a secret and scans the policy table', async () => {
@@ -93,15 +136,23 @@ describe('local endpoint: aws CLI', () => {
     assert.equal(JSON.parse(s.stdout).SecretString, '{"k":"v"}');
     const d = await aws('dynamodb', 'scan', '--table-name', 'demo-policy');
     assert.equal(d.code, 0, d.stderr);
-    assert.deepEqual(JSON.parse(d.stdout).Items, [{ pk: { S: 'payments' }, sk: { S: 'allow#orders' }, managedBy: { S: 'deploy' } }]);
+    assert.deepEqual(JSON.parse(d.stdout).Items, [
+      { pk: { S: 'payments' }, sk: { S: 'allow#orders' }, managedBy: { S: 'deploy' } },
+    ]);
   });
 
   it('names an unsupported operation of another service', async () => {
     const r = await aws('sts', 'get-caller-identity');
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /\(InvalidAction\) when calling the GetCallerIdentity operation: lambda-mesh local endpoint does not support sts\.GetCallerIdentity/);
+    assert.match(
+      r.stderr,
+      /\(InvalidAction\) when calling the GetCallerIdentity operation: lambda-mesh local endpoint does not support sts\.GetCallerIdentity/,
+    );
     const l = await aws('lambda', 'get-policy', '--function-name', 'hello');
     assert.notEqual(l.code, 0);
-    assert.match(l.stderr, /\(UnknownOperationException\) when calling the GetPolicy operation: lambda-mesh local endpoint does not support Lambda\.GetPolicy/);
+    assert.match(
+      l.stderr,
+      /\(UnknownOperationException\) when calling the GetPolicy operation: lambda-mesh local endpoint does not support Lambda\.GetPolicy/,
+    );
   });
 });

@@ -4,7 +4,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { startEndpoint, unmarshallItem, type Endpoint } from '../../local/endpoint';
 import { TABLE } from '../../shared/names';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
@@ -16,7 +23,12 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
   before(async () => {
     const registry = new TestRegistry();
     endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry) });
-    db = new DynamoDBClient({ endpoint: endpoint.dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    db = new DynamoDBClient({
+      endpoint: endpoint.dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
   });
   after(async () => {
     db.destroy();
@@ -28,7 +40,10 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
     await endpoint.dynamo.createPolicyTable('mesh-policy');
     const table = await db.send(new DescribeTableCommand({ TableName: 'mesh-policy' }));
     assert.equal(table.Table?.TableStatus, 'ACTIVE');
-    assert.deepEqual(table.Table?.KeySchema?.map((k) => k.AttributeName), [TABLE.partitionKey, TABLE.sortKey]);
+    assert.deepEqual(
+      table.Table?.KeySchema?.map((k) => k.AttributeName),
+      [TABLE.partitionKey, TABLE.sortKey],
+    );
 
     const items = Array.from({ length: 60 }, (_, i) => ({
       [TABLE.partitionKey]: `svc-${i % 3}`,
@@ -40,12 +55,14 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
       note: null,
     }));
     await endpoint.dynamo.seedItems('mesh-policy', items);
-    const q = await db.send(new QueryCommand({
-      TableName: 'mesh-policy',
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-      ExpressionAttributeValues: { ':pk': { S: 'svc-1' } },
-    }));
+    const q = await db.send(
+      new QueryCommand({
+        TableName: 'mesh-policy',
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: 'svc-1' } },
+      }),
+    );
     assert.equal(q.Count, 20);
     const first = unmarshallItem(q.Items![0] as never);
     assert.deepEqual(first.weights, { 1: 0.9, 2: 0.1 });
@@ -54,14 +71,25 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
   });
 
   it('round-trips an item written by the SDK', async () => {
-    await db.send(new PutItemCommand({ TableName: 'mesh-policy', Item: { pk: { S: 'orders' }, sk: { S: 'traffic' }, timeoutMs: { N: '250' } } }));
-    const got = await db.send(new GetItemCommand({ TableName: 'mesh-policy', Key: { pk: { S: 'orders' }, sk: { S: 'traffic' } } }));
+    await db.send(
+      new PutItemCommand({
+        TableName: 'mesh-policy',
+        Item: { pk: { S: 'orders' }, sk: { S: 'traffic' }, timeoutMs: { N: '250' } },
+      }),
+    );
+    const got = await db.send(
+      new GetItemCommand({ TableName: 'mesh-policy', Key: { pk: { S: 'orders' }, sk: { S: 'traffic' } } }),
+    );
     assert.equal(got.Item?.timeoutMs?.N, '250');
   });
 
   it('names an operation dynalite does not implement', async () => {
     await assert.rejects(
-      db.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'mesh-policy', Item: { pk: { S: 'a' }, sk: { S: 'b' } } } }] })),
+      db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [{ Put: { TableName: 'mesh-policy', Item: { pk: { S: 'a' }, sk: { S: 'b' } } } }],
+        }),
+      ),
       (e: Error & { $metadata: { httpStatusCode?: number } }) =>
         e.name === 'UnknownOperationException' &&
         e.message === 'lambda-mesh local endpoint does not support DynamoDB.TransactWriteItems' &&
@@ -70,8 +98,11 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
   });
 
   it('answers DynamoDB’s own errors', async () => {
-    await assert.rejects(db.send(new GetItemCommand({ TableName: 'missing', Key: { pk: { S: 'x' }, sk: { S: 'y' } } })), {
-      name: 'ResourceNotFoundException',
-    });
+    await assert.rejects(
+      db.send(new GetItemCommand({ TableName: 'missing', Key: { pk: { S: 'x' }, sk: { S: 'y' } } })),
+      {
+        name: 'ResourceNotFoundException',
+      },
+    );
   });
 });

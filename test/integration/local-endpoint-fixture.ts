@@ -5,7 +5,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type {
-  AliasConfig, AliasInput, EndpointInvoker, EndpointRegistry, FunctionConfig, InvokeRequest, InvokeResult,
+  AliasConfig,
+  AliasInput,
+  EndpointInvoker,
+  EndpointRegistry,
+  FunctionConfig,
+  InvokeRequest,
+  InvokeResult,
 } from '../../local/endpoint/backend';
 
 export interface TestContext {
@@ -179,7 +185,9 @@ export class TestInvoker implements EndpointInvoker {
     const retryAfterSeconds = this.registry.throttledFor(req.functionName);
     if (retryAfterSeconds !== undefined) {
       throw Object.assign(new Error('Rate Exceeded.'), {
-        name: 'TooManyRequestsException', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', retryAfterSeconds,
+        name: 'TooManyRequestsException',
+        reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+        retryAfterSeconds,
       });
     }
     const handler = this.registry.handler(req.functionName, req.version)!;
@@ -194,11 +202,17 @@ export class TestInvoker implements EndpointInvoker {
     try {
       const out = await handler(JSON.parse(req.payload.toString('utf8')), context);
       lines.push(`END RequestId: ${req.requestId}`);
-      return { payload: Buffer.from(JSON.stringify(out ?? null)), executedVersion: req.version, logTail: lines.join('\n') };
+      return {
+        payload: Buffer.from(JSON.stringify(out ?? null)),
+        executedVersion: req.version,
+        logTail: lines.join('\n'),
+      };
     } catch (err) {
       const e = err as Error;
       return {
-        payload: Buffer.from(JSON.stringify({ errorType: e.name, errorMessage: e.message, trace: String(e.stack).split('\n') })),
+        payload: Buffer.from(
+          JSON.stringify({ errorType: e.name, errorMessage: e.message, trace: String(e.stack).split('\n') }),
+        ),
         functionError: 'Unhandled',
         executedVersion: req.version,
         logTail: lines.join('\n'),

@@ -5,8 +5,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateAliasCommand, GetAliasCommand, GetFunctionCommand, GetPolicyCommand, InvokeCommand, LambdaClient,
-  ListAliasesCommand, ListFunctionsCommand, ListVersionsByFunctionCommand, PublishVersionCommand, UpdateAliasCommand,
+  CreateAliasCommand,
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetPolicyCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListAliasesCommand,
+  ListFunctionsCommand,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  UpdateAliasCommand,
   paginateListFunctions,
 } from '@aws-sdk/client-lambda';
 import { startEndpoint, type Endpoint } from '../../local/endpoint';
@@ -22,16 +31,24 @@ describe('local endpoint: Lambda', () => {
   const events: { event: unknown; context: TestContext }[] = [];
   const backgroundErrors: string[] = [];
   let eventSeen: (v: unknown) => void;
-  const eventDelivered = new Promise((r) => { eventSeen = r; });
+  const eventDelivered = new Promise((r) => {
+    eventSeen = r;
+  });
 
   before(async () => {
-    registry.add('hello', async (event, context) => {
-      events.push({ event, context });
-      context.log('hello ran');
-      if ((event as { async?: boolean })?.async) eventSeen({ event, clientContext: context.clientContext });
-      return { hello: 'world', version: context.functionVersion };
-    }, { MESH_NAME: 'demo', MESH_SERVICE: 'hello' });
-    registry.add('broken', async () => { throw new TypeError('cannot read x of undefined'); });
+    registry.add(
+      'hello',
+      async (event, context) => {
+        events.push({ event, context });
+        context.log('hello ran');
+        if ((event as { async?: boolean })?.async) eventSeen({ event, clientContext: context.clientContext });
+        return { hello: 'world', version: context.functionVersion };
+      },
+      { MESH_NAME: 'demo', MESH_SERVICE: 'hello' },
+    );
+    registry.add('broken', async () => {
+      throw new TypeError('cannot read x of undefined');
+    });
     registry.add('busy', async () => 'never');
     registry.setThrottled('busy', true);
     registry.add('payments', async (_e, c) => ({ version: c.functionVersion }));
@@ -57,9 +74,13 @@ describe('local endpoint: Lambda', () => {
 
   it('delivers the client context decoded on sync invokes', async () => {
     const cc = { custom: { mesh: { v: 1, src: 'orders' } } };
-    await lambda.send(new InvokeCommand({
-      FunctionName: 'hello', Payload: Buffer.from('{}'), ClientContext: Buffer.from(JSON.stringify(cc)).toString('base64'),
-    }));
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'hello',
+        Payload: Buffer.from('{}'),
+        ClientContext: Buffer.from(JSON.stringify(cc)).toString('base64'),
+      }),
+    );
     assert.deepEqual(events.at(-1)!.context.clientContext, cc);
   });
 
@@ -73,10 +94,14 @@ describe('local endpoint: Lambda', () => {
   });
 
   it('queues Event invokes: 202 at once, runs in the background, no client context', async () => {
-    const out = await lambda.send(new InvokeCommand({
-      FunctionName: 'hello', InvocationType: 'Event', Payload: Buffer.from('{"async":true}'),
-      ClientContext: Buffer.from('{"custom":{"x":1}}').toString('base64'),
-    }));
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'hello',
+        InvocationType: 'Event',
+        Payload: Buffer.from('{"async":true}'),
+        ClientContext: Buffer.from('{"custom":{"x":1}}').toString('base64'),
+      }),
+    );
     assert.equal(out.StatusCode, 202);
     assert.equal(Buffer.from(out.Payload ?? []).length, 0);
     const seen = (await eventDelivered) as { event: unknown; clientContext: unknown };
@@ -126,7 +151,9 @@ describe('local endpoint: Lambda', () => {
     await assert.rejects(
       lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('not json') })),
       (e: Error & { $metadata: { httpStatusCode?: number } }) =>
-        e.name === 'InvalidRequestContentException' && /Could not parse request body into json/.test(e.message) && e.$metadata.httpStatusCode === 400,
+        e.name === 'InvalidRequestContentException' &&
+        /Could not parse request body into json/.test(e.message) &&
+        e.$metadata.httpStatusCode === 400,
     );
   });
 
@@ -142,7 +169,9 @@ describe('local endpoint: Lambda', () => {
       (e: Error) => e.name === 'RequestTooLargeException' && /1048576 bytes/.test(e.message),
     );
     // Just under the async limit is fine.
-    const ok = await lambda.send(new InvokeCommand({ FunctionName: 'hello', InvocationType: 'DryRun', Payload: json(1000 * 1024) }));
+    const ok = await lambda.send(
+      new InvokeCommand({ FunctionName: 'hello', InvocationType: 'DryRun', Payload: json(1000 * 1024) }),
+    );
     assert.equal(ok.StatusCode, 204);
   });
 
@@ -167,10 +196,17 @@ describe('local endpoint: Lambda', () => {
 
   it('keeps a throttled Event queued and runs it once the function has room', async () => {
     let ran: (v: unknown) => void;
-    const done = new Promise((r) => { ran = r; });
-    registry.add('queued', async (event) => { ran(event); return null; });
+    const done = new Promise((r) => {
+      ran = r;
+    });
+    registry.add('queued', async (event) => {
+      ran(event);
+      return null;
+    });
     registry.setThrottled('queued', true, 0.1);
-    const out = await lambda.send(new InvokeCommand({ FunctionName: 'queued', InvocationType: 'Event', Payload: Buffer.from('{"q":1}') }));
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'queued', InvocationType: 'Event', Payload: Buffer.from('{"q":1}') }),
+    );
     assert.equal(out.StatusCode, 202);
     await new Promise((r) => setTimeout(r, 250));
     const throttledAttempts = invoker.calls.filter((c) => c.functionName === 'queued').length;
@@ -193,11 +229,15 @@ describe('local endpoint: Lambda', () => {
       name: 'ResourceNotFoundException',
       message: 'Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:hello:nope',
     });
-    await assert.rejects(lambda.send(new GetFunctionCommand({ FunctionName: 'nope' })), { name: 'ResourceNotFoundException' });
+    await assert.rejects(lambda.send(new GetFunctionCommand({ FunctionName: 'nope' })), {
+      name: 'ResourceNotFoundException',
+    });
   });
 
   it('rejects a bad function name with ValidationException', async () => {
-    await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: 'bad name!' })), { name: 'ValidationException' });
+    await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: 'bad name!' })), {
+      name: 'ValidationException',
+    });
   });
 
   it('lists functions with their environment, paginated, with FunctionVersion=ALL', async () => {
@@ -210,7 +250,10 @@ describe('local endpoint: Lambda', () => {
     assert.equal(new Set(names).size, 11);
     const all = await lambda.send(new ListFunctionsCommand({ FunctionVersion: 'ALL' }));
     const hello = all.Functions!.filter((f) => f.FunctionName === 'hello');
-    assert.deepEqual(hello.map((f) => f.Version), ['$LATEST', '1']);
+    assert.deepEqual(
+      hello.map((f) => f.Version),
+      ['$LATEST', '1'],
+    );
     assert.deepEqual(hello[0].Environment?.Variables, { MESH_NAME: 'demo', MESH_SERVICE: 'hello' });
   });
 
@@ -231,7 +274,10 @@ describe('local endpoint: Lambda', () => {
     assert.equal(viaAlias.Configuration?.Version, '1');
     assert.equal(viaAlias.Configuration?.FunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:hello:stable');
     const v = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'hello' }));
-    assert.deepEqual(v.Versions?.map((x) => x.Version), ['$LATEST', '1']);
+    assert.deepEqual(
+      v.Versions?.map((x) => x.Version),
+      ['$LATEST', '1'],
+    );
   });
 
   it('shifts traffic when an alias gets weights: the next invocations follow them', async () => {
@@ -240,7 +286,9 @@ describe('local endpoint: Lambda', () => {
     registry.setCode('payments', async (_e, c) => ({ version: c.functionVersion, release: 2 }));
     const v2 = await lambda.send(new PublishVersionCommand({ FunctionName: 'payments' }));
     assert.deepEqual([v1.Version, v2.Version], ['1', '2']);
-    const created = await lambda.send(new CreateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion: '1' }));
+    const created = await lambda.send(
+      new CreateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion: '1' }),
+    );
     assert.equal(created.AliasArn, 'arn:aws:lambda:us-east-1:000000000000:function:payments:live');
 
     const count = async (n: number) => {
@@ -253,9 +301,14 @@ describe('local endpoint: Lambda', () => {
     };
     assert.deepEqual(await count(20), { 1: 20 });
 
-    const updated = await lambda.send(new UpdateAliasCommand({
-      FunctionName: 'payments', Name: 'live', RoutingConfig: { AdditionalVersionWeights: { 2: 0.5 } }, RevisionId: created.RevisionId,
-    }));
+    const updated = await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: 'payments',
+        Name: 'live',
+        RoutingConfig: { AdditionalVersionWeights: { 2: 0.5 } },
+        RevisionId: created.RevisionId,
+      }),
+    );
     assert.deepEqual(updated.RoutingConfig?.AdditionalVersionWeights, { 2: 0.5 });
     const seen = await count(400);
     // Binomial(400, 0.5): sd 10; +-50 is 5 sd, so only a broken split fails.
@@ -263,12 +316,22 @@ describe('local endpoint: Lambda', () => {
     assert.ok(seen['2'] > 150 && seen['2'] < 250, `version 2 ran ${seen['2']} of 400 times`);
 
     const listed = await lambda.send(new ListAliasesCommand({ FunctionName: 'payments', FunctionVersion: '2' }));
-    assert.deepEqual(listed.Aliases?.map((a) => a.Name), ['live']);
+    assert.deepEqual(
+      listed.Aliases?.map((a) => a.Name),
+      ['live'],
+    );
   });
 
   it('validates alias routing like AWS (InvalidParameterValueException)', async () => {
     const update = (weights: Record<string, number>, FunctionVersion?: string) =>
-      lambda.send(new UpdateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion, RoutingConfig: { AdditionalVersionWeights: weights } }));
+      lambda.send(
+        new UpdateAliasCommand({
+          FunctionName: 'payments',
+          Name: 'live',
+          FunctionVersion,
+          RoutingConfig: { AdditionalVersionWeights: weights },
+        }),
+      );
     const rejects = async (p: Promise<unknown>, message: RegExp) =>
       assert.rejects(p, (e: Error & { $metadata: { httpStatusCode?: number } }) => {
         assert.equal(e.name, 'InvalidParameterValueException');
@@ -290,27 +353,38 @@ describe('local endpoint: Lambda', () => {
 
   it('refuses a stale RevisionId with 412 PreconditionFailedException', async () => {
     await assert.rejects(
-      lambda.send(new UpdateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion: '2', RevisionId: 'stale' })),
+      lambda.send(
+        new UpdateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion: '2', RevisionId: 'stale' }),
+      ),
       (e: Error & { $metadata: { httpStatusCode?: number } }) =>
         e.name === 'PreconditionFailedException' && e.$metadata.httpStatusCode === 412 && /Revision Id/.test(e.message),
     );
   });
 
   it('refuses a duplicate alias with 409 and an unknown version with 404', async () => {
-    await assert.rejects(lambda.send(new CreateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion: '1' })), {
-      name: 'ResourceConflictException',
-    });
-    await assert.rejects(lambda.send(new CreateAliasCommand({ FunctionName: 'payments', Name: 'beta', FunctionVersion: '7' })), {
-      name: 'ResourceNotFoundException',
-      message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:payments:7',
-    });
+    await assert.rejects(
+      lambda.send(new CreateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion: '1' })),
+      {
+        name: 'ResourceConflictException',
+      },
+    );
+    await assert.rejects(
+      lambda.send(new CreateAliasCommand({ FunctionName: 'payments', Name: 'beta', FunctionVersion: '7' })),
+      {
+        name: 'ResourceNotFoundException',
+        message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:payments:7',
+      },
+    );
   });
 
   it('names an unsupported operation in AWS’s error shape', async () => {
-    await assert.rejects(lambda.send(new GetPolicyCommand({ FunctionName: 'hello' })), (e: Error & { $metadata: { httpStatusCode?: number } }) =>
-      e.name === 'UnknownOperationException' &&
-      e.message === 'lambda-mesh local endpoint does not support Lambda.GetPolicy' &&
-      e.$metadata.httpStatusCode === 501);
+    await assert.rejects(
+      lambda.send(new GetPolicyCommand({ FunctionName: 'hello' })),
+      (e: Error & { $metadata: { httpStatusCode?: number } }) =>
+        e.name === 'UnknownOperationException' &&
+        e.message === 'lambda-mesh local endpoint does not support Lambda.GetPolicy' &&
+        e.$metadata.httpStatusCode === 501,
+    );
   });
 
   it('survives malformed requests and keeps serving', async () => {
@@ -318,10 +392,26 @@ describe('local endpoint: Lambda', () => {
       fetch(endpoint.url + '/2015-03-31/functions/%E0%A4%A/invocations', { method: 'POST', body: '{}' }),
       fetch(endpoint.url + '/2015-03-31/functions/hello/aliases', { method: 'POST', body: '{not json' }),
       fetch(endpoint.url + '/2015-03-31/functions/hello/aliases/live', { method: 'PUT', body: '[1,2]' }),
-      fetch(endpoint.url + '/', { method: 'POST', headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' }, body: '{"SecretId":' }),
-      fetch(endpoint.url + '/', { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' }, body: 'garbage' }),
-      fetch(endpoint.url + '/', { method: 'POST', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=a/b' }, body: '' }),
-      fetch(endpoint.url + '/2015-03-31/functions/hello/invocations', { method: 'POST', headers: { 'x-amz-invocation-type': 'Bogus' }, body: '{}' }),
+      fetch(endpoint.url + '/', {
+        method: 'POST',
+        headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' },
+        body: '{"SecretId":',
+      }),
+      fetch(endpoint.url + '/', {
+        method: 'POST',
+        headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' },
+        body: 'garbage',
+      }),
+      fetch(endpoint.url + '/', {
+        method: 'POST',
+        headers: { authorization: 'AWS4-HMAC-SHA256 Credential=a/b' },
+        body: '',
+      }),
+      fetch(endpoint.url + '/2015-03-31/functions/hello/invocations', {
+        method: 'POST',
+        headers: { 'x-amz-invocation-type': 'Bogus' },
+        body: '{}',
+      }),
     ];
     for (const res of await Promise.all(bad)) {
       assert.ok(res.status >= 400 && res.status < 600, `status ${res.status}`);

@@ -13,24 +13,41 @@ describe('service routing', () => {
   it('reads the service from the credential scope first', () => {
     assert.equal(signingService(auth('secretsmanager')), 'secretsmanager');
     assert.equal(signingService('garbage'), undefined);
-    assert.deepEqual(routeService('POST', '/', { authorization: auth('dynamodb'), 'x-amz-target': 'DynamoDB_20120810.Query' }), { service: 'dynamodb' });
-    assert.deepEqual(routeService('POST', '/', { authorization: auth('secretsmanager'), 'x-amz-target': 'secretsmanager.GetSecretValue' }),
-      { service: 'secretsmanager', operation: 'GetSecretValue' });
-    assert.deepEqual(routeService('GET', '/2015-03-31/functions/', { authorization: auth('lambda') }), { service: 'lambda' });
+    assert.deepEqual(
+      routeService('POST', '/', { authorization: auth('dynamodb'), 'x-amz-target': 'DynamoDB_20120810.Query' }),
+      { service: 'dynamodb' },
+    );
+    assert.deepEqual(
+      routeService('POST', '/', {
+        authorization: auth('secretsmanager'),
+        'x-amz-target': 'secretsmanager.GetSecretValue',
+      }),
+      { service: 'secretsmanager', operation: 'GetSecretValue' },
+    );
+    assert.deepEqual(routeService('GET', '/2015-03-31/functions/', { authorization: auth('lambda') }), {
+      service: 'lambda',
+    });
   });
 
   it('falls back on X-Amz-Target, then the path, when unsigned', () => {
     assert.deepEqual(routeService('POST', '/', { 'x-amz-target': 'DynamoDB_20120810.Scan' }), { service: 'dynamodb' });
-    assert.deepEqual(routeService('POST', '/', { 'x-amz-target': 'secretsmanager.ListSecrets' }), { service: 'secretsmanager', operation: 'ListSecrets' });
+    assert.deepEqual(routeService('POST', '/', { 'x-amz-target': 'secretsmanager.ListSecrets' }), {
+      service: 'secretsmanager',
+      operation: 'ListSecrets',
+    });
     assert.deepEqual(routeService('POST', '/2015-03-31/functions/x/invocations', {}), { service: 'lambda' });
   });
 
   it('sends /_mesh/ to the extra routes and names other services', () => {
     assert.deepEqual(routeService('GET', '/_mesh/stats', { authorization: auth('lambda') }), { service: 'mesh' });
-    assert.deepEqual(routeService('POST', '/', { authorization: auth('sts'), 'content-type': 'application/x-www-form-urlencoded' }),
-      { service: 'other', name: 'sts', operation: 'POST /', protocol: 'query' });
-    assert.deepEqual(routeService('POST', '/', { authorization: auth('logs'), 'x-amz-target': 'Logs_20140328.PutLogEvents' }),
-      { service: 'other', name: 'logs', operation: 'PutLogEvents', protocol: 'json' });
+    assert.deepEqual(
+      routeService('POST', '/', { authorization: auth('sts'), 'content-type': 'application/x-www-form-urlencoded' }),
+      { service: 'other', name: 'sts', operation: 'POST /', protocol: 'query' },
+    );
+    assert.deepEqual(
+      routeService('POST', '/', { authorization: auth('logs'), 'x-amz-target': 'Logs_20140328.PutLogEvents' }),
+      { service: 'other', name: 'logs', operation: 'PutLogEvents', protocol: 'json' },
+    );
   });
 });
 
@@ -40,13 +57,23 @@ describe('FunctionName forms', () => {
     assert.deepEqual(parseFunctionName('orders:live'), { name: 'orders', qualifier: 'live' });
     assert.deepEqual(parseFunctionName('orders:$LATEST'), { name: 'orders', qualifier: '$LATEST' });
     assert.deepEqual(parseFunctionName('arn:aws:lambda:us-east-1:123456789012:function:orders'), { name: 'orders' });
-    assert.deepEqual(parseFunctionName('arn:aws:lambda:us-east-1:123456789012:function:orders:3'), { name: 'orders', qualifier: '3' });
+    assert.deepEqual(parseFunctionName('arn:aws:lambda:us-east-1:123456789012:function:orders:3'), {
+      name: 'orders',
+      qualifier: '3',
+    });
     assert.deepEqual(parseFunctionName('123456789012:function:orders:live'), { name: 'orders', qualifier: 'live' });
     assert.deepEqual(parseFunctionName('orders', '2'), { name: 'orders', qualifier: '2' });
   });
 
   it('refuses bad names and a qualifier that contradicts the name', () => {
-    for (const bad of ['', 'a b', 'x'.repeat(65), 'a:b:c', 'arn:aws:s3:::bucket', 'arn:aws:lambda:us-east-1:1:layer:x']) {
+    for (const bad of [
+      '',
+      'a b',
+      'x'.repeat(65),
+      'a:b:c',
+      'arn:aws:s3:::bucket',
+      'arn:aws:lambda:us-east-1:1:layer:x',
+    ]) {
       assert.throws(() => parseFunctionName(bad), { name: 'ValidationException' }, bad);
     }
     assert.throws(() => parseFunctionName('orders:1', '2'), { name: 'InvalidParameterValueException' });
@@ -56,9 +83,13 @@ describe('FunctionName forms', () => {
 
 describe('Lambda routes', () => {
   it('decodes path parameters and tolerates a trailing slash', () => {
-    assert.deepEqual(matchLambdaRoute('POST', '/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Ax/invocations'), {
-      operation: 'Invoke', params: { FunctionName: 'arn:aws:lambda:us-east-1:1:function:x' },
-    });
+    assert.deepEqual(
+      matchLambdaRoute('POST', '/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Ax/invocations'),
+      {
+        operation: 'Invoke',
+        params: { FunctionName: 'arn:aws:lambda:us-east-1:1:function:x' },
+      },
+    );
     assert.equal(matchLambdaRoute('GET', '/2015-03-31/functions/')?.operation, 'ListFunctions');
     assert.equal(matchLambdaRoute('GET', '/2015-03-31/functions')?.operation, 'ListFunctions');
     assert.equal(matchLambdaRoute('PUT', '/2015-03-31/functions/x/aliases/live')?.operation, 'UpdateAlias');
@@ -93,11 +124,15 @@ describe('alias routing validation', () => {
       ['x', '1', /RoutingConfig must be an object/],
     ];
     for (const [config, primary, message] of cases) {
-      assert.throws(() => validateRoutingConfig(config, primary, published), (e: Error) => {
-        assert.equal(e.name, 'InvalidParameterValueException');
-        assert.match(e.message, message);
-        return true;
-      }, JSON.stringify(config));
+      assert.throws(
+        () => validateRoutingConfig(config, primary, published),
+        (e: Error) => {
+          assert.equal(e.name, 'InvalidParameterValueException');
+          assert.match(e.message, message);
+          return true;
+        },
+        JSON.stringify(config),
+      );
     }
   });
 });

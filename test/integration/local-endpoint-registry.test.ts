@@ -6,15 +6,28 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateAliasCommand, GetAliasCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, ListVersionsByFunctionCommand,
-  PublishVersionCommand, UpdateAliasCommand,
+  CreateAliasCommand,
+  GetAliasCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
 import { startEndpoint, type Endpoint, type EndpointInvoker } from '../../local/endpoint';
 import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
 
 const spec = (name: string, codeSha256: string): FunctionSpec => ({
-  name, codeDir: '/nonexistent', handler: 'index.handler', runtime: 'nodejs20.x', timeout: 3, memorySize: 128,
-  environment: { MESH_NAME: 'demo', MESH_SERVICE: name }, layerDirs: [], codeSha256,
+  name,
+  codeDir: '/nonexistent',
+  handler: 'index.handler',
+  runtime: 'nodejs20.x',
+  timeout: 3,
+  memorySize: 128,
+  environment: { MESH_NAME: 'demo', MESH_SERVICE: name },
+  layerDirs: [],
+  codeSha256,
 });
 
 describe('local endpoint over the deployment registry', () => {
@@ -30,7 +43,12 @@ describe('local endpoint over the deployment registry', () => {
   before(async () => {
     registry.putFunction(spec('payments', 'code-1'));
     endpoint = await startEndpoint({ port: 0, registry, invoker });
-    lambda = new LambdaClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    lambda = new LambdaClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
   });
   after(async () => {
     lambda.destroy();
@@ -44,13 +62,22 @@ describe('local endpoint over the deployment registry', () => {
     registry.putFunction(spec('payments', 'code-2'));
     assert.equal((await lambda.send(new PublishVersionCommand({ FunctionName: 'payments' }))).Version, '2');
     const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'payments' }));
-    assert.deepEqual(versions.Versions?.map((v) => v.Version), ['$LATEST', '1', '2']);
+    assert.deepEqual(
+      versions.Versions?.map((v) => v.Version),
+      ['$LATEST', '1', '2'],
+    );
 
-    const alias = await lambda.send(new CreateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion: '1' }));
-    await lambda.send(new UpdateAliasCommand({
-      FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:payments', Name: 'live', RevisionId: alias.RevisionId,
-      RoutingConfig: { AdditionalVersionWeights: { 2: 0.5 } },
-    }));
+    const alias = await lambda.send(
+      new CreateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion: '1' }),
+    );
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:payments',
+        Name: 'live',
+        RevisionId: alias.RevisionId,
+        RoutingConfig: { AdditionalVersionWeights: { 2: 0.5 } },
+      }),
+    );
     const seen: Record<string, number> = {};
     for (let i = 0; i < 400; i++) {
       const out = await lambda.send(new InvokeCommand({ FunctionName: 'payments', Qualifier: 'live' }));
@@ -61,7 +88,14 @@ describe('local endpoint over the deployment registry', () => {
     assert.ok(seen['2'] > 150 && seen['2'] < 250, `version 2 ran ${seen['2']} of 400 times`);
 
     // Promote: all traffic to 2, weights cleared.
-    await lambda.send(new UpdateAliasCommand({ FunctionName: 'payments', Name: 'live', FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: {} } }));
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: 'payments',
+        Name: 'live',
+        FunctionVersion: '2',
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      }),
+    );
     const promoted = await lambda.send(new GetAliasCommand({ FunctionName: 'payments', Name: 'live' }));
     assert.equal(promoted.FunctionVersion, '2');
     assert.equal(promoted.RoutingConfig, undefined);
@@ -72,18 +106,36 @@ describe('local endpoint over the deployment registry', () => {
 
   it('refuses routing AWS refuses, before the registry sees it', async () => {
     await assert.rejects(
-      lambda.send(new UpdateAliasCommand({ FunctionName: 'payments', Name: 'live', RoutingConfig: { AdditionalVersionWeights: { 1: 0.3, 3: 0.1 } } })),
+      lambda.send(
+        new UpdateAliasCommand({
+          FunctionName: 'payments',
+          Name: 'live',
+          RoutingConfig: { AdditionalVersionWeights: { 1: 0.3, 3: 0.1 } },
+        }),
+      ),
       { name: 'InvalidParameterValueException' },
     );
     await assert.rejects(
-      lambda.send(new UpdateAliasCommand({ FunctionName: 'payments', Name: 'live', RoutingConfig: { AdditionalVersionWeights: { 3: 0.1 } } })),
+      lambda.send(
+        new UpdateAliasCommand({
+          FunctionName: 'payments',
+          Name: 'live',
+          RoutingConfig: { AdditionalVersionWeights: { 3: 0.1 } },
+        }),
+      ),
       { name: 'InvalidParameterValueException' },
     );
-    assert.equal((await lambda.send(new GetAliasCommand({ FunctionName: 'payments', Name: 'live' }))).RoutingConfig, undefined);
+    assert.equal(
+      (await lambda.send(new GetAliasCommand({ FunctionName: 'payments', Name: 'live' }))).RoutingConfig,
+      undefined,
+    );
   });
 
   it('lists functions with the mesh env vars tools discover them by', async () => {
     const out = await lambda.send(new ListFunctionsCommand({}));
-    assert.deepEqual(out.Functions?.map((f) => [f.FunctionName, f.Environment?.Variables?.MESH_SERVICE]), [['payments', 'payments']]);
+    assert.deepEqual(
+      out.Functions?.map((f) => [f.FunctionName, f.Environment?.Variables?.MESH_SERVICE]),
+      [['payments', 'payments']],
+    );
   });
 });

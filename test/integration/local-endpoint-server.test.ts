@@ -12,7 +12,9 @@ describe('local endpoint: server', () => {
   it('hands /_mesh/ paths to extraRoutes before AWS dispatch, 404 when it declines', async () => {
     const seen: string[] = [];
     const ep = await startEndpoint({
-      port: 0, registry, invoker,
+      port: 0,
+      registry,
+      invoker,
       extraRoutes: (req, res) => {
         seen.push(req.url!);
         if (req.url !== '/_mesh/stats') return false;
@@ -21,7 +23,9 @@ describe('local endpoint: server', () => {
       },
     });
     try {
-      const ok = await fetch(`${ep.url}/_mesh/stats`, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=a/b/c/lambda/aws4_request' } });
+      const ok = await fetch(`${ep.url}/_mesh/stats`, {
+        headers: { authorization: 'AWS4-HMAC-SHA256 Credential=a/b/c/lambda/aws4_request' },
+      });
       assert.deepEqual(await ok.json(), { ok: true });
       const declined = await fetch(`${ep.url}/_mesh/other`);
       assert.equal(declined.status, 404);
@@ -35,14 +39,19 @@ describe('local endpoint: server', () => {
   it('survives clients that hang up mid-body or send garbage, for every service', async () => {
     const ep = await startEndpoint({ port: 0, registry, invoker });
     try {
-      const raw = (text: string) => new Promise<void>((resolve) => {
-        const socket = connect(ep.port, '127.0.0.1', () => {
-          socket.write(text);
-          setTimeout(() => { socket.destroy(); resolve(); }, 20);
+      const raw = (text: string) =>
+        new Promise<void>((resolve) => {
+          const socket = connect(ep.port, '127.0.0.1', () => {
+            socket.write(text);
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 20);
+          });
+          socket.on('error', () => resolve());
         });
-        socket.on('error', () => resolve());
-      });
-      const partial = (headers: string) => `POST / HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: 1000\r\n\r\n{"half":`;
+      const partial = (headers: string) =>
+        `POST / HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: 1000\r\n\r\n{"half":`;
       await raw(partial('X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Type: application/x-amz-json-1.0\r\n'));
       await raw(partial('X-Amz-Target: secretsmanager.ListSecrets\r\n'));
       await raw('POST /2015-03-31/functions/hello/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{');

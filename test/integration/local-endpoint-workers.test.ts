@@ -48,13 +48,23 @@ describe('local endpoint with real workers', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'endpoint-workers-'));
-    for (const [name, code] of [['orders', CALLER], ['payments', PAYMENTS]]) {
+    for (const [name, code] of [
+      ['orders', CALLER],
+      ['payments', PAYMENTS],
+    ]) {
       writeFileSync(join(dir, `${name}.js`), code);
     }
     const registry = new FunctionRegistry();
     const spec = (name: string) => ({
-      name, codeDir: dir, handler: `${name}.handler`, runtime: 'nodejs20.x', timeout: 20, memorySize: 128,
-      environment: { MESH_SERVICE: name }, layerDirs: [], codeSha256: name,
+      name,
+      codeDir: dir,
+      handler: `${name}.handler`,
+      runtime: 'nodejs20.x',
+      timeout: 20,
+      memorySize: 128,
+      environment: { MESH_SERVICE: name },
+      layerDirs: [],
+      codeSha256: name,
     });
     registry.putFunction(spec('orders'));
     registry.putFunction(spec('payments'));
@@ -66,7 +76,12 @@ describe('local endpoint with real workers', () => {
     endpoint.secrets.set('demo/key', { secretString: 's3cr3t' });
     await endpoint.dynamo.createPolicyTable('demo-policy');
     await endpoint.dynamo.seedItems('demo-policy', [{ pk: 'payments', sk: 'allow#orders', managedBy: 'deploy' }]);
-    lambda = new LambdaClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    lambda = new LambdaClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
   });
   after(async () => {
     lambda.destroy();

@@ -10,14 +10,22 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient, ListFunctionsCommand, UpdateAliasCommand, GetAliasCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import {
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  UpdateAliasCommand,
+  GetAliasCommand,
+  type InvokeCommandOutput,
+} from '@aws-sdk/client-lambda';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ENV, EXTERNAL, LIVE_ALIAS, MANAGED_BY, META, SORT_KEY, TABLE } from '../../shared/names';
 import { DEFAULTS } from '../../shared/policy';
 import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 
 const assemblies = process.env.MESH_TEST_ENDPOINT ? undefined : exampleAssemblies();
-const skip = !assemblies && !process.env.MESH_TEST_ENDPOINT ? 'the example app (infra/app.ts) is not in the tree yet' : false;
+const skip =
+  !assemblies && !process.env.MESH_TEST_ENDPOINT ? 'the example app (infra/app.ts) is not in the tree yet' : false;
 
 describe('local mesh: the example app with the mesh runtime', { skip }, () => {
   let mesh: TestMesh;
@@ -33,14 +41,19 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
   };
 
   const text = (r: InvokeCommandOutput) => Buffer.from(r.Payload ?? new Uint8Array()).toString('utf8');
-  const invoke = (service: string, payload: unknown, source?: string) => lambda.send(new InvokeCommand({
-    FunctionName: fn.get(service),
-    Qualifier: LIVE_ALIAS,
-    Payload: Buffer.from(JSON.stringify(payload)),
-    ClientContext: source
-      ? Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: source } } })).toString('base64')
-      : undefined,
-  }));
+  const invoke = (service: string, payload: unknown, source?: string) =>
+    lambda.send(
+      new InvokeCommand({
+        FunctionName: fn.get(service),
+        Qualifier: LIVE_ALIAS,
+        Payload: Buffer.from(JSON.stringify(payload)),
+        ClientContext: source
+          ? Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: source } } })).toString(
+              'base64',
+            )
+          : undefined,
+      }),
+    );
   /** Polls until `ok` holds, for at most the policy cache TTL plus slack. */
   const within = async (what: string, ok: () => Promise<boolean>) => {
     const until = Date.now() + DEFAULTS.policyTtlMs * 3;
@@ -74,7 +87,8 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
   });
 
   it('discovers the mesh functions and the policy table from MESH_* env', () => {
-    for (const s of ['frontend', 'orders', 'payments', 'inventory']) assert.ok(fn.has(s), `no function with ${ENV.service}=${s}: ${[...fn.keys()].join(', ')}`);
+    for (const s of ['frontend', 'orders', 'payments', 'inventory'])
+      assert.ok(fn.has(s), `no function with ${ENV.service}=${s}: ${[...fn.keys()].join(', ')}`);
     assert.ok(table, `no function has ${ENV.policyTable}`);
   });
 
@@ -106,13 +120,26 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     if (needsRuntime(t)) return;
     const service = 'frontend';
     const key = { [TABLE.partitionKey]: { S: service }, [TABLE.sortKey]: { S: SORT_KEY.deny(EXTERNAL) } };
-    await db.send(new PutItemCommand({ TableName: table, Item: { ...key, source: { S: EXTERNAL }, managedBy: { S: MANAGED_BY.operator }, reason: { S: 'test' } } }));
+    await db.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...key, source: { S: EXTERNAL }, managedBy: { S: MANAGED_BY.operator }, reason: { S: 'test' } },
+      }),
+    );
     try {
-      await within('the deny taking effect', async () => (await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 })).FunctionError !== undefined);
+      await within(
+        'the deny taking effect',
+        async () =>
+          (await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 })).FunctionError !== undefined,
+      );
     } finally {
       await db.send(new DeleteItemCommand({ TableName: table, Key: key }));
     }
-    await within('the deny being lifted', async () => (await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 })).FunctionError === undefined);
+    await within(
+      'the deny being lifted',
+      async () =>
+        (await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 })).FunctionError === undefined,
+    );
   });
 
   it('runs release 2\'s payments canary on stable "1"', async () => {
@@ -122,7 +149,9 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     assert.equal(Object.keys(weights).length, 1, JSON.stringify(alias));
   });
 
-  it('moves the observed split of payments when UpdateAlias changes the weights', { skip: process.env.MESH_TEST_ENDPOINT ? 'counts versions through the local invoker' : false }, async (t) => {
+  it('moves the observed split of payments when UpdateAlias changes the weights', {
+    skip: process.env.MESH_TEST_ENDPOINT ? 'counts versions through the local invoker' : false,
+  }, async (t) => {
     if (needsRuntime(t)) return;
     const payments = fn.get('payments')!;
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS }));
@@ -132,20 +161,39 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     const share = async () => {
       const from = local.recentInvocations().length;
       for (let i = 0; i < 40; i++) await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 });
-      const calls = local.recentInvocations().slice(from).filter((r) => r.functionName === payments && r.outcome !== 'throttled');
+      const calls = local
+        .recentInvocations()
+        .slice(from)
+        .filter((r) => r.functionName === payments && r.outcome !== 'throttled');
       return calls.filter((r) => r.version === canary).length / Math.max(1, calls.length);
     };
-    await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: { AdditionalVersionWeights: { [canary]: 0.95 } } }));
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: payments,
+        Name: LIVE_ALIAS,
+        RoutingConfig: { AdditionalVersionWeights: { [canary]: 0.95 } },
+      }),
+    );
     try {
       assert.ok((await share()) > 0.7, 'most payments calls should reach the canary at 95%');
-      await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: { AdditionalVersionWeights: { [canary]: 0.01 } } }));
+      await lambda.send(
+        new UpdateAliasCommand({
+          FunctionName: payments,
+          Name: LIVE_ALIAS,
+          RoutingConfig: { AdditionalVersionWeights: { [canary]: 0.01 } },
+        }),
+      );
       assert.ok((await share()) < 0.3, 'few payments calls should reach the canary at 1%');
     } finally {
-      await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: alias.RoutingConfig }));
+      await lambda.send(
+        new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: alias.RoutingConfig }),
+      );
     }
   });
 
-  it('moves the observed split with `mesh shift`, and `mesh rollback` sends every call to stable', { skip: process.env.MESH_TEST_ENDPOINT ? 'counts versions through the local invoker' : false }, async (t) => {
+  it('moves the observed split with `mesh shift`, and `mesh rollback` sends every call to stable', {
+    skip: process.env.MESH_TEST_ENDPOINT ? 'counts versions through the local invoker' : false,
+  }, async (t) => {
     if (needsRuntime(t)) return;
     const payments = fn.get('payments')!;
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS }));
@@ -153,26 +201,49 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     const local = mesh.local!;
     // Async on purpose: the local mesh serves from this very process, so a sync child would deadlock it.
     const cli = (...args: string[]) =>
-      promisify(execFile)(process.execPath, [join(__dirname, '..', '..', 'cli', 'bin', 'mesh.js'), ...args, '--endpoint-url', mesh.url], {
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, AWS_PROFILE: '', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
-      });
+      promisify(execFile)(
+        process.execPath,
+        [join(__dirname, '..', '..', 'cli', 'bin', 'mesh.js'), ...args, '--endpoint-url', mesh.url],
+        {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: {
+            ...process.env,
+            AWS_PROFILE: '',
+            AWS_ACCESS_KEY_ID: 'test',
+            AWS_SECRET_ACCESS_KEY: 'test',
+            AWS_REGION: 'us-east-1',
+          },
+        },
+      );
     const versions = async () => {
       const from = local.recentInvocations().length;
       for (let i = 0; i < 40; i++) await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 });
-      return local.recentInvocations().slice(from).filter((r) => r.functionName === payments && r.outcome !== 'throttled').map((r) => r.version);
+      return local
+        .recentInvocations()
+        .slice(from)
+        .filter((r) => r.functionName === payments && r.outcome !== 'throttled')
+        .map((r) => r.version);
     };
     try {
       await cli('shift', 'payments', '90');
       const shifted = await versions();
-      assert.ok(shifted.filter((v) => v === canary).length / shifted.length > 0.6, `at 90% most calls reach v${canary}: ${shifted.join(',')}`);
+      assert.ok(
+        shifted.filter((v) => v === canary).length / shifted.length > 0.6,
+        `at 90% most calls reach v${canary}: ${shifted.join(',')}`,
+      );
       await cli('rollback', 'payments');
       const rolledBack = await versions();
       assert.ok(rolledBack.length > 0);
-      assert.deepEqual([...new Set(rolledBack)], [alias.FunctionVersion], 'after rollback only the stable version serves');
+      assert.deepEqual(
+        [...new Set(rolledBack)],
+        [alias.FunctionVersion],
+        'after rollback only the stable version serves',
+      );
     } finally {
-      await lambda.send(new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: alias.RoutingConfig }));
+      await lambda.send(
+        new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: alias.RoutingConfig }),
+      );
     }
   });
 });

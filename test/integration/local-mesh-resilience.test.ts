@@ -12,7 +12,12 @@ import { MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
 import { startLocalMesh, type LocalMesh } from '../../local/mesh-local';
 import { clientConfig, meshFixtureAssemblies } from '../support/example-assembly';
 
-interface Outcome { ok: boolean; value?: { version?: string }; error?: string; message?: string }
+interface Outcome {
+  ok: boolean;
+  value?: { version?: string };
+  error?: string;
+  message?: string;
+}
 
 describe('local mesh: resilience with the mesh runtime', () => {
   let mesh: LocalMesh;
@@ -20,12 +25,22 @@ describe('local mesh: resilience with the mesh runtime', () => {
   let db: DynamoDBClient;
 
   const call = async (target: string, count = 1): Promise<Outcome[]> => {
-    const r = await lambda.send(new InvokeCommand({ FunctionName: 'fxm-caller', Qualifier: 'live', Payload: Buffer.from(JSON.stringify({ target, count })) }));
+    const r = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'fxm-caller',
+        Qualifier: 'live',
+        Payload: Buffer.from(JSON.stringify({ target, count })),
+      }),
+    );
     const text = Buffer.from(r.Payload!).toString();
     assert.equal(r.FunctionError, undefined, text);
     return JSON.parse(text) as Outcome[];
   };
-  const runsOf = (fn: string, from: number) => mesh.recentInvocations().slice(from).filter((r) => r.functionName === fn);
+  const runsOf = (fn: string, from: number) =>
+    mesh
+      .recentInvocations()
+      .slice(from)
+      .filter((r) => r.functionName === fn);
 
   before(async () => {
     const { release1, release2 } = meshFixtureAssemblies();
@@ -43,18 +58,36 @@ describe('local mesh: resilience with the mesh runtime', () => {
   it('ejects a canary that throws once weights route to it, and serves from the stable version', async () => {
     // Prepare: the alias sends nothing to the canary (so no alias-level breaker trips first), then an
     // operator routes flaky 50/50 client-side over versions 1 (good) and 2 (always throws).
-    await lambda.send(new UpdateAliasCommand({ FunctionName: 'fxm-flaky', Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: {} } }));
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: 'fxm-flaky',
+        Name: 'live',
+        FunctionVersion: '1',
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      }),
+    );
     const table = mesh.registry.getFunction('fxm-caller')!.Environment!.Variables!.MESH_POLICY_TABLE;
     const key = { [TABLE.partitionKey]: { S: 'flaky' }, [TABLE.sortKey]: { S: SORT_KEY.route } };
-    await db.send(new PutItemCommand({ TableName: table, Item: {
-      ...key, managedBy: { S: MANAGED_BY.operator }, weights: { M: { 1: { N: '0.5' }, 2: { N: '0.5' } } },
-    } }));
+    await db.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...key,
+          managedBy: { S: MANAGED_BY.operator },
+          weights: { M: { 1: { N: '0.5' }, 2: { N: '0.5' } } },
+        },
+      }),
+    );
     try {
       // Act 1: until the route item is seen (TTL 1 s) and the breaker has had its failures.
       let from = mesh.recentInvocations().length;
       const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && runsOf('fxm-flaky', from).filter((r) => r.version === '2').length < 3) await call('flaky');
-      assert.ok(runsOf('fxm-flaky', from).filter((r) => r.version === '2').length >= 3, 'the route item never sent traffic to version 2');
+      while (Date.now() < deadline && runsOf('fxm-flaky', from).filter((r) => r.version === '2').length < 3)
+        await call('flaky');
+      assert.ok(
+        runsOf('fxm-flaky', from).filter((r) => r.version === '2').length >= 3,
+        'the route item never sent traffic to version 2',
+      );
 
       // Act 2: more calls, after the breaker opened on version 2.
       from = mesh.recentInvocations().length;
@@ -63,8 +96,15 @@ describe('local mesh: resilience with the mesh runtime', () => {
 
       // Assess: version 2 is ejected, every call is served by version 1.
       const runs = runsOf('fxm-flaky', from);
-      assert.deepEqual([...new Set(runs.map((r) => r.version))], ['1'], `versions run after ejection: ${runs.map((r) => r.version).join(',')}`);
-      assert.ok(outcomes.every((o) => o.ok && o.value?.version === '1'), JSON.stringify(outcomes.filter((o) => !o.ok).slice(0, 3)));
+      assert.deepEqual(
+        [...new Set(runs.map((r) => r.version))],
+        ['1'],
+        `versions run after ejection: ${runs.map((r) => r.version).join(',')}`,
+      );
+      assert.ok(
+        outcomes.every((o) => o.ok && o.value?.version === '1'),
+        JSON.stringify(outcomes.filter((o) => !o.ok).slice(0, 3)),
+      );
     } finally {
       await db.send(new DeleteItemCommand({ TableName: table, Key: key }));
     }
@@ -79,7 +119,11 @@ describe('local mesh: resilience with the mesh runtime', () => {
     const outcomes = await call('busy', 2);
     // Assess: the endpoint did throttle, and the runtime's retries got all three served.
     assert.ok(mesh.invoker.counters.throttles > throttlesBefore, 'no call was throttled; the test proves nothing');
-    assert.deepEqual(outcomes.map((o) => o.ok), [true, true], JSON.stringify(outcomes));
+    assert.deepEqual(
+      outcomes.map((o) => o.ok),
+      [true, true],
+      JSON.stringify(outcomes),
+    );
     const served = runsOf('fxm-busy', from).filter((r) => r.outcome === 'ok');
     assert.equal(served.length, 2);
   });

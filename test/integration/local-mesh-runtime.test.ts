@@ -5,9 +5,20 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  GetAliasCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, UpdateAliasCommand, type InvokeCommandOutput,
+  GetAliasCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  UpdateAliasCommand,
+  type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startLocalMesh, type LocalMesh } from '../../local/mesh-local';
 import { clientConfig, fixtureAssemblies, type Releases } from '../support/example-assembly';
@@ -18,8 +29,11 @@ let lambda: LambdaClient;
 
 const text = (r: InvokeCommandOutput) => Buffer.from(r.Payload ?? new Uint8Array()).toString('utf8');
 const json = (r: InvokeCommandOutput) => JSON.parse(text(r));
-const invoke = (FunctionName: string, payload: unknown = {}, extra: Partial<ConstructorParameters<typeof InvokeCommand>[0]> = {}) =>
-  lambda.send(new InvokeCommand({ FunctionName, Payload: Buffer.from(JSON.stringify(payload)), ...extra }));
+const invoke = (
+  FunctionName: string,
+  payload: unknown = {},
+  extra: Partial<ConstructorParameters<typeof InvokeCommand>[0]> = {},
+) => lambda.send(new InvokeCommand({ FunctionName, Payload: Buffer.from(JSON.stringify(payload)), ...extra }));
 
 function alive(pid: number): boolean {
   try {
@@ -38,24 +52,32 @@ before(async () => {
 
 after(async () => {
   lambda?.destroy();
-  const pids = mesh ? mesh.invoker.workers().map((w) => w.pid).filter((p): p is number => p !== undefined) : [];
+  const pids = mesh
+    ? mesh.invoker
+        .workers()
+        .map((w) => w.pid)
+        .filter((p): p is number => p !== undefined)
+    : [];
   await mesh?.stop();
   // Prepare / Act / Assess of the last promise: stop() leaves no worker behind.
   for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} still running after stop()`);
 });
 
 describe('local mesh: functions run as Lambda runs them', () => {
-  it('lists the assembly\'s functions with resolved environments', async () => {
+  it("lists the assembly's functions with resolved environments", async () => {
     const { Functions = [] } = await lambda.send(new ListFunctionsCommand({}));
     const hello = Functions.find((f) => f.FunctionName === 'fixture-hello');
     assert.ok(hello, `fixture-hello missing from ${Functions.map((f) => f.FunctionName).join(', ')}`);
     assert.equal(hello.Environment?.Variables?.TABLE_NAME, 'fixture-policy');
-    assert.equal(hello.Environment?.Variables?.TABLE_ARN, 'arn:aws:dynamodb:us-east-1:000000000000:table/fixture-policy');
+    assert.equal(
+      hello.Environment?.Variables?.TABLE_ARN,
+      'arn:aws:dynamodb:us-east-1:000000000000:table/fixture-policy',
+    );
     assert.equal(hello.Timeout, 3);
     assert.equal(hello.MemorySize, 256);
   });
 
-  it('runs the bundled asset with its layer merged into /opt, Lambda\'s env vars and context', async () => {
+  it("runs the bundled asset with its layer merged into /opt, Lambda's env vars and context", async () => {
     const clientContext = Buffer.from(JSON.stringify({ custom: { mesh: { v: 1, src: 'tests' } } })).toString('base64');
     const r = await invoke('fixture-hello:live', { name: 'mesh' }, { ClientContext: clientContext, LogType: 'Tail' });
     assert.equal(r.FunctionError, undefined, text(r));
@@ -111,7 +133,7 @@ describe('local mesh: functions run as Lambda runs them', () => {
     assert.equal(alive(before), false);
   });
 
-  it('returns a thrown error as Lambda\'s Node error body, keeping the environment', async () => {
+  it("returns a thrown error as Lambda's Node error body, keeping the environment", async () => {
     const pid = json(await invoke('fixture-crash')).pid;
     const r = await invoke('fixture-crash', { throw: true });
     assert.equal(r.FunctionError, 'Unhandled');
@@ -127,11 +149,18 @@ describe('local mesh: functions run as Lambda runs them', () => {
     assert.equal(json(r).errorType, 'Runtime.UnhandledPromiseRejection');
     assert.match(json(r).errorMessage, /TypeError: nobody catches this/);
     const again = await invoke('fixture-reject');
-    assert.equal(json(again).errorType, 'Runtime.UnhandledPromiseRejection', 'a fresh environment, not a dead one (Runtime.ExitError)');
+    assert.equal(
+      json(again).errorType,
+      'Runtime.UnhandledPromiseRejection',
+      'a fresh environment, not a dead one (Runtime.ExitError)',
+    );
   });
 
-  it('throttles past the function\'s reserved concurrency with 429 TooManyRequestsException', async () => {
-    const results = await Promise.allSettled([invoke('fixture-busy', { ms: 800 }), invoke('fixture-busy', { ms: 800 })]);
+  it("throttles past the function's reserved concurrency with 429 TooManyRequestsException", async () => {
+    const results = await Promise.allSettled([
+      invoke('fixture-busy', { ms: 800 }),
+      invoke('fixture-busy', { ms: 800 }),
+    ]);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     assert.equal(rejected.length, 1, JSON.stringify(results.map((r) => r.status)));
     const err = rejected[0].reason as { name: string; $metadata?: { httpStatusCode?: number }; Reason?: string };
@@ -166,9 +195,18 @@ describe('local mesh: deployments', () => {
   it('publishes a new version only for the function whose configuration changed', () => {
     const [r1, r2] = mesh.deployments;
     assert.ok(r1.functions.every((f) => f.changed));
-    assert.deepEqual(r2.functions.filter((f) => f.changed).map((f) => f.name), ['fixture-canary']);
-    assert.deepEqual(mesh.registry.listVersions('fixture-hello')?.map((v) => v.Version), ['$LATEST', '1']);
-    assert.deepEqual(mesh.registry.listVersions('fixture-canary')?.map((v) => v.Version), ['$LATEST', '1', '2']);
+    assert.deepEqual(
+      r2.functions.filter((f) => f.changed).map((f) => f.name),
+      ['fixture-canary'],
+    );
+    assert.deepEqual(
+      mesh.registry.listVersions('fixture-hello')?.map((v) => v.Version),
+      ['$LATEST', '1'],
+    );
+    assert.deepEqual(
+      mesh.registry.listVersions('fixture-canary')?.map((v) => v.Version),
+      ['$LATEST', '1', '2'],
+    );
   });
 
   it('runs release 2\'s canary on stable "1" with the declared weight', async () => {
@@ -179,7 +217,7 @@ describe('local mesh: deployments', () => {
     for (let i = 0; i < 200; i++) {
       const r = await invoke('fixture-canary:live');
       const out = json(r);
-      assert.equal(out.release, r.ExecutedVersion, 'version 1 is release 1\'s code, version 2 release 2\'s');
+      assert.equal(out.release, r.ExecutedVersion, "version 1 is release 1's code, version 2 release 2's");
       counts[r.ExecutedVersion!] = (counts[r.ExecutedVersion!] ?? 0) + 1;
     }
     // 200 draws at 25%: outside 10%-45% has probability < 1e-6.
@@ -187,43 +225,83 @@ describe('local mesh: deployments', () => {
   });
 
   it('moves the observed split when UpdateAlias changes the weights', async () => {
-    await lambda.send(new UpdateAliasCommand({ FunctionName: 'fixture-canary', Name: 'live', RoutingConfig: { AdditionalVersionWeights: { 2: 0.9 } } }));
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: 'fixture-canary',
+        Name: 'live',
+        RoutingConfig: { AdditionalVersionWeights: { 2: 0.9 } },
+      }),
+    );
     const counts: Record<string, number> = {};
     for (let i = 0; i < 100; i++) {
       const v = (await invoke('fixture-canary:live')).ExecutedVersion!;
       counts[v] = (counts[v] ?? 0) + 1;
     }
     assert.ok((counts['2'] ?? 0) > 70, JSON.stringify(counts));
-    await lambda.send(new UpdateAliasCommand({ FunctionName: 'fixture-canary', Name: 'live', FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: {} } }));
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: 'fixture-canary',
+        Name: 'live',
+        FunctionVersion: '2',
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      }),
+    );
     for (let i = 0; i < 20; i++) assert.equal((await invoke('fixture-canary:live')).ExecutedVersion, '2');
   });
 
   it('seeds the Custom::MeshPolicy items, drops the ones a later release removed, and leaves operator items alone', async () => {
     const db = new DynamoDBClient(clientConfig(mesh.url));
     try {
-      const q = await db.send(new QueryCommand({
-        TableName: 'fixture-policy', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'fixture-hello' } },
-      }));
+      const q = await db.send(
+        new QueryCommand({
+          TableName: 'fixture-policy',
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'fixture-hello' } },
+        }),
+      );
       const items = (q.Items ?? []).map((i) => `${i.sk.S}:${i.managedBy?.S}`).sort();
       assert.deepEqual(items, ['allow#external:deploy']);
 
       // An operator takes over the item; re-applying the release must not overwrite or delete it.
-      await db.send(new PutItemCommand({ TableName: 'fixture-policy', Item: {
-        pk: { S: 'fixture-hello' }, sk: { S: 'allow#external' }, source: { S: 'external' }, managedBy: { S: 'operator' },
-      } }));
+      await db.send(
+        new PutItemCommand({
+          TableName: 'fixture-policy',
+          Item: {
+            pk: { S: 'fixture-hello' },
+            sk: { S: 'allow#external' },
+            source: { S: 'external' },
+            managedBy: { S: 'operator' },
+          },
+        }),
+      );
       await mesh.apply(releases.release1);
       await mesh.apply(releases.release2);
-      const got = await db.send(new GetItemCommand({ TableName: 'fixture-policy', Key: { pk: { S: 'fixture-hello' }, sk: { S: 'allow#external' } } }));
+      const got = await db.send(
+        new GetItemCommand({
+          TableName: 'fixture-policy',
+          Key: { pk: { S: 'fixture-hello' }, sk: { S: 'allow#external' } },
+        }),
+      );
       assert.equal(got.Item?.managedBy?.S, 'operator');
-      const retired = await db.send(new GetItemCommand({ TableName: 'fixture-policy', Key: { pk: { S: 'fixture-hello' }, sk: { S: 'allow#retired' } } }));
+      const retired = await db.send(
+        new GetItemCommand({
+          TableName: 'fixture-policy',
+          Key: { pk: { S: 'fixture-hello' }, sk: { S: 'allow#retired' } },
+        }),
+      );
       assert.equal(retired.Item, undefined);
-      await db.send(new DeleteItemCommand({ TableName: 'fixture-policy', Key: { pk: { S: 'fixture-hello' }, sk: { S: 'allow#external' } } }));
+      await db.send(
+        new DeleteItemCommand({
+          TableName: 'fixture-policy',
+          Key: { pk: { S: 'fixture-hello' }, sk: { S: 'allow#external' } },
+        }),
+      );
     } finally {
       db.destroy();
     }
   });
 
-  it('seeds the template\'s secrets into the Secrets Manager store', async () => {
+  it("seeds the template's secrets into the Secrets Manager store", async () => {
     const sm = new SecretsManagerClient(clientConfig(mesh.url));
     try {
       const s = await sm.send(new GetSecretValueCommand({ SecretId: 'fixture-secret' }));

@@ -15,10 +15,38 @@ describe('live view rendering', () => {
     const rows = {
       from: 'emf' as const,
       edges: [
-        { source: 'orders', destination: 'payments', version: '2', rps: 1, successRate: 0.8, p50: 40, p99: 60, requests: 10, denied: 0 },
-        { source: 'frontend', destination: 'payments', version: 'live', rps: 1, successRate: 0, p50: 0.1, p99: 0.2, requests: 4, denied: 4 },
+        {
+          source: 'orders',
+          destination: 'payments',
+          version: '2',
+          rps: 1,
+          successRate: 0.8,
+          p50: 40,
+          p99: 60,
+          requests: 10,
+          denied: 0,
+        },
+        {
+          source: 'frontend',
+          destination: 'payments',
+          version: 'live',
+          rps: 1,
+          successRate: 0,
+          p50: 0.1,
+          p99: 0.2,
+          requests: 4,
+          denied: 4,
+        },
       ],
-      splits: [{ service: 'payments', shares: [{ version: '1', share: 0.9 }, { version: '2', share: 0.1 }] }],
+      splits: [
+        {
+          service: 'payments',
+          shares: [
+            { version: '1', share: 0.9 },
+            { version: '2', share: 0.1 },
+          ],
+        },
+      ],
     };
     const text = renderLiveView(rows, ['H'], ['F'], [{ service: 'payments', stable: '1', weights: { '2': 0.1 } }]);
     assert.match(text, /orders -> payments\s+2\s+1\.0\s+80\.0%\s+40\s+60\s+10\s+0/);
@@ -45,14 +73,21 @@ describe('demo denied edge on the example app', { skip: exampleAssemblies() === 
 
   it("frontend's own mesh refuses frontend -> payments; denied_total counts it; the view shows it", async () => {
     // Prepare: the demo plan's denied entry, as the generator sends it.
-    const denied = demoPlan(new Map([['frontend', 'shop-frontend'], ['payments', 'shop-payments']])).find((r) => /denies/.test(r.label))!;
+    const denied = demoPlan(
+      new Map([
+        ['frontend', 'shop-frontend'],
+        ['payments', 'shop-payments'],
+      ]),
+    ).find((r) => /denies/.test(r.label))!;
     assert.match(denied.functionName, /^shop-frontend:/);
     assert.equal(denied.meshSource, undefined, 'the generator claims no identity');
 
     // Act
     const answers = [];
     for (let i = 0; i < 3; i++) {
-      const r = await lambda.send(new InvokeCommand({ FunctionName: denied.functionName, Payload: Buffer.from(JSON.stringify(denied.payload)) }));
+      const r = await lambda.send(
+        new InvokeCommand({ FunctionName: denied.functionName, Payload: Buffer.from(JSON.stringify(denied.payload)) }),
+      );
       assert.equal(r.FunctionError, undefined, Buffer.from(r.Payload ?? []).toString());
       answers.push(JSON.parse(Buffer.from(r.Payload!).toString()) as { denied: boolean; reason: string });
     }
@@ -65,11 +100,15 @@ describe('demo denied edge on the example app', { skip: exampleAssemblies() === 
     assert.ok(m.local, 'needs the in-process local mesh');
     let edge;
     for (let i = 0; i < 50 && !edge; i++) {
-      edge = m.local.store.stats({ windowMs: 60_000 }).edges.find((e) => e.source === 'frontend' && e.destination === 'payments' && e.denied >= 3);
+      edge = m.local.store
+        .stats({ windowMs: 60_000 })
+        .edges.find((e) => e.source === 'frontend' && e.destination === 'payments' && e.denied >= 3);
       if (!edge) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(edge, 'denied_total for frontend -> payments');
-    const paymentsCalls = m.local.recentInvocations().filter((r) => r.functionName === 'shop-payments' && r.source === 'frontend');
+    const paymentsCalls = m.local
+      .recentInvocations()
+      .filter((r) => r.functionName === 'shop-payments' && r.source === 'frontend');
     assert.equal(paymentsCalls.length, 0, 'payments was never invoked by frontend');
     const view = renderLiveView(liveRows(m.local.store.stats({ windowMs: 60_000 }), [], Date.now(), 60_000), []);
     assert.match(view, /DENIED by policy: frontend -> payments/);

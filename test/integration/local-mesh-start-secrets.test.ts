@@ -15,13 +15,23 @@ import { SecretStore } from '../../local/endpoint/secret-store';
 function assembly(secretString: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'deploy-secrets-'));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({
-    version: '36.0.0',
-    artifacts: { S: { type: 'aws:cloudformation:stack', properties: { templateFile: 'S.template.json', stackName: 'S' } } },
-  }));
-  writeFileSync(join(dir, 'S.template.json'), JSON.stringify({
-    Resources: { Sec: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'app/secret', SecretString: secretString } } },
-  }));
+  writeFileSync(
+    join(dir, 'manifest.json'),
+    JSON.stringify({
+      version: '36.0.0',
+      artifacts: {
+        S: { type: 'aws:cloudformation:stack', properties: { templateFile: 'S.template.json', stackName: 'S' } },
+      },
+    }),
+  );
+  writeFileSync(
+    join(dir, 'S.template.json'),
+    JSON.stringify({
+      Resources: {
+        Sec: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'app/secret', SecretString: secretString } },
+      },
+    }),
+  );
   return dir;
 }
 

@@ -24,21 +24,37 @@ describe('npm start', () => {
   it('serves the assemblies, prints how to reach it, and leaves no process after SIGINT', async () => {
     // Prepare
     const { release1, release2 } = fixtureAssemblies();
-    const child = spawn(process.execPath, ['scripts/start.js', '--assembly', release1, '--assembly', release2, '--port', '0', '--no-traffic'], {
-      cwd: ROOT, env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['scripts/start.js', '--assembly', release1, '--assembly', release2, '--port', '0', '--no-traffic'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const url = await new Promise<string>((resolve, reject) => {
         const timer = setInterval(() => {
           const m = /Lambda Mesh, local: (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (m) { clearInterval(timer); resolve(m[1]); }
+          if (m) {
+            clearInterval(timer);
+            resolve(m[1]);
+          }
         }, 50);
-        void exited.then((code) => { clearInterval(timer); reject(new Error(`start exited early (${code}): ${err}`)); });
+        void exited.then((code) => {
+          clearInterval(timer);
+          reject(new Error(`start exited early (${code}): ${err}`));
+        });
       });
       assert.match(out, /aws --endpoint-url http:\/\/127\.0\.0\.1:\d+ lambda invoke --function-name /);
       assert.match(out, /npx mesh status --endpoint-url /);
@@ -49,7 +65,7 @@ describe('npm start', () => {
       const r = await lambda.send(new InvokeCommand({ FunctionName: 'fixture-echo', Payload: Buffer.from('{"x":1}') }));
       lambda.destroy();
       assert.equal(Buffer.from(r.Payload!).toString(), '{"x":1}');
-      const status = await (await fetch(`${url}/_mesh/local`)).json() as { workers: { pid: number }[] };
+      const status = (await (await fetch(`${url}/_mesh/local`)).json()) as { workers: { pid: number }[] };
       const pids = status.workers.map((w) => w.pid);
       assert.ok(pids.length >= 1);
       child.kill('SIGINT');

@@ -43,14 +43,25 @@ describe('observability on the local mesh (fixture app)', () => {
   let mesh: LocalMesh;
   let lambda: LambdaClient;
   const invoke = async (payload: unknown) => {
-    const r = await lambda.send(new InvokeCommand({ FunctionName: 'observ-frontend', Qualifier: 'live', Payload: Buffer.from(JSON.stringify(payload)) }));
+    const r = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'observ-frontend',
+        Qualifier: 'live',
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
+    );
     return JSON.parse(Buffer.from(r.Payload!).toString()) as Record<string, unknown>;
   };
 
   before(async () => {
     const a = observAssemblies();
     mesh = await startLocalMesh({ assemblies: [a.release1, a.release2], port: 0, quiet: true });
-    lambda = new LambdaClient({ endpoint: mesh.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    lambda = new LambdaClient({
+      endpoint: mesh.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
   });
   after(async () => {
     lambda?.destroy();
@@ -69,11 +80,24 @@ describe('observability on the local mesh (fixture app)', () => {
     assert.equal(trace.roots.length, 1, 'every span hangs off the entry function');
     assert.deepEqual(trace.services, ['observ-frontend', 'observ-orders', 'observ-payments']);
     const spans = flatten(trace.roots);
-    assert.deepEqual(spans.map((s) => [s.name, s.depth]), [
-      ['observ-frontend', 0], ['orders', 1], ['observ-orders', 2], ['payments', 3], ['observ-payments', 4],
-    ]);
+    assert.deepEqual(
+      spans.map((s) => [s.name, s.depth]),
+      [
+        ['observ-frontend', 0],
+        ['orders', 1],
+        ['observ-orders', 2],
+        ['payments', 3],
+        ['observ-payments', 4],
+      ],
+    );
     const calls = spans.filter((s) => s.kind === 'subsegment');
-    assert.deepEqual(calls.map((c) => [c.annotations.source, c.annotations.target, c.annotations.attempt]), [['frontend', 'orders', 1], ['orders', 'payments', 1]]);
+    assert.deepEqual(
+      calls.map((c) => [c.annotations.source, c.annotations.target, c.annotations.attempt]),
+      [
+        ['frontend', 'orders', 1],
+        ['orders', 'payments', 1],
+      ],
+    );
     for (const c of calls) {
       assert.ok(['1', '2'].includes(String(c.annotations.version)));
       assert.ok(c.annotations.outcome === 'ok' || c.annotations.outcome === 'error');
@@ -126,7 +150,8 @@ describe('observability on the local mesh (fixture app)', () => {
   it('`mesh check` passes on every mesh function of the local mesh', async () => {
     const res = await cli(['check', '--endpoint-url', mesh.url]);
     assert.equal(res.code, 0, res.out + res.err);
-    for (const s of ['admin', 'frontend', 'orders', 'payments']) assert.match(res.out, new RegExp(`^${s} \\(observ-${s}\\)$`, 'm'));
+    for (const s of ['admin', 'frontend', 'orders', 'payments'])
+      assert.match(res.out, new RegExp(`^${s} \\(observ-${s}\\)$`, 'm'));
     assert.match(res.out, /√ mesh layer attached \(observ-mesh-runtime\)/);
     assert.match(res.out, /√ alias live \(v1 \+ canary v2 50%\)/);
     assert.match(res.out, /- identity readable/);
@@ -139,7 +164,11 @@ describe('observability on the local mesh (fixture app)', () => {
   // Last in this suite: it removes the policy table.
   it('`mesh check` fails with a fix, exit 1, when the policy table is gone', async () => {
     const { DynamoDBClient, DeleteTableCommand } = await import('@aws-sdk/client-dynamodb');
-    const db = new DynamoDBClient({ endpoint: mesh.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const db = new DynamoDBClient({
+      endpoint: mesh.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     try {
       await db.send(new DeleteTableCommand({ TableName: 'observ-policy' }));
     } finally {
@@ -147,22 +176,38 @@ describe('observability on the local mesh (fixture app)', () => {
     }
     const res = await cli(['check', '--service', 'orders', '--endpoint-url', mesh.url]);
     assert.equal(res.code, 1, res.out + res.err);
-    assert.match(res.out, /× policy table reachable\n {4}DescribeTable observ-policy: .*\n {4}fix: deploy the Mesh \(it owns the table observ-policy\)/);
+    assert.match(
+      res.out,
+      /× policy table reachable\n {4}DescribeTable observ-policy: .*\n {4}fix: deploy the Mesh \(it owns the table observ-policy\)/,
+    );
     assert.match(res.out, /Status check results are ×: 4 passed, 1 failed/);
   });
 });
 
 const example = exampleAssemblies();
-describe('observability on the local mesh (example app, real runtime)', { skip: example ? false : 'the example app (infra/app.ts) is not in the tree yet' }, () => {
+describe('observability on the local mesh (example app, real runtime)', {
+  skip: example ? false : 'the example app (infra/app.ts) is not in the tree yet',
+}, () => {
   let mesh: LocalMesh;
   let lambda: LambdaClient;
   const fn = new Map<string, string>();
   const invoke = (service: string, payload: unknown) =>
-    lambda.send(new InvokeCommand({ FunctionName: fn.get(service), Qualifier: LIVE_ALIAS, Payload: Buffer.from(JSON.stringify(payload)) }));
+    lambda.send(
+      new InvokeCommand({
+        FunctionName: fn.get(service),
+        Qualifier: LIVE_ALIAS,
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
+    );
 
   before(async () => {
     mesh = await startLocalMesh({ assemblies: [example!.release1, example!.release2], port: 0, quiet: true });
-    lambda = new LambdaClient({ endpoint: mesh.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    lambda = new LambdaClient({
+      endpoint: mesh.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     for (const f of mesh.registry.listFunctions()) {
       const service = f.Environment?.Variables?.[ENV.service];
       if (service) fn.set(service, f.FunctionName!);
@@ -178,14 +223,20 @@ describe('observability on the local mesh (example app, real runtime)', { skip: 
     const before = new Set(mesh.store.traces(200).map((t) => t.id));
     const r = await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 });
     assert.equal(r.FunctionError, undefined);
-    return until('the checkout\'s trace, whole', () => {
+    return until("the checkout's trace, whole", () => {
       for (const t of mesh.store.traces(5)) {
         if (before.has(t.id)) continue;
         const full = mesh.store.trace(t.id);
         const spans = full ? flatten(full.roots) : [];
         const calls = spans.filter((x) => x.kind === 'subsegment' && x.annotations.target !== undefined);
         const names = spans.map((x) => x.name);
-        if (full && full.roots.length === 1 && calls.length >= 3 && ['frontend', 'orders', 'payments'].every((x) => names.includes(fn.get(x)!))) return full;
+        if (
+          full &&
+          full.roots.length === 1 &&
+          calls.length >= 3 &&
+          ['frontend', 'orders', 'payments'].every((x) => names.includes(fn.get(x)!))
+        )
+          return full;
       }
       return undefined;
     });
@@ -195,25 +246,46 @@ describe('observability on the local mesh (example app, real runtime)', { skip: 
     const trace = await checkoutTrace();
     assert.equal(trace.roots[0]!.name, fn.get('frontend'), 'the entry function is the root');
     const spans = flatten(trace.roots);
-    for (const [source, target] of [['frontend', 'orders'], ['orders', 'payments']] as const) {
-      const call = spans.find((x) => x.kind === 'subsegment' && x.annotations.source === source && x.annotations.target === target);
+    for (const [source, target] of [
+      ['frontend', 'orders'],
+      ['orders', 'payments'],
+    ] as const) {
+      const call = spans.find(
+        (x) => x.kind === 'subsegment' && x.annotations.source === source && x.annotations.target === target,
+      );
       assert.ok(call, `a ${source} -> ${target} call subsegment`);
-      assert.ok(call.children.some((c) => c.name === fn.get(target)), `${target}'s function segment hangs under the call`);
-      for (const k of ['version', 'attempt', 'outcome']) assert.notEqual(call.annotations[k], undefined, `annotation ${k} on ${source} -> ${target}`);
+      assert.ok(
+        call.children.some((c) => c.name === fn.get(target)),
+        `${target}'s function segment hangs under the call`,
+      );
+      for (const k of ['version', 'attempt', 'outcome'])
+        assert.notEqual(call.annotations[k], undefined, `annotation ${k} on ${source} -> ${target}`);
     }
   });
 
-  it('each service\'s outgoing calls hang under its own function segment', async () => {
+  it("each service's outgoing calls hang under its own function segment", async () => {
     const spans = flatten((await checkoutTrace()).roots);
-    const call = spans.find((x) => x.kind === 'subsegment' && x.annotations.source === 'orders' && x.annotations.target === 'payments')!;
+    const call = spans.find(
+      (x) => x.kind === 'subsegment' && x.annotations.source === 'orders' && x.annotations.target === 'payments',
+    )!;
     assert.equal(spans.find((x) => x.id === call.parentId)?.name, fn.get('orders'));
   });
 
   it('a failing canary shows a falling success rate for its version in `mesh stat --json`; a denied edge counts in denied_total', async () => {
     // Give payments' release 2 (fails a fifth of its calls) half the traffic, so it sees enough calls.
     const { UpdateAliasCommand } = await import('@aws-sdk/client-lambda');
-    await lambda.send(new UpdateAliasCommand({ FunctionName: fn.get('payments'), Name: LIVE_ALIAS, FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } } }));
-    for (let i = 0; i < 12; i++) await Promise.all(Array.from({ length: 8 }, () => invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 })));
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: fn.get('payments'),
+        Name: LIVE_ALIAS,
+        FunctionVersion: '1',
+        RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } },
+      }),
+    );
+    for (let i = 0; i < 12; i++)
+      await Promise.all(
+        Array.from({ length: 8 }, () => invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 })),
+      );
     // orders accepts calls from frontend only: an outside caller is refused.
     const refused = await invoke('orders', { sku: 'sku-1', quantity: 1 });
     assert.equal(refused.FunctionError, 'Unhandled');
@@ -234,7 +306,11 @@ describe('observability on the local mesh (example app, real runtime)', { skip: 
 
   it('`mesh check` passes on every function of the example app, identity included', async () => {
     const res = await cli(['check', '--json', '--endpoint-url', mesh.url]);
-    const report = JSON.parse(res.out) as { failed: number; passed: number; services: { service: string; checks: { check: string; status: string }[] }[] };
+    const report = JSON.parse(res.out) as {
+      failed: number;
+      passed: number;
+      services: { service: string; checks: { check: string; status: string }[] }[];
+    };
     assert.equal(res.code, 0, res.out);
     assert.equal(report.failed, 0);
     assert.deepEqual(report.services.map((s) => s.service).sort(), [...fn.keys()].sort());

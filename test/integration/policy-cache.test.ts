@@ -9,12 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateTableCommand,
-  DeleteItemCommand,
-  DynamoDBClient,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { marshallItem } from '../../shared/attribute-value';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
@@ -46,7 +41,10 @@ function close(server: Server): Promise<void> {
 function countingProxy(target: () => number): { server: Server; counts: Map<string, number> } {
   const counts = new Map<string, number>();
   const server = http.createServer((req, res) => {
-    const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '?';
+    const op =
+      String(req.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '?';
     counts.set(op, (counts.get(op) ?? 0) + 1);
     const up = http.request(
       { host: '127.0.0.1', port: target(), method: req.method, path: req.url, headers: req.headers },
@@ -120,7 +118,9 @@ describe('PolicyCache against dynalite', () => {
     clock = 1_700_000_000_000;
     proxy.counts.clear();
     for (const it of Object.values(items)) await put(admin, it);
-    await admin.send(new DeleteItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'deny#orders' }) as never }));
+    await admin.send(
+      new DeleteItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'deny#orders' }) as never }),
+    );
   });
 
   function cache(extra: Partial<ConstructorParameters<typeof PolicyCache>[0]> = {}) {
@@ -145,7 +145,10 @@ describe('PolicyCache against dynalite', () => {
   it('serves the deploy-time snapshot with zero table reads', async () => {
     // Prepare
     const path = join(tmp, 'policy.json');
-    writeFileSync(path, JSON.stringify({ mesh: 'shop', generatedAt: '2026-11-27T00:00:00Z', items: Object.values(items) }));
+    writeFileSync(
+      path,
+      JSON.stringify({ mesh: 'shop', generatedAt: '2026-11-27T00:00:00Z', items: Object.values(items) }),
+    );
     const { c } = cache({ snapshotPath: path });
     // Act
     const p = await c.get('payments');
@@ -161,7 +164,14 @@ describe('PolicyCache against dynalite', () => {
   it('reads the table for a service the snapshot does not hold, and revalidates snapshot copies after the TTL', async () => {
     // Prepare
     const path = join(tmp, 'policy-other.json');
-    writeFileSync(path, JSON.stringify({ mesh: 'shop', generatedAt: 'x', items: [{ ...items.service, pk: 'orders', functionName: 'shop-orders' }] }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        mesh: 'shop',
+        generatedAt: 'x',
+        items: [{ ...items.service, pk: 'orders', functionName: 'shop-orders' }],
+      }),
+    );
     const { c } = cache({ snapshotPath: path });
     // Act
     const orders = await c.get('orders');
@@ -212,7 +222,10 @@ describe('PolicyCache against dynalite', () => {
     const stale = await Promise.all([c.get('payments'), c.get('payments'), c.get('payments')]);
     const fresh = await c.refresh('payments'); // joins the refresh already in flight
     // Assess
-    assert.ok(stale.every((p) => p === first), 'stale copy served while revalidating');
+    assert.ok(
+      stale.every((p) => p === first),
+      'stale copy served while revalidating',
+    );
     assert.deepEqual(fresh.route?.weights, { '1': 0.5, '2': 0.5 });
     assert.equal(c.peek('payments'), fresh);
     assert.equal(queries(), 2, 'one background refresh for three stale reads');
@@ -317,7 +330,10 @@ describe('PolicyCache against dynalite', () => {
 
   it('reads the table name and TTL from the environment, and reports a bad TTL', () => {
     const lines: string[] = [];
-    const c = new PolicyCache({ env: { MESH_POLICY_TABLE: 't', MESH_POLICY_TTL_MS: 'soon' }, log: (l) => lines.push(l) });
+    const c = new PolicyCache({
+      env: { MESH_POLICY_TABLE: 't', MESH_POLICY_TTL_MS: 'soon' },
+      log: (l) => lines.push(l),
+    });
     assert.equal(c.tableName, 't');
     assert.equal(c.ttlMs, 5_000);
     assert.match(JSON.parse(lines[0]).msg, /MESH_POLICY_TTL_MS = "soon" must be a number/);

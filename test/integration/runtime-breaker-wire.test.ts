@@ -9,7 +9,12 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { MeshCircuitOpenError, MeshRemoteError, MeshThrottledError } from '../../functions/mesh/errors';
-import { startLambdaInvokeServer, lambdaClientConfig, type LambdaInvokeServer, type TestFunction } from '../support/lambda-invoke-server';
+import {
+  startLambdaInvokeServer,
+  lambdaClientConfig,
+  type LambdaInvokeServer,
+  type TestFunction,
+} from '../support/lambda-invoke-server';
 
 const MESH = 'shop';
 
@@ -20,7 +25,11 @@ interface Env {
   clock: { now: number };
 }
 
-async function setup(functions: Record<string, TestFunction>, extraItems: unknown[] = [], random?: () => number): Promise<Env> {
+async function setup(
+  functions: Record<string, TestFunction>,
+  extraItems: unknown[] = [],
+  random?: () => number,
+): Promise<Env> {
   const server = await startLambdaInvokeServer(functions, random ? { random } : {});
   const lines: string[] = [];
   const clock = { now: Date.now() };
@@ -80,7 +89,12 @@ describe('runtime wire: breakers', () => {
   };
   const canaryAlias = (): Record<string, TestFunction> => ({
     'shop-payments': {
-      versions: { '1': () => ({ v: 1 }), '2': () => { throw Object.assign(new Error('boom'), { name: 'CanaryBug' }); } },
+      versions: {
+        '1': () => ({ v: 1 }),
+        '2': () => {
+          throw Object.assign(new Error('boom'), { name: 'CanaryBug' });
+        },
+      },
       aliases: { live: { version: '1', weights: { '2': 0.5 } } },
     },
   });
@@ -103,7 +117,11 @@ describe('runtime wire: breakers', () => {
     // After the 5th canary failure (the 10th call) every call names the stable version.
     assert.deepEqual(new Set(invs.slice(10).map((i) => i.qualifier)), new Set(['1']));
     const opened = env.lines.filter((l) => l.includes('breaker_open_total')).map((l) => JSON.parse(l));
-    assert.deepEqual(opened.map((m) => m.destination_version), ['2'], 'the breaker of version 2 opened, not the alias');
+    assert.deepEqual(
+      opened.map((m) => m.destination_version),
+      ['2'],
+      'the breaker of version 2 opened, not the alias',
+    );
   });
 
   test('alias routing: after openMs a probe goes back through the alias; a healed canary is taken back', async () => {
@@ -122,7 +140,11 @@ describe('runtime wire: breakers', () => {
     healed = true;
     for (let i = 0; i < 4; i++) await env.orders.call('payments', {});
     const after = env.server.invocations.slice(pinned + 1);
-    assert.deepEqual(after.map((i) => i.qualifier), ['live', 'live', 'live', 'live'], 'the alias again: probe, then closed');
+    assert.deepEqual(
+      after.map((i) => i.qualifier),
+      ['live', 'live', 'live', 'live'],
+      'the alias again: probe, then closed',
+    );
     assert.ok(after.some((i) => i.executedVersion === '2'));
   });
 
@@ -148,7 +170,12 @@ describe('runtime wire: breakers', () => {
 
   test('route item: every weighted version ejected falls back to the live alias', async () => {
     env = await setup(
-      { 'shop-payments': { versions: { '1': fail, '2': fail, '3': () => ({ v: 3 }) }, aliases: { live: { version: '3' } } } },
+      {
+        'shop-payments': {
+          versions: { '1': fail, '2': fail, '3': () => ({ v: 3 }) },
+          aliases: { live: { version: '3' } },
+        },
+      },
       [{ pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.5 } }],
     );
     for (let i = 0; i < 10; i++) await assert.rejects(env.orders.call('payments', {}), MeshRemoteError);
@@ -156,7 +183,7 @@ describe('runtime wire: breakers', () => {
     assert.equal(env.server.invocations.at(-1)!.qualifier, 'live');
   });
 
-  test('route item, all ejected: the alias\'s own breaker still guards the fallback', async () => {
+  test("route item, all ejected: the alias's own breaker still guards the fallback", async () => {
     env = await setup(
       { 'shop-payments': { versions: { '1': fail, '2': fail }, aliases: { live: { version: '1' } } } },
       [{ pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.5 } }],
@@ -165,15 +192,27 @@ describe('runtime wire: breakers', () => {
     // Through the alias now: its failures count on the alias's breaker (no healthy version seen behind it).
     for (let i = 0; i < 5; i++) await assert.rejects(env.orders.call('payments', {}), MeshRemoteError);
     assert.ok(env.server.invocations.slice(10).every((i) => i.qualifier === 'live'));
-    await assert.rejects(env.orders.call('payments', {}), (e: unknown) => e instanceof MeshCircuitOpenError && e.version === 'live');
+    await assert.rejects(
+      env.orders.call('payments', {}),
+      (e: unknown) => e instanceof MeshCircuitOpenError && e.version === 'live',
+    );
     assert.equal(env.server.invocations.length, 15);
   });
 
   test('circuit-open says why the breaker opened: a failure rate is not "N failures in a row"', async () => {
     let n = 0;
     env = await setup(
-      { 'shop-payments': { versions: { '1': () => (n++ === 1 ? 'ok' : fail()) }, aliases: { live: { version: '1' } } } },
-      [{ pk: 'payments', sk: 'traffic', retries: { maxAttempts: 1 }, breaker: { consecutiveFailures: 100, windowSize: 4, failureRateThreshold: 0.5 } }],
+      {
+        'shop-payments': { versions: { '1': () => (n++ === 1 ? 'ok' : fail()) }, aliases: { live: { version: '1' } } },
+      },
+      [
+        {
+          pk: 'payments',
+          sk: 'traffic',
+          retries: { maxAttempts: 1 },
+          breaker: { consecutiveFailures: 100, windowSize: 4, failureRateThreshold: 0.5 },
+        },
+      ],
     );
     for (let i = 0; i < 4; i++) await env.orders.call('payments', {}).catch(() => undefined);
     await assert.rejects(env.orders.call('payments', {}), (e: unknown) => {

@@ -33,7 +33,12 @@ function handler(seen: Seen[], answer: () => Answer) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const s: Seen = { method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString(), peer: (req.socket as TLSSocket).getPeerCertificate?.()?.subjectaltname };
+      const s: Seen = {
+        method: req.method,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+        peer: (req.socket as TLSSocket).getPeerCertificate?.()?.subjectaltname,
+      };
       seen.push(s);
       const a = answer()(s);
       res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body);
@@ -50,7 +55,16 @@ function runtimeFor(item: Record<string, unknown>, identity?: IdentityLike, extr
       snapshot: {
         mesh: 'shop',
         generatedAt: '',
-        items: [{ pk: 'payments', sk: 'service', functionName: 'shop-payments', ...item }, { pk: 'payments', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } }, ...extra],
+        items: [
+          { pk: 'payments', sk: 'service', functionName: 'shop-payments', ...item },
+          {
+            pk: 'payments',
+            sk: 'allow#orders',
+            source: 'orders',
+            retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+          },
+          ...extra,
+        ],
       },
       snapshotPath: null,
     },
@@ -96,13 +110,22 @@ describe('runtime: HTTP targets through the call pipeline', () => {
     const { rt } = runtimeFor({ url, auth: 'none' });
     answers = [() => ({ status: 500, body: '{"message":"flaky"}' })];
     assert.deepEqual(await rt.call('payments', { a: 1 }), { got: { a: 1 } });
-    assert.deepEqual(seen.map((s) => s.headers[META.headers.attempt]), ['1', '2']);
+    assert.deepEqual(
+      seen.map((s) => s.headers[META.headers.attempt]),
+      ['1', '2'],
+    );
 
     answers = Array.from({ length: 3 }, () => () => ({ status: 429, body: '{}' }));
     await assert.rejects(rt.call('payments', {}), MeshThrottledError);
 
-    answers = Array.from({ length: 6 }, () => () => ({ status: 503, body: '{"errorType":"Unavailable","message":"down"}' }));
-    await assert.rejects(rt.call('payments', {}), (e: unknown) => e instanceof MeshRemoteError && /down/.test(e.message)); // 3 attempts
+    answers = Array.from({ length: 6 }, () => () => ({
+      status: 503,
+      body: '{"errorType":"Unavailable","message":"down"}',
+    }));
+    await assert.rejects(
+      rt.call('payments', {}),
+      (e: unknown) => e instanceof MeshRemoteError && /down/.test(e.message),
+    ); // 3 attempts
     const before = seen.length;
     await assert.rejects(rt.call('payments', {}), MeshCircuitOpenError); // 2 more: 5 in a row, open before the 3rd
     const sent = seen.length;
@@ -112,23 +135,36 @@ describe('runtime: HTTP targets through the call pipeline', () => {
   });
 
   test('a route mirror is not applied to an HTTP target (its URL names no version): one request per call', async () => {
-    const { rt } = runtimeFor({ url, auth: 'none' }, undefined, [{ pk: 'payments', sk: 'route', mirror: { version: '3', percent: 100 } }]);
+    const { rt } = runtimeFor({ url, auth: 'none' }, undefined, [
+      { pk: 'payments', sk: 'route', mirror: { version: '3', percent: 100 } },
+    ]);
     assert.deepEqual(await rt.call('payments', { x: 1 }), { got: { x: 1 } });
     await new Promise((r) => setTimeout(r, 50)); // a mirror is fire-and-forget: give one a chance to arrive
     assert.equal(seen.length, 1);
   });
 
-  test('auth iam: the request is SigV4-signed with the function\'s credentials', async () => {
-    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, region: process.env.AWS_REGION };
+  test("auth iam: the request is SigV4-signed with the function's credentials", async () => {
+    const saved = {
+      id: process.env.AWS_ACCESS_KEY_ID,
+      secret: process.env.AWS_SECRET_ACCESS_KEY,
+      region: process.env.AWS_REGION,
+    };
     process.env.AWS_ACCESS_KEY_ID = 'AKIDTEST';
     process.env.AWS_SECRET_ACCESS_KEY = 'test';
     process.env.AWS_REGION = 'us-east-1';
     try {
       const { rt } = runtimeFor({ url: url.replace('/pay', '/iam'), auth: 'iam' });
       assert.deepEqual(await rt.call('payments', { s: 1 }), { got: { s: 1 } });
-      assert.match(String(seen[0]!.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/lambda\/aws4_request/);
+      assert.match(
+        String(seen[0]!.headers.authorization),
+        /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/lambda\/aws4_request/,
+      );
     } finally {
-      for (const [k, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret], ['AWS_REGION', saved.region]] as const) {
+      for (const [k, v] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+        ['AWS_REGION', saved.region],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -143,13 +179,23 @@ describe('runtime: an mTLS HTTP target', () => {
     const payments = await identityOf(w.payments);
     const tls = payments.tlsMaterial();
     const seen: Seen[] = [];
-    const server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true }, handler(seen, () => (s) => {
-      const v = payments.verify({ token: s.headers[META.headers.token], source: s.headers[META.headers.source], payload: s.body });
-      return v.ok ? ok(s) : { status: 401, body: '{"message":"unauthenticated"}' };
-    }));
+    const server = createHttpsServer(
+      { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
+      handler(seen, () => (s) => {
+        const v = payments.verify({
+          token: s.headers[META.headers.token],
+          source: s.headers[META.headers.source],
+          payload: s.body,
+        });
+        return v.ok ? ok(s) : { status: 401, body: '{"message":"unauthenticated"}' };
+      }),
+    );
     const port = await listen(server);
     try {
-      const { rt } = runtimeFor({ url: `https://127.0.0.1:${port}/pay`, auth: 'mtls' }, orders as unknown as IdentityLike);
+      const { rt } = runtimeFor(
+        { url: `https://127.0.0.1:${port}/pay`, auth: 'mtls' },
+        orders as unknown as IdentityLike,
+      );
       assert.deepEqual(await rt.call('payments', { m: 1 }), { got: { m: 1 } });
       assert.match(seen[0]!.peer ?? '', /URI:spiffe:\/\/shop\/svc\/orders/);
       assert.ok(seen[0]!.headers[META.headers.token]);

@@ -42,7 +42,9 @@ describe('runtime wire: identity sign and verify', () => {
     server = await startLambdaInvokeServer({
       'shop-payments': { versions: { '1': (e, c) => wrapped(e, c) }, aliases: { live: { version: '1' } } },
     });
-    wrapped = wrapHandler(runtime('payments', await identityOf(world.payments)), async (event: unknown) => ({ paid: event }));
+    wrapped = wrapHandler(runtime('payments', await identityOf(world.payments)), async (event: unknown) => ({
+      paid: event,
+    }));
   });
   after(() => server.close());
 

@@ -21,15 +21,26 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     dir = mkdtempSync(join(tmpdir(), 'mesh-layer-test-'));
     pkg = join(buildLayer(join(dir, 'layer')).outDir, LAYER.packageDir);
     snapshot = join(dir, 'policy.json');
-    writeFileSync(snapshot, JSON.stringify({ mesh: 'shop', generatedAt: '', items: [
-      { pk: 'hello', sk: 'service', functionName: 'shop-hello' },
-      { pk: 'hello', sk: 'allow#external', source: 'external' },
-    ] }));
+    writeFileSync(
+      snapshot,
+      JSON.stringify({
+        mesh: 'shop',
+        generatedAt: '',
+        items: [
+          { pk: 'hello', sk: 'service', functionName: 'shop-hello' },
+          { pk: 'hello', sk: 'allow#external', source: 'external' },
+        ],
+      }),
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs one invocation in a fresh process, as Lambda's runtime would. */
-  function run(handler: string, event: unknown, extraEnv: Record<string, string> = {}): { result?: any; error?: any; stdout: string } {
+  function run(
+    handler: string,
+    event: unknown,
+    extraEnv: Record<string, string> = {},
+  ): { result?: any; error?: any; stdout: string } {
     const script = `
       const m = require(${JSON.stringify(join(pkg, 'wrapper.js'))});
       const ctx = { awsRequestId: 'r1', functionVersion: '1', getRemainingTimeInMillis: () => 3000 };
@@ -53,7 +64,9 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
       encoding: 'utf8',
     });
     const line = stdout.split('\n').find((l) => l.startsWith('RESULT ') || l.startsWith('ERROR '))!;
-    return line.startsWith('RESULT ') ? { result: JSON.parse(line.slice(7)), stdout } : { error: JSON.parse(line.slice(6)), stdout };
+    return line.startsWith('RESULT ')
+      ? { result: JSON.parse(line.slice(7)), stdout }
+      : { error: JSON.parse(line.slice(6)), stdout };
   }
 
   test('contract 2 layout', () => {
@@ -77,18 +90,33 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     assert.equal(viaEndpoint.result.status, 403);
     assert.equal(viaEndpoint.result.body.errorType, 'MeshDeniedError');
     // Error classes are the same objects across the layer's files: instanceof holds in the app.
-    assert.deepEqual(run('endpoint-at-init.handler', { via: 'call' }).result, { denied: true, isMeshError: true, code: 'MeshDenied' });
+    assert.deepEqual(run('endpoint-at-init.handler', { via: 'call' }).result, {
+      denied: true,
+      isMeshError: true,
+      code: 'MeshDenied',
+    });
   });
 
   test('deny by default: without allow#external the wrapper refuses a plain invoke', () => {
-    writeFileSync(join(dir, 'closed.json'), JSON.stringify({ mesh: 'shop', generatedAt: '', items: [{ pk: 'hello', sk: 'service', functionName: 'shop-hello' }] }));
+    writeFileSync(
+      join(dir, 'closed.json'),
+      JSON.stringify({
+        mesh: 'shop',
+        generatedAt: '',
+        items: [{ pk: 'hello', sk: 'service', functionName: 'shop-hello' }],
+      }),
+    );
     const r = run('cjs-handler.handler', {}, { MESH_POLICY_SNAPSHOT: join(dir, 'closed.json') });
     assert.equal(r.error.name, 'MeshDeniedError');
   });
 
   test('MESH_DISABLED=true passes through', () => {
     writeFileSync(join(dir, 'closed2.json'), JSON.stringify({ mesh: 'shop', generatedAt: '', items: [] }));
-    const r = run('cjs-handler.handler', { c: 3 }, { MESH_DISABLED: 'true', MESH_POLICY_SNAPSHOT: join(dir, 'closed2.json') });
+    const r = run(
+      'cjs-handler.handler',
+      { c: 3 },
+      { MESH_DISABLED: 'true', MESH_POLICY_SNAPSHOT: join(dir, 'closed2.json') },
+    );
     assert.equal(r.result.format, 'cjs');
     assert.doesNotMatch(r.stdout, /"_aws"/);
   });

@@ -32,16 +32,37 @@ describe('runtime: shared breaker items', () => {
   before(async () => {
     db = dynalite({ createTableMs: 0 });
     await new Promise<void>((r) => db.listen(0, '127.0.0.1', () => r()));
-    dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(db.address() as AddressInfo).port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-    await dynamo.send(new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
-    for (const it of items) await dynamo.send(new PutItemCommand({ TableName: TABLE, Item: marshallItem(it) as never }));
+    dynamo = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${(db.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    for (const it of items)
+      await dynamo.send(new PutItemCommand({ TableName: TABLE, Item: marshallItem(it) as never }));
     server = await startLambdaInvokeServer({
-      'shop-payments': { versions: { '1': () => ({ v: 1 }), '2': () => { throw Object.assign(new Error('boom'), { name: 'CanaryBug' }); } } },
+      'shop-payments': {
+        versions: {
+          '1': () => ({ v: 1 }),
+          '2': () => {
+            throw Object.assign(new Error('boom'), { name: 'CanaryBug' });
+          },
+        },
+      },
     });
   });
   after(async () => {
@@ -62,14 +83,17 @@ describe('runtime: shared breaker items', () => {
       sharedBreakers: writer,
     });
 
-  test('A\'s breaker opens on version 2: the item is written and B never sends version 2 a call', async () => {
+  test("A's breaker opens on version 2: the item is written and B never sends version 2 a call", async () => {
     const writer = new SharedBreakerWriter({ tableName: TABLE, client: dynamo });
     const a = sandbox(writer);
     let failures = 0;
-    for (let i = 0; i < 10; i++) await a.call('payments', {}).catch((e) => (assert.ok(e instanceof MeshRemoteError), failures++));
+    for (let i = 0; i < 10; i++)
+      await a.call('payments', {}).catch((e) => (assert.ok(e instanceof MeshRemoteError), failures++));
     assert.equal(failures, 5);
     await Promise.all(writer.pending);
-    const got = await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'breaker#2' }) as never }));
+    const got = await dynamo.send(
+      new GetItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'breaker#2' }) as never }),
+    );
     assert.equal(got.Item?.state?.S, 'open');
     assert.equal(got.Item?.version?.S, '2');
     assert.ok(Number(got.Item?.ttl?.N) > Date.now() / 1000);
@@ -88,7 +112,9 @@ describe('runtime: shared breaker items', () => {
     await Promise.all(writer.pending);
     writer.opened('payments', '7', later - 10_000, 30_000);
     await Promise.all(writer.pending);
-    const got = await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'breaker#7' }) as never }));
+    const got = await dynamo.send(
+      new GetItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'breaker#7' }) as never }),
+    );
     assert.equal(got.Item?.openedAt?.N, String(later));
     assert.equal(lines.length, 0, 'a lost race is not a failure');
 

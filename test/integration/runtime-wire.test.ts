@@ -19,7 +19,12 @@ import {
   MeshTimeoutError,
 } from '../../functions/mesh/errors';
 import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
-import { startLambdaInvokeServer, lambdaClientConfig, type LambdaInvokeServer, type TestHandler } from '../support/lambda-invoke-server';
+import {
+  startLambdaInvokeServer,
+  lambdaClientConfig,
+  type LambdaInvokeServer,
+  type TestHandler,
+} from '../support/lambda-invoke-server';
 
 const FIXTURES = join(__dirname, '../fixtures/runtime');
 const MESH = 'shop';
@@ -30,7 +35,12 @@ function snapshot(extra: unknown[] = []) {
     generatedAt: new Date(0).toISOString(),
     items: [
       { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-      { pk: 'payments', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } },
+      {
+        pk: 'payments',
+        sk: 'allow#orders',
+        source: 'orders',
+        retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+      },
       { pk: 'orders', sk: 'service', functionName: 'shop-orders' },
       { pk: 'orders', sk: 'allow#external', source: 'external' },
       { pk: 'audit', sk: 'service', functionName: 'shop-audit' },
@@ -48,7 +58,14 @@ interface Env {
 }
 
 async function setup(
-  functions: Record<string, { versions: Record<string, TestHandler>; aliases?: Record<string, { version: string; weights?: Record<string, number> }>; timeoutMs?: number }>,
+  functions: Record<
+    string,
+    {
+      versions: Record<string, TestHandler>;
+      aliases?: Record<string, { version: string; weights?: Record<string, number> }>;
+      timeoutMs?: number;
+    }
+  >,
   extraItems: unknown[] = [],
 ): Promise<Env> {
   const lines: string[] = [];
@@ -148,13 +165,21 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
   });
 
   test('throttled (429) then retried within the budget; every attempt carries the same idempotency key', async () => {
-    env = await setup({ 'shop-payments': { versions: { '1': () => ({ ok: 1 }) }, aliases: { live: { version: '1' } } } });
+    env = await setup({
+      'shop-payments': { versions: { '1': () => ({ ok: 1 }) }, aliases: { live: { version: '1' } } },
+    });
     env.server.throttleNext('shop-payments', 2);
     const result = await env.orders.call('payments', { a: 1 });
     assert.deepEqual(result, { ok: 1 });
     const invs = env.server.invocations;
-    assert.deepEqual(invs.map((i) => i.status), [429, 429, 200]);
-    assert.deepEqual(invs.map((i) => ccMeta(i.clientContext).att), [1, 2, 3]);
+    assert.deepEqual(
+      invs.map((i) => i.status),
+      [429, 429, 200],
+    );
+    assert.deepEqual(
+      invs.map((i) => ccMeta(i.clientContext).att),
+      [1, 2, 3],
+    );
     const keys = new Set(invs.map((i) => ccMeta(i.clientContext).idk));
     assert.equal(keys.size, 1);
     const emf = env.lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
@@ -162,7 +187,9 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
   });
 
   test('throttled past the attempts: MeshThrottledError', async () => {
-    env = await setup({ 'shop-payments': { versions: { '1': () => ({ ok: 1 }) }, aliases: { live: { version: '1' } } } });
+    env = await setup({
+      'shop-payments': { versions: { '1': () => ({ ok: 1 }) }, aliases: { live: { version: '1' } } },
+    });
     env.server.throttleNext('shop-payments', 10);
     await assert.rejects(env.orders.call('payments', {}), MeshThrottledError);
     assert.equal(env.server.invocations.length, 3);
@@ -170,10 +197,18 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
 
   test('timeout: the per-try timeout aborts the attempt and the call fails with MeshTimeoutError', async () => {
     env = await setup(
-      { 'shop-payments': { versions: { '1': () => new Promise((r) => setTimeout(() => r('late'), 400)) }, aliases: { live: { version: '1' } } } },
+      {
+        'shop-payments': {
+          versions: { '1': () => new Promise((r) => setTimeout(() => r('late'), 400)) },
+          aliases: { live: { version: '1' } },
+        },
+      },
       [{ pk: 'payments', sk: 'traffic', perTryTimeoutMs: 50, timeoutMs: 120, retries: { maxAttempts: 1 } }],
     );
-    await assert.rejects(env.orders.call('payments', {}), (err: unknown) => err instanceof MeshTimeoutError && /per-try|overall/.test(err.message));
+    await assert.rejects(
+      env.orders.call('payments', {}),
+      (err: unknown) => err instanceof MeshTimeoutError && /per-try|overall/.test(err.message),
+    );
   });
 
   test('denied locally: no Invoke leaves the process (no allow#orders on audit)', async () => {
@@ -190,14 +225,27 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     let wrapped!: ReturnType<typeof wrapHandler>;
     env = await setup(
       { 'shop-payments': { versions: { '1': (e, c) => wrapped(e, c) }, aliases: { live: { version: '1' } } } },
-      [{ pk: 'payments', sk: 'allow#audit', source: 'audit' }, { pk: 'payments', sk: 'deny#audit', source: 'audit', reason: 'fraud review' }],
+      [
+        { pk: 'payments', sk: 'allow#audit', source: 'audit' },
+        { pk: 'payments', sk: 'deny#audit', source: 'audit', reason: 'fraud review' },
+      ],
     );
     wrapped = wrapHandler(env.runtimeFor('payments'), async () => 'should not run');
     // The caller's local check passes only if it does not know the deny: use a caller whose cache lacks it.
     const audit = new MeshRuntime({
       env: {},
       config: { meshName: MESH, service: 'audit' },
-      policy: { snapshot: { mesh: MESH, generatedAt: '', items: [{ pk: 'payments', sk: 'allow#audit', source: 'audit' }, { pk: 'payments', sk: 'service', functionName: 'shop-payments' }] }, snapshotPath: null },
+      policy: {
+        snapshot: {
+          mesh: MESH,
+          generatedAt: '',
+          items: [
+            { pk: 'payments', sk: 'allow#audit', source: 'audit' },
+            { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+          ],
+        },
+        snapshotPath: null,
+      },
       transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(env.server.url)) }),
       sink: (l) => env!.lines.push(...l.split('\n')),
       identity: async () => undefined,
@@ -212,21 +260,24 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     let wrapped!: ReturnType<typeof wrapHandler>;
     let calleeDone!: () => void;
     const calleeFinished = new Promise<void>((r) => (calleeDone = r));
-    env = await setup({
-      'shop-payments': {
-        versions: {
-          '1': async (e, c) => {
-            await new Promise((r) => setTimeout(r, 80)); // the deadline passes while "queued"
-            try {
-              return await wrapped(e, c);
-            } finally {
-              setImmediate(calleeDone);
-            }
+    env = await setup(
+      {
+        'shop-payments': {
+          versions: {
+            '1': async (e, c) => {
+              await new Promise((r) => setTimeout(r, 80)); // the deadline passes while "queued"
+              try {
+                return await wrapped(e, c);
+              } finally {
+                setImmediate(calleeDone);
+              }
+            },
           },
+          aliases: { live: { version: '1' } },
         },
-        aliases: { live: { version: '1' } },
       },
-    }, [{ pk: 'payments', sk: 'traffic', perTryTimeoutMs: 1000, retries: { maxAttempts: 1 } }]);
+      [{ pk: 'payments', sk: 'traffic', perTryTimeoutMs: 1000, retries: { maxAttempts: 1 } }],
+    );
     wrapped = wrapHandler(env.runtimeFor('payments'), async () => {
       ran = true;
       return 'x';
@@ -278,7 +329,16 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
 
   test('breaker open on a pinned alias: MeshCircuitOpenError without an Invoke', async () => {
     env = await setup(
-      { 'shop-payments': { versions: { '1': () => { throw new Error('down'); } }, aliases: { live: { version: '1' } } } },
+      {
+        'shop-payments': {
+          versions: {
+            '1': () => {
+              throw new Error('down');
+            },
+          },
+          aliases: { live: { version: '1' } },
+        },
+      },
       [{ pk: 'payments', sk: 'traffic', retries: { maxAttempts: 1 } }],
     );
     for (let i = 0; i < 5; i++) await assert.rejects(env.orders.call('payments', {}), MeshRemoteError);
@@ -289,21 +349,31 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
   test('trace: one subsegment per attempt, the header passed on with Parent = the subsegment', async () => {
     env = await setup({ 'shop-payments': { versions: { '1': () => 1 }, aliases: { live: { version: '1' } } } });
     env.server.throttleNext('shop-payments', 1);
-    env.orders.scope = { trace: { root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8', sampled: true } };
+    env.orders.scope = {
+      trace: { root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8', sampled: true },
+    };
     await env.orders.call('payments', {});
     env.orders.scope = undefined;
     assert.equal(env.segments.length, 2);
-    assert.deepEqual(env.segments.map((s) => s.annotations!.attempt), [1, 2]);
+    assert.deepEqual(
+      env.segments.map((s) => s.annotations!.attempt),
+      [1, 2],
+    );
     assert.equal(env.segments[0]!.annotations!.outcome, 'throttled');
     const inv = env.server.invocations[1]!;
-    assert.equal(ccMeta(inv.clientContext).trc, `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=${env.segments[1]!.id};Sampled=1`);
+    assert.equal(
+      ccMeta(inv.clientContext).trc,
+      `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=${env.segments[1]!.id};Sampled=1`,
+    );
     assert.equal(inv.traceHeader, ccMeta(inv.clientContext).trc);
     assert.ok(env.segments.every((s) => s.parent_id === '53995c3f42cd8ad8' && s.type === 'subsegment'));
   });
 
   test('Sampled=0: no segments', async () => {
     env = await setup({ 'shop-payments': { versions: { '1': () => 1 }, aliases: { live: { version: '1' } } } });
-    env.orders.scope = { trace: { root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8', sampled: false } };
+    env.orders.scope = {
+      trace: { root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8', sampled: false },
+    };
     await env.orders.call('payments', {});
     env.orders.scope = undefined;
     assert.equal(env.segments.length, 0);
@@ -358,7 +428,10 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     env = await setup({ 'shop-payments': { versions: { '1': () => 1 }, aliases: { live: { version: '1' } } } }, [
       { pk: 'payments', sk: 'fault', abort: { percent: 100, errorType: 'Chaos' } },
     ]);
-    await assert.rejects(env.orders.call('payments', {}), (e: unknown) => e instanceof MeshRemoteError && e.errorType === 'Chaos');
+    await assert.rejects(
+      env.orders.call('payments', {}),
+      (e: unknown) => e instanceof MeshRemoteError && e.errorType === 'Chaos',
+    );
     assert.equal(env.server.invocations.length, 0);
   });
 

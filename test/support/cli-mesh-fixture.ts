@@ -40,12 +40,24 @@ export interface CliMeshFixture {
 }
 
 /** Starts dynalite + the Lambda API, creates the table, registers the functions and their aliases. */
-export async function startCliMesh(fns: readonly FixtureFunction[], opts: { table?: string; items?: Record<string, unknown>[] } = {}): Promise<CliMeshFixture> {
+export async function startCliMesh(
+  fns: readonly FixtureFunction[],
+  opts: { table?: string; items?: Record<string, unknown>[] } = {},
+): Promise<CliMeshFixture> {
   const table = opts.table ?? 'demo-policy';
   const registry = new FunctionRegistry();
   const codeDir = mkdtempSync(join(tmpdir(), 'cli-mesh-'));
   const addFunction = (name: string, environment: Record<string, string>, versions: readonly string[]) => {
-    const spec = { name, codeDir, handler: LAYER.wrapperHandler, runtime: 'nodejs20.x', timeout: 3, memorySize: 128, environment, layerDirs: [] };
+    const spec = {
+      name,
+      codeDir,
+      handler: LAYER.wrapperHandler,
+      runtime: 'nodejs20.x',
+      timeout: 3,
+      memorySize: 128,
+      environment,
+      layerDirs: [],
+    };
     registry.putFunction({ ...spec, codeSha256: 'code-0' });
     // Each version gets its own code hash: publishing unchanged code returns the latest version (as AWS).
     for (const v of versions) {
@@ -91,10 +103,16 @@ export async function startCliMesh(fns: readonly FixtureFunction[], opts: { tabl
   const lambdaUrl = endpoint.url;
 
   // The same table the local mesh makes (local/endpoint), here in a dynalite of its own.
-  const { createPolicyTable } = require('../../local/endpoint/dynamodb') as typeof import('../../local/endpoint/dynamodb');
+  const { createPolicyTable } =
+    require('../../local/endpoint/dynamodb') as typeof import('../../local/endpoint/dynamodb');
   await createPolicyTable(dynamoUrl, table);
-  const { DynamoDBClient, PutItemCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-  const ddb = new DynamoDBClient({ region: REGION, endpoint: dynamoUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const { DynamoDBClient, PutItemCommand } =
+    require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const ddb = new DynamoDBClient({
+    region: REGION,
+    endpoint: dynamoUrl,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const { toItem } = require('../../cli/attribute-value') as typeof import('../../cli/attribute-value');
   for (const item of opts.items ?? []) await ddb.send(new PutItemCommand({ TableName: table, Item: toItem(item) }));
   ddb.destroy();
@@ -121,4 +139,3 @@ export async function startCliMesh(fns: readonly FixtureFunction[], opts: { tabl
     },
   };
 }
-

@@ -77,11 +77,14 @@ const quietEnv = {
 export function fixtureAssemblies(): Releases {
   const appDir = join(__dirname, 'local-mesh-app');
   const hash = hashTree([appDir]);
-  const synth = (release: number) => cached('fixture', hash, release, (outdir) => {
-    execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir, String(release)], {
-      cwd: ROOT, env: quietEnv, stdio: ['ignore', 'ignore', 'pipe'],
+  const synth = (release: number) =>
+    cached('fixture', hash, release, (outdir) => {
+      execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir, String(release)], {
+        cwd: ROOT,
+        env: quietEnv,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
     });
-  });
   return { release1: synth(1), release2: synth(2) };
 }
 
@@ -92,11 +95,14 @@ export function fixtureAssemblies(): Releases {
 export function meshFixtureAssemblies(): Releases {
   const appDir = join(__dirname, 'local-mesh-app/mesh');
   const hash = hashTree([appDir, ...['infra', 'functions', 'shared'].map((p) => join(ROOT, p))]);
-  const synth = (release: number) => cached('mesh-fixture', hash, release, (outdir) => {
-    execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir, String(release)], {
-      cwd: ROOT, env: quietEnv, stdio: ['ignore', 'ignore', 'pipe'],
+  const synth = (release: number) =>
+    cached('mesh-fixture', hash, release, (outdir) => {
+      execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir, String(release)], {
+        cwd: ROOT,
+        env: quietEnv,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
     });
-  });
   return { release1: synth(1), release2: synth(2) };
 }
 
@@ -104,11 +110,18 @@ export function meshFixtureAssemblies(): Releases {
 export function exampleAssemblies(): Releases | undefined {
   if (!existsSync(join(ROOT, 'infra/app.ts'))) return undefined;
   const hash = hashTree(['infra', 'functions', 'shared', 'cdk.json'].map((p) => join(ROOT, p)));
-  const synth = (release: number) => cached('example', hash, release, (outdir) => {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, '-o', outdir], {
-      cwd: ROOT, env: quietEnv, stdio: ['ignore', 'ignore', 'pipe'],
+  const synth = (release: number) =>
+    cached('example', hash, release, (outdir) => {
+      execFileSync(
+        process.execPath,
+        [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, '-o', outdir],
+        {
+          cwd: ROOT,
+          env: quietEnv,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
     });
-  });
   return { release1: synth(1), release2: synth(2) };
 }
 
@@ -129,5 +142,10 @@ export async function startTestMesh(assemblies: readonly string[]): Promise<Test
 
 /** SDK client settings for the test mesh: real wire, dummy credentials. */
 export function clientConfig(url: string) {
-  return { endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 };
+  return {
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  };
 }

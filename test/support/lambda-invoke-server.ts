@@ -49,42 +49,82 @@ export async function startLambdaInvokeServer(
   const random = options.random ?? Math.random;
 
   const send = (res: ServerResponse, status: number, headers: Record<string, string>, body: string) => {
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      ...headers,
+    });
     res.end(body);
   };
-  const awsError = (res: ServerResponse, status: number, type: string, message: string, extra: Record<string, unknown> = {}) =>
-    send(res, status, { 'x-amzn-ErrorType': type, 'x-amzn-RequestId': randomUUID() }, JSON.stringify({ Type: 'User', message, Message: message, ...extra }));
+  const awsError = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ) =>
+    send(
+      res,
+      status,
+      { 'x-amzn-ErrorType': type, 'x-amzn-RequestId': randomUUID() },
+      JSON.stringify({ Type: 'User', message, Message: message, ...extra }),
+    );
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/.exec(url.pathname);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    if (req.method !== 'POST' || !m) return awsError(res, 404, 'UnknownOperationException', `no route ${req.method} ${url.pathname}`);
+    if (req.method !== 'POST' || !m)
+      return awsError(res, 404, 'UnknownOperationException', `no route ${req.method} ${url.pathname}`);
     let name = decodeURIComponent(m[1]!);
     let qualifier = url.searchParams.get('Qualifier') ?? undefined;
     if (name.startsWith('arn:')) name = name.split(':').slice(6).join(':');
     if (name.includes(':')) [name, qualifier] = name.split(':') as [string, string];
     const fn = functions[name];
-    if (!fn) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:us-east-1:000000000000:function:${name}${qualifier ? ':' + qualifier : ''}`);
+    if (!fn)
+      return awsError(
+        res,
+        404,
+        'ResourceNotFoundException',
+        `Function not found: arn:aws:lambda:us-east-1:000000000000:function:${name}${qualifier ? ':' + qualifier : ''}`,
+      );
     const ccHeader = req.headers['x-amz-client-context'];
     let clientContext: any;
     if (typeof ccHeader === 'string') {
       try {
         clientContext = JSON.parse(Buffer.from(ccHeader, 'base64').toString('utf8'));
       } catch {
-        return awsError(res, 400, 'InvalidRequestContentException', 'Client context must be a valid Base64-encoded JSON object.');
+        return awsError(
+          res,
+          400,
+          'InvalidRequestContentException',
+          'Client context must be a valid Base64-encoded JSON object.',
+        );
       }
     }
     const traceHeader = req.headers['x-amzn-trace-id'] as string | undefined;
     const record = (status: number, executedVersion: string | undefined, functionError?: string) =>
-      invocations.push({ functionName: name, qualifier, executedVersion, clientContext, traceHeader, status, functionError });
+      invocations.push({
+        functionName: name,
+        qualifier,
+        executedVersion,
+        clientContext,
+        traceHeader,
+        status,
+        functionError,
+      });
 
     const t = throttles.get(name);
     if (t && t.n > 0) {
       t.n--;
       record(429, undefined);
-      return send(res, 429, { 'x-amzn-ErrorType': 'TooManyRequestsException', 'Retry-After': '1' }, JSON.stringify({ Type: 'User', message: 'Rate Exceeded.', Reason: t.reason }));
+      return send(
+        res,
+        429,
+        { 'x-amzn-ErrorType': 'TooManyRequestsException', 'Retry-After': '1' },
+        JSON.stringify({ Type: 'User', message: 'Rate Exceeded.', Reason: t.reason }),
+      );
     }
     let version = qualifier ?? '$LATEST';
     const alias = fn.aliases?.[version];
@@ -100,7 +140,13 @@ export async function startLambdaInvokeServer(
       }
     }
     const handler = fn.versions[version];
-    if (!handler) return awsError(res, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:us-east-1:000000000000:function:${name}:${qualifier}`);
+    if (!handler)
+      return awsError(
+        res,
+        404,
+        'ResourceNotFoundException',
+        `Function not found: arn:aws:lambda:us-east-1:000000000000:function:${name}:${qualifier}`,
+      );
     let event: unknown;
     try {
       const text = Buffer.concat(chunks).toString('utf8');
@@ -125,7 +171,18 @@ export async function startLambdaInvokeServer(
       const result = await Promise.race([
         Promise.resolve().then(() => handler(event, context)),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(Object.assign(new Error(`RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`), { name: 'Sandbox.Timedout' })), timeoutMs);
+          timer = setTimeout(
+            () =>
+              reject(
+                Object.assign(
+                  new Error(
+                    `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+                  ),
+                  { name: 'Sandbox.Timedout' },
+                ),
+              ),
+            timeoutMs,
+          );
         }),
       ]);
       record(200, version);
@@ -134,7 +191,12 @@ export async function startLambdaInvokeServer(
       const e = err instanceof Error ? err : new Error(String(err));
       const errorType = e.name && e.name !== 'Error' ? e.name : 'Error';
       record(200, version, 'Unhandled');
-      send(res, 200, { ...headers, 'x-amz-function-error': 'Unhandled' }, JSON.stringify({ errorType, errorMessage: e.message, trace: (e.stack ?? '').split('\n') }));
+      send(
+        res,
+        200,
+        { ...headers, 'x-amz-function-error': 'Unhandled' },
+        JSON.stringify({ errorType, errorMessage: e.message, trace: (e.stack ?? '').split('\n') }),
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -161,5 +223,10 @@ export async function startLambdaInvokeServer(
 
 /** SDK client settings for the server: its endpoint, dummy credentials, no SDK retries. */
 export function lambdaClientConfig(url: string) {
-  return { endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 };
+  return {
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  };
 }

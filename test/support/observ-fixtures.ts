@@ -45,5 +45,8 @@ export function emfLine(e: EdgeLine = {}): Record<string, unknown> {
 }
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
-export const newTraceId = (): string => `1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${hex(12)}`;
+export const newTraceId = (): string =>
+  `1-${Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0')}-${hex(12)}`;
 export const newSegmentId = (): string => hex(8);

@@ -12,7 +12,10 @@ const ROOT = join(__dirname, '..', '..');
 describe('identity in the layer', () => {
   it('bundles without an x509 library, under 16 KB minified', () => {
     const out = buildSync({
-      entryPoints: [join(ROOT, 'functions/mesh/identity/index.ts'), join(ROOT, 'functions/mesh/transport/mtls-http.ts')],
+      entryPoints: [
+        join(ROOT, 'functions/mesh/identity/index.ts'),
+        join(ROOT, 'functions/mesh/transport/mtls-http.ts'),
+      ],
       bundle: true,
       minify: true,
       platform: 'node',
@@ -24,7 +27,10 @@ describe('identity in the layer', () => {
       metafile: true,
     });
     const inputs = Object.keys(out.metafile!.inputs);
-    assert.ok(!inputs.some((i) => /peculiar|tsyringe|reflect-metadata|asn1/.test(i)), inputs.filter((i) => i.includes('node_modules')).join(', '));
+    assert.ok(
+      !inputs.some((i) => /peculiar|tsyringe|reflect-metadata|asn1/.test(i)),
+      inputs.filter((i) => i.includes('node_modules')).join(', '),
+    );
     const identity = out.outputFiles.find((f) => f.path.endsWith('index.js'))!;
     assert.ok(identity.contents.byteLength < 16_384, `identity bundle is ${identity.contents.byteLength} bytes`);
   });

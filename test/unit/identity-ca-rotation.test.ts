@@ -33,6 +33,9 @@ describe('CA rotation', () => {
       assert.deepEqual(calleeBoth.verify({ token, source: 'orders', payload: 'p' }), { ok: true });
     }
     const token = callerNew.sign({ target: 'payments', payload: 'p' });
-    assert.deepEqual(calleeOld.verify({ token, source: 'orders', payload: 'p' }), { ok: false, reason: REFUSAL.untrustedCertificate });
+    assert.deepEqual(calleeOld.verify({ token, source: 'orders', payload: 'p' }), {
+      ok: false,
+      reason: REFUSAL.untrustedCertificate,
+    });
   });
 });

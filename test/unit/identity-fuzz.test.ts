@@ -34,7 +34,9 @@ describe('identity verifier under fuzzing', () => {
       fc.property(
         fc.oneof(
           fc.string({ maxLength: 3000 }),
-          fc.array(fc.base64String({ maxLength: 900 }), { minLength: 1, maxLength: 6 }).map((p) => ['m1', ...p].join('.')),
+          fc
+            .array(fc.base64String({ maxLength: 900 }), { minLength: 1, maxLength: 6 })
+            .map((p) => ['m1', ...p].join('.')),
           fc.anything(),
         ),
         fc.oneof(fc.constant('orders'), fc.string(), fc.anything()),

@@ -78,7 +78,9 @@ describe('identity loading', () => {
     const contexts = [
       good.slice(0, good.length - 40),
       good.slice(0, 100),
-      Buffer.from(JSON.stringify({ custom: { mesh: { v: 1, src: 'orders', tok: tok + 'A'.repeat(4000) } } })).toString('base64'),
+      Buffer.from(JSON.stringify({ custom: { mesh: { v: 1, src: 'orders', tok: tok + 'A'.repeat(4000) } } })).toString(
+        'base64',
+      ),
       Buffer.from(JSON.stringify({ custom: { mesh: { v: 1, src: ['orders'], tok: { tok } } } })).toString('base64'),
       '!!!not base64!!!',
       '',
@@ -96,6 +98,9 @@ describe('identity loading', () => {
     // The untouched context still works (the cases above can fail).
     const meta = metadataFromClientContext(good)!;
     assert.deepEqual(payments.verify({ token: meta.tok, source: meta.src, payload: 'p' }), { ok: true });
-    assert.deepEqual(payments.verify({ token: tok, source: 'orders', payload: 'p' }), { ok: false, reason: REFUSAL.replayed });
+    assert.deepEqual(payments.verify({ token: tok, source: 'orders', payload: 'p' }), {
+      ok: false,
+      reason: REFUSAL.replayed,
+    });
   });
 });

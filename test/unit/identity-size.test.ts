@@ -30,9 +30,17 @@ describe('identity token size', () => {
       trc: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
     };
     const clientContext = Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: meta } })).toString('base64');
-    console.log(`identity token ${tok.length} chars; ClientContext ${clientContext.length}/${CLIENT_CONTEXT_MAX_BASE64} base64 bytes`);
-    assert.ok(clientContext.length <= CLIENT_CONTEXT_MAX_BASE64, `ClientContext ${clientContext.length} > ${CLIENT_CONTEXT_MAX_BASE64}`);
+    console.log(
+      `identity token ${tok.length} chars; ClientContext ${clientContext.length}/${CLIENT_CONTEXT_MAX_BASE64} base64 bytes`,
+    );
+    assert.ok(
+      clientContext.length <= CLIENT_CONTEXT_MAX_BASE64,
+      `ClientContext ${clientContext.length} > ${CLIENT_CONTEXT_MAX_BASE64}`,
+    );
     // Leave B room to grow the metadata: at least 1,000 base64 bytes to spare in the worst case.
-    assert.ok(CLIENT_CONTEXT_MAX_BASE64 - clientContext.length >= 1000, `only ${CLIENT_CONTEXT_MAX_BASE64 - clientContext.length} bytes to spare`);
+    assert.ok(
+      CLIENT_CONTEXT_MAX_BASE64 - clientContext.length >= 1000,
+      `only ${CLIENT_CONTEXT_MAX_BASE64 - clientContext.length} bytes to spare`,
+    );
   });
 });

@@ -32,7 +32,10 @@ describe('identity token', () => {
   it('accepts a good token once, then refuses the replay', () => {
     const token = orders.sign({ target: 'payments', payload: BODY });
     assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), { ok: true });
-    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.replayed });
+    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.replayed,
+    });
   });
 
   it('each attempt gets its own nonce, so retries are not replays', () => {
@@ -58,17 +61,26 @@ describe('identity token', () => {
 
   it('refuses a token for another audience', () => {
     const token = orders.sign({ target: 'ledger', payload: BODY });
-    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.wrongAudience });
+    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.wrongAudience,
+    });
   });
 
   it('refuses a caller claiming another source', () => {
     const token = orders.sign({ target: 'payments', payload: BODY });
-    assert.deepEqual(payments.verify({ token, source: 'admin', payload: BODY }), { ok: false, reason: REFUSAL.wrongSource });
+    assert.deepEqual(payments.verify({ token, source: 'admin', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.wrongSource,
+    });
   });
 
   it('refuses a forged issuer claim (signature no longer matches, SAN says orders)', () => {
     const token = withClaim(orders.sign({ target: 'payments', payload: BODY }), { iss: 'spiffe://shop/svc/admin' });
-    assert.deepEqual(payments.verify({ token, source: 'admin', payload: BODY }), { ok: false, reason: REFUSAL.wrongSource });
+    assert.deepEqual(payments.verify({ token, source: 'admin', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.wrongSource,
+    });
   });
 
   it('refuses a wrong signature', () => {
@@ -81,8 +93,13 @@ describe('identity token', () => {
       ok: false,
       reason: REFUSAL.badSignature,
     });
-    const patched = withClaim(orders.sign({ target: 'payments', payload: BODY }), { exp: Math.floor(clock.now / 1000) + 50 });
-    assert.deepEqual(payments.verify({ token: patched, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.badSignature });
+    const patched = withClaim(orders.sign({ target: 'payments', payload: BODY }), {
+      exp: Math.floor(clock.now / 1000) + 50,
+    });
+    assert.deepEqual(payments.verify({ token: patched, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.badSignature,
+    });
   });
 
   it('refuses expired and not-yet-valid tokens, and over-long lifetimes, with 5 s of skew tolerated', () => {
@@ -91,20 +108,34 @@ describe('identity token', () => {
     const skewed = orders.sign({ target: 'payments', payload: BODY });
     const early = orders.sign({ target: 'payments', payload: BODY });
     clock.now = saved + 40_000; // lifetime 30 s + skew 5 s passed
-    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.expired });
+    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.expired,
+    });
     clock.now = saved + 33_000; // expired 3 s ago: within skew
     assert.equal(payments.verify({ token: skewed, source: 'orders', payload: BODY }).ok, true);
     clock.now = saved - 10_000; // the caller's clock runs 10 s ahead
-    assert.deepEqual(payments.verify({ token: early, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.notYetValid });
+    assert.deepEqual(payments.verify({ token: early, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.notYetValid,
+    });
     clock.now = saved;
-    const long = withClaim(orders.sign({ target: 'payments', payload: BODY }), { exp: Math.floor(saved / 1000) + 3600 });
-    assert.deepEqual(payments.verify({ token: long, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.lifetimeTooLong });
+    const long = withClaim(orders.sign({ target: 'payments', payload: BODY }), {
+      exp: Math.floor(saved / 1000) + 3600,
+    });
+    assert.deepEqual(payments.verify({ token: long, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.lifetimeTooLong,
+    });
   });
 
   it('refuses a certificate from another CA, even with the right SAN', async () => {
     const foreign = await identityOf(w.foreignOrders, clock);
     const token = foreign.sign({ target: 'payments', payload: BODY });
-    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.untrustedCertificate });
+    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.untrustedCertificate,
+    });
   });
 
   it('refuses a certificate for another service signing as orders', async () => {
@@ -112,14 +143,23 @@ describe('identity token', () => {
     // inventory signs a token that claims to come from orders
     const real = inventory.sign({ target: 'payments', payload: BODY });
     const forged = withClaim(real, { iss: 'spiffe://shop/svc/orders' });
-    assert.deepEqual(payments.verify({ token: forged, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.wrongSource });
-    assert.deepEqual(payments.verify({ token: real, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.wrongSource });
+    assert.deepEqual(payments.verify({ token: forged, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.wrongSource,
+    });
+    assert.deepEqual(payments.verify({ token: real, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.wrongSource,
+    });
   });
 
   it('refuses a certificate from another mesh (trust domain)', async () => {
     const other = await identityOf(await issueIdentity({ mesh: 'other', service: 'orders', ca: w.ca }), clock);
     const token = other.sign({ target: 'spiffe://shop/svc/payments', payload: BODY });
-    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.wrongSource });
+    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.wrongSource,
+    });
   });
 
   it('refuses an expired or not-yet-valid certificate', async () => {
@@ -127,10 +167,19 @@ describe('identity token', () => {
     const oldClock = { now: clock.now };
     const stale = await identityOf(old, oldClock);
     const token = stale.sign({ target: 'payments', payload: BODY });
-    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.certificateExpired });
-    const future = await identityOf(await issueIdentity({ mesh: 'shop', service: 'orders', ca: w.ca, now: clock.now + 3_600_000 }), clock);
+    assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.certificateExpired,
+    });
+    const future = await identityOf(
+      await issueIdentity({ mesh: 'shop', service: 'orders', ca: w.ca, now: clock.now + 3_600_000 }),
+      clock,
+    );
     const t2 = future.sign({ target: 'payments', payload: BODY });
-    assert.deepEqual(payments.verify({ token: t2, source: 'orders', payload: BODY }), { ok: false, reason: REFUSAL.certificateNotYetValid });
+    assert.deepEqual(payments.verify({ token: t2, source: 'orders', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.certificateNotYetValid,
+    });
   });
 
   it('refuses missing, truncated, oversized and garbage tokens without throwing', () => {
@@ -151,7 +200,11 @@ describe('identity token', () => {
       [good + '.x', REFUSAL.malformed],
     ];
     for (const [token, reason] of cases) {
-      assert.deepEqual(payments.verify({ token, source: 'orders', payload: BODY }), { ok: false, reason }, `token ${String(token).slice(0, 40)}`);
+      assert.deepEqual(
+        payments.verify({ token, source: 'orders', payload: BODY }),
+        { ok: false, reason },
+        `token ${String(token).slice(0, 40)}`,
+      );
     }
   });
 
@@ -166,11 +219,21 @@ describe('identity token', () => {
     }
     const parts = good.split('.');
     for (const cert of ['AAAA', parts[1]!, Buffer.from('not a certificate').toString('base64url')]) {
-      const r = payments.verify({ token: [parts[0], parts[1], cert, parts[3]].join('.'), source: 'orders', payload: BODY });
+      const r = payments.verify({
+        token: [parts[0], parts[1], cert, parts[3]].join('.'),
+        source: 'orders',
+        payload: BODY,
+      });
       assert.deepEqual(r, { ok: false, reason: REFUSAL.untrustedCertificate });
     }
-    assert.deepEqual(payments.verify({ token: good, source: 42, payload: BODY }), { ok: false, reason: REFUSAL.wrongSource });
-    assert.deepEqual(payments.verify({ token: good, source: '../admin', payload: BODY }), { ok: false, reason: REFUSAL.wrongSource });
+    assert.deepEqual(payments.verify({ token: good, source: 42, payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.wrongSource,
+    });
+    assert.deepEqual(payments.verify({ token: good, source: '../admin', payload: BODY }), {
+      ok: false,
+      reason: REFUSAL.wrongSource,
+    });
   });
 
   it('never names a secret in a refusal', () => {

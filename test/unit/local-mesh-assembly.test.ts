@@ -8,7 +8,10 @@ import { liveRows, renderLiveView } from '../../local/live-view';
 import type { InvocationRecord } from '../../local/runtime/invoker';
 
 const stack: AssemblyStack = {
-  id: 'App', stackName: 'App', dir: '/tmp', assets: new Map(),
+  id: 'App',
+  stackName: 'App',
+  dir: '/tmp',
+  assets: new Map(),
   template: {
     Parameters: { Stage: { Type: 'String', Default: 'dev' } },
     Resources: {
@@ -24,13 +27,23 @@ const stack: AssemblyStack = {
 };
 
 describe('Resolver', () => {
-  const r = new Resolver([stack], { region: 'us-east-1', accountId: '000000000000', versionNumber: (k) => (k === versionKey(stack, 'Ver') ? '3' : undefined) });
+  const r = new Resolver([stack], {
+    region: 'us-east-1',
+    accountId: '000000000000',
+    versionNumber: (k) => (k === versionKey(stack, 'Ver') ? '3' : undefined),
+  });
 
   it('resolves Ref and GetAtt to local names and ARNs', () => {
     assert.equal(r.resolve(stack, { Ref: 'Fn' }), 'shop-orders');
     assert.equal(r.resolve(stack, { Ref: 'Anon' }), 'App-Anon');
-    assert.equal(r.resolve(stack, { 'Fn::GetAtt': ['Fn', 'Arn'] }), 'arn:aws:lambda:us-east-1:000000000000:function:shop-orders');
-    assert.equal(r.resolve(stack, { 'Fn::GetAtt': ['Table', 'Arn'] }), 'arn:aws:dynamodb:us-east-1:000000000000:table/shop-policy');
+    assert.equal(
+      r.resolve(stack, { 'Fn::GetAtt': ['Fn', 'Arn'] }),
+      'arn:aws:lambda:us-east-1:000000000000:function:shop-orders',
+    );
+    assert.equal(
+      r.resolve(stack, { 'Fn::GetAtt': ['Table', 'Arn'] }),
+      'arn:aws:dynamodb:us-east-1:000000000000:table/shop-policy',
+    );
     assert.equal(r.resolve(stack, { 'Fn::GetAtt': ['Ver', 'Version'] }), '3');
     assert.equal(r.resolve(stack, { Ref: 'Ver' }), 'arn:aws:lambda:us-east-1:000000000000:function:shop-orders:3');
     assert.equal(r.resolve(stack, { Ref: 'Layer' }), 'arn:aws:lambda:us-east-1:000000000000:layer:App-Layer:1');
@@ -40,8 +53,14 @@ describe('Resolver', () => {
 
   it('resolves Join, Sub, Select and Split as CDK emits them', () => {
     assert.equal(r.resolve(stack, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':x']] }), 'arn:aws:x');
-    assert.equal(r.resolve(stack, { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${Fn}-${!Literal}' }), 'arn:aws:s3:::shop-orders-${Literal}');
-    assert.equal(r.resolve(stack, { 'Fn::Sub': ['${A}/${Table.Arn}', { A: 'x' }] }), 'x/arn:aws:dynamodb:us-east-1:000000000000:table/shop-policy');
+    assert.equal(
+      r.resolve(stack, { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${Fn}-${!Literal}' }),
+      'arn:aws:s3:::shop-orders-${Literal}',
+    );
+    assert.equal(
+      r.resolve(stack, { 'Fn::Sub': ['${A}/${Table.Arn}', { A: 'x' }] }),
+      'x/arn:aws:dynamodb:us-east-1:000000000000:table/shop-policy',
+    );
     const secretName = { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: 'Secret' }] }] };
     assert.equal(r.resolve(stack, secretName), 'shop/orders-000000');
   });
@@ -54,8 +73,17 @@ describe('Resolver', () => {
 });
 
 const spec = (over: Partial<FunctionSpec> = {}): FunctionSpec => ({
-  name: 'payments', codeDir: '/a', handler: 'index.handler', runtime: 'nodejs20.x', timeout: 3, memorySize: 128,
-  environment: { A: '1' }, layerDirs: ['/l1'], layerSha256s: ['h1'], codeSha256: 'c1', ...over,
+  name: 'payments',
+  codeDir: '/a',
+  handler: 'index.handler',
+  runtime: 'nodejs20.x',
+  timeout: 3,
+  memorySize: 128,
+  environment: { A: '1' },
+  layerDirs: ['/l1'],
+  layerSha256s: ['h1'],
+  codeSha256: 'c1',
+  ...over,
 });
 
 describe('FunctionRegistry', () => {
@@ -78,7 +106,10 @@ describe('FunctionRegistry', () => {
     reg.putFunction(spec({ codeSha256: 'c2' }));
     reg.publishVersion('payments');
     reg.putAlias('payments', 'live', { FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { 2: 0.2 } } });
-    assert.deepEqual([1, 2, 3, 4].map(() => reg.resolveVersion('payments', 'live')), ['2', '1', '2', '1']);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => reg.resolveVersion('payments', 'live')),
+      ['2', '1', '2', '1'],
+    );
     assert.equal(reg.resolveVersion('payments', '7'), undefined);
     assert.equal(reg.resolveVersion('payments'), '$LATEST');
     assert.equal(reg.getFunction('payments', 'live')?.Version, '1');
@@ -88,15 +119,41 @@ describe('FunctionRegistry', () => {
 describe('liveRows', () => {
   it('falls back to invocation records per edge and version, with the split', () => {
     const rec = (version: string, outcome: InvocationRecord['outcome'], durationMs: number): InvocationRecord => ({
-      requestId: 'r', functionName: 'payments', version, source: 'orders', start: 9_000, durationMs, outcome, cold: false,
+      requestId: 'r',
+      functionName: 'payments',
+      version,
+      source: 'orders',
+      start: 9_000,
+      durationMs,
+      outcome,
+      cold: false,
     });
-    const rows = liveRows(undefined, [rec('1', 'ok', 10), rec('1', 'error', 30), rec('2', 'ok', 5), rec('1', 'ok', 20), { ...rec('1', 'ok', 1), start: 0 }], 10_000, 5_000);
+    const rows = liveRows(
+      undefined,
+      [
+        rec('1', 'ok', 10),
+        rec('1', 'error', 30),
+        rec('2', 'ok', 5),
+        rec('1', 'ok', 20),
+        { ...rec('1', 'ok', 1), start: 0 },
+      ],
+      10_000,
+      5_000,
+    );
     assert.equal(rows.from, 'invoker');
     const v1 = rows.edges.find((e) => e.version === '1')!;
     assert.equal(v1.requests, 3);
     assert.equal(v1.successRate, 2 / 3);
     assert.equal(v1.p50, 20);
-    assert.deepEqual(rows.splits, [{ service: 'payments', shares: [{ version: '1', share: 0.75 }, { version: '2', share: 0.25 }] }]);
+    assert.deepEqual(rows.splits, [
+      {
+        service: 'payments',
+        shares: [
+          { version: '1', share: 0.75 },
+          { version: '2', share: 0.25 },
+        ],
+      },
+    ]);
     const text = renderLiveView(rows, ['HEADER']);
     assert.match(text, /orders -> payments\s+1\s+0\.6\s+66\.7%\s+20\s+30\s+3/);
     assert.match(text, /split payments: v1 75\.0%  v2 25\.0%/);

@@ -36,7 +36,11 @@ describe('EMF parsing', () => {
     assert.ok(r.ok);
     assert.deepEqual(
       r.samples.map((s) => [s.namespace, s.name, Object.keys(s.dimensions).join(',')]),
-      [['A', 'x', 'service'], ['A', 'x', ''], ['B', 'y', '']],
+      [
+        ['A', 'x', 'service'],
+        ['A', 'x', ''],
+        ['B', 'y', ''],
+      ],
     );
   });
 
@@ -47,7 +51,10 @@ describe('EMF parsing', () => {
     ['no _aws', { requests_total: 1 }],
     ['a string Timestamp', { ...emfLine(), _aws: { Timestamp: 'now', CloudWatchMetrics: [] } }],
     ['no directives', { ...emfLine(), _aws: { Timestamp: 1, CloudWatchMetrics: [] } }],
-    ['an empty namespace', { ...emfLine(), _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: '', Dimensions: [], Metrics: [] }] } }],
+    [
+      'an empty namespace',
+      { ...emfLine(), _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: '', Dimensions: [], Metrics: [] }] } },
+    ],
     ['a dimension with no value', { ...emfLine(), source_workload: undefined }],
     ['a numeric dimension value', { ...emfLine(), destination_version: 2 }],
     ['a metric with no value', { ...emfLine(), requests_total: undefined }],

@@ -31,7 +31,13 @@ describe('percentiles (nearest rank)', () => {
         assert.deepEqual(xs, copy);
         assert.ok(xs.includes(p.p50!) && xs.includes(p.p95!) && xs.includes(p.p99!));
         assert.ok(p.p50! <= p.p95! && p.p95! <= p.p99!);
-        assert.equal(percentileOfSorted([...xs].sort((a, b) => a - b), 100), Math.max(...xs));
+        assert.equal(
+          percentileOfSorted(
+            [...xs].sort((a, b) => a - b),
+            100,
+          ),
+          Math.max(...xs),
+        );
       }),
     );
   });

@@ -14,7 +14,13 @@ describe('/_mesh routes', () => {
 
   before(async () => {
     store.recordEmf(emfLine({ durations: [12] }), { functionName: 'demo-orders', version: '1' });
-    store.recordSegment({ trace_id: traceId, id: newSegmentId(), name: 'demo-orders', start_time: Date.now() / 1000, end_time: Date.now() / 1000 + 0.01 });
+    store.recordSegment({
+      trace_id: traceId,
+      id: newSegmentId(),
+      name: 'demo-orders',
+      start_time: Date.now() / 1000,
+      end_time: Date.now() / 1000 + 0.01,
+    });
     server = createServer((req, res) => {
       if (!handleMeshRequest(req, res, store)) {
         res.writeHead(418);
@@ -37,7 +43,10 @@ describe('/_mesh routes', () => {
 
   it('lists traces and serves one by id, and the newest as `last`', async () => {
     const list = (await (await fetch(`${base}/_mesh/traces?limit=5`)).json()) as { traces: { id: string }[] };
-    assert.deepEqual(list.traces.map((t) => t.id), [traceId]);
+    assert.deepEqual(
+      list.traces.map((t) => t.id),
+      [traceId],
+    );
     const one = (await (await fetch(`${base}/_mesh/traces/${traceId}`)).json()) as { id: string; roots: unknown[] };
     assert.equal(one.id, traceId);
     assert.equal(one.roots.length, 1);
@@ -51,7 +60,11 @@ describe('/_mesh routes', () => {
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     const html = await res.text();
     assert.match(html, /<svg id="graph"/);
-    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!www\.w3\.org)/, 'no external resources');
+    assert.doesNotMatch(
+      html,
+      /<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!www\.w3\.org)/,
+      'no external resources',
+    );
     const redirect = await fetch(`${base}/_mesh`, { redirect: 'manual' });
     assert.equal(redirect.status, 308);
   });

@@ -15,7 +15,8 @@ describe('TelemetryStore metrics', () => {
     // Prepare
     const c = clock();
     const store = new TelemetryStore({ now: c.now });
-    for (let i = 1; i <= 8; i++) store.recordEmf(emfLine({ version: '1', durations: [i * 10], timestamp: c.now() }), ctx);
+    for (let i = 1; i <= 8; i++)
+      store.recordEmf(emfLine({ version: '1', durations: [i * 10], timestamp: c.now() }), ctx);
     store.recordEmf(emfLine({ version: '2', code: '500', durations: [5], timestamp: c.now() }), ctx);
     store.recordEmf(emfLine({ version: '2', code: '200', durations: [7], timestamp: c.now() }), ctx);
     c.advance(10_000);
@@ -34,15 +35,27 @@ describe('TelemetryStore metrics', () => {
     const payments = s.services.find((x) => x.service === 'payments')!;
     assert.equal(payments.requests, 10);
     assert.equal(payments.successRate, 0.9);
-    assert.deepEqual(payments.versions.map((v) => [v.version, v.share]), [['1', 0.8], ['2', 0.2]]);
-    assert.ok(s.services.some((x) => x.service === 'orders' && x.requests === 0), 'callers appear as services too');
+    assert.deepEqual(
+      payments.versions.map((v) => [v.version, v.share]),
+      [
+        ['1', 0.8],
+        ['2', 0.2],
+      ],
+    );
+    assert.ok(
+      s.services.some((x) => x.service === 'orders' && x.requests === 0),
+      'callers appear as services too',
+    );
   });
 
-  it('does not double-count a call both sides report (the callee\'s count wins), and keeps denials and breaker opens either side saw', () => {
+  it("does not double-count a call both sides report (the callee's count wins), and keeps denials and breaker opens either side saw", () => {
     const store = new TelemetryStore();
     store.recordEmf(emfLine({ reporter: 'source', durations: [20] }), ctx);
     store.recordEmf(emfLine({ reporter: 'destination', durations: [15] }), ctx);
-    store.recordEmf(emfLine({ source: 'frontend', destination: 'admin', code: '403', reporter: 'destination', denied: 1 }), ctx);
+    store.recordEmf(
+      emfLine({ source: 'frontend', destination: 'admin', code: '403', reporter: 'destination', denied: 1 }),
+      ctx,
+    );
     store.recordEmf(emfLine({ reporter: 'source', requests: 0, durations: [], breakerOpens: 1 }), ctx);
     const s = store.stats();
     const e = s.edges.find((x) => x.destination === 'payments')!;
@@ -55,7 +68,7 @@ describe('TelemetryStore metrics', () => {
     assert.equal(denied.successRate, 0);
   });
 
-  it('keeps a canary\'s failed attempts that the caller retried onto the stable version', () => {
+  it("keeps a canary's failed attempts that the caller retried onto the stable version", () => {
     const store = new TelemetryStore();
     // One call: attempt 1 on v2 fails, attempt 2 on v1 succeeds. The caller reports one success on v1.
     store.recordEmf(emfLine({ reporter: 'destination', version: '2', code: '500' }), ctx);
@@ -66,7 +79,7 @@ describe('TelemetryStore metrics', () => {
     assert.equal(s.edges.find((e) => e.version === '1')!.retries, 1);
   });
 
-  it('files a caller-only record (no version answered) on its edge, not in the service\'s version split', () => {
+  it("files a caller-only record (no version answered) on its edge, not in the service's version split", () => {
     const store = new TelemetryStore();
     store.recordEmf(emfLine({ reporter: 'destination', version: '1' }), ctx);
     store.recordEmf(emfLine({ reporter: 'source', version: '1' }), ctx);
@@ -74,7 +87,10 @@ describe('TelemetryStore metrics', () => {
     const s = store.stats();
     assert.equal(s.edges.find((e) => e.version === 'live')!.successRate, 0, 'the edge table shows it');
     const payments = s.services.find((x) => x.service === 'payments')!;
-    assert.deepEqual(payments.versions.map((v) => v.version), ['1']);
+    assert.deepEqual(
+      payments.versions.map((v) => v.version),
+      ['1'],
+    );
     assert.equal(payments.requests, 1);
   });
 
@@ -85,7 +101,16 @@ describe('TelemetryStore metrics', () => {
     assert.equal(store.recordEmf(own, ctx), true);
     assert.equal(store.recordEmf('{"_aws": nope', ctx), false);
     const noVersion = {
-      _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'LambdaMesh', Dimensions: [['destination_workload', 'reporter']], Metrics: [{ Name: 'requests_total' }] }] },
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: 'LambdaMesh',
+            Dimensions: [['destination_workload', 'reporter']],
+            Metrics: [{ Name: 'requests_total' }],
+          },
+        ],
+      },
       destination_workload: 'orders',
       reporter: 'destination',
       requests_total: 1,
@@ -108,7 +133,11 @@ describe('TelemetryStore metrics', () => {
     assert.equal(store.stats({ windowMs: 60_000 }).edges[0]!.successRate, 0);
     assert.equal(store.stats({ windowMs: 100_000 }).edges[0]!.requests, 2);
     c.advance(60_000);
-    assert.equal(store.stats({ windowMs: 3_600_000 }).edges[0]!.requests, 1, 'the first line is past the 120 s retention');
+    assert.equal(
+      store.stats({ windowMs: 3_600_000 }).edges[0]!.requests,
+      1,
+      'the first line is past the 120 s retention',
+    );
     assert.equal(store.size().samples, 2, 'one line = a requests_total and a request_duration_ms sample');
   });
 
@@ -121,7 +150,13 @@ describe('TelemetryStore metrics', () => {
     const s = store.stats({ windowMs: 60_000 });
     const idle = s.edges.find((e) => e.version === '2')!;
     assert.deepEqual([idle.requests, idle.successRate, idle.p99, idle.reporter], [0, null, null, 'none']);
-    assert.deepEqual(s.services.find((x) => x.service === 'payments')!.versions.map((v) => [v.version, v.share]), [['1', 1], ['2', 0]]);
+    assert.deepEqual(
+      s.services.find((x) => x.service === 'payments')!.versions.map((v) => [v.version, v.share]),
+      [
+        ['1', 1],
+        ['2', 0],
+      ],
+    );
   });
 
   it('keeps at most maxValues metric values however much traffic arrives', () => {
@@ -137,7 +172,14 @@ describe('TelemetryStore metrics', () => {
 
 describe('TelemetryStore traces', () => {
   const t0 = 1_800_000_000;
-  function seg(traceId: string, id: string, name: string, start: number, end: number, extra: Record<string, unknown> = {}) {
+  function seg(
+    traceId: string,
+    id: string,
+    name: string,
+    start: number,
+    end: number,
+    extra: Record<string, unknown> = {},
+  ) {
     return { trace_id: traceId, id, name, start_time: t0 + start, end_time: t0 + end, ...extra };
   }
 
@@ -147,7 +189,10 @@ describe('TelemetryStore traces', () => {
     ids.forEach((id, i) => store.recordSegment(seg(id, newSegmentId(), 'orders', i, i + 1)));
     assert.equal(store.size().traces, 3);
     assert.equal(store.trace(ids[0]!), undefined);
-    assert.deepEqual(store.traces(10).map((t) => t.id), [ids[4], ids[3], ids[2]]);
+    assert.deepEqual(
+      store.traces(10).map((t) => t.id),
+      [ids[4], ids[3], ids[2]],
+    );
   });
 
   it('keeps at most maxSpansPerTrace spans of one trace', () => {
@@ -155,7 +200,8 @@ describe('TelemetryStore traces', () => {
     const id = newTraceId();
     const root = newSegmentId();
     store.recordSegment(seg(id, root, 'orders', 0, 1));
-    for (let i = 0; i < 50; i++) store.recordSegment(seg(id, newSegmentId(), 'call', 0, 1, { type: 'subsegment', parent_id: root }));
+    for (let i = 0; i < 50; i++)
+      store.recordSegment(seg(id, newSegmentId(), 'call', 0, 1, { type: 'subsegment', parent_id: root }));
     assert.equal(store.trace(id)!.spanCount, 10);
   });
 
@@ -173,10 +219,26 @@ describe('TelemetryStore traces', () => {
   it('rejects documents that are not segments and counts them', () => {
     const store = new TelemetryStore();
     assert.equal(store.recordSegment('{oops'), false);
-    assert.equal(store.recordSegment({ trace_id: 'nope', id: newSegmentId(), name: 'x', start_time: 1, end_time: 2 }), false);
-    assert.equal(store.recordSegment({ trace_id: newTraceId(), id: 'short', name: 'x', start_time: 1, end_time: 2 }), false);
+    assert.equal(
+      store.recordSegment({ trace_id: 'nope', id: newSegmentId(), name: 'x', start_time: 1, end_time: 2 }),
+      false,
+    );
+    assert.equal(
+      store.recordSegment({ trace_id: newTraceId(), id: 'short', name: 'x', start_time: 1, end_time: 2 }),
+      false,
+    );
     assert.equal(store.recordSegment({ trace_id: newTraceId(), id: newSegmentId(), name: 'x', start_time: 1 }), false);
-    assert.equal(store.recordSegment({ type: 'subsegment', trace_id: newTraceId(), id: newSegmentId(), name: 'x', start_time: 1, end_time: 2 }), false);
+    assert.equal(
+      store.recordSegment({
+        type: 'subsegment',
+        trace_id: newTraceId(),
+        id: newSegmentId(),
+        name: 'x',
+        start_time: 1,
+        end_time: 2,
+      }),
+      false,
+    );
     assert.equal(store.stats().collector.segmentsRejected, 5);
   });
 });

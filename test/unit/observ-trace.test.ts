@@ -8,19 +8,55 @@ const t0 = 1_800_000_000;
 
 /** frontend -> orders -> payments, as the Lambda service and the runtime would send it. */
 function threeHops(traceId: string) {
-  const [fe, feCall, or, orCall, pay] = Array.from({ length: 5 }, newSegmentId) as [string, string, string, string, string];
+  const [fe, feCall, or, orCall, pay] = Array.from({ length: 5 }, newSegmentId) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const docs = [
-    { trace_id: traceId, id: fe, name: 'demo-frontend', origin: 'AWS::Lambda::Function', start_time: t0, end_time: t0 + 0.1 },
     {
-      type: 'subsegment', trace_id: traceId, parent_id: fe, id: feCall, name: 'orders', namespace: 'remote', start_time: t0 + 0.01, end_time: t0 + 0.09,
+      trace_id: traceId,
+      id: fe,
+      name: 'demo-frontend',
+      origin: 'AWS::Lambda::Function',
+      start_time: t0,
+      end_time: t0 + 0.1,
+    },
+    {
+      type: 'subsegment',
+      trace_id: traceId,
+      parent_id: fe,
+      id: feCall,
+      name: 'orders',
+      namespace: 'remote',
+      start_time: t0 + 0.01,
+      end_time: t0 + 0.09,
       annotations: { source: 'frontend', target: 'orders', version: '1', attempt: 1, outcome: 'ok' },
     },
     { trace_id: traceId, parent_id: feCall, id: or, name: 'demo-orders', start_time: t0 + 0.02, end_time: t0 + 0.08 },
     {
-      type: 'subsegment', trace_id: traceId, parent_id: or, id: orCall, name: 'payments', namespace: 'remote', start_time: t0 + 0.03, end_time: t0 + 0.07,
-      annotations: { source: 'orders', target: 'payments', version: '2', attempt: 2, outcome: 'error' }, error: true,
+      type: 'subsegment',
+      trace_id: traceId,
+      parent_id: or,
+      id: orCall,
+      name: 'payments',
+      namespace: 'remote',
+      start_time: t0 + 0.03,
+      end_time: t0 + 0.07,
+      annotations: { source: 'orders', target: 'payments', version: '2', attempt: 2, outcome: 'error' },
+      error: true,
     },
-    { trace_id: traceId, parent_id: orCall, id: pay, name: 'demo-payments', start_time: t0 + 0.04, end_time: t0 + 0.06, fault: true },
+    {
+      trace_id: traceId,
+      parent_id: orCall,
+      id: pay,
+      name: 'demo-payments',
+      start_time: t0 + 0.04,
+      end_time: t0 + 0.06,
+      fault: true,
+    },
   ];
   return { docs, ids: { fe, feCall, or, orCall, pay } };
 }
@@ -41,16 +77,36 @@ describe('trace assembly', () => {
     assert.deepEqual(t.services, ['demo-frontend', 'demo-orders', 'demo-payments']);
     assert.equal(t.durationMs, 100);
     const all = flatten(t.roots);
-    assert.deepEqual(all.map((s) => [s.name, s.depth]), [
-      ['demo-frontend', 0], ['orders', 1], ['demo-orders', 2], ['payments', 3], ['demo-payments', 4],
-    ]);
+    assert.deepEqual(
+      all.map((s) => [s.name, s.depth]),
+      [
+        ['demo-frontend', 0],
+        ['orders', 1],
+        ['demo-orders', 2],
+        ['payments', 3],
+        ['demo-payments', 4],
+      ],
+    );
     const call = all.find((s) => s.id === ids.orCall)!;
-    assert.deepEqual(call.annotations, { source: 'orders', target: 'payments', version: '2', attempt: 2, outcome: 'error' });
+    assert.deepEqual(call.annotations, {
+      source: 'orders',
+      target: 'payments',
+      version: '2',
+      attempt: 2,
+      outcome: 'error',
+    });
     assert.equal(call.durationMs, 40);
     assert.equal(call.error, true);
     assert.equal(t.fault, true);
     assert.deepEqual(store.traces(1)[0], {
-      id, start: t0 * 1000, durationMs: 100, root: 'demo-frontend', services: t.services, spanCount: 5, error: true, fault: true,
+      id,
+      start: t0 * 1000,
+      durationMs: 100,
+      root: 'demo-frontend',
+      services: t.services,
+      spanCount: 5,
+      error: true,
+      fault: true,
     });
   });
 
@@ -63,7 +119,10 @@ describe('trace assembly', () => {
         for (const i of order) store.recordSegment(docs[i]);
         const t = store.trace(id)!;
         assert.equal(t.roots.length, 1);
-        assert.deepEqual(flatten(t.roots).map((s) => s.id), [ids.fe, ids.feCall, ids.or, ids.orCall, ids.pay]);
+        assert.deepEqual(
+          flatten(t.roots).map((s) => s.id),
+          [ids.fe, ids.feCall, ids.or, ids.orCall, ids.pay],
+        );
       }),
       { numRuns: 60 },
     );
@@ -99,19 +158,55 @@ describe('trace assembly', () => {
     const [a, b, c] = [newSegmentId(), newSegmentId(), newSegmentId()];
     const store = new TelemetryStore();
     store.recordSegment({
-      trace_id: id, id: a, name: 'orders', start_time: t0, end_time: t0 + 1,
-      subsegments: [{ id: b, name: 'DynamoDB', namespace: 'aws', start_time: t0, end_time: t0 + 0.1, subsegments: [{ id: c, name: 'Query', start_time: t0, end_time: t0 + 0.05 }] }],
+      trace_id: id,
+      id: a,
+      name: 'orders',
+      start_time: t0,
+      end_time: t0 + 1,
+      subsegments: [
+        {
+          id: b,
+          name: 'DynamoDB',
+          namespace: 'aws',
+          start_time: t0,
+          end_time: t0 + 0.1,
+          subsegments: [{ id: c, name: 'Query', start_time: t0, end_time: t0 + 0.05 }],
+        },
+      ],
     });
     const t = store.trace(id)!;
-    assert.deepEqual(flatten(t.roots).map((s) => [s.name, s.depth, s.parentId ?? null]), [['orders', 0, null], ['DynamoDB', 1, a], ['Query', 2, b]]);
+    assert.deepEqual(
+      flatten(t.roots).map((s) => [s.name, s.depth, s.parentId ?? null]),
+      [
+        ['orders', 0, null],
+        ['DynamoDB', 1, a],
+        ['Query', 2, b],
+      ],
+    );
   });
 
   it('survives parent links that form a cycle: every span shown once', () => {
     const id = newTraceId();
     const [a, b] = [newSegmentId(), newSegmentId()];
     const store = new TelemetryStore();
-    store.recordSegment({ type: 'subsegment', trace_id: id, id: a, parent_id: b, name: 'a', start_time: t0, end_time: t0 + 1 });
-    store.recordSegment({ type: 'subsegment', trace_id: id, id: b, parent_id: a, name: 'b', start_time: t0, end_time: t0 + 1 });
+    store.recordSegment({
+      type: 'subsegment',
+      trace_id: id,
+      id: a,
+      parent_id: b,
+      name: 'a',
+      start_time: t0,
+      end_time: t0 + 1,
+    });
+    store.recordSegment({
+      type: 'subsegment',
+      trace_id: id,
+      id: b,
+      parent_id: a,
+      name: 'b',
+      start_time: t0,
+      end_time: t0 + 1,
+    });
     const t = store.trace(id)!;
     assert.equal(t.spanCount, 2);
     assert.equal(flatten(t.roots).length, 2);

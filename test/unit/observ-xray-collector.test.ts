@@ -32,15 +32,41 @@ describe('X-Ray UDP collector', () => {
     const root = newSegmentId();
     const child = newSegmentId();
     // Act: the subsegment first, as a worker may flush it before the Lambda segment is written.
-    await send(sock, collector.port, HEADER + JSON.stringify({
-      type: 'subsegment', trace_id: traceId, parent_id: root, id: child, name: 'payments', start_time: 1_800_000_000.01, end_time: 1_800_000_000.02,
-      annotations: { target: 'payments', attempt: 1 },
-    }));
-    await send(sock, collector.port, HEADER + JSON.stringify({ trace_id: traceId, id: root, name: 'demo-orders', start_time: 1_800_000_000, end_time: 1_800_000_000.05 }));
+    await send(
+      sock,
+      collector.port,
+      HEADER +
+        JSON.stringify({
+          type: 'subsegment',
+          trace_id: traceId,
+          parent_id: root,
+          id: child,
+          name: 'payments',
+          start_time: 1_800_000_000.01,
+          end_time: 1_800_000_000.02,
+          annotations: { target: 'payments', attempt: 1 },
+        }),
+    );
+    await send(
+      sock,
+      collector.port,
+      HEADER +
+        JSON.stringify({
+          trace_id: traceId,
+          id: root,
+          name: 'demo-orders',
+          start_time: 1_800_000_000,
+          end_time: 1_800_000_000.05,
+        }),
+    );
     await send(sock, collector.port, '{"format":"json","version":1}'); // no newline, no body
     await send(sock, collector.port, '{"format":"xml","version":1}\n{}');
     await send(sock, collector.port, HEADER + '{"trace_id":');
-    await send(sock, collector.port, HEADER + JSON.stringify({ trace_id: traceId, name: 'no id', start_time: 1, end_time: 2 }));
+    await send(
+      sock,
+      collector.port,
+      HEADER + JSON.stringify({ trace_id: traceId, name: 'no id', start_time: 1, end_time: 2 }),
+    );
     // Assess
     await until(() => collector.counters.received === 6, 'six datagrams');
     assert.equal(collector.counters.rejected, 4);

@@ -27,7 +27,13 @@ describe('DynamoDB attribute values', () => {
   });
 
   it('round-trips a policy item through marshallItem', () => {
-    const raw = { pk: 'payments', sk: 'route', weights: { '1': 0.9, '2': 0.1 }, matches: [{ header: 'x', exact: 'y', version: '2' }], on: true };
+    const raw = {
+      pk: 'payments',
+      sk: 'route',
+      weights: { '1': 0.9, '2': 0.1 },
+      matches: [{ header: 'x', exact: 'y', version: '2' }],
+      on: true,
+    };
     assert.deepEqual(unmarshallItem(marshallItem(raw)), raw);
   });
 

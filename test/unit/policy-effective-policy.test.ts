@@ -11,7 +11,10 @@ const service = { pk: 'payments', sk: 'service', functionName: 'shop-payments' }
 
 describe('effectivePolicy', () => {
   it('denies a source without an allow item (deny by default)', () => {
-    const res = effectivePolicy(policy([service, { pk: 'payments', sk: 'allow#orders', source: 'orders' }]), 'frontend');
+    const res = effectivePolicy(
+      policy([service, { pk: 'payments', sk: 'allow#orders', source: 'orders' }]),
+      'frontend',
+    );
     assert.equal(res.allowed, false);
     assert.equal(!res.allowed && res.reason, 'no-edge');
     assert.match(!res.allowed ? res.detail : '', /frontend may not call payments.*allow#frontend/);

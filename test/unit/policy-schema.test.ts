@@ -33,7 +33,10 @@ describe('policy item schemas', () => {
   });
 
   it('rejects weights that do not sum to 1', () => {
-    assert.match(error({ pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.1 } }), /sum to 0\.6; they must sum to 1/);
+    assert.match(
+      error({ pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.1 } }),
+      /sum to 0\.6; they must sum to 1/,
+    );
   });
 
   it('rejects a negative timeout with its allowed range', () => {
@@ -67,7 +70,10 @@ describe('policy item schemas', () => {
   });
 
   it('rejects a header match with both or neither of exact and prefix', () => {
-    assert.match(error({ pk: 'a', sk: 'route', matches: [{ header: 'h', version: '1' }] }), /exactly one of exact or prefix/);
+    assert.match(
+      error({ pk: 'a', sk: 'route', matches: [{ header: 'h', version: '1' }] }),
+      /exactly one of exact or prefix/,
+    );
   });
 
   it('rejects unknown kinds, bad service names and non-objects', () => {

@@ -35,7 +35,12 @@ describe('buildServicePolicy', () => {
     const broken = good.map((i) => (i.sk === 'route' ? { ...i, weights: { '1': 0.5, '2': 1.5 } } : i));
     const seen: InvalidItem[] = [];
     // Act
-    const after = buildServicePolicy('payments', broken, { origin: 'table', loadedAt: 1, previous: before, onInvalid: (e) => seen.push(e) });
+    const after = buildServicePolicy('payments', broken, {
+      origin: 'table',
+      loadedAt: 1,
+      previous: before,
+      onInvalid: (e) => seen.push(e),
+    });
     // Assess
     assert.deepEqual(after.route?.weights, { '1': 0.9, '2': 0.1 });
     assert.equal(seen.length, 1);
@@ -63,21 +68,33 @@ describe('buildServicePolicy', () => {
 
   it("ignores items of another service's partition", () => {
     const seen: InvalidItem[] = [];
-    const p = buildServicePolicy('payments', [{ ...good[1], pk: 'orders' }], { origin: 'table', loadedAt: 0, onInvalid: (e) => seen.push(e) });
+    const p = buildServicePolicy('payments', [{ ...good[1], pk: 'orders' }], {
+      origin: 'table',
+      loadedAt: 0,
+      onInvalid: (e) => seen.push(e),
+    });
     assert.equal(p.allows.size, 0);
     assert.match(seen[0].error, /does not belong to service "payments"/);
   });
 
   it('removes an item that is gone from the table', () => {
     const before = buildServicePolicy('payments', good, { origin: 'table', loadedAt: 0 });
-    const after = buildServicePolicy('payments', good.filter((i) => i.sk !== 'route'), { origin: 'table', loadedAt: 1, previous: before });
+    const after = buildServicePolicy(
+      'payments',
+      good.filter((i) => i.sk !== 'route'),
+      { origin: 'table', loadedAt: 1, previous: before },
+    );
     assert.equal(after.route, undefined);
   });
 });
 
 describe('groupSnapshot', () => {
   it('groups raw items by service and skips items without a pk', () => {
-    const g = groupSnapshot({ mesh: 'shop', generatedAt: 'x', items: [...good, { pk: 'orders', sk: 'service', functionName: 'o' }, { sk: 'route' }, null] });
+    const g = groupSnapshot({
+      mesh: 'shop',
+      generatedAt: 'x',
+      items: [...good, { pk: 'orders', sk: 'service', functionName: 'o' }, { sk: 'route' }, null],
+    });
     assert.equal(g.byService.get('payments')?.length, good.length);
     assert.equal(g.byService.get('orders')?.length, 1);
     assert.equal(g.byService.size, 2);

@@ -27,7 +27,12 @@ describe('backoff', () => {
         fc.oneof(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.constantFrom(NaN, -1, 1, 2)),
         (attempt, base, max, r) => {
           const d = backoffDelay(attempt, { baseDelayMs: base, maxDelayMs: max }, () => r);
-          return Number.isInteger(d) && d >= 0 && d <= Math.max(0, max) && d <= backoffCeiling(attempt, { baseDelayMs: base, maxDelayMs: max });
+          return (
+            Number.isInteger(d) &&
+            d >= 0 &&
+            d <= Math.max(0, max) &&
+            d <= backoffCeiling(attempt, { baseDelayMs: base, maxDelayMs: max })
+          );
         },
       ),
       { numRuns: 2_000 },
@@ -36,11 +41,17 @@ describe('backoff', () => {
 
   it('spans the whole range from 0 to the ceiling (full jitter)', () => {
     const opts = { baseDelayMs: 100, maxDelayMs: 1_000 };
-    assert.equal(backoffDelay(3, opts, () => 0), 0);
-    assert.equal(backoffDelay(3, opts, () => 0.999_999_9), 400);
+    assert.equal(
+      backoffDelay(3, opts, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(3, opts, () => 0.999_999_9),
+      400,
+    );
     // A seeded generator over many draws fills every tenth of the range.
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const deciles = new Set<number>();
     for (let i = 0; i < 1_000; i++) deciles.add(Math.min(9, Math.floor(backoffDelay(3, opts, random) / 40)));
     assert.equal(deciles.size, 10);

@@ -171,7 +171,7 @@ describe('Breakers', () => {
     assert.deepEqual([...reg.ejected('payments', T0 + 1_000)], []);
   });
 
-  it("applies a changed policy to an existing breaker and keeps its state", () => {
+  it('applies a changed policy to an existing breaker and keeps its state', () => {
     const reg = new Breakers();
     const b = reg.get('payments', '1', { consecutiveFailures: 5 });
     failTimes(b, 2);

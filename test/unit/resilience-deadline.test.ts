@@ -42,7 +42,12 @@ describe('attemptTimeout', () => {
   });
 
   it("is this function's remaining Lambda time less the safety margin", () => {
-    const t = attemptTimeout({ now: NOW, perTryTimeoutMs: 3_000, overallDeadline: NOW + 10_000, remainingTimeMs: 1_000 });
+    const t = attemptTimeout({
+      now: NOW,
+      perTryTimeoutMs: 3_000,
+      overallDeadline: NOW + 10_000,
+      remainingTimeMs: 1_000,
+    });
     assert.equal(t.timeoutMs, 1_000 - LAMBDA_SAFETY_MARGIN_MS);
     assert.equal(t.bound, 'lambda');
     const custom = attemptTimeout({ now: NOW, perTryTimeoutMs: 3_000, remainingTimeMs: 1_000, safetyMarginMs: 500 });

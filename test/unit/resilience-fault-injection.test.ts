@@ -6,7 +6,10 @@ import { INJECTED_FAULT_ERROR_TYPE, decideFault } from '../../functions/mesh/res
 const fault = (f: Partial<FaultItem>) => ({ pk: 'payments', sk: 'fault', ...f }) as FaultItem;
 
 /** A random source that returns the given values in turn. */
-const seq = (...values: number[]) => () => values.shift() ?? 0.999;
+const seq =
+  (...values: number[]) =>
+  () =>
+    values.shift() ?? 0.999;
 
 describe('decideFault', () => {
   it('injects nothing without a fault item', () => {
@@ -25,7 +28,9 @@ describe('decideFault', () => {
       delayMs: 0,
       abort: { errorType: INJECTED_FAULT_ERROR_TYPE },
     });
-    assert.deepEqual(decideFault(fault({ abort: { percent: 50, errorType: 'Boom' } }), seq(0.2)).abort, { errorType: 'Boom' });
+    assert.deepEqual(decideFault(fault({ abort: { percent: 50, errorType: 'Boom' } }), seq(0.2)).abort, {
+      errorType: 'Boom',
+    });
     assert.equal(decideFault(fault({ abort: { percent: 50 } }), seq(0.5)).abort, undefined);
   });
 
@@ -34,7 +39,7 @@ describe('decideFault', () => {
     assert.deepEqual(decideFault(f, seq(0, 0)), { delayMs: 5, abort: { errorType: INJECTED_FAULT_ERROR_TYPE } });
     const counts = { delay: 0, abort: 0, both: 0 };
     let s = 7;
-    const random = () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const half = fault({ delay: { percent: 50, ms: 5 }, abort: { percent: 50 } });
     for (let i = 0; i < 4_000; i++) {
       const d = decideFault(half, random);

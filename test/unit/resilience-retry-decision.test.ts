@@ -31,7 +31,11 @@ describe('classifyOutcome', () => {
     ['Invoke throttling', { errorName: 'TooManyRequestsException', statusCode: 429 }, 'throttled'],
     ['an HTTP 429', { statusCode: 429 }, 'throttled'],
     ['the per-try abort', { timedOut: true, errorName: 'AbortError' }, 'timeout'],
-    ['a Lambda sandbox timeout', { statusCode: 200, functionError: 'Unhandled', errorType: 'Sandbox.Timedout' }, 'timeout'],
+    [
+      'a Lambda sandbox timeout',
+      { statusCode: 200, functionError: 'Unhandled', errorType: 'Sandbox.Timedout' },
+      'timeout',
+    ],
     ['a handler that threw', { statusCode: 200, functionError: 'Unhandled', errorType: 'TypeError' }, 'function-error'],
     ['a 5xx from the service', { errorName: 'ServiceException', statusCode: 500 }, 'service-error'],
     ['a reset connection', { errorCode: 'ECONNRESET' }, 'service-error'],
@@ -39,8 +43,16 @@ describe('classifyOutcome', () => {
     ['no such function', { errorName: 'ResourceNotFoundException', statusCode: 404 }, 'client-error'],
     ['an HTTP 400', { statusCode: 400 }, 'client-error'],
     ['IAM refusing the Invoke', { errorName: 'AccessDeniedException', statusCode: 403 }, 'denied'],
-    ['the callee refusing the edge', { statusCode: 200, functionError: 'Unhandled', errorType: 'MeshDeniedError' }, 'denied'],
-    ['the callee rejecting the token', { statusCode: 200, functionError: 'Unhandled', errorType: 'MeshUnauthenticatedError' }, 'unauthenticated'],
+    [
+      'the callee refusing the edge',
+      { statusCode: 200, functionError: 'Unhandled', errorType: 'MeshDeniedError' },
+      'denied',
+    ],
+    [
+      'the callee rejecting the token',
+      { statusCode: 200, functionError: 'Unhandled', errorType: 'MeshUnauthenticatedError' },
+      'unauthenticated',
+    ],
     ['an HTTP 401', { statusCode: 401 }, 'unauthenticated'],
     ['the local policy check', { local: 'denied' }, 'denied'],
     ['an open breaker', { local: 'circuit-open' }, 'circuit-open'],
@@ -53,7 +65,19 @@ describe('classifyOutcome', () => {
 
   it('counts only target faults against the breaker', () => {
     assert.deepEqual(
-      (['success', 'throttled', 'service-error', 'timeout', 'function-error', 'denied', 'circuit-open', 'unauthenticated', 'client-error'] as const).filter(countsAsFailure),
+      (
+        [
+          'success',
+          'throttled',
+          'service-error',
+          'timeout',
+          'function-error',
+          'denied',
+          'circuit-open',
+          'unauthenticated',
+          'client-error',
+        ] as const
+      ).filter(countsAsFailure),
       ['service-error', 'timeout', 'function-error'],
     );
   });
@@ -76,7 +100,10 @@ describe('decideRetry', () => {
   });
 
   it('retries only what retryOn lists', () => {
-    assert.deepEqual(decideRetry(input({ outcome: 'throttled', retryOn: ['timeout'] })), { retry: false, reason: 'not-retryable' });
+    assert.deepEqual(decideRetry(input({ outcome: 'throttled', retryOn: ['timeout'] })), {
+      retry: false,
+      reason: 'not-retryable',
+    });
   });
 
   it('retries a function error only on an idempotent edge that lists it', () => {
@@ -89,21 +116,31 @@ describe('decideRetry', () => {
       retry: true,
       delayMs: 20,
     });
-    assert.deepEqual(decideRetry(input({ outcome: 'function-error', idempotent: true })), {
-      retry: false,
-      reason: 'not-retryable',
-    }, 'the defaults do not list function-error');
+    assert.deepEqual(
+      decideRetry(input({ outcome: 'function-error', idempotent: true })),
+      {
+        retry: false,
+        reason: 'not-retryable',
+      },
+      'the defaults do not list function-error',
+    );
   });
 
   it('stops when the attempts are used up', () => {
     assert.equal(decideRetry(input({ attempt: 2, maxAttempts: 3 })).retry, true);
-    assert.deepEqual(decideRetry(input({ attempt: 3, maxAttempts: 3 })), { retry: false, reason: 'attempts-exhausted' });
+    assert.deepEqual(decideRetry(input({ attempt: 3, maxAttempts: 3 })), {
+      retry: false,
+      reason: 'attempts-exhausted',
+    });
   });
 
   it('stops when the backoff would leave no time before the deadline', () => {
     assert.deepEqual(decideRetry(input({ delayMs: 300, endsBy: NOW + 300 })), { retry: false, reason: 'deadline' });
     assert.equal(decideRetry(input({ delayMs: 300, endsBy: NOW + 400, minAttemptMs: 50 })).retry, true);
-    assert.deepEqual(decideRetry(input({ delayMs: 300, endsBy: NOW + 400, minAttemptMs: 150 })), { retry: false, reason: 'deadline' });
+    assert.deepEqual(decideRetry(input({ delayMs: 300, endsBy: NOW + 400, minAttemptMs: 150 })), {
+      retry: false,
+      reason: 'deadline',
+    });
   });
 
   it('stops when the retry budget is spent, and only asks it (the runtime records the retry)', () => {

@@ -35,7 +35,12 @@ describe('chooseRoute', () => {
     });
     const b = new RouteBalancers();
     // Act
-    const byPrefix = chooseRoute({ target: 'payments', route: r, headers: { 'x-tenant': 'beta-7', 'x-canary': 'yes' }, balancers: b });
+    const byPrefix = chooseRoute({
+      target: 'payments',
+      route: r,
+      headers: { 'x-tenant': 'beta-7', 'x-canary': 'yes' },
+      balancers: b,
+    });
     const byExact = chooseRoute({ target: 'payments', route: r, headers: { 'X-Canary': 'yes' }, balancers: b });
     const exactIsExact = chooseRoute({ target: 'payments', route: r, headers: { 'x-canary': 'yes!' }, balancers: b });
     // Assess
@@ -95,7 +100,10 @@ describe('chooseRoute', () => {
     const before = new Map(keys.map((k) => [k, chooseRoute({ target: 'payments', route: r, stickyKey: k }).version]));
     // Act
     const after = new Map(
-      keys.map((k) => [k, chooseRoute({ target: 'payments', route: r, stickyKey: k, ejected: new Set(['2']) }).version]),
+      keys.map((k) => [
+        k,
+        chooseRoute({ target: 'payments', route: r, stickyKey: k, ejected: new Set(['2']) }).version,
+      ]),
     );
     // Assess
     let movedTo1 = 0;
@@ -125,8 +133,10 @@ describe('chooseRoute', () => {
 
   it('keeps the cycle when the route is re-read with the same weights (a new object)', () => {
     const b = new RouteBalancers();
-    const picks = Array.from({ length: 10 }, () =>
-      chooseRoute({ target: 'payments', route: route({ weights: { '1': 0.9, '2': 0.1 } }), balancers: b }).version,
+    const picks = Array.from(
+      { length: 10 },
+      () =>
+        chooseRoute({ target: 'payments', route: route({ weights: { '1': 0.9, '2': 0.1 } }), balancers: b }).version,
     );
     assert.equal(picks.filter((v) => v === '2').length, 1);
   });
@@ -134,8 +144,10 @@ describe('chooseRoute', () => {
   it('restarts the cycle when the weights change', () => {
     const b = new RouteBalancers();
     chooseRoute({ target: 'payments', route: route({ weights: { '1': 0.5, '2': 0.5 } }), balancers: b });
-    const after = Array.from({ length: 4 }, () =>
-      chooseRoute({ target: 'payments', route: route({ weights: { '1': 0.25, '2': 0.75 } }), balancers: b }).version,
+    const after = Array.from(
+      { length: 4 },
+      () =>
+        chooseRoute({ target: 'payments', route: route({ weights: { '1': 0.25, '2': 0.75 } }), balancers: b }).version,
     );
     assert.deepEqual(after.filter((v) => v === '2').length, 3);
   });
@@ -158,9 +170,18 @@ describe('chooseRoute', () => {
 describe('routing helpers', () => {
   it('mirrors the configured percent of calls to the shadow version', () => {
     const r = route({ mirror: { version: '4', percent: 10 } });
-    assert.equal(chooseMirror(r, () => 0.05), '4');
-    assert.equal(chooseMirror(r, () => 0.1), undefined);
-    assert.equal(chooseMirror(route({}), () => 0), undefined);
+    assert.equal(
+      chooseMirror(r, () => 0.05),
+      '4',
+    );
+    assert.equal(
+      chooseMirror(r, () => 0.1),
+      undefined,
+    );
+    assert.equal(
+      chooseMirror(route({}), () => 0),
+      undefined,
+    );
   });
 
   it('reads the first value of a repeated header', () => {

@@ -4,7 +4,11 @@ import fc from 'fast-check';
 import { WeightedRoundRobin, compareVersions, signatureOf } from '../../functions/mesh/routing/weighted-round-robin';
 
 /** The largest gap, in percentage points, between a version's share and its expected share over any `window` consecutive picks. */
-function worstWindowError(picks: readonly string[], expected: Readonly<Record<string, number>>, window = 1000): {
+function worstWindowError(
+  picks: readonly string[],
+  expected: Readonly<Record<string, number>>,
+  window = 1000,
+): {
   pp: number;
   version: string;
   at: number;
@@ -44,17 +48,18 @@ describe('smooth weighted round-robin', () => {
       const picks = run(wrr, 20_000);
       // Assess
       const worst = worstWindowError(picks, weights);
-      assert.ok(worst.pp <= 1, `version ${worst.version} is off by ${worst.pp.toFixed(2)} pp in the window at ${worst.at}`);
+      assert.ok(
+        worst.pp <= 1,
+        `version ${worst.version} is off by ${worst.pp.toFixed(2)} pp in the window at ${worst.at}`,
+      );
     });
   }
 
   it('holds the 1 pp bound for arbitrary weight sets (property)', () => {
-    const weightSet = fc
-      .array(fc.integer({ min: 1, max: 1000 }), { minLength: 2, maxLength: 6 })
-      .map((raw) => {
-        const sum = raw.reduce((a, b) => a + b, 0);
-        return Object.fromEntries(raw.map((r, i) => [String(i + 1), r / sum]));
-      });
+    const weightSet = fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 2, maxLength: 6 }).map((raw) => {
+      const sum = raw.reduce((a, b) => a + b, 0);
+      return Object.fromEntries(raw.map((r, i) => [String(i + 1), r / sum]));
+    });
     fc.assert(
       fc.property(weightSet, (weights) => {
         const picks = run(new WeightedRoundRobin(weights), 6_000);

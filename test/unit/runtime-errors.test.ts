@@ -42,19 +42,33 @@ describe('runtime errors', () => {
     assert.equal(seen(new MeshDeadlineExceededError('x')), 'timeout');
     assert.equal(seen(Object.assign(new Error('boom'), { name: 'TypeError' })), 'function-error');
     assert.equal(classifyOutcome({ errorName: 'TooManyRequestsException', statusCode: 429 }), 'throttled');
-    assert.equal(classifyOutcome({ statusCode: 200, functionError: 'Unhandled', errorType: 'Sandbox.Timedout' }), 'timeout');
+    assert.equal(
+      classifyOutcome({ statusCode: 200, functionError: 'Unhandled', errorType: 'Sandbox.Timedout' }),
+      'timeout',
+    );
   });
 
   test('remote error bodies: Node shape, other shapes, garbage', () => {
     const enc = (s: string) => new TextEncoder().encode(s);
-    assert.deepEqual(parseRemoteError(enc('{"errorType":"TypeError","errorMessage":"x is undefined","trace":[]}')), { errorType: 'TypeError', errorMessage: 'x is undefined' });
+    assert.deepEqual(parseRemoteError(enc('{"errorType":"TypeError","errorMessage":"x is undefined","trace":[]}')), {
+      errorType: 'TypeError',
+      errorMessage: 'x is undefined',
+    });
     assert.deepEqual(parseRemoteError(enc('{"errorMessage":"m"}')), { errorType: 'Error', errorMessage: 'm' });
     assert.deepEqual(parseRemoteError(enc('not json')), { errorType: 'Error', errorMessage: 'not json' });
   });
 
   test('endpoint bodies carry the remote type and message, never more', () => {
     const b = errorBody(new MeshRemoteError('CardDeclined', 'card declined'));
-    assert.deepEqual(b, { status: 502, body: { code: 'MeshRemoteError', errorType: 'CardDeclined', errorMessage: 'card declined', message: 'CardDeclined: card declined' } });
+    assert.deepEqual(b, {
+      status: 502,
+      body: {
+        code: 'MeshRemoteError',
+        errorType: 'CardDeclined',
+        errorMessage: 'card declined',
+        message: 'CardDeclined: card declined',
+      },
+    });
     assert.equal(errorBody(new Error('boom')).status, 500);
   });
 });

@@ -10,7 +10,12 @@ describe('runtime handler loader', () => {
   test('CommonJS (.cjs) loads synchronously', async () => {
     const h = loadHandler('cjs-handler.handler', ROOT);
     assert.equal(typeof h, 'function');
-    assert.deepEqual(await (h as Function)({ a: 1 }, { functionVersion: '3' }), { ok: true, event: { a: 1 }, version: '3', format: 'cjs' });
+    assert.deepEqual(await (h as Function)({ a: 1 }, { functionVersion: '3' }), {
+      ok: true,
+      event: { a: 1 },
+      version: '3',
+      format: 'cjs',
+    });
   });
 
   test('a nested export (file.ns.export)', async () => {
@@ -32,9 +37,19 @@ describe('runtime handler loader', () => {
   });
 
   test('missing module, missing export, malformed name: Lambda-style error names and a fix', () => {
-    assert.throws(() => loadHandler('nope.handler', ROOT), (e: unknown) => e instanceof HandlerLoadError && e.name === 'Runtime.ImportModuleError' && /MESH_HANDLER/.test(e.message));
-    assert.throws(() => loadHandler('cjs-handler.missing', ROOT), (e: unknown) => e instanceof HandlerLoadError && e.name === 'Runtime.HandlerNotFound');
-    assert.throws(() => resolveHandler('index', ROOT), (e: unknown) => e instanceof HandlerLoadError && e.name === 'Runtime.MalformedHandlerName');
+    assert.throws(
+      () => loadHandler('nope.handler', ROOT),
+      (e: unknown) =>
+        e instanceof HandlerLoadError && e.name === 'Runtime.ImportModuleError' && /MESH_HANDLER/.test(e.message),
+    );
+    assert.throws(
+      () => loadHandler('cjs-handler.missing', ROOT),
+      (e: unknown) => e instanceof HandlerLoadError && e.name === 'Runtime.HandlerNotFound',
+    );
+    assert.throws(
+      () => resolveHandler('index', ROOT),
+      (e: unknown) => e instanceof HandlerLoadError && e.name === 'Runtime.MalformedHandlerName',
+    );
     assert.throws(() => resolveHandler(undefined, ROOT), /MESH_HANDLER is not set/);
   });
 });

@@ -14,7 +14,15 @@ import {
 } from '../../functions/mesh/metadata';
 import { MeshCallError } from '../../functions/mesh/errors';
 
-const good = { v: 1, src: 'orders', tok: 'a.b.c', dl: 1_800_000_000_000, att: 2, idk: 'k-1', trc: 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1' } as const;
+const good = {
+  v: 1,
+  src: 'orders',
+  tok: 'a.b.c',
+  dl: 1_800_000_000_000,
+  att: 2,
+  idk: 'k-1',
+  trc: 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1',
+} as const;
 
 describe('runtime metadata', () => {
   test('a full ClientContext (parsed, as the Node runtime hands it over) round-trips', () => {
@@ -29,13 +37,33 @@ describe('runtime metadata', () => {
   });
 
   test('garbage: no metadata (the caller counts as external), never an exception', () => {
-    for (const cc of [undefined, null, 42, 'not base64 !!', '{', [], { custom: null }, { custom: { mesh: [] } }, { custom: { mesh: { v: 2, src: 'orders' } } }, { custom: { mesh: { v: 1, src: 'Orders!' } } }, { custom: { mesh: { v: 1 } } }]) {
+    for (const cc of [
+      undefined,
+      null,
+      42,
+      'not base64 !!',
+      '{',
+      [],
+      { custom: null },
+      { custom: { mesh: [] } },
+      { custom: { mesh: { v: 2, src: 'orders' } } },
+      { custom: { mesh: { v: 1, src: 'Orders!' } } },
+      { custom: { mesh: { v: 1 } } },
+    ]) {
       assert.equal(metadataFromClientContext(cc), undefined, JSON.stringify(cc));
     }
   });
 
   test('bad fields are dropped, the valid rest kept', () => {
-    const m = parseMetadata({ v: 1, src: 'orders', dl: 'soon', att: 0, idk: 'x'.repeat(500), trc: 'bad\u0000header', tok: 7 });
+    const m = parseMetadata({
+      v: 1,
+      src: 'orders',
+      dl: 'soon',
+      att: 0,
+      idk: 'x'.repeat(500),
+      trc: 'bad\u0000header',
+      tok: 7,
+    });
     assert.deepEqual(m, { v: 1, src: 'orders' });
   });
 
@@ -51,13 +79,26 @@ describe('runtime metadata', () => {
   });
 
   test('HTTP events: API Gateway v1/v2 and Function URL shapes, headers case-insensitive', () => {
-    const v2 = { rawPath: '/', requestContext: {}, headers: { 'X-Mesh-Source': 'orders', 'x-mesh-deadline': '1800000000000', 'x-mesh-attempt': '3', 'x-mesh-idempotency-key': 'k' } };
+    const v2 = {
+      rawPath: '/',
+      requestContext: {},
+      headers: {
+        'X-Mesh-Source': 'orders',
+        'x-mesh-deadline': '1800000000000',
+        'x-mesh-attempt': '3',
+        'x-mesh-idempotency-key': 'k',
+      },
+    };
     assert.equal(isHttpEvent(v2), true);
     assert.deepEqual(readMetadata(v2, {}), { v: 1, src: 'orders', dl: 1_800_000_000_000, att: 3, idk: 'k' });
     const v1 = { httpMethod: 'POST', headers: { 'x-mesh-source': 'orders', 'x-mesh-deadline': 'tomorrow' } };
     assert.deepEqual(readMetadata(v1, undefined), { v: 1, src: 'orders' });
     assert.equal(readMetadata({ httpMethod: 'GET', headers: {} }, {}), undefined);
-    assert.equal(readMetadata({ headers: { 'x-mesh-source': 'orders' } }, {}), undefined, 'a plain payload with a headers field is not HTTP');
+    assert.equal(
+      readMetadata({ headers: { 'x-mesh-source': 'orders' } }, {}),
+      undefined,
+      'a plain payload with a headers field is not HTTP',
+    );
   });
 
   test('headers out mirror headers in', () => {
@@ -68,7 +109,8 @@ describe('runtime metadata', () => {
   test('ClientContext over 3,583 bytes fails clearly, naming the size', () => {
     assert.throws(
       () => encodeClientContext({ v: 1, src: 'orders', tok: 'x'.repeat(2900) }),
-      (e: unknown) => e instanceof MeshCallError && new RegExp(`over Lambda's ${CLIENT_CONTEXT_MAX_BYTES}-byte cap`).test(e.message),
+      (e: unknown) =>
+        e instanceof MeshCallError && new RegExp(`over Lambda's ${CLIENT_CONTEXT_MAX_BYTES}-byte cap`).test(e.message),
     );
   });
 });

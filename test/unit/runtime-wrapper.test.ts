@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { MeshRuntime, type IdentityLike } from '../../functions/mesh/mesh-runtime';
 import { wrapHandler } from '../../functions/mesh/wrapper';
 import { META } from '../../shared/names';
-import { MeshDeadlineExceededError, MeshDeniedError, MeshTimeoutError, MeshUnauthenticatedError } from '../../functions/mesh/errors';
+import {
+  MeshDeadlineExceededError,
+  MeshDeniedError,
+  MeshTimeoutError,
+  MeshUnauthenticatedError,
+} from '../../functions/mesh/errors';
 
 const items = [
   { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
@@ -16,7 +21,10 @@ function runtime(opts: { extra?: unknown[]; identity?: IdentityLike; disabled?: 
   const rt = new MeshRuntime({
     env: {},
     config: { meshName: 'shop', service: 'payments', functionVersion: '4', disabled: opts.disabled ?? false },
-    policy: { snapshot: { mesh: 'shop', generatedAt: '', items: [...items, ...(opts.extra ?? [])] }, snapshotPath: null },
+    policy: {
+      snapshot: { mesh: 'shop', generatedAt: '', items: [...items, ...(opts.extra ?? [])] },
+      snapshotPath: null,
+    },
     transport: { invoke: () => Promise.reject(new Error('no transport in unit tests')) },
     sink: (l) => lines.push(...l.split('\n')),
     identity: async () => opts.identity,
@@ -45,7 +53,10 @@ describe('runtime wrapper', () => {
   test('deny by default: a caller without an allow item, and external callers without allow#external', async () => {
     const { rt, lines } = runtime();
     const h = wrapHandler(rt, async () => 'ran');
-    await assert.rejects(h({}, ctx({ v: 1, src: 'audit' })), (e: unknown) => e instanceof MeshDeniedError && e.name === 'MeshDeniedError');
+    await assert.rejects(
+      h({}, ctx({ v: 1, src: 'audit' })),
+      (e: unknown) => e instanceof MeshDeniedError && e.name === 'MeshDeniedError',
+    );
     await assert.rejects(h({}, ctx()), MeshDeniedError);
     assert.ok(lines.some((l) => l.includes('"denied_total":1')));
   });
@@ -55,14 +66,19 @@ describe('runtime wrapper', () => {
     const h = wrapHandler(rt, async () => 'ran');
     assert.equal(await h({ plain: true }, ctx()), 'ran');
     const { rt: closed } = runtime();
-    const r = (await wrapHandler(closed, async () => 'ran')({ rawPath: '/', requestContext: {}, headers: {} }, ctx())) as { statusCode: number };
+    const r = (await wrapHandler(closed, async () => 'ran')(
+      { rawPath: '/', requestContext: {}, headers: {} },
+      ctx(),
+    )) as { statusCode: number };
     assert.equal(r.statusCode, 403);
   });
 
   test('identity off: x-mesh-source on an HTTP event proves nothing, the caller stays external', async () => {
     const { rt } = runtime();
     const h = wrapHandler(rt, async () => 'ran');
-    const r = (await h({ rawPath: '/', requestContext: {}, headers: { 'x-mesh-source': 'orders' } }, ctx())) as { statusCode: number };
+    const r = (await h({ rawPath: '/', requestContext: {}, headers: { 'x-mesh-source': 'orders' } }, ctx())) as {
+      statusCode: number;
+    };
     assert.equal(r.statusCode, 403);
   });
 
@@ -75,7 +91,10 @@ describe('runtime wrapper', () => {
   });
 
   test('identity on: a failed verify is MeshUnauthenticated, the reason stays out of the token-free logs', async () => {
-    const identity: IdentityLike = { sign: () => 'tok', verify: ({ token }) => (token === 'good' ? { ok: true } : { ok: false, reason: 'bad-signature' }) };
+    const identity: IdentityLike = {
+      sign: () => 'tok',
+      verify: ({ token }) => (token === 'good' ? { ok: true } : { ok: false, reason: 'bad-signature' }),
+    };
     const { rt, lines } = runtime({ identity });
     const h = wrapHandler(rt, async () => 'ran');
     assert.equal(await h({}, ctx({ v: 1, src: 'orders', tok: 'good' })), 'ran');
@@ -100,7 +119,10 @@ describe('runtime wrapper', () => {
     const emf = lines.map((l) => JSON.parse(l)).find((l) => l._aws);
     assert.equal(emf.denied_total, 1);
     // HTTP events answer with a body: bare too.
-    const res = (await h({ headers: { [META.headers.source]: 'orders' }, requestContext: {}, body: '{}' }, ctx())) as { statusCode: number; body: string };
+    const res = (await h({ headers: { [META.headers.source]: 'orders' }, requestContext: {}, body: '{}' }, ctx())) as {
+      statusCode: number;
+      body: string;
+    };
     assert.equal(res.statusCode, 401);
     assert.doesNotMatch(res.body, /token-missing/);
   });
@@ -129,7 +151,7 @@ describe('runtime wrapper', () => {
     assert.ok(lines.some((l) => l.includes('"traceId":"1-5759e988-bd862e3fe1be46a994272793"')));
   });
 
-  test('trace: in Lambda (_X_AMZN_TRACE_ID set) outgoing calls hang under this function\'s segment, not the caller\'s call', async () => {
+  test("trace: in Lambda (_X_AMZN_TRACE_ID set) outgoing calls hang under this function's segment, not the caller's call", async () => {
     const { rt } = runtime();
     const root = '1-5759e988-bd862e3fe1be46a994272793';
     const callerCall = '53995c3f42cd8ad8'; // the caller's call subsegment (metadata trc)
@@ -149,7 +171,11 @@ describe('runtime wrapper', () => {
       if (saved === undefined) delete process.env._X_AMZN_TRACE_ID;
       else process.env._X_AMZN_TRACE_ID = saved;
     }
-    assert.deepEqual(seen, [fnSegment, fnSegment, callerCall], 'Lambda\'s header when present, the metadata only without it');
+    assert.deepEqual(
+      seen,
+      [fnSegment, fnSegment, callerCall],
+      "Lambda's header when present, the metadata only without it",
+    );
   });
 
   test('MESH_DISABLED: the handler runs directly, no policy, no telemetry', async () => {
@@ -161,7 +187,12 @@ describe('runtime wrapper', () => {
   test('a handler error is rethrown as is and recorded as 500', async () => {
     const { rt, lines } = runtime();
     const boom = new TypeError('bad');
-    await assert.rejects(wrapHandler(rt, async () => { throw boom; })({}, ctx({ v: 1, src: 'orders' })), (e) => e === boom);
+    await assert.rejects(
+      wrapHandler(rt, async () => {
+        throw boom;
+      })({}, ctx({ v: 1, src: 'orders' })),
+      (e) => e === boom,
+    );
     assert.equal(JSON.parse(lines[0]!).response_code, '500');
   });
 });

@@ -25,7 +25,10 @@ export class TrustBundle {
   private readonly cas: X509Certificate[];
   private readonly cache = new Map<string, LeafCheck>();
 
-  constructor(caPems: readonly string[], private readonly cacheSize = 256) {
+  constructor(
+    caPems: readonly string[],
+    private readonly cacheSize = 256,
+  ) {
     this.cas = caPems.map((p) => new X509Certificate(p)).filter((c) => c.ca);
     if (this.cas.length === 0) throw new Error('trust bundle holds no CA certificate; re-issue the identity secret');
   }

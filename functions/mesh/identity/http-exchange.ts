@@ -14,7 +14,10 @@ export interface HttpExchangeRequest {
   readonly timeoutMs?: number;
   readonly agent?: HttpsAgent;
   /** Extra TLS options (client certificate, CA, server identity check). */
-  readonly tls?: Pick<RequestOptions, 'cert' | 'key' | 'ca' | 'checkServerIdentity' | 'rejectUnauthorized' | 'servername'>;
+  readonly tls?: Pick<
+    RequestOptions,
+    'cert' | 'key' | 'ca' | 'checkServerIdentity' | 'rejectUnauthorized' | 'servername'
+  >;
 }
 
 export interface HttpExchangeResponse {
@@ -40,7 +43,9 @@ export function metadataHeaders(meta: Partial<MeshMetadata>): Record<string, str
 export function metadataFromClientContext(clientContext: string | undefined): Partial<MeshMetadata> {
   if (!clientContext) return {};
   try {
-    const cc = JSON.parse(Buffer.from(clientContext, 'base64').toString('utf8')) as { custom?: Record<string, unknown> };
+    const cc = JSON.parse(Buffer.from(clientContext, 'base64').toString('utf8')) as {
+      custom?: Record<string, unknown>;
+    };
     const meta = cc?.custom?.[META.clientContextKey];
     return meta && typeof meta === 'object' ? (meta as Partial<MeshMetadata>) : {};
   } catch {
@@ -50,7 +55,9 @@ export function metadataFromClientContext(clientContext: string | undefined): Pa
 
 export function httpExchange(req: HttpExchangeRequest): Promise<HttpExchangeResponse> {
   // Required lazily: no HTTP(S) machinery at init for functions that only Invoke.
-  const mod = (req.url.protocol === 'https:' ? require('node:https') : require('node:http')) as typeof import('node:https');
+  const mod = (
+    req.url.protocol === 'https:' ? require('node:https') : require('node:http')
+  ) as typeof import('node:https');
   return new Promise((resolve, reject) => {
     const r = mod.request(
       req.url,
@@ -65,11 +72,19 @@ export function httpExchange(req: HttpExchangeRequest): Promise<HttpExchangeResp
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, payload: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, payload: Buffer.concat(chunks) }),
+        );
         res.on('error', reject);
       },
     );
-    r.on('timeout', () => r.destroy(Object.assign(new Error(`HTTP target ${req.url.host} timed out after ${req.timeoutMs} ms`), { name: 'TimeoutError' })));
+    r.on('timeout', () =>
+      r.destroy(
+        Object.assign(new Error(`HTTP target ${req.url.host} timed out after ${req.timeoutMs} ms`), {
+          name: 'TimeoutError',
+        }),
+      ),
+    );
     r.on('error', reject);
     r.end(req.body);
   });

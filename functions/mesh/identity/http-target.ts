@@ -8,7 +8,12 @@ import { ENV } from '../../../shared/names';
 import type { ServiceItem } from '../../../shared/policy';
 import type { Identity } from './identity';
 import { httpExchange, metadataHeaders } from './http-exchange';
-import { invokeOverHttp, mtlsHttpTransport, type HttpTransport, type HttpTransportRequest } from '../transport/mtls-http';
+import {
+  invokeOverHttp,
+  mtlsHttpTransport,
+  type HttpTransport,
+  type HttpTransportRequest,
+} from '../transport/mtls-http';
 import { sigv4HttpTransport } from '../transport/sigv4-http';
 
 const cache = new Map<string, HttpTransport>();
@@ -26,7 +31,10 @@ export function httpTargetTransport(
   let t: HttpTransport;
   if (auth === 'iam') t = sigv4HttpTransport({ url: item.url });
   else if (auth === 'mtls') {
-    if (!identity) throw new Error(`service ${item.pk} needs mTLS but this function has no identity (${ENV.identitySecret} unset); turn identity on or set auth "iam"/"none"`);
+    if (!identity)
+      throw new Error(
+        `service ${item.pk} needs mTLS but this function has no identity (${ENV.identitySecret} unset); turn identity on or set auth "iam"/"none"`,
+      );
     t = mtlsHttpTransport({ url: item.url, identity, targetService: item.pk });
   } else {
     const base = new URL(item.url);

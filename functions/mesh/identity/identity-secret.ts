@@ -44,7 +44,11 @@ export function parseIdentitySecret(text: string): IdentitySecret {
   for (const f of ['spiffeId', 'certificate', 'chain', 'privateKey', 'notBefore', 'notAfter'] as const) {
     if (typeof o?.[f] !== 'string') throw new Error(`identity secret lacks string field "${f}"; re-issue it`);
   }
-  if (!Array.isArray(o.trustBundle) || o.trustBundle.length === 0 || !o.trustBundle.every((c) => typeof c === 'string')) {
+  if (
+    !Array.isArray(o.trustBundle) ||
+    o.trustBundle.length === 0 ||
+    !o.trustBundle.every((c) => typeof c === 'string')
+  ) {
     throw new Error('identity secret lacks "trustBundle" (array of CA PEMs); re-issue it');
   }
   return o as unknown as IdentitySecret;

@@ -109,7 +109,8 @@ export function verifyToken(input: VerifyInput): VerifyResult {
   }
   if (!good) return fail(REFUSAL.badSignature);
   if (claims.dig !== payloadDigest(input.payload)) return fail(REFUSAL.payloadMismatch);
-  if (!input.replay.claim(`${claims.iss} ${claims.nce}`, claims.exp + CLOCK_SKEW_S, nowS)) return fail(REFUSAL.replayed);
+  if (!input.replay.claim(`${claims.iss} ${claims.nce}`, claims.exp + CLOCK_SKEW_S, nowS))
+    return fail(REFUSAL.replayed);
   return { ok: true };
 }
 
@@ -123,7 +124,8 @@ function parseClaims(part: string): TokenClaims | undefined {
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
   const { iss, aud, iat, exp, nce, dig } = o;
-  if (typeof iss !== 'string' || typeof aud !== 'string' || typeof nce !== 'string' || typeof dig !== 'string') return undefined;
+  if (typeof iss !== 'string' || typeof aud !== 'string' || typeof nce !== 'string' || typeof dig !== 'string')
+    return undefined;
   if (!Number.isSafeInteger(iat) || !Number.isSafeInteger(exp)) return undefined;
   if (nce.length < 16 || nce.length > 64 || dig.length !== 43) return undefined;
   return { iss, aud, iat: iat as number, exp: exp as number, nce, dig };

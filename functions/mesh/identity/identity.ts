@@ -53,7 +53,10 @@ export class Identity {
     return new Identity(opts, materialFrom(await opts.read(), now()));
   }
 
-  private constructor(private readonly opts: IdentityOptions, material: Material) {
+  private constructor(
+    private readonly opts: IdentityOptions,
+    material: Material,
+  ) {
     this.material = material;
     this.now = opts.now ?? Date.now;
     const m = SPIFFE.exec(material.spiffeId);
@@ -86,7 +89,9 @@ export class Identity {
     const nowMs = this.now();
     this.maybeRefresh(nowMs);
     if (typeof input.source !== 'string' || !/^[a-z][a-z0-9-]{0,39}$/.test(input.source)) {
-      return input.token === undefined ? { ok: false, reason: REFUSAL.missing } : { ok: false, reason: REFUSAL.wrongSource };
+      return input.token === undefined
+        ? { ok: false, reason: REFUSAL.missing }
+        : { ok: false, reason: REFUSAL.wrongSource };
     }
     const m = this.material;
     let res: VerifyResult;
@@ -104,7 +109,11 @@ export class Identity {
       // verifyToken guards every parse; this is the last line so a bug never crashes the wrapper.
       res = { ok: false, reason: REFUSAL.malformed };
     }
-    if (!res.ok && res.reason === REFUSAL.untrustedCertificate && nowMs - this.lastUntrustedRefreshMs > UNTRUSTED_REFRESH_MS) {
+    if (
+      !res.ok &&
+      res.reason === REFUSAL.untrustedCertificate &&
+      nowMs - this.lastUntrustedRefreshMs > UNTRUSTED_REFRESH_MS
+    ) {
       // Maybe the CA rotated and our bundle is stale: re-read in the background.
       this.lastUntrustedRefreshMs = nowMs;
       void this.refresh().catch(() => undefined);

@@ -45,8 +45,16 @@ export function effectivePolicy(policy: ServicePolicy | undefined, source: strin
   }
   const deny = policy.denies.get(source);
   if (deny || policy.brokenDenies.has(source)) {
-    const why = deny?.reason ? `: ${deny.reason}` : policy.brokenDenies.has(source) ? ' (its deny item is malformed; denying to be safe)' : '';
-    return { allowed: false, reason: 'denied', detail: `${source} is denied by ${policy.service}/${SORT_KEY.deny(source)}${why}` };
+    const why = deny?.reason
+      ? `: ${deny.reason}`
+      : policy.brokenDenies.has(source)
+        ? ' (its deny item is malformed; denying to be safe)'
+        : '';
+    return {
+      allowed: false,
+      reason: 'denied',
+      detail: `${source} is denied by ${policy.service}/${SORT_KEY.deny(source)}${why}`,
+    };
   }
   const allow = policy.allows.get(source);
   if (!allow) {
@@ -86,7 +94,14 @@ export function resolveTrafficPolicy(...layers: ReadonlyArray<TrafficPolicy | un
   // 3 s per-try): the tighter limit wins.
   perTryTimeoutMs = Math.min(perTryTimeoutMs, timeoutMs);
   retries.baseDelayMs = Math.min(retries.baseDelayMs, retries.maxDelayMs);
-  return { timeoutMs, perTryTimeoutMs, idempotent, retries: { ...retries, retryOn: [...retries.retryOn] }, budget, breaker };
+  return {
+    timeoutMs,
+    perTryTimeoutMs,
+    idempotent,
+    retries: { ...retries, retryOn: [...retries.retryOn] },
+    budget,
+    breaker,
+  };
 }
 
 function assignDefined<T extends object>(target: T, src: Partial<T> | undefined): void {

@@ -122,7 +122,11 @@ export class PolicyCache {
     const previous = this.entries.get(service);
     if (!this.tableName) {
       if (previous) return previous.policy;
-      const none = { policy: emptyServicePolicy(service, this.now()), retryAfter: Infinity, reported: new Set<string>() };
+      const none = {
+        policy: emptyServicePolicy(service, this.now()),
+        retryAfter: Infinity,
+        reported: new Set<string>(),
+      };
       this.entries.set(service, none);
       return none.policy;
     }
@@ -146,7 +150,12 @@ export class PolicyCache {
         previous.failing = true;
         return previous.policy;
       }
-      const none: Entry = { policy: emptyServicePolicy(service, now), retryAfter: now + this.ttlMs, reported: new Set(), failing: true };
+      const none: Entry = {
+        policy: emptyServicePolicy(service, now),
+        retryAfter: now + this.ttlMs,
+        reported: new Set(),
+        failing: true,
+      };
       this.entries.set(service, none);
       return none.policy;
     }
@@ -234,7 +243,10 @@ export class PolicyCache {
     try {
       return loadSnapshot(path);
     } catch (err) {
-      this.warn({ msg: 'mesh policy: no snapshot; the first call of each service reads the table', error: errorText(err) });
+      this.warn({
+        msg: 'mesh policy: no snapshot; the first call of each service reads the table',
+        error: errorText(err),
+      });
       return undefined;
     }
   }

@@ -142,5 +142,18 @@ function fromItems(
         break;
     }
   }
-  return { service, serviceItem, allows, denies, traffic, route, fault, breakers, items, brokenDenies, origin, loadedAt };
+  return {
+    service,
+    serviceItem,
+    allows,
+    denies,
+    traffic,
+    route,
+    fault,
+    breakers,
+    items,
+    brokenDenies,
+    origin,
+    loadedAt,
+  };
 }

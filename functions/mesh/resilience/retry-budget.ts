@@ -108,8 +108,11 @@ export class RetryBudgets {
 
   get(target: string, options: RetryBudgetOptions = {}): RetryBudget {
     let b = this.byTarget.get(target);
-    if (!b || b.ratio !== (options.ratio ?? DEFAULTS.budget.ratio) ||
-        b.minPerSecond !== (options.minPerSecond ?? DEFAULTS.budget.minPerSecond)) {
+    if (
+      !b ||
+      b.ratio !== (options.ratio ?? DEFAULTS.budget.ratio) ||
+      b.minPerSecond !== (options.minPerSecond ?? DEFAULTS.budget.minPerSecond)
+    ) {
       // The policy changed: start a fresh budget (losing 10 s of counts is harmless).
       b = new RetryBudget(options);
       this.byTarget.set(target, b);

@@ -36,7 +36,13 @@ export class SharedBreakerWriter {
         // A later opening already in the table is not a failure.
         if (e?.name === 'ConditionalCheckFailedException') return;
         (this.options.log ?? ((l) => process.stdout.write(l + '\n')))(
-          JSON.stringify({ level: 'WARN', msg: 'mesh: could not share an open breaker (ignored)', target, version, error: `${e?.name}: ${e?.message}` }),
+          JSON.stringify({
+            level: 'WARN',
+            msg: 'mesh: could not share an open breaker (ignored)',
+            target,
+            version,
+            error: `${e?.name}: ${e?.message}`,
+          }),
         );
       })
       .finally(() => this.pending.delete(p));

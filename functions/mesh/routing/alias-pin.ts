@@ -9,7 +9,11 @@
  * The version to pin this call to, or undefined to call the alias: pins only while a version seen
  * behind the alias is ejected and at least one seen version is not (several healthy ones take turns).
  */
-export function pinBehindAlias(seen: ReadonlySet<string>, ejected: ReadonlySet<string>, turn: number): string | undefined {
+export function pinBehindAlias(
+  seen: ReadonlySet<string>,
+  ejected: ReadonlySet<string>,
+  turn: number,
+): string | undefined {
   if (ejected.size === 0 || seen.size < 2) return undefined;
   const healthy: string[] = [];
   let anyEjected = false;

@@ -104,10 +104,7 @@ export function chooseMirror(route: RouteItem | undefined, random: () => number 
 }
 
 /** Case-insensitive header lookup; a repeated header counts by its first value. */
-export function headerValue(
-  headers: ChooseRouteInput['headers'],
-  name: string,
-): string | undefined {
+export function headerValue(headers: ChooseRouteInput['headers'], name: string): string | undefined {
   if (!headers) return undefined;
   // Own keys only: a header named like an Object property ("constructor") must not hit the prototype.
   let v = Object.hasOwn(headers, name) ? headers[name] : undefined;

@@ -80,7 +80,11 @@ export class MeshTelemetry {
     if (r.reason) log += `,"reason":${JSON.stringify(r.reason)}`;
     this.write(
       `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
-        this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) + values + '}\n' + log + '}',
+        this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) +
+        values +
+        '}\n' +
+        log +
+        '}',
     );
   }
 
@@ -88,7 +92,8 @@ export class MeshTelemetry {
   breakerOpened(source: string, destination: string, version: string): void {
     this.write(
       `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[{"Name":"${METRICS.breakerOpenTotal}","Unit":"Count"}]}]}` +
-        this.dims(source, destination, version, '503', 'source') + `,"${METRICS.breakerOpenTotal}":1}`,
+        this.dims(source, destination, version, '503', 'source') +
+        `,"${METRICS.breakerOpenTotal}":1}`,
     );
   }
 

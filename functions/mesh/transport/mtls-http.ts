@@ -8,7 +8,12 @@ import type { Agent } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import type { MeshMetadata } from '../../../shared/names';
 import type { Identity } from '../identity/identity';
-import { httpExchange, metadataFromClientContext, metadataHeaders, type HttpExchangeResponse } from '../identity/http-exchange';
+import {
+  httpExchange,
+  metadataFromClientContext,
+  metadataHeaders,
+  type HttpExchangeResponse,
+} from '../identity/http-exchange';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './lambda-invoke';
 
 /** What the HTTP transports take per attempt (the same fields B's Invoke transport sends). */
@@ -42,7 +47,11 @@ export interface HttpTransport extends InvokeTransport {
 export function invokeOverHttp(send: HttpTransport['send']): (req: InvokeRequest) => Promise<InvokeResponse> {
   return async (req) => {
     const metadata = metadataFromClientContext(req.clientContext);
-    const res = await send({ payload: req.payload, metadata: req.traceHeader ? { ...metadata, trc: req.traceHeader } : metadata, signal: req.signal });
+    const res = await send({
+      payload: req.payload,
+      metadata: req.traceHeader ? { ...metadata, trc: req.traceHeader } : metadata,
+      signal: req.signal,
+    });
     return { statusCode: res.statusCode, payload: res.payload };
   };
 }

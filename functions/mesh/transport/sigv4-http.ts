@@ -27,7 +27,9 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env) {
     const accessKeyId = env.AWS_ACCESS_KEY_ID;
     const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
     if (!accessKeyId || !secretAccessKey) {
-      throw new Error('no AWS credentials in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) to sign the Function URL request');
+      throw new Error(
+        'no AWS credentials in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) to sign the Function URL request',
+      );
     }
     return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
   };
@@ -72,7 +74,14 @@ export function sigv4HttpTransport(opts: SigV4HttpOptions): HttpTransport {
         headers,
         body: req.payload,
       });
-      return httpExchange({ url, method: req.method, headers: signed.headers, body: req.payload, signal: req.signal, timeoutMs: req.timeoutMs });
+      return httpExchange({
+        url,
+        method: req.method,
+        headers: signed.headers,
+        body: req.payload,
+        signal: req.signal,
+        timeoutMs: req.timeoutMs,
+      });
     },
   };
   return { ...t, invoke: invokeOverHttp(t.send) };

@@ -58,13 +58,17 @@ const canary = fn('Canary', 'hello', {
   environment: { GREETING_FILE: '/opt/greetings/hello.txt', RELEASE: String(release) },
 });
 const current = canary.currentVersion;
-new lambda.Alias(stack, 'CanaryLive', release === 1
-  ? { aliasName: 'live', version: current }
-  : {
-    aliasName: 'live',
-    version: lambda.Version.fromVersionAttributes(stack, 'CanaryStable', { lambda: canary, version: '1' }),
-    additionalVersions: [{ version: current, weight: 0.25 }],
-  });
+new lambda.Alias(
+  stack,
+  'CanaryLive',
+  release === 1
+    ? { aliasName: 'live', version: current }
+    : {
+        aliasName: 'live',
+        version: lambda.Version.fromVersionAttributes(stack, 'CanaryStable', { lambda: canary, version: '1' }),
+        additionalVersions: [{ version: current, weight: 0.25 }],
+      },
+);
 
 const peer = new lambda.Alias(stack, 'HelloLive', { aliasName: 'live', version: hello.currentVersion });
 fn('Caller', 'caller', { environment: { PEER_ARN: peer.functionArn } });

@@ -22,7 +22,10 @@ const table = new dynamodb.Table(stack, 'Policy', {
   partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
   sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
 });
-const layer = new lambda.LayerVersion(stack, 'MeshLayer', { layerVersionName: `${OBSERV_MESH}-mesh-runtime`, code: lambda.Code.fromAsset(join(__dirname, 'layer')) });
+const layer = new lambda.LayerVersion(stack, 'MeshLayer', {
+  layerVersionName: `${OBSERV_MESH}-mesh-runtime`,
+  code: lambda.Code.fromAsset(join(__dirname, 'layer')),
+});
 const code = lambda.Code.fromAsset(join(__dirname, 'code'));
 
 function service(name: string, extraEnv: Record<string, string> = {}) {
@@ -50,13 +53,17 @@ for (const name of ['frontend', 'orders', 'admin']) {
   new lambda.Alias(stack, `${name}Live`, { aliasName: LIVE_ALIAS, version: fn.currentVersion });
 }
 const payments = service('payments', release === 2 ? { FAIL: '1' } : {});
-new lambda.Alias(stack, 'paymentsLive', release === 1
-  ? { aliasName: LIVE_ALIAS, version: payments.currentVersion }
-  : {
-    aliasName: LIVE_ALIAS,
-    version: lambda.Version.fromVersionAttributes(stack, 'PaymentsStable', { lambda: payments, version: '1' }),
-    additionalVersions: [{ version: payments.currentVersion, weight: 0.5 }],
-  });
+new lambda.Alias(
+  stack,
+  'paymentsLive',
+  release === 1
+    ? { aliasName: LIVE_ALIAS, version: payments.currentVersion }
+    : {
+        aliasName: LIVE_ALIAS,
+        version: lambda.Version.fromVersionAttributes(stack, 'PaymentsStable', { lambda: payments, version: '1' }),
+        additionalVersions: [{ version: payments.currentVersion, weight: 0.5 }],
+      },
+);
 
 new CustomResource(stack, 'Seed', {
   serviceToken: payments.functionArn,
@@ -64,7 +71,12 @@ new CustomResource(stack, 'Seed', {
   properties: {
     TableName: table.tableName,
     Items: JSON.stringify([
-      ...['frontend', 'orders', 'payments', 'admin'].map((s) => ({ pk: s, sk: 'service', managedBy: 'deploy', functionName: `${OBSERV_MESH}-${s}` })),
+      ...['frontend', 'orders', 'payments', 'admin'].map((s) => ({
+        pk: s,
+        sk: 'service',
+        managedBy: 'deploy',
+        functionName: `${OBSERV_MESH}-${s}`,
+      })),
       { pk: 'frontend', sk: 'allow#external', managedBy: 'deploy' },
       { pk: 'orders', sk: 'allow#frontend', managedBy: 'deploy' },
       { pk: 'payments', sk: 'allow#orders', managedBy: 'deploy' },

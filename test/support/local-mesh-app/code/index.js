@@ -58,17 +58,40 @@ exports.busy = async (event) => {
 exports.caller = async (event) => {
   const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
   const client = new LambdaClient({ endpoint: process.env.AWS_ENDPOINT_URL, region: process.env.AWS_REGION });
-  const r = await client.send(new InvokeCommand({ FunctionName: process.env.PEER_ARN, Payload: Buffer.from(JSON.stringify(event || {})) }));
+  const r = await client.send(
+    new InvokeCommand({ FunctionName: process.env.PEER_ARN, Payload: Buffer.from(JSON.stringify(event || {})) }),
+  );
   return { status: r.StatusCode, executed: r.ExecutedVersion, body: JSON.parse(Buffer.from(r.Payload).toString()) };
 };
 
 /** Prints one EMF line per call, in the mesh's namespace, as the runtime's telemetry does. */
 exports.metrics = async (event) => {
-  console.log(JSON.stringify({
-    _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'LambdaMesh', Dimensions: [['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter']], Metrics: [{ Name: 'requests_total', Unit: 'Count' }, { Name: 'request_duration_ms', Unit: 'Milliseconds' }] }] },
-    source_workload: (event && event.source) || 'external', destination_workload: 'metrics', destination_version: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-    response_code: '200', reporter: 'destination', requests_total: 1, request_duration_ms: 3,
-  }));
+  console.log(
+    JSON.stringify({
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: 'LambdaMesh',
+            Dimensions: [
+              ['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter'],
+            ],
+            Metrics: [
+              { Name: 'requests_total', Unit: 'Count' },
+              { Name: 'request_duration_ms', Unit: 'Milliseconds' },
+            ],
+          },
+        ],
+      },
+      source_workload: (event && event.source) || 'external',
+      destination_workload: 'metrics',
+      destination_version: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+      response_code: '200',
+      reporter: 'destination',
+      requests_total: 1,
+      request_duration_ms: 3,
+    }),
+  );
   return { ok: true };
 };
 

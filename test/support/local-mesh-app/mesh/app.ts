@@ -24,7 +24,12 @@ const flaky = new MeshFunction(stack, 'Flaky', {
   environment: { FAIL: release === 1 ? '0' : '1' },
   canary: release === 1 ? undefined : { weight: 0.5, stableVersion: '1' },
 });
-const busy = new MeshFunction(stack, 'Busy', { ...common, service: 'busy', entry: join(__dirname, 'busy.ts'), reservedConcurrentExecutions: 1 });
+const busy = new MeshFunction(stack, 'Busy', {
+  ...common,
+  service: 'busy',
+  entry: join(__dirname, 'busy.ts'),
+  reservedConcurrentExecutions: 1,
+});
 
 caller.allowExternal();
 caller.allowCallsTo(flaky, {

@@ -9,6 +9,12 @@ interface Ask {
 
 export async function handler(event: Ask): Promise<unknown> {
   const count = event.count ?? 1;
-  const results = await Promise.allSettled(Array.from({ length: count }, () => mesh.call(event.target, event.body ?? {})));
-  return results.map((r) => (r.status === 'fulfilled' ? { ok: true, value: r.value } : { ok: false, error: (r.reason as Error).name, message: (r.reason as Error).message }));
+  const results = await Promise.allSettled(
+    Array.from({ length: count }, () => mesh.call(event.target, event.body ?? {})),
+  );
+  return results.map((r) =>
+    r.status === 'fulfilled'
+      ? { ok: true, value: r.value }
+      : { ok: false, error: (r.reason as Error).name, message: (r.reason as Error).message },
+  );
 }
