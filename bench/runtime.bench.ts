@@ -120,7 +120,7 @@ async function coldStart(dir: string, layerIndex: string): Promise<BenchResult[]
 
 async function perHop(): Promise<BenchResult[]> {
   const devnull = openSync('/dev/null', 'w');
-  const sink = (l: string) => void writeSync(devnull, l + '\n');
+  const sink = (l: string) => void writeSync(devnull, `${l}\n`);
   const snapshot = {
     mesh: 'bench',
     generatedAt: '',

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { type Duration, Token } from 'aws-cdk-lib';
 import type { RetryOn, TrafficPolicy } from '../shared/policy';
 
 /** Retries of one call: attempts and full-jitter backoff. Absent fields use the mesh defaults. */

@@ -163,13 +163,11 @@ function localStatus(
   const body = JSON.stringify({
     counters: invoker.counters,
     workers: invoker.workers(),
-    functions: registry
-      .functionNames()
-      .map((name) => ({
-        name,
-        aliases: registry.listAliases(name),
-        versions: registry.listVersions(name)?.map((v) => v.Version),
-      })),
+    functions: registry.functionNames().map((name) => ({
+      name,
+      aliases: registry.listAliases(name),
+      versions: registry.listVersions(name)?.map((v) => v.Version),
+    })),
     deployments: deployments.map((d) => ({
       dir: d.dir,
       functions: d.functions,

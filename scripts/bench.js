@@ -5,7 +5,7 @@
 // budget = { of: 'added-p50' | 'added-p99' | 'p50', max }. Rows of files that name no budget may get one
 // from KNOWN_BUDGETS below (F's identity row). Usage: npm run bench [-- <file filter>...]
 // Exit code 1 when a budget fails or a bench file fails.
-'use strict';
+
 const { spawnSync } = require('node:child_process');
 const { readdirSync } = require('node:fs');
 const { join } = require('node:path');
@@ -95,10 +95,10 @@ for (const row of rows) {
 const widths = head.map((_, i) => Math.max(...table.map((r) => r[i].length)));
 for (const r of table)
   process.stdout.write(
-    r
+    `${r
       .map((c, i) => c.padEnd(widths[i]))
       .join('  ')
-      .trimEnd() + '\n',
+      .trimEnd()}\n`,
   );
 for (const row of rows) if (row.error) process.stdout.write(`${row.file}: ${row.error}\n`);
 for (const row of rows) if (row.note) process.stdout.write(`note: ${row.name}: ${row.note}\n`);

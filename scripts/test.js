@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test file under test/ with Node's own test runner (tsx compiles TypeScript on the fly).
 // Node 20's --test takes no globs, so the files are listed here. Usage: npm test [-- <path filter>...]
-'use strict';
+
 const { spawnSync } = require('node:child_process');
 const { readdirSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');

@@ -64,7 +64,7 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
   writeFileSync(join(pkgDir, 'wrapper.js'), "module.exports = require('./index.js');\n");
   writeFileSync(
     join(pkgDir, 'package.json'),
-    JSON.stringify({ name: LAYER.moduleName, version: '0.1.0', main: 'index.js', private: true }, null, 2) + '\n',
+    `${JSON.stringify({ name: LAYER.moduleName, version: '0.1.0', main: 'index.js', private: true }, null, 2)}\n`,
   );
   const bytes = Object.values(result.metafile!.outputs).reduce((n, o) => n + o.bytes, 0);
   return { outDir: root, bundle, bytes };

@@ -34,7 +34,7 @@ import {
   MeshCallError,
   MeshCircuitOpenError,
   MeshDeniedError,
-  MeshError,
+  type MeshError,
   MeshRemoteError,
   MeshThrottledError,
   MeshTimeoutError,

@@ -10,7 +10,7 @@ import { isExpired } from './resilience/deadline';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
-  MeshError,
+  type MeshError,
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from './errors';

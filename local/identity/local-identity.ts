@@ -141,7 +141,7 @@ function stillGood(text: string, spiffe: string): boolean {
 function placeholderOf(
   text: string | undefined,
 ): { kind: 'ca'; mesh: string } | { kind: 'identity'; mesh: string; service: string; spiffe: string } | undefined {
-  if (!text || !text.includes('"kind"')) return undefined;
+  if (!text?.includes('"kind"')) return undefined;
   try {
     const o = JSON.parse(text) as { kind?: unknown; mesh?: unknown; spiffeId?: unknown };
     if (o.kind === 'ca' && typeof o.mesh === 'string') return { kind: 'ca', mesh: o.mesh };

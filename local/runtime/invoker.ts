@@ -223,7 +223,7 @@ export class LocalInvoker implements EndpointInvoker {
     const version = request.version;
     const pool = this.pool(name, version, fingerprint);
     let worker = pool.idle.pop();
-    while (worker && worker.dead) worker = pool.idle.pop();
+    while (worker?.dead) worker = pool.idle.pop();
     if (worker) clearTimeout(this.idleTimers.get(worker));
     const cold = !worker;
     if (!worker) {
@@ -369,7 +369,7 @@ export class LocalInvoker implements EndpointInvoker {
       payload,
       functionError,
       executedVersion: version,
-      logTail: request.logTail ? lines.join('\n') + '\n' : undefined,
+      logTail: request.logTail ? `${lines.join('\n')}\n` : undefined,
     };
   }
 

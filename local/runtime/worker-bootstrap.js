@@ -7,7 +7,7 @@
  *           | {type:'initError', error}   (error.fatal: the environment is ending)
  * Init (loading the handler) happens right at start, as Lambda's init phase.
  */
-'use strict';
+
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const fs = require('node:fs');
@@ -125,7 +125,7 @@ function run(handler, event, context) {
 let handlerPromise;
 let current; // the invocation in flight, if any
 process.on('message', async (msg) => {
-  if (!msg || msg.type !== 'invoke') return;
+  if (msg?.type !== 'invoke') return;
   current = msg.id;
   if (msg.traceId) env._X_AMZN_TRACE_ID = msg.traceId;
   else delete env._X_AMZN_TRACE_ID;

@@ -40,7 +40,7 @@ export function parseDaemonDatagram(msg: Buffer | string): unknown | undefined {
     return undefined;
   }
   const h = header as { format?: unknown; version?: unknown } | null;
-  if (!h || h.format !== 'json' || h.version !== 1) return undefined;
+  if (h?.format !== 'json' || h.version !== 1) return undefined;
   return doc;
 }
 

@@ -11,7 +11,7 @@ import { main } from '../../cli/main';
 import { processContext } from '../../cli/context';
 import { evaluateFunction, type FunctionFacts } from '../../cli/commands/check';
 import { bar, renderWaterfall } from '../../cli/commands/trace';
-import { snapshotFromCloudWatch } from '../../cli/commands/stat';
+import type { snapshotFromCloudWatch } from '../../cli/commands/stat';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { handleMeshRequest } from '../../local/dashboard/routes';
 import { ENV, LAYER } from '../../shared/names';
@@ -367,7 +367,7 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     const last = await cli(['trace', '--last', '--endpoint-url', aws.url]);
     assert.equal(last.code, 0, last.err);
     assert.match(last.out, new RegExp(`^trace ${traceId}  100ms  ok  demo-orders`));
-    assert.match(last.out, /  payments .*\|    80ms  target=payments attempt=1/);
+    assert.match(last.out, / {2}payments .*\| {4}80ms {2}target=payments attempt=1/);
   });
 });
 

@@ -9,7 +9,7 @@ import { createServer, request, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { issueIdentity } from '../../functions/control/ca-issuer';
-import { Identity } from '../../functions/mesh/identity';
+import type { Identity } from '../../functions/mesh/identity';
 import { mtlsHttpTransport } from '../../functions/mesh/transport/mtls-http';
 import { httpTargetTransport } from '../../functions/mesh/identity/http-target';
 import { identityOf, identityWorld, type IdentityWorld } from '../support/identity-fixture';

@@ -389,25 +389,25 @@ describe('local endpoint: Lambda', () => {
 
   it('survives malformed requests and keeps serving', async () => {
     const bad = [
-      fetch(endpoint.url + '/2015-03-31/functions/%E0%A4%A/invocations', { method: 'POST', body: '{}' }),
-      fetch(endpoint.url + '/2015-03-31/functions/hello/aliases', { method: 'POST', body: '{not json' }),
-      fetch(endpoint.url + '/2015-03-31/functions/hello/aliases/live', { method: 'PUT', body: '[1,2]' }),
-      fetch(endpoint.url + '/', {
+      fetch(`${endpoint.url}/2015-03-31/functions/%E0%A4%A/invocations`, { method: 'POST', body: '{}' }),
+      fetch(`${endpoint.url}/2015-03-31/functions/hello/aliases`, { method: 'POST', body: '{not json' }),
+      fetch(`${endpoint.url}/2015-03-31/functions/hello/aliases/live`, { method: 'PUT', body: '[1,2]' }),
+      fetch(`${endpoint.url}/`, {
         method: 'POST',
         headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' },
         body: '{"SecretId":',
       }),
-      fetch(endpoint.url + '/', {
+      fetch(`${endpoint.url}/`, {
         method: 'POST',
         headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' },
         body: 'garbage',
       }),
-      fetch(endpoint.url + '/', {
+      fetch(`${endpoint.url}/`, {
         method: 'POST',
         headers: { authorization: 'AWS4-HMAC-SHA256 Credential=a/b' },
         body: '',
       }),
-      fetch(endpoint.url + '/2015-03-31/functions/hello/invocations', {
+      fetch(`${endpoint.url}/2015-03-31/functions/hello/invocations`, {
         method: 'POST',
         headers: { 'x-amz-invocation-type': 'Bogus' },
         body: '{}',

@@ -143,7 +143,7 @@ describe('observability on the local mesh (fixture app)', () => {
     const text = await cli(['stat', '--endpoint-url', mesh.url, '--service', 'payments']);
     assert.equal(text.code, 0, text.err);
     assert.match(text.out, /^local mesh, last 60s/);
-    assert.match(text.out, /payments .* v1 \d+% \(100%\)  v2 \d+% \(0\.0%\)/);
+    assert.match(text.out, /payments .* v1 \d+% \(100%\) {2}v2 \d+% \(0\.0%\)/);
     assert.match(text.out, /orders\s+-> payments\s+2 /);
   });
 

@@ -50,7 +50,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     const stdout = execFileSync(process.execPath, ['-e', script], {
       env: {
         PATH: process.env.PATH,
-        NODE_PATH: join(pkg, '..') + ':' + join(__dirname, '../../node_modules'),
+        NODE_PATH: `${join(pkg, '..')}:${join(__dirname, '../../node_modules')}`,
         _HANDLER: join(pkg, 'wrapper.handler'),
         LAMBDA_TASK_ROOT: FIXTURES,
         MESH_HANDLER: handler,

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV, LAYER, LIVE_ALIAS, TABLE } from '../../shared/names';
+import { ENV, LAYER, LIVE_ALIAS } from '../../shared/names';
 import { FunctionRegistry } from '../../local/registry/function-registry';
 import { startEndpoint } from '../../local/endpoint';
 

@@ -87,7 +87,7 @@ export async function startLambdaInvokeServer(
         res,
         404,
         'ResourceNotFoundException',
-        `Function not found: arn:aws:lambda:us-east-1:000000000000:function:${name}${qualifier ? ':' + qualifier : ''}`,
+        `Function not found: arn:aws:lambda:us-east-1:000000000000:function:${name}${qualifier ? `:${qualifier}` : ''}`,
       );
     const ccHeader = req.headers['x-amz-client-context'];
     let clientContext: any;
@@ -161,7 +161,7 @@ export async function startLambdaInvokeServer(
       functionName: name,
       functionVersion: version,
       awsRequestId: requestId,
-      invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}${qualifier ? ':' + qualifier : ''}`,
+      invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}${qualifier ? `:${qualifier}` : ''}`,
       clientContext,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };

@@ -86,7 +86,7 @@ describe('identity loading', () => {
       '',
     ];
     for (const cc of contexts) {
-      let meta: { src?: unknown; tok?: unknown } | undefined = undefined;
+      let meta: { src?: unknown; tok?: unknown } | undefined;
       try {
         meta = metadataFromClientContext(cc);
       } catch {

@@ -194,10 +194,10 @@ describe('identity token', () => {
       [good.slice(0, -3), REFUSAL.badSignature],
       [good + 'A'.repeat(MAX_TOKEN_CHARS), REFUSAL.oversized],
       ['m1...', REFUSAL.malformed],
-      ['m2' + good.slice(2), REFUSAL.malformed],
+      [`m2${good.slice(2)}`, REFUSAL.malformed],
       [good.replace(/\./g, '!'), REFUSAL.malformed],
       [good.split('.').slice(0, 3).join('.'), REFUSAL.malformed],
-      [good + '.x', REFUSAL.malformed],
+      [`${good}.x`, REFUSAL.malformed],
     ];
     for (const [token, reason] of cases) {
       assert.deepEqual(

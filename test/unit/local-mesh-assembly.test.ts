@@ -156,6 +156,6 @@ describe('liveRows', () => {
     ]);
     const text = renderLiveView(rows, ['HEADER']);
     assert.match(text, /orders -> payments\s+1\s+0\.6\s+66\.7%\s+20\s+30\s+3/);
-    assert.match(text, /split payments: v1 75\.0%  v2 25\.0%/);
+    assert.match(text, /split payments: v1 75\.0% {2}v2 25\.0%/);
   });
 });

@@ -61,7 +61,7 @@ describe('X-Ray UDP collector', () => {
     );
     await send(sock, collector.port, '{"format":"json","version":1}'); // no newline, no body
     await send(sock, collector.port, '{"format":"xml","version":1}\n{}');
-    await send(sock, collector.port, HEADER + '{"trace_id":');
+    await send(sock, collector.port, `${HEADER}{"trace_id":`);
     await send(
       sock,
       collector.port,

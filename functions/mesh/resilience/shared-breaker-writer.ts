@@ -35,7 +35,7 @@ export class SharedBreakerWriter {
         const e = err as { name?: string; message?: string };
         // A later opening already in the table is not a failure.
         if (e?.name === 'ConditionalCheckFailedException') return;
-        (this.options.log ?? ((l) => process.stdout.write(l + '\n')))(
+        (this.options.log ?? ((l) => process.stdout.write(`${l}\n`)))(
           JSON.stringify({
             level: 'WARN',
             msg: 'mesh: could not share an open breaker (ignored)',

@@ -37,7 +37,7 @@ export interface TelemetrySink {
 }
 
 export const stdoutSink: TelemetrySink = (line) => {
-  process.stdout.write(line + '\n');
+  process.stdout.write(`${line}\n`);
 };
 
 const DIMENSIONS = JSON.stringify([METRICS.dimensions]);

@@ -1,12 +1,12 @@
 // Handlers of the local mesh's fixture app: each shows one Lambda behaviour the local runtime must copy.
-'use strict';
+
 const { readFileSync } = require('node:fs');
 
 /** Proves the environment: layer module via NODE_PATH, /opt rewriting, Lambda's variables, context. */
 exports.hello = async (event, context) => {
   const { greet } = require('fixture-greeting');
   return {
-    greeting: greet(event && event.name),
+    greeting: greet(event?.name),
     file: readFileSync(process.env.GREETING_FILE, 'utf8').trim(),
     release: process.env.RELEASE,
     env: {
@@ -37,20 +37,20 @@ exports.hello = async (event, context) => {
 
 /** Never finishes within its 1 s timeout. */
 exports.slow = async (event) => {
-  await new Promise((r) => setTimeout(r, (event && event.ms) || 5000));
+  await new Promise((r) => setTimeout(r, event?.ms || 5000));
   return { done: true };
 };
 
 /** Dies mid-invocation when asked; otherwise answers with its pid (to see the replacement). */
 exports.crash = async (event) => {
-  if (event && event.crash) process.exit(7);
-  if (event && event.throw) throw new RangeError('asked to throw');
+  if (event?.crash) process.exit(7);
+  if (event?.throw) throw new RangeError('asked to throw');
   return { pid: process.pid };
 };
 
 /** Holds its single environment (reserved concurrency 1) for a while: a second caller is throttled. */
 exports.busy = async (event) => {
-  await new Promise((r) => setTimeout(r, (event && event.ms) || 500));
+  await new Promise((r) => setTimeout(r, event?.ms || 500));
   return { pid: process.pid };
 };
 
@@ -83,7 +83,7 @@ exports.metrics = async (event) => {
           },
         ],
       },
-      source_workload: (event && event.source) || 'external',
+      source_workload: event?.source || 'external',
       destination_workload: 'metrics',
       destination_version: process.env.AWS_LAMBDA_FUNCTION_VERSION,
       response_code: '200',

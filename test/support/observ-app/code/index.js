@@ -1,17 +1,17 @@
 // The observability fixture's services: frontend -> orders -> payments, plus a call to admin that the
 // mesh denies. Payments' release 2 fails every call (FAIL=1): a canary going bad.
-'use strict';
+
 const { call } = require('lambda-mesh');
 
 exports.frontend = async (event) => {
-  if (event && event.admin) {
+  if (event?.admin) {
     try {
       await call('admin', {});
     } catch (e) {
       return { denied: e.name === 'MeshDeniedError' };
     }
   }
-  const order = await call('orders', { item: (event && event.item) || 'book' }).catch((e) => ({ error: e.message }));
+  const order = await call('orders', { item: event?.item || 'book' }).catch((e) => ({ error: e.message }));
   return { frontend: true, order };
 };
 
