@@ -8,10 +8,11 @@
  * Run: npx tsx bench/local-endpoint.bench.ts [--json]
  * Each result: { name, unit, n, mesh, baseline } like the other benches (baseline = in-process call).
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startEndpoint } from '../local/endpoint';
 import { FunctionRegistry } from '../local/registry/function-registry';
 import { LocalInvoker } from '../local/runtime/invoker';

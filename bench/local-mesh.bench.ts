@@ -4,8 +4,9 @@
  * mesh's own cost is visible. Run: npx tsx bench/local-mesh.bench.ts [--json]
  * Each result: { name, unit, n, p50, p99, mean, baseline: { p50, p99, mean } } (baseline = in-process).
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+
 import { join } from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startLocalMesh } from '../local/mesh-local';
 import { clientConfig, fixtureAssemblies } from '../test/support/example-assembly';
 

@@ -17,9 +17,9 @@ import { gzipSync } from 'node:zlib';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { buildLayer } from '../functions/mesh/build';
 import { MeshRuntime } from '../functions/mesh/mesh-runtime';
-import { wrapHandler } from '../functions/mesh/wrapper';
-import { LambdaInvokeTransport } from '../functions/mesh/transport/lambda-invoke';
 import { chooseRoute, RouteBalancers } from '../functions/mesh/routing/route-choice';
+import { LambdaInvokeTransport } from '../functions/mesh/transport/lambda-invoke';
+import { wrapHandler } from '../functions/mesh/wrapper';
 import { lambdaClientConfig, startLambdaInvokeServer } from '../test/support/lambda-invoke-server';
 
 interface Stats {

@@ -2,7 +2,7 @@
  * Argument parsing on node:util parseArgs, with the flags every AWS-facing command shares, and
  * errors that name the bad flag and point at the command's help.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

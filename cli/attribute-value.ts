@@ -4,11 +4,11 @@
  */
 import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
 import {
+  type AttributeValue,
   marshallItem,
   marshallValue,
   unmarshallItem,
   unmarshallValue,
-  type AttributeValue,
 } from '../shared/attribute-value';
 
 export const toAttribute = (value: unknown): SdkAttributeValue => marshallValue(value) as SdkAttributeValue;

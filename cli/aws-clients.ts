@@ -3,10 +3,10 @@
  * the AWS SDK (startup stays fast).
  */
 import { existsSync } from 'node:fs';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsFlags } from './args';
-import { resolveAwsSettings, type AwsService, type AwsSettings } from './aws-settings';
+import { type AwsService, type AwsSettings, resolveAwsSettings } from './aws-settings';
 import { MeshError } from './errors';
 
 export interface AwsClients {

@@ -4,8 +4,8 @@
  * G's `stat`, `trace` and `check` modules receive the same object (`run(args, ctx)`).
  */
 import type { AwsFlags } from './args';
-import { awsClients, type AwsClients } from './aws-clients';
-import { discoverMesh, type DiscoveredMesh } from './mesh-discovery';
+import { type AwsClients, awsClients } from './aws-clients';
+import { type DiscoveredMesh, discoverMesh } from './mesh-discovery';
 
 export interface CliContext {
   readonly env: NodeJS.ProcessEnv;

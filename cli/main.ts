@@ -2,7 +2,7 @@
  * The `mesh` dispatcher: picks the command, loads its module on demand (so `mesh --help` loads no
  * AWS SDK), and turns failures into one line on stderr and an exit code (2 bad input, 1 AWS).
  */
-import { processContext, type CliContext, type CommandModule } from './context';
+import { type CliContext, type CommandModule, processContext } from './context';
 import { EXIT } from './errors';
 import { COMMAND_HELP, MAIN_HELP } from './help';
 

@@ -3,7 +3,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TABLE } from '../shared/names';
 import { fromItem, toItem } from './attribute-value';
 import type { AwsClients } from './aws-clients';
-import { awsCall, AwsCallError } from './errors';
+import { AwsCallError, awsCall } from './errors';
 import type { PolicyPlan, RawItem } from './policy-plan';
 
 /** All items of the table (paginated Scan; the policy table is small). */

@@ -3,7 +3,7 @@
  * whom, and which are denied), routes and traffic overrides — plus items that fail the schema.
  */
 import { TABLE } from '../shared/names';
-import { itemKind, parsePolicyItem, type PolicyItemKind } from '../shared/policy';
+import { itemKind, type PolicyItemKind, parsePolicyItem } from '../shared/policy';
 import type { RawItem } from './policy-plan';
 import { weightToPercent } from './weight';
 

@@ -14,7 +14,7 @@
  * itself at synth: every function whose environment has MESH_NAME = this mesh (contract 1) and every
  * `allow#<source>` item of a Custom::MeshPolicy resource (contract 4).
  */
-import { Duration, Stack, Token, type IResolvable } from 'aws-cdk-lib';
+import { Duration, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV, LIVE_ALIAS, METRICS, SORT_KEY } from '../shared/names';

@@ -1,11 +1,11 @@
-import { ArnFormat, Stack, Tags, Token, Lazy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Lazy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { ENV, EXTERNAL, LAYER, LIVE_ALIAS, SERVICE_NAME_PATTERN, SORT_KEY, TAGS } from '../shared/names';
 import type { Mesh } from './mesh';
-import { trafficFields, type EdgeOptions, type TrafficOptions } from './traffic-options';
+import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
 /** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
 export const LAMBDA_ENV_LIMIT_BYTES = 4096;

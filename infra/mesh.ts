@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import {
   Aspects,
+  type CfnElement,
   CustomResource,
   Duration,
+  type IAspect,
   Lazy,
   RemovalPolicy,
   Stack,
   Tags,
   Token,
   Validations,
-  type CfnElement,
-  type IAspect,
 } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -19,8 +19,8 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
 import { SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
-import type { MeshFunction } from './mesh-function';
 import { attachMeshDashboard } from './mesh-dashboard';
+import type { MeshFunction } from './mesh-function';
 import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from './private/identity';
 import { meshLayerCode, REPO_ROOT } from './private/mesh-layer-code';
 import { PolicyRegistry } from './private/policy-registry';

@@ -3,8 +3,9 @@
  * service's version split (the canary's share). Pure: it renders a StatsSnapshot (G's store, from the
  * runtime's EMF) or, while no EMF has arrived, the invoker's own invocation records.
  */
-import type { StatsSnapshot } from './telemetry/telemetry-store';
+
 import type { InvocationRecord } from './runtime/invoker';
+import type { StatsSnapshot } from './telemetry/telemetry-store';
 
 export interface EdgeRow {
   readonly source: string;

@@ -4,17 +4,18 @@
  * endpoint (Lambda, DynamoDB via dynalite, Secrets Manager) and the /_mesh/ dashboard routes, and
  * collects X-Ray segments and EMF metrics into the telemetry store. `stop()` leaves nothing running.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEndpoint, type Endpoint } from './endpoint';
-import { TelemetryStore, startXrayCollector, type XrayCollector } from './telemetry/telemetry-store';
+import { applyAssembly, type DeploymentReport, newDeploymentState } from './assembly/deployment';
 import { handleMeshRequest } from './dashboard/routes';
-import { FunctionRegistry } from './registry/function-registry';
-import { LocalInvoker, type InvocationRecord } from './runtime/invoker';
-import { applyAssembly, newDeploymentState, type DeploymentReport } from './assembly/deployment';
+import { type Endpoint, startEndpoint } from './endpoint';
 import { issueLocalPlaceholders } from './identity/local-identity';
+import { FunctionRegistry } from './registry/function-registry';
+import { type InvocationRecord, LocalInvoker } from './runtime/invoker';
+import { startXrayCollector, TelemetryStore, type XrayCollector } from './telemetry/telemetry-store';
 
 export interface LocalMeshOptions {
   /** cdk.out dirs, applied in order as deployments (release 1, then release 2, ...). */

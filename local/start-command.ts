@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV, LIVE_ALIAS } from '../shared/names';
-import { startLocalMesh, type LocalMesh } from './mesh-local';
-import { liveRows, renderLiveView, type AliasRow } from './live-view';
+import { type AliasRow, liveRows, renderLiveView } from './live-view';
+import { type LocalMesh, startLocalMesh } from './mesh-local';
 import { startTraffic, type Traffic, type TrafficRequest } from './traffic';
 
 const ROOT = join(__dirname, '..');

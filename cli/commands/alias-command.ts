@@ -1,8 +1,8 @@
 /** The shared body of `mesh shift`, `mesh promote` and `mesh rollback`. */
-import { describeSplit, type AliasChange, type AliasState } from '../alias-plan';
+import { type AliasChange, type AliasState, describeSplit } from '../alias-plan';
 import { getLiveAlias, listVersions, updateLiveAlias } from '../alias-store';
-import type { AwsClients } from '../aws-clients';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
+import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
 import { COMMAND_HELP } from '../help';
 import { findService } from '../mesh-discovery';

@@ -8,9 +8,9 @@
  * the facts with Lambda, Secrets Manager and DynamoDB calls.
  */
 import { ENV, LAYER, LIVE_ALIAS, SORT_KEY, TABLE } from '../../shared/names';
-import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs, type AwsFlags } from '../args';
-import type { CliContext } from '../context';
+import { AWS_OPTIONS, type AwsFlags, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { AwsClients } from '../aws-clients';
+import type { CliContext } from '../context';
 import { awsCall, EXIT, UsageError } from '../errors';
 import type { DiscoveredMesh, MeshService } from '../mesh-discovery';
 import { sdkConfig } from './stat';

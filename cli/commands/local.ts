@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
-import { parseCommandArgs, expectPositionals } from '../args';
 import { MeshError, UsageError } from '../errors';
 import { COMMAND_HELP } from '../help';
 

@@ -3,8 +3,8 @@
  * validated (shared/policy.ts parsePolicyItem) before the first byte goes to DynamoDB.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { TABLE } from '../../shared/names';
 import { itemKind } from '../../shared/policy';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
@@ -12,7 +12,7 @@ import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { COMMAND_HELP } from '../help';
 import { findService, requireTable } from '../mesh-discovery';
-import { checkEdge, planAllow, planDeny, planSet, type PolicyPlan, type WriteStamp } from '../policy-plan';
+import { checkEdge, type PolicyPlan, planAllow, planDeny, planSet, type WriteStamp } from '../policy-plan';
 import { applyPlan, queryService, scanPolicy } from '../policy-store';
 import { describeItem } from '../policy-summary';
 import { formatTable } from '../table-format';

@@ -6,24 +6,24 @@
  * Ctrl-C rolls back too. Alias planning and writes are D's (alias-plan, alias-store); the metrics
  * reader is G's (stat.ts fetchStats); the decisions are rollout-gate.ts.
  */
-import { describeSplit, planPromote, planRollback, planShift, type AliasState } from '../alias-plan';
+import { type AliasState, describeSplit, planPromote, planRollback, planShift } from '../alias-plan';
 import { getLiveAlias, listVersions, updateLiveAlias } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
 import { EXIT } from '../errors';
 import { findService } from '../mesh-discovery';
-import { fetchStats } from './stat';
 import {
+  type CanaryMetrics,
   describeOptions,
+  type GateVerdict,
   judgeStep,
   ms,
   nextAction,
   parseRolloutOptions,
   pct,
-  type CanaryMetrics,
-  type GateVerdict,
 } from './rollout-gate';
+import { fetchStats } from './stat';
 
 export const ROLLOUT_HELP = `mesh rollout <service> [--steps 10,25,50,100] [--interval 30s] [--min-success 99]
              [--max-p99 500ms] [--min-requests 20] [--json] [AWS flags]

@@ -5,12 +5,9 @@
  * LambdaMesh namespace). Also home of the helpers `mesh trace` and `mesh check` share: where the local
  * mesh is, and SDK settings for the services D's clients do not cover.
  */
-import { METRICS } from '../../shared/names';
-import { AWS_OPTIONS, awsFlags, parseCommandArgs, type AwsFlags } from '../args';
-import type { CliContext } from '../context';
-import { AwsCallError, awsCall, EXIT, MeshError, UsageError } from '../errors';
-import { formatDuration, parseDuration } from '../../local/telemetry/duration';
+
 import { LOCAL_MESH_HEADER } from '../../local/dashboard/routes';
+import { formatDuration, parseDuration } from '../../local/telemetry/duration';
 import type {
   EdgeStats,
   GoldenMetrics,
@@ -18,6 +15,10 @@ import type {
   StatsSnapshot,
   VersionStats,
 } from '../../local/telemetry/telemetry-store';
+import { METRICS } from '../../shared/names';
+import { AWS_OPTIONS, type AwsFlags, awsFlags, parseCommandArgs } from '../args';
+import type { CliContext } from '../context';
+import { AwsCallError, awsCall, EXIT, MeshError, UsageError } from '../errors';
 
 export const STAT_HELP = `mesh stat [--window 60s] [--watch [--interval 2s] [--count n]] [--json] [AWS flags]
 

@@ -1,6 +1,6 @@
 /** `mesh status`: services, functions, versions, live alias weights and the policy at a glance. */
 import { LIVE_ALIAS } from '../../shared/names';
-import { canaryVersion, describeSplit, type AliasState } from '../alias-plan';
+import { type AliasState, canaryVersion, describeSplit } from '../alias-plan';
 import { getLiveAlias, listVersions } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
@@ -9,7 +9,7 @@ import { COMMAND_HELP } from '../help';
 import type { DiscoveredMesh } from '../mesh-discovery';
 import type { RawItem } from '../policy-plan';
 import { scanPolicy } from '../policy-store';
-import { summarisePolicy, type PolicySummary } from '../policy-summary';
+import { type PolicySummary, summarisePolicy } from '../policy-summary';
 import { formatTable } from '../table-format';
 import { weightToPercent } from '../weight';
 

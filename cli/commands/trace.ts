@@ -4,10 +4,11 @@
  * mesh's /_mesh/traces; where no /_mesh/ route answers it reads X-Ray (GetTraceSummaries,
  * BatchGetTraces) and assembles the segments with the same code the local mesh uses.
  */
-import { AWS_OPTIONS, awsFlags, parseCommandArgs, type AwsFlags } from '../args';
+
+import { TelemetryStore, type Trace, type TraceSpan, type TraceSummary } from '../../local/telemetry/telemetry-store';
+import { AWS_OPTIONS, type AwsFlags, awsFlags, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { AwsCallError, awsCall, EXIT, MeshError, UsageError } from '../errors';
-import { TelemetryStore, type Trace, type TraceSpan, type TraceSummary } from '../../local/telemetry/telemetry-store';
 import { countFlag, durationFlag, fmtMs, localMeshGet, meshEndpoint, sdkConfig, table } from './stat';
 
 export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--limit n] [--since 15m] [--width n] [--json] [AWS flags]

@@ -9,6 +9,7 @@ import { webcrypto } from 'node:crypto';
 // lib is ES2022 (no DOM): name the WebCrypto types through node's.
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
 import * as x509 from '@peculiar/x509';
 import { spiffeId } from '../../shared/names';
 import type { IdentitySecret } from '../mesh/identity/identity-secret';

@@ -4,7 +4,7 @@
  * item an operator owns is never overwritten or removed even when its key matches.
  */
 import { MANAGED_BY } from '../../shared/names';
-import { parsePolicyItem, type PolicyItem } from '../../shared/policy';
+import { type PolicyItem, parsePolicyItem } from '../../shared/policy';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 

@@ -5,16 +5,16 @@
  * managedBy "deploy", so an operator's item with the same key is left as it is (and reported).
  */
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
   ResourceNotFoundException,
-  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshallItem } from '../../shared/attribute-value';
 import { MANAGED_BY, TABLE } from '../../shared/names';
-import { parseItems, planSeed, type ItemKey, type RequestType } from './policy-diff';
+import { type ItemKey, parseItems, planSeed, type RequestType } from './policy-diff';
 
 export interface MeshPolicyEvent {
   readonly RequestType: RequestType;

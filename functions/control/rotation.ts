@@ -6,7 +6,7 @@
  * Which kind a secret is comes from its current value: a CA secret or placeholder `{"kind":"ca"}`,
  * or an identity secret / placeholder carrying `spiffeId`.
  */
-import { X509Certificate, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,

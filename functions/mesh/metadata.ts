@@ -4,7 +4,7 @@
  * ClientContext of an outbound Invoke. Parsing is strict and never throws: a malformed field is
  * dropped, and metadata without a valid source counts as none (the caller is `external`).
  */
-import { META, SERVICE_NAME_PATTERN, type MeshMetadata } from '../../shared/names';
+import { META, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
 import { MeshCallError } from './errors';
 
 /** Lambda's cap on the base64 ClientContext of an Invoke (API_Invoke.html). */

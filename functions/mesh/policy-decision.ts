@@ -3,7 +3,7 @@
  * out the same ServicePolicy object until it is re-read, so the merge of DEFAULTS, traffic and allow
  * item runs once per copy instead of on every call.
  */
-import { effectivePolicy, type EffectivePolicy } from './policy/effective-policy';
+import { type EffectivePolicy, effectivePolicy } from './policy/effective-policy';
 import type { ServicePolicy } from './policy/service-policy';
 
 const memo = new WeakMap<ServicePolicy, Map<string, EffectivePolicy>>();

@@ -5,8 +5,6 @@
  * gets the caller's payload object untouched.
  */
 import { EXTERNAL, type MeshMetadata } from '../../shared/names';
-import { decide } from './policy-decision';
-import { isExpired } from './resilience/deadline';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
@@ -15,8 +13,10 @@ import {
   MeshUnauthenticatedError,
 } from './errors';
 import type { AnyHandler } from './handler-loader';
-import { isHttpEvent, readMetadata } from './metadata';
 import type { MeshRuntime } from './mesh-runtime';
+import { isHttpEvent, readMetadata } from './metadata';
+import { decide } from './policy-decision';
+import { isExpired } from './resilience/deadline';
 import { parseTraceHeader } from './telemetry/trace-header';
 
 export interface LambdaContextLike {

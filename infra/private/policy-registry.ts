@@ -1,5 +1,5 @@
 import { MANAGED_BY } from '../../shared/names';
-import { parsePolicyItem, type PolicyItem, type PolicySnapshot } from '../../shared/policy';
+import { type PolicyItem, type PolicySnapshot, parsePolicyItem } from '../../shared/policy';
 
 /**
  * The deploy-time policy of one mesh: every item the constructs declare, validated at once with

@@ -11,7 +11,7 @@ import { MANAGED_BY, TABLE } from '../../shared/names';
 import { parsePolicyItem } from '../../shared/policy';
 import { marshallItem } from '../endpoint/dynamodb';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
-import { readCloudAssembly, type AssemblyStack, type TemplateResource } from './cloud-assembly';
+import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { Resolver, versionKey } from './intrinsics';
 
 /** What a deployment writes data into (the endpoint's stores). Absent = that part is skipped. */

@@ -7,11 +7,12 @@
  *   GET /_mesh/traces?limit=20  { traces: TraceSummary[] }
  *   GET /_mesh/traces/<id>      Trace (`last` = the newest)
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { TelemetryStore } from '../telemetry/telemetry-store';
 import { parseDuration } from '../telemetry/duration';
+import type { TelemetryStore } from '../telemetry/telemetry-store';
 
 export const MESH_ROUTE_PREFIX = '/_mesh';
 /** Header on every /_mesh/ answer: tells the CLI it is talking to a local mesh, not LocalStack or AWS. */

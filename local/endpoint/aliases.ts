@@ -1,15 +1,14 @@
 /** Lambda alias operations: CreateAlias, GetAlias, UpdateAlias, ListAliases. */
 import { AwsError } from './errors';
-import { parseFunctionName } from './function-name';
-import { functionArn } from './function-name';
+import { functionArn, parseFunctionName } from './function-name';
 import {
   functionNotFound,
   jsonBody,
-  optionalString,
-  paginate,
   type LambdaContext,
   type LambdaHandler,
   type LambdaRequest,
+  optionalString,
+  paginate,
 } from './lambda-context';
 import { validateRoutingConfig } from './routing-config';
 

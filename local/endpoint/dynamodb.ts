@@ -4,10 +4,10 @@
  * Plus the helpers the local mesh needs: create the policy table, batch-seed items.
  */
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { request as httpRequest, type IncomingMessage, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
+import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
 import { TABLE } from '../../shared/names';
-import { marshallItem, type AttributeValue } from '../../shared/attribute-value';
 import { unsupported, writeError } from './errors';
 
 export interface DynamoOptions {
@@ -120,14 +120,14 @@ function proxyTo(endpoint: string): DynamoBackend {
   };
 }
 
+export type { AttributeValue } from '../../shared/attribute-value';
 // The one codec of the project (shared/attribute-value.ts), under the names this module exported.
 export {
-  marshallValue as marshall,
   marshallItem,
-  unmarshallValue as unmarshall,
+  marshallValue as marshall,
   unmarshallItem,
+  unmarshallValue as unmarshall,
 } from '../../shared/attribute-value';
-export type { AttributeValue } from '../../shared/attribute-value';
 
 /** A DynamoDB client for the helpers, with dummy credentials (loaded lazily: the SDK is heavy). */
 function client(endpoint: string) {

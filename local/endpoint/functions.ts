@@ -1,14 +1,15 @@
 /** Lambda function reads: GetFunction, GetFunctionConfiguration, ListFunctions. */
+
+import type { FunctionConfig } from './backend';
 import { invalidParameter } from './errors';
 import { functionArn, parseFunctionName } from './function-name';
 import {
   functionNotFound,
-  paginate,
   type LambdaContext,
   type LambdaHandler,
   type LambdaRequest,
+  paginate,
 } from './lambda-context';
-import type { FunctionConfig } from './backend';
 
 function configuration(ctx: LambdaContext, req: LambdaRequest): FunctionConfig {
   const ref = parseFunctionName(req.params.FunctionName, req.query.get('Qualifier') ?? undefined);

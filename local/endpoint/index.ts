@@ -1,15 +1,16 @@
 /** The local AWS endpoint (E1): start it, seed its secrets and policy table. */
-export { startEndpoint, type Endpoint, type EndpointOptions } from './server';
-export { SecretStore, CURRENT, PREVIOUS, PENDING } from './secret-store';
-export { AwsError } from './errors';
-export { createPolicyTable, seedItems, marshallItem, unmarshallItem } from './dynamodb';
+
 export type {
-  EndpointRegistry,
-  EndpointInvoker,
-  FunctionConfig,
   AliasConfig,
   AliasInput,
+  EndpointInvoker,
+  EndpointRegistry,
+  FunctionConfig,
+  InvocationType,
   InvokeRequest,
   InvokeResult,
-  InvocationType,
 } from './backend';
+export { createPolicyTable, marshallItem, seedItems, unmarshallItem } from './dynamodb';
+export { AwsError } from './errors';
+export { CURRENT, PENDING, PREVIOUS, SecretStore } from './secret-store';
+export { type Endpoint, type EndpointOptions, startEndpoint } from './server';

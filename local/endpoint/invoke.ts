@@ -3,10 +3,11 @@
  * the background, DryRun -> 204. Limits Lambda enforces are enforced here with its errors: 6 MB sync /
  * 1 MB async payloads, 3,583-byte client context (sync only), JSON payloads.
  */
+
+import type { InvokeRequest, InvokeResult } from './backend';
 import { AwsError } from './errors';
 import { functionArn, parseFunctionName } from './function-name';
 import { functionNotFound, type LambdaContext, type LambdaHandler } from './lambda-context';
-import type { InvokeRequest, InvokeResult } from './backend';
 
 export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;

@@ -3,8 +3,8 @@
  * (context, request) -> response, so each concern (invoke, aliases, versions, functions) is a small file.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { AwsError, invalidParameter } from './errors';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
+import { AwsError, invalidParameter } from './errors';
 import { functionArn } from './function-name';
 
 export interface LambdaContext {

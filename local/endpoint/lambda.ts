@@ -1,12 +1,13 @@
 /** The Lambda operations the endpoint serves; every other Lambda route answers "not supported" by name. */
-import { unsupported } from './errors';
+
+import type { IncomingHttpHeaders } from 'node:http';
 import { createAlias, getAlias, listAliases, updateAlias } from './aliases';
+import { unsupported } from './errors';
 import { getFunction, getFunctionConfiguration, listFunctions } from './functions';
 import { invoke } from './invoke';
+import type { LambdaContext, LambdaHandler, LambdaResponse } from './lambda-context';
 import { matchLambdaRoute } from './lambda-routes';
 import { listVersionsByFunction, publishVersion } from './versions';
-import type { LambdaContext, LambdaHandler, LambdaResponse } from './lambda-context';
-import type { IncomingHttpHeaders } from 'node:http';
 
 const HANDLERS: Record<string, LambdaHandler> = {
   Invoke: invoke,

@@ -5,18 +5,19 @@
  * (the dashboard) first. Anything else gets AWS's error shape naming the operation; a malformed request
  * gets an error, never a crash.
  */
+
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import { AwsError, toAwsError, unsupported, writeError } from './errors';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
-import { createPolicyTable, seedItems, startDynamo, type DynamoOptions } from './dynamodb';
+import { createPolicyTable, type DynamoOptions, seedItems, startDynamo } from './dynamodb';
+import { AwsError, toAwsError, unsupported, writeError } from './errors';
+import { SYNC_PAYLOAD_LIMIT } from './invoke';
 import { handleLambda } from './lambda';
 import type { LambdaContext } from './lambda-context';
-import { SYNC_PAYLOAD_LIMIT } from './invoke';
+import { checkRotationFunction, runRotation } from './rotation';
 import { SecretStore } from './secret-store';
 import { handleSecrets, type RotationHooks } from './secrets';
-import { checkRotationFunction, runRotation } from './rotation';
 import { routeService } from './service-router';
 
 export interface EndpointOptions {

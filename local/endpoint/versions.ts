@@ -1,7 +1,7 @@
 /** Lambda version operations: PublishVersion, ListVersionsByFunction. */
 import { AwsError } from './errors';
 import { parseFunctionName } from './function-name';
-import { functionNotFound, jsonBody, optionalString, paginate, type LambdaHandler } from './lambda-context';
+import { functionNotFound, jsonBody, type LambdaHandler, optionalString, paginate } from './lambda-context';
 
 export const publishVersion: LambdaHandler = (ctx, req) => {
   const ref = parseFunctionName(req.params.FunctionName);

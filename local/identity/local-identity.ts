@@ -6,10 +6,10 @@
  * RotateSecret through the endpoint runs the real rotation function when the assembly has it.
  */
 import { randomUUID } from 'node:crypto';
-import { spiffeId } from '../../shared/names';
-import { issueIdentity, parseCaSecret, rotateCa, type CaSecret } from '../../functions/control/ca-issuer';
-import type { SecretStore } from '../endpoint/secret-store';
+import { type CaSecret, issueIdentity, parseCaSecret, rotateCa } from '../../functions/control/ca-issuer';
 import { parseIdentitySecret } from '../../functions/mesh/identity/identity-secret';
+import { spiffeId } from '../../shared/names';
+import type { SecretStore } from '../endpoint/secret-store';
 
 export interface LocalIdentityService {
   /** Service name (MESH_SERVICE). */

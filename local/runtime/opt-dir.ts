@@ -3,9 +3,10 @@
  * distinct layer list gets one merged directory (copied, not symlinked: Node resolves a module's
  * relative requires from its real path, and a layer's files must see each other as they do in /opt).
  */
+
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 
 /** Prefix Lambda mounts layers under. */
 export const OPT = '/opt';

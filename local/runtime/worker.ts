@@ -3,7 +3,7 @@
  * environment. One invocation at a time. The process's stdout/stderr are read line by line: each line
  * goes to the current invocation's log (for X-Amz-Log-Result) and to `onLine` (EMF, log sinks).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 

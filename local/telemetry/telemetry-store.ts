@@ -9,15 +9,15 @@ import { parseEmf } from './emf-parser';
 import { percentiles } from './percentile';
 import {
   assembleTrace,
+  type FlatDoc,
   flattenSegment,
   summarize,
-  type FlatDoc,
   type Trace,
   type TraceSummary,
 } from './trace-assembler';
 
+export type { Annotation, Trace, TraceSpan, TraceSummary } from './trace-assembler';
 export { startXrayCollector, type XrayCollector, type XrayCollectorOptions } from './xray-collector';
-export type { Trace, TraceSpan, TraceSummary, Annotation } from './trace-assembler';
 
 /** The worker that printed an EMF line. */
 export interface EmfContext {

@@ -3,11 +3,12 @@
  * one AWS_ENDPOINT_URL (Lambda and DynamoDB on the same port): the operator's local loop, end to end.
  * The assemblies are engineer G's observability fixture app (payments runs a 50/50 canary in release 2).
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { LambdaClient, GetAliasCommand } from '@aws-sdk/client-lambda';
+import { after, before, describe, test } from 'node:test';
+import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { observAssemblies } from '../support/observ-app/assemblies';
 
 const ROOT = join(__dirname, '..', '..');

@@ -2,20 +2,21 @@
  * Pure parts of the CLI: argument parsing, every validation error (exit 2, the message names the
  * value), weight conversion, AWS settings, discovery grouping, and the alias and policy planners.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { AWS_OPTIONS, expectPositionals, parseCommandArgs } from '../../cli/args';
-import { parseWeightPercent, percentToWeight, weightToPercent } from '../../cli/weight';
-import { resolveAwsSettings, DUMMY_CREDENTIALS } from '../../cli/aws-settings';
-import { findService, groupMeshes, pickMesh } from '../../cli/mesh-discovery';
+import { test } from 'node:test';
 import { canaryVersion, describeSplit, planPromote, planRollback, planShift } from '../../cli/alias-plan';
-import { checkEdge, planAllow, planDeny, planSet } from '../../cli/policy-plan';
+import { AWS_OPTIONS, expectPositionals, parseCommandArgs } from '../../cli/args';
+import { DUMMY_CREDENTIALS, resolveAwsSettings } from '../../cli/aws-settings';
 import { parseLocalArgs, synthCommand } from '../../cli/commands/local';
-import { main } from '../../cli/main';
-import { summarisePolicy } from '../../cli/policy-summary';
 import { renderStatus } from '../../cli/commands/status';
 import { processContext } from '../../cli/context';
 import { UsageError } from '../../cli/errors';
+import { main } from '../../cli/main';
+import { findService, groupMeshes, pickMesh } from '../../cli/mesh-discovery';
+import { checkEdge, planAllow, planDeny, planSet } from '../../cli/policy-plan';
+import { summarisePolicy } from '../../cli/policy-summary';
+import { parseWeightPercent, percentToWeight, weightToPercent } from '../../cli/weight';
 import { ENV } from '../../shared/names';
 
 const stamp = { updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'mesh-cli:test' };

@@ -4,16 +4,17 @@
  * table), found by discovery alone (AWS_ENDPOINT_URL + AWS_ENDPOINT_URL_DYNAMODB, no ARNs, no
  * credentials, no region).
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LambdaClient, GetAliasCommand } from '@aws-sdk/client-lambda';
+import { after, before, describe, test } from 'node:test';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { startCliMesh, type CliMeshFixture } from '../support/cli-mesh-fixture';
+import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { fromItem } from '../../cli/attribute-value';
+import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');

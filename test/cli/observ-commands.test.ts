@@ -3,17 +3,18 @@
  * non-compliant case each), and the AWS paths with the real SDK on the wire against loopback servers
  * that answer as CloudWatch (awsJson1_0) and X-Ray (restJson1) do.
  */
-import { describe, it, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { main } from '../../cli/main';
-import { processContext } from '../../cli/context';
+import { after, before, describe, it } from 'node:test';
 import { evaluateFunction, type FunctionFacts } from '../../cli/commands/check';
-import { bar, renderWaterfall } from '../../cli/commands/trace';
 import type { snapshotFromCloudWatch } from '../../cli/commands/stat';
-import { TelemetryStore } from '../../local/telemetry/telemetry-store';
+import { bar, renderWaterfall } from '../../cli/commands/trace';
+import { processContext } from '../../cli/context';
+import { main } from '../../cli/main';
 import { handleMeshRequest } from '../../local/dashboard/routes';
+import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { ENV, LAYER } from '../../shared/names';
 import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
 

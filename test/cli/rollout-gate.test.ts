@@ -1,10 +1,11 @@
 /** The canary controller's pure decisions: flags, the gate after a step, and what comes next. */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { judgeStep, nextAction, parseRolloutOptions, ROLLOUT_DEFAULTS } from '../../cli/commands/rollout-gate';
+import { processContext } from '../../cli/context';
 import { UsageError } from '../../cli/errors';
 import { main } from '../../cli/main';
-import { processContext } from '../../cli/context';
 
 const o = { ...ROLLOUT_DEFAULTS, steps: [50, 100], minSuccess: 99, maxP99Ms: 500, minRequests: 20 };
 

@@ -4,15 +4,16 @@
  * rolls back on the success gate; Ctrl-C rolls back too; release 2 synthesized with a failure rate of
  * 0 (test-only context) passes every gate and is promoted.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 import { startTraffic, type Traffic } from '../../local/traffic';
+import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');

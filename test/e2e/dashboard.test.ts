@@ -4,14 +4,15 @@
  * numbers move. Saves test-artifacts/dashboard.png. Runs on the example app when it is in the tree,
  * else on the observability fixture app (test/support/observ-app).
  */
-import { describe, it, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startLocalMesh, type LocalMesh } from '../../local/mesh-local';
+import { after, before, describe, it } from 'node:test';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { ENV } from '../../shared/names';
 import { exampleAssemblies } from '../support/example-assembly';
 import { observAssemblies } from '../support/observ-app/assemblies';

@@ -4,18 +4,19 @@
  * identity token for an undeclared edge (frontend -> payments) is not enough: IAM does not grant the
  * Invoke and no policy item allows it, so the token never even reaches the callee's check.
  */
-import { before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ShopStack } from '../../infra/shop-stack';
-import { attachMeshIdentity } from '../../infra/private/identity';
 import { issueIdentity, rotateCa } from '../../functions/control/ca-issuer';
-import { identityOf } from '../support/identity-fixture';
+import { attachMeshIdentity } from '../../infra/private/identity';
+import { ShopStack } from '../../infra/shop-stack';
 import { SORT_KEY } from '../../shared/names';
+import { identityOf } from '../support/identity-fixture';
 
 type Res = { Type: string; Properties: Record<string, any> };
 

@@ -3,11 +3,12 @@
  * warning, and every acknowledgement carries a reason. Acknowledgements live in infra/ next to what
  * they cover (Mesh, MeshFunction, MeshIdentity).
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ShopStack } from '../../infra/shop-stack';

@@ -3,8 +3,9 @@
  * two functions, WHEN synthesized, THEN each role reads only its own identity secret, only the issuer
  * reads the CA secret (resource policies deny everyone else), and rotation is scheduled at half life.
  */
-import { before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';

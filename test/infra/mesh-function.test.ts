@@ -2,10 +2,11 @@
  * The example app (infra/shop-stack.ts), synthesized with bundling exactly as `cdk synth` does, once
  * for this file: every mesh function is wrapped, reaches `live`, and may invoke only what it declared.
  */
-import { before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ENV, LAYER, LIVE_ALIAS } from '../../shared/names';
 import { logicalId, shopApp } from './infra-fixture';

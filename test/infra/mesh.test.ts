@@ -2,8 +2,9 @@
  * Mesh: the policy table, the Custom::MeshPolicy items and the snapshot layer. Synthesized without
  * bundling (the resources are what is checked here; test/infra/mesh-function.test.ts bundles).
  */
-import { before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Mesh } from '../../infra/mesh';

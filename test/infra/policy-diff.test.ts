@@ -1,6 +1,7 @@
 /** The policy seeder's pure decisions: what a Custom::MeshPolicy event writes and removes. */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { parseItems, planSeed } from '../../functions/control/policy-diff';
 import type { PolicyItem } from '../../shared/policy';
 

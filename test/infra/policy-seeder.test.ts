@@ -2,10 +2,11 @@
  * The Custom::MeshPolicy handler on the wire: a real dynalite on 127.0.0.1 and the real DynamoDB
  * client. Create, Update and Delete events; operator items with the same key are never touched.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -13,7 +14,7 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { seed, type MeshPolicyEvent } from '../../functions/control/policy-seeder';
+import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
 import { MANAGED_BY, TABLE } from '../../shared/names';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -2,9 +2,10 @@
  * `Mesh({ sharedBreakers })`: off by default (no write access to the table at all); on, each function
  * may PutItem only in its targets' partitions, where the shared `breaker#<version>` items live.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Mesh } from '../../infra/mesh';

@@ -3,10 +3,11 @@
  * up in review. Asset hashes and hash-suffixed version ids are normalised, so a code change in a
  * handler or the runtime does not churn the snapshot. Update: `UPDATE_SNAPSHOTS=1 npm test -- test/infra/shop-template`.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
 import { shopApp } from './infra-fixture';
 
 const FILE = join(__dirname, 'snapshots', 'shop-release2.template.json');

@@ -2,8 +2,9 @@
  * Synth-time checks: each error names the construct, the bad value and the fix. Built without
  * bundling (nothing here needs code).
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Mesh } from '../../infra/mesh';
 import { ENV, meshStack, newApp } from './infra-fixture';

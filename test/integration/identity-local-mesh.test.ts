@@ -4,8 +4,9 @@
  * without a valid token are refused, and traffic keeps flowing with zero failed calls while every
  * identity and the CA rotate and workers restart onto the new certificates.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import {
   DescribeSecretCommand,
@@ -13,11 +14,11 @@ import {
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { ENV, LIVE_ALIAS, META } from '../../shared/names';
-import { parseIdentitySecret } from '../../functions/mesh/identity';
 import { issueIdentity, rotateCa } from '../../functions/control/ca-issuer';
+import { parseIdentitySecret } from '../../functions/mesh/identity';
 import { rotateLocalCa, rotateLocalIdentity } from '../../local/identity/local-identity';
-import { clientConfig, exampleAssemblies, type TestMesh, startTestMesh } from '../support/example-assembly';
+import { ENV, LIVE_ALIAS, META } from '../../shared/names';
+import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 import { identityOf } from '../support/identity-fixture';
 
 const assemblies = process.env.MESH_TEST_ENDPOINT ? undefined : exampleAssemblies();

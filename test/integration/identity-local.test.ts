@@ -2,11 +2,12 @@
  * Local issuance: the placeholders a deployment writes (what the rotation function issues on AWS)
  * become a CA and working identities in the endpoint's secret store; issued secrets stay untouched.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Identity } from '../../functions/mesh/identity';
 import { SecretStore } from '../../local/endpoint';
 import { issueLocalPlaceholders, rotateLocalIdentity } from '../../local/identity/local-identity';
-import { Identity } from '../../functions/mesh/identity';
 
 describe('local identity issuance', () => {
   it('issues the CA and every identity placeholder, once', async () => {

@@ -3,18 +3,19 @@
  * mesh CA: a mesh certificate passes; no certificate or a foreign one fails; the client refuses a
  * server that is not from the mesh CA or is not the expected service.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { issueIdentity } from '../../functions/control/ca-issuer';
 import type { Identity } from '../../functions/mesh/identity';
-import { mtlsHttpTransport } from '../../functions/mesh/transport/mtls-http';
 import { httpTargetTransport } from '../../functions/mesh/identity/http-target';
-import { identityOf, identityWorld, type IdentityWorld } from '../support/identity-fixture';
-import { META } from '../../shared/names';
 import { encodeClientContext, metadataFromHeaders } from '../../functions/mesh/metadata';
+import { mtlsHttpTransport } from '../../functions/mesh/transport/mtls-http';
+import { META } from '../../shared/names';
+import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>

@@ -4,17 +4,18 @@
  * through RotateSecret -> the real rotation function (4 steps) -> Secrets Manager staging labels.
  * Both sides re-read their secrets mid-traffic. Zero calls may fail.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { X509Certificate } from 'node:crypto';
-import { SecretStore, startEndpoint, type Endpoint } from '../../local/endpoint';
-import { issueLocalIdentities } from '../../local/identity/local-identity';
-import { rotationStep, type RotationDeps } from '../../functions/control/rotation';
-import { Identity, secretsManagerReader } from '../../functions/mesh/identity';
 import { issueIdentity, parseCaSecret, rotateCa } from '../../functions/control/ca-issuer';
+import { type RotationDeps, rotationStep } from '../../functions/control/rotation';
+import { Identity, secretsManagerReader } from '../../functions/mesh/identity';
+import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
+import { issueLocalIdentities } from '../../local/identity/local-identity';
 import { META } from '../../shared/names';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 

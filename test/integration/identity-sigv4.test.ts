@@ -3,14 +3,15 @@
  * signature with @smithy/signature-v4 from what arrived on the wire (method, path, query, the signed
  * headers, the body bytes, x-amz-date) — like the Lambda URL front end does.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHash } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { after, before, describe, it } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { sigv4HttpTransport, regionOfFunctionUrl } from '../../functions/mesh/transport/sigv4-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { regionOfFunctionUrl, sigv4HttpTransport } from '../../functions/mesh/transport/sigv4-http';
 import { META } from '../../shared/names';
 
 const KEYS: Record<string, string> = { AKIDMESHTEST: 'mesh-secret-key' };

@@ -2,13 +2,14 @@
  * The real `aws` CLI (botocore) against the local endpoint through AWS_ENDPOINT_URL, as an operator
  * would use it: Lambda invoke/list/alias errors, Secrets Manager, DynamoDB, an unsupported service.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEndpoint, type Endpoint } from '../../local/endpoint';
+import { after, before, describe, it } from 'node:test';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 interface CliResult {

@@ -2,8 +2,9 @@
  * DynamoDB through the local endpoint (embedded dynalite on the same port) with the real
  * @aws-sdk/client-dynamodb: the policy-table helper, batch seeding, reads and writes round trip.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import {
   DescribeTableCommand,
   DynamoDBClient,
@@ -12,7 +13,7 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { startEndpoint, unmarshallItem, type Endpoint } from '../../local/endpoint';
+import { type Endpoint, startEndpoint, unmarshallItem } from '../../local/endpoint';
 import { TABLE } from '../../shared/names';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 

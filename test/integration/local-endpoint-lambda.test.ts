@@ -2,8 +2,9 @@
  * The local endpoint's Lambda API, driven by the real @aws-sdk/client-lambda on loopback.
  * Prepare: an endpoint on port 0 over the in-test registry/invoker. Act: SDK calls. Assess: what the SDK reads.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import {
   CreateAliasCommand,
   GetAliasCommand,
@@ -15,11 +16,11 @@ import {
   ListFunctionsCommand,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
-  UpdateAliasCommand,
   paginateListFunctions,
+  UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
-import { startEndpoint, type Endpoint } from '../../local/endpoint';
-import { TestInvoker, TestRegistry, type TestContext } from './local-endpoint-fixture';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { type TestContext, TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 

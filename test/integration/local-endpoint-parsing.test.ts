@@ -1,10 +1,11 @@
 /** The endpoint's pure decisions: service routing, FunctionName forms, Lambda routes, alias routing rules. */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { routeService, signingService } from '../../local/endpoint/service-router';
+import { describe, it } from 'node:test';
 import { parseFunctionName } from '../../local/endpoint/function-name';
 import { matchLambdaRoute } from '../../local/endpoint/lambda-routes';
 import { validateRoutingConfig } from '../../local/endpoint/routing-config';
+import { routeService, signingService } from '../../local/endpoint/service-router';
 
 const auth = (service: string) =>
   `AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc`;

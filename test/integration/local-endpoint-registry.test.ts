@@ -3,8 +3,9 @@
  * API the mesh CLI and the runtime use — publish, alias weights, per-request routing with Math.random —
  * driven by the real SDK. The invoker here only reports which version it was asked to run.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import {
   CreateAliasCommand,
   GetAliasCommand,
@@ -15,7 +16,7 @@ import {
   PublishVersionCommand,
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
-import { startEndpoint, type Endpoint, type EndpointInvoker } from '../../local/endpoint';
+import { type Endpoint, type EndpointInvoker, startEndpoint } from '../../local/endpoint';
 import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
 
 const spec = (name: string, codeSha256: string): FunctionSpec => ({

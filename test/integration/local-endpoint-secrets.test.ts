@@ -3,21 +3,22 @@
  * (AWSCURRENT / AWSPREVIOUS / AWSPENDING), ClientRequestToken idempotency, the rotation finish step,
  * and AWS's errors.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  GetRandomPasswordCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
-  GetRandomPasswordCommand,
   RotateSecretCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { SecretStore, startEndpoint, type Endpoint } from '../../local/endpoint';
+import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 describe('local endpoint: Secrets Manager', () => {

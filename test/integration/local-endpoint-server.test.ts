@@ -1,7 +1,8 @@
 /** The endpoint's server: /_mesh/ hand-off, a busy port, close. */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { describe, it } from 'node:test';
 import { startEndpoint } from '../../local/endpoint';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 

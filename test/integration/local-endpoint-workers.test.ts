@@ -3,13 +3,14 @@
  * Lambda, Secrets Manager and DynamoDB through AWS_ENDPOINT_URL with the plain AWS SDK (contract 3),
  * and the mesh metadata it sends in ClientContext arrives in the callee's context.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { startEndpoint, type Endpoint } from '../../local/endpoint';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { FunctionRegistry } from '../../local/registry/function-registry';
 import { LocalInvoker } from '../../local/runtime/invoker';
 

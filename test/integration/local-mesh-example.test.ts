@@ -5,20 +5,21 @@
  * run against that endpoint (LocalStack after `npm run deploy:local`); tests that look inside the local
  * mesh's invoker skip there.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
+  GetAliasCommand,
   InvokeCommand,
+  type InvokeCommandOutput,
   LambdaClient,
   ListFunctionsCommand,
   UpdateAliasCommand,
-  GetAliasCommand,
-  type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ENV, EXTERNAL, LIVE_ALIAS, MANAGED_BY, META, SORT_KEY, TABLE } from '../../shared/names';
 import { DEFAULTS } from '../../shared/policy';
 import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';

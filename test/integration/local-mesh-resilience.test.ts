@@ -4,12 +4,13 @@
  * weights route to it, and a throttled target is retried within the retry budget. Driven through the
  * wire (Lambda Invoke, DynamoDB PutItem); the local mesh's invocation records show which version ran.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { InvokeCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { after, before, describe, it } from 'node:test';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
-import { startLocalMesh, type LocalMesh } from '../../local/mesh-local';
 import { clientConfig, meshFixtureAssemblies } from '../support/example-assembly';
 
 interface Outcome {

@@ -2,16 +2,9 @@
  * The local mesh's runtime on a real synthesized assembly (the fixture app, releases 1 then 2), driven
  * only through the wire: the AWS SDK against the mesh endpoint. One mesh for the whole file.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import {
-  GetAliasCommand,
-  InvokeCommand,
-  LambdaClient,
-  ListFunctionsCommand,
-  UpdateAliasCommand,
-  type InvokeCommandOutput,
-} from '@aws-sdk/client-lambda';
+import { after, before, describe, it } from 'node:test';
 import {
   DeleteItemCommand,
   DynamoDBClient,
@@ -19,8 +12,16 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  GetAliasCommand,
+  InvokeCommand,
+  type InvokeCommandOutput,
+  LambdaClient,
+  ListFunctionsCommand,
+  UpdateAliasCommand,
+} from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startLocalMesh, type LocalMesh } from '../../local/mesh-local';
+import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { clientConfig, fixtureAssemblies, type Releases } from '../support/example-assembly';
 
 let mesh: LocalMesh;

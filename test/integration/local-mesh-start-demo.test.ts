@@ -3,12 +3,13 @@
  * own mesh (frontend's `pay-direct` action), counted as denied and shown by the live view; the view
  * shows the configured canary split next to the served one.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
-import { demoPlan } from '../../local/start-command';
 import { liveRows, renderLiveView } from '../../local/live-view';
+import { demoPlan } from '../../local/start-command';
+import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 
 describe('live view rendering', () => {
   it('puts an all-denied edge in its own section and shows the live alias split', () => {

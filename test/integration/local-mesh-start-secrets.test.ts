@@ -3,14 +3,15 @@
  * without one, as a rotation placeholder leaves it) is given the template's value instead of being
  * created again (which the store refuses with ResourceExistsException).
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { applyAssembly, newDeploymentState } from '../../local/assembly/deployment';
-import { FunctionRegistry } from '../../local/registry/function-registry';
 import { SecretStore } from '../../local/endpoint/secret-store';
+import { FunctionRegistry } from '../../local/registry/function-registry';
 
 function assembly(secretString: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'deploy-secrets-'));

@@ -2,10 +2,11 @@
  * `npm start` as a user runs it (scripts/start.js), on the fixture app's assemblies: it serves, prints
  * how to talk to it, and on Ctrl-C (SIGINT) stops every worker and server and exits 0.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { clientConfig, fixtureAssemblies } from '../support/example-assembly';
 

@@ -7,16 +7,17 @@
  * runtime emits — always present), and the example app with the real runtime (infra/app.ts), when it
  * is in the tree.
  */
-import { describe, it, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
-import { startLocalMesh, type LocalMesh } from '../../local/mesh-local';
-import { main } from '../../cli/main';
+import { after, before, describe, it } from 'node:test';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { processContext } from '../../cli/context';
-import type { Trace, TraceSpan, StatsSnapshot } from '../../local/telemetry/telemetry-store';
-import { observAssemblies } from '../support/observ-app/assemblies';
-import { exampleAssemblies } from '../support/example-assembly';
+import { main } from '../../cli/main';
+import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
+import type { StatsSnapshot, Trace, TraceSpan } from '../../local/telemetry/telemetry-store';
 import { ENV, LIVE_ALIAS } from '../../shared/names';
+import { exampleAssemblies } from '../support/example-assembly';
+import { observAssemblies } from '../support/observ-app/assemblies';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

@@ -2,18 +2,19 @@
  * PolicyCache on the wire: a real dynalite on 127.0.0.1, the real @aws-sdk/client-dynamodb, and a
  * small HTTP proxy in front of dynalite that counts the Query requests the cache sends.
  */
-import { after, before, beforeEach, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
-import { marshallItem } from '../../shared/attribute-value';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
+import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
+import { marshallItem } from '../../shared/attribute-value';
 
 type Server = http.Server;
 const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;

@@ -3,16 +3,17 @@
  * Invoke server (alias weights applied server-side, X-Amz-Executed-Version answered), with a clock
  * the test moves (openMs passes without waiting).
  */
-import { afterEach, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { MeshCircuitOpenError, MeshRemoteError, MeshThrottledError } from '../../functions/mesh/errors';
 import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
-import { MeshCircuitOpenError, MeshRemoteError, MeshThrottledError } from '../../functions/mesh/errors';
 import {
-  startLambdaInvokeServer,
-  lambdaClientConfig,
   type LambdaInvokeServer,
+  lambdaClientConfig,
+  startLambdaInvokeServer,
   type TestFunction,
 } from '../support/lambda-invoke-server';
 

@@ -3,15 +3,16 @@
  * ClientContext `tok`), the callee's wrapper verifies it before the policy check. A caller with a
  * certificate from a foreign CA is refused as MeshUnauthenticated; the token never reaches a log line.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { MeshRuntime, type IdentityLike } from '../../functions/mesh/mesh-runtime';
-import { wrapHandler } from '../../functions/mesh/wrapper';
-import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { MeshUnauthenticatedError } from '../../functions/mesh/errors';
-import { identityOf, identityWorld, type IdentityWorld } from '../support/identity-fixture';
-import { lambdaClientConfig, startLambdaInvokeServer, type LambdaInvokeServer } from '../support/lambda-invoke-server';
+import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { wrapHandler } from '../../functions/mesh/wrapper';
+import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
+import { type LambdaInvokeServer, lambdaClientConfig, startLambdaInvokeServer } from '../support/lambda-invoke-server';
 
 describe('runtime wire: identity sign and verify', () => {
   let world: IdentityWorld;

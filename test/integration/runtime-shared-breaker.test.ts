@@ -4,18 +4,19 @@
  * conditional PutItem, fire-and-forget; sandbox B reads it with the target's policy and ejects that
  * version before it ever fails there. A failed write is logged and ignored.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
-import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
-import { SharedBreakerWriter } from '../../functions/mesh/resilience/shared-breaker-writer';
 import { MeshRemoteError } from '../../functions/mesh/errors';
+import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import { SharedBreakerWriter } from '../../functions/mesh/resilience/shared-breaker-writer';
+import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { marshallItem } from '../../shared/attribute-value';
-import { startLambdaInvokeServer, lambdaClientConfig, type LambdaInvokeServer } from '../support/lambda-invoke-server';
+import { type LambdaInvokeServer, lambdaClientConfig, startLambdaInvokeServer } from '../support/lambda-invoke-server';
 
 const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
 const TABLE = 'shop-policy';

@@ -2,14 +2,11 @@
  * Wire tests of the runtime: call() through the REAL @aws-sdk/client-lambda against a loopback
  * server speaking the Lambda Invoke API, which runs the callees' wrapped handlers in-process.
  */
-import { afterEach, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { afterEach, describe, test } from 'node:test';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
-import { wrapHandler } from '../../functions/mesh/wrapper';
-import { loadHandler } from '../../functions/mesh/handler-loader';
-import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { startEndpoint } from '../../functions/mesh/endpoint';
 import {
   MeshCircuitOpenError,
@@ -18,11 +15,15 @@ import {
   MeshThrottledError,
   MeshTimeoutError,
 } from '../../functions/mesh/errors';
+import { loadHandler } from '../../functions/mesh/handler-loader';
+import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
+import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { wrapHandler } from '../../functions/mesh/wrapper';
 import {
-  startLambdaInvokeServer,
-  lambdaClientConfig,
   type LambdaInvokeServer,
+  lambdaClientConfig,
+  startLambdaInvokeServer,
   type TestHandler,
 } from '../support/lambda-invoke-server';
 

@@ -4,14 +4,15 @@
  * the Lambda wire (so UpdateAlias is validated as Lambda does), and the policy table lives in a
  * separate dynalite on 127.0.0.1 port 0. No workers: the CLI never invokes a function.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV, LAYER, LIVE_ALIAS } from '../../shared/names';
-import { FunctionRegistry } from '../../local/registry/function-registry';
 import { startEndpoint } from '../../local/endpoint';
+import { FunctionRegistry } from '../../local/registry/function-registry';
+import { ENV, LAYER, LIVE_ALIAS } from '../../shared/names';
 
 const REGION = 'us-east-1';
 

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { startLocalMesh, type LocalMesh } from '../../local/mesh-local';
+import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 
 const ROOT = join(__dirname, '../..');
 const CACHE = join(tmpdir(), 'lambda-mesh-assemblies');

@@ -2,7 +2,7 @@
  * Certificates for identity tests: one mesh CA issuing orders/payments, and a foreign CA issuing an
  * "orders" that must never be trusted. Issued once per test file (key generation is the slow part).
  */
-import { issueIdentity, rotateCa, type CaSecret } from '../../functions/control/ca-issuer';
+import { type CaSecret, issueIdentity, rotateCa } from '../../functions/control/ca-issuer';
 import { Identity } from '../../functions/mesh/identity';
 import type { IdentitySecret } from '../../functions/mesh/identity/identity-secret';
 

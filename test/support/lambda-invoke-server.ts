@@ -8,8 +8,9 @@
  * - throttling: 429 `x-amzn-ErrorType: TooManyRequestsException` with Lambda's body shape
  * - timeouts: `Sandbox.Timedout` after the function's timeout
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export type TestHandler = (event: any, context: any) => unknown;
 

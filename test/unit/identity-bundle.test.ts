@@ -2,9 +2,10 @@
  * The data-plane identity stays small and x509-library-free (cold start): bundled as the layer
  * bundles it, it pulls in no @peculiar/x509 / tsyringe / reflect-metadata and stays under 16 KB.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
 
 const ROOT = join(__dirname, '..', '..');

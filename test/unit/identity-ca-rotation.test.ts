@@ -2,9 +2,10 @@
  * CA rotation: the trust bundle carries the previous CA too, so leaves of both CAs verify; a new CA
  * signs only after the overlap, so nobody meets a leaf from a CA they have not learned yet.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { issueIdentity, rotateCa, signingAuthority, LEAF_LIFETIME_MS } from '../../functions/control/ca-issuer';
+import { describe, it } from 'node:test';
+import { issueIdentity, LEAF_LIFETIME_MS, rotateCa, signingAuthority } from '../../functions/control/ca-issuer';
 import { REFUSAL } from '../../functions/mesh/identity';
 import { identityOf } from '../support/identity-fixture';
 

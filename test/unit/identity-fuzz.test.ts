@@ -2,8 +2,9 @@
  * Property test: 10,000+ random and mutated tokens thrown at the verifier. Zero accepted, zero throws.
  * Mutations start from real signed tokens (the hardest inputs: everything valid but one thing).
  */
-import { before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Identity } from '../../functions/mesh/identity';
 import { identityOf, identityWorld } from '../support/identity-fixture';

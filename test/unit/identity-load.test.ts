@@ -3,11 +3,12 @@
  * background after half life (sign keeps working meanwhile), and a failed re-read keeps the old
  * certificate and logs no secret. Bad ClientContext shapes around the token are refused, never thrown.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { Identity, loadIdentity, resetIdentity, REFUSAL } from '../../functions/mesh/identity';
 import { issueIdentity, rotateCa } from '../../functions/control/ca-issuer';
+import { Identity, loadIdentity, REFUSAL, resetIdentity } from '../../functions/mesh/identity';
 import { metadataFromClientContext } from '../../functions/mesh/metadata';
 import { ENV } from '../../shared/names';
 import { identityOf } from '../support/identity-fixture';

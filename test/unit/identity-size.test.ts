@@ -2,11 +2,12 @@
  * The token rides in the Invoke ClientContext, whose base64 form Lambda caps at 3,583 bytes together
  * with the rest of the mesh metadata. Measured with the longest names the mesh allows.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { META, type MeshMetadata } from '../../shared/names';
-import { MAX_TOKEN_CHARS } from '../../functions/mesh/identity';
+import { describe, it } from 'node:test';
 import { issueIdentity, rotateCa } from '../../functions/control/ca-issuer';
+import { MAX_TOKEN_CHARS } from '../../functions/mesh/identity';
+import { META, type MeshMetadata } from '../../shared/names';
 import { identityOf } from '../support/identity-fixture';
 
 const CLIENT_CONTEXT_MAX_BASE64 = 3583;

@@ -2,11 +2,12 @@
  * Token and chain checks: a good token passes once; every kind of bad token is refused with the reason
  * that names the failed check, and nothing throws.
  */
-import { before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { REFUSAL, MAX_TOKEN_CHARS, type Identity } from '../../functions/mesh/identity';
+import { before, describe, it } from 'node:test';
 import { issueIdentity } from '../../functions/control/ca-issuer';
-import { identityOf, identityWorld, type IdentityWorld } from '../support/identity-fixture';
+import { type Identity, MAX_TOKEN_CHARS, REFUSAL } from '../../functions/mesh/identity';
+import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
 
 const BODY = Buffer.from('{"amount":42}');
 

@@ -1,10 +1,11 @@
 /** Pure parts of the local mesh: intrinsic resolution, the deployment registry, the live view's rows. */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { Resolver, versionKey } from '../../local/assembly/intrinsics';
+import { describe, it } from 'node:test';
 import type { AssemblyStack } from '../../local/assembly/cloud-assembly';
-import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
+import { Resolver, versionKey } from '../../local/assembly/intrinsics';
 import { liveRows, renderLiveView } from '../../local/live-view';
+import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
 import type { InvocationRecord } from '../../local/runtime/invoker';
 
 const stack: AssemblyStack = {

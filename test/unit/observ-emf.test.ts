@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { looksLikeEmf, parseEmf } from '../../local/telemetry/emf-parser';
 import { emfLine } from '../support/observ-fixtures';
 

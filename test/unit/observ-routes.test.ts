@@ -1,9 +1,9 @@
-import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TelemetryStore } from '../../local/telemetry/telemetry-store';
+import { after, before, describe, it } from 'node:test';
 import { handleMeshRequest } from '../../local/dashboard/routes';
+import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
 
 describe('/_mesh routes', () => {

@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
 

@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { TelemetryStore, type TraceSpan } from '../../local/telemetry/telemetry-store';
 import { newSegmentId, newTraceId } from '../support/observ-fixtures';

@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { TelemetryStore, startXrayCollector } from '../../local/telemetry/telemetry-store';
+import { describe, it } from 'node:test';
+import { startXrayCollector, TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { parseDaemonDatagram } from '../../local/telemetry/xray-collector';
 import { newSegmentId, newTraceId } from '../support/observ-fixtures';
 

@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { marshallItem, unmarshallItem, unmarshallValue } from '../../shared/attribute-value';
 
 describe('DynamoDB attribute values', () => {

@@ -1,8 +1,8 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULTS } from '../../shared/policy';
+import { describe, it } from 'node:test';
 import { effectivePolicy, resolveTrafficPolicy } from '../../functions/mesh/policy/effective-policy';
 import { buildServicePolicy, emptyServicePolicy } from '../../functions/mesh/policy/service-policy';
+import { DEFAULTS } from '../../shared/policy';
 
 function policy(items: unknown[]) {
   return buildServicePolicy('payments', items, { origin: 'table', loadedAt: 0 });

@@ -1,6 +1,6 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { itemKind, parsePolicyItem, LIMITS } from '../../shared/policy';
+import { describe, it } from 'node:test';
+import { itemKind, LIMITS, parsePolicyItem } from '../../shared/policy';
 
 function error(raw: unknown): string {
   const res = parsePolicyItem(raw);

@@ -1,8 +1,8 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildServicePolicy, type InvalidItem } from '../../functions/mesh/policy/service-policy';
+import { describe, it } from 'node:test';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
 import { groupSnapshot } from '../../functions/mesh/policy/policy-snapshot';
+import { buildServicePolicy, type InvalidItem } from '../../functions/mesh/policy/service-policy';
 
 const good = [
   { pk: 'payments', sk: 'service', functionName: 'shop-payments', alias: 'live' },

@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { backoffCeiling, backoffDelay } from '../../functions/mesh/resilience/backoff';
 

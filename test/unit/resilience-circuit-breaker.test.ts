@@ -1,6 +1,6 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Breakers, CircuitBreaker, type BreakerStateChange } from '../../functions/mesh/resilience/circuit-breaker';
+import { describe, it } from 'node:test';
+import { type BreakerStateChange, Breakers, CircuitBreaker } from '../../functions/mesh/resilience/circuit-breaker';
 
 const T0 = 1_700_000_000_000;
 

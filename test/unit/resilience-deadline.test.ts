@@ -1,12 +1,12 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import {
-  LAMBDA_SAFETY_MARGIN_MS,
   attemptTimeout,
   callDeadline,
   callEndsBy,
   describeBound,
   isExpired,
+  LAMBDA_SAFETY_MARGIN_MS,
   remainingMs,
 } from '../../functions/mesh/resilience/deadline';
 

@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decideFault, INJECTED_FAULT_ERROR_TYPE } from '../../functions/mesh/resilience/fault-injection';
 import type { FaultItem } from '../../shared/policy';
-import { INJECTED_FAULT_ERROR_TYPE, decideFault } from '../../functions/mesh/resilience/fault-injection';
 
 const fault = (f: Partial<FaultItem>) => ({ pk: 'payments', sk: 'fault', ...f }) as FaultItem;
 

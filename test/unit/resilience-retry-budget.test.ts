@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { RetryBudget, RetryBudgets } from '../../functions/mesh/resilience/retry-budget';
 
 const T0 = 1_700_000_000_000;

@@ -1,13 +1,13 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULTS } from '../../shared/policy';
+import { describe, it } from 'node:test';
+import { RetryBudget } from '../../functions/mesh/resilience/retry-budget';
 import {
   classifyOutcome,
   countsAsFailure,
   decideRetry,
   type RetryDecisionInput,
 } from '../../functions/mesh/resilience/retry-decision';
-import { RetryBudget } from '../../functions/mesh/resilience/retry-budget';
+import { DEFAULTS } from '../../shared/policy';
 
 const NOW = 1_700_000_000_000;
 

@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePolicyItem, type BreakerStateItem } from '../../shared/policy';
+import { describe, it } from 'node:test';
 import { sharedBreakerItem, sharedEjected } from '../../functions/mesh/resilience/shared-breaker';
+import { type BreakerStateItem, parsePolicyItem } from '../../shared/policy';
 
 const NOW = 1_700_000_000_000;
 

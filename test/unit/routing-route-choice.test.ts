@@ -1,9 +1,9 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RouteItem } from '../../shared/policy';
-import { LIVE_ALIAS } from '../../shared/names';
-import { RouteBalancers, chooseMirror, chooseRoute, headerValue } from '../../functions/mesh/routing/route-choice';
+import { describe, it } from 'node:test';
+import { chooseMirror, chooseRoute, headerValue, RouteBalancers } from '../../functions/mesh/routing/route-choice';
 import { rendezvousPick, unitHash } from '../../functions/mesh/routing/sticky-hash';
+import { LIVE_ALIAS } from '../../shared/names';
+import type { RouteItem } from '../../shared/policy';
 
 function route(fields: Partial<RouteItem>): RouteItem {
   return { pk: 'payments', sk: 'route', ...fields } as RouteItem;

@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { WeightedRoundRobin, compareVersions, signatureOf } from '../../functions/mesh/routing/weighted-round-robin';
+import { compareVersions, signatureOf, WeightedRoundRobin } from '../../functions/mesh/routing/weighted-round-robin';
 
 /** The largest gap, in percentage points, between a version's share and its expected share over any `window` consecutive picks. */
 function worstWindowError(

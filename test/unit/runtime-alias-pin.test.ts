@@ -1,6 +1,7 @@
 /** pinBehindAlias: pin to a healthy version seen behind the alias only while a seen version is ejected. */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { pinBehindAlias } from '../../functions/mesh/routing/alias-pin';
 
 const set = (...v: string[]) => new Set(v);

@@ -1,6 +1,7 @@
 /** The circuit-open message says why the breaker opened (its state change's reason). */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { CircuitBreaker, describeOpen } from '../../functions/mesh/resilience/circuit-breaker';
 
 test('consecutive failures: "N failures in a row" and the time left until the probe', () => {

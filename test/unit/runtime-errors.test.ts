@@ -1,6 +1,8 @@
 /** Typed errors, the outcome classification of remote refusals, and the endpoint's error bodies. */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseRemoteError } from '../../functions/mesh/client';
 import {
   errorBody,
   MeshCircuitOpenError,
@@ -13,7 +15,6 @@ import {
   MeshUnauthenticatedError,
 } from '../../functions/mesh/errors';
 import { classifyOutcome } from '../../functions/mesh/resilience/retry-decision';
-import { parseRemoteError } from '../../functions/mesh/client';
 
 describe('runtime errors', () => {
   test('every error extends MeshError with a code and an HTTP status', () => {

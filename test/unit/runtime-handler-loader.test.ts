@@ -1,7 +1,8 @@
 /** Loading the user's handler from MESH_HANDLER: CJS, ESM, nested paths, errors named like Lambda's. */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { HandlerLoadError, loadHandler, resolveHandler } from '../../functions/mesh/handler-loader';
 
 const ROOT = join(__dirname, '../fixtures/runtime');

@@ -1,7 +1,9 @@
 /** Mesh metadata: ClientContext and x-mesh-* headers in, base64 ClientContext out; garbage never throws. */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { MeshCallError } from '../../functions/mesh/errors';
 import {
   CLIENT_CONTEXT_MAX_BYTES,
   encodeClientContext,
@@ -12,7 +14,6 @@ import {
   parseMetadata,
   readMetadata,
 } from '../../functions/mesh/metadata';
-import { MeshCallError } from '../../functions/mesh/errors';
 
 const good = {
   v: 1,

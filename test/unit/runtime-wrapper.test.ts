@@ -1,15 +1,16 @@
 /** The inbound wrapper: deny by default, external callers, identity, deadline, timeout race, pass-through. */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { MeshRuntime, type IdentityLike } from '../../functions/mesh/mesh-runtime';
-import { wrapHandler } from '../../functions/mesh/wrapper';
-import { META } from '../../shared/names';
+import { describe, test } from 'node:test';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from '../../functions/mesh/errors';
+import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import { wrapHandler } from '../../functions/mesh/wrapper';
+import { META } from '../../shared/names';
 
 const items = [
   { pk: 'payments', sk: 'service', functionName: 'shop-payments' },

@@ -4,7 +4,7 @@
  * key is EC P-256, and it carries exactly one SAN, a URI. Results are cached per certificate bytes,
  * so the hot path parses a caller's certificate once per instance.
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
 import { REFUSAL, type RefusalReason } from './identity-reason';
 
 export interface TrustedLeaf {

@@ -6,15 +6,15 @@
  */
 import { ENV } from '../../../shared/names';
 import type { ServiceItem } from '../../../shared/policy';
-import type { Identity } from './identity';
-import { httpExchange, metadataHeaders } from './http-exchange';
 import {
-  invokeOverHttp,
-  mtlsHttpTransport,
   type HttpTransport,
   type HttpTransportRequest,
+  invokeOverHttp,
+  mtlsHttpTransport,
 } from '../transport/mtls-http';
 import { sigv4HttpTransport } from '../transport/sigv4-http';
+import { httpExchange, metadataHeaders } from './http-exchange';
+import type { Identity } from './identity';
 
 const cache = new Map<string, HttpTransport>();
 

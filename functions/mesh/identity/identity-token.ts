@@ -5,9 +5,8 @@
  * covers `m1.<claims>.<leaf>`, so the certificate is bound to the token too.
  * Pure apart from node:crypto; the clock and the replay cache come from the caller.
  */
-import { createHash, randomBytes, sign as ecSign, verify as ecVerify, type KeyObject } from 'node:crypto';
+import { createHash, sign as ecSign, verify as ecVerify, type KeyObject, randomBytes } from 'node:crypto';
 import type { TrustBundle } from './certificate-check';
-import type { ReplayCache } from './replay-cache';
 import {
   CLOCK_SKEW_S,
   MAX_TOKEN_CHARS,
@@ -17,6 +16,7 @@ import {
   TOKEN_VERSION,
   type VerifyResult,
 } from './identity-reason';
+import type { ReplayCache } from './replay-cache';
 
 export interface TokenClaims {
   readonly iss: string;

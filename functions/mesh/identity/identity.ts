@@ -4,12 +4,12 @@
  * swapped in place when the secret is re-read (past half life, or on demand), so holders of this
  * object never see a rotation.
  */
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { spiffeId } from '../../../shared/names';
 import { TrustBundle } from './certificate-check';
 import { REFUSAL, type VerifyResult } from './identity-reason';
-import { parseIdentitySecret, type IdentitySecret } from './identity-secret';
-import { signToken, verifyToken, type PayloadBytes } from './identity-token';
+import { type IdentitySecret, parseIdentitySecret } from './identity-secret';
+import { type PayloadBytes, signToken, verifyToken } from './identity-token';
 import { ReplayCache } from './replay-cache';
 
 /** Reads the secret's current value (Secrets Manager GetSecretValue in production). */

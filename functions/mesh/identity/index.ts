@@ -13,18 +13,18 @@ import { ENV } from '../../../shared/names';
 import { Identity } from './identity';
 import { secretsManagerReader } from './secret-reader';
 
+export { TrustBundle } from './certificate-check';
 export { Identity, type IdentityOptions, type SecretReader } from './identity';
 export {
-  REFUSAL,
+  CLOCK_SKEW_S,
   IdentityRefusedError,
   MAX_TOKEN_CHARS,
-  TOKEN_LIFETIME_S,
-  CLOCK_SKEW_S,
+  REFUSAL,
   type RefusalReason,
+  TOKEN_LIFETIME_S,
   type VerifyResult,
 } from './identity-reason';
-export { type IdentitySecret, type CaSecret, parseIdentitySecret } from './identity-secret';
-export { TrustBundle } from './certificate-check';
+export { type CaSecret, type IdentitySecret, parseIdentitySecret } from './identity-secret';
 export { secretsManagerReader } from './secret-reader';
 
 let loading: Promise<Identity | undefined> | undefined;

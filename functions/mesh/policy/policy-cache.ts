@@ -12,10 +12,10 @@
  * The DynamoDB client is created on the first table read (cold-start budget).
  */
 import type { DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
 import { ENV, TABLE } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
-import { unmarshallItem, type AttributeValue } from '../../../shared/attribute-value';
-import { groupSnapshot, loadSnapshot, type LoadedSnapshot } from './policy-snapshot';
+import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
 import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
 
 /** The part of a DynamoDB client the cache uses (a real `DynamoDBClient` fits). */

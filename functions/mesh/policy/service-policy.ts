@@ -5,13 +5,13 @@
  */
 import { SORT_KEY } from '../../../shared/names';
 import {
-  itemKind,
-  parsePolicyItem,
   type AllowItem,
   type BreakerStateItem,
   type DenyItem,
   type FaultItem,
+  itemKind,
   type PolicyItem,
+  parsePolicyItem,
   type RouteItem,
   type ServiceItem,
   type TrafficItem,

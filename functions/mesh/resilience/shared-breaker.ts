@@ -3,8 +3,9 @@
  * function's breaker opens so the other functions calling that target eject the version too
  * (Lambda runs many sandboxes; each alone sees only its own calls). Pure reading of the items.
  */
-import type { BreakerStateItem } from '../../../shared/policy';
+
 import { SORT_KEY, TABLE } from '../../../shared/names';
+import type { BreakerStateItem } from '../../../shared/policy';
 
 /**
  * The versions an open shared-breaker item ejects now: state 'open', opened less than `openMs`

@@ -5,7 +5,7 @@
 import { LIVE_ALIAS } from '../../../shared/names';
 import type { RouteItem } from '../../../shared/policy';
 import { rendezvousPick } from './sticky-hash';
-import { WeightedRoundRobin, signatureOf } from './weighted-round-robin';
+import { signatureOf, WeightedRoundRobin } from './weighted-round-robin';
 
 export type RouteReason = 'match' | 'sticky' | 'weighted' | 'alias';
 

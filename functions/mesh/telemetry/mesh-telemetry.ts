@@ -7,7 +7,7 @@
  * bench/runtime.bench.ts for the measured load cost of Powertools). Never logs tokens or payloads.
  */
 import { METRICS } from '../../../shared/names';
-import { XrayEmitter, type SegmentDoc } from './xray-emitter';
+import { type SegmentDoc, XrayEmitter } from './xray-emitter';
 
 export type Reporter = 'source' | 'destination';
 

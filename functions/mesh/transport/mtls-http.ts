@@ -7,13 +7,13 @@
 import type { Agent } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import type { MeshMetadata } from '../../../shared/names';
-import type { Identity } from '../identity/identity';
 import {
+  type HttpExchangeResponse,
   httpExchange,
   metadataFromClientContext,
   metadataHeaders,
-  type HttpExchangeResponse,
 } from '../identity/http-exchange';
+import type { Identity } from '../identity/identity';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './lambda-invoke';
 
 /** What the HTTP transports take per attempt (the same fields B's Invoke transport sends). */

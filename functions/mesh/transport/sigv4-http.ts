@@ -4,8 +4,8 @@
  * (lambda:InvokeFunctionUrl) exactly as it does for Invoke. The mesh metadata travels as x-mesh-*
  * headers and is signed too. The signer is loaded on first use.
  */
-import { httpExchange, metadataHeaders, type HttpExchangeResponse } from '../identity/http-exchange';
-import { invokeOverHttp, type HttpTransport, type HttpTransportRequest } from './mtls-http';
+import { type HttpExchangeResponse, httpExchange, metadataHeaders } from '../identity/http-exchange';
+import { type HttpTransport, type HttpTransportRequest, invokeOverHttp } from './mtls-http';
 
 export interface SigV4HttpOptions {
   /** The Function URL (https://<id>.lambda-url.<region>.on.aws/...). */

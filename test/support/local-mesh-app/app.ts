@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { App, CustomResource, Duration, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 const [outdir, releaseArg] = process.argv.slice(2);

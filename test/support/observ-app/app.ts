@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path';
 import { App, CustomResource, Duration, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ENV, LAYER, LIVE_ALIAS } from '../../../shared/names';
 
 const [outdir, releaseArg] = process.argv.slice(2);
