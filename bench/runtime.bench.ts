@@ -129,7 +129,7 @@ async function perHop(): Promise<BenchResult[]> {
       { pk: 'hello', sk: 'allow#orders', source: 'orders' },
     ],
   };
-  const helloFn = async (event: any) => ({ hello: event?.name ?? 'world' });
+  const helloFn = async (event: unknown) => ({ hello: (event as { name?: string } | null)?.name ?? 'world' });
   let server: Awaited<ReturnType<typeof startLambdaInvokeServer>>;
   const rt = (service: string) =>
     new MeshRuntime({

@@ -38,14 +38,15 @@ export function awsClients(
     if (settings.fallbackRegion) return settings.fallbackRegion;
     throw new MeshError('no AWS region configured: set AWS_REGION, or pass --region us-east-1');
   };
+  const regionOnce = () => (region ??= resolveRegion());
   const common = async (svc: AwsService) => ({
-    region: await (region ??= resolveRegion()),
+    region: await regionOnce(),
     ...(settings.endpoints[svc] ? { endpoint: settings.endpoints[svc] } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   });
   return {
     settings,
-    region: () => (region ??= resolveRegion()),
+    region: regionOnce,
     lambda: () =>
       (lambda ??= (async () => {
         const { LambdaClient } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');

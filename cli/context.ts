@@ -24,7 +24,7 @@ export interface CliContext {
 
 /** A command module: `export async function run(args, ctx)`, resolving to an exit code. */
 export interface CommandModule {
-  run(args: string[], ctx: CliContext): Promise<number | void>;
+  run(args: string[], ctx: CliContext): Promise<number | undefined>;
 }
 
 export function processContext(overrides: Partial<Pick<CliContext, 'env' | 'cwd' | 'out' | 'err'>> = {}): CliContext {

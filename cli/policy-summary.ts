@@ -62,10 +62,33 @@ export function summarisePolicy(items: readonly RawItem[]): PolicySummary {
   return { edges, routes, traffic, faults, invalid };
 }
 
+/** The fields `describeItem` reads, as a raw (not yet validated) item may hold them. */
+type ItemFields = Partial<{
+  functionName: string;
+  alias: string;
+  url: string;
+  auth: string;
+  reason: string;
+  timeoutMs: number;
+  perTryTimeoutMs: number;
+  retries: { maxAttempts?: number };
+  idempotent: boolean;
+  breaker: unknown;
+  budget: unknown;
+  weights: Record<string, number>;
+  matches: unknown[];
+  sticky: { header: string };
+  mirror: { percent: number; version: string };
+  abort: { percent: number; errorType?: string };
+  delay: { ms: number; percent: number };
+  version: string;
+  state: string;
+}>;
+
 /** One line describing an item's settings, for `policy list` and `status`. */
 export function describeItem(item: RawItem, kind: PolicyItemKind | undefined = itemKind(item[TABLE.sortKey])): string {
   const parts: string[] = [];
-  const i = item as Record<string, any>;
+  const i = item as ItemFields;
   switch (kind) {
     case 'service':
       parts.push(`function ${i.functionName}`);
@@ -88,7 +111,7 @@ export function describeItem(item: RawItem, kind: PolicyItemKind | undefined = i
     case 'route':
       if (i.weights) {
         parts.push(
-          `weights ${Object.entries(i.weights as Record<string, number>)
+          `weights ${Object.entries(i.weights)
             .map(([v, w]) => `v${v} ${weightToPercent(w)}%`)
             .join(' / ')}`,
         );

@@ -213,10 +213,9 @@ async function preWarm(
     let last = -1;
     for (let i = 0; i < 40 && warm() < wanted.length; i++) {
       await checkout();
-      if (warm() !== last)
-        say(
-          `pre-warming: ${(last = warm())}/${wanted.length} live versions warm (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-        );
+      if (warm() === last) continue;
+      last = warm();
+      say(`pre-warming: ${last}/${wanted.length} live versions warm (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
     for (let n = 2; n <= concurrency; n++) {
       await Promise.all(Array.from({ length: n }, checkout));

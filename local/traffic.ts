@@ -58,7 +58,8 @@ export function startTraffic(options: TrafficOptions): Traffic {
   const pick = (): TrafficRequest => {
     let draw = Math.random() * total;
     for (const r of options.plan) {
-      if ((draw -= r.weight) < 0) return r;
+      draw -= r.weight;
+      if (draw < 0) return r;
     }
     return options.plan[options.plan.length - 1];
   };
@@ -70,7 +71,8 @@ export function startTraffic(options: TrafficOptions): Traffic {
     while (running) {
       const started = Date.now();
       const r = pick();
-      const c = (counters[r.label] ??= { sent: 0, ok: 0, failed: 0, denied: 0 });
+      counters[r.label] ??= { sent: 0, ok: 0, failed: 0, denied: 0 };
+      const c = counters[r.label];
       c.sent++;
       try {
         const out = await client.send(

@@ -32,8 +32,17 @@ const env = {
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
-// The whole run type-checks first (13 s here): a type error is a failure like any other.
+// The whole run lints, checks the format and type-checks first: a finding is a failure like any other.
 if (filters.length === 0) {
+  console.log('lint and format: biome ci .');
+  const biome = spawnSync(process.execPath, [require.resolve('@biomejs/biome/bin/biome'), 'ci', '.'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (biome.status !== 0) {
+    console.error('biome ci failed: `npx biome check --write .` fixes the format; fix the lint findings above');
+    process.exit(biome.status ?? 1);
+  }
   console.log('typecheck: tsc --noEmit -p .');
   const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', '.'], {
     cwd: root,

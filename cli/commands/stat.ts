@@ -299,10 +299,16 @@ export function snapshotFromCloudWatch(
     const version = d.destination_version ?? UNKNOWN;
     const key = `${source}\u0000${destination}\u0000${version}`;
     let e = edges.get(key);
-    if (!e) edges.set(key, (e = { source, destination, version, sides: new Map() }));
+    if (!e) {
+      e = { source, destination, version, sides: new Map() };
+      edges.set(key, e);
+    }
     const reporter = d.reporter ?? UNKNOWN;
     let side = e.sides.get(reporter);
-    if (!side) e.sides.set(reporter, (side = { requests: 0, ok: 0, denied: 0, breaker: 0, retries: 0, codes: {} }));
+    if (!side) {
+      side = { requests: 0, ok: 0, denied: 0, breaker: 0, retries: 0, codes: {} };
+      e.sides.set(reporter, side);
+    }
     const sum = values.sum ?? 0;
     switch (stream.name) {
       case METRICS.requestsTotal: {

@@ -216,10 +216,8 @@ export class MeshClient {
         version = pinBehindAlias(seen, ejected, this.pinTurn++);
         if (version !== undefined) qualifier = version;
       }
-      const guard =
-        version === undefined
-          ? (aliasBreaker = this.breakers.get(target, qualifier, traffic.breaker))
-          : this.breakers.get(target, version, traffic.breaker);
+      if (version === undefined) aliasBreaker = this.breakers.get(target, qualifier, traffic.breaker);
+      const guard = aliasBreaker ?? this.breakers.get(target, version ?? qualifier, traffic.breaker);
       const routeVersion = version ?? qualifier;
       if (!guard.canPass(now)) {
         const err = new MeshCircuitOpenError(
@@ -318,7 +316,10 @@ export class MeshClient {
   private seenBehind(target: string, alias: string): Set<string> {
     const key = `${target}\u0000${alias}`;
     let s = this.behindAlias.get(key);
-    if (!s) this.behindAlias.set(key, (s = new Set()));
+    if (!s) {
+      s = new Set();
+      this.behindAlias.set(key, s);
+    }
     return s;
   }
 

@@ -34,7 +34,8 @@ function bindHandle(
   onFirst: () => void,
 ): { handle: TcpHandle & { early?: unknown[][] }; port: number } | undefined {
   try {
-    const { TCP, constants } = (process as unknown as { binding(n: string): any }).binding('tcp_wrap');
+    type TcpWrap = { TCP: new (kind: number) => TcpHandle; constants: { SERVER: number } };
+    const { TCP, constants } = (process as unknown as { binding(n: string): TcpWrap }).binding('tcp_wrap');
     const handle = new TCP(constants.SERVER) as TcpHandle & { early?: unknown[][]; unref?(): void };
     // bind + listen now: the port is known at once and the kernel accepts connections from here on.
     if (handle.bind('127.0.0.1', port) !== 0 || handle.listen(511) !== 0) {

@@ -66,7 +66,8 @@ function boot(): WrappedHandler {
       );
     return fn;
   }
-  endpoint ??= startEndpoint(getRuntime);
+  // Once per process, also when loading the user's module below throws and the next event boots again.
+  if (!endpoint) endpoint = startEndpoint(getRuntime);
   const userHandler = loadHandler(env[ENV.handler], taskRoot);
   let inner: WrappedHandler | undefined;
   return (event, context) => {
@@ -80,7 +81,8 @@ function boot(): WrappedHandler {
 
 /** The Lambda handler of every mesh function (`/opt/nodejs/node_modules/lambda-mesh/wrapper.handler`). */
 export function handler(event: unknown, context: LambdaContextLike): Promise<unknown> {
-  return (wrapped ??= boot())(event, context);
+  wrapped ??= boot();
+  return wrapped(event, context);
 }
 
 // Last statement on purpose: when this bundle is the function's handler, load the user's module

@@ -10,8 +10,14 @@ const memo = new WeakMap<ServicePolicy, Map<string, EffectivePolicy>>();
 
 export function decide(policy: ServicePolicy, source: string): EffectivePolicy {
   let bySource = memo.get(policy);
-  if (!bySource) memo.set(policy, (bySource = new Map()));
+  if (!bySource) {
+    bySource = new Map();
+    memo.set(policy, bySource);
+  }
   let d = bySource.get(source);
-  if (!d) bySource.set(source, (d = effectivePolicy(policy, source)));
+  if (!d) {
+    d = effectivePolicy(policy, source);
+    bySource.set(source, d);
+  }
   return d;
 }

@@ -26,7 +26,7 @@ export class Resolver {
   private readonly exports = new Map<string, { stack: AssemblyStack; value: unknown }>();
 
   constructor(
-    private readonly stacks: readonly AssemblyStack[],
+    stacks: readonly AssemblyStack[],
     private readonly options: ResolverOptions,
   ) {
     for (const stack of stacks) {

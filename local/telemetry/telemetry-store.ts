@@ -308,7 +308,10 @@ export class TelemetryStore {
       }
       if (!inWindow) continue;
       let acc = e.by.get(s.reporter);
-      if (!acc) e.by.set(s.reporter, (acc = new Accumulator()));
+      if (!acc) {
+        acc = new Accumulator();
+        e.by.set(s.reporter, acc);
+      }
       acc.add(s);
     }
     // rps over the time the store has actually been listening, so a fresh mesh is not under-reported.
@@ -319,7 +322,10 @@ export class TelemetryStore {
     const services = new Map<string, { all: Accumulator; versions: Map<string, Accumulator> }>();
     const service = (name: string) => {
       let s = services.get(name);
-      if (!s) services.set(name, (s = { all: new Accumulator(), versions: new Map() }));
+      if (!s) {
+        s = { all: new Accumulator(), versions: new Map() };
+        services.set(name, s);
+      }
       return s;
     };
     // A service the callee side reports on is described by those reports alone: a caller-only record
@@ -347,7 +353,10 @@ export class TelemetryStore {
       if (calleeReported.has(e.destination) && reporter !== 'destination') continue;
       svc.all.merge(acc);
       let v = svc.versions.get(e.version);
-      if (!v) svc.versions.set(e.version, (v = new Accumulator()));
+      if (!v) {
+        v = new Accumulator();
+        svc.versions.set(e.version, v);
+      }
       v.merge(acc);
     }
     const serviceStats: ServiceStats[] = [...services.entries()]

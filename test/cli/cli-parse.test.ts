@@ -38,8 +38,12 @@ async function runMain(argv: string[]): Promise<{ code: number; out: string; err
   let err = '';
   const ctx = processContext({
     env: { PATH: process.env.PATH, HOME: '/nonexistent', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
-    out: (t) => void (out += `${t}\n`),
-    err: (t) => void (err += `${t}\n`),
+    out: (t) => {
+      out += `${t}\n`;
+    },
+    err: (t) => {
+      err += `${t}\n`;
+    },
   });
   const code = await main(argv, ctx);
   return { code, out, err };

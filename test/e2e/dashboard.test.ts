@@ -102,7 +102,10 @@ describe('mesh dashboard in headless Chromium', () => {
     const requests = async () => Number(await page.textContent('#kpi-requests'));
     const first = await requests();
     await page.waitForFunction(
-      (n) => Number((globalThis as any).document.querySelector('#kpi-requests').textContent) > n,
+      (n) => {
+        type Page = { document: { querySelector(s: string): { textContent: string | null } | null } };
+        return Number((globalThis as unknown as Page).document.querySelector('#kpi-requests')?.textContent) > n;
+      },
       first,
       { timeout: 20_000 },
     );

@@ -17,8 +17,7 @@ import { attachMeshIdentity } from '../../infra/private/identity';
 import { ShopStack } from '../../infra/shop-stack';
 import { SORT_KEY } from '../../shared/names';
 import { identityOf } from '../support/identity-fixture';
-
-type Res = { Type: string; Properties: Record<string, any> };
+import { type IamStatement, logicalIdOf, roleStatements } from './infra-fixture';
 
 describe('identity cannot widen IAM', () => {
   let stack: ShopStack;
@@ -34,20 +33,16 @@ describe('identity cannot widen IAM', () => {
     stack = new ShopStack(app, 'Shop', { release: 2, env: { account: '123456789012', region: 'us-east-1' } });
     attachMeshIdentity(stack.mesh);
     t = Template.fromStack(stack);
-    const policies = Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Res>);
     for (const fn of stack.mesh.functions) {
-      const roleId = stack.getLogicalId(fn.role!.node.defaultChild as any);
       const names = new Set<string>();
-      for (const p of policies.filter((x) => JSON.stringify(x.Properties.Roles).includes(roleId))) {
-        for (const st of p.Properties.PolicyDocument.Statement) {
-          const actions = [st.Action].flat();
-          if (
-            st.Effect !== 'Allow' ||
-            !actions.some((a: string) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*')
-          )
-            continue;
-          for (const m of JSON.stringify(st.Resource).matchAll(/function:([a-z0-9-]+)/g)) names.add(m[1]!);
-        }
+      for (const st of roleStatements(t, logicalIdOf(fn.role!))) {
+        const actions = [st.Action ?? []].flat();
+        if (
+          st.Effect !== 'Allow' ||
+          !actions.some((a) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*')
+        )
+          continue;
+        for (const m of JSON.stringify(st.Resource).matchAll(/function:([a-z0-9-]+)/g)) names.add(m[1]!);
       }
       invokable.set(fn.service, names);
     }
@@ -62,16 +57,16 @@ describe('identity cannot widen IAM', () => {
   });
 
   it('identity adds secrets access only, never an invoke right', () => {
-    const statements = Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Res>).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement,
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as IamStatement[],
     );
     const secretStatements = statements.filter((s) =>
-      [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')),
+      [s.Action ?? []].flat().some((a) => a.startsWith('secretsmanager:')),
     );
     assert.ok(secretStatements.length > 0, 'identity is attached');
     for (const s of secretStatements) {
       assert.ok(
-        [s.Action].flat().every((a: string) => a.startsWith('secretsmanager:')),
+        [s.Action ?? []].flat().every((a) => a.startsWith('secretsmanager:')),
         JSON.stringify(s.Action),
       );
     }

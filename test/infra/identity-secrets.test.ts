@@ -11,14 +11,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { MeshIdentity } from '../../infra/private/identity';
 import { ENV } from '../../shared/names';
-
-type Res = { Type: string; Properties: Record<string, any> };
-
-function policiesOf(t: Template, roleLogicalId: string): any[] {
-  return Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Res>)
-    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleLogicalId))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
-}
+import { logicalIdOf, roleStatements } from './infra-fixture';
 
 describe('mesh identity infra', () => {
   let t: Template;
@@ -37,13 +30,11 @@ describe('mesh identity infra', () => {
       });
       identity.addService(service, fn);
       identity.addService(service, fn); // idempotent
-      ids[service] = stack.getLogicalId(fn.role!.node.defaultChild as any);
-      ids[`${service}Secret`] = stack.getLogicalId(
-        identity.node.findChild(`Identity-${service}`).node.defaultChild as any,
-      );
+      ids[service] = logicalIdOf(fn.role!);
+      ids[`${service}Secret`] = logicalIdOf(identity.node.findChild(`Identity-${service}`));
     }
-    ids.ca = stack.getLogicalId(identity.caSecret.node.defaultChild as any);
-    ids.issuer = stack.getLogicalId(identity.issuer.role!.node.defaultChild as any);
+    ids.ca = logicalIdOf(identity.caSecret);
+    ids.issuer = logicalIdOf(identity.issuer.role!);
     t = Template.fromStack(stack);
   });
 
@@ -70,7 +61,7 @@ describe('mesh identity infra', () => {
       ['orders', 'payments'],
       ['payments', 'orders'],
     ] as const) {
-      const text = JSON.stringify(policiesOf(t, ids[svc]!));
+      const text = JSON.stringify(roleStatements(t, ids[svc]!));
       assert.ok(text.includes(ids[`${svc}Secret`]!), `${svc} reads its own secret`);
       assert.ok(!text.includes(ids[`${other}Secret`]!), `${svc} must not read ${other}'s secret`);
       assert.ok(!text.includes(ids.ca!), `${svc} must not read the CA secret`);
@@ -109,7 +100,7 @@ describe('mesh identity infra', () => {
   });
 
   it('the issuer may write identity secrets by prefix and rotate the CA', () => {
-    const text = JSON.stringify(policiesOf(t, ids.issuer!));
+    const text = JSON.stringify(roleStatements(t, ids.issuer!));
     assert.match(text, /secret:shop\/identity\/\*/);
     assert.match(text, /secretsmanager:PutSecretValue/);
     assert.ok(text.includes(ids.ca!));

@@ -6,8 +6,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { Mesh } from '../../infra/mesh';
 import { MeshFunction, type MeshFunctionProps } from '../../infra/mesh-function';
 import { ShopStack } from '../../infra/shop-stack';
@@ -70,4 +71,34 @@ export function logicalId(template: Template, type: string, suffix: string): str
   );
   if (!found) throw new Error(`no ${type} at …${suffix}`);
   return found[0];
+}
+
+/** One statement of an IAM policy document as the template holds it (ARNs are unresolved tokens). */
+export interface IamStatement {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action?: string | string[];
+  readonly NotAction?: string | string[];
+  readonly Resource?: unknown;
+  readonly NotResource?: unknown;
+  readonly Condition?: Record<string, unknown>;
+}
+
+/** The statements of every AWS::IAM::Policy attached to the role with this logical id. */
+export function roleStatements(template: Template, roleLogicalId: string): IamStatement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleLogicalId}"`))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as IamStatement[]);
+}
+
+/** The statements of the AWS::IAM::Policy under the construct path `prefix` (e.g. `Test/Orders/`). */
+export function constructStatements(template: Template, prefix: string): IamStatement[] {
+  const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
+    String(p.Metadata?.['aws:cdk:path']).startsWith(prefix),
+  );
+  return (policy?.Properties.PolicyDocument.Statement as IamStatement[] | undefined) ?? [];
+}
+
+/** A construct's logical id in its stack (roles, secrets: whatever `node.defaultChild` is). */
+export function logicalIdOf(construct: IConstruct): string {
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }

@@ -38,7 +38,7 @@ async function verifySigV4(req: IncomingMessage, body: Buffer): Promise<string> 
   if (claimed !== undefined && claimed !== createHash('sha256').update(body).digest('hex')) return 'body-hash-mismatch';
   const url = new URL(req.url!, `http://${req.headers.host}`);
   const query: Record<string, string> = {};
-  url.searchParams.forEach((v, k) => (query[k] = v));
+  for (const [k, v] of url.searchParams) query[k] = v;
   const signer = new SignatureV4({
     service: service!,
     region: region!,

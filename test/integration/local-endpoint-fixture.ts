@@ -13,6 +13,7 @@ import type {
   InvokeRequest,
   InvokeResult,
 } from '../../local/endpoint/backend';
+import { seeded } from '../support/seeded-random';
 
 export interface TestContext {
   functionVersion: string;
@@ -33,18 +34,6 @@ interface Fn {
   aliases: Map<string, AliasConfig>;
   /** reject every invocation with a throttle (reserved concurrency 0), with this Retry-After (s). */
   throttled?: number;
-}
-
-/** mulberry32: tiny seeded PRNG. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class TestRegistry implements EndpointRegistry {

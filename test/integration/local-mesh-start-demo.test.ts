@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { liveRows, renderLiveView } from '../../local/live-view';
 import { demoPlan } from '../../local/start-command';
+import type { EdgeStats } from '../../local/telemetry/telemetry-store';
 import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 
 describe('live view rendering', () => {
@@ -99,7 +100,7 @@ describe('demo denied edge on the example app', { skip: exampleAssemblies() === 
       assert.match(a.reason, /frontend may not call payments/);
     }
     assert.ok(m.local, 'needs the in-process local mesh');
-    let edge;
+    let edge: EdgeStats | undefined;
     for (let i = 0; i < 50 && !edge; i++) {
       edge = m.local.store
         .stats({ windowMs: 60_000 })

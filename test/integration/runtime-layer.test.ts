@@ -36,12 +36,22 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** What the fixture handlers (test/fixtures/runtime) answer. */
+  interface FixtureResult {
+    format?: string;
+    event?: unknown;
+    seenAtInit?: string;
+    now?: string;
+    status?: number;
+    body?: { errorType?: string };
+  }
+
   /** Runs one invocation in a fresh process, as Lambda's runtime would. */
   function run(
     handler: string,
     event: unknown,
     extraEnv: Record<string, string> = {},
-  ): { result?: any; error?: any; stdout: string } {
+  ): { result?: FixtureResult; error?: { name: string; message: string }; stdout: string } {
     const script = `
       const m = require(${JSON.stringify(join(pkg, 'wrapper.js'))});
       const ctx = { awsRequestId: 'r1', functionVersion: '1', getRemainingTimeInMillis: () => 3000 };
@@ -76,20 +86,20 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
 
   test('CJS and ESM user handlers run behind the wrapper, with EMF on stdout', () => {
     const cjs = run('cjs-handler.handler', { a: 1 });
-    assert.equal(cjs.result.format, 'cjs');
-    assert.deepEqual(cjs.result.event, { a: 1 });
+    assert.equal(cjs.result?.format, 'cjs');
+    assert.deepEqual(cjs.result?.event, { a: 1 });
     assert.match(cjs.stdout, /"_aws":\{"Timestamp":\d+,"CloudWatchMetrics"/);
     assert.match(cjs.stdout, /"type":"mesh-access"/);
-    assert.equal(run('esm-handler.handler', { b: 2 }).result.format, 'esm');
+    assert.equal(run('esm-handler.handler', { b: 2 }).result?.format, 'esm');
   });
 
   test('MESH_ENDPOINT is set before the user module loads; the endpoint and call() answer typed refusals', () => {
     const r = run('endpoint-at-init.handler', {});
-    assert.match(r.result.seenAtInit, /^http:\/\/127\.0\.0\.1:\d+$/);
-    assert.equal(r.result.seenAtInit, r.result.now);
+    assert.match(r.result?.seenAtInit ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(r.result?.seenAtInit, r.result?.now);
     const viaEndpoint = run('endpoint-at-init.handler', { via: 'endpoint' });
-    assert.equal(viaEndpoint.result.status, 403);
-    assert.equal(viaEndpoint.result.body.errorType, 'MeshDeniedError');
+    assert.equal(viaEndpoint.result?.status, 403);
+    assert.equal(viaEndpoint.result?.body?.errorType, 'MeshDeniedError');
     // Error classes are the same objects across the layer's files: instanceof holds in the app.
     assert.deepEqual(run('endpoint-at-init.handler', { via: 'call' }).result, {
       denied: true,
@@ -108,7 +118,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
       }),
     );
     const r = run('cjs-handler.handler', {}, { MESH_POLICY_SNAPSHOT: join(dir, 'closed.json') });
-    assert.equal(r.error.name, 'MeshDeniedError');
+    assert.equal(r.error?.name, 'MeshDeniedError');
   });
 
   test('MESH_DISABLED=true passes through', () => {
@@ -118,7 +128,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
       { c: 3 },
       { MESH_DISABLED: 'true', MESH_POLICY_SNAPSHOT: join(dir, 'closed2.json') },
     );
-    assert.equal(r.result.format, 'cjs');
+    assert.equal(r.result?.format, 'cjs');
     assert.doesNotMatch(r.stdout, /"_aws"/);
   });
 });

@@ -88,8 +88,12 @@ describe('runtime: shared breaker items', () => {
     const writer = new SharedBreakerWriter({ tableName: TABLE, client: dynamo });
     const a = sandbox(writer);
     let failures = 0;
-    for (let i = 0; i < 10; i++)
-      await a.call('payments', {}).catch((e) => (assert.ok(e instanceof MeshRemoteError), failures++));
+    for (let i = 0; i < 10; i++) {
+      await a.call('payments', {}).catch((e) => {
+        assert.ok(e instanceof MeshRemoteError);
+        failures++;
+      });
+    }
     assert.equal(failures, 5);
     await Promise.all(writer.pending);
     const got = await dynamo.send(

@@ -20,7 +20,9 @@ import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
 import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { wrapHandler } from '../../functions/mesh/wrapper';
+import type { MeshMetadata } from '../../shared/names';
 import {
+  type ClientContextDoc,
   type LambdaInvokeServer,
   lambdaClientConfig,
   startLambdaInvokeServer,
@@ -87,7 +89,7 @@ async function setup(
   return { server, lines, segments, orders: runtimeFor('orders'), runtimeFor };
 }
 
-const ccMeta = (cc: any) => cc?.custom?.mesh;
+const ccMeta = (cc: ClientContextDoc | undefined): Partial<MeshMetadata> => cc?.custom?.mesh ?? {};
 
 describe('runtime wire: call() over the real Lambda SDK', () => {
   let env: Env | undefined;
@@ -98,7 +100,6 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
 
   test('success: the callee sees the exact payload, metadata arrives in ClientContext, EMF + access log on both sides', async () => {
     // Prepare
-    let paymentsRt!: MeshRuntime;
     let seen: unknown;
     env = await setup({
       'shop-payments': {
@@ -108,7 +109,7 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
         aliases: { live: { version: '1' } },
       },
     });
-    paymentsRt = env.runtimeFor('payments');
+    const paymentsRt = env.runtimeFor('payments');
     const wrapped = wrapHandler(paymentsRt, async (event: unknown) => {
       seen = event;
       return { paid: true };
@@ -289,7 +290,7 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     env.orders.scope = undefined;
     await calleeFinished;
     const inv = env.server.invocations[0]!;
-    assert.ok(ccMeta(inv.clientContext).dl <= Date.now());
+    assert.ok((ccMeta(inv.clientContext).dl ?? Number.POSITIVE_INFINITY) <= Date.now());
     assert.equal(ran, false);
     assert.ok(env.lines.some((l) => l.includes('MeshDeadlineExceededError')));
   });
@@ -384,7 +385,7 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     env = await setup({
       'shop-payments': {
         versions: {
-          '1': (e: any) => {
+          '1': (e: { fail?: boolean }) => {
             if (e.fail) throw Object.assign(new Error('nope'), { name: 'Declined' });
             return { got: e };
           },
@@ -400,7 +401,7 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
       assert.deepEqual(await ok.json(), { got: { x: 1 } });
       const bad = await fetch(`${ep.url}/payments`, { method: 'POST', body: JSON.stringify({ fail: true }) });
       assert.equal(bad.status, 502);
-      const b = (await bad.json()) as any;
+      const b = (await bad.json()) as { errorType?: string; errorMessage?: string };
       assert.equal(b.errorType, 'Declined');
       assert.equal(b.errorMessage, 'nope');
       const denied = await fetch(`${ep.url}/audit`, { method: 'POST', body: '{}' });
@@ -419,8 +420,9 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     const pay = env.runtimeFor('payments');
     cjs = wrapHandler(pay, loadHandler('cjs-handler.handler', FIXTURES));
     esm = wrapHandler(pay, loadHandler('esm-handler.handler', FIXTURES));
-    const a = (await env.orders.call('payments', { n: 1 })) as any;
-    const b = (await env.orders.call('payments', { n: 2 })) as any;
+    type Echo = { format: string; event: { n: number } };
+    const a = (await env.orders.call('payments', { n: 1 })) as Echo;
+    const b = (await env.orders.call('payments', { n: 2 })) as Echo;
     assert.deepEqual([a.format, b.format].sort(), ['cjs', 'esm']);
     assert.deepEqual([a.event.n, b.event.n].sort(), [1, 2]);
   });

@@ -11,8 +11,26 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { MeshMetadata } from '../../shared/names';
 
-export type TestHandler = (event: any, context: any) => unknown;
+/** The ClientContext a caller sent, decoded (the mesh's metadata sits under `custom.mesh`). */
+export interface ClientContextDoc {
+  readonly custom?: { readonly mesh?: MeshMetadata } & Record<string, unknown>;
+  readonly [key: string]: unknown;
+}
+
+/** What a handler receives as its context (the fields of Lambda's context the runtime reads). */
+export type TestContext = {
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly awsRequestId: string;
+  readonly invokedFunctionArn: string;
+  readonly clientContext: ClientContextDoc | undefined;
+  getRemainingTimeInMillis(): number;
+};
+
+/** A handler; `never` lets each test type the event its handler expects. */
+export type TestHandler = (event: never, context: TestContext) => unknown;
 
 export interface TestFunction {
   /** Handlers by version ("1", "2", "$LATEST"). */
@@ -27,7 +45,7 @@ export interface InvokeRecord {
   readonly functionName: string;
   readonly qualifier: string | undefined;
   readonly executedVersion: string | undefined;
-  readonly clientContext: any;
+  readonly clientContext: ClientContextDoc | undefined;
   readonly traceHeader: string | undefined;
   readonly status: number;
   readonly functionError?: string;
@@ -91,7 +109,7 @@ export async function startLambdaInvokeServer(
         `Function not found: arn:aws:lambda:us-east-1:000000000000:function:${name}${qualifier ? `:${qualifier}` : ''}`,
       );
     const ccHeader = req.headers['x-amz-client-context'];
-    let clientContext: any;
+    let clientContext: ClientContextDoc | undefined;
     if (typeof ccHeader === 'string') {
       try {
         clientContext = JSON.parse(Buffer.from(ccHeader, 'base64').toString('utf8'));
@@ -158,7 +176,7 @@ export async function startLambdaInvokeServer(
     const timeoutMs = fn.timeoutMs ?? 3000;
     const deadline = Date.now() + timeoutMs;
     const requestId = randomUUID();
-    const context = {
+    const context: TestContext = {
       functionName: name,
       functionVersion: version,
       awsRequestId: requestId,
@@ -170,7 +188,7 @@ export async function startLambdaInvokeServer(
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
-        Promise.resolve().then(() => handler(event, context)),
+        Promise.resolve().then(() => handler(event as never, context)),
         new Promise((_, reject) => {
           timer = setTimeout(
             () =>

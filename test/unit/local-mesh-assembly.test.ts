@@ -55,10 +55,13 @@ describe('Resolver', () => {
   it('resolves Join, Sub, Select and Split as CDK emits them', () => {
     assert.equal(r.resolve(stack, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':x']] }), 'arn:aws:x');
     assert.equal(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
       r.resolve(stack, { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${Fn}-${!Literal}' }),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
       'arn:aws:s3:::shop-orders-${Literal}',
     );
     assert.equal(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
       r.resolve(stack, { 'Fn::Sub': ['${A}/${Table.Arn}', { A: 'x' }] }),
       'x/arn:aws:dynamodb:us-east-1:000000000000:table/shop-policy',
     );

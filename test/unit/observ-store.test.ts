@@ -186,7 +186,7 @@ describe('TelemetryStore traces', () => {
   it('keeps at most maxTraces traces, newest kept', () => {
     const store = new TelemetryStore({ maxTraces: 3 });
     const ids = Array.from({ length: 5 }, newTraceId);
-    ids.forEach((id, i) => store.recordSegment(seg(id, newSegmentId(), 'orders', i, i + 1)));
+    for (const [i, id] of ids.entries()) store.recordSegment(seg(id, newSegmentId(), 'orders', i, i + 1));
     assert.equal(store.size().traces, 3);
     assert.equal(store.trace(ids[0]!), undefined);
     assert.deepEqual(

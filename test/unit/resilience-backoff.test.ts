@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { backoffCeiling, backoffDelay } from '../../functions/mesh/resilience/backoff';
+import { seeded } from '../support/seeded-random';
 
 describe('backoff', () => {
   it('doubles the ceiling per retry from the base, up to the cap', () => {
@@ -50,8 +51,7 @@ describe('backoff', () => {
       400,
     );
     // A seeded generator over many draws fills every tenth of the range.
-    let seed = 42;
-    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const random = seeded(42);
     const deciles = new Set<number>();
     for (let i = 0; i < 1_000; i++) deciles.add(Math.min(9, Math.floor(backoffDelay(3, opts, random) / 40)));
     assert.equal(deciles.size, 10);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideFault, INJECTED_FAULT_ERROR_TYPE } from '../../functions/mesh/resilience/fault-injection';
 import type { FaultItem } from '../../shared/policy';
+import { seeded } from '../support/seeded-random';
 
 const fault = (f: Partial<FaultItem>) => ({ pk: 'payments', sk: 'fault', ...f }) as FaultItem;
 
@@ -38,8 +39,7 @@ describe('decideFault', () => {
     const f = fault({ delay: { percent: 100, ms: 5 }, abort: { percent: 100 } });
     assert.deepEqual(decideFault(f, seq(0, 0)), { delayMs: 5, abort: { errorType: INJECTED_FAULT_ERROR_TYPE } });
     const counts = { delay: 0, abort: 0, both: 0 };
-    let s = 7;
-    const random = () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const random = seeded(7);
     const half = fault({ delay: { percent: 50, ms: 5 }, abort: { percent: 50 } });
     for (let i = 0; i < 4_000; i++) {
       const d = decideFault(half, random);

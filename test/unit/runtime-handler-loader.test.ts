@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { HandlerLoadError, loadHandler, resolveHandler } from '../../functions/mesh/handler-loader';
+import { type AnyHandler, HandlerLoadError, loadHandler, resolveHandler } from '../../functions/mesh/handler-loader';
 
 const ROOT = join(__dirname, '../fixtures/runtime');
 
@@ -11,7 +11,7 @@ describe('runtime handler loader', () => {
   test('CommonJS (.cjs) loads synchronously', async () => {
     const h = loadHandler('cjs-handler.handler', ROOT);
     assert.equal(typeof h, 'function');
-    assert.deepEqual(await (h as Function)({ a: 1 }, { functionVersion: '3' }), {
+    assert.deepEqual(await (h as AnyHandler)({ a: 1 }, { functionVersion: '3' }), {
       ok: true,
       event: { a: 1 },
       version: '3',
@@ -20,7 +20,7 @@ describe('runtime handler loader', () => {
   });
 
   test('a nested export (file.ns.export)', async () => {
-    const h = loadHandler('cjs-handler.nested.handler', ROOT) as Function;
+    const h = loadHandler('cjs-handler.nested.handler', ROOT) as AnyHandler;
     assert.equal(await h({}, {}), 'nested');
   });
 
@@ -32,7 +32,7 @@ describe('runtime handler loader', () => {
   });
 
   test('dir/file.export (.js, callback style)', async () => {
-    const h = loadHandler('src/app.handler', ROOT) as Function;
+    const h = loadHandler('src/app.handler', ROOT) as AnyHandler;
     const r = await new Promise((res, rej) => h({ c: 3 }, {}, (e: unknown, v: unknown) => (e ? rej(e) : res(v))));
     assert.deepEqual(r, { nested: true, got: { c: 3 } });
   });

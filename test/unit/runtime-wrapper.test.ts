@@ -43,7 +43,10 @@ describe('runtime wrapper', () => {
     const { rt, lines } = runtime();
     const event = { order: 1 };
     let seen: unknown;
-    const h = wrapHandler(rt, async (e) => ((seen = e), 'ok'));
+    const h = wrapHandler(rt, async (e) => {
+      seen = e;
+      return 'ok';
+    });
     assert.equal(await h(event, ctx({ v: 1, src: 'orders' })), 'ok');
     assert.equal(seen, event);
     const emf = JSON.parse(lines[0]!);
@@ -86,7 +89,10 @@ describe('runtime wrapper', () => {
   test('a passed deadline is refused before the handler runs', async () => {
     const { rt } = runtime();
     let ran = false;
-    const h = wrapHandler(rt, async () => ((ran = true), 'x'));
+    const h = wrapHandler(rt, async () => {
+      ran = true;
+      return 'x';
+    });
     await assert.rejects(h({}, ctx({ v: 1, src: 'orders', dl: Date.now() - 1 })), MeshDeadlineExceededError);
     assert.equal(ran, false);
   });
@@ -138,7 +144,11 @@ describe('runtime wrapper', () => {
     const { rt } = runtime();
     let during: unknown;
     const dl = Date.now() + 60_000;
-    await wrapHandler(rt, async () => ((during = rt.scope?.deadline), 1))({}, ctx({ v: 1, src: 'orders', dl }));
+    const h = wrapHandler(rt, async () => {
+      during = rt.scope?.deadline;
+      return 1;
+    });
+    await h({}, ctx({ v: 1, src: 'orders', dl }));
     assert.equal(during, dl);
     assert.equal(rt.scope, undefined);
   });
@@ -147,7 +157,11 @@ describe('runtime wrapper', () => {
     const { rt, lines } = runtime();
     let root: string | undefined;
     const trc = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
-    await wrapHandler(rt, async () => ((root = rt.scope?.trace?.root), 1))({}, ctx({ v: 1, src: 'orders', trc }));
+    const h = wrapHandler(rt, async () => {
+      root = rt.scope?.trace?.root;
+      return 1;
+    });
+    await h({}, ctx({ v: 1, src: 'orders', trc }));
     assert.equal(root, '1-5759e988-bd862e3fe1be46a994272793');
     assert.ok(lines.some((l) => l.includes('"traceId":"1-5759e988-bd862e3fe1be46a994272793"')));
   });
@@ -159,7 +173,10 @@ describe('runtime wrapper', () => {
     const fnSegment = '1f2e3d4c5b6a7988'; // the function segment the Lambda service wrote
     const saved = process.env._X_AMZN_TRACE_ID;
     const seen: (string | undefined)[] = [];
-    const h = wrapHandler(rt, async () => (seen.push(rt.scope?.trace?.parent), 1));
+    const h = wrapHandler(rt, async () => {
+      seen.push(rt.scope?.trace?.parent);
+      return 1;
+    });
     try {
       process.env._X_AMZN_TRACE_ID = `Root=${root};Parent=${fnSegment};Sampled=1`;
       await h({}, ctx({ v: 1, src: 'orders', trc: `Root=${root};Parent=${callerCall};Sampled=1` }));

@@ -18,7 +18,10 @@ export function groupSnapshot(snapshot: PolicySnapshot): LoadedSnapshot {
     const pk = typeof item === 'object' && item !== null ? (item as { pk?: unknown }).pk : undefined;
     if (typeof pk !== 'string') continue;
     let list = byService.get(pk);
-    if (!list) byService.set(pk, (list = []));
+    if (!list) {
+      list = [];
+      byService.set(pk, list);
+    }
     list.push(item);
   }
   return { byService, generatedAt: snapshot.generatedAt };

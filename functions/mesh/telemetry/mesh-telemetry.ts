@@ -31,10 +31,8 @@ export interface CallRecord {
   readonly reason?: string;
 }
 
-export interface TelemetrySink {
-  /** Writes one or more lines (without the final newline). */
-  (line: string): void;
-}
+/** Writes one or more lines (without the final newline). */
+export type TelemetrySink = (line: string) => void;
 
 export const stdoutSink: TelemetrySink = (line) => {
   process.stdout.write(`${line}\n`);
@@ -98,8 +96,12 @@ export class MeshTelemetry {
   }
 
   segment(doc: SegmentDoc): void {
-    if (this.onSegment) this.onSegment(doc);
-    else (this.xray ??= new XrayEmitter(this.xrayAddress)).send(doc);
+    if (this.onSegment) {
+      this.onSegment(doc);
+      return;
+    }
+    this.xray ??= new XrayEmitter(this.xrayAddress);
+    this.xray.send(doc);
   }
 
   private dims(source: string, destination: string, version: string, code: string, reporter: string): string {

@@ -32,7 +32,7 @@ export class XrayEmitter {
   private host = '127.0.0.1';
   private port = 2000;
 
-  constructor(private readonly address: string | undefined) {
+  constructor(address: string | undefined) {
     const a = address?.split(' ').pop(); // the env may read "tcp:… udp:host:port"
     if (a) {
       const m = /^(?:udp:)?([^:]+):(\d+)$/.exec(a);

@@ -58,7 +58,7 @@ export function sigv4HttpTransport(opts: SigV4HttpOptions): HttpTransport {
       }
       const url = new URL(req.path ?? '', base);
       const query: Record<string, string> = {};
-      url.searchParams.forEach((v, k) => (query[k] = v));
+      for (const [k, v] of url.searchParams) query[k] = v;
       const headers: Record<string, string> = {
         host: url.host,
         'content-type': req.contentType ?? 'application/json',
