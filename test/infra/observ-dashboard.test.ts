@@ -1,13 +1,13 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { join } from 'node:path';
-import { attachMeshDashboard, MeshDashboard } from '../../infra/mesh-dashboard';
-import { Mesh } from '../../infra/mesh';
-import { MeshFunction } from '../../infra/mesh-function';
 import { Construct } from 'constructs';
+import { Mesh } from '../../infra/mesh';
+import { attachMeshDashboard, MeshDashboard } from '../../infra/mesh-dashboard';
+import { MeshFunction } from '../../infra/mesh-function';
 import { ENV, LAYER } from '../../shared/names';
 
 /** A stack shaped like a synthesized mesh: functions with the mesh env (contract 1), policy items (contract 4). */
@@ -245,7 +245,8 @@ describe('Mesh with its dashboard (infra/mesh.ts hook)', () => {
     assert.equal(mesh.dashboard.meshName, 'shop');
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    // payments' two, and the mesh issuer's failure alarm (identity is on by default)
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     assert.ok(alarms.successRate && alarms.p99Latency);
     const widgets = JSON.parse(dashboardBody(template)).widgets as { properties: { title?: string } }[];
     const titles = widgets.map((w) => w.properties.title);
