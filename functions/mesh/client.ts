@@ -8,42 +8,42 @@
  * Every attempt carries the same idempotency key, its attempt number and the deadline.
  */
 import { randomUUID } from 'node:crypto';
-import { LIVE_ALIAS, SERVICE_NAME_PATTERN, type MeshMetadata } from '../../shared/names';
-import type { PolicyCache } from './policy/policy-cache';
-import type { ResolvedTrafficPolicy } from './policy/effective-policy';
-import { decide } from './policy-decision';
-import type { ServicePolicy } from './policy/service-policy';
+import { LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
 import type { ServiceItem } from '../../shared/policy';
-import type { Identity } from './identity/identity';
-import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
-import { decideFault } from './resilience/fault-injection';
-import { Breakers, describeOpen, type CircuitBreaker } from './resilience/circuit-breaker';
-import { pinBehindAlias } from './routing/alias-pin';
-import { RetryBudgets } from './resilience/retry-budget';
-import { sharedEjected } from './resilience/shared-breaker';
-import { backoffDelay } from './resilience/backoff';
-import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
-import {
-  classifyOutcome,
-  countsAsFailure,
-  decideRetry,
-  type AttemptResult,
-  type Outcome,
-} from './resilience/retry-decision';
 import {
   MeshCallError,
   MeshCircuitOpenError,
   MeshDeniedError,
-  type MeshError,
+  MeshError,
   MeshRemoteError,
   MeshThrottledError,
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from './errors';
+import type { Identity } from './identity/identity';
 import { encodeClientContext } from './metadata';
-import type { InvokeResponse, InvokeTransport } from './transport/lambda-invoke';
+import type { ResolvedTrafficPolicy } from './policy/effective-policy';
+import type { PolicyCache } from './policy/policy-cache';
+import type { ServicePolicy } from './policy/service-policy';
+import { decide } from './policy-decision';
+import { backoffDelay } from './resilience/backoff';
+import { Breakers, type CircuitBreaker, describeOpen } from './resilience/circuit-breaker';
+import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
+import { decideFault } from './resilience/fault-injection';
+import { RetryBudgets } from './resilience/retry-budget';
+import {
+  type AttemptResult,
+  classifyOutcome,
+  countsAsFailure,
+  decideRetry,
+  type Outcome,
+} from './resilience/retry-decision';
+import { sharedEjected } from './resilience/shared-breaker';
+import { pinBehindAlias } from './routing/alias-pin';
+import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
 import type { MeshTelemetry } from './telemetry/mesh-telemetry';
 import { formatTraceHeader, newSegmentId, type TraceContext } from './telemetry/trace-header';
+import type { InvokeResponse, InvokeTransport } from './transport/lambda-invoke';
 
 export interface CallOptions {
   /** Overall timeout of the call (all attempts), ms; default the edge's policy. */
@@ -167,7 +167,15 @@ export class MeshClient {
     const overallDeadline = started + (options.timeoutMs ?? traffic.timeoutMs);
     const budget = this.budgets.get(target, traffic.budget);
     budget.recordRequest(started);
-    const signer = await d.identity();
+    let signer: Signer | undefined;
+    try {
+      signer = await d.identity();
+    } catch (err) {
+      // No identity yet: nothing is sent; the caller's log and metrics say so (runtime's identity loader).
+      const e = err instanceof MeshError ? err : new MeshCallError(`mesh: cannot sign the call to ${target}: ${err}`);
+      this.report(target, alias, 'unauthenticated', t0, 0, 0, idk, scope, e, true);
+      throw e;
+    }
     // A service item with `url` is an HTTP target (Function URL with SigV4, mTLS, or plain): the same
     // pipeline over F's HTTP transport, loaded on the first such call only.
     const transport = policy.serviceItem?.url ? this.httpTransport(policy.serviceItem, signer) : d.transport;

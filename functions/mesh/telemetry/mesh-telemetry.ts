@@ -7,7 +7,7 @@
  * bench/runtime.bench.ts for the measured load cost of Powertools). Never logs tokens or payloads.
  */
 import { METRICS } from '../../../shared/names';
-import { XrayEmitter, type SegmentDoc } from './xray-emitter';
+import { type SegmentDoc, XrayEmitter } from './xray-emitter';
 
 export type Reporter = 'source' | 'destination';
 
@@ -94,6 +94,18 @@ export class MeshTelemetry {
       `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[{"Name":"${METRICS.breakerOpenTotal}","Unit":"Count"}]}]}` +
         this.dims(source, destination, version, '503', 'source') +
         `,"${METRICS.breakerOpenTotal}":1}`,
+    );
+  }
+
+  /**
+   * One identity_unavailable_total count and a WARN line: `service` tried to load its identity and has
+   * none yet, so it refuses mesh calls until it has (the reason names the failure, never a value).
+   */
+  identityUnavailable(service: string, reason: string): void {
+    const now = Date.now();
+    this.write(
+      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":[["service"]],"Metrics":[{"Name":"${METRICS.identityUnavailableTotal}","Unit":"Count"}]}]},"service":${JSON.stringify(service)},"${METRICS.identityUnavailableTotal}":1}\n` +
+        `{"level":"WARN","time":${now},"msg":${JSON.stringify(`mesh: ${service} has no identity yet; mesh calls are refused until its identity secret holds one`)},"reason":${JSON.stringify(reason)}}`,
     );
   }
 
