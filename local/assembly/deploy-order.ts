@@ -55,7 +55,9 @@ export function deployOrder(resources: Readonly<Record<string, TemplateResource>
       throw new Error(`circular dependency between resources: ${[...waiting.keys()].sort().join(', ')}`);
     }
     const early = ready.filter((id) => !runsLate(resources[id]!.Type));
-    const next = early.length > 0 ? early : ready;
+    // No early one ready: run the one late resource that the most waiting resources need, then look again.
+    const dependants = (id: string) => [...waiting.values()].filter((deps) => deps.has(id)).length;
+    const next = early.length > 0 ? early : [ready.reduce((a, b) => (dependants(b) > dependants(a) ? b : a))];
     for (const id of next) {
       order.push(id);
       waiting.delete(id);
