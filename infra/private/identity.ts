@@ -58,10 +58,11 @@ export type IdentityMember = lambda.Function & {
 };
 
 /**
- * Every Secrets Manager action that changes a secret, its versions, labels, rotation, tags, replicas or
- * resource policy: denied on the mesh's secrets to every principal but the issuer and the deployment role.
+ * Every Secrets Manager action on a secret at the Write, Tagging or Permissions management access level
+ * (a secret's value, versions, labels, rotation, deletion, replicas, tags or resource policy): denied on
+ * the mesh's secrets to every principal but the issuer and the deployment role.
  */
-export const SECRET_CHANGE_ACTIONS = [
+export const SECRET_WRITE_ACTIONS = [
   'secretsmanager:PutSecretValue',
   'secretsmanager:UpdateSecret',
   'secretsmanager:UpdateSecretVersionStage',
@@ -71,6 +72,7 @@ export const SECRET_CHANGE_ACTIONS = [
   'secretsmanager:RestoreSecret',
   'secretsmanager:PutResourcePolicy',
   'secretsmanager:DeleteResourcePolicy',
+  'secretsmanager:ValidateResourcePolicy',
   'secretsmanager:TagResource',
   'secretsmanager:UntagResource',
   'secretsmanager:ReplicateSecretToRegions',
@@ -290,7 +292,7 @@ export class MeshIdentity extends Construct {
   }
 
   /**
-   * The secret's resource policy: reads denied to all but `readers`; every change (SECRET_CHANGE_ACTIONS)
+   * The secret's resource policy: reads denied to all but `readers`; every change (SECRET_WRITE_ACTIONS)
    * denied to all but the issuer and the deployment role, whatever their identity policies allow.
    */
   private protect(secret: secretsmanager.Secret, readers: iam.IRole[]): void {
@@ -309,7 +311,7 @@ export class MeshIdentity extends Construct {
         sid: 'OnlyIssuerAndDeploymentChange',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
-        actions: [...SECRET_CHANGE_ACTIONS],
+        actions: [...SECRET_WRITE_ACTIONS],
         resources: ['*'],
         conditions: { StringNotEquals: { 'aws:PrincipalArn': [this.issuer.role!.roleArn, this.deploymentRoleArn] } },
       }),

@@ -11,7 +11,7 @@ import { before, describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { MeshIdentity, SECRET_CHANGE_ACTIONS } from '../../infra/private/identity';
+import { MeshIdentity, SECRET_WRITE_ACTIONS } from '../../infra/private/identity';
 import { ENV, IDENTITY } from '../../shared/names';
 
 type Res = { Type: string; Properties: Record<string, any> };
@@ -120,7 +120,7 @@ describe('mesh identity infra', () => {
         Sid: 'OnlyIssuerAndDeploymentChange',
         Effect: 'Deny',
         Principal: { AWS: '*' },
-        Action: [...SECRET_CHANGE_ACTIONS],
+        Action: [...SECRET_WRITE_ACTIONS],
         Resource: '*',
         Condition: {
           StringNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [ids.issuer, 'Arn'] }, deploymentRole] },
@@ -141,7 +141,7 @@ describe('mesh identity infra', () => {
       'TagResource',
       'UntagResource',
     ]) {
-      assert.ok((SECRET_CHANGE_ACTIONS as readonly string[]).includes(`secretsmanager:${a}`), a);
+      assert.ok((SECRET_WRITE_ACTIONS as readonly string[]).includes(`secretsmanager:${a}`), a);
     }
   });
 
