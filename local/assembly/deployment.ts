@@ -119,40 +119,7 @@ export async function applyAssembly(
   state: DeploymentState,
 ): Promise<DeploymentReport> {
   const stacks = readCloudAssembly(dir);
-  const { registry } = targets;
-  const versionNumbers = new Map<string, string>();
-  const secretArns = new Map<string, string>();
-  const report: Apply['report'] = {
-    functions: [],
-    versions: [],
-    aliases: [],
-    tables: [],
-    secrets: [],
-    customResources: [],
-    rotations: [],
-    deleted: [],
-    warnings: [],
-  };
-  const ctx: Apply = {
-    targets,
-    state,
-    resolver: new Resolver(stacks, {
-      region: registry.region,
-      accountId: registry.accountId,
-      versionNumber: (k) => versionNumbers.get(k),
-      secretArn: (name) => secretArns.get(name),
-    }),
-    layers: new Map(),
-    versionNumbers,
-    currentVersion: new Map(),
-    secretArns,
-    report,
-    warn: (w) => {
-      report.warnings.push(w);
-      targets.log(`warning: ${w}`);
-    },
-  };
-
+  const ctx = newApply(targets, state, stacks);
   for (const stack of stacks) {
     const resources = stack.template.Resources ?? {};
     for (const id of deployOrder(resources)) await applyResource(ctx, stack, id, resources[id]!);
@@ -167,7 +134,7 @@ export async function applyAssembly(
   const gone = [...state.resources.entries()].filter(([key, r]) => here.has(r.stack) && !present.has(key));
   await removeResources(ctx, gone.map(([key]) => key).reverse());
 
-  return { dir: resolve(dir), ...report, policyItems };
+  return { dir: resolve(dir), ...ctx.report, policyItems };
 }
 
 /**
@@ -180,6 +147,18 @@ export async function deleteStack(
   state: DeploymentState,
   stackName?: string,
 ): Promise<string[]> {
+  const ctx = newApply(targets, state, []);
+  const keys = [...state.resources.entries()]
+    .filter(([, r]) => stackName === undefined || r.stack === stackName)
+    .map(([key]) => key)
+    .reverse();
+  await removeResources(ctx, keys);
+  return ctx.report.deleted;
+}
+
+function newApply(targets: DeploymentTargets, state: DeploymentState, stacks: readonly AssemblyStack[]): Apply {
+  const versionNumbers = new Map<string, string>();
+  const secretArns = new Map<string, string>();
   const report: Apply['report'] = {
     functions: [],
     versions: [],
@@ -191,46 +170,45 @@ export async function deleteStack(
     deleted: [],
     warnings: [],
   };
-  const ctx: Apply = {
+  return {
     targets,
     state,
-    resolver: new Resolver([], { region: targets.registry.region, accountId: targets.registry.accountId }),
+    resolver: new Resolver(stacks, {
+      region: targets.registry.region,
+      accountId: targets.registry.accountId,
+      versionNumber: (k) => versionNumbers.get(k),
+      secretArn: (name) => secretArns.get(name),
+    }),
     layers: new Map(),
-    versionNumbers: new Map(),
+    versionNumbers,
     currentVersion: new Map(),
-    secretArns: new Map(),
+    secretArns,
     report,
-    warn: (w) => targets.log(`warning: ${w}`),
+    warn: (w) => {
+      report.warnings.push(w);
+      targets.log(`warning: ${w}`);
+    },
   };
-  const keys = [...state.resources.entries()]
-    .filter(([, r]) => stackName === undefined || r.stack === stackName)
-    .map(([key]) => key)
-    .reverse();
-  await removeResources(ctx, keys);
-  return report.deleted;
 }
 
+type ResourceHandler = (ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource) => void | Promise<void>;
+
+/** What a deployment does per resource type; types not listed (IAM, permissions, ...) have no local effect. */
+const APPLY: Readonly<Record<string, ResourceHandler>> = {
+  'AWS::Lambda::LayerVersion': applyLayer,
+  'AWS::DynamoDB::Table': applyTable,
+  'AWS::SecretsManager::Secret': applySecret,
+  'AWS::Lambda::Function': applyFunction,
+  'AWS::Lambda::Version': applyVersion,
+  'AWS::Lambda::Alias': applyAlias,
+  'AWS::SecretsManager::RotationSchedule': applyRotationSchedule,
+  'AWS::CloudFormation::CustomResource': applyCustomResource,
+};
+
 async function applyResource(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
-  switch (r.Type) {
-    case 'AWS::Lambda::LayerVersion':
-      return applyLayer(ctx, stack, id, r);
-    case 'AWS::DynamoDB::Table':
-      return applyTable(ctx, stack, id, r);
-    case 'AWS::SecretsManager::Secret':
-      return applySecret(ctx, stack, id, r);
-    case 'AWS::Lambda::Function':
-      return applyFunction(ctx, stack, id, r);
-    case 'AWS::Lambda::Version':
-      return applyVersion(ctx, stack, id, r);
-    case 'AWS::Lambda::Alias':
-      return applyAlias(ctx, stack, id, r);
-    case 'AWS::SecretsManager::RotationSchedule':
-      return applyRotationSchedule(ctx, stack, id, r);
-    default:
-      if (r.Type === MESH_POLICY_TYPE) return; // seeded by seedPolicy, after every resource
-      if (r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource')
-        return applyCustomResource(ctx, stack, id, r);
-  }
+  if (r.Type === MESH_POLICY_TYPE) return; // seeded by seedPolicy, after every resource
+  const handler = APPLY[r.Type] ?? (r.Type.startsWith('Custom::') ? applyCustomResource : undefined);
+  await handler?.(ctx, stack, id, r);
 }
 
 function remember(

@@ -10,15 +10,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type CaSecret, issueIdentity, parseCaSecret, rotateCa } from '../../functions/control/ca-issuer';
 import { bootstrapIdentity, type CustomResourceEvent } from '../../functions/control/identity-bootstrap';
 import type { IssuerDeps } from '../../functions/control/issuer-secrets';
 import { rotationStep } from '../../functions/control/rotation';
 import { parseIdentitySecret, TrustBundle } from '../../functions/mesh/identity';
-import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
+import { type Endpoint, SecretStore } from '../../local/endpoint';
 import { IDENTITY } from '../../shared/names';
-import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+import { startSecretsEndpoint } from './local-endpoint-fixture';
 
 const placeholder = (service: string) => JSON.stringify({ kind: 'identity', spiffeId: `spiffe://shop/svc/${service}` });
 
@@ -52,22 +52,11 @@ describe('the issuer on the local endpoint', () => {
   before(async () => {
     store.set('shop/mesh-ca', { secretString: JSON.stringify({ kind: 'ca', mesh: 'shop' }) });
     for (const s of ['orders', 'payments']) store.set(`shop/identity/${s}`, { secretString: placeholder(s) });
-    const registry = new TestRegistry();
-    endpoint = await startEndpoint({
-      port: 0,
-      registry,
-      invoker: new TestInvoker(registry),
-      secrets: store,
-      log: () => undefined,
-    });
+    let sm: SecretsManagerClient;
+    ({ endpoint, sm } = await startSecretsEndpoint(store));
     caArn = arn('shop/mesh-ca');
     deps = {
-      client: new SecretsManagerClient({
-        endpoint: endpoint.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        maxAttempts: 1,
-      }),
+      client: sm,
       scope: { mesh: 'shop', caSecret: caArn, services: new Set(['orders', 'payments']) },
     };
   });

@@ -17,11 +17,11 @@ import {
   PutSecretValueCommand,
   RestoreSecretCommand,
   RotateSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
-import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+import { type Endpoint, SecretStore } from '../../local/endpoint';
+import { startSecretsEndpoint, TestRegistry } from './local-endpoint-fixture';
 
 const ROTATOR = 'arn:aws:lambda:us-east-1:000000000000:function:rotator';
 
@@ -40,19 +40,7 @@ describe('local endpoint: asynchronous rotation, failed rotations, deletion', ()
     (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
 
   before(async () => {
-    endpoint = await startEndpoint({
-      port: 0,
-      registry,
-      invoker: new TestInvoker(registry),
-      secrets: store,
-      log: () => undefined,
-    });
-    sm = new SecretsManagerClient({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    ({ endpoint, sm } = await startSecretsEndpoint(store, registry));
     // A minimal rotation function: createSecret puts `<current>+r`, finishSecret moves AWSCURRENT.
     registry.add('rotator', async (event) => {
       const { Step, SecretId, ClientRequestToken: token } = event as Record<string, string>;
