@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { App, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Mesh } from '../../infra/mesh';
+import { MeshIdentity } from '../../infra/private/identity';
 import { ShopStack } from '../../infra/shop-stack';
 import { IDENTITY } from '../../shared/names';
 
@@ -115,6 +117,21 @@ describe('identity issuance at deploy (template)', () => {
     const t = Template.fromStack(s);
     t.resourceCountIs(IDENTITY.resourceType.ca, 0);
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  it('refuses at synth a declared-service list that would not fit the issuer’s 4 KB environment', () => {
+    const a = app();
+    const s = new Stack(a, 'Many', { env: { account: '123456789012', region: 'us-east-1' } });
+    const identity = new MeshIdentity(s, 'Identity', { meshName: 'many' });
+    const code = lambda.Code.fromInline('exports.handler = async () => 1');
+    for (let i = 0; i < 90; i++) {
+      const service = `service-${String(i).padStart(3, '0')}-${'x'.repeat(28)}`; // 40 characters
+      identity.addService(
+        service,
+        new lambda.Function(s, `F${i}`, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code }),
+      );
+    }
+    assert.throws(() => a.synth(), /90 services take 3689 bytes in the issuer's MESH_IDENTITY_SERVICES/);
   });
 
   it('takes the deployment role from the props, and asks for it when the synthesizer names none', () => {
