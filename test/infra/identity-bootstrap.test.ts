@@ -61,6 +61,26 @@ describe('identity issuance at deploy (template)', () => {
     });
   });
 
+  it('the provider framework may only invoke and describe the issuer (its whole role policy)', () => {
+    const issuer = logicalId(stack.mesh.identity!.issuer);
+    const framework = ofType('AWS::Lambda::Function').find(
+      ([, r]) => r.Properties.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN?.['Fn::GetAtt']?.[0] === issuer,
+    )!;
+    const role = framework[1].Properties.Role['Fn::GetAtt'][0];
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, r]) => JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+    const arn = { 'Fn::GetAtt': [issuer, 'Arn'] };
+    assert.deepEqual(statements, [
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: [arn, { 'Fn::Join': ['', [arn, ':*']] }],
+      },
+      { Action: 'lambda:GetFunction', Effect: 'Allow', Resource: arn },
+    ]);
+  });
+
   it('issues one identity per service, each after the CA', () => {
     const identities = ofType(IDENTITY.resourceType.identity);
     assert.deepEqual(identities.map(([, r]) => r.Properties.Service).sort(), [
