@@ -9,10 +9,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyAssembly, type DeploymentReport, newDeploymentState } from './assembly/deployment';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CancelRotateSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  applyAssembly,
+  type DeploymentReport,
+  type DeploymentTargets,
+  deleteStack,
+  newDeploymentState,
+} from './assembly/deployment';
 import { handleMeshRequest } from './dashboard/routes';
 import { type Endpoint, startEndpoint } from './endpoint';
-import { issueLocalPlaceholders } from './identity/local-identity';
+import { SecretStore } from './endpoint/secret-store';
 import { FunctionRegistry } from './registry/function-registry';
 import { type InvocationRecord, LocalInvoker } from './runtime/invoker';
 import { startXrayCollector, TelemetryStore, type XrayCollector } from './telemetry/telemetry-store';
@@ -32,6 +40,12 @@ export interface LocalMeshOptions {
   readonly onLog?: (functionName: string, version: string, line: string) => void;
   /** Progress and warnings. @default stderr unless quiet */
   readonly log?: (line: string) => void;
+  /**
+   * When a rotation RotateSecret started runs (Secrets Manager runs them asynchronously, after the call
+   * returned). Tests hold rotations back to show that no deployment step may wait on one.
+   * @default the next turn of the event loop
+   */
+  readonly rotationScheduler?: (run: () => Promise<void>) => void;
 }
 
 export interface LocalMesh {
@@ -45,6 +59,12 @@ export interface LocalMesh {
   readonly deployments: DeploymentReport[];
   /** Applies one more assembly as the next deployment. */
   apply(dir: string): Promise<DeploymentReport>;
+  /**
+   * Deletes what the deployments created for a stack (all stacks when omitted), as `cdk destroy` would:
+   * custom resources get Delete, rotations are cancelled, secrets are deleted without a recovery window
+   * unless retained. Functions and tables stay. Returns the deleted `<stack>/<logicalId>` keys.
+   */
+  deleteStack(stackName?: string): Promise<string[]>;
   /** Recent invocations as the invoker saw them (newest last, bounded). */
   recentInvocations(): readonly InvocationRecord[];
   stop(): Promise<void>;
@@ -62,8 +82,10 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   let xray: XrayCollector | undefined;
   let invoker: LocalInvoker | undefined;
   let endpoint: Endpoint | undefined;
+  const clients: { destroy(): void }[] = [];
 
   const cleanup = async () => {
+    for (const c of clients) c.destroy();
     await invoker?.stop().catch(() => undefined);
     await endpoint?.close().catch(() => undefined);
     await xray?.close().catch(() => undefined);
@@ -90,6 +112,11 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       host: options.host ?? '127.0.0.1',
       registry,
       invoker,
+      secrets: new SecretStore({
+        region: registry.region,
+        accountId: registry.accountId,
+        rotationScheduler: options.rotationScheduler,
+      }),
       extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
         localStatus(req, res, inv, registry, deployments) || handleMeshRequest(req, res, store),
       log,
@@ -103,30 +130,56 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   const deployments: DeploymentReport[] = [];
   const state = newDeploymentState();
   const ep = endpoint;
+  const aws = {
+    endpoint: ep.url,
+    region: registry.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  // The deployment talks to the endpoint over the wire, as CloudFormation talks to AWS.
+  const lambdaClient = new LambdaClient({ ...aws, maxAttempts: 1 });
+  const secretsClient = new SecretsManagerClient({ ...aws, maxAttempts: 1 });
+  clients.push(lambdaClient, secretsClient);
+  const targets: DeploymentTargets = {
+    registry,
+    dynamoEndpoint: ep.url,
+    secrets: {
+      create: (i) => ep.secrets.create(i),
+      put: (id, i) => ep.secrets.put(id, i),
+      get: (id) => ep.secrets.get(id),
+      describe: (id) => ep.secrets.describe(id),
+      has: (id) => ep.secrets.has(id),
+      delete: (id, i) => ep.secrets.delete(id, i),
+    },
+    invoke: async (functionName, payload) => {
+      const out = await lambdaClient.send(
+        new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
+      );
+      const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
+      if (out.FunctionError) throw new Error(`${functionName}: ${text.slice(0, 1000)}`);
+      return text === '' ? undefined : JSON.parse(text);
+    },
+    rotate: async (i) => {
+      await secretsClient.send(
+        new RotateSecretCommand({
+          SecretId: i.secretId,
+          RotationLambdaARN: i.rotationLambdaArn,
+          RotationRules: i.rotationRules,
+          RotateImmediately: i.rotateImmediately,
+        }),
+      );
+    },
+    cancelRotation: async (secretId) => {
+      await secretsClient.send(new CancelRotateSecretCommand({ SecretId: secretId }));
+    },
+    workDir,
+    log,
+  };
   const apply = async (dir: string) => {
-    const report = await applyAssembly(
-      dir,
-      {
-        registry,
-        dynamoEndpoint: ep.url,
-        secrets: {
-          create: (i) => ep.secrets.create(i),
-          put: (id, i) => ep.secrets.put(id, i),
-          get: (id) => ep.secrets.get(id),
-          describe: (id) => ep.secrets.describe(id),
-          has: (id) => ep.secrets.has(id),
-        },
-        workDir,
-        log,
-      },
-      state,
-    );
-    // Identity (F): issue the mesh CA and identity secrets the deployment left as placeholders.
-    await issueLocalPlaceholders(ep.secrets);
+    const report = await applyAssembly(dir, targets, state);
     deployments.push(report);
     const changed = report.functions.filter((f) => f.changed).map((f) => f.name);
     log(
-      `deployed ${dir}: ${report.functions.length} functions (${changed.length} changed), ${report.versions.length} versions, ${report.aliases.length} aliases, ${report.policyItems} policy items`,
+      `deployed ${dir}: ${report.functions.length} functions (${changed.length} changed), ${report.versions.length} versions, ${report.aliases.length} aliases, ${report.customResources.length} custom resources run, ${report.policyItems} policy items`,
     );
     return report;
   };
@@ -146,6 +199,11 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     endpoint,
     deployments,
     apply,
+    deleteStack: async (stackName) => {
+      const deleted = await deleteStack(targets, state, stackName);
+      log(`deleted ${stackName ?? 'every stack'}: ${deleted.length} resources`);
+      return deleted;
+    },
     recentInvocations: () => recent,
     stop: () => (stopping ??= cleanup()),
   };

@@ -137,6 +137,8 @@ export const METRICS = {
   retriesTotal: 'retries_total',
   breakerOpenTotal: 'breaker_open_total',
   deniedTotal: 'denied_total',
+  /** A function refused or could not make a mesh call because its identity secret holds no identity yet. */
+  identityUnavailableTotal: 'identity_unavailable_total',
   dimensions: ['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter'] as const,
 } as const;
 
@@ -145,6 +147,30 @@ export const TAGS = {
   mesh: 'lambda-mesh:mesh',
   service: 'lambda-mesh:service',
   role: 'lambda-mesh:role',
+} as const;
+
+/**
+ * The mesh's identity secrets, the deploy-time resources that issue them and the issuer's environment:
+ * infra/ writes them, functions/control reads them, the local mesh runs them.
+ */
+export const IDENTITY = {
+  /** The mesh CA secret (certificate and key; only the issuer reads it). */
+  caSecretName: (mesh: string) => `${mesh}/mesh-ca`,
+  /** A service's identity secret: the issuer derives the service from this name, never from the value. */
+  secretName: (mesh: string, service: string) => `${mesh}/identity/${service}`,
+  /** Custom resources through which CloudFormation waits for the CA and each identity at deploy. */
+  resourceType: { ca: 'Custom::MeshCertificateAuthority', identity: 'Custom::MeshIdentity' },
+  /** The issuer function's environment. */
+  env: {
+    /** The mesh name (SPIFFE trust domain). Not MESH_NAME: that marks mesh functions for the CLI. */
+    trustDomain: 'MESH_TRUST_DOMAIN',
+    /** ARN of the mesh CA secret. */
+    caSecret: 'MESH_CA_SECRET',
+    /** The services the deployment declared, comma-separated: the only identities the issuer issues. */
+    services: 'MESH_IDENTITY_SERVICES',
+    /** Service certificate lifetime in hours (default 24). */
+    leafLifetimeHours: 'MESH_CERT_LIFETIME_HOURS',
+  },
 } as const;
 
 /** SPIFFE-style identity of a service. */

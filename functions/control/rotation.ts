@@ -1,30 +1,30 @@
 /**
- * Secrets Manager rotation function for the mesh CA secret and every identity secret (AWS-WIRE §5):
+ * Secrets Manager's rotation protocol for the mesh CA secret and every identity secret (AWS-WIRE §5):
  * createSecret issues the new value as AWSPENDING, setSecret has nothing to push (the secret is the
- * system), testSecret checks the pending value, finishSecret moves AWSCURRENT. Identity secrets are
- * reissued from the CA secret (MESH_CA_SECRET), which only this function may read.
- * Which kind a secret is comes from its current value: a CA secret or placeholder `{"kind":"ca"}`,
- * or an identity secret / placeholder carrying `spiffeId`.
+ * system), testSecret checks the pending value, finishSecret moves AWSCURRENT.
+ *
+ * What a secret is comes from the deployment (issuer-scope.ts), never from its value. A rotation never
+ * touches AWSCURRENT until finishSecret, so a failed one leaves the current identity as it was. It
+ * repairs what an earlier failed run left: a pending value that is still good is resumed; one that is
+ * stale (past half life, from a CA that moved on) or fails its test loses its AWSPENDING label, so the
+ * next rotation starts afresh instead of being refused ("a previous rotation isn't complete").
  */
-import { createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-  UpdateSecretVersionStageCommand,
-} from '@aws-sdk/client-secrets-manager';
-import { TrustBundle } from '../mesh/identity/certificate-check';
-import { parseIdentitySecret } from '../mesh/identity/identity-secret';
-import { issueIdentity, parseCaSecret, rotateCa } from './ca-issuer';
 
-/** Environment of the rotation function. */
-export const ROTATION_ENV = {
-  /** ARN or name of the mesh CA secret. */
-  caSecret: 'MESH_CA_SECRET',
-  /** Service certificate lifetime in hours (default 24). */
-  leafLifetimeHours: 'MESH_CERT_LIFETIME_HOURS',
-} as const;
+import { spiffeId } from '../../shared/names';
+import { issueIdentity, parseCaSecret, rotateCa } from './ca-issuer';
+import { caProblem, identityProblem } from './issued-value-check';
+import { type SecretKind, secretKind } from './issuer-scope';
+import {
+  CURRENT,
+  describeSecret,
+  dropPending,
+  type IssuerDeps,
+  PENDING,
+  promote,
+  putValue,
+  readCa,
+  readValue,
+} from './issuer-secrets';
 
 export interface RotationEvent {
   readonly Step: 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret' | string;
@@ -33,68 +33,37 @@ export interface RotationEvent {
   readonly RotationToken?: string;
 }
 
-/** Initial placeholder values the constructs write (nothing secret in them). */
-export function caPlaceholder(mesh: string): string {
-  return JSON.stringify({ kind: 'ca', mesh });
-}
-export function identityPlaceholder(spiffe: string): string {
-  return JSON.stringify({ kind: 'identity', spiffeId: spiffe });
-}
-
-type Kind = { kind: 'ca'; mesh: string; current?: string } | { kind: 'identity'; mesh: string; service: string };
-const SPIFFE = /^spiffe:\/\/([^/]+)\/svc\/([a-z][a-z0-9-]{0,39})$/;
-
-export interface RotationDeps {
-  readonly client: SecretsManagerClient;
-  readonly caSecretId: string;
-  readonly leafLifetimeMs?: number;
-  /** See IssueOptions.caOverlapMs. */
-  readonly caOverlapMs?: number;
-  readonly now?: () => number;
-  /** How long createSecret waits for a CA that does not exist yet. @default 20 s */
-  readonly caWaitMs?: number;
+interface StepContext {
+  readonly deps: IssuerDeps;
+  readonly id: string;
+  readonly name: string;
+  readonly token: string;
+  readonly kind: SecretKind;
+  readonly now: number;
 }
 
-let defaultClient: SecretsManagerClient | undefined;
-
-export async function handler(event: RotationEvent): Promise<void> {
-  defaultClient ??= new SecretsManagerClient({
-    endpoint: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER || process.env.AWS_ENDPOINT_URL || undefined,
-  });
-  const caSecretId = process.env[ROTATION_ENV.caSecret];
-  if (!caSecretId) throw new Error(`${ROTATION_ENV.caSecret} is not set on the rotation function; Mesh sets it`);
-  const hours = Number(process.env[ROTATION_ENV.leafLifetimeHours] ?? 24);
-  await rotationStep(event, { client: defaultClient, caSecretId, leafLifetimeMs: hours * 3_600_000 });
-}
-
-export async function rotationStep(event: RotationEvent, deps: RotationDeps): Promise<void> {
-  const { client } = deps;
+export async function rotationStep(event: RotationEvent, deps: IssuerDeps): Promise<void> {
   const { SecretId: id, ClientRequestToken: token } = event;
-  const meta = await client.send(new DescribeSecretCommand({ SecretId: id }));
+  const meta = await describeSecret(deps.client, id);
+  // Refuses any secret the deployment did not declare, before reading or writing anything of it.
+  const kind = secretKind(deps.scope, { arn: meta.ARN, name: meta.Name });
+  const name = meta.Name ?? id;
   const stages = meta.VersionIdsToStages ?? {};
-  if (!stages[token]) throw new Error(`version ${token} is not a version of the secret being rotated`);
-  if (stages[token]!.includes('AWSCURRENT')) return; // already finished
-  if (!stages[token]!.includes('AWSPENDING')) throw new Error(`version ${token} is not AWSPENDING; cannot rotate`);
+  const labels = stages[token];
+  if (!labels) throw new Error(`version ${token} is not a version of ${name} being rotated`);
+  if (labels.includes(CURRENT)) return; // finished already
+  if (!labels.includes(PENDING)) throw new Error(`version ${token} of ${name} is not AWSPENDING; cannot rotate`);
+  const ctx: StepContext = { deps, id, name, token, kind, now: deps.now?.() ?? Date.now() };
 
   switch (event.Step) {
     case 'createSecret':
-      return createSecret(id, token, deps);
+      return createSecret(ctx);
     case 'setSecret':
       return; // The secret itself is the system: nothing to push.
     case 'testSecret':
-      return testSecret(id, token, deps);
-    case 'finishSecret': {
-      const current = Object.entries(stages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
-      await client.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: id,
-          VersionStage: 'AWSCURRENT',
-          MoveToVersionId: token,
-          RemoveFromVersionId: current,
-        }),
-      );
-      return;
-    }
+      return testSecret(ctx);
+    case 'finishSecret':
+      return promote(deps.client, id, token, Object.entries(stages).find(([, s]) => s.includes(CURRENT))?.[0]);
     default:
       throw new Error(
         `unknown rotation step ${JSON.stringify(event.Step)}: expected createSecret, setSecret, testSecret or finishSecret`,
@@ -102,26 +71,21 @@ export async function rotationStep(event: RotationEvent, deps: RotationDeps): Pr
   }
 }
 
-async function createSecret(id: string, token: string, deps: RotationDeps): Promise<void> {
-  const { client } = deps;
-  if (await readValue(client, id, { VersionId: token, VersionStage: 'AWSPENDING' }, true)) return; // retried step
-  const current = (await readValue(client, id, { VersionStage: 'AWSCURRENT' }))!;
-  const kind = kindOf(current);
-  const now = deps.now?.() ?? Date.now();
+async function createSecret(ctx: StepContext): Promise<void> {
+  const { deps, id, token, kind, now } = ctx;
+  const pending = await readValue(deps.client, id, { VersionId: token, VersionStage: PENDING }, true);
   let value: string;
   if (kind.kind === 'ca') {
-    value = JSON.stringify(await rotateCa(kind.mesh, kind.current ? parseCaSecret(kind.current) : undefined, now));
+    const currentText = await readValue(deps.client, id, { VersionStage: CURRENT }, true);
+    const current = currentText === undefined ? undefined : parseCaSecret(currentText);
+    if (pending !== undefined) return resumeOrDrop(ctx, caProblem(pending, now, current));
+    value = JSON.stringify(await rotateCa(deps.scope.mesh, current, now));
   } else {
-    // At first deploy the CA's own first rotation may still be running: wait for it a little, then
-    // fail the step (Secrets Manager retries the rotation).
-    let ca = parseCaSecret((await readValue(client, deps.caSecretId, { VersionStage: 'AWSCURRENT' }))!);
-    for (let waited = 0; !ca && waited < (deps.caWaitMs ?? 20_000); waited += 1000) {
-      await new Promise((r) => setTimeout(r, 1000));
-      ca = parseCaSecret((await readValue(client, deps.caSecretId, { VersionStage: 'AWSCURRENT' }))!);
-    }
-    if (!ca) throw new Error('the mesh CA secret holds no CA yet; rotate the CA secret first');
+    const ca = await readCa(deps);
+    const want = { spiffeId: spiffeId(deps.scope.mesh, kind.service), ca, now };
+    if (pending !== undefined) return resumeOrDrop(ctx, identityProblem(pending, want));
     const issued = await issueIdentity({
-      mesh: kind.mesh,
+      mesh: deps.scope.mesh,
       service: kind.service,
       ca,
       now,
@@ -130,73 +94,39 @@ async function createSecret(id: string, token: string, deps: RotationDeps): Prom
     });
     value = JSON.stringify(issued);
   }
-  await client.send(
-    new PutSecretValueCommand({
-      SecretId: id,
-      ClientRequestToken: token,
-      SecretString: value,
-      VersionStages: ['AWSPENDING'],
-    }),
+  await putValue(deps.client, id, token, value, [PENDING]);
+}
+
+/** An earlier run of this rotation left a value: go on with it while it is good, else clear the way. */
+async function resumeOrDrop(ctx: StepContext, problem: string | undefined): Promise<void> {
+  if (problem === undefined) return;
+  await dropPending(ctx.deps.client, ctx.id, ctx.token);
+  throw new Error(
+    `${ctx.name}: the pending value an earlier rotation left is stale (${problem}); removed its AWSPENDING label so the next rotation issues afresh; the current value is untouched`,
   );
 }
 
-async function testSecret(id: string, token: string, deps: RotationDeps): Promise<void> {
-  const text = (await readValue(deps.client, id, { VersionId: token, VersionStage: 'AWSPENDING' }))!;
-  const kind = kindOf(text);
-  if (kind.kind === 'ca') {
-    const ca = parseCaSecret(text)!;
-    const a = ca.authorities[0]!;
-    const cert = new X509Certificate(a.certificate);
-    if (!cert.ca || !cert.checkIssued(cert) || !cert.verify(cert.publicKey))
-      throw new Error('pending CA certificate is not a self-signed CA');
-    keyMatches(a.privateKey, cert);
+async function testSecret(ctx: StepContext): Promise<void> {
+  const { deps, id, name, token, kind, now } = ctx;
+  const pending = await readValue(deps.client, id, { VersionId: token, VersionStage: PENDING }, true);
+  if (pending === undefined) {
+    // Secrets Manager's own check of the rotation set-up (RotateSecret with RotateImmediately=false) runs
+    // testSecret alone on an AWSPENDING version it made: there is nothing to test but our access.
+    if (kind.kind === 'identity') await readCa(deps);
     return;
   }
-  const secret = parseIdentitySecret(text);
-  const leaf = new X509Certificate(secret.certificate);
-  const res = new TrustBundle(secret.trustBundle).checkCertificate(leaf);
-  if (!res.ok || res.uri !== secret.spiffeId)
-    throw new Error(`pending certificate fails its own trust bundle (${res.ok ? 'SAN' : res.reason})`);
-  keyMatches(secret.privateKey, leaf);
-}
-
-function keyMatches(privatePem: string, cert: X509Certificate): void {
-  const probe = Buffer.from('mesh rotation probe');
-  const sig = sign('sha256', probe, createPrivateKey(privatePem));
-  if (!verify('sha256', probe, createPublicKey(cert.publicKey.export({ type: 'spki', format: 'pem' })), sig)) {
-    throw new Error('pending private key does not match its certificate');
-  }
-}
-
-function kindOf(text: string): Kind {
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(text);
-  } catch {
-    throw new Error('secret value is not JSON; expected a mesh CA or identity secret');
-  }
-  if (o.kind === 'ca' && typeof o.mesh === 'string') return { kind: 'ca', mesh: o.mesh };
-  if (Array.isArray(o.authorities)) {
-    const subject = new X509Certificate(String((o.authorities[0] as { certificate?: string })?.certificate)).subject;
-    const mesh = /CN=(.+) mesh CA/.exec(subject)?.[1] ?? 'mesh';
-    return { kind: 'ca', mesh, current: text };
-  }
-  const m = typeof o.spiffeId === 'string' ? SPIFFE.exec(o.spiffeId) : null;
-  if (m) return { kind: 'identity', mesh: m[1]!, service: m[2]! };
-  throw new Error('secret value is neither a mesh CA secret nor an identity secret');
-}
-
-async function readValue(
-  client: SecretsManagerClient,
-  id: string,
-  select: { VersionId?: string; VersionStage?: string },
-  missingOk = false,
-): Promise<string | undefined> {
-  try {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: id, ...select }));
-    return out.SecretString;
-  } catch (err) {
-    if (missingOk && (err as Error).name === 'ResourceNotFoundException') return undefined;
-    throw err;
-  }
+  const problem =
+    kind.kind === 'ca'
+      ? caProblem(pending, now)
+      : identityProblem(pending, {
+          spiffeId: spiffeId(deps.scope.mesh, kind.service),
+          ca: await readCa(deps),
+          now,
+          lifeLeft: 'any',
+        });
+  if (problem === undefined) return;
+  await dropPending(deps.client, id, token);
+  throw new Error(
+    `${name}: the pending value fails its test (${problem}); removed its AWSPENDING label, the current value is untouched`,
+  );
 }

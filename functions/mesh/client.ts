@@ -14,7 +14,7 @@ import {
   MeshCallError,
   MeshCircuitOpenError,
   MeshDeniedError,
-  type MeshError,
+  MeshError,
   MeshRemoteError,
   MeshThrottledError,
   MeshTimeoutError,
@@ -167,7 +167,15 @@ export class MeshClient {
     const overallDeadline = started + (options.timeoutMs ?? traffic.timeoutMs);
     const budget = this.budgets.get(target, traffic.budget);
     budget.recordRequest(started);
-    const signer = await d.identity();
+    let signer: Signer | undefined;
+    try {
+      signer = await d.identity();
+    } catch (err) {
+      // No identity yet: nothing is sent; the caller's log and metrics say so (runtime's identity loader).
+      const e = err instanceof MeshError ? err : new MeshCallError(`mesh: cannot sign the call to ${target}: ${err}`);
+      this.report(target, alias, 'unauthenticated', t0, 0, 0, idk, scope, e, true);
+      throw e;
+    }
     // A service item with `url` is an HTTP target (Function URL with SigV4, mTLS, or plain): the same
     // pipeline over F's HTTP transport, loaded on the first such call only.
     const transport = policy.serviceItem?.url ? this.httpTransport(policy.serviceItem, signer) : d.transport;

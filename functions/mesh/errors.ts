@@ -90,6 +90,17 @@ export class MeshCallError extends MeshError {
   }
 }
 
+/**
+ * This function has no identity yet (its secret is missing, unreadable or holds none), so it cannot
+ * sign: the call is refused before anything is sent. It goes through once the identity appears.
+ */
+export class MeshIdentityUnavailableError extends MeshError {
+  constructor(message: string) {
+    super('MeshIdentityUnavailable', 503, message);
+    this.name = 'MeshIdentityUnavailableError';
+  }
+}
+
 /** The JSON body the local HTTP endpoint answers for an error. Never carries a token or secret. */
 export function errorBody(err: unknown): { status: number; body: Record<string, unknown> } {
   if (err instanceof MeshRemoteError) {

@@ -17,6 +17,7 @@ export {
   MeshDeadlineExceededError,
   MeshDeniedError,
   MeshError,
+  MeshIdentityUnavailableError,
   MeshRemoteError,
   MeshThrottledError,
   MeshTimeoutError,

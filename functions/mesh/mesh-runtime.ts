@@ -9,6 +9,8 @@
 
 import { ENV } from '../../shared/names';
 import { type CallOptions, type ClientDeps, type InvocationScope, MeshClient, type Signer } from './client';
+import { MeshIdentityUnavailableError } from './errors';
+import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
 import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
@@ -54,18 +56,22 @@ export class MeshRuntime {
   readonly client: MeshClient;
   /** The invocation being served (set by the wrapper). */
   scope: InvocationScope | undefined;
-  private identityPromise: Promise<IdentityLike | undefined> | undefined;
-  private readonly loadIdentityFn: () => Promise<IdentityLike | undefined>;
+  private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
 
   constructor(options: MeshRuntimeOptions = {}) {
     const env = options.env ?? process.env;
     this.config = { ...readConfig(env), ...options.config };
     this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
     this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
-    this.loadIdentityFn =
+    this.identityLoader = new IdentityLoader(
       options.identity ??
-      (() =>
-        (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>);
+        (() =>
+          (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>),
+      {
+        now: options.now,
+        onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, reason),
+      },
+    );
     const identityOff = !options.identity && !env.MESH_IDENTITY_SECRET;
     this.client = new MeshClient({
       meshName: this.config.meshName,
@@ -74,7 +80,7 @@ export class MeshRuntime {
       transport: options.transport ?? new LambdaInvokeTransport({ env }),
       telemetry: this.telemetry,
       // Identity off: no module load, no promise per call.
-      identity: identityOff ? () => Promise.resolve(undefined) : () => this.identity(),
+      identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
       scope: () => this.scope,
       sleep: options.sleep,
       random: options.random,
@@ -86,20 +92,37 @@ export class MeshRuntime {
     });
   }
 
-  /** This function's identity (undefined = identity off). A failed load is retried on the next call. */
-  identity(): Promise<IdentityLike | undefined> {
-    if (!this.identityPromise) {
-      this.identityPromise = this.loadIdentityFn().catch((err: unknown) => {
-        this.identityPromise = undefined;
-        throw err;
-      });
-    }
-    return this.identityPromise;
+  /**
+   * This function's identity (undefined = identity off). While there is none yet (see
+   * identity/identity-loader.ts), a stand-in whose every check refuses with `identity-unavailable`.
+   */
+  async identity(): Promise<IdentityLike | undefined> {
+    const r = await this.identityLoader.get();
+    return 'identity' in r ? r.identity : unavailableIdentity(this.config.service, r.missing);
+  }
+
+  /** What outbound calls sign with; rejects with MeshIdentityUnavailableError while there is no identity. */
+  private async signer(): Promise<Signer | undefined> {
+    const r = await this.identityLoader.get();
+    if ('identity' in r) return r.identity;
+    throw new MeshIdentityUnavailableError(
+      `mesh: ${this.config.service} has no identity yet (${r.missing}); its mesh calls are refused until its identity secret holds one`,
+    );
   }
 
   call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
     return this.client.call<T>(target, payload, options);
   }
+}
+
+/** Stands in for a missing identity: refuses every caller, signs nothing. */
+function unavailableIdentity(service: string, reason: string): IdentityLike {
+  return {
+    verify: () => ({ ok: false, reason: IDENTITY_UNAVAILABLE }),
+    sign: () => {
+      throw new MeshIdentityUnavailableError(`mesh: ${service} has no identity yet (${reason})`);
+    },
+  };
 }
 
 /** A breaker writer that loads nothing until a breaker opens (cold start stays lean). */

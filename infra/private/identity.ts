@@ -1,11 +1,27 @@
 import { join } from 'node:path';
-import { ArnFormat, Aws, Duration, RemovalPolicy, SecretValue, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  Aws,
+  type CfnElement,
+  CustomResource,
+  Duration,
+  Fn,
+  Lazy,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  Tags,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ENV, spiffeId, TAGS } from '../../shared/names';
+import { ENV, IDENTITY, spiffeId, TAGS } from '../../shared/names';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -21,6 +37,13 @@ export interface MeshIdentityOptions {
    * @default Duration.days(90)
    */
   readonly caRotation?: Duration;
+  /**
+   * ARN of the role CloudFormation deploys the stack with. Besides the issuer, it is the only principal
+   * the secrets' resource policies let write, rotate, relabel, tag, delete or re-police them.
+   * @default - the stack synthesizer's CloudFormation execution role (the CDK bootstrap's
+   * `cdk-<qualifier>-cfn-exec-role-<account>-<region>`); required when the synthesizer has none
+   */
+  readonly deploymentRoleArn?: string;
 }
 
 export interface MeshIdentityProps extends MeshIdentityOptions {
@@ -28,23 +51,67 @@ export interface MeshIdentityProps extends MeshIdentityOptions {
   readonly meshName: string;
 }
 
+/** A function that gets an identity: its version and `live` alias wait for the identity to be issued. */
+export type IdentityMember = lambda.Function & {
+  readonly version?: lambda.IVersion;
+  readonly liveAlias?: lambda.IAlias;
+};
+
+/**
+ * Every Secrets Manager action on a secret at the Write, Tagging or Permissions management access level
+ * (a secret's value, versions, labels, rotation, deletion, replicas, tags or resource policy): denied on
+ * the mesh's secrets to every principal but the issuer and the deployment role.
+ */
+export const SECRET_WRITE_ACTIONS = [
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:RotateSecret',
+  'secretsmanager:CancelRotateSecret',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RestoreSecret',
+  'secretsmanager:PutResourcePolicy',
+  'secretsmanager:DeleteResourcePolicy',
+  'secretsmanager:ValidateResourcePolicy',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
+  'secretsmanager:ReplicateSecretToRegions',
+  'secretsmanager:RemoveRegionsFromReplication',
+  'secretsmanager:StopReplicationToReplica',
+] as const;
+
+/**
+ * Room for MESH_IDENTITY_SERVICES in the issuer's environment: Lambda allows 4 KB for all variables,
+ * and the other four (mesh name, CA secret ARN, lifetime) take under 300 bytes.
+ */
+const SERVICE_LIST_MAX_BYTES = 3_500;
+
 /**
  * The mesh CA and service identities (internal to `Mesh`):
- * - the CA secret, whose private key only the issuer function can read (resource policy denies
- *   everyone else, even principals with broad secretsmanager grants);
- * - the issuer: one rotation function (functions/control/rotation.ts) for the CA and every identity
- *   secret, allowed to write identity secrets by name prefix (its policy does not grow per service);
+ * - the CA secret, whose private key only the issuer function can read;
+ * - the issuer: one function (functions/control/issuer.ts) that issues at deploy (custom resources
+ *   through the Provider framework, which CloudFormation waits for) and rotates on schedule. It issues
+ *   only what the deployment declared: the CA secret and `<mesh>/identity/<service>` for the services in
+ *   MESH_IDENTITY_SERVICES, whatever a secret's value says;
  * - per service (`addService`): an identity secret readable only by that function's role and the
- *   issuer, rotated on a schedule (AWS-WIRE §5), the first issue at deploy.
- * Placeholder values name what the rotation function should issue; they hold nothing secret.
+ *   issuer, issued by `Custom::MeshIdentity` before the function's version and `live` alias exist, then
+ *   rotated at half life.
+ * Every secret's resource policy denies reads to all but its readers, and every change to all but the
+ * issuer and the deployment role (docs/identity.md says what that protects against).
  */
 export class MeshIdentity extends Construct {
   readonly caSecret: secretsmanager.Secret;
   readonly issuer: NodejsFunction;
+  /** `Custom::MeshCertificateAuthority`: issues the CA at deploy; every identity resource depends on it. */
+  readonly caIssued: CustomResource;
   readonly caRotation: secretsmanager.CfnRotationSchedule;
+  /** In alarm when the issuer failed (a rotation or a deploy-time issuance); the current identities stay valid. */
+  readonly issuerFailedAlarm: cloudwatch.Alarm;
   private readonly meshName: string;
   private readonly leafHours: number;
-  private readonly services = new Map<string, secretsmanager.Secret>();
+  private readonly deploymentRoleArn: string;
+  private readonly provider: cr.Provider;
+  private readonly services = new Map<string, { secret: secretsmanager.Secret; issued: CustomResource }>();
 
   constructor(scope: Construct, id: string, props: MeshIdentityProps) {
     super(scope, id);
@@ -57,17 +124,19 @@ export class MeshIdentity extends Construct {
       );
     }
     const caDays = (props.caRotation ?? Duration.days(90)).toDays();
+    this.deploymentRoleArn = props.deploymentRoleArn ?? defaultDeploymentRole(this);
 
     this.caSecret = new secretsmanager.Secret(this, 'CaSecret', {
-      secretName: `${props.meshName}/mesh-ca`,
+      secretName: IDENTITY.caSecretName(props.meshName),
       description: `Mesh CA of ${props.meshName} (certificate and private key); read only by the issuer`,
-      // Placeholder: the first rotation (at deploy) creates the CA. See rotation.ts kindOf.
+      // Nothing secret: the CA resource below issues the CA at deploy.
       secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ kind: 'ca', mesh: props.meshName })),
+      // Delete: CloudFormation then deletes without a recovery window, so a redeploy can reuse the name.
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.issuer = new NodejsFunction(this, 'Issuer', {
-      entry: join(REPO_ROOT, 'functions', 'control', 'rotation.ts'),
+      entry: join(REPO_ROOT, 'functions', 'control', 'issuer.ts'),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -78,25 +147,39 @@ export class MeshIdentity extends Construct {
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       bundling: { minify: true, sourceMap: false, format: OutputFormat.CJS, externalModules: ['@aws-sdk/*'] },
       environment: {
-        MESH_CA_SECRET: this.caSecret.secretArn,
-        MESH_CERT_LIFETIME_HOURS: String(this.leafHours),
+        [IDENTITY.env.trustDomain]: props.meshName,
+        [IDENTITY.env.caSecret]: this.caSecret.secretArn,
+        [IDENTITY.env.leafLifetimeHours]: String(this.leafHours),
+        // The declared services, rendered at synth: the issuer issues no other identity.
+        [IDENTITY.env.services]: Lazy.string({ produce: () => [...this.services.keys()].sort().join(',') }),
       },
     });
-    this.issuer.addPermission('SecretsManagerRotates', {
+    this.node.addValidation({ validate: () => this.checkServiceList() });
+    // Secrets Manager may invoke the issuer only to rotate this mesh's CA and identity secrets.
+    this.issuer.addPermission('SecretsManagerRotatesCa', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Aws.ACCOUNT_ID,
+      sourceArn: this.caSecret.secretArn,
+    });
+    this.issuer.addPermission('SecretsManagerRotatesIdentities', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      sourceAccount: Aws.ACCOUNT_ID,
+      sourceArn: identitySecretArnPattern(this, props.meshName),
     });
 
-    // The issuer reads and rotates the CA secret; nobody else may read it.
-    this.caSecret.grantRead(this.issuer);
-    this.caSecret.grantWrite(this.issuer);
+    // The issuer reads, writes and relabels the CA secret; nobody else may read it.
     this.issuer.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['secretsmanager:UpdateSecretVersionStage', 'secretsmanager:DescribeSecret'],
+        actions: [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
         resources: [this.caSecret.secretArn],
       }),
     );
-    denyReadExcept(this.caSecret, [this.issuer.role!]);
+    this.protect(this.caSecret, [this.issuer.role!]);
 
     // Identity secrets by name prefix: one statement for any number of services.
     this.issuer.addToRolePolicy(
@@ -111,6 +194,34 @@ export class MeshIdentity extends Construct {
       }),
     );
 
+    // Deploy-time issuance: CloudFormation waits for these resources, so it is done before anything
+    // that depends on them (the functions' versions and aliases) exists.
+    this.provider = new cr.Provider(this, 'IssuerProvider', { onEventHandler: this.issuer });
+    this.caIssued = new CustomResource(this, 'CaIssued', {
+      serviceToken: this.provider.serviceToken,
+      resourceType: IDENTITY.resourceType.ca,
+      properties: { SecretId: this.caSecret.secretArn },
+    });
+
+    this.caRotation = new secretsmanager.CfnRotationSchedule(this, 'CaRotation', {
+      secretId: this.caSecret.secretArn,
+      rotationLambdaArn: this.issuer.functionArn,
+      rotationRules: { scheduleExpression: `rate(${Math.max(1, Math.round(caDays))} days)` },
+      // The CA resource issued it; the schedule only takes over (RotateSecret is asynchronous: nothing
+      // at deploy may wait on a rotation).
+      rotateImmediatelyOnUpdate: false,
+    });
+    this.caRotation.node.addDependency(this.caIssued);
+
+    this.issuerFailedAlarm = new cloudwatch.Alarm(this, 'IssuerFailed', {
+      alarmDescription: `The ${props.meshName} mesh issuer failed (a rotation or a deploy-time issuance); current identities stay valid until their certificates expire. See the issuer's log: each failure is one line naming the secret and the step.`,
+      metric: this.issuer.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     // cdk-nag (AwsSolutions) findings on the issuer, each with its reason.
     Validations.of(this.issuer.role!).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -120,52 +231,114 @@ export class MeshIdentity extends Construct {
     Validations.of(this.issuer.role!).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${nagValue(Stack.of(this).region, '<AWS::Region>')}:${nagValue(Stack.of(this).account, '<AWS::AccountId>')}:secret:${props.meshName}/identity/*]`,
       reason:
-        'The issuer rotates every identity secret of this mesh; one name-prefix grant keeps its policy from growing per service (IAM 10,240-character cap). Each identity secret also denies reads to all but its function and the issuer.',
+        'The issuer rotates every identity secret of this mesh; one name-prefix grant keeps its policy from growing per service (IAM 10,240-character cap). It writes only the services the deployment declared, and each identity secret denies reads to all but its function and the issuer.',
     });
-
-    this.caRotation = new secretsmanager.CfnRotationSchedule(this, 'CaRotation', {
-      secretId: this.caSecret.secretArn,
-      rotationLambdaArn: this.issuer.functionArn,
-      rotationRules: { scheduleExpression: `rate(${Math.max(1, Math.round(caDays))} days)` },
-      rotateImmediatelyOnUpdate: true,
+    Validations.of(this.provider).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.issuer.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        'The custom-resource provider framework invokes the issuer at deploy; ":*" only adds the issuer\'s versions and aliases',
     });
-    this.caRotation.node.addDependency(this.issuer);
   }
 
   /**
-   * The identity secret of one service: created with a placeholder, issued at deploy and rotated at
-   * half the certificate lifetime; readable by `role` and the issuer only. Sets MESH_IDENTITY_SECRET.
-   * Idempotent per service.
+   * The identity secret of one service: created with a placeholder, issued at deploy by its
+   * `Custom::MeshIdentity` (after the CA's), which the function's version and `live` alias wait for,
+   * and rotated at half the certificate lifetime; readable by the function's role and the issuer only.
+   * Sets MESH_IDENTITY_SECRET. Idempotent per service.
    */
-  addService(service: string, fn: lambda.Function): secretsmanager.Secret {
+  addService(service: string, fn: IdentityMember): secretsmanager.Secret {
     const existing = this.services.get(service);
-    if (existing) return existing;
+    if (existing) return existing.secret;
     const secret = new secretsmanager.Secret(this, `Identity-${service}`, {
-      secretName: `${this.meshName}/identity/${service}`,
+      secretName: IDENTITY.secretName(this.meshName, service),
       description: `Mesh identity of ${spiffeId(this.meshName, service)} (certificate chain and key)`,
+      // Nothing secret: Custom::MeshIdentity issues the identity at deploy.
       secretStringValue: SecretValue.unsafePlainText(
         JSON.stringify({ kind: 'identity', spiffeId: spiffeId(this.meshName, service) }),
       ),
+      // Delete: CloudFormation then deletes without a recovery window, so a redeploy (or a service that
+      // comes back) can reuse the name.
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const issued = new CustomResource(this, `Issued-${service}`, {
+      serviceToken: this.provider.serviceToken,
+      resourceType: IDENTITY.resourceType.identity,
+      properties: { SecretId: secret.secretArn, Service: service },
+    });
+    issued.node.addDependency(this.caIssued);
+    // No traffic before the identity exists: the version and the alias callers reach wait for it.
+    if (fn.version) fn.version.node.addDependency(issued);
+    if (fn.liveAlias) fn.liveAlias.node.addDependency(issued);
     const rotation = new secretsmanager.CfnRotationSchedule(this, `Rotation-${service}`, {
       secretId: secret.secretArn,
       rotationLambdaArn: this.issuer.functionArn,
       // Rotate at half life, so a certificate is always at least half its lifetime from expiry.
       rotationRules: { scheduleExpression: `rate(${Math.max(4, Math.floor(this.leafHours / 2))} hours)` },
-      rotateImmediatelyOnUpdate: true,
+      rotateImmediatelyOnUpdate: false,
     });
-    // The CA must exist before the first certificate is issued from it.
-    rotation.addResourceDependency(this.caRotation);
-    rotation.node.addDependency(this.issuer);
+    rotation.node.addDependency(issued);
     secret.grantRead(fn);
-    if (fn.role) denyReadExcept(secret, [fn.role, this.issuer.role!]);
+    if (fn.role) this.protect(secret, [fn.role, this.issuer.role!]);
     fn.addEnvironment(ENV.identitySecret, secret.secretArn);
     Tags.of(secret).add(TAGS.mesh, this.meshName);
     Tags.of(secret).add(TAGS.service, service);
-    this.services.set(service, secret);
+    this.services.set(service, { secret, issued });
     return secret;
   }
+
+  /** The resource that issues `service`'s identity at deploy (what its version and alias depend on). */
+  issuedResource(service: string): CustomResource | undefined {
+    return this.services.get(service)?.issued;
+  }
+
+  /**
+   * The secret's resource policy: reads denied to all but `readers`; every change (SECRET_WRITE_ACTIONS)
+   * denied to all but the issuer and the deployment role, whatever their identity policies allow.
+   */
+  private protect(secret: secretsmanager.Secret, readers: iam.IRole[]): void {
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyOwnerReads',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: { StringNotEquals: { 'aws:PrincipalArn': readers.map((r) => r.roleArn) } },
+      }),
+    );
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyIssuerAndDeploymentChange',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...SECRET_WRITE_ACTIONS],
+        resources: ['*'],
+        conditions: { StringNotEquals: { 'aws:PrincipalArn': [this.issuer.role!.roleArn, this.deploymentRoleArn] } },
+      }),
+    );
+  }
+
+  private checkServiceList(): string[] {
+    const bytes = [...this.services.keys()].join(',').length;
+    if (bytes <= SERVICE_LIST_MAX_BYTES) return [];
+    return [
+      `MeshIdentity ${this.node.path}: ${this.services.size} services take ${bytes} bytes in the issuer's ${IDENTITY.env.services}, over the ${SERVICE_LIST_MAX_BYTES} bytes Lambda's 4 KB environment leaves; split the services over more than one mesh or use shorter service names`,
+    ];
+  }
+}
+
+/** The synthesizer's CloudFormation execution role, or an error that says what to pass instead. */
+function defaultDeploymentRole(scope: Construct): string {
+  // DefaultStackSynthesizer (and BootstraplessSynthesizer) name it; the synthesizer interface does not.
+  const arn = (Stack.of(scope).synthesizer as { readonly cloudFormationExecutionRoleArn?: string })
+    .cloudFormationExecutionRoleArn;
+  if (!arn) {
+    throw new Error(
+      `MeshIdentity ${scope.node.path}: the stack's synthesizer names no CloudFormation execution role, so the mesh cannot tell which principal deploys it; pass identity: { deploymentRoleArn: '<the role CloudFormation deploys with>' } to Mesh`,
+    );
+  }
+  // DefaultStackSynthesizer spells it with ${AWS::...} placeholders.
+  return arn.includes('${') ? Fn.sub(arn) : arn;
 }
 
 /** arn:…:secret:<mesh>/identity/* — the issuer's one grant over every identity secret of the mesh. */
@@ -183,24 +356,10 @@ function nagValue(value: string, pseudo: string): string {
   return Token.isUnresolved(value) ? pseudo : value;
 }
 
-/** Resource policy: GetSecretValue is denied to every principal but these roles. */
-function denyReadExcept(secret: secretsmanager.Secret, roles: iam.IRole[]): void {
-  secret.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'OnlyOwnerReads',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: ['*'],
-      conditions: { StringNotEquals: { 'aws:PrincipalArn': roles.map((r) => r.roleArn) } },
-    }),
-  );
-}
-
 /** What `attachMeshIdentity` needs from a mesh: its name, a hook per joining function. */
 export interface IdentityHost extends Construct {
   readonly meshName: string;
-  onFunction(hook: (fn: lambda.Function & { readonly service: string }) => void): void;
+  onFunction(hook: (fn: IdentityMember & { readonly service: string }) => void): void;
 }
 
 /**

@@ -16,6 +16,9 @@ export interface TemplateResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly Metadata?: Record<string, unknown>;
+  readonly DependsOn?: string | string[];
+  /** `Delete` (CloudFormation's default for most types), `Retain`, `Snapshot`. */
+  readonly DeletionPolicy?: string;
 }
 
 export interface AssemblyStack {

@@ -1,10 +1,17 @@
 /**
- * Applies cloud assemblies to the local mesh as deployments, in order (contract 5): functions become
- * $LATEST, each `AWS::Lambda::Version` publishes (a new number only when code or configuration changed,
- * as Lambda), aliases get their version and routing weights, tables and secrets are created, and
+ * Applies cloud assemblies to the local mesh as deployments, in order (contract 5), the way
+ * CloudFormation would: each stack's resources in an order that respects their dependencies and waits
+ * only where CloudFormation waits (deploy-order.ts). Functions become $LATEST, each
+ * `AWS::Lambda::Version` publishes (a new number only when code or configuration changed, as Lambda),
+ * aliases get their version and routing weights, tables and secrets are created, rotation schedules call
+ * RotateSecret (which only starts a rotation), custom resources of the CDK Provider framework run their
+ * handler (Create, Update only when their properties changed, Delete when they leave), and
  * `Custom::MeshPolicy` items are written to their table (contract 4) without touching operator items.
+ * Resources a later assembly drops (or `deleteStack`) are deleted as CloudFormation deletes them:
+ * custom resources get Delete, rotation is cancelled, secrets are deleted without a recovery window
+ * unless their DeletionPolicy retains them. Functions and tables stay (the local mesh keeps them).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MANAGED_BY, TABLE } from '../../shared/names';
@@ -12,7 +19,13 @@ import { parsePolicyItem } from '../../shared/policy';
 import { marshallItem } from '../endpoint/dynamodb';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
+import { deployOrder } from './deploy-order';
 import { Resolver, versionKey } from './intrinsics';
+
+/** The custom resource whose items the deployment writes itself (contract 4). */
+const MESH_POLICY_TYPE = 'Custom::MeshPolicy';
+/** Where the CDK Provider framework's function finds the user's handler. */
+const PROVIDER_HANDLER_ENV = 'USER_ON_EVENT_FUNCTION_ARN';
 
 /** What a deployment writes data into (the endpoint's stores). Absent = that part is skipped. */
 export interface DeploymentTargets {
@@ -24,12 +37,37 @@ export interface DeploymentTargets {
     put(secretId: string, input: { secretString?: string }): unknown;
     get(secretId: string): { secretString?: string };
     describe(secretId: string): { ARN?: string; arn?: string };
-    /** Whether a secret of this name or ARN exists (with or without a current value). */
+    /** Whether a usable secret of this name or ARN exists (with or without a current value). */
     has(secretId: string): boolean;
+    /** DeleteSecret; `force` = ForceDeleteWithoutRecovery (what CloudFormation does). */
+    delete?(secretId: string, input: { force: boolean }): unknown;
   };
+  /** Invokes a function synchronously and resolves its JSON result; rejects on a function error. */
+  readonly invoke?: (functionName: string, payload: unknown) => Promise<unknown>;
+  /** RotateSecret (rotation schedules): starts a rotation, or only checks the set-up, and returns. */
+  readonly rotate?: (input: {
+    secretId: string;
+    rotationLambdaArn: string;
+    rotationRules?: Record<string, unknown>;
+    rotateImmediately: boolean;
+  }) => Promise<void>;
+  /** CancelRotateSecret (a rotation schedule deleted). */
+  readonly cancelRotation?: (secretId: string) => Promise<void>;
   /** Where inline (ZipFile) code is written. */
   readonly workDir: string;
   readonly log: (line: string) => void;
+}
+
+/** A resource an earlier deployment created: what a later one compares against and deletes. */
+interface DeployedResource {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly type: string;
+  readonly deletionPolicy?: string;
+  /** Physical name (secrets) or id (custom resources). */
+  readonly physicalId?: string;
+  /** Resolved properties (custom resources, rotation schedules): unchanged = nothing to do. */
+  readonly properties?: string;
 }
 
 /** Carried from one deployment to the next. */
@@ -37,10 +75,12 @@ export interface DeploymentState {
   /** Policy items this mesh seeded, per table: `pk\0sk`. */
   readonly seeded: Map<string, Set<string>>;
   readonly tables: Set<string>;
+  /** Resources the deployments created, by `<stack>/<logicalId>`, in creation order. */
+  readonly resources: Map<string, DeployedResource>;
 }
 
 export function newDeploymentState(): DeploymentState {
-  return { seeded: new Map(), tables: new Set() };
+  return { seeded: new Map(), tables: new Set(), resources: new Map() };
 }
 
 export interface DeploymentReport {
@@ -50,14 +90,27 @@ export interface DeploymentReport {
   readonly aliases: { functionName: string; name: string; version: string; weights: Record<string, number> }[];
   readonly tables: string[];
   readonly secrets: string[];
+  /** Custom resources whose handler ran, in order: `<logicalId> <Create|Update|Delete>`. */
+  readonly customResources: string[];
+  /** Secrets RotateSecret was called on (rotation schedules created or changed). */
+  readonly rotations: string[];
+  /** Resources deleted because this assembly no longer has them: `<stack>/<logicalId>`. */
+  readonly deleted: string[];
   readonly policyItems: number;
   readonly warnings: string[];
 }
 
-interface Located<T> {
-  readonly stack: AssemblyStack;
-  readonly id: string;
-  readonly r: T;
+/** What the resource handlers share during one deployment. */
+interface Apply {
+  readonly targets: DeploymentTargets;
+  readonly state: DeploymentState;
+  readonly resolver: Resolver;
+  readonly layers: Map<string, { dir: string; hash: string }>;
+  readonly versionNumbers: Map<string, string>;
+  readonly currentVersion: Map<string, string>;
+  readonly secretArns: Map<string, string>;
+  readonly report: Omit<DeploymentReport, 'dir' | 'policyItems'>;
+  warn(w: string): void;
 }
 
 export async function applyAssembly(
@@ -66,220 +119,439 @@ export async function applyAssembly(
   state: DeploymentState,
 ): Promise<DeploymentReport> {
   const stacks = readCloudAssembly(dir);
-  const { registry } = targets;
+  const ctx = newApply(targets, state, stacks);
+  for (const stack of stacks) {
+    const resources = stack.template.Resources ?? {};
+    for (const id of deployOrder(resources)) await applyResource(ctx, stack, id, resources[id]!);
+  }
+  const policyItems = await seedPolicy(ctx, stacks);
+
+  // What the earlier deployments of these stacks had and this one does not: deleted, newest first.
+  const here = new Set(stacks.map((s) => s.stackName));
+  const present = new Set(
+    stacks.flatMap((s) => Object.keys(s.template.Resources ?? {}).map((id) => `${s.stackName}/${id}`)),
+  );
+  const gone = [...state.resources.entries()].filter(([key, r]) => here.has(r.stack) && !present.has(key));
+  await removeResources(ctx, gone.map(([key]) => key).reverse());
+
+  return { dir: resolve(dir), ...ctx.report, policyItems };
+}
+
+/**
+ * Deletes what the deployments created for `stackName` (every stack when omitted), newest first, as
+ * `cdk destroy` would: custom resources get Delete, rotation is cancelled, secrets go without a recovery
+ * window unless retained. Returns the deleted `<stack>/<logicalId>` keys.
+ */
+export async function deleteStack(
+  targets: DeploymentTargets,
+  state: DeploymentState,
+  stackName?: string,
+): Promise<string[]> {
+  const ctx = newApply(targets, state, []);
+  const keys = [...state.resources.entries()]
+    .filter(([, r]) => stackName === undefined || r.stack === stackName)
+    .map(([key]) => key)
+    .reverse();
+  await removeResources(ctx, keys);
+  return ctx.report.deleted;
+}
+
+function newApply(targets: DeploymentTargets, state: DeploymentState, stacks: readonly AssemblyStack[]): Apply {
   const versionNumbers = new Map<string, string>();
   const secretArns = new Map<string, string>();
-  const resolver = new Resolver(stacks, {
-    region: registry.region,
-    accountId: registry.accountId,
-    versionNumber: (k) => versionNumbers.get(k),
-    secretArn: (name) => secretArns.get(name),
-  });
-  const warnings: string[] = [];
-  const warn = (w: string) => {
-    warnings.push(w);
-    targets.log(`warning: ${w}`);
+  const report: Apply['report'] = {
+    functions: [],
+    versions: [],
+    aliases: [],
+    tables: [],
+    secrets: [],
+    customResources: [],
+    rotations: [],
+    deleted: [],
+    warnings: [],
   };
-  const of = (type: string): Located<TemplateResource>[] =>
-    stacks.flatMap((stack) =>
-      Object.entries(stack.template.Resources ?? {})
-        .filter(([, r]) => r.Type === type)
-        .map(([id, r]) => ({ stack, id, r })),
+  return {
+    targets,
+    state,
+    resolver: new Resolver(stacks, {
+      region: targets.registry.region,
+      accountId: targets.registry.accountId,
+      versionNumber: (k) => versionNumbers.get(k),
+      secretArn: (name) => secretArns.get(name),
+    }),
+    layers: new Map(),
+    versionNumbers,
+    currentVersion: new Map(),
+    secretArns,
+    report,
+    warn: (w) => {
+      report.warnings.push(w);
+      targets.log(`warning: ${w}`);
+    },
+  };
+}
+
+type ResourceHandler = (ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource) => void | Promise<void>;
+
+/** What a deployment does per resource type; types not listed (IAM, permissions, ...) have no local effect. */
+const APPLY: Readonly<Record<string, ResourceHandler>> = {
+  'AWS::Lambda::LayerVersion': applyLayer,
+  'AWS::DynamoDB::Table': applyTable,
+  'AWS::SecretsManager::Secret': applySecret,
+  'AWS::Lambda::Function': applyFunction,
+  'AWS::Lambda::Version': applyVersion,
+  'AWS::Lambda::Alias': applyAlias,
+  'AWS::SecretsManager::RotationSchedule': applyRotationSchedule,
+  'AWS::CloudFormation::CustomResource': applyCustomResource,
+};
+
+async function applyResource(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
+  if (r.Type === MESH_POLICY_TYPE) return; // seeded by seedPolicy, after every resource
+  const handler = APPLY[r.Type] ?? (r.Type.startsWith('Custom::') ? applyCustomResource : undefined);
+  await handler?.(ctx, stack, id, r);
+}
+
+function remember(
+  ctx: Apply,
+  stack: AssemblyStack,
+  id: string,
+  r: TemplateResource,
+  extra: Partial<DeployedResource> = {},
+) {
+  ctx.state.resources.set(`${stack.stackName}/${id}`, {
+    stack: stack.stackName,
+    logicalId: id,
+    type: r.Type,
+    deletionPolicy: r.DeletionPolicy,
+    ...extra,
+  });
+}
+
+function applyLayer(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const code = assetOf(stack, r, 'Content');
+  const arn = ctx.resolver.resolveString(stack, { Ref: id });
+  if (code && arn) ctx.layers.set(arn, code);
+  else ctx.warn(`layer ${stack.id}/${id} has no local asset directory; functions using it run without it`);
+}
+
+async function applyTable(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
+  if (!ctx.targets.dynamoEndpoint) return;
+  const name = ctx.resolver.physicalName(stack, id);
+  await createTable(ctx.targets.dynamoEndpoint, name, r.Properties ?? {});
+  ctx.state.tables.add(name);
+  ctx.report.tables.push(name);
+}
+
+function applySecret(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const secrets = ctx.targets.secrets;
+  if (!secrets) return;
+  const name = ctx.resolver.physicalName(stack, id);
+  const p = r.Properties ?? {};
+  const value =
+    p.SecretString !== undefined
+      ? ctx.resolver.resolveString(stack, p.SecretString)
+      : generateSecret(p.GenerateSecretString);
+  // Existence is the store's answer, not a failed read: a secret with no current value (a
+  // placeholder) or a failed put must not fall into create (ResourceExistsException). A name still in
+  // its recovery window is not "there": create fails for it, as CloudFormation's would.
+  const previous = ctx.state.resources.get(`${stack.stackName}/${id}`);
+  if (secrets.has(name)) {
+    // CloudFormation writes SecretString only when the template's literal changed since the last
+    // deployment, so the issuer's values stay. A secret this mesh did not create gets the literal
+    // when it has no current value or another one.
+    let current: string | undefined;
+    try {
+      current = secrets.get(name).secretString;
+    } catch {
+      current = undefined;
+    }
+    const changed = previous ? previous.properties !== value : current !== value;
+    if (p.SecretString !== undefined && value !== undefined && changed) secrets.put(name, { secretString: value });
+  } else {
+    try {
+      secrets.create({ name, secretString: value, description: ctx.resolver.resolveString(stack, p.Description) });
+    } catch (err) {
+      throw new Error(`secret ${name} (${stack.id}/${id}) cannot be created: ${(err as Error).message}`);
+    }
+  }
+  const d = secrets.describe(name);
+  const arn = d.ARN ?? d.arn;
+  if (arn) ctx.secretArns.set(name, arn);
+  ctx.report.secrets.push(name);
+  remember(ctx, stack, id, r, { physicalId: name, properties: value });
+}
+
+function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const { resolver, warn } = ctx;
+  const p = r.Properties ?? {};
+  const name = resolver.physicalName(stack, id);
+  const runtime = resolver.resolveString(stack, p.Runtime) ?? '';
+  if (!runtime.startsWith('nodejs')) {
+    warn(
+      `function ${name} (${stack.id}/${id}) has runtime ${runtime || 'none'}; the local mesh runs Node.js functions only, so it is left out`,
     );
-
-  // Layers: ARN -> asset dir and content hash.
-  const layers = new Map<string, { dir: string; hash: string }>();
-  for (const { stack, id, r } of of('AWS::Lambda::LayerVersion')) {
-    const code = assetOf(stack, r, 'Content');
-    const arn = resolver.resolveString(stack, { Ref: id });
-    if (code && arn) layers.set(arn, code);
-    else warn(`layer ${stack.id}/${id} has no local asset directory; functions using it run without it`);
+    return;
   }
-
-  // Tables and secrets first: functions' environments name them.
-  const tables: string[] = [];
-  if (targets.dynamoEndpoint) {
-    for (const { stack, id, r } of of('AWS::DynamoDB::Table')) {
-      const name = resolver.physicalName(stack, id);
-      await createTable(targets.dynamoEndpoint, name, r.Properties ?? {});
-      state.tables.add(name);
-      tables.push(name);
+  let code = assetOf(stack, r, 'Code');
+  if (!code) {
+    const zip = (p.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
+    const text = zip !== undefined ? resolver.resolveString(stack, zip) : undefined;
+    if (text === undefined) {
+      warn(`function ${name} has no local code (no asset directory and no inline code); it is left out`);
+      return;
     }
+    const hash = createHash('sha256').update(text).digest('hex');
+    const inlineDir = join(ctx.targets.workDir, `inline-${hash.slice(0, 16)}`);
+    mkdirSync(inlineDir, { recursive: true });
+    writeFileSync(join(inlineDir, 'index.js'), text);
+    code = { dir: inlineDir, hash };
   }
-  const secrets: string[] = [];
-  if (targets.secrets) {
-    for (const { stack, id, r } of of('AWS::SecretsManager::Secret')) {
-      const name = resolver.physicalName(stack, id);
-      const p = r.Properties ?? {};
-      const value =
-        p.SecretString !== undefined
-          ? resolver.resolveString(stack, p.SecretString)
-          : generateSecret(p.GenerateSecretString);
-      // Existence is the store's answer, not a failed read: a secret with no current value (a
-      // placeholder) or a failed put must not fall into create (ResourceExistsException).
-      if (targets.secrets.has(name)) {
-        let current: string | undefined;
-        try {
-          current = targets.secrets.get(name).secretString;
-        } catch {
-          current = undefined;
-        }
-        // CloudFormation only writes a new value when the template's literal changed.
-        if (p.SecretString !== undefined && value !== undefined && current !== value)
-          targets.secrets.put(name, { secretString: value });
-      } else {
-        targets.secrets.create({
-          name,
-          secretString: value,
-          description: resolver.resolveString(stack, p.Description),
-        });
-      }
-      const d = targets.secrets.describe(name);
-      const arn = d.ARN ?? d.arn;
-      if (arn) secretArns.set(name, arn);
-      secrets.push(name);
-    }
-  }
-
-  // Functions -> $LATEST.
-  const functions: { name: string; changed: boolean }[] = [];
-  for (const { stack, id, r } of of('AWS::Lambda::Function')) {
-    const p = r.Properties ?? {};
-    const name = resolver.physicalName(stack, id);
-    const runtime = resolver.resolveString(stack, p.Runtime) ?? '';
-    if (!runtime.startsWith('nodejs')) {
+  const environment: Record<string, string> = {};
+  const vars = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  for (const [k, v] of Object.entries(vars)) {
+    const s = resolver.resolveString(stack, v);
+    if (s === undefined)
       warn(
-        `function ${name} (${stack.id}/${id}) has runtime ${runtime || 'none'}; the local mesh runs Node.js functions only, so it is left out`,
+        `function ${name}: environment variable ${k} has no local value (${JSON.stringify(v).slice(0, 120)}); left unset`,
+      );
+    else environment[k] = s;
+  }
+  const layerDirs: string[] = [];
+  const layerArns: string[] = [];
+  const layerHashes: string[] = [];
+  for (const l of (p.Layers as unknown[] | undefined) ?? []) {
+    const arn = resolver.resolveString(stack, l);
+    const layer = arn ? ctx.layers.get(arn) : undefined;
+    if (!arn || !layer) {
+      warn(`function ${name}: layer ${arn ?? JSON.stringify(l)} is not in the assembly; left out`);
+      continue;
+    }
+    layerDirs.push(layer.dir);
+    layerArns.push(arn);
+    layerHashes.push(layer.hash);
+  }
+  const reserved =
+    p.ReservedConcurrentExecutions !== undefined
+      ? Number(resolver.resolve(stack, p.ReservedConcurrentExecutions))
+      : undefined;
+  const spec: FunctionSpec = {
+    name,
+    codeDir: code.dir,
+    handler: resolver.resolveString(stack, p.Handler) ?? 'index.handler',
+    runtime,
+    timeout: Number(resolver.resolve(stack, p.Timeout) ?? 3),
+    memorySize: Number(resolver.resolve(stack, p.MemorySize) ?? 128),
+    environment,
+    layerDirs,
+    layerArns,
+    layerSha256s: layerHashes,
+    role: resolver.resolveString(stack, p.Role),
+    description: resolver.resolveString(stack, p.Description),
+    reservedConcurrency: Number.isFinite(reserved) ? reserved : undefined,
+    codeSha256: Buffer.from(code.hash.slice(0, 64), 'hex').toString('base64') || code.hash,
+  };
+  const { changed } = ctx.targets.registry.putFunction(spec);
+  ctx.report.functions.push({ name, changed });
+}
+
+/** Publishes (unchanged code returns the existing number, as PublishVersion does). */
+function applyVersion(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const { registry } = ctx.targets;
+  const fn = functionNameOf(ctx.resolver.resolveString(stack, r.Properties?.FunctionName));
+  if (!fn || !registry.hasFunction(fn)) {
+    ctx.warn(`version ${stack.id}/${id} names a function the local mesh does not run (${fn ?? 'unresolved'})`);
+    return;
+  }
+  const v = registry.publishVersion(fn, {
+    Description: ctx.resolver.resolveString(stack, r.Properties?.Description),
+  }).Version;
+  ctx.versionNumbers.set(versionKey(stack, id), v);
+  ctx.currentVersion.set(fn, v);
+  ctx.report.versions.push({ functionName: fn, version: v });
+}
+
+/** Version + weights; a literal version this mesh never published falls back to the current one. */
+function applyAlias(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const { registry } = ctx.targets;
+  const { resolver, warn } = ctx;
+  const p = r.Properties ?? {};
+  const fn = functionNameOf(resolver.resolveString(stack, p.FunctionName));
+  const aliasName = resolver.resolveString(stack, p.Name);
+  if (!fn || !aliasName || !registry.hasFunction(fn)) {
+    warn(`alias ${stack.id}/${id} names a function the local mesh does not run (${fn ?? 'unresolved'})`);
+    return;
+  }
+  const fallback = ctx.currentVersion.get(fn) ?? registry.latestPublished(fn) ?? '$LATEST';
+  let version = resolver.resolveString(stack, p.FunctionVersion) ?? fallback;
+  let fellBack = false;
+  if (version !== '$LATEST' && !registry.getRecord(fn, version)) {
+    warn(
+      `alias ${fn}:${aliasName} points at version ${version}, which does not exist locally (apply the earlier release's assembly first); routing 100% to version ${fallback}`,
+    );
+    version = fallback;
+    fellBack = true;
+  }
+  const weights: Record<string, number> = {};
+  const routing =
+    (p.RoutingConfig as { AdditionalVersionWeights?: unknown[] } | undefined)?.AdditionalVersionWeights ?? [];
+  for (const w of fellBack ? [] : routing) {
+    const entry = w as { FunctionVersion?: unknown; FunctionWeight?: unknown };
+    const v = resolver.resolveString(stack, entry.FunctionVersion);
+    const weight = Number(resolver.resolve(stack, entry.FunctionWeight));
+    if (!v || !registry.getRecord(fn, v) || v === version) {
+      warn(
+        `alias ${fn}:${aliasName}: additional version ${v ?? 'unresolved'} is missing locally or equals the primary; weight ${weight} dropped`,
       );
       continue;
     }
-    let code = assetOf(stack, r, 'Code');
-    if (!code) {
-      const zip = (p.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
-      const text = zip !== undefined ? resolver.resolveString(stack, zip) : undefined;
-      if (text === undefined) {
-        warn(`function ${name} has no local code (no asset directory and no inline code); it is left out`);
-        continue;
-      }
-      const hash = createHash('sha256').update(text).digest('hex');
-      const inlineDir = join(targets.workDir, `inline-${hash.slice(0, 16)}`);
-      mkdirSync(inlineDir, { recursive: true });
-      writeFileSync(join(inlineDir, 'index.js'), text);
-      code = { dir: inlineDir, hash };
-    }
-    const environment: Record<string, string> = {};
-    const vars = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-    for (const [k, v] of Object.entries(vars)) {
-      const s = resolver.resolveString(stack, v);
-      if (s === undefined)
-        warn(
-          `function ${name}: environment variable ${k} has no local value (${JSON.stringify(v).slice(0, 120)}); left unset`,
-        );
-      else environment[k] = s;
-    }
-    const layerDirs: string[] = [];
-    const layerArns: string[] = [];
-    const layerHashes: string[] = [];
-    for (const l of (p.Layers as unknown[] | undefined) ?? []) {
-      const arn = resolver.resolveString(stack, l);
-      const layer = arn ? layers.get(arn) : undefined;
-      if (!arn || !layer) {
-        warn(`function ${name}: layer ${arn ?? JSON.stringify(l)} is not in the assembly; left out`);
-        continue;
-      }
-      layerDirs.push(layer.dir);
-      layerArns.push(arn);
-      layerHashes.push(layer.hash);
-    }
-    const reserved =
-      p.ReservedConcurrentExecutions !== undefined
-        ? Number(resolver.resolve(stack, p.ReservedConcurrentExecutions))
-        : undefined;
-    const spec: FunctionSpec = {
-      name,
-      codeDir: code.dir,
-      handler: resolver.resolveString(stack, p.Handler) ?? 'index.handler',
-      runtime,
-      timeout: Number(resolver.resolve(stack, p.Timeout) ?? 3),
-      memorySize: Number(resolver.resolve(stack, p.MemorySize) ?? 128),
-      environment,
-      layerDirs,
-      layerArns,
-      layerSha256s: layerHashes,
-      role: resolver.resolveString(stack, p.Role),
-      description: resolver.resolveString(stack, p.Description),
-      reservedConcurrency: Number.isFinite(reserved) ? reserved : undefined,
-      codeSha256: Buffer.from(code.hash.slice(0, 64), 'hex').toString('base64') || code.hash,
-    };
-    const { changed } = registry.putFunction(spec);
-    functions.push({ name, changed });
+    weights[v] = weight;
   }
+  registry.putAlias(fn, aliasName, {
+    FunctionVersion: version,
+    Description: resolver.resolveString(stack, p.Description),
+    RoutingConfig: Object.keys(weights).length > 0 ? { AdditionalVersionWeights: weights } : undefined,
+  });
+  ctx.report.aliases.push({ functionName: fn, name: aliasName, version, weights });
+}
 
-  // Versions: publish (unchanged code returns the existing number, as PublishVersion does).
-  const versions: { functionName: string; version: string }[] = [];
-  const currentVersion = new Map<string, string>();
-  for (const { stack, id, r } of of('AWS::Lambda::Version')) {
-    const fn = functionNameOf(resolver.resolveString(stack, r.Properties?.FunctionName));
-    if (!fn || !registry.hasFunction(fn)) {
-      warn(`version ${stack.id}/${id} names a function the local mesh does not run (${fn ?? 'unresolved'})`);
-      continue;
-    }
-    const v = registry.publishVersion(fn, {
-      Description: resolver.resolveString(stack, r.Properties?.Description),
-    }).Version;
-    versionNumbers.set(versionKey(stack, id), v);
-    currentVersion.set(fn, v);
-    versions.push({ functionName: fn, version: v });
+/**
+ * RotateSecret when the schedule is new or changed. It returns once the rotation has started (or, with
+ * RotateImmediatelyOnUpdate false, once Secrets Manager has begun checking the set-up): CloudFormation
+ * does not wait for a rotation to finish, so neither does anything here.
+ */
+async function applyRotationSchedule(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
+  const props = ctx.resolver.resolve(stack, r.Properties ?? {}) as Record<string, unknown> | undefined;
+  const secretId = typeof props?.SecretId === 'string' ? props.SecretId : undefined;
+  const lambdaArn = typeof props?.RotationLambdaARN === 'string' ? props.RotationLambdaARN : undefined;
+  if (!props || !secretId || !lambdaArn) {
+    ctx.warn(`rotation schedule ${stack.id}/${id} names no resolvable secret and rotation function; not applied`);
+    return;
   }
+  const json = JSON.stringify(props);
+  const key = `${stack.stackName}/${id}`;
+  if (ctx.state.resources.get(key)?.properties === json) return; // unchanged: CloudFormation calls nothing
+  if (!ctx.targets.rotate) {
+    ctx.warn(`rotation schedule ${stack.id}/${id}: no Secrets Manager endpoint to call; not applied`);
+    return;
+  }
+  await ctx.targets.rotate({
+    secretId,
+    rotationLambdaArn: lambdaArn,
+    rotationRules: props.RotationRules as Record<string, unknown> | undefined,
+    rotateImmediately: props.RotateImmediatelyOnUpdate !== false,
+  });
+  ctx.report.rotations.push(secretId);
+  remember(ctx, stack, id, r, { physicalId: secretId, properties: json });
+}
 
-  // Aliases: version + weights; a literal version this mesh never published falls back to the current one.
-  const aliases: DeploymentReport['aliases'] = [];
-  for (const { stack, id, r } of of('AWS::Lambda::Alias')) {
-    const p = r.Properties ?? {};
-    const fn = functionNameOf(resolver.resolveString(stack, p.FunctionName));
-    const aliasName = resolver.resolveString(stack, p.Name);
-    if (!fn || !aliasName || !registry.hasFunction(fn)) {
-      warn(`alias ${stack.id}/${id} names a function the local mesh does not run (${fn ?? 'unresolved'})`);
-      continue;
+/**
+ * A custom resource of the CDK Provider framework: its handler (the framework function's
+ * USER_ON_EVENT_FUNCTION_ARN) runs synchronously with the event CloudFormation would send; the
+ * deployment waits for it and fails when it fails. Unchanged properties: nothing runs, as on AWS.
+ */
+async function applyCustomResource(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
+  const props = ctx.resolver.resolve(stack, r.Properties ?? {}) as Record<string, unknown> | undefined;
+  if (!props) {
+    ctx.warn(`custom resource ${stack.id}/${id} has properties with no local value; not run`);
+    return;
+  }
+  const json = JSON.stringify(props);
+  const key = `${stack.stackName}/${id}`;
+  const previous = ctx.state.resources.get(key);
+  if (previous?.properties === json) return;
+  const handler = providerHandler(ctx, props.ServiceToken);
+  if (!handler || !ctx.targets.invoke) {
+    ctx.warn(
+      `custom resource ${stack.id}/${id} (${r.Type}) is not a CDK Provider-framework resource the local mesh can run; skipped`,
+    );
+    return;
+  }
+  const requestType = previous ? 'Update' : 'Create';
+  let out: { PhysicalResourceId?: unknown } | undefined;
+  try {
+    out = (await ctx.targets.invoke(handler, {
+      RequestType: requestType,
+      ServiceToken: props.ServiceToken,
+      ResponseURL: 'http://127.0.0.1/unused-locally',
+      StackId: ctx.resolver.resolveString(stack, { Ref: 'AWS::StackId' }),
+      RequestId: randomUUID(),
+      LogicalResourceId: id,
+      ResourceType: r.Type,
+      ResourceProperties: props,
+      ...(previous
+        ? { PhysicalResourceId: previous.physicalId, OldResourceProperties: JSON.parse(previous.properties ?? '{}') }
+        : {}),
+    })) as { PhysicalResourceId?: unknown } | undefined;
+  } catch (err) {
+    throw new Error(
+      `custom resource ${stack.id}/${id} (${r.Type}) failed on ${requestType}: ${(err as Error).message}`,
+    );
+  }
+  const physicalId =
+    typeof out?.PhysicalResourceId === 'string' ? out.PhysicalResourceId : (previous?.physicalId ?? key);
+  ctx.report.customResources.push(`${id} ${requestType}`);
+  remember(ctx, stack, id, r, { physicalId, properties: json });
+}
+
+/** The user handler behind a Provider-framework service token, or undefined. */
+function providerHandler(ctx: Apply, serviceToken: unknown): string | undefined {
+  const framework = functionNameOf(typeof serviceToken === 'string' ? serviceToken : undefined);
+  const user = framework ? ctx.targets.registry.getSpec(framework)?.environment[PROVIDER_HANDLER_ENV] : undefined;
+  return functionNameOf(user);
+}
+
+/** Deletes recorded resources in the order given (newest first), as CloudFormation deletes them. */
+async function removeResources(ctx: Apply, keys: readonly string[]): Promise<void> {
+  for (const key of keys) {
+    const r = ctx.state.resources.get(key);
+    if (!r) continue;
+    const retained = r.deletionPolicy === 'Retain' || r.deletionPolicy === 'RetainExceptOnCreate';
+    if (r.type === 'AWS::SecretsManager::Secret' && !retained && r.physicalId) {
+      ctx.targets.secrets?.delete?.(r.physicalId, { force: true });
+    } else if (
+      r.type === 'AWS::SecretsManager::RotationSchedule' &&
+      r.physicalId &&
+      ctx.targets.secrets?.has(r.physicalId)
+    ) {
+      await ctx.targets.cancelRotation?.(r.physicalId);
+    } else if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
+      await deleteCustomResource(ctx, r);
     }
-    const fallback = currentVersion.get(fn) ?? registry.latestPublished(fn) ?? '$LATEST';
-    let version = resolver.resolveString(stack, p.FunctionVersion) ?? fallback;
-    let fellBack = false;
-    if (version !== '$LATEST' && !registry.getRecord(fn, version)) {
-      warn(
-        `alias ${fn}:${aliasName} points at version ${version}, which does not exist locally (apply the earlier release's assembly first); routing 100% to version ${fallback}`,
-      );
-      version = fallback;
-      fellBack = true;
-    }
-    const weights: Record<string, number> = {};
-    const routing =
-      (p.RoutingConfig as { AdditionalVersionWeights?: unknown[] } | undefined)?.AdditionalVersionWeights ?? [];
-    for (const w of fellBack ? [] : routing) {
-      const entry = w as { FunctionVersion?: unknown; FunctionWeight?: unknown };
-      const v = resolver.resolveString(stack, entry.FunctionVersion);
-      const weight = Number(resolver.resolve(stack, entry.FunctionWeight));
-      if (!v || !registry.getRecord(fn, v) || v === version) {
-        warn(
-          `alias ${fn}:${aliasName}: additional version ${v ?? 'unresolved'} is missing locally or equals the primary; weight ${weight} dropped`,
-        );
-        continue;
-      }
-      weights[v] = weight;
-    }
-    registry.putAlias(fn, aliasName, {
-      FunctionVersion: version,
-      Description: resolver.resolveString(stack, p.Description),
-      RoutingConfig: Object.keys(weights).length > 0 ? { AdditionalVersionWeights: weights } : undefined,
+    ctx.state.resources.delete(key);
+    ctx.report.deleted.push(key);
+  }
+}
+
+async function deleteCustomResource(ctx: Apply, r: DeployedResource): Promise<void> {
+  const props = JSON.parse(r.properties ?? '{}') as Record<string, unknown>;
+  const handler = providerHandler(ctx, props.ServiceToken);
+  if (!handler || !ctx.targets.invoke) return;
+  try {
+    await ctx.targets.invoke(handler, {
+      RequestType: 'Delete',
+      ServiceToken: props.ServiceToken,
+      ResponseURL: 'http://127.0.0.1/unused-locally',
+      RequestId: randomUUID(),
+      LogicalResourceId: r.logicalId,
+      ResourceType: r.type,
+      PhysicalResourceId: r.physicalId,
+      ResourceProperties: props,
     });
-    aliases.push({ functionName: fn, name: aliasName, version, weights });
+    ctx.report.customResources.push(`${r.logicalId} Delete`);
+  } catch (err) {
+    ctx.warn(`custom resource ${r.stack}/${r.logicalId} failed on Delete: ${(err as Error).message}`);
   }
+}
 
-  // Policy items (Custom::MeshPolicy): write this deploy's items, remove deploy items it no longer has.
+/** Policy items (Custom::MeshPolicy): write this deploy's items, remove deploy items it no longer has. */
+async function seedPolicy(ctx: Apply, stacks: readonly AssemblyStack[]): Promise<number> {
+  const { targets, state, resolver, warn } = ctx;
+  if (!targets.dynamoEndpoint) return 0;
   let policyItems = 0;
-  if (targets.dynamoEndpoint) {
-    const byTable = new Map<string, Record<string, unknown>[]>();
-    for (const { stack, id, r } of of('Custom::MeshPolicy')) {
+  const byTable = new Map<string, Record<string, unknown>[]>();
+  for (const stack of stacks) {
+    for (const [id, r] of Object.entries(stack.template.Resources ?? {})) {
+      if (r.Type !== MESH_POLICY_TYPE) continue;
       const table = resolver.resolveString(stack, r.Properties?.TableName);
       const text = resolver.resolveString(stack, r.Properties?.Items);
       if (!table || text === undefined) {
@@ -304,29 +576,28 @@ export async function applyAssembly(
         byTable.set(table, list);
       }
     }
-    for (const [table, items] of byTable) {
-      if (!state.tables.has(table)) {
-        await createTable(targets.dynamoEndpoint, table, {});
-        state.tables.add(table);
-      }
-      policyItems += await syncPolicyItems(
-        targets.dynamoEndpoint,
-        table,
-        items,
-        state.seeded.get(table) ?? new Set(),
-        warn,
-      );
-      state.seeded.set(table, new Set(items.map(keyOf)));
-    }
-    // Tables whose policy resource disappeared lose their deploy items too.
-    for (const [table, keys] of state.seeded) {
-      if (byTable.has(table) || keys.size === 0) continue;
-      await syncPolicyItems(targets.dynamoEndpoint, table, [], keys, warn);
-      state.seeded.set(table, new Set());
-    }
   }
-
-  return { dir: resolve(dir), functions, versions, aliases, tables, secrets, policyItems, warnings };
+  for (const [table, items] of byTable) {
+    if (!state.tables.has(table)) {
+      await createTable(targets.dynamoEndpoint, table, {});
+      state.tables.add(table);
+    }
+    policyItems += await syncPolicyItems(
+      targets.dynamoEndpoint,
+      table,
+      items,
+      state.seeded.get(table) ?? new Set(),
+      warn,
+    );
+    state.seeded.set(table, new Set(items.map(keyOf)));
+  }
+  // Tables whose policy resource disappeared lose their deploy items too.
+  for (const [table, keys] of state.seeded) {
+    if (byTable.has(table) || keys.size === 0) continue;
+    await syncPolicyItems(targets.dynamoEndpoint, table, [], keys, warn);
+    state.seeded.set(table, new Set());
+  }
+  return policyItems;
 }
 
 /** A function reference (name or ARN, maybe qualified) -> its name. */

@@ -1,9 +1,12 @@
 /**
- * Secrets Manager rotation, locally: RotateSecret opens the new version (AWSPENDING placeholder), then
- * the rotation function is invoked synchronously once per step with
+ * Secrets Manager rotation, locally: RotateSecret opens the new version (AWSPENDING placeholder) and
+ * answers; the rotation runs afterwards, when the store's rotation scheduler says (AWS: asynchronously).
+ * The rotation function is invoked once per step with
  * `{"Step", "SecretId": <arn>, "ClientRequestToken": <new VersionId>}` (AWS-WIRE §5), through the same
- * invoker as any Invoke. A failed step stops the rotation and leaves AWSPENDING where it is (AWS would
- * retry it on the next RotateSecret).
+ * invoker as any Invoke. A failed step stops the rotation and leaves the labels as they are, as AWS
+ * does: AWSPENDING stays on the version, and the next RotateSecret is refused and retries it.
+ * A `testOnly` job is the check RotateSecret with RotateImmediately=false runs: testSecret alone, then
+ * its AWSPENDING version goes again.
  */
 import { randomUUID } from 'node:crypto';
 import { AwsError } from './errors';
@@ -17,12 +20,32 @@ export interface RotationJob {
   readonly secretArn: string;
   readonly rotationLambdaArn: string;
   readonly token: string;
+  /** Only testSecret (RotateImmediately=false), then the version it ran on goes. */
+  readonly testOnly?: boolean;
 }
 
-/** Runs the four steps in order; resolves when done or stopped (failures go to onBackgroundError). */
-export async function runRotation(ctx: LambdaContext, store: SecretStore, job: RotationJob): Promise<boolean> {
+/**
+ * Schedules the rotation on the store's scheduler; resolves true when all its steps succeeded, false
+ * when one failed or the endpoint closed (failures go to onBackgroundError).
+ */
+export function runRotation(ctx: LambdaContext, store: SecretStore, job: RotationJob): Promise<boolean> {
+  return new Promise((resolve) => {
+    store.scheduleRotation(async () => {
+      const ok = await runSteps(ctx, job);
+      try {
+        if (job.testOnly) store.endRotationTest(job.secretArn, job.token);
+        else if (ok) store.markRotated(job.secretArn);
+      } catch {
+        // The secret was deleted while its rotation ran: nothing left to mark.
+      }
+      resolve(ok);
+    });
+  });
+}
+
+async function runSteps(ctx: LambdaContext, job: RotationJob): Promise<boolean> {
   const ref = parseFunctionName(job.rotationLambdaArn);
-  for (const step of ROTATION_STEPS) {
+  for (const step of job.testOnly ? (['testSecret'] as const) : ROTATION_STEPS) {
     if (ctx.isClosed()) return false;
     const version = ctx.registry.resolveVersion(ref.name, ref.qualifier);
     if (version === undefined) {
@@ -57,7 +80,6 @@ export async function runRotation(ctx: LambdaContext, store: SecretStore, job: R
       return false;
     }
   }
-  store.markRotated(job.secretArn);
   return true;
 }
 

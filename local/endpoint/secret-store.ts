@@ -4,7 +4,11 @@
  * - each label sits on at most one version;
  * - moving AWSCURRENT puts AWSPREVIOUS on the version it left;
  * - PutSecretValue without VersionStages moves AWSCURRENT to the new version;
- * - the same ClientRequestToken with the same value is a no-op, with another value an error.
+ * - the same ClientRequestToken with the same value is a no-op, with another value an error;
+ * - RotateSecret only opens the rotation: it runs later (`rotationScheduler`), and while AWSPENDING sits
+ *   on a version that is not AWSCURRENT, the next RotateSecret is refused (and that rotation retried);
+ * - DeleteSecret keeps the secret in a recovery window (default 30 days), where its name cannot be
+ *   reused; ForceDeleteWithoutRecovery (what CloudFormation uses) frees the name at once.
  *
  * E2 seeds it from the template, F's identity issuance writes to it, the endpoint serves it.
  * Secret values are never logged and never part of an error message.
@@ -50,6 +54,8 @@ export interface SecretDescription {
   readonly lastChangedDate: number;
   readonly lastAccessedDate?: number;
   readonly createdDate: number;
+  /** Set while the secret waits out its recovery window (epoch seconds). */
+  readonly deletedDate?: number;
   readonly tags: { Key: string; Value: string }[];
   /** Only versions that carry at least one label, like AWS. */
   readonly versionIdsToStages: Record<string, string[]>;
@@ -77,6 +83,8 @@ interface Secret {
   rotationLambdaArn?: string;
   rotationRules?: Record<string, unknown>;
   lastRotated?: number;
+  /** DeleteSecret with a recovery window: the secret is unusable, its name taken, until it ends. */
+  deleted?: number;
   readonly versions: Map<string, Version>;
 }
 
@@ -85,6 +93,26 @@ export interface SecretStoreOptions {
   readonly region?: string;
   /** @default '000000000000' */
   readonly accountId?: string;
+  /**
+   * Runs a rotation RotateSecret opened. AWS starts it asynchronously, some time after the call
+   * returned; tests hold rotations back to show that nothing at deploy may wait for one.
+   * @default the next turn of the event loop
+   */
+  readonly rotationScheduler?: (run: () => Promise<void>) => void;
+}
+
+/**
+ * RotateSecret while AWSPENDING sits on a version that is not AWSCURRENT: AWS refuses, and retries the
+ * unfinished rotation (that version's token) itself.
+ */
+export class PreviousRotationIncomplete extends AwsError {
+  constructor(
+    message: string,
+    readonly pendingVersionId: string,
+    readonly rotationLambdaArn: string | undefined,
+  ) {
+    super('InvalidRequestException', 400, message);
+  }
 }
 
 const NOT_FOUND = "Secrets Manager can't find the specified secret.";
@@ -93,10 +121,17 @@ export class SecretStore {
   readonly region: string;
   readonly accountId: string;
   private readonly secrets = new Map<string, Secret>();
+  private readonly scheduler: (run: () => Promise<void>) => void;
 
   constructor(options: SecretStoreOptions = {}) {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
+    this.scheduler = options.rotationScheduler ?? ((run) => void setImmediate(() => void run()));
+  }
+
+  /** Hands a rotation to the scheduler: it runs after the RotateSecret that opened it has answered. */
+  scheduleRotation(run: () => Promise<void>): void {
+    this.scheduler(run);
   }
 
   /** CreateSecret. A value, if given, becomes the first version with AWSCURRENT. */
@@ -118,6 +153,13 @@ export class SecretStore {
       );
     }
     const existing = this.secrets.get(name);
+    if (existing?.deleted !== undefined) {
+      throw new AwsError(
+        'InvalidRequestException',
+        400,
+        "You can't create this secret because a secret with this name is already scheduled for deletion.",
+      );
+    }
     if (existing) {
       // Idempotent retry of the same create (same token) returns the same secret.
       if (input.clientRequestToken && existing.versions.has(input.clientRequestToken)) {
@@ -236,9 +278,9 @@ export class SecretStore {
     };
   }
 
-  /** DescribeSecret. */
+  /** DescribeSecret (answers for a secret in its recovery window too, with DeletedDate). */
   describe(secretId: string): SecretDescription {
-    const s = this.find(secretId);
+    const s = this.find(secretId, true);
     const versionIdsToStages: Record<string, string[]> = {};
     for (const v of s.versions.values()) if (v.stages.size > 0) versionIdsToStages[v.id] = [...v.stages];
     return {
@@ -253,6 +295,7 @@ export class SecretStore {
       lastChangedDate: s.lastChanged,
       lastAccessedDate: s.lastAccessed,
       createdDate: s.created,
+      ...(s.deleted !== undefined ? { deletedDate: s.deleted } : {}),
       tags: s.tags,
       versionIdsToStages,
     };
@@ -322,9 +365,13 @@ export class SecretStore {
     return { arn: secret.arn, name: secret.name };
   }
 
-  /** ListSecrets, sorted by name; `nameFilter` keeps names that start with one of the values. */
-  list(nameFilter?: string[]): SecretDescription[] {
+  /**
+   * ListSecrets, sorted by name; `nameFilter` keeps names that start with one of the values. Secrets in
+   * their recovery window only with `includePlannedDeletion`, like AWS.
+   */
+  list(nameFilter?: string[], includePlannedDeletion = false): SecretDescription[] {
     return [...this.secrets.values()]
+      .filter((s) => includePlannedDeletion || s.deleted === undefined)
       .filter((s) => !nameFilter || nameFilter.some((p) => s.name.startsWith(p)))
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((s) => this.describe(s.name));
@@ -356,10 +403,10 @@ export class SecretStore {
     if (input.token !== undefined) {
       const pending = this.versionWithLabel(s, PENDING);
       if (pending && !pending.stages.has(CURRENT) && pending.id !== input.token) {
-        throw new AwsError(
-          'InvalidRequestException',
-          400,
+        throw new PreviousRotationIncomplete(
           `A previous rotation isn't complete. That rotation will be reattempted. (AWSPENDING is on version ${pending.id}; finish or remove it.)`,
+          pending.id,
+          s.rotationLambdaArn,
         );
       }
       if (!s.versions.has(input.token)) {
@@ -378,6 +425,63 @@ export class SecretStore {
     this.find(secretId).lastRotated = nowSeconds();
   }
 
+  /**
+   * Ends the check RotateSecret with RotateImmediately=false runs (testSecret alone on a new AWSPENDING
+   * version): the version it opened goes again, as AWS removes it.
+   */
+  endRotationTest(secretId: string, token: string): void {
+    const s = this.lookup(secretId);
+    const v = s?.versions.get(token);
+    if (!s || !v) return;
+    v.stages.delete(PENDING);
+    if (v.placeholder && v.stages.size === 0) s.versions.delete(token);
+  }
+
+  /** CancelRotateSecret: rotation off (an unfinished rotation's labels stay, as AWS leaves them). */
+  cancelRotation(secretId: string): { arn: string; name: string } {
+    const s = this.find(secretId);
+    s.rotationLambdaArn = undefined;
+    s.rotationRules = undefined;
+    return { arn: s.arn, name: s.name };
+  }
+
+  /**
+   * DeleteSecret: with `force` (ForceDeleteWithoutRecovery, what CloudFormation does) the secret and its
+   * name are gone at once; otherwise it waits out a recovery window of 7-30 days (default 30), unusable,
+   * its name still taken. Forcing an already deleted or missing secret is not an error, like AWS.
+   */
+  delete(
+    secretId: string,
+    input: { force?: boolean; recoveryWindowDays?: number } = {},
+  ): { arn: string; name: string; deletionDate: number } {
+    if (input.force && input.recoveryWindowDays !== undefined) {
+      throw new AwsError(
+        'InvalidParameterException',
+        400,
+        "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+      );
+    }
+    const days = input.recoveryWindowDays ?? 30;
+    if (!input.force && !(Number.isInteger(days) && days >= 7 && days <= 30)) {
+      throw new AwsError('InvalidParameterException', 400, `RecoveryWindowInDays must be 7 to 30, got ${days}.`);
+    }
+    const s = input.force ? this.lookup(secretId, true) : this.find(secretId, true);
+    if (!s) return { arn: String(secretId), name: String(secretId), deletionDate: nowSeconds() };
+    if (input.force) {
+      this.secrets.delete(s.name);
+      return { arn: s.arn, name: s.name, deletionDate: nowSeconds() };
+    }
+    if (s.deleted === undefined) s.deleted = nowSeconds();
+    return { arn: s.arn, name: s.name, deletionDate: s.deleted + days * 86_400 };
+  }
+
+  /** RestoreSecret: ends a recovery window; the secret is usable again. */
+  restore(secretId: string): { arn: string; name: string } {
+    const s = this.find(secretId, true);
+    s.deleted = undefined;
+    return { arn: s.arn, name: s.name };
+  }
+
   /** Seeding shortcut: creates the secret or puts a new AWSCURRENT version. Returns the secret's ARN. */
   set(name: string, value: SecretValueInput): string {
     if (this.secrets.has(name)) this.put(name, value);
@@ -385,19 +489,32 @@ export class SecretStore {
     return this.find(name).arn;
   }
 
-  /** True when a secret with this id (name, ARN or partial ARN) exists. */
+  /** True when a usable secret with this id (name, ARN or partial ARN) exists (not one in its recovery window). */
   has(secretId: string): boolean {
     return this.lookup(secretId) !== undefined;
   }
 
-  private find(secretId: string): Secret {
-    const s = this.lookup(secretId);
+  /** The secret; one in its recovery window only for the calls AWS allows then (describe, delete, restore). */
+  private find(secretId: string, deletedOk = false): Secret {
+    const s = this.lookup(secretId, true);
     if (!s) throw new AwsError('ResourceNotFoundException', 400, NOT_FOUND);
+    if (s.deleted !== undefined && !deletedOk) {
+      throw new AwsError(
+        'InvalidRequestException',
+        400,
+        "You can't perform this operation on the secret because it was marked for deletion.",
+      );
+    }
     return s;
   }
 
   /** Name, full ARN (with the 6-character suffix) or partial ARN (without it). */
-  private lookup(secretId: string): Secret | undefined {
+  private lookup(secretId: string, deletedOk = false): Secret | undefined {
+    const s = this.lookupAny(secretId);
+    return s && (deletedOk || s.deleted === undefined) ? s : undefined;
+  }
+
+  private lookupAny(secretId: string): Secret | undefined {
     if (typeof secretId !== 'string' || secretId.length === 0) {
       throw new AwsError('InvalidParameterException', 400, 'SecretId is required: give the secret name or ARN.');
     }

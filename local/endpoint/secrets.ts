@@ -4,14 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AwsError, unsupported } from './errors';
-import type { SecretDescription, SecretStore } from './secret-store';
+import { PreviousRotationIncomplete, type SecretDescription, type SecretStore } from './secret-store';
 
 type Body = Record<string, unknown>;
 
 /** What RotateSecret needs from the rest of the endpoint: a rotation-function check and a step runner. */
 export interface RotationHooks {
   check(rotationLambdaArn: string): void;
-  start(job: { secretArn: string; rotationLambdaArn: string; token: string }): void;
+  /** Starts a rotation (all four steps) or, with `testOnly`, Secrets Manager's check of the set-up. */
+  start(job: { secretArn: string; rotationLambdaArn: string; token: string; testOnly?: boolean }): void;
 }
 
 /** Handles one Secrets Manager operation; returns the JSON result. Throws AwsError. */
@@ -22,19 +23,32 @@ export function handleSecrets(store: SecretStore, operation: string, body: Body,
   return op(store, body);
 }
 
+/**
+ * RotateSecret as AWS runs it: it answers at once and the rotation runs afterwards. With
+ * RotateImmediately=false it only checks the set-up (testSecret on a new AWSPENDING version, then that
+ * version goes). While an earlier rotation is unfinished it is refused, and that rotation is retried.
+ */
 function rotateSecret(store: SecretStore, b: Body, rotation: RotationHooks): Body {
   const id = secretId(b);
   const lambdaArn = optString(b, 'RotationLambdaARN');
   if (lambdaArn !== undefined) rotation.check(lambdaArn);
   const immediately = b.RotateImmediately !== false;
-  const token = immediately ? (optString(b, 'ClientRequestToken') ?? randomUUID()) : undefined;
+  const token = optString(b, 'ClientRequestToken') ?? randomUUID();
   const rules =
     b.RotationRules && typeof b.RotationRules === 'object' ? (b.RotationRules as Record<string, unknown>) : undefined;
-  const r = store.beginRotation(id, { rotationLambdaArn: lambdaArn, rotationRules: rules, token });
+  let r: ReturnType<SecretStore['beginRotation']>;
+  try {
+    r = store.beginRotation(id, { rotationLambdaArn: lambdaArn, rotationRules: rules, token });
+  } catch (err) {
+    if (err instanceof PreviousRotationIncomplete && err.rotationLambdaArn) {
+      const arn = store.describe(id).arn;
+      rotation.start({ secretArn: arn, rotationLambdaArn: err.rotationLambdaArn, token: err.pendingVersionId });
+    }
+    throw err;
+  }
   if (lambdaArn === undefined) rotation.check(r.rotationLambdaArn);
-  if (token === undefined) return { ARN: r.arn, Name: r.name };
-  rotation.start({ secretArn: r.arn, rotationLambdaArn: r.rotationLambdaArn, token });
-  return { ARN: r.arn, Name: r.name, VersionId: token };
+  rotation.start({ secretArn: r.arn, rotationLambdaArn: r.rotationLambdaArn, token, testOnly: !immediately });
+  return immediately ? { ARN: r.arn, Name: r.name, VersionId: token } : { ARN: r.arn, Name: r.name };
 }
 
 const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
@@ -90,10 +104,27 @@ const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
     return { ARN: r.arn, Name: r.name };
   },
 
+  DeleteSecret(store, b) {
+    const force = b.ForceDeleteWithoutRecovery === true;
+    const days = typeof b.RecoveryWindowInDays === 'number' ? b.RecoveryWindowInDays : undefined;
+    const r = store.delete(secretId(b), { force, recoveryWindowDays: days });
+    return { ARN: r.arn, Name: r.name, DeletionDate: r.deletionDate };
+  },
+
+  RestoreSecret(store, b) {
+    const r = store.restore(secretId(b));
+    return { ARN: r.arn, Name: r.name };
+  },
+
+  CancelRotateSecret(store, b) {
+    const r = store.cancelRotation(secretId(b));
+    return { ARN: r.arn, Name: r.name };
+  },
+
   ListSecrets(store, b) {
     const filters = Array.isArray(b.Filters) ? (b.Filters as { Key?: string; Values?: string[] }[]) : [];
     const names = filters.filter((f) => f.Key === 'name').flatMap((f) => f.Values ?? []);
-    const all = store.list(names.length > 0 ? names : undefined);
+    const all = store.list(names.length > 0 ? names : undefined, b.IncludePlannedDeletion === true);
     const max = typeof b.MaxResults === 'number' && b.MaxResults > 0 ? Math.min(b.MaxResults, 100) : 100;
     const start = decodeToken(optString(b, 'NextToken'));
     const page = all.slice(start, start + max);
@@ -120,6 +151,7 @@ function describeOut(d: SecretDescription): Body {
     LastChangedDate: d.lastChangedDate,
     LastAccessedDate: d.lastAccessedDate,
     CreatedDate: d.createdDate,
+    DeletedDate: d.deletedDate,
     Tags: d.tags.length > 0 ? d.tags : undefined,
     VersionIdsToStages: d.versionIdsToStages,
   });

@@ -1,7 +1,9 @@
 /**
- * Template assertions for identity secrets: who may read what. GIVEN a stack with a mesh identity and
- * two functions, WHEN synthesized, THEN each role reads only its own identity secret, only the issuer
- * reads the CA secret (resource policies deny everyone else), and rotation is scheduled at half life.
+ * Template assertions for identity secrets: who may read and who may change what. GIVEN a stack with a
+ * mesh identity and two functions, WHEN synthesized, THEN each role reads only its own identity secret,
+ * only the issuer reads the CA secret, only the issuer and the deployment role may change any of them
+ * (resource policies deny everyone else), Secrets Manager may invoke the issuer only for the mesh's own
+ * secrets, the issuer knows the declared services, and rotation is scheduled at half life.
  */
 
 import assert from 'node:assert/strict';
@@ -9,9 +11,11 @@ import { before, describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { MeshIdentity } from '../../infra/private/identity';
-import { ENV } from '../../shared/names';
+import { MeshIdentity, SECRET_WRITE_ACTIONS } from '../../infra/private/identity';
+import { ENV, IDENTITY } from '../../shared/names';
 import { logicalIdOf, roleStatements } from './infra-fixture';
+
+type Res = { Type: string; Properties: Record<string, any> };
 
 describe('mesh identity infra', () => {
   let t: Template;
@@ -44,7 +48,8 @@ describe('mesh identity infra', () => {
     t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       SecretId: { Ref: ids.ordersSecret },
       RotationRules: { ScheduleExpression: 'rate(12 hours)' },
-      RotateImmediatelyOnUpdate: true,
+      // Issued at deploy by Custom::MeshIdentity; the schedule only takes over.
+      RotateImmediatelyOnUpdate: false,
     });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'shop/identity/orders' });
   });
@@ -69,40 +74,146 @@ describe('mesh identity infra', () => {
     }
   });
 
+  // The CDK bootstrap's CloudFormation execution role: the default deployment role.
+  const deploymentRole = {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
+    'Fn::Sub': 'arn:${AWS::Partition}:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-us-east-1',
+  };
+  const policyOf = (secret: string) => {
+    const [p] = Object.values(t.findResources('AWS::SecretsManager::ResourcePolicy') as Record<string, Res>).filter(
+      (r) => r.Properties.SecretId.Ref === secret,
+    );
+    assert.ok(p, `secret ${secret} has a resource policy`);
+    return p!.Properties.ResourcePolicy.Statement as Record<string, any>[];
+  };
+
   it('only the issuer reads the CA key: an explicit deny for every other principal', () => {
-    t.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
-      SecretId: { Ref: ids.ca },
-      ResourcePolicy: {
-        Statement: [
-          Match.objectLike({
-            Effect: 'Deny',
-            Action: 'secretsmanager:GetSecretValue',
-            Condition: { StringNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [ids.issuer, 'Arn'] }] } },
-          }),
-        ],
-      },
+    const [read] = policyOf(ids.ca!).filter((st) => st.Sid === 'OnlyOwnerReads');
+    assert.deepEqual(read, {
+      Sid: 'OnlyOwnerReads',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: '*',
+      Condition: { StringNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [ids.issuer, 'Arn'] }] } },
     });
-    t.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
-      SecretId: { Ref: ids.ordersSecret },
-      ResourcePolicy: {
-        Statement: [
-          Match.objectLike({
-            Effect: 'Deny',
-            Condition: {
-              StringNotEquals: {
-                'aws:PrincipalArn': [{ 'Fn::GetAtt': [ids.orders, 'Arn'] }, { 'Fn::GetAtt': [ids.issuer, 'Arn'] }],
-              },
-            },
-          }),
-        ],
+    const [own] = policyOf(ids.ordersSecret!).filter((st) => st.Sid === 'OnlyOwnerReads');
+    assert.deepEqual(own!.Condition, {
+      StringNotEquals: {
+        'aws:PrincipalArn': [{ 'Fn::GetAtt': [ids.orders, 'Arn'] }, { 'Fn::GetAtt': [ids.issuer, 'Arn'] }],
       },
     });
   });
 
-  it('the issuer may write identity secrets by prefix and rotate the CA', () => {
-    const text = JSON.stringify(roleStatements(t, ids.issuer!));
-    assert.match(text, /secret:shop\/identity\/\*/);
-    assert.match(text, /secretsmanager:PutSecretValue/);
-    assert.ok(text.includes(ids.ca!));
+  it('every secret denies every change to all but the issuer and the deployment role', () => {
+    for (const secret of [ids.ca!, ids.ordersSecret!, ids.paymentsSecret!]) {
+      const statements = policyOf(secret);
+      assert.equal(statements.length, 2, 'a read deny and a change deny, nothing that allows');
+      const [change] = statements.filter((st) => st.Sid === 'OnlyIssuerAndDeploymentChange');
+      assert.deepEqual(change, {
+        Sid: 'OnlyIssuerAndDeploymentChange',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: [...SECRET_WRITE_ACTIONS],
+        Resource: '*',
+        Condition: {
+          StringNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [ids.issuer, 'Arn'] }, deploymentRole] },
+        },
+      });
+    }
+    // The actions an attacker with broad secretsmanager rights would use are all in the list.
+    for (const a of [
+      'PutSecretValue',
+      'UpdateSecret',
+      'PutResourcePolicy',
+      'DeleteResourcePolicy',
+      'RotateSecret',
+      'UpdateSecretVersionStage',
+      'DeleteSecret',
+      'CancelRotateSecret',
+      'RestoreSecret',
+      'TagResource',
+      'UntagResource',
+    ]) {
+      assert.ok((SECRET_WRITE_ACTIONS as readonly string[]).includes(`secretsmanager:${a}`), a);
+    }
+  });
+
+  it('deletes the secrets with the stack (CloudFormation deletes them without a recovery window)', () => {
+    for (const id of [ids.ca!, ids.ordersSecret!, ids.paymentsSecret!]) {
+      const r = t.toJSON().Resources[id];
+      assert.equal(r.DeletionPolicy, 'Delete', id);
+      assert.equal(r.UpdateReplacePolicy, 'Delete', id);
+    }
+  });
+
+  it('Secrets Manager may invoke the issuer only for the mesh CA and the mesh’s identity secrets', () => {
+    const perms = Object.values(t.findResources('AWS::Lambda::Permission') as Record<string, Res>).filter(
+      (p) => p.Properties.Principal === 'secretsmanager.amazonaws.com',
+    );
+    assert.deepEqual(
+      perms.map((p) => p.Properties.SourceArn),
+      [
+        { Ref: ids.ca },
+        {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:us-east-1:111111111111:secret:shop/identity/*'],
+          ],
+        },
+      ],
+    );
+    for (const p of perms) {
+      assert.deepEqual(p.Properties.SourceAccount, { Ref: 'AWS::AccountId' });
+      assert.equal(p.Properties.Action, 'lambda:InvokeFunction');
+    }
+  });
+
+  it('tells the issuer which services the deployment declared, and which secret is the CA', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          [IDENTITY.env.trustDomain]: 'shop',
+          [IDENTITY.env.services]: 'orders,payments',
+          [IDENTITY.env.caSecret]: { Ref: ids.ca },
+        },
+      },
+    });
+  });
+
+  it('alarms when the issuer fails', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('Issuer') } }],
+    });
+  });
+
+  it('the issuer may read, write and relabel the CA and the identity secrets (by prefix), nothing more', () => {
+    const statements = roleStatements(t, ids.issuer!).filter((st) =>
+      [st.Action].flat().some((a) => a?.startsWith('secretsmanager:')),
+    );
+    const actions = [
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecretVersionStage',
+    ];
+    assert.deepEqual(statements, [
+      { Action: actions, Effect: 'Allow', Resource: { Ref: ids.ca } },
+      {
+        Action: actions,
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:us-east-1:111111111111:secret:shop/identity/*'],
+          ],
+        },
+      },
+    ]);
   });
 });

@@ -245,7 +245,8 @@ describe('Mesh with its dashboard (infra/mesh.ts hook)', () => {
     assert.equal(mesh.dashboard.meshName, 'shop');
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    // payments' two, and the mesh issuer's failure alarm (identity is on by default)
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     assert.ok(alarms.successRate && alarms.p99Latency);
     const widgets = JSON.parse(dashboardBody(template)).widgets as { properties: { title?: string } }[];
     const titles = widgets.map((w) => w.properties.title);

@@ -1,30 +1,26 @@
 /**
- * Local issuance: the placeholders a deployment writes (what the rotation function issues on AWS)
- * become a CA and working identities in the endpoint's secret store; issued secrets stay untouched.
+ * Local identity helpers on the endpoint's secret store (outside a deployment): a hand-made mesh gets a
+ * CA and working identities, and an on-demand rotation gives a new certificate that is still trusted.
  */
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Identity } from '../../functions/mesh/identity';
 import { SecretStore } from '../../local/endpoint';
-import { issueLocalPlaceholders, rotateLocalIdentity } from '../../local/identity/local-identity';
+import { issueLocalIdentities, rotateLocalIdentity } from '../../local/identity/local-identity';
 
-describe('local identity issuance', () => {
-  it('issues the CA and every identity placeholder, once', async () => {
+describe('local identity helpers', () => {
+  it('issue the CA and identities, and rotate one on demand', async () => {
     const store = new SecretStore();
-    store.set('shop/identity/orders', {
-      secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/orders' }),
-    });
-    store.set('shop/identity/payments', {
-      secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/payments' }),
-    });
-    store.set('shop/mesh-ca', { secretString: JSON.stringify({ kind: 'ca', mesh: 'shop' }) });
     store.set('unrelated', { secretString: '{"password":"x"}' });
-
-    const issued = await issueLocalPlaceholders(store);
-    assert.deepEqual(issued.sort(), ['shop/identity/orders', 'shop/identity/payments', 'shop/mesh-ca']);
+    await issueLocalIdentities(store, {
+      mesh: 'shop',
+      services: [
+        { service: 'orders', secretId: 'shop/identity/orders' },
+        { service: 'payments', secretId: 'shop/identity/payments' },
+      ],
+    });
     assert.equal(store.get('unrelated').secretString, '{"password":"x"}');
-
     const orders = await Identity.create({ read: async () => store.get('shop/identity/orders').secretString! });
     const payments = await Identity.create({ read: async () => store.get('shop/identity/payments').secretString! });
     assert.equal(orders.spiffeId, 'spiffe://shop/svc/orders');
@@ -33,20 +29,6 @@ describe('local identity issuance', () => {
       { ok: true },
     );
 
-    assert.deepEqual(await issueLocalPlaceholders(store), [], 'a second deployment re-issues nothing');
-
-    // A redeploy writes the placeholders again: the issued CA and certificates come back unchanged.
-    const caBefore = store.get('shop/mesh-ca').secretString;
-    const certBefore = store.get('shop/identity/orders').secretString;
-    store.set('shop/mesh-ca', { secretString: JSON.stringify({ kind: 'ca', mesh: 'shop' }) });
-    store.set('shop/identity/orders', {
-      secretString: JSON.stringify({ kind: 'identity', spiffeId: 'spiffe://shop/svc/orders' }),
-    });
-    assert.deepEqual((await issueLocalPlaceholders(store)).sort(), ['shop/identity/orders', 'shop/mesh-ca']);
-    assert.equal(store.get('shop/mesh-ca').secretString, caBefore);
-    assert.equal(store.get('shop/identity/orders').secretString, certBefore);
-
-    // On-demand rotation: new certificate, still trusted.
     const before = store.get('shop/identity/orders').versionId;
     await rotateLocalIdentity(store, { mesh: 'shop', service: 'orders', secretId: 'shop/identity/orders' });
     assert.notEqual(store.get('shop/identity/orders').versionId, before);

@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { issueIdentity, parseCaSecret, rotateCa } from '../../functions/control/ca-issuer';
-import { type RotationDeps, rotationStep } from '../../functions/control/rotation';
+import type { IssuerDeps } from '../../functions/control/issuer-secrets';
+import { rotationStep } from '../../functions/control/rotation';
 import { Identity, secretsManagerReader } from '../../functions/mesh/identity';
 import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
 import { issueLocalIdentities } from '../../local/identity/local-identity';
@@ -22,7 +23,7 @@ import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const ROTATOR = 'shop-identity-rotation';
 const ROTATOR_ARN = `arn:aws:lambda:us-east-1:000000000000:function:${ROTATOR}`;
-const SECRETS = { orders: 'shop/orders/identity', payments: 'shop/payments/identity', ca: 'shop/mesh-ca' };
+const SECRETS = { orders: 'shop/identity/orders', payments: 'shop/identity/payments', ca: 'shop/mesh-ca' };
 
 describe('identity rotation under traffic (local endpoint, real SDK)', () => {
   const store = new SecretStore();
@@ -33,7 +34,7 @@ describe('identity rotation under traffic (local endpoint, real SDK)', () => {
   let lambda: LambdaClient;
   let orders: Identity;
   let payments: Identity;
-  const deps: { current?: RotationDeps } = {};
+  const deps: { current?: IssuerDeps } = {};
   const denied: string[] = [];
 
   before(async () => {
@@ -54,7 +55,10 @@ describe('identity rotation under traffic (local endpoint, real SDK)', () => {
     });
     sm = new SecretsManagerClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
     lambda = new LambdaClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
-    deps.current = { client: sm, caSecretId: SECRETS.ca };
+    deps.current = {
+      client: sm,
+      scope: { mesh: 'shop', caSecret: SECRETS.ca, services: new Set(['orders', 'payments']) },
+    };
     registry.add(ROTATOR, (event) => rotationStep(event as never, deps.current!));
     // payments: verifies the caller's token before doing its work (what B's wrapper does).
     registry.add('shop-payments', (event, ctx) => {

@@ -4,6 +4,8 @@
  * Functions are plain async handlers; alias weights use a seeded generator so counts are reproducible.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type Endpoint, type SecretStore, startEndpoint } from '../../local/endpoint';
 import type {
   AliasConfig,
   AliasInput,
@@ -208,4 +210,25 @@ export class TestInvoker implements EndpointInvoker {
       };
     }
   }
+}
+
+/** The endpoint on a free port over `secrets` and this backend, with a Secrets Manager client (real SDK). */
+export async function startSecretsEndpoint(
+  secrets: SecretStore,
+  registry = new TestRegistry(),
+): Promise<{ endpoint: Endpoint; sm: SecretsManagerClient; registry: TestRegistry }> {
+  const endpoint = await startEndpoint({
+    port: 0,
+    registry,
+    invoker: new TestInvoker(registry),
+    secrets,
+    log: () => undefined,
+  });
+  const sm = new SecretsManagerClient({
+    endpoint: endpoint.url,
+    region: REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  return { endpoint, sm, registry };
 }

@@ -88,15 +88,11 @@ export function fixtureAssemblies(): Releases {
   return { release1: synth(1), release2: synth(2) };
 }
 
-/**
- * The resilience fixture (test/support/local-mesh-app/mesh): a small mesh on the real constructs and
- * the real runtime layer, so it is rebuilt when infra/, functions/ or shared/ change too.
- */
-export function meshFixtureAssemblies(): Releases {
-  const appDir = join(__dirname, 'local-mesh-app/mesh');
-  const hash = hashTree([appDir, ...['infra', 'functions', 'shared'].map((p) => join(ROOT, p))]);
+/** Releases 1 and 2 of a fixture app (`tsx app.ts <outdir> <release>`) on the real constructs and runtime. */
+function constructsFixture(name: string, appDir: string, alsoHash: readonly string[] = []): Releases {
+  const hash = hashTree([appDir, ...alsoHash, ...['infra', 'functions', 'shared'].map((p) => join(ROOT, p))]);
   const synth = (release: number) =>
-    cached('mesh-fixture', hash, release, (outdir) => {
+    cached(name, hash, release, (outdir) => {
       execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir, String(release)], {
         cwd: ROOT,
         env: quietEnv,
@@ -104,6 +100,24 @@ export function meshFixtureAssemblies(): Releases {
       });
     });
   return { release1: synth(1), release2: synth(2) };
+}
+
+/**
+ * The resilience fixture (test/support/local-mesh-app/mesh): a small mesh on the real constructs and
+ * the real runtime layer, so it is rebuilt when infra/, functions/ or shared/ change too.
+ */
+export function meshFixtureAssemblies(): Releases {
+  return constructsFixture('mesh-fixture', join(__dirname, 'local-mesh-app/mesh'));
+}
+
+/**
+ * The identity bootstrap fixture (test/support/identity-app): `front` -> `back`, release 2 adds
+ * `late` (its `front` runs the resilience fixture's caller).
+ */
+export function identityFixtureAssemblies(): Releases {
+  return constructsFixture('identity-fixture', join(__dirname, 'identity-app'), [
+    join(__dirname, 'local-mesh-app/mesh'),
+  ]);
 }
 
 /** The example app's two releases, or undefined while infra/app.ts does not exist yet. */

@@ -95,6 +95,18 @@ export class MeshTelemetry {
     );
   }
 
+  /**
+   * One identity_unavailable_total count and a WARN line: `service` tried to load its identity and has
+   * none yet, so it refuses mesh calls until it has (the reason names the failure, never a value).
+   */
+  identityUnavailable(service: string, reason: string): void {
+    const now = Date.now();
+    this.write(
+      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":[["service"]],"Metrics":[{"Name":"${METRICS.identityUnavailableTotal}","Unit":"Count"}]}]},"service":${JSON.stringify(service)},"${METRICS.identityUnavailableTotal}":1}\n` +
+        `{"level":"WARN","time":${now},"msg":${JSON.stringify(`mesh: ${service} has no identity yet; mesh calls are refused until its identity secret holds one`)},"reason":${JSON.stringify(reason)}}`,
+    );
+  }
+
   segment(doc: SegmentDoc): void {
     if (this.onSegment) {
       this.onSegment(doc);
