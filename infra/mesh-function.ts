@@ -1,11 +1,20 @@
-import { ArnFormat, Stack, Tags, Token, Lazy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Lazy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { ENV, EXTERNAL, LAYER, LIVE_ALIAS, SERVICE_NAME_PATTERN, SORT_KEY, TAGS } from '../shared/names';
+import {
+  breakerPartition,
+  ENV,
+  EXTERNAL,
+  LAYER,
+  LIVE_ALIAS,
+  SERVICE_NAME_PATTERN,
+  SORT_KEY,
+  TAGS,
+} from '../shared/names';
 import type { Mesh } from './mesh';
-import { trafficFields, type EdgeOptions, type TrafficOptions } from './traffic-options';
+import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
 /** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
 export const LAMBDA_ENV_LIMIT_BYTES = 4096;
@@ -114,14 +123,21 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       additionalVersions: props.canary ? [{ version: this.version, weight: props.canary.weight }] : undefined,
     });
 
-    // Read only the policy of the services this function touches: itself and its targets.
+    // Read only the policy of the services this function touches: itself and its targets (and, with
+    // shared breakers, the targets' breaker partitions).
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query', 'dynamodb:GetItem'],
         resources: [this.mesh.table.tableArn],
         conditions: {
           'ForAllValues:StringEquals': {
-            'dynamodb:LeadingKeys': Lazy.list({ produce: () => [this.service, ...this.targets.map((t) => t.service)] }),
+            'dynamodb:LeadingKeys': Lazy.list({
+              produce: () => [
+                this.service,
+                ...this.targets.map((t) => t.service),
+                ...(this.mesh.sharedBreakers ? this.targets.map((t) => breakerPartition(t.service)) : []),
+              ],
+            }),
           },
         },
       }),
@@ -214,14 +230,17 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       });
       this.addToRolePolicy(this.latestDeny);
       if (this.mesh.sharedBreakers) {
-        // Shared breaker items live in the targets' partitions (pk = target, sk = breaker#<version>).
+        // Shared breaker items live in the targets' breaker partitions (pk = breaker#<target>), never in
+        // the targets' own: this function may write breaker state and not a target's policy.
         this.addToRolePolicy(
           new iam.PolicyStatement({
             actions: ['dynamodb:PutItem'],
             resources: [this.mesh.table.tableArn],
             conditions: {
               'ForAllValues:StringEquals': {
-                'dynamodb:LeadingKeys': Lazy.list({ produce: () => this.targets.map((t) => t.service) }),
+                'dynamodb:LeadingKeys': Lazy.list({
+                  produce: () => this.targets.map((t) => breakerPartition(t.service)),
+                }),
               },
             },
           }),

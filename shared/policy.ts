@@ -8,7 +8,7 @@
  * zod/mini, not zod: this module is on the runtime's init path (cold-start budget).
  */
 import * as z from 'zod/mini';
-import { EXTERNAL, MANAGED_BY, SERVICE_NAME_PATTERN } from './names';
+import { breakerPartition, EXTERNAL, MANAGED_BY, SERVICE_NAME_PATTERN, SORT_KEY } from './names';
 
 /** Valid ranges, named so error messages, docs and construct validation agree. */
 export const LIMITS = {
@@ -168,8 +168,16 @@ export const faultItemSchema = z.strictObject({
   delay: z.optional(z.strictObject({ percent: range('percent'), ms: range('timeoutMs') })),
 });
 
+/** `breaker#<service>`: breaker state has a partition of its own (see shared/names.ts `breakerPartition`). */
+const breakerPartitionKey = z.string().check(
+  z.regex(new RegExp(`^${breakerPartition('')}${SERVICE_NAME_PATTERN.source.slice(1)}`), {
+    error: `must be "${breakerPartition('<service>')}": shared breaker state lives in its own partition, apart from the service's policy`,
+  }),
+);
+
 export const breakerStateItemSchema = z.strictObject({
   ...common,
+  pk: breakerPartitionKey,
   sk: z.string().check(z.startsWith('breaker#')),
   version: z.string(),
   state: z.enum(['open', 'half-open', 'closed']),
@@ -281,6 +289,11 @@ function crossFieldError(kind: PolicyItemKind, item: PolicyItem): string | undef
     if (r?.baseDelayMs !== undefined && r.maxDelayMs !== undefined && r.baseDelayMs > r.maxDelayMs) {
       return `retries.baseDelayMs = ${r.baseDelayMs} must not exceed retries.maxDelayMs = ${r.maxDelayMs}`;
     }
+  }
+  if (kind === 'breaker') {
+    const b = item as BreakerStateItem;
+    if (b.sk !== SORT_KEY.breaker(b.version))
+      return `sk = "${b.sk}" must be "${SORT_KEY.breaker(b.version)}" (it names the version)`;
   }
   if (kind === 'route') {
     const route = item as RouteItem;

@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePolicyItem, type BreakerStateItem } from '../../shared/policy';
+import { describe, it } from 'node:test';
 import { sharedBreakerItem, sharedEjected } from '../../functions/mesh/resilience/shared-breaker';
+import { type BreakerStateItem, parsePolicyItem } from '../../shared/policy';
 
 const NOW = 1_700_000_000_000;
 
@@ -23,5 +23,6 @@ describe('shared breaker state', () => {
     assert.ok(res.ok, !res.ok ? res.error : '');
     assert.ok(item.ttl! * 1000 >= NOW + 30_000);
     assert.equal(item.sk, 'breaker#2');
+    assert.equal(item.pk, 'breaker#payments', 'in the breaker partition, never the policy partition');
   });
 });
