@@ -3,7 +3,7 @@
  * whom, and which are denied), routes and traffic overrides — plus items that fail the schema.
  */
 import { TABLE } from '../shared/names';
-import { itemKind, parsePolicyItem, type PolicyItemKind } from '../shared/policy';
+import { itemKind, type PolicyItemKind, parsePolicyItem } from '../shared/policy';
 import type { RawItem } from './policy-plan';
 import { weightToPercent } from './weight';
 
@@ -70,8 +70,6 @@ export function describeItem(item: RawItem, kind: PolicyItemKind | undefined = i
     case 'service':
       parts.push(`function ${i.functionName}`);
       if (i.alias) parts.push(`alias ${i.alias}`);
-      if (i.url) parts.push(`url ${i.url}`);
-      if (i.auth) parts.push(`auth ${i.auth}`);
       break;
     case 'deny':
       if (i.reason) parts.push(`reason: ${i.reason}`);

@@ -35,6 +35,12 @@ export const ENV = {
    * `sharedBreakers`).
    */
   sharedBreakers: 'MESH_SHARED_BREAKERS',
+  /**
+   * This function's HTTP targets, set by `MeshFunction` from its targets' `addHttpEndpoint`: a JSON
+   * object, service -> `{ url, auth }` (shared/http-target.ts). The only source of HTTP targets: a
+   * policy item cannot name a URL. Unset = every target is reached by Lambda Invoke.
+   */
+  httpTargets: 'MESH_HTTP_TARGETS',
   /** Log level of the mesh runtime: debug | info | warn | error (default warn). */
   logLevel: 'MESH_LOG_LEVEL',
 } as const;

@@ -111,10 +111,14 @@ export const serviceItemSchema = z.strictObject({
   functionName: z.string().check(z.minLength(1), z.maxLength(140)),
   /** Alias callers reach by default. */
   alias: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-  /** An HTTP target instead of Invoke: a Function URL (SigV4) or any HTTPS URL (mTLS). */
-  url: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
-  auth: z.optional(z.enum(['iam', 'mtls', 'none'])),
+  // No `url` / `auth`: an HTTP target comes from the deployment only (shared/http-target.ts).
 });
+
+/** Fields a policy item may not carry because the deployment owns them, with where they are declared. */
+const DEPLOYMENT_FIELDS: Readonly<Record<string, string>> = {
+  url: 'an HTTP target is declared at deploy (MeshFunction.addHttpEndpoint), never by a policy item',
+  auth: 'an HTTP target is declared at deploy (MeshFunction.addHttpEndpoint), never by a policy item',
+};
 
 export const allowItemSchema = z.strictObject({
   ...common,
@@ -259,7 +263,8 @@ export function parsePolicyItem(raw: unknown): ParseResult {
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
       const many = issue.keys.length > 1;
-      message = `has unknown field${many ? 's' : ''} ${issue.keys.join(', ')}; remove ${many ? 'them' : 'it'}`;
+      const owned = issue.keys.map((k) => DEPLOYMENT_FIELDS[k]).find((why) => why !== undefined);
+      message = `has unknown field${many ? 's' : ''} ${issue.keys.join(', ')}; remove ${many ? 'them' : 'it'}${owned ? ` (${owned})` : ''}`;
     } else if (issue.code === 'invalid_key') {
       // A record key (a version in `weights`) failed: report the key's own rule.
       message = `(key ${describe(issue.path[issue.path.length - 1])}) ${issue.issues[0]?.message ?? issue.message}`;

@@ -6,13 +6,14 @@
  * Lambda runs one invocation at a time per execution environment, so the invocation scope (deadline,
  * trace) is a field, not AsyncLocalStorage (whose promise hooks would tax every await on Node 20).
  */
-import { MeshClient, type CallOptions, type ClientDeps, type InvocationScope, type Signer } from './client';
+
+import { ENV } from '../../shared/names';
+import { type CallOptions, type ClientDeps, type InvocationScope, MeshClient, type Signer } from './client';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
-import { LambdaInvokeTransport, type InvokeTransport } from './transport/lambda-invoke';
+import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
 import type { SegmentDoc } from './telemetry/xray-emitter';
-import { readConfig, type RuntimeConfig } from './runtime-config';
-import { ENV } from '../../shared/names';
+import { type InvokeTransport, LambdaInvokeTransport } from './transport/lambda-invoke';
 
 /** What the wrapper needs of identity (F's Identity fits). */
 export interface IdentityLike extends Signer {
@@ -75,6 +76,7 @@ export class MeshRuntime {
       // Identity off: no module load, no promise per call.
       identity: identityOff ? () => Promise.resolve(undefined) : () => this.identity(),
       scope: () => this.scope,
+      httpTargets: this.config.httpTargets,
       sleep: options.sleep,
       random: options.random,
       now: options.now,

@@ -3,18 +3,19 @@
  * mesh CA: a mesh certificate passes; no certificate or a foreign one fails; the client refuses a
  * server that is not from the mesh CA or is not the expected service.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { issueIdentity } from '../../functions/control/ca-issuer';
 import type { Identity } from '../../functions/mesh/identity';
-import { mtlsHttpTransport } from '../../functions/mesh/transport/mtls-http';
 import { httpTargetTransport } from '../../functions/mesh/identity/http-target';
-import { identityOf, identityWorld, type IdentityWorld } from '../support/identity-fixture';
-import { META } from '../../shared/names';
 import { encodeClientContext, metadataFromHeaders } from '../../functions/mesh/metadata';
+import { mtlsHttpTransport } from '../../functions/mesh/transport/mtls-http';
+import { META } from '../../shared/names';
+import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
@@ -104,16 +105,19 @@ describe('mTLS HTTP transport', () => {
     assert.equal(again.statusCode, 401);
   });
 
-  it('httpTargetTransport picks mTLS for a service item with auth "mtls" and reuses it', async () => {
-    const item = { pk: 'ledger', url, auth: 'mtls' as const };
-    const t = httpTargetTransport(item, orders);
+  it('httpTargetTransport picks mTLS for a declared target with auth "mtls" and reuses it', async () => {
+    const declared = { url, auth: 'mtls' as const };
+    const t = httpTargetTransport('ledger', declared, orders);
     assert.equal(t.kind, 'mtls');
-    assert.equal(httpTargetTransport(item, orders), t);
+    assert.equal(httpTargetTransport('ledger', declared, orders), t);
     assert.equal(
-      httpTargetTransport({ pk: 'fn', url: 'https://abc.lambda-url.us-east-1.on.aws/' }, undefined).kind,
+      httpTargetTransport('fn', { url: 'https://abc.lambda-url.us-east-1.on.aws/', auth: 'iam' }, undefined).kind,
       'sigv4',
     );
-    assert.throws(() => httpTargetTransport({ pk: 'ledger', url: 'https://ledger.example/' }, undefined), /needs mTLS/);
+    assert.throws(
+      () => httpTargetTransport('ledger', { url: 'https://ledger.example/', auth: 'mtls' }, undefined),
+      /needs mTLS/,
+    );
     const payload = Buffer.from('{"entry":3}');
     const res = await t.send({
       payload,
