@@ -20,7 +20,11 @@ export const ENV = {
   policyTtlMs: 'MESH_POLICY_TTL_MS',
   /** Path of the deploy-time policy snapshot (`LAYER.snapshotPath`); unset = no snapshot. */
   policySnapshot: 'MESH_POLICY_SNAPSHOT',
-  /** Set by the wrapper at init: base URL of the local HTTP endpoint, `http://127.0.0.1:<port>`. */
+  /**
+   * Set by the wrapper at init, in its own process: base URL of the local HTTP endpoint,
+   * `http://127.0.0.1:<port>/<secret>`. The secret path is drawn per sandbox, so only this function's
+   * processes can use the endpoint; clients append `/<service>` to the URL as it is.
+   */
   endpoint: 'MESH_ENDPOINT',
   /** Port for the local HTTP endpoint (default 0 = any free port; Lambda has one sandbox per port space). */
   endpointPort: 'MESH_ENDPOINT_PORT',

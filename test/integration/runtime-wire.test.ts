@@ -2,14 +2,12 @@
  * Wire tests of the runtime: call() through the REAL @aws-sdk/client-lambda against a loopback
  * server speaking the Lambda Invoke API, which runs the callees' wrapped handlers in-process.
  */
-import { afterEach, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { join } from 'node:path';
+import { afterEach, describe, test } from 'node:test';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
-import { wrapHandler } from '../../functions/mesh/wrapper';
-import { loadHandler } from '../../functions/mesh/handler-loader';
-import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { startEndpoint } from '../../functions/mesh/endpoint';
 import {
   MeshCircuitOpenError,
@@ -18,11 +16,15 @@ import {
   MeshThrottledError,
   MeshTimeoutError,
 } from '../../functions/mesh/errors';
+import { loadHandler } from '../../functions/mesh/handler-loader';
+import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
+import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { wrapHandler } from '../../functions/mesh/wrapper';
 import {
-  startLambdaInvokeServer,
-  lambdaClientConfig,
   type LambdaInvokeServer,
+  lambdaClientConfig,
+  startLambdaInvokeServer,
   type TestHandler,
 } from '../support/lambda-invoke-server';
 
@@ -409,6 +411,49 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     }
   });
 
+  test('the local HTTP endpoint serves only its own processes (the secret path) on loopback names', async () => {
+    env = await setup({ 'shop-payments': { versions: { '1': () => 'paid' }, aliases: { live: { version: '1' } } } });
+    const before = env.server.invocations.length;
+    let runtimeUsed = 0;
+    const processEnv = {} as NodeJS.ProcessEnv;
+    const ep = startEndpoint(
+      () => {
+        runtimeUsed++;
+        return env.orders;
+      },
+      { port: 0, env: processEnv },
+    );
+    try {
+      await ep.ready;
+      const base = new URL(ep.url);
+      assert.equal(processEnv.MESH_ENDPOINT, ep.url, 'the handler reads the same URL from its environment');
+      const post = (path: string, headers: Record<string, string> = {}) =>
+        rawPost(Number(base.port), path, { host: `127.0.0.1:${base.port}`, ...headers });
+      // Another local process knows the port, not the secret.
+      assert.equal((await post('/payments')).status, 401);
+      assert.equal((await post(`${base.pathname.slice(0, -2)}/payments`)).status, 401);
+      // A page that rebinds its own name to 127.0.0.1, even one that guessed the secret.
+      assert.equal(
+        (await post(`${base.pathname}/payments`, { host: `rebind.attacker.example:${base.port}` })).status,
+        403,
+      );
+      assert.equal((await post(`${base.pathname}/payments`, { origin: 'https://attacker.example' })).status, 403);
+      assert.equal(runtimeUsed, 0, 'a refused request never reaches the runtime');
+      assert.equal(env.server.invocations.length, before);
+      // The handler's own client: MESH_ENDPOINT as it is, and by the localhost name too.
+      const own = await fetch(`${processEnv.MESH_ENDPOINT}/payments`, { method: 'POST', body: '{}' });
+      assert.equal(own.status, 200);
+      assert.equal(await own.json(), 'paid');
+      const byName = await fetch(`http://localhost:${base.port}${base.pathname}/payments`, {
+        method: 'POST',
+        body: '{}',
+      });
+      assert.equal(byName.status, 200);
+    } finally {
+      await ep.close();
+    }
+  });
+
   test('handlers in both module formats behind the wrapper (CJS and ESM fixtures)', async () => {
     let cjs!: ReturnType<typeof wrapHandler>;
     let esm!: ReturnType<typeof wrapHandler>;
@@ -460,3 +505,15 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     assert.deepEqual(shadowSaw, { m: 1 });
   });
 });
+
+/** A POST with exactly these headers (fetch would set Host and Origin itself). */
+function rawPost(port: number, path: string, headers: Record<string, string>): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers, setHost: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
