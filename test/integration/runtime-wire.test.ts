@@ -412,14 +412,17 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
   });
 
   test('the local HTTP endpoint serves only its own processes (the secret path) on loopback names', async () => {
-    env = await setup({ 'shop-payments': { versions: { '1': () => 'paid' }, aliases: { live: { version: '1' } } } });
-    const before = env.server.invocations.length;
+    const e = await setup({
+      'shop-payments': { versions: { '1': () => 'paid' }, aliases: { live: { version: '1' } } },
+    });
+    env = e;
+    const before = e.server.invocations.length;
     let runtimeUsed = 0;
     const processEnv = {} as NodeJS.ProcessEnv;
     const ep = startEndpoint(
       () => {
         runtimeUsed++;
-        return env.orders;
+        return e.orders;
       },
       { port: 0, env: processEnv },
     );
@@ -439,7 +442,7 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
       );
       assert.equal((await post(`${base.pathname}/payments`, { origin: 'https://attacker.example' })).status, 403);
       assert.equal(runtimeUsed, 0, 'a refused request never reaches the runtime');
-      assert.equal(env.server.invocations.length, before);
+      assert.equal(e.server.invocations.length, before);
       // The handler's own client: MESH_ENDPOINT as it is, and by the localhost name too.
       const own = await fetch(`${processEnv.MESH_ENDPOINT}/payments`, { method: 'POST', body: '{}' });
       assert.equal(own.status, 200);

@@ -12,14 +12,19 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type AttributeValue, marshallItem, unmarshallItem } from '../../shared/attribute-value';
-import { ENV, LIVE_ALIAS, MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
+import { LIVE_ALIAS, MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
 import { DEFAULTS } from '../../shared/policy';
-import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
+import {
+  clientConfig,
+  discoverMesh,
+  localExampleAssemblies,
+  startTestMesh,
+  type TestMesh,
+} from '../support/example-assembly';
 
-const assemblies = process.env.MESH_TEST_ENDPOINT ? undefined : exampleAssemblies();
-const skip = !assemblies ? 'needs the local mesh running the example app (infra/app.ts)' : false;
+const { assemblies, skip } = localExampleAssemblies();
 
 interface Captured {
   readonly headers: IncomingHttpHeaders;
@@ -33,7 +38,7 @@ describe('attack: a policy-table write redirects an edge to a listener of the wr
   let listener: Server;
   let listenerUrl = '';
   const captured: Captured[] = [];
-  const fn = new Map<string, string>();
+  let fn = new Map<string, string>();
   let table = '';
 
   before(async () => {
@@ -52,12 +57,7 @@ describe('attack: a policy-table write redirects an edge to a listener of the wr
     mesh = await startTestMesh([assemblies!.release1, assemblies!.release2]);
     lambda = new LambdaClient(clientConfig(mesh.url));
     db = new DynamoDBClient(clientConfig(mesh.url));
-    const { Functions = [] } = await lambda.send(new ListFunctionsCommand({}));
-    for (const f of Functions) {
-      const vars = f.Environment?.Variables ?? {};
-      if (vars[ENV.service]) fn.set(vars[ENV.service], f.FunctionName!);
-      if (vars[ENV.policyTable]) table = vars[ENV.policyTable];
-    }
+    ({ fn, table } = await discoverMesh(lambda));
   });
 
   after(async () => {

@@ -17,11 +17,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { ENV, LIVE_ALIAS } from '../../shared/names';
-import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
+import { LIVE_ALIAS } from '../../shared/names';
+import {
+  clientConfig,
+  discoverMesh,
+  localExampleAssemblies,
+  startTestMesh,
+  type TestMesh,
+} from '../support/example-assembly';
 
-const assemblies = process.env.MESH_TEST_ENDPOINT ? undefined : exampleAssemblies();
-const skip = !assemblies ? 'needs the local mesh running the example app (infra/app.ts)' : false;
+const { assemblies, skip } = localExampleAssemblies();
 
 interface Answer {
   readonly status: number;
@@ -82,17 +87,13 @@ describe('attack: reaching the local mesh from a web page or another local proce
   let mesh: TestMesh;
   let port = 0;
   let lambda: LambdaClient;
-  const fn = new Map<string, string>();
+  let fn = new Map<string, string>();
 
   before(async () => {
     mesh = await startTestMesh([assemblies!.release1, assemblies!.release2]);
     port = Number(new URL(mesh.url).port);
     lambda = new LambdaClient(clientConfig(mesh.url));
-    const { Functions = [] } = await lambda.send(new ListFunctionsCommand({}));
-    for (const f of Functions) {
-      const service = f.Environment?.Variables?.[ENV.service];
-      if (service) fn.set(service, f.FunctionName!);
-    }
+    ({ fn } = await discoverMesh(lambda));
   });
 
   after(async () => {
