@@ -43,11 +43,13 @@ export function httpTargetError(service: string, target: { url?: unknown; auth?:
     return `${where}: url = ${JSON.stringify(target.url)} is not a URL; use https://host/path`;
   }
   if (url.username || url.password) {
-    return `${where}: url must not carry credentials; ${target.auth === 'none' ? 'pick auth "iam" or "mtls"' : `auth "${target.auth}" authenticates the caller`}`;
+    const fix = target.auth === 'none' ? 'pick auth "iam" or "mtls"' : `auth "${target.auth}" authenticates the caller`;
+    return `${where}: url must not carry credentials; ${fix}`;
   }
   const loopback = isLoopbackHostname(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    return `${where}: url = ${JSON.stringify(target.url)} must be https (plain http only on 127.0.0.1, localhost or [::1])`;
+    const only = 'plain http only on 127.0.0.1, localhost or [::1]';
+    return `${where}: url = ${JSON.stringify(target.url)} must be https (${only})`;
   }
   if (target.auth === 'mtls' && url.protocol !== 'https:') {
     return `${where}: auth "mtls" needs an https url, got ${JSON.stringify(target.url)}`;

@@ -175,7 +175,9 @@ export const faultItemSchema = z.strictObject({
 /** `breaker#<service>`: breaker state has a partition of its own (see shared/names.ts `breakerPartition`). */
 const breakerPartitionKey = z.string().check(
   z.regex(new RegExp(`^${breakerPartition('')}${SERVICE_NAME_PATTERN.source.slice(1)}`), {
-    error: `must be "${breakerPartition('<service>')}": shared breaker state lives in its own partition, apart from the service's policy`,
+    error:
+      `must be "${breakerPartition('<service>')}": ` +
+      "shared breaker state lives in its own partition, apart from the service's policy",
   }),
 );
 
@@ -264,7 +266,8 @@ export function parsePolicyItem(raw: unknown): ParseResult {
     if (issue.code === 'unrecognized_keys') {
       const many = issue.keys.length > 1;
       const owned = issue.keys.map((k) => DEPLOYMENT_FIELDS[k]).find((why) => why !== undefined);
-      message = `has unknown field${many ? 's' : ''} ${issue.keys.join(', ')}; remove ${many ? 'them' : 'it'}${owned ? ` (${owned})` : ''}`;
+      const why = owned ? ` (${owned})` : '';
+      message = `has unknown field${many ? 's' : ''} ${issue.keys.join(', ')}; remove ${many ? 'them' : 'it'}${why}`;
     } else if (issue.code === 'invalid_key') {
       // A record key (a version in `weights`) failed: report the key's own rule.
       message = `(key ${describe(issue.path[issue.path.length - 1])}) ${issue.issues[0]?.message ?? issue.message}`;

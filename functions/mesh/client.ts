@@ -3,8 +3,9 @@
  * route (chooseRoute) -> local authorization (the target's policy, fail fast) -> breaker per
  * (target, version) -> retries (budget, full-jitter backoff, retry decision) with a per-try timeout
  * capped by the deadlines -> sign (identity) -> transport (Lambda Invoke, or HTTP for a target the
- * deployment declared in MESH_HTTP_TARGETS) -> classification -> telemetry. Breakers are keyed on the version that ran
- * (X-Amz-Executed-Version); behind the alias an ejected version is avoided by pinning to a healthy one.
+ * deployment declared in MESH_HTTP_TARGETS) -> classification -> telemetry. Breakers are keyed on the
+ * version that ran (X-Amz-Executed-Version); behind the alias an ejected version is avoided by pinning
+ * to a healthy one.
  * Every attempt carries the same idempotency key, its attempt number and the deadline.
  */
 import { randomUUID } from 'node:crypto';
@@ -347,7 +348,8 @@ export class MeshClient {
     if (!declared.ok) {
       // Fail closed: a call must not fall back to Invoke when its declared route cannot be read.
       throw new MeshCallError(
-        `mesh: ${ENV.httpTargets} is malformed (${declared.error}); MeshFunction sets it at deploy, so redeploy the function`,
+        `mesh: ${ENV.httpTargets} is malformed (${declared.error}); ` +
+          'MeshFunction sets it at deploy, so redeploy the function',
         500,
       );
     }

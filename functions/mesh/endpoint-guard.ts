@@ -21,7 +21,9 @@ export function admitEndpointRequest(req: EndpointRequestHead, secret: string): 
     return {
       ok: false,
       status: 403,
-      reason: `this endpoint answers only loopback names (127.0.0.1, localhost, [::1]), not Host ${JSON.stringify(req.headers.host ?? '')}`,
+      reason:
+        'this endpoint answers only loopback names (127.0.0.1, localhost, [::1]) from no page or a loopback page, ' +
+        `not Host ${JSON.stringify(req.headers.host ?? '')}`,
     };
   }
   const url = req.url ?? '/';
@@ -31,7 +33,8 @@ export function admitEndpointRequest(req: EndpointRequestHead, secret: string): 
       ok: false,
       status: 401,
       reason:
-        "this endpoint serves only its own function's processes: send to the URL in MESH_ENDPOINT, which carries this sandbox's secret",
+        "this endpoint serves only its own function's processes: " +
+        "send to the URL in MESH_ENDPOINT, which carries this sandbox's secret",
     };
   }
   const rest = url.slice(1 + first.length);

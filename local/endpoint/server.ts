@@ -98,7 +98,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     const requestId = randomUUID();
 
     if (!isLoopbackRequest(req.headers)) {
-      const message = `The local mesh answers only requests to 127.0.0.1, localhost or [::1] from no page or a loopback page (Host ${JSON.stringify(req.headers.host ?? '')}, Origin ${JSON.stringify(req.headers.origin ?? '')}); use http://127.0.0.1:<port>`;
+      const seen = `Host ${JSON.stringify(req.headers.host ?? '')}, Origin ${JSON.stringify(req.headers.origin ?? '')}`;
+      const message =
+        'The local mesh answers only requests to 127.0.0.1, localhost or [::1] from no page or a loopback page ' +
+        `(${seen}); use http://127.0.0.1:<port>`;
       const protocol =
         decision.service === 'dynamodb'
           ? 'awsJson1_0'

@@ -80,7 +80,8 @@ describe('attack: a policy-table write redirects an edge to a listener of the wr
   };
 
   for (const auth of ['none', 'iam'] as const) {
-    it(`a service item with url=<listener>, auth=${auth}: the listener gets nothing, payments still gets the charges`, async () => {
+    const what = `a service item with url=<listener>, auth=${auth}`;
+    it(`${what}: the listener gets nothing, payments still gets the charges`, async () => {
       // Prepare: checkouts work, and payments' service item as deployed.
       assert.ok((await checkout(0)).ok, 'the shop works before the attack');
       const key = { [TABLE.partitionKey]: { S: 'payments' }, [TABLE.sortKey]: { S: SORT_KEY.service } };
@@ -110,7 +111,8 @@ describe('attack: a policy-table write redirects an edge to a listener of the wr
       assert.equal(
         captured.length,
         0,
-        `the listener got ${captured.length} requests (${tokens} with an identity token), e.g. ${JSON.stringify(captured[0]?.body)}`,
+        `the listener got ${captured.length} requests (${tokens} with an identity token), ` +
+          `e.g. ${JSON.stringify(captured[0]?.body)}`,
       );
       const late = results.slice(-5);
       assert.ok(

@@ -182,7 +182,7 @@ describe('attack: reaching the local mesh from a web page or another local proce
     assert.equal(asFrontend.length, 0, 'orders was called as frontend by a process that is not frontend');
   });
 
-  it('the AWS SDK and the aws CLI keep working against http://127.0.0.1:<port> and http://localhost:<port>', async () => {
+  it('the AWS SDK and the aws CLI keep working against 127.0.0.1:<port> and localhost:<port>', async () => {
     for (const endpoint of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
       const client = new LambdaClient(clientConfig(endpoint));
       try {

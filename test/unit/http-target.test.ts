@@ -65,7 +65,7 @@ describe('policy items and HTTP targets', () => {
     assert.equal(res.ok, false);
     assert.match(
       (res as { error: string }).error,
-      /payments\/service: \(item\) has unknown fields url, auth; remove them \(an HTTP target is declared at deploy \(MeshFunction\.addHttpEndpoint\)/,
+      /payments\/service: \(item\) has unknown fields url, auth; remove them \(an HTTP target is declared at deploy/,
     );
   });
 });

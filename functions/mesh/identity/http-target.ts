@@ -38,7 +38,8 @@ function transportFor(service: string, target: HttpTarget, identity: Identity | 
   if (target.auth === 'mtls') {
     if (!identity)
       throw new Error(
-        `service ${service} needs mTLS but this function has no identity (${ENV.identitySecret} unset); turn identity on or declare its endpoint with auth "iam"`,
+        `service ${service} needs mTLS but this function has no identity (${ENV.identitySecret} unset); ` +
+          'turn identity on or declare its endpoint with auth "iam"',
       );
     return mtlsHttpTransport({ url: target.url, identity, targetService: service });
   }
