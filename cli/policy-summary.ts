@@ -93,8 +93,6 @@ export function describeItem(item: RawItem, kind: PolicyItemKind | undefined = i
     case 'service':
       parts.push(`function ${i.functionName}`);
       if (i.alias) parts.push(`alias ${i.alias}`);
-      if (i.url) parts.push(`url ${i.url}`);
-      if (i.auth) parts.push(`auth ${i.auth}`);
       break;
     case 'deny':
       if (i.reason) parts.push(`reason: ${i.reason}`);

@@ -3,7 +3,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { ENV, EXTERNAL, LAYER, LIVE_ALIAS, SERVICE_NAME_PATTERN, SORT_KEY, TAGS } from '../shared/names';
+import { HTTP_AUTH, type HttpAuth, type HttpTarget, httpTargetError } from '../shared/http-target';
+import {
+  breakerPartition,
+  ENV,
+  EXTERNAL,
+  LAYER,
+  LIVE_ALIAS,
+  SERVICE_NAME_PATTERN,
+  SORT_KEY,
+  TAGS,
+} from '../shared/names';
 import type { Mesh } from './mesh';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
@@ -28,6 +38,22 @@ export interface CanaryOptions {
   readonly weight: number;
   /** The published version that keeps the rest of the traffic, e.g. "1" (never $LATEST). */
   readonly stableVersion: string;
+}
+
+/** How callers reach a service over HTTP instead of Lambda Invoke (`MeshFunction.addHttpEndpoint`). */
+export interface HttpEndpointOptions {
+  /**
+   * The https URL callers send to: a Function URL's `url` (a token is fine) or a literal URL. Plain
+   * http only on 127.0.0.1, localhost or [::1].
+   */
+  readonly url: string;
+  /**
+   * How callers authenticate: `iam` signs with SigV4 (a Function URL with AuthType AWS_IAM; callers get
+   * lambda:InvokeFunctionUrl), `mtls` presents the caller's mesh certificate and requires the server's
+   * from the mesh CA, `none` sends no credential and never the caller's identity token.
+   * @default 'iam'
+   */
+  readonly auth?: HttpAuth;
 }
 
 export interface MeshFunctionOptions {
@@ -73,6 +99,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   private readonly targetFunctions: MeshFunction[] = [];
   private invokeGrant?: iam.Grant;
   private latestDeny?: iam.PolicyStatement;
+  private endpoint?: HttpTarget;
+  private urlInvoke?: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: MeshFunctionProps) {
     const where = `MeshFunction ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
@@ -114,20 +142,29 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       additionalVersions: props.canary ? [{ version: this.version, weight: props.canary.weight }] : undefined,
     });
 
-    // Read only the policy of the services this function touches: itself and its targets.
+    // Read only the policy of the services this function touches: itself and its targets (and, with
+    // shared breakers, the targets' breaker partitions).
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query', 'dynamodb:GetItem'],
         resources: [this.mesh.table.tableArn],
         conditions: {
           'ForAllValues:StringEquals': {
-            'dynamodb:LeadingKeys': Lazy.list({ produce: () => [this.service, ...this.targets.map((t) => t.service)] }),
+            'dynamodb:LeadingKeys': Lazy.list({
+              produce: () => [
+                this.service,
+                ...this.targets.map((t) => t.service),
+                ...(this.mesh.sharedBreakers ? this.targets.map((t) => breakerPartition(t.service)) : []),
+              ],
+            }),
           },
         },
       }),
     );
 
     if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
+    // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
+    this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
 
     this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
     if (props.traffic)
@@ -158,6 +195,36 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   /** The services this function may call, in the order the edges were declared. */
   public get targets(): readonly MeshFunction[] {
     return [...this.targetFunctions];
+  }
+
+  /** How callers reach this service over HTTP (`addHttpEndpoint`); undefined = by Lambda Invoke. */
+  public get httpEndpoint(): HttpTarget | undefined {
+    return this.endpoint;
+  }
+
+  /**
+   * Callers reach this service over HTTP at `url` instead of Lambda Invoke. The deployment is the only
+   * place an HTTP target is declared: callers get it in MESH_HTTP_TARGETS, and a policy item cannot
+   * name a URL. With `auth: 'iam'` (a Function URL with AuthType AWS_IAM, e.g.
+   * `fn.liveAlias.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM }).url`), each caller's role
+   * gets lambda:InvokeFunctionUrl on this function. Declaring the same endpoint again is a no-op.
+   */
+  public addHttpEndpoint(options: HttpEndpointOptions): void {
+    const where = `MeshFunction ${this.node.path}`;
+    const endpoint: HttpTarget = { url: options.url, auth: options.auth ?? HTTP_AUTH.iam };
+    // A token (a Function URL) is https by construction; its auth is still checked.
+    const checked = Token.isUnresolved(endpoint.url) ? { ...endpoint, url: 'https://unresolved.invalid/' } : endpoint;
+    const error = httpTargetError(this.service, checked);
+    if (error) throw new Error(`${where}: ${error}`);
+    if (this.endpoint) {
+      if (this.endpoint.url === endpoint.url && this.endpoint.auth === endpoint.auth) return;
+      throw new Error(
+        `${where}: service "${this.service}" already has an HTTP endpoint (${this.endpoint.auth}); declare one endpoint per service`,
+      );
+    }
+    this.endpoint = endpoint;
+    // Callers that declared their edge already get the URL grant now; later ones in allowCallsTo.
+    for (const caller of this.mesh.functions) if (caller.targetFunctions.includes(this)) caller.grantUrlInvoke(this);
   }
 
   /**
@@ -193,6 +260,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     });
     if (this.targetFunctions.includes(target)) return this.invokeGrant!;
     this.targetFunctions.push(target);
+    this.grantUrlInvoke(target);
 
     const qualified = `${target.unqualifiedArn()}:*`;
     const nagEnv = (v: string, pseudo: string) => (Token.isUnresolved(v) ? pseudo : v);
@@ -214,14 +282,17 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       });
       this.addToRolePolicy(this.latestDeny);
       if (this.mesh.sharedBreakers) {
-        // Shared breaker items live in the targets' partitions (pk = target, sk = breaker#<version>).
+        // Shared breaker items live in the targets' breaker partitions (pk = breaker#<target>), never in
+        // the targets' own: this function may write breaker state and not a target's policy.
         this.addToRolePolicy(
           new iam.PolicyStatement({
             actions: ['dynamodb:PutItem'],
             resources: [this.mesh.table.tableArn],
             conditions: {
               'ForAllValues:StringEquals': {
-                'dynamodb:LeadingKeys': Lazy.list({ produce: () => this.targets.map((t) => t.service) }),
+                'dynamodb:LeadingKeys': Lazy.list({
+                  produce: () => this.targets.map((t) => breakerPartition(t.service)),
+                }),
               },
             },
           }),
@@ -232,6 +303,32 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       this.latestDeny?.addResources(`${target.unqualifiedArn()}:$LATEST`);
     }
     return this.invokeGrant;
+  }
+
+  /**
+   * lambda:InvokeFunctionUrl on `target` when callers reach it by a Function URL with AWS_IAM (one
+   * statement lists every such target). The URL may be on the function or an alias: both ARNs.
+   */
+  private grantUrlInvoke(target: MeshFunction): void {
+    if (target.endpoint?.auth !== HTTP_AUTH.iam) return;
+    const arns = [target.unqualifiedArn(), `${target.unqualifiedArn()}:*`];
+    if (this.urlInvoke) {
+      this.urlInvoke.addResources(...arns);
+      return;
+    }
+    this.urlInvoke = new iam.PolicyStatement({
+      actions: ['lambda:InvokeFunctionUrl'],
+      resources: arns,
+      conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+    });
+    this.addToRolePolicy(this.urlInvoke);
+  }
+
+  /** MESH_HTTP_TARGETS: the targets that declared an HTTP endpoint, as JSON; undefined = none (no variable). */
+  private httpTargetsJson(): string | undefined {
+    const declared = this.targetFunctions.filter((t) => t.endpoint);
+    if (declared.length === 0) return undefined;
+    return Stack.of(this).toJsonString(Object.fromEntries(declared.map((t) => [t.service, t.endpoint])));
   }
 
   /** Admits callers outside the mesh (API Gateway, SQS, a plain Invoke): the `allow#external` item. */

@@ -64,9 +64,10 @@ export interface MeshOptions {
   readonly identity?: MeshIdentityOptions | false;
   /**
    * Share open breakers between sandboxes: a function whose breaker for a target version opens writes
-   * the target's `breaker#<version>` item, and every caller ejects that version. Grants each function
-   * dynamodb:PutItem in its targets' partitions — IAM cannot narrow that to `breaker#` sort keys, so a
-   * compromised function could also write other items there; leave it off where that matters.
+   * the target's `breaker#<version>` item, and every caller ejects that version. Breaker state lives in
+   * a partition of its own (`breaker#<target>`); each function may PutItem only in its targets' breaker
+   * partitions (`dynamodb:LeadingKeys`), never in their policy. A compromised caller can still mark a
+   * target's versions open (eject them) until the item's open time runs out.
    * @default false — each sandbox ejects on its own failures
    */
   readonly sharedBreakers?: boolean;

@@ -20,7 +20,11 @@ export const ENV = {
   policyTtlMs: 'MESH_POLICY_TTL_MS',
   /** Path of the deploy-time policy snapshot (`LAYER.snapshotPath`); unset = no snapshot. */
   policySnapshot: 'MESH_POLICY_SNAPSHOT',
-  /** Set by the wrapper at init: base URL of the local HTTP endpoint, `http://127.0.0.1:<port>`. */
+  /**
+   * Set by the wrapper at init, in its own process: base URL of the local HTTP endpoint,
+   * `http://127.0.0.1:<port>/<secret>`. The secret path is drawn per sandbox, so only this function's
+   * processes can use the endpoint; clients append `/<service>` to the URL as it is.
+   */
   endpoint: 'MESH_ENDPOINT',
   /** Port for the local HTTP endpoint (default 0 = any free port; Lambda has one sandbox per port space). */
   endpointPort: 'MESH_ENDPOINT_PORT',
@@ -29,10 +33,18 @@ export const ENV = {
   /** Turns the mesh off for this function: the wrapper calls the handler directly ("true"). */
   disabled: 'MESH_DISABLED',
   /**
-   * "true": when a breaker opens, write the shared `breaker#<version>` item so every sandbox ejects the
-   * version. Off by default: it needs dynamodb:PutItem in the targets' partitions (`Mesh` prop `sharedBreakers`).
+   * "true": when a breaker opens, write the shared `breaker#<version>` item (partition
+   * `breaker#<target>`) so every sandbox ejects the version, and read those items with each target's
+   * policy. Off by default: it needs dynamodb:PutItem in the targets' breaker partitions (`Mesh` prop
+   * `sharedBreakers`).
    */
   sharedBreakers: 'MESH_SHARED_BREAKERS',
+  /**
+   * This function's HTTP targets, set by `MeshFunction` from its targets' `addHttpEndpoint`: a JSON
+   * object, service -> `{ url, auth }` (shared/http-target.ts). The only source of HTTP targets: a
+   * policy item cannot name a URL. Unset = every target is reached by Lambda Invoke.
+   */
+  httpTargets: 'MESH_HTTP_TARGETS',
   /** Log level of the mesh runtime: debug | info | warn | error (default warn). */
   logLevel: 'MESH_LOG_LEVEL',
 } as const;
@@ -47,7 +59,9 @@ export const EXTERNAL = 'external';
 export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 /**
- * The policy table. Single table: partition key `pk` = service, sort key `sk` = kind of item.
+ * The policy table. Single table: partition key `pk` = service, sort key `sk` = kind of item. Shared
+ * breaker state lives apart, in partition `breaker#<service>` (`breakerPartition`), so IAM can let a
+ * caller write breaker state and nothing else.
  *
  * | sk                    | item                                                        |
  * |-----------------------|-------------------------------------------------------------|
@@ -57,7 +71,7 @@ export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
  * | `traffic`             | this service's traffic policy for all its callers           |
  * | `route`               | client-side routing (weights, matches, sticky, mirror)      |
  * | `fault`               | fault injection                                             |
- * | `breaker#<version>`   | shared breaker state, expires through the `ttl` attribute   |
+ * | `breaker#<version>`   | breaker state, in pk `breaker#<service>`; expires by `ttl`  |
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -75,6 +89,15 @@ export const SORT_KEY = {
   deny: (source: string) => `deny#${source}`,
   breaker: (version: string) => `breaker#${version}`,
 } as const;
+
+/**
+ * The partition that holds `service`'s shared breaker state. Apart from the service's own partition,
+ * so a grant whose `dynamodb:LeadingKeys` lists only `breaker#<target>` lets a caller write breaker
+ * state and never the target's policy. `#` never occurs in a service name: the two cannot collide.
+ */
+export function breakerPartition(service: string): string {
+  return `breaker#${service}`;
+}
 
 /** Who wrote an item: the deploy-time custom resource only ever touches `deploy` items. */
 export const MANAGED_BY = { deploy: 'deploy', operator: 'operator' } as const;

@@ -8,7 +8,7 @@
  * zod/mini, not zod: this module is on the runtime's init path (cold-start budget).
  */
 import * as z from 'zod/mini';
-import { EXTERNAL, MANAGED_BY, SERVICE_NAME_PATTERN } from './names';
+import { breakerPartition, EXTERNAL, MANAGED_BY, SERVICE_NAME_PATTERN, SORT_KEY } from './names';
 
 /** Valid ranges, named so error messages, docs and construct validation agree. */
 export const LIMITS = {
@@ -111,10 +111,14 @@ export const serviceItemSchema = z.strictObject({
   functionName: z.string().check(z.minLength(1), z.maxLength(140)),
   /** Alias callers reach by default. */
   alias: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-  /** An HTTP target instead of Invoke: a Function URL (SigV4) or any HTTPS URL (mTLS). */
-  url: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
-  auth: z.optional(z.enum(['iam', 'mtls', 'none'])),
+  // No `url` / `auth`: an HTTP target comes from the deployment only (shared/http-target.ts).
 });
+
+/** Fields a policy item may not carry because the deployment owns them, with where they are declared. */
+const DEPLOYMENT_FIELDS: Readonly<Record<string, string>> = {
+  url: 'an HTTP target is declared at deploy (MeshFunction.addHttpEndpoint), never by a policy item',
+  auth: 'an HTTP target is declared at deploy (MeshFunction.addHttpEndpoint), never by a policy item',
+};
 
 export const allowItemSchema = z.strictObject({
   ...common,
@@ -168,8 +172,18 @@ export const faultItemSchema = z.strictObject({
   delay: z.optional(z.strictObject({ percent: range('percent'), ms: range('timeoutMs') })),
 });
 
+/** `breaker#<service>`: breaker state has a partition of its own (see shared/names.ts `breakerPartition`). */
+const breakerPartitionKey = z.string().check(
+  z.regex(new RegExp(`^${breakerPartition('')}${SERVICE_NAME_PATTERN.source.slice(1)}`), {
+    error:
+      `must be "${breakerPartition('<service>')}": ` +
+      "shared breaker state lives in its own partition, apart from the service's policy",
+  }),
+);
+
 export const breakerStateItemSchema = z.strictObject({
   ...common,
+  pk: breakerPartitionKey,
   sk: z.string().check(z.startsWith('breaker#')),
   version: z.string(),
   state: z.enum(['open', 'half-open', 'closed']),
@@ -251,7 +265,9 @@ export function parsePolicyItem(raw: unknown): ParseResult {
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
       const many = issue.keys.length > 1;
-      message = `has unknown field${many ? 's' : ''} ${issue.keys.join(', ')}; remove ${many ? 'them' : 'it'}`;
+      const owned = issue.keys.map((k) => DEPLOYMENT_FIELDS[k]).find((why) => why !== undefined);
+      const why = owned ? ` (${owned})` : '';
+      message = `has unknown field${many ? 's' : ''} ${issue.keys.join(', ')}; remove ${many ? 'them' : 'it'}${why}`;
     } else if (issue.code === 'invalid_key') {
       // A record key (a version in `weights`) failed: report the key's own rule.
       message = `(key ${describe(issue.path[issue.path.length - 1])}) ${issue.issues[0]?.message ?? issue.message}`;
@@ -281,6 +297,11 @@ function crossFieldError(kind: PolicyItemKind, item: PolicyItem): string | undef
     if (r?.baseDelayMs !== undefined && r.maxDelayMs !== undefined && r.baseDelayMs > r.maxDelayMs) {
       return `retries.baseDelayMs = ${r.baseDelayMs} must not exceed retries.maxDelayMs = ${r.maxDelayMs}`;
     }
+  }
+  if (kind === 'breaker') {
+    const b = item as BreakerStateItem;
+    if (b.sk !== SORT_KEY.breaker(b.version))
+      return `sk = "${b.sk}" must be "${SORT_KEY.breaker(b.version)}" (it names the version)`;
   }
   if (kind === 'route') {
     const route = item as RouteItem;

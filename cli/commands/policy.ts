@@ -5,14 +5,23 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { TABLE } from '../../shared/names';
+import { breakerPartition, TABLE } from '../../shared/names';
 import { itemKind } from '../../shared/policy';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
+import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { COMMAND_HELP } from '../help';
 import { findService, requireTable } from '../mesh-discovery';
-import { checkEdge, type PolicyPlan, planAllow, planDeny, planSet, type WriteStamp } from '../policy-plan';
+import {
+  checkEdge,
+  type PolicyPlan,
+  planAllow,
+  planDeny,
+  planSet,
+  type RawItem,
+  type WriteStamp,
+} from '../policy-plan';
 import { applyPlan, queryService, scanPolicy } from '../policy-store';
 import { describeItem } from '../policy-summary';
 import { formatTable } from '../table-format';
@@ -55,7 +64,7 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
   const table = requireTable(mesh);
   const items =
     values.service !== undefined
-      ? await queryService(clients, table, findService(mesh, values.service).service)
+      ? await serviceAndBreakers(clients, table, findService(mesh, values.service).service)
       : await scanPolicy(clients, table);
   if (flags.json) {
     ctx.out(JSON.stringify(items, null, 2));
@@ -77,6 +86,15 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
     ),
   );
   return 0;
+}
+
+/** A service's policy items and its shared breaker state (partition `breaker#<service>`). */
+async function serviceAndBreakers(clients: AwsClients, table: string, service: string): Promise<RawItem[]> {
+  const [own, breakers] = await Promise.all([
+    queryService(clients, table, service),
+    queryService(clients, table, breakerPartition(service)),
+  ]);
+  return [...own, ...breakers];
 }
 
 async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Promise<number> {

@@ -2,14 +2,15 @@
  * The outbound pipeline of `call(target, payload)`:
  * route (chooseRoute) -> local authorization (the target's policy, fail fast) -> breaker per
  * (target, version) -> retries (budget, full-jitter backoff, retry decision) with a per-try timeout
- * capped by the deadlines -> sign (identity) -> transport (Lambda Invoke, or HTTP for a service item
- * with `url`) -> classification -> telemetry. Breakers are keyed on the version that ran
- * (X-Amz-Executed-Version); behind the alias an ejected version is avoided by pinning to a healthy one.
+ * capped by the deadlines -> sign (identity) -> transport (Lambda Invoke, or HTTP for a target the
+ * deployment declared in MESH_HTTP_TARGETS) -> classification -> telemetry. Breakers are keyed on the
+ * version that ran (X-Amz-Executed-Version); behind the alias an ejected version is avoided by pinning
+ * to a healthy one.
  * Every attempt carries the same idempotency key, its attempt number and the deadline.
  */
 import { randomUUID } from 'node:crypto';
-import { LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
-import type { ServiceItem } from '../../shared/policy';
+import { carriesIdentityToken, type HttpTarget, type HttpTargets } from '../../shared/http-target';
+import { ENV, LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
 import {
   MeshCallError,
   MeshCircuitOpenError,
@@ -80,6 +81,8 @@ export interface ClientDeps {
   readonly now?: () => number;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The HTTP targets the deployment declared (MESH_HTTP_TARGETS); every other target is Invoked. */
+  readonly httpTargets?: HttpTargets;
   /** Shares an opened breaker with the other sandboxes (the `breaker#<version>` item); fire-and-forget. */
   readonly sharedBreakers?: { opened(target: string, version: string, openedAt: number, openMs: number): void };
 }
@@ -176,9 +179,12 @@ export class MeshClient {
       this.report(target, alias, 'unauthenticated', t0, 0, 0, idk, scope, e, true);
       throw e;
     }
-    // A service item with `url` is an HTTP target (Function URL with SigV4, mTLS, or plain): the same
-    // pipeline over F's HTTP transport, loaded on the first such call only.
-    const transport = policy.serviceItem?.url ? this.httpTransport(policy.serviceItem, signer) : d.transport;
+    // An HTTP target (Function URL with SigV4, mTLS, or plain) exists only as the deployment declared
+    // it, never by a policy item: the same pipeline over the HTTP transport, loaded on first use. The
+    // identity token goes only where the transport verifies who answers.
+    const http = this.httpTargetOf(target);
+    const transport = http ? this.httpTransport(target, http, signer) : d.transport;
+    const tokenSigner = http && !carriesIdentityToken(http) ? undefined : signer;
 
     let last: Attempt | undefined;
     let retries = 0;
@@ -267,7 +273,7 @@ export class MeshClient {
             attempt,
             at,
             scope,
-            signer,
+            tokenSigner,
           );
       const after = this.now();
       const ran = last.version; // X-Amz-Executed-Version, else the qualifier
@@ -345,13 +351,27 @@ export class MeshClient {
     return false;
   }
 
-  private httpTransport(item: ServiceItem, signer: Signer | undefined): InvokeTransport {
+  private httpTargetOf(target: string): HttpTarget | undefined {
+    const declared = this.deps.httpTargets;
+    if (!declared) return undefined;
+    if (!declared.ok) {
+      // Fail closed: a call must not fall back to Invoke when its declared route cannot be read.
+      throw new MeshCallError(
+        `mesh: ${ENV.httpTargets} is malformed (${declared.error}); ` +
+          'MeshFunction sets it at deploy, so redeploy the function',
+        500,
+      );
+    }
+    return declared.targets.get(target);
+  }
+
+  private httpTransport(target: string, http: HttpTarget, signer: Signer | undefined): InvokeTransport {
     const { httpTargetTransport } = require('./identity/http-target') as typeof import('./identity/http-target');
     try {
       // The signer is this function's Identity (F's loadIdentity): it carries the mTLS material too.
-      return httpTargetTransport(item, signer as Identity | undefined);
+      return httpTargetTransport(target, http, signer as Identity | undefined);
     } catch (err) {
-      throw new MeshCallError(`mesh: cannot call ${item.pk} at ${item.url}: ${(err as Error).message}`);
+      throw new MeshCallError(`mesh: cannot call ${target} at ${http.url}: ${(err as Error).message}`);
     }
   }
 

@@ -2,6 +2,9 @@
  * The local HTTP endpoint on 127.0.0.1: `POST $MESH_ENDPOINT/<service>[/…]` with a JSON body runs the
  * same pipeline as `call()` and answers the callee's result as JSON; errors answer JSON with a status
  * (403 denied, 401 unauthenticated, 504 timeout, 503 circuit open, 502 remote error, 429 throttled).
+ * MESH_ENDPOINT is `http://127.0.0.1:<port>/<secret>`: a secret drawn per sandbox, so only this
+ * function's processes (which read it from the environment) can make it call as this service; any
+ * other request, or one whose Host is not a loopback name, is refused before anything runs.
  *
  * Opened at init so MESH_ENDPOINT is in process.env before the user's module loads. The socket is
  * bound synchronously through the TCP handle (port 0 needs its number at once), and `http` is
@@ -9,11 +12,13 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ENV, META } from '../../shared/names';
+import { admitEndpointRequest } from './endpoint-guard';
 import { errorBody, MeshCallError } from './errors';
 import type { MeshRuntime } from './mesh-runtime';
 // Note: only types from the runtime here; the endpoint is on the init path.
 
 export interface MeshEndpoint {
+  /** `http://127.0.0.1:<port>/<secret>`, what MESH_ENDPOINT holds; append `/<service>`. */
   readonly url: string;
   readonly port: number;
   /** Resolves once the server accepts connections. */
@@ -67,27 +72,31 @@ export function startEndpoint(
 ): MeshEndpoint {
   const env = options.env ?? process.env;
   const wanted = options.port ?? (Number(env[ENV.endpointPort]) || 0);
+  const secret = sandboxSecret();
   let server: Server | undefined;
   let closed = false;
   const adopt = () => {
     if (server || closed) return;
     const http = require('node:http') as typeof import('node:http');
     const get = typeof rt === 'function' ? rt : () => rt;
-    server = http.createServer((req, res) => void handle(get(), req, res));
+    server = http.createServer((req, res) => void handle(get, secret, req, res));
     server.keepAliveTimeout = 60_000;
     server.on('error', () => undefined);
     if (bound) {
-      server.listen(bound.handle as unknown as number);
-      server.unref();
-      // net's listen installed its own onconnection on the handle; replay the early ones through it.
+      // net's listen installs its own onconnection on the handle; the early connections are replayed
+      // through it once 'listening' has fired, when http tracks connections (else close() would wait
+      // out an early keep-alive socket: closeAllConnections does not see it).
       const early = bound.handle.early ?? [];
       bound.handle.early = undefined;
-      for (const args of early) bound.handle.onconnection?.(...args);
+      server.listen(bound.handle as unknown as number, () => {
+        for (const args of early) bound.handle.onconnection?.(...args);
+      });
+      server.unref();
     } else {
       server.listen({ port: wanted, host: '127.0.0.1' }, () => {
         const a = server!.address();
         if (a && typeof a === 'object') port = a.port;
-        env[ENV.endpoint] = `http://127.0.0.1:${port}`;
+        env[ENV.endpoint] = baseUrl();
         resolveReady();
       });
       server.unref();
@@ -95,17 +104,18 @@ export function startEndpoint(
   };
   const bound = bindHandle(wanted, () => setImmediate(adopt));
   let port = bound?.port ?? wanted;
+  const baseUrl = () => `http://127.0.0.1:${port}/${secret}`;
   let resolveReady!: () => void;
   const ready = new Promise<void>((res) => (resolveReady = res));
   if (bound) {
-    env[ENV.endpoint] = `http://127.0.0.1:${port}`;
+    env[ENV.endpoint] = baseUrl();
     resolveReady();
   } else {
     adopt(); // no synchronous bind available: MESH_ENDPOINT appears once listening
   }
   return {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return baseUrl();
     },
     get port() {
       return port;
@@ -125,9 +135,38 @@ export function startEndpoint(
   };
 }
 
-async function handle(rt: MeshRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * 144 random bits for the URL path, base64url (no escaping in any client). Read from /dev/urandom:
+ * loading node:crypto at init costs ~3 ms (it pulls in the stream modules); crypto only where there is
+ * no /dev/urandom.
+ */
+function sandboxSecret(): string {
+  const bytes = Buffer.alloc(18);
   try {
-    const url = req.url ?? '/';
+    const fs = require('node:fs') as typeof import('node:fs');
+    const fd = fs.openSync('/dev/urandom', 'r');
+    try {
+      if (fs.readSync(fd, bytes, 0, bytes.length, null) === bytes.length) return bytes.toString('base64url');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // no /dev/urandom: fall through
+  }
+  return (require('node:crypto') as typeof import('node:crypto')).randomBytes(bytes.length).toString('base64url');
+}
+
+async function handle(
+  runtime: () => MeshRuntime,
+  secret: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  try {
+    const admission = admitEndpointRequest(req, secret);
+    if (!admission.ok) throw new MeshCallError(`mesh endpoint: ${admission.reason}`, admission.status);
+    const rt = runtime();
+    const url = admission.path;
     const service = url.split('?')[0]!.split('/')[1] ?? '';
     if (req.method !== 'POST')
       throw new MeshCallError(`use POST $MESH_ENDPOINT/<service> with a JSON body (got ${req.method} ${url})`, 405);

@@ -48,7 +48,7 @@ export function call<T = unknown>(target: string, payload?: unknown, options?: C
 
 export const mesh = {
   call,
-  /** Base URL of the local HTTP endpoint (undefined outside the wrapper). */
+  /** Base URL of the local HTTP endpoint, this sandbox's secret path included (undefined outside the wrapper). */
   get endpoint(): string | undefined {
     return process.env[ENV.endpoint];
   },

@@ -82,6 +82,7 @@ export class MeshRuntime {
       // Identity off: no module load, no promise per call.
       identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
       scope: () => this.scope,
+      httpTargets: this.config.httpTargets,
       sleep: options.sleep,
       random: options.random,
       now: options.now,

@@ -1,4 +1,5 @@
 /** The environment the runtime reads once (at first use), as a plain object tests can build. */
+import { type HttpTargets, parseHttpTargets } from '../../shared/http-target';
 import { ENV } from '../../shared/names';
 
 export interface RuntimeConfig {
@@ -7,6 +8,8 @@ export interface RuntimeConfig {
   readonly disabled: boolean;
   readonly functionVersion: string;
   readonly xrayAddress?: string;
+  /** The HTTP targets the deployment declared (MESH_HTTP_TARGETS); policy items never add one. */
+  readonly httpTargets: HttpTargets;
 }
 
 export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): RuntimeConfig {
@@ -16,5 +19,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     disabled: env[ENV.disabled] === 'true',
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     xrayAddress: env.AWS_XRAY_DAEMON_ADDRESS,
+    httpTargets: parseHttpTargets(env[ENV.httpTargets]),
   };
 }

@@ -3,12 +3,14 @@
  * Manager (awsJson1_1) and DynamoDB (awsJson1_0, embedded dynalite) on the wire, so the real AWS SDK and
  * the real `aws` CLI work against it through AWS_ENDPOINT_URL. Paths under /_mesh/ go to `extraRoutes`
  * (the dashboard) first. Anything else gets AWS's error shape naming the operation; a malformed request
- * gets an error, never a crash.
+ * gets an error, never a crash. A request whose Host is not a loopback name (DNS rebinding), or that a
+ * page from another origin sent, is refused before anything runs.
  */
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isLoopbackRequest } from '../../shared/loopback';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
 import { createPolicyTable, type DynamoOptions, seedItems, startDynamo } from './dynamodb';
 import { AwsError, toAwsError, unsupported, writeError } from './errors';
@@ -94,6 +96,20 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     const path = url.split('?')[0];
     const decision = routeService(method, path, req.headers);
     const requestId = randomUUID();
+
+    if (!isLoopbackRequest(req.headers)) {
+      const seen = `Host ${JSON.stringify(req.headers.host ?? '')}, Origin ${JSON.stringify(req.headers.origin ?? '')}`;
+      const message =
+        'The local mesh answers only requests to 127.0.0.1, localhost or [::1] from no page or a loopback page ' +
+        `(${seen}); use http://127.0.0.1:<port>`;
+      const protocol =
+        decision.service === 'dynamodb'
+          ? 'awsJson1_0'
+          : decision.service === 'secretsmanager'
+            ? 'awsJson1_1'
+            : 'restJson1';
+      return writeError(res, new AwsError('AccessDeniedException', 403, message), protocol, requestId);
+    }
 
     if (decision.service === 'mesh') {
       const handled = options.extraRoutes ? await options.extraRoutes(req, res) : false;

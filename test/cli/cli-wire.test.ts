@@ -11,9 +11,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { fromItem } from '../../cli/attribute-value';
+import { marshallItem } from '../../shared/attribute-value';
 import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
 
 const ROOT = join(__dirname, '..', '..');
@@ -249,6 +250,41 @@ describe('mesh CLI on the wire', () => {
     assert.equal(items.find((i) => i.sk === 'traffic')?.managedBy, 'operator');
     const text = await mesh(fx, ['policy', 'list']);
     assert.match(text.stdout, /^payments\s+traffic\s+operator\s+timeout 1500ms, attempts 2$/m);
+  });
+
+  test('policy list --service shows the breaker partition too; policy set refuses breaker state and urls', async () => {
+    const breaker = { pk: 'breaker#payments', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1, ttl: 2 };
+    await ddb.send(new PutItemCommand({ TableName: fx.table, Item: marshallItem(breaker) as never }));
+    try {
+      const l = await mesh(fx, ['policy', 'list', '--service', 'payments', '--json']);
+      assert.equal(l.code, 0, l.stderr);
+      const items = JSON.parse(l.stdout) as Record<string, unknown>[];
+      assert.deepEqual(
+        items.filter((i) => i.pk === 'breaker#payments').map((i) => i.sk),
+        ['breaker#2'],
+      );
+      const text = await mesh(fx, ['policy', 'list', '--service', 'payments']);
+      assert.match(text.stdout, /^breaker#payments\s+breaker#2\s+-\s+v2 open$/m);
+    } finally {
+      await ddb.send(
+        new DeleteItemCommand({
+          TableName: fx.table,
+          Key: marshallItem({ pk: breaker.pk, sk: breaker.sk }) as never,
+        }),
+      );
+    }
+    const before = await scan();
+    const file = join(dir, 'hijack.json');
+    for (const item of [
+      { sk: 'breaker#2', version: '2', state: 'open', openedAt: 1 },
+      { sk: 'service', functionName: 'demo-payments', url: 'http://127.0.0.1:9/', auth: 'none' },
+    ]) {
+      writeFileSync(file, JSON.stringify([item]));
+      const r = await mesh(fx, ['policy', 'set', 'payments', '--file', file]);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(r.stderr, /breaker#<service>|declared at deploy/);
+    }
+    assert.deepEqual(await scan(), before);
   });
 
   test('policy set: a file failing the schema, or not JSON, exits 2 and leaves the table unchanged', async () => {

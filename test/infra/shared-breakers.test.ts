@@ -1,19 +1,22 @@
 /**
  * `Mesh({ sharedBreakers })`: off by default (no write access to the table at all); on, each function
- * may PutItem only in its targets' partitions, where the shared `breaker#<version>` items live.
+ * may PutItem only in its targets' breaker partitions (`breaker#<target>`), where the shared
+ * `breaker#<version>` items live, and never in a target's own partition (its policy).
  */
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { Mesh } from '../../infra/mesh';
 import { MeshFunction } from '../../infra/mesh-function';
 import { ENV as NAMES } from '../../shared/names';
 import { constructStatements, DEMO, ENV, type IamStatement, newApp } from './infra-fixture';
 
-function synth(sharedBreakers: boolean | undefined) {
+function synth(sharedBreakers: boolean | undefined, opts: { nag?: boolean } = {}) {
   const app = newApp();
   const stack = new Stack(app, 'Test', { env: ENV });
   const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop', sharedBreakers });
@@ -22,11 +25,17 @@ function synth(sharedBreakers: boolean | undefined) {
   const orders = fn('Orders', 'orders');
   orders.allowCallsTo(fn('Payments', 'payments'));
   orders.allowCallsTo(fn('Inventory', 'inventory'));
-  return Template.fromStack(stack);
+  if (opts.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const template = Template.fromStack(stack);
+  return { template, outdir: app.outdir };
 }
 
 function statementsOf(template: Template, construct: string): IamStatement[] {
   return constructStatements(template, `Test/${construct}/`);
+}
+
+function withAction(template: Template, construct: string, action: string): any[] {
+  return statementsOf(template, construct).filter((s) => [s.Action].flat().includes(action));
 }
 
 function envOf(template: Template, service: string): Record<string, string> {
@@ -37,33 +46,70 @@ function envOf(template: Template, service: string): Record<string, string> {
 }
 
 describe('shared breakers', () => {
-  it('are off by default: no PutItem on the table and no MESH_SHARED_BREAKERS', () => {
+  it('are off by default: no PutItem on the table, no breaker partition read, no MESH_SHARED_BREAKERS', () => {
     // GIVEN a mesh without the prop / WHEN synthesized
-    const template = synth(undefined);
-    // THEN orders may not write the table
-    const writes = statementsOf(template, 'Orders').filter((s) => [s.Action].flat().includes('dynamodb:PutItem'));
-    assert.equal(writes.length, 0);
+    const { template } = synth(undefined);
+    // THEN orders may not write the table, and reads only its own and its targets' policy
+    assert.equal(withAction(template, 'Orders', 'dynamodb:PutItem').length, 0);
+    const [read] = withAction(template, 'Orders', 'dynamodb:Query');
+    assert.deepEqual(read.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].sort(), [
+      'inventory',
+      'orders',
+      'payments',
+    ]);
     assert.equal(envOf(template, 'orders')[NAMES.sharedBreakers], undefined);
   });
 
-  it("grant PutItem only in the targets' partitions when turned on", () => {
+  it("grant PutItem only in the targets' breaker partitions when turned on, never in their policy", () => {
     // GIVEN sharedBreakers: true / WHEN synthesized
-    const template = synth(true);
-    // THEN orders writes only under payments and inventory, and its runtime is told to share
-    const [write] = statementsOf(template, 'Orders').filter((s) => [s.Action].flat().includes('dynamodb:PutItem'));
-    assert.ok(write, 'orders may write breaker items');
+    const { template } = synth(true);
+    // THEN orders writes only breaker#payments and breaker#inventory, and its runtime is told to share
+    const writes = withAction(template, 'Orders', 'dynamodb:PutItem');
+    assert.equal(writes.length, 1);
+    const [write] = writes;
+    assert.equal(write.Effect, 'Allow');
     assert.deepEqual([write.Action].flat(), ['dynamodb:PutItem']);
-    assert.deepEqual(write.Condition, {
-      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['payments', 'inventory'] },
-    });
+    assert.deepEqual(Object.keys(write.Condition), ['ForAllValues:StringEquals']);
+    assert.deepEqual(write.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].sort(), [
+      'breaker#inventory',
+      'breaker#payments',
+    ]);
+    // No other statement lets orders write the table (UpdateItem, BatchWriteItem, DeleteItem, ...).
+    const writeActions = statementsOf(template, 'Orders')
+      .flatMap((s) => [s.Action].flat())
+      .filter((a) => a !== undefined && /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(a));
+    assert.deepEqual(writeActions, ['dynamodb:PutItem']);
+    // ... and reads the breaker partitions with its targets' policy.
+    const [read] = withAction(template, 'Orders', 'dynamodb:Query');
+    assert.deepEqual(read.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].sort(), [
+      'breaker#inventory',
+      'breaker#payments',
+      'inventory',
+      'orders',
+      'payments',
+    ]);
     assert.equal(envOf(template, 'orders')[NAMES.sharedBreakers], 'true');
+  });
+
+  it('stay cdk-nag (AwsSolutions) clean', () => {
+    const { outdir } = synth(true, { nag: true });
+    type Violation = { ruleName: string; violatingConstructs: { constructPath: string }[] };
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { violations: Violation[]; suppressedViolations?: Violation[] }[];
+    };
+    const acknowledged = report.pluginReports.flatMap((p) => p.suppressedViolations ?? []);
+    assert.ok(acknowledged.length > 0, 'the pack ran (the test can fail)');
+    const open = report.pluginReports.flatMap((p) => p.violations);
+    assert.deepEqual(
+      open.map((v) => `${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`),
+      [],
+    );
   });
 });
 
 describe('shared breakers on a function without edges', () => {
   it('add no write statement (no empty LeadingKeys condition)', () => {
-    const template = synth(true);
-    const writes = statementsOf(template, 'Payments').filter((s) => [s.Action].flat().includes('dynamodb:PutItem'));
-    assert.equal(writes.length, 0);
+    const { template } = synth(true);
+    assert.equal(withAction(template, 'Payments', 'dynamodb:PutItem').length, 0);
   });
 });

@@ -105,16 +105,19 @@ describe('mTLS HTTP transport', () => {
     assert.equal(again.statusCode, 401);
   });
 
-  it('httpTargetTransport picks mTLS for a service item with auth "mtls" and reuses it', async () => {
-    const item = { pk: 'ledger', url, auth: 'mtls' as const };
-    const t = httpTargetTransport(item, orders);
+  it('httpTargetTransport picks mTLS for a declared target with auth "mtls" and reuses it', async () => {
+    const declared = { url, auth: 'mtls' as const };
+    const t = httpTargetTransport('ledger', declared, orders);
     assert.equal(t.kind, 'mtls');
-    assert.equal(httpTargetTransport(item, orders), t);
+    assert.equal(httpTargetTransport('ledger', declared, orders), t);
     assert.equal(
-      httpTargetTransport({ pk: 'fn', url: 'https://abc.lambda-url.us-east-1.on.aws/' }, undefined).kind,
+      httpTargetTransport('fn', { url: 'https://abc.lambda-url.us-east-1.on.aws/', auth: 'iam' }, undefined).kind,
       'sigv4',
     );
-    assert.throws(() => httpTargetTransport({ pk: 'ledger', url: 'https://ledger.example/' }, undefined), /needs mTLS/);
+    assert.throws(
+      () => httpTargetTransport('ledger', { url: 'https://ledger.example/', auth: 'mtls' }, undefined),
+      /needs mTLS/,
+    );
     const payload = Buffer.from('{"entry":3}');
     const res = await t.send({
       payload,

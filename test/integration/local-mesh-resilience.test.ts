@@ -1,16 +1,23 @@
 /**
  * The mesh runtime's resilience on the local mesh, with the real constructs and the real runtime layer
  * (test/support/local-mesh-app/mesh): a canary that throws is ejected by the breaker once client-side
- * weights route to it, and a throttled target is retried within the retry budget. Driven through the
+ * weights route to it (and the opening is shared through flaky's breaker partition), and a throttled
+ * target is retried within the retry budget. Driven through the
  * wire (Lambda Invoke, DynamoDB PutItem); the local mesh's invocation records show which version ran.
  */
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
+import { breakerPartition, MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
 import { clientConfig, meshFixtureAssemblies } from '../support/example-assembly';
 
 interface Outcome {
@@ -105,6 +112,29 @@ describe('local mesh: resilience with the mesh runtime', () => {
       assert.ok(
         outcomes.every((o) => o.ok && o.value?.version === '1'),
         JSON.stringify(outcomes.filter((o) => !o.ok).slice(0, 3)),
+      );
+      // The opening is shared through flaky's breaker partition, never written into its policy.
+      const shared = await db.send(
+        new GetItemCommand({
+          TableName: table,
+          Key: {
+            [TABLE.partitionKey]: { S: breakerPartition('flaky') },
+            [TABLE.sortKey]: { S: SORT_KEY.breaker('2') },
+          },
+        }),
+      );
+      assert.equal(shared.Item?.state?.S, 'open', 'the opened breaker was not shared');
+      const policy = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+          ExpressionAttributeValues: { ':pk': { S: 'flaky' } },
+        }),
+      );
+      assert.deepEqual(
+        (policy.Items ?? []).map((i) => i[TABLE.sortKey]?.S).filter((sk) => sk?.startsWith('breaker#')),
+        [],
       );
     } finally {
       await db.send(new DeleteItemCommand({ TableName: table, Key: key }));

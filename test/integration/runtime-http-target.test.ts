@@ -1,8 +1,9 @@
 /**
- * HTTP targets (a service item with `url`): call() goes through F's httpTargetTransport with the same
- * pipeline as Invoke (retries, breaker, classification by HTTP status, telemetry), against real
- * loopback servers: plain HTTP (auth none), SigV4-signed HTTP (auth iam; http allowed on loopback)
- * and HTTPS requiring a mesh client certificate (auth mtls).
+ * HTTP targets (declared by the deployment in MESH_HTTP_TARGETS): call() goes through F's
+ * httpTargetTransport with the same pipeline as Invoke (retries, breaker, classification by HTTP
+ * status, telemetry), against real loopback servers: plain HTTP (auth none), SigV4-signed HTTP (auth
+ * iam; http allowed on loopback) and HTTPS requiring a mesh client certificate (auth mtls). A policy
+ * item cannot make a target an HTTP one, and the identity token goes only where TLS verifies the peer.
  */
 
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { MeshCircuitOpenError, MeshRemoteError, MeshThrottledError } from '../../functions/mesh/errors';
 import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
-import { META } from '../../shared/names';
+import type { InvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { ENV, META } from '../../shared/names';
 import { identityOf, identityWorld } from '../support/identity-fixture';
 
 interface Seen {
@@ -47,17 +49,22 @@ function handler(seen: Seen[], answer: () => Answer) {
   };
 }
 
-function runtimeFor(item: Record<string, unknown>, identity?: IdentityLike, extra: unknown[] = []) {
+function runtimeFor(
+  target: { url: string; auth: string } | undefined,
+  identity?: IdentityLike,
+  extra: unknown[] = [],
+  invoke: InvokeTransport['invoke'] = () => Promise.reject(new Error('an HTTP target must not use Lambda Invoke')),
+) {
   const lines: string[] = [];
   const rt = new MeshRuntime({
-    env: {},
+    env: target ? { [ENV.httpTargets]: JSON.stringify({ payments: target }) } : {},
     config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
     policy: {
       snapshot: {
         mesh: 'shop',
         generatedAt: '',
         items: [
-          { pk: 'payments', sk: 'service', functionName: 'shop-payments', ...item },
+          { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
           {
             pk: 'payments',
             sk: 'allow#orders',
@@ -68,8 +75,9 @@ function runtimeFor(item: Record<string, unknown>, identity?: IdentityLike, extr
         ],
       },
       snapshotPath: null,
+      log: (l) => lines.push(l),
     },
-    transport: { invoke: () => Promise.reject(new Error('an HTTP target must not use Lambda Invoke')) },
+    transport: { invoke },
     sink: (l) => lines.push(...l.split('\n')),
     identity: async () => identity,
     sleep: async () => undefined,
@@ -145,33 +153,79 @@ describe('runtime: HTTP targets through the call pipeline', () => {
   });
 
   test("auth iam: the request is SigV4-signed with the function's credentials", async () => {
-    const saved = {
-      id: process.env.AWS_ACCESS_KEY_ID,
-      secret: process.env.AWS_SECRET_ACCESS_KEY,
-      region: process.env.AWS_REGION,
-    };
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDTEST';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
-    process.env.AWS_REGION = 'us-east-1';
-    try {
+    await withAwsCredentials(async () => {
       const { rt } = runtimeFor({ url: url.replace('/pay', '/iam'), auth: 'iam' });
       assert.deepEqual(await rt.call('payments', { s: 1 }), { got: { s: 1 } });
       assert.match(
         String(seen[0]!.headers.authorization),
         /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/lambda\/aws4_request/,
       );
-    } finally {
-      for (const [k, v] of [
-        ['AWS_ACCESS_KEY_ID', saved.id],
-        ['AWS_SECRET_ACCESS_KEY', saved.secret],
-        ['AWS_REGION', saved.region],
-      ] as const) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+    });
+  });
+
+  test('a service item that names a url is refused whole: the call goes by Invoke to the declared function', async () => {
+    const invoked: string[] = [];
+    const { rt, lines } = runtimeFor(
+      undefined,
+      undefined,
+      // The item an attacker with write access to the table would plant (the snapshot item is replaced).
+      [{ pk: 'payments', sk: 'service', functionName: 'shop-payments', url, auth: 'none' }],
+      async (req) => {
+        invoked.push(`${req.functionName}:${req.qualifier}`);
+        return { statusCode: 200, payload: Buffer.from('{"via":"invoke"}'), executedVersion: '1' };
+      },
+    );
+    assert.deepEqual(await rt.call('payments', { amount: 5 }), { via: 'invoke' });
+    assert.equal(seen.length, 0, 'nothing reached the listener the item named');
+    assert.deepEqual(invoked, ['shop-payments:live']);
+    assert.ok(lines.some((l) => /unknown fields? url, auth.*declared at deploy/.test(l)));
+  });
+
+  test('an unreadable MESH_HTTP_TARGETS fails every call closed, naming the variable', async () => {
+    const rt = new MeshRuntime({
+      env: { [ENV.httpTargets]: '{"payments":{"url":"http://203.0.113.9/","auth":"none"}}' },
+      config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
+      policy: {
+        snapshot: { mesh: 'shop', generatedAt: '', items: [{ pk: 'payments', sk: 'allow#orders', source: 'orders' }] },
+        snapshotPath: null,
+      },
+      transport: { invoke: () => Promise.reject(new Error('must not be reached')) },
+      sink: () => undefined,
+      identity: async () => undefined,
+    });
+    await assert.rejects(rt.call('payments', {}), /MESH_HTTP_TARGETS is malformed .*must be https.*redeploy/);
+  });
+
+  test('the identity token never goes over plain http nor to an auth "none" target', async () => {
+    const signer: IdentityLike = { sign: () => 'live-identity-token', verify: () => ({ ok: true }) };
+    const { rt } = runtimeFor({ url, auth: 'none' }, signer);
+    assert.deepEqual(await rt.call('payments', { a: 1 }), { got: { a: 1 } });
+    await withAwsCredentials(async () => {
+      const iam = runtimeFor({ url: url.replace('/pay', '/iam-http'), auth: 'iam' }, signer).rt;
+      assert.deepEqual(await iam.call('payments', { b: 2 }), { got: { b: 2 } });
+    });
+    assert.equal(seen.length, 2);
+    for (const s of seen) {
+      assert.equal(s.headers[META.headers.token], undefined);
+      assert.equal(s.headers[META.headers.source], 'orders', 'the rest of the metadata still travels');
     }
   });
 });
+
+/** Runs `fn` with the SigV4 transport's environment credentials set, then puts the environment back. */
+async function withAwsCredentials(fn: () => Promise<void>): Promise<void> {
+  const keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const;
+  const saved = keys.map((k) => process.env[k]);
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' });
+  try {
+    await fn();
+  } finally {
+    keys.forEach((k, i) => {
+      if (saved[i] === undefined) delete process.env[k];
+      else process.env[k] = saved[i];
+    });
+  }
+}
 
 describe('runtime: an mTLS HTTP target', () => {
   test('auth mtls: the caller presents its mesh certificate and signs the token; the server is matched by its SPIFFE ID', async () => {

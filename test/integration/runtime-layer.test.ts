@@ -95,7 +95,8 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
 
   test('MESH_ENDPOINT is set before the user module loads; the endpoint and call() answer typed refusals', () => {
     const r = run('endpoint-at-init.handler', {});
-    assert.match(r.result?.seenAtInit ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+    // The base URL carries this sandbox's secret path: only its own processes know it.
+    assert.match(r.result?.seenAtInit ?? '', /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{24}$/);
     assert.equal(r.result?.seenAtInit, r.result?.now);
     const viaEndpoint = run('endpoint-at-init.handler', { via: 'endpoint' });
     assert.equal(viaEndpoint.result?.status, 403);

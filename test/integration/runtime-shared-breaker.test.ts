@@ -1,8 +1,9 @@
 /**
  * Shared breakers on the wire: when sandbox A's breaker for a version opens, A writes the
- * `breaker#<version>` item to the policy table (a real dynalite, the real DynamoDB client) with a
- * conditional PutItem, fire-and-forget; sandbox B reads it with the target's policy and ejects that
- * version before it ever fails there. A failed write is logged and ignored.
+ * `breaker#<version>` item to the target's breaker partition (`breaker#<target>`) of the policy table
+ * (a real dynalite, the real DynamoDB client) with a conditional PutItem, fire-and-forget; sandbox B
+ * reads it with the target's policy and ejects that version before it ever fails there. A failed
+ * write is logged and ignored. Breaker state in the target's own partition is not honoured.
  */
 
 import assert from 'node:assert/strict';
@@ -74,7 +75,7 @@ describe('runtime: shared breaker items', () => {
 
   const sandbox = (writer: SharedBreakerWriter | false, lines: string[] = []) =>
     new MeshRuntime({
-      env: {},
+      env: { MESH_SHARED_BREAKERS: 'true' },
       config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
       policy: { tableName: TABLE, client: dynamo, snapshotPath: null },
       transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(server.url)) }),
@@ -97,7 +98,10 @@ describe('runtime: shared breaker items', () => {
     assert.equal(failures, 5);
     await Promise.all(writer.pending);
     const got = await dynamo.send(
-      new GetItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'breaker#2' }) as never }),
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: marshallItem({ pk: 'breaker#payments', sk: 'breaker#2' }) as never,
+      }),
     );
     assert.equal(got.Item?.state?.S, 'open');
     assert.equal(got.Item?.version?.S, '2');
@@ -107,6 +111,32 @@ describe('runtime: shared breaker items', () => {
     const before = server.invocations.length;
     for (let i = 0; i < 6; i++) assert.deepEqual(await b.call('payments', {}), { v: 1 });
     assert.ok(server.invocations.slice(before).every((i) => i.qualifier === '1'));
+    // One read per partition: the policy and the breaker state, in parallel.
+    assert.equal(b.policy.tableReads, 2);
+  });
+
+  test('without shared breakers the breaker partition is not read; breaker state in the policy partition is ignored', async () => {
+    const planted = { pk: 'payments', sk: 'breaker#1', version: '1', state: 'open', openedAt: Date.now() };
+    await dynamo.send(new PutItemCommand({ TableName: TABLE, Item: marshallItem(planted) as never }));
+    const lines: string[] = [];
+    const off = new MeshRuntime({
+      env: {},
+      config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
+      policy: { tableName: TABLE, client: dynamo, snapshotPath: null, log: (l) => lines.push(l) },
+      transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(server.url)) }),
+      sink: () => undefined,
+      identity: async () => undefined,
+      sleep: async () => undefined,
+      sharedBreakers: false,
+    });
+    const before = server.invocations.length;
+    // Version 2 always fails: with breaker#2 honoured, no call would reach it.
+    for (let i = 0; i < 4; i++) await off.call('payments', {}).catch(() => undefined);
+    assert.equal(off.policy.tableReads, 1);
+    const sent = server.invocations.slice(before).map((i) => i.qualifier);
+    assert.ok(sent.includes('2'), 'the breaker partition was not read');
+    assert.ok(sent.includes('1'), 'an open breaker#1 item in the policy partition ejects nothing');
+    assert.ok(lines.some((l) => /payments\/breaker#1: pk = \\"payments\\" must be \\"breaker#<service>\\"/.test(l)));
   });
 
   test('the write is conditional (an older opening does not replace a later one) and a failure is logged, not thrown', async () => {
@@ -118,7 +148,10 @@ describe('runtime: shared breaker items', () => {
     writer.opened('payments', '7', later - 10_000, 30_000);
     await Promise.all(writer.pending);
     const got = await dynamo.send(
-      new GetItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'breaker#7' }) as never }),
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: marshallItem({ pk: 'breaker#payments', sk: 'breaker#7' }) as never,
+      }),
     );
     assert.equal(got.Item?.openedAt?.N, String(later));
     assert.equal(lines.length, 0, 'a lost race is not a failure');

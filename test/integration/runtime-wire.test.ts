@@ -4,6 +4,7 @@
  */
 
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -411,6 +412,52 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     }
   });
 
+  test('the local HTTP endpoint serves only its own processes (the secret path) on loopback names', async () => {
+    const e = await setup({
+      'shop-payments': { versions: { '1': () => 'paid' }, aliases: { live: { version: '1' } } },
+    });
+    env = e;
+    const before = e.server.invocations.length;
+    let runtimeUsed = 0;
+    const processEnv = {} as NodeJS.ProcessEnv;
+    const ep = startEndpoint(
+      () => {
+        runtimeUsed++;
+        return e.orders;
+      },
+      { port: 0, env: processEnv },
+    );
+    try {
+      await ep.ready;
+      const base = new URL(ep.url);
+      assert.equal(processEnv.MESH_ENDPOINT, ep.url, 'the handler reads the same URL from its environment');
+      const post = (path: string, headers: Record<string, string> = {}) =>
+        rawPost(Number(base.port), path, { host: `127.0.0.1:${base.port}`, ...headers });
+      // Another local process knows the port, not the secret.
+      assert.equal((await post('/payments')).status, 401);
+      assert.equal((await post(`${base.pathname.slice(0, -2)}/payments`)).status, 401);
+      // A page that rebinds its own name to 127.0.0.1, even one that guessed the secret.
+      assert.equal(
+        (await post(`${base.pathname}/payments`, { host: `rebind.attacker.example:${base.port}` })).status,
+        403,
+      );
+      assert.equal((await post(`${base.pathname}/payments`, { origin: 'https://attacker.example' })).status, 403);
+      assert.equal(runtimeUsed, 0, 'a refused request never reaches the runtime');
+      assert.equal(e.server.invocations.length, before);
+      // The handler's own client: MESH_ENDPOINT as it is, and by the localhost name too.
+      const own = await fetch(`${processEnv.MESH_ENDPOINT}/payments`, { method: 'POST', body: '{}' });
+      assert.equal(own.status, 200);
+      assert.equal(await own.json(), 'paid');
+      const byName = await fetch(`http://localhost:${base.port}${base.pathname}/payments`, {
+        method: 'POST',
+        body: '{}',
+      });
+      assert.equal(byName.status, 200);
+    } finally {
+      await ep.close();
+    }
+  });
+
   test('handlers in both module formats behind the wrapper (CJS and ESM fixtures)', async () => {
     let cjs!: ReturnType<typeof wrapHandler>;
     let esm!: ReturnType<typeof wrapHandler>;
@@ -463,3 +510,15 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     assert.deepEqual(shadowSaw, { m: 1 });
   });
 });
+
+/** A POST with exactly these headers (fetch would set Host and Origin itself). */
+function rawPost(port: number, path: string, headers: Record<string, string>): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers, setHost: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}

@@ -12,7 +12,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { type LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
+import { ENV } from '../../shared/names';
 
 const ROOT = join(__dirname, '../..');
 const CACHE = join(tmpdir(), 'lambda-mesh-assemblies');
@@ -139,6 +141,15 @@ export function exampleAssemblies(): Releases | undefined {
   return { release1: synth(1), release2: synth(2) };
 }
 
+/**
+ * The example app's releases for a test that looks inside the local mesh it starts (workers, recent
+ * invocations), and why such a test skips: against MESH_TEST_ENDPOINT, or without the example app.
+ */
+export function localExampleAssemblies(): { assemblies?: Releases; skip: string | false } {
+  const assemblies = process.env.MESH_TEST_ENDPOINT ? undefined : exampleAssemblies();
+  return { assemblies, skip: assemblies ? false : 'needs the local mesh running the example app (infra/app.ts)' };
+}
+
 export interface TestMesh {
   readonly url: string;
   /** The local mesh, when this process started one (undefined against MESH_TEST_ENDPOINT). */
@@ -162,4 +173,17 @@ export function clientConfig(url: string) {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
   };
+}
+
+/** The mesh's functions by service and its policy table, found through the MESH_* environment (contract 1). */
+export async function discoverMesh(lambda: LambdaClient): Promise<{ fn: Map<string, string>; table: string }> {
+  const fn = new Map<string, string>();
+  let table = '';
+  const { Functions = [] } = await lambda.send(new ListFunctionsCommand({}));
+  for (const f of Functions) {
+    const vars = f.Environment?.Variables ?? {};
+    if (vars[ENV.service]) fn.set(vars[ENV.service], f.FunctionName!);
+    if (vars[ENV.policyTable]) table = vars[ENV.policyTable];
+  }
+  return { fn, table };
 }

@@ -19,7 +19,7 @@ describe('policy item schemas', () => {
       { pk: 'payments', sk: 'route', weights: { '1': 0.9, '2': 0.1 }, sticky: { header: 'x-user' } },
       { pk: 'payments', sk: 'route', matches: [{ header: 'x-canary', exact: 'yes', version: '2' }] },
       { pk: 'payments', sk: 'fault', abort: { percent: 5 }, delay: { percent: 10, ms: 200 } },
-      { pk: 'payments', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1, ttl: 2 },
+      { pk: 'breaker#payments', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1, ttl: 2 },
     ];
     for (const item of items) {
       const res = parsePolicyItem(item);
@@ -81,6 +81,27 @@ describe('policy item schemas', () => {
     assert.match(error({ pk: 'Payments!', sk: 'traffic' }), /pk = "Payments!" must be a service name/);
     assert.match(error(null), /must be an object, got null/);
     assert.match(error([1]), /must be an object/);
+  });
+
+  it('keeps breaker state in its own partition, and nothing else there', () => {
+    // Breaker state in the service's partition: a caller with write access there could write its policy.
+    assert.match(
+      error({ pk: 'payments', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1 }),
+      /payments\/breaker#2: pk = "payments" must be "breaker#<service>"/,
+    );
+    // Policy in the breaker partition: the grant that lets callers write breaker state must not reach it.
+    assert.match(
+      error({ pk: 'breaker#payments', sk: 'service', functionName: 'shop-payments' }),
+      /pk = "breaker#payments" must be a service name/,
+    );
+    assert.match(
+      error({ pk: 'breaker#payments', sk: 'breaker#2', version: '3', state: 'open', openedAt: 1 }),
+      /sk = "breaker#2" must be "breaker#3"/,
+    );
+    assert.match(
+      error({ pk: 'breaker#Pay!', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1 }),
+      /must be "breaker#<service>"/,
+    );
   });
 
   it('derives the kind from the sort key', () => {

@@ -11,7 +11,7 @@ const good = [
   { pk: 'payments', sk: 'traffic', timeoutMs: 2_000 },
   { pk: 'payments', sk: 'route', weights: { '1': 0.9, '2': 0.1 } },
   { pk: 'payments', sk: 'fault', abort: { percent: 5 } },
-  { pk: 'payments', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1 },
+  { pk: 'breaker#payments', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1 },
 ];
 
 describe('buildServicePolicy', () => {
@@ -77,6 +77,26 @@ describe('buildServicePolicy', () => {
     assert.match(seen[0].error, /does not belong to service "payments"/);
   });
 
+  it("takes only breaker state from the breaker partition, and only its own service's", () => {
+    const seen: InvalidItem[] = [];
+    const p = buildServicePolicy(
+      'payments',
+      [
+        good[0],
+        // A caller that may write breaker state tries to admit itself there.
+        { pk: 'breaker#payments', sk: 'allow#frontend', source: 'frontend' },
+        { pk: 'breaker#orders', sk: 'breaker#1', version: '1', state: 'open', openedAt: 1 },
+        good[6],
+      ],
+      { origin: 'table', loadedAt: 0, onInvalid: (e) => seen.push(e) },
+    );
+    assert.equal(effectivePolicy(p, 'frontend').allowed, false);
+    assert.deepEqual([...p.breakers.keys()], ['2']);
+    assert.equal(seen.length, 2);
+    assert.match(seen[0].error, /pk = "breaker#payments" must be a service name/);
+    assert.match(seen[1].error, /does not belong to service "payments"/);
+  });
+
   it('removes an item that is gone from the table', () => {
     const before = buildServicePolicy('payments', good, { origin: 'table', loadedAt: 0 });
     const after = buildServicePolicy(
@@ -90,12 +110,13 @@ describe('buildServicePolicy', () => {
 
 describe('groupSnapshot', () => {
   it('groups raw items by service and skips items without a pk', () => {
+    const policy = good.filter((i) => i.pk === 'payments');
     const g = groupSnapshot({
       mesh: 'shop',
       generatedAt: 'x',
-      items: [...good, { pk: 'orders', sk: 'service', functionName: 'o' }, { sk: 'route' }, null],
+      items: [...policy, { pk: 'orders', sk: 'service', functionName: 'o' }, { sk: 'route' }, null],
     });
-    assert.equal(g.byService.get('payments')?.length, good.length);
+    assert.equal(g.byService.get('payments')?.length, policy.length);
     assert.equal(g.byService.get('orders')?.length, 1);
     assert.equal(g.byService.size, 2);
   });

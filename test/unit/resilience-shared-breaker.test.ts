@@ -23,5 +23,6 @@ describe('shared breaker state', () => {
     assert.ok(res.ok, !res.ok ? res.error : '');
     assert.ok(item.ttl! * 1000 >= NOW + 30_000);
     assert.equal(item.sk, 'breaker#2');
+    assert.equal(item.pk, 'breaker#payments', 'in the breaker partition, never the policy partition');
   });
 });

@@ -1,11 +1,13 @@
 /**
- * Picks the transport for a service item that points at a URL (shared/policy.ts `url`, `auth`):
- * `iam` -> SigV4 (Lambda Function URLs with AWS_IAM), `mtls` -> mesh client certificate, `none` ->
- * plain HTTP(S). Transports are cached per URL+auth (agents and signers are reused across calls).
- * B's pipeline: `const t = item.url ? await httpTargetTransport(item, service, identity) : lambdaTransport`.
+ * Picks the transport for an HTTP target the deployment declared (shared/http-target.ts, from
+ * MESH_HTTP_TARGETS): `iam` -> SigV4 (Lambda Function URLs with AWS_IAM), `mtls` -> mesh client
+ * certificate, `none` -> plain HTTP(S). Transports are cached per service+URL+auth (agents and signers
+ * are reused across calls). A transport to a target that may not see the caller's identity token
+ * (plain http, `auth: none`) drops it from every request, whatever the caller handed it.
  */
-import { ENV } from '../../../shared/names';
-import type { ServiceItem } from '../../../shared/policy';
+
+import { carriesIdentityToken, type HttpTarget } from '../../../shared/http-target';
+import { ENV, type MeshMetadata } from '../../../shared/names';
 import {
   type HttpTransport,
   type HttpTransportRequest,
@@ -19,36 +21,49 @@ import type { Identity } from './identity';
 const cache = new Map<string, HttpTransport>();
 
 export function httpTargetTransport(
-  item: Pick<ServiceItem, 'url' | 'auth' | 'pk'>,
+  service: string,
+  target: HttpTarget,
   identity: Identity | undefined,
 ): HttpTransport {
-  if (!item.url) throw new Error(`service ${item.pk} has no url; use the Lambda Invoke transport`);
-  // Function URLs default to IAM; other HTTPS targets to mTLS.
-  const auth = item.auth ?? (/\.lambda-url\.[a-z0-9-]+\.on\.aws$/.test(new URL(item.url).hostname) ? 'iam' : 'mtls');
-  const key = `${auth} ${item.url}`;
+  const key = `${service} ${target.auth} ${target.url}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  let t: HttpTransport;
-  if (auth === 'iam') t = sigv4HttpTransport({ url: item.url });
-  else if (auth === 'mtls') {
-    if (!identity)
-      throw new Error(
-        `service ${item.pk} needs mTLS but this function has no identity (${ENV.identitySecret} unset); turn identity on or set auth "iam"/"none"`,
-      );
-    t = mtlsHttpTransport({ url: item.url, identity, targetService: item.pk });
-  } else {
-    const base = new URL(item.url);
-    const send = (req: HttpTransportRequest) =>
-      httpExchange({
-        url: new URL(req.path ?? '', base),
-        method: req.method,
-        headers: { 'content-type': req.contentType ?? 'application/json', ...metadataHeaders(req.metadata) },
-        body: req.payload,
-        signal: req.signal,
-        timeoutMs: req.timeoutMs,
-      });
-    t = { kind: 'none', send, invoke: invokeOverHttp(send) };
-  }
+  const t = withoutTokenUnlessAllowed(target, transportFor(service, target, identity));
   cache.set(key, t);
   return t;
+}
+
+function transportFor(service: string, target: HttpTarget, identity: Identity | undefined): HttpTransport {
+  if (target.auth === 'iam') return sigv4HttpTransport({ url: target.url });
+  if (target.auth === 'mtls') {
+    if (!identity)
+      throw new Error(
+        `service ${service} needs mTLS but this function has no identity (${ENV.identitySecret} unset); ` +
+          'turn identity on or declare its endpoint with auth "iam"',
+      );
+    return mtlsHttpTransport({ url: target.url, identity, targetService: service });
+  }
+  const base = new URL(target.url);
+  const send = (req: HttpTransportRequest) =>
+    httpExchange({
+      url: new URL(req.path ?? '', base),
+      method: req.method,
+      headers: { 'content-type': req.contentType ?? 'application/json', ...metadataHeaders(req.metadata) },
+      body: req.payload,
+      signal: req.signal,
+      timeoutMs: req.timeoutMs,
+    });
+  return { kind: 'none', send, invoke: invokeOverHttp(send) };
+}
+
+/** The transport itself, or one that strips `tok` from the metadata before anything is sent. */
+function withoutTokenUnlessAllowed(target: HttpTarget, t: HttpTransport): HttpTransport {
+  if (carriesIdentityToken(target)) return t;
+  const send = (req: HttpTransportRequest) => t.send({ ...req, metadata: withoutToken(req.metadata) });
+  return { kind: t.kind, send, invoke: invokeOverHttp(send) };
+}
+
+function withoutToken(meta: Partial<MeshMetadata>): Partial<MeshMetadata> {
+  const { tok: _dropped, ...rest } = meta;
+  return rest;
 }

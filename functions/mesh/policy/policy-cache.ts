@@ -13,7 +13,7 @@
  */
 import type { DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
-import { ENV, TABLE } from '../../../shared/names';
+import { breakerPartition, ENV, TABLE } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
 import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
@@ -46,6 +46,11 @@ export interface PolicyCacheOptions {
   readonly pageLimit?: number;
   /** Environment to read settings from. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Also read each service's breaker partition (`breaker#<service>`, shared breaker state).
+   * @default MESH_SHARED_BREAKERS is "true" (the only case the function may read it)
+   */
+  readonly sharedBreakers?: boolean;
 }
 
 interface Entry {
@@ -61,6 +66,8 @@ interface Entry {
 export class PolicyCache {
   readonly tableName: string | undefined;
   readonly ttlMs: number;
+  /** Whether a table read includes the service's breaker partition. */
+  readonly sharedBreakers: boolean;
   private readonly now: () => number;
   private readonly opts: PolicyCacheOptions;
   private readonly env: Readonly<Record<string, string | undefined>>;
@@ -77,6 +84,7 @@ export class PolicyCache {
     this.env = options.env ?? process.env;
     this.tableName = options.tableName ?? (this.env[ENV.policyTable] || undefined);
     this.ttlMs = options.ttlMs ?? this.parseTtl(this.env[ENV.policyTtlMs]);
+    this.sharedBreakers = options.sharedBreakers ?? this.env[ENV.sharedBreakers] === 'true';
     this.now = options.now ?? Date.now;
     this.client = options.client;
   }
@@ -132,7 +140,7 @@ export class PolicyCache {
     }
     let raw: unknown[];
     try {
-      raw = await this.query(service);
+      raw = await this.queryWithBreakers(service);
     } catch (err) {
       const now = this.now();
       this.notify(() => this.opts.onTableError?.(err, service));
@@ -184,7 +192,14 @@ export class PolicyCache {
     });
   }
 
-  private async query(service: string): Promise<unknown[]> {
+  /** The service's partition and, with shared breakers on, its breaker partition, read at once. */
+  private async queryWithBreakers(service: string): Promise<unknown[]> {
+    if (!this.sharedBreakers) return this.query(service);
+    const [own, breakers] = await Promise.all([this.query(service), this.query(breakerPartition(service))]);
+    return own.concat(breakers);
+  }
+
+  private async query(pk: string): Promise<unknown[]> {
     const client = this.dynamo();
     const Query = this.queryCommand!;
     const items: unknown[] = [];
@@ -196,7 +211,7 @@ export class PolicyCache {
           TableName: this.tableName,
           KeyConditionExpression: '#pk = :pk',
           ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-          ExpressionAttributeValues: { ':pk': { S: service } },
+          ExpressionAttributeValues: { ':pk': { S: pk } },
           ExclusiveStartKey: startKey,
           Limit: this.opts.pageLimit,
         }),

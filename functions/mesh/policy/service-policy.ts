@@ -1,9 +1,11 @@
 /**
- * `ServicePolicy`: the parsed items of one service's partition, by kind. Built from raw items with
- * `buildServicePolicy`, which validates each item with `parsePolicyItem` and, for an item that fails,
- * keeps the last good version of that same item (by sort key) — never a half-applied item.
+ * `ServicePolicy`: the parsed items of one service's partition, and of its breaker partition
+ * (`breaker#<service>`), by kind. Built from raw items with `buildServicePolicy`, which validates each
+ * item with `parsePolicyItem` and, for an item that fails, keeps the last good version of that same
+ * item (by sort key) — never a half-applied item. The schema ties each kind to its partition: only
+ * breaker state is read from the breaker partition, and breaker state only from there.
  */
-import { SORT_KEY } from '../../../shared/names';
+import { breakerPartition, SORT_KEY } from '../../../shared/names';
 import {
   type AllowItem,
   type BreakerStateItem,
@@ -81,7 +83,7 @@ export function buildServicePolicy(service: string, rawItems: readonly unknown[]
   for (const raw of rawItems) {
     const sk = typeof raw === 'object' && raw !== null ? (raw as { sk?: unknown }).sk : undefined;
     const pk = typeof raw === 'object' && raw !== null ? (raw as { pk?: unknown }).pk : undefined;
-    if (pk !== service) {
+    if (pk !== service && pk !== breakerPartition(service)) {
       opts.onInvalid?.({
         service,
         sk: typeof sk === 'string' ? sk : undefined,

@@ -3,7 +3,8 @@
  * so the other sandboxes calling that target eject the version too (they read it with the target's
  * policy). Fire-and-forget: one conditional PutItem that never overwrites a later opening; a failure
  * is logged and ignored (the local breaker already protects this sandbox). The DynamoDB client is
- * required on the first opening, never at init. Needs dynamodb:PutItem on the table (`breaker#*`).
+ * required on the first opening, never at init. Needs dynamodb:PutItem in the target's breaker
+ * partition (`breaker#<target>`), which is all `MeshFunction` grants.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TABLE } from '../../../shared/names';

@@ -1,10 +1,11 @@
 /**
- * Shared breaker state: `breaker#<version>` items in the target's partition, written when one
- * function's breaker opens so the other functions calling that target eject the version too
+ * Shared breaker state: `breaker#<version>` items in the target's breaker partition
+ * (`breaker#<target>`, apart from its policy so callers may write there and nowhere else), written
+ * when one function's breaker opens so the other functions calling that target eject the version too
  * (Lambda runs many sandboxes; each alone sees only its own calls). Pure reading of the items.
  */
 
-import { SORT_KEY, TABLE } from '../../../shared/names';
+import { breakerPartition, SORT_KEY, TABLE } from '../../../shared/names';
 import type { BreakerStateItem } from '../../../shared/policy';
 
 /**
@@ -31,7 +32,7 @@ export function sharedEjected(
 /** The item to write when a breaker opens (`ttl` in epoch seconds, a little after it would close). */
 export function sharedBreakerItem(target: string, version: string, openedAt: number, openMs: number): BreakerStateItem {
   return {
-    pk: target,
+    pk: breakerPartition(target),
     sk: SORT_KEY.breaker(version),
     version,
     state: 'open',

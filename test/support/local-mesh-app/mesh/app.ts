@@ -2,6 +2,7 @@
  * A small mesh on the real constructs (Mesh, MeshFunction) and the real runtime layer, for the local
  * mesh's resilience tests: `caller` -> `flaky` (release 2 = a canary that always throws, on stable "1")
  * and `caller` -> `busy` (reserved concurrency 1, so concurrent calls are throttled and retried).
+ * Breakers are shared (`sharedBreakers`), so an opening lands in the target's breaker partition.
  * Usage: tsx app.ts <outdir> <release>
  */
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ const [outdir, releaseArg] = process.argv.slice(2);
 const release = Number(releaseArg ?? '2');
 const app = new App({ outdir });
 const stack = new Stack(app, 'LocalMeshResilience', { env: { account: '000000000000', region: 'us-east-1' } });
-const mesh = new Mesh(stack, 'Mesh', { meshName: 'fxm', policyTtl: Duration.seconds(1) });
+const mesh = new Mesh(stack, 'Mesh', { meshName: 'fxm', policyTtl: Duration.seconds(1), sharedBreakers: true });
 const common = { mesh, timeout: Duration.seconds(10), memorySize: 256 };
 
 const caller = new MeshFunction(stack, 'Caller', { ...common, service: 'caller', entry: join(__dirname, 'caller.ts') });

@@ -1,0 +1,49 @@
+/**
+ * Who may use a sandbox's local HTTP endpoint (MESH_ENDPOINT): only this function's own processes.
+ * The layer draws a secret per sandbox and puts it in the endpoint's URL path
+ * (`http://127.0.0.1:<port>/<secret>`), in process.env where the handler and the processes it starts
+ * read it; another local process or a browser page does not know it. The Host must be a loopback name
+ * too (DNS rebinding). Pure: the endpoint answers the refusal.
+ */
+import { isLoopbackRequest } from '../../shared/loopback';
+
+export type EndpointAdmission =
+  | { readonly ok: true /** The request path after the secret: `/<service>[/…][?…]`. */; readonly path: string }
+  | { readonly ok: false; readonly status: 401 | 403; readonly reason: string };
+
+export interface EndpointRequestHead {
+  readonly url?: string;
+  readonly headers: { readonly host?: string; readonly origin?: string | string[] };
+}
+
+export function admitEndpointRequest(req: EndpointRequestHead, secret: string): EndpointAdmission {
+  if (!isLoopbackRequest(req.headers)) {
+    return {
+      ok: false,
+      status: 403,
+      reason:
+        'this endpoint answers only loopback names (127.0.0.1, localhost, [::1]) from no page or a loopback page, ' +
+        `not Host ${JSON.stringify(req.headers.host ?? '')}`,
+    };
+  }
+  const url = req.url ?? '/';
+  const first = url.slice(1).split(/[/?]/, 1)[0] ?? '';
+  if (!sameSecret(first, secret)) {
+    return {
+      ok: false,
+      status: 401,
+      reason:
+        "this endpoint serves only its own function's processes: " +
+        "send to the URL in MESH_ENDPOINT, which carries this sandbox's secret",
+    };
+  }
+  const rest = url.slice(1 + first.length);
+  return { ok: true, path: rest.startsWith('/') ? rest : `/${rest}` };
+}
+
+/** Compares in time independent of where the strings differ. */
+function sameSecret(given: string, secret: string): boolean {
+  let diff = given.length ^ secret.length;
+  for (let i = 0; i < secret.length; i++) diff |= (given.charCodeAt(i) | 0) ^ secret.charCodeAt(i);
+  return diff === 0 && secret.length > 0;
+}

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { admitEndpointRequest } from '../../functions/mesh/endpoint-guard';
+
+const SECRET = 'AbCdEfGhIjKlMnOpQrStUvWx';
+const host = '127.0.0.1:40000';
+
+describe('sandbox endpoint admission', () => {
+  it('admits the secret path on a loopback Host and hands on the rest of the path', () => {
+    assert.deepEqual(admitEndpointRequest({ url: `/${SECRET}/payments/charge?x=1`, headers: { host } }, SECRET), {
+      ok: true,
+      path: '/payments/charge?x=1',
+    });
+    assert.deepEqual(admitEndpointRequest({ url: `/${SECRET}`, headers: { host: 'localhost:1' } }, SECRET), {
+      ok: true,
+      path: '/',
+    });
+  });
+
+  it('refuses a request without the secret, with a wrong or partial one, or with the secret elsewhere', () => {
+    for (const url of [
+      '/payments',
+      `/${SECRET.slice(0, -1)}/payments`,
+      `/${SECRET}x/payments`,
+      `/payments/${SECRET}`,
+      `/?${SECRET}`,
+      '/',
+      undefined,
+    ]) {
+      const a = admitEndpointRequest({ url, headers: { host } }, SECRET);
+      assert.equal(a.ok, false, String(url));
+      assert.equal(!a.ok && a.status, 401);
+      assert.match(!a.ok ? a.reason : '', /only its own function's processes: send to the URL in MESH_ENDPOINT/);
+    }
+  });
+
+  it('refuses a foreign Host or Origin even with the secret (DNS rebinding, a page elsewhere)', () => {
+    const url = `/${SECRET}/payments`;
+    for (const headers of [
+      { host: 'rebind.attacker.example:40000' },
+      {},
+      { host, origin: 'https://attacker.example' },
+      { host, origin: 'null' },
+    ]) {
+      const a = admitEndpointRequest({ url, headers }, SECRET);
+      assert.equal(!a.ok && a.status, 403, JSON.stringify(headers));
+    }
+  });
+
+  it('never admits anything when the secret is empty', () => {
+    assert.equal(admitEndpointRequest({ url: '//payments', headers: { host } }, '').ok, false);
+  });
+});
