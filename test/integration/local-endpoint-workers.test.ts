@@ -3,13 +3,14 @@
  * Lambda, Secrets Manager and DynamoDB through AWS_ENDPOINT_URL with the plain AWS SDK (contract 3),
  * and the mesh metadata it sends in ClientContext arrives in the callee's context.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { startEndpoint, type Endpoint } from '../../local/endpoint';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { FunctionRegistry } from '../../local/registry/function-registry';
 import { LocalInvoker } from '../../local/runtime/invoker';
 
@@ -48,16 +49,18 @@ describe('local endpoint with real workers', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'endpoint-workers-'));
-    for (const [name, code] of [
+    const code = join(dir, 'code'); // beside the invoker's work dir, which copies it (as Lambda unpacks into /var/task)
+    mkdirSync(code);
+    for (const [name, source] of [
       ['orders', CALLER],
       ['payments', PAYMENTS],
     ]) {
-      writeFileSync(join(dir, `${name}.js`), code);
+      writeFileSync(join(code, `${name}.js`), source);
     }
     const registry = new FunctionRegistry();
     const spec = (name: string) => ({
       name,
-      codeDir: dir,
+      codeDir: code,
       handler: `${name}.handler`,
       runtime: 'nodejs20.x',
       timeout: 20,
