@@ -4,6 +4,7 @@
  *   <outDir>/nodejs/node_modules/lambda-mesh/runtime-entry.js  the rest, required by index.js on first use
  *   <outDir>/nodejs/node_modules/lambda-mesh/errors.js   the error classes (re-exported from index.js)
  *   <outDir>/nodejs/node_modules/lambda-mesh/wrapper.js  `module.exports = require('./index.js')`
+ *   <outDir>/nodejs/node_modules/lambda-mesh/runtime.js  the same: what `import 'lambda-mesh/runtime'` finds
  *   <outDir>/nodejs/node_modules/lambda-mesh/package.json
  * @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh puts the
  * repo's node_modules on NODE_PATH). Run: `npx tsx functions/mesh/build.ts [outDir]`.
@@ -62,6 +63,8 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
   writeFileSync(join(pkgDir, 'errors.js'), "module.exports = require('./index.js');\n");
   const result = { metafile: { outputs: { ...entry.metafile!.outputs, ...rest.metafile!.outputs } } };
   writeFileSync(join(pkgDir, 'wrapper.js'), "module.exports = require('./index.js');\n");
+  // Handlers import `lambda-mesh/runtime`; their bundles leave it out, and in Lambda it resolves here.
+  writeFileSync(join(pkgDir, 'runtime.js'), "module.exports = require('./index.js');\n");
   writeFileSync(
     join(pkgDir, 'package.json'),
     `${JSON.stringify({ name: LAYER.moduleName, version: '0.1.0', main: 'index.js', private: true }, null, 2)}\n`,

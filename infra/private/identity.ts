@@ -1,13 +1,11 @@
-import { join } from 'node:path';
 import { ArnFormat, Aws, Duration, RemovalPolicy, SecretValue, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV, spiffeId, TAGS } from '../../shared/names';
-
-const REPO_ROOT = join(__dirname, '..', '..');
+import { ASSETS, ENV, spiffeId, TAGS } from '../../shared/names';
+import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
+import { controlFunctionCode } from './asset-code';
 
 /** Options of the mesh identity (CA, issuer, rotation). */
 export interface MeshIdentityOptions {
@@ -40,7 +38,7 @@ export interface MeshIdentityProps extends MeshIdentityOptions {
  */
 export class MeshIdentity extends Construct {
   readonly caSecret: secretsmanager.Secret;
-  readonly issuer: NodejsFunction;
+  readonly issuer: lambda.Function;
   readonly caRotation: secretsmanager.CfnRotationSchedule;
   private readonly meshName: string;
   private readonly leafHours: number;
@@ -52,8 +50,10 @@ export class MeshIdentity extends Construct {
     const lifetime = props.certificateLifetime ?? Duration.hours(24);
     this.leafHours = lifetime.toHours();
     if (this.leafHours < 8) {
-      throw new Error(
-        `certificateLifetime must be at least 8 hours (Secrets Manager rotates at most every 4 hours, at half life), got ${this.leafHours} h`,
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_IDENTITY_OPTION,
+        `${this.node.path}: certificateLifetime must be at least 8 hours (Secrets Manager rotates at most every 4 hours, at half life), got ${this.leafHours} h`,
+        this,
       );
     }
     const caDays = (props.caRotation ?? Duration.days(90)).toDays();
@@ -66,17 +66,14 @@ export class MeshIdentity extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.issuer = new NodejsFunction(this, 'Issuer', {
-      entry: join(REPO_ROOT, 'functions', 'control', 'rotation.ts'),
-      handler: 'handler',
+    this.issuer = new lambda.Function(this, 'Issuer', {
+      code: controlFunctionCode(ASSETS.rotation),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),
       description: `Issues and rotates the ${props.meshName} mesh CA and service certificates`,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      bundling: { minify: true, sourceMap: false, format: OutputFormat.CJS, externalModules: ['@aws-sdk/*'] },
       environment: {
         MESH_CA_SECRET: this.caSecret.secretArn,
         MESH_CERT_LIFETIME_HOURS: String(this.leafHours),
