@@ -1,28 +1,21 @@
 /**
- * The mesh runtime: what apps import as `lambda-mesh` (`mesh.call`, `call`, the error classes), and
- * the layer's wrapper `handler` (contract 2). Module init stays tiny: the runtime, policy cache,
- * SDK client and identity are created on first need.
+ * The mesh runtime: what handlers import as `lambda-mesh/runtime` (`mesh.call`, `call`, the error
+ * classes), and the layer's wrapper `handler` (contract 2). In Lambda the import resolves to the
+ * layer's copy. Module init stays tiny: the runtime, policy cache, SDK client and identity are
+ * created on first need.
  */
 import { ENV } from '../../shared/names';
 import type { CallOptions } from './client';
-import { startEndpoint, type MeshEndpoint } from './endpoint';
-import { loadHandler, type AnyHandler } from './handler-loader';
+import { type MeshEndpoint, startEndpoint } from './endpoint';
+import { type AnyHandler, loadHandler } from './handler-loader';
 import type { MeshRuntime } from './mesh-runtime';
 import type { LambdaContextLike, WrappedHandler } from './wrapper';
 
-export {
-  MeshError,
-  MeshDeniedError,
-  MeshTimeoutError,
-  MeshCircuitOpenError,
-  MeshRemoteError,
-  MeshThrottledError,
-  MeshUnauthenticatedError,
-  MeshDeadlineExceededError,
-  MeshCallError,
-} from './errors';
 export type { CallOptions } from './client';
+// Every error class the runtime throws, whatever errors.ts adds: handlers catch them by class.
+export * from './errors';
 export type { MeshRuntime, MeshRuntimeOptions } from './mesh-runtime';
+
 // The runtime's modules (policy schemas, pipeline, wrapper) are required on first use, not at init,
 // from ./runtime-entry (its own file in the layer, see build.ts), so module init stays a few ms.
 
