@@ -80,8 +80,11 @@ export function lockedVersion(name: string): string {
  * offline: its dependencies at the versions this repository's lock holds (cdk init asks for newer
  * TypeScript and @types/node than the cache has, and for jest, which the cache lacks, so the jest test
  * goes), `lambda-mesh` from the tarball, and a lock file built from this repository's.
+ *
+ * With `cdk` (e.g. `{ 'aws-cdk-lib': '2.269.0', constructs: '10.5.0' }`) those versions go in instead
+ * and no lock is written: `npm install` then resolves the app from the registry.
  */
-export function prepareInstall(app: string, tarball: string, pack: PackResult): void {
+export function prepareInstall(app: string, tarball: string, pack: PackResult, cdk?: Record<string, string>): void {
   const generated = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
   const packed = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
   const manifest = {
@@ -89,6 +92,7 @@ export function prepareInstall(app: string, tarball: string, pack: PackResult): 
     dependencies: {
       'aws-cdk-lib': `^${lockedVersion('aws-cdk-lib')}`,
       constructs: `^${lockedVersion('constructs')}`,
+      ...cdk,
       'lambda-mesh': `file:${tarball}`,
     },
     devDependencies: Object.fromEntries(
@@ -101,6 +105,7 @@ export function prepareInstall(app: string, tarball: string, pack: PackResult): 
   const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8'));
   tsconfig.compilerOptions.types = ['node'];
   writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
+  if (cdk) return;
 
   const entry: LockEntry = {
     version: packed.version,
