@@ -28,7 +28,10 @@ export {
   type MeshDashboardProps,
   type MeshDashboardServiceOptions,
   type MeshTopology,
+  type MeshTopologyCanary,
   type MeshTopologyFunction,
+  type MeshTopologyItem,
+  type MeshTopologyVersion,
   type ServiceAlarms,
 } from './mesh-dashboard';
 export {

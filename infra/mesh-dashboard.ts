@@ -99,7 +99,25 @@ export interface MeshTopology {
   /** Runs the hook for every function of the mesh, present and future. */
   onFunction?(hook: (fn: MeshTopologyFunction) => void): void;
   /** The deploy-time policy items (contract 4): `allow#<source>` items are the edges. */
-  policyItems?(): readonly { readonly pk: string; readonly sk: string }[];
+  policyItems?(): readonly MeshTopologyItem[];
+}
+
+/** The key of a policy item: the service (`pk`) and the kind of item (`sk`, e.g. `allow#orders`). */
+export interface MeshTopologyItem {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** A canary as the dashboard sees it. */
+export interface MeshTopologyCanary {
+  /** The published version that keeps the rest of the traffic. */
+  readonly stableVersion: string;
+}
+
+/** A published version as the dashboard sees it. */
+export interface MeshTopologyVersion {
+  /** The version number (a token is fine). */
+  readonly version: string;
 }
 
 /** What the dashboard reads from a `MeshFunction`. */
@@ -109,9 +127,9 @@ export interface MeshTopologyFunction {
   /** Its function name (a token is fine). */
   readonly functionName: string;
   /** A canary's stable version; with `version`, the two versions are graphed one by one. */
-  readonly canary?: { readonly stableVersion: string };
+  readonly canary?: MeshTopologyCanary;
   /** This deploy's new version. */
-  readonly version?: { readonly version: string };
+  readonly version?: MeshTopologyVersion;
 }
 
 const SCHEMA = `{${METRICS.namespace},${[...METRICS.dimensions].sort().join(',')}}`;

@@ -118,7 +118,8 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
       app,
     );
     assert.equal(init.status, 0, explain('cdk init', init));
-    // LAMBDA_MESH_TEST_CDK="aws-cdk-lib@2.269.0 constructs@10.5.0": those versions, from the registry.
+    // LAMBDA_MESH_TEST_CDK="aws-cdk-lib@2.269.0 constructs@10.5.0": those versions, from the registry
+    // (any of aws-cdk-lib, constructs, aws-cdk, typescript, tsx, @types/node).
     const otherCdk = Object.fromEntries(
       (process.env.LAMBDA_MESH_TEST_CDK ?? '')
         .split(/\s+/)

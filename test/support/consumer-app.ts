@@ -81,23 +81,23 @@ export function lockedVersion(name: string): string {
  * TypeScript and @types/node than the cache has, and for jest, which the cache lacks, so the jest test
  * goes), `lambda-mesh` from the tarball, and a lock file built from this repository's.
  *
- * With `cdk` (e.g. `{ 'aws-cdk-lib': '2.269.0', constructs: '10.5.0' }`) those versions go in instead
- * and no lock is written: `npm install` then resolves the app from the registry.
+ * With `versions` (e.g. `{ 'aws-cdk-lib': '2.269.0', constructs: '10.5.0' }`) those versions go in
+ * instead, and no lock is written: `npm install` then resolves the app from the registry.
  */
-export function prepareInstall(app: string, tarball: string, pack: PackResult, cdk?: Record<string, string>): void {
+export function prepareInstall(
+  app: string,
+  tarball: string,
+  pack: PackResult,
+  versions?: Record<string, string>,
+): void {
   const generated = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
   const packed = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
+  const pick = (names: string[], range = '') =>
+    Object.fromEntries(names.map((n) => [n, versions?.[n] ?? `${range}${lockedVersion(n)}`]));
   const manifest = {
     ...generated,
-    dependencies: {
-      'aws-cdk-lib': `^${lockedVersion('aws-cdk-lib')}`,
-      constructs: `^${lockedVersion('constructs')}`,
-      ...cdk,
-      'lambda-mesh': `file:${tarball}`,
-    },
-    devDependencies: Object.fromEntries(
-      ['@types/node', 'aws-cdk', 'tsx', 'typescript'].map((n) => [n, lockedVersion(n)]),
-    ),
+    dependencies: { ...pick(['aws-cdk-lib', 'constructs'], '^'), 'lambda-mesh': `file:${tarball}` },
+    devDependencies: pick(['@types/node', 'aws-cdk', 'tsx', 'typescript']),
   };
   writeFileSync(join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   rmSync(join(app, 'test'), { recursive: true, force: true });
@@ -105,7 +105,7 @@ export function prepareInstall(app: string, tarball: string, pack: PackResult, c
   const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8'));
   tsconfig.compilerOptions.types = ['node'];
   writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
-  if (cdk) return;
+  if (versions) return;
 
   const entry: LockEntry = {
     version: packed.version,
