@@ -10,7 +10,7 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ASSETS, type AssetName } from '../shared/names';
-import { buildLayer } from './mesh/build';
+import { BUNDLE_OPTIONS, buildLayer } from './mesh/build';
 
 /** The control-plane functions: asset name -> entry, relative to functions/. */
 const CONTROL_FUNCTIONS = {
@@ -32,17 +32,10 @@ export function buildAssets(outDir: string): AssetSizes {
   for (const [name, entry] of Object.entries(CONTROL_FUNCTIONS) as [AssetName, string][]) {
     const outfile = join(root, name, 'index.js');
     esbuild.buildSync({
+      ...BUNDLE_OPTIONS,
+      external: [...BUNDLE_OPTIONS.external],
       entryPoints: [resolve(__dirname, entry)],
       outfile,
-      bundle: true,
-      minify: true,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-      // The Lambda Node.js runtime provides the AWS SDK v3.
-      external: ['@aws-sdk/*'],
-      logLevel: 'error',
-      legalComments: 'none',
     });
     sizes[name] = statSync(outfile).size;
   }

@@ -15,6 +15,18 @@ import { LAYER } from '../../shared/names';
 
 export const DEFAULT_LAYER_DIR = resolve(__dirname, 'dist', 'layer');
 
+/** How the mesh's Lambda code is bundled: minified CommonJS for Node 20+, the AWS SDK left to the runtime. */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  minify: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['@aws-sdk/*'],
+  logLevel: 'error',
+  legalComments: 'none',
+} as const;
+
 export interface BuildLayerResult {
   /** The layer asset directory (the one to zip / hand to `Code.fromAsset`). */
   readonly outDir: string;
@@ -33,17 +45,7 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
   rmSync(root, { recursive: true, force: true });
   mkdirSync(pkgDir, { recursive: true });
   const bundle = join(pkgDir, 'index.js');
-  const common = {
-    bundle: true,
-    minify: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    external: ['@aws-sdk/*'],
-    logLevel: 'error',
-    legalComments: 'none',
-    metafile: true,
-  } as const;
+  const common = { ...BUNDLE_OPTIONS, metafile: true } as const;
   // Two files, one package: index.js holds only the init path and requires ./runtime-entry.js on
   // first use. V8 compiles every byte of a bundle at load (esbuild's lazy module wrappers are
   // parenthesized functions, which V8 compiles eagerly), so the init path must be a small file.

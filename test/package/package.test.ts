@@ -227,15 +227,18 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     } finally {
       lambda.destroy();
     }
-    // The mesh saw the hop: the edge orders -> payments in the local mesh's telemetry.
-    const stats = (await (await fetch(`${local!.url}/_mesh/stats?window=5m`)).json()) as { edges?: unknown };
-    assert.match(
-      JSON.stringify(stats),
-      /"source":"orders"[^}]*"destination":"payments"|"destination":"payments"[^}]*"source":"orders"/,
-    );
+    // The mesh saw the hop: payments' wrapper reported the edge orders -> payments.
+    const stats = (await (await fetch(`${local!.url}/_mesh/stats?window=5m`)).json()) as {
+      edges: { source: string; destination: string; requests: number; codes: Record<string, number> }[];
+    };
+    const edge = stats.edges.find((e) => e.source === 'orders' && e.destination === 'payments');
+    assert.ok(edge, `no orders -> payments edge in ${JSON.stringify(stats.edges)}`);
+    assert.equal(edge.codes['200'], 1);
   });
 
-  it('answers npx mesh status against the local mesh', () => {
+  it('answers npx mesh --version and npx mesh status against the local mesh', () => {
+    const version = run('npx', ['mesh', '--version'], app);
+    assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
     const status = run('npx', ['mesh', 'status'], app, appEnv(localAws(local!.url)));
     assert.equal(status.status, 0, explain('npx mesh status', status));
     assert.match(status.stdout, /orders/);
