@@ -18,6 +18,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Mesh } from '../../infra/mesh';
 import {
   appEnv,
   declaredMembers,
@@ -197,6 +200,18 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     const asset = join(app, 'cdk.out', layer.Metadata['aws:asset:path']);
     const prebuilt = join(app, 'node_modules', 'lambda-mesh', 'dist', 'assets', 'mesh-layer');
     assert.deepEqual(fileDigest(asset), fileDigest(prebuilt));
+    // Its hash is its content's: this repository's Mesh, which builds the layer from source, gets the
+    // same one. The hash changes when the runtime does, not with where or when it was built.
+    const repoApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const repoStack = new Stack(repoApp, 'Repo');
+    new Mesh(repoStack, 'Mesh', { meshName: 'shop' });
+    const repoLayers = Template.fromStack(repoStack).findResources('AWS::Lambda::LayerVersion', {
+      Properties: { LayerName: 'shop-mesh-runtime' },
+    });
+    assert.deepEqual(
+      Object.values(repoLayers).map((l) => l.Properties.Content.S3Key),
+      [layer.Properties.Content.S3Key],
+    );
     // The handler's bundle leaves the runtime to the layer.
     const orders = resources.find(
       (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === 'shop-orders',
