@@ -238,7 +238,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         );
       }
     } else {
-      this.invokeGrant.principalStatements.forEach((s) => s.addResources(qualified));
+      for (const s of this.invokeGrant.principalStatements) s.addResources(qualified);
       this.latestDeny?.addResources(`${target.unqualifiedArn()}:$LATEST`);
     }
     return this.invokeGrant;

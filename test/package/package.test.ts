@@ -182,7 +182,7 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     local = await startMeshLocal(app, ['--port', '0', '--quiet']);
     t.diagnostic(`npx mesh local: synthesized and serving in ${Date.now() - started} ms`);
     const template = JSON.parse(readFileSync(join(app, 'cdk.out', 'ShopStack.template.json'), 'utf8'));
-    const resources = Object.values(template.Resources) as { Type: string; Properties: any; Metadata?: any }[];
+    const resources = Object.values(template.Resources) as CfnResource[];
     const layer = resources.find(
       (r) => r.Type === 'AWS::Lambda::LayerVersion' && r.Properties.LayerName === 'shop-mesh-runtime',
     );
@@ -191,8 +191,8 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     assert.deepEqual(aliases, ['live', 'live']);
     const invokes = resources
       .filter((r) => r.Type === 'AWS::IAM::Policy')
-      .flatMap((r) => r.Properties.PolicyDocument.Statement)
-      .filter((s: any) => s.Effect === 'Allow' && s.Action === 'lambda:InvokeFunction');
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Effect: string; Action: unknown }[] }).Statement)
+      .filter((s) => s.Effect === 'Allow' && s.Action === 'lambda:InvokeFunction');
     assert.match(JSON.stringify(invokes), /:function:shop-payments:\*/, 'orders may invoke payments');
     assert.doesNotMatch(JSON.stringify(invokes), /:function:shop-orders:\*/, 'nobody declared an edge to orders');
 
@@ -210,7 +210,7 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     });
     assert.deepEqual(
       Object.values(repoLayers).map((l) => l.Properties.Content.S3Key),
-      [layer.Properties.Content.S3Key],
+      [layer.Properties.Content?.S3Key],
     );
     // The handler's bundle leaves the runtime to the layer.
     const orders = resources.find(
@@ -281,6 +281,17 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     assert.deepEqual(JSON.parse(reply.slice('REPLY '.length)), { charged: 7 });
   });
 });
+
+/** A resource of a synthesized template, as far as these checks read it. */
+interface CfnResource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown> & {
+    readonly LayerName?: string;
+    readonly Name?: string;
+    readonly Content?: { readonly S3Key: string };
+  };
+  readonly Metadata: Record<string, string>;
+}
 
 /** The environment of an AWS client pointed at the local mesh. */
 function localAws(url: string): NodeJS.ProcessEnv {
