@@ -345,7 +345,7 @@ function checkProps(path: string, props: MeshFunctionProps): string {
   if (props.entry === undefined && props.code === undefined) {
     throw refuse(
       MeshErrorCode.MISSING_PROP,
-      "entry is required; pass the path of the handler file, e.g. entry: 'functions/demo/orders.ts'",
+      "entry is required; pass the path of the handler file, e.g. entry: join(__dirname, '..', 'lambda', 'orders.ts')",
     );
   }
   if (props.code !== undefined && props.handler === undefined) {
