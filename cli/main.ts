@@ -2,6 +2,8 @@
  * The `mesh` dispatcher: picks the command, loads its module on demand (so `mesh --help` loads no
  * AWS SDK), and turns failures into one line on stderr and an exit code (2 bad input, 1 AWS).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type CliContext, type CommandModule, processContext } from './context';
 import { EXIT } from './errors';
 import { COMMAND_HELP, MAIN_HELP } from './help';
@@ -55,7 +57,7 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     return EXIT.ok;
   }
   if (first === '--version' || first === '-v') {
-    ctx.out(require('../package.json').version as string);
+    ctx.out(packageVersion());
     return EXIT.ok;
   }
   const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
@@ -78,6 +80,14 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     }
     throw err;
   }
+}
+
+/** The package's version: package.json sits one folder up from cli/ here, two up from the package's dist/cli. */
+function packageVersion(): string {
+  for (const file of [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', 'package.json')]) {
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
 }
 
 function usage(ctx: CliContext, message: string): number {

@@ -18,13 +18,17 @@ import { Duration, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV, LIVE_ALIAS, METRICS, SORT_KEY } from '../shared/names';
+import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 
 /** A service's alarms: success rate and p99 latency of its `live` alias. */
 export interface ServiceAlarms {
+  /** Fires when the `live` alias's success rate falls below `successRateThreshold`. */
   readonly successRate: cloudwatch.Alarm;
+  /** Fires when the `live` alias's p99 duration rises above `p99ThresholdMs`. */
   readonly p99Latency: cloudwatch.Alarm;
 }
 
+/** How one service is graphed. */
 export interface MeshDashboardServiceOptions {
   /**
    * The service's function name.
@@ -38,6 +42,7 @@ export interface MeshDashboardServiceOptions {
   readonly versions?: readonly string[];
 }
 
+/** Settings of the dashboard and alarms (`MeshOptions.dashboard` for the one every `Mesh` has). */
 export interface MeshDashboardOptions {
   /**
    * Name of the CloudWatch dashboard.
@@ -76,6 +81,7 @@ export interface MeshDashboardOptions {
   readonly discover?: boolean;
 }
 
+/** Props of a standalone `MeshDashboard`. */
 export interface MeshDashboardProps extends MeshDashboardOptions {
   /** The mesh's name (MESH_NAME). */
   readonly meshName: string;
@@ -88,46 +94,42 @@ export interface MeshDashboardProps extends MeshDashboardOptions {
 
 /** What the dashboard reads from a `Mesh` (infra/mesh.ts), without importing it. */
 export interface MeshTopology {
+  /** The mesh's name (MESH_NAME). */
   readonly meshName: string;
   /** Runs the hook for every function of the mesh, present and future. */
   onFunction?(hook: (fn: MeshTopologyFunction) => void): void;
   /** The deploy-time policy items (contract 4): `allow#<source>` items are the edges. */
-  policyItems?(): readonly { readonly pk: string; readonly sk: string }[];
+  policyItems?(): readonly MeshTopologyItem[];
 }
 
-// Mesh (infra/mesh.ts) calls attachMeshDashboard(this) in its constructor: its type gains the two members.
-declare module './mesh' {
-  interface Mesh extends MeshWithDashboard {}
+/** The key of a policy item: the service (`pk`) and the kind of item (`sk`, e.g. `allow#orders`). */
+export interface MeshTopologyItem {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** A canary as the dashboard sees it. */
+export interface MeshTopologyCanary {
+  /** The published version that keeps the rest of the traffic. */
+  readonly stableVersion: string;
+}
+
+/** A published version as the dashboard sees it. */
+export interface MeshTopologyVersion {
+  /** The version number (a token is fine). */
+  readonly version: string;
 }
 
 /** What the dashboard reads from a `MeshFunction`. */
 export interface MeshTopologyFunction {
+  /** Its service name in the mesh. */
   readonly service: string;
+  /** Its function name (a token is fine). */
   readonly functionName: string;
   /** A canary's stable version; with `version`, the two versions are graphed one by one. */
-  readonly canary?: { readonly stableVersion: string };
+  readonly canary?: MeshTopologyCanary;
   /** This deploy's new version. */
-  readonly version?: { readonly version: string };
-}
-
-/** A `Mesh` with its dashboard attached: `mesh.dashboard`, `mesh.alarmsFor(service)`. */
-export interface MeshWithDashboard {
-  readonly dashboard: MeshDashboard;
-  alarmsFor(service: string): ServiceAlarms;
-}
-
-/**
- * The hook `Mesh` calls once in its constructor: adds the CloudWatch dashboard as `mesh.dashboard`
- * and `mesh.alarmsFor(service)` for canary tooling.
- */
-export function attachMeshDashboard<T extends Construct & MeshTopology>(
-  mesh: T,
-  options: MeshDashboardOptions = {},
-): T & MeshWithDashboard {
-  const dashboard = new MeshDashboard(mesh, 'Dashboard', { ...options, meshName: mesh.meshName, mesh });
-  Object.defineProperty(mesh, 'dashboard', { value: dashboard, enumerable: true });
-  Object.defineProperty(mesh, 'alarmsFor', { value: (service: string) => dashboard.alarmsFor(service) });
-  return mesh as T & MeshWithDashboard;
+  readonly version?: MeshTopologyVersion;
 }
 
 const SCHEMA = `{${METRICS.namespace},${[...METRICS.dimensions].sort().join(',')}}`;
@@ -137,8 +139,15 @@ function q(value: string): string {
   return Token.isUnresolved(value) ? `"${value}"` : JSON.stringify(value);
 }
 
+/**
+ * A CloudWatch dashboard of a mesh's golden metrics per edge and per canary version, and per-service
+ * alarms on the `live` alias. Every `Mesh` has one (`mesh.dashboard`); make one yourself to graph a
+ * mesh from another stack or app.
+ */
 export class MeshDashboard extends Construct {
+  /** The CloudWatch dashboard (widgets are added at synth, once every service and edge is known). */
   readonly dashboard: cloudwatch.Dashboard;
+  /** The mesh it graphs. */
   readonly meshName: string;
   private readonly props: MeshDashboardProps;
   private readonly period: Duration;
@@ -148,26 +157,25 @@ export class MeshDashboard extends Construct {
   private rendered = false;
 
   constructor(scope: Construct, id: string, props: MeshDashboardProps) {
+    const path = futurePath(scope, id);
+    const refuse = (message: string) =>
+      new MeshValidationError(MeshErrorCode.INVALID_DASHBOARD_OPTION, `MeshDashboard ${path}: ${message}`, path);
     const threshold = props.successRateThreshold;
     if (threshold !== undefined && !Token.isUnresolved(threshold) && !(threshold > 0 && threshold <= 100)) {
-      throw new Error(`MeshDashboard successRateThreshold must be a percentage between 0 and 100, got ${threshold}`);
+      throw refuse(`successRateThreshold must be a percentage between 0 and 100, got ${threshold}`);
     }
     if (
       props.p99ThresholdMs !== undefined &&
       !Token.isUnresolved(props.p99ThresholdMs) &&
       !(props.p99ThresholdMs > 0)
     ) {
-      throw new Error(
-        `MeshDashboard p99ThresholdMs must be a positive number of milliseconds, got ${props.p99ThresholdMs}`,
-      );
+      throw refuse(`p99ThresholdMs must be a positive number of milliseconds, got ${props.p99ThresholdMs}`);
     }
     if (
       props.evaluationPeriods !== undefined &&
       !(Number.isInteger(props.evaluationPeriods) && props.evaluationPeriods >= 1)
     ) {
-      throw new Error(
-        `MeshDashboard evaluationPeriods must be a whole number of at least 1, got ${props.evaluationPeriods}`,
-      );
+      throw refuse(`evaluationPeriods must be a whole number of at least 1, got ${props.evaluationPeriods}`);
     }
     super(scope, id);
     this.props = props;

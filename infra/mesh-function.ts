@@ -15,6 +15,7 @@ import {
   TAGS,
 } from '../shared/names';
 import type { Mesh } from './mesh';
+import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
 /** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
@@ -56,6 +57,7 @@ export interface HttpEndpointOptions {
   readonly auth?: HttpAuth;
 }
 
+/** What `MeshFunction` adds to `NodejsFunction`, apart from the mesh itself. */
 export interface MeshFunctionOptions {
   /**
    * The function's service name in the mesh: lower-case letters, digits and dashes, starting with a
@@ -74,6 +76,7 @@ export interface MeshFunctionOptions {
   readonly traffic?: TrafficOptions;
 }
 
+/** Props of a `MeshFunction`: every `NodejsFunction` prop, plus the mesh, the service and a canary. */
 export interface MeshFunctionProps extends NodejsFunctionProps, MeshFunctionOptions {
   /** The mesh the function joins. */
   readonly mesh: Mesh;
@@ -85,7 +88,9 @@ export interface MeshFunctionProps extends NodejsFunctionProps, MeshFunctionOpti
  * call whom is declared with `allowCallsTo` / `allowExternal` — both the IAM grant and the policy item.
  */
 export class MeshFunction extends NodejsFunction implements IMeshFunction {
+  /** The mesh it belongs to. */
   public readonly mesh: Mesh;
+  /** Its service name in the mesh (MESH_SERVICE). */
   public readonly service: string;
   /** The `live` alias. */
   public readonly liveAlias: lambda.Alias;
@@ -103,8 +108,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   private urlInvoke?: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: MeshFunctionProps) {
-    const where = `MeshFunction ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
-    const functionName = checkProps(where, props);
+    const functionName = checkProps(futurePath(scope, id), props);
     const meshHandler = userHandler(props);
     const external = new Set([...(props.bundling?.externalModules ?? ['@aws-sdk/*']), '@aws-sdk/*', LAYER.moduleName]);
 
@@ -168,7 +172,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
     this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
     if (props.traffic)
-      this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic) });
+      this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic, this) });
 
     Tags.of(this).add(TAGS.mesh, this.mesh.meshName);
     Tags.of(this).add(TAGS.service, this.service);
@@ -237,25 +241,31 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   public allowCallsTo(target: MeshFunction, options: EdgeOptions = {}): iam.Grant {
     const where = `MeshFunction ${this.node.path}`;
     if (!(target instanceof MeshFunction)) {
-      throw new Error(
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_EDGE,
         `${where}: allowCallsTo takes a MeshFunction, got ${String(target)}; wrap the target in MeshFunction`,
+        this,
       );
     }
     if (target.mesh !== this.mesh) {
-      throw new Error(
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_EDGE,
         `${where}: cannot call ${target.node.path} (service "${target.service}"): it is in mesh "${target.mesh.meshName}", this function is in mesh "${this.mesh.meshName}"; put both in one mesh`,
+        this,
       );
     }
     if (target === this || target.service === this.service) {
-      throw new Error(
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_EDGE,
         `${where}: service "${this.service}" cannot call itself through the mesh; call the code directly`,
+        this,
       );
     }
     this.mesh.addPolicyItem({
       pk: target.service,
       sk: SORT_KEY.allow(this.service),
       source: this.service,
-      ...trafficFields(options),
+      ...trafficFields(options, this),
       ...(options.description ? { description: options.description } : {}),
     });
     if (this.targetFunctions.includes(target)) return this.invokeGrant!;
@@ -337,7 +347,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       pk: this.service,
       sk: SORT_KEY.allow(EXTERNAL),
       source: EXTERNAL,
-      ...trafficFields(options),
+      ...trafficFields(options, this),
       ...(options.description ? { description: options.description } : {}),
     });
   }
@@ -378,52 +388,65 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   }
 }
 
-/** Checks the props before the function exists; returns the function name to use. */
-function checkProps(where: string, props: MeshFunctionProps): string {
+/**
+ * Checks the props before the function exists (`path` is the one it will have); returns the function
+ * name to use.
+ */
+function checkProps(path: string, props: MeshFunctionProps): string {
+  const where = `MeshFunction ${path}`;
+  const refuse = (code: MeshErrorCode, message: string) => new MeshValidationError(code, `${where}: ${message}`, path);
   const { mesh, service } = props;
-  if (!props.mesh) throw new Error(`${where}: the mesh prop is required; pass the Mesh the function joins`);
+  if (!props.mesh)
+    throw refuse(MeshErrorCode.MISSING_PROP, 'the mesh prop is required; pass the Mesh the function joins');
   if (Token.isUnresolved(service) || typeof service !== 'string' || !SERVICE_NAME_PATTERN.test(service)) {
-    throw new Error(
-      `${where}: service ${JSON.stringify(service)} is not a valid service name; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "payments")`,
+    throw refuse(
+      MeshErrorCode.INVALID_SERVICE_NAME,
+      `service ${JSON.stringify(service)} is not a valid service name; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "payments")`,
     );
   }
   const clash = mesh.functionOf(service);
   if (clash) {
-    throw new Error(
-      `${where}: service "${service}" is already taken in mesh "${mesh.meshName}" by ${clash.node.path}; give each function its own service name`,
+    throw refuse(
+      MeshErrorCode.DUPLICATE_SERVICE,
+      `service "${service}" is already taken in mesh "${mesh.meshName}" by ${clash.node.path}; give each function its own service name`,
     );
   }
   if (props.functionName !== undefined && Token.isUnresolved(props.functionName)) {
-    throw new Error(
-      `${where}: functionName must be a literal string (the mesh names it in policy items at synth); omit it for "${mesh.meshName}-${service}"`,
+    throw refuse(
+      MeshErrorCode.INVALID_FUNCTION_NAME,
+      `functionName must be a literal string (the mesh names it in policy items at synth); omit it for "${mesh.meshName}-${service}"`,
     );
   }
   const functionName = props.functionName ?? `${mesh.meshName}-${service}`;
   if (functionName.length > LAMBDA_FUNCTION_NAME_MAX) {
-    throw new Error(
-      `${where}: function name "${functionName}" has ${functionName.length} characters, over Lambda's ${LAMBDA_FUNCTION_NAME_MAX}; use a shorter service or mesh name, or pass a shorter functionName`,
+    throw refuse(
+      MeshErrorCode.INVALID_FUNCTION_NAME,
+      `function name "${functionName}" has ${functionName.length} characters, over Lambda's ${LAMBDA_FUNCTION_NAME_MAX}; use a shorter service or mesh name, or pass a shorter functionName`,
     );
   }
   if (props.canary) {
     const { weight, stableVersion } = props.canary;
     if (!Token.isUnresolved(weight) && !(weight >= 0 && weight <= 1)) {
-      throw new Error(
-        `${where}: canary.weight must be between 0 and 1, got ${weight}; e.g. 0.1 sends 10% of live to the new version`,
+      throw refuse(
+        MeshErrorCode.INVALID_CANARY,
+        `canary.weight must be between 0 and 1, got ${weight}; e.g. 0.1 sends 10% of live to the new version`,
       );
     }
     if (!Token.isUnresolved(stableVersion) && !/^[0-9]+$/.test(stableVersion)) {
-      throw new Error(
-        `${where}: canary.stableVersion must be a published version number such as "1", got ${JSON.stringify(stableVersion)} (never $LATEST)`,
+      throw refuse(
+        MeshErrorCode.INVALID_CANARY,
+        `canary.stableVersion must be a published version number such as "1", got ${JSON.stringify(stableVersion)} (never $LATEST)`,
       );
     }
   }
   if (props.entry === undefined && props.code === undefined) {
-    throw new Error(
-      `${where}: entry is required; pass the path of the handler file, e.g. entry: 'functions/demo/orders.ts'`,
+    throw refuse(
+      MeshErrorCode.MISSING_PROP,
+      "entry is required; pass the path of the handler file, e.g. entry: join(__dirname, '..', 'lambda', 'orders.ts')",
     );
   }
   if (props.code !== undefined && props.handler === undefined) {
-    throw new Error(`${where}: with code, handler is required ("file.export")`);
+    throw refuse(MeshErrorCode.MISSING_PROP, 'with code, handler is required ("file.export")');
   }
   return functionName;
 }

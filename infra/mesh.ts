@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   Aspects,
   type CfnElement,
@@ -14,15 +13,15 @@ import {
 } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
+import { ASSETS, SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
-import { attachMeshDashboard } from './mesh-dashboard';
+import { MeshDashboard, type MeshDashboardOptions, type ServiceAlarms } from './mesh-dashboard';
 import type { MeshFunction } from './mesh-function';
+import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
+import { controlFunctionCode, meshLayerCode } from './private/asset-code';
 import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from './private/identity';
-import { meshLayerCode, REPO_ROOT } from './private/mesh-layer-code';
 import { PolicyRegistry } from './private/policy-registry';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
 
@@ -41,6 +40,7 @@ export interface IMesh extends IConstruct {
   readonly layer: lambda.ILayerVersion;
 }
 
+/** Settings of a `Mesh` other than its name. */
 export interface MeshOptions {
   /**
    * Name of the policy table.
@@ -71,8 +71,14 @@ export interface MeshOptions {
    * @default false — each sandbox ejects on its own failures
    */
   readonly sharedBreakers?: boolean;
+  /**
+   * The CloudWatch dashboard and the per-service alarms (`mesh.dashboard`, `mesh.alarmsFor(service)`).
+   * @default - `${meshName}-mesh`, alarms below 99% success or above 1 s p99 for 3 minutes
+   */
+  readonly dashboard?: MeshDashboardOptions;
 }
 
+/** Props of a `Mesh`. */
 export interface MeshProps extends MeshOptions {
   /**
    * Name of the mesh: lower-case letters, digits and dashes, starting with a letter, at most 40
@@ -87,15 +93,20 @@ export interface MeshProps extends MeshOptions {
  * LAYER.snapshotPath) and the list of its functions.
  *
  * Extension points: `functions` / `services` (what joined so far), `onFunction(hook)` (runs for every
- * function, present and future), `addPolicyItem(item)`, `table`, `layer`, `policy`.
+ * function, present and future), `addPolicyItem(item)`, `table`, `layer`, `policy`, `dashboard` and
+ * `alarmsFor(service)`.
  */
 export class Mesh extends Construct implements IMesh {
+  /** Name of the mesh: function-name prefix, SPIFFE trust domain, MESH_NAME. */
   public readonly meshName: string;
+  /** The policy table (partition key `pk` = service, sort key `sk` = kind of item). */
   public readonly table: dynamodb.Table;
+  /** The policy table's name, a literal (MESH_POLICY_TABLE). */
   public readonly tableName: string;
+  /** The mesh runtime layer, prebuilt in the package; every `MeshFunction` of this mesh gets it. */
   public readonly layer: lambda.LayerVersion;
   /** The function that writes the deploy-time items into the table. */
-  public readonly seeder: NodejsFunction;
+  public readonly seeder: lambda.Function;
   /** The `Custom::MeshPolicy` resource (properties TableName and Items). */
   public readonly policy: CustomResource;
   /** Policy TTL in ms handed to every function, if set. */
@@ -104,6 +115,8 @@ export class Mesh extends Construct implements IMesh {
   public readonly sharedBreakers: boolean;
   /** The mesh CA, issuer and identity secrets (undefined when identity is off). */
   public readonly identity?: MeshIdentity;
+  /** The CloudWatch dashboard of the mesh's golden metrics (every function and edge, found at synth). */
+  public readonly dashboard: MeshDashboard;
 
   private readonly registry: PolicyRegistry;
   private readonly members: MeshFunction[] = [];
@@ -111,18 +124,25 @@ export class Mesh extends Construct implements IMesh {
   private snapshotLayerVersion?: lambda.LayerVersion;
 
   constructor(scope: Construct, id: string, props: MeshProps) {
-    const where = `Mesh ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const path = futurePath(scope, id);
+    const where = `Mesh ${path}`;
     if (!Token.isUnresolved(props.meshName) && !SERVICE_NAME_PATTERN.test(props.meshName)) {
-      throw new Error(
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_MESH_NAME,
         `${where}: meshName ${JSON.stringify(props.meshName)} is not valid; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "shop")`,
+        path,
       );
     }
     if (Token.isUnresolved(props.meshName)) {
-      throw new Error(`${where}: meshName must be a literal string (it names functions and table keys at synth)`);
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_MESH_NAME,
+        `${where}: meshName must be a literal string (it names functions and table keys at synth)`,
+        path,
+      );
     }
     super(scope, id);
     this.meshName = props.meshName;
-    this.registry = new PolicyRegistry(where);
+    this.registry = new PolicyRegistry(this, where);
     this.tableName = props.tableName ?? `${props.meshName}-policy`;
     if (props.policyTtl) this.policyTtlMs = props.policyTtl.toMilliseconds();
     this.sharedBreakers = props.sharedBreakers ?? false;
@@ -145,12 +165,12 @@ export class Mesh extends Construct implements IMesh {
       description: `Lambda Mesh runtime for mesh ${props.meshName}`,
     });
 
-    this.seeder = new NodejsFunction(this, 'PolicySeeder', {
-      entry: join(REPO_ROOT, 'functions', 'control', 'policy-seeder.ts'),
+    this.seeder = new lambda.Function(this, 'PolicySeeder', {
+      code: controlFunctionCode(ASSETS.policySeeder),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       timeout: Duration.minutes(5),
       description: `Seeds the deploy-time policy of mesh ${props.meshName} into ${this.tableName}`,
-      bundling: { externalModules: ['@aws-sdk/*'], minify: true },
     });
     this.table.grant(this.seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem');
     const provider = new cr.Provider(this, 'PolicyProvider', { onEventHandler: this.seeder });
@@ -169,7 +189,7 @@ export class Mesh extends Construct implements IMesh {
 
     Tags.of(this).add(TAGS.mesh, this.meshName);
     Aspects.of(this).add(new SnapshotAspect(this));
-    attachMeshDashboard(this); // CloudWatch dashboard + mesh.alarmsFor(service) (infra/mesh-dashboard.ts)
+    this.dashboard = new MeshDashboard(this, 'Dashboard', { ...props.dashboard, meshName: this.meshName, mesh: this });
     // Identity (F): CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
     if (props.identity !== false) this.identity = attachMeshIdentity(this, props.identity);
     // cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason.
@@ -186,6 +206,14 @@ export class Mesh extends Construct implements IMesh {
       id: 'AwsSolutions::AwsSolutions-L1',
       reason: 'The seeder runs once per deploy on nodejs22.x, the runtime the mesh is built and tested for',
     });
+  }
+
+  /**
+   * The alarms of `service`'s `live` alias (success rate and p99 latency), for canary tooling and
+   * alarm actions. Idempotent: the same alarms for the same service.
+   */
+  public alarmsFor(service: string): ServiceAlarms {
+    return this.dashboard.alarmsFor(service);
   }
 
   /** The functions that joined this mesh, in construction order. */
@@ -239,8 +267,10 @@ export class Mesh extends Construct implements IMesh {
   public _register(fn: MeshFunction): void {
     const clash = this.functionOf(fn.service);
     if (clash && clash !== fn) {
-      throw new Error(
+      throw new MeshValidationError(
+        MeshErrorCode.DUPLICATE_SERVICE,
         `MeshFunction ${fn.node.path}: service "${fn.service}" is already taken in mesh "${this.meshName}" by ${clash.node.path}; give each function its own service name`,
+        fn,
       );
     }
     if (!clash) this.members.push(fn);

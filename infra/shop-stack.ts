@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Mesh } from './mesh';
-import { MeshFunction } from './mesh-function';
+import { Mesh, MeshFunction } from 'lambda-mesh';
 
 const DEMO_DIR = join(__dirname, '..', 'functions', 'demo');
 

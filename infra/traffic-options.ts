@@ -1,5 +1,7 @@
 import { type Duration, Token } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import type { RetryOn, TrafficPolicy } from '../shared/policy';
+import { MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 
 /** Retries of one call: attempts and full-jitter backoff. Absent fields use the mesh defaults. */
 export interface RetryOptions {
@@ -110,8 +112,9 @@ export interface EdgeOptions extends TrafficOptions {
  * The policy-item fields for traffic options (milliseconds, as `shared/policy.ts` stores them).
  * Only set fields appear, so the table item stays minimal and defaults keep living in one place.
  */
-export function trafficFields(o: TrafficOptions | undefined): TrafficPolicy {
+export function trafficFields(o: TrafficOptions | undefined, scope: IConstruct): TrafficPolicy {
   if (!o) return {};
+  const millis = (d: Duration, name: string) => literalMillis(d, name, scope);
   const out: Record<string, unknown> = {};
   if (o.timeout) out.timeoutMs = millis(o.timeout, 'timeout');
   if (o.perTryTimeout) out.perTryTimeoutMs = millis(o.perTryTimeout, 'perTryTimeout');
@@ -141,9 +144,13 @@ export function trafficFields(o: TrafficOptions | undefined): TrafficPolicy {
   return out as TrafficPolicy;
 }
 
-function millis(d: Duration, name: string): number {
+function literalMillis(d: Duration, name: string, scope: IConstruct): number {
   if (Token.isUnresolved(d.toMilliseconds({ integral: false }))) {
-    throw new Error(`${name} must be a literal duration (policy items are written at synth), got a token`);
+    throw new MeshValidationError(
+      MeshErrorCode.UNRESOLVED_DURATION,
+      `${scope.node.path}: ${name} must be a literal duration (policy items are written at synth), got a token`,
+      scope,
+    );
   }
   return d.toMilliseconds({ integral: false });
 }

@@ -148,9 +148,26 @@ export const LAYER = {
    * named by MESH_POLICY_SNAPSHOT. The local mesh maps /opt to the function's merged layers.
    */
   snapshotPath: '/opt/mesh/policy.json',
-  /** Module name apps import (`import { mesh } from 'lambda-mesh'`); external in function bundles. */
+  /**
+   * Package name apps import the runtime from (`import { mesh } from 'lambda-mesh/runtime'`); external
+   * in function bundles (with its subpaths), so Lambda resolves it to the layer's copy.
+   */
   moduleName: 'lambda-mesh',
 } as const;
+
+/**
+ * The Lambda assets the constructs ship, one directory each, as `functions/build.ts` lays them out:
+ * built into the package's dist/assets at `npm pack`, built from source on demand in this repository.
+ */
+export const ASSETS = {
+  /** The mesh layer (LAYER.packageDir inside). */
+  layer: 'mesh-layer',
+  /** The Custom::MeshPolicy handler (`index.handler`). */
+  policySeeder: 'policy-seeder',
+  /** The identity issuer: deploy-time issuance and rotation (`index.handler`). */
+  issuer: 'issuer',
+} as const;
+export type AssetName = (typeof ASSETS)[keyof typeof ASSETS];
 
 /** Metric namespace and names (EMF), Istio-style. */
 export const METRICS = {

@@ -4,7 +4,7 @@
  * declare, so frontend's own mesh refuses it before any Invoke (fail fast, counted as denied): the
  * demo's denied edge, shown as the policy decision it is.
  */
-import { MeshDeniedError, mesh } from 'lambda-mesh';
+import { MeshDeniedError, mesh } from 'lambda-mesh/runtime';
 
 interface Checkout {
   readonly action?: string;

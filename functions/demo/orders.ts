@@ -1,5 +1,5 @@
 /** Places an order: reserves stock, then charges the payment. */
-import { mesh } from 'lambda-mesh';
+import { mesh } from 'lambda-mesh/runtime';
 
 interface OrderRequest {
   readonly sku: string;

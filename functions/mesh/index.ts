@@ -1,7 +1,8 @@
 /**
- * The mesh runtime: what apps import as `lambda-mesh` (`mesh.call`, `call`, the error classes), and
- * the layer's wrapper `handler` (contract 2). Module init stays tiny: the runtime, policy cache,
- * SDK client and identity are created on first need.
+ * The mesh runtime: what handlers import as `lambda-mesh/runtime` (`mesh.call`, `call`, the error
+ * classes), and the layer's wrapper `handler` (contract 2). In Lambda the import resolves to the
+ * layer's copy. Module init stays tiny: the runtime, policy cache, SDK client and identity are
+ * created on first need.
  */
 import { ENV } from '../../shared/names';
 import type { CallOptions } from './client';
@@ -11,18 +12,8 @@ import type { MeshRuntime } from './mesh-runtime';
 import type { LambdaContextLike, WrappedHandler } from './wrapper';
 
 export type { CallOptions } from './client';
-export {
-  MeshCallError,
-  MeshCircuitOpenError,
-  MeshDeadlineExceededError,
-  MeshDeniedError,
-  MeshError,
-  MeshIdentityUnavailableError,
-  MeshRemoteError,
-  MeshThrottledError,
-  MeshTimeoutError,
-  MeshUnauthenticatedError,
-} from './errors';
+// Every error class the runtime throws, whatever errors.ts adds: handlers catch them by class.
+export * from './errors';
 export type { MeshRuntime, MeshRuntimeOptions } from './mesh-runtime';
 
 // The runtime's modules (policy schemas, pipeline, wrapper) are required on first use, not at init,

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   ArnFormat,
   Aws,
@@ -17,13 +16,12 @@ import {
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ENV, IDENTITY, spiffeId, TAGS } from '../../shared/names';
-
-const REPO_ROOT = join(__dirname, '..', '..');
+import { ASSETS, ENV, IDENTITY, spiffeId, TAGS } from '../../shared/names';
+import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
+import { controlFunctionCode } from './asset-code';
 
 /** Options of the mesh identity (CA, issuer, rotation). */
 export interface MeshIdentityOptions {
@@ -101,7 +99,7 @@ const SERVICE_LIST_MAX_BYTES = 3_500;
  */
 export class MeshIdentity extends Construct {
   readonly caSecret: secretsmanager.Secret;
-  readonly issuer: NodejsFunction;
+  readonly issuer: lambda.Function;
   /** `Custom::MeshCertificateAuthority`: issues the CA at deploy; every identity resource depends on it. */
   readonly caIssued: CustomResource;
   readonly caRotation: secretsmanager.CfnRotationSchedule;
@@ -119,8 +117,10 @@ export class MeshIdentity extends Construct {
     const lifetime = props.certificateLifetime ?? Duration.hours(24);
     this.leafHours = lifetime.toHours();
     if (this.leafHours < 8) {
-      throw new Error(
-        `certificateLifetime must be at least 8 hours (Secrets Manager rotates at most every 4 hours, at half life), got ${this.leafHours} h`,
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_IDENTITY_OPTION,
+        `${this.node.path}: certificateLifetime must be at least 8 hours (Secrets Manager rotates at most every 4 hours, at half life), got ${this.leafHours} h`,
+        this,
       );
     }
     const caDays = (props.caRotation ?? Duration.days(90)).toDays();
@@ -135,17 +135,14 @@ export class MeshIdentity extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.issuer = new NodejsFunction(this, 'Issuer', {
-      entry: join(REPO_ROOT, 'functions', 'control', 'issuer.ts'),
-      handler: 'handler',
+    this.issuer = new lambda.Function(this, 'Issuer', {
+      code: controlFunctionCode(ASSETS.issuer),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),
       description: `Issues and rotates the ${props.meshName} mesh CA and service certificates`,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      bundling: { minify: true, sourceMap: false, format: OutputFormat.CJS, externalModules: ['@aws-sdk/*'] },
       environment: {
         [IDENTITY.env.trustDomain]: props.meshName,
         [IDENTITY.env.caSecret]: this.caSecret.secretArn,

@@ -1,5 +1,7 @@
+import type { IConstruct } from 'constructs';
 import { MANAGED_BY } from '../../shared/names';
 import { type PolicyItem, type PolicySnapshot, parsePolicyItem } from '../../shared/policy';
+import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
 
 /**
  * The deploy-time policy of one mesh: every item the constructs declare, validated at once with
@@ -9,7 +11,11 @@ import { type PolicyItem, type PolicySnapshot, parsePolicyItem } from '../../sha
 export class PolicyRegistry {
   private readonly items = new Map<string, PolicyItem>();
 
-  constructor(private readonly where: string) {}
+  /** `where` prefixes every error: the mesh's kind and path. */
+  constructor(
+    private readonly owner: IConstruct,
+    private readonly where: string,
+  ) {}
 
   /**
    * Adds one item (managedBy is forced to "deploy"). The same key with the same content is a no-op;
@@ -18,14 +24,22 @@ export class PolicyRegistry {
   add(raw: Record<string, unknown>): PolicyItem {
     const candidate: Record<string, unknown> = { ...raw, managedBy: MANAGED_BY.deploy };
     const parsed = parsePolicyItem(candidate);
-    if (!parsed.ok) throw new Error(`${this.where}: invalid policy item ${parsed.error}`);
+    if (!parsed.ok) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_POLICY_ITEM,
+        `${this.where}: invalid policy item ${parsed.error}`,
+        this.owner,
+      );
+    }
     const key = `${String(candidate.pk)}\u0000${String(candidate.sk)}`;
     const existing = this.items.get(key);
     if (existing) {
       if (canonical(existing) === canonical(parsed.item)) return existing;
-      throw new Error(
+      throw new MeshValidationError(
+        MeshErrorCode.CONFLICTING_POLICY_ITEM,
         `${this.where}: policy item ${String(candidate.pk)}/${String(candidate.sk)} declared twice with different ` +
           `settings (${canonical(existing)} vs ${canonical(parsed.item)}); declare it once`,
+        this.owner,
       );
     }
     this.items.set(key, parsed.item);

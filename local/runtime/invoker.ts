@@ -9,11 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve as resolvePath } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { EXTERNAL, META } from '../../shared/names';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/backend';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
-import { mergedOptDir, rewriteOpt } from './opt-dir';
+import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
 import { formatTraceHeader, newSegmentId, newTraceId, parseTraceHeader } from './trace-header';
 import { Worker, type WorkerOutcome } from './worker';
 
@@ -70,7 +70,14 @@ export interface LocalInvokerOptions {
 
 export const DEFAULT_CONCURRENCY_LIMIT = 10;
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
-const REPO_NODE_MODULES = resolvePath(__dirname, '../../node_modules');
+/**
+ * The node_modules folder the AWS SDK resolves from (this repository's, or the app's that installed the
+ * package): it stands in for the SDK Lambda's Node.js runtime provides.
+ */
+const SDK_NODE_MODULES = (() => {
+  const file = require.resolve('@aws-sdk/client-lambda');
+  return file.slice(0, file.lastIndexOf(`${join('node_modules', '@aws-sdk')}`) + 'node_modules'.length);
+})();
 
 interface Pool {
   readonly key: string;
@@ -384,9 +391,10 @@ export class LocalInvoker implements EndpointInvoker {
   }
 
   private spawn(pool: Pool, spec: FunctionSpec): Worker {
+    const env = this.environment(spec, pool.version);
     const worker = new Worker({
-      env: this.environment(spec, pool.version),
-      cwd: spec.codeDir,
+      env,
+      cwd: env.LAMBDA_TASK_ROOT,
       memorySize: spec.memorySize,
       onLine: (line) => this.line(pool.functionName, pool.version, line),
     });
@@ -408,7 +416,7 @@ export class LocalInvoker implements EndpointInvoker {
     const nodePath = [
       join(opt, 'nodejs/node_modules'),
       join(opt, `nodejs/node${process.versions.node.split('.')[0]}/node_modules`),
-      ...(this.options.nodePath ?? [REPO_NODE_MODULES]),
+      ...(this.options.nodePath ?? [SDK_NODE_MODULES]),
     ];
     const own: Record<string, string> = {};
     for (const [k, v] of Object.entries(spec.environment)) own[k] = rewriteOpt(v, opt);
@@ -422,7 +430,7 @@ export class LocalInvoker implements EndpointInvoker {
       LD_LIBRARY_PATH: join(opt, 'lib'),
       ...own,
       _HANDLER: rewriteOpt(spec.handler, opt),
-      LAMBDA_TASK_ROOT: spec.codeDir,
+      LAMBDA_TASK_ROOT: taskDir(spec.codeDir, this.workDir),
       LAMBDA_RUNTIME_DIR: __dirname,
       AWS_REGION: this.registry.region,
       AWS_DEFAULT_REGION: this.registry.region,

@@ -12,15 +12,30 @@ import { join } from 'node:path';
 export const OPT = '/opt';
 
 export function mergedOptDir(layerDirs: readonly string[], root: string): string {
-  const key = createHash('sha256').update(JSON.stringify(layerDirs)).digest('hex').slice(0, 16);
-  const dir = join(root, `opt-${key}`);
+  return copiedDir('opt', 'Layer', layerDirs, root);
+}
+
+/**
+ * Lambda unpacks a function's code into /var/task, with no node_modules or package.json above it.
+ * Locally the code is copied out of cdk.out into a folder of its own for the same reason: inside an
+ * app's folder, `require('lambda-mesh/runtime')` would find the app's installed package (Node looks in
+ * the parents' node_modules before NODE_PATH) instead of the layer's copy, and run a second runtime.
+ */
+export function taskDir(codeDir: string, root: string): string {
+  return copiedDir('task', 'Code', [codeDir], root);
+}
+
+/** `sources` copied in order into one folder under `root`, made once per list of sources. */
+function copiedDir(prefix: string, kind: string, sources: readonly string[], root: string): string {
+  const key = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
+  const dir = join(root, `${prefix}-${key}`);
   if (existsSync(dir)) return dir;
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
-  for (const layer of layerDirs) {
-    if (!existsSync(layer))
-      throw new Error(`Layer asset directory ${layer} does not exist: synthesize the app again (npx cdk synth).`);
-    cpSync(layer, tmp, { recursive: true, force: true, dereference: true });
+  for (const source of sources) {
+    if (!existsSync(source))
+      throw new Error(`${kind} asset directory ${source} does not exist: synthesize the app again (npx cdk synth).`);
+    cpSync(source, tmp, { recursive: true, force: true, dereference: true });
   }
   try {
     renameSync(tmp, dir);

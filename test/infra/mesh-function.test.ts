@@ -60,23 +60,23 @@ describe('MeshFunction in the example app (release 2)', () => {
     }
   });
 
-  it('bundles the mesh layer in the contract 2 layout and the app code without lambda-mesh', () => {
+  it('bundles the mesh layer in the contract 2 layout and the app code without lambda-mesh/runtime', () => {
     const layer =
       template.findResources('AWS::Lambda::LayerVersion')[
         logicalId(template, 'AWS::Lambda::LayerVersion', '/Mesh/RuntimeLayer/Resource')
       ];
     const dir = join(assemblyDir, layer.Metadata['aws:asset:path']);
-    for (const f of ['index.js', 'wrapper.js', 'package.json'])
+    for (const f of ['index.js', 'wrapper.js', 'runtime.js', 'package.json'])
       assert.ok(existsSync(join(dir, LAYER.packageDir, f)), `${f} missing in the layer`);
-    // frontend and orders import lambda-mesh: their bundles require it from the layer at run time.
+    // frontend and orders import lambda-mesh/runtime: their bundles require it from the layer at run time.
     for (const fn of Object.values(meshFunctions).filter((f) =>
       ['frontend', 'orders'].includes(f.Properties.Environment.Variables[ENV.service]),
     )) {
       const code = join(assemblyDir, fn.Metadata!['aws:asset:path'], 'index.js');
       assert.match(
         readFileSync(code, 'utf8'),
-        /require\("lambda-mesh"\)/,
-        `${code} must leave lambda-mesh to the layer`,
+        /require\("lambda-mesh\/runtime"\)/,
+        `${code} must leave lambda-mesh/runtime to the layer`,
       );
     }
   });

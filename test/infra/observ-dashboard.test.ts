@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { Mesh } from '../../infra/mesh';
-import { attachMeshDashboard, MeshDashboard } from '../../infra/mesh-dashboard';
+import { MeshDashboard } from '../../infra/mesh-dashboard';
 import { MeshFunction } from '../../infra/mesh-function';
 import { ENV, LAYER } from '../../shared/names';
 
@@ -183,7 +183,7 @@ describe('MeshDashboard', () => {
     );
   });
 
-  it('attaches to a Mesh: its functions and allow items feed the dashboard, mesh.alarmsFor(service) gives the alarms', () => {
+  it('follows a mesh: its functions and allow items feed the dashboard, alarmsFor(service) gives the alarms', () => {
     // GIVEN a construct shaped like infra/mesh.ts's Mesh (functions join later, items render late)
     const app = new App();
     const stack = new Stack(app, 'Shop');
@@ -199,7 +199,8 @@ describe('MeshDashboard', () => {
       }
     }
     // WHEN
-    const mesh = attachMeshDashboard(new FakeMesh(stack, 'Mesh'));
+    const mesh = new FakeMesh(stack, 'Mesh');
+    const dashboard = new MeshDashboard(mesh, 'Dashboard', { meshName: mesh.meshName, mesh });
     const fn = new lambda.Function(stack, 'Payments', {
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
@@ -207,9 +208,8 @@ describe('MeshDashboard', () => {
     });
     for (const hook of joined) hook({ service: 'payments', functionName: fn.functionName });
     items.push({ pk: 'payments', sk: 'allow#orders' }, { pk: 'payments', sk: 'traffic' });
-    mesh.alarmsFor('payments');
+    const alarms = dashboard.alarmsFor('payments');
     // THEN
-    assert.ok(mesh.dashboard instanceof MeshDashboard);
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Duration',
@@ -219,7 +219,7 @@ describe('MeshDashboard', () => {
       (w) => w.properties.title,
     );
     assert.ok(titles.includes('orders → payments: success rate %'), titles.join(' | '));
-    assert.equal(mesh.alarmsFor('payments'), mesh.dashboard.alarmsFor('payments'));
+    assert.equal(dashboard.alarmsFor('payments'), alarms, 'the same alarms for the same service');
   });
 });
 
@@ -242,7 +242,9 @@ describe('Mesh with its dashboard (infra/mesh.ts hook)', () => {
     // WHEN
     const alarms = mesh.alarmsFor('payments');
     // THEN
+    assert.ok(mesh.dashboard instanceof MeshDashboard);
     assert.equal(mesh.dashboard.meshName, 'shop');
+    assert.equal(mesh.alarmsFor('payments'), mesh.dashboard.alarmsFor('payments'));
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     // payments' two, and the mesh issuer's failure alarm (identity is on by default)

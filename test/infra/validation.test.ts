@@ -5,8 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Duration, Errors, Lazy, Stack } from 'aws-cdk-lib';
 import { Mesh } from '../../infra/mesh';
+import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
 import { ENV, meshStack, newApp } from './infra-fixture';
 
 describe('validation at synth', () => {
@@ -135,5 +136,31 @@ describe('validation at synth', () => {
       () => fn('Orders', 'orders', { entry: undefined }),
       /entry is required; pass the path of the handler file/,
     );
+  });
+
+  it('gives every refusal a stable code and the construct path, as aws-cdk validation errors do', () => {
+    // GIVEN one refusal made before the construct exists, one on a method of a live construct, one deep in the mesh
+    const { fn, mesh } = meshStack();
+    const orders = fn('Orders', 'orders');
+    const cases: [() => unknown, MeshErrorCode, string][] = [
+      [
+        () => fn('Payments', 'payments', { canary: { weight: 2, stableVersion: '1' } }),
+        MeshErrorCode.INVALID_CANARY,
+        'Test/Payments',
+      ],
+      [() => orders.allowCallsTo(orders), MeshErrorCode.INVALID_EDGE, 'Test/Orders'],
+      [() => mesh.addPolicyItem({ pk: 'orders', sk: 'nonsense' }), MeshErrorCode.INVALID_POLICY_ITEM, 'Test/Mesh'],
+      [() => fn('Orders2', 'Orders'), MeshErrorCode.INVALID_SERVICE_NAME, 'Test/Orders2'],
+    ];
+    for (const [act, code, path] of cases) {
+      // WHEN / THEN
+      assert.throws(act, (err: unknown) => {
+        assert.ok(err instanceof MeshValidationError, String(err));
+        assert.equal(err.code, code);
+        assert.equal(err.constructPath, path);
+        assert.ok(Errors.isValidationError(err), 'aws-cdk recognises it as a validation error');
+        return true;
+      });
+    }
   });
 });

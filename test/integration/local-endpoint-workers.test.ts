@@ -5,7 +5,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -49,16 +49,18 @@ describe('local endpoint with real workers', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'endpoint-workers-'));
-    for (const [name, code] of [
+    const code = join(dir, 'code'); // beside the invoker's work dir, which copies it (as Lambda unpacks into /var/task)
+    mkdirSync(code);
+    for (const [name, source] of [
       ['orders', CALLER],
       ['payments', PAYMENTS],
     ]) {
-      writeFileSync(join(dir, `${name}.js`), code);
+      writeFileSync(join(code, `${name}.js`), source);
     }
     const registry = new FunctionRegistry();
     const spec = (name: string) => ({
       name,
-      codeDir: dir,
+      codeDir: code,
       handler: `${name}.handler`,
       runtime: 'nodejs20.x',
       timeout: 20,

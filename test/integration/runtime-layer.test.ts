@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,8 +18,13 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   let dir = '';
   let pkg = '';
   let snapshot = '';
+  let task = '';
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mesh-layer-test-'));
+    // The handlers run from a copy outside this repository, as from Lambda's /var/task: inside it,
+    // `require('lambda-mesh')` would resolve to this package itself rather than to the layer.
+    task = join(dir, 'task');
+    cpSync(FIXTURES, task, { recursive: true });
     pkg = join(buildLayer(join(dir, 'layer')).outDir, LAYER.packageDir);
     snapshot = join(dir, 'policy.json');
     writeFileSync(
@@ -63,7 +68,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
         PATH: process.env.PATH,
         NODE_PATH: `${join(pkg, '..')}:${join(__dirname, '../../node_modules')}`,
         _HANDLER: join(pkg, 'wrapper.handler'),
-        LAMBDA_TASK_ROOT: FIXTURES,
+        LAMBDA_TASK_ROOT: task,
         MESH_HANDLER: handler,
         MESH_NAME: 'shop',
         MESH_SERVICE: 'hello',

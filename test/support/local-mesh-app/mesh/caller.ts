@@ -1,5 +1,5 @@
 /** Calls `target` through the mesh `count` times at once and reports each outcome. */
-import { mesh } from 'lambda-mesh';
+import { mesh } from 'lambda-mesh/runtime';
 
 interface Ask {
   readonly target: string;

@@ -1,0 +1,69 @@
+import type { IConstruct } from 'constructs';
+
+/**
+ * Stable codes of the mesh constructs' validation errors. The message says what to fix; the code
+ * stays the same across releases, so tests and tools can match on it rather than on the wording.
+ */
+export enum MeshErrorCode {
+  /** `meshName` is not a valid name, or is a token. */
+  INVALID_MESH_NAME = 'InvalidMeshName',
+  /** `service` is not a valid service name. */
+  INVALID_SERVICE_NAME = 'InvalidServiceName',
+  /** Two functions of one mesh claim the same service name. */
+  DUPLICATE_SERVICE = 'DuplicateService',
+  /** A required prop (`mesh`, `entry`, `handler` with `code`) is missing. */
+  MISSING_PROP = 'MissingProp',
+  /** `functionName` is a token, or longer than Lambda allows. */
+  INVALID_FUNCTION_NAME = 'InvalidFunctionName',
+  /** `canary.weight` or `canary.stableVersion` is out of range. */
+  INVALID_CANARY = 'InvalidCanary',
+  /** `allowCallsTo` got something that cannot be an edge (not a MeshFunction, another mesh, itself). */
+  INVALID_EDGE = 'InvalidEdge',
+  /** A duration that must be known at synth is a token. */
+  UNRESOLVED_DURATION = 'UnresolvedDuration',
+  /** A deploy-time policy item fails the policy model. */
+  INVALID_POLICY_ITEM = 'InvalidPolicyItem',
+  /** The same policy item is declared twice with different settings. */
+  CONFLICTING_POLICY_ITEM = 'ConflictingPolicyItem',
+  /** A dashboard or alarm setting is out of range. */
+  INVALID_DASHBOARD_OPTION = 'InvalidDashboardOption',
+  /** An identity setting (certificate lifetime, CA rotation) is out of range. */
+  INVALID_IDENTITY_OPTION = 'InvalidIdentityOption',
+}
+
+// aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from
+// aws-cdk-lib recognises a mesh error the same way.
+const CDK_CONSTRUCT_ERROR = Symbol.for('@aws-cdk/core.SynthesisError');
+const CDK_VALIDATION_ERROR = Symbol.for('@aws-cdk/core.ValidationError');
+
+/**
+ * A mesh construct refused its input: `code` is stable, `constructPath` names the construct (the path
+ * it would have when it is refused before it exists), and the message names the value and the fix.
+ */
+export class MeshValidationError extends Error {
+  /** The stable code of the check that failed. */
+  public readonly code: MeshErrorCode;
+  /** Path of the construct in the construct tree, e.g. `Shop/Payments`. */
+  public readonly constructPath: string;
+  /** Always `validation`, as aws-cdk's ValidationError. */
+  public readonly type = 'validation';
+
+  /**
+   * @param code the check that failed
+   * @param message what is wrong and how to fix it
+   * @param where the construct, or the path it will have when the check runs before it exists
+   */
+  constructor(code: MeshErrorCode, message: string, where: IConstruct | string) {
+    super(message);
+    this.name = 'MeshValidationError';
+    this.code = code;
+    this.constructPath = typeof where === 'string' ? where : where.node.path;
+    Object.defineProperty(this, CDK_CONSTRUCT_ERROR, { value: true });
+    Object.defineProperty(this, CDK_VALIDATION_ERROR, { value: true });
+  }
+}
+
+/** Path a construct will have once `super(scope, id)` has run: for checks made before that. */
+export function futurePath(scope: IConstruct, id: string): string {
+  return scope.node.path ? `${scope.node.path}/${id}` : id;
+}

@@ -1,0 +1,319 @@
+/**
+ * The package as a platform team installs it. `npm pack` this repository (prepack builds dist/ and
+ * the prebuilt assets), check the tarball and the public API, then make a new CDK app in a temporary
+ * folder outside the repository (`cdk init app --language typescript`), install the tarball offline,
+ * write the README's stack and handlers into it, and use it: `npx mesh local` (which runs the app's
+ * `cdk synth`, whose app command runs `tsc --noEmit` first), an SDK Invoke of the caller that reaches
+ * the callee through the mesh, `npx mesh status`, and `lambda-mesh/runtime` in-process against the
+ * local mesh.
+ *
+ * Runs offline: the app's lock file comes from this repository's (test/support/consumer-lock.ts), so
+ * `npm ci --offline` takes every package from the npm cache this repository's `npm ci` filled.
+ * Keep the app for a look: LAMBDA_MESH_KEEP_APP=1. Another CDK (needs the registry), e.g. the lowest
+ * the peer range allows: LAMBDA_MESH_TEST_CDK="aws-cdk-lib@2.269.0 constructs@10.5.0".
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Mesh } from '../../infra/mesh';
+import {
+  appEnv,
+  declaredMembers,
+  explain,
+  type PackResult,
+  packRepository,
+  prepareInstall,
+  REPO,
+  type RunningMesh,
+  run,
+  startMeshLocal,
+  writeFiles,
+} from '../support/consumer-app';
+import {
+  forbiddenTarballPaths,
+  missingTarballPaths,
+  readmeFiles,
+  readmeMemberUses,
+  runtimeModules,
+  sdkModules,
+  undeclaredUses,
+} from '../support/package-checks';
+
+const README = readFileSync(join(REPO, 'README.md'), 'utf8');
+const MAX_PACKED_BYTES = 1024 * 1024;
+
+describe('lambda-mesh, packed and installed into a new CDK app', () => {
+  let work = '';
+  let app = '';
+  let pack: PackResult;
+  let packMs = 0;
+  let local: RunningMesh | undefined;
+
+  before(() => {
+    // Outside the repository: nothing above the app may resolve lambda-mesh but its node_modules.
+    work = mkdtempSync(join(tmpdir(), 'lambda-mesh-consumer-'));
+    app = join(work, 'shop');
+    ({ pack, ms: packMs } = packRepository(work));
+  });
+  after(async () => {
+    await local?.stop();
+    if (process.env.LAMBDA_MESH_KEEP_APP === '1') console.log(`kept ${app}`);
+    else rmSync(work, { recursive: true, force: true });
+  });
+
+  it('packs dist/, the prebuilt assets, README and LICENSE, nothing of test/, bench/ or the example, under 1 MB', (t) => {
+    const paths = pack.files.map((f) => f.path);
+    assert.deepEqual(forbiddenTarballPaths(paths), [], 'files that must not ship');
+    assert.deepEqual(missingTarballPaths(paths), [], 'files that must ship');
+    assert.ok(pack.size < MAX_PACKED_BYTES, `packed ${pack.size} bytes, over ${MAX_PACKED_BYTES}`);
+    const byFolder = new Map<string, number>();
+    for (const f of pack.files) {
+      const key = f.path
+        .split('/')
+        .slice(0, f.path.startsWith('dist/assets/') ? 3 : 2)
+        .join('/');
+      byFolder.set(key, (byFolder.get(key) ?? 0) + f.size);
+    }
+    const top = [...byFolder].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    t.diagnostic(
+      `npm pack (prepack build included) ${packMs} ms; tarball: ${pack.size} bytes packed, ${pack.unpackedSize} unpacked, ${pack.files.length} files; ` +
+        `largest: ${top.map(([k, v]) => `${k} ${Math.round(v / 1024)} KB`).join(', ')}`,
+    );
+  });
+
+  it('has the public API recorded in api/ (npm run api accepts a change)', () => {
+    const { Extractor, ExtractorConfig } =
+      require('@microsoft/api-extractor') as typeof import('@microsoft/api-extractor');
+    for (const name of ['lambda-mesh', 'lambda-mesh-runtime']) {
+      const config = ExtractorConfig.loadFileAndPrepare(join(REPO, 'api', `${name}.api-extractor.json`));
+      const messages: string[] = [];
+      const result = Extractor.invoke(config, {
+        localBuild: false,
+        messageCallback: (m) => {
+          if (m.logLevel === 'error' || m.logLevel === 'warning') messages.push(m.text);
+          m.handled = true;
+        },
+      });
+      assert.ok(
+        !result.apiReportChanged,
+        `the public API of ${name} changed: compare api/${name}.api.md with dist/api-report/${name}.api.md, ` +
+          'then record it with `npm run api` so the change shows in review',
+      );
+      assert.ok(result.succeeded, `api-extractor on ${name}: ${messages.join('\n')}`);
+    }
+  });
+
+  it('installs offline into an app made by cdk init, and npm ls is clean', (t) => {
+    mkdirSync(app);
+    const init = run(
+      process.execPath,
+      [
+        join(REPO, 'node_modules', 'aws-cdk', 'bin', 'cdk'),
+        'init',
+        'app',
+        '--language',
+        'typescript',
+        '--generate-only',
+      ],
+      app,
+    );
+    assert.equal(init.status, 0, explain('cdk init', init));
+    // LAMBDA_MESH_TEST_CDK="aws-cdk-lib@2.269.0 constructs@10.5.0": those versions, from the registry
+    // (any of aws-cdk-lib, constructs, aws-cdk, typescript, tsx, @types/node).
+    const otherCdk = Object.fromEntries(
+      (process.env.LAMBDA_MESH_TEST_CDK ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((spec) => [spec.slice(0, spec.lastIndexOf('@')), spec.slice(spec.lastIndexOf('@') + 1)]),
+    );
+    const fromRegistry = Object.keys(otherCdk).length > 0;
+    prepareInstall(app, `../${pack.filename}`, pack, fromRegistry ? otherCdk : undefined);
+    const files = readmeFiles(README);
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['lib/shop-stack.ts', 'lambda/orders.ts', 'lambda/payments.ts'],
+      "the README's walkthrough files",
+    );
+    writeFiles(app, files);
+    const ci = run('npm', fromRegistry ? ['install', '--prefer-offline'] : ['ci', '--offline'], app);
+    assert.equal(ci.status, 0, explain('npm ci --offline', ci));
+    if (fromRegistry) t.diagnostic(`installed from the registry with ${JSON.stringify(otherCdk)}`);
+    const ls = run('npm', ['ls', '--all'], app);
+    assert.equal(ls.status, 0, explain('npm ls --all', ls));
+    t.diagnostic(`npm install: ${ci.ms} ms`);
+  });
+
+  it("declares in the published .d.ts every member the README uses: on the Mesh class, on the runtime's mesh", () => {
+    const uses = readmeMemberUses(README);
+    assert.ok(
+      uses.some((u) => u.member === 'dashboard') && uses.some((u) => u.member === 'alarmsFor'),
+      'the README shows the dashboard',
+    );
+    const declared = declaredMembers(join(app, 'node_modules', 'lambda-mesh'));
+    assert.deepEqual(undeclaredUses(uses, declared), [], 'README members missing from the published types');
+  });
+
+  it('loads neither the AWS SDK nor the runtime when an app imports lambda-mesh', () => {
+    const script = `
+      require('lambda-mesh');
+      const runtime = require.resolve('lambda-mesh/runtime');
+      process.stdout.write(JSON.stringify({ loaded: Object.keys(require.cache), runtime }));`;
+    const r = run(process.execPath, ['-e', script], app);
+    assert.equal(r.status, 0, explain('node -e require("lambda-mesh")', r));
+    const { loaded, runtime } = JSON.parse(r.stdout) as { loaded: string[]; runtime: string };
+    assert.deepEqual(sdkModules(loaded), [], 'lambda-mesh must load no AWS SDK at import');
+    assert.deepEqual(runtimeModules(loaded), [], 'lambda-mesh must load nothing of the runtime');
+    // Outside Lambda the runtime is the package's own (dist/runtime.js loads the layer's bundle).
+    assert.equal(relative(app, runtime), join('node_modules', 'lambda-mesh', 'dist', 'runtime.js'));
+  });
+
+  it('npx mesh local type-checks, synthesizes and serves the app: prebuilt layer, live aliases, IAM edge', async (t) => {
+    // `npx mesh local` synthesizes with the app's own cdk.json and CLI (`npx cdk synth -q --output cdk.out`),
+    // and cdk init's app command type-checks first (`npx tsc` with noEmit): a type error against the
+    // packed declarations fails here.
+    assert.match(JSON.parse(readFileSync(join(app, 'cdk.json'), 'utf8')).app, /^npx tsc && /);
+    assert.equal(JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8')).compilerOptions.noEmit, true);
+    const started = Date.now();
+    local = await startMeshLocal(app, ['--port', '0', '--quiet']);
+    t.diagnostic(`npx mesh local: synthesized and serving in ${Date.now() - started} ms`);
+    const template = JSON.parse(readFileSync(join(app, 'cdk.out', 'ShopStack.template.json'), 'utf8'));
+    const resources = Object.values(template.Resources) as CfnResource[];
+    const layer = resources.find(
+      (r) => r.Type === 'AWS::Lambda::LayerVersion' && r.Properties.LayerName === 'shop-mesh-runtime',
+    );
+    assert.ok(layer, 'the mesh layer');
+    const aliases = resources.filter((r) => r.Type === 'AWS::Lambda::Alias').map((r) => r.Properties.Name);
+    assert.deepEqual(aliases, ['live', 'live']);
+    const invokes = resources
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Effect: string; Action: unknown }[] }).Statement)
+      .filter((s) => s.Effect === 'Allow' && s.Action === 'lambda:InvokeFunction');
+    assert.match(JSON.stringify(invokes), /:function:shop-payments:\*/, 'orders may invoke payments');
+    assert.doesNotMatch(JSON.stringify(invokes), /:function:shop-orders:\*/, 'nobody declared an edge to orders');
+
+    // The layer asset is the package's prebuilt one, byte for byte: synth built nothing of the mesh.
+    const asset = join(app, 'cdk.out', layer.Metadata['aws:asset:path']);
+    const prebuilt = join(app, 'node_modules', 'lambda-mesh', 'dist', 'assets', 'mesh-layer');
+    assert.deepEqual(fileDigest(asset), fileDigest(prebuilt));
+    // Its hash is its content's: this repository's Mesh, which builds the layer from source, gets the
+    // same one. The hash changes when the runtime does, not with where or when it was built.
+    const repoApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const repoStack = new Stack(repoApp, 'Repo');
+    new Mesh(repoStack, 'Mesh', { meshName: 'shop' });
+    const repoLayers = Template.fromStack(repoStack).findResources('AWS::Lambda::LayerVersion', {
+      Properties: { LayerName: 'shop-mesh-runtime' },
+    });
+    assert.deepEqual(
+      Object.values(repoLayers).map((l) => l.Properties.Content.S3Key),
+      [layer.Properties.Content?.S3Key],
+    );
+    // The handler's bundle leaves the runtime to the layer.
+    const orders = resources.find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === 'shop-orders',
+    );
+    const bundle = readFileSync(join(app, 'cdk.out', orders!.Metadata['aws:asset:path'], 'index.js'), 'utf8');
+    assert.match(bundle, /require\("lambda-mesh\/runtime"\)/);
+    assert.ok(bundle.length < 10_000, `the orders bundle is ${bundle.length} bytes: the runtime got bundled in`);
+  });
+
+  it('an SDK Invoke of orders reaches payments through the mesh', async () => {
+    const lambda = new LambdaClient({
+      endpoint: local!.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    try {
+      const out = await lambda.send(
+        new InvokeCommand({
+          FunctionName: 'shop-orders',
+          Qualifier: 'live',
+          Payload: Buffer.from(JSON.stringify({ sku: 'book', quantity: 2 })),
+        }),
+      );
+      const body = JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
+      assert.equal(out.FunctionError, undefined, JSON.stringify(body));
+      assert.deepEqual(body, { ok: true, sku: 'book', payment: { charged: 2500 } });
+    } finally {
+      lambda.destroy();
+    }
+    // The mesh saw the hop: payments' wrapper reported the edge orders -> payments.
+    const stats = (await (await fetch(`${local!.url}/_mesh/stats?window=5m`)).json()) as {
+      edges: { source: string; destination: string; requests: number; codes: Record<string, number> }[];
+    };
+    const edge = stats.edges.find((e) => e.source === 'orders' && e.destination === 'payments');
+    assert.ok(edge, `no orders -> payments edge in ${JSON.stringify(stats.edges)}`);
+    assert.equal(edge.codes['200'], 1);
+  });
+
+  it('answers npx mesh --version and npx mesh status against the local mesh', () => {
+    const version = run('npx', ['mesh', '--version'], app);
+    assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+    const status = run('npx', ['mesh', 'status'], app, appEnv(localAws(local!.url)));
+    assert.equal(status.status, 0, explain('npx mesh status', status));
+    assert.match(status.stdout, /orders/);
+    assert.match(status.stdout, /payments/);
+  });
+
+  it('runs lambda-mesh/runtime in-process against AWS_ENDPOINT_URL, as the function it stands for', () => {
+    // The environment of shop-orders, as `aws lambda get-function-configuration` shows it.
+    const script = `
+      const { LambdaClient, GetFunctionConfigurationCommand } = require('@aws-sdk/client-lambda');
+      const client = new LambdaClient({});
+      client.send(new GetFunctionConfigurationCommand({ FunctionName: 'shop-orders' })).then(async (c) => {
+        for (const [k, v] of Object.entries(c.Environment.Variables)) {
+          if (/^MESH_(NAME|SERVICE|POLICY_TABLE|IDENTITY_SECRET)$/.test(k)) process.env[k] = v;
+        }
+        const { mesh } = require('lambda-mesh/runtime');
+        const reply = await mesh.call('payments', { amountCents: 7 });
+        process.stdout.write('\\nREPLY ' + JSON.stringify(reply) + '\\n'); // stdout also carries the EMF lines
+        process.exit(0);
+      }).catch((e) => { console.error(e); process.exit(1); });`;
+    const r = run(process.execPath, ['-e', script], app, appEnv(localAws(local!.url)), 60_000);
+    assert.equal(r.status, 0, explain('lambda-mesh/runtime in-process', r));
+    const reply = r.stdout.split('\n').find((l) => l.startsWith('REPLY '));
+    assert.ok(reply, explain('lambda-mesh/runtime in-process printed no reply', r));
+    assert.deepEqual(JSON.parse(reply.slice('REPLY '.length)), { charged: 7 });
+  });
+});
+
+/** A resource of a synthesized template, as far as these checks read it. */
+interface CfnResource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown> & {
+    readonly LayerName?: string;
+    readonly Name?: string;
+    readonly Content?: { readonly S3Key: string };
+  };
+  readonly Metadata: Record<string, string>;
+}
+
+/** The environment of an AWS client pointed at the local mesh. */
+function localAws(url: string): NodeJS.ProcessEnv {
+  return {
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  };
+}
+
+/** Every file under `dir` with its size and content, relative paths sorted: two equal trees compare equal. */
+function fileDigest(dir: string): [string, string][] {
+  const out: [string, string][] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push([relative(dir, p), readFileSync(p, 'base64')]);
+    }
+  };
+  assert.ok(existsSync(dir), `${dir} is missing`);
+  walk(dir);
+  return out;
+}
