@@ -138,6 +138,13 @@ const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
   },
 };
 
+/** The region a SecretId's ARN names (`arn:aws:secretsmanager:<region>:...`), if it is one. */
+export function secretRegion(body: Body): string | undefined {
+  const id = body.SecretId;
+  if (typeof id !== 'string') return undefined;
+  return /^arn:aws[a-zA-Z-]*:secretsmanager:([a-z0-9-]+):/.exec(id)?.[1];
+}
+
 function describeOut(d: SecretDescription): Body {
   return dropUndefined({
     ARN: d.arn,

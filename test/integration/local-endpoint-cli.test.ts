@@ -149,11 +149,11 @@ describe('local endpoint: aws CLI', () => {
       r.stderr,
       /\(InvalidAction\) when calling the GetCallerIdentity operation: lambda-mesh local endpoint does not support sts\.GetCallerIdentity/,
     );
-    const l = await aws('lambda', 'get-policy', '--function-name', 'hello');
+    const l = await aws('lambda', 'get-function-url-config', '--function-name', 'hello');
     assert.notEqual(l.code, 0);
     assert.match(
       l.stderr,
-      /\(UnknownOperationException\) when calling the GetPolicy operation: lambda-mesh local endpoint does not support Lambda\.GetPolicy/,
+      /\(UnknownOperationException\) when calling the GetFunctionUrlConfig operation: lambda-mesh local endpoint does not support Lambda\.GetFunctionUrlConfig/,
     );
   });
 });
