@@ -34,7 +34,7 @@ export function runRotation(ctx: LambdaContext, store: SecretStore, job: Rotatio
       const ok = await runSteps(ctx, job);
       try {
         if (job.testOnly) store.endRotationTest(job.secretArn, job.token);
-        else if (ok) store.markRotated(job.secretArn);
+        else if (ok) store.markRotated(job.secretArn, job.token);
       } catch {
         // The secret was deleted while its rotation ran: nothing left to mark.
       }
