@@ -96,6 +96,8 @@ export interface FunctionRegistryOptions {
    * waiting tools see the transition. @default 250
    */
   readonly settleMs?: number;
+  /** When a pending update or publish settles (tests hold them). @default after `settleMs` */
+  readonly settle?: (run: () => void) => void;
 }
 
 /** The code an UpdateFunctionCode installs. */
@@ -172,7 +174,7 @@ export class FunctionRegistry implements EndpointRegistry {
   readonly region: string;
   readonly accountId: string;
   private readonly random: () => number;
-  private readonly settleMs: number;
+  private readonly settle: (run: () => void) => void;
   protected readonly fns = new Map<string, FunctionState>();
   private readonly listeners: ((name: string) => void)[] = [];
 
@@ -180,7 +182,8 @@ export class FunctionRegistry implements EndpointRegistry {
     this.region = options.region ?? LOCAL_REGION;
     this.accountId = options.accountId ?? LOCAL_ACCOUNT;
     this.random = options.random ?? Math.random;
-    this.settleMs = options.settleMs ?? 250;
+    const settleMs = options.settleMs ?? 250;
+    this.settle = options.settle ?? ((run) => void setTimeout(run, settleMs).unref());
   }
 
   /** `arn:aws:lambda:<region>:<acct>:function:<name>[:<qualifier>]` */
@@ -513,7 +516,7 @@ export class FunctionRegistry implements EndpointRegistry {
   }
 
   private later(run: () => void): void {
-    setTimeout(run, this.settleMs).unref();
+    this.settle(run);
   }
 
   private record(

@@ -27,8 +27,11 @@ export class TestRegistry extends FunctionRegistry {
   private readonly handlers = new Map<string, TestHandler>();
   private readonly throttled = new Map<string, number>();
 
-  constructor(random: () => number = seeded(42), options: { settleMs?: number; region?: string } = {}) {
-    super({ random, settleMs: options.settleMs ?? 0, region: options.region });
+  constructor(
+    random: () => number = seeded(42),
+    options: { settle?: (run: () => void) => void; region?: string } = {},
+  ) {
+    super({ random, settle: options.settle, settleMs: 0, region: options.region });
   }
 
   /** Adds a function at $LATEST with this handler and environment. */
