@@ -217,6 +217,9 @@ export class LocalInvoker implements EndpointInvoker {
     }
     this.inFlight.set(flightKey, running + 1);
     this.counters.invocations++;
+    // The function's segment, in progress until the invocation ends: a trace whose call is still under
+    // way shows it (so `mesh trace --last` never takes a half-arrived trace for a finished one).
+    if (trace.sampled) this.segment({ name, segmentId, trace, start, request, inProgress: true });
     try {
       return await this.run(request, registry, spec, record.fingerprint, { source, start, trace, segmentId });
     } finally {
@@ -476,7 +479,9 @@ export class LocalInvoker implements EndpointInvoker {
     segmentId: string;
     trace: { root: string; parent?: string };
     start: number;
-    end: number;
+    /** Absent while in progress. */
+    end?: number;
+    inProgress?: boolean;
     request: InvokeRequest;
     version?: string;
     fault?: boolean;
@@ -500,7 +505,7 @@ export class LocalInvoker implements EndpointInvoker {
       trace_id: s.trace.root,
       ...(s.trace.parent ? { parent_id: s.trace.parent } : {}),
       start_time: s.start / 1000,
-      end_time: s.end / 1000,
+      ...(s.inProgress || s.end === undefined ? { in_progress: true } : { end_time: s.end / 1000 }),
       origin: 'AWS::Lambda::Function',
       aws: {
         function_arn: s.request.invokedFunctionArn,
