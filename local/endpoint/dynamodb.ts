@@ -22,6 +22,7 @@ import {
   writeReturningOnFailure,
 } from './dynamo-extensions';
 import { unsupported, writeError } from './errors';
+import { ReadWriteLock } from './read-write-lock';
 
 export interface DynamoOptions {
   /** Proxy to this DynamoDB-compatible endpoint instead of embedding dynalite. */
@@ -72,6 +73,9 @@ const EXTENDED = new Set([
   'DeleteTable',
 ]);
 
+/** Writes answered in two steps (write, then read the item) when they ask for the item on failure. */
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
 /** Starts the embedded dynalite (or the proxy). */
 export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   if (options.endpoint) return proxyTo(options.endpoint);
@@ -84,13 +88,8 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   const handler = server.listeners('request')[0] as Handler;
   const call = dynaliteCall(handler);
   const protection = new DeletionProtection();
-  let queue: Promise<unknown> = Promise.resolve();
-  // One request at a time: a transaction's steps never interleave with another request.
-  const exclusive = <T>(run: () => Promise<T>): Promise<T> => {
-    const next = queue.then(run, run);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  // Requests run side by side; a transaction (or a write answered in several steps) runs alone.
+  const lock = new ReadWriteLock();
 
   const extended = async (operation: string, body: Buffer): Promise<DynamoReply | undefined> => {
     let input: Record<string, unknown>;
@@ -125,8 +124,13 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
       if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
         return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID());
       }
-      return exclusive(async () => {
-        const reply = EXTENDED.has(operation) ? await extended(operation, body) : undefined;
+      if (!EXTENDED.has(operation)) return lock.shared(() => passThrough(handler, req, body, res));
+      const multiStep =
+        operation.startsWith('Transact') ||
+        (WRITES.has(operation) && body.includes('ReturnValuesOnConditionCheckFailure'));
+      const section = multiStep ? lock.exclusive.bind(lock) : lock.shared.bind(lock);
+      return section(async () => {
+        const reply = await extended(operation, body);
         if (reply) return writeReply(res, reply);
         await passThrough(handler, req, body, res);
       });
