@@ -262,9 +262,9 @@ describe('local endpoint: Lambda as AWS documents it', () => {
       lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'orders', ZipFile: Buffer.from('not a zip') })),
       (e: Failure) => e.name === 'InvalidParameterValueException' && /^Could not unzip uploaded file/.test(e.message),
     );
-    const escape = zipFiles({ '../outside.js': 'x' });
+    const outside = zipFiles({ '../outside.js': 'x' });
     await assert.rejects(
-      lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'orders', ZipFile: escape })),
+      lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'orders', ZipFile: outside })),
       (e: Failure) => e.name === 'InvalidParameterValueException' && /outside the package/.test(e.message),
     );
   });
