@@ -13,6 +13,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CancelRotateSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { assemblyScope } from './assembly/cloud-assembly';
 import {
+  type ApplyOptions,
   applyAssembly,
   type DeploymentReport,
   type DeploymentSecrets,
@@ -63,8 +64,8 @@ export interface LocalMesh {
   readonly endpoint: Endpoint;
   /** One report per applied assembly. */
   readonly deployments: DeploymentReport[];
-  /** Applies one more assembly as the next deployment. */
-  apply(dir: string): Promise<DeploymentReport>;
+  /** Applies one more assembly as the next deployment (watch mode's hotswap may replace some code). */
+  apply(dir: string, options?: ApplyOptions): Promise<DeploymentReport>;
   /**
    * Deletes what the deployments created for a stack (all stacks when omitted), as `cdk destroy` would:
    * custom resources get Delete, rotations are cancelled, secrets are deleted without a recovery window
@@ -207,8 +208,8 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     workDir,
     log,
   };
-  const apply = async (dir: string) => {
-    const report = await applyAssembly(dir, targets, state);
+  const apply = async (dir: string, applyOptions?: ApplyOptions) => {
+    const report = await applyAssembly(dir, targets, state, applyOptions);
     deployments.push(report);
     const changed = report.functions.filter((f) => f.changed).map((f) => f.name);
     log(

@@ -11,7 +11,8 @@ import { type AliasRow, liveRows, renderLiveView } from './live-view';
 import { type LocalMesh, startLocalMesh } from './mesh-local';
 import { startTraffic, type Traffic, type TrafficRequest } from './traffic';
 import { synthApp } from './watch/app-synth';
-import { watchApp } from './watch/watch-app';
+import type { BundleIndex } from './watch/bundle-index';
+import { synthForWatch, watchApp } from './watch/watch-app';
 import type { Watch } from './watch/watch-loop';
 
 const ROOT = join(__dirname, '..');
@@ -83,11 +84,20 @@ function exampleApp(release: number) {
   };
 }
 
-async function synth(release: number, outdir: string, say: (l: string) => void): Promise<void> {
+/**
+ * Synthesizes one release into `outdir` unless it is newer than the sources. For watch mode, release 2
+ * is always synthesized, recorded, so that the first code edit can be hotswapped (watch-app.ts).
+ */
+async function synth(
+  release: number,
+  outdir: string,
+  say: (l: string) => void,
+  forWatch = false,
+): Promise<BundleIndex | undefined> {
   const manifest = join(ROOT, outdir, 'manifest.json');
-  if (existsSync(manifest) && statSync(manifest).mtimeMs > newestSource()) {
+  if (!forWatch && existsSync(manifest) && statSync(manifest).mtimeMs > newestSource()) {
     say(`release ${release}: ${outdir} is newer than the sources, not synthesizing again`);
-    return;
+    return undefined;
   }
   say(`release ${release}: synthesizing the app (-c release=${release}) into ${outdir} ...`);
   const started = Date.now();
@@ -96,13 +106,16 @@ async function synth(release: number, outdir: string, say: (l: string) => void):
     5000,
   );
   try {
-    await synthApp(exampleApp(release), join(ROOT, outdir));
+    const target = join(ROOT, outdir);
+    const index = forWatch ? await synthForWatch(exampleApp(release), target) : undefined;
+    if (!forWatch) await synthApp(exampleApp(release), target);
+    say(`release ${release}: synthesized in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return index;
   } catch (err) {
     throw new Error(`release ${release}: ${(err as Error).message}`);
   } finally {
     clearInterval(ticker);
   }
-  say(`release ${release}: synthesized in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** Function names by mesh service (MESH_SERVICE, contract 1): no hand-copied names. */
@@ -230,6 +243,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const args = parseStartArgs(argv);
   const say = (l: string) => process.stderr.write(`[start] ${l}\n`);
   let assemblies = args.assemblies;
+  let index: BundleIndex | undefined;
   if (assemblies.length === 0) {
     if (!existsSync(join(ROOT, 'infra/app.ts'))) {
       throw new Error(
@@ -237,7 +251,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       );
     }
     await synth(1, 'cdk.out.release1', say);
-    await synth(2, 'cdk.out', say);
+    index = await synth(2, 'cdk.out', say, args.watch);
     assemblies = [join(ROOT, 'cdk.out.release1'), join(ROOT, 'cdk.out')];
   }
 
@@ -273,7 +287,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     ? watchApp({
         ...exampleApp(2),
         outdir: assemblies[assemblies.length - 1]!,
-        apply: (dir) => mesh.apply(dir),
+        index,
+        apply: (dir, options) => mesh.apply(dir, options),
         log: (l) => {
           say(`watch: ${l}`);
           logStream.write(`[watch] ${l}\n`);
@@ -282,8 +297,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     : undefined;
   watch?.onRound((r) => {
     lastRound = r.error
-      ? `  watch: the last edit did not synthesize (${r.files.join(', ')}); see .mesh/local-mesh.log`
-      : `  watch: ${r.files.length} file(s) redeployed in ${(r.totalMs / 1000).toFixed(1)} s${r.changed.length ? `, changed ${r.changed.join(', ')}` : ''}`;
+      ? `  watch: the last edit did not build (${r.files.join(', ')}); see .mesh/local-mesh.log`
+      : `  watch: ${r.files.join(', ')} deployed (${r.mode}) in ${(r.totalMs / 1000).toFixed(1)} s${r.changed.length ? `, changed ${r.changed.join(', ')}` : ''}`;
   });
 
   const services = servicesOf(mesh);

@@ -94,6 +94,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   let assemblies = opts.assemblies.map((a) => resolve(ctx.cwd, a));
+  let index: import('../../local/watch/bundle-index').BundleIndex | undefined;
   for (const a of assemblies) {
     if (!existsSync(a))
       throw new UsageError(`--assembly ${a} does not exist; synthesize it first (npx cdk synth -o ${a})`);
@@ -103,11 +104,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       throw new UsageError(`no cdk.json in ${ctx.cwd}; run \`mesh local\` in a CDK app's folder or pass --app "<cmd>"`);
     }
     if (opts.watch) {
-      // The same synthesis each round, so an unchanged function keeps its code hash (and its warm workers).
-      const { synthApp } = require('../../local/watch/app-synth') as typeof import('../../local/watch/app-synth');
+      // The same synthesis each round, recorded so that a code edit can be rebundled alone.
+      const { synthForWatch } = require('../../local/watch/watch-app') as typeof import('../../local/watch/watch-app');
       ctx.err(`mesh local: synthesizing the app into ${opts.output}`);
       try {
-        await synthApp(watchedApp(opts, ctx), resolve(ctx.cwd, opts.output));
+        index = await synthForWatch(watchedApp(opts, ctx), resolve(ctx.cwd, opts.output));
       } catch (err) {
         throw new MeshError(`${(err as Error).message}\nfix the app and run again`);
       }
@@ -142,7 +143,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ? (require('../../local/watch/watch-app') as typeof import('../../local/watch/watch-app')).watchApp({
         ...watchedApp(opts, ctx),
         outdir: assemblies[0]!,
-        apply: (dir) => mesh.apply(dir),
+        index,
+        apply: (dir, options) => mesh.apply(dir, options),
         log: (line) => ctx.err(`mesh local: watch: ${line}`),
       })
     : undefined;

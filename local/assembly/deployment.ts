@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { MANAGED_BY, TABLE } from '../../shared/names';
 import { parsePolicyItem } from '../../shared/policy';
 import { marshallItem } from '../endpoint/dynamodb';
-import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
+import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
 import { Resolver, versionKey } from './intrinsics';
@@ -118,6 +118,7 @@ interface Apply {
   readonly currentVersion: Map<string, string>;
   readonly secretArns: Map<string, string>;
   readonly report: Omit<DeploymentReport, 'dir' | 'policyItems'>;
+  readonly codeOverrides: ReadonlyMap<string, string>;
   warn(w: string): void;
 }
 
@@ -133,13 +134,23 @@ function targetOf(ctx: Apply, stack: AssemblyStack) {
   return regionOf(ctx, ctx.resolver.regionOf(stack));
 }
 
+/** How one deployment differs from the assembly as synthesized. */
+export interface ApplyOptions {
+  /**
+   * Function code to run instead of an asset directory (asset dir -> replacement dir): watch mode's
+   * hotswap, a function rebundled without synthesizing the app again.
+   */
+  readonly codeOverrides?: ReadonlyMap<string, string>;
+}
+
 export async function applyAssembly(
   dir: string,
   targets: DeploymentTargets,
   state: DeploymentState,
+  options: ApplyOptions = {},
 ): Promise<DeploymentReport> {
   const stacks = readCloudAssembly(dir);
-  const ctx = newApply(targets, state, stacks);
+  const ctx = newApply(targets, state, stacks, options.codeOverrides);
   for (const stack of stacks) {
     const resources = stack.template.Resources ?? {};
     for (const id of deployOrder(resources)) await applyResource(ctx, stack, id, resources[id]!);
@@ -176,7 +187,12 @@ export async function deleteStack(
   return ctx.report.deleted;
 }
 
-function newApply(targets: DeploymentTargets, state: DeploymentState, stacks: readonly AssemblyStack[]): Apply {
+function newApply(
+  targets: DeploymentTargets,
+  state: DeploymentState,
+  stacks: readonly AssemblyStack[],
+  codeOverrides: ReadonlyMap<string, string> = new Map(),
+): Apply {
   const versionNumbers = new Map<string, string>();
   const secretArns = new Map<string, string>();
   const report: Apply['report'] = {
@@ -204,6 +220,7 @@ function newApply(targets: DeploymentTargets, state: DeploymentState, stacks: re
     currentVersion: new Map(),
     secretArns,
     report,
+    codeOverrides,
     warn: (w) => {
       report.warnings.push(w);
       targets.log(`warning: ${w}`);
@@ -314,6 +331,8 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     return;
   }
   let code = assetOf(stack, r, 'Code');
+  const replacement = code && ctx.codeOverrides.get(code.dir);
+  if (code && replacement) code = { dir: replacement, hash: code.hash };
   if (!code) {
     const zip = (p.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
     const text = zip !== undefined ? resolver.resolveString(stack, zip) : undefined;
@@ -369,7 +388,9 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     role: resolver.resolveString(stack, p.Role),
     description: resolver.resolveString(stack, p.Description),
     reservedConcurrency: Number.isFinite(reserved) ? reserved : undefined,
-    codeSha256: Buffer.from(code.hash.slice(0, 64), 'hex').toString('base64') || code.hash,
+    // The code's own content, not the asset's name: the same bundle built twice (a synthesis, a
+    // hotswap) is the same code, and publishes no new version.
+    codeSha256: directorySha256(code.dir),
     ...configurationOf(ctx, stack, p),
   };
   const { changed } = targetOf(ctx, stack).registry.putFunction(spec);

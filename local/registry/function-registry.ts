@@ -12,7 +12,7 @@
  * Publishing follows AWS: an unchanged $LATEST returns the latest version instead of a new one.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AliasConfig, AliasInput, EndpointRegistry, FunctionConfig } from '../endpoint/backend';
 import { AwsError } from '../endpoint/errors';
@@ -168,6 +168,27 @@ export function directorySize(dir: string): number {
   };
   walk(dir);
   return total;
+}
+
+/**
+ * sha256 (base64, as Lambda's CodeSha256) over a directory's files, their relative paths and contents in
+ * a stable order: what code a function runs, wherever its directory is.
+ */
+export function directorySha256(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (p: string, rel: string) => {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const n of readdirSync(p).sort()) walk(join(p, n), rel ? `${rel}/${n}` : n);
+    } else h.update(`${rel}\0${st.size}\0`).update(readFileSync(p));
+  };
+  walk(dir, '');
+  return h.digest('base64');
 }
 
 export class FunctionRegistry implements EndpointRegistry {

@@ -20,6 +20,13 @@ export interface AppSynthOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+export interface SynthRun {
+  /** Run CDK's built-in template validation. @default true */
+  readonly validate?: boolean;
+  /** Record what it takes to redo each function's bundle alone into this directory (esbuild-direct.cjs). */
+  readonly record?: string;
+}
+
 /** What the CDK CLI puts in every app's context (asset metadata: where the local mesh finds code). */
 const CLI_CONTEXT = {
   'aws:cdk:enable-path-metadata': true,
@@ -61,21 +68,25 @@ export function appCommand(app: string): { command: string; args: string[]; shel
 }
 
 /** Runs the app into `outdir`; rejects with the end of its output when it fails. */
-export async function synthApp(options: AppSynthOptions, outdir: string): Promise<void> {
+export async function synthApp(options: AppSynthOptions, outdir: string, run: SynthRun = {}): Promise<void> {
   const { app, context } = appSettings(options);
-  const run = appCommand(app);
-  const nodeOptions = run.shell
+  const command = appCommand(app);
+  const nodeOptions = command.shell
     ? `${process.env.NODE_OPTIONS ?? ''} --require ${PRELOAD}`.trim()
     : process.env.NODE_OPTIONS;
-  const child = spawn(run.command, run.args, {
+  const child = spawn(command.command, command.args, {
     cwd: options.root,
-    shell: run.shell,
+    shell: command.shell,
     env: {
       ...process.env,
       ...options.env,
       CDK_OUTDIR: outdir,
       CDK_CONTEXT_JSON: JSON.stringify(context),
       CDK_DISABLE_VERSION_CHECK: '1',
+      // Validation reads every template through a WebAssembly engine, a second of CPU per synth; watch
+      // rounds skip it (their templates differ from the validated first one by code only).
+      ...(run.validate === false ? { CDK_VALIDATION: 'false' } : {}),
+      ...(run.record ? { MESH_SYNTH_RECORD: run.record } : {}),
       ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,36 +1,44 @@
 /**
- * The local mesh's watch mode (`npm start -- --watch`, `mesh local --watch`): on every edit of the app's
- * sources it synthesizes the app again and applies the new assembly as the next deployment — new code
- * and configuration on $LATEST, a new version where the stack publishes one, aliases and their weights,
+ * The local mesh's watch mode (`npm start -- --watch`, `mesh local --watch`): every batch of edits of
+ * the app's sources is deployed into the running mesh (`deploy`: see watch-app.ts) — new code and
+ * configuration on $LATEST, a new version where the stack publishes one, aliases and their weights,
  * policy items — without restarting the endpoint or losing the table, the secrets or the telemetry.
- * A deployment only touches what changed, so workers of unchanged functions stay warm. Edits made
- * while a round runs are picked up by the next round. A synthesis that fails (a syntax error) is
- * reported and the running deployment keeps serving.
+ * Edits made while a round runs are picked up by the next round. A round that fails (a syntax error)
+ * is reported and the running deployment keeps serving. This file schedules and reports the rounds.
  */
 import type { DeploymentReport } from '../assembly/deployment';
 import { type WatchPatterns, watchSources } from './source-watcher';
 
+/** How a round was deployed: a rebundle of the edited functions alone, or the app synthesized. */
+export type RoundMode = 'hotswap' | 'synth';
+
+export interface RoundResult {
+  readonly report: DeploymentReport;
+  readonly mode: RoundMode;
+  /** Time to rebundle or synthesize. */
+  readonly buildMs: number;
+  readonly deployMs: number;
+}
+
 export interface WatchOptions {
   /** The app's folder. */
   readonly root: string;
-  /** Where each round synthesizes to (the assembly the mesh serves). */
-  readonly outdir: string;
   readonly patterns: WatchPatterns;
-  readonly synth: (outdir: string) => Promise<void>;
-  /** Applies an assembly as the next deployment (LocalMesh.apply). */
-  readonly apply: (dir: string) => Promise<DeploymentReport>;
+  /** Deploys a batch of edited files (relative to root) into the mesh. */
+  readonly deploy: (files: readonly string[]) => Promise<RoundResult>;
   readonly log: (line: string) => void;
   /** Quiet time that ends a batch of edits. @default 150 */
   readonly debounceMs?: number;
 }
 
-/** One round: an edit batch synthesized and deployed (or the error that stopped it). */
+/** One round: an edit batch built and deployed (or the error that stopped it). */
 export interface WatchRound {
   readonly files: readonly string[];
+  readonly mode?: RoundMode;
   /** Functions whose code or configuration changed. */
   readonly changed: readonly string[];
   readonly versions: readonly string[];
-  readonly synthMs: number;
+  readonly buildMs: number;
   readonly deployMs: number;
   /** From the first edit seen to the deployment applied. */
   readonly totalMs: number;
@@ -53,24 +61,20 @@ export function startWatch(options: WatchOptions): Watch {
   let closed = false;
 
   const round = async (files: string[], since: number): Promise<void> => {
-    const t0 = Date.now();
-    let synthMs = 0;
     let result: WatchRound;
     try {
-      await options.synth(options.outdir);
-      synthMs = Date.now() - t0;
-      const report = await options.apply(options.outdir);
-      const deployMs = Date.now() - t0 - synthMs;
+      const { report, mode, buildMs, deployMs } = await options.deploy(files);
       result = {
         files,
+        mode,
         changed: report.functions.filter((f) => f.changed).map((f) => f.name),
         versions: report.versions.map((v) => `${v.functionName}:${v.version}`),
-        synthMs,
+        buildMs,
         deployMs,
         totalMs: Date.now() - since,
       };
       options.log(
-        `redeployed after ${describe(files)} in ${seconds(result.totalMs)} (synth ${seconds(synthMs)}, deploy ${seconds(deployMs)}): ` +
+        `redeployed after ${describe(files)} in ${seconds(result.totalMs)} (${mode === 'hotswap' ? 'rebundle' : 'synth'} ${seconds(buildMs)}, deploy ${seconds(deployMs)}): ` +
           (result.changed.length > 0 ? `changed ${result.changed.join(', ')}` : 'no function changed'),
       );
     } catch (err) {
@@ -78,7 +82,7 @@ export function startWatch(options: WatchOptions): Watch {
         files,
         changed: [],
         versions: [],
-        synthMs,
+        buildMs: 0,
         deployMs: 0,
         totalMs: Date.now() - since,
         error: (err as Error).message,

@@ -21,8 +21,8 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { synthApp } from '../../local/watch/app-synth';
-import { watchApp } from '../../local/watch/watch-app';
+import type { BundleIndex } from '../../local/watch/bundle-index';
+import { synthForWatch, watchApp } from '../../local/watch/watch-app';
 import type { Watch, WatchRound } from '../../local/watch/watch-loop';
 import { ENV, LIVE_ALIAS, MANAGED_BY } from '../../shared/names';
 
@@ -43,7 +43,8 @@ describe('watch mode: an edit is deployed into the running local mesh', () => {
   const log: string[] = [];
   const settings = () => ({
     root: app,
-    context: { release: '2' },
+    // Release 2 with a healthy payments canary: every checkout succeeds, so each one tells the code apart.
+    context: { release: '2', paymentsFailureRate: '0' },
     env: { CDK_DEFAULT_ACCOUNT: '000000000000', CDK_DEFAULT_REGION: 'us-east-1' },
   });
 
@@ -84,7 +85,7 @@ describe('watch mode: an edit is deployed into the running local mesh', () => {
       cpSync(join(ROOT, f), join(app, f));
     }
     symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
-    await synthApp(settings(), join(app, 'cdk.out'));
+    const index: BundleIndex = await synthForWatch(settings(), join(app, 'cdk.out'));
     mesh = await startLocalMesh({ assemblies: [join(app, 'cdk.out')], port: 0, quiet: true });
     const aws = { endpoint: mesh.url, region: 'us-east-1', credentials, maxAttempts: 1 };
     lambda = new LambdaClient(aws);
@@ -97,7 +98,8 @@ describe('watch mode: an edit is deployed into the running local mesh', () => {
     watch = watchApp({
       ...settings(),
       outdir: join(app, 'cdk.out'),
-      apply: (d) => mesh.apply(d),
+      index,
+      apply: (d, o) => mesh.apply(d, o),
       log: (l) => log.push(l),
     });
     watch.onRound((r) => rounds.push(r));
@@ -159,7 +161,12 @@ describe('watch mode: an edit is deployed into the running local mesh', () => {
     const round = rounds.find((r) => r.changed.length > 0)!;
     process.stdout.write(
       `# watch: edit -> new behaviour through the endpoint in ${((seenAt - editedAt) / 1000).toFixed(1)} s ` +
-        `(synth ${(round.synthMs / 1000).toFixed(1)} s, deploy ${(round.deployMs / 1000).toFixed(1)} s)\n`,
+        `(${round.mode} ${(round.buildMs / 1000).toFixed(1)} s, deploy ${(round.deployMs / 1000).toFixed(1)} s)\n`,
+    );
+    assert.equal(
+      round.mode,
+      'hotswap',
+      `a code-only edit is rebundled alone, not synthesized: ${round.files}\n${log.join('\n')}`,
     );
     assert.deepEqual(round.changed, [fn.get('inventory')], 'only the edited function changed');
     assert.equal(mesh.url, url, 'the endpoint was not restarted');
@@ -175,7 +182,22 @@ describe('watch mode: an edit is deployed into the running local mesh', () => {
     for (const w of warmBefore) assert.ok(warmAfter.has(w), `${w} stayed warm`);
   });
 
-  it('keeps serving when an edit does not synthesize, and reports why', async () => {
+  it('synthesizes an edit of the app itself; the hotswapped code counts as the same code', async () => {
+    const file = join(app, 'infra/shop-stack.ts');
+    const before = rounds.length;
+    writeFileSync(file, readFileSync(file, 'utf8').replace("PAYMENTS_DELAY_MS: '40'", "PAYMENTS_DELAY_MS: '41'"));
+    const deadline = Date.now() + GENEROUS_MS;
+    while (rounds.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const round = rounds.at(-1)!;
+    assert.equal(round.error, undefined, round.error);
+    assert.equal(round.mode, 'synth');
+    // Inventory's bundle from the synthesis has the bytes the hotswap made: no change, no new version.
+    assert.deepEqual(round.changed, [fn.get('payments')]);
+    assert.equal(mesh.registry.getSpec(fn.get('payments')!)!.environment.PAYMENTS_DELAY_MS, '41');
+    assert.equal((await checkout()).order.reservation.edited, true);
+  });
+
+  it('keeps serving when an edit does not build, and reports why', async () => {
     const file = join(app, 'functions/demo/inventory.ts');
     const before = rounds.length;
     writeFileSync(file, `${readFileSync(file, 'utf8')}\nexport const broken = ;\n`);
