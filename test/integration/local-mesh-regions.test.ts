@@ -6,10 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import {
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  UpdateFunctionCodeCommand,
+  waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { regionsAssembly } from '../support/example-assembly';
+import { zipFiles } from '../support/zip-writer';
 
 const ACCOUNT = '111122223333';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -71,6 +78,21 @@ describe('local mesh: a stack per region, one account', () => {
     const euArn = (await invoke('eu-west-1', 'where')).secret as string;
     const viaArn = await clients('us-east-1').sm.send(new GetSecretValueCommand({ SecretId: euArn }));
     assert.equal(viaArn.SecretString, 'hello from eu-west-1');
+  });
+
+  // AWS API reference, "UpdateFunctionCode": the new package runs once the update is Successful.
+  it('runs code installed with UpdateFunctionCode in one region, the other region untouched', async () => {
+    const { lambda: eu } = clients('eu-west-1');
+    const zip = zipFiles({ 'index.js': 'exports.handler = async () => ({ updated: process.env.AWS_REGION });\n' });
+    const out = await eu.send(new UpdateFunctionCodeCommand({ FunctionName: 'where', ZipFile: zip }));
+    assert.equal(out.LastUpdateStatus, 'InProgress');
+    const waited = await waitUntilFunctionUpdatedV2(
+      { client: eu, maxWaitTime: 60, minDelay: 1 },
+      { FunctionName: 'where' },
+    );
+    assert.equal(waited.state, 'SUCCESS');
+    assert.deepEqual(await invoke('eu-west-1', 'where'), { updated: 'eu-west-1' });
+    assert.equal((await invoke('us-east-1', 'where')).region, 'us-east-1');
   });
 
   it('refuses a function ARN of another region (404) or another account (403)', async () => {
