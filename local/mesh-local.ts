@@ -145,32 +145,26 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   const ep = endpoint;
   // The deployment talks to the endpoint over the wire, as CloudFormation talks to AWS, in each
   // stack's region.
-  const lambdaClients = new Map<string, LambdaClient>();
-  const secretsClients = new Map<string, SecretsManagerClient>();
-  const aws = (region: string) => ({
-    endpoint: ep.url,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
-  const lambdaClient = (region: string) => {
-    let c = lambdaClients.get(region);
-    if (!c) {
-      c = new LambdaClient(aws(region));
-      lambdaClients.set(region, c);
-      clients.push(c);
-    }
-    return c;
+  /** One client per region, made on first use and destroyed on stop. */
+  const perRegion = <C extends { destroy(): void }>(make: (config: object) => C) => {
+    const made = new Map<string, C>();
+    return (region: string): C => {
+      let c = made.get(region);
+      if (!c) {
+        c = make({
+          endpoint: ep.url,
+          region,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          maxAttempts: 1,
+        });
+        made.set(region, c);
+        clients.push(c);
+      }
+      return c;
+    };
   };
-  const secretsClient = (region: string) => {
-    let c = secretsClients.get(region);
-    if (!c) {
-      c = new SecretsManagerClient(aws(region));
-      secretsClients.set(region, c);
-      clients.push(c);
-    }
-    return c;
-  };
+  const lambdaClient = perRegion((config) => new LambdaClient(config));
+  const secretsClient = perRegion((config) => new SecretsManagerClient(config));
   const secretsTarget = (s: SecretStore): DeploymentSecrets => ({
     create: (i) => s.create(i),
     put: (id, i) => s.put(id, i),

@@ -43,6 +43,28 @@ export interface FunctionConfig {
   readonly RuntimeVersionConfig?: { readonly RuntimeVersionArn: string };
 }
 
+/** The code an UpdateFunctionCode installs. */
+export interface CodeUpdate {
+  readonly codeDir: string;
+  readonly codeSha256: string;
+  readonly codeSize?: number;
+}
+
+/** The settings UpdateFunctionConfiguration changes (absent = unchanged). */
+export interface ConfigurationUpdate {
+  readonly handler?: string;
+  readonly runtime?: string;
+  readonly role?: string;
+  readonly description?: string;
+  readonly timeout?: number;
+  readonly memorySize?: number;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly tracingMode?: string;
+  readonly ephemeralStorageMb?: number;
+  readonly logFormat?: string;
+  readonly logGroup?: string;
+}
+
 /** Lambda's AliasConfiguration. */
 export interface AliasConfig {
   readonly AliasArn: string;
@@ -88,28 +110,9 @@ export interface EndpointRegistry {
     options?: { readonly pending?: boolean },
   ): FunctionConfig;
   /** UpdateFunctionCode: $LATEST InProgress until it settles; `publish` also publishes it. */
-  updateFunctionCode(
-    name: string,
-    code: { readonly codeDir: string; readonly codeSha256: string; readonly codeSize?: number },
-    options?: { readonly publish?: boolean },
-  ): FunctionConfig;
+  updateFunctionCode(name: string, code: CodeUpdate, options?: { readonly publish?: boolean }): FunctionConfig;
   /** UpdateFunctionConfiguration: the given settings change on $LATEST, InProgress until it settles. */
-  updateFunctionConfiguration(
-    name: string,
-    update: {
-      readonly handler?: string;
-      readonly runtime?: string;
-      readonly role?: string;
-      readonly description?: string;
-      readonly timeout?: number;
-      readonly memorySize?: number;
-      readonly environment?: Readonly<Record<string, string>>;
-      readonly tracingMode?: string;
-      readonly ephemeralStorageMb?: number;
-      readonly logFormat?: string;
-      readonly logGroup?: string;
-    },
-  ): FunctionConfig;
+  updateFunctionConfiguration(name: string, update: ConfigurationUpdate): FunctionConfig;
   getAlias(name: string, alias: string): AliasConfig | undefined;
   listAliases(name: string): readonly AliasConfig[] | undefined;
   createAlias(name: string, alias: string, input: AliasInput): AliasConfig;

@@ -15,6 +15,7 @@ import {
   jsonBody,
   type LambdaContext,
   type LambdaHandler,
+  type LambdaRequest,
   optionalString,
 } from './lambda-context';
 import { staleRevision } from './versions';
@@ -28,18 +29,19 @@ export const ENVIRONMENT_LIMIT = 4096;
 
 type Body = Record<string, unknown>;
 
-function existing(ctx: LambdaContext, name: string) {
-  const config = ctx.registry.getFunction(name);
-  if (!config) throw functionNotFound(ctx, name);
-  return config;
-}
-
-export const updateFunctionCode: LambdaHandler = (ctx, req) => {
+/** The function an update names and the update's body; a RevisionId that moved on is 412. */
+function updateOf(ctx: LambdaContext, req: LambdaRequest): { name: string; body: Body } {
   const ref = functionRef(ctx, req);
-  const current = existing(ctx, ref.name);
+  const current = ctx.registry.getFunction(ref.name);
+  if (!current) throw functionNotFound(ctx, ref.name);
   const body = jsonBody(req);
   const revisionId = optionalString(body, 'RevisionId');
   if (revisionId !== undefined && revisionId !== current.RevisionId) throw staleRevision();
+  return { name: ref.name, body };
+}
+
+export const updateFunctionCode: LambdaHandler = (ctx, req) => {
+  const { name, body } = updateOf(ctx, req);
   checkArchitectures(body.Architectures);
   if (optionalString(body, 'ImageUri') !== undefined) {
     throw invalidParameter("Please don't provide ImageUri when updating a function with packageType Zip.");
@@ -66,9 +68,9 @@ export const updateFunctionCode: LambdaHandler = (ctx, req) => {
         : `Could not unzip uploaded file. Please check your file, then try to upload again. (${err.message})`,
     );
   }
-  if (body.DryRun === true) return { status: 200, json: current };
+  if (body.DryRun === true) return { status: 200, json: ctx.registry.getFunction(name) };
   const config = ctx.registry.updateFunctionCode(
-    ref.name,
+    name,
     { codeDir, codeSha256: createHash('sha256').update(bytes).digest('base64'), codeSize: bytes.length },
     { publish: body.Publish === true },
   );
@@ -88,11 +90,7 @@ const NOT_APPLIED_LOCALLY = [
 ] as const;
 
 export const updateFunctionConfiguration: LambdaHandler = (ctx, req) => {
-  const ref = functionRef(ctx, req);
-  const current = existing(ctx, ref.name);
-  const body = jsonBody(req);
-  const revisionId = optionalString(body, 'RevisionId');
-  if (revisionId !== undefined && revisionId !== current.RevisionId) throw staleRevision();
+  const { name, body } = updateOf(ctx, req);
   const unapplied = NOT_APPLIED_LOCALLY.filter((k) => body[k] !== undefined);
   if (unapplied.length > 0) {
     throw invalidParameter(
@@ -104,7 +102,7 @@ export const updateFunctionConfiguration: LambdaHandler = (ctx, req) => {
     throw invalidParameter(`The local mesh runs Node.js functions only, got Runtime ${runtime}.`);
   }
   const environment = environmentOf(body);
-  const config = ctx.registry.updateFunctionConfiguration(ref.name, {
+  const config = ctx.registry.updateFunctionConfiguration(name, {
     handler: optionalString(body, 'Handler'),
     runtime,
     role: optionalString(body, 'Role'),

@@ -14,7 +14,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AliasConfig, AliasInput, EndpointRegistry, FunctionConfig } from '../endpoint/backend';
+import type {
+  AliasConfig,
+  AliasInput,
+  CodeUpdate,
+  ConfigurationUpdate,
+  EndpointRegistry,
+  FunctionConfig,
+} from '../endpoint/backend';
 import { AwsError } from '../endpoint/errors';
 import {
   ACTIVE,
@@ -98,28 +105,6 @@ export interface FunctionRegistryOptions {
   readonly settleMs?: number;
   /** When a pending update or publish settles (tests hold them). @default after `settleMs` */
   readonly settle?: (run: () => void) => void;
-}
-
-/** The code an UpdateFunctionCode installs. */
-export interface CodeUpdate {
-  readonly codeDir: string;
-  readonly codeSha256: string;
-  readonly codeSize?: number;
-}
-
-/** The settings UpdateFunctionConfiguration changes (absent = unchanged). */
-export interface ConfigurationUpdate {
-  readonly handler?: string;
-  readonly runtime?: string;
-  readonly role?: string;
-  readonly description?: string;
-  readonly timeout?: number;
-  readonly memorySize?: number;
-  readonly environment?: Readonly<Record<string, string>>;
-  readonly tracingMode?: string;
-  readonly ephemeralStorageMb?: number;
-  readonly logFormat?: string;
-  readonly logGroup?: string;
 }
 
 interface FunctionState {

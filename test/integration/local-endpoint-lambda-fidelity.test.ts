@@ -291,16 +291,18 @@ describe('local endpoint: Lambda as AWS documents it', () => {
   // AWS API reference, "AddPermission" / "GetPolicy" / "RemovePermission".
   it('keeps a resource policy per qualifier: AddPermission, GetPolicy, RemovePermission', async () => {
     const before = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'orders', Qualifier: '1' }));
-    const added = await lambda.send(
-      new AddPermissionCommand({
-        FunctionName: 'orders',
-        Qualifier: '1',
-        StatementId: 's3',
-        Action: 'lambda:InvokeFunction',
-        Principal: 's3.amazonaws.com',
-        SourceArn: 'arn:aws:s3:::bucket',
-      }),
-    );
+    const permit = (extra: { Qualifier?: string; StatementId?: string; Principal?: string; SourceArn?: string }) =>
+      lambda.send(
+        new AddPermissionCommand({
+          FunctionName: 'orders',
+          Qualifier: '1',
+          StatementId: 's3',
+          Action: 'lambda:InvokeFunction',
+          Principal: 's3.amazonaws.com',
+          ...extra,
+        }),
+      );
+    const added = await permit({ SourceArn: 'arn:aws:s3:::bucket' });
     assert.deepEqual(JSON.parse(added.Statement!), {
       Sid: 's3',
       Effect: 'Allow',
@@ -313,34 +315,15 @@ describe('local endpoint: Lambda as AWS documents it', () => {
     const doc = JSON.parse(policy.Policy!);
     assert.deepEqual([doc.Version, doc.Id, doc.Statement.length], ['2012-10-17', 'default', 1]);
     assert.notEqual(policy.RevisionId, before.RevisionId);
-    await assert.rejects(
-      lambda.send(
-        new AddPermissionCommand({
-          FunctionName: 'orders',
-          Qualifier: '1',
-          StatementId: 's3',
-          Action: 'lambda:InvokeFunction',
-          Principal: 's3.amazonaws.com',
-        }),
-      ),
-      {
-        name: 'ResourceConflictException',
-        message:
-          'The statement id (s3) provided already exists. Please provide a new statement id, or remove the existing statement.',
-      },
-    );
-    await assert.rejects(
-      lambda.send(
-        new AddPermissionCommand({
-          FunctionName: 'orders',
-          Qualifier: '$LATEST',
-          StatementId: 'x',
-          Action: 'lambda:InvokeFunction',
-          Principal: '*',
-        }),
-      ),
-      { name: 'InvalidParameterValueException', message: 'We currently do not support adding policies for $LATEST.' },
-    );
+    await assert.rejects(permit({}), {
+      name: 'ResourceConflictException',
+      message:
+        'The statement id (s3) provided already exists. Please provide a new statement id, or remove the existing statement.',
+    });
+    await assert.rejects(permit({ Qualifier: '$LATEST', StatementId: 'x', Principal: '*' }), {
+      name: 'InvalidParameterValueException',
+      message: 'We currently do not support adding policies for $LATEST.',
+    });
     await assert.rejects(
       lambda.send(new RemovePermissionCommand({ FunctionName: 'orders', Qualifier: '1', StatementId: 'nope' })),
       { name: 'ResourceNotFoundException', message: 'Statement nope is not found in resource policy.' },
