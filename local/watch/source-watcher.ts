@@ -2,9 +2,11 @@
  * Watches an app's sources for edits, as `cdk watch` does: cdk.json's `watch.include` / `watch.exclude`
  * globs (relative to the app's folder), the output directories, node_modules and .git always left out.
  * Changes are batched: the callback gets every file that changed in one quiet `debounceMs`.
+ * Each directory is watched on its own (new ones as they appear): Node 20's recursive watch on Linux
+ * watches files, and loses a file an editor saves by renaming a temporary file over it.
  */
-import { existsSync, type FSWatcher, readFileSync, watch } from 'node:fs';
-import { join, sep } from 'node:path';
+import { existsSync, type FSWatcher, readdirSync, readFileSync, statSync, watch } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 
 export interface WatchPatterns {
   readonly include: readonly string[];
@@ -54,6 +56,12 @@ export interface SourceWatcher {
   close(): void;
 }
 
+/** Pure: whether a directory is left out (an exclude pattern names it or what contains it). */
+function isExcludedDir(path: string, patterns: WatchPatterns): boolean {
+  const p = path.split(sep).join('/');
+  return p !== '' && patterns.exclude.some((g) => globRegExp(g).test(p));
+}
+
 /** Calls `onChange` with the files changed in each quiet period of `debounceMs`. */
 export function watchSources(
   root: string,
@@ -64,21 +72,54 @@ export function watchSources(
   let pending = new Set<string>();
   let firstSeenAt = 0;
   let timer: NodeJS.Timeout | undefined;
-  const watcher: FSWatcher = watch(root, { recursive: true }, (_event, filename) => {
-    if (!filename || !isWatched(filename.toString(), patterns)) return;
+  const watchers = new Map<string, FSWatcher>();
+
+  const changed = (path: string) => {
+    const rel = relative(root, path);
+    if (!isWatched(rel, patterns)) return;
     if (pending.size === 0) firstSeenAt = Date.now();
-    pending.add(filename.toString());
+    pending.add(rel.split(sep).join('/'));
     clearTimeout(timer);
     timer = setTimeout(() => {
       const files = [...pending].sort();
       pending = new Set();
       onChange(files, firstSeenAt);
     }, debounceMs);
-  });
+  };
+
+  const addDir = (dir: string) => {
+    if (watchers.has(dir) || isExcludedDir(relative(root, dir), patterns)) return;
+    let w: FSWatcher;
+    try {
+      w = watch(dir, (_event, name) => {
+        if (!name) return;
+        const path = join(dir, name.toString());
+        let isDir = false;
+        try {
+          isDir = statSync(path).isDirectory();
+        } catch {
+          // gone already (a temporary file, a deleted one): still an edit of that path
+        }
+        if (isDir) addDir(path);
+        else changed(path);
+      });
+    } catch {
+      return; // removed meanwhile
+    }
+    w.on('error', () => {
+      w.close();
+      watchers.delete(dir);
+    });
+    watchers.set(dir, w);
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) addDir(join(dir, e.name));
+  };
+  addDir(root);
+
   return {
     close() {
       clearTimeout(timer);
-      watcher.close();
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
     },
   };
 }

@@ -8,7 +8,7 @@
  *   and applies the new assembly as the next deployment.
  * What `npm start -- --watch` and `mesh local --watch` both run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ApplyOptions, DeploymentReport } from '../assembly/deployment';
@@ -94,10 +94,12 @@ export function watchApp(options: WatchAppOptions): Watch {
     patterns: watchPatterns(options.root),
     deploy: async (files) => {
       if (!index) return synthesize();
-      const plan = bundlesFor(
-        index,
-        files.map((f) => resolve(options.root, f)),
-      );
+      const known = index;
+      // An editor's or a tool's temporary file (gone already, read by nothing) changes nothing.
+      const edited = files
+        .map((f) => resolve(options.root, f))
+        .filter((f) => existsSync(f) || known.appFiles.has(f) || known.bundles.some((b) => b.inputs.has(f)));
+      const plan = bundlesFor(known, edited);
       if ('synthesize' in plan) {
         options.log(`synthesizing: ${plan.synthesize}`);
         return synthesize();

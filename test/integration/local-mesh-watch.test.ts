@@ -8,7 +8,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -134,16 +134,18 @@ describe('watch mode: an edit is deployed into the running local mesh', () => {
     const url = mesh.url;
     const tracesBefore = mesh.store.traces(1000).length;
 
-    // Act: edit inventory's handler in the copy.
+    // Act: edit inventory's handler in the copy, saved as editors save (a temporary file renamed over it).
     const file = join(app, 'functions/demo/inventory.ts');
+    const saved = join(app, 'functions/demo/.inventory.ts.tmp-save');
     const editedAt = Date.now();
     writeFileSync(
-      file,
+      saved,
       readFileSync(file, 'utf8').replace(
         "return { service: 'inventory', sku: event.sku, reserved: event.quantity };",
         "return { service: 'inventory', sku: event.sku, reserved: event.quantity, edited: true };",
       ),
     );
+    renameSync(saved, file);
     let seenAt = 0;
     let reservation: Record<string, unknown> = {};
     while (Date.now() - editedAt < GENEROUS_MS) {
