@@ -28,19 +28,20 @@ const record = process.env.MESH_SYNTH_RECORD;
 let runs = 0;
 const spawnSync = childProcess.spawnSync;
 
-childProcess.spawnSync = function spawnEsbuildDirectly(command, args, options) {
+childProcess.spawnSync = function spawnEsbuildDirectly(...params) {
+  const [command, args, options] = params;
   if (command !== 'npx' || !Array.isArray(args) || args[0] !== '--no-install' || args[1] !== 'esbuild') {
-    return spawnSync.apply(this, arguments);
+    return spawnSync.apply(this, params);
   }
-  const cwd = (options && options.cwd) || process.cwd();
+  const cwd = options?.cwd || process.cwd();
   const bin = localEsbuild(cwd);
-  if (!bin) return spawnSync.apply(this, arguments);
+  if (!bin) return spawnSync.apply(this, params);
   const esbuildArgs = args.slice(2);
   if (!record) return spawnSync.call(this, bin, esbuildArgs, options);
   const metafile = join(record, `bundle-${++runs}.meta.json`);
   const result = spawnSync.call(this, bin, [...esbuildArgs, `--metafile=${metafile}`], options);
   const outArg = esbuildArgs.find((a) => a.startsWith('--outfile='));
-  const outfile = outArg && outArg.slice('--outfile='.length).replace(/^"|"$/g, '');
+  const outfile = outArg?.slice('--outfile='.length).replace(/^"|"$/g, '');
   if (result.status === 0 && outfile && existsSync(outfile)) {
     const sha256 = createHash('sha256').update(readFileSync(outfile)).digest('hex');
     appendFileSync(
