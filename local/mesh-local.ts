@@ -11,17 +11,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CancelRotateSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { assemblyScope } from './assembly/cloud-assembly';
 import {
+  type ApplyOptions,
   applyAssembly,
   type DeploymentReport,
+  type DeploymentSecrets,
   type DeploymentTargets,
   deleteStack,
   newDeploymentState,
 } from './assembly/deployment';
 import { handleMeshRequest } from './dashboard/routes';
 import { type Endpoint, startEndpoint } from './endpoint';
-import { SecretStore } from './endpoint/secret-store';
-import { FunctionRegistry } from './registry/function-registry';
+import type { SecretStore } from './endpoint/secret-store';
+import { type FunctionRegistry, LOCAL_ACCOUNT, LOCAL_REGION } from './registry/function-registry';
+import { LocalRegions } from './registry/regions';
 import { type InvocationRecord, LocalInvoker } from './runtime/invoker';
 import { startXrayCollector, TelemetryStore, type XrayCollector } from './telemetry/telemetry-store';
 
@@ -52,13 +56,16 @@ export interface LocalMesh {
   /** `http://127.0.0.1:<port>`: AWS_ENDPOINT_URL for the SDK and CLI; the dashboard is at `${url}/_mesh/`. */
   readonly url: string;
   readonly store: TelemetryStore;
+  /** The home region's functions (the first region the stacks name). */
   readonly registry: FunctionRegistry;
+  /** Every region served, with its functions and secrets. */
+  readonly regions: LocalRegions;
   readonly invoker: LocalInvoker;
   readonly endpoint: Endpoint;
   /** One report per applied assembly. */
   readonly deployments: DeploymentReport[];
-  /** Applies one more assembly as the next deployment. */
-  apply(dir: string): Promise<DeploymentReport>;
+  /** Applies one more assembly as the next deployment (watch mode's hotswap may replace some code). */
+  apply(dir: string, options?: ApplyOptions): Promise<DeploymentReport>;
   /**
    * Deletes what the deployments created for a stack (all stacks when omitted), as `cdk destroy` would:
    * custom resources get Delete, rotations are cancelled, secrets are deleted without a recovery window
@@ -77,7 +84,15 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     options.log ?? (options.quiet ? () => undefined : (line: string) => process.stderr.write(`[mesh] ${line}\n`));
   const workDir = mkdtempSync(join(tmpdir(), 'lambda-mesh-'));
   const store = new TelemetryStore();
-  const registry = new FunctionRegistry();
+  // The account and regions the stacks name are the ones served (the first region is home).
+  const scope = assemblyScope(options.assemblies, { accountId: LOCAL_ACCOUNT, region: LOCAL_REGION });
+  const regions = new LocalRegions({
+    accountId: scope.accountId,
+    home: scope.regions[0]!,
+    secrets: { rotationScheduler: options.rotationScheduler },
+  });
+  for (const r of scope.regions) regions.get(r);
+  const registry = regions.registry();
   const recent: InvocationRecord[] = [];
   let xray: XrayCollector | undefined;
   let invoker: LocalInvoker | undefined;
@@ -96,6 +111,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     xray = await startXrayCollector(store, { port: 0, host: '127.0.0.1' });
     invoker = new LocalInvoker({
       registry,
+      regions,
       telemetry: store,
       xrayDaemonAddress: xray.address,
       concurrencyLimit: options.concurrencyLimit,
@@ -112,13 +128,10 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       host: options.host ?? '127.0.0.1',
       registry,
       invoker,
-      secrets: new SecretStore({
-        region: registry.region,
-        accountId: registry.accountId,
-        rotationScheduler: options.rotationScheduler,
-      }),
+      secrets: regions.secrets(),
+      regions: (region) => regions.get(region),
       extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
-        localStatus(req, res, inv, registry, deployments) || handleMeshRequest(req, res, store),
+        localStatus(req, res, inv, regions, deployments) || handleMeshRequest(req, res, store),
       log,
     });
     invoker.setEndpointUrl(endpoint.url);
@@ -130,28 +143,43 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   const deployments: DeploymentReport[] = [];
   const state = newDeploymentState();
   const ep = endpoint;
-  const aws = {
-    endpoint: ep.url,
-    region: registry.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  // The deployment talks to the endpoint over the wire, as CloudFormation talks to AWS, in each
+  // stack's region.
+  /** One client per region, made on first use and destroyed on stop. */
+  const perRegion = <C extends { destroy(): void }>(make: (config: object) => C) => {
+    const made = new Map<string, C>();
+    return (region: string): C => {
+      let c = made.get(region);
+      if (!c) {
+        c = make({
+          endpoint: ep.url,
+          region,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          maxAttempts: 1,
+        });
+        made.set(region, c);
+        clients.push(c);
+      }
+      return c;
+    };
   };
-  // The deployment talks to the endpoint over the wire, as CloudFormation talks to AWS.
-  const lambdaClient = new LambdaClient({ ...aws, maxAttempts: 1 });
-  const secretsClient = new SecretsManagerClient({ ...aws, maxAttempts: 1 });
-  clients.push(lambdaClient, secretsClient);
+  const lambdaClient = perRegion((config) => new LambdaClient(config));
+  const secretsClient = perRegion((config) => new SecretsManagerClient(config));
+  const secretsTarget = (s: SecretStore): DeploymentSecrets => ({
+    create: (i) => s.create(i),
+    put: (id, i) => s.put(id, i),
+    get: (id) => s.get(id),
+    describe: (id) => s.describe(id),
+    has: (id) => s.has(id),
+    delete: (id, i) => s.delete(id, i),
+  });
   const targets: DeploymentTargets = {
     registry,
+    region: (region) => ({ registry: regions.registry(region), secrets: secretsTarget(regions.secrets(region)) }),
     dynamoEndpoint: ep.url,
-    secrets: {
-      create: (i) => ep.secrets.create(i),
-      put: (id, i) => ep.secrets.put(id, i),
-      get: (id) => ep.secrets.get(id),
-      describe: (id) => ep.secrets.describe(id),
-      has: (id) => ep.secrets.has(id),
-      delete: (id, i) => ep.secrets.delete(id, i),
-    },
-    invoke: async (functionName, payload) => {
-      const out = await lambdaClient.send(
+    secrets: secretsTarget(regions.secrets()),
+    invoke: async (functionName, payload, region) => {
+      const out = await lambdaClient(region).send(
         new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
       );
       const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
@@ -159,7 +187,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       return text === '' ? undefined : JSON.parse(text);
     },
     rotate: async (i) => {
-      await secretsClient.send(
+      await secretsClient(i.region).send(
         new RotateSecretCommand({
           SecretId: i.secretId,
           RotationLambdaARN: i.rotationLambdaArn,
@@ -168,14 +196,14 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         }),
       );
     },
-    cancelRotation: async (secretId) => {
-      await secretsClient.send(new CancelRotateSecretCommand({ SecretId: secretId }));
+    cancelRotation: async (secretId, region) => {
+      await secretsClient(region).send(new CancelRotateSecretCommand({ SecretId: secretId }));
     },
     workDir,
     log,
   };
-  const apply = async (dir: string) => {
-    const report = await applyAssembly(dir, targets, state);
+  const apply = async (dir: string, applyOptions?: ApplyOptions) => {
+    const report = await applyAssembly(dir, targets, state, applyOptions);
     deployments.push(report);
     const changed = report.functions.filter((f) => f.changed).map((f) => f.name);
     log(
@@ -195,6 +223,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     url: endpoint.url,
     store,
     registry,
+    regions,
     invoker,
     endpoint,
     deployments,
@@ -214,7 +243,7 @@ function localStatus(
   req: IncomingMessage,
   res: ServerResponse,
   invoker: LocalInvoker,
-  registry: FunctionRegistry,
+  regions: LocalRegions,
   deployments: readonly DeploymentReport[],
 ): boolean {
   const path = (req.url ?? '').split('?')[0].replace(/\/+$/, '');
@@ -222,11 +251,15 @@ function localStatus(
   const body = JSON.stringify({
     counters: invoker.counters,
     workers: invoker.workers(),
-    functions: registry.functionNames().map((name) => ({
-      name,
-      aliases: registry.listAliases(name),
-      versions: registry.listVersions(name)?.map((v) => v.Version),
-    })),
+    functions: regions.regions().flatMap((region) => {
+      const registry = regions.registry(region);
+      return registry.functionNames().map((name) => ({
+        name,
+        region,
+        aliases: registry.listAliases(name),
+        versions: registry.listVersions(name)?.map((v) => v.Version),
+      }));
+    }),
     deployments: deployments.map((d) => ({
       dir: d.dir,
       functions: d.functions,

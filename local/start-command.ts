@@ -1,15 +1,19 @@
 /**
  * `npm start` (scripts/start.js): synthesize the example app's two releases (contract 5), run the
- * local mesh on them, drive demo traffic and show a live view until Ctrl-C.
- *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--assembly <cdk.out> ...]
+ * local mesh on them, drive demo traffic and show a live view until Ctrl-C. With `--watch`, every edit
+ * of the app's sources is synthesized again and deployed into the running mesh (local/watch).
+ *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--watch] [--assembly <cdk.out> ...]
  */
-import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV, LIVE_ALIAS } from '../shared/names';
 import { type AliasRow, liveRows, renderLiveView } from './live-view';
 import { type LocalMesh, startLocalMesh } from './mesh-local';
 import { startTraffic, type Traffic, type TrafficRequest } from './traffic';
+import { synthApp } from './watch/app-synth';
+import type { BundleIndex } from './watch/bundle-index';
+import { synthForWatch, watchApp } from './watch/watch-app';
+import type { Watch } from './watch/watch-loop';
 
 const ROOT = join(__dirname, '..');
 const SOURCES = ['infra', 'functions', 'shared', 'cdk.json', 'package.json'];
@@ -21,10 +25,12 @@ export interface StartArgs {
   traffic: boolean;
   rps: number;
   assemblies: string[];
+  /** Synthesize and deploy again on every edit of the sources. */
+  watch: boolean;
 }
 
 export function parseStartArgs(argv: readonly string[]): StartArgs {
-  const args: StartArgs = { port: 4566, host: '127.0.0.1', traffic: true, rps: 20, assemblies: [] };
+  const args: StartArgs = { port: 4566, host: '127.0.0.1', traffic: true, rps: 20, assemblies: [], watch: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -33,6 +39,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
       return v;
     };
     if (a === '--no-traffic') args.traffic = false;
+    else if (a === '--watch') args.watch = true;
     else if (a === '--port') args.port = Number(value());
     else if (a.startsWith('--port=')) args.port = Number(a.slice(7));
     else if (a === '--host') args.host = value();
@@ -40,13 +47,16 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     else if (a === '--assembly') args.assemblies.push(value());
     else if (a === '--help' || a === '-h')
       throw new Error(
-        'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--assembly <cdk.out dir>]...',
+        'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--watch] [--assembly <cdk.out dir>]...',
       );
     else throw new Error(`unknown option ${a}; try npm start -- --help`);
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
     throw new Error(`--port must be 0-65535, got ${args.port}`);
   if (!(args.rps > 0)) throw new Error(`--rps must be a positive number, got ${args.rps}`);
+  if (args.watch && args.assemblies.length > 0) {
+    throw new Error('--watch synthesizes the example app on every edit: drop --assembly, or drop --watch');
+  }
   return args;
 }
 
@@ -64,47 +74,48 @@ function newestSource(): number {
   return newest;
 }
 
-async function synth(release: number, outdir: string, say: (l: string) => void): Promise<void> {
+/** How the example app is synthesized: the app itself with the local mesh's account and region. */
+function exampleApp(release: number) {
+  return {
+    root: ROOT,
+    context: { release: String(release) },
+    // The local mesh's account and region, so literal ARNs in the templates name local resources.
+    env: { CDK_DEFAULT_ACCOUNT: '000000000000', CDK_DEFAULT_REGION: 'us-east-1' },
+  };
+}
+
+/**
+ * Synthesizes one release into `outdir` unless it is newer than the sources. For watch mode, release 2
+ * is always synthesized, recorded, so that the first code edit can be hotswapped (watch-app.ts).
+ */
+async function synth(
+  release: number,
+  outdir: string,
+  say: (l: string) => void,
+  forWatch = false,
+): Promise<BundleIndex | undefined> {
   const manifest = join(ROOT, outdir, 'manifest.json');
-  if (existsSync(manifest) && statSync(manifest).mtimeMs > newestSource()) {
+  if (!forWatch && existsSync(manifest) && statSync(manifest).mtimeMs > newestSource()) {
     say(`release ${release}: ${outdir} is newer than the sources, not synthesizing again`);
-    return;
+    return undefined;
   }
-  say(`release ${release}: npx cdk synth -q -c release=${release} -o ${outdir} ...`);
+  say(`release ${release}: synthesizing the app (-c release=${release}) into ${outdir} ...`);
   const started = Date.now();
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, '-o', outdir],
-    {
-      // The local mesh's account and region, so literal ARNs in the templates name local resources.
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        CDK_DISABLE_VERSION_CHECK: '1',
-        CDK_DEFAULT_ACCOUNT: '000000000000',
-        CDK_DEFAULT_REGION: 'us-east-1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
   const ticker = setInterval(
     () => say(`release ${release}: still synthesizing (${Math.round((Date.now() - started) / 1000)} s)`),
     5000,
   );
-  const code = await new Promise<number | null>((res) => child.on('close', res));
-  clearInterval(ticker);
-  if (code !== 0)
-    throw new Error(
-      `cdk synth of release ${release} failed (exit ${code}):\n${output.split('\n').slice(-30).join('\n')}`,
-    );
-  say(`release ${release}: synthesized in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  try {
+    const target = join(ROOT, outdir);
+    const index = forWatch ? await synthForWatch(exampleApp(release), target) : undefined;
+    if (!forWatch) await synthApp(exampleApp(release), target);
+    say(`release ${release}: synthesized in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return index;
+  } catch (err) {
+    throw new Error(`release ${release}: ${(err as Error).message}`);
+  } finally {
+    clearInterval(ticker);
+  }
 }
 
 /** Function names by mesh service (MESH_SERVICE, contract 1): no hand-copied names. */
@@ -232,6 +243,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const args = parseStartArgs(argv);
   const say = (l: string) => process.stderr.write(`[start] ${l}\n`);
   let assemblies = args.assemblies;
+  let index: BundleIndex | undefined;
   if (assemblies.length === 0) {
     if (!existsSync(join(ROOT, 'infra/app.ts'))) {
       throw new Error(
@@ -239,7 +251,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       );
     }
     await synth(1, 'cdk.out.release1', say);
-    await synth(2, 'cdk.out', say);
+    index = await synth(2, 'cdk.out', say, args.watch);
     assemblies = [join(ROOT, 'cdk.out.release1'), join(ROOT, 'cdk.out')];
   }
 
@@ -268,6 +280,26 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     throw err;
   }
+
+  // Watch mode: release 2 (what cdk.out serves) synthesized again and deployed on every edit.
+  let lastRound = '';
+  const watch: Watch | undefined = args.watch
+    ? watchApp({
+        ...exampleApp(2),
+        outdir: assemblies[assemblies.length - 1]!,
+        index,
+        apply: (dir, options) => mesh.apply(dir, options),
+        log: (l) => {
+          say(`watch: ${l}`);
+          logStream.write(`[watch] ${l}\n`);
+        },
+      })
+    : undefined;
+  watch?.onRound((r) => {
+    lastRound = r.error
+      ? `  watch: the last edit did not build (${r.files.join(', ')}); see .mesh/local-mesh.log`
+      : `  watch: ${r.files.join(', ')} deployed (${r.mode}) in ${(r.totalMs / 1000).toFixed(1)} s${r.changed.length ? `, changed ${r.changed.join(', ')}` : ''}`;
+  });
 
   const services = servicesOf(mesh);
   const plan = demoPlan(services);
@@ -325,6 +357,7 @@ export async function main(argv: readonly string[]): Promise<void> {
               .join('   ')}`,
           ]
         : ['  traffic generator off (--no-traffic)']),
+      ...(watch ? [lastRound || '  watch: waiting for edits of infra/, functions/, shared/'] : []),
       '',
       ...tryLines,
     ];
@@ -343,6 +376,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       stopping = true;
       clearInterval(timer);
       say(`${signal}: stopping traffic, workers and servers ...`);
+      await watch?.close();
       await traffic?.stop();
       await mesh.stop();
       logStream.end();

@@ -1,6 +1,8 @@
 /**
  * `mesh local`: synthesizes the CDK app in this folder and serves it as a local mesh through
- * engineer E2's startLocalMesh (local/mesh-local.ts), loaded only when this command runs.
+ * engineer E2's startLocalMesh (local/mesh-local.ts), loaded only when this command runs. With
+ * `--watch`, every edit of the app's sources is synthesized again and deployed into the running mesh
+ * (local/watch), so synthesis runs the app directly, the same way each time.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +12,8 @@ import type { CliContext } from '../context';
 import { MeshError, UsageError } from '../errors';
 import { COMMAND_HELP } from '../help';
 
+type LocalMesh = import('../../local/mesh-local').LocalMesh;
+
 const OPTIONS = {
   app: { type: 'string' },
   port: { type: 'string' },
@@ -17,6 +21,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   context: { type: 'string', short: 'c', multiple: true },
   quiet: { type: 'boolean' },
+  watch: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -29,6 +34,8 @@ export interface LocalOptions {
   /** `key=value` pairs passed to `cdk synth -c`. */
   readonly context: readonly string[];
   readonly quiet: boolean;
+  /** Synthesize and deploy again on every edit. */
+  readonly watch: boolean;
 }
 
 /** Pure: flags -> options; a bad port names the value. */
@@ -53,6 +60,9 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
       '--app and --assembly exclude each other: --app synthesizes, --assembly serves what is already synthesized',
     );
   }
+  if (values.watch && values.assembly !== undefined) {
+    throw new UsageError('--watch synthesizes the app on every edit: drop --assembly, or drop --watch');
+  }
   return {
     app: values.app,
     port,
@@ -60,6 +70,7 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
     output: values.output ?? 'cdk.out',
     context,
     quiet: values.quiet === true,
+    watch: values.watch === true,
   };
 }
 
@@ -83,6 +94,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   let assemblies = opts.assemblies.map((a) => resolve(ctx.cwd, a));
+  let index: import('../../local/watch/bundle-index').BundleIndex | undefined;
   for (const a of assemblies) {
     if (!existsSync(a))
       throw new UsageError(`--assembly ${a} does not exist; synthesize it first (npx cdk synth -o ${a})`);
@@ -91,12 +103,23 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     if (!opts.app && !existsSync(resolve(ctx.cwd, 'cdk.json'))) {
       throw new UsageError(`no cdk.json in ${ctx.cwd}; run \`mesh local\` in a CDK app's folder or pass --app "<cmd>"`);
     }
-    const argv = synthCommand(opts);
-    ctx.err(`mesh local: npx ${argv.join(' ')}`);
-    // Synth chatter goes to stderr: stdout carries only the endpoint URL, for scripts.
-    const res = spawnSync('npx', argv, { cwd: ctx.cwd, stdio: ['ignore', 2, 2], env: ctx.env });
-    if (res.status !== 0)
-      throw new MeshError(`cdk synth failed (exit ${res.status ?? res.signal}); fix the app and run again`);
+    if (opts.watch) {
+      // The same synthesis each round, recorded so that a code edit can be rebundled alone.
+      const { synthForWatch } = require('../../local/watch/watch-app') as typeof import('../../local/watch/watch-app');
+      ctx.err(`mesh local: synthesizing the app into ${opts.output}`);
+      try {
+        index = await synthForWatch(watchedApp(opts, ctx), resolve(ctx.cwd, opts.output));
+      } catch (err) {
+        throw new MeshError(`${(err as Error).message}\nfix the app and run again`);
+      }
+    } else {
+      const argv = synthCommand(opts);
+      ctx.err(`mesh local: npx ${argv.join(' ')}`);
+      // Synth chatter goes to stderr: stdout carries only the endpoint URL, for scripts.
+      const res = spawnSync('npx', argv, { cwd: ctx.cwd, stdio: ['ignore', 2, 2], env: ctx.env });
+      if (res.status !== 0)
+        throw new MeshError(`cdk synth failed (exit ${res.status ?? res.signal}); fix the app and run again`);
+    }
     assemblies = [resolve(ctx.cwd, opts.output)];
   }
   let startLocalMesh: (o: {
@@ -104,7 +127,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     port?: number;
     host?: '127.0.0.1';
     quiet?: boolean;
-  }) => Promise<{ url: string; stop(): Promise<void> }>;
+  }) => Promise<{ url: string; apply: LocalMesh['apply']; stop(): Promise<void> }>;
   try {
     ({ startLocalMesh } = require('../../local/mesh-local'));
   } catch (err) {
@@ -116,6 +139,15 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const mesh = await startLocalMesh({ assemblies, port: opts.port, host: '127.0.0.1', quiet: opts.quiet });
   ctx.out(`local mesh running at ${mesh.url}`);
   ctx.out(`  export AWS_ENDPOINT_URL=${mesh.url}   # then: mesh status, aws lambda list-functions, ...`);
+  const watch = opts.watch
+    ? (require('../../local/watch/watch-app') as typeof import('../../local/watch/watch-app')).watchApp({
+        ...watchedApp(opts, ctx),
+        outdir: assemblies[0]!,
+        index,
+        apply: (dir, options) => mesh.apply(dir, options),
+        log: (line) => ctx.err(`mesh local: watch: ${line}`),
+      })
+    : undefined;
   await new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -126,6 +158,17 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     process.on('SIGTERM', stop);
   });
   ctx.err('mesh local: stopping');
+  await watch?.close();
   await mesh.stop();
   return 0;
+}
+
+/** The app `--watch` synthesizes: this folder's, `--app` if given, `-c` pairs as context. */
+function watchedApp(opts: LocalOptions, ctx: CliContext) {
+  return {
+    root: ctx.cwd,
+    app: opts.app,
+    context: Object.fromEntries(opts.context.map((c) => [c.slice(0, c.indexOf('=')), c.slice(c.indexOf('=') + 1)])),
+    env: ctx.env,
+  };
 }

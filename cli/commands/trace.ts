@@ -13,7 +13,8 @@ import { countFlag, durationFlag, fmtMs, localMeshGet, meshEndpoint, sdkConfig, 
 
 export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--limit n] [--since 15m] [--width n] [--json] [AWS flags]
 
-Without an id: lists recent traces (newest first). With an id, or --last for the newest: prints the
+Without an id: lists recent traces (newest first). With an id, or --last for the newest complete one
+(every hop arrived; a trace still filling in is skipped): prints the
 trace as a waterfall, one line per hop, bars scaled to time, with the mesh annotations
 (source, target, version, attempt, outcome) of each call.
 
@@ -21,7 +22,7 @@ Reads the local mesh (GET <endpoint>/_mesh/traces) when --endpoint-url / AWS_END
 otherwise X-Ray (GetTraceSummaries, BatchGetTraces).
 
 Flags:
-  --last               the newest trace
+  --last               the newest complete trace
   --limit <n>          how many traces to list (default 20)
   --since <duration>   X-Ray only: how far back to look (default 15m, at most 6h)
   --width <n>          width of the waterfall's time axis in characters (default 50)
@@ -155,6 +156,8 @@ export async function xraySummaries(
           spanCount: 0,
           error: s.HasError === true,
           fault: s.HasFault === true,
+          // X-Ray marks a trace with a segment still in progress as partial.
+          complete: s.IsPartial !== true,
         });
       }
       token = page.NextToken || undefined;
@@ -229,7 +232,7 @@ async function getTrace(
   }
   let traceId = id;
   if (id === 'last') {
-    const newest = (await xraySummaries(flags, ctx, sinceMs, 1))[0];
+    const newest = (await xraySummaries(flags, ctx, sinceMs, 20)).find((t) => t.complete);
     if (!newest) return { source: 'xray', value: undefined };
     traceId = newest.id;
   }

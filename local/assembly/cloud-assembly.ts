@@ -31,10 +31,16 @@ export interface AssemblyStack {
   readonly dir: string;
   /** File assets by hash: absolute source path (a directory for Lambda code). */
   readonly assets: ReadonlyMap<string, string>;
+  /** The region the stack names (`env`), when it names a concrete one. */
+  readonly region?: string;
+  /** The account the stack names (`env`), when it names a concrete one. */
+  readonly account?: string;
 }
 
 interface ManifestArtifact {
   readonly type: string;
+  /** `aws://<account>/<region>`, `unknown-account` / `unknown-region` when the stack names none. */
+  readonly environment?: string;
   readonly properties?: Record<string, unknown>;
   readonly dependencies?: readonly string[];
   readonly displayName?: string;
@@ -69,9 +75,38 @@ export function readCloudAssembly(dir: string): AssemblyStack[] {
         if (f.source?.path) assets.set(hash, join(root, f.source.path));
       }
     }
-    stacks.push({ id, stackName: String(a.properties?.stackName ?? id), template, dir: root, assets });
+    stacks.push({ id, stackName: String(a.properties?.stackName ?? id), template, dir: root, assets, ...envOf(a) });
   }
   return stacks;
+}
+
+/** The concrete account and region of a stack's `aws://<account>/<region>` environment. */
+function envOf(a: ManifestArtifact): { account?: string; region?: string } {
+  const m = /^aws:\/\/([^/]+)\/([^/]+)$/.exec(a.environment ?? '');
+  if (!m) return {};
+  return {
+    ...(/^\d{12}$/.test(m[1]) ? { account: m[1] } : {}),
+    ...(/^[a-z]{2}(-[a-z]+)+-\d$/.test(m[2]) ? { region: m[2] } : {}),
+  };
+}
+
+/**
+ * The account and regions a set of assemblies serves: the account the stacks name (one; the local mesh
+ * serves one account) and their regions, the first stack's first; `fallback` where they name none.
+ */
+export function assemblyScope(
+  dirs: readonly string[],
+  fallback: { accountId: string; region: string },
+): { accountId: string; regions: string[] } {
+  const stacks = dirs.flatMap((d) => readCloudAssembly(d));
+  const accounts = [...new Set(stacks.flatMap((s) => (s.account ? [s.account] : [])))];
+  if (accounts.length > 1) {
+    throw new Error(
+      `the stacks name ${accounts.length} accounts (${accounts.join(', ')}); the local mesh serves one account: give every stack the same env.account`,
+    );
+  }
+  const regions = [...new Set(stacks.map((s) => s.region ?? fallback.region))];
+  return { accountId: accounts[0] ?? fallback.accountId, regions: regions.length > 0 ? regions : [fallback.region] };
 }
 
 /** Artifacts ordered so each comes after its dependencies (manifest order otherwise). */

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { MANAGED_BY, TABLE } from '../../shared/names';
 import { parsePolicyItem } from '../../shared/policy';
 import { marshallItem } from '../endpoint/dynamodb';
-import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
+import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
 import { Resolver, versionKey } from './intrinsics';
@@ -27,32 +27,39 @@ const MESH_POLICY_TYPE = 'Custom::MeshPolicy';
 /** Where the CDK Provider framework's function finds the user's handler. */
 const PROVIDER_HANDLER_ENV = 'USER_ON_EVENT_FUNCTION_ARN';
 
+/** The Secrets Manager calls a deployment makes. */
+export interface DeploymentSecrets {
+  create(input: { name: string; secretString?: string; description?: string }): unknown;
+  put(secretId: string, input: { secretString?: string }): unknown;
+  get(secretId: string): { secretString?: string };
+  describe(secretId: string): { ARN?: string; arn?: string };
+  /** Whether a usable secret of this name or ARN exists (with or without a current value). */
+  has(secretId: string): boolean;
+  /** DeleteSecret; `force` = ForceDeleteWithoutRecovery (what CloudFormation does). */
+  delete?(secretId: string, input: { force: boolean }): unknown;
+}
+
 /** What a deployment writes data into (the endpoint's stores). Absent = that part is skipped. */
 export interface DeploymentTargets {
+  /** The home region's registry: stacks that name no region deploy here. */
   readonly registry: FunctionRegistry;
+  /** Another region's registry and secrets, for stacks that name it. @default everything in `registry`'s region */
+  readonly region?: (region: string) => { registry: FunctionRegistry; secrets?: DeploymentSecrets };
   /** DynamoDB endpoint URL (the local endpoint). */
   readonly dynamoEndpoint?: string;
-  readonly secrets?: {
-    create(input: { name: string; secretString?: string; description?: string }): unknown;
-    put(secretId: string, input: { secretString?: string }): unknown;
-    get(secretId: string): { secretString?: string };
-    describe(secretId: string): { ARN?: string; arn?: string };
-    /** Whether a usable secret of this name or ARN exists (with or without a current value). */
-    has(secretId: string): boolean;
-    /** DeleteSecret; `force` = ForceDeleteWithoutRecovery (what CloudFormation does). */
-    delete?(secretId: string, input: { force: boolean }): unknown;
-  };
-  /** Invokes a function synchronously and resolves its JSON result; rejects on a function error. */
-  readonly invoke?: (functionName: string, payload: unknown) => Promise<unknown>;
+  readonly secrets?: DeploymentSecrets;
+  /** Invokes a function of a region synchronously and resolves its JSON result; rejects on a function error. */
+  readonly invoke?: (functionName: string, payload: unknown, region: string) => Promise<unknown>;
   /** RotateSecret (rotation schedules): starts a rotation, or only checks the set-up, and returns. */
   readonly rotate?: (input: {
     secretId: string;
     rotationLambdaArn: string;
     rotationRules?: Record<string, unknown>;
     rotateImmediately: boolean;
+    region: string;
   }) => Promise<void>;
   /** CancelRotateSecret (a rotation schedule deleted). */
-  readonly cancelRotation?: (secretId: string) => Promise<void>;
+  readonly cancelRotation?: (secretId: string, region: string) => Promise<void>;
   /** Where inline (ZipFile) code is written. */
   readonly workDir: string;
   readonly log: (line: string) => void;
@@ -61,6 +68,7 @@ export interface DeploymentTargets {
 /** A resource an earlier deployment created: what a later one compares against and deletes. */
 interface DeployedResource {
   readonly stack: string;
+  readonly region: string;
   readonly logicalId: string;
   readonly type: string;
   readonly deletionPolicy?: string;
@@ -110,16 +118,39 @@ interface Apply {
   readonly currentVersion: Map<string, string>;
   readonly secretArns: Map<string, string>;
   readonly report: Omit<DeploymentReport, 'dir' | 'policyItems'>;
+  readonly codeOverrides: ReadonlyMap<string, string>;
   warn(w: string): void;
+}
+
+/** The registry and secrets of the region a stack deploys to. */
+function regionOf(ctx: Apply, region: string): { registry: FunctionRegistry; secrets?: DeploymentSecrets } {
+  if (region === ctx.targets.registry.region || !ctx.targets.region) {
+    return { registry: ctx.targets.registry, secrets: ctx.targets.secrets };
+  }
+  return ctx.targets.region(region);
+}
+
+function targetOf(ctx: Apply, stack: AssemblyStack) {
+  return regionOf(ctx, ctx.resolver.regionOf(stack));
+}
+
+/** How one deployment differs from the assembly as synthesized. */
+export interface ApplyOptions {
+  /**
+   * Function code to run instead of an asset directory (asset dir -> replacement dir): watch mode's
+   * hotswap, a function rebundled without synthesizing the app again.
+   */
+  readonly codeOverrides?: ReadonlyMap<string, string>;
 }
 
 export async function applyAssembly(
   dir: string,
   targets: DeploymentTargets,
   state: DeploymentState,
+  options: ApplyOptions = {},
 ): Promise<DeploymentReport> {
   const stacks = readCloudAssembly(dir);
-  const ctx = newApply(targets, state, stacks);
+  const ctx = newApply(targets, state, stacks, options.codeOverrides);
   for (const stack of stacks) {
     const resources = stack.template.Resources ?? {};
     for (const id of deployOrder(resources)) await applyResource(ctx, stack, id, resources[id]!);
@@ -156,7 +187,12 @@ export async function deleteStack(
   return ctx.report.deleted;
 }
 
-function newApply(targets: DeploymentTargets, state: DeploymentState, stacks: readonly AssemblyStack[]): Apply {
+function newApply(
+  targets: DeploymentTargets,
+  state: DeploymentState,
+  stacks: readonly AssemblyStack[],
+  codeOverrides: ReadonlyMap<string, string> = new Map(),
+): Apply {
   const versionNumbers = new Map<string, string>();
   const secretArns = new Map<string, string>();
   const report: Apply['report'] = {
@@ -177,13 +213,14 @@ function newApply(targets: DeploymentTargets, state: DeploymentState, stacks: re
       region: targets.registry.region,
       accountId: targets.registry.accountId,
       versionNumber: (k) => versionNumbers.get(k),
-      secretArn: (name) => secretArns.get(name),
+      secretArn: (name, region) => secretArns.get(`${region}\0${name}`),
     }),
     layers: new Map(),
     versionNumbers,
     currentVersion: new Map(),
     secretArns,
     report,
+    codeOverrides,
     warn: (w) => {
       report.warnings.push(w);
       targets.log(`warning: ${w}`);
@@ -220,6 +257,7 @@ function remember(
 ) {
   ctx.state.resources.set(`${stack.stackName}/${id}`, {
     stack: stack.stackName,
+    region: ctx.resolver.regionOf(stack),
     logicalId: id,
     type: r.Type,
     deletionPolicy: r.DeletionPolicy,
@@ -243,7 +281,7 @@ async function applyTable(ctx: Apply, stack: AssemblyStack, id: string, r: Templ
 }
 
 function applySecret(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
-  const secrets = ctx.targets.secrets;
+  const { secrets } = targetOf(ctx, stack);
   if (!secrets) return;
   const name = ctx.resolver.physicalName(stack, id);
   const p = r.Properties ?? {};
@@ -276,7 +314,7 @@ function applySecret(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRe
   }
   const d = secrets.describe(name);
   const arn = d.ARN ?? d.arn;
-  if (arn) ctx.secretArns.set(name, arn);
+  if (arn) ctx.secretArns.set(`${ctx.resolver.regionOf(stack)}\0${name}`, arn);
   ctx.report.secrets.push(name);
   remember(ctx, stack, id, r, { physicalId: name, properties: value });
 }
@@ -293,6 +331,8 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     return;
   }
   let code = assetOf(stack, r, 'Code');
+  const replacement = code && ctx.codeOverrides.get(code.dir);
+  if (code && replacement) code = { dir: replacement, hash: code.hash };
   if (!code) {
     const zip = (p.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
     const text = zip !== undefined ? resolver.resolveString(stack, zip) : undefined;
@@ -348,15 +388,37 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     role: resolver.resolveString(stack, p.Role),
     description: resolver.resolveString(stack, p.Description),
     reservedConcurrency: Number.isFinite(reserved) ? reserved : undefined,
-    codeSha256: Buffer.from(code.hash.slice(0, 64), 'hex').toString('base64') || code.hash,
+    // The code's own content, not the asset's name: the same bundle built twice (a synthesis, a
+    // hotswap) is the same code, and publishes no new version.
+    codeSha256: directorySha256(code.dir),
+    ...configurationOf(ctx, stack, p),
   };
-  const { changed } = ctx.targets.registry.putFunction(spec);
+  const { changed } = targetOf(ctx, stack).registry.putFunction(spec);
   ctx.report.functions.push({ name, changed });
+}
+
+/** The settings GetFunction reports that the template may set (absent = Lambda's default). */
+function configurationOf(ctx: Apply, stack: AssemblyStack, p: Record<string, unknown>): Partial<FunctionSpec> {
+  const { resolver } = ctx;
+  const mode = resolver.resolveString(stack, (p.TracingConfig as { Mode?: unknown } | undefined)?.Mode);
+  const storage = Number(resolver.resolve(stack, (p.EphemeralStorage as { Size?: unknown } | undefined)?.Size));
+  const architectures = resolver.resolve(stack, p.Architectures);
+  const logging = (p.LoggingConfig ?? {}) as { LogFormat?: unknown; LogGroup?: unknown };
+  const out: { -readonly [K in keyof FunctionSpec]?: FunctionSpec[K] } = {};
+  if (mode) out.tracingMode = mode;
+  if (Number.isInteger(storage)) out.ephemeralStorageMb = storage;
+  if (Array.isArray(architectures) && architectures.every((a) => typeof a === 'string'))
+    out.architectures = architectures;
+  const logFormat = resolver.resolveString(stack, logging.LogFormat);
+  const logGroup = resolver.resolveString(stack, logging.LogGroup);
+  if (logFormat) out.logFormat = logFormat;
+  if (logGroup) out.logGroup = logGroup;
+  return out;
 }
 
 /** Publishes (unchanged code returns the existing number, as PublishVersion does). */
 function applyVersion(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
-  const { registry } = ctx.targets;
+  const { registry } = targetOf(ctx, stack);
   const fn = functionNameOf(ctx.resolver.resolveString(stack, r.Properties?.FunctionName));
   if (!fn || !registry.hasFunction(fn)) {
     ctx.warn(`version ${stack.id}/${id} names a function the local mesh does not run (${fn ?? 'unresolved'})`);
@@ -372,7 +434,7 @@ function applyVersion(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateR
 
 /** Version + weights; a literal version this mesh never published falls back to the current one. */
 function applyAlias(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
-  const { registry } = ctx.targets;
+  const { registry } = targetOf(ctx, stack);
   const { resolver, warn } = ctx;
   const p = r.Properties ?? {};
   const fn = functionNameOf(resolver.resolveString(stack, p.FunctionName));
@@ -439,6 +501,7 @@ async function applyRotationSchedule(ctx: Apply, stack: AssemblyStack, id: strin
     rotationLambdaArn: lambdaArn,
     rotationRules: props.RotationRules as Record<string, unknown> | undefined,
     rotateImmediately: props.RotateImmediatelyOnUpdate !== false,
+    region: ctx.resolver.regionOf(stack),
   });
   ctx.report.rotations.push(secretId);
   remember(ctx, stack, id, r, { physicalId: secretId, properties: json });
@@ -459,7 +522,8 @@ async function applyCustomResource(ctx: Apply, stack: AssemblyStack, id: string,
   const key = `${stack.stackName}/${id}`;
   const previous = ctx.state.resources.get(key);
   if (previous?.properties === json) return;
-  const handler = providerHandler(ctx, props.ServiceToken);
+  const region = ctx.resolver.regionOf(stack);
+  const handler = providerHandler(ctx, props.ServiceToken, region);
   if (!handler || !ctx.targets.invoke) {
     ctx.warn(
       `custom resource ${stack.id}/${id} (${r.Type}) is not a CDK Provider-framework resource the local mesh can run; skipped`,
@@ -469,19 +533,23 @@ async function applyCustomResource(ctx: Apply, stack: AssemblyStack, id: string,
   const requestType = previous ? 'Update' : 'Create';
   let out: { PhysicalResourceId?: unknown } | undefined;
   try {
-    out = (await ctx.targets.invoke(handler, {
-      RequestType: requestType,
-      ServiceToken: props.ServiceToken,
-      ResponseURL: 'http://127.0.0.1/unused-locally',
-      StackId: ctx.resolver.resolveString(stack, { Ref: 'AWS::StackId' }),
-      RequestId: randomUUID(),
-      LogicalResourceId: id,
-      ResourceType: r.Type,
-      ResourceProperties: props,
-      ...(previous
-        ? { PhysicalResourceId: previous.physicalId, OldResourceProperties: JSON.parse(previous.properties ?? '{}') }
-        : {}),
-    })) as { PhysicalResourceId?: unknown } | undefined;
+    out = (await ctx.targets.invoke(
+      handler,
+      {
+        RequestType: requestType,
+        ServiceToken: props.ServiceToken,
+        ResponseURL: 'http://127.0.0.1/unused-locally',
+        StackId: ctx.resolver.resolveString(stack, { Ref: 'AWS::StackId' }),
+        RequestId: randomUUID(),
+        LogicalResourceId: id,
+        ResourceType: r.Type,
+        ResourceProperties: props,
+        ...(previous
+          ? { PhysicalResourceId: previous.physicalId, OldResourceProperties: JSON.parse(previous.properties ?? '{}') }
+          : {}),
+      },
+      region,
+    )) as { PhysicalResourceId?: unknown } | undefined;
   } catch (err) {
     throw new Error(
       `custom resource ${stack.id}/${id} (${r.Type}) failed on ${requestType}: ${(err as Error).message}`,
@@ -494,9 +562,10 @@ async function applyCustomResource(ctx: Apply, stack: AssemblyStack, id: string,
 }
 
 /** The user handler behind a Provider-framework service token, or undefined. */
-function providerHandler(ctx: Apply, serviceToken: unknown): string | undefined {
+function providerHandler(ctx: Apply, serviceToken: unknown, region: string): string | undefined {
   const framework = functionNameOf(typeof serviceToken === 'string' ? serviceToken : undefined);
-  const user = framework ? ctx.targets.registry.getSpec(framework)?.environment[PROVIDER_HANDLER_ENV] : undefined;
+  const registry = regionOf(ctx, region).registry;
+  const user = framework ? registry.getSpec(framework)?.environment[PROVIDER_HANDLER_ENV] : undefined;
   return functionNameOf(user);
 }
 
@@ -506,14 +575,11 @@ async function removeResources(ctx: Apply, keys: readonly string[]): Promise<voi
     const r = ctx.state.resources.get(key);
     if (!r) continue;
     const retained = r.deletionPolicy === 'Retain' || r.deletionPolicy === 'RetainExceptOnCreate';
+    const { secrets } = regionOf(ctx, r.region);
     if (r.type === 'AWS::SecretsManager::Secret' && !retained && r.physicalId) {
-      ctx.targets.secrets?.delete?.(r.physicalId, { force: true });
-    } else if (
-      r.type === 'AWS::SecretsManager::RotationSchedule' &&
-      r.physicalId &&
-      ctx.targets.secrets?.has(r.physicalId)
-    ) {
-      await ctx.targets.cancelRotation?.(r.physicalId);
+      secrets?.delete?.(r.physicalId, { force: true });
+    } else if (r.type === 'AWS::SecretsManager::RotationSchedule' && r.physicalId && secrets?.has(r.physicalId)) {
+      await ctx.targets.cancelRotation?.(r.physicalId, r.region);
     } else if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
       await deleteCustomResource(ctx, r);
     }
@@ -524,19 +590,23 @@ async function removeResources(ctx: Apply, keys: readonly string[]): Promise<voi
 
 async function deleteCustomResource(ctx: Apply, r: DeployedResource): Promise<void> {
   const props = JSON.parse(r.properties ?? '{}') as Record<string, unknown>;
-  const handler = providerHandler(ctx, props.ServiceToken);
+  const handler = providerHandler(ctx, props.ServiceToken, r.region);
   if (!handler || !ctx.targets.invoke) return;
   try {
-    await ctx.targets.invoke(handler, {
-      RequestType: 'Delete',
-      ServiceToken: props.ServiceToken,
-      ResponseURL: 'http://127.0.0.1/unused-locally',
-      RequestId: randomUUID(),
-      LogicalResourceId: r.logicalId,
-      ResourceType: r.type,
-      PhysicalResourceId: r.physicalId,
-      ResourceProperties: props,
-    });
+    await ctx.targets.invoke(
+      handler,
+      {
+        RequestType: 'Delete',
+        ServiceToken: props.ServiceToken,
+        ResponseURL: 'http://127.0.0.1/unused-locally',
+        RequestId: randomUUID(),
+        LogicalResourceId: r.logicalId,
+        ResourceType: r.type,
+        PhysicalResourceId: r.physicalId,
+        ResourceProperties: props,
+      },
+      r.region,
+    );
     ctx.report.customResources.push(`${r.logicalId} Delete`);
   } catch (err) {
     ctx.warn(`custom resource ${r.stack}/${r.logicalId} failed on Delete: ${(err as Error).message}`);

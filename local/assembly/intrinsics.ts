@@ -13,7 +13,7 @@ export interface ResolverOptions {
   /** Version number a `AWS::Lambda::Version` resource got in this deployment (`<stack>/<logicalId>`). */
   readonly versionNumber?: (key: string) => string | undefined;
   /** Full ARN (with the store's random suffix) of a secret by name, once created. */
-  readonly secretArn?: (name: string) => string | undefined;
+  readonly secretArn?: (name: string, region: string) => string | undefined;
 }
 
 class Unresolved extends Error {}
@@ -76,8 +76,13 @@ export class Resolver {
     }
   }
 
-  arn(service: string, resource: string): string {
-    return `arn:aws:${service}:${this.options.region}:${this.options.accountId}:${resource}`;
+  /** The region a stack deploys to: the one it names, else the mesh's home region. */
+  regionOf(stack: AssemblyStack): string {
+    return stack.region ?? this.options.region;
+  }
+
+  arn(stack: AssemblyStack, service: string, resource: string): string {
+    return `arn:aws:${service}:${this.regionOf(stack)}:${this.options.accountId}:${resource}`;
   }
 
   private resource(stack: AssemblyStack, logicalId: string): TemplateResource {
@@ -89,7 +94,7 @@ export class Resolver {
   private ref(stack: AssemblyStack, name: string): unknown {
     switch (name) {
       case 'AWS::Region':
-        return this.options.region;
+        return this.regionOf(stack);
       case 'AWS::AccountId':
         return this.options.accountId;
       case 'AWS::Partition':
@@ -99,7 +104,7 @@ export class Resolver {
       case 'AWS::StackName':
         return stack.stackName;
       case 'AWS::StackId':
-        return this.arn('cloudformation', `stack/${stack.stackName}/00000000-0000-0000-0000-000000000000`);
+        return this.arn(stack, 'cloudformation', `stack/${stack.stackName}/00000000-0000-0000-0000-000000000000`);
       case 'AWS::NoValue':
         throw new Unresolved('AWS::NoValue');
     }
@@ -117,9 +122,12 @@ export class Resolver {
         return physical;
       // A full ARN with the store's suffix: CDK's secretName cuts the 6-character suffix off the Ref.
       case 'AWS::SecretsManager::Secret':
-        return this.options.secretArn?.(physical) ?? this.arn('secretsmanager', `secret:${physical}-000000`);
+        return (
+          this.options.secretArn?.(physical, this.regionOf(stack)) ??
+          this.arn(stack, 'secretsmanager', `secret:${physical}-000000`)
+        );
       case 'AWS::Lambda::LayerVersion':
-        return this.arn('lambda', `layer:${physical}:1`);
+        return this.arn(stack, 'lambda', `layer:${physical}:1`);
       case 'AWS::Lambda::Version':
         return `${this.functionArnOf(stack, r)}:${this.versionOf(stack, name)}`;
       case 'AWS::Lambda::Alias':
@@ -132,7 +140,7 @@ export class Resolver {
   private functionArnOf(stack: AssemblyStack, r: TemplateResource): string {
     const fn = this.eval(stack, r.Properties?.FunctionName);
     if (typeof fn !== 'string') throw new Unresolved('function name');
-    return fn.startsWith('arn:') ? fn : this.arn('lambda', `function:${fn}`);
+    return fn.startsWith('arn:') ? fn : this.arn(stack, 'lambda', `function:${fn}`);
   }
 
   private versionOf(stack: AssemblyStack, logicalId: string): string {
@@ -146,11 +154,11 @@ export class Resolver {
     const name = this.physicalName(stack, logicalId);
     switch (`${r.Type}.${attr}`) {
       case 'AWS::Lambda::Function.Arn':
-        return this.arn('lambda', `function:${name}`);
+        return this.arn(stack, 'lambda', `function:${name}`);
       case 'AWS::DynamoDB::Table.Arn':
-        return this.arn('dynamodb', `table/${name}`);
+        return this.arn(stack, 'dynamodb', `table/${name}`);
       case 'AWS::DynamoDB::Table.StreamArn':
-        return this.arn('dynamodb', `table/${name}/stream/1970-01-01T00:00:00.000`);
+        return this.arn(stack, 'dynamodb', `table/${name}/stream/1970-01-01T00:00:00.000`);
       case 'AWS::IAM::Role.Arn':
         return `arn:aws:iam::${this.options.accountId}:role/${name}`;
       case 'AWS::Lambda::Version.Version':
@@ -158,7 +166,7 @@ export class Resolver {
       case 'AWS::Lambda::Version.FunctionArn':
         return this.functionArnOf(stack, r);
       case 'AWS::Lambda::LayerVersion.LayerVersionArn':
-        return this.arn('lambda', `layer:${name}:1`);
+        return this.arn(stack, 'lambda', `layer:${name}:1`);
       case 'AWS::Lambda::Alias.AliasArn':
         return this.ref(stack, logicalId);
       case 'AWS::SecretsManager::Secret.Id':
@@ -211,7 +219,7 @@ export class Resolver {
         case 'Fn::Base64':
           return Buffer.from(String(this.eval(stack, arg))).toString('base64');
         case 'Fn::GetAZs':
-          return [`${this.options.region}a`, `${this.options.region}b`, `${this.options.region}c`];
+          return ['a', 'b', 'c'].map((az) => `${this.regionOf(stack)}${az}`);
         default:
           if (k.startsWith('Fn::')) throw new Unresolved(k);
       }

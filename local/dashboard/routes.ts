@@ -5,7 +5,7 @@
  *   GET /_mesh/                 the dashboard (one self-contained HTML page)
  *   GET /_mesh/stats?window=60s StatsSnapshot
  *   GET /_mesh/traces?limit=20  { traces: TraceSummary[] }
- *   GET /_mesh/traces/<id>      Trace (`last` = the newest)
+ *   GET /_mesh/traces/<id>      Trace (`last` = the newest complete one)
  */
 
 import { readFileSync } from 'node:fs';
@@ -97,15 +97,18 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
     return true;
   }
   if (rest.startsWith('traces/')) {
-    let id = decodeURIComponent(rest.slice('traces/'.length));
-    if (id === 'last') id = store.traces(1)[0]?.id ?? '';
-    const trace = id ? store.trace(id) : undefined;
+    const id = decodeURIComponent(rest.slice('traces/'.length));
+    // `last` is the newest trace whose every hop has arrived, never one still filling in.
+    const trace = id === 'last' ? store.lastComplete() : id ? store.trace(id) : undefined;
     if (!trace) {
       send(
         res,
         404,
         {
-          message: `no trace ${JSON.stringify(id)} in the local mesh (traces are kept 15 minutes); list them at ${MESH_ROUTE_PREFIX}/traces`,
+          message:
+            id === 'last'
+              ? `no complete trace yet in the local mesh; list them at ${MESH_ROUTE_PREFIX}/traces`
+              : `no trace ${JSON.stringify(id)} in the local mesh (traces are kept 15 minutes); list them at ${MESH_ROUTE_PREFIX}/traces`,
         },
         head,
       );

@@ -1,8 +1,13 @@
-/** Lambda alias operations: CreateAlias, GetAlias, UpdateAlias, ListAliases. */
+/**
+ * Lambda alias operations: CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases (API reference
+ * pages of the same names; errors as AWS words them: GetAlias "Cannot find alias arn", UpdateAlias
+ * "Alias not found", DeleteAlias of an unknown alias succeeds).
+ */
 import { AwsError } from './errors';
-import { functionArn, parseFunctionName } from './function-name';
+import { functionArn } from './function-name';
 import {
   functionNotFound,
+  functionRef,
   jsonBody,
   type LambdaContext,
   type LambdaHandler,
@@ -11,6 +16,7 @@ import {
   paginate,
 } from './lambda-context';
 import { validateRoutingConfig } from './routing-config';
+import { staleRevision } from './versions';
 
 const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
 
@@ -25,24 +31,20 @@ function checkAliasName(name: unknown): string {
   return name;
 }
 
-/** The function an alias call names; aliases take no qualifier in the name. */
+/** The function an alias call names, with its published versions. */
 function target(ctx: LambdaContext, req: LambdaRequest): { name: string; published: string[] } {
-  const ref = parseFunctionName(req.params.FunctionName);
+  const ref = functionRef(ctx, req);
   const versions = ctx.registry.listVersions(ref.name);
   if (!versions) throw functionNotFound(ctx, ref.name);
   return { name: ref.name, published: versions.map((v) => v.Version).filter((v) => v !== '$LATEST') };
 }
 
-function aliasNotFound(ctx: LambdaContext, name: string, alias: string): AwsError {
-  return new AwsError(
-    'ResourceNotFoundException',
-    404,
-    `Cannot find alias arn: ${functionArn(ctx.region, ctx.accountId, name, alias)}`,
-  );
-}
-
 function checkVersion(ctx: LambdaContext, name: string, version: string, published: string[]): void {
   if (version !== '$LATEST' && !published.includes(version)) throw functionNotFound(ctx, name, version);
+}
+
+function weightsOf(ctx: LambdaContext, name: string, routing: unknown, primary: string, published: string[]) {
+  return validateRoutingConfig(routing, primary, published, (v) => functionNotFound(ctx, name, v));
 }
 
 export const createAlias: LambdaHandler = (ctx, req) => {
@@ -64,7 +66,7 @@ export const createAlias: LambdaHandler = (ctx, req) => {
       `Alias already exists: ${functionArn(ctx.region, ctx.accountId, name, alias)}`,
     );
   }
-  const weights = validateRoutingConfig(body.RoutingConfig, version, published);
+  const weights = weightsOf(ctx, name, body.RoutingConfig, version, published);
   const created = ctx.registry.createAlias(name, alias, {
     FunctionVersion: version,
     Description: optionalString(body, 'Description'),
@@ -76,35 +78,48 @@ export const createAlias: LambdaHandler = (ctx, req) => {
 export const getAlias: LambdaHandler = (ctx, req) => {
   const { name } = target(ctx, req);
   const alias = ctx.registry.getAlias(name, req.params.Name);
-  if (!alias) throw aliasNotFound(ctx, name, req.params.Name);
+  if (!alias) {
+    throw new AwsError(
+      'ResourceNotFoundException',
+      404,
+      `Cannot find alias arn: ${functionArn(ctx.region, ctx.accountId, name, req.params.Name)}`,
+    );
+  }
   return { status: 200, json: alias };
 };
 
 export const updateAlias: LambdaHandler = (ctx, req) => {
   const { name, published } = target(ctx, req);
   const current = ctx.registry.getAlias(name, req.params.Name);
-  if (!current) throw aliasNotFound(ctx, name, req.params.Name);
-  const body = jsonBody(req);
-  const revisionId = optionalString(body, 'RevisionId');
-  if (revisionId !== undefined && revisionId !== current.RevisionId) {
+  if (!current) {
     throw new AwsError(
-      'PreconditionFailedException',
-      412,
-      'The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id',
+      'ResourceNotFoundException',
+      404,
+      `Alias not found: ${functionArn(ctx.region, ctx.accountId, name, req.params.Name)}`,
     );
   }
+  const body = jsonBody(req);
+  const revisionId = optionalString(body, 'RevisionId');
+  if (revisionId !== undefined && revisionId !== current.RevisionId) throw staleRevision();
   const version = optionalString(body, 'FunctionVersion');
   if (version !== undefined) checkVersion(ctx, name, version, published);
   const primary = version ?? current.FunctionVersion;
   // RoutingConfig absent = keep the current one (re-checked against a new primary); {} = clear it.
   const routing = body.RoutingConfig !== undefined ? body.RoutingConfig : current.RoutingConfig;
-  const weights = validateRoutingConfig(routing, primary, published);
+  const weights = weightsOf(ctx, name, routing, primary, published);
   const updated = ctx.registry.updateAlias(name, req.params.Name, {
     FunctionVersion: primary,
     Description: optionalString(body, 'Description') ?? current.Description,
     RoutingConfig: weights ? { AdditionalVersionWeights: weights } : {},
   });
   return { status: 200, json: updated };
+};
+
+export const deleteAlias: LambdaHandler = (ctx, req) => {
+  const ref = functionRef(ctx, req);
+  checkAliasName(req.params.Name);
+  if (!ctx.registry.deleteAlias(ref.name, req.params.Name)) throw functionNotFound(ctx, ref.name);
+  return { status: 204 };
 };
 
 export const listAliases: LambdaHandler = (ctx, req) => {

@@ -6,6 +6,8 @@
  * them through unchanged.
  */
 
+import type { PolicyStatement } from '../registry/resource-policy';
+
 /** Lambda's FunctionConfiguration (the subset the local mesh knows). */
 export interface FunctionConfig {
   readonly FunctionName: string;
@@ -28,8 +30,39 @@ export interface FunctionConfig {
   readonly Layers?: readonly { readonly Arn: string; readonly CodeSize?: number }[];
   readonly RevisionId?: string;
   readonly State?: string;
+  readonly StateReason?: string;
+  readonly StateReasonCode?: string;
+  readonly LastUpdateStatus?: string;
+  readonly LastUpdateStatusReason?: string;
+  readonly LastUpdateStatusReasonCode?: string;
   readonly PackageType?: string;
   readonly Architectures?: readonly string[];
+  readonly EphemeralStorage?: { readonly Size: number };
+  readonly SnapStart?: { readonly ApplyOn: string; readonly OptimizationStatus: string };
+  readonly LoggingConfig?: { readonly LogFormat?: string; readonly LogGroup?: string };
+  readonly RuntimeVersionConfig?: { readonly RuntimeVersionArn: string };
+}
+
+/** The code an UpdateFunctionCode installs. */
+export interface CodeUpdate {
+  readonly codeDir: string;
+  readonly codeSha256: string;
+  readonly codeSize?: number;
+}
+
+/** The settings UpdateFunctionConfiguration changes (absent = unchanged). */
+export interface ConfigurationUpdate {
+  readonly handler?: string;
+  readonly runtime?: string;
+  readonly role?: string;
+  readonly description?: string;
+  readonly timeout?: number;
+  readonly memorySize?: number;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly tracingMode?: string;
+  readonly ephemeralStorageMb?: number;
+  readonly logFormat?: string;
+  readonly logGroup?: string;
 }
 
 /** Lambda's AliasConfiguration. */
@@ -50,36 +83,67 @@ export interface AliasInput {
 }
 
 /**
- * Deployment state. Names passed in are bare function names (the endpoint parses names, ARNs and
- * partial ARNs). "Not found" is `undefined`; the endpoint words AWS's 404.
+ * Deployment state of one region. Names passed in are bare function names (the endpoint parses names,
+ * ARNs and partial ARNs). "Not found" is `undefined`; the endpoint words AWS's 404. Mutations throw
+ * AwsError for what AWS refuses at that level (an update in progress, an unknown function).
  */
 export interface EndpointRegistry {
   /** Region and account used in ARNs (for messages the endpoint writes itself). */
   readonly region?: string;
   readonly accountId?: string;
-  /** `$LATEST` configuration of every function, sorted by name. */
+  /** `$LATEST` configuration of every function, sorted by name, unqualified ARNs. */
   listFunctions(): readonly FunctionConfig[];
-  /** Configuration at a qualifier (`$LATEST` when absent, a version, or an alias → its primary version). */
+  /**
+   * Configuration at a qualifier: `$LATEST` (unqualified ARN) when absent, a version or an alias → its
+   * version's configuration under the qualified ARN the caller named.
+   */
   getFunction(name: string, qualifier?: string): FunctionConfig | undefined;
-  /** `$LATEST` then every published version, ascending. undefined = no such function. */
+  /** `$LATEST` then every published version, ascending, qualified ARNs. undefined = no such function. */
   listVersions(name: string): readonly FunctionConfig[] | undefined;
-  /** Publishes $LATEST as a new version (or returns the latest version when the code is unchanged, as AWS). */
-  publishVersion(name: string, input: { readonly Description?: string }): FunctionConfig;
+  /**
+   * Publishes $LATEST as a new version (or returns the latest version when the code is unchanged, as
+   * AWS); `pending` = published over the wire, Pending until it settles.
+   */
+  publishVersion(
+    name: string,
+    input: { readonly Description?: string },
+    options?: { readonly pending?: boolean },
+  ): FunctionConfig;
+  /** UpdateFunctionCode: $LATEST InProgress until it settles; `publish` also publishes it. */
+  updateFunctionCode(name: string, code: CodeUpdate, options?: { readonly publish?: boolean }): FunctionConfig;
+  /** UpdateFunctionConfiguration: the given settings change on $LATEST, InProgress until it settles. */
+  updateFunctionConfiguration(name: string, update: ConfigurationUpdate): FunctionConfig;
   getAlias(name: string, alias: string): AliasConfig | undefined;
   listAliases(name: string): readonly AliasConfig[] | undefined;
   createAlias(name: string, alias: string, input: AliasInput): AliasConfig;
   updateAlias(name: string, alias: string, input: AliasInput): AliasConfig;
+  /** false = no such function (an unknown alias is deleted without complaint, as AWS). */
+  deleteAlias(name: string, alias: string): boolean;
   /**
    * The version one invocation runs: `$LATEST` when no qualifier, the version itself, or for an alias
    * a per-request draw over its routing weights. undefined = no such function or qualifier.
    */
   resolveVersion(name: string, qualifier?: string): string | undefined;
+  /** RevisionId of $LATEST, a version or an alias. */
+  revisionId(name: string, qualifier?: string): string | undefined;
+  tags(name: string): Readonly<Record<string, string>> | undefined;
+  setTags(name: string, add: Readonly<Record<string, string>>, remove?: readonly string[]): void;
+  /** The resource policy (JSON text) of a qualifier, undefined when it has no statement. */
+  policy(name: string, qualifier?: string): { Policy: string; RevisionId: string } | undefined;
+  /** The mutable statement list of a qualifier's policy; call `touch` after changing it. */
+  statements(name: string, qualifier?: string): PolicyStatement[];
+  touch(name: string, qualifier?: string): void;
+  reservedConcurrency(name: string): number | undefined;
+  setReservedConcurrency(name: string, value: number | null): void;
+  usage(): { functionCount: number; totalCodeSize: number };
 }
 
 export type InvocationType = 'RequestResponse' | 'Event';
 
 export interface InvokeRequest {
   readonly functionName: string;
+  /** The region whose function runs (the request's SigV4 region). @default the invoker's own */
+  readonly region?: string;
   /** Resolved version to run. */
   readonly version: string;
   /** The ARN the caller invoked (qualified if it gave a qualifier): the context's invokedFunctionArn. */

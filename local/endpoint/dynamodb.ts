@@ -1,14 +1,28 @@
 /**
  * DynamoDB for the local endpoint: an embedded, in-memory dynalite whose request handler is mounted on
  * the endpoint (no second port), or a proxy to a DynamoDB-compatible endpoint given by the caller.
+ * What dynalite lacks (transactions, ReturnValuesOnConditionCheckFailure, deletion protection) is
+ * answered in dynamo-extensions.ts on top of dynalite's own operations. Requests run one at a time, so a
+ * transaction is never seen half-applied.
  * Plus the helpers the local mesh needs: create the policy table, batch-seed items.
  */
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
 import { TABLE } from '../../shared/names';
+import {
+  DeletionProtection,
+  type DynamoCall,
+  type DynamoReply,
+  dynamoError,
+  transactGetItems,
+  transactWriteItems,
+  writeReturningOnFailure,
+} from './dynamo-extensions';
 import { unsupported, writeError } from './errors';
+import { ReadWriteLock } from './read-write-lock';
 
 export interface DynamoOptions {
   /** Proxy to this DynamoDB-compatible endpoint instead of embedding dynalite. */
@@ -19,7 +33,7 @@ export interface DynamoOptions {
 
 export interface DynamoBackend {
   /** Serves one DynamoDB request whose body the endpoint has already read. */
-  handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void;
+  handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +60,22 @@ export const DYNALITE_OPERATIONS: ReadonlySet<string> = new Set([
   'UpdateTable',
 ]);
 
+/** Operations answered by dynamo-extensions.ts, around or instead of dynalite. */
+const EXTENDED = new Set([
+  'TransactWriteItems',
+  'TransactGetItems',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'CreateTable',
+  'UpdateTable',
+  'DescribeTable',
+  'DeleteTable',
+]);
+
+/** Writes answered in two steps (write, then read the item) when they ask for the item on failure. */
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
 /** Starts the embedded dynalite (or the proxy). */
 export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   if (options.endpoint) return proxyTo(options.endpoint);
@@ -56,40 +86,138 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   const ms = options.tableStateMs ?? 0;
   const server = dynalite({ createTableMs: ms, deleteTableMs: ms, updateTableMs: ms });
   const handler = server.listeners('request')[0] as Handler;
+  const call = dynaliteCall(handler);
+  const protection = new DeletionProtection();
+  // Requests run side by side; a transaction (or a write answered in several steps) runs alone.
+  const lock = new ReadWriteLock();
+
+  const extended = async (operation: string, body: Buffer): Promise<DynamoReply | undefined> => {
+    let input: Record<string, unknown>;
+    try {
+      const v = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined; // dynalite words the error
+      input = v as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+    switch (operation) {
+      case 'TransactWriteItems':
+        return transactWriteItems(call, input);
+      case 'TransactGetItems':
+        return transactGetItems(call, input);
+      case 'PutItem':
+      case 'UpdateItem':
+      case 'DeleteItem':
+        return input.ReturnValuesOnConditionCheckFailure === undefined
+          ? undefined
+          : writeReturningOnFailure(call, operation, input);
+      default:
+        return protection.handle(call, operation, input);
+    }
+  };
+
   return {
     handle(req, body, res) {
       // dynalite answers other operations with a bare UnknownOperationException; name the operation instead.
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.slice(target.indexOf('.') + 1);
-      if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation)) {
+      if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
         return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID());
       }
-      // dynalite throws from its request 'error' listener (a client that hangs up would crash the process),
-      // so it gets a stand-in request that replays the body we already read and never errors.
-      const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
-        headers: req.headers,
-        method: req.method,
-        url: req.url,
+      if (!EXTENDED.has(operation)) return lock.shared(() => passThrough(handler, req, body, res));
+      const multiStep =
+        operation.startsWith('Transact') ||
+        (WRITES.has(operation) && body.includes('ReturnValuesOnConditionCheckFailure'));
+      const section = multiStep ? lock.exclusive.bind(lock) : lock.shared.bind(lock);
+      return section(async () => {
+        const reply = await extended(operation, body);
+        if (reply) return writeReply(res, reply);
+        await passThrough(handler, req, body, res);
       });
-      try {
-        handler(replay, res);
-      } catch (err) {
-        if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-          res.end(
-            JSON.stringify({
-              __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
-              message: String((err as Error).message),
-            }),
-          );
-        }
-      }
     },
     close() {
       // dynalite's close() closes its store after the HTTP server; ours never listened, so ignore that error.
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Hands a request to dynalite as it came. dynalite throws from its request 'error' listener (a client
+ * that hangs up would crash the process), so it gets a stand-in request that replays the body we
+ * already read and never errors. Resolves once the answer is written.
+ */
+function passThrough(handler: Handler, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+  const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
+    headers: req.headers,
+    method: req.method,
+    url: req.url,
+  });
+  return new Promise((resolve) => {
+    res.once('finish', resolve);
+    res.once('close', resolve);
+    try {
+      handler(replay, res);
+    } catch (err) {
+      if (!res.headersSent) {
+        writeReply(res, {
+          status: 500,
+          body: {
+            __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+            message: String((err as Error).message),
+          },
+        });
+      }
+      resolve();
+    }
+  });
+}
+
+/** An in-process call of one dynalite operation, signed as any client's. */
+function dynaliteCall(handler: Handler): DynamoCall {
+  const headers = {
+    'content-type': 'application/x-amz-json-1.0',
+    authorization:
+      'AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+    'x-amz-date': '20240101T000000Z',
+  };
+  return (operation, input) =>
+    new Promise((resolve) => {
+      const text = JSON.stringify(input);
+      const req = Object.assign(Readable.from([Buffer.from(text)]), {
+        headers: { ...headers, 'x-amz-target': `DynamoDB_20120810.${operation}` },
+        method: 'POST',
+        url: '/',
+      });
+      const res = {
+        statusCode: 200,
+        contentType: '',
+        setHeader() {},
+        end(out?: string | Buffer) {
+          const raw = out === undefined ? '' : out.toString();
+          let parsed: Record<string, unknown>;
+          try {
+            parsed = raw === '' ? {} : (JSON.parse(raw) as Record<string, unknown>);
+          } catch {
+            parsed = dynamoError('InternalServerError', raw).body;
+          }
+          resolve({ status: this.statusCode, body: parsed });
+        },
+      };
+      handler(req, res as unknown as ServerResponse);
+    });
+}
+
+/** Writes a reply as DynamoDB does (awsJson1_0, with the CRC32 of the body). */
+function writeReply(res: ServerResponse, reply: DynamoReply): void {
+  const text = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(text),
+    'x-amz-crc32': String(crc32(text)),
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(text);
 }
 
 function proxyTo(endpoint: string): DynamoBackend {

@@ -6,8 +6,8 @@
 
 import type { InvokeRequest, InvokeResult } from './backend';
 import { AwsError } from './errors';
-import { functionArn, parseFunctionName } from './function-name';
-import { functionNotFound, type LambdaContext, type LambdaHandler } from './lambda-context';
+import { functionArn } from './function-name';
+import { functionNotFound, functionRef, type LambdaContext, type LambdaHandler } from './lambda-context';
 
 export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
@@ -35,13 +35,14 @@ export const invoke: LambdaHandler = async (ctx, req) => {
       `1 validation error detected: Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]`,
     );
   }
-  const ref = parseFunctionName(req.params.FunctionName, req.query.get('Qualifier') ?? undefined);
+  const ref = functionRef(ctx, req, true);
 
   const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
   if (req.body.length > limit) {
-    // Wording as Lambda prints it (sync: API reference; async: seen in real RequestEntityTooLarge errors).
+    // Lambda's code and wording for an oversized request (recorded AWS responses: 413
+    // RequestEntityTooLargeException, "Request must be smaller than N bytes for the <Op> operation").
     throw new AwsError(
-      'RequestTooLargeException',
+      'RequestEntityTooLargeException',
       413,
       invocationType === 'Event'
         ? `${req.body.length} byte payload is too large for the Event invocation type (limit ${limit} bytes)`
@@ -56,11 +57,13 @@ export const invoke: LambdaHandler = async (ctx, req) => {
     invocationType === 'RequestResponse' ? decodeClientContext(header(req.headers['x-amz-client-context'])) : undefined;
 
   const version = ctx.registry.resolveVersion(ref.name, ref.qualifier);
-  if (version === undefined) throw functionNotFound(ctx, ref.name, ref.qualifier);
+  // An unqualified Invoke names $LATEST, and AWS's 404 says so.
+  if (version === undefined) throw functionNotFound(ctx, ref.name, ref.qualifier ?? '$LATEST');
   if (invocationType === 'DryRun') return { status: 204 };
 
   const request = {
     functionName: ref.name,
+    region: ctx.region,
     version,
     invokedFunctionArn: functionArn(ctx.region, ctx.accountId, ref.name, ref.qualifier),
     payload,

@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
 import { AwsError, invalidParameter } from './errors';
-import { functionArn } from './function-name';
+import { type FunctionRef, functionArn, parseFunctionName } from './function-name';
 
 export interface LambdaContext {
   readonly registry: EndpointRegistry;
@@ -16,6 +16,8 @@ export interface LambdaContext {
   readonly onBackgroundError: (message: string) => void;
   /** True once the endpoint is closing: background work stops. */
   readonly isClosed: () => boolean;
+  /** A new, empty directory for code uploaded over the wire (UpdateFunctionCode's ZipFile). */
+  readonly newCodeDir: () => string;
 }
 
 export interface LambdaRequest {
@@ -51,6 +53,15 @@ export function jsonBody(req: LambdaRequest): Record<string, unknown> {
     400,
     `Could not parse the request body of ${req.operation} as a JSON object.`,
   );
+}
+
+/**
+ * The function a request names: the FunctionName path parameter with the Qualifier query parameter
+ * (when the operation takes one), checked for this operation and region (function-name.ts).
+ */
+export function functionRef(ctx: LambdaContext, req: LambdaRequest, withQualifier = false): FunctionRef {
+  const qualifier = withQualifier ? (req.query.get('Qualifier') ?? undefined) : undefined;
+  return parseFunctionName(req.params.FunctionName, qualifier, req.operation, ctx);
 }
 
 /** `Function not found: <arn>` (404), AWS's wording. */

@@ -1,12 +1,22 @@
 /** The Lambda operations the endpoint serves; every other Lambda route answers "not supported" by name. */
 
 import type { IncomingHttpHeaders } from 'node:http';
-import { createAlias, getAlias, listAliases, updateAlias } from './aliases';
+import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './aliases';
 import { unsupported } from './errors';
-import { getFunction, getFunctionConfiguration, listFunctions } from './functions';
+import {
+  deleteFunctionConcurrency,
+  getFunctionConcurrency,
+  listTags,
+  putFunctionConcurrency,
+  tagResource,
+  untagResource,
+} from './function-settings';
+import { updateFunctionCode, updateFunctionConfiguration } from './function-updates';
+import { getAccountSettings, getFunction, getFunctionConfiguration, listFunctions } from './functions';
 import { invoke } from './invoke';
 import type { LambdaContext, LambdaHandler, LambdaResponse } from './lambda-context';
 import { matchLambdaRoute } from './lambda-routes';
+import { addPermission, getPolicy, removePermission } from './permissions';
 import { listVersionsByFunction, publishVersion } from './versions';
 
 const HANDLERS: Record<string, LambdaHandler> = {
@@ -14,12 +24,25 @@ const HANDLERS: Record<string, LambdaHandler> = {
   GetFunction: getFunction,
   GetFunctionConfiguration: getFunctionConfiguration,
   ListFunctions: listFunctions,
+  GetAccountSettings: getAccountSettings,
+  UpdateFunctionCode: updateFunctionCode,
+  UpdateFunctionConfiguration: updateFunctionConfiguration,
   ListVersionsByFunction: listVersionsByFunction,
   PublishVersion: publishVersion,
   CreateAlias: createAlias,
   GetAlias: getAlias,
   UpdateAlias: updateAlias,
+  DeleteAlias: deleteAlias,
   ListAliases: listAliases,
+  AddPermission: addPermission,
+  RemovePermission: removePermission,
+  GetPolicy: getPolicy,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  ListTags: listTags,
+  PutFunctionConcurrency: putFunctionConcurrency,
+  GetFunctionConcurrency: getFunctionConcurrency,
+  DeleteFunctionConcurrency: deleteFunctionConcurrency,
 };
 
 /** Lambda operations this endpoint implements. */

@@ -34,7 +34,7 @@ export function runRotation(ctx: LambdaContext, store: SecretStore, job: Rotatio
       const ok = await runSteps(ctx, job);
       try {
         if (job.testOnly) store.endRotationTest(job.secretArn, job.token);
-        else if (ok) store.markRotated(job.secretArn);
+        else if (ok) store.markRotated(job.secretArn, job.token);
       } catch {
         // The secret was deleted while its rotation ran: nothing left to mark.
       }
@@ -44,7 +44,7 @@ export function runRotation(ctx: LambdaContext, store: SecretStore, job: Rotatio
 }
 
 async function runSteps(ctx: LambdaContext, job: RotationJob): Promise<boolean> {
-  const ref = parseFunctionName(job.rotationLambdaArn);
+  const ref = parseFunctionName(job.rotationLambdaArn, undefined, 'Invoke', ctx);
   for (const step of job.testOnly ? (['testSecret'] as const) : ROTATION_STEPS) {
     if (ctx.isClosed()) return false;
     const version = ctx.registry.resolveVersion(ref.name, ref.qualifier);
@@ -58,6 +58,7 @@ async function runSteps(ctx: LambdaContext, job: RotationJob): Promise<boolean> 
     try {
       const out = await ctx.invoker.invoke({
         functionName: ref.name,
+        region: ctx.region,
         version,
         invokedFunctionArn: job.rotationLambdaArn,
         payload,
@@ -88,7 +89,7 @@ export function checkRotationFunction(ctx: LambdaContext, rotationLambdaArn: str
   let name: string;
   let qualifier: string | undefined;
   try {
-    ({ name, qualifier } = parseFunctionName(rotationLambdaArn));
+    ({ name, qualifier } = parseFunctionName(rotationLambdaArn, undefined, 'Invoke', ctx));
   } catch {
     throw new AwsError(
       'InvalidParameterException',

@@ -1,20 +1,25 @@
 /**
- * Alias routing validation, as Lambda enforces it (AWS-WIRE §3, DESIGN "Limits only AWS enforces"):
- * at most one additional version, weight 0-1, a published version (digits, never $LATEST) that exists
- * and differs from the alias's primary version. Pure: the caller passes the published versions.
+ * Alias routing validation, as Lambda enforces it (API reference, "AliasRoutingConfiguration"; errors as
+ * AWS answers them, DESIGN "Limits only AWS enforces"). The request's shape is checked first, as AWS
+ * validates its model before anything else: a weight outside 0-1 or a key that is not a version number
+ * (`$LATEST`) is 400 ValidationException. Then what only Lambda knows: more than one extra version, the
+ * alias's own version, a `$LATEST` alias are 400 InvalidParameterValueException, and a version that was
+ * never published is 404 ResourceNotFoundException (`missing`). Pure: the caller passes the versions.
  */
-import { invalidParameter } from './errors';
+import { type AwsError, invalidParameter } from './errors';
+import { validationError } from './function-name';
 
 export type AdditionalVersionWeights = Record<string, number>;
 
 /**
  * Checks a RoutingConfig for an alias whose primary version is `primary`. Returns the normalised
- * weights (undefined = no routing) or throws 400 InvalidParameterValueException naming the bad value.
+ * weights (undefined = no routing) or throws AWS's error for the first thing wrong.
  */
 export function validateRoutingConfig(
   routingConfig: unknown,
   primary: string,
   publishedVersions: readonly string[],
+  missing: (version: string) => AwsError,
 ): AdditionalVersionWeights | undefined {
   if (routingConfig === undefined || routingConfig === null) return undefined;
   if (typeof routingConfig !== 'object' || Array.isArray(routingConfig)) {
@@ -31,34 +36,34 @@ export function validateRoutingConfig(
   }
   const entries = Object.entries(weights as Record<string, unknown>);
   if (entries.length === 0) return undefined;
-  if (entries.length > 1) {
-    throw invalidParameter(
-      `Number of items in AdditionalVersionWeights cannot be greater than 1, got ${entries.length} (${entries.map(([v]) => v).join(', ')}): an alias routes to at most two versions.`,
-    );
+  const shown = `{${entries.map(([v, w]) => `${v}=${javaDouble(w)}`).join(', ')}}`;
+  const at = `Value '${shown}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint`;
+  if (entries.some(([, w]) => typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1)) {
+    throw validationError([
+      `${at}: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be null]`,
+    ]);
   }
-  const [version, weight] = entries[0];
-  if (primary === '$LATEST' || version === '$LATEST') {
-    throw invalidParameter('$LATEST is not supported for an alias pointing to more than 1 version');
+  if (entries.some(([v]) => !/^[0-9]+$/.test(v) || v.length > 1024)) {
+    throw validationError([
+      `${at}: Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]`,
+    ]);
   }
-  if (!/^[0-9]+$/.test(version)) {
-    throw invalidParameter(
-      `Invalid version ${JSON.stringify(version)} in AdditionalVersionWeights: give a published version number.`,
-    );
-  }
-  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > 1) {
-    throw invalidParameter(
-      `Invalid weight ${JSON.stringify(weight)} for version ${version} in AdditionalVersionWeights: a weight is between 0.0 and 1.0.`,
-    );
-  }
+  if (entries.length > 1)
+    throw invalidParameter('Number of items in AdditionalVersionWeights cannot be greater than 1');
+  const [version, weight] = entries[0] as [string, number];
   if (version === primary) {
     throw invalidParameter(
       `Invalid function version ${version}. Function version ${version} is already included in routing configuration.`,
     );
   }
-  if (!publishedVersions.includes(version)) {
-    throw invalidParameter(
-      `Function version ${version} in AdditionalVersionWeights is not a published version (published: ${publishedVersions.join(', ') || 'none'}): publish it first.`,
-    );
-  }
+  if (primary === '$LATEST')
+    throw invalidParameter('$LATEST is not supported for an alias pointing to more than 1 version');
+  if (!publishedVersions.includes(version)) throw missing(version);
   return { [version]: weight };
+}
+
+/** How Java prints a double in AWS's messages: `2.0`, `-1.0`, `0.5`. */
+function javaDouble(v: unknown): string {
+  if (typeof v !== 'number') return String(v);
+  return Number.isInteger(v) ? v.toFixed(1) : String(v);
 }

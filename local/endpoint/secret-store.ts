@@ -67,6 +67,8 @@ interface Version {
   readonly secretBinary?: string;
   readonly created: number;
   stages: Set<string>;
+  /** The day it was last read (AWS keeps the day only). */
+  lastAccessed?: number;
   /** A rotation's placeholder: labelled AWSPENDING, no value until the createSecret step puts one. */
   placeholder?: boolean;
 }
@@ -117,6 +119,22 @@ export class PreviousRotationIncomplete extends AwsError {
 
 const NOT_FOUND = "Secrets Manager can't find the specified secret.";
 
+/** What a secret name may hold (API reference, "CreateSecret": Name). */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/**
+ * A name (or any SecretId that is not an ARN) with other characters is malformed: AWS answers
+ * ValidationException before it looks for the secret (recorded AWS responses).
+ */
+export function checkSecretName(value: string): void {
+  if (value.startsWith('arn:') || SECRET_NAME.test(value)) return;
+  throw new AwsError(
+    'ValidationException',
+    400,
+    'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
+  );
+}
+
 export class SecretStore {
   readonly region: string;
   readonly accountId: string;
@@ -145,13 +163,14 @@ export class SecretStore {
     } & SecretValueInput,
   ): { arn: string; name: string; versionId?: string } {
     const name = input.name;
-    if (typeof name !== 'string' || !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
+    if (typeof name !== 'string' || name.startsWith('arn:')) {
       throw new AwsError(
         'ValidationException',
         400,
-        `Invalid secret name ${JSON.stringify(name)}: use 1-512 characters from A-Z a-z 0-9 /_+=.@-`,
+        `Invalid name ${JSON.stringify(name)}: a secret name is not an ARN.`,
       );
     }
+    checkSecretName(name);
     const existing = this.secrets.get(name);
     if (existing?.deleted !== undefined) {
       throw new AwsError(
@@ -267,6 +286,7 @@ export class SecretStore {
       );
     }
     secret.lastAccessed = Math.floor(nowSeconds() / 86_400) * 86_400; // AWS keeps the day only
+    version.lastAccessed = secret.lastAccessed;
     return {
       arn: secret.arn,
       name: secret.name,
@@ -420,9 +440,47 @@ export class SecretStore {
     return { arn: s.arn, name: s.name, rotationLambdaArn: lambdaArn };
   }
 
-  /** Marks a finished rotation (LastRotatedDate). */
-  markRotated(secretId: string): void {
-    this.find(secretId).lastRotated = nowSeconds();
+  /**
+   * Marks a finished rotation (LastRotatedDate). Secrets Manager then takes AWSPENDING off the version
+   * the rotation made current (recorded AWS responses: after a rotation the new version carries
+   * AWSCURRENT alone), so a later PutSecretValue leaves no stale AWSPENDING and the next RotateSecret runs.
+   */
+  markRotated(secretId: string, token?: string): void {
+    const s = this.find(secretId);
+    s.lastRotated = nowSeconds();
+    const v = token === undefined ? undefined : s.versions.get(token);
+    if (v?.stages.has(CURRENT)) v.stages.delete(PENDING);
+  }
+
+  /** ListSecretVersionIds: versions in creation order; versions with no label only with `includeDeprecated`. */
+  versions(
+    secretId: string,
+    includeDeprecated = false,
+  ): {
+    arn: string;
+    name: string;
+    versions: { versionId: string; stages: string[]; created: number; lastAccessed?: number }[];
+  } {
+    const s = this.find(secretId);
+    const versions = [...s.versions.values()]
+      .filter((v) => includeDeprecated || v.stages.size > 0)
+      .sort((a, b) => a.created - b.created)
+      .map((v) => ({
+        versionId: v.id,
+        stages: [...v.stages],
+        created: v.created,
+        ...(v.lastAccessed !== undefined ? { lastAccessed: v.lastAccessed } : {}),
+      }));
+    return { arn: s.arn, name: s.name, versions };
+  }
+
+  /** UpdateSecret's description and KMS key (its value goes through `put`). */
+  updateMetadata(secretId: string, input: { description?: string; kmsKeyId?: string }): { arn: string; name: string } {
+    const s = this.find(secretId);
+    if (input.description !== undefined) s.description = input.description;
+    if (input.kmsKeyId !== undefined) s.kmsKeyId = input.kmsKeyId;
+    s.lastChanged = nowSeconds();
+    return { arn: s.arn, name: s.name };
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AwsError, unsupported } from './errors';
-import { PreviousRotationIncomplete, type SecretDescription, type SecretStore } from './secret-store';
+import { checkSecretName, PreviousRotationIncomplete, type SecretDescription, type SecretStore } from './secret-store';
 
 type Body = Record<string, unknown>;
 
@@ -17,6 +17,7 @@ export interface RotationHooks {
 
 /** Handles one Secrets Manager operation; returns the JSON result. Throws AwsError. */
 export function handleSecrets(store: SecretStore, operation: string, body: Body, rotation?: RotationHooks): Body {
+  if (typeof body.SecretId === 'string') checkSecretName(body.SecretId);
   if (operation === 'RotateSecret' && rotation) return rotateSecret(store, body, rotation);
   const op = OPERATIONS[operation];
   if (!op) throw unsupported('SecretsManager', operation || '(no X-Amz-Target)', 'awsJson1_1');
@@ -95,6 +96,39 @@ const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
     return describeOut(store.describe(secretId(b)));
   },
 
+  UpdateSecret(store, b) {
+    const id = secretId(b);
+    const meta = store.updateMetadata(id, {
+      description: optString(b, 'Description'),
+      kmsKeyId: optString(b, 'KmsKeyId'),
+    });
+    const secretString = optString(b, 'SecretString');
+    const secretBinary = optString(b, 'SecretBinary');
+    if (secretString === undefined && secretBinary === undefined) return { ARN: meta.arn, Name: meta.name };
+    // A new value is a new version with AWSCURRENT, as PutSecretValue makes it.
+    const r = store.put(id, { clientRequestToken: optString(b, 'ClientRequestToken'), secretString, secretBinary });
+    return { ARN: r.arn, Name: r.name, VersionId: r.versionId };
+  },
+
+  ListSecretVersionIds(store, b) {
+    const all = store.versions(secretId(b), b.IncludeDeprecated === true);
+    const max = typeof b.MaxResults === 'number' && b.MaxResults > 0 ? Math.min(b.MaxResults, 100) : 100;
+    const start = decodeToken(optString(b, 'NextToken'));
+    const page = all.versions.slice(start, start + max);
+    return {
+      ARN: all.arn,
+      Name: all.name,
+      Versions: page.map((v) => ({
+        VersionId: v.versionId,
+        VersionStages: v.stages,
+        CreatedDate: v.created,
+        KmsKeyIds: ['DefaultEncryptionKey'],
+        ...(v.lastAccessed !== undefined ? { LastAccessedDate: v.lastAccessed } : {}),
+      })),
+      ...(start + max < all.versions.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}),
+    };
+  },
+
   UpdateSecretVersionStage(store, b) {
     const r = store.updateVersionStage(secretId(b), {
       versionStage: optString(b, 'VersionStage') ?? '',
@@ -137,6 +171,13 @@ const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
     };
   },
 };
+
+/** The region a SecretId's ARN names (`arn:aws:secretsmanager:<region>:...`), if it is one. */
+export function secretRegion(body: Body): string | undefined {
+  const id = body.SecretId;
+  if (typeof id !== 'string') return undefined;
+  return /^arn:aws[a-zA-Z-]*:secretsmanager:([a-z0-9-]+):/.exec(id)?.[1];
+}
 
 function describeOut(d: SecretDescription): Body {
   return dropUndefined({

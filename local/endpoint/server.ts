@@ -8,8 +8,11 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isLoopbackRequest } from '../../shared/loopback';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
 import { createPolicyTable, type DynamoOptions, seedItems, startDynamo } from './dynamodb';
@@ -19,8 +22,14 @@ import { handleLambda } from './lambda';
 import type { LambdaContext } from './lambda-context';
 import { checkRotationFunction, runRotation } from './rotation';
 import { SecretStore } from './secret-store';
-import { handleSecrets, type RotationHooks } from './secrets';
-import { routeService } from './service-router';
+import { handleSecrets, type RotationHooks, secretRegion } from './secrets';
+import { routeService, signingRegion } from './service-router';
+
+/** What one region serves: its functions and its secrets. */
+export interface RegionBackend {
+  readonly registry: EndpointRegistry;
+  readonly secrets: SecretStore;
+}
 
 export interface EndpointOptions {
   /** @default 4566 (0 = any free port, for tests) */
@@ -37,6 +46,11 @@ export interface EndpointOptions {
   readonly extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** Where background failures (async invokes) are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /**
+   * Per-region backends: a request is served in the region of its SigV4 credential scope (unsigned:
+   * `registry.region`). @default every request is served by `registry` and `secrets`, in their region
+   */
+  readonly regions?: (region: string) => RegionBackend;
 }
 
 export interface Endpoint {
@@ -57,24 +71,46 @@ export interface Endpoint {
 
 /** Largest body the endpoint reads (dynalite's own cap); Lambda's 6 MB is checked per operation. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Lambda's cap on a request (a 50 MB package, base64 in JSON: recorded AWS errors). */
+const LAMBDA_REQUEST_BYTES = 70_167_211;
 
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
   const secrets =
-    options.secrets ?? new SecretStore({ region: options.registry.region, accountId: options.registry.accountId });
+    options.secrets ??
+    options.regions?.(options.registry.region ?? 'us-east-1').secrets ??
+    new SecretStore({ region: options.registry.region, accountId: options.registry.accountId });
   const dynamo = startDynamo(options.dynamo);
   const log = options.log ?? ((line: string) => process.stderr.write(`[endpoint] ${line}\n`));
   let closed = false;
-  const lambda: LambdaContext = {
-    registry: options.registry,
+  const home = options.registry.region ?? 'us-east-1';
+  const accountId = options.registry.accountId ?? '000000000000';
+  let codeRoot: string | undefined;
+  let uploads = 0;
+  const newCodeDir = () => {
+    codeRoot ??= mkdtempSync(join(tmpdir(), 'lambda-mesh-code-'));
+    const dir = join(codeRoot, String(++uploads));
+    mkdirSync(dir);
+    return dir;
+  };
+  const backendOf = (region: string | undefined): { region: string } & RegionBackend =>
+    options.regions
+      ? { region: region ?? home, ...options.regions(region ?? home) }
+      : { region: home, registry: options.registry, secrets };
+  const lambdaContext = (backend: { region: string } & RegionBackend): LambdaContext => ({
+    registry: backend.registry,
     invoker: options.invoker,
-    region: options.registry.region ?? 'us-east-1',
-    accountId: options.registry.accountId ?? '000000000000',
+    region: backend.region,
+    accountId,
     onBackgroundError: log,
     isClosed: () => closed,
-  };
-  const rotation: RotationHooks = {
-    check: (arn) => checkRotationFunction(lambda, arn),
-    start: (job) => void runRotation(lambda, secrets, job),
+    newCodeDir,
+  });
+  const rotationHooks = (backend: { region: string } & RegionBackend): RotationHooks => {
+    const lambda = lambdaContext(backend);
+    return {
+      check: (arn) => checkRotationFunction(lambda, arn),
+      start: (job) => void runRotation(lambda, backend.secrets, job),
+    };
   };
 
   const server = createServer((req, res) => {
@@ -118,16 +154,18 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       return;
     }
 
-    const body = await readBody(req);
+    const cap = decision.service === 'lambda' ? LAMBDA_REQUEST_BYTES : MAX_BODY_BYTES;
+    const body = await readBody(req, cap);
     if (body === 'too-large') {
       const protocol = decision.service === 'lambda' ? 'restJson1' : 'awsJson1_1';
       return writeError(
         res,
-        new AwsError('RequestTooLargeException', 413, `Request must be smaller than ${MAX_BODY_BYTES} bytes`),
+        new AwsError('RequestEntityTooLargeException', 413, `Request must be smaller than ${cap} bytes`),
         protocol,
         requestId,
       );
     }
+    const region = signingRegion(first(req.headers.authorization));
     if (body === 'aborted') return;
 
     switch (decision.service) {
@@ -136,7 +174,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 
       case 'secretsmanager': {
         try {
-          const result = handleSecrets(secrets, decision.operation, parseJsonObject(body), rotation);
+          const input = parseJsonObject(body);
+          // A secret ARN names its region: it is looked up there, as the SecretId says.
+          const backend = backendOf(secretRegion(input) ?? region);
+          const result = handleSecrets(backend.secrets, decision.operation, input, rotationHooks(backend));
           return writeJson(res, 200, result, 'application/x-amz-json-1.1', requestId);
         } catch (err) {
           return writeError(res, toAwsError(err), 'awsJson1_1', requestId);
@@ -144,12 +185,12 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       }
 
       case 'lambda': {
-        // Cheap early cut: no Lambda request may exceed the sync payload limit.
-        if (body.length > SYNC_PAYLOAD_LIMIT + 1024 * 1024) {
+        // Cheap early cut: no Invoke may exceed the sync payload limit.
+        if (body.length > SYNC_PAYLOAD_LIMIT + 1024 * 1024 && path.endsWith('/invocations')) {
           return writeError(
             res,
             new AwsError(
-              'RequestTooLargeException',
+              'RequestEntityTooLargeException',
               413,
               `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
             ),
@@ -158,7 +199,8 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
           );
         }
         try {
-          const out = await handleLambda(lambda, { method, url, headers: req.headers, body, requestId });
+          const ctx = lambdaContext(backendOf(region));
+          const out = await handleLambda(ctx, { method, url, headers: req.headers, body, requestId });
           const payload = out.raw ?? (out.json !== undefined ? Buffer.from(JSON.stringify(out.json)) : Buffer.alloc(0));
           res.writeHead(out.status, {
             'x-amzn-requestid': requestId,
@@ -216,20 +258,21 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
         server.closeAllConnections();
       });
       await dynamo.close();
+      if (codeRoot) rmSync(codeRoot, { recursive: true, force: true });
     },
   };
 }
 
 /** Reads the whole body; past the cap it keeps draining (so the client reads our 413) but stores nothing. */
-function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
+function readBody(req: IncomingMessage, cap: number): Promise<Buffer | 'too-large' | 'aborted'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      if (size <= cap) chunks.push(chunk);
     });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > cap ? 'too-large' : Buffer.concat(chunks)));
     // A client that hangs up mid-body: nothing to answer (the first settle wins; 'close' also follows 'end').
     req.on('error', () => resolve('aborted'));
     req.on('close', () => {
@@ -280,6 +323,10 @@ function writeOther(
   }
   const protocol = d.protocol === 'json' ? 'awsJson1_1' : 'restJson1';
   writeError(res, unsupported(service, d.operation, protocol), protocol, requestId);
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 function escapeXml(s: string): string {

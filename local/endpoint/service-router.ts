@@ -19,12 +19,23 @@ export type ServiceDecision =
 
 export const MESH_PREFIX = '/_mesh/';
 
-/** The 4th field of `Credential=<key>/<date>/<region>/<service>/aws4_request`. */
-export function signingService(authorization: string | undefined): string | undefined {
+/** The fields of `Credential=<key>/<date>/<region>/<service>/aws4_request`, when signed. */
+function credentialScope(authorization: string | undefined): string[] | undefined {
   if (!authorization) return undefined;
   const m = /Credential=([^,\s]+)/.exec(authorization);
   const parts = m?.[1].split('/');
-  return parts && parts.length >= 5 ? parts[3] : undefined;
+  return parts && parts.length >= 5 ? parts : undefined;
+}
+
+/** The 4th field of the credential scope: the service the request was signed for. */
+export function signingService(authorization: string | undefined): string | undefined {
+  return credentialScope(authorization)?.[3];
+}
+
+/** The 3rd field of the credential scope: the region the request is served in. */
+export function signingRegion(authorization: string | undefined): string | undefined {
+  const region = credentialScope(authorization)?.[2];
+  return region && /^[a-z0-9-]+$/.test(region) ? region : undefined;
 }
 
 export function routeService(method: string, path: string, headers: IncomingHttpHeaders): ServiceDecision {

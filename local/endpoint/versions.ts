@@ -1,10 +1,20 @@
-/** Lambda version operations: PublishVersion, ListVersionsByFunction. */
+/**
+ * Lambda version operations: PublishVersion, ListVersionsByFunction (API reference pages of the same
+ * names). A version published here is Pending until it settles, as on AWS (published-version-active).
+ */
+import { listedConfiguration } from '../registry/function-config';
 import { AwsError } from './errors';
-import { parseFunctionName } from './function-name';
-import { functionNotFound, jsonBody, type LambdaHandler, optionalString, paginate } from './lambda-context';
+import {
+  functionNotFound,
+  functionRef,
+  jsonBody,
+  type LambdaHandler,
+  optionalString,
+  paginate,
+} from './lambda-context';
 
 export const publishVersion: LambdaHandler = (ctx, req) => {
-  const ref = parseFunctionName(req.params.FunctionName);
+  const ref = functionRef(ctx, req);
   const latest = ctx.registry.getFunction(ref.name);
   if (!latest) throw functionNotFound(ctx, ref.name);
   const body = jsonBody(req);
@@ -17,21 +27,28 @@ export const publishVersion: LambdaHandler = (ctx, req) => {
     );
   }
   const revisionId = optionalString(body, 'RevisionId');
-  if (revisionId !== undefined && latest.RevisionId !== undefined && revisionId !== latest.RevisionId) {
-    throw new AwsError(
-      'PreconditionFailedException',
-      412,
-      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
-    );
-  }
-  const published = ctx.registry.publishVersion(ref.name, { Description: optionalString(body, 'Description') });
+  if (revisionId !== undefined && revisionId !== latest.RevisionId) throw staleRevision();
+  const published = ctx.registry.publishVersion(
+    ref.name,
+    { Description: optionalString(body, 'Description') },
+    { pending: true },
+  );
   return { status: 201, json: published };
 };
 
 export const listVersionsByFunction: LambdaHandler = (ctx, req) => {
-  const ref = parseFunctionName(req.params.FunctionName);
+  const ref = functionRef(ctx, req);
   const versions = ctx.registry.listVersions(ref.name);
   if (!versions) throw functionNotFound(ctx, ref.name);
-  const { page, nextMarker } = paginate(versions, req.query, 50);
+  const { page, nextMarker } = paginate(versions.map(listedConfiguration), req.query, 50);
   return { status: 200, json: { Versions: page, ...(nextMarker ? { NextMarker: nextMarker } : {}) } };
 };
+
+/** 412, AWS's wording for a RevisionId that moved on. */
+export function staleRevision(): AwsError {
+  return new AwsError(
+    'PreconditionFailedException',
+    412,
+    'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+  );
+}

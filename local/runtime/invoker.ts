@@ -13,6 +13,7 @@ import { delimiter, join } from 'node:path';
 import { EXTERNAL, META } from '../../shared/names';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/backend';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
+import type { LocalRegions } from '../registry/regions';
 import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
 import { formatTraceHeader, newSegmentId, newTraceId, parseTraceHeader } from './trace-header';
 import { Worker, type WorkerOutcome } from './worker';
@@ -51,6 +52,8 @@ export interface InvokerCounters {
 
 export interface LocalInvokerOptions {
   readonly registry: FunctionRegistry;
+  /** Every region's registry, when the mesh serves more than `registry`'s region. */
+  readonly regions?: LocalRegions;
   /** The local endpoint's URL (AWS_ENDPOINT_URL for workers); may be set later with setEndpointUrl. */
   readonly endpointUrl?: string;
   /** `host:port` of the X-Ray collector (AWS_XRAY_DAEMON_ADDRESS). */
@@ -81,6 +84,7 @@ const SDK_NODE_MODULES = (() => {
 
 interface Pool {
   readonly key: string;
+  readonly region: string;
   readonly functionName: string;
   readonly version: string;
   readonly fingerprint: string;
@@ -143,7 +147,13 @@ export class LocalInvoker implements EndpointInvoker {
     this.ownsWorkDir = !options.workDir;
     this.workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'lambda-mesh-local-'));
     // A new $LATEST must not be served by environments of the old one.
-    this.registry.onChange((name) => void this.recycle(name, '$LATEST'));
+    if (options.regions) options.regions.onChange((name, region) => void this.recycle(name, '$LATEST', region));
+    else this.registry.onChange((name) => void this.recycle(name, '$LATEST'));
+  }
+
+  /** The registry of a request's region (the home registry when it names none). */
+  private registryOf(region: string | undefined): FunctionRegistry {
+    return region && this.options.regions ? this.options.regions.registry(region) : this.registry;
   }
 
   /** The endpoint is started after the invoker (it takes the invoker); new workers get this URL. */
@@ -174,18 +184,21 @@ export class LocalInvoker implements EndpointInvoker {
 
   async invoke(request: InvokeRequest): Promise<InvokeResult> {
     if (this.stopped) throw Object.assign(new Error('The local mesh is stopping.'), { name: 'ServiceException' });
-    const record = this.registry.getRecord(request.functionName, request.version);
+    const registry = this.registryOf(request.region);
+    const record = registry.getRecord(request.functionName, request.version);
     if (!record) {
-      throw Object.assign(
-        new Error(`Function not found: ${this.registry.arn(request.functionName, request.version)}`),
-        { name: 'ResourceNotFoundException' },
-      );
+      throw Object.assign(new Error(`Function not found: ${registry.arn(request.functionName, request.version)}`), {
+        name: 'ResourceNotFoundException',
+      });
     }
     const spec = record.spec;
     const name = request.functionName;
-    const reserved = spec.reservedConcurrency !== undefined;
-    const limit = spec.reservedConcurrency ?? this.limit;
-    const running = this.inFlight.get(name) ?? 0;
+    // Reserved concurrency is the function's (PutFunctionConcurrency or the template), not a version's.
+    const reservedConcurrency = registry.reservedConcurrency(name);
+    const reserved = reservedConcurrency !== undefined;
+    const limit = reservedConcurrency ?? this.limit;
+    const flightKey = `${registry.region}\0${name}`;
+    const running = this.inFlight.get(flightKey) ?? 0;
     const meta = meshMetadataOf(request.clientContext);
     const source = meta?.src ?? EXTERNAL;
     const start = Date.now();
@@ -209,26 +222,30 @@ export class LocalInvoker implements EndpointInvoker {
       if (trace.sampled) this.segment({ name, segmentId, trace, start, end: Date.now(), request, throttle: true });
       throw throttled(name, reserved, limit);
     }
-    this.inFlight.set(name, running + 1);
+    this.inFlight.set(flightKey, running + 1);
     this.counters.invocations++;
+    // The function's segment, in progress until the invocation ends: a trace whose call is still under
+    // way shows it (so `mesh trace --last` never takes a half-arrived trace for a finished one).
+    if (trace.sampled) this.segment({ name, segmentId, trace, start, request, inProgress: true });
     try {
-      return await this.run(request, spec, record.fingerprint, { source, start, trace, segmentId });
+      return await this.run(request, registry, spec, record.fingerprint, { source, start, trace, segmentId });
     } finally {
-      const n = (this.inFlight.get(name) ?? 1) - 1;
-      if (n <= 0) this.inFlight.delete(name);
-      else this.inFlight.set(name, n);
+      const n = (this.inFlight.get(flightKey) ?? 1) - 1;
+      if (n <= 0) this.inFlight.delete(flightKey);
+      else this.inFlight.set(flightKey, n);
     }
   }
 
   private async run(
     request: InvokeRequest,
+    registry: FunctionRegistry,
     spec: FunctionSpec,
     fingerprint: string,
     t: { source: string; start: number; trace: { root: string; parent?: string; sampled: boolean }; segmentId: string },
   ): Promise<InvokeResult> {
     const name = request.functionName;
     const version = request.version;
-    const pool = this.pool(name, version, fingerprint);
+    const pool = this.pool(registry.region, name, version, fingerprint);
     let worker = pool.idle.pop();
     while (worker?.dead) worker = pool.idle.pop();
     if (worker) clearTimeout(this.idleTimers.get(worker));
@@ -328,7 +345,7 @@ export class LocalInvoker implements EndpointInvoker {
     worker.busy = false;
     worker.invocations++;
     // A version's configuration may have changed while this ran ($LATEST redeployed): retire the old one.
-    const current = this.registry.getRecord(name, version)?.fingerprint === pool.fingerprint;
+    const current = registry.getRecord(name, version)?.fingerprint === pool.fingerprint;
     const reusable = outcome.kind === 'result' || (outcome.kind === 'error' && !outcome.fatal);
     if (reusable && current && !worker.dead && !this.stopped && pool.all.has(worker)) {
       pool.idle.push(worker);
@@ -380,18 +397,18 @@ export class LocalInvoker implements EndpointInvoker {
     };
   }
 
-  private pool(functionName: string, version: string, fingerprint: string): Pool {
-    const key = `${functionName}\0${version}\0${fingerprint}`;
+  private pool(region: string, functionName: string, version: string, fingerprint: string): Pool {
+    const key = `${region}\0${functionName}\0${version}\0${fingerprint}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = { key, functionName, version, fingerprint, idle: [], all: new Set() };
+      pool = { key, region, functionName, version, fingerprint, idle: [], all: new Set() };
       this.pools.set(key, pool);
     }
     return pool;
   }
 
   private spawn(pool: Pool, spec: FunctionSpec): Worker {
-    const env = this.environment(spec, pool.version);
+    const env = this.environment(spec, pool.version, pool.region);
     const worker = new Worker({
       env,
       cwd: env.LAMBDA_TASK_ROOT,
@@ -410,7 +427,7 @@ export class LocalInvoker implements EndpointInvoker {
   }
 
   /** Lambda's environment (AWS-WIRE §6) plus the function's own variables, /opt rewritten. */
-  environment(spec: FunctionSpec, version: string): Record<string, string> {
+  environment(spec: FunctionSpec, version: string, region: string = this.registry.region): Record<string, string> {
     const opt = mergedOptDir(spec.layerDirs, this.workDir);
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
     const nodePath = [
@@ -432,8 +449,8 @@ export class LocalInvoker implements EndpointInvoker {
       _HANDLER: rewriteOpt(spec.handler, opt),
       LAMBDA_TASK_ROOT: taskDir(spec.codeDir, this.workDir),
       LAMBDA_RUNTIME_DIR: __dirname,
-      AWS_REGION: this.registry.region,
-      AWS_DEFAULT_REGION: this.registry.region,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
       AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
       AWS_LAMBDA_FUNCTION_NAME: spec.name,
       AWS_LAMBDA_FUNCTION_VERSION: version,
@@ -470,7 +487,9 @@ export class LocalInvoker implements EndpointInvoker {
     segmentId: string;
     trace: { root: string; parent?: string };
     start: number;
-    end: number;
+    /** Absent while in progress. */
+    end?: number;
+    inProgress?: boolean;
     request: InvokeRequest;
     version?: string;
     fault?: boolean;
@@ -494,7 +513,7 @@ export class LocalInvoker implements EndpointInvoker {
       trace_id: s.trace.root,
       ...(s.trace.parent ? { parent_id: s.trace.parent } : {}),
       start_time: s.start / 1000,
-      end_time: s.end / 1000,
+      ...(s.inProgress || s.end === undefined ? { in_progress: true } : { end_time: s.end / 1000 }),
       origin: 'AWS::Lambda::Function',
       aws: {
         function_arn: s.request.invokedFunctionArn,
@@ -514,10 +533,11 @@ export class LocalInvoker implements EndpointInvoker {
   }
 
   /** Discards the idle environments of a function (all versions, or one). Busy ones finish first. */
-  async recycle(functionName: string, version?: string): Promise<void> {
+  async recycle(functionName: string, version?: string, region: string = this.registry.region): Promise<void> {
     const kills: Promise<void>[] = [];
     for (const pool of this.pools.values()) {
-      if (pool.functionName !== functionName || (version !== undefined && pool.version !== version)) continue;
+      if (pool.region !== region || pool.functionName !== functionName) continue;
+      if (version !== undefined && pool.version !== version) continue;
       for (const w of pool.idle.splice(0)) {
         pool.all.delete(w);
         kills.push(w.kill());

@@ -95,6 +95,12 @@ export interface TelemetryStoreOptions {
   readonly maxTraces?: number;
   /** Most (sub)segments kept per trace. @default 500 */
   readonly maxSpansPerTrace?: number;
+  /**
+   * How long a structurally complete trace must go without a new document before it counts as
+   * complete: a worker's last subsegments travel by UDP and may land just after its function segment.
+   * @default 250
+   */
+  readonly settleMs?: number;
   /** Clock, for tests. @default Date.now */
   readonly now?: () => number;
 }
@@ -189,6 +195,7 @@ export class TelemetryStore {
   private readonly maxTraces: number;
   private readonly maxSpansPerTrace: number;
   private readonly now: () => number;
+  private readonly settleMs: number;
   /** Samples in arrival order; `head` marks the first live one (dropping from the front is O(1)). */
   private samples: MetricSample[] = [];
   private head = 0;
@@ -211,6 +218,7 @@ export class TelemetryStore {
     this.maxTraces = options.maxTraces ?? 1_000;
     this.maxSpansPerTrace = options.maxSpansPerTrace ?? 500;
     this.now = options.now ?? Date.now;
+    this.settleMs = options.settleMs ?? 250;
   }
 
   /**
@@ -381,18 +389,25 @@ export class TelemetryStore {
     return { at: now, windowMs, services: serviceStats, edges: edgeStats, collector: { ...this.counters } };
   }
 
-  /** The latest traces, newest first. */
-  traces(limit = 20): TraceSummary[] {
-    this.pruneTraces(this.now(), true);
-    const all: Trace[] = [];
-    for (const id of this.traceMap.keys()) {
+  /** The latest traces, newest first; `complete` keeps only those whose every hop has arrived. */
+  traces(limit = 20, options: { complete?: boolean } = {}): TraceSummary[] {
+    const now = this.now();
+    this.pruneTraces(now, true);
+    const all: TraceSummary[] = [];
+    for (const [id, entry] of this.traceMap) {
       const t = this.trace(id);
-      if (t) all.push(t);
+      if (t) all.push(summarize(t, entry.lastSeen <= now - this.settleMs));
     }
     return all
+      .filter((t) => !options.complete || t.complete)
       .sort((a, b) => b.start - a.start)
-      .slice(0, Math.max(0, limit))
-      .map(summarize);
+      .slice(0, Math.max(0, limit));
+  }
+
+  /** The newest trace whose every hop has arrived (what `mesh trace --last` shows). */
+  lastComplete(): Trace | undefined {
+    const newest = this.traces(1, { complete: true })[0];
+    return newest && this.trace(newest.id);
   }
 
   /** One trace assembled into its tree; undefined when unknown (or expired). */

@@ -45,6 +45,12 @@ export interface Trace {
   readonly services: string[];
   readonly error: boolean;
   readonly fault: boolean;
+  /**
+   * Every hop has arrived: one root, a segment (the entry function), and no span still in progress.
+   * While a call is under way its callees' segments hang under a missing parent, or the entry's own
+   * segment is still in progress.
+   */
+  readonly complete: boolean;
 }
 
 export interface TraceSummary {
@@ -56,6 +62,8 @@ export interface TraceSummary {
   readonly spanCount: number;
   readonly error: boolean;
   readonly fault: boolean;
+  /** Every hop arrived and the trace has been quiet for a moment (see TelemetryStore). */
+  readonly complete: boolean;
 }
 
 /** A (sub)segment document flattened out of its parent: children are linked by parent id. */
@@ -216,10 +224,11 @@ export function assembleTrace(traceId: string, docs: Iterable<FlatDoc>): Trace |
     services,
     error,
     fault,
+    complete: roots.length === 1 && roots[0]!.kind === 'segment' && order.every((s) => !s.inProgress),
   };
 }
 
-export function summarize(t: Trace): TraceSummary {
+export function summarize(t: Trace, settled = true): TraceSummary {
   return {
     id: t.id,
     start: t.start,
@@ -229,5 +238,6 @@ export function summarize(t: Trace): TraceSummary {
     spanCount: t.spanCount,
     error: t.error,
     fault: t.fault,
+    complete: t.complete && settled,
   };
 }

@@ -259,6 +259,7 @@ test('mesh local: port and flags are checked before anything runs', () => {
   usage(() => parseLocalArgs(['--port', '70000']), '--port "70000"');
   usage(() => parseLocalArgs(['--app', 'x', '--assembly', 'y']), '--app and --assembly exclude each other');
   usage(() => parseLocalArgs(['-c', 'release']), '--context "release" must be key=value');
+  usage(() => parseLocalArgs(['--watch', '--assembly', 'y']), '--watch synthesizes the app on every edit');
   const opts = parseLocalArgs(['--port', '4566', '-c', 'release=1']);
   assert.deepEqual(opts, {
     app: undefined,
@@ -267,7 +268,9 @@ test('mesh local: port and flags are checked before anything runs', () => {
     output: 'cdk.out',
     context: ['release=1'],
     quiet: false,
+    watch: false,
   });
+  assert.equal((parseLocalArgs(['--watch']) as { watch: boolean }).watch, true);
   assert.deepEqual(synthCommand(opts as Exclude<typeof opts, 'help'>), [
     'cdk',
     'synth',

@@ -1,17 +1,24 @@
 /**
  * DynamoDB through the local endpoint (embedded dynalite on the same port) with the real
- * @aws-sdk/client-dynamodb: the policy-table helper, batch seeding, reads and writes round trip.
+ * @aws-sdk/client-dynamodb: the policy-table helper, batch seeding, reads and writes round trip,
+ * transactions, ReturnValuesOnConditionCheckFailure and deletion protection as DynamoDB answers them.
  */
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  ExecuteStatementCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  TransactGetItemsCommand,
   TransactWriteItemsCommand,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type Endpoint, startEndpoint, unmarshallItem } from '../../local/endpoint';
 import { TABLE } from '../../shared/names';
@@ -84,16 +91,175 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
     assert.equal(got.Item?.timeoutMs?.N, '250');
   });
 
-  it('names an operation dynalite does not implement', async () => {
+  // AWS API reference, "TransactWriteItems": all actions or none; a failed condition cancels the whole
+  // transaction with TransactionCanceledException and one CancellationReason per action, in order.
+  it('writes a transaction all or nothing, with CancellationReasons per action', async () => {
+    const key = (pk: string) => ({ pk: { S: pk }, sk: { S: 'tx' } });
+    await db.send(new PutItemCommand({ TableName: 'mesh-policy', Item: { ...key('keep'), v: { N: '1' } } }));
+    await db.send(new PutItemCommand({ TableName: 'mesh-policy', Item: { ...key('gone'), v: { N: '1' } } }));
+    const ok = await db.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: { TableName: 'mesh-policy', Item: { ...key('new'), v: { N: '1' } } } },
+          {
+            Update: {
+              TableName: 'mesh-policy',
+              Key: key('keep'),
+              UpdateExpression: 'SET v = :two',
+              ConditionExpression: 'v = :one',
+              ExpressionAttributeValues: { ':one': { N: '1' }, ':two': { N: '2' } },
+            },
+          },
+          { Delete: { TableName: 'arn:aws:dynamodb:us-east-1:000000000000:table/mesh-policy', Key: key('gone') } },
+        ],
+      }),
+    );
+    assert.equal(ok.$metadata.httpStatusCode, 200);
+    const get = async (pk: string) =>
+      (await db.send(new GetItemCommand({ TableName: 'mesh-policy', Key: key(pk), ConsistentRead: true }))).Item;
+    assert.deepEqual((await get('keep'))?.v, { N: '2' });
+    assert.deepEqual((await get('new'))?.v, { N: '1' });
+    assert.equal(await get('gone'), undefined);
+
+    // The second action's condition fails: the first action's write is undone, nothing is left of it.
     await assert.rejects(
       db.send(
         new TransactWriteItemsCommand({
-          TransactItems: [{ Put: { TableName: 'mesh-policy', Item: { pk: { S: 'a' }, sk: { S: 'b' } } } }],
+          TransactItems: [
+            { Put: { TableName: 'mesh-policy', Item: { ...key('new'), v: { N: '9' } } } },
+            {
+              ConditionCheck: {
+                TableName: 'mesh-policy',
+                Key: key('keep'),
+                ConditionExpression: 'v = :one',
+                ExpressionAttributeValues: { ':one': { N: '1' } },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            { Put: { TableName: 'mesh-policy', Item: { ...key('third'), v: { N: '3' } } } },
+          ],
         }),
       ),
+      (e: Error & { CancellationReasons?: { Code?: string; Message?: string; Item?: unknown }[] }) => {
+        assert.equal(e.name, 'TransactionCanceledException');
+        assert.equal(
+          e.message,
+          'Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed, None]',
+        );
+        assert.deepEqual(
+          e.CancellationReasons?.map((r) => r.Code),
+          ['None', 'ConditionalCheckFailed', 'None'],
+        );
+        assert.equal(e.CancellationReasons?.[1].Message, 'The conditional request failed');
+        assert.deepEqual(e.CancellationReasons?.[1].Item, { ...key('keep'), v: { N: '2' } });
+        return true;
+      },
+    );
+    assert.deepEqual((await get('new'))?.v, { N: '1' });
+    assert.deepEqual((await get('keep'))?.v, { N: '2' });
+    assert.equal(await get('third'), undefined);
+  });
+
+  it('refuses two actions on one item, as DynamoDB does', async () => {
+    const item = { pk: { S: 'twice' }, sk: { S: 'tx' } };
+    await assert.rejects(
+      db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: 'mesh-policy', Item: item } },
+            { Delete: { TableName: 'mesh-policy', Key: item } },
+          ],
+        }),
+      ),
+      { name: 'ValidationException', message: 'Transaction request cannot include multiple operations on one item' },
+    );
+  });
+
+  // AWS API reference, "TransactGetItems": one response per Get, in order, empty for a missing item.
+  it('reads a transaction of items in order', async () => {
+    const out = await db.send(
+      new TransactGetItemsCommand({
+        TransactItems: [
+          { Get: { TableName: 'mesh-policy', Key: { pk: { S: 'keep' }, sk: { S: 'tx' } } } },
+          { Get: { TableName: 'mesh-policy', Key: { pk: { S: 'absent' }, sk: { S: 'tx' } } } },
+        ],
+      }),
+    );
+    assert.deepEqual(out.Responses, [{ Item: { pk: { S: 'keep' }, sk: { S: 'tx' }, v: { N: '2' } } }, {}]);
+  });
+
+  // AWS API reference, "DeleteItem" / "PutItem": ReturnValuesOnConditionCheckFailure=ALL_OLD returns the
+  // item with the ConditionalCheckFailedException.
+  it('returns the item with a failed condition when asked (ReturnValuesOnConditionCheckFailure)', async () => {
+    const key = { pk: { S: 'keep' }, sk: { S: 'tx' } };
+    const failing = (mode?: 'ALL_OLD' | 'NONE') =>
+      db.send(
+        new DeleteItemCommand({
+          TableName: 'mesh-policy',
+          Key: key,
+          ConditionExpression: 'v = :five',
+          ExpressionAttributeValues: { ':five': { N: '5' } },
+          ReturnValuesOnConditionCheckFailure: mode,
+        }),
+      );
+    await assert.rejects(failing('ALL_OLD'), (e: Error & { Item?: unknown }) => {
+      assert.equal(e.name, 'ConditionalCheckFailedException');
+      assert.deepEqual(e.Item, { ...key, v: { N: '2' } });
+      return true;
+    });
+    await assert.rejects(failing('NONE'), (e: Error & { Item?: unknown }) => {
+      assert.equal(e.name, 'ConditionalCheckFailedException');
+      assert.equal(e.Item, undefined);
+      return true;
+    });
+    await assert.rejects(
+      db.send(
+        new PutItemCommand({
+          TableName: 'mesh-policy',
+          Item: { ...key, v: { N: '3' } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+      (e: Error & { Item?: unknown }) => {
+        assert.deepEqual(e.Item, { ...key, v: { N: '2' } });
+        return true;
+      },
+    );
+  });
+
+  // AWS API reference, "CreateTable" / "UpdateTable" / "DeleteTable": DeletionProtectionEnabled.
+  it('keeps a protected table from being deleted until protection is off', async () => {
+    await db.send(
+      new CreateTableCommand({
+        TableName: 'protected',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        DeletionProtectionEnabled: true,
+      }),
+    );
+    const described = await db.send(new DescribeTableCommand({ TableName: 'protected' }));
+    assert.equal(described.Table?.DeletionProtectionEnabled, true);
+    await assert.rejects(db.send(new DeleteTableCommand({ TableName: 'protected' })), {
+      name: 'ValidationException',
+      message:
+        'Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.',
+    });
+    const off = await db.send(new UpdateTableCommand({ TableName: 'protected', DeletionProtectionEnabled: false }));
+    assert.equal(off.TableDescription?.DeletionProtectionEnabled, false);
+    await db.send(new DeleteTableCommand({ TableName: 'protected' }));
+    await assert.rejects(db.send(new DescribeTableCommand({ TableName: 'protected' })), {
+      name: 'ResourceNotFoundException',
+    });
+  });
+
+  it('names an operation it does not implement', async () => {
+    await assert.rejects(
+      db.send(new ExecuteStatementCommand({ Statement: 'SELECT * FROM "mesh-policy"' })),
       (e: Error & { $metadata: { httpStatusCode?: number } }) =>
         e.name === 'UnknownOperationException' &&
-        e.message === 'lambda-mesh local endpoint does not support DynamoDB.TransactWriteItems' &&
+        e.message === 'lambda-mesh local endpoint does not support DynamoDB.ExecuteStatement' &&
         e.$metadata.httpStatusCode === 400,
     );
   });

@@ -1,20 +1,14 @@
 /**
- * A small in-process backend for the endpoint's wire tests: a deployment registry and an invoker that
- * satisfy the endpoint's EndpointRegistry/EndpointInvoker (E2's real ones run workers; they test those).
- * Functions are plain async handlers; alias weights use a seeded generator so counts are reproducible.
+ * A small in-process backend for the endpoint's wire tests: the real deployment registry
+ * (FunctionRegistry) whose functions are plain async handlers instead of code directories, and an
+ * invoker that runs them in-process (E2's real invoker runs workers; they test those). Alias weights use
+ * a seeded generator so counts are reproducible.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Endpoint, type SecretStore, startEndpoint } from '../../local/endpoint';
-import type {
-  AliasConfig,
-  AliasInput,
-  EndpointInvoker,
-  EndpointRegistry,
-  FunctionConfig,
-  InvokeRequest,
-  InvokeResult,
-} from '../../local/endpoint/backend';
+import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../../local/endpoint/backend';
+import { FunctionRegistry } from '../../local/registry/function-registry';
 import { seeded } from '../support/seeded-random';
 
 export interface TestContext {
@@ -27,143 +21,69 @@ export interface TestContext {
 export type TestHandler = (event: unknown, context: TestContext) => unknown | Promise<unknown>;
 
 const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
 
-interface Fn {
-  latest: FunctionConfig;
-  handlers: Map<string, TestHandler>;
-  versions: Map<string, FunctionConfig>;
-  aliases: Map<string, AliasConfig>;
-  /** reject every invocation with a throttle (reserved concurrency 0), with this Retry-After (s). */
-  throttled?: number;
-}
+export class TestRegistry extends FunctionRegistry {
+  /** Handlers by `<name>\0<code hash>`: a version runs the handler its code hash names. */
+  private readonly handlers = new Map<string, TestHandler>();
+  private readonly throttled = new Map<string, number>();
 
-export class TestRegistry implements EndpointRegistry {
-  readonly region = REGION;
-  readonly accountId = ACCOUNT;
-  readonly fns = new Map<string, Fn>();
-  constructor(private readonly random: () => number = seeded(42)) {}
+  constructor(
+    random: () => number = seeded(42),
+    options: { settle?: (run: () => void) => void; region?: string } = {},
+  ) {
+    super({ random, settle: options.settle, settleMs: 0, region: options.region });
+  }
 
   /** Adds a function at $LATEST with this handler and environment. */
   add(name: string, handler: TestHandler, env: Record<string, string> = {}): void {
-    this.fns.set(name, {
-      latest: config(name, '$LATEST', env, handler),
-      handlers: new Map([['$LATEST', handler]]),
-      versions: new Map(),
-      aliases: new Map(),
+    this.putFunction({
+      name,
+      codeDir: `/nonexistent/${name}`,
+      handler: 'index.handler',
+      runtime: 'nodejs20.x',
+      timeout: 3,
+      memorySize: 128,
+      environment: env,
+      layerDirs: [],
+      codeSha256: this.codeOf(name, handler),
     });
   }
 
   /** Replaces $LATEST's code (a deploy), so the next publish makes a new version. */
   setCode(name: string, handler: TestHandler): void {
-    const fn = this.fns.get(name)!;
-    fn.handlers.set('$LATEST', handler);
-    fn.latest = config(name, '$LATEST', fn.latest.Environment?.Variables ?? {}, handler);
+    this.putFunction({ ...this.getSpec(name)!, codeSha256: this.codeOf(name, handler) });
   }
 
   setThrottled(name: string, on: boolean, retryAfterSeconds = 2): void {
-    this.fns.get(name)!.throttled = on ? retryAfterSeconds : undefined;
+    if (on) this.throttled.set(name, retryAfterSeconds);
+    else this.throttled.delete(name);
   }
 
   handler(name: string, version: string): TestHandler | undefined {
-    return this.fns.get(name)?.handlers.get(version);
+    const spec = this.getSpec(name, version);
+    return spec && this.handlers.get(`${name}\0${spec.codeSha256}`);
   }
+
+  /** Takes a function out again (the endpoint itself deletes none). */
+  remove(name: string): void {
+    this.fns.delete(name);
+  }
+
   /** Retry-After seconds while throttled, else undefined. */
   throttledFor(name: string): number | undefined {
-    return this.fns.get(name)?.throttled;
+    return this.throttled.get(name);
   }
 
-  listFunctions(): FunctionConfig[] {
-    return [...this.fns.values()].map((f) => f.latest).sort((a, b) => a.FunctionName.localeCompare(b.FunctionName));
+  /** A code hash for this handler; two distinct handlers of one function never share one. */
+  private codeOf(name: string, handler: TestHandler): string {
+    const prefix = createHash('sha256').update(handler.toString()).digest('base64');
+    let n = 0;
+    let code = prefix;
+    while (this.handlers.has(`${name}\0${code}`) && this.handlers.get(`${name}\0${code}`) !== handler)
+      code = `${prefix}-${++n}`;
+    this.handlers.set(`${name}\0${code}`, handler);
+    return code;
   }
-  getFunction(name: string, qualifier?: string): FunctionConfig | undefined {
-    const fn = this.fns.get(name);
-    if (!fn) return undefined;
-    if (!qualifier || qualifier === '$LATEST') return fn.latest;
-    const alias = fn.aliases.get(qualifier);
-    return fn.versions.get(alias ? alias.FunctionVersion : qualifier);
-  }
-  listVersions(name: string): FunctionConfig[] | undefined {
-    const fn = this.fns.get(name);
-    return fn && [fn.latest, ...fn.versions.values()];
-  }
-  publishVersion(name: string, input: { Description?: string }): FunctionConfig {
-    const fn = this.fns.get(name)!;
-    const last = [...fn.versions.values()].at(-1);
-    if (last && last.CodeSha256 === fn.latest.CodeSha256) return last;
-    const version = String(fn.versions.size + 1);
-    const c: FunctionConfig = {
-      ...fn.latest,
-      Version: version,
-      FunctionArn: `${fn.latest.FunctionArn}:${version}`,
-      Description: input.Description ?? '',
-    };
-    fn.versions.set(version, c);
-    fn.handlers.set(version, fn.handlers.get('$LATEST')!);
-    return c;
-  }
-  getAlias(name: string, alias: string): AliasConfig | undefined {
-    return this.fns.get(name)?.aliases.get(alias);
-  }
-  listAliases(name: string): AliasConfig[] | undefined {
-    const fn = this.fns.get(name);
-    return fn && [...fn.aliases.values()];
-  }
-  createAlias(name: string, alias: string, input: AliasInput): AliasConfig {
-    const a: AliasConfig = {
-      AliasArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}:${alias}`,
-      Name: alias,
-      FunctionVersion: input.FunctionVersion!,
-      Description: input.Description ?? '',
-      ...(input.RoutingConfig?.AdditionalVersionWeights ? { RoutingConfig: input.RoutingConfig } : {}),
-      RevisionId: randomUUID(),
-    };
-    this.fns.get(name)!.aliases.set(alias, a);
-    return a;
-  }
-  updateAlias(name: string, alias: string, input: AliasInput): AliasConfig {
-    const cur = this.fns.get(name)!.aliases.get(alias)!;
-    const weights = input.RoutingConfig?.AdditionalVersionWeights;
-    const a: AliasConfig = {
-      AliasArn: cur.AliasArn,
-      Name: alias,
-      FunctionVersion: input.FunctionVersion ?? cur.FunctionVersion,
-      Description: input.Description ?? cur.Description,
-      ...(weights && Object.keys(weights).length > 0 ? { RoutingConfig: { AdditionalVersionWeights: weights } } : {}),
-      RevisionId: randomUUID(),
-    };
-    this.fns.get(name)!.aliases.set(alias, a);
-    return a;
-  }
-  resolveVersion(name: string, qualifier?: string): string | undefined {
-    const fn = this.fns.get(name);
-    if (!fn) return undefined;
-    if (!qualifier || qualifier === '$LATEST') return '$LATEST';
-    if (fn.versions.has(qualifier)) return qualifier;
-    const alias = fn.aliases.get(qualifier);
-    if (!alias) return undefined;
-    for (const [v, w] of Object.entries(alias.RoutingConfig?.AdditionalVersionWeights ?? {})) {
-      if (this.random() < w) return v;
-    }
-    return alias.FunctionVersion;
-  }
-}
-
-function config(name: string, version: string, env: Record<string, string>, handler: TestHandler): FunctionConfig {
-  return {
-    FunctionName: name,
-    FunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
-    Version: version,
-    Runtime: 'nodejs20.x',
-    Role: `arn:aws:iam::${ACCOUNT}:role/${name}`,
-    Handler: 'index.handler',
-    Timeout: 3,
-    MemorySize: 128,
-    LastModified: '2024-01-01T00:00:00.000+0000',
-    CodeSha256: createHash('sha256').update(handler.toString()).digest('base64'),
-    Environment: { Variables: env },
-    TracingConfig: { Mode: 'Active' },
-  };
 }
 
 /** Runs handlers in-process, like a warm worker would. */

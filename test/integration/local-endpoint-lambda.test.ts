@@ -9,7 +9,7 @@ import {
   CreateAliasCommand,
   GetAliasCommand,
   GetFunctionCommand,
-  GetPolicyCommand,
+  GetFunctionUrlConfigCommand,
   InvokeCommand,
   LambdaClient,
   ListAliasesCommand,
@@ -158,16 +158,19 @@ describe('local endpoint: Lambda', () => {
     );
   });
 
-  it('enforces 6 MB sync and 1 MB async payloads with 413 RequestTooLargeException', async () => {
+  // AWS API reference, "Invoke": 6 MB synchronous, 1 MB asynchronous; 413 RequestEntityTooLargeException.
+  it('enforces 6 MB sync and 1 MB async payloads with 413 RequestEntityTooLargeException', async () => {
     const json = (n: number) => Buffer.from(JSON.stringify('x'.repeat(n)));
     await assert.rejects(
       lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: json(6 * 1024 * 1024) })),
       (e: Error & { $metadata: { httpStatusCode?: number } }) =>
-        e.name === 'RequestTooLargeException' && /6291456 bytes/.test(e.message) && e.$metadata.httpStatusCode === 413,
+        e.name === 'RequestEntityTooLargeException' &&
+        e.message === 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' &&
+        e.$metadata.httpStatusCode === 413,
     );
     await assert.rejects(
       lambda.send(new InvokeCommand({ FunctionName: 'hello', InvocationType: 'Event', Payload: json(1024 * 1024) })),
-      (e: Error) => e.name === 'RequestTooLargeException' && /1048576 bytes/.test(e.message),
+      (e: Error) => e.name === 'RequestEntityTooLargeException' && /1048576 bytes/.test(e.message),
     );
     // Just under the async limit is fine.
     const ok = await lambda.send(
@@ -181,7 +184,7 @@ describe('local endpoint: Lambda', () => {
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'huge' }));
     assert.equal(out.FunctionError, 'Unhandled');
     assert.equal(payloadOf(out.Payload).errorType, 'Function.ResponseSizeTooLarge');
-    registry.fns.delete('huge');
+    registry.remove('huge');
   });
 
   it('throttles with 429 TooManyRequestsException, Reason and Retry-After', async () => {
@@ -214,13 +217,15 @@ describe('local endpoint: Lambda', () => {
     assert.ok(throttledAttempts >= 2, `retried while throttled (${throttledAttempts} attempts)`);
     registry.setThrottled('queued', false);
     assert.deepEqual(await done, { q: 1 });
-    registry.fns.delete('queued');
+    registry.remove('queued');
   });
 
+  // AWS API reference, "Invoke" / "GetFunction" / "GetAlias": ResourceNotFoundException (404); an
+  // unqualified Invoke names $LATEST in its message, GetFunction does not.
   it('answers unknown functions and qualifiers with 404 and AWS’s message', async () => {
     await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: 'nope' })), {
       name: 'ResourceNotFoundException',
-      message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope',
+      message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope:$LATEST',
     });
     await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: 'hello', Qualifier: 'canary' })), {
       name: 'ResourceNotFoundException',
@@ -232,6 +237,11 @@ describe('local endpoint: Lambda', () => {
     });
     await assert.rejects(lambda.send(new GetFunctionCommand({ FunctionName: 'nope' })), {
       name: 'ResourceNotFoundException',
+      message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope',
+    });
+    await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: 'hello', Qualifier: '$latest' })), {
+      name: 'ResourceNotFoundException',
+      message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:hello:$latest',
     });
   });
 
@@ -323,7 +333,10 @@ describe('local endpoint: Lambda', () => {
     );
   });
 
-  it('validates alias routing like AWS (InvalidParameterValueException)', async () => {
+  // AWS API reference, "AliasRoutingConfiguration" / "UpdateAlias": a weight outside 0-1 or a key that
+  // is not a version number is ValidationException, two extra versions / the alias's own version /
+  // a $LATEST alias InvalidParameterValueException, an unpublished version ResourceNotFoundException.
+  it('validates alias routing with AWS’s error codes', async () => {
     const update = (weights: Record<string, number>, FunctionVersion?: string) =>
       lambda.send(
         new UpdateAliasCommand({
@@ -333,20 +346,31 @@ describe('local endpoint: Lambda', () => {
           RoutingConfig: { AdditionalVersionWeights: weights },
         }),
       );
-    const rejects = async (p: Promise<unknown>, message: RegExp) =>
+    const rejects = async (p: Promise<unknown>, code: string, status: number, message: RegExp) =>
       assert.rejects(p, (e: Error & { $metadata: { httpStatusCode?: number } }) => {
-        assert.equal(e.name, 'InvalidParameterValueException');
-        assert.equal(e.$metadata.httpStatusCode, 400);
+        assert.equal(e.name, code);
+        assert.equal(e.$metadata.httpStatusCode, status);
         assert.match(e.message, message);
         return true;
       });
-    await rejects(update({ 2: 1.5 }), /weight 1\.5 .* between 0\.0 and 1\.0/);
-    await rejects(update({ 2: -0.1 }), /between 0\.0 and 1\.0/);
-    await rejects(update({ 2: 0.1, 3: 0.1 }), /cannot be greater than 1/);
-    await rejects(update({ $LATEST: 0.1 }), /\$LATEST is not supported/);
-    await rejects(update({ 2: 0.1 }, '$LATEST'), /\$LATEST is not supported/);
-    await rejects(update({ 9: 0.1 }), /not a published version/);
-    await rejects(update({ 1: 0.1 }), /already included/);
+    await rejects(update({ 2: 1.5 }), 'ValidationException', 400, /Value '\{2=1\.5\}' .* Map value must satisfy/);
+    await rejects(update({ 2: -1 }), 'ValidationException', 400, /Value '\{2=-1\.0\}'/);
+    await rejects(update({ $LATEST: 0.1 }), 'ValidationException', 400, /Map keys must satisfy .*\[0-9\]\+/);
+    await rejects(update({ 2: 0.1, 3: 0.1 }), 'InvalidParameterValueException', 400, /cannot be greater than 1/);
+    await rejects(update({ 2: 0.1 }, '$LATEST'), 'InvalidParameterValueException', 400, /\$LATEST is not supported/);
+    await rejects(update({ 1: 0.1 }), 'InvalidParameterValueException', 400, /already included/);
+    await rejects(
+      update({ 9: 0.1 }),
+      'ResourceNotFoundException',
+      404,
+      /^Function not found: arn:aws:lambda:us-east-1:000000000000:function:payments:9$/,
+    );
+    await rejects(
+      lambda.send(new UpdateAliasCommand({ FunctionName: 'payments', Name: 'nope', FunctionVersion: '1' })),
+      'ResourceNotFoundException',
+      404,
+      /^Alias not found: arn:aws:lambda:us-east-1:000000000000:function:payments:nope$/,
+    );
     // Nothing above changed the alias.
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: 'payments', Name: 'live' }));
     assert.deepEqual(alias.RoutingConfig?.AdditionalVersionWeights, { 2: 0.5 });
@@ -380,10 +404,10 @@ describe('local endpoint: Lambda', () => {
 
   it('names an unsupported operation in AWS’s error shape', async () => {
     await assert.rejects(
-      lambda.send(new GetPolicyCommand({ FunctionName: 'hello' })),
+      lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'hello' })),
       (e: Error & { $metadata: { httpStatusCode?: number } }) =>
         e.name === 'UnknownOperationException' &&
-        e.message === 'lambda-mesh local endpoint does not support Lambda.GetPolicy' &&
+        e.message === 'lambda-mesh local endpoint does not support Lambda.GetFunctionUrlConfig' &&
         e.$metadata.httpStatusCode === 501,
     );
   });

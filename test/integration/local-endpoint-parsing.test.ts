@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AwsError } from '../../local/endpoint/errors';
 import { parseFunctionName } from '../../local/endpoint/function-name';
 import { matchLambdaRoute } from '../../local/endpoint/lambda-routes';
 import { validateRoutingConfig } from '../../local/endpoint/routing-config';
@@ -52,33 +53,114 @@ describe('service routing', () => {
   });
 });
 
+// AWS API reference, "Invoke" and "GetFunction" (FunctionName: length 1-170, the namespaced pattern;
+// Qualifier: length 1-128, pattern `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`), "PublishVersion" (1-140).
 describe('FunctionName forms', () => {
+  const here = { region: 'us-east-1', accountId: '123456789012' };
+  const parse = (name: string, qualifier?: string, op = 'Invoke') => parseFunctionName(name, qualifier, op, here);
+  const status = (f: () => unknown) => {
+    try {
+      f();
+      return 'ok';
+    } catch (e) {
+      const err = e as AwsError;
+      return `${err.status} ${err.code}`;
+    }
+  };
+
   it('parses name, name:qualifier, full and partial ARNs', () => {
-    assert.deepEqual(parseFunctionName('orders'), { name: 'orders' });
-    assert.deepEqual(parseFunctionName('orders:live'), { name: 'orders', qualifier: 'live' });
-    assert.deepEqual(parseFunctionName('orders:$LATEST'), { name: 'orders', qualifier: '$LATEST' });
-    assert.deepEqual(parseFunctionName('arn:aws:lambda:us-east-1:123456789012:function:orders'), { name: 'orders' });
-    assert.deepEqual(parseFunctionName('arn:aws:lambda:us-east-1:123456789012:function:orders:3'), {
+    assert.deepEqual(parse('orders'), { name: 'orders' });
+    assert.deepEqual(parse('orders:live'), { name: 'orders', qualifier: 'live' });
+    assert.deepEqual(parse('orders:$LATEST'), { name: 'orders', qualifier: '$LATEST' });
+    assert.deepEqual(parse('arn:aws:lambda:us-east-1:123456789012:function:orders'), { name: 'orders' });
+    assert.deepEqual(parse('arn:aws:lambda:us-east-1:123456789012:function:orders:3'), {
       name: 'orders',
       qualifier: '3',
     });
-    assert.deepEqual(parseFunctionName('123456789012:function:orders:live'), { name: 'orders', qualifier: 'live' });
-    assert.deepEqual(parseFunctionName('orders', '2'), { name: 'orders', qualifier: '2' });
+    assert.deepEqual(parse('123456789012:function:orders:live'), { name: 'orders', qualifier: 'live' });
+    assert.deepEqual(parse('orders', '2'), { name: 'orders', qualifier: '2' });
   });
 
-  it('refuses bad names and a qualifier that contradicts the name', () => {
+  it('splits 400 and 404 as Lambda does: malformed is 400, merely unknown is a name', () => {
+    // Fit the pattern: names a function that may not exist (404 later).
+    assert.deepEqual(parse('x'.repeat(65)), { name: 'x'.repeat(65) });
+    assert.deepEqual(parse('orders', '$latest'), { name: 'orders', qualifier: '$latest' });
+    assert.deepEqual(parse('arn:aws:lambda:us-east-1:123456789012:function'), { name: 'function' });
+    assert.deepEqual(parse('my.fn'), { name: 'my.fn' });
+    // Break the length or the pattern: 400 ValidationException.
     for (const bad of [
-      '',
       'a b',
-      'x'.repeat(65),
+      '*',
       'a:b:c',
       'arn:aws:s3:::bucket',
-      'arn:aws:lambda:us-east-1:1:layer:x',
+      'arn:aws:lambda:invalid-region:123456789012:function:x',
+      'arn:aws:lambda:us-east-1::function:x',
+      'arn:aws:lambda:us-east-1:123456789012:function:x:$LATES',
+      'function:my-function:$LATEST:extra',
+      `arn:aws:lambda:us-east-1:123456789012:function:${'a'.repeat(170)}`,
     ]) {
-      assert.throws(() => parseFunctionName(bad), { name: 'ValidationException' }, bad);
+      assert.equal(
+        status(() => parse(bad)),
+        '400 ValidationException',
+        bad,
+      );
     }
-    assert.throws(() => parseFunctionName('orders:1', '2'), { name: 'InvalidParameterValueException' });
-    assert.deepEqual(parseFunctionName('orders:1', '1'), { name: 'orders', qualifier: '1' });
+    assert.equal(
+      status(() => parse('orders', 'a'.repeat(129))),
+      '400 ValidationException',
+    );
+    assert.equal(
+      status(() => parse('orders', 'bad!')),
+      '400 ValidationException',
+    );
+    // Dots only where the name is namespaced; 140 characters elsewhere.
+    assert.equal(
+      status(() => parse('my.fn', undefined, 'PublishVersion')),
+      '400 ValidationException',
+    );
+    const arn141 = `arn:aws:lambda:us-east-1:123456789012:function:${'a'.repeat(95)}`;
+    assert.equal(
+      status(() => parse(arn141, undefined, 'PublishVersion')),
+      '400 ValidationException',
+    );
+    assert.equal(
+      status(() => parse(arn141)),
+      'ok',
+    );
+  });
+
+  it('words a validation error as AWS, every finding in one message', () => {
+    assert.throws(
+      () => parse(`arn:aws:lambda:invalid-region:123456789012:function:${'a'.repeat(170)}`, 'a'.repeat(129)),
+      (e: Error) =>
+        /^3 validation errors detected: Value '.*' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 170; /.test(
+          e.message,
+        ),
+    );
+    assert.throws(() => parse('orders!'), {
+      message:
+        "1 validation error detected: Value 'orders!' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
+    });
+  });
+
+  it('refuses ARNs of another region (404) or account (403), and a contradicting qualifier', () => {
+    assert.throws(() => parse('arn:aws:lambda:eu-west-1:123456789012:function:orders'), {
+      name: 'ResourceNotFoundException',
+      message: "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')",
+    });
+    assert.equal(
+      status(() => parse('arn:aws:lambda:us-east-1:111111111111:function:orders')),
+      '403 AccessDeniedException',
+    );
+    assert.equal(
+      status(() => parse('111111111111:function:orders')),
+      '403 AccessDeniedException',
+    );
+    assert.throws(() => parse('orders:1', '2'), {
+      name: 'InvalidParameterValueException',
+      message: 'The derived qualifier from the function name does not match the specified qualifier.',
+    });
+    assert.deepEqual(parse('orders:1', '1'), { name: 'orders', qualifier: '1' });
   });
 });
 
@@ -100,36 +182,68 @@ describe('Lambda routes', () => {
   });
 });
 
+// AWS API reference, "AliasRoutingConfiguration" (AdditionalVersionWeights: key pattern [0-9]+, value
+// 0.0-1.0) and "CreateAlias"/"UpdateAlias" errors, as AWS answers them.
 describe('alias routing validation', () => {
   const published = ['1', '2', '3'];
+  const missing = (v: string) => new AwsError('ResourceNotFoundException', 404, `Function not found: fn:${v}`);
+  const validate = (config: unknown, primary: string) => validateRoutingConfig(config, primary, published, missing);
+
   it('accepts one extra published version with a weight in [0, 1]', () => {
-    assert.deepEqual(validateRoutingConfig({ AdditionalVersionWeights: { 2: 0.25 } }, '1', published), { 2: 0.25 });
-    assert.deepEqual(validateRoutingConfig({ AdditionalVersionWeights: { 2: 0 } }, '1', published), { 2: 0 });
-    assert.deepEqual(validateRoutingConfig({ AdditionalVersionWeights: { 2: 1 } }, '1', published), { 2: 1 });
-    assert.equal(validateRoutingConfig(undefined, '1', published), undefined);
-    assert.equal(validateRoutingConfig({}, '1', published), undefined);
-    assert.equal(validateRoutingConfig({ AdditionalVersionWeights: {} }, '$LATEST', published), undefined);
+    assert.deepEqual(validate({ AdditionalVersionWeights: { 2: 0.25 } }, '1'), { 2: 0.25 });
+    assert.deepEqual(validate({ AdditionalVersionWeights: { 2: 0 } }, '1'), { 2: 0 });
+    assert.deepEqual(validate({ AdditionalVersionWeights: { 2: 1 } }, '1'), { 2: 1 });
+    assert.equal(validate(undefined, '1'), undefined);
+    assert.equal(validate({}, '1'), undefined);
+    assert.equal(validate({ AdditionalVersionWeights: {} }, '$LATEST'), undefined);
   });
 
-  it('refuses what Lambda refuses, naming the value', () => {
-    const cases: [unknown, string, RegExp][] = [
-      [{ AdditionalVersionWeights: { 2: 0.1, 3: 0.1 } }, '1', /greater than 1/],
-      [{ AdditionalVersionWeights: { 2: 1.01 } }, '1', /weight 1\.01/],
-      [{ AdditionalVersionWeights: { 2: '0.5' } }, '1', /weight "0\.5"/],
-      [{ AdditionalVersionWeights: { $LATEST: 0.5 } }, '1', /\$LATEST/],
-      [{ AdditionalVersionWeights: { 2: 0.5 } }, '$LATEST', /\$LATEST/],
-      [{ AdditionalVersionWeights: { live: 0.5 } }, '1', /"live"/],
-      [{ AdditionalVersionWeights: { 4: 0.5 } }, '1', /version 4 .*not a published version/],
-      [{ AdditionalVersionWeights: { 1: 0.5 } }, '1', /already included/],
-      [{ AdditionalVersionWeights: [0.5] }, '1', /map of version to weight/],
-      ['x', '1', /RoutingConfig must be an object/],
+  it('refuses what Lambda refuses, with its error code and wording', () => {
+    const cases: [unknown, string, string, string | RegExp][] = [
+      [
+        { AdditionalVersionWeights: { 2: 2 } },
+        '1',
+        'ValidationException',
+        "1 validation error detected: Value '{2=2.0}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be null]",
+      ],
+      [{ AdditionalVersionWeights: { 2: -1 } }, '1', 'ValidationException', /Value '\{2=-1\.0\}'/],
+      [{ AdditionalVersionWeights: { 2: '0.5' } }, '1', 'ValidationException', /Map value must satisfy/],
+      [
+        { AdditionalVersionWeights: { $LATEST: 0.5 } },
+        '1',
+        'ValidationException',
+        "1 validation error detected: Value '{$LATEST=0.5}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]",
+      ],
+      [{ AdditionalVersionWeights: { live: 0.5 } }, '1', 'ValidationException', /Map keys must satisfy/],
+      [
+        { AdditionalVersionWeights: { 2: 0.1, 3: 0.1 } },
+        '1',
+        'InvalidParameterValueException',
+        'Number of items in AdditionalVersionWeights cannot be greater than 1',
+      ],
+      [
+        { AdditionalVersionWeights: { 2: 0.5 } },
+        '$LATEST',
+        'InvalidParameterValueException',
+        '$LATEST is not supported for an alias pointing to more than 1 version',
+      ],
+      [
+        { AdditionalVersionWeights: { 1: 0.5 } },
+        '1',
+        'InvalidParameterValueException',
+        'Invalid function version 1. Function version 1 is already included in routing configuration.',
+      ],
+      [{ AdditionalVersionWeights: { 4: 0.5 } }, '1', 'ResourceNotFoundException', 'Function not found: fn:4'],
+      [{ AdditionalVersionWeights: [0.5] }, '1', 'InvalidParameterValueException', /map of version to weight/],
+      ['x', '1', 'InvalidParameterValueException', /RoutingConfig must be an object/],
     ];
-    for (const [config, primary, message] of cases) {
+    for (const [config, primary, code, message] of cases) {
       assert.throws(
-        () => validateRoutingConfig(config, primary, published),
+        () => validate(config, primary),
         (e: Error) => {
-          assert.equal(e.name, 'InvalidParameterValueException');
-          assert.match(e.message, message);
+          assert.equal(e.name, code, JSON.stringify(config));
+          if (typeof message === 'string') assert.equal(e.message, message);
+          else assert.match(e.message, message);
           return true;
         },
         JSON.stringify(config),

@@ -13,9 +13,12 @@ import {
   GetRandomPasswordCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
+  paginateListSecrets,
   RotateSecretCommand,
   SecretsManagerClient,
+  UpdateSecretCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
@@ -247,6 +250,107 @@ describe('local endpoint: Secrets Manager', () => {
       'key-1',
     );
     assert.deepEqual(rotationErrors, []);
+  });
+
+  const rotated = async (secretId: string, before: Date | undefined) => {
+    for (let i = 0; i < 500; i++) {
+      const d = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+      if (d.LastRotatedDate && d.LastRotatedDate !== before && d.LastRotatedDate.getTime() !== before?.getTime())
+        return d;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    throw new Error(`${secretId} did not rotate`);
+  };
+
+  // AWS API reference, "RotateSecret" and "PutSecretValue" (staging labels): a finished rotation leaves
+  // AWSCURRENT alone on the new version, so a later PutSecretValue leaves no AWSPENDING behind and the
+  // next RotateSecret is not refused as "a previous rotation isn't complete".
+  it('leaves no AWSPENDING after a rotation, so a PutSecretValue and another rotation go through', async () => {
+    const first = await sm.send(new DescribeSecretCommand({ SecretId: 'rotating' }));
+    const rotatedVersion = Object.entries(first.VersionIdsToStages!).find(([, s]) => s.includes('AWSCURRENT'))![0];
+    assert.deepEqual(first.VersionIdsToStages?.[rotatedVersion], ['AWSCURRENT']);
+    await sm.send(new PutSecretValueCommand({ SecretId: 'rotating', SecretString: 'manual' }));
+    const afterPut = await sm.send(new DescribeSecretCommand({ SecretId: 'rotating' }));
+    assert.deepEqual(afterPut.VersionIdsToStages?.[rotatedVersion], ['AWSPREVIOUS']);
+    const again = await sm.send(new RotateSecretCommand({ SecretId: 'rotating' }));
+    assert.ok(again.VersionId);
+    await rotated('rotating', first.LastRotatedDate);
+    const now = await sm.send(new GetSecretValueCommand({ SecretId: 'rotating' }));
+    assert.equal(now.SecretString, 'manual+rotated');
+    assert.deepEqual(now.VersionStages, ['AWSCURRENT']);
+    assert.deepEqual(rotationErrors, []);
+  });
+
+  // Recorded AWS responses: an invalid name is ValidationException, not "can't find the secret".
+  it('answers an invalid secret name with ValidationException, whatever the operation', async () => {
+    const message =
+      'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!';
+    for (const command of [
+      new GetSecretValueCommand({ SecretId: 'Inv Name' }),
+      new DescribeSecretCommand({ SecretId: ' Inv*Name? ' }),
+      new PutSecretValueCommand({ SecretId: 'Inv Name', SecretString: 'x' }),
+      new UpdateSecretCommand({ SecretId: 'Inv Name', Description: 'd' }),
+      new ListSecretVersionIdsCommand({ SecretId: 'Inv Name' }),
+      new CreateSecretCommand({ Name: 'Inv Name', SecretString: 'x' }),
+    ]) {
+      await assert.rejects(
+        sm.send(command as never),
+        { name: 'ValidationException', message },
+        command.constructor.name,
+      );
+    }
+    await assert.rejects(sm.send(new GetSecretValueCommand({ SecretId: 'valid-but-absent' })), {
+      name: 'ResourceNotFoundException',
+      message: "Secrets Manager can't find the specified secret.",
+    });
+  });
+
+  // AWS API reference, "UpdateSecret": a description alone makes no version; a value makes a new
+  // AWSCURRENT version (the old one becomes AWSPREVIOUS).
+  it('updates a secret’s description and value (UpdateSecret)', async () => {
+    const created = await sm.send(new CreateSecretCommand({ Name: 'updatable', SecretString: 'v1' }));
+    const described = await sm.send(new UpdateSecretCommand({ SecretId: 'updatable', Description: 'MyDescription' }));
+    assert.deepEqual([described.Name, described.VersionId], ['updatable', undefined]);
+    const valued = await sm.send(new UpdateSecretCommand({ SecretId: 'updatable', SecretString: 'v2' }));
+    assert.ok(valued.VersionId);
+    const d = await sm.send(new DescribeSecretCommand({ SecretId: 'updatable' }));
+    assert.equal(d.Description, 'MyDescription');
+    assert.deepEqual(d.VersionIdsToStages, {
+      [created.VersionId!]: ['AWSPREVIOUS'],
+      [valued.VersionId!]: ['AWSCURRENT'],
+    });
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'updatable' }))).SecretString, 'v2');
+  });
+
+  // AWS API reference, "ListSecretVersionIds": versions with a label; deprecated ones on request.
+  it('lists a secret’s versions (ListSecretVersionIds)', async () => {
+    await sm.send(new PutSecretValueCommand({ SecretId: 'updatable', SecretString: 'v3' }));
+    const out = await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'updatable' }));
+    assert.equal(out.Name, 'updatable');
+    assert.deepEqual(
+      out.Versions?.map((v) => v.VersionStages),
+      [['AWSPREVIOUS'], ['AWSCURRENT']],
+    );
+    for (const v of out.Versions ?? []) {
+      assert.ok(v.CreatedDate instanceof Date);
+      assert.deepEqual(v.KmsKeyIds, ['DefaultEncryptionKey']);
+    }
+    const all = await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'updatable', IncludeDeprecated: true }));
+    assert.equal(all.Versions?.length, 3);
+    await assert.rejects(sm.send(new ListSecretVersionIdsCommand({ SecretId: 'absent' })), {
+      name: 'ResourceNotFoundException',
+    });
+  });
+
+  // The SDK's paginator over ListSecrets (NextToken / MaxResults).
+  it('pages ListSecrets with the SDK paginator', async () => {
+    const names: string[] = [];
+    for await (const page of paginateListSecrets({ client: sm, pageSize: 2 }, {})) {
+      assert.ok((page.SecretList ?? []).length <= 2);
+      names.push(...(page.SecretList ?? []).map((x) => x.Name!));
+    }
+    assert.deepEqual(names, [...names].sort());
+    assert.ok(names.includes('rotating') && names.includes('updatable') && names.includes('demo/orders/identity'));
   });
 
   it('refuses RotateSecret without a rotation function, or one that does not exist', async () => {

@@ -72,10 +72,9 @@ describe('observability on the local mesh (fixture app)', () => {
   it('one request through frontend -> orders -> payments is one trace of three linked hops with annotations', async () => {
     // Act
     await invoke({ item: 'first' });
-    // Assess: the subsegments arrive over UDP, so wait for the whole trace.
-    const trace = await until('a trace with three services', () => {
-      const t = mesh.store.traces(1)[0];
-      const full = t && mesh.store.trace(t.id);
+    // Assess: the subsegments arrive over UDP, so wait for the whole trace (complete: every hop in).
+    const trace = await until('a complete trace with three services', () => {
+      const full = mesh.store.lastComplete();
       return full && flatten(full.roots).length >= 5 ? full : undefined;
     });
     assert.equal(trace.roots.length, 1, 'every span hangs off the entry function');

@@ -122,6 +122,18 @@ export function identityFixtureAssemblies(): Releases {
   ]);
 }
 
+/** The regions fixture (test/support/regions-app): one stack per region, one assembly. */
+export function regionsAssembly(): string {
+  const appDir = join(__dirname, 'regions-app');
+  return cached('regions', hashTree([appDir]), 1, (outdir) => {
+    execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir], {
+      cwd: ROOT,
+      env: quietEnv,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  });
+}
+
 /** The example app's two releases, or undefined while infra/app.ts does not exist yet. */
 export function exampleAssemblies(): Releases | undefined {
   if (!existsSync(join(ROOT, 'infra/app.ts'))) return undefined;

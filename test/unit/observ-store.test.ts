@@ -216,6 +216,59 @@ describe('TelemetryStore traces', () => {
     assert.equal(store.traces().length, 1);
   });
 
+  // A three-hop checkout whose segments are still arriving is not the last trace: the local invoker
+  // writes each function's segment in progress when it starts, callees finish (and arrive) first.
+  it('takes the newest complete trace as last: every hop arrived and the trace quiet for a moment', () => {
+    const c = clock();
+    const store = new TelemetryStore({ now: c.now, settleMs: 500 });
+    let at = 0;
+    const checkout = (id: string) => {
+      const [f, fCall, o, oCall, p] = Array.from({ length: 5 }, newSegmentId);
+      at += 100;
+      return {
+        frontendOpen: seg(id, f!, 'frontend', at, at, { end_time: undefined, in_progress: true }),
+        frontendCall: seg(id, fCall!, 'orders', at + 1, at + 9, { type: 'subsegment', parent_id: f }),
+        orders: seg(id, o!, 'orders', at + 2, at + 8, { parent_id: fCall }),
+        ordersCall: seg(id, oCall!, 'payments', at + 3, at + 7, { type: 'subsegment', parent_id: o }),
+        payments: seg(id, p!, 'payments', at + 4, at + 6, { parent_id: oCall }),
+        frontend: seg(id, f!, 'frontend', at, at + 10),
+      };
+    };
+    const first = newTraceId();
+    const a = checkout(first);
+    for (const d of [a.frontendOpen, a.payments, a.ordersCall, a.orders, a.frontendCall, a.frontend]) {
+      store.recordSegment(d);
+    }
+    c.advance(600);
+    assert.equal(store.lastComplete()?.id, first);
+
+    // A second checkout under way: its inner hops have arrived, the entry is still in progress.
+    const second = newTraceId();
+    const b = checkout(second);
+    for (const d of [b.frontendOpen, b.payments, b.ordersCall, b.orders]) store.recordSegment(d);
+    c.advance(600);
+    assert.equal(store.trace(second)?.complete, false);
+    assert.equal(store.lastComplete()?.id, first, 'not the one still filling in');
+    // Hops with no parent yet (the entry's segment not seen at all) are not complete either.
+    const third = newTraceId();
+    const t = checkout(third);
+    store.recordSegment(t.payments);
+    store.recordSegment(t.orders);
+    c.advance(600);
+    assert.equal(store.lastComplete()?.id, first);
+
+    // The second checkout ends: complete once quiet, then it is the last.
+    store.recordSegment(b.frontendCall);
+    store.recordSegment(b.frontend);
+    assert.equal(store.lastComplete()?.id, first, 'a late subsegment may still be on its way');
+    c.advance(600);
+    assert.equal(store.lastComplete()?.id, second);
+    assert.deepEqual(
+      store.traces(10, { complete: true }).map((x) => x.id),
+      [second, first],
+    );
+  });
+
   it('rejects documents that are not segments and counts them', () => {
     const store = new TelemetryStore();
     assert.equal(store.recordSegment('{oops'), false);

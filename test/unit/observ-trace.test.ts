@@ -107,6 +107,8 @@ describe('trace assembly', () => {
       spanCount: 5,
       error: true,
       fault: true,
+      // Every hop is there, but it arrived a moment ago: not counted complete until it settles.
+      complete: false,
     });
   });
 

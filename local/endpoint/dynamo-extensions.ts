@@ -1,0 +1,287 @@
+/**
+ * What DynamoDB answers that the embedded dynalite does not, built on dynalite's own operations so the
+ * item semantics (conditions, update expressions, validation) stay dynalite's:
+ * - TransactWriteItems / TransactGetItems (API reference pages of the same names): all or nothing.
+ *   Each action is applied in order with `ReturnValues: ALL_OLD`; when a condition fails, the applied
+ *   ones are undone from their old images and the answer is TransactionCanceledException with one
+ *   CancellationReason per action. The caller holds the endpoint's DynamoDB lock, so nobody sees the
+ *   intermediate state.
+ * - ReturnValuesOnConditionCheckFailure on PutItem, UpdateItem, DeleteItem: a failed condition answers
+ *   ConditionalCheckFailedException with the item as it is (`Item`).
+ * - DeletionProtectionEnabled on CreateTable / UpdateTable / DescribeTable, and DeleteTable refused
+ *   while it is on.
+ */
+/** One in-process dynalite call: operation + JSON body -> status + JSON body. */
+export type DynamoCall = (operation: string, body: Record<string, unknown>) => Promise<DynamoReply>;
+
+export interface DynamoReply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+type Item = Record<string, unknown>;
+type Body = Record<string, unknown>;
+
+const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
+/** DynamoDB's cap on actions in one transaction. */
+export const TRANSACTION_LIMIT = 100;
+
+export function dynamoError(code: string, message: string, fields: Record<string, unknown> = {}): DynamoReply {
+  return { status: 400, body: { __type: `${ERROR_PREFIX}${code}`, message, Message: message, ...fields } };
+}
+
+function isError(reply: DynamoReply, code: string): boolean {
+  return reply.status >= 400 && String(reply.body.__type ?? '').endsWith(`#${code}`);
+}
+
+/** `arn:aws:dynamodb:<region>:<acct>:table/<name>` -> `<name>`; a name stays as it is. */
+export function tableNameOf(value: unknown): string {
+  const s = String(value ?? '');
+  const m = /^arn:aws[a-zA-Z-]*:dynamodb:[^:]*:[^:]*:table\/([^/]+)$/.exec(s);
+  return m ? m[1] : s;
+}
+
+/** The key attribute names of a table (DescribeTable), cached for one request. */
+function keyNames(call: DynamoCall): (table: string) => Promise<string[] | DynamoReply> {
+  const cache = new Map<string, string[]>();
+  return async (table) => {
+    const cached = cache.get(table);
+    if (cached) return cached;
+    const r = await call('DescribeTable', { TableName: table });
+    if (r.status >= 400) return r;
+    const schema = ((r.body.Table as Body | undefined)?.KeySchema ?? []) as { AttributeName: string }[];
+    const names = schema.map((k) => k.AttributeName);
+    cache.set(table, names);
+    return names;
+  };
+}
+
+function pick(item: Item, names: readonly string[]): Item {
+  return Object.fromEntries(names.filter((n) => n in item).map((n) => [n, item[n]]));
+}
+
+const ACTIONS = ['ConditionCheck', 'Put', 'Delete', 'Update'] as const;
+type ActionKind = (typeof ACTIONS)[number];
+
+interface Action {
+  readonly kind: ActionKind;
+  readonly table: string;
+  readonly key: Item;
+  readonly request: Body;
+  readonly returnOld: boolean;
+}
+
+/** Validates and resolves the actions of a TransactWriteItems request, or answers its error. */
+async function writeActions(call: DynamoCall, body: Body): Promise<Action[] | DynamoReply> {
+  const items = body.TransactItems;
+  if (!Array.isArray(items) || items.length === 0) {
+    return dynamoError(
+      'ValidationException',
+      "1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null",
+    );
+  }
+  if (items.length > TRANSACTION_LIMIT) {
+    return dynamoError(
+      'ValidationException',
+      `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${TRANSACTION_LIMIT}`,
+    );
+  }
+  const keysOf = keyNames(call);
+  const actions: Action[] = [];
+  const seen = new Set<string>();
+  for (const entry of items as Body[]) {
+    const kinds = ACTIONS.filter((k) => entry?.[k] !== undefined);
+    if (kinds.length !== 1) {
+      return dynamoError('ValidationException', 'TransactItems can only contain one of Check, Put, Update or Delete');
+    }
+    const kind = kinds[0];
+    const request = { ...(entry[kind] as Body) };
+    const table = tableNameOf(request.TableName);
+    request.TableName = table;
+    const names = await keysOf(table);
+    if (!Array.isArray(names)) return names;
+    const key = kind === 'Put' ? pick((request.Item ?? {}) as Item, names) : ((request.Key ?? {}) as Item);
+    const id = `${table}\0${JSON.stringify(pick(key, names))}`;
+    if (seen.has(id)) {
+      return dynamoError('ValidationException', 'Transaction request cannot include multiple operations on one item');
+    }
+    seen.add(id);
+    const returnOld = request.ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
+    delete request.ReturnValuesOnConditionCheckFailure;
+    actions.push({ kind, table, key: pick(key, names), request, returnOld });
+  }
+  return actions;
+}
+
+/** The write that carries out an action and reports the old image (a check deletes under its condition). */
+function writeOf(a: Action): { operation: string; body: Body } {
+  const body = { ...a.request, ReturnValues: 'ALL_OLD' };
+  switch (a.kind) {
+    case 'Put':
+      return { operation: 'PutItem', body };
+    case 'Update':
+      return { operation: 'UpdateItem', body };
+    default:
+      return { operation: 'DeleteItem', body };
+  }
+}
+
+/** Puts an item back as it was before an action (or removes one the action created). */
+async function undo(call: DynamoCall, a: Action, old: Item | undefined): Promise<void> {
+  if (old) await call('PutItem', { TableName: a.table, Item: old });
+  else if (a.kind !== 'ConditionCheck') await call('DeleteItem', { TableName: a.table, Key: a.key });
+}
+
+export async function transactWriteItems(call: DynamoCall, body: Body): Promise<DynamoReply> {
+  const actions = await writeActions(call, body);
+  if (!Array.isArray(actions)) return actions;
+  const applied: { action: Action; old: Item | undefined }[] = [];
+  const reasons: Body[] = [];
+  let failed = false;
+  const rollback = async () => {
+    for (const { action, old } of applied.reverse()) await undo(call, action, old);
+  };
+  for (const action of actions) {
+    const { operation, body: request } = writeOf(action);
+    const reply = await call(operation, request);
+    if (isError(reply, 'ConditionalCheckFailedException')) {
+      failed = true;
+      const current = action.returnOld ? await currentItem(call, action) : undefined;
+      reasons.push({
+        Code: 'ConditionalCheckFailed',
+        Message: 'The conditional request failed',
+        ...(current ? { Item: current } : {}),
+      });
+      continue;
+    }
+    if (reply.status >= 400) {
+      await rollback();
+      return reply;
+    }
+    const old = reply.body.Attributes as Item | undefined;
+    applied.push({ action, old });
+    // A check only looked: the item goes back at once.
+    if (action.kind === 'ConditionCheck' && old) await call('PutItem', { TableName: action.table, Item: old });
+    reasons.push({ Code: 'None' });
+  }
+  if (!failed) return { status: 200, body: {} };
+  await rollback();
+  const codes = reasons.map((r) => r.Code).join(', ');
+  return dynamoError(
+    'TransactionCanceledException',
+    `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`,
+    { CancellationReasons: reasons },
+  );
+}
+
+async function currentItem(call: DynamoCall, a: { table: string; key: Item }): Promise<Item | undefined> {
+  const r = await call('GetItem', { TableName: a.table, Key: a.key, ConsistentRead: true });
+  return r.status < 400 ? (r.body.Item as Item | undefined) : undefined;
+}
+
+export async function transactGetItems(call: DynamoCall, body: Body): Promise<DynamoReply> {
+  const items = body.TransactItems;
+  if (!Array.isArray(items) || items.length === 0 || items.length > TRANSACTION_LIMIT) {
+    return dynamoError(
+      'ValidationException',
+      `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and ${TRANSACTION_LIMIT}`,
+    );
+  }
+  const responses: Body[] = [];
+  for (const entry of items as Body[]) {
+    const get = (entry?.Get ?? {}) as Body;
+    const reply = await call('GetItem', { ...get, TableName: tableNameOf(get.TableName), ConsistentRead: true });
+    if (reply.status >= 400) return reply;
+    responses.push(reply.body.Item ? { Item: reply.body.Item } : {});
+  }
+  return { status: 200, body: { Responses: responses } };
+}
+
+/**
+ * PutItem / UpdateItem / DeleteItem with ReturnValuesOnConditionCheckFailure: dynalite gets the request
+ * without it; a failed condition answers with the item as it is when the caller asked for ALL_OLD.
+ */
+export async function writeReturningOnFailure(call: DynamoCall, operation: string, body: Body): Promise<DynamoReply> {
+  const mode = body.ReturnValuesOnConditionCheckFailure;
+  const request = { ...body };
+  delete request.ReturnValuesOnConditionCheckFailure;
+  if (mode !== undefined && mode !== 'ALL_OLD' && mode !== 'NONE') {
+    return dynamoError(
+      'ValidationException',
+      `1 validation error detected: Value '${String(mode)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
+    );
+  }
+  const reply = await call(operation, request);
+  if (mode !== 'ALL_OLD' || !isError(reply, 'ConditionalCheckFailedException')) return reply;
+  const table = tableNameOf(request.TableName);
+  let key = (request.Key ?? {}) as Item;
+  if (operation === 'PutItem') {
+    const names = await keyNames(call)(table);
+    if (!Array.isArray(names)) return reply;
+    key = pick((request.Item ?? {}) as Item, names);
+  }
+  const item = await currentItem(call, { table, key });
+  return item ? { status: reply.status, body: { ...reply.body, Item: item } } : reply;
+}
+
+/** Deletion protection per table: kept here, reported in every TableDescription, enforced on DeleteTable. */
+export class DeletionProtection {
+  private readonly protectedTables = new Set<string>();
+
+  async handle(call: DynamoCall, operation: string, body: Body): Promise<DynamoReply | undefined> {
+    switch (operation) {
+      case 'CreateTable':
+        return this.describeAfter(call, operation, body);
+      case 'UpdateTable':
+        return this.update(call, body);
+      case 'DescribeTable':
+        return this.annotate(await call(operation, body), tableNameOf(body.TableName));
+      case 'DeleteTable':
+        return this.delete(call, body);
+      default:
+        return undefined;
+    }
+  }
+
+  private async describeAfter(call: DynamoCall, operation: string, body: Body): Promise<DynamoReply> {
+    const { DeletionProtectionEnabled: flag, ...rest } = body;
+    const reply = await call(operation, rest);
+    const table = tableNameOf(body.TableName);
+    if (reply.status < 400 && flag === true) this.protectedTables.add(table);
+    return this.annotate(reply, table);
+  }
+
+  private async update(call: DynamoCall, body: Body): Promise<DynamoReply> {
+    const { DeletionProtectionEnabled: flag, ...rest } = body;
+    const table = tableNameOf(body.TableName);
+    if (flag === undefined) return this.annotate(await call('UpdateTable', rest), table);
+    // dynalite wants some other change in an UpdateTable; a flag alone is answered from DescribeTable.
+    const others = Object.keys(rest).filter((k) => k !== 'TableName');
+    const reply =
+      others.length > 0 ? await call('UpdateTable', rest) : await call('DescribeTable', { TableName: table });
+    if (reply.status >= 400) return reply;
+    if (flag === true) this.protectedTables.add(table);
+    else this.protectedTables.delete(table);
+    const description = (reply.body.TableDescription ?? reply.body.Table) as Body;
+    return this.annotate({ status: 200, body: { TableDescription: description } }, table);
+  }
+
+  private async delete(call: DynamoCall, body: Body): Promise<DynamoReply> {
+    const table = tableNameOf(body.TableName);
+    if (this.protectedTables.has(table)) {
+      return dynamoError(
+        'ValidationException',
+        'Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.',
+      );
+    }
+    return this.annotate(await call('DeleteTable', body), table);
+  }
+
+  private annotate(reply: DynamoReply, table: string): DynamoReply {
+    if (reply.status >= 400) return reply;
+    const key = reply.body.Table ? 'Table' : reply.body.TableDescription ? 'TableDescription' : undefined;
+    if (!key) return reply;
+    const described = { ...(reply.body[key] as Body), DeletionProtectionEnabled: this.protectedTables.has(table) };
+    return { status: reply.status, body: { ...reply.body, [key]: described } };
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A function's resource-based policy: AddPermission, RemovePermission, GetPolicy (API reference pages of
+ * the same names; errors as AWS words them). Policies are kept per qualifier (the function, a version
+ * or an alias) and change its RevisionId; the local mesh has no IAM, so they are kept, not enforced.
+ */
+import { permissionStatement } from '../registry/resource-policy';
+import { AwsError, invalidParameter } from './errors';
+import { functionArn } from './function-name';
+import {
+  functionNotFound,
+  functionRef,
+  jsonBody,
+  type LambdaContext,
+  type LambdaHandler,
+  optionalString,
+} from './lambda-context';
+import { staleRevision } from './versions';
+
+const STATEMENT_ID = /^[a-zA-Z0-9-_]+$/;
+
+/** The qualifier's key in the registry ($LATEST for the function), or AWS's 404 for one that is not there. */
+function resolveQualifier(ctx: LambdaContext, name: string, qualifier: string | undefined): string {
+  if (qualifier === undefined) return '$LATEST';
+  const arn = functionArn(ctx.region, ctx.accountId, name, qualifier);
+  const isAlias = /^(?!^[0-9]+$)[a-zA-Z0-9-_]+$/.test(qualifier);
+  if (isAlias) {
+    if (!ctx.registry.getAlias(name, qualifier)) throw notFound(`Cannot find alias arn: ${arn}`);
+  } else if (!ctx.registry.getFunction(name, qualifier)) {
+    throw notFound(`Function not found: ${arn}`);
+  }
+  return qualifier;
+}
+
+export const addPermission: LambdaHandler = (ctx, req) => {
+  const ref = functionRef(ctx, req, true);
+  if (ref.qualifier === '$LATEST') throw invalidParameter('We currently do not support adding policies for $LATEST.');
+  if (!ctx.registry.getFunction(ref.name)) throw functionNotFound(ctx, ref.name);
+  const qualifier = resolveQualifier(ctx, ref.name, ref.qualifier);
+  const body = jsonBody(req);
+  const revisionId = optionalString(body, 'RevisionId');
+  if (revisionId !== undefined && revisionId !== ctx.registry.revisionId(ref.name, qualifier)) throw staleRevision();
+  const sid = optionalString(body, 'StatementId') ?? '';
+  if (!STATEMENT_ID.test(sid)) {
+    throw new AwsError(
+      'ValidationException',
+      400,
+      `1 validation error detected: Value '${sid}' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)`,
+    );
+  }
+  const statements = ctx.registry.statements(ref.name, qualifier);
+  if (statements.some((s) => s.Sid === sid)) {
+    throw new AwsError(
+      'ResourceConflictException',
+      409,
+      `The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
+    );
+  }
+  const statement = permissionStatement(functionArn(ctx.region, ctx.accountId, ref.name, ref.qualifier), {
+    statementId: sid,
+    action: optionalString(body, 'Action') ?? '',
+    principal: optionalString(body, 'Principal') ?? '',
+    sourceArn: optionalString(body, 'SourceArn'),
+    sourceAccount: optionalString(body, 'SourceAccount'),
+    principalOrgId: optionalString(body, 'PrincipalOrgID'),
+    eventSourceToken: optionalString(body, 'EventSourceToken'),
+    functionUrlAuthType: optionalString(body, 'FunctionUrlAuthType'),
+  });
+  statements.push(statement);
+  ctx.registry.touch(ref.name, qualifier);
+  return { status: 201, json: { Statement: JSON.stringify(statement) } };
+};
+
+export const removePermission: LambdaHandler = (ctx, req) => {
+  const ref = functionRef(ctx, req, true);
+  if (!ctx.registry.getFunction(ref.name)) {
+    throw notFound(`No policy found for: ${functionArn(ctx.region, ctx.accountId, ref.name)}`);
+  }
+  const qualifier = resolveQualifier(ctx, ref.name, ref.qualifier);
+  if (!ctx.registry.policy(ref.name, qualifier)) throw notFound('No policy is associated with the given resource.');
+  const statements = ctx.registry.statements(ref.name, qualifier);
+  const i = statements.findIndex((s) => s.Sid === req.params.StatementId);
+  if (i < 0) throw notFound(`Statement ${req.params.StatementId} is not found in resource policy.`);
+  const revisionId = req.query.get('RevisionId');
+  if (revisionId && revisionId !== ctx.registry.revisionId(ref.name, qualifier)) throw staleRevision();
+  statements.splice(i, 1);
+  ctx.registry.touch(ref.name, qualifier);
+  return { status: 204 };
+};
+
+export const getPolicy: LambdaHandler = (ctx, req) => {
+  const ref = functionRef(ctx, req, true);
+  const policy = ctx.registry.getFunction(ref.name) ? ctx.registry.policy(ref.name, ref.qualifier) : undefined;
+  if (!policy) throw notFound('The resource you requested does not exist.');
+  return { status: 200, json: policy };
+};
+
+function notFound(message: string): AwsError {
+  return new AwsError('ResourceNotFoundException', 404, message);
+}

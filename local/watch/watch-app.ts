@@ -1,0 +1,119 @@
+/**
+ * Watch mode for a CDK app served by a local mesh: its sources watched (cdk.json's `watch` globs) and
+ * every batch of edits deployed into the running mesh, the fastest way that gives the same result:
+ * - an edit of function code only (files a bundle reads and the app itself does not) is rebundled
+ *   alone and applied as a hotswap: the served assembly again, that function's code replaced
+ *   (hotswap.ts), the way `cdk watch --hotswap` treats a code-only change;
+ * - anything else synthesizes the app again (app-synth.ts, recorded so the next code edit can hotswap)
+ *   and applies the new assembly as the next deployment.
+ * What `npm start -- --watch` and `mesh local --watch` both run.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ApplyOptions, DeploymentReport } from '../assembly/deployment';
+import { type AppSynthOptions, synthApp } from './app-synth';
+import { type BundleIndex, type BundleRecord, bundlesFor, readBundleIndex } from './bundle-index';
+import { assetDirOf, rebundle } from './hotswap';
+import { watchPatterns } from './source-watcher';
+import { type RoundResult, startWatch, type Watch } from './watch-loop';
+
+export interface WatchAppOptions extends AppSynthOptions {
+  /** The assembly directory the mesh serves; a full round synthesizes into it. */
+  readonly outdir: string;
+  /** The running mesh's next deployment (LocalMesh.apply). */
+  readonly apply: (dir: string, options?: ApplyOptions) => Promise<DeploymentReport>;
+  readonly log: (line: string) => void;
+  /** What the synthesis that made `outdir` recorded (synthForWatch); without it the first edit synthesizes. */
+  readonly index?: BundleIndex;
+}
+
+/**
+ * The first synthesis of a watched app: validated like any, and recorded so that the first code edit
+ * can already be hotswapped.
+ */
+export async function synthForWatch(app: AppSynthOptions, outdir: string): Promise<BundleIndex> {
+  const record = mkdtempSync(join(tmpdir(), 'mesh-watch-record-'));
+  try {
+    await synthApp(app, outdir, { record });
+    return readBundleIndex(record);
+  } finally {
+    rmSync(record, { recursive: true, force: true });
+  }
+}
+
+export function watchApp(options: WatchAppOptions): Watch {
+  const work = mkdtempSync(join(tmpdir(), 'mesh-watch-'));
+  let index = options.index;
+  /** Bundles rebundled since the last synthesis: asset dir -> the directory serving instead. */
+  const overrides = new Map<string, string>();
+  const assetDirs = new Map<BundleRecord, string>();
+
+  const synthesize = async (): Promise<RoundResult> => {
+    const t0 = Date.now();
+    const record = mkdtempSync(join(work, 'record-'));
+    try {
+      // Rounds skip CDK's template validation: the first synthesis ran it.
+      await synthApp(options, options.outdir, { validate: false, record });
+      index = readBundleIndex(record);
+    } finally {
+      rmSync(record, { recursive: true, force: true });
+    }
+    overrides.clear();
+    assetDirs.clear();
+    const buildMs = Date.now() - t0;
+    const report = await options.apply(options.outdir);
+    return { report, mode: 'synth', buildMs, deployMs: Date.now() - t0 - buildMs };
+  };
+
+  const hotswap = async (bundles: readonly BundleRecord[]): Promise<RoundResult | undefined> => {
+    const t0 = Date.now();
+    const rebuilt: [BundleRecord, BundleRecord][] = [];
+    for (const b of bundles) {
+      const assetDir = assetDirs.get(b) ?? assetDirOf(options.outdir, b);
+      if (!assetDir) {
+        options.log(`synthesizing: no asset of ${options.outdir} holds the bundle of ${b.outfile}`);
+        return undefined;
+      }
+      const out = rebundle(b, assetDir, work);
+      overrides.set(assetDir, out.dir);
+      assetDirs.set(out.record, assetDir);
+      rebuilt.push([b, out.record]);
+    }
+    if (index) {
+      const replaced = new Map(rebuilt);
+      index = { ...index, bundles: index.bundles.map((b) => replaced.get(b) ?? b) };
+    }
+    const buildMs = Date.now() - t0;
+    const report = await options.apply(options.outdir, { codeOverrides: overrides });
+    return { report, mode: 'hotswap', buildMs, deployMs: Date.now() - t0 - buildMs };
+  };
+
+  const watch = startWatch({
+    root: options.root,
+    patterns: watchPatterns(options.root),
+    deploy: async (files) => {
+      if (!index) return synthesize();
+      const known = index;
+      // An editor's or a tool's temporary file (gone already, read by nothing) changes nothing.
+      const edited = files
+        .map((f) => resolve(options.root, f))
+        .filter((f) => existsSync(f) || known.appFiles.has(f) || known.bundles.some((b) => b.inputs.has(f)));
+      const plan = bundlesFor(known, edited);
+      if ('synthesize' in plan) {
+        options.log(`synthesizing: ${plan.synthesize}`);
+        return synthesize();
+      }
+      return (await hotswap(plan.bundles)) ?? synthesize();
+    },
+    log: options.log,
+  });
+  return {
+    rounds: watch.rounds,
+    onRound: watch.onRound,
+    async close() {
+      await watch.close();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * `mesh policy set` writes a plan in one TransactWriteItems call where the table takes transactions —
+ * the local endpoint, as DynamoDB ("TransactWriteItems", AWS API reference) — and falls back to the
+ * validated writes one by one where it refuses them (a bare dynalite). Both observed on the wire, through
+ * a proxy that records each request's X-Amz-Target, with the real `mesh` CLI and the real SDK.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { fromItem } from '../../cli/attribute-value';
+import { createPolicyTable, seedItems } from '../../local/endpoint/dynamodb';
+import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
+import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
+const WRITES = /\.(TransactWriteItems|PutItem|DeleteItem|UpdateItem|BatchWriteItem)$/;
+
+function mesh(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('mesh policy set: one transaction, or one by one where transactions are refused', () => {
+  let fx: CliMeshFixture;
+  let dir: string;
+  const proxies: RecordingProxy[] = [];
+  const items = [
+    { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' },
+    { pk: 'payments', sk: 'fault', managedBy: 'operator', abort: { percent: 5 } },
+  ];
+  const plan = [
+    { sk: 'traffic', timeoutMs: 1500, retries: { maxAttempts: 2 } },
+    { sk: 'route', weights: { '1': 0.5, '2': 0.5 } },
+  ];
+
+  const scan = async (endpoint: string) => {
+    const db = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const r = await db.send(new ScanCommand({ TableName: fx.table, ConsistentRead: true }));
+      return (r.Items ?? []).map(fromItem).sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    } finally {
+      db.destroy();
+    }
+  };
+
+  before(async () => {
+    fx = await startCliMesh([{ mesh: 'demo', service: 'payments', versions: ['1', '2'], live: { version: '1' } }], {
+      items,
+    });
+    // The same table in the local endpoint's own DynamoDB, which takes transactions.
+    await createPolicyTable(fx.lambdaUrl, fx.table);
+    await seedItems(fx.lambdaUrl, fx.table, items);
+    dir = mkdtempSync(join(tmpdir(), 'policy-set-'));
+    writeFileSync(join(dir, 'payments.json'), JSON.stringify(plan));
+  });
+  after(async () => {
+    for (const p of proxies) await p.close();
+    await fx?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const setThrough = async (dynamoUrl: string) => {
+    const proxy = await startRecordingProxy(dynamoUrl);
+    proxies.push(proxy);
+    const r = await mesh({ ...fx.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.url }, [
+      'policy',
+      'set',
+      'payments',
+      '--file',
+      join(dir, 'payments.json'),
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return proxy.targets.filter((t) => WRITES.test(t)).map((t) => t.split('.')[1]);
+  };
+
+  test('against the local endpoint: the whole plan in one TransactWriteItems', async () => {
+    const writes = await setThrough(fx.lambdaUrl);
+    assert.deepEqual(writes, ['TransactWriteItems']);
+    const after = await scan(fx.lambdaUrl);
+    assert.deepEqual(
+      after.map((i) => i.sk),
+      ['allow#orders', 'fault', 'route', 'traffic'],
+    );
+    assert.equal(after.find((i) => i.sk === 'traffic')?.managedBy, 'operator');
+    assert.deepEqual(after.find((i) => i.sk === 'route')?.weights, { '1': 0.5, '2': 0.5 });
+  });
+
+  test('against a table that refuses transactions: the validated writes one by one', async () => {
+    const writes = await setThrough(fx.dynamoUrl);
+    assert.deepEqual(writes, ['TransactWriteItems', 'PutItem', 'PutItem']);
+    assert.deepEqual(
+      (await scan(fx.dynamoUrl)).map((i) => i.sk),
+      ['allow#orders', 'fault', 'route', 'traffic'],
+    );
+  });
+});
