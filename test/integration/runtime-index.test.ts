@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runWrapper } from '../support/wrapper-process';
+import { runWrapper, writeHelloSnapshot } from '../support/wrapper-process';
 
 const INDEX = join(__dirname, '../../functions/mesh/index.ts');
 
@@ -25,18 +25,7 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
     nodePath = join(dir, 'node_modules');
     mkdirSync(join(nodePath, 'lambda-mesh'), { recursive: true });
     writeFileSync(join(nodePath, 'lambda-mesh', 'index.js'), `module.exports = require(${JSON.stringify(INDEX)});\n`);
-    snapshot = join(dir, 'policy.json');
-    writeFileSync(
-      snapshot,
-      JSON.stringify({
-        mesh: 'shop',
-        generatedAt: '',
-        items: [
-          { pk: 'hello', sk: 'service', functionName: 'shop-hello' },
-          { pk: 'hello', sk: 'allow#external', source: 'external' },
-        ],
-      }),
-    );
+    snapshot = writeHelloSnapshot(join(dir, 'policy.json'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -83,14 +72,5 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
         return true;
       },
     );
-  });
-
-  test('deny by default: without allow#external the wrapper refuses a plain invoke', () => {
-    writeFileSync(
-      join(dir, 'closed.json'),
-      JSON.stringify({ mesh: 'shop', generatedAt: '', items: [{ pk: 'hello', sk: 'service', functionName: 'x' }] }),
-    );
-    const { answers } = run('cjs-handler.handler', [{}], { MESH_POLICY_SNAPSHOT: join(dir, 'closed.json') });
-    assert.equal(answers[0]?.error?.name, 'MeshDeniedError');
   });
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildLayer } from '../../functions/mesh/build';
 import { LAYER } from '../../shared/names';
-import { runWrapper } from '../support/wrapper-process';
+import { runWrapper, writeHelloSnapshot } from '../support/wrapper-process';
 
 describe('runtime layer: the built bundle behind wrapper.handler', () => {
   let dir = '';
@@ -19,18 +19,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mesh-layer-test-'));
     pkg = join(buildLayer(join(dir, 'layer')).outDir, LAYER.packageDir);
-    snapshot = join(dir, 'policy.json');
-    writeFileSync(
-      snapshot,
-      JSON.stringify({
-        mesh: 'shop',
-        generatedAt: '',
-        items: [
-          { pk: 'hello', sk: 'service', functionName: 'shop-hello' },
-          { pk: 'hello', sk: 'allow#external', source: 'external' },
-        ],
-      }),
-    );
+    snapshot = writeHelloSnapshot(join(dir, 'policy.json'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -75,14 +64,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   });
 
   test('deny by default: without allow#external the wrapper refuses a plain invoke', () => {
-    writeFileSync(
-      join(dir, 'closed.json'),
-      JSON.stringify({
-        mesh: 'shop',
-        generatedAt: '',
-        items: [{ pk: 'hello', sk: 'service', functionName: 'shop-hello' }],
-      }),
-    );
+    writeHelloSnapshot(join(dir, 'closed.json'), { closed: true });
     const r = run('cjs-handler.handler', {}, { MESH_POLICY_SNAPSHOT: join(dir, 'closed.json') });
     assert.equal(r.error?.name, 'MeshDeniedError');
   });

@@ -5,6 +5,7 @@
  * TypeScript source (then the process runs with tsx).
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** What the fixture handlers (test/fixtures/runtime) answer. */
@@ -29,6 +30,14 @@ export interface WrapperRun {
 }
 
 export const FIXTURES = join(__dirname, '../fixtures/runtime');
+
+/** Writes a policy snapshot for service `hello` of mesh `shop` (allow#external unless `closed`). */
+export function writeHelloSnapshot(path: string, options: { closed?: boolean } = {}): string {
+  const items: unknown[] = [{ pk: 'hello', sk: 'service', functionName: 'shop-hello' }];
+  if (!options.closed) items.push({ pk: 'hello', sk: 'allow#external', source: 'external' });
+  writeFileSync(path, JSON.stringify({ mesh: 'shop', generatedAt: '', items }));
+  return path;
+}
 
 export function runWrapper(options: {
   readonly wrapper: string;

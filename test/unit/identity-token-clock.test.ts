@@ -47,14 +47,14 @@ describe('identity token: time checks at their edges', () => {
       nowS,
       lifetimeS,
     });
-  const verify = (token: string, nowS: number): VerifyResult =>
+  const verify = (token: string, nowS: number, replay = new ReplayCache()): VerifyResult =>
     verifyToken({
       token,
       expectedIssuer: w.orders.spiffeId,
       audience: w.payments.spiffeId,
       payload: BODY,
       trust,
-      replay: new ReplayCache(),
+      replay,
       nowS,
     });
 
@@ -90,16 +90,7 @@ describe('identity token: time checks at their edges', () => {
   it('remembers the nonce until the token can no longer verify', () => {
     const token = sign(T);
     const replay = new ReplayCache();
-    const at = (nowS: number) =>
-      verifyToken({
-        token,
-        expectedIssuer: w.orders.spiffeId,
-        audience: w.payments.spiffeId,
-        payload: BODY,
-        trust,
-        replay,
-        nowS,
-      });
+    const at = (nowS: number) => verify(token, nowS, replay);
     assert.deepEqual(at(T), { ok: true });
     // Replayed in the token's last good second: still a replay.
     assert.deepEqual(at(T + TOKEN_LIFETIME_S + CLOCK_SKEW_S), { ok: false, reason: REFUSAL.replayed });
