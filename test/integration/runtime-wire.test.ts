@@ -332,7 +332,10 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
         'shop-payments': {
           versions: {
             '1': async (e, c) => {
-              await new Promise((r) => setTimeout(r, 80)); // the deadline passes while "queued"
+              // The request waits "queued" until the deadline it carries has passed, however long
+              // the caller took to send it (a busy machine cannot make it arrive early).
+              const dl = c.clientContext?.custom?.mesh?.dl ?? Date.now();
+              await new Promise((r) => setTimeout(r, Math.max(0, dl - Date.now()) + 20));
               try {
                 return await wrapped(e, c);
               } finally {
@@ -343,17 +346,22 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
           aliases: { live: { version: '1' } },
         },
       },
-      [{ pk: 'payments', sk: 'traffic', perTryTimeoutMs: 1000, retries: { maxAttempts: 1 } }],
+      [{ pk: 'payments', sk: 'traffic', perTryTimeoutMs: 5000, retries: { maxAttempts: 1 } }],
     );
     wrapped = wrapHandler(env.runtimeFor('payments'), async () => {
       ran = true;
       return 'x';
     });
-    // orders runs inside an invocation whose caller gave it 40 ms.
-    env.orders.scope = { deadline: Date.now() + 40 };
+    // orders runs inside an invocation whose caller gave it 1 s.
+    env.orders.scope = { deadline: Date.now() + 1000 };
     await assert.rejects(env.orders.call('payments', {}), MeshTimeoutError);
     env.orders.scope = undefined;
-    await calleeFinished;
+    // Bounded: should the attempt never have been sent, this fails instead of waiting for ever.
+    const reached = await Promise.race([
+      calleeFinished.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref()),
+    ]);
+    assert.ok(reached, 'the attempt was sent before the deadline and reached payments');
     const inv = env.server.invocations[0]!;
     assert.ok((ccMeta(inv.clientContext).dl ?? Number.POSITIVE_INFINITY) <= Date.now());
     assert.equal(ran, false);
