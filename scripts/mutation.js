@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Mutation testing of the mesh's decision modules (stryker.config.mjs): runs StrykerJS, prints its
 // score table, then the score with the equivalent mutants of test/mutation/equivalent-mutants.json set
-// aside, and fails below MIN_SCORE. Usage: npm run mutation [-- <stryker options>]
+// aside, and fails below MIN_SCORE. Usage: npm run mutation [-- <stryker options> | --from-report]
 //
 // An equivalent mutant changes the code but not what it does (no test can kill it). Each is listed
 // with its file, mutator, the original code, the replacement and the reason; an entry that no longer
@@ -16,17 +16,21 @@ const MIN_SCORE = 90;
 const REPORT = join(root, 'reports/mutation/mutation.json');
 const EQUIVALENT = join(root, 'test/mutation/equivalent-mutants.json');
 
+// `--from-report` judges the last run's report again (after editing the list) without running Stryker.
+const fromReport = process.argv.includes('--from-report');
 const started = Date.now();
-const stryker = spawnSync(
-  process.execPath,
-  [join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', ...process.argv.slice(2)],
-  { cwd: root, stdio: 'inherit' },
-);
-const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-if (stryker.status !== 0) {
-  console.error(`mutation: stryker failed (exit ${stryker.status}) after ${minutes} min`);
-  process.exit(stryker.status ?? 1);
+if (!fromReport) {
+  const stryker = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', ...process.argv.slice(2)],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (stryker.status !== 0) {
+    console.error(`mutation: stryker failed (exit ${stryker.status}) after ${minutesSince(started)} min`);
+    process.exit(stryker.status ?? 1);
+  }
 }
+const minutes = minutesSince(started);
 
 const report = JSON.parse(readFileSync(REPORT, 'utf8'));
 const listed = JSON.parse(readFileSync(EQUIVALENT, 'utf8')).mutants;
@@ -79,11 +83,15 @@ if (score < MIN_SCORE) {
   process.exit(1);
 }
 
-/** The source text a mutant replaced (Stryker's locations: 1-based lines, 0-based columns). */
+function minutesSince(t) {
+  return ((Date.now() - t) / 60_000).toFixed(1);
+}
+
+/** The source text a mutant replaced (the report's positions: 1-based lines and columns). */
 function textAt(lines, { start, end }) {
-  if (start.line === end.line) return lines[start.line - 1].slice(start.column, end.column);
-  const parts = [lines[start.line - 1].slice(start.column)];
+  if (start.line === end.line) return lines[start.line - 1].slice(start.column - 1, end.column - 1);
+  const parts = [lines[start.line - 1].slice(start.column - 1)];
   for (let l = start.line + 1; l < end.line; l++) parts.push(lines[l - 1]);
-  parts.push(lines[end.line - 1].slice(0, end.column));
+  parts.push(lines[end.line - 1].slice(0, end.column - 1));
   return parts.join('\n');
 }
