@@ -1,13 +1,30 @@
 #!/usr/bin/env node
 // Runs every test file under test/ with Node's own test runner (tsx compiles TypeScript on the fly).
 // Node 20's --test takes no globs, so the files are listed here. Usage: npm test [-- <path filter>...]
+//
+// The whole run (no filter) first lints and checks the format (biome ci), type-checks, then runs the
+// tests under c8 and fails when the data plane (functions/mesh) or the policy model (shared) falls
+// below the coverage thresholds, unit and integration tests counted together.
 
 const { spawnSync } = require('node:child_process');
-const { readdirSync, statSync } = require('node:fs');
-const { join, relative } = require('node:path');
+const { readdirSync, readFileSync, statSync } = require('node:fs');
+const { join, relative, sep } = require('node:path');
 
 const root = join(__dirname, '..');
 const filters = process.argv.slice(2);
+const full = filters.length === 0;
+
+// A test that runs longer than this fails instead of holding the suite (a call that never returns, a
+// server that never answers). It bounds each file too: the slowest, with a cold synth of the example
+// app, takes ~40 s alone and several times that on a machine whose cores are busy.
+const TEST_TIMEOUT_MS = 300_000;
+
+/** Coverage each folder must keep, in percent (lines and branches of its files, loaded or not). */
+const COVERAGE = {
+  'functions/mesh': { lines: 90, branches: 85 },
+  shared: { lines: 90, branches: 85 },
+};
+const COVERAGE_DIR = join(root, 'coverage');
 
 function find(dir) {
   const out = [];
@@ -19,9 +36,18 @@ function find(dir) {
   return out;
 }
 
+function run(label, args, hint, options = {}) {
+  console.log(label);
+  const res = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', ...options });
+  if (res.status !== 0) {
+    if (hint) console.error(hint);
+    process.exit(res.status ?? 1);
+  }
+}
+
 const files = find(join(root, 'test'))
   .map((f) => relative(root, f))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .filter((f) => full || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ') || 'test/'}`);
@@ -32,30 +58,81 @@ const env = {
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
-// The whole run lints, checks the format and type-checks first: a finding is a failure like any other.
-if (filters.length === 0) {
-  console.log('lint and format: biome ci .');
-  const biome = spawnSync(process.execPath, [require.resolve('@biomejs/biome/bin/biome'), 'ci', '.'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (biome.status !== 0) {
-    console.error('biome ci failed: `npx biome check --write .` fixes the format; fix the lint findings above');
-    process.exit(biome.status ?? 1);
-  }
-  console.log('typecheck: tsc --noEmit -p .');
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', '.'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (tsc.status !== 0) {
-    console.error('typecheck failed: fix the errors above (npm run typecheck)');
-    process.exit(tsc.status ?? 1);
-  }
+if (full) {
+  run(
+    'lint and format: biome ci .',
+    [require.resolve('@biomejs/biome/bin/biome'), 'ci', '.'],
+    'biome ci failed: `npx biome check --write .` fixes the format; fix the lint findings above',
+  );
+  run(
+    'typecheck: tsc --noEmit -p .',
+    [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', '.'],
+    'typecheck failed: fix the errors above (npm run typecheck)',
+  );
 }
+const test = [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-concurrency=2',
+  `--test-timeout=${TEST_TIMEOUT_MS}`,
+  '--test-reporter=spec',
+  ...files,
+];
+if (!full) {
+  const res = spawnSync(process.execPath, test, { cwd: root, stdio: 'inherit', env });
+  process.exit(res.status ?? 1);
+}
+
+// c8 collects V8's coverage of every process the tests start and maps it back to the TypeScript.
+const c8 = require.resolve('c8/bin/c8.js');
+const include = Object.keys(COVERAGE).flatMap((dir) => ['--include', `${dir}/**`]);
+const started = Date.now();
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  [
+    c8,
+    '--all',
+    ...include,
+    '--exclude',
+    'functions/mesh/build.ts',
+    '--reporter=text-summary',
+    '--reporter=json-summary',
+    '--report-dir',
+    COVERAGE_DIR,
+    process.execPath,
+    ...test,
+  ],
   { cwd: root, stdio: 'inherit', env },
 );
-process.exit(res.status ?? 1);
+console.log(`tests and coverage: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+if (res.status !== 0) process.exit(res.status ?? 1);
+process.exit(checkCoverage() ? 0 : 1);
+
+/** Sums coverage-summary.json per folder of COVERAGE; prints each, and false when one is short. */
+function checkCoverage() {
+  const summary = JSON.parse(readFileSync(join(COVERAGE_DIR, 'coverage-summary.json'), 'utf8'));
+  let ok = true;
+  for (const [dir, min] of Object.entries(COVERAGE)) {
+    const prefix = join(root, dir) + sep;
+    const sum = { lines: { total: 0, covered: 0 }, branches: { total: 0, covered: 0 } };
+    const weak = [];
+    for (const [file, s] of Object.entries(summary)) {
+      if (!file.startsWith(prefix)) continue;
+      for (const k of ['lines', 'branches']) {
+        sum[k].total += s[k].total;
+        sum[k].covered += s[k].covered;
+      }
+      if (s.lines.pct < min.lines) weak.push(`${relative(root, file)} ${s.lines.pct}%`);
+    }
+    const pct = (k) => (sum[k].total === 0 ? 100 : (100 * sum[k].covered) / sum[k].total);
+    const line = `coverage ${dir}: lines ${pct('lines').toFixed(1)}% (min ${min.lines}), branches ${pct('branches').toFixed(1)}% (min ${min.branches})`;
+    if (pct('lines') >= min.lines && pct('branches') >= min.branches) {
+      console.log(line);
+    } else {
+      ok = false;
+      console.error(`${line}: too low. Files under ${min.lines}% of lines: ${weak.join(', ')}`);
+    }
+  }
+  return ok;
+}

@@ -83,13 +83,19 @@ export function startEndpoint(
     server.keepAliveTimeout = 60_000;
     server.on('error', () => undefined);
     if (bound) {
-      // net's listen installs its own onconnection on the handle; the early connections are replayed
-      // through it once 'listening' has fired, when http tracks connections (else close() would wait
-      // out an early keep-alive socket: closeAllConnections does not see it).
-      const early = bound.handle.early ?? [];
-      bound.handle.early = undefined;
-      server.listen(bound.handle as unknown as number, () => {
-        for (const args of early) bound.handle.onconnection?.(...args);
+      const tcp = bound.handle;
+      // net's listen installs its own onconnection on the handle. Connections keep queueing until
+      // 'listening' has fired, then go through it: http tracks connections from then on, and close()
+      // can end only those it tracks (an untracked keep-alive socket held close() for 60 s).
+      const queue = tcp.onconnection;
+      server.listen(tcp as unknown as number);
+      const accept = tcp.onconnection;
+      tcp.onconnection = queue;
+      server.once('listening', () => {
+        tcp.onconnection = accept;
+        const early = tcp.early ?? [];
+        tcp.early = undefined;
+        for (const args of early) tcp.onconnection?.(...args);
       });
       server.unref();
     } else {

@@ -16,6 +16,7 @@ import { main } from '../../cli/main';
 import { handleMeshRequest } from '../../local/dashboard/routes';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { ENV, LAYER } from '../../shared/names';
+import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
 import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -247,60 +248,44 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
   let aws: { url: string; server: Server };
   const calls: string[] = [];
   const traceId = newTraceId();
+  const cloudwatch = new CloudWatchMetrics('LambdaMesh');
   before(async () => {
     const t0 = Date.now() / 1000;
+    // What the runtimes' EMF lines became in CloudWatch: one sample per call. In the last 4 minutes,
+    // orders -> payments v1 served 40 calls, v2 15 and failed 5 (both sides report each call); 6 to 8
+    // minutes ago, outside a 5-minute window, 25 more per version that a correct query never counts,
+    // with far slower latencies.
+    const now = Date.now();
+    const edge = (version: string, code: string, reporter: string) => ({
+      source_workload: 'orders',
+      destination_workload: 'payments',
+      destination_version: version,
+      response_code: code,
+      reporter,
+    });
+    const record = (version: string, code: string, n: number, at: (i: number) => number, ms: (i: number) => number) => {
+      for (const reporter of ['source', 'destination']) {
+        for (let i = 0; i < n; i++) {
+          cloudwatch.put('requests_total', edge(version, code, reporter), 1, at(i));
+          cloudwatch.put('request_duration_ms', edge(version, code, reporter), ms(i), at(i));
+        }
+      }
+    };
+    const recent = (i: number) => now - 10_000 - i * 5_000;
+    const old = (i: number) => now - 360_000 - i * 4_000;
+    record('1', '200', 40, recent, (i) => (i < 20 ? 12 : i < 38 ? 30 : 80));
+    record('2', '200', 15, recent, () => 20);
+    record('2', '500', 5, recent, () => 25);
+    record('1', '200', 25, old, () => 500);
+    record('2', '500', 25, old, () => 500);
+    cloudwatch.put('ColdStart', {}, 1, now - 1_000);
     aws = await serve((req, body, res) => {
       const target = String(req.headers['x-amz-target'] ?? '');
       calls.push(target || `${req.method} ${req.url}`);
       // Not a local mesh: the /_mesh/ probe gets AWS's plain 404.
       if (req.url?.startsWith('/_mesh/')) return json(res, 404, { message: 'Not Found' });
-      if (target.endsWith('.ListMetrics')) {
-        const dims = (code: string, version: string, reporter = 'source') => [
-          { Name: 'source_workload', Value: 'orders' },
-          { Name: 'destination_workload', Value: 'payments' },
-          { Name: 'destination_version', Value: version },
-          { Name: 'response_code', Value: code },
-          { Name: 'reporter', Value: reporter },
-        ];
-        return json(
-          res,
-          200,
-          {
-            Metrics: [
-              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '1') },
-              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('500', '2') },
-              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '2') },
-              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '1', 'destination') },
-              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('500', '2', 'destination') },
-              { Namespace: 'LambdaMesh', MetricName: 'requests_total', Dimensions: dims('200', '2', 'destination') },
-              { Namespace: 'LambdaMesh', MetricName: 'request_duration_ms', Dimensions: dims('200', '1') },
-              { Namespace: 'LambdaMesh', MetricName: 'ColdStart', Dimensions: [] },
-            ],
-          },
-          'application/x-amz-json-1.0',
-        );
-      }
-      if (target.endsWith('.GetMetricData')) {
-        const q = JSON.parse(body) as {
-          MetricDataQueries: {
-            Id: string;
-            MetricStat: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string };
-          }[];
-        };
-        const results = q.MetricDataQueries.map((m) => {
-          const d = Object.fromEntries(m.MetricStat.Metric.Dimensions.map((x) => [x.Name, x.Value]));
-          const v =
-            m.MetricStat.Metric.MetricName === 'requests_total'
-              ? d.destination_version === '1'
-                ? [30, 10]
-                : d.response_code === '500'
-                  ? [5]
-                  : [15]
-              : ({ p50: [12], p95: [40], p99: [80], SampleCount: [40] }[m.MetricStat.Stat] ?? []);
-          return { Id: m.Id, Label: m.Id, Timestamps: v.map((_, i) => t0 - i * 60), Values: v, StatusCode: 'Complete' };
-        });
-        return json(res, 200, { MetricDataResults: results, Messages: [] }, 'application/x-amz-json-1.0');
-      }
+      const metrics = cloudwatch.handle(target, body);
+      if (metrics !== undefined) return json(res, 200, metrics, 'application/x-amz-json-1.0');
       if (req.url === '/TraceSummaries') {
         return json(res, 200, {
           TraceSummaries: [
@@ -344,9 +329,9 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     assert.equal(s.source, 'cloudwatch');
     assert.equal(s.windowMs, 300_000);
     const v1 = s.edges.find((e) => e.version === '1')!;
-    assert.equal(v1.requests, 40, 'sums over the periods, from the callee side only');
+    assert.equal(v1.requests, 40, 'sums within the window, from the callee side only');
     assert.equal(v1.reporter, 'destination');
-    assert.equal(v1.p99, 80);
+    assert.deepEqual([v1.p50, v1.p95, v1.p99], [12, 30, 80]);
     const v2 = s.edges.find((e) => e.version === '2')!;
     assert.equal(v2.requests, 20);
     assert.equal(v2.successRate, 0.75);
@@ -359,6 +344,13 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
       ],
     );
     assert.ok(calls.some((c) => c.endsWith('.GetMetricData')));
+    // One 5-minute period over the window, the statistics each metric needs, and every page read.
+    assert.ok(cloudwatch.requests.length > 1, 'the answer came in several pages');
+    for (const q of cloudwatch.requests) {
+      assert.equal(q.endTime - q.startTime, 300_000);
+      assert.deepEqual([...new Set(q.periods)], [300]);
+      assert.deepEqual([...new Set(q.stats)].sort(), ['SampleCount', 'Sum', 'p50', 'p95', 'p99']);
+    }
   });
 
   it('mesh trace lists X-Ray summaries and draws one trace from BatchGetTraces', async () => {

@@ -1,12 +1,13 @@
 /**
- * The dashboard in a real browser: headless Chromium (Debian's /usr/bin/chromium, driven by
+ * The dashboard in a real browser: headless Chromium (from npm, see test/support/chromium.ts; driven by
  * playwright-core) loads /_mesh/ from the local mesh while traffic flows, shows every service, and its
- * numbers move. Saves test-artifacts/dashboard.png. Runs on the example app when it is in the tree,
- * else on the observability fixture app (test/support/observ-app).
+ * numbers move. Every call of that traffic must succeed, and the page must say so: a mesh whose calls
+ * fail fails this test. Saves test-artifacts/dashboard.png. Runs on the example app when it is in the
+ * tree, else on the observability fixture app (test/support/observ-app).
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,11 +15,21 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { ENV } from '../../shared/names';
+import { headlessChromium } from '../support/chromium';
 import { exampleAssemblies } from '../support/example-assembly';
 import { observAssemblies } from '../support/observ-app/assemblies';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '../../test-artifacts');
+const VIEWPORT = { width: 1500, height: 1100 };
+
+/** Width and height from a PNG's IHDR chunk (bytes 16-23). */
+function pngSize(png: Buffer): { width: number; height: number } {
+  assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', 'a PNG file');
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+/** The success rate a label or KPI shows ("99.5%", "100%"), as a share; NaN when it shows none. */
+const shownRate = (text: string | null) => Number(/(\d+(?:\.\d)?)%/.exec(text ?? '')?.[1] ?? Number.NaN) / 100;
 
 describe('mesh dashboard in headless Chromium', () => {
   let mesh: LocalMesh;
@@ -28,13 +39,13 @@ describe('mesh dashboard in headless Chromium', () => {
   let services: string[];
   let traffic: Promise<void> | undefined;
   let stopTraffic = false;
+  /** What the traffic saw: calls answered without an error, and the errors of the others. */
+  const outcome = { ok: 0, failures: [] as string[] };
+  /** Every call into the mesh, warm-up included: what the entry edge of the page must show. */
+  const entryCalls = { ok: 0, failed: 0 };
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      assert.fail(
-        `Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does) — the dashboard test cannot run without a browser`,
-      );
-    }
+    const browserBinary = await headlessChromium();
     const releases = exampleAssemblies() ?? observAssemblies();
     mesh = await startLocalMesh({ assemblies: [releases.release1, releases.release2], port: 0, quiet: true });
     const fns = mesh.registry.listFunctions().filter((f) => f.Environment?.Variables?.[ENV.service]);
@@ -47,36 +58,47 @@ describe('mesh dashboard in headless Chromium', () => {
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       maxAttempts: 1,
     });
-    // Steady traffic for the whole test, as an operator watching the dashboard would have.
+    const checkout = (i: number) =>
+      lambda.send(
+        new InvokeCommand({
+          FunctionName: entry,
+          Qualifier: 'live',
+          Payload: Buffer.from(JSON.stringify({ item: `n${i}` })),
+        }),
+      );
+    // Warm-up: the first call starts every function of the chain (cold starts take seconds on a busy
+    // machine); the measured traffic starts once one call has gone through.
+    for (let i = 0; i < 10; i++) {
+      const r = await checkout(-1).catch(() => undefined);
+      const ok = r !== undefined && !r.FunctionError;
+      entryCalls[ok ? 'ok' : 'failed']++;
+      if (ok) break;
+    }
+    // Steady traffic for the whole test, as an operator watching the dashboard would have. Each call
+    // is checked: the page must show a healthy mesh because it is one, not because errors went unseen.
     traffic = (async () => {
       for (let i = 0; !stopTraffic; i++) {
-        await lambda
-          .send(
-            new InvokeCommand({
-              FunctionName: entry,
-              Qualifier: 'live',
-              Payload: Buffer.from(JSON.stringify({ admin: i % 10 === 0, item: `n${i}` })),
-            }),
-          )
-          .catch(() => undefined);
+        try {
+          const out = await checkout(i);
+          const body = Buffer.from(out.Payload ?? []).toString('utf8');
+          if (out.FunctionError) outcome.failures.push(`call ${i}: ${out.FunctionError} ${body}`);
+          else outcome.ok++;
+          entryCalls[out.FunctionError ? 'failed' : 'ok']++;
+        } catch (err) {
+          outcome.failures.push(`call ${i}: ${(err as Error).name}: ${(err as Error).message}`);
+          entryCalls.failed++;
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
       lambda.destroy();
     })();
     profile = mkdtempSync(join(tmpdir(), 'mesh-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: browserBinary.executablePath,
+      env: { ...process.env, ...browserBinary.env },
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1500, height: 1100 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync', '--no-first-run'],
+      viewport: VIEWPORT,
     });
     page = await browser.newPage();
   });
@@ -111,9 +133,23 @@ describe('mesh dashboard in headless Chromium', () => {
     );
     assert.ok((await requests()) > first, 'the request count grows while traffic flows');
 
+    // The traffic was served: every call answered without an error (waiting, bounded, for 5 answers)...
+    for (let t = Date.now(); outcome.ok + outcome.failures.length < 5 && Date.now() - t < 120_000; )
+      await new Promise((r) => setTimeout(r, 100));
+    assert.ok(outcome.ok >= 5, `calls served: ${outcome.ok}, failed: ${outcome.failures.length}`);
+    assert.deepEqual(outcome.failures, [], 'every call of the traffic succeeds');
+    // ...and the page says so: the edge from outside shows the share of those calls that succeeded
+    // (warm-up included; one call may be in flight), not 0% or "–"; the overall success is a number.
+    const entryLabel = await page.textContent('#graph g.edge-label[data-edge="external->frontend"]');
+    assert.match(entryLabel ?? '', /\d+(\.\d)?% · [\d.]+\/s\s*p99 [\d.]+m?s/);
+    const calls = entryCalls.ok + entryCalls.failed;
+    assert.ok(
+      Math.abs(shownRate(entryLabel) - entryCalls.ok / calls) <= 0.05 + 1 / calls,
+      `external -> frontend shows ${entryLabel}; ${entryCalls.ok} of ${calls} calls succeeded`,
+    );
+    assert.match((await page.textContent('#kpi-success')) ?? '', /^\d+(\.\d)?%$/);
+
     // Edges carry a live success rate and latency; the per-version canary split is shown.
-    const label = await page.textContent('#graph g.edge-label');
-    assert.match(label ?? '', /\d+(\.\d)?% · [\d.]+\/s\s*p99 [\d.]+m?s/);
     const edgeRows = await page.$$eval('#edges tbody tr[data-edge]', (rows) =>
       rows.map((r) => r.getAttribute('data-edge')),
     );
@@ -130,8 +166,18 @@ describe('mesh dashboard in headless Chromium', () => {
     assert.ok(hops >= 3, `waterfall rows: ${hops}`);
 
     assert.deepEqual(errors, [], 'no script errors on the page');
+    // The screenshot is the whole page, drawn: the viewport's width, at least its height, and far more
+    // detail than a blank page of the same size compresses to.
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
-    assert.ok(existsSync(join(ARTIFACTS, 'dashboard.png')));
+    const file = join(ARTIFACTS, 'dashboard.png');
+    await page.screenshot({ path: file, fullPage: true });
+    const png = readFileSync(file);
+    const size = pngSize(png);
+    assert.equal(size.width, VIEWPORT.width);
+    assert.ok(size.height >= VIEWPORT.height, `screenshot height ${size.height}`);
+    const blank = await browser.newPage();
+    const empty = await blank.screenshot({ fullPage: true });
+    await blank.close();
+    assert.ok(png.length > 10 * empty.length, `dashboard.png has ${png.length} bytes, a blank page ${empty.length}`);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * IAM is the outer wall (GIVEN the example shop, WHEN synthesized, THEN): every role may invoke exactly
- * the targets its edges declare, the identity grants add no invoke right, and a perfectly valid
+ * the targets its edges declare, read as IAM reads a policy (wildcard actions and resources, NotAction,
+ * inline and managed policies: see invoke-grants.ts), the identity grants add no invoke right, and a perfectly valid
  * identity token for an undeclared edge (frontend -> payments) is not enough: IAM does not grant the
  * Invoke and no policy item allows it, so the token never even reaches the callee's check.
  */
@@ -17,13 +18,20 @@ import { attachMeshIdentity } from '../../infra/private/identity';
 import { ShopStack } from '../../infra/shop-stack';
 import { SORT_KEY } from '../../shared/names';
 import { identityOf } from '../support/identity-fixture';
-import { type IamStatement, logicalIdOf, roleStatements } from './infra-fixture';
+import { type IamStatement, logicalIdOf } from './infra-fixture';
+import {
+  functionNamesOf,
+  type InvokeGrants,
+  invokeGrants,
+  statementsForRole,
+  unknownManagedPolicies,
+} from './invoke-grants';
 
 describe('identity cannot widen IAM', () => {
   let stack: ShopStack;
   let t: Template;
-  /** service -> function names its role may invoke */
-  const invokable = new Map<string, Set<string>>();
+  /** service -> what its role may invoke */
+  const grants = new Map<string, InvokeGrants & { managed: string[] }>();
 
   before(() => {
     const app = new App({
@@ -33,27 +41,25 @@ describe('identity cannot widen IAM', () => {
     stack = new ShopStack(app, 'Shop', { release: 2, env: { account: '123456789012', region: 'us-east-1' } });
     attachMeshIdentity(stack.mesh);
     t = Template.fromStack(stack);
+    const names = functionNamesOf(t);
     for (const fn of stack.mesh.functions) {
-      const names = new Set<string>();
-      for (const st of roleStatements(t, logicalIdOf(fn.role!))) {
-        const actions = [st.Action ?? []].flat();
-        if (
-          st.Effect !== 'Allow' ||
-          !actions.some((a) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*')
-        )
-          continue;
-        for (const m of JSON.stringify(st.Resource).matchAll(/function:([a-z0-9-]+)/g)) names.add(m[1]!);
-      }
-      invokable.set(fn.service, names);
+      const role = logicalIdOf(fn.role!);
+      grants.set(fn.service, {
+        ...invokeGrants(statementsForRole(t, role), names),
+        managed: unknownManagedPolicies(t, role),
+      });
     }
   });
 
-  it('each role may invoke exactly its declared targets', () => {
+  it('each role may invoke exactly its declared targets, by exact name, and nothing through a wildcard', () => {
     for (const fn of stack.mesh.functions) {
-      const declared = new Set(fn.targets.map((x) => `shop-${x.service}`));
-      assert.deepEqual([...invokable.get(fn.service)!].sort(), [...declared].sort(), `${fn.service}'s invoke grants`);
+      const g = grants.get(fn.service)!;
+      assert.deepEqual(g.problems, [], `${fn.service}'s invoke grants name exact functions`);
+      assert.deepEqual(g.managed, [], `${fn.service}'s managed policies grant no invoke`);
+      const declared = fn.targets.map((x) => `shop-${x.service}`).sort();
+      assert.deepEqual(g.functions, declared, `${fn.service}'s invoke grants`);
     }
-    assert.deepEqual([...invokable.get('frontend')!], ['shop-orders']);
+    assert.deepEqual(grants.get('frontend')!.functions, ['shop-orders']);
   });
 
   it('identity adds secrets access only, never an invoke right', () => {
@@ -80,7 +86,7 @@ describe('identity cannot widen IAM', () => {
     const token = frontend.sign({ target: 'payments', payload: '{"amountCents":1}' });
     assert.deepEqual(payments.verify({ token, source: 'frontend', payload: '{"amountCents":1}' }), { ok: true });
     // But the outer wall stops the call before it: IAM grants frontend no Invoke on payments...
-    assert.ok(!invokable.get('frontend')!.has('shop-payments'), 'frontend must not be able to invoke payments');
+    assert.ok(!grants.get('frontend')!.functions.includes('shop-payments'), 'frontend must not invoke payments');
     // ...and the deploy-time policy does not allow it either (run-time policy can only narrow).
     const items = stack.mesh.policyItems();
     assert.ok(!items.some((i) => i.pk === 'payments' && i.sk === SORT_KEY.allow('frontend')));

@@ -10,6 +10,7 @@ import { before, describe, it } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ENV, LAYER, LIVE_ALIAS } from '../../shared/names';
 import { constructStatements, logicalId, shopApp } from './infra-fixture';
+import { functionNamesOf, grantsInvoke, invokeGrants, resourceText } from './invoke-grants';
 
 const SERVICES = ['frontend', 'orders', 'payments', 'inventory'];
 
@@ -120,30 +121,33 @@ describe('MeshFunction in the example app (release 2)', () => {
       Payments: [],
       Inventory: [],
     };
+    const names = functionNamesOf(template);
     for (const [construct, targets] of Object.entries(expected)) {
       const statements = constructStatements(template, `LambdaMeshShop/${construct}/`);
-      const invoke = statements.filter((s) =>
-        [s.Action ?? []].flat().some((a) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*'),
-      );
-      const allowed = invoke.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Resource].flat());
-      assert.ok(
-        allowed.every((r) => r !== '*'),
-        `${construct} may invoke *`,
-      );
-      const arns = allowed.map((r) => JSON.stringify(r));
+      const grants = invokeGrants(statements, names);
+      assert.deepEqual(grants.problems, [], `${construct} may invoke only named functions`);
       assert.deepEqual(
-        arns.map((a) => /function:shop-([a-z-]+):\*/.exec(a)?.[1]).sort(),
-        [...targets].sort(),
-        `${construct} invokes ${arns.join(', ')}`,
+        grants.functions,
+        targets.map((t) => `shop-${t}`),
+        `${construct}'s invoke grants`,
+      );
+      // Qualified: the grant is the target's versions and aliases (`:*`), never the bare function.
+      const allowed = statements.filter(grantsInvoke).flatMap((s) => [s.Resource ?? []].flat().map(resourceText));
+      assert.ok(
+        allowed.every((r) => r.endsWith(':*')),
+        `${construct} invokes ${allowed.join(', ')}`,
       );
       if (targets.length) {
         // One statement for all targets: many edges do not add statements to the role.
-        assert.equal(invoke.filter((s) => s.Effect === 'Allow').length, 1);
-        const denied = invoke
-          .filter((s) => s.Effect === 'Deny')
-          .flatMap((s) => [s.Resource].flat())
-          .map((r) => JSON.stringify(r));
-        assert.equal(denied.filter((d) => d.includes(':$LATEST')).length, targets.length);
+        assert.equal(statements.filter(grantsInvoke).length, 1);
+        const denied = statements
+          .filter((s) => s.Effect === 'Deny' && [s.Action ?? []].flat().includes('lambda:InvokeFunction'))
+          .flatMap((s) => [s.Resource ?? []].flat().map(resourceText));
+        assert.deepEqual(
+          denied.filter((d) => d.endsWith(':$LATEST')).length,
+          targets.length,
+          `$LATEST denied: ${denied.join(', ')}`,
+        );
       }
     }
   });

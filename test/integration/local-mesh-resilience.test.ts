@@ -142,8 +142,18 @@ describe('local mesh: resilience with the mesh runtime', () => {
   });
 
   it('retries a throttled target within the budget until every call is served', async () => {
-    // Prepare: busy has reserved concurrency 1 and holds it for 100 ms per call; retries back off with
-    // full jitter from 100 ms (5 attempts), so four draws summing under 100 ms is ~1e-4 likely.
+    // Prepare: busy has reserved concurrency 1 and holds it for 100 ms per call. A warm-up call first,
+    // so the measured calls do not wait on a cold start (400-500 ms, more with busy cores) while
+    // holding the slot. The throttled call then has 9 retries whose full-jitter back-offs are drawn
+    // from [0, 100], [0, 200], [0, 400] and 6 x [0, 800] ms: all 9 landing within a 1 s hold (the
+    // handler's 100 ms stretched tenfold by load) has odds under 1.3e-3 (1000^9 / 9! / (100 x 200 x
+    // 400 x 800^6)); within 400 ms, under 4e-7.
+    const warm = await call('busy', 1);
+    assert.deepEqual(
+      warm.map((o) => o.ok),
+      [true],
+      JSON.stringify(warm),
+    );
     const throttlesBefore = mesh.invoker.counters.throttles;
     const from = mesh.recentInvocations().length;
     // Act: two calls at once from one caller.

@@ -4,15 +4,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildLayer } from '../../functions/mesh/build';
 import { LAYER } from '../../shared/names';
-
-const FIXTURES = join(__dirname, '../fixtures/runtime');
+import { FIXTURES, runWrapper, writeHelloSnapshot } from '../support/wrapper-process';
 
 describe('runtime layer: the built bundle behind wrapper.handler', () => {
   let dir = '';
@@ -26,63 +24,21 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     task = join(dir, 'task');
     cpSync(FIXTURES, task, { recursive: true });
     pkg = join(buildLayer(join(dir, 'layer')).outDir, LAYER.packageDir);
-    snapshot = join(dir, 'policy.json');
-    writeFileSync(
-      snapshot,
-      JSON.stringify({
-        mesh: 'shop',
-        generatedAt: '',
-        items: [
-          { pk: 'hello', sk: 'service', functionName: 'shop-hello' },
-          { pk: 'hello', sk: 'allow#external', source: 'external' },
-        ],
-      }),
-    );
+    snapshot = writeHelloSnapshot(join(dir, 'policy.json'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** What the fixture handlers (test/fixtures/runtime) answer. */
-  interface FixtureResult {
-    format?: string;
-    event?: unknown;
-    seenAtInit?: string;
-    now?: string;
-    status?: number;
-    body?: { errorType?: string };
-  }
-
-  /** Runs one invocation in a fresh process, as Lambda's runtime would. */
-  function run(
-    handler: string,
-    event: unknown,
-    extraEnv: Record<string, string> = {},
-  ): { result?: FixtureResult; error?: { name: string; message: string }; stdout: string } {
-    const script = `
-      const m = require(${JSON.stringify(join(pkg, 'wrapper.js'))});
-      const ctx = { awsRequestId: 'r1', functionVersion: '1', getRemainingTimeInMillis: () => 3000 };
-      m.handler(${JSON.stringify(event)}, ctx).then(
-        (r) => { process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n'); process.exit(0); },
-        (e) => { process.stdout.write('ERROR ' + JSON.stringify({ name: e.name, message: e.message }) + '\\n'); process.exit(0); });`;
-    const stdout = execFileSync(process.execPath, ['-e', script], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_PATH: `${join(pkg, '..')}:${join(__dirname, '../../node_modules')}`,
-        _HANDLER: join(pkg, 'wrapper.handler'),
-        LAMBDA_TASK_ROOT: task,
-        MESH_HANDLER: handler,
-        MESH_NAME: 'shop',
-        MESH_SERVICE: 'hello',
-        MESH_POLICY_SNAPSHOT: snapshot,
-        AWS_REGION: 'us-east-1',
-        AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
-        ...extraEnv,
-      },
-      encoding: 'utf8',
+  /** Runs one invocation of the built layer in a fresh process, as Lambda's runtime would. */
+  function run(handler: string, event: unknown, extraEnv: Record<string, string> = {}) {
+    const { answers, stdout } = runWrapper({
+      wrapper: join(pkg, 'wrapper.js'),
+      handler,
+      events: [event],
+      nodePath: join(pkg, '..'),
+      taskRoot: task,
+      env: { MESH_POLICY_SNAPSHOT: snapshot, ...extraEnv },
     });
-    const line = stdout.split('\n').find((l) => l.startsWith('RESULT ') || l.startsWith('ERROR '))!;
-    return line.startsWith('RESULT ')
-      ? { result: JSON.parse(line.slice(7)), stdout }
-      : { error: JSON.parse(line.slice(6)), stdout };
+    return { ...answers[0], stdout };
   }
 
   test('contract 2 layout', () => {
@@ -115,14 +71,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   });
 
   test('deny by default: without allow#external the wrapper refuses a plain invoke', () => {
-    writeFileSync(
-      join(dir, 'closed.json'),
-      JSON.stringify({
-        mesh: 'shop',
-        generatedAt: '',
-        items: [{ pk: 'hello', sk: 'service', functionName: 'shop-hello' }],
-      }),
-    );
+    writeHelloSnapshot(join(dir, 'closed.json'), { closed: true });
     const r = run('cjs-handler.handler', {}, { MESH_POLICY_SNAPSHOT: join(dir, 'closed.json') });
     assert.equal(r.error?.name, 'MeshDeniedError');
   });

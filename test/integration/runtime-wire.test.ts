@@ -17,7 +17,8 @@ import {
   MeshTimeoutError,
 } from '../../functions/mesh/errors';
 import { loadHandler } from '../../functions/mesh/handler-loader';
-import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import { MeshRuntime, type MeshRuntimeOptions } from '../../functions/mesh/mesh-runtime';
+import { RETRY_BUDGET_WINDOW_MS } from '../../functions/mesh/resilience/retry-budget';
 import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
 import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { wrapHandler } from '../../functions/mesh/wrapper';
@@ -71,6 +72,7 @@ async function setup(
     }
   >,
   extraItems: unknown[] = [],
+  runtimeOptions: Pick<MeshRuntimeOptions, 'now'> = {},
 ): Promise<Env> {
   const lines: string[] = [];
   const segments: SegmentDoc[] = [];
@@ -85,6 +87,7 @@ async function setup(
       onSegment: (d) => segments.push(d),
       identity: async () => undefined,
       sleep: async () => undefined,
+      ...runtimeOptions,
     });
   server = await startLambdaInvokeServer(functions);
   return { server, lines, segments, orders: runtimeFor('orders'), runtimeFor };
@@ -189,6 +192,68 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     assert.equal(emf.find((m) => m.reporter === 'source').retries_total, 2);
   });
 
+  test('a target that always fails exhausts the retry budget: retries_total <= ratio x requests + floor', async () => {
+    // Prepare: every attempt fails with a function error, retried on this idempotent edge up to 10
+    // attempts; the breaker never opens (1000 consecutive failures) and the clock stands still, so
+    // one budget window sees every call. Without a budget 50 calls would send 450 retries.
+    const ratio = 0.2;
+    const minPerSecond = 1;
+    const calls = 50;
+    const allowance = ratio * calls + minPerSecond * (RETRY_BUDGET_WINDOW_MS / 1000); // 20
+    env = await setup(
+      {
+        'shop-payments': {
+          versions: {
+            '1': () => {
+              throw Object.assign(new Error('card processor down'), { name: 'Down' });
+            },
+          },
+          aliases: { live: { version: '1' } },
+        },
+      },
+      [
+        {
+          pk: 'payments',
+          sk: 'allow#orders',
+          source: 'orders',
+          idempotent: true,
+          retries: { maxAttempts: 10, retryOn: ['function-error'] },
+          budget: { ratio, minPerSecond },
+          breaker: { consecutiveFailures: 1000, failureRateThreshold: 1, windowSize: 10_000 },
+        },
+      ],
+      { now: () => 1_800_000_000_000 },
+    );
+    // Act
+    for (let i = 0; i < calls; i++) await assert.rejects(env.orders.call('payments', { i }), MeshRemoteError);
+    // Assess: the caller's metrics and the wire agree, and the budget held retries to its allowance.
+    const emf = env.lines
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as { reporter: string; requests_total?: number; retries_total?: number })
+      .filter((m) => m.reporter === 'source');
+    const requests = emf.reduce((n, m) => n + (m.requests_total ?? 0), 0);
+    const retries = emf.reduce((n, m) => n + (m.retries_total ?? 0), 0);
+    assert.equal(requests, calls);
+    assert.ok(
+      retries <= ratio * requests + minPerSecond * (RETRY_BUDGET_WINDOW_MS / 1000),
+      `retries_total ${retries} for ${requests} requests`,
+    );
+    assert.equal(retries, Math.floor(allowance), 'the budget is spent, not left unused');
+    assert.equal(env.server.invocations.length, calls + retries);
+    // The first call uses all its 10 attempts (the floor allows 10 retries, it needs 9); from then on
+    // each 5 further requests (ratio 0.2) buy one more retry, so no later call retries more than once.
+    const idks = [...new Set(env.server.invocations.map((inv) => ccMeta(inv.clientContext).idk))];
+    assert.equal(idks.length, calls);
+    const attempts = idks.map(
+      (k) => env!.server.invocations.filter((inv) => ccMeta(inv.clientContext).idk === k).length,
+    );
+    assert.equal(attempts[0], 10, 'the first call may use all its attempts');
+    assert.ok(
+      attempts.slice(1).every((a) => a <= 2),
+      `later calls retry at most once: ${attempts.join(',')}`,
+    );
+  });
+
   test('throttled past the attempts: MeshThrottledError', async () => {
     env = await setup({
       'shop-payments': { versions: { '1': () => ({ ok: 1 }) }, aliases: { live: { version: '1' } } },
@@ -268,7 +333,10 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
         'shop-payments': {
           versions: {
             '1': async (e, c) => {
-              await new Promise((r) => setTimeout(r, 80)); // the deadline passes while "queued"
+              // The request waits "queued" until the deadline it carries has passed, however long
+              // the caller took to send it (a busy machine cannot make it arrive early).
+              const dl = c.clientContext?.custom?.mesh?.dl ?? Date.now();
+              await new Promise((r) => setTimeout(r, Math.max(0, dl - Date.now()) + 20));
               try {
                 return await wrapped(e, c);
               } finally {
@@ -279,17 +347,22 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
           aliases: { live: { version: '1' } },
         },
       },
-      [{ pk: 'payments', sk: 'traffic', perTryTimeoutMs: 1000, retries: { maxAttempts: 1 } }],
+      [{ pk: 'payments', sk: 'traffic', perTryTimeoutMs: 5000, retries: { maxAttempts: 1 } }],
     );
     wrapped = wrapHandler(env.runtimeFor('payments'), async () => {
       ran = true;
       return 'x';
     });
-    // orders runs inside an invocation whose caller gave it 40 ms.
-    env.orders.scope = { deadline: Date.now() + 40 };
+    // orders runs inside an invocation whose caller gave it 1 s.
+    env.orders.scope = { deadline: Date.now() + 1000 };
     await assert.rejects(env.orders.call('payments', {}), MeshTimeoutError);
     env.orders.scope = undefined;
-    await calleeFinished;
+    // Bounded: should the attempt never have been sent, this fails instead of waiting for ever.
+    const reached = await Promise.race([
+      calleeFinished.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref()),
+    ]);
+    assert.ok(reached, 'the attempt was sent before the deadline and reached payments');
     const inv = env.server.invocations[0]!;
     assert.ok((ccMeta(inv.clientContext).dl ?? Number.POSITIVE_INFINITY) <= Date.now());
     assert.equal(ran, false);

@@ -38,8 +38,10 @@ caller.allowCallsTo(flaky, {
   retries: { maxAttempts: 3, retryOn: ['function-error', 'throttled'] },
   breaker: { consecutiveFailures: 3, openDuration: Duration.seconds(60) },
 });
+// Ten attempts: the throttled call's nine full-jitter back-offs (ceilings 100, 200, 400, then 800 ms)
+// must outlast the other call's hold on the only environment, even on a machine with busy cores.
 caller.allowCallsTo(busy, {
-  retries: { maxAttempts: 5, baseDelay: Duration.millis(100), maxDelay: Duration.millis(800), retryOn: ['throttled'] },
+  retries: { maxAttempts: 10, baseDelay: Duration.millis(100), maxDelay: Duration.millis(800), retryOn: ['throttled'] },
 });
 
 app.synth();

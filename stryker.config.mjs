@@ -1,0 +1,49 @@
+// Mutation testing of the mesh's decisions: `npm run mutation` (scripts/mutation.js), also run by
+// .ci/run after `npm test`. Each test file runs in its own Node process through Stryker's tap runner
+// (Node's test runner prints TAP when its output is not a terminal), and coverage is collected per
+// test file, so each mutant runs only the files that reach its code.
+
+/** The decision modules: pure code, no I/O. A new stage of the outbound pipeline is one line here. */
+const decisions = [
+  'functions/mesh/resilience/*.ts',
+  // Writes DynamoDB items: I/O, exercised by the wire tests against dynalite.
+  '!functions/mesh/resilience/shared-breaker-writer.ts',
+  'functions/mesh/routing/*.ts',
+  'functions/mesh/policy/*.ts',
+  'functions/mesh/identity/identity-token.ts',
+  'functions/mesh/identity/identity.ts',
+  'functions/mesh/identity/certificate-check.ts',
+  'functions/mesh/identity/replay-cache.ts',
+  'functions/mesh/policy-decision.ts',
+  'shared/policy.ts',
+];
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  mutate: decisions,
+  testRunner: 'tap',
+  tap: {
+    // identity-bundle measures the bundled size of the identity module, which instrumented code exceeds.
+    testFiles: ['test/unit/!(identity-bundle).test.ts'],
+    // tsx's CommonJS hook only: the tests are CommonJS, and it starts faster than `--import tsx`.
+    nodeArgs: ['--require', 'tsx/cjs', '--test-reporter=tap'],
+  },
+  coverageAnalysis: 'perTest',
+  // Static mutants (module-level code: the zod schemas, constant tables) would each run every test
+  // file, which is most of the run's time; they are left out and counted as ignored.
+  ignoreStatic: true,
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.mutation.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  concurrency: 2,
+  timeoutMS: 10_000,
+  reporters: ['progress-append-only', 'clear-text', 'json', 'html'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, reportMutants: false },
+  // scripts/mutation.js applies the threshold after setting aside the equivalent mutants listed in
+  // test/mutation/equivalent-mutants.json.
+  thresholds: { high: 95, low: 90, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};

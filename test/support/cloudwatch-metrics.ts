@@ -1,0 +1,138 @@
+/**
+ * CloudWatch's metric API over raw datapoints, for tests of `mesh stat`'s CloudWatch path: ListMetrics
+ * and GetMetricData (JSON protocol) computed from the samples a test puts, the way CloudWatch computes
+ * them. GetMetricData honours each query's Stat (Sum, SampleCount, Average, Minimum, Maximum, pNN),
+ * its Period (buckets aligned on StartTime), the StartTime-EndTime range and ScanBy, and answers in
+ * pages (NextToken) of at most `pageSize` datapoints; ListMetrics pages too. A client that asks for the
+ * wrong statistic, window or period, or drops a page, gets numbers a test can tell apart.
+ */
+
+export interface MetricSample {
+  readonly name: string;
+  readonly dims: Readonly<Record<string, string>>;
+  readonly value: number;
+  /** epoch ms */
+  readonly at: number;
+}
+
+interface Query {
+  readonly Id: string;
+  readonly MetricStat: {
+    readonly Metric: { readonly MetricName: string; readonly Dimensions?: { Name: string; Value: string }[] };
+    readonly Period: number;
+    readonly Stat: string;
+  };
+}
+
+interface Result {
+  Id: string;
+  Label: string;
+  Timestamps: number[];
+  Values: number[];
+  StatusCode: 'Complete' | 'PartialData';
+}
+
+const key = (name: string, dims: Readonly<Record<string, string>>) =>
+  `${name}|${Object.entries(dims)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}`;
+
+export class CloudWatchMetrics {
+  private readonly samples: MetricSample[] = [];
+  /** GetMetricData requests answered (pages count one each). */
+  readonly requests: { startTime: number; endTime: number; periods: number[]; stats: string[] }[] = [];
+
+  constructor(
+    readonly namespace: string,
+    private readonly pageSize = 4,
+  ) {}
+
+  put(name: string, dims: Readonly<Record<string, string>>, value: number, at: number): void {
+    this.samples.push({ name, dims, value, at });
+  }
+
+  /** Answers `target` (`GraniteServiceVersion20100801.<Operation>`) with a JSON body, or undefined. */
+  handle(target: string, body: string): unknown {
+    const input = JSON.parse(body || '{}') as Record<string, unknown>;
+    if (target.endsWith('.ListMetrics')) return this.listMetrics(input);
+    if (target.endsWith('.GetMetricData')) return this.getMetricData(input);
+    return undefined;
+  }
+
+  private listMetrics(input: Record<string, unknown>): unknown {
+    if (input.Namespace !== this.namespace) return { Metrics: [] };
+    const seen = new Map<string, MetricSample>();
+    for (const s of this.samples) seen.set(key(s.name, s.dims), s);
+    const all = [...seen.values()].map((s) => ({
+      Namespace: this.namespace,
+      MetricName: s.name,
+      Dimensions: Object.entries(s.dims).map(([Name, Value]) => ({ Name, Value })),
+    }));
+    const from = Number(input.NextToken ?? 0);
+    const page = all.slice(from, from + this.pageSize);
+    const next = from + this.pageSize < all.length ? String(from + this.pageSize) : undefined;
+    return { Metrics: page, ...(next ? { NextToken: next } : {}) };
+  }
+
+  private getMetricData(input: Record<string, unknown>): unknown {
+    const start = Number(input.StartTime) * 1000;
+    const end = Number(input.EndTime) * 1000;
+    const queries = input.MetricDataQueries as Query[];
+    this.requests.push({
+      startTime: start,
+      endTime: end,
+      periods: queries.map((q) => q.MetricStat.Period),
+      stats: queries.map((q) => q.MetricStat.Stat),
+    });
+    const descending = input.ScanBy !== 'TimestampAscending';
+    // Every datapoint of every query, in answer order; a page is the next `pageSize` of them.
+    const points: { id: string; t: number; v: number }[] = [];
+    for (const q of queries) {
+      const { Metric, Period, Stat } = q.MetricStat;
+      const want = key(Metric.MetricName, Object.fromEntries((Metric.Dimensions ?? []).map((d) => [d.Name, d.Value])));
+      const buckets = new Map<number, number[]>();
+      for (const s of this.samples) {
+        if (key(s.name, s.dims) !== want || s.at < start || s.at >= end) continue;
+        const b = start + Math.floor((s.at - start) / (Period * 1000)) * Period * 1000;
+        buckets.set(b, [...(buckets.get(b) ?? []), s.value]);
+      }
+      const times = [...buckets.keys()].sort((a, b) => (descending ? b - a : a - b));
+      for (const t of times) points.push({ id: q.Id, t, v: statistic(Stat, buckets.get(t)!) });
+    }
+    const from = Number(input.NextToken ?? 0);
+    const page = points.slice(from, from + this.pageSize);
+    const results = new Map<string, Result>(
+      queries.map((q) => [q.Id, { Id: q.Id, Label: q.Id, Timestamps: [], Values: [], StatusCode: 'Complete' }]),
+    );
+    for (const p of page) {
+      const r = results.get(p.id)!;
+      r.Timestamps.push(p.t / 1000);
+      r.Values.push(p.v);
+    }
+    const next = from + this.pageSize < points.length ? String(from + this.pageSize) : undefined;
+    if (next) for (const r of results.values()) r.StatusCode = 'PartialData';
+    return { MetricDataResults: [...results.values()], Messages: [], ...(next ? { NextToken: next } : {}) };
+  }
+}
+
+/** CloudWatch's statistics over one period's values; percentiles by nearest rank. */
+export function statistic(stat: string, values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const sum = values.reduce((a, b) => a + b, 0);
+  switch (stat) {
+    case 'Sum':
+      return sum;
+    case 'SampleCount':
+      return values.length;
+    case 'Average':
+      return sum / values.length;
+    case 'Minimum':
+      return sorted[0]!;
+    case 'Maximum':
+      return sorted[sorted.length - 1]!;
+  }
+  const p = /^p(\d+(?:\.\d+)?)$/.exec(stat);
+  if (!p) throw new Error(`statistic ${stat} is not one CloudWatch knows`);
+  return sorted[Math.max(0, Math.ceil((Number(p[1]) / 100) * sorted.length) - 1)]!;
+}

@@ -1,0 +1,85 @@
+/**
+ * One invocation of the mesh wrapper in a fresh Node process, as Lambda's runtime makes it: `_HANDLER`
+ * names `wrapper.handler`, MESH_HANDLER the user's module under LAMBDA_TASK_ROOT, `lambda-mesh`
+ * resolves through NODE_PATH. `wrapper` is the module to load: the built layer's wrapper.js, or the
+ * TypeScript source (then the process runs with tsx).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** What the fixture handlers (test/fixtures/runtime) answer. */
+export interface FixtureResult {
+  format?: string;
+  event?: unknown;
+  seenAtInit?: string;
+  now?: string;
+  status?: number;
+  body?: { errorType?: string };
+  denied?: boolean;
+  isMeshError?: boolean;
+  code?: string;
+  nested?: boolean;
+  got?: unknown;
+}
+
+export interface WrapperRun {
+  /** One entry per event, in order: the handler's result or the error it rejected with. */
+  readonly answers: { result?: FixtureResult; error?: { name: string; message: string } }[];
+  readonly stdout: string;
+}
+
+export const FIXTURES = join(__dirname, '../fixtures/runtime');
+
+/** Writes a policy snapshot for service `hello` of mesh `shop` (allow#external unless `closed`). */
+export function writeHelloSnapshot(path: string, options: { closed?: boolean } = {}): string {
+  const items: unknown[] = [{ pk: 'hello', sk: 'service', functionName: 'shop-hello' }];
+  if (!options.closed) items.push({ pk: 'hello', sk: 'allow#external', source: 'external' });
+  writeFileSync(path, JSON.stringify({ mesh: 'shop', generatedAt: '', items }));
+  return path;
+}
+
+export function runWrapper(options: {
+  readonly wrapper: string;
+  readonly handler: string;
+  readonly events: readonly unknown[];
+  readonly nodePath: string;
+  /** LAMBDA_TASK_ROOT, where MESH_HANDLER is found (default: the fixtures in this repository). */
+  readonly taskRoot?: string;
+  readonly env?: Record<string, string>;
+  readonly typescript?: boolean;
+}): WrapperRun {
+  const script = `
+    const m = require(${JSON.stringify(options.wrapper)});
+    const ctx = { awsRequestId: 'r1', functionVersion: '1', getRemainingTimeInMillis: () => 3000 };
+    (async () => {
+      for (const e of ${JSON.stringify(options.events)}) {
+        await m.handler(e, ctx).then(
+          (r) => process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n'),
+          (e) => process.stdout.write('ERROR ' + JSON.stringify({ name: e.name, message: e.message }) + '\\n'));
+      }
+      process.exit(0);
+    })();`;
+  const stdout = execFileSync(process.execPath, [...(options.typescript ? ['--import', 'tsx'] : []), '-e', script], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_PATH: `${options.nodePath}:${join(__dirname, '../../node_modules')}`,
+      _HANDLER: join(dirname(options.wrapper), 'wrapper.handler'),
+      LAMBDA_TASK_ROOT: options.taskRoot ?? FIXTURES,
+      MESH_HANDLER: options.handler,
+      MESH_NAME: 'shop',
+      MESH_SERVICE: 'hello',
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+      // c8 collects coverage of these processes too.
+      ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
+      ...options.env,
+    },
+    encoding: 'utf8',
+  });
+  const answers = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('RESULT ') || l.startsWith('ERROR '))
+    .map((l) => (l.startsWith('RESULT ') ? { result: JSON.parse(l.slice(7)) } : { error: JSON.parse(l.slice(6)) }));
+  return { answers, stdout };
+}

@@ -1,0 +1,89 @@
+/**
+ * The policy cache's clock (functions/mesh/policy/policy-cache.ts), with an injected clock and a table
+ * client that answers in memory: a copy is revalidated from the moment it is ttlMs old (not a
+ * millisecond later), and after a failed table read the cache waits one TTL before trying again,
+ * whether it holds a last good copy or nothing.
+ */
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PolicyCache, type PolicyTableClient } from '../../functions/mesh/policy/policy-cache';
+
+const T0 = 1_700_000_000_000;
+const TTL = 5_000;
+
+/** A policy table of one service; `down` makes every read fail. */
+class MemoryTable implements PolicyTableClient {
+  down = false;
+  readonly items = [
+    { pk: { S: 'payments' }, sk: { S: 'service' }, functionName: { S: 'shop-payments' } },
+    { pk: { S: 'payments' }, sk: { S: 'allow#orders' }, source: { S: 'orders' } },
+  ];
+  async send(): Promise<unknown> {
+    if (this.down) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'NetworkingError' });
+    return { Items: this.items };
+  }
+}
+
+function cache(table: MemoryTable, clock: { now: number }) {
+  return new PolicyCache({
+    tableName: 'shop-policy',
+    snapshotPath: null,
+    ttlMs: TTL,
+    now: () => clock.now,
+    client: table,
+    log: () => undefined,
+  });
+}
+
+describe('policy cache clock', () => {
+  it('revalidates a copy from the moment it is ttlMs old', async () => {
+    const clock = { now: T0 };
+    const c = cache(new MemoryTable(), clock);
+    assert.equal((await c.get('payments')).origin, 'table');
+    assert.equal(c.tableReads, 1);
+    clock.now = T0 + TTL - 1;
+    await c.get('payments');
+    assert.equal(c.tableReads, 1, 'still fresh one millisecond before the TTL');
+    clock.now = T0 + TTL;
+    await c.get('payments');
+    assert.equal(c.tableReads, 2, 'stale at exactly the TTL: a background read starts');
+    await c.refresh('payments'); // joins that read
+    assert.equal(c.tableReads, 2, 'one read in flight per service');
+  });
+
+  it('after a failed read with nothing known, answers "nothing" for one TTL, then reads again', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    table.down = true;
+    const c = cache(table, clock);
+    assert.equal((await c.get('payments')).origin, 'none');
+    assert.equal(c.tableReads, 1);
+    clock.now = T0 + TTL - 1;
+    assert.equal((await c.get('payments')).origin, 'none');
+    assert.equal(c.tableReads, 1, 'no read of a broken table on every call');
+    table.down = false;
+    clock.now = T0 + TTL;
+    assert.equal((await c.get('payments')).origin, 'table', 'one TTL later it reads, and recovers');
+    assert.equal(c.tableReads, 2);
+  });
+
+  it('after a failed revalidation, keeps the last good copy and waits one TTL before the next read', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    const c = cache(table, clock);
+    const good = await c.get('payments');
+    table.down = true;
+    clock.now = T0 + TTL;
+    assert.equal(await c.get('payments'), good, 'the stale copy answers at once');
+    await c.refresh('payments');
+    assert.equal(c.tableReads, 2);
+    const failedAt = clock.now;
+    clock.now = failedAt + TTL - 1;
+    assert.equal(await c.get('payments'), good);
+    assert.equal(c.tableReads, 2, 'backs off after the failure although the copy is stale');
+    clock.now = failedAt + TTL;
+    await c.get('payments');
+    assert.equal(c.tableReads, 3, 'and tries again one TTL after it');
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Every error name and status the outcome classifier knows (resilience/retry-decision.ts
+ * `classifyOutcome`), one by one and through each field that may carry it, and the order in which
+ * they win: a name the classifier forgot would turn a throttle into a breaker failure, or a refusal
+ * into a retry.
+ */
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type AttemptResult, classifyOutcome, type Outcome } from '../../functions/mesh/resilience/retry-decision';
+
+const NAMES: Record<string, Outcome> = {
+  TooManyRequestsException: 'throttled',
+  ThrottlingException: 'throttled',
+  Throttling: 'throttled',
+  ThrottledException: 'throttled',
+  RequestLimitExceeded: 'throttled',
+  ProvisionedThroughputExceededException: 'throttled',
+  RequestThrottledException: 'throttled',
+  SlowDown: 'throttled',
+  EC2ThrottledException: 'throttled',
+  AbortError: 'timeout',
+  TimeoutError: 'timeout',
+  ETIMEDOUT: 'timeout',
+  ESOCKETTIMEDOUT: 'timeout',
+  RequestTimeout: 'timeout',
+  RequestTimeoutException: 'timeout',
+  'Sandbox.Timedout': 'timeout',
+  MeshDeadlineExceededError: 'timeout',
+  ResourceNotFoundException: 'client-error',
+  InvalidParameterValueException: 'client-error',
+  InvalidRequestContentException: 'client-error',
+  RequestTooLargeException: 'client-error',
+  UnsupportedMediaTypeException: 'client-error',
+  ValidationException: 'client-error',
+  InvalidRuntimeException: 'client-error',
+  AccessDeniedException: 'denied',
+  AccessDenied: 'denied',
+  MeshDeniedError: 'denied',
+  'Mesh.Denied': 'denied',
+  UnrecognizedClientException: 'unauthenticated',
+  InvalidSignatureException: 'unauthenticated',
+  ExpiredTokenException: 'unauthenticated',
+  MeshUnauthenticatedError: 'unauthenticated',
+  'Mesh.Unauthenticated': 'unauthenticated',
+  ECONNRESET: 'service-error',
+  SomethingNew: 'service-error',
+};
+
+describe('outcome classification by name and status', () => {
+  for (const [name, outcome] of Object.entries(NAMES)) {
+    it(`${name} is ${outcome}, whichever field carries it`, () => {
+      for (const field of ['errorType', 'errorName', 'errorCode'] as const) {
+        assert.equal(classifyOutcome({ [field]: name }), outcome, field);
+      }
+    });
+  }
+
+  it('statuses without a name: 2xx and 3xx succeed, 401/403 refuse, 408/504 time out, 429 throttles', () => {
+    const cases: [number | undefined, Outcome][] = [
+      [undefined, 'success'],
+      [200, 'success'],
+      [399, 'success'],
+      [199, 'client-error'],
+      [400, 'client-error'],
+      [401, 'unauthenticated'],
+      [403, 'denied'],
+      [404, 'client-error'],
+      [408, 'timeout'],
+      [429, 'throttled'],
+      [499, 'client-error'],
+      [500, 'service-error'],
+      [502, 'service-error'],
+      [504, 'timeout'],
+    ];
+    for (const [statusCode, outcome] of cases)
+      assert.equal(classifyOutcome({ statusCode }), outcome, String(statusCode));
+  });
+
+  it('what wins when several say something', () => {
+    const cases: [AttemptResult, Outcome][] = [
+      [{ local: 'circuit-open', timedOut: true }, 'circuit-open'],
+      [{ timedOut: true, errorName: 'MeshDeniedError' }, 'timeout'],
+      [{ errorType: 'MeshDeniedError', errorName: 'TooManyRequestsException' }, 'denied'],
+      [{ errorType: 'MeshUnauthenticatedError', statusCode: 429 }, 'unauthenticated'],
+      [{ errorName: 'TooManyRequestsException', functionError: 'Unhandled' }, 'throttled'],
+      [{ errorType: 'Sandbox.Timedout', functionError: 'Unhandled' }, 'timeout'],
+      [{ errorType: 'TypeError', functionError: 'Unhandled', statusCode: 200 }, 'function-error'],
+      [{ functionError: 'Unhandled', errorName: 'ResourceNotFoundException' }, 'function-error'],
+      [{ errorName: 'ResourceNotFoundException', statusCode: 500 }, 'client-error'],
+      [{ errorName: 'ECONNREFUSED', statusCode: 200 }, 'service-error'],
+      [{ statusCode: 429, errorType: '' }, 'throttled'],
+    ];
+    for (const [r, outcome] of cases) assert.equal(classifyOutcome(r), outcome, JSON.stringify(r));
+  });
+});
