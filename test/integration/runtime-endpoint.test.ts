@@ -79,7 +79,8 @@ describe('runtime endpoint (MESH_ENDPOINT)', () => {
   test('sets MESH_ENDPOINT before it returns, on 127.0.0.1 and the port it reports', async () => {
     const env: NodeJS.ProcessEnv = {};
     ep = startEndpoint(runtime(new MemoryTransport(echo)), { port: 0, env });
-    assert.equal(env[ENV.endpoint], `http://127.0.0.1:${ep.port}`);
+    // The base URL carries the sandbox's secret path: only its own processes know it.
+    assert.match(env[ENV.endpoint] ?? '', new RegExp(`^http://127\\.0\\.0\\.1:${ep.port}/[A-Za-z0-9_-]{24}$`));
     assert.equal(ep.url, env[ENV.endpoint]);
     assert.ok(ep.port > 0);
     await ep.ready;
@@ -210,8 +211,12 @@ describe('runtime endpoint (MESH_ENDPOINT)', () => {
     socket.on('data', (d) => {
       answer += d.toString('latin1');
     });
-    socket.write('POST /payments HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}');
-    while (!answer.includes('{"got":{}}')) await new Promise((r) => setTimeout(r, 10));
+    const path = new URL(ep.url).pathname;
+    socket.write(
+      `POST ${path}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}`,
+    );
+    const deadline = Date.now() + 10_000;
+    while (!answer.includes('{"got":{}}') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.match(answer, /^HTTP\/1\.1 200 OK/);
     assert.match(answer, /Keep-Alive: timeout=60/i);
     // The server would keep this socket for 60 s; close() must not wait for that.

@@ -7,11 +7,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runWrapper, writeHelloSnapshot } from '../support/wrapper-process';
+import { FIXTURES, runWrapper, writeHelloSnapshot } from '../support/wrapper-process';
 
 const INDEX = join(__dirname, '../../functions/mesh/index.ts');
 
@@ -19,8 +19,13 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
   let dir = '';
   let nodePath = '';
   let snapshot = '';
+  let task = '';
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mesh-index-test-'));
+    // The handlers run from a copy outside this repository: inside it, `require('lambda-mesh')` would
+    // resolve to this package's own exports (the constructs) rather than to the runtime.
+    task = join(dir, 'task');
+    cpSync(FIXTURES, task, { recursive: true });
     // `require('lambda-mesh')` in the fixtures resolves to the same source module as the wrapper.
     nodePath = join(dir, 'node_modules');
     mkdirSync(join(nodePath, 'lambda-mesh'), { recursive: true });
@@ -35,6 +40,7 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
       handler,
       events,
       nodePath,
+      taskRoot: task,
       typescript: true,
       env: { MESH_POLICY_SNAPSHOT: snapshot, ...env },
     });
@@ -42,7 +48,7 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
   test('boots at init: MESH_ENDPOINT is set before the user module loads; call() and the endpoint refuse typed', () => {
     const { answers } = run('endpoint-at-init.handler', [{}, { via: 'call' }, { via: 'endpoint' }]);
     const [init, viaCall, viaEndpoint] = answers.map((a) => a.result);
-    assert.match(init?.seenAtInit ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(init?.seenAtInit ?? '', /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{24}$/);
     assert.equal(init?.seenAtInit, init?.now);
     assert.deepEqual(viaCall, { denied: true, isMeshError: true, code: 'MeshDenied' });
     assert.equal(viaEndpoint?.status, 403);
