@@ -8,42 +8,45 @@
  * Every attempt carries the same idempotency key, its attempt number and the deadline.
  */
 import { randomUUID } from 'node:crypto';
-import { LIVE_ALIAS, SERVICE_NAME_PATTERN, type MeshMetadata } from '../../shared/names';
-import type { PolicyCache } from './policy/policy-cache';
-import type { ResolvedTrafficPolicy } from './policy/effective-policy';
-import { decide } from './policy-decision';
-import type { ServicePolicy } from './policy/service-policy';
+import { LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
 import type { ServiceItem } from '../../shared/policy';
-import type { Identity } from './identity/identity';
-import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
-import { decideFault } from './resilience/fault-injection';
-import { Breakers, describeOpen, type CircuitBreaker } from './resilience/circuit-breaker';
-import { pinBehindAlias } from './routing/alias-pin';
-import { RetryBudgets } from './resilience/retry-budget';
-import { sharedEjected } from './resilience/shared-breaker';
-import { backoffDelay } from './resilience/backoff';
-import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
-import {
-  classifyOutcome,
-  countsAsFailure,
-  decideRetry,
-  type AttemptResult,
-  type Outcome,
-} from './resilience/retry-decision';
 import {
   MeshCallError,
   MeshCircuitOpenError,
   MeshDeniedError,
   type MeshError,
+  MeshOutcomeUnknownError,
   MeshRemoteError,
   MeshThrottledError,
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from './errors';
+import type { Identity } from './identity/identity';
 import { encodeClientContext } from './metadata';
-import type { InvokeResponse, InvokeTransport } from './transport/lambda-invoke';
+import type { ResolvedTrafficPolicy } from './policy/effective-policy';
+import type { PolicyCache } from './policy/policy-cache';
+import type { ServicePolicy } from './policy/service-policy';
+import { decide } from './policy-decision';
+import { backoffDelay } from './resilience/backoff';
+import { Breakers, type CircuitBreaker, describeOpen } from './resilience/circuit-breaker';
+import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
+import { classifyDelivery } from './resilience/delivery';
+import { decideFault } from './resilience/fault-injection';
+import { RetryBudgets } from './resilience/retry-budget';
+import {
+  type AttemptResult,
+  classifyOutcome,
+  countsAsFailure,
+  decideRetry,
+  isOutcomeUnknown,
+  type Outcome,
+} from './resilience/retry-decision';
+import { sharedEjected } from './resilience/shared-breaker';
+import { pinBehindAlias } from './routing/alias-pin';
+import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
 import type { MeshTelemetry } from './telemetry/mesh-telemetry';
 import { formatTraceHeader, newSegmentId, type TraceContext } from './telemetry/trace-header';
+import type { InvokeResponse, InvokeTransport } from './transport/lambda-invoke';
 
 export interface CallOptions {
   /** Overall timeout of the call (all attempts), ms; default the edge's policy. */
@@ -289,12 +292,14 @@ export class MeshClient {
           return text as T; // an HTTP target may answer plain text
         }
       }
+      const delivery = classifyDelivery(last.result);
       const decision = decideRetry({
         outcome: last.outcome,
         attempt,
         maxAttempts: traffic.retries.maxAttempts,
         retryOn: traffic.retries.retryOn,
         idempotent: traffic.idempotent,
+        delivery,
         now: after,
         delayMs: backoffDelay(attempt, traffic.retries, this.random),
         endsBy: callEndsBy({
@@ -305,7 +310,9 @@ export class MeshClient {
         budget,
       });
       if (!decision.retry) {
-        const err = this.errorOf(target, last, at);
+        const err = isOutcomeUnknown(traffic.idempotent, delivery)
+          ? unknownOutcome(target, idk, attempt, this.errorOf(target, last, at))
+          : this.errorOf(target, last, at);
         this.report(target, last.version, last.outcome, t0, attempt, retries, idk, scope, err);
         throw err;
       }
@@ -577,6 +584,17 @@ function injectedAbort(target: string, version: string, errorType: string): Atte
     version,
     remote: { errorType, errorMessage: `fault injected by ${target}'s fault item (abort)` },
   };
+}
+
+/** The error of a non-idempotent call whose last attempt may have run the handler (not retried). */
+function unknownOutcome(target: string, idk: string, attempts: number, seen: MeshError): MeshOutcomeUnknownError {
+  return new MeshOutcomeUnknownError(
+    target,
+    idk,
+    `mesh: the outcome of the call to ${target} is unknown after ${attempts} attempt(s) (${seen.message}); the edge ` +
+      `is not idempotent, so it was not repeated. Reconcile with idempotency key ${idk}`,
+    seen.status,
+  );
 }
 
 /** The `errorType` / `errorMessage` of a function error body (Node and other runtimes' shapes). */

@@ -5,24 +5,26 @@
  */
 import { ENV } from '../../shared/names';
 import type { CallOptions } from './client';
-import { startEndpoint, type MeshEndpoint } from './endpoint';
-import { loadHandler, type AnyHandler } from './handler-loader';
+import { type MeshEndpoint, startEndpoint } from './endpoint';
+import { type AnyHandler, loadHandler } from './handler-loader';
 import type { MeshRuntime } from './mesh-runtime';
 import type { LambdaContextLike, WrappedHandler } from './wrapper';
 
+export type { CallOptions } from './client';
 export {
-  MeshError,
-  MeshDeniedError,
-  MeshTimeoutError,
+  MeshCallError,
   MeshCircuitOpenError,
+  MeshDeadlineExceededError,
+  MeshDeniedError,
+  MeshError,
+  MeshOutcomeUnknownError,
   MeshRemoteError,
   MeshThrottledError,
+  MeshTimeoutError,
   MeshUnauthenticatedError,
-  MeshDeadlineExceededError,
-  MeshCallError,
 } from './errors';
-export type { CallOptions } from './client';
 export type { MeshRuntime, MeshRuntimeOptions } from './mesh-runtime';
+
 // The runtime's modules (policy schemas, pipeline, wrapper) are required on first use, not at init,
 // from ./runtime-entry (its own file in the layer, see build.ts), so module init stays a few ms.
 

@@ -4,14 +4,15 @@
  * loopback servers: plain HTTP (auth none), SigV4-signed HTTP (auth iam; http allowed on loopback)
  * and HTTPS requiring a mesh client certificate (auth mtls).
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { MeshRuntime, type IdentityLike } from '../../functions/mesh/mesh-runtime';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { MeshCircuitOpenError, MeshRemoteError, MeshThrottledError } from '../../functions/mesh/errors';
+import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { META } from '../../shared/names';
 import { identityOf, identityWorld } from '../support/identity-fixture';
 
@@ -61,6 +62,8 @@ function runtimeFor(item: Record<string, unknown>, identity?: IdentityLike, extr
             pk: 'payments',
             sk: 'allow#orders',
             source: 'orders',
+            // Idempotent: a 5xx after sending may be retried (on other edges it ends "outcome unknown").
+            idempotent: true,
             retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
           },
           ...extra,

@@ -1,0 +1,160 @@
+/**
+ * Retries never repeat a side effect the caller did not ask to repeat: call() through the real
+ * @aws-sdk/client-lambda against the loopback Invoke server, with a callee that counts what it
+ * completed. On an edge that is not idempotent only attempts that never reached the handler are
+ * repeated; a per-try timeout or a dropped connection ends the call "outcome unknown".
+ */
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { afterEach, describe, test } from 'node:test';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { MeshOutcomeUnknownError, MeshRemoteError, MeshTimeoutError } from '../../functions/mesh/errors';
+import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { type LambdaInvokeServer, lambdaClientConfig, startLambdaInvokeServer } from '../support/lambda-invoke-server';
+
+const MESH = 'shop';
+
+/** The error a call failed with (undefined when it succeeded). */
+const failure = (p: Promise<unknown>): Promise<Error | undefined> =>
+  p.then(
+    () => undefined,
+    (e: Error) => e,
+  );
+
+function caller(url: string, edge: Record<string, unknown>, lines: string[] = []): MeshRuntime {
+  return new MeshRuntime({
+    env: {},
+    config: { meshName: MESH, service: 'orders', functionVersion: '1' },
+    policy: {
+      snapshot: {
+        mesh: MESH,
+        generatedAt: new Date(0).toISOString(),
+        items: [
+          { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+          { pk: 'payments', sk: 'allow#orders', source: 'orders', ...edge },
+        ],
+      },
+      snapshotPath: null,
+    },
+    transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(url)) }),
+    sink: (l) => lines.push(...l.split('\n')),
+    identity: async () => undefined,
+    sleep: async () => undefined,
+  });
+}
+
+/** A payments callee slower than the per-try timeout; `charged` counts the charges it completed. */
+async function slowPayments(delayMs: number) {
+  const charges: string[] = [];
+  let running = 0;
+  const server = await startLambdaInvokeServer({
+    'shop-payments': {
+      versions: {
+        '1': async (_event, context) => {
+          running++;
+          await new Promise((r) => setTimeout(r, delayMs));
+          charges.push(context.clientContext.custom.mesh.idk);
+          running--;
+          return { charged: true };
+        },
+      },
+      aliases: { live: { version: '1' } },
+    },
+  });
+  /** Waits until no charge is in flight: the callee keeps running after the caller gave up. */
+  const settled = async () => {
+    while (running > 0) await new Promise((r) => setTimeout(r, 10));
+  };
+  return { server, charges, settled };
+}
+
+const timeoutEdge = {
+  perTryTimeoutMs: 100,
+  timeoutMs: 5_000,
+  retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, retryOn: ['timeout', 'service-error', 'throttled'] },
+};
+
+describe('retry safety on the wire', () => {
+  let server: LambdaInvokeServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  test('not idempotent: a per-try timeout is not repeated and the call says the outcome is unknown', async () => {
+    // Prepare
+    const p = await slowPayments(1_200);
+    server = p.server;
+    const orders = caller(server.url, { ...timeoutEdge, idempotent: false });
+    // Act
+    const err = await failure(orders.call('payments', { amountCents: 100 }, { idempotencyKey: 'k-1' }));
+    await p.settled();
+    // Assess
+    assert.ok(err instanceof MeshOutcomeUnknownError, `got ${err?.name}: ${err?.message}`);
+    assert.equal(err.idempotencyKey, 'k-1');
+    assert.equal(err.target, 'payments');
+    assert.match(err.message, /not idempotent/);
+    assert.equal(server.invocations.length, 1, 'one attempt only');
+    assert.deepEqual(p.charges, ['k-1'], 'the callee completed the one charge after the caller gave up');
+  });
+
+  test('idempotent: the same timeout is retried with the same idempotency key (today’s behaviour)', async () => {
+    const p = await slowPayments(1_200);
+    server = p.server;
+    const orders = caller(server.url, { ...timeoutEdge, idempotent: true });
+    const err = await failure(orders.call('payments', {}, { idempotencyKey: 'k-2' }));
+    await p.settled();
+    assert.ok(err instanceof MeshTimeoutError && !(err instanceof MeshOutcomeUnknownError), String(err));
+    assert.equal(server.invocations.length, 3);
+    assert.deepEqual(p.charges, ['k-2', 'k-2', 'k-2'], 'every attempt carries one key for the callee to dedupe');
+  });
+
+  test('not idempotent: throttled attempts never reached the handler and are retried', async () => {
+    const p = await slowPayments(1);
+    server = p.server;
+    server.throttleNext('shop-payments', 2);
+    const orders = caller(server.url, { ...timeoutEdge, idempotent: false });
+    assert.deepEqual(await orders.call('payments', {}), { charged: true });
+    assert.deepEqual(
+      server.invocations.map((i) => i.status),
+      [429, 429, 200],
+    );
+    assert.equal(p.charges.length, 1);
+  });
+
+  test('not idempotent: a connection refused before the request was written is retried', async () => {
+    // A port that refuses connections (bound, then closed).
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const lines: string[] = [];
+    const orders = caller(`http://127.0.0.1:${port}`, { ...timeoutEdge, idempotent: false }, lines);
+    const err = await failure(orders.call('payments', {}));
+    assert.ok(!(err instanceof MeshOutcomeUnknownError), `${err?.name}: ${err?.message}`);
+    const log = lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l));
+    assert.equal(log[0].attempts, 3, 'every attempt was refused at connect, so all three were made');
+  });
+
+  test('not idempotent: a function error is not retried and stays a remote error', async () => {
+    server = await startLambdaInvokeServer({
+      'shop-payments': {
+        versions: {
+          '1': () => {
+            throw Object.assign(new Error('card declined'), { name: 'CardDeclined' });
+          },
+        },
+        aliases: { live: { version: '1' } },
+      },
+    });
+    const orders = caller(server.url, {
+      ...timeoutEdge,
+      idempotent: false,
+      retries: { ...timeoutEdge.retries, retryOn: ['function-error'] },
+    });
+    await assert.rejects(orders.call('payments', {}), MeshRemoteError);
+    assert.equal(server.invocations.length, 1);
+  });
+});
