@@ -22,6 +22,7 @@ import {
   MeshUnauthenticatedError,
 } from './errors';
 import type { Identity } from './identity/identity';
+import { type RequestBinding, requestLineOfUrl } from './identity/request-binding';
 import { encodeClientContext } from './metadata';
 import type { ResolvedTrafficPolicy } from './policy/effective-policy';
 import type { PolicyCache } from './policy/policy-cache';
@@ -68,7 +69,8 @@ export interface InvocationScope {
 }
 
 export interface Signer {
-  sign(input: { target: string; payload: Uint8Array }): string;
+  /** A token bound to this request: payload, idempotency key, deadline and (HTTP) request line. */
+  sign(input: { target: string } & RequestBinding): string;
 }
 
 export interface ClientDeps {
@@ -170,10 +172,12 @@ export class MeshClient {
     const overallDeadline = started + (options.timeoutMs ?? traffic.timeoutMs);
     const budget = this.budgets.get(target, traffic.budget);
     budget.recordRequest(started);
-    const signer = await d.identity();
+    const identity = await d.identity();
     // A service item with `url` is an HTTP target (Function URL with SigV4, mTLS, or plain): the same
     // pipeline over F's HTTP transport, loaded on the first such call only.
-    const transport = policy.serviceItem?.url ? this.httpTransport(policy.serviceItem, signer) : d.transport;
+    const url = policy.serviceItem?.url;
+    const transport = url ? this.httpTransport(policy.serviceItem!, identity) : d.transport;
+    const signer = url ? signingHttp(identity, url) : identity;
 
     let last: Attempt | undefined;
     let retries = 0;
@@ -378,7 +382,7 @@ export class MeshClient {
       att,
       idk,
       ...(trc ? { trc } : {}),
-      ...(signer ? { tok: signer.sign({ target, payload: bytes }) } : {}),
+      ...(signer ? { tok: signer.sign({ target, payload: bytes, idempotencyKey: idk, deadline: at.deadline }) } : {}),
     };
     const clientContext = encodeClientContext(meta);
     const startS = Date.now() / 1000;
@@ -477,7 +481,7 @@ export class MeshClient {
         dl: at.deadline,
         att: 1,
         idk,
-        ...(signer ? { tok: signer.sign({ target, payload: bytes }) } : {}),
+        ...(signer ? { tok: signer.sign({ target, payload: bytes, idempotencyKey: idk, deadline: at.deadline }) } : {}),
       };
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), at.timeoutMs);
@@ -584,6 +588,13 @@ function injectedAbort(target: string, version: string, errorType: string): Atte
     version,
     remote: { errorType, errorMessage: `fault injected by ${target}'s fault item (abort)` },
   };
+}
+
+/** An HTTP target's tokens also bind the request line the HTTP transports send (POST to the URL). */
+function signingHttp(identity: Signer | undefined, url: string): Signer | undefined {
+  if (!identity) return undefined;
+  const http = requestLineOfUrl(url);
+  return { sign: (input) => identity.sign({ ...input, http }) };
 }
 
 /** The error of a non-idempotent call whose last attempt may have run the handler (not retried). */

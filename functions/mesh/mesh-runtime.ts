@@ -6,21 +6,20 @@
  * Lambda runs one invocation at a time per execution environment, so the invocation scope (deadline,
  * trace) is a field, not AsyncLocalStorage (whose promise hooks would tax every await on Node 20).
  */
-import { MeshClient, type CallOptions, type ClientDeps, type InvocationScope, type Signer } from './client';
+
+import { ENV } from '../../shared/names';
+import { type CallOptions, type ClientDeps, type InvocationScope, MeshClient, type Signer } from './client';
+import type { RequestBinding } from './identity/request-binding';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
-import { LambdaInvokeTransport, type InvokeTransport } from './transport/lambda-invoke';
+import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
 import type { SegmentDoc } from './telemetry/xray-emitter';
-import { readConfig, type RuntimeConfig } from './runtime-config';
-import { ENV } from '../../shared/names';
+import { type InvokeTransport, LambdaInvokeTransport } from './transport/lambda-invoke';
 
 /** What the wrapper needs of identity (F's Identity fits). */
 export interface IdentityLike extends Signer {
-  verify(input: {
-    token: unknown;
-    source: unknown;
-    payload: Uint8Array | string;
-  }): { ok: true } | { ok: false; reason: string };
+  /** Verifies the token against the request as received (payload, key, deadline, HTTP request line). */
+  verify(input: { token: unknown; source: unknown } & RequestBinding): { ok: true } | { ok: false; reason: string };
 }
 
 export interface MeshRuntimeOptions {

@@ -5,8 +5,6 @@
  * gets the caller's payload object untouched.
  */
 import { EXTERNAL, type MeshMetadata } from '../../shared/names';
-import { decide } from './policy-decision';
-import { isExpired } from './resilience/deadline';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
@@ -15,8 +13,11 @@ import {
   MeshUnauthenticatedError,
 } from './errors';
 import type { AnyHandler } from './handler-loader';
-import { isHttpEvent, readMetadata } from './metadata';
+import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
 import type { MeshRuntime } from './mesh-runtime';
+import { isHttpEvent, readMetadata } from './metadata';
+import { decide } from './policy-decision';
+import { isExpired } from './resilience/deadline';
 import { parseTraceHeader } from './telemetry/trace-header';
 
 export interface LambdaContextLike {
@@ -106,8 +107,16 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     if (meta) {
       const identity = await rt.identity();
       if (identity) {
-        const body = isHttpEvent(event) ? (typeof event.body === 'string' ? event.body : '') : JSON.stringify(event);
-        const v = identity.verify({ token: meta.tok, source: meta.src, payload: body });
+        // The token binds the request as it travelled: an HTTP request's line and body, an Invoke's payload.
+        const overHttp = isHttpEvent(event) && context?.clientContext == null;
+        const v = identity.verify({
+          token: meta.tok,
+          source: meta.src,
+          payload: overHttp ? bodyOfEvent(event as Record<string, unknown>) : JSON.stringify(event),
+          idempotencyKey: meta.idk,
+          deadline: meta.dl,
+          http: overHttp ? requestLineOfEvent(event as Record<string, unknown>) : undefined,
+        });
         // The reason goes to this function's access log (with denied_total) only: telling the caller
         // which check failed would help a forger. It learns just "unauthenticated".
         if (!v.ok)

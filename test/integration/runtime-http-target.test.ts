@@ -12,12 +12,14 @@ import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { MeshCircuitOpenError, MeshRemoteError, MeshThrottledError } from '../../functions/mesh/errors';
+import { requestLineOfUrl } from '../../functions/mesh/identity/request-binding';
 import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { META } from '../../shared/names';
 import { identityOf, identityWorld } from '../support/identity-fixture';
 
 interface Seen {
   method?: string;
+  url?: string;
   headers: IncomingMessage['headers'];
   body: string;
   peer?: string;
@@ -36,6 +38,7 @@ function handler(seen: Seen[], answer: () => Answer) {
     req.on('end', () => {
       const s: Seen = {
         method: req.method,
+        url: req.url,
         headers: req.headers,
         body: Buffer.concat(chunks).toString(),
         peer: (req.socket as TLSSocket).getPeerCertificate?.()?.subjectaltname,
@@ -185,10 +188,14 @@ describe('runtime: an mTLS HTTP target', () => {
     const server = createHttpsServer(
       { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
       handler(seen, () => (s) => {
+        // The token binds the whole request: method, path, query, body, idempotency key and deadline.
         const v = payments.verify({
           token: s.headers[META.headers.token],
           source: s.headers[META.headers.source],
           payload: s.body,
+          idempotencyKey: s.headers[META.headers.idempotencyKey] as string,
+          deadline: Number(s.headers[META.headers.deadline]),
+          http: requestLineOfUrl(new URL(s.url ?? '/', 'https://x'), s.method),
         });
         return v.ok ? ok(s) : { status: 401, body: '{"message":"unauthenticated"}' };
       }),
@@ -196,7 +203,7 @@ describe('runtime: an mTLS HTTP target', () => {
     const port = await listen(server);
     try {
       const { rt } = runtimeFor(
-        { url: `https://127.0.0.1:${port}/pay`, auth: 'mtls' },
+        { url: `https://127.0.0.1:${port}/pay?currency=EUR`, auth: 'mtls' },
         orders as unknown as IdentityLike,
       );
       assert.deepEqual(await rt.call('payments', { m: 1 }), { got: { m: 1 } });
