@@ -7,7 +7,6 @@
  * (X-Amz-Executed-Version); behind the alias an ejected version is avoided by pinning to a healthy one.
  * Every attempt carries the same idempotency key, its attempt number and the deadline.
  */
-import { randomUUID } from 'node:crypto';
 import { LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
 import type { ServiceItem } from '../../shared/policy';
 import {
@@ -21,13 +20,13 @@ import {
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from './errors';
+import { type KeyScope, outboundKey } from './idempotency-key';
 import type { Identity } from './identity/identity';
 import { type RequestBinding, requestLineOfUrl } from './identity/request-binding';
 import { encodeClientContext } from './metadata';
 import type { ResolvedTrafficPolicy } from './policy/effective-policy';
 import type { PolicyCache } from './policy/policy-cache';
 import type { ServicePolicy } from './policy/service-policy';
-import { decide } from './policy-decision';
 import { backoffDelay } from './resilience/backoff';
 import { Breakers, type CircuitBreaker, describeOpen } from './resilience/circuit-breaker';
 import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
@@ -60,12 +59,18 @@ export interface CallOptions {
   readonly stickyKey?: string;
 }
 
-/** What the pipeline knows of the invocation it runs in (set by the wrapper). */
-export interface InvocationScope {
+/** What the pipeline knows of the invocation it runs in (set by the wrapper; `mesh.context()`). */
+export interface InvocationScope extends KeyScope {
   /** The deadline received from the caller (metadata `dl`), epoch ms. */
   readonly deadline?: number;
   readonly trace?: TraceContext;
   readonly getRemainingTimeInMillis?: () => number;
+  /** The verified caller (`external` outside the mesh). */
+  readonly source?: string;
+  /** The caller's attempt number (metadata `att`). */
+  readonly attempt?: number;
+  /** Lambda's request id of this invocation. */
+  readonly requestId?: string;
 }
 
 export interface Signer {
@@ -157,12 +162,16 @@ export class MeshClient {
       );
     }
     const scope = d.scope();
-    const idk = options.idempotencyKey ?? randomUUID();
+    const idk = options.idempotencyKey ?? outboundKey(scope, target);
     const policy = await d.policy.get(target);
-    const eff = decide(policy, d.service);
+    const eff = d.policy.authorize(policy, d.service);
     if (!eff.allowed) {
-      const err = new MeshDeniedError(`mesh: ${eff.detail}`);
-      this.report(target, LIVE_ALIAS, 'denied', t0, 0, 0, idk, scope, err, true);
+      // The hint and any deny note stay in this function's access log (reason), not in the error that
+      // application code may pass on.
+      const err = new MeshDeniedError(
+        `mesh: the call to ${target} was refused: denied (request ${idk}); the reason is in the mesh access log`,
+      );
+      this.report(target, LIVE_ALIAS, 'denied', t0, 0, 0, idk, scope, err, true, `${eff.reason}: ${eff.detail}`);
       throw err;
     }
     const traffic: ResolvedTrafficPolicy = eff.policy;
@@ -503,10 +512,13 @@ export class MeshClient {
   private errorOf(target: string, a: Attempt, at: ReturnType<typeof attemptTimeout>): MeshError {
     const remoteMsg = a.remote?.errorMessage ?? (a.error as Error | undefined)?.message ?? '';
     switch (a.outcome) {
+      // A refusal says what and the callee's request id, never more (whatever the callee sent).
       case 'denied':
-        return new MeshDeniedError(`mesh: ${target} refused the call: ${remoteMsg}`);
+        return new MeshDeniedError(`mesh: ${target} refused the call: denied${requestIdIn(remoteMsg)}`);
       case 'unauthenticated':
-        return new MeshUnauthenticatedError(`mesh: ${target} could not verify this caller: ${remoteMsg}`);
+        return new MeshUnauthenticatedError(
+          `mesh: ${target} refused the call: unauthenticated${requestIdIn(remoteMsg)}`,
+        );
       case 'timeout':
         return new MeshTimeoutError(
           a.result.timedOut
@@ -545,6 +557,7 @@ export class MeshClient {
     scope: InvocationScope | undefined,
     err?: Error,
     denied = false,
+    reason?: string,
   ): void {
     this.deps.telemetry.record({
       reporter: 'source',
@@ -560,8 +573,15 @@ export class MeshClient {
       idempotencyKey: idk,
       traceId: scope?.trace?.root,
       error: err ? `${err.name}: ${err.message}` : undefined,
+      reason,
     });
   }
+}
+
+/** ` (request <id>)` as the callee's refusal quoted it, or nothing. */
+function requestIdIn(message: string): string {
+  const m = /\(request ([A-Za-z0-9_-]{1,128})\)/.exec(message);
+  return m ? ` (request ${m[1]})` : '';
 }
 
 /** Reports an attempt's outcome to a breaker: throttled, denied or a bad request say nothing about

@@ -2,12 +2,13 @@
  * The built layer (contract 2) as Lambda loads it: a fresh node process whose handler is the layer's
  * wrapper.handler, MESH_HANDLER naming the user's module, `lambda-mesh` resolved through NODE_PATH.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { buildLayer } from '../../functions/mesh/build';
 import { LAYER } from '../../shared/names';
 
@@ -107,7 +108,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
       }),
     );
     const r = run('cjs-handler.handler', {}, { MESH_POLICY_SNAPSHOT: join(dir, 'closed.json') });
-    assert.equal(r.error.name, 'MeshDeniedError');
+    assert.equal(r.error.name, 'MeshDeniedError', r.error.message);
   });
 
   test('MESH_DISABLED=true passes through', () => {

@@ -45,34 +45,43 @@ function caller(url: string, edge: Record<string, unknown>, lines: string[] = []
   });
 }
 
-/** A payments callee slower than the per-try timeout; `charged` counts the charges it completed. */
+/**
+ * A payments callee slower than the per-try timeout: `arrived` lists the idempotency key of every
+ * attempt that reached it, `charges` those it completed. `{ warm: true }` answers at once (loads the SDK
+ * client and opens the connection before the call under test, so its first attempt surely arrives).
+ */
 async function slowPayments(delayMs: number) {
+  const arrived: string[] = [];
   const charges: string[] = [];
   let running = 0;
   const server = await startLambdaInvokeServer({
     'shop-payments': {
       versions: {
-        '1': async (_event, context) => {
+        '1': async (event, context) => {
+          if (event.warm) return { warm: true };
+          const key = context.clientContext.custom.mesh.idk;
+          arrived.push(key);
           running++;
           await new Promise((r) => setTimeout(r, delayMs));
-          charges.push(context.clientContext.custom.mesh.idk);
+          charges.push(key);
           running--;
           return { charged: true };
         },
       },
       aliases: { live: { version: '1' } },
+      timeoutMs: 30_000,
     },
   });
   /** Waits until no charge is in flight: the callee keeps running after the caller gave up. */
   const settled = async () => {
     while (running > 0) await new Promise((r) => setTimeout(r, 10));
   };
-  return { server, charges, settled };
+  return { server, arrived, charges, settled };
 }
 
 const timeoutEdge = {
-  perTryTimeoutMs: 100,
-  timeoutMs: 5_000,
+  perTryTimeoutMs: 500,
+  timeoutMs: 10_000,
   retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, retryOn: ['timeout', 'service-error', 'throttled'] },
 };
 
@@ -85,9 +94,10 @@ describe('retry safety on the wire', () => {
 
   test('not idempotent: a per-try timeout is not repeated and the call says the outcome is unknown', async () => {
     // Prepare
-    const p = await slowPayments(1_200);
+    const p = await slowPayments(2_500);
     server = p.server;
     const orders = caller(server.url, { ...timeoutEdge, idempotent: false });
+    await orders.call('payments', { warm: true });
     // Act
     const err = await failure(orders.call('payments', { amountCents: 100 }, { idempotencyKey: 'k-1' }));
     await p.settled();
@@ -96,19 +106,19 @@ describe('retry safety on the wire', () => {
     assert.equal(err.idempotencyKey, 'k-1');
     assert.equal(err.target, 'payments');
     assert.match(err.message, /not idempotent/);
-    assert.equal(server.invocations.length, 1, 'one attempt only');
+    assert.deepEqual(p.arrived, ['k-1'], 'one attempt only');
     assert.deepEqual(p.charges, ['k-1'], 'the callee completed the one charge after the caller gave up');
   });
 
   test('idempotent: the same timeout is retried with the same idempotency key (today’s behaviour)', async () => {
-    const p = await slowPayments(1_200);
+    const p = await slowPayments(2_500);
     server = p.server;
     const orders = caller(server.url, { ...timeoutEdge, idempotent: true });
+    await orders.call('payments', { warm: true });
     const err = await failure(orders.call('payments', {}, { idempotencyKey: 'k-2' }));
     await p.settled();
     assert.ok(err instanceof MeshTimeoutError && !(err instanceof MeshOutcomeUnknownError), String(err));
-    assert.equal(server.invocations.length, 3);
-    assert.deepEqual(p.charges, ['k-2', 'k-2', 'k-2'], 'every attempt carries one key for the callee to dedupe');
+    assert.deepEqual(p.arrived, ['k-2', 'k-2', 'k-2'], 'every attempt carries one key for the callee to dedupe');
   });
 
   test('not idempotent: throttled attempts never reached the handler and are retried', async () => {

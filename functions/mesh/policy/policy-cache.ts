@@ -2,20 +2,27 @@
  * The policy cache: the items of each service this function touches, read with one Query per
  * service (pk = service) from the policy table, kept for a short TTL.
  *
- * - Cold start: the deploy-time snapshot answers first, so the first call needs no table read.
- * - Stale-while-revalidate: a stale copy is returned at once and refreshed in the background,
- *   with at most one refresh in flight per service.
- * - Fail static: on table errors the last good copy stays; a malformed item is reported and the
- *   last good version of that item kept (never half-applied).
+ * - A copy is as old as the moment its read was sent (a consistent read sees every write finished
+ *   before it); the deploy-time snapshot is as old as its `generatedAt`.
+ * - Fresh (younger than the TTL): served as is. Stale but younger than `maxAuthorizationAgeMs`
+ *   (TTL + 1 s): served at once and refreshed in the background, at most one refresh in flight per
+ *   service. Older: the table is read before the copy is handed out, so a deny written more than
+ *   TTL + 1 s ago is seen by every call, on warm, idle and new sandboxes alike.
+ * - Fail static: on table errors the last good copy stays (routing keeps working); a malformed item
+ *   is reported and the last good version of that item kept (never half-applied). Authorization fails
+ *   closed on a copy past the bound (policy-decision.ts `authorize`).
  * - Fail closed: with nothing known the policy is empty, and `effectivePolicy` denies.
+ * - No table configured: the snapshot is all there is to know, and never goes stale.
  *
  * The DynamoDB client is created on the first table read (cold-start budget).
  */
 import type { DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
 import { ENV, TABLE } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
-import { unmarshallItem, type AttributeValue } from '../../../shared/attribute-value';
-import { groupSnapshot, loadSnapshot, type LoadedSnapshot } from './policy-snapshot';
+import { authorize, type Freshness } from '../policy-decision';
+import type { EffectivePolicy } from './effective-policy';
+import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
 import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
 
 /** The part of a DynamoDB client the cache uses (a real `DynamoDBClient` fits). */
@@ -48,6 +55,13 @@ export interface PolicyCacheOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * How far past the TTL a copy may still authorize a call while it revalidates in the background.
+ * Past TTL + this, the table is read first: a deny is honoured by every call that starts more than
+ * TTL + 1 s after it was written.
+ */
+export const AUTHORIZATION_GRACE_MS = 1_000;
+
 interface Entry {
   policy: ServicePolicy;
   /** No background refresh before this (backs off after a failed read). */
@@ -71,6 +85,8 @@ export class PolicyCache {
   private queryCommand: (new (input: unknown) => unknown) | undefined;
   /** Queries sent (pages count one each). */
   tableReads = 0;
+  /** The oldest copy authorization uses (TTL + AUTHORIZATION_GRACE_MS; no limit without a table). */
+  readonly maxAuthorizationAgeMs: number;
 
   constructor(options: PolicyCacheOptions = {}) {
     this.opts = options;
@@ -79,21 +95,41 @@ export class PolicyCache {
     this.ttlMs = options.ttlMs ?? this.parseTtl(this.env[ENV.policyTtlMs]);
     this.now = options.now ?? Date.now;
     this.client = options.client;
+    this.maxAuthorizationAgeMs = this.tableName ? this.ttlMs + AUTHORIZATION_GRACE_MS : Infinity;
+  }
+
+  /** `authorize` with this cache's clock and bound: may `source` call the service of `policy`? */
+  authorize(policy: ServicePolicy, source: string): EffectivePolicy {
+    return authorize(policy, source, this.freshness());
+  }
+
+  freshness(): Freshness {
+    return { now: this.now(), maxAgeMs: this.maxAuthorizationAgeMs };
+  }
+
+  /** Resolves once no table read is in flight (tests count reads after this). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
   }
 
   /**
-   * The policy of `service`: fresh or stale-but-good at once (a stale one is refreshed in the
-   * background); with nothing good known, waits for the table. Never rejects; with nothing known
-   * the policy is empty (origin 'none'), which authorizes nobody.
+   * The policy of `service`: a fresh copy at once; a stale one younger than maxAuthorizationAgeMs at
+   * once while it is refreshed in the background; an older one only after reading the table (or, if
+   * the read fails or is backing off, the last good copy, which authorization then refuses). With
+   * nothing good known, waits for the table. Never rejects; with nothing known the policy is empty
+   * (origin 'none'), which authorizes nobody.
    */
   async get(service: string): Promise<ServicePolicy> {
     const now = this.now();
     const entry = this.entries.get(service) ?? this.fromSnapshot(service, now);
     if (entry && entry.policy.origin !== 'none') {
-      if (now - entry.policy.loadedAt >= this.ttlMs && now >= entry.retryAfter) {
+      const age = now - entry.policy.loadedAt;
+      if (age < this.ttlMs || now < entry.retryAfter) return entry.policy;
+      if (age <= this.maxAuthorizationAgeMs) {
         this.refresh(service).catch(() => undefined); // never rejects; belt and braces
+        return entry.policy;
       }
-      return entry.policy;
+      return this.refresh(service);
     }
     // Nothing good known. After a failed read, answer "nothing" for one TTL instead of hitting a
     // broken table on every call.
@@ -130,6 +166,9 @@ export class PolicyCache {
       this.entries.set(service, none);
       return none.policy;
     }
+    // The copy is as old as the moment the read went out: the table answers with every write that
+    // finished before it (ConsistentRead), and perhaps later ones.
+    const sentAt = this.now();
     let raw: unknown[];
     try {
       raw = await this.query(service);
@@ -162,7 +201,7 @@ export class PolicyCache {
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
       origin: 'table',
-      loadedAt: this.now(),
+      loadedAt: sentAt,
       previous: previous?.policy,
       onInvalid: (inv) => this.reportInvalid(inv, previous?.reported, reported),
     });
@@ -199,6 +238,8 @@ export class PolicyCache {
           ExpressionAttributeValues: { ':pk': { S: service } },
           ExclusiveStartKey: startKey,
           Limit: this.opts.pageLimit,
+          // A deny must be seen by the first read after it: eventually consistent reads may miss it.
+          ConsistentRead: true,
         }),
       )) as Pick<QueryCommandOutput, 'Items' | 'LastEvaluatedKey'>;
       for (const it of out.Items ?? []) items.push(unmarshallItem(it as Record<string, AttributeValue>));
@@ -228,7 +269,9 @@ export class PolicyCache {
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
       origin: 'snapshot',
-      loadedAt: now,
+      // As old as its generation: a deny written after it is not in it. Without a table it is all
+      // there is, and never stale.
+      loadedAt: this.tableName ? snapshotTime(this.snapshot?.generatedAt, now) : now,
       onInvalid: (inv) => this.reportInvalid(inv, undefined, reported),
     });
     const entry: Entry = { policy, retryAfter: 0, reported };
@@ -275,6 +318,15 @@ export class PolicyCache {
     const line = JSON.stringify({ level: 'warn', ...fields });
     (this.opts.log ?? console.warn)(line);
   }
+}
+
+/**
+ * epoch ms of a snapshot's `generatedAt`. A missing or bad time, or one in the future (a synth
+ * machine's clock ahead of ours), counts as the oldest possible: the table is read first.
+ */
+function snapshotTime(generatedAt: string | undefined, now: number): number {
+  const t = generatedAt ? Date.parse(generatedAt) : Number.NaN;
+  return Number.isFinite(t) && t <= now ? t : 0;
 }
 
 function errorText(err: unknown): string {

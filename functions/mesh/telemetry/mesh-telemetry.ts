@@ -7,7 +7,7 @@
  * bench/runtime.bench.ts for the measured load cost of Powertools). Never logs tokens or payloads.
  */
 import { METRICS } from '../../../shared/names';
-import { XrayEmitter, type SegmentDoc } from './xray-emitter';
+import { type SegmentDoc, XrayEmitter } from './xray-emitter';
 
 export type Reporter = 'source' | 'destination';
 
@@ -29,6 +29,8 @@ export interface CallRecord {
   readonly error?: string;
   /** Why the callee refused (identity check), for its own log only: never sent to the caller. */
   readonly reason?: string;
+  /** The source a refused caller claimed (access log only: metrics record it as `unknown`). */
+  readonly claimedSource?: string;
 }
 
 export interface TelemetrySink {
@@ -78,6 +80,7 @@ export class MeshTelemetry {
     if (r.requestId) log += `,"requestId":${JSON.stringify(r.requestId)}`;
     if (r.error) log += `,"error":${JSON.stringify(r.error)}`;
     if (r.reason) log += `,"reason":${JSON.stringify(r.reason)}`;
+    if (r.claimedSource) log += `,"claimedSource":${JSON.stringify(r.claimedSource)}`;
     this.write(
       `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
         this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) +
