@@ -163,8 +163,9 @@ export class MeshClient {
     }
     const scope = d.scope();
     const idk = options.idempotencyKey ?? outboundKey(scope, target);
+    const decidedAt = d.policy.now();
     const policy = await d.policy.get(target);
-    const eff = d.policy.authorize(policy, d.service);
+    const eff = d.policy.authorize(policy, d.service, decidedAt);
     if (!eff.allowed) {
       // The hint and any deny note stay in this function's access log (reason), not in the error that
       // application code may pass on.

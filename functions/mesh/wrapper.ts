@@ -145,8 +145,9 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         false,
       );
     }
-    // 3. The policy, on a copy no older than the cache's bound.
-    const eff = rt.policy.authorize(await rt.policy.get(self), caller);
+    // 3. The policy, on a copy no older than the cache's bound when this call started.
+    const decidedAt = rt.policy.now();
+    const eff = rt.policy.authorize(await rt.policy.get(self), caller, decidedAt);
     if (!eff.allowed) {
       return refuse(
         new MeshDeniedError(refusalMessage(self, 'denied', requestId)),

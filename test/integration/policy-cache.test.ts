@@ -314,6 +314,21 @@ describe('PolicyCache against dynalite', () => {
     assert.equal(c.maxAuthorizationAgeMs, 6_000);
   });
 
+  it('authorizes the call that waited for a read, however long the table took to answer', async () => {
+    // Prepare: a table that answers 7 s (past TTL + 1 s) after the read was sent
+    const real = client(endpoint);
+    const slow = { send: async (command: unknown) => ((clock += 7_000), real.send(command as never)) };
+    const { c } = cache({ client: slow });
+    // Act
+    const at = c.now();
+    const p = await c.get('payments');
+    // Assess: the copy is older than the bound by now, but younger than the call that waited for it
+    assert.ok(c.now() - p.loadedAt > c.maxAuthorizationAgeMs);
+    assert.equal(c.authorize(p, 'orders', at).allowed, true);
+    assert.equal(c.authorize(p, 'orders').allowed, false, 'a later call may not reuse it');
+    real.destroy();
+  });
+
   it('fails authorization closed on a copy past the bound when the table cannot be read, and keeps routing', async () => {
     // Prepare: a good copy, then the table goes away and the copy ages past TTL + 1 s
     const { c } = cache();

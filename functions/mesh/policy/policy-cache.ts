@@ -75,7 +75,8 @@ interface Entry {
 export class PolicyCache {
   readonly tableName: string | undefined;
   readonly ttlMs: number;
-  private readonly now: () => number;
+  /** The cache's clock, epoch ms (take a decision's time from it before `get`). */
+  readonly now: () => number;
   private readonly opts: PolicyCacheOptions;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly entries = new Map<string, Entry>();
@@ -98,13 +99,17 @@ export class PolicyCache {
     this.maxAuthorizationAgeMs = this.tableName ? this.ttlMs + AUTHORIZATION_GRACE_MS : Infinity;
   }
 
-  /** `authorize` with this cache's clock and bound: may `source` call the service of `policy`? */
-  authorize(policy: ServicePolicy, source: string): EffectivePolicy {
-    return authorize(policy, source, this.freshness());
+  /**
+   * `authorize` with this cache's bound: may `source` call the service of `policy`? `at` is when the
+   * call started (read it before `get`): a read the call waited for is as fresh as the call, however
+   * long the table took to answer.
+   */
+  authorize(policy: ServicePolicy, source: string, at: number = this.now()): EffectivePolicy {
+    return authorize(policy, source, this.freshness(at));
   }
 
-  freshness(): Freshness {
-    return { now: this.now(), maxAgeMs: this.maxAuthorizationAgeMs };
+  freshness(at: number = this.now()): Freshness {
+    return { now: at, maxAgeMs: this.maxAuthorizationAgeMs };
   }
 
   /** Resolves once no table read is in flight (tests count reads after this). */
