@@ -329,6 +329,40 @@ describe('PolicyCache against dynalite', () => {
     real.destroy();
   });
 
+  it('does not hand a call a read that was sent too long before it: joins it, then reads again', async () => {
+    // Prepare: a warm copy; the next read answers from before a deny, and only 7 s later
+    const real = client(endpoint);
+    let gate: (() => void) | undefined;
+    let slowNext = false;
+    const table = {
+      send: async (command: unknown) => {
+        if (!slowNext) return real.send(command as never);
+        slowNext = false;
+        const answer = await real.send(command as never); // the table as it was when the read arrived
+        clock += 7_000;
+        await new Promise<void>((r) => (gate = r));
+        return answer;
+      },
+    };
+    const { c } = cache({ client: table });
+    await c.get('payments');
+    clock += 5_500; // past the TTL: the next call revalidates in the background
+    slowNext = true;
+    await c.get('payments');
+    while (!gate) await new Promise((r) => setImmediate(r));
+    await put(admin, { pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 'incident' });
+    // Act: a call that starts now, 7 s after the read in flight was sent
+    const at = c.now();
+    const pending = c.get('payments');
+    gate();
+    const p = await pending;
+    // Assess: decided on a read sent after the call started, which sees the deny
+    assert.ok(p.loadedAt >= at);
+    const res = c.authorize(p, 'orders', at);
+    assert.equal(!res.allowed && res.reason, 'denied');
+    real.destroy();
+  });
+
   it('fails authorization closed on a copy past the bound when the table cannot be read, and keeps routing', async () => {
     // Prepare: a good copy, then the table goes away and the copy ages past TTL + 1 s
     const { c } = cache();

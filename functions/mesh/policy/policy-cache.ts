@@ -134,7 +134,10 @@ export class PolicyCache {
         this.refresh(service).catch(() => undefined); // never rejects; belt and braces
         return entry.policy;
       }
-      return this.refresh(service);
+      const read = await this.refresh(service);
+      // Joined a read sent too long before this call (a slow table): one more, sent now.
+      const stale = read !== entry.policy && now - read.loadedAt > this.maxAuthorizationAgeMs;
+      return stale ? this.refresh(service) : read;
     }
     // Nothing good known. After a failed read, answer "nothing" for one TTL instead of hitting a
     // broken table on every call.
