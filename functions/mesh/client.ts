@@ -191,6 +191,8 @@ export class MeshClient {
 
     let last: Attempt | undefined;
     let retries = 0;
+    /** An earlier attempt may have reached the handler without a known end (idempotent edges retry those). */
+    let mayHaveRun = false;
     for (let attempt = 1; ; attempt++) {
       const now = this.now();
       const remaining = scope?.getRemainingTimeInMillis?.();
@@ -239,11 +241,14 @@ export class MeshClient {
           : this.breakers.get(target, version, traffic.breaker);
       const routeVersion = version ?? qualifier;
       if (!guard.canPass(now)) {
-        const err = new MeshCircuitOpenError(
+        const open = new MeshCircuitOpenError(
           target,
           routeVersion,
           `mesh: circuit open for ${target} version ${routeVersion} (${describeOpen(guard, now)})`,
         );
+        const err = isOutcomeUnknown(traffic.idempotent, 'not-delivered', mayHaveRun)
+          ? unknownOutcome(target, idk, attempt - 1, open)
+          : open;
         this.report(target, routeVersion, 'circuit-open', t0, attempt - 1, retries, idk, scope, err);
         throw err;
       }
@@ -324,12 +329,13 @@ export class MeshClient {
         budget,
       });
       if (!decision.retry) {
-        const err = isOutcomeUnknown(traffic.idempotent, delivery)
+        const err = isOutcomeUnknown(traffic.idempotent, delivery, mayHaveRun)
           ? unknownOutcome(target, idk, attempt, this.errorOf(target, last, at))
           : this.errorOf(target, last, at);
         this.report(target, last.version, last.outcome, t0, attempt, retries, idk, scope, err);
         throw err;
       }
+      if (delivery === 'unknown') mayHaveRun = true;
       budget.recordRetry(after);
       retries++;
       if (decision.delayMs > 0) await this.sleep(decision.delayMs);
@@ -618,13 +624,13 @@ function signingHttp(identity: Signer | undefined, url: string): Signer | undefi
   return { sign: (input) => identity.sign({ ...input, http }) };
 }
 
-/** The error of a non-idempotent call whose last attempt may have run the handler (not retried). */
+/** The error of a call that may have run the handler without a known end (see `isOutcomeUnknown`). */
 function unknownOutcome(target: string, idk: string, attempts: number, seen: MeshError): MeshOutcomeUnknownError {
   return new MeshOutcomeUnknownError(
     target,
     idk,
-    `mesh: the outcome of the call to ${target} is unknown after ${attempts} attempt(s) (${seen.message}); the edge ` +
-      `is not idempotent, so it was not repeated. Reconcile with idempotency key ${idk}`,
+    `mesh: the outcome of the call to ${target} is unknown after ${attempts} attempt(s) (last: ${seen.message}); ` +
+      `an attempt may have run without an answer. Reconcile with idempotency key ${idk}`,
     seen.status,
   );
 }

@@ -105,7 +105,7 @@ describe('retry safety on the wire', () => {
     assert.ok(err instanceof MeshOutcomeUnknownError, `got ${err?.name}: ${err?.message}`);
     assert.equal(err.idempotencyKey, 'k-1');
     assert.equal(err.target, 'payments');
-    assert.match(err.message, /not idempotent/);
+    assert.match(err.message, /unknown after 1 attempt/);
     assert.deepEqual(p.arrived, ['k-1'], 'one attempt only');
     assert.deepEqual(p.charges, ['k-1'], 'the callee completed the one charge after the caller gave up');
   });
@@ -119,6 +119,33 @@ describe('retry safety on the wire', () => {
     await p.settled();
     assert.ok(err instanceof MeshTimeoutError && !(err instanceof MeshOutcomeUnknownError), String(err));
     assert.deepEqual(p.arrived, ['k-2', 'k-2', 'k-2'], 'every attempt carries one key for the callee to dedupe');
+  });
+
+  test('idempotent: throttled after an attempt that may have run is "outcome unknown", not "throttled"', async () => {
+    // Prepare: the first attempt reaches a slow handler; every later one is throttled
+    let seen = 0;
+    server = await startLambdaInvokeServer({
+      'shop-payments': {
+        versions: {
+          '1': async (event) => {
+            if (event.warm) return { warm: true };
+            seen++;
+            server!.throttleNext('shop-payments', 10);
+            await new Promise((r) => setTimeout(r, 1_500));
+            return { charged: true };
+          },
+        },
+        aliases: { live: { version: '1' } },
+      },
+    });
+    const orders = caller(server.url, { ...timeoutEdge, idempotent: true });
+    await orders.call('payments', { warm: true });
+    // Act
+    const err = await failure(orders.call('payments', {}, { idempotencyKey: 'k-3' }));
+    // Assess
+    assert.ok(err instanceof MeshOutcomeUnknownError, `${err?.name}: ${err?.message}`);
+    assert.match(err.message, /throttled/);
+    assert.equal(seen, 1);
   });
 
   test('not idempotent: throttled attempts never reached the handler and are retried', async () => {

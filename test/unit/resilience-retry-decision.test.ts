@@ -217,6 +217,14 @@ describe('decideRetry', () => {
       assert.equal(isOutcomeUnknown(false, 'not-delivered'), false);
       assert.equal(isOutcomeUnknown(true, 'unknown'), false, 'idempotent edges report the outcome as it is');
     });
+
+    it('ends "outcome unknown" when a last refusal follows an attempt that may have run (any edge)', () => {
+      for (const idempotent of [true, false]) {
+        assert.equal(isOutcomeUnknown(idempotent, 'not-delivered', true), true, 'throttled after a timeout');
+        assert.equal(isOutcomeUnknown(idempotent, 'not-delivered', false), false, 'throttled only');
+      }
+      assert.equal(isOutcomeUnknown(true, 'delivered', true), false, 'the handler answered at last');
+    });
   });
 
   it('keeps retrying timeouts and dropped connections on an idempotent edge', () => {

@@ -165,9 +165,13 @@ function isRetryOn(o: Outcome): o is RetryOn {
 }
 
 /**
- * Whether a call that failed ends "outcome unknown": the edge is not idempotent and its last attempt
- * may have reached the handler without a known end. Idempotent edges report the outcome as it is.
+ * Whether a call that failed ends "outcome unknown" rather than with its last attempt's error:
+ * - not idempotent, and the last attempt may have reached the handler without a known end (it is
+ *   not repeated); idempotent edges report a timeout or a 5xx as what it is;
+ * - any edge, when the last attempt never reached the handler (throttled, circuit open, refused) but
+ *   an earlier one may have run: "throttled" would claim nothing happened.
  */
-export function isOutcomeUnknown(idempotent: boolean, delivery: Delivery): boolean {
-  return !idempotent && delivery === 'unknown';
+export function isOutcomeUnknown(idempotent: boolean, last: Delivery, earlierMayHaveRun = false): boolean {
+  if (last === 'not-delivered') return earlierMayHaveRun;
+  return !idempotent && last === 'unknown';
 }
