@@ -2,6 +2,7 @@
  * Synthesized cloud assemblies for the local mesh's tests, made once and cached by a hash of their
  * sources (a test file that starts a mesh pays for synth only when the app changed):
  * - `fixtureAssemblies()`: the local mesh's own fixture app (test/support/local-mesh-app), releases 1 and 2.
+ * - `checkoutFixtureAssembly()`: a checkout charging through an idempotent and a non-idempotent edge.
  * - `exampleAssemblies()`: the example app (infra/app.ts via the cdk CLI, contract 5), releases 1 and 2;
  *   undefined while the example app is not in the tree.
  * And `startTestMesh()`: the local mesh on a free port, or — when MESH_TEST_ENDPOINT is set — an
@@ -12,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { startLocalMesh, type LocalMesh } from '../../local/mesh-local';
+import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 
 const ROOT = join(__dirname, '../..');
 const CACHE = join(tmpdir(), 'lambda-mesh-assemblies');
@@ -104,6 +105,22 @@ export function meshFixtureAssemblies(): Releases {
       });
     });
   return { release1: synth(1), release2: synth(2) };
+}
+
+/**
+ * The checkout fixture (test/support/local-mesh-app/checkout): a checkout charging through an
+ * idempotent and a non-idempotent edge, on the real constructs and runtime layer. One release.
+ */
+export function checkoutFixtureAssembly(): string {
+  const appDir = join(__dirname, 'local-mesh-app/checkout');
+  const hash = hashTree([appDir, ...['infra', 'functions', 'shared'].map((p) => join(ROOT, p))]);
+  return cached('checkout-fixture', hash, 1, (outdir) => {
+    execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir], {
+      cwd: ROOT,
+      env: quietEnv,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  });
 }
 
 /** The example app's two releases, or undefined while infra/app.ts does not exist yet. */
