@@ -10,11 +10,10 @@ import { createServer } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { MeshOutcomeUnknownError, MeshRemoteError, MeshTimeoutError } from '../../functions/mesh/errors';
-import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import type { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { type LambdaInvokeServer, lambdaClientConfig, startLambdaInvokeServer } from '../support/lambda-invoke-server';
-
-const MESH = 'shop';
+import { snapshotRuntime } from '../support/snapshot-runtime';
 
 /** The error a call failed with (undefined when it succeeded). */
 const failure = (p: Promise<unknown>): Promise<Error | undefined> =>
@@ -24,24 +23,14 @@ const failure = (p: Promise<unknown>): Promise<Error | undefined> =>
   );
 
 function caller(url: string, edge: Record<string, unknown>, lines: string[] = []): MeshRuntime {
-  return new MeshRuntime({
-    env: {},
-    config: { meshName: MESH, service: 'orders', functionVersion: '1' },
-    policy: {
-      snapshot: {
-        mesh: MESH,
-        generatedAt: new Date(0).toISOString(),
-        items: [
-          { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-          { pk: 'payments', sk: 'allow#orders', source: 'orders', ...edge },
-        ],
-      },
-      snapshotPath: null,
-    },
+  return snapshotRuntime({
+    service: 'orders',
+    items: [
+      { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+      { pk: 'payments', sk: 'allow#orders', source: 'orders', ...edge },
+    ],
     transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(url)) }),
-    sink: (l) => lines.push(...l.split('\n')),
-    identity: async () => undefined,
-    sleep: async () => undefined,
+    lines,
   });
 }
 

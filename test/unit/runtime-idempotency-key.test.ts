@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { derivedKey, outboundKey } from '../../functions/mesh/idempotency-key';
-import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import type { InvokeRequest } from '../../functions/mesh/transport/lambda-invoke';
 import { wrapHandler } from '../../functions/mesh/wrapper';
+import { snapshotRuntime } from '../support/snapshot-runtime';
 
 describe('outbound idempotency keys', () => {
   test('without an invocation key every call gets a new one', () => {
@@ -28,22 +28,14 @@ describe('outbound idempotency keys', () => {
 
   test('calls made by a handler carry keys derived from the key it was called with', async () => {
     const sent: string[] = [];
-    const rt = new MeshRuntime({
-      env: {},
-      config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
-      policy: {
-        snapshot: {
-          mesh: 'shop',
-          generatedAt: '',
-          items: [
-            { pk: 'orders', sk: 'service', functionName: 'shop-orders' },
-            { pk: 'orders', sk: 'allow#frontend', source: 'frontend' },
-            { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-            { pk: 'payments', sk: 'allow#orders', source: 'orders' },
-          ],
-        },
-        snapshotPath: null,
-      },
+    const rt = snapshotRuntime({
+      service: 'orders',
+      items: [
+        { pk: 'orders', sk: 'service', functionName: 'shop-orders' },
+        { pk: 'orders', sk: 'allow#frontend', source: 'frontend' },
+        { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+        { pk: 'payments', sk: 'allow#orders', source: 'orders' },
+      ],
       transport: {
         invoke: async (req: InvokeRequest) => {
           const cc = JSON.parse(Buffer.from(req.clientContext, 'base64').toString());
@@ -51,8 +43,6 @@ describe('outbound idempotency keys', () => {
           return { statusCode: 200, payload: new TextEncoder().encode('{}') };
         },
       },
-      sink: () => undefined,
-      identity: async () => undefined,
     });
     const orders = wrapHandler(rt, async () => rt.call('payments', { amountCents: 100 }));
     const invoke = () =>
