@@ -113,6 +113,9 @@ describe('local mesh: resilience with the mesh runtime', () => {
   it('retries a throttled target within the budget until every call is served', async () => {
     // Prepare: busy has reserved concurrency 1 and holds it for 100 ms per call; retries back off with
     // full jitter from 100 ms (5 attempts), so four draws summing under 100 ms is ~1e-4 likely.
+    // busy's only environment reads its policy on its first call (a new sandbox does not trust a
+    // deploy-time snapshot older than TTL + 1 s): warm it first, so each call holds it for 100 ms only.
+    await call('busy', 1);
     const throttlesBefore = mesh.invoker.counters.throttles;
     const from = mesh.recentInvocations().length;
     // Act: two calls at once from one caller.

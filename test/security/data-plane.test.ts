@@ -118,8 +118,11 @@ describe('security: the data plane under attack on the local mesh', { skip }, ()
       read: async () =>
         (await sm.send(new GetSecretValueCommand({ SecretId: fn.get('orders')!.secret }))).SecretString!,
     });
-    // Every function has run once (warm sandboxes, policy copies loaded).
-    const warm = await checkout();
+    // Every function has run once (warm sandboxes, policy copies loaded). On a busy machine the first
+    // checkout's cold starts may outlast frontend's 3 s per-try timeout: that ends "outcome unknown"
+    // (not retried), so try again until one goes through.
+    let warm = await checkout();
+    for (let i = 0; i < 10 && warm.error !== undefined; i++) warm = await checkout();
     assert.equal(warm.error, undefined, warm.body);
   });
 
