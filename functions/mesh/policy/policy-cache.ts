@@ -14,15 +14,16 @@
  * - Fail closed: with nothing known the policy is empty, and `effectivePolicy` denies.
  * - No table configured: the snapshot is all there is to know, and never goes stale.
  *
- * The DynamoDB client is created on the first table read (cold-start budget).
+ * The table is read with hand-signed Query requests, no SDK client to load (cold-start budget).
  */
-import type { DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+
 import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
 import { ENV, TABLE } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
 import { authorize, type Freshness } from '../policy-decision';
 import type { EffectivePolicy } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
+import type { QueryInput, QueryOutput } from './policy-table-query';
 import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
 
 /** The part of a DynamoDB client the cache uses (a real `DynamoDBClient` fits). */
@@ -41,7 +42,10 @@ export interface PolicyCacheOptions {
   readonly ttlMs?: number;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
-  /** DynamoDB client. @default a DynamoDBClient created on first need, `endpoint` from AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL */
+  /**
+   * A DynamoDB client (tests). @default none: Query requests signed on the wire (policy-table-query.ts),
+   * endpoint from AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, credentials from the environment
+   */
   readonly client?: PolicyTableClient;
   /** A malformed item was seen (once per distinct error while it stays malformed). */
   readonly onInvalidItem?: (invalid: InvalidItem) => void;
@@ -82,8 +86,8 @@ export class PolicyCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<ServicePolicy>>();
   private snapshot: LoadedSnapshot | undefined | null = null; // null = not loaded yet
-  private client: PolicyTableClient | undefined;
-  private queryCommand: (new (input: unknown) => unknown) | undefined;
+  private readonly client: PolicyTableClient | undefined;
+  private wire: import('./policy-table-query').PolicyTableQuery | undefined;
   /** Queries sent (pages count one each). */
   tableReads = 0;
   /** The oldest copy authorization uses (TTL + AUTHORIZATION_GRACE_MS; no limit without a table). */
@@ -232,42 +236,41 @@ export class PolicyCache {
   }
 
   private async query(service: string): Promise<unknown[]> {
-    const client = this.dynamo();
-    const Query = this.queryCommand!;
     const items: unknown[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       this.tableReads++;
-      const out = (await client.send(
-        new Query({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-          ExpressionAttributeValues: { ':pk': { S: service } },
-          ExclusiveStartKey: startKey,
-          Limit: this.opts.pageLimit,
-          // A deny must be seen by the first read after it: eventually consistent reads may miss it.
-          ConsistentRead: true,
-        }),
-      )) as Pick<QueryCommandOutput, 'Items' | 'LastEvaluatedKey'>;
-      for (const it of out.Items ?? []) items.push(unmarshallItem(it as Record<string, AttributeValue>));
-      startKey = out.LastEvaluatedKey as Record<string, AttributeValue> | undefined;
+      const out = await this.send({
+        TableName: this.tableName!,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: service } },
+        ExclusiveStartKey: startKey,
+        Limit: this.opts.pageLimit,
+        // A deny must be seen by the first read after it: eventually consistent reads may miss it.
+        ConsistentRead: true,
+      });
+      for (const it of out.Items ?? []) items.push(unmarshallItem(it));
+      startKey = out.LastEvaluatedKey;
     } while (startKey);
     return items;
   }
 
-  private dynamo(): PolicyTableClient {
-    if (!this.queryCommand || !this.client) {
-      // Loaded on first need, not at init: the SDK costs tens of ms of cold start.
+  /**
+   * One Query page: through the given client (an SDK DynamoDBClient), or else on the wire with a
+   * hand-signed request (policy-table-query.ts): no SDK to load on a cold sandbox's first call.
+   */
+  private send(input: QueryInput): Promise<QueryOutput> {
+    if (this.client) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-      this.queryCommand = sdk.QueryCommand as unknown as new (input: unknown) => unknown;
-      if (!this.client) {
-        const endpoint = this.env.AWS_ENDPOINT_URL_DYNAMODB || this.env.AWS_ENDPOINT_URL || undefined;
-        this.client = new sdk.DynamoDBClient(endpoint ? { endpoint } : {}) as DynamoDBClient;
-      }
+      const { QueryCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+      return this.client.send(new QueryCommand(input as never)) as Promise<QueryOutput>;
     }
-    return this.client;
+    if (!this.wire) {
+      const { PolicyTableQuery } = require('./policy-table-query') as typeof import('./policy-table-query');
+      this.wire = new PolicyTableQuery({ env: this.env, now: this.now });
+    }
+    return this.wire.query(input);
   }
 
   private fromSnapshot(service: string, now: number): Entry | undefined {
