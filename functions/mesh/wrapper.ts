@@ -61,6 +61,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     if (!fn) await pending;
     if (rt.config.disabled) return callHandler(fn!, event, context);
     const t0 = performance.now();
+    const arrivedAt = Date.now();
     // An Invoke carries the metadata in its ClientContext, an HTTP request in x-mesh-* headers; the
     // token binds the request in the form it travelled.
     const fromInvoke = metadataFromClientContext(context?.clientContext);
@@ -135,11 +136,12 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         caller = source = EXTERNAL;
       }
     }
-    // 2. The deadline: work the caller has given up on is not started.
-    if (meta?.dl !== undefined && isExpired(meta.dl, Date.now())) {
+    // 2. The deadline: work the caller had given up on when it arrived is not started. Judged at
+    // arrival, so a cold sandbox loading its identity does not turn a call in time into a refusal.
+    if (meta?.dl !== undefined && isExpired(meta.dl, arrivedAt)) {
       return refuse(
         new MeshDeadlineExceededError(
-          `mesh: ${self} refused work whose deadline passed ${Date.now() - meta.dl} ms ago (request ${requestId})`,
+          `mesh: ${self} refused work whose deadline passed ${arrivedAt - meta.dl} ms before it arrived (request ${requestId})`,
         ),
         'deadline-exceeded',
         false,
