@@ -75,7 +75,9 @@ export class ShopStack extends Stack {
     });
 
     this.frontend.allowExternal({ description: 'the shop is public' });
-    this.frontend.allowCallsTo(this.orders, { timeout: Duration.seconds(8), perTryTimeout: Duration.seconds(3) });
+    // Not idempotent (an order charges): a timed-out attempt is never repeated, so each attempt gets the
+    // whole call's time; attempts that never reached orders (throttled) are still retried within it.
+    this.frontend.allowCallsTo(this.orders, { timeout: Duration.seconds(8), perTryTimeout: Duration.seconds(8) });
     this.orders.allowCallsTo(this.inventory, { timeout: Duration.seconds(3), retries: { maxAttempts: 3 } });
     // Charges carry the mesh's idempotency key, so a failed attempt may be retried (on either version).
     this.orders.allowCallsTo(this.payments, {

@@ -55,6 +55,12 @@ export const LIVE_ALIAS = 'live';
 /** The caller name given to invocations that carry no mesh metadata (API Gateway, SQS, plain Invoke). */
 export const EXTERNAL = 'external';
 
+/**
+ * The source recorded (metrics, access log) for a caller whose claimed name was never verified and
+ * that was refused: a forger's claim never shows up as an edge.
+ */
+export const UNKNOWN_SOURCE = 'unknown';
+
 /** Valid service names: they become parts of function names, SPIFFE IDs, table keys and metric dimensions. */
 export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 

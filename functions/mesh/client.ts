@@ -8,7 +8,6 @@
  * to a healthy one.
  * Every attempt carries the same idempotency key, its attempt number and the deadline.
  */
-import { randomUUID } from 'node:crypto';
 import { carriesIdentityToken, type HttpTarget, type HttpTargets } from '../../shared/http-target';
 import { ENV, LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
 import {
@@ -16,20 +15,23 @@ import {
   MeshCircuitOpenError,
   MeshDeniedError,
   MeshError,
+  MeshOutcomeUnknownError,
   MeshRemoteError,
   MeshThrottledError,
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from './errors';
+import { type KeyScope, outboundKey } from './idempotency-key';
 import type { Identity } from './identity/identity';
+import { type RequestBinding, requestLineOfUrl } from './identity/request-binding';
 import { encodeClientContext } from './metadata';
 import type { ResolvedTrafficPolicy } from './policy/effective-policy';
 import type { PolicyCache } from './policy/policy-cache';
 import type { ServicePolicy } from './policy/service-policy';
-import { decide } from './policy-decision';
 import { backoffDelay } from './resilience/backoff';
 import { Breakers, type CircuitBreaker, describeOpen } from './resilience/circuit-breaker';
 import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
+import { classifyDelivery } from './resilience/delivery';
 import { decideFault } from './resilience/fault-injection';
 import { RetryBudgets } from './resilience/retry-budget';
 import {
@@ -37,6 +39,7 @@ import {
   classifyOutcome,
   countsAsFailure,
   decideRetry,
+  isOutcomeUnknown,
   type Outcome,
 } from './resilience/retry-decision';
 import { sharedEjected } from './resilience/shared-breaker';
@@ -57,16 +60,23 @@ export interface CallOptions {
   readonly stickyKey?: string;
 }
 
-/** What the pipeline knows of the invocation it runs in (set by the wrapper). */
-export interface InvocationScope {
+/** What the pipeline knows of the invocation it runs in (set by the wrapper; `mesh.context()`). */
+export interface InvocationScope extends KeyScope {
   /** The deadline received from the caller (metadata `dl`), epoch ms. */
   readonly deadline?: number;
   readonly trace?: TraceContext;
   readonly getRemainingTimeInMillis?: () => number;
+  /** The verified caller (`external` outside the mesh). */
+  readonly source?: string;
+  /** The caller's attempt number (metadata `att`). */
+  readonly attempt?: number;
+  /** Lambda's request id of this invocation. */
+  readonly requestId?: string;
 }
 
 export interface Signer {
-  sign(input: { target: string; payload: Uint8Array }): string;
+  /** A token bound to this request: payload, idempotency key, deadline and (HTTP) request line. */
+  sign(input: { target: string } & RequestBinding): string;
 }
 
 export interface ClientDeps {
@@ -155,12 +165,17 @@ export class MeshClient {
       );
     }
     const scope = d.scope();
-    const idk = options.idempotencyKey ?? randomUUID();
+    const idk = options.idempotencyKey ?? outboundKey(scope, target);
+    const decidedAt = d.policy.now();
     const policy = await d.policy.get(target);
-    const eff = decide(policy, d.service);
+    const eff = d.policy.authorize(policy, d.service, decidedAt);
     if (!eff.allowed) {
-      const err = new MeshDeniedError(`mesh: ${eff.detail}`);
-      this.report(target, LIVE_ALIAS, 'denied', t0, 0, 0, idk, scope, err, true);
+      // The hint and any deny note stay in this function's access log (reason), not in the error that
+      // application code may pass on.
+      const err = new MeshDeniedError(
+        `mesh: the call to ${target} was refused: denied (request ${idk}); the reason is in the mesh access log`,
+      );
+      this.report(target, LIVE_ALIAS, 'denied', t0, 0, 0, idk, scope, err, true, `${eff.reason}: ${eff.detail}`);
       throw err;
     }
     const traffic: ResolvedTrafficPolicy = eff.policy;
@@ -170,9 +185,9 @@ export class MeshClient {
     const overallDeadline = started + (options.timeoutMs ?? traffic.timeoutMs);
     const budget = this.budgets.get(target, traffic.budget);
     budget.recordRequest(started);
-    let signer: Signer | undefined;
+    let identity: Signer | undefined;
     try {
-      signer = await d.identity();
+      identity = await d.identity();
     } catch (err) {
       // No identity yet: nothing is sent; the caller's log and metrics say so (runtime's identity loader).
       const e = err instanceof MeshError ? err : new MeshCallError(`mesh: cannot sign the call to ${target}: ${err}`);
@@ -181,13 +196,16 @@ export class MeshClient {
     }
     // An HTTP target (Function URL with SigV4, mTLS, or plain) exists only as the deployment declared
     // it, never by a policy item: the same pipeline over the HTTP transport, loaded on first use. The
-    // identity token goes only where the transport verifies who answers.
+    // identity token goes only where the transport verifies who answers, and there it binds the
+    // request line too.
     const http = this.httpTargetOf(target);
-    const transport = http ? this.httpTransport(target, http, signer) : d.transport;
-    const tokenSigner = http && !carriesIdentityToken(http) ? undefined : signer;
+    const transport = http ? this.httpTransport(target, http, identity) : d.transport;
+    const signer = !http ? identity : carriesIdentityToken(http) ? signingHttp(identity, http.url) : undefined;
 
     let last: Attempt | undefined;
     let retries = 0;
+    /** An earlier attempt may have reached the handler without a known end (idempotent edges retry those). */
+    let mayHaveRun = false;
     for (let attempt = 1; ; attempt++) {
       const now = this.now();
       const remaining = scope?.getRemainingTimeInMillis?.();
@@ -234,11 +252,14 @@ export class MeshClient {
       const guard = aliasBreaker ?? this.breakers.get(target, version ?? qualifier, traffic.breaker);
       const routeVersion = version ?? qualifier;
       if (!guard.canPass(now)) {
-        const err = new MeshCircuitOpenError(
+        const open = new MeshCircuitOpenError(
           target,
           routeVersion,
           `mesh: circuit open for ${target} version ${routeVersion} (${describeOpen(guard, now)})`,
         );
+        const err = isOutcomeUnknown(traffic.idempotent, 'not-delivered', mayHaveRun)
+          ? unknownOutcome(target, idk, attempt - 1, open)
+          : open;
         this.report(target, routeVersion, 'circuit-open', t0, attempt - 1, retries, idk, scope, err);
         throw err;
       }
@@ -273,7 +294,7 @@ export class MeshClient {
             attempt,
             at,
             scope,
-            tokenSigner,
+            signer,
           );
       const after = this.now();
       const ran = last.version; // X-Amz-Executed-Version, else the qualifier
@@ -301,12 +322,14 @@ export class MeshClient {
           return text as T; // an HTTP target may answer plain text
         }
       }
+      const delivery = classifyDelivery(last.result);
       const decision = decideRetry({
         outcome: last.outcome,
         attempt,
         maxAttempts: traffic.retries.maxAttempts,
         retryOn: traffic.retries.retryOn,
         idempotent: traffic.idempotent,
+        delivery,
         now: after,
         delayMs: backoffDelay(attempt, traffic.retries, this.random),
         endsBy: callEndsBy({
@@ -317,10 +340,13 @@ export class MeshClient {
         budget,
       });
       if (!decision.retry) {
-        const err = this.errorOf(target, last, at);
+        const err = isOutcomeUnknown(traffic.idempotent, delivery, mayHaveRun)
+          ? unknownOutcome(target, idk, attempt, this.errorOf(target, last, at))
+          : this.errorOf(target, last, at);
         this.report(target, last.version, last.outcome, t0, attempt, retries, idk, scope, err);
         throw err;
       }
+      if (delivery === 'unknown') mayHaveRun = true;
       budget.recordRetry(after);
       retries++;
       if (decision.delayMs > 0) await this.sleep(decision.delayMs);
@@ -400,7 +426,7 @@ export class MeshClient {
       att,
       idk,
       ...(trc ? { trc } : {}),
-      ...(signer ? { tok: signer.sign({ target, payload: bytes }) } : {}),
+      ...(signer ? { tok: signer.sign({ target, payload: bytes, idempotencyKey: idk, deadline: at.deadline }) } : {}),
     };
     const clientContext = encodeClientContext(meta);
     const startS = Date.now() / 1000;
@@ -499,7 +525,7 @@ export class MeshClient {
         dl: at.deadline,
         att: 1,
         idk,
-        ...(signer ? { tok: signer.sign({ target, payload: bytes }) } : {}),
+        ...(signer ? { tok: signer.sign({ target, payload: bytes, idempotencyKey: idk, deadline: at.deadline }) } : {}),
       };
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), at.timeoutMs);
@@ -521,10 +547,13 @@ export class MeshClient {
   private errorOf(target: string, a: Attempt, at: ReturnType<typeof attemptTimeout>): MeshError {
     const remoteMsg = a.remote?.errorMessage ?? (a.error as Error | undefined)?.message ?? '';
     switch (a.outcome) {
+      // A refusal says what and the callee's request id, never more (whatever the callee sent).
       case 'denied':
-        return new MeshDeniedError(`mesh: ${target} refused the call: ${remoteMsg}`);
+        return new MeshDeniedError(`mesh: ${target} refused the call: denied${requestIdIn(remoteMsg)}`);
       case 'unauthenticated':
-        return new MeshUnauthenticatedError(`mesh: ${target} could not verify this caller: ${remoteMsg}`);
+        return new MeshUnauthenticatedError(
+          `mesh: ${target} refused the call: unauthenticated${requestIdIn(remoteMsg)}`,
+        );
       case 'timeout':
         return new MeshTimeoutError(
           a.result.timedOut
@@ -563,6 +592,7 @@ export class MeshClient {
     scope: InvocationScope | undefined,
     err?: Error,
     denied = false,
+    reason?: string,
   ): void {
     this.deps.telemetry.record({
       reporter: 'source',
@@ -578,8 +608,15 @@ export class MeshClient {
       idempotencyKey: idk,
       traceId: scope?.trace?.root,
       error: err ? `${err.name}: ${err.message}` : undefined,
+      reason,
     });
   }
+}
+
+/** ` (request <id>)` as the callee's refusal quoted it, or nothing. */
+function requestIdIn(message: string): string {
+  const m = /\(request ([A-Za-z0-9_-]{1,128})\)/.exec(message);
+  return m ? ` (request ${m[1]})` : '';
 }
 
 /** Reports an attempt's outcome to a breaker: throttled, denied or a bad request say nothing about
@@ -606,6 +643,24 @@ function injectedAbort(target: string, version: string, errorType: string): Atte
     version,
     remote: { errorType, errorMessage: `fault injected by ${target}'s fault item (abort)` },
   };
+}
+
+/** An HTTP target's tokens also bind the request line the HTTP transports send (POST to the URL). */
+function signingHttp(identity: Signer | undefined, url: string): Signer | undefined {
+  if (!identity) return undefined;
+  const http = requestLineOfUrl(url);
+  return { sign: (input) => identity.sign({ ...input, http }) };
+}
+
+/** The error of a call that may have run the handler without a known end (see `isOutcomeUnknown`). */
+function unknownOutcome(target: string, idk: string, attempts: number, seen: MeshError): MeshOutcomeUnknownError {
+  return new MeshOutcomeUnknownError(
+    target,
+    idk,
+    `mesh: the outcome of the call to ${target} is unknown after ${attempts} attempt(s) (last: ${seen.message}); ` +
+      `an attempt may have run without an answer. Reconcile with idempotency key ${idk}`,
+    seen.status,
+  );
 }
 
 /** The `errorType` / `errorMessage` of a function error body (Node and other runtimes' shapes). */

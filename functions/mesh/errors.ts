@@ -72,6 +72,23 @@ export class MeshRemoteError extends MeshError {
   }
 }
 
+/**
+ * On an edge that is not idempotent, the last attempt may have run the callee's handler but its
+ * result never arrived (a per-try timeout, a dropped connection, a 5xx after the request was sent).
+ * The mesh does not repeat it: the callee may have done the work. Reconcile with the callee using
+ * `idempotencyKey`, which every attempt of the call carried.
+ */
+export class MeshOutcomeUnknownError extends MeshError {
+  readonly target: string;
+  readonly idempotencyKey: string;
+  constructor(target: string, idempotencyKey: string, message: string, status = 504) {
+    super('MeshOutcomeUnknown', status, message);
+    this.name = 'MeshOutcomeUnknownError';
+    this.target = target;
+    this.idempotencyKey = idempotencyKey;
+  }
+}
+
 /** Lambda throttled the call (429 TooManyRequestsException) and retries did not get through. */
 export class MeshThrottledError extends MeshError {
   readonly reason?: string;

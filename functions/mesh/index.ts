@@ -37,8 +37,39 @@ export function call<T = unknown>(target: string, payload?: unknown, options?: C
   return getRuntime().call<T>(target, payload, options);
 }
 
+/** What the mesh knows of the invocation being served (`mesh.context()`). */
+export interface MeshContext {
+  /** The caller, verified when identity is on (`external` for callers outside the mesh). */
+  readonly source: string;
+  /**
+   * The call's idempotency key: the same on every attempt and retry of one call (and on a replay of
+   * its token), so a handler can deduplicate on it. Outside the mesh, Lambda's request id.
+   */
+  readonly idempotencyKey?: string;
+  /** The caller's attempt number, 1-based. */
+  readonly attempt?: number;
+  /** The caller's deadline for this attempt, epoch ms. */
+  readonly deadline?: number;
+  /** Lambda's request id of this invocation. */
+  readonly requestId?: string;
+}
+
+/** The invocation the wrapper is serving now, or undefined outside one. */
+export function context(): MeshContext | undefined {
+  const s = runtime?.scope;
+  if (!s?.source) return undefined;
+  return {
+    source: s.source,
+    idempotencyKey: s.idempotencyKey,
+    attempt: s.attempt,
+    deadline: s.deadline,
+    requestId: s.requestId,
+  };
+}
+
 export const mesh = {
   call,
+  context,
   /** Base URL of the local HTTP endpoint, this sandbox's secret path included (undefined outside the wrapper). */
   get endpoint(): string | undefined {
     return process.env[ENV.endpoint];

@@ -11,6 +11,7 @@ import { ENV } from '../../shared/names';
 import { type CallOptions, type ClientDeps, type InvocationScope, MeshClient, type Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
 import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
+import type { RequestBinding } from './identity/request-binding';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
 import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
@@ -19,11 +20,8 @@ import { type InvokeTransport, LambdaInvokeTransport } from './transport/lambda-
 
 /** What the wrapper needs of identity (F's Identity fits). */
 export interface IdentityLike extends Signer {
-  verify(input: {
-    token: unknown;
-    source: unknown;
-    payload: Uint8Array | string;
-  }): { ok: true } | { ok: false; reason: string };
+  /** Verifies the token against the request as received (payload, key, deadline, HTTP request line). */
+  verify(input: { token: unknown; source: unknown } & RequestBinding): { ok: true } | { ok: false; reason: string };
 }
 
 export interface MeshRuntimeOptions {

@@ -1,7 +1,8 @@
 /**
  * `effectivePolicy` (A's pure decision) memoised per policy copy and source: the policy cache hands
  * out the same ServicePolicy object until it is re-read, so the merge of DEFAULTS, traffic and allow
- * item runs once per copy instead of on every call.
+ * item runs once per copy instead of on every call. `authorize` adds the copy's age: authorization
+ * never decides on a copy older than the cache's bound.
  */
 import { type EffectivePolicy, effectivePolicy } from './policy/effective-policy';
 import type { ServicePolicy } from './policy/service-policy';
@@ -20,4 +21,28 @@ export function decide(policy: ServicePolicy, source: string): EffectivePolicy {
     bySource.set(source, d);
   }
   return d;
+}
+
+/** How old a copy authorization may use (PolicyCache.maxAuthorizationAgeMs) and the time now. */
+export interface Freshness {
+  readonly now: number;
+  readonly maxAgeMs: number;
+}
+
+/**
+ * `decide`, refused when the copy is older than `maxAgeMs`: the cache reads the table before it hands
+ * out such a copy, so an older one means the table could not be read. Authorization then fails closed.
+ */
+export function authorize(policy: ServicePolicy, source: string, freshness: Freshness): EffectivePolicy {
+  const age = freshness.now - policy.loadedAt;
+  if (age > freshness.maxAgeMs) {
+    return {
+      allowed: false,
+      reason: 'stale-policy',
+      detail:
+        `the policy of ${policy.service} is ${Math.round(age)} ms old, over the ${freshness.maxAgeMs} ms that ` +
+        'authorization accepts, and the policy table could not be read',
+    };
+  }
+  return decide(policy, source);
 }

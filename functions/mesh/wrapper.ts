@@ -1,10 +1,13 @@
 /**
- * The inbound side: wraps the user's handler. Per invocation: read the mesh metadata, refuse work
- * whose deadline has passed, verify the caller (identity on), check the policy (deny by default;
- * no metadata = `external`), run the handler against a timeout race, record telemetry. The handler
- * gets the caller's payload object untouched.
+ * The inbound side: wraps the user's handler. Per invocation, in this order: read the mesh metadata,
+ * verify the caller (identity on), refuse work whose deadline has passed, check the policy (deny by
+ * default; no metadata = `external`), run the handler against a timeout race, record telemetry.
+ * Nothing the caller merely claims is recorded as its source: a refused caller is `unknown`.
+ * A refused caller learns only `denied` or `unauthenticated` and a request id; the reason goes to
+ * this function's access log and metrics. The handler gets the caller's payload object untouched.
  */
-import { EXTERNAL, type MeshMetadata } from '../../shared/names';
+import { randomUUID } from 'node:crypto';
+import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
@@ -13,9 +16,10 @@ import {
   MeshUnauthenticatedError,
 } from './errors';
 import type { AnyHandler } from './handler-loader';
+import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
 import type { MeshRuntime } from './mesh-runtime';
-import { isHttpEvent, readMetadata } from './metadata';
-import { decide } from './policy-decision';
+import { isHttpEvent, metadataFromClientContext, metadataFromHeaders } from './metadata';
+import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { isExpired } from './resilience/deadline';
 import { parseTraceHeader } from './telemetry/trace-header';
 
@@ -57,8 +61,17 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     if (!fn) await pending;
     if (rt.config.disabled) return callHandler(fn!, event, context);
     const t0 = performance.now();
-    const meta: MeshMetadata | undefined = readMetadata(event, context);
-    let source = meta?.src ?? EXTERNAL;
+    const arrivedAt = Date.now();
+    // An Invoke carries the metadata in its ClientContext, an HTTP request in x-mesh-* headers; the
+    // token binds the request in the form it travelled.
+    const fromInvoke = metadataFromClientContext(context?.clientContext);
+    const overHttp = !fromInvoke && isHttpEvent(event);
+    const meta: MeshMetadata | undefined = fromInvoke ?? (overHttp ? metadataFromHeaders(event.headers) : undefined);
+    const requestId = context?.awsRequestId ?? randomUUID();
+    // `caller` is whom the policy is asked about; `source` what telemetry records, the claim only once
+    // it is verified (identity) or accepted (policy).
+    let caller = meta?.src ?? EXTERNAL;
+    let source = meta ? UNKNOWN_SOURCE : EXTERNAL;
     // In Lambda the service writes this invocation's function segment and sets _X_AMZN_TRACE_ID
     // (Root + Parent = that segment) per invocation: outgoing subsegments hang under it. The caller's
     // metadata `trc` (Parent = the caller's call subsegment) only stands in when Lambda set none.
@@ -77,9 +90,10 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         denied,
         idempotencyKey: meta?.idk,
         traceId: trace?.root,
-        requestId: context?.awsRequestId,
+        requestId,
         error: err ? `${err.name}: ${err.message}` : undefined,
         reason,
+        claimedSource: source === UNKNOWN_SOURCE ? meta?.src : undefined,
       });
     const refuse = (err: MeshError, outcome: string, denied: boolean, reason?: string) => {
       record(err.status, outcome, err, denied, reason);
@@ -88,49 +102,75 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         return {
           statusCode: err.status,
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ errorType: err.name, message: err.message }),
+          body: JSON.stringify({ errorType: err.name, message: err.message, requestId }),
         };
       }
-      throw err;
+      throw withoutStack(err);
     };
 
-    if (meta?.dl !== undefined && isExpired(meta.dl, Date.now())) {
+    // 1. Who is calling: nothing else is looked at before the caller is verified.
+    if (meta) {
+      const identity = await rt.identity();
+      if (identity) {
+        const v = identity.verify({
+          token: meta.tok,
+          source: meta.src,
+          payload: overHttp ? bodyOfEvent(event as Record<string, unknown>) : JSON.stringify(event),
+          idempotencyKey: meta.idk,
+          deadline: meta.dl,
+          http: overHttp ? requestLineOfEvent(event as Record<string, unknown>) : undefined,
+        });
+        // Which check failed goes to this function's log only: telling the caller would help a forger.
+        if (!v.ok) {
+          return refuse(
+            new MeshUnauthenticatedError(refusalMessage(self, 'unauthenticated', requestId)),
+            'unauthenticated',
+            true,
+            v.reason,
+          );
+        }
+        source = meta.src;
+      } else if (overHttp) {
+        // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
+        // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM).
+        caller = source = EXTERNAL;
+      }
+    }
+    // 2. The deadline: work the caller had given up on when it arrived is not started. Judged at
+    // arrival, so a cold sandbox loading its identity does not turn a call in time into a refusal.
+    if (meta?.dl !== undefined && isExpired(meta.dl, arrivedAt)) {
       return refuse(
         new MeshDeadlineExceededError(
-          `mesh: ${self} refused work from ${source}: its deadline passed ${Date.now() - meta.dl} ms ago`,
+          `mesh: ${self} refused work whose deadline passed ${arrivedAt - meta.dl} ms before it arrived (request ${requestId})`,
         ),
         'deadline-exceeded',
         false,
       );
     }
-    if (meta) {
-      const identity = await rt.identity();
-      if (identity) {
-        const body = isHttpEvent(event) ? (typeof event.body === 'string' ? event.body : '') : JSON.stringify(event);
-        const v = identity.verify({ token: meta.tok, source: meta.src, payload: body });
-        // The reason goes to this function's access log (with denied_total) only: telling the caller
-        // which check failed would help a forger. It learns just "unauthenticated".
-        if (!v.ok)
-          return refuse(
-            new MeshUnauthenticatedError(`mesh: ${self} refused the call: unauthenticated`),
-            'unauthenticated',
-            true,
-            v.reason,
-          );
-      } else if (isHttpEvent(event) && context?.clientContext == null) {
-        // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
-        // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM).
-        source = EXTERNAL;
-      }
+    // 3. The policy, on a copy no older than the cache's bound when this call started.
+    const decidedAt = rt.policy.now();
+    const eff = rt.policy.authorize(await rt.policy.get(self), caller, decidedAt);
+    if (!eff.allowed) {
+      return refuse(
+        new MeshDeniedError(refusalMessage(self, 'denied', requestId)),
+        'denied',
+        true,
+        `${eff.reason}: ${eff.detail}`,
+      );
     }
-    const eff = decide(await rt.policy.get(self), source);
-    if (!eff.allowed) return refuse(new MeshDeniedError(`mesh: ${eff.detail}`), 'denied', true);
+    source = caller;
 
     const previous = rt.scope;
     rt.scope = {
       deadline: meta?.dl,
       trace,
       getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
+      source,
+      // A mesh caller's key; otherwise Lambda's request id (the same on Lambda's retries of an event).
+      idempotencyKey: meta?.idk ?? context?.awsRequestId,
+      attempt: meta?.att,
+      requestId,
+      calls: new Map(),
     };
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -164,6 +204,13 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         err instanceof MeshTimeoutError ? 'timeout' : 'function-error',
         e,
       );
+      if (isMeshError(err)) {
+        // A mesh error leaves this function without its stack (file paths); this log keeps it.
+        console.error(
+          JSON.stringify({ level: 'error', msg: 'mesh error from the handler', requestId, stack: err.stack }),
+        );
+        throw withoutStack(err);
+      }
       throw err;
     } finally {
       if (timer) clearTimeout(timer);

@@ -52,13 +52,16 @@ export class PolicyRegistry {
   }
 
   /**
-   * The snapshot shipped at LAYER.snapshotPath. `generatedAt` is fixed unless SOURCE_DATE_EPOCH is
-   * set: a wall-clock time would change the asset on every synth and publish new versions of every
-   * function on every deploy.
+   * The snapshot shipped at LAYER.snapshotPath. `generatedAt` is when it was made (SOURCE_DATE_EPOCH
+   * when set, for reproducible builds: an earlier time only makes it count as older): the runtime
+   * trusts a snapshot for authorization only while it is younger than the policy cache's bound.
+   * The layer's asset hash leaves the time out (snapshot-layer-code.ts), so a synth with the same
+   * items publishes nothing new.
    */
-  snapshot(mesh: string): PolicySnapshot {
-    const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
-    return { mesh, generatedAt: new Date(epoch * 1000).toISOString(), items: this.list() };
+  snapshot(mesh: string, now: number = Date.now()): PolicySnapshot {
+    const fixed = process.env.SOURCE_DATE_EPOCH;
+    const at = fixed !== undefined && fixed !== '' ? Number(fixed) * 1000 : now;
+    return { mesh, generatedAt: new Date(at).toISOString(), items: this.list() };
   }
 }
 

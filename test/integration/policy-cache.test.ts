@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
-import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
+import { AUTHORIZATION_GRACE_MS, PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
 import { marshallItem } from '../../shared/attribute-value';
 
@@ -38,28 +38,55 @@ function close(server: Server): Promise<void> {
   });
 }
 
-/** Forwards everything to `target()`'s port and counts DynamoDB operations by X-Amz-Target. */
-function countingProxy(target: () => number): { server: Server; counts: Map<string, number> } {
+/**
+ * Forwards everything to `target()`'s port and counts DynamoDB operations by X-Amz-Target. `idle()`
+ * resolves once no request is open, so a test counts only after every read it caused has arrived.
+ */
+function countingProxy(target: () => number) {
   const counts = new Map<string, number>();
+  const bodies: Record<string, unknown>[] = [];
+  let open = 0;
+  let wake: (() => void) | undefined;
+  const done = () => {
+    open--;
+    if (open === 0) wake?.();
+  };
   const server = http.createServer((req, res) => {
+    open++;
+    res.on('close', done);
     const op =
       String(req.headers['x-amz-target'] ?? '')
         .split('.')
         .pop() ?? '?';
     counts.set(op, (counts.get(op) ?? 0) + 1);
-    const up = http.request(
-      { host: '127.0.0.1', port: target(), method: req.method, path: req.url, headers: req.headers },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
-    up.on('error', () => {
-      res.destroy(); // the table is gone: the client sees a dropped connection
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      try {
+        bodies.push(JSON.parse(body.toString()));
+      } catch {
+        bodies.push({});
+      }
+      const up = http.request(
+        { host: '127.0.0.1', port: target(), method: req.method, path: req.url, headers: req.headers },
+        (upRes) => {
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          upRes.pipe(res);
+        },
+      );
+      up.on('error', () => {
+        res.destroy(); // the table is gone: the client sees a dropped connection
+      });
+      up.end(body);
     });
-    req.pipe(up);
   });
-  return { server, counts };
+  const idle = () =>
+    new Promise<void>((resolve) => {
+      if (open === 0) resolve();
+      else wake = resolve;
+    });
+  return { server, counts, bodies, idle };
 }
 
 function client(endpoint: string): DynamoDBClient {
@@ -97,6 +124,12 @@ describe('PolicyCache against dynalite', () => {
   let clock: number;
   const now = () => clock;
   const queries = () => proxy.counts.get('Query') ?? 0;
+  /** Every read `c` started has been answered and has reached the proxy's count. */
+  const settle = async (c: PolicyCache) => {
+    await c.settled();
+    await new Promise((r) => setImmediate(r));
+    await proxy.idle();
+  };
 
   before(async () => {
     db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -118,6 +151,7 @@ describe('PolicyCache against dynalite', () => {
   beforeEach(async () => {
     clock = 1_700_000_000_000;
     proxy.counts.clear();
+    proxy.bodies.length = 0;
     for (const it of Object.values(items)) await put(admin, it);
     await admin.send(
       new DeleteItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'deny#orders' }) as never }),
@@ -143,23 +177,45 @@ describe('PolicyCache against dynalite', () => {
     return { c, lines, invalid, tableErrors };
   }
 
-  it('serves the deploy-time snapshot with zero table reads', async () => {
-    // Prepare
+  it('serves a fresh deploy-time snapshot with zero table reads', async () => {
+    // Prepare: generated a second ago
     const path = join(tmp, 'policy.json');
     writeFileSync(
       path,
-      JSON.stringify({ mesh: 'shop', generatedAt: '2026-11-27T00:00:00Z', items: Object.values(items) }),
+      JSON.stringify({ mesh: 'shop', generatedAt: new Date(clock - 1_000).toISOString(), items: Object.values(items) }),
     );
     const { c } = cache({ snapshotPath: path });
     // Act
     const p = await c.get('payments');
-    clock += 4_999;
+    clock += 3_999;
     const again = await c.get('payments');
+    await settle(c);
     // Assess
     assert.equal(p.origin, 'snapshot');
     assert.equal(again, p);
-    assert.equal(effectivePolicy(p, 'orders').allowed, true);
+    assert.equal(c.authorize(p, 'orders').allowed, true);
     assert.equal(queries(), 0);
+  });
+
+  it('counts the snapshot as old as its generation time: an old one is not trusted, a deny in the table wins', async () => {
+    // Prepare: a snapshot generated a minute ago allows orders; the table has denied orders since.
+    const path = join(tmp, 'policy-old.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        mesh: 'shop',
+        generatedAt: new Date(clock - 60_000).toISOString(),
+        items: Object.values(items),
+      }),
+    );
+    await put(admin, { pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 'incident' });
+    const { c } = cache({ snapshotPath: path });
+    // Act: a new sandbox's first call
+    const p = await c.get('payments');
+    // Assess
+    assert.equal(p.origin, 'table', 'the table was read before the first decision');
+    const res = c.authorize(p, 'orders');
+    assert.equal(!res.allowed && res.reason, 'denied');
   });
 
   it('reads the table for a service the snapshot does not hold, and revalidates snapshot copies after the TTL', async () => {
@@ -169,7 +225,7 @@ describe('PolicyCache against dynalite', () => {
       path,
       JSON.stringify({
         mesh: 'shop',
-        generatedAt: 'x',
+        generatedAt: new Date(clock).toISOString(),
         items: [{ ...items.service, pk: 'orders', functionName: 'shop-orders' }],
       }),
     );
@@ -195,14 +251,16 @@ describe('PolicyCache against dynalite', () => {
     assert.match(JSON.parse(warns[0]).error, /nope\.json cannot be read \(ENOENT\)/);
   });
 
-  it('reads a service with one Query and keeps it for the TTL', async () => {
+  it('reads a service with one consistent Query and keeps it for the TTL', async () => {
     const { c } = cache();
     const p = await c.get('payments');
     assert.equal(p.origin, 'table');
     assert.equal(p.allows.get('orders')?.timeoutMs, 800);
     assert.equal(queries(), 1);
+    assert.equal(proxy.bodies[0]!.ConsistentRead, true, 'an eventually consistent read may miss a deny');
     clock += 4_999;
     assert.equal(await c.get('payments'), p);
+    await settle(c); // a read started in the background would be counted here
     assert.equal(queries(), 1, 'no read within the TTL');
   });
 
@@ -223,6 +281,7 @@ describe('PolicyCache against dynalite', () => {
     const stale = await Promise.all([c.get('payments'), c.get('payments'), c.get('payments')]);
     const fresh = await c.refresh('payments'); // joins the refresh already in flight
     // Assess
+    await settle(c);
     assert.ok(
       stale.every((p) => p === first),
       'stale copy served while revalidating',
@@ -240,6 +299,98 @@ describe('PolicyCache against dynalite', () => {
     await c.get('payments');
     const res = effectivePolicy(await c.refresh('payments'), 'orders');
     assert.equal(!res.allowed && res.reason, 'denied');
+  });
+
+  it('re-reads a copy idle past TTL + 1 s before handing it out: the first call after an idle period sees the deny', async () => {
+    // Prepare: a warm copy, then a deny, then the sandbox sits idle
+    const { c } = cache();
+    assert.equal(c.authorize(await c.get('payments'), 'orders').allowed, true);
+    await put(admin, { pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 'incident' });
+    clock += c.ttlMs + AUTHORIZATION_GRACE_MS + 1;
+    // Act: one call, no refresh asked for
+    const res = c.authorize(await c.get('payments'), 'orders');
+    // Assess
+    assert.equal(!res.allowed && res.reason, 'denied');
+    assert.equal(c.maxAuthorizationAgeMs, 6_000);
+  });
+
+  it('authorizes the call that waited for a read, however long the table took to answer', async () => {
+    // Prepare: a table that answers 7 s (past TTL + 1 s) after the read was sent
+    const real = client(endpoint);
+    const slow = {
+      send: async (command: unknown) => {
+        clock += 7_000;
+        return real.send(command as never);
+      },
+    };
+    const { c } = cache({ client: slow });
+    // Act
+    const at = c.now();
+    const p = await c.get('payments');
+    // Assess: the copy is older than the bound by now, but younger than the call that waited for it
+    assert.ok(c.now() - p.loadedAt > c.maxAuthorizationAgeMs);
+    assert.equal(c.authorize(p, 'orders', at).allowed, true);
+    assert.equal(c.authorize(p, 'orders').allowed, false, 'a later call may not reuse it');
+    real.destroy();
+  });
+
+  it('does not hand a call a read that was sent too long before it: joins it, then reads again', async () => {
+    // Prepare: a warm copy; the next read answers from before a deny, and only 7 s later
+    const real = client(endpoint);
+    let gate: (() => void) | undefined;
+    let slowNext = false;
+    const table = {
+      send: async (command: unknown) => {
+        if (!slowNext) return real.send(command as never);
+        slowNext = false;
+        const answer = await real.send(command as never); // the table as it was when the read arrived
+        clock += 7_000;
+        await new Promise<void>((r) => (gate = r));
+        return answer;
+      },
+    };
+    const { c } = cache({ client: table });
+    await c.get('payments');
+    clock += 5_500; // past the TTL: the next call revalidates in the background
+    slowNext = true;
+    await c.get('payments');
+    while (!gate) await new Promise((r) => setImmediate(r));
+    await put(admin, { pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 'incident' });
+    // Act: a call that starts now, 7 s after the read in flight was sent
+    const at = c.now();
+    const pending = c.get('payments');
+    gate();
+    const p = await pending;
+    // Assess: decided on a read sent after the call started, which sees the deny
+    assert.ok(p.loadedAt >= at);
+    const res = c.authorize(p, 'orders', at);
+    assert.equal(!res.allowed && res.reason, 'denied');
+    real.destroy();
+  });
+
+  it('fails authorization closed on a copy past the bound when the table cannot be read, and keeps routing', async () => {
+    // Prepare: a good copy, then the table goes away and the copy ages past TTL + 1 s
+    const { c } = cache();
+    await c.get('payments');
+    const realPort = dbPort;
+    const gone = http.createServer();
+    dbPort = await listen(gone);
+    await close(gone);
+    try {
+      clock += 7_000;
+      // Act
+      const p = await c.get('payments');
+      // Assess: routing keeps the last good items, authorization refuses to decide on them
+      assert.deepEqual(p.route?.weights, { '1': 0.9, '2': 0.1 });
+      const res = c.authorize(p, 'orders');
+      assert.equal(!res.allowed && res.reason, 'stale-policy');
+      assert.equal(effectivePolicy(p, 'orders').allowed, true, 'the copy itself still allows orders');
+    } finally {
+      dbPort = realPort;
+    }
+    // The table is back: after the back-off the next call reads it and authorizes again.
+    clock += 5_000;
+    assert.equal(c.authorize(await c.get('payments'), 'orders').allowed, true);
   });
 
   it('keeps the last good copy of an item that becomes malformed, and reports it once', async () => {
@@ -283,10 +434,12 @@ describe('PolicyCache against dynalite', () => {
       assert.equal(tableErrors.length, 1);
       assert.equal(lines.filter((l) => l.includes('table read failed')).length, 1);
       // backs off: no new read for a TTL after the failure
+      await settle(c);
       const before = queries();
       clock += 1_000;
       await c.get('payments');
-      assert.equal(queries(), before);
+      await settle(c); // a read started in the background would be counted here
+      assert.equal(queries(), before, 'backs off');
     } finally {
       dbPort = realPort;
     }

@@ -12,7 +12,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
-import { MeshCircuitOpenError, MeshRemoteError, MeshThrottledError } from '../../functions/mesh/errors';
+import {
+  MeshCircuitOpenError,
+  MeshOutcomeUnknownError,
+  MeshRemoteError,
+  MeshThrottledError,
+} from '../../functions/mesh/errors';
+import { requestLineOfUrl } from '../../functions/mesh/identity/request-binding';
 import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import type { InvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { ENV, META } from '../../shared/names';
@@ -20,6 +26,7 @@ import { identityOf, identityWorld } from '../support/identity-fixture';
 
 interface Seen {
   method?: string;
+  url?: string;
   headers: IncomingMessage['headers'];
   body: string;
   peer?: string;
@@ -38,6 +45,7 @@ function handler(seen: Seen[], answer: () => Answer) {
     req.on('end', () => {
       const s: Seen = {
         method: req.method,
+        url: req.url,
         headers: req.headers,
         body: Buffer.concat(chunks).toString(),
         peer: (req.socket as TLSSocket).getPeerCertificate?.()?.subjectaltname,
@@ -69,6 +77,8 @@ function runtimeFor(
             pk: 'payments',
             sk: 'allow#orders',
             source: 'orders',
+            // Idempotent: a 5xx after sending may be retried (on other edges it ends "outcome unknown").
+            idempotent: true,
             retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
           },
           ...extra,
@@ -136,7 +146,11 @@ describe('runtime: HTTP targets through the call pipeline', () => {
       (e: unknown) => e instanceof MeshRemoteError && /down/.test(e.message),
     ); // 3 attempts
     const before = seen.length;
-    await assert.rejects(rt.call('payments', {}), MeshCircuitOpenError); // 2 more: 5 in a row, open before the 3rd
+    // 2 more: 5 in a row, open before the 3rd; the two 503s may have run, so the call ends outcome unknown
+    await assert.rejects(
+      rt.call('payments', {}),
+      (e: unknown) => e instanceof MeshOutcomeUnknownError && /circuit open/.test(e.message),
+    );
     const sent = seen.length;
     assert.equal(sent - before, 2);
     await assert.rejects(rt.call('payments', {}), MeshCircuitOpenError);
@@ -237,10 +251,14 @@ describe('runtime: an mTLS HTTP target', () => {
     const server = createHttpsServer(
       { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
       handler(seen, () => (s) => {
+        // The token binds the whole request: method, path, query, body, idempotency key and deadline.
         const v = payments.verify({
           token: s.headers[META.headers.token],
           source: s.headers[META.headers.source],
           payload: s.body,
+          idempotencyKey: s.headers[META.headers.idempotencyKey] as string,
+          deadline: Number(s.headers[META.headers.deadline]),
+          http: requestLineOfUrl(new URL(s.url ?? '/', 'https://x'), s.method),
         });
         return v.ok ? ok(s) : { status: 401, body: '{"message":"unauthenticated"}' };
       }),
@@ -248,7 +266,7 @@ describe('runtime: an mTLS HTTP target', () => {
     const port = await listen(server);
     try {
       const { rt } = runtimeFor(
-        { url: `https://127.0.0.1:${port}/pay`, auth: 'mtls' },
+        { url: `https://127.0.0.1:${port}/pay?currency=EUR`, auth: 'mtls' },
         orders as unknown as IdentityLike,
       );
       assert.deepEqual(await rt.call('payments', { m: 1 }), { got: { m: 1 } });

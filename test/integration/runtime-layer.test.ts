@@ -73,7 +73,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   test('deny by default: without allow#external the wrapper refuses a plain invoke', () => {
     writeHelloSnapshot(join(dir, 'closed.json'), { closed: true });
     const r = run('cjs-handler.handler', {}, { MESH_POLICY_SNAPSHOT: join(dir, 'closed.json') });
-    assert.equal(r.error?.name, 'MeshDeniedError');
+    assert.equal(r.error?.name, 'MeshDeniedError', r.error?.message);
   });
 
   test('MESH_DISABLED=true passes through', () => {

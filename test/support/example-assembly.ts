@@ -2,6 +2,7 @@
  * Synthesized cloud assemblies for the local mesh's tests, made once and cached by a hash of their
  * sources (a test file that starts a mesh pays for synth only when the app changed):
  * - `fixtureAssemblies()`: the local mesh's own fixture app (test/support/local-mesh-app), releases 1 and 2.
+ * - `checkoutFixtureAssembly()`: a checkout charging through an idempotent and a non-idempotent edge.
  * - `exampleAssemblies()`: the example app (infra/app.ts via the cdk CLI, contract 5), releases 1 and 2;
  *   undefined while the example app is not in the tree.
  * And `startTestMesh()`: the local mesh on a free port, or — when MESH_TEST_ENDPOINT is set — an
@@ -125,7 +126,25 @@ export function identityFixtureAssemblies(): Releases {
 /** The regions fixture (test/support/regions-app): one stack per region, one assembly. */
 export function regionsAssembly(): string {
   const appDir = join(__dirname, 'regions-app');
-  return cached('regions', hashTree([appDir]), 1, (outdir) => {
+  return singleAssembly('regions', appDir, hashTree([appDir]));
+}
+
+/**
+ * The checkout fixture (test/support/local-mesh-app/checkout): a checkout charging through an
+ * idempotent and a non-idempotent edge, on the real constructs and runtime layer. One release.
+ */
+export function checkoutFixtureAssembly(): string {
+  const appDir = join(__dirname, 'local-mesh-app/checkout');
+  return singleAssembly(
+    'checkout-fixture',
+    appDir,
+    hashTree([appDir, ...['infra', 'functions', 'shared'].map((p) => join(ROOT, p))]),
+  );
+}
+
+/** The one assembly of a fixture app (`tsx app.ts <outdir>`). */
+function singleAssembly(name: string, appDir: string, hash: string): string {
+  return cached(name, hash, 1, (outdir) => {
     execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir], {
       cwd: ROOT,
       env: quietEnv,

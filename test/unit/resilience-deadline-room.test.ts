@@ -15,6 +15,7 @@ const input = (over: Partial<RetryDecisionInput>): RetryDecisionInput => ({
   maxAttempts: 3,
   retryOn: ['throttled'],
   idempotent: false,
+  delivery: 'not-delivered',
   now: NOW,
   delayMs: 300,
   ...over,

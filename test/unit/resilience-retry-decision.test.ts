@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { classifyDelivery } from '../../functions/mesh/resilience/delivery';
 import { RetryBudget } from '../../functions/mesh/resilience/retry-budget';
 import {
   classifyOutcome,
   countsAsFailure,
   decideRetry,
+  isOutcomeUnknown,
   type RetryDecisionInput,
 } from '../../functions/mesh/resilience/retry-decision';
 import { DEFAULTS } from '../../shared/policy';
@@ -18,6 +20,7 @@ function input(over: Partial<RetryDecisionInput>): RetryDecisionInput {
     maxAttempts: 3,
     retryOn: DEFAULTS.retries.retryOn,
     idempotent: false,
+    delivery: 'not-delivered',
     now: NOW,
     delayMs: 20,
     endsBy: NOW + 5_000,
@@ -83,6 +86,58 @@ describe('classifyOutcome', () => {
   });
 });
 
+describe('classifyDelivery', () => {
+  const cases: Array<[string, Parameters<typeof classifyDelivery>[0], string]> = [
+    ['Invoke throttling', { errorName: 'TooManyRequestsException', statusCode: 429 }, 'not-delivered'],
+    ['an HTTP 429', { statusCode: 429 }, 'not-delivered'],
+    ['a refused connection', { errorName: 'Error', errorCode: 'ECONNREFUSED' }, 'not-delivered'],
+    ['an unknown host', { errorCode: 'ENOTFOUND' }, 'not-delivered'],
+    ['a function not ready yet', { errorName: 'ResourceNotReadyException', statusCode: 502 }, 'not-delivered'],
+    [
+      'a VPC function without an interface',
+      { errorName: 'ENILimitReachedException', statusCode: 502 },
+      'not-delivered',
+    ],
+    ['a stopped recursive loop', { errorName: 'RecursiveInvocationException', statusCode: 400 }, 'not-delivered'],
+    [
+      'a module that failed to load',
+      { statusCode: 200, functionError: 'Unhandled', errorType: 'Runtime.ImportModuleError' },
+      'not-delivered',
+    ],
+    [
+      "the callee's wrapper refusing the caller",
+      { statusCode: 200, functionError: 'Unhandled', errorType: 'MeshUnauthenticatedError' },
+      'not-delivered',
+    ],
+    [
+      "the callee's wrapper refusing a passed deadline",
+      { statusCode: 200, functionError: 'Unhandled', errorType: 'MeshDeadlineExceededError' },
+      'not-delivered',
+    ],
+    ['the local policy check', { local: 'denied' }, 'not-delivered'],
+    ['an open breaker', { local: 'circuit-open' }, 'not-delivered'],
+    ['a 200', { statusCode: 200 }, 'delivered'],
+    ['a handler that threw', { statusCode: 200, functionError: 'Unhandled', errorType: 'TypeError' }, 'delivered'],
+    ['the per-try abort', { timedOut: true, errorName: 'AbortError' }, 'unknown'],
+    ['the per-try abort while connecting', { timedOut: true, errorCode: 'ECONNREFUSED' }, 'unknown'],
+    [
+      'a Lambda sandbox timeout',
+      { statusCode: 200, functionError: 'Unhandled', errorType: 'Sandbox.Timedout' },
+      'unknown',
+    ],
+    ['a reset connection', { errorCode: 'ECONNRESET' }, 'unknown'],
+    ['a socket hang up', { errorName: 'Error', errorCode: 'ECONNRESET' }, 'unknown'],
+    ['a 5xx from the service', { errorName: 'ServiceException', statusCode: 500 }, 'unknown'],
+    ['an HTTP 502 from a target', { statusCode: 502 }, 'unknown'],
+    ['an HTTP 504 from a target', { statusCode: 504 }, 'unknown'],
+  ];
+  for (const [name, result, expected] of cases) {
+    it(`classifies ${name} as ${expected}`, () => {
+      assert.equal(classifyDelivery(result), expected);
+    });
+  }
+});
+
 describe('decideRetry', () => {
   it('does not retry a success', () => {
     assert.deepEqual(decideRetry(input({ outcome: 'success' })), { retry: false, reason: 'success' });
@@ -108,22 +163,77 @@ describe('decideRetry', () => {
 
   it('retries a function error only on an idempotent edge that lists it', () => {
     const retryOn = ['function-error', 'service-error'] as const;
-    assert.deepEqual(decideRetry(input({ outcome: 'function-error', retryOn: [...retryOn], idempotent: false })), {
+    const ran = { outcome: 'function-error', delivery: 'delivered', retryOn: [...retryOn] } as const;
+    assert.deepEqual(decideRetry(input({ ...ran, idempotent: false })), {
       retry: false,
       reason: 'not-idempotent',
     });
-    assert.deepEqual(decideRetry(input({ outcome: 'function-error', retryOn: [...retryOn], idempotent: true })), {
+    assert.deepEqual(decideRetry(input({ ...ran, idempotent: true })), {
       retry: true,
       delayMs: 20,
     });
     assert.deepEqual(
-      decideRetry(input({ outcome: 'function-error', idempotent: true })),
+      decideRetry(input({ outcome: 'function-error', delivery: 'delivered', idempotent: true })),
       {
         retry: false,
         reason: 'not-retryable',
       },
       'the defaults do not list function-error',
     );
+  });
+
+  describe('on an edge that is not idempotent', () => {
+    const retryOn = ['throttled', 'service-error', 'timeout', 'function-error'] as const;
+    const notIdempotent = (outcome: RetryDecisionInput['outcome'], delivery: RetryDecisionInput['delivery']) =>
+      decideRetry(input({ outcome, delivery, idempotent: false, retryOn: [...retryOn] }));
+
+    it('retries a throttled attempt (it never reached the handler)', () => {
+      assert.deepEqual(notIdempotent('throttled', 'not-delivered'), { retry: true, delayMs: 20 });
+    });
+
+    it('retries a connection refused before the request was written', () => {
+      assert.deepEqual(notIdempotent('service-error', 'not-delivered'), { retry: true, delayMs: 20 });
+    });
+
+    it('retries a function that did not start', () => {
+      assert.deepEqual(notIdempotent('function-error', 'not-delivered'), { retry: true, delayMs: 20 });
+    });
+
+    it('does not retry a per-try timeout: the handler may still be running', () => {
+      assert.deepEqual(notIdempotent('timeout', 'unknown'), { retry: false, reason: 'outcome-unknown' });
+    });
+
+    it('does not retry a dropped connection or a 5xx after sending', () => {
+      assert.deepEqual(notIdempotent('service-error', 'unknown'), { retry: false, reason: 'outcome-unknown' });
+    });
+
+    it('does not retry a handler that threw', () => {
+      assert.deepEqual(notIdempotent('function-error', 'delivered'), { retry: false, reason: 'not-idempotent' });
+    });
+
+    it('ends "outcome unknown" only when the last attempt may have run without a known end', () => {
+      assert.equal(isOutcomeUnknown(false, 'unknown'), true);
+      assert.equal(isOutcomeUnknown(false, 'delivered'), false);
+      assert.equal(isOutcomeUnknown(false, 'not-delivered'), false);
+      assert.equal(isOutcomeUnknown(true, 'unknown'), false, 'idempotent edges report the outcome as it is');
+    });
+
+    it('ends "outcome unknown" when a last refusal follows an attempt that may have run (any edge)', () => {
+      for (const idempotent of [true, false]) {
+        assert.equal(isOutcomeUnknown(idempotent, 'not-delivered', true), true, 'throttled after a timeout');
+        assert.equal(isOutcomeUnknown(idempotent, 'not-delivered', false), false, 'throttled only');
+      }
+      assert.equal(isOutcomeUnknown(true, 'delivered', true), false, 'the handler answered at last');
+    });
+  });
+
+  it('keeps retrying timeouts and dropped connections on an idempotent edge', () => {
+    for (const outcome of ['timeout', 'service-error'] as const) {
+      assert.deepEqual(decideRetry(input({ outcome, delivery: 'unknown', idempotent: true })), {
+        retry: true,
+        delayMs: 20,
+      });
+    }
   });
 
   it('stops when the attempts are used up', () => {

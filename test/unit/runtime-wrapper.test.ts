@@ -202,6 +202,94 @@ describe('runtime wrapper', () => {
     assert.equal(lines.length, 0);
   });
 
+  test('identity first: a forger with a passed deadline is refused unauthenticated, and recorded as unknown', async () => {
+    const identity: IdentityLike = { sign: () => 'tok', verify: () => ({ ok: false, reason: 'signature-invalid' }) };
+    const { rt, lines } = runtime({ identity });
+    const h = wrapHandler(rt, async () => 'ran');
+    await assert.rejects(
+      h({}, ctx({ v: 1, src: 'inventory', tok: 'forged', dl: Date.now() - 1_000 })),
+      MeshUnauthenticatedError,
+    );
+    const emf = lines.map((l) => JSON.parse(l)).find((l) => l._aws);
+    assert.equal(emf.source_workload, 'unknown', 'no phantom inventory -> payments edge');
+    const log = lines.map((l) => JSON.parse(l)).find((l) => l.type === 'mesh-access');
+    assert.equal(log.source, 'unknown');
+    assert.equal(log.claimedSource, 'inventory', 'the claim stays in the callee log');
+    assert.equal(log.outcome, 'unauthenticated');
+  });
+
+  test('identity off: a caller the policy refuses is recorded as unknown, an allowed one by its name', async () => {
+    const { rt, lines } = runtime();
+    const h = wrapHandler(rt, async () => 'ran');
+    await assert.rejects(h({}, ctx({ v: 1, src: 'inventory' })), MeshDeniedError);
+    await assert.rejects(h({}, ctx({ v: 1, src: 'orders', dl: Date.now() - 1 })), MeshDeadlineExceededError);
+    assert.equal(await h({}, ctx({ v: 1, src: 'orders' })), 'ran');
+    const sources = lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l._aws)
+      .map((l) => l.source_workload);
+    assert.deepEqual(sources, ['unknown', 'unknown', 'orders']);
+  });
+
+  test('a refusal says only "denied" and a request id: no deny note, no hint, no stack', async () => {
+    const { rt, lines } = runtime({
+      extra: [{ pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 'incident 42: card testing' }],
+    });
+    const h = wrapHandler(rt, async () => 'ran');
+    const refused = [
+      await h({}, ctx({ v: 1, src: 'orders' })).catch((e: Error) => e),
+      await h({}, ctx()).catch((e: Error) => e),
+    ];
+    for (const e of refused) {
+      assert.ok(e instanceof MeshDeniedError);
+      assert.equal(e.message, 'mesh: payments refused the call: denied (request req-1)');
+      assert.equal(e.stack, `MeshDeniedError: ${e.message}`, 'no stack frames, no file paths');
+    }
+    const logs = lines.map((l) => JSON.parse(l)).filter((l) => l.type === 'mesh-access');
+    assert.match(logs[0].reason, /incident 42: card testing/, "the deny's note is in the callee's log");
+    assert.match(logs[1].reason, /add allow#external to payments/, 'the hint is in the callee log');
+    assert.equal(logs[0].requestId, 'req-1');
+    // An HTTP refusal's body: the same, plus the request id as a field.
+    const res = (await h({ rawPath: '/', requestContext: {}, headers: {} }, ctx())) as { body: string };
+    assert.deepEqual(JSON.parse(res.body), {
+      errorType: 'MeshDeniedError',
+      message: 'mesh: payments refused the call: denied (request req-1)',
+      requestId: 'req-1',
+    });
+  });
+
+  test('a mesh error escaping the handler leaves without its stack; other errors are the handler’s own', async () => {
+    const { rt } = runtime();
+    const timeout = new MeshTimeoutError('mesh: call to ledger timed out');
+    const err = await wrapHandler(rt, async () => {
+      throw timeout;
+    })({}, ctx({ v: 1, src: 'orders' })).catch((e: Error) => e);
+    assert.equal(err, timeout);
+    assert.equal(timeout.stack, 'MeshTimeoutError: mesh: call to ledger timed out');
+    const own = new TypeError('bad');
+    const stack = own.stack;
+    await wrapHandler(rt, async () => {
+      throw own;
+    })({}, ctx({ v: 1, src: 'orders' })).catch(() => undefined);
+    assert.equal(own.stack, stack);
+  });
+
+  test('the handler reads the verified caller and the idempotency key of the call', async () => {
+    const { rt } = runtime({ extra: [{ pk: 'payments', sk: 'allow#external', source: 'external' }] });
+    const seen: unknown[] = [];
+    const h = wrapHandler(rt, async () => {
+      const s = rt.scope!;
+      seen.push({ source: s.source, idempotencyKey: s.idempotencyKey, attempt: s.attempt, requestId: s.requestId });
+      return 1;
+    });
+    await h({}, ctx({ v: 1, src: 'orders', idk: 'charge-7', att: 2 }));
+    await h({}, ctx());
+    assert.deepEqual(seen, [
+      { source: 'orders', idempotencyKey: 'charge-7', attempt: 2, requestId: 'req-1' },
+      { source: 'external', idempotencyKey: 'req-1', attempt: undefined, requestId: 'req-1' },
+    ]);
+  });
+
   test('a handler error is rethrown as is and recorded as 500', async () => {
     const { rt, lines } = runtime();
     const boom = new TypeError('bad');

@@ -7,7 +7,7 @@ export const REFUSAL = {
   missing: 'token-missing',
   /** Token longer than MAX_TOKEN_CHARS. */
   oversized: 'token-oversized',
-  /** Not four dot-separated base64url parts, bad JSON, wrong field types. */
+  /** Not four dot-separated canonical base64url parts, bad JSON, wrong field types. */
   malformed: 'token-malformed',
   /** The carried certificate is not an EC P-256 leaf issued by a CA in the trust bundle. */
   untrustedCertificate: 'certificate-untrusted',
@@ -17,13 +17,16 @@ export const REFUSAL = {
   wrongSource: 'source-mismatch',
   /** The token was made for another service. */
   wrongAudience: 'audience-mismatch',
-  /** ECDSA signature does not verify with the certificate's key. */
+  /** ECDSA signature does not verify with the certificate's key, or is not in its one low-S encoding. */
   badSignature: 'signature-invalid',
   expired: 'token-expired',
   notYetValid: 'token-not-yet-valid',
   /** exp - iat above MAX_TOKEN_LIFETIME_S. */
   lifetimeTooLong: 'token-lifetime-too-long',
-  /** The payload bytes are not the ones that were signed. */
+  /**
+   * The request is not the one that was signed: payload bytes, HTTP method, path or query, the
+   * idempotency key or the deadline differ.
+   */
   payloadMismatch: 'payload-digest-mismatch',
   /** The nonce was seen before within the token lifetime. */
   replayed: 'token-replayed',
@@ -35,14 +38,20 @@ export type VerifyResult = { ok: true } | { ok: false; reason: RefusalReason };
 
 /** Longest token accepted, in characters; a real one is about 1 KB (leaf certificate included). */
 export const MAX_TOKEN_CHARS = 2048;
-/** A token lives at most this long (exp - iat). */
-export const MAX_TOKEN_LIFETIME_S = 60;
-/** Token lifetime the signer uses. */
-export const TOKEN_LIFETIME_S = 30;
-/** Clock skew tolerated between caller and callee. */
-export const CLOCK_SKEW_S = 5;
-/** Token format tag, first part of the token. */
-export const TOKEN_VERSION = 'm1';
+/**
+ * Token lifetime the signer uses, and the longest one accepted (exp - iat), seconds. It covers the
+ * Invoke and a cold start (Lambda's init phase is capped at 10 s); the signer shortens it further to
+ * the attempt's deadline, which a callee never works past anyway.
+ */
+export const TOKEN_LIFETIME_S = 10;
+export const MAX_TOKEN_LIFETIME_S = TOKEN_LIFETIME_S;
+/**
+ * Clock skew tolerated between caller and callee, seconds. Lambda's hosts keep time with the Amazon
+ * Time Sync Service (well under a second apart); 2 s leaves room without widening replay much.
+ */
+export const CLOCK_SKEW_S = 2;
+/** Token format tag, first part of the token (m2: the digest binds the whole request). */
+export const TOKEN_VERSION = 'm2';
 
 /** Thrown (never returned to callers) when a token is refused; the message names the failed check only. */
 export class IdentityRefusedError extends Error {

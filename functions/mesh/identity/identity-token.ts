@@ -1,11 +1,13 @@
 /**
- * The per-attempt identity token: `m1.<claims>.<leaf DER>.<signature>`, each part base64url.
+ * The per-attempt identity token: `m2.<claims>.<leaf DER>.<signature>`, each part canonical base64url.
  * claims = JSON { iss, aud, iat, exp, nce, dig }: issuer and audience SPIFFE IDs, epoch seconds,
- * a 96-bit nonce, the SHA-256 of the payload bytes. The ECDSA P-256 signature (IEEE P1363, 64 bytes)
- * covers `m1.<claims>.<leaf>`, so the certificate is bound to the token too.
+ * a 96-bit nonce, and the request digest (request-binding.ts: payload, HTTP method/path/query,
+ * idempotency key, deadline). The ECDSA P-256 signature (IEEE P1363, 64 bytes, low-S) covers
+ * `m2.<claims>.<leaf>`, so the certificate is bound to the token too. One token has one encoding:
+ * a high-S signature or a base64url part with non-zero trailing bits is refused.
  * Pure apart from node:crypto; the clock and the replay cache come from the caller.
  */
-import { createHash, sign as ecSign, verify as ecVerify, type KeyObject, randomBytes } from 'node:crypto';
+import { sign as ecSign, verify as ecVerify, type KeyObject, randomBytes } from 'node:crypto';
 import type { TrustBundle } from './certificate-check';
 import {
   CLOCK_SKEW_S,
@@ -17,6 +19,7 @@ import {
   type VerifyResult,
 } from './identity-reason';
 import type { ReplayCache } from './replay-cache';
+import { type PayloadBytes, type RequestBinding, requestDigest } from './request-binding';
 
 export interface TokenClaims {
   readonly iss: string;
@@ -27,16 +30,16 @@ export interface TokenClaims {
   readonly dig: string;
 }
 
-export type PayloadBytes = Uint8Array | string;
+export type { PayloadBytes, RequestBinding };
 
+/** The digest of a bare payload (no key, no deadline, an Invoke). */
 export function payloadDigest(payload: PayloadBytes): string {
-  return createHash('sha256').update(payload).digest('base64url');
+  return requestDigest({ payload });
 }
 
-export interface SignInput {
+export interface SignInput extends RequestBinding {
   readonly issuer: string;
   readonly audience: string;
-  readonly payload: PayloadBytes;
   readonly key: KeyObject;
   /** The signer's leaf certificate, DER as base64url (encoded once per identity load). */
   readonly certB64u: string;
@@ -44,27 +47,33 @@ export interface SignInput {
   readonly lifetimeS?: number;
 }
 
+/** The order of P-256: a signature (r, s) and (r, n - s) both verify, so only s <= n/2 is accepted. */
+const P256_N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+const P256_HALF_N = P256_N >> 1n;
+
 export function signToken(input: SignInput): string {
+  // Never past the attempt's deadline: the callee would refuse the work then anyway.
+  const byDeadline = input.deadline === undefined ? Infinity : Math.ceil(input.deadline / 1000);
+  const exp = Math.max(input.nowS + 1, Math.min(input.nowS + (input.lifetimeS ?? TOKEN_LIFETIME_S), byDeadline));
   const claims: TokenClaims = {
     iss: input.issuer,
     aud: input.audience,
     iat: input.nowS,
-    exp: input.nowS + (input.lifetimeS ?? TOKEN_LIFETIME_S),
+    exp,
     nce: randomBytes(12).toString('base64url'),
-    dig: payloadDigest(input.payload),
+    dig: requestDigest(input),
   };
   const signed = `${TOKEN_VERSION}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${input.certB64u}`;
   const sig = ecSign('sha256', Buffer.from(signed), { key: input.key, dsaEncoding: 'ieee-p1363' });
-  return `${signed}.${sig.toString('base64url')}`;
+  return `${signed}.${toLowS(sig).toString('base64url')}`;
 }
 
-export interface VerifyInput {
+export interface VerifyInput extends RequestBinding {
   readonly token: unknown;
   /** SPIFFE ID the caller claims to be (from metadata `src`). */
   readonly expectedIssuer: string;
   /** This service's SPIFFE ID. */
   readonly audience: string;
-  readonly payload: PayloadBytes;
   readonly trust: TrustBundle;
   readonly replay: ReplayCache;
   readonly nowS: number;
@@ -83,6 +92,7 @@ export function verifyToken(input: VerifyInput): VerifyResult {
   if (parts.length !== 4 || parts[0] !== TOKEN_VERSION) return fail(REFUSAL.malformed);
   const [, claimsPart, certPart, sigPart] = parts as [string, string, string, string];
   if (!B64U.test(claimsPart) || !B64U.test(certPart) || !B64U.test(sigPart)) return fail(REFUSAL.malformed);
+  if (!isCanonical(claimsPart) || !isCanonical(certPart)) return fail(REFUSAL.malformed);
   const claims = parseClaims(claimsPart);
   if (!claims) return fail(REFUSAL.malformed);
 
@@ -99,7 +109,7 @@ export function verifyToken(input: VerifyInput): VerifyResult {
   if (leaf.notAfterS < nowS - CLOCK_SKEW_S) return fail(REFUSAL.certificateExpired);
 
   const sig = Buffer.from(sigPart, 'base64url');
-  if (sig.length !== 64) return fail(REFUSAL.badSignature);
+  if (sig.length !== 64 || !isCanonical(sigPart) || !isLowS(sig)) return fail(REFUSAL.badSignature);
   let good = false;
   try {
     const signed = Buffer.from(`${TOKEN_VERSION}.${claimsPart}.${certPart}`);
@@ -108,10 +118,27 @@ export function verifyToken(input: VerifyInput): VerifyResult {
     good = false;
   }
   if (!good) return fail(REFUSAL.badSignature);
-  if (claims.dig !== payloadDigest(input.payload)) return fail(REFUSAL.payloadMismatch);
+  if (claims.dig !== requestDigest(input)) return fail(REFUSAL.payloadMismatch);
   if (!input.replay.claim(`${claims.iss} ${claims.nce}`, claims.exp + CLOCK_SKEW_S, nowS))
     return fail(REFUSAL.replayed);
   return { ok: true };
+}
+
+/** base64url that decodes and re-encodes to itself: no trailing bits set, no other spelling of the bytes. */
+function isCanonical(part: string): boolean {
+  return Buffer.from(part, 'base64url').toString('base64url') === part;
+}
+
+function isLowS(sig: Buffer): boolean {
+  return BigInt(`0x${sig.subarray(32).toString('hex')}`) <= P256_HALF_N;
+}
+
+/** The same signature in its low-S form (s -> n - s when s > n/2); both verify, only this one is accepted. */
+function toLowS(sig: Buffer): Buffer {
+  const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+  if (s <= P256_HALF_N) return sig;
+  const low = Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex');
+  return Buffer.concat([sig.subarray(0, 32), low]);
 }
 
 function parseClaims(part: string): TokenClaims | undefined {

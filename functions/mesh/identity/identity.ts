@@ -9,8 +9,9 @@ import { spiffeId } from '../../../shared/names';
 import { TrustBundle } from './certificate-check';
 import { REFUSAL, type VerifyResult } from './identity-reason';
 import { type IdentitySecret, parseIdentitySecret } from './identity-secret';
-import { type PayloadBytes, signToken, verifyToken } from './identity-token';
+import { signToken, verifyToken } from './identity-token';
 import { ReplayCache } from './replay-cache';
+import type { PayloadBytes, RequestBinding } from './request-binding';
 
 /** Reads the secret's current value (Secrets Manager GetSecretValue in production). */
 export type SecretReader = () => Promise<string>;
@@ -69,23 +70,31 @@ export class Identity {
     return this.material.spiffeId;
   }
 
-  /** The token for metadata `tok`: one per attempt (fresh nonce). `target` is a service name or SPIFFE ID. */
-  sign(input: { target: string; payload: PayloadBytes }): string {
+  /**
+   * The token for metadata `tok`: one per attempt (fresh nonce). `target` is a service name or SPIFFE
+   * ID; the request fields (payload, idempotency key, deadline, HTTP request line) are what it binds.
+   */
+  sign(input: { target: string } & RequestBinding): string {
     const nowMs = this.now();
     this.maybeRefresh(nowMs);
     const m = this.material;
     return signToken({
+      ...input,
       issuer: m.spiffeId,
       audience: input.target.startsWith('spiffe://') ? input.target : spiffeId(this.mesh, input.target),
-      payload: input.payload,
       key: m.key,
       certB64u: m.certB64u,
       nowS: Math.floor(nowMs / 1000),
     });
   }
 
-  /** Verifies a caller's token; `source` is the caller's service name from the metadata. Never throws. */
-  verify(input: { token: unknown; source: unknown; payload: PayloadBytes }): VerifyResult {
+  /**
+   * Verifies a caller's token against the request as received; `source` is the caller's service name
+   * from the metadata. Never throws.
+   */
+  verify(
+    input: { token: unknown; source: unknown; payload: PayloadBytes } & Omit<RequestBinding, 'payload'>,
+  ): VerifyResult {
     const nowMs = this.now();
     this.maybeRefresh(nowMs);
     if (typeof input.source !== 'string' || !/^[a-z][a-z0-9-]{0,39}$/.test(input.source)) {
@@ -101,6 +110,9 @@ export class Identity {
         expectedIssuer: spiffeId(this.mesh, input.source),
         audience: m.spiffeId,
         payload: input.payload ?? '',
+        idempotencyKey: input.idempotencyKey,
+        deadline: input.deadline,
+        http: input.http,
         trust: m.trust,
         replay: this.replay,
         nowS: Math.floor(nowMs / 1000),

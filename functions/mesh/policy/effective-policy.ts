@@ -27,7 +27,8 @@ export interface ResolvedTrafficPolicy {
   };
 }
 
-export type DenyReason = 'no-edge' | 'denied' | 'unknown-service';
+/** `stale-policy`: the copy is older than the cache allows for authorization and the table could not be read. */
+export type DenyReason = 'no-edge' | 'denied' | 'unknown-service' | 'stale-policy';
 
 export type EffectivePolicy =
   | { readonly allowed: true; readonly policy: ResolvedTrafficPolicy }

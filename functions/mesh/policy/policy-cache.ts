@@ -2,20 +2,27 @@
  * The policy cache: the items of each service this function touches, read with one Query per
  * service (pk = service) from the policy table, kept for a short TTL.
  *
- * - Cold start: the deploy-time snapshot answers first, so the first call needs no table read.
- * - Stale-while-revalidate: a stale copy is returned at once and refreshed in the background,
- *   with at most one refresh in flight per service.
- * - Fail static: on table errors the last good copy stays; a malformed item is reported and the
- *   last good version of that item kept (never half-applied).
+ * - A copy is as old as the moment its read was sent (a consistent read sees every write finished
+ *   before it); the deploy-time snapshot is as old as its `generatedAt`.
+ * - Fresh (younger than the TTL): served as is. Stale but younger than `maxAuthorizationAgeMs`
+ *   (TTL + 1 s): served at once and refreshed in the background, at most one refresh in flight per
+ *   service. Older: the table is read before the copy is handed out, so a deny written more than
+ *   TTL + 1 s ago is seen by every call, on warm, idle and new sandboxes alike.
+ * - Fail static: on table errors the last good copy stays (routing keeps working); a malformed item
+ *   is reported and the last good version of that item kept (never half-applied). Authorization fails
+ *   closed on a copy past the bound (policy-decision.ts `authorize`).
  * - Fail closed: with nothing known the policy is empty, and `effectivePolicy` denies.
+ * - No table configured: the snapshot is all there is to know, and never goes stale.
  *
- * The DynamoDB client is created on the first table read (cold-start budget).
+ * The table is read with hand-signed Query requests, no SDK client to load (cold-start budget).
  */
-import type { DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
 import { breakerPartition, ENV, TABLE } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
+import { authorize, type Freshness } from '../policy-decision';
+import type { EffectivePolicy } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
+import type { QueryInput, QueryOutput } from './policy-table-query';
 import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
 
 /** The part of a DynamoDB client the cache uses (a real `DynamoDBClient` fits). */
@@ -34,7 +41,10 @@ export interface PolicyCacheOptions {
   readonly ttlMs?: number;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
-  /** DynamoDB client. @default a DynamoDBClient created on first need, `endpoint` from AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL */
+  /**
+   * A DynamoDB client (tests). @default none: Query requests signed on the wire (policy-table-query.ts),
+   * endpoint from AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, credentials from the environment
+   */
   readonly client?: PolicyTableClient;
   /** A malformed item was seen (once per distinct error while it stays malformed). */
   readonly onInvalidItem?: (invalid: InvalidItem) => void;
@@ -53,6 +63,13 @@ export interface PolicyCacheOptions {
   readonly sharedBreakers?: boolean;
 }
 
+/**
+ * How far past the TTL a copy may still authorize a call while it revalidates in the background.
+ * Past TTL + this, the table is read first: a deny is honoured by every call that starts more than
+ * TTL + 1 s after it was written.
+ */
+export const AUTHORIZATION_GRACE_MS = 1_000;
+
 interface Entry {
   policy: ServicePolicy;
   /** No background refresh before this (backs off after a failed read). */
@@ -68,16 +85,19 @@ export class PolicyCache {
   readonly ttlMs: number;
   /** Whether a table read includes the service's breaker partition. */
   readonly sharedBreakers: boolean;
-  private readonly now: () => number;
+  /** The cache's clock, epoch ms (take a decision's time from it before `get`). */
+  readonly now: () => number;
   private readonly opts: PolicyCacheOptions;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<ServicePolicy>>();
   private snapshot: LoadedSnapshot | undefined | null = null; // null = not loaded yet
-  private client: PolicyTableClient | undefined;
-  private queryCommand: (new (input: unknown) => unknown) | undefined;
+  private readonly client: PolicyTableClient | undefined;
+  private wire: import('./policy-table-query').PolicyTableQuery | undefined;
   /** Queries sent (pages count one each). */
   tableReads = 0;
+  /** The oldest copy authorization uses (TTL + AUTHORIZATION_GRACE_MS; no limit without a table). */
+  readonly maxAuthorizationAgeMs: number;
 
   constructor(options: PolicyCacheOptions = {}) {
     this.opts = options;
@@ -87,21 +107,48 @@ export class PolicyCache {
     this.sharedBreakers = options.sharedBreakers ?? this.env[ENV.sharedBreakers] === 'true';
     this.now = options.now ?? Date.now;
     this.client = options.client;
+    this.maxAuthorizationAgeMs = this.tableName ? this.ttlMs + AUTHORIZATION_GRACE_MS : Infinity;
   }
 
   /**
-   * The policy of `service`: fresh or stale-but-good at once (a stale one is refreshed in the
-   * background); with nothing good known, waits for the table. Never rejects; with nothing known
-   * the policy is empty (origin 'none'), which authorizes nobody.
+   * `authorize` with this cache's bound: may `source` call the service of `policy`? `at` is when the
+   * call started (read it before `get`): a read the call waited for is as fresh as the call, however
+   * long the table took to answer.
+   */
+  authorize(policy: ServicePolicy, source: string, at: number = this.now()): EffectivePolicy {
+    return authorize(policy, source, this.freshness(at));
+  }
+
+  freshness(at: number = this.now()): Freshness {
+    return { now: at, maxAgeMs: this.maxAuthorizationAgeMs };
+  }
+
+  /** Resolves once no table read is in flight (tests count reads after this). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  /**
+   * The policy of `service`: a fresh copy at once; a stale one younger than maxAuthorizationAgeMs at
+   * once while it is refreshed in the background; an older one only after reading the table (or, if
+   * the read fails or is backing off, the last good copy, which authorization then refuses). With
+   * nothing good known, waits for the table. Never rejects; with nothing known the policy is empty
+   * (origin 'none'), which authorizes nobody.
    */
   async get(service: string): Promise<ServicePolicy> {
     const now = this.now();
     const entry = this.entries.get(service) ?? this.fromSnapshot(service, now);
     if (entry && entry.policy.origin !== 'none') {
-      if (now - entry.policy.loadedAt >= this.ttlMs && now >= entry.retryAfter) {
+      const age = now - entry.policy.loadedAt;
+      if (age < this.ttlMs || now < entry.retryAfter) return entry.policy;
+      if (age <= this.maxAuthorizationAgeMs) {
         this.refresh(service).catch(() => undefined); // never rejects; belt and braces
+        return entry.policy;
       }
-      return entry.policy;
+      const read = await this.refresh(service);
+      // Joined a read sent too long before this call (a slow table): one more, sent now.
+      const stale = read !== entry.policy && now - read.loadedAt > this.maxAuthorizationAgeMs;
+      return stale ? this.refresh(service) : read;
     }
     // Nothing good known. After a failed read, answer "nothing" for one TTL instead of hitting a
     // broken table on every call.
@@ -138,6 +185,9 @@ export class PolicyCache {
       this.entries.set(service, none);
       return none.policy;
     }
+    // The copy is as old as the moment the read went out: the table answers with every write that
+    // finished before it (ConsistentRead), and perhaps later ones.
+    const sentAt = this.now();
     let raw: unknown[];
     try {
       raw = await this.queryWithBreakers(service);
@@ -170,7 +220,7 @@ export class PolicyCache {
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
       origin: 'table',
-      loadedAt: this.now(),
+      loadedAt: sentAt,
       previous: previous?.policy,
       onInvalid: (inv) => this.reportInvalid(inv, previous?.reported, reported),
     });
@@ -200,40 +250,41 @@ export class PolicyCache {
   }
 
   private async query(pk: string): Promise<unknown[]> {
-    const client = this.dynamo();
-    const Query = this.queryCommand!;
     const items: unknown[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       this.tableReads++;
-      const out = (await client.send(
-        new Query({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-          ExpressionAttributeValues: { ':pk': { S: pk } },
-          ExclusiveStartKey: startKey,
-          Limit: this.opts.pageLimit,
-        }),
-      )) as Pick<QueryCommandOutput, 'Items' | 'LastEvaluatedKey'>;
-      for (const it of out.Items ?? []) items.push(unmarshallItem(it as Record<string, AttributeValue>));
-      startKey = out.LastEvaluatedKey as Record<string, AttributeValue> | undefined;
+      const out = await this.send({
+        TableName: this.tableName!,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ExclusiveStartKey: startKey,
+        Limit: this.opts.pageLimit,
+        // A deny must be seen by the first read after it: eventually consistent reads may miss it.
+        ConsistentRead: true,
+      });
+      for (const it of out.Items ?? []) items.push(unmarshallItem(it));
+      startKey = out.LastEvaluatedKey;
     } while (startKey);
     return items;
   }
 
-  private dynamo(): PolicyTableClient {
-    if (!this.queryCommand || !this.client) {
-      // Loaded on first need, not at init: the SDK costs tens of ms of cold start.
+  /**
+   * One Query page: through the given client (an SDK DynamoDBClient), or else on the wire with a
+   * hand-signed request (policy-table-query.ts): no SDK to load on a cold sandbox's first call.
+   */
+  private send(input: QueryInput): Promise<QueryOutput> {
+    if (this.client) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-      this.queryCommand = sdk.QueryCommand as unknown as new (input: unknown) => unknown;
-      if (!this.client) {
-        const endpoint = this.env.AWS_ENDPOINT_URL_DYNAMODB || this.env.AWS_ENDPOINT_URL || undefined;
-        this.client = new sdk.DynamoDBClient(endpoint ? { endpoint } : {}) as DynamoDBClient;
-      }
+      const { QueryCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+      return this.client.send(new QueryCommand(input as never)) as Promise<QueryOutput>;
     }
-    return this.client;
+    if (!this.wire) {
+      const { PolicyTableQuery } = require('./policy-table-query') as typeof import('./policy-table-query');
+      this.wire = new PolicyTableQuery({ env: this.env, now: this.now });
+    }
+    return this.wire.query(input);
   }
 
   private fromSnapshot(service: string, now: number): Entry | undefined {
@@ -243,7 +294,9 @@ export class PolicyCache {
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
       origin: 'snapshot',
-      loadedAt: now,
+      // As old as its generation: a deny written after it is not in it. Without a table it is all
+      // there is, and never stale.
+      loadedAt: this.tableName ? snapshotTime(this.snapshot?.generatedAt, now) : now,
       onInvalid: (inv) => this.reportInvalid(inv, undefined, reported),
     });
     const entry: Entry = { policy, retryAfter: 0, reported };
@@ -290,6 +343,15 @@ export class PolicyCache {
     const line = JSON.stringify({ level: 'warn', ...fields });
     (this.opts.log ?? console.warn)(line);
   }
+}
+
+/**
+ * epoch ms of a snapshot's `generatedAt`. A missing or bad time, or one in the future (a synth
+ * machine's clock ahead of ours), counts as the oldest possible: the table is read first.
+ */
+function snapshotTime(generatedAt: string | undefined, now: number): number {
+  const t = generatedAt ? Date.parse(generatedAt) : Number.NaN;
+  return Number.isFinite(t) && t <= now ? t : 0;
 }
 
 function errorText(err: unknown): string {

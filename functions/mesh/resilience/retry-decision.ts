@@ -1,8 +1,9 @@
 /**
  * What an attempt's result means, and whether to try again. Pure: the runtime passes in what the
- * transport saw and what the policy says.
+ * transport saw and what the policy says. Whether the attempt reached the handler is delivery.ts.
  */
 import type { RetryOn } from '../../../shared/policy';
+import type { Delivery } from './delivery';
 
 /**
  * The outcome of one attempt. `client-error` = the request itself is wrong (404 no such function,
@@ -112,8 +113,10 @@ export interface RetryDecisionInput {
   readonly attempt: number;
   readonly maxAttempts: number;
   readonly retryOn: readonly RetryOn[];
-  /** The edge is idempotent: function errors may be retried. */
+  /** The edge is idempotent: an attempt that may have run the handler may be repeated. */
   readonly idempotent: boolean;
+  /** Whether the attempt reached the handler (`classifyDelivery`). */
+  readonly delivery: Delivery;
   /** Epoch ms. */
   readonly now: number;
   /** The backoff before the next attempt (see backoff.ts). */
@@ -130,6 +133,7 @@ export type NoRetryReason =
   | 'success'
   | 'not-retryable'
   | 'not-idempotent'
+  | 'outcome-unknown'
   | 'attempts-exhausted'
   | 'deadline'
   | 'budget-exhausted';
@@ -142,7 +146,11 @@ export function decideRetry(input: RetryDecisionInput): RetryDecision {
   const { outcome } = input;
   if (outcome === 'success') return { retry: false, reason: 'success' };
   if (!isRetryOn(outcome) || !input.retryOn.includes(outcome)) return { retry: false, reason: 'not-retryable' };
-  if (outcome === 'function-error' && !input.idempotent) return { retry: false, reason: 'not-idempotent' };
+  // Not idempotent: repeat only what provably never reached the handler. A function error ran it
+  // (its own failure); a timeout, a dropped connection or a 5xx may have run it.
+  if (!input.idempotent && input.delivery !== 'not-delivered') {
+    return { retry: false, reason: input.delivery === 'delivered' ? 'not-idempotent' : 'outcome-unknown' };
+  }
   if (input.attempt >= input.maxAttempts) return { retry: false, reason: 'attempts-exhausted' };
   const delayMs = Math.max(0, input.delayMs);
   if (input.endsBy !== undefined && input.now + delayMs + (input.minAttemptMs ?? 1) > input.endsBy) {
@@ -154,4 +162,16 @@ export function decideRetry(input: RetryDecisionInput): RetryDecision {
 
 function isRetryOn(o: Outcome): o is RetryOn {
   return o === 'throttled' || o === 'service-error' || o === 'timeout' || o === 'function-error';
+}
+
+/**
+ * Whether a call that failed ends "outcome unknown" rather than with its last attempt's error:
+ * - not idempotent, and the last attempt may have reached the handler without a known end (it is
+ *   not repeated); idempotent edges report a timeout or a 5xx as what it is;
+ * - any edge, when the last attempt never reached the handler (throttled, circuit open, refused) but
+ *   an earlier one may have run: "throttled" would claim nothing happened.
+ */
+export function isOutcomeUnknown(idempotent: boolean, last: Delivery, earlierMayHaveRun = false): boolean {
+  if (last === 'not-delivered') return earlierMayHaveRun;
+  return !idempotent && last === 'unknown';
 }

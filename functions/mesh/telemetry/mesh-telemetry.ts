@@ -29,6 +29,8 @@ export interface CallRecord {
   readonly error?: string;
   /** Why the callee refused (identity check), for its own log only: never sent to the caller. */
   readonly reason?: string;
+  /** The source a refused caller claimed (access log only: metrics record it as `unknown`). */
+  readonly claimedSource?: string;
 }
 
 /** Writes one or more lines (without the final newline). */
@@ -76,6 +78,7 @@ export class MeshTelemetry {
     if (r.requestId) log += `,"requestId":${JSON.stringify(r.requestId)}`;
     if (r.error) log += `,"error":${JSON.stringify(r.error)}`;
     if (r.reason) log += `,"reason":${JSON.stringify(r.reason)}`;
+    if (r.claimedSource) log += `,"claimedSource":${JSON.stringify(r.claimedSource)}`;
     this.write(
       `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
         this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) +

@@ -1,0 +1,101 @@
+/**
+ * Whether an attempt's request reached the callee's handler, from what the transport saw. Pure.
+ * On an edge that is not idempotent only `not-delivered` attempts may be repeated: anything else may
+ * have run the handler (or may still be running it), so a retry could repeat its side effects.
+ */
+import type { AttemptResult } from './retry-decision';
+
+/**
+ * - `not-delivered`: provably never reached the handler (throttled, refused before the request was
+ *   written, a Lambda error that says the function did not start, a mesh refusal by the callee's wrapper).
+ * - `delivered`: the handler ran to an end the caller knows (it answered, or it threw).
+ * - `unknown`: it may have run, may still be running, or not (a timeout, a dropped connection, a 5xx).
+ */
+export type Delivery = 'not-delivered' | 'delivered' | 'unknown';
+
+/**
+ * Errors Lambda answers before it runs the function: throttling, the function or its environment not
+ * ready (VPC, EFS, KMS, SnapStart), a stopped recursive loop, IAM or the request itself being refused.
+ * Names from the Invoke API reference ("Errors") of AWS Lambda.
+ */
+const NOT_STARTED = new Set([
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'ResourceNotReadyException',
+  'ResourceConflictException',
+  'ResourceNotFoundException',
+  'InvalidParameterValueException',
+  'InvalidRequestContentException',
+  'RequestTooLargeException',
+  'UnsupportedMediaTypeException',
+  'InvalidRuntimeException',
+  'InvalidZipFileException',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'EC2ThrottledException',
+  'EC2UnexpectedException',
+  'EC2AccessDeniedException',
+  'ENILimitReachedException',
+  'SubnetIPAddressLimitReachedException',
+  'InvalidSubnetIDException',
+  'InvalidSecurityGroupIDException',
+  'EFSMountConnectivityException',
+  'EFSMountFailureException',
+  'EFSMountTimeoutException',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+  'SnapStartException',
+  'SnapStartNotReadyException',
+  'SnapStartTimeoutException',
+  'RecursiveInvocationException',
+  // The function's module failed to load: its handler never ran.
+  'Runtime.ImportModuleError',
+  'Runtime.HandlerNotFound',
+  'Runtime.MalformedHandlerName',
+  'Runtime.UserCodeSyntaxError',
+  // The callee's mesh wrapper refused the call before the handler (identity, deadline, policy).
+  'MeshDeniedError',
+  'MeshUnauthenticatedError',
+  'MeshDeadlineExceededError',
+]);
+
+/** Socket errors raised while connecting: no byte of the request was written. */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+]);
+
+export function classifyDelivery(r: AttemptResult): Delivery {
+  // Refused in this process (local policy check, open breaker): nothing was sent.
+  if (r.local) return 'not-delivered';
+  // The per-try timer fired: the request may be anywhere, the handler may still be running.
+  if (r.timedOut) return 'unknown';
+  if (r.errorCode !== undefined && NOT_CONNECTED.has(r.errorCode)) return 'not-delivered';
+  const names = [r.errorType, r.errorName, r.errorCode].filter((n): n is string => !!n);
+  if (names.some((n) => NOT_STARTED.has(n))) return 'not-delivered';
+  const s = r.statusCode;
+  if (r.functionError) {
+    // Lambda stopped the handler at the function's timeout: it ran, with an end nobody saw.
+    return r.errorType === 'Sandbox.Timedout' ? 'unknown' : 'delivered';
+  }
+  if (names.length > 0) return 'unknown'; // a network or service error after the request went out
+  // HTTP targets: 429 is the target shedding load before work; 401/403 refused before the handler.
+  if (s === 429 || s === 401 || s === 403) return 'not-delivered';
+  if (s === undefined || s >= 500 || s === 408) return 'unknown';
+  return 'delivered';
+}
