@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { carriesIdentityToken, type HttpTarget, type HttpTargets } from '../../shared/http-target';
 import { ENV, LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
+import { formatTraceHeader, newSegmentId, type TraceContext } from '../../shared/trace-header';
 import {
   MeshCallError,
   MeshCircuitOpenError,
@@ -43,7 +44,6 @@ import { sharedEjected } from './resilience/shared-breaker';
 import { pinBehindAlias } from './routing/alias-pin';
 import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
 import type { MeshTelemetry } from './telemetry/mesh-telemetry';
-import { formatTraceHeader, newSegmentId, type TraceContext } from './telemetry/trace-header';
 import type { InvokeResponse, InvokeTransport } from './transport/lambda-invoke';
 
 export interface CallOptions {

@@ -17,7 +17,7 @@ import type { MeshRuntime } from './mesh-runtime';
 import { isHttpEvent, readMetadata } from './metadata';
 import { decide } from './policy-decision';
 import { isExpired } from './resilience/deadline';
-import { parseTraceHeader } from './telemetry/trace-header';
+import { invocationTrace } from './telemetry/invocation-trace';
 
 export interface LambdaContextLike {
   readonly awsRequestId?: string;
@@ -59,10 +59,8 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     const t0 = performance.now();
     const meta: MeshMetadata | undefined = readMetadata(event, context);
     let source = meta?.src ?? EXTERNAL;
-    // In Lambda the service writes this invocation's function segment and sets _X_AMZN_TRACE_ID
-    // (Root + Parent = that segment) per invocation: outgoing subsegments hang under it. The caller's
-    // metadata `trc` (Parent = the caller's call subsegment) only stands in when Lambda set none.
-    const trace = parseTraceHeader(process.env._X_AMZN_TRACE_ID) ?? parseTraceHeader(meta?.trc);
+    // Outgoing subsegments hang under the function segment Lambda wrote (invocation-trace.ts).
+    const trace = invocationTrace(process.env._X_AMZN_TRACE_ID, meta?.trc);
     const version = context?.functionVersion ?? rt.config.functionVersion;
     const record = (code: number, outcome: string, err?: Error, denied = false, reason?: string) =>
       rt.telemetry.record({

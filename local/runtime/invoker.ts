@@ -11,10 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EXTERNAL, META } from '../../shared/names';
+import { formatTraceHeader, newSegmentId, type TraceContext } from '../../shared/trace-header';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/backend';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
-import { formatTraceHeader, newSegmentId, newTraceId, parseTraceHeader } from './trace-header';
+import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
 
 /** Where worker telemetry goes: G's TelemetryStore satisfies it (contract 6). */
@@ -190,8 +191,7 @@ export class LocalInvoker implements EndpointInvoker {
     const source = meta?.src ?? EXTERNAL;
     const start = Date.now();
 
-    const trace = parseTraceHeader(request.traceHeader) ??
-      parseTraceHeader(meta?.trc) ?? { root: newTraceId(start), sampled: true };
+    const trace = serviceTrace(request.traceHeader, meta?.trc, start);
     const segmentId = newSegmentId();
 
     if (running >= limit) {
@@ -224,7 +224,7 @@ export class LocalInvoker implements EndpointInvoker {
     request: InvokeRequest,
     spec: FunctionSpec,
     fingerprint: string,
-    t: { source: string; start: number; trace: { root: string; parent?: string; sampled: boolean }; segmentId: string },
+    t: { source: string; start: number; trace: TraceContext; segmentId: string },
   ): Promise<InvokeResult> {
     const name = request.functionName;
     const version = request.version;
