@@ -7,7 +7,7 @@
 import { ENV } from '../../shared/names';
 import type { CallOptions } from './client';
 import { type MeshEndpoint, startEndpoint } from './endpoint';
-import { type AnyHandler, loadHandler } from './handler-loader';
+import { callHandler, loadHandler } from './handler-loader';
 import type { MeshRuntime } from './mesh-runtime';
 import type { LambdaContextLike, WrappedHandler } from './wrapper';
 
@@ -52,11 +52,7 @@ function boot(): WrappedHandler {
   if (env[ENV.disabled] === 'true') {
     // Pass-through: no endpoint, no policy, no telemetry.
     const h = loadHandler(env[ENV.handler], taskRoot);
-    const fn = (e: unknown, c: LambdaContextLike) =>
-      Promise.resolve(h).then((f: AnyHandler) =>
-        f.length >= 3 ? new Promise((res, rej) => f(e, c, (err, r) => (err ? rej(err) : res(r)))) : f(e, c),
-      );
-    return fn;
+    return (e: unknown, c: LambdaContextLike) => Promise.resolve(h).then((f) => callHandler(f, e, c));
   }
   // Once per process, also when loading the user's module below throws and the next event boots again.
   if (!endpoint) endpoint = startEndpoint(getRuntime);

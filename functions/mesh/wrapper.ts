@@ -12,7 +12,7 @@ import {
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from './errors';
-import type { AnyHandler } from './handler-loader';
+import { type AnyHandler, callHandler } from './handler-loader';
 import type { MeshRuntime } from './mesh-runtime';
 import { isHttpEvent, readMetadata } from './metadata';
 import { decide } from './policy-decision';
@@ -31,21 +31,6 @@ export type WrappedHandler = (event: unknown, context: LambdaContextLike) => Pro
 
 /** Time kept back from the Lambda timeout so the wrapper reports a timeout before Lambda kills the sandbox. */
 const TIMEOUT_MARGIN_MS = 50;
-
-function callHandler(fn: AnyHandler, event: unknown, context: unknown): Promise<unknown> {
-  // Callback-style handlers (three parameters) as the Node runtime supports them.
-  if (fn.length >= 3) {
-    return new Promise((resolve, reject) => {
-      const r = fn(event, context, (err, result) => (err ? reject(err) : resolve(result)));
-      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(resolve, reject);
-    });
-  }
-  try {
-    return Promise.resolve(fn(event, context));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
 
 /** `handler` may be a promise (an ESM module still loading). */
 export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHandler>): WrappedHandler {
