@@ -17,7 +17,7 @@
 import { Duration, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, type IConstruct } from 'constructs';
-import { ENV, LIVE_ALIAS, METRICS, SORT_KEY } from '../shared/names';
+import { ENV, LIVE_ALIAS, METRICS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 
 /** A service's alarms: success rate and p99 latency of its `live` alias. */
@@ -461,7 +461,7 @@ export class MeshDashboard extends Construct {
     }
     const allowPrefix = SORT_KEY.allow('');
     for (const c of all) {
-      if (c.cfnResourceType === 'Custom::MeshPolicy') {
+      if (c.cfnResourceType === POLICY_RESOURCE_TYPE) {
         const table = JSON.stringify(resolve(c._cfnProperties?.TableName));
         if (!tables.has(table)) continue;
         const raw = resolve(c._cfnProperties?.Items);

@@ -8,6 +8,7 @@ import {
   breakerPartition,
   ENV,
   EXTERNAL,
+  isPublishedVersion,
   LAYER,
   LIVE_ALIAS,
   SERVICE_NAME_PATTERN,
@@ -16,6 +17,7 @@ import {
 } from '../shared/names';
 import type { Mesh } from './mesh';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
+import { nagArn } from './private/nag-arn';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
 /** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
@@ -273,9 +275,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.grantUrlInvoke(target);
 
     const qualified = `${target.unqualifiedArn()}:*`;
-    const nagEnv = (v: string, pseudo: string) => (Token.isUnresolved(v) ? pseudo : v);
     Validations.of(this).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:${nagEnv(Stack.of(this).region, '<AWS::Region>')}:${nagEnv(Stack.of(this).account, '<AWS::AccountId>')}:function:${target.physicalName}:*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'lambda', `function:${target.physicalName}:*`)}]`,
       reason: `A declared edge: ":*" covers ${target.service}'s published versions and its live alias (weighted canary); $LATEST is denied by an explicit statement`,
     });
     if (!this.invokeGrant) {
@@ -432,7 +433,7 @@ function checkProps(path: string, props: MeshFunctionProps): string {
         `canary.weight must be between 0 and 1, got ${weight}; e.g. 0.1 sends 10% of live to the new version`,
       );
     }
-    if (!Token.isUnresolved(stableVersion) && !/^[0-9]+$/.test(stableVersion)) {
+    if (!Token.isUnresolved(stableVersion) && !isPublishedVersion(stableVersion)) {
       throw refuse(
         MeshErrorCode.INVALID_CANARY,
         `canary.stableVersion must be a published version number such as "1", got ${JSON.stringify(stableVersion)} (never $LATEST)`,

@@ -15,7 +15,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { ASSETS, SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
+import { ASSETS, POLICY_RESOURCE_TYPE, SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
 import { MeshDashboard, type MeshDashboardOptions, type ServiceAlarms } from './mesh-dashboard';
 import type { MeshFunction } from './mesh-function';
@@ -25,8 +25,8 @@ import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from 
 import { PolicyRegistry } from './private/policy-registry';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
 
-/** The CloudFormation type of the resource that seeds the policy table (contract 4). */
-export const MESH_POLICY_RESOURCE_TYPE = 'Custom::MeshPolicy';
+/** The CloudFormation type of the resource that seeds the policy table (docs/wire-contract.md). */
+export const MESH_POLICY_RESOURCE_TYPE: typeof POLICY_RESOURCE_TYPE = POLICY_RESOURCE_TYPE;
 
 /** A mesh: what functions and tools need to join it. */
 export interface IMesh extends IConstruct {
@@ -263,17 +263,12 @@ export class Mesh extends Construct implements IMesh {
     return this.snapshotLayerVersion;
   }
 
-  /** @internal Called by MeshFunction when it joins; checks the service is unique in the mesh. */
+  /**
+   * @internal Called by MeshFunction when it joins, once its props passed the checks (which refuse a
+   * service name already taken, before the function exists).
+   */
   public _register(fn: MeshFunction): void {
-    const clash = this.functionOf(fn.service);
-    if (clash && clash !== fn) {
-      throw new MeshValidationError(
-        MeshErrorCode.DUPLICATE_SERVICE,
-        `MeshFunction ${fn.node.path}: service "${fn.service}" is already taken in mesh "${this.meshName}" by ${clash.node.path}; give each function its own service name`,
-        fn,
-      );
-    }
-    if (!clash) this.members.push(fn);
+    if (!this.members.includes(fn)) this.members.push(fn);
     if (this.snapshotLayerVersion) fn.addLayers(this.snapshotLayerVersion);
     for (const hook of this.hooks) hook(fn);
   }

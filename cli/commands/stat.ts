@@ -15,7 +15,7 @@ import type {
   StatsSnapshot,
   VersionStats,
 } from '../../local/telemetry/telemetry-store';
-import { METRICS } from '../../shared/names';
+import { isPublishedVersion, METRICS } from '../../shared/names';
 import { AWS_OPTIONS, type AwsFlags, awsFlags, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { AwsCallError, awsCall, EXIT, MeshError, UsageError } from '../errors';
@@ -180,7 +180,7 @@ function versionSplit(versions: readonly VersionStats[]): string {
   return versions
     .map(
       (v) =>
-        `${/^\d+$/.test(v.version) ? 'v' : ''}${v.version} ${Math.round(v.share * 100)}% (${fmtPct(v.successRate)})`,
+        `${isPublishedVersion(v.version) ? 'v' : ''}${v.version} ${Math.round(v.share * 100)}% (${fmtPct(v.successRate)})`,
     )
     .join('  ');
 }

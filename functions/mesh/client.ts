@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { carriesIdentityToken, type HttpTarget, type HttpTargets } from '../../shared/http-target';
-import { ENV, LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
+import { ENV, isPublishedVersion, LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
 import { formatTraceHeader, newSegmentId, type TraceContext } from '../../shared/trace-header';
 import {
   MeshCallError,
@@ -130,7 +130,7 @@ export class MeshClient {
       if (c.to !== 'open') return;
       deps.telemetry.breakerOpened(deps.service, c.target, c.version);
       // Only published versions are shared: an alias (or $LATEST) is not a version others can eject.
-      if (deps.sharedBreakers && /^[0-9]+$/.test(c.version)) {
+      if (deps.sharedBreakers && isPublishedVersion(c.version)) {
         try {
           deps.sharedBreakers.opened(
             c.target,

@@ -10,7 +10,6 @@ import {
   SecretValue,
   Stack,
   Tags,
-  Token,
   Validations,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -22,6 +21,7 @@ import { Construct } from 'constructs';
 import { ASSETS, ENV, IDENTITY, spiffeId, TAGS } from '../../shared/names';
 import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
 import { controlFunctionCode } from './asset-code';
+import { nagArn } from './nag-arn';
 
 /** Options of the mesh identity (CA, issuer, rotation). */
 export interface MeshIdentityOptions {
@@ -226,7 +226,7 @@ export class MeshIdentity extends Construct {
         'AWSLambdaBasicExecutionRole only lets the issuer write its own CloudWatch Logs; it grants no access to secrets or keys',
     });
     Validations.of(this.issuer.role!).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${nagValue(Stack.of(this).region, '<AWS::Region>')}:${nagValue(Stack.of(this).account, '<AWS::AccountId>')}:secret:${props.meshName}/identity/*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${props.meshName}/identity/*`)}]`,
       reason:
         'The issuer rotates every identity secret of this mesh; one name-prefix grant keeps its policy from growing per service (IAM 10,240-character cap). It writes only the services the deployment declared, and each identity secret denies reads to all but its function and the issuer.',
     });
@@ -346,11 +346,6 @@ function identitySecretArnPattern(scope: Construct, mesh: string): string {
     resourceName: `${mesh}/identity/*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
-}
-
-/** How cdk-nag spells a value in a finding id: literal, or the pseudo parameter it stands for. */
-function nagValue(value: string, pseudo: string): string {
-  return Token.isUnresolved(value) ? pseudo : value;
 }
 
 /** What `attachMeshIdentity` needs from a mesh: its name, a hook per joining function. */

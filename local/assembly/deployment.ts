@@ -14,7 +14,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MANAGED_BY, TABLE } from '../../shared/names';
+import { MANAGED_BY, POLICY_RESOURCE_TYPE, TABLE } from '../../shared/names';
 import { parsePolicyItem } from '../../shared/policy';
 import { marshallItem } from '../endpoint/dynamodb';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
@@ -22,8 +22,6 @@ import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './
 import { deployOrder } from './deploy-order';
 import { Resolver, versionKey } from './intrinsics';
 
-/** The custom resource whose items the deployment writes itself (contract 4). */
-const MESH_POLICY_TYPE = 'Custom::MeshPolicy';
 /** Where the CDK Provider framework's function finds the user's handler. */
 const PROVIDER_HANDLER_ENV = 'USER_ON_EVENT_FUNCTION_ARN';
 
@@ -206,7 +204,7 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
 };
 
 async function applyResource(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
-  if (r.Type === MESH_POLICY_TYPE) return; // seeded by seedPolicy, after every resource
+  if (r.Type === POLICY_RESOURCE_TYPE) return; // seeded by seedPolicy, after every resource
   const handler = APPLY[r.Type] ?? (r.Type.startsWith('Custom::') ? applyCustomResource : undefined);
   await handler?.(ctx, stack, id, r);
 }
@@ -551,7 +549,7 @@ async function seedPolicy(ctx: Apply, stacks: readonly AssemblyStack[]): Promise
   const byTable = new Map<string, Record<string, unknown>[]>();
   for (const stack of stacks) {
     for (const [id, r] of Object.entries(stack.template.Resources ?? {})) {
-      if (r.Type !== MESH_POLICY_TYPE) continue;
+      if (r.Type !== POLICY_RESOURCE_TYPE) continue;
       const table = resolver.resolveString(stack, r.Properties?.TableName);
       const text = resolver.resolveString(stack, r.Properties?.Items);
       if (!table || text === undefined) {

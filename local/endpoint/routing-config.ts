@@ -3,6 +3,7 @@
  * at most one additional version, weight 0-1, a published version (digits, never $LATEST) that exists
  * and differs from the alias's primary version. Pure: the caller passes the published versions.
  */
+import { isPublishedVersion } from '../../shared/names';
 import { invalidParameter } from './errors';
 
 export type AdditionalVersionWeights = Record<string, number>;
@@ -40,7 +41,7 @@ export function validateRoutingConfig(
   if (primary === '$LATEST' || version === '$LATEST') {
     throw invalidParameter('$LATEST is not supported for an alias pointing to more than 1 version');
   }
-  if (!/^[0-9]+$/.test(version)) {
+  if (!isPublishedVersion(version)) {
     throw invalidParameter(
       `Invalid version ${JSON.stringify(version)} in AdditionalVersionWeights: give a published version number.`,
     );
