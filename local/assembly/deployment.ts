@@ -1,12 +1,13 @@
 /**
- * Applies cloud assemblies to the local mesh as deployments, in order (contract 5), the way
+ * Applies cloud assemblies to the local mesh as deployments, in order (docs/local-mesh.md), the way
  * CloudFormation would: each stack's resources in an order that respects their dependencies and waits
  * only where CloudFormation waits (deploy-order.ts). Functions become $LATEST, each
  * `AWS::Lambda::Version` publishes (a new number only when code or configuration changed, as Lambda),
  * aliases get their version and routing weights, tables and secrets are created, rotation schedules call
  * RotateSecret (which only starts a rotation), custom resources of the CDK Provider framework run their
  * handler (Create, Update only when their properties changed, Delete when they leave), and
- * `Custom::MeshPolicy` items are written to their table (contract 4) without touching operator items.
+ * `Custom::MeshPolicy` resources run the policy seeder the custom resource runs on AWS
+ * (functions/control/policy-seeder.ts), which never touches an operator's items.
  * Resources a later assembly drops (or `deleteStack`) are deleted as CloudFormation deletes them:
  * custom resources get Delete, rotation is cancelled, secrets are deleted without a recovery window
  * unless their DeletionPolicy retains them. Functions and tables stay (the local mesh keeps them).
@@ -14,9 +15,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MANAGED_BY, POLICY_RESOURCE_TYPE, TABLE } from '../../shared/names';
-import { parsePolicyItem } from '../../shared/policy';
-import { marshallItem } from '../endpoint/dynamodb';
+import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
+import { POLICY_RESOURCE_TYPE } from '../../shared/names';
+import { createTable, localDynamoClient, type TableKeys } from '../endpoint/dynamodb';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
@@ -70,15 +71,12 @@ interface DeployedResource {
 
 /** Carried from one deployment to the next. */
 export interface DeploymentState {
-  /** Policy items this mesh seeded, per table: `pk\0sk`. */
-  readonly seeded: Map<string, Set<string>>;
-  readonly tables: Set<string>;
   /** Resources the deployments created, by `<stack>/<logicalId>`, in creation order. */
   readonly resources: Map<string, DeployedResource>;
 }
 
 export function newDeploymentState(): DeploymentState {
-  return { seeded: new Map(), tables: new Set(), resources: new Map() };
+  return { resources: new Map() };
 }
 
 export interface DeploymentReport {
@@ -94,7 +92,8 @@ export interface DeploymentReport {
   readonly rotations: string[];
   /** Resources deleted because this assembly no longer has them: `<stack>/<logicalId>`. */
   readonly deleted: string[];
-  readonly policyItems: number;
+  /** Policy items the seeder wrote (new or changed ones). */
+  policyItems: number;
   readonly warnings: string[];
 }
 
@@ -107,7 +106,7 @@ interface Apply {
   readonly versionNumbers: Map<string, string>;
   readonly currentVersion: Map<string, string>;
   readonly secretArns: Map<string, string>;
-  readonly report: Omit<DeploymentReport, 'dir' | 'policyItems'>;
+  readonly report: Omit<DeploymentReport, 'dir'>;
   warn(w: string): void;
 }
 
@@ -122,7 +121,6 @@ export async function applyAssembly(
     const resources = stack.template.Resources ?? {};
     for (const id of deployOrder(resources)) await applyResource(ctx, stack, id, resources[id]!);
   }
-  const policyItems = await seedPolicy(ctx, stacks);
 
   // What the earlier deployments of these stacks had and this one does not: deleted, newest first.
   const here = new Set(stacks.map((s) => s.stackName));
@@ -132,7 +130,7 @@ export async function applyAssembly(
   const gone = [...state.resources.entries()].filter(([key, r]) => here.has(r.stack) && !present.has(key));
   await removeResources(ctx, gone.map(([key]) => key).reverse());
 
-  return { dir: resolve(dir), ...ctx.report, policyItems };
+  return { dir: resolve(dir), ...ctx.report };
 }
 
 /**
@@ -166,6 +164,7 @@ function newApply(targets: DeploymentTargets, state: DeploymentState, stacks: re
     customResources: [],
     rotations: [],
     deleted: [],
+    policyItems: 0,
     warnings: [],
   };
   return {
@@ -201,10 +200,10 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::Alias': applyAlias,
   'AWS::SecretsManager::RotationSchedule': applyRotationSchedule,
   'AWS::CloudFormation::CustomResource': applyCustomResource,
+  [POLICY_RESOURCE_TYPE]: applyPolicy,
 };
 
 async function applyResource(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
-  if (r.Type === POLICY_RESOURCE_TYPE) return; // seeded by seedPolicy, after every resource
   const handler = APPLY[r.Type] ?? (r.Type.startsWith('Custom::') ? applyCustomResource : undefined);
   await handler?.(ctx, stack, id, r);
 }
@@ -235,8 +234,10 @@ function applyLayer(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
 async function applyTable(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
   if (!ctx.targets.dynamoEndpoint) return;
   const name = ctx.resolver.physicalName(stack, id);
-  await createTable(ctx.targets.dynamoEndpoint, name, r.Properties ?? {});
-  ctx.state.tables.add(name);
+  const p = r.Properties ?? {};
+  // A template always declares both; without them the table gets the policy table's keys.
+  const keys = p.KeySchema && p.AttributeDefinitions ? (p as unknown as TableKeys) : undefined;
+  await createTable(ctx.targets.dynamoEndpoint, name, keys);
   ctx.report.tables.push(name);
 }
 
@@ -512,6 +513,8 @@ async function removeResources(ctx: Apply, keys: readonly string[]): Promise<voi
       ctx.targets.secrets?.has(r.physicalId)
     ) {
       await ctx.targets.cancelRotation?.(r.physicalId);
+    } else if (r.type === POLICY_RESOURCE_TYPE) {
+      await removePolicy(ctx, r);
     } else if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
       await deleteCustomResource(ctx, r);
     }
@@ -541,61 +544,67 @@ async function deleteCustomResource(ctx: Apply, r: DeployedResource): Promise<vo
   }
 }
 
-/** Policy items (Custom::MeshPolicy): write this deploy's items, remove deploy items it no longer has. */
-async function seedPolicy(ctx: Apply, stacks: readonly AssemblyStack[]): Promise<number> {
-  const { targets, state, resolver, warn } = ctx;
-  if (!targets.dynamoEndpoint) return 0;
-  let policyItems = 0;
-  const byTable = new Map<string, Record<string, unknown>[]>();
-  for (const stack of stacks) {
-    for (const [id, r] of Object.entries(stack.template.Resources ?? {})) {
-      if (r.Type !== POLICY_RESOURCE_TYPE) continue;
-      const table = resolver.resolveString(stack, r.Properties?.TableName);
-      const text = resolver.resolveString(stack, r.Properties?.Items);
-      if (!table || text === undefined) {
-        warn(`policy ${stack.id}/${id} has no resolvable TableName/Items; not seeded`);
-        continue;
-      }
-      let items: unknown;
-      try {
-        items = JSON.parse(text);
-      } catch (err) {
-        warn(`policy ${stack.id}/${id}: Items is not JSON (${(err as Error).message}); not seeded`);
-        continue;
-      }
-      for (const item of Array.isArray(items) ? items : []) {
-        const parsed = parsePolicyItem(item);
-        if (!parsed.ok) {
-          warn(`policy ${stack.id}/${id}: ${parsed.error}; item skipped`);
-          continue;
-        }
-        const list = byTable.get(table) ?? [];
-        list.push({ ...(item as Record<string, unknown>), managedBy: MANAGED_BY.deploy });
-        byTable.set(table, list);
-      }
-    }
+/**
+ * Custom::MeshPolicy: the seeder its custom resource runs on AWS, called in process with the event
+ * CloudFormation would send (Create; Update with the last deployment's properties; nothing when they
+ * did not change). The seeder writes and removes only deploy items, so an operator's item with the
+ * same key stays as it is.
+ */
+async function applyPolicy(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
+  const endpoint = ctx.targets.dynamoEndpoint;
+  if (!endpoint) return;
+  const tableName = ctx.resolver.resolveString(stack, r.Properties?.TableName);
+  const items = ctx.resolver.resolveString(stack, r.Properties?.Items);
+  if (!tableName || items === undefined) {
+    ctx.warn(`policy ${stack.id}/${id} has no resolvable TableName/Items; not seeded`);
+    return;
   }
-  for (const [table, items] of byTable) {
-    if (!state.tables.has(table)) {
-      await createTable(targets.dynamoEndpoint, table, {});
-      state.tables.add(table);
+  const properties = { TableName: tableName, Items: items };
+  const json = JSON.stringify(properties);
+  const previous = ctx.state.resources.get(`${stack.stackName}/${id}`);
+  if (previous?.properties === json) return;
+  const event: MeshPolicyEvent = previous
+    ? { RequestType: 'Update', ResourceProperties: properties, OldResourceProperties: JSON.parse(previous.properties!) }
+    : { RequestType: 'Create', ResourceProperties: properties };
+  const result = await runSeeder(ctx, endpoint, event, `${stack.id}/${id}`);
+  ctx.report.policyItems += result.Data.Written;
+  remember(ctx, stack, id, r, { physicalId: result.PhysicalResourceId, properties: json });
+}
+
+/** A Custom::MeshPolicy resource left the template: Delete removes the deploy items it declared. */
+async function removePolicy(ctx: Apply, r: DeployedResource): Promise<void> {
+  const endpoint = ctx.targets.dynamoEndpoint;
+  if (!endpoint || !r.properties) return;
+  const event: MeshPolicyEvent = {
+    RequestType: 'Delete',
+    PhysicalResourceId: r.physicalId,
+    ResourceProperties: JSON.parse(r.properties),
+  };
+  try {
+    await runSeeder(ctx, endpoint, event, `${r.stack}/${r.logicalId}`);
+  } catch (err) {
+    ctx.warn(`policy ${r.stack}/${r.logicalId} failed on Delete: ${(err as Error).message}`);
+  }
+}
+
+async function runSeeder(ctx: Apply, endpoint: string, event: MeshPolicyEvent, where: string) {
+  const client = localDynamoClient(endpoint);
+  try {
+    const result = await seed(client, event, () => {});
+    const skipped = result.Data.Skipped;
+    if (skipped) {
+      ctx.warn(
+        `policy ${where}: ${skipped.replaceAll(',', ', ')} in ${event.ResourceProperties.TableName} are operator-managed; the deploy's copies are not written`,
+      );
     }
-    policyItems += await syncPolicyItems(
-      targets.dynamoEndpoint,
-      table,
-      items,
-      state.seeded.get(table) ?? new Set(),
-      warn,
+    return result;
+  } catch (err) {
+    throw new Error(
+      `policy ${where} (${POLICY_RESOURCE_TYPE}) failed on ${event.RequestType}: ${(err as Error).message}`,
     );
-    state.seeded.set(table, new Set(items.map(keyOf)));
+  } finally {
+    client.destroy();
   }
-  // Tables whose policy resource disappeared lose their deploy items too.
-  for (const [table, keys] of state.seeded) {
-    if (byTable.has(table) || keys.size === 0) continue;
-    await syncPolicyItems(targets.dynamoEndpoint, table, [], keys, warn);
-    state.seeded.set(table, new Set());
-  }
-  return policyItems;
 }
 
 /** A function reference (name or ARN, maybe qualified) -> its name. */
@@ -647,109 +656,4 @@ function generateSecret(gen: unknown): string {
     }
   }
   return value;
-}
-
-function keyOf(item: Record<string, unknown>): string {
-  return `${String(item[TABLE.partitionKey])}\0${String(item[TABLE.sortKey])}`;
-}
-
-async function dynamo(endpoint: string) {
-  const sdk = await import('@aws-sdk/client-dynamodb');
-  const client = new sdk.DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  return { sdk, client };
-}
-
-async function createTable(endpoint: string, name: string, p: Record<string, unknown>): Promise<void> {
-  const { sdk, client } = await dynamo(endpoint);
-  try {
-    const keySchema = (p.KeySchema as { AttributeName: string; KeyType: string }[] | undefined) ?? [
-      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-      { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-    ];
-    const attrs = (p.AttributeDefinitions as { AttributeName: string; AttributeType: string }[] | undefined) ?? [
-      { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-      { AttributeName: TABLE.sortKey, AttributeType: 'S' },
-    ];
-    try {
-      await client.send(
-        new sdk.CreateTableCommand({
-          TableName: name,
-          BillingMode: 'PAY_PER_REQUEST',
-          KeySchema: keySchema as never,
-          AttributeDefinitions: attrs as never,
-        }),
-      );
-    } catch (err) {
-      if ((err as Error).name !== 'ResourceInUseException') throw err;
-    }
-    for (let i = 0; i < 500; i++) {
-      const d = await client.send(new sdk.DescribeTableCommand({ TableName: name }));
-      if (d.Table?.TableStatus === 'ACTIVE') return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`table ${name} did not become ACTIVE`);
-  } finally {
-    client.destroy();
-  }
-}
-
-/**
- * Puts this deploy's items and deletes the deploy items it dropped, each under a condition that leaves
- * an item an operator has since taken over (managedBy = operator) alone, as the AWS custom resource does.
- */
-async function syncPolicyItems(
-  endpoint: string,
-  table: string,
-  items: readonly Record<string, unknown>[],
-  previous: ReadonlySet<string>,
-  warn: (w: string) => void,
-): Promise<number> {
-  const { sdk, client } = await dynamo(endpoint);
-  const condition = {
-    ConditionExpression: 'attribute_not_exists(#pk) OR #mb = :deploy',
-    ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#mb': 'managedBy' },
-    ExpressionAttributeValues: { ':deploy': { S: MANAGED_BY.deploy } },
-  };
-  let written = 0;
-  try {
-    const keep = new Set(items.map(keyOf));
-    for (const item of items) {
-      try {
-        await client.send(
-          new sdk.PutItemCommand({ TableName: table, Item: marshallItem(item) as never, ...condition }),
-        );
-        written++;
-      } catch (err) {
-        if ((err as Error).name === 'ConditionalCheckFailedException')
-          warn(
-            `policy ${keyOf(item).replace('\0', '/')} in ${table} is operator-managed; the deploy's copy is not written`,
-          );
-        else throw err;
-      }
-    }
-    for (const key of previous) {
-      if (keep.has(key)) continue;
-      const [pk, sk] = key.split('\0');
-      try {
-        await client.send(
-          new sdk.DeleteItemCommand({
-            TableName: table,
-            Key: { [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } },
-            ConditionExpression: '#mb = :deploy',
-            ExpressionAttributeNames: { '#mb': 'managedBy' },
-            ExpressionAttributeValues: { ':deploy': { S: MANAGED_BY.deploy } },
-          }),
-        );
-      } catch (err) {
-        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-      }
-    }
-  } finally {
-    client.destroy();
-  }
-  return written;
 }

@@ -79,8 +79,8 @@ new CustomResource(stack, 'Seed', {
   properties: {
     TableName: table.tableName,
     Items: JSON.stringify([
-      { pk: 'fixture-hello', sk: 'allow#external', source: 'external' },
-      ...(release === 1 ? [{ pk: 'fixture-hello', sk: 'allow#retired', source: 'retired' }] : []),
+      { pk: 'fixture-hello', sk: 'allow#external', source: 'external', managedBy: 'deploy' },
+      ...(release === 1 ? [{ pk: 'fixture-hello', sk: 'allow#retired', source: 'retired', managedBy: 'deploy' }] : []),
     ]),
   },
 });
