@@ -1,11 +1,11 @@
 /**
  * The terminal's live view of a running local mesh: per edge requests/s, success rate, p50/p99 and each
- * service's version split (the canary's share). Pure: it renders a StatsSnapshot (G's store, from the
+ * service's version split (the canary's share). Pure: it renders a StatsSnapshot (the telemetry store's, from the
  * runtime's EMF) or, while no EMF has arrived, the invoker's own invocation records.
  */
 
+import type { StatsSnapshot } from '../shared/telemetry/golden-metrics';
 import type { InvocationRecord } from './runtime/invoker';
-import type { StatsSnapshot } from './telemetry/telemetry-store';
 
 export interface EdgeRow {
   readonly source: string;

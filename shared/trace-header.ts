@@ -25,8 +25,10 @@ export interface TraceContext extends TraceHeader {
   readonly sampled: boolean;
 }
 
-const ROOT = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
-const SEGMENT_ID = /^[0-9a-f]{16}$/;
+/** An X-Ray trace id: `1-` + epoch seconds as 8 hex digits + 24 random hex digits. */
+export const TRACE_ID_PATTERN = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+/** An X-Ray (sub)segment id: 16 hex digits. */
+export const SEGMENT_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 /** The header's fields, or undefined when it has no valid Root. A malformed Parent is dropped. */
 export function parseTraceHeader(text: string | undefined): TraceHeader | undefined {
@@ -43,8 +45,8 @@ export function parseTraceHeader(text: string | undefined): TraceHeader | undefi
     else if (key === 'parent') parent = value;
     else if (key === 'sampled') sampled = value === '1' ? true : value === '0' ? false : undefined;
   }
-  if (!root || !ROOT.test(root)) return undefined;
-  return { root, parent: parent && SEGMENT_ID.test(parent) ? parent : undefined, sampled };
+  if (!root || !TRACE_ID_PATTERN.test(root)) return undefined;
+  return { root, parent: parent && SEGMENT_ID_PATTERN.test(parent) ? parent : undefined, sampled };
 }
 
 /** The header for a decided trace; the decision is always written, so the receiver never has to guess. */

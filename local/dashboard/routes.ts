@@ -1,22 +1,15 @@
 /**
- * The `/_mesh/*` routes the local mesh serves (contract 6): JSON for `mesh stat` / `mesh trace` and
- * the dashboard page. Read-only, so any caller on loopback may use them.
- *
- *   GET /_mesh/                 the dashboard (one self-contained HTML page)
- *   GET /_mesh/stats?window=60s StatsSnapshot
- *   GET /_mesh/traces?limit=20  { traces: TraceSummary[] }
- *   GET /_mesh/traces/<id>      Trace (`last` = the newest)
+ * The `/_mesh/*` routes the local mesh serves (shared/telemetry/local-mesh-routes.ts): JSON for
+ * `mesh stat` / `mesh trace` and the dashboard page. Read-only, so any caller on loopback may use them.
  */
 
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { parseDuration } from '../telemetry/duration';
+import { parseDuration } from '../../shared/telemetry/duration';
+import { LOCAL_MESH_HEADER, MESH_ROUTE_PREFIX } from '../../shared/telemetry/local-mesh-routes';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
 
-export const MESH_ROUTE_PREFIX = '/_mesh';
-/** Header on every /_mesh/ answer: tells the CLI it is talking to a local mesh, not LocalStack or AWS. */
-export const LOCAL_MESH_HEADER = 'x-lambda-mesh-local';
 /** Longest stats window the API accepts; the store keeps 15 minutes by default. */
 const MAX_WINDOW_MS = 60 * 60_000;
 const MAX_TRACES = 200;

@@ -14,8 +14,9 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { processContext } from '../../cli/context';
 import { main } from '../../cli/main';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import type { StatsSnapshot, Trace, TraceSpan } from '../../local/telemetry/telemetry-store';
 import { ENV, LIVE_ALIAS } from '../../shared/names';
+import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
+import type { Trace, TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { exampleAssemblies } from '../support/example-assembly';
 import { observAssemblies } from '../support/observ-app/assemblies';
 

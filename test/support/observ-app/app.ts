@@ -77,9 +77,9 @@ new CustomResource(stack, 'Seed', {
         managedBy: 'deploy',
         functionName: `${OBSERV_MESH}-${s}`,
       })),
-      { pk: 'frontend', sk: 'allow#external', managedBy: 'deploy' },
-      { pk: 'orders', sk: 'allow#frontend', managedBy: 'deploy' },
-      { pk: 'payments', sk: 'allow#orders', managedBy: 'deploy' },
+      { pk: 'frontend', sk: 'allow#external', source: 'external', managedBy: 'deploy' },
+      { pk: 'orders', sk: 'allow#frontend', source: 'frontend', managedBy: 'deploy' },
+      { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' },
     ]),
   },
 });

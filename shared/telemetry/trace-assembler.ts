@@ -1,8 +1,10 @@
 /**
- * Builds a trace tree out of X-Ray segment documents (AWS-WIRE §7) that arrive in any order: a
- * segment may carry nested `subsegments`, a subsegment may be sent alone (`type: "subsegment"`,
- * `parent_id`), an `in_progress` document is replaced by its finished copy with the same id.
+ * Builds a trace tree out of X-Ray segment documents that arrive in any order (AWS X-Ray Developer
+ * Guide, "AWS X-Ray segment documents"): a segment may carry nested `subsegments`, a subsegment may
+ * be sent alone (`type: "subsegment"`, `parent_id`), an `in_progress` document is replaced by its
+ * finished copy with the same id. The local mesh's collector and the CLI's X-Ray reader both use it.
  */
+import { SEGMENT_ID_PATTERN, TRACE_ID_PATTERN } from '../trace-header';
 
 /** A flat value for an X-Ray annotation. */
 export type Annotation = string | number | boolean;
@@ -67,9 +69,6 @@ export interface FlatDoc {
   readonly doc: Record<string, unknown>;
 }
 
-const TRACE_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
-const SEGMENT_ID = /^[0-9a-f]{16}$/;
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -83,7 +82,7 @@ export type FlattenResult = { ok: true; docs: FlatDoc[] } | { ok: false; reason:
 export function flattenSegment(input: unknown): FlattenResult {
   if (!isRecord(input)) return { ok: false, reason: 'segment is not a JSON object' };
   const traceId = input.trace_id;
-  if (typeof traceId !== 'string' || !TRACE_ID.test(traceId)) {
+  if (typeof traceId !== 'string' || !TRACE_ID_PATTERN.test(traceId)) {
     return { ok: false, reason: `trace_id must look like 1-<8 hex>-<24 hex>, got ${JSON.stringify(traceId)}` };
   }
   const docs: FlatDoc[] = [];
@@ -92,7 +91,7 @@ export function flattenSegment(input: unknown): FlattenResult {
     parentId: string | undefined,
     kind: 'segment' | 'subsegment',
   ): string | undefined => {
-    if (typeof d.id !== 'string' || !SEGMENT_ID.test(d.id))
+    if (typeof d.id !== 'string' || !SEGMENT_ID_PATTERN.test(d.id))
       return `segment id must be 16 hex digits, got ${JSON.stringify(d.id)}`;
     if (typeof d.name !== 'string' || d.name.length === 0) return `segment ${d.id} has no name`;
     if (typeof d.start_time !== 'number') return `segment ${d.id} has no numeric start_time`;
@@ -219,6 +218,28 @@ export function assembleTrace(traceId: string, docs: Iterable<FlatDoc>): Trace |
   };
 }
 
+/**
+ * One trace out of its raw documents, objects or JSON text (what X-Ray's BatchGetTraces returns as
+ * `Segments[].Document`); documents that are malformed or of another trace are left out.
+ */
+export function traceFromDocuments(traceId: string, documents: Iterable<unknown>): Trace | undefined {
+  const docs: FlatDoc[] = [];
+  for (const d of documents) {
+    let input = d;
+    if (typeof d === 'string') {
+      try {
+        input = JSON.parse(d);
+      } catch {
+        continue;
+      }
+    }
+    const flat = flattenSegment(input);
+    if (flat.ok) docs.push(...flat.docs.filter((f) => f.traceId === traceId));
+  }
+  return assembleTrace(traceId, docs);
+}
+
+/** The one-line view of a trace that lists show. */
 export function summarize(t: Trace): TraceSummary {
   return {
     id: t.id,
