@@ -110,6 +110,59 @@ export function meshMetadataOf(clientContext: string | undefined): { src?: strin
   }
 }
 
+/** What the invoker decided before running an invocation. */
+interface Invocation {
+  readonly source: string;
+  readonly start: number;
+  readonly trace: TraceContext;
+  /** The function segment's id (the Lambda service's segment, written by the invoker). */
+  readonly segmentId: string;
+}
+
+/**
+ * Pure: a worker's outcome as Lambda reports it: the payload (Lambda's error shapes for a timeout or
+ * a crashed runtime), the X-Amz-Function-Error value and the log lines Lambda adds.
+ */
+export function describeOutcome(
+  outcome: WorkerOutcome,
+  spec: Pick<FunctionSpec, 'timeout'>,
+  id: string,
+  end: number,
+): { payload: string; functionError?: string; kind: InvocationOutcome; lines: string[] } {
+  switch (outcome.kind) {
+    case 'result':
+      return { payload: outcome.payload, kind: 'ok', lines: [] };
+    case 'error':
+    case 'initError':
+      return { payload: JSON.stringify(outcome.error), functionError: 'Unhandled', kind: 'error', lines: [] };
+    case 'exit': {
+      if (outcome.signal === 'SIGALRM') {
+        const secs = spec.timeout.toFixed(2);
+        const payload = JSON.stringify({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `RequestId: ${id} Error: Task timed out after ${secs} seconds`,
+        });
+        const lines = [`${new Date(end).toISOString()} ${id} Task timed out after ${secs} seconds`];
+        return { payload, functionError: 'Unhandled', kind: 'timeout', lines };
+      }
+      const status = outcome.signal
+        ? `signal: ${outcome.signal === 'SIGKILL' ? 'killed' : outcome.signal}`
+        : `exit status ${outcome.code}`;
+      const message = `RequestId: ${id} Error: Runtime exited with error: ${status}`;
+      const payload = JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: message });
+      return { payload, functionError: 'Unhandled', kind: 'crash', lines: [message] };
+    }
+  }
+}
+
+/** Lambda's REPORT line; Init Duration only on a cold start. */
+function reportLine(id: string, durationMs: number, memorySize: number, initMs: number | undefined): string {
+  return (
+    `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms` +
+    `\tMemory Size: ${memorySize} MB${initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}`
+  );
+}
+
 export class LocalInvoker implements EndpointInvoker {
   readonly counters: InvokerCounters = {
     invocations: 0,
@@ -224,130 +277,29 @@ export class LocalInvoker implements EndpointInvoker {
     request: InvokeRequest,
     spec: FunctionSpec,
     fingerprint: string,
-    t: { source: string; start: number; trace: TraceContext; segmentId: string },
+    t: Invocation,
   ): Promise<InvokeResult> {
-    const name = request.functionName;
-    const version = request.version;
+    const { functionName: name, version, requestId: id } = request;
     const pool = this.pool(name, version, fingerprint);
-    let worker = pool.idle.pop();
-    while (worker?.dead) worker = pool.idle.pop();
-    if (worker) clearTimeout(this.idleTimers.get(worker));
-    const cold = !worker;
-    if (!worker) {
-      worker = this.spawn(pool, spec);
-      this.counters.coldStarts++;
-    } else {
-      this.counters.warmStarts++;
-    }
+    const { worker, cold } = this.acquire(pool, spec);
     worker.busy = true;
     worker.beginLog();
-    const id = request.requestId;
-    const lines: string[] = [`START RequestId: ${id} Version: ${version}`];
-
-    const ready = await worker.ready;
-    const initMs = 'initMs' in ready ? ready.initMs : undefined;
-    const deadlineMs = Date.now() + spec.timeout * 1000;
-    let outcome: WorkerOutcome;
-    if ('error' in ready) {
-      outcome = { kind: 'initError', error: ready.error };
-    } else {
-      const workerTrace = formatTraceHeader({ root: t.trace.root, parent: t.segmentId, sampled: t.trace.sampled });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), Math.max(0, deadlineMs - Date.now()));
-      });
-      const raced = await Promise.race([
-        worker.invoke({
-          id,
-          payload: request.payload.toString('utf8'),
-          deadlineMs,
-          invokedFunctionArn: request.invokedFunctionArn,
-          clientContext: request.clientContext,
-          traceId: workerTrace,
-        }),
-        timedOut,
-      ]);
-      clearTimeout(timer);
-      outcome = raced === 'timeout' ? { kind: 'exit', code: null, signal: 'SIGALRM' } : raced;
-      if (raced === 'timeout') {
-        // Lambda stops the environment at the deadline; nothing the handler does afterwards counts.
-        await worker.kill();
-        this.counters.timeouts++;
-      }
-    }
-    lines.push(...worker.takeLog());
+    const { outcome, initMs } = await this.execute(worker, request, spec, t);
     const end = Date.now();
-
-    let payload: string;
-    let functionError: string | undefined;
-    let kind: InvocationOutcome;
-    switch (outcome.kind) {
-      case 'result':
-        payload = outcome.payload;
-        kind = 'ok';
-        break;
-      case 'error':
-      case 'initError':
-        payload = JSON.stringify(outcome.error);
-        functionError = 'Unhandled';
-        kind = 'error';
-        this.counters.functionErrors++;
-        break;
-      case 'exit': {
-        functionError = 'Unhandled';
-        if (outcome.signal === 'SIGALRM') {
-          const secs = spec.timeout.toFixed(2);
-          lines.push(`${new Date(end).toISOString()} ${id} Task timed out after ${secs} seconds`);
-          payload = JSON.stringify({
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `RequestId: ${id} Error: Task timed out after ${secs} seconds`,
-          });
-          kind = 'timeout';
-        } else {
-          const status = outcome.signal
-            ? `signal: ${outcome.signal === 'SIGKILL' ? 'killed' : outcome.signal}`
-            : `exit status ${outcome.code}`;
-          lines.push(`RequestId: ${id} Error: Runtime exited with error: ${status}`);
-          payload = JSON.stringify({
-            errorType: 'Runtime.ExitError',
-            errorMessage: `RequestId: ${id} Error: Runtime exited with error: ${status}`,
-          });
-          kind = 'crash';
-          this.counters.crashes++;
-        }
-        break;
-      }
-    }
+    const result = describeOutcome(outcome, spec, id, end);
+    if (result.kind === 'error') this.counters.functionErrors++;
+    if (result.kind === 'crash') this.counters.crashes++;
     const duration = end - t.start;
-    lines.push(`END RequestId: ${id}`);
-    lines.push(
-      `REPORT RequestId: ${id}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(duration))} ms\tMemory Size: ${spec.memorySize} MB${cold && initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}`,
-    );
-
-    // Back to the pool, or gone: an environment that failed init, crashed or timed out is discarded.
-    worker.busy = false;
-    worker.invocations++;
-    // A version's configuration may have changed while this ran ($LATEST redeployed): retire the old one.
-    const current = this.registry.getRecord(name, version)?.fingerprint === pool.fingerprint;
-    const reusable = outcome.kind === 'result' || (outcome.kind === 'error' && !outcome.fatal);
-    if (reusable && current && !worker.dead && !this.stopped && pool.all.has(worker)) {
-      pool.idle.push(worker);
-      this.idleTimers.set(
-        worker,
-        setTimeout(() => {
-          const i = pool.idle.indexOf(worker!);
-          if (i < 0) return;
-          pool.idle.splice(i, 1);
-          pool.all.delete(worker!);
-          void worker!.kill();
-        }, this.idleTimeoutMs).unref(),
-      );
-    } else {
-      pool.all.delete(worker);
-      void worker.kill();
-    }
-
+    const lines = [
+      `START RequestId: ${id} Version: ${version}`,
+      ...worker.takeLog(),
+      ...result.lines,
+      `END RequestId: ${id}`,
+      reportLine(id, duration, spec.memorySize, cold ? initMs : undefined),
+    ];
+    this.release(pool, worker, outcome);
     if (t.trace.sampled) {
+      const fault = result.functionError !== undefined;
       this.segment({
         name,
         segmentId: t.segmentId,
@@ -356,9 +308,9 @@ export class LocalInvoker implements EndpointInvoker {
         end,
         request,
         version,
-        fault: functionError !== undefined,
-        errorBody: functionError ? payload : undefined,
+        fault,
         cold,
+        errorBody: fault ? result.payload : undefined,
       });
     }
     this.emit({
@@ -368,16 +320,89 @@ export class LocalInvoker implements EndpointInvoker {
       source: t.source,
       start: t.start,
       durationMs: duration,
-      outcome: kind,
+      outcome: result.kind,
       cold,
       initMs: cold ? initMs : undefined,
     });
     return {
-      payload,
-      functionError,
+      payload: result.payload,
+      functionError: result.functionError,
       executedVersion: version,
       logTail: request.logTail ? `${lines.join('\n')}\n` : undefined,
     };
+  }
+
+  /** A warm environment of the pool, or a new one (a cold start). */
+  private acquire(pool: Pool, spec: FunctionSpec): { worker: Worker; cold: boolean } {
+    let worker = pool.idle.pop();
+    while (worker?.dead) worker = pool.idle.pop();
+    if (worker) {
+      clearTimeout(this.idleTimers.get(worker));
+      this.counters.warmStarts++;
+      return { worker, cold: false };
+    }
+    this.counters.coldStarts++;
+    return { worker: this.spawn(pool, spec), cold: true };
+  }
+
+  /** Runs the invocation on the worker against the function's timeout, as Lambda does. */
+  private async execute(
+    worker: Worker,
+    request: InvokeRequest,
+    spec: FunctionSpec,
+    t: Invocation,
+  ): Promise<{ outcome: WorkerOutcome; initMs?: number }> {
+    const ready = await worker.ready;
+    const initMs = 'initMs' in ready ? ready.initMs : undefined;
+    if ('error' in ready) return { outcome: { kind: 'initError', error: ready.error }, initMs };
+    const deadlineMs = Date.now() + spec.timeout * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), Math.max(0, deadlineMs - Date.now()));
+    });
+    const raced = await Promise.race([
+      worker.invoke({
+        id: request.requestId,
+        payload: request.payload.toString('utf8'),
+        deadlineMs,
+        invokedFunctionArn: request.invokedFunctionArn,
+        clientContext: request.clientContext,
+        // The function segment this invocation's subsegments hang under, with the decision made.
+        traceId: formatTraceHeader({ root: t.trace.root, parent: t.segmentId, sampled: t.trace.sampled }),
+      }),
+      timedOut,
+    ]);
+    clearTimeout(timer);
+    if (raced !== 'timeout') return { outcome: raced, initMs };
+    // Lambda stops the environment at the deadline; nothing the handler does afterwards counts.
+    await worker.kill();
+    this.counters.timeouts++;
+    return { outcome: { kind: 'exit', code: null, signal: 'SIGALRM' }, initMs };
+  }
+
+  /** Back to the pool, or gone: an environment that failed init, crashed or timed out is discarded. */
+  private release(pool: Pool, worker: Worker, outcome: WorkerOutcome): void {
+    worker.busy = false;
+    worker.invocations++;
+    // A version's configuration may have changed while this ran ($LATEST redeployed): retire the old one.
+    const current = this.registry.getRecord(pool.functionName, pool.version)?.fingerprint === pool.fingerprint;
+    const reusable = outcome.kind === 'result' || (outcome.kind === 'error' && !outcome.fatal);
+    if (!reusable || !current || worker.dead || this.stopped || !pool.all.has(worker)) {
+      pool.all.delete(worker);
+      void worker.kill();
+      return;
+    }
+    pool.idle.push(worker);
+    this.idleTimers.set(
+      worker,
+      setTimeout(() => {
+        const i = pool.idle.indexOf(worker);
+        if (i < 0) return;
+        pool.idle.splice(i, 1);
+        pool.all.delete(worker);
+        void worker.kill();
+      }, this.idleTimeoutMs).unref(),
+    );
   }
 
   private pool(functionName: string, version: string, fingerprint: string): Pool {
