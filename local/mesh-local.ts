@@ -72,73 +72,143 @@ export interface LocalMesh {
 
 const RECENT_LIMIT = 20_000;
 
+/** The running parts of a local mesh; any of them may be missing when start-up failed halfway. */
+interface Parts {
+  readonly workDir: string;
+  readonly store: TelemetryStore;
+  readonly registry: FunctionRegistry;
+  readonly recent: InvocationRecord[];
+  readonly deployments: DeploymentReport[];
+  xray?: XrayCollector;
+  invoker?: LocalInvoker;
+  endpoint?: Endpoint;
+  destroyClients?: () => void;
+}
+
 export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMesh> {
   const log =
     options.log ?? (options.quiet ? () => undefined : (line: string) => process.stderr.write(`[mesh] ${line}\n`));
-  const workDir = mkdtempSync(join(tmpdir(), 'lambda-mesh-'));
-  const store = new TelemetryStore();
-  const registry = new FunctionRegistry();
-  const recent: InvocationRecord[] = [];
-  let xray: XrayCollector | undefined;
-  let invoker: LocalInvoker | undefined;
-  let endpoint: Endpoint | undefined;
-  const clients: { destroy(): void }[] = [];
-
-  const cleanup = async () => {
-    for (const c of clients) c.destroy();
-    await invoker?.stop().catch(() => undefined);
-    await endpoint?.close().catch(() => undefined);
-    await xray?.close().catch(() => undefined);
-    rmSync(workDir, { recursive: true, force: true });
+  const parts: Parts = {
+    workDir: mkdtempSync(join(tmpdir(), 'lambda-mesh-')),
+    store: new TelemetryStore(),
+    registry: new FunctionRegistry(),
+    recent: [],
+    deployments: [],
   };
-
+  const cleanup = () => stopParts(parts);
+  let invoker: LocalInvoker;
+  let endpoint: Endpoint;
   try {
-    xray = await startXrayCollector(store, { port: 0, host: '127.0.0.1' });
-    invoker = new LocalInvoker({
-      registry,
-      telemetry: store,
-      xrayDaemonAddress: xray.address,
-      concurrencyLimit: options.concurrencyLimit,
-      workDir: join(workDir, 'opt'),
-      onLog: options.onLog,
-    });
-    invoker.onInvocation((r) => {
-      recent.push(r);
-      if (recent.length > RECENT_LIMIT) recent.splice(0, recent.length - RECENT_LIMIT);
-    });
-    const inv = invoker;
-    endpoint = await startEndpoint({
-      port: options.port ?? 4566,
-      host: options.host ?? '127.0.0.1',
-      registry,
-      invoker,
-      secrets: new SecretStore({
-        region: registry.region,
-        accountId: registry.accountId,
-        rotationScheduler: options.rotationScheduler,
-      }),
-      extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
-        localStatus(req, res, inv, registry, deployments) || handleMeshRequest(req, res, store),
-      log,
-    });
-    invoker.setEndpointUrl(endpoint.url);
+    ({ invoker, endpoint } = await startParts(parts, options, log));
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  const { store, registry, deployments, recent } = parts;
+  const state = newDeploymentState();
+  const { targets, destroy } = deploymentTargets(registry, endpoint, parts.workDir, log);
+  parts.destroyClients = destroy;
+  const apply = async (dir: string) => {
+    const report = await applyAssembly(dir, targets, state);
+    deployments.push(report);
+    const changed = report.functions.filter((f) => f.changed).map((f) => f.name);
+    log(
+      `deployed ${dir}: ${report.functions.length} functions (${changed.length} changed), ${report.versions.length} versions, ${report.aliases.length} aliases, ${report.customResources.length} custom resources run, ${report.policyItems} policy items`,
+    );
+    return report;
+  };
+  try {
+    for (const dir of options.assemblies) await apply(dir);
   } catch (err) {
     await cleanup();
     throw err;
   }
 
-  const deployments: DeploymentReport[] = [];
-  const state = newDeploymentState();
-  const ep = endpoint;
+  let stopping: Promise<void> | undefined;
+  return {
+    url: endpoint.url,
+    store,
+    registry,
+    invoker,
+    endpoint,
+    deployments,
+    apply,
+    deleteStack: async (stackName) => {
+      const deleted = await deleteStack(targets, state, stackName);
+      log(`deleted ${stackName ?? 'every stack'}: ${deleted.length} resources`);
+      return deleted;
+    },
+    recentInvocations: () => recent,
+    stop: () => (stopping ??= cleanup()),
+  };
+}
+
+/** The X-Ray collector, the worker invoker and the AWS endpoint (with the /_mesh/ routes), wired together. */
+async function startParts(
+  parts: Parts,
+  options: LocalMeshOptions,
+  log: (line: string) => void,
+): Promise<{ invoker: LocalInvoker; endpoint: Endpoint }> {
+  const { store, registry, recent, deployments } = parts;
+  const xray = await startXrayCollector(store, { port: 0, host: '127.0.0.1' });
+  parts.xray = xray;
+  const invoker = new LocalInvoker({
+    registry,
+    telemetry: store,
+    xrayDaemonAddress: xray.address,
+    concurrencyLimit: options.concurrencyLimit,
+    workDir: join(parts.workDir, 'opt'),
+    onLog: options.onLog,
+  });
+  parts.invoker = invoker;
+  invoker.onInvocation((r) => {
+    recent.push(r);
+    if (recent.length > RECENT_LIMIT) recent.splice(0, recent.length - RECENT_LIMIT);
+  });
+  const endpoint = await startEndpoint({
+    port: options.port ?? 4566,
+    host: options.host ?? '127.0.0.1',
+    registry,
+    invoker,
+    secrets: new SecretStore({
+      region: registry.region,
+      accountId: registry.accountId,
+      rotationScheduler: options.rotationScheduler,
+    }),
+    extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
+      localStatus(req, res, invoker, registry, deployments) || handleMeshRequest(req, res, store),
+    log,
+  });
+  parts.endpoint = endpoint;
+  invoker.setEndpointUrl(endpoint.url);
+  return { invoker, endpoint };
+}
+
+async function stopParts(parts: Parts): Promise<void> {
+  parts.destroyClients?.();
+  await parts.invoker?.stop().catch(() => undefined);
+  await parts.endpoint?.close().catch(() => undefined);
+  await parts.xray?.close().catch(() => undefined);
+  rmSync(parts.workDir, { recursive: true, force: true });
+}
+
+/**
+ * What deployments write into: the registry, and the endpoint's stores. The deployment talks to the
+ * endpoint over the wire for what CloudFormation asks AWS for (custom-resource invokes, rotation).
+ */
+function deploymentTargets(
+  registry: FunctionRegistry,
+  ep: Endpoint,
+  workDir: string,
+  log: (line: string) => void,
+): { targets: DeploymentTargets; destroy(): void } {
   const aws = {
     endpoint: ep.url,
     region: registry.region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
-  // The deployment talks to the endpoint over the wire, as CloudFormation talks to AWS.
   const lambdaClient = new LambdaClient({ ...aws, maxAttempts: 1 });
   const secretsClient = new SecretsManagerClient({ ...aws, maxAttempts: 1 });
-  clients.push(lambdaClient, secretsClient);
   const targets: DeploymentTargets = {
     registry,
     dynamoEndpoint: ep.url,
@@ -174,38 +244,12 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     workDir,
     log,
   };
-  const apply = async (dir: string) => {
-    const report = await applyAssembly(dir, targets, state);
-    deployments.push(report);
-    const changed = report.functions.filter((f) => f.changed).map((f) => f.name);
-    log(
-      `deployed ${dir}: ${report.functions.length} functions (${changed.length} changed), ${report.versions.length} versions, ${report.aliases.length} aliases, ${report.customResources.length} custom resources run, ${report.policyItems} policy items`,
-    );
-    return report;
-  };
-  try {
-    for (const dir of options.assemblies) await apply(dir);
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-
-  let stopping: Promise<void> | undefined;
   return {
-    url: endpoint.url,
-    store,
-    registry,
-    invoker,
-    endpoint,
-    deployments,
-    apply,
-    deleteStack: async (stackName) => {
-      const deleted = await deleteStack(targets, state, stackName);
-      log(`deleted ${stackName ?? 'every stack'}: ${deleted.length} resources`);
-      return deleted;
+    targets,
+    destroy: () => {
+      lambdaClient.destroy();
+      secretsClient.destroy();
     },
-    recentInvocations: () => recent,
-    stop: () => (stopping ??= cleanup()),
   };
 }
 
