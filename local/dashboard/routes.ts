@@ -31,6 +31,9 @@ function send(res: ServerResponse, status: number, body: unknown, head: boolean)
   res.end(head ? undefined : text);
 }
 
+/** An answer: a status and a JSON body (`{ message }` for errors). */
+type Answer = readonly [status: number, body: unknown];
+
 /** Handles a request under /_mesh/ and returns true; returns false (touching nothing) for any other path. */
 export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, store: TelemetryStore): boolean {
   const url = new URL(req.url ?? '/', 'http://mesh.local');
@@ -59,61 +62,55 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
     res.end(head ? undefined : body);
     return true;
   }
-  if (rest === 'stats') {
-    const w = url.searchParams.get('window');
-    const windowMs = w === null ? 60_000 : parseDuration(w);
-    if (windowMs === undefined || windowMs > MAX_WINDOW_MS) {
-      send(
-        res,
-        400,
-        { message: `window must be a duration up to 1h like 60s, 5m or 500ms, got ${JSON.stringify(w)}` },
-        head,
-      );
-      return true;
-    }
-    send(res, 200, store.stats({ windowMs }), head);
-    return true;
-  }
-  if (rest === 'traces') {
-    const l = url.searchParams.get('limit');
-    const limit = l === null ? 20 : Number(l);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TRACES) {
-      send(
-        res,
-        400,
-        { message: `limit must be a whole number from 1 to ${MAX_TRACES}, got ${JSON.stringify(l)}` },
-        head,
-      );
-      return true;
-    }
-    send(res, 200, { traces: store.traces(limit) }, head);
-    return true;
-  }
-  if (rest.startsWith('traces/')) {
-    let id = decodeURIComponent(rest.slice('traces/'.length));
-    if (id === 'last') id = store.traces(1)[0]?.id ?? '';
-    const trace = id ? store.trace(id) : undefined;
-    if (!trace) {
-      send(
-        res,
-        404,
-        {
-          message: `no trace ${JSON.stringify(id)} in the local mesh (traces are kept 15 minutes); list them at ${MESH_ROUTE_PREFIX}/traces`,
-        },
-        head,
-      );
-      return true;
-    }
-    send(res, 200, trace, head);
-    return true;
-  }
-  send(
-    res,
+  const [status, body] = route(rest, url.searchParams, store) ?? [
     404,
     {
       message: `no mesh route ${path}; try ${MESH_ROUTE_PREFIX}/, ${MESH_ROUTE_PREFIX}/stats or ${MESH_ROUTE_PREFIX}/traces`,
     },
-    head,
-  );
+  ];
+  send(res, status, body, head);
   return true;
+}
+
+/** The JSON routes; undefined for a path that is none of them. */
+function route(rest: string, query: URLSearchParams, store: TelemetryStore): Answer | undefined {
+  if (rest === 'stats') return stats(query.get('window'), store);
+  if (rest === 'traces') return traces(query.get('limit'), store);
+  if (rest.startsWith('traces/')) return trace(decodeURIComponent(rest.slice('traces/'.length)), store);
+  return undefined;
+}
+
+function stats(window: string | null, store: TelemetryStore): Answer {
+  const windowMs = window === null ? 60_000 : parseDuration(window);
+  if (windowMs === undefined || windowMs > MAX_WINDOW_MS) {
+    return [
+      400,
+      { message: `window must be a duration up to 1h like 60s, 5m or 500ms, got ${JSON.stringify(window)}` },
+    ];
+  }
+  return [200, store.stats({ windowMs })];
+}
+
+function traces(limitParam: string | null, store: TelemetryStore): Answer {
+  const limit = limitParam === null ? 20 : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TRACES) {
+    return [
+      400,
+      { message: `limit must be a whole number from 1 to ${MAX_TRACES}, got ${JSON.stringify(limitParam)}` },
+    ];
+  }
+  return [200, { traces: store.traces(limit) }];
+}
+
+/** One trace; `last` = the newest. */
+function trace(requested: string, store: TelemetryStore): Answer {
+  const id = requested === 'last' ? (store.traces(1)[0]?.id ?? '') : requested;
+  const found = id ? store.trace(id) : undefined;
+  if (found) return [200, found];
+  return [
+    404,
+    {
+      message: `no trace ${JSON.stringify(id)} in the local mesh (traces are kept 15 minutes); list them at ${MESH_ROUTE_PREFIX}/traces`,
+    },
+  ];
 }
