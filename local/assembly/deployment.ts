@@ -291,44 +291,13 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     );
     return;
   }
-  let code = assetOf(stack, r, 'Code');
+  const code = functionCode(ctx, stack, r);
   if (!code) {
-    const zip = (p.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
-    const text = zip !== undefined ? resolver.resolveString(stack, zip) : undefined;
-    if (text === undefined) {
-      warn(`function ${name} has no local code (no asset directory and no inline code); it is left out`);
-      return;
-    }
-    const hash = createHash('sha256').update(text).digest('hex');
-    const inlineDir = join(ctx.targets.workDir, `inline-${hash.slice(0, 16)}`);
-    mkdirSync(inlineDir, { recursive: true });
-    writeFileSync(join(inlineDir, 'index.js'), text);
-    code = { dir: inlineDir, hash };
+    warn(`function ${name} has no local code (no asset directory and no inline code); it is left out`);
+    return;
   }
-  const environment: Record<string, string> = {};
-  const vars = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-  for (const [k, v] of Object.entries(vars)) {
-    const s = resolver.resolveString(stack, v);
-    if (s === undefined)
-      warn(
-        `function ${name}: environment variable ${k} has no local value (${JSON.stringify(v).slice(0, 120)}); left unset`,
-      );
-    else environment[k] = s;
-  }
-  const layerDirs: string[] = [];
-  const layerArns: string[] = [];
-  const layerHashes: string[] = [];
-  for (const l of (p.Layers as unknown[] | undefined) ?? []) {
-    const arn = resolver.resolveString(stack, l);
-    const layer = arn ? ctx.layers.get(arn) : undefined;
-    if (!arn || !layer) {
-      warn(`function ${name}: layer ${arn ?? JSON.stringify(l)} is not in the assembly; left out`);
-      continue;
-    }
-    layerDirs.push(layer.dir);
-    layerArns.push(arn);
-    layerHashes.push(layer.hash);
-  }
+  const environment = functionEnvironment(ctx, stack, name, p.Environment);
+  const layers = functionLayers(ctx, stack, name, p.Layers);
   const reserved =
     p.ReservedConcurrentExecutions !== undefined
       ? Number(resolver.resolve(stack, p.ReservedConcurrentExecutions))
@@ -341,9 +310,9 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     timeout: Number(resolver.resolve(stack, p.Timeout) ?? 3),
     memorySize: Number(resolver.resolve(stack, p.MemorySize) ?? 128),
     environment,
-    layerDirs,
-    layerArns,
-    layerSha256s: layerHashes,
+    layerDirs: layers.map((l) => l.dir),
+    layerArns: layers.map((l) => l.arn),
+    layerSha256s: layers.map((l) => l.hash),
     role: resolver.resolveString(stack, p.Role),
     description: resolver.resolveString(stack, p.Description),
     reservedConcurrency: Number.isFinite(reserved) ? reserved : undefined,
@@ -351,6 +320,59 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
   };
   const { changed } = ctx.targets.registry.putFunction(spec);
   ctx.report.functions.push({ name, changed });
+}
+
+/** The function's code: its staged asset, or inline (ZipFile) code written to the work directory. */
+function functionCode(
+  ctx: Apply,
+  stack: AssemblyStack,
+  r: TemplateResource,
+): { dir: string; hash: string } | undefined {
+  const asset = assetOf(stack, r, 'Code');
+  if (asset) return asset;
+  const zip = (r.Properties?.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
+  const text = zip !== undefined ? ctx.resolver.resolveString(stack, zip) : undefined;
+  if (text === undefined) return undefined;
+  const hash = createHash('sha256').update(text).digest('hex');
+  const dir = join(ctx.targets.workDir, `inline-${hash.slice(0, 16)}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'index.js'), text);
+  return { dir, hash };
+}
+
+/** Environment variables with local values; one that has none is left unset, with a warning. */
+function functionEnvironment(ctx: Apply, stack: AssemblyStack, name: string, env: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const vars = (env as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  for (const [k, v] of Object.entries(vars)) {
+    const s = ctx.resolver.resolveString(stack, v);
+    if (s === undefined)
+      ctx.warn(
+        `function ${name}: environment variable ${k} has no local value (${JSON.stringify(v).slice(0, 120)}); left unset`,
+      );
+    else out[k] = s;
+  }
+  return out;
+}
+
+/** The function's layers that this deployment has, in order; a missing one is left out, with a warning. */
+function functionLayers(
+  ctx: Apply,
+  stack: AssemblyStack,
+  name: string,
+  refs: unknown,
+): { arn: string; dir: string; hash: string }[] {
+  const out: { arn: string; dir: string; hash: string }[] = [];
+  for (const l of (refs as unknown[] | undefined) ?? []) {
+    const arn = ctx.resolver.resolveString(stack, l);
+    const layer = arn ? ctx.layers.get(arn) : undefined;
+    if (!arn || !layer) {
+      ctx.warn(`function ${name}: layer ${arn ?? JSON.stringify(l)} is not in the assembly; left out`);
+      continue;
+    }
+    out.push({ arn, ...layer });
+  }
+  return out;
 }
 
 /** Publishes (unchanged code returns the existing number, as PublishVersion does). */
