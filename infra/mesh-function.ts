@@ -35,7 +35,7 @@ export interface IMeshFunction extends lambda.IFunction {
   readonly liveAlias: lambda.Alias;
 }
 
-/** A canary on the `live` alias (contract 5). */
+/** A canary on the `live` alias. */
 export interface CanaryOptions {
   /** Share of the alias's traffic this deploy's new version receives, 0 to 1. */
   readonly weight: number;
@@ -178,7 +178,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
     Tags.of(this).add(TAGS.mesh, this.mesh.meshName);
     Tags.of(this).add(TAGS.service, this.service);
-    // cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (F, test/infra/identity-nag).
+    // cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag).
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:

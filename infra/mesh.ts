@@ -36,7 +36,7 @@ export interface IMesh extends IConstruct {
   readonly table: dynamodb.ITable;
   /** The policy table's name, a literal (MESH_POLICY_TABLE). */
   readonly tableName: string;
-  /** The mesh runtime layer (contract 2 layout). */
+  /** The mesh runtime layer (docs/wire-contract.md, "The layer"). */
   readonly layer: lambda.ILayerVersion;
 }
 
@@ -190,7 +190,7 @@ export class Mesh extends Construct implements IMesh {
     Tags.of(this).add(TAGS.mesh, this.meshName);
     Aspects.of(this).add(new SnapshotAspect(this));
     this.dashboard = new MeshDashboard(this, 'Dashboard', { ...props.dashboard, meshName: this.meshName, mesh: this });
-    // Identity (F): CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
+    // Identity: CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
     if (props.identity !== false) this.identity = attachMeshIdentity(this, props.identity);
     // cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason.
     Validations.of(this).acknowledge({

@@ -1,5 +1,5 @@
 /**
- * The local mesh (contract 8): one process that runs what would deploy. It reads cloud assemblies
+ * The local mesh (docs/local-mesh.md): one process that runs what would deploy. It reads cloud assemblies
  * (applied in order as deployments), runs every function version in worker processes, serves the AWS
  * endpoint (Lambda, DynamoDB via dynalite, Secrets Manager) and the /_mesh/ dashboard routes, and
  * collects X-Ray segments and EMF metrics into the telemetry store. `stop()` leaves nothing running.

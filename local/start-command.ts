@@ -1,5 +1,5 @@
 /**
- * `npm start` (scripts/start.js): synthesize the example app's two releases (contract 5), run the
+ * `npm start` (scripts/start.js): synthesize the example app's two releases, run the
  * local mesh on them, drive demo traffic and show a live view until Ctrl-C.
  *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--assembly <cdk.out> ...]
  */
@@ -107,7 +107,7 @@ async function synth(release: number, outdir: string, say: (l: string) => void):
   say(`release ${release}: synthesized in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** Function names by mesh service (MESH_SERVICE, contract 1): no hand-copied names. */
+/** Function names by mesh service (MESH_SERVICE): no hand-copied names. */
 function servicesOf(mesh: LocalMesh): Map<string, string> {
   const out = new Map<string, string>();
   for (const f of mesh.registry.listFunctions()) {

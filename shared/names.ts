@@ -199,7 +199,6 @@ export const METRICS = {
 export const TAGS = {
   mesh: 'lambda-mesh:mesh',
   service: 'lambda-mesh:service',
-  role: 'lambda-mesh:role',
 } as const;
 
 /**

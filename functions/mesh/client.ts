@@ -368,7 +368,7 @@ export class MeshClient {
   private httpTransport(target: string, http: HttpTarget, signer: Signer | undefined): InvokeTransport {
     const { httpTargetTransport } = require('./identity/http-target') as typeof import('./identity/http-target');
     try {
-      // The signer is this function's Identity (F's loadIdentity): it carries the mTLS material too.
+      // The signer is this function's Identity (identity/index.ts loadIdentity): it carries the mTLS material too.
       return httpTargetTransport(target, http, signer as Identity | undefined);
     } catch (err) {
       throw new MeshCallError(`mesh: cannot call ${target} at ${http.url}: ${(err as Error).message}`);

@@ -1,8 +1,7 @@
 /**
- * The mesh runtime: what handlers import as `lambda-mesh/runtime` (`mesh.call`, `call`, the error
- * classes), and the layer's wrapper `handler` (contract 2). In Lambda the import resolves to the
- * layer's copy. Module init stays tiny: the runtime, policy cache, SDK client and identity are
- * created on first need.
+ * The mesh runtime: what handlers import as `lambda-mesh/runtime` (`mesh.call`, `call`, the error classes), and the
+ * layer's wrapper `handler` (docs/wire-contract.md, "The layer"). In Lambda the import resolves to the layer's copy.
+ * Module init stays tiny: the runtime, policy cache, SDK client and identity are created on first need.
  */
 import { ENV } from '../../shared/names';
 import type { CallOptions } from './client';

@@ -1,6 +1,6 @@
 /**
- * What the endpoint consumes from the local mesh's deployment state and worker invoker (contract 9).
- * E2's `local/registry/function-registry.ts` and `local/runtime/invoker.ts` own the real thing; these
+ * What the endpoint consumes from the local mesh's deployment state and worker invoker.
+ * `local/registry/function-registry.ts` and `local/runtime/invoker.ts` own the real thing; these
  * are the minimal shapes the endpoint needs, so their classes (or a thin adapter, or a test double)
  * satisfy them structurally. Results use Lambda's own wire shapes (PascalCase) so the handlers pass
  * them through unchanged.

@@ -1,4 +1,4 @@
-/** The local AWS endpoint (E1): start it, seed its secrets and policy table. */
+/** The local AWS endpoint: start it, seed its secrets and policy table. */
 
 export type {
   AliasConfig,

@@ -1,6 +1,6 @@
 /**
- * Alias routing validation, as Lambda enforces it (AWS-WIRE §3, DESIGN "Limits only AWS enforces"):
- * at most one additional version, weight 0-1, a published version (digits, never $LATEST) that exists
+ * Alias routing validation, as Lambda enforces it (AWS Lambda API Reference, "AliasRoutingConfiguration" and
+ * "UpdateAlias"): at most one additional version, weight 0-1, a published version (digits, never $LATEST) that exists
  * and differs from the alias's primary version. Pure: the caller passes the published versions.
  */
 import { isPublishedVersion } from '../../shared/names';

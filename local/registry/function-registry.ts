@@ -1,6 +1,6 @@
 /**
- * The local mesh's deployment state (contract 9): functions with their $LATEST configuration, published
- * versions (immutable snapshots), and aliases with routing weights. The endpoint (E1) serves the Lambda
+ * The local mesh's deployment state: functions with their $LATEST configuration, published
+ * versions (immutable snapshots), and aliases with routing weights. The endpoint serves the Lambda
  * API from it; the invoker asks it which spec (code dir, layers, env, timeout, memory) a version runs.
  * Publishing follows AWS: an unchanged $LATEST returns the latest version instead of a new one.
  */

@@ -1,5 +1,5 @@
 /**
- * Runs invocations on workers (contract 9): one forked process per execution environment, one
+ * Runs invocations on workers: one forked process per execution environment, one
  * invocation at a time per environment, warm environments reused, cold starts counted. Lambda's
  * behaviour at the edges: the function timeout kills the environment and reports Sandbox.Timedout; a
  * process that dies mid-invocation reports Runtime.ExitError and is replaced by the next cold start;
@@ -18,7 +18,7 @@ import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
 import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
 
-/** Where worker telemetry goes: G's TelemetryStore satisfies it (contract 6). */
+/** Where worker telemetry goes: the TelemetryStore (local/telemetry) satisfies it. */
 export interface TelemetrySink {
   recordEmf(obj: unknown, ctx: { functionName: string; version: string }): unknown;
   recordSegment(doc: unknown): unknown;
@@ -434,7 +434,10 @@ export class LocalInvoker implements EndpointInvoker {
     return worker;
   }
 
-  /** Lambda's environment (AWS-WIRE §6) plus the function's own variables, /opt rewritten. */
+  /**
+   * Lambda's environment (AWS Lambda Developer Guide, "Defined runtime environment variables") plus the function's
+   * own variables, /opt rewritten.
+   */
   environment(spec: FunctionSpec, version: string): Record<string, string> {
     const opt = mergedOptDir(spec.layerDirs, this.workDir);
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
@@ -479,7 +482,7 @@ export class LocalInvoker implements EndpointInvoker {
   }
 
   private line(functionName: string, version: string, line: string): void {
-    // EMF: one JSON object per line with an `_aws` directive (AWS-WIRE §8).
+    // EMF: one JSON object per line with an `_aws` directive.
     if (this.telemetry && line.startsWith('{') && line.includes('"_aws"')) {
       try {
         this.telemetry.recordEmf(JSON.parse(line), { functionName, version });

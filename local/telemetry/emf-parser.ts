@@ -1,8 +1,8 @@
 /**
- * Parses CloudWatch Embedded Metric Format objects (AWS-WIRE §8) into flat metric samples.
- * Powertools prints one directive with one dimension set and arrays of values; the spec allows several
- * directives and sets, so every (directive, set) pair yields samples. Anything malformed is rejected
- * whole with a reason: a half-read metric line would skew the golden metrics.
+ * Parses CloudWatch Embedded Metric Format objects (Amazon CloudWatch User Guide, "Specification: Embedded metric
+ * format") into flat metric samples. Powertools prints one directive with one dimension set and arrays of values; the
+ * spec allows several directives and sets, so every (directive, set) pair yields samples. Anything malformed is
+ * rejected whole with a reason: a half-read metric line would skew the golden metrics.
  */
 
 /** One metric of one EMF object, with the dimension values of one dimension set. */
@@ -20,7 +20,7 @@ export type EmfParseResult =
   | { readonly ok: true; readonly samples: EmfSample[] }
   | { readonly ok: false; readonly reason: string };
 
-/** Caps from the EMF spec (AWS-WIRE §8). */
+/** Caps from the EMF specification. */
 const MAX_METRICS = 100;
 const MAX_VALUES = 100;
 const MAX_DIMENSIONS_PER_SET = 30;

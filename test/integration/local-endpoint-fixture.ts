@@ -1,6 +1,6 @@
 /**
- * A small in-process backend for the endpoint's wire tests: a deployment registry and an invoker that
- * satisfy the endpoint's EndpointRegistry/EndpointInvoker (E2's real ones run workers; they test those).
+ * A small in-process backend for the endpoint's wire tests: a deployment registry and an invoker that satisfy the
+ * endpoint's EndpointRegistry/EndpointInvoker (the local mesh's real ones run workers; their tests are elsewhere).
  * Functions are plain async handlers; alias weights use a seeded generator so counts are reproducible.
  */
 import { createHash, randomUUID } from 'node:crypto';

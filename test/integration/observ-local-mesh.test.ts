@@ -1,5 +1,5 @@
 /**
- * Observability through the real local mesh (contract 8): workers print EMF lines and send X-Ray
+ * Observability through the real local mesh: workers print EMF lines and send X-Ray
  * subsegments over UDP, the local mesh writes each invocation's function segment, and `mesh stat`,
  * `mesh trace` and `mesh check` read it all back over HTTP like an operator would.
  *

@@ -1,5 +1,5 @@
 /**
- * A loopback server speaking the Lambda Invoke REST API (AWS-WIRE.md §2), running handlers
+ * A loopback server speaking the Lambda Invoke REST API (AWS Lambda API Reference, "Invoke"), running handlers
  * in-process: for wire tests and benches of the runtime with the real @aws-sdk/client-lambda.
  * - `POST /2015-03-31/functions/{fn}/invocations[?Qualifier=]`, fn as name, `name:qualifier` or ARN
  * - ClientContext: base64 decoded and handed to the handler as `context.clientContext` (parsed JSON)

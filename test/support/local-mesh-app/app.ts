@@ -52,7 +52,7 @@ fn('Metrics', 'metrics');
 fn('Echo', 'echo');
 fn('Reject', 'reject');
 
-// The canary (contract 5): release 2 changes configuration and declares its canary on stable "1".
+// The canary: release 2 changes configuration and declares its canary on stable "1".
 const canary = fn('Canary', 'hello', {
   layers: [layer],
   environment: { GREETING_FILE: '/opt/greetings/hello.txt', RELEASE: String(release) },
