@@ -135,23 +135,58 @@ export class MeshIdentity extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.issuer = new lambda.Function(this, 'Issuer', {
+    this.issuer = this.newIssuer(props.meshName);
+    this.node.addValidation({ validate: () => this.checkServiceList() });
+    this.grantIssuer(props.meshName);
+
+    // Deploy-time issuance: CloudFormation waits for these resources, so it is done before anything
+    // that depends on them (the functions' versions and aliases) exists.
+    this.provider = new cr.Provider(this, 'IssuerProvider', { onEventHandler: this.issuer });
+    this.caIssued = new CustomResource(this, 'CaIssued', {
+      serviceToken: this.provider.serviceToken,
+      resourceType: IDENTITY.resourceType.ca,
+      properties: { SecretId: this.caSecret.secretArn },
+    });
+
+    this.caRotation = new secretsmanager.CfnRotationSchedule(this, 'CaRotation', {
+      secretId: this.caSecret.secretArn,
+      rotationLambdaArn: this.issuer.functionArn,
+      rotationRules: { scheduleExpression: `rate(${Math.max(1, Math.round(caDays))} days)` },
+      // The CA resource issued it; the schedule only takes over (RotateSecret is asynchronous: nothing
+      // at deploy may wait on a rotation).
+      rotateImmediatelyOnUpdate: false,
+    });
+    this.caRotation.node.addDependency(this.caIssued);
+
+    this.issuerFailedAlarm = this.newIssuerFailedAlarm(props.meshName);
+    this.acknowledgeNagFindings(props.meshName);
+  }
+
+  /** The issuer: deploy-time issuance and rotation of the CA and of every identity, one function. */
+  private newIssuer(meshName: string): lambda.Function {
+    return new lambda.Function(this, 'Issuer', {
       code: controlFunctionCode(ASSETS.issuer),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),
-      description: `Issues and rotates the ${props.meshName} mesh CA and service certificates`,
+      description: `Issues and rotates the ${meshName} mesh CA and service certificates`,
       environment: {
-        [IDENTITY.env.trustDomain]: props.meshName,
+        [IDENTITY.env.trustDomain]: meshName,
         [IDENTITY.env.caSecret]: this.caSecret.secretArn,
         [IDENTITY.env.leafLifetimeHours]: String(this.leafHours),
         // The declared services, rendered at synth: the issuer issues no other identity.
         [IDENTITY.env.services]: Lazy.string({ produce: () => [...this.services.keys()].sort().join(',') }),
       },
     });
-    this.node.addValidation({ validate: () => this.checkServiceList() });
+  }
+
+  /**
+   * Secrets Manager may invoke the issuer only to rotate this mesh's secrets; the issuer may read and
+   * write the CA secret (nobody else may read it) and the identity secrets, by name prefix.
+   */
+  private grantIssuer(meshName: string): void {
     // Secrets Manager may invoke the issuer only to rotate this mesh's CA and identity secrets.
     this.issuer.addPermission('SecretsManagerRotatesCa', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
@@ -161,7 +196,7 @@ export class MeshIdentity extends Construct {
     this.issuer.addPermission('SecretsManagerRotatesIdentities', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Aws.ACCOUNT_ID,
-      sourceArn: identitySecretArnPattern(this, props.meshName),
+      sourceArn: identitySecretArnPattern(this, meshName),
     });
 
     // The issuer reads, writes and relabels the CA secret; nobody else may read it.
@@ -187,46 +222,31 @@ export class MeshIdentity extends Construct {
           'secretsmanager:PutSecretValue',
           'secretsmanager:UpdateSecretVersionStage',
         ],
-        resources: [identitySecretArnPattern(this, props.meshName)],
+        resources: [identitySecretArnPattern(this, meshName)],
       }),
     );
+  }
 
-    // Deploy-time issuance: CloudFormation waits for these resources, so it is done before anything
-    // that depends on them (the functions' versions and aliases) exists.
-    this.provider = new cr.Provider(this, 'IssuerProvider', { onEventHandler: this.issuer });
-    this.caIssued = new CustomResource(this, 'CaIssued', {
-      serviceToken: this.provider.serviceToken,
-      resourceType: IDENTITY.resourceType.ca,
-      properties: { SecretId: this.caSecret.secretArn },
-    });
-
-    this.caRotation = new secretsmanager.CfnRotationSchedule(this, 'CaRotation', {
-      secretId: this.caSecret.secretArn,
-      rotationLambdaArn: this.issuer.functionArn,
-      rotationRules: { scheduleExpression: `rate(${Math.max(1, Math.round(caDays))} days)` },
-      // The CA resource issued it; the schedule only takes over (RotateSecret is asynchronous: nothing
-      // at deploy may wait on a rotation).
-      rotateImmediatelyOnUpdate: false,
-    });
-    this.caRotation.node.addDependency(this.caIssued);
-
-    this.issuerFailedAlarm = new cloudwatch.Alarm(this, 'IssuerFailed', {
-      alarmDescription: `The ${props.meshName} mesh issuer failed (a rotation or a deploy-time issuance); current identities stay valid until their certificates expire. See the issuer's log: each failure is one line naming the secret and the step.`,
+  private newIssuerFailedAlarm(meshName: string): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, 'IssuerFailed', {
+      alarmDescription: `The ${meshName} mesh issuer failed (a rotation or a deploy-time issuance); current identities stay valid until their certificates expire. See the issuer's log: each failure is one line naming the secret and the step.`,
       metric: this.issuer.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
 
-    // cdk-nag (AwsSolutions) findings on the issuer, each with its reason.
+  /** cdk-nag (AwsSolutions) findings on the issuer, each with its reason. */
+  private acknowledgeNagFindings(meshName: string): void {
     Validations.of(this.issuer.role!).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
         'AWSLambdaBasicExecutionRole only lets the issuer write its own CloudWatch Logs; it grants no access to secrets or keys',
     });
     Validations.of(this.issuer.role!).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${props.meshName}/identity/*`)}]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${meshName}/identity/*`)}]`,
       reason:
         'The issuer rotates every identity secret of this mesh; one name-prefix grant keeps its policy from growing per service (IAM 10,240-character cap). It writes only the services the deployment declared, and each identity secret denies reads to all but its function and the issuer.',
     });
