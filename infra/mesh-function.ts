@@ -136,20 +136,44 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     if (this.mesh.policyTtlMs !== undefined) this.addEnvironment(ENV.policyTtlMs, String(this.mesh.policyTtlMs));
 
     this.version = this.currentVersion;
-    const stable = props.canary
+    this.liveAlias = this.newLiveAlias(props.canary);
+    this.grantPolicyReads();
+
+    if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
+    // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
+    this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
+
+    this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
+    if (props.traffic)
+      this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic, this) });
+
+    Tags.of(this).add(TAGS.mesh, this.mesh.meshName);
+    Tags.of(this).add(TAGS.service, this.service);
+    this.acknowledgeNagFindings();
+    this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
+    this.mesh._register(this);
+  }
+
+  /** `live`: this deploy's version, or the canary's stable version with `weight` to this one. */
+  private newLiveAlias(canary: CanaryOptions | undefined): lambda.Alias {
+    const stable = canary
       ? lambda.Version.fromVersionAttributes(this, 'StableVersion', {
           lambda: this,
-          version: props.canary.stableVersion,
+          version: canary.stableVersion,
         })
       : this.version;
-    this.liveAlias = new lambda.Alias(this, 'LiveAlias', {
+    return new lambda.Alias(this, 'LiveAlias', {
       aliasName: LIVE_ALIAS,
       version: stable,
-      additionalVersions: props.canary ? [{ version: this.version, weight: props.canary.weight }] : undefined,
+      additionalVersions: canary ? [{ version: this.version, weight: canary.weight }] : undefined,
     });
+  }
 
-    // Read only the policy of the services this function touches: itself and its targets (and, with
-    // shared breakers, the targets' breaker partitions).
+  /**
+   * Read only the policy of the services this function touches: itself and its targets (and, with
+   * shared breakers, the targets' breaker partitions).
+   */
+  private grantPolicyReads(): void {
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query', 'dynamodb:GetItem'],
@@ -167,18 +191,10 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         },
       }),
     );
+  }
 
-    if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
-    // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
-    this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
-
-    this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
-    if (props.traffic)
-      this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic, this) });
-
-    Tags.of(this).add(TAGS.mesh, this.mesh.meshName);
-    Tags.of(this).add(TAGS.service, this.service);
-    // cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag).
+  /** cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag). */
+  private acknowledgeNagFindings(): void {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
@@ -194,8 +210,6 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       reason:
         'The runtime is the app’s choice (props.runtime); the mesh default, nodejs22.x, is the runtime the layer and the local mesh are built and tested for',
     });
-    this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
-    this.mesh._register(this);
   }
 
   /** The services this function may call, in the order the edges were declared. */

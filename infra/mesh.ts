@@ -124,22 +124,8 @@ export class Mesh extends Construct implements IMesh {
   private snapshotLayerVersion?: lambda.LayerVersion;
 
   constructor(scope: Construct, id: string, props: MeshProps) {
-    const path = futurePath(scope, id);
-    const where = `Mesh ${path}`;
-    if (!Token.isUnresolved(props.meshName) && !SERVICE_NAME_PATTERN.test(props.meshName)) {
-      throw new MeshValidationError(
-        MeshErrorCode.INVALID_MESH_NAME,
-        `${where}: meshName ${JSON.stringify(props.meshName)} is not valid; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "shop")`,
-        path,
-      );
-    }
-    if (Token.isUnresolved(props.meshName)) {
-      throw new MeshValidationError(
-        MeshErrorCode.INVALID_MESH_NAME,
-        `${where}: meshName must be a literal string (it names functions and table keys at synth)`,
-        path,
-      );
-    }
+    const where = `Mesh ${futurePath(scope, id)}`;
+    checkMeshName(futurePath(scope, id), props.meshName);
     super(scope, id);
     this.meshName = props.meshName;
     this.registry = new PolicyRegistry(this, where);
@@ -165,18 +151,32 @@ export class Mesh extends Construct implements IMesh {
       description: `Lambda Mesh runtime for mesh ${props.meshName}`,
     });
 
-    this.seeder = new lambda.Function(this, 'PolicySeeder', {
+    ({ seeder: this.seeder, policy: this.policy } = this.newPolicySeeding());
+
+    Tags.of(this).add(TAGS.mesh, this.meshName);
+    Aspects.of(this).add(new SnapshotAspect(this));
+    this.dashboard = new MeshDashboard(this, 'Dashboard', { ...props.dashboard, meshName: this.meshName, mesh: this });
+    // Identity: CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
+    if (props.identity !== false) this.identity = attachMeshIdentity(this, props.identity);
+    this.acknowledgeNagFindings();
+  }
+
+  /**
+   * The seeder function and the `Custom::MeshPolicy` resource that runs it: the deploy-time items go
+   * into the table at deploy (docs/wire-contract.md). Items are rendered at synth, after every edge
+   * has been declared.
+   */
+  private newPolicySeeding(): { seeder: lambda.Function; policy: CustomResource } {
+    const seeder = new lambda.Function(this, 'PolicySeeder', {
       code: controlFunctionCode(ASSETS.policySeeder),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       timeout: Duration.minutes(5),
-      description: `Seeds the deploy-time policy of mesh ${props.meshName} into ${this.tableName}`,
+      description: `Seeds the deploy-time policy of mesh ${this.meshName} into ${this.tableName}`,
     });
-    this.table.grant(this.seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem');
-    const provider = new cr.Provider(this, 'PolicyProvider', { onEventHandler: this.seeder });
-
-    // Items are rendered at synth, after every edge has been declared.
-    this.policy = new CustomResource(this, 'Policy', {
+    this.table.grant(seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem');
+    const provider = new cr.Provider(this, 'PolicyProvider', { onEventHandler: seeder });
+    const policy = new CustomResource(this, 'Policy', {
       serviceToken: provider.serviceToken,
       resourceType: MESH_POLICY_RESOURCE_TYPE,
       properties: {
@@ -185,14 +185,12 @@ export class Mesh extends Construct implements IMesh {
       },
     });
     // TableName is a literal (the local mesh and tools read it as is), so order the table explicitly.
-    this.policy.node.addDependency(this.table);
+    policy.node.addDependency(this.table);
+    return { seeder, policy };
+  }
 
-    Tags.of(this).add(TAGS.mesh, this.meshName);
-    Aspects.of(this).add(new SnapshotAspect(this));
-    this.dashboard = new MeshDashboard(this, 'Dashboard', { ...props.dashboard, meshName: this.meshName, mesh: this });
-    // Identity: CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
-    if (props.identity !== false) this.identity = attachMeshIdentity(this, props.identity);
-    // cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason.
+  /** cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason. */
+  private acknowledgeNagFindings(): void {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'AWSLambdaBasicExecutionRole only lets the mesh control functions write their own CloudWatch Logs',
@@ -285,6 +283,25 @@ export class Mesh extends Construct implements IMesh {
       description: `Lambda Mesh deploy-time policy snapshot of mesh ${this.meshName}`,
     });
     for (const fn of this.members) fn.addLayers(this.snapshotLayerVersion);
+  }
+}
+
+/** A mesh name is a literal service-style name: it names functions, secrets and table keys at synth. */
+function checkMeshName(path: string, meshName: string): void {
+  const where = `Mesh ${path}`;
+  if (Token.isUnresolved(meshName)) {
+    throw new MeshValidationError(
+      MeshErrorCode.INVALID_MESH_NAME,
+      `${where}: meshName must be a literal string (it names functions and table keys at synth)`,
+      path,
+    );
+  }
+  if (!SERVICE_NAME_PATTERN.test(meshName)) {
+    throw new MeshValidationError(
+      MeshErrorCode.INVALID_MESH_NAME,
+      `${where}: meshName ${JSON.stringify(meshName)} is not valid; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "shop")`,
+      path,
+    );
   }
 }
 
