@@ -133,75 +133,26 @@ function statusOf(doc: Record<string, unknown>): number | undefined {
   return undefined;
 }
 
+type MutableSpan = { -readonly [K in keyof TraceSpan]: TraceSpan[K] };
+
 /** Assembles the documents of one trace (latest copy per id) into a tree. */
 export function assembleTrace(traceId: string, docs: Iterable<FlatDoc>): Trace | undefined {
-  const byId = new Map<string, FlatDoc>();
-  for (const d of docs) {
-    const prev = byId.get(d.id);
-    // A finished document wins over an in-progress one whatever the arrival order.
-    if (prev && prev.doc.in_progress !== true && d.doc.in_progress === true) continue;
-    byId.set(d.id, d);
-  }
+  const byId = latestCopies(docs);
   if (byId.size === 0) return undefined;
-  type Mutable = { -readonly [K in keyof TraceSpan]: TraceSpan[K] };
-  const spans = new Map<string, Mutable>();
-  for (const f of byId.values()) {
-    const d = f.doc;
-    const start = (d.start_time as number) * 1000;
-    const end = typeof d.end_time === 'number' ? d.end_time * 1000 : undefined;
-    spans.set(f.id, {
-      id: f.id,
-      parentId: f.parentId,
-      name: d.name as string,
-      kind: f.kind,
-      origin: typeof d.origin === 'string' ? d.origin : undefined,
-      namespace: typeof d.namespace === 'string' ? d.namespace : undefined,
-      start,
-      end,
-      durationMs: end === undefined ? undefined : Math.round((end - start) * 1000) / 1000,
-      inProgress: end === undefined,
-      error: d.error === true,
-      fault: d.fault === true,
-      throttle: d.throttle === true,
-      httpStatus: statusOf(d),
-      annotations: annotationsOf(d),
-      depth: 0,
-      children: [],
-    });
-  }
-  const roots: Mutable[] = [];
-  const parentOf = new Map<string, Mutable>();
-  for (const s of spans.values()) {
-    const parent = s.parentId ? spans.get(s.parentId) : undefined;
-    // A parent link that closes a cycle (bad or hostile input) is dropped: the span becomes a root.
-    let up = parent;
-    while (up && up !== s) up = parentOf.get(up.id);
-    if (parent && up !== s) {
-      parentOf.set(s.id, parent);
-      parent.children.push(s);
-    } else roots.push(s);
-  }
-  const byStart = (a: TraceSpan, b: TraceSpan) => a.start - b.start || a.id.localeCompare(b.id);
-  roots.sort(byStart);
-  let start = Infinity;
-  let end = -Infinity;
-  let error = false;
-  let fault = false;
-  const services: string[] = [];
-  const order: Mutable[] = [];
-  const visit = (s: Mutable, depth: number) => {
+  const spans = new Map<string, MutableSpan>();
+  for (const f of byId.values()) spans.set(f.id, spanOf(f));
+  const roots = linkTree(spans);
+  const order: MutableSpan[] = [];
+  const visit = (s: MutableSpan, depth: number) => {
     s.depth = depth;
     order.push(s);
     s.children.sort(byStart);
-    for (const c of s.children) visit(c as Mutable, depth + 1);
+    for (const c of s.children) visit(c as MutableSpan, depth + 1);
   };
   for (const r of roots) visit(r, 0);
-  for (const s of order) {
-    start = Math.min(start, s.start);
-    end = Math.max(end, s.end ?? s.start);
-    error ||= s.error;
-    fault ||= s.fault;
-  }
+  const start = Math.min(...order.map((s) => s.start));
+  const end = Math.max(...order.map((s) => s.end ?? s.start));
+  const services: string[] = [];
   for (const s of [...order].sort(byStart)) {
     if (s.kind === 'segment' && !services.includes(s.name)) services.push(s.name);
   }
@@ -213,9 +164,66 @@ export function assembleTrace(traceId: string, docs: Iterable<FlatDoc>): Trace |
     roots,
     spanCount: order.length,
     services,
-    error,
-    fault,
+    error: order.some((s) => s.error),
+    fault: order.some((s) => s.fault),
   };
+}
+
+/** One document per id: a finished document wins over an in-progress one whatever the arrival order. */
+function latestCopies(docs: Iterable<FlatDoc>): Map<string, FlatDoc> {
+  const byId = new Map<string, FlatDoc>();
+  for (const d of docs) {
+    const prev = byId.get(d.id);
+    if (prev && prev.doc.in_progress !== true && d.doc.in_progress === true) continue;
+    byId.set(d.id, d);
+  }
+  return byId;
+}
+
+function spanOf(f: FlatDoc): MutableSpan {
+  const d = f.doc;
+  const start = (d.start_time as number) * 1000;
+  const end = typeof d.end_time === 'number' ? d.end_time * 1000 : undefined;
+  return {
+    id: f.id,
+    parentId: f.parentId,
+    name: d.name as string,
+    kind: f.kind,
+    origin: typeof d.origin === 'string' ? d.origin : undefined,
+    namespace: typeof d.namespace === 'string' ? d.namespace : undefined,
+    start,
+    end,
+    durationMs: end === undefined ? undefined : Math.round((end - start) * 1000) / 1000,
+    inProgress: end === undefined,
+    error: d.error === true,
+    fault: d.fault === true,
+    throttle: d.throttle === true,
+    httpStatus: statusOf(d),
+    annotations: annotationsOf(d),
+    depth: 0,
+    children: [],
+  };
+}
+
+/** Hangs each span under its parent; the roots, in start order. */
+function linkTree(spans: ReadonlyMap<string, MutableSpan>): MutableSpan[] {
+  const roots: MutableSpan[] = [];
+  const parentOf = new Map<string, MutableSpan>();
+  for (const s of spans.values()) {
+    const parent = s.parentId ? spans.get(s.parentId) : undefined;
+    // A parent link that closes a cycle (bad or hostile input) is dropped: the span becomes a root.
+    let up = parent;
+    while (up && up !== s) up = parentOf.get(up.id);
+    if (parent && up !== s) {
+      parentOf.set(s.id, parent);
+      parent.children.push(s);
+    } else roots.push(s);
+  }
+  return roots.sort(byStart);
+}
+
+function byStart(a: TraceSpan, b: TraceSpan): number {
+  return a.start - b.start || a.id.localeCompare(b.id);
 }
 
 /**
