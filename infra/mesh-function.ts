@@ -255,6 +255,26 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
    * @returns the grant of the invoke statement (shared by all of this function's edges)
    */
   public allowCallsTo(target: MeshFunction, options: EdgeOptions = {}): iam.Grant {
+    this.checkEdge(target);
+    this.mesh.addPolicyItem({
+      pk: target.service,
+      sk: SORT_KEY.allow(this.service),
+      source: this.service,
+      ...trafficFields(options, this),
+      ...(options.description ? { description: options.description } : {}),
+    });
+    if (this.targetFunctions.includes(target)) return this.invokeGrant!;
+    this.targetFunctions.push(target);
+    this.grantUrlInvoke(target);
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'lambda', `function:${target.physicalName}:*`)}]`,
+      reason: `A declared edge: ":*" covers ${target.service}'s published versions and its live alias (weighted canary); $LATEST is denied by an explicit statement`,
+    });
+    return this.grantEdgeInvoke(target);
+  }
+
+  /** An edge goes to another MeshFunction of the same mesh. */
+  private checkEdge(target: MeshFunction): void {
     const where = `MeshFunction ${this.node.path}`;
     if (!(target instanceof MeshFunction)) {
       throw new MeshValidationError(
@@ -277,55 +297,48 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         this,
       );
     }
-    this.mesh.addPolicyItem({
-      pk: target.service,
-      sk: SORT_KEY.allow(this.service),
-      source: this.service,
-      ...trafficFields(options, this),
-      ...(options.description ? { description: options.description } : {}),
-    });
-    if (this.targetFunctions.includes(target)) return this.invokeGrant!;
-    this.targetFunctions.push(target);
-    this.grantUrlInvoke(target);
+  }
 
+  /**
+   * lambda:InvokeFunction on the target's live alias and published versions (`:*`), in one statement
+   * for every target, with $LATEST denied: `:*` matches it too, and the mesh never calls unpublished
+   * code. The first edge creates the statements; later ones add their target to them.
+   */
+  private grantEdgeInvoke(target: MeshFunction): iam.Grant {
     const qualified = `${target.unqualifiedArn()}:*`;
-    Validations.of(this).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'lambda', `function:${target.physicalName}:*`)}]`,
-      reason: `A declared edge: ":*" covers ${target.service}'s published versions and its live alias (weighted canary); $LATEST is denied by an explicit statement`,
-    });
-    if (!this.invokeGrant) {
-      this.invokeGrant = iam.Grant.addToPrincipal({
-        grantee: this,
-        actions: ['lambda:InvokeFunction'],
-        resourceArns: [qualified],
-      });
-      // `:*` matches aliases and versions, and $LATEST too: the mesh never calls unpublished code.
-      this.latestDeny = new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        actions: ['lambda:InvokeFunction'],
-        resources: [`${target.unqualifiedArn()}:$LATEST`],
-      });
-      this.addToRolePolicy(this.latestDeny);
-      if (this.mesh.sharedBreakers) {
-        // Shared breaker items live in the targets' breaker partitions (pk = breaker#<target>), never in
-        // the targets' own: this function may write breaker state and not a target's policy.
-        this.addToRolePolicy(
-          new iam.PolicyStatement({
-            actions: ['dynamodb:PutItem'],
-            resources: [this.mesh.table.tableArn],
-            conditions: {
-              'ForAllValues:StringEquals': {
-                'dynamodb:LeadingKeys': Lazy.list({
-                  produce: () => this.targets.map((t) => breakerPartition(t.service)),
-                }),
-              },
-            },
-          }),
-        );
-      }
-    } else {
+    const latest = `${target.unqualifiedArn()}:$LATEST`;
+    if (this.invokeGrant) {
       for (const s of this.invokeGrant.principalStatements) s.addResources(qualified);
-      this.latestDeny?.addResources(`${target.unqualifiedArn()}:$LATEST`);
+      this.latestDeny?.addResources(latest);
+      return this.invokeGrant;
+    }
+    this.invokeGrant = iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [qualified],
+    });
+    this.latestDeny = new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['lambda:InvokeFunction'],
+      resources: [latest],
+    });
+    this.addToRolePolicy(this.latestDeny);
+    if (this.mesh.sharedBreakers) {
+      // Shared breaker items live in the targets' breaker partitions (pk = breaker#<target>), never in
+      // the targets' own: this function may write breaker state and not a target's policy.
+      this.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [this.mesh.table.tableArn],
+          conditions: {
+            'ForAllValues:StringEquals': {
+              'dynamodb:LeadingKeys': Lazy.list({
+                produce: () => this.targets.map((t) => breakerPartition(t.service)),
+              }),
+            },
+          },
+        }),
+      );
     }
     return this.invokeGrant;
   }
