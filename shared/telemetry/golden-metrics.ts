@@ -238,18 +238,8 @@ export function goldenSnapshot<L extends Latency<L>>(
     v.merge(tally);
     svc.versions.set(e.version, v);
   }
-  const serviceStats: ServiceStats[] = [...services.entries()]
-    .map(([name, s]) => ({
-      service: name,
-      ...s.all.golden(windowSec),
-      versions: [...s.versions.entries()]
-        .map(([version, t]) => ({
-          version,
-          share: s.all.requests > 0 ? t.requests / s.all.requests : 0,
-          ...t.golden(windowSec),
-        }))
-        .sort((a, b) => compareVersions(a.version, b.version)),
-    }))
+  const serviceStats = [...services.entries()]
+    .map(([name, s]) => serviceStatsOf(name, s.all, s.versions, windowSec))
     .sort((a, b) => a.service.localeCompare(b.service));
   edgeStats.sort(
     (a, b) =>
@@ -258,6 +248,26 @@ export function goldenSnapshot<L extends Latency<L>>(
       compareVersions(a.version, b.version),
   );
   return { at: window.at, windowMs: window.windowMs, services: serviceStats, edges: edgeStats, collector };
+}
+
+/** A service's golden metrics, and each version's with its share of the service's requests (the canary split). */
+function serviceStatsOf<L extends Latency<L>>(
+  service: string,
+  all: Tally<L>,
+  versions: ReadonlyMap<string, Tally<L>>,
+  windowSec: number,
+): ServiceStats {
+  return {
+    service,
+    ...all.golden(windowSec),
+    versions: [...versions.entries()]
+      .map(([version, t]) => ({
+        version,
+        share: all.requests > 0 ? t.requests / all.requests : 0,
+        ...t.golden(windowSec),
+      }))
+      .sort((a, b) => compareVersions(a.version, b.version)),
+  };
 }
 
 /**
