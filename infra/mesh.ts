@@ -25,8 +25,9 @@ import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from 
 import { PolicyRegistry } from './private/policy-registry';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
 
+// The literal type is checked against shared/names.ts by the assignment; it keeps the public type self-contained.
 /** The CloudFormation type of the resource that seeds the policy table (docs/wire-contract.md). */
-export const MESH_POLICY_RESOURCE_TYPE: typeof POLICY_RESOURCE_TYPE = POLICY_RESOURCE_TYPE;
+export const MESH_POLICY_RESOURCE_TYPE: 'Custom::MeshPolicy' = POLICY_RESOURCE_TYPE;
 
 /** A mesh: what functions and tools need to join it. */
 export interface IMesh extends IConstruct {
