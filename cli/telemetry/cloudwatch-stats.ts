@@ -7,8 +7,8 @@
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { METRICS } from '../../shared/names';
 import {
-  type CollectorCounters,
   type EdgeTallies,
+  emptyCollectorCounters,
   goldenSnapshot,
   SeriesLatency,
   type StatsSnapshot,
@@ -43,15 +43,6 @@ const WANTED: ReadonlySet<string> = new Set([
 
 /** GetMetricData caps one request at 500 queries. */
 const MAX_QUERIES = 500;
-
-const NOTHING_COLLECTED: CollectorCounters = {
-  emfLines: 0,
-  emfRejected: 0,
-  segments: 0,
-  segmentsRejected: 0,
-  samplesDropped: 0,
-  tracesDropped: 0,
-};
 
 /** Pure: CloudWatch results -> the snapshot. */
 export function snapshotFromCloudWatch(
@@ -88,7 +79,7 @@ export function snapshotFromCloudWatch(
     edges.values(),
     () => new SeriesLatency(),
     { at: now, windowMs, rateSeconds: windowMs / 1000 },
-    { ...NOTHING_COLLECTED },
+    emptyCollectorCounters(),
   );
 }
 

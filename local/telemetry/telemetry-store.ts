@@ -8,6 +8,7 @@ import { METRICS } from '../../shared/names';
 import {
   type CollectorCounters,
   type EdgeTallies,
+  emptyCollectorCounters,
   goldenSnapshot,
   SampledLatency,
   type StatsSnapshot,
@@ -91,14 +92,7 @@ export class TelemetryStore {
   private firstSampleAt: number | undefined;
   private readonly traceMap = new Map<string, TraceEntry>();
   private lastTracePrune = -Infinity;
-  readonly counters: CollectorCounters = {
-    emfLines: 0,
-    emfRejected: 0,
-    segments: 0,
-    segmentsRejected: 0,
-    samplesDropped: 0,
-    tracesDropped: 0,
-  };
+  readonly counters: CollectorCounters = emptyCollectorCounters();
 
   constructor(options: TelemetryStoreOptions = {}) {
     this.retentionMs = options.retentionMs ?? 15 * 60_000;

@@ -56,6 +56,11 @@ export interface CollectorCounters {
   tracesDropped: number;
 }
 
+/** Counters of a collector that has taken in nothing yet (or of a source that has no collector). */
+export function emptyCollectorCounters(): CollectorCounters {
+  return { emfLines: 0, emfRejected: 0, segments: 0, segmentsRejected: 0, samplesDropped: 0, tracesDropped: 0 };
+}
+
 export interface StatsSnapshot {
   /** Epoch ms the snapshot was taken. */
   readonly at: number;
