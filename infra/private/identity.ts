@@ -201,29 +201,12 @@ export class MeshIdentity extends Construct {
 
     // The issuer reads, writes and relabels the CA secret; nobody else may read it.
     this.issuer.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [this.caSecret.secretArn],
-      }),
+      new iam.PolicyStatement({ actions: ISSUER_ACTIONS, resources: [this.caSecret.secretArn] }),
     );
     this.protect(this.caSecret, [this.issuer.role!]);
-
     // Identity secrets by name prefix: one statement for any number of services.
     this.issuer.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [identitySecretArnPattern(this, meshName)],
-      }),
+      new iam.PolicyStatement({ actions: ISSUER_ACTIONS, resources: [identitySecretArnPattern(this, meshName)] }),
     );
   }
 
@@ -367,6 +350,14 @@ function identitySecretArnPattern(scope: Construct, mesh: string): string {
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }
+
+/** What the issuer does to a secret it issues: read it, write a new version, move its labels. */
+const ISSUER_ACTIONS = [
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+];
 
 /** What `attachMeshIdentity` needs from a mesh: its name, a hook per joining function. */
 export interface IdentityHost extends Construct {
