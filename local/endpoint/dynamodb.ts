@@ -120,15 +120,6 @@ function proxyTo(endpoint: string): DynamoBackend {
   };
 }
 
-export type { AttributeValue } from '../../shared/attribute-value';
-// The one codec of the project (shared/attribute-value.ts), under the names this module exported.
-export {
-  marshallItem,
-  marshallValue as marshall,
-  unmarshallItem,
-  unmarshallValue as unmarshall,
-} from '../../shared/attribute-value';
-
 /** A DynamoDB client for the local endpoint, with dummy credentials (loaded lazily: the SDK is heavy). */
 export function localDynamoClient(endpoint: string): import('@aws-sdk/client-dynamodb').DynamoDBClient {
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
