@@ -100,7 +100,7 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
     await bare.close();
   }
 
-  // 3 + 4: E2's registry and worker invoker.
+  // 3 + 4: the local mesh's registry and worker invoker.
   const registry = new FunctionRegistry();
   registry.putFunction({
     name: 'hello',

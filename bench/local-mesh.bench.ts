@@ -15,7 +15,7 @@ interface Stats {
   p99: number;
   mean: number;
 }
-/** B's row format (scripts/bench.js): budget `of` added-p50 | added-p99 | p50. */
+/** The row format of scripts/bench.js: budget `of` added-p50 | added-p99 | p50. */
 export interface BenchResult {
   name: string;
   unit: string;

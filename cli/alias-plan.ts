@@ -3,7 +3,7 @@
  * alias routing holds one stable version (FunctionVersion) plus at most one additional version with
  * a weight 0-1 (the canary).
  */
-import { LIVE_ALIAS } from '../shared/names';
+import { isPublishedVersion, LIVE_ALIAS } from '../shared/names';
 import { UsageError } from './errors';
 import { percentToWeight, weightToPercent } from './weight';
 
@@ -29,8 +29,6 @@ export interface AliasChange {
   readonly changed: boolean;
 }
 
-const isVersion = (v: string) => /^[0-9]+$/.test(v);
-
 /**
  * The canary: the version the alias already routes extra weight to, else the newest published
  * version above the stable one (a deploy published it but gave it no traffic yet).
@@ -38,10 +36,10 @@ const isVersion = (v: string) => /^[0-9]+$/.test(v);
 export function canaryVersion(alias: AliasState, publishedVersions: readonly string[]): string | undefined {
   const routed = Object.keys(alias.weights).find((v) => v !== alias.functionVersion);
   if (routed) return routed;
-  if (!isVersion(alias.functionVersion)) return undefined;
+  if (!isPublishedVersion(alias.functionVersion)) return undefined;
   const stable = Number(alias.functionVersion);
   const newer = publishedVersions
-    .filter(isVersion)
+    .filter(isPublishedVersion)
     .map(Number)
     .filter((v) => v > stable);
   return newer.length ? String(Math.max(...newer)) : undefined;

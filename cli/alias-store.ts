@@ -1,5 +1,5 @@
 /** Adapter: the `live` alias and the published versions of a function, over the Lambda API. */
-import { LIVE_ALIAS } from '../shared/names';
+import { isPublishedVersion, LIVE_ALIAS } from '../shared/names';
 import type { AliasState, AliasUpdate } from './alias-plan';
 import type { AwsClients } from './aws-clients';
 import { awsCall } from './errors';
@@ -28,7 +28,7 @@ export async function listVersions(clients: AwsClients, functionName: string): P
     const page = await awsCall('ListVersionsByFunction', () =>
       lambda.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker })),
     );
-    for (const v of page.Versions ?? []) if (v.Version && /^[0-9]+$/.test(v.Version)) out.push(v.Version);
+    for (const v of page.Versions ?? []) if (v.Version && isPublishedVersion(v.Version)) out.push(v.Version);
     marker = page.NextMarker || undefined;
   } while (marker);
   return out.sort((a, b) => Number(a) - Number(b));

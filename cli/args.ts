@@ -3,6 +3,7 @@
  * errors that name the bad flag and point at the command's help.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { formatDuration, parseDuration } from '../shared/telemetry/duration';
 import { UsageError } from './errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -86,4 +87,34 @@ export function expectPositionals(command: string, positionals: readonly string[
     );
   }
   return [...positionals];
+}
+
+/** A duration flag (`30s`, `5m`, `500ms`) in ms, or `fallback` when absent; anything else names the flag. */
+export function durationFlag(
+  command: string,
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms > max) {
+    throw new UsageError(
+      `--${flag} must be a duration up to ${formatDuration(max)} like 30s, 5m or 500ms, got ${JSON.stringify(value)}; see \`mesh ${command} --help\``,
+    );
+  }
+  return ms;
+}
+
+/** A whole-number flag from 1 to `max`, or undefined when absent. */
+export function countFlag(command: string, flag: string, value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max) {
+    throw new UsageError(
+      `--${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}; see \`mesh ${command} --help\``,
+    );
+  }
+  return n;
 }

@@ -7,11 +7,20 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsFlags } from './args';
 import { type AwsService, type AwsSettings, resolveAwsSettings } from './aws-settings';
-import { MeshError } from './errors';
+import { CommandError } from './errors';
+
+/** What an SDK client of any service is made with: region, endpoint (when one is set), credentials. */
+export interface ClientConfig {
+  readonly region: string;
+  readonly endpoint?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
 
 export interface AwsClients {
   readonly settings: AwsSettings;
   region(): Promise<string>;
+  /** The configuration for a client of `service` (for the services without a client here). */
+  config(service: AwsService): Promise<ClientConfig>;
   lambda(): Promise<LambdaClient>;
   dynamo(): Promise<DynamoDBClient>;
 }
@@ -36,10 +45,10 @@ export function awsClients(
       /* no region configured */
     }
     if (settings.fallbackRegion) return settings.fallbackRegion;
-    throw new MeshError('no AWS region configured: set AWS_REGION, or pass --region us-east-1');
+    throw new CommandError('no AWS region configured: set AWS_REGION, or pass --region us-east-1');
   };
   const regionOnce = () => (region ??= resolveRegion());
-  const common = async (svc: AwsService) => ({
+  const common = async (svc: AwsService): Promise<ClientConfig> => ({
     region: await regionOnce(),
     ...(settings.endpoints[svc] ? { endpoint: settings.endpoints[svc] } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
@@ -47,6 +56,7 @@ export function awsClients(
   return {
     settings,
     region: regionOnce,
+    config: common,
     lambda: () =>
       (lambda ??= (async () => {
         const { LambdaClient } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');

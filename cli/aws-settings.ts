@@ -9,8 +9,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AwsFlags } from './args';
 
-/** The AWS services the CLI talks to, by their SDK serviceId env suffix. */
-export type AwsService = 'LAMBDA' | 'DYNAMODB';
+/** The AWS services the CLI talks to, by their SDK serviceId env suffix (AWS_ENDPOINT_URL_<suffix>). */
+export const AWS_SERVICES = ['LAMBDA', 'DYNAMODB', 'CLOUDWATCH', 'XRAY', 'SECRETS_MANAGER'] as const;
+export type AwsService = (typeof AWS_SERVICES)[number];
 
 export interface AwsSettings {
   /** Explicit region, or undefined to let the SDK read the profile. */
@@ -38,8 +39,11 @@ export function resolveAwsSettings(
     flags.endpointUrl ||
     (ignoreConfigured ? undefined : env[`AWS_ENDPOINT_URL_${svc}`] || env.AWS_ENDPOINT_URL) ||
     undefined;
-  const endpoints = { LAMBDA: endpointFor('LAMBDA'), DYNAMODB: endpointFor('DYNAMODB') };
-  const anyEndpoint = Boolean(endpoints.LAMBDA || endpoints.DYNAMODB);
+  const endpoints = Object.fromEntries(AWS_SERVICES.map((svc) => [svc, endpointFor(svc)])) as Record<
+    AwsService,
+    string | undefined
+  >;
+  const anyEndpoint = Object.values(endpoints).some(Boolean);
   const region = flags.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const home = env.HOME ?? homedir();
   const credentialSources = [

@@ -1,7 +1,6 @@
 /**
  * What every command gets: output streams, the environment, and lazy AWS access. Commands never
  * touch process.stdout or process.env directly, so tests run them in-process with captured output.
- * G's `stat`, `trace` and `check` modules receive the same object (`run(args, ctx)`).
  */
 import type { AwsFlags } from './args';
 import { type AwsClients, awsClients } from './aws-clients';

@@ -1,7 +1,8 @@
 /**
- * The CLI's two kinds of failure, and their exit codes. Usage errors (bad input: an unknown
- * service, a weight of 150, a policy file that fails the schema) exit 2 and write nothing; AWS
- * errors exit 1 and name the operation and AWS's message.
+ * The CLI's kinds of failure, and their exit codes. Usage errors (bad input: an unknown service, a
+ * weight of 150, a policy file that fails the schema) exit 2 and write nothing; AWS errors exit 1 and
+ * name the operation and AWS's message; command errors exit 1 and say what the operator must fix.
+ * None of them is the runtime's MeshError (functions/mesh/errors.ts), which handlers catch.
  */
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -26,9 +27,12 @@ export class AwsCallError extends Error {
   }
 }
 
-/** Something the operator must fix in the environment (no mesh found, no region). Exit code 1. */
-export class MeshError extends Error {
-  override readonly name = 'MeshError';
+/**
+ * A command could not finish for a reason the operator must fix in the environment (no mesh found,
+ * no region, an endpoint that does not answer, no trace yet). Exit code 1.
+ */
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
   readonly exitCode = EXIT.failure;
 }
 
@@ -37,7 +41,7 @@ export async function awsCall<T>(operation: string, fn: () => Promise<T>): Promi
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof UsageError || err instanceof MeshError || err instanceof AwsCallError) throw err;
+    if (err instanceof UsageError || err instanceof CommandError || err instanceof AwsCallError) throw err;
     const e = err as { name?: string; Code?: string; code?: string; message?: string; errors?: Error[] };
     // Network failures from Node arrive as AggregateError with an empty message.
     const inner = e.errors?.[0];

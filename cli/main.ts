@@ -8,38 +8,22 @@ import { type CliContext, type CommandModule, processContext } from './context';
 import { EXIT } from './errors';
 import { COMMAND_HELP, MAIN_HELP } from './help';
 
-/** Command name -> loader. stat/trace/check are engineer G's modules. */
-const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
-  status: async () => require('./commands/status'),
-  shift: async () => require('./commands/shift'),
-  promote: async () => require('./commands/promote'),
-  rollback: async () => require('./commands/rollback'),
-  rollout: async () => require('./commands/rollout'),
-  policy: async () => require('./commands/policy'),
-  local: async () => require('./commands/local'),
-  stat: () => loadOptional('./commands/stat'),
-  trace: () => loadOptional('./commands/trace'),
-  check: () => loadOptional('./commands/check'),
+/** Command name -> its module, required when the command runs (so `mesh --help` loads no AWS SDK). */
+const COMMANDS: Readonly<Record<string, () => CommandModule>> = {
+  status: () => require('./commands/status'),
+  shift: () => require('./commands/shift'),
+  promote: () => require('./commands/promote'),
+  rollback: () => require('./commands/rollback'),
+  rollout: () => require('./commands/rollout'),
+  policy: () => require('./commands/policy'),
+  local: () => require('./commands/local'),
+  stat: () => require('./commands/stat'),
+  trace: () => require('./commands/trace'),
+  check: () => require('./commands/check'),
 };
 
-const OPTIONAL = new Set(['stat', 'trace', 'check']);
-/** Commands whose module prints its own help (`mesh help <command>` runs `<command> --help`). */
-const OWN_HELP = new Set([...OPTIONAL, 'rollout']);
-
-class NotAvailable extends Error {}
-
-async function loadOptional(path: string): Promise<CommandModule> {
-  let mod: Partial<CommandModule>;
-  try {
-    mod = require(path) as Partial<CommandModule>;
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    if (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_MODULE_NOT_FOUND') throw new NotAvailable(path);
-    throw err;
-  }
-  if (typeof mod.run !== 'function') throw new NotAvailable(path);
-  return mod as CommandModule;
-}
+/** Commands whose module prints its own, fuller help (`mesh help <command>` runs `<command> --help`). */
+const OWN_HELP = new Set(['stat', 'trace', 'check', 'rollout']);
 
 export async function main(argv: readonly string[], ctx: CliContext = processContext()): Promise<number> {
   const [first, ...rest] = argv;
@@ -51,7 +35,6 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     }
     if (!(topic in COMMANDS))
       return usage(ctx, `unknown command ${JSON.stringify(topic)}; run \`mesh --help\` for the list`);
-    // G's commands print their own, fuller help.
     if (OWN_HELP.has(topic)) return main([topic, '--help'], ctx);
     ctx.out(COMMAND_HELP[topic]);
     return EXIT.ok;
@@ -63,14 +46,9 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
   const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (!load) return usage(ctx, `unknown command ${JSON.stringify(first)}; run \`mesh --help\` for the list`);
   try {
-    const mod = await load();
-    const code = await mod.run([...rest], ctx);
+    const code = await load().run([...rest], ctx);
     return typeof code === 'number' ? code : EXIT.ok;
   } catch (err) {
-    if (err instanceof NotAvailable) {
-      ctx.err(`mesh ${first} is not available in this build (${err.message}.ts is missing); see \`mesh --help\``);
-      return EXIT.failure;
-    }
     const e = err as { exitCode?: number; message?: string };
     if (typeof e.exitCode === 'number') {
       // `mesh policy set: ...` names the subcommand too.

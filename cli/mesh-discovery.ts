@@ -4,7 +4,7 @@
  */
 import { ENV } from '../shared/names';
 import type { AwsClients } from './aws-clients';
-import { awsCall, MeshError, UsageError } from './errors';
+import { awsCall, CommandError, UsageError } from './errors';
 
 export interface MeshService {
   readonly service: string;
@@ -57,7 +57,7 @@ export function pickMesh(meshes: readonly DiscoveredMesh[], wanted: string | und
     throw new UsageError(`no mesh named ${JSON.stringify(wanted)} in ${where}; meshes found: ${known}`);
   }
   if (meshes.length === 0) {
-    throw new MeshError(
+    throw new CommandError(
       `no mesh functions found in ${where} (none has ${ENV.meshName} in its environment); deploy the mesh, or check --region / --endpoint-url`,
     );
   }
@@ -82,7 +82,7 @@ export function findService(mesh: DiscoveredMesh, service: string): MeshService 
 /** Pure: the mesh's policy table, or an error saying why there is none. */
 export function requireTable(mesh: DiscoveredMesh): string {
   if (mesh.table) return mesh.table;
-  throw new MeshError(`mesh ${mesh.name} has no policy table: no function sets ${ENV.policyTable}`);
+  throw new CommandError(`mesh ${mesh.name} has no policy table: no function sets ${ENV.policyTable}`);
 }
 
 /** Adapter: every function (paginated), grouped into meshes. */

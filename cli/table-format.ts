@@ -1,14 +1,35 @@
-/** Plain, aligned text tables (no colours: output is read by people and by grep alike). */
+/** Plain, aligned text tables and the number formats they show (no colours: read by people and grep alike). */
 
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * Columns padded to their widest cell. Left-aligned by default; with `left` given, only those columns
+ * (names) are, and the others (numbers) are right-aligned.
+ */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: { readonly left?: readonly number[] } = {},
+): string {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  const leftAligned = (c: number) => options.left === undefined || options.left.includes(c);
   return all
     .map((r) =>
       r
-        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c])))
+        .map((cell, c) => (leftAligned(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
         .join('  ')
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** A rate 0..1 as a percentage; `-` when there is none. */
+export function fmtPct(r: number | null): string {
+  return r === null ? '-' : `${(r * 100).toFixed(r === 1 ? 0 : 1)}%`;
+}
+
+/** A latency in ms, as ms or s; `-` when there is none. */
+export function fmtMs(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '-';
+  if (v >= 1000) return `${(v / 1000).toFixed(2)}s`;
+  return v >= 10 ? `${Math.round(v)}ms` : `${v.toFixed(1)}ms`;
 }

@@ -1,6 +1,6 @@
 /**
  * Builds every Lambda asset the constructs ship (shared/names.ts ASSETS), one directory each:
- *   <outDir>/mesh-layer/      the mesh layer, by functions/mesh/build.ts (contract 2 layout)
+ *   <outDir>/mesh-layer/      the mesh layer, by functions/mesh/build.ts (docs/wire-contract.md)
  *   <outDir>/policy-seeder/   index.js: functions/control/policy-seeder.ts bundled (Custom::MeshPolicy)
  *   <outDir>/issuer/          index.js: functions/control/issuer.ts bundled (identity issuer)
  * `npm pack` runs it into dist/assets (scripts/build.js), so an app's `cdk synth` compiles none of

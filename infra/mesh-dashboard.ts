@@ -11,13 +11,13 @@
  * Duration p99; dimensions FunctionName + Resource) — the numbers CodeDeploy-style canary gates use.
  *
  * Services and edges come from `addService` / `addEdge`, and, unless `discover: false`, from the app
- * itself at synth: every function whose environment has MESH_NAME = this mesh (contract 1) and every
- * `allow#<source>` item of a Custom::MeshPolicy resource (contract 4).
+ * itself at synth: every function whose environment has MESH_NAME = this mesh and every
+ * `allow#<source>` item of a Custom::MeshPolicy resource (docs/wire-contract.md).
  */
 import { Duration, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, type IConstruct } from 'constructs';
-import { ENV, LIVE_ALIAS, METRICS, SORT_KEY } from '../shared/names';
+import { ENV, LIVE_ALIAS, METRICS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 
 /** A service's alarms: success rate and p99 latency of its `live` alias. */
@@ -32,7 +32,7 @@ export interface ServiceAlarms {
 export interface MeshDashboardServiceOptions {
   /**
    * The service's function name.
-   * @default `${meshName}-${service}` (contract 1)
+   * @default `${meshName}-${service}`
    */
   readonly functionName?: string;
   /**
@@ -98,7 +98,7 @@ export interface MeshTopology {
   readonly meshName: string;
   /** Runs the hook for every function of the mesh, present and future. */
   onFunction?(hook: (fn: MeshTopologyFunction) => void): void;
-  /** The deploy-time policy items (contract 4): `allow#<source>` items are the edges. */
+  /** The deploy-time policy items: `allow#<source>` items are the edges. */
   policyItems?(): readonly MeshTopologyItem[];
 }
 
@@ -429,7 +429,7 @@ export class MeshDashboard extends Construct {
     }
   }
 
-  /** Finds this mesh's functions (contract 1) and allow edges (contract 4) anywhere in the app. */
+  /** Finds this mesh's functions (by MESH_NAME) and allow edges (Custom::MeshPolicy items) anywhere in the app. */
   private discover(): void {
     const root = this.node.root;
     const stack = Stack.of(this);
@@ -461,7 +461,7 @@ export class MeshDashboard extends Construct {
     }
     const allowPrefix = SORT_KEY.allow('');
     for (const c of all) {
-      if (c.cfnResourceType === 'Custom::MeshPolicy') {
+      if (c.cfnResourceType === POLICY_RESOURCE_TYPE) {
         const table = JSON.stringify(resolve(c._cfnProperties?.TableName));
         if (!tables.has(table)) continue;
         const raw = resolve(c._cfnProperties?.Items);

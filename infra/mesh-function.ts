@@ -8,6 +8,7 @@ import {
   breakerPartition,
   ENV,
   EXTERNAL,
+  isPublishedVersion,
   LAYER,
   LIVE_ALIAS,
   SERVICE_NAME_PATTERN,
@@ -16,6 +17,7 @@ import {
 } from '../shared/names';
 import type { Mesh } from './mesh';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
+import { nagArn } from './private/nag-arn';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
 /** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
@@ -33,7 +35,7 @@ export interface IMeshFunction extends lambda.IFunction {
   readonly liveAlias: lambda.Alias;
 }
 
-/** A canary on the `live` alias (contract 5). */
+/** A canary on the `live` alias. */
 export interface CanaryOptions {
   /** Share of the alias's traffic this deploy's new version receives, 0 to 1. */
   readonly weight: number;
@@ -134,20 +136,44 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     if (this.mesh.policyTtlMs !== undefined) this.addEnvironment(ENV.policyTtlMs, String(this.mesh.policyTtlMs));
 
     this.version = this.currentVersion;
-    const stable = props.canary
+    this.liveAlias = this.newLiveAlias(props.canary);
+    this.grantPolicyReads();
+
+    if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
+    // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
+    this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
+
+    this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
+    if (props.traffic)
+      this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic, this) });
+
+    Tags.of(this).add(TAGS.mesh, this.mesh.meshName);
+    Tags.of(this).add(TAGS.service, this.service);
+    this.acknowledgeNagFindings();
+    this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
+    this.mesh._register(this);
+  }
+
+  /** `live`: this deploy's version, or the canary's stable version with `weight` to this one. */
+  private newLiveAlias(canary: CanaryOptions | undefined): lambda.Alias {
+    const stable = canary
       ? lambda.Version.fromVersionAttributes(this, 'StableVersion', {
           lambda: this,
-          version: props.canary.stableVersion,
+          version: canary.stableVersion,
         })
       : this.version;
-    this.liveAlias = new lambda.Alias(this, 'LiveAlias', {
+    return new lambda.Alias(this, 'LiveAlias', {
       aliasName: LIVE_ALIAS,
       version: stable,
-      additionalVersions: props.canary ? [{ version: this.version, weight: props.canary.weight }] : undefined,
+      additionalVersions: canary ? [{ version: this.version, weight: canary.weight }] : undefined,
     });
+  }
 
-    // Read only the policy of the services this function touches: itself and its targets (and, with
-    // shared breakers, the targets' breaker partitions).
+  /**
+   * Read only the policy of the services this function touches: itself and its targets (and, with
+   * shared breakers, the targets' breaker partitions).
+   */
+  private grantPolicyReads(): void {
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query', 'dynamodb:GetItem'],
@@ -165,18 +191,10 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         },
       }),
     );
+  }
 
-    if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
-    // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
-    this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
-
-    this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
-    if (props.traffic)
-      this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.traffic, ...trafficFields(props.traffic, this) });
-
-    Tags.of(this).add(TAGS.mesh, this.mesh.meshName);
-    Tags.of(this).add(TAGS.service, this.service);
-    // cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (F, test/infra/identity-nag).
+  /** cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag). */
+  private acknowledgeNagFindings(): void {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
@@ -192,8 +210,6 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       reason:
         'The runtime is the app’s choice (props.runtime); the mesh default, nodejs22.x, is the runtime the layer and the local mesh are built and tested for',
     });
-    this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
-    this.mesh._register(this);
   }
 
   /** The services this function may call, in the order the edges were declared. */
@@ -239,6 +255,26 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
    * @returns the grant of the invoke statement (shared by all of this function's edges)
    */
   public allowCallsTo(target: MeshFunction, options: EdgeOptions = {}): iam.Grant {
+    this.checkEdge(target);
+    this.mesh.addPolicyItem({
+      pk: target.service,
+      sk: SORT_KEY.allow(this.service),
+      source: this.service,
+      ...trafficFields(options, this),
+      ...(options.description ? { description: options.description } : {}),
+    });
+    if (this.targetFunctions.includes(target)) return this.invokeGrant!;
+    this.targetFunctions.push(target);
+    this.grantUrlInvoke(target);
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'lambda', `function:${target.physicalName}:*`)}]`,
+      reason: `A declared edge: ":*" covers ${target.service}'s published versions and its live alias (weighted canary); $LATEST is denied by an explicit statement`,
+    });
+    return this.grantEdgeInvoke(target);
+  }
+
+  /** An edge goes to another MeshFunction of the same mesh. */
+  private checkEdge(target: MeshFunction): void {
     const where = `MeshFunction ${this.node.path}`;
     if (!(target instanceof MeshFunction)) {
       throw new MeshValidationError(
@@ -261,56 +297,48 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         this,
       );
     }
-    this.mesh.addPolicyItem({
-      pk: target.service,
-      sk: SORT_KEY.allow(this.service),
-      source: this.service,
-      ...trafficFields(options, this),
-      ...(options.description ? { description: options.description } : {}),
-    });
-    if (this.targetFunctions.includes(target)) return this.invokeGrant!;
-    this.targetFunctions.push(target);
-    this.grantUrlInvoke(target);
+  }
 
+  /**
+   * lambda:InvokeFunction on the target's live alias and published versions (`:*`), in one statement
+   * for every target, with $LATEST denied: `:*` matches it too, and the mesh never calls unpublished
+   * code. The first edge creates the statements; later ones add their target to them.
+   */
+  private grantEdgeInvoke(target: MeshFunction): iam.Grant {
     const qualified = `${target.unqualifiedArn()}:*`;
-    const nagEnv = (v: string, pseudo: string) => (Token.isUnresolved(v) ? pseudo : v);
-    Validations.of(this).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:${nagEnv(Stack.of(this).region, '<AWS::Region>')}:${nagEnv(Stack.of(this).account, '<AWS::AccountId>')}:function:${target.physicalName}:*]`,
-      reason: `A declared edge: ":*" covers ${target.service}'s published versions and its live alias (weighted canary); $LATEST is denied by an explicit statement`,
-    });
-    if (!this.invokeGrant) {
-      this.invokeGrant = iam.Grant.addToPrincipal({
-        grantee: this,
-        actions: ['lambda:InvokeFunction'],
-        resourceArns: [qualified],
-      });
-      // `:*` matches aliases and versions, and $LATEST too: the mesh never calls unpublished code.
-      this.latestDeny = new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        actions: ['lambda:InvokeFunction'],
-        resources: [`${target.unqualifiedArn()}:$LATEST`],
-      });
-      this.addToRolePolicy(this.latestDeny);
-      if (this.mesh.sharedBreakers) {
-        // Shared breaker items live in the targets' breaker partitions (pk = breaker#<target>), never in
-        // the targets' own: this function may write breaker state and not a target's policy.
-        this.addToRolePolicy(
-          new iam.PolicyStatement({
-            actions: ['dynamodb:PutItem'],
-            resources: [this.mesh.table.tableArn],
-            conditions: {
-              'ForAllValues:StringEquals': {
-                'dynamodb:LeadingKeys': Lazy.list({
-                  produce: () => this.targets.map((t) => breakerPartition(t.service)),
-                }),
-              },
-            },
-          }),
-        );
-      }
-    } else {
+    const latest = `${target.unqualifiedArn()}:$LATEST`;
+    if (this.invokeGrant) {
       for (const s of this.invokeGrant.principalStatements) s.addResources(qualified);
-      this.latestDeny?.addResources(`${target.unqualifiedArn()}:$LATEST`);
+      this.latestDeny?.addResources(latest);
+      return this.invokeGrant;
+    }
+    this.invokeGrant = iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [qualified],
+    });
+    this.latestDeny = new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['lambda:InvokeFunction'],
+      resources: [latest],
+    });
+    this.addToRolePolicy(this.latestDeny);
+    if (this.mesh.sharedBreakers) {
+      // Shared breaker items live in the targets' breaker partitions (pk = breaker#<target>), never in
+      // the targets' own: this function may write breaker state and not a target's policy.
+      this.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [this.mesh.table.tableArn],
+          conditions: {
+            'ForAllValues:StringEquals': {
+              'dynamodb:LeadingKeys': Lazy.list({
+                produce: () => this.targets.map((t) => breakerPartition(t.service)),
+              }),
+            },
+          },
+        }),
+      );
     }
     return this.invokeGrant;
   }
@@ -432,7 +460,7 @@ function checkProps(path: string, props: MeshFunctionProps): string {
         `canary.weight must be between 0 and 1, got ${weight}; e.g. 0.1 sends 10% of live to the new version`,
       );
     }
-    if (!Token.isUnresolved(stableVersion) && !/^[0-9]+$/.test(stableVersion)) {
+    if (!Token.isUnresolved(stableVersion) && !isPublishedVersion(stableVersion)) {
       throw refuse(
         MeshErrorCode.INVALID_CANARY,
         `canary.stableVersion must be a published version number such as "1", got ${JSON.stringify(stableVersion)} (never $LATEST)`,

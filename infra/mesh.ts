@@ -15,7 +15,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { ASSETS, SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
+import { ASSETS, POLICY_RESOURCE_TYPE, SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
 import { MeshDashboard, type MeshDashboardOptions, type ServiceAlarms } from './mesh-dashboard';
 import type { MeshFunction } from './mesh-function';
@@ -25,8 +25,9 @@ import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from 
 import { PolicyRegistry } from './private/policy-registry';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
 
-/** The CloudFormation type of the resource that seeds the policy table (contract 4). */
-export const MESH_POLICY_RESOURCE_TYPE = 'Custom::MeshPolicy';
+// The literal type is checked against shared/names.ts by the assignment; it keeps the public type self-contained.
+/** The CloudFormation type of the resource that seeds the policy table (docs/wire-contract.md). */
+export const MESH_POLICY_RESOURCE_TYPE: 'Custom::MeshPolicy' = POLICY_RESOURCE_TYPE;
 
 /** A mesh: what functions and tools need to join it. */
 export interface IMesh extends IConstruct {
@@ -36,7 +37,7 @@ export interface IMesh extends IConstruct {
   readonly table: dynamodb.ITable;
   /** The policy table's name, a literal (MESH_POLICY_TABLE). */
   readonly tableName: string;
-  /** The mesh runtime layer (contract 2 layout). */
+  /** The mesh runtime layer (docs/wire-contract.md, "The layer"). */
   readonly layer: lambda.ILayerVersion;
 }
 
@@ -124,22 +125,8 @@ export class Mesh extends Construct implements IMesh {
   private snapshotLayerVersion?: lambda.LayerVersion;
 
   constructor(scope: Construct, id: string, props: MeshProps) {
-    const path = futurePath(scope, id);
-    const where = `Mesh ${path}`;
-    if (!Token.isUnresolved(props.meshName) && !SERVICE_NAME_PATTERN.test(props.meshName)) {
-      throw new MeshValidationError(
-        MeshErrorCode.INVALID_MESH_NAME,
-        `${where}: meshName ${JSON.stringify(props.meshName)} is not valid; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "shop")`,
-        path,
-      );
-    }
-    if (Token.isUnresolved(props.meshName)) {
-      throw new MeshValidationError(
-        MeshErrorCode.INVALID_MESH_NAME,
-        `${where}: meshName must be a literal string (it names functions and table keys at synth)`,
-        path,
-      );
-    }
+    const where = `Mesh ${futurePath(scope, id)}`;
+    checkMeshName(futurePath(scope, id), props.meshName);
     super(scope, id);
     this.meshName = props.meshName;
     this.registry = new PolicyRegistry(this, where);
@@ -165,18 +152,32 @@ export class Mesh extends Construct implements IMesh {
       description: `Lambda Mesh runtime for mesh ${props.meshName}`,
     });
 
-    this.seeder = new lambda.Function(this, 'PolicySeeder', {
+    ({ seeder: this.seeder, policy: this.policy } = this.newPolicySeeding());
+
+    Tags.of(this).add(TAGS.mesh, this.meshName);
+    Aspects.of(this).add(new SnapshotAspect(this));
+    this.dashboard = new MeshDashboard(this, 'Dashboard', { ...props.dashboard, meshName: this.meshName, mesh: this });
+    // Identity: CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
+    if (props.identity !== false) this.identity = attachMeshIdentity(this, props.identity);
+    this.acknowledgeNagFindings();
+  }
+
+  /**
+   * The seeder function and the `Custom::MeshPolicy` resource that runs it: the deploy-time items go
+   * into the table at deploy (docs/wire-contract.md). Items are rendered at synth, after every edge
+   * has been declared.
+   */
+  private newPolicySeeding(): { seeder: lambda.Function; policy: CustomResource } {
+    const seeder = new lambda.Function(this, 'PolicySeeder', {
       code: controlFunctionCode(ASSETS.policySeeder),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       timeout: Duration.minutes(5),
-      description: `Seeds the deploy-time policy of mesh ${props.meshName} into ${this.tableName}`,
+      description: `Seeds the deploy-time policy of mesh ${this.meshName} into ${this.tableName}`,
     });
-    this.table.grant(this.seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem');
-    const provider = new cr.Provider(this, 'PolicyProvider', { onEventHandler: this.seeder });
-
-    // Items are rendered at synth, after every edge has been declared.
-    this.policy = new CustomResource(this, 'Policy', {
+    this.table.grant(seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem');
+    const provider = new cr.Provider(this, 'PolicyProvider', { onEventHandler: seeder });
+    const policy = new CustomResource(this, 'Policy', {
       serviceToken: provider.serviceToken,
       resourceType: MESH_POLICY_RESOURCE_TYPE,
       properties: {
@@ -185,14 +186,12 @@ export class Mesh extends Construct implements IMesh {
       },
     });
     // TableName is a literal (the local mesh and tools read it as is), so order the table explicitly.
-    this.policy.node.addDependency(this.table);
+    policy.node.addDependency(this.table);
+    return { seeder, policy };
+  }
 
-    Tags.of(this).add(TAGS.mesh, this.meshName);
-    Aspects.of(this).add(new SnapshotAspect(this));
-    this.dashboard = new MeshDashboard(this, 'Dashboard', { ...props.dashboard, meshName: this.meshName, mesh: this });
-    // Identity (F): CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
-    if (props.identity !== false) this.identity = attachMeshIdentity(this, props.identity);
-    // cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason.
+  /** cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason. */
+  private acknowledgeNagFindings(): void {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'AWSLambdaBasicExecutionRole only lets the mesh control functions write their own CloudWatch Logs',
@@ -263,17 +262,12 @@ export class Mesh extends Construct implements IMesh {
     return this.snapshotLayerVersion;
   }
 
-  /** @internal Called by MeshFunction when it joins; checks the service is unique in the mesh. */
+  /**
+   * @internal Called by MeshFunction when it joins, once its props passed the checks (which refuse a
+   * service name already taken, before the function exists).
+   */
   public _register(fn: MeshFunction): void {
-    const clash = this.functionOf(fn.service);
-    if (clash && clash !== fn) {
-      throw new MeshValidationError(
-        MeshErrorCode.DUPLICATE_SERVICE,
-        `MeshFunction ${fn.node.path}: service "${fn.service}" is already taken in mesh "${this.meshName}" by ${clash.node.path}; give each function its own service name`,
-        fn,
-      );
-    }
-    if (!clash) this.members.push(fn);
+    if (!this.members.includes(fn)) this.members.push(fn);
     if (this.snapshotLayerVersion) fn.addLayers(this.snapshotLayerVersion);
     for (const hook of this.hooks) hook(fn);
   }
@@ -290,6 +284,25 @@ export class Mesh extends Construct implements IMesh {
       description: `Lambda Mesh deploy-time policy snapshot of mesh ${this.meshName}`,
     });
     for (const fn of this.members) fn.addLayers(this.snapshotLayerVersion);
+  }
+}
+
+/** A mesh name is a literal service-style name: it names functions, secrets and table keys at synth. */
+function checkMeshName(path: string, meshName: string): void {
+  const where = `Mesh ${path}`;
+  if (Token.isUnresolved(meshName)) {
+    throw new MeshValidationError(
+      MeshErrorCode.INVALID_MESH_NAME,
+      `${where}: meshName must be a literal string (it names functions and table keys at synth)`,
+      path,
+    );
+  }
+  if (!SERVICE_NAME_PATTERN.test(meshName)) {
+    throw new MeshValidationError(
+      MeshErrorCode.INVALID_MESH_NAME,
+      `${where}: meshName ${JSON.stringify(meshName)} is not valid; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "shop")`,
+      path,
+    );
   }
 }
 

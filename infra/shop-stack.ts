@@ -7,7 +7,7 @@ const DEMO_DIR = join(__dirname, '..', 'functions', 'demo');
 
 export interface ShopStackProps extends StackProps {
   /**
-   * Which release of the shop to synthesize (contract 5): 1 has no canary; 2 ships new payments
+   * Which release of the shop to synthesize: 1 has no canary; 2 ships new payments
    * code/config and runs it as a canary on stable version "1".
    * @default 2
    */

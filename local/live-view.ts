@@ -1,11 +1,12 @@
 /**
  * The terminal's live view of a running local mesh: per edge requests/s, success rate, p50/p99 and each
- * service's version split (the canary's share). Pure: it renders a StatsSnapshot (G's store, from the
+ * service's version split (the canary's share). Pure: it renders a StatsSnapshot (the telemetry store's, from the
  * runtime's EMF) or, while no EMF has arrived, the invoker's own invocation records.
  */
 
+import type { StatsSnapshot } from '../shared/telemetry/golden-metrics';
+import { percentileOfSorted } from '../shared/telemetry/percentile';
 import type { InvocationRecord } from './runtime/invoker';
-import type { StatsSnapshot } from './telemetry/telemetry-store';
 
 export interface EdgeRow {
   readonly source: string;
@@ -39,11 +40,6 @@ export interface LiveRows {
   readonly splits: readonly SplitRow[];
 }
 
-function pct(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
 /** Rows from the telemetry store, or from invocation records in the window when the store has no edges. */
 export function liveRows(
   stats: StatsSnapshot | undefined,
@@ -51,21 +47,24 @@ export function liveRows(
   now: number,
   windowMs: number,
 ): LiveRows {
-  if (stats && stats.edges.length > 0) {
-    return {
-      from: 'emf',
-      edges: stats.edges
-        .map((e) => ({ ...e, denied: e.denied ?? 0 }))
-        .sort(
-          (a, b) =>
-            `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) ||
-            a.version.localeCompare(b.version),
-        ),
-      splits: stats.services
-        .filter((s) => s.versions.length > 1)
-        .map((s) => ({ service: s.service, shares: s.versions.map((v) => ({ version: v.version, share: v.share })) })),
-    };
-  }
+  return stats && stats.edges.length > 0 ? rowsFromStats(stats) : rowsFromRecords(records, now, windowMs);
+}
+
+const byEdge = (a: EdgeRow, b: EdgeRow) =>
+  `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) || a.version.localeCompare(b.version);
+
+function rowsFromStats(stats: StatsSnapshot): LiveRows {
+  return {
+    from: 'emf',
+    edges: stats.edges.map((e) => ({ ...e, denied: e.denied ?? 0 })).sort(byEdge),
+    splits: stats.services
+      .filter((s) => s.versions.length > 1)
+      .map((s) => ({ service: s.service, shares: s.versions.map((v) => ({ version: v.version, share: v.share })) })),
+  };
+}
+
+/** Before any EMF line has arrived: what the invoker saw, per caller, function and version. */
+function rowsFromRecords(records: readonly InvocationRecord[], now: number, windowMs: number): LiveRows {
   const groups = new Map<string, InvocationRecord[]>();
   for (const r of records) {
     if (r.start < now - windowMs) continue;
@@ -87,8 +86,8 @@ export function liveRows(
       requests: rs.length,
       rps: rs.length / (windowMs / 1000),
       successRate: rs.length ? rs.filter((r) => r.outcome === 'ok').length / rs.length : null,
-      p50: pct(durations, 50),
-      p99: pct(durations, 99),
+      p50: percentileOfSorted(durations, 50) ?? null,
+      p99: percentileOfSorted(durations, 99) ?? null,
       denied: 0,
     });
     const m = perFn.get(destination) ?? new Map<string, number>();
@@ -104,12 +103,7 @@ export function liveRows(
       shares: [...m].sort(([a], [b]) => a.localeCompare(b)).map(([version, n]) => ({ version, share: n / total })),
     });
   }
-  edges.sort(
-    (a, b) =>
-      `${a.source}>${a.destination}`.localeCompare(`${b.source}>${b.destination}`) ||
-      a.version.localeCompare(b.version),
-  );
-  return { from: 'invoker', edges, splits };
+  return { from: 'invoker', edges: edges.sort(byEdge), splits };
 }
 
 const fmtMs = (v: number | null) => (v === null ? '-' : v < 10 ? v.toFixed(1) : String(Math.round(v)));

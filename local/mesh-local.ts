@@ -1,5 +1,5 @@
 /**
- * The local mesh (contract 8): one process that runs what would deploy. It reads cloud assemblies
+ * The local mesh (docs/local-mesh.md): one process that runs what would deploy. It reads cloud assemblies
  * (applied in order as deployments), runs every function version in worker processes, serves the AWS
  * endpoint (Lambda, DynamoDB via dynalite, Secrets Manager) and the /_mesh/ dashboard routes, and
  * collects X-Ray segments and EMF metrics into the telemetry store. `stop()` leaves nothing running.
@@ -79,11 +79,25 @@ export interface LocalMesh {
 
 const RECENT_LIMIT = 20_000;
 
+/** The running parts of a local mesh; any of them may be missing when start-up failed halfway. */
+interface Parts {
+  readonly workDir: string;
+  readonly store: TelemetryStore;
+  /** Every region served; its home region's registry is `registry`. */
+  readonly regions: LocalRegions;
+  readonly registry: FunctionRegistry;
+  readonly recent: InvocationRecord[];
+  readonly deployments: DeploymentReport[];
+  xray?: XrayCollector;
+  invoker?: LocalInvoker;
+  endpoint?: Endpoint;
+  /** The deployment's SDK clients, destroyed on stop. */
+  readonly clients: { destroy(): void }[];
+}
+
 export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMesh> {
   const log =
     options.log ?? (options.quiet ? () => undefined : (line: string) => process.stderr.write(`[mesh] ${line}\n`));
-  const workDir = mkdtempSync(join(tmpdir(), 'lambda-mesh-'));
-  const store = new TelemetryStore();
   // The account and regions the stacks name are the ones served (the first region is home).
   const scope = assemblyScope(options.assemblies, { accountId: LOCAL_ACCOUNT, region: LOCAL_REGION });
   const regions = new LocalRegions({
@@ -92,116 +106,27 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     secrets: { rotationScheduler: options.rotationScheduler },
   });
   for (const r of scope.regions) regions.get(r);
-  const registry = regions.registry();
-  const recent: InvocationRecord[] = [];
-  let xray: XrayCollector | undefined;
-  let invoker: LocalInvoker | undefined;
-  let endpoint: Endpoint | undefined;
-  const clients: { destroy(): void }[] = [];
-
-  const cleanup = async () => {
-    for (const c of clients) c.destroy();
-    await invoker?.stop().catch(() => undefined);
-    await endpoint?.close().catch(() => undefined);
-    await xray?.close().catch(() => undefined);
-    rmSync(workDir, { recursive: true, force: true });
+  const parts: Parts = {
+    workDir: mkdtempSync(join(tmpdir(), 'lambda-mesh-')),
+    store: new TelemetryStore(),
+    regions,
+    registry: regions.registry(),
+    recent: [],
+    deployments: [],
+    clients: [],
   };
-
+  const cleanup = () => stopParts(parts);
+  let invoker: LocalInvoker;
+  let endpoint: Endpoint;
   try {
-    xray = await startXrayCollector(store, { port: 0, host: '127.0.0.1' });
-    invoker = new LocalInvoker({
-      registry,
-      regions,
-      telemetry: store,
-      xrayDaemonAddress: xray.address,
-      concurrencyLimit: options.concurrencyLimit,
-      workDir: join(workDir, 'opt'),
-      onLog: options.onLog,
-    });
-    invoker.onInvocation((r) => {
-      recent.push(r);
-      if (recent.length > RECENT_LIMIT) recent.splice(0, recent.length - RECENT_LIMIT);
-    });
-    const inv = invoker;
-    endpoint = await startEndpoint({
-      port: options.port ?? 4566,
-      host: options.host ?? '127.0.0.1',
-      registry,
-      invoker,
-      secrets: regions.secrets(),
-      regions: (region) => regions.get(region),
-      extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
-        localStatus(req, res, inv, regions, deployments) || handleMeshRequest(req, res, store),
-      log,
-    });
-    invoker.setEndpointUrl(endpoint.url);
+    ({ invoker, endpoint } = await startParts(parts, options, log));
   } catch (err) {
     await cleanup();
     throw err;
   }
-
-  const deployments: DeploymentReport[] = [];
+  const { store, registry, deployments, recent } = parts;
   const state = newDeploymentState();
-  const ep = endpoint;
-  // The deployment talks to the endpoint over the wire, as CloudFormation talks to AWS, in each
-  // stack's region.
-  /** One client per region, made on first use and destroyed on stop. */
-  const perRegion = <C extends { destroy(): void }>(make: (config: object) => C) => {
-    const made = new Map<string, C>();
-    return (region: string): C => {
-      let c = made.get(region);
-      if (!c) {
-        c = make({
-          endpoint: ep.url,
-          region,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          maxAttempts: 1,
-        });
-        made.set(region, c);
-        clients.push(c);
-      }
-      return c;
-    };
-  };
-  const lambdaClient = perRegion((config) => new LambdaClient(config));
-  const secretsClient = perRegion((config) => new SecretsManagerClient(config));
-  const secretsTarget = (s: SecretStore): DeploymentSecrets => ({
-    create: (i) => s.create(i),
-    put: (id, i) => s.put(id, i),
-    get: (id) => s.get(id),
-    describe: (id) => s.describe(id),
-    has: (id) => s.has(id),
-    delete: (id, i) => s.delete(id, i),
-  });
-  const targets: DeploymentTargets = {
-    registry,
-    region: (region) => ({ registry: regions.registry(region), secrets: secretsTarget(regions.secrets(region)) }),
-    dynamoEndpoint: ep.url,
-    secrets: secretsTarget(regions.secrets()),
-    invoke: async (functionName, payload, region) => {
-      const out = await lambdaClient(region).send(
-        new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
-      );
-      const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
-      if (out.FunctionError) throw new Error(`${functionName}: ${text.slice(0, 1000)}`);
-      return text === '' ? undefined : JSON.parse(text);
-    },
-    rotate: async (i) => {
-      await secretsClient(i.region).send(
-        new RotateSecretCommand({
-          SecretId: i.secretId,
-          RotationLambdaARN: i.rotationLambdaArn,
-          RotationRules: i.rotationRules,
-          RotateImmediately: i.rotateImmediately,
-        }),
-      );
-    },
-    cancelRotation: async (secretId, region) => {
-      await secretsClient(region).send(new CancelRotateSecretCommand({ SecretId: secretId }));
-    },
-    workDir,
-    log,
-  };
+  const targets = deploymentTargets(parts, endpoint, log);
   const apply = async (dir: string, applyOptions?: ApplyOptions) => {
     const report = await applyAssembly(dir, targets, state, applyOptions);
     deployments.push(report);
@@ -235,6 +160,122 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     },
     recentInvocations: () => recent,
     stop: () => (stopping ??= cleanup()),
+  };
+}
+
+/** The X-Ray collector, the worker invoker and the AWS endpoint (with the /_mesh/ routes), wired together. */
+async function startParts(
+  parts: Parts,
+  options: LocalMeshOptions,
+  log: (line: string) => void,
+): Promise<{ invoker: LocalInvoker; endpoint: Endpoint }> {
+  const { store, registry, regions, recent, deployments } = parts;
+  const xray = await startXrayCollector(store, { port: 0, host: '127.0.0.1' });
+  parts.xray = xray;
+  const invoker = new LocalInvoker({
+    registry,
+    regions,
+    telemetry: store,
+    xrayDaemonAddress: xray.address,
+    concurrencyLimit: options.concurrencyLimit,
+    workDir: join(parts.workDir, 'opt'),
+    onLog: options.onLog,
+  });
+  parts.invoker = invoker;
+  invoker.onInvocation((r) => {
+    recent.push(r);
+    if (recent.length > RECENT_LIMIT) recent.splice(0, recent.length - RECENT_LIMIT);
+  });
+  const endpoint = await startEndpoint({
+    port: options.port ?? 4566,
+    host: options.host ?? '127.0.0.1',
+    registry,
+    invoker,
+    secrets: regions.secrets(),
+    regions: (region) => regions.get(region),
+    extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
+      localStatus(req, res, invoker, regions, deployments) || handleMeshRequest(req, res, store),
+    log,
+  });
+  parts.endpoint = endpoint;
+  invoker.setEndpointUrl(endpoint.url);
+  return { invoker, endpoint };
+}
+
+async function stopParts(parts: Parts): Promise<void> {
+  for (const c of parts.clients) c.destroy();
+  await parts.invoker?.stop().catch(() => undefined);
+  await parts.endpoint?.close().catch(() => undefined);
+  await parts.xray?.close().catch(() => undefined);
+  rmSync(parts.workDir, { recursive: true, force: true });
+}
+
+/**
+ * What deployments write into: each region's registry, and the endpoint's stores. The deployment talks
+ * to the endpoint over the wire for what CloudFormation asks AWS for (custom-resource invokes,
+ * rotation), in each stack's region.
+ */
+function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => void): DeploymentTargets {
+  const { regions } = parts;
+  /** One client per region, made on first use and destroyed on stop. */
+  const perRegion = <C extends { destroy(): void }>(make: (config: object) => C) => {
+    const made = new Map<string, C>();
+    return (region: string): C => {
+      let c = made.get(region);
+      if (!c) {
+        c = make({
+          endpoint: ep.url,
+          region,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          maxAttempts: 1,
+        });
+        made.set(region, c);
+        parts.clients.push(c);
+      }
+      return c;
+    };
+  };
+  const lambdaClient = perRegion((config) => new LambdaClient(config));
+  const secretsClient = perRegion((config) => new SecretsManagerClient(config));
+  return {
+    registry: parts.registry,
+    region: (region) => ({ registry: regions.registry(region), secrets: secretsTarget(regions.secrets(region)) }),
+    dynamoEndpoint: ep.url,
+    secrets: secretsTarget(regions.secrets()),
+    invoke: async (functionName, payload, region) => {
+      const out = await lambdaClient(region).send(
+        new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
+      );
+      const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
+      if (out.FunctionError) throw new Error(`${functionName}: ${text.slice(0, 1000)}`);
+      return text === '' ? undefined : JSON.parse(text);
+    },
+    rotate: async (i) => {
+      await secretsClient(i.region).send(
+        new RotateSecretCommand({
+          SecretId: i.secretId,
+          RotationLambdaARN: i.rotationLambdaArn,
+          RotationRules: i.rotationRules,
+          RotateImmediately: i.rotateImmediately,
+        }),
+      );
+    },
+    cancelRotation: async (secretId, region) => {
+      await secretsClient(region).send(new CancelRotateSecretCommand({ SecretId: secretId }));
+    },
+    workDir: parts.workDir,
+    log,
+  };
+}
+
+function secretsTarget(s: SecretStore): DeploymentSecrets {
+  return {
+    create: (i) => s.create(i),
+    put: (id, i) => s.put(id, i),
+    get: (id) => s.get(id),
+    describe: (id) => s.describe(id),
+    has: (id) => s.has(id),
+    delete: (id, i) => s.delete(id, i),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
- * `npm start` (scripts/start.js): synthesize the example app's two releases (contract 5), run the
- * local mesh on them, drive demo traffic and show a live view until Ctrl-C. With `--watch`, every edit
- * of the app's sources is synthesized again and deployed into the running mesh (local/watch).
+ * `npm start` (scripts/start.js): synthesize the example app's two releases, run the local mesh on
+ * them, drive demo traffic and show a live view until Ctrl-C. With `--watch`, every edit of the app's
+ * sources is synthesized again and deployed into the running mesh (local/watch).
  *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--watch] [--assembly <cdk.out> ...]
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -118,7 +118,7 @@ async function synth(
   }
 }
 
-/** Function names by mesh service (MESH_SERVICE, contract 1): no hand-copied names. */
+/** Function names by mesh service (MESH_SERVICE): no hand-copied names. */
 function servicesOf(mesh: LocalMesh): Map<string, string> {
   const out = new Map<string, string>();
   for (const f of mesh.registry.listFunctions()) {

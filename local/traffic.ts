@@ -50,19 +50,9 @@ export function startTraffic(options: TrafficOptions): Traffic {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   const counters: Traffic['counters'] = {};
-  const total = options.plan.reduce((a, r) => a + r.weight, 0);
   const concurrency = options.concurrency ?? 4;
   const gapMs = (1000 * concurrency) / (options.rps ?? 20);
   let running = true;
-
-  const pick = (): TrafficRequest => {
-    let draw = Math.random() * total;
-    for (const r of options.plan) {
-      draw -= r.weight;
-      if (draw < 0) return r;
-    }
-    return options.plan[options.plan.length - 1];
-  };
 
   // Loops join one by one: a burst of parallel cold starts at t=0 would time out on a busy machine.
   const loop = async (_: unknown, index: number) => {
@@ -70,30 +60,9 @@ export function startTraffic(options: TrafficOptions): Traffic {
     while (running && Date.now() < joinAt) await new Promise((res) => setTimeout(res, 100));
     while (running) {
       const started = Date.now();
-      const r = pick();
+      const r = pickRequest(options.plan, Math.random());
       counters[r.label] ??= { sent: 0, ok: 0, failed: 0, denied: 0 };
-      const c = counters[r.label];
-      c.sent++;
-      try {
-        const out = await client.send(
-          new InvokeCommand({
-            FunctionName: r.functionName,
-            Payload: Buffer.from(JSON.stringify(r.payload)),
-            ClientContext: r.meshSource
-              ? Buffer.from(
-                  JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: r.meshSource } } }),
-                ).toString('base64')
-              : undefined,
-          }),
-        );
-        if (out.FunctionError) c.failed++;
-        else {
-          c.ok++;
-          if (reportsDenial(out.Payload)) c.denied++;
-        }
-      } catch {
-        c.failed++;
-      }
+      await send(client, r, counters[r.label]);
       const wait = gapMs * (0.5 + Math.random()) - (Date.now() - started);
       if (running && wait > 0) await new Promise((res) => setTimeout(res, wait));
     }
@@ -107,4 +76,43 @@ export function startTraffic(options: TrafficOptions): Traffic {
       client.destroy();
     },
   };
+}
+
+/** A request of the plan, by weight; `draw` is in [0, 1). */
+function pickRequest(plan: readonly TrafficRequest[], draw: number): TrafficRequest {
+  let left = draw * plan.reduce((a, r) => a + r.weight, 0);
+  for (const r of plan) {
+    left -= r.weight;
+    if (left < 0) return r;
+  }
+  return plan[plan.length - 1];
+}
+
+/** One Invoke, counted: a function error or a failed call is `failed`; a denial the caller reports is `denied`. */
+async function send(
+  client: LambdaClient,
+  r: TrafficRequest,
+  c: { sent: number; ok: number; failed: number; denied: number },
+): Promise<void> {
+  c.sent++;
+  try {
+    const out = await client.send(
+      new InvokeCommand({
+        FunctionName: r.functionName,
+        Payload: Buffer.from(JSON.stringify(r.payload)),
+        ClientContext: r.meshSource
+          ? Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: { v: 1, src: r.meshSource } } })).toString(
+              'base64',
+            )
+          : undefined,
+      }),
+    );
+    if (out.FunctionError) c.failed++;
+    else {
+      c.ok++;
+      if (reportsDenial(out.Payload)) c.denied++;
+    }
+  } catch {
+    c.failed++;
+  }
 }

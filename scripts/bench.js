@@ -3,7 +3,7 @@
 // for the CPU) and prints one table: each row's mesh and baseline numbers, its budget and pass/fail.
 // A bench file exports rows { name, unit, n, mesh:{p50,p99,mean}, baseline:{p50,p99,mean}, budget?, note? };
 // budget = { of: 'added-p50' | 'added-p99' | 'p50', max }. Rows of files that name no budget may get one
-// from KNOWN_BUDGETS below (F's identity row). Usage: npm run bench [-- <file filter>...]
+// from KNOWN_BUDGETS below (the identity row). Usage: npm run bench [-- <file filter>...]
 // Exit code 1 when a budget fails or a bench file fails.
 
 const { spawnSync } = require('node:child_process');

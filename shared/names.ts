@@ -64,6 +64,13 @@ export const UNKNOWN_SOURCE = 'unknown';
 /** Valid service names: they become parts of function names, SPIFFE IDs, table keys and metric dimensions. */
 export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
+/** A published Lambda version: a number such as "3", never `$LATEST` and never an alias name. */
+export const PUBLISHED_VERSION_PATTERN = /^[0-9]+$/;
+
+export function isPublishedVersion(version: string): boolean {
+  return PUBLISHED_VERSION_PATTERN.test(version);
+}
+
 /**
  * The policy table. Single table: partition key `pk` = service, sort key `sk` = kind of item. Shared
  * breaker state lives apart, in partition `breaker#<service>` (`breakerPartition`), so IAM can let a
@@ -104,6 +111,12 @@ export const SORT_KEY = {
 export function breakerPartition(service: string): string {
   return `breaker#${service}`;
 }
+
+/**
+ * The CloudFormation type of the custom resource that seeds the deploy-time policy items: its
+ * properties are `TableName` and `Items` (a JSON array of policy items, each managedBy "deploy").
+ */
+export const POLICY_RESOURCE_TYPE = 'Custom::MeshPolicy';
 
 /** Who wrote an item: the deploy-time custom resource only ever touches `deploy` items. */
 export const MANAGED_BY = { deploy: 'deploy', operator: 'operator' } as const;
@@ -192,7 +205,6 @@ export const METRICS = {
 export const TAGS = {
   mesh: 'lambda-mesh:mesh',
   service: 'lambda-mesh:service',
-  role: 'lambda-mesh:role',
 } as const;
 
 /**

@@ -8,7 +8,14 @@
  * zod/mini, not zod: this module is on the runtime's init path (cold-start budget).
  */
 import * as z from 'zod/mini';
-import { breakerPartition, EXTERNAL, MANAGED_BY, SERVICE_NAME_PATTERN, SORT_KEY } from './names';
+import {
+  breakerPartition,
+  EXTERNAL,
+  MANAGED_BY,
+  PUBLISHED_VERSION_PATTERN,
+  SERVICE_NAME_PATTERN,
+  SORT_KEY,
+} from './names';
 
 /** Valid ranges, named so error messages, docs and construct validation agree. */
 export const LIMITS = {
@@ -65,7 +72,9 @@ const callerName = z.union([serviceName, z.literal(EXTERNAL)], {
 });
 const version = z
   .string()
-  .check(z.regex(/^[0-9]+$/, { error: 'must be a published version number such as "3" (never $LATEST)' }));
+  .check(
+    z.regex(PUBLISHED_VERSION_PATTERN, { error: 'must be a published version number such as "3" (never $LATEST)' }),
+  );
 
 export const retryPolicySchema = z.strictObject({
   maxAttempts: z.optional(range('maxAttempts', { int: true })),

@@ -1,18 +1,16 @@
 /**
- * `mesh local`: synthesizes the CDK app in this folder and serves it as a local mesh through
- * engineer E2's startLocalMesh (local/mesh-local.ts), loaded only when this command runs. With
- * `--watch`, every edit of the app's sources is synthesized again and deployed into the running mesh
- * (local/watch), so synthesis runs the app directly, the same way each time.
+ * `mesh local`: synthesizes the CDK app in this folder and serves it as a local mesh
+ * (local/mesh-local.ts, required only when this command runs: it loads the local endpoint and dynalite).
+ * With `--watch`, every edit of the app's sources is synthesized again and deployed into the running
+ * mesh (local/watch), so synthesis runs the app directly, the same way each time.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
-import { MeshError, UsageError } from '../errors';
+import { CommandError, UsageError } from '../errors';
 import { COMMAND_HELP } from '../help';
-
-type LocalMesh = import('../../local/mesh-local').LocalMesh;
 
 const OPTIONS = {
   app: { type: 'string' },
@@ -110,7 +108,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       try {
         index = await synthForWatch(watchedApp(opts, ctx), resolve(ctx.cwd, opts.output));
       } catch (err) {
-        throw new MeshError(`${(err as Error).message}\nfix the app and run again`);
+        throw new CommandError(`${(err as Error).message}\nfix the app and run again`);
       }
     } else {
       const argv = synthCommand(opts);
@@ -118,24 +116,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       // Synth chatter goes to stderr: stdout carries only the endpoint URL, for scripts.
       const res = spawnSync('npx', argv, { cwd: ctx.cwd, stdio: ['ignore', 2, 2], env: ctx.env });
       if (res.status !== 0)
-        throw new MeshError(`cdk synth failed (exit ${res.status ?? res.signal}); fix the app and run again`);
+        throw new CommandError(`cdk synth failed (exit ${res.status ?? res.signal}); fix the app and run again`);
     }
     assemblies = [resolve(ctx.cwd, opts.output)];
   }
-  let startLocalMesh: (o: {
-    assemblies: string[];
-    port?: number;
-    host?: '127.0.0.1';
-    quiet?: boolean;
-  }) => Promise<{ url: string; apply: LocalMesh['apply']; stop(): Promise<void> }>;
-  try {
-    ({ startLocalMesh } = require('../../local/mesh-local'));
-  } catch (err) {
-    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') {
-      throw new MeshError('the local mesh (local/mesh-local.ts) is not available in this build');
-    }
-    throw err;
-  }
+  const { startLocalMesh } = require('../../local/mesh-local') as typeof import('../../local/mesh-local');
   const mesh = await startLocalMesh({ assemblies, port: opts.port, host: '127.0.0.1', quiet: opts.quiet });
   ctx.out(`local mesh running at ${mesh.url}`);
   ctx.out(`  export AWS_ENDPOINT_URL=${mesh.url}   # then: mesh status, aws lambda list-functions, ...`);

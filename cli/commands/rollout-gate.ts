@@ -3,7 +3,7 @@
  * canary version's golden metrics after each step, and what the controller does next. No I/O here;
  * cli/commands/rollout.ts reads the metrics and writes the alias.
  */
-import { formatDuration, parseDuration } from '../../local/telemetry/duration';
+import { formatDuration, parseDuration } from '../../shared/telemetry/duration';
 import { UsageError } from '../errors';
 
 export interface RolloutOptions {

@@ -3,9 +3,12 @@
  * canary's share of the `live` alias through --steps; after each interval reads the canary version's
  * golden metrics from where `mesh stat` reads them (the local mesh's /_mesh/stats or CloudWatch) and
  * gates on them. A failed gate rolls back at once (exit 1); every gate passed promotes (exit 0).
- * Ctrl-C rolls back too. Alias planning and writes are D's (alias-plan, alias-store); the metrics
- * reader is G's (stat.ts fetchStats); the decisions are rollout-gate.ts.
+ * Ctrl-C rolls back too. The alias is planned and written by alias-plan.ts and alias-store.ts, the
+ * metrics come from the telemetry source `mesh stat` reads, and the decisions are rollout-gate.ts.
  */
+
+import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
+import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import { type AliasState, describeSplit, planPromote, planRollback, planShift } from '../alias-plan';
 import { getLiveAlias, listVersions, updateLiveAlias } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
@@ -13,17 +16,19 @@ import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
 import { EXIT } from '../errors';
 import { findService } from '../mesh-discovery';
+import { pickTelemetrySource } from '../telemetry/telemetry-source';
 import {
   type CanaryMetrics,
   describeOptions,
   type GateVerdict,
   judgeStep,
   ms,
+  type NextAction,
   nextAction,
   parseRolloutOptions,
   pct,
+  type RolloutOptions,
 } from './rollout-gate';
-import { fetchStats } from './stat';
 
 export const ROLLOUT_HELP = `mesh rollout <service> [--steps 10,25,50,100] [--interval 30s] [--min-success 99]
              [--max-p99 500ms] [--min-requests 20] [--json] [AWS flags]
@@ -101,14 +106,35 @@ function interruptible() {
   };
 }
 
-function canaryMetrics(
-  snapshot: Awaited<ReturnType<typeof fetchStats>>,
-  service: string,
-  version: string,
-): CanaryMetrics | undefined {
+function canaryMetrics(snapshot: StatsSnapshot, service: string, version: string): CanaryMetrics | undefined {
   const v = snapshot.services.find((s) => s.service === service)?.versions.find((x) => x.version === version);
   return v ? { requests: v.requests, successRate: v.successRate, p99: v.p99 } : undefined;
 }
+
+/** One rollout in progress: what it rolls out, where it reads metrics, and what it has done. */
+interface Rollout {
+  readonly service: string;
+  readonly functionName: string;
+  readonly stable: string;
+  readonly canary: string;
+  readonly versions: readonly string[];
+  readonly opts: RolloutOptions;
+  readonly clients: AwsClients;
+  readonly metrics: TelemetrySource;
+  readonly say: (line: string) => void;
+  readonly steps: StepRecord[];
+  alias: AliasState;
+  /** The alias has been written: a failure from here on must roll back. */
+  touched: boolean;
+  /** The share the canary has now. */
+  percent: number;
+}
+
+/** How the steps ended: every gate passed, a gate failed, or Ctrl-C. */
+type Ending =
+  | { readonly kind: 'promote' }
+  | { readonly kind: 'rollback'; readonly reason: string }
+  | { readonly kind: 'interrupted' };
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('rollout', args, OPTIONS);
@@ -119,111 +145,150 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const [serviceName] = expectPositionals('rollout', positionals, ['service']);
   const opts = parseRolloutOptions(values);
   const flags = awsFlags(values);
-  const { mesh, clients } = await ctx.discover(flags);
-  const svc = findService(mesh, serviceName!);
-  const fn = svc.functionName;
-  const [initial, versions] = await Promise.all([getLiveAlias(clients, fn), listVersions(clients, fn)]);
-  // planShift names the canary, or refuses (exit 2) when there is none; nothing is written yet.
-  const first = planShift(svc.service, fn, initial, versions, opts.steps[0]!);
-  const canary = Object.keys(first.after.weights)[0]!;
-  const stable = initial.functionVersion;
-  const say = (line: string) => {
-    if (!flags.json) ctx.out(line);
-  };
-  say(`${svc.service}: rollout of v${canary} over v${stable} (${fn}); ${describeOptions(opts)}`);
-
-  const steps: StepRecord[] = [];
-  const summary = (result: string, reason?: string) => ({
-    command: 'rollout',
-    service: svc.service,
-    functionName: fn,
-    stable,
-    canary,
-    result,
-    ...(reason ? { reason } : {}),
-    options: opts,
-    steps,
-  });
+  const r = await prepare(ctx, flags, serviceName!, opts);
+  r.say(`${r.service}: rollout of v${r.canary} over v${r.stable} (${r.functionName}); ${describeOptions(opts)}`);
   const sig = interruptible();
-  let alias: AliasState = initial;
-  let touched = false;
   try {
-    let step = 0;
-    let extended = false;
-    let stepStart = 0;
-    let percent = opts.steps[0]!;
-    for (;;) {
-      if (!extended) {
-        const change = planShift(svc.service, fn, alias, versions, percent);
-        if (change.after.weights[canary] === undefined)
-          throw new RolloutFailed(`the canary of ${svc.service} changed under the rollout`);
-        touched = true;
-        if (change.changed) alias = await updateLiveAlias(clients, fn, change.after, alias.revisionId);
-        stepStart = Date.now();
-      }
-      await sig.sleep(opts.intervalMs);
-      if (sig.state.interrupted) break;
-      const windowMs = Date.now() - stepStart;
-      const m = canaryMetrics(await fetchStats(flags, ctx, windowMs), svc.service, canary);
-      const verdict = judgeStep(m, opts, canary, extended);
-      steps.push({
-        step: step + 1,
-        percent,
-        windowMs,
-        requests: m?.requests ?? 0,
-        successRate: m?.successRate ?? null,
-        p99: m?.p99 ?? null,
-        verdict: verdict.verdict,
-        ...(verdict.verdict !== 'pass' ? { reason: verdict.reason } : {}),
-      });
-      say(progressLine(step, opts.steps.length, percent, canary, m, verdict));
-      const next = nextAction(step, opts, verdict);
-      if (next.action === 'extend') {
-        extended = true;
-        continue;
-      }
-      if (next.action === 'shift') {
-        step = next.step;
-        percent = next.percent;
-        extended = false;
-        continue;
-      }
-      if (next.action === 'promote') {
-        const change = planPromote(svc.service, fn, alias, versions);
-        alias = await updateLiveAlias(clients, fn, change.after, alias.revisionId);
-        sig.dispose();
-        say(
-          `${svc.service}: promoted v${canary}: live ${describeSplit(change.before)} -> ${describeSplit(change.after)}`,
-        );
-        if (flags.json) ctx.out(JSON.stringify(summary('promoted'), null, 2));
-        return EXIT.ok;
-      }
-      const back = await rollback(clients, svc.service, fn);
-      const reason = `${svc.service} rolled back to ${describeSplit(back)} at ${percent}%: ${next.reason}`;
-      if (flags.json) ctx.out(JSON.stringify(summary('rolled back', next.reason), null, 2));
-      throw new RolloutFailed(reason);
-    }
-    // Ctrl-C.
-    const back = await rollback(clients, svc.service, fn);
-    if (flags.json) ctx.out(JSON.stringify(summary('interrupted', 'Ctrl-C'), null, 2));
-    ctx.err(`mesh rollout: interrupted (Ctrl-C) at ${percent}%: ${svc.service} rolled back to ${describeSplit(back)}`);
-    return 130;
+    const ending = await runSteps(r, sig);
+    sig.dispose();
+    return await finish(r, ending, ctx, flags.json);
   } catch (err) {
     // Any other failure after the first write (metrics unreachable, a concurrent alias change):
     // the canary must not keep traffic nobody is watching.
-    if (touched && !(err instanceof RolloutFailed)) {
-      try {
-        const back = await rollback(clients, svc.service, fn);
-        ctx.err(`mesh rollout: ${svc.service} rolled back to ${describeSplit(back)} after an error`);
-      } catch (e) {
-        ctx.err(
-          `mesh rollout: rollback after an error failed too (${(e as Error).message}); run \`mesh rollback ${svc.service}\``,
-        );
-      }
-    }
+    if (r.touched && !(err instanceof RolloutFailed)) await rollbackAfterError(r, ctx);
     throw err;
   } finally {
     sig.dispose();
+  }
+}
+
+/** Finds the service, its alias and versions, and the canary; writes nothing. */
+async function prepare(
+  ctx: CliContext,
+  flags: ReturnType<typeof awsFlags>,
+  serviceName: string,
+  opts: RolloutOptions,
+): Promise<Rollout> {
+  const { mesh, clients } = await ctx.discover(flags);
+  const svc = findService(mesh, serviceName);
+  const fn = svc.functionName;
+  const [alias, versions] = await Promise.all([getLiveAlias(clients, fn), listVersions(clients, fn)]);
+  // planShift names the canary, or refuses (exit 2) when there is none.
+  const first = planShift(svc.service, fn, alias, versions, opts.steps[0]!);
+  return {
+    service: svc.service,
+    functionName: fn,
+    stable: alias.functionVersion,
+    canary: Object.keys(first.after.weights)[0]!,
+    versions,
+    opts,
+    clients,
+    metrics: await pickTelemetrySource(flags, ctx),
+    say: (line) => {
+      if (!flags.json) ctx.out(line);
+    },
+    steps: [],
+    alias,
+    touched: false,
+    percent: opts.steps[0]!,
+  };
+}
+
+/** Shifts, waits and gates step by step until the rollout is decided or interrupted. */
+async function runSteps(r: Rollout, sig: ReturnType<typeof interruptible>): Promise<Ending> {
+  let step = 0;
+  let extended = false;
+  let stepStart = 0;
+  for (;;) {
+    if (!extended) {
+      await shiftTo(r, r.percent);
+      stepStart = Date.now();
+    }
+    await sig.sleep(r.opts.intervalMs);
+    if (sig.state.interrupted) return { kind: 'interrupted' };
+    const next = await gate(r, step, Date.now() - stepStart, extended);
+    if (next.action === 'promote') return { kind: 'promote' };
+    if (next.action === 'rollback') return { kind: 'rollback', reason: next.reason };
+    extended = next.action === 'extend';
+    if (next.action === 'shift') {
+      step = next.step;
+      r.percent = next.percent;
+    }
+  }
+}
+
+/** Gives the canary `percent` of the live alias (nothing written when it already has it). */
+async function shiftTo(r: Rollout, percent: number): Promise<void> {
+  const change = planShift(r.service, r.functionName, r.alias, r.versions, percent);
+  if (change.after.weights[r.canary] === undefined)
+    throw new RolloutFailed(`the canary of ${r.service} changed under the rollout`);
+  r.touched = true;
+  if (change.changed) r.alias = await updateLiveAlias(r.clients, r.functionName, change.after, r.alias.revisionId);
+}
+
+/** Reads the canary's metrics over the step's window, judges them, records and reports the step. */
+async function gate(r: Rollout, step: number, windowMs: number, extended: boolean): Promise<NextAction> {
+  const m = canaryMetrics(await r.metrics.stats(windowMs), r.service, r.canary);
+  const verdict = judgeStep(m, r.opts, r.canary, extended);
+  r.steps.push({
+    step: step + 1,
+    percent: r.percent,
+    windowMs,
+    requests: m?.requests ?? 0,
+    successRate: m?.successRate ?? null,
+    p99: m?.p99 ?? null,
+    verdict: verdict.verdict,
+    ...(verdict.verdict !== 'pass' ? { reason: verdict.reason } : {}),
+  });
+  r.say(progressLine(step, r.opts.steps.length, r.percent, r.canary, m, verdict));
+  return nextAction(step, r.opts, verdict);
+}
+
+/** Promotes, rolls back or reports the interruption; the exit code. */
+async function finish(r: Rollout, ending: Ending, ctx: CliContext, json: boolean): Promise<number> {
+  const summary = (result: string, reason?: string) =>
+    JSON.stringify(
+      {
+        command: 'rollout',
+        service: r.service,
+        functionName: r.functionName,
+        stable: r.stable,
+        canary: r.canary,
+        result,
+        ...(reason ? { reason } : {}),
+        options: r.opts,
+        steps: r.steps,
+      },
+      null,
+      2,
+    );
+  if (ending.kind === 'promote') {
+    const change = planPromote(r.service, r.functionName, r.alias, r.versions);
+    r.alias = await updateLiveAlias(r.clients, r.functionName, change.after, r.alias.revisionId);
+    r.say(
+      `${r.service}: promoted v${r.canary}: live ${describeSplit(change.before)} -> ${describeSplit(change.after)}`,
+    );
+    if (json) ctx.out(summary('promoted'));
+    return EXIT.ok;
+  }
+  const back = await rollback(r.clients, r.service, r.functionName);
+  if (ending.kind === 'rollback') {
+    if (json) ctx.out(summary('rolled back', ending.reason));
+    throw new RolloutFailed(`${r.service} rolled back to ${describeSplit(back)} at ${r.percent}%: ${ending.reason}`);
+  }
+  if (json) ctx.out(summary('interrupted', 'Ctrl-C'));
+  ctx.err(`mesh rollout: interrupted (Ctrl-C) at ${r.percent}%: ${r.service} rolled back to ${describeSplit(back)}`);
+  return 130;
+}
+
+async function rollbackAfterError(r: Rollout, ctx: CliContext): Promise<void> {
+  try {
+    const back = await rollback(r.clients, r.service, r.functionName);
+    ctx.err(`mesh rollout: ${r.service} rolled back to ${describeSplit(back)} after an error`);
+  } catch (e) {
+    ctx.err(
+      `mesh rollout: rollback after an error failed too (${(e as Error).message}); run \`mesh rollback ${r.service}\``,
+    );
   }
 }
 

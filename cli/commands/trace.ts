@@ -2,14 +2,16 @@
  * `mesh trace`: recent traces through the mesh, and one trace as a waterfall of its hops (bars scaled
  * to time, with the mesh's annotations: source, target, version, attempt, outcome). Reads the local
  * mesh's /_mesh/traces; where no /_mesh/ route answers it reads X-Ray (GetTraceSummaries,
- * BatchGetTraces) and assembles the segments with the same code the local mesh uses.
+ * BatchGetTraces), assembled with the same code the local mesh uses (cli/telemetry/telemetry-source.ts).
  */
 
-import { TelemetryStore, type Trace, type TraceSpan, type TraceSummary } from '../../local/telemetry/telemetry-store';
-import { AWS_OPTIONS, type AwsFlags, awsFlags, parseCommandArgs } from '../args';
+import type { Trace, TraceSpan, TraceSummary } from '../../shared/telemetry/trace-assembler';
+import { TRACE_ID_PATTERN } from '../../shared/trace-header';
+import { AWS_OPTIONS, awsFlags, countFlag, durationFlag, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
-import { AwsCallError, awsCall, EXIT, MeshError, UsageError } from '../errors';
-import { countFlag, durationFlag, fmtMs, localMeshGet, meshEndpoint, sdkConfig, table } from './stat';
+import { CommandError, EXIT, UsageError } from '../errors';
+import { fmtMs, formatTable } from '../table-format';
+import { pickTelemetrySource } from '../telemetry/telemetry-source';
 
 export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--limit n] [--since 15m] [--width n] [--json] [AWS flags]
 
@@ -42,7 +44,6 @@ const OPTIONS = {
   width: { type: 'string' },
 } as const;
 
-const TRACE_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
 /** The annotations the runtime puts on each call, in the order the waterfall shows them. */
 const MESH_ANNOTATIONS = ['source', 'target', 'version', 'attempt', 'outcome'] as const;
 
@@ -94,7 +95,7 @@ export function renderWaterfall(t: Trace, width = 50): string {
 
 export function renderTraceList(list: readonly TraceSummary[]): string {
   if (list.length === 0) return 'no traces yet: send a request through the mesh (traces are kept 15 minutes locally)';
-  return table(
+  return formatTable(
     ['TRACE', 'STARTED', 'DURATION', 'SPANS', 'STATUS', 'PATH'],
     list.map((t) => [
       t.id,
@@ -104,139 +105,8 @@ export function renderTraceList(list: readonly TraceSummary[]): string {
       t.fault ? 'fault' : t.error ? 'error' : 'ok',
       t.services.join(' -> ') || t.root,
     ]),
-    [0, 1, 4, 5],
+    { left: [0, 1, 4, 5] },
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// X-Ray
-
-type XRay = typeof import('@aws-sdk/client-xray');
-
-async function xrayClient(
-  flags: AwsFlags,
-  ctx: CliContext,
-): Promise<{ x: XRay; client: import('@aws-sdk/client-xray').XRayClient }> {
-  const x = require('@aws-sdk/client-xray') as XRay;
-  return { x, client: new x.XRayClient(await sdkConfig(flags, ctx, 'XRAY')) };
-}
-
-/** Adapter: GetTraceSummaries over the last `sinceMs`, newest first. */
-export async function xraySummaries(
-  flags: AwsFlags,
-  ctx: CliContext,
-  sinceMs: number,
-  limit: number,
-): Promise<TraceSummary[]> {
-  const { x, client } = await xrayClient(flags, ctx);
-  try {
-    const now = Date.now();
-    const out: TraceSummary[] = [];
-    let token: string | undefined;
-    do {
-      const page = await awsCall('X-Ray GetTraceSummaries', () =>
-        client.send(
-          new x.GetTraceSummariesCommand({
-            StartTime: new Date(now - sinceMs),
-            EndTime: new Date(now),
-            Sampling: false,
-            NextToken: token,
-          }),
-        ),
-      );
-      for (const s of page.TraceSummaries ?? []) {
-        if (!s.Id) continue;
-        const services = (s.ServiceIds ?? []).map((v) => v.Name ?? '').filter(Boolean);
-        out.push({
-          id: s.Id,
-          start: s.StartTime ? s.StartTime.getTime() : parseInt(s.Id.split('-')[1] ?? '0', 16) * 1000,
-          durationMs: Math.round((s.Duration ?? 0) * 1000 * 1000) / 1000,
-          root: s.EntryPoint?.Name ?? services[0] ?? '',
-          services,
-          spanCount: 0,
-          error: s.HasError === true,
-          fault: s.HasFault === true,
-          // X-Ray marks a trace with a segment still in progress as partial.
-          complete: s.IsPartial !== true,
-        });
-      }
-      token = page.NextToken || undefined;
-      // Pages come in no particular order; stop paging once there is plenty to pick the newest from.
-    } while (token && out.length < Math.max(limit * 5, 100));
-    return out.sort((a, b) => b.start - a.start).slice(0, limit);
-  } finally {
-    client.destroy();
-  }
-}
-
-/** Adapter: BatchGetTraces for one id, assembled by the local mesh's own trace code. */
-export async function xrayTrace(flags: AwsFlags, ctx: CliContext, id: string): Promise<Trace | undefined> {
-  const { x, client } = await xrayClient(flags, ctx);
-  try {
-    const res = await awsCall('X-Ray BatchGetTraces', () =>
-      client.send(new x.BatchGetTracesCommand({ TraceIds: [id] })),
-    );
-    const trace = res.Traces?.find((t) => t.Id === id);
-    if (!trace) return undefined;
-    const store = new TelemetryStore({ maxSpansPerTrace: 10_000 });
-    for (const seg of trace.Segments ?? []) if (seg.Document) store.recordSegment(seg.Document);
-    return store.trace(id);
-  } finally {
-    client.destroy();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-interface Found<T> {
-  readonly source: 'local' | 'xray';
-  readonly value: T;
-}
-
-async function listTraces(
-  flags: AwsFlags,
-  ctx: CliContext,
-  limit: number,
-  sinceMs: number,
-): Promise<Found<TraceSummary[]>> {
-  const endpoint = meshEndpoint(flags, ctx);
-  if (endpoint) {
-    const local = await localMeshGet<{ traces: TraceSummary[]; message?: string }>(
-      endpoint,
-      `/_mesh/traces?limit=${limit}`,
-    );
-    if (local.kind === 'local') {
-      if (local.status !== 200)
-        throw new AwsCallError('GET /_mesh/traces', String(local.status), local.body.message ?? 'unexpected answer');
-      return { source: 'local', value: local.body.traces };
-    }
-  }
-  return { source: 'xray', value: await xraySummaries(flags, ctx, sinceMs, limit) };
-}
-
-async function getTrace(
-  flags: AwsFlags,
-  ctx: CliContext,
-  id: string | 'last',
-  sinceMs: number,
-): Promise<Found<Trace | undefined>> {
-  const endpoint = meshEndpoint(flags, ctx);
-  if (endpoint) {
-    const local = await localMeshGet<Trace & { message?: string }>(endpoint, `/_mesh/traces/${encodeURIComponent(id)}`);
-    if (local.kind === 'local') {
-      if (local.status === 404) return { source: 'local', value: undefined };
-      if (local.status !== 200)
-        throw new AwsCallError('GET /_mesh/traces', String(local.status), local.body.message ?? 'unexpected answer');
-      return { source: 'local', value: local.body };
-    }
-  }
-  let traceId = id;
-  if (id === 'last') {
-    const newest = (await xraySummaries(flags, ctx, sinceMs, 20)).find((t) => t.complete);
-    if (!newest) return { source: 'xray', value: undefined };
-    traceId = newest.id;
-  }
-  return { source: 'xray', value: await xrayTrace(flags, ctx, traceId) };
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -249,7 +119,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (positionals.length > 1)
     throw new UsageError(`\`mesh trace\` takes one trace id, got ${positionals.length}: ${positionals.join(' ')}`);
   const id = positionals[0];
-  if (id !== undefined && !TRACE_ID.test(id)) {
+  if (id !== undefined && !TRACE_ID_PATTERN.test(id)) {
     throw new UsageError(
       `trace id must look like 1-5759e988-bd862e3fe1be46a994272793 (1-<8 hex>-<24 hex>), got ${JSON.stringify(id)}`,
     );
@@ -260,29 +130,25 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const width = countFlag('trace', 'width', values.width, 400) ?? 50;
   if (width < 10) throw new UsageError(`--width must be at least 10, got ${width}`);
 
+  const source = await pickTelemetrySource(flags, ctx, { traceWindowMs: sinceMs });
+  const sourceName = source.kind === 'local' ? 'local' : 'xray';
   if (id === undefined && !values.last) {
-    const list = await listTraces(flags, ctx, limit, sinceMs);
-    ctx.out(
-      flags.json ? JSON.stringify({ source: list.source, traces: list.value }, null, 2) : renderTraceList(list.value),
-    );
+    const list = await source.traces(limit);
+    ctx.out(flags.json ? JSON.stringify({ source: sourceName, traces: list }, null, 2) : renderTraceList(list));
     return EXIT.ok;
   }
-  const found = await getTrace(flags, ctx, id ?? 'last', sinceMs);
-  if (!found.value) {
+  const trace = await source.trace(id ?? 'last');
+  if (!trace) {
     const where =
-      found.source === 'local'
+      source.kind === 'local'
         ? 'the local mesh (traces are kept 15 minutes)'
         : `X-Ray (looked back ${Math.round(sinceMs / 60_000)} minutes)`;
-    throw new MeshError(
+    throw new CommandError(
       id
         ? `no trace ${id} in ${where}; list recent ones with \`mesh trace\``
         : `no traces yet in ${where}; send a request through the mesh`,
     );
   }
-  ctx.out(
-    flags.json
-      ? JSON.stringify({ source: found.source, ...found.value }, null, 2)
-      : renderWaterfall(found.value, width),
-  );
+  ctx.out(flags.json ? JSON.stringify({ source: sourceName, ...trace }, null, 2) : renderWaterfall(trace, width));
   return EXIT.ok;
 }

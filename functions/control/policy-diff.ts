@@ -3,6 +3,7 @@
  * and which it removes. The seeder (policy-seeder.ts) turns the plan into conditional writes, so an
  * item an operator owns is never overwritten or removed even when its key matches.
  */
+import { canonicalJson } from '../../shared/canonical-json';
 import { MANAGED_BY } from '../../shared/names';
 import { type PolicyItem, parsePolicyItem } from '../../shared/policy';
 
@@ -69,10 +70,10 @@ export function planSeed(
       return { puts: [], deletes: items.map(keyOf) };
     case 'Update': {
       if (tableChanged) return { puts: [...items], deletes: [] };
-      const before = new Map(oldItems.map((it) => [keyString(it), canonical(it)]));
+      const before = new Map(oldItems.map((it) => [keyString(it), canonicalJson(it)]));
       const after = new Set(items.map(keyString));
       return {
-        puts: items.filter((it) => before.get(keyString(it)) !== canonical(it)),
+        puts: items.filter((it) => before.get(keyString(it)) !== canonicalJson(it)),
         deletes: oldItems.filter((it) => !after.has(keyString(it))).map(keyOf),
       };
     }
@@ -87,17 +88,4 @@ export function keyOf(item: ItemKey): ItemKey {
 
 function keyString(item: ItemKey): string {
   return `${item.pk}\u0000${item.sk}`;
-}
-
-/** JSON with sorted keys: field order does not make an item "changed". */
-export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val) =>
-    val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(
-          Object.keys(val)
-            .sort()
-            .map((k) => [k, (val as Record<string, unknown>)[k]]),
-        )
-      : val,
-  );
 }

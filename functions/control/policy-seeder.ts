@@ -1,8 +1,9 @@
 /**
- * The `Custom::MeshPolicy` handler (contract 4), run by the CDK custom-resource provider framework:
- * writes the deploy-time policy items into the table, updates the changed ones, removes the dropped
- * ones, and removes them all on Delete. Every write is conditional on the item being absent or
- * managedBy "deploy", so an operator's item with the same key is left as it is (and reported).
+ * The `Custom::MeshPolicy` handler (docs/wire-contract.md), run by the CDK custom-resource provider
+ * framework on AWS and in process by the local mesh: writes the deploy-time policy items into the
+ * table, updates the changed ones, removes the dropped ones, and removes them all on Delete. Every
+ * write is conditional on the item being absent or managedBy "deploy", so an operator's item with the
+ * same key is left as it is (and reported).
  */
 import {
   type AttributeValue,
@@ -14,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshallItem } from '../../shared/attribute-value';
 import { MANAGED_BY, TABLE } from '../../shared/names';
+import type { PolicyItem } from '../../shared/policy';
 import { type ItemKey, parseItems, planSeed, type RequestType } from './policy-diff';
 
 export interface MeshPolicyEvent {
@@ -39,22 +41,37 @@ export async function seed(
   event: MeshPolicyEvent,
   log: (line: string) => void = console.log,
 ): Promise<SeedResult> {
-  const props = event.ResourceProperties;
-  const table = props.TableName;
+  const table = event.ResourceProperties.TableName;
   if (!table) throw new Error('TableName is required');
-  const physicalId = `mesh-policy:${table}`;
-  const isDelete = event.RequestType === 'Delete';
+  const { items, oldItems } = readItems(event, log);
+  const tableChanged = event.RequestType === 'Update' && event.OldResourceProperties?.TableName !== table;
+  const plan = planSeed(event.RequestType, items, oldItems, tableChanged);
+  const { written, skipped } = await putOwned(client, table, plan.puts);
+  const removed = await removeOwned(client, table, plan.deletes, event.RequestType === 'Delete');
+  if (skipped.length) log(`policy seeder: left operator items as they are: ${skipped.join(', ')}`);
+  log(
+    `policy seeder: ${event.RequestType} ${table}: ${written} written, ${removed} removed, ${skipped.length} skipped`,
+  );
+  return {
+    PhysicalResourceId: `mesh-policy:${table}`,
+    Data: { Written: written, Removed: removed, Skipped: skipped.join(',') },
+  };
+}
 
-  // On Delete, a bad property must not block the stack's removal.
-  let items: ReturnType<typeof parseItems>;
+/** The declared items, and on Update the previous ones. On Delete a bad property must not block the stack's removal. */
+function readItems(
+  event: MeshPolicyEvent,
+  log: (line: string) => void,
+): { items: PolicyItem[]; oldItems: PolicyItem[] } {
+  let items: PolicyItem[];
   try {
-    items = parseItems(props.Items);
+    items = parseItems(event.ResourceProperties.Items);
   } catch (err) {
-    if (!isDelete) throw err;
+    if (event.RequestType !== 'Delete') throw err;
     log(`policy seeder: ignoring unreadable Items on Delete: ${(err as Error).message}`);
     items = [];
   }
-  let oldItems: ReturnType<typeof parseItems> = [];
+  let oldItems: PolicyItem[] = [];
   if (event.RequestType === 'Update') {
     try {
       oldItems = parseItems(event.OldResourceProperties?.Items);
@@ -62,23 +79,29 @@ export async function seed(
       log(`policy seeder: previous Items unreadable, nothing removed: ${(err as Error).message}`);
     }
   }
-  const tableChanged = event.RequestType === 'Update' && event.OldResourceProperties?.TableName !== table;
-  const plan = planSeed(event.RequestType, items, oldItems, tableChanged);
+  return { items, oldItems };
+}
 
+const NAMES = { '#pk': TABLE.partitionKey, '#managedBy': 'managedBy' };
+const VALUES = { ':deploy': { S: MANAGED_BY.deploy } };
+
+/** Puts each item unless an operator's item holds its key (that one is skipped and reported). */
+async function putOwned(
+  client: DynamoDBClient,
+  table: string,
+  items: readonly PolicyItem[],
+): Promise<{ written: number; skipped: string[] }> {
   const skipped: string[] = [];
   let written = 0;
-  let removed = 0;
-  const names = { '#pk': TABLE.partitionKey, '#managedBy': 'managedBy' };
-  const values = { ':deploy': { S: MANAGED_BY.deploy } };
-  for (const item of plan.puts) {
+  for (const item of items) {
     try {
       await client.send(
         new PutItemCommand({
           TableName: table,
           Item: toItem(item as unknown as Record<string, unknown>),
           ConditionExpression: OWNED.put,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: NAMES,
+          ExpressionAttributeValues: VALUES,
         }),
       );
       written++;
@@ -87,7 +110,18 @@ export async function seed(
       skipped.push(`${item.pk}/${item.sk}`);
     }
   }
-  for (const key of plan.deletes) {
+  return { written, skipped };
+}
+
+/** Removes each deploy item; one gone already or taken over by an operator is left as it is. */
+async function removeOwned(
+  client: DynamoDBClient,
+  table: string,
+  keys: readonly ItemKey[],
+  isDelete: boolean,
+): Promise<number> {
+  let removed = 0;
+  for (const key of keys) {
     try {
       await client.send(
         new DeleteItemCommand({
@@ -95,24 +129,17 @@ export async function seed(
           Key: keyAttrs(key),
           ConditionExpression: OWNED.remove,
           ExpressionAttributeNames: { '#managedBy': 'managedBy' },
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: VALUES,
         }),
       );
       removed++;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) {
-        // Gone already, or an operator owns it now: either way not ours to remove.
-        continue;
-      }
+      if (err instanceof ConditionalCheckFailedException) continue;
       if (isDelete && err instanceof ResourceNotFoundException) break; // the table is gone with the stack
       throw err;
     }
   }
-  if (skipped.length) log(`policy seeder: left operator items as they are: ${skipped.join(', ')}`);
-  log(
-    `policy seeder: ${event.RequestType} ${table}: ${written} written, ${removed} removed, ${skipped.length} skipped`,
-  );
-  return { PhysicalResourceId: physicalId, Data: { Written: written, Removed: removed, Skipped: skipped.join(',') } };
+  return removed;
 }
 
 let client: DynamoDBClient | undefined;

@@ -1,7 +1,7 @@
 /**
- * Secrets Manager's rotation protocol for the mesh CA secret and every identity secret (AWS-WIRE §5):
- * createSecret issues the new value as AWSPENDING, setSecret has nothing to push (the secret is the
- * system), testSecret checks the pending value, finishSecret moves AWSCURRENT.
+ * Secrets Manager's rotation protocol for the mesh CA secret and every identity secret (AWS Secrets Manager User
+ * Guide, "Rotation by Lambda function"): createSecret issues the new value as AWSPENDING, setSecret has nothing to
+ * push (the secret is the system), testSecret checks the pending value, finishSecret moves AWSCURRENT.
  *
  * What a secret is comes from the deployment (issuer-scope.ts), never from its value. A rotation never
  * touches AWSCURRENT until finishSecret, so a failed one leaves the current identity as it was. It

@@ -1,5 +1,5 @@
 /**
- * Builds the mesh layer asset (contract 2):
+ * Builds the mesh layer asset (its layout: docs/wire-contract.md, "The layer"):
  *   <outDir>/nodejs/node_modules/lambda-mesh/index.js    the runtime's entry (exports, wrapper handler, init path)
  *   <outDir>/nodejs/node_modules/lambda-mesh/runtime-entry.js  the rest, required by index.js on first use
  *   <outDir>/nodejs/node_modules/lambda-mesh/errors.js   the error classes (re-exported from index.js)

@@ -9,7 +9,8 @@
  * Every attempt carries the same idempotency key, its attempt number and the deadline.
  */
 import { carriesIdentityToken, type HttpTarget, type HttpTargets } from '../../shared/http-target';
-import { ENV, LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
+import { ENV, isPublishedVersion, LIVE_ALIAS, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
+import { formatTraceHeader, newSegmentId, type TraceContext } from '../../shared/trace-header';
 import {
   MeshCallError,
   MeshCircuitOpenError,
@@ -46,7 +47,6 @@ import { sharedEjected } from './resilience/shared-breaker';
 import { pinBehindAlias } from './routing/alias-pin';
 import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
 import type { MeshTelemetry } from './telemetry/mesh-telemetry';
-import { formatTraceHeader, newSegmentId, type TraceContext } from './telemetry/trace-header';
 import type { InvokeResponse, InvokeTransport } from './transport/lambda-invoke';
 
 export interface CallOptions {
@@ -140,7 +140,7 @@ export class MeshClient {
       if (c.to !== 'open') return;
       deps.telemetry.breakerOpened(deps.service, c.target, c.version);
       // Only published versions are shared: an alias (or $LATEST) is not a version others can eject.
-      if (deps.sharedBreakers && /^[0-9]+$/.test(c.version)) {
+      if (deps.sharedBreakers && isPublishedVersion(c.version)) {
         try {
           deps.sharedBreakers.opened(
             c.target,
@@ -394,7 +394,7 @@ export class MeshClient {
   private httpTransport(target: string, http: HttpTarget, signer: Signer | undefined): InvokeTransport {
     const { httpTargetTransport } = require('./identity/http-target') as typeof import('./identity/http-target');
     try {
-      // The signer is this function's Identity (F's loadIdentity): it carries the mTLS material too.
+      // The signer is this function's Identity (identity/index.ts loadIdentity): it carries the mTLS material too.
       return httpTargetTransport(target, http, signer as Identity | undefined);
     } catch (err) {
       throw new MeshCallError(`mesh: cannot call ${target} at ${http.url}: ${(err as Error).message}`);

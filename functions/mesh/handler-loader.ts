@@ -95,3 +95,18 @@ export function loadHandler(spec: string | undefined, taskRoot: string): AnyHand
   }
   return pick(mod, resolved);
 }
+
+/** Calls a loaded handler, async or callback-style (three parameters), as Lambda's Node.js runtime does. */
+export function callHandler(fn: AnyHandler, event: unknown, context: unknown): Promise<unknown> {
+  if (fn.length >= 3) {
+    return new Promise((resolve, reject) => {
+      const r = fn(event, context, (err, result) => (err ? reject(err) : resolve(result)));
+      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(resolve, reject);
+    });
+  }
+  try {
+    return Promise.resolve(fn(event, context));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}

@@ -1,13 +1,12 @@
 /**
- * The mesh runtime: what handlers import as `lambda-mesh/runtime` (`mesh.call`, `call`, the error
- * classes), and the layer's wrapper `handler` (contract 2). In Lambda the import resolves to the
- * layer's copy. Module init stays tiny: the runtime, policy cache, SDK client and identity are
- * created on first need.
+ * The mesh runtime: what handlers import as `lambda-mesh/runtime` (`mesh.call`, `call`, the error classes), and the
+ * layer's wrapper `handler` (docs/wire-contract.md, "The layer"). In Lambda the import resolves to the layer's copy.
+ * Module init stays tiny: the runtime, policy cache, SDK client and identity are created on first need.
  */
 import { ENV } from '../../shared/names';
 import type { CallOptions } from './client';
 import { type MeshEndpoint, startEndpoint } from './endpoint';
-import { type AnyHandler, loadHandler } from './handler-loader';
+import { callHandler, loadHandler } from './handler-loader';
 import type { MeshRuntime } from './mesh-runtime';
 import type { LambdaContextLike, WrappedHandler } from './wrapper';
 
@@ -83,11 +82,7 @@ function boot(): WrappedHandler {
   if (env[ENV.disabled] === 'true') {
     // Pass-through: no endpoint, no policy, no telemetry.
     const h = loadHandler(env[ENV.handler], taskRoot);
-    const fn = (e: unknown, c: LambdaContextLike) =>
-      Promise.resolve(h).then((f: AnyHandler) =>
-        f.length >= 3 ? new Promise((res, rej) => f(e, c, (err, r) => (err ? rej(err) : res(r)))) : f(e, c),
-      );
-    return fn;
+    return (e: unknown, c: LambdaContextLike) => Promise.resolve(h).then((f) => callHandler(f, e, c));
   }
   // Once per process, also when loading the user's module below throws and the next event boots again.
   if (!endpoint) endpoint = startEndpoint(getRuntime);

@@ -18,7 +18,7 @@ import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
 import type { SegmentDoc } from './telemetry/xray-emitter';
 import { type InvokeTransport, LambdaInvokeTransport } from './transport/lambda-invoke';
 
-/** What the wrapper needs of identity (F's Identity fits). */
+/** What the wrapper needs of identity (identity/identity.ts `Identity` fits). */
 export interface IdentityLike extends Signer {
   /** Verifies the token against the request as received (payload, key, deadline, HTTP request line). */
   verify(input: { token: unknown; source: unknown } & RequestBinding): { ok: true } | { ok: false; reason: string };

@@ -6,6 +6,7 @@
  */
 import { META, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
 import { MeshCallError } from './errors';
+import { headerValue } from './header-value';
 
 /** Lambda's cap on the base64 ClientContext of an Invoke (API_Invoke.html). */
 export const CLIENT_CONTEXT_MAX_BYTES = 3583;
@@ -80,19 +81,7 @@ export function isHttpEvent(
 export function metadataFromHeaders(headers: Readonly<Record<string, unknown>> | undefined): MeshMetadata | undefined {
   if (!headers) return undefined;
   const h = META.headers;
-  const get = (name: string): string | undefined => {
-    let v = Object.hasOwn(headers, name) ? headers[name] : undefined;
-    if (v === undefined) {
-      for (const k of Object.keys(headers)) {
-        if (k.toLowerCase() === name) {
-          v = headers[k];
-          break;
-        }
-      }
-    }
-    if (Array.isArray(v)) v = v[0];
-    return typeof v === 'string' ? v : undefined;
-  };
+  const get = (name: string) => headerValue(headers, name);
   const src = get(h.source);
   if (src === undefined) return undefined;
   const num = (s: string | undefined) => (s !== undefined && /^\d{1,16}$/.test(s) ? Number(s) : undefined);

@@ -1,8 +1,8 @@
 /**
- * `effectivePolicy` (A's pure decision) memoised per policy copy and source: the policy cache hands
- * out the same ServicePolicy object until it is re-read, so the merge of DEFAULTS, traffic and allow
- * item runs once per copy instead of on every call. `authorize` adds the copy's age: authorization
- * never decides on a copy older than the cache's bound.
+ * `effectivePolicy` (the pure decision, policy/effective-policy.ts) memoised per policy copy and
+ * source: the policy cache hands out the same ServicePolicy object until it is re-read, so the merge
+ * of DEFAULTS, traffic and allow item runs once per copy instead of on every call. `authorize` adds
+ * the copy's age: authorization never decides on a copy older than the cache's bound.
  */
 import { type EffectivePolicy, effectivePolicy } from './policy/effective-policy';
 import type { ServicePolicy } from './policy/service-policy';

@@ -15,13 +15,13 @@ import {
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from './errors';
-import type { AnyHandler } from './handler-loader';
+import { type AnyHandler, callHandler } from './handler-loader';
 import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
 import type { MeshRuntime } from './mesh-runtime';
 import { isHttpEvent, metadataFromClientContext, metadataFromHeaders } from './metadata';
 import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { isExpired } from './resilience/deadline';
-import { parseTraceHeader } from './telemetry/trace-header';
+import { invocationTrace } from './telemetry/invocation-trace';
 
 export interface LambdaContextLike {
   readonly awsRequestId?: string;
@@ -35,21 +35,6 @@ export type WrappedHandler = (event: unknown, context: LambdaContextLike) => Pro
 
 /** Time kept back from the Lambda timeout so the wrapper reports a timeout before Lambda kills the sandbox. */
 const TIMEOUT_MARGIN_MS = 50;
-
-function callHandler(fn: AnyHandler, event: unknown, context: unknown): Promise<unknown> {
-  // Callback-style handlers (three parameters) as the Node runtime supports them.
-  if (fn.length >= 3) {
-    return new Promise((resolve, reject) => {
-      const r = fn(event, context, (err, result) => (err ? reject(err) : resolve(result)));
-      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(resolve, reject);
-    });
-  }
-  try {
-    return Promise.resolve(fn(event, context));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
 
 /** `handler` may be a promise (an ESM module still loading). */
 export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHandler>): WrappedHandler {
@@ -72,10 +57,8 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     // it is verified (identity) or accepted (policy).
     let caller = meta?.src ?? EXTERNAL;
     let source = meta ? UNKNOWN_SOURCE : EXTERNAL;
-    // In Lambda the service writes this invocation's function segment and sets _X_AMZN_TRACE_ID
-    // (Root + Parent = that segment) per invocation: outgoing subsegments hang under it. The caller's
-    // metadata `trc` (Parent = the caller's call subsegment) only stands in when Lambda set none.
-    const trace = parseTraceHeader(process.env._X_AMZN_TRACE_ID) ?? parseTraceHeader(meta?.trc);
+    // Outgoing subsegments hang under the function segment Lambda wrote (invocation-trace.ts).
+    const trace = invocationTrace(process.env._X_AMZN_TRACE_ID, meta?.trc);
     const version = context?.functionVersion ?? rt.config.functionVersion;
     const record = (code: number, outcome: string, err?: Error, denied = false, reason?: string) =>
       rt.telemetry.record({

@@ -19,7 +19,7 @@ const PACKAGED_ASSETS = join(__dirname, '..', '..', 'assets');
 const REPO_ROOT = join(__dirname, '..', '..');
 const BUILD_SCRIPT = join(REPO_ROOT, 'functions', 'build.ts');
 
-/** The mesh layer's code (contract 2 layout). */
+/** The mesh layer's code (docs/wire-contract.md, "The layer"). */
 export function meshLayerCode(): lambda.Code {
   return lambda.Code.fromAsset(join(assetsDir(), ASSETS.layer));
 }

@@ -10,7 +10,6 @@ import {
   SecretValue,
   Stack,
   Tags,
-  Token,
   Validations,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -22,6 +21,7 @@ import { Construct } from 'constructs';
 import { ASSETS, ENV, IDENTITY, spiffeId, TAGS } from '../../shared/names';
 import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
 import { controlFunctionCode } from './asset-code';
+import { nagArn } from './nag-arn';
 
 /** Options of the mesh identity (CA, issuer, rotation). */
 export interface MeshIdentityOptions {
@@ -135,61 +135,9 @@ export class MeshIdentity extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.issuer = new lambda.Function(this, 'Issuer', {
-      code: controlFunctionCode(ASSETS.issuer),
-      handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      description: `Issues and rotates the ${props.meshName} mesh CA and service certificates`,
-      environment: {
-        [IDENTITY.env.trustDomain]: props.meshName,
-        [IDENTITY.env.caSecret]: this.caSecret.secretArn,
-        [IDENTITY.env.leafLifetimeHours]: String(this.leafHours),
-        // The declared services, rendered at synth: the issuer issues no other identity.
-        [IDENTITY.env.services]: Lazy.string({ produce: () => [...this.services.keys()].sort().join(',') }),
-      },
-    });
+    this.issuer = this.newIssuer(props.meshName);
     this.node.addValidation({ validate: () => this.checkServiceList() });
-    // Secrets Manager may invoke the issuer only to rotate this mesh's CA and identity secrets.
-    this.issuer.addPermission('SecretsManagerRotatesCa', {
-      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
-      sourceAccount: Aws.ACCOUNT_ID,
-      sourceArn: this.caSecret.secretArn,
-    });
-    this.issuer.addPermission('SecretsManagerRotatesIdentities', {
-      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
-      sourceAccount: Aws.ACCOUNT_ID,
-      sourceArn: identitySecretArnPattern(this, props.meshName),
-    });
-
-    // The issuer reads, writes and relabels the CA secret; nobody else may read it.
-    this.issuer.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [this.caSecret.secretArn],
-      }),
-    );
-    this.protect(this.caSecret, [this.issuer.role!]);
-
-    // Identity secrets by name prefix: one statement for any number of services.
-    this.issuer.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [identitySecretArnPattern(this, props.meshName)],
-      }),
-    );
+    this.grantIssuer(props.meshName);
 
     // Deploy-time issuance: CloudFormation waits for these resources, so it is done before anything
     // that depends on them (the functions' versions and aliases) exists.
@@ -210,23 +158,78 @@ export class MeshIdentity extends Construct {
     });
     this.caRotation.node.addDependency(this.caIssued);
 
-    this.issuerFailedAlarm = new cloudwatch.Alarm(this, 'IssuerFailed', {
-      alarmDescription: `The ${props.meshName} mesh issuer failed (a rotation or a deploy-time issuance); current identities stay valid until their certificates expire. See the issuer's log: each failure is one line naming the secret and the step.`,
+    this.issuerFailedAlarm = this.newIssuerFailedAlarm(props.meshName);
+    this.acknowledgeNagFindings(props.meshName);
+  }
+
+  /** The issuer: deploy-time issuance and rotation of the CA and of every identity, one function. */
+  private newIssuer(meshName: string): lambda.Function {
+    return new lambda.Function(this, 'Issuer', {
+      code: controlFunctionCode(ASSETS.issuer),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      description: `Issues and rotates the ${meshName} mesh CA and service certificates`,
+      environment: {
+        [IDENTITY.env.trustDomain]: meshName,
+        [IDENTITY.env.caSecret]: this.caSecret.secretArn,
+        [IDENTITY.env.leafLifetimeHours]: String(this.leafHours),
+        // The declared services, rendered at synth: the issuer issues no other identity.
+        [IDENTITY.env.services]: Lazy.string({ produce: () => [...this.services.keys()].sort().join(',') }),
+      },
+    });
+  }
+
+  /**
+   * Secrets Manager may invoke the issuer only to rotate this mesh's secrets; the issuer may read and
+   * write the CA secret (nobody else may read it) and the identity secrets, by name prefix.
+   */
+  private grantIssuer(meshName: string): void {
+    // Secrets Manager may invoke the issuer only to rotate this mesh's CA and identity secrets.
+    this.issuer.addPermission('SecretsManagerRotatesCa', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      sourceAccount: Aws.ACCOUNT_ID,
+      sourceArn: this.caSecret.secretArn,
+    });
+    this.issuer.addPermission('SecretsManagerRotatesIdentities', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      sourceAccount: Aws.ACCOUNT_ID,
+      sourceArn: identitySecretArnPattern(this, meshName),
+    });
+
+    // The issuer reads, writes and relabels the CA secret; nobody else may read it.
+    this.issuer.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ISSUER_ACTIONS, resources: [this.caSecret.secretArn] }),
+    );
+    this.protect(this.caSecret, [this.issuer.role!]);
+    // Identity secrets by name prefix: one statement for any number of services.
+    this.issuer.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ISSUER_ACTIONS, resources: [identitySecretArnPattern(this, meshName)] }),
+    );
+  }
+
+  private newIssuerFailedAlarm(meshName: string): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, 'IssuerFailed', {
+      alarmDescription: `The ${meshName} mesh issuer failed (a rotation or a deploy-time issuance); current identities stay valid until their certificates expire. See the issuer's log: each failure is one line naming the secret and the step.`,
       metric: this.issuer.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
 
-    // cdk-nag (AwsSolutions) findings on the issuer, each with its reason.
+  /** cdk-nag (AwsSolutions) findings on the issuer, each with its reason. */
+  private acknowledgeNagFindings(meshName: string): void {
     Validations.of(this.issuer.role!).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
         'AWSLambdaBasicExecutionRole only lets the issuer write its own CloudWatch Logs; it grants no access to secrets or keys',
     });
     Validations.of(this.issuer.role!).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${nagValue(Stack.of(this).region, '<AWS::Region>')}:${nagValue(Stack.of(this).account, '<AWS::AccountId>')}:secret:${props.meshName}/identity/*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${meshName}/identity/*`)}]`,
       reason:
         'The issuer rotates every identity secret of this mesh; one name-prefix grant keeps its policy from growing per service (IAM 10,240-character cap). It writes only the services the deployment declared, and each identity secret denies reads to all but its function and the issuer.',
     });
@@ -348,10 +351,13 @@ function identitySecretArnPattern(scope: Construct, mesh: string): string {
   });
 }
 
-/** How cdk-nag spells a value in a finding id: literal, or the pseudo parameter it stands for. */
-function nagValue(value: string, pseudo: string): string {
-  return Token.isUnresolved(value) ? pseudo : value;
-}
+/** What the issuer does to a secret it issues: read it, write a new version, move its labels. */
+const ISSUER_ACTIONS = [
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+];
 
 /** What `attachMeshIdentity` needs from a mesh: its name, a hook per joining function. */
 export interface IdentityHost extends Construct {

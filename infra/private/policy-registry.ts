@@ -1,4 +1,5 @@
 import type { IConstruct } from 'constructs';
+import { canonicalJson } from '../../shared/canonical-json';
 import { MANAGED_BY } from '../../shared/names';
 import { type PolicyItem, type PolicySnapshot, parsePolicyItem } from '../../shared/policy';
 import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
@@ -34,11 +35,11 @@ export class PolicyRegistry {
     const key = `${String(candidate.pk)}\u0000${String(candidate.sk)}`;
     const existing = this.items.get(key);
     if (existing) {
-      if (canonical(existing) === canonical(parsed.item)) return existing;
+      if (canonicalJson(existing) === canonicalJson(parsed.item)) return existing;
       throw new MeshValidationError(
         MeshErrorCode.CONFLICTING_POLICY_ITEM,
         `${this.where}: policy item ${String(candidate.pk)}/${String(candidate.sk)} declared twice with different ` +
-          `settings (${canonical(existing)} vs ${canonical(parsed.item)}); declare it once`,
+          `settings (${canonicalJson(existing)} vs ${canonicalJson(parsed.item)}); declare it once`,
         this.owner,
       );
     }
@@ -63,17 +64,4 @@ export class PolicyRegistry {
     const at = fixed !== undefined && fixed !== '' ? Number(fixed) * 1000 : now;
     return { mesh, generatedAt: new Date(at).toISOString(), items: this.list() };
   }
-}
-
-/** JSON with sorted keys, so equal items compare equal whatever order their fields were set in. */
-export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val) =>
-    val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(
-          Object.keys(val)
-            .sort()
-            .map((k) => [k, (val as Record<string, unknown>)[k]]),
-        )
-      : val,
-  );
 }

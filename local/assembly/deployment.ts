@@ -1,12 +1,13 @@
 /**
- * Applies cloud assemblies to the local mesh as deployments, in order (contract 5), the way
+ * Applies cloud assemblies to the local mesh as deployments, in order (docs/local-mesh.md), the way
  * CloudFormation would: each stack's resources in an order that respects their dependencies and waits
  * only where CloudFormation waits (deploy-order.ts). Functions become $LATEST, each
  * `AWS::Lambda::Version` publishes (a new number only when code or configuration changed, as Lambda),
  * aliases get their version and routing weights, tables and secrets are created, rotation schedules call
  * RotateSecret (which only starts a rotation), custom resources of the CDK Provider framework run their
  * handler (Create, Update only when their properties changed, Delete when they leave), and
- * `Custom::MeshPolicy` items are written to their table (contract 4) without touching operator items.
+ * `Custom::MeshPolicy` resources run the policy seeder the custom resource runs on AWS
+ * (functions/control/policy-seeder.ts), which never touches an operator's items.
  * Resources a later assembly drops (or `deleteStack`) are deleted as CloudFormation deletes them:
  * custom resources get Delete, rotation is cancelled, secrets are deleted without a recovery window
  * unless their DeletionPolicy retains them. Functions and tables stay (the local mesh keeps them).
@@ -14,16 +15,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MANAGED_BY, TABLE } from '../../shared/names';
-import { parsePolicyItem } from '../../shared/policy';
-import { marshallItem } from '../endpoint/dynamodb';
+import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
+import { POLICY_RESOURCE_TYPE } from '../../shared/names';
+import { createTable, localDynamoClient, type TableKeys } from '../endpoint/dynamodb';
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
 import { Resolver, versionKey } from './intrinsics';
 
-/** The custom resource whose items the deployment writes itself (contract 4). */
-const MESH_POLICY_TYPE = 'Custom::MeshPolicy';
 /** Where the CDK Provider framework's function finds the user's handler. */
 const PROVIDER_HANDLER_ENV = 'USER_ON_EVENT_FUNCTION_ARN';
 
@@ -80,15 +79,12 @@ interface DeployedResource {
 
 /** Carried from one deployment to the next. */
 export interface DeploymentState {
-  /** Policy items this mesh seeded, per table: `pk\0sk`. */
-  readonly seeded: Map<string, Set<string>>;
-  readonly tables: Set<string>;
   /** Resources the deployments created, by `<stack>/<logicalId>`, in creation order. */
   readonly resources: Map<string, DeployedResource>;
 }
 
 export function newDeploymentState(): DeploymentState {
-  return { seeded: new Map(), tables: new Set(), resources: new Map() };
+  return { resources: new Map() };
 }
 
 export interface DeploymentReport {
@@ -104,7 +100,8 @@ export interface DeploymentReport {
   readonly rotations: string[];
   /** Resources deleted because this assembly no longer has them: `<stack>/<logicalId>`. */
   readonly deleted: string[];
-  readonly policyItems: number;
+  /** Policy items the seeder wrote (new or changed ones). */
+  policyItems: number;
   readonly warnings: string[];
 }
 
@@ -117,7 +114,7 @@ interface Apply {
   readonly versionNumbers: Map<string, string>;
   readonly currentVersion: Map<string, string>;
   readonly secretArns: Map<string, string>;
-  readonly report: Omit<DeploymentReport, 'dir' | 'policyItems'>;
+  readonly report: Omit<DeploymentReport, 'dir'>;
   readonly codeOverrides: ReadonlyMap<string, string>;
   warn(w: string): void;
 }
@@ -155,7 +152,6 @@ export async function applyAssembly(
     const resources = stack.template.Resources ?? {};
     for (const id of deployOrder(resources)) await applyResource(ctx, stack, id, resources[id]!);
   }
-  const policyItems = await seedPolicy(ctx, stacks);
 
   // What the earlier deployments of these stacks had and this one does not: deleted, newest first.
   const here = new Set(stacks.map((s) => s.stackName));
@@ -165,7 +161,7 @@ export async function applyAssembly(
   const gone = [...state.resources.entries()].filter(([key, r]) => here.has(r.stack) && !present.has(key));
   await removeResources(ctx, gone.map(([key]) => key).reverse());
 
-  return { dir: resolve(dir), ...ctx.report, policyItems };
+  return { dir: resolve(dir), ...ctx.report };
 }
 
 /**
@@ -204,6 +200,7 @@ function newApply(
     customResources: [],
     rotations: [],
     deleted: [],
+    policyItems: 0,
     warnings: [],
   };
   return {
@@ -240,10 +237,10 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::Alias': applyAlias,
   'AWS::SecretsManager::RotationSchedule': applyRotationSchedule,
   'AWS::CloudFormation::CustomResource': applyCustomResource,
+  [POLICY_RESOURCE_TYPE]: applyPolicy,
 };
 
 async function applyResource(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
-  if (r.Type === MESH_POLICY_TYPE) return; // seeded by seedPolicy, after every resource
   const handler = APPLY[r.Type] ?? (r.Type.startsWith('Custom::') ? applyCustomResource : undefined);
   await handler?.(ctx, stack, id, r);
 }
@@ -275,8 +272,10 @@ function applyLayer(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
 async function applyTable(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
   if (!ctx.targets.dynamoEndpoint) return;
   const name = ctx.resolver.physicalName(stack, id);
-  await createTable(ctx.targets.dynamoEndpoint, name, r.Properties ?? {});
-  ctx.state.tables.add(name);
+  const p = r.Properties ?? {};
+  // A template always declares both; without them the table gets the policy table's keys.
+  const keys = p.KeySchema && p.AttributeDefinitions ? (p as unknown as TableKeys) : undefined;
+  await createTable(ctx.targets.dynamoEndpoint, name, keys);
   ctx.report.tables.push(name);
 }
 
@@ -330,46 +329,16 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     );
     return;
   }
-  let code = assetOf(stack, r, 'Code');
+  let code = functionCode(ctx, stack, r);
+  // Watch mode's hotswap: a function rebundled into another directory, without a new synthesis.
   const replacement = code && ctx.codeOverrides.get(code.dir);
   if (code && replacement) code = { dir: replacement, hash: code.hash };
   if (!code) {
-    const zip = (p.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
-    const text = zip !== undefined ? resolver.resolveString(stack, zip) : undefined;
-    if (text === undefined) {
-      warn(`function ${name} has no local code (no asset directory and no inline code); it is left out`);
-      return;
-    }
-    const hash = createHash('sha256').update(text).digest('hex');
-    const inlineDir = join(ctx.targets.workDir, `inline-${hash.slice(0, 16)}`);
-    mkdirSync(inlineDir, { recursive: true });
-    writeFileSync(join(inlineDir, 'index.js'), text);
-    code = { dir: inlineDir, hash };
+    warn(`function ${name} has no local code (no asset directory and no inline code); it is left out`);
+    return;
   }
-  const environment: Record<string, string> = {};
-  const vars = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-  for (const [k, v] of Object.entries(vars)) {
-    const s = resolver.resolveString(stack, v);
-    if (s === undefined)
-      warn(
-        `function ${name}: environment variable ${k} has no local value (${JSON.stringify(v).slice(0, 120)}); left unset`,
-      );
-    else environment[k] = s;
-  }
-  const layerDirs: string[] = [];
-  const layerArns: string[] = [];
-  const layerHashes: string[] = [];
-  for (const l of (p.Layers as unknown[] | undefined) ?? []) {
-    const arn = resolver.resolveString(stack, l);
-    const layer = arn ? ctx.layers.get(arn) : undefined;
-    if (!arn || !layer) {
-      warn(`function ${name}: layer ${arn ?? JSON.stringify(l)} is not in the assembly; left out`);
-      continue;
-    }
-    layerDirs.push(layer.dir);
-    layerArns.push(arn);
-    layerHashes.push(layer.hash);
-  }
+  const environment = functionEnvironment(ctx, stack, name, p.Environment);
+  const layers = functionLayers(ctx, stack, name, p.Layers);
   const reserved =
     p.ReservedConcurrentExecutions !== undefined
       ? Number(resolver.resolve(stack, p.ReservedConcurrentExecutions))
@@ -382,9 +351,9 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     timeout: Number(resolver.resolve(stack, p.Timeout) ?? 3),
     memorySize: Number(resolver.resolve(stack, p.MemorySize) ?? 128),
     environment,
-    layerDirs,
-    layerArns,
-    layerSha256s: layerHashes,
+    layerDirs: layers.map((l) => l.dir),
+    layerArns: layers.map((l) => l.arn),
+    layerSha256s: layers.map((l) => l.hash),
     role: resolver.resolveString(stack, p.Role),
     description: resolver.resolveString(stack, p.Description),
     reservedConcurrency: Number.isFinite(reserved) ? reserved : undefined,
@@ -395,6 +364,59 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
   };
   const { changed } = targetOf(ctx, stack).registry.putFunction(spec);
   ctx.report.functions.push({ name, changed });
+}
+
+/** The function's code: its staged asset, or inline (ZipFile) code written to the work directory. */
+function functionCode(
+  ctx: Apply,
+  stack: AssemblyStack,
+  r: TemplateResource,
+): { dir: string; hash: string } | undefined {
+  const asset = assetOf(stack, r, 'Code');
+  if (asset) return asset;
+  const zip = (r.Properties?.Code as { ZipFile?: unknown } | undefined)?.ZipFile;
+  const text = zip !== undefined ? ctx.resolver.resolveString(stack, zip) : undefined;
+  if (text === undefined) return undefined;
+  const hash = createHash('sha256').update(text).digest('hex');
+  const dir = join(ctx.targets.workDir, `inline-${hash.slice(0, 16)}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'index.js'), text);
+  return { dir, hash };
+}
+
+/** Environment variables with local values; one that has none is left unset, with a warning. */
+function functionEnvironment(ctx: Apply, stack: AssemblyStack, name: string, env: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const vars = (env as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  for (const [k, v] of Object.entries(vars)) {
+    const s = ctx.resolver.resolveString(stack, v);
+    if (s === undefined)
+      ctx.warn(
+        `function ${name}: environment variable ${k} has no local value (${JSON.stringify(v).slice(0, 120)}); left unset`,
+      );
+    else out[k] = s;
+  }
+  return out;
+}
+
+/** The function's layers that this deployment has, in order; a missing one is left out, with a warning. */
+function functionLayers(
+  ctx: Apply,
+  stack: AssemblyStack,
+  name: string,
+  refs: unknown,
+): { arn: string; dir: string; hash: string }[] {
+  const out: { arn: string; dir: string; hash: string }[] = [];
+  for (const l of (refs as unknown[] | undefined) ?? []) {
+    const arn = ctx.resolver.resolveString(stack, l);
+    const layer = arn ? ctx.layers.get(arn) : undefined;
+    if (!arn || !layer) {
+      ctx.warn(`function ${name}: layer ${arn ?? JSON.stringify(l)} is not in the assembly; left out`);
+      continue;
+    }
+    out.push({ arn, ...layer });
+  }
+  return out;
 }
 
 /** The settings GetFunction reports that the template may set (absent = Lambda's default). */
@@ -580,6 +602,8 @@ async function removeResources(ctx: Apply, keys: readonly string[]): Promise<voi
       secrets?.delete?.(r.physicalId, { force: true });
     } else if (r.type === 'AWS::SecretsManager::RotationSchedule' && r.physicalId && secrets?.has(r.physicalId)) {
       await ctx.targets.cancelRotation?.(r.physicalId, r.region);
+    } else if (r.type === POLICY_RESOURCE_TYPE) {
+      await removePolicy(ctx, r);
     } else if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
       await deleteCustomResource(ctx, r);
     }
@@ -613,61 +637,67 @@ async function deleteCustomResource(ctx: Apply, r: DeployedResource): Promise<vo
   }
 }
 
-/** Policy items (Custom::MeshPolicy): write this deploy's items, remove deploy items it no longer has. */
-async function seedPolicy(ctx: Apply, stacks: readonly AssemblyStack[]): Promise<number> {
-  const { targets, state, resolver, warn } = ctx;
-  if (!targets.dynamoEndpoint) return 0;
-  let policyItems = 0;
-  const byTable = new Map<string, Record<string, unknown>[]>();
-  for (const stack of stacks) {
-    for (const [id, r] of Object.entries(stack.template.Resources ?? {})) {
-      if (r.Type !== MESH_POLICY_TYPE) continue;
-      const table = resolver.resolveString(stack, r.Properties?.TableName);
-      const text = resolver.resolveString(stack, r.Properties?.Items);
-      if (!table || text === undefined) {
-        warn(`policy ${stack.id}/${id} has no resolvable TableName/Items; not seeded`);
-        continue;
-      }
-      let items: unknown;
-      try {
-        items = JSON.parse(text);
-      } catch (err) {
-        warn(`policy ${stack.id}/${id}: Items is not JSON (${(err as Error).message}); not seeded`);
-        continue;
-      }
-      for (const item of Array.isArray(items) ? items : []) {
-        const parsed = parsePolicyItem(item);
-        if (!parsed.ok) {
-          warn(`policy ${stack.id}/${id}: ${parsed.error}; item skipped`);
-          continue;
-        }
-        const list = byTable.get(table) ?? [];
-        list.push({ ...(item as Record<string, unknown>), managedBy: MANAGED_BY.deploy });
-        byTable.set(table, list);
-      }
-    }
+/**
+ * Custom::MeshPolicy: the seeder its custom resource runs on AWS, called in process with the event
+ * CloudFormation would send (Create; Update with the last deployment's properties; nothing when they
+ * did not change). The seeder writes and removes only deploy items, so an operator's item with the
+ * same key stays as it is.
+ */
+async function applyPolicy(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
+  const endpoint = ctx.targets.dynamoEndpoint;
+  if (!endpoint) return;
+  const tableName = ctx.resolver.resolveString(stack, r.Properties?.TableName);
+  const items = ctx.resolver.resolveString(stack, r.Properties?.Items);
+  if (!tableName || items === undefined) {
+    ctx.warn(`policy ${stack.id}/${id} has no resolvable TableName/Items; not seeded`);
+    return;
   }
-  for (const [table, items] of byTable) {
-    if (!state.tables.has(table)) {
-      await createTable(targets.dynamoEndpoint, table, {});
-      state.tables.add(table);
+  const properties = { TableName: tableName, Items: items };
+  const json = JSON.stringify(properties);
+  const previous = ctx.state.resources.get(`${stack.stackName}/${id}`);
+  if (previous?.properties === json) return;
+  const event: MeshPolicyEvent = previous
+    ? { RequestType: 'Update', ResourceProperties: properties, OldResourceProperties: JSON.parse(previous.properties!) }
+    : { RequestType: 'Create', ResourceProperties: properties };
+  const result = await runSeeder(ctx, endpoint, event, `${stack.id}/${id}`);
+  ctx.report.policyItems += result.Data.Written;
+  remember(ctx, stack, id, r, { physicalId: result.PhysicalResourceId, properties: json });
+}
+
+/** A Custom::MeshPolicy resource left the template: Delete removes the deploy items it declared. */
+async function removePolicy(ctx: Apply, r: DeployedResource): Promise<void> {
+  const endpoint = ctx.targets.dynamoEndpoint;
+  if (!endpoint || !r.properties) return;
+  const event: MeshPolicyEvent = {
+    RequestType: 'Delete',
+    PhysicalResourceId: r.physicalId,
+    ResourceProperties: JSON.parse(r.properties),
+  };
+  try {
+    await runSeeder(ctx, endpoint, event, `${r.stack}/${r.logicalId}`);
+  } catch (err) {
+    ctx.warn(`policy ${r.stack}/${r.logicalId} failed on Delete: ${(err as Error).message}`);
+  }
+}
+
+async function runSeeder(ctx: Apply, endpoint: string, event: MeshPolicyEvent, where: string) {
+  const client = localDynamoClient(endpoint);
+  try {
+    const result = await seed(client, event, () => {});
+    const skipped = result.Data.Skipped;
+    if (skipped) {
+      ctx.warn(
+        `policy ${where}: ${skipped.replaceAll(',', ', ')} in ${event.ResourceProperties.TableName} are operator-managed; the deploy's copies are not written`,
+      );
     }
-    policyItems += await syncPolicyItems(
-      targets.dynamoEndpoint,
-      table,
-      items,
-      state.seeded.get(table) ?? new Set(),
-      warn,
+    return result;
+  } catch (err) {
+    throw new Error(
+      `policy ${where} (${POLICY_RESOURCE_TYPE}) failed on ${event.RequestType}: ${(err as Error).message}`,
     );
-    state.seeded.set(table, new Set(items.map(keyOf)));
+  } finally {
+    client.destroy();
   }
-  // Tables whose policy resource disappeared lose their deploy items too.
-  for (const [table, keys] of state.seeded) {
-    if (byTable.has(table) || keys.size === 0) continue;
-    await syncPolicyItems(targets.dynamoEndpoint, table, [], keys, warn);
-    state.seeded.set(table, new Set());
-  }
-  return policyItems;
 }
 
 /** A function reference (name or ARN, maybe qualified) -> its name. */
@@ -719,109 +749,4 @@ function generateSecret(gen: unknown): string {
     }
   }
   return value;
-}
-
-function keyOf(item: Record<string, unknown>): string {
-  return `${String(item[TABLE.partitionKey])}\0${String(item[TABLE.sortKey])}`;
-}
-
-async function dynamo(endpoint: string) {
-  const sdk = await import('@aws-sdk/client-dynamodb');
-  const client = new sdk.DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  return { sdk, client };
-}
-
-async function createTable(endpoint: string, name: string, p: Record<string, unknown>): Promise<void> {
-  const { sdk, client } = await dynamo(endpoint);
-  try {
-    const keySchema = (p.KeySchema as { AttributeName: string; KeyType: string }[] | undefined) ?? [
-      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-      { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-    ];
-    const attrs = (p.AttributeDefinitions as { AttributeName: string; AttributeType: string }[] | undefined) ?? [
-      { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-      { AttributeName: TABLE.sortKey, AttributeType: 'S' },
-    ];
-    try {
-      await client.send(
-        new sdk.CreateTableCommand({
-          TableName: name,
-          BillingMode: 'PAY_PER_REQUEST',
-          KeySchema: keySchema as never,
-          AttributeDefinitions: attrs as never,
-        }),
-      );
-    } catch (err) {
-      if ((err as Error).name !== 'ResourceInUseException') throw err;
-    }
-    for (let i = 0; i < 500; i++) {
-      const d = await client.send(new sdk.DescribeTableCommand({ TableName: name }));
-      if (d.Table?.TableStatus === 'ACTIVE') return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`table ${name} did not become ACTIVE`);
-  } finally {
-    client.destroy();
-  }
-}
-
-/**
- * Puts this deploy's items and deletes the deploy items it dropped, each under a condition that leaves
- * an item an operator has since taken over (managedBy = operator) alone, as the AWS custom resource does.
- */
-async function syncPolicyItems(
-  endpoint: string,
-  table: string,
-  items: readonly Record<string, unknown>[],
-  previous: ReadonlySet<string>,
-  warn: (w: string) => void,
-): Promise<number> {
-  const { sdk, client } = await dynamo(endpoint);
-  const condition = {
-    ConditionExpression: 'attribute_not_exists(#pk) OR #mb = :deploy',
-    ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#mb': 'managedBy' },
-    ExpressionAttributeValues: { ':deploy': { S: MANAGED_BY.deploy } },
-  };
-  let written = 0;
-  try {
-    const keep = new Set(items.map(keyOf));
-    for (const item of items) {
-      try {
-        await client.send(
-          new sdk.PutItemCommand({ TableName: table, Item: marshallItem(item) as never, ...condition }),
-        );
-        written++;
-      } catch (err) {
-        if ((err as Error).name === 'ConditionalCheckFailedException')
-          warn(
-            `policy ${keyOf(item).replace('\0', '/')} in ${table} is operator-managed; the deploy's copy is not written`,
-          );
-        else throw err;
-      }
-    }
-    for (const key of previous) {
-      if (keep.has(key)) continue;
-      const [pk, sk] = key.split('\0');
-      try {
-        await client.send(
-          new sdk.DeleteItemCommand({
-            TableName: table,
-            Key: { [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } },
-            ConditionExpression: '#mb = :deploy',
-            ExpressionAttributeNames: { '#mb': 'managedBy' },
-            ExpressionAttributeValues: { ':deploy': { S: MANAGED_BY.deploy } },
-          }),
-        );
-      } catch (err) {
-        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-      }
-    }
-  } finally {
-    client.destroy();
-  }
-  return written;
 }

@@ -1,22 +1,15 @@
 /**
- * The `/_mesh/*` routes the local mesh serves (contract 6): JSON for `mesh stat` / `mesh trace` and
- * the dashboard page. Read-only, so any caller on loopback may use them.
- *
- *   GET /_mesh/                 the dashboard (one self-contained HTML page)
- *   GET /_mesh/stats?window=60s StatsSnapshot
- *   GET /_mesh/traces?limit=20  { traces: TraceSummary[] }
- *   GET /_mesh/traces/<id>      Trace (`last` = the newest complete one)
+ * The `/_mesh/*` routes the local mesh serves (shared/telemetry/local-mesh-routes.ts): JSON for
+ * `mesh stat` / `mesh trace` and the dashboard page. Read-only, so any caller on loopback may use them.
  */
 
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { parseDuration } from '../telemetry/duration';
+import { parseDuration } from '../../shared/telemetry/duration';
+import { LOCAL_MESH_HEADER, MESH_ROUTE_PREFIX } from '../../shared/telemetry/local-mesh-routes';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
 
-export const MESH_ROUTE_PREFIX = '/_mesh';
-/** Header on every /_mesh/ answer: tells the CLI it is talking to a local mesh, not LocalStack or AWS. */
-export const LOCAL_MESH_HEADER = 'x-lambda-mesh-local';
 /** Longest stats window the API accepts; the store keeps 15 minutes by default. */
 const MAX_WINDOW_MS = 60 * 60_000;
 const MAX_TRACES = 200;
@@ -37,6 +30,9 @@ function send(res: ServerResponse, status: number, body: unknown, head: boolean)
   });
   res.end(head ? undefined : text);
 }
+
+/** An answer: a status and a JSON body (`{ message }` for errors). */
+type Answer = readonly [status: number, body: unknown];
 
 /** Handles a request under /_mesh/ and returns true; returns false (touching nothing) for any other path. */
 export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, store: TelemetryStore): boolean {
@@ -66,64 +62,53 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
     res.end(head ? undefined : body);
     return true;
   }
-  if (rest === 'stats') {
-    const w = url.searchParams.get('window');
-    const windowMs = w === null ? 60_000 : parseDuration(w);
-    if (windowMs === undefined || windowMs > MAX_WINDOW_MS) {
-      send(
-        res,
-        400,
-        { message: `window must be a duration up to 1h like 60s, 5m or 500ms, got ${JSON.stringify(w)}` },
-        head,
-      );
-      return true;
-    }
-    send(res, 200, store.stats({ windowMs }), head);
-    return true;
-  }
-  if (rest === 'traces') {
-    const l = url.searchParams.get('limit');
-    const limit = l === null ? 20 : Number(l);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TRACES) {
-      send(
-        res,
-        400,
-        { message: `limit must be a whole number from 1 to ${MAX_TRACES}, got ${JSON.stringify(l)}` },
-        head,
-      );
-      return true;
-    }
-    send(res, 200, { traces: store.traces(limit) }, head);
-    return true;
-  }
-  if (rest.startsWith('traces/')) {
-    const id = decodeURIComponent(rest.slice('traces/'.length));
-    // `last` is the newest trace whose every hop has arrived, never one still filling in.
-    const trace = id === 'last' ? store.lastComplete() : id ? store.trace(id) : undefined;
-    if (!trace) {
-      send(
-        res,
-        404,
-        {
-          message:
-            id === 'last'
-              ? `no complete trace yet in the local mesh; list them at ${MESH_ROUTE_PREFIX}/traces`
-              : `no trace ${JSON.stringify(id)} in the local mesh (traces are kept 15 minutes); list them at ${MESH_ROUTE_PREFIX}/traces`,
-        },
-        head,
-      );
-      return true;
-    }
-    send(res, 200, trace, head);
-    return true;
-  }
-  send(
-    res,
+  const [status, body] = route(rest, url.searchParams, store) ?? [
     404,
     {
       message: `no mesh route ${path}; try ${MESH_ROUTE_PREFIX}/, ${MESH_ROUTE_PREFIX}/stats or ${MESH_ROUTE_PREFIX}/traces`,
     },
-    head,
-  );
+  ];
+  send(res, status, body, head);
   return true;
+}
+
+/** The JSON routes; undefined for a path that is none of them. */
+function route(rest: string, query: URLSearchParams, store: TelemetryStore): Answer | undefined {
+  if (rest === 'stats') return stats(query.get('window'), store);
+  if (rest === 'traces') return traces(query.get('limit'), store);
+  if (rest.startsWith('traces/')) return trace(decodeURIComponent(rest.slice('traces/'.length)), store);
+  return undefined;
+}
+
+function stats(window: string | null, store: TelemetryStore): Answer {
+  const windowMs = window === null ? 60_000 : parseDuration(window);
+  if (windowMs === undefined || windowMs > MAX_WINDOW_MS) {
+    return [
+      400,
+      { message: `window must be a duration up to 1h like 60s, 5m or 500ms, got ${JSON.stringify(window)}` },
+    ];
+  }
+  return [200, store.stats({ windowMs })];
+}
+
+function traces(limitParam: string | null, store: TelemetryStore): Answer {
+  const limit = limitParam === null ? 20 : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TRACES) {
+    return [
+      400,
+      { message: `limit must be a whole number from 1 to ${MAX_TRACES}, got ${JSON.stringify(limitParam)}` },
+    ];
+  }
+  return [200, { traces: store.traces(limit) }];
+}
+
+/** One trace; `last` = the newest whose every hop has arrived, never one still filling in. */
+function trace(id: string, store: TelemetryStore): Answer {
+  const found = id === 'last' ? store.lastComplete() : id ? store.trace(id) : undefined;
+  if (found) return [200, found];
+  const message =
+    id === 'last'
+      ? `no complete trace yet in the local mesh; list them at ${MESH_ROUTE_PREFIX}/traces`
+      : `no trace ${JSON.stringify(id)} in the local mesh (traces are kept 15 minutes); list them at ${MESH_ROUTE_PREFIX}/traces`;
+  return [404, { message }];
 }

@@ -1,12 +1,12 @@
 /**
- * What the endpoint consumes from the local mesh's deployment state and worker invoker (contract 9).
- * E2's `local/registry/function-registry.ts` and `local/runtime/invoker.ts` own the real thing; these
+ * What the endpoint consumes from the local mesh's deployment state and worker invoker.
+ * `local/registry/function-registry.ts` and `local/runtime/invoker.ts` own the real thing; these
  * are the minimal shapes the endpoint needs, so their classes (or a thin adapter, or a test double)
  * satisfy them structurally. Results use Lambda's own wire shapes (PascalCase) so the handlers pass
  * them through unchanged.
  */
 
-import type { PolicyStatement } from '../registry/resource-policy';
+import type { PolicyStatement } from './resource-policy';
 
 /** Lambda's FunctionConfiguration (the subset the local mesh knows). */
 export interface FunctionConfig {

@@ -248,18 +248,8 @@ function proxyTo(endpoint: string): DynamoBackend {
   };
 }
 
-export type { AttributeValue } from '../../shared/attribute-value';
-// The one codec of the project (shared/attribute-value.ts), under the names this module exported.
-export {
-  marshallItem,
-  marshallValue as marshall,
-  unmarshallItem,
-  unmarshallValue as unmarshall,
-} from '../../shared/attribute-value';
-
-/** A DynamoDB client for the helpers, with dummy credentials (loaded lazily: the SDK is heavy). */
-function client(endpoint: string) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+/** A DynamoDB client for the local endpoint, with dummy credentials (loaded lazily: the SDK is heavy). */
+export function localDynamoClient(endpoint: string): import('@aws-sdk/client-dynamodb').DynamoDBClient {
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   return new DynamoDBClient({
     endpoint,
@@ -268,40 +258,60 @@ function client(endpoint: string) {
   });
 }
 
-/**
- * Creates the policy table (pk/sk strings, TTL on `ttl`) if it does not exist, and waits until ACTIVE.
- */
-export async function createPolicyTable(endpoint: string, tableName: string): Promise<void> {
+/** A table's keys, as CloudFormation's `AWS::DynamoDB::Table` declares them. */
+export interface TableKeys {
+  readonly KeySchema: readonly { readonly AttributeName: string; readonly KeyType: string }[];
+  readonly AttributeDefinitions: readonly { readonly AttributeName: string; readonly AttributeType: string }[];
+}
+
+/** The policy table's keys: pk/sk strings (shared/names.ts TABLE). */
+export const POLICY_TABLE_KEYS: TableKeys = {
+  KeySchema: [
+    { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+    { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+  ],
+  AttributeDefinitions: [
+    { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+    { AttributeName: TABLE.sortKey, AttributeType: 'S' },
+  ],
+};
+
+/** Creates a table (on-demand) if it does not exist, and waits until it is ACTIVE. */
+export async function createTable(
+  endpoint: string,
+  tableName: string,
+  keys: TableKeys = POLICY_TABLE_KEYS,
+): Promise<void> {
   const sdk = await import('@aws-sdk/client-dynamodb');
-  const db = client(endpoint);
+  const db = localDynamoClient(endpoint);
   try {
     try {
       await db.send(
         new sdk.CreateTableCommand({
           TableName: tableName,
           BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-            { AttributeName: TABLE.sortKey, AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-          ],
+          KeySchema: keys.KeySchema as never,
+          AttributeDefinitions: keys.AttributeDefinitions as never,
         }),
       );
     } catch (err) {
       if ((err as Error).name !== 'ResourceInUseException') throw err;
     }
-    for (let i = 0; i < 200; i++) {
+    // dynalite makes tables ACTIVE at once unless it was started with table state delays.
+    for (let i = 0; i < 500; i++) {
       const d = await db.send(new sdk.DescribeTableCommand({ TableName: tableName }));
       if (d.Table?.TableStatus === 'ACTIVE') return;
       await new Promise((r) => setTimeout(r, 10));
     }
-    throw new Error(`table ${tableName} did not become ACTIVE`);
+    throw new Error(`table ${tableName} did not become ACTIVE within 5 s`);
   } finally {
     db.destroy();
   }
+}
+
+/** Creates the policy table (pk/sk strings) if it does not exist, and waits until ACTIVE. */
+export function createPolicyTable(endpoint: string, tableName: string): Promise<void> {
+  return createTable(endpoint, tableName, POLICY_TABLE_KEYS);
 }
 
 /** Writes items (plain objects) with BatchWriteItem, 25 at a time, retrying unprocessed ones. */
@@ -311,7 +321,7 @@ export async function seedItems(
   items: readonly Record<string, unknown>[],
 ): Promise<void> {
   const sdk = await import('@aws-sdk/client-dynamodb');
-  const db = client(endpoint);
+  const db = localDynamoClient(endpoint);
   try {
     for (let i = 0; i < items.length; i += 25) {
       let requests: { PutRequest: { Item: Record<string, AttributeValue> } }[] | undefined = items

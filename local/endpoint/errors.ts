@@ -1,6 +1,6 @@
 /**
- * AWS error shapes on the wire (AWS-WIRE §4). One error class for every service the endpoint speaks;
- * the protocol decides how it is written:
+ * AWS error shapes on the wire, as the AWS SDKs and the AWS CLI parse them. One error class for every service the
+ * endpoint speaks; the protocol decides how it is written:
  * - restJson1 (Lambda): status, header `x-amzn-ErrorType`, body `{Type, Message, message, ...extra}`
  *   (both message keys: some shapes model the lowercase one).
  * - awsJson (DynamoDB, Secrets Manager): status 400/500, body `{__type, message, Message}`.

@@ -1,5 +1,5 @@
 /**
- * Lambda's FunctionName forms (AWS-WIRE §2): `my-fn`, `my-fn:<q>`,
+ * Lambda's FunctionName forms (AWS Lambda API Reference, "Invoke"): `my-fn`, `my-fn:<q>`,
  * `arn:aws:lambda:<region>:<acct>:function:my-fn[:<q>]`, partial `<acct>:function:my-fn[:<q>]`.
  * Checked as Lambda checks them (the API reference's length and pattern per operation, AWS's own
  * wording), then against the region and account the request is served in:

@@ -4,8 +4,8 @@
  * the caller named; lists carry the subset of fields the ListFunctions reference names.
  */
 
-import { listedConfiguration } from '../registry/function-config';
 import type { FunctionConfig } from './backend';
+import { listedConfiguration } from './function-config';
 import { validationError } from './function-name';
 import {
   functionNotFound,

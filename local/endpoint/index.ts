@@ -1,5 +1,6 @@
-/** The local AWS endpoint (E1): start it, seed its secrets and policy table. */
+/** The local AWS endpoint: start it, seed its secrets and policy table. */
 
+export { marshallItem, unmarshallItem } from '../../shared/attribute-value';
 export type {
   AliasConfig,
   AliasInput,
@@ -10,7 +11,7 @@ export type {
   InvokeRequest,
   InvokeResult,
 } from './backend';
-export { createPolicyTable, marshallItem, seedItems, unmarshallItem } from './dynamodb';
+export { createPolicyTable, seedItems } from './dynamodb';
 export { AwsError } from './errors';
 export { CURRENT, PENDING, PREVIOUS, SecretStore } from './secret-store';
 export { type Endpoint, type EndpointOptions, startEndpoint } from './server';

@@ -1,7 +1,7 @@
 /**
- * Lambda Invoke on the wire (AWS-WIRE §2): RequestResponse -> 200 + payload, Event -> 202 and runs in
- * the background, DryRun -> 204. Limits Lambda enforces are enforced here with its errors: 6 MB sync /
- * 1 MB async payloads, 3,583-byte client context (sync only), JSON payloads.
+ * Lambda Invoke on the wire (AWS Lambda API Reference, "Invoke"): RequestResponse -> 200 + payload, Event -> 202 and
+ * runs in the background, DryRun -> 204. Limits Lambda enforces are enforced here with its errors: 6 MB sync / 1 MB
+ * async payloads, 3,583-byte client context (sync only), JSON payloads.
  */
 
 import type { InvokeRequest, InvokeResult } from './backend';

@@ -3,7 +3,7 @@
  * the same names; errors as AWS words them). Policies are kept per qualifier (the function, a version
  * or an alias) and change its RevisionId; the local mesh has no IAM, so they are kept, not enforced.
  */
-import { permissionStatement } from '../registry/resource-policy';
+
 import { AwsError, invalidParameter } from './errors';
 import { functionArn } from './function-name';
 import {
@@ -14,6 +14,7 @@ import {
   type LambdaHandler,
   optionalString,
 } from './lambda-context';
+import { permissionStatement } from './resource-policy';
 import { staleRevision } from './versions';
 
 const STATEMENT_ID = /^[a-zA-Z0-9-_]+$/;

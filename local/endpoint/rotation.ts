@@ -2,9 +2,10 @@
  * Secrets Manager rotation, locally: RotateSecret opens the new version (AWSPENDING placeholder) and
  * answers; the rotation runs afterwards, when the store's rotation scheduler says (AWS: asynchronously).
  * The rotation function is invoked once per step with
- * `{"Step", "SecretId": <arn>, "ClientRequestToken": <new VersionId>}` (AWS-WIRE §5), through the same
- * invoker as any Invoke. A failed step stops the rotation and leaves the labels as they are, as AWS
- * does: AWSPENDING stays on the version, and the next RotateSecret is refused and retries it.
+ * `{"Step", "SecretId": <arn>, "ClientRequestToken": <new VersionId>}` (AWS Secrets Manager User Guide,
+ * "Rotation by Lambda function"), through the same invoker as any Invoke. A failed step stops the
+ * rotation and leaves the labels as they are, as AWS does: AWSPENDING stays on the version, and the
+ * next RotateSecret is refused and retries it.
  * A `testOnly` job is the check RotateSecret with RotateImmediately=false runs: testSecret alone, then
  * its AWSPENDING version goes again.
  */

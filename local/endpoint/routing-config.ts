@@ -1,7 +1,7 @@
 /**
- * Alias routing validation, as Lambda enforces it (API reference, "AliasRoutingConfiguration"; errors as
- * AWS answers them, DESIGN "Limits only AWS enforces"). The request's shape is checked first, as AWS
- * validates its model before anything else: a weight outside 0-1 or a key that is not a version number
+ * Alias routing validation, as Lambda enforces it (AWS Lambda API Reference, "AliasRoutingConfiguration";
+ * errors as AWS answers them). The request's shape is checked first, as AWS validates its model before
+ * anything else: a weight outside 0-1 or a key that is not a version number
  * (`$LATEST`) is 400 ValidationException. Then what only Lambda knows: more than one extra version, the
  * alias's own version, a `$LATEST` alias are 400 InvalidParameterValueException, and a version that was
  * never published is 404 ResourceNotFoundException (`missing`). Pure: the caller passes the versions.

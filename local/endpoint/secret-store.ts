@@ -1,6 +1,6 @@
 /**
  * In-memory Secrets Manager state for the local mesh: secrets, their versions and staging labels,
- * with AWS's label rules (AWS-WIRE §5):
+ * with AWS's label rules (AWS Secrets Manager API Reference, "PutSecretValue" and "UpdateSecretVersionStage"):
  * - each label sits on at most one version;
  * - moving AWSCURRENT puts AWSPREVIOUS on the version it left;
  * - PutSecretValue without VersionStages moves AWSCURRENT to the new version;
@@ -10,7 +10,7 @@
  * - DeleteSecret keeps the secret in a recovery window (default 30 days), where its name cannot be
  *   reused; ForceDeleteWithoutRecovery (what CloudFormation uses) frees the name at once.
  *
- * E2 seeds it from the template, F's identity issuance writes to it, the endpoint serves it.
+ * The deployment seeds it from the template, identity issuance writes to it, the endpoint serves it.
  * Secret values are never logged and never part of an error message.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -230,7 +230,7 @@ export class SecretStore {
     const stages = input.versionStages ?? [CURRENT];
     const existing = secret.versions.get(versionId);
     if (existing?.placeholder) {
-      // The createSecret step fills the version RotateSecret opened (AWS-WIRE §5).
+      // The createSecret step fills the version RotateSecret opened.
       secret.versions.delete(versionId);
     } else if (existing) {
       if (existing.secretString === value.secretString && existing.secretBinary === value.secretBinary) {

@@ -9,13 +9,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLoopbackRequest } from '../../shared/loopback';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
-import { createPolicyTable, type DynamoOptions, seedItems, startDynamo } from './dynamodb';
+import { createPolicyTable, type DynamoBackend, type DynamoOptions, seedItems, startDynamo } from './dynamodb';
 import { AwsError, toAwsError, unsupported, writeError } from './errors';
 import { SYNC_PAYLOAD_LIMIT } from './invoke';
 import { handleLambda } from './lambda';
@@ -74,6 +74,16 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Lambda's cap on a request (a 50 MB package, base64 in JSON: recorded AWS errors). */
 const LAMBDA_REQUEST_BYTES = 70_167_211;
 
+/** What one request is served with: each region's stores and contexts, and what every region shares. */
+interface Services {
+  /** The Lambda API of a region (unsigned requests: the home region). */
+  lambdaIn(region: string | undefined): LambdaContext;
+  /** The secrets of a region, and what runs their rotations. */
+  secretsIn(region: string | undefined): { readonly secrets: SecretStore; readonly rotation: RotationHooks };
+  readonly dynamo: DynamoBackend;
+  readonly extraRoutes: EndpointOptions['extraRoutes'];
+}
+
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
   const secrets =
     options.secrets ??
@@ -112,9 +122,18 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       start: (job) => void runRotation(lambda, backend.secrets, job),
     };
   };
+  const services: Services = {
+    lambdaIn: (region) => lambdaContext(backendOf(region)),
+    secretsIn: (region) => {
+      const backend = backendOf(region);
+      return { secrets: backend.secrets, rotation: rotationHooks(backend) };
+    },
+    dynamo,
+    extraRoutes: options.extraRoutes,
+  };
 
   const server = createServer((req, res) => {
-    serve(req, res).catch((err) => {
+    serve(services, req, res).catch((err) => {
       // Last resort: handlers turn failures into AWS errors, so this is a bug; answer, do not crash.
       log(`unexpected failure on ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
       if (!res.headersSent) writeError(res, toAwsError(err), 'restJson1', randomUUID());
@@ -125,118 +144,11 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
-
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    const path = url.split('?')[0];
-    const decision = routeService(method, path, req.headers);
-    const requestId = randomUUID();
-
-    if (!isLoopbackRequest(req.headers)) {
-      const seen = `Host ${JSON.stringify(req.headers.host ?? '')}, Origin ${JSON.stringify(req.headers.origin ?? '')}`;
-      const message =
-        'The local mesh answers only requests to 127.0.0.1, localhost or [::1] from no page or a loopback page ' +
-        `(${seen}); use http://127.0.0.1:<port>`;
-      const protocol =
-        decision.service === 'dynamodb'
-          ? 'awsJson1_0'
-          : decision.service === 'secretsmanager'
-            ? 'awsJson1_1'
-            : 'restJson1';
-      return writeError(res, new AwsError('AccessDeniedException', 403, message), protocol, requestId);
-    }
-
-    if (decision.service === 'mesh') {
-      const handled = options.extraRoutes ? await options.extraRoutes(req, res) : false;
-      if (!handled && !res.headersSent)
-        writeError(res, new AwsError('NotFoundException', 404, `No mesh route for ${path}`), 'restJson1', requestId);
-      return;
-    }
-
-    const cap = decision.service === 'lambda' ? LAMBDA_REQUEST_BYTES : MAX_BODY_BYTES;
-    const body = await readBody(req, cap);
-    if (body === 'too-large') {
-      const protocol = decision.service === 'lambda' ? 'restJson1' : 'awsJson1_1';
-      return writeError(
-        res,
-        new AwsError('RequestEntityTooLargeException', 413, `Request must be smaller than ${cap} bytes`),
-        protocol,
-        requestId,
-      );
-    }
-    const region = signingRegion(first(req.headers.authorization));
-    if (body === 'aborted') return;
-
-    switch (decision.service) {
-      case 'dynamodb':
-        return dynamo.handle(req, body, res);
-
-      case 'secretsmanager': {
-        try {
-          const input = parseJsonObject(body);
-          // A secret ARN names its region: it is looked up there, as the SecretId says.
-          const backend = backendOf(secretRegion(input) ?? region);
-          const result = handleSecrets(backend.secrets, decision.operation, input, rotationHooks(backend));
-          return writeJson(res, 200, result, 'application/x-amz-json-1.1', requestId);
-        } catch (err) {
-          return writeError(res, toAwsError(err), 'awsJson1_1', requestId);
-        }
-      }
-
-      case 'lambda': {
-        // Cheap early cut: no Invoke may exceed the sync payload limit.
-        if (body.length > SYNC_PAYLOAD_LIMIT + 1024 * 1024 && path.endsWith('/invocations')) {
-          return writeError(
-            res,
-            new AwsError(
-              'RequestEntityTooLargeException',
-              413,
-              `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
-            ),
-            'restJson1',
-            requestId,
-          );
-        }
-        try {
-          const ctx = lambdaContext(backendOf(region));
-          const out = await handleLambda(ctx, { method, url, headers: req.headers, body, requestId });
-          const payload = out.raw ?? (out.json !== undefined ? Buffer.from(JSON.stringify(out.json)) : Buffer.alloc(0));
-          res.writeHead(out.status, {
-            'x-amzn-requestid': requestId,
-            ...(out.json !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...out.headers,
-            'content-length': payload.length,
-          });
-          res.end(payload);
-        } catch (err) {
-          writeError(res, toAwsError(err), 'restJson1', requestId);
-        }
-        return;
-      }
-
-      case 'other': {
-        // Query-protocol clients (STS, CloudFormation) name the operation in the form body.
-        const action = decision.protocol === 'query' ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
-        return writeOther(res, action ? { ...decision, operation: action } : decision, requestId);
-      }
-    }
-  }
-
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 4566, options.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, options.port ?? 4566, options.host ?? '127.0.0.1');
   } catch (err) {
     await dynamo.close();
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE')
-      e.message = `${e.message}: another process holds port ${options.port}; stop it or pick another port`;
-    throw e;
+    throw err;
   }
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
@@ -261,6 +173,134 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       if (codeRoot) rmSync(codeRoot, { recursive: true, force: true });
     },
   };
+}
+
+/** Listens; a port another process holds is named in the error, with the way out. */
+async function listen(server: Server, port: number, host: string): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE')
+      e.message = `${e.message}: another process holds port ${port}; stop it or pick another port`;
+    throw e;
+  }
+}
+
+/** One request: refused unless from loopback, then by service (service-router.ts). */
+async function serve(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const url = req.url ?? '/';
+  const path = url.split('?')[0];
+  const decision = routeService(method, path, req.headers);
+  const requestId = randomUUID();
+
+  if (!isLoopbackRequest(req.headers)) return refuseForeign(req, res, decision.service, requestId);
+
+  if (decision.service === 'mesh') {
+    const handled = services.extraRoutes ? await services.extraRoutes(req, res) : false;
+    if (!handled && !res.headersSent)
+      writeError(res, new AwsError('NotFoundException', 404, `No mesh route for ${path}`), 'restJson1', requestId);
+    return;
+  }
+
+  const cap = decision.service === 'lambda' ? LAMBDA_REQUEST_BYTES : MAX_BODY_BYTES;
+  const body = await readBody(req, cap);
+  if (body === 'too-large') {
+    const protocol = decision.service === 'lambda' ? 'restJson1' : 'awsJson1_1';
+    return writeError(
+      res,
+      new AwsError('RequestEntityTooLargeException', 413, `Request must be smaller than ${cap} bytes`),
+      protocol,
+      requestId,
+    );
+  }
+  if (body === 'aborted') return;
+  // Served in the region of the request's SigV4 credential scope.
+  const region = signingRegion(first(req.headers.authorization));
+
+  switch (decision.service) {
+    case 'dynamodb':
+      return services.dynamo.handle(req, body, res);
+    case 'secretsmanager':
+      return serveSecrets(services, region, decision.operation, body, res, requestId);
+    case 'lambda':
+      return serveLambda(services.lambdaIn(region), { method, url, headers: req.headers, body, requestId }, res);
+    case 'other': {
+      // Query-protocol clients (STS, CloudFormation) name the operation in the form body.
+      const action = decision.protocol === 'query' ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
+      return writeOther(res, action ? { ...decision, operation: action } : decision, requestId);
+    }
+  }
+}
+
+/** A request whose Host is not a loopback name (DNS rebinding), or sent by another origin's page. */
+function refuseForeign(req: IncomingMessage, res: ServerResponse, service: string, requestId: string): void {
+  const seen = `Host ${JSON.stringify(req.headers.host ?? '')}, Origin ${JSON.stringify(req.headers.origin ?? '')}`;
+  const message =
+    'The local mesh answers only requests to 127.0.0.1, localhost or [::1] from no page or a loopback page ' +
+    `(${seen}); use http://127.0.0.1:<port>`;
+  const protocol = service === 'dynamodb' ? 'awsJson1_0' : service === 'secretsmanager' ? 'awsJson1_1' : 'restJson1';
+  writeError(res, new AwsError('AccessDeniedException', 403, message), protocol, requestId);
+}
+
+function serveSecrets(
+  services: Services,
+  region: string | undefined,
+  operation: string,
+  body: Buffer,
+  res: ServerResponse,
+  requestId: string,
+) {
+  try {
+    const input = parseJsonObject(body);
+    // A secret ARN names its region: it is looked up there, as the SecretId says.
+    const { secrets, rotation } = services.secretsIn(secretRegion(input) ?? region);
+    const result = handleSecrets(secrets, operation, input, rotation);
+    writeJson(res, 200, result, 'application/x-amz-json-1.1', requestId);
+  } catch (err) {
+    writeError(res, toAwsError(err), 'awsJson1_1', requestId);
+  }
+}
+
+async function serveLambda(
+  lambda: LambdaContext,
+  request: Parameters<typeof handleLambda>[1],
+  res: ServerResponse,
+): Promise<void> {
+  const { body, requestId } = request;
+  // Cheap early cut: no Invoke may exceed the sync payload limit.
+  if (body.length > SYNC_PAYLOAD_LIMIT + 1024 * 1024 && request.url.split('?')[0]!.endsWith('/invocations')) {
+    return writeError(
+      res,
+      new AwsError(
+        'RequestEntityTooLargeException',
+        413,
+        `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
+      ),
+      'restJson1',
+      requestId,
+    );
+  }
+  try {
+    const out = await handleLambda(lambda, request);
+    const payload = out.raw ?? (out.json !== undefined ? Buffer.from(JSON.stringify(out.json)) : Buffer.alloc(0));
+    res.writeHead(out.status, {
+      'x-amzn-requestid': requestId,
+      ...(out.json !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...out.headers,
+      'content-length': payload.length,
+    });
+    res.end(payload);
+  } catch (err) {
+    writeError(res, toAwsError(err), 'restJson1', requestId);
+  }
 }
 
 /** Reads the whole body; past the cap it keeps draining (so the client reads our 413) but stores nothing. */

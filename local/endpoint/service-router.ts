@@ -1,5 +1,5 @@
 /**
- * Which AWS service a request is for (AWS-WIRE §1, LocalStack's order): the SigV4 credential scope's
+ * Which AWS service a request is for (in LocalStack's order): the SigV4 credential scope's
  * service, then `X-Amz-Target`, then the path. Pure: headers and path in, a decision out.
  */
 import type { IncomingHttpHeaders } from 'node:http';

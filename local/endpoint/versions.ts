@@ -2,8 +2,9 @@
  * Lambda version operations: PublishVersion, ListVersionsByFunction (API reference pages of the same
  * names). A version published here is Pending until it settles, as on AWS (published-version-active).
  */
-import { listedConfiguration } from '../registry/function-config';
+
 import { AwsError } from './errors';
+import { listedConfiguration } from './function-config';
 import {
   functionNotFound,
   functionRef,

@@ -1,7 +1,7 @@
 /**
- * The local mesh's deployment state of one region (contract 9): functions with their $LATEST
- * configuration, published versions (immutable snapshots), aliases with routing weights, and what Lambda
- * keeps beside them (tags, resource policies, reserved concurrency). The endpoint (E1) serves the Lambda
+ * The local mesh's deployment state of one region: functions with their $LATEST configuration,
+ * published versions (immutable snapshots), aliases with routing weights, and what Lambda keeps beside
+ * them (tags, resource policies, reserved concurrency). The endpoint serves the Lambda
  * API from it; the invoker asks it which spec (code dir, layers, env, timeout, memory) a version runs.
  *
  * It moves through Lambda's states as AWS does: an update over the wire (UpdateFunctionCode,
@@ -32,8 +32,8 @@ import {
   SUCCESSFUL,
   type UpdateStatus,
   type VersionState,
-} from './function-config';
-import { type PolicyStatement, resourcePolicy } from './resource-policy';
+} from '../endpoint/function-config';
+import { type PolicyStatement, resourcePolicy } from '../endpoint/resource-policy';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';

@@ -1,5 +1,5 @@
 /**
- * Runs invocations on workers (contract 9): one forked process per execution environment, one
+ * Runs invocations on workers: one forked process per execution environment, one
  * invocation at a time per environment, warm environments reused, cold starts counted. Lambda's
  * behaviour at the edges: the function timeout kills the environment and reports Sandbox.Timedout; a
  * process that dies mid-invocation reports Runtime.ExitError and is replaced by the next cold start;
@@ -11,14 +11,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EXTERNAL, META } from '../../shared/names';
+import { formatTraceHeader, newSegmentId, type TraceContext } from '../../shared/trace-header';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/backend';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import type { LocalRegions } from '../registry/regions';
 import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
-import { formatTraceHeader, newSegmentId, newTraceId, parseTraceHeader } from './trace-header';
+import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
 
-/** Where worker telemetry goes: G's TelemetryStore satisfies it (contract 6). */
+/** Where worker telemetry goes: the TelemetryStore (local/telemetry) satisfies it. */
 export interface TelemetrySink {
   recordEmf(obj: unknown, ctx: { functionName: string; version: string }): unknown;
   recordSegment(doc: unknown): unknown;
@@ -113,6 +114,59 @@ export function meshMetadataOf(clientContext: string | undefined): { src?: strin
   }
 }
 
+/** What the invoker decided before running an invocation. */
+interface Invocation {
+  readonly source: string;
+  readonly start: number;
+  readonly trace: TraceContext;
+  /** The function segment's id (the Lambda service's segment, written by the invoker). */
+  readonly segmentId: string;
+}
+
+/**
+ * Pure: a worker's outcome as Lambda reports it: the payload (Lambda's error shapes for a timeout or
+ * a crashed runtime), the X-Amz-Function-Error value and the log lines Lambda adds.
+ */
+export function describeOutcome(
+  outcome: WorkerOutcome,
+  spec: Pick<FunctionSpec, 'timeout'>,
+  id: string,
+  end: number,
+): { payload: string; functionError?: string; kind: InvocationOutcome; lines: string[] } {
+  switch (outcome.kind) {
+    case 'result':
+      return { payload: outcome.payload, kind: 'ok', lines: [] };
+    case 'error':
+    case 'initError':
+      return { payload: JSON.stringify(outcome.error), functionError: 'Unhandled', kind: 'error', lines: [] };
+    case 'exit': {
+      if (outcome.signal === 'SIGALRM') {
+        const secs = spec.timeout.toFixed(2);
+        const payload = JSON.stringify({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `RequestId: ${id} Error: Task timed out after ${secs} seconds`,
+        });
+        const lines = [`${new Date(end).toISOString()} ${id} Task timed out after ${secs} seconds`];
+        return { payload, functionError: 'Unhandled', kind: 'timeout', lines };
+      }
+      const status = outcome.signal
+        ? `signal: ${outcome.signal === 'SIGKILL' ? 'killed' : outcome.signal}`
+        : `exit status ${outcome.code}`;
+      const message = `RequestId: ${id} Error: Runtime exited with error: ${status}`;
+      const payload = JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: message });
+      return { payload, functionError: 'Unhandled', kind: 'crash', lines: [message] };
+    }
+  }
+}
+
+/** Lambda's REPORT line; Init Duration only on a cold start. */
+function reportLine(id: string, durationMs: number, memorySize: number, initMs: number | undefined): string {
+  return (
+    `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms` +
+    `\tMemory Size: ${memorySize} MB${initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}`
+  );
+}
+
 export class LocalInvoker implements EndpointInvoker {
   readonly counters: InvokerCounters = {
     invocations: 0,
@@ -203,8 +257,7 @@ export class LocalInvoker implements EndpointInvoker {
     const source = meta?.src ?? EXTERNAL;
     const start = Date.now();
 
-    const trace = parseTraceHeader(request.traceHeader) ??
-      parseTraceHeader(meta?.trc) ?? { root: newTraceId(start), sampled: true };
+    const trace = serviceTrace(request.traceHeader, meta?.trc, start);
     const segmentId = newSegmentId();
 
     if (running >= limit) {
@@ -241,130 +294,29 @@ export class LocalInvoker implements EndpointInvoker {
     registry: FunctionRegistry,
     spec: FunctionSpec,
     fingerprint: string,
-    t: { source: string; start: number; trace: { root: string; parent?: string; sampled: boolean }; segmentId: string },
+    t: Invocation,
   ): Promise<InvokeResult> {
-    const name = request.functionName;
-    const version = request.version;
+    const { functionName: name, version, requestId: id } = request;
     const pool = this.pool(registry.region, name, version, fingerprint);
-    let worker = pool.idle.pop();
-    while (worker?.dead) worker = pool.idle.pop();
-    if (worker) clearTimeout(this.idleTimers.get(worker));
-    const cold = !worker;
-    if (!worker) {
-      worker = this.spawn(pool, spec);
-      this.counters.coldStarts++;
-    } else {
-      this.counters.warmStarts++;
-    }
+    const { worker, cold } = this.acquire(pool, spec);
     worker.busy = true;
     worker.beginLog();
-    const id = request.requestId;
-    const lines: string[] = [`START RequestId: ${id} Version: ${version}`];
-
-    const ready = await worker.ready;
-    const initMs = 'initMs' in ready ? ready.initMs : undefined;
-    const deadlineMs = Date.now() + spec.timeout * 1000;
-    let outcome: WorkerOutcome;
-    if ('error' in ready) {
-      outcome = { kind: 'initError', error: ready.error };
-    } else {
-      const workerTrace = formatTraceHeader({ root: t.trace.root, parent: t.segmentId, sampled: t.trace.sampled });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), Math.max(0, deadlineMs - Date.now()));
-      });
-      const raced = await Promise.race([
-        worker.invoke({
-          id,
-          payload: request.payload.toString('utf8'),
-          deadlineMs,
-          invokedFunctionArn: request.invokedFunctionArn,
-          clientContext: request.clientContext,
-          traceId: workerTrace,
-        }),
-        timedOut,
-      ]);
-      clearTimeout(timer);
-      outcome = raced === 'timeout' ? { kind: 'exit', code: null, signal: 'SIGALRM' } : raced;
-      if (raced === 'timeout') {
-        // Lambda stops the environment at the deadline; nothing the handler does afterwards counts.
-        await worker.kill();
-        this.counters.timeouts++;
-      }
-    }
-    lines.push(...worker.takeLog());
+    const { outcome, initMs } = await this.execute(worker, request, spec, t);
     const end = Date.now();
-
-    let payload: string;
-    let functionError: string | undefined;
-    let kind: InvocationOutcome;
-    switch (outcome.kind) {
-      case 'result':
-        payload = outcome.payload;
-        kind = 'ok';
-        break;
-      case 'error':
-      case 'initError':
-        payload = JSON.stringify(outcome.error);
-        functionError = 'Unhandled';
-        kind = 'error';
-        this.counters.functionErrors++;
-        break;
-      case 'exit': {
-        functionError = 'Unhandled';
-        if (outcome.signal === 'SIGALRM') {
-          const secs = spec.timeout.toFixed(2);
-          lines.push(`${new Date(end).toISOString()} ${id} Task timed out after ${secs} seconds`);
-          payload = JSON.stringify({
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `RequestId: ${id} Error: Task timed out after ${secs} seconds`,
-          });
-          kind = 'timeout';
-        } else {
-          const status = outcome.signal
-            ? `signal: ${outcome.signal === 'SIGKILL' ? 'killed' : outcome.signal}`
-            : `exit status ${outcome.code}`;
-          lines.push(`RequestId: ${id} Error: Runtime exited with error: ${status}`);
-          payload = JSON.stringify({
-            errorType: 'Runtime.ExitError',
-            errorMessage: `RequestId: ${id} Error: Runtime exited with error: ${status}`,
-          });
-          kind = 'crash';
-          this.counters.crashes++;
-        }
-        break;
-      }
-    }
+    const result = describeOutcome(outcome, spec, id, end);
+    if (result.kind === 'error') this.counters.functionErrors++;
+    if (result.kind === 'crash') this.counters.crashes++;
     const duration = end - t.start;
-    lines.push(`END RequestId: ${id}`);
-    lines.push(
-      `REPORT RequestId: ${id}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(duration))} ms\tMemory Size: ${spec.memorySize} MB${cold && initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}`,
-    );
-
-    // Back to the pool, or gone: an environment that failed init, crashed or timed out is discarded.
-    worker.busy = false;
-    worker.invocations++;
-    // A version's configuration may have changed while this ran ($LATEST redeployed): retire the old one.
-    const current = registry.getRecord(name, version)?.fingerprint === pool.fingerprint;
-    const reusable = outcome.kind === 'result' || (outcome.kind === 'error' && !outcome.fatal);
-    if (reusable && current && !worker.dead && !this.stopped && pool.all.has(worker)) {
-      pool.idle.push(worker);
-      this.idleTimers.set(
-        worker,
-        setTimeout(() => {
-          const i = pool.idle.indexOf(worker!);
-          if (i < 0) return;
-          pool.idle.splice(i, 1);
-          pool.all.delete(worker!);
-          void worker!.kill();
-        }, this.idleTimeoutMs).unref(),
-      );
-    } else {
-      pool.all.delete(worker);
-      void worker.kill();
-    }
-
+    const lines = [
+      `START RequestId: ${id} Version: ${version}`,
+      ...worker.takeLog(),
+      ...result.lines,
+      `END RequestId: ${id}`,
+      reportLine(id, duration, spec.memorySize, cold ? initMs : undefined),
+    ];
+    this.release(pool, worker, outcome, registry);
     if (t.trace.sampled) {
+      const fault = result.functionError !== undefined;
       this.segment({
         name,
         segmentId: t.segmentId,
@@ -373,9 +325,9 @@ export class LocalInvoker implements EndpointInvoker {
         end,
         request,
         version,
-        fault: functionError !== undefined,
-        errorBody: functionError ? payload : undefined,
+        fault,
         cold,
+        errorBody: fault ? result.payload : undefined,
       });
     }
     this.emit({
@@ -385,16 +337,89 @@ export class LocalInvoker implements EndpointInvoker {
       source: t.source,
       start: t.start,
       durationMs: duration,
-      outcome: kind,
+      outcome: result.kind,
       cold,
       initMs: cold ? initMs : undefined,
     });
     return {
-      payload,
-      functionError,
+      payload: result.payload,
+      functionError: result.functionError,
       executedVersion: version,
       logTail: request.logTail ? `${lines.join('\n')}\n` : undefined,
     };
+  }
+
+  /** A warm environment of the pool, or a new one (a cold start). */
+  private acquire(pool: Pool, spec: FunctionSpec): { worker: Worker; cold: boolean } {
+    let worker = pool.idle.pop();
+    while (worker?.dead) worker = pool.idle.pop();
+    if (worker) {
+      clearTimeout(this.idleTimers.get(worker));
+      this.counters.warmStarts++;
+      return { worker, cold: false };
+    }
+    this.counters.coldStarts++;
+    return { worker: this.spawn(pool, spec), cold: true };
+  }
+
+  /** Runs the invocation on the worker against the function's timeout, as Lambda does. */
+  private async execute(
+    worker: Worker,
+    request: InvokeRequest,
+    spec: FunctionSpec,
+    t: Invocation,
+  ): Promise<{ outcome: WorkerOutcome; initMs?: number }> {
+    const ready = await worker.ready;
+    const initMs = 'initMs' in ready ? ready.initMs : undefined;
+    if ('error' in ready) return { outcome: { kind: 'initError', error: ready.error }, initMs };
+    const deadlineMs = Date.now() + spec.timeout * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), Math.max(0, deadlineMs - Date.now()));
+    });
+    const raced = await Promise.race([
+      worker.invoke({
+        id: request.requestId,
+        payload: request.payload.toString('utf8'),
+        deadlineMs,
+        invokedFunctionArn: request.invokedFunctionArn,
+        clientContext: request.clientContext,
+        // The function segment this invocation's subsegments hang under, with the decision made.
+        traceId: formatTraceHeader({ root: t.trace.root, parent: t.segmentId, sampled: t.trace.sampled }),
+      }),
+      timedOut,
+    ]);
+    clearTimeout(timer);
+    if (raced !== 'timeout') return { outcome: raced, initMs };
+    // Lambda stops the environment at the deadline; nothing the handler does afterwards counts.
+    await worker.kill();
+    this.counters.timeouts++;
+    return { outcome: { kind: 'exit', code: null, signal: 'SIGALRM' }, initMs };
+  }
+
+  /** Back to the pool, or gone: an environment that failed init, crashed or timed out is discarded. */
+  private release(pool: Pool, worker: Worker, outcome: WorkerOutcome, registry: FunctionRegistry): void {
+    worker.busy = false;
+    worker.invocations++;
+    // A version's configuration may have changed while this ran ($LATEST redeployed): retire the old one.
+    const current = registry.getRecord(pool.functionName, pool.version)?.fingerprint === pool.fingerprint;
+    const reusable = outcome.kind === 'result' || (outcome.kind === 'error' && !outcome.fatal);
+    if (!reusable || !current || worker.dead || this.stopped || !pool.all.has(worker)) {
+      pool.all.delete(worker);
+      void worker.kill();
+      return;
+    }
+    pool.idle.push(worker);
+    this.idleTimers.set(
+      worker,
+      setTimeout(() => {
+        const i = pool.idle.indexOf(worker);
+        if (i < 0) return;
+        pool.idle.splice(i, 1);
+        pool.all.delete(worker);
+        void worker.kill();
+      }, this.idleTimeoutMs).unref(),
+    );
   }
 
   private pool(region: string, functionName: string, version: string, fingerprint: string): Pool {
@@ -426,7 +451,10 @@ export class LocalInvoker implements EndpointInvoker {
     return worker;
   }
 
-  /** Lambda's environment (AWS-WIRE §6) plus the function's own variables, /opt rewritten. */
+  /**
+   * Lambda's environment (AWS Lambda Developer Guide, "Defined runtime environment variables") plus the
+   * function's own variables, /opt rewritten.
+   */
   environment(spec: FunctionSpec, version: string, region: string = this.registry.region): Record<string, string> {
     const opt = mergedOptDir(spec.layerDirs, this.workDir);
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
@@ -471,7 +499,7 @@ export class LocalInvoker implements EndpointInvoker {
   }
 
   private line(functionName: string, version: string, line: string): void {
-    // EMF: one JSON object per line with an `_aws` directive (AWS-WIRE §8).
+    // EMF: one JSON object per line with an `_aws` directive.
     if (this.telemetry && line.startsWith('{') && line.includes('"_aws"')) {
       try {
         this.telemetry.recordEmf(JSON.parse(line), { functionName, version });

@@ -1,12 +1,20 @@
 /**
- * The local mesh's telemetry store (contract 6): EMF metric lines from the workers and X-Ray segments
- * (UDP collector + the Lambda-service function segments the local mesh writes) go in; golden metrics
- * per service and per edge, and assembled traces, come out. Both windows are bounded by time and by
- * count, so a mesh left running under load never grows without limit.
+ * The local mesh's telemetry store: EMF metric lines from the workers and X-Ray segments (UDP collector
+ * + the Lambda-service function segments the local mesh writes) go in; golden metrics per service and
+ * per edge (shared/telemetry/golden-metrics.ts), and assembled traces, come out. Both windows are
+ * bounded by time and by count, so a mesh left running under load never grows without limit.
  */
 import { METRICS } from '../../shared/names';
-import { parseEmf } from './emf-parser';
-import { percentiles } from './percentile';
+import {
+  type CollectorCounters,
+  type EdgeTallies,
+  emptyCollectorCounters,
+  goldenSnapshot,
+  SampledLatency,
+  type StatsSnapshot,
+  Tally,
+  UNKNOWN_LABEL,
+} from '../../shared/telemetry/golden-metrics';
 import {
   assembleTrace,
   type FlatDoc,
@@ -14,71 +22,15 @@ import {
   summarize,
   type Trace,
   type TraceSummary,
-} from './trace-assembler';
+} from '../../shared/telemetry/trace-assembler';
+import { parseEmf } from './emf-parser';
 
-export type { Annotation, Trace, TraceSpan, TraceSummary } from './trace-assembler';
 export { startXrayCollector, type XrayCollector, type XrayCollectorOptions } from './xray-collector';
 
 /** The worker that printed an EMF line. */
 export interface EmfContext {
   readonly functionName: string;
   readonly version: string;
-}
-
-/** Golden metrics of one group of requests. Latencies in ms; null when there were no samples. */
-export interface GoldenMetrics {
-  readonly requests: number;
-  /** Requests per second over the window. */
-  readonly rps: number;
-  /** 0..1; null without requests (null, not undefined, so it survives JSON). */
-  readonly successRate: number | null;
-  readonly p50: number | null;
-  readonly p95: number | null;
-  readonly p99: number | null;
-  readonly denied: number;
-  readonly breakerOpens: number;
-  readonly retries: number;
-  /** Requests by response_code. */
-  readonly codes: Readonly<Record<string, number>>;
-}
-
-/** One edge: source -> destination, for one destination version. */
-export interface EdgeStats extends GoldenMetrics {
-  readonly source: string;
-  readonly destination: string;
-  readonly version: string;
-  /** The reporter whose counts these are ('destination' preferred: it sees every attempt on a version). */
-  readonly reporter: string;
-}
-
-export interface VersionStats extends GoldenMetrics {
-  readonly version: string;
-  /** Share of the service's requests this version took, 0..1 (the canary split). */
-  readonly share: number;
-}
-
-/** A service's inbound traffic over all its callers, and per version. */
-export interface ServiceStats extends GoldenMetrics {
-  readonly service: string;
-  readonly versions: VersionStats[];
-}
-
-export interface StatsSnapshot {
-  /** Epoch ms the snapshot was taken. */
-  readonly at: number;
-  readonly windowMs: number;
-  readonly services: ServiceStats[];
-  readonly edges: EdgeStats[];
-  readonly collector: StoreCounters;
-}
-
-export interface StoreCounters {
-  emfLines: number;
-  emfRejected: number;
-  segments: number;
-  segmentsRejected: number;
-  samplesDropped: number;
-  tracesDropped: number;
 }
 
 export interface StatsOptions {
@@ -105,9 +57,6 @@ export interface TelemetryStoreOptions {
   readonly now?: () => number;
 }
 
-/** Labels a request is counted under when the line leaves them out. */
-const UNKNOWN = 'unknown';
-
 interface MetricSample {
   readonly t: number;
   readonly metric: string;
@@ -125,68 +74,15 @@ interface TraceEntry {
   cached: Trace | undefined;
 }
 
-/** A response_code counts as success when it is 2xx/3xx or an explicit ok. */
-export function isSuccessCode(code: string): boolean {
-  return /^[23]\d\d$/.test(code) || code === 'ok' || code === 'success' || code === UNKNOWN;
-}
-
-class Accumulator {
-  requests = 0;
-  successes = 0;
-  denied = 0;
-  breakerOpens = 0;
-  retries = 0;
-  latencies: number[] = [];
-  codes: Record<string, number> = {};
-
-  add(s: MetricSample): void {
-    const sum = s.values.reduce((a, b) => a + b, 0);
-    switch (s.metric) {
-      case METRICS.requestsTotal:
-        this.requests += sum;
-        if (isSuccessCode(s.code)) this.successes += sum;
-        this.codes[s.code] = (this.codes[s.code] ?? 0) + sum;
-        break;
-      case METRICS.requestDurationMs:
-        for (const v of s.values) this.latencies.push(v);
-        break;
-      case METRICS.deniedTotal:
-        this.denied += sum;
-        break;
-      case METRICS.breakerOpenTotal:
-        this.breakerOpens += sum;
-        break;
-      case METRICS.retriesTotal:
-        this.retries += sum;
-        break;
-    }
-  }
-
-  merge(o: Accumulator): void {
-    this.requests += o.requests;
-    this.successes += o.successes;
-    this.denied += o.denied;
-    this.breakerOpens += o.breakerOpens;
-    this.retries += o.retries;
-    for (const v of o.latencies) this.latencies.push(v);
-    for (const [k, v] of Object.entries(o.codes)) this.codes[k] = (this.codes[k] ?? 0) + v;
-  }
-
-  golden(windowSec: number): GoldenMetrics {
-    const p = percentiles(this.latencies);
-    return {
-      requests: this.requests,
-      rps: Math.round((this.requests / windowSec) * 1000) / 1000,
-      successRate: this.requests > 0 ? this.successes / this.requests : null,
-      p50: p.p50 ?? null,
-      p95: p.p95 ?? null,
-      p99: p.p99 ?? null,
-      denied: this.denied,
-      breakerOpens: this.breakerOpens,
-      retries: this.retries,
-      codes: { ...this.codes },
-    };
-  }
+/** One sample into its reporter's tally: latency values kept whole, counters summed. */
+function addSample(tally: Tally<SampledLatency>, s: MetricSample): void {
+  if (s.metric === METRICS.requestDurationMs) tally.latency.add(s.values);
+  else
+    tally.count(
+      s.metric,
+      s.code,
+      s.values.reduce((a, b) => a + b, 0),
+    );
 }
 
 export class TelemetryStore {
@@ -203,14 +99,7 @@ export class TelemetryStore {
   private firstSampleAt: number | undefined;
   private readonly traceMap = new Map<string, TraceEntry>();
   private lastTracePrune = -Infinity;
-  readonly counters: StoreCounters = {
-    emfLines: 0,
-    emfRejected: 0,
-    segments: 0,
-    segmentsRejected: 0,
-    samplesDropped: 0,
-    tracesDropped: 0,
-  };
+  readonly counters: CollectorCounters = emptyCollectorCounters();
 
   constructor(options: TelemetryStoreOptions = {}) {
     this.retentionMs = options.retentionMs ?? 15 * 60_000;
@@ -235,16 +124,16 @@ export class TelemetryStore {
     for (const s of parsed.samples) {
       if (s.namespace !== METRICS.namespace) continue;
       const d = s.dimensions;
-      const reporter = d.reporter ?? UNKNOWN;
+      const reporter = d.reporter ?? UNKNOWN_LABEL;
       // A destination-side line missing its version is about the worker that printed it.
-      const version = d.destination_version ?? (reporter === 'destination' && ctx ? ctx.version : UNKNOWN);
+      const version = d.destination_version ?? (reporter === 'destination' && ctx ? ctx.version : UNKNOWN_LABEL);
       this.push({
         t: s.timestamp,
         metric: s.name,
-        source: d.source_workload ?? UNKNOWN,
-        destination: d.destination_workload ?? UNKNOWN,
+        source: d.source_workload ?? UNKNOWN_LABEL,
+        destination: d.destination_workload ?? UNKNOWN_LABEL,
         version,
-        code: d.response_code ?? UNKNOWN,
+        code: d.response_code ?? UNKNOWN_LABEL,
         reporter,
         values: s.values,
       });
@@ -299,94 +188,32 @@ export class TelemetryStore {
     const windowMs = opts.windowMs ?? 60_000;
     this.pruneSamples(now);
     const from = now - windowMs;
-    // Per edge, per reporter: both sides of a call report it; counting both would double it.
-    const edges = new Map<
-      string,
-      { source: string; destination: string; version: string; by: Map<string, Accumulator> }
-    >();
+    const edges = new Map<string, EdgeTallies<SampledLatency> & { byReporter: Map<string, Tally<SampledLatency>> }>();
     for (let i = this.head; i < this.samples.length; i++) {
       const s = this.samples[i]!;
-      // Edges seen within the retention but idle in the window stay, with zeros: the graph is stable.
-      const inWindow = s.t >= from && s.t <= now + 5_000;
       const key = `${s.source}\u0000${s.destination}\u0000${s.version}`;
       let e = edges.get(key);
       if (!e) {
-        e = { source: s.source, destination: s.destination, version: s.version, by: new Map() };
+        e = { source: s.source, destination: s.destination, version: s.version, byReporter: new Map() };
         edges.set(key, e);
       }
-      if (!inWindow) continue;
-      let acc = e.by.get(s.reporter);
-      if (!acc) {
-        acc = new Accumulator();
-        e.by.set(s.reporter, acc);
+      // Edges seen within the retention but idle in the window stay, with zeros: the graph is stable.
+      if (s.t < from || s.t > now + 5_000) continue;
+      let tally = e.byReporter.get(s.reporter);
+      if (!tally) {
+        tally = new Tally(new SampledLatency());
+        e.byReporter.set(s.reporter, tally);
       }
-      acc.add(s);
+      addSample(tally, s);
     }
-    // rps over the time the store has actually been listening, so a fresh mesh is not under-reported.
+    // Rates over the time the store has actually been listening, so a fresh mesh is not under-reported.
     const listened = this.firstSampleAt === undefined ? windowMs : Math.min(windowMs, now - this.firstSampleAt);
-    const windowSec = Math.max(1, listened / 1000);
-
-    const edgeStats: EdgeStats[] = [];
-    const services = new Map<string, { all: Accumulator; versions: Map<string, Accumulator> }>();
-    const service = (name: string) => {
-      let s = services.get(name);
-      if (!s) {
-        s = { all: new Accumulator(), versions: new Map() };
-        services.set(name, s);
-      }
-      return s;
-    };
-    // A service the callee side reports on is described by those reports alone: a caller-only record
-    // (e.g. a timed-out call, filed under the alias because no version answered) is in the edge table
-    // but would count the same request twice, under a version that does not exist, in the split.
-    const calleeReported = new Set<string>();
-    for (const e of edges.values()) if ((e.by.get('destination')?.requests ?? 0) > 0) calleeReported.add(e.destination);
-    for (const e of edges.values()) {
-      const [reporter, acc] = pickReporter(e.by);
-      // Denials, breaker opens and retries may be seen by one side only: take the larger count.
-      for (const other of e.by.values()) {
-        acc.denied = Math.max(acc.denied, other.denied);
-        acc.breakerOpens = Math.max(acc.breakerOpens, other.breakerOpens);
-        acc.retries = Math.max(acc.retries, other.retries);
-      }
-      edgeStats.push({
-        source: e.source,
-        destination: e.destination,
-        version: e.version,
-        reporter,
-        ...acc.golden(windowSec),
-      });
-      if (e.source !== 'external' && e.source !== UNKNOWN) service(e.source);
-      const svc = service(e.destination);
-      if (calleeReported.has(e.destination) && reporter !== 'destination') continue;
-      svc.all.merge(acc);
-      let v = svc.versions.get(e.version);
-      if (!v) {
-        v = new Accumulator();
-        svc.versions.set(e.version, v);
-      }
-      v.merge(acc);
-    }
-    const serviceStats: ServiceStats[] = [...services.entries()]
-      .map(([name, s]) => ({
-        service: name,
-        ...s.all.golden(windowSec),
-        versions: [...s.versions.entries()]
-          .map(([version, acc]) => ({
-            version,
-            share: s.all.requests > 0 ? acc.requests / s.all.requests : 0,
-            ...acc.golden(windowSec),
-          }))
-          .sort((a, b) => compareVersions(a.version, b.version)),
-      }))
-      .sort((a, b) => a.service.localeCompare(b.service));
-    edgeStats.sort(
-      (a, b) =>
-        a.source.localeCompare(b.source) ||
-        a.destination.localeCompare(b.destination) ||
-        compareVersions(a.version, b.version),
+    return goldenSnapshot(
+      edges.values(),
+      () => new SampledLatency(),
+      { at: now, windowMs, rateSeconds: listened / 1000 },
+      { ...this.counters },
     );
-    return { at: now, windowMs, services: serviceStats, edges: edgeStats, collector: { ...this.counters } };
   }
 
   /** The latest traces, newest first; `complete` keeps only those whose every hop has arrived. */
@@ -468,26 +295,4 @@ export class TelemetryStore {
   size(): { samples: number; values: number; traces: number } {
     return { samples: this.samples.length - this.head, values: this.values, traces: this.traceMap.size };
   }
-}
-
-/**
- * 'destination' when it saw the edge, else the busiest reporter. The callee reports every attempt
- * that reached a version; the caller reports one record per call, under the version of its last
- * attempt, so a failed attempt on a canary retried onto the stable version would vanish from the
- * canary's numbers (Istio/Flagger read canaries from reporter="destination" for the same reason).
- */
-function pickReporter(by: Map<string, Accumulator>): [string, Accumulator] {
-  const dst = by.get('destination');
-  if (dst && (dst.requests > 0 || dst.latencies.length > 0)) return ['destination', dst];
-  let best: [string, Accumulator] | undefined;
-  for (const entry of by) if (!best || entry[1].requests > best[1].requests) best = entry;
-  return best ?? ['none', new Accumulator()];
-}
-
-/** Numeric versions in numeric order ("2" < "10"), then the rest by name. */
-function compareVersions(a: string, b: string): number {
-  const na = Number(a);
-  const nb = Number(b);
-  if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
-  return a.localeCompare(b);
 }

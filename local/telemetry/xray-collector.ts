@@ -1,7 +1,7 @@
 /**
- * An X-Ray daemon stand-in: listens on UDP (loopback by default) for `{"format":"json","version":1}\n`
- * + one (sub)segment JSON per datagram (AWS-WIRE §7) and hands each document to the store.
- * Point functions at it with AWS_XRAY_DAEMON_ADDRESS=<address>.
+ * An X-Ray daemon stand-in: listens on UDP (loopback by default) for `{"format":"json","version":1}\n` + one
+ * (sub)segment JSON per datagram (AWS X-Ray Developer Guide, "Sending segment documents to the X-Ray daemon") and
+ * hands each document to the store. Point functions at it with AWS_XRAY_DAEMON_ADDRESS=<address>.
  */
 import { createSocket } from 'node:dgram';
 

@@ -1,7 +1,7 @@
 /**
- * `mesh local` runs E2's local mesh from cloud assemblies, and the rest of the CLI drives it through
+ * `mesh local` runs the local mesh from cloud assemblies, and the rest of the CLI drives it through
  * one AWS_ENDPOINT_URL (Lambda and DynamoDB on the same port): the operator's local loop, end to end.
- * The assemblies are engineer G's observability fixture app (payments runs a 50/50 canary in release 2).
+ * The assemblies are the observability fixture app (payments runs a 50/50 canary in release 2).
  */
 
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * The `mesh` CLI end to end: `node cli/bin/mesh.js` as a child process, the real AWS SDK on the
- * wire to E1's local endpoint (Lambda aliases, over E2's FunctionRegistry) and dynalite (policy
+ * wire to the local endpoint (Lambda aliases, over the local FunctionRegistry) and dynalite (policy
  * table), found by discovery alone (AWS_ENDPOINT_URL + AWS_ENDPOINT_URL_DYNAMODB, no ARNs, no
  * credentials, no region).
  */

@@ -61,7 +61,7 @@ describe('MeshFunction in the example app (release 2)', () => {
     }
   });
 
-  it('bundles the mesh layer in the contract 2 layout and the app code without lambda-mesh/runtime', () => {
+  it('bundles the mesh layer in its documented layout and the app code without lambda-mesh/runtime', () => {
     const layer =
       template.findResources('AWS::Lambda::LayerVersion')[
         logicalId(template, 'AWS::Lambda::LayerVersion', '/Mesh/RuntimeLayer/Resource')

@@ -10,7 +10,7 @@ import { MeshDashboard } from '../../infra/mesh-dashboard';
 import { MeshFunction } from '../../infra/mesh-function';
 import { ENV, LAYER } from '../../shared/names';
 
-/** A stack shaped like a synthesized mesh: functions with the mesh env (contract 1), policy items (contract 4). */
+/** A stack shaped like a synthesized mesh: functions with the mesh env, Custom::MeshPolicy items. */
 function meshStack(meshName = 'demo') {
   const app = new App();
   const stack = new Stack(app, 'Demo', { env: { account: '111111111111', region: 'us-east-1' } });

@@ -1,5 +1,5 @@
 /**
- * Identity end to end on the local mesh (E2's startLocalMesh) with the example app and B's runtime:
+ * Identity end to end on the local mesh (startLocalMesh) with the example app and the mesh runtime:
  * every function's identity secret is issued at start, signed calls flow through every hop, callers
  * without a valid token are refused, and traffic keeps flowing with zero failed calls while every
  * identity and the CA rotate and workers restart onto the new certificates.
@@ -112,7 +112,7 @@ describe('identity on the local mesh (example app)', {
       await new Promise((r) => setTimeout(r, 50));
       stages = (await sm.send(new DescribeSecretCommand({ SecretId: secret }))).VersionIdsToStages ?? {};
     }
-    // AWSPENDING may stay on the new current version (AWS-WIRE §5: gone or on AWSCURRENT).
+    // AWSPENDING may stay on the new current version (a rotation leaves it gone or on AWSCURRENT).
     assert.ok(stages[VersionId!]?.includes('AWSCURRENT'), JSON.stringify(stages));
     assert.deepEqual(stages[before.VersionId!], ['AWSPREVIOUS']);
     const after = parseIdentitySecret((await sm.send(new GetSecretValueCommand({ SecretId: secret }))).SecretString!);

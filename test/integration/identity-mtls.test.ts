@@ -78,7 +78,7 @@ describe('mTLS HTTP transport', () => {
     assert.deepEqual(JSON.parse(Buffer.from(res.payload).toString()), { ok: true });
   });
 
-  it("fits B's InvokeTransport: metadata from the ClientContext arrives as headers B's callee reads", async () => {
+  it("fits the pipeline's InvokeTransport: metadata from the ClientContext arrives as the headers a callee reads", async () => {
     const t = mtlsHttpTransport({ url, identity: orders, targetService: 'ledger' });
     const payload = Buffer.from('{"entry":2}');
     const tok = orders.sign({ target: 'ledger', payload });

@@ -1,5 +1,5 @@
 /**
- * Rotation under traffic, on E1's local endpoint through the real SDK: orders calls payments over
+ * Rotation under traffic, on the local endpoint through the real SDK: orders calls payments over
  * Lambda Invoke with a signed token in the ClientContext while the identity secrets and the CA rotate
  * through RotateSecret -> the real rotation function (4 steps) -> Secrets Manager staging labels.
  * Both sides re-read their secrets mid-traffic. Zero calls may fail.
@@ -60,7 +60,7 @@ describe('identity rotation under traffic (local endpoint, real SDK)', () => {
       scope: { mesh: 'shop', caSecret: SECRETS.ca, services: new Set(['orders', 'payments']) },
     };
     registry.add(ROTATOR, (event) => rotationStep(event as never, deps.current!));
-    // payments: verifies the caller's token before doing its work (what B's wrapper does).
+    // payments: verifies the caller's token before doing its work (what the wrapper does).
     registry.add('shop-payments', (event, ctx) => {
       const meta = (ctx.clientContext as { custom?: Record<string, { src?: string; tok?: string }> })?.custom?.[
         META.clientContextKey

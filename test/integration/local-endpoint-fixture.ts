@@ -1,8 +1,8 @@
 /**
  * A small in-process backend for the endpoint's wire tests: the real deployment registry
  * (FunctionRegistry) whose functions are plain async handlers instead of code directories, and an
- * invoker that runs them in-process (E2's real invoker runs workers; they test those). Alias weights use
- * a seeded generator so counts are reproducible.
+ * invoker that runs them in-process (the local mesh's real invoker runs workers; its tests are
+ * elsewhere). Alias weights use a seeded generator so counts are reproducible.
  */
 import { createHash } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';

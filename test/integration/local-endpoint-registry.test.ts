@@ -1,5 +1,5 @@
 /**
- * The endpoint over E2's real deployment registry (local/registry/function-registry.ts): the Lambda
+ * The endpoint over the real deployment registry (local/registry/function-registry.ts): the Lambda
  * API the mesh CLI and the runtime use — publish, alias weights, per-request routing with Math.random —
  * driven by the real SDK. The invoker here only reports which version it was asked to run.
  */

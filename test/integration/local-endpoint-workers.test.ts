@@ -1,6 +1,6 @@
 /**
- * The endpoint with E2's real registry and worker invoker: code running in a worker process reaches
- * Lambda, Secrets Manager and DynamoDB through AWS_ENDPOINT_URL with the plain AWS SDK (contract 3),
+ * The endpoint with the real registry and worker invoker: code running in a worker process reaches
+ * Lambda, Secrets Manager and DynamoDB through AWS_ENDPOINT_URL with the plain AWS SDK,
  * and the mesh metadata it sends in ClientContext arrives in the callee's context.
  */
 

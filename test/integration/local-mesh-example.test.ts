@@ -1,7 +1,7 @@
 /**
  * The example app (infra/app.ts, releases 1 and 2) on the local mesh with the real mesh runtime, driven
  * only through public interfaces (AWS SDK on the wire). Function and table names are discovered from
- * the MESH_* environment (contract 1), never hand-copied. With MESH_TEST_ENDPOINT set, the same tests
+ * the MESH_* environment, never hand-copied. With MESH_TEST_ENDPOINT set, the same tests
  * run against that endpoint (LocalStack after `npm run deploy:local`); tests that look inside the local
  * mesh's invoker skip there.
  */
@@ -34,12 +34,6 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
   let db: DynamoDBClient;
   const fn = new Map<string, string>();
   let table = '';
-  /** Set when the functions cannot load the mesh runtime's wrapper yet (B's layer still a placeholder). */
-  let runtimeMissing: string | undefined;
-  const needsRuntime = (t: { skip(reason: string): void }) => {
-    if (runtimeMissing) t.skip(runtimeMissing);
-    return Boolean(runtimeMissing);
-  };
 
   const text = (r: InvokeCommandOutput) => Buffer.from(r.Payload ?? new Uint8Array()).toString('utf8');
   const invoke = (service: string, payload: unknown, source?: string) =>
@@ -75,10 +69,6 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
       if (vars[ENV.service]) fn.set(vars[ENV.service], f.FunctionName!);
       if (vars[ENV.policyTable]) table = vars[ENV.policyTable];
     }
-    const probe = await invoke('frontend', { action: 'checkout' });
-    if (/Runtime\.(HandlerNotFound|ImportModuleError)/.test(text(probe))) {
-      runtimeMissing = `the mesh runtime's wrapper does not load yet: ${text(probe).slice(0, 200)}`;
-    }
   });
 
   after(async () => {
@@ -93,14 +83,12 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     assert.ok(table, `no function has ${ENV.policyTable}`);
   });
 
-  it('serves an allowed edge: external -> frontend -> orders -> payments/inventory', async (t) => {
-    if (needsRuntime(t)) return;
+  it('serves an allowed edge: external -> frontend -> orders -> payments/inventory', async () => {
     const r = await invoke('frontend', { action: 'checkout', sku: 'sku-1', quantity: 1 });
     assert.equal(r.FunctionError, undefined, text(r));
   });
 
-  it('refuses the denied frontend -> payments edge', async (t) => {
-    if (needsRuntime(t)) return;
+  it('refuses the denied frontend -> payments edge', async () => {
     // frontend itself calls payments: its own mesh refuses the undeclared edge (policy, fail fast).
     const r = await invoke('frontend', { action: 'pay-direct' });
     assert.equal(r.FunctionError, undefined, text(r));
@@ -109,16 +97,14 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     assert.match(body.reason, /payments/);
   });
 
-  it('refuses a caller that claims to be frontend without a signed token, saying only "unauthenticated"', async (t) => {
-    if (needsRuntime(t)) return;
+  it('refuses a caller that claims to be frontend without a signed token, saying only "unauthenticated"', async () => {
     const r = await invoke('payments', { amountCents: 100 }, 'frontend');
     assert.equal(r.FunctionError, 'Unhandled', `payments answered a forged frontend: ${text(r)}`);
     assert.match(text(r), /unauthenticated/);
     assert.doesNotMatch(text(r), /token-|signature|audience/);
   });
 
-  it('applies a deny written to the table within the cache TTL, and lifts it again, without a restart', async (t) => {
-    if (needsRuntime(t)) return;
+  it('applies a deny written to the table within the cache TTL, and lifts it again, without a restart', async () => {
     const service = 'frontend';
     const key = { [TABLE.partitionKey]: { S: service }, [TABLE.sortKey]: { S: SORT_KEY.deny(EXTERNAL) } };
     await db.send(
@@ -152,8 +138,7 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
 
   it('moves the observed split of payments when UpdateAlias changes the weights', {
     skip: process.env.MESH_TEST_ENDPOINT ? 'counts versions through the local invoker' : false,
-  }, async (t) => {
-    if (needsRuntime(t)) return;
+  }, async () => {
     const payments = fn.get('payments')!;
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS }));
     const canary = Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {})[0];
@@ -194,8 +179,7 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
 
   it('moves the observed split with `mesh shift`, and `mesh rollback` sends every call to stable', {
     skip: process.env.MESH_TEST_ENDPOINT ? 'counts versions through the local invoker' : false,
-  }, async (t) => {
-    if (needsRuntime(t)) return;
+  }, async () => {
     const payments = fn.get('payments')!;
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS }));
     const canary = Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {})[0];

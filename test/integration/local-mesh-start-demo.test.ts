@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { liveRows, renderLiveView } from '../../local/live-view';
 import { demoPlan } from '../../local/start-command';
-import type { EdgeStats } from '../../local/telemetry/telemetry-store';
+import type { EdgeStats } from '../../shared/telemetry/golden-metrics';
 import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 
 describe('live view rendering', () => {

@@ -1,5 +1,5 @@
 /**
- * Observability through the real local mesh (contract 8): workers print EMF lines and send X-Ray
+ * Observability through the real local mesh: workers print EMF lines and send X-Ray
  * subsegments over UDP, the local mesh writes each invocation's function segment, and `mesh stat`,
  * `mesh trace` and `mesh check` read it all back over HTTP like an operator would.
  *
@@ -14,8 +14,9 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { processContext } from '../../cli/context';
 import { main } from '../../cli/main';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import type { StatsSnapshot, Trace, TraceSpan } from '../../local/telemetry/telemetry-store';
 import { ENV, LIVE_ALIAS } from '../../shared/names';
+import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
+import type { Trace, TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { exampleAssemblies } from '../support/example-assembly';
 import { observAssemblies } from '../support/observ-app/assemblies';
 

@@ -1,5 +1,5 @@
 /**
- * HTTP targets (declared by the deployment in MESH_HTTP_TARGETS): call() goes through F's
+ * HTTP targets (declared by the deployment in MESH_HTTP_TARGETS): call() goes through
  * httpTargetTransport with the same pipeline as Invoke (retries, breaker, classification by HTTP
  * status, telemetry), against real loopback servers: plain HTTP (auth none), SigV4-signed HTTP (auth
  * iam; http allowed on loopback) and HTTPS requiring a mesh client certificate (auth mtls). A policy

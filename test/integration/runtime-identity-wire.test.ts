@@ -1,5 +1,5 @@
 /**
- * Identity over the wire: the caller's pipeline signs each attempt (F's Identity.sign, token in
+ * Identity over the wire: the caller's pipeline signs each attempt (Identity.sign, token in
  * ClientContext `tok`), the callee's wrapper verifies it before the policy check. A caller with a
  * certificate from a foreign CA is refused as MeshUnauthenticated; the token never reaches a log line.
  */

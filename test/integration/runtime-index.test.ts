@@ -22,14 +22,15 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
   let task = '';
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mesh-index-test-'));
-    // The handlers run from a copy outside this repository: inside it, `require('lambda-mesh')` would
-    // resolve to this package's own exports (the constructs) rather than to the runtime.
+    // The handlers run from a copy outside this repository, as from Lambda's /var/task: inside it, a
+    // require of `lambda-mesh` may resolve to this package itself rather than to the layer's copy.
     task = join(dir, 'task');
     cpSync(FIXTURES, task, { recursive: true });
-    // `require('lambda-mesh')` in the fixtures resolves to the same source module as the wrapper.
+    // `require('lambda-mesh/runtime')` in the fixtures resolves to the same source module as the wrapper
+    // (here through tsconfig's paths, as the layer's lambda-mesh/runtime.js does in Lambda).
     nodePath = join(dir, 'node_modules');
     mkdirSync(join(nodePath, 'lambda-mesh'), { recursive: true });
-    writeFileSync(join(nodePath, 'lambda-mesh', 'index.js'), `module.exports = require(${JSON.stringify(INDEX)});\n`);
+    writeFileSync(join(nodePath, 'lambda-mesh', 'runtime.js'), `module.exports = require(${JSON.stringify(INDEX)});\n`);
     snapshot = writeHelloSnapshot(join(dir, 'policy.json'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 /**
- * The built layer (contract 2) as Lambda loads it: a fresh node process whose handler is the layer's
- * wrapper.handler, MESH_HANDLER naming the user's module, `lambda-mesh` resolved through NODE_PATH.
+ * The built layer (docs/wire-contract.md, "The layer") as Lambda loads it: a fresh node process whose handler is the
+ * layer's wrapper.handler, MESH_HANDLER naming the user's module, `lambda-mesh` resolved through NODE_PATH.
  */
 
 import assert from 'node:assert/strict';
@@ -41,7 +41,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     return { ...answers[0], stdout };
   }
 
-  test('contract 2 layout', () => {
+  test('the documented layout', () => {
     for (const f of ['index.js', 'wrapper.js', 'package.json']) assert.ok(existsSync(join(pkg, f)), f);
   });
 

@@ -1,7 +1,7 @@
 /**
- * Shared breakers on the wire: when sandbox A's breaker for a version opens, A writes the
+ * Shared breakers on the wire: when one sandbox's breaker for a version opens, it writes the
  * `breaker#<version>` item to the target's breaker partition (`breaker#<target>`) of the policy table
- * (a real dynalite, the real DynamoDB client) with a conditional PutItem, fire-and-forget; sandbox B
+ * (a real dynalite, the real DynamoDB client) with a conditional PutItem, fire-and-forget; another sandbox
  * reads it with the target's policy and ejects that version before it ever fails there. A failed
  * write is logged and ignored. Breaker state in the target's own partition is not honoured.
  */
@@ -85,7 +85,7 @@ describe('runtime: shared breaker items', () => {
       sharedBreakers: writer,
     });
 
-  test("A's breaker opens on version 2: the item is written and B never sends version 2 a call", async () => {
+  test('one breaker opens on version 2: the item is written and the other sandbox never sends version 2 a call', async () => {
     const writer = new SharedBreakerWriter({ tableName: TABLE, client: dynamo });
     const a = sandbox(writer);
     let failures = 0;

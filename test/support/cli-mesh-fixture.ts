@@ -1,6 +1,6 @@
 /**
- * A mesh for the CLI's wire tests, from the real local parts: E2's FunctionRegistry holds mesh
- * functions with published versions and `live` aliases, E1's endpoint (startEndpoint) serves them on
+ * A mesh for the CLI's wire tests, from the real local parts: the FunctionRegistry holds mesh
+ * functions with published versions and `live` aliases, the local endpoint (startEndpoint) serves them on
  * the Lambda wire (so UpdateAlias is validated as Lambda does), and the policy table lives in a
  * separate dynalite on 127.0.0.1 port 0. No workers: the CLI never invokes a function.
  */

@@ -3,7 +3,7 @@
  * sources (a test file that starts a mesh pays for synth only when the app changed):
  * - `fixtureAssemblies()`: the local mesh's own fixture app (test/support/local-mesh-app), releases 1 and 2.
  * - `checkoutFixtureAssembly()`: a checkout charging through an idempotent and a non-idempotent edge.
- * - `exampleAssemblies()`: the example app (infra/app.ts via the cdk CLI, contract 5), releases 1 and 2;
+ * - `exampleAssemblies()`: the example app (infra/app.ts via the cdk CLI), releases 1 and 2;
  *   undefined while the example app is not in the tree.
  * And `startTestMesh()`: the local mesh on a free port, or — when MESH_TEST_ENDPOINT is set — an
  * already-running target such as LocalStack after `npm run deploy:local` (then nothing is started).
@@ -68,7 +68,7 @@ function cached(name: string, hash: string, release: number, synth: (outdir: str
   return dir;
 }
 
-// The local mesh's account and region (AWS-WIRE: 000000000000 / us-east-1), so literal ARNs match it.
+// The local mesh's account and region (000000000000 / us-east-1), so literal ARNs match it.
 const quietEnv = {
   ...process.env,
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
@@ -206,7 +206,7 @@ export function clientConfig(url: string) {
   };
 }
 
-/** The mesh's functions by service and its policy table, found through the MESH_* environment (contract 1). */
+/** The mesh's functions by service and its policy table, found through the MESH_* environment. */
 export async function discoverMesh(lambda: LambdaClient): Promise<{ fn: Map<string, string>; table: string }> {
   const fn = new Map<string, string>();
   let table = '';

@@ -1,7 +1,7 @@
 /**
- * A loopback server speaking the Lambda Invoke REST API (docs/ and local/endpoint/invoke.ts hold the
- * wire facts), running handlers in-process: for wire tests and benches of the runtime with the real
- * @aws-sdk/client-lambda. It enforces what Lambda enforces, with Lambda's errors, so a runtime that
+ * A loopback server speaking the Lambda Invoke REST API (AWS Lambda API Reference, "Invoke";
+ * local/endpoint/invoke.ts holds the wire facts), running handlers in-process: for wire tests and
+ * benches of the runtime with the real @aws-sdk/client-lambda. It enforces what Lambda enforces, with Lambda's errors, so a runtime that
  * oversteps a limit fails here as it would in AWS:
  * - `POST /2015-03-31/functions/{fn}/invocations[?Qualifier=]`, fn as name, `name:qualifier` or ARN
  * - `X-Amz-Invocation-Type`: RequestResponse (200 + result), Event (202, runs in the background, no

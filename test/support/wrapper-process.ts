@@ -7,7 +7,6 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 /** What the fixture handlers (test/fixtures/runtime) answer. */
 export interface FixtureResult {
@@ -61,11 +60,7 @@ export function runWrapper(options: {
       }
       process.exit(0);
     })();`;
-  // tsx by its absolute path: the process runs in the task root, where tsx's tsconfig lookup would
-  // otherwise find this repository's `paths` (which map `lambda-mesh` to the constructs).
-  const tsx = options.typescript ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
-  const stdout = execFileSync(process.execPath, [...tsx, '-e', script], {
-    cwd: options.taskRoot ?? FIXTURES,
+  const stdout = execFileSync(process.execPath, [...(options.typescript ? ['--import', 'tsx'] : []), '-e', script], {
     env: {
       PATH: process.env.PATH,
       NODE_PATH: `${options.nodePath}:${join(__dirname, '../../node_modules')}`,

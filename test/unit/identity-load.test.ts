@@ -91,7 +91,7 @@ describe('identity loading', () => {
       try {
         meta = metadataFromClientContext(cc);
       } catch {
-        // B's parser may refuse it outright: also a refusal
+        // The metadata parser may refuse it outright: also a refusal
       }
       const r = payments.verify({ token: meta?.tok, source: meta?.src, payload: 'p' });
       assert.equal(r.ok, false, cc.slice(0, 30));

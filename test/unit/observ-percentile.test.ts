@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { percentileOfSorted, percentiles } from '../../local/telemetry/percentile';
+import { percentileOfSorted, percentiles } from '../../shared/telemetry/percentile';
 
 describe('percentiles (nearest rank)', () => {
   it('matches hand-computed values on 1..100', () => {

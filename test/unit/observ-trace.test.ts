@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { TelemetryStore, type TraceSpan } from '../../local/telemetry/telemetry-store';
+import { TelemetryStore } from '../../local/telemetry/telemetry-store';
+import type { TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { newSegmentId, newTraceId } from '../support/observ-fixtures';
 
 const t0 = 1_800_000_000;

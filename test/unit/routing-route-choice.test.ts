@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseMirror, chooseRoute, headerValue, RouteBalancers } from '../../functions/mesh/routing/route-choice';
+import { headerValue } from '../../functions/mesh/header-value';
+import { chooseMirror, chooseRoute, RouteBalancers } from '../../functions/mesh/routing/route-choice';
 import { rendezvousPick, unitHash } from '../../functions/mesh/routing/sticky-hash';
 import { LIVE_ALIAS } from '../../shared/names';
 import type { RouteItem } from '../../shared/policy';

@@ -39,7 +39,7 @@ export function metadataHeaders(meta: Partial<MeshMetadata>): Record<string, str
   return h;
 }
 
-/** The mesh metadata back out of a base64 ClientContext (what B's pipeline hands a transport). */
+/** The mesh metadata back out of a base64 ClientContext (what the call pipeline hands a transport). */
 export function metadataFromClientContext(clientContext: string | undefined): Partial<MeshMetadata> {
   if (!clientContext) return {};
   try {

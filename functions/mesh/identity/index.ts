@@ -1,5 +1,5 @@
 /**
- * Mesh identity for the runtime (contract 7). B's wrapper and call pipeline use exactly this:
+ * Mesh identity for the runtime (docs/identity.md). The wrapper and the call pipeline use exactly this:
  *
  *   const id = await loadIdentity();            // undefined when MESH_IDENTITY_SECRET is unset
  *   meta.tok = id?.sign({ target, payload });   // each attempt; payload = the exact Invoke bytes

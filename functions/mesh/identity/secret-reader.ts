@@ -1,7 +1,7 @@
 /**
- * GetSecretValue through the AWS SDK, required lazily (the Lambda runtime provides @aws-sdk/*; the
- * client is built on first need, not at init). The endpoint honours AWS_ENDPOINT_URL_SECRETS_MANAGER
- * and AWS_ENDPOINT_URL explicitly (AWS-WIRE §1: runtime code passes `endpoint` itself).
+ * GetSecretValue through the AWS SDK, required lazily (the Lambda runtime provides @aws-sdk/*; the client is built on
+ * first need, not at init). The endpoint honours AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL explicitly
+ * (not every SDK release honours AWS_ENDPOINT_URL_*: runtime code passes `endpoint` itself).
  */
 import type { SecretReader } from './identity';
 

@@ -110,7 +110,7 @@ export class PolicyTableQuery {
       process.env.AWS_REGION ||
       process.env.AWS_DEFAULT_REGION ||
       'us-east-1';
-    // Passed explicitly, as the SDK would read them (AWS-WIRE.md §1).
+    // Passed explicitly, as the SDK would read them.
     const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL;
     this.url = new URL(endpoint || `https://dynamodb.${this.region}.amazonaws.com/`);
   }

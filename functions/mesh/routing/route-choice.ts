@@ -4,6 +4,7 @@
  */
 import { LIVE_ALIAS } from '../../../shared/names';
 import type { RouteItem } from '../../../shared/policy';
+import { headerValue } from '../header-value';
 import { rendezvousPick } from './sticky-hash';
 import { signatureOf, WeightedRoundRobin } from './weighted-round-robin';
 
@@ -101,22 +102,4 @@ export function chooseMirror(route: RouteItem | undefined, random: () => number 
   const m = route?.mirror;
   if (!m || m.percent <= 0) return undefined;
   return random() * 100 < m.percent ? m.version : undefined;
-}
-
-/** Case-insensitive header lookup; a repeated header counts by its first value. */
-export function headerValue(headers: ChooseRouteInput['headers'], name: string): string | undefined {
-  if (!headers) return undefined;
-  // Own keys only: a header named like an Object property ("constructor") must not hit the prototype.
-  let v = Object.hasOwn(headers, name) ? headers[name] : undefined;
-  if (v === undefined) {
-    const lower = name.toLowerCase();
-    for (const k of Object.keys(headers)) {
-      if (k.toLowerCase() === lower) {
-        v = headers[k];
-        break;
-      }
-    }
-  }
-  if (Array.isArray(v)) v = v[0];
-  return typeof v === 'string' ? v : undefined;
 }

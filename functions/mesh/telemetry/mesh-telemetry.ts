@@ -1,6 +1,7 @@
 /**
- * The runtime's telemetry: EMF metric lines (AWS-WIRE.md §8) and one JSON access-log line per call,
- * both on stdout (Lambda ships stdout to CloudWatch Logs, which extracts EMF), and X-Ray subsegments.
+ * The runtime's telemetry: EMF metric lines (Amazon CloudWatch User Guide, "Specification: Embedded metric format")
+ * and one JSON access-log line per call, both on stdout (Lambda ships stdout to CloudWatch Logs, which extracts EMF),
+ * and X-Ray subsegments.
  *
  * EMF is written by hand rather than through Powertools Metrics: the same one-directive document, but
  * one line per call with no buffering, flush hook or cold-start blob, and nothing to load (see

@@ -1,5 +1,6 @@
 /**
- * Sends (sub)segment documents to the X-Ray daemon as UDP datagrams (AWS-WIRE.md §7):
+ * Sends (sub)segment documents to the X-Ray daemon as UDP datagrams (AWS X-Ray Developer Guide, "Sending segment
+ * documents to the X-Ray daemon"):
  * `{"format":"json","version":1}\n<document>` to AWS_XRAY_DAEMON_ADDRESS (default 127.0.0.1:2000).
  *
  * Why not Powertools Tracer: it pulls in aws-xray-sdk-core (cls-hooked, its own segment model), whose

@@ -47,7 +47,7 @@ export class LambdaInvokeTransport implements InvokeTransport {
     this.InvokeCommand = sdk.InvokeCommand;
     if (!this.client) {
       const env = this.options.env ?? process.env;
-      // Passed explicitly: some SDK releases ignore AWS_ENDPOINT_URL_* (AWS-WIRE.md §1).
+      // Passed explicitly: some SDK releases ignore AWS_ENDPOINT_URL_*.
       const endpoint = env.AWS_ENDPOINT_URL_LAMBDA || env.AWS_ENDPOINT_URL || undefined;
       this.client = new sdk.LambdaClient({ maxAttempts: 1, ...(endpoint ? { endpoint } : {}) });
     }

@@ -16,7 +16,7 @@ import {
 import type { Identity } from '../identity/identity';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './lambda-invoke';
 
-/** What the HTTP transports take per attempt (the same fields B's Invoke transport sends). */
+/** What the HTTP transports take per attempt (the same fields the Lambda Invoke transport sends). */
 export interface HttpTransportRequest {
   /** Request body: the exact bytes the token's digest covers. */
   readonly payload: Uint8Array;
@@ -33,7 +33,7 @@ export interface HttpTransportRequest {
 }
 
 /**
- * An HTTP target. `invoke` is B's InvokeTransport shape (the pipeline uses it unchanged: the metadata
+ * An HTTP target. `invoke` is the pipeline's InvokeTransport shape (the pipeline uses it unchanged: the metadata
  * comes out of the ClientContext into x-mesh-* headers, the HTTP status goes back as `statusCode`, so
  * 429/401/403/5xx classify as they do for Invoke); `send` is the plain HTTP form.
  */
@@ -43,7 +43,7 @@ export interface HttpTransport extends InvokeTransport {
   send(req: HttpTransportRequest): Promise<HttpExchangeResponse>;
 }
 
-/** B's `invoke` on top of `send`: functionName/qualifier are ignored (the URL names the target). */
+/** The InvokeTransport `invoke` on top of `send`: functionName/qualifier are ignored (the URL names the target). */
 export function invokeOverHttp(send: HttpTransport['send']): (req: InvokeRequest) => Promise<InvokeResponse> {
   return async (req) => {
     const metadata = metadataFromClientContext(req.clientContext);

@@ -52,7 +52,7 @@ fn('Metrics', 'metrics');
 fn('Echo', 'echo');
 fn('Reject', 'reject');
 
-// The canary (contract 5): release 2 changes configuration and declares its canary on stable "1".
+// The canary: release 2 changes configuration and declares its canary on stable "1".
 const canary = fn('Canary', 'hello', {
   layers: [layer],
   environment: { GREETING_FILE: '/opt/greetings/hello.txt', RELEASE: String(release) },
@@ -79,8 +79,8 @@ new CustomResource(stack, 'Seed', {
   properties: {
     TableName: table.tableName,
     Items: JSON.stringify([
-      { pk: 'fixture-hello', sk: 'allow#external', source: 'external' },
-      ...(release === 1 ? [{ pk: 'fixture-hello', sk: 'allow#retired', source: 'retired' }] : []),
+      { pk: 'fixture-hello', sk: 'allow#external', source: 'external', managedBy: 'deploy' },
+      ...(release === 1 ? [{ pk: 'fixture-hello', sk: 'allow#retired', source: 'retired', managedBy: 'deploy' }] : []),
     ]),
   },
 });

@@ -1,7 +1,7 @@
 /**
  * The observability fixture app: a three-hop mesh (frontend -> orders -> payments, and a denied
- * frontend -> admin) wired like MeshFunction wires functions (contract 1: mesh env, wrapper handler,
- * layer, tracing Active, alias live; contract 4: Custom::MeshPolicy items; contract 5: payments'
+ * frontend -> admin) wired like MeshFunction wires functions (the mesh env, wrapper handler,
+ * layer, tracing Active, alias live; Custom::MeshPolicy items; payments'
  * canary in release 2). Its layer is a stand-in runtime (see layer/), so the telemetry path is tested
  * through the local mesh independently of the real runtime. Usage: tsx app.ts <outdir> <release>
  */
@@ -77,9 +77,9 @@ new CustomResource(stack, 'Seed', {
         managedBy: 'deploy',
         functionName: `${OBSERV_MESH}-${s}`,
       })),
-      { pk: 'frontend', sk: 'allow#external', managedBy: 'deploy' },
-      { pk: 'orders', sk: 'allow#frontend', managedBy: 'deploy' },
-      { pk: 'payments', sk: 'allow#orders', managedBy: 'deploy' },
+      { pk: 'frontend', sk: 'allow#external', source: 'external', managedBy: 'deploy' },
+      { pk: 'orders', sk: 'allow#frontend', source: 'frontend', managedBy: 'deploy' },
+      { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' },
     ]),
   },
 });

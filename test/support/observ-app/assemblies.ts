@@ -1,4 +1,7 @@
-/** Synthesizes the observability fixture app (releases 1 and 2) once per content hash, like E2's example-assembly helper. */
+/**
+ * Synthesizes the observability fixture app (releases 1 and 2) once per content hash, like the example-assembly
+ * helper.
+ */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';

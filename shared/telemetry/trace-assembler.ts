@@ -1,8 +1,10 @@
 /**
- * Builds a trace tree out of X-Ray segment documents (AWS-WIRE §7) that arrive in any order: a
- * segment may carry nested `subsegments`, a subsegment may be sent alone (`type: "subsegment"`,
- * `parent_id`), an `in_progress` document is replaced by its finished copy with the same id.
+ * Builds a trace tree out of X-Ray segment documents that arrive in any order (AWS X-Ray Developer
+ * Guide, "AWS X-Ray segment documents"): a segment may carry nested `subsegments`, a subsegment may
+ * be sent alone (`type: "subsegment"`, `parent_id`), an `in_progress` document is replaced by its
+ * finished copy with the same id. The local mesh's collector and the CLI's X-Ray reader both use it.
  */
+import { SEGMENT_ID_PATTERN, TRACE_ID_PATTERN } from '../trace-header';
 
 /** A flat value for an X-Ray annotation. */
 export type Annotation = string | number | boolean;
@@ -75,9 +77,6 @@ export interface FlatDoc {
   readonly doc: Record<string, unknown>;
 }
 
-const TRACE_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
-const SEGMENT_ID = /^[0-9a-f]{16}$/;
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -91,7 +90,7 @@ export type FlattenResult = { ok: true; docs: FlatDoc[] } | { ok: false; reason:
 export function flattenSegment(input: unknown): FlattenResult {
   if (!isRecord(input)) return { ok: false, reason: 'segment is not a JSON object' };
   const traceId = input.trace_id;
-  if (typeof traceId !== 'string' || !TRACE_ID.test(traceId)) {
+  if (typeof traceId !== 'string' || !TRACE_ID_PATTERN.test(traceId)) {
     return { ok: false, reason: `trace_id must look like 1-<8 hex>-<24 hex>, got ${JSON.stringify(traceId)}` };
   }
   const docs: FlatDoc[] = [];
@@ -100,7 +99,7 @@ export function flattenSegment(input: unknown): FlattenResult {
     parentId: string | undefined,
     kind: 'segment' | 'subsegment',
   ): string | undefined => {
-    if (typeof d.id !== 'string' || !SEGMENT_ID.test(d.id))
+    if (typeof d.id !== 'string' || !SEGMENT_ID_PATTERN.test(d.id))
       return `segment id must be 16 hex digits, got ${JSON.stringify(d.id)}`;
     if (typeof d.name !== 'string' || d.name.length === 0) return `segment ${d.id} has no name`;
     if (typeof d.start_time !== 'number') return `segment ${d.id} has no numeric start_time`;
@@ -142,75 +141,26 @@ function statusOf(doc: Record<string, unknown>): number | undefined {
   return undefined;
 }
 
+type MutableSpan = { -readonly [K in keyof TraceSpan]: TraceSpan[K] };
+
 /** Assembles the documents of one trace (latest copy per id) into a tree. */
 export function assembleTrace(traceId: string, docs: Iterable<FlatDoc>): Trace | undefined {
-  const byId = new Map<string, FlatDoc>();
-  for (const d of docs) {
-    const prev = byId.get(d.id);
-    // A finished document wins over an in-progress one whatever the arrival order.
-    if (prev && prev.doc.in_progress !== true && d.doc.in_progress === true) continue;
-    byId.set(d.id, d);
-  }
+  const byId = latestCopies(docs);
   if (byId.size === 0) return undefined;
-  type Mutable = { -readonly [K in keyof TraceSpan]: TraceSpan[K] };
-  const spans = new Map<string, Mutable>();
-  for (const f of byId.values()) {
-    const d = f.doc;
-    const start = (d.start_time as number) * 1000;
-    const end = typeof d.end_time === 'number' ? d.end_time * 1000 : undefined;
-    spans.set(f.id, {
-      id: f.id,
-      parentId: f.parentId,
-      name: d.name as string,
-      kind: f.kind,
-      origin: typeof d.origin === 'string' ? d.origin : undefined,
-      namespace: typeof d.namespace === 'string' ? d.namespace : undefined,
-      start,
-      end,
-      durationMs: end === undefined ? undefined : Math.round((end - start) * 1000) / 1000,
-      inProgress: end === undefined,
-      error: d.error === true,
-      fault: d.fault === true,
-      throttle: d.throttle === true,
-      httpStatus: statusOf(d),
-      annotations: annotationsOf(d),
-      depth: 0,
-      children: [],
-    });
-  }
-  const roots: Mutable[] = [];
-  const parentOf = new Map<string, Mutable>();
-  for (const s of spans.values()) {
-    const parent = s.parentId ? spans.get(s.parentId) : undefined;
-    // A parent link that closes a cycle (bad or hostile input) is dropped: the span becomes a root.
-    let up = parent;
-    while (up && up !== s) up = parentOf.get(up.id);
-    if (parent && up !== s) {
-      parentOf.set(s.id, parent);
-      parent.children.push(s);
-    } else roots.push(s);
-  }
-  const byStart = (a: TraceSpan, b: TraceSpan) => a.start - b.start || a.id.localeCompare(b.id);
-  roots.sort(byStart);
-  let start = Infinity;
-  let end = -Infinity;
-  let error = false;
-  let fault = false;
-  const services: string[] = [];
-  const order: Mutable[] = [];
-  const visit = (s: Mutable, depth: number) => {
+  const spans = new Map<string, MutableSpan>();
+  for (const f of byId.values()) spans.set(f.id, spanOf(f));
+  const roots = linkTree(spans);
+  const order: MutableSpan[] = [];
+  const visit = (s: MutableSpan, depth: number) => {
     s.depth = depth;
     order.push(s);
     s.children.sort(byStart);
-    for (const c of s.children) visit(c as Mutable, depth + 1);
+    for (const c of s.children) visit(c as MutableSpan, depth + 1);
   };
   for (const r of roots) visit(r, 0);
-  for (const s of order) {
-    start = Math.min(start, s.start);
-    end = Math.max(end, s.end ?? s.start);
-    error ||= s.error;
-    fault ||= s.fault;
-  }
+  const start = Math.min(...order.map((s) => s.start));
+  const end = Math.max(...order.map((s) => s.end ?? s.start));
+  const services: string[] = [];
   for (const s of [...order].sort(byStart)) {
     if (s.kind === 'segment' && !services.includes(s.name)) services.push(s.name);
   }
@@ -222,12 +172,91 @@ export function assembleTrace(traceId: string, docs: Iterable<FlatDoc>): Trace |
     roots,
     spanCount: order.length,
     services,
-    error,
-    fault,
+    error: order.some((s) => s.error),
+    fault: order.some((s) => s.fault),
     complete: roots.length === 1 && roots[0]!.kind === 'segment' && order.every((s) => !s.inProgress),
   };
 }
 
+/** One document per id: a finished document wins over an in-progress one whatever the arrival order. */
+function latestCopies(docs: Iterable<FlatDoc>): Map<string, FlatDoc> {
+  const byId = new Map<string, FlatDoc>();
+  for (const d of docs) {
+    const prev = byId.get(d.id);
+    if (prev && prev.doc.in_progress !== true && d.doc.in_progress === true) continue;
+    byId.set(d.id, d);
+  }
+  return byId;
+}
+
+function spanOf(f: FlatDoc): MutableSpan {
+  const d = f.doc;
+  const start = (d.start_time as number) * 1000;
+  const end = typeof d.end_time === 'number' ? d.end_time * 1000 : undefined;
+  return {
+    id: f.id,
+    parentId: f.parentId,
+    name: d.name as string,
+    kind: f.kind,
+    origin: typeof d.origin === 'string' ? d.origin : undefined,
+    namespace: typeof d.namespace === 'string' ? d.namespace : undefined,
+    start,
+    end,
+    durationMs: end === undefined ? undefined : Math.round((end - start) * 1000) / 1000,
+    inProgress: end === undefined,
+    error: d.error === true,
+    fault: d.fault === true,
+    throttle: d.throttle === true,
+    httpStatus: statusOf(d),
+    annotations: annotationsOf(d),
+    depth: 0,
+    children: [],
+  };
+}
+
+/** Hangs each span under its parent; the roots, in start order. */
+function linkTree(spans: ReadonlyMap<string, MutableSpan>): MutableSpan[] {
+  const roots: MutableSpan[] = [];
+  const parentOf = new Map<string, MutableSpan>();
+  for (const s of spans.values()) {
+    const parent = s.parentId ? spans.get(s.parentId) : undefined;
+    // A parent link that closes a cycle (bad or hostile input) is dropped: the span becomes a root.
+    let up = parent;
+    while (up && up !== s) up = parentOf.get(up.id);
+    if (parent && up !== s) {
+      parentOf.set(s.id, parent);
+      parent.children.push(s);
+    } else roots.push(s);
+  }
+  return roots.sort(byStart);
+}
+
+function byStart(a: TraceSpan, b: TraceSpan): number {
+  return a.start - b.start || a.id.localeCompare(b.id);
+}
+
+/**
+ * One trace out of its raw documents, objects or JSON text (what X-Ray's BatchGetTraces returns as
+ * `Segments[].Document`); documents that are malformed or of another trace are left out.
+ */
+export function traceFromDocuments(traceId: string, documents: Iterable<unknown>): Trace | undefined {
+  const docs: FlatDoc[] = [];
+  for (const d of documents) {
+    let input = d;
+    if (typeof d === 'string') {
+      try {
+        input = JSON.parse(d);
+      } catch {
+        continue;
+      }
+    }
+    const flat = flattenSegment(input);
+    if (flat.ok) docs.push(...flat.docs.filter((f) => f.traceId === traceId));
+  }
+  return assembleTrace(traceId, docs);
+}
+
+/** The one-line view of a trace that lists show. */
 export function summarize(t: Trace, settled = true): TraceSummary {
   return {
     id: t.id,

@@ -4,7 +4,7 @@
  * `{"Version":"2012-10-17","Id":"default"}`. Pure: request fields in, statement out. The local mesh keeps
  * and returns policies; it does not enforce them (there is no IAM locally).
  */
-import { AwsError } from '../endpoint/errors';
+import { AwsError } from './errors';
 
 export interface PolicyStatement {
   readonly Sid: string;

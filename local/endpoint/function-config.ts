@@ -6,7 +6,7 @@
  * RuntimeVersionConfig as fields only GetFunction returns. Pure: a record in, the wire shape out.
  */
 import { createHash } from 'node:crypto';
-import type { FunctionConfig } from '../endpoint/backend';
+import type { FunctionConfig } from './backend';
 
 /** Lambda's state of a function version (API reference, "Lambda function states"). */
 export interface VersionState {

@@ -1,0 +1,195 @@
+/**
+ * Golden metrics from CloudWatch: the runtime's EMF metrics in the mesh namespace, read with
+ * ListMetrics and GetMetricData, turned into the same snapshot the local mesh serves
+ * (shared/telemetry/golden-metrics.ts). CloudWatch keeps percentiles per series and cannot merge
+ * them, so a group's latency is that of its busiest series.
+ */
+import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { METRICS } from '../../shared/names';
+import {
+  type EdgeTallies,
+  emptyCollectorCounters,
+  goldenSnapshot,
+  SeriesLatency,
+  type StatsSnapshot,
+  Tally,
+  UNKNOWN_LABEL,
+} from '../../shared/telemetry/golden-metrics';
+import { awsCall } from '../errors';
+
+/** One metric stream as ListMetrics names it. */
+export interface MetricStream {
+  readonly name: string;
+  readonly dims: Readonly<Record<string, string>>;
+}
+
+/** Values GetMetricData returned for one stream over the window. */
+export interface StreamValues {
+  sum?: number;
+  p50?: number;
+  p95?: number;
+  p99?: number;
+  samples?: number;
+}
+
+/** The metrics golden metrics are made of. */
+const WANTED: ReadonlySet<string> = new Set([
+  METRICS.requestsTotal,
+  METRICS.requestDurationMs,
+  METRICS.deniedTotal,
+  METRICS.breakerOpenTotal,
+  METRICS.retriesTotal,
+]);
+
+/** GetMetricData caps one request at 500 queries. */
+const MAX_QUERIES = 500;
+
+/** Pure: CloudWatch results -> the snapshot. */
+export function snapshotFromCloudWatch(
+  streams: readonly { stream: MetricStream; values: StreamValues }[],
+  windowMs: number,
+  now: number,
+): StatsSnapshot {
+  const edges = new Map<string, EdgeTallies<SeriesLatency> & { byReporter: Map<string, Tally<SeriesLatency>> }>();
+  for (const { stream, values } of streams) {
+    const d = stream.dims;
+    const source = d.source_workload ?? UNKNOWN_LABEL;
+    const destination = d.destination_workload ?? UNKNOWN_LABEL;
+    const version = d.destination_version ?? UNKNOWN_LABEL;
+    const key = `${source}\u0000${destination}\u0000${version}`;
+    let edge = edges.get(key);
+    if (!edge) {
+      edge = { source, destination, version, byReporter: new Map() };
+      edges.set(key, edge);
+    }
+    const reporter = d.reporter ?? UNKNOWN_LABEL;
+    let tally = edge.byReporter.get(reporter);
+    if (!tally) {
+      tally = new Tally(new SeriesLatency());
+      edge.byReporter.set(reporter, tally);
+    }
+    if (stream.name === METRICS.requestDurationMs) {
+      const series = new SeriesLatency(values.samples ?? 0, { p50: values.p50, p95: values.p95, p99: values.p99 });
+      tally.latency = tally.latency.plus(series);
+    } else {
+      tally.count(stream.name, d.response_code ?? UNKNOWN_LABEL, values.sum ?? 0);
+    }
+  }
+  return goldenSnapshot(
+    edges.values(),
+    () => new SeriesLatency(),
+    { at: now, windowMs, rateSeconds: windowMs / 1000 },
+    emptyCollectorCounters(),
+  );
+}
+
+/** Where each query's answer goes: the stream's index and the field it fills. */
+export type QueryIndex = ReadonlyMap<string, { readonly i: number; readonly field: keyof StreamValues }>;
+
+/** Pure: the GetMetricData queries for the streams (sums; percentiles and sample count of durations). */
+export function metricQueries(
+  streams: readonly MetricStream[],
+  periodSeconds: number,
+): { queries: MetricDataQuery[]; index: QueryIndex } {
+  const queries: MetricDataQuery[] = [];
+  const index = new Map<string, { i: number; field: keyof StreamValues }>();
+  streams.forEach((s, i) => {
+    const metric = {
+      Namespace: METRICS.namespace,
+      MetricName: s.name,
+      Dimensions: Object.entries(s.dims).map(([Name, Value]) => ({ Name, Value })),
+    };
+    const stats: [string, keyof StreamValues][] =
+      s.name === METRICS.requestDurationMs
+        ? [
+            ['p50', 'p50'],
+            ['p95', 'p95'],
+            ['p99', 'p99'],
+            ['SampleCount', 'samples'],
+          ]
+        : [['Sum', 'sum']];
+    for (const [stat, field] of stats) {
+      const id = `m${i}_${field}`;
+      index.set(id, { i, field });
+      queries.push({ Id: id, MetricStat: { Metric: metric, Period: periodSeconds, Stat: stat }, ReturnData: true });
+    }
+  });
+  return { queries, index };
+}
+
+/** Adapter: ListMetrics + GetMetricData over the mesh namespace, for the last `windowMs`. */
+export async function cloudWatchStats(client: CloudWatchClient, windowMs: number): Promise<StatsSnapshot> {
+  const streams = await listMeshStreams(client);
+  // CloudWatch periods are whole minutes for standard-resolution metrics.
+  const period = Math.max(60, Math.ceil(windowMs / 60_000) * 60);
+  const now = Date.now();
+  const { queries, index } = metricQueries(streams, period);
+  const values = await fetchValues(client, queries, index, streams.length, {
+    start: new Date(now - period * 1000),
+    end: new Date(now),
+  });
+  return snapshotFromCloudWatch(
+    streams.map((stream, i) => ({ stream, values: values[i]! })),
+    period * 1000,
+    now,
+  );
+}
+
+async function listMeshStreams(client: CloudWatchClient): Promise<MetricStream[]> {
+  const { ListMetricsCommand } = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
+  const streams: MetricStream[] = [];
+  let token: string | undefined;
+  do {
+    const page = await awsCall('CloudWatch ListMetrics', () =>
+      client.send(new ListMetricsCommand({ Namespace: METRICS.namespace, NextToken: token, RecentlyActive: 'PT3H' })),
+    );
+    for (const m of page.Metrics ?? []) {
+      if (!m.MetricName || !WANTED.has(m.MetricName)) continue;
+      streams.push({
+        name: m.MetricName,
+        dims: Object.fromEntries((m.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])),
+      });
+    }
+    token = page.NextToken || undefined;
+  } while (token);
+  return streams;
+}
+
+async function fetchValues(
+  client: CloudWatchClient,
+  queries: readonly MetricDataQuery[],
+  index: QueryIndex,
+  streamCount: number,
+  range: { start: Date; end: Date },
+): Promise<StreamValues[]> {
+  const { GetMetricDataCommand } = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
+  const values: StreamValues[] = Array.from({ length: streamCount }, () => ({}));
+  for (let at = 0; at < queries.length; at += MAX_QUERIES) {
+    const batch = queries.slice(at, at + MAX_QUERIES);
+    let next: string | undefined;
+    do {
+      const res = await awsCall('CloudWatch GetMetricData', () =>
+        client.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: batch,
+            StartTime: range.start,
+            EndTime: range.end,
+            ScanBy: 'TimestampDescending',
+            NextToken: next,
+          }),
+        ),
+      );
+      for (const r of res.MetricDataResults ?? []) {
+        const ref = r.Id ? index.get(r.Id) : undefined;
+        if (!ref || !r.Values?.length) continue;
+        const v = values[ref.i]!;
+        // Sums add over the periods returned; percentiles take the newest period.
+        if (ref.field === 'sum' || ref.field === 'samples')
+          v[ref.field] = (v[ref.field] ?? 0) + r.Values.reduce((a, b) => a + b, 0);
+        else v[ref.field] ??= r.Values[0];
+      }
+      next = res.NextToken || undefined;
+    } while (next);
+  }
+  return values;
+}

@@ -1,0 +1,78 @@
+/**
+ * Which telemetry source a command reads: the local mesh when the endpoint (--endpoint-url,
+ * AWS_ENDPOINT_URL) is one, else AWS (CloudWatch and X-Ray, also behind LocalStack). Chosen once per
+ * command; both sources answer through the one TelemetrySource interface.
+ */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { XRayClient } from '@aws-sdk/client-xray';
+import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
+import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
+import type { Trace, TraceSummary } from '../../shared/telemetry/trace-assembler';
+import type { AwsFlags } from '../args';
+import type { AwsClients } from '../aws-clients';
+import type { CliContext } from '../context';
+import { cloudWatchStats } from './cloudwatch-stats';
+import { isLocalMesh, LocalMeshTelemetry } from './local-mesh-telemetry';
+import { xraySummaries, xrayTrace } from './xray-traces';
+
+/** How far back X-Ray is searched for traces unless a command says otherwise. */
+export const DEFAULT_TRACE_WINDOW_MS = 15 * 60_000;
+
+export interface TelemetryOptions {
+  /** X-Ray only: how far back to look for traces. @default 15 min */
+  readonly traceWindowMs?: number;
+}
+
+export async function pickTelemetrySource(
+  flags: Pick<AwsFlags, 'region' | 'endpointUrl'>,
+  ctx: CliContext,
+  options: TelemetryOptions = {},
+): Promise<TelemetrySource> {
+  const clients = ctx.clients(flags);
+  const endpoint = clients.settings.endpoints.LAMBDA?.replace(/\/+$/, '');
+  if (endpoint && (await isLocalMesh(endpoint))) return new LocalMeshTelemetry(endpoint);
+  return new AwsTelemetry(clients, options.traceWindowMs ?? DEFAULT_TRACE_WINDOW_MS);
+}
+
+/** CloudWatch for metrics and X-Ray for traces; one SDK client per call, closed after it. */
+export class AwsTelemetry implements TelemetrySource {
+  readonly kind = 'aws';
+
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly traceWindowMs: number,
+  ) {}
+
+  async stats(windowMs: number): Promise<StatsSnapshot> {
+    const { CloudWatchClient } = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
+    return this.with(new CloudWatchClient(await this.clients.config('CLOUDWATCH')), (cw) =>
+      cloudWatchStats(cw, windowMs),
+    );
+  }
+
+  async traces(limit: number): Promise<TraceSummary[]> {
+    return this.with(await this.xray(), (x) => xraySummaries(x, this.traceWindowMs, limit));
+  }
+
+  /** `last` = the newest complete trace X-Ray lists in the trace window (not one still under way). */
+  async trace(id: string): Promise<Trace | undefined> {
+    return this.with(await this.xray(), async (x) => {
+      const newest = async () => (await xraySummaries(x, this.traceWindowMs, 20)).find((t) => t.complete)?.id;
+      const traceId = id === 'last' ? await newest() : id;
+      return traceId ? xrayTrace(x, traceId) : undefined;
+    });
+  }
+
+  private async xray(): Promise<XRayClient> {
+    const { XRayClient } = require('@aws-sdk/client-xray') as typeof import('@aws-sdk/client-xray');
+    return new XRayClient(await this.clients.config('XRAY'));
+  }
+
+  private async with<C extends CloudWatchClient | XRayClient, T>(client: C, use: (c: C) => Promise<T>): Promise<T> {
+    try {
+      return await use(client);
+    } finally {
+      client.destroy();
+    }
+  }
+}

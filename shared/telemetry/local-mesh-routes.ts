@@ -1,0 +1,24 @@
+/**
+ * The read-only routes the local mesh serves under /_mesh/ (local/dashboard/routes.ts) and the CLI
+ * reads (cli/telemetry/local-mesh-telemetry.ts):
+ *
+ *   GET /_mesh/                  the dashboard (one self-contained HTML page)
+ *   GET /_mesh/stats?window=60s  StatsSnapshot
+ *   GET /_mesh/traces?limit=20   { traces: TraceSummary[] }
+ *   GET /_mesh/traces/<id>       Trace (`last` = the newest complete one); 404 when there is none
+ *
+ * Every answer carries LOCAL_MESH_HEADER, which tells a client it talks to a local mesh and not to
+ * LocalStack or AWS behind the same endpoint URL. Errors are `{ message }` with a 4xx status.
+ */
+import { formatDuration } from './duration';
+
+export const MESH_ROUTE_PREFIX = '/_mesh';
+
+/** Header on every /_mesh/ answer. */
+export const LOCAL_MESH_HEADER = 'x-lambda-mesh-local';
+
+export const MESH_ROUTES = {
+  stats: (windowMs: number) => `${MESH_ROUTE_PREFIX}/stats?window=${formatDuration(windowMs)}`,
+  traces: (limit: number) => `${MESH_ROUTE_PREFIX}/traces?limit=${limit}`,
+  trace: (id: string) => `${MESH_ROUTE_PREFIX}/traces/${encodeURIComponent(id)}`,
+} as const;
