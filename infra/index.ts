@@ -21,7 +21,14 @@ export {
   type ServiceItem,
   type TrafficItem,
 } from '../shared/policy';
-export { type IMesh, MESH_POLICY_RESOURCE_TYPE, Mesh, type MeshOptions, type MeshProps } from './mesh';
+export {
+  type IMesh,
+  MESH_POLICY_RESOURCE_TYPE,
+  Mesh,
+  type MeshIdentitySettings,
+  type MeshOptions,
+  type MeshProps,
+} from './mesh';
 export {
   MeshDashboard,
   type MeshDashboardOptions,

@@ -41,6 +41,16 @@ export interface IMesh extends IConstruct {
   readonly layer: lambda.ILayerVersion;
 }
 
+/** `Mesh`'s identity settings: the identity options, and whether the mesh issues identities at all. */
+export interface MeshIdentitySettings extends MeshIdentityOptions {
+  /**
+   * Whether the mesh has a CA and issues each service an identity. Off, calls carry no identity token
+   * and callees check no caller identity: the policy table and IAM alone decide.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
 /** Settings of a `Mesh` other than its name. */
 export interface MeshOptions {
   /**
@@ -59,10 +69,11 @@ export interface MeshOptions {
    */
   readonly policyTtl?: Duration;
   /**
-   * The mesh CA and service identities (certificate lifetime, CA rotation); `false` turns identity off.
+   * The mesh CA and service identities (certificate lifetime, CA rotation); `enabled: false` turns
+   * identity off.
    * @default - on: 24 h certificates rotated at half life, CA rotated every 90 days
    */
-  readonly identity?: MeshIdentityOptions | false;
+  readonly identity?: MeshIdentitySettings;
   /**
    * Share open breakers between sandboxes: a function whose breaker for a target version opens writes
    * the target's `breaker#<version>` item, and every caller ejects that version. Breaker state lives in
@@ -158,7 +169,7 @@ export class Mesh extends Construct implements IMesh {
     Aspects.of(this).add(new SnapshotAspect(this));
     this.dashboard = new MeshDashboard(this, 'Dashboard', { ...props.dashboard, meshName: this.meshName, mesh: this });
     // Identity: CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
-    if (props.identity !== false) this.identity = attachMeshIdentity(this, props.identity);
+    if (props.identity?.enabled !== false) this.identity = attachMeshIdentity(this, props.identity);
     this.acknowledgeNagFindings();
   }
 

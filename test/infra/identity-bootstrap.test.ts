@@ -133,7 +133,7 @@ describe('identity issuance at deploy (template)', () => {
 
   it('a mesh without identity has none of it', () => {
     const s = new Stack(app(), 'NoIdentity', { env: { account: '123456789012', region: 'us-east-1' } });
-    new Mesh(s, 'Mesh', { meshName: 'plain', identity: false });
+    new Mesh(s, 'Mesh', { meshName: 'plain', identity: { enabled: false } });
     const t = Template.fromStack(s);
     t.resourceCountIs(IDENTITY.resourceType.ca, 0);
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);

@@ -9,8 +9,9 @@
  *
  * Runs offline: the app's lock file comes from this repository's (test/support/consumer-lock.ts), so
  * `npm ci --offline` takes every package from the npm cache this repository's `npm ci` filled.
- * Keep the app for a look: LAMBDA_MESH_KEEP_APP=1. Another CDK (needs the registry), e.g. the lowest
- * the peer range allows: LAMBDA_MESH_TEST_CDK="aws-cdk-lib@2.269.0 constructs@10.5.0".
+ * Keep the app for a look: LAMBDA_MESH_KEEP_APP=1. Another CDK (needs the registry): for instance
+ * LAMBDA_MESH_TEST_CDK="aws-cdk-lib@2.269.0 constructs@10.5.0", or LAMBDA_MESH_TEST_CDK=lowest for the
+ * lowest versions the peer range in package.json allows (`npm run test:lowest-cdk`).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -125,12 +126,7 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     assert.equal(init.status, 0, explain('cdk init', init));
     // LAMBDA_MESH_TEST_CDK="aws-cdk-lib@2.269.0 constructs@10.5.0": those versions, from the registry
     // (any of aws-cdk-lib, constructs, aws-cdk, typescript, tsx, @types/node).
-    const otherCdk = Object.fromEntries(
-      (process.env.LAMBDA_MESH_TEST_CDK ?? '')
-        .split(/\s+/)
-        .filter(Boolean)
-        .map((spec) => [spec.slice(0, spec.lastIndexOf('@')), spec.slice(spec.lastIndexOf('@') + 1)]),
-    );
+    const otherCdk = cdkVersions(process.env.LAMBDA_MESH_TEST_CDK ?? '');
     const fromRegistry = Object.keys(otherCdk).length > 0;
     prepareInstall(app, `../${pack.filename}`, pack, fromRegistry ? otherCdk : undefined);
     const files = readmeFiles(README);
@@ -316,4 +312,24 @@ function fileDigest(dir: string): [string, string][] {
   assert.ok(existsSync(dir), `${dir} is missing`);
   walk(dir);
   return out;
+}
+
+/**
+ * The packages to install instead of the repository's: `name@version` pairs, or `lowest` for the
+ * lowest version each peer range allows (`^2.269.0` -> 2.269.0).
+ */
+function cdkVersions(spec: string): Record<string, string> {
+  if (spec.trim() === 'lowest') {
+    const peers = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).peerDependencies as Record<
+      string,
+      string
+    >;
+    return Object.fromEntries(Object.entries(peers).map(([name, range]) => [name, range.replace(/^[\^~>=\s]+/, '')]));
+  }
+  return Object.fromEntries(
+    spec
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((s) => [s.slice(0, s.lastIndexOf('@')), s.slice(s.lastIndexOf('@') + 1)]),
+  );
 }
