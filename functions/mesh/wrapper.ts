@@ -4,7 +4,9 @@
  * no metadata = `external`), run the handler against a timeout race, record telemetry. The handler
  * gets the caller's payload object untouched.
  */
+import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { EXTERNAL, type MeshMetadata } from '../../shared/names';
+import { answerPing } from './deploy-ping';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
@@ -125,6 +127,13 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     }
     const eff = decide(await rt.policy.get(self), source);
     if (!eff.allowed) return refuse(new MeshDeniedError(`mesh: ${eff.detail}`), 'denied', true);
+    // A mesh ping (a deployment's pre-traffic check) is answered here: the handler never sees it.
+    const ping = readPing(event);
+    if (ping) {
+      const answer = await answerPing(rt, ping, version);
+      record(200, 'success');
+      return { [PING_KEY]: answer };
+    }
 
     const previous = rt.scope;
     rt.scope = {

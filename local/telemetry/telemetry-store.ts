@@ -5,7 +5,7 @@
  * count, so a mesh left running under load never grows without limit.
  */
 import { METRICS } from '../../shared/names';
-import { parseEmf } from './emf-parser';
+import { type EmfSample, parseEmf } from './emf-parser';
 import { percentiles } from './percentile';
 import {
   assembleTrace,
@@ -232,7 +232,7 @@ export class TelemetryStore {
       this.counters.emfRejected++;
       return false;
     }
-    for (const s of parsed.samples) {
+    for (const s of onePerMetric(parsed.samples)) {
       if (s.namespace !== METRICS.namespace) continue;
       const d = s.dimensions;
       const reporter = d.reporter ?? UNKNOWN;
@@ -468,6 +468,20 @@ export class TelemetryStore {
   size(): { samples: number; values: number; traces: number } {
     return { samples: this.samples.length - this.head, values: this.values, traces: this.traceMap.size };
   }
+}
+
+/**
+ * One sample per metric of a line: a line that publishes a metric under several dimension sets (the
+ * runtime's per-version sets beside its full one) is one observation, counted under its richest set.
+ */
+function onePerMetric(samples: readonly EmfSample[]): EmfSample[] {
+  const richest = new Map<string, EmfSample>();
+  for (const s of samples) {
+    const key = `${s.namespace}\u0000${s.name}`;
+    const known = richest.get(key);
+    if (!known || Object.keys(s.dimensions).length > Object.keys(known.dimensions).length) richest.set(key, s);
+  }
+  return [...richest.values()];
 }
 
 /**
