@@ -20,6 +20,15 @@ import { marshallItem } from '../endpoint/dynamodb';
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
+import {
+  applyAlarm,
+  applyCodeDeployApplication,
+  applyDeploymentConfig,
+  applyDeploymentGroup,
+  type DeploymentGates,
+  type GatedUpdate,
+  gatedAliasUpdate,
+} from './deployment-gates';
 import { Resolver, versionKey } from './intrinsics';
 
 /** The custom resource whose items the deployment writes itself (contract 4). */
@@ -60,6 +69,8 @@ export interface DeploymentTargets {
   }) => Promise<void>;
   /** CancelRotateSecret (a rotation schedule deleted). */
   readonly cancelRotation?: (secretId: string, region: string) => Promise<void>;
+  /** The local CodeDeploy and alarms: aliases with a CodeDeploy update policy move by deployments. */
+  readonly gates?: DeploymentGates;
   /** Where inline (ZipFile) code is written. */
   readonly workDir: string;
   readonly log: (line: string) => void;
@@ -104,6 +115,8 @@ export interface DeploymentReport {
   readonly rotations: string[];
   /** Resources deleted because this assembly no longer has them: `<stack>/<logicalId>`. */
   readonly deleted: string[];
+  /** Alias updates CodeDeploy deployments carry out (gated deployments). */
+  readonly deployments: GatedUpdate[];
   readonly policyItems: number;
   readonly warnings: string[];
 }
@@ -204,6 +217,7 @@ function newApply(
     customResources: [],
     rotations: [],
     deleted: [],
+    deployments: [],
     warnings: [],
   };
   return {
@@ -240,7 +254,15 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::Alias': applyAlias,
   'AWS::SecretsManager::RotationSchedule': applyRotationSchedule,
   'AWS::CloudFormation::CustomResource': applyCustomResource,
+  'AWS::CodeDeploy::Application': (ctx, stack, id) => applyCodeDeployApplication(gateContext(ctx), stack, id),
+  'AWS::CodeDeploy::DeploymentConfig': (ctx, stack, id, r) => applyDeploymentConfig(gateContext(ctx), stack, id, r),
+  'AWS::CodeDeploy::DeploymentGroup': (ctx, stack, id, r) => applyDeploymentGroup(gateContext(ctx), stack, id, r),
+  'AWS::CloudWatch::Alarm': (ctx, stack, id, r) => applyAlarm(gateContext(ctx), stack, id, r),
 };
+
+function gateContext(ctx: Apply) {
+  return { gates: ctx.targets.gates, resolver: ctx.resolver, warn: ctx.warn };
+}
 
 async function applyResource(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
   if (r.Type === MESH_POLICY_TYPE) return; // seeded by seedPolicy, after every resource
@@ -432,8 +454,11 @@ function applyVersion(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateR
   ctx.report.versions.push({ functionName: fn, version: v });
 }
 
-/** Version + weights; a literal version this mesh never published falls back to the current one. */
-function applyAlias(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+/**
+ * Version + weights; a literal version this mesh never published falls back to the current one. An
+ * alias whose update CodeDeploy carries out moves by a deployment instead (deployment-gates.ts).
+ */
+async function applyAlias(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
   const { registry } = targetOf(ctx, stack);
   const { resolver, warn } = ctx;
   const p = r.Properties ?? {};
@@ -467,6 +492,19 @@ function applyAlias(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
       continue;
     }
     weights[v] = weight;
+  }
+  const gated = await gatedAliasUpdate(gateContext(ctx), stack, r, registry, fn, aliasName, version);
+  if (gated) {
+    const now = registry.getAlias(fn, aliasName);
+    const moved = { ...(now?.RoutingConfig?.AdditionalVersionWeights ?? {}) };
+    ctx.report.deployments.push(gated);
+    ctx.report.aliases.push({
+      functionName: fn,
+      name: aliasName,
+      version: now?.FunctionVersion ?? version,
+      weights: moved,
+    });
+    return;
   }
   registry.putAlias(fn, aliasName, {
     FunctionVersion: version,

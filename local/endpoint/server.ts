@@ -51,6 +51,17 @@ export interface EndpointOptions {
    * `registry.region`). @default every request is served by `registry` and `secrets`, in their region
    */
   readonly regions?: (region: string) => RegionBackend;
+  /**
+   * More AWS services on JSON protocols, by signing name (SigV4 credential scope) or target prefix:
+   * `handle(operation, input, region)` answers with the output object or throws an AwsError.
+   */
+  readonly jsonServices?: Readonly<Record<string, JsonService>>;
+}
+
+/** A service on an awsJson protocol the endpoint hands requests to (the local mesh's CodeDeploy, CloudWatch). */
+export interface JsonService {
+  readonly protocol: 'awsJson1_0' | 'awsJson1_1';
+  handle(operation: string, input: Record<string, unknown>, region: string): unknown;
 }
 
 export interface Endpoint {
@@ -216,6 +227,16 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       }
 
       case 'other': {
+        const json = decision.protocol === 'json' ? options.jsonServices?.[decision.name] : undefined;
+        if (json) {
+          try {
+            const result = await json.handle(decision.operation, parseJsonObject(body), region ?? home);
+            const type = `application/x-amz-json-${json.protocol === 'awsJson1_0' ? '1.0' : '1.1'}`;
+            return writeJson(res, 200, result, type, requestId);
+          } catch (err) {
+            return writeError(res, toAwsError(err), json.protocol, requestId);
+          }
+        }
         // Query-protocol clients (STS, CloudFormation) name the operation in the form body.
         const action = decision.protocol === 'query' ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
         return writeOther(res, action ? { ...decision, operation: action } : decision, requestId);
