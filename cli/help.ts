@@ -10,7 +10,8 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   status: `mesh status [--json] [AWS flags]
 
 Shows the mesh: each service, its function, published versions, the live alias's weights, and the
-policy (who may call whom, denies, routes, traffic overrides).
+policy (who may call whom, denies, routes, traffic overrides). A gated deploy in progress (CodeDeploy
+shifting a live alias) shows its config, step, time to the next shift and its alarms' states.
 
   --json                 print the status as JSON
 
@@ -23,6 +24,7 @@ ${AWS_FLAGS}`,
 Sends <weight> percent (0-100) of the service's live alias traffic to its canary version
 (UpdateAlias RoutingConfig.AdditionalVersionWeights); the stable version keeps the rest. The canary
 is the version the alias already routes to, else the newest published version above the stable one.
+Refused while a CodeDeploy deployment shifts the alias (\`mesh rollback\` stops it).
 
 Examples:
   mesh shift payments 10
@@ -31,7 +33,8 @@ Examples:
 ${AWS_FLAGS}`,
   promote: `mesh promote <service> [--json] [AWS flags]
 
-Makes the canary the stable version: live FunctionVersion = the canary, weights cleared.
+Makes the canary the stable version: live FunctionVersion = the canary, weights cleared. Refused while
+a CodeDeploy deployment shifts the alias.
 
 Example:
   mesh promote payments
@@ -39,7 +42,9 @@ Example:
 ${AWS_FLAGS}`,
   rollback: `mesh rollback <service> [--json] [AWS flags]
 
-Clears the live alias's weights: the stable version takes 100% again.
+Clears the live alias's weights: the stable version takes 100% again. While a CodeDeploy deployment
+shifts the alias (a gated deploy), stops it instead (StopDeployment with rollback): CodeDeploy moves
+live back to the version the deployment started from.
 
 Example:
   mesh rollback payments
@@ -92,7 +97,7 @@ Commands:
   status                         services, versions, live alias weights, policy summary
   shift <service> <weight>       send <weight>% (0-100) of live traffic to the canary
   promote <service>              make the canary the stable version
-  rollback <service>             all traffic back to the stable version
+  rollback <service>             all traffic back to the stable version (stops a gated deploy)
   rollout <service>              progressive canary: step weights on metric gates, promote or roll back
   policy list|allow|deny|set     read and change who may call whom, routes, traffic policy
   local                          run the CDK app in this folder as a local mesh

@@ -103,7 +103,7 @@ export async function localMeshGet<T>(endpoint: string, path: string): Promise<L
 export async function sdkConfig(
   flags: Pick<AwsFlags, 'region' | 'endpointUrl'>,
   ctx: CliContext,
-  envSuffix: 'CLOUDWATCH' | 'XRAY' | 'SECRETS_MANAGER',
+  envSuffix: 'CLOUDWATCH' | 'XRAY' | 'SECRETS_MANAGER' | 'CODEDEPLOY',
 ): Promise<{ region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string } }> {
   const clients = ctx.clients(flags);
   const ignore = ctx.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true';

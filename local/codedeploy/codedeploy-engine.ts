@@ -145,7 +145,8 @@ export class CodeDeployEngine {
   private readonly deployments = new Map<string, Deployment>();
   private readonly running = new Map<string, Running>();
   private readonly listeners: ((d: Deployment) => void)[] = [];
-  private readonly speed: number;
+  /** How many times faster than CodeDeploy deployments run here. */
+  readonly speed: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 

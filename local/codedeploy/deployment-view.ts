@@ -122,7 +122,10 @@ function pct(w: number): string {
   return `${Math.round(w * 1000) / 10}%`;
 }
 
-/** `GET /_mesh/deployments`: `{ deployments: DeploymentView[] }`. */
+/**
+ * `GET /_mesh/deployments`: `{ speed, deployments: DeploymentView[] }`; `speed` tells tools reading the
+ * CodeDeploy API how much faster than its intervals the local deployments run.
+ */
 export function handleDeploymentsRequest(
   req: IncomingMessage,
   res: ServerResponse,
@@ -131,7 +134,7 @@ export function handleDeploymentsRequest(
 ): boolean {
   const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
   if (path !== '/_mesh/deployments') return false;
-  const body = JSON.stringify({ deployments: deploymentViews(engine, alarms, Date.now()) });
+  const body = JSON.stringify({ speed: engine.speed, deployments: deploymentViews(engine, alarms, Date.now()) });
   res.writeHead(200, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
