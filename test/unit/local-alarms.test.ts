@@ -24,7 +24,7 @@ describe('metric math', () => {
     assert.equal(run('a / b', { a: 1, b: 0 }), undefined, 'division by zero has no value');
     assert.equal(run('a + 1', { a: undefined }), undefined, 'missing stays missing');
     assert.equal(run('IF(a, 1, 2)', { a: undefined }), undefined);
-    assert.deepEqual(parseMetricMath(rate).ids.sort(), ['ok', 'requests']);
+    assert.deepEqual([...parseMetricMath(rate).ids].sort(), ['ok', 'requests']);
   });
 
   test('refuses what it cannot evaluate, naming it', () => {
