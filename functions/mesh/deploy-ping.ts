@@ -4,7 +4,7 @@
  * version before any traffic reaches it, and the version checks, with its own role, layers and
  * environment, what its first real call would need:
  * - `identity`: its identity loads, and a token it signs verifies against its own trust bundle;
- * - `policy`: its policy table answers (with no table, the deploy-time snapshot stands in);
+ * - `policy`: its policy table answers, and admits the caller (with no table, the snapshot stands in);
  * - `call <target>`: each target it declared (an `allow#<this service>` item in the snapshot) answers
  *   a one-hop ping through the mesh: signed, authorized by the target, invoked through its `live` alias.
  * Targets reached over HTTP are listed as not checked: a ping is a Lambda event, not an HTTP request.
@@ -19,6 +19,7 @@ import {
 import { ENV, SORT_KEY } from '../../shared/names';
 import type { MeshRuntime } from './mesh-runtime';
 import { loadSnapshot } from './policy/policy-snapshot';
+import { decide } from './policy-decision';
 
 /** What the ping needs of the runtime (a MeshRuntime fits). */
 export type PingRuntime = Pick<MeshRuntime, 'config' | 'policy' | 'identity' | 'call'>;
@@ -27,10 +28,11 @@ export async function answerPing(
   rt: PingRuntime,
   ping: PingRequest,
   version: string,
+  source: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<PingAnswer> {
   const self = rt.config.service;
-  const checks: PingCheck[] = [await identityCheck(rt, self), await policyCheck(rt, self)];
+  const checks: PingCheck[] = [await identityCheck(rt, self), await policyCheck(rt, self, source)];
   if (ping.targets) {
     let targets: string[] = [];
     try {
@@ -64,16 +66,25 @@ async function identityCheck(rt: PingRuntime, self: string): Promise<PingCheck> 
   }
 }
 
-async function policyCheck(rt: PingRuntime, self: string): Promise<PingCheck> {
+/**
+ * The version reads its policy table now, and the caller must be admitted by what it read: a new
+ * sandbox may have decided on the deploy-time snapshot, and an operator's deny of the check (a deploy
+ * freeze: `mesh policy deny mesh-deploy-check <service>`) lives in the table only. The caller learns
+ * that the table refuses it, not why.
+ */
+async function policyCheck(rt: PingRuntime, self: string, source: string): Promise<PingCheck> {
   const table = rt.policy.tableName;
   if (!table) return { name: 'policy', ok: true, detail: 'no policy table: the deploy-time snapshot only' };
   // refresh() keeps the last good copy on a failed read: a new copy read from the table is the proof.
   const before = rt.policy.peek(self);
   const after = await rt.policy.refresh(self);
-  if (after !== before && after.origin === 'table') {
-    return { name: 'policy', ok: true, detail: `table ${table} read (${after.items.size} items)` };
+  if (after === before || after.origin !== 'table') {
+    return { name: 'policy', ok: false, detail: `table ${table} cannot be read with this version's role` };
   }
-  return { name: 'policy', ok: false, detail: `table ${table} cannot be read with this version's role` };
+  if (!decide(after, source).allowed) {
+    return { name: 'policy', ok: false, detail: `the policy in table ${table} refuses ${source}` };
+  }
+  return { name: 'policy', ok: true, detail: `table ${table} read (${after.items.size} items); it admits ${source}` };
 }
 
 async function callCheck(rt: PingRuntime, target: string): Promise<PingCheck> {

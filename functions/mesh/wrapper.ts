@@ -130,7 +130,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     // A mesh ping (a deployment's pre-traffic check) is answered here: the handler never sees it.
     const ping = readPing(event);
     if (ping) {
-      const answer = await answerPing(rt, ping, version);
+      const answer = await answerPing(rt, ping, version, source);
       record(200, 'success');
       return { [PING_KEY]: answer };
     }

@@ -182,7 +182,7 @@ describe('answerPing checks', () => {
         return { statusCode: 200, payload: pingAnswer('inventory', '7'), executedVersion: '7' };
       },
     });
-    const a = await answerPing(rt, ping, '4', { [ENV.policySnapshot]: snapshotFile() });
+    const a = await answerPing(rt, ping, '4', 'orders', { [ENV.policySnapshot]: snapshotFile() });
     assert.equal(a.ok, false);
     const ledger = a.checks.find((c) => c.name === 'call ledger')!;
     assert.equal(ledger.ok, false);
@@ -195,7 +195,7 @@ describe('answerPing checks', () => {
     const { rt } = runtime({
       answer: async () => ({ statusCode: 200, payload: Buffer.from('{"charged":1}'), executedVersion: '7' }),
     });
-    const a = await answerPing(rt, ping, '4', { [ENV.policySnapshot]: snapshotFile() });
+    const a = await answerPing(rt, ping, '4', 'orders', { [ENV.policySnapshot]: snapshotFile() });
     assert.match(a.checks.find((c) => c.name === 'call inventory')!.detail, /not as a mesh ping/);
   });
 
@@ -203,7 +203,7 @@ describe('answerPing checks', () => {
     const { rt, sent } = runtime({
       httpTargets: JSON.stringify({ ledger: { url: 'https://ledger.example.com/', auth: 'iam' } }),
     });
-    const a = await answerPing(rt, ping, '4', { [ENV.policySnapshot]: snapshotFile() });
+    const a = await answerPing(rt, ping, '4', 'orders', { [ENV.policySnapshot]: snapshotFile() });
     assert.equal(a.ok, true);
     assert.match(a.checks.find((c) => c.name === 'call ledger')!.detail, /not checked: reached over HTTP/);
     assert.deepEqual(
@@ -214,14 +214,14 @@ describe('answerPing checks', () => {
 
   test('identity: a token that does not verify, and no identity yet, both fail the identity check', async () => {
     const bad = runtime({ identity: async () => verifyingIdentity(false) });
-    const a = await answerPing(bad.rt, { v: 1, targets: false }, '4', {});
+    const a = await answerPing(bad.rt, { v: 1, targets: false }, '4', 'orders', {});
     assert.deepEqual(a.checks[0], {
       name: 'identity',
       ok: false,
       detail: 'a token it signs does not verify (untrusted-issuer)',
     });
     const good = runtime({ identity: async () => verifyingIdentity(true) });
-    assert.equal((await answerPing(good.rt, { v: 1, targets: false }, '4', {})).checks[0]!.ok, true);
+    assert.equal((await answerPing(good.rt, { v: 1, targets: false }, '4', 'orders', {})).checks[0]!.ok, true);
     const missing = runtime({
       identity: async () => ({
         sign: () => {
@@ -230,12 +230,12 @@ describe('answerPing checks', () => {
         verify: () => ({ ok: false, reason: 'identity-unavailable' }),
       }),
     });
-    const m = await answerPing(missing.rt, { v: 1, targets: false }, '4', {});
+    const m = await answerPing(missing.rt, { v: 1, targets: false }, '4', 'orders', {});
     assert.equal(m.ok, false);
     assert.match(m.checks[0]!.detail, /^MeshIdentityUnavailableError: .*no identity yet/);
   });
 
-  test('policy: a table this version cannot read fails; one it reads passes', async () => {
+  test('policy: a table this version cannot read fails; one that admits the caller passes, one that denies it fails', async () => {
     const broken = runtime({
       tableClient: {
         send: async () => {
@@ -243,26 +243,49 @@ describe('answerPing checks', () => {
         },
       },
     });
-    const a = await answerPing(broken.rt, { v: 1, targets: false }, '4', {});
+    const a = await answerPing(broken.rt, { v: 1, targets: false }, '4', 'orders', {});
     assert.deepEqual(a.checks[1], {
       name: 'policy',
       ok: false,
       detail: "table shop-policy cannot be read with this version's role",
     });
-    const fine = runtime({
-      tableClient: {
-        send: async () => ({
-          Items: [{ pk: { S: 'payments' }, sk: { S: 'service' }, functionName: { S: 'shop-payments' } }],
-        }),
-      },
+    const row = (sk: string, extra: Record<string, { S: string }> = {}) => ({
+      pk: { S: 'payments' },
+      sk: { S: sk },
+      ...extra,
     });
-    const b = await answerPing(fine.rt, { v: 1, targets: false }, '4', {});
-    assert.deepEqual(b.checks[1], { name: 'policy', ok: true, detail: 'table shop-policy read (1 items)' });
+    const table = (...items: Record<string, { S: string }>[]) => ({ send: async () => ({ Items: items }) });
+    const fine = runtime({
+      tableClient: table(
+        row('service', { functionName: { S: 'shop-payments' } }),
+        row('allow#orders', { source: { S: 'orders' } }),
+      ),
+    });
+    const b = await answerPing(fine.rt, { v: 1, targets: false }, '4', 'orders', {});
+    assert.deepEqual(b.checks[1], {
+      name: 'policy',
+      ok: true,
+      detail: 'table shop-policy read (2 items); it admits orders',
+    });
+    // An operator's deny in the table (a deploy freeze) fails the check; the caller learns no reason.
+    const frozen = runtime({
+      tableClient: table(
+        row('service', { functionName: { S: 'shop-payments' } }),
+        row('allow#orders', { source: { S: 'orders' } }),
+        row('deny#orders', { source: { S: 'orders' }, reason: { S: 'change freeze' }, managedBy: { S: 'operator' } }),
+      ),
+    });
+    const c = await answerPing(frozen.rt, { v: 1, targets: false }, '4', 'orders', {});
+    assert.deepEqual(c.checks[1], {
+      name: 'policy',
+      ok: false,
+      detail: 'the policy in table shop-policy refuses orders',
+    });
   });
 
   test('an unreadable snapshot fails the targets check; no snapshot means no declared targets', async () => {
     const { rt } = runtime();
-    const a = await answerPing(rt, ping, '4', { [ENV.policySnapshot]: '/nonexistent/policy.json' });
+    const a = await answerPing(rt, ping, '4', 'orders', { [ENV.policySnapshot]: '/nonexistent/policy.json' });
     assert.equal(a.ok, false);
     assert.equal(a.checks.find((c) => c.name === 'targets')!.ok, false);
     assert.deepEqual(declaredTargets('payments', undefined), []);
