@@ -59,7 +59,10 @@ ${AWS_FLAGS}`,
   mesh policy set <service> --file <policy.json> [--json]
                                                 writes the file's items for <service>, all validated first
 
-<from> is a service or "external" (callers outside the mesh: API Gateway, SQS, a plain Invoke).
+<from> is a service or "external" (callers outside the mesh: API Gateway, SQS, a plain Invoke), or
+"mesh-deploy-check", the pre-traffic check of gated deployments: \`mesh policy deny mesh-deploy-check
+<service>\` freezes the service's deployments (the next one fails its check before any traffic moves);
+\`mesh policy allow mesh-deploy-check <service>\` lifts the freeze.
 A policy file is a JSON array of items (or {"items": [...]}), e.g.
   [{"sk":"traffic","timeoutMs":2000,"retries":{"maxAttempts":2}},
    {"sk":"route","weights":{"1":0.9,"2":0.1}}]

@@ -226,6 +226,34 @@ test('policy plans: edges must name known services (or external), never the same
   usage(() => checkEdge('orders', 'paymnts', services), 'unknown service "paymnts"');
   usage(() => checkEdge('ordrs', 'payments', services), 'unknown service "ordrs"');
   usage(() => checkEdge('orders', 'orders', services), 'orders cannot be both caller and callee');
+  usage(() => checkEdge('ordrs', 'payments', services), /or "mesh-deploy-check" for the pre-traffic check/);
+});
+
+test('policy plans: a deny of the pre-traffic check is a deploy freeze; an allow lifts it', () => {
+  const services = ['orders', 'payments'];
+  checkEdge('mesh-deploy-check', 'payments', services);
+  usage(() => checkEdge('orders', 'mesh-deploy-check', services), 'unknown service "mesh-deploy-check"');
+  const deployed = {
+    pk: 'payments',
+    sk: 'allow#mesh-deploy-check',
+    source: 'mesh-deploy-check',
+    managedBy: 'deploy',
+  };
+  const freeze = planDeny([deployed], 'mesh-deploy-check', 'payments', stamp, 'change freeze');
+  assert.deepEqual(freeze.puts, [
+    {
+      pk: 'payments',
+      sk: 'deny#mesh-deploy-check',
+      source: 'mesh-deploy-check',
+      managedBy: 'operator',
+      reason: 'change freeze',
+      ...stamp,
+    },
+  ]);
+  assert.deepEqual(freeze.deletes, [], "the deploy's allow stays: the deny wins over it");
+  const thaw = planAllow([deployed, ...freeze.puts], 'mesh-deploy-check', 'payments', stamp);
+  assert.deepEqual(thaw.deletes, [{ pk: 'payments', sk: 'deny#mesh-deploy-check' }]);
+  assert.deepEqual(thaw.puts, [], 'the allow the deploy wrote is enough');
 });
 
 test('policy set: every item validated first; the first bad one names file, item and field', () => {
