@@ -24,6 +24,13 @@ export interface ShopStackProps extends StackProps {
    * @default 0.2
    */
   readonly paymentsFailureRate?: number;
+  /**
+   * How release 2 ships payments' new version: `gated` (a CodeDeploy canary, no version numbers) or
+   * `pinned` (the advanced `canary` prop: 10% on this deploy's version, the rest pinned to version "1",
+   * for operators who step it by hand with `mesh shift` / `mesh rollout`).
+   * @default 'gated'
+   */
+  readonly paymentsCanary?: 'gated' | 'pinned';
 }
 
 /**
@@ -72,8 +79,11 @@ export class ShopStack extends Stack {
               PAYMENTS_FAILURE_RATE: String(props.paymentsFailureRate ?? 0.2),
               PAYMENTS_DELAY_MS: '40',
             },
-      // Every deploy of a new payments version is a gated canary: no version number here.
-      deployment: {},
+      // Every deploy of a new payments version is a gated canary: no version number here (the pinned
+      // split is the advanced way, stepped by hand).
+      ...(props.paymentsCanary === 'pinned'
+        ? { canary: release === 1 ? undefined : { weight: 0.1, stableVersion: '1' } }
+        : { deployment: {} }),
     });
 
     this.frontend.allowExternal({ description: 'the shop is public' });
