@@ -69,7 +69,7 @@ A policy file is a JSON array of items (or {"items": [...]}), e.g.
 pk defaults to <service>; managedBy defaults to "operator".
 
 ${AWS_FLAGS}`,
-  local: `mesh local [--app <cmd>] [-c key=value] [--port <n>] [--assembly <dir>] [--watch] [--quiet]
+  local: `mesh local [--app <cmd>] [-c key=value] [--port <n>] [--assembly <dir>] [--watch] [--deployment-speed <n>] [--quiet]
 
 Synthesizes the CDK app in this folder into cdk.out (\`npx cdk synth -q\`, or --app <cmd>) and runs it
 as a local mesh: every function in its own worker, one AWS-compatible endpoint. Point the CLI and the
@@ -82,6 +82,8 @@ AWS CLI at it with AWS_ENDPOINT_URL=<url>. Ctrl-C stops it.
   --assembly <dir>       serve an existing cloud assembly; skip synth (repeat to apply in order)
   --watch                on every edit of the app's sources (cdk.json's "watch"), synthesize again and
                          deploy into the running mesh: endpoint, table, secrets and telemetry stay
+  --deployment-speed <n> run gated deployments (CodeDeploy's schedule, hook time-outs, alarm periods) n
+                         times faster than AWS, e.g. 10: a 5-minute canary bakes 30 s (default 1)
   --quiet                no live terminal view
 
 Example:

@@ -288,6 +288,9 @@ test('mesh local: port and flags are checked before anything runs', () => {
   usage(() => parseLocalArgs(['--app', 'x', '--assembly', 'y']), '--app and --assembly exclude each other');
   usage(() => parseLocalArgs(['-c', 'release']), '--context "release" must be key=value');
   usage(() => parseLocalArgs(['--watch', '--assembly', 'y']), '--watch synthesizes the app on every edit');
+  usage(() => parseLocalArgs(['--deployment-speed', '0']), '--deployment-speed "0" must be a number above 0');
+  usage(() => parseLocalArgs(['--deployment-speed', 'fast']), '--deployment-speed "fast"');
+  assert.equal((parseLocalArgs(['--deployment-speed', '10']) as { deploymentSpeed: number }).deploymentSpeed, 10);
   const opts = parseLocalArgs(['--port', '4566', '-c', 'release=1']);
   assert.deepEqual(opts, {
     app: undefined,
@@ -297,6 +300,7 @@ test('mesh local: port and flags are checked before anything runs', () => {
     context: ['release=1'],
     quiet: false,
     watch: false,
+    deploymentSpeed: 1,
   });
   assert.equal((parseLocalArgs(['--watch']) as { watch: boolean }).watch, true);
   assert.deepEqual(synthCommand(opts as Exclude<typeof opts, 'help'>), [
