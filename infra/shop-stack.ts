@@ -7,7 +7,7 @@ const DEMO_DIR = join(__dirname, '..', 'functions', 'demo');
 
 export interface ShopStackProps extends StackProps {
   /**
-   * Which release of the shop to synthesize (contract 5). Payments' deployments are gated in both: 1 is
+   * Which release of the shop to synthesize. Payments' deployments are gated in both: 1 is
    * the first deploy (the alias is created on its version); 2 ships new payments code and config, which
    * CodeDeploy shifts in as a canary (10% for 5 minutes), rolled back when its alarms fire.
    * @default 2

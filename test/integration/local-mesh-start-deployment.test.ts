@@ -7,53 +7,39 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import type { DeploymentView } from '../../local/codedeploy/deployment-view';
 import { clientConfig, localExampleAssemblies } from '../support/example-assembly';
+import { spawnStart } from '../support/start-process';
 
-const ROOT = join(__dirname, '../..');
 const { assemblies, skip } = localExampleAssemblies();
 
 describe('npm start deploys release 2 under traffic', { skip }, () => {
   it("rolls payments' failing canary back by its alarms, and shows the steps and the rollback", async () => {
-    const child = spawn(
-      process.execPath,
-      ['scripts/start.js', '--assembly', assemblies!.release1, '--assembly', assemblies!.release2, '--port', '0'],
-      {
-        cwd: ROOT,
-        env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const start = spawnStart(['--assembly', assemblies!.release1, '--assembly', assemblies!.release2, '--port', '0']);
+    const { child, exited } = start;
     const until = async (what: string, ok: () => boolean | Promise<boolean>, withinMs: number) => {
       const end = Date.now() + withinMs;
       while (!(await ok())) {
-        if (child.exitCode !== null) assert.fail(`npm start exited (${child.exitCode}) waiting for ${what}:\n${err}`);
-        if (Date.now() > end) assert.fail(`no ${what} within ${withinMs / 1000} s:\n${err}`);
+        if (child.exitCode !== null)
+          assert.fail(`npm start exited (${child.exitCode}) waiting for ${what}:\n${start.err()}`);
+        if (Date.now() > end) assert.fail(`no ${what} within ${withinMs / 1000} s:\n${start.err()}`);
         await new Promise((r) => setTimeout(r, 250));
       }
     };
     try {
-      await until('endpoint', () => /Lambda Mesh, local: http:\/\/127\.0\.0\.1:\d+/.test(out), 120_000);
-      const url = /Lambda Mesh, local: (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
-      assert.match(out, /npx mesh rollback payments --endpoint-url /);
+      const url = await start.url();
+      assert.match(start.out(), /npx mesh rollback payments --endpoint-url /);
 
       // Release 2 goes out once traffic flows; at 10x the canary bakes 30 s, its alarms judge 6 s periods.
-      await until('release 2 deployment', () => /release 2: CodeDeploy deployment d-\w+ shifts/.test(err), 120_000);
-      const id = /release 2: CodeDeploy deployment (d-\w+) shifts shop-payments:live v1 -> v2/.exec(err)?.[1];
-      assert.ok(id, err);
+      await until(
+        'release 2 deployment',
+        () => /release 2: CodeDeploy deployment d-\w+ shifts/.test(start.err()),
+        120_000,
+      );
+      const id = /release 2: CodeDeploy deployment (d-\w+) shifts shop-payments:live v1 -> v2/.exec(start.err())?.[1];
+      assert.ok(id, start.err());
       let view: DeploymentView | undefined;
       await until(
         'end of the deployment',
@@ -77,7 +63,7 @@ describe('npm start deploys release 2 under traffic', { skip }, () => {
       assert.ok(!notes.includes('all traffic to v2'), 'rolled back before the canary baked');
       assert.match(notes.join('\n'), /alarm .*Deployment(SuccessRate|LambdaErrors|P99Latency)\w* in ALARM: stopping/);
       assert.ok(notes.includes('rolled back: all traffic on v1'), notes.join('\n'));
-      assert.match(err, new RegExp(`deployment ${id} \\(payments\\): rolled back: all traffic on v1`));
+      assert.match(start.err(), new RegExp(`deployment ${id} \\(payments\\): rolled back: all traffic on v1`));
       // The dashboard renders this view in its deployments table.
       assert.match(await (await fetch(`${url}/_mesh/`)).text(), /<table id="deployments">/);
 
@@ -88,7 +74,7 @@ describe('npm start deploys release 2 under traffic', { skip }, () => {
       assert.ok(d.rollbackInfo?.rollbackDeploymentId);
 
       child.kill('SIGINT');
-      assert.equal(await exited, 0, err);
+      assert.equal(await exited, 0, start.err());
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
