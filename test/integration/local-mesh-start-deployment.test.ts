@@ -1,7 +1,8 @@
 /**
  * `npm start` on the example app, as the demo runs: release 1 serves, traffic flows, then release 2 is
- * deployed under it and payments' failing canary goes out as a local CodeDeploy deployment at the
- * default `--deployment-speed` (10x), which its alarms roll back with no command. What the dashboard
+ * deployed under it and payments' failing canary goes out as a local CodeDeploy deployment, which its
+ * alarms roll back with no command. `--deployment-speed 5` (the demo's default is 10) leaves the
+ * alarms' periods long enough to fill with the canary's share of traffic on a busy machine. What the dashboard
  * reads (`/_mesh/deployments`) and the log show the steps and the rollback; CodeDeploy on the wire
  * says the same.
  */
@@ -17,7 +18,17 @@ const { assemblies, skip } = localExampleAssemblies();
 
 describe('npm start deploys release 2 under traffic', { skip }, () => {
   it("rolls payments' failing canary back by its alarms, and shows the steps and the rollback", async () => {
-    const start = spawnStart(['--assembly', assemblies!.release1, '--assembly', assemblies!.release2, '--port', '0']);
+    const { release1, release2 } = assemblies!;
+    const start = spawnStart([
+      '--assembly',
+      release1,
+      '--assembly',
+      release2,
+      '--port',
+      '0',
+      '--deployment-speed',
+      '5',
+    ]);
     const { child, exited } = start;
     const until = async (what: string, ok: () => boolean | Promise<boolean>, withinMs: number) => {
       const end = Date.now() + withinMs;
@@ -32,11 +43,11 @@ describe('npm start deploys release 2 under traffic', { skip }, () => {
       const url = await start.url();
       assert.match(start.out(), /npx mesh rollback payments --endpoint-url /);
 
-      // Release 2 goes out once traffic flows; at 10x the canary bakes 30 s, its alarms judge 6 s periods.
+      // Release 2 goes out once traffic flows; at 5x the canary bakes 60 s, its alarms judge 12 s periods.
       await until(
         'release 2 deployment',
         () => /release 2: CodeDeploy deployment d-\w+ shifts/.test(start.err()),
-        120_000,
+        180_000,
       );
       const id = /release 2: CodeDeploy deployment (d-\w+) shifts shop-payments:live v1 -> v2/.exec(start.err())?.[1];
       assert.ok(id, start.err());
@@ -48,11 +59,11 @@ describe('npm start deploys release 2 under traffic', { skip }, () => {
             speed: number;
             deployments: DeploymentView[];
           };
-          assert.equal(body.speed, 10);
+          assert.equal(body.speed, 5);
           view = body.deployments.find((d) => d.id === id);
           return view !== undefined && view.status !== 'InProgress' && view.status !== 'Created';
         },
-        120_000,
+        180_000,
       );
       assert.equal(view!.status, 'Stopped');
       assert.equal(view!.rolledBack, true);
