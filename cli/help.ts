@@ -10,7 +10,8 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   status: `mesh status [--json] [AWS flags]
 
 Shows the mesh: each service, its function, published versions, the live alias's weights, and the
-policy (who may call whom, denies, routes, traffic overrides).
+policy (who may call whom, denies, routes, traffic overrides). A gated deploy in progress (CodeDeploy
+shifting a live alias) shows its config, step, time to the next shift and its alarms' states.
 
   --json                 print the status as JSON
 
@@ -23,6 +24,7 @@ ${AWS_FLAGS}`,
 Sends <weight> percent (0-100) of the service's live alias traffic to its canary version
 (UpdateAlias RoutingConfig.AdditionalVersionWeights); the stable version keeps the rest. The canary
 is the version the alias already routes to, else the newest published version above the stable one.
+Refused while a CodeDeploy deployment shifts the alias (\`mesh rollback\` stops it).
 
 Examples:
   mesh shift payments 10
@@ -31,7 +33,8 @@ Examples:
 ${AWS_FLAGS}`,
   promote: `mesh promote <service> [--json] [AWS flags]
 
-Makes the canary the stable version: live FunctionVersion = the canary, weights cleared.
+Makes the canary the stable version: live FunctionVersion = the canary, weights cleared. Refused while
+a CodeDeploy deployment shifts the alias.
 
 Example:
   mesh promote payments
@@ -39,7 +42,9 @@ Example:
 ${AWS_FLAGS}`,
   rollback: `mesh rollback <service> [--json] [AWS flags]
 
-Clears the live alias's weights: the stable version takes 100% again.
+Clears the live alias's weights: the stable version takes 100% again. While a CodeDeploy deployment
+shifts the alias (a gated deploy), stops it instead (StopDeployment with rollback): CodeDeploy moves
+live back to the version the deployment started from.
 
 Example:
   mesh rollback payments
@@ -54,14 +59,17 @@ ${AWS_FLAGS}`,
   mesh policy set <service> --file <policy.json> [--json]
                                                 writes the file's items for <service>, all validated first
 
-<from> is a service or "external" (callers outside the mesh: API Gateway, SQS, a plain Invoke).
+<from> is a service or "external" (callers outside the mesh: API Gateway, SQS, a plain Invoke), or
+"mesh-deploy-check", the pre-traffic check of gated deployments: \`mesh policy deny mesh-deploy-check
+<service>\` freezes the service's deployments (the next one fails its check before any traffic moves);
+\`mesh policy allow mesh-deploy-check <service>\` lifts the freeze.
 A policy file is a JSON array of items (or {"items": [...]}), e.g.
   [{"sk":"traffic","timeoutMs":2000,"retries":{"maxAttempts":2}},
    {"sk":"route","weights":{"1":0.9,"2":0.1}}]
 pk defaults to <service>; managedBy defaults to "operator".
 
 ${AWS_FLAGS}`,
-  local: `mesh local [--app <cmd>] [-c key=value] [--port <n>] [--assembly <dir>] [--watch] [--quiet]
+  local: `mesh local [--app <cmd>] [-c key=value] [--port <n>] [--assembly <dir>] [--watch] [--deployment-speed <n>] [--quiet]
 
 Synthesizes the CDK app in this folder into cdk.out (\`npx cdk synth -q\`, or --app <cmd>) and runs it
 as a local mesh: every function in its own worker, one AWS-compatible endpoint. Point the CLI and the
@@ -74,6 +82,8 @@ AWS CLI at it with AWS_ENDPOINT_URL=<url>. Ctrl-C stops it.
   --assembly <dir>       serve an existing cloud assembly; skip synth (repeat to apply in order)
   --watch                on every edit of the app's sources (cdk.json's "watch"), synthesize again and
                          deploy into the running mesh: endpoint, table, secrets and telemetry stay
+  --deployment-speed <n> run gated deployments (CodeDeploy's schedule, hook time-outs, alarm periods) n
+                         times faster than AWS, e.g. 10: a 5-minute canary bakes 30 s (default 1)
   --quiet                no live terminal view
 
 Example:
@@ -92,7 +102,7 @@ Commands:
   status                         services, versions, live alias weights, policy summary
   shift <service> <weight>       send <weight>% (0-100) of live traffic to the canary
   promote <service>              make the canary the stable version
-  rollback <service>             all traffic back to the stable version
+  rollback <service>             all traffic back to the stable version (stops a gated deploy)
   rollout <service>              progressive canary: step weights on metric gates, promote or roll back
   policy list|allow|deny|set     read and change who may call whom, routes, traffic policy
   local                          run the CDK app in this folder as a local mesh

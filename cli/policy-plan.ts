@@ -3,7 +3,7 @@
  * and deletes that make the change. Every item to put is validated with parsePolicyItem before
  * anything is written; a bad one fails the whole command with exit 2.
  */
-import { EXTERNAL, MANAGED_BY, SORT_KEY, TABLE } from '../shared/names';
+import { DEPLOYMENT, EXTERNAL, MANAGED_BY, SORT_KEY, TABLE } from '../shared/names';
 import { parsePolicyItem } from '../shared/policy';
 import { UsageError } from './errors';
 
@@ -65,15 +65,18 @@ function sameContent(a: RawItem, b: RawItem): boolean {
   return strip(a) === strip(b);
 }
 
-/** Checks an edge's ends: `to` is a mesh service; `from` is one or "external". */
+/**
+ * Checks an edge's ends: `to` is a mesh service; `from` is one, "external", or the pre-traffic check of
+ * gated deployments (denying it freezes the service's deployments: the next one fails its check).
+ */
 export function checkEdge(from: string, to: string, services: readonly string[]): void {
   const known = services.join(', ') || 'none';
   if (!services.includes(to)) {
     throw new UsageError(`unknown service ${JSON.stringify(to)}; known services: ${known} (see \`mesh status\`)`);
   }
-  if (from !== EXTERNAL && !services.includes(from)) {
+  if (from !== EXTERNAL && from !== DEPLOYMENT.checkSource && !services.includes(from)) {
     throw new UsageError(
-      `unknown service ${JSON.stringify(from)}; known services: ${known}, or "${EXTERNAL}" for callers outside the mesh`,
+      `unknown service ${JSON.stringify(from)}; known services: ${known}, "${EXTERNAL}" for callers outside the mesh, or "${DEPLOYMENT.checkSource}" for the pre-traffic check of gated deployments`,
     );
   }
   if (from === to) {

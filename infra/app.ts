@@ -16,9 +16,16 @@ if (paymentsFailureRate !== undefined && !(paymentsFailureRate >= 0 && paymentsF
   throw new Error(`-c paymentsFailureRate must be a number from 0 to 1, got ${JSON.stringify(rawRate)}`);
 }
 
+// `-c paymentsCanary=pinned`: release 2's payments as a pinned split for `mesh rollout` (default gated).
+const paymentsCanary = app.node.tryGetContext('paymentsCanary') ?? 'gated';
+if (paymentsCanary !== 'gated' && paymentsCanary !== 'pinned') {
+  throw new Error(`-c paymentsCanary must be gated or pinned, got ${JSON.stringify(paymentsCanary)}`);
+}
+
 new ShopStack(app, 'LambdaMeshShop', {
   release: raw === '1' ? 1 : 2,
   paymentsFailureRate,
+  paymentsCanary,
   env: {
     account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012',
     region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',

@@ -42,6 +42,14 @@ export {
   type ServiceAlarms,
 } from './mesh-dashboard';
 export {
+  type DeploymentAlarmOptions,
+  type DeploymentAlarms,
+  MeshDeployment,
+  type MeshDeploymentOptions,
+  type MeshDeploymentProps,
+  type PreTrafficCheckOptions,
+} from './mesh-deployment';
+export {
   type CanaryOptions,
   type IMeshFunction,
   MeshFunction,

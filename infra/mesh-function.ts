@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import { HTTP_AUTH, type HttpAuth, type HttpTarget, httpTargetError } from '../shared/http-target';
 import {
   breakerPartition,
+  DEPLOYMENT,
   ENV,
   EXTERNAL,
   isPublishedVersion,
@@ -16,6 +17,7 @@ import {
   TAGS,
 } from '../shared/names';
 import type { Mesh } from './mesh';
+import { MeshDeployment, type MeshDeploymentOptions } from './mesh-deployment';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 import { nagArn } from './private/nag-arn';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
@@ -35,7 +37,10 @@ export interface IMeshFunction extends lambda.IFunction {
   readonly liveAlias: lambda.Alias;
 }
 
-/** A canary on the `live` alias. */
+/**
+ * A pinned split of the `live` alias between a version you name and this deploy's version. For canaries
+ * that need no version numbers, gated by alarms, use `deployment` instead.
+ */
 export interface CanaryOptions {
   /** Share of the alias's traffic this deploy's new version receives, 0 to 1. */
   readonly weight: number;
@@ -67,7 +72,17 @@ export interface MeshFunctionOptions {
    */
   readonly service: string;
   /**
-   * Split the `live` alias between `stableVersion` and this deploy's new version.
+   * Make every deploy that publishes a new version a gated canary: CodeDeploy shifts `live` from the
+   * version that is live to the new one on the config's schedule (10% for 5 minutes, then all, unless
+   * set), after the mesh's pre-traffic check, and stops and rolls back when an alarm on the new
+   * version's mesh metrics fires. No version number appears in your code. Not with `canary`.
+   * @default - no gated deployment: `live` moves to each deploy's version at once
+   */
+  readonly deployment?: MeshDeploymentOptions;
+  /**
+   * Pin a split of the `live` alias: `stableVersion` keeps the traffic but `weight`, which goes to this
+   * deploy's new version (advanced: a split you step by hand; `deployment` is the gated way). Not with
+   * `deployment`.
    * @default - no canary: `live` points at this deploy's version
    */
   readonly canary?: CanaryOptions;
@@ -102,6 +117,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   public readonly meshHandler: string;
   /** The canary, when one is declared. */
   public readonly canary?: CanaryOptions;
+  /** The gated deployment of `live` (deployment group, alarms, pre-traffic hook), when one is declared. */
+  public readonly deployment?: MeshDeployment;
 
   private readonly targetFunctions: MeshFunction[] = [];
   private invokeGrant?: iam.Grant;
@@ -137,6 +154,11 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
     this.version = this.currentVersion;
     this.liveAlias = this.newLiveAlias(props.canary);
+    if (props.deployment) {
+      this.deployment = new MeshDeployment(this, 'Deployment', { ...props.deployment, fn: this, functionName });
+      // The new version's check reads its policy: the deploy's items are in the table before traffic moves.
+      this.liveAlias.node.addDependency(this.mesh.policy);
+    }
     this.grantPolicyReads();
 
     if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
@@ -450,6 +472,18 @@ function checkProps(path: string, props: MeshFunctionProps): string {
     throw refuse(
       MeshErrorCode.INVALID_FUNCTION_NAME,
       `function name "${functionName}" has ${functionName.length} characters, over Lambda's ${LAMBDA_FUNCTION_NAME_MAX}; use a shorter service or mesh name, or pass a shorter functionName`,
+    );
+  }
+  if (service === DEPLOYMENT.checkSource) {
+    throw refuse(
+      MeshErrorCode.RESERVED_SERVICE_NAME,
+      `service "${service}" is reserved: the mesh's pre-traffic check calls new versions under this name; pick another service name`,
+    );
+  }
+  if (props.canary && props.deployment) {
+    throw refuse(
+      MeshErrorCode.CANARY_WITH_DEPLOYMENT,
+      'set canary or deployment, not both: canary pins live to stableVersion and a fixed weight, while deployment lets CodeDeploy move live to each new version on its schedule, and the two would fight over the alias. Drop canary for gated deploys without version numbers, or drop deployment to step a pinned split by hand',
     );
   }
   if (props.canary) {

@@ -29,6 +29,12 @@ export enum MeshErrorCode {
   INVALID_DASHBOARD_OPTION = 'InvalidDashboardOption',
   /** An identity setting (certificate lifetime, CA rotation) is out of range. */
   INVALID_IDENTITY_OPTION = 'InvalidIdentityOption',
+  /** A gated deployment setting (alarm thresholds, period, pre-traffic request) is out of range. */
+  INVALID_DEPLOYMENT = 'InvalidDeployment',
+  /** `canary` and `deployment` are both set: a pinned split and a gated deployment cannot share `live`. */
+  CANARY_WITH_DEPLOYMENT = 'CanaryWithDeployment',
+  /** A service name the mesh reserves for itself (the pre-traffic check's caller). */
+  RESERVED_SERVICE_NAME = 'ReservedServiceName',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

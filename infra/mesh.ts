@@ -11,11 +11,12 @@ import {
   Token,
   Validations,
 } from 'aws-cdk-lib';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { ASSETS, POLICY_RESOURCE_TYPE, SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
+import { ASSETS, DEPLOYMENT, POLICY_RESOURCE_TYPE, SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
 import { MeshDashboard, type MeshDashboardOptions, type ServiceAlarms } from './mesh-dashboard';
 import type { MeshFunction } from './mesh-function';
@@ -23,6 +24,7 @@ import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validatio
 import { controlFunctionCode, meshLayerCode } from './private/asset-code';
 import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from './private/identity';
 import { PolicyRegistry } from './private/policy-registry';
+import { PreTrafficHook } from './private/pre-traffic-hook';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
 
 // The literal type is checked against shared/names.ts by the assignment; it keeps the public type self-contained.
@@ -134,6 +136,8 @@ export class Mesh extends Construct implements IMesh {
   private readonly members: MeshFunction[] = [];
   private readonly hooks: Array<(fn: MeshFunction) => void> = [];
   private snapshotLayerVersion?: lambda.LayerVersion;
+  private deploymentApplication?: codedeploy.LambdaApplication;
+  private preTraffic?: PreTrafficHook;
 
   constructor(scope: Construct, id: string, props: MeshProps) {
     const where = `Mesh ${futurePath(scope, id)}`;
@@ -224,6 +228,32 @@ export class Mesh extends Construct implements IMesh {
    */
   public alarmsFor(service: string): ServiceAlarms {
     return this.dashboard.alarmsFor(service);
+  }
+
+  /**
+   * @internal The CodeDeploy application of the mesh's gated deployments, made on first use and named
+   * after the mesh (shared/names.ts DEPLOYMENT), so tools find a service's deployments by name.
+   */
+  public _deploymentApplication(): codedeploy.ILambdaApplication {
+    this.deploymentApplication ??= new codedeploy.LambdaApplication(this, 'Deployments', {
+      applicationName: DEPLOYMENT.applicationName(this.meshName),
+    });
+    return this.deploymentApplication;
+  }
+
+  /**
+   * @internal The mesh's pre-traffic hook (one for all its gated functions, made on first use), now also
+   * checking `fn`'s new versions: with `request` when one is declared, else with a ping.
+   */
+  public _preTrafficHook(
+    fn: MeshFunction,
+    functionName: string,
+    request: unknown,
+    group: codedeploy.ILambdaDeploymentGroup,
+  ): lambda.IFunction {
+    this.preTraffic ??= new PreTrafficHook(this, 'PreTrafficHook', this.identity);
+    this.preTraffic.add(fn, functionName, request, group);
+    return this.preTraffic.function;
   }
 
   /** The functions that joined this mesh, in construction order. */

@@ -7,8 +7,9 @@ const DEMO_DIR = join(__dirname, '..', 'functions', 'demo');
 
 export interface ShopStackProps extends StackProps {
   /**
-   * Which release of the shop to synthesize: 1 has no canary; 2 ships new payments
-   * code/config and runs it as a canary on stable version "1".
+   * Which release of the shop to synthesize. Payments' deployments are gated in both: 1 is
+   * the first deploy (the alias is created on its version); 2 ships new payments code and config, which
+   * CodeDeploy shifts in as a canary (10% for 5 minutes), rolled back when its alarms fire.
    * @default 2
    */
   readonly release?: 1 | 2;
@@ -23,6 +24,13 @@ export interface ShopStackProps extends StackProps {
    * @default 0.2
    */
   readonly paymentsFailureRate?: number;
+  /**
+   * How release 2 ships payments' new version: `gated` (a CodeDeploy canary, no version numbers) or
+   * `pinned` (the advanced `canary` prop: 10% on this deploy's version, the rest pinned to version "1",
+   * for operators who step it by hand with `mesh shift` / `mesh rollout`).
+   * @default 'gated'
+   */
+  readonly paymentsCanary?: 'gated' | 'pinned';
 }
 
 /**
@@ -71,7 +79,11 @@ export class ShopStack extends Stack {
               PAYMENTS_FAILURE_RATE: String(props.paymentsFailureRate ?? 0.2),
               PAYMENTS_DELAY_MS: '40',
             },
-      canary: release === 1 ? undefined : { weight: 0.1, stableVersion: '1' },
+      // Every deploy of a new payments version is a gated canary: no version number here (the pinned
+      // split is the advanced way, stepped by hand).
+      ...(props.paymentsCanary === 'pinned'
+        ? { canary: release === 1 ? undefined : { weight: 0.1, stableVersion: '1' } }
+        : { deployment: {} }),
     });
 
     this.frontend.allowExternal({ description: 'the shop is public' });

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CodeDeployClient, CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CancelRotateSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { assemblyScope } from './assembly/cloud-assembly';
@@ -21,9 +22,16 @@ import {
   deleteStack,
   newDeploymentState,
 } from './assembly/deployment';
+import { AlarmRegistry } from './cloudwatch/alarms';
+import { handleCloudWatch } from './cloudwatch/cloudwatch-api';
+import { MetricStore } from './cloudwatch/metric-store';
+import { handleCodeDeploy } from './codedeploy/codedeploy-api';
+import { CodeDeployEngine } from './codedeploy/codedeploy-engine';
+import { handleDeploymentsRequest } from './codedeploy/deployment-view';
 import { handleMeshRequest } from './dashboard/routes';
 import { type Endpoint, startEndpoint } from './endpoint';
 import type { SecretStore } from './endpoint/secret-store';
+import type { JsonService } from './endpoint/server';
 import { type FunctionRegistry, LOCAL_ACCOUNT, LOCAL_REGION } from './registry/function-registry';
 import { LocalRegions } from './registry/regions';
 import { type InvocationRecord, LocalInvoker } from './runtime/invoker';
@@ -50,6 +58,13 @@ export interface LocalMeshOptions {
    * @default the next turn of the event loop
    */
   readonly rotationScheduler?: (run: () => Promise<void>) => void;
+  /**
+   * How many times faster than CodeDeploy and CloudWatch the local deployments run: the config's
+   * intervals, hook time-outs and the alarms' periods are divided by it (10 turns a 5-minute canary into
+   * 30 s with 6 s alarm periods).
+   * @default 1
+   */
+  readonly deploymentSpeed?: number;
 }
 
 export interface LocalMesh {
@@ -64,6 +79,12 @@ export interface LocalMesh {
   readonly endpoint: Endpoint;
   /** One report per applied assembly. */
   readonly deployments: DeploymentReport[];
+  /** The local CodeDeploy: gated alias updates (StopDeployment, hooks, alarms) run here. */
+  readonly codeDeploy: CodeDeployEngine;
+  /** The local CloudWatch alarms, evaluated against `metrics`. */
+  readonly alarms: AlarmRegistry;
+  /** The metrics CloudWatch would hold: the workers' EMF (every dimension set) and Lambda's own. */
+  readonly metrics: MetricStore;
   /** Applies one more assembly as the next deployment (watch mode's hotswap may replace some code). */
   apply(dir: string, options?: ApplyOptions): Promise<DeploymentReport>;
   /**
@@ -93,6 +114,48 @@ interface Parts {
   endpoint?: Endpoint;
   /** The deployment's SDK clients, destroyed on stop. */
   readonly clients: { destroy(): void }[];
+  /** The metrics CloudWatch would hold, the alarms on them, and the CodeDeploy that reads the alarms. */
+  readonly metrics: MetricStore;
+  readonly alarms: AlarmRegistry;
+  readonly codeDeploy: CodeDeployEngine;
+  /** The client a deployment's hooks are invoked with: over the wire, set once the endpoint runs. */
+  readonly hook: { client?: LambdaClient };
+}
+
+/**
+ * The local CodeDeploy and CloudWatch, `speed` times faster than AWS: the metrics the workers' EMF
+ * and invocations feed, the alarms on them, and the deployments those alarms stop.
+ */
+function deploymentParts(
+  scope: { regions: readonly string[]; accountId: string },
+  speed: number,
+  registry: FunctionRegistry,
+  log: (line: string) => void,
+): Pick<Parts, 'metrics' | 'alarms' | 'codeDeploy' | 'hook'> {
+  const metrics = new MetricStore();
+  const alarms = new AlarmRegistry({ metrics, speed, region: scope.regions[0], accountId: scope.accountId });
+  const hook: Parts['hook'] = {};
+  const codeDeploy = new CodeDeployEngine({
+    speed,
+    region: scope.regions[0],
+    accountId: scope.accountId,
+    setAlias: (fn, alias, version, weights) =>
+      void registry.putAlias(fn, alias, {
+        FunctionVersion: version,
+        RoutingConfig: Object.keys(weights).length > 0 ? { AdditionalVersionWeights: weights } : undefined,
+      }),
+    invokeHook: async (functionName, event) => {
+      const out = await hook.client!.send(
+        new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
+      );
+      const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
+      if (out.FunctionError) throw new Error(text.slice(0, 1000));
+      return text === '' ? undefined : JSON.parse(text);
+    },
+    alarmState: (name) => alarms.evaluate(name)?.value,
+    log: (line) => log(line),
+  });
+  return { metrics, alarms, codeDeploy, hook };
 }
 
 export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMesh> {
@@ -106,6 +169,8 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     secrets: { rotationScheduler: options.rotationScheduler },
   });
   for (const r of scope.regions) regions.get(r);
+  const speed = options.deploymentSpeed ?? 1;
+  if (!(speed > 0)) throw new Error(`deploymentSpeed must be a positive number, got ${speed}`);
   const parts: Parts = {
     workDir: mkdtempSync(join(tmpdir(), 'lambda-mesh-')),
     store: new TelemetryStore(),
@@ -114,6 +179,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     recent: [],
     deployments: [],
     clients: [],
+    ...deploymentParts(scope, speed, regions.registry(), log),
   };
   const cleanup = () => stopParts(parts);
   let invoker: LocalInvoker;
@@ -124,7 +190,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     await cleanup();
     throw err;
   }
-  const { store, registry, deployments, recent } = parts;
+  const { store, registry, deployments, recent, codeDeploy, alarms, metrics } = parts;
   const state = newDeploymentState();
   const targets = deploymentTargets(parts, endpoint, log);
   const apply = async (dir: string, applyOptions?: ApplyOptions) => {
@@ -152,6 +218,9 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     invoker,
     endpoint,
     deployments,
+    codeDeploy,
+    alarms,
+    metrics,
     apply,
     deleteStack: async (stackName) => {
       const deleted = await deleteStack(targets, state, stackName);
@@ -159,7 +228,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       return deleted;
     },
     recentInvocations: () => recent,
-    stop: () => (stopping ??= cleanup()),
+    stop: () => (stopping ??= codeDeploy.close().then(cleanup)),
   };
 }
 
@@ -169,13 +238,21 @@ async function startParts(
   options: LocalMeshOptions,
   log: (line: string) => void,
 ): Promise<{ invoker: LocalInvoker; endpoint: Endpoint }> {
-  const { store, registry, regions, recent, deployments } = parts;
+  const { store, registry, regions, recent, deployments, metrics, alarms, codeDeploy } = parts;
   const xray = await startXrayCollector(store, { port: 0, host: '127.0.0.1' });
   parts.xray = xray;
+  // Workers' EMF feeds both the golden metrics and the metrics alarms read.
+  const telemetry = {
+    recordEmf: (obj: unknown, ctx: { functionName: string; version: string }) => {
+      metrics.recordEmf(obj);
+      return store.recordEmf(obj, ctx);
+    },
+    recordSegment: (doc: unknown) => store.recordSegment(doc),
+  };
   const invoker = new LocalInvoker({
     registry,
     regions,
-    telemetry: store,
+    telemetry,
     xrayDaemonAddress: xray.address,
     concurrencyLimit: options.concurrencyLimit,
     workDir: join(parts.workDir, 'opt'),
@@ -183,6 +260,7 @@ async function startParts(
   });
   parts.invoker = invoker;
   invoker.onInvocation((r) => {
+    metrics.recordInvocation(r);
     recent.push(r);
     if (recent.length > RECENT_LIMIT) recent.splice(0, recent.length - RECENT_LIMIT);
   });
@@ -194,7 +272,10 @@ async function startParts(
     secrets: regions.secrets(),
     regions: (region) => regions.get(region),
     extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
-      localStatus(req, res, invoker, regions, deployments) || handleMeshRequest(req, res, store),
+      localStatus(req, res, invoker, regions, deployments) ||
+      handleDeploymentsRequest(req, res, codeDeploy, alarms) ||
+      handleMeshRequest(req, res, store),
+    jsonServices: jsonServices(codeDeploy, alarms, { region: registry.region, accountId: registry.accountId }),
     log,
   });
   parts.endpoint = endpoint;
@@ -237,6 +318,9 @@ function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => vo
   };
   const lambdaClient = perRegion((config) => new LambdaClient(config));
   const secretsClient = perRegion((config) => new SecretsManagerClient(config));
+  const codeDeployClient = perRegion((config) => new CodeDeployClient(config));
+  const home = parts.registry.region;
+  parts.hook.client = lambdaClient(home);
   return {
     registry: parts.registry,
     region: (region) => ({ registry: regions.registry(region), secrets: secretsTarget(regions.secrets(region)) }),
@@ -263,6 +347,21 @@ function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => vo
     cancelRotation: async (secretId, region) => {
       await secretsClient(region).send(new CancelRotateSecretCommand({ SecretId: secretId }));
     },
+    gates: {
+      codeDeploy: parts.codeDeploy,
+      alarms: parts.alarms,
+      // As CloudFormation starts an alias's deployment: CreateDeployment on the wire.
+      createDeployment: async (i) => {
+        const out = await codeDeployClient(home).send(
+          new CreateDeploymentCommand({
+            applicationName: i.applicationName,
+            deploymentGroupName: i.groupName,
+            revision: { revisionType: 'AppSpecContent', appSpecContent: { content: i.appSpecContent } },
+          }),
+        );
+        return out.deploymentId!;
+      },
+    },
     workDir: parts.workDir,
     log,
   };
@@ -277,6 +376,20 @@ function secretsTarget(s: SecretStore): DeploymentSecrets {
     has: (id) => s.has(id),
     delete: (id, i) => s.delete(id, i),
   };
+}
+
+/** CodeDeploy and CloudWatch on the endpoint, by signing name and by target prefix (unsigned calls). */
+function jsonServices(
+  codeDeploy: CodeDeployEngine,
+  alarms: AlarmRegistry,
+  where: { region: string; accountId: string },
+): Record<string, JsonService> {
+  const cd: JsonService = {
+    protocol: 'awsJson1_1',
+    handle: (op, input, region) => handleCodeDeploy(codeDeploy, op, input, { ...where, region }),
+  };
+  const cw: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleCloudWatch(alarms, op, input) };
+  return { codedeploy: cd, CodeDeploy_20141006: cd, monitoring: cw, GraniteServiceVersion20100801: cw };
 }
 
 /** `/_mesh/local`: the local runtime's own state (workers, counters, deployments), for status views. */

@@ -1,12 +1,16 @@
 /**
- * `npm start` (scripts/start.js): synthesize the example app's two releases, run the local mesh on
- * them, drive demo traffic and show a live view until Ctrl-C. With `--watch`, every edit of the app's
- * sources is synthesized again and deployed into the running mesh (local/watch).
- *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--watch] [--assembly <cdk.out> ...]
+ * `npm start` (scripts/start.js): synthesize the example app's two releases, run the
+ * local mesh on release 1, drive demo traffic, then deploy release 2 under that traffic: payments'
+ * new version goes out as a gated canary (a local CodeDeploy deployment, `--deployment-speed` times
+ * faster than CodeDeploy), which its alarms roll back. A live view runs until Ctrl-C. With `--watch`,
+ * every edit of the app's sources is synthesized again and deployed into the running mesh (local/watch).
+ *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 10] [--watch]
+ *                [--assembly <cdk.out> ...]
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV, LIVE_ALIAS } from '../shared/names';
+import { deploymentLines, deploymentViews } from './codedeploy/deployment-view';
 import { type AliasRow, liveRows, renderLiveView } from './live-view';
 import { type LocalMesh, startLocalMesh } from './mesh-local';
 import { startTraffic, type Traffic, type TrafficRequest } from './traffic';
@@ -27,10 +31,21 @@ export interface StartArgs {
   assemblies: string[];
   /** Synthesize and deploy again on every edit of the sources. */
   watch: boolean;
+  /** Local deployments (and their alarms) run this many times faster than CodeDeploy. */
+  deploymentSpeed: number;
 }
 
 export function parseStartArgs(argv: readonly string[]): StartArgs {
-  const args: StartArgs = { port: 4566, host: '127.0.0.1', traffic: true, rps: 20, assemblies: [], watch: false };
+  const args: StartArgs = {
+    port: 4566,
+    host: '127.0.0.1',
+    traffic: true,
+    rps: 20,
+    assemblies: [],
+    watch: false,
+    // A 5-minute canary bakes 30 s, with 6 s alarm periods: the rollback shows within a minute.
+    deploymentSpeed: 10,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -44,16 +59,22 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     else if (a.startsWith('--port=')) args.port = Number(a.slice(7));
     else if (a === '--host') args.host = value();
     else if (a === '--rps') args.rps = Number(value());
+    else if (a === '--deployment-speed') args.deploymentSpeed = Number(value());
     else if (a === '--assembly') args.assemblies.push(value());
     else if (a === '--help' || a === '-h')
       throw new Error(
-        'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--watch] [--assembly <cdk.out dir>]...',
+        'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 10] [--watch] [--assembly <cdk.out dir>]...',
       );
     else throw new Error(`unknown option ${a}; try npm start -- --help`);
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
     throw new Error(`--port must be 0-65535, got ${args.port}`);
   if (!(args.rps > 0)) throw new Error(`--rps must be a positive number, got ${args.rps}`);
+  if (!(args.deploymentSpeed > 0 && args.deploymentSpeed <= 600)) {
+    throw new Error(
+      `--deployment-speed must be a number above 0 and at most 600, got ${args.deploymentSpeed} (1 = CodeDeploy's own pace)`,
+    );
+  }
   if (args.watch && args.assemblies.length > 0) {
     throw new Error('--watch synthesizes the example app on every edit: drop --assembly, or drop --watch');
   }
@@ -255,6 +276,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     assemblies = [join(ROOT, 'cdk.out.release1'), join(ROOT, 'cdk.out')];
   }
 
+  const later = assemblies.length > 1 ? assemblies[assemblies.length - 1] : undefined;
   mkdirSync(join(ROOT, '.mesh'), { recursive: true });
   const logFile = join(ROOT, '.mesh/local-mesh.log');
   const logStream = createWriteStream(logFile, { flags: 'a' });
@@ -262,7 +284,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   let mesh: LocalMesh;
   try {
     mesh = await startLocalMesh({
-      assemblies,
+      // The last release is deployed once traffic flows (below), so its gated canary is judged on it.
+      assemblies: later ? assemblies.slice(0, -1) : assemblies,
+      deploymentSpeed: args.deploymentSpeed,
       port: args.port,
       host: args.host,
       log: (l) => {
@@ -281,26 +305,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
 
-  // Watch mode: release 2 (what cdk.out serves) synthesized again and deployed on every edit.
   let lastRound = '';
-  const watch: Watch | undefined = args.watch
-    ? watchApp({
-        ...exampleApp(2),
-        outdir: assemblies[assemblies.length - 1]!,
-        index,
-        apply: (dir, options) => mesh.apply(dir, options),
-        log: (l) => {
-          say(`watch: ${l}`);
-          logStream.write(`[watch] ${l}\n`);
-        },
-      })
-    : undefined;
-  watch?.onRound((r) => {
-    lastRound = r.error
-      ? `  watch: the last edit did not build (${r.files.join(', ')}); see .mesh/local-mesh.log`
-      : `  watch: ${r.files.join(', ')} deployed (${r.mode}) in ${(r.totalMs / 1000).toFixed(1)} s${r.changed.length ? `, changed ${r.changed.join(', ')}` : ''}`;
-  });
-
+  let watch: Watch | undefined;
   const services = servicesOf(mesh);
   const plan = demoPlan(services);
   const concurrency = 4;
@@ -327,7 +333,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   // The commands to try, under the live view (and printed once when stdout is not a terminal).
   const tryLines = [
     '  try (in another terminal):',
-    `    npx mesh status --endpoint-url ${mesh.url}`,
+    `    npx mesh status --endpoint-url ${mesh.url}          (a deployment in progress: its step and alarms)`,
+    `    npx mesh rollback ${canaryService} --endpoint-url ${mesh.url}   (stops a deployment in progress)`,
     `    npx mesh shift ${canaryService} 50 --endpoint-url ${mesh.url}`,
     `    npx mesh rollout ${canaryService} --steps 25,50,100 --interval 10s --endpoint-url ${mesh.url}`,
     `    npx mesh stat --endpoint-url ${mesh.url}`,
@@ -357,6 +364,7 @@ export async function main(argv: readonly string[]): Promise<void> {
               .join('   ')}`,
           ]
         : ['  traffic generator off (--no-traffic)']),
+      ...deploymentLines(deploymentViews(mesh.codeDeploy, mesh.alarms, Date.now()), Date.now()),
       ...(watch ? [lastRound || '  watch: waiting for edits of infra/, functions/, shared/'] : []),
       '',
       ...tryLines,
@@ -368,6 +376,40 @@ export async function main(argv: readonly string[]): Promise<void> {
       );
   };
   const timer = setInterval(render, 1000);
+
+  // Release 2 under traffic: payments' new version goes out as a gated canary (a local CodeDeploy
+  // deployment) that its alarms judge on the demo's traffic.
+  if (later) {
+    say(`release 2: deploying ${later} under traffic (deployments ${args.deploymentSpeed}x CodeDeploy's pace) ...`);
+    try {
+      const report = await mesh.apply(later);
+      for (const d of report.deployments) {
+        say(
+          `release 2: CodeDeploy deployment ${d.deploymentId} shifts ${d.functionName}:${d.alias} v${d.from} -> v${d.to}`,
+        );
+      }
+    } catch (err) {
+      say(`release 2 did not deploy: ${(err as Error).message}`);
+    }
+  }
+  // Watch mode: release 2 (what cdk.out serves) synthesized again and deployed on every edit.
+  watch = args.watch
+    ? watchApp({
+        ...exampleApp(2),
+        outdir: assemblies[assemblies.length - 1]!,
+        index,
+        apply: (dir, options) => mesh.apply(dir, options),
+        log: (l) => {
+          say(`watch: ${l}`);
+          logStream.write(`[watch] ${l}\n`);
+        },
+      })
+    : undefined;
+  watch?.onRound((r) => {
+    lastRound = r.error
+      ? `  watch: the last edit did not build (${r.files.join(', ')}); see .mesh/local-mesh.log`
+      : `  watch: ${r.files.join(', ')} deployed (${r.mode}) in ${(r.totalMs / 1000).toFixed(1)} s${r.changed.length ? `, changed ${r.changed.join(', ')}` : ''}`;
+  });
 
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -185,6 +185,8 @@ export const ASSETS = {
   policySeeder: 'policy-seeder',
   /** The identity issuer: deploy-time issuance and rotation (`index.handler`). */
   issuer: 'issuer',
+  /** The pre-traffic hook of gated deployments (`index.handler`, functions/control/deploy-hook.ts). */
+  deployHook: 'deploy-hook',
 } as const;
 export type AssetName = (typeof ASSETS)[keyof typeof ASSETS];
 
@@ -199,6 +201,16 @@ export const METRICS = {
   /** A function refused or could not make a mesh call because its identity secret holds no identity yet. */
   identityUnavailableTotal: 'identity_unavailable_total',
   dimensions: ['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter'] as const,
+  /**
+   * The per-version dimension sets: what the callee measured of each of its versions, over all callers.
+   * Destination-side lines publish them beside `dimensions` (EMF allows several sets per line), so a
+   * deployment's alarms read one plain metric per version (requests, and successes by response code)
+   * instead of a SEARCH over every caller. Only destination-side lines carry them: a call is counted once.
+   */
+  versionDimensions: [
+    ['destination_workload', 'destination_version', 'reporter'],
+    ['destination_workload', 'destination_version', 'reporter', 'response_code'],
+  ] as const,
 } as const;
 
 /** Tags `Mesh` and `MeshFunction` put on resources, so the CLI finds them without hand-copied ARNs. */
@@ -235,3 +247,22 @@ export const IDENTITY = {
 export function spiffeId(mesh: string, service: string): string {
   return `spiffe://${mesh}/svc/${service}`;
 }
+
+/**
+ * Gated deployments (`MeshFunction` prop `deployment`): CodeDeploy shifts a function's `live` alias to
+ * each deploy's new version. Literal names, so the CLI and the local mesh find a service's deployments
+ * from the mesh and service names alone, and nothing refers to a resource that refers back.
+ */
+export const DEPLOYMENT = {
+  /** The CodeDeploy application of a mesh's gated deployments (one per mesh). */
+  applicationName: (mesh: string) => `${mesh}-mesh`,
+  /** A service's deployment group in its mesh's application. */
+  groupName: (service: string) => service,
+  /**
+   * The caller the pre-traffic hook calls new versions as: a service name the mesh reserves (no
+   * `MeshFunction` may take it), with an identity of its own and an `allow#` item on each gated service.
+   */
+  checkSource: 'mesh-deploy-check',
+  /** The hook's environment: gated services -> `{ functionName, version, request? }`, JSON. */
+  checksEnv: 'MESH_DEPLOY_CHECKS',
+} as const;

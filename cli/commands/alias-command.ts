@@ -4,6 +4,7 @@ import { getLiveAlias, listVersions, updateLiveAlias } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
+import { refuseWhileDeploying } from '../deployment-guard';
 import { COMMAND_HELP } from '../help';
 import { findService } from '../mesh-discovery';
 
@@ -36,6 +37,7 @@ export async function runAliasCommand(
   const flags = awsFlags(values);
   const { mesh, clients } = await ctx.discover(flags);
   const svc = findService(mesh, pos[0]);
+  if (command !== 'rollback') await refuseWhileDeploying(flags, ctx, mesh.name, svc.service, command);
   const [alias, versions] = await Promise.all([
     getLiveAlias(clients, svc.functionName),
     listVersions(clients, svc.functionName),

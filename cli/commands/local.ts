@@ -20,6 +20,7 @@ const OPTIONS = {
   context: { type: 'string', short: 'c', multiple: true },
   quiet: { type: 'boolean' },
   watch: { type: 'boolean' },
+  'deployment-speed': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -34,6 +35,8 @@ export interface LocalOptions {
   readonly quiet: boolean;
   /** Synthesize and deploy again on every edit. */
   readonly watch: boolean;
+  /** Gated deployments (and their alarms) run this many times faster than CodeDeploy. */
+  readonly deploymentSpeed: number;
 }
 
 /** Pure: flags -> options; a bad port names the value. */
@@ -61,6 +64,13 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
   if (values.watch && values.assembly !== undefined) {
     throw new UsageError('--watch synthesizes the app on every edit: drop --assembly, or drop --watch');
   }
+  const rawSpeed = values['deployment-speed'];
+  const deploymentSpeed = rawSpeed === undefined ? 1 : Number(rawSpeed);
+  if (!(deploymentSpeed > 0 && deploymentSpeed <= 600)) {
+    throw new UsageError(
+      `--deployment-speed ${JSON.stringify(rawSpeed)} must be a number above 0 and at most 600 (1 = CodeDeploy's own pace)`,
+    );
+  }
   return {
     app: values.app,
     port,
@@ -69,6 +79,7 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
     context,
     quiet: values.quiet === true,
     watch: values.watch === true,
+    deploymentSpeed,
   };
 }
 
@@ -121,7 +132,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     assemblies = [resolve(ctx.cwd, opts.output)];
   }
   const { startLocalMesh } = require('../../local/mesh-local') as typeof import('../../local/mesh-local');
-  const mesh = await startLocalMesh({ assemblies, port: opts.port, host: '127.0.0.1', quiet: opts.quiet });
+  const mesh = await startLocalMesh({
+    assemblies,
+    port: opts.port,
+    host: '127.0.0.1',
+    quiet: opts.quiet,
+    deploymentSpeed: opts.deploymentSpeed,
+  });
   ctx.out(`local mesh running at ${mesh.url}`);
   ctx.out(`  export AWS_ENDPOINT_URL=${mesh.url}   # then: mesh status, aws lambda list-functions, ...`);
   const watch = opts.watch

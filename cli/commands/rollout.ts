@@ -14,6 +14,7 @@ import { getLiveAlias, listVersions, updateLiveAlias } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
+import { refuseWhileDeploying } from '../deployment-guard';
 import { EXIT } from '../errors';
 import { findService } from '../mesh-discovery';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
@@ -41,6 +42,7 @@ Too few requests waits one more interval at the same share, then fails.
   - a failed gate rolls back at once (weights cleared, the stable version keeps 100%), exit 1
   - every gate passed promotes the canary (live -> canary version), exit 0
   - Ctrl-C rolls back and exits 130
+Refused while a CodeDeploy deployment (a gated deploy) owns the live alias.
 
 Flags:
   --steps <list>         canary shares in percent, increasing (default 10,25,50,100)
@@ -171,6 +173,8 @@ async function prepare(
 ): Promise<Rollout> {
   const { mesh, clients } = await ctx.discover(flags);
   const svc = findService(mesh, serviceName);
+  // A gated deployment moves the alias itself: a rollout beside it would fight it.
+  await refuseWhileDeploying(flags, ctx, mesh.name, svc.service, 'rollout');
   const fn = svc.functionName;
   const [alias, versions] = await Promise.all([getLiveAlias(clients, fn), listVersions(clients, fn)]);
   // planShift names the canary, or refuses (exit 2) when there is none.

@@ -4,6 +4,8 @@ import { type AliasState, canaryVersion, describeSplit } from '../alias-plan';
 import { getLiveAlias, listVersions } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
+import { type ActiveDeployment, deploymentReader } from '../deployment-store';
+import { describeDeployment } from '../deployment-summary';
 import { AwsCallError } from '../errors';
 import { COMMAND_HELP } from '../help';
 import type { DiscoveredMesh } from '../mesh-discovery';
@@ -38,6 +40,10 @@ export interface StatusReport {
   readonly services: readonly ServiceStatus[];
   readonly policy: PolicySummary;
   readonly items: readonly RawItem[];
+  /** CodeDeploy deployments shifting a `live` alias now (gated deploys). */
+  readonly deployments?: readonly ActiveDeployment[];
+  /** Why deployments could not be read, when they could not. */
+  readonly deploymentsError?: string;
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -61,8 +67,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     services,
     policy: summarisePolicy(items),
     items,
+    ...(await activeDeployments(flags, ctx, mesh)),
   };
-  ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report));
+  ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report, Date.now()));
   return 0;
 }
 
@@ -104,8 +111,26 @@ async function serviceStatus(
   };
 }
 
-/** Pure: the report as text. */
-export function renderStatus(r: StatusReport): string {
+/** Each service's CodeDeploy deployment in progress; an endpoint without CodeDeploy has none. */
+async function activeDeployments(
+  flags: Parameters<typeof deploymentReader>[0],
+  ctx: CliContext,
+  mesh: DiscoveredMesh,
+): Promise<Pick<StatusReport, 'deployments' | 'deploymentsError'>> {
+  const reader = deploymentReader(flags, ctx);
+  try {
+    const found = await Promise.all(mesh.services.map((s) => reader.active(mesh.name, s.service)));
+    return { deployments: found.filter((d): d is ActiveDeployment => d !== undefined) };
+  } catch (err) {
+    if (err instanceof AwsCallError && err.code === 'UnknownOperationException') return { deployments: [] };
+    return { deploymentsError: (err as Error).message };
+  } finally {
+    reader.close();
+  }
+}
+
+/** Pure: the report as text (`now` places deployments on their schedule). */
+export function renderStatus(r: StatusReport, now = Date.now()): string {
   const where = r.endpoint ? `${r.region}, endpoint ${r.endpoint}` : r.region;
   const out: string[] = [`Mesh ${r.mesh} — policy table ${r.table ?? '(none)'} (${where})`, ''];
   out.push(
@@ -122,6 +147,11 @@ export function renderStatus(r: StatusReport): string {
       ]),
     ),
   );
+  if (r.deployments?.length) {
+    out.push('', 'DEPLOYMENTS IN PROGRESS (CodeDeploy owns these live aliases; `mesh rollback <service>` stops one)');
+    for (const d of r.deployments) out.push(...describeDeployment(d, now));
+  }
+  if (r.deploymentsError) out.push('', `DEPLOYMENTS: not readable (${r.deploymentsError})`);
   const p = r.policy;
   out.push('', 'WHO MAY CALL WHOM');
   out.push(

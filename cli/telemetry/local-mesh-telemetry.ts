@@ -19,6 +19,13 @@ export async function isLocalMesh(endpoint: string): Promise<boolean> {
   return res.headers.get(LOCAL_MESH_HEADER) !== null;
 }
 
+/** The JSON a local mesh answers on one of its routes, or undefined when `endpoint` is no local mesh. */
+export async function localMeshJson<T>(endpoint: string, path: string): Promise<T | undefined> {
+  const res = await request(endpoint, path, 'GET');
+  if (res.headers.get(LOCAL_MESH_HEADER) === null) return undefined;
+  return parseJson<T>(endpoint, path, res.status, await res.text());
+}
+
 export class LocalMeshTelemetry implements TelemetrySource {
   readonly kind = 'local';
 
@@ -40,14 +47,17 @@ export class LocalMeshTelemetry implements TelemetrySource {
 
   private async get(path: string): Promise<Answer> {
     const res = await request(this.endpoint, path, 'GET');
-    const text = await res.text();
-    try {
-      return { status: res.status, body: JSON.parse(text) };
-    } catch {
-      throw new CommandError(
-        `${this.endpoint}${path} answered ${res.status} with something that is not JSON; is it a local mesh of this version?`,
-      );
-    }
+    return { status: res.status, body: parseJson(this.endpoint, path, res.status, await res.text()) };
+  }
+}
+
+function parseJson<T>(endpoint: string, path: string, status: number, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new CommandError(
+      `${endpoint}${path} answered ${status} with something that is not JSON; is it a local mesh of this version?`,
+    );
   }
 }
 

@@ -7,7 +7,9 @@
  * this function's access log and metrics. The handler gets the caller's payload object untouched.
  */
 import { randomUUID } from 'node:crypto';
+import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
+import { answerPing } from './deploy-ping';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
@@ -142,6 +144,14 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
       );
     }
     source = caller;
+    // A mesh ping (a deployment's pre-traffic check) is answered here, after the caller was verified
+    // and admitted: the handler never sees it.
+    const ping = readPing(event);
+    if (ping) {
+      const answer = await answerPing(rt, ping, version, source);
+      record(200, 'success');
+      return { [PING_KEY]: answer };
+    }
 
     const previous = rt.scope;
     rt.scope = {

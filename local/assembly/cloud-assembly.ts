@@ -19,6 +19,8 @@ export interface TemplateResource {
   readonly DependsOn?: string | string[];
   /** `Delete` (CloudFormation's default for most types), `Retain`, `Snapshot`. */
   readonly DeletionPolicy?: string;
+  /** How CloudFormation updates the resource (an alias's `CodeDeployLambdaAliasUpdate`). */
+  readonly UpdatePolicy?: Record<string, unknown>;
 }
 
 export interface AssemblyStack {

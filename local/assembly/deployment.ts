@@ -21,6 +21,15 @@ import { createTable, localDynamoClient, type TableKeys } from '../endpoint/dyna
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
+import {
+  applyAlarm,
+  applyCodeDeployApplication,
+  applyDeploymentConfig,
+  applyDeploymentGroup,
+  type DeploymentGates,
+  type GatedUpdate,
+  gatedAliasUpdate,
+} from './deployment-gates';
 import { Resolver, versionKey } from './intrinsics';
 
 /** Where the CDK Provider framework's function finds the user's handler. */
@@ -59,6 +68,8 @@ export interface DeploymentTargets {
   }) => Promise<void>;
   /** CancelRotateSecret (a rotation schedule deleted). */
   readonly cancelRotation?: (secretId: string, region: string) => Promise<void>;
+  /** The local CodeDeploy and alarms: aliases with a CodeDeploy update policy move by deployments. */
+  readonly gates?: DeploymentGates;
   /** Where inline (ZipFile) code is written. */
   readonly workDir: string;
   readonly log: (line: string) => void;
@@ -102,6 +113,8 @@ export interface DeploymentReport {
   readonly deleted: string[];
   /** Policy items the seeder wrote (new or changed ones). */
   policyItems: number;
+  /** Alias updates CodeDeploy deployments carry out (gated deployments). */
+  readonly deployments: GatedUpdate[];
   readonly warnings: string[];
 }
 
@@ -201,6 +214,7 @@ function newApply(
     rotations: [],
     deleted: [],
     policyItems: 0,
+    deployments: [],
     warnings: [],
   };
   return {
@@ -238,7 +252,15 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::SecretsManager::RotationSchedule': applyRotationSchedule,
   'AWS::CloudFormation::CustomResource': applyCustomResource,
   [POLICY_RESOURCE_TYPE]: applyPolicy,
+  'AWS::CodeDeploy::Application': (ctx, stack, id) => applyCodeDeployApplication(gateContext(ctx), stack, id),
+  'AWS::CodeDeploy::DeploymentConfig': (ctx, stack, id, r) => applyDeploymentConfig(gateContext(ctx), stack, id, r),
+  'AWS::CodeDeploy::DeploymentGroup': (ctx, stack, id, r) => applyDeploymentGroup(gateContext(ctx), stack, id, r),
+  'AWS::CloudWatch::Alarm': (ctx, stack, id, r) => applyAlarm(gateContext(ctx), stack, id, r),
 };
+
+function gateContext(ctx: Apply) {
+  return { gates: ctx.targets.gates, resolver: ctx.resolver, warn: ctx.warn };
+}
 
 async function applyResource(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
   const handler = APPLY[r.Type] ?? (r.Type.startsWith('Custom::') ? applyCustomResource : undefined);
@@ -454,8 +476,11 @@ function applyVersion(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateR
   ctx.report.versions.push({ functionName: fn, version: v });
 }
 
-/** Version + weights; a literal version this mesh never published falls back to the current one. */
-function applyAlias(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+/**
+ * Version + weights; a literal version this mesh never published falls back to the current one. An
+ * alias whose update CodeDeploy carries out moves by a deployment instead (deployment-gates.ts).
+ */
+async function applyAlias(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
   const { registry } = targetOf(ctx, stack);
   const { resolver, warn } = ctx;
   const p = r.Properties ?? {};
@@ -489,6 +514,19 @@ function applyAlias(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
       continue;
     }
     weights[v] = weight;
+  }
+  const gated = await gatedAliasUpdate(gateContext(ctx), stack, r, registry, fn, aliasName, version);
+  if (gated) {
+    const now = registry.getAlias(fn, aliasName);
+    const moved = { ...(now?.RoutingConfig?.AdditionalVersionWeights ?? {}) };
+    ctx.report.deployments.push(gated);
+    ctx.report.aliases.push({
+      functionName: fn,
+      name: aliasName,
+      version: now?.FunctionVersion ?? version,
+      weights: moved,
+    });
+    return;
   }
   registry.putAlias(fn, aliasName, {
     FunctionVersion: version,

@@ -71,6 +71,14 @@ export class Resolver {
         return named('LayerName') ?? generated;
       case 'AWS::IAM::Role':
         return named('RoleName') ?? generated;
+      case 'AWS::CodeDeploy::Application':
+        return named('ApplicationName') ?? generated;
+      case 'AWS::CodeDeploy::DeploymentGroup':
+        return named('DeploymentGroupName') ?? generated;
+      case 'AWS::CodeDeploy::DeploymentConfig':
+        return named('DeploymentConfigName') ?? generated;
+      case 'AWS::CloudWatch::Alarm':
+        return named('AlarmName') ?? generated;
       default:
         return generated;
     }

@@ -51,6 +51,17 @@ export interface EndpointOptions {
    * `registry.region`). @default every request is served by `registry` and `secrets`, in their region
    */
   readonly regions?: (region: string) => RegionBackend;
+  /**
+   * More AWS services on JSON protocols, by signing name (SigV4 credential scope) or target prefix:
+   * `handle(operation, input, region)` answers with the output object or throws an AwsError.
+   */
+  readonly jsonServices?: Readonly<Record<string, JsonService>>;
+}
+
+/** A service on an awsJson protocol the endpoint hands requests to (the local mesh's CodeDeploy, CloudWatch). */
+export interface JsonService {
+  readonly protocol: 'awsJson1_0' | 'awsJson1_1';
+  handle(operation: string, input: Record<string, unknown>, region: string): unknown;
 }
 
 export interface Endpoint {
@@ -82,6 +93,9 @@ interface Services {
   secretsIn(region: string | undefined): { readonly secrets: SecretStore; readonly rotation: RotationHooks };
   readonly dynamo: DynamoBackend;
   readonly extraRoutes: EndpointOptions['extraRoutes'];
+  readonly jsonServices: EndpointOptions['jsonServices'];
+  /** Where an unsigned request is served. */
+  readonly home: string;
 }
 
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
@@ -130,6 +144,8 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     },
     dynamo,
     extraRoutes: options.extraRoutes,
+    jsonServices: options.jsonServices,
+    home,
   };
 
   const server = createServer((req, res) => {
@@ -233,6 +249,8 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
     case 'lambda':
       return serveLambda(services.lambdaIn(region), { method, url, headers: req.headers, body, requestId }, res);
     case 'other': {
+      const json = decision.protocol === 'json' ? services.jsonServices?.[decision.name] : undefined;
+      if (json) return serveJson(json, decision.operation, body, region ?? services.home, res, requestId);
       // Query-protocol clients (STS, CloudFormation) name the operation in the form body.
       const action = decision.protocol === 'query' ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
       return writeOther(res, action ? { ...decision, operation: action } : decision, requestId);
@@ -248,6 +266,24 @@ function refuseForeign(req: IncomingMessage, res: ServerResponse, service: strin
     `(${seen}); use http://127.0.0.1:<port>`;
   const protocol = service === 'dynamodb' ? 'awsJson1_0' : service === 'secretsmanager' ? 'awsJson1_1' : 'restJson1';
   writeError(res, new AwsError('AccessDeniedException', 403, message), protocol, requestId);
+}
+
+/** A request to one of the JSON-protocol services the endpoint was given (CodeDeploy, CloudWatch). */
+async function serveJson(
+  json: JsonService,
+  operation: string,
+  body: Buffer,
+  region: string,
+  res: ServerResponse,
+  requestId: string,
+): Promise<void> {
+  try {
+    const result = await json.handle(operation, parseJsonObject(body), region);
+    const type = `application/x-amz-json-${json.protocol === 'awsJson1_0' ? '1.0' : '1.1'}`;
+    writeJson(res, 200, result, type, requestId);
+  } catch (err) {
+    writeError(res, toAwsError(err), json.protocol, requestId);
+  }
 }
 
 function serveSecrets(

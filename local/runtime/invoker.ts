@@ -34,6 +34,8 @@ export interface InvocationRecord {
   readonly version: string;
   /** Caller service from the mesh metadata, else `external`. */
   readonly source: string;
+  /** The qualifier the caller named (an alias or a version), if any: Lambda's metrics count by it. */
+  readonly qualifier?: string;
   readonly start: number;
   readonly durationMs: number;
   readonly outcome: InvocationOutcome;
@@ -267,6 +269,7 @@ export class LocalInvoker implements EndpointInvoker {
         functionName: name,
         version: request.version,
         source,
+        qualifier: qualifierOf(request.invokedFunctionArn),
         start,
         durationMs: 0,
         outcome: 'throttled',
@@ -335,6 +338,7 @@ export class LocalInvoker implements EndpointInvoker {
       functionName: name,
       version,
       source: t.source,
+      qualifier: qualifierOf(request.invokedFunctionArn),
       start: t.start,
       durationMs: duration,
       outcome: result.kind,
@@ -584,4 +588,9 @@ export class LocalInvoker implements EndpointInvoker {
     await Promise.all(all.map((w) => w.kill()));
     if (this.ownsWorkDir) rmSync(this.workDir, { recursive: true, force: true });
   }
+}
+
+/** The qualifier of an invoked ARN (`...:function:name:qualifier`), if it has one. */
+function qualifierOf(invokedArn: string): string | undefined {
+  return invokedArn.split(':')[7] || undefined;
 }

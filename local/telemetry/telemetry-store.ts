@@ -23,7 +23,7 @@ import {
   type Trace,
   type TraceSummary,
 } from '../../shared/telemetry/trace-assembler';
-import { parseEmf } from './emf-parser';
+import { type EmfSample, parseEmf } from './emf-parser';
 
 export { startXrayCollector, type XrayCollector, type XrayCollectorOptions } from './xray-collector';
 
@@ -121,7 +121,7 @@ export class TelemetryStore {
       this.counters.emfRejected++;
       return false;
     }
-    for (const s of parsed.samples) {
+    for (const s of onePerMetric(parsed.samples)) {
       if (s.namespace !== METRICS.namespace) continue;
       const d = s.dimensions;
       const reporter = d.reporter ?? UNKNOWN_LABEL;
@@ -295,4 +295,18 @@ export class TelemetryStore {
   size(): { samples: number; values: number; traces: number } {
     return { samples: this.samples.length - this.head, values: this.values, traces: this.traceMap.size };
   }
+}
+
+/**
+ * One sample per metric of a line: a line that publishes a metric under several dimension sets (the
+ * runtime's per-version sets beside its full one) is one observation, counted under its richest set.
+ */
+function onePerMetric(samples: readonly EmfSample[]): EmfSample[] {
+  const richest = new Map<string, EmfSample>();
+  for (const s of samples) {
+    const key = `${s.namespace}\u0000${s.name}`;
+    const known = richest.get(key);
+    if (!known || Object.keys(s.dimensions).length > Object.keys(known.dimensions).length) richest.set(key, s);
+  }
+  return [...richest.values()];
 }

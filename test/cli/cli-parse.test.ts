@@ -226,6 +226,34 @@ test('policy plans: edges must name known services (or external), never the same
   usage(() => checkEdge('orders', 'paymnts', services), 'unknown service "paymnts"');
   usage(() => checkEdge('ordrs', 'payments', services), 'unknown service "ordrs"');
   usage(() => checkEdge('orders', 'orders', services), 'orders cannot be both caller and callee');
+  usage(() => checkEdge('ordrs', 'payments', services), /or "mesh-deploy-check" for the pre-traffic check/);
+});
+
+test('policy plans: a deny of the pre-traffic check is a deploy freeze; an allow lifts it', () => {
+  const services = ['orders', 'payments'];
+  checkEdge('mesh-deploy-check', 'payments', services);
+  usage(() => checkEdge('orders', 'mesh-deploy-check', services), 'unknown service "mesh-deploy-check"');
+  const deployed = {
+    pk: 'payments',
+    sk: 'allow#mesh-deploy-check',
+    source: 'mesh-deploy-check',
+    managedBy: 'deploy',
+  };
+  const freeze = planDeny([deployed], 'mesh-deploy-check', 'payments', stamp, 'change freeze');
+  assert.deepEqual(freeze.puts, [
+    {
+      pk: 'payments',
+      sk: 'deny#mesh-deploy-check',
+      source: 'mesh-deploy-check',
+      managedBy: 'operator',
+      reason: 'change freeze',
+      ...stamp,
+    },
+  ]);
+  assert.deepEqual(freeze.deletes, [], "the deploy's allow stays: the deny wins over it");
+  const thaw = planAllow([deployed, ...freeze.puts], 'mesh-deploy-check', 'payments', stamp);
+  assert.deepEqual(thaw.deletes, [{ pk: 'payments', sk: 'deny#mesh-deploy-check' }]);
+  assert.deepEqual(thaw.puts, [], 'the allow the deploy wrote is enough');
 });
 
 test('policy set: every item validated first; the first bad one names file, item and field', () => {
@@ -260,6 +288,9 @@ test('mesh local: port and flags are checked before anything runs', () => {
   usage(() => parseLocalArgs(['--app', 'x', '--assembly', 'y']), '--app and --assembly exclude each other');
   usage(() => parseLocalArgs(['-c', 'release']), '--context "release" must be key=value');
   usage(() => parseLocalArgs(['--watch', '--assembly', 'y']), '--watch synthesizes the app on every edit');
+  usage(() => parseLocalArgs(['--deployment-speed', '0']), '--deployment-speed "0" must be a number above 0');
+  usage(() => parseLocalArgs(['--deployment-speed', 'fast']), '--deployment-speed "fast"');
+  assert.equal((parseLocalArgs(['--deployment-speed', '10']) as { deploymentSpeed: number }).deploymentSpeed, 10);
   const opts = parseLocalArgs(['--port', '4566', '-c', 'release=1']);
   assert.deepEqual(opts, {
     app: undefined,
@@ -269,6 +300,7 @@ test('mesh local: port and flags are checked before anything runs', () => {
     context: ['release=1'],
     quiet: false,
     watch: false,
+    deploymentSpeed: 1,
   });
   assert.equal((parseLocalArgs(['--watch']) as { watch: boolean }).watch, true);
   assert.deepEqual(synthCommand(opts as Exclude<typeof opts, 'help'>), [

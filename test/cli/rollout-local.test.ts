@@ -1,19 +1,25 @@
 /**
  * `mesh rollout` end to end on the local mesh with the example app (releases 1 then 2) under demo
- * traffic: payments' release-2 canary fails a share of calls (PAYMENTS_FAILURE_RATE), so the rollout
- * rolls back on the success gate; Ctrl-C rolls back too; release 2 synthesized with a failure rate of
- * 0 (test-only context) passes every gate and is promoted.
+ * traffic. Release 2 is synthesized with payments as a pinned split (`-c paymentsCanary=pinned`, the
+ * advanced `canary` prop: rollout is for operators who step a canary by hand; a gated deploy's canary
+ * is CodeDeploy's, and rollout refuses it). Its canary fails a share of calls (PAYMENTS_FAILURE_RATE),
+ * so the rollout rolls back on the success gate; Ctrl-C rolls back too; with a failure rate of 0 it
+ * passes every gate and is promoted.
  */
 
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startTraffic, type Traffic } from '../../local/traffic';
-import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
+import {
+  clientConfig,
+  exampleAssemblies,
+  exampleRelease2,
+  startTestMesh,
+  type TestMesh,
+} from '../support/example-assembly';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
@@ -46,8 +52,7 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
   let lambda: LambdaClient;
 
   before(async () => {
-    const { release1, release2 } = exampleAssemblies()!;
-    m = await startTestMesh([release1, release2]);
+    m = await startTestMesh([exampleAssemblies()!.release1, exampleRelease2({ paymentsCanary: 'pinned' })]);
     lambda = new LambdaClient(clientConfig(m.url));
     traffic = startTraffic({
       url: m.url,
@@ -136,44 +141,13 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
   });
 });
 
-/** Release 2 synthesized with `-c paymentsFailureRate=0`: the same canary, minus its defect. */
-function healthyRelease2(): string {
-  const out = mkdtempSync(join(tmpdir(), 'rollout-healthy-'));
-  execFileSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/aws-cdk/bin/cdk'),
-      'synth',
-      '-q',
-      '-c',
-      'release=2',
-      '-c',
-      'paymentsFailureRate=0',
-      '-o',
-      out,
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        CDK_DISABLE_VERSION_CHECK: '1',
-        CDK_DEFAULT_ACCOUNT: '000000000000',
-        CDK_DEFAULT_REGION: 'us-east-1',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  return out;
-}
-
 describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === undefined && 'no example app' }, () => {
   let m: TestMesh;
   let traffic: Traffic;
   let lambda: LambdaClient;
-  let healthy: string;
-
   before(async () => {
-    healthy = healthyRelease2();
+    // The same pinned canary, minus its defect.
+    const healthy = exampleRelease2({ paymentsCanary: 'pinned', paymentsFailureRate: '0' });
     m = await startTestMesh([exampleAssemblies()!.release1, healthy]);
     lambda = new LambdaClient(clientConfig(m.url));
     traffic = startTraffic({
@@ -189,7 +163,6 @@ describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === und
     await traffic?.stop();
     lambda?.destroy();
     await m?.stop();
-    if (healthy) rmSync(healthy, { recursive: true, force: true });
   });
 
   test('passes every gate and is promoted (exit 0, live -> the canary)', async () => {

@@ -81,11 +81,12 @@ describe('identity issuance at deploy (template)', () => {
     ]);
   });
 
-  it('issues one identity per service, each after the CA', () => {
+  it('issues one identity per service (and one for the pre-traffic check), each after the CA', () => {
     const identities = ofType(IDENTITY.resourceType.identity);
     assert.deepEqual(identities.map(([, r]) => r.Properties.Service).sort(), [
       'frontend',
       'inventory',
+      'mesh-deploy-check',
       'orders',
       'payments',
     ]);
@@ -118,7 +119,8 @@ describe('identity issuance at deploy (template)', () => {
 
   it('rotation schedules only take over after the deploy-time issuance, and start no rotation at deploy', () => {
     const schedules = ofType('AWS::SecretsManager::RotationSchedule');
-    assert.equal(schedules.length, 5);
+    // The CA, four services and the pre-traffic check's identity.
+    assert.equal(schedules.length, 6);
     const issuedIds = new Set(
       [...ofType(IDENTITY.resourceType.identity), ...ofType(IDENTITY.resourceType.ca)].map(([id]) => id),
     );

@@ -92,16 +92,17 @@ describe('MeshFunction in the example app (release 2)', () => {
     assert.equal(Object.keys(template.findResources('AWS::Lambda::Version')).length, SERVICES.length);
   });
 
-  it('splits payments\' live alias: stable "1" keeps 90%, this deploy\'s version gets 10%', () => {
+  it("gates payments' deploys: live names this deploy's version and CodeDeploy shifts it (no version number)", () => {
     const payments = logicalId(template, 'AWS::Lambda::Function', '/Payments/Resource');
     const version = logicalId(template, 'AWS::Lambda::Version', '/Payments/CurrentVersion/Resource');
-    template.hasResourceProperties('AWS::Lambda::Alias', {
-      FunctionName: { Ref: payments },
-      Name: LIVE_ALIAS,
-      FunctionVersion: '1',
-      RoutingConfig: {
-        AdditionalVersionWeights: [{ FunctionVersion: { 'Fn::GetAtt': [version, 'Version'] }, FunctionWeight: 0.1 }],
+    template.hasResource('AWS::Lambda::Alias', {
+      Properties: {
+        FunctionName: { Ref: payments },
+        Name: LIVE_ALIAS,
+        FunctionVersion: { 'Fn::GetAtt': [version, 'Version'] },
+        RoutingConfig: Match.absent(),
       },
+      UpdatePolicy: { CodeDeployLambdaAliasUpdate: Match.objectLike({ DeploymentGroupName: Match.anyValue() }) },
     });
     // The other services' live alias points at their own new version, with no split.
     const orders = logicalId(template, 'AWS::Lambda::Function', '/Orders/Resource');

@@ -58,6 +58,7 @@ describe('Mesh in the example app', () => {
       'inventory/service',
       'orders/allow#frontend',
       'orders/service',
+      'payments/allow#mesh-deploy-check',
       'payments/allow#orders',
       'payments/service',
     ]);
@@ -65,8 +66,11 @@ describe('Mesh in the example app', () => {
       assert.equal(item.managedBy, 'deploy');
       assert.ok(parsePolicyItem(item).ok, JSON.stringify(item));
     }
-    // No frontend -> payments edge: payments admits orders only.
-    assert.equal(items.filter((i) => i.pk === 'payments' && i.sk.startsWith('allow#')).length, 1);
+    // No frontend -> payments edge: payments admits orders and the pre-traffic check only.
+    assert.deepEqual(
+      items.filter((i) => i.pk === 'payments' && i.sk.startsWith('allow#')).map((i) => i.sk),
+      ['allow#mesh-deploy-check', 'allow#orders'],
+    );
     assert.deepEqual(
       items.find((i) => i.pk === 'payments' && i.sk === 'allow#orders'),
       {

@@ -136,7 +136,11 @@ describe('identity bootstrap on the local mesh (example app)', { skip: example ?
     }
     assert.ok(m.held.length > 0, 'the rotation schedules started their checks, and none has run yet');
     const deploys = m.mesh.deployments;
-    assert.equal(deploys[0]!.customResources.filter((c) => c.endsWith(' Create')).length, 5, 'CA + 4 identities');
+    assert.equal(
+      deploys[0]!.customResources.filter((c) => c.endsWith(' Create')).length,
+      6,
+      "CA + 4 services' identities + the pre-traffic check's",
+    );
     assert.deepEqual(deploys[1]!.customResources, [], 'release 2 changed no identity resource: nothing issued');
     await m.release(); // the schedules' set-up checks pass on the issued secrets
     assert.equal((await m.invoke('shop-frontend', checkout)).error, undefined);

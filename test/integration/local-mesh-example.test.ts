@@ -129,11 +129,11 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     );
   });
 
-  it('runs release 2\'s payments canary on stable "1"', async () => {
+  it("runs release 2's payments as a gated canary: CodeDeploy's first step, 10% on the new version", async () => {
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: fn.get('payments'), Name: LIVE_ALIAS }));
     assert.equal(alias.FunctionVersion, '1');
     const weights = alias.RoutingConfig?.AdditionalVersionWeights ?? {};
-    assert.equal(Object.keys(weights).length, 1, JSON.stringify(alias));
+    assert.deepEqual(Object.values(weights), [0.1], JSON.stringify(alias));
   });
 
   it('moves the observed split of payments when UpdateAlias changes the weights', {
@@ -177,12 +177,11 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     }
   });
 
-  it('moves the observed split with `mesh shift`, and `mesh rollback` sends every call to stable', {
+  it('refuses `mesh shift` while CodeDeploy shifts payments; `mesh rollback` stops it and every call goes to stable', {
     skip: process.env.MESH_TEST_ENDPOINT ? 'counts versions through the local invoker' : false,
   }, async () => {
     const payments = fn.get('payments')!;
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS }));
-    const canary = Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {})[0];
     const local = mesh.local!;
     // Async on purpose: the local mesh serves from this very process, so a sync child would deadlock it.
     const cli = (...args: string[]) =>
@@ -212,25 +211,26 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
         .filter((r) => r.functionName === payments && r.outcome !== 'throttled')
         .map((r) => r.version);
     };
-    try {
-      await cli('shift', 'payments', '90');
-      const shifted = await versions();
-      assert.ok(
-        shifted.filter((v) => v === canary).length / shifted.length > 0.6,
-        `at 90% most calls reach v${canary}: ${shifted.join(',')}`,
-      );
-      await cli('rollback', 'payments');
-      const rolledBack = await versions();
-      assert.ok(rolledBack.length > 0);
-      assert.deepEqual(
-        [...new Set(rolledBack)],
-        [alias.FunctionVersion],
-        'after rollback only the stable version serves',
-      );
-    } finally {
-      await lambda.send(
-        new UpdateAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS, RoutingConfig: alias.RoutingConfig }),
-      );
-    }
+    // Release 2's payments is a gated canary: a CodeDeploy deployment owns live, and hand edits would fight it.
+    const shift = await cli('shift', 'payments', '90').then(
+      () => assert.fail('mesh shift should refuse during a deployment'),
+      (err: { code?: number; stderr?: string }) => err,
+    );
+    assert.equal(shift.code, 1);
+    assert.match(shift.stderr ?? '', /CodeDeploy deployment d-[A-Z0-9]+ \(v1 -> v2\) owns the live alias/);
+    assert.deepEqual(
+      (await lambda.send(new GetAliasCommand({ FunctionName: payments, Name: LIVE_ALIAS }))).RoutingConfig,
+      alias.RoutingConfig,
+      'the refused shift wrote nothing',
+    );
+    const { stdout } = await cli('rollback', 'payments');
+    assert.match(stdout, /payments: stopped CodeDeploy deployment d-[A-Z0-9]+ \(v1 -> v2\); Stopped, live back on v1/);
+    const rolledBack = await versions();
+    assert.ok(rolledBack.length > 0);
+    assert.deepEqual(
+      [...new Set(rolledBack)],
+      [alias.FunctionVersion],
+      'after rollback only the stable version serves',
+    );
   });
 });

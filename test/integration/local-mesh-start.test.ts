@@ -4,13 +4,10 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { clientConfig, fixtureAssemblies } from '../support/example-assembly';
-
-const ROOT = join(__dirname, '../..');
+import { spawnStart } from '../support/start-process';
 
 function alive(pid: number): boolean {
   try {
@@ -25,38 +22,11 @@ describe('npm start', () => {
   it('serves the assemblies, prints how to reach it, and leaves no process after SIGINT', async () => {
     // Prepare
     const { release1, release2 } = fixtureAssemblies();
-    const child = spawn(
-      process.execPath,
-      ['scripts/start.js', '--assembly', release1, '--assembly', release2, '--port', '0', '--no-traffic'],
-      {
-        cwd: ROOT,
-        env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const start = spawnStart(['--assembly', release1, '--assembly', release2, '--port', '0', '--no-traffic']);
+    const { child, exited } = start;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setInterval(() => {
-          const m = /Lambda Mesh, local: (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (m) {
-            clearInterval(timer);
-            resolve(m[1]);
-          }
-        }, 50);
-        void exited.then((code) => {
-          clearInterval(timer);
-          reject(new Error(`start exited early (${code}): ${err}`));
-        });
-      });
+      const url = await start.url();
+      const out = start.out();
       assert.match(out, /aws --endpoint-url http:\/\/127\.0\.0\.1:\d+ lambda invoke --function-name /);
       assert.match(out, /npx mesh status --endpoint-url /);
       assert.match(out, /dashboard: http:\/\/127\.0\.0\.1:\d+\/_mesh\//);
@@ -72,8 +42,8 @@ describe('npm start', () => {
       child.kill('SIGINT');
 
       // Assess
-      assert.equal(await exited, 0, err);
-      assert.match(err, /stopped; no processes left behind/);
+      assert.equal(await exited, 0, start.err());
+      assert.match(start.err(), /stopped; no processes left behind/);
       for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} survived npm start's exit`);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

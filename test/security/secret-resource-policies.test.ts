@@ -97,6 +97,7 @@ describe('security: mesh secrets deny every write and policy action to all but t
     assert.deepEqual([...policies.keys()].sort(), [
       'shop/identity/frontend',
       'shop/identity/inventory',
+      'shop/identity/mesh-deploy-check',
       'shop/identity/orders',
       'shop/identity/payments',
       'shop/mesh-ca',
@@ -121,6 +122,19 @@ describe('security: mesh secrets deny every write and policy action to all but t
       );
       for (const action of WRITE_AND_POLICY_ACTIONS)
         assert.ok(denied(statements, orders, action), `${action} on ${secret}`);
+    }
+  });
+
+  it('the pre-traffic hook of gated deployments reads its own identity only and changes nothing', () => {
+    const hook = role(stack.payments.deployment!.preTrafficHook as { role?: { node: { defaultChild?: unknown } } });
+    for (const [secret, statements] of policies) {
+      assert.equal(
+        denied(statements, hook, 'secretsmanager:GetSecretValue'),
+        secret !== 'shop/identity/mesh-deploy-check',
+        secret,
+      );
+      for (const action of WRITE_AND_POLICY_ACTIONS)
+        assert.ok(denied(statements, hook, action), `${action} on ${secret}`);
     }
   });
 

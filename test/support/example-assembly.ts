@@ -23,7 +23,7 @@ const CACHE = join(tmpdir(), 'lambda-mesh-assemblies');
 export interface Releases {
   /** Release 1 (no canary). */
   readonly release1: string;
-  /** Release 2 (payments' canary on stable "1"). */
+  /** Release 2 (new versions of some services: in the example app, payments' gated canary). */
   readonly release2: string;
 }
 
@@ -156,20 +156,33 @@ function singleAssembly(name: string, appDir: string, hash: string): string {
 /** The example app's two releases, or undefined while infra/app.ts does not exist yet. */
 export function exampleAssemblies(): Releases | undefined {
   if (!existsSync(join(ROOT, 'infra/app.ts'))) return undefined;
+  return { release1: exampleSynth('example', 1, {}), release2: exampleSynth('example', 2, {}) };
+}
+
+/**
+ * Release 2 of the example app with test-only context (infra/app.ts), cached like the releases:
+ * `{ paymentsFailureRate: '0' }` (a healthy canary), `{ paymentsCanary: 'pinned' }` (a pinned split).
+ */
+export function exampleRelease2(context: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(context).sort();
+  const name = `example.${keys.map((k) => `${k}=${context[k]}`).join('.')}`;
+  return exampleSynth(name, 2, context);
+}
+
+function exampleSynth(name: string, release: number, context: Readonly<Record<string, string>>): string {
   const hash = hashTree(['infra', 'functions', 'shared', 'cdk.json'].map((p) => join(ROOT, p)));
-  const synth = (release: number) =>
-    cached('example', hash, release, (outdir) => {
-      execFileSync(
-        process.execPath,
-        [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, '-o', outdir],
-        {
-          cwd: ROOT,
-          env: quietEnv,
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
-    });
-  return { release1: synth(1), release2: synth(2) };
+  const extra = Object.entries(context).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  return cached(name, hash, release, (outdir) => {
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, ...extra, '-o', outdir],
+      {
+        cwd: ROOT,
+        env: quietEnv,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+  });
 }
 
 /**

@@ -32,6 +32,7 @@ export const REQUIRED_TARBALL_PATHS = [
   'dist/assets/mesh-layer/nodejs/node_modules/lambda-mesh/runtime.js',
   'dist/assets/policy-seeder/index.js',
   'dist/assets/issuer/index.js',
+  'dist/assets/deploy-hook/index.js',
 ] as const;
 
 export function missingTarballPaths(paths: readonly string[]): string[] {

@@ -42,6 +42,12 @@ export const stdoutSink: TelemetrySink = (line) => {
 };
 
 const DIMENSIONS = JSON.stringify([METRICS.dimensions]);
+/**
+ * A callee's lines also publish the per-version sets (METRICS.versionDimensions): a gated deployment's
+ * alarms read the new version's requests and successes there. The caller's lines do not, so each call
+ * counts once per version.
+ */
+const DESTINATION_DIMENSIONS = JSON.stringify([METRICS.dimensions, ...METRICS.versionDimensions]);
 
 export class MeshTelemetry {
   private xray: XrayEmitter | undefined;
@@ -81,7 +87,7 @@ export class MeshTelemetry {
     if (r.reason) log += `,"reason":${JSON.stringify(r.reason)}`;
     if (r.claimedSource) log += `,"claimedSource":${JSON.stringify(r.claimedSource)}`;
     this.write(
-      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
+      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${r.reporter === 'destination' ? DESTINATION_DIMENSIONS : DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
         this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) +
         values +
         '}\n' +

@@ -1,0 +1,84 @@
+/**
+ * `mesh rollback <service>` while a gated deployment shifts the service's alias: StopDeployment with
+ * rollback, so CodeDeploy itself moves `live` back to the version it started from (rewriting the alias
+ * by hand would only be undone by CodeDeploy's next step). Waits until CodeDeploy reports the
+ * deployment stopped.
+ */
+import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
+import type { CliContext } from '../context';
+import { NO_CODEDEPLOY, UNREADABLE } from '../deployment-guard';
+import { deploymentReader } from '../deployment-store';
+import { AwsCallError, CommandError, EXIT } from '../errors';
+import { findService } from '../mesh-discovery';
+
+/** How long to wait for CodeDeploy to report the stop. */
+const STOP_WAIT_MS = 30_000;
+const ENDED = new Set(['Stopped', 'Failed', 'Succeeded']);
+
+/**
+ * Stops the service's deployment in progress; undefined when there is none (the plain rollback runs),
+ * or the exit code when there was one.
+ */
+export async function rollbackDeployment(args: string[], ctx: CliContext): Promise<number | undefined> {
+  const { values, positionals } = parseCommandArgs('rollback', args, AWS_OPTIONS);
+  if (values.help) return undefined;
+  const [name] = expectPositionals('rollback', positionals, ['service']);
+  const flags = awsFlags(values);
+  const { mesh } = await ctx.discover(flags);
+  const svc = findService(mesh, name!);
+  const reader = deploymentReader(flags, ctx);
+  try {
+    let d: Awaited<ReturnType<typeof reader.active>>;
+    try {
+      d = await reader.active(mesh.name, svc.service);
+    } catch (err) {
+      // No CodeDeploy here: the alias is the operator's alone.
+      if (err instanceof AwsCallError && err.code === NO_CODEDEPLOY) return undefined;
+      if (err instanceof AwsCallError && UNREADABLE.has(err.code)) {
+        ctx.err(
+          `mesh rollback: could not check ${svc.service} for a CodeDeploy deployment (${err.message}); rolling the alias back by hand`,
+        );
+        return undefined;
+      }
+      throw err;
+    }
+    if (!d) return undefined;
+    await reader.stop(d.id);
+    const until = Date.now() + STOP_WAIT_MS;
+    let status = await reader.status(d.id);
+    while (!ENDED.has(status ?? '') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = await reader.status(d.id);
+    }
+    if (!ENDED.has(status ?? '')) {
+      throw new CommandError(
+        `${svc.service}: asked CodeDeploy to stop ${d.id}, which is still ${status} after ${STOP_WAIT_MS / 1000} s; see \`mesh status\``,
+      );
+    }
+    const back = d.from ? `live back on v${d.from}` : 'live back on the version it started from';
+    if (flags.json) {
+      ctx.out(
+        JSON.stringify(
+          {
+            command: 'rollback',
+            service: svc.service,
+            deploymentId: d.id,
+            status,
+            from: d.from,
+            to: d.to,
+            rolledBack: true,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      ctx.out(
+        `${svc.service}: stopped CodeDeploy deployment ${d.id} (v${d.from ?? '?'} -> v${d.to ?? '?'}); ${status}, ${back}`,
+      );
+    }
+    return EXIT.ok;
+  } finally {
+    reader.close();
+  }
+}

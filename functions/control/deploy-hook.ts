@@ -1,0 +1,135 @@
+/**
+ * The pre-traffic hook of a mesh's gated deployments (CodeDeploy's BeforeAllowTraffic). CodeDeploy
+ * invokes it with `{ DeploymentId, LifecycleEventHookExecutionId }` before the `live` alias moves:
+ * 1. GetDeployment names the deployment group, which is the service (shared/names.ts DEPLOYMENT);
+ * 2. MESH_DEPLOY_CHECKS gives that service's function, new version and synthetic request;
+ * 3. deploy-check.ts pings the new version (and sends the request) as `mesh-deploy-check`;
+ * 4. PutLifecycleEventHookExecutionStatus: Succeeded lets traffic shift, Failed stops the deployment
+ *    before any traffic reaches the new version (and CodeDeploy rolls the alias back).
+ * The verdict's message names the failed check: it is the one log line of the run and the result of
+ * the invocation (CodeDeploy's API takes a status only). Never throws after step 4: CodeDeploy invokes
+ * hooks asynchronously, and Lambda's retry of a failed event would report the same execution twice.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  CodeDeployClient,
+  GetDeploymentCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+} from '@aws-sdk/client-codedeploy';
+import { DEPLOYMENT } from '../../shared/names';
+import { loadIdentity } from '../mesh/identity';
+import { encodeClientContext } from '../mesh/metadata';
+import { LambdaInvokeTransport } from '../mesh/transport/lambda-invoke';
+import { type CheckInvoke, type CheckResponse, parseDeployChecks, runDeployCheck } from './deploy-check';
+
+/** Each Invoke of the new version: a cold start included, well inside the hook's own timeout. */
+const INVOKE_TIMEOUT_MS = 25_000;
+
+interface HookEvent {
+  readonly DeploymentId?: string;
+  readonly LifecycleEventHookExecutionId?: string;
+}
+
+let codedeploy: CodeDeployClient | undefined;
+let transport: LambdaInvokeTransport | undefined;
+
+export async function handler(event: HookEvent): Promise<{ status: string; message: string }> {
+  const env = process.env;
+  codedeploy ??= new CodeDeployClient({
+    endpoint: env.AWS_ENDPOINT_URL_CODEDEPLOY || env.AWS_ENDPOINT_URL || undefined,
+  });
+  const deploymentId = event.DeploymentId;
+  const executionId = event.LifecycleEventHookExecutionId;
+  if (!deploymentId || !executionId) {
+    const message = 'mesh deploy check: the event has no DeploymentId or LifecycleEventHookExecutionId';
+    log('ERROR', message, {});
+    return { status: 'Failed', message };
+  }
+  let verdict: { ok: boolean; message: string };
+  try {
+    verdict = await check(deploymentId, env);
+  } catch (err) {
+    verdict = { ok: false, message: `mesh deploy check failed: ${(err as Error)?.message ?? String(err)}` };
+  }
+  const status = verdict.ok ? 'Succeeded' : 'Failed';
+  log(verdict.ok ? 'INFO' : 'ERROR', verdict.message, { deploymentId, status });
+  await codedeploy.send(
+    new PutLifecycleEventHookExecutionStatusCommand({
+      deploymentId,
+      lifecycleEventHookExecutionId: executionId,
+      status,
+    }),
+  );
+  return { status, message: verdict.message };
+}
+
+async function check(deploymentId: string, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; message: string }> {
+  const checks = parseDeployChecks(env[DEPLOYMENT.checksEnv]);
+  const out = await codedeploy!.send(new GetDeploymentCommand({ deploymentId }));
+  const service = out.deploymentInfo?.deploymentGroupName;
+  const spec = service ? checks.get(service) : undefined;
+  if (!service || !spec) {
+    return {
+      ok: false,
+      message: `mesh deploy check: deployment ${deploymentId} is of group ${JSON.stringify(service)}, which no gated service of this mesh names`,
+    };
+  }
+  return runDeployCheck(service, spec, invokeAsCheck(service, env));
+}
+
+/** Invokes the new version by number, with mesh metadata signed by the hook's identity. */
+function invokeAsCheck(service: string, env: NodeJS.ProcessEnv): CheckInvoke {
+  return async (spec, payload) => {
+    transport ??= new LambdaInvokeTransport({ env });
+    const bytes = Buffer.from(JSON.stringify(payload));
+    const identity = await loadIdentity();
+    const deadline = Date.now() + INVOKE_TIMEOUT_MS;
+    const idempotencyKey = randomUUID();
+    // The token binds the request as the callee verifies it: the payload, the key and the deadline.
+    const tok = identity?.sign({ target: service, payload: bytes, idempotencyKey, deadline });
+    const clientContext = encodeClientContext({
+      v: 1,
+      src: DEPLOYMENT.checkSource,
+      dl: deadline,
+      att: 1,
+      idk: idempotencyKey,
+      ...(tok ? { tok } : {}),
+    });
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), INVOKE_TIMEOUT_MS);
+    try {
+      const r = await transport.invoke({
+        functionName: spec.functionName,
+        qualifier: spec.version,
+        payload: bytes,
+        clientContext,
+        signal: ac.signal,
+      });
+      return toResponse(r.payload, r.functionError);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+function toResponse(payload: Uint8Array, functionError: string | undefined): CheckResponse {
+  const text = Buffer.from(payload).toString('utf8');
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  if (!functionError) return { result: body };
+  const b = (body ?? {}) as { errorType?: unknown; errorMessage?: unknown };
+  return {
+    functionError: {
+      errorType: typeof b.errorType === 'string' ? b.errorType : functionError,
+      errorMessage: typeof b.errorMessage === 'string' ? b.errorMessage : text.slice(0, 500),
+    },
+  };
+}
+
+function log(level: string, msg: string, fields: Record<string, string>): void {
+  console.log(JSON.stringify({ level, msg, ...fields }));
+}

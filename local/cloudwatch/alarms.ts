@@ -1,0 +1,297 @@
+/**
+ * The local mesh's CloudWatch alarms: the `AWS::CloudWatch::Alarm` resources a deployment applies,
+ * evaluated against the local metric store as CloudWatch evaluates them: the last EvaluationPeriods
+ * complete periods, DatapointsToAlarm of them breaching raise ALARM, missing data treated as the alarm
+ * says. A single metric (Statistic or ExtendedStatistic) or metric math (the `Metrics` list). Periods
+ * shrink with `speed`, as the local deployments' intervals do, so a demo runs the same alarms faster.
+ */
+
+import { type MathValue, MetricMathError, parseMetricMath } from './metric-math';
+import type { Dimensions, MetricStore } from './metric-store';
+
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+interface MetricStat {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Dimensions;
+  readonly stat: string;
+  readonly periodS: number;
+}
+
+/** An alarm as the template declares it, resolved. */
+export interface AlarmDefinition {
+  readonly name: string;
+  readonly description?: string;
+  readonly periodS: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly threshold: number;
+  readonly comparisonOperator: string;
+  readonly treatMissingData: string;
+  /** The metric the alarm reads (a single metric), or the metrics its expression reads by id. */
+  readonly metric?: MetricStat;
+  readonly math?: {
+    readonly expression: string;
+    readonly metrics: Readonly<Record<string, MetricStat>>;
+  };
+  /** The template's properties, for DescribeAlarms. */
+  readonly properties: Readonly<Record<string, unknown>>;
+}
+
+export interface AlarmState {
+  readonly value: AlarmStateValue;
+  readonly reason: string;
+  /** Epoch ms of the last change. */
+  readonly updatedAt: number;
+  /** The datapoints of the last evaluation, most recent first (undefined = missing). */
+  readonly datapoints: readonly MathValue[];
+}
+
+const COMPARE: Readonly<Record<string, (v: number, t: number) => boolean>> = {
+  GreaterThanThreshold: (v, t) => v > t,
+  GreaterThanOrEqualToThreshold: (v, t) => v >= t,
+  LessThanThreshold: (v, t) => v < t,
+  LessThanOrEqualToThreshold: (v, t) => v <= t,
+};
+
+const WORDS: Readonly<Record<string, string>> = {
+  GreaterThanThreshold: 'greater than',
+  GreaterThanOrEqualToThreshold: 'greater than or equal to',
+  LessThanThreshold: 'less than',
+  LessThanOrEqualToThreshold: 'less than or equal to',
+};
+
+/** An `AWS::CloudWatch::Alarm`'s resolved properties -> a definition, or the reason it cannot be evaluated. */
+export function parseAlarm(name: string, p: Record<string, unknown>): AlarmDefinition | string {
+  const evaluationPeriods = Number(p.EvaluationPeriods);
+  const threshold = Number(p.Threshold);
+  const comparisonOperator = String(p.ComparisonOperator ?? '');
+  if (!Number.isInteger(evaluationPeriods) || evaluationPeriods < 1) return 'EvaluationPeriods must be at least 1';
+  if (!Number.isFinite(threshold)) return 'only static thresholds are evaluated locally (Threshold is missing)';
+  if (!COMPARE[comparisonOperator]) return `ComparisonOperator ${comparisonOperator} is not evaluated locally`;
+  const datapointsToAlarm = p.DatapointsToAlarm === undefined ? evaluationPeriods : Number(p.DatapointsToAlarm);
+  const common = {
+    name,
+    description: typeof p.AlarmDescription === 'string' ? p.AlarmDescription : undefined,
+    evaluationPeriods,
+    datapointsToAlarm,
+    threshold,
+    comparisonOperator,
+    treatMissingData: String(p.TreatMissingData ?? 'missing'),
+    properties: p,
+  };
+  if (Array.isArray(p.Metrics)) {
+    const metrics: Record<string, MetricStat> = {};
+    let expression: string | undefined;
+    for (const m of p.Metrics as Record<string, unknown>[]) {
+      const id = String(m.Id ?? '');
+      if (typeof m.Expression === 'string') {
+        if (m.ReturnData !== false) expression = m.Expression;
+        continue;
+      }
+      const ms = m.MetricStat as Record<string, unknown> | undefined;
+      const metric = ms?.Metric as Record<string, unknown> | undefined;
+      if (!ms || !metric) return `metric ${id} has neither Expression nor MetricStat`;
+      metrics[id] = {
+        namespace: String(metric.Namespace),
+        metricName: String(metric.MetricName),
+        dimensions: dimensionsOf(metric.Dimensions),
+        stat: String(ms.Stat),
+        periodS: Number(ms.Period),
+      };
+    }
+    const periods = Object.values(metrics).map((m) => m.periodS);
+    if (!expression) {
+      const only = Object.values(metrics)[0];
+      if (!only) return 'Metrics holds no metric';
+      return { ...common, periodS: only.periodS, metric: only };
+    }
+    try {
+      for (const id of parseMetricMath(expression).ids)
+        if (!metrics[id]) return `expression reads unknown metric id ${id}`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return { ...common, periodS: Math.max(...periods), math: { expression, metrics } };
+  }
+  const stat = (p.ExtendedStatistic ?? p.Statistic) as string | undefined;
+  if (!p.MetricName || !p.Namespace || !stat || !Number(p.Period)) {
+    return 'a single-metric alarm needs Namespace, MetricName, Period and Statistic or ExtendedStatistic';
+  }
+  return {
+    ...common,
+    periodS: Number(p.Period),
+    metric: {
+      namespace: String(p.Namespace),
+      metricName: String(p.MetricName),
+      dimensions: dimensionsOf(p.Dimensions),
+      stat,
+      periodS: Number(p.Period),
+    },
+  };
+}
+
+function dimensionsOf(raw: unknown): Dimensions {
+  const out: Record<string, string> = {};
+  for (const d of Array.isArray(raw) ? (raw as { Name?: unknown; Value?: unknown }[]) : []) {
+    out[String(d.Name)] = String(d.Value);
+  }
+  return out;
+}
+
+export interface AlarmRegistryOptions {
+  readonly metrics: MetricStore;
+  /** Time runs this many times faster for the alarms' periods. @default 1 */
+  readonly speed?: number;
+  readonly now?: () => number;
+  readonly region?: string;
+  readonly accountId?: string;
+}
+
+export class AlarmRegistry {
+  private readonly alarms = new Map<string, { def: AlarmDefinition; state: AlarmState }>();
+  private readonly speed: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: AlarmRegistryOptions) {
+    this.speed = options.speed ?? 1;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Creates an alarm (in INSUFFICIENT_DATA) or updates one, keeping its state (PutMetricAlarm): the next
+   * evaluation reads what the new definition names.
+   */
+  put(def: AlarmDefinition): void {
+    const state = this.alarms.get(def.name)?.state ?? {
+      value: 'INSUFFICIENT_DATA' as const,
+      reason: 'Unchecked: Initial alarm creation',
+      updatedAt: this.now(),
+      datapoints: [],
+    };
+    this.alarms.set(def.name, { def, state });
+  }
+
+  delete(name: string): void {
+    this.alarms.delete(name);
+  }
+
+  has(name: string): boolean {
+    return this.alarms.has(name);
+  }
+
+  names(): string[] {
+    return [...this.alarms.keys()].sort();
+  }
+
+  /** The alarm's period in local time (its Period divided by the speed), ms. */
+  periodMs(name: string): number | undefined {
+    const a = this.alarms.get(name);
+    return a && (a.def.periodS * 1000) / this.speed;
+  }
+
+  /** Evaluates the alarm now and returns its state (undefined for an unknown alarm). */
+  evaluate(name: string): AlarmState | undefined {
+    const a = this.alarms.get(name);
+    if (!a) return undefined;
+    const { def } = a;
+    const periodMs = (def.periodS * 1000) / this.speed;
+    const now = this.now();
+    const end = Math.floor(now / periodMs) * periodMs;
+    const datapoints: MathValue[] = [];
+    for (let i = 0; i < def.evaluationPeriods; i++) {
+      const to = end - i * periodMs;
+      datapoints.push(this.value(def, to - periodMs, to));
+    }
+    const next = decide(def, datapoints, a.state.value);
+    a.state =
+      next.value === a.state.value
+        ? { ...a.state, datapoints }
+        : { value: next.value, reason: next.reason, updatedAt: now, datapoints };
+    return a.state;
+  }
+
+  /** DescribeAlarms: the named alarms (all without names), evaluated now, in CloudWatch's shape. */
+  describe(names?: readonly string[], prefix?: string): Record<string, unknown>[] {
+    const wanted = names && names.length > 0 ? names : this.names();
+    const out: Record<string, unknown>[] = [];
+    for (const name of wanted) {
+      if (prefix && !name.startsWith(prefix)) continue;
+      const state = this.evaluate(name);
+      const a = this.alarms.get(name);
+      if (!state || !a) continue;
+      const p = a.def.properties;
+      out.push({
+        AlarmName: name,
+        AlarmArn: `arn:aws:cloudwatch:${this.options.region ?? 'us-east-1'}:${this.options.accountId ?? '000000000000'}:alarm:${name}`,
+        ...(a.def.description ? { AlarmDescription: a.def.description } : {}),
+        ActionsEnabled: p.ActionsEnabled !== false,
+        OKActions: p.OKActions ?? [],
+        AlarmActions: p.AlarmActions ?? [],
+        InsufficientDataActions: p.InsufficientDataActions ?? [],
+        StateValue: state.value,
+        StateReason: state.reason,
+        StateUpdatedTimestamp: state.updatedAt / 1000,
+        ...(p.MetricName ? { MetricName: p.MetricName, Namespace: p.Namespace } : {}),
+        ...(p.Statistic ? { Statistic: p.Statistic } : {}),
+        ...(p.ExtendedStatistic ? { ExtendedStatistic: p.ExtendedStatistic } : {}),
+        ...(p.Dimensions ? { Dimensions: p.Dimensions } : {}),
+        ...(p.Period ? { Period: Number(p.Period) } : {}),
+        ...(p.Metrics ? { Metrics: p.Metrics } : {}),
+        EvaluationPeriods: a.def.evaluationPeriods,
+        DatapointsToAlarm: a.def.datapointsToAlarm,
+        Threshold: a.def.threshold,
+        ComparisonOperator: a.def.comparisonOperator,
+        TreatMissingData: a.def.treatMissingData,
+      });
+    }
+    return out;
+  }
+
+  private value(def: AlarmDefinition, from: number, to: number): MathValue {
+    const read = (m: MetricStat) =>
+      this.options.metrics.statistic(m.namespace, m.metricName, m.dimensions, m.stat, from, to);
+    if (def.metric) return read(def.metric);
+    const math = def.math!;
+    try {
+      return parseMetricMath(math.expression).evaluate((id) => read(math.metrics[id]!));
+    } catch (err) {
+      if (err instanceof MetricMathError) return undefined;
+      throw err;
+    }
+  }
+}
+
+/** CloudWatch's verdict over the datapoints (most recent first). */
+function decide(
+  def: AlarmDefinition,
+  datapoints: readonly MathValue[],
+  current: AlarmStateValue,
+): { value: AlarmStateValue; reason: string } {
+  const breaches = COMPARE[def.comparisonOperator]!;
+  const missing = datapoints.filter((d) => d === undefined).length;
+  let breaching = datapoints.filter((d) => d !== undefined && breaches(d, def.threshold)).length;
+  if (def.treatMissingData === 'breaching') breaching += missing;
+  const shown = datapoints
+    .filter((d): d is number => d !== undefined)
+    .map((d) => (Math.round(d * 1000) / 1000).toString())
+    .join(', ');
+  const words = WORDS[def.comparisonOperator];
+  if (breaching >= def.datapointsToAlarm) {
+    return {
+      value: 'ALARM',
+      reason: `Threshold Crossed: ${breaching} out of the last ${datapoints.length} datapoints [${shown}] were ${words} the threshold (${def.threshold}).`,
+    };
+  }
+  if (missing === datapoints.length) {
+    if (def.treatMissingData === 'ignore') return { value: current, reason: 'no datapoints: state kept' };
+    if (def.treatMissingData === 'missing') {
+      return { value: 'INSUFFICIENT_DATA', reason: `Insufficient Data: ${missing} datapoints were unknown.` };
+    }
+  }
+  return {
+    value: 'OK',
+    reason: `Threshold Crossed: ${breaching} out of the last ${datapoints.length} datapoints [${shown}] were ${words} the threshold (${def.threshold}); ${def.datapointsToAlarm} needed.`,
+  };
+}

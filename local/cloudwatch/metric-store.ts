@@ -1,0 +1,162 @@
+/**
+ * The local mesh's CloudWatch metrics, as alarms see them: each datapoint is filed under its namespace,
+ * metric name and exact set of dimensions, as CloudWatch files what EMF publishes (one metric per
+ * dimension set of a line) and what Lambda publishes per function, alias and executed version. A query
+ * names a metric by its full dimension set, so an alarm whose dimensions the runtime does not publish
+ * finds no data here either, as it would in CloudWatch.
+ */
+
+import { percentileOfSorted } from '../../shared/telemetry/percentile';
+import { parseEmf } from '../telemetry/emf-parser';
+
+export type Dimensions = Readonly<Record<string, string>>;
+
+/** One finished invocation as Lambda's metrics count it. */
+export interface LambdaInvocation {
+  readonly functionName: string;
+  /** The qualifier the caller named (an alias, a version), if any. */
+  readonly qualifier?: string;
+  /** The version that ran. */
+  readonly version: string;
+  /** Epoch ms the invocation started. */
+  readonly start: number;
+  readonly durationMs: number;
+  readonly outcome: 'ok' | 'error' | 'timeout' | 'crash' | 'throttled';
+}
+
+interface Series {
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Dimensions;
+  /** [time, value] in arrival order. */
+  readonly points: [number, number][];
+}
+
+export interface MetricStoreOptions {
+  /** How long datapoints are kept. @default 30 min */
+  readonly retentionMs?: number;
+  /** Most datapoints kept per series (the oldest go first). @default 50_000 */
+  readonly maxPointsPerSeries?: number;
+}
+
+/** The key of a metric: namespace, name and the sorted dimension pairs. */
+export function metricKey(namespace: string, name: string, dimensions: Dimensions): string {
+  const dims = Object.keys(dimensions)
+    .sort()
+    .map((k) => `${k}=${dimensions[k]}`)
+    .join(',');
+  return `${namespace}\u0000${name}\u0000${dims}`;
+}
+
+export class MetricStore {
+  private readonly series = new Map<string, Series>();
+  private readonly retentionMs: number;
+  private readonly maxPoints: number;
+
+  constructor(options: MetricStoreOptions = {}) {
+    this.retentionMs = options.retentionMs ?? 30 * 60_000;
+    this.maxPoints = options.maxPointsPerSeries ?? 50_000;
+  }
+
+  /** One datapoint (or several values at one time) of a metric. */
+  put(namespace: string, name: string, dimensions: Dimensions, values: readonly number[], time: number): void {
+    const key = metricKey(namespace, name, dimensions);
+    let s = this.series.get(key);
+    if (!s) {
+      s = { namespace, name, dimensions: { ...dimensions }, points: [] };
+      this.series.set(key, s);
+    }
+    for (const v of values) s.points.push([time, v]);
+    const cutoff = time - this.retentionMs;
+    let drop = 0;
+    while (drop < s.points.length && (s.points[drop]![0] < cutoff || s.points.length - drop > this.maxPoints)) drop++;
+    if (drop > 0) s.points.splice(0, drop);
+  }
+
+  /** Every metric of an EMF object, once per dimension set, as CloudWatch Logs extracts them. */
+  recordEmf(obj: unknown): boolean {
+    const parsed = parseEmf(obj);
+    if (!parsed.ok) return false;
+    for (const s of parsed.samples) this.put(s.namespace, s.name, s.dimensions, s.values, s.timestamp);
+    return true;
+  }
+
+  /**
+   * Lambda's own metrics of one invocation (AWS/Lambda Invocations, Errors, Throttles, Duration) by
+   * function, by function and qualifier (`Resource`), and, for an alias, by the version that ran
+   * (`ExecutedVersion`): the dimension sets Lambda publishes.
+   */
+  recordInvocation(r: LambdaInvocation): void {
+    const sets: Dimensions[] = [{ FunctionName: r.functionName }];
+    if (r.qualifier) {
+      const resource = `${r.functionName}:${r.qualifier}`;
+      sets.push({ FunctionName: r.functionName, Resource: resource });
+      if (!/^[0-9]+$/.test(r.qualifier) && r.qualifier !== '$LATEST') {
+        sets.push({ FunctionName: r.functionName, Resource: resource, ExecutedVersion: r.version });
+      }
+    }
+    const throttled = r.outcome === 'throttled';
+    const failed = r.outcome === 'error' || r.outcome === 'timeout' || r.outcome === 'crash';
+    for (const d of sets) {
+      if (throttled) {
+        this.put('AWS/Lambda', 'Throttles', d, [1], r.start);
+        continue;
+      }
+      this.put('AWS/Lambda', 'Invocations', d, [1], r.start);
+      this.put('AWS/Lambda', 'Errors', d, [failed ? 1 : 0], r.start);
+      this.put('AWS/Lambda', 'Duration', d, [r.durationMs], r.start);
+    }
+  }
+
+  /**
+   * A statistic of a metric over [from, to): Sum, SampleCount, Average, Minimum, Maximum or pNN
+   * (nearest rank). Undefined when the metric has no datapoint in the range (CloudWatch's missing data).
+   */
+  statistic(
+    namespace: string,
+    name: string,
+    dimensions: Dimensions,
+    stat: string,
+    from: number,
+    to: number,
+  ): number | undefined {
+    const s = this.series.get(metricKey(namespace, name, dimensions));
+    if (!s) return undefined;
+    const values: number[] = [];
+    for (const [t, v] of s.points) if (t >= from && t < to) values.push(v);
+    return computeStatistic(values, stat);
+  }
+
+  /** The metrics held, for tests and status views. */
+  list(): { namespace: string; name: string; dimensions: Dimensions; points: number }[] {
+    return [...this.series.values()].map((s) => ({
+      namespace: s.namespace,
+      name: s.name,
+      dimensions: s.dimensions,
+      points: s.points.length,
+    }));
+  }
+}
+
+/** Sum, SampleCount, Average, Minimum, Maximum, pNN of `values`; undefined for none (or an unknown statistic). */
+export function computeStatistic(values: readonly number[], stat: string): number | undefined {
+  if (values.length === 0) return undefined;
+  switch (stat) {
+    case 'Sum':
+      return values.reduce((a, b) => a + b, 0);
+    case 'SampleCount':
+      return values.length;
+    case 'Average':
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    case 'Minimum':
+      return Math.min(...values);
+    case 'Maximum':
+      return Math.max(...values);
+  }
+  const p = /^p(\d{1,2}(\.\d+)?|100)$/.exec(stat);
+  if (!p) return undefined;
+  return percentileOfSorted(
+    [...values].sort((a, b) => a - b),
+    Number(p[1]),
+  );
+}

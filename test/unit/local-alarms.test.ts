@@ -1,0 +1,287 @@
+/**
+ * The local mesh's CloudWatch: metric math, the metric store (exact dimension sets, statistics, Lambda's
+ * own metrics) and alarm evaluation (periods, datapoints to alarm, missing data, speed), with an
+ * injected clock.
+ */
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AlarmRegistry, parseAlarm } from '../../local/cloudwatch/alarms';
+import { parseMetricMath } from '../../local/cloudwatch/metric-math';
+import { computeStatistic, MetricStore } from '../../local/cloudwatch/metric-store';
+
+describe('metric math', () => {
+  const run = (expr: string, values: Record<string, number | undefined>) =>
+    parseMetricMath(expr).evaluate((id) => values[id]);
+
+  test('arithmetic, comparisons, IF, FILL and ABS as alarms use them', () => {
+    const rate = 'IF(FILL(requests, 0) > 0, 100 * FILL(ok, 0) / FILL(requests, 0), 100)';
+    assert.equal(run(rate, { requests: 10, ok: 8 }), 80);
+    assert.equal(run(rate, { requests: undefined, ok: undefined }), 100, 'no traffic: 100%');
+    assert.equal(run(rate, { requests: 4, ok: undefined }), 0, 'no successes: FILL gives 0');
+    assert.equal(run('ABS(a - b) >= 2 AND a != b OR 0', { a: 1, b: 4 }), 1);
+    assert.equal(run('-a + (b - 1) * 2 <= 3 == 1', { a: 2, b: 3 }), 1);
+    assert.equal(run('a / b', { a: 1, b: 0 }), undefined, 'division by zero has no value');
+    assert.equal(run('a + 1', { a: undefined }), undefined, 'missing stays missing');
+    assert.equal(run('IF(a, 1, 2)', { a: undefined }), undefined);
+    assert.deepEqual([...parseMetricMath(rate).ids].sort(), ['ok', 'requests']);
+  });
+
+  test('refuses what it cannot evaluate, naming it', () => {
+    assert.throws(() => parseMetricMath("SEARCH('{LambdaMesh} x', 'Sum', 60)"), /cannot read|not supported/);
+    assert.throws(() => parseMetricMath('METRICS()'), /function METRICS is not supported/);
+    assert.throws(() => parseMetricMath('IF(a, 1)'), /IF takes 3 arguments, got 2/);
+    assert.throws(() => parseMetricMath('(a + 1'), /expected "\)"/);
+    assert.throws(() => parseMetricMath('a +'), /ends too early/);
+    assert.throws(() => parseMetricMath('a b'), /unexpected "b"/);
+  });
+});
+
+describe('metric store', () => {
+  test('files each EMF dimension set as its own metric; a query names the exact set', () => {
+    const m = new MetricStore();
+    const line = {
+      _aws: {
+        Timestamp: 1_000,
+        CloudWatchMetrics: [{ Namespace: 'LambdaMesh', Dimensions: [['svc', 'v'], ['svc']], Metrics: [{ Name: 'n' }] }],
+      },
+      svc: 'payments',
+      v: '2',
+      n: [3, 4],
+    };
+    assert.ok(m.recordEmf(line));
+    assert.equal(m.recordEmf({ nope: 1 }), false);
+    assert.equal(m.statistic('LambdaMesh', 'n', { svc: 'payments', v: '2' }, 'Sum', 0, 2_000), 7);
+    assert.equal(m.statistic('LambdaMesh', 'n', { svc: 'payments' }, 'SampleCount', 0, 2_000), 2);
+    assert.equal(m.statistic('LambdaMesh', 'n', { v: '2' }, 'Sum', 0, 2_000), undefined, 'no such set');
+    assert.equal(m.statistic('LambdaMesh', 'n', { svc: 'payments' }, 'Sum', 1_001, 2_000), undefined, 'outside');
+  });
+
+  test("Lambda's metrics by function, by qualifier, and by the version that ran behind an alias", () => {
+    const m = new MetricStore();
+    const at = 5_000;
+    m.recordInvocation({
+      functionName: 'f',
+      qualifier: 'live',
+      version: '2',
+      start: at,
+      durationMs: 10,
+      outcome: 'error',
+    });
+    m.recordInvocation({
+      functionName: 'f',
+      qualifier: 'live',
+      version: '2',
+      start: at,
+      durationMs: 30,
+      outcome: 'ok',
+    });
+    m.recordInvocation({ functionName: 'f', qualifier: '1', version: '1', start: at, durationMs: 5, outcome: 'ok' });
+    m.recordInvocation({
+      functionName: 'f',
+      qualifier: 'live',
+      version: '1',
+      start: at,
+      durationMs: 0,
+      outcome: 'throttled',
+    });
+    const alias2 = { FunctionName: 'f', Resource: 'f:live', ExecutedVersion: '2' };
+    assert.equal(m.statistic('AWS/Lambda', 'Invocations', alias2, 'Sum', 0, 10_000), 2);
+    assert.equal(m.statistic('AWS/Lambda', 'Errors', alias2, 'Sum', 0, 10_000), 1);
+    assert.equal(m.statistic('AWS/Lambda', 'Duration', alias2, 'Maximum', 0, 10_000), 30);
+    assert.equal(m.statistic('AWS/Lambda', 'Invocations', { FunctionName: 'f' }, 'Sum', 0, 10_000), 3);
+    assert.equal(
+      m.statistic('AWS/Lambda', 'Throttles', { FunctionName: 'f', Resource: 'f:live' }, 'Sum', 0, 10_000),
+      1,
+    );
+    assert.equal(
+      m.statistic(
+        'AWS/Lambda',
+        'Invocations',
+        { FunctionName: 'f', Resource: 'f:1', ExecutedVersion: '1' },
+        'Sum',
+        0,
+        10_000,
+      ),
+      undefined,
+      'a version qualifier has no ExecutedVersion set',
+    );
+  });
+
+  test('statistics: sums, counts, extremes, averages and nearest-rank percentiles', () => {
+    const v = Array.from({ length: 100 }, (_, i) => i + 1);
+    assert.equal(computeStatistic(v, 'p99'), 99);
+    assert.equal(computeStatistic(v, 'p50'), 50);
+    assert.equal(computeStatistic(v, 'Average'), 50.5);
+    assert.equal(computeStatistic(v, 'Minimum'), 1);
+    assert.equal(computeStatistic(v, 'Maximum'), 100);
+    assert.equal(computeStatistic([], 'Sum'), undefined);
+    assert.equal(computeStatistic(v, 'tm99'), undefined, 'a statistic it does not compute has no value');
+  });
+
+  test('old datapoints go after the retention', () => {
+    const m = new MetricStore({ retentionMs: 1_000 });
+    m.put('N', 'x', {}, [1], 0);
+    m.put('N', 'x', {}, [2], 5_000);
+    assert.equal(m.statistic('N', 'x', {}, 'SampleCount', 0, 10_000), 1);
+  });
+});
+
+describe('alarms', () => {
+  const successRate = {
+    AlarmDescription: 'success rate',
+    ComparisonOperator: 'LessThanThreshold',
+    Threshold: 99,
+    EvaluationPeriods: 2,
+    DatapointsToAlarm: 2,
+    TreatMissingData: 'notBreaching',
+    Metrics: [
+      { Id: 'expr_1', Expression: 'IF(FILL(requests, 0) > 0, 100 * FILL(ok, 0) / FILL(requests, 0), 100)' },
+      {
+        Id: 'requests',
+        MetricStat: {
+          Metric: { Namespace: 'LambdaMesh', MetricName: 'r', Dimensions: [{ Name: 'v', Value: '2' }] },
+          Period: 60,
+          Stat: 'Sum',
+        },
+        ReturnData: false,
+      },
+      {
+        Id: 'ok',
+        MetricStat: {
+          Metric: {
+            Namespace: 'LambdaMesh',
+            MetricName: 'r',
+            Dimensions: [
+              { Name: 'v', Value: '2' },
+              { Name: 'code', Value: '200' },
+            ],
+          },
+          Period: 60,
+          Stat: 'Sum',
+        },
+        ReturnData: false,
+      },
+    ],
+  };
+
+  function setup(speed = 1) {
+    let now = 0;
+    const metrics = new MetricStore();
+    const alarms = new AlarmRegistry({ metrics, speed, now: () => now });
+    const def = parseAlarm('rate', successRate);
+    assert.ok(typeof def !== 'string', String(def));
+    alarms.put(def);
+    const traffic = (at: number, ok: number, failed: number) => {
+      metrics.put('LambdaMesh', 'r', { v: '2' }, Array(ok + failed).fill(1), at);
+      if (ok) metrics.put('LambdaMesh', 'r', { v: '2', code: '200' }, Array(ok).fill(1), at);
+    };
+    return { alarms, traffic, at: (t: number) => (now = t) };
+  }
+
+  test('two breaching periods in a row raise ALARM; one does not', () => {
+    const { alarms, traffic, at } = setup();
+    assert.equal(alarms.evaluate('rate')!.value, 'OK', 'no data yet: not breaching');
+    traffic(10_000, 8, 2); // period [0, 60 s): 80%
+    at(61_000);
+    assert.equal(alarms.evaluate('rate')!.value, 'OK', 'one breaching period of two');
+    traffic(70_000, 7, 3); // [60, 120 s): 70%
+    at(121_000);
+    const s = alarms.evaluate('rate')!;
+    assert.equal(s.value, 'ALARM');
+    assert.equal(s.updatedAt, 121_000);
+    assert.match(
+      s.reason,
+      /Threshold Crossed: 2 out of the last 2 datapoints \[70, 80\] were less than the threshold \(99\)/,
+    );
+    traffic(130_000, 10, 0);
+    traffic(190_000, 10, 0);
+    at(241_000);
+    assert.equal(alarms.evaluate('rate')!.value, 'OK', 'healthy again');
+  });
+
+  test('no traffic is not breaching (missing data treated as the alarm says)', () => {
+    const { alarms, at } = setup();
+    at(600_000);
+    assert.equal(alarms.evaluate('rate')!.value, 'OK');
+    const p = { ...successRate, TreatMissingData: 'missing' };
+    const metrics = new MetricStore();
+    const strict = new AlarmRegistry({ metrics, now: () => 600_000 });
+    strict.put(
+      parseAlarm('strict', {
+        ...p,
+        Metrics: undefined,
+        Namespace: 'N',
+        MetricName: 'x',
+        Statistic: 'Sum',
+        Period: 60,
+      }) as never,
+    );
+    assert.equal(strict.evaluate('strict')!.value, 'INSUFFICIENT_DATA');
+    const breaching = new AlarmRegistry({ metrics, now: () => 600_000 });
+    breaching.put(
+      parseAlarm('b', {
+        ...p,
+        TreatMissingData: 'breaching',
+        Metrics: undefined,
+        Namespace: 'N',
+        MetricName: 'x',
+        Statistic: 'Sum',
+        Period: 60,
+      }) as never,
+    );
+    assert.equal(breaching.evaluate('b')!.value, 'ALARM');
+  });
+
+  test('speed shrinks the periods: ten times faster, 6 s periods', () => {
+    const { alarms, traffic, at } = setup(10);
+    assert.equal(alarms.periodMs('rate'), 6_000);
+    traffic(1_000, 1, 1);
+    traffic(7_000, 1, 1);
+    at(12_500);
+    assert.equal(alarms.evaluate('rate')!.value, 'ALARM');
+  });
+
+  test('an update keeps the state; DescribeAlarms shapes carry name, state and settings', () => {
+    const { alarms, traffic, at } = setup();
+    traffic(10_000, 0, 5);
+    traffic(70_000, 0, 5);
+    at(121_000);
+    assert.equal(alarms.evaluate('rate')!.value, 'ALARM');
+    alarms.put(parseAlarm('rate', { ...successRate, Threshold: 50 }) as never);
+    const [d] = alarms.describe(['rate']);
+    assert.equal(d!.StateValue, 'ALARM');
+    assert.equal(d!.Threshold, 50);
+    assert.equal(d!.AlarmName, 'rate');
+    assert.match(String(d!.AlarmArn), /^arn:aws:cloudwatch:us-east-1:000000000000:alarm:rate$/);
+    assert.equal(d!.StateUpdatedTimestamp, 121);
+    assert.deepEqual(alarms.describe(['nope']), []);
+    assert.equal(alarms.describe(undefined, 'ra').length, 1);
+    assert.equal(alarms.describe(undefined, 'zz').length, 0);
+  });
+
+  test('parseAlarm refuses what it cannot evaluate, with the reason', () => {
+    assert.match(String(parseAlarm('x', { ...successRate, EvaluationPeriods: 0 })), /EvaluationPeriods/);
+    assert.match(String(parseAlarm('x', { ...successRate, Threshold: undefined })), /static thresholds/);
+    assert.match(
+      String(parseAlarm('x', { ...successRate, ComparisonOperator: 'LessThanLowerThreshold' })),
+      /not evaluated locally/,
+    );
+    assert.match(
+      String(parseAlarm('x', { ...successRate, Metrics: [{ Id: 'e', Expression: 'a + 1' }] })),
+      /reads unknown metric id a/,
+    );
+    assert.match(
+      String(parseAlarm('x', { ...successRate, Metrics: [{ Id: 'e', Expression: 'SEARCH(1)' }] })),
+      /not supported/,
+    );
+    assert.match(
+      String(parseAlarm('x', { ...successRate, Metrics: [{ Id: 'm' }] })),
+      /neither Expression nor MetricStat/,
+    );
+    assert.match(
+      String(parseAlarm('x', { ComparisonOperator: 'GreaterThanThreshold', Threshold: 1, EvaluationPeriods: 1 })),
+      /needs Namespace/,
+    );
+  });
+});
