@@ -4,6 +4,7 @@
  * @smithy/signature-v4, the AWS SDK's signer, at the time in its X-Amz-Date, for the region and service
  * in its credential scope. For loopback servers standing in for AWS in tests.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -15,7 +16,7 @@ export interface TestCredentials {
 
 export interface SignatureCheck {
   readonly ok: boolean;
-  /** What did not match, when not ok. */
+  /** What did not match, when not ok: no-signature, unknown-key, bad-date, body-hash-mismatch, signature-mismatch. */
   readonly why?: string;
   /** The signed session token (x-amz-security-token), when there was one. */
   readonly sessionToken?: string;
@@ -33,18 +34,23 @@ export async function checkSigV4(req: IncomingMessage, body: Buffer, creds: Test
     /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=[0-9a-f]{64}$/.exec(
       auth,
     );
-  if (!m) return { ok: false, why: `no SigV4 Authorization header: ${auth.slice(0, 80)}` };
+  if (!m) return { ok: false, why: 'no-signature' };
   const [, keyId, , region, service, signedList] = m;
-  if (keyId !== creds.accessKeyId) return { ok: false, why: `signed with key ${keyId}` };
+  if (keyId !== creds.accessKeyId) return { ok: false, why: 'unknown-key' };
   const amzDate = one(req.headers['x-amz-date']) ?? '';
   const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-  if (!d) return { ok: false, why: `bad x-amz-date ${amzDate}` };
+  if (!d) return { ok: false, why: 'bad-date' };
   const signingDate = new Date(Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!));
   const headers: Record<string, string> = {};
   for (const name of signedList!.split(';')) {
     const v = one(req.headers[name]);
     if (v === undefined) return { ok: false, why: `signed header ${name} is missing` };
     headers[name] = v;
+  }
+  // A signed x-amz-content-sha256 stands for the body in the signature: it must be the body's hash.
+  const claimed = headers['x-amz-content-sha256'];
+  if (claimed !== undefined && claimed !== createHash('sha256').update(body).digest('hex')) {
+    return { ok: false, why: 'body-hash-mismatch' };
   }
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
@@ -76,6 +82,6 @@ export async function checkSigV4(req: IncomingMessage, body: Buffer, creds: Test
     },
     { signingDate },
   );
-  if (expected.headers.authorization !== auth) return { ok: false, why: 'the signature does not match' };
+  if (expected.headers.authorization !== auth) return { ok: false, why: 'signature-mismatch' };
   return { ok: true, sessionToken: headers['x-amz-security-token'], region, service };
 }

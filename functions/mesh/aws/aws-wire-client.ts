@@ -2,8 +2,9 @@
  * One AWS endpoint over node:http(s) with keep-alive: each request signed with SigV4 (sigv4.ts) with
  * the function's credentials from the environment, its body read whole. Answers every status (the
  * callers turn an error status into an Error, aws-error.ts); rejects with the socket's own error
- * (`code` ECONNREFUSED, ECONNRESET, ...), an `AbortError` when the caller's signal fires, a
- * `TimeoutError` after `timeoutMs` without a byte, or a `CredentialsProviderError` before sending.
+ * (`code` ECONNREFUSED, ECONNRESET, ...; a reset or broken pipe named `TimeoutError`, as the AWS SDK
+ * names it), an `AbortError` when the caller's signal fires, a `TimeoutError` after `timeoutMs`
+ * without a byte, or a `CredentialsProviderError` before sending.
  *
  * Kept-alive sockets are not reused after the client has been idle for `idleResetMs`: a server closes
  * idle connections (Node's default after 5 s), and a frozen Lambda sandbox wakes up holding sockets
@@ -123,7 +124,12 @@ export class AwsWireClient {
           ),
         );
       }
-      r.on('error', reject);
+      r.on('error', (err: NodeJS.ErrnoException) => {
+        // Named as the AWS SDK's HTTP handler names them, so both paths classify alike (a dropped
+        // connection is a timeout, its outcome unknown).
+        if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ETIMEDOUT') err.name = 'TimeoutError';
+        reject(err);
+      });
       r.end(req.body);
     }).finally(() => {
       this.inFlight--;
