@@ -6,3 +6,12 @@
  */
 export { MeshRuntime } from './mesh-runtime';
 export { wrapHandler } from './wrapper';
+
+// Loaded once, here, for the files required after this one (LAYER_FILES in build.ts).
+export * from '../../shared/http-target';
+export * from '../../shared/policy';
+export * from '../../shared/trace-header';
+export * from './header-value';
+export * from './identity/request-binding';
+export * from './metadata';
+export * from './resilience/deadline';

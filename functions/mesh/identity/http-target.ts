@@ -66,3 +66,7 @@ function withoutToken(meta: Partial<MeshMetadata>): Partial<MeshMetadata> {
   const { tok: _dropped, ...rest } = meta;
   return rest;
 }
+
+// For the SigV4 and mTLS transports, each its own file in the layer (LAYER_FILES in build.ts).
+export * from '../transport/http-transport';
+export * from './http-exchange';

@@ -5,7 +5,6 @@
  * (lambda-invoke-sdk.ts) elsewhere, and when a test hands in a client. Chosen on the first call.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { awsRoute, LAMBDA } from '../aws';
 
 export interface InvokeRequest {
   readonly functionName: string;
@@ -53,6 +52,7 @@ export class LambdaInvokeTransport implements InvokeTransport {
 
   private choose(): NonNullable<LambdaInvokeTransport['chosen']> {
     const env = this.options.env ?? process.env;
+    const { awsRoute, LAMBDA } = require('../aws') as typeof import('../aws');
     const route = this.options.client ? undefined : awsRoute(LAMBDA, env);
     if (route?.wire) {
       const { LambdaWireTransport } = require('./lambda-invoke-wire') as typeof import('./lambda-invoke-wire');
