@@ -19,7 +19,7 @@
  * - the policy snapshot read at init instead of at the first invocation (reported: kept only if cheaper).
  * Run: npx tsx bench/cold-start.bench.ts [--json]. Rows: { name, unit, n, mesh, baseline, budget? }.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,27 +183,23 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
 
   const runOne = (p: { module: string; env: Record<string, string | undefined> }, extra: Record<string, string> = {}) =>
     new Promise<Sample>((resolve, reject) => {
-      execFile(
-        process.execPath,
-        [HARNESS],
-        {
-          env: { ...p.env, BENCH_MODULE: p.module, BENCH_LAYER_DIR: pkg, ...extra } as NodeJS.ProcessEnv,
-          maxBuffer: 64 * 1024 * 1024,
-        },
-        (err, stdout, stderr) => {
-          const line = stdout.split('\n').find((l) => l.startsWith('BENCH '));
-          if (err || !line)
-            return reject(
-              new Error(
-                `bench: ${p.module} failed (${err?.code ?? ''} ${err?.signal ?? ''}): ${stderr.slice(-500)} ${stdout.slice(-500)}`,
-              ),
-            );
-          const s = JSON.parse(line.slice(6)) as Sample;
-          if (s.first.error)
-            return reject(new Error(`bench: ${p.module}: the first invocation failed: ${s.first.error}`));
-          resolve(s);
-        },
-      );
+      const child = spawn(process.execPath, [HARNESS], {
+        env: { ...p.env, BENCH_MODULE: p.module, BENCH_LAYER_DIR: pkg, ...extra } as NodeJS.ProcessEnv,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.on('close', (code) => {
+        const line = stderr.split('\n').find((l) => l.startsWith('BENCH '));
+        if (code !== 0 || !line)
+          return reject(new Error(`bench: ${p.module} failed (exit ${code}): ${stderr.slice(-800)}`));
+        const s = JSON.parse(line.slice(6)) as Sample;
+        if (s.first.error)
+          return reject(new Error(`bench: ${p.module}: the first invocation failed: ${s.first.error}`));
+        resolve(s);
+      });
     });
 
   /** n samples of each side, alternating; `before` runs before each pair. */

@@ -1,6 +1,7 @@
 // One Lambda sandbox in a fresh Node process, as the Node.js runtime drives it: init (require the
 // handler's module), then invocations one after another, each in a later turn of the event loop.
-// Prints one line `BENCH {...}` with what it measured (the handler's own stdout is left as it is):
+// Prints one line `BENCH {...}` on stderr with what it measured (stdout is the function's log, which
+// the bench sends to /dev/null: drained at once, as Lambda drains it):
 //   initMs, firstMs (the first invocation), rssMb after the last invocation, the first answer or error,
 //   and the bytes of the files of BENCH_LAYER_DIR the process loaded (the layer's code per path).
 // Plain JavaScript on purpose: a loader (tsx) would add its own time to every measure.
@@ -46,7 +47,7 @@ setImmediate(async () => {
   const layerFiles = dir ? Object.keys(require.cache).filter((f) => f.startsWith(dir)) : [];
   const layerBytes = layerFiles.reduce((sum, f) => sum + statSync(f).size, 0);
   const files = layerFiles.map((f) => f.slice(dir.length + 1)).sort();
-  // Exit once stdout is flushed: a pipe is written asynchronously on Linux.
+  // Exit once the line is flushed: a pipe is written asynchronously on Linux.
   const line = `\nBENCH ${JSON.stringify({ initMs, firstMs, rssMb, first, layerBytes, files })}\n`;
-  process.stdout.write(line, () => process.exit(0));
+  process.stderr.write(line, () => process.exit(0));
 });
