@@ -27,20 +27,8 @@ import { gzipSync } from 'node:zlib';
 import { issueIdentity, rotateCa } from '../functions/control/ca-issuer';
 import { LAYER } from '../shared/names';
 import { exampleAssemblies } from '../test/support/example-assembly';
-import type { BenchResult } from './runtime.bench';
 import { startAwsStandIn } from './support/aws-stand-in';
-
-interface Stats {
-  p50: number;
-  p99: number;
-  mean: number;
-}
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-const one = (v: number): Stats => ({ p50: v, p99: v, mean: v });
+import { type BenchResult, one, stats } from './support/bench-rows';
 
 const ROOT = join(__dirname, '..');
 const HARNESS = join(__dirname, 'support', 'cold-process.js');
@@ -219,79 +207,64 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
     }
     return { m, b };
   }
-  const felt = (s: Sample[]) => s.map((x) => x.initMs + x.firstMs);
-  const rows: BenchResult[] = [];
   const N = Number(process.env.BENCH_SAMPLES ?? 21);
+  const rows: BenchResult[] = [];
+  const felt = (s: Sample[]) => s.map((x) => x.initMs + x.firstMs);
+  const stale = () =>
+    writeFileSync(snapshot, JSON.stringify({ mesh: 'bench', generatedAt: new Date(0).toISOString(), items }));
+  /** One cold-start row: init + first invocation of N fresh processes a side, alternating. */
+  async function coldRow(
+    name: string,
+    mesh: Parameters<typeof runOne>[0],
+    base: Parameters<typeof runOne>[0],
+    extra: Pick<BenchResult, 'budget' | 'note'> & { before?: () => void },
+  ): Promise<Sample[]> {
+    const { m, b } = await pairs(N, mesh, base, {}, extra.before);
+    const firstMs = stats(m.map((s) => s.firstMs)).p50;
+    const note = `${extra.note}; mesh init ${stats(m.map((s) => s.initMs)).p50.toFixed(1)} + first ${firstMs.toFixed(1)} ms`;
+    rows.push({ name, unit: 'ms', n: N, mesh: stats(felt(m)), baseline: stats(felt(b)), budget: extra.budget, note });
+    return m;
+  }
   try {
     // Warm the file cache and the synthesized layer once, unmeasured.
     writeSnapshot();
     await runOne(wrapped('hello.js'));
     await runOne(bare('call-sdk.js'));
 
-    const inbound = await pairs(N, wrapped('hello.js'), bare('hello.js'));
-    rows.push({
-      name: 'cold start, inbound only: init + first invocation',
-      unit: 'ms',
-      n: N,
-      mesh: stats(felt(inbound.m)),
-      baseline: stats(felt(inbound.b)),
+    const inbound = await coldRow('cold start, inbound only', wrapped('hello.js'), bare('hello.js'), {
       budget: { of: 'added-p50', max: 5 },
-      note: `init ${stats(inbound.m.map((s) => s.initMs)).p50.toFixed(1)} + first ${stats(inbound.m.map((s) => s.firstMs)).p50.toFixed(1)} ms; bare hello; fresh snapshot, no table read`,
+      note: 'vs the bare hello; fresh snapshot, no table read',
     });
-    const stale = () =>
-      writeFileSync(snapshot, JSON.stringify({ mesh: 'bench', generatedAt: new Date(0).toISOString(), items }));
-    const inboundTable = await pairs(
-      N,
+    const inboundTable = await coldRow(
+      'cold start, inbound only, policy read from the table',
       wrapped('hello.js', { MESH_POLICY_TABLE: 'bench-policy' }),
       bare('hello.js'),
-      {},
-      stale,
+      {
+        before: stale,
+        note: 'the snapshot is older than the cache bound, as on AWS: a Query before the first decision',
+      },
     );
-    rows.push({
-      name: 'cold start, inbound only, policy read from the table',
-      unit: 'ms',
-      n: N,
-      mesh: stats(felt(inboundTable.m)),
-      baseline: stats(felt(inboundTable.b)),
-      note: 'the deploy-time snapshot is older than the cache bound, as on AWS: one Query before the first decision',
-    });
-
-    const call = await pairs(N, wrapped('call-mesh.js'), bare('call-sdk.js'));
-    rows.push({
-      name: 'cold start, one call: mesh.call() vs InvokeCommand',
-      unit: 'ms',
-      n: N,
-      mesh: stats(felt(call.m)),
-      baseline: stats(felt(call.b)),
-      budget: { of: 'added-p50', max: -50 },
-      note: 'the mesh must be at least 50 ms faster; both wrapped in nothing but what they load',
-    });
-
-    const firstCall = await pairs(
-      N,
+    const call = await coldRow(
+      'cold start, one call: mesh.call() vs InvokeCommand',
+      wrapped('call-mesh.js'),
+      bare('call-sdk.js'),
+      {
+        budget: { of: 'added-p50', max: -50 },
+        note: 'the mesh must be at least 50 ms faster',
+      },
+    );
+    const firstCall = await coldRow(
+      'first call with identity + policy reads vs SDK clients',
       wrapped('call-mesh.js', { MESH_POLICY_TABLE: 'bench-policy', MESH_IDENTITY_SECRET: 'bench/identity/orders' }),
       bare('first-call-sdk.js', { MESH_POLICY_TABLE: 'bench-policy' }),
-      {},
-      stale,
+      { before: stale, note: 'GetSecretValue, Query x2, Invoke on both sides; the SDK side loads three clients' },
     );
-    rows.push({
-      name: 'first call with identity + policy reads vs SDK clients',
-      unit: 'ms',
-      n: N,
-      mesh: stats(felt(firstCall.m)),
-      baseline: stats(felt(firstCall.b)),
-      note: 'GetSecretValue, Query x2, Invoke on both sides; the SDK side loads three clients',
-    });
-
-    const preload = await pairs(N, wrapped('hello.js', { BENCH_PRELOAD_POLICY: 'orders' }), wrapped('hello.js'));
-    rows.push({
-      name: 'policy snapshot read at init instead of first request',
-      unit: 'ms',
-      n: N,
-      mesh: stats(felt(preload.m)),
-      baseline: stats(felt(preload.b)),
-      note: 'init + first invocation either way; kept at the first request unless this is cheaper',
-    });
+    await coldRow(
+      'policy snapshot read at init instead of first request',
+      wrapped('hello.js', { BENCH_PRELOAD_POLICY: 'orders' }),
+      wrapped('hello.js'),
+      { note: 'both wrapped, init + first invocation; kept at the first request unless this is cheaper' },
+    );
 
     const RSS_RUNS = 3;
     const memory = async (mesh: Parameters<typeof runOne>[0], base: Parameters<typeof runOne>[0]) => {
@@ -340,10 +313,10 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
         ...(budget !== undefined ? { budget: { of: 'p50', max: budget } } : {}),
         note: s.files.join(' '),
       });
-    loaded('inbound only', inbound.m[0]!, 40);
-    loaded('inbound, policy read from the table', inboundTable.m[0]!);
-    loaded('one call', call.m[0]!);
-    loaded('one call with identity and policy reads', firstCall.m[0]!);
+    loaded('inbound only', inbound[0]!, 40);
+    loaded('inbound, policy read from the table', inboundTable[0]!);
+    loaded('one call', call[0]!);
+    loaded('one call with identity and policy reads', firstCall[0]!);
     return rows;
   } finally {
     await aws.close();

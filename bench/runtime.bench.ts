@@ -16,34 +16,9 @@ import { chooseRoute, RouteBalancers } from '../functions/mesh/routing/route-cho
 import { LambdaInvokeTransport } from '../functions/mesh/transport/lambda-invoke';
 import { wrapHandler } from '../functions/mesh/wrapper';
 import { lambdaClientConfig, startLambdaInvokeServer } from '../test/support/lambda-invoke-server';
+import { type BenchResult, now, one, stats } from './support/bench-rows';
 
-interface Stats {
-  p50: number;
-  p99: number;
-  mean: number;
-}
-export interface Budget {
-  /** What is compared: the mesh p50/p99 minus the baseline's, or the mesh p50 itself. */
-  readonly of: 'added-p50' | 'added-p99' | 'p50';
-  readonly max: number;
-}
-export interface BenchResult {
-  name: string;
-  unit: string;
-  n: number;
-  mesh: Stats;
-  baseline: Stats;
-  budget?: Budget;
-  note?: string;
-}
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-const one = (v: number): Stats => ({ p50: v, p99: v, mean: v });
-const now = () => Number(process.hrtime.bigint()) / 1e6;
+export type { BenchResult, Budget } from './support/bench-rows';
 
 /** For the record: the naive telemetry choice. */
 function powertoolsLoad(): BenchResult {
