@@ -4,15 +4,15 @@
  * identity and the transports in files of their own. Why files: V8 compiles every byte of a file it
  * loads (esbuild's lazy module wrappers are parenthesized functions, compiled eagerly), so code a path
  * does not run must not be in a file that path loads; measured by bench/cold-start.bench.ts.
+ * Besides MeshRuntime and wrapHandler it re-exports the modules the files required after it share with
+ * it (LAYER_FILES in build.ts), so each is loaded once.
  */
-export { MeshRuntime } from './mesh-runtime';
-export { wrapHandler } from './wrapper';
-
-// Loaded once, here, for the files required after this one (LAYER_FILES in build.ts).
 export * from '../../shared/http-target';
 export * from '../../shared/policy';
 export * from '../../shared/trace-header';
 export * from './header-value';
 export * from './identity/request-binding';
+export { MeshRuntime } from './mesh-runtime';
 export * from './metadata';
 export * from './resilience/deadline';
+export { wrapHandler } from './wrapper';

@@ -105,9 +105,10 @@ describe('AWS endpoint of the wire path', () => {
   });
 
   it('a configured endpoint that is not a URL is refused with the variable and an example', () => {
-    assert.throws(
-      () => awsRoute(LAMBDA, { ...KEYS, AWS_ENDPOINT_URL: 'localhost 4566' }),
-      /AWS_ENDPOINT_URL_LAMBDA \/ AWS_ENDPOINT_URL = "localhost 4566" is not a URL; set it to the endpoint, e\.g\. http/,
-    );
+    assert.throws(() => awsRoute(LAMBDA, { ...KEYS, AWS_ENDPOINT_URL: 'localhost 4566' }), {
+      name: 'InvalidEndpointError',
+      message:
+        /AWS_ENDPOINT_URL_LAMBDA \/ AWS_ENDPOINT_URL = "localhost 4566" is not a URL; set it to the endpoint, e\.g\. http/,
+    });
   });
 });

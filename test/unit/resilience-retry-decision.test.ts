@@ -115,6 +115,7 @@ describe('classifyDelivery', () => {
       'not-delivered',
     ],
     ['no credentials to sign with', { errorName: 'CredentialsProviderError' }, 'not-delivered'],
+    ['an endpoint that is not a URL', { errorName: 'InvalidEndpointError' }, 'not-delivered'],
     ['the local policy check', { local: 'denied' }, 'not-delivered'],
     ['an open breaker', { local: 'circuit-open' }, 'not-delivered'],
     ['a 200', { statusCode: 200 }, 'delivered'],

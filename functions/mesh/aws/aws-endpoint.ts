@@ -67,9 +67,13 @@ export function awsRoute(service: AwsService, env: AwsEnv): AwsRoute {
     try {
       url = new URL(configured);
     } catch {
-      throw new Error(
-        `AWS_ENDPOINT_URL_${service.endpointId} / AWS_ENDPOINT_URL = ${JSON.stringify(configured)} is not a URL; ` +
-          'set it to the endpoint, e.g. http://127.0.0.1:4566',
+      // Named so the call pipeline knows nothing was sent (resilience/delivery.ts).
+      throw Object.assign(
+        new Error(
+          `AWS_ENDPOINT_URL_${service.endpointId} / AWS_ENDPOINT_URL = ${JSON.stringify(configured)} is not a URL; ` +
+            'set it to the endpoint, e.g. http://127.0.0.1:4566',
+        ),
+        { name: 'InvalidEndpointError' },
       );
     }
     // A local endpoint takes any region; the SDK would refuse to sign without one.

@@ -82,9 +82,10 @@ const NOT_CONNECTED = new Set([
 
 /**
  * Raised by the transport in this process before it wrote the request: the wire transport found no
- * credentials to sign with (aws/aws-credentials.ts, named as the AWS SDK names it).
+ * credentials to sign with (aws/aws-credentials.ts, named as the AWS SDK names it) or no endpoint it
+ * can parse (aws/aws-endpoint.ts).
  */
-const NOT_SENT = new Set(['CredentialsProviderError']);
+const NOT_SENT = new Set(['CredentialsProviderError', 'InvalidEndpointError']);
 
 export function classifyDelivery(r: AttemptResult): Delivery {
   // Refused in this process (local policy check, open breaker): nothing was sent.
