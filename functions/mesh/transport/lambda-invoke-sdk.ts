@@ -5,7 +5,7 @@
  * with its budget and backoff.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { InvokeRequest, InvokeResponse, InvokeTransport } from './lambda-invoke';
+import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 export function sdkInvokeTransport(
   client: LambdaClient | undefined,

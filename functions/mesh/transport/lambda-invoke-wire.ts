@@ -7,7 +7,7 @@
  * pipeline classifies both paths alike.
  */
 import { type AwsEnv, AwsWireClient, awsError, LAMBDA, uriEscape } from '../aws';
-import type { InvokeRequest, InvokeResponse, InvokeTransport } from './lambda-invoke';
+import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 export class LambdaWireTransport implements InvokeTransport {
   private readonly client: AwsWireClient;

@@ -5,29 +5,9 @@
  * (lambda-invoke-sdk.ts) elsewhere, and when a test hands in a client. Chosen on the first call.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
-export interface InvokeRequest {
-  readonly functionName: string;
-  readonly qualifier: string;
-  readonly payload: Uint8Array;
-  /** Base64 ClientContext. */
-  readonly clientContext: string;
-  /** Sent as X-Amzn-Trace-Id when set. */
-  readonly traceHeader?: string;
-  readonly signal: AbortSignal;
-}
-
-export interface InvokeResponse {
-  readonly statusCode: number;
-  readonly functionError?: string;
-  readonly executedVersion?: string;
-  readonly payload: Uint8Array;
-}
-
-/** What the pipeline needs of a transport (tests and benches may give their own). */
-export interface InvokeTransport {
-  invoke(req: InvokeRequest): Promise<InvokeResponse>;
-}
+export type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 export interface LambdaTransportOptions {
   /** An SDK client to send through (tests); default: the wire, or an SDK client where the wire does not go. */
