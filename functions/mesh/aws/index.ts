@@ -10,8 +10,10 @@ export {
   type AwsRoute,
   type AwsService,
   awsRoute,
+  configuredEndpoint,
   DYNAMODB,
   LAMBDA,
+  regionOf,
   SECRETS_MANAGER,
 } from './aws-endpoint';
 export { type AwsErrorFields, awsError } from './aws-error';

@@ -4,7 +4,7 @@
  * @aws-sdk/client-secrets-manager where the wire path does not go (aws/aws-endpoint.ts). The first
  * call that needs an identity reads it; requiring the SDK client there would add tens of ms to it.
  */
-import { AwsWireClient, awsJsonCall, awsRoute, SECRETS_MANAGER } from '../aws';
+import { AwsWireClient, awsJsonCall, awsRoute, configuredEndpoint, regionOf, SECRETS_MANAGER } from '../aws';
 import type { SecretReader } from './identity';
 
 export function secretsManagerReader(secretId: string, env: NodeJS.ProcessEnv = process.env): SecretReader {
@@ -30,6 +30,10 @@ function getSecretValue(secretId: string, env: NodeJS.ProcessEnv): () => Promise
     return () => awsJsonCall(client, 'secretsmanager.GetSecretValue', { SecretId: secretId }, { version: '1.1' });
   }
   const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-  const client = new sm.SecretsManagerClient({});
+  // Passed explicitly: not every SDK release reads AWS_ENDPOINT_URL_*.
+  const client = new sm.SecretsManagerClient({
+    endpoint: configuredEndpoint(SECRETS_MANAGER, env),
+    region: regionOf(env),
+  });
   return () => client.send(new sm.GetSecretValueCommand({ SecretId: secretId }));
 }

@@ -6,7 +6,7 @@
  * deploy-time snapshot), and requiring the SDK client there would add tens of ms to every cold start.
  */
 import type { AttributeValue } from '../../../shared/attribute-value';
-import { type AwsEnv, AwsWireClient, awsJsonCall, awsRoute, DYNAMODB } from '../aws';
+import { type AwsEnv, AwsWireClient, awsJsonCall, awsRoute, configuredEndpoint, DYNAMODB, regionOf } from '../aws';
 
 export interface QueryInput {
   readonly TableName: string;
@@ -46,7 +46,7 @@ export class PolicyTableQuery {
       });
       this.send = (input) => awsJsonCall<QueryOutput>(client, 'DynamoDB_20120810.Query', input, { version: '1.0' });
     } else {
-      this.send = sdkQuery();
+      this.send = sdkQuery(opts.env);
     }
   }
 
@@ -56,11 +56,12 @@ export class PolicyTableQuery {
 }
 
 /** The SDK path: its endpoint rules and credential providers, loaded on the first read. */
-function sdkQuery(): (input: QueryInput) => Promise<QueryOutput> {
+function sdkQuery(env: AwsEnv): (input: QueryInput) => Promise<QueryOutput> {
   let client: import('@aws-sdk/client-dynamodb').DynamoDBClient | undefined;
   return async (input) => {
     const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-    client ??= new sdk.DynamoDBClient({});
+    // Passed explicitly: not every SDK release reads AWS_ENDPOINT_URL_*, and `env` may not be the process's.
+    client ??= new sdk.DynamoDBClient({ endpoint: configuredEndpoint(DYNAMODB, env), region: regionOf(env) });
     return (await client.send(new sdk.QueryCommand(input as never))) as QueryOutput;
   };
 }

@@ -5,6 +5,7 @@
  * with its budget and backoff.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { configuredEndpoint, LAMBDA, regionOf } from '../aws';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 export function sdkInvokeTransport(
@@ -13,8 +14,9 @@ export function sdkInvokeTransport(
 ): InvokeTransport {
   const sdk = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
   // Passed explicitly: some SDK releases ignore AWS_ENDPOINT_URL_*.
-  const endpoint = env.AWS_ENDPOINT_URL_LAMBDA || env.AWS_ENDPOINT_URL || undefined;
-  const lambda = client ?? new sdk.LambdaClient({ maxAttempts: 1, ...(endpoint ? { endpoint } : {}) });
+  const lambda =
+    client ??
+    new sdk.LambdaClient({ maxAttempts: 1, endpoint: configuredEndpoint(LAMBDA, env), region: regionOf(env) });
   return {
     async invoke(req: InvokeRequest): Promise<InvokeResponse> {
       const cmd = new sdk.InvokeCommand({
