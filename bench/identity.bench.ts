@@ -7,36 +7,11 @@
  */
 import { issueIdentity, rotateCa } from '../functions/control/ca-issuer';
 import { Identity, TrustBundle } from '../functions/mesh/identity';
-
-interface Stats {
-  p50: number;
-  p99: number;
-  mean: number;
-}
-/** As in bench/runtime.bench.ts: what the bench runner checks a row against. */
-export interface Budget {
-  readonly of: 'added-p50' | 'added-p99' | 'p50';
-  readonly max: number;
-}
-export interface BenchResult {
-  name: string;
-  unit: string;
-  n: number;
-  mesh: Stats;
-  baseline: Stats;
-  budget?: Budget;
-  note?: string;
-}
+import { type BenchResult, now, stats } from './support/bench-rows';
 
 /** The budget sign + verify must meet at p50, in ms. */
 export const IDENTITY_HOP_BUDGET_MS = 0.3;
 
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 function measure(n: number, fn: (i: number) => void): number[] {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {

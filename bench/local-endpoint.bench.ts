@@ -17,31 +17,11 @@ import { startEndpoint } from '../local/endpoint';
 import { FunctionRegistry } from '../local/registry/function-registry';
 import { LocalInvoker } from '../local/runtime/invoker';
 import { TestInvoker, TestRegistry } from '../test/integration/local-endpoint-fixture';
-
-interface Stats {
-  p50: number;
-  p99: number;
-  mean: number;
-}
-export interface BenchResult {
-  name: string;
-  unit: string;
-  n: number;
-  mesh: Stats;
-  baseline: Stats;
-  budget?: { of: 'added-p50' | 'added-p99' | 'p50'; max: number };
-  note?: string;
-}
+import { type BenchResult, now, stats } from './support/bench-rows';
 
 /** The endpoint's own share (HTTP + dispatch + validation, no SDK, no worker) at p50, in ms. */
 export const ENDPOINT_ADDED_P50_BUDGET_MS = 2;
 
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 async function measure(warmup: number, n: number, fn: () => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const out: number[] = [];

@@ -9,30 +9,8 @@ import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startLocalMesh } from '../local/mesh-local';
 import { clientConfig, fixtureAssemblies } from '../test/support/example-assembly';
+import { type BenchResult, now, one, stats } from './support/bench-rows';
 
-interface Stats {
-  p50: number;
-  p99: number;
-  mean: number;
-}
-/** The row format of scripts/bench.js: budget `of` added-p50 | added-p99 | p50. */
-export interface BenchResult {
-  name: string;
-  unit: string;
-  n: number;
-  mesh: Stats;
-  baseline: Stats;
-  budget?: { of: 'added-p50' | 'added-p99' | 'p50'; max: number };
-  note?: string;
-}
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
-  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 const HANDLER = join(__dirname, '../test/support/local-mesh-app/code/index.js');
 
 export async function runLocalMeshBench(): Promise<BenchResult[]> {
@@ -109,7 +87,6 @@ export async function runLocalMeshBench(): Promise<BenchResult[]> {
     };
     const meshRps = await rps(invoke);
     const directRps = await rps(() => direct({}));
-    const one = (v: number) => ({ p50: v, p99: v, mean: v });
     results.push({
       name: 'local sustained invokes, 8 callers',
       unit: 'req/s',

@@ -2,6 +2,7 @@
 // Runs every bench/*.bench.ts (via tsx, each with --json, one after another so they do not compete
 // for the CPU) and prints one table: each row's mesh and baseline numbers, its budget and pass/fail.
 // A bench file exports rows { name, unit, n, mesh:{p50,p99,mean}, baseline:{p50,p99,mean}, budget?, note? };
+// `ratio` is mesh p50 / baseline p50 (baselines are measured in the same run).
 // budget = { of: 'added-p50' | 'added-p99' | 'p50', max }. Rows of files that name no budget may get one
 // from KNOWN_BUDGETS below (the identity row). Usage: npm run bench [-- <file filter>...]
 // Exit code 1 when a budget fails or a bench file fails.
@@ -56,6 +57,11 @@ function measured(row) {
   if (b.of === 'added-p99') return row.mesh.p99 - row.baseline.p99;
   return row.mesh.p50;
 }
+/** mesh p50 / baseline p50, when the row has a baseline (a measured one, not 0). */
+function ratio(row) {
+  const b = row.baseline.p50;
+  return b > 0 ? `${(row.mesh.p50 / b).toFixed(2)}x` : '';
+}
 const head = [
   'bench',
   'row',
@@ -65,6 +71,7 @@ const head = [
   'mesh p99',
   'base p50',
   'base p99',
+  'ratio',
   'measured',
   'budget',
   'result',
@@ -87,6 +94,7 @@ for (const row of rows) {
     fmt(row.mesh.p99),
     fmt(row.baseline.p50),
     fmt(row.baseline.p99),
+    ratio(row),
     m === undefined ? '' : `${fmt(m)} (${row.budget.of})`,
     m === undefined ? '' : `<= ${row.budget.max}`,
     ok === undefined ? 'info' : ok ? 'PASS' : 'FAIL',

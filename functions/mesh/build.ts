@@ -1,16 +1,17 @@
 /**
- * Builds the mesh layer asset (its layout: docs/wire-contract.md, "The layer"):
- *   <outDir>/nodejs/node_modules/lambda-mesh/index.js    the runtime's entry (exports, wrapper handler, init path)
- *   <outDir>/nodejs/node_modules/lambda-mesh/runtime-entry.js  the rest, required by index.js on first use
- *   <outDir>/nodejs/node_modules/lambda-mesh/errors.js   the error classes (re-exported from index.js)
- *   <outDir>/nodejs/node_modules/lambda-mesh/wrapper.js  `module.exports = require('./index.js')`
- *   <outDir>/nodejs/node_modules/lambda-mesh/runtime.js  the same: what `import 'lambda-mesh/runtime'` finds
- *   <outDir>/nodejs/node_modules/lambda-mesh/package.json
- * @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh puts the
- * repo's node_modules on NODE_PATH). Run: `npx tsx functions/mesh/build.ts [outDir]`.
+ * Builds the mesh layer asset (its layout: docs/wire-contract.md, "The layer"): one package,
+ * nodejs/node_modules/lambda-mesh/, in several files, so each path of a function loads only the code it
+ * runs (LAYER_FILES below: the init path, the inbound check, the outbound pipeline, AWS's wire, identity,
+ * each HTTP transport), plus wrapper.js and runtime.js (`module.exports = require('./index.js')`) and
+ * package.json. @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh
+ * puts the repo's node_modules on NODE_PATH). Run: `npx tsx functions/mesh/build.ts [outDir]`.
+ *
+ * Why files and not one bundle: V8 compiles every byte of a loaded file (esbuild's lazy module wrappers
+ * are parenthesized functions, which V8 compiles eagerly), so code a path does not run must not be in a
+ * file that path loads; bench/cold-start.bench.ts measures it.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { LAYER } from '../../shared/names';
 
 export const DEFAULT_LAYER_DIR = resolve(__dirname, 'dist', 'layer');
@@ -27,55 +28,137 @@ export const BUNDLE_OPTIONS = {
   legalComments: 'none',
 } as const;
 
+/**
+ * The layer's files. Each bundles its entry (the first source) and what the entry imports, except the
+ * sources another file provides: those it requires from that file at run time. A file provides its
+ * entry and the sources listed after it, which the entry re-exports (`export *`): the modules the
+ * files loaded after it share with it, loaded once. Every file but index.js is required lazily.
+ */
+export const LAYER_FILES = {
+  /** Init: the exports, the error classes, the wrapper handler, the local endpoint, the handler loader. */
+  'index.js': ['index.ts', 'errors.ts'],
+  /** The first invocation: metadata, deadline, policy model, cache and decision, telemetry, the runtime. */
+  'runtime-entry.js': [
+    'runtime-entry.ts',
+    '../../shared/policy.ts',
+    '../../shared/http-target.ts',
+    '../../shared/trace-header.ts',
+    'metadata.ts',
+    'header-value.ts',
+    'resilience/deadline.ts',
+    'identity/request-binding.ts',
+  ],
+  /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
+  'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts'],
+  /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */
+  'aws.js': ['aws/index.ts'],
+  /** The first policy table read. */
+  'policy-table-query.js': ['policy/policy-table-query.ts'],
+  /** Identity on: the identity secret, tokens, certificate checks. */
+  'identity.js': ['identity/index.ts'],
+  /** The first call to an HTTP target, and each HTTP transport on the first call that needs it. */
+  'http-target.js': ['identity/http-target.ts', 'identity/http-exchange.ts', 'transport/http-transport.ts'],
+  'sigv4-http.js': ['transport/sigv4-http.ts'],
+  'mtls-http.js': ['transport/mtls-http.ts'],
+  /** The first breaker that opens with shared breakers on. */
+  'shared-breaker-writer.js': ['resilience/shared-breaker-writer.ts'],
+} as const;
+
+/**
+ * Modules of index.js that later files bundle again: constants and functions without state, which
+ * index.js cannot re-export without widening the public API of `lambda-mesh/runtime`.
+ */
+const MAY_REPEAT = new Set(['shared/names.ts', 'shared/loopback.ts', 'functions/mesh/handler-loader.ts']);
+export type LayerFile = keyof typeof LAYER_FILES;
+
 export interface BuildLayerResult {
   /** The layer asset directory (the one to zip / hand to `Code.fromAsset`). */
   readonly outDir: string;
-  /** Path of the bundled runtime. */
+  /** Path of index.js. */
   readonly bundle: string;
-  /** Bytes of the bundle before compression. */
+  /** Bytes of the layer's code before compression. */
   readonly bytes: number;
+  /** Bytes of each file of LAYER_FILES. */
+  readonly files: Record<LayerFile, number>;
 }
 
-/** Bundles functions/mesh/index.ts into the layer layout under `outDir` (replaced). Synchronous: CDK synth calls it. */
-export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult {
-  // Lazy: esbuild is a build-time dependency, never part of the runtime.
+const sourceOf = (rel: string) => resolve(__dirname, rel);
+
+/** Which layer file provides each source of LAYER_FILES (absolute paths). */
+function owners(): Map<string, LayerFile> {
+  const owner = new Map<string, LayerFile>();
+  for (const [file, sources] of Object.entries(LAYER_FILES) as [LayerFile, readonly string[]][]) {
+    for (const s of sources) owner.set(sourceOf(s), file);
+  }
+  return owner;
+}
+
+/**
+ * Bundles one layer file. The sources other files provide are external, and esbuild writes their
+ * requires as paths relative to the output (`require("../../functions/mesh/aws/index.ts")`); those
+ * become requires of the providing file (`require("./aws.js")`).
+ */
+function bundleLayerFile(file: LayerFile, pkgDir: string, owner: Map<string, LayerFile>) {
   const esbuild = require('esbuild') as typeof import('esbuild');
+  const others = [...owner].filter(([, f]) => f !== file).map(([source]) => source);
+  const r = esbuild.buildSync({
+    ...BUNDLE_OPTIONS,
+    external: [...BUNDLE_OPTIONS.external, ...others],
+    metafile: true,
+    write: false,
+    entryPoints: [sourceOf(LAYER_FILES[file][0])],
+    outfile: join(pkgDir, file),
+  });
+  const out = Object.values(r.metafile!.outputs)[0]!;
+  let text = r.outputFiles![0]!.text;
+  for (const imp of out.imports) {
+    const provider = imp.external ? owner.get(resolve(pkgDir, imp.path)) : undefined;
+    if (provider) text = text.split(`require(${JSON.stringify(imp.path)})`).join(`require("./${provider}")`);
+  }
+  if (/require\("[^"]*\.ts"\)/.test(text)) throw new Error(`mesh layer: ${file} still requires a source file`);
+  writeFileSync(join(pkgDir, file), text);
+  return { bytes: Buffer.byteLength(text), inputs: Object.keys(out.inputs) };
+}
+
+/** Bundles functions/mesh into the layer layout under `outDir` (replaced). Synchronous: CDK synth calls it. */
+export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult {
   const root = resolve(outDir);
   const pkgDir = join(root, LAYER.packageDir);
   rmSync(root, { recursive: true, force: true });
   mkdirSync(pkgDir, { recursive: true });
-  const bundle = join(pkgDir, 'index.js');
-  const common = { ...BUNDLE_OPTIONS, metafile: true } as const;
-  // Two files, one package: index.js holds only the init path and requires ./runtime-entry.js on
-  // first use. V8 compiles every byte of a bundle at load (esbuild's lazy module wrappers are
-  // parenthesized functions, which V8 compiles eagerly), so the init path must be a small file.
-  const entry = esbuild.buildSync({
-    ...common,
-    entryPoints: [resolve(__dirname, 'index.ts')],
-    outfile: bundle,
-    external: [...common.external, './runtime-entry'],
-  });
-  // The error classes live in index.js only (errors.js re-exports them), so `instanceof` holds.
-  const rest = esbuild.buildSync({
-    ...common,
-    entryPoints: [resolve(__dirname, 'runtime-entry.ts')],
-    outfile: join(pkgDir, 'runtime-entry.js'),
-    external: [...common.external, './errors'],
-  });
-  writeFileSync(join(pkgDir, 'errors.js'), "module.exports = require('./index.js');\n");
-  const result = { metafile: { outputs: { ...entry.metafile!.outputs, ...rest.metafile!.outputs } } };
-  writeFileSync(join(pkgDir, 'wrapper.js'), "module.exports = require('./index.js');\n");
-  // Handlers import `lambda-mesh/runtime`; their bundles leave it out, and in Lambda it resolves here.
-  writeFileSync(join(pkgDir, 'runtime.js'), "module.exports = require('./index.js');\n");
+  const files = {} as Record<LayerFile, number>;
+  const owner = owners();
+  /** Which layer file bundled each input: an input in two files would run twice, with two states. */
+  const bundledIn = new Map<string, LayerFile>();
+  for (const file of Object.keys(LAYER_FILES) as LayerFile[]) {
+    const { bytes, inputs } = bundleLayerFile(file, pkgDir, owner);
+    files[file] = bytes;
+    for (const input of inputs) {
+      const other = bundledIn.get(input);
+      if (other && !MAY_REPEAT.has(input)) {
+        throw new Error(
+          `mesh layer: ${input} is bundled in both ${other} and ${file}; ` +
+            'give it one layer file (LAYER_FILES in functions/mesh/build.ts) and import it only through that file',
+        );
+      }
+      bundledIn.set(input, file);
+    }
+  }
+  for (const alias of ['wrapper.js', 'runtime.js', 'errors.js']) {
+    // wrapper.js: the handler (wrapper.handler); runtime.js: what `import 'lambda-mesh/runtime'` resolves to in
+    // Lambda; errors.js: the error classes, which live in index.js only, so `instanceof` holds.
+    writeFileSync(join(pkgDir, alias), "module.exports = require('./index.js');\n");
+  }
   writeFileSync(
     join(pkgDir, 'package.json'),
     `${JSON.stringify({ name: LAYER.moduleName, version: '0.1.0', main: 'index.js', private: true }, null, 2)}\n`,
   );
-  const bytes = Object.values(result.metafile!.outputs).reduce((n, o) => n + o.bytes, 0);
-  return { outDir: root, bundle, bytes };
+  const bytes = Object.values(files).reduce((n, b) => n + b, 0);
+  return { outDir: root, bundle: join(pkgDir, 'index.js'), bytes, files };
 }
 
 if (require.main === module) {
   const r = buildLayer(process.argv[2] ?? DEFAULT_LAYER_DIR);
-  console.log(`lambda-mesh layer: ${r.bundle} (${r.bytes} bytes)`);
+  console.log(`lambda-mesh layer: ${dirname(r.bundle)} (${r.bytes} bytes)`);
+  for (const [file, bytes] of Object.entries(r.files)) console.log(`  ${file.padEnd(26)} ${bytes}`);
 }

@@ -8,7 +8,7 @@
  */
 
 import { ENV } from '../../shared/names';
-import { type CallOptions, type ClientDeps, type InvocationScope, MeshClient, type Signer } from './client';
+import type { CallOptions, ClientDeps, InvocationScope, MeshClient, Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
 import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
@@ -16,7 +16,7 @@ import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
 import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
 import type { SegmentDoc } from './telemetry/xray-emitter';
-import { type InvokeTransport, LambdaInvokeTransport } from './transport/lambda-invoke';
+import type { InvokeTransport } from './transport/lambda-invoke';
 
 /** What the wrapper needs of identity (identity/identity.ts `Identity` fits). */
 export interface IdentityLike extends Signer {
@@ -51,10 +51,11 @@ export class MeshRuntime {
   readonly config: RuntimeConfig;
   readonly policy: PolicyCache;
   readonly telemetry: MeshTelemetry;
-  readonly client: MeshClient;
   /** The invocation being served (set by the wrapper). */
   scope: InvocationScope | undefined;
   private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
+  private outbound: MeshClient | undefined;
+  private readonly makeClient: () => MeshClient;
 
   constructor(options: MeshRuntimeOptions = {}) {
     const env = options.env ?? process.env;
@@ -71,24 +72,35 @@ export class MeshRuntime {
       },
     );
     const identityOff = !options.identity && !env.MESH_IDENTITY_SECRET;
-    this.client = new MeshClient({
-      meshName: this.config.meshName,
-      service: this.config.service,
-      policy: this.policy,
-      transport: options.transport ?? new LambdaInvokeTransport({ env }),
-      telemetry: this.telemetry,
-      // Identity off: no module load, no promise per call.
-      identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
-      scope: () => this.scope,
-      httpTargets: this.config.httpTargets,
-      sleep: options.sleep,
-      random: options.random,
-      now: options.now,
-      sharedBreakers:
-        options.sharedBreakers === false
-          ? undefined
-          : (options.sharedBreakers ?? lazyBreakerWriter(this.policy.tableName, env, options.sink)),
-    });
+    // The outbound pipeline and its transport are their own file in the layer: a function that makes
+    // no call never loads them.
+    this.makeClient = () => {
+      const { MeshClient, LambdaInvokeTransport } = require('./outbound-entry') as typeof import('./outbound-entry');
+      return new MeshClient({
+        meshName: this.config.meshName,
+        service: this.config.service,
+        policy: this.policy,
+        transport: options.transport ?? new LambdaInvokeTransport({ env }),
+        telemetry: this.telemetry,
+        // Identity off: no module load, no promise per call.
+        identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
+        scope: () => this.scope,
+        httpTargets: this.config.httpTargets,
+        sleep: options.sleep,
+        random: options.random,
+        now: options.now,
+        sharedBreakers:
+          options.sharedBreakers === false
+            ? undefined
+            : (options.sharedBreakers ?? lazyBreakerWriter(this.policy.tableName, env, options.sink)),
+      });
+    };
+  }
+
+  /** The outbound pipeline, made on first use. */
+  get client(): MeshClient {
+    this.outbound ??= this.makeClient();
+    return this.outbound;
   }
 
   /**

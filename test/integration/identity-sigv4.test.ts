@@ -1,64 +1,23 @@
 /**
  * SigV4 transport for Function URLs (AWS_IAM), checked by a loopback server that recomputes the
- * signature with @smithy/signature-v4 from what arrived on the wire (method, path, query, the signed
- * headers, the body bytes, x-amz-date) — like the Lambda URL front end does.
+ * signature with @smithy/signature-v4 from what arrived on the wire (test/support/sigv4-check.ts:
+ * method, path, query, the signed headers, the body bytes, x-amz-date), like the Lambda URL front end.
  */
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { regionOfFunctionUrl, sigv4HttpTransport } from '../../functions/mesh/transport/sigv4-http';
 import { META } from '../../shared/names';
+import { checkSigV4 } from '../support/sigv4-check';
 
-const KEYS: Record<string, string> = { AKIDMESHTEST: 'mesh-secret-key' };
+const KEYS = { accessKeyId: 'AKIDMESHTEST', secretAccessKey: 'mesh-secret-key' };
 
-/** Server-side verification: recompute the Authorization header from the request as received. */
+/** Server-side verification, as the Lambda URL front end does it: `ok` or what failed. */
 async function verifySigV4(req: IncomingMessage, body: Buffer): Promise<string> {
-  const auth = req.headers.authorization ?? '';
-  const m =
-    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
-      auth,
-    );
-  if (!m) return 'no-signature';
-  const [, keyId, , region, service, signedHeaders] = m;
-  const secret = KEYS[keyId!];
-  if (!secret) return 'unknown-key';
-  const amzDate = String(req.headers['x-amz-date']);
-  const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-  if (!d) return 'bad-date';
-  const signingDate = new Date(Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!));
-  const headers: Record<string, string> = {};
-  for (const h of signedHeaders!.split(';')) headers[h] = String(req.headers[h]);
-  // A signed x-amz-content-sha256 stands for the body in the signature: it must be the body's hash.
-  const claimed = headers['x-amz-content-sha256'];
-  if (claimed !== undefined && claimed !== createHash('sha256').update(body).digest('hex')) return 'body-hash-mismatch';
-  const url = new URL(req.url!, `http://${req.headers.host}`);
-  const query: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) query[k] = v;
-  const signer = new SignatureV4({
-    service: service!,
-    region: region!,
-    credentials: { accessKeyId: keyId!, secretAccessKey: secret },
-    sha256: Sha256,
-  });
-  const expected = await signer.sign(
-    {
-      method: req.method!,
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      query,
-      headers,
-      body,
-    },
-    { signingDate },
-  );
-  return expected.headers.authorization === auth ? 'ok' : 'signature-mismatch';
+  const check = await checkSigV4(req, body, KEYS);
+  return check.ok ? 'ok' : check.why!;
 }
 
 describe('SigV4 HTTP transport', () => {

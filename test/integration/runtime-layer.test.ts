@@ -4,11 +4,13 @@
  */
 
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildLayer } from '../../functions/mesh/build';
+import { buildLayer, LAYER_FILES } from '../../functions/mesh/build';
 import { LAYER } from '../../shared/names';
 import { FIXTURES, runWrapper, writeHelloSnapshot } from '../support/wrapper-process';
 
@@ -42,7 +44,30 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   }
 
   test('the documented layout', () => {
-    for (const f of ['index.js', 'wrapper.js', 'package.json']) assert.ok(existsSync(join(pkg, f)), f);
+    for (const f of [
+      'index.js',
+      'wrapper.js',
+      'runtime.js',
+      'errors.js',
+      'package.json',
+      ...Object.keys(LAYER_FILES),
+    ]) {
+      assert.ok(existsSync(join(pkg, f)), f);
+    }
+  });
+
+  test('a file that provides modules to the later ones exports all they export', () => {
+    for (const [file, sources] of Object.entries(LAYER_FILES)) {
+      const built = require(join(pkg, file)) as Record<string, unknown>;
+      for (const source of sources.slice(1)) {
+        const names = Object.keys(require(join(__dirname, '../../functions/mesh', source)) as object);
+        assert.deepEqual(
+          names.filter((n) => !(n in built)),
+          [],
+          `${file} re-exports ${source}`,
+        );
+      }
+    }
   });
 
   test('CJS and ESM user handlers run behind the wrapper, with EMF on stdout', () => {
@@ -85,5 +110,111 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     );
     assert.equal(r.result?.format, 'cjs');
     assert.doesNotMatch(r.stdout, /"_aws"/);
+  });
+
+  describe('each path loads only the layer files it runs, and no AWS SDK', () => {
+    let closedUrl = '';
+    let snap = '';
+    before(async () => {
+      // A port that refuses connections (bound, then closed): calls fail at connect, after loading what they need.
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+      closedUrl = `http://127.0.0.1:${(closed.address() as { port: number }).port}`;
+      await new Promise<void>((r) => closed.close(() => r()));
+      snap = join(dir, 'calls.json');
+      writeFileSync(
+        snap,
+        JSON.stringify({
+          mesh: 'shop',
+          generatedAt: new Date().toISOString(),
+          items: [
+            { pk: 'hello', sk: 'allow#external', source: 'external' },
+            { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+            { pk: 'payments', sk: 'allow#hello', source: 'hello', retries: { maxAttempts: 1 } },
+            { pk: 'refunds', sk: 'allow#hello', source: 'hello', retries: { maxAttempts: 1 } },
+          ],
+        }),
+      );
+    });
+    const aws = () => ({
+      MESH_POLICY_SNAPSHOT: snap,
+      AWS_ENDPOINT_URL: closedUrl,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
+    // A stand-in DynamoDB in its own process (the wrapper runs synchronously here): every Query finds
+    // hello's allow#external item. It stops after two minutes if this process dies without killing it.
+    let table: ChildProcess | undefined;
+    let tableUrl = '';
+    before(async () => {
+      const item = { pk: { S: 'hello' }, sk: { S: 'allow#external' }, source: { S: 'external' } };
+      table = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.end(${JSON.stringify(
+            JSON.stringify({ Items: [item] }),
+          )})); }); s.listen(0, '127.0.0.1', () => console.log(s.address().port)); setTimeout(() => process.exit(0), 120000);`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const port = await new Promise<string>((r) => table!.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+      tableUrl = `http://127.0.0.1:${port}`;
+    });
+    after(() => table?.kill());
+    const cases: [string, unknown, () => Record<string, string>, string[], string | undefined][] = [
+      ['inbound only', {}, aws, ['index.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'], undefined],
+      [
+        'a call the policy refuses here',
+        { call: 'nowhere' },
+        aws,
+        ['index.js', 'outbound.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        'MeshDeniedError',
+      ],
+      [
+        'a Lambda Invoke',
+        { call: 'payments' },
+        aws,
+        ['aws.js', 'index.js', 'outbound.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        'MeshRemoteError',
+      ],
+      [
+        'a SigV4 HTTP target',
+        { call: 'refunds' },
+        () => ({ ...aws(), MESH_HTTP_TARGETS: JSON.stringify({ refunds: { url: closedUrl, auth: 'iam' } }) }),
+        [
+          'aws.js',
+          'http-target.js',
+          'index.js',
+          'outbound.js',
+          'runtime-entry.js',
+          'runtime.js',
+          'sigv4-http.js',
+          'wrapper.js',
+        ],
+        'MeshRemoteError',
+      ],
+      [
+        'a policy table read',
+        {},
+        () => ({
+          ...aws(),
+          AWS_ENDPOINT_URL_DYNAMODB: tableUrl,
+          MESH_POLICY_TABLE: 'shop-policy',
+          MESH_POLICY_SNAPSHOT: '',
+        }),
+        ['aws.js', 'index.js', 'policy-table-query.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        undefined,
+      ],
+    ];
+    for (const [name, event, env, files, called] of cases) {
+      test(name, () => {
+        const r = run('layer-files.handler', event, env());
+        assert.ok(r.result, JSON.stringify(r.error));
+        assert.deepEqual(r.result.files, files);
+        assert.equal(r.result.sdk, false, 'no @aws-sdk module loaded');
+        assert.equal(r.result.called, called);
+      });
+    }
   });
 });

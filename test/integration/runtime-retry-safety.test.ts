@@ -1,7 +1,7 @@
 /**
- * Retries never repeat a side effect the caller did not ask to repeat: call() through the real
- * @aws-sdk/client-lambda against the loopback Invoke server, with a callee that counts what it
- * completed. On an edge that is not idempotent only attempts that never reached the handler are
+ * Retries never repeat a side effect the caller did not ask to repeat: call() through each Invoke
+ * transport (the wire, and the real @aws-sdk/client-lambda) against the loopback Invoke server, with a
+ * callee that counts what it completed. On an edge that is not idempotent only attempts that never reached the handler are
  * repeated; a per-try timeout or a dropped connection ends the call "outcome unknown".
  */
 
@@ -28,14 +28,27 @@ const failure = (p: Promise<unknown>): Promise<Error | undefined> =>
     (e: Error) => e,
   );
 
-function caller(url: string, edge: Record<string, unknown>, lines: string[] = []): MeshRuntime {
+type Path = 'wire' | 'sdk';
+
+function transportTo(path: Path, url: string): LambdaInvokeTransport {
+  if (path === 'sdk') return new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(url)) });
+  const env = {
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  };
+  return new LambdaInvokeTransport({ env });
+}
+
+function callerOver(path: Path, url: string, edge: Record<string, unknown>, lines: string[] = []): MeshRuntime {
   return snapshotRuntime({
     service: 'orders',
     items: [
       { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
       { pk: 'payments', sk: 'allow#orders', source: 'orders', ...edge },
     ],
-    transport: new LambdaInvokeTransport({ client: new LambdaClient(lambdaClientConfig(url)) }),
+    transport: transportTo(path, url),
     lines,
   });
 }
@@ -80,113 +93,116 @@ const timeoutEdge = {
   retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, retryOn: ['timeout', 'service-error', 'throttled'] },
 };
 
-describe('retry safety on the wire', () => {
-  let server: LambdaInvokeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+for (const path of ['wire', 'sdk'] as const)
+  describe(`retry safety on the wire (Invoke through the ${path} path)`, () => {
+    const caller = (url: string, edge: Record<string, unknown>, lines: string[] = []) =>
+      callerOver(path, url, edge, lines);
+    let server: LambdaInvokeServer | undefined;
+    afterEach(async () => {
+      await server?.close();
+      server = undefined;
+    });
 
-  test('not idempotent: a per-try timeout is not repeated and the call says the outcome is unknown', async () => {
-    // Prepare
-    const p = await slowPayments(2_500);
-    server = p.server;
-    const orders = caller(server.url, { ...timeoutEdge, idempotent: false });
-    await warm(orders);
-    // Act
-    const err = await failure(orders.call('payments', { amountCents: 100 }, { idempotencyKey: 'k-1' }));
-    await p.settled();
-    // Assess
-    assert.ok(err instanceof MeshOutcomeUnknownError, `got ${err?.name}: ${err?.message}`);
-    assert.equal(err.idempotencyKey, 'k-1');
-    assert.equal(err.target, 'payments');
-    assert.match(err.message, /unknown after 1 attempt/);
-    assert.deepEqual(p.arrived, ['k-1'], 'one attempt only');
-    assert.deepEqual(p.charges, ['k-1'], 'the callee completed the one charge after the caller gave up');
-  });
+    test('not idempotent: a per-try timeout is not repeated and the call says the outcome is unknown', async () => {
+      // Prepare
+      const p = await slowPayments(2_500);
+      server = p.server;
+      const orders = caller(server.url, { ...timeoutEdge, idempotent: false });
+      await warm(orders);
+      // Act
+      const err = await failure(orders.call('payments', { amountCents: 100 }, { idempotencyKey: 'k-1' }));
+      await p.settled();
+      // Assess
+      assert.ok(err instanceof MeshOutcomeUnknownError, `got ${err?.name}: ${err?.message}`);
+      assert.equal(err.idempotencyKey, 'k-1');
+      assert.equal(err.target, 'payments');
+      assert.match(err.message, /unknown after 1 attempt/);
+      assert.deepEqual(p.arrived, ['k-1'], 'one attempt only');
+      assert.deepEqual(p.charges, ['k-1'], 'the callee completed the one charge after the caller gave up');
+    });
 
-  test('idempotent: the same timeout is retried with the same idempotency key (today’s behaviour)', async () => {
-    const p = await slowPayments(2_500);
-    server = p.server;
-    const orders = caller(server.url, { ...timeoutEdge, idempotent: true });
-    await warm(orders);
-    const err = await failure(orders.call('payments', {}, { idempotencyKey: 'k-2' }));
-    await p.settled();
-    assert.ok(err instanceof MeshTimeoutError && !(err instanceof MeshOutcomeUnknownError), String(err));
-    assert.deepEqual(p.arrived, ['k-2', 'k-2', 'k-2'], 'every attempt carries one key for the callee to dedupe');
-  });
+    test('idempotent: the same timeout is retried with the same idempotency key (today’s behaviour)', async () => {
+      const p = await slowPayments(2_500);
+      server = p.server;
+      const orders = caller(server.url, { ...timeoutEdge, idempotent: true });
+      await warm(orders);
+      const err = await failure(orders.call('payments', {}, { idempotencyKey: 'k-2' }));
+      await p.settled();
+      assert.ok(err instanceof MeshTimeoutError && !(err instanceof MeshOutcomeUnknownError), String(err));
+      assert.deepEqual(p.arrived, ['k-2', 'k-2', 'k-2'], 'every attempt carries one key for the callee to dedupe');
+    });
 
-  test('idempotent: throttled after an attempt that may have run is "outcome unknown", not "throttled"', async () => {
-    // Prepare: the first attempt reaches a slow handler; every later one is throttled
-    let seen = 0;
-    server = await startLambdaInvokeServer({
-      'shop-payments': {
-        versions: {
-          '1': async (event: { warm?: boolean }) => {
-            if (event.warm) return { warm: true };
-            seen++;
-            server!.throttleNext('shop-payments', 10);
-            await new Promise((r) => setTimeout(r, 1_500));
-            return { charged: true };
+    test('idempotent: throttled after an attempt that may have run is "outcome unknown", not "throttled"', async () => {
+      // Prepare: the first attempt reaches a slow handler; every later one is throttled
+      let seen = 0;
+      server = await startLambdaInvokeServer({
+        'shop-payments': {
+          versions: {
+            '1': async (event: { warm?: boolean }) => {
+              if (event.warm) return { warm: true };
+              seen++;
+              server!.throttleNext('shop-payments', 10);
+              await new Promise((r) => setTimeout(r, 1_500));
+              return { charged: true };
+            },
           },
+          aliases: { live: { version: '1' } },
         },
-        aliases: { live: { version: '1' } },
-      },
+      });
+      const orders = caller(server.url, { ...timeoutEdge, idempotent: true });
+      await warm(orders);
+      // Act
+      const err = await failure(orders.call('payments', {}, { idempotencyKey: 'k-3' }));
+      // Assess
+      assert.ok(err instanceof MeshOutcomeUnknownError, `${err?.name}: ${err?.message}`);
+      assert.match(err.message, /throttled/);
+      assert.equal(seen, 1);
     });
-    const orders = caller(server.url, { ...timeoutEdge, idempotent: true });
-    await warm(orders);
-    // Act
-    const err = await failure(orders.call('payments', {}, { idempotencyKey: 'k-3' }));
-    // Assess
-    assert.ok(err instanceof MeshOutcomeUnknownError, `${err?.name}: ${err?.message}`);
-    assert.match(err.message, /throttled/);
-    assert.equal(seen, 1);
-  });
 
-  test('not idempotent: throttled attempts never reached the handler and are retried', async () => {
-    const p = await slowPayments(1);
-    server = p.server;
-    server.throttleNext('shop-payments', 2);
-    const orders = caller(server.url, { ...timeoutEdge, idempotent: false });
-    assert.deepEqual(await orders.call('payments', {}), { charged: true });
-    assert.deepEqual(
-      server.invocations.map((i) => i.status),
-      [429, 429, 200],
-    );
-    assert.equal(p.charges.length, 1);
-  });
+    test('not idempotent: throttled attempts never reached the handler and are retried', async () => {
+      const p = await slowPayments(1);
+      server = p.server;
+      server.throttleNext('shop-payments', 2);
+      const orders = caller(server.url, { ...timeoutEdge, idempotent: false });
+      assert.deepEqual(await orders.call('payments', {}), { charged: true });
+      assert.deepEqual(
+        server.invocations.map((i) => i.status),
+        [429, 429, 200],
+      );
+      assert.equal(p.charges.length, 1);
+    });
 
-  test('not idempotent: a connection refused before the request was written is retried', async () => {
-    // A port that refuses connections (bound, then closed).
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
-    const port = (closed.address() as { port: number }).port;
-    await new Promise<void>((r) => closed.close(() => r()));
-    const lines: string[] = [];
-    const orders = caller(`http://127.0.0.1:${port}`, { ...timeoutEdge, idempotent: false }, lines);
-    const err = await failure(orders.call('payments', {}));
-    assert.ok(!(err instanceof MeshOutcomeUnknownError), `${err?.name}: ${err?.message}`);
-    const log = lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l));
-    assert.equal(log[0].attempts, 3, 'every attempt was refused at connect, so all three were made');
-  });
+    test('not idempotent: a connection refused before the request was written is retried', async () => {
+      // A port that refuses connections (bound, then closed).
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+      const port = (closed.address() as { port: number }).port;
+      await new Promise<void>((r) => closed.close(() => r()));
+      const lines: string[] = [];
+      const orders = caller(`http://127.0.0.1:${port}`, { ...timeoutEdge, idempotent: false }, lines);
+      const err = await failure(orders.call('payments', {}));
+      assert.ok(!(err instanceof MeshOutcomeUnknownError), `${err?.name}: ${err?.message}`);
+      const log = lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l));
+      assert.equal(log[0].attempts, 3, 'every attempt was refused at connect, so all three were made');
+    });
 
-  test('not idempotent: a function error is not retried and stays a remote error', async () => {
-    server = await startLambdaInvokeServer({
-      'shop-payments': {
-        versions: {
-          '1': () => {
-            throw Object.assign(new Error('card declined'), { name: 'CardDeclined' });
+    test('not idempotent: a function error is not retried and stays a remote error', async () => {
+      server = await startLambdaInvokeServer({
+        'shop-payments': {
+          versions: {
+            '1': () => {
+              throw Object.assign(new Error('card declined'), { name: 'CardDeclined' });
+            },
           },
+          aliases: { live: { version: '1' } },
         },
-        aliases: { live: { version: '1' } },
-      },
+      });
+      const orders = caller(server.url, {
+        ...timeoutEdge,
+        idempotent: false,
+        retries: { ...timeoutEdge.retries, retryOn: ['function-error'] },
+      });
+      await assert.rejects(orders.call('payments', {}), MeshRemoteError);
+      assert.equal(server.invocations.length, 1);
     });
-    const orders = caller(server.url, {
-      ...timeoutEdge,
-      idempotent: false,
-      retries: { ...timeoutEdge.retries, retryOn: ['function-error'] },
-    });
-    await assert.rejects(orders.call('payments', {}), MeshRemoteError);
-    assert.equal(server.invocations.length, 1);
   });
-});

@@ -21,6 +21,10 @@ export interface FixtureResult {
   code?: string;
   nested?: boolean;
   got?: unknown;
+  /** layer-files.cjs: the layer's files the process loaded, whether it loaded an AWS SDK module, the call's end. */
+  files?: string[];
+  sdk?: boolean;
+  called?: string;
 }
 
 export interface WrapperRun {

@@ -8,13 +8,7 @@
 
 import { carriesIdentityToken, type HttpTarget } from '../../../shared/http-target';
 import { ENV, type MeshMetadata } from '../../../shared/names';
-import {
-  type HttpTransport,
-  type HttpTransportRequest,
-  invokeOverHttp,
-  mtlsHttpTransport,
-} from '../transport/mtls-http';
-import { sigv4HttpTransport } from '../transport/sigv4-http';
+import { type HttpTransport, type HttpTransportRequest, invokeOverHttp } from '../transport/http-transport';
 import { httpExchange, metadataHeaders } from './http-exchange';
 import type { Identity } from './identity';
 
@@ -33,14 +27,19 @@ export function httpTargetTransport(
   return t;
 }
 
+/** Each transport's module is required by the first target that needs it (its own file in the layer). */
 function transportFor(service: string, target: HttpTarget, identity: Identity | undefined): HttpTransport {
-  if (target.auth === 'iam') return sigv4HttpTransport({ url: target.url });
+  if (target.auth === 'iam') {
+    const { sigv4HttpTransport } = require('../transport/sigv4-http') as typeof import('../transport/sigv4-http');
+    return sigv4HttpTransport({ url: target.url });
+  }
   if (target.auth === 'mtls') {
     if (!identity)
       throw new Error(
         `service ${service} needs mTLS but this function has no identity (${ENV.identitySecret} unset); ` +
           'turn identity on or declare its endpoint with auth "iam"',
       );
+    const { mtlsHttpTransport } = require('../transport/mtls-http') as typeof import('../transport/mtls-http');
     return mtlsHttpTransport({ url: target.url, identity, targetService: service });
   }
   const base = new URL(target.url);
@@ -67,3 +66,7 @@ function withoutToken(meta: Partial<MeshMetadata>): Partial<MeshMetadata> {
   const { tok: _dropped, ...rest } = meta;
   return rest;
 }
+
+// For the SigV4 and mTLS transports, each its own file in the layer (LAYER_FILES in build.ts).
+export * from '../transport/http-transport';
+export * from './http-exchange';

@@ -80,12 +80,20 @@ const NOT_CONNECTED = new Set([
   'CERT_HAS_EXPIRED',
 ]);
 
+/**
+ * Raised by the transport in this process before it wrote the request: the wire transport found no
+ * credentials to sign with (aws/aws-credentials.ts, named as the AWS SDK names it) or no endpoint it
+ * can parse (aws/aws-endpoint.ts).
+ */
+const NOT_SENT = new Set(['CredentialsProviderError', 'InvalidEndpointError']);
+
 export function classifyDelivery(r: AttemptResult): Delivery {
   // Refused in this process (local policy check, open breaker): nothing was sent.
   if (r.local) return 'not-delivered';
   // The per-try timer fired: the request may be anywhere, the handler may still be running.
   if (r.timedOut) return 'unknown';
   if (r.errorCode !== undefined && NOT_CONNECTED.has(r.errorCode)) return 'not-delivered';
+  if (r.errorName !== undefined && NOT_SENT.has(r.errorName)) return 'not-delivered';
   const names = [r.errorType, r.errorName, r.errorCode].filter((n): n is string => !!n);
   if (names.some((n) => NOT_STARTED.has(n))) return 'not-delivered';
   const s = r.statusCode;

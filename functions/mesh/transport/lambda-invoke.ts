@@ -1,86 +1,44 @@
 /**
- * The Lambda Invoke transport: one synchronous Invoke with a qualifier and the mesh ClientContext,
- * through @aws-sdk/client-lambda, required on the first call (not at init: the SDK costs tens of ms).
- * The SDK's own retries are off (maxAttempts 1): the mesh retries with its budget and backoff.
+ * The Lambda Invoke transport: one synchronous Invoke with a qualifier and the mesh ClientContext.
+ * On the wire (lambda-invoke-wire.ts: a signed HTTPS request, no SDK to load on a cold start) wherever
+ * aws/aws-endpoint.ts says the runtime can reach Lambda itself; through @aws-sdk/client-lambda
+ * (lambda-invoke-sdk.ts) elsewhere, and when a test hands in a client. Chosen on the first call.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
-export interface InvokeRequest {
-  readonly functionName: string;
-  readonly qualifier: string;
-  readonly payload: Uint8Array;
-  /** Base64 ClientContext. */
-  readonly clientContext: string;
-  /** Sent as X-Amzn-Trace-Id when set. */
-  readonly traceHeader?: string;
-  readonly signal: AbortSignal;
-}
-
-export interface InvokeResponse {
-  readonly statusCode: number;
-  readonly functionError?: string;
-  readonly executedVersion?: string;
-  readonly payload: Uint8Array;
-}
-
-/** What the pipeline needs of a transport (tests and benches may give their own). */
-export interface InvokeTransport {
-  invoke(req: InvokeRequest): Promise<InvokeResponse>;
-}
+export type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 export interface LambdaTransportOptions {
-  /** A ready client (tests); default: created on first call. */
+  /** An SDK client to send through (tests); default: the wire, or an SDK client where the wire does not go. */
   readonly client?: LambdaClient;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export class LambdaInvokeTransport implements InvokeTransport {
-  private client: LambdaClient | undefined;
-  private InvokeCommand: typeof import('@aws-sdk/client-lambda').InvokeCommand | undefined;
+  private chosen: { readonly path: 'wire' | 'sdk'; readonly transport: InvokeTransport } | undefined;
 
-  constructor(private readonly options: LambdaTransportOptions = {}) {
-    this.client = options.client;
+  constructor(private readonly options: LambdaTransportOptions = {}) {}
+
+  invoke(req: InvokeRequest): Promise<InvokeResponse> {
+    this.chosen ??= this.choose();
+    return this.chosen.transport.invoke(req);
   }
 
-  private init(): void {
-    const sdk = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-    this.InvokeCommand = sdk.InvokeCommand;
-    if (!this.client) {
-      const env = this.options.env ?? process.env;
-      // Passed explicitly: some SDK releases ignore AWS_ENDPOINT_URL_*.
-      const endpoint = env.AWS_ENDPOINT_URL_LAMBDA || env.AWS_ENDPOINT_URL || undefined;
-      this.client = new sdk.LambdaClient({ maxAttempts: 1, ...(endpoint ? { endpoint } : {}) });
-    }
+  /** Which path the first call chose (tests, the bench). */
+  get path(): 'wire' | 'sdk' | undefined {
+    return this.chosen?.path;
   }
 
-  async invoke(req: InvokeRequest): Promise<InvokeResponse> {
-    if (!this.InvokeCommand) this.init();
-    const cmd = new this.InvokeCommand!({
-      FunctionName: req.functionName,
-      Qualifier: req.qualifier,
-      Payload: req.payload,
-      ClientContext: req.clientContext,
-      InvocationType: 'RequestResponse',
-    });
-    if (req.traceHeader) {
-      const header = req.traceHeader;
-      // Our subsegment is the parent of the callee's work; the SDK's recursion-detection middleware
-      // only fills the header from _X_AMZN_TRACE_ID when it is absent.
-      cmd.middlewareStack.add(
-        (next) => (args) => {
-          const r = args.request as { headers?: Record<string, string> };
-          if (r.headers) r.headers['X-Amzn-Trace-Id'] = header;
-          return next(args);
-        },
-        { step: 'build', name: 'meshTraceHeader' },
-      );
+  private choose(): NonNullable<LambdaInvokeTransport['chosen']> {
+    const env = this.options.env ?? process.env;
+    const { awsRoute, LAMBDA } = require('../aws') as typeof import('../aws');
+    const route = this.options.client ? undefined : awsRoute(LAMBDA, env);
+    if (route?.wire) {
+      const { LambdaWireTransport } = require('./lambda-invoke-wire') as typeof import('./lambda-invoke-wire');
+      return { path: 'wire', transport: new LambdaWireTransport(route.url, route.region, env) };
     }
-    const out = await this.client!.send(cmd, { abortSignal: req.signal });
-    return {
-      statusCode: out.StatusCode ?? 200,
-      functionError: out.FunctionError,
-      executedVersion: out.ExecutedVersion,
-      payload: out.Payload ?? new Uint8Array(),
-    };
+    const { sdkInvokeTransport } = require('./lambda-invoke-sdk') as typeof import('./lambda-invoke-sdk');
+    return { path: 'sdk', transport: sdkInvokeTransport(this.options.client, env) };
   }
 }

@@ -1,0 +1,39 @@
+/**
+ * The row format every bench file reports in and scripts/bench.js prints: a measure of the mesh next
+ * to its baseline from the same run, and an optional budget.
+ */
+
+export interface Stats {
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+export interface Budget {
+  /** What is compared: the mesh p50/p99 minus the baseline's, or the mesh p50 itself. */
+  readonly of: 'added-p50' | 'added-p99' | 'p50';
+  readonly max: number;
+}
+
+export interface BenchResult {
+  name: string;
+  unit: string;
+  n: number;
+  mesh: Stats;
+  baseline: Stats;
+  budget?: Budget;
+  note?: string;
+}
+
+/** p50, p99 (nearest rank) and mean of the samples. */
+export function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+/** One value as Stats (a size, a count). */
+export const one = (v: number): Stats => ({ p50: v, p99: v, mean: v });
+
+/** A monotonic clock, ms. */
+export const now = () => Number(process.hrtime.bigint()) / 1e6;

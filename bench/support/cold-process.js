@@ -1,0 +1,53 @@
+// One Lambda sandbox in a fresh Node process, as the Node.js runtime drives it: init (require the
+// handler's module), then invocations one after another, each in a later turn of the event loop.
+// Prints one line `BENCH {...}` on stderr with what it measured (stdout is the function's log, which
+// the bench sends to /dev/null: drained at once, as Lambda drains it):
+//   initMs, firstMs (the first invocation), rssMb after the last invocation, the first answer or error,
+//   and the bytes of the files of BENCH_LAYER_DIR the process loaded (the layer's code per path).
+// Plain JavaScript on purpose: a loader (tsx) would add its own time to every measure.
+// Env: BENCH_MODULE (the file to require), BENCH_EVENT (JSON), BENCH_INVOCATIONS (default 1),
+// BENCH_LAYER_DIR, BENCH_PRELOAD_POLICY (a service name: read its policy at init, for a comparison).
+const { statSync } = require('node:fs');
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const t0 = now();
+const mod = require(process.env.BENCH_MODULE);
+if (process.env.BENCH_PRELOAD_POLICY) {
+  // The same work the first invocation would do, done in the init phase instead.
+  // The layer's index.js: the module the wrapper and `lambda-mesh/runtime` resolve to.
+  const rt = require(require('node:path').join(process.env.BENCH_LAYER_DIR, 'index.js')).getRuntime();
+  rt.policy.get(process.env.BENCH_PRELOAD_POLICY);
+}
+const initMs = now() - t0;
+
+function context(i) {
+  const deadline = Date.now() + 30_000;
+  return {
+    awsRequestId: `bench-${i}`,
+    functionName: 'bench',
+    functionVersion: '1',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
+}
+
+setImmediate(async () => {
+  const event = JSON.parse(process.env.BENCH_EVENT || '{}');
+  const n = Number(process.env.BENCH_INVOCATIONS || 1);
+  let first;
+  const t1 = now();
+  try {
+    first = { result: await mod.handler(event, context(1)) };
+  } catch (err) {
+    first = { error: `${err.name}: ${err.message}` };
+  }
+  const firstMs = now() - t1;
+  for (let i = 2; i <= n; i++) await mod.handler({ ...event, n: i }, context(i)).catch(() => undefined);
+  const rssMb = process.memoryUsage().rss / 2 ** 20;
+  const dir = process.env.BENCH_LAYER_DIR;
+  const layerFiles = dir ? Object.keys(require.cache).filter((f) => f.startsWith(dir)) : [];
+  const layerBytes = layerFiles.reduce((sum, f) => sum + statSync(f).size, 0);
+  const files = layerFiles.map((f) => f.slice(dir.length + 1)).sort();
+  // Exit once the line is flushed: a pipe is written asynchronously on Linux.
+  const line = `\nBENCH ${JSON.stringify({ initMs, firstMs, rssMb, first, layerBytes, files })}\n`;
+  process.stderr.write(line, () => process.exit(0));
+});

@@ -1,0 +1,27 @@
+/**
+ * What the call pipeline hands a transport for one attempt, and what it reads back: the shape every
+ * transport has (Lambda Invoke on the wire or through the SDK, the HTTP transports; tests and benches
+ * may give their own).
+ */
+
+export interface InvokeRequest {
+  readonly functionName: string;
+  readonly qualifier: string;
+  readonly payload: Uint8Array;
+  /** Base64 ClientContext. */
+  readonly clientContext: string;
+  /** Sent as X-Amzn-Trace-Id when set. */
+  readonly traceHeader?: string;
+  readonly signal: AbortSignal;
+}
+
+export interface InvokeResponse {
+  readonly statusCode: number;
+  readonly functionError?: string;
+  readonly executedVersion?: string;
+  readonly payload: Uint8Array;
+}
+
+export interface InvokeTransport {
+  invoke(req: InvokeRequest): Promise<InvokeResponse>;
+}

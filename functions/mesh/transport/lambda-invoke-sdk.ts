@@ -1,0 +1,51 @@
+/**
+ * Lambda Invoke through @aws-sdk/client-lambda: for a client a test hands in, and where the wire path
+ * does not go (aws/aws-endpoint.ts: FIPS, dual-stack, container credentials, other partitions). The
+ * SDK is required on the first call, and its own retries are off (maxAttempts 1): the mesh retries
+ * with its budget and backoff.
+ */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { configuredEndpoint, LAMBDA, regionOf } from '../aws';
+import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
+
+export function sdkInvokeTransport(
+  client: LambdaClient | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): InvokeTransport {
+  const sdk = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+  // Passed explicitly: some SDK releases ignore AWS_ENDPOINT_URL_*.
+  const lambda =
+    client ??
+    new sdk.LambdaClient({ maxAttempts: 1, endpoint: configuredEndpoint(LAMBDA, env), region: regionOf(env) });
+  return {
+    async invoke(req: InvokeRequest): Promise<InvokeResponse> {
+      const cmd = new sdk.InvokeCommand({
+        FunctionName: req.functionName,
+        Qualifier: req.qualifier,
+        Payload: req.payload,
+        ClientContext: req.clientContext,
+        InvocationType: 'RequestResponse',
+      });
+      if (req.traceHeader) {
+        const header = req.traceHeader;
+        // Our subsegment is the parent of the callee's work; the SDK's recursion-detection middleware
+        // only fills the header from _X_AMZN_TRACE_ID when it is absent.
+        cmd.middlewareStack.add(
+          (next) => (args) => {
+            const r = args.request as { headers?: Record<string, string> };
+            if (r.headers) r.headers['X-Amzn-Trace-Id'] = header;
+            return next(args);
+          },
+          { step: 'build', name: 'meshTraceHeader' },
+        );
+      }
+      const out = await lambda.send(cmd, { abortSignal: req.signal });
+      return {
+        statusCode: out.StatusCode ?? 200,
+        functionError: out.FunctionError,
+        executedVersion: out.ExecutedVersion,
+        payload: out.Payload ?? new Uint8Array(),
+      };
+    },
+  };
+}
