@@ -8,10 +8,11 @@
  */
 
 import { ENV } from '../../shared/names';
-import { type CallOptions, type ClientDeps, type InvocationScope, MeshClient, type Signer } from './client';
+import { type CallOptions, type ClientDeps, MeshClient, type Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
 import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
+import type { InvocationScope } from './invocation-scope';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
 import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
