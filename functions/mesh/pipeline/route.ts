@@ -25,14 +25,35 @@ export function route(call: ReadyCall, plan: AttemptPlan): AttemptContext {
     alias: call.alias,
     balancers: client.balancers,
   });
-  const base = { call, number: plan.number, now, timeout: plan.timeout, ejected };
+  const { number, timeout } = plan;
   if (choice.version !== undefined) {
-    return { ...base, qualifier: choice.qualifier, routeVersion: choice.version, behindAlias: false, seen: undefined };
+    const version = choice.version;
+    return {
+      call,
+      number,
+      now,
+      timeout,
+      ejected,
+      qualifier: version,
+      routeVersion: version,
+      behindAlias: false,
+      seen: undefined,
+    };
   }
   // Every weighted version ejected (choice.fallback 'all-ejected') lands here too: the alias, guarded
   // by its own breaker.
   const seen = client.aliases.seen(target, choice.qualifier);
   const pinned = client.aliases.pin(seen, ejected);
   const qualifier = pinned ?? choice.qualifier;
-  return { ...base, qualifier, routeVersion: qualifier, behindAlias: pinned === undefined, seen };
+  return {
+    call,
+    number,
+    now,
+    timeout,
+    ejected,
+    qualifier,
+    routeVersion: qualifier,
+    behindAlias: pinned === undefined,
+    seen,
+  };
 }
