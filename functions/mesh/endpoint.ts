@@ -6,6 +6,10 @@
  * function's processes (which read it from the environment) can make it call as this service; any
  * other request, or one whose Host is not a loopback name, is refused before anything runs.
  *
+ * A call through the endpoint belongs to the invocation that makes it (its deadline, trace and
+ * idempotency key go on): the one in flight, or, with several at once (Lambda Managed Instances), the
+ * one whose Lambda request id the request names in `x-mesh-request-id`.
+ *
  * Opened at init so MESH_ENDPOINT is in process.env before the user's module loads. The socket is
  * bound synchronously through the TCP handle (port 0 needs its number at once), and `http` is
  * required one tick later: `http` costs several ms of module init, and nothing connects before then.
@@ -16,6 +20,9 @@ import { admitEndpointRequest } from './endpoint-guard';
 import { errorBody, MeshCallError } from './errors';
 import type { MeshRuntime } from './mesh-runtime';
 // Note: only types from the runtime here; the endpoint is on the init path.
+
+/** Names the invocation (its Lambda request id) a request belongs to, when several run at once. */
+export const REQUEST_ID_HEADER = 'x-mesh-request-id';
 
 export interface MeshEndpoint {
   /** `http://127.0.0.1:<port>/<secret>`, what MESH_ENDPOINT holds; append `/<service>`. */
@@ -189,11 +196,15 @@ async function handle(
     }
     const idk = req.headers[META.headers.idempotencyKey] ?? req.headers['idempotency-key'];
     const timeout = Number(req.headers['x-mesh-timeout-ms']);
-    const result = await rt.call(decodeURIComponent(service), payload, {
-      headers: req.headers as Record<string, string | string[] | undefined>,
-      idempotencyKey: typeof idk === 'string' ? idk : undefined,
-      timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
-    });
+    const invocation = req.headers[REQUEST_ID_HEADER];
+    const scope = rt.invocations.named(typeof invocation === 'string' ? invocation : undefined);
+    const result = await rt.invocations.within(scope, () =>
+      rt.call(decodeURIComponent(service), payload, {
+        headers: req.headers as Record<string, string | string[] | undefined>,
+        idempotencyKey: typeof idk === 'string' ? idk : undefined,
+        timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
+      }),
+    );
     const body = JSON.stringify(result === undefined ? null : result);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);

@@ -3,8 +3,9 @@
  * transport, shared by the wrapper (inbound) and `call()` (outbound). The layer makes one from the
  * environment; tests make several in one process (one per service).
  *
- * Lambda runs one invocation at a time per execution environment, so the invocation scope (deadline,
- * trace) is a field, not AsyncLocalStorage (whose promise hooks would tax every await on Node 20).
+ * The invocation being served (deadline, trace, caller, idempotency key) lives in `invocations`, one
+ * async context per invocation, so concurrent invocations in one process (Lambda Managed Instances)
+ * each see their own.
  */
 
 import { ENV } from '../../shared/names';
@@ -12,7 +13,7 @@ import { type CallOptions, type ClientDeps, MeshClient, type Signer } from './cl
 import { MeshIdentityUnavailableError } from './errors';
 import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
-import type { InvocationScope } from './invocation-scope';
+import { type InvocationScope, InvocationScopes } from './invocation-scope';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
 import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
@@ -53,8 +54,8 @@ export class MeshRuntime {
   readonly policy: PolicyCache;
   readonly telemetry: MeshTelemetry;
   readonly client: MeshClient;
-  /** The invocation being served (set by the wrapper). */
-  scope: InvocationScope | undefined;
+  /** The invocations being served (the wrapper runs each in its own). */
+  readonly invocations = new InvocationScopes();
   private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
 
   constructor(options: MeshRuntimeOptions = {}) {
@@ -80,7 +81,7 @@ export class MeshRuntime {
       telemetry: this.telemetry,
       // Identity off: no module load, no promise per call.
       identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
-      scope: () => this.scope,
+      scope: () => this.invocations.current(),
       httpTargets: this.config.httpTargets,
       sleep: options.sleep,
       random: options.random,
@@ -108,6 +109,18 @@ export class MeshRuntime {
     throw new MeshIdentityUnavailableError(
       `mesh: ${this.config.service} has no identity yet (${r.missing}); its mesh calls are refused until its identity secret holds one`,
     );
+  }
+
+  /**
+   * The invocation being served where this runs (the wrapper's), else the scope set here for code that
+   * runs outside any invocation (a script or a test acting as one).
+   */
+  get scope(): InvocationScope | undefined {
+    return this.invocations.current();
+  }
+
+  set scope(scope: InvocationScope | undefined) {
+    this.invocations.outside = scope;
   }
 
   call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {

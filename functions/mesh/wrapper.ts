@@ -17,11 +17,12 @@ import {
 } from './errors';
 import { type AnyHandler, callHandler } from './handler-loader';
 import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
+import type { InvocationScope } from './invocation-scope';
 import type { MeshRuntime } from './mesh-runtime';
 import { isHttpEvent, metadataFromClientContext, metadataFromHeaders } from './metadata';
 import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { isExpired } from './resilience/deadline';
-import { invocationTrace } from './telemetry/invocation-trace';
+import { invocationTrace, lambdaTraceHeader } from './telemetry/invocation-trace';
 
 export interface LambdaContextLike {
   readonly awsRequestId?: string;
@@ -58,7 +59,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     let caller = meta?.src ?? EXTERNAL;
     let source = meta ? UNKNOWN_SOURCE : EXTERNAL;
     // Outgoing subsegments hang under the function segment Lambda wrote (invocation-trace.ts).
-    const trace = invocationTrace(process.env._X_AMZN_TRACE_ID, meta?.trc);
+    const trace = invocationTrace(lambdaTraceHeader(), meta?.trc);
     const version = context?.functionVersion ?? rt.config.functionVersion;
     const record = (code: number, outcome: string, err?: Error, denied = false, reason?: string) =>
       rt.telemetry.record({
@@ -143,8 +144,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     }
     source = caller;
 
-    const previous = rt.scope;
-    rt.scope = {
+    const scope: InvocationScope = {
       deadline: meta?.dl,
       trace,
       getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
@@ -155,29 +155,8 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
       requestId,
       calls: new Map(),
     };
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const run = callHandler(fn!, event, context);
-      const remaining = context?.getRemainingTimeInMillis?.();
-      let result: unknown;
-      if (remaining !== undefined && remaining > TIMEOUT_MARGIN_MS) {
-        result = await Promise.race([
-          run,
-          new Promise((_, reject) => {
-            timer = setTimeout(
-              () =>
-                reject(
-                  new MeshTimeoutError(
-                    `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
-                  ),
-                ),
-              remaining - TIMEOUT_MARGIN_MS,
-            );
-          }),
-        ]);
-      } else {
-        result = await run;
-      }
+      const result = await rt.invocations.serve(scope, () => raceTimeout(fn!, event, context, self));
       record(200, 'success');
       return result;
     } catch (err) {
@@ -195,9 +174,30 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         throw withoutStack(err);
       }
       throw err;
-    } finally {
-      if (timer) clearTimeout(timer);
-      rt.scope = previous;
     }
   };
+}
+
+/** Runs the handler against the function's timeout, less a margin, so the wrapper reports the timeout before Lambda kills the sandbox. */
+async function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContextLike, self: string): Promise<unknown> {
+  const run = callHandler(fn, event, context);
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined || remaining <= TIMEOUT_MARGIN_MS) return run;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new MeshTimeoutError(
+            `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
+          ),
+        ),
+      remaining - TIMEOUT_MARGIN_MS,
+    );
+  });
+  try {
+    return await Promise.race([run, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
