@@ -29,6 +29,8 @@ export enum MeshErrorCode {
   INVALID_DASHBOARD_OPTION = 'InvalidDashboardOption',
   /** An identity setting (certificate lifetime, CA rotation) is out of range. */
   INVALID_IDENTITY_OPTION = 'InvalidIdentityOption',
+  /** A Lambda Managed Instances setting (`capacityProvider`) is out of range. */
+  INVALID_CAPACITY_PROVIDER = 'InvalidCapacityProvider',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from
