@@ -80,28 +80,27 @@ describe('pipeline stage: guard', () => {
     assert.equal(state.breakers.peek('payments', 'live')?.state, 'open');
   });
 
-  test('a seen version whose open time is up is probed through the alias; Lambda running the other frees the slot', async () => {
+  /** Versions 1 and 2 seen behind the alias; 2 opened once, and its open time is now up. */
+  async function probeDue() {
     const { state, clock } = fixture({ items: ONE_FAILURE_OPENS });
     const call = await readyCall(state);
     state.aliases.seen('payments', 'live').add('1').add('2');
     const two = state.breakers.get('payments', '2', call.traffic.breaker);
     two.failure(T0);
     clock.t = T0 + 1000;
-    const a = route(call, planOf(call));
+    return { two, now: clock.t, a: route(call, planOf(call)) };
+  }
+
+  test('a seen version whose open time is up is probed through the alias; Lambda running the other frees the slot', async () => {
+    const { two, now, a } = await probeDue();
     assert.equal(a.behindAlias, true, 'nothing ejected any more: through the alias');
     await guard(a, answered(a, 'success', '1'));
     assert.equal(two.state, 'half-open');
-    assert.equal(two.canPass(clock.t), true, 'the probe slot was released, the next call may probe');
+    assert.equal(two.canPass(now), true, 'the probe slot was released, the next call may probe');
   });
 
   test('the probe that runs decides: a success through the alias closes the version again', async () => {
-    const { state, clock } = fixture({ items: ONE_FAILURE_OPENS });
-    const call = await readyCall(state);
-    state.aliases.seen('payments', 'live').add('1').add('2');
-    const two = state.breakers.get('payments', '2', call.traffic.breaker);
-    two.failure(T0);
-    clock.t = T0 + 1000;
-    const a = route(call, planOf(call));
+    const { two, a } = await probeDue();
     await guard(a, answered(a, 'success', '2'));
     assert.equal(two.state, 'closed');
   });

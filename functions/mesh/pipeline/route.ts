@@ -25,35 +25,26 @@ export function route(call: ReadyCall, plan: AttemptPlan): AttemptContext {
     alias: call.alias,
     balancers: client.balancers,
   });
-  const { number, timeout } = plan;
-  if (choice.version !== undefined) {
-    const version = choice.version;
-    return {
-      call,
-      number,
-      now,
-      timeout,
-      ejected,
-      qualifier: version,
-      routeVersion: version,
-      behindAlias: false,
-      seen: undefined,
-    };
+  let qualifier = choice.qualifier;
+  let behindAlias = false;
+  let seen: Set<string> | undefined;
+  if (choice.version === undefined) {
+    // Lambda draws the version behind the alias (also when every weighted version is ejected: choice
+    // fallback 'all-ejected'); the alias's own breaker guards it, unless a pin avoids an ejected one.
+    seen = client.aliases.seen(target, choice.qualifier);
+    const pinned = client.aliases.pin(seen, ejected);
+    if (pinned === undefined) behindAlias = true;
+    else qualifier = pinned;
   }
-  // Every weighted version ejected (choice.fallback 'all-ejected') lands here too: the alias, guarded
-  // by its own breaker.
-  const seen = client.aliases.seen(target, choice.qualifier);
-  const pinned = client.aliases.pin(seen, ejected);
-  const qualifier = pinned ?? choice.qualifier;
   return {
     call,
-    number,
+    number: plan.number,
     now,
-    timeout,
+    timeout: plan.timeout,
     ejected,
     qualifier,
     routeVersion: qualifier,
-    behindAlias: pinned === undefined,
+    behindAlias,
     seen,
   };
 }
