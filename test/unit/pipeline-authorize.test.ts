@@ -1,7 +1,7 @@
 /** Stage `authorize`: the target's policy admits the call (with its traffic policy) or refuses it before anything is sent. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MeshDeniedError } from '../../functions/mesh/errors';
+import { MeshCallError, MeshDeniedError } from '../../functions/mesh/errors';
 import { authorize } from '../../functions/mesh/pipeline/authorize';
 import { startCall } from '../../functions/mesh/pipeline/call-context';
 import { fixture, PAYMENTS, T0 } from '../support/pipeline-fixture';
@@ -36,7 +36,10 @@ describe('pipeline stage: authorize', () => {
     const { state, accessLog } = fixture({ items: PAYMENTS.filter((i) => i.sk === 'service') });
     await assert.rejects(authorize(startCall(state, 'payments', {}, { idempotencyKey: 'k-9' })), (err: Error) => {
       assert.ok(err instanceof MeshDeniedError);
-      assert.match(err.message, /refused: denied \(request k-9\)/);
+      assert.equal(
+        err.message,
+        'mesh: the call to payments was refused: denied (request k-9); the reason is in the mesh access log',
+      );
       assert.doesNotMatch(err.message, /no-edge/);
       return true;
     });
@@ -46,6 +49,26 @@ describe('pipeline stage: authorize', () => {
     assert.equal(line?.version, 'live');
     assert.equal(line?.attempts, 0);
     assert.match(String(line?.reason), /^no-edge: /);
+  });
+
+  test('no service item: the function is named after the mesh and the service', async () => {
+    const { state } = fixture({ items: PAYMENTS.filter((i) => i.sk !== 'service') });
+    const call = await authorize(startCall(state, 'payments', {}, {}));
+    assert.deepEqual([call.functionName, call.alias], ['shop-payments', 'live']);
+  });
+
+  test('a target that is not a service name: a call error before anything, and no record', async () => {
+    const { state, lines } = fixture();
+    const lookalike = { toString: () => 'payments' } as unknown as string; // not a string, though it reads as one
+    for (const bad of ['Payments', 'pay_ments', 42 as unknown as string, lookalike]) {
+      assert.throws(
+        () => startCall(state, bad, {}, {}),
+        (e: Error) =>
+          e instanceof MeshCallError &&
+          e.message.startsWith(`call(target): ${JSON.stringify(bad)} is not a service name`),
+      );
+    }
+    assert.equal(lines.length, 0);
   });
 
   test('an unknown service is refused too (deny by default)', async () => {

@@ -45,10 +45,33 @@ describe('pipeline stage: classify', () => {
   });
 
   test('an HTTP status: 503 a service error with the body as message; 401 unauthenticated', async () => {
-    const o = classify(await attempt(), answer({ statusCode: 503, payload: Buffer.from('{"errorMessage":"busy"}') }));
+    const a = await attempt();
+    const o = classify(a, answer({ statusCode: 503, payload: Buffer.from('{"errorMessage":"busy"}') }));
     assert.deepEqual([o.outcome, o.remote?.errorMessage], ['service-error', 'busy']);
-    const denied = classify(await attempt(), answer({ statusCode: 401, payload: Buffer.from('x') }));
+    const failed = errorOf('payments', o, a.timeout);
+    assert.ok(failed instanceof MeshRemoteError);
+    assert.equal(failed.message, 'mesh: payments failed (503): busy');
+    const denied = classify(a, answer({ statusCode: 401, payload: Buffer.from('x') }));
     assert.equal(denied.outcome, 'unauthenticated');
+    assert.equal(errorOf('payments', denied, a.timeout).message, 'mesh: payments refused the call: unauthenticated');
+    const bad = classify(a, answer({ statusCode: 400, payload: Buffer.from('{"errorMessage":"no sku"}') }));
+    assert.equal(bad.remote?.errorMessage, 'no sku', 'from 400 on, the body is the message');
+    assert.equal(classify(a, answer({ statusCode: 399, payload: Buffer.from('{}') })).remote, undefined);
+  });
+
+  test("Lambda's own timeout (Sandbox.Timedout) and a dropped connection: named in the error", async () => {
+    const a = await attempt();
+    const timedOut = classify(a, answer(functionError('Sandbox.Timedout', 'Task timed out after 3.00 seconds')));
+    const err = errorOf('payments', timedOut, a.timeout);
+    assert.ok(err instanceof MeshTimeoutError);
+    assert.equal(err.message, 'mesh: call to payments timed out (Sandbox.Timedout): Task timed out after 3.00 seconds');
+    const reset = classify(
+      a,
+      failure(Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' })),
+    );
+    const e2 = errorOf('payments', reset, a.timeout);
+    assert.ok(e2 instanceof MeshRemoteError);
+    assert.equal(e2.message, 'mesh: payments failed (Error): socket hang up');
   });
 
   test("a transport error: timed out at the attempt's timeout, or its name and status", async () => {
@@ -64,6 +87,7 @@ describe('pipeline stage: classify', () => {
     const err = errorOf('payments', o, a.timeout);
     assert.ok(err instanceof MeshThrottledError);
     assert.equal(err.reason, 'ReservedFunctionConcurrentInvocationLimitExceeded');
+    assert.equal(err.message, 'mesh: payments is throttled (429 TooManyRequestsException): slow down');
   });
 
   test("the call's error: refusals say only what and the callee's request id", async () => {
@@ -93,6 +117,10 @@ describe('pipeline stage: classify', () => {
     });
     const err = errorOf('payments', classify(a, failure(notFound)), a.timeout);
     assert.ok(err instanceof MeshCallError && err.status === 404);
+    assert.equal(
+      err.message,
+      'mesh: the Invoke of payments was rejected (ResourceNotFoundException): Function not found',
+    );
   });
 
   test('outcome unknown: the last error, the attempts and the key to reconcile with', () => {

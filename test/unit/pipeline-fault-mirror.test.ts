@@ -10,9 +10,11 @@ import { fixture, ok, PAYMENTS, planOf, readyCall, T0, transportOf } from '../su
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 describe('pipeline stage: fault', () => {
-  test('an abort fails the attempt as a function error of the named type, without sending', async () => {
+  test('an abort fails the attempt as a function error of the named type, without sending or waiting', async () => {
+    const slept: number[] = [];
     const { state } = fixture({
       items: [...PAYMENTS, { pk: 'payments', sk: 'fault', abort: { percent: 100, errorType: 'Chaos' } }],
+      sleep: async (ms) => void slept.push(ms),
     });
     const call = await readyCall(state);
     const o = await injectFault(route(call, planOf(call)));
@@ -20,6 +22,8 @@ describe('pipeline stage: fault', () => {
       [o?.outcome, o?.version, o?.remote?.errorType, o?.endedAt],
       ['function-error', 'live', 'Chaos', T0],
     );
+    assert.equal(o?.remote?.errorMessage, "fault injected by payments's fault item (abort)");
+    assert.deepEqual(slept, []);
   });
 
   test("a delay waits before the attempt, never past the attempt's timeout; no item: nothing", async () => {
@@ -42,9 +46,11 @@ describe('pipeline stage: mirror', () => {
 
   test('the first attempt sends a copy to the shadow version; its failure changes nothing', async () => {
     const transport = transportOf(() => Promise.reject(new Error('shadow down')));
-    const { state } = fixture({ items: MIRRORED, transport });
+    const { state, clock } = fixture({ items: MIRRORED, transport });
     const call = await readyCall(state);
-    mirror(route(call, planOf(call, 1)));
+    const first = route(call, planOf(call, 1));
+    mirror(first);
+    clock.t += 100;
     mirror(route(call, planOf(call, 2)));
     await tick();
     assert.deepEqual(
@@ -52,7 +58,7 @@ describe('pipeline stage: mirror', () => {
       ['9'],
     );
     const meta = JSON.parse(Buffer.from(transport.requests[0]!.clientContext, 'base64').toString()).custom.mesh;
-    assert.deepEqual([meta.att, meta.idk], [1, call.idempotencyKey]);
+    assert.deepEqual([meta.att, meta.idk, meta.dl], [1, call.idempotencyKey, first.timeout.deadline]);
   });
 
   test('not for an HTTP target (its URL names no version), nor without a mirror', async () => {

@@ -56,6 +56,8 @@ describe('pipeline stage: record', () => {
     recordAttempt(a, span, outcome('function-error', { remote: { errorType: 'Boom', errorMessage: 'x'.repeat(600) } }));
     const [doc] = segments;
     assert.equal(doc?.id, span.id);
+    const nowS = Date.now() / 1000;
+    assert.ok(Math.abs(doc!.start_time - nowS) < 60 && Math.abs((doc as { end_time: number }).end_time - nowS) < 60);
     assert.equal(doc?.parent_id, CALLER_PARENT);
     assert.equal(doc?.type, 'subsegment');
     assert.deepEqual(doc?.annotations, {
@@ -87,7 +89,8 @@ describe('pipeline stage: record', () => {
 
   test("a call's line: outcome, status, version, attempts, key and trace; `ended` hands the error back", async () => {
     const { call, accessLog, lines } = await traced(true);
-    Object.assign(call, { version: '2', attempts: 2, retries: 1 });
+    // The call started 10,000 s ago on performance.now()'s clock: its duration says so.
+    Object.assign(call, { version: '2', attempts: 2, retries: 1, t0: performance.now() - 10_000_000 });
     const err = new MeshTimeoutError('mesh: call to payments timed out');
     assert.equal(ended(call, 'timeout', err), err);
     recordSuccess(call);
@@ -98,5 +101,14 @@ describe('pipeline stage: record', () => {
     );
     assert.deepEqual([served?.outcome, served?.code], ['success', 200]);
     assert.ok(lines.some((l) => l.includes('"retries_total":1')));
+    assert.ok(Math.abs(Number(served?.durationMs) - 10_000_000) < 60_000, String(served?.durationMs));
+    assert.equal(lines.filter((l) => l.includes('"denied_total"')).length, 0, 'neither was a refusal');
+  });
+
+  test('a refusal counts in denied_total: the local policy, or the mesh refusing to sign', async () => {
+    const { call, lines } = await traced(false);
+    ended(call, 'denied', new MeshTimeoutError('x'));
+    ended(call, 'unauthenticated', new MeshTimeoutError('y'), { refused: true, reason: 'identity-unavailable' });
+    assert.equal(lines.filter((l) => l.includes('"denied_total":1')).length, 2);
   });
 });

@@ -101,6 +101,52 @@ describe('pipeline stage: retry', () => {
     assert.deepEqual([accessLog()[0]?.outcome, accessLog()[0]?.attempts, call.retries], ['timeout', 1, 1]);
   });
 
+  test('an attempt that may have run makes the end "outcome unknown", even when the last was only throttled', async () => {
+    const { state } = fixture({
+      items: [...PAYMENTS, { pk: 'payments', sk: 'traffic', idempotent: true, retries: { maxAttempts: 2 } }],
+    });
+    const call = await readyCall(state);
+    const { run } = attempts({ outcome: 'timeout', timedOut: true }, { outcome: 'throttled' });
+    await assert.rejects(retry(call, run), MeshOutcomeUnknownError);
+  });
+
+  test("no backoff drawn: no wait; this function's remaining time bounds the attempts", async () => {
+    const delays: number[] = [];
+    const { state, clock } = fixture({
+      items: [...PAYMENTS, { pk: 'payments', sk: 'traffic', ...RETRIES }],
+      sleep: async (ms) => void delays.push(ms),
+      scope: { getRemainingTimeInMillis: () => 1_000 - (clock.t - T0) },
+    });
+    const call = await readyCall(state);
+    const { plans, run } = attempts({ outcome: 'throttled' }, { outcome: 'success' });
+    const slowFirst = async (plan: AttemptPlan) => {
+      const o = await run(plan);
+      clock.t = plan.now + 700; // the first attempt took 700 of the 800 ms left before the margin
+      return { ...o, endedAt: clock.t };
+    };
+    await retry(call, slowFirst);
+    assert.deepEqual(delays, [], 'random 0: a delay of 0, no sleep');
+    assert.equal(plans[0]?.timeout.bound, 'lambda');
+    assert.equal(plans[0]?.timeout.timeoutMs, 800);
+    assert.equal(plans[1]?.timeout.timeoutMs, 100);
+  });
+
+  test("no retry once this function's remaining time, less what the attempt took, leaves no room", async () => {
+    const { state, clock } = fixture({
+      items: [...PAYMENTS, { pk: 'payments', sk: 'traffic', ...RETRIES }],
+      scope: { getRemainingTimeInMillis: () => 900 - (clock.t - T0) },
+    });
+    const call = await readyCall(state);
+    const { plans, run } = attempts({ outcome: 'throttled' }, { outcome: 'success' });
+    const slowFirst = async (plan: AttemptPlan) => {
+      const o = await run(plan);
+      clock.t = plan.now + 700; // 200 ms left: the safety margin, nothing for another attempt
+      return { ...o, endedAt: clock.t };
+    };
+    await assert.rejects(retry(call, slowFirst), MeshThrottledError);
+    assert.equal(plans.length, 1);
+  });
+
   test('the time is already up: a timeout with no attempt', async () => {
     const { state, accessLog } = fixture({ scope: { deadline: T0 } });
     const call = await readyCall(state);

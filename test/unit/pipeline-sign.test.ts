@@ -62,6 +62,16 @@ describe('pipeline stage: sign', () => {
     assert.ok(lines.some((l) => l.includes('"denied_total":1')));
   });
 
+  test('an identity that fails otherwise: a call error naming the target, nothing sent', async () => {
+    const { state, accessLog } = fixture({ deps: { identity: () => Promise.reject(new Error('secret unreadable')) } });
+    await assert.rejects(
+      readyCall(state),
+      (e: Error) =>
+        e instanceof MeshCallError && e.message === 'mesh: cannot sign the call to payments: Error: secret unreadable',
+    );
+    assert.equal(accessLog()[0]?.outcome, 'unauthenticated');
+  });
+
   test('a declared plain HTTP target: the HTTP transport, and no token for it', async () => {
     const targets = parseHttpTargets(JSON.stringify({ payments: { url: 'http://127.0.0.1:9/pay', auth: 'none' } }));
     const { state } = fixture({ deps: { httpTargets: targets, identity: async () => binding } });
