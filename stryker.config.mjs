@@ -15,6 +15,9 @@ const decisions = [
   'functions/mesh/identity/certificate-check.ts',
   'functions/mesh/identity/replay-cache.ts',
   'functions/mesh/policy-decision.ts',
+  // The outbound pipeline's stages; send and mirror are the transport edge, errors.ts a re-export.
+  'functions/mesh/pipeline/*.ts',
+  '!functions/mesh/pipeline/{send,mirror,errors}.ts',
   'shared/policy.ts',
 ];
 

@@ -71,9 +71,9 @@ pk defaults to <service>; managedBy defaults to "operator".
 ${AWS_FLAGS}`,
   local: `mesh local [--app <cmd>] [-c key=value] [--port <n>] [--assembly <dir>] [--watch] [--deployment-speed <n>] [--quiet]
 
-Synthesizes the CDK app in this folder into cdk.out (\`npx cdk synth -q\`, or --app <cmd>) and runs it
-as a local mesh: every function in its own worker, one AWS-compatible endpoint. Point the CLI and the
-AWS CLI at it with AWS_ENDPOINT_URL=<url>. Ctrl-C stops it.
+Synthesizes the CDK app in this folder into cdk.out (cdk.json's app command, or --app <cmd>, with the
+local mesh's account and region) and runs it as a local mesh: every function in its own worker, one
+AWS-compatible endpoint. Point the CLI and the AWS CLI at it with AWS_ENDPOINT_URL=<url>. Ctrl-C stops it.
 
   --app <cmd>            the CDK app command (default: cdk.json's "app")
   -c, --context <k=v>    CDK context for the synth (repeatable), e.g. -c release=1

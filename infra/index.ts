@@ -57,5 +57,6 @@ export {
   type MeshFunctionProps,
 } from './mesh-function';
 export { MeshErrorCode, MeshValidationError } from './mesh-validation-error';
+export type { MeshCapacityProviderOptions } from './private/capacity-provider';
 export type { MeshIdentity, MeshIdentityOptions, MeshIdentityProps } from './private/identity';
 export type { BreakerOptions, BudgetOptions, EdgeOptions, RetryOptions, TrafficOptions } from './traffic-options';

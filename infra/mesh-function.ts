@@ -19,6 +19,11 @@ import {
 import type { Mesh } from './mesh';
 import { MeshDeployment, type MeshDeploymentOptions } from './mesh-deployment';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
+import {
+  checkCapacityProvider,
+  type MeshCapacityProviderOptions,
+  useCapacityProvider,
+} from './private/capacity-provider';
 import { nagArn } from './private/nag-arn';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
@@ -91,6 +96,14 @@ export interface MeshFunctionOptions {
    * @default - the mesh defaults
    */
   readonly traffic?: TrafficOptions;
+  /**
+   * Run on Lambda Managed Instances of this capacity provider, where one execution environment serves
+   * several invocations at once (`perExecutionEnvironmentMaxConcurrency`); the mesh runtime keeps each
+   * invocation's deadline, trace, caller and idempotency key apart. Services that do not trust each
+   * other belong on different capacity providers: a provider, not the function, is the isolation boundary.
+   * @default - Lambda's default compute, one invocation at a time per execution environment
+   */
+  readonly capacityProvider?: MeshCapacityProviderOptions;
 }
 
 /** Props of a `MeshFunction`: every `NodejsFunction` prop, plus the mesh, the service and a canary. */
@@ -151,6 +164,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.addEnvironment(ENV.policyTable, this.mesh.tableName);
     this.addEnvironment(ENV.policySnapshot, LAYER.snapshotPath);
     if (this.mesh.policyTtlMs !== undefined) this.addEnvironment(ENV.policyTtlMs, String(this.mesh.policyTtlMs));
+    if (props.capacityProvider) useCapacityProvider(this, props.capacityProvider);
 
     this.version = this.currentVersion;
     this.liveAlias = this.newLiveAlias(props.canary);
@@ -501,6 +515,7 @@ function checkProps(path: string, props: MeshFunctionProps): string {
       );
     }
   }
+  if (props.capacityProvider) checkCapacityProvider(path, props.capacityProvider);
   if (props.entry === undefined && props.code === undefined) {
     throw refuse(
       MeshErrorCode.MISSING_PROP,

@@ -35,6 +35,8 @@ export enum MeshErrorCode {
   CANARY_WITH_DEPLOYMENT = 'CanaryWithDeployment',
   /** A service name the mesh reserves for itself (the pre-traffic check's caller). */
   RESERVED_SERVICE_NAME = 'ReservedServiceName',
+  /** A Lambda Managed Instances setting (`capacityProvider`) is out of range. */
+  INVALID_CAPACITY_PROVIDER = 'InvalidCapacityProvider',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

@@ -95,14 +95,9 @@ function newestSource(): number {
   return newest;
 }
 
-/** How the example app is synthesized: the app itself with the local mesh's account and region. */
+/** How the example app is synthesized (app-synth.ts gives it the local mesh's account and region). */
 function exampleApp(release: number) {
-  return {
-    root: ROOT,
-    context: { release: String(release) },
-    // The local mesh's account and region, so literal ARNs in the templates name local resources.
-    env: { CDK_DEFAULT_ACCOUNT: '000000000000', CDK_DEFAULT_REGION: 'us-east-1' },
-  };
+  return { root: ROOT, context: { release: String(release) } };
 }
 
 /**
@@ -263,40 +258,100 @@ async function preWarm(
 export async function main(argv: readonly string[]): Promise<void> {
   const args = parseStartArgs(argv);
   const say = (l: string) => process.stderr.write(`[start] ${l}\n`);
-  let assemblies = args.assemblies;
-  let index: BundleIndex | undefined;
-  if (assemblies.length === 0) {
-    if (!existsSync(join(ROOT, 'infra/app.ts'))) {
-      throw new Error(
-        'the example app (infra/app.ts) is not in this tree yet; pass --assembly <cdk.out dir> to serve another assembly',
+  const { assemblies, index } = await exampleAssemblies(args, say);
+  const log = openLog(say);
+  // The last release is deployed once traffic flows (below), so its gated canary is judged on it.
+  const later = assemblies.length > 1 ? assemblies[assemblies.length - 1] : undefined;
+  const mesh = await startMesh(args, later ? assemblies.slice(0, -1) : assemblies, log);
+  const services = servicesOf(mesh);
+  const concurrency = 4;
+  if (args.traffic) await preWarm(mesh, services, concurrency, say);
+  const traffic = args.traffic
+    ? startTraffic({ url: mesh.url, plan: demoPlan(services), rps: args.rps, concurrency })
+    : undefined;
+  if (later) await deployUnderTraffic(mesh, later, args.deploymentSpeed, say);
+  const watching = args.watch ? watchExample(mesh, assemblies, index, log) : undefined;
+  const view = startLiveView(mesh, services, traffic, watching);
+  await stopped(say, async () => {
+    view.stop();
+    await watching?.watch.close();
+    await traffic?.stop();
+    await mesh.stop();
+    log.end();
+  });
+}
+
+/**
+ * Release 2 under traffic: payments' new version goes out as a gated canary (a local CodeDeploy
+ * deployment) that its alarms judge on the demo's traffic.
+ */
+async function deployUnderTraffic(mesh: LocalMesh, dir: string, speed: number, say: (l: string) => void) {
+  say(`release 2: deploying ${dir} under traffic (deployments ${speed}x CodeDeploy's pace) ...`);
+  try {
+    const report = await mesh.apply(dir);
+    for (const d of report.deployments) {
+      say(
+        `release 2: CodeDeploy deployment ${d.deploymentId} shifts ${d.functionName}:${d.alias} v${d.from} -> v${d.to}`,
       );
     }
-    await synth(1, 'cdk.out.release1', say);
-    index = await synth(2, 'cdk.out', say, args.watch);
-    assemblies = [join(ROOT, 'cdk.out.release1'), join(ROOT, 'cdk.out')];
+  } catch (err) {
+    say(`release 2 did not deploy: ${(err as Error).message}`);
   }
+}
 
-  const later = assemblies.length > 1 ? assemblies[assemblies.length - 1] : undefined;
+/** The assemblies to serve: those given, or the example's two releases (release 2 recorded for watch). */
+async function exampleAssemblies(
+  args: StartArgs,
+  say: (l: string) => void,
+): Promise<{ assemblies: string[]; index?: BundleIndex }> {
+  if (args.assemblies.length > 0) return { assemblies: args.assemblies };
+  if (!existsSync(join(ROOT, 'infra/app.ts'))) {
+    throw new Error(
+      'the example app (infra/app.ts) is not in this tree yet; pass --assembly <cdk.out dir> to serve another assembly',
+    );
+  }
+  await synth(1, 'cdk.out.release1', say);
+  const index = await synth(2, 'cdk.out', say, args.watch);
+  return { assemblies: [join(ROOT, 'cdk.out.release1'), join(ROOT, 'cdk.out')], index };
+}
+
+/** `.mesh/local-mesh.log`: the mesh's, the workers' and watch's lines, each also said on stderr where it says so. */
+interface StartLog {
+  readonly file: string;
+  write(line: string): void;
+  /** Says `line` and keeps it in the file with `tag`. */
+  say(tag: string, line: string): void;
+  end(): void;
+}
+
+function openLog(say: (l: string) => void): StartLog {
   mkdirSync(join(ROOT, '.mesh'), { recursive: true });
-  const logFile = join(ROOT, '.mesh/local-mesh.log');
-  const logStream = createWriteStream(logFile, { flags: 'a' });
-  say(`starting the local mesh on ${args.host}:${args.port} (function logs: ${logFile})`);
-  let mesh: LocalMesh;
+  const file = join(ROOT, '.mesh/local-mesh.log');
+  const stream = createWriteStream(file, { flags: 'a' });
+  return {
+    file,
+    write: (line) => stream.write(line),
+    say: (tag, line) => {
+      say(tag === 'mesh' ? line : `${tag}: ${line}`);
+      stream.write(`[${tag}] ${line}\n`);
+    },
+    end: () => stream.end(),
+  };
+}
+
+async function startMesh(args: StartArgs, assemblies: string[], log: StartLog): Promise<LocalMesh> {
+  log.say('mesh', `starting the local mesh on ${args.host}:${args.port} (function logs: ${log.file})`);
   try {
-    mesh = await startLocalMesh({
-      // The last release is deployed once traffic flows (below), so its gated canary is judged on it.
-      assemblies: later ? assemblies.slice(0, -1) : assemblies,
+    return await startLocalMesh({
+      assemblies,
       deploymentSpeed: args.deploymentSpeed,
       port: args.port,
       host: args.host,
-      log: (l) => {
-        say(l);
-        logStream.write(`[mesh] ${l}\n`);
-      },
-      onLog: (fn, v, line) => logStream.write(`${fn}:${v} ${line}\n`),
+      log: (l) => log.say('mesh', l),
+      onLog: (fn, v, line) => log.write(`${fn}:${v} ${line}\n`),
     });
   } catch (err) {
-    logStream.end();
+    log.end();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(
         `port ${args.port} is in use (LocalStack or another mesh?): stop it or run npm start -- --port <free port>`,
@@ -304,34 +359,54 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     throw err;
   }
+}
 
-  let lastRound = '';
-  let watch: Watch | undefined;
-  const services = servicesOf(mesh);
-  const plan = demoPlan(services);
-  const concurrency = 4;
-  if (args.traffic) await preWarm(mesh, services, concurrency, say);
-  const traffic: Traffic | undefined = args.traffic
-    ? startTraffic({ url: mesh.url, plan, rps: args.rps, concurrency })
-    : undefined;
+/** Watch mode: release 2 (what cdk.out serves) synthesized again and deployed on every edit. */
+interface Watching {
+  readonly watch: Watch;
+  /** The live view's line about the last round. */
+  lastRound(): string;
+}
+
+function watchExample(mesh: LocalMesh, assemblies: string[], index: BundleIndex | undefined, log: StartLog): Watching {
+  let last = '';
+  const watch = watchApp({
+    ...exampleApp(2),
+    outdir: assemblies[assemblies.length - 1]!,
+    index,
+    apply: (dir, options) => mesh.apply(dir, options),
+    log: (l) => log.say('watch', l),
+  });
+  watch.onRound((r) => {
+    last = r.error
+      ? `  watch: the last edit did not build (${r.files.join(', ')}); see .mesh/local-mesh.log`
+      : `  watch: ${r.files.join(', ')} deployed (${r.mode}) in ${(r.totalMs / 1000).toFixed(1)} s${r.changed.length ? `, changed ${r.changed.join(', ')}` : ''}`;
+  });
+  return { watch, lastRound: () => last || '  watch: waiting for edits of infra/, functions/, shared/' };
+}
+
+/** The lines above the live view: where the mesh is and how to call it. */
+function viewHeader(mesh: LocalMesh, services: ReadonlyMap<string, string>): string[] {
   const frontend = services.get('frontend') ?? 'shop-frontend';
-  const canaryService =
-    [...services.keys()].find((svc) => {
-      const a = mesh.registry.getAlias(services.get(svc)!, LIVE_ALIAS);
-      return a && Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {}).length > 0;
-    }) ?? 'payments';
-  const header = [
+  const others = mesh.registry.functionNames().length - services.size;
+  return [
     `Lambda Mesh, local: ${mesh.url}   (Ctrl-C stops everything)`,
     '  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1',
     // AWS CLI v1 sends a string payload as is; v2 needs --cli-binary-format raw-in-base64-out too.
     `  aws --endpoint-url ${mesh.url} lambda invoke --function-name ${frontend} --qualifier ${LIVE_ALIAS} --payload '{"action":"checkout"}' out.json`,
     `  services: ${[...services].map(([svc, fn]) => `${svc} (${fn})`).join(', ')}` +
-      (mesh.registry.functionNames().length > services.size
-        ? `  + ${mesh.registry.functionNames().length - services.size} control-plane functions`
-        : ''),
+      (others > 0 ? `  + ${others} control-plane functions` : ''),
   ];
-  // The commands to try, under the live view (and printed once when stdout is not a terminal).
-  const tryLines = [
+}
+
+/** The commands to try, under the live view (and printed once when stdout is not a terminal). */
+function tryLines(mesh: LocalMesh, services: ReadonlyMap<string, string>): string[] {
+  const canaryService =
+    [...services.keys()].find((svc) => {
+      const a = mesh.registry.getAlias(services.get(svc)!, LIVE_ALIAS);
+      return a && Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {}).length > 0;
+    }) ?? 'payments';
+  return [
     '  try (in another terminal):',
     `    npx mesh status --endpoint-url ${mesh.url}          (a deployment in progress: its step and alarms)`,
     `    npx mesh rollback ${canaryService} --endpoint-url ${mesh.url}   (stops a deployment in progress)`,
@@ -341,8 +416,39 @@ export async function main(argv: readonly string[]): Promise<void> {
     `    npx mesh trace --last --endpoint-url ${mesh.url}`,
     `    dashboard: ${mesh.url}/_mesh/`,
   ];
+}
+
+/** The lines under the live view's table: workers, traffic, watch, then the commands to try. */
+function viewFooter(mesh: LocalMesh, traffic: Traffic | undefined, watching: Watching | undefined, tries: string[]) {
+  const c = mesh.invoker.counters;
+  const trafficLine = traffic
+    ? `  traffic: ${Object.entries(traffic.counters)
+        .map(([k, v]) =>
+          v.denied > 0 ? `${k}: ${v.denied}/${v.sent} refused by frontend's mesh` : `${k} ${v.ok}/${v.sent} ok`,
+        )
+        .join('   ')}`
+    : '  traffic generator off (--no-traffic)';
+  return [
+    `  workers ${mesh.invoker.workers().length}  cold starts ${c.coldStarts}  timeouts ${c.timeouts}  crashes ${c.crashes}  throttles ${c.throttles}`,
+    trafficLine,
+    ...deploymentLines(deploymentViews(mesh.codeDeploy, mesh.alarms, Date.now()), Date.now()),
+    ...(watching ? [watching.lastRound()] : []),
+    '',
+    ...tries,
+  ];
+}
+
+/** Redraws the live view every second on a terminal; elsewhere, one summary line every 5 s. */
+function startLiveView(
+  mesh: LocalMesh,
+  services: ReadonlyMap<string, string>,
+  traffic: Traffic | undefined,
+  watching: Watching | undefined,
+): { stop(): void } {
+  const header = viewHeader(mesh, services);
+  const tries = tryLines(mesh, services);
   const tty = process.stdout.isTTY;
-  if (!tty) process.stdout.write(`${[...header, ...tryLines].join('\n')}\n`);
+  if (!tty) process.stdout.write(`${[...header, ...tries].join('\n')}\n`);
   let ticks = 0;
   const render = () => {
     ticks++;
@@ -352,23 +458,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       Date.now(),
       VIEW_WINDOW_MS,
     );
-    const c = mesh.invoker.counters;
-    const footer = [
-      `  workers ${mesh.invoker.workers().length}  cold starts ${c.coldStarts}  timeouts ${c.timeouts}  crashes ${c.crashes}  throttles ${c.throttles}`,
-      ...(traffic
-        ? [
-            `  traffic: ${Object.entries(traffic.counters)
-              .map(([k, v]) =>
-                v.denied > 0 ? `${k}: ${v.denied}/${v.sent} refused by frontend's mesh` : `${k} ${v.ok}/${v.sent} ok`,
-              )
-              .join('   ')}`,
-          ]
-        : ['  traffic generator off (--no-traffic)']),
-      ...deploymentLines(deploymentViews(mesh.codeDeploy, mesh.alarms, Date.now()), Date.now()),
-      ...(watch ? [lastRound || '  watch: waiting for edits of infra/, functions/, shared/'] : []),
-      '',
-      ...tryLines,
-    ];
+    const footer = viewFooter(mesh, traffic, watching, tries);
     if (tty) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(rows, header, footer, aliasRows(mesh, services))}\n`);
     else if (ticks % 5 === 0)
       process.stdout.write(
@@ -376,56 +466,22 @@ export async function main(argv: readonly string[]): Promise<void> {
       );
   };
   const timer = setInterval(render, 1000);
+  return { stop: () => clearInterval(timer) };
+}
 
-  // Release 2 under traffic: payments' new version goes out as a gated canary (a local CodeDeploy
-  // deployment) that its alarms judge on the demo's traffic.
-  if (later) {
-    say(`release 2: deploying ${later} under traffic (deployments ${args.deploymentSpeed}x CodeDeploy's pace) ...`);
-    try {
-      const report = await mesh.apply(later);
-      for (const d of report.deployments) {
-        say(
-          `release 2: CodeDeploy deployment ${d.deploymentId} shifts ${d.functionName}:${d.alias} v${d.from} -> v${d.to}`,
-        );
-      }
-    } catch (err) {
-      say(`release 2 did not deploy: ${(err as Error).message}`);
-    }
-  }
-  // Watch mode: release 2 (what cdk.out serves) synthesized again and deployed on every edit.
-  watch = args.watch
-    ? watchApp({
-        ...exampleApp(2),
-        outdir: assemblies[assemblies.length - 1]!,
-        index,
-        apply: (dir, options) => mesh.apply(dir, options),
-        log: (l) => {
-          say(`watch: ${l}`);
-          logStream.write(`[watch] ${l}\n`);
-        },
-      })
-    : undefined;
-  watch?.onRound((r) => {
-    lastRound = r.error
-      ? `  watch: the last edit did not build (${r.files.join(', ')}); see .mesh/local-mesh.log`
-      : `  watch: ${r.files.join(', ')} deployed (${r.mode}) in ${(r.totalMs / 1000).toFixed(1)} s${r.changed.length ? `, changed ${r.changed.join(', ')}` : ''}`;
-  });
-
-  await new Promise<void>((resolve) => {
+/** Resolves once the first SIGINT or SIGTERM has stopped everything (`stop`). */
+function stopped(say: (l: string) => void, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
     let stopping = false;
-    const stop = async (signal: string) => {
+    const onSignal = async (signal: string) => {
       if (stopping) return;
       stopping = true;
-      clearInterval(timer);
       say(`${signal}: stopping traffic, workers and servers ...`);
-      await watch?.close();
-      await traffic?.stop();
-      await mesh.stop();
-      logStream.end();
+      await stop();
       say('stopped; no processes left behind');
       resolve();
     };
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void onSignal('SIGINT'));
+    process.once('SIGTERM', () => void onSignal('SIGTERM'));
   });
 }

@@ -27,7 +27,11 @@ if (tsc.status !== 0) {
   console.error('build: tsc -p tsconfig.build.json failed');
   process.exit(tsc.status ?? 1);
 }
-for (const file of ['local/runtime/worker-bootstrap.js', 'local/dashboard/dashboard.html']) {
+for (const file of [
+  'local/runtime/worker-bootstrap.js',
+  'local/dashboard/dashboard.html',
+  'local/watch/esbuild-direct.cjs',
+]) {
   mkdirSync(dirname(join(dist, file)), { recursive: true });
   copyFileSync(join(root, file), join(dist, file));
 }

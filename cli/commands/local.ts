@@ -1,12 +1,14 @@
 /**
  * `mesh local`: synthesizes the CDK app in this folder and serves it as a local mesh
  * (local/mesh-local.ts, required only when this command runs: it loads the local endpoint and dynalite).
- * With `--watch`, every edit of the app's sources is synthesized again and deployed into the running
- * mesh (local/watch), so synthesis runs the app directly, the same way each time.
+ * Synthesis runs the app directly (local/watch/app-synth.ts), as `npm start` does, with the local
+ * mesh's account and region. With `--watch`, every edit of the app's sources is synthesized again and
+ * deployed into the running mesh (local/watch).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { AppSynthOptions } from '../../local/watch/app-synth';
+import type { BundleIndex } from '../../local/watch/bundle-index';
 import { expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { CommandError, UsageError } from '../errors';
@@ -83,54 +85,13 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
   };
 }
 
-/** The synth command line; `npx` finds the project's own cdk. */
-export function synthCommand(opts: LocalOptions): string[] {
-  return [
-    'cdk',
-    'synth',
-    '-q',
-    '--output',
-    opts.output,
-    ...(opts.app ? ['--app', opts.app] : []),
-    ...opts.context.flatMap((c) => ['-c', c]),
-  ];
-}
-
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const opts = parseLocalArgs(args);
   if (opts === 'help') {
     ctx.out(COMMAND_HELP.local);
     return 0;
   }
-  let assemblies = opts.assemblies.map((a) => resolve(ctx.cwd, a));
-  let index: import('../../local/watch/bundle-index').BundleIndex | undefined;
-  for (const a of assemblies) {
-    if (!existsSync(a))
-      throw new UsageError(`--assembly ${a} does not exist; synthesize it first (npx cdk synth -o ${a})`);
-  }
-  if (assemblies.length === 0) {
-    if (!opts.app && !existsSync(resolve(ctx.cwd, 'cdk.json'))) {
-      throw new UsageError(`no cdk.json in ${ctx.cwd}; run \`mesh local\` in a CDK app's folder or pass --app "<cmd>"`);
-    }
-    if (opts.watch) {
-      // The same synthesis each round, recorded so that a code edit can be rebundled alone.
-      const { synthForWatch } = require('../../local/watch/watch-app') as typeof import('../../local/watch/watch-app');
-      ctx.err(`mesh local: synthesizing the app into ${opts.output}`);
-      try {
-        index = await synthForWatch(watchedApp(opts, ctx), resolve(ctx.cwd, opts.output));
-      } catch (err) {
-        throw new CommandError(`${(err as Error).message}\nfix the app and run again`);
-      }
-    } else {
-      const argv = synthCommand(opts);
-      ctx.err(`mesh local: npx ${argv.join(' ')}`);
-      // Synth chatter goes to stderr: stdout carries only the endpoint URL, for scripts.
-      const res = spawnSync('npx', argv, { cwd: ctx.cwd, stdio: ['ignore', 2, 2], env: ctx.env });
-      if (res.status !== 0)
-        throw new CommandError(`cdk synth failed (exit ${res.status ?? res.signal}); fix the app and run again`);
-    }
-    assemblies = [resolve(ctx.cwd, opts.output)];
-  }
+  const { assemblies, index } = await assembliesToServe(opts, ctx);
   const { startLocalMesh } = require('../../local/mesh-local') as typeof import('../../local/mesh-local');
   const mesh = await startLocalMesh({
     assemblies,
@@ -143,14 +104,56 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   ctx.out(`  export AWS_ENDPOINT_URL=${mesh.url}   # then: mesh status, aws lambda list-functions, ...`);
   const watch = opts.watch
     ? (require('../../local/watch/watch-app') as typeof import('../../local/watch/watch-app')).watchApp({
-        ...watchedApp(opts, ctx),
+        ...localApp(opts, ctx),
         outdir: assemblies[0]!,
         index,
         apply: (dir, options) => mesh.apply(dir, options),
         log: (line) => ctx.err(`mesh local: watch: ${line}`),
       })
     : undefined;
-  await new Promise<void>((done) => {
+  await stopSignal();
+  ctx.err('mesh local: stopping');
+  await watch?.close();
+  await mesh.stop();
+  return 0;
+}
+
+/**
+ * The assemblies `--assembly` names, or the app synthesized into `--output` (with `--watch`, recorded
+ * so that a code edit can be rebundled alone).
+ */
+async function assembliesToServe(
+  opts: LocalOptions,
+  ctx: CliContext,
+): Promise<{ assemblies: string[]; index?: BundleIndex }> {
+  const given = opts.assemblies.map((a) => resolve(ctx.cwd, a));
+  for (const a of given) {
+    if (!existsSync(a))
+      throw new UsageError(`--assembly ${a} does not exist; synthesize it first (npx cdk synth -o ${a})`);
+  }
+  if (given.length > 0) return { assemblies: given };
+  if (!opts.app && !existsSync(resolve(ctx.cwd, 'cdk.json'))) {
+    throw new UsageError(`no cdk.json in ${ctx.cwd}; run \`mesh local\` in a CDK app's folder or pass --app "<cmd>"`);
+  }
+  const outdir = resolve(ctx.cwd, opts.output);
+  // Synth chatter stays out of stdout: it carries only the endpoint URL, for scripts.
+  ctx.err(`mesh local: synthesizing the app into ${opts.output}`);
+  try {
+    if (opts.watch) {
+      const { synthForWatch } = require('../../local/watch/watch-app') as typeof import('../../local/watch/watch-app');
+      return { assemblies: [outdir], index: await synthForWatch(localApp(opts, ctx), outdir) };
+    }
+    const { synthApp } = require('../../local/watch/app-synth') as typeof import('../../local/watch/app-synth');
+    await synthApp(localApp(opts, ctx), outdir);
+    return { assemblies: [outdir] };
+  } catch (err) {
+    throw new CommandError(`${(err as Error).message}\nfix the app and run again`);
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM (Ctrl-C stops everything, exit 0). */
+function stopSignal(): Promise<void> {
+  return new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -159,14 +162,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  ctx.err('mesh local: stopping');
-  await watch?.close();
-  await mesh.stop();
-  return 0;
 }
 
-/** The app `--watch` synthesizes: this folder's, `--app` if given, `-c` pairs as context. */
-function watchedApp(opts: LocalOptions, ctx: CliContext) {
+/** The app `mesh local` synthesizes: this folder's, `--app` if given, `-c` pairs as context. */
+export function localApp(opts: LocalOptions, ctx: Pick<CliContext, 'cwd' | 'env'>): AppSynthOptions {
   return {
     root: ctx.cwd,
     app: opts.app,

@@ -6,6 +6,10 @@
  * function's processes (which read it from the environment) can make it call as this service; any
  * other request, or one whose Host is not a loopback name, is refused before anything runs.
  *
+ * A call through the endpoint belongs to the invocation that makes it (its deadline, trace and
+ * idempotency key go on): the one in flight, or, with several at once (Lambda Managed Instances), the
+ * one whose Lambda request id the request names in `x-mesh-request-id`.
+ *
  * Opened at init so MESH_ENDPOINT is in process.env before the user's module loads. The socket is
  * bound synchronously through the TCP handle (port 0 needs its number at once), and `http` is
  * required one tick later: `http` costs several ms of module init, and nothing connects before then.
@@ -16,6 +20,9 @@ import { admitEndpointRequest } from './endpoint-guard';
 import { errorBody, MeshCallError } from './errors';
 import type { MeshRuntime } from './mesh-runtime';
 // Note: only types from the runtime here; the endpoint is on the init path.
+
+/** Names the invocation (its Lambda request id) a request belongs to, when several run at once. */
+export const REQUEST_ID_HEADER = 'x-mesh-request-id';
 
 export interface MeshEndpoint {
   /** `http://127.0.0.1:<port>/<secret>`, what MESH_ENDPOINT holds; append `/<service>`. */
@@ -71,74 +78,96 @@ export function startEndpoint(
   options: { port?: number; env?: NodeJS.ProcessEnv } = {},
 ): MeshEndpoint {
   const env = options.env ?? process.env;
-  const wanted = options.port ?? (Number(env[ENV.endpointPort]) || 0);
-  const secret = sandboxSecret();
-  let server: Server | undefined;
-  let closed = false;
-  const adopt = () => {
-    if (server || closed) return;
+  return new LocalEndpoint(
+    typeof rt === 'function' ? rt : () => rt,
+    env,
+    options.port ?? (Number(env[ENV.endpointPort]) || 0),
+  );
+}
+
+class LocalEndpoint implements MeshEndpoint {
+  readonly ready: Promise<void>;
+  private readonly secret = sandboxSecret();
+  private readonly bound: ReturnType<typeof bindHandle>;
+  private server: Server | undefined;
+  private closed = false;
+  private boundPort: number;
+  private resolveReady!: () => void;
+
+  constructor(
+    private readonly runtime: () => MeshRuntime,
+    private readonly env: NodeJS.ProcessEnv,
+    wanted: number,
+  ) {
+    this.ready = new Promise<void>((res) => (this.resolveReady = res));
+    this.bound = bindHandle(wanted, () => setImmediate(() => this.adopt()));
+    this.boundPort = this.bound?.port ?? wanted;
+    if (this.bound) this.announce();
+    else this.adopt(); // no synchronous bind available: MESH_ENDPOINT appears once listening
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.boundPort}/${this.secret}`;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const s = this.server;
+    if (!s) {
+      this.bound?.handle.close();
+      return;
+    }
+    const done = new Promise<void>((r) => s.close(() => r()));
+    s.closeAllConnections?.(); // keep-alive sockets would hold close() for the keep-alive timeout
+    await done;
+  }
+
+  private announce(): void {
+    this.env[ENV.endpoint] = this.url;
+    this.resolveReady();
+  }
+
+  /** Creates the HTTP server (requiring `http` now) on the bound handle, or on a port of its own. */
+  private adopt(): void {
+    if (this.server || this.closed) return;
     const http = require('node:http') as typeof import('node:http');
-    const get = typeof rt === 'function' ? rt : () => rt;
-    server = http.createServer((req, res) => void handle(get, secret, req, res));
+    const server = http.createServer((req, res) => void handle(this.runtime, this.secret, req, res));
+    this.server = server;
     server.keepAliveTimeout = 60_000;
     server.on('error', () => undefined);
-    if (bound) {
-      const tcp = bound.handle;
-      // net's listen installs its own onconnection on the handle. Connections keep queueing until
-      // 'listening' has fired, then go through it: http tracks connections from then on, and close()
-      // can end only those it tracks (an untracked keep-alive socket held close() for 60 s).
-      const queue = tcp.onconnection;
-      server.listen(tcp as unknown as number);
-      const accept = tcp.onconnection;
-      tcp.onconnection = queue;
-      server.once('listening', () => {
-        tcp.onconnection = accept;
-        const early = tcp.early ?? [];
-        tcp.early = undefined;
-        for (const args of early) tcp.onconnection?.(...args);
+    if (this.bound) listenOnHandle(server, this.bound.handle);
+    else {
+      server.listen({ port: this.boundPort, host: '127.0.0.1' }, () => {
+        const a = server.address();
+        if (a && typeof a === 'object') this.boundPort = a.port;
+        this.announce();
       });
-      server.unref();
-    } else {
-      server.listen({ port: wanted, host: '127.0.0.1' }, () => {
-        const a = server!.address();
-        if (a && typeof a === 'object') port = a.port;
-        env[ENV.endpoint] = baseUrl();
-        resolveReady();
-      });
-      server.unref();
     }
-  };
-  const bound = bindHandle(wanted, () => setImmediate(adopt));
-  let port = bound?.port ?? wanted;
-  const baseUrl = () => `http://127.0.0.1:${port}/${secret}`;
-  let resolveReady!: () => void;
-  const ready = new Promise<void>((res) => (resolveReady = res));
-  if (bound) {
-    env[ENV.endpoint] = baseUrl();
-    resolveReady();
-  } else {
-    adopt(); // no synchronous bind available: MESH_ENDPOINT appears once listening
+    server.unref();
   }
-  return {
-    get url() {
-      return baseUrl();
-    },
-    get port() {
-      return port;
-    },
-    ready,
-    close: async () => {
-      closed = true;
-      if (server) {
-        const s = server;
-        const done = new Promise<void>((r) => s.close(() => r()));
-        s.closeAllConnections?.(); // keep-alive sockets would hold close() for the keep-alive timeout
-        await done;
-      } else {
-        bound?.handle.close();
-      }
-    },
-  };
+}
+
+/**
+ * Hands the bound handle to `server`. net's listen installs its own onconnection on the handle.
+ * Connections keep queueing until 'listening' has fired, then go through it: http tracks connections
+ * from then on, and close() can end only those it tracks (an untracked keep-alive socket held close()
+ * for 60 s).
+ */
+function listenOnHandle(server: Server, tcp: TcpHandle & { early?: unknown[][] }): void {
+  const queue = tcp.onconnection;
+  server.listen(tcp as unknown as number);
+  const accept = tcp.onconnection;
+  tcp.onconnection = queue;
+  server.once('listening', () => {
+    tcp.onconnection = accept;
+    const early = tcp.early ?? [];
+    tcp.early = undefined;
+    for (const args of early) tcp.onconnection?.(...args);
+  });
 }
 
 /**
@@ -189,11 +218,15 @@ async function handle(
     }
     const idk = req.headers[META.headers.idempotencyKey] ?? req.headers['idempotency-key'];
     const timeout = Number(req.headers['x-mesh-timeout-ms']);
-    const result = await rt.call(decodeURIComponent(service), payload, {
-      headers: req.headers as Record<string, string | string[] | undefined>,
-      idempotencyKey: typeof idk === 'string' ? idk : undefined,
-      timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
-    });
+    const invocation = req.headers[REQUEST_ID_HEADER];
+    const scope = rt.invocations.named(typeof invocation === 'string' ? invocation : undefined);
+    const result = await rt.invocations.within(scope, () =>
+      rt.call(decodeURIComponent(service), payload, {
+        headers: req.headers as Record<string, string | string[] | undefined>,
+        idempotencyKey: typeof idk === 'string' ? idk : undefined,
+        timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
+      }),
+    );
     const body = JSON.stringify(result === undefined ? null : result);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);

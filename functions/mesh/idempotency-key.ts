@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 
-/** What the key needs of the invocation being served (client.ts InvocationScope). */
+/** What the key needs of the invocation being served (invocation-scope.ts). */
 export interface KeyScope {
   readonly idempotencyKey?: string;
   /** Calls made so far per target in this invocation. */

@@ -3,15 +3,17 @@
  * transport, shared by the wrapper (inbound) and `call()` (outbound). The layer makes one from the
  * environment; tests make several in one process (one per service).
  *
- * Lambda runs one invocation at a time per execution environment, so the invocation scope (deadline,
- * trace) is a field, not AsyncLocalStorage (whose promise hooks would tax every await on Node 20).
+ * The invocation being served (deadline, trace, caller, idempotency key) lives in `invocations`, one
+ * async context per invocation, so concurrent invocations in one process (Lambda Managed Instances)
+ * each see their own.
  */
 
 import { ENV } from '../../shared/names';
-import type { CallOptions, ClientDeps, InvocationScope, MeshClient, Signer } from './client';
+import type { CallOptions, ClientDeps, MeshClient, Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
 import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
+import { type InvocationScope, InvocationScopes } from './invocation-scope';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
 import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
@@ -51,8 +53,8 @@ export class MeshRuntime {
   readonly config: RuntimeConfig;
   readonly policy: PolicyCache;
   readonly telemetry: MeshTelemetry;
-  /** The invocation being served (set by the wrapper). */
-  scope: InvocationScope | undefined;
+  /** The invocations being served (the wrapper runs each in its own). */
+  readonly invocations = new InvocationScopes();
   private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
   private outbound: MeshClient | undefined;
   private readonly makeClient: () => MeshClient;
@@ -84,7 +86,7 @@ export class MeshRuntime {
         telemetry: this.telemetry,
         // Identity off: no module load, no promise per call.
         identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
-        scope: () => this.scope,
+        scope: () => this.invocations.current(),
         httpTargets: this.config.httpTargets,
         sleep: options.sleep,
         random: options.random,
@@ -119,6 +121,18 @@ export class MeshRuntime {
     throw new MeshIdentityUnavailableError(
       `mesh: ${this.config.service} has no identity yet (${r.missing}); its mesh calls are refused until its identity secret holds one`,
     );
+  }
+
+  /**
+   * The invocation being served where this runs (the wrapper's), else the scope set here for code that
+   * runs outside any invocation (a script or a test acting as one).
+   */
+  get scope(): InvocationScope | undefined {
+    return this.invocations.current();
+  }
+
+  set scope(scope: InvocationScope | undefined) {
+    this.invocations.outside = scope;
   }
 
   call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {

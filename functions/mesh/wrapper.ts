@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
+import type { TraceContext } from '../../shared/trace-header';
 import { answerPing } from './deploy-ping';
 import {
   MeshDeadlineExceededError,
@@ -19,11 +20,12 @@ import {
 } from './errors';
 import { type AnyHandler, callHandler } from './handler-loader';
 import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
+import type { InvocationScope } from './invocation-scope';
 import type { MeshRuntime } from './mesh-runtime';
 import { isHttpEvent, metadataFromClientContext, metadataFromHeaders } from './metadata';
 import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { isExpired } from './resilience/deadline';
-import { invocationTrace } from './telemetry/invocation-trace';
+import { invocationTrace, lambdaTraceHeader } from './telemetry/invocation-trace';
 
 export interface LambdaContextLike {
   readonly awsRequestId?: string;
@@ -38,176 +40,230 @@ export type WrappedHandler = (event: unknown, context: LambdaContextLike) => Pro
 /** Time kept back from the Lambda timeout so the wrapper reports a timeout before Lambda kills the sandbox. */
 const TIMEOUT_MARGIN_MS = 50;
 
+/** One invocation as the steps below see it: what arrived, and who is calling as far as it is known. */
+interface Inbound {
+  readonly rt: MeshRuntime;
+  readonly event: unknown;
+  readonly context: LambdaContextLike;
+  readonly t0: number;
+  readonly arrivedAt: number;
+  /** The mesh metadata: the Invoke's ClientContext, or an HTTP request's x-mesh-* headers. */
+  readonly meta: MeshMetadata | undefined;
+  readonly overHttp: boolean;
+  readonly requestId: string;
+  readonly trace: TraceContext | undefined;
+  readonly version: string;
+  /** Whom the policy is asked about. */
+  caller: string;
+  /** What telemetry records: the claim only once it is verified (identity) or accepted (policy). */
+  source: string;
+}
+
+/** Why the wrapper refused an invocation before the handler: the caller learns `error`, the log the rest. */
+interface Refusal {
+  readonly error: MeshError;
+  readonly outcome: string;
+  readonly denied: boolean;
+  readonly reason?: string;
+}
+
 /** `handler` may be a promise (an ESM module still loading). */
 export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHandler>): WrappedHandler {
   let fn: AnyHandler | undefined = typeof handler === 'function' ? handler : undefined;
   const pending = fn ? undefined : (handler as Promise<AnyHandler>).then((h) => (fn = h));
-  const self = rt.config.service;
 
   return async function meshWrapped(event: unknown, context: LambdaContextLike): Promise<unknown> {
     if (!fn) await pending;
     if (rt.config.disabled) return callHandler(fn!, event, context);
-    const t0 = performance.now();
-    const arrivedAt = Date.now();
-    // An Invoke carries the metadata in its ClientContext, an HTTP request in x-mesh-* headers; the
-    // token binds the request in the form it travelled.
-    const fromInvoke = metadataFromClientContext(context?.clientContext);
-    const overHttp = !fromInvoke && isHttpEvent(event);
-    const meta: MeshMetadata | undefined = fromInvoke ?? (overHttp ? metadataFromHeaders(event.headers) : undefined);
-    const requestId = context?.awsRequestId ?? randomUUID();
-    // `caller` is whom the policy is asked about; `source` what telemetry records, the claim only once
-    // it is verified (identity) or accepted (policy).
-    let caller = meta?.src ?? EXTERNAL;
-    let source = meta ? UNKNOWN_SOURCE : EXTERNAL;
-    // Outgoing subsegments hang under the function segment Lambda wrote (invocation-trace.ts).
-    const trace = invocationTrace(process.env._X_AMZN_TRACE_ID, meta?.trc);
-    const version = context?.functionVersion ?? rt.config.functionVersion;
-    const record = (code: number, outcome: string, err?: Error, denied = false, reason?: string) =>
-      rt.telemetry.record({
-        reporter: 'destination',
-        source,
-        destination: self,
-        version,
-        code,
-        outcome,
-        durationMs: performance.now() - t0,
-        attempts: meta?.att,
-        denied,
-        idempotencyKey: meta?.idk,
-        traceId: trace?.root,
-        requestId,
-        error: err ? `${err.name}: ${err.message}` : undefined,
-        reason,
-        claimedSource: source === UNKNOWN_SOURCE ? meta?.src : undefined,
-      });
-    const refuse = (err: MeshError, outcome: string, denied: boolean, reason?: string) => {
-      record(err.status, outcome, err, denied, reason);
-      // HTTP events answer with a status; Invoke callers get a function error named after the refusal.
-      if (isHttpEvent(event)) {
-        return {
-          statusCode: err.status,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ errorType: err.name, message: err.message, requestId }),
-        };
-      }
-      throw withoutStack(err);
-    };
-
-    // 1. Who is calling: nothing else is looked at before the caller is verified.
-    if (meta) {
-      const identity = await rt.identity();
-      if (identity) {
-        const v = identity.verify({
-          token: meta.tok,
-          source: meta.src,
-          payload: overHttp ? bodyOfEvent(event as Record<string, unknown>) : JSON.stringify(event),
-          idempotencyKey: meta.idk,
-          deadline: meta.dl,
-          http: overHttp ? requestLineOfEvent(event as Record<string, unknown>) : undefined,
-        });
-        // Which check failed goes to this function's log only: telling the caller would help a forger.
-        if (!v.ok) {
-          return refuse(
-            new MeshUnauthenticatedError(refusalMessage(self, 'unauthenticated', requestId)),
-            'unauthenticated',
-            true,
-            v.reason,
-          );
-        }
-        source = meta.src;
-      } else if (overHttp) {
-        // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
-        // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM).
-        caller = source = EXTERNAL;
-      }
-    }
-    // 2. The deadline: work the caller had given up on when it arrived is not started. Judged at
-    // arrival, so a cold sandbox loading its identity does not turn a call in time into a refusal.
-    if (meta?.dl !== undefined && isExpired(meta.dl, arrivedAt)) {
-      return refuse(
-        new MeshDeadlineExceededError(
-          `mesh: ${self} refused work whose deadline passed ${arrivedAt - meta.dl} ms before it arrived (request ${requestId})`,
-        ),
-        'deadline-exceeded',
-        false,
-      );
-    }
-    // 3. The policy, on a copy no older than the cache's bound when this call started.
-    const decidedAt = rt.policy.now();
-    const eff = rt.policy.authorize(await rt.policy.get(self), caller, decidedAt);
-    if (!eff.allowed) {
-      return refuse(
-        new MeshDeniedError(refusalMessage(self, 'denied', requestId)),
-        'denied',
-        true,
-        `${eff.reason}: ${eff.detail}`,
-      );
-    }
-    source = caller;
+    const inv = arrive(rt, event, context);
+    const refusal = (await verifyCaller(inv)) ?? checkDeadline(inv) ?? (await authorizeCaller(inv));
+    if (refusal) return refuse(inv, refusal);
     // A mesh ping (a deployment's pre-traffic check) is answered here, after the caller was verified
     // and admitted: the handler never sees it.
     const ping = readPing(event);
-    if (ping) {
-      const answer = await answerPing(rt, ping, version, source);
-      record(200, 'success');
-      return { [PING_KEY]: answer };
-    }
-
-    const previous = rt.scope;
-    rt.scope = {
-      deadline: meta?.dl,
-      trace,
-      getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
-      source,
-      // A mesh caller's key; otherwise Lambda's request id (the same on Lambda's retries of an event).
-      idempotencyKey: meta?.idk ?? context?.awsRequestId,
-      attempt: meta?.att,
-      requestId,
-      calls: new Map(),
-    };
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const run = callHandler(fn!, event, context);
-      const remaining = context?.getRemainingTimeInMillis?.();
-      let result: unknown;
-      if (remaining !== undefined && remaining > TIMEOUT_MARGIN_MS) {
-        result = await Promise.race([
-          run,
-          new Promise((_, reject) => {
-            timer = setTimeout(
-              () =>
-                reject(
-                  new MeshTimeoutError(
-                    `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
-                  ),
-                ),
-              remaining - TIMEOUT_MARGIN_MS,
-            );
-          }),
-        ]);
-      } else {
-        result = await run;
-      }
-      record(200, 'success');
-      return result;
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      record(
-        err instanceof MeshTimeoutError ? 504 : 500,
-        err instanceof MeshTimeoutError ? 'timeout' : 'function-error',
-        e,
-      );
-      if (isMeshError(err)) {
-        // A mesh error leaves this function without its stack (file paths); this log keeps it.
-        console.error(
-          JSON.stringify({ level: 'error', msg: 'mesh error from the handler', requestId, stack: err.stack }),
-        );
-        throw withoutStack(err);
-      }
-      throw err;
-    } finally {
-      if (timer) clearTimeout(timer);
-      rt.scope = previous;
-    }
+    if (ping) return answerPingOf(inv, ping);
+    return serve(inv, fn!);
   };
+}
+
+function arrive(rt: MeshRuntime, event: unknown, context: LambdaContextLike): Inbound {
+  const t0 = performance.now();
+  const arrivedAt = Date.now();
+  // The token binds the request in the form it travelled: an Invoke's payload, or the HTTP request.
+  const fromInvoke = metadataFromClientContext(context?.clientContext);
+  const overHttp = !fromInvoke && isHttpEvent(event);
+  const meta = fromInvoke ?? (overHttp ? metadataFromHeaders(event.headers) : undefined);
+  return {
+    rt,
+    event,
+    context,
+    t0,
+    arrivedAt,
+    meta,
+    overHttp,
+    requestId: context?.awsRequestId ?? randomUUID(),
+    // Outgoing subsegments hang under the function segment Lambda wrote (invocation-trace.ts).
+    trace: invocationTrace(lambdaTraceHeader(), meta?.trc),
+    version: context?.functionVersion ?? rt.config.functionVersion,
+    caller: meta?.src ?? EXTERNAL,
+    source: meta ? UNKNOWN_SOURCE : EXTERNAL,
+  };
+}
+
+/** 1. Who is calling: nothing else is looked at before the caller is verified. */
+async function verifyCaller(inv: Inbound): Promise<Refusal | undefined> {
+  const { meta, overHttp, event } = inv;
+  if (!meta) return undefined;
+  const identity = await inv.rt.identity();
+  if (!identity) {
+    // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
+    // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM).
+    if (overHttp) inv.caller = inv.source = EXTERNAL;
+    return undefined;
+  }
+  const v = identity.verify({
+    token: meta.tok,
+    source: meta.src,
+    payload: overHttp ? bodyOfEvent(event as Record<string, unknown>) : JSON.stringify(event),
+    idempotencyKey: meta.idk,
+    deadline: meta.dl,
+    http: overHttp ? requestLineOfEvent(event as Record<string, unknown>) : undefined,
+  });
+  // Which check failed goes to this function's log only: telling the caller would help a forger.
+  if (!v.ok) {
+    const error = new MeshUnauthenticatedError(refusalMessage(inv.rt.config.service, 'unauthenticated', inv.requestId));
+    return { error, outcome: 'unauthenticated', denied: true, reason: v.reason };
+  }
+  inv.source = meta.src;
+  return undefined;
+}
+
+/**
+ * 2. The deadline: work the caller had given up on when it arrived is not started. Judged at arrival,
+ * so a cold sandbox loading its identity does not turn a call in time into a refusal.
+ */
+function checkDeadline(inv: Inbound): Refusal | undefined {
+  const dl = inv.meta?.dl;
+  if (dl === undefined || !isExpired(dl, inv.arrivedAt)) return undefined;
+  const error = new MeshDeadlineExceededError(
+    `mesh: ${inv.rt.config.service} refused work whose deadline passed ${inv.arrivedAt - dl} ms before it arrived (request ${inv.requestId})`,
+  );
+  return { error, outcome: 'deadline-exceeded', denied: false };
+}
+
+/** 3. The policy, on a copy no older than the cache's bound when this call started. */
+async function authorizeCaller(inv: Inbound): Promise<Refusal | undefined> {
+  const { policy, config } = inv.rt;
+  const decidedAt = policy.now();
+  const eff = policy.authorize(await policy.get(config.service), inv.caller, decidedAt);
+  if (!eff.allowed) {
+    const error = new MeshDeniedError(refusalMessage(config.service, 'denied', inv.requestId));
+    return { error, outcome: 'denied', denied: true, reason: `${eff.reason}: ${eff.detail}` };
+  }
+  inv.source = inv.caller;
+  return undefined;
+}
+
+async function answerPingOf(inv: Inbound, ping: NonNullable<ReturnType<typeof readPing>>): Promise<unknown> {
+  const answer = await answerPing(inv.rt, ping, inv.version, inv.source);
+  record(inv, 200, 'success');
+  return { [PING_KEY]: answer };
+}
+
+/** Records the refusal; HTTP events answer with a status, Invoke callers get a function error named after it. */
+function refuse(inv: Inbound, r: Refusal): unknown {
+  record(inv, r.error.status, r.outcome, r.error, r.denied, r.reason);
+  if (!isHttpEvent(inv.event)) throw withoutStack(r.error);
+  return {
+    statusCode: r.error.status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ errorType: r.error.name, message: r.error.message, requestId: inv.requestId }),
+  };
+}
+
+/** 4. The handler, in the invocation's own scope (what `call()` and `mesh.context()` read), and its record. */
+async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
+  const { meta, context } = inv;
+  const scope: InvocationScope = {
+    deadline: meta?.dl,
+    trace: inv.trace,
+    getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
+    source: inv.source,
+    // A mesh caller's key; otherwise Lambda's request id (the same on Lambda's retries of an event).
+    idempotencyKey: meta?.idk ?? context?.awsRequestId,
+    attempt: meta?.att,
+    requestId: inv.requestId,
+    calls: new Map(),
+  };
+  try {
+    const result = await inv.rt.invocations.serve(scope, () =>
+      raceTimeout(fn, inv.event, context, inv.rt.config.service),
+    );
+    record(inv, 200, 'success');
+    return result;
+  } catch (err) {
+    const timedOut = err instanceof MeshTimeoutError;
+    record(inv, timedOut ? 504 : 500, timedOut ? 'timeout' : 'function-error', asError(err));
+    if (!isMeshError(err)) throw err;
+    // A mesh error leaves this function without its stack (file paths); this log keeps it.
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: 'mesh error from the handler',
+        requestId: inv.requestId,
+        stack: err.stack,
+      }),
+    );
+    throw withoutStack(err);
+  }
+}
+
+/** The callee's access-log line and metrics for this invocation. */
+function record(inv: Inbound, code: number, outcome: string, err?: Error, denied = false, reason?: string): void {
+  const { meta, source } = inv;
+  inv.rt.telemetry.record({
+    reporter: 'destination',
+    source,
+    destination: inv.rt.config.service,
+    version: inv.version,
+    code,
+    outcome,
+    durationMs: performance.now() - inv.t0,
+    attempts: meta?.att,
+    denied,
+    idempotencyKey: meta?.idk,
+    traceId: inv.trace?.root,
+    requestId: inv.requestId,
+    error: err ? `${err.name}: ${err.message}` : undefined,
+    reason,
+    claimedSource: source === UNKNOWN_SOURCE ? meta?.src : undefined,
+  });
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Runs the handler against the function's timeout, less a margin, so the wrapper reports the timeout before Lambda kills the sandbox. */
+async function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContextLike, self: string): Promise<unknown> {
+  const run = callHandler(fn, event, context);
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined || remaining <= TIMEOUT_MARGIN_MS) return run;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new MeshTimeoutError(
+            `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
+          ),
+        ),
+      remaining - TIMEOUT_MARGIN_MS,
+    );
+  });
+  try {
+    return await Promise.race([run, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -4,10 +4,15 @@
  * CDK_CONTEXT_JSON, the output directory in CDK_OUTDIR, asset metadata on (the local mesh finds
  * function code by it). Without the CLI's own start-up, and with esbuild run directly
  * (esbuild-direct.cjs), a re-synthesis after an edit takes a few seconds instead of many.
+ *
+ * What `mesh local` and `npm start` both synthesize with, watching or not. An environment-agnostic
+ * stack gets the local mesh's account and region (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION), never
+ * the ones of the machine's AWS credentials: the ARNs it synthesizes name local resources.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../registry/function-registry';
 
 export interface AppSynthOptions {
   /** The app's folder (where cdk.json is). */
@@ -16,7 +21,7 @@ export interface AppSynthOptions {
   readonly app?: string;
   /** Context on top of cdk.json's and cdk.context.json's (`-c key=value`). */
   readonly context?: Readonly<Record<string, string>>;
-  /** Extra environment for the app (CDK_DEFAULT_ACCOUNT, ...). */
+  /** Extra environment for the app. @default the local mesh's account and region as CDK_DEFAULT_* */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -79,6 +84,8 @@ export async function synthApp(options: AppSynthOptions, outdir: string, run: Sy
     shell: command.shell,
     env: {
       ...process.env,
+      CDK_DEFAULT_ACCOUNT: LOCAL_ACCOUNT,
+      CDK_DEFAULT_REGION: LOCAL_REGION,
       ...options.env,
       CDK_OUTDIR: outdir,
       CDK_CONTEXT_JSON: JSON.stringify(context),

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { canaryVersion, describeSplit, planPromote, planRollback, planShift } from '../../cli/alias-plan';
 import { AWS_OPTIONS, expectPositionals, parseCommandArgs } from '../../cli/args';
 import { DUMMY_CREDENTIALS, resolveAwsSettings } from '../../cli/aws-settings';
-import { parseLocalArgs, synthCommand } from '../../cli/commands/local';
+import { localApp, parseLocalArgs } from '../../cli/commands/local';
 import { renderStatus } from '../../cli/commands/status';
 import { processContext } from '../../cli/context';
 import { UsageError } from '../../cli/errors';
@@ -303,15 +303,14 @@ test('mesh local: port and flags are checked before anything runs', () => {
     deploymentSpeed: 1,
   });
   assert.equal((parseLocalArgs(['--watch']) as { watch: boolean }).watch, true);
-  assert.deepEqual(synthCommand(opts as Exclude<typeof opts, 'help'>), [
-    'cdk',
-    'synth',
-    '-q',
-    '--output',
-    'cdk.out',
-    '-c',
-    'release=1',
-  ]);
+  // The app to synthesize: this folder's, `-c` pairs as context (`=` in a value kept).
+  const withValue = parseLocalArgs(['--app', 'node app.js', '-c', 'release=1', '-c', 'tag=a=b']);
+  assert.deepEqual(localApp(withValue as Exclude<typeof withValue, 'help'>, { cwd: '/app', env: {} }), {
+    root: '/app',
+    app: 'node app.js',
+    context: { release: '1', tag: 'a=b' },
+    env: {},
+  });
   assert.equal(parseLocalArgs(['--help']), 'help');
 });
 

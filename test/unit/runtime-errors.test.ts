@@ -2,7 +2,6 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseRemoteError } from '../../functions/mesh/client';
 import {
   errorBody,
   MeshCircuitOpenError,
@@ -14,6 +13,7 @@ import {
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from '../../functions/mesh/errors';
+import { parseRemoteError } from '../../functions/mesh/pipeline/classify';
 import { classifyOutcome } from '../../functions/mesh/resilience/retry-decision';
 
 describe('runtime errors', () => {

@@ -1,7 +1,9 @@
 /**
  * Nonces seen within the token lifetime. Bounded: expired entries are dropped first; when still full,
- * the oldest entry goes (a Lambda instance serves one request at a time, so 10,000 live tokens per
- * minute is far beyond what one callee instance sees).
+ * the oldest entry goes. With tokens living about 10 s, 10,000 entries hold every nonce of some
+ * hundreds of verified calls a second per runtime: far beyond a classic sandbox (one invocation at a
+ * time); an environment of Lambda Managed Instances serving many invocations at once can pass it, and
+ * then forgets its oldest nonces first.
  */
 export class ReplayCache {
   private readonly seen = new Map<string, number>();

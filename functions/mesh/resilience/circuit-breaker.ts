@@ -7,6 +7,11 @@
  *
  * Pure: no timers; time comes in as `now` (epoch ms). The runtime counts `breaker_open_total`
  * through `onStateChange`.
+ *
+ * Calls overlap (parallel calls of one invocation, concurrent invocations in one process): a call let
+ * through by `admit` reports its end with the pass it got, and an answer that arrives after the
+ * breaker changed state counts for nothing. A straggler from before the breaker opened neither
+ * closes a half-open breaker nor takes its probe's slot.
  */
 import { DEFAULTS } from '../../../shared/policy';
 
@@ -40,6 +45,11 @@ export interface BreakerStateChange {
 
 export type BreakerListener = (change: BreakerStateChange) => void;
 
+/** What `admit` hands a call it lets through: the state it was let through in (bumped by every change). */
+export interface BreakerPass {
+  readonly epoch: number;
+}
+
 export class CircuitBreaker {
   private opts: Required<BreakerOptions>;
   private current: BreakerState = 'closed';
@@ -52,6 +62,8 @@ export class CircuitBreaker {
   private lastOpenReason: BreakerTransitionReason | undefined;
   /** When the half-open probe in flight was let through; undefined = none in flight. */
   private probeSince: number | undefined;
+  /** Counts state changes: a pass from an earlier epoch reports on a state that is gone. */
+  private epoch = 0;
   private readonly listeners = new Set<BreakerListener>();
 
   constructor(options: BreakerOptions = {}) {
@@ -100,8 +112,19 @@ export class CircuitBreaker {
     return true;
   }
 
+  /** `canPass`, and the pass to report the call's end with (undefined = held). */
+  admit(now: number): BreakerPass | undefined {
+    return this.canPass(now) ? { epoch: this.epoch } : undefined;
+  }
+
+  /** A report that comes with a pass from an earlier state (no pass: a report on the current state). */
+  private isStale(pass: BreakerPass | undefined): boolean {
+    return pass !== undefined && pass.epoch !== this.epoch;
+  }
+
   /** Reports a successful call; returns the new state. */
-  success(now: number): BreakerState {
+  success(now: number, pass?: BreakerPass): BreakerState {
+    if (this.isStale(pass)) return this.current;
     if (this.current === 'half-open') {
       this.probeSince = undefined;
       this.resetCounts();
@@ -115,7 +138,8 @@ export class CircuitBreaker {
   }
 
   /** Reports a failed call; returns the new state. */
-  failure(now: number): BreakerState {
+  failure(now: number, pass?: BreakerPass): BreakerState {
+    if (this.isStale(pass)) return this.current;
     if (this.current === 'half-open') {
       this.probeSince = undefined;
       this.open('probe-failed', now);
@@ -139,8 +163,8 @@ export class CircuitBreaker {
    * Reports a call that ended saying nothing about the target's health (throttled, denied, a bad
    * request): counts nothing, but frees the half-open probe slot so the next call can probe at once.
    */
-  release(_now: number): BreakerState {
-    if (this.current === 'half-open') this.probeSince = undefined;
+  release(_now: number, pass?: BreakerPass): BreakerState {
+    if (this.current === 'half-open' && !this.isStale(pass)) this.probeSince = undefined;
     return this.current;
   }
 
@@ -160,6 +184,7 @@ export class CircuitBreaker {
   private transition(to: BreakerState, reason: BreakerTransitionReason, at: number): void {
     const from = this.current;
     this.current = to;
+    this.epoch++;
     for (const l of this.listeners) {
       try {
         l({ from, to, reason, at });
@@ -206,6 +231,8 @@ function resolve(o: BreakerOptions): Required<BreakerOptions> {
 export interface BreakerRegistryChange extends BreakerStateChange {
   readonly target: string;
   readonly version: string;
+  /** How long the breaker stays open (its options when it changed). */
+  readonly openMs: number;
 }
 
 /**
@@ -223,10 +250,11 @@ export class Breakers {
     const key = `${target}\u0000${version}`;
     let b = this.byKey.get(key);
     if (!b) {
-      b = new CircuitBreaker({ ...this.defaults, ...options });
-      b.onStateChange((c) => {
-        for (const l of this.listeners) l({ ...c, target, version });
+      const created = new CircuitBreaker({ ...this.defaults, ...options });
+      created.onStateChange((c) => {
+        for (const l of this.listeners) l({ ...c, target, version, openMs: created.options.openMs });
       });
+      b = created;
       this.byKey.set(key, b);
     } else if (options && !sameOptions(b.options, { ...this.defaults, ...options })) {
       b.configure({ ...this.defaults, ...options });

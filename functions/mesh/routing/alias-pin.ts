@@ -24,3 +24,35 @@ export function pinBehindAlias(
   if (!anyEjected || healthy.length === 0) return undefined;
   return healthy[turn % healthy.length];
 }
+
+/**
+ * Per target and alias: the versions seen running behind it (X-Amz-Executed-Version), least recently
+ * seen first, and whose turn it is among the healthy ones. One per client, shared by its calls.
+ */
+export class AliasVersions {
+  private readonly byAlias = new Map<string, Set<string>>();
+  private turn = 0;
+
+  /** The versions seen behind `alias` of `target` (created empty; the caller adds with `saw`). */
+  seen(target: string, alias: string): Set<string> {
+    const key = `${target}\u0000${alias}`;
+    let s = this.byAlias.get(key);
+    if (!s) {
+      s = new Set();
+      this.byAlias.set(key, s);
+    }
+    return s;
+  }
+
+  /** `pinBehindAlias` with this client's turn (each call moves it on, so healthy versions alternate). */
+  pin(seen: ReadonlySet<string>, ejected: ReadonlySet<string>): string | undefined {
+    return pinBehindAlias(seen, ejected, this.turn++);
+  }
+}
+
+/** Records that `version` ran. An alias runs at most two versions: the two seen last are kept (a promoted alias drops the old one). */
+export function saw(seen: Set<string>, version: string): void {
+  seen.delete(version);
+  seen.add(version);
+  if (seen.size > 2) seen.delete(seen.values().next().value!);
+}

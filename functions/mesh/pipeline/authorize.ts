@@ -1,0 +1,38 @@
+/**
+ * Stage `authorize`: the target's policy decides before anything is sent (deny by default, fail
+ * fast). The refusal tells application code only `denied` and the call's key; the reason goes to
+ * this function's access log. An admitted call learns its traffic policy and counts in the budget.
+ */
+import { LIVE_ALIAS } from '../../../shared/names';
+import type { AuthorizedCall, CallContext } from './call-context';
+import { MeshDeniedError } from './errors';
+import { ended } from './record';
+
+export async function authorize(call: CallContext): Promise<AuthorizedCall> {
+  const { deps, budgets } = call.client;
+  const decidedAt = deps.policy.now();
+  const policy = await deps.policy.get(call.target);
+  const eff = deps.policy.authorize(policy, deps.service, decidedAt);
+  if (!eff.allowed) {
+    const err = new MeshDeniedError(
+      `mesh: the call to ${call.target} was refused: denied (request ${call.idempotencyKey}); ` +
+        'the reason is in the mesh access log',
+    );
+    throw ended(call, 'denied', err, { refused: true, reason: `${eff.reason}: ${eff.detail}` });
+  }
+  const traffic = eff.policy;
+  const alias = policy.serviceItem?.alias ?? LIVE_ALIAS;
+  const bytes = Buffer.from(JSON.stringify(call.payload === undefined ? {} : call.payload));
+  const budget = budgets.get(call.target, traffic.budget);
+  budget.recordRequest(call.startedAt);
+  call.version = alias;
+  return Object.assign(call, {
+    policy,
+    traffic,
+    functionName: policy.serviceItem?.functionName ?? `${deps.meshName}-${call.target}`,
+    alias,
+    bytes,
+    overallDeadline: call.startedAt + (call.options.timeoutMs ?? traffic.timeoutMs),
+    budget,
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * Stage `retry`: attempts until one succeeds or the call must stop. Each attempt gets the smallest of
+ * its limits (per-try timeout, the call's timeout, the caller's deadline, this function's remaining
+ * time); a failed one is tried again when the retry decision allows it (retryable outcome, attempts
+ * left, room before the deadline, the target's retry budget; on an edge that is not idempotent only
+ * an attempt that never reached the handler), after a full-jitter backoff. A call that may have run
+ * the handler without a known end ends "outcome unknown".
+ */
+
+import { backoffDelay } from '../resilience/backoff';
+import { type AttemptTimeout, attemptTimeout, callEndsBy, describeBound } from '../resilience/deadline';
+import { classifyDelivery } from '../resilience/delivery';
+import { decideRetry, isOutcomeUnknown } from '../resilience/retry-decision';
+import type { AttemptOutcome, ReadyCall } from './call-context';
+import { errorOf, unknownOutcome } from './classify';
+import { MeshTimeoutError } from './errors';
+import { ended } from './record';
+
+/** What the retry stage hands each attempt: its number (1-based), start and timeout. */
+export interface AttemptPlan {
+  readonly number: number;
+  readonly now: number;
+  readonly timeout: AttemptTimeout;
+}
+
+/** Runs `attempt` until it succeeds (its outcome) or the call ends (throws the call's error). */
+export async function retry(
+  call: ReadyCall,
+  attempt: (plan: AttemptPlan) => Promise<AttemptOutcome>,
+): Promise<AttemptOutcome> {
+  const { client, traffic, scope, target } = call;
+  for (let n = 1; ; n++) {
+    const now = client.now();
+    const remaining = scope?.getRemainingTimeInMillis?.();
+    const limits = {
+      now,
+      overallDeadline: call.overallDeadline,
+      propagatedDeadline: scope?.deadline,
+      remainingTimeMs: remaining,
+    };
+    const timeout = attemptTimeout({ ...limits, perTryTimeoutMs: traffic.perTryTimeoutMs });
+    if (timeout.expired) {
+      throw ended(
+        call,
+        'timeout',
+        new MeshTimeoutError(`mesh: call to ${target} has no time left: ${describeBound(timeout)}`),
+      );
+    }
+    const o = await attempt({ number: n, now, timeout });
+    call.attempts = n;
+    call.version = o.version;
+    if (o.outcome === 'success') return o;
+    const after = o.endedAt;
+    const delivery = classifyDelivery(o.result);
+    const decision = decideRetry({
+      outcome: o.outcome,
+      attempt: n,
+      maxAttempts: traffic.retries.maxAttempts,
+      retryOn: traffic.retries.retryOn,
+      idempotent: traffic.idempotent,
+      delivery,
+      now: after,
+      delayMs: backoffDelay(n, traffic.retries, client.random),
+      endsBy: callEndsBy({
+        ...limits,
+        now: after,
+        remainingTimeMs: remaining === undefined ? undefined : remaining - (after - now),
+      }),
+      budget: call.budget,
+    });
+    if (!decision.retry) {
+      const last = errorOf(target, o, timeout);
+      const unknown = isOutcomeUnknown(traffic.idempotent, delivery, call.mayHaveRun);
+      throw ended(call, o.outcome, unknown ? unknownOutcome(target, call.idempotencyKey, n, last) : last);
+    }
+    if (delivery === 'unknown') call.mayHaveRun = true;
+    call.budget.recordRetry(after);
+    call.retries++;
+    if (decision.delayMs > 0) await client.sleep(decision.delayMs);
+  }
+}

@@ -1,0 +1,79 @@
+/** Stage `authorize`: the target's policy admits the call (with its traffic policy) or refuses it before anything is sent. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MeshCallError, MeshDeniedError } from '../../functions/mesh/errors';
+import { authorize } from '../../functions/mesh/pipeline/authorize';
+import { startCall } from '../../functions/mesh/pipeline/call-context';
+import { fixture, PAYMENTS, T0 } from '../support/pipeline-fixture';
+
+describe('pipeline stage: authorize', () => {
+  test('an allowed edge: the traffic policy, function, alias, payload bytes and overall deadline', async () => {
+    const { state } = fixture({
+      items: [
+        { pk: 'payments', sk: 'service', functionName: 'shop-payments-fn', alias: 'stable' },
+        { pk: 'payments', sk: 'allow#orders', source: 'orders', timeoutMs: 900 },
+      ],
+    });
+    const call = await authorize(startCall(state, 'payments', { amount: 3 }, {}));
+    assert.equal(call.functionName, 'shop-payments-fn');
+    assert.equal(call.alias, 'stable');
+    assert.equal(call.version, 'stable', 'reported under the alias until an attempt names a version');
+    assert.equal(call.bytes.toString(), '{"amount":3}');
+    assert.equal(call.overallDeadline, T0 + 900);
+    assert.equal(call.traffic.timeoutMs, 900);
+    assert.equal(call.budget.snapshot(T0).requests, 1, 'the admitted call counts in the retry budget');
+  });
+
+  test('the call option timeoutMs wins over the policy; no payload is sent as {}', async () => {
+    const { state } = fixture();
+    const call = await authorize(startCall(state, 'payments', undefined, { timeoutMs: 250 }));
+    assert.equal(call.overallDeadline, T0 + 250);
+    assert.equal(call.bytes.toString(), '{}');
+    assert.equal(call.functionName, 'shop-payments');
+  });
+
+  test('no edge: denied with the request key only; the reason stays in the access log', async () => {
+    const { state, accessLog } = fixture({ items: PAYMENTS.filter((i) => i.sk === 'service') });
+    await assert.rejects(authorize(startCall(state, 'payments', {}, { idempotencyKey: 'k-9' })), (err: Error) => {
+      assert.ok(err instanceof MeshDeniedError);
+      assert.equal(
+        err.message,
+        'mesh: the call to payments was refused: denied (request k-9); the reason is in the mesh access log',
+      );
+      assert.doesNotMatch(err.message, /no-edge/);
+      return true;
+    });
+    const [line] = accessLog();
+    assert.equal(line?.outcome, 'denied');
+    assert.equal(line?.code, 403);
+    assert.equal(line?.version, 'live');
+    assert.equal(line?.attempts, 0);
+    assert.match(String(line?.reason), /^no-edge: /);
+  });
+
+  test('no service item: the function is named after the mesh and the service', async () => {
+    const { state } = fixture({ items: PAYMENTS.filter((i) => i.sk !== 'service') });
+    const call = await authorize(startCall(state, 'payments', {}, {}));
+    assert.deepEqual([call.functionName, call.alias], ['shop-payments', 'live']);
+  });
+
+  test('a target that is not a service name: a call error before anything, and no record', async () => {
+    const { state, lines } = fixture();
+    const lookalike = { toString: () => 'payments' } as unknown as string; // not a string, though it reads as one
+    for (const bad of ['Payments', 'pay_ments', 42 as unknown as string, lookalike]) {
+      assert.throws(
+        () => startCall(state, bad, {}, {}),
+        (e: Error) =>
+          e instanceof MeshCallError &&
+          e.message.startsWith(`call(target): ${JSON.stringify(bad)} is not a service name`),
+      );
+    }
+    assert.equal(lines.length, 0);
+  });
+
+  test('an unknown service is refused too (deny by default)', async () => {
+    const { state, accessLog } = fixture();
+    await assert.rejects(authorize(startCall(state, 'audit', {}, {})), MeshDeniedError);
+    assert.match(String(accessLog()[0]?.reason), /^unknown-service: /);
+  });
+});

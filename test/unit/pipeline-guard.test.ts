@@ -1,0 +1,186 @@
+/** Stage `guard`: the breaker of the attempt's version lets it through or ends the call, then hears how it ended. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MeshCircuitOpenError, MeshOutcomeUnknownError } from '../../functions/mesh/errors';
+import type { AttemptContext, AttemptOutcome } from '../../functions/mesh/pipeline/call-context';
+import { guard, watchBreakers } from '../../functions/mesh/pipeline/guard';
+import { route } from '../../functions/mesh/pipeline/route';
+import { fixture, PAYMENTS, planOf, readyCall, T0 } from '../support/pipeline-fixture';
+
+const ONE_FAILURE_OPENS = [
+  ...PAYMENTS,
+  { pk: 'payments', sk: 'traffic', breaker: { consecutiveFailures: 1, openMs: 1000 } },
+];
+
+/** What the send stage would answer: `outcome` by `version` at the attempt's start. */
+const answered =
+  (a: AttemptContext, outcome: AttemptOutcome['outcome'], version = a.routeVersion) =>
+  async (): Promise<AttemptOutcome> => ({ result: {}, outcome, version, endedAt: a.now });
+
+describe('pipeline stage: guard', () => {
+  test('a closed breaker lets the attempt through and counts its failure on the version that ran', async () => {
+    const { state } = fixture({ items: [...ONE_FAILURE_OPENS, { pk: 'payments', sk: 'route', weights: { '2': 1 } }] });
+    const call = await readyCall(state);
+    const a = route(call, planOf(call));
+    const o = await guard(a, answered(a, 'function-error'));
+    assert.equal(o.outcome, 'function-error');
+    assert.equal(state.breakers.peek('payments', '2')?.state, 'open');
+  });
+
+  test('an open breaker ends the call before anything is sent: circuit open, reported under the version', async () => {
+    const { state, accessLog } = fixture({
+      items: [...ONE_FAILURE_OPENS, { pk: 'payments', sk: 'route', weights: { '2': 1 } }],
+    });
+    const call = await readyCall(state);
+    state.breakers.get('payments', '2', call.traffic.breaker).failure(T0);
+    call.attempts = 1;
+    // Every weighted version ejected: the route falls back to the alias, whose breaker is closed; open it too.
+    state.breakers.get('payments', 'live', call.traffic.breaker).failure(T0);
+    let sent = false;
+    const a = route(call, planOf(call, 2));
+    await assert.rejects(
+      guard(a, async () => {
+        sent = true;
+        return answered(a, 'success')();
+      }),
+      (err: Error) => err instanceof MeshCircuitOpenError && /circuit open for payments version live/.test(err.message),
+    );
+    assert.equal(sent, false);
+    const [line] = accessLog();
+    assert.deepEqual([line?.outcome, line?.code, line?.version, line?.attempts], ['circuit-open', 503, 'live', 1]);
+  });
+
+  test('open after an attempt that may have run (edge not idempotent): the outcome is unknown', async () => {
+    const { state } = fixture({ items: ONE_FAILURE_OPENS });
+    const call = await readyCall(state);
+    call.mayHaveRun = true;
+    state.breakers.get('payments', 'live', call.traffic.breaker).failure(T0);
+    const a = route(call, planOf(call, 2));
+    await assert.rejects(
+      guard(a, answered(a, 'success')),
+      (e: Error) => e instanceof MeshOutcomeUnknownError && /unknown after 1 attempt\(s\)/.test(e.message),
+    );
+  });
+
+  test('behind the alias: the version that ran is learned, and its failure stays its own while a sibling is healthy', async () => {
+    const { state } = fixture({ items: ONE_FAILURE_OPENS });
+    const call = await readyCall(state);
+    const first = route(call, planOf(call));
+    await guard(first, answered(first, 'success', '1'));
+    const second = route(call, planOf(call));
+    await guard(second, answered(second, 'function-error', '2'));
+    assert.deepEqual([...state.aliases.seen('payments', 'live')], ['1', '2']);
+    assert.equal(state.breakers.peek('payments', '2')?.state, 'open');
+    assert.equal(state.breakers.peek('payments', 'live')?.state, 'closed', 'version 1 is healthy: the alias is not');
+  });
+
+  test('a lone version behind the alias: its failure is the alias failing', async () => {
+    const { state } = fixture({ items: ONE_FAILURE_OPENS });
+    const call = await readyCall(state);
+    const a = route(call, planOf(call));
+    await guard(a, answered(a, 'timeout', '1'));
+    assert.equal(state.breakers.peek('payments', '1')?.state, 'open');
+    assert.equal(state.breakers.peek('payments', 'live')?.state, 'open');
+  });
+
+  test('an answer that names no version counts once, on the alias', async () => {
+    const items = [...PAYMENTS, { pk: 'payments', sk: 'traffic', breaker: { consecutiveFailures: 2 } }];
+    const { state } = fixture({ items });
+    const call = await readyCall(state);
+    const a = route(call, planOf(call));
+    await guard(a, answered(a, 'service-error', 'live'));
+    assert.equal(state.breakers.peek('payments', 'live')?.state, 'closed', 'one failure of two');
+    assert.deepEqual([...a.seen!], [], 'the alias is not a version seen behind itself');
+  });
+
+  test('throttled says nothing of health: it neither counts as a failure nor wipes the failures before it', async () => {
+    const items = [
+      ...PAYMENTS,
+      { pk: 'payments', sk: 'traffic', breaker: { consecutiveFailures: 2 } },
+      { pk: 'payments', sk: 'route', weights: { '2': 1 } },
+    ];
+    const { state } = fixture({ items });
+    const call = await readyCall(state);
+    for (const outcome of ['function-error', 'throttled', 'function-error'] as const) {
+      const a = route(call, planOf(call));
+      await guard(a, answered(a, outcome));
+    }
+    assert.equal(state.breakers.peek('payments', '2')?.state, 'open');
+  });
+
+  test("a version's success behind the alias is the alias's success too", async () => {
+    const items = [...PAYMENTS, { pk: 'payments', sk: 'traffic', breaker: { consecutiveFailures: 2 } }];
+    const { state } = fixture({ items });
+    const call = await readyCall(state);
+    const through = async (outcome: AttemptOutcome['outcome'], version: string) => {
+      const a = route(call, planOf(call));
+      await guard(a, answered(a, outcome, version));
+    };
+    await through('function-error', '1'); // a lone version: the alias failed
+    await through('success', '2'); // the alias answered again: its failures start over
+    await through('service-error', 'live'); // no version named: the alias failed once, not twice in a row
+    assert.equal(state.breakers.peek('payments', 'live')?.state, 'closed');
+  });
+
+  test('a pinned attempt leaves the order of the versions seen behind the alias as it was', async () => {
+    const { state } = fixture({ items: ONE_FAILURE_OPENS });
+    const call = await readyCall(state);
+    const seen = state.aliases.seen('payments', 'live').add('3').add('4');
+    state.breakers.get('payments', '4', call.traffic.breaker).failure(T0);
+    const a = route(call, planOf(call));
+    await guard(a, answered(a, 'success', '3'));
+    assert.deepEqual([...seen], ['3', '4']);
+  });
+
+  test('every opening is counted once (breaker_open_total), and a published version is shared', async () => {
+    const shared: unknown[][] = [];
+    const { state, lines, clock } = fixture({
+      items: [...ONE_FAILURE_OPENS, { pk: 'payments', sk: 'route', weights: { '2': 1 } }],
+      deps: {
+        sharedBreakers: {
+          opened: (...args) => {
+            shared.push(args);
+            throw new Error('table unreachable'); // best effort: the call goes on
+          },
+        },
+      },
+    });
+    watchBreakers(state);
+    const call = await readyCall(state);
+    const first = route(call, planOf(call));
+    await guard(first, answered(first, 'function-error'));
+    clock.t = T0 + 1000;
+    const probe = route(call, planOf(call));
+    await guard(probe, answered(probe, 'success'));
+    assert.equal(state.breakers.peek('payments', '2')?.state, 'closed');
+    assert.equal(lines.filter((l) => l.includes('"breaker_open_total":1')).length, 1);
+    assert.deepEqual(shared, [['payments', '2', T0, 1000]]);
+    state.breakers.get('payments', 'live', call.traffic.breaker).failure(T0);
+    assert.equal(shared.length, 1, 'an alias is not a version others can eject');
+  });
+
+  /** Versions 1 and 2 seen behind the alias; 2 opened once, and its open time is now up. */
+  async function probeDue() {
+    const { state, clock } = fixture({ items: ONE_FAILURE_OPENS });
+    const call = await readyCall(state);
+    state.aliases.seen('payments', 'live').add('1').add('2');
+    const two = state.breakers.get('payments', '2', call.traffic.breaker);
+    two.failure(T0);
+    clock.t = T0 + 1000;
+    return { two, now: clock.t, a: route(call, planOf(call)) };
+  }
+
+  test('a seen version whose open time is up is probed through the alias; Lambda running the other frees the slot', async () => {
+    const { two, now, a } = await probeDue();
+    assert.equal(a.behindAlias, true, 'nothing ejected any more: through the alias');
+    await guard(a, answered(a, 'success', '1'));
+    assert.equal(two.state, 'half-open');
+    assert.equal(two.canPass(now), true, 'the probe slot was released, the next call may probe');
+  });
+
+  test('the probe that runs decides: a success through the alias closes the version again', async () => {
+    const { two, a } = await probeDue();
+    await guard(a, answered(a, 'success', '2'));
+    assert.equal(two.state, 'closed');
+  });
+});
