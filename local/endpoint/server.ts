@@ -156,6 +156,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       else res.destroy();
     });
   });
+  // AWS's endpoints keep an idle connection far longer than Node's 5 s default. A client that reuses a
+  // socket just as the server closes it gets ECONNRESET for a request nobody read; so keep them as AWS does.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
