@@ -41,7 +41,6 @@ const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 export async function runLocalEndpointBench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'endpoint-bench-'));
   writeFileSync(join(dir, 'hello.js'), HELLO);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const handler = require(join(dir, 'hello.js')).handler as (e: unknown) => Promise<unknown>;
   const payload = Buffer.from('{"n":1}');
   const direct = () => handler(JSON.parse(payload.toString('utf8'))).then((r) => Buffer.from(JSON.stringify(r)));
@@ -93,7 +92,8 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
     layerDirs: [],
     codeSha256: 'bench',
   });
-  const invoker = new LocalInvoker({ registry, workDir: join(dir, 'opt') });
+  // The invoker's work dir beside the code, not in it: it copies the code dir into its work dir.
+  const invoker = new LocalInvoker({ registry, workDir: `${dir}-opt` });
   const endpoint = await startEndpoint({ port: 0, registry, invoker });
   invoker.setEndpointUrl(endpoint.url);
   const client = new LambdaClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
@@ -120,6 +120,7 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
     await invoker.stop();
     await endpoint.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}-opt`, { recursive: true, force: true });
   }
   return results;
 }

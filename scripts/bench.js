@@ -79,7 +79,8 @@ const head = [
 const table = [head];
 for (const row of rows) {
   if (row.error) {
-    table.push([row.file, row.name, '', '', '', '', '', '', '', '', 'ERROR']);
+    // One cell per column: the bench, the row, blanks, then ERROR under `result`.
+    table.push([row.file, row.name, ...Array(head.length - 3).fill(''), 'ERROR']);
     continue;
   }
   const m = measured(row);
