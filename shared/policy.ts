@@ -80,9 +80,9 @@ function text(max: number, min = 0) {
   const rule = min > 0 ? `a string of ${min} to ${max} characters` : `a string of at most ${max} characters`;
   const msg = (iss: { input?: unknown }) =>
     typeof iss.input === 'string' ? `must be ${rule}; it has ${iss.input.length}` : `must be ${rule}`;
-  const checks = [z.maxLength(max, { error: msg })];
-  if (min > 0) checks.unshift(z.minLength(min, { error: msg }));
-  return z.string({ error: `must be ${rule}` }).check(...checks);
+  return z
+    .string({ error: `must be ${rule}` })
+    .check(z.minLength(min, { error: msg }), z.maxLength(max, { error: msg }));
 }
 
 const bool = z.boolean({ error: 'must be true or false' });
