@@ -1,7 +1,8 @@
 /**
  * The `Custom::MeshPolicy` handler (docs/wire-contract.md), run by the CDK custom-resource provider
  * framework on AWS and in process by the local mesh: writes the deploy-time policy items into the
- * table, updates the changed ones, removes the dropped ones, and removes them all on Delete. Every
+ * table, updates the changed ones, writes again the unchanged ones an operator deleted, removes the
+ * dropped ones, and removes them all on Delete. Every
  * write is conditional on the item being absent or managedBy "deploy", so an operator's item with the
  * same key is left as it is (and reported).
  */
@@ -47,6 +48,8 @@ export async function seed(
   const tableChanged = event.RequestType === 'Update' && event.OldResourceProperties?.TableName !== table;
   const plan = planSeed(event.RequestType, items, oldItems, tableChanged);
   const { written, skipped } = await putOwned(client, table, plan.puts);
+  const restored = await restoreMissing(client, table, plan.restores);
+  if (restored.length) log(`policy seeder: wrote again deploy items that were deleted: ${restored.join(', ')}`);
   const removed = await removeOwned(client, table, plan.deletes, event.RequestType === 'Delete');
   if (skipped.length) log(`policy seeder: left operator items as they are: ${skipped.join(', ')}`);
   log(
@@ -54,7 +57,7 @@ export async function seed(
   );
   return {
     PhysicalResourceId: `mesh-policy:${table}`,
-    Data: { Written: written, Removed: removed, Skipped: skipped.join(',') },
+    Data: { Written: written + restored.length, Removed: removed, Skipped: skipped.join(',') },
   };
 }
 
@@ -111,6 +114,27 @@ async function putOwned(
     }
   }
   return { written, skipped };
+}
+
+/** Puts each unchanged declared item whose key is free (an operator deleted it); the keys written. */
+async function restoreMissing(client: DynamoDBClient, table: string, items: readonly PolicyItem[]): Promise<string[]> {
+  const restored: string[] = [];
+  for (const item of items) {
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: toItem(item as unknown as Record<string, unknown>),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        }),
+      );
+      restored.push(`${item.pk}/${item.sk}`);
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+  return restored;
 }
 
 /** Removes each deploy item; one gone already or taken over by an operator is left as it is. */
