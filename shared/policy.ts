@@ -211,6 +211,16 @@ export const routeItemSchema = z.strictObject({
   mirror: z.optional(fields({ version, percent: range('percent') })),
 });
 
+/**
+ * Whether a route item decides the version split for calls through the mesh: it does when it has
+ * weights. The `live` alias's weights (what `mesh shift`, `mesh rollout` and CodeDeploy move) then
+ * apply only to callers outside the mesh, which invoke the alias directly. Header matches, when they
+ * hit, come first either way (docs/policy-model.md, "Who decides the split").
+ */
+export function routeDecidesSplit(route: { readonly weights?: Readonly<Record<string, number>> } | undefined): boolean {
+  return route?.weights !== undefined && Object.keys(route.weights).length > 0;
+}
+
 export const faultItemSchema = z.strictObject({
   ...common,
   sk: z.literal('fault'),

@@ -1,6 +1,9 @@
-/** `mesh rollback <service>`: weights cleared; the stable version takes 100% of live again. */
-import { planRollback } from '../alias-plan';
+/**
+ * `mesh rollback <service>`: weights cleared, the stable version takes 100% of live again; with no
+ * weights left after a `mesh promote`, live returns to the version the promote replaced.
+ */
 import type { CliContext } from '../context';
+import { planRollbackOrUndoPromote } from '../promote-record';
 import { runAliasCommand } from './alias-command';
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -10,6 +13,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx,
     ['service'],
     () => {},
-    (i) => planRollback(i.service, i.functionName, i.alias),
+    (i) => planRollbackOrUndoPromote(i.service, i.functionName, i.alias, i.versions, new Date()),
   );
 }

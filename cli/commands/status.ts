@@ -4,6 +4,7 @@ import { type AliasState, canaryVersion, describeSplit } from '../alias-plan';
 import { getLiveAlias, listVersions } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
+import { type EffectiveEdge, effectiveEdges, renderEffectiveEdges } from '../effective-edges';
 import { AwsCallError } from '../errors';
 import { COMMAND_HELP } from '../help';
 import type { DiscoveredMesh } from '../mesh-discovery';
@@ -38,6 +39,8 @@ export interface StatusReport {
   readonly services: readonly ServiceStatus[];
   readonly policy: PolicySummary;
   readonly items: readonly RawItem[];
+  /** What the mesh applies to each edge, and which item decides each part (effective-edges.ts). */
+  readonly effective?: readonly EffectiveEdge[];
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -61,6 +64,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     services,
     policy: summarisePolicy(items),
     items,
+    effective: effectiveEdges(
+      items,
+      new Map(services.flatMap((s) => (s.alias ? [[s.service, s.alias.traffic] as const] : []))),
+    ),
   };
   ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report));
   return 0;
@@ -159,6 +166,10 @@ export function renderStatus(r: StatusReport): string {
         p.faults.map((x) => [x.service, x.detail]),
       ),
     );
+  if (r.effective?.length) {
+    out.push('', 'EFFECTIVE PER EDGE (what the mesh applies, and the item that decides it)');
+    out.push(renderEffectiveEdges(r.effective));
+  }
   if (p.invalid.length) {
     out.push('', 'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)');
     for (const x of p.invalid) out.push(`  ${x.error}`);

@@ -72,7 +72,7 @@ describe('mesh CLI on the wire', () => {
         items: [
           { pk: 'orders', sk: 'allow#external', source: 'external', managedBy: 'deploy' },
           { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy', timeoutMs: 2000 },
-          { pk: 'payments', sk: 'route', managedBy: 'deploy', weights: { '1': 0.9, '2': 0.1 } },
+          { pk: 'orders', sk: 'route', managedBy: 'deploy', weights: { '1': 1 } },
         ],
       },
     );
@@ -97,7 +97,7 @@ describe('mesh CLI on the wire', () => {
     assert.match(r.stdout, /^orders\s+demo-orders\s+1\s+100% v1\s+-$/m);
     assert.match(r.stdout, /^inventory\s+demo-inventory\s+1,2,3\s+100% v2\s+v3$/m);
     assert.match(r.stdout, /^orders\s+payments\s+allowed\s+deploy/m);
-    assert.match(r.stdout, /^payments\s+weights v1 90% \/ v2 10%$/m);
+    assert.match(r.stdout, /^orders\s+weights v1 100%$/m);
     assert.doesNotMatch(r.stdout, /unrelated-fn/);
   });
 
@@ -241,7 +241,7 @@ describe('mesh CLI on the wire', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).changes, [
       { action: 'create', pk: 'payments', sk: 'traffic' },
-      { action: 'update', pk: 'payments', sk: 'route' },
+      { action: 'create', pk: 'payments', sk: 'route' },
     ]);
     const l = await mesh(fx, ['policy', 'list', '--service', 'payments', '--json']);
     const items = JSON.parse(l.stdout) as Record<string, unknown>[];
