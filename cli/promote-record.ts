@@ -80,6 +80,6 @@ export function planRollbackOrUndoPromote(
     advice:
       `nothing to roll back: ${why}. To point ${LIVE_ALIAS} at an earlier version, run: ` +
       `aws lambda update-alias --function-name ${functionName} --name ${LIVE_ALIAS} --function-version <n> ` +
-      `--routing-config AdditionalVersionWeights={} (other published versions: ${earlier.join(', ') || 'none'})`,
+      `(other published versions: ${earlier.join(', ') || 'none'})`,
   };
 }
