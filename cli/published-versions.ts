@@ -5,7 +5,8 @@
  * Pure: the published versions come from ListVersionsByFunction.
  */
 import { SORT_KEY, TABLE } from '../shared/names';
-import type { RawItem } from './policy-plan';
+/** A stored item, as read (the same shape as policy-plan.ts RawItem). */
+type RawItem = Readonly<Record<string, unknown>>;
 
 /** A version a route item names, with the field that names it (`weights.7`, `matches.0.version`, `mirror.version`). */
 export interface VersionRef {
