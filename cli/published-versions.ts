@@ -5,6 +5,7 @@
  * Pure: the published versions come from ListVersionsByFunction.
  */
 import { SORT_KEY, TABLE } from '../shared/names';
+
 /** A stored item, as read (the same shape as policy-plan.ts RawItem). */
 type RawItem = Readonly<Record<string, unknown>>;
 

@@ -33,7 +33,6 @@ import { backoffDelay } from './resilience/backoff';
 import { Breakers, type CircuitBreaker, describeOpen } from './resilience/circuit-breaker';
 import { attemptTimeout, callEndsBy, describeBound } from './resilience/deadline';
 import { classifyDelivery } from './resilience/delivery';
-import { decideFault } from './resilience/fault-injection';
 import { RetryBudgets } from './resilience/retry-budget';
 import {
   type AttemptResult,
@@ -46,6 +45,7 @@ import {
 import { sharedEjected } from './resilience/shared-breaker';
 import { pinBehindAlias } from './routing/alias-pin';
 import { chooseMirror, chooseRoute, RouteBalancers } from './routing/route-choice';
+import { mergeRouteHeaders, type RouteHeaders, routeHeadersOf } from './routing/route-headers';
 import type { MeshTelemetry } from './telemetry/mesh-telemetry';
 import type { InvokeResponse, InvokeTransport } from './transport/lambda-invoke';
 
@@ -72,6 +72,17 @@ export interface InvocationScope extends KeyScope {
   readonly attempt?: number;
   /** Lambda's request id of this invocation. */
   readonly requestId?: string;
+  /** The routing headers of the request this invocation serves (routing/route-headers.ts). */
+  readonly routeHeaders?: RouteHeaders;
+  /** This invocation serves a mirror copy: its own calls are mirror traffic too. */
+  readonly mirror?: boolean;
+}
+
+/** What every outbound request of one call carries besides the core metadata. */
+interface Carried {
+  /** Routing headers for the callee's own calls. */
+  readonly rh?: RouteHeaders;
+  readonly mir?: 1;
 }
 
 export interface Signer {
@@ -95,6 +106,8 @@ export interface ClientDeps {
   readonly httpTargets?: HttpTargets;
   /** Shares an opened breaker with the other sandboxes (the `breaker#<version>` item); fire-and-forget. */
   readonly sharedBreakers?: { opened(target: string, version: string, openedAt: number, openMs: number): void };
+  /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS). @default none */
+  readonly routeHeaderNames?: ReadonlySet<string>;
 }
 
 const STATUS: Record<Outcome, number> = {
@@ -119,6 +132,7 @@ interface Attempt {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const NONE: ReadonlySet<string> = new Set();
 const decoder = new TextDecoder();
 
 export class MeshClient {
@@ -201,6 +215,9 @@ export class MeshClient {
     const http = this.httpTargetOf(target);
     const transport = http ? this.httpTransport(target, http, identity) : d.transport;
     const signer = !http ? identity : carriesIdentityToken(http) ? signingHttp(identity, http.url) : undefined;
+    // Routing: the invocation's routing headers under the call's own; both travel on to the callee.
+    const routeHeaders = mergeRouteHeaders(scope?.routeHeaders, options.headers);
+    const carried = this.carried(scope, routeHeaders);
 
     let last: Attempt | undefined;
     let retries = 0;
@@ -228,7 +245,7 @@ export class MeshClient {
       const route = chooseRoute({
         target,
         route: policy.route,
-        headers: options.headers,
+        headers: routeHeaders,
         stickyKey: options.stickyKey,
         ejected,
         alias,
@@ -277,25 +294,23 @@ export class MeshClient {
         // Not for an HTTP target: its URL names no version, so a "mirror" would repeat the real call.
         const shadow =
           policy.route?.mirror && transport === d.transport ? chooseMirror(policy.route, this.random) : undefined;
-        if (shadow) this.mirror(transport, target, functionName, shadow, bytes, idk, at, signer);
+        if (shadow) this.mirror(transport, target, functionName, shadow, bytes, idk, at, signer, carried);
       }
-      const fault = policy.fault ? decideFault(policy.fault, this.random) : undefined;
-      if (fault && fault.delayMs > 0) await this.sleep(Math.min(fault.delayMs, at.timeoutMs));
-      last = fault?.abort
-        ? injectedAbort(target, routeVersion, fault.abort.errorType)
-        : await this.attempt(
-            transport,
-            target,
-            functionName,
-            qualifier,
-            routeVersion,
-            bytes,
-            idk,
-            attempt,
-            at,
-            scope,
-            signer,
-          );
+      // A `fault` item is applied by the callee (wrapper.ts), so its delays and aborts show on the edge.
+      last = await this.attempt(
+        transport,
+        target,
+        functionName,
+        qualifier,
+        routeVersion,
+        bytes,
+        idk,
+        attempt,
+        at,
+        scope,
+        signer,
+        carried,
+      );
       const after = this.now();
       const ran = last.version; // X-Amz-Executed-Version, else the qualifier
       if (seen && ran !== qualifier) touch(seen, ran);
@@ -351,6 +366,12 @@ export class MeshClient {
       retries++;
       if (decision.delayMs > 0) await this.sleep(decision.delayMs);
     }
+  }
+
+  /** The routing headers and mirror mark every request of this call carries (none: nothing added). */
+  private carried(scope: InvocationScope | undefined, headers: Readonly<Record<string, unknown>> | undefined): Carried {
+    const rh = headers === scope?.routeHeaders ? headers : routeHeadersOf(headers, this.deps.routeHeaderNames ?? NONE);
+    return { ...(rh ? { rh: rh as RouteHeaders } : {}), ...(scope?.mirror ? { mir: 1 as const } : {}) };
   }
 
   private seenBehind(target: string, alias: string): Set<string> {
@@ -413,6 +434,7 @@ export class MeshClient {
     at: ReturnType<typeof attemptTimeout>,
     scope: InvocationScope | undefined,
     signer: Signer | undefined,
+    carried: Carried,
   ): Promise<Attempt> {
     const trace = scope?.trace;
     const segId = trace ? newSegmentId() : undefined;
@@ -427,6 +449,7 @@ export class MeshClient {
       idk,
       ...(trc ? { trc } : {}),
       ...(signer ? { tok: signer.sign({ target, payload: bytes, idempotencyKey: idk, deadline: at.deadline }) } : {}),
+      ...carried,
     };
     const clientContext = encodeClientContext(meta);
     const startS = Date.now() / 1000;
@@ -517,6 +540,7 @@ export class MeshClient {
     idk: string,
     at: ReturnType<typeof attemptTimeout>,
     signer: Signer | undefined,
+    carried: Carried,
   ): void {
     try {
       const meta: MeshMetadata = {
@@ -526,6 +550,9 @@ export class MeshClient {
         att: 1,
         idk,
         ...(signer ? { tok: signer.sign({ target, payload: bytes, idempotencyKey: idk, deadline: at.deadline }) } : {}),
+        // The callee counts a mirror copy apart from real traffic (mirror_requests_total).
+        ...carried,
+        mir: 1,
       };
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), at.timeoutMs);
@@ -632,17 +659,6 @@ function touch(seen: Set<string>, version: string): void {
   seen.delete(version);
   seen.add(version);
   if (seen.size > 2) seen.delete(seen.values().next().value!);
-}
-
-/** An attempt failed by the target's `fault` item (abort), without sending anything. */
-function injectedAbort(target: string, version: string, errorType: string): Attempt {
-  const result: AttemptResult = { statusCode: 200, functionError: 'Unhandled', errorType };
-  return {
-    result,
-    outcome: classifyOutcome(result),
-    version,
-    remote: { errorType, errorMessage: `fault injected by ${target}'s fault item (abort)` },
-  };
 }
 
 /** An HTTP target's tokens also bind the request line the HTTP transports send (POST to the URL). */

@@ -54,11 +54,17 @@ export class MeshRuntime {
   readonly client: MeshClient;
   /** The invocation being served (set by the wrapper). */
   scope: InvocationScope | undefined;
+  /** Draws of the inbound fault injection (the `fault` item); injectable for tests. */
+  readonly random: () => number;
+  /** Waits of the inbound fault injection (an injected delay); injectable for tests. */
+  readonly sleep: (ms: number) => Promise<void>;
   private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
 
   constructor(options: MeshRuntimeOptions = {}) {
     const env = options.env ?? process.env;
     this.config = { ...readConfig(env), ...options.config };
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
     this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
     this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
     this.identityLoader = new IdentityLoader(
@@ -81,6 +87,7 @@ export class MeshRuntime {
       identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
       scope: () => this.scope,
       httpTargets: this.config.httpTargets,
+      routeHeaderNames: this.config.routeHeaders,
       sleep: options.sleep,
       random: options.random,
       now: options.now,

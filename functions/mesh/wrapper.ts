@@ -1,7 +1,8 @@
 /**
  * The inbound side: wraps the user's handler. Per invocation, in this order: read the mesh metadata,
  * verify the caller (identity on), refuse work whose deadline has passed, check the policy (deny by
- * default; no metadata = `external`), run the handler against a timeout race, record telemetry.
+ * default; no metadata = `external`), apply the service's `fault` item (an injected delay or abort,
+ * so it shows on the edge it hits), run the handler against a timeout race, record telemetry.
  * Nothing the caller merely claims is recorded as its source: a refused caller is `unknown`.
  * A refused caller learns only `denied` or `unauthenticated` and a request id; the reason goes to
  * this function's access log and metrics. The handler gets the caller's payload object untouched.
@@ -21,6 +22,8 @@ import type { MeshRuntime } from './mesh-runtime';
 import { isHttpEvent, metadataFromClientContext, metadataFromHeaders } from './metadata';
 import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { isExpired } from './resilience/deadline';
+import { decideFault } from './resilience/fault-injection';
+import { type RouteHeaders, routeHeadersOf } from './routing/route-headers';
 import { invocationTrace } from './telemetry/invocation-trace';
 
 export interface LambdaContextLike {
@@ -62,6 +65,8 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     const version = context?.functionVersion ?? rt.config.functionVersion;
     const record = (code: number, outcome: string, err?: Error, denied = false, reason?: string) =>
       rt.telemetry.record({
+        // A mirror copy is counted apart from real traffic (mirror_requests_total).
+        ...(meta?.mir === 1 ? { mirror: true } : {}),
         reporter: 'destination',
         source,
         destination: self,
@@ -132,7 +137,8 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     }
     // 3. The policy, on a copy no older than the cache's bound when this call started.
     const decidedAt = rt.policy.now();
-    const eff = rt.policy.authorize(await rt.policy.get(self), caller, decidedAt);
+    const own = await rt.policy.get(self);
+    const eff = rt.policy.authorize(own, caller, decidedAt);
     if (!eff.allowed) {
       return refuse(
         new MeshDeniedError(refusalMessage(self, 'denied', requestId)),
@@ -154,9 +160,23 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
       attempt: meta?.att,
       requestId,
       calls: new Map(),
+      ...routing(event, meta, rt.config.routeHeaders),
     };
     let timer: NodeJS.Timeout | undefined;
+    let faultNote: string | undefined;
     try {
+      // 4. The service's fault item, drawn per invocation: the delay and the abort land on this edge.
+      const fault = own.fault ? decideFault(own.fault, rt.random) : undefined;
+      if (fault && fault.delayMs > 0) {
+        const room = (context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - TIMEOUT_MARGIN_MS;
+        const delayMs = Math.max(0, Math.min(fault.delayMs, room));
+        faultNote = `fault injected: delay ${delayMs} ms`;
+        await rt.sleep(delayMs);
+      }
+      if (fault?.abort) {
+        faultNote = `fault injected: abort (${fault.abort.errorType})`;
+        throw injectedAbort(self, fault.abort.errorType);
+      }
       const run = callHandler(fn!, event, context);
       const remaining = context?.getRemainingTimeInMillis?.();
       let result: unknown;
@@ -178,7 +198,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
       } else {
         result = await run;
       }
-      record(200, 'success');
+      record(200, 'success', undefined, false, faultNote);
       return result;
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
@@ -186,6 +206,8 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
         err instanceof MeshTimeoutError ? 504 : 500,
         err instanceof MeshTimeoutError ? 'timeout' : 'function-error',
         e,
+        false,
+        faultNote,
       );
       if (isMeshError(err)) {
         // A mesh error leaves this function without its stack (file paths); this log keeps it.
@@ -200,4 +222,25 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
       rt.scope = previous;
     }
   };
+}
+
+/**
+ * What this invocation's outbound calls route by: the routing headers of an inbound HTTP request (API
+ * Gateway, Function URL, ALB), over those a mesh caller carried on; and whether it serves a mirror copy.
+ */
+function routing(
+  event: unknown,
+  meta: MeshMetadata | undefined,
+  names: ReadonlySet<string>,
+): { routeHeaders?: RouteHeaders; mirror?: boolean } {
+  const inbound = isHttpEvent(event) ? routeHeadersOf(event.headers, names) : undefined;
+  const routeHeaders = inbound && meta?.rh ? { ...meta.rh, ...inbound } : (inbound ?? meta?.rh);
+  return { ...(routeHeaders ? { routeHeaders } : {}), ...(meta?.mir === 1 ? { mirror: true } : {}) };
+}
+
+/** The error of an injected abort: a function error of the item's errorType, as the caller would see one. */
+function injectedAbort(service: string, errorType: string): Error {
+  const e = new Error(`fault injected by ${service}'s fault item (abort)`);
+  e.name = errorType;
+  return e;
 }
