@@ -376,10 +376,16 @@ export class MeshDashboard extends Construct {
   /** Mirror copies a service's versions served, apart from its requests (they are in none of its other graphs). */
   private mirrorWidget(service: string): cloudwatch.IWidget {
     const query = `SELECT SUM(${METRICS.mirrorRequestsTotal}) FROM SCHEMA("${METRICS.namespace}", ${[...METRICS.dimensions].sort().join(', ')}) WHERE destination_workload = '${service}' AND reporter = 'destination' GROUP BY destination_version`;
+    const p99 = this.search(
+      METRICS.mirrorRequestDurationMs,
+      { destination_workload: service, reporter: 'destination' },
+      'p99',
+    );
     return new cloudwatch.GraphWidget({
       title: `${service}: mirror copies by version (not requests)`,
       width: 8,
       left: [this.expr(query, 'mirror copies')],
+      right: [this.expr(`MAX(${p99})`, 'mirror p99 ms (slowest series)')],
     });
   }
 
