@@ -157,9 +157,13 @@ export function checkSplitSource(f: ServiceMeshFacts): MeshVerdict {
   if (!routeDecidesSplit(route)) {
     return { status: 'pass', detail: `alias ${LIVE_ALIAS}${route?.matches?.length ? ' (header matches first)' : ''}` };
   }
+  const item = m.items.find((i) => i[TABLE.partitionKey] === f.service && i[TABLE.sortKey] === SORT_KEY.route)!;
+  // A route naming versions that do not exist fails `policy items valid`, with its own fix.
+  if (unpublishedVersions(item, m.versions.get(f.service) ?? [], m.functions.get(f.service) ?? '')) {
+    return { status: 'skip', detail: `${f.service}/${SORT_KEY.route} is invalid (see policy items valid)` };
+  }
   const split = describeWeights(route!.weights!);
   if (!canary) return { status: 'pass', detail: `${f.service}/${SORT_KEY.route}: ${split} for mesh callers` };
-  const item = m.items.find((i) => i[TABLE.partitionKey] === f.service && i[TABLE.sortKey] === SORT_KEY.route)!;
   return {
     status: 'warn',
     detail:
