@@ -194,27 +194,33 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
   });
 
   it("3. an operator's traffic item overrides the deploy-time edge, at run time and in status", async () => {
-    // payments fails every call (an injected abort), so each attempt is one line in payments' log.
+    // Every charge goes to v2, the canary that fails a fifth of its calls; the deploy-time edge
+    // retries those (3 attempts), the operator's item allows 1: each attempt is one line in payments' log.
     await setPolicy('payments', [
       { sk: 'traffic', retries: { maxAttempts: 1 } },
-      { sk: 'fault', abort: { percent: 100 } },
+      { sk: 'route', weights: { '2': 1 } },
     ]);
-    const attemptsPerCall = async () => {
-      const from = access.length;
-      await checkouts(4);
-      await new Promise((r) => setTimeout(r, 300));
-      const byKey = new Map<string, number>();
-      for (const l of access.slice(from)) {
-        if (l.reporter !== 'destination' || l.destination !== 'payments') continue;
-        byKey.set(String(l.idempotencyKey), (byKey.get(String(l.idempotencyKey)) ?? 0) + 1);
-      }
-      return [...byKey.values()];
-    };
-    // The deploy-time edge says 3 attempts; the operator's item says 1, and wins.
-    await eventually('one attempt per call', async () => {
-      const a = await attemptsPerCall();
-      return a.length > 0 && a.every((n) => n === 1);
-    });
+    // Both items are in the one partition orders reads: once the route is in force, so is the traffic item.
+    await eventually('the route on every sandbox', async () =>
+      (await checkouts(5)).every((v) => v === '2' || v.startsWith('error')),
+    );
+    const from = access.length;
+    const results = await checkouts(30);
+    await new Promise((r) => setTimeout(r, 500));
+    const attempts = new Map<string, number>();
+    for (const l of access.slice(from)) {
+      if (l.reporter !== 'destination' || l.destination !== 'payments') continue;
+      attempts.set(String(l.idempotencyKey), (attempts.get(String(l.idempotencyKey)) ?? 0) + 1);
+    }
+    assert.deepEqual(
+      [...new Set(attempts.values())],
+      [1],
+      'one attempt per call, failed ones included: the operator’s maxAttempts 1, not the deploy’s 3',
+    );
+    assert.ok(
+      results.some((v) => v.startsWith('error')),
+      `some charges failed: ${results.join(' ')}`,
+    );
     const status = JSON.parse((await mesh('status', '--json')).stdout) as {
       effective: { from: string; to: string; settings?: { setting: string; value: unknown; origin: unknown }[] }[];
     };
@@ -231,7 +237,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     const text = (await mesh('status')).stdout;
     assert.match(text, /orders -> payments {2}allowed by payments\/allow#orders \(deploy\)/);
     assert.match(text, /retries\.maxAttempts +1 +payments\/traffic \(operator\)/);
-    for (const sk of ['traffic', 'fault']) assert.equal((await mesh('policy', 'delete', 'payments', sk)).code, 0);
+    for (const sk of ['traffic', 'route']) assert.equal((await mesh('policy', 'delete', 'payments', sk)).code, 0);
   });
 
   it('4. with the edge deleted every checkout is denied, and mesh check fails naming the fix', async () => {
