@@ -309,6 +309,50 @@ describe('mesh CLI on the wire', () => {
     assert.deepEqual(await scan(), before);
   });
 
+  test('--dry-run on every write plans, prints and writes nothing', async () => {
+    const table = await scan();
+    const aliases = await Promise.all(['demo-payments', 'demo-inventory'].map(alias));
+    const f = join(dir, 'dry.json');
+    writeFileSync(f, JSON.stringify([{ sk: 'fault', delay: { percent: 1, ms: 5 } }]));
+    for (const args of [
+      ['shift', 'inventory', '30'],
+      ['promote', 'inventory'],
+      ['policy', 'allow', 'external', 'payments'],
+      ['policy', 'deny', 'orders', 'payments'],
+      ['policy', 'set', 'payments', '--file', f],
+      ['policy', 'delete', 'payments', 'allow#orders', '--force'],
+    ]) {
+      const r = await mesh(fx, [...args, '--dry-run']);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, /dry run/, args.join(' '));
+    }
+    // A rollback with something to roll back (then rolled back for real).
+    assert.equal((await mesh(fx, ['shift', 'inventory', '30'])).code, 0);
+    const dry = await mesh(fx, ['rollback', 'inventory', '--dry-run']);
+    assert.match(
+      dry.stdout,
+      /^dry run: inventory: live 70% v2 \/ 30% v3 -> 100% v2 \(demo-inventory\); nothing written$/m,
+    );
+    assert.deepEqual((await alias('demo-inventory')).weights, { '3': 0.3 });
+    assert.equal((await mesh(fx, ['rollback', 'inventory'])).code, 0);
+    assert.deepEqual(await scan(), table);
+    assert.deepEqual(await Promise.all(['demo-payments', 'demo-inventory'].map(alias)), aliases);
+    const json = JSON.parse(
+      (await mesh(fx, ['policy', 'delete', 'payments', 'allow#orders', '--force', '--dry-run', '--json'])).stdout,
+    );
+    assert.equal(json.dryRun, true);
+    assert.deepEqual(json.changes, [{ action: 'delete', pk: 'payments', sk: 'allow#orders' }]);
+  });
+
+  test('policy delete: an unknown kind or a missing item exits 2 naming what there is', async () => {
+    const kind = await mesh(fx, ['policy', 'delete', 'payments', 'weights']);
+    assert.equal(kind.code, 2);
+    assert.match(oneLine(kind), /"weights" is not an item kind; use service, traffic, route, fault/);
+    const missing = await mesh(fx, ['policy', 'delete', 'orders', 'fault']);
+    assert.equal(missing.code, 2);
+    assert.match(oneLine(missing), /orders has no item fault; its items: allow#external, route/);
+  });
+
   test('AWS errors: one line naming the operation, exit 1', async () => {
     const r = await mesh(fx, ['status', '--endpoint-url', 'http://127.0.0.1:9']);
     assert.equal(r.code, 1);
