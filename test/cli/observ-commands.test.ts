@@ -126,12 +126,7 @@ describe('mesh check rules', () => {
       'X-Ray tracing Active',
       /--tracing-config Mode=Active/,
     ],
-    [
-      'no live alias',
-      { ...good, alias: undefined },
-      'alias live',
-      /create the alias on the newest published version/,
-    ],
+    ['no live alias', { ...good, alias: undefined }, 'alias live', /create the alias on the newest published version/],
     [
       'live on $LATEST',
       { ...good, alias: { functionVersion: '$LATEST', weights: {} } },
