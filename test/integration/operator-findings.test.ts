@@ -29,6 +29,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { marshallItem } from '../../shared/attribute-value';
+import { awsClis } from '../support/aws-cli';
 import { exampleAssemblies } from '../support/example-assembly';
 
 const ROOT = join(__dirname, '..', '..');
@@ -354,12 +355,15 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     assert.equal((await mesh('policy', 'delete', 'payments', 'route')).code, 0);
   });
 
-  it('mesh check fails whenever traffic would, and every command it prints fixes what it found', async () => {
+  it('mesh check fails whenever traffic would, and every command it prints fixes what it found', async (t) => {
     // Break the mesh in every way an operator can fix from the command line.
     await lambda.send(
       new UpdateAliasCommand({ FunctionName: 'shop-inventory', Name: 'live', FunctionVersion: '$LATEST' }),
     );
-    await lambda.send(new DeleteAliasCommand({ FunctionName: 'shop-frontend', Name: 'live' }));
+    // A missing alias is fixed by an `aws` command: only where the aws CLI is installed (.ci/run installs it).
+    const aws = awsClis()[0];
+    if (aws) await lambda.send(new DeleteAliasCommand({ FunctionName: 'shop-frontend', Name: 'live' }));
+    else t.diagnostic('no aws CLI on this machine: the missing-alias fix is not run');
     await ddb.send(
       new DeleteItemCommand({ TableName: TABLE, Key: marshallItem({ pk: 'payments', sk: 'allow#orders' }) as never }),
     );
@@ -396,7 +400,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     );
     const names = failing.map((f) => `${f.service}: ${f.check}`).sort();
     assert.deepEqual(names, [
-      'frontend: alias live',
+      ...(aws ? ['frontend: alias live'] : []),
       'frontend: edges allowed by the table are granted in IAM',
       'inventory: alias live',
       'orders: edges granted in IAM are allowed by the table',
@@ -408,7 +412,8 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
       assert.ok(f.commands?.length, `${f.service}: ${f.check} prints no command`);
       for (const cmd of f.commands!) {
         const [tool, ...args] = cmd.split(' ');
-        const r = tool === 'mesh' ? await run(process.execPath, [BIN, ...args], env()) : await run(tool!, args, env());
+        const r =
+          tool === 'mesh' ? await run(process.execPath, [BIN, ...args], env()) : await run(aws!.path, args, env());
         assert.equal(r.code, 0, `${cmd}\n${r.stdout}\n${r.stderr}`);
       }
     }
