@@ -94,47 +94,48 @@ async function putOwned(
   table: string,
   items: readonly PolicyItem[],
 ): Promise<{ written: number; skipped: string[] }> {
-  const skipped: string[] = [];
-  let written = 0;
-  for (const item of items) {
-    try {
-      await client.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: toItem(item as unknown as Record<string, unknown>),
-          ConditionExpression: OWNED.put,
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: VALUES,
-        }),
-      );
-      written++;
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      skipped.push(`${item.pk}/${item.sk}`);
-    }
-  }
-  return { written, skipped };
+  const { written, refused } = await putEach(client, table, items, {
+    expression: OWNED.put,
+    names: NAMES,
+    values: VALUES,
+  });
+  return { written: written.length, skipped: refused };
 }
 
 /** Puts each unchanged declared item whose key is free (an operator deleted it); the keys written. */
 async function restoreMissing(client: DynamoDBClient, table: string, items: readonly PolicyItem[]): Promise<string[]> {
-  const restored: string[] = [];
+  const free = { expression: 'attribute_not_exists(#pk)', names: { '#pk': TABLE.partitionKey } };
+  return (await putEach(client, table, items, free)).written;
+}
+
+/** A conditional PutItem per item: the keys written, and those whose condition failed. */
+async function putEach(
+  client: DynamoDBClient,
+  table: string,
+  items: readonly PolicyItem[],
+  condition: { expression: string; names: Record<string, string>; values?: Record<string, AttributeValue> },
+): Promise<{ written: string[]; refused: string[] }> {
+  const written: string[] = [];
+  const refused: string[] = [];
   for (const item of items) {
+    const key = `${item.pk}/${item.sk}`;
     try {
       await client.send(
         new PutItemCommand({
           TableName: table,
           Item: toItem(item as unknown as Record<string, unknown>),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: condition.names,
+          ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
         }),
       );
-      restored.push(`${item.pk}/${item.sk}`);
+      written.push(key);
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      refused.push(key);
     }
   }
-  return restored;
+  return { written, refused };
 }
 
 /** Removes each deploy item; one gone already or taken over by an operator is left as it is. */

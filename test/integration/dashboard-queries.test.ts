@@ -12,7 +12,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,9 +22,7 @@ import { demoPlan } from '../../local/start-command';
 import { startTraffic, type Traffic } from '../../local/traffic';
 import { ENV, METRICS } from '../../shared/names';
 import { exampleAssemblies } from '../support/example-assembly';
-
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
+import { eventually, runMesh } from '../support/mesh-cli';
 
 /** One EMF line of the mesh namespace, flattened. */
 interface Line {
@@ -145,34 +142,12 @@ function matches(line: Line, q: Pick<Query, 'filters' | 'anyOf'>): boolean {
   return q.anyOf.every((group) => group.some(([k, v]) => line.dims[k] === v));
 }
 
-function mesh(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args, '--endpoint-url', url],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: '/nonexistent', AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' },
-        encoding: 'utf8',
-      },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 const example = exampleAssemblies();
 describe('the dashboard queries what the runtime emits', { skip: example ? false : 'no example app' }, () => {
   let local: LocalMesh;
   let traffic: Traffic;
   let dir: string;
   const lines: Line[] = [];
-  const until = async (what: string, ok: () => boolean, ms = 90_000) => {
-    for (const end = Date.now() + ms; Date.now() < end; ) {
-      if (ok()) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.fail(`timed out waiting for ${what}`);
-  };
   const seen = (metric: string, dims: Record<string, string> = {}) =>
     lines.some((l) => l.metrics.includes(metric) && Object.entries(dims).every(([k, v]) => l.dims[k] === v));
   /** The version release 2 published of a function: its canary. */
@@ -184,7 +159,7 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
   const setPolicy = async (service: string, items: unknown[]) => {
     const file = join(dir, `${service}.json`);
     writeFileSync(file, JSON.stringify(items));
-    const r = await mesh(local.url, ['policy', 'set', service, '--file', file]);
+    const r = await runMesh(local.url, ['policy', 'set', service, '--file', file]);
     assert.equal(r.code, 0, r.stderr);
   };
 
@@ -225,9 +200,9 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
     // An operator mirrors payments to its canary, and breaks inventory for a moment.
     await setPolicy('payments', [{ sk: 'route', mirror: { version: '2', percent: 50 } }]);
     await setPolicy('inventory', [{ sk: 'fault', abort: { percent: 100 } }]);
-    await until('a breaker opening on orders -> inventory', () => seen(METRICS.breakerOpenTotal));
-    assert.equal((await mesh(local.url, ['policy', 'delete', 'inventory', 'fault'])).code, 0);
-    await until(
+    await eventually('a breaker opening on orders -> inventory', () => seen(METRICS.breakerOpenTotal), 120_000);
+    assert.equal((await runMesh(local.url, ['policy', 'delete', 'inventory', 'fault'])).code, 0);
+    await eventually(
       'checkouts, denials, retries and mirror copies',
       () =>
         [METRICS.deniedTotal, METRICS.retriesTotal, METRICS.mirrorRequestsTotal].every((m) => seen(m)) &&
@@ -237,6 +212,7 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
           reporter: 'destination',
         }) &&
         seen(METRICS.requestsTotal, { destination_workload: 'inventory', response_code: '200', reporter: 'source' }),
+      120_000,
     );
     await traffic.stop();
   });

@@ -14,7 +14,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,25 +30,10 @@ import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { marshallItem } from '../../shared/attribute-value';
 import { awsClis } from '../support/aws-cli';
 import { exampleAssemblies } from '../support/example-assembly';
+import { cliEnv, eventually, MESH_BIN, run, runMesh } from '../support/mesh-cli';
 
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
 const TABLE = 'shop-policy';
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, [...args], { cwd: ROOT, env, encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 const example = exampleAssemblies();
 describe('what the operator sees is what the mesh does', { skip: example ? false : 'no example app' }, () => {
@@ -59,14 +43,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
   let dir: string;
   /** Every access-log line the workers print. */
   const access: Record<string, unknown>[] = [];
-  const env = () => ({
-    PATH: process.env.PATH,
-    HOME: '/nonexistent-home-for-cli-tests',
-    AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
-  const mesh = (...args: string[]) => run(process.execPath, [BIN, ...args, '--endpoint-url', local.url], env());
+  const mesh = (...args: string[]) => runMesh(local.url, args);
   const file = (name: string, items: unknown) => {
     const f = join(dir, name);
     writeFileSync(f, JSON.stringify(items));
@@ -95,14 +72,6 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     const out: string[] = [];
     for (let i = 0; i < n; i++) out.push(await checkout());
     return out;
-  };
-  /** Until `probe` holds: a policy change reaches every function within about one cache TTL (5 s). */
-  const eventually = async (what: string, probe: () => Promise<boolean>, ms = 60_000) => {
-    for (const end = Date.now() + ms; Date.now() < end; ) {
-      if (await probe()) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    assert.fail(`timed out waiting for ${what}`);
   };
   const count = (xs: readonly string[], x: string) => xs.filter((v) => v === x).length;
 
@@ -261,7 +230,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     const edge = orders.checks.find((c) => c.check === 'edges granted in IAM are allowed by the table')!;
     assert.equal(edge.status, 'fail');
     assert.deepEqual(edge.commands, [`mesh policy allow orders payments --endpoint-url ${local.url}`]);
-    const allowed = await run(process.execPath, [BIN, ...edge.commands![0]!.split(' ').slice(1)], env());
+    const allowed = await run(process.execPath, [MESH_BIN, ...edge.commands![0]!.split(' ').slice(1)]);
     assert.equal(allowed.code, 0, allowed.stderr);
     await eventually('checkouts through again', async () => !(await checkout()).startsWith('error:MeshDenied'));
   });
@@ -413,7 +382,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
       for (const cmd of f.commands!) {
         const [tool, ...args] = cmd.split(' ');
         const r =
-          tool === 'mesh' ? await run(process.execPath, [BIN, ...args], env()) : await run(aws!.path, args, env());
+          tool === 'mesh' ? await run(process.execPath, [MESH_BIN, ...args]) : await run(aws!.path, args, cliEnv());
         assert.equal(r.code, 0, `${cmd}\n${r.stdout}\n${r.stderr}`);
       }
     }
