@@ -12,8 +12,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -22,7 +21,7 @@ import { demoPlan } from '../../local/start-command';
 import { startTraffic, type Traffic } from '../../local/traffic';
 import { ENV, METRICS } from '../../shared/names';
 import { exampleAssemblies } from '../support/example-assembly';
-import { eventually, runMesh } from '../support/mesh-cli';
+import { eventually, runMesh, setPolicy as setPolicyWith } from '../support/mesh-cli';
 
 /** One EMF line of the mesh namespace, flattened. */
 interface Line {
@@ -146,7 +145,6 @@ const example = exampleAssemblies();
 describe('the dashboard queries what the runtime emits', { skip: example ? false : 'no example app' }, () => {
   let local: LocalMesh;
   let traffic: Traffic;
-  let dir: string;
   const lines: Line[] = [];
   const seen = (metric: string, dims: Record<string, string> = {}) =>
     lines.some((l) => l.metrics.includes(metric) && Object.entries(dims).every(([k, v]) => l.dims[k] === v));
@@ -156,15 +154,9 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
       .flatMap((d) => d.versions)
       .filter((v) => v.functionName === functionName)
       .at(-1)?.version;
-  const setPolicy = async (service: string, items: unknown[]) => {
-    const file = join(dir, `${service}.json`);
-    writeFileSync(file, JSON.stringify(items));
-    const r = await runMesh(local.url, ['policy', 'set', service, '--file', file]);
-    assert.equal(r.code, 0, r.stderr);
-  };
+  const setPolicy = (service: string, items: unknown[]) => setPolicyWith(local.url, service, items);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dashboard-queries-'));
     local = await startLocalMesh({
       assemblies: [example!.release1, example!.release2],
       port: 0,
@@ -220,7 +212,6 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
   after(async () => {
     await traffic?.stop();
     await local?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('every widget query has the schema of the runtime’s lines and finds the lines it is about', () => {

@@ -30,7 +30,7 @@ import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { marshallItem } from '../../shared/attribute-value';
 import { awsClis } from '../support/aws-cli';
 import { exampleAssemblies } from '../support/example-assembly';
-import { cliEnv, eventually, MESH_BIN, run, runMesh } from '../support/mesh-cli';
+import { cliEnv, eventually, MESH_BIN, run, runMesh, setPolicy as setPolicyWith } from '../support/mesh-cli';
 
 const TABLE = 'shop-policy';
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -49,10 +49,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     writeFileSync(f, JSON.stringify(items));
     return f;
   };
-  const setPolicy = async (service: string, items: unknown[]) => {
-    const r = await mesh('policy', 'set', service, '--file', file(`${service}.json`, items));
-    assert.equal(r.code, 0, r.stderr);
-  };
+  const setPolicy = (service: string, items: unknown[]) => setPolicyWith(local.url, service, items);
   const alias = async (fn: string) => {
     const a = await lambda.send(new GetAliasCommand({ FunctionName: fn, Name: 'live' }));
     return { version: a.FunctionVersion, weights: a.RoutingConfig?.AdditionalVersionWeights ?? {} };

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -40,6 +42,19 @@ export function run(file: string, args: readonly string[], env: NodeJS.ProcessEn
 /** `mesh <args> --endpoint-url <url>`. */
 export function runMesh(url: string, args: readonly string[]): Promise<Run> {
   return run(process.execPath, [MESH_BIN, ...args, '--endpoint-url', url]);
+}
+
+/** `mesh policy set <service> --file <items as a file>`, which must succeed. */
+export async function setPolicy(url: string, service: string, items: readonly unknown[]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-policy-'));
+  try {
+    const file = join(dir, `${service}.json`);
+    writeFileSync(file, JSON.stringify(items));
+    const r = await runMesh(url, ['policy', 'set', service, '--file', file]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Polls `probe` until it holds, or fails naming `what`. */
