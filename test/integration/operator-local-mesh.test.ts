@@ -1,16 +1,17 @@
 /**
  * What the operator sees is what the mesh does: the example app on the local mesh (release 1, then
  * release 2 with payments' canary), driven as an operator drives it, with the `mesh` CLI as a child
- * process and checkouts through the real AWS SDK. One block per problem an operator ran into:
- * 1. a route item silently overriding `mesh shift` / `mesh rollout`, and no command to remove it;
- * 2. a route to a version that does not exist, accepted and unseen by `mesh check`;
- * 3. an operator's traffic item losing to the deploy-time edge;
- * 4. `mesh check` passing while every checkout is denied (and its printed fixes: see below);
- * 6. rollback after promote, mirror copies as real traffic, an injected delay off its edge, a 300 KB
- *    description refused without naming it, and header routing across hops.
- * (5, the dashboard, is test/integration/dashboard-queries.test.ts.) Then `mesh check` is made to
- * fail in every way an operator can fix from the command line, and every command it prints is run
- * as printed: afterwards it passes.
+ * process and checkouts through the real AWS SDK. One block per place where the CLI could say one
+ * thing while the mesh did another:
+ * - a route item deciding the split while `mesh shift` / `mesh rollout` move the alias;
+ * - a route to a version that does not exist, written or already stored;
+ * - an operator's traffic item against the deploy-time edge;
+ * - a deleted edge that denies every checkout, and `mesh check`;
+ * - rollback after promote, mirror copies, an injected delay, a 300 KB description, and routing by a
+ *   request's header across hops.
+ * (The dashboard's queries: test/integration/dashboard-queries.test.ts.) Then `mesh check` is made to
+ * fail in every way an operator can fix from the command line, and every command it prints is run as
+ * printed: afterwards it passes.
  */
 
 import assert from 'node:assert/strict';
@@ -73,7 +74,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
   const count = (xs: readonly string[], x: string) => xs.filter((v) => v === x).length;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'operator-findings-'));
+    dir = mkdtempSync(join(tmpdir(), 'operator-local-mesh-'));
     local = await startLocalMesh({
       assemblies: [example!.release1, example!.release2],
       port: 0,
@@ -98,7 +99,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('1. a route item decides the split: shift and rollout refuse and name the command that removes it', async () => {
+  it('a route item decides the split: shift and rollout refuse and name the command that removes it', async () => {
     await setPolicy('payments', [{ sk: 'route', weights: { '1': 1 } }]);
     const before = await alias('shop-payments');
     const shift = await mesh('shift', 'payments', '50');
@@ -131,7 +132,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     assert.equal((await mesh('shift', 'payments', '10')).code, 0);
   });
 
-  it('2. a route to a version that is not published is refused with the published versions; check flags a stored one', async () => {
+  it('a route to a version that is not published is refused with the published versions; check flags a stored one', async () => {
     for (const weights of [{ '1': 0.8, '7': 0.2 }, { $LATEST: 1 }]) {
       const r = await mesh('policy', 'set', 'payments', '--file', file('bad-route.json', [{ sk: 'route', weights }]));
       assert.equal(r.code, 2, r.stdout);
@@ -162,7 +163,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     }
   });
 
-  it("3. an operator's traffic item overrides the deploy-time edge, at run time and in status", async () => {
+  it("an operator's traffic item overrides the deploy-time edge, at run time and in status", async () => {
     // Every charge goes to v2, the canary that fails a fifth of its calls; the deploy-time edge
     // retries those (3 attempts), the operator's item allows 1: each attempt is one line in payments' log.
     await setPolicy('payments', [
@@ -209,7 +210,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     for (const sk of ['traffic', 'route']) assert.equal((await mesh('policy', 'delete', 'payments', sk)).code, 0);
   });
 
-  it('4. with the edge deleted every checkout is denied, and mesh check fails naming the fix', async () => {
+  it('with the edge deleted every checkout is denied, and mesh check fails naming the fix', async () => {
     const refused = await mesh('policy', 'delete', 'payments', 'allow#orders');
     assert.equal(refused.code, 2);
     assert.match(
@@ -234,7 +235,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     await eventually('checkouts through again', async () => !(await checkout()).startsWith('error:MeshDenied'));
   });
 
-  it('6a. rollback after a promote returns to the version that was stable before', async () => {
+  it('rollback after a promote returns to the version that was stable before', async () => {
     assert.equal((await mesh('promote', 'payments')).code, 0);
     const promoted = await lambda.send(new GetAliasCommand({ FunctionName: 'shop-payments', Name: 'live' }));
     assert.equal(promoted.FunctionVersion, '2');
@@ -251,7 +252,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     assert.equal((await mesh('shift', 'payments', '10')).code, 0);
   });
 
-  it('6b. mirror copies are counted apart from real traffic', async () => {
+  it('mirror copies are counted apart from real traffic', async () => {
     await setPolicy('payments', [{ sk: 'route', mirror: { version: '2', percent: 100 } }]);
     type Stats = {
       edges: { source: string; destination: string; version: string; requests: number; mirrored: number }[];
@@ -273,7 +274,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     assert.equal((await mesh('policy', 'delete', 'payments', 'route')).code, 0);
   });
 
-  it('6c. an injected delay shows on the edge it is injected on', async () => {
+  it('an injected delay shows on the edge it is injected on', async () => {
     await setPolicy('inventory', [{ sk: 'fault', delay: { percent: 100, ms: 400 } }]);
     type Stats = { edges: { source: string; destination: string; reporter: string; p50: number | null }[] };
     await eventually('the delay on orders -> inventory', async () => {
@@ -285,7 +286,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     assert.equal((await mesh('policy', 'delete', 'inventory', 'fault')).code, 0);
   });
 
-  it('6d. a 300 KB description is refused naming the field and the limit', async () => {
+  it('a 300 KB description is refused naming the field and the limit', async () => {
     const r = await mesh(
       'policy',
       'set',
@@ -301,7 +302,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     assert.doesNotMatch(r.stderr, /Invalid input/);
   });
 
-  it('6e. a request is routed by its header across hops (Function URL -> frontend -> orders -> payments)', async () => {
+  it('a request is routed by its header across hops (Function URL -> frontend -> orders -> payments)', async () => {
     await setPolicy('payments', [
       { sk: 'route', weights: { '1': 1 }, matches: [{ header: 'x-route-canary', exact: 'yes', version: '2' }] },
     ]);
