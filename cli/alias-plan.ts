@@ -12,11 +12,15 @@ export interface AliasState {
   /** version -> fraction 0-1 (Lambda's AdditionalVersionWeights). */
   readonly weights: Readonly<Record<string, number>>;
   readonly revisionId?: string;
+  /** The alias's Description (where `mesh promote` records the version it replaced). */
+  readonly description?: string;
 }
 
 export interface AliasUpdate {
   readonly functionVersion: string;
   readonly weights: Readonly<Record<string, number>>;
+  /** A new Description; undefined leaves it as it is. */
+  readonly description?: string;
 }
 
 export interface AliasChange {
@@ -75,14 +79,21 @@ export function planShift(
   });
 }
 
-/** `mesh promote <service>`: the canary becomes the stable version with all the traffic. */
+/**
+ * `mesh promote <service>`: the canary becomes the stable version with all the traffic. An alias on
+ * `$LATEST` (or any unpublished version) is moved to the newest published version.
+ */
 export function planPromote(
   service: string,
   functionName: string,
   alias: AliasState,
   versions: readonly string[],
 ): AliasChange {
-  const canary = canaryVersion(alias, versions);
+  const newest = versions
+    .filter(isPublishedVersion)
+    .sort((a, b) => Number(a) - Number(b))
+    .pop();
+  const canary = canaryVersion(alias, versions) ?? (isPublishedVersion(alias.functionVersion) ? undefined : newest);
   if (!canary) throw noCanary(service, alias);
   return change(service, functionName, alias, { functionVersion: canary, weights: {} });
 }

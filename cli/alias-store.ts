@@ -14,6 +14,7 @@ export async function getLiveAlias(clients: AwsClients, functionName: string): P
     functionVersion: a.FunctionVersion ?? '$LATEST',
     weights: { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) },
     revisionId: a.RevisionId,
+    ...(a.Description ? { description: a.Description } : {}),
   };
 }
 
@@ -54,6 +55,7 @@ export async function updateLiveAlias(
         FunctionVersion: update.functionVersion,
         // An empty map clears the routing: the stable version takes all traffic.
         RoutingConfig: { AdditionalVersionWeights: { ...update.weights } },
+        ...(update.description !== undefined ? { Description: update.description } : {}),
         ...(revisionId ? { RevisionId: revisionId } : {}),
       }),
     ),
@@ -62,5 +64,6 @@ export async function updateLiveAlias(
     functionVersion: a.FunctionVersion ?? update.functionVersion,
     weights: { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) },
     revisionId: a.RevisionId,
+    ...(a.Description ? { description: a.Description } : {}),
   };
 }

@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import type { AwsFlags } from './args';
 
 /** The AWS services the CLI talks to, by their SDK serviceId env suffix (AWS_ENDPOINT_URL_<suffix>). */
-export const AWS_SERVICES = ['LAMBDA', 'DYNAMODB', 'CLOUDWATCH', 'XRAY', 'SECRETS_MANAGER', 'CODEDEPLOY'] as const;
+export const AWS_SERVICES = [
+  'LAMBDA',
+  'DYNAMODB',
+  'CLOUDWATCH',
+  'XRAY',
+  'SECRETS_MANAGER',
+  'CODEDEPLOY',
+  'IAM',
+] as const;
 export type AwsService = (typeof AWS_SERVICES)[number];
 
 export interface AwsSettings {

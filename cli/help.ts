@@ -1,5 +1,14 @@
 /** Usage text for `mesh --help`, `mesh <command> --help` and `mesh help <command>`. */
 
+/** How alias weights and route items share the split, said once for every command that moves the alias. */
+function splitRule(refusing: string): string {
+  return `Who decides the split: a route item with weights decides it for every caller in the mesh, and
+the live alias's weights (what shift, promote, rollback, rollout and CodeDeploy move) then reach only
+callers outside it. While the service has such a route item, ${refusing} (exit 2),
+naming the command that removes it: mesh policy delete <service> route. Header matches come first.`;
+}
+const SPLIT_RULE = splitRule('this command refuses');
+
 const AWS_FLAGS = `AWS flags:
   --mesh <name>          pick a mesh when several are deployed (found by MESH_NAME on functions)
   --region <region>      AWS region (default: AWS_REGION, the profile, or us-east-1 with an endpoint)
@@ -10,10 +19,14 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   status: `mesh status [--json] [AWS flags]
 
 Shows the mesh: each service, its function, published versions, the live alias's weights, and the
-policy (who may call whom, denies, routes, traffic overrides). A gated deploy in progress (CodeDeploy
-shifting a live alias) shows its config, step, time to the next shift and its alarms' states.
+policy (who may call whom, denies, routes, traffic overrides). Then, per edge, what the mesh applies
+and the item that decides it: the split (a route item's weights for callers in the mesh, else the live
+alias) and each traffic setting not at its default. Precedence: an operator's item overrides a
+deploy-time item for the same setting; within one owner the edge (allow#<source>) overrides the
+service (traffic). A gated deploy in progress (CodeDeploy shifting a live alias) shows its config,
+step, time to the next shift and its alarms' states.
 
-  --json                 print the status as JSON
+  --json                 print the status as JSON (\`effective\`: every setting with its origin)
 
 Example:
   mesh status --endpoint-url http://127.0.0.1:4566
@@ -26,6 +39,10 @@ Sends <weight> percent (0-100) of the service's live alias traffic to its canary
 is the version the alias already routes to, else the newest published version above the stable one.
 Refused while a CodeDeploy deployment shifts the alias (\`mesh rollback\` stops it).
 
+${SPLIT_RULE}
+
+  --dry-run              read and plan, print the change, write nothing
+
 Examples:
   mesh shift payments 10
   mesh shift payments 50 --json
@@ -33,8 +50,13 @@ Examples:
 ${AWS_FLAGS}`,
   promote: `mesh promote <service> [--json] [AWS flags]
 
-Makes the canary the stable version: live FunctionVersion = the canary, weights cleared. Refused while
-a CodeDeploy deployment shifts the alias.
+Makes the canary the stable version: live FunctionVersion = the canary, weights cleared. The alias's
+Description records the version it replaced, so \`mesh rollback\` can return to it. An alias on
+$LATEST moves to the newest published version. Refused while a CodeDeploy deployment shifts the alias.
+
+${SPLIT_RULE}
+
+  --dry-run              read and plan, print the change, write nothing
 
 Example:
   mesh promote payments
@@ -42,22 +64,35 @@ Example:
 ${AWS_FLAGS}`,
   rollback: `mesh rollback <service> [--json] [AWS flags]
 
-Clears the live alias's weights: the stable version takes 100% again. While a CodeDeploy deployment
+Clears the live alias's weights: the stable version takes 100% again. With no weights left after a
+promote, live returns to the version the promote replaced (recorded on the alias); with neither,
+nothing changes and it says how to point live at another version. While a CodeDeploy deployment
 shifts the alias (a gated deploy), stops it instead (StopDeployment with rollback): CodeDeploy moves
 live back to the version the deployment started from.
+
+${SPLIT_RULE}
+
+  --dry-run              read and plan, print the change, write nothing
 
 Example:
   mesh rollback payments
 
 ${AWS_FLAGS}`,
-  policy: `mesh policy <list|allow|deny|set> ...
+  policy: `mesh policy <list|allow|deny|set|delete> ...
 
   mesh policy list [--service <s>] [--json]     the policy table's items
   mesh policy allow <from> <to> [--json]        let <from> call <to>: removes deny#<from>, adds allow#<from>
   mesh policy deny <from> <to> [--reason <text>] [--json]
                                                 an operator deny#<from> on <to>; a deny wins over any allow
   mesh policy set <service> --file <policy.json> [--json]
-                                                writes the file's items for <service>, all validated first
+                                                writes the file's items for <service>, all validated first;
+                                                a route may name only published versions
+  mesh policy delete <service> <item> [--force] [--json]
+                                                removes one item by its sort key (route, traffic, fault,
+                                                allow#<from>, deny#<from>, breaker#<version>); a deploy
+                                                item needs --force, and the next deploy that updates the
+                                                mesh's policy writes it again
+Every write takes --dry-run: plan and validate, print what would change, write nothing.
 
 <from> is a service or "external" (callers outside the mesh: API Gateway, SQS, a plain Invoke), or
 "mesh-deploy-check", the pre-traffic check of gated deployments: \`mesh policy deny mesh-deploy-check
@@ -67,6 +102,11 @@ A policy file is a JSON array of items (or {"items": [...]}), e.g.
   [{"sk":"traffic","timeoutMs":2000,"retries":{"maxAttempts":2}},
    {"sk":"route","weights":{"1":0.9,"2":0.1}}]
 pk defaults to <service>; managedBy defaults to "operator".
+
+Precedence of traffic settings: an operator's item overrides a deploy-time item for the same
+setting; within one owner the edge (allow#<from>) overrides the service (traffic). \`mesh status\`
+shows the result per edge, with where each value comes from.
+${splitRule('shift, promote, rollback and rollout refuse')}
 
 ${AWS_FLAGS}`,
   local: `mesh local [--app <cmd>] [-c key=value] [--port <n>] [--assembly <dir>] [--watch] [--deployment-speed <n>] [--quiet]
@@ -104,13 +144,14 @@ Commands:
   promote <service>              make the canary the stable version
   rollback <service>             all traffic back to the stable version (stops a gated deploy)
   rollout <service>              progressive canary: step weights on metric gates, promote or roll back
-  policy list|allow|deny|set     read and change who may call whom, routes, traffic policy
+  policy list|allow|deny|set|delete
+                                 read and change who may call whom, routes, traffic policy
   local                          run the CDK app in this folder as a local mesh
   stat                           per-edge golden metrics
   trace                          recent traces
   check                          health and configuration checks
   help <command>                 help for one command
 
-Every command takes --help. Exit codes: 0 ok, 1 AWS or environment failure, 2 bad input (nothing written).
+Every command takes --help; every write takes --dry-run. Exit codes: 0 ok, 1 AWS or environment failure, 2 bad input (nothing written).
 Discovery: mesh functions are found by their MESH_NAME / MESH_SERVICE environment; no ARNs to copy.
 `;

@@ -52,7 +52,8 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     const e = err as { exitCode?: number; message?: string };
     if (typeof e.exitCode === 'number') {
       // `mesh policy set: ...` names the subcommand too.
-      const name = first === 'policy' && /^(list|allow|deny|set)$/.test(rest[0] ?? '') ? `${first} ${rest[0]}` : first;
+      const name =
+        first === 'policy' && /^(list|allow|deny|set|delete)$/.test(rest[0] ?? '') ? `${first} ${rest[0]}` : first;
       ctx.err(`mesh ${name}: ${e.message}`);
       return e.exitCode;
     }

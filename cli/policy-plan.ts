@@ -3,9 +3,10 @@
  * and deletes that make the change. Every item to put is validated with parsePolicyItem before
  * anything is written; a bad one fails the whole command with exit 2.
  */
-import { DEPLOYMENT, EXTERNAL, MANAGED_BY, SORT_KEY, TABLE } from '../shared/names';
-import { parsePolicyItem } from '../shared/policy';
+import { breakerPartition, DEPLOYMENT, EXTERNAL, MANAGED_BY, SORT_KEY, TABLE } from '../shared/names';
+import { itemKind, parsePolicyItem } from '../shared/policy';
 import { UsageError } from './errors';
+import { unpublishedVersions } from './published-versions';
 
 export type RawItem = Readonly<Record<string, unknown>>;
 
@@ -25,6 +26,14 @@ export interface PolicyPlan {
   readonly deletes: readonly PolicyKey[];
   /** What the command did, item by item, for the output (`--json` prints this). */
   readonly changes: readonly ItemChange[];
+  /** What the operator must know about the change (a deploy item that the next deploy writes again). */
+  readonly warnings?: readonly string[];
+}
+
+/** The published versions of the service a `set` writes for, which its route item may name. */
+export interface PublishedVersions {
+  readonly functionName: string;
+  readonly versions: readonly string[];
 }
 
 /** Who and when, stamped on every item the CLI writes. */
@@ -140,6 +149,7 @@ export function planSet(
   existing: readonly RawItem[],
   stamp: WriteStamp,
   file: string,
+  published?: PublishedVersions,
 ): PolicyPlan {
   const list = Array.isArray(fileItems)
     ? fileItems
@@ -176,7 +186,12 @@ export function planSet(
       managedBy: r.managedBy ?? MANAGED_BY.operator,
       ...stamp,
     };
-    validated(item, where, `; fix it in ${file} and run again (nothing was written)`);
+    const fix = `; fix it in ${file} and run again (nothing was written)`;
+    const missing = published && unpublishedVersions(item, published.versions, published.functionName);
+    // A schema refusal of a version (`$LATEST`) names the versions there are, too.
+    const schema = parsePolicyItem(item);
+    if (!schema.ok) throw new UsageError(`${where}: ${schema.error}${missing ? ` (${missing})` : ''}${fix}`);
+    if (missing) throw new UsageError(`${where}: ${missing}${fix}`);
     const sk = String(item[SK]);
     if (seen.has(sk)) throw new UsageError(`${where}: sk = ${JSON.stringify(sk)} appears twice in ${file}; keep one`);
     seen.add(sk);
@@ -189,6 +204,38 @@ export function planSet(
     }
   });
   return { puts, deletes: [], changes };
+}
+
+/**
+ * `mesh policy delete <service> <sk>`: removes one item. A deploy-time item needs `force` (the
+ * deployment declared it, and the next deploy that updates the mesh's policy writes it again);
+ * `breaker#<version>` names shared breaker state, kept in the partition `breaker#<service>`.
+ */
+export function planDelete(existing: readonly RawItem[], service: string, sk: string, force: boolean): PolicyPlan {
+  const kind = itemKind(sk);
+  if (!kind) {
+    throw new UsageError(
+      `${JSON.stringify(sk)} is not an item kind; use service, traffic, route, fault, allow#<source>, deny#<source> or breaker#<version> (see \`mesh policy list --service ${service}\`)`,
+    );
+  }
+  const pk = kind === 'breaker' ? breakerPartition(service) : service;
+  const current = find(existing, pk, sk);
+  if (!current) {
+    const have = existing.map((i) => String(i[SK])).join(', ') || 'none';
+    throw new UsageError(`${pk} has no item ${sk}; its items: ${have} (nothing was deleted)`);
+  }
+  const warnings: string[] = [];
+  if (current.managedBy === MANAGED_BY.deploy) {
+    const restore = `the next deploy that updates the mesh's policy writes ${pk}/${sk} again`;
+    if (!force) {
+      throw new UsageError(
+        `${pk}/${sk} is managed by the deployment (managedBy "deploy"); ${restore}. To delete it until then, ` +
+          `run: mesh policy delete ${service} ${sk} --force (nothing was deleted)`,
+      );
+    }
+    warnings.push(`${pk}/${sk} was declared at deploy: ${restore}`);
+  }
+  return { puts: [], deletes: [{ pk, sk }], changes: [{ action: 'delete', pk, sk }], warnings };
 }
 
 export { keyOf };

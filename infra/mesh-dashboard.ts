@@ -3,12 +3,16 @@
  *
  * The dashboard graphs the runtime's EMF metrics (namespace `LambdaMesh`) with metric math over SEARCH
  * expressions, because the dimension values a call carries (destination version, response code) are
- * only known at run time: per edge, requests, success rate and p50/p99; per canary service, each
- * version's share and success rate.
+ * only known at run time: per edge, requests, success rate and p50/p99 as the reporter that sees the
+ * edge reports them (the caller for a mesh caller; the callee for callers outside the mesh, which
+ * report nothing themselves); every denied edge, declared or not; per service, mirror copies apart
+ * from requests; per canary service, each version's share and success rate. Each query matches what
+ * the runtime emits (test/integration/dashboard-queries.test.ts holds them to the local mesh's EMF lines).
  *
  * Alarms cannot use SEARCH, and Metrics Insights has no percentiles, so the alarms watch the metrics
- * Lambda itself publishes for the `live` alias of each service (Invocations, Errors, Throttles,
- * Duration p99; dimensions FunctionName + Resource) — the numbers CodeDeploy-style canary gates use.
+ * Lambda itself publishes for each service's function as a whole (Invocations, Errors, Throttles,
+ * Duration p99; dimension FunctionName alone: every version and alias, so calls a route item sends to
+ * a version are watched as well as those through `live`). Every service gets them unless `alarms: false`.
  *
  * Services and edges come from `addService` / `addEdge`, and, unless `discover: false`, from the app
  * itself at synth: every function whose environment has MESH_NAME = this mesh and every
@@ -17,14 +21,14 @@
 import { Duration, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, type IConstruct } from 'constructs';
-import { ENV, LIVE_ALIAS, METRICS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
+import { DEPLOYMENT, ENV, EXTERNAL, METRICS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 
-/** A service's alarms: success rate and p99 latency of its `live` alias. */
+/** A service's alarms: success rate and p99 latency of its function (every version and alias). */
 export interface ServiceAlarms {
-  /** Fires when the `live` alias's success rate falls below `successRateThreshold`. */
+  /** Fires when the function's success rate falls below `successRateThreshold`. */
   readonly successRate: cloudwatch.Alarm;
-  /** Fires when the `live` alias's p99 duration rises above `p99ThresholdMs`. */
+  /** Fires when the function's p99 duration rises above `p99ThresholdMs`. */
   readonly p99Latency: cloudwatch.Alarm;
 }
 
@@ -79,6 +83,11 @@ export interface MeshDashboardOptions {
    * @default true
    */
   readonly discover?: boolean;
+  /**
+   * Give every service its success-rate and p99 alarms (`alarmsFor`) at synth.
+   * @default true
+   */
+  readonly alarms?: boolean;
 }
 
 /** Props of a standalone `MeshDashboard`. */
@@ -212,23 +221,23 @@ export class MeshDashboard extends Construct {
   addEdge(source: string, target: string): this {
     this.edges.set(`${source}->${target}`, { source, target });
     this.addService(target);
-    if (source !== 'external') this.addService(source);
+    if (!reportsNothing(source)) this.addService(source);
     return this;
   }
 
   /**
-   * The alarms of a service's `live` alias: success rate below the threshold, p99 latency above it.
-   * Created on first request, so canary tooling (or an SNS action) can take them.
+   * The alarms of a service's function: success rate below the threshold, p99 latency above it, over
+   * every version and alias (a version a route item picks is watched as well as `live`). Every service
+   * gets them at synth unless `alarms: false`; asking again returns the same alarms, for canary
+   * tooling (or an SNS action) to take.
    */
   alarmsFor(service: string): ServiceAlarms {
     const known = this.alarms.get(service);
     if (known) return known;
     this.addService(service);
     const id = service.replace(/[^A-Za-z0-9]/g, '');
-    const dims = () => {
-      const fn = this.functionName(service);
-      return { FunctionName: fn, Resource: `${fn}:${LIVE_ALIAS}` };
-    };
+    // FunctionName alone: Lambda aggregates every version and alias of the function under it.
+    const dims = () => ({ FunctionName: this.functionName(service) });
     const lambdaMetric = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({
         namespace: 'AWS/Lambda',
@@ -239,7 +248,7 @@ export class MeshDashboard extends Construct {
       });
     const threshold = this.props.successRateThreshold ?? 99;
     const successRate = new cloudwatch.Alarm(this, `${id}SuccessRate`, {
-      alarmDescription: `Lambda Mesh ${this.meshName}: success rate of ${service} (alias ${LIVE_ALIAS}) below ${threshold}%`,
+      alarmDescription: `Lambda Mesh ${this.meshName}: success rate of ${service} (all versions) below ${threshold}%`,
       metric: new cloudwatch.MathExpression({
         // No traffic is not a failure: 100% when there were no invocations in the period.
         expression:
@@ -259,7 +268,7 @@ export class MeshDashboard extends Construct {
     });
     const p99Ms = this.props.p99ThresholdMs ?? 1000;
     const p99Latency = new cloudwatch.Alarm(this, `${id}P99Latency`, {
-      alarmDescription: `Lambda Mesh ${this.meshName}: p99 duration of ${service} (alias ${LIVE_ALIAS}) above ${p99Ms} ms`,
+      alarmDescription: `Lambda Mesh ${this.meshName}: p99 duration of ${service} (all versions) above ${p99Ms} ms`,
       metric: lambdaMetric('Duration', 'p99'),
       threshold: p99Ms,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -298,22 +307,20 @@ export class MeshDashboard extends Construct {
   }
 
   private edgeWidgets(source: string, target: string): cloudwatch.IWidget[] {
-    const f = { source_workload: source, destination_workload: target, reporter: 'source' };
+    // A mesh caller reports every call it makes (denials it fails fast included); a caller outside
+    // the mesh, or the pre-traffic check (a hook, not a meshed function), reports nothing, so its edge
+    // is what the callee reports.
+    const external = reportsNothing(source);
+    const f = { source_workload: source, destination_workload: target, reporter: external ? 'destination' : 'source' };
     const all = this.search(METRICS.requestsTotal, f, 'Sum');
     const ok = this.search(METRICS.requestsTotal, f, 'Sum', this.successFilter());
     const title = `${source} → ${target}`;
-    return [
+    const widgets: cloudwatch.IWidget[] = [
       new cloudwatch.GraphWidget({
         title: `${title}: requests`,
         width: 6,
         left: [this.expr(`SUM(${all})`, 'requests')],
-        right: [
-          this.expr(
-            `SUM(${this.search(METRICS.deniedTotal, { source_workload: source, destination_workload: target }, 'Sum')})`,
-            'denied',
-            '#d62728',
-          ),
-        ],
+        right: [this.expr(`SUM(${this.search(METRICS.deniedTotal, f, 'Sum')})`, 'denied', '#d62728')],
       }),
       new cloudwatch.GraphWidget({
         title: `${title}: success rate %`,
@@ -330,22 +337,57 @@ export class MeshDashboard extends Construct {
           this.expr(`MAX(${this.search(METRICS.requestDurationMs, f, 'p99')})`, 'p99'),
         ],
       }),
-      new cloudwatch.GraphWidget({
-        title: `${title}: retries and breaker opens`,
-        width: 6,
-        left: [
-          this.expr(
-            `SUM(${this.search(METRICS.retriesTotal, { source_workload: source, destination_workload: target }, 'Sum')})`,
-            'retries',
-          ),
-          this.expr(
-            `SUM(${this.search(METRICS.breakerOpenTotal, { source_workload: source, destination_workload: target }, 'Sum')})`,
-            'breaker opens',
-            '#d62728',
-          ),
-        ],
-      }),
     ];
+    // Retries and breakers belong to a mesh caller's client; a caller outside the mesh has neither.
+    if (!external) {
+      widgets.push(
+        new cloudwatch.GraphWidget({
+          title: `${title}: retries and breaker opens`,
+          width: 6,
+          left: [
+            this.expr(`SUM(${this.search(METRICS.retriesTotal, f, 'Sum')})`, 'retries'),
+            this.expr(`SUM(${this.search(METRICS.breakerOpenTotal, f, 'Sum')})`, 'breaker opens', '#d62728'),
+          ],
+        }),
+      );
+    }
+    return widgets;
+  }
+
+  /**
+   * Every edge with denied calls, declared or not (an undeclared edge has no widget of its own): one
+   * series per edge and reporter. A caller in the mesh reports the calls it was refused; the callee
+   * reports those it refused, under `unknown` when the caller could not be verified, or `external`.
+   */
+  private deniedWidget(): cloudwatch.IWidget {
+    const series = `SEARCH('${SCHEMA} MetricName="${METRICS.deniedTotal}"', 'Sum', ${this.period.toSeconds()})`;
+    return new cloudwatch.GraphWidget({
+      title: 'denied calls by edge (declared or not)',
+      width: 12,
+      left: [
+        this.expr(
+          series,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudWatch dynamic label, filled in by CloudWatch
+          "${PROP('Dim.source_workload')} → ${PROP('Dim.destination_workload')} (${PROP('Dim.reporter')})",
+        ),
+      ],
+    });
+  }
+
+  /** Mirror copies a service's versions served, apart from its requests (they are in none of its other graphs). */
+  private mirrorWidget(service: string): cloudwatch.IWidget {
+    const query = `SELECT SUM(${METRICS.mirrorRequestsTotal}) FROM SCHEMA("${METRICS.namespace}", ${[...METRICS.dimensions].sort().join(', ')}) WHERE destination_workload = '${service}' AND reporter = 'destination' GROUP BY destination_version`;
+    const p99 = this.search(
+      METRICS.mirrorRequestDurationMs,
+      { destination_workload: service, reporter: 'destination' },
+      'p99',
+    );
+    return new cloudwatch.GraphWidget({
+      title: `${service}: mirror copies by version (not requests)`,
+      width: 8,
+      left: [this.expr(query, 'mirror copies')],
+      right: [this.expr(`MAX(${p99})`, 'mirror p99 ms (slowest series)')],
+    });
   }
 
   private versionWidgets(service: string, versions: readonly string[]): cloudwatch.IWidget[] {
@@ -398,10 +440,12 @@ export class MeshDashboard extends Construct {
       new cloudwatch.TextWidget({
         width: 24,
         height: 2,
-        markdown: `# Lambda Mesh ${this.meshName}\nGolden metrics per edge from the mesh's EMF metrics (namespace \`${METRICS.namespace}\`, reported by the caller); per-version canary split reported by the callee. Services: ${services.join(', ') || 'none'}.`,
+        markdown: `# Lambda Mesh ${this.meshName}\nGolden metrics per edge from the mesh's EMF metrics (namespace \`${METRICS.namespace}\`, reported by the caller; for callers outside the mesh, by the callee); per-version canary split reported by the callee; mirror copies counted apart. Services: ${services.join(', ') || 'none'}.`,
       }),
     );
     for (const e of edges) this.dashboard.addWidgets(...this.edgeWidgets(e.source, e.target));
+    this.dashboard.addWidgets(this.deniedWidget());
+    if (this.props.alarms !== false) for (const s of services) this.alarmsFor(s);
     for (const s of services) {
       // Every version, whatever it is called: a Metrics Insights query grouped by version.
       const query = `SELECT SUM(${METRICS.requestsTotal}) FROM SCHEMA("${METRICS.namespace}", ${[...METRICS.dimensions].sort().join(', ')}) WHERE destination_workload = '${s}' AND reporter = 'destination' GROUP BY destination_version`;
@@ -411,6 +455,7 @@ export class MeshDashboard extends Construct {
           width: 8,
           left: [this.expr(query, 'requests')],
         }),
+        this.mirrorWidget(s),
       ];
       const alarms = this.alarms.get(s);
       if (alarms) {
@@ -480,4 +525,9 @@ export class MeshDashboard extends Construct {
       }
     }
   }
+}
+
+/** Callers that emit no mesh metrics of their own: callers outside the mesh and the pre-traffic check. */
+function reportsNothing(source: string): boolean {
+  return source === EXTERNAL || source === DEPLOYMENT.checkSource;
 }

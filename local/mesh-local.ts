@@ -326,6 +326,7 @@ function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => vo
     region: (region) => ({ registry: regions.registry(region), secrets: secretsTarget(regions.secrets(region)) }),
     dynamoEndpoint: ep.url,
     secrets: secretsTarget(regions.secrets()),
+    iam: ep.iam,
     invoke: async (functionName, payload, region) => {
       const out = await lambdaClient(region).send(
         new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),

@@ -47,6 +47,27 @@ export const ENV = {
   httpTargets: 'MESH_HTTP_TARGETS',
   /** Log level of the mesh runtime: debug | info | warn | error (default warn). */
   logLevel: 'MESH_LOG_LEVEL',
+  /**
+   * Header names (comma-separated, any case) an invocation's inbound HTTP request carries on to its
+   * outbound calls for routing, besides those starting with `ROUTE_HEADERS.prefix` (docs/policy-model.md).
+   */
+  routeHeaders: 'MESH_ROUTE_HEADERS',
+} as const;
+
+/**
+ * Routing headers: an inbound HTTP request's (API Gateway REST and HTTP APIs, Function URLs, ALB)
+ * headers of these names are available to the route items of every outbound call of the same
+ * invocation (`matches`, `sticky`), and travel on with them (metadata `rh`) so a request is routed by
+ * its header across hops. Only these: an Authorization header or a cookie never leaves the invocation.
+ */
+export const ROUTE_HEADERS = {
+  /** Header names starting with this are routing headers; MESH_ROUTE_HEADERS names more. */
+  prefix: 'x-route-',
+  /** Most routing headers carried per invocation (the rest are dropped). */
+  maxHeaders: 8,
+  /** Longest header name and value carried, in characters (longer ones are dropped). */
+  maxNameLength: 64,
+  maxValueLength: 256,
 } as const;
 
 /** The alias every mesh function is reached through by default. */
@@ -154,6 +175,10 @@ export interface MeshMetadata {
   readonly idk?: string;
   /** X-Ray trace header `Root=…;Parent=…;Sampled=…`. */
   readonly trc?: string;
+  /** 1 = a mirror copy: the callee counts it apart from real traffic, and so do its own calls. */
+  readonly mir?: 1;
+  /** Routing headers of the request this call serves (`ROUTE_HEADERS`), names in lower case. */
+  readonly rh?: Readonly<Record<string, string>>;
 }
 
 /** The layer's layout. The layer unpacks into /opt; `lambda-mesh` resolves through NODE_PATH. */
@@ -198,6 +223,9 @@ export const METRICS = {
   retriesTotal: 'retries_total',
   breakerOpenTotal: 'breaker_open_total',
   deniedTotal: 'denied_total',
+  /** Mirror copies (route item `mirror`) the callee served: counted apart from requests_total. */
+  mirrorRequestsTotal: 'mirror_requests_total',
+  mirrorRequestDurationMs: 'mirror_request_duration_ms',
   /** A function refused or could not make a mesh call because its identity secret holds no identity yet. */
   identityUnavailableTotal: 'identity_unavailable_total',
   dimensions: ['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter'] as const,

@@ -34,6 +34,20 @@ export const LIMITS = {
   weightSumTolerance: 1e-6,
 } as const;
 
+/** Lengths of text fields, in characters (a DynamoDB item holds at most 400 KB in all). */
+export const TEXT_LIMITS = {
+  description: 1024,
+  reason: 1024,
+  functionName: 140,
+  alias: 128,
+  header: 256,
+  headerValue: 1024,
+  errorType: 128,
+  stamp: 256,
+  /** Header matches in one route item. */
+  matches: 50,
+} as const;
+
 /** What may be retried. `function-error` only takes effect on idempotent edges. */
 export const RETRY_ON = ['throttled', 'service-error', 'timeout', 'function-error'] as const;
 export type RetryOn = (typeof RETRY_ON)[number];
@@ -61,34 +75,49 @@ function range(name: keyof typeof LIMITS, opts: { int?: boolean } = {}) {
   return base.check(z.gte(r.min, { error: msg }), z.lte(r.max, { error: msg }));
 }
 
-const serviceName = z.string().check(
-  z.regex(SERVICE_NAME_PATTERN, {
-    error:
-      'must be a service name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
-  }),
-);
+/** A string of `min` to `max` characters; the message names the limit and the length found. */
+function text(max: number, min = 0) {
+  const rule = min > 0 ? `a string of ${min} to ${max} characters` : `a string of at most ${max} characters`;
+  const msg = (iss: { input?: unknown }) =>
+    typeof iss.input === 'string' ? `must be ${rule}; it has ${iss.input.length}` : `must be ${rule}`;
+  return z
+    .string({ error: `must be ${rule}` })
+    .check(z.minLength(min, { error: msg }), z.maxLength(max, { error: msg }));
+}
+
+const bool = z.boolean({ error: 'must be true or false' });
+
+const SERVICE_NAME_RULE =
+  'must be a service name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters';
+const serviceName = z
+  .string({ error: SERVICE_NAME_RULE })
+  .check(z.regex(SERVICE_NAME_PATTERN, { error: SERVICE_NAME_RULE }));
 const callerName = z.union([serviceName, z.literal(EXTERNAL)], {
   error: `must be a service name or "${EXTERNAL}"`,
 });
-const version = z
-  .string()
-  .check(
-    z.regex(PUBLISHED_VERSION_PATTERN, { error: 'must be a published version number such as "3" (never $LATEST)' }),
-  );
+const VERSION_RULE = 'must be a published version number such as "3" (never $LATEST)';
+const version = z.string({ error: VERSION_RULE }).check(z.regex(PUBLISHED_VERSION_PATTERN, { error: VERSION_RULE }));
 
-export const retryPolicySchema = z.strictObject({
+/** An object of the named fields (the message lists them). */
+function fields<S extends Parameters<typeof z.strictObject>[0]>(shape: S) {
+  return z.strictObject(shape, { error: `must be an object with the fields ${Object.keys(shape).join(', ')}` });
+}
+
+const retryOnValue = z.enum(RETRY_ON, { error: `must be one of ${RETRY_ON.join(', ')}` });
+
+export const retryPolicySchema = fields({
   maxAttempts: z.optional(range('maxAttempts', { int: true })),
   baseDelayMs: z.optional(range('backoffMs')),
   maxDelayMs: z.optional(range('backoffMs')),
-  retryOn: z.optional(z.array(z.enum(RETRY_ON, { error: `must be one of ${RETRY_ON.join(', ')}` }))),
+  retryOn: z.optional(z.array(retryOnValue, { error: `must be a list of ${RETRY_ON.join(', ')}` })),
 });
 
-export const budgetPolicySchema = z.strictObject({
+export const budgetPolicySchema = fields({
   ratio: z.optional(range('budgetRatio')),
   minPerSecond: z.optional(range('budgetMinPerSecond')),
 });
 
-export const breakerPolicySchema = z.strictObject({
+export const breakerPolicySchema = fields({
   consecutiveFailures: z.optional(range('breakerConsecutiveFailures', { int: true })),
   failureRateThreshold: z.optional(range('breakerFailureRate')),
   windowSize: z.optional(range('breakerWindow', { int: true })),
@@ -99,7 +128,7 @@ export const breakerPolicySchema = z.strictObject({
 const trafficFields = {
   timeoutMs: z.optional(range('timeoutMs')),
   perTryTimeoutMs: z.optional(range('timeoutMs')),
-  idempotent: z.optional(z.boolean()),
+  idempotent: z.optional(bool),
   retries: z.optional(retryPolicySchema),
   budget: z.optional(budgetPolicySchema),
   breaker: z.optional(breakerPolicySchema),
@@ -107,19 +136,23 @@ const trafficFields = {
 
 const common = {
   pk: serviceName,
-  managedBy: z.optional(z.enum([MANAGED_BY.deploy, MANAGED_BY.operator])),
-  updatedAt: z.optional(z.string()),
-  updatedBy: z.optional(z.string()),
-  description: z.optional(z.string().check(z.maxLength(1024))),
+  managedBy: z.optional(
+    z.enum([MANAGED_BY.deploy, MANAGED_BY.operator], {
+      error: `must be "${MANAGED_BY.deploy}" or "${MANAGED_BY.operator}"`,
+    }),
+  ),
+  updatedAt: z.optional(text(TEXT_LIMITS.stamp)),
+  updatedBy: z.optional(text(TEXT_LIMITS.stamp)),
+  description: z.optional(text(TEXT_LIMITS.description)),
 };
 
 export const serviceItemSchema = z.strictObject({
   ...common,
   sk: z.literal('service'),
   /** Function name or ARN, unqualified. */
-  functionName: z.string().check(z.minLength(1), z.maxLength(140)),
+  functionName: text(TEXT_LIMITS.functionName, 1),
   /** Alias callers reach by default. */
-  alias: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  alias: z.optional(text(TEXT_LIMITS.alias, 1)),
   // No `url` / `auth`: an HTTP target comes from the deployment only (shared/http-target.ts).
 });
 
@@ -140,7 +173,7 @@ export const denyItemSchema = z.strictObject({
   ...common,
   sk: z.string().check(z.startsWith('deny#')),
   source: callerName,
-  reason: z.optional(z.string().check(z.maxLength(1024))),
+  reason: z.optional(text(TEXT_LIMITS.reason)),
 });
 
 export const trafficItemSchema = z.strictObject({
@@ -149,10 +182,10 @@ export const trafficItemSchema = z.strictObject({
   ...trafficFields,
 });
 
-export const headerMatchSchema = z.strictObject({
-  header: z.string().check(z.minLength(1), z.maxLength(256)),
-  exact: z.optional(z.string()),
-  prefix: z.optional(z.string()),
+export const headerMatchSchema = fields({
+  header: text(TEXT_LIMITS.header, 1),
+  exact: z.optional(text(TEXT_LIMITS.headerValue)),
+  prefix: z.optional(text(TEXT_LIMITS.headerValue)),
   version,
 });
 
@@ -160,33 +193,53 @@ export const routeItemSchema = z.strictObject({
   ...common,
   sk: z.literal('route'),
   /** Version -> share, 0 to 1, summing to 1. Chosen client-side by smooth weighted round-robin. */
-  weights: z.optional(z.record(version, range('weight'))),
+  weights: z.optional(
+    z.record(version, range('weight'), { error: 'must be an object of version -> share, e.g. {"1": 0.9, "2": 0.1}' }),
+  ),
   /** First match wins; checked before weights. */
-  matches: z.optional(z.array(headerMatchSchema)),
+  matches: z.optional(
+    z.array(headerMatchSchema, { error: `must be a list of at most ${TEXT_LIMITS.matches} header matches` }).check(
+      z.maxLength(TEXT_LIMITS.matches, {
+        error: (iss) =>
+          `must be a list of at most ${TEXT_LIMITS.matches} header matches; it has ${(iss.input as unknown[]).length}`,
+      }),
+    ),
+  ),
   /** Calls with the same value of this header (or `call()` option `stickyKey`) go to the same version. */
-  sticky: z.optional(z.strictObject({ header: z.string().check(z.minLength(1), z.maxLength(256)) })),
+  sticky: z.optional(fields({ header: text(TEXT_LIMITS.header, 1) })),
   /** Copy a share of calls to a shadow version, fire-and-forget; its answers are dropped. */
-  mirror: z.optional(z.strictObject({ version, percent: range('percent') })),
+  mirror: z.optional(fields({ version, percent: range('percent') })),
 });
+
+/**
+ * Whether a route item decides the version split for calls through the mesh: it does when it has
+ * weights. The `live` alias's weights (what `mesh shift`, `mesh rollout` and CodeDeploy move) then
+ * apply only to callers outside the mesh, which invoke the alias directly. Header matches, when they
+ * hit, come first either way (docs/policy-model.md, "Who decides the split").
+ */
+export function routeDecidesSplit(route: { readonly weights?: Readonly<Record<string, number>> } | undefined): boolean {
+  return route?.weights !== undefined && Object.keys(route.weights).length > 0;
+}
 
 export const faultItemSchema = z.strictObject({
   ...common,
   sk: z.literal('fault'),
   abort: z.optional(
-    z.strictObject({
+    fields({
       percent: range('percent'),
-      errorType: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+      errorType: z.optional(text(TEXT_LIMITS.errorType, 1)),
     }),
   ),
-  delay: z.optional(z.strictObject({ percent: range('percent'), ms: range('timeoutMs') })),
+  delay: z.optional(fields({ percent: range('percent'), ms: range('timeoutMs') })),
 });
 
 /** `breaker#<service>`: breaker state has a partition of its own (see shared/names.ts `breakerPartition`). */
-const breakerPartitionKey = z.string().check(
+const BREAKER_PARTITION_RULE =
+  `must be "${breakerPartition('<service>')}": ` +
+  "shared breaker state lives in its own partition, apart from the service's policy";
+const breakerPartitionKey = z.string({ error: BREAKER_PARTITION_RULE }).check(
   z.regex(new RegExp(`^${breakerPartition('')}${SERVICE_NAME_PATTERN.source.slice(1)}`), {
-    error:
-      `must be "${breakerPartition('<service>')}": ` +
-      "shared breaker state lives in its own partition, apart from the service's policy",
+    error: BREAKER_PARTITION_RULE,
   }),
 );
 
@@ -194,10 +247,10 @@ export const breakerStateItemSchema = z.strictObject({
   ...common,
   pk: breakerPartitionKey,
   sk: z.string().check(z.startsWith('breaker#')),
-  version: z.string(),
-  state: z.enum(['open', 'half-open', 'closed']),
-  openedAt: z.number(),
-  ttl: z.optional(z.number()),
+  version: text(TEXT_LIMITS.alias, 1),
+  state: z.enum(['open', 'half-open', 'closed'], { error: 'must be one of open, half-open, closed' }),
+  openedAt: z.number({ error: 'must be a time in epoch milliseconds' }),
+  ttl: z.optional(z.number({ error: 'must be a time in epoch seconds (DynamoDB TTL)' })),
 });
 
 export type ServiceItem = z.infer<typeof serviceItemSchema>;

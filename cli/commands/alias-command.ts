@@ -7,6 +7,7 @@ import type { CliContext } from '../context';
 import { refuseWhileDeploying } from '../deployment-guard';
 import { COMMAND_HELP } from '../help';
 import { findService } from '../mesh-discovery';
+import { checkAliasCommand, readRoute } from '../route-guard';
 
 export interface AliasCommandInput {
   readonly service: string;
@@ -15,9 +16,19 @@ export interface AliasCommandInput {
   readonly versions: readonly string[];
 }
 
+/** What a command plans: the alias change, and advice when it changes nothing. */
+export interface AliasPlan {
+  readonly change: AliasChange;
+  readonly advice?: string;
+}
+
+/** `--dry-run` plans and prints the change without writing it. */
+export const ALIAS_OPTIONS = { ...AWS_OPTIONS, 'dry-run': { type: 'boolean' } } as const;
+
 /**
  * Parses `<service> [extra positionals]`, validates them with `check` before any AWS call (bad
- * input exits 2 without touching AWS), then reads the alias, plans and writes.
+ * input exits 2 without touching AWS), then reads the alias, plans, checks that no route item
+ * overrides the alias (route-guard.ts) and writes, unless `--dry-run`.
  */
 export async function runAliasCommand(
   command: 'shift' | 'promote' | 'rollback',
@@ -25,9 +36,9 @@ export async function runAliasCommand(
   ctx: CliContext,
   positionalNames: readonly string[],
   check: (positionals: string[]) => void,
-  plan: (input: AliasCommandInput, positionals: string[]) => AliasChange,
+  plan: (input: AliasCommandInput, positionals: string[]) => AliasPlan,
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs(command, args, AWS_OPTIONS);
+  const { values, positionals } = parseCommandArgs(command, args, ALIAS_OPTIONS);
   if (values.help) {
     ctx.out(COMMAND_HELP[command]);
     return 0;
@@ -35,29 +46,43 @@ export async function runAliasCommand(
   const pos = expectPositionals(command, positionals, positionalNames);
   check(pos);
   const flags = awsFlags(values);
+  const dryRun = values['dry-run'] === true;
   const { mesh, clients } = await ctx.discover(flags);
   const svc = findService(mesh, pos[0]);
   if (command !== 'rollback') await refuseWhileDeploying(flags, ctx, mesh.name, svc.service, command);
-  const [alias, versions] = await Promise.all([
+  const [alias, versions, route] = await Promise.all([
     getLiveAlias(clients, svc.functionName),
     listVersions(clients, svc.functionName),
+    readRoute(clients, mesh.table, svc.service),
   ]);
-  const change = plan({ service: svc.service, functionName: svc.functionName, alias, versions }, pos);
-  if (change.changed) await updateLiveAlias(clients, svc.functionName, change.after, alias.revisionId);
-  report(ctx, command, change, flags.json);
+  const planned = plan({ service: svc.service, functionName: svc.functionName, alias, versions }, pos);
+  const note = planned.change.changed ? checkAliasCommand(command, svc.service, route) : undefined;
+  if (planned.change.changed && !dryRun)
+    await updateLiveAlias(clients, svc.functionName, planned.change.after, alias.revisionId);
+  report(ctx, command, planned, flags.json, dryRun);
+  if (note && !flags.json) ctx.out(note);
   return 0;
 }
 
-function report(ctx: CliContext, command: string, c: AliasChange, json: boolean): void {
+function report(ctx: CliContext, command: string, p: AliasPlan, json: boolean, dryRun: boolean): void {
+  const c = p.change;
   if (json) {
-    ctx.out(JSON.stringify({ command, ...c }, null, 2));
+    ctx.out(
+      JSON.stringify(
+        { command, ...c, ...(dryRun ? { dryRun: true } : {}), ...(p.advice ? { advice: p.advice } : {}) },
+        null,
+        2,
+      ),
+    );
     return;
   }
   if (!c.changed) {
     ctx.out(`${c.service}: ${c.alias} unchanged (${describeSplit(c.after)})`);
+    if (p.advice) ctx.out(p.advice);
     return;
   }
-  ctx.out(`${c.service}: ${c.alias} ${describeSplit(c.before)} -> ${describeSplit(c.after)} (${c.functionName})`);
+  const line = `${c.service}: ${c.alias} ${describeSplit(c.before)} -> ${describeSplit(c.after)} (${c.functionName})`;
+  ctx.out(dryRun ? `dry run: ${line}; nothing written` : line);
 }
 
 export type { AwsClients };

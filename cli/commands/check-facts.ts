@@ -8,6 +8,7 @@ import { ENV, LIVE_ALIAS, SORT_KEY, TABLE } from '../../shared/names';
 import type { AwsClients } from '../aws-clients';
 import { awsCall } from '../errors';
 import type { MeshService } from '../mesh-discovery';
+import type { MeshFacts } from './check-policy';
 
 /** What the adapters found out about one mesh function. */
 export interface FunctionFacts {
@@ -20,6 +21,8 @@ export interface FunctionFacts {
     readonly layers: readonly string[];
     /** Layer ARN -> description, read when no layer's name says "mesh" (Mesh describes its layer). */
     readonly layerDescriptions?: Readonly<Record<string, string>>;
+    /** The execution role's ARN (its inline policies are the edges' IAM wall). */
+    readonly role?: string;
   };
   readonly configError?: string;
   /** undefined when the alias does not exist (and no error). */
@@ -41,6 +44,8 @@ export interface FunctionFacts {
     readonly items?: number;
     readonly registered?: boolean;
   };
+  /** What `mesh check` knows of the whole mesh (policy items, versions, IAM grants); undefined = not read. */
+  readonly mesh?: MeshFacts;
 }
 
 type Lambda = typeof import('@aws-sdk/client-lambda');
@@ -102,6 +107,7 @@ async function configFacts(
       env: { ...(c.Environment?.Variables ?? {}) },
       tracingMode: c.TracingConfig?.Mode,
       layers: (c.Layers ?? []).map((l) => l.Arn ?? '').filter(Boolean),
+      ...(c.Role ? { role: c.Role } : {}),
     };
   } catch (err) {
     return { configError: message(err) };

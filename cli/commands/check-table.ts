@@ -5,6 +5,7 @@
  */
 import { ENV, LAYER, LIVE_ALIAS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../../shared/names';
 import type { FunctionFacts } from './check-facts';
+import { checkAllowedEdges, checkDeclaredEdges, checkItems, checkSplitSource } from './check-policy';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -15,6 +16,8 @@ export interface CheckResult {
   readonly detail?: string;
   /** How to fix a failure or warning. */
   readonly fix?: string;
+  /** Commands that fix it, complete with the AWS flags the check ran with: they work when pasted. */
+  readonly commands?: readonly string[];
 }
 
 /** The facts of a function whose configuration could be read: what every row judges. */
@@ -25,6 +28,8 @@ export interface Verdict {
   readonly status: CheckStatus;
   readonly detail?: string;
   readonly fix?: string;
+  /** Commands that fix this failure (see CheckResult). */
+  readonly commands?: readonly string[];
 }
 
 export interface CheckRow {
@@ -101,6 +106,26 @@ export const CHECKS: readonly CheckRow[] = [
       `deploy the Mesh (it owns the table ${f.table?.name}), wait until it is ACTIVE, and check --region / --endpoint-url`,
     check: checkTable,
   },
+  {
+    description: 'policy items valid',
+    hint: () => 'remove the item, or write a corrected one with `mesh policy set`',
+    check: checkItems,
+  },
+  {
+    description: 'edges granted in IAM are allowed by the table',
+    hint: () => 'allow the edge with `mesh policy allow`, or remove the grant and redeploy',
+    check: checkDeclaredEdges,
+  },
+  {
+    description: 'edges allowed by the table are granted in IAM',
+    hint: () => 'declare the edge with allowCallsTo and deploy, or remove the allow item',
+    check: checkAllowedEdges,
+  },
+  {
+    description: 'one source decides the split',
+    hint: () => 'remove the route item so the alias decides the split',
+    check: checkSplitSource,
+  },
 ];
 
 /**
@@ -121,12 +146,14 @@ export function evaluateFunction(f: FunctionFacts): CheckResult[] {
   const facts = f as ConfiguredFacts;
   return CHECKS.map((row) => {
     const v = row.check(facts);
-    const fix = v.status === 'fail' || v.status === 'warn' ? (v.fix ?? row.hint(facts)) : undefined;
+    const failed = v.status === 'fail' || v.status === 'warn';
+    const fix = failed ? (v.fix ?? row.hint(facts)) : undefined;
     return {
       check: row.description,
       status: v.status,
       ...(v.detail ? { detail: v.detail } : {}),
       ...(fix ? { fix } : {}),
+      ...(failed && v.commands?.length ? { commands: v.commands } : {}),
     };
   });
 }
@@ -134,11 +161,18 @@ export function evaluateFunction(f: FunctionFacts): CheckResult[] {
 function checkAlias(f: ConfiguredFacts): Verdict {
   const fn = f.functionName;
   if (f.aliasError) return { status: 'fail', detail: f.aliasError };
+  const newest = (f.mesh?.versions.get(f.service) ?? []).at(-1);
+  const cmd = (tool: 'mesh' | 'aws', args: string) => f.mesh?.command(tool, args) ?? `${tool} ${args}`;
+  // With no published version, one is published first (the function's current code).
+  const publish = newest ? [] : [cmd('aws', `lambda publish-version --function-name ${fn}`)];
   if (!f.alias) {
     return {
       status: 'fail',
       detail: `${fn} has no alias ${LIVE_ALIAS}`,
-      fix: `deploy with MeshFunction (it publishes a version and points ${LIVE_ALIAS} at it), or: aws lambda create-alias --function-name ${fn} --name ${LIVE_ALIAS} --function-version <n>`,
+      fix: `deploy with MeshFunction (it publishes a version and points ${LIVE_ALIAS} at it), or create the alias on the newest published version`,
+      commands: newest
+        ? [cmd('aws', `lambda create-alias --function-name ${fn} --name ${LIVE_ALIAS} --function-version ${newest}`)]
+        : [],
     };
   }
   const { functionVersion, weights } = f.alias;
@@ -146,7 +180,8 @@ function checkAlias(f: ConfiguredFacts): Verdict {
     return {
       status: 'fail',
       detail: `${LIVE_ALIAS} routes to ${LATEST}, which is not a published version`,
-      fix: `publish a version and point ${LIVE_ALIAS} at it: mesh promote ${f.service}, or aws lambda update-alias --function-name ${fn} --name ${LIVE_ALIAS} --function-version <n>`,
+      fix: `point ${LIVE_ALIAS} at the newest published version (mesh promote ${f.service} does)`,
+      commands: [...publish, cmd('mesh', `promote ${f.service}`)],
     };
   }
   const total = Object.values(weights).reduce((a, b) => a + b, 0);
@@ -154,7 +189,7 @@ function checkAlias(f: ConfiguredFacts): Verdict {
     return {
       status: 'fail',
       detail: `additional version weights add up to ${total}`,
-      fix: `mesh shift ${f.service} <version> <percent> to set a valid split`,
+      fix: `give the canary a share from 0 to 100 percent: mesh shift ${f.service} <percent>`,
     };
   }
   const split = Object.entries(weights)

@@ -8,7 +8,9 @@ import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../a
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
 import type { DiscoveredMesh, MeshService } from '../mesh-discovery';
-import { gatherFacts } from './check-facts';
+import { type FunctionFacts, gatherFacts } from './check-facts';
+import { type InvokeGrants, readInvokeGrants } from './check-iam';
+import { gatherMeshFacts, type MeshFacts } from './check-policy';
 import { type CheckResult, type CheckStatus, evaluateFunction } from './check-table';
 
 export const CHECK_HELP = `mesh check [--service <name>] [--json] [AWS flags]
@@ -20,7 +22,15 @@ Checks every mesh function, like \`linkerd check\`:
   live alias        alias "${LIVE_ALIAS}" exists and routes only to published versions
   identity          ${ENV.identitySecret} resolves and can be read (DescribeSecret, GetSecretValue)
   policy table      ${ENV.policyTable} is ACTIVE and the service's items can be read (DescribeTable, Query)
-Prints √ or × for each, with a fix for each failure. Exit code 1 when any check fails.
+  policy items      every stored item passes the schema and names only published versions (Scan,
+                    ListVersionsByFunction)
+  edges             each edge's two walls agree: an edge IAM grants the role (ListRolePolicies,
+                    GetRolePolicy) is allowed by the table, and an edge the table allows is granted
+  split             a route item with weights and a canary weight on ${LIVE_ALIAS} do not both claim the split
+Prints √ or × for each, with a fix for each failure, and under "run:" the commands that fix it
+(with the flags this check ran with: paste them as they are). Exit code 1 when any check fails: a
+check fails whenever traffic would fail (a denied edge, an item naming a version that does not
+exist, an alias on $LATEST).
 
 Works against AWS, LocalStack and the local mesh (--endpoint-url / AWS_ENDPOINT_URL).
 
@@ -53,6 +63,7 @@ export function renderReport(r: CheckReport): string {
       if (c.status !== 'pass') {
         if (c.detail) lines.push(`    ${c.detail}`);
         if (c.fix) lines.push(`    fix: ${c.fix}`);
+        for (const cmd of c.commands ?? []) lines.push(`    run: ${cmd}`);
       }
     }
     lines.push('');
@@ -73,13 +84,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const flags = awsFlags(values);
   const { mesh, clients } = await ctx.discover(flags);
   const services = pickServices(mesh, values.service);
-  const results = await Promise.all(
-    services.map(async (s) => ({
-      service: s.service,
-      functionName: s.functionName,
-      checks: evaluateFunction(await gatherFacts(clients, s)),
-    })),
-  );
+  const facts = await Promise.all(services.map((s) => gatherFacts(clients, s)));
+  const grants = new Map(await Promise.all(facts.map(async (f) => [f.service, await grantsOf(clients, f)] as const)));
+  const meshFacts = await gatherMeshFacts(clients, mesh, grants, commandWith(flags));
+  const results = services.map((s) => {
+    const f = facts.find((x) => x.service === s.service)!;
+    return { service: s.service, functionName: s.functionName, checks: evaluateFunction({ ...f, mesh: meshFacts }) };
+  });
   const all = results.flatMap((r) => r.checks);
   const report: CheckReport = {
     mesh: mesh.name,
@@ -92,6 +103,28 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   };
   ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderReport(report));
   return report.failed > 0 ? EXIT.failure : EXIT.ok;
+}
+
+/** What the function's role may invoke; the error when IAM could not be read (judged by the rows). */
+async function grantsOf(clients: Parameters<typeof gatherFacts>[0], f: FunctionFacts): Promise<InvokeGrants | Error> {
+  if (!f.config?.role) return new Error(`no execution role known for ${f.functionName}`);
+  try {
+    return await readInvokeGrants(clients, f.config.role);
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/** A command line with the AWS flags this check ran with, so a printed fix works when pasted. */
+export function commandWith(flags: ReturnType<typeof awsFlags>): MeshFacts['command'] {
+  return (tool, args) => {
+    const extra = [
+      tool === 'mesh' && flags.mesh ? `--mesh ${flags.mesh}` : '',
+      flags.region ? `--region ${flags.region}` : '',
+      flags.endpointUrl ? `--endpoint-url ${flags.endpointUrl}` : '',
+    ].filter(Boolean);
+    return [tool, args, ...extra].join(' ');
+  };
 }
 
 function pickServices(mesh: DiscoveredMesh, service: string | undefined): readonly MeshService[] {

@@ -4,12 +4,13 @@
  * by hand would only be undone by CodeDeploy's next step). Waits until CodeDeploy reports the
  * deployment stopped.
  */
-import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
+import { awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { NO_CODEDEPLOY, UNREADABLE } from '../deployment-guard';
 import { deploymentReader } from '../deployment-store';
 import { AwsCallError, CommandError, EXIT } from '../errors';
 import { findService } from '../mesh-discovery';
+import { ALIAS_OPTIONS } from './alias-command';
 
 /** How long to wait for CodeDeploy to report the stop. */
 const STOP_WAIT_MS = 30_000;
@@ -20,7 +21,7 @@ const ENDED = new Set(['Stopped', 'Failed', 'Succeeded']);
  * or the exit code when there was one.
  */
 export async function rollbackDeployment(args: string[], ctx: CliContext): Promise<number | undefined> {
-  const { values, positionals } = parseCommandArgs('rollback', args, AWS_OPTIONS);
+  const { values, positionals } = parseCommandArgs('rollback', args, ALIAS_OPTIONS);
   if (values.help) return undefined;
   const [name] = expectPositionals('rollback', positionals, ['service']);
   const flags = awsFlags(values);
@@ -43,6 +44,12 @@ export async function rollbackDeployment(args: string[], ctx: CliContext): Promi
       throw err;
     }
     if (!d) return undefined;
+    if (values['dry-run'] === true) {
+      ctx.out(
+        `dry run: ${svc.service}: would stop CodeDeploy deployment ${d.id}, which moves live back; nothing written`,
+      );
+      return 0;
+    }
     await reader.stop(d.id);
     const until = Date.now() + STOP_WAIT_MS;
     let status = await reader.status(d.id);

@@ -1,12 +1,14 @@
 /**
- * `mesh policy list|allow|deny|set`: reads and edits the policy table. Every write is planned and
- * validated (shared/policy.ts parsePolicyItem) before the first byte goes to DynamoDB.
+ * `mesh policy list|allow|deny|set|delete`: reads and edits the policy table. Every write is planned
+ * and validated (shared/policy.ts parsePolicyItem, and a route's versions against the published ones)
+ * before the first byte goes to DynamoDB; `--dry-run` stops after the plan.
  */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { breakerPartition, TABLE } from '../../shared/names';
 import { itemKind } from '../../shared/policy';
+import { listVersions } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
@@ -17,6 +19,7 @@ import {
   checkEdge,
   type PolicyPlan,
   planAllow,
+  planDelete,
   planDeny,
   planSet,
   type RawItem,
@@ -26,7 +29,10 @@ import { applyPlan, queryService, scanPolicy } from '../policy-store';
 import { describeItem } from '../policy-summary';
 import { formatTable } from '../table-format';
 
-const SUBCOMMANDS = ['list', 'allow', 'deny', 'set'] as const;
+const SUBCOMMANDS = ['list', 'allow', 'deny', 'set', 'delete'] as const;
+
+/** Every write takes `--dry-run`: plan, validate and print, write nothing. */
+const WRITE_OPTIONS = { ...AWS_OPTIONS, 'dry-run': { type: 'boolean' } } as const;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = args;
@@ -42,6 +48,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return edge(sub, rest, ctx);
     case 'set':
       return set(rest, ctx);
+    case 'delete':
+      return remove(rest, ctx);
     default:
       throw new UsageError(
         `unknown policy command ${JSON.stringify(sub)}; use one of ${SUBCOMMANDS.join(', ')} (see \`mesh policy --help\`)`,
@@ -99,7 +107,7 @@ async function serviceAndBreakers(clients: AwsClients, table: string, service: s
 
 async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Promise<number> {
   const command = `policy ${sub}`;
-  const options = sub === 'deny' ? ({ ...AWS_OPTIONS, reason: { type: 'string' } } as const) : AWS_OPTIONS;
+  const options = sub === 'deny' ? ({ ...WRITE_OPTIONS, reason: { type: 'string' } } as const) : WRITE_OPTIONS;
   const { values, positionals } = parseCommandArgs(command, args, options);
   if (values.help) {
     ctx.out(COMMAND_HELP.policy);
@@ -118,14 +126,12 @@ async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Pro
   const reason = (values as { reason?: string }).reason;
   const plan =
     sub === 'allow' ? planAllow(existing, from, to, stamp(ctx)) : planDeny(existing, from, to, stamp(ctx), reason);
-  await applyPlan(clients, table, plan);
-  report(ctx, command, table, plan, flags.json);
-  return 0;
+  return write(ctx, clients, table, command, plan, flags.json, values['dry-run'] === true);
 }
 
 async function set(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('policy set', args, {
-    ...AWS_OPTIONS,
+    ...WRITE_OPTIONS,
     file: { type: 'string', short: 'f' },
   });
   if (values.help) {
@@ -138,12 +144,51 @@ async function set(args: string[], ctx: CliContext): Promise<number> {
   const fileItems = readPolicyFile(resolve(ctx.cwd, values.file), values.file);
   const flags = awsFlags(values);
   const { mesh, clients } = await ctx.discover(flags);
+  const svc = findService(mesh, service);
+  const table = requireTable(mesh);
+  const [existing, versions] = await Promise.all([
+    queryService(clients, table, service),
+    listVersions(clients, svc.functionName),
+  ]);
+  const plan = planSet(service, fileItems, existing, stamp(ctx), values.file, {
+    functionName: svc.functionName,
+    versions,
+  });
+  return write(ctx, clients, table, 'policy set', plan, flags.json, values['dry-run'] === true);
+}
+
+/** `mesh policy delete <service> <sk> [--force]`: every item the CLI can write, it can remove. */
+async function remove(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('policy delete', args, {
+    ...WRITE_OPTIONS,
+    force: { type: 'boolean' },
+  });
+  if (values.help) {
+    ctx.out(COMMAND_HELP.policy);
+    return 0;
+  }
+  const [service, sk] = expectPositionals('policy delete', positionals, ['service', 'item']);
+  const flags = awsFlags(values);
+  const { mesh, clients } = await ctx.discover(flags);
   findService(mesh, service);
   const table = requireTable(mesh);
-  const existing = await queryService(clients, table, service);
-  const plan = planSet(service, fileItems, existing, stamp(ctx), values.file);
-  await applyPlan(clients, table, plan);
-  report(ctx, 'policy set', table, plan, flags.json);
+  const existing = await serviceAndBreakers(clients, table, service);
+  const plan = planDelete(existing, service, sk, values.force === true);
+  return write(ctx, clients, table, 'policy delete', plan, flags.json, values['dry-run'] === true);
+}
+
+/** Applies a validated plan (unless a dry run) and reports it. */
+async function write(
+  ctx: CliContext,
+  clients: AwsClients,
+  table: string,
+  command: string,
+  plan: PolicyPlan,
+  json: boolean,
+  dryRun: boolean,
+): Promise<number> {
+  if (!dryRun) await applyPlan(clients, table, plan);
+  report(ctx, command, table, plan, json, dryRun);
   return 0;
 }
 
@@ -173,12 +218,40 @@ function stamp(ctx: CliContext): WriteStamp {
   return { updatedAt: new Date().toISOString(), updatedBy: `mesh-cli${user ? `:${user}` : ''}` };
 }
 
-function report(ctx: CliContext, command: string, table: string, plan: PolicyPlan, json: boolean): void {
+function report(
+  ctx: CliContext,
+  command: string,
+  table: string,
+  plan: PolicyPlan,
+  json: boolean,
+  dryRun: boolean,
+): void {
+  const warnings = plan.warnings ?? [];
   if (json) {
-    ctx.out(JSON.stringify({ command, table, changes: plan.changes }, null, 2));
+    ctx.out(
+      JSON.stringify(
+        {
+          command,
+          table,
+          changes: plan.changes,
+          ...(dryRun ? { dryRun: true } : {}),
+          ...(warnings.length ? { warnings } : {}),
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   const written = plan.changes.filter((c) => c.action !== 'unchanged').length;
   ctx.out(plan.changes.map((c) => `${c.action.padEnd(9)} ${c.pk}/${c.sk}`).join('\n'));
-  ctx.out(written ? `${written} item${written > 1 ? 's' : ''} written to ${table}` : `nothing to change in ${table}`);
+  const items = `${written} item${written > 1 ? 's' : ''}`;
+  if (dryRun)
+    ctx.out(
+      written
+        ? `dry run: ${items} would be written to ${table}; nothing written`
+        : `dry run: nothing to change in ${table}`,
+    );
+  else ctx.out(written ? `${items} written to ${table}` : `nothing to change in ${table}`);
+  for (const w of warnings) ctx.out(`note: ${w}`);
 }

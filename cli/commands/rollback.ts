@@ -1,9 +1,10 @@
 /**
- * `mesh rollback <service>`: weights cleared; the stable version takes 100% of live again. During a
+ * `mesh rollback <service>`: weights cleared, the stable version takes 100% of live again; with no
+ * weights left after a `mesh promote`, live returns to the version the promote replaced. During a
  * gated deployment, the deployment is stopped through CodeDeploy instead, which rolls live back.
  */
-import { planRollback } from '../alias-plan';
 import type { CliContext } from '../context';
+import { planRollbackOrUndoPromote } from '../promote-record';
 import { runAliasCommand } from './alias-command';
 import { rollbackDeployment } from './deployment-rollback';
 
@@ -16,6 +17,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx,
     ['service'],
     () => {},
-    (i) => planRollback(i.service, i.functionName, i.alias),
+    (i) => planRollbackOrUndoPromote(i.service, i.functionName, i.alias, i.versions, new Date()),
   );
 }

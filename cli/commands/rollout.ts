@@ -17,6 +17,8 @@ import type { CliContext } from '../context';
 import { refuseWhileDeploying } from '../deployment-guard';
 import { EXIT } from '../errors';
 import { findService } from '../mesh-discovery';
+import { withPromoteRecord } from '../promote-record';
+import { checkAliasCommand, readRoute } from '../route-guard';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
 import {
   type CanaryMetrics,
@@ -51,7 +53,12 @@ Flags:
   --max-p99 <latency>    maximum p99 latency of the canary: 500ms, 2s (default 500ms)
   --min-requests <n>     requests the canary must have served in the window (default 20)
   --json                 print the outcome (and every step) as one JSON object at the end
+  --dry-run              check everything and print the plan; write nothing
   --mesh, --region, --endpoint-url   as for every mesh command
+
+A route item with weights on the service decides the split for every caller in the mesh, so the
+rollout refuses to start (exit 2) and names the command that removes it. The promote at the end is
+recorded on the alias, so \`mesh rollback\` can return to the version it replaced.
 
 Example:
   mesh rollout payments --steps 10,50,100 --interval 1m --min-success 99.5 --max-p99 300ms`;
@@ -63,6 +70,7 @@ const OPTIONS = {
   'min-success': { type: 'string' },
   'max-p99': { type: 'string' },
   'min-requests': { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 /** A rollout that did not promote: exit 1 with the reason as the one line on stderr. */
@@ -149,6 +157,18 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const flags = awsFlags(values);
   const r = await prepare(ctx, flags, serviceName!, opts);
   r.say(`${r.service}: rollout of v${r.canary} over v${r.stable} (${r.functionName}); ${describeOptions(opts)}`);
+  if (values['dry-run']) {
+    ctx.out(
+      flags.json
+        ? JSON.stringify(
+            { command: 'rollout', dryRun: true, service: r.service, stable: r.stable, canary: r.canary, options: opts },
+            null,
+            2,
+          )
+        : 'dry run: nothing written',
+    );
+    return EXIT.ok;
+  }
   const sig = interruptible();
   try {
     const ending = await runSteps(r, sig);
@@ -176,9 +196,16 @@ async function prepare(
   // A gated deployment moves the alias itself: a rollout beside it would fight it.
   await refuseWhileDeploying(flags, ctx, mesh.name, svc.service, 'rollout');
   const fn = svc.functionName;
-  const [alias, versions] = await Promise.all([getLiveAlias(clients, fn), listVersions(clients, fn)]);
+  const [alias, versions, route] = await Promise.all([
+    getLiveAlias(clients, fn),
+    listVersions(clients, fn),
+    readRoute(clients, mesh.table, svc.service),
+  ]);
   // planShift names the canary, or refuses (exit 2) when there is none.
   const first = planShift(svc.service, fn, alias, versions, opts.steps[0]!);
+  // A route item with weights would keep the canary's traffic where it is: refuse before any write.
+  const note = checkAliasCommand('rollout', svc.service, route);
+  if (note && !flags.json) ctx.out(note);
   return {
     service: svc.service,
     functionName: fn,
@@ -267,7 +294,7 @@ async function finish(r: Rollout, ending: Ending, ctx: CliContext, json: boolean
       2,
     );
   if (ending.kind === 'promote') {
-    const change = planPromote(r.service, r.functionName, r.alias, r.versions);
+    const change = withPromoteRecord(planPromote(r.service, r.functionName, r.alias, r.versions), new Date());
     r.alias = await updateLiveAlias(r.clients, r.functionName, change.after, r.alias.revisionId);
     r.say(
       `${r.service}: promoted v${r.canary}: live ${describeSplit(change.before)} -> ${describeSplit(change.after)}`,

@@ -14,6 +14,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx,
     ['service', 'weight'],
     ([, weight]) => void parseWeightPercent(weight),
-    (i, [, weight]) => planShift(i.service, i.functionName, i.alias, i.versions, parseWeightPercent(weight)),
+    (i, [, weight]) => ({
+      change: planShift(i.service, i.functionName, i.alias, i.versions, parseWeightPercent(weight)),
+    }),
   );
 }

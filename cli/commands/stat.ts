@@ -24,7 +24,9 @@ import { pickTelemetrySource } from '../telemetry/telemetry-source';
 export const STAT_HELP = `mesh stat [--window 60s] [--watch [--interval 2s] [--count n]] [--json] [AWS flags]
 
 Golden metrics per service (inbound, all callers) and per edge (source -> destination, per
-destination version): requests, rps, success rate, p50/p95/p99 latency, denied calls, breaker opens.
+destination version): requests, rps, success rate, p50/p95/p99 latency, denied calls, breaker opens,
+retries, and mirror copies (MIRROR: copies a route item's mirror sent to a shadow version, counted
+apart: never in REQ, the success rate or the latency).
 
 Reads the local mesh (GET <endpoint>/_mesh/stats) when --endpoint-url / AWS_ENDPOINT_URL points at one;
 otherwise CloudWatch metrics in the ${METRICS.namespace} namespace (GetMetricData).
@@ -123,6 +125,7 @@ export function renderStats(s: StatResult): string {
         'DENIED',
         'BREAKER',
         'RETRIES',
+        'MIRROR',
       ],
       s.edges.map((e: EdgeStats) => [
         e.source,
@@ -132,6 +135,7 @@ export function renderStats(s: StatResult): string {
         String(e.denied),
         String(e.breakerOpens),
         String(e.retries),
+        String(e.mirrored),
       ]),
       { left: [0, 1, 2] },
     ),

@@ -6,6 +6,7 @@ import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../a
 import type { CliContext } from '../context';
 import { type ActiveDeployment, deploymentReader } from '../deployment-store';
 import { describeDeployment } from '../deployment-summary';
+import { type EffectiveEdge, effectiveEdges, renderEffectiveEdges } from '../effective-edges';
 import { AwsCallError } from '../errors';
 import { COMMAND_HELP } from '../help';
 import type { DiscoveredMesh } from '../mesh-discovery';
@@ -44,6 +45,8 @@ export interface StatusReport {
   readonly deployments?: readonly ActiveDeployment[];
   /** Why deployments could not be read, when they could not. */
   readonly deploymentsError?: string;
+  /** What the mesh applies to each edge, and which item decides each part (effective-edges.ts). */
+  readonly effective?: readonly EffectiveEdge[];
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -68,6 +71,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     policy: summarisePolicy(items),
     items,
     ...(await activeDeployments(flags, ctx, mesh)),
+    effective: effectiveEdges(
+      items,
+      new Map(services.flatMap((s) => (s.alias ? [[s.service, s.alias.traffic] as const] : []))),
+    ),
   };
   ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report, Date.now()));
   return 0;
@@ -189,6 +196,10 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
         p.faults.map((x) => [x.service, x.detail]),
       ),
     );
+  if (r.effective?.length) {
+    out.push('', 'EFFECTIVE PER EDGE (what the mesh applies, and the item that decides it)');
+    out.push(renderEffectiveEdges(r.effective));
+  }
   if (p.invalid.length) {
     out.push('', 'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)');
     for (const x of p.invalid) out.push(`  ${x.error}`);

@@ -39,6 +39,7 @@ const WANTED: ReadonlySet<string> = new Set([
   METRICS.deniedTotal,
   METRICS.breakerOpenTotal,
   METRICS.retriesTotal,
+  METRICS.mirrorRequestsTotal,
 ]);
 
 /** GetMetricData caps one request at 500 queries. */

@@ -1,6 +1,6 @@
 /**
- * The policy seeder's decisions, pure: which deploy-time items a `Custom::MeshPolicy` event writes
- * and which it removes. The seeder (policy-seeder.ts) turns the plan into conditional writes, so an
+ * The policy seeder's decisions, pure: which deploy-time items a `Custom::MeshPolicy` event writes,
+ * which it writes again where they went missing, and which it removes. The seeder (policy-seeder.ts) turns the plan into conditional writes, so an
  * item an operator owns is never overwritten or removed even when its key matches.
  */
 import { canonicalJson } from '../../shared/canonical-json';
@@ -20,6 +20,11 @@ export interface SeedPlan {
   readonly puts: readonly PolicyItem[];
   /** Keys of deploy items to remove (dropped from the declaration, or the resource is deleted). */
   readonly deletes: readonly ItemKey[];
+  /**
+   * Unchanged declared items, written again only where the key is free: a deploy item an operator
+   * deleted (`mesh policy delete --force`) comes back with the next deploy that updates the policy.
+   */
+  readonly restores: readonly PolicyItem[];
 }
 
 /**
@@ -65,16 +70,18 @@ export function planSeed(
 ): SeedPlan {
   switch (requestType) {
     case 'Create':
-      return { puts: [...items], deletes: [] };
+      return { puts: [...items], deletes: [], restores: [] };
     case 'Delete':
-      return { puts: [], deletes: items.map(keyOf) };
+      return { puts: [], deletes: items.map(keyOf), restores: [] };
     case 'Update': {
-      if (tableChanged) return { puts: [...items], deletes: [] };
+      if (tableChanged) return { puts: [...items], deletes: [], restores: [] };
       const before = new Map(oldItems.map((it) => [keyString(it), canonicalJson(it)]));
       const after = new Set(items.map(keyString));
+      const changed = (it: PolicyItem) => before.get(keyString(it)) !== canonicalJson(it);
       return {
-        puts: items.filter((it) => before.get(keyString(it)) !== canonicalJson(it)),
+        puts: items.filter(changed),
         deletes: oldItems.filter((it) => !after.has(keyString(it))).map(keyOf),
+        restores: items.filter((it) => !changed(it)),
       };
     }
     default:

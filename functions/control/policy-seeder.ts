@@ -1,7 +1,8 @@
 /**
  * The `Custom::MeshPolicy` handler (docs/wire-contract.md), run by the CDK custom-resource provider
  * framework on AWS and in process by the local mesh: writes the deploy-time policy items into the
- * table, updates the changed ones, removes the dropped ones, and removes them all on Delete. Every
+ * table, updates the changed ones, writes again the unchanged ones an operator deleted, removes the
+ * dropped ones, and removes them all on Delete. Every
  * write is conditional on the item being absent or managedBy "deploy", so an operator's item with the
  * same key is left as it is (and reported).
  */
@@ -47,6 +48,8 @@ export async function seed(
   const tableChanged = event.RequestType === 'Update' && event.OldResourceProperties?.TableName !== table;
   const plan = planSeed(event.RequestType, items, oldItems, tableChanged);
   const { written, skipped } = await putOwned(client, table, plan.puts);
+  const restored = await restoreMissing(client, table, plan.restores);
+  if (restored.length) log(`policy seeder: wrote again deploy items that were deleted: ${restored.join(', ')}`);
   const removed = await removeOwned(client, table, plan.deletes, event.RequestType === 'Delete');
   if (skipped.length) log(`policy seeder: left operator items as they are: ${skipped.join(', ')}`);
   log(
@@ -54,7 +57,7 @@ export async function seed(
   );
   return {
     PhysicalResourceId: `mesh-policy:${table}`,
-    Data: { Written: written, Removed: removed, Skipped: skipped.join(',') },
+    Data: { Written: written + restored.length, Removed: removed, Skipped: skipped.join(',') },
   };
 }
 
@@ -91,26 +94,48 @@ async function putOwned(
   table: string,
   items: readonly PolicyItem[],
 ): Promise<{ written: number; skipped: string[] }> {
-  const skipped: string[] = [];
-  let written = 0;
+  const { written, refused } = await putEach(client, table, items, {
+    expression: OWNED.put,
+    names: NAMES,
+    values: VALUES,
+  });
+  return { written: written.length, skipped: refused };
+}
+
+/** Puts each unchanged declared item whose key is free (an operator deleted it); the keys written. */
+async function restoreMissing(client: DynamoDBClient, table: string, items: readonly PolicyItem[]): Promise<string[]> {
+  const free = { expression: 'attribute_not_exists(#pk)', names: { '#pk': TABLE.partitionKey } };
+  return (await putEach(client, table, items, free)).written;
+}
+
+/** A conditional PutItem per item: the keys written, and those whose condition failed. */
+async function putEach(
+  client: DynamoDBClient,
+  table: string,
+  items: readonly PolicyItem[],
+  condition: { expression: string; names: Record<string, string>; values?: Record<string, AttributeValue> },
+): Promise<{ written: string[]; refused: string[] }> {
+  const written: string[] = [];
+  const refused: string[] = [];
   for (const item of items) {
+    const key = `${item.pk}/${item.sk}`;
     try {
       await client.send(
         new PutItemCommand({
           TableName: table,
           Item: toItem(item as unknown as Record<string, unknown>),
-          ConditionExpression: OWNED.put,
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: VALUES,
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: condition.names,
+          ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
         }),
       );
-      written++;
+      written.push(key);
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      skipped.push(`${item.pk}/${item.sk}`);
+      refused.push(key);
     }
   }
-  return { written, skipped };
+  return { written, refused };
 }
 
 /** Removes each deploy item; one gone already or taken over by an operator is left as it is. */

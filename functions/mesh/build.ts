@@ -47,6 +47,7 @@ export const LAYER_FILES = {
     'header-value.ts',
     'resilience/deadline.ts',
     'identity/request-binding.ts',
+    'routing/route-headers.ts',
   ],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
   'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts'],

@@ -1,7 +1,7 @@
 /**
  * The outbound pipeline of `call(target, payload)`, as a composition of stages over one call context
  * (pipeline/): authorize (the target's policy, fail fast) -> connect (identity, transport) -> retry,
- * and in each attempt route -> guard (breaker per version) -> mirror -> fault -> sign -> send ->
+ * and in each attempt route -> guard (breaker per version) -> mirror -> sign -> send ->
  * classify -> record. Every attempt carries the same idempotency key, its attempt number and the
  * deadline. The stages keep no state of their own: what calls share lives in the `ClientState`.
  */
@@ -16,7 +16,6 @@ import {
   startCall,
 } from './pipeline/call-context';
 import { answerOf, classify } from './pipeline/classify';
-import { injectFault } from './pipeline/fault';
 import { guard, watchBreakers } from './pipeline/guard';
 import { mirror } from './pipeline/mirror';
 import { openSpan, recordAttempt, recordSuccess } from './pipeline/record';
@@ -58,12 +57,11 @@ export class MeshClient {
   }
 }
 
-/** One attempt through its breaker: mirrored (the first), faults injected, then signed, sent, classified, traced. */
+/** One attempt through its breaker: mirrored (the first), then signed, sent, classified, traced. */
 function attempt(a: AttemptContext): Promise<AttemptOutcome> {
   return guard(a, async () => {
     mirror(a);
-    const injected = await injectFault(a);
-    if (injected) return injected;
+    // A `fault` item is applied by the callee (wrapper.ts), so its delays and aborts show on its edge.
     const span = openSpan(a);
     const sent = await send(a, sign(a.call, a.timeout.deadline, a.number, span?.header), span?.header);
     const o = classify(a, sent);

@@ -8,6 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TraceContext } from '../../shared/trace-header';
 import type { KeyScope } from './idempotency-key';
+import type { RouteHeaders } from './routing/route-headers';
 
 export interface InvocationScope extends KeyScope {
   /** The deadline received from the caller (metadata `dl`), epoch ms. */
@@ -20,6 +21,10 @@ export interface InvocationScope extends KeyScope {
   readonly attempt?: number;
   /** Lambda's request id of this invocation. */
   readonly requestId?: string;
+  /** The routing headers of the request this invocation serves (routing/route-headers.ts). */
+  readonly routeHeaders?: RouteHeaders;
+  /** This invocation serves a mirror copy: its own calls are mirror traffic too. */
+  readonly mirror?: boolean;
 }
 
 /** The invocations one runtime serves, each in its own async context. */

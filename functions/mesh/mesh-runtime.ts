@@ -55,6 +55,10 @@ export class MeshRuntime {
   readonly telemetry: MeshTelemetry;
   /** The invocations being served (the wrapper runs each in its own). */
   readonly invocations = new InvocationScopes();
+  /** Draws of the inbound fault injection (the `fault` item); injectable for tests. */
+  readonly random: () => number;
+  /** Waits of the inbound fault injection (an injected delay); injectable for tests. */
+  readonly sleep: (ms: number) => Promise<void>;
   private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
   private outbound: MeshClient | undefined;
   private readonly makeClient: () => MeshClient;
@@ -62,6 +66,8 @@ export class MeshRuntime {
   constructor(options: MeshRuntimeOptions = {}) {
     const env = options.env ?? process.env;
     this.config = { ...readConfig(env), ...options.config };
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
     this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
     this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
     this.identityLoader = new IdentityLoader(
@@ -88,6 +94,7 @@ export class MeshRuntime {
         identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
         scope: () => this.invocations.current(),
         httpTargets: this.config.httpTargets,
+        routeHeaderNames: this.config.routeHeaders,
         sleep: options.sleep,
         random: options.random,
         now: options.now,

@@ -4,7 +4,7 @@
  * ClientContext of an outbound Invoke. Parsing is strict and never throws: a malformed field is
  * dropped, and metadata without a valid source counts as none (the caller is `external`).
  */
-import { META, type MeshMetadata, SERVICE_NAME_PATTERN } from '../../shared/names';
+import { META, type MeshMetadata, ROUTE_HEADERS, SERVICE_NAME_PATTERN } from '../../shared/names';
 import { MeshCallError } from './errors';
 import { headerValue } from './header-value';
 
@@ -30,7 +30,25 @@ export function parseMetadata(raw: unknown): MeshMetadata | undefined {
   if (typeof r.att === 'number' && Number.isInteger(r.att) && r.att >= 1 && r.att <= MAX_ATTEMPT) m.att = r.att;
   if (typeof r.idk === 'string' && r.idk.length > 0 && r.idk.length <= MAX_IDK) m.idk = r.idk;
   if (typeof r.trc === 'string' && r.trc.length <= MAX_TRACE && TRACE_PATTERN.test(r.trc)) m.trc = r.trc;
+  if (r.mir === 1) m.mir = 1;
+  const rh = routeHeadersField(r.rh);
+  if (rh) m.rh = rh;
   return m;
+}
+
+/** `rh`: at most ROUTE_HEADERS.maxHeaders lower-case names with string values, each within bounds. */
+function routeHeadersField(raw: unknown): Record<string, string> | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (n === ROUTE_HEADERS.maxHeaders) break;
+    if (typeof v !== 'string' || v.length > ROUTE_HEADERS.maxValueLength) continue;
+    if (k.length > ROUTE_HEADERS.maxNameLength || !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) continue;
+    out[k] = v;
+    n++;
+  }
+  return n > 0 ? out : undefined;
 }
 
 /**

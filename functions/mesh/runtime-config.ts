@@ -1,6 +1,7 @@
 /** The environment the runtime reads once (at first use), as a plain object tests can build. */
 import { type HttpTargets, parseHttpTargets } from '../../shared/http-target';
 import { ENV } from '../../shared/names';
+import { parseRouteHeaderNames } from './routing/route-headers';
 
 export interface RuntimeConfig {
   readonly meshName: string;
@@ -10,6 +11,8 @@ export interface RuntimeConfig {
   readonly xrayAddress?: string;
   /** The HTTP targets the deployment declared (MESH_HTTP_TARGETS); policy items never add one. */
   readonly httpTargets: HttpTargets;
+  /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS), lower-case. */
+  readonly routeHeaders: ReadonlySet<string>;
 }
 
 export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): RuntimeConfig {
@@ -20,5 +23,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     xrayAddress: env.AWS_XRAY_DAEMON_ADDRESS,
     httpTargets: parseHttpTargets(env[ENV.httpTargets]),
+    routeHeaders: parseRouteHeaderNames(env[ENV.routeHeaders]),
   };
 }

@@ -15,4 +15,5 @@ export * from './identity/request-binding';
 export { MeshRuntime } from './mesh-runtime';
 export * from './metadata';
 export * from './resilience/deadline';
+export * from './routing/route-headers';
 export { wrapHandler } from './wrapper';

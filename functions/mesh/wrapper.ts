@@ -1,7 +1,8 @@
 /**
  * The inbound side: wraps the user's handler. Per invocation, in this order: read the mesh metadata,
  * verify the caller (identity on), refuse work whose deadline has passed, check the policy (deny by
- * default; no metadata = `external`), run the handler against a timeout race, record telemetry.
+ * default; no metadata = `external`), apply the service's `fault` item (an injected delay or abort,
+ * so it shows on the edge it hits), run the handler against a timeout race, record telemetry.
  * Nothing the caller merely claims is recorded as its source: a refused caller is `unknown`.
  * A refused caller learns only `denied` or `unauthenticated` and a request id; the reason goes to
  * this function's access log and metrics. The handler gets the caller's payload object untouched.
@@ -23,8 +24,11 @@ import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
 import type { InvocationScope } from './invocation-scope';
 import type { MeshRuntime } from './mesh-runtime';
 import { isHttpEvent, metadataFromClientContext, metadataFromHeaders } from './metadata';
+import type { ServicePolicy } from './policy/service-policy';
 import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { isExpired } from './resilience/deadline';
+import { decideFault } from './resilience/fault-injection';
+import { type RouteHeaders, routeHeadersOf } from './routing/route-headers';
 import { invocationTrace, lambdaTraceHeader } from './telemetry/invocation-trace';
 
 export interface LambdaContextLike {
@@ -57,6 +61,10 @@ interface Inbound {
   caller: string;
   /** What telemetry records: the claim only once it is verified (identity) or accepted (policy). */
   source: string;
+  /** This service's policy as authorization read it (its `fault` item is applied to this invocation). */
+  own?: ServicePolicy;
+  /** An injected fault, for the access log. */
+  faultNote?: string;
 }
 
 /** Why the wrapper refused an invocation before the handler: the caller learns `error`, the log the rest. */
@@ -155,7 +163,8 @@ function checkDeadline(inv: Inbound): Refusal | undefined {
 async function authorizeCaller(inv: Inbound): Promise<Refusal | undefined> {
   const { policy, config } = inv.rt;
   const decidedAt = policy.now();
-  const eff = policy.authorize(await policy.get(config.service), inv.caller, decidedAt);
+  inv.own = await policy.get(config.service);
+  const eff = policy.authorize(inv.own, inv.caller, decidedAt);
   if (!eff.allowed) {
     const error = new MeshDeniedError(refusalMessage(config.service, 'denied', inv.requestId));
     return { error, outcome: 'denied', denied: true, reason: `${eff.reason}: ${eff.detail}` };
@@ -194,11 +203,13 @@ async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
     attempt: meta?.att,
     requestId: inv.requestId,
     calls: new Map(),
+    ...routing(inv.event, meta, inv.rt.config.routeHeaders),
   };
   try {
-    const result = await inv.rt.invocations.serve(scope, () =>
-      raceTimeout(fn, inv.event, context, inv.rt.config.service),
-    );
+    const result = await inv.rt.invocations.serve(scope, async () => {
+      await injectFault(inv);
+      return raceTimeout(fn, inv.event, context, inv.rt.config.service);
+    });
     record(inv, 200, 'success');
     return result;
   } catch (err) {
@@ -218,10 +229,52 @@ async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
   }
 }
 
+/**
+ * 4. The service's fault item, drawn per invocation: the delay and the abort land on this edge, as the
+ * caller sees it (a delay never past the function's timeout).
+ */
+async function injectFault(inv: Inbound): Promise<void> {
+  const { rt, context } = inv;
+  const fault = inv.own?.fault ? decideFault(inv.own.fault, rt.random) : undefined;
+  if (fault && fault.delayMs > 0) {
+    const room = (context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - TIMEOUT_MARGIN_MS;
+    const delayMs = Math.max(0, Math.min(fault.delayMs, room));
+    inv.faultNote = `fault injected: delay ${delayMs} ms`;
+    await rt.sleep(delayMs);
+  }
+  if (fault?.abort) {
+    inv.faultNote = `fault injected: abort (${fault.abort.errorType})`;
+    throw injectedAbort(rt.config.service, fault.abort.errorType);
+  }
+}
+
+/**
+ * What this invocation's outbound calls route by: the routing headers of an inbound HTTP request (API
+ * Gateway, Function URL, ALB), over those a mesh caller carried on; and whether it serves a mirror copy.
+ */
+function routing(
+  event: unknown,
+  meta: MeshMetadata | undefined,
+  names: ReadonlySet<string>,
+): { routeHeaders?: RouteHeaders; mirror?: boolean } {
+  const inbound = isHttpEvent(event) ? routeHeadersOf(event.headers, names) : undefined;
+  const routeHeaders = inbound && meta?.rh ? { ...meta.rh, ...inbound } : (inbound ?? meta?.rh);
+  return { ...(routeHeaders ? { routeHeaders } : {}), ...(meta?.mir === 1 ? { mirror: true } : {}) };
+}
+
+/** The error of an injected abort: a function error of the item's errorType, as the caller would see one. */
+function injectedAbort(service: string, errorType: string): Error {
+  const e = new Error(`fault injected by ${service}'s fault item (abort)`);
+  e.name = errorType;
+  return e;
+}
+
 /** The callee's access-log line and metrics for this invocation. */
 function record(inv: Inbound, code: number, outcome: string, err?: Error, denied = false, reason?: string): void {
   const { meta, source } = inv;
   inv.rt.telemetry.record({
+    // A mirror copy is counted apart from real traffic (mirror_requests_total).
+    ...(meta?.mir === 1 ? { mirror: true } : {}),
     reporter: 'destination',
     source,
     destination: inv.rt.config.service,
@@ -235,7 +288,7 @@ function record(inv: Inbound, code: number, outcome: string, err?: Error, denied
     traceId: inv.trace?.root,
     requestId: inv.requestId,
     error: err ? `${err.name}: ${err.message}` : undefined,
-    reason,
+    reason: reason ?? inv.faultNote,
     claimedSource: source === UNKNOWN_SOURCE ? meta?.src : undefined,
   });
 }

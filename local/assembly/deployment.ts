@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
 import { POLICY_RESOURCE_TYPE } from '../../shared/names';
 import { createTable, localDynamoClient, type TableKeys } from '../endpoint/dynamodb';
+import type { RolePolicies } from '../endpoint/iam';
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
@@ -73,6 +74,8 @@ export interface DeploymentTargets {
   /** Where inline (ZipFile) code is written. */
   readonly workDir: string;
   readonly log: (line: string) => void;
+  /** The roles' inline policies (AWS::IAM::Policy, a role's Policies): kept for IAM reads, not enforced. */
+  readonly iam?: RolePolicies;
 }
 
 /** A resource an earlier deployment created: what a later one compares against and deletes. */
@@ -251,6 +254,8 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::Alias': applyAlias,
   'AWS::SecretsManager::RotationSchedule': applyRotationSchedule,
   'AWS::CloudFormation::CustomResource': applyCustomResource,
+  'AWS::IAM::Role': applyRolePolicies,
+  'AWS::IAM::Policy': applyIamPolicy,
   [POLICY_RESOURCE_TYPE]: applyPolicy,
   'AWS::CodeDeploy::Application': (ctx, stack, id) => applyCodeDeployApplication(gateContext(ctx), stack, id),
   'AWS::CodeDeploy::DeploymentConfig': (ctx, stack, id, r) => applyDeploymentConfig(gateContext(ctx), stack, id, r),
@@ -282,6 +287,44 @@ function remember(
     deletionPolicy: r.DeletionPolicy,
     ...extra,
   });
+}
+
+/** A role's inline `Policies`, as IAM would hold them after the deploy. */
+function applyRolePolicies(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const iam = ctx.targets.iam;
+  if (!iam) return;
+  const role = ctx.resolver.physicalName(stack, id);
+  iam.addRole(role);
+  // The role's policies as this deploy declares them: its AWS::IAM::Policy resources follow it.
+  for (const name of iam.names(role)) iam.delete(role, name);
+  const inline = (r.Properties?.Policies as { PolicyName?: unknown; PolicyDocument?: unknown }[] | undefined) ?? [];
+  for (const p of inline) {
+    const name = ctx.resolver.resolveString(stack, p.PolicyName);
+    if (name) iam.put(role, name, resolvedDocument(ctx, stack, p.PolicyDocument));
+  }
+}
+
+/** An AWS::IAM::Policy: the same inline policy on each of its roles. */
+function applyIamPolicy(ctx: Apply, stack: AssemblyStack, _id: string, r: TemplateResource): void {
+  const iam = ctx.targets.iam;
+  if (!iam) return;
+  const p = r.Properties ?? {};
+  const name = ctx.resolver.resolveString(stack, p.PolicyName);
+  if (!name) return;
+  const document = resolvedDocument(ctx, stack, p.PolicyDocument);
+  for (const ref of (p.Roles as unknown[] | undefined) ?? []) {
+    const role = ctx.resolver.resolveString(stack, ref);
+    if (role) iam.put(role, name, document);
+  }
+}
+
+/** A policy document with every intrinsic resolved; a value with no local meaning stays as written. */
+function resolvedDocument(ctx: Apply, stack: AssemblyStack, document: unknown): unknown {
+  try {
+    return ctx.resolver.resolve(stack, document);
+  } catch {
+    return document;
+  }
 }
 
 function applyLayer(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {

@@ -13,5 +13,6 @@ export type {
 } from './backend';
 export { createPolicyTable, seedItems } from './dynamodb';
 export { AwsError } from './errors';
+export { RolePolicies } from './iam';
 export { CURRENT, PENDING, PREVIOUS, SecretStore } from './secret-store';
 export { type Endpoint, type EndpointOptions, startEndpoint } from './server';

@@ -17,6 +17,7 @@ import { isLoopbackRequest } from '../../shared/loopback';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
 import { createPolicyTable, type DynamoBackend, type DynamoOptions, seedItems, startDynamo } from './dynamodb';
 import { AwsError, toAwsError, unsupported, writeError } from './errors';
+import { handleIam, iamErrorXml, RolePolicies } from './iam';
 import { SYNC_PAYLOAD_LIMIT } from './invoke';
 import { handleLambda } from './lambda';
 import type { LambdaContext } from './lambda-context';
@@ -40,6 +41,8 @@ export interface EndpointOptions {
   readonly invoker: EndpointInvoker;
   /** @default a new, empty SecretStore */
   readonly secrets?: SecretStore;
+  /** The roles' inline policies IAM answers with (global). @default a new, empty store */
+  readonly iam?: RolePolicies;
   /** Embedded dynalite options, or a DynamoDB endpoint to proxy to. @default embedded dynalite */
   readonly dynamo?: DynamoOptions;
   /** Handles paths under /_mesh/ before AWS dispatch; returns true when it answered. */
@@ -69,6 +72,8 @@ export interface Endpoint {
   readonly url: string;
   readonly port: number;
   readonly secrets: SecretStore;
+  /** The roles' inline policies (deployments write them; IAM reads answer from them). */
+  readonly iam: RolePolicies;
   readonly dynamo: {
     /** DynamoDB endpoint (the same server). */
     readonly endpoint: string;
@@ -92,6 +97,7 @@ interface Services {
   /** The secrets of a region, and what runs their rotations. */
   secretsIn(region: string | undefined): { readonly secrets: SecretStore; readonly rotation: RotationHooks };
   readonly dynamo: DynamoBackend;
+  readonly iam: RolePolicies;
   readonly extraRoutes: EndpointOptions['extraRoutes'];
   readonly jsonServices: EndpointOptions['jsonServices'];
   /** Where an unsigned request is served. */
@@ -143,6 +149,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       return { secrets: backend.secrets, rotation: rotationHooks(backend) };
     },
     dynamo,
+    iam: options.iam ?? new RolePolicies(),
     extraRoutes: options.extraRoutes,
     jsonServices: options.jsonServices,
     home,
@@ -178,6 +185,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     url,
     port,
     secrets,
+    iam: services.iam,
     dynamo: {
       endpoint: url,
       createPolicyTable: (tableName) => createPolicyTable(url, tableName),
@@ -252,6 +260,8 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
       return serveSecrets(services, region, decision.operation, body, res, requestId);
     case 'lambda':
       return serveLambda(services.lambdaIn(region), { method, url, headers: req.headers, body, requestId }, res);
+    case 'iam':
+      return serveIam(services.iam, body, res, requestId);
     case 'other': {
       const json = decision.protocol === 'json' ? services.jsonServices?.[decision.name] : undefined;
       if (json) return serveJson(json, decision.operation, body, region ?? services.home, res, requestId);
@@ -307,6 +317,24 @@ function serveSecrets(
   } catch (err) {
     writeError(res, toAwsError(err), 'awsJson1_1', requestId);
   }
+}
+
+function serveIam(store: RolePolicies, body: Buffer, res: ServerResponse, requestId: string): void {
+  let status = 200;
+  let xml: string;
+  try {
+    xml = handleIam(store, new URLSearchParams(body.toString('utf8')), requestId);
+  } catch (err) {
+    const e = toAwsError(err);
+    status = e.status;
+    xml = iamErrorXml(e, requestId);
+  }
+  res.writeHead(status, {
+    'content-type': 'text/xml',
+    'content-length': Buffer.byteLength(xml),
+    'x-amzn-requestid': requestId,
+  });
+  res.end(xml);
 }
 
 async function serveLambda(

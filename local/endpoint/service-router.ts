@@ -9,6 +9,8 @@ export type ServiceDecision =
   | { readonly service: 'lambda' }
   | { readonly service: 'dynamodb' }
   | { readonly service: 'secretsmanager'; readonly operation: string }
+  /** IAM's query protocol: the operation is the form body's `Action`. */
+  | { readonly service: 'iam' }
   /** Another AWS service; `signingName` from the credential scope or target, `protocol` for the error shape. */
   | {
       readonly service: 'other';
@@ -48,6 +50,7 @@ export function routeService(method: string, path: string, headers: IncomingHttp
   if (byScope === 'lambda') return { service: 'lambda' };
   if (byScope === 'dynamodb') return { service: 'dynamodb' };
   if (byScope === 'secretsmanager') return { service: 'secretsmanager', operation };
+  if (byScope === 'iam') return { service: 'iam' };
   if (byScope === undefined) {
     // Unsigned: fall back on the target, then the path.
     if (/^DynamoDB_\d+$/.test(prefix)) return { service: 'dynamodb' };

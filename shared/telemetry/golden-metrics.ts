@@ -23,6 +23,8 @@ export interface GoldenMetrics {
   readonly retries: number;
   /** Requests by response_code. */
   readonly codes: Readonly<Record<string, number>>;
+  /** Mirror copies served (route item `mirror`): counted apart, never in `requests`. */
+  readonly mirrored: number;
 }
 
 /** One edge: source -> destination, for one destination version. */
@@ -131,6 +133,7 @@ export class Tally<L extends Latency<L>> {
   denied = 0;
   breakerOpens = 0;
   retries = 0;
+  mirrored = 0;
   codes: Record<string, number> = {};
 
   constructor(public latency: L) {}
@@ -152,6 +155,9 @@ export class Tally<L extends Latency<L>> {
       case METRICS.retriesTotal:
         this.retries += sum;
         break;
+      case METRICS.mirrorRequestsTotal:
+        this.mirrored += sum;
+        break;
     }
   }
 
@@ -161,6 +167,7 @@ export class Tally<L extends Latency<L>> {
     this.denied += o.denied;
     this.breakerOpens += o.breakerOpens;
     this.retries += o.retries;
+    this.mirrored += o.mirrored;
     for (const [k, v] of Object.entries(o.codes)) this.codes[k] = (this.codes[k] ?? 0) + v;
     this.latency = this.latency.plus(o.latency);
   }
@@ -178,6 +185,7 @@ export class Tally<L extends Latency<L>> {
       breakerOpens: this.breakerOpens,
       retries: this.retries,
       codes: { ...this.codes },
+      mirrored: this.mirrored,
     };
   }
 }
@@ -239,6 +247,8 @@ export function goldenSnapshot<L extends Latency<L>>(
     const svc = service(e.destination);
     if (calleeReported.has(e.destination) && reporter !== CALLEE) continue;
     svc.all.merge(tally);
+    // A shadow version that only took mirror copies is no part of the split of real traffic.
+    if (tally.requests === 0 && tally.mirrored > 0) continue;
     const v = svc.versions.get(e.version) ?? new Tally(empty());
     v.merge(tally);
     svc.versions.set(e.version, v);

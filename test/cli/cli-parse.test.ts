@@ -350,6 +350,22 @@ test('main: --help on every command and `mesh help <cmd>`', async () => {
   assert.equal((await runMain([])).code, 2);
 });
 
+test('help: the precedence and who decides the split, where an operator looks for them', async () => {
+  const policy = (await runMain(['help', 'policy'])).out;
+  assert.match(
+    policy,
+    /an operator's item overrides a deploy-time item for the same\nsetting; within one owner the edge/,
+  );
+  assert.match(policy, /mesh policy delete <service> <item> \[--force\]/);
+  for (const cmd of ['shift', 'promote', 'rollback']) {
+    const help = (await runMain(['help', cmd])).out;
+    assert.match(help, /a route item with weights decides it for every caller in the mesh/, cmd);
+    assert.match(help, /--dry-run/, cmd);
+  }
+  assert.match((await runMain(['help', 'status'])).out, /the item that decides it/);
+  assert.match((await runMain(['rollout', '--help'])).out, /refuses to start \(exit 2\)/);
+});
+
 test('policy summary: deny wins over allow, bad items are reported, routes described', () => {
   const items = [
     { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' },

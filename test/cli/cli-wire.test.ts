@@ -72,7 +72,7 @@ describe('mesh CLI on the wire', () => {
         items: [
           { pk: 'orders', sk: 'allow#external', source: 'external', managedBy: 'deploy' },
           { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy', timeoutMs: 2000 },
-          { pk: 'payments', sk: 'route', managedBy: 'deploy', weights: { '1': 0.9, '2': 0.1 } },
+          { pk: 'orders', sk: 'route', managedBy: 'deploy', weights: { '1': 1 } },
         ],
       },
     );
@@ -97,7 +97,7 @@ describe('mesh CLI on the wire', () => {
     assert.match(r.stdout, /^orders\s+demo-orders\s+1\s+100% v1\s+-$/m);
     assert.match(r.stdout, /^inventory\s+demo-inventory\s+1,2,3\s+100% v2\s+v3$/m);
     assert.match(r.stdout, /^orders\s+payments\s+allowed\s+deploy/m);
-    assert.match(r.stdout, /^payments\s+weights v1 90% \/ v2 10%$/m);
+    assert.match(r.stdout, /^orders\s+weights v1 100%$/m);
     assert.doesNotMatch(r.stdout, /unrelated-fn/);
   });
 
@@ -241,7 +241,7 @@ describe('mesh CLI on the wire', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).changes, [
       { action: 'create', pk: 'payments', sk: 'traffic' },
-      { action: 'update', pk: 'payments', sk: 'route' },
+      { action: 'create', pk: 'payments', sk: 'route' },
     ]);
     const l = await mesh(fx, ['policy', 'list', '--service', 'payments', '--json']);
     const items = JSON.parse(l.stdout) as Record<string, unknown>[];
@@ -307,6 +307,50 @@ describe('mesh CLI on the wire', () => {
     assert.equal(j.code, 2);
     assert.match(oneLine(j), /broken\.json is not valid JSON/);
     assert.deepEqual(await scan(), before);
+  });
+
+  test('--dry-run on every write plans, prints and writes nothing', async () => {
+    const table = await scan();
+    const aliases = await Promise.all(['demo-payments', 'demo-inventory'].map(alias));
+    const f = join(dir, 'dry.json');
+    writeFileSync(f, JSON.stringify([{ sk: 'fault', delay: { percent: 1, ms: 5 } }]));
+    for (const args of [
+      ['shift', 'inventory', '30'],
+      ['promote', 'inventory'],
+      ['policy', 'allow', 'external', 'payments'],
+      ['policy', 'deny', 'orders', 'payments'],
+      ['policy', 'set', 'payments', '--file', f],
+      ['policy', 'delete', 'payments', 'allow#orders', '--force'],
+    ]) {
+      const r = await mesh(fx, [...args, '--dry-run']);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, /dry run/, args.join(' '));
+    }
+    // A rollback with something to roll back (then rolled back for real).
+    assert.equal((await mesh(fx, ['shift', 'inventory', '30'])).code, 0);
+    const dry = await mesh(fx, ['rollback', 'inventory', '--dry-run']);
+    assert.match(
+      dry.stdout,
+      /^dry run: inventory: live 70% v2 \/ 30% v3 -> 100% v2 \(demo-inventory\); nothing written$/m,
+    );
+    assert.deepEqual((await alias('demo-inventory')).weights, { '3': 0.3 });
+    assert.equal((await mesh(fx, ['rollback', 'inventory'])).code, 0);
+    assert.deepEqual(await scan(), table);
+    assert.deepEqual(await Promise.all(['demo-payments', 'demo-inventory'].map(alias)), aliases);
+    const json = JSON.parse(
+      (await mesh(fx, ['policy', 'delete', 'payments', 'allow#orders', '--force', '--dry-run', '--json'])).stdout,
+    );
+    assert.equal(json.dryRun, true);
+    assert.deepEqual(json.changes, [{ action: 'delete', pk: 'payments', sk: 'allow#orders' }]);
+  });
+
+  test('policy delete: an unknown kind or a missing item exits 2 naming what there is', async () => {
+    const kind = await mesh(fx, ['policy', 'delete', 'payments', 'weights']);
+    assert.equal(kind.code, 2);
+    assert.match(oneLine(kind), /"weights" is not an item kind; use service, traffic, route, fault/);
+    const missing = await mesh(fx, ['policy', 'delete', 'orders', 'fault']);
+    assert.equal(missing.code, 2);
+    assert.match(oneLine(missing), /orders has no item fault; its items: allow#external, route/);
   });
 
   test('AWS errors: one line naming the operation, exit 1', async () => {

@@ -93,9 +93,10 @@ describe('mesh check rules', () => {
 
   it('passes a function wired by MeshFunction', () => {
     const results = evaluateFunction(good);
+    // The rows over the whole mesh (policy items, edges, split) skip without its facts.
     assert.deepEqual(
       results.map((r) => r.status),
-      ['pass', 'pass', 'pass', 'pass', 'pass', 'pass'],
+      ['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skip', 'skip', 'skip', 'skip'],
     );
     assert.equal(results.find((r) => r.check === 'alias live')!.detail, 'v1 + canary v2 10%');
   });
@@ -125,12 +126,7 @@ describe('mesh check rules', () => {
       'X-Ray tracing Active',
       /--tracing-config Mode=Active/,
     ],
-    [
-      'no live alias',
-      { ...good, alias: undefined },
-      'alias live',
-      /create-alias --function-name demo-payments --name live/,
-    ],
+    ['no live alias', { ...good, alias: undefined }, 'alias live', /create the alias on the newest published version/],
     [
       'live on $LATEST',
       { ...good, alias: { functionVersion: '$LATEST', weights: {} } },

@@ -104,7 +104,9 @@ describe('gated deployments: the CodeDeploy group', () => {
     const t = Template.fromStack(m.stack);
     t.resourceCountIs('AWS::CodeDeploy::Application', 1);
     t.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 2);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 6 + 1); // + the identity issuer's alarm
+    // Three per gated function (success rate, p99, Lambda errors); the services' own alarms aside.
+    const alarmIds = Object.keys(t.findResources('AWS::CloudWatch::Alarm'));
+    assert.equal(alarmIds.filter((id) => /Deployment/.test(id)).length, 6, alarmIds.join(', '));
     const hooks = Object.values(t.findResources('AWS::Lambda::Function')).filter(
       (f) => f.Properties.Environment?.Variables?.[DEPLOYMENT.checksEnv] !== undefined,
     );

@@ -114,7 +114,7 @@ describe('MeshDashboard', () => {
     );
   });
 
-  it('gives each service a success-rate and a p99 alarm on its live alias, for canary tooling', () => {
+  it('gives every service a success-rate and a p99 alarm on its whole function (every version and alias)', () => {
     const { stack } = meshStack();
     const d = new MeshDashboard(stack, 'Dashboard', {
       meshName: 'demo',
@@ -126,7 +126,8 @@ describe('MeshDashboard', () => {
     const alarms = d.alarmsFor('payments');
     assert.equal(d.alarmsFor('payments'), alarms, 'idempotent');
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    // frontend, orders and payments: two each, without asking.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 95,
@@ -140,7 +141,8 @@ describe('MeshDashboard', () => {
             Metric: {
               Namespace: 'AWS/Lambda',
               MetricName: 'Errors',
-              Dimensions: Match.arrayWith([{ Name: 'Resource', Value: 'demo-payments:live' }]),
+              // FunctionName alone: calls a route item sends to a version count as well as those through live.
+              Dimensions: [{ Name: 'FunctionName', Value: 'demo-payments' }],
             },
             Stat: 'Sum',
           }),
@@ -153,9 +155,32 @@ describe('MeshDashboard', () => {
       MetricName: 'Duration',
       Namespace: 'AWS/Lambda',
       ExtendedStatistic: 'p99',
-      Dimensions: Match.arrayWith([{ Name: 'FunctionName', Value: 'demo-payments' }]),
+      Dimensions: [{ Name: 'FunctionName', Value: 'demo-payments' }],
     });
     assert.ok(dashboardBody(template).includes('payments: alarms'), 'the dashboard shows the alarms');
+  });
+
+  it('alarms: false leaves the alarms to whoever asks for them', () => {
+    const { stack } = meshStack();
+    new MeshDashboard(stack, 'Dashboard', { meshName: 'demo', alarms: false });
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+  });
+
+  it('graphs an external edge as its callee reports it, every denied edge, and mirror copies apart', () => {
+    const { stack } = meshStack();
+    new MeshDashboard(stack, 'Dashboard', { meshName: 'demo' });
+    const widgets = JSON.parse(dashboardBody(Template.fromStack(stack))).widgets as {
+      properties: { title?: string };
+    }[];
+    const titled = (t: string) => JSON.stringify(widgets.find((w) => w.properties.title === t) ?? null);
+    assert.match(
+      titled('external → frontend: requests'),
+      /source_workload=\\"external\\" destination_workload=\\"frontend\\" reporter=\\"destination\\"/,
+    );
+    assert.equal(titled('external → frontend: retries and breaker opens'), 'null', 'outside callers have no client');
+    assert.match(titled('frontend → orders: requests'), /reporter=\\"source\\"/);
+    assert.match(titled('denied calls by edge (declared or not)'), /MetricName=\\"denied_total\\"'/);
+    assert.match(titled('payments: mirror copies by version (not requests)'), /SUM\(mirror_requests_total\)/);
   });
 
   it('leaves another mesh alone', () => {
@@ -247,8 +272,8 @@ describe('Mesh with its dashboard (infra/mesh.ts hook)', () => {
     assert.equal(mesh.alarmsFor('payments'), mesh.dashboard.alarmsFor('payments'));
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    // payments' two, and the mesh issuer's failure alarm (identity is on by default)
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    // orders' two, payments' two, and the mesh issuer's failure alarm (identity is on by default)
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     assert.ok(alarms.successRate && alarms.p99Latency);
     const widgets = JSON.parse(dashboardBody(template)).widgets as { properties: { title?: string } }[];
     const titles = widgets.map((w) => w.properties.title);

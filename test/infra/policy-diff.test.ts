@@ -39,6 +39,11 @@ describe('planSeed', () => {
       ['orders/allow#frontend', 'inventory/allow#orders'],
     );
     assert.deepEqual(plan.deletes, [{ pk: 'payments', sk: 'allow#orders' }]);
+    // The unchanged item is written again only where an operator deleted it.
+    assert.deepEqual(
+      plan.restores.map((i) => `${i.pk}/${i.sk}`),
+      ['orders/service'],
+    );
   });
 
   it('treats reordered fields as unchanged', () => {
@@ -56,7 +61,7 @@ describe('planSeed', () => {
       sk: 'allow#frontend',
       pk: 'orders',
     } as PolicyItem;
-    assert.deepEqual(planSeed('Update', [b], [a]), { puts: [], deletes: [] });
+    assert.deepEqual(planSeed('Update', [b], [a]), { puts: [], deletes: [], restores: [b] });
   });
 
   it('writes everything into a new table and removes nothing from it', () => {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateTableCommand,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -154,6 +155,23 @@ describe('policy seeder against dynalite', () => {
     // THEN only the operator's items remain
     assert.equal(deleted.Data.Removed, 3);
     assert.deepEqual(await keys(), ['payments/allow#orders:operator', 'payments/deny#frontend:operator']);
+  });
+
+  it('writes again an unchanged deploy item an operator deleted, on the next update of the policy', async () => {
+    // GIVEN a deployed declaration, one of whose items an operator then deleted
+    const v1 = [svc('billing'), allow('billing', 'orders', { timeoutMs: 100 })];
+    await seed(client, event('Create', v1), log);
+    await client.send(
+      new DeleteItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: 'billing' }, sk: { S: 'allow#orders' } } }),
+    );
+    assert.equal(await get('billing', 'allow#orders'), undefined);
+    // WHEN the next deploy updates the policy (another item changed)
+    const v2 = [{ ...svc('billing'), alias: 'blue' }, allow('billing', 'orders', { timeoutMs: 100 })];
+    const updated = await seed(client, event('Update', v2, v1), log);
+    // THEN the deleted edge is back, and the log says so
+    assert.equal((await get('billing', 'allow#orders'))?.timeoutMs?.N, '100');
+    assert.equal(updated.Data.Written, 2);
+    assert.ok(logs.some((l) => l.includes('wrote again deploy items that were deleted: billing/allow#orders')));
   });
 
   it('fails a Create with an invalid item, naming it, and writes nothing', async () => {

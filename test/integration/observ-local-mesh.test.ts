@@ -156,7 +156,7 @@ describe('observability on the local mesh (fixture app)', () => {
     assert.match(res.out, /√ mesh layer attached \(observ-mesh-runtime\)/);
     assert.match(res.out, /√ alias live \(v1 \+ canary v2 50%\)/);
     assert.match(res.out, /- identity readable/);
-    assert.match(res.out, /Status check results are √: 20 passed, 0 failed/);
+    assert.match(res.out, /Status check results are √: 36 passed, 0 failed/);
     const bad = await cli(['check', '--service', 'nope', '--endpoint-url', mesh.url]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /unknown service "nope" in mesh observ; known services: admin, frontend, orders, payments/);

@@ -72,7 +72,7 @@ async function setup(
     }
   >,
   extraItems: unknown[] = [],
-  runtimeOptions: Pick<MeshRuntimeOptions, 'now'> = {},
+  runtimeOptions: Pick<MeshRuntimeOptions, 'now' | 'sleep'> = {},
 ): Promise<Env> {
   const lines: string[] = [];
   const segments: SegmentDoc[] = [];
@@ -548,15 +548,48 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     assert.deepEqual([a.event.n, b.event.n].sort(), [1, 2]);
   });
 
-  test('fault item: an injected abort fails the call as a remote error without an Invoke', async () => {
-    env = await setup({ 'shop-payments': { versions: { '1': () => 1 }, aliases: { live: { version: '1' } } } }, [
-      { pk: 'payments', sk: 'fault', abort: { percent: 100, errorType: 'Chaos' } },
-    ]);
+  test('fault item: the callee injects the abort, so both sides record it on the edge, and its handler never runs', async () => {
+    let ran = 0;
+    env = await setup(
+      { 'shop-payments': { versions: { '1': (e, c) => wrapped(e, c) }, aliases: { live: { version: '1' } } } },
+      [{ pk: 'payments', sk: 'fault', abort: { percent: 100, errorType: 'Chaos' } }],
+    );
+    const wrapped = wrapHandler(env.runtimeFor('payments'), async () => {
+      ran++;
+      return 1;
+    });
     await assert.rejects(
       env.orders.call('payments', {}),
       (e: unknown) => e instanceof MeshRemoteError && e.errorType === 'Chaos',
     );
-    assert.equal(env.server.invocations.length, 0);
+    assert.equal(env.server.invocations.length, 1, 'the call reached payments');
+    assert.equal(ran, 0, 'the abort replaced the handler');
+    const emf = env.lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    const callee = emf.find((m) => m.reporter === 'destination');
+    assert.equal(callee.response_code, '500');
+    assert.equal(callee.destination_version, '1');
+    assert.equal(emf.find((m) => m.reporter === 'source').response_code, '502');
+    const log = env.lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.type === 'mesh-access' && l.reporter === 'destination');
+    assert.equal(log.reason, 'fault injected: abort (Chaos)');
+  });
+
+  test('fault item: an injected delay is in the callee’s own duration of the edge', async () => {
+    env = await setup(
+      { 'shop-payments': { versions: { '1': (e, c) => wrapped(e, c) }, aliases: { live: { version: '1' } } } },
+      [{ pk: 'payments', sk: 'fault', delay: { percent: 100, ms: 60 } }],
+      { sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    );
+    const wrapped = wrapHandler(env.runtimeFor('payments'), async () => 'ok');
+    assert.equal(await env.orders.call('payments', {}), 'ok');
+    const callee = env.lines
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l))
+      .find((m) => m.reporter === 'destination');
+    assert.equal(callee.response_code, '200');
+    // Timers may fire a little early against performance.now(): a margin, not the exact 60 ms.
+    assert.ok(callee.request_duration_ms >= 50, `the callee measured ${callee.request_duration_ms} ms`);
   });
 
   test('mirror: a copy goes to the shadow version and its failure does not touch the call', async () => {
@@ -582,6 +615,96 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
     assert.deepEqual(await env.orders.call('payments', { m: 1 }), { v: 1 });
     await shadowRan;
     assert.deepEqual(shadowSaw, { m: 1 });
+  });
+});
+
+describe('runtime wire: mirror traffic and routing headers', () => {
+  let env: Env | undefined;
+  afterEach(async () => {
+    await env?.server.close();
+    env = undefined;
+  });
+
+  test('a mirror copy is counted apart by the callee (mirror_requests_total), never as a request', async () => {
+    let shadowDone!: () => void;
+    const shadowRan = new Promise<void>((r) => (shadowDone = r));
+    env = await setup(
+      {
+        'shop-payments': {
+          versions: { '1': (e, c) => live(e, c), '3': (e, c) => shadow(e, c) },
+          aliases: { live: { version: '1' } },
+        },
+      },
+      [{ pk: 'payments', sk: 'route', mirror: { version: '3', percent: 100 } }],
+    );
+    const pay = env.runtimeFor('payments');
+    const live = wrapHandler(pay, async () => ({ v: 1 }));
+    const shadow = wrapHandler(pay, async () => {
+      setImmediate(shadowDone);
+      return { v: 3 };
+    });
+    assert.deepEqual(await env.orders.call('payments', { m: 1 }), { v: 1 });
+    await shadowRan;
+    await new Promise((r) => setImmediate(r));
+    const callee = env.lines
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.reporter === 'destination');
+    assert.equal(callee.length, 2);
+    const real = callee.find((m) => m.requests_total === 1)!;
+    const copy = callee.find((m) => m.mirror_requests_total === 1)!;
+    assert.ok(real && copy, JSON.stringify(callee));
+    assert.equal(copy.requests_total, undefined, 'a mirror copy is not a request');
+    assert.equal(typeof copy.mirror_request_duration_ms, 'number');
+    assert.deepEqual(
+      copy._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name),
+      ['mirror_requests_total', 'mirror_request_duration_ms'],
+    );
+    const shadowCc = env.server.invocations.find((i) => i.qualifier === '3')!.clientContext;
+    assert.equal(ccMeta(shadowCc).mir, 1);
+  });
+
+  test('an inbound HTTP request’s routing header routes the calls it makes, across hops', async () => {
+    const route = (service: string) => ({
+      pk: service,
+      sk: 'route',
+      weights: { '1': 1 },
+      matches: [{ header: 'x-route-beta', exact: 'yes', version: '2' }],
+    });
+    env = await setup(
+      {
+        'shop-payments': {
+          versions: { '1': (e, c) => pay(e, c), '2': (e, c) => pay(e, c) },
+          aliases: { live: { version: '1' } },
+        },
+        'shop-audit': {
+          versions: { '1': () => 'audit v1', '2': () => 'audit v2' },
+          aliases: { live: { version: '1' } },
+        },
+      },
+      [route('payments'), route('audit'), { pk: 'audit', sk: 'allow#payments', source: 'payments' }],
+    );
+    const payRt = env.runtimeFor('payments');
+    const pay = wrapHandler(payRt, async () => payRt.call('audit', {}));
+    const orders = wrapHandler(env.orders, async () => env!.orders.call('payments', {}));
+    // A Function URL request (payload format 2.0) into orders, with and without the header.
+    const http = (headers: Record<string, string>) => ({
+      version: '2.0',
+      rawPath: '/checkout',
+      headers: { 'content-type': 'application/json', ...headers },
+      requestContext: { http: { method: 'POST' } },
+      body: '{}',
+      isBase64Encoded: false,
+    });
+    const ctx = { awsRequestId: 'r-1', getRemainingTimeInMillis: () => 5000 };
+    assert.equal(await orders(http({ 'X-Route-Beta': 'yes', authorization: 'secret' }), ctx), 'audit v2');
+    const beta = env.server.invocations.map((i) => `${i.functionName}:${i.qualifier}`).sort();
+    assert.deepEqual(beta, ['shop-audit:2', 'shop-payments:2']);
+    // Only routing headers travel: never the request's Authorization.
+    const toPayments = env.server.invocations.find((i) => i.functionName === 'shop-payments')!;
+    const carried = ccMeta(toPayments.clientContext).rh;
+    assert.deepEqual(carried, { 'x-route-beta': 'yes' });
+    assert.equal(await orders(http({}), ctx), 'audit v1');
   });
 });
 

@@ -14,6 +14,8 @@ export interface EdgeLine {
   denied?: number;
   breakerOpens?: number;
   retries?: number;
+  /** A mirror copy's line: its count and duration under the mirror metrics. */
+  mirror?: boolean;
 }
 
 /** One EMF object as Powertools prints it: one directive, one dimension set, arrays of values. */
@@ -25,8 +27,9 @@ export function emfLine(e: EdgeLine = {}): Record<string, unknown> {
     metrics.push({ Name: name, Unit: unit });
     values[name] = v;
   };
-  add(METRICS.requestsTotal, 'Count', e.requests ?? 1);
-  if (e.durations?.length !== 0) add(METRICS.requestDurationMs, 'Milliseconds', e.durations ?? [10]);
+  add(e.mirror ? METRICS.mirrorRequestsTotal : METRICS.requestsTotal, 'Count', e.requests ?? 1);
+  if (e.durations?.length !== 0)
+    add(e.mirror ? METRICS.mirrorRequestDurationMs : METRICS.requestDurationMs, 'Milliseconds', e.durations ?? [10]);
   add(METRICS.deniedTotal, 'Count', e.denied);
   add(METRICS.breakerOpenTotal, 'Count', e.breakerOpens);
   add(METRICS.retriesTotal, 'Count', e.retries);

@@ -30,6 +30,8 @@ const TRAFFIC: Calls[] = [
   { reporter: 'source', version: '2', code: '200', requests: 8 },
   { reporter: 'source', version: 'live', code: '504', requests: 1 },
   { reporter: 'destination', source: 'audit', version: '1', code: '403', requests: 3, denied: 3, durations: [1] },
+  // Mirror copies to a shadow version: counted apart, in no request count, success rate or split.
+  { reporter: 'destination', version: '3', code: '500', requests: 4, mirror: true, durations: [900] },
 ];
 
 const WINDOW_MS = 60_000;
@@ -62,10 +64,10 @@ function fromCloudWatch(): StatsSnapshot {
     const sum = (name: string, value: number | undefined) => {
       if (value !== undefined) streams.push({ stream: { name, dims }, values: { sum: value } });
     };
-    sum(METRICS.requestsTotal, c.requests);
+    sum(c.mirror ? METRICS.mirrorRequestsTotal : METRICS.requestsTotal, c.requests);
     sum(METRICS.deniedTotal, c.denied);
     sum(METRICS.retriesTotal, c.retries);
-    if (c.durations?.length) {
+    if (c.durations?.length && !c.mirror) {
       const max = Math.max(...c.durations);
       streams.push({
         stream: { name: METRICS.requestDurationMs, dims },
@@ -86,6 +88,7 @@ function counts(m: GoldenMetrics) {
     retries: m.retries,
     breakerOpens: m.breakerOpens,
     codes: m.codes,
+    mirrored: m.mirrored,
   };
 }
 
@@ -120,6 +123,17 @@ describe('golden metrics, from the local collector and from CloudWatch', () => {
       'the caller-only `live` record adds no phantom version',
     );
     assert.equal(payments.requests, 43);
+    assert.equal(payments.successRate, 38 / 43, 'the failing mirror copies do not count against it');
+    assert.equal(payments.mirrored, 4);
+  });
+
+  it('mirror copies show on their edge, counted apart from its requests', () => {
+    for (const s of [local, cloud]) {
+      const shadow = s.edges.find((e) => e.version === '3')!;
+      assert.equal(shadow.requests, 0);
+      assert.equal(shadow.mirrored, 4);
+      assert.equal(shadow.p99, null, 'their latency is not the edge’s');
+    }
   });
 
   it('latency: exact over every value locally, the busiest series on CloudWatch', () => {

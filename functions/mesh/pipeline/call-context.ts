@@ -18,6 +18,7 @@ import type { RetryBudget, RetryBudgets } from '../resilience/retry-budget';
 import type { AttemptResult, Outcome } from '../resilience/retry-decision';
 import type { AliasVersions } from '../routing/alias-pin';
 import type { RouteBalancers } from '../routing/route-choice';
+import { mergeRouteHeaders, type RouteHeaders, routeHeadersOf } from '../routing/route-headers';
 import type { MeshTelemetry } from '../telemetry/mesh-telemetry';
 import type { InvokeResponse, InvokeTransport } from '../transport/lambda-invoke';
 import { MeshCallError } from './errors';
@@ -54,6 +55,15 @@ export interface ClientDeps {
   readonly httpTargets?: HttpTargets;
   /** Shares an opened breaker with the other sandboxes (the `breaker#<version>` item); fire-and-forget. */
   readonly sharedBreakers?: { opened(target: string, version: string, openedAt: number, openMs: number): void };
+  /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS). @default none */
+  readonly routeHeaderNames?: ReadonlySet<string>;
+}
+
+/** What every request of one call carries besides the core metadata. */
+export interface Carried {
+  /** Routing headers for the callee's own calls. */
+  readonly rh?: RouteHeaders;
+  readonly mir?: 1;
 }
 
 /** What every call of one client shares: its dependencies, clocks, and the state kept across calls. */
@@ -87,6 +97,10 @@ export interface CallContext {
   retries: number;
   /** An earlier attempt may have reached the handler without a known end (idempotent edges retry those). */
   mayHaveRun: boolean;
+  /** What the target's route matches on: the invocation's routing headers under the call's own. */
+  readonly routeHeaders: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  /** The routing headers and mirror mark every request of this call carries on. */
+  readonly carried: Carried;
 }
 
 /** A call the target's policy admitted (`authorize`). */
@@ -154,6 +168,7 @@ export function startCall(client: ClientState, target: string, payload: unknown,
     );
   }
   const scope = client.deps.scope();
+  const routeHeaders = mergeRouteHeaders(scope?.routeHeaders, options.headers);
   return {
     client,
     target,
@@ -167,5 +182,19 @@ export function startCall(client: ClientState, target: string, payload: unknown,
     attempts: 0,
     retries: 0,
     mayHaveRun: false,
+    routeHeaders,
+    carried: carriedOf(scope, routeHeaders, client.deps.routeHeaderNames),
   };
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** The routing headers and mirror mark every request of a call carries (none: nothing added). */
+function carriedOf(
+  scope: InvocationScope | undefined,
+  headers: Readonly<Record<string, unknown>> | undefined,
+  names: ReadonlySet<string> = NO_NAMES,
+): Carried {
+  const rh = headers === scope?.routeHeaders ? scope?.routeHeaders : routeHeadersOf(headers, names);
+  return { ...(rh ? { rh } : {}), ...(scope?.mirror ? { mir: 1 as const } : {}) };
 }

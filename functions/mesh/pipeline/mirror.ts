@@ -15,7 +15,7 @@ export function mirror(a: AttemptContext): void {
   if (!shadow) return;
   try {
     const ac = new AbortController();
-    const clientContext = sign(call, a.timeout.deadline, 1);
+    const clientContext = sign(call, a.timeout.deadline, 1, undefined, true);
     const timer = setTimeout(() => ac.abort(), a.timeout.timeoutMs);
     call.transport
       .invoke({

@@ -19,7 +19,7 @@ export function route(call: ReadyCall, plan: AttemptPlan): AttemptContext {
   const choice = chooseRoute({
     target,
     route: policy.route,
-    headers: call.options.headers,
+    headers: call.routeHeaders,
     stickyKey: call.options.stickyKey,
     ejected,
     alias: call.alias,

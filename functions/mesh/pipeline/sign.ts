@@ -37,8 +37,11 @@ export async function connect(call: AuthorizedCall): Promise<ReadyCall> {
   });
 }
 
-/** The base64 ClientContext of one attempt (or mirror) to `deadline`; `trc` continues the trace. */
-export function sign(call: ReadyCall, deadline: number, attempt: number, trc?: string): string {
+/**
+ * The base64 ClientContext of one attempt (or, `mirrorCopy`, of the mirror) to `deadline`; `trc`
+ * continues the trace. The callee counts a mirror copy apart from real traffic (mirror_requests_total).
+ */
+export function sign(call: ReadyCall, deadline: number, attempt: number, trc?: string, mirrorCopy = false): string {
   const { service } = call.client.deps;
   const idk = call.idempotencyKey;
   const meta: MeshMetadata = {
@@ -51,6 +54,8 @@ export function sign(call: ReadyCall, deadline: number, attempt: number, trc?: s
     ...(call.signer
       ? { tok: call.signer.sign({ target: call.target, payload: call.bytes, idempotencyKey: idk, deadline }) }
       : {}),
+    ...call.carried,
+    ...(mirrorCopy ? { mir: 1 as const } : {}),
   };
   return encodeClientContext(meta);
 }

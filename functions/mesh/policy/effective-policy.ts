@@ -1,31 +1,15 @@
 /**
  * Whether `source` may call a service, and with which traffic policy. Deny by default:
  * only an allow#<source> item opens an edge (`external` callers too, through allow#external);
- * a deny#<source> item wins over it. The traffic policy is DEFAULTS <- the service's traffic item
- * <- the edge's allow item, field by field, with every field filled.
+ * a deny#<source> item wins over it. The traffic policy merges DEFAULTS, the service's traffic item
+ * and the edge's allow item field by field, in the order shared/traffic-precedence.ts defines (an
+ * operator's item over a deploy-time one, the edge over the service), with every field filled.
  */
 import { EXTERNAL, SORT_KEY } from '../../../shared/names';
-import { DEFAULTS, type RetryOn, type TrafficPolicy } from '../../../shared/policy';
+import { type ResolvedTrafficPolicy, resolveTrafficPolicy, trafficLayers } from '../../../shared/traffic-precedence';
 import type { ServicePolicy } from './service-policy';
 
-export interface ResolvedTrafficPolicy {
-  readonly timeoutMs: number;
-  readonly perTryTimeoutMs: number;
-  readonly idempotent: boolean;
-  readonly retries: {
-    readonly maxAttempts: number;
-    readonly baseDelayMs: number;
-    readonly maxDelayMs: number;
-    readonly retryOn: readonly RetryOn[];
-  };
-  readonly budget: { readonly ratio: number; readonly minPerSecond: number };
-  readonly breaker: {
-    readonly consecutiveFailures: number;
-    readonly failureRateThreshold: number;
-    readonly windowSize: number;
-    readonly openMs: number;
-  };
-}
+export { type ResolvedTrafficPolicy, resolveTrafficPolicy };
 
 /** `stale-policy`: the copy is older than the cache allows for authorization and the table could not be read. */
 export type DenyReason = 'no-edge' | 'denied' | 'unknown-service' | 'stale-policy';
@@ -65,49 +49,5 @@ export function effectivePolicy(policy: ServicePolicy | undefined, source: strin
         : `declare the edge (${source}.allowCallsTo(${policy.service})) or add ${policy.service}/${SORT_KEY.allow(source)}`;
     return { allowed: false, reason: 'no-edge', detail: `${source} may not call ${policy.service}: ${fix}` };
   }
-  return { allowed: true, policy: resolveTrafficPolicy(policy.traffic, allow) };
-}
-
-/** DEFAULTS <- each layer in order, field by field (nested objects merged, not replaced). */
-export function resolveTrafficPolicy(...layers: ReadonlyArray<TrafficPolicy | undefined>): ResolvedTrafficPolicy {
-  const d = DEFAULTS;
-  let timeoutMs: number = d.timeoutMs;
-  let perTryTimeoutMs: number = d.perTryTimeoutMs;
-  let idempotent: boolean = d.idempotent;
-  const retries = { ...d.retries, retryOn: d.retries.retryOn as readonly RetryOn[] } as {
-    maxAttempts: number;
-    baseDelayMs: number;
-    maxDelayMs: number;
-    retryOn: readonly RetryOn[];
-  };
-  const budget = { ...d.budget } as { ratio: number; minPerSecond: number };
-  const breaker = { ...d.breaker } as ResolvedTrafficPolicy['breaker'] & Record<string, number>;
-  for (const l of layers) {
-    if (!l) continue;
-    if (l.timeoutMs !== undefined) timeoutMs = l.timeoutMs;
-    if (l.perTryTimeoutMs !== undefined) perTryTimeoutMs = l.perTryTimeoutMs;
-    if (l.idempotent !== undefined) idempotent = l.idempotent;
-    assignDefined(retries, l.retries);
-    assignDefined(budget, l.budget);
-    assignDefined(breaker, l.breaker);
-  }
-  // Layers are valid one by one but may clash once merged (a 500 ms timeout over the default
-  // 3 s per-try): the tighter limit wins.
-  perTryTimeoutMs = Math.min(perTryTimeoutMs, timeoutMs);
-  retries.baseDelayMs = Math.min(retries.baseDelayMs, retries.maxDelayMs);
-  return {
-    timeoutMs,
-    perTryTimeoutMs,
-    idempotent,
-    retries: { ...retries, retryOn: [...retries.retryOn] },
-    budget,
-    breaker,
-  };
-}
-
-function assignDefined<T extends object>(target: T, src: Partial<T> | undefined): void {
-  if (!src) return;
-  for (const [k, v] of Object.entries(src)) {
-    if (v !== undefined) (target as Record<string, unknown>)[k] = v;
-  }
+  return { allowed: true, policy: resolveTrafficPolicy(...trafficLayers(policy.traffic, allow)) };
 }

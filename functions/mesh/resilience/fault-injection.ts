@@ -1,7 +1,8 @@
 /**
- * Fault injection (the target's `fault` item), decided per call like Istio's HTTPFaultInjection:
+ * Fault injection (a service's `fault` item), decided per invocation like Istio's HTTPFaultInjection:
  * a delay for `delay.percent` of calls and an abort for `abort.percent` of calls, drawn
- * independently. Pure: `random` returns [0, 1) and is injectable.
+ * independently. The callee's wrapper applies it, so the delay and the abort show in the callee's
+ * own telemetry, on the edge they hit. Pure: `random` returns [0, 1) and is injectable.
  */
 import type { FaultItem } from '../../../shared/policy';
 
@@ -9,9 +10,9 @@ import type { FaultItem } from '../../../shared/policy';
 export const INJECTED_FAULT_ERROR_TYPE = 'Mesh.FaultInjected';
 
 export interface FaultDecision {
-  /** Wait this long before the attempt (0 = no delay). */
+  /** Wait this long before the handler runs (0 = no delay). */
   readonly delayMs: number;
-  /** Fail the attempt with this error instead of sending it. */
+  /** Fail the invocation with this error instead of running the handler. */
   readonly abort?: { readonly errorType: string };
 }
 

@@ -3,7 +3,7 @@
  * Pure: the only state is the per-target round-robin position, held in `RouteBalancers`.
  */
 import { LIVE_ALIAS } from '../../../shared/names';
-import type { RouteItem } from '../../../shared/policy';
+import { type RouteItem, routeDecidesSplit } from '../../../shared/policy';
 import { headerValue } from '../header-value';
 import { rendezvousPick } from './sticky-hash';
 import { signatureOf, WeightedRoundRobin } from './weighted-round-robin';
@@ -77,8 +77,9 @@ export function chooseRoute(input: ChooseRouteInput): RouteChoice {
     return { qualifier: m.version, version: m.version, reason: 'match' };
   }
 
-  const weights = route.weights;
-  if (!weights || Object.keys(weights).length === 0) return { qualifier: alias, reason: 'alias' };
+  // Without weights the alias decides the split (Lambda applies its weights); with them, the route does.
+  if (!routeDecidesSplit(route)) return { qualifier: alias, reason: 'alias' };
+  const weights = route.weights!;
 
   // 2. Sticky key: the same key goes to the same version while the weights stay the same.
   const stickyKey = input.stickyKey ?? (route.sticky ? headerValue(input.headers, route.sticky.header) : undefined);

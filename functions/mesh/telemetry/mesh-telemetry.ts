@@ -32,6 +32,8 @@ export interface CallRecord {
   readonly reason?: string;
   /** The source a refused caller claimed (access log only: metrics record it as `unknown`). */
   readonly claimedSource?: string;
+  /** A mirror copy: counted as mirror_requests_total, apart from real traffic. */
+  readonly mirror?: boolean;
 }
 
 /** Writes one or more lines (without the final newline). */
@@ -60,11 +62,11 @@ export class MeshTelemetry {
   /** EMF metrics and the access-log line of one call, as seen by `reporter`. */
   record(r: CallRecord): void {
     const now = Date.now();
-    const metrics = [
-      `{"Name":"${METRICS.requestsTotal}","Unit":"Count"}`,
-      `{"Name":"${METRICS.requestDurationMs}","Unit":"Milliseconds"}`,
-    ];
-    let values = `,"${METRICS.requestsTotal}":1,"${METRICS.requestDurationMs}":${round(r.durationMs)}`;
+    const [count, duration] = r.mirror
+      ? [METRICS.mirrorRequestsTotal, METRICS.mirrorRequestDurationMs]
+      : [METRICS.requestsTotal, METRICS.requestDurationMs];
+    const metrics = [`{"Name":"${count}","Unit":"Count"}`, `{"Name":"${duration}","Unit":"Milliseconds"}`];
+    let values = `,"${count}":1,"${duration}":${round(r.durationMs)}`;
     if (r.retries) {
       metrics.push(`{"Name":"${METRICS.retriesTotal}","Unit":"Count"}`);
       values += `,"${METRICS.retriesTotal}":${r.retries}`;
@@ -86,6 +88,7 @@ export class MeshTelemetry {
     if (r.error) log += `,"error":${JSON.stringify(r.error)}`;
     if (r.reason) log += `,"reason":${JSON.stringify(r.reason)}`;
     if (r.claimedSource) log += `,"claimedSource":${JSON.stringify(r.claimedSource)}`;
+    if (r.mirror) log += ',"mirror":true';
     this.write(
       `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${r.reporter === 'destination' ? DESTINATION_DIMENSIONS : DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
         this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) +

@@ -1,7 +1,8 @@
 /**
  * The observability fixture app: a three-hop mesh (frontend -> orders -> payments, and a denied
  * frontend -> admin) wired like MeshFunction wires functions (the mesh env, wrapper handler,
- * layer, tracing Active, alias live; Custom::MeshPolicy items; payments'
+ * layer, tracing Active, alias live; Custom::MeshPolicy items and the invoke grants of the allowed
+ * edges; payments'
  * canary in release 2). Its layer is a stand-in runtime (see layer/), so the telemetry path is tested
  * through the local mesh independently of the real runtime. Usage: tsx app.ts <outdir> <release>
  */
@@ -48,11 +49,16 @@ function service(name: string, extraEnv: Record<string, string> = {}) {
   });
 }
 
+const fns: Record<string, lambda.Function> = {};
 for (const name of ['frontend', 'orders', 'admin']) {
   const fn = service(name, name === 'frontend' ? { MESH_TEST_DENY: 'admin' } : {});
+  fns[name] = fn;
   new lambda.Alias(stack, `${name}Live`, { aliasName: LIVE_ALIAS, version: fn.currentVersion });
 }
 const payments = service('payments', release === 2 ? { FAIL: '1' } : {});
+// The IAM wall of each allowed edge, as allowCallsTo grants it (frontend -> admin stays undeclared).
+fns.orders!.grantInvoke(fns.frontend!);
+payments.grantInvoke(fns.orders!);
 new lambda.Alias(
   stack,
   'paymentsLive',

@@ -1,45 +1,12 @@
-/** Fault injection (the target's `fault` item) and mirroring (the route's `mirror`), per attempt. */
+/** Mirroring (the route's `mirror`), per attempt. Fault items are applied by the callee (wrapper.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { injectFault } from '../../functions/mesh/pipeline/fault';
 import { mirror } from '../../functions/mesh/pipeline/mirror';
 import { route } from '../../functions/mesh/pipeline/route';
 import { parseHttpTargets } from '../../shared/http-target';
-import { fixture, ok, PAYMENTS, planOf, readyCall, T0, transportOf } from '../support/pipeline-fixture';
+import { fixture, ok, PAYMENTS, planOf, readyCall, transportOf } from '../support/pipeline-fixture';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
-
-describe('pipeline stage: fault', () => {
-  test('an abort fails the attempt as a function error of the named type, without sending or waiting', async () => {
-    const slept: number[] = [];
-    const { state } = fixture({
-      items: [...PAYMENTS, { pk: 'payments', sk: 'fault', abort: { percent: 100, errorType: 'Chaos' } }],
-      sleep: async (ms) => void slept.push(ms),
-    });
-    const call = await readyCall(state);
-    const o = await injectFault(route(call, planOf(call)));
-    assert.deepEqual(
-      [o?.outcome, o?.version, o?.remote?.errorType, o?.endedAt],
-      ['function-error', 'live', 'Chaos', T0],
-    );
-    assert.equal(o?.remote?.errorMessage, "fault injected by payments's fault item (abort)");
-    assert.deepEqual(slept, []);
-  });
-
-  test("a delay waits before the attempt, never past the attempt's timeout; no item: nothing", async () => {
-    const slept: number[] = [];
-    const { state } = fixture({
-      items: [...PAYMENTS, { pk: 'payments', sk: 'fault', delay: { percent: 100, ms: 60_000 } }],
-      sleep: async (ms) => void slept.push(ms),
-    });
-    const call = await readyCall(state);
-    assert.equal(await injectFault(route(call, planOf(call))), undefined);
-    assert.deepEqual(slept, [3000]);
-    const plain = fixture();
-    const c2 = await readyCall(plain.state);
-    assert.equal(await injectFault(route(c2, planOf(c2))), undefined);
-  });
-});
 
 describe('pipeline stage: mirror', () => {
   const MIRRORED = [...PAYMENTS, { pk: 'payments', sk: 'route', mirror: { version: '9', percent: 100 } }];

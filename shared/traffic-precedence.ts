@@ -1,0 +1,151 @@
+/**
+ * Which item decides each traffic setting of an edge (`source -> service`), the one rule the runtime
+ * applies and `mesh status` shows. Two axes, in this order:
+ *
+ * 1. **Owner.** An operator's item (`managedBy: "operator"`, or no `managedBy`: written by hand)
+ *    overrides a deploy-time item (`managedBy: "deploy"`) for the same setting, so an incident
+ *    response wins over whatever the last deploy declared.
+ * 2. **Scope.** Within one owner, the edge's `allow#<source>` item overrides the service's `traffic`
+ *    item (narrower over wider).
+ *
+ * So the layers, lowest first: DEFAULTS <- deploy `traffic` <- deploy `allow#<source>` <- operator
+ * `traffic` <- operator `allow#<source>`, merged field by field. Where two valid layers clash once
+ * merged, the tighter limit wins (a per-try timeout longer than the call's timeout is cut to it).
+ * Pure, and on the runtime's init path: no imports beyond the policy model.
+ */
+import { MANAGED_BY } from './names';
+import { DEFAULTS, type RetryOn, type TrafficPolicy } from './policy';
+
+export interface ResolvedTrafficPolicy {
+  readonly timeoutMs: number;
+  readonly perTryTimeoutMs: number;
+  readonly idempotent: boolean;
+  readonly retries: {
+    readonly maxAttempts: number;
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+    readonly retryOn: readonly RetryOn[];
+  };
+  readonly budget: { readonly ratio: number; readonly minPerSecond: number };
+  readonly breaker: {
+    readonly consecutiveFailures: number;
+    readonly failureRateThreshold: number;
+    readonly windowSize: number;
+    readonly openMs: number;
+  };
+}
+
+/** An item that may carry traffic settings: a service's `traffic` item or an edge's `allow#` item. */
+export interface TrafficItemLike extends TrafficPolicy {
+  readonly pk?: string;
+  readonly sk?: string;
+  readonly managedBy?: string;
+}
+
+/** Where a setting's value comes from: an item (`pk/sk` and its owner), or the mesh's default. */
+export type SettingOrigin =
+  | { readonly from: 'default' }
+  | { readonly from: 'item'; readonly item: string; readonly managedBy: 'deploy' | 'operator' };
+
+/** Setting path (`timeoutMs`, `retries.maxAttempts`, ...) -> where its value comes from. */
+export type SettingOrigins = Readonly<Record<string, SettingOrigin>>;
+
+/** Whether an item is the deployment's; anything else (an operator's, or one written by hand) is the operator's. */
+export function ownerOf(item: { readonly managedBy?: string }): 'deploy' | 'operator' {
+  return item.managedBy === MANAGED_BY.deploy ? 'deploy' : 'operator';
+}
+
+/** The layers of an edge's traffic policy in the order they apply (lowest first), absent ones left out. */
+export function trafficLayers(
+  traffic: TrafficItemLike | undefined,
+  allow: TrafficItemLike | undefined,
+): TrafficItemLike[] {
+  const layers: TrafficItemLike[] = [];
+  for (const owner of ['deploy', 'operator'] as const) {
+    if (traffic && ownerOf(traffic) === owner) layers.push(traffic);
+    if (allow && ownerOf(allow) === owner) layers.push(allow);
+  }
+  return layers;
+}
+
+/** The settings that merge object by object; every other setting is a single value. */
+const NESTED = ['retries', 'budget', 'breaker'] as const;
+
+/**
+ * DEFAULTS <- each layer in order, field by field (nested objects merged, not replaced). With
+ * `origins`, also records which layer set each field.
+ */
+export function resolveTrafficPolicy(...layers: ReadonlyArray<TrafficItemLike | undefined>): ResolvedTrafficPolicy {
+  return resolve(layers, undefined);
+}
+
+/** The edge's resolved settings and, for each, the item it comes from (for `mesh status`). */
+export function resolveWithOrigins(layers: readonly TrafficItemLike[]): {
+  readonly policy: ResolvedTrafficPolicy;
+  readonly origins: SettingOrigins;
+} {
+  const origins: Record<string, SettingOrigin> = {};
+  const policy = resolve(layers, origins);
+  return { policy, origins };
+}
+
+function resolve(
+  layers: ReadonlyArray<TrafficItemLike | undefined>,
+  origins: Record<string, SettingOrigin> | undefined,
+): ResolvedTrafficPolicy {
+  const d = DEFAULTS;
+  const top: Record<string, unknown> = {
+    timeoutMs: d.timeoutMs,
+    perTryTimeoutMs: d.perTryTimeoutMs,
+    idempotent: d.idempotent,
+  };
+  const nested: Record<(typeof NESTED)[number], Record<string, unknown>> = {
+    retries: { ...d.retries },
+    budget: { ...d.budget },
+    breaker: { ...d.breaker },
+  };
+  if (origins) {
+    for (const k of Object.keys(top)) origins[k] = { from: 'default' };
+    for (const n of NESTED) for (const k of Object.keys(nested[n])) origins[`${n}.${k}`] = { from: 'default' };
+  }
+  for (const l of layers) {
+    if (!l) continue;
+    const origin: SettingOrigin | undefined = origins
+      ? { from: 'item', item: `${l.pk ?? '?'}/${l.sk ?? '?'}`, managedBy: ownerOf(l) }
+      : undefined;
+    for (const k of Object.keys(top)) {
+      const v = (l as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      top[k] = v;
+      if (origins && origin) origins[k] = origin;
+    }
+    for (const n of NESTED) {
+      for (const [k, v] of Object.entries(l[n] ?? {})) {
+        if (v === undefined) continue;
+        nested[n][k] = v;
+        if (origins && origin) origins[`${n}.${k}`] = origin;
+      }
+    }
+  }
+  const timeoutMs = top.timeoutMs as number;
+  let perTryTimeoutMs = top.perTryTimeoutMs as number;
+  // Layers are valid one by one but may clash once merged (a 500 ms timeout over the default
+  // 3 s per-try): the tighter limit wins, and so does its origin.
+  if (perTryTimeoutMs > timeoutMs) {
+    perTryTimeoutMs = timeoutMs;
+    if (origins) origins.perTryTimeoutMs = origins.timeoutMs!;
+  }
+  const retries = nested.retries as unknown as ResolvedTrafficPolicy['retries'] & Record<string, unknown>;
+  if (retries.baseDelayMs > retries.maxDelayMs) {
+    nested.retries.baseDelayMs = retries.maxDelayMs;
+    if (origins) origins['retries.baseDelayMs'] = origins['retries.maxDelayMs']!;
+  }
+  return {
+    timeoutMs,
+    perTryTimeoutMs,
+    idempotent: top.idempotent as boolean,
+    retries: { ...(nested.retries as ResolvedTrafficPolicy['retries']), retryOn: [...retries.retryOn] },
+    budget: nested.budget as ResolvedTrafficPolicy['budget'],
+    breaker: nested.breaker as ResolvedTrafficPolicy['breaker'],
+  };
+}

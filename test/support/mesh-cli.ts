@@ -1,0 +1,67 @@
+/**
+ * The `mesh` CLI as an operator runs it: `node cli/bin/mesh.js` as a child process (exit code, stdout,
+ * stderr), and a wait for the mesh to catch up with a change (a policy item reaches every function
+ * within about one cache TTL).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+export const MESH_BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
+
+export interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** An environment with no AWS configuration of the machine's: no profile, no region, dummy keys. */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: '/nonexistent-home-for-cli-tests',
+    AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    ...extra,
+  };
+}
+
+/** Runs a program to its end. */
+export function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { cwd: ROOT, env, encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** `mesh <args> --endpoint-url <url>`. */
+export function runMesh(url: string, args: readonly string[]): Promise<Run> {
+  return run(process.execPath, [MESH_BIN, ...args, '--endpoint-url', url]);
+}
+
+/** `mesh policy set <service> --file <items as a file>`, which must succeed. */
+export async function setPolicy(url: string, service: string, items: readonly unknown[]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-policy-'));
+  try {
+    const file = join(dir, `${service}.json`);
+    writeFileSync(file, JSON.stringify(items));
+    const r = await runMesh(url, ['policy', 'set', service, '--file', file]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls `probe` until it holds, or fails naming `what`. */
+export async function eventually(what: string, probe: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
