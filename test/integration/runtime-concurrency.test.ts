@@ -32,8 +32,9 @@ function invocation(i: number, now: number) {
     requestId: `req-${i}`,
     caller: `caller-${i}`,
     key: `key-${i}`,
-    // Seconds away, and 13 ms apart: the caller's deadline bounds every attempt, so `dl` equals it.
-    deadline: now + 6_000 + 13 * i,
+    // A minute away (256 calls on a machine whose cores are busy can take seconds), and 13 ms apart:
+    // the caller's deadline bounds every attempt, so `dl` equals it.
+    deadline: now + 60_000 + 13 * i,
     attempt: 1 + (i % 3),
     root,
     parent: hex(0xabc000 + i, 16),
@@ -80,7 +81,7 @@ describe('concurrent invocations in one process', () => {
     });
     const items: unknown[] = [
       { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-      { pk: 'payments', sk: 'allow#orders', source: 'orders', timeoutMs: 30_000, perTryTimeoutMs: 20_000 },
+      { pk: 'payments', sk: 'allow#orders', source: 'orders', timeoutMs: 300_000, perTryTimeoutMs: 240_000 },
       { pk: 'orders', sk: 'service', functionName: 'shop-orders' },
     ];
     for (let i = 0; i < N; i++) items.push({ pk: 'orders', sk: `allow#caller-${i}`, source: `caller-${i}` });
@@ -155,7 +156,7 @@ describe('concurrent invocations in one process', () => {
           awsRequestId: inv.requestId,
           functionVersion: '1',
           clientContext: { custom: { mesh } },
-          getRemainingTimeInMillis: () => 60_000,
+          getRemainingTimeInMillis: () => 600_000,
         };
         const invoke = () => wrapped({ i: inv.i }, context);
         return inv.fromInvokeStore ? runtimeStore.run(header, invoke) : invoke();
