@@ -2,8 +2,8 @@
  * CodeDeploy on the wire (awsJson1_1, `X-Amz-Target: CodeDeploy_20141006.<Op>`), for the calls a
  * Lambda deployment involves: CreateDeployment, GetDeployment, ListDeployments, StopDeployment,
  * PutLifecycleEventHookExecutionStatus, and what `mesh status` reads (GetDeploymentGroup,
- * GetDeploymentConfig, ListDeploymentTargets, GetDeploymentTarget, GetApplication). Shapes follow the
- * CodeDeploy API Reference; timestamps are epoch seconds, as the JSON protocols send them.
+ * GetDeploymentConfig, ListDeploymentTargets, GetDeploymentTarget, GetApplication, ListApplications,
+ * ListDeploymentGroups). Shapes follow the CodeDeploy API Reference; timestamps are epoch seconds, as the JSON protocols send them.
  */
 import { trafficRoutingApiShape } from '../../shared/deployment-config';
 import { AwsError } from '../endpoint/errors';
@@ -85,6 +85,12 @@ export function handleCodeDeploy(
           computePlatform: 'Lambda',
         },
       };
+    }
+    case 'ListApplications':
+      return { applications: engine.applicationNames() };
+    case 'ListDeploymentGroups': {
+      const applicationName = required('applicationName', 'ApplicationNameRequiredException');
+      return { applicationName, deploymentGroups: engine.groupNames(applicationName) };
     }
     case 'GetDeploymentGroup': {
       const g = engine.group(

@@ -183,6 +183,20 @@ export class CodeDeployEngine {
     return a;
   }
 
+  /** The applications' names, sorted (ListApplications). */
+  applicationNames(): string[] {
+    return [...this.applications.keys()].sort();
+  }
+
+  /** An application's deployment groups' names, sorted (ListDeploymentGroups). */
+  groupNames(applicationName: string): string[] {
+    this.application(applicationName);
+    return [...this.groups.values()]
+      .filter((g) => g.applicationName === applicationName)
+      .map((g) => g.name)
+      .sort();
+  }
+
   group(applicationName: string, name: string): DeploymentGroup {
     this.application(applicationName);
     const g = this.groups.get(groupKey(applicationName, name));

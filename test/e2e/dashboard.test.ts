@@ -2,7 +2,8 @@
  * The dashboard in a real browser: headless Chromium (from npm, see test/support/chromium.ts; driven by
  * playwright-core) loads /_mesh/ from the local mesh while traffic flows, shows every service, and its
  * numbers move. Every call of that traffic must succeed, and the page must say so: a mesh whose calls
- * fail fails this test. Saves test-artifacts/dashboard.png. Runs on the example app when it is in the
+ * fail fails this test. The gated deploy of release 2 shows in the deployments table as CodeDeploy and
+ * CloudWatch report it through the AWS SDK. Saves test-artifacts/dashboard.png. Runs on the example app when it is in the
  * tree, else on the observability fixture app (test/support/observ-app).
  */
 
@@ -11,6 +12,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  BatchGetDeploymentsCommand,
+  CodeDeployClient,
+  GetDeploymentConfigCommand,
+  GetDeploymentGroupCommand,
+  ListApplicationsCommand,
+  ListDeploymentGroupsCommand,
+  ListDeploymentsCommand,
+} from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
@@ -109,6 +120,89 @@ describe('mesh dashboard in headless Chromium', () => {
     await browser?.close();
     await mesh?.stop();
     if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('shows the gated deploy as CodeDeploy and CloudWatch report it', async (t) => {
+    const aws = {
+      endpoint: mesh.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    };
+    const codedeploy = new CodeDeployClient(aws);
+    const cloudwatch = new CloudWatchClient(aws);
+    try {
+      const [app] = (await codedeploy.send(new ListApplicationsCommand({}))).applications ?? [];
+      if (!app) return t.skip('this app declares no gated deployment');
+      const [group] = (await codedeploy.send(new ListDeploymentGroupsCommand({ applicationName: app })))
+        .deploymentGroups!;
+      const ids = (
+        await codedeploy.send(new ListDeploymentsCommand({ applicationName: app, deploymentGroupName: group }))
+      ).deployments!;
+      assert.ok(ids.length > 0, `release 2 started a deployment of ${group}`);
+      const info = (await codedeploy.send(new BatchGetDeploymentsCommand({ deploymentIds: ids }))).deploymentsInfo!;
+      const d = info.find((x) => x.creator !== 'codeDeployRollback')!;
+      const routing = (
+        await codedeploy.send(new GetDeploymentConfigCommand({ deploymentConfigName: d.deploymentConfigName! }))
+      ).deploymentConfigInfo!.trafficRoutingConfig!;
+      const alarms = (
+        await codedeploy.send(new GetDeploymentGroupCommand({ applicationName: app, deploymentGroupName: group }))
+      ).deploymentGroupInfo!.alarmConfiguration!.alarms!.map((a) => a.name!);
+      assert.ok(alarms.length >= 2, `the group's rollback alarms: ${alarms.join(', ')}`);
+
+      await page.goto(`${mesh.url}/_mesh/`);
+      const row = `#deployments tr[data-deployment="${d.deploymentId}"]`;
+      await page.waitForSelector(row, { timeout: 20_000 });
+      assert.equal(await page.isVisible('#deployments-wrap'), true, 'the section shows once a deployment exists');
+      const cells = await page.$$eval(`${row} td`, (tds) => tds.map((td) => td.textContent ?? ''));
+      t.diagnostic(`deployments row: ${cells.join(' | ')}`);
+      assert.equal(cells[0], d.deploymentId);
+      assert.equal(cells[1], group);
+      // The versions: what the alias served before, and the version release 2 published.
+      assert.match(cells[2]!, /^v\d+ → v\d+$/);
+      const [from, to] = cells[2]!.match(/\d+/g)!.map(Number);
+      assert.ok(to! > from!, `deploys a newer version: ${cells[2]}`);
+      const canary = routing.timeBasedCanary;
+      const expected = canary
+        ? `canary ${canary.canaryPercentage}% for ${canary.canaryInterval} min, then all`
+        : routing.timeBasedLinear
+          ? `linear ${routing.timeBasedLinear.linearPercentage}% every ${routing.timeBasedLinear.linearInterval} min`
+          : 'all at once';
+      assert.equal(cells[3], expected, `the config as GetDeploymentConfig reports ${d.deploymentConfigName}`);
+      // The status as CodeDeploy reports it: still running at CodeDeploy's own pace, its first step or its check.
+      const now = (await codedeploy.send(new BatchGetDeploymentsCommand({ deploymentIds: [d.deploymentId!] })))
+        .deploymentsInfo![0]!;
+      if (now.status === 'InProgress' || now.status === 'Created') {
+        const pct = canary?.canaryPercentage ?? routing.timeBasedLinear?.linearPercentage;
+        assert.match(cells[4]!, new RegExp(`^(pre-traffic check|step 1/\\d+: ${pct}% on v${to} · next in \\d+s)$`));
+      } else {
+        assert.match(cells[4]!, new RegExp(`^${now.status}`));
+      }
+      // One chip per rollback alarm of the group, each in the state CloudWatch reports (polled: a state
+      // may change between the page's read and the SDK's).
+      const described = async () =>
+        new Map(
+          ((await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: alarms }))).MetricAlarms ?? []).map((a) => [
+            a.AlarmName!,
+            a.StateValue!,
+          ]),
+        );
+      const chips = () =>
+        page.$$eval(`${row} td:nth-child(6) .chip`, (els) => els.map((e) => (e.textContent ?? '').split(' ').pop()));
+      let shown: (string | undefined)[] = [];
+      let states = new Map<string, string>();
+      for (let end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 500))) {
+        states = await described();
+        shown = await chips();
+        if (JSON.stringify(shown.slice().sort()) === JSON.stringify([...states.values()].sort())) break;
+      }
+      assert.equal(states.size, alarms.length, 'DescribeAlarms knows every alarm of the group');
+      assert.deepEqual(shown.slice().sort(), [...states.values()].sort(), 'one chip per alarm, in its state');
+      // What happened: the pre-traffic check is the first note of a gated deploy.
+      assert.match(cells[6]!, /\d+\.\ds /);
+    } finally {
+      codedeploy.destroy();
+      cloudwatch.destroy();
+    }
   });
 
   it('loads, shows every service, and its numbers change as traffic flows', async () => {
