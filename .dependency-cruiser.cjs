@@ -60,10 +60,10 @@ const forbidden = [
   {
     name: 'cli-uses-the-local-mesh-entry-only',
     comment:
-      'the CLI reaches the local mesh through its entries (local/mesh-local.ts, and local/watch/ for --watch) and its HTTP routes, not its internals',
+      'the CLI reaches the local mesh through its entries (local/mesh-local.ts, the flags it shares with npm start, and local/watch/ for --watch) and its HTTP routes, not its internals',
     severity: 'error',
     from: { path: '^cli/' },
-    to: { path: '^local/', pathNot: '^local/(mesh-local\\.ts|watch/)' },
+    to: { path: '^local/', pathNot: '^local/(mesh-local\\.ts|local-flags\\.ts|watch/)' },
   },
   {
     name: 'cli-deploys-nothing',

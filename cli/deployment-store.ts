@@ -56,8 +56,11 @@ export interface DeploymentReader {
   close(): void;
 }
 
-export function deploymentReader(flags: Pick<AwsFlags, 'region' | 'endpointUrl'>, ctx: CliContext): DeploymentReader {
-  let made: Promise<{ sdk: CodeDeploy; client: import('@aws-sdk/client-codedeploy').CodeDeployClient }> | undefined;
+type Client = import('@aws-sdk/client-codedeploy').CodeDeployClient;
+type Flags = Pick<AwsFlags, 'region' | 'endpointUrl'>;
+
+export function deploymentReader(flags: Flags, ctx: CliContext): DeploymentReader {
+  let made: Promise<{ sdk: CodeDeploy; client: Client }> | undefined;
   const codedeploy = () =>
     (made ??= (async () => {
       const sdk = require('@aws-sdk/client-codedeploy') as CodeDeploy;
@@ -66,63 +69,12 @@ export function deploymentReader(flags: Pick<AwsFlags, 'region' | 'endpointUrl'>
   return {
     async active(mesh, service) {
       const { sdk, client } = await codedeploy();
-      let ids: string[];
-      try {
-        const out = await awsCall('CodeDeploy ListDeployments', () =>
-          client.send(
-            new sdk.ListDeploymentsCommand({
-              applicationName: DEPLOYMENT.applicationName(mesh),
-              deploymentGroupName: DEPLOYMENT.groupName(service),
-              includeOnlyStatuses: [...ACTIVE_STATUSES],
-            }),
-          ),
-        );
-        ids = out.deployments ?? [];
-      } catch (err) {
-        if (err instanceof AwsCallError && NOT_GATED.has(err.code)) return undefined;
-        throw err;
-      }
-      if (ids.length === 0) return undefined;
-      const id = ids[0]!;
-      const info = (
-        await awsCall('CodeDeploy GetDeployment', () => client.send(new sdk.GetDeploymentCommand({ deploymentId: id })))
-      ).deploymentInfo;
-      const configName = info?.deploymentConfigName ?? '';
-      const [config, target, group, speed] = await Promise.all([
-        awsCall('CodeDeploy GetDeploymentConfig', () =>
-          client.send(new sdk.GetDeploymentConfigCommand({ deploymentConfigName: configName })),
-        ),
-        lambdaTarget(sdk, client, id),
-        awsCall('CodeDeploy GetDeploymentGroup', () =>
-          client.send(
-            new sdk.GetDeploymentGroupCommand({
-              applicationName: DEPLOYMENT.applicationName(mesh),
-              deploymentGroupName: DEPLOYMENT.groupName(service),
-            }),
-          ),
-        ),
-        localSpeed(flags, ctx),
-      ]);
-      const names = (group.deploymentGroupInfo?.alarmConfiguration?.alarms ?? []).map((a) => a.name ?? '');
-      const events = target?.lifecycleEvents ?? [];
-      const allow = events.find((e) => e.lifecycleEventName === 'AllowTraffic');
-      const stage = events.find((e) => e.status === 'InProgress')?.lifecycleEventName;
-      const fn = target?.lambdaFunctionInfo;
-      const routing = parseTrafficRouting(config.deploymentConfigInfo?.trafficRoutingConfig);
-      return {
-        id,
-        service,
-        status: info?.status ?? 'unknown',
-        configName,
-        ...(routing ? { routing } : {}),
-        ...(fn?.currentVersion ? { from: fn.currentVersion } : {}),
-        ...(fn?.targetVersion ? { to: fn.targetVersion } : {}),
-        ...(fn?.targetVersionWeight !== undefined ? { weight: fn.targetVersionWeight } : {}),
-        ...(allow?.startTime ? { trafficStartedAt: allow.startTime.getTime() } : {}),
-        ...(stage ? { stage } : {}),
-        alarms: await alarmStates(flags, ctx, names),
-        speed,
+      const group = {
+        applicationName: DEPLOYMENT.applicationName(mesh),
+        deploymentGroupName: DEPLOYMENT.groupName(service),
       };
+      const id = await activeId(sdk, client, group);
+      return id === undefined ? undefined : readActive(sdk, client, { id, service, group, flags, ctx });
     },
     async stop(id) {
       const { sdk, client } = await codedeploy();
@@ -143,11 +95,74 @@ export function deploymentReader(flags: Pick<AwsFlags, 'region' | 'endpointUrl'>
   };
 }
 
-async function lambdaTarget(
+interface GroupName {
+  readonly applicationName: string;
+  readonly deploymentGroupName: string;
+}
+
+/** The group's deployment that is not over, if any; undefined too when the service has no group. */
+async function activeId(sdk: CodeDeploy, client: Client, group: GroupName): Promise<string | undefined> {
+  try {
+    const out = await awsCall('CodeDeploy ListDeployments', () =>
+      client.send(new sdk.ListDeploymentsCommand({ ...group, includeOnlyStatuses: [...ACTIVE_STATUSES] })),
+    );
+    return out.deployments?.[0];
+  } catch (err) {
+    if (err instanceof AwsCallError && NOT_GATED.has(err.code)) return undefined;
+    throw err;
+  }
+}
+
+/** Everything `mesh status` shows of one deployment: its config, target, alarms and the local speed. */
+async function readActive(
   sdk: CodeDeploy,
-  client: import('@aws-sdk/client-codedeploy').CodeDeployClient,
-  deploymentId: string,
-) {
+  client: Client,
+  at: { id: string; service: string; group: GroupName; flags: Flags; ctx: CliContext },
+): Promise<ActiveDeployment> {
+  const info = (
+    await awsCall('CodeDeploy GetDeployment', () => client.send(new sdk.GetDeploymentCommand({ deploymentId: at.id })))
+  ).deploymentInfo;
+  const configName = info?.deploymentConfigName ?? '';
+  const [config, target, group, speed] = await Promise.all([
+    awsCall('CodeDeploy GetDeploymentConfig', () =>
+      client.send(new sdk.GetDeploymentConfigCommand({ deploymentConfigName: configName })),
+    ),
+    lambdaTarget(sdk, client, at.id),
+    awsCall('CodeDeploy GetDeploymentGroup', () => client.send(new sdk.GetDeploymentGroupCommand(at.group))),
+    localSpeed(at.flags, at.ctx),
+  ]);
+  const names = (group.deploymentGroupInfo?.alarmConfiguration?.alarms ?? []).map((a) => a.name ?? '');
+  return {
+    id: at.id,
+    service: at.service,
+    status: info?.status ?? 'unknown',
+    configName,
+    ...progress(config.deploymentConfigInfo?.trafficRoutingConfig, target),
+    alarms: await alarmStates(at.flags, at.ctx, names),
+    speed,
+  };
+}
+
+type LambdaTarget = Awaited<ReturnType<typeof lambdaTarget>>;
+
+/** Pure: how far the deployment is, from its config and its Lambda target's lifecycle events. */
+function progress(routingConfig: unknown, target: LambdaTarget): Partial<ActiveDeployment> {
+  const events = target?.lifecycleEvents ?? [];
+  const allow = events.find((e) => e.lifecycleEventName === 'AllowTraffic');
+  const stage = events.find((e) => e.status === 'InProgress')?.lifecycleEventName;
+  const fn = target?.lambdaFunctionInfo;
+  const routing = parseTrafficRouting(routingConfig);
+  return {
+    ...(routing ? { routing } : {}),
+    ...(fn?.currentVersion ? { from: fn.currentVersion } : {}),
+    ...(fn?.targetVersion ? { to: fn.targetVersion } : {}),
+    ...(fn?.targetVersionWeight !== undefined ? { weight: fn.targetVersionWeight } : {}),
+    ...(allow?.startTime ? { trafficStartedAt: allow.startTime.getTime() } : {}),
+    ...(stage ? { stage } : {}),
+  };
+}
+
+async function lambdaTarget(sdk: CodeDeploy, client: Client, deploymentId: string) {
   const ids = await awsCall('CodeDeploy ListDeploymentTargets', () =>
     client.send(new sdk.ListDeploymentTargetsCommand({ deploymentId })),
   );
@@ -159,11 +174,7 @@ async function lambdaTarget(
   return out.deploymentTarget?.lambdaTarget;
 }
 
-async function alarmStates(
-  flags: Pick<AwsFlags, 'region' | 'endpointUrl'>,
-  ctx: CliContext,
-  names: readonly string[],
-): Promise<DeploymentAlarm[]> {
+async function alarmStates(flags: Flags, ctx: CliContext, names: readonly string[]): Promise<DeploymentAlarm[]> {
   if (names.length === 0) return [];
   const cw = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
   const client = new cw.CloudWatchClient(await ctx.clients(flags).config('CLOUDWATCH'));
@@ -179,7 +190,7 @@ async function alarmStates(
 }
 
 /** The local mesh's speed (its /_mesh/deployments says), 1 against AWS. */
-async function localSpeed(flags: Pick<AwsFlags, 'region' | 'endpointUrl'>, ctx: CliContext): Promise<number> {
+async function localSpeed(flags: Flags, ctx: CliContext): Promise<number> {
   const endpoint = ctx.clients(flags).settings.endpoints.LAMBDA?.replace(/\/+$/, '');
   if (!endpoint) return 1;
   const speed = Number((await localMeshJson<{ speed?: unknown }>(endpoint, '/_mesh/deployments'))?.speed ?? 1);

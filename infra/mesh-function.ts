@@ -457,11 +457,21 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
  * name to use.
  */
 function checkProps(path: string, props: MeshFunctionProps): string {
-  const where = `MeshFunction ${path}`;
-  const refuse = (code: MeshErrorCode, message: string) => new MeshValidationError(code, `${where}: ${message}`, path);
-  const { mesh, service } = props;
+  const refuse: Refuse = (code, message) => new MeshValidationError(code, `MeshFunction ${path}: ${message}`, path);
   if (!props.mesh)
     throw refuse(MeshErrorCode.MISSING_PROP, 'the mesh prop is required; pass the Mesh the function joins');
+  checkService(props, refuse);
+  const functionName = checkFunctionName(props, refuse);
+  checkTraffic(props, refuse);
+  if (props.capacityProvider) checkCapacityProvider(path, props.capacityProvider);
+  checkCode(props, refuse);
+  return functionName;
+}
+
+type Refuse = (code: MeshErrorCode, message: string) => MeshValidationError;
+
+/** A valid service name, not taken in the mesh and not the name the pre-traffic check calls under. */
+function checkService({ mesh, service }: MeshFunctionProps, refuse: Refuse): void {
   if (Token.isUnresolved(service) || typeof service !== 'string' || !SERVICE_NAME_PATTERN.test(service)) {
     throw refuse(
       MeshErrorCode.INVALID_SERVICE_NAME,
@@ -475,47 +485,58 @@ function checkProps(path: string, props: MeshFunctionProps): string {
       `service "${service}" is already taken in mesh "${mesh.meshName}" by ${clash.node.path}; give each function its own service name`,
     );
   }
-  if (props.functionName !== undefined && Token.isUnresolved(props.functionName)) {
-    throw refuse(
-      MeshErrorCode.INVALID_FUNCTION_NAME,
-      `functionName must be a literal string (the mesh names it in policy items at synth); omit it for "${mesh.meshName}-${service}"`,
-    );
-  }
-  const functionName = props.functionName ?? `${mesh.meshName}-${service}`;
-  if (functionName.length > LAMBDA_FUNCTION_NAME_MAX) {
-    throw refuse(
-      MeshErrorCode.INVALID_FUNCTION_NAME,
-      `function name "${functionName}" has ${functionName.length} characters, over Lambda's ${LAMBDA_FUNCTION_NAME_MAX}; use a shorter service or mesh name, or pass a shorter functionName`,
-    );
-  }
   if (service === DEPLOYMENT.checkSource) {
     throw refuse(
       MeshErrorCode.RESERVED_SERVICE_NAME,
       `service "${service}" is reserved: the mesh's pre-traffic check calls new versions under this name; pick another service name`,
     );
   }
+}
+
+/** The function's name: a literal the policy items can name at synth, within Lambda's length. */
+function checkFunctionName({ mesh, service, functionName: given }: MeshFunctionProps, refuse: Refuse): string {
+  if (given !== undefined && Token.isUnresolved(given)) {
+    throw refuse(
+      MeshErrorCode.INVALID_FUNCTION_NAME,
+      `functionName must be a literal string (the mesh names it in policy items at synth); omit it for "${mesh.meshName}-${service}"`,
+    );
+  }
+  const functionName = given ?? `${mesh.meshName}-${service}`;
+  if (functionName.length > LAMBDA_FUNCTION_NAME_MAX) {
+    throw refuse(
+      MeshErrorCode.INVALID_FUNCTION_NAME,
+      `function name "${functionName}" has ${functionName.length} characters, over Lambda's ${LAMBDA_FUNCTION_NAME_MAX}; use a shorter service or mesh name, or pass a shorter functionName`,
+    );
+  }
+  return functionName;
+}
+
+/** A pinned canary or a gated deployment, not both; a canary's weight and stable version as Lambda takes them. */
+function checkTraffic(props: MeshFunctionProps, refuse: Refuse): void {
   if (props.canary && props.deployment) {
     throw refuse(
       MeshErrorCode.CANARY_WITH_DEPLOYMENT,
       'set canary or deployment, not both: canary pins live to stableVersion and a fixed weight, while deployment lets CodeDeploy move live to each new version on its schedule, and the two would fight over the alias. Drop canary for gated deploys without version numbers, or drop deployment to step a pinned split by hand',
     );
   }
-  if (props.canary) {
-    const { weight, stableVersion } = props.canary;
-    if (!Token.isUnresolved(weight) && !(weight >= 0 && weight <= 1)) {
-      throw refuse(
-        MeshErrorCode.INVALID_CANARY,
-        `canary.weight must be between 0 and 1, got ${weight}; e.g. 0.1 sends 10% of live to the new version`,
-      );
-    }
-    if (!Token.isUnresolved(stableVersion) && !isPublishedVersion(stableVersion)) {
-      throw refuse(
-        MeshErrorCode.INVALID_CANARY,
-        `canary.stableVersion must be a published version number such as "1", got ${JSON.stringify(stableVersion)} (never $LATEST)`,
-      );
-    }
+  if (!props.canary) return;
+  const { weight, stableVersion } = props.canary;
+  if (!Token.isUnresolved(weight) && !(weight >= 0 && weight <= 1)) {
+    throw refuse(
+      MeshErrorCode.INVALID_CANARY,
+      `canary.weight must be between 0 and 1, got ${weight}; e.g. 0.1 sends 10% of live to the new version`,
+    );
   }
-  if (props.capacityProvider) checkCapacityProvider(path, props.capacityProvider);
+  if (!Token.isUnresolved(stableVersion) && !isPublishedVersion(stableVersion)) {
+    throw refuse(
+      MeshErrorCode.INVALID_CANARY,
+      `canary.stableVersion must be a published version number such as "1", got ${JSON.stringify(stableVersion)} (never $LATEST)`,
+    );
+  }
+}
+
+/** Either an entry to bundle, or code with its handler. */
+function checkCode(props: MeshFunctionProps, refuse: Refuse): void {
   if (props.entry === undefined && props.code === undefined) {
     throw refuse(
       MeshErrorCode.MISSING_PROP,
@@ -525,7 +546,6 @@ function checkProps(path: string, props: MeshFunctionProps): string {
   if (props.code !== undefined && props.handler === undefined) {
     throw refuse(MeshErrorCode.MISSING_PROP, 'with code, handler is required ("file.export")');
   }
-  return functionName;
 }
 
 /** The user's handler as NodejsFunction bundles it: `index.<export>`, or as given when it names a file. */

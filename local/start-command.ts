@@ -9,9 +9,11 @@
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ENV, LIVE_ALIAS } from '../shared/names';
 import { deploymentLines, deploymentViews } from './codedeploy/deployment-view';
 import { type AliasRow, liveRows, renderLiveView } from './live-view';
+import { checkLocalMeshFlags, LOCAL_MESH_FLAGS, type LocalMeshFlags } from './local-flags';
 import { type LocalMesh, startLocalMesh } from './mesh-local';
 import { startTraffic, type Traffic, type TrafficRequest } from './traffic';
 import { synthApp } from './watch/app-synth';
@@ -23,62 +25,55 @@ const ROOT = join(__dirname, '..');
 const SOURCES = ['infra', 'functions', 'shared', 'cdk.json', 'package.json'];
 const VIEW_WINDOW_MS = 10_000;
 
-export interface StartArgs {
-  port: number;
-  host: string;
-  traffic: boolean;
-  rps: number;
-  assemblies: string[];
-  /** Synthesize and deploy again on every edit of the sources. */
-  watch: boolean;
-  /** Local deployments (and their alarms) run this many times faster than CodeDeploy. */
-  deploymentSpeed: number;
+export interface StartArgs extends LocalMeshFlags {
+  readonly port: number;
+  readonly host: string;
+  readonly traffic: boolean;
+  readonly rps: number;
 }
 
+const USAGE =
+  'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 10] [--watch] [--assembly <cdk.out dir>]...';
+
+const START_FLAGS = {
+  ...LOCAL_MESH_FLAGS,
+  host: { type: 'string' },
+  'no-traffic': { type: 'boolean' },
+  rps: { type: 'string' },
+} as const;
+
+/** Pure: `npm start -- <flags>` -> what to run; a bad flag names the value and the fix. */
 export function parseStartArgs(argv: readonly string[]): StartArgs {
-  const args: StartArgs = {
-    port: 4566,
-    host: '127.0.0.1',
-    traffic: true,
-    rps: 20,
-    assemblies: [],
-    watch: false,
-    // A 5-minute canary bakes 30 s, with 6 s alarm periods: the rollback shows within a minute.
-    deploymentSpeed: 10,
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof START_FLAGS; strict: true }>>['values'];
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: START_FLAGS, strict: true }));
+  } catch (err) {
+    throw new Error(`${flagProblem(err as Error & { code?: string })}; try npm start -- --help`);
+  }
+  if (values.help) throw new Error(USAGE);
+  const rps = values.rps === undefined ? 20 : Number(values.rps);
+  if (!(rps > 0)) throw new Error(`--rps ${JSON.stringify(values.rps)} must be a positive number, e.g. --rps 20`);
+  // A 5-minute canary bakes 30 s at 10x, with 6 s alarm periods: the rollback shows within a minute.
+  const shared = checkLocalMeshFlags(values, 'the example app', 10);
+  return {
+    ...shared,
+    port: shared.port ?? 4566,
+    host: values.host ?? '127.0.0.1',
+    traffic: values['no-traffic'] !== true,
+    rps,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--no-traffic') args.traffic = false;
-    else if (a === '--watch') args.watch = true;
-    else if (a === '--port') args.port = Number(value());
-    else if (a.startsWith('--port=')) args.port = Number(a.slice(7));
-    else if (a === '--host') args.host = value();
-    else if (a === '--rps') args.rps = Number(value());
-    else if (a === '--deployment-speed') args.deploymentSpeed = Number(value());
-    else if (a === '--assembly') args.assemblies.push(value());
-    else if (a === '--help' || a === '-h')
-      throw new Error(
-        'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 10] [--watch] [--assembly <cdk.out dir>]...',
-      );
-    else throw new Error(`unknown option ${a}; try npm start -- --help`);
+}
+
+/** What parseArgs refused, in the words `mesh` uses for the same mistakes. */
+function flagProblem(err: Error & { code?: string }): string {
+  const token = /'([^']+)'/.exec(err.message)?.[1] ?? '';
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${token}`;
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = token.split(' ')[0];
+    return `${flag} needs a value, e.g. ${flag} <value>`;
   }
-  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
-    throw new Error(`--port must be 0-65535, got ${args.port}`);
-  if (!(args.rps > 0)) throw new Error(`--rps must be a positive number, got ${args.rps}`);
-  if (!(args.deploymentSpeed > 0 && args.deploymentSpeed <= 600)) {
-    throw new Error(
-      `--deployment-speed must be a number above 0 and at most 600, got ${args.deploymentSpeed} (1 = CodeDeploy's own pace)`,
-    );
-  }
-  if (args.watch && args.assemblies.length > 0) {
-    throw new Error('--watch synthesizes the example app on every edit: drop --assembly, or drop --watch');
-  }
-  return args;
+  if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument ${token}`;
+  return err.message;
 }
 
 /** Newest modification time under the app's sources (ms). */
@@ -304,7 +299,7 @@ async function exampleAssemblies(
   args: StartArgs,
   say: (l: string) => void,
 ): Promise<{ assemblies: string[]; index?: BundleIndex }> {
-  if (args.assemblies.length > 0) return { assemblies: args.assemblies };
+  if (args.assemblies.length > 0) return { assemblies: [...args.assemblies] };
   if (!existsSync(join(ROOT, 'infra/app.ts'))) {
     throw new Error(
       'the example app (infra/app.ts) is not in this tree yet; pass --assembly <cdk.out dir> to serve another assembly',

@@ -7,7 +7,7 @@
 import { awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { NO_CODEDEPLOY, UNREADABLE } from '../deployment-guard';
-import { deploymentReader } from '../deployment-store';
+import { type ActiveDeployment, type DeploymentReader, deploymentReader } from '../deployment-store';
 import { AwsCallError, CommandError, EXIT } from '../errors';
 import { findService } from '../mesh-discovery';
 import { ALIAS_OPTIONS } from './alias-command';
@@ -29,20 +29,7 @@ export async function rollbackDeployment(args: string[], ctx: CliContext): Promi
   const svc = findService(mesh, name!);
   const reader = deploymentReader(flags, ctx);
   try {
-    let d: Awaited<ReturnType<typeof reader.active>>;
-    try {
-      d = await reader.active(mesh.name, svc.service);
-    } catch (err) {
-      // No CodeDeploy here: the alias is the operator's alone.
-      if (err instanceof AwsCallError && err.code === NO_CODEDEPLOY) return undefined;
-      if (err instanceof AwsCallError && UNREADABLE.has(err.code)) {
-        ctx.err(
-          `mesh rollback: could not check ${svc.service} for a CodeDeploy deployment (${err.message}); rolling the alias back by hand`,
-        );
-        return undefined;
-      }
-      throw err;
-    }
+    const d = await deploymentInProgress(reader, mesh.name, svc.service, ctx);
     if (!d) return undefined;
     if (values['dry-run'] === true) {
       ctx.out(
@@ -51,41 +38,59 @@ export async function rollbackDeployment(args: string[], ctx: CliContext): Promi
       return 0;
     }
     await reader.stop(d.id);
-    const until = Date.now() + STOP_WAIT_MS;
-    let status = await reader.status(d.id);
-    while (!ENDED.has(status ?? '') && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 250));
-      status = await reader.status(d.id);
-    }
-    if (!ENDED.has(status ?? '')) {
-      throw new CommandError(
-        `${svc.service}: asked CodeDeploy to stop ${d.id}, which is still ${status} after ${STOP_WAIT_MS / 1000} s; see \`mesh status\``,
-      );
-    }
-    const back = d.from ? `live back on v${d.from}` : 'live back on the version it started from';
-    if (flags.json) {
-      ctx.out(
-        JSON.stringify(
-          {
-            command: 'rollback',
-            service: svc.service,
-            deploymentId: d.id,
-            status,
-            from: d.from,
-            to: d.to,
-            rolledBack: true,
-          },
-          null,
-          2,
-        ),
-      );
-    } else {
-      ctx.out(
-        `${svc.service}: stopped CodeDeploy deployment ${d.id} (v${d.from ?? '?'} -> v${d.to ?? '?'}); ${status}, ${back}`,
-      );
-    }
+    const status = await waitUntilEnded(reader, d.id, svc.service);
+    ctx.out(
+      flags.json ? JSON.stringify(stoppedRecord(svc.service, d, status), null, 2) : stoppedLine(svc.service, d, status),
+    );
     return EXIT.ok;
   } finally {
     reader.close();
   }
+}
+
+/** The deployment to stop; undefined when there is none or CodeDeploy cannot be asked (the alias is then rolled back by hand). */
+async function deploymentInProgress(
+  reader: DeploymentReader,
+  mesh: string,
+  service: string,
+  ctx: CliContext,
+): Promise<ActiveDeployment | undefined> {
+  try {
+    return await reader.active(mesh, service);
+  } catch (err) {
+    // No CodeDeploy here: the alias is the operator's alone.
+    if (err instanceof AwsCallError && err.code === NO_CODEDEPLOY) return undefined;
+    if (err instanceof AwsCallError && UNREADABLE.has(err.code)) {
+      ctx.err(
+        `mesh rollback: could not check ${service} for a CodeDeploy deployment (${err.message}); rolling the alias back by hand`,
+      );
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** Polls GetDeployment until CodeDeploy has finished the stop (and its rollback), at most STOP_WAIT_MS. */
+async function waitUntilEnded(reader: DeploymentReader, id: string, service: string): Promise<string | undefined> {
+  const until = Date.now() + STOP_WAIT_MS;
+  let status = await reader.status(id);
+  while (!ENDED.has(status ?? '') && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 250));
+    status = await reader.status(id);
+  }
+  if (!ENDED.has(status ?? '')) {
+    throw new CommandError(
+      `${service}: asked CodeDeploy to stop ${id}, which is still ${status} after ${STOP_WAIT_MS / 1000} s; see \`mesh status\``,
+    );
+  }
+  return status;
+}
+
+function stoppedRecord(service: string, d: ActiveDeployment, status: string | undefined) {
+  return { command: 'rollback', service, deploymentId: d.id, status, from: d.from, to: d.to, rolledBack: true };
+}
+
+function stoppedLine(service: string, d: ActiveDeployment, status: string | undefined): string {
+  const back = d.from ? `live back on v${d.from}` : 'live back on the version it started from';
+  return `${service}: stopped CodeDeploy deployment ${d.id} (v${d.from ?? '?'} -> v${d.to ?? '?'}); ${status}, ${back}`;
 }

@@ -7,6 +7,13 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import {
+  checkLocalMeshFlags,
+  LOCAL_MESH_FLAGS,
+  LocalFlagError,
+  type LocalMeshFlags,
+  type RawLocalMeshFlags,
+} from '../../local/local-flags';
 import type { AppSynthOptions } from '../../local/watch/app-synth';
 import type { BundleIndex } from '../../local/watch/bundle-index';
 import { expectPositionals, parseCommandArgs } from '../args';
@@ -15,30 +22,20 @@ import { CommandError, UsageError } from '../errors';
 import { COMMAND_HELP } from '../help';
 
 const OPTIONS = {
+  ...LOCAL_MESH_FLAGS,
   app: { type: 'string' },
-  port: { type: 'string' },
-  assembly: { type: 'string', multiple: true },
   output: { type: 'string', short: 'o' },
   context: { type: 'string', short: 'c', multiple: true },
   quiet: { type: 'boolean' },
-  watch: { type: 'boolean' },
-  'deployment-speed': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
-export interface LocalOptions {
+export interface LocalOptions extends LocalMeshFlags {
   readonly app?: string;
-  readonly port?: number;
-  /** Existing assemblies to serve; empty = synthesize into `output`. */
-  readonly assemblies: readonly string[];
+  /** Where the app is synthesized when no `assemblies` are given. */
   readonly output: string;
   /** `key=value` pairs passed to `cdk synth -c`. */
   readonly context: readonly string[];
   readonly quiet: boolean;
-  /** Synthesize and deploy again on every edit. */
-  readonly watch: boolean;
-  /** Gated deployments (and their alarms) run this many times faster than CodeDeploy. */
-  readonly deploymentSpeed: number;
 }
 
 /** Pure: flags -> options; a bad port names the value. */
@@ -46,13 +43,6 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
   const { values, positionals } = parseCommandArgs('local', args, OPTIONS);
   if (values.help) return 'help';
   expectPositionals('local', positionals, []);
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
-    if (!(port >= 0 && port <= 65535)) {
-      throw new UsageError(`--port ${JSON.stringify(values.port)} is not a port number; use 0-65535, e.g. --port 4566`);
-    }
-  }
   const context = (values.context as string[] | undefined) ?? [];
   for (const c of context) {
     if (!/^[^=\s]+=.*$/.test(c))
@@ -63,26 +53,23 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
       '--app and --assembly exclude each other: --app synthesizes, --assembly serves what is already synthesized',
     );
   }
-  if (values.watch && values.assembly !== undefined) {
-    throw new UsageError('--watch synthesizes the app on every edit: drop --assembly, or drop --watch');
-  }
-  const rawSpeed = values['deployment-speed'];
-  const deploymentSpeed = rawSpeed === undefined ? 1 : Number(rawSpeed);
-  if (!(deploymentSpeed > 0 && deploymentSpeed <= 600)) {
-    throw new UsageError(
-      `--deployment-speed ${JSON.stringify(rawSpeed)} must be a number above 0 and at most 600 (1 = CodeDeploy's own pace)`,
-    );
-  }
   return {
+    ...sharedFlags(values as RawLocalMeshFlags),
     app: values.app,
-    port,
-    assemblies: (values.assembly as string[] | undefined) ?? [],
     output: values.output ?? 'cdk.out',
     context,
     quiet: values.quiet === true,
-    watch: values.watch === true,
-    deploymentSpeed,
   };
+}
+
+/** The flags `npm start` shares, at CodeDeploy's own pace unless told otherwise. */
+function sharedFlags(values: RawLocalMeshFlags): LocalMeshFlags {
+  try {
+    return checkLocalMeshFlags(values, 'the app', 1);
+  } catch (err) {
+    if (err instanceof LocalFlagError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {

@@ -139,72 +139,81 @@ async function activeDeployments(
 /** Pure: the report as text (`now` places deployments on their schedule). */
 export function renderStatus(r: StatusReport, now = Date.now()): string {
   const where = r.endpoint ? `${r.region}, endpoint ${r.endpoint}` : r.region;
-  const out: string[] = [`Mesh ${r.mesh} — policy table ${r.table ?? '(none)'} (${where})`, ''];
-  out.push(
-    formatTable(
-      ['SERVICE', 'FUNCTION', 'VERSIONS', `${LIVE_ALIAS.toUpperCase()} TRAFFIC`, 'CANARY'],
-      r.services.map((s) => [
-        s.service,
-        s.functionName,
-        s.versions.join(',') || '-',
-        s.alias
-          ? describeSplit({ functionVersion: s.alias.functionVersion, weights: s.alias.weights })
-          : (s.error ?? '-'),
-        s.alias?.canary ? `v${s.alias.canary}` : '-',
-      ]),
-    ),
+  return [
+    `Mesh ${r.mesh} — policy table ${r.table ?? '(none)'} (${where})`,
+    '',
+    servicesTable(r.services),
+    ...deploymentsSection(r, now),
+    ...policySections(r.policy),
+    ...(r.effective?.length
+      ? [
+          '',
+          'EFFECTIVE PER EDGE (what the mesh applies, and the item that decides it)',
+          renderEffectiveEdges(r.effective),
+        ]
+      : []),
+    ...(r.policy.invalid.length
+      ? [
+          '',
+          'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)',
+          ...r.policy.invalid.map((x) => `  ${x.error}`),
+        ]
+      : []),
+  ].join('\n');
+}
+
+function servicesTable(services: StatusReport['services']): string {
+  return formatTable(
+    ['SERVICE', 'FUNCTION', 'VERSIONS', `${LIVE_ALIAS.toUpperCase()} TRAFFIC`, 'CANARY'],
+    services.map((s) => [
+      s.service,
+      s.functionName,
+      s.versions.join(',') || '-',
+      s.alias
+        ? describeSplit({ functionVersion: s.alias.functionVersion, weights: s.alias.weights })
+        : (s.error ?? '-'),
+      s.alias?.canary ? `v${s.alias.canary}` : '-',
+    ]),
   );
+}
+
+function deploymentsSection(r: StatusReport, now: number): string[] {
+  const out: string[] = [];
   if (r.deployments?.length) {
     out.push('', 'DEPLOYMENTS IN PROGRESS (CodeDeploy owns these live aliases; `mesh rollback <service>` stops one)');
     for (const d of r.deployments) out.push(...describeDeployment(d, now));
   }
   if (r.deploymentsError) out.push('', `DEPLOYMENTS: not readable (${r.deploymentsError})`);
-  const p = r.policy;
-  out.push('', 'WHO MAY CALL WHOM');
-  out.push(
-    p.edges.length
-      ? formatTable(
-          ['FROM', 'TO', 'STATE', 'BY', 'NOTE'],
-          p.edges.map((e) => [e.from, e.to, e.state === 'denied' ? 'DENIED' : 'allowed', e.managedBy, e.reason ?? '']),
-        )
-      : '  (no edges: every call is denied by default)',
-  );
-  if (p.routes.length)
-    out.push(
-      '',
-      'ROUTES',
-      formatTable(
-        ['SERVICE', 'ROUTE'],
-        p.routes.map((x) => [x.service, x.detail]),
-      ),
-    );
-  if (p.traffic.length)
-    out.push(
-      '',
-      'TRAFFIC POLICY',
-      formatTable(
-        ['SERVICE', 'POLICY'],
-        p.traffic.map((x) => [x.service, x.detail]),
-      ),
-    );
-  if (p.faults.length)
-    out.push(
-      '',
-      'FAULT INJECTION',
-      formatTable(
-        ['SERVICE', 'FAULT'],
-        p.faults.map((x) => [x.service, x.detail]),
-      ),
-    );
-  if (r.effective?.length) {
-    out.push('', 'EFFECTIVE PER EDGE (what the mesh applies, and the item that decides it)');
-    out.push(renderEffectiveEdges(r.effective));
-  }
-  if (p.invalid.length) {
-    out.push('', 'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)');
-    for (const x of p.invalid) out.push(`  ${x.error}`);
-  }
-  return out.join('\n');
+  return out;
+}
+
+/** Who may call whom, then one table per kind of item the table holds (none when there are none). */
+function policySections(p: StatusReport['policy']): string[] {
+  const edges = p.edges.length
+    ? formatTable(
+        ['FROM', 'TO', 'STATE', 'BY', 'NOTE'],
+        p.edges.map((e) => [e.from, e.to, e.state === 'denied' ? 'DENIED' : 'allowed', e.managedBy, e.reason ?? '']),
+      )
+    : '  (no edges: every call is denied by default)';
+  const kind = (title: string, column: string, rows: readonly { service: string; detail: string }[]) =>
+    rows.length
+      ? [
+          '',
+          title,
+          formatTable(
+            ['SERVICE', column],
+            rows.map((x) => [x.service, x.detail]),
+          ),
+        ]
+      : [];
+  return [
+    '',
+    'WHO MAY CALL WHOM',
+    edges,
+    ...kind('ROUTES', 'ROUTE', p.routes),
+    ...kind('TRAFFIC POLICY', 'POLICY', p.traffic),
+    ...kind('FAULT INJECTION', 'FAULT', p.faults),
+  ];
 }
 
 /** For `--json` consumers that only want the mesh shape. */

@@ -70,65 +70,76 @@ export function parseAlarm(name: string, p: Record<string, unknown>): AlarmDefin
   if (!Number.isInteger(evaluationPeriods) || evaluationPeriods < 1) return 'EvaluationPeriods must be at least 1';
   if (!Number.isFinite(threshold)) return 'only static thresholds are evaluated locally (Threshold is missing)';
   if (!COMPARE[comparisonOperator]) return `ComparisonOperator ${comparisonOperator} is not evaluated locally`;
-  const datapointsToAlarm = p.DatapointsToAlarm === undefined ? evaluationPeriods : Number(p.DatapointsToAlarm);
   const common = {
     name,
     description: typeof p.AlarmDescription === 'string' ? p.AlarmDescription : undefined,
     evaluationPeriods,
-    datapointsToAlarm,
+    datapointsToAlarm: p.DatapointsToAlarm === undefined ? evaluationPeriods : Number(p.DatapointsToAlarm),
     threshold,
     comparisonOperator,
     treatMissingData: String(p.TreatMissingData ?? 'missing'),
     properties: p,
   };
-  if (Array.isArray(p.Metrics)) {
-    const metrics: Record<string, MetricStat> = {};
-    let expression: string | undefined;
-    for (const m of p.Metrics as Record<string, unknown>[]) {
-      const id = String(m.Id ?? '');
-      if (typeof m.Expression === 'string') {
-        if (m.ReturnData !== false) expression = m.Expression;
-        continue;
-      }
-      const ms = m.MetricStat as Record<string, unknown> | undefined;
-      const metric = ms?.Metric as Record<string, unknown> | undefined;
-      if (!ms || !metric) return `metric ${id} has neither Expression nor MetricStat`;
-      metrics[id] = {
-        namespace: String(metric.Namespace),
-        metricName: String(metric.MetricName),
-        dimensions: dimensionsOf(metric.Dimensions),
-        stat: String(ms.Stat),
-        periodS: Number(ms.Period),
-      };
-    }
-    const periods = Object.values(metrics).map((m) => m.periodS);
-    if (!expression) {
-      const only = Object.values(metrics)[0];
-      if (!only) return 'Metrics holds no metric';
-      return { ...common, periodS: only.periodS, metric: only };
-    }
-    try {
-      for (const id of parseMetricMath(expression).ids)
-        if (!metrics[id]) return `expression reads unknown metric id ${id}`;
-    } catch (err) {
-      return (err as Error).message;
-    }
-    return { ...common, periodS: Math.max(...periods), math: { expression, metrics } };
-  }
+  const read = Array.isArray(p.Metrics) ? metricsAlarm(p.Metrics as Record<string, unknown>[]) : singleMetric(p);
+  return typeof read === 'string' ? read : { ...common, ...read };
+}
+
+type WhatItReads = Pick<AlarmDefinition, 'periodS' | 'metric' | 'math'>;
+
+/** An alarm on one metric: Namespace, MetricName, Dimensions, Period and a statistic at the top level. */
+function singleMetric(p: Record<string, unknown>): WhatItReads | string {
   const stat = (p.ExtendedStatistic ?? p.Statistic) as string | undefined;
   if (!p.MetricName || !p.Namespace || !stat || !Number(p.Period)) {
     return 'a single-metric alarm needs Namespace, MetricName, Period and Statistic or ExtendedStatistic';
   }
+  const periodS = Number(p.Period);
+  const metric = {
+    namespace: String(p.Namespace),
+    metricName: String(p.MetricName),
+    dimensions: dimensionsOf(p.Dimensions),
+    stat,
+    periodS,
+  };
+  return { periodS, metric };
+}
+
+/** An alarm on `Metrics`: one metric returned as is, or an expression over metrics named by id. */
+function metricsAlarm(entries: readonly Record<string, unknown>[]): WhatItReads | string {
+  const metrics: Record<string, MetricStat> = {};
+  let expression: string | undefined;
+  for (const m of entries) {
+    const id = String(m.Id ?? '');
+    if (typeof m.Expression === 'string') {
+      if (m.ReturnData !== false) expression = m.Expression;
+      continue;
+    }
+    const stat = metricStat(m);
+    if (!stat) return `metric ${id} has neither Expression nor MetricStat`;
+    metrics[id] = stat;
+  }
+  if (!expression) {
+    const only = Object.values(metrics)[0];
+    return only ? { periodS: only.periodS, metric: only } : 'Metrics holds no metric';
+  }
+  try {
+    for (const id of parseMetricMath(expression).ids)
+      if (!metrics[id]) return `expression reads unknown metric id ${id}`;
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return { periodS: Math.max(...Object.values(metrics).map((m) => m.periodS)), math: { expression, metrics } };
+}
+
+function metricStat(entry: Record<string, unknown>): MetricStat | undefined {
+  const ms = entry.MetricStat as Record<string, unknown> | undefined;
+  const metric = ms?.Metric as Record<string, unknown> | undefined;
+  if (!ms || !metric) return undefined;
   return {
-    ...common,
-    periodS: Number(p.Period),
-    metric: {
-      namespace: String(p.Namespace),
-      metricName: String(p.MetricName),
-      dimensions: dimensionsOf(p.Dimensions),
-      stat,
-      periodS: Number(p.Period),
-    },
+    namespace: String(metric.Namespace),
+    metricName: String(metric.MetricName),
+    dimensions: dimensionsOf(metric.Dimensions),
+    stat: String(ms.Stat),
+    periodS: Number(ms.Period),
   };
 }
 

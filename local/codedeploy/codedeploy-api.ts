@@ -7,145 +7,170 @@
  */
 import { trafficRoutingApiShape } from '../../shared/deployment-config';
 import { AwsError } from '../endpoint/errors';
-import { type CodeDeployEngine, type Deployment, parseAppSpec } from './codedeploy-engine';
+import { type CodeDeployEngine, type Deployment, type DeploymentGroup, parseAppSpec } from './codedeploy-engine';
+
+interface Where {
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/** One request's input, with the checks every operation makes of its fields. */
+class Input {
+  constructor(readonly raw: Record<string, unknown>) {}
+
+  str(key: string): string | undefined {
+    return typeof this.raw[key] === 'string' ? (this.raw[key] as string) : undefined;
+  }
+
+  /** A required string field; CodeDeploy names each missing one with its own exception. */
+  required(key: string, code: string): string {
+    const v = this.str(key);
+    if (!v) throw new AwsError(code, 400, `${key} is required`);
+    return v;
+  }
+
+  strings(key: string): string[] | undefined {
+    return Array.isArray(this.raw[key]) ? (this.raw[key] as string[]) : undefined;
+  }
+}
+
+type Operation = (engine: CodeDeployEngine, input: Input, where: Where) => unknown;
+
+const APP = ['applicationName', 'ApplicationNameRequiredException'] as const;
+const GROUP = ['deploymentGroupName', 'DeploymentGroupNameRequiredException'] as const;
+const DEPLOYMENT_ID = ['deploymentId', 'DeploymentIdRequiredException'] as const;
+
+const OPERATIONS: Readonly<Record<string, Operation>> = {
+  CreateDeployment: (engine, input) => ({ deploymentId: createDeployment(engine, input).id }),
+  GetDeployment: (engine, input) => ({
+    deploymentInfo: deploymentInfo(engine.deployment(input.str('deploymentId') ?? '')),
+  }),
+  BatchGetDeployments: (engine, input) => ({
+    deploymentsInfo: (input.strings('deploymentIds') ?? []).map((id) => deploymentInfo(engine.deployment(id))),
+  }),
+  ListDeployments: listDeployments,
+  StopDeployment: (engine, input) => {
+    const rollback = typeof input.raw.autoRollbackEnabled === 'boolean' ? input.raw.autoRollbackEnabled : undefined;
+    return engine.stop(input.required(...DEPLOYMENT_ID), rollback);
+  },
+  PutLifecycleEventHookExecutionStatus: (engine, input) => {
+    const id = input.required(...DEPLOYMENT_ID);
+    const executionId = input.required(
+      'lifecycleEventHookExecutionId',
+      'InvalidLifecycleEventHookExecutionIdException',
+    );
+    return { lifecycleEventHookExecutionId: engine.putHookStatus(id, executionId, input.str('status') ?? '') };
+  },
+  GetApplication: (engine, input) => {
+    const name = input.required(...APP);
+    const a = engine.application(name);
+    return {
+      application: {
+        applicationId: a.id,
+        applicationName: name,
+        createTime: a.createTime / 1000,
+        computePlatform: 'Lambda',
+      },
+    };
+  },
+  ListApplications: (engine) => ({ applications: engine.applicationNames() }),
+  ListDeploymentGroups: (engine, input) => {
+    const applicationName = input.required(...APP);
+    return { applicationName, deploymentGroups: engine.groupNames(applicationName) };
+  },
+  GetDeploymentGroup: (engine, input) => ({
+    deploymentGroupInfo: deploymentGroupInfo(engine.group(input.required(...APP), input.required(...GROUP))),
+  }),
+  GetDeploymentConfig: (engine, input) => {
+    const c = engine.config(input.required('deploymentConfigName', 'DeploymentConfigNameRequiredException'));
+    return {
+      deploymentConfigInfo: {
+        deploymentConfigId: c.id,
+        deploymentConfigName: c.name,
+        createTime: c.createTime / 1000,
+        computePlatform: 'Lambda',
+        trafficRoutingConfig: trafficRoutingApiShape(c.routing),
+      },
+    };
+  },
+  ListDeploymentTargets: (engine, input) => ({
+    targetIds: [targetId(engine.deployment(input.str('deploymentId') ?? ''))],
+  }),
+  GetDeploymentTarget: (engine, input, where) => {
+    const d = engine.deployment(input.str('deploymentId') ?? '');
+    const wanted = input.str('targetId');
+    if (wanted !== targetId(d)) {
+      throw new AwsError('DeploymentTargetDoesNotExistException', 400, `No target ${wanted} in deployment ${d.id}`);
+    }
+    return { deploymentTarget: { deploymentTargetType: 'LambdaTarget', lambdaTarget: lambdaTarget(d, where) } };
+  },
+};
 
 export function handleCodeDeploy(
   engine: CodeDeployEngine,
   operation: string,
   input: Record<string, unknown>,
-  where: { region: string; accountId: string },
+  where: Where,
 ): unknown {
-  const str = (key: string): string | undefined =>
-    typeof input[key] === 'string' ? (input[key] as string) : undefined;
-  const required = (key: string, code: string): string => {
-    const v = str(key);
-    if (!v) throw new AwsError(code, 400, `${key} is required`);
-    return v;
-  };
-  switch (operation) {
-    case 'CreateDeployment': {
-      const applicationName = required('applicationName', 'ApplicationNameRequiredException');
-      const groupName = required('deploymentGroupName', 'DeploymentGroupNameRequiredException');
-      const revision = input.revision as { revisionType?: string; appSpecContent?: { content?: unknown } } | undefined;
-      if (revision?.revisionType !== 'AppSpecContent' || typeof revision.appSpecContent?.content !== 'string') {
-        throw new AwsError(
-          'InvalidRevisionException',
-          400,
-          'A Lambda deployment needs revision { revisionType: "AppSpecContent", appSpecContent: { content } }',
-        );
-      }
-      const d = engine.create({
-        applicationName,
-        groupName,
-        appSpec: parseAppSpec(revision.appSpecContent.content),
-        configName: str('deploymentConfigName'),
-        description: str('description'),
-      });
-      return { deploymentId: d.id };
-    }
-    case 'GetDeployment':
-      return { deploymentInfo: deploymentInfo(engine.deployment(str('deploymentId') ?? '')) };
-    case 'BatchGetDeployments': {
-      const ids = Array.isArray(input.deploymentIds) ? (input.deploymentIds as string[]) : [];
-      return { deploymentsInfo: ids.map((id) => deploymentInfo(engine.deployment(id))) };
-    }
-    case 'ListDeployments': {
-      const applicationName = str('applicationName');
-      const groupName = str('deploymentGroupName');
-      if (groupName && !applicationName) {
-        throw new AwsError(
-          'ApplicationNameRequiredException',
-          400,
-          'applicationName is required with deploymentGroupName',
-        );
-      }
-      if (applicationName && groupName) engine.group(applicationName, groupName);
-      else if (applicationName) engine.application(applicationName);
-      const statuses = Array.isArray(input.includeOnlyStatuses) ? (input.includeOnlyStatuses as string[]) : undefined;
-      return { deployments: engine.list({ applicationName, groupName, statuses }).map((d) => d.id) };
-    }
-    case 'StopDeployment': {
-      const id = required('deploymentId', 'DeploymentIdRequiredException');
-      const rollback = typeof input.autoRollbackEnabled === 'boolean' ? input.autoRollbackEnabled : undefined;
-      return engine.stop(id, rollback);
-    }
-    case 'PutLifecycleEventHookExecutionStatus': {
-      const id = required('deploymentId', 'DeploymentIdRequiredException');
-      const executionId = required('lifecycleEventHookExecutionId', 'InvalidLifecycleEventHookExecutionIdException');
-      return { lifecycleEventHookExecutionId: engine.putHookStatus(id, executionId, str('status') ?? '') };
-    }
-    case 'GetApplication': {
-      const name = required('applicationName', 'ApplicationNameRequiredException');
-      const a = engine.application(name);
-      return {
-        application: {
-          applicationId: a.id,
-          applicationName: name,
-          createTime: a.createTime / 1000,
-          computePlatform: 'Lambda',
-        },
-      };
-    }
-    case 'ListApplications':
-      return { applications: engine.applicationNames() };
-    case 'ListDeploymentGroups': {
-      const applicationName = required('applicationName', 'ApplicationNameRequiredException');
-      return { applicationName, deploymentGroups: engine.groupNames(applicationName) };
-    }
-    case 'GetDeploymentGroup': {
-      const g = engine.group(
-        required('applicationName', 'ApplicationNameRequiredException'),
-        required('deploymentGroupName', 'DeploymentGroupNameRequiredException'),
-      );
-      return {
-        deploymentGroupInfo: {
-          applicationName: g.applicationName,
-          deploymentGroupId: g.id,
-          deploymentGroupName: g.name,
-          deploymentConfigName: g.configName,
-          ...(g.serviceRoleArn ? { serviceRoleArn: g.serviceRoleArn } : {}),
-          alarmConfiguration: {
-            enabled: g.alarmsEnabled,
-            ignorePollAlarmFailure: g.ignorePollAlarmFailure,
-            alarms: g.alarms.map((name) => ({ name })),
-          },
-          autoRollbackConfiguration: { enabled: g.autoRollbackEvents.length > 0, events: [...g.autoRollbackEvents] },
-          deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
-          computePlatform: 'Lambda',
-        },
-      };
-    }
-    case 'GetDeploymentConfig': {
-      const c = engine.config(required('deploymentConfigName', 'DeploymentConfigNameRequiredException'));
-      return {
-        deploymentConfigInfo: {
-          deploymentConfigId: c.id,
-          deploymentConfigName: c.name,
-          createTime: c.createTime / 1000,
-          computePlatform: 'Lambda',
-          trafficRoutingConfig: trafficRoutingApiShape(c.routing),
-        },
-      };
-    }
-    case 'ListDeploymentTargets': {
-      const d = engine.deployment(str('deploymentId') ?? '');
-      return { targetIds: [targetId(d)] };
-    }
-    case 'GetDeploymentTarget': {
-      const d = engine.deployment(str('deploymentId') ?? '');
-      const wanted = str('targetId');
-      if (wanted !== targetId(d)) {
-        throw new AwsError('DeploymentTargetDoesNotExistException', 400, `No target ${wanted} in deployment ${d.id}`);
-      }
-      return { deploymentTarget: { deploymentTargetType: 'LambdaTarget', lambdaTarget: lambdaTarget(d, where) } };
-    }
-    default:
-      throw new AwsError(
-        'UnknownOperationException',
-        400,
-        `lambda-mesh local endpoint does not support CodeDeploy.${operation}`,
-      );
+  const run = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
+  if (!run) {
+    throw new AwsError(
+      'UnknownOperationException',
+      400,
+      `lambda-mesh local endpoint does not support CodeDeploy.${operation}`,
+    );
   }
+  return run(engine, new Input(input), where);
+}
+
+function createDeployment(engine: CodeDeployEngine, input: Input): Deployment {
+  const applicationName = input.required(...APP);
+  const groupName = input.required(...GROUP);
+  const revision = input.raw.revision as { revisionType?: string; appSpecContent?: { content?: unknown } } | undefined;
+  if (revision?.revisionType !== 'AppSpecContent' || typeof revision.appSpecContent?.content !== 'string') {
+    throw new AwsError(
+      'InvalidRevisionException',
+      400,
+      'A Lambda deployment needs revision { revisionType: "AppSpecContent", appSpecContent: { content } }',
+    );
+  }
+  return engine.create({
+    applicationName,
+    groupName,
+    appSpec: parseAppSpec(revision.appSpecContent.content),
+    configName: input.str('deploymentConfigName'),
+    description: input.str('description'),
+  });
+}
+
+function listDeployments(engine: CodeDeployEngine, input: Input): unknown {
+  const applicationName = input.str('applicationName');
+  const groupName = input.str('deploymentGroupName');
+  if (groupName && !applicationName) {
+    throw new AwsError('ApplicationNameRequiredException', 400, 'applicationName is required with deploymentGroupName');
+  }
+  if (applicationName && groupName) engine.group(applicationName, groupName);
+  else if (applicationName) engine.application(applicationName);
+  const statuses = input.strings('includeOnlyStatuses');
+  return { deployments: engine.list({ applicationName, groupName, statuses }).map((d) => d.id) };
+}
+
+function deploymentGroupInfo(g: DeploymentGroup): Record<string, unknown> {
+  return {
+    applicationName: g.applicationName,
+    deploymentGroupId: g.id,
+    deploymentGroupName: g.name,
+    deploymentConfigName: g.configName,
+    ...(g.serviceRoleArn ? { serviceRoleArn: g.serviceRoleArn } : {}),
+    alarmConfiguration: {
+      enabled: g.alarmsEnabled,
+      ignorePollAlarmFailure: g.ignorePollAlarmFailure,
+      alarms: g.alarms.map((name) => ({ name })),
+    },
+    autoRollbackConfiguration: { enabled: g.autoRollbackEvents.length > 0, events: [...g.autoRollbackEvents] },
+    deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
+    computePlatform: 'Lambda',
+  };
 }
 
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
@@ -188,7 +213,7 @@ function targetId(d: Deployment): string {
   return `${d.functionName}:${d.alias}`;
 }
 
-function lambdaTarget(d: Deployment, where: { region: string; accountId: string }): Record<string, unknown> {
+function lambdaTarget(d: Deployment, where: Where): Record<string, unknown> {
   const ended = d.status === 'Succeeded' || d.status === 'Failed' || d.status === 'Stopped';
   return {
     deploymentId: d.id,

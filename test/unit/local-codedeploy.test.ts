@@ -325,6 +325,31 @@ describe('local CodeDeploy API shapes', () => {
     await engine.close();
   });
 
+  test('ListApplications and ListDeploymentGroups name what a deployment of the template put in place', () => {
+    const { engine } = setup();
+    engine.putApplication('other-mesh');
+    engine.putDeploymentGroup({
+      applicationName: 'shop-mesh',
+      name: 'orders',
+      configName: 'CodeDeployDefault.LambdaAllAtOnce',
+      alarms: [],
+      alarmsEnabled: false,
+      ignorePollAlarmFailure: false,
+      autoRollbackEvents: [],
+    });
+    assert.deepEqual(handleCodeDeploy(engine, 'ListApplications', {}, where), {
+      applications: ['other-mesh', 'shop-mesh'],
+    });
+    assert.deepEqual(handleCodeDeploy(engine, 'ListDeploymentGroups', { applicationName: 'shop-mesh' }, where), {
+      applicationName: 'shop-mesh',
+      deploymentGroups: ['orders', 'payments'],
+    });
+    assert.deepEqual(handleCodeDeploy(engine, 'ListDeploymentGroups', { applicationName: 'other-mesh' }, where), {
+      applicationName: 'other-mesh',
+      deploymentGroups: [],
+    });
+  });
+
   test('errors name what is missing', () => {
     const { engine } = setup();
     const call = (op: string, input: Record<string, unknown>) => () => handleCodeDeploy(engine, op, input, where);
@@ -350,6 +375,11 @@ describe('local CodeDeploy API shapes', () => {
     );
     assert.throws(call('GetDeploymentTarget', { deploymentId: 'd-X' }), { name: 'DeploymentDoesNotExistException' });
     assert.throws(call('BatchGetApplications', {}), { name: 'UnknownOperationException' });
+    assert.throws(call('constructor', {}), { name: 'UnknownOperationException' }, 'only operations, not properties');
+    assert.throws(call('ListDeploymentGroups', {}), { name: 'ApplicationNameRequiredException' });
+    assert.throws(call('ListDeploymentGroups', { applicationName: 'nope' }), {
+      name: 'ApplicationDoesNotExistException',
+    });
     assert.throws(() => parseAppSpec('version: 0.0'), /JSON AppSpec content only/);
     assert.throws(
       () => parseAppSpec('{"Resources":[{"f":{"Type":"AWS::Lambda::Function","Properties":{"Name":"f"}}}]}'),
