@@ -151,47 +151,14 @@ export function planSet(
   file: string,
   published?: PublishedVersions,
 ): PolicyPlan {
-  const list = Array.isArray(fileItems)
-    ? fileItems
-    : fileItems && typeof fileItems === 'object' && Array.isArray((fileItems as { items?: unknown }).items)
-      ? (fileItems as { items: unknown[] }).items
-      : undefined;
-  if (!list) {
-    throw new UsageError(
-      `${file} must hold a JSON array of policy items (or {"items": [...]}) for ${service}, e.g. [{"sk":"traffic","timeoutMs":2000}]`,
-    );
-  }
-  if (list.length === 0) throw new UsageError(`${file} holds no policy items; add at least one item for ${service}`);
+  const list = itemsOf(fileItems, service, file);
   const puts: RawItem[] = [];
   const changes: ItemChange[] = [];
   const seen = new Set<string>();
   list.forEach((raw, i) => {
     const where = `${file} item ${i + 1}`;
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new UsageError(
-        `${where} must be an object such as {"sk":"traffic","timeoutMs":2000}, got ${JSON.stringify(raw)}`,
-      );
-    }
-    const r = raw as Record<string, unknown>;
-    if (r[PK] !== undefined && r[PK] !== service) {
-      throw new UsageError(
-        `${where}: pk = ${JSON.stringify(r[PK])} is not ${service}; put only ${service}'s items in this file, or run \`mesh policy set ${String(r[PK])} ...\``,
-      );
-    }
-    const { updatedAt: _a, updatedBy: _b, [PK]: _pk, [SK]: sk0, ...rest } = r;
-    const item: RawItem = {
-      [PK]: service,
-      [SK]: sk0,
-      ...rest,
-      managedBy: r.managedBy ?? MANAGED_BY.operator,
-      ...stamp,
-    };
-    const fix = `; fix it in ${file} and run again (nothing was written)`;
-    const missing = published && unpublishedVersions(item, published.versions, published.functionName);
-    // A schema refusal of a version (`$LATEST`) names the versions there are, too.
-    const schema = parsePolicyItem(item);
-    if (!schema.ok) throw new UsageError(`${where}: ${schema.error}${missing ? ` (${missing})` : ''}${fix}`);
-    if (missing) throw new UsageError(`${where}: ${missing}${fix}`);
+    const item = fileItem(raw, service, stamp, where);
+    checkFileItem(item, where, file, published);
     const sk = String(item[SK]);
     if (seen.has(sk)) throw new UsageError(`${where}: sk = ${JSON.stringify(sk)} appears twice in ${file}; keep one`);
     seen.add(sk);
@@ -204,6 +171,49 @@ export function planSet(
     }
   });
   return { puts, deletes: [], changes };
+}
+
+/** The file's items: a JSON array, or `{"items": [...]}`; never empty. */
+function itemsOf(fileItems: unknown, service: string, file: string): unknown[] {
+  const list = Array.isArray(fileItems)
+    ? fileItems
+    : fileItems && typeof fileItems === 'object' && Array.isArray((fileItems as { items?: unknown }).items)
+      ? (fileItems as { items: unknown[] }).items
+      : undefined;
+  if (!list) {
+    throw new UsageError(
+      `${file} must hold a JSON array of policy items (or {"items": [...]}) for ${service}, e.g. [{"sk":"traffic","timeoutMs":2000}]`,
+    );
+  }
+  if (list.length === 0) throw new UsageError(`${file} holds no policy items; add at least one item for ${service}`);
+  return list;
+}
+
+/** One entry of the file as the item to write: the service's pk, the operator's unless it says, stamped. */
+function fileItem(raw: unknown, service: string, stamp: WriteStamp, where: string): RawItem {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UsageError(
+      `${where} must be an object such as {"sk":"traffic","timeoutMs":2000}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  const r = raw as Record<string, unknown>;
+  if (r[PK] !== undefined && r[PK] !== service) {
+    throw new UsageError(
+      `${where}: pk = ${JSON.stringify(r[PK])} is not ${service}; put only ${service}'s items in this file, or run \`mesh policy set ${String(r[PK])} ...\``,
+    );
+  }
+  const { updatedAt: _a, updatedBy: _b, [PK]: _pk, [SK]: sk0, ...rest } = r;
+  return { [PK]: service, [SK]: sk0, ...rest, managedBy: r.managedBy ?? MANAGED_BY.operator, ...stamp };
+}
+
+/** The schema, and the versions the item routes to published: the error names the field and the fix. */
+function checkFileItem(item: RawItem, where: string, file: string, published?: PublishedVersions): void {
+  const fix = `; fix it in ${file} and run again (nothing was written)`;
+  const missing = published && unpublishedVersions(item, published.versions, published.functionName);
+  // A schema refusal of a version (`$LATEST`) names the versions there are, too.
+  const schema = parsePolicyItem(item);
+  if (!schema.ok) throw new UsageError(`${where}: ${schema.error}${missing ? ` (${missing})` : ''}${fix}`);
+  if (missing) throw new UsageError(`${where}: ${missing}${fix}`);
 }
 
 /**

@@ -43,69 +43,11 @@ export async function synthForWatch(app: AppSynthOptions, outdir: string): Promi
 }
 
 export function watchApp(options: WatchAppOptions): Watch {
-  const work = mkdtempSync(join(tmpdir(), 'mesh-watch-'));
-  let index = options.index;
-  /** Bundles rebundled since the last synthesis: asset dir -> the directory serving instead. */
-  const overrides = new Map<string, string>();
-  const assetDirs = new Map<BundleRecord, string>();
-
-  const synthesize = async (): Promise<RoundResult> => {
-    const t0 = Date.now();
-    const record = mkdtempSync(join(work, 'record-'));
-    try {
-      // Rounds skip CDK's template validation: the first synthesis ran it.
-      await synthApp(options, options.outdir, { validate: false, record });
-      index = readBundleIndex(record);
-    } finally {
-      rmSync(record, { recursive: true, force: true });
-    }
-    overrides.clear();
-    assetDirs.clear();
-    const buildMs = Date.now() - t0;
-    const report = await options.apply(options.outdir);
-    return { report, mode: 'synth', buildMs, deployMs: Date.now() - t0 - buildMs };
-  };
-
-  const hotswap = async (bundles: readonly BundleRecord[]): Promise<RoundResult | undefined> => {
-    const t0 = Date.now();
-    const rebuilt: [BundleRecord, BundleRecord][] = [];
-    for (const b of bundles) {
-      const assetDir = assetDirs.get(b) ?? assetDirOf(options.outdir, b);
-      if (!assetDir) {
-        options.log(`synthesizing: no asset of ${options.outdir} holds the bundle of ${b.outfile}`);
-        return undefined;
-      }
-      const out = rebundle(b, assetDir, work);
-      overrides.set(assetDir, out.dir);
-      assetDirs.set(out.record, assetDir);
-      rebuilt.push([b, out.record]);
-    }
-    if (index) {
-      const replaced = new Map(rebuilt);
-      index = { ...index, bundles: index.bundles.map((b) => replaced.get(b) ?? b) };
-    }
-    const buildMs = Date.now() - t0;
-    const report = await options.apply(options.outdir, { codeOverrides: overrides });
-    return { report, mode: 'hotswap', buildMs, deployMs: Date.now() - t0 - buildMs };
-  };
-
+  const rounds = new AppRounds(options);
   const watch = startWatch({
     root: options.root,
     patterns: watchPatterns(options.root),
-    deploy: async (files) => {
-      if (!index) return synthesize();
-      const known = index;
-      // An editor's or a tool's temporary file (gone already, read by nothing) changes nothing.
-      const edited = files
-        .map((f) => resolve(options.root, f))
-        .filter((f) => existsSync(f) || known.appFiles.has(f) || known.bundles.some((b) => b.inputs.has(f)));
-      const plan = bundlesFor(known, edited);
-      if ('synthesize' in plan) {
-        options.log(`synthesizing: ${plan.synthesize}`);
-        return synthesize();
-      }
-      return (await hotswap(plan.bundles)) ?? synthesize();
-    },
+    deploy: (files) => rounds.deploy(files),
     log: options.log,
   });
   return {
@@ -113,7 +55,81 @@ export function watchApp(options: WatchAppOptions): Watch {
     onRound: watch.onRound,
     async close() {
       await watch.close();
-      rmSync(work, { recursive: true, force: true });
+      rounds.dispose();
     },
   };
+}
+
+/** What the rounds of one watched app remember: the last synthesis's record and the bundles rebuilt since. */
+class AppRounds {
+  private readonly work = mkdtempSync(join(tmpdir(), 'mesh-watch-'));
+  private index: BundleIndex | undefined;
+  /** Bundles rebundled since the last synthesis: asset dir -> the directory serving instead. */
+  private readonly overrides = new Map<string, string>();
+  private readonly assetDirs = new Map<BundleRecord, string>();
+
+  constructor(private readonly options: WatchAppOptions) {
+    this.index = options.index;
+  }
+
+  /** A batch of edits: hotswapped when only bundles read them, else the app synthesized again. */
+  async deploy(files: readonly string[]): Promise<RoundResult> {
+    const known = this.index;
+    if (!known) return this.synthesize();
+    // An editor's or a tool's temporary file (gone already, read by nothing) changes nothing.
+    const edited = files
+      .map((f) => resolve(this.options.root, f))
+      .filter((f) => existsSync(f) || known.appFiles.has(f) || known.bundles.some((b) => b.inputs.has(f)));
+    const plan = bundlesFor(known, edited);
+    if ('synthesize' in plan) {
+      this.options.log(`synthesizing: ${plan.synthesize}`);
+      return this.synthesize();
+    }
+    return (await this.hotswap(plan.bundles)) ?? this.synthesize();
+  }
+
+  dispose(): void {
+    rmSync(this.work, { recursive: true, force: true });
+  }
+
+  private async synthesize(): Promise<RoundResult> {
+    const t0 = Date.now();
+    const record = mkdtempSync(join(this.work, 'record-'));
+    try {
+      // Rounds skip CDK's template validation: the first synthesis ran it.
+      await synthApp(this.options, this.options.outdir, { validate: false, record });
+      this.index = readBundleIndex(record);
+    } finally {
+      rmSync(record, { recursive: true, force: true });
+    }
+    this.overrides.clear();
+    this.assetDirs.clear();
+    const buildMs = Date.now() - t0;
+    const report = await this.options.apply(this.options.outdir);
+    return { report, mode: 'synth', buildMs, deployMs: Date.now() - t0 - buildMs };
+  }
+
+  /** Rebundles the edited bundles into the served assembly; undefined when one has no asset to replace. */
+  private async hotswap(bundles: readonly BundleRecord[]): Promise<RoundResult | undefined> {
+    const t0 = Date.now();
+    const rebuilt: [BundleRecord, BundleRecord][] = [];
+    for (const b of bundles) {
+      const assetDir = this.assetDirs.get(b) ?? assetDirOf(this.options.outdir, b);
+      if (!assetDir) {
+        this.options.log(`synthesizing: no asset of ${this.options.outdir} holds the bundle of ${b.outfile}`);
+        return undefined;
+      }
+      const out = rebundle(b, assetDir, this.work);
+      this.overrides.set(assetDir, out.dir);
+      this.assetDirs.set(out.record, assetDir);
+      rebuilt.push([b, out.record]);
+    }
+    if (this.index) {
+      const replaced = new Map(rebuilt);
+      this.index = { ...this.index, bundles: this.index.bundles.map((b) => replaced.get(b) ?? b) };
+    }
+    const buildMs = Date.now() - t0;
+    const report = await this.options.apply(this.options.outdir, { codeOverrides: this.overrides });
+    return { report, mode: 'hotswap', buildMs, deployMs: Date.now() - t0 - buildMs };
+  }
 }

@@ -61,34 +61,7 @@ export function startWatch(options: WatchOptions): Watch {
   let closed = false;
 
   const round = async (files: string[], since: number): Promise<void> => {
-    let result: WatchRound;
-    try {
-      const { report, mode, buildMs, deployMs } = await options.deploy(files);
-      result = {
-        files,
-        mode,
-        changed: report.functions.filter((f) => f.changed).map((f) => f.name),
-        versions: report.versions.map((v) => `${v.functionName}:${v.version}`),
-        buildMs,
-        deployMs,
-        totalMs: Date.now() - since,
-      };
-      options.log(
-        `redeployed after ${describe(files)} in ${seconds(result.totalMs)} (${mode === 'hotswap' ? 'rebundle' : 'synth'} ${seconds(buildMs)}, deploy ${seconds(deployMs)}): ` +
-          (result.changed.length > 0 ? `changed ${result.changed.join(', ')}` : 'no function changed'),
-      );
-    } catch (err) {
-      result = {
-        files,
-        changed: [],
-        versions: [],
-        buildMs: 0,
-        deployMs: 0,
-        totalMs: Date.now() - since,
-        error: (err as Error).message,
-      };
-      options.log(`not redeployed after ${describe(files)}; the running deployment keeps serving:\n${result.error}`);
-    }
+    const result = await deployRound(options, files, since);
     rounds.push(result);
     for (const l of listeners) l(result);
   };
@@ -128,6 +101,35 @@ export function startWatch(options: WatchOptions): Watch {
       await running;
     },
   };
+}
+
+/** Deploys one batch of edits and says how it went; a failure is a round with its error, not a throw. */
+async function deployRound(
+  options: Pick<WatchOptions, 'deploy' | 'log'>,
+  files: string[],
+  since: number,
+): Promise<WatchRound> {
+  try {
+    const { report, mode, buildMs, deployMs } = await options.deploy(files);
+    const result: WatchRound = {
+      files,
+      mode,
+      changed: report.functions.filter((f) => f.changed).map((f) => f.name),
+      versions: report.versions.map((v) => `${v.functionName}:${v.version}`),
+      buildMs,
+      deployMs,
+      totalMs: Date.now() - since,
+    };
+    options.log(
+      `redeployed after ${describe(files)} in ${seconds(result.totalMs)} (${mode === 'hotswap' ? 'rebundle' : 'synth'} ${seconds(buildMs)}, deploy ${seconds(deployMs)}): ` +
+        (result.changed.length > 0 ? `changed ${result.changed.join(', ')}` : 'no function changed'),
+    );
+    return result;
+  } catch (err) {
+    const error = (err as Error).message;
+    options.log(`not redeployed after ${describe(files)}; the running deployment keeps serving:\n${error}`);
+    return { files, changed: [], versions: [], buildMs: 0, deployMs: 0, totalMs: Date.now() - since, error };
+  }
 }
 
 function describe(files: readonly string[]): string {
