@@ -6,3 +6,5 @@
 export { MeshClient } from './client';
 export * from './resilience/shared-breaker';
 export { LambdaInvokeTransport } from './transport/lambda-invoke';
+export { parseChannels } from '../../shared/channel';
+export * from './async/event-envelope';
