@@ -122,11 +122,7 @@ export function metadataFromHeaders(headers: Readonly<Record<string, unknown>> |
 export function isEnvelope(event: unknown): event is Record<string, unknown> {
   if (!event || typeof event !== 'object' || Array.isArray(event)) return false;
   const keys = Object.keys(event);
-  return (
-    keys.length === 2 &&
-    Object.hasOwn(event, META.envelopeKey) &&
-    Object.hasOwn(event, META.envelopePayloadKey)
-  );
+  return keys.length === 2 && Object.hasOwn(event, META.envelopeKey) && Object.hasOwn(event, META.envelopePayloadKey);
 }
 
 /** The metadata and the caller's payload of an envelope (metadata undefined when malformed). */

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
 import type { TraceContext } from '../../shared/trace-header';
+import type { BatchHost } from './async/event-sources';
 import { answerPing } from './deploy-ping';
 import {
   MeshDeadlineExceededError,
@@ -21,7 +22,6 @@ import {
 } from './errors';
 import { type AnyHandler, callHandler } from './handler-loader';
 import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
-import type { BatchHost } from './async/event-sources';
 import type { InvocationScope } from './invocation-scope';
 import type { MeshRuntime } from './mesh-runtime';
 import {
@@ -325,8 +325,7 @@ function batchHost(rt: MeshRuntime, fn: AnyHandler, context: LambdaContextLike):
     requestId: context?.awsRequestId ?? randomUUID(),
     version: context?.functionVersion ?? rt.config.functionVersion,
     getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
-    run: (event, scope) =>
-      rt.invocations.serve(scope, () => raceTimeout(fn, event, context, rt.config.service)),
+    run: (event, scope) => rt.invocations.serve(scope, () => raceTimeout(fn, event, context, rt.config.service)),
   };
 }
 

@@ -93,7 +93,12 @@ function verifyRecord(
 ): Verdict {
   const { meta } = r;
   if (!meta) return { ok: true, source: EXTERNAL };
-  const refuse = (reason: string): Verdict => ({ ok: false, outcome: 'unauthenticated', reason, source: UNKNOWN_SOURCE });
+  const refuse = (reason: string): Verdict => ({
+    ok: false,
+    outcome: 'unauthenticated',
+    reason,
+    source: UNKNOWN_SOURCE,
+  });
   const channel = channelCheck(host, r, meta);
   if (channel) return refuse(channel);
   if (!identity) return { ok: true, source: meta.src };
@@ -126,7 +131,12 @@ function channelCheck(host: BatchHost, r: EventRecord, meta: MeshMetadata): stri
  * The scope the handler runs in: one record's sender, key and trace; several records' common sender,
  * Lambda's request id as the key, and the first record's trace.
  */
-function scopeOf(batch: EventBatch, kept: readonly number[], verdicts: readonly Verdict[], host: BatchHost): InvocationScope {
+function scopeOf(
+  batch: EventBatch,
+  kept: readonly number[],
+  verdicts: readonly Verdict[],
+  host: BatchHost,
+): InvocationScope {
   const first = batch.records[kept[0]!]!;
   const sources = new Set(kept.map((i) => verdicts[i]!.source));
   const one = kept.length === 1;

@@ -28,7 +28,8 @@ export async function connect(call: AuthorizedCall): Promise<ReadyCall> {
   // it, never by a policy item: the same pipeline over the HTTP transport, loaded on first use. The
   // identity token goes only where the transport verifies who answers, and there it binds the
   // request line too.
-  if (call.channel) return Object.assign(call, { transport: channelTransport(call), signer: identity, overHttp: false });
+  if (call.channel)
+    return Object.assign(call, { transport: channelTransport(call), signer: identity, overHttp: false });
   const http = httpTargetOf(call);
   if (http && call.mode === 'send') {
     throw new MeshCallError(

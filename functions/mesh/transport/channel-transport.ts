@@ -106,7 +106,10 @@ function queryError(xml: string): string {
 
 /** PutEvents answers 200 with a failed entry inside (Amazon EventBridge API Reference, "PutEvents"). */
 function checkPutEvents(text: string): void {
-  const out = JSON.parse(text || '{}') as { FailedEntryCount?: number; Entries?: { ErrorCode?: string; ErrorMessage?: string }[] };
+  const out = JSON.parse(text || '{}') as {
+    FailedEntryCount?: number;
+    Entries?: { ErrorCode?: string; ErrorMessage?: string }[];
+  };
   if (!out.FailedEntryCount) return;
   const e = out.Entries?.find((x) => x.ErrorCode) ?? {};
   throw Object.assign(new Error(`PutEvents failed: ${e.ErrorCode ?? 'unknown'}: ${e.ErrorMessage ?? ''}`), {
