@@ -12,6 +12,9 @@ import { SERVICE_NAME_PATTERN } from './names';
 export const CHANNEL_KIND = { sqs: 'sqs', sns: 'sns', events: 'events' } as const;
 export type ChannelKind = (typeof CHANNEL_KIND)[keyof typeof CHANNEL_KIND];
 
+/** The EventBridge `source` of a mesh message; its `detail-type` is the channel's name (rules match on both). */
+export const MESH_EVENT_SOURCE = 'lambda-mesh';
+
 export interface ChannelTarget {
   readonly kind: ChannelKind;
   /** Queue, topic or event bus ARN. */

@@ -320,12 +320,15 @@ function asError(err: unknown): Error {
 
 /** What a batch of records borrows from this wrapper: the handler, raced against the timeout, in a scope. */
 function batchHost(rt: MeshRuntime, fn: AnyHandler, context: LambdaContextLike): BatchHost {
+  const requestId = context?.awsRequestId ?? randomUUID();
   return {
     rt,
-    requestId: context?.awsRequestId ?? randomUUID(),
+    requestId,
     version: context?.functionVersion ?? rt.config.functionVersion,
     getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
     run: (event, scope) => rt.invocations.serve(scope, () => raceTimeout(fn, event, context, rt.config.service)),
+    refusal: () =>
+      withoutStack(new MeshUnauthenticatedError(refusalMessage(rt.config.service, 'unauthenticated', requestId))),
   };
 }
 

@@ -163,8 +163,8 @@ describe('mesh.send', () => {
     // The consumer (payments allows orders) verifies tokens addressed to the channel, not to itself.
     const consumer = runtime('payments', await identityOf(world.payments));
     const seen: unknown[] = [];
-    const wrapped = wrapHandler(consumer.rt, async (e: { Records: { body: string; messageAttributes: object }[] }) => {
-      seen.push(...e.Records);
+    const wrapped = wrapHandler(consumer.rt, async (e: unknown) => {
+      seen.push(...(e as { Records: unknown[] }).Records);
       return undefined;
     });
     const out = await wrapped(event, { awsRequestId: 'batch-1', getRemainingTimeInMillis: () => 3000 });

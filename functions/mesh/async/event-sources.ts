@@ -11,11 +11,9 @@
  */
 import { channelSpiffeId, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../../shared/names';
 import { newSegmentId, parseTraceHeader, type TraceContext } from '../../../shared/trace-header';
-import { MeshUnauthenticatedError } from '../errors';
 import type { InvocationScope } from '../invocation-scope';
 import type { MeshRuntime } from '../mesh-runtime';
-import { refusalMessage, withoutStack } from '../refusal';
-import { type EventBatch, type EventRecord, readBatch } from './event-records';
+import type { EventBatch, EventRecord } from './event-records';
 
 export { readBatch } from './event-records';
 
@@ -26,6 +24,8 @@ export interface BatchHost {
   readonly version: string;
   readonly getRemainingTimeInMillis?: () => number;
   run(event: unknown, scope: InvocationScope): Promise<unknown>;
+  /** The error a refused delivery fails with: `unauthenticated` and the request id, nothing more. */
+  refusal(): Error;
 }
 
 /** How one record fared at the door. */
@@ -63,7 +63,7 @@ export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<un
   if (refused.length === 0) return result;
   if (batch.kind !== 'sqs') {
     // One delivery, refused: failing the invocation keeps it for Lambda's retries and on-failure destination.
-    if (kept.length === 0) throw refusalOf(host);
+    if (kept.length === 0) throw host.refusal();
     return result;
   }
   return { batchItemFailures: [...new Set([...refused.map((r) => r.id), ...(handlerFailures ?? [])])].map(itemOf) };
@@ -166,12 +166,6 @@ function failuresIn(result: unknown): Set<string> | undefined {
 
 function itemOf(id: string): { itemIdentifier: string } {
   return { itemIdentifier: id };
-}
-
-function refusalOf(host: BatchHost): Error {
-  return withoutStack(
-    new MeshUnauthenticatedError(refusalMessage(host.rt.config.service, 'unauthenticated', host.requestId)),
-  );
 }
 
 /** The callee's access-log line and metrics for one record, and its subsegment in the sender's trace. */

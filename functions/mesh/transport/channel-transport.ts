@@ -6,7 +6,7 @@
  * hands each attempt in the InvokeTransport shape (`functionName` = the channel's ARN); the answer's
  * body is the service's output (its message or event id). Each service's size limit is checked first.
  */
-import { CHANNEL_KIND, type ChannelTarget } from '../../../shared/channel';
+import { CHANNEL_KIND, type ChannelTarget, MESH_EVENT_SOURCE } from '../../../shared/channel';
 import { META, type MeshMetadata } from '../../../shared/names';
 import { envelopeOf, tooLarge } from '../async/event-envelope';
 import { type AwsEnv, type AwsService, AwsWireClient, awsError, awsRoute, EVENTBRIDGE, SNS, SQS } from '../aws';
@@ -18,9 +18,6 @@ import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-tr
  * 256 KiB per PutEvents entry (Amazon EventBridge User Guide, "Calculating PutEvents event entry size").
  */
 export const CHANNEL_MAX_BYTES = { sqs: 1024 * 1024, sns: 256 * 1024, events: 256 * 1024 } as const;
-
-/** The EventBridge `source` and `detail-type` of a mesh message (rules match on them). */
-export const MESH_EVENT_SOURCE = 'lambda-mesh';
 
 const SERVICE: Record<ChannelTarget['kind'], AwsService> = { sqs: SQS, sns: SNS, events: EVENTBRIDGE };
 
