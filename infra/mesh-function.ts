@@ -179,8 +179,11 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     const meshHandler = userHandler(props);
     const external = new Set([...(props.bundling?.externalModules ?? ['@aws-sdk/*']), '@aws-sdk/*', LAYER.moduleName]);
 
+    // Event invoke settings belong on `live`, the qualifier mesh.send invokes (Lambda applies the
+    // EventInvokeConfig of the qualifier invoked; NodejsFunction would put them on $LATEST).
+    const { onFailure, onSuccess, retryAttempts, maxEventAge, ...functionProps } = props;
     super(scope, id, {
-      ...props,
+      ...functionProps,
       functionName,
       handler: LAYER.wrapperHandler,
       runtime: props.runtime ?? lambda.Runtime.NODEJS_22_X,
@@ -203,6 +206,9 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
     this.version = this.currentVersion;
     this.liveAlias = this.newLiveAlias(props.canary);
+    if (onFailure || onSuccess || retryAttempts !== undefined || maxEventAge) {
+      this.liveAlias.configureAsyncInvoke({ onFailure, onSuccess, retryAttempts, maxEventAge });
+    }
     if (props.deployment) {
       this.deployment = new MeshDeployment(this, 'Deployment', { ...props.deployment, fn: this, functionName });
       // The new version's check reads its policy: the deploy's items are in the table before traffic moves.

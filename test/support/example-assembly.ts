@@ -142,6 +142,16 @@ export function checkoutFixtureAssembly(): string {
   );
 }
 
+/** The asynchronous edges fixture (test/support/async-app): Event invokes and an SQS queue, one release. */
+export function asyncFixtureAssembly(): string {
+  const appDir = join(__dirname, 'async-app');
+  return singleAssembly(
+    'async-fixture',
+    appDir,
+    hashTree([appDir, ...['infra', 'functions', 'shared'].map((p) => join(ROOT, p))]),
+  );
+}
+
 /** The one assembly of a fixture app (`tsx app.ts <outdir>`). */
 function singleAssembly(name: string, appDir: string, hash: string): string {
   return cached(name, hash, 1, (outdir) => {

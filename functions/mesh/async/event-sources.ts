@@ -201,12 +201,13 @@ function recordOne(
     claimedSource: v.ok ? undefined : r.meta?.src,
   });
   if (!trace?.sampled) return;
+  // Lambda traces a queue's invocation on its own; this segment puts the record's handling in the
+  // sender's trace, under its send, as a downstream service's segment would be.
   rt.telemetry.segment({
-    name: self,
+    name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? self,
     id: newSegmentId(),
     trace_id: trace.root,
     ...(trace.parent ? { parent_id: trace.parent } : {}),
-    type: 'subsegment',
     start_time: startS,
     end_time: Date.now() / 1000,
     annotations: { source: v.source, target: self, version: host.version, outcome, via: batch.kind, record: r.id },
