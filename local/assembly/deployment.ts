@@ -329,7 +329,7 @@ function applyEventSourceMapping(ctx: Apply, stack: AssemblyStack, id: string, r
 }
 
 /** Retries and destinations of a function's Event invokes. */
-function applyEventInvokeConfig(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+function applyEventInvokeConfig(ctx: Apply, stack: AssemblyStack, _id: string, r: TemplateResource): void {
   if (!ctx.targets.asyncSettings) return;
   const p = r.Properties ?? {};
   const fn = ctx.resolver.resolveString(stack, p.FunctionName);
