@@ -29,7 +29,15 @@ import {
   type MeshCapacityProviderOptions,
   useCapacityProvider,
 } from './private/capacity-provider';
-import { type ChannelResource, channelName, channelTarget, isBus, isQueue, isTopic } from './private/channel-resource';
+import {
+  type ChannelResource,
+  channelName,
+  channelTarget,
+  fixChannelName,
+  isBus,
+  isQueue,
+  isTopic,
+} from './private/channel-resource';
 import { nagArn } from './private/nag-arn';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
@@ -542,6 +550,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         this,
       );
     }
+    fixChannelName(r, name);
     return name;
   }
 

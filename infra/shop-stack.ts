@@ -97,7 +97,10 @@ export class ShopStack extends Stack {
       entry: join(DEMO_DIR, 'notifications.ts'),
     });
     // A message refused or failed three times is kept in the dead-letter queue, never lost.
-    const deadLetters = new sqs.Queue(this, 'OrderEventsDeadLetters', { retentionPeriod: Duration.days(14) });
+    const deadLetters = new sqs.Queue(this, 'OrderEventsDeadLetters', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+    });
     this.orderEvents = new sqs.Queue(this, 'OrderEvents', {
       visibilityTimeout: Duration.seconds(60),
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: 3 },

@@ -40,6 +40,7 @@ const names = new WeakMap<IConstruct, string>();
 /**
  * The channel's mesh name: the one fixed before, else `wanted`, else the kebab-case construct id.
  * Returns an error message instead when the name is not a valid mesh name or differs from the fixed one.
+ * The name is fixed by `fixChannelName` once the caller accepted it.
  */
 export function channelName(r: ChannelResource, wanted: string | undefined): string | { error: string } {
   const fixed = names.get(r);
@@ -54,8 +55,11 @@ export function channelName(r: ChannelResource, wanted: string | undefined): str
       error: `${r.node.path} is already the channel "${fixed}"; name it the same everywhere (or leave the name out after the first declaration)`,
     };
   }
-  names.set(r, name);
   return name;
+}
+
+export function fixChannelName(r: ChannelResource, name: string): void {
+  names.set(r, name);
 }
 
 function kebab(id: string): string {
