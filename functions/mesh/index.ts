@@ -36,7 +36,6 @@ export function call<T = unknown>(target: string, payload?: unknown, options?: C
   return getRuntime().call<T>(target, payload, options);
 }
 
-/** What the mesh knows of the invocation being served (`mesh.context()`). */
 /**
  * Sends `payload` asynchronously through the mesh, with the same policy, identity, trace and metrics as
  * `call`: to a service, as an Event invoke (Lambda queues it; the service's wrapper checks it as a call
@@ -48,6 +47,7 @@ export function send(target: string, payload?: unknown, options?: CallOptions): 
   return getRuntime().send(target, payload, options);
 }
 
+/** What the mesh knows of the invocation being served (`mesh.context()`). */
 export interface MeshContext {
   /** The caller, verified when identity is on (`external` for callers outside the mesh). */
   readonly source: string;
