@@ -91,8 +91,7 @@ export class MeshRuntime {
     // The outbound pipeline and its transport are their own file in the layer: a function that makes
     // no call never loads them.
     this.makeClient = () => {
-      const { MeshClient, LambdaInvokeTransport, parseChannels } =
-        require('./outbound-entry') as typeof import('./outbound-entry');
+      const { MeshClient, LambdaInvokeTransport } = require('./outbound-entry') as typeof import('./outbound-entry');
       let channels: Channels | undefined;
       return new MeshClient({
         meshName: this.config.meshName,
@@ -105,7 +104,11 @@ export class MeshRuntime {
         scope: () => this.invocations.current(),
         httpTargets: this.config.httpTargets,
         routeHeaderNames: this.config.routeHeaders,
-        channels: () => (channels ??= parseChannels(env[ENV.channels])),
+        // Read on the first send: a function that only calls never loads the channels' code.
+        channels: () =>
+          (channels ??= (require('../../shared/channel') as typeof import('../../shared/channel')).parseChannels(
+            env[ENV.channels],
+          )),
         channelTransport: options.channelTransport,
         sleep: options.sleep,
         random: options.random,

@@ -4,7 +4,6 @@
  * shared breaker model. A function that only serves requests never loads it.
  */
 
-export { parseChannels } from '../../shared/channel';
 export * from './async/event-envelope';
 export { MeshClient } from './client';
 export * from './resilience/shared-breaker';
