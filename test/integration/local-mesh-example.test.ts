@@ -104,10 +104,13 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     }
     assert.ok(edge('orders', 'notifications', 'destination'), 'notifications counts the order-placed message');
     assert.ok(edge('orders', 'order-events', 'source'), 'orders counts its send to the queue');
-    const crossed = local.store
-      .traces(100)
-      .some((t) => t.services.includes(fn.get('orders')!) && t.services.includes(fn.get('notifications')!));
-    assert.ok(crossed, 'one trace from orders to notifications');
+    // The segments come over UDP: the trace may complete a moment after the counts.
+    const crossed = () =>
+      local.store
+        .traces(100)
+        .some((t) => t.services.includes(fn.get('orders')!) && t.services.includes(fn.get('notifications')!));
+    while (!crossed() && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+    assert.ok(crossed(), 'one trace from orders to notifications');
   });
 
   it('refuses the denied frontend -> payments edge', async () => {
