@@ -120,9 +120,8 @@ export function metadataFromHeaders(headers: Readonly<Record<string, unknown>> |
  * exactly the two keys `lambda-mesh` and `payload`. Checked on every invocation, so it looks at keys only.
  */
 export function isEnvelope(event: unknown): event is Record<string, unknown> {
-  if (!event || typeof event !== 'object' || Array.isArray(event)) return false;
-  const keys = Object.keys(event);
-  return keys.length === 2 && Object.hasOwn(event, META.envelopeKey) && Object.hasOwn(event, META.envelopePayloadKey);
+  if (!event || typeof event !== 'object' || !Object.hasOwn(event, META.envelopeKey)) return false;
+  return Object.hasOwn(event, META.envelopePayloadKey) && Object.keys(event).length === 2 && !Array.isArray(event);
 }
 
 /** The metadata and the caller's payload of an envelope (metadata undefined when malformed). */

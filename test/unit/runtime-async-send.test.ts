@@ -16,16 +16,22 @@ import { ENV, META } from '../../shared/names';
 import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
 
 const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:order-events';
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:order-news';
+const BUS_ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/shop';
 const items = [
   { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
   { pk: 'payments', sk: 'allow#orders', source: 'orders' },
   { pk: 'order-events', sk: 'allow#orders', source: 'orders' },
+  { pk: 'order-news', sk: 'allow#orders', source: 'orders' },
+  { pk: 'shop-bus', sk: 'allow#orders', source: 'orders' },
 ];
 const env = {
   [ENV.channels]: JSON.stringify({
     'order-events': { kind: 'sqs', arn: QUEUE_ARN, url: 'http://127.0.0.1:1/123456789012/order-events' },
+    'order-news': { kind: 'sns', arn: TOPIC_ARN },
+    'shop-bus': { kind: 'events', arn: BUS_ARN },
   }),
-  [ENV.inboundChannels]: JSON.stringify({ 'order-events': QUEUE_ARN }),
+  [ENV.inboundChannels]: JSON.stringify({ 'order-events': QUEUE_ARN, 'order-news': TOPIC_ARN, 'shop-bus': BUS_ARN }),
 };
 
 class Recorder implements InvokeTransport {
@@ -199,5 +205,50 @@ describe('mesh.send', () => {
       batchItemFailures: [{ itemIdentifier: 'm-1' }],
     });
     assert.match(consumer.lines.join('\n'), /channel-arn-mismatch/);
+  });
+
+  test('SNS and EventBridge: a verified delivery reaches the handler as sent; a forged one fails the invocation', async () => {
+    const orders = runtime('orders', await identityOf(world.orders));
+    const impostor = runtime('orders', await identityOf(world.foreignOrders));
+    await orders.rt.send('order-news', { news: 1 });
+    await orders.rt.send('shop-bus', { placed: 'o-9' });
+    await impostor.rt.send('shop-bus', { placed: 'forged' });
+    const [news, bus, forgedBus] = [orders.transport.sent[0]!, orders.transport.sent[1]!, impostor.transport.sent[0]!];
+    const snsEvent = {
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          Sns: {
+            MessageId: 'n-1',
+            TopicArn: TOPIC_ARN,
+            Message: Buffer.from(news.payload).toString('utf8'),
+            MessageAttributes: { [META.messageAttribute]: { Type: 'String', Value: JSON.stringify(news.metadata) } },
+          },
+        },
+      ],
+    };
+    // The EventBridge transport puts the envelope in the detail (what PutEvents would deliver).
+    const busEvent = (r: InvokeRequest) => ({
+      version: '0',
+      id: 'e-1',
+      'detail-type': 'shop-bus',
+      source: 'lambda-mesh',
+      detail: {
+        [META.envelopeKey]: r.metadata,
+        [META.envelopePayloadKey]: JSON.parse(Buffer.from(r.payload).toString()),
+      },
+    });
+    const consumer = runtime('payments', await identityOf(world.payments));
+    const seen: unknown[] = [];
+    const wrapped = wrapHandler(consumer.rt, async (e: unknown) => {
+      seen.push(e);
+      return 'done';
+    });
+    assert.equal(await wrapped(snsEvent, { awsRequestId: 's-1' }), 'done');
+    assert.deepEqual((seen[0] as typeof snsEvent).Records[0]!.Sns.MessageAttributes, {});
+    assert.equal(await wrapped(busEvent(bus), { awsRequestId: 'e-1' }), 'done');
+    assert.deepEqual((seen[1] as { detail: unknown }).detail, { placed: 'o-9' });
+    await assert.rejects(wrapped(busEvent(forgedBus), { awsRequestId: 'e-2' }), MeshUnauthenticatedError);
+    assert.equal(seen.length, 2, 'the forged event never reached the handler');
   });
 });
