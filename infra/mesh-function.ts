@@ -305,6 +305,16 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     return [...this.targetFunctions];
   }
 
+  /** The channels (queues, topics, buses) this function sends to (`allowSendTo`), by mesh name. */
+  public get sendsTo(): readonly string[] {
+    return [...this.sendChannels.keys()];
+  }
+
+  /** The channels this function consumes (`receiveFrom`), by mesh name. */
+  public get receivesFrom(): readonly string[] {
+    return [...this.inbound.keys()];
+  }
+
   /** How callers reach this service over HTTP (`addHttpEndpoint`); undefined = by Lambda Invoke. */
   public get httpEndpoint(): HttpTarget | undefined {
     return this.endpoint;
