@@ -8,7 +8,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { LIVE_ALIAS, META } from '../../shared/names';
 import { asyncFixtureAssembly, clientConfig } from '../support/example-assembly';
@@ -181,5 +190,46 @@ describe('local mesh: asynchronous edges', () => {
     assert.equal(record.requestContext.approximateInvokeCount, 3);
     assert.equal(record.responseContext.functionError, 'Unhandled');
     assert.equal(received('asy-worker').filter((r) => (r.payload as { order?: string }).order === 'bad').length, 3);
+  });
+
+  test('the SQS wire the SDK speaks: batches, attributes (their digests checked by the SDK), errors', async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'wire-check' }));
+    assert.equal((await sqs.send(new GetQueueUrlCommand({ QueueName: 'wire-check' }))).QueueUrl, QueueUrl);
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: [
+          { Id: 'a', MessageBody: 'première', MessageAttributes: { k: { DataType: 'String', StringValue: 'v' } } },
+          { Id: 'b', MessageBody: '{"n":2}', MessageAttributes: { n: { DataType: 'Number', StringValue: '2' } } },
+        ],
+      }),
+    );
+    assert.deepEqual(sent.Successful?.map((e) => e.Id).sort(), ['a', 'b']);
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
+    assert.deepEqual(got.Messages?.map((m) => m.Body).sort(), ['première', '{"n":2}'].sort());
+    assert.equal(got.Messages?.[0]?.Attributes?.ApproximateReceiveCount, '1');
+    const attrs = got.Messages?.find((m) => m.Body === 'première')?.MessageAttributes;
+    assert.deepEqual(attrs, { k: { DataType: 'String', StringValue: 'v' } });
+    const deleted = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl,
+        Entries: got.Messages!.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+    assert.equal(deleted.Successful?.length, 2);
+    const counts = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+    assert.equal(counts.Attributes?.ApproximateNumberOfMessages, '0');
+    assert.equal(counts.Attributes?.ApproximateNumberOfMessagesNotVisible, '0');
+    await assert.rejects(sqs.send(new GetQueueUrlCommand({ QueueName: 'no-such-queue' })), (e: Error) => {
+      assert.match(e.name, /QueueDoesNotExist/);
+      return true;
+    });
   });
 });
