@@ -93,8 +93,9 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
   return async function meshWrapped(event: unknown, context: LambdaContextLike): Promise<unknown> {
     if (!fn) await pending;
     if (rt.config.disabled) return callHandler(fn!, event, context);
-    if (mayCarryRecords(event)) {
-      // A queue's, topic's or bus's records are checked one by one (async/event-sources.ts).
+    if (mayCarryRecords(event) && !context?.clientContext) {
+      // A queue's, topic's or bus's records are checked one by one (async/event-sources.ts); a mesh
+      // call (ClientContext) whose payload looks like one is a call.
       const sources = require('./async/event-sources') as typeof import('./async/event-sources');
       const batch = sources.readBatch(event);
       if (batch) return sources.serveBatch(batch, batchHost(rt, fn!, context));

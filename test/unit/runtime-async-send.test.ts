@@ -251,4 +251,21 @@ describe('mesh.send', () => {
     await assert.rejects(wrapped(busEvent(forgedBus), { awsRequestId: 'e-2' }), MeshUnauthenticatedError);
     assert.equal(seen.length, 2, 'the forged event never reached the handler');
   });
+
+  test('a mesh call whose payload looks like an SQS batch is a call, not a batch', async () => {
+    const consumer = runtime('payments', undefined);
+    const seen: unknown[] = [];
+    const wrapped = wrapHandler(consumer.rt, async (e: unknown) => {
+      seen.push(e);
+      return 'called';
+    });
+    const payload = { Records: [{ eventSource: 'aws:sqs', messageId: 'x', body: '{}' }] };
+    const ctx = { awsRequestId: 'c-1', clientContext: { custom: { mesh: { v: 1, src: 'orders' } } } };
+    assert.equal(await wrapped(payload, ctx), 'called');
+    assert.deepEqual(seen, [payload]);
+    assert.deepEqual(
+      records(consumer.lines).map((r) => r.source),
+      ['orders'],
+    );
+  });
 });
