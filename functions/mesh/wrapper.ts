@@ -327,6 +327,7 @@ function batchHost(rt: MeshRuntime, fn: AnyHandler, context: LambdaContextLike):
     requestId,
     version: context?.functionVersion ?? rt.config.functionVersion,
     getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
+    trace: invocationTrace(lambdaTraceHeader(), undefined),
     run: (event, scope) => rt.invocations.serve(scope, () => raceTimeout(fn, event, context, rt.config.service)),
     refusal: () =>
       withoutStack(new MeshUnauthenticatedError(refusalMessage(rt.config.service, 'unauthenticated', requestId))),

@@ -27,6 +27,7 @@ export interface PollerDeps {
     functionName: string,
     qualifier: string | undefined,
     payload: Buffer,
+    traceHeader: string | undefined,
   ) => Promise<{ functionError?: string; payload: Uint8Array }>;
   readonly log: (line: string) => void;
   /** How long one poll waits for messages, ms (Lambda long-polls up to 20 s). @default 1000 */
@@ -74,7 +75,9 @@ export class EventSourcePoller {
 
   private async deliver(m: EventSourceMapping, q: LocalQueue, batch: readonly QueueMessage[]): Promise<void> {
     const event = { Records: batch.map((msg) => sqsRecord(msg, q, m.region)) };
-    const out = await this.deps.invoke(m.functionName, m.qualifier, Buffer.from(JSON.stringify(event)));
+    // The invocation continues the first record's trace (its AWSTraceHeader), as X-Ray shows an SQS hop.
+    const trace = batch.find((msg) => msg.traceHeader)?.traceHeader;
+    const out = await this.deps.invoke(m.functionName, m.qualifier, Buffer.from(JSON.stringify(event)), trace);
     if (out.functionError) return;
     const failed = m.reportBatchItemFailures ? failuresOf(out.payload, batch) : new Set<string>();
     if (failed === 'all') return;
@@ -93,6 +96,7 @@ function sqsRecord(msg: QueueMessage, q: LocalQueue, region: string) {
       SentTimestamp: String(msg.sentAt),
       SenderId: 'AIDAEXAMPLELOCALMESH',
       ApproximateFirstReceiveTimestamp: String(msg.firstReceivedAt ?? msg.sentAt),
+      ...(msg.traceHeader ? { AWSTraceHeader: msg.traceHeader } : {}),
     },
     messageAttributes: Object.fromEntries(
       Object.entries(msg.attributes).map(([k, a]) => [

@@ -18,6 +18,8 @@ export interface QueueMessage {
   readonly body: string;
   readonly attributes: Readonly<Record<string, MessageAttribute>>;
   readonly sentAt: number;
+  /** The sender's X-Ray trace header (system attribute AWSTraceHeader). */
+  readonly traceHeader?: string;
   receiveCount: number;
   firstReceivedAt?: number;
   visibleAt: number;
@@ -43,8 +45,21 @@ export class LocalQueue {
     public settings: QueueSettings,
   ) {}
 
-  send(body: string, attributes: Readonly<Record<string, MessageAttribute>> = {}, now = Date.now()): QueueMessage {
-    const m: QueueMessage = { id: randomUUID(), body, attributes, sentAt: now, receiveCount: 0, visibleAt: now };
+  send(
+    body: string,
+    attributes: Readonly<Record<string, MessageAttribute>> = {},
+    now = Date.now(),
+    traceHeader?: string,
+  ): QueueMessage {
+    const m: QueueMessage = {
+      id: randomUUID(),
+      body,
+      attributes,
+      sentAt: now,
+      receiveCount: 0,
+      visibleAt: now,
+      ...(traceHeader ? { traceHeader } : {}),
+    };
     this.messages.push(m);
     for (const w of [...this.waiters]) w();
     return m;
@@ -67,7 +82,7 @@ export class LocalQueue {
         const target = dlq(redrive.deadLetterTargetArn);
         if (target) {
           this.remove(m);
-          target.send(m.body, m.attributes, now);
+          target.send(m.body, m.attributes, now, m.traceHeader);
           continue;
         }
       }

@@ -99,7 +99,9 @@ function sendOne(store: QueueStore, input: Input, entry: Input) {
       `One or more parameters are invalid. Reason: Message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes.`,
     );
   }
-  const m = q.send(body, attributes);
+  const system = entry.MessageSystemAttributes as { AWSTraceHeader?: { StringValue?: unknown } } | undefined;
+  const trace = system?.AWSTraceHeader?.StringValue;
+  const m = q.send(body, attributes, Date.now(), typeof trace === 'string' ? trace : undefined);
   const md5Attrs = md5OfAttributes(attributes);
   return { MessageId: m.id, MD5OfMessageBody: md5(body), ...(md5Attrs ? { MD5OfMessageAttributes: md5Attrs } : {}) };
 }
@@ -155,6 +157,7 @@ async function receive(store: QueueStore, input: Input) {
         SentTimestamp: String(m.sentAt),
         ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? m.sentAt),
         SenderId: 'AIDAEXAMPLELOCALMESH',
+        ...(m.traceHeader ? { AWSTraceHeader: m.traceHeader } : {}),
       };
       const sys = Object.fromEntries(Object.entries(system).filter(([k]) => wanted(wantSystem, k)));
       return {

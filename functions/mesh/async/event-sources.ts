@@ -23,6 +23,8 @@ export interface BatchHost {
   readonly requestId: string;
   readonly version: string;
   readonly getRemainingTimeInMillis?: () => number;
+  /** The trace Lambda gave this invocation (the first record's sender's, when Lambda continued it). */
+  readonly trace?: TraceContext;
   run(event: unknown, scope: InvocationScope): Promise<unknown>;
   /** The error a refused delivery fails with: `unauthenticated` and the request id, nothing more. */
   refusal(): Error;
@@ -144,7 +146,7 @@ function scopeOf(
     source: sources.size === 1 ? [...sources][0] : EXTERNAL,
     idempotencyKey: (one ? first.meta?.idk : undefined) ?? host.requestId,
     attempt: one ? first.meta?.att : undefined,
-    trace: traceOf(first),
+    trace: host.trace && host.trace.root === traceOf(first)?.root ? host.trace : traceOf(first),
     requestId: host.requestId,
     getRemainingTimeInMillis: host.getRemainingTimeInMillis,
     calls: new Map(),
@@ -200,9 +202,10 @@ function recordOne(
     reason: v.ok ? undefined : v.reason,
     claimedSource: v.ok ? undefined : r.meta?.src,
   });
-  if (!trace?.sampled) return;
-  // Lambda traces a queue's invocation on its own; this segment puts the record's handling in the
-  // sender's trace, under its send, as a downstream service's segment would be.
+  // Lambda continued this record's trace itself (its invocation runs in it): nothing to add.
+  if (!trace?.sampled || host.trace?.root === trace.root) return;
+  // Lambda traces this invocation apart; this segment puts the record's handling in the sender's
+  // trace, under its send, as a downstream service's segment would be.
   rt.telemetry.segment({
     name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? self,
     id: newSegmentId(),

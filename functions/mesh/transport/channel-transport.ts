@@ -40,7 +40,7 @@ export function channelTransport(channel: string, target: ChannelTarget, env: Aw
     async invoke(req: InvokeRequest): Promise<InvokeResponse> {
       const meta = req.metadata;
       if (!meta) throw new Error(`mesh: a message to ${channel} needs its mesh metadata`);
-      const { headers, body } = requestOf(channel, target, meta, req.payload);
+      const { headers, body } = requestOf(channel, target, meta, req.payload, req.traceHeader);
       const res = await client.send({ method: 'POST', path: '/', headers, body, signal: req.signal });
       const text = res.body.toString('utf8');
       if (res.status >= 300) {
@@ -57,6 +57,7 @@ function requestOf(
   target: ChannelTarget,
   meta: MeshMetadata,
   payload: Uint8Array,
+  traceHeader: string | undefined,
 ): { headers: Record<string, string>; body: string | Buffer } {
   const text = Buffer.from(payload).toString('utf8');
   const metaJson = JSON.stringify(meta);
@@ -76,6 +77,10 @@ function requestOf(
       QueueUrl: target.url,
       MessageBody: text,
       MessageAttributes: { [META.messageAttribute]: { DataType: 'String', StringValue: metaJson } },
+      // SQS hands the trace header on to Lambda with the message (system attribute AWSTraceHeader).
+      ...(traceHeader
+        ? { MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: traceHeader } } }
+        : {}),
     });
     return { headers: json('1.0', 'AmazonSQS.SendMessage'), body };
   }
