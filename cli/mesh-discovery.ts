@@ -10,6 +10,8 @@ export interface MeshService {
   readonly service: string;
   readonly functionName: string;
   readonly functionArn?: string;
+  /** The channels it sends to (MESH_CHANNELS) and consumes (MESH_INBOUND_CHANNELS), by name. */
+  readonly channels?: { readonly out: readonly string[]; readonly in: readonly string[] };
 }
 
 export interface DiscoveredMesh {
@@ -36,7 +38,13 @@ export function groupMeshes(functions: readonly FunctionSummary[]): DiscoveredMe
     if (!name || !service || !fn.FunctionName) continue;
     const m = meshes.get(name) ?? { services: [] };
     m.table ??= vars[ENV.policyTable] || undefined;
-    m.services.push({ service, functionName: fn.FunctionName, functionArn: fn.FunctionArn });
+    const channels = { out: channelNames(vars[ENV.channels]), in: channelNames(vars[ENV.inboundChannels]) };
+    m.services.push({
+      service,
+      functionName: fn.FunctionName,
+      functionArn: fn.FunctionArn,
+      ...(channels.out.length || channels.in.length ? { channels } : {}),
+    });
     meshes.set(name, m);
   }
   return [...meshes.entries()]
@@ -46,6 +54,17 @@ export function groupMeshes(functions: readonly FunctionSummary[]): DiscoveredMe
       services: m.services.sort((a, b) => a.service.localeCompare(b.service)),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The channel names of a MESH_CHANNELS / MESH_INBOUND_CHANNELS value (none when unset or malformed). */
+function channelNames(json: string | undefined): string[] {
+  if (!json) return [];
+  try {
+    const o = JSON.parse(json) as unknown;
+    return o && typeof o === 'object' && !Array.isArray(o) ? Object.keys(o) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Pure: the mesh the operator means; `--mesh` picks one when several exist. */

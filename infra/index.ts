@@ -55,6 +55,8 @@ export {
   MeshFunction,
   type MeshFunctionOptions,
   type MeshFunctionProps,
+  type ReceiveOptions,
+  type SendOptions,
 } from './mesh-function';
 export { MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 export type { MeshCapacityProviderOptions } from './private/capacity-provider';

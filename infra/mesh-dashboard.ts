@@ -139,6 +139,10 @@ export interface MeshTopologyFunction {
   readonly canary?: MeshTopologyCanary;
   /** This deploy's new version. */
   readonly version?: MeshTopologyVersion;
+  /** The channels (queues, topics, buses) it sends to, by mesh name; read at synth. */
+  readonly sendsTo?: readonly string[];
+  /** The channels it consumes, by mesh name; read at synth. */
+  readonly receivesFrom?: readonly string[];
 }
 
 const SCHEMA = `{${METRICS.namespace},${[...METRICS.dimensions].sort().join(',')}}`;
@@ -162,6 +166,9 @@ export class MeshDashboard extends Construct {
   private readonly period: Duration;
   private readonly services = new Map<string, MeshDashboardServiceOptions>();
   private readonly edges = new Map<string, { source: string; target: string }>();
+  /** The mesh's functions as the topology gave them, and as discovery found them (channels are read at synth). */
+  private readonly topology: MeshTopologyFunction[] = [];
+  private readonly discovered: MeshTopologyFunction[] = [];
   private readonly alarms = new Map<string, ServiceAlarms>();
   private rendered = false;
 
@@ -197,12 +204,13 @@ export class MeshDashboard extends Construct {
     // Widgets are added once the app is complete: services and edges may be declared after this
     // construct. The dashboard body is resolved after validation, so widgets added here still land.
     // The function's own name (a Ref token is fine in alarm dimensions), in case it was given literally.
-    props.mesh?.onFunction?.((fn) =>
+    props.mesh?.onFunction?.((fn) => {
+      this.topology.push(fn);
       this.addService(fn.service, {
         functionName: fn.functionName,
         ...(fn.canary && fn.version ? { versions: [fn.canary.stableVersion, fn.version.version] } : {}),
-      }),
-    );
+      });
+    });
     this.node.addValidation({
       validate: () => {
         this.render();
@@ -306,11 +314,12 @@ export class MeshDashboard extends Construct {
     });
   }
 
-  private edgeWidgets(source: string, target: string): cloudwatch.IWidget[] {
+  private edgeWidgets(source: string, target: string, throughChannel = false): cloudwatch.IWidget[] {
     // A mesh caller reports every call it makes (denials it fails fast included); a caller outside
     // the mesh, or the pre-traffic check (a hook, not a meshed function), reports nothing, so its edge
-    // is what the callee reports.
-    const external = reportsNothing(source);
+    // is what the callee reports. A message through a channel is counted by its sender under the
+    // channel's name, and by the consumer under the sender's: the consumer reports that edge.
+    const external = reportsNothing(source) || throughChannel;
     const f = { source_workload: source, destination_workload: target, reporter: external ? 'destination' : 'source' };
     const all = this.search(METRICS.requestsTotal, f, 'Sum');
     const ok = this.search(METRICS.requestsTotal, f, 'Sum', this.successFilter());
@@ -432,6 +441,9 @@ export class MeshDashboard extends Construct {
       if (item.sk.startsWith(allowPrefix)) this.addEdge(item.sk.slice(allowPrefix.length), item.pk);
     }
     if (this.props.discover !== false) this.discover();
+    // A channel's partition lists its senders: it is graphed as the senders' edge, not as a service.
+    const channels = this.channels();
+    for (const c of channels.names) this.services.delete(c);
     const services = [...this.services.keys()].sort();
     const edges = [...this.edges.values()].sort(
       (a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target),
@@ -443,7 +455,9 @@ export class MeshDashboard extends Construct {
         markdown: `# Lambda Mesh ${this.meshName}\nGolden metrics per edge from the mesh's EMF metrics (namespace \`${METRICS.namespace}\`, reported by the caller; for callers outside the mesh, by the callee); per-version canary split reported by the callee; mirror copies counted apart. Services: ${services.join(', ') || 'none'}.`,
       }),
     );
-    for (const e of edges) this.dashboard.addWidgets(...this.edgeWidgets(e.source, e.target));
+    for (const e of edges) {
+      this.dashboard.addWidgets(...this.edgeWidgets(e.source, e.target, channels.consumed(e.source, e.target)));
+    }
     this.dashboard.addWidgets(this.deniedWidget());
     if (this.props.alarms !== false) for (const s of services) this.alarmsFor(s);
     for (const s of services) {
@@ -474,6 +488,17 @@ export class MeshDashboard extends Construct {
     }
   }
 
+  /** The channels the mesh's functions send to, and whether an edge goes through one to its consumer. */
+  private channels(): { names: Set<string>; consumed: (source: string, target: string) => boolean } {
+    const fns = [...this.topology, ...this.discovered];
+    const out = (s: string) => fns.filter((f) => f.service === s).flatMap((f) => f.sendsTo ?? []);
+    const inbound = (s: string) => fns.filter((f) => f.service === s).flatMap((f) => f.receivesFrom ?? []);
+    return {
+      names: new Set(fns.flatMap((f) => f.sendsTo ?? [])),
+      consumed: (source, target) => out(source).some((c) => inbound(target).includes(c)),
+    };
+  }
+
   /** Finds this mesh's functions (by MESH_NAME) and allow edges (Custom::MeshPolicy items) anywhere in the app. */
   private discover(): void {
     const root = this.node.root;
@@ -499,6 +524,8 @@ export class MeshDashboard extends Construct {
         const name = resolve((c as unknown as { functionName?: string }).functionName);
         const service = env[ENV.service] as string;
         if (env[ENV.policyTable] !== undefined) tables.add(JSON.stringify(env[ENV.policyTable]));
+        const owner = c.node.scope;
+        if (isTopologyFunction(owner)) this.discovered.push(owner);
         if (!this.services.get(service)?.functionName && typeof name === 'string')
           this.addService(service, { functionName: name });
         else this.addService(service);
@@ -525,6 +552,12 @@ export class MeshDashboard extends Construct {
       }
     }
   }
+}
+
+/** A construct that answers as a MeshFunction does (the function resource's parent, found by discovery). */
+function isTopologyFunction(c: unknown): c is MeshTopologyFunction {
+  const f = c as MeshTopologyFunction | undefined;
+  return typeof f?.service === 'string' && Array.isArray(f.sendsTo) && Array.isArray(f.receivesFrom);
 }
 
 /** Callers that emit no mesh metrics of their own: callers outside the mesh and the pre-traffic check. */

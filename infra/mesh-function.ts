@@ -1,8 +1,13 @@
 import { ArnFormat, Lazy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { MESH_EVENT_SOURCE } from '../shared/channel';
 import { HTTP_AUTH, type HttpAuth, type HttpTarget, httpTargetError } from '../shared/http-target';
 import {
   breakerPartition,
@@ -24,6 +29,15 @@ import {
   type MeshCapacityProviderOptions,
   useCapacityProvider,
 } from './private/capacity-provider';
+import {
+  type ChannelResource,
+  channelName,
+  channelTarget,
+  fixChannelName,
+  isBus,
+  isQueue,
+  isTopic,
+} from './private/channel-resource';
 import { nagArn } from './private/nag-arn';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
@@ -106,6 +120,31 @@ export interface MeshFunctionOptions {
   readonly capacityProvider?: MeshCapacityProviderOptions;
 }
 
+/** How a function sends to a queue, topic or bus (`allowSendTo`), besides the edge's traffic settings. */
+export interface SendOptions extends EdgeOptions {
+  /**
+   * The channel's mesh name: what `mesh.send(<name>, …)` names, and its policy partition.
+   * @default the resource's construct id in kebab case (`OrderEvents` -> `order-events`)
+   */
+  readonly channel?: string;
+}
+
+/** How a function consumes a queue, topic or bus (`receiveFrom`). */
+export interface ReceiveOptions {
+  /** The services that may send to this function through the channel; every other sender's record is refused. */
+  readonly from: readonly MeshFunction[];
+  /**
+   * The channel's mesh name (the same as its senders').
+   * @default the resource's construct id in kebab case
+   */
+  readonly channel?: string;
+  /**
+   * SQS only: most records per batch.
+   * @default 10
+   */
+  readonly batchSize?: number;
+}
+
 /** Props of a `MeshFunction`: every `NodejsFunction` prop, plus the mesh, the service and a canary. */
 export interface MeshFunctionProps extends NodejsFunctionProps, MeshFunctionOptions {
   /** The mesh the function joins. */
@@ -138,14 +177,21 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   private latestDeny?: iam.PolicyStatement;
   private endpoint?: HttpTarget;
   private urlInvoke?: iam.PolicyStatement;
+  /** The channels this function sends to, by mesh name. */
+  private readonly sendChannels = new Map<string, ChannelResource>();
+  /** The channels this function consumes: mesh name -> ARN. */
+  private readonly inbound = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: MeshFunctionProps) {
     const functionName = checkProps(futurePath(scope, id), props);
     const meshHandler = userHandler(props);
     const external = new Set([...(props.bundling?.externalModules ?? ['@aws-sdk/*']), '@aws-sdk/*', LAYER.moduleName]);
 
+    // Event invoke settings belong on `live`, the qualifier mesh.send invokes (Lambda applies the
+    // EventInvokeConfig of the qualifier invoked; NodejsFunction would put them on $LATEST).
+    const { onFailure, onSuccess, retryAttempts, maxEventAge, ...functionProps } = props;
     super(scope, id, {
-      ...props,
+      ...functionProps,
       functionName,
       handler: LAYER.wrapperHandler,
       runtime: props.runtime ?? lambda.Runtime.NODEJS_22_X,
@@ -168,6 +214,9 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
     this.version = this.currentVersion;
     this.liveAlias = this.newLiveAlias(props.canary);
+    if (onFailure || onSuccess || retryAttempts !== undefined || maxEventAge) {
+      this.liveAlias.configureAsyncInvoke({ onFailure, onSuccess, retryAttempts, maxEventAge });
+    }
     if (props.deployment) {
       this.deployment = new MeshDeployment(this, 'Deployment', { ...props.deployment, fn: this, functionName });
       // The new version's check reads its policy: the deploy's items are in the table before traffic moves.
@@ -178,6 +227,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
     // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
     this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
+    this.addEnvironment(ENV.channels, Lazy.string({ produce: () => this.channelsJson() }));
+    this.addEnvironment(ENV.inboundChannels, Lazy.string({ produce: () => this.inboundJson() }));
 
     this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
     if (props.traffic)
@@ -220,6 +271,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
               produce: () => [
                 this.service,
                 ...this.targets.map((t) => t.service),
+                ...this.sendChannels.keys(),
                 ...(this.mesh.sharedBreakers ? this.targets.map((t) => breakerPartition(t.service)) : []),
               ],
             }),
@@ -251,6 +303,16 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   /** The services this function may call, in the order the edges were declared. */
   public get targets(): readonly MeshFunction[] {
     return [...this.targetFunctions];
+  }
+
+  /** The channels (queues, topics, buses) this function sends to (`allowSendTo`), by mesh name. */
+  public get sendsTo(): readonly string[] {
+    return [...this.sendChannels.keys()];
+  }
+
+  /** The channels this function consumes (`receiveFrom`), by mesh name. */
+  public get receivesFrom(): readonly string[] {
+    return [...this.inbound.keys()];
   }
 
   /** How callers reach this service over HTTP (`addHttpEndpoint`); undefined = by Lambda Invoke. */
@@ -403,6 +465,116 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     const declared = this.targetFunctions.filter((t) => t.endpoint);
     if (declared.length === 0) return undefined;
     return Stack.of(this).toJsonString(Object.fromEntries(declared.map((t) => [t.service, t.endpoint])));
+  }
+
+  /**
+   * Declares that this function sends to `target` with `mesh.send`: a MeshFunction (an Event invoke, the
+   * same grant and policy item as `allowCallsTo`), or an SQS queue, SNS topic or EventBridge bus (a
+   * channel): the role may send to it, the channel's `allow#<this service>` item lets the mesh pipeline
+   * through, and the function learns the channel in MESH_CHANNELS. Consumers declare whom they accept
+   * with `receiveFrom`. Idempotent.
+   */
+  public allowSendTo(target: MeshFunction | ChannelResource, options: SendOptions = {}): iam.Grant {
+    if (target instanceof MeshFunction) return this.allowCallsTo(target, options);
+    const where = `MeshFunction ${this.node.path}`;
+    if (!isQueue(target) && !isTopic(target) && !isBus(target)) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_CHANNEL,
+        `${where}: allowSendTo takes a MeshFunction, an SQS queue, an SNS topic or an EventBridge bus, got ${String(target)}`,
+        this,
+      );
+    }
+    const name = this.channelNameOf(target, options.channel);
+    this.mesh.addPolicyItem({
+      pk: name,
+      sk: SORT_KEY.allow(this.service),
+      source: this.service,
+      ...trafficFields(options, this),
+      ...(options.description ? { description: options.description } : {}),
+    });
+    this.sendChannels.set(name, target);
+    if (isQueue(target)) return target.grantSendMessages(this);
+    if (isTopic(target)) return target.grantPublish(this);
+    return target.grantPutEventsTo(this);
+  }
+
+  /**
+   * Consumes `source` through the `live` alias: an SQS event source mapping that reports partial batch
+   * failures (a refused record stays in the queue, for its dead-letter queue, instead of being deleted
+   * with the batch), an SNS subscription, or an EventBridge rule on the mesh's messages to this channel.
+   * Only the services in `from` may send: their records are verified and authorized one by one, every
+   * other record refused.
+   */
+  public receiveFrom(source: ChannelResource, options: ReceiveOptions): void {
+    const where = `MeshFunction ${this.node.path}`;
+    if (!isQueue(source) && !isTopic(source) && !isBus(source)) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_CHANNEL,
+        `${where}: receiveFrom takes an SQS queue, an SNS topic or an EventBridge bus, got ${String(source)}`,
+        this,
+      );
+    }
+    if (!options?.from?.length) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_CHANNEL,
+        `${where}: receiveFrom needs from: the MeshFunctions that send to it (e.g. { from: [orders] }); records of other senders are refused`,
+        this,
+      );
+    }
+    const name = this.channelNameOf(source, options.channel);
+    if (this.inbound.has(name)) return;
+    for (const sender of options.from) {
+      if (!(sender instanceof MeshFunction) || sender.mesh !== this.mesh) {
+        throw new MeshValidationError(
+          MeshErrorCode.INVALID_CHANNEL,
+          `${where}: receiveFrom's from lists ${String(sender)}, not a MeshFunction of mesh "${this.mesh.meshName}"`,
+          this,
+        );
+      }
+      this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.allow(sender.service), source: sender.service });
+    }
+    const target = channelTarget(source);
+    this.inbound.set(name, target.arn);
+    if (isQueue(source)) {
+      this.liveAlias.addEventSource(
+        new SqsEventSource(source, { batchSize: options.batchSize ?? 10, reportBatchItemFailures: true }),
+      );
+    } else if (isTopic(source)) {
+      source.addSubscription(new snsSubscriptions.LambdaSubscription(this.liveAlias));
+    } else {
+      new events.Rule(this, `Receive-${name}`, {
+        eventBus: source as events.IEventBus,
+        eventPattern: { source: [MESH_EVENT_SOURCE], detailType: [name] },
+        targets: [new eventTargets.LambdaFunction(this.liveAlias)],
+      });
+    }
+  }
+
+  private channelNameOf(r: ChannelResource, wanted: string | undefined): string {
+    const name = channelName(r, wanted);
+    const clash = typeof name === 'string' ? this.mesh.functionOf(name) : undefined;
+    if (typeof name !== 'string' || clash) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_CHANNEL,
+        `MeshFunction ${this.node.path}: ${typeof name !== 'string' ? name.error : `channel "${name}" has the name of service ${clash!.node.path}; pass { channel: '<another name>' }`}`,
+        this,
+      );
+    }
+    fixChannelName(r, name);
+    return name;
+  }
+
+  /** MESH_CHANNELS: the channels this function sends to, as JSON; undefined = none. */
+  private channelsJson(): string | undefined {
+    if (this.sendChannels.size === 0) return undefined;
+    const entries = [...this.sendChannels].map(([name, r]) => [name, channelTarget(r)]);
+    return Stack.of(this).toJsonString(Object.fromEntries(entries));
+  }
+
+  /** MESH_INBOUND_CHANNELS: the channels this function consumes (name -> ARN); undefined = none. */
+  private inboundJson(): string | undefined {
+    if (this.inbound.size === 0) return undefined;
+    return Stack.of(this).toJsonString(Object.fromEntries(this.inbound));
   }
 
   /** Admits callers outside the mesh (API Gateway, SQS, a plain Invoke): the `allow#external` item. */

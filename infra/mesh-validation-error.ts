@@ -37,6 +37,8 @@ export enum MeshErrorCode {
   RESERVED_SERVICE_NAME = 'ReservedServiceName',
   /** A Lambda Managed Instances setting (`capacityProvider`) is out of range. */
   INVALID_CAPACITY_PROVIDER = 'InvalidCapacityProvider',
+  /** A queue, topic or bus a function sends to or consumes cannot be a channel (its name, its consumers). */
+  INVALID_CHANNEL = 'InvalidChannel',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { Mesh, MeshFunction } from 'lambda-mesh';
 
@@ -35,7 +36,8 @@ export interface ShopStackProps extends StackProps {
 
 /**
  * The example app: a small shop in one mesh. frontend -> orders -> payments and inventory;
- * frontend admits external callers; frontend -> payments is not declared, so it is denied.
+ * frontend admits external callers; frontend -> payments is not declared, so it is denied. orders
+ * tells notifications of each order asynchronously, through the `order-events` queue.
  */
 export class ShopStack extends Stack {
   public readonly mesh: Mesh;
@@ -43,6 +45,9 @@ export class ShopStack extends Stack {
   public readonly orders: MeshFunction;
   public readonly payments: MeshFunction;
   public readonly inventory: MeshFunction;
+  public readonly notifications: MeshFunction;
+  /** orders -> notifications, asynchronously: `order-placed` messages. */
+  public readonly orderEvents: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ShopStackProps = {}) {
     super(scope, id, props);
@@ -86,6 +91,22 @@ export class ShopStack extends Stack {
         : { deployment: {} }),
     });
 
+    this.notifications = new MeshFunction(this, 'Notifications', {
+      ...common,
+      service: 'notifications',
+      entry: join(DEMO_DIR, 'notifications.ts'),
+    });
+    // A message refused or failed three times is kept in the dead-letter queue, never lost.
+    const deadLetters = new sqs.Queue(this, 'OrderEventsDeadLetters', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+    });
+    this.orderEvents = new sqs.Queue(this, 'OrderEvents', {
+      visibilityTimeout: Duration.seconds(60),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 3 },
+      enforceSSL: true,
+    });
+
     this.frontend.allowExternal({ description: 'the shop is public' });
     // Not idempotent (an order charges): a timed-out attempt is never repeated, so each attempt gets the
     // whole call's time; attempts that never reached orders (throttled) are still retried within it.
@@ -99,5 +120,7 @@ export class ShopStack extends Stack {
       retries: { maxAttempts: 3, retryOn: ['throttled', 'service-error', 'timeout', 'function-error'] },
       breaker: { consecutiveFailures: 5, openDuration: Duration.seconds(30) },
     });
+    this.orders.allowSendTo(this.orderEvents, { description: 'order-placed, for notifications' });
+    this.notifications.receiveFrom(this.orderEvents, { from: [this.orders], batchSize: 10 });
   }
 }

@@ -35,6 +35,10 @@ import type { JsonService } from './endpoint/server';
 import { type FunctionRegistry, LOCAL_ACCOUNT, LOCAL_REGION } from './registry/function-registry';
 import { LocalRegions } from './registry/regions';
 import { type InvocationRecord, LocalInvoker } from './runtime/invoker';
+import { AsyncDestinations } from './sqs/async-destinations';
+import { EventSourcePoller } from './sqs/event-source-poller';
+import { QueueStore } from './sqs/queue-store';
+import { handleSqs } from './sqs/sqs-api';
 import { startXrayCollector, TelemetryStore, type XrayCollector } from './telemetry/telemetry-store';
 
 export interface LocalMeshOptions {
@@ -65,6 +69,12 @@ export interface LocalMeshOptions {
    * @default 1
    */
   readonly deploymentSpeed?: number;
+  /**
+   * The wait before an Event invoke's first retry, ms; the second waits twice as long (Lambda: about 1
+   * and 2 minutes).
+   * @default 1000
+   */
+  readonly asyncRetryBaseMs?: number;
 }
 
 export interface LocalMesh {
@@ -120,6 +130,10 @@ interface Parts {
   readonly codeDeploy: CodeDeployEngine;
   /** The client a deployment's hooks are invoked with: over the wire, set once the endpoint runs. */
   readonly hook: { client?: LambdaClient };
+  /** The local SQS queues, their event source mappings, and where failed Event invokes go. */
+  readonly queues: QueueStore;
+  poller?: EventSourcePoller;
+  destinations?: AsyncDestinations;
 }
 
 /**
@@ -171,7 +185,13 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   for (const r of scope.regions) regions.get(r);
   const speed = options.deploymentSpeed ?? 1;
   if (!(speed > 0)) throw new Error(`deploymentSpeed must be a positive number, got ${speed}`);
+  const endpointUrl = { url: '' };
   const parts: Parts = {
+    queues: new QueueStore({
+      region: scope.regions[0]!,
+      accountId: scope.accountId,
+      endpointUrl: () => endpointUrl.url,
+    }),
     workDir: mkdtempSync(join(tmpdir(), 'lambda-mesh-')),
     store: new TelemetryStore(),
     regions,
@@ -186,6 +206,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   let endpoint: Endpoint;
   try {
     ({ invoker, endpoint } = await startParts(parts, options, log));
+    endpointUrl.url = endpoint.url;
   } catch (err) {
     await cleanup();
     throw err;
@@ -249,6 +270,24 @@ async function startParts(
     },
     recordSegment: (doc: unknown) => store.recordSegment(doc),
   };
+  const lambda = () => parts.hook.client!;
+  parts.destinations = new AsyncDestinations({
+    queues: parts.queues,
+    retryBaseMs: options.asyncRetryBaseMs,
+    invokeAsync: async (arn, payload) => {
+      await lambda().send(new InvokeCommand({ FunctionName: arn, Payload: payload, InvocationType: 'Event' }));
+    },
+  });
+  parts.poller = new EventSourcePoller({
+    queues: parts.queues,
+    log,
+    invoke: async (functionName, qualifier, payload) => {
+      const out = await lambda().send(
+        new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: payload }),
+      );
+      return { functionError: out.FunctionError, payload: out.Payload ?? new Uint8Array() };
+    },
+  });
   const invoker = new LocalInvoker({
     registry,
     regions,
@@ -275,7 +314,11 @@ async function startParts(
       localStatus(req, res, invoker, regions, deployments) ||
       handleDeploymentsRequest(req, res, codeDeploy, alarms) ||
       handleMeshRequest(req, res, store),
-    jsonServices: jsonServices(codeDeploy, alarms, { region: registry.region, accountId: registry.accountId }),
+    jsonServices: {
+      ...jsonServices(codeDeploy, alarms, { region: registry.region, accountId: registry.accountId }),
+      ...sqsServices(parts.queues),
+    },
+    asyncInvokes: parts.destinations,
     log,
   });
   parts.endpoint = endpoint;
@@ -284,6 +327,7 @@ async function startParts(
 }
 
 async function stopParts(parts: Parts): Promise<void> {
+  parts.poller?.stop();
   for (const c of parts.clients) c.destroy();
   await parts.invoker?.stop().catch(() => undefined);
   await parts.endpoint?.close().catch(() => undefined);
@@ -363,6 +407,9 @@ function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => vo
         return out.deploymentId!;
       },
     },
+    queues: parts.queues,
+    eventSources: parts.poller,
+    asyncSettings: parts.destinations,
     workDir: parts.workDir,
     log,
   };
@@ -391,6 +438,12 @@ function jsonServices(
   };
   const cw: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleCloudWatch(alarms, op, input) };
   return { codedeploy: cd, CodeDeploy_20141006: cd, monitoring: cw, GraniteServiceVersion20100801: cw };
+}
+
+/** SQS on its JSON protocol, by signing name and by target prefix (unsigned calls). */
+function sqsServices(queues: QueueStore): Record<string, JsonService> {
+  const sqs: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleSqs(queues, op, input) };
+  return { sqs, AmazonSQS: sqs };
 }
 
 /** `/_mesh/local`: the local runtime's own state (workers, counters, deployments), for status views. */

@@ -52,6 +52,18 @@ export const ENV = {
    * outbound calls for routing, besides those starting with `ROUTE_HEADERS.prefix` (docs/policy-model.md).
    */
   routeHeaders: 'MESH_ROUTE_HEADERS',
+  /**
+   * The channels (SQS queues, SNS topics, EventBridge buses) this function may send to, set by
+   * `MeshFunction.allowSendTo`: a JSON object, channel name -> `{ kind, arn, url? }`
+   * (functions/mesh/async/channels.ts). `mesh.send(name, …)` to a name listed here goes to the channel.
+   */
+  channels: 'MESH_CHANNELS',
+  /**
+   * The channels this function consumes (`MeshFunction.receiveFrom`): a JSON object, channel name ->
+   * source ARN. A record's token must be addressed to one of them, and a queue's or topic's record must
+   * come from that channel's ARN.
+   */
+  inboundChannels: 'MESH_INBOUND_CHANNELS',
 } as const;
 
 /**
@@ -149,6 +161,15 @@ export const MANAGED_BY = { deploy: 'deploy', operator: 'operator' } as const;
 export const META = {
   /** ClientContext field: `{ custom: { mesh: MeshMetadata } }` */
   clientContextKey: 'mesh',
+  /**
+   * The envelope of an Event invoke (which carries no ClientContext) and of an EventBridge event's
+   * detail: `{ "lambda-mesh": MeshMetadata, "payload": <the caller's payload> }`. The wrapper opens it,
+   * so the handler gets the payload as the caller sent it.
+   */
+  envelopeKey: 'lambda-mesh',
+  envelopePayloadKey: 'payload',
+  /** The SQS / SNS message attribute (String, the metadata as JSON) that carries the mesh metadata. */
+  messageAttribute: 'lambda-mesh',
   headers: {
     source: 'x-mesh-source',
     token: 'x-mesh-token',
@@ -179,6 +200,8 @@ export interface MeshMetadata {
   readonly mir?: 1;
   /** Routing headers of the request this call serves (`ROUTE_HEADERS`), names in lower case. */
   readonly rh?: Readonly<Record<string, string>>;
+  /** The channel (queue, topic, bus) a message was sent to; its token is addressed to the channel. */
+  readonly ch?: string;
 }
 
 /** The layer's layout. The layer unpacks into /opt; `lambda-mesh` resolves through NODE_PATH. */
@@ -274,6 +297,20 @@ export const IDENTITY = {
 /** SPIFFE-style identity of a service. */
 export function spiffeId(mesh: string, service: string): string {
   return `spiffe://${mesh}/svc/${service}`;
+}
+
+/**
+ * Lifetime of a token that travels with an asynchronous message (an Event invoke, a queue, a topic or
+ * a bus), and the longest one the asynchronous path accepts. The message waits in a queue and is
+ * delivered again on a retry, so the token must outlive the wait: 6 hours is Lambda's default maximum
+ * event age for asynchronous invocation (AWS Lambda Developer Guide, "Configuring error handling for
+ * asynchronous invocation"). A synchronous call never accepts such a token (MAX_TOKEN_LIFETIME_S).
+ */
+export const ASYNC_TOKEN_LIFETIME_S = 6 * 60 * 60;
+
+/** The SPIFFE-style ID a channel's messages are addressed to (their tokens' audience). */
+export function channelSpiffeId(mesh: string, channel: string): string {
+  return `spiffe://${mesh}/channel/${channel}`;
 }
 
 /**

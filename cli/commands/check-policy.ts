@@ -27,6 +27,8 @@ export interface MeshFacts {
   readonly versions: ReadonlyMap<string, readonly string[]>;
   /** service -> what its role may invoke; an Error when IAM could not be read. */
   readonly grants: ReadonlyMap<string, InvokeGrants | Error>;
+  /** service -> the channels it sends to and consumes (an edge through a channel needs no invoke grant). */
+  readonly channels?: ReadonlyMap<string, { readonly out: readonly string[]; readonly in: readonly string[] }>;
   /** A command line with the AWS flags the check ran with (`mesh ...` or `aws ...`). */
   command(tool: 'mesh' | 'aws', args: string): string;
 }
@@ -132,7 +134,8 @@ export function checkAllowedEdges(f: ServiceMeshFacts): MeshVerdict {
   const allowedTo = [...m.functions.keys()].filter(
     (to) => to !== f.service && tableSays(m.items!, f.service, to).allowed,
   );
-  const missing = allowedTo.filter((to) => !targets.includes(to));
+  // A consumer allows its senders' records: the edge goes through a queue, topic or bus, not an Invoke.
+  const missing = allowedTo.filter((to) => !targets.includes(to) && !throughChannel(m, f.service, to));
   if (missing.length === 0)
     return { status: 'pass', detail: allowedTo.length ? `to ${allowedTo.join(', ')}` : 'no edges' };
   const items = missing.map(
@@ -146,6 +149,13 @@ export function checkAllowedEdges(f: ServiceMeshFacts): MeshVerdict {
     fix: `declare the edge (${f.service}.allowCallsTo(<target>)) and deploy, or remove the allow item`,
     commands: items.map((i, k) => deleteCommand(m, missing[k]!, i)),
   };
+}
+
+/** Whether `from` sends to a channel `to` consumes. */
+function throughChannel(m: MeshFacts, from: string, to: string): boolean {
+  const out = m.channels?.get(from)?.out ?? [];
+  const consumed = m.channels?.get(to)?.in ?? [];
+  return out.some((c) => consumed.includes(c));
 }
 
 /** One source decides the split: a route item with weights while the alias carries a canary weight is flagged. */
@@ -190,6 +200,7 @@ export async function gatherMeshFacts(
   command: MeshFacts['command'],
 ): Promise<MeshFacts> {
   const functions = new Map(mesh.services.map((s) => [s.service, s.functionName]));
+  const channels = new Map(mesh.services.flatMap((s) => (s.channels ? [[s.service, s.channels] as const] : [])));
   const [items, versions] = await Promise.all([
     mesh.table
       ? scanPolicy(clients, mesh.table).then(
@@ -201,5 +212,5 @@ export async function gatherMeshFacts(
       mesh.services.map(async (s) => [s.service, await listVersions(clients, s.functionName).catch(() => [])] as const),
     ),
   ]);
-  return { ...items, functions, versions: new Map(versions), grants, command };
+  return { ...items, functions, versions: new Map(versions), grants, channels, command };
 }

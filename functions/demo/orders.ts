@@ -11,5 +11,8 @@ const PRICE_CENTS = 1250;
 export async function handler(event: OrderRequest): Promise<unknown> {
   const reservation = await mesh.call('inventory', { sku: event.sku, quantity: event.quantity });
   const payment = await mesh.call('payments', { amountCents: PRICE_CENTS * event.quantity, sku: event.sku });
-  return { service: 'orders', orderId: `o-${Date.now().toString(36)}`, reservation, payment };
+  const orderId = `o-${Date.now().toString(36)}`;
+  // The customer is told asynchronously: the order does not wait for notifications.
+  await mesh.send('order-events', { type: 'order-placed', orderId, sku: event.sku, quantity: event.quantity });
+  return { service: 'orders', orderId, reservation, payment };
 }

@@ -50,7 +50,13 @@ export const LAYER_FILES = {
     'routing/route-headers.ts',
   ],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
-  'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts'],
+  'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts', 'async/event-envelope.ts'],
+  /** The first send to a channel, or the first batch of channel records: the channels' declarations. */
+  'channel.js': ['../../shared/channel.ts'],
+  /** The first send to a channel: SQS, SNS or EventBridge on the wire. */
+  'channel-transport.js': ['transport/channel-transport.ts'],
+  /** The first event that may be a batch (SQS, SNS, EventBridge): its records recognised and verified. */
+  'event-sources.js': ['async/event-sources.ts'],
   /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */
   'aws.js': ['aws/index.ts'],
   /** The first policy table read. */

@@ -1,9 +1,11 @@
 /**
- * The outbound pipeline of `call(target, payload)`, as a composition of stages over one call context
+ * The outbound pipeline of `call(target, payload)` and `send(target, payload)`, as a composition of stages over one call context
  * (pipeline/): authorize (the target's policy, fail fast) -> connect (identity, transport) -> retry,
  * and in each attempt route -> guard (breaker per version) -> mirror -> sign -> send ->
  * classify -> record. Every attempt carries the same idempotency key, its attempt number and the
  * deadline. The stages keep no state of their own: what calls share lives in the `ClientState`.
+ * `send` runs the same stages; its attempt is signed for a message that may wait (signAsync) and sent
+ * as an Event invoke or to a channel (sendAsync), and it ends when the message is accepted.
  */
 
 import { authorize } from './pipeline/authorize';
@@ -21,14 +23,22 @@ import { mirror } from './pipeline/mirror';
 import { openSpan, recordAttempt, recordSuccess } from './pipeline/record';
 import { retry } from './pipeline/retry';
 import { route } from './pipeline/route';
-import { send } from './pipeline/send';
-import { connect, sign } from './pipeline/sign';
+import { send, sendAsync } from './pipeline/send';
+import { connect, sign, signAsync } from './pipeline/sign';
 import { Breakers } from './resilience/circuit-breaker';
 import { RetryBudgets } from './resilience/retry-budget';
 import { AliasVersions } from './routing/alias-pin';
 import { RouteBalancers } from './routing/route-choice';
 
 export type { CallOptions, ClientDeps, Signer } from './pipeline/call-context';
+
+/** What `send` resolves with once the message is accepted. */
+export interface SendReceipt {
+  /** The message's idempotency key: its consumer reads it (mesh.context()) to deduplicate redeliveries. */
+  readonly idempotencyKey: string;
+  /** The id SQS, SNS or EventBridge gave the message (an Event invoke gets none). */
+  readonly messageId?: string;
+}
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -45,6 +55,7 @@ export class MeshClient {
       budgets: new RetryBudgets(),
       balancers: new RouteBalancers(),
       aliases: new AliasVersions(),
+      channelTransports: new Map(),
     };
     watchBreakers(this.state);
   }
@@ -54,6 +65,13 @@ export class MeshClient {
     const answer = await retry(call, (plan) => attempt(route(call, plan)));
     recordSuccess(call);
     return answerOf<T>(answer);
+  }
+
+  async send(target: string, payload: unknown, options: CallOptions = {}): Promise<SendReceipt> {
+    const call = await connect(await authorize(startCall(this.state, target, payload, options, 'send')));
+    const accepted = await retry(call, (plan) => attemptAsync(route(call, plan)));
+    recordSuccess(call);
+    return { idempotencyKey: call.idempotencyKey, ...messageIdOf(accepted) };
   }
 }
 
@@ -68,4 +86,25 @@ function attempt(a: AttemptContext): Promise<AttemptOutcome> {
     recordAttempt(a, span, o);
     return o;
   });
+}
+
+/** One attempt of a send through its breaker: signed, sent, classified, traced (no mirror: nothing answers). */
+function attemptAsync(a: AttemptContext): Promise<AttemptOutcome> {
+  return guard(a, async () => {
+    const span = openSpan(a);
+    const sent = await sendAsync(a, signAsync(a.call, a.number, span?.header), span?.header);
+    const o = classify(a, sent);
+    recordAttempt(a, span, o);
+    return o;
+  });
+}
+
+/** SQS's MessageId (JSON), SNS's (query protocol: XML), EventBridge's EventId; an Event invoke has none. */
+function messageIdOf(o: AttemptOutcome): { messageId?: string } {
+  const answer = answerOf<{ MessageId?: unknown; Entries?: { EventId?: unknown }[] } | string | undefined>(o);
+  const id =
+    typeof answer === 'string'
+      ? /<MessageId>([^<]+)<\/MessageId>/.exec(answer)?.[1]
+      : (answer?.MessageId ?? answer?.Entries?.[0]?.EventId);
+  return typeof id === 'string' ? { messageId: id } : {};
 }

@@ -4,13 +4,13 @@
  * Module init stays tiny: the runtime, policy cache, SDK client and identity are created on first need.
  */
 import { ENV } from '../../shared/names';
-import type { CallOptions } from './client';
+import type { CallOptions, SendReceipt } from './client';
 import { type MeshEndpoint, startEndpoint } from './endpoint';
 import { callHandler, loadHandler } from './handler-loader';
 import type { MeshRuntime } from './mesh-runtime';
 import type { LambdaContextLike, WrappedHandler } from './wrapper';
 
-export type { CallOptions } from './client';
+export type { CallOptions, SendReceipt } from './client';
 // Every error class the runtime throws, whatever errors.ts adds: handlers catch them by class.
 export * from './errors';
 export type { MeshRuntime, MeshRuntimeOptions } from './mesh-runtime';
@@ -34,6 +34,17 @@ export function getRuntime(): MeshRuntime {
 /** Calls `target` through the mesh and resolves to its result; rejects with a MeshError subclass. */
 export function call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
   return getRuntime().call<T>(target, payload, options);
+}
+
+/**
+ * Sends `payload` asynchronously through the mesh, with the same policy, identity, trace and metrics as
+ * `call`: to a service, as an Event invoke (Lambda queues it; the service's wrapper checks it as a call
+ * and gives the handler `payload` as sent); to a channel this function may send to (`allowSendTo` a
+ * queue, topic or bus), as a message whose consumers check it record by record. Resolves once the
+ * message is accepted, with its idempotency key (the consumer's `mesh.context().idempotencyKey`).
+ */
+export function send(target: string, payload?: unknown, options?: CallOptions): Promise<SendReceipt> {
+  return getRuntime().send(target, payload, options);
 }
 
 /** What the mesh knows of the invocation being served (`mesh.context()`). */
@@ -68,6 +79,7 @@ export function context(): MeshContext | undefined {
 
 export const mesh = {
   call,
+  send,
   context,
   /** Base URL of the local HTTP endpoint, this sandbox's secret path included (undefined outside the wrapper). */
   get endpoint(): string | undefined {

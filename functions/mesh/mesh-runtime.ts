@@ -8,8 +8,9 @@
  * each see their own.
  */
 
+import type { Channels } from '../../shared/channel';
 import { ENV } from '../../shared/names';
-import type { CallOptions, ClientDeps, MeshClient, Signer } from './client';
+import type { CallOptions, ClientDeps, MeshClient, SendReceipt, Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
 import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
@@ -23,7 +24,9 @@ import type { InvokeTransport } from './transport/lambda-invoke';
 /** What the wrapper needs of identity (identity/identity.ts `Identity` fits). */
 export interface IdentityLike extends Signer {
   /** Verifies the token against the request as received (payload, key, deadline, HTTP request line). */
-  verify(input: { token: unknown; source: unknown } & RequestBinding): { ok: true } | { ok: false; reason: string };
+  verify(
+    input: { token: unknown; source: unknown; audience?: string; async?: boolean } & RequestBinding,
+  ): { ok: true } | { ok: false; reason: string };
 }
 
 export interface MeshRuntimeOptions {
@@ -47,6 +50,8 @@ export interface MeshRuntimeOptions {
   readonly sharedBreakers?: ClientDeps['sharedBreakers'] | false;
   /** The clock of breakers, budgets and deadlines (tests). @default Date.now */
   readonly now?: () => number;
+  /** The transport of a channel `send` reaches (tests). @default SQS, SNS or EventBridge on the wire */
+  readonly channelTransport?: ClientDeps['channelTransport'];
 }
 
 export class MeshRuntime {
@@ -62,9 +67,12 @@ export class MeshRuntime {
   private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
   private outbound: MeshClient | undefined;
   private readonly makeClient: () => MeshClient;
+  private readonly env: Readonly<Record<string, string | undefined>>;
+  private inbound: ReadonlyMap<string, string> | string | undefined;
 
   constructor(options: MeshRuntimeOptions = {}) {
     const env = options.env ?? process.env;
+    this.env = env;
     this.config = { ...readConfig(env), ...options.config };
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -84,6 +92,7 @@ export class MeshRuntime {
     // no call never loads them.
     this.makeClient = () => {
       const { MeshClient, LambdaInvokeTransport } = require('./outbound-entry') as typeof import('./outbound-entry');
+      let channels: Channels | undefined;
       return new MeshClient({
         meshName: this.config.meshName,
         service: this.config.service,
@@ -95,6 +104,12 @@ export class MeshRuntime {
         scope: () => this.invocations.current(),
         httpTargets: this.config.httpTargets,
         routeHeaderNames: this.config.routeHeaders,
+        // Read on the first send: a function that only calls never loads the channels' code.
+        channels: () =>
+          (channels ??= (require('../../shared/channel') as typeof import('../../shared/channel')).parseChannels(
+            env[ENV.channels],
+          )),
+        channelTransport: options.channelTransport,
         sleep: options.sleep,
         random: options.random,
         now: options.now,
@@ -144,6 +159,23 @@ export class MeshRuntime {
 
   call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
     return this.client.call<T>(target, payload, options);
+  }
+
+  /** An asynchronous message to a service (Event invoke) or a declared channel; resolves once accepted. */
+  send(target: string, payload?: unknown, options?: CallOptions): Promise<SendReceipt> {
+    return this.client.send(target, payload, options);
+  }
+
+  /**
+   * The channels this function consumes (MESH_INBOUND_CHANNELS): channel -> source ARN, or the reason
+   * the value is malformed (then every channel record is refused). Read on the first batch.
+   */
+  get inboundChannels(): ReadonlyMap<string, string> | string {
+    if (this.inbound === undefined) {
+      const { parseInboundChannels } = require('../../shared/channel') as typeof import('../../shared/channel');
+      this.inbound = parseInboundChannels(this.env[ENV.inboundChannels]);
+    }
+    return this.inbound;
   }
 }
 

@@ -31,6 +31,7 @@ export function parseMetadata(raw: unknown): MeshMetadata | undefined {
   if (typeof r.idk === 'string' && r.idk.length > 0 && r.idk.length <= MAX_IDK) m.idk = r.idk;
   if (typeof r.trc === 'string' && r.trc.length <= MAX_TRACE && TRACE_PATTERN.test(r.trc)) m.trc = r.trc;
   if (r.mir === 1) m.mir = 1;
+  if (typeof r.ch === 'string' && SERVICE_NAME_PATTERN.test(r.ch)) m.ch = r.ch;
   const rh = routeHeadersField(r.rh);
   if (rh) m.rh = rh;
   return m;
@@ -112,6 +113,30 @@ export function metadataFromHeaders(headers: Readonly<Record<string, unknown>> |
     idk: get(h.idempotencyKey),
     trc: get(h.trace),
   });
+}
+
+/**
+ * Whether an event is the mesh's envelope (an Event invoke, or an EventBridge detail): an object with
+ * exactly the two keys `lambda-mesh` and `payload`. Checked on every invocation, so it looks at keys only.
+ */
+export function isEnvelope(event: unknown): event is Record<string, unknown> {
+  if (!event || typeof event !== 'object' || !Object.hasOwn(event, META.envelopeKey)) return false;
+  return Object.hasOwn(event, META.envelopePayloadKey) && Object.keys(event).length === 2 && !Array.isArray(event);
+}
+
+/** The metadata and the caller's payload of an envelope (metadata undefined when malformed). */
+export function openEnvelope(envelope: Record<string, unknown>): { meta: MeshMetadata | undefined; payload: unknown } {
+  return { meta: parseMetadata(envelope[META.envelopeKey]), payload: envelope[META.envelopePayloadKey] };
+}
+
+/**
+ * Cheap and loose: whether an event may be a batch of records (SQS, SNS) or an EventBridge event. The
+ * wrapper loads the code that recognises and checks them (async/event-sources.ts) only then.
+ */
+export function mayCarryRecords(event: unknown): boolean {
+  if (!event || typeof event !== 'object') return false;
+  const e = event as Record<string, unknown>;
+  return Array.isArray(e.Records) || typeof e['detail-type'] === 'string';
 }
 
 /** Reads the metadata of one invocation: ClientContext first, then HTTP headers. */

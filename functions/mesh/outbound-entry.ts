@@ -3,6 +3,8 @@
  * pipeline and the Lambda Invoke transport, and for the shared breaker writer (a file of its own) the
  * shared breaker model. A function that only serves requests never loads it.
  */
+
+export * from './async/event-envelope';
 export { MeshClient } from './client';
 export * from './resilience/shared-breaker';
 export { LambdaInvokeTransport } from './transport/lambda-invoke';

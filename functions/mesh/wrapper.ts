@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
 import type { TraceContext } from '../../shared/trace-header';
+import type { BatchHost } from './async/event-sources';
 import { answerPing } from './deploy-ping';
 import {
   MeshDeadlineExceededError,
@@ -23,7 +24,14 @@ import { type AnyHandler, callHandler } from './handler-loader';
 import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
 import type { InvocationScope } from './invocation-scope';
 import type { MeshRuntime } from './mesh-runtime';
-import { isHttpEvent, metadataFromClientContext, metadataFromHeaders } from './metadata';
+import {
+  isEnvelope,
+  isHttpEvent,
+  mayCarryRecords,
+  metadataFromClientContext,
+  metadataFromHeaders,
+  openEnvelope,
+} from './metadata';
 import type { ServicePolicy } from './policy/service-policy';
 import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { isExpired } from './resilience/deadline';
@@ -54,6 +62,8 @@ interface Inbound {
   /** The mesh metadata: the Invoke's ClientContext, or an HTTP request's x-mesh-* headers. */
   readonly meta: MeshMetadata | undefined;
   readonly overHttp: boolean;
+  /** An Event invoke (`mesh.send`): its token outlives Lambda's queue and retries, and it has no deadline. */
+  readonly queued: boolean;
   readonly requestId: string;
   readonly trace: TraceContext | undefined;
   readonly version: string;
@@ -83,6 +93,13 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
   return async function meshWrapped(event: unknown, context: LambdaContextLike): Promise<unknown> {
     if (!fn) await pending;
     if (rt.config.disabled) return callHandler(fn!, event, context);
+    if (mayCarryRecords(event) && !context?.clientContext) {
+      // A queue's, topic's or bus's records are checked one by one (async/event-sources.ts); a mesh
+      // call (ClientContext) whose payload looks like one is a call.
+      const sources = require('./async/event-sources') as typeof import('./async/event-sources');
+      const batch = sources.readBatch(event);
+      if (batch) return sources.serveBatch(batch, batchHost(rt, fn!, context));
+    }
     const inv = arrive(rt, event, context);
     const refusal = (await verifyCaller(inv)) ?? checkDeadline(inv) ?? (await authorizeCaller(inv));
     if (refusal) return refuse(inv, refusal);
@@ -94,17 +111,21 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
   };
 }
 
-function arrive(rt: MeshRuntime, event: unknown, context: LambdaContextLike): Inbound {
+function arrive(rt: MeshRuntime, received: unknown, context: LambdaContextLike): Inbound {
   const t0 = performance.now();
   const arrivedAt = Date.now();
+  // An Event invoke has no ClientContext: its metadata comes in the envelope, opened for the handler.
+  const envelope = isEnvelope(received) ? openEnvelope(received) : undefined;
+  const event = envelope ? envelope.payload : received;
   // The token binds the request in the form it travelled: an Invoke's payload, or the HTTP request.
-  const fromInvoke = metadataFromClientContext(context?.clientContext);
+  const fromInvoke = envelope?.meta ?? metadataFromClientContext(context?.clientContext);
   const overHttp = !fromInvoke && isHttpEvent(event);
   const meta = fromInvoke ?? (overHttp ? metadataFromHeaders(event.headers) : undefined);
   return {
     rt,
     event,
     context,
+    queued: envelope !== undefined,
     t0,
     arrivedAt,
     meta,
@@ -136,6 +157,7 @@ async function verifyCaller(inv: Inbound): Promise<Refusal | undefined> {
     idempotencyKey: meta.idk,
     deadline: meta.dl,
     http: overHttp ? requestLineOfEvent(event as Record<string, unknown>) : undefined,
+    ...(inv.queued ? { async: true } : {}),
   });
   // Which check failed goes to this function's log only: telling the caller would help a forger.
   if (!v.ok) {
@@ -295,6 +317,21 @@ function record(inv: Inbound, code: number, outcome: string, err?: Error, denied
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** What a batch of records borrows from this wrapper: the handler, raced against the timeout, in a scope. */
+function batchHost(rt: MeshRuntime, fn: AnyHandler, context: LambdaContextLike): BatchHost {
+  const requestId = context?.awsRequestId ?? randomUUID();
+  return {
+    rt,
+    requestId,
+    version: context?.functionVersion ?? rt.config.functionVersion,
+    getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
+    trace: invocationTrace(lambdaTraceHeader(), undefined),
+    run: (event, scope) => rt.invocations.serve(scope, () => raceTimeout(fn, event, context, rt.config.service)),
+    refusal: () =>
+      withoutStack(new MeshUnauthenticatedError(refusalMessage(rt.config.service, 'unauthenticated', requestId))),
+  };
 }
 
 /** Runs the handler against the function's timeout, less a margin, so the wrapper reports the timeout before Lambda kills the sandbox. */

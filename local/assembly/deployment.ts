@@ -19,7 +19,10 @@ import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seede
 import { POLICY_RESOURCE_TYPE } from '../../shared/names';
 import { createTable, localDynamoClient, type TableKeys } from '../endpoint/dynamodb';
 import type { RolePolicies } from '../endpoint/iam';
+import type { AsyncInvokeSettings } from '../endpoint/lambda-context';
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
+import type { EventSourceMapping } from '../sqs/event-source-poller';
+import type { QueueStore } from '../sqs/queue-store';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
 import {
@@ -71,6 +74,12 @@ export interface DeploymentTargets {
   readonly cancelRotation?: (secretId: string, region: string) => Promise<void>;
   /** The local CodeDeploy and alarms: aliases with a CodeDeploy update policy move by deployments. */
   readonly gates?: DeploymentGates;
+  /** The local SQS: AWS::SQS::Queue creates a queue here. */
+  readonly queues?: QueueStore;
+  /** Where AWS::Lambda::EventSourceMapping starts polling. */
+  readonly eventSources?: { put(mapping: EventSourceMapping): void };
+  /** Where AWS::Lambda::EventInvokeConfig's retries and destinations go. */
+  readonly asyncSettings?: { put(functionName: string, qualifier: string | undefined, s: AsyncInvokeSettings): void };
   /** Where inline (ZipFile) code is written. */
   readonly workDir: string;
   readonly log: (line: string) => void;
@@ -228,6 +237,7 @@ function newApply(
       accountId: targets.registry.accountId,
       versionNumber: (k) => versionNumbers.get(k),
       secretArn: (name, region) => secretArns.get(`${region}\0${name}`),
+      queueUrl: targets.queues ? (name) => targets.queues!.urlOf(name) : undefined,
     }),
     layers: new Map(),
     versionNumbers,
@@ -261,7 +271,85 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::CodeDeploy::DeploymentConfig': (ctx, stack, id, r) => applyDeploymentConfig(gateContext(ctx), stack, id, r),
   'AWS::CodeDeploy::DeploymentGroup': (ctx, stack, id, r) => applyDeploymentGroup(gateContext(ctx), stack, id, r),
   'AWS::CloudWatch::Alarm': (ctx, stack, id, r) => applyAlarm(gateContext(ctx), stack, id, r),
+  'AWS::SQS::Queue': applyQueue,
+  'AWS::Lambda::EventSourceMapping': applyEventSourceMapping,
+  'AWS::Lambda::EventInvokeConfig': applyEventInvokeConfig,
 };
+
+/** A standard queue with its visibility timeout, retention and redrive policy (FIFO queues are not served). */
+function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  if (!ctx.targets.queues) return;
+  const p = r.Properties ?? {};
+  const name = ctx.resolver.physicalName(stack, id);
+  if (p.FifoQueue)
+    ctx.warn(`${stack.stackName}/${id}: FIFO queues run as standard queues locally (no ordering or deduplication)`);
+  const num = (v: unknown) => (v === undefined ? undefined : Number(ctx.resolver.resolve(stack, v)));
+  const redrive = ctx.resolver.resolve(stack, p.RedrivePolicy) as
+    | { deadLetterTargetArn?: string; maxReceiveCount?: number | string }
+    | undefined;
+  ctx.targets.queues.put(name, {
+    visibilityTimeoutS: num(p.VisibilityTimeout),
+    retentionS: num(p.MessageRetentionPeriod),
+    ...(redrive?.deadLetterTargetArn
+      ? {
+          redrive: {
+            deadLetterTargetArn: redrive.deadLetterTargetArn,
+            maxReceiveCount: Number(redrive.maxReceiveCount ?? 1),
+          },
+        }
+      : {}),
+  });
+  remember(ctx, stack, id, r, { physicalId: name });
+}
+
+/** An SQS event source mapping (other sources are not polled locally: a warning says so). */
+function applyEventSourceMapping(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  if (!ctx.targets.eventSources) return;
+  const p = r.Properties ?? {};
+  const source = ctx.resolver.resolveString(stack, p.EventSourceArn);
+  const fn = ctx.resolver.resolveString(stack, p.FunctionName);
+  if (!source?.startsWith('arn:aws:sqs:') || !fn) {
+    ctx.warn(
+      `${stack.stackName}/${id}: the local mesh polls SQS event sources only (got ${source ?? 'an unresolved source'})`,
+    );
+    return;
+  }
+  if (p.Enabled === false) return;
+  const { name, qualifier } = splitFunction(fn);
+  const types = (ctx.resolver.resolve(stack, p.FunctionResponseTypes) as string[] | undefined) ?? [];
+  ctx.targets.eventSources.put({
+    key: `${stack.stackName}/${id}`,
+    queueArn: source,
+    functionName: name,
+    qualifier,
+    batchSize: p.BatchSize === undefined ? undefined : Number(ctx.resolver.resolve(stack, p.BatchSize)),
+    reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
+    region: ctx.resolver.regionOf(stack),
+  });
+}
+
+/** Retries and destinations of a function's Event invokes. */
+function applyEventInvokeConfig(ctx: Apply, stack: AssemblyStack, _id: string, r: TemplateResource): void {
+  if (!ctx.targets.asyncSettings) return;
+  const p = r.Properties ?? {};
+  const fn = ctx.resolver.resolveString(stack, p.FunctionName);
+  if (!fn) return;
+  const qualifier = ctx.resolver.resolveString(stack, p.Qualifier);
+  const dest = ctx.resolver.resolve(stack, p.DestinationConfig) as
+    | { OnFailure?: { Destination?: string }; OnSuccess?: { Destination?: string } }
+    | undefined;
+  ctx.targets.asyncSettings.put(splitFunction(fn).name, qualifier === '$LATEST' ? undefined : qualifier, {
+    ...(p.MaximumRetryAttempts !== undefined ? { maximumRetryAttempts: Number(p.MaximumRetryAttempts) } : {}),
+    ...(dest?.OnFailure?.Destination ? { onFailure: dest.OnFailure.Destination } : {}),
+    ...(dest?.OnSuccess?.Destination ? { onSuccess: dest.OnSuccess.Destination } : {}),
+  });
+}
+
+/** `name`, `name:qualifier` or a function ARN (with or without a qualifier) as name and qualifier. */
+function splitFunction(fn: string): { name: string; qualifier?: string } {
+  const parts = fn.startsWith('arn:') ? fn.split(':').slice(6) : fn.split(':');
+  return { name: parts[0]!, ...(parts[1] ? { qualifier: parts[1] } : {}) };
+}
 
 function gateContext(ctx: Apply) {
   return { gates: ctx.targets.gates, resolver: ctx.resolver, warn: ctx.warn };

@@ -14,6 +14,8 @@ export interface ResolverOptions {
   readonly versionNumber?: (key: string) => string | undefined;
   /** Full ARN (with the store's random suffix) of a secret by name, once created. */
   readonly secretArn?: (name: string, region: string) => string | undefined;
+  /** The URL of a local SQS queue by name. @default SQS's regional URL */
+  readonly queueUrl?: (name: string) => string;
 }
 
 class Unresolved extends Error {}
@@ -79,6 +81,8 @@ export class Resolver {
         return named('DeploymentConfigName') ?? generated;
       case 'AWS::CloudWatch::Alarm':
         return named('AlarmName') ?? generated;
+      case 'AWS::SQS::Queue':
+        return named('QueueName') ?? generated;
       default:
         return generated;
     }
@@ -140,9 +144,18 @@ export class Resolver {
         return `${this.functionArnOf(stack, r)}:${this.versionOf(stack, name)}`;
       case 'AWS::Lambda::Alias':
         return `${this.functionArnOf(stack, r)}:${this.resolveString(stack, r.Properties?.Name)}`;
+      case 'AWS::SQS::Queue':
+        return this.queueUrlOf(stack, physical);
       default:
         return physical;
     }
+  }
+
+  private queueUrlOf(stack: AssemblyStack, name: string): string {
+    return (
+      this.options.queueUrl?.(name) ??
+      `https://sqs.${this.regionOf(stack)}.amazonaws.com/${this.options.accountId}/${name}`
+    );
   }
 
   private functionArnOf(stack: AssemblyStack, r: TemplateResource): string {
@@ -179,6 +192,12 @@ export class Resolver {
         return this.ref(stack, logicalId);
       case 'AWS::SecretsManager::Secret.Id':
         return this.ref(stack, logicalId);
+      case 'AWS::SQS::Queue.Arn':
+        return this.arn(stack, 'sqs', name);
+      case 'AWS::SQS::Queue.QueueName':
+        return name;
+      case 'AWS::SQS::Queue.QueueUrl':
+        return this.queueUrlOf(stack, name);
       default:
         throw new Unresolved(`${r.Type}.${attr}`);
     }

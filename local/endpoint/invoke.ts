@@ -74,9 +74,9 @@ export const invoke: LambdaHandler = async (ctx, req) => {
   };
 
   if (invocationType === 'Event') {
-    // Lambda queues the event and answers at once; a failure is only visible in the function's logs.
-    void runQueued(ctx, { ...request, invocationType: 'Event' });
-    return { status: 202 };
+    // Lambda queues the event and answers at once; retries and destinations happen in the background.
+    void runQueued(ctx, { ...request, invocationType: 'Event' }, ref.qualifier);
+    return { status: 202, headers: { 'x-amzn-requestid': req.requestId } };
   }
 
   let result: InvokeResult;
@@ -91,18 +91,28 @@ export const invoke: LambdaHandler = async (ctx, req) => {
 /** How long a queued event keeps being retried while the function is throttled (Lambda: up to 6 hours). */
 export const ASYNC_THROTTLE_RETRY_MS = 60_000;
 
+/** Lambda's default for asynchronous invocation: two retries (AWS::Lambda::EventInvokeConfig MaximumRetryAttempts). */
+export const ASYNC_DEFAULT_RETRIES = 2;
+
 /**
- * Runs a queued (Event) invocation. Like Lambda's event queue, a throttled event is retried later
- * (after Retry-After) instead of dropped; function errors are reported, not retried.
+ * Runs a queued (Event) invocation as Lambda's event queue does (AWS Lambda Developer Guide, "Error
+ * handling and automatic retries in Lambda", "Capturing records of Lambda asynchronous invocations"):
+ * a throttled event waits and is tried again without using a retry; a function error is retried up to
+ * MaximumRetryAttempts times (default 2) with a growing wait; an event that failed every attempt goes
+ * to the on-failure destination as an invocation record (condition RetriesExhausted), else is reported.
  */
-async function runQueued(ctx: LambdaContext, request: InvokeRequest): Promise<void> {
+async function runQueued(ctx: LambdaContext, request: InvokeRequest, qualifier: string | undefined): Promise<void> {
   const label = `${request.functionName}:${request.version}`;
+  const hooks = ctx.asyncInvokes;
+  const settings = hooks?.settings(request.functionName, qualifier) ?? {};
+  const retries = settings.maximumRetryAttempts ?? ASYNC_DEFAULT_RETRIES;
   const giveUpAt = Date.now() + ASYNC_THROTTLE_RETRY_MS;
-  for (;;) {
+  let attempts = 0;
+  let last: InvokeResult | undefined;
+  while (!ctx.isClosed()) {
+    let r: InvokeResult;
     try {
-      const r = await ctx.invoker.invoke(request);
-      if (r.functionError) ctx.onBackgroundError(`async invoke of ${label} failed (${r.functionError})`);
-      return;
+      r = await ctx.invoker.invoke(request);
     } catch (err) {
       const throttle = throttleOrRethrow(err);
       if (!(throttle instanceof AwsError) || throttle.code !== 'TooManyRequestsException') {
@@ -110,15 +120,71 @@ async function runQueued(ctx: LambdaContext, request: InvokeRequest): Promise<vo
         return;
       }
       const waitMs = Math.max(50, Number(throttle.headers['retry-after']) * 1000 || 1000);
-      if (Date.now() + waitMs > giveUpAt || ctx.isClosed()) {
+      if (Date.now() + waitMs > giveUpAt) {
         ctx.onBackgroundError(
           `async invoke of ${label} dropped: still throttled after ${ASYNC_THROTTLE_RETRY_MS / 1000} s`,
         );
         return;
       }
-      await new Promise((r) => setTimeout(r, waitMs).unref());
-      if (ctx.isClosed()) return;
+      await new Promise((res) => setTimeout(res, waitMs).unref());
+      continue;
     }
+    attempts++;
+    last = r;
+    if (!r.functionError) {
+      if (settings.onSuccess)
+        await toDestination(ctx, settings.onSuccess, record(ctx, request, r, attempts, 'Success'));
+      return;
+    }
+    if (attempts > retries) break;
+    await new Promise((res) => setTimeout(res, hooks?.retryDelayMs(attempts) ?? 1000 * 2 ** (attempts - 1)).unref());
+  }
+  if (!last || ctx.isClosed()) return;
+  if (settings.onFailure) {
+    await toDestination(ctx, settings.onFailure, record(ctx, request, last, attempts, 'RetriesExhausted'));
+  } else {
+    ctx.onBackgroundError(
+      `async invoke of ${label} failed ${attempts} times (${last.functionError}); no on-failure destination`,
+    );
+  }
+}
+
+/** The invocation record Lambda sends to a destination. */
+function record(ctx: LambdaContext, request: InvokeRequest, r: InvokeResult, attempts: number, condition: string) {
+  const response = toBuffer(r.payload).toString('utf8');
+  return {
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    requestContext: {
+      requestId: request.requestId,
+      functionArn: functionArn(ctx.region, ctx.accountId, request.functionName, request.version),
+      condition,
+      approximateInvokeCount: attempts,
+    },
+    requestPayload: JSON.parse(request.payload.toString('utf8')),
+    responseContext: {
+      statusCode: 200,
+      executedVersion: r.executedVersion ?? request.version,
+      ...(r.functionError ? { functionError: r.functionError } : {}),
+    },
+    responsePayload: parseOr(response),
+  };
+}
+
+async function toDestination(ctx: LambdaContext, arn: string, rec: object): Promise<void> {
+  try {
+    if (!ctx.asyncInvokes) throw new Error('no destinations on this endpoint');
+    await ctx.asyncInvokes.deliver(arn, rec);
+  } catch (err) {
+    ctx.onBackgroundError(`async invoke record for ${arn} lost: ${(err as Error).message}`);
+  }
+}
+
+function parseOr(text: string): unknown {
+  try {
+    return text === '' ? null : JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

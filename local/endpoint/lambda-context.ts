@@ -18,6 +18,26 @@ export interface LambdaContext {
   readonly isClosed: () => boolean;
   /** A new, empty directory for code uploaded over the wire (UpdateFunctionCode's ZipFile). */
   readonly newCodeDir: () => string;
+  /** How Event invokes are retried and where their failures go. @default 2 retries, 1 s then 2 s, no destination */
+  readonly asyncInvokes?: AsyncInvokeHooks;
+}
+
+/** A function's asynchronous invocation settings (AWS::Lambda::EventInvokeConfig). */
+export interface AsyncInvokeSettings {
+  /** 0 to 2. @default 2 */
+  readonly maximumRetryAttempts?: number;
+  /** Where the record of an event that failed every attempt goes (an SQS queue or a function ARN). */
+  readonly onFailure?: string;
+  /** Where the record of an event that succeeded goes. */
+  readonly onSuccess?: string;
+}
+
+export interface AsyncInvokeHooks {
+  settings(functionName: string, qualifier: string | undefined): AsyncInvokeSettings | undefined;
+  /** The wait before retry `n` (1-based), ms. */
+  retryDelayMs(n: number): number;
+  /** Hands an invocation record to a destination; rejects when it cannot. */
+  deliver(destinationArn: string, record: object): Promise<void>;
 }
 
 export interface LambdaRequest {

@@ -59,6 +59,8 @@ export interface EndpointOptions {
    * `handle(operation, input, region)` answers with the output object or throws an AwsError.
    */
   readonly jsonServices?: Readonly<Record<string, JsonService>>;
+  /** How Event invokes are retried and where their records go (the local mesh's EventInvokeConfigs). */
+  readonly asyncInvokes?: LambdaContext['asyncInvokes'];
 }
 
 /** A service on an awsJson protocol the endpoint hands requests to (the local mesh's CodeDeploy, CloudWatch). */
@@ -134,6 +136,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     onBackgroundError: log,
     isClosed: () => closed,
     newCodeDir,
+    asyncInvokes: options.asyncInvokes,
   });
   const rotationHooks = (backend: { region: string } & RegionBackend): RotationHooks => {
     const lambda = lambdaContext(backend);

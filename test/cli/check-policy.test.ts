@@ -106,6 +106,15 @@ describe('mesh check: the two walls of each edge', () => {
     ]);
   });
 
+  it('passes an edge through a channel: the consumer allows a sender it is not invoked by', () => {
+    // payments consumes the `charges` queue orders sends to; orders may not invoke payments.
+    const channels = new Map<string, { out: string[]; in: string[] }>([['orders', { out: ['charges'], in: [] }]]);
+    const m = { ...facts([allow], { orders: [] }), channels };
+    assert.equal(checkAllowedEdges({ service: 'orders', mesh: m }).status, 'fail', 'no consumer: still an Invoke edge');
+    channels.set('payments', { out: [], in: ['charges'] });
+    assert.equal(checkAllowedEdges({ service: 'orders', mesh: m }).status, 'pass');
+  });
+
   it('warns, without failing, when IAM cannot be read', () => {
     const m = { ...facts([allow]), grants: new Map([['orders', new Error('AccessDenied')]]) };
     assert.equal(checkDeclaredEdges({ service: 'orders', mesh: m }).status, 'warn');

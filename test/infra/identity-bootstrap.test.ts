@@ -87,6 +87,7 @@ describe('identity issuance at deploy (template)', () => {
       'frontend',
       'inventory',
       'mesh-deploy-check',
+      'notifications',
       'orders',
       'payments',
     ]);
@@ -119,8 +120,8 @@ describe('identity issuance at deploy (template)', () => {
 
   it('rotation schedules only take over after the deploy-time issuance, and start no rotation at deploy', () => {
     const schedules = ofType('AWS::SecretsManager::RotationSchedule');
-    // The CA, four services and the pre-traffic check's identity.
-    assert.equal(schedules.length, 6);
+    // The CA, five services and the pre-traffic check's identity.
+    assert.equal(schedules.length, 7);
     const issuedIds = new Set(
       [...ofType(IDENTITY.resourceType.identity), ...ofType(IDENTITY.resourceType.ca)].map(([id]) => id),
     );

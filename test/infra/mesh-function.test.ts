@@ -12,7 +12,7 @@ import { ENV, LAYER, LIVE_ALIAS } from '../../shared/names';
 import { constructStatements, logicalId, shopApp } from './infra-fixture';
 import { functionNamesOf, grantsInvoke, invokeGrants, resourceText } from './invoke-grants';
 
-const SERVICES = ['frontend', 'orders', 'payments', 'inventory'];
+const SERVICES = ['frontend', 'orders', 'payments', 'inventory', 'notifications'];
 
 describe('MeshFunction in the example app (release 2)', () => {
   let template: Template;
@@ -121,6 +121,7 @@ describe('MeshFunction in the example app (release 2)', () => {
       Orders: ['inventory', 'payments'],
       Payments: [],
       Inventory: [],
+      Notifications: [],
     };
     const names = functionNamesOf(template);
     for (const [construct, targets] of Object.entries(expected)) {
@@ -157,8 +158,10 @@ describe('MeshFunction in the example app (release 2)', () => {
     const table = logicalId(template, 'AWS::DynamoDB::Table', '/Mesh/PolicyTable/Resource');
     const expected: Record<string, string[]> = {
       Frontend: ['frontend', 'orders'],
-      Orders: ['orders', 'inventory', 'payments'],
+      // orders also reads the policy of the order-events queue, the channel it sends to.
+      Orders: ['orders', 'inventory', 'payments', 'order-events'],
       Payments: ['payments'],
+      Notifications: ['notifications'],
     };
     for (const [construct, keys] of Object.entries(expected)) {
       const read = constructStatements(template, `LambdaMeshShop/${construct}/`).find((s) =>

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Mesh } from '../../infra/mesh';
 import { MeshDashboard } from '../../infra/mesh-dashboard';
@@ -279,5 +280,34 @@ describe('Mesh with its dashboard (infra/mesh.ts hook)', () => {
     const titles = widgets.map((w) => w.properties.title);
     assert.ok(titles.includes('orders → payments: success rate %'), titles.join(' | '));
     assert.ok(titles.includes('payments: success rate per version %'), 'the canary is graphed per version');
+  });
+
+  it('a queue is graphed as its sender edge, and the consumer reports the edge through it', () => {
+    // GIVEN orders sends to a queue that notifications consumes
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Shop', { env: { account: '123456789012', region: 'us-east-1' } });
+    const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop' });
+    const entry = join(__dirname, '../support/observ-app/code/index.js');
+    const orders = new MeshFunction(stack, 'Orders', { mesh, service: 'orders', entry, handler: 'orders' });
+    const notifications = new MeshFunction(stack, 'Notes', {
+      mesh,
+      service: 'notifications',
+      entry,
+      handler: 'orders',
+    });
+    const queue = new sqs.Queue(stack, 'OrderEvents');
+    // WHEN
+    orders.allowSendTo(queue);
+    notifications.receiveFrom(queue, { from: [orders] });
+    // THEN
+    const body = dashboardBody(Template.fromStack(stack));
+    const titles = (JSON.parse(body).widgets as { properties: { title?: string } }[]).map((w) => w.properties.title);
+    assert.ok(titles.includes('orders → order-events: requests'), titles.join(' | '));
+    assert.ok(!titles.includes('order-events: requests by version'), 'a queue has no versions to graph');
+    assert.match(
+      body,
+      /source_workload=\\"orders\\" destination_workload=\\"notifications\\" reporter=\\"destination\\"/,
+    );
+    assert.match(body, /source_workload=\\"orders\\" destination_workload=\\"order-events\\" reporter=\\"source\\"/);
   });
 });

@@ -138,8 +138,8 @@ describe('identity bootstrap on the local mesh (example app)', { skip: example ?
     const deploys = m.mesh.deployments;
     assert.equal(
       deploys[0]!.customResources.filter((c) => c.endsWith(' Create')).length,
-      6,
-      "CA + 4 services' identities + the pre-traffic check's",
+      7,
+      "CA + 5 services' identities + the pre-traffic check's",
     );
     assert.deepEqual(deploys[1]!.customResources, [], 'release 2 changed no identity resource: nothing issued');
     await m.release(); // the schedules' set-up checks pass on the issued secrets

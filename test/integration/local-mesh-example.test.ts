@@ -88,6 +88,31 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     assert.equal(r.FunctionError, undefined, text(r));
   });
 
+  it('tells notifications of the order through the order-events queue: counted and traced across the hop', {
+    skip: !assemblies && 'looks inside the local mesh',
+  }, async () => {
+    const r = await invoke('frontend', { action: 'checkout', sku: 'sku-2', quantity: 2 });
+    assert.equal(r.FunctionError, undefined, text(r));
+    const local = mesh.local!;
+    const until = Date.now() + 15_000;
+    const edge = (source: string, destination: string, reporter: string) =>
+      local.store
+        .stats({ windowMs: 600_000 })
+        .edges.find((e) => e.source === source && e.destination === destination && e.reporter === reporter);
+    while (!edge('orders', 'notifications', 'destination') && Date.now() < until) {
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(edge('orders', 'notifications', 'destination'), 'notifications counts the order-placed message');
+    assert.ok(edge('orders', 'order-events', 'source'), 'orders counts its send to the queue');
+    // The segments come over UDP: the trace may complete a moment after the counts.
+    const crossed = () =>
+      local.store
+        .traces(100)
+        .some((t) => t.services.includes(fn.get('orders')!) && t.services.includes(fn.get('notifications')!));
+    while (!crossed() && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+    assert.ok(crossed(), 'one trace from orders to notifications');
+  });
+
   it('refuses the denied frontend -> payments edge', async () => {
     // frontend itself calls payments: its own mesh refuses the undeclared edge (policy, fail fast).
     const r = await invoke('frontend', { action: 'pay-direct' });

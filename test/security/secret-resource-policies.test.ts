@@ -98,6 +98,7 @@ describe('security: mesh secrets deny every write and policy action to all but t
       'shop/identity/frontend',
       'shop/identity/inventory',
       'shop/identity/mesh-deploy-check',
+      'shop/identity/notifications',
       'shop/identity/orders',
       'shop/identity/payments',
       'shop/mesh-ca',

@@ -134,9 +134,18 @@ export function regionsAssembly(): string {
  * idempotent and a non-idempotent edge, on the real constructs and runtime layer. One release.
  */
 export function checkoutFixtureAssembly(): string {
-  const appDir = join(__dirname, 'local-mesh-app/checkout');
+  return constructsAssembly('checkout-fixture', join(__dirname, 'local-mesh-app/checkout'));
+}
+
+/** The asynchronous edges fixture (test/support/async-app): Event invokes and an SQS queue, one release. */
+export function asyncFixtureAssembly(): string {
+  return constructsAssembly('async-fixture', join(__dirname, 'async-app'));
+}
+
+/** The one assembly of a fixture app on the real constructs and runtime: rebuilt when either changes. */
+function constructsAssembly(name: string, appDir: string): string {
   return singleAssembly(
-    'checkout-fixture',
+    name,
     appDir,
     hashTree([appDir, ...['infra', 'functions', 'shared'].map((p) => join(ROOT, p))]),
   );

@@ -115,6 +115,7 @@ export function fixture(
     budgets: new RetryBudgets(),
     balancers: new RouteBalancers(),
     aliases: new AliasVersions(),
+    channelTransports: new Map(),
   };
   const accessLog = () =>
     lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -25,6 +25,10 @@ export interface AwsService {
 export const LAMBDA: AwsService = { endpointId: 'LAMBDA', name: 'lambda' };
 export const DYNAMODB: AwsService = { endpointId: 'DYNAMODB', name: 'dynamodb' };
 export const SECRETS_MANAGER: AwsService = { endpointId: 'SECRETS_MANAGER', name: 'secretsmanager' };
+/** The channels `mesh.send` reaches (SDK service ids SQS, SNS, EventBridge). */
+export const SQS: AwsService = { endpointId: 'SQS', name: 'sqs' };
+export const SNS: AwsService = { endpointId: 'SNS', name: 'sns' };
+export const EVENTBRIDGE: AwsService = { endpointId: 'EVENTBRIDGE', name: 'events' };
 
 export type AwsRoute =
   | { readonly wire: true; readonly url: URL; readonly region: string }

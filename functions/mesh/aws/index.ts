@@ -12,9 +12,12 @@ export {
   awsRoute,
   configuredEndpoint,
   DYNAMODB,
+  EVENTBRIDGE,
   LAMBDA,
   regionOf,
   SECRETS_MANAGER,
+  SNS,
+  SQS,
 } from './aws-endpoint';
 export { type AwsErrorFields, awsError } from './aws-error';
 export { awsJsonCall, isRetryableRead } from './aws-json-call';

@@ -45,6 +45,8 @@ export const MAX_TOKEN_CHARS = 2048;
  */
 export const TOKEN_LIFETIME_S = 10;
 export const MAX_TOKEN_LIFETIME_S = TOKEN_LIFETIME_S;
+/** The lifetime of a token of an asynchronous message (shared/names.ts, where the signer reads it too). */
+export { ASYNC_TOKEN_LIFETIME_S } from '../../../shared/names';
 /**
  * Clock skew tolerated between caller and callee, seconds. Lambda's hosts keep time with the Amazon
  * Time Sync Service (well under a second apart); 2 s leaves room without widening replay much.

@@ -10,6 +10,7 @@
 import { sign as ecSign, verify as ecVerify, type KeyObject, randomBytes } from 'node:crypto';
 import type { TrustBundle } from './certificate-check';
 import {
+  ASYNC_TOKEN_LIFETIME_S,
   CLOCK_SKEW_S,
   MAX_TOKEN_CHARS,
   MAX_TOKEN_LIFETIME_S,
@@ -77,6 +78,12 @@ export interface VerifyInput extends RequestBinding {
   readonly trust: TrustBundle;
   readonly replay: ReplayCache;
   readonly nowS: number;
+  /**
+   * A token of an asynchronous message: it may live up to ASYNC_TOKEN_LIFETIME_S, and its nonce is not
+   * claimed, since the queue delivers the same message (and token) again on a retry. What a replay can
+   * do is bounded by the binding: the same payload and idempotency key to the same audience.
+   */
+  readonly async?: boolean;
 }
 
 const B64U = /^[A-Za-z0-9_-]+$/;
@@ -96,7 +103,8 @@ export function verifyToken(input: VerifyInput): VerifyResult {
   const claims = parseClaims(claimsPart);
   if (!claims) return fail(REFUSAL.malformed);
 
-  if (claims.exp - claims.iat > MAX_TOKEN_LIFETIME_S || claims.exp < claims.iat) return fail(REFUSAL.lifetimeTooLong);
+  const maxLifetimeS = input.async ? ASYNC_TOKEN_LIFETIME_S : MAX_TOKEN_LIFETIME_S;
+  if (claims.exp - claims.iat > maxLifetimeS || claims.exp < claims.iat) return fail(REFUSAL.lifetimeTooLong);
   if (claims.iat > nowS + CLOCK_SKEW_S) return fail(REFUSAL.notYetValid);
   if (claims.exp < nowS - CLOCK_SKEW_S) return fail(REFUSAL.expired);
   if (claims.aud !== input.audience) return fail(REFUSAL.wrongAudience);
@@ -119,6 +127,7 @@ export function verifyToken(input: VerifyInput): VerifyResult {
   }
   if (!good) return fail(REFUSAL.badSignature);
   if (claims.dig !== requestDigest(input)) return fail(REFUSAL.payloadMismatch);
+  if (input.async) return { ok: true };
   if (!input.replay.claim(`${claims.iss} ${claims.nce}`, claims.exp + CLOCK_SKEW_S, nowS))
     return fail(REFUSAL.replayed);
   return { ok: true };

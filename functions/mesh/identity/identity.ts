@@ -74,7 +74,7 @@ export class Identity {
    * The token for metadata `tok`: one per attempt (fresh nonce). `target` is a service name or SPIFFE
    * ID; the request fields (payload, idempotency key, deadline, HTTP request line) are what it binds.
    */
-  sign(input: { target: string } & RequestBinding): string {
+  sign(input: { target: string; lifetimeS?: number } & RequestBinding): string {
     const nowMs = this.now();
     this.maybeRefresh(nowMs);
     const m = this.material;
@@ -93,7 +93,10 @@ export class Identity {
    * from the metadata. Never throws.
    */
   verify(
-    input: { token: unknown; source: unknown; payload: PayloadBytes } & Omit<RequestBinding, 'payload'>,
+    input: { token: unknown; source: unknown; payload: PayloadBytes; audience?: string; async?: boolean } & Omit<
+      RequestBinding,
+      'payload'
+    >,
   ): VerifyResult {
     const nowMs = this.now();
     this.maybeRefresh(nowMs);
@@ -108,7 +111,9 @@ export class Identity {
       res = verifyToken({
         token: input.token,
         expectedIssuer: spiffeId(this.mesh, input.source),
-        audience: m.spiffeId,
+        // A message on a channel (queue, topic, bus) is addressed to the channel, not to this service.
+        audience: input.audience ?? m.spiffeId,
+        async: input.async,
         payload: input.payload ?? '',
         idempotencyKey: input.idempotencyKey,
         deadline: input.deadline,

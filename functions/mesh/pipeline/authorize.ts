@@ -3,9 +3,10 @@
  * fast). The refusal tells application code only `denied` and the call's key; the reason goes to
  * this function's access log. An admitted call learns its traffic policy and counts in the budget.
  */
-import { LIVE_ALIAS } from '../../../shared/names';
+import type { ChannelTarget } from '../../../shared/channel';
+import { ENV, LIVE_ALIAS } from '../../../shared/names';
 import type { AuthorizedCall, CallContext } from './call-context';
-import { MeshDeniedError } from './errors';
+import { MeshCallError, MeshDeniedError } from './errors';
 import { ended } from './record';
 
 export async function authorize(call: CallContext): Promise<AuthorizedCall> {
@@ -21,6 +22,7 @@ export async function authorize(call: CallContext): Promise<AuthorizedCall> {
     throw ended(call, 'denied', err, { refused: true, reason: `${eff.reason}: ${eff.detail}` });
   }
   const traffic = eff.policy;
+  const channel = call.mode === 'send' ? channelOf(call) : undefined;
   const alias = policy.serviceItem?.alias ?? LIVE_ALIAS;
   const bytes = Buffer.from(JSON.stringify(call.payload === undefined ? {} : call.payload));
   const budget = budgets.get(call.target, traffic.budget);
@@ -29,10 +31,27 @@ export async function authorize(call: CallContext): Promise<AuthorizedCall> {
   return Object.assign(call, {
     policy,
     traffic,
-    functionName: policy.serviceItem?.functionName ?? `${deps.meshName}-${call.target}`,
+    functionName: channel?.arn ?? policy.serviceItem?.functionName ?? `${deps.meshName}-${call.target}`,
     alias,
     bytes,
     overallDeadline: call.startedAt + (call.options.timeoutMs ?? traffic.timeoutMs),
     budget,
+    channel,
   });
+}
+
+/**
+ * The channel a `send` names (MESH_CHANNELS), else undefined: an Event invoke of the service. The
+ * deployment is the only source of channels; a malformed declaration fails closed.
+ */
+function channelOf(call: CallContext): ChannelTarget | undefined {
+  const declared = call.client.deps.channels?.();
+  if (!declared) return undefined;
+  if (!declared.ok) {
+    throw new MeshCallError(
+      `mesh: ${ENV.channels} is malformed (${declared.error}); MeshFunction sets it at deploy, so redeploy the function`,
+      500,
+    );
+  }
+  return declared.channels.get(call.target);
 }

@@ -4,6 +4,7 @@
  * which transport) into a `ReadyCall`, and an `AttemptContext` per attempt, made by `route`.
  * What every call of one client shares (breakers, budgets, balancers, clocks) is the `ClientState`.
  */
+import type { Channels, ChannelTarget } from '../../../shared/channel';
 import type { HttpTargets } from '../../../shared/http-target';
 import { LIVE_ALIAS, SERVICE_NAME_PATTERN } from '../../../shared/names';
 import { outboundKey } from '../idempotency-key';
@@ -36,7 +37,7 @@ export interface CallOptions {
 
 export interface Signer {
   /** A token bound to this request: payload, idempotency key, deadline and (HTTP) request line. */
-  sign(input: { target: string } & RequestBinding): string;
+  sign(input: { target: string; lifetimeS?: number } & RequestBinding): string;
 }
 
 export interface ClientDeps {
@@ -57,6 +58,10 @@ export interface ClientDeps {
   readonly sharedBreakers?: { opened(target: string, version: string, openedAt: number, openMs: number): void };
   /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS). @default none */
   readonly routeHeaderNames?: ReadonlySet<string>;
+  /** The channels the deployment declared for `send` (MESH_CHANNELS), read on the first send. */
+  readonly channels?: () => Channels;
+  /** The transport of one channel, made on its first send. @default channel-transport.ts, on the wire */
+  readonly channelTransport?: (name: string, target: ChannelTarget) => InvokeTransport;
 }
 
 /** What every request of one call carries besides the core metadata. */
@@ -76,11 +81,15 @@ export interface ClientState {
   readonly budgets: RetryBudgets;
   readonly balancers: RouteBalancers;
   readonly aliases: AliasVersions;
+  /** One transport per channel, made on its first send. */
+  readonly channelTransports: Map<string, InvokeTransport>;
 }
 
 /** One call as `startCall` opens it. The progress fields are what its access-log line reports. */
 export interface CallContext {
   readonly client: ClientState;
+  /** `call`: a synchronous Invoke (or HTTP request) and its answer; `send`: an asynchronous message. */
+  readonly mode: 'call' | 'send';
   readonly target: string;
   readonly payload: unknown;
   readonly options: CallOptions;
@@ -114,6 +123,8 @@ export interface AuthorizedCall extends CallContext {
   /** The end of the whole call (its timeout), epoch ms. */
   readonly overallDeadline: number;
   readonly budget: RetryBudget;
+  /** The channel a `send` goes to (MESH_CHANNELS); undefined = an Event invoke of the target service. */
+  readonly channel: ChannelTarget | undefined;
 }
 
 /** A call that knows who signs it and how it travels (`connect`). */
@@ -159,18 +170,25 @@ export interface AttemptOutcome {
 }
 
 /** Opens a call: its target checked, its idempotency key (derived from the invocation's), its start. */
-export function startCall(client: ClientState, target: string, payload: unknown, options: CallOptions): CallContext {
+export function startCall(
+  client: ClientState,
+  target: string,
+  payload: unknown,
+  options: CallOptions,
+  mode: CallContext['mode'] = 'call',
+): CallContext {
   const startedAt = client.now();
   const t0 = performance.now();
   if (typeof target !== 'string' || !SERVICE_NAME_PATTERN.test(target)) {
     throw new MeshCallError(
-      `call(target): ${JSON.stringify(target)} is not a service name (lower-case letters, digits, dashes)`,
+      `${mode}(target): ${JSON.stringify(target)} is not a service name${mode === 'send' ? ' or channel name' : ''} (lower-case letters, digits, dashes)`,
     );
   }
   const scope = client.deps.scope();
   const routeHeaders = mergeRouteHeaders(scope?.routeHeaders, options.headers);
   return {
     client,
+    mode,
     target,
     payload,
     options,

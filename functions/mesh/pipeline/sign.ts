@@ -5,7 +5,7 @@
  * payload, idempotency key, deadline and (HTTP) request line.
  */
 import { carriesIdentityToken, type HttpTarget } from '../../../shared/http-target';
-import { ENV, type MeshMetadata } from '../../../shared/names';
+import { ASYNC_TOKEN_LIFETIME_S, channelSpiffeId, ENV, type MeshMetadata } from '../../../shared/names';
 import type { Identity } from '../identity/identity';
 import { requestLineOfUrl } from '../identity/request-binding';
 import { encodeClientContext } from '../metadata';
@@ -28,7 +28,15 @@ export async function connect(call: AuthorizedCall): Promise<ReadyCall> {
   // it, never by a policy item: the same pipeline over the HTTP transport, loaded on first use. The
   // identity token goes only where the transport verifies who answers, and there it binds the
   // request line too.
+  if (call.channel)
+    return Object.assign(call, { transport: channelTransport(call), signer: identity, overHttp: false });
   const http = httpTargetOf(call);
+  if (http && call.mode === 'send') {
+    throw new MeshCallError(
+      `mesh: cannot send to ${call.target}: it is reached over HTTP (${http.url}), and an asynchronous send is ` +
+        'an Event invoke; call it with mesh.call, or send to a queue, topic or bus it consumes',
+    );
+  }
   if (!http) return Object.assign(call, { transport: call.client.deps.transport, signer: identity, overHttp: false });
   return Object.assign(call, {
     transport: httpTransport(call.target, http, identity),
@@ -58,6 +66,59 @@ export function sign(call: ReadyCall, deadline: number, attempt: number, trc?: s
     ...(mirrorCopy ? { mir: 1 as const } : {}),
   };
   return encodeClientContext(meta);
+}
+
+/**
+ * The mesh metadata of one attempt of a `send`: no deadline (the message may wait in a queue and be
+ * delivered again), a token that outlives the wait, addressed to the channel (any of its consumers)
+ * or the target service, bound to the payload and idempotency key. `ch` names the channel.
+ */
+export function signAsync(call: ReadyCall, attempt: number, trc?: string): MeshMetadata {
+  const { service, meshName } = call.client.deps;
+  const idk = call.idempotencyKey;
+  const audience = call.channel ? channelSpiffeId(meshName, call.target) : call.target;
+  return {
+    v: 1,
+    src: service,
+    att: attempt,
+    idk,
+    ...(trc ? { trc } : {}),
+    ...(call.signer
+      ? {
+          tok: call.signer.sign({
+            target: audience,
+            payload: call.bytes,
+            idempotencyKey: idk,
+            lifetimeS: ASYNC_TOKEN_LIFETIME_S,
+          }),
+        }
+      : {}),
+    ...call.carried,
+    ...(call.channel ? { ch: call.target } : {}),
+  };
+}
+
+/** The channel's transport, one per channel for the client's life (its connection is kept alive). */
+function channelTransport(call: AuthorizedCall): InvokeTransport {
+  const { client, target } = call;
+  let t = client.channelTransports.get(target);
+  if (!t) {
+    const make =
+      client.deps.channelTransport ??
+      ((name, c) =>
+        (require('../transport/channel-transport') as typeof import('../transport/channel-transport')).channelTransport(
+          name,
+          c,
+          process.env,
+        ));
+    try {
+      t = make(target, call.channel!);
+    } catch (err) {
+      throw new MeshCallError(`mesh: cannot send to ${target}: ${(err as Error).message}`);
+    }
+    client.channelTransports.set(target, t);
+  }
+  return t;
 }
 
 function httpTargetOf(call: AuthorizedCall): HttpTarget | undefined {

@@ -65,6 +65,7 @@ const CLIENT = new Set([
   'InvalidParameterValueException',
   'InvalidRequestContentException',
   'RequestTooLargeException',
+  'RequestEntityTooLargeException',
   'UnsupportedMediaTypeException',
   'ValidationException',
   'InvalidRuntimeException',

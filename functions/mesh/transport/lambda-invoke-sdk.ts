@@ -23,8 +23,8 @@ export function sdkInvokeTransport(
         FunctionName: req.functionName,
         Qualifier: req.qualifier,
         Payload: req.payload,
-        ClientContext: req.clientContext,
-        InvocationType: 'RequestResponse',
+        ClientContext: req.clientContext || undefined,
+        InvocationType: req.invocationType ?? 'RequestResponse',
       });
       if (req.traceHeader) {
         const header = req.traceHeader;

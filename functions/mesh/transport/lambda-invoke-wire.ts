@@ -19,9 +19,9 @@ export class LambdaWireTransport implements InvokeTransport {
   async invoke(req: InvokeRequest): Promise<InvokeResponse> {
     const headers: Record<string, string> = {
       'content-type': 'application/octet-stream',
-      'x-amz-invocation-type': 'RequestResponse',
-      'x-amz-client-context': req.clientContext,
+      'x-amz-invocation-type': req.invocationType ?? 'RequestResponse',
     };
+    if (req.clientContext) headers['x-amz-client-context'] = req.clientContext;
     // Not signed (the SDK leaves it out too): X-Ray may rewrite it on the way.
     if (req.traceHeader) headers['x-amzn-trace-id'] = req.traceHeader;
     const res = await this.client.send({

@@ -1,0 +1,120 @@
+/**
+ * Recognises the events a queue, a topic or a bus delivers and reads each record's mesh metadata and
+ * payload (docs/async-edges.md): an SQS batch (`Records[].eventSource = "aws:sqs"`, the metadata in the
+ * message attribute `lambda-mesh`), an SNS notification (`Records[].EventSource = "aws:sns"`, the same
+ * attribute) and an EventBridge event (`detail-type`, its detail the mesh envelope). Rebuilds the event
+ * a handler gets: only the records let in, without the mesh's attribute, an EventBridge detail opened.
+ * Pure: an event in, records out.
+ */
+import { CHANNEL_KIND, type ChannelKind } from '../../../shared/channel';
+import { META, type MeshMetadata } from '../../../shared/names';
+import { isEnvelope, mayCarryRecords, openEnvelope, parseMetadata } from '../metadata';
+
+/** One record of a batch as the checks see it. */
+export interface EventRecord {
+  /** SQS messageId, SNS MessageId, EventBridge id: what a partial batch response names. */
+  readonly id: string;
+  /** The queue or topic the record came from (SQS eventSourceARN, SNS TopicArn); none for EventBridge. */
+  readonly sourceArn?: string;
+  /** The mesh metadata, when the record carries any. */
+  readonly meta: MeshMetadata | undefined;
+  /** The bytes the sender's token binds: the message body, or the EventBridge payload as JSON. */
+  readonly payload: string;
+}
+
+export interface EventBatch {
+  readonly kind: ChannelKind;
+  readonly records: readonly EventRecord[];
+  /** The event the handler gets with the records at these indexes (in order). */
+  rebuild(kept: readonly number[]): unknown;
+}
+
+type Raw = Record<string, unknown>;
+
+export function readBatch(event: unknown): EventBatch | undefined {
+  if (!mayCarryRecords(event)) return undefined;
+  const e = event as Raw;
+  if (Array.isArray(e.Records) && e.Records.length > 0) {
+    const records = e.Records as Raw[];
+    if (records.every((r) => r?.eventSource === 'aws:sqs')) return sqsBatch(e, records);
+    if (records.every((r) => r?.EventSource === 'aws:sns' && typeof r.Sns === 'object')) return snsBatch(e, records);
+    return undefined;
+  }
+  if (typeof e['detail-type'] === 'string' && 'detail' in e) return eventBridgeBatch(e);
+  return undefined;
+}
+
+function sqsBatch(event: Raw, records: Raw[]): EventBatch {
+  return {
+    kind: CHANNEL_KIND.sqs,
+    records: records.map((r) => {
+      const attrs = (r.messageAttributes ?? {}) as Record<string, { stringValue?: unknown } | undefined>;
+      return {
+        id: String(r.messageId ?? ''),
+        sourceArn: typeof r.eventSourceARN === 'string' ? r.eventSourceARN : undefined,
+        meta: metadataOfAttribute(attrs[META.messageAttribute]?.stringValue),
+        payload: typeof r.body === 'string' ? r.body : '',
+      };
+    }),
+    rebuild: (kept) => ({
+      ...event,
+      Records: kept.map((i) => withoutAttribute(records[i]!, 'messageAttributes')),
+    }),
+  };
+}
+
+function snsBatch(event: Raw, records: Raw[]): EventBatch {
+  return {
+    kind: CHANNEL_KIND.sns,
+    records: records.map((r) => {
+      const sns = r.Sns as Raw;
+      const attrs = (sns.MessageAttributes ?? {}) as Record<string, { Value?: unknown } | undefined>;
+      return {
+        id: String(sns.MessageId ?? ''),
+        sourceArn: typeof sns.TopicArn === 'string' ? sns.TopicArn : undefined,
+        meta: metadataOfAttribute(attrs[META.messageAttribute]?.Value),
+        payload: typeof sns.Message === 'string' ? sns.Message : '',
+      };
+    }),
+    rebuild: (kept) => ({
+      ...event,
+      Records: kept.map((i) => {
+        const r = records[i]!;
+        return { ...r, Sns: withoutAttribute(r.Sns as Raw, 'MessageAttributes') };
+      }),
+    }),
+  };
+}
+
+/** One event; a mesh message's detail is the envelope, opened for the handler. */
+function eventBridgeBatch(event: Raw): EventBatch {
+  const envelope = isEnvelope(event.detail) ? openEnvelope(event.detail) : undefined;
+  const record: EventRecord = {
+    id: String(event.id ?? ''),
+    meta: envelope?.meta,
+    // The token binds the payload as the sender serialized it; JSON.stringify gives those bytes back.
+    payload: envelope ? JSON.stringify(envelope.payload) : JSON.stringify(event.detail ?? null),
+  };
+  return {
+    kind: CHANNEL_KIND.events,
+    records: [record],
+    rebuild: () => (envelope ? { ...event, detail: envelope.payload } : event),
+  };
+}
+
+function metadataOfAttribute(value: unknown): MeshMetadata | undefined {
+  if (typeof value !== 'string' || value.length > 8192) return undefined;
+  try {
+    return parseMetadata(JSON.parse(value));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record without the mesh's attribute: the handler sees the attributes the sender set. */
+function withoutAttribute(r: Raw, field: string): Raw {
+  const attrs = r[field] as Record<string, unknown> | undefined;
+  if (!attrs || !(META.messageAttribute in attrs)) return r;
+  const { [META.messageAttribute]: _mesh, ...rest } = attrs;
+  return { ...r, [field]: rest };
+}

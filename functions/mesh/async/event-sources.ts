@@ -1,0 +1,219 @@
+/**
+ * The inbound side of queues, topics and buses: each record of a batch is checked on its own, as a
+ * synchronous call is (identity, then policy), and only the records let in reach the handler, in one
+ * invocation. A refused record is dropped and reported (access log, `denied_total`, reason in this
+ * function's log only); for SQS it is named in the partial batch response (`batchItemFailures`), so it
+ * stays in the queue and ends in its dead-letter queue instead of being lost. A refused SNS or
+ * EventBridge delivery (one record) fails the invocation, so Lambda's retries and on-failure
+ * destination keep it. Each record's trace continues the sender's: a subsegment under its send.
+ *
+ * Loaded by the wrapper only for an event that may carry records (event-records.ts `mayCarryRecords`).
+ */
+import { channelSpiffeId, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../../shared/names';
+import { newSegmentId, parseTraceHeader, type TraceContext } from '../../../shared/trace-header';
+import type { InvocationScope } from '../invocation-scope';
+import type { MeshRuntime } from '../mesh-runtime';
+import type { EventBatch, EventRecord } from './event-records';
+
+export { readBatch } from './event-records';
+
+/** What the wrapper lends a batch: the handler against the function's timeout, in a scope. */
+export interface BatchHost {
+  readonly rt: MeshRuntime;
+  readonly requestId: string;
+  readonly version: string;
+  readonly getRemainingTimeInMillis?: () => number;
+  /** The trace Lambda gave this invocation (the first record's sender's, when Lambda continued it). */
+  readonly trace?: TraceContext;
+  run(event: unknown, scope: InvocationScope): Promise<unknown>;
+  /** The error a refused delivery fails with: `unauthenticated` and the request id, nothing more. */
+  refusal(): Error;
+}
+
+/** How one record fared at the door. */
+type Verdict =
+  | { readonly ok: true; readonly source: string }
+  | {
+      readonly ok: false;
+      readonly outcome: 'unauthenticated' | 'denied';
+      readonly reason: string;
+      readonly source: string;
+    };
+
+export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<unknown> {
+  const t0 = performance.now();
+  const startS = Date.now() / 1000;
+  const verdicts = await admitAll(batch, host);
+  const kept = verdicts.flatMap((v, i) => (v.ok ? [i] : []));
+  const refused = batch.records.filter((_, i) => !verdicts[i]!.ok);
+  let result: unknown;
+  let failed: Error | undefined;
+  if (kept.length > 0) {
+    try {
+      result = await host.run(batch.rebuild(kept), scopeOf(batch, kept, verdicts, host));
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  const handlerFailures = failed ? undefined : failuresIn(result);
+  batch.records.forEach((r, i) => {
+    const v = verdicts[i]!;
+    const outcome = !v.ok ? v.outcome : failed || handlerFailures?.has(r.id) ? 'function-error' : 'success';
+    recordOne(host, batch, r, v, outcome, performance.now() - t0, startS, failed);
+  });
+  if (failed) throw failed;
+  if (refused.length === 0) return result;
+  if (batch.kind !== 'sqs') {
+    // One delivery, refused: failing the invocation keeps it for Lambda's retries and on-failure destination.
+    if (kept.length === 0) throw host.refusal();
+    return result;
+  }
+  return { batchItemFailures: [...new Set([...refused.map((r) => r.id), ...(handlerFailures ?? [])])].map(itemOf) };
+}
+
+/** Each record's identity (identity on), then the policy for its verified sender. */
+async function admitAll(batch: EventBatch, host: BatchHost): Promise<Verdict[]> {
+  const { rt } = host;
+  const identity = batch.records.some((r) => r.meta) ? await rt.identity() : undefined;
+  const decidedAt = rt.policy.now();
+  const own = await rt.policy.get(rt.config.service);
+  return batch.records.map((r) => {
+    const checked = verifyRecord(host, r, identity);
+    if (!checked.ok) return checked;
+    const eff = rt.policy.authorize(own, checked.source, decidedAt);
+    if (!eff.allowed) {
+      return { ok: false, outcome: 'denied', reason: `${eff.reason}: ${eff.detail}`, source: UNKNOWN_SOURCE };
+    }
+    return checked;
+  });
+}
+
+function verifyRecord(
+  host: BatchHost,
+  r: EventRecord,
+  identity: Awaited<ReturnType<MeshRuntime['identity']>>,
+): Verdict {
+  const { meta } = r;
+  if (!meta) return { ok: true, source: EXTERNAL };
+  const refuse = (reason: string): Verdict => ({
+    ok: false,
+    outcome: 'unauthenticated',
+    reason,
+    source: UNKNOWN_SOURCE,
+  });
+  const channel = channelCheck(host, r, meta);
+  if (channel) return refuse(channel);
+  if (!identity) return { ok: true, source: meta.src };
+  const v = identity.verify({
+    token: meta.tok,
+    source: meta.src,
+    payload: r.payload,
+    idempotencyKey: meta.idk,
+    audience: channelSpiffeId(host.rt.config.meshName, meta.ch!),
+    async: true,
+  });
+  return v.ok ? { ok: true, source: meta.src } : refuse(v.reason);
+}
+
+/**
+ * A record of the mesh names its channel; this function must consume it (MESH_INBOUND_CHANNELS), and a
+ * queue's or topic's record must come from that channel's ARN: a token for one channel is not good on another.
+ */
+function channelCheck(host: BatchHost, r: EventRecord, meta: MeshMetadata): string | undefined {
+  if (!meta.ch) return 'channel-missing';
+  const inbound = host.rt.inboundChannels;
+  if (typeof inbound === 'string') return `inbound-channels-malformed: ${inbound}`;
+  const arn = inbound.get(meta.ch);
+  if (arn === undefined) return `channel-not-consumed: ${meta.ch}`;
+  if (r.sourceArn !== undefined && r.sourceArn !== arn) return `channel-arn-mismatch: ${meta.ch}`;
+  return undefined;
+}
+
+/**
+ * The scope the handler runs in: one record's sender, key and trace; several records' common sender,
+ * Lambda's request id as the key, and the first record's trace.
+ */
+function scopeOf(
+  batch: EventBatch,
+  kept: readonly number[],
+  verdicts: readonly Verdict[],
+  host: BatchHost,
+): InvocationScope {
+  const first = batch.records[kept[0]!]!;
+  const sources = new Set(kept.map((i) => verdicts[i]!.source));
+  const one = kept.length === 1;
+  return {
+    source: sources.size === 1 ? [...sources][0] : EXTERNAL,
+    idempotencyKey: (one ? first.meta?.idk : undefined) ?? host.requestId,
+    attempt: one ? first.meta?.att : undefined,
+    trace: host.trace && host.trace.root === traceOf(first)?.root ? host.trace : traceOf(first),
+    requestId: host.requestId,
+    getRemainingTimeInMillis: host.getRemainingTimeInMillis,
+    calls: new Map(),
+    ...(one && first.meta?.rh ? { routeHeaders: first.meta.rh } : {}),
+  };
+}
+
+function traceOf(r: EventRecord): TraceContext | undefined {
+  const h = parseTraceHeader(r.meta?.trc);
+  return h && { ...h, sampled: h.sampled ?? false };
+}
+
+/** The record ids the handler's own partial batch response names. */
+function failuresIn(result: unknown): Set<string> | undefined {
+  const items = (result as { batchItemFailures?: unknown } | undefined)?.batchItemFailures;
+  if (!Array.isArray(items)) return undefined;
+  return new Set(items.map((i) => String((i as { itemIdentifier?: unknown })?.itemIdentifier)));
+}
+
+function itemOf(id: string): { itemIdentifier: string } {
+  return { itemIdentifier: id };
+}
+
+/** The callee's access-log line and metrics for one record, and its subsegment in the sender's trace. */
+function recordOne(
+  host: BatchHost,
+  batch: EventBatch,
+  r: EventRecord,
+  v: Verdict,
+  outcome: string,
+  durationMs: number,
+  startS: number,
+  failed: Error | undefined,
+): void {
+  const { rt } = host;
+  const self = rt.config.service;
+  const trace = traceOf(r);
+  const code = outcome === 'success' ? 200 : outcome === 'denied' ? 403 : outcome === 'unauthenticated' ? 401 : 500;
+  rt.telemetry.record({
+    reporter: 'destination',
+    source: v.source,
+    destination: self,
+    version: host.version,
+    code,
+    outcome,
+    durationMs,
+    attempts: r.meta?.att,
+    denied: !v.ok,
+    idempotencyKey: r.meta?.idk,
+    traceId: trace?.root,
+    requestId: host.requestId,
+    error: failed ? `${failed.name}: ${failed.message}` : undefined,
+    reason: v.ok ? undefined : v.reason,
+    claimedSource: v.ok ? undefined : r.meta?.src,
+  });
+  // Lambda continued this record's trace itself (its invocation runs in it): nothing to add.
+  if (!trace?.sampled || host.trace?.root === trace.root) return;
+  // Lambda traces this invocation apart; this segment puts the record's handling in the sender's
+  // trace, under its send, as a downstream service's segment would be.
+  rt.telemetry.segment({
+    name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? self,
+    id: newSegmentId(),
+    trace_id: trace.root,
+    ...(trace.parent ? { parent_id: trace.parent } : {}),
+    start_time: startS,
+    end_time: Date.now() / 1000,
+    annotations: { source: v.source, target: self, version: host.version, outcome, via: batch.kind, record: r.id },
+    ...(code >= 500 ? { fault: true } : code >= 400 ? { error: true } : {}),
+  });
+}

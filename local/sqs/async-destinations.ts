@@ -1,0 +1,47 @@
+/**
+ * The local mesh's asynchronous invocation settings (AWS::Lambda::EventInvokeConfig) and where their
+ * records go: a queue of the local SQS, or a function (an Event invoke of the record). Lambda waits about
+ * 1 then 2 minutes between retries; the local mesh waits `retryBaseMs` then twice that, so a demo and a
+ * test see the whole story in seconds.
+ */
+import type { AsyncInvokeHooks, AsyncInvokeSettings } from '../endpoint/lambda-context';
+import type { QueueStore } from './queue-store';
+
+export class AsyncDestinations implements AsyncInvokeHooks {
+  private readonly byFunction = new Map<string, AsyncInvokeSettings>();
+
+  constructor(
+    private readonly deps: {
+      readonly queues: QueueStore;
+      /** An Event invoke of a function ARN with the record as payload. */
+      readonly invokeAsync: (functionArn: string, payload: Buffer) => Promise<void>;
+      /** @default 1000 */
+      readonly retryBaseMs?: number;
+    },
+  ) {}
+
+  /** Settings of `functionName` at `qualifier` (`$LATEST` when none). */
+  put(functionName: string, qualifier: string | undefined, settings: AsyncInvokeSettings): void {
+    this.byFunction.set(`${functionName}:${qualifier ?? '$LATEST'}`, settings);
+  }
+
+  settings(functionName: string, qualifier: string | undefined): AsyncInvokeSettings | undefined {
+    return this.byFunction.get(`${functionName}:${qualifier ?? '$LATEST'}`);
+  }
+
+  retryDelayMs(n: number): number {
+    return (this.deps.retryBaseMs ?? 1000) * 2 ** (n - 1);
+  }
+
+  async deliver(destinationArn: string, record: object): Promise<void> {
+    const body = JSON.stringify(record);
+    if (destinationArn.startsWith('arn:aws:sqs:')) {
+      const q = this.deps.queues.byArn(destinationArn);
+      if (!q) throw new Error(`destination queue ${destinationArn} does not exist`);
+      q.send(body);
+      return;
+    }
+    if (destinationArn.startsWith('arn:aws:lambda:')) return this.deps.invokeAsync(destinationArn, Buffer.from(body));
+    throw new Error(`the local mesh delivers records to SQS queues and functions, not to ${destinationArn}`);
+  }
+}

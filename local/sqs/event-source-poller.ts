@@ -1,0 +1,142 @@
+/**
+ * The local mesh's SQS event source mappings, as Lambda runs them (AWS Lambda Developer Guide, "Using
+ * Lambda with Amazon SQS", "Handling errors for an SQS event source"): poll the queue, invoke the
+ * function synchronously with up to BatchSize records, then delete the batch on success; on a function
+ * error delete nothing (the messages come back after the visibility timeout, and the queue's redrive
+ * policy moves them to its dead-letter queue); with ReportBatchItemFailures delete all but the records
+ * the response names (an invalid response fails the whole batch, as Lambda treats it).
+ */
+import { type LocalQueue, md5, type QueueMessage, type QueueStore } from './queue-store';
+
+export interface EventSourceMapping {
+  /** `<stack>/<logicalId>`: a redeploy replaces the mapping of the same key. */
+  readonly key: string;
+  readonly queueArn: string;
+  readonly functionName: string;
+  readonly qualifier?: string;
+  /** @default 10 */
+  readonly batchSize?: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly region: string;
+}
+
+export interface PollerDeps {
+  readonly queues: QueueStore;
+  /** A synchronous Invoke; resolves the function's answer, `functionError` set on a function error. */
+  readonly invoke: (
+    functionName: string,
+    qualifier: string | undefined,
+    payload: Buffer,
+    traceHeader: string | undefined,
+  ) => Promise<{ functionError?: string; payload: Uint8Array }>;
+  readonly log: (line: string) => void;
+  /** How long one poll waits for messages, ms (Lambda long-polls up to 20 s). @default 1000 */
+  readonly pollWaitMs?: number;
+}
+
+export class EventSourcePoller {
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(private readonly deps: PollerDeps) {}
+
+  /** Starts (or restarts) polling for a mapping. */
+  put(mapping: EventSourceMapping): void {
+    this.running.get(mapping.key)?.abort();
+    const ac = new AbortController();
+    this.running.set(mapping.key, ac);
+    void this.loop(mapping, ac.signal);
+  }
+
+  stop(): void {
+    for (const ac of this.running.values()) ac.abort();
+    this.running.clear();
+  }
+
+  private async loop(m: EventSourceMapping, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const q = this.deps.queues.byArn(m.queueArn);
+      if (!q) {
+        this.deps.log(`event source mapping ${m.key}: queue ${m.queueArn} does not exist; polling stopped`);
+        return;
+      }
+      const batch = q.receive(m.batchSize ?? 10, undefined, (arn) => this.deps.queues.byArn(arn));
+      if (batch.length === 0) {
+        await q.wait(this.deps.pollWaitMs ?? 1000, signal);
+        continue;
+      }
+      try {
+        await this.deliver(m, q, batch);
+      } catch (err) {
+        // Nothing deleted: the batch comes back after the visibility timeout.
+        this.deps.log(`event source mapping ${m.key}: invoke of ${m.functionName} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private async deliver(m: EventSourceMapping, q: LocalQueue, batch: readonly QueueMessage[]): Promise<void> {
+    const event = { Records: batch.map((msg) => sqsRecord(msg, q, m.region)) };
+    // The invocation continues the first record's trace (its AWSTraceHeader), as X-Ray shows an SQS hop.
+    const trace = batch.find((msg) => msg.traceHeader)?.traceHeader;
+    const out = await this.deps.invoke(m.functionName, m.qualifier, Buffer.from(JSON.stringify(event)), trace);
+    if (out.functionError) return;
+    const failed = m.reportBatchItemFailures ? failuresOf(out.payload, batch) : new Set<string>();
+    if (failed === 'all') return;
+    for (const msg of batch) if (!failed.has(msg.id) && msg.receipt) q.delete(msg.receipt);
+  }
+}
+
+/** One record of the SQS event Lambda delivers. */
+function sqsRecord(msg: QueueMessage, q: LocalQueue, region: string) {
+  return {
+    messageId: msg.id,
+    receiptHandle: msg.receipt,
+    body: msg.body,
+    attributes: {
+      ApproximateReceiveCount: String(msg.receiveCount),
+      SentTimestamp: String(msg.sentAt),
+      SenderId: 'AIDAEXAMPLELOCALMESH',
+      ApproximateFirstReceiveTimestamp: String(msg.firstReceivedAt ?? msg.sentAt),
+      ...(msg.traceHeader ? { AWSTraceHeader: msg.traceHeader } : {}),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(msg.attributes).map(([k, a]) => [
+        k,
+        {
+          ...(a.StringValue !== undefined ? { stringValue: a.StringValue } : {}),
+          ...(a.BinaryValue !== undefined ? { binaryValue: a.BinaryValue } : {}),
+          stringListValues: [],
+          binaryListValues: [],
+          dataType: a.DataType,
+        },
+      ]),
+    ),
+    md5OfBody: md5(msg.body),
+    eventSource: 'aws:sqs',
+    eventSourceARN: q.arn,
+    awsRegion: region,
+  };
+}
+
+/**
+ * The ids a partial batch response names; 'all' when the response is not a valid one for this batch
+ * (an id it does not hold, or no id): Lambda then counts the whole batch as failed.
+ */
+function failuresOf(payload: Uint8Array, batch: readonly QueueMessage[]): Set<string> | 'all' {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(Buffer.from(payload).toString('utf8') || 'null');
+  } catch {
+    return new Set();
+  }
+  const items = (answer as { batchItemFailures?: unknown } | null)?.batchItemFailures;
+  if (items === undefined || items === null) return new Set();
+  if (!Array.isArray(items)) return 'all';
+  const ids = new Set(batch.map((m) => m.id));
+  const failed = new Set<string>();
+  for (const item of items) {
+    const id = (item as { itemIdentifier?: unknown })?.itemIdentifier;
+    if (typeof id !== 'string' || !ids.has(id)) return 'all';
+    failed.add(id);
+  }
+  return failed;
+}

@@ -1,0 +1,231 @@
+/**
+ * The local mesh's SQS queues, in memory (Amazon SQS Developer Guide: "Amazon SQS visibility timeout",
+ * "Using dead-letter queues", "Amazon SQS short and long polling"): a received message is hidden for the
+ * visibility timeout and comes back unless deleted with its receipt handle; after `maxReceiveCount`
+ * receives it moves to the dead-letter queue of the redrive policy; a receive waits up to its wait time
+ * for a message; messages past the retention period are dropped. Standard queues only. No I/O.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+
+export interface MessageAttribute {
+  readonly DataType: string;
+  readonly StringValue?: string;
+  readonly BinaryValue?: string;
+}
+
+export interface QueueMessage {
+  readonly id: string;
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, MessageAttribute>>;
+  readonly sentAt: number;
+  /** The sender's X-Ray trace header (system attribute AWSTraceHeader). */
+  readonly traceHeader?: string;
+  receiveCount: number;
+  firstReceivedAt?: number;
+  visibleAt: number;
+  receipt?: string;
+}
+
+export interface QueueSettings {
+  /** Seconds. @default 30 */
+  readonly visibilityTimeoutS?: number;
+  /** Seconds. @default 345600 (4 days) */
+  readonly retentionS?: number;
+  readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+}
+
+export class LocalQueue {
+  readonly messages: QueueMessage[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly name: string,
+    readonly arn: string,
+    readonly url: string,
+    public settings: QueueSettings,
+  ) {}
+
+  send(
+    body: string,
+    attributes: Readonly<Record<string, MessageAttribute>> = {},
+    now = Date.now(),
+    traceHeader?: string,
+  ): QueueMessage {
+    const m: QueueMessage = {
+      id: randomUUID(),
+      body,
+      attributes,
+      sentAt: now,
+      receiveCount: 0,
+      visibleAt: now,
+      ...(traceHeader ? { traceHeader } : {}),
+    };
+    this.messages.push(m);
+    for (const w of [...this.waiters]) w();
+    return m;
+  }
+
+  /** Up to `max` visible messages, each hidden for the visibility timeout; expired and redriven ones first go. */
+  receive(
+    max: number,
+    visibilityS: number | undefined,
+    dlq: (arn: string) => LocalQueue | undefined,
+    now = Date.now(),
+  ) {
+    this.expire(now);
+    const out: QueueMessage[] = [];
+    for (const m of [...this.messages]) {
+      if (out.length >= max) break;
+      if (m.visibleAt > now) continue;
+      const redrive = this.settings.redrive;
+      if (redrive && m.receiveCount >= redrive.maxReceiveCount) {
+        const target = dlq(redrive.deadLetterTargetArn);
+        if (target) {
+          this.remove(m);
+          target.send(m.body, m.attributes, now, m.traceHeader);
+          continue;
+        }
+      }
+      m.receiveCount++;
+      m.firstReceivedAt ??= now;
+      m.visibleAt = now + 1000 * (visibilityS ?? this.settings.visibilityTimeoutS ?? 30);
+      m.receipt = `${m.id}#${randomUUID()}`;
+      out.push(m);
+    }
+    return out;
+  }
+
+  /** Deletes by receipt handle; an unknown or stale handle deletes nothing (as SQS, no error). */
+  delete(receipt: string): void {
+    const m = this.messages.find((x) => x.receipt === receipt);
+    if (m) this.remove(m);
+  }
+
+  changeVisibility(receipt: string, timeoutS: number, now = Date.now()): boolean {
+    const m = this.messages.find((x) => x.receipt === receipt);
+    if (!m) return false;
+    m.visibleAt = now + 1000 * timeoutS;
+    if (timeoutS === 0) for (const w of [...this.waiters]) w();
+    return true;
+  }
+
+  purge(): void {
+    this.messages.length = 0;
+  }
+
+  /** Resolves when a message may be visible, or after `ms` (or at `signal`). */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const nextVisible = Math.min(...this.messages.map((m) => m.visibleAt));
+      const wake = Number.isFinite(nextVisible) ? Math.max(0, Math.min(ms, nextVisible - Date.now())) : ms;
+      const timer = setTimeout(done, wake);
+      timer.unref();
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done);
+    });
+  }
+
+  counts(now = Date.now()): { visible: number; inFlight: number } {
+    const inFlight = this.messages.filter((m) => m.visibleAt > now).length;
+    return { visible: this.messages.length - inFlight, inFlight };
+  }
+
+  private expire(now: number): void {
+    const retentionMs = 1000 * (this.settings.retentionS ?? 345_600);
+    for (const m of [...this.messages]) if (now - m.sentAt > retentionMs) this.remove(m);
+  }
+
+  private remove(m: QueueMessage): void {
+    const i = this.messages.indexOf(m);
+    if (i >= 0) this.messages.splice(i, 1);
+  }
+}
+
+/** The queues of one local mesh, by name and by ARN. */
+export class QueueStore {
+  private readonly byName = new Map<string, LocalQueue>();
+
+  constructor(
+    private readonly where: { readonly region: string; readonly accountId: string; endpointUrl: () => string },
+  ) {}
+
+  arnOf(name: string): string {
+    return `arn:aws:sqs:${this.where.region}:${this.where.accountId}:${name}`;
+  }
+
+  /** The queue URL the SDK sends to: the local endpoint (the SDK uses a queue URL's host as its endpoint). */
+  urlOf(name: string): string {
+    return `${this.where.endpointUrl()}/${this.where.accountId}/${name}`;
+  }
+
+  /** Creates the queue, or updates its settings (CreateQueue of an existing name, a redeploy). */
+  put(name: string, settings: QueueSettings = {}): LocalQueue {
+    const q = this.byName.get(name);
+    if (q) {
+      q.settings = settings;
+      return q;
+    }
+    const created = new LocalQueue(name, this.arnOf(name), this.urlOf(name), settings);
+    this.byName.set(name, created);
+    return created;
+  }
+
+  get(name: string): LocalQueue | undefined {
+    return this.byName.get(name);
+  }
+
+  byArn(arn: string): LocalQueue | undefined {
+    const name = arn.split(':').pop() ?? '';
+    const q = this.byName.get(name);
+    return q?.arn === arn ? q : undefined;
+  }
+
+  /** The queue a QueueUrl names (any host: only the account and name are read). */
+  byUrl(url: string): LocalQueue | undefined {
+    const m = /\/(\d{12})\/([^/?#]+)\/?$/.exec(url);
+    return m && m[1] === this.where.accountId ? this.byName.get(m[2]!) : undefined;
+  }
+
+  list(): LocalQueue[] {
+    return [...this.byName.values()];
+  }
+
+  delete(name: string): void {
+    this.byName.delete(name);
+  }
+}
+
+export function md5(text: string): string {
+  return createHash('md5').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * MD5OfMessageAttributes as SQS computes it (Amazon SQS Developer Guide, "Calculating the MD5 message
+ * digest for message attributes"): per attribute in name order, each of name, data type and value
+ * length-prefixed (4 bytes, big-endian), the value after a transport byte (1 string, 2 binary).
+ */
+export function md5OfAttributes(attributes: Readonly<Record<string, MessageAttribute>>): string | undefined {
+  const names = Object.keys(attributes).sort();
+  if (names.length === 0) return undefined;
+  const parts: Buffer[] = [];
+  const field = (b: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    parts.push(len, b);
+  };
+  for (const n of names) {
+    const a = attributes[n]!;
+    field(Buffer.from(n, 'utf8'));
+    field(Buffer.from(a.DataType, 'utf8'));
+    const binary = a.BinaryValue !== undefined;
+    parts.push(Buffer.from([binary ? 2 : 1]));
+    field(binary ? Buffer.from(a.BinaryValue!, 'base64') : Buffer.from(a.StringValue ?? '', 'utf8'));
+  }
+  return createHash('md5').update(Buffer.concat(parts)).digest('hex');
+}

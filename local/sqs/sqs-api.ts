@@ -1,0 +1,269 @@
+/**
+ * Amazon SQS on the local endpoint, in the JSON protocol the AWS SDK for JavaScript v3 speaks (POST /,
+ * `Content-Type: application/x-amz-json-1.0`, `X-Amz-Target: AmazonSQS.<Operation>`; docs/aws-wire.md):
+ * the operations a sender, a consumer and an event source mapping use, with SQS's limits and errors
+ * (Amazon SQS API Reference). Queue URLs point at the local endpoint, so an SDK client that takes the
+ * queue URL's host as its endpoint stays local.
+ */
+import { AwsError } from '../endpoint/errors';
+import { type MessageAttribute, md5, md5OfAttributes, type QueueStore } from './queue-store';
+
+/** SQS's largest message, body and attributes together (Amazon SQS Developer Guide, "Amazon SQS message quotas"). */
+export const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
+const MAX_BATCH = 10;
+const MAX_WAIT_S = 20;
+
+type Input = Record<string, unknown>;
+
+const invalid = (message: string) => new AwsError('InvalidParameterValue', 400, message);
+
+export async function handleSqs(store: QueueStore, operation: string, input: Input): Promise<unknown> {
+  switch (operation) {
+    case 'CreateQueue': {
+      const name = requireString(input, 'QueueName');
+      if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+        throw invalid(
+          `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (got ${name})`,
+        );
+      }
+      return { QueueUrl: store.put(name, settingsOf((input.Attributes ?? {}) as Input)).url };
+    }
+    case 'GetQueueUrl': {
+      const q = store.get(requireString(input, 'QueueName'));
+      if (!q) throw notFound();
+      return { QueueUrl: q.url };
+    }
+    case 'ListQueues': {
+      const prefix = typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '';
+      return {
+        QueueUrls: store
+          .list()
+          .filter((q) => q.name.startsWith(prefix))
+          .map((q) => q.url),
+      };
+    }
+    case 'DeleteQueue':
+      store.delete(queueOf(store, input).name);
+      return {};
+    case 'PurgeQueue':
+      queueOf(store, input).purge();
+      return {};
+    case 'GetQueueAttributes':
+      return { Attributes: attributesOf(store, input) };
+    case 'SendMessage':
+      return sendOne(store, input, input);
+    case 'SendMessageBatch':
+      return batch(input, (entry) => sendOne(store, input, entry));
+    case 'ReceiveMessage':
+      return receive(store, input);
+    case 'DeleteMessage':
+      queueOf(store, input).delete(requireString(input, 'ReceiptHandle'));
+      return {};
+    case 'DeleteMessageBatch':
+      return batch(input, (entry) => {
+        queueOf(store, input).delete(requireString(entry, 'ReceiptHandle'));
+        return {};
+      });
+    case 'ChangeMessageVisibility': {
+      const ok = queueOf(store, input).changeVisibility(
+        requireString(input, 'ReceiptHandle'),
+        visibilityOf(input.VisibilityTimeout),
+      );
+      if (!ok) throw new AwsError('ReceiptHandleIsInvalid', 400, 'The input receipt handle is invalid.');
+      return {};
+    }
+    default:
+      throw new AwsError(
+        'UnsupportedOperation',
+        400,
+        `The local mesh's SQS does not implement ${operation}; it serves CreateQueue, GetQueueUrl, ListQueues, ` +
+          'DeleteQueue, PurgeQueue, GetQueueAttributes, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch), ' +
+          'ChangeMessageVisibility',
+      );
+  }
+}
+
+function sendOne(store: QueueStore, input: Input, entry: Input) {
+  const q = queueOf(store, input);
+  const body = requireString(entry, 'MessageBody');
+  const attributes = attributesIn(entry.MessageAttributes);
+  const size =
+    Buffer.byteLength(body) +
+    Object.entries(attributes).reduce(
+      (n, [k, a]) =>
+        n + Buffer.byteLength(k) + a.DataType.length + Buffer.byteLength(a.StringValue ?? a.BinaryValue ?? ''),
+      0,
+    );
+  if (size > SQS_MAX_MESSAGE_BYTES) {
+    throw invalid(
+      `One or more parameters are invalid. Reason: Message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes.`,
+    );
+  }
+  const system = entry.MessageSystemAttributes as { AWSTraceHeader?: { StringValue?: unknown } } | undefined;
+  const trace = system?.AWSTraceHeader?.StringValue;
+  const m = q.send(body, attributes, Date.now(), typeof trace === 'string' ? trace : undefined);
+  const md5Attrs = md5OfAttributes(attributes);
+  return { MessageId: m.id, MD5OfMessageBody: md5(body), ...(md5Attrs ? { MD5OfMessageAttributes: md5Attrs } : {}) };
+}
+
+/** A batch operation: 1 to 10 entries with distinct Ids, each answered on its own. */
+async function batch(input: Input, each: (entry: Input) => object | Promise<object>) {
+  const entries = Array.isArray(input.Entries) ? (input.Entries as Input[]) : [];
+  if (entries.length === 0)
+    throw new AwsError('EmptyBatchRequest', 400, 'There should be at least one entry in the request.');
+  if (entries.length > MAX_BATCH) {
+    throw new AwsError('TooManyEntriesInBatchRequest', 400, `Maximum number of entries per request are ${MAX_BATCH}.`);
+  }
+  const ids = entries.map((e) => String(e.Id ?? ''));
+  if (new Set(ids).size !== ids.length)
+    throw new AwsError('BatchEntryIdsNotDistinct', 400, 'Id values must be unique.');
+  const Successful: object[] = [];
+  const Failed: object[] = [];
+  for (const e of entries) {
+    try {
+      Successful.push({ Id: e.Id, ...(await each(e)) });
+    } catch (err) {
+      const a = err as AwsError;
+      Failed.push({ Id: e.Id, SenderFault: true, Code: a.code ?? 'InternalError', Message: a.message });
+    }
+  }
+  return { Successful, Failed };
+}
+
+async function receive(store: QueueStore, input: Input) {
+  const q = queueOf(store, input);
+  const max = Number(input.MaxNumberOfMessages ?? 1);
+  if (!Number.isInteger(max) || max < 1 || max > MAX_BATCH) {
+    throw invalid(
+      `Value ${input.MaxNumberOfMessages} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+    );
+  }
+  const waitS = Math.min(Number(input.WaitTimeSeconds ?? 0) || 0, MAX_WAIT_S);
+  const visibility = input.VisibilityTimeout === undefined ? undefined : visibilityOf(input.VisibilityTimeout);
+  const until = Date.now() + waitS * 1000;
+  let got = q.receive(max, visibility, (arn) => store.byArn(arn));
+  while (got.length === 0 && Date.now() < until) {
+    await q.wait(until - Date.now());
+    got = q.receive(max, visibility, (arn) => store.byArn(arn));
+  }
+  const wantAttrs = names(input.MessageAttributeNames);
+  const wantSystem = names(input.MessageSystemAttributeNames ?? input.AttributeNames);
+  return {
+    Messages: got.map((m) => {
+      const attrs = Object.fromEntries(Object.entries(m.attributes).filter(([k]) => wanted(wantAttrs, k)));
+      const md5Attrs = md5OfAttributes(attrs);
+      const system: Record<string, string> = {
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: String(m.sentAt),
+        ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? m.sentAt),
+        SenderId: 'AIDAEXAMPLELOCALMESH',
+        ...(m.traceHeader ? { AWSTraceHeader: m.traceHeader } : {}),
+      };
+      const sys = Object.fromEntries(Object.entries(system).filter(([k]) => wanted(wantSystem, k)));
+      return {
+        MessageId: m.id,
+        ReceiptHandle: m.receipt,
+        MD5OfBody: md5(m.body),
+        Body: m.body,
+        ...(Object.keys(sys).length ? { Attributes: sys } : {}),
+        ...(md5Attrs ? { MessageAttributes: attrs, MD5OfMessageAttributes: md5Attrs } : {}),
+      };
+    }),
+  };
+}
+
+function names(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : [];
+}
+
+/** `All`, `.*`, an exact name, or a `prefix.*`. */
+function wanted(list: readonly string[], name: string): boolean {
+  return list.some(
+    (w) => w === 'All' || w === '.*' || w === name || (w.endsWith('.*') && name.startsWith(w.slice(0, -1))),
+  );
+}
+
+function attributesIn(v: unknown): Record<string, MessageAttribute> {
+  if (v === undefined) return {};
+  if (!v || typeof v !== 'object') throw invalid('MessageAttributes must be a map');
+  const out: Record<string, MessageAttribute> = {};
+  for (const [k, a] of Object.entries(v as Record<string, Input>)) {
+    const type = String(a?.DataType ?? '');
+    if (!/^(String|Number|Binary)(\..+)?$/.test(type)) {
+      throw invalid(`The message attribute '${k}' has an invalid message attribute type ${JSON.stringify(type)}.`);
+    }
+    out[k] = {
+      DataType: type,
+      ...(a.StringValue !== undefined ? { StringValue: String(a.StringValue) } : {}),
+      ...(a.BinaryValue !== undefined ? { BinaryValue: String(a.BinaryValue) } : {}),
+    };
+  }
+  return out;
+}
+
+function attributesOf(store: QueueStore, input: Input): Record<string, string> {
+  const q = queueOf(store, input);
+  const { visible, inFlight } = q.counts();
+  const all: Record<string, string> = {
+    QueueArn: q.arn,
+    ApproximateNumberOfMessages: String(visible),
+    ApproximateNumberOfMessagesNotVisible: String(inFlight),
+    VisibilityTimeout: String(q.settings.visibilityTimeoutS ?? 30),
+    MessageRetentionPeriod: String(q.settings.retentionS ?? 345_600),
+    MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES),
+    ...(q.settings.redrive ? { RedrivePolicy: JSON.stringify(q.settings.redrive) } : {}),
+  };
+  const want = names(input.AttributeNames);
+  return Object.fromEntries(Object.entries(all).filter(([k]) => wanted(want, k)));
+}
+
+/** CreateQueue's attributes (strings, as SQS takes them). */
+export function settingsOf(a: Input) {
+  const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+  const redrive = typeof a.RedrivePolicy === 'string' ? JSON.parse(a.RedrivePolicy) : a.RedrivePolicy;
+  return {
+    visibilityTimeoutS: num(a.VisibilityTimeout),
+    retentionS: num(a.MessageRetentionPeriod),
+    ...(redrive
+      ? {
+          redrive: {
+            deadLetterTargetArn: String(redrive.deadLetterTargetArn),
+            maxReceiveCount: Number(redrive.maxReceiveCount),
+          },
+        }
+      : {}),
+  };
+}
+
+function visibilityOf(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 43_200) {
+    throw invalid(`Value ${v} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`);
+  }
+  return n;
+}
+
+function queueOf(store: QueueStore, input: Input) {
+  const q = store.byUrl(requireString(input, 'QueueUrl'));
+  if (!q) throw notFound();
+  return q;
+}
+
+function notFound(): AwsError {
+  return new AwsError(
+    'QueueDoesNotExist',
+    400,
+    'The specified queue does not exist.',
+    {},
+    {
+      'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender',
+    },
+  );
+}
+
+function requireString(input: Input, name: string): string {
+  const v = input[name];
+  if (typeof v !== 'string' || v === '')
+    throw new AwsError('MissingParameter', 400, `The request must contain the parameter ${name}.`);
+  return v;
+}

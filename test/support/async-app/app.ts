@@ -1,0 +1,44 @@
+/**
+ * A small mesh for the asynchronous edges on the local mesh: `sender` (public) sends with `mesh.send`
+ * to `worker` (an Event invoke; its failures go to the `failures` queue after two retries) and to the
+ * `jobs` queue, which `consumer` reads (only `sender` may send there; refused records end in the
+ * `jobs-dead` queue after two receives). Usage: tsx app.ts <outdir>
+ */
+import { join } from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Mesh } from '../../../infra/mesh';
+import { MeshFunction } from '../../../infra/mesh-function';
+
+const [outdir] = process.argv.slice(2);
+const app = new App({ outdir });
+const stack = new Stack(app, 'AsyncEdges', { env: { account: '000000000000', region: 'us-east-1' } });
+const mesh = new Mesh(stack, 'Mesh', { meshName: 'asy', policyTtl: Duration.seconds(1) });
+const common = { mesh, timeout: Duration.seconds(10), memorySize: 256 };
+const entry = (file: string) => join(__dirname, file);
+
+const failures = new sqs.Queue(stack, 'Failures', { queueName: 'asy-failures' });
+const dead = new sqs.Queue(stack, 'JobsDead', { queueName: 'asy-jobs-dead' });
+const jobs = new sqs.Queue(stack, 'Jobs', {
+  queueName: 'asy-jobs',
+  visibilityTimeout: Duration.seconds(1),
+  deadLetterQueue: { queue: dead, maxReceiveCount: 2 },
+});
+
+const sender = new MeshFunction(stack, 'Sender', { ...common, service: 'sender', entry: entry('sender.ts') });
+const worker = new MeshFunction(stack, 'Worker', {
+  ...common,
+  service: 'worker',
+  entry: entry('worker.ts'),
+  onFailure: new SqsDestination(failures),
+  retryAttempts: 2,
+});
+const consumer = new MeshFunction(stack, 'Consumer', { ...common, service: 'consumer', entry: entry('worker.ts') });
+
+sender.allowExternal();
+sender.allowSendTo(worker);
+sender.allowSendTo(jobs);
+consumer.receiveFrom(jobs, { from: [sender], batchSize: 10 });
+
+app.synth();

@@ -1,0 +1,21 @@
+/**
+ * Logs what it got (`received <json>`, one line per record of a batch, each with the sender the mesh
+ * verified) and fails when asked to (`fail: true`).
+ */
+import { mesh } from 'lambda-mesh/runtime';
+
+interface SqsRecord {
+  readonly body: string;
+  readonly messageAttributes?: Record<string, unknown>;
+}
+
+export async function handler(event: { Records?: SqsRecord[]; fail?: boolean }): Promise<unknown> {
+  const records = event.Records ?? [{ body: JSON.stringify(event) }];
+  for (const r of records) {
+    const p = JSON.parse(r.body);
+    const attributes = Object.keys(r.messageAttributes ?? {});
+    console.log(`received ${JSON.stringify({ from: mesh.context()?.source, payload: p, attributes })}`);
+    if ((p as { fail?: boolean }).fail) throw new Error('asked to fail');
+  }
+  return { ok: true };
+}

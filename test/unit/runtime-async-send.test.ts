@@ -1,0 +1,271 @@
+/**
+ * `mesh.send` and the records it becomes: an Event invoke carries the metadata in an envelope the
+ * callee's wrapper opens (the handler gets the payload byte for byte), a channel message carries it as
+ * an attribute, and each record of a batch is verified and authorized on its own; refused records are
+ * dropped, reported and named in the SQS partial batch response. Real identities (one mesh CA, one
+ * foreign CA); the transport is a recorder that hands the bytes on as the queue or Lambda would.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { EVENT_INVOKE_MAX_BYTES } from '../../functions/mesh/async/event-envelope';
+import { MeshCallError, MeshDeniedError, MeshUnauthenticatedError } from '../../functions/mesh/errors';
+import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import type { InvokeRequest, InvokeTransport } from '../../functions/mesh/transport/invoke-transport';
+import { wrapHandler } from '../../functions/mesh/wrapper';
+import { ENV, META } from '../../shared/names';
+import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
+
+const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:order-events';
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:order-news';
+const BUS_ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/shop';
+const items = [
+  { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+  { pk: 'payments', sk: 'allow#orders', source: 'orders' },
+  { pk: 'order-events', sk: 'allow#orders', source: 'orders' },
+  { pk: 'order-news', sk: 'allow#orders', source: 'orders' },
+  { pk: 'shop-bus', sk: 'allow#orders', source: 'orders' },
+];
+const env = {
+  [ENV.channels]: JSON.stringify({
+    'order-events': { kind: 'sqs', arn: QUEUE_ARN, url: 'http://127.0.0.1:1/123456789012/order-events' },
+    'order-news': { kind: 'sns', arn: TOPIC_ARN },
+    'shop-bus': { kind: 'events', arn: BUS_ARN },
+  }),
+  [ENV.inboundChannels]: JSON.stringify({ 'order-events': QUEUE_ARN, 'order-news': TOPIC_ARN, 'shop-bus': BUS_ARN }),
+};
+
+class Recorder implements InvokeTransport {
+  readonly sent: InvokeRequest[] = [];
+  async invoke(req: InvokeRequest) {
+    this.sent.push(req);
+    return req.metadata
+      ? { statusCode: 200, payload: Buffer.from(JSON.stringify({ MessageId: `m-${this.sent.length}` })) }
+      : { statusCode: 202, payload: new Uint8Array() };
+  }
+}
+
+function runtime(service: string, identity: IdentityLike | undefined, transport = new Recorder()) {
+  const lines: string[] = [];
+  const rt = new MeshRuntime({
+    env,
+    config: { meshName: 'shop', service, functionVersion: '1' },
+    policy: { snapshot: { mesh: 'shop', generatedAt: '', items }, snapshotPath: null },
+    transport,
+    channelTransport: () => transport,
+    sink: (l) => lines.push(...l.split('\n')),
+    identity: async () => identity,
+    sleep: async () => undefined,
+  });
+  return { rt, lines, transport };
+}
+
+const records = (lines: string[]) =>
+  lines.filter((l) => l.startsWith('{"type":"mesh-access"')).map((l) => JSON.parse(l));
+const deniedCount = (lines: string[]) => lines.filter((l) => l.includes('"denied_total":1')).length;
+
+/** The SQS event Lambda's poller would deliver for the messages the recorder saw. */
+function sqsEvent(sent: readonly InvokeRequest[], arn = QUEUE_ARN) {
+  return {
+    Records: sent.map((r, i) => ({
+      messageId: `m-${i + 1}`,
+      eventSource: 'aws:sqs',
+      eventSourceARN: arn,
+      body: Buffer.from(r.payload).toString('utf8'),
+      messageAttributes: {
+        [META.messageAttribute]: { stringValue: JSON.stringify(r.metadata), dataType: 'String' },
+        note: { stringValue: 'kept', dataType: 'String' },
+      },
+    })),
+  };
+}
+
+describe('mesh.send', () => {
+  let world: IdentityWorld;
+  before(async () => {
+    world = await identityWorld('shop');
+  });
+
+  test('an Event invoke: the envelope carries a long-lived token, the handler gets the payload as sent', async () => {
+    const orders = runtime('orders', await identityOf(world.orders));
+    const payload = { orderId: 'o-1', lines: [{ sku: 'a', n: 2 }], note: 'é \u2028' };
+    const receipt = await orders.rt.send('payments', payload);
+    const [req] = orders.transport.sent;
+    assert.equal(req!.invocationType, 'Event');
+    assert.equal(req!.clientContext, '', 'no ClientContext on an Event invoke');
+    const envelope = JSON.parse(Buffer.from(req!.payload).toString('utf8'));
+    assert.deepEqual(Object.keys(envelope), [META.envelopeKey, META.envelopePayloadKey]);
+    assert.equal(envelope[META.envelopeKey].idk, receipt.idempotencyKey);
+    assert.equal(envelope[META.envelopeKey].dl, undefined, 'a queued message has no caller deadline');
+
+    const payments = runtime('payments', await identityOf(world.payments));
+    const seen: unknown[] = [];
+    const wrapped = wrapHandler(payments.rt, async (event: unknown) => {
+      seen.push(event);
+      return 'ok';
+    });
+    const ctx = { awsRequestId: 'r-1', getRemainingTimeInMillis: () => 3000 };
+    assert.equal(await wrapped(envelope, ctx), 'ok');
+    // Lambda delivers the same event again on a retry: the same token is good again (no replay refusal).
+    assert.equal(await wrapped(envelope, ctx), 'ok');
+    assert.deepEqual(seen, [payload, payload]);
+    assert.equal(JSON.stringify(seen[0]), JSON.stringify(payload));
+    const inbound = records(payments.lines);
+    assert.deepEqual(
+      inbound.map((r) => [r.source, r.outcome]),
+      [
+        ['orders', 'success'],
+        ['orders', 'success'],
+      ],
+    );
+    const outbound = records(orders.lines);
+    assert.deepEqual(
+      outbound.map((r) => [r.reporter, r.destination, r.outcome]),
+      [['source', 'payments', 'success']],
+    );
+  });
+
+  test('an Event invoke with a forged envelope is refused as unauthenticated; a deny is denied', async () => {
+    const impostor = runtime('orders', await identityOf(world.foreignOrders));
+    await impostor.rt.send('payments', { x: 1 });
+    const forged = JSON.parse(Buffer.from(impostor.transport.sent[0]!.payload).toString('utf8'));
+    const payments = runtime('payments', await identityOf(world.payments));
+    const wrapped = wrapHandler(payments.rt, async () => 'ran');
+    await assert.rejects(wrapped(forged, { awsRequestId: 'r-2' }), MeshUnauthenticatedError);
+    // The payload changed on the way: the token binds the bytes.
+    const orders = runtime('orders', await identityOf(world.orders));
+    await orders.rt.send('payments', { amount: 1 });
+    const tampered = JSON.parse(Buffer.from(orders.transport.sent[0]!.payload).toString('utf8'));
+    tampered.payload.amount = 1000;
+    await assert.rejects(wrapped(tampered, { awsRequestId: 'r-3' }), MeshUnauthenticatedError);
+    // The sender's own policy refuses a target that never allowed it: nothing is sent.
+    const frontend = runtime('frontend', undefined);
+    await assert.rejects(frontend.rt.send('payments', {}), MeshDeniedError);
+    assert.equal(frontend.transport.sent.length, 0);
+  });
+
+  test('over the 1 MB asynchronous limit: refused before sending, naming the size', async () => {
+    const orders = runtime('orders', undefined);
+    const big = { blob: 'x'.repeat(EVENT_INVOKE_MAX_BYTES) };
+    await assert.rejects(orders.rt.send('payments', big), (e: Error) => {
+      assert.ok(e instanceof MeshCallError);
+      assert.match(e.message, /is \d+ bytes with the mesh metadata, over the 1048576-byte limit/);
+      return true;
+    });
+    assert.equal(orders.transport.sent.length, 0);
+  });
+
+  test('an SQS batch: verified records reach the handler, forged ones are dropped and named', async () => {
+    const orders = runtime('orders', await identityOf(world.orders));
+    const impostor = runtime('orders', await identityOf(world.foreignOrders));
+    await orders.rt.send('order-events', { type: 'order-placed', orderId: 'o-1' });
+    await impostor.rt.send('order-events', { type: 'order-placed', orderId: 'forged' });
+    await orders.rt.send('order-events', { type: 'order-placed', orderId: 'o-2' });
+    const sent = [orders.transport.sent[0]!, impostor.transport.sent[0]!, orders.transport.sent[1]!];
+    assert.equal(sent[0]!.metadata?.ch, 'order-events');
+    // Unsigned: a record with the mesh's attribute but no token.
+    const unsigned = { ...sent[2]!, metadata: { ...sent[2]!.metadata!, tok: undefined } };
+    const event = sqsEvent([...sent, unsigned]);
+
+    // The consumer (payments allows orders) verifies tokens addressed to the channel, not to itself.
+    const consumer = runtime('payments', await identityOf(world.payments));
+    const seen: unknown[] = [];
+    const wrapped = wrapHandler(consumer.rt, async (e: unknown) => {
+      seen.push(...(e as { Records: unknown[] }).Records);
+      return undefined;
+    });
+    const out = await wrapped(event, { awsRequestId: 'batch-1', getRemainingTimeInMillis: () => 3000 });
+    assert.deepEqual(out, { batchItemFailures: [{ itemIdentifier: 'm-2' }, { itemIdentifier: 'm-4' }] });
+    const bodies = (seen as { body: string }[]).map((r) => JSON.parse(r.body).orderId);
+    assert.deepEqual(bodies, ['o-1', 'o-2']);
+    assert.deepEqual(Object.keys((seen[0] as { messageAttributes: object }).messageAttributes), ['note']);
+    const inbound = records(consumer.lines);
+    assert.deepEqual(
+      inbound.map((r) => [r.source, r.outcome, r.claimedSource]),
+      [
+        ['orders', 'success', undefined],
+        ['unknown', 'unauthenticated', 'orders'],
+        ['orders', 'success', undefined],
+        ['unknown', 'unauthenticated', 'orders'],
+      ],
+    );
+    assert.equal(deniedCount(consumer.lines), 2, 'each refused record counts in denied_total');
+    assert.deepEqual(
+      inbound.filter((r) => r.reason).map((r) => r.reason),
+      ['certificate-untrusted', 'token-missing'],
+    );
+  });
+
+  test('a record signed for one channel is refused when it arrives from another queue', async () => {
+    const orders = runtime('orders', await identityOf(world.orders));
+    await orders.rt.send('order-events', { n: 1 });
+    const consumer = runtime('payments', await identityOf(world.payments));
+    const wrapped = wrapHandler(consumer.rt, async () => assert.fail('the handler must not run'));
+    const event = sqsEvent(orders.transport.sent, 'arn:aws:sqs:eu-west-1:123456789012:other');
+    assert.deepEqual(await wrapped(event, { awsRequestId: 'b-2' }), {
+      batchItemFailures: [{ itemIdentifier: 'm-1' }],
+    });
+    assert.match(consumer.lines.join('\n'), /channel-arn-mismatch/);
+  });
+
+  test('SNS and EventBridge: a verified delivery reaches the handler as sent; a forged one fails the invocation', async () => {
+    const orders = runtime('orders', await identityOf(world.orders));
+    const impostor = runtime('orders', await identityOf(world.foreignOrders));
+    await orders.rt.send('order-news', { news: 1 });
+    await orders.rt.send('shop-bus', { placed: 'o-9' });
+    await impostor.rt.send('shop-bus', { placed: 'forged' });
+    const [news, bus, forgedBus] = [orders.transport.sent[0]!, orders.transport.sent[1]!, impostor.transport.sent[0]!];
+    const snsEvent = {
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          Sns: {
+            MessageId: 'n-1',
+            TopicArn: TOPIC_ARN,
+            Message: Buffer.from(news.payload).toString('utf8'),
+            MessageAttributes: { [META.messageAttribute]: { Type: 'String', Value: JSON.stringify(news.metadata) } },
+          },
+        },
+      ],
+    };
+    // The EventBridge transport puts the envelope in the detail (what PutEvents would deliver).
+    const busEvent = (r: InvokeRequest) => ({
+      version: '0',
+      id: 'e-1',
+      'detail-type': 'shop-bus',
+      source: 'lambda-mesh',
+      detail: {
+        [META.envelopeKey]: r.metadata,
+        [META.envelopePayloadKey]: JSON.parse(Buffer.from(r.payload).toString()),
+      },
+    });
+    const consumer = runtime('payments', await identityOf(world.payments));
+    const seen: unknown[] = [];
+    const wrapped = wrapHandler(consumer.rt, async (e: unknown) => {
+      seen.push(e);
+      return 'done';
+    });
+    assert.equal(await wrapped(snsEvent, { awsRequestId: 's-1' }), 'done');
+    assert.deepEqual((seen[0] as typeof snsEvent).Records[0]!.Sns.MessageAttributes, {});
+    assert.equal(await wrapped(busEvent(bus), { awsRequestId: 'e-1' }), 'done');
+    assert.deepEqual((seen[1] as { detail: unknown }).detail, { placed: 'o-9' });
+    await assert.rejects(wrapped(busEvent(forgedBus), { awsRequestId: 'e-2' }), MeshUnauthenticatedError);
+    assert.equal(seen.length, 2, 'the forged event never reached the handler');
+  });
+
+  test('a mesh call whose payload looks like an SQS batch is a call, not a batch', async () => {
+    const consumer = runtime('payments', undefined);
+    const seen: unknown[] = [];
+    const wrapped = wrapHandler(consumer.rt, async (e: unknown) => {
+      seen.push(e);
+      return 'called';
+    });
+    const payload = { Records: [{ eventSource: 'aws:sqs', messageId: 'x', body: '{}' }] };
+    const ctx = { awsRequestId: 'c-1', clientContext: { custom: { mesh: { v: 1, src: 'orders' } } } };
+    assert.equal(await wrapped(payload, ctx), 'called');
+    assert.deepEqual(seen, [payload]);
+    assert.deepEqual(
+      records(consumer.lines).map((r) => r.source),
+      ['orders'],
+    );
+  });
+});
