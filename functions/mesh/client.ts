@@ -1,6 +1,7 @@
 /**
  * The outbound pipeline of `call(target, payload)`, as a composition of stages over one call context
- * (pipeline/): authorize (the target's policy, fail fast) -> connect (identity, transport) -> retry,
+ * (pipeline/): authorize (the target's policy, fail fast) -> limit (mesh-wide rate limits, fail fast)
+ * -> connect (identity, transport) -> retry,
  * and in each attempt route -> guard (breaker per version) -> mirror -> sign -> send ->
  * classify -> record. Every attempt carries the same idempotency key, its attempt number and the
  * deadline. The stages keep no state of their own: what calls share lives in the `ClientState`.
@@ -17,6 +18,7 @@ import {
 } from './pipeline/call-context';
 import { answerOf, classify } from './pipeline/classify';
 import { guard, watchBreakers } from './pipeline/guard';
+import { limit, rateLimitState } from './pipeline/limit';
 import { mirror } from './pipeline/mirror';
 import { openSpan, recordAttempt, recordSuccess } from './pipeline/record';
 import { retry } from './pipeline/retry';
@@ -45,12 +47,15 @@ export class MeshClient {
       budgets: new RetryBudgets(),
       balancers: new RouteBalancers(),
       aliases: new AliasVersions(),
+      rateLimits: rateLimitState(),
     };
     watchBreakers(this.state);
   }
 
   async call<T = unknown>(target: string, payload: unknown, options: CallOptions = {}): Promise<T> {
-    const call = await connect(await authorize(startCall(this.state, target, payload, options)));
+    const authorized = await authorize(startCall(this.state, target, payload, options));
+    await limit(authorized);
+    const call = await connect(authorized);
     const answer = await retry(call, (plan) => attempt(route(call, plan)));
     recordSuccess(call);
     return answerOf<T>(answer);

@@ -5,6 +5,7 @@
  */
 import type { InvocationScope } from '../../functions/mesh/invocation-scope';
 import { authorize } from '../../functions/mesh/pipeline/authorize';
+import { rateLimitState } from '../../functions/mesh/pipeline/limit';
 import {
   type CallOptions,
   type ClientDeps,
@@ -115,6 +116,7 @@ export function fixture(
     budgets: new RetryBudgets(),
     balancers: new RouteBalancers(),
     aliases: new AliasVersions(),
+    rateLimits: rateLimitState(),
   };
   const accessLog = () =>
     lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -14,6 +14,7 @@ import type { PolicyCache } from '../policy/policy-cache';
 import type { ServicePolicy } from '../policy/service-policy';
 import type { Breakers } from '../resilience/circuit-breaker';
 import type { AttemptTimeout } from '../resilience/deadline';
+import type { RateLimitLeaser } from '../resilience/rate-limit-lease';
 import type { RetryBudget, RetryBudgets } from '../resilience/retry-budget';
 import type { AttemptResult, Outcome } from '../resilience/retry-decision';
 import type { AliasVersions } from '../routing/alias-pin';
@@ -22,6 +23,7 @@ import { mergeRouteHeaders, type RouteHeaders, routeHeadersOf } from '../routing
 import type { MeshTelemetry } from '../telemetry/mesh-telemetry';
 import type { InvokeResponse, InvokeTransport } from '../transport/lambda-invoke';
 import { MeshCallError } from './errors';
+import type { RateLimitState } from './limit';
 
 export interface CallOptions {
   /** Overall timeout of the call (all attempts), ms; default the edge's policy. */
@@ -57,6 +59,8 @@ export interface ClientDeps {
   readonly sharedBreakers?: { opened(target: string, version: string, openedAt: number, openMs: number): void };
   /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS). @default none */
   readonly routeHeaderNames?: ReadonlySet<string>;
+  /** Where rate-limit slices are leased, made on the first limited call. @default this sandbox alone (memory) */
+  readonly rateLimitLeaser?: () => RateLimitLeaser;
 }
 
 /** What every request of one call carries besides the core metadata. */
@@ -76,6 +80,7 @@ export interface ClientState {
   readonly budgets: RetryBudgets;
   readonly balancers: RouteBalancers;
   readonly aliases: AliasVersions;
+  readonly rateLimits: RateLimitState;
 }
 
 /** One call as `startCall` opens it. The progress fields are what its access-log line reports. */

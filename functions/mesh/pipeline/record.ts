@@ -16,6 +16,7 @@ export const STATUS: Readonly<Record<Outcome, number>> = {
   throttled: 429,
   timeout: 504,
   'circuit-open': 503,
+  'rate-limited': 429,
   'function-error': 502,
   'service-error': 502,
   'client-error': 400,

@@ -14,6 +14,7 @@ import { decideRetry, isOutcomeUnknown } from '../resilience/retry-decision';
 import type { AttemptOutcome, ReadyCall } from './call-context';
 import { errorOf, unknownOutcome } from './classify';
 import { MeshTimeoutError } from './errors';
+import { tokenForRetry } from './limit';
 import { ended } from './record';
 
 /** What the retry stage hands each attempt: its number (1-based), start and timeout. */
@@ -68,7 +69,8 @@ export async function retry(
       }),
       budget: call.budget,
     });
-    if (!decision.retry) {
+    // A retry is one more request to the target: it needs a token of the target's rate limits too.
+    if (!decision.retry || (call.traffic.rateLimits.length > 0 && !(await tokenForRetry(call)))) {
       const last = errorOf(target, o, timeout);
       const unknown = isOutcomeUnknown(traffic.idempotent, delivery, call.mayHaveRun);
       throw ended(call, o.outcome, unknown ? unknownOutcome(target, call.idempotencyKey, n, last) : last);

@@ -120,6 +120,11 @@ export class MeshTelemetry {
     );
   }
 
+  /** One WARN line: something the mesh worked around (the fields name it, never a secret). */
+  warn(msg: string, fields: Readonly<Record<string, string>>): void {
+    this.write(JSON.stringify({ level: 'WARN', time: Date.now(), msg, ...fields }));
+  }
+
   segment(doc: SegmentDoc): void {
     if (this.onSegment) {
       this.onSegment(doc);

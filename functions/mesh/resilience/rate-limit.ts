@@ -1,0 +1,153 @@
+/**
+ * A mesh-wide rate limit, spent locally. The limit is one token bucket (GCRA: the "theoretical
+ * arrival time" `tat` of the next token, epoch ms) kept in the policy table; a sandbox leases a slice
+ * of tokens from it with one conditional update and spends the slice without any I/O until it runs
+ * out or expires. Pure: time comes in as `now`, randomness as `random`; the table write is
+ * rate-limit-lease.ts. The accuracy/cost trade-off is in docs/rate-limits.md.
+ */
+
+/** How long leased tokens stay spendable: their share of the mesh-wide rate is counted when leased. */
+export const LEASE_MS = 1_000;
+/** Longest wait between table attempts of a sandbox refused again and again. */
+export const MAX_REFUSAL_BACKOFF_MS = 2_000;
+
+/** What the table holds of one bucket, as last seen. */
+export interface BucketLimits {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** A lease the table can grant now, given its `tat` (undefined: never leased, or long idle). */
+export type LeasePlan =
+  | { readonly grant: number; readonly tat: number; readonly fresh: boolean }
+  | { readonly grant: 0; readonly retryAt: number };
+
+/**
+ * GCRA over slices: `want` tokens (at least `minGrant`, at most what the bucket holds). `fresh`: the
+ * bucket was full (`tat` in the past), so the new `tat` starts from `now` rather than from the old one.
+ */
+export function planLease(
+  stored: number | undefined,
+  now: number,
+  limits: BucketLimits,
+  want: number,
+  minGrant = 1,
+): LeasePlan {
+  const interval = 1000 / limits.perSecond;
+  const tolerance = limits.burst * interval;
+  const fresh = stored === undefined || stored < now;
+  const base = fresh ? now : stored;
+  // Tokens the bucket holds now: each one moves `tat` on by one interval, up to `tolerance` ahead of now.
+  const holds = Math.floor((now + tolerance - base) / interval + 1e-9);
+  const floor = Math.max(1, Math.min(minGrant, limits.burst));
+  if (holds < floor) return { grant: 0, retryAt: base + floor * interval - tolerance };
+  const grant = Math.min(Math.max(want, floor), holds);
+  return { grant, tat: base + grant * interval, fresh };
+}
+
+/** What a call gets from its sandbox's share of one bucket. */
+export type Take =
+  | { readonly kind: 'admit' }
+  | { readonly kind: 'lease'; readonly want: number; readonly minGrant: number }
+  | { readonly kind: 'refuse'; readonly retryAfterMs: number };
+
+/**
+ * One sandbox's share of one mesh-wide bucket: leased tokens, when they expire, and after a refusal
+ * when the table is worth asking again (no write while the bucket is known to be empty).
+ */
+export class LeasedBucket {
+  private tokens = 0;
+  private expiresAt = 0;
+  private refusedUntil = 0;
+  private refusals = 0;
+  /** Takes in the current and the previous second: the sandbox's demand, which sizes its next lease. */
+  private second = Number.NEGATIVE_INFINITY;
+  private thisSecond = 0;
+  private lastSecond = 0;
+
+  constructor(readonly limits: BucketLimits) {}
+
+  /** Spends a leased token, or says to lease (how many) or to refuse (for how long). */
+  take(now: number): Take {
+    this.count(now);
+    if (this.tokens > 0 && now < this.expiresAt) {
+      this.tokens--;
+      return { kind: 'admit' };
+    }
+    if (now < this.refusedUntil) return { kind: 'refuse', retryAfterMs: this.refusedUntil - now };
+    return { kind: 'lease', want: this.want(), minGrant: this.minGrant() };
+  }
+
+  /** The table granted `n` tokens at `now`; the first goes to the caller that asked. */
+  granted(now: number, n: number): void {
+    this.refusals = 0;
+    this.tokens = Math.max(0, n - 1);
+    this.expiresAt = now + LEASE_MS;
+  }
+
+  /**
+   * The table holds too few tokens until `retryAt`. The sandbox asks again only after then plus a
+   * jitter that doubles with each refusal in a row, so sandboxes refused together do not all write
+   * again at the same moment (the table's writes stay few however many sandboxes wait).
+   */
+  refused(now: number, retryAt: number, random: () => number): number {
+    this.refusals++;
+    this.tokens = 0;
+    const spread = Math.min(MAX_REFUSAL_BACKOFF_MS, this.sliceMs() * 2 ** (this.refusals - 1));
+    this.refusedUntil = Math.max(now, retryAt) + random() * spread;
+    return this.refusedUntil - now;
+  }
+
+  /** Tokens held now (tests, the bench). */
+  held(now: number): number {
+    return now < this.expiresAt ? this.tokens : 0;
+  }
+
+  /**
+   * The slice to lease: the demand of one lease period, at most half the burst (so one sandbox never
+   * takes the whole bucket), at least one token.
+   */
+  private want(): number {
+    const perSecond = Math.max(this.thisSecond, this.lastSecond);
+    return Math.max(1, Math.min(this.maxSlice(), Math.ceil((perSecond * LEASE_MS) / 1000)));
+  }
+
+  /** A busy sandbox waits for a worthwhile slice rather than writing for one token at a time. */
+  private minGrant(): number {
+    return Math.min(this.want(), Math.max(1, Math.floor(this.maxSlice() / 2)));
+  }
+
+  private maxSlice(): number {
+    return Math.max(1, Math.floor(this.limits.burst / 2));
+  }
+
+  /** How long the bucket takes to refill one slice. */
+  private sliceMs(): number {
+    return (this.maxSlice() * 1000) / this.limits.perSecond;
+  }
+
+  private count(now: number): void {
+    const s = Math.floor(now / 1000);
+    if (s !== this.second) {
+      this.lastSecond = s === this.second + 1 ? this.thisSecond : 0;
+      this.thisSecond = 0;
+      this.second = s;
+    }
+    this.thisSecond++;
+  }
+}
+
+/** The buckets of one sandbox, by target and scope; a changed limit starts a new share. */
+export class LeasedBuckets {
+  private readonly byKey = new Map<string, LeasedBucket>();
+
+  get(target: string, scope: string, limits: BucketLimits): LeasedBucket {
+    const key = `${target}\0${scope}`;
+    let b = this.byKey.get(key);
+    if (!b || b.limits.perSecond !== limits.perSecond || b.limits.burst !== limits.burst) {
+      b = new LeasedBucket(limits);
+      this.byKey.set(key, b);
+    }
+    return b;
+  }
+}
