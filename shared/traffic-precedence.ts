@@ -45,8 +45,8 @@ export interface ResolvedTrafficPolicy {
     readonly windowSize: number;
     readonly openMs: number;
   };
-  /** The buckets a call takes a token from, the service's first; empty = no limit. */
-  readonly rateLimits: readonly ResolvedRateLimit[];
+  /** The buckets a call takes a token from, the service's first; absent = no limit. */
+  readonly rateLimits?: readonly ResolvedRateLimit[];
   /** Where the call goes when the target fails; a whole value (the highest layer that sets one). */
   readonly fallback?: FallbackPolicy;
 }
@@ -163,7 +163,7 @@ function resolve(
     timeoutMs,
     perTryTimeoutMs,
     idempotent: top.idempotent as boolean,
-    rateLimits,
+    ...(rateLimits.length > 0 ? { rateLimits } : {}),
     ...(top.fallback ? { fallback: top.fallback as FallbackPolicy } : {}),
     retries: { ...(nested.retries as ResolvedTrafficPolicy['retries']), retryOn: [...retries.retryOn] },
     budget: nested.budget as ResolvedTrafficPolicy['budget'],

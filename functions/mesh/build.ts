@@ -63,6 +63,8 @@ export const LAYER_FILES = {
   'mtls-http.js': ['transport/mtls-http.ts'],
   /** The first breaker that opens with shared breakers on. */
   'shared-breaker-writer.js': ['resilience/shared-breaker-writer.ts'],
+  /** The first call to a target under a mesh-wide rate limit: the lease of a slice from the table. */
+  'rate-limit-table.js': ['resilience/rate-limit-table.ts'],
 } as const;
 
 /**

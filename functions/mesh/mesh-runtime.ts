@@ -9,12 +9,13 @@
  */
 
 import { ENV } from '../../shared/names';
-import type { CallOptions, ClientDeps, MeshClient, Signer } from './client';
+import type { CallOptions, CallWithMeta, ClientDeps, MeshClient, Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
 import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
 import { type InvocationScope, InvocationScopes } from './invocation-scope';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
+import type { RateLimitLeaser } from './resilience/rate-limit-lease';
 import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
 import type { SegmentDoc } from './telemetry/xray-emitter';
@@ -47,6 +48,11 @@ export interface MeshRuntimeOptions {
   readonly sharedBreakers?: ClientDeps['sharedBreakers'] | false;
   /** The clock of breakers, budgets and deadlines (tests). @default Date.now */
   readonly now?: () => number;
+  /**
+   * Where rate-limit slices are leased. @default the policy table (MESH_POLICY_TABLE), its module
+   * loaded on the first call to a limited target; without a table, each sandbox alone
+   */
+  readonly rateLimitLeaser?: () => RateLimitLeaser;
 }
 
 export class MeshRuntime {
@@ -102,6 +108,7 @@ export class MeshRuntime {
           options.sharedBreakers === false
             ? undefined
             : (options.sharedBreakers ?? lazyBreakerWriter(this.policy.tableName, env, options.sink)),
+        rateLimitLeaser: options.rateLimitLeaser ?? tableLeaser(this.policy.tableName, env),
       });
     };
   }
@@ -142,7 +149,13 @@ export class MeshRuntime {
     this.invocations.outside = scope;
   }
 
-  call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
+  call<T = unknown>(
+    target: string,
+    payload: unknown,
+    options: CallOptions & { withMeta: true },
+  ): Promise<CallWithMeta<T>>;
+  call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T>;
+  call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T | CallWithMeta<T>> {
     return this.client.call<T>(target, payload, options);
   }
 }
@@ -154,6 +167,18 @@ function unavailableIdentity(service: string, reason: string): IdentityLike {
     sign: () => {
       throw new MeshIdentityUnavailableError(`mesh: ${service} has no identity yet (${reason})`);
     },
+  };
+}
+
+/** The policy table's leaser, made (and its module loaded) on the first call to a limited target. */
+function tableLeaser(
+  tableName: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): (() => RateLimitLeaser) | undefined {
+  if (!tableName) return undefined;
+  return () => {
+    const { TableLeaser } = require('./resilience/rate-limit-table') as typeof import('./resilience/rate-limit-table');
+    return new TableLeaser(tableName, env);
   };
 }
 

@@ -5,7 +5,6 @@
  */
 import type { InvocationScope } from '../../functions/mesh/invocation-scope';
 import { authorize } from '../../functions/mesh/pipeline/authorize';
-import { rateLimitState } from '../../functions/mesh/pipeline/limit';
 import {
   type CallOptions,
   type ClientDeps,
@@ -13,6 +12,7 @@ import {
   type ReadyCall,
   startCall,
 } from '../../functions/mesh/pipeline/call-context';
+import { rateLimitState } from '../../functions/mesh/pipeline/limit';
 import type { AttemptPlan } from '../../functions/mesh/pipeline/retry';
 import { connect } from '../../functions/mesh/pipeline/sign';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';

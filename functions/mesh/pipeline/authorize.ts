@@ -23,13 +23,13 @@ export async function authorize(call: CallContext): Promise<AuthorizedCall> {
   const traffic = eff.policy;
   const alias = policy.serviceItem?.alias ?? LIVE_ALIAS;
   const bytes = Buffer.from(JSON.stringify(call.payload === undefined ? {} : call.payload));
-  const budget = budgets.get(call.target, traffic.budget);
+  const budget = budgets.get(call.key, traffic.budget);
   budget.recordRequest(call.startedAt);
   call.version = alias;
   return Object.assign(call, {
     policy,
     traffic,
-    functionName: policy.serviceItem?.functionName ?? `${deps.meshName}-${call.target}`,
+    functionName: call.detour?.functionArn ?? policy.serviceItem?.functionName ?? `${deps.meshName}-${call.target}`,
     alias,
     bytes,
     overallDeadline: call.startedAt + (call.options.timeoutMs ?? traffic.timeoutMs),

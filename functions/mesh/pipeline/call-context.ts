@@ -14,6 +14,7 @@ import type { PolicyCache } from '../policy/policy-cache';
 import type { ServicePolicy } from '../policy/service-policy';
 import type { Breakers } from '../resilience/circuit-breaker';
 import type { AttemptTimeout } from '../resilience/deadline';
+import type { Delivery } from '../resilience/delivery';
 import type { RateLimitLeaser } from '../resilience/rate-limit-lease';
 import type { RetryBudget, RetryBudgets } from '../resilience/retry-budget';
 import type { AttemptResult, Outcome } from '../resilience/retry-decision';
@@ -34,6 +35,47 @@ export interface CallOptions {
   readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** Sticky routing key (wins over the route's sticky header). */
   readonly stickyKey?: string;
+  /**
+   * Resolve to `{ result, meta }`: the answer and who served it (the target, or its declared
+   * fallback), instead of the answer alone.
+   */
+  readonly withMeta?: boolean;
+}
+
+/** Who answered a call (`call(..., { withMeta: true })`). */
+export interface CallMeta {
+  /** The service that answered. */
+  readonly target: string;
+  /** The version that ran (X-Amz-Executed-Version), else the alias or version called. */
+  readonly version: string;
+  /** The region of the function that answered, when a fallback in another region served the call. */
+  readonly region?: string;
+  /** A declared fallback served the call: the target called first failed. */
+  readonly fallback: boolean;
+  /** With `fallback`: the target called first. */
+  readonly primary?: string;
+  /** Attempts of the call that answered. */
+  readonly attempts: number;
+}
+
+/** The answer of `call(..., { withMeta: true })`. */
+export interface CallWithMeta<T> {
+  readonly result: T;
+  readonly meta: CallMeta;
+}
+
+/**
+ * How a fallback call differs from a plain call to its target (failover.ts): the target it stands in
+ * for, a version it is pinned to, or the same function in another region (its ARN).
+ */
+export interface Detour {
+  /** The target called first. */
+  readonly primary: string;
+  /** The Invoke qualifier to call, bypassing the route (another version; a region's alias). */
+  readonly qualifier?: string;
+  /** The function in another region, unqualified ARN, and its region. */
+  readonly functionArn?: string;
+  readonly region?: string;
 }
 
 export interface Signer {
@@ -87,6 +129,13 @@ export interface ClientState {
 export interface CallContext {
   readonly client: ClientState;
   readonly target: string;
+  /**
+   * What this call's breakers, budget and seen versions are kept under: the target, or
+   * `<target>@<region>` for the same function in another region (its versions are not the target's).
+   */
+  readonly key: string;
+  /** Set on a fallback call. */
+  readonly detour?: Detour;
   readonly payload: unknown;
   readonly options: CallOptions;
   readonly scope: InvocationScope | undefined;
@@ -102,6 +151,10 @@ export interface CallContext {
   retries: number;
   /** An earlier attempt may have reached the handler without a known end (idempotent edges retry those). */
   mayHaveRun: boolean;
+  /** Whether the last attempt reached the handler (nothing sent yet: `not-delivered`). */
+  lastDelivery: Delivery;
+  /** How the call ended, once it has (`ended`). */
+  outcome?: Outcome;
   /** What the target's route matches on: the invocation's routing headers under the call's own. */
   readonly routeHeaders: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
   /** The routing headers and mirror mark every request of this call carries on. */
@@ -164,7 +217,13 @@ export interface AttemptOutcome {
 }
 
 /** Opens a call: its target checked, its idempotency key (derived from the invocation's), its start. */
-export function startCall(client: ClientState, target: string, payload: unknown, options: CallOptions): CallContext {
+export function startCall(
+  client: ClientState,
+  target: string,
+  payload: unknown,
+  options: CallOptions,
+  detour?: Detour,
+): CallContext {
   const startedAt = client.now();
   const t0 = performance.now();
   if (typeof target !== 'string' || !SERVICE_NAME_PATTERN.test(target)) {
@@ -177,6 +236,8 @@ export function startCall(client: ClientState, target: string, payload: unknown,
   return {
     client,
     target,
+    key: detour?.region ? `${target}@${detour.region}` : target,
+    ...(detour ? { detour } : {}),
     payload,
     options,
     scope,
@@ -187,6 +248,7 @@ export function startCall(client: ClientState, target: string, payload: unknown,
     attempts: 0,
     retries: 0,
     mayHaveRun: false,
+    lastDelivery: 'not-delivered',
     routeHeaders,
     carried: carriedOf(scope, routeHeaders, client.deps.routeHeaderNames),
   };

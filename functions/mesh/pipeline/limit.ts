@@ -28,7 +28,7 @@ export function rateLimitState(): RateLimitState {
 }
 
 export async function limit(call: AuthorizedCall): Promise<void> {
-  for (const rl of call.traffic.rateLimits) {
+  for (const rl of call.traffic.rateLimits ?? []) {
     const retryAfterMs = await takeToken(call, rl);
     if (retryAfterMs === undefined) continue;
     const wait = Math.ceil(retryAfterMs);
@@ -44,7 +44,7 @@ export async function limit(call: AuthorizedCall): Promise<void> {
 
 /** A token for a retry from every bucket of the call; false: the retry is not sent. */
 export async function tokenForRetry(call: AuthorizedCall): Promise<boolean> {
-  for (const rl of call.traffic.rateLimits) if ((await takeToken(call, rl)) !== undefined) return false;
+  for (const rl of call.traffic.rateLimits ?? []) if ((await takeToken(call, rl)) !== undefined) return false;
   return true;
 }
 

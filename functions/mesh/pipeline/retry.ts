@@ -53,6 +53,7 @@ export async function retry(
     if (o.outcome === 'success') return o;
     const after = o.endedAt;
     const delivery = classifyDelivery(o.result);
+    call.lastDelivery = delivery;
     const decision = decideRetry({
       outcome: o.outcome,
       attempt: n,
@@ -70,7 +71,7 @@ export async function retry(
       budget: call.budget,
     });
     // A retry is one more request to the target: it needs a token of the target's rate limits too.
-    if (!decision.retry || (call.traffic.rateLimits.length > 0 && !(await tokenForRetry(call)))) {
+    if (!decision.retry || (call.traffic.rateLimits !== undefined && !(await tokenForRetry(call)))) {
       const last = errorOf(target, o, timeout);
       const unknown = isOutcomeUnknown(traffic.idempotent, delivery, call.mayHaveRun);
       throw ended(call, o.outcome, unknown ? unknownOutcome(target, call.idempotencyKey, n, last) : last);

@@ -62,7 +62,8 @@ export function sign(call: ReadyCall, deadline: number, attempt: number, trc?: s
 
 function httpTargetOf(call: AuthorizedCall): HttpTarget | undefined {
   const declared = call.client.deps.httpTargets;
-  if (!declared) return undefined;
+  // The function in another region is Invoked by its ARN, whatever the target declared here.
+  if (!declared || call.detour?.functionArn) return undefined;
   if (!declared.ok) {
     // Fail closed: a call must not fall back to Invoke when its declared route cannot be read.
     throw new MeshCallError(
