@@ -105,9 +105,8 @@ async function lease(
     r = await state.alone.lease(req);
   }
   const now = client.now();
-  if (r.granted > 0) {
-    bucket.granted(now, r.granted);
-    return undefined;
-  }
-  return bucket.refused(now, r.retryAt ?? now, client.random);
+  if (r.granted === 0) return bucket.refused(now, r.retryAt ?? now, client.random);
+  const startsAt = r.startsAt ?? now;
+  // A reserved slice: this call is refused until its turn, the calls after it spend it without a write.
+  return bucket.granted(now, r.granted, startsAt) ? undefined : startsAt - now;
 }

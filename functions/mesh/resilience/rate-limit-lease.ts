@@ -3,7 +3,7 @@
  * keeps the buckets in memory. The policy table's leaser is rate-limit-table.ts, loaded only where a
  * limit applies.
  */
-import { type BucketLimits, planLease } from './rate-limit';
+import { type BucketLimits, planLease, RESERVE_MS } from './rate-limit';
 export interface LeaseRequest {
   readonly target: string;
   readonly scope: string;
@@ -13,9 +13,10 @@ export interface LeaseRequest {
   readonly now: number;
 }
 
-/** `granted` tokens, or none and when the bucket holds enough again. */
+/** `granted` tokens spendable from `startsAt`, or none and when to ask again. */
 export interface LeaseResult {
   readonly granted: number;
+  readonly startsAt?: number;
   readonly retryAt?: number;
 }
 
@@ -37,9 +38,9 @@ export class MemoryLeaser implements RateLimitLeaser {
   async lease(req: LeaseRequest): Promise<LeaseResult> {
     const key = `${req.target}\0${req.scope}`;
     this.writes++;
-    const plan = planLease(this.tats.get(key), req.now, req.limits, req.want, req.minGrant);
+    const plan = planLease(this.tats.get(key), req.now, req.limits, req.want, req.minGrant, RESERVE_MS);
     if ('retryAt' in plan) return { granted: 0, retryAt: plan.retryAt };
     this.tats.set(key, plan.tat);
-    return { granted: plan.grant };
+    return { granted: plan.grant, startsAt: plan.startsAt };
   }
 }

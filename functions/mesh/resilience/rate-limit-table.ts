@@ -9,7 +9,7 @@
  */
 import { rateLimitPartition, TABLE } from '../../../shared/names';
 import { type AwsEnv, AwsWireClient, awsJsonCall, awsRoute, configuredEndpoint, DYNAMODB, regionOf } from '../aws';
-import { planLease } from './rate-limit';
+import { planLease, RESERVE_MS, sliceStart } from './rate-limit';
 import type { LeaseRequest, LeaseResult, RateLimitLeaser } from './rate-limit-lease';
 
 type UpdateItem = (input: Record<string, unknown>) => Promise<{ Attributes?: Record<string, { N?: string }> }>;
@@ -34,14 +34,16 @@ export class TableLeaser implements RateLimitLeaser {
     // known here is empty in the table, and no write is sent); a refused write returns the item, and
     // the second one plans from what it holds.
     for (let attempt = 1; ; attempt++) {
-      const plan = planLease(this.known.get(key), req.now, req.limits, req.want, req.minGrant);
+      const plan = planLease(this.known.get(key), req.now, req.limits, req.want, req.minGrant, RESERVE_MS);
       if ('retryAt' in plan) return { granted: 0, retryAt: plan.retryAt };
       try {
         this.writes++;
         const out = await this.update(this.input(req, plan.tat, plan.grant, plan.fresh));
-        const tat = Number(out.Attributes?.tat?.N);
-        this.known.set(key, Number.isFinite(tat) ? tat : plan.tat);
-        return { granted: plan.grant };
+        const stored = Number(out.Attributes?.tat?.N);
+        const tat = Number.isFinite(stored) ? stored : plan.tat;
+        this.known.set(key, tat);
+        // Another sandbox may have moved tat since it was last seen here: the slice starts where the table says.
+        return { granted: plan.grant, startsAt: sliceStart(tat, req.limits, req.now) };
       } catch (err) {
         const e = err as { name?: string; Item?: Record<string, { N?: string }> };
         if (e?.name !== 'ConditionalCheckFailedException') throw err;
@@ -49,7 +51,7 @@ export class TableLeaser implements RateLimitLeaser {
         if (Number.isFinite(tat)) this.known.set(key, tat);
         else this.known.delete(key);
         if (attempt >= 2) {
-          const again = planLease(this.known.get(key), req.now, req.limits, req.want, req.minGrant);
+          const again = planLease(this.known.get(key), req.now, req.limits, req.want, req.minGrant, RESERVE_MS);
           return { granted: 0, retryAt: 'retryAt' in again ? again.retryAt : req.now };
         }
       }
@@ -81,8 +83,8 @@ export class TableLeaser implements RateLimitLeaser {
         ExpressionAttributeValues: { ':tat': { N: String(tat) }, ':now': { N: String(req.now) }, ':ttl': ttl },
       };
     }
-    // Tokens left: tat moves on by the slice, only while it stays within the burst of now.
-    const latest = req.now + req.limits.burst * interval - grant * interval;
+    // tat moves on by the slice while the slice starts within the reservation horizon.
+    const latest = req.now + RESERVE_MS + req.limits.burst * interval - grant * interval;
     return {
       ...common,
       UpdateExpression: 'SET #tat = #tat + :inc, #ttl = :ttl',

@@ -7,7 +7,7 @@
  */
 
 /** How long leased tokens stay spendable: their share of the mesh-wide rate is counted when leased. */
-export const LEASE_MS = 1_000;
+export const LEASE_MS = 2_000;
 /** Longest wait between table attempts of a sandbox refused again and again. */
 export const MAX_REFUSAL_BACKOFF_MS = 2_000;
 
@@ -17,14 +17,19 @@ export interface BucketLimits {
   readonly burst: number;
 }
 
-/** A lease the table can grant now, given its `tat` (undefined: never leased, or long idle). */
+/** How far ahead a slice may be reserved: a sandbox queues for its next slice instead of writing again. */
+export const RESERVE_MS = 3_000;
+
+/** A lease the table can grant, given its `tat` (undefined: never leased, or long idle). */
 export type LeasePlan =
-  | { readonly grant: number; readonly tat: number; readonly fresh: boolean }
+  | { readonly grant: number; readonly tat: number; readonly fresh: boolean; readonly startsAt: number }
   | { readonly grant: 0; readonly retryAt: number };
 
 /**
- * GCRA over slices: `want` tokens (at least `minGrant`, at most what the bucket holds). `fresh`: the
- * bucket was full (`tat` in the past), so the new `tat` starts from `now` rather than from the old one.
+ * GCRA over slices: `want` tokens (at least `minGrant`), spendable from `startsAt`: now while the
+ * bucket holds them, else the moment it will have (a reservation, at most `reserveMs` ahead), so
+ * sandboxes queue for slices in turn rather than racing each other's writes. `fresh`: the bucket was
+ * full (`tat` in the past), so the new `tat` starts from `now` rather than from the old one.
  */
 export function planLease(
   stored: number | undefined,
@@ -32,6 +37,7 @@ export function planLease(
   limits: BucketLimits,
   want: number,
   minGrant = 1,
+  reserveMs = 0,
 ): LeasePlan {
   const interval = 1000 / limits.perSecond;
   const tolerance = limits.burst * interval;
@@ -40,9 +46,21 @@ export function planLease(
   // Tokens the bucket holds now: each one moves `tat` on by one interval, up to `tolerance` ahead of now.
   const holds = Math.floor((now + tolerance - base) / interval + 1e-9);
   const floor = Math.max(1, Math.min(minGrant, limits.burst));
-  if (holds < floor) return { grant: 0, retryAt: base + floor * interval - tolerance };
-  const grant = Math.min(Math.max(want, floor), holds);
-  return { grant, tat: base + grant * interval, fresh };
+  const full = Math.min(Math.max(want, floor), limits.burst);
+  if (holds >= full || (holds >= floor && reserveMs <= 0)) {
+    const grant = Math.min(full, holds);
+    return { grant, tat: base + grant * interval, fresh, startsAt: now };
+  }
+  // The whole slice, from the moment the bucket will hold it: fewer, larger leases than a part now.
+  const tat = base + full * interval;
+  const startsAt = Math.max(now, tat - tolerance);
+  if (startsAt - now > reserveMs) return { grant: 0, retryAt: startsAt - reserveMs };
+  return { grant: full, tat, fresh, startsAt };
+}
+
+/** When a slice that moved the bucket's `tat` to `tat` may be spent. */
+export function sliceStart(tat: number, limits: BucketLimits, now: number): number {
+  return Math.max(now, tat - (limits.burst * 1000) / limits.perSecond);
 }
 
 /** What a call gets from its sandbox's share of one bucket. */
@@ -57,6 +75,7 @@ export type Take =
  */
 export class LeasedBucket {
   private tokens = 0;
+  private startsAt = 0;
   private expiresAt = 0;
   private refusedUntil = 0;
   private refusals = 0;
@@ -71,6 +90,8 @@ export class LeasedBucket {
   take(now: number): Take {
     this.count(now);
     if (this.tokens > 0 && now < this.expiresAt) {
+      // A reserved slice: its turn has not come, and the table need not hear from this sandbox.
+      if (now < this.startsAt) return { kind: 'refuse', retryAfterMs: this.startsAt - now };
       this.tokens--;
       return { kind: 'admit' };
     }
@@ -78,11 +99,20 @@ export class LeasedBucket {
     return { kind: 'lease', want: this.want(), minGrant: this.minGrant() };
   }
 
-  /** The table granted `n` tokens at `now`; the first goes to the caller that asked. */
-  granted(now: number, n: number): void {
+  /**
+   * The table granted `n` tokens at `now`, spendable from `startsAt` for one lease period. A slice
+   * that starts now gives its first token to the caller that asked (true); a reserved one does not.
+   */
+  granted(now: number, n: number, startsAt = now): boolean {
     this.refusals = 0;
-    this.tokens = Math.max(0, n - 1);
-    this.expiresAt = now + LEASE_MS;
+    this.startsAt = startsAt;
+    this.expiresAt = startsAt + LEASE_MS;
+    if (startsAt > now) {
+      this.tokens = n;
+      return false;
+    }
+    this.tokens = n - 1;
+    return true;
   }
 
   /**
@@ -93,14 +123,19 @@ export class LeasedBucket {
   refused(now: number, retryAt: number, random: () => number): number {
     this.refusals++;
     this.tokens = 0;
-    const spread = Math.min(MAX_REFUSAL_BACKOFF_MS, this.sliceMs() * 2 ** (this.refusals - 1));
+    const spread = Math.min(MAX_REFUSAL_BACKOFF_MS, this.sliceMs() * 2 ** this.refusals);
     this.refusedUntil = Math.max(now, retryAt) + random() * spread;
     return this.refusedUntil - now;
   }
 
-  /** Tokens held now (tests, the bench). */
+  /** Tokens held now (tests, the bench), reserved ones included. */
   held(now: number): number {
     return now < this.expiresAt ? this.tokens : 0;
+  }
+
+  /** When the sandbox's reserved slice may be spent (tests). */
+  get reservedFrom(): number {
+    return this.startsAt;
   }
 
   /**
