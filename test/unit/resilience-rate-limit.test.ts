@@ -60,7 +60,11 @@ describe('rate limit: one sandbox’s share', () => {
   test('the slice follows the sandbox’s demand, at most half the burst', () => {
     const quiet = new LeasedBucket(LIMIT);
     const first = quiet.take(T0);
-    assert.deepEqual(first, { kind: 'lease', want: 2, minGrant: 2 }, 'one call a second: two tokens a lease period');
+    assert.deepEqual(
+      first,
+      { kind: 'lease', want: 4, minGrant: 4 },
+      'one call in half a second: 2/s, for a lease period',
+    );
     const busy = new LeasedBucket(LIMIT);
     let t: ReturnType<LeasedBucket['take']> = busy.take(T0);
     for (let i = 1; i < 100; i++) t = busy.take(T0 + i);

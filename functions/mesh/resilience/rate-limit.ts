@@ -96,7 +96,8 @@ export class LeasedBucket {
       return { kind: 'admit' };
     }
     if (now < this.refusedUntil) return { kind: 'refuse', retryAfterMs: this.refusedUntil - now };
-    return { kind: 'lease', want: this.want(), minGrant: this.minGrant() };
+    const want = this.want(now);
+    return { kind: 'lease', want, minGrant: this.minGrant(want) };
   }
 
   /**
@@ -140,16 +141,18 @@ export class LeasedBucket {
 
   /**
    * The slice to lease: the demand of one lease period, at most half the burst (so one sandbox never
-   * takes the whole bucket), at least one token.
+   * takes the whole bucket), at least one token. Demand is the calls of the last second, or of this
+   * one so far scaled to a second (from half a second on, so one early call does not lease a lot).
    */
-  private want(): number {
-    const perSecond = Math.max(this.thisSecond, this.lastSecond);
+  private want(now: number): number {
+    const into = Math.max(0.5, (now - this.second * 1000) / 1000);
+    const perSecond = Math.max(this.thisSecond / into, this.lastSecond);
     return Math.max(1, Math.min(this.maxSlice(), Math.ceil((perSecond * LEASE_MS) / 1000)));
   }
 
   /** A busy sandbox waits for a worthwhile slice rather than writing for one token at a time. */
-  private minGrant(): number {
-    return Math.min(this.want(), Math.max(1, Math.floor(this.maxSlice() / 2)));
+  private minGrant(want: number): number {
+    return Math.min(want, Math.max(1, Math.floor(this.maxSlice() / 2)));
   }
 
   private maxSlice(): number {
