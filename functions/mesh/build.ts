@@ -50,7 +50,7 @@ export const LAYER_FILES = {
     'routing/route-headers.ts',
   ],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
-  'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts'],
+  'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts', 'resilience/rate-limit.ts'],
   /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */
   'aws.js': ['aws/index.ts'],
   /** The first policy table read. */
