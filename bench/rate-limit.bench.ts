@@ -1,8 +1,11 @@
 /**
  * The mesh-wide rate limit's figure: 8 caller sandboxes (each its own runtime) against a 50 req/s
- * limit for 30 s, slices leased from the policy table on the local endpoint's DynamoDB. Rows: the
- * admitted rate (budget: 50/s +10%) and table writes per 100 admitted calls (budget: 10). The
- * baseline column is the limit itself. Run: npx tsx bench/rate-limit.bench.ts [--json]
+ * limit for 30 s, slices leased from the policy table on the local endpoint's DynamoDB. Rows, each
+ * next to a baseline so the ratio column reads as the other rows do:
+ * - the admitted rate against the limit itself (ratio 1.00x is exact; budget 50/s ± 10%);
+ * - table writes per 100 admitted calls against a limiter that writes the table once per call (100):
+ *   the ratio is the share of writes leasing saves (budget: 10, one write per 10 admitted calls).
+ * Run: npx tsx bench/rate-limit.bench.ts [--json]
  */
 import { drive, startRateLimitStand } from '../test/support/rate-limit-run';
 import { type BenchResult, one } from './support/bench-rows';
@@ -27,17 +30,18 @@ export async function runRateLimitBench(): Promise<BenchResult[]> {
         n: r.admitted,
         mesh: one(rate),
         baseline: one(LIMIT),
-        budget: { of: 'p50', max: LIMIT * 1.1 },
-        note: `limit ${LIMIT}/s for ${SECONDS} s; refused ${r.refused}; under ${LIMIT * 0.9}/s fails the figure too`,
+        budget: { of: 'p50', min: LIMIT * 0.9, max: LIMIT * 1.1 },
+        note: `limit ${LIMIT}/s for ${SECONDS} s (baseline: the limit); refused ${r.refused}`,
       },
       {
         name: 'rate limit: table writes per 100 admitted',
         unit: 'writes',
         n: r.writes,
         mesh: one((100 * r.writes) / r.admitted),
-        baseline: one(10),
+        // A mesh-wide limit without leases: one conditional write per admitted call.
+        baseline: one(100),
         budget: { of: 'p50', max: 10 },
-        note: `${r.writes} conditional writes (refused ones included) for ${r.admitted} admitted calls`,
+        note: `${r.writes} conditional writes (refused ones included) for ${r.admitted} admitted calls; baseline: a write per call`,
       },
     ];
   } finally {
