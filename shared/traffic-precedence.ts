@@ -123,7 +123,8 @@ function resolve(
   };
   if (origins) {
     for (const k of Object.keys(top)) origins[k] = { from: 'default' };
-    origins.rateLimit = { from: 'default' };
+    // Every bucket is its own setting (`rateLimits.<item>`): a service's and an edge's limit both apply.
+    origins.rateLimits = { from: 'default' };
     for (const n of NESTED) for (const k of Object.keys(nested[n])) origins[`${n}.${k}`] = { from: 'default' };
   }
   for (const l of layers) {
@@ -171,6 +172,9 @@ function resolve(
   };
 }
 
+/** The origins' key of a bucket: `rateLimits.<sort key of its item>` (`rateLimits.traffic`, `rateLimits.allow#orders`). */
+export const RATE_LIMIT_SETTING = 'rateLimits';
+
 /**
  * The buckets of the layers: one per item (sort key). An operator's item and a deploy item never share
  * a sort key (one item per key), so each bucket comes from exactly one item.
@@ -185,7 +189,14 @@ function rateLimitsOf(
     const scope = l.sk ?? 'traffic';
     const { perSecond } = l.rateLimit;
     out.push({ scope, perSecond, burst: l.rateLimit.burst ?? defaultBurst(perSecond) });
-    if (origins) origins.rateLimit = { from: 'item', item: `${l.pk ?? '?'}/${scope}`, managedBy: ownerOf(l) };
+    if (origins) {
+      delete origins.rateLimits;
+      origins[`${RATE_LIMIT_SETTING}.${scope}`] = {
+        from: 'item',
+        item: `${l.pk ?? '?'}/${scope}`,
+        managedBy: ownerOf(l),
+      };
+    }
   }
   // The service's bucket first: it is the one every caller shares.
   return out.sort((a, b) => Number(a.scope !== 'traffic') - Number(b.scope !== 'traffic'));
