@@ -9,6 +9,7 @@ import {
   DEPLOYMENT,
   ENV,
   EXTERNAL,
+  IDENTITY,
   isPublishedVersion,
   LAYER,
   LIVE_ALIAS,
@@ -418,7 +419,25 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         resources: [`${unqualified}:$LATEST`],
       }),
     );
+    this.grantIdentityIn(arn);
     return { ...out, functionArn: arn };
+  }
+
+  /**
+   * A fallback in another region is signed with this service's identity there (the callee trusts only
+   * its own region's CA): read access to that secret, which that region's Mesh opens to this service's
+   * role with `identity: { peerRegions }`.
+   */
+  private grantIdentityIn(functionArn: string): void {
+    const [, partition, , region, account] = functionArn.split(':');
+    const here = Stack.of(this).region;
+    if (!this.mesh.identity || region === here) return;
+    const secret = `arn:${partition}:secretsmanager:${region}:${account}:secret:${IDENTITY.secretName(this.mesh.meshName, this.service)}-??????`;
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret] }));
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${secret}]`,
+      reason: `"-??????" is the random suffix Secrets Manager adds to ${this.service}'s identity secret in ${region}, the one secret this grant names`,
+    });
   }
 
   /** An edge goes to another MeshFunction of the same mesh. */

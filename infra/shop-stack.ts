@@ -56,7 +56,12 @@ export class ShopStack extends Stack {
     super(scope, id, props);
     const release = props.release ?? 2;
 
-    this.mesh = new Mesh(this, 'Mesh', { meshName: props.meshName ?? 'shop', removalPolicy: RemovalPolicy.DESTROY });
+    this.mesh = new Mesh(this, 'Mesh', {
+      meshName: props.meshName ?? 'shop',
+      removalPolicy: RemovalPolicy.DESTROY,
+      // The other region's orders signs its fallbacks here with orders' identity here.
+      ...(props.fallbackRegion ? { identity: { peerRegions: [props.fallbackRegion] } } : {}),
+    });
     const common = { mesh: this.mesh, timeout: Duration.seconds(10), memorySize: 256 };
 
     this.frontend = new MeshFunction(this, 'Frontend', {

@@ -90,6 +90,35 @@ describe('pipeline stage: failover', () => {
     assert.equal(accessLog().at(-1)!.version, '7@us-west-2');
   });
 
+  test('the function in another region is signed with the caller’s identity in that region', async () => {
+    // Prepare: an identity per region (the callee there trusts only its own region's CA).
+    const asked: (string | undefined)[] = [];
+    const signer = (region: string) => ({ sign: () => `token-of-${region}` });
+    const transport = transportOf((r) => {
+      if (r.functionName === 'shop-payments') throw throttled();
+      return ok({ paid: true }, '7');
+    });
+    const f = fixture({ items: edge({ fallback: { functionArn: WEST } }), transport });
+    const c = new MeshClient({
+      ...f.state.deps,
+      identity: async (region) => {
+        asked.push(region);
+        return signer(region ?? 'us-east-1');
+      },
+      now: f.state.now,
+      sleep: async () => undefined,
+    });
+    // Act
+    await c.call('payments', {});
+    // Assess: the primary's attempts carry this region's token, the fallback the other region's.
+    const tokens = transport.requests.map(
+      (r) => JSON.parse(Buffer.from(r.clientContext!, 'base64').toString()).custom.mesh.tok,
+    );
+    assert.deepEqual(asked, [undefined, 'us-west-2']);
+    assert.equal(tokens.at(-1), 'token-of-us-west-2');
+    assert.ok(tokens.slice(0, -1).every((t) => t === 'token-of-us-east-1'));
+  });
+
   test('another version: pinned, past the route', async () => {
     const { client: c, transport } = client(edge({ fallback: { version: '3' } }), (r) => {
       if (r.qualifier !== '3') throw throttled();

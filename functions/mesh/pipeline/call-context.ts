@@ -89,8 +89,12 @@ export interface ClientDeps {
   readonly policy: PolicyCache;
   readonly transport: InvokeTransport;
   readonly telemetry: MeshTelemetry;
-  /** Identity, when on (undefined = off). Resolved once. */
-  readonly identity: () => Promise<Signer | undefined>;
+  /**
+   * Identity, when on (undefined = off). Resolved once per region. `region`: a fallback in another
+   * region, whose callee verifies only its own region's mesh CA, so the call is signed with this
+   * service's identity in that region (docs/rate-limits.md, "Identity across regions").
+   */
+  readonly identity: (region?: string) => Promise<Signer | undefined>;
   readonly scope: () => InvocationScope | undefined;
   readonly now?: () => number;
   readonly random?: () => number;
