@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MeshClient } from '../../functions/mesh/client';
 import { MeshRateLimitedError, MeshThrottledError } from '../../functions/mesh/errors';
-import { MemoryLeaser } from '../../functions/mesh/resilience/rate-limit-lease';
+import type { RateLimitState } from '../../functions/mesh/pipeline/limit';
+import { type LeaseRequest, MemoryLeaser } from '../../functions/mesh/resilience/rate-limit-lease';
 import type { InvokeRequest } from '../../functions/mesh/transport/lambda-invoke';
 import { fixture, ok, PAYMENTS, transportOf } from '../support/pipeline-fixture';
 
@@ -84,5 +85,33 @@ describe('pipeline stage: limit', () => {
     const { client } = sandbox(items, new MemoryLeaser());
     await client.call('payments', {});
     await assert.rejects(client.call('payments', {}), (e: MeshRateLimitedError) => /payments\/traffic/.test(e.message));
+  });
+
+  test('a call the edge’s bucket refuses gives the service’s token back: nothing sent, nothing spent', async () => {
+    // Prepare: a roomy service bucket, a tight edge bucket; count what the table grants each.
+    const items = [
+      PAYMENTS[0],
+      { pk: 'payments', sk: 'traffic', rateLimit: { perSecond: 50, burst: 50 } },
+      { ...PAYMENTS[1], rateLimit: { perSecond: 1, burst: 1 } },
+    ];
+    const table = new MemoryLeaser();
+    const granted = new Map<string, number>();
+    const leaser = {
+      lease: async (req: LeaseRequest) => {
+        const r = await table.lease(req);
+        granted.set(req.scope, (granted.get(req.scope) ?? 0) + r.granted);
+        return r;
+      },
+    };
+    const { client, transport, state } = sandbox(items, leaser as MemoryLeaser);
+    // Act: one call goes through, then the edge refuses five in a row.
+    await client.call('payments', {});
+    for (let i = 0; i < 5; i++) await assert.rejects(client.call('payments', {}), MeshRateLimitedError);
+    // Assess: every token the service bucket granted was either spent on a sent call or is still held.
+    const held = (client as unknown as { state: { rateLimits: RateLimitState } }).state.rateLimits.buckets
+      .get('payments', 'traffic', { perSecond: 50, burst: 50 })
+      .held(state.now());
+    assert.equal(transport.requests.length, 1);
+    assert.equal(granted.get('traffic'), transport.requests.length + held);
   });
 });

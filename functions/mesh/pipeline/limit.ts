@@ -1,8 +1,8 @@
 /**
  * Stage `limit`: a call to a target under a mesh-wide rate limit (a `rateLimit` on the target's
  * `traffic` item, or on the edge's `allow#<source>` item) takes one token from each bucket that
- * applies before anything is sent; without one it fails fast with MeshRateLimitedError (429) and no
- * Invoke. Tokens come from the sandbox's leased slice (no I/O), and a new slice from one conditional
+ * applies before anything is sent (all or none: tokens of buckets before one that refuses go back); without
+ * one it fails fast with MeshRateLimitedError (429) and no Invoke. Tokens come from the sandbox's leased slice (no I/O), and a new slice from one conditional
  * write to the policy table (resilience/rate-limit-lease.ts). A retry takes a token too: retries
  * never spend budget the limit has not granted.
  */
@@ -28,24 +28,42 @@ export function rateLimitState(): RateLimitState {
 }
 
 export async function limit(call: AuthorizedCall): Promise<void> {
-  for (const rl of call.traffic.rateLimits ?? []) {
-    const retryAfterMs = await takeToken(call, rl);
-    if (retryAfterMs === undefined) continue;
-    const wait = Math.ceil(retryAfterMs);
-    const err = new MeshRateLimitedError(
-      call.target,
-      wait,
-      `mesh: the call to ${call.target} is over its rate limit (${rl.perSecond}/s, burst ${rl.burst}, ` +
-        `${call.target}/${rl.scope}); nothing was sent, try again in ${wait} ms`,
-    );
-    throw ended(call, 'rate-limited', err, { reason: `rate limit ${call.target}/${rl.scope}` });
-  }
+  const refused = await takeTokens(call);
+  if (!refused) return;
+  const { rl } = refused;
+  const wait = Math.ceil(refused.retryAfterMs);
+  const err = new MeshRateLimitedError(
+    call.target,
+    wait,
+    `mesh: the call to ${call.target} is over its rate limit (${rl.perSecond}/s, burst ${rl.burst}, ` +
+      `${call.target}/${rl.scope}); nothing was sent, try again in ${wait} ms`,
+  );
+  throw ended(call, 'rate-limited', err, { reason: `rate limit ${call.target}/${rl.scope}` });
 }
 
 /** A token for a retry from every bucket of the call; false: the retry is not sent. */
 export async function tokenForRetry(call: AuthorizedCall): Promise<boolean> {
-  for (const rl of call.traffic.rateLimits ?? []) if ((await takeToken(call, rl)) !== undefined) return false;
-  return true;
+  return (await takeTokens(call)) === undefined;
+}
+
+/**
+ * A token from every bucket of the call, in order (the service's first), or the bucket that refused.
+ * All or none: a call refused by one bucket sends nothing, so the tokens the buckets before it gave
+ * go back to this sandbox's slices, and a tight edge limit never drains the service's shared one.
+ */
+async function takeTokens(call: AuthorizedCall): Promise<{ rl: ResolvedRateLimit; retryAfterMs: number } | undefined> {
+  const taken: LeasedBucket[] = [];
+  for (const rl of call.traffic.rateLimits ?? []) {
+    const retryAfterMs = await takeToken(call, rl);
+    if (retryAfterMs === undefined) {
+      taken.push(call.client.rateLimits.buckets.get(call.target, rl.scope, rl));
+      continue;
+    }
+    const now = call.client.now();
+    for (const bucket of taken) bucket.giveBack(now);
+    return { rl, retryAfterMs };
+  }
+  return undefined;
 }
 
 /** Takes one token of `rl`: undefined when taken, else how long until this sandbox asks again. */

@@ -129,6 +129,15 @@ export class LeasedBucket {
     return this.refusedUntil - now;
   }
 
+  /**
+   * Returns a token this call took but did not spend (another bucket of the call refused it, so
+   * nothing was sent): back into the slice it came from while that slice lasts; after it, the token
+   * would have expired unspent anyway.
+   */
+  giveBack(now: number): void {
+    if (now < this.expiresAt) this.tokens++;
+  }
+
   /** Tokens held now (tests, the bench), reserved ones included. */
   held(now: number): number {
     return now < this.expiresAt ? this.tokens : 0;
