@@ -104,7 +104,9 @@ export class MeshThrottledError extends MeshError {
  * has no token for this call: nothing was sent. `retryAfterMs`: when this sandbox may ask again.
  */
 export class MeshRateLimitedError extends MeshError {
+  /** The target the call was for. */
   readonly target: string;
+  /** How long until this sandbox may have a token again, in milliseconds. */
   readonly retryAfterMs: number;
   constructor(target: string, retryAfterMs: number, message: string) {
     super('MeshRateLimited', 429, message);

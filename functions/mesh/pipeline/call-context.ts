@@ -60,7 +60,9 @@ export interface CallMeta {
 
 /** The answer of `call(..., { withMeta: true })`. */
 export interface CallWithMeta<T> {
+  /** What the target (or its fallback) answered. */
   readonly result: T;
+  /** Who answered: the target or a fallback, its version and region, and the attempts it took. */
   readonly meta: CallMeta;
 }
 
