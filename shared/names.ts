@@ -234,7 +234,7 @@ export const METRICS = {
   deniedTotal: 'denied_total',
   /** Calls the caller refused over a mesh-wide rate limit (no Invoke sent), per edge. */
   rateLimitedTotal: 'rate_limited_total',
-  /** Calls a declared fallback served after the primary failed, counted on the primary's edge. */
+  /** Calls a declared fallback served after the target failed, counted on the edge to the fallback. */
   fallbackTotal: 'fallback_total',
   /** Mirror copies (route item `mirror`) the callee served: counted apart from requests_total. */
   mirrorRequestsTotal: 'mirror_requests_total',
