@@ -83,6 +83,7 @@ describe('Mesh in the example app', () => {
         idempotent: true,
         retries: { maxAttempts: 3, retryOn: ['throttled', 'service-error', 'timeout', 'function-error'] },
         breaker: { consecutiveFailures: 5, openMs: 30000 },
+        rateLimit: { perSecond: 50, burst: 100 },
       },
     );
     assert.deepEqual(
