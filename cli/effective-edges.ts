@@ -15,7 +15,13 @@ import {
   routeDecidesSplit,
   type TrafficItem,
 } from '../shared/policy';
-import { ownerOf, resolveWithOrigins, type SettingOrigin, trafficLayers } from '../shared/traffic-precedence';
+import {
+  ownerOf,
+  RATE_LIMIT_SETTING,
+  resolveWithOrigins,
+  type SettingOrigin,
+  trafficLayers,
+} from '../shared/traffic-precedence';
 import type { RawItem } from './policy-plan';
 import { formatTable } from './table-format';
 import { weightToPercent } from './weight';
@@ -139,8 +145,17 @@ export function effectiveEdges(items: readonly RawItem[], aliases: ReadonlyMap<s
 }
 
 function settingsOf(r: ReturnType<typeof resolveWithOrigins>): EffectiveSetting[] {
-  const value = (path: string) =>
-    path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], r.policy as unknown);
+  const value = (path: string): unknown => {
+    // A bucket is named by its item's sort key, which may hold dots of its own: look it up by scope.
+    if (path.startsWith(`${RATE_LIMIT_SETTING}.`)) {
+      const scope = path.slice(RATE_LIMIT_SETTING.length + 1);
+      const bucket = r.policy.rateLimits?.find((b) => b.scope === scope);
+      return bucket && { perSecond: bucket.perSecond, burst: bucket.burst };
+    }
+    return path
+      .split('.')
+      .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], r.policy as unknown);
+  };
   return Object.entries(r.origins).map(([setting, origin]) => ({ setting, value: value(setting), origin }));
 }
 
@@ -175,7 +190,7 @@ export function renderEffectiveEdges(edges: readonly EffectiveEdge[]): string {
     }
     if (!e.settings) rows.push(['traffic', '-', 'none: callers outside the mesh invoke Lambda directly']);
     const set = (e.settings ?? []).filter((s) => s.origin.from !== 'default');
-    for (const s of set) rows.push([s.setting, JSON.stringify(s.value), describeOrigin(s.origin)]);
+    for (const s of set) rows.push([s.setting, JSON.stringify(s.value) ?? '-', describeOrigin(s.origin)]);
     if (e.settings) rows.push([set.length ? 'the rest' : 'settings', 'defaults', 'the mesh defaults']);
     out.push(
       formatTable(

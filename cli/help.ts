@@ -99,8 +99,13 @@ Every write takes --dry-run: plan and validate, print what would change, write n
 <service>\` freezes the service's deployments (the next one fails its check before any traffic moves);
 \`mesh policy allow mesh-deploy-check <service>\` lifts the freeze.
 A policy file is a JSON array of items (or {"items": [...]}), e.g.
-  [{"sk":"traffic","timeoutMs":2000,"retries":{"maxAttempts":2}},
+  [{"sk":"traffic","timeoutMs":2000,"retries":{"maxAttempts":2},"rateLimit":{"perSecond":50,"burst":100}},
+   {"sk":"allow#orders","fallback":{"functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:shop-payments"}},
    {"sk":"route","weights":{"1":0.9,"2":0.1}}]
+A rateLimit (requests per second, burst) holds for all callers' sandboxes together (traffic) or one
+caller's (allow#<from>); over it calls fail fast with 429. A fallback (exactly one of service, version,
+functionArn in another region; onFunctionError to include function errors) serves calls whose target
+is unavailable. \`mesh stat\` counts both per edge (LIMITED, FALLBACK).
 pk defaults to <service>; managedBy defaults to "operator".
 
 Precedence of traffic settings: an operator's item overrides a deploy-time item for the same

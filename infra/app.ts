@@ -22,12 +22,21 @@ if (paymentsCanary !== 'gated' && paymentsCanary !== 'pinned') {
   throw new Error(`-c paymentsCanary must be gated or pinned, got ${JSON.stringify(paymentsCanary)}`);
 }
 
-new ShopStack(app, 'LambdaMeshShop', {
-  release: raw === '1' ? 1 : 2,
-  paymentsFailureRate,
-  paymentsCanary,
-  env: {
-    account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012',
-    region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',
-  },
-});
+// `-c secondRegion=eu-west-1`: the shop in a second region too (a stack per region, one account), each
+// region's orders failing over to the other region's payments.
+const secondRegion: unknown = app.node.tryGetContext('secondRegion');
+if (secondRegion !== undefined && !(typeof secondRegion === 'string' && /^[a-z]{2}(-[a-z]+)+-\d$/.test(secondRegion))) {
+  throw new Error(`-c secondRegion must be an AWS region like eu-west-1, got ${JSON.stringify(secondRegion)}`);
+}
+
+const account = process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012';
+const region = process.env.CDK_DEFAULT_REGION ?? 'us-east-1';
+const shop = { release: raw === '1' ? (1 as const) : (2 as const), paymentsFailureRate, paymentsCanary };
+new ShopStack(app, 'LambdaMeshShop', { ...shop, fallbackRegion: secondRegion, env: { account, region } });
+if (typeof secondRegion === 'string') {
+  new ShopStack(app, `LambdaMeshShop-${secondRegion}`, {
+    ...shop,
+    fallbackRegion: region,
+    env: { account, region: secondRegion },
+  });
+}

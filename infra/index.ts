@@ -50,7 +50,9 @@ export {
   type PreTrafficCheckOptions,
 } from './mesh-deployment';
 export {
+  type CallEdgeOptions,
   type CanaryOptions,
+  type FallbackOptions,
   type IMeshFunction,
   MeshFunction,
   type MeshFunctionOptions,
@@ -61,4 +63,11 @@ export {
 export { MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 export type { MeshCapacityProviderOptions } from './private/capacity-provider';
 export type { MeshIdentity, MeshIdentityOptions, MeshIdentityProps } from './private/identity';
-export type { BreakerOptions, BudgetOptions, EdgeOptions, RetryOptions, TrafficOptions } from './traffic-options';
+export type {
+  BreakerOptions,
+  BudgetOptions,
+  EdgeOptions,
+  RateLimitOptions,
+  RetryOptions,
+  TrafficOptions,
+} from './traffic-options';

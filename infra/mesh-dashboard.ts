@@ -5,7 +5,8 @@
  * expressions, because the dimension values a call carries (destination version, response code) are
  * only known at run time: per edge, requests, success rate and p50/p99 as the reporter that sees the
  * edge reports them (the caller for a mesh caller; the callee for callers outside the mesh, which
- * report nothing themselves); every denied edge, declared or not; per service, mirror copies apart
+ * report nothing themselves), with its retries, breaker opens, rate-limited calls and the calls it served
+ * as a fallback; every denied edge, declared or not; per service, mirror copies apart
  * from requests; per canary service, each version's share and success rate. Each query matches what
  * the runtime emits (test/integration/dashboard-queries.test.ts holds them to the local mesh's EMF lines).
  *
@@ -347,15 +348,19 @@ export class MeshDashboard extends Construct {
         ],
       }),
     ];
-    // Retries and breakers belong to a mesh caller's client; a caller outside the mesh has neither.
+    // Retries, breakers, rate limits and fallbacks belong to a mesh caller's client; a caller outside
+    // the mesh has none of them. A fallback is counted on the edge to whatever served it (another
+    // service, version, or this target's function in another region).
     if (!external) {
       widgets.push(
         new cloudwatch.GraphWidget({
-          title: `${title}: retries and breaker opens`,
+          title: `${title}: retries, breaker opens, rate limited, fallbacks`,
           width: 6,
           left: [
             this.expr(`SUM(${this.search(METRICS.retriesTotal, f, 'Sum')})`, 'retries'),
             this.expr(`SUM(${this.search(METRICS.breakerOpenTotal, f, 'Sum')})`, 'breaker opens', '#d62728'),
+            this.expr(`SUM(${this.search(METRICS.rateLimitedTotal, f, 'Sum')})`, 'rate limited', '#ff7f0e'),
+            this.expr(`SUM(${this.search(METRICS.fallbackTotal, f, 'Sum')})`, 'served as a fallback', '#9467bd'),
           ],
         }),
       );

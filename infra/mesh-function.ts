@@ -14,13 +14,16 @@ import {
   DEPLOYMENT,
   ENV,
   EXTERNAL,
+  IDENTITY,
   isPublishedVersion,
   LAYER,
   LIVE_ALIAS,
+  rateLimitPartition,
   SERVICE_NAME_PATTERN,
   SORT_KEY,
   TAGS,
 } from '../shared/names';
+import { LAMBDA_FUNCTION_ARN_PATTERN } from '../shared/policy';
 import type { Mesh } from './mesh';
 import { MeshDeployment, type MeshDeploymentOptions } from './mesh-deployment';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
@@ -54,6 +57,46 @@ export interface IMeshFunction extends lambda.IFunction {
   readonly service: string;
   /** The `live` alias callers reach by default. */
   readonly liveAlias: lambda.Alias;
+}
+
+/**
+ * Where an edge's calls go when the target fails (its breaker open, throttled past the retries,
+ * service errors): exactly one of another service, another version of the target, or the target's
+ * function in another region.
+ */
+export interface FallbackOptions {
+  /**
+   * Another service of the mesh; declare the edge to it too (`allowCallsTo(service)`), which gives
+   * the grant and the policy item the fallback call needs.
+   * @default - not a service
+   */
+  readonly service?: MeshFunction;
+  /**
+   * Another published version of the target, e.g. "3".
+   * @default - not a version
+   */
+  readonly version?: string;
+  /**
+   * The same function in another region, by its ARN (an alias or version may end it; else the
+   * target's alias). The caller's role gets lambda:InvokeFunction on it.
+   * @default - not another region
+   */
+  readonly functionArn?: string;
+  /**
+   * Also fail over when the target's handler threw (a function error). On an edge that is not
+   * idempotent the mesh never fails over after the handler may have run, whatever this says.
+   * @default false
+   */
+  readonly onFunctionError?: boolean;
+}
+
+/** Options of `allowCallsTo`: the edge's traffic settings, a note, and a fallback. */
+export interface CallEdgeOptions extends EdgeOptions {
+  /**
+   * Where the edge's calls go when the target fails.
+   * @default - no fallback
+   */
+  readonly fallback?: FallbackOptions;
 }
 
 /**
@@ -352,13 +395,15 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
    *
    * @returns the grant of the invoke statement (shared by all of this function's edges)
    */
-  public allowCallsTo(target: MeshFunction, options: EdgeOptions = {}): iam.Grant {
+  public allowCallsTo(target: MeshFunction, options: CallEdgeOptions = {}): iam.Grant {
     this.checkEdge(target);
+    const fallback = options.fallback ? this.fallbackField(target, options.fallback) : undefined;
     this.mesh.addPolicyItem({
       pk: target.service,
       sk: SORT_KEY.allow(this.service),
       source: this.service,
       ...trafficFields(options, this),
+      ...(fallback ? { fallback } : {}),
       ...(options.description ? { description: options.description } : {}),
     });
     if (this.targetFunctions.includes(target)) return this.invokeGrant!;
@@ -369,6 +414,92 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       reason: `A declared edge: ":*" covers ${target.service}'s published versions and its live alias (weighted canary); $LATEST is denied by an explicit statement`,
     });
     return this.grantEdgeInvoke(target);
+  }
+
+  /**
+   * The policy item's `fallback`, with what it needs: a service fallback needs its own edge (checked
+   * at synth, so it may be declared after this one), another region's function a grant here.
+   */
+  private fallbackField(target: MeshFunction, fb: FallbackOptions): Record<string, unknown> {
+    const where = `MeshFunction ${this.node.path}: allowCallsTo(${target.service}) fallback`;
+    const set = (['service', 'version', 'functionArn'] as const).filter((k) => fb[k] !== undefined);
+    if (set.length !== 1) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_FALLBACK,
+        `${where} must set exactly one of service, version or functionArn; it sets ${set.length === 0 ? 'none' : set.join(' and ')}`,
+        this,
+      );
+    }
+    const out: Record<string, unknown> =
+      fb.onFunctionError !== undefined ? { onFunctionError: fb.onFunctionError } : {};
+    if (fb.service) {
+      const svc = fb.service;
+      if (svc === target) {
+        throw new MeshValidationError(
+          MeshErrorCode.INVALID_FALLBACK,
+          `${where}: the fallback is the target itself; name another version (fallback.version) or a function in another region (fallback.functionArn)`,
+          this,
+        );
+      }
+      this.node.addValidation({
+        validate: () =>
+          this.targetFunctions.includes(svc)
+            ? []
+            : [
+                `${where}: ${svc.service} is not a target of ${this.service}; declare the edge too: ${this.service}.allowCallsTo(${svc.service})`,
+              ],
+      });
+      return { ...out, service: svc.service };
+    }
+    if (fb.version !== undefined) {
+      if (!Token.isUnresolved(fb.version) && !isPublishedVersion(fb.version)) {
+        throw new MeshValidationError(
+          MeshErrorCode.INVALID_FALLBACK,
+          `${where}: version must be a published version number such as "3", got ${JSON.stringify(fb.version)} (never $LATEST)`,
+          this,
+        );
+      }
+      return { ...out, version: fb.version };
+    }
+    const arn = fb.functionArn!;
+    if (Token.isUnresolved(arn) || !LAMBDA_FUNCTION_ARN_PATTERN.test(arn)) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_FALLBACK,
+        `${where}: functionArn must be a literal Lambda function ARN, arn:aws:lambda:<region>:<account>:function:<name>[:<alias>], got ${Token.isUnresolved(arn) ? 'a token' : JSON.stringify(arn)}`,
+        this,
+      );
+    }
+    const unqualified = arn.split(':').slice(0, 7).join(':');
+    // The alias, its versions, never $LATEST (as the edge's own grant).
+    this.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [unqualified, `${unqualified}:*`] }),
+    );
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['lambda:InvokeFunction'],
+        resources: [`${unqualified}:$LATEST`],
+      }),
+    );
+    this.grantIdentityIn(arn);
+    return { ...out, functionArn: arn };
+  }
+
+  /**
+   * A fallback in another region is signed with this service's identity there (the callee trusts only
+   * its own region's CA): read access to that secret, which that region's Mesh opens to this service's
+   * role with `identity: { peerRegions }`.
+   */
+  private grantIdentityIn(functionArn: string): void {
+    const [, partition, , region, account] = functionArn.split(':');
+    const here = Stack.of(this).region;
+    if (!this.mesh.identity || region === here) return;
+    const secret = `arn:${partition}:secretsmanager:${region}:${account}:secret:${IDENTITY.secretName(this.mesh.meshName, this.service)}-??????`;
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret] }));
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${secret}]`,
+      reason: `"-??????" is the random suffix Secrets Manager adds to ${this.service}'s identity secret in ${region}, the one secret this grant names`,
+    });
   }
 
   /** An edge goes to another MeshFunction of the same mesh. */
@@ -421,6 +552,21 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       resources: [latest],
     });
     this.addToRolePolicy(this.latestDeny);
+    // Rate-limit buckets live in the targets' rate-limit partitions (pk = ratelimit#<target>): a caller
+    // leases slices there, for a limit declared now or set later with `mesh policy set`.
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.mesh.table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'dynamodb:LeadingKeys': Lazy.list({
+              produce: () => this.targets.map((t) => rateLimitPartition(t.service)),
+            }),
+          },
+        },
+      }),
+    );
     if (this.mesh.sharedBreakers) {
       // Shared breaker items live in the targets' breaker partitions (pk = breaker#<target>), never in
       // the targets' own: this function may write breaker state and not a target's policy.
@@ -579,6 +725,13 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
   /** Admits callers outside the mesh (API Gateway, SQS, a plain Invoke): the `allow#external` item. */
   public allowExternal(options: EdgeOptions = {}): void {
+    if (options.rateLimit) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_EDGE,
+        `MeshFunction ${this.node.path}: allowExternal takes no rateLimit: callers outside the mesh do not go through the mesh's client, so nothing would enforce it; throttle them where they come in (API Gateway usage plans, reserved concurrency)`,
+        this,
+      );
+    }
     this.mesh.addPolicyItem({
       pk: this.service,
       sk: SORT_KEY.allow(EXTERNAL),

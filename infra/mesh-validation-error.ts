@@ -35,6 +35,8 @@ export enum MeshErrorCode {
   CANARY_WITH_DEPLOYMENT = 'CanaryWithDeployment',
   /** A service name the mesh reserves for itself (the pre-traffic check's caller). */
   RESERVED_SERVICE_NAME = 'ReservedServiceName',
+  /** An edge's `fallback` names none or several targets, itself, or an ARN that is not a literal function ARN. */
+  INVALID_FALLBACK = 'InvalidFallback',
   /** A Lambda Managed Instances setting (`capacityProvider`) is out of range. */
   INVALID_CAPACITY_PROVIDER = 'InvalidCapacityProvider',
   /** A queue, topic or bus a function sends to or consumes cannot be a channel (its name, its consumers). */

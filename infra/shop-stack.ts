@@ -32,12 +32,20 @@ export interface ShopStackProps extends StackProps {
    * @default 'gated'
    */
   readonly paymentsCanary?: 'gated' | 'pinned';
+  /**
+   * Another region the shop is deployed to (a stack of its own): orders fails over to payments there
+   * when payments here is down (breaker open, throttled past the retries, service errors).
+   * @default none — no region fallback
+   */
+  readonly fallbackRegion?: string;
 }
 
 /**
  * The example app: a small shop in one mesh. frontend -> orders -> payments and inventory;
- * frontend admits external callers; frontend -> payments is not declared, so it is denied. orders
- * tells notifications of each order asynchronously, through the `order-events` queue.
+ * frontend admits external callers; frontend -> payments is not declared, so it is denied. orders'
+ * charges are rate limited mesh-wide (the payment provider's quota) and, with `fallbackRegion`, fail
+ * over to payments in that region. orders tells notifications of each order asynchronously, through
+ * the `order-events` queue.
  */
 export class ShopStack extends Stack {
   public readonly mesh: Mesh;
@@ -53,7 +61,12 @@ export class ShopStack extends Stack {
     super(scope, id, props);
     const release = props.release ?? 2;
 
-    this.mesh = new Mesh(this, 'Mesh', { meshName: props.meshName ?? 'shop', removalPolicy: RemovalPolicy.DESTROY });
+    this.mesh = new Mesh(this, 'Mesh', {
+      meshName: props.meshName ?? 'shop',
+      removalPolicy: RemovalPolicy.DESTROY,
+      // The other region's orders signs its fallbacks here with orders' identity here.
+      ...(props.fallbackRegion ? { identity: { peerRegions: [props.fallbackRegion] } } : {}),
+    });
     const common = { mesh: this.mesh, timeout: Duration.seconds(10), memorySize: 256 };
 
     this.frontend = new MeshFunction(this, 'Frontend', {
@@ -119,8 +132,20 @@ export class ShopStack extends Stack {
       idempotent: true,
       retries: { maxAttempts: 3, retryOn: ['throttled', 'service-error', 'timeout', 'function-error'] },
       breaker: { consecutiveFailures: 5, openDuration: Duration.seconds(30) },
+      // The payment provider's quota, shared by every orders sandbox (leased from the policy table).
+      rateLimit: { perSecond: 50, burst: 100 },
+      ...(props.fallbackRegion ? { fallback: { functionArn: this.paymentsIn(props.fallbackRegion) } } : {}),
     });
     this.orders.allowSendTo(this.orderEvents, { description: 'order-placed, for notifications' });
     this.notifications.receiveFrom(this.orderEvents, { from: [this.orders], batchSize: 10 });
+  }
+
+  /**
+   * payments' function in another region of the same account: the same name, deployed by that region's
+   * stack. The fallback must be a literal ARN (the constructs check it at synth), so the partition is
+   * written out.
+   */
+  private paymentsIn(region: string): string {
+    return `arn:aws:lambda:${region}:${Stack.of(this).account}:function:${this.mesh.meshName}-payments`;
   }
 }

@@ -65,6 +65,20 @@ export interface BudgetOptions {
   readonly minPerSecond?: number;
 }
 
+/**
+ * A mesh-wide rate limit: requests per second across every sandbox of the callers it covers (each
+ * sandbox leases slices of it from the policy table), plus a burst.
+ */
+export interface RateLimitOptions {
+  /** Requests per second, mesh-wide, 0.01 to 100000. */
+  readonly perSecond: number;
+  /**
+   * Requests admitted at once above the steady rate, 1 to 100000.
+   * @default - one second's worth (perSecond, rounded up)
+   */
+  readonly burst?: number;
+}
+
 /** Traffic settings of an edge (or of all a service's callers). Absent fields use the mesh defaults. */
 export interface TrafficOptions {
   /**
@@ -97,6 +111,12 @@ export interface TrafficOptions {
    * @default - 20% of requests plus 10 retries per second
    */
   readonly budget?: BudgetOptions;
+  /**
+   * Mesh-wide rate limit: on a service (`traffic`), shared by all its callers; on an edge, the
+   * caller's own. Calls over it fail fast with MeshRateLimitedError (429) and nothing is sent.
+   * @default - no limit
+   */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 /** Options of `allowCallsTo` / `allowExternal`: the edge's traffic settings and a note. */
@@ -134,6 +154,12 @@ export function trafficFields(o: TrafficOptions | undefined, scope: IConstruct):
     if (o.breaker.windowSize !== undefined) b.windowSize = o.breaker.windowSize;
     if (o.breaker.openDuration) b.openMs = millis(o.breaker.openDuration, 'breaker.openDuration');
     out.breaker = b;
+  }
+  if (o.rateLimit) {
+    out.rateLimit = {
+      perSecond: o.rateLimit.perSecond,
+      ...(o.rateLimit.burst !== undefined ? { burst: o.rateLimit.burst } : {}),
+    };
   }
   if (o.budget) {
     const b: Record<string, unknown> = {};

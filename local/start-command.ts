@@ -386,7 +386,8 @@ function viewHeader(mesh: LocalMesh, services: ReadonlyMap<string, string>): str
   const others = mesh.registry.functionNames().length - services.size;
   return [
     `Lambda Mesh, local: ${mesh.url}   (Ctrl-C stops everything)`,
-    '  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1',
+    // The home region: the tables, functions and secrets the CLI finds without --region (services are regional).
+    `  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=${mesh.regions.home} AWS_REGION=${mesh.regions.home}`,
     // AWS CLI v1 sends a string payload as is; v2 needs --cli-binary-format raw-in-base64-out too.
     `  aws --endpoint-url ${mesh.url} lambda invoke --function-name ${frontend} --qualifier ${LIVE_ALIAS} --payload '{"action":"checkout"}' out.json`,
     `  services: ${[...services].map(([svc, fn]) => `${svc} (${fn})`).join(', ')}` +

@@ -3,7 +3,7 @@
 // for the CPU) and prints one table: each row's mesh and baseline numbers, its budget and pass/fail.
 // A bench file exports rows { name, unit, n, mesh:{p50,p99,mean}, baseline:{p50,p99,mean}, budget?, note? };
 // `ratio` is mesh p50 / baseline p50 (baselines are measured in the same run).
-// budget = { of: 'added-p50' | 'added-p99' | 'p50', max }. Rows of files that name no budget may get one
+// budget = { of: 'added-p50' | 'added-p99' | 'p50', max, min? } (min: a floor too, for a figure within ±x%). Rows of files that name no budget may get one
 // from KNOWN_BUDGETS below (the identity row). Usage: npm run bench [-- <file filter>...]
 // Exit code 1 when a budget fails or a bench file fails.
 
@@ -84,7 +84,7 @@ for (const row of rows) {
     continue;
   }
   const m = measured(row);
-  const ok = m === undefined ? undefined : m <= row.budget.max;
+  const ok = m === undefined ? undefined : m <= row.budget.max && (row.budget.min === undefined || m >= row.budget.min);
   if (ok === false) failed = true;
   table.push([
     row.file.replace('.bench.ts', ''),
@@ -97,7 +97,11 @@ for (const row of rows) {
     fmt(row.baseline.p99),
     ratio(row),
     m === undefined ? '' : `${fmt(m)} (${row.budget.of})`,
-    m === undefined ? '' : `<= ${row.budget.max}`,
+    m === undefined
+      ? ''
+      : row.budget.min === undefined
+        ? `<= ${row.budget.max}`
+        : `${row.budget.min}..${row.budget.max}`,
     ok === undefined ? 'info' : ok ? 'PASS' : 'FAIL',
   ]);
 }

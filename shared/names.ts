@@ -146,6 +146,15 @@ export function breakerPartition(service: string): string {
 }
 
 /**
+ * The partition that holds the rate-limit buckets of calls to `service` (sort key: the limit's scope,
+ * `traffic` or `allow#<source>`). Apart like the breaker partition: callers lease slices there and
+ * may write nothing else. The policy cache never reads it.
+ */
+export function rateLimitPartition(service: string): string {
+  return `ratelimit#${service}`;
+}
+
+/**
  * The CloudFormation type of the custom resource that seeds the deploy-time policy items: its
  * properties are `TableName` and `Items` (a JSON array of policy items, each managedBy "deploy").
  */
@@ -246,6 +255,10 @@ export const METRICS = {
   retriesTotal: 'retries_total',
   breakerOpenTotal: 'breaker_open_total',
   deniedTotal: 'denied_total',
+  /** Calls the caller refused over a mesh-wide rate limit (no Invoke sent), per edge. */
+  rateLimitedTotal: 'rate_limited_total',
+  /** Calls a declared fallback served after the target failed, counted on the edge to the fallback. */
+  fallbackTotal: 'fallback_total',
   /** Mirror copies (route item `mirror`) the callee served: counted apart from requests_total. */
   mirrorRequestsTotal: 'mirror_requests_total',
   mirrorRequestDurationMs: 'mirror_request_duration_ms',

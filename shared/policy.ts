@@ -30,6 +30,10 @@ export const LIMITS = {
   breakerOpenMs: { min: 100, max: 3_600_000 },
   weight: { min: 0, max: 1 },
   percent: { min: 0, max: 100 },
+  /** Mesh-wide requests per second of one rate limit (docs/rate-limits.md). */
+  rateLimitPerSecond: { min: 0.01, max: 100_000 },
+  /** Requests a rate limit admits at once above its steady rate. */
+  rateLimitBurst: { min: 1, max: 100_000 },
   /** Weights must sum to 1 within this tolerance. */
   weightSumTolerance: 1e-6,
 } as const;
@@ -112,6 +116,32 @@ export const retryPolicySchema = fields({
   retryOn: z.optional(z.array(retryOnValue, { error: `must be a list of ${RETRY_ON.join(', ')}` })),
 });
 
+/** A mesh-wide token bucket: `perSecond` refill, `burst` capacity (default: one second's worth). */
+export const rateLimitSchema = fields({
+  perSecond: range('rateLimitPerSecond'),
+  burst: z.optional(range('rateLimitBurst', { int: true })),
+});
+
+const LAMBDA_ARN_RULE =
+  'must be a Lambda function ARN, arn:<partition>:lambda:<region>:<account>:function:<name>[:<alias or version>]';
+/** A function in a region, as Lambda's Invoke takes it; the region is where the fallback is called. */
+export const LAMBDA_FUNCTION_ARN_PATTERN =
+  /^arn:aws[a-z-]*:lambda:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):function:([a-zA-Z0-9_-]{1,64})(?::([a-zA-Z0-9_-]{1,128}))?$/;
+
+/**
+ * Where a call goes when its primary fails (breaker open, throttled past the retries, service errors):
+ * exactly one of another service, another version of the same one, or a function ARN (the same
+ * function in another region). `onFunctionError`: also when the primary's handler threw.
+ */
+export const fallbackSchema = fields({
+  service: z.optional(serviceName),
+  version: z.optional(version),
+  functionArn: z.optional(
+    z.string({ error: LAMBDA_ARN_RULE }).check(z.regex(LAMBDA_FUNCTION_ARN_PATTERN, { error: LAMBDA_ARN_RULE })),
+  ),
+  onFunctionError: z.optional(bool),
+});
+
 export const budgetPolicySchema = fields({
   ratio: z.optional(range('budgetRatio')),
   minPerSecond: z.optional(range('budgetMinPerSecond')),
@@ -132,6 +162,8 @@ const trafficFields = {
   retries: z.optional(retryPolicySchema),
   budget: z.optional(budgetPolicySchema),
   breaker: z.optional(breakerPolicySchema),
+  rateLimit: z.optional(rateLimitSchema),
+  fallback: z.optional(fallbackSchema),
 };
 
 const common = {
@@ -263,8 +295,10 @@ export type BreakerStateItem = z.infer<typeof breakerStateItemSchema>;
 export type PolicyItem = ServiceItem | AllowItem | DenyItem | TrafficItem | RouteItem | FaultItem | BreakerStateItem;
 export type TrafficPolicy = Pick<
   TrafficItem,
-  'timeoutMs' | 'perTryTimeoutMs' | 'idempotent' | 'retries' | 'budget' | 'breaker'
+  'timeoutMs' | 'perTryTimeoutMs' | 'idempotent' | 'retries' | 'budget' | 'breaker' | 'rateLimit' | 'fallback'
 >;
+export type RateLimitPolicy = z.infer<typeof rateLimitSchema>;
+export type FallbackPolicy = z.infer<typeof fallbackSchema>;
 
 export type PolicyItemKind = 'service' | 'allow' | 'deny' | 'traffic' | 'route' | 'fault' | 'breaker';
 
@@ -354,6 +388,16 @@ function crossFieldError(kind: PolicyItemKind, item: PolicyItem): string | undef
     const t = item as TrafficItem;
     if (t.perTryTimeoutMs !== undefined && t.timeoutMs !== undefined && t.perTryTimeoutMs > t.timeoutMs) {
       return `perTryTimeoutMs = ${t.perTryTimeoutMs} must not exceed timeoutMs = ${t.timeoutMs}`;
+    }
+    const fb = t.fallback;
+    if (fb) {
+      const set = (['service', 'version', 'functionArn'] as const).filter((k) => fb[k] !== undefined);
+      if (set.length !== 1) {
+        return `fallback must name exactly one of service, version or functionArn; it names ${set.length === 0 ? 'none' : set.join(' and ')}`;
+      }
+      if (fb.service !== undefined && fb.service === t.pk) {
+        return `fallback.service = "${fb.service}" is the service itself; name another version (fallback.version) instead`;
+      }
     }
     const r = t.retries;
     if (r?.baseDelayMs !== undefined && r.maxDelayMs !== undefined && r.baseDelayMs > r.maxDelayMs) {

@@ -14,7 +14,19 @@
  * Pure, and on the runtime's init path: no imports beyond the policy model.
  */
 import { MANAGED_BY } from './names';
-import { DEFAULTS, type RetryOn, type TrafficPolicy } from './policy';
+import { DEFAULTS, type FallbackPolicy, type RetryOn, type TrafficPolicy } from './policy';
+
+/**
+ * One mesh-wide token bucket that applies to an edge: the service's (`traffic`, shared by all its
+ * callers) or the edge's own (`allow#<source>`). Not merged like the other settings: a call takes a
+ * token from each bucket that applies, so an edge limit never lifts the service's.
+ */
+export interface ResolvedRateLimit {
+  /** The item's sort key: which bucket (the table keeps one per service and sort key). */
+  readonly scope: string;
+  readonly perSecond: number;
+  readonly burst: number;
+}
 
 export interface ResolvedTrafficPolicy {
   readonly timeoutMs: number;
@@ -33,6 +45,10 @@ export interface ResolvedTrafficPolicy {
     readonly windowSize: number;
     readonly openMs: number;
   };
+  /** The buckets a call takes a token from, the service's first; absent = no limit. */
+  readonly rateLimits?: readonly ResolvedRateLimit[];
+  /** Where the call goes when the target fails; a whole value (the highest layer that sets one). */
+  readonly fallback?: FallbackPolicy;
 }
 
 /** An item that may carry traffic settings: a service's `traffic` item or an edge's `allow#` item. */
@@ -98,6 +114,7 @@ function resolve(
     timeoutMs: d.timeoutMs,
     perTryTimeoutMs: d.perTryTimeoutMs,
     idempotent: d.idempotent,
+    fallback: undefined,
   };
   const nested: Record<(typeof NESTED)[number], Record<string, unknown>> = {
     retries: { ...d.retries },
@@ -106,6 +123,8 @@ function resolve(
   };
   if (origins) {
     for (const k of Object.keys(top)) origins[k] = { from: 'default' };
+    // Every bucket is its own setting (`rateLimits.<item>`): a service's and an edge's limit both apply.
+    origins.rateLimits = { from: 'default' };
     for (const n of NESTED) for (const k of Object.keys(nested[n])) origins[`${n}.${k}`] = { from: 'default' };
   }
   for (const l of layers) {
@@ -140,12 +159,50 @@ function resolve(
     nested.retries.baseDelayMs = retries.maxDelayMs;
     if (origins) origins['retries.baseDelayMs'] = origins['retries.maxDelayMs']!;
   }
+  const rateLimits = rateLimitsOf(layers, origins);
   return {
     timeoutMs,
     perTryTimeoutMs,
     idempotent: top.idempotent as boolean,
+    ...(rateLimits.length > 0 ? { rateLimits } : {}),
+    ...(top.fallback ? { fallback: top.fallback as FallbackPolicy } : {}),
     retries: { ...(nested.retries as ResolvedTrafficPolicy['retries']), retryOn: [...retries.retryOn] },
     budget: nested.budget as ResolvedTrafficPolicy['budget'],
     breaker: nested.breaker as ResolvedTrafficPolicy['breaker'],
   };
+}
+
+/** The origins' key of a bucket: `rateLimits.<sort key of its item>` (`rateLimits.traffic`, `rateLimits.allow#orders`). */
+export const RATE_LIMIT_SETTING = 'rateLimits';
+
+/**
+ * The buckets of the layers: one per item (sort key). An operator's item and a deploy item never share
+ * a sort key (one item per key), so each bucket comes from exactly one item.
+ */
+function rateLimitsOf(
+  layers: ReadonlyArray<TrafficItemLike | undefined>,
+  origins: Record<string, SettingOrigin> | undefined,
+): ResolvedRateLimit[] {
+  const out: ResolvedRateLimit[] = [];
+  for (const l of layers) {
+    if (!l?.rateLimit) continue;
+    const scope = l.sk ?? 'traffic';
+    const { perSecond } = l.rateLimit;
+    out.push({ scope, perSecond, burst: l.rateLimit.burst ?? defaultBurst(perSecond) });
+    if (origins) {
+      delete origins.rateLimits;
+      origins[`${RATE_LIMIT_SETTING}.${scope}`] = {
+        from: 'item',
+        item: `${l.pk ?? '?'}/${scope}`,
+        managedBy: ownerOf(l),
+      };
+    }
+  }
+  // The service's bucket first: it is the one every caller shares.
+  return out.sort((a, b) => Number(a.scope !== 'traffic') - Number(b.scope !== 'traffic'));
+}
+
+/** A second's worth of requests, at least one. */
+export function defaultBurst(perSecond: number): number {
+  return Math.max(1, Math.ceil(perSecond));
 }

@@ -13,6 +13,8 @@ export interface Budget {
   /** What is compared: the mesh p50/p99 minus the baseline's, or the mesh p50 itself. */
   readonly of: 'added-p50' | 'added-p99' | 'p50';
   readonly max: number;
+  /** A floor as well, for a figure that may miss on either side (a rate within ±10%). @default none */
+  readonly min?: number;
 }
 
 export interface BenchResult {

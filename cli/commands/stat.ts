@@ -25,8 +25,10 @@ export const STAT_HELP = `mesh stat [--window 60s] [--watch [--interval 2s] [--c
 
 Golden metrics per service (inbound, all callers) and per edge (source -> destination, per
 destination version): requests, rps, success rate, p50/p95/p99 latency, denied calls, breaker opens,
-retries, and mirror copies (MIRROR: copies a route item's mirror sent to a shadow version, counted
-apart: never in REQ, the success rate or the latency).
+retries, calls refused over a rate limit (LIMITED: the caller's own 429s, no Invoke sent; also in REQ),
+calls a declared fallback served (FALLBACK, on the edge to the fallback: another service, version, or
+<version>@<region>), and mirror copies (MIRROR: copies a route item's mirror sent to a shadow version,
+counted apart: never in REQ, the success rate or the latency).
 
 Reads the local mesh (GET <endpoint>/_mesh/stats) when --endpoint-url / AWS_ENDPOINT_URL points at one;
 otherwise CloudWatch metrics in the ${METRICS.namespace} namespace (GetMetricData).
@@ -125,6 +127,8 @@ export function renderStats(s: StatResult): string {
         'DENIED',
         'BREAKER',
         'RETRIES',
+        'LIMITED',
+        'FALLBACK',
         'MIRROR',
       ],
       s.edges.map((e: EdgeStats) => [
@@ -135,6 +139,8 @@ export function renderStats(s: StatResult): string {
         String(e.denied),
         String(e.breakerOpens),
         String(e.retries),
+        String(e.rateLimited),
+        String(e.fallbacks),
         String(e.mirrored),
       ]),
       { left: [0, 1, 2] },

@@ -40,6 +40,8 @@ const WANTED: ReadonlySet<string> = new Set([
   METRICS.breakerOpenTotal,
   METRICS.retriesTotal,
   METRICS.mirrorRequestsTotal,
+  METRICS.rateLimitedTotal,
+  METRICS.fallbackTotal,
 ]);
 
 /** GetMetricData caps one request at 500 queries. */

@@ -50,7 +50,12 @@ export const LAYER_FILES = {
     'routing/route-headers.ts',
   ],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
-  'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts', 'async/event-envelope.ts'],
+  'outbound.js': [
+    'outbound-entry.ts',
+    'resilience/shared-breaker.ts',
+    'resilience/rate-limit.ts',
+    'async/event-envelope.ts',
+  ],
   /** The first send to a channel, or the first batch of channel records: the channels' declarations. */
   'channel.js': ['../../shared/channel.ts'],
   /** The first send to a channel: SQS, SNS or EventBridge on the wire. */
@@ -69,6 +74,8 @@ export const LAYER_FILES = {
   'mtls-http.js': ['transport/mtls-http.ts'],
   /** The first breaker that opens with shared breakers on. */
   'shared-breaker-writer.js': ['resilience/shared-breaker-writer.ts'],
+  /** The first call to a target under a mesh-wide rate limit: the lease of a slice from the table. */
+  'rate-limit-table.js': ['resilience/rate-limit-table.ts'],
 } as const;
 
 /**

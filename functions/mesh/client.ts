@@ -1,24 +1,30 @@
 /**
- * The outbound pipeline of `call(target, payload)` and `send(target, payload)`, as a composition of stages over one call context
- * (pipeline/): authorize (the target's policy, fail fast) -> connect (identity, transport) -> retry,
- * and in each attempt route -> guard (breaker per version) -> mirror -> sign -> send ->
- * classify -> record. Every attempt carries the same idempotency key, its attempt number and the
- * deadline. The stages keep no state of their own: what calls share lives in the `ClientState`.
- * `send` runs the same stages; its attempt is signed for a message that may wait (signAsync) and sent
- * as an Event invoke or to a channel (sendAsync), and it ends when the message is accepted.
+ * The outbound pipeline of `call(target, payload)` and `send(target, payload)`, as a composition of
+ * stages over one call context (pipeline/): authorize (the target's policy, fail fast) -> limit
+ * (mesh-wide rate limits, fail fast) -> connect (identity, transport) -> retry, and in each attempt
+ * route -> guard (breaker per version) -> mirror -> sign -> send -> classify -> record; a call whose
+ * target failed may go once to its declared fallback (failover). Every attempt carries the same
+ * idempotency key, its attempt number and the deadline. The stages keep no state of their own: what
+ * calls share lives in the `ClientState`. `send` runs the same stages up to the attempt, which is
+ * signed for a message that may wait (signAsync) and sent as an Event invoke or to a channel
+ * (sendAsync); it ends when the message is accepted, and has no fallback.
  */
 
 import { authorize } from './pipeline/authorize';
 import {
   type AttemptContext,
   type AttemptOutcome,
+  type CallContext,
   type CallOptions,
+  type CallWithMeta,
   type ClientDeps,
   type ClientState,
   startCall,
 } from './pipeline/call-context';
 import { answerOf, classify } from './pipeline/classify';
+import { failover, metaOf, type Served } from './pipeline/failover';
 import { guard, watchBreakers } from './pipeline/guard';
+import { limit, rateLimitState } from './pipeline/limit';
 import { mirror } from './pipeline/mirror';
 import { openSpan, recordAttempt, recordSuccess } from './pipeline/record';
 import { retry } from './pipeline/retry';
@@ -30,7 +36,7 @@ import { RetryBudgets } from './resilience/retry-budget';
 import { AliasVersions } from './routing/alias-pin';
 import { RouteBalancers } from './routing/route-choice';
 
-export type { CallOptions, ClientDeps, Signer } from './pipeline/call-context';
+export type { CallMeta, CallOptions, CallWithMeta, ClientDeps, Signer } from './pipeline/call-context';
 
 /** What `send` resolves with once the message is accepted. */
 export interface SendReceipt {
@@ -56,23 +62,47 @@ export class MeshClient {
       balancers: new RouteBalancers(),
       aliases: new AliasVersions(),
       channelTransports: new Map(),
+      rateLimits: rateLimitState(),
     };
     watchBreakers(this.state);
   }
 
-  async call<T = unknown>(target: string, payload: unknown, options: CallOptions = {}): Promise<T> {
-    const call = await connect(await authorize(startCall(this.state, target, payload, options)));
-    const answer = await retry(call, (plan) => attempt(route(call, plan)));
-    recordSuccess(call);
-    return answerOf<T>(answer);
+  call<T = unknown>(
+    target: string,
+    payload: unknown,
+    options: CallOptions & { withMeta: true },
+  ): Promise<CallWithMeta<T>>;
+  call<T = unknown>(target: string, payload: unknown, options?: CallOptions): Promise<T>;
+  async call<T = unknown>(target: string, payload: unknown, options: CallOptions = {}): Promise<T | CallWithMeta<T>> {
+    const primary = startCall(this.state, target, payload, options);
+    let served: Served;
+    try {
+      served = await serve(primary);
+    } catch (err) {
+      served = await failover(primary, err, serve);
+    }
+    const result = answerOf<T>(served.answer);
+    return options.withMeta ? { result, meta: metaOf(served) } : result;
   }
 
   async send(target: string, payload: unknown, options: CallOptions = {}): Promise<SendReceipt> {
-    const call = await connect(await authorize(startCall(this.state, target, payload, options, 'send')));
+    const authorized = await authorize(startCall(this.state, target, payload, options, 'send'));
+    await limit(authorized);
+    const call = await connect(authorized);
     const accepted = await retry(call, (plan) => attemptAsync(route(call, plan)));
     recordSuccess(call);
     return { idempotencyKey: call.idempotencyKey, ...messageIdOf(accepted) };
   }
+}
+
+/** One call through its stages, to an answer or its error. */
+async function serve(opened: CallContext): Promise<Served> {
+  const authorized = await authorize(opened);
+  await limit(authorized);
+  const call = await connect(authorized);
+  const answer = await retry(call, (plan) => attempt(route(call, plan)));
+  recordSuccess(call);
+  return { call, answer };
 }
 
 /** One attempt through its breaker: mirrored (the first), then signed, sent, classified, traced. */

@@ -99,6 +99,23 @@ export class MeshThrottledError extends MeshError {
   }
 }
 
+/**
+ * The caller's mesh-wide rate limit for the target (a `rateLimit` on its `traffic` or `allow#` item)
+ * has no token for this call: nothing was sent. `retryAfterMs`: when this sandbox may ask again.
+ */
+export class MeshRateLimitedError extends MeshError {
+  /** The target the call was for. */
+  readonly target: string;
+  /** How long until this sandbox may have a token again, in milliseconds. */
+  readonly retryAfterMs: number;
+  constructor(target: string, retryAfterMs: number, message: string) {
+    super('MeshRateLimited', 429, message);
+    this.name = 'MeshRateLimitedError';
+    this.target = target;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 /** The call could not be made at all (bad target, metadata too large, Lambda client error). */
 export class MeshCallError extends MeshError {
   constructor(message: string, status = 400) {

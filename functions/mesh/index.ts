@@ -4,13 +4,13 @@
  * Module init stays tiny: the runtime, policy cache, SDK client and identity are created on first need.
  */
 import { ENV } from '../../shared/names';
-import type { CallOptions, SendReceipt } from './client';
+import type { CallOptions, CallWithMeta, SendReceipt } from './client';
 import { type MeshEndpoint, startEndpoint } from './endpoint';
 import { callHandler, loadHandler } from './handler-loader';
 import type { MeshRuntime } from './mesh-runtime';
 import type { LambdaContextLike, WrappedHandler } from './wrapper';
 
-export type { CallOptions, SendReceipt } from './client';
+export type { CallMeta, CallOptions, CallWithMeta, SendReceipt } from './client';
 // Every error class the runtime throws, whatever errors.ts adds: handlers catch them by class.
 export * from './errors';
 export type { MeshRuntime, MeshRuntimeOptions } from './mesh-runtime';
@@ -31,8 +31,22 @@ export function getRuntime(): MeshRuntime {
   return runtime;
 }
 
-/** Calls `target` through the mesh and resolves to its result; rejects with a MeshError subclass. */
-export function call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
+/**
+ * Calls `target` through the mesh and resolves to its result; rejects with a MeshError subclass.
+ * With `{ withMeta: true }`, resolves to `{ result, meta }`: `meta` says who answered (a declared
+ * fallback, another region).
+ */
+export function call<T = unknown>(
+  target: string,
+  payload: unknown,
+  options: CallOptions & { withMeta: true },
+): Promise<CallWithMeta<T>>;
+export function call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T>;
+export function call<T = unknown>(
+  target: string,
+  payload?: unknown,
+  options?: CallOptions,
+): Promise<T | CallWithMeta<T>> {
   return getRuntime().call<T>(target, payload, options);
 }
 

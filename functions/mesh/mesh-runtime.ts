@@ -10,12 +10,13 @@
 
 import type { Channels } from '../../shared/channel';
 import { ENV } from '../../shared/names';
-import type { CallOptions, ClientDeps, MeshClient, SendReceipt, Signer } from './client';
+import type { CallOptions, CallWithMeta, ClientDeps, MeshClient, SendReceipt, Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
 import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
 import { type InvocationScope, InvocationScopes } from './invocation-scope';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
+import type { RateLimitLeaser } from './resilience/rate-limit-lease';
 import { type RuntimeConfig, readConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
 import type { SegmentDoc } from './telemetry/xray-emitter';
@@ -39,8 +40,11 @@ export interface MeshRuntimeOptions {
   readonly sink?: TelemetrySink;
   /** Receives X-Ray segment documents instead of the UDP emitter (tests). */
   readonly onSegment?: (doc: SegmentDoc) => void;
-  /** Identity loader (default: functions/mesh/identity `loadIdentity`, required on first need). */
-  readonly identity?: () => Promise<IdentityLike | undefined>;
+  /**
+   * Identity loader (default: functions/mesh/identity `loadIdentity`, required on first need); with
+   * a region, this service's identity in that region (`loadIdentityIn`), for fallbacks there.
+   */
+  readonly identity?: (region?: string) => Promise<IdentityLike | undefined>;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   /**
@@ -52,6 +56,11 @@ export interface MeshRuntimeOptions {
   readonly now?: () => number;
   /** The transport of a channel `send` reaches (tests). @default SQS, SNS or EventBridge on the wire */
   readonly channelTransport?: ClientDeps['channelTransport'];
+  /**
+   * Where rate-limit slices are leased. @default the policy table (MESH_POLICY_TABLE), its module
+   * loaded on the first call to a limited target; without a table, each sandbox alone
+   */
+  readonly rateLimitLeaser?: () => RateLimitLeaser;
 }
 
 export class MeshRuntime {
@@ -65,6 +74,10 @@ export class MeshRuntime {
   /** Waits of the inbound fault injection (an injected delay); injectable for tests. */
   readonly sleep: (ms: number) => Promise<void>;
   private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
+  /** This service's identity in other regions (fallbacks there), loaded on first need. */
+  private readonly regionLoaders = new Map<string, IdentityLoader<IdentityLike | undefined>>();
+  private readonly loadIn: (region: string) => Promise<IdentityLike | undefined>;
+  private readonly now: (() => number) | undefined;
   private outbound: MeshClient | undefined;
   private readonly makeClient: () => MeshClient;
   private readonly env: Readonly<Record<string, string | undefined>>;
@@ -78,6 +91,7 @@ export class MeshRuntime {
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
     this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
     this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
+    this.now = options.now;
     this.identityLoader = new IdentityLoader(
       options.identity ??
         (() =>
@@ -87,6 +101,16 @@ export class MeshRuntime {
         onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, reason),
       },
     );
+    const own = options.identity;
+    this.loadIn = own
+      ? (region) => own(region)
+      : (region) =>
+          (require('./identity') as typeof import('./identity')).loadIdentityIn(
+            region,
+            this.config.meshName,
+            this.config.service,
+            env,
+          ) as Promise<IdentityLike | undefined>;
     const identityOff = !options.identity && !env.MESH_IDENTITY_SECRET;
     // The outbound pipeline and its transport are their own file in the layer: a function that makes
     // no call never loads them.
@@ -100,7 +124,7 @@ export class MeshRuntime {
         transport: options.transport ?? new LambdaInvokeTransport({ env }),
         telemetry: this.telemetry,
         // Identity off: no module load, no promise per call.
-        identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
+        identity: identityOff ? () => Promise.resolve(undefined) : (region) => this.signer(region),
         scope: () => this.invocations.current(),
         httpTargets: this.config.httpTargets,
         routeHeaderNames: this.config.routeHeaders,
@@ -117,6 +141,7 @@ export class MeshRuntime {
           options.sharedBreakers === false
             ? undefined
             : (options.sharedBreakers ?? lazyBreakerWriter(this.policy.tableName, env, options.sink)),
+        rateLimitLeaser: options.rateLimitLeaser ?? tableLeaser(this.policy.tableName, env),
       });
     };
   }
@@ -136,13 +161,30 @@ export class MeshRuntime {
     return 'identity' in r ? r.identity : unavailableIdentity(this.config.service, r.missing);
   }
 
-  /** What outbound calls sign with; rejects with MeshIdentityUnavailableError while there is no identity. */
-  private async signer(): Promise<Signer | undefined> {
-    const r = await this.identityLoader.get();
+  /**
+   * What outbound calls sign with: this function's identity, or (`region`, another than its own) this
+   * service's identity in that region. Rejects with MeshIdentityUnavailableError while there is none.
+   */
+  private async signer(region?: string): Promise<Signer | undefined> {
+    const r = await this.loaderFor(region).get();
     if ('identity' in r) return r.identity;
+    const where = region && region !== this.config.region ? ` in ${region}` : '';
     throw new MeshIdentityUnavailableError(
-      `mesh: ${this.config.service} has no identity yet (${r.missing}); its mesh calls are refused until its identity secret holds one`,
+      `mesh: ${this.config.service} has no identity${where} yet (${r.missing}); its mesh calls are refused until its identity secret holds one`,
     );
+  }
+
+  private loaderFor(region: string | undefined): IdentityLoader<IdentityLike | undefined> {
+    if (!region || region === this.config.region) return this.identityLoader;
+    let loader = this.regionLoaders.get(region);
+    if (!loader) {
+      loader = new IdentityLoader(() => this.loadIn(region), {
+        now: this.now,
+        onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, `${region}: ${reason}`),
+      });
+      this.regionLoaders.set(region, loader);
+    }
+    return loader;
   }
 
   /**
@@ -157,7 +199,13 @@ export class MeshRuntime {
     this.invocations.outside = scope;
   }
 
-  call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
+  call<T = unknown>(
+    target: string,
+    payload: unknown,
+    options: CallOptions & { withMeta: true },
+  ): Promise<CallWithMeta<T>>;
+  call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T>;
+  call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T | CallWithMeta<T>> {
     return this.client.call<T>(target, payload, options);
   }
 
@@ -186,6 +234,18 @@ function unavailableIdentity(service: string, reason: string): IdentityLike {
     sign: () => {
       throw new MeshIdentityUnavailableError(`mesh: ${service} has no identity yet (${reason})`);
     },
+  };
+}
+
+/** The policy table's leaser, made (and its module loaded) on the first call to a limited target. */
+function tableLeaser(
+  tableName: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): (() => RateLimitLeaser) | undefined {
+  if (!tableName) return undefined;
+  return () => {
+    const { TableLeaser } = require('./resilience/rate-limit-table') as typeof import('./resilience/rate-limit-table');
+    return new TableLeaser(tableName, env);
   };
 }
 

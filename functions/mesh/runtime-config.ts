@@ -8,6 +8,8 @@ export interface RuntimeConfig {
   readonly service: string;
   readonly disabled: boolean;
   readonly functionVersion: string;
+  /** The region this function runs in (AWS_REGION); a fallback elsewhere is signed with that region's identity. */
+  readonly region?: string;
   readonly xrayAddress?: string;
   /** The HTTP targets the deployment declared (MESH_HTTP_TARGETS); policy items never add one. */
   readonly httpTargets: HttpTargets;
@@ -21,6 +23,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     service: env[ENV.service] ?? env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
     disabled: env[ENV.disabled] === 'true',
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
     xrayAddress: env.AWS_XRAY_DAEMON_ADDRESS,
     httpTargets: parseHttpTargets(env[ENV.httpTargets]),
     routeHeaders: parseRouteHeaderNames(env[ENV.routeHeaders]),

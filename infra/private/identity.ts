@@ -42,6 +42,15 @@ export interface MeshIdentityOptions {
    * `cdk-<qualifier>-cfn-exec-role-<account>-<region>`); required when the synthesizer has none
    */
   readonly deploymentRoleArn?: string;
+  /**
+   * Regions where this mesh is deployed too (a stack per region, same mesh name and account) whose
+   * functions may fail over into this region. A function there signs such a call with its own
+   * service's identity in this region, so each identity secret here also lets a role of the same
+   * mesh and service (its `lambda-mesh:mesh` and `lambda-mesh:service` tags) read it. No CA is
+   * trusted across regions (docs/rate-limits.md, "Identity across regions").
+   * @default - none: only this region's function reads its identity
+   */
+  readonly peerRegions?: readonly string[];
 }
 
 export interface MeshIdentityProps extends MeshIdentityOptions {
@@ -108,6 +117,7 @@ export class MeshIdentity extends Construct {
   private readonly meshName: string;
   private readonly leafHours: number;
   private readonly deploymentRoleArn: string;
+  private readonly peerRegions: readonly string[];
   private readonly provider: cr.Provider;
   private readonly services = new Map<string, { secret: secretsmanager.Secret; issued: CustomResource }>();
 
@@ -125,6 +135,7 @@ export class MeshIdentity extends Construct {
     }
     const caDays = (props.caRotation ?? Duration.days(90)).toDays();
     this.deploymentRoleArn = props.deploymentRoleArn ?? defaultDeploymentRole(this);
+    this.peerRegions = props.peerRegions ?? [];
 
     this.caSecret = new secretsmanager.Secret(this, 'CaSecret', {
       secretName: IDENTITY.caSecretName(props.meshName),
@@ -278,7 +289,7 @@ export class MeshIdentity extends Construct {
     });
     rotation.node.addDependency(issued);
     secret.grantRead(fn);
-    if (fn.role) this.protect(secret, [fn.role, this.issuer.role!]);
+    if (fn.role) this.protect(secret, [fn.role, this.issuer.role!], this.peerRegions.length > 0 ? service : undefined);
     fn.addEnvironment(ENV.identitySecret, secret.secretArn);
     Tags.of(secret).add(TAGS.mesh, this.meshName);
     Tags.of(secret).add(TAGS.service, service);
@@ -295,17 +306,39 @@ export class MeshIdentity extends Construct {
    * The secret's resource policy: reads denied to all but `readers`; every change (SECRET_WRITE_ACTIONS)
    * denied to all but the issuer and the deployment role, whatever their identity policies allow.
    */
-  private protect(secret: secretsmanager.Secret, readers: iam.IRole[]): void {
-    secret.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OnlyOwnerReads',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: ['*'],
-        conditions: { StringNotEquals: { 'aws:PrincipalArn': readers.map((r) => r.roleArn) } },
-      }),
-    );
+  private protect(secret: secretsmanager.Secret, readers: iam.IRole[], peerService?: string): void {
+    const notReader = { 'aws:PrincipalArn': readers.map((r) => r.roleArn) };
+    if (peerService === undefined) {
+      secret.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'OnlyOwnerReads',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: ['*'],
+          conditions: { StringNotEquals: notReader },
+        }),
+      );
+    } else {
+      // Peer regions: the readers, or a role tagged with this mesh AND this service (the same service
+      // in a peer region). Two denies, one per tag: a principal that lacks either is refused.
+      const tags = [
+        ['OnlyOwnerOrPeerMeshReads', TAGS.mesh, this.meshName],
+        ['OnlyOwnerOrPeerServiceReads', TAGS.service, peerService],
+      ] as const;
+      for (const [sid, tag, value] of tags) {
+        secret.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid,
+            effect: iam.Effect.DENY,
+            principals: [new iam.AnyPrincipal()],
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: ['*'],
+            conditions: { StringNotEquals: { ...notReader, [`aws:PrincipalTag/${tag}`]: value } },
+          }),
+        );
+      }
+    }
     secret.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyIssuerAndDeploymentChange',

@@ -428,7 +428,8 @@ async function applyTable(ctx: Apply, stack: AssemblyStack, id: string, r: Templ
   const p = r.Properties ?? {};
   // A template always declares both; without them the table gets the policy table's keys.
   const keys = p.KeySchema && p.AttributeDefinitions ? (p as unknown as TableKeys) : undefined;
-  await createTable(ctx.targets.dynamoEndpoint, name, keys);
+  // Tables are regional: each stack's in its own region.
+  await createTable(ctx.targets.dynamoEndpoint, name, keys, ctx.resolver.regionOf(stack));
   ctx.report.tables.push(name);
 }
 
@@ -828,7 +829,7 @@ async function applyPolicy(ctx: Apply, stack: AssemblyStack, id: string, r: Temp
   const event: MeshPolicyEvent = previous
     ? { RequestType: 'Update', ResourceProperties: properties, OldResourceProperties: JSON.parse(previous.properties!) }
     : { RequestType: 'Create', ResourceProperties: properties };
-  const result = await runSeeder(ctx, endpoint, event, `${stack.id}/${id}`);
+  const result = await runSeeder(ctx, endpoint, event, `${stack.id}/${id}`, ctx.resolver.regionOf(stack));
   ctx.report.policyItems += result.Data.Written;
   remember(ctx, stack, id, r, { physicalId: result.PhysicalResourceId, properties: json });
 }
@@ -843,14 +844,14 @@ async function removePolicy(ctx: Apply, r: DeployedResource): Promise<void> {
     ResourceProperties: JSON.parse(r.properties),
   };
   try {
-    await runSeeder(ctx, endpoint, event, `${r.stack}/${r.logicalId}`);
+    await runSeeder(ctx, endpoint, event, `${r.stack}/${r.logicalId}`, r.region);
   } catch (err) {
     ctx.warn(`policy ${r.stack}/${r.logicalId} failed on Delete: ${(err as Error).message}`);
   }
 }
 
-async function runSeeder(ctx: Apply, endpoint: string, event: MeshPolicyEvent, where: string) {
-  const client = localDynamoClient(endpoint);
+async function runSeeder(ctx: Apply, endpoint: string, event: MeshPolicyEvent, where: string, region: string) {
+  const client = localDynamoClient(endpoint, region);
   try {
     const result = await seed(client, event, () => {});
     const skipped = result.Data.Skipped;

@@ -248,12 +248,18 @@ function proxyTo(endpoint: string): DynamoBackend {
   };
 }
 
-/** A DynamoDB client for the local endpoint, with dummy credentials (loaded lazily: the SDK is heavy). */
-export function localDynamoClient(endpoint: string): import('@aws-sdk/client-dynamodb').DynamoDBClient {
+/**
+ * A DynamoDB client for the local endpoint in `region` (its tables are that region's), with dummy
+ * credentials (loaded lazily: the SDK is heavy).
+ */
+export function localDynamoClient(
+  endpoint: string,
+  region = DEFAULT_REGION,
+): import('@aws-sdk/client-dynamodb').DynamoDBClient {
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   return new DynamoDBClient({
     endpoint,
-    region: 'us-east-1',
+    region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
 }
@@ -276,14 +282,18 @@ export const POLICY_TABLE_KEYS: TableKeys = {
   ],
 };
 
-/** Creates a table (on-demand) if it does not exist, and waits until it is ACTIVE. */
+/** The region the helpers below work in unless told: the one most tests and the example use. */
+const DEFAULT_REGION = 'us-east-1';
+
+/** Creates a table (on-demand) in `region` if it does not exist, and waits until it is ACTIVE. */
 export async function createTable(
   endpoint: string,
   tableName: string,
   keys: TableKeys = POLICY_TABLE_KEYS,
+  region = DEFAULT_REGION,
 ): Promise<void> {
   const sdk = await import('@aws-sdk/client-dynamodb');
-  const db = localDynamoClient(endpoint);
+  const db = localDynamoClient(endpoint, region);
   try {
     try {
       await db.send(
@@ -309,19 +319,20 @@ export async function createTable(
   }
 }
 
-/** Creates the policy table (pk/sk strings) if it does not exist, and waits until ACTIVE. */
-export function createPolicyTable(endpoint: string, tableName: string): Promise<void> {
-  return createTable(endpoint, tableName, POLICY_TABLE_KEYS);
+/** Creates the policy table (pk/sk strings) in `region` if it does not exist, and waits until ACTIVE. */
+export function createPolicyTable(endpoint: string, tableName: string, region = DEFAULT_REGION): Promise<void> {
+  return createTable(endpoint, tableName, POLICY_TABLE_KEYS, region);
 }
 
-/** Writes items (plain objects) with BatchWriteItem, 25 at a time, retrying unprocessed ones. */
+/** Writes items (plain objects) into `region`'s table with BatchWriteItem, 25 at a time, retrying unprocessed ones. */
 export async function seedItems(
   endpoint: string,
   tableName: string,
   items: readonly Record<string, unknown>[],
+  region = DEFAULT_REGION,
 ): Promise<void> {
   const sdk = await import('@aws-sdk/client-dynamodb');
-  const db = localDynamoClient(endpoint);
+  const db = localDynamoClient(endpoint, region);
   try {
     for (let i = 0; i < items.length; i += 25) {
       let requests: { PutRequest: { Item: Record<string, AttributeValue> } }[] | undefined = items

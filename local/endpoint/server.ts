@@ -15,12 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLoopbackRequest } from '../../shared/loopback';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
-import { createPolicyTable, type DynamoBackend, type DynamoOptions, seedItems, startDynamo } from './dynamodb';
+import { createPolicyTable, type DynamoOptions, seedItems } from './dynamodb';
 import { AwsError, toAwsError, unsupported, writeError } from './errors';
 import { handleIam, iamErrorXml, RolePolicies } from './iam';
 import { SYNC_PAYLOAD_LIMIT } from './invoke';
 import { handleLambda } from './lambda';
 import type { LambdaContext } from './lambda-context';
+import { RegionalDynamo } from './regional-dynamo';
 import { checkRotationFunction, runRotation } from './rotation';
 import { SecretStore } from './secret-store';
 import { handleSecrets, type RotationHooks, secretRegion } from './secrets';
@@ -43,7 +44,10 @@ export interface EndpointOptions {
   readonly secrets?: SecretStore;
   /** The roles' inline policies IAM answers with (global). @default a new, empty store */
   readonly iam?: RolePolicies;
-  /** Embedded dynalite options, or a DynamoDB endpoint to proxy to. @default embedded dynalite */
+  /**
+   * Embedded dynalite options (one store per region, as DynamoDB tables are regional), or a DynamoDB
+   * endpoint to proxy to. @default embedded dynalite
+   */
   readonly dynamo?: DynamoOptions;
   /** Handles paths under /_mesh/ before AWS dispatch; returns true when it answered. */
   readonly extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
@@ -79,10 +83,10 @@ export interface Endpoint {
   readonly dynamo: {
     /** DynamoDB endpoint (the same server). */
     readonly endpoint: string;
-    /** Creates the policy table (pk/sk) if missing and waits until ACTIVE. */
-    createPolicyTable(tableName: string): Promise<void>;
-    /** Batch-writes plain-object items. */
-    seedItems(tableName: string, items: readonly Record<string, unknown>[]): Promise<void>;
+    /** Creates the policy table (pk/sk) in `region` (default: home) if missing and waits until ACTIVE. */
+    createPolicyTable(tableName: string, region?: string): Promise<void>;
+    /** Batch-writes plain-object items into `region`'s table (default: home). */
+    seedItems(tableName: string, items: readonly Record<string, unknown>[], region?: string): Promise<void>;
   };
   close(): Promise<void>;
 }
@@ -98,7 +102,8 @@ interface Services {
   lambdaIn(region: string | undefined): LambdaContext;
   /** The secrets of a region, and what runs their rotations. */
   secretsIn(region: string | undefined): { readonly secrets: SecretStore; readonly rotation: RotationHooks };
-  readonly dynamo: DynamoBackend;
+  /** Each region's tables. */
+  readonly dynamo: RegionalDynamo;
   readonly iam: RolePolicies;
   readonly extraRoutes: EndpointOptions['extraRoutes'];
   readonly jsonServices: EndpointOptions['jsonServices'];
@@ -111,10 +116,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     options.secrets ??
     options.regions?.(options.registry.region ?? 'us-east-1').secrets ??
     new SecretStore({ region: options.registry.region, accountId: options.registry.accountId });
-  const dynamo = startDynamo(options.dynamo);
   const log = options.log ?? ((line: string) => process.stderr.write(`[endpoint] ${line}\n`));
   let closed = false;
   const home = options.registry.region ?? 'us-east-1';
+  const dynamo = new RegionalDynamo(options.dynamo ?? {}, home);
   const accountId = options.registry.accountId ?? '000000000000';
   let codeRoot: string | undefined;
   let uploads = 0;
@@ -191,8 +196,8 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     iam: services.iam,
     dynamo: {
       endpoint: url,
-      createPolicyTable: (tableName) => createPolicyTable(url, tableName),
-      seedItems: (tableName, items) => seedItems(url, tableName, items),
+      createPolicyTable: (tableName, region = home) => createPolicyTable(url, tableName, region),
+      seedItems: (tableName, items, region = home) => seedItems(url, tableName, items, region),
     },
     async close() {
       closed = true;
@@ -258,7 +263,7 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
 
   switch (decision.service) {
     case 'dynamodb':
-      return services.dynamo.handle(req, body, res);
+      return services.dynamo.in(region).handle(req, body, res);
     case 'secretsmanager':
       return serveSecrets(services, region, decision.operation, body, res, requestId);
     case 'lambda':

@@ -25,6 +25,10 @@ export interface GoldenMetrics {
   readonly codes: Readonly<Record<string, number>>;
   /** Mirror copies served (route item `mirror`): counted apart, never in `requests`. */
   readonly mirrored: number;
+  /** Calls the caller refused over a rate limit (no Invoke sent; also in `requests` as 429). */
+  readonly rateLimited: number;
+  /** Calls a declared fallback served, counted on the edge to the fallback. */
+  readonly fallbacks: number;
 }
 
 /** One edge: source -> destination, for one destination version. */
@@ -134,6 +138,8 @@ export class Tally<L extends Latency<L>> {
   breakerOpens = 0;
   retries = 0;
   mirrored = 0;
+  rateLimited = 0;
+  fallbacks = 0;
   codes: Record<string, number> = {};
 
   constructor(public latency: L) {}
@@ -158,6 +164,12 @@ export class Tally<L extends Latency<L>> {
       case METRICS.mirrorRequestsTotal:
         this.mirrored += sum;
         break;
+      case METRICS.rateLimitedTotal:
+        this.rateLimited += sum;
+        break;
+      case METRICS.fallbackTotal:
+        this.fallbacks += sum;
+        break;
     }
   }
 
@@ -168,6 +180,8 @@ export class Tally<L extends Latency<L>> {
     this.breakerOpens += o.breakerOpens;
     this.retries += o.retries;
     this.mirrored += o.mirrored;
+    this.rateLimited += o.rateLimited;
+    this.fallbacks += o.fallbacks;
     for (const [k, v] of Object.entries(o.codes)) this.codes[k] = (this.codes[k] ?? 0) + v;
     this.latency = this.latency.plus(o.latency);
   }
@@ -186,6 +200,8 @@ export class Tally<L extends Latency<L>> {
       retries: this.retries,
       codes: { ...this.codes },
       mirrored: this.mirrored,
+      rateLimited: this.rateLimited,
+      fallbacks: this.fallbacks,
     };
   }
 }
@@ -290,9 +306,9 @@ function serviceStatsOf<L extends Latency<L>>(
  * busiest reporter. The callee reports every attempt that reached a version; the caller reports one
  * record per call, under the version of its last attempt, so a failed attempt on a canary retried
  * onto the stable version would vanish from the canary's numbers (Istio and Flagger read canaries
- * from reporter="destination" for the same reason). Denials, breaker opens and retries, which one
- * side may see alone, take the larger count of the two sides; a latency only the other side measured
- * stands in when the chosen side has none.
+ * from reporter="destination" for the same reason). Denials, breaker opens, retries, rate-limited calls
+ * and fallbacks, which one side may see alone (the last two only the caller counts), take the larger
+ * count of the two sides; a latency only the other side measured stands in when the chosen side has none.
  */
 function edgeTally<L extends Latency<L>>(
   byReporter: ReadonlyMap<string, Tally<L>>,
@@ -311,6 +327,8 @@ function edgeTally<L extends Latency<L>>(
     tally.denied = Math.max(tally.denied, other.denied);
     tally.breakerOpens = Math.max(tally.breakerOpens, other.breakerOpens);
     tally.retries = Math.max(tally.retries, other.retries);
+    tally.rateLimited = Math.max(tally.rateLimited, other.rateLimited);
+    tally.fallbacks = Math.max(tally.fallbacks, other.fallbacks);
     if (tally.latency.count === 0 && other.latency.count > 0) tally.latency = other.latency;
   }
   return [reporter, tally];

@@ -275,6 +275,14 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     record('2', '500', 5, recent, () => 25);
     record('1', '200', 25, old, () => 500);
     record('2', '500', 25, old, () => 500);
+    // The caller alone counts calls it refused over a rate limit (no Invoke: under the alias) and calls
+    // a fallback served (here version 2 standing in for another target).
+    for (let i = 0; i < 3; i++) {
+      cloudwatch.put('requests_total', edge('live', '429', 'source'), 1, recent(i));
+      cloudwatch.put('rate_limited_total', edge('live', '429', 'source'), 1, recent(i));
+    }
+    cloudwatch.put('fallback_total', edge('2', '200', 'source'), 1, recent(0));
+    cloudwatch.put('fallback_total', edge('2', '200', 'source'), 1, recent(1));
     cloudwatch.put('ColdStart', {}, 1, now - 1_000);
     aws = await serve((req, body, res) => {
       const target = String(req.headers['x-amz-target'] ?? '');
@@ -332,6 +340,8 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     const v2 = s.edges.find((e) => e.version === '2')!;
     assert.equal(v2.requests, 20);
     assert.equal(v2.successRate, 0.75);
+    assert.equal(v2.fallbacks, 2, 'fallbacks the caller counted show on the callee’s edge');
+    assert.equal(s.edges.find((e) => e.version === 'live')?.rateLimited, 3);
     const payments = s.services.find((x) => x.service === 'payments')!;
     assert.deepEqual(
       payments.versions.map((v) => [v.version, v.share]),
@@ -384,6 +394,32 @@ describe('mesh stat against the local mesh routes', () => {
       const lines = r.out.split('\n');
       assert.equal(lines.length, 2);
       for (const l of lines) assert.equal((JSON.parse(l) as { edges: { requests: number }[] }).edges[0]!.requests, 1);
+    } finally {
+      await new Promise<void>((r) => local.server.close(() => r()));
+    }
+  });
+
+  it('shows each edge’s rate-limited calls and the calls fallbacks served', async () => {
+    const store = new TelemetryStore();
+    store.recordEmf(emfLine({ version: 'live', code: '429', rateLimited: 1, requests: 1, durations: [] }));
+    store.recordEmf(emfLine({ version: 'live', code: '429', rateLimited: 1, requests: 1, durations: [] }));
+    store.recordEmf(emfLine({ destination: 'payments-backup', fallbacks: 1 }));
+    const local = await serve((req, _body, res) => {
+      if (!handleMeshRequest(req, res, store)) json(res, 404, {});
+    });
+    try {
+      const r = await cli(['stat', '--endpoint-url', local.url]);
+      assert.equal(r.code, 0, r.err);
+      // Cells hold no spaces but the edge's arrow: split on runs of spaces, `->` glued to its target.
+      const cells = (l: string) => l.replace('-> ', '->').trim().split(/\s+/);
+      const head = cells(r.out.split('\n').find((l) => l.startsWith('SOURCE'))!);
+      const cell = (row: string, column: string) => cells(row)[head.indexOf(column)];
+      const limited = r.out.split('\n').find((l) => l.includes('-> payments ') && l.includes('live'))!;
+      const backup = r.out.split('\n').find((l) => l.includes('-> payments-backup'))!;
+      assert.equal(cell(limited, 'LIMITED'), '2');
+      assert.equal(cell(limited, 'FALLBACK'), '0');
+      assert.equal(cell(backup, 'FALLBACK'), '1');
+      assert.equal(cell(backup, 'LIMITED'), '0');
     } finally {
       await new Promise<void>((r) => local.server.close(() => r()));
     }

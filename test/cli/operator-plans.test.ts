@@ -88,6 +88,37 @@ describe('what each edge gets, and from where (effective-edges)', () => {
     assert.match(text, /^frontend -> orders {2}DENIED by orders\/deny#frontend \(operator\): incident$/m);
     assert.doesNotMatch(text, /orders\/traffic/);
   });
+
+  it('a service’s and an edge’s rate limit both apply: each is its own row, from its own item', () => {
+    // Prepare: payments limits every caller, and orders alone more tightly; orders also has a fallback.
+    const limited = effectiveEdges(
+      [
+        { pk: 'payments', sk: 'traffic', managedBy: 'deploy', rateLimit: { perSecond: 50 } },
+        {
+          pk: 'payments',
+          sk: 'allow#orders',
+          source: 'orders',
+          managedBy: 'operator',
+          rateLimit: { perSecond: 10, burst: 5 },
+          fallback: { version: '1' },
+        },
+      ],
+      new Map(),
+    );
+    // Act
+    const edge = limited.find((e) => e.from === 'orders')!;
+    const text = renderEffectiveEdges(limited);
+    // Assess
+    const setting = (name: string) => edge.settings!.find((s) => s.setting === name);
+    assert.deepEqual(setting('rateLimits.traffic')?.value, { perSecond: 50, burst: 50 });
+    assert.deepEqual(setting('rateLimits.allow#orders')?.value, { perSecond: 10, burst: 5 });
+    assert.match(text, /^ {2}rateLimits\.traffic +\{"perSecond":50,"burst":50\} +payments\/traffic \(deploy\)$/m);
+    assert.match(
+      text,
+      /^ {2}rateLimits\.allow#orders +\{"perSecond":10,"burst":5\} +payments\/allow#orders \(operator\)$/m,
+    );
+    assert.match(text, /^ {2}fallback +\{"version":"1"\} +payments\/allow#orders \(operator\)$/m);
+  });
 });
 
 describe('rollback after a promote (promote-record)', () => {

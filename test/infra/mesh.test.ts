@@ -86,6 +86,7 @@ describe('Mesh in the example app', () => {
         idempotent: true,
         retries: { maxAttempts: 3, retryOn: ['throttled', 'service-error', 'timeout', 'function-error'] },
         breaker: { consecutiveFailures: 5, openMs: 30000 },
+        rateLimit: { perSecond: 50, burst: 100 },
       },
     );
     assert.deepEqual(
@@ -214,7 +215,8 @@ describe('Mesh options and late edges', () => {
     );
     // THEN it fits, and the statement count does not grow with the edges
     assert.ok(rendered.length < 10_240, `policy is ${rendered.length} characters`);
-    assert.ok(policy.Properties.PolicyDocument.Statement.length <= 4);
+    // (invoke, $LATEST deny, policy reads, rate-limit leases, X-Ray)
+    assert.ok(policy.Properties.PolicyDocument.Statement.length <= 5);
   });
 
   it('takes a literal functionName and any entry handler export', () => {

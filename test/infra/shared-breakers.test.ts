@@ -74,11 +74,17 @@ describe('shared breakers', () => {
       'breaker#inventory',
       'breaker#payments',
     ]);
-    // No other statement lets orders write the table (UpdateItem, BatchWriteItem, DeleteItem, ...).
+    // No other statement lets orders write the table (BatchWriteItem, DeleteItem, ...) but the lease of
+    // rate-limit slices, only in its targets' rate-limit partitions.
     const writeActions = statementsOf(template, 'Orders')
       .flatMap((s) => [s.Action].flat())
       .filter((a) => a !== undefined && /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(a));
-    assert.deepEqual(writeActions, ['dynamodb:PutItem']);
+    assert.deepEqual(writeActions.sort(), ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    const [lease] = withAction(template, 'Orders', 'dynamodb:UpdateItem');
+    assert.deepEqual(lease.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].sort(), [
+      'ratelimit#inventory',
+      'ratelimit#payments',
+    ]);
     // ... and reads the breaker partitions with its targets' policy.
     const [read] = withAction(template, 'Orders', 'dynamodb:Query');
     assert.deepEqual(read.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].sort(), [

@@ -1,12 +1,14 @@
 /**
  * The CloudWatch dashboard queries what the runtime emits. The example app runs on the local mesh
  * under the demo's traffic (checkouts, and frontend's denied attempts to charge payments itself),
- * with an operator's mirror on payments and a short fault on inventory so every kind of line occurs;
+ * with an operator's mirror on payments, a short fault on inventory, then a tight rate limit on
+ * inventory and a fault on payments with a fallback to inventory, so every kind of line occurs;
  * every EMF line the workers print is collected. Then each metric query of each widget of the
  * example app's synthesized dashboard is held to those lines:
  * - its schema is the namespace and dimension set the runtime's lines carry;
  * - a query of requests or latency finds lines of that metric with exactly its dimension values;
- * - a query of a counter that only some calls emit (denials, retries, breaker opens, mirror copies)
+ * - a query of a counter that only some calls emit (denials, retries, breaker opens, rate-limited
+ *   calls, fallbacks, mirror copies)
  *   finds lines of its edge, and lines of its metric from the same reporter;
  * and every edge that had denied calls, and every metric the runtime emitted, is graphed somewhere.
  */
@@ -47,6 +49,8 @@ const SOMETIMES = new Set<string>([
   METRICS.deniedTotal,
   METRICS.retriesTotal,
   METRICS.breakerOpenTotal,
+  METRICS.rateLimitedTotal,
+  METRICS.fallbackTotal,
   METRICS.mirrorRequestsTotal,
   METRICS.mirrorRequestDurationMs,
 ]);
@@ -206,6 +210,19 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
         seen(METRICS.requestsTotal, { destination_workload: 'inventory', response_code: '200', reporter: 'source' }),
       120_000,
     );
+    // A limit orders' checkouts exceed, then payments failing with a fallback declared for it (the
+    // charge is idempotent, so a function error may fail over): orders refuses calls over the limit,
+    // and the fallback serves the charges payments fails.
+    await setPolicy('inventory', [{ sk: 'traffic', rateLimit: { perSecond: 0.5, burst: 1 } }]);
+    await eventually('a call refused over the rate limit', () => seen(METRICS.rateLimitedTotal), 120_000);
+    assert.equal((await runMesh(local.url, ['policy', 'delete', 'inventory', 'traffic'])).code, 0);
+    await setPolicy('payments', [
+      { sk: 'fault', abort: { percent: 100 } },
+      { sk: 'traffic', fallback: { service: 'inventory', onFunctionError: true } },
+    ]);
+    await eventually('a call a fallback served', () => seen(METRICS.fallbackTotal), 120_000);
+    for (const sk of ['fault', 'traffic'])
+      assert.equal((await runMesh(local.url, ['policy', 'delete', 'payments', sk])).code, 0);
     await traffic.stop();
   });
 

@@ -43,6 +43,39 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
     await endpoint.close();
   });
 
+  it('keeps each region’s tables apart, as DynamoDB does: a request reaches the region it is signed for', async () => {
+    // Prepare: the same table name in two regions, each with its own item.
+    const eu = new DynamoDBClient({
+      endpoint: endpoint.dynamo.endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    try {
+      await endpoint.dynamo.createPolicyTable('regional-policy');
+      await endpoint.dynamo.createPolicyTable('regional-policy', 'eu-west-1');
+      await endpoint.dynamo.seedItems('regional-policy', [{ pk: 'payments', sk: 'service', region: 'us-east-1' }]);
+      await endpoint.dynamo.seedItems(
+        'regional-policy',
+        [{ pk: 'payments', sk: 'service', region: 'eu-west-1' }],
+        'eu-west-1',
+      );
+      await endpoint.dynamo.createPolicyTable('only-in-us-east-1');
+      // Act
+      const key = { [TABLE.partitionKey]: { S: 'payments' }, [TABLE.sortKey]: { S: 'service' } };
+      const us = await db.send(new GetItemCommand({ TableName: 'regional-policy', Key: key }));
+      const there = await eu.send(new GetItemCommand({ TableName: 'regional-policy', Key: key }));
+      // Assess
+      assert.equal(us.Item?.region?.S, 'us-east-1');
+      assert.equal(there.Item?.region?.S, 'eu-west-1');
+      await assert.rejects(eu.send(new DescribeTableCommand({ TableName: 'only-in-us-east-1' })), {
+        name: 'ResourceNotFoundException',
+      });
+    } finally {
+      eu.destroy();
+    }
+  });
+
   it('creates the policy table (idempotently) and seeds items in batches', async () => {
     await endpoint.dynamo.createPolicyTable('mesh-policy');
     await endpoint.dynamo.createPolicyTable('mesh-policy');

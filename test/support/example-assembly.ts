@@ -178,6 +178,12 @@ export function exampleRelease2(context: Readonly<Record<string, string>>): stri
   return exampleSynth(name, 2, context);
 }
 
+/** Release 1 of the example app with context: `{ secondRegion: 'eu-west-1' }` (a stack per region). */
+export function exampleRelease1(context: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(context).sort();
+  return exampleSynth(`example.r1.${keys.map((k) => `${k}=${context[k]}`).join('.')}`, 1, context);
+}
+
 function exampleSynth(name: string, release: number, context: Readonly<Record<string, string>>): string {
   const hash = hashTree(['infra', 'functions', 'shared', 'cdk.json'].map((p) => join(ROOT, p)));
   const extra = Object.entries(context).flatMap(([k, v]) => ['-c', `${k}=${v}`]);

@@ -14,6 +14,10 @@ export interface EdgeLine {
   denied?: number;
   breakerOpens?: number;
   retries?: number;
+  /** Calls the caller refused over a rate limit (rate_limited_total). */
+  rateLimited?: number;
+  /** Calls a fallback served (fallback_total). */
+  fallbacks?: number;
   /** A mirror copy's line: its count and duration under the mirror metrics. */
   mirror?: boolean;
 }
@@ -33,6 +37,8 @@ export function emfLine(e: EdgeLine = {}): Record<string, unknown> {
   add(METRICS.deniedTotal, 'Count', e.denied);
   add(METRICS.breakerOpenTotal, 'Count', e.breakerOpens);
   add(METRICS.retriesTotal, 'Count', e.retries);
+  add(METRICS.rateLimitedTotal, 'Count', e.rateLimited);
+  add(METRICS.fallbackTotal, 'Count', e.fallbacks);
   return {
     _aws: {
       Timestamp: e.timestamp ?? Date.now(),

@@ -12,6 +12,7 @@ import {
   type ReadyCall,
   startCall,
 } from '../../functions/mesh/pipeline/call-context';
+import { rateLimitState } from '../../functions/mesh/pipeline/limit';
 import type { AttemptPlan } from '../../functions/mesh/pipeline/retry';
 import { connect } from '../../functions/mesh/pipeline/sign';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
@@ -116,6 +117,7 @@ export function fixture(
     balancers: new RouteBalancers(),
     aliases: new AliasVersions(),
     channelTransports: new Map(),
+    rateLimits: rateLimitState(),
   };
   const accessLog = () =>
     lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -30,6 +30,10 @@ const TRAFFIC: Calls[] = [
   { reporter: 'source', version: '2', code: '200', requests: 8 },
   { reporter: 'source', version: 'live', code: '504', requests: 1 },
   { reporter: 'destination', source: 'audit', version: '1', code: '403', requests: 3, denied: 3, durations: [1] },
+  // Calls orders refused over a rate limit (the callee never saw them), and calls the version 1 of
+  // payments served as a fallback for another target: counted by the caller only.
+  { reporter: 'source', version: 'live', code: '429', requests: 5, rateLimited: 5 },
+  { reporter: 'source', version: '1', code: '200', requests: 2, fallbacks: 2 },
   // Mirror copies to a shadow version: counted apart, in no request count, success rate or split.
   { reporter: 'destination', version: '3', code: '500', requests: 4, mirror: true, durations: [900] },
 ];
@@ -67,6 +71,8 @@ function fromCloudWatch(): StatsSnapshot {
     sum(c.mirror ? METRICS.mirrorRequestsTotal : METRICS.requestsTotal, c.requests);
     sum(METRICS.deniedTotal, c.denied);
     sum(METRICS.retriesTotal, c.retries);
+    sum(METRICS.rateLimitedTotal, c.rateLimited);
+    sum(METRICS.fallbackTotal, c.fallbacks);
     if (c.durations?.length && !c.mirror) {
       const max = Math.max(...c.durations);
       streams.push({
@@ -89,6 +95,8 @@ function counts(m: GoldenMetrics) {
     breakerOpens: m.breakerOpens,
     codes: m.codes,
     mirrored: m.mirrored,
+    rateLimited: m.rateLimited,
+    fallbacks: m.fallbacks,
   };
 }
 
@@ -104,8 +112,10 @@ describe('golden metrics, from the local collector and from CloudWatch', () => {
     assert.equal(v1.reporter, 'destination', 'the callee describes an edge it saw');
     assert.equal(v1.requests, 30, 'the caller is not added on top');
     assert.equal(v1.retries, 2, 'retries only the caller saw still count');
+    assert.equal(v1.fallbacks, 2, 'fallbacks only the caller counts show on the callee’s edge');
     const live = cloud.edges.find((e) => e.version === 'live')!;
     assert.equal(live.reporter, 'source', 'an edge only the caller saw keeps the caller');
+    assert.equal(live.rateLimited, 5, 'calls refused over a rate limit show on their edge');
   });
 
   it('the same services and the same canary split', () => {

@@ -44,6 +44,7 @@ describe('pipeline stage: record', () => {
       throttled: 'error+throttle',
       timeout: 'fault',
       'circuit-open': 'fault',
+      'rate-limited': 'error+throttle',
       'function-error': 'fault',
       'service-error': 'fault',
     });

@@ -9,7 +9,7 @@
  * Loaded lazily and once: the secret is read on the first call, keys are parsed once, and the
  * certificate is re-read in the background when it passes half its life.
  */
-import { ENV } from '../../../shared/names';
+import { ENV, IDENTITY } from '../../../shared/names';
 import { Identity } from './identity';
 import { secretsManagerReader } from './secret-reader';
 
@@ -45,6 +45,28 @@ export function loadIdentity(): Promise<Identity | undefined> {
     throw err;
   });
   return loading;
+}
+
+/**
+ * This service's identity in another region: its identity secret there (the same name, issued by that
+ * region's mesh CA), read with a request signed for that region. A function in that region verifies
+ * tokens only against its own region's CA, so a fallback there is signed with this identity
+ * (docs/rate-limits.md, "Identity across regions"). Rejects when the secret cannot be read or parsed.
+ */
+export function loadIdentityIn(
+  region: string,
+  mesh: string,
+  service: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Identity> {
+  return Identity.create({
+    read: secretsManagerReader(IDENTITY.secretName(mesh, service), {
+      ...env,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+    }),
+    warn: (msg) => console.warn(JSON.stringify({ level: 'WARN', msg: `${msg} (${region})` })),
+  });
 }
 
 /** Forget the loaded identity (tests, and a worker re-used with another env). */

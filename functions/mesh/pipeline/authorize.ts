@@ -25,13 +25,14 @@ export async function authorize(call: CallContext): Promise<AuthorizedCall> {
   const channel = call.mode === 'send' ? channelOf(call) : undefined;
   const alias = policy.serviceItem?.alias ?? LIVE_ALIAS;
   const bytes = Buffer.from(JSON.stringify(call.payload === undefined ? {} : call.payload));
-  const budget = budgets.get(call.target, traffic.budget);
+  const budget = budgets.get(call.key, traffic.budget);
   budget.recordRequest(call.startedAt);
   call.version = alias;
   return Object.assign(call, {
     policy,
     traffic,
-    functionName: channel?.arn ?? policy.serviceItem?.functionName ?? `${deps.meshName}-${call.target}`,
+    functionName:
+      channel?.arn ?? call.detour?.functionArn ?? policy.serviceItem?.functionName ?? `${deps.meshName}-${call.target}`,
     alias,
     bytes,
     overallDeadline: call.startedAt + (call.options.timeoutMs ?? traffic.timeoutMs),

@@ -15,6 +15,8 @@ import type { PolicyCache } from '../policy/policy-cache';
 import type { ServicePolicy } from '../policy/service-policy';
 import type { Breakers } from '../resilience/circuit-breaker';
 import type { AttemptTimeout } from '../resilience/deadline';
+import type { Delivery } from '../resilience/delivery';
+import type { RateLimitLeaser } from '../resilience/rate-limit-lease';
 import type { RetryBudget, RetryBudgets } from '../resilience/retry-budget';
 import type { AttemptResult, Outcome } from '../resilience/retry-decision';
 import type { AliasVersions } from '../routing/alias-pin';
@@ -23,6 +25,7 @@ import { mergeRouteHeaders, type RouteHeaders, routeHeadersOf } from '../routing
 import type { MeshTelemetry } from '../telemetry/mesh-telemetry';
 import type { InvokeResponse, InvokeTransport } from '../transport/lambda-invoke';
 import { MeshCallError } from './errors';
+import type { RateLimitState } from './limit';
 
 export interface CallOptions {
   /** Overall timeout of the call (all attempts), ms; default the edge's policy. */
@@ -33,6 +36,49 @@ export interface CallOptions {
   readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** Sticky routing key (wins over the route's sticky header). */
   readonly stickyKey?: string;
+  /**
+   * Resolve to `{ result, meta }`: the answer and who served it (the target, or its declared
+   * fallback), instead of the answer alone.
+   */
+  readonly withMeta?: boolean;
+}
+
+/** Who answered a call (`call(..., { withMeta: true })`). */
+export interface CallMeta {
+  /** The service that answered. */
+  readonly target: string;
+  /** The version that ran (X-Amz-Executed-Version), else the alias or version called. */
+  readonly version: string;
+  /** The region of the function that answered, when a fallback in another region served the call. */
+  readonly region?: string;
+  /** A declared fallback served the call: the target called first failed. */
+  readonly fallback: boolean;
+  /** With `fallback`: the target called first. */
+  readonly primary?: string;
+  /** Attempts of the call that answered. */
+  readonly attempts: number;
+}
+
+/** The answer of `call(..., { withMeta: true })`. */
+export interface CallWithMeta<T> {
+  /** What the target (or its fallback) answered. */
+  readonly result: T;
+  /** Who answered: the target or a fallback, its version and region, and the attempts it took. */
+  readonly meta: CallMeta;
+}
+
+/**
+ * How a fallback call differs from a plain call to its target (failover.ts): the target it stands in
+ * for, a version it is pinned to, or the same function in another region (its ARN).
+ */
+export interface Detour {
+  /** The target called first. */
+  readonly primary: string;
+  /** The Invoke qualifier to call, bypassing the route (another version; a region's alias). */
+  readonly qualifier?: string;
+  /** The function in another region, unqualified ARN, and its region. */
+  readonly functionArn?: string;
+  readonly region?: string;
 }
 
 export interface Signer {
@@ -46,8 +92,12 @@ export interface ClientDeps {
   readonly policy: PolicyCache;
   readonly transport: InvokeTransport;
   readonly telemetry: MeshTelemetry;
-  /** Identity, when on (undefined = off). Resolved once. */
-  readonly identity: () => Promise<Signer | undefined>;
+  /**
+   * Identity, when on (undefined = off). Resolved once per region. `region`: a fallback in another
+   * region, whose callee verifies only its own region's mesh CA, so the call is signed with this
+   * service's identity in that region (docs/rate-limits.md, "Identity across regions").
+   */
+  readonly identity: (region?: string) => Promise<Signer | undefined>;
   readonly scope: () => InvocationScope | undefined;
   readonly now?: () => number;
   readonly random?: () => number;
@@ -62,6 +112,8 @@ export interface ClientDeps {
   readonly channels?: () => Channels;
   /** The transport of one channel, made on its first send. @default channel-transport.ts, on the wire */
   readonly channelTransport?: (name: string, target: ChannelTarget) => InvokeTransport;
+  /** Where rate-limit slices are leased, made on the first limited call. @default this sandbox alone (memory) */
+  readonly rateLimitLeaser?: () => RateLimitLeaser;
 }
 
 /** What every request of one call carries besides the core metadata. */
@@ -83,6 +135,7 @@ export interface ClientState {
   readonly aliases: AliasVersions;
   /** One transport per channel, made on its first send. */
   readonly channelTransports: Map<string, InvokeTransport>;
+  readonly rateLimits: RateLimitState;
 }
 
 /** One call as `startCall` opens it. The progress fields are what its access-log line reports. */
@@ -91,6 +144,13 @@ export interface CallContext {
   /** `call`: a synchronous Invoke (or HTTP request) and its answer; `send`: an asynchronous message. */
   readonly mode: 'call' | 'send';
   readonly target: string;
+  /**
+   * What this call's breakers, budget and seen versions are kept under: the target, or
+   * `<target>@<region>` for the same function in another region (its versions are not the target's).
+   */
+  readonly key: string;
+  /** Set on a fallback call. */
+  readonly detour?: Detour;
   readonly payload: unknown;
   readonly options: CallOptions;
   readonly scope: InvocationScope | undefined;
@@ -106,6 +166,10 @@ export interface CallContext {
   retries: number;
   /** An earlier attempt may have reached the handler without a known end (idempotent edges retry those). */
   mayHaveRun: boolean;
+  /** Whether the last attempt reached the handler (nothing sent yet: `not-delivered`). */
+  lastDelivery: Delivery;
+  /** How the call ended, once it has (`ended`). */
+  outcome?: Outcome;
   /** What the target's route matches on: the invocation's routing headers under the call's own. */
   readonly routeHeaders: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
   /** The routing headers and mirror mark every request of this call carries on. */
@@ -176,6 +240,7 @@ export function startCall(
   payload: unknown,
   options: CallOptions,
   mode: CallContext['mode'] = 'call',
+  detour?: Detour,
 ): CallContext {
   const startedAt = client.now();
   const t0 = performance.now();
@@ -190,6 +255,8 @@ export function startCall(
     client,
     mode,
     target,
+    key: detour?.region ? `${target}@${detour.region}` : target,
+    ...(detour ? { detour } : {}),
     payload,
     options,
     scope,
@@ -200,6 +267,7 @@ export function startCall(
     attempts: 0,
     retries: 0,
     mayHaveRun: false,
+    lastDelivery: 'not-delivered',
     routeHeaders,
     carried: carriedOf(scope, routeHeaders, client.deps.routeHeaderNames),
   };

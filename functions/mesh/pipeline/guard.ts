@@ -22,7 +22,7 @@ interface Admitted {
 
 export async function guard(a: AttemptContext, send: () => Promise<AttemptOutcome>): Promise<AttemptOutcome> {
   const { call } = a;
-  const breaker = call.client.breakers.get(call.target, a.routeVersion, call.traffic.breaker);
+  const breaker = call.client.breakers.get(call.key, a.routeVersion, call.traffic.breaker);
   const pass = breaker.admit(a.now);
   if (!pass) throw circuitOpen(a, breaker);
   const admitted: Admitted = { version: a.routeVersion, breaker, pass };
@@ -44,6 +44,7 @@ function circuitOpen(a: AttemptContext, breaker: CircuitBreaker): Error {
     ? unknownOutcome(call.target, call.idempotencyKey, a.number - 1, open)
     : open;
   call.version = a.routeVersion;
+  call.lastDelivery = 'not-delivered';
   return ended(call, 'circuit-open', err);
 }
 
@@ -55,7 +56,7 @@ function probesBehind(a: AttemptContext): Admitted[] {
   const { call } = a;
   const probes: Admitted[] = [];
   for (const v of a.seen!) {
-    const b = call.client.breakers.peek(call.target, v);
+    const b = call.client.breakers.peek(call.key, v);
     if (b?.state !== 'open' || a.ejected.has(v)) continue;
     const pass = b.admit(a.now);
     if (pass) probes.push({ version: v, breaker: b, pass });
@@ -71,7 +72,7 @@ function settleAll(a: AttemptContext, o: AttemptOutcome, admitted: Admitted, pro
   if (a.seen && ran !== a.qualifier) saw(a.seen, ran);
   // The alias's breaker hears about the alias below; a version that ran, on its own breaker.
   const ranBreaker =
-    a.behindAlias && ran === a.qualifier ? undefined : breakers.get(call.target, ran, call.traffic.breaker);
+    a.behindAlias && ran === a.qualifier ? undefined : breakers.get(call.key, ran, call.traffic.breaker);
   if (ranBreaker) {
     const pass = ranBreaker === admitted.breaker ? admitted.pass : probes?.find((p) => p.version === ran)?.pass;
     settle(ranBreaker, o.outcome, after, pass);
@@ -89,7 +90,7 @@ function settleAll(a: AttemptContext, o: AttemptOutcome, admitted: Admitted, pro
 function healthySibling(a: AttemptContext, ran: string): boolean {
   for (const v of a.seen!) {
     if (v === ran || a.ejected.has(v)) continue;
-    if (a.call.client.breakers.peek(a.call.target, v)?.state !== 'open') return true;
+    if (a.call.client.breakers.peek(a.call.key, v)?.state !== 'open') return true;
   }
   return false;
 }
@@ -110,8 +111,9 @@ export function watchBreakers(client: ClientState): void {
   client.breakers.onStateChange((c) => {
     if (c.to !== 'open') return;
     deps.telemetry.breakerOpened(deps.service, c.target, c.version);
-    // Only published versions are shared: an alias (or $LATEST) is not a version others can eject.
-    if (!deps.sharedBreakers || !isPublishedVersion(c.version)) return;
+    // Only published versions are shared: an alias (or $LATEST) is not a version others can eject. A
+    // breaker of the function in another region (`<target>@<region>`) is this sandbox's own.
+    if (!deps.sharedBreakers || !isPublishedVersion(c.version) || c.target.includes('@')) return;
     try {
       deps.sharedBreakers.opened(c.target, c.version, c.at, c.openMs);
     } catch {

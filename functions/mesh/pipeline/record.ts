@@ -16,6 +16,7 @@ export const STATUS: Readonly<Record<Outcome, number>> = {
   throttled: 429,
   timeout: 504,
   'circuit-open': 503,
+  'rate-limited': 429,
   'function-error': 502,
   'service-error': 502,
   'client-error': 400,
@@ -49,6 +50,7 @@ export function ended<E extends MeshError>(
   error: E,
   extra: { readonly refused?: boolean; readonly reason?: string } = {},
 ): E {
+  call.outcome = outcome;
   recordCall(call, outcome, error, extra.refused, extra.reason);
   return error;
 }
@@ -59,7 +61,9 @@ function recordCall(call: CallContext, outcome: Outcome, err?: Error, refused = 
     reporter: 'source',
     source: deps.service,
     destination: call.target,
-    version: call.version,
+    // The same function in another region: its versions are that region's, and the line says where.
+    version: call.detour?.region ? `${call.version}@${call.detour.region}` : call.version,
+    ...(call.detour ? { fallbackFor: call.detour.primary } : {}),
     code: STATUS[outcome],
     outcome,
     durationMs: performance.now() - call.t0,
@@ -108,7 +112,15 @@ export function recordAttempt(a: AttemptContext, span: AttemptSpan | undefined, 
     namespace: 'remote',
     start_time: span.startS,
     end_time: Date.now() / 1000,
-    annotations: { source: deps.service, target, version: o.version, attempt: a.number, outcome: o.outcome },
+    annotations: {
+      source: deps.service,
+      target,
+      version: o.version,
+      attempt: a.number,
+      outcome: o.outcome,
+      ...(a.call.detour ? { fallback_for: a.call.detour.primary } : {}),
+      ...(a.call.detour?.region ? { region: a.call.detour.region } : {}),
+    },
     ...segmentMarks(o.outcome),
     ...(o.remote
       ? {

@@ -14,6 +14,7 @@ import { decideRetry, isOutcomeUnknown } from '../resilience/retry-decision';
 import type { AttemptOutcome, ReadyCall } from './call-context';
 import { errorOf, unknownOutcome } from './classify';
 import { MeshTimeoutError } from './errors';
+import { tokenForRetry } from './limit';
 import { ended } from './record';
 
 /** What the retry stage hands each attempt: its number (1-based), start and timeout. */
@@ -52,6 +53,7 @@ export async function retry(
     if (o.outcome === 'success') return o;
     const after = o.endedAt;
     const delivery = classifyDelivery(o.result);
+    call.lastDelivery = delivery;
     const decision = decideRetry({
       outcome: o.outcome,
       attempt: n,
@@ -68,7 +70,8 @@ export async function retry(
       }),
       budget: call.budget,
     });
-    if (!decision.retry) {
+    // A retry is one more request to the target: it needs a token of the target's rate limits too.
+    if (!decision.retry || (call.traffic.rateLimits !== undefined && !(await tokenForRetry(call)))) {
       const last = errorOf(target, o, timeout);
       const unknown = isOutcomeUnknown(traffic.idempotent, delivery, call.mayHaveRun);
       throw ended(call, o.outcome, unknown ? unknownOutcome(target, call.idempotencyKey, n, last) : last);

@@ -12,7 +12,13 @@ import type { AttemptPlan } from './retry';
 export function route(call: ReadyCall, plan: AttemptPlan): AttemptContext {
   const { client, target, policy } = call;
   const { now } = plan;
-  const ejected = client.breakers.ejected(target, now);
+  const ejected = client.breakers.ejected(call.key, now);
+  // A fallback pinned to a version, or to another region's alias: the route's versions are not its own.
+  const pinned = call.detour?.qualifier;
+  if (pinned !== undefined) {
+    const base = { call, number: plan.number, now, timeout: plan.timeout, ejected, seen: undefined };
+    return { ...base, qualifier: pinned, routeVersion: pinned, behindAlias: false };
+  }
   if (policy.breakers.size > 0) {
     for (const v of sharedEjected(policy.breakers, now, call.traffic.breaker.openMs)) ejected.add(v);
   }

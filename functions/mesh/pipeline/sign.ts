@@ -17,7 +17,9 @@ import { ended } from './record';
 export async function connect(call: AuthorizedCall): Promise<ReadyCall> {
   let identity: Signer | undefined;
   try {
-    identity = await call.client.deps.identity();
+    // A function in another region verifies tokens against its own region's CA: sign with this
+    // service's identity there.
+    identity = await call.client.deps.identity(call.detour?.region);
   } catch (err) {
     // No identity yet: nothing is sent; the caller's log and metrics say so (runtime's identity loader).
     const e =
@@ -123,7 +125,8 @@ function channelTransport(call: AuthorizedCall): InvokeTransport {
 
 function httpTargetOf(call: AuthorizedCall): HttpTarget | undefined {
   const declared = call.client.deps.httpTargets;
-  if (!declared) return undefined;
+  // The function in another region is Invoked by its ARN, whatever the target declared here.
+  if (!declared || call.detour?.functionArn) return undefined;
   if (!declared.ok) {
     // Fail closed: a call must not fall back to Invoke when its declared route cannot be read.
     throw new MeshCallError(

@@ -8,7 +8,8 @@ import type { Delivery } from './delivery';
 /**
  * The outcome of one attempt. `client-error` = the request itself is wrong (404 no such function,
  * 400 bad parameter, 413 too large): never retried. `denied` / `unauthenticated` = refused by the
- * mesh (local policy check, or the callee's wrapper); `circuit-open` = the breaker held the call.
+ * mesh (local policy check, or the callee's wrapper); `circuit-open` = the breaker held the call;
+ * `rate-limited` = the caller's mesh-wide rate limit held it (nothing sent).
  */
 export type Outcome =
   | 'success'
@@ -18,6 +19,7 @@ export type Outcome =
   | 'function-error'
   | 'denied'
   | 'circuit-open'
+  | 'rate-limited'
   | 'unauthenticated'
   | 'client-error';
 

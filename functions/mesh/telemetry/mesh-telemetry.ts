@@ -34,6 +34,8 @@ export interface CallRecord {
   readonly claimedSource?: string;
   /** A mirror copy: counted as mirror_requests_total, apart from real traffic. */
   readonly mirror?: boolean;
+  /** A fallback call: the target it stood in for (counted in fallback_total). */
+  readonly fallbackFor?: string;
 }
 
 /** Writes one or more lines (without the final newline). */
@@ -75,6 +77,14 @@ export class MeshTelemetry {
       metrics.push(`{"Name":"${METRICS.deniedTotal}","Unit":"Count"}`);
       values += `,"${METRICS.deniedTotal}":1`;
     }
+    if (r.outcome === 'rate-limited') {
+      metrics.push(`{"Name":"${METRICS.rateLimitedTotal}","Unit":"Count"}`);
+      values += `,"${METRICS.rateLimitedTotal}":1`;
+    }
+    if (r.fallbackFor) {
+      metrics.push(`{"Name":"${METRICS.fallbackTotal}","Unit":"Count"}`);
+      values += `,"${METRICS.fallbackTotal}":1`;
+    }
     // One write for both lines (one syscall on the hot path); the access log is assembled by hand
     // for the same reason (JSON.stringify of an object per call showed up in the per-hop profile).
     let log =
@@ -89,6 +99,7 @@ export class MeshTelemetry {
     if (r.reason) log += `,"reason":${JSON.stringify(r.reason)}`;
     if (r.claimedSource) log += `,"claimedSource":${JSON.stringify(r.claimedSource)}`;
     if (r.mirror) log += ',"mirror":true';
+    if (r.fallbackFor) log += `,"fallbackFor":${JSON.stringify(r.fallbackFor)}`;
     this.write(
       `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${r.reporter === 'destination' ? DESTINATION_DIMENSIONS : DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
         this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) +
@@ -118,6 +129,11 @@ export class MeshTelemetry {
       `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":[["service"]],"Metrics":[{"Name":"${METRICS.identityUnavailableTotal}","Unit":"Count"}]}]},"service":${JSON.stringify(service)},"${METRICS.identityUnavailableTotal}":1}\n` +
         `{"level":"WARN","time":${now},"msg":${JSON.stringify(`mesh: ${service} has no identity yet; mesh calls are refused until its identity secret holds one`)},"reason":${JSON.stringify(reason)}}`,
     );
+  }
+
+  /** One WARN line: something the mesh worked around (the fields name it, never a secret). */
+  warn(msg: string, fields: Readonly<Record<string, string>>): void {
+    this.write(JSON.stringify({ level: 'WARN', time: Date.now(), msg, ...fields }));
   }
 
   segment(doc: SegmentDoc): void {

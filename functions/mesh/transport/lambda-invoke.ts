@@ -15,13 +15,34 @@ export interface LambdaTransportOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+interface Chosen {
+  readonly path: 'wire' | 'sdk';
+  readonly transport: InvokeTransport;
+}
+
+/** `arn:<partition>:lambda:<region>:...`: the region Lambda must be called in for that function. */
+const ARN_REGION = /^arn:[^:]+:lambda:([^:]+):/;
+
 export class LambdaInvokeTransport implements InvokeTransport {
-  private chosen: { readonly path: 'wire' | 'sdk'; readonly transport: InvokeTransport } | undefined;
+  private chosen: Chosen | undefined;
+  /** Transports of the other regions whose function ARNs were called (a fallback in another region). */
+  private readonly elsewhere = new Map<string, Chosen>();
 
   constructor(private readonly options: LambdaTransportOptions = {}) {}
 
   invoke(req: InvokeRequest): Promise<InvokeResponse> {
-    this.chosen ??= this.choose();
+    // Lambda answers an ARN of another region with 404 "not reachable in this region": call it there.
+    const region = ARN_REGION.exec(req.functionName)?.[1];
+    const env = this.options.env ?? process.env;
+    if (region && region !== (env.AWS_REGION || env.AWS_DEFAULT_REGION) && !this.options.client) {
+      let t = this.elsewhere.get(region);
+      if (!t) {
+        t = this.choose({ ...env, AWS_REGION: region, AWS_DEFAULT_REGION: region });
+        this.elsewhere.set(region, t);
+      }
+      return t.transport.invoke(req);
+    }
+    this.chosen ??= this.choose(env);
     return this.chosen.transport.invoke(req);
   }
 
@@ -30,8 +51,7 @@ export class LambdaInvokeTransport implements InvokeTransport {
     return this.chosen?.path;
   }
 
-  private choose(): NonNullable<LambdaInvokeTransport['chosen']> {
-    const env = this.options.env ?? process.env;
+  private choose(env: Readonly<Record<string, string | undefined>>): Chosen {
     const { awsRoute, LAMBDA } = require('../aws') as typeof import('../aws');
     const route = this.options.client ? undefined : awsRoute(LAMBDA, env);
     if (route?.wire) {
