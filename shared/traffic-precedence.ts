@@ -14,7 +14,8 @@
  * Pure, and on the runtime's init path: no imports beyond the policy model.
  */
 import { MANAGED_BY } from './names';
-import { DEFAULTS, type RetryOn, type TrafficPolicy } from './policy';
+import type { TrafficPolicy } from './policy';
+import { DEFAULTS, type RetryOn } from './policy-rules';
 
 export interface ResolvedTrafficPolicy {
   readonly timeoutMs: number;

@@ -40,7 +40,7 @@ export const LAYER_FILES = {
   /** The first invocation: metadata, deadline, policy model, cache and decision, telemetry, the runtime. */
   'runtime-entry.js': [
     'runtime-entry.ts',
-    '../../shared/policy.ts',
+    '../../shared/policy-rules.ts',
     '../../shared/http-target.ts',
     '../../shared/trace-header.ts',
     'metadata.ts',

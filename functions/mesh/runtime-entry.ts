@@ -8,7 +8,7 @@
  * it (LAYER_FILES in build.ts), so each is loaded once.
  */
 export * from '../../shared/http-target';
-export * from '../../shared/policy';
+export * from '../../shared/policy-rules';
 export * from '../../shared/trace-header';
 export * from './header-value';
 export * from './identity/request-binding';

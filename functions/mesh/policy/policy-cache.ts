@@ -18,7 +18,7 @@
  */
 import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
 import { breakerPartition, ENV, TABLE } from '../../../shared/names';
-import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
+import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy-rules';
 import { authorize, type Freshness } from '../policy-decision';
 import type { EffectivePolicy } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
