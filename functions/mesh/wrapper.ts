@@ -7,7 +7,6 @@
  * A refused caller learns only `denied` or `unauthenticated` and a request id; the reason goes to
  * this function's access log and metrics. The handler gets the caller's payload object untouched.
  */
-import { randomUUID } from 'node:crypto';
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
 import type { TraceContext } from '../../shared/trace-header';
@@ -109,7 +108,8 @@ function arrive(rt: MeshRuntime, event: unknown, context: LambdaContextLike): In
     arrivedAt,
     meta,
     overHttp,
-    requestId: context?.awsRequestId ?? randomUUID(),
+    // Lambda always gives one; node:crypto (~2 ms to load) only for a caller that does not.
+    requestId: context?.awsRequestId ?? (require('node:crypto') as typeof import('node:crypto')).randomUUID(),
     // Outgoing subsegments hang under the function segment Lambda wrote (invocation-trace.ts).
     trace: invocationTrace(lambdaTraceHeader(), meta?.trc),
     version: context?.functionVersion ?? rt.config.functionVersion,
