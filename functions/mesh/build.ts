@@ -37,20 +37,10 @@ export const BUNDLE_OPTIONS = {
 export const LAYER_FILES = {
   /** Init: the exports, the error classes, the wrapper handler, the local endpoint, the handler loader. */
   'index.js': ['index.ts', 'errors.ts'],
-  /** The first invocation: metadata, deadline, policy model, cache and decision, telemetry, the runtime. */
-  'runtime-entry.js': [
-    'runtime-entry.ts',
-    '../../shared/policy-rules.ts',
-    '../../shared/http-target.ts',
-    '../../shared/trace-header.ts',
-    'metadata.ts',
-    'header-value.ts',
-    'resilience/deadline.ts',
-    'identity/request-binding.ts',
-    'routing/route-headers.ts',
-  ],
+  /** The first invocation: the inbound check (metadata, policy cache, item check and decision, telemetry), the runtime. */
+  'runtime-entry.js': ['runtime-entry.ts', 'policy/policy-snapshot.ts', 'policy-decision.ts'],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
-  'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts'],
+  'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts', 'telemetry/xray-emitter.ts'],
   /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */
   'aws.js': ['aws/index.ts'],
   /** The first policy table read. */
@@ -61,15 +51,35 @@ export const LAYER_FILES = {
   'http-target.js': ['identity/http-target.ts', 'identity/http-exchange.ts', 'transport/http-transport.ts'],
   'sigv4-http.js': ['transport/sigv4-http.ts'],
   'mtls-http.js': ['transport/mtls-http.ts'],
+  /** The local HTTP endpoint's answer, on its first connection. */
+  'endpoint-request.js': ['endpoint-request.ts'],
+  /** A deployment's ping (a pre-traffic check), answered instead of the handler. */
+  'deploy-ping.js': ['deploy-ping.ts'],
   /** The first breaker that opens with shared breakers on. */
   'shared-breaker-writer.js': ['resilience/shared-breaker-writer.ts'],
 } as const;
 
 /**
- * Modules of index.js that later files bundle again: constants and functions without state, which
- * index.js cannot re-export without widening the public API of `lambda-mesh/runtime`.
+ * Modules several files bundle, each file the parts it uses: constants and functions without state
+ * (trace-header's only state is a pool of random bytes for ids). index.js cannot re-export its own
+ * without widening the public API of `lambda-mesh/runtime`; the others, re-exported from
+ * runtime-entry.js, would put code only calls run (metadata encoding, SigV4 request lines, attempt
+ * deadlines, the policy model's defaults) in the file every invocation loads.
  */
-const MAY_REPEAT = new Set(['shared/names.ts', 'shared/loopback.ts', 'functions/mesh/handler-loader.ts']);
+const MAY_REPEAT = new Set([
+  'shared/names.ts',
+  'shared/loopback.ts',
+  'functions/mesh/handler-loader.ts',
+  'shared/policy-rules.ts',
+  'shared/deploy-check.ts',
+  'shared/http-target.ts',
+  'shared/trace-header.ts',
+  'functions/mesh/metadata.ts',
+  'functions/mesh/header-value.ts',
+  'functions/mesh/resilience/deadline.ts',
+  'functions/mesh/identity/request-binding.ts',
+  'functions/mesh/routing/route-headers.ts',
+]);
 export type LayerFile = keyof typeof LAYER_FILES;
 
 export interface BuildLayerResult {

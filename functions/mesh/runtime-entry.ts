@@ -4,16 +4,11 @@
  * identity and the transports in files of their own. Why files: V8 compiles every byte of a file it
  * loads (esbuild's lazy module wrappers are parenthesized functions, compiled eagerly), so code a path
  * does not run must not be in a file that path loads; measured by bench/cold-start.bench.ts.
- * Besides MeshRuntime and wrapHandler it re-exports the modules the files required after it share with
- * it (LAYER_FILES in build.ts), so each is loaded once.
+ * It exports what index.js uses and the parts of the inbound check deploy-ping.js shares; the pure
+ * modules it shares with later files (metadata, trace header, deadlines, the policy model's rules)
+ * are bundled by each file that uses them, each keeping the functions it calls (MAY_REPEAT, build.ts).
  */
-export * from '../../shared/http-target';
-export * from '../../shared/policy-rules';
-export * from '../../shared/trace-header';
-export * from './header-value';
-export * from './identity/request-binding';
 export { MeshRuntime } from './mesh-runtime';
-export * from './metadata';
-export * from './resilience/deadline';
-export * from './routing/route-headers';
+export * from './policy/policy-snapshot';
+export * from './policy-decision';
 export { wrapHandler } from './wrapper';

@@ -10,7 +10,6 @@
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
 import type { TraceContext } from '../../shared/trace-header';
-import { answerPing } from './deploy-ping';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
@@ -19,7 +18,6 @@ import {
   MeshUnauthenticatedError,
 } from './errors';
 import { type AnyHandler, callHandler } from './handler-loader';
-import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
 import type { InvocationScope } from './invocation-scope';
 import type { MeshRuntime } from './mesh-runtime';
 import { isHttpEvent, metadataFromClientContext, metadataFromHeaders } from './metadata';
@@ -129,6 +127,8 @@ async function verifyCaller(inv: Inbound): Promise<Refusal | undefined> {
     if (overHttp) inv.caller = inv.source = EXTERNAL;
     return undefined;
   }
+  // Identity on: its file is loaded (identity/index.ts), and holds what binds the token to the request.
+  const { bodyOfEvent, requestLineOfEvent } = require('./identity') as typeof import('./identity');
   const v = identity.verify({
     token: meta.tok,
     source: meta.src,
@@ -174,6 +174,8 @@ async function authorizeCaller(inv: Inbound): Promise<Refusal | undefined> {
 }
 
 async function answerPingOf(inv: Inbound, ping: NonNullable<ReturnType<typeof readPing>>): Promise<unknown> {
+  // Pings come from a deployment's hook, not from traffic: their code is its own file in the layer.
+  const { answerPing } = require('./deploy-ping') as typeof import('./deploy-ping');
   const answer = await answerPing(inv.rt, ping, inv.version, inv.source);
   record(inv, 200, 'success');
   return { [PING_KEY]: answer };

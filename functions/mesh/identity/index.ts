@@ -25,6 +25,8 @@ export {
   type VerifyResult,
 } from './identity-reason';
 export { type CaSecret, type IdentitySecret, parseIdentitySecret } from './identity-secret';
+// What the wrapper binds a token to (the request as received): with identity on, from this file.
+export { bodyOfEvent, requestLineOfEvent } from './request-binding';
 export { secretsManagerReader } from './secret-reader';
 
 let loading: Promise<Identity | undefined> | undefined;

@@ -9,7 +9,7 @@
  */
 import { writeSync } from 'node:fs';
 import { METRICS } from '../../../shared/names';
-import { type SegmentDoc, XrayEmitter } from './xray-emitter';
+import type { SegmentDoc, XrayEmitter } from './xray-emitter';
 
 export type Reporter = 'source' | 'destination';
 
@@ -145,7 +145,11 @@ export class MeshTelemetry {
       this.onSegment(doc);
       return;
     }
-    this.xray ??= new XrayEmitter(this.xrayAddress);
+    // Only calls send segments: the emitter comes with the outbound pipeline's file (outbound-entry.ts).
+    if (!this.xray) {
+      const { XrayEmitter } = require('../outbound-entry') as typeof import('../outbound-entry');
+      this.xray = new XrayEmitter(this.xrayAddress);
+    }
     this.xray.send(doc);
   }
 
