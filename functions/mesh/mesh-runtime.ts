@@ -70,16 +70,21 @@ export class MeshRuntime {
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
     this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
     this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
+    // Identity off: neither side loads identity's file (a mesh caller's metadata is read, not verified).
+    const identityOff = !options.identity && !env[ENV.identitySecret];
     this.identityLoader = new IdentityLoader(
       options.identity ??
-        (() =>
-          (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>),
+        (identityOff
+          ? () => Promise.resolve(undefined)
+          : () =>
+              (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<
+                IdentityLike | undefined
+              >),
       {
         now: options.now,
         onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, reason),
       },
     );
-    const identityOff = !options.identity && !env.MESH_IDENTITY_SECRET;
     // The outbound pipeline and its transport are their own file in the layer: a function that makes
     // no call never loads them.
     this.makeClient = () => {

@@ -165,6 +165,14 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     const cases: [string, unknown, () => Record<string, string>, string[], string | undefined][] = [
       ['inbound only', {}, aws, ['index.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'], undefined],
       [
+        // Mesh metadata arrives, identity is off: nothing to verify, so identity's file stays unloaded.
+        'inbound from a mesh caller, identity off',
+        { headers: { 'x-mesh-source': 'orders' }, requestContext: {}, body: '{}' },
+        aws,
+        ['index.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        undefined,
+      ],
+      [
         'a call the policy refuses here',
         { call: 'nowhere' },
         aws,
