@@ -79,6 +79,7 @@ const MAY_REPEAT = new Set([
   'functions/mesh/resilience/deadline.ts',
   'functions/mesh/identity/request-binding.ts',
   'functions/mesh/routing/route-headers.ts',
+  'functions/mesh/telemetry/monotonic-ms.ts',
 ]);
 export type LayerFile = keyof typeof LAYER_FILES;
 

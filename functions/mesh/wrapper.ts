@@ -27,6 +27,7 @@ import { isExpired } from './resilience/deadline';
 import { decideFault } from './resilience/fault-injection';
 import { type RouteHeaders, routeHeadersOf } from './routing/route-headers';
 import { invocationTrace, lambdaTraceHeader } from './telemetry/invocation-trace';
+import { monotonicMs } from './telemetry/monotonic-ms';
 
 export interface LambdaContextLike {
   readonly awsRequestId?: string;
@@ -92,7 +93,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
 }
 
 function arrive(rt: MeshRuntime, event: unknown, context: LambdaContextLike): Inbound {
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const arrivedAt = Date.now();
   // The token binds the request in the form it travelled: an Invoke's payload, or the HTTP request.
   const fromInvoke = metadataFromClientContext(context?.clientContext);
@@ -283,7 +284,7 @@ function record(inv: Inbound, code: number, outcome: string, err?: Error, denied
     version: inv.version,
     code,
     outcome,
-    durationMs: performance.now() - inv.t0,
+    durationMs: monotonicMs() - inv.t0,
     attempts: meta?.att,
     denied,
     idempotencyKey: meta?.idk,

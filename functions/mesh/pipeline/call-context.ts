@@ -20,6 +20,7 @@ import type { AliasVersions } from '../routing/alias-pin';
 import type { RouteBalancers } from '../routing/route-choice';
 import { mergeRouteHeaders, type RouteHeaders, routeHeadersOf } from '../routing/route-headers';
 import type { MeshTelemetry } from '../telemetry/mesh-telemetry';
+import { monotonicMs } from '../telemetry/monotonic-ms';
 import type { InvokeResponse, InvokeTransport } from '../transport/lambda-invoke';
 import { MeshCallError } from './errors';
 
@@ -88,7 +89,7 @@ export interface CallContext {
   readonly idempotencyKey: string;
   /** When the call started, on the client's clock (epoch ms). */
   readonly startedAt: number;
-  /** The same moment on performance.now(), for the call's duration. */
+  /** The same moment on a monotonic clock (telemetry/monotonic-ms.ts), for the call's duration. */
   readonly t0: number;
   /** The version the call is reported under: the alias until an attempt names another. */
   version: string;
@@ -161,7 +162,7 @@ export interface AttemptOutcome {
 /** Opens a call: its target checked, its idempotency key (derived from the invocation's), its start. */
 export function startCall(client: ClientState, target: string, payload: unknown, options: CallOptions): CallContext {
   const startedAt = client.now();
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   if (typeof target !== 'string' || !SERVICE_NAME_PATTERN.test(target)) {
     throw new MeshCallError(
       `call(target): ${JSON.stringify(target)} is not a service name (lower-case letters, digits, dashes)`,
