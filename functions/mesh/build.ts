@@ -40,7 +40,12 @@ export const LAYER_FILES = {
   /** The first invocation: the inbound check (metadata, policy cache, item check and decision, telemetry), the runtime. */
   'runtime-entry.js': ['runtime-entry.ts', 'policy/policy-snapshot.ts', 'policy-decision.ts'],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
-  'outbound.js': ['outbound-entry.ts', 'resilience/shared-breaker.ts', 'telemetry/xray-emitter.ts'],
+  'outbound.js': [
+    'outbound-entry.ts',
+    '../../shared/http-target.ts',
+    'resilience/shared-breaker.ts',
+    'telemetry/xray-emitter.ts',
+  ],
   /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */
   'aws.js': ['aws/index.ts'],
   /** The first policy table read. */
@@ -72,7 +77,6 @@ const MAY_REPEAT = new Set([
   'functions/mesh/handler-loader.ts',
   'shared/policy-rules.ts',
   'shared/deploy-check.ts',
-  'shared/http-target.ts',
   'shared/trace-header.ts',
   'functions/mesh/metadata.ts',
   'functions/mesh/header-value.ts',

@@ -8,6 +8,7 @@
  * each see their own.
  */
 
+import type { HttpTargets } from '../../shared/http-target';
 import { ENV } from '../../shared/names';
 import type { CallOptions, ClientDeps, MeshClient, Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
@@ -62,6 +63,8 @@ export class MeshRuntime {
   private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
   private outbound: MeshClient | undefined;
   private readonly makeClient: () => MeshClient;
+  private readonly env: Readonly<Record<string, string | undefined>>;
+  private targets: HttpTargets | undefined;
 
   constructor(options: MeshRuntimeOptions = {}) {
     const env = options.env ?? process.env;
@@ -86,29 +89,23 @@ export class MeshRuntime {
       },
     );
     // The outbound pipeline and its transport are their own file in the layer: a function that makes
-    // no call never loads them.
+    // no call never loads them (outbound-client.ts builds the client).
     this.makeClient = () => {
-      const { MeshClient, LambdaInvokeTransport } = require('./outbound-entry') as typeof import('./outbound-entry');
-      return new MeshClient({
-        meshName: this.config.meshName,
-        service: this.config.service,
-        policy: this.policy,
-        transport: options.transport ?? new LambdaInvokeTransport({ env }),
-        telemetry: this.telemetry,
-        // Identity off: no module load, no promise per call.
-        identity: identityOff ? () => Promise.resolve(undefined) : () => this.signer(),
-        scope: () => this.invocations.current(),
-        httpTargets: this.config.httpTargets,
-        routeHeaderNames: this.config.routeHeaders,
-        sleep: options.sleep,
-        random: options.random,
-        now: options.now,
-        sharedBreakers:
-          options.sharedBreakers === false
-            ? undefined
-            : (options.sharedBreakers ?? lazyBreakerWriter(this.policy.tableName, env, options.sink)),
-      });
+      const { createMeshClient } = require('./outbound-entry') as typeof import('./outbound-entry');
+      return createMeshClient({ runtime: this, options, env, identityOff, signer: () => this.signer() });
     };
+    this.env = env;
+  }
+
+  /**
+   * The HTTP targets the deployment declared (MESH_HTTP_TARGETS), parsed on first use: only calls
+   * (and a deployment's ping) read them, so the parser comes with the outbound pipeline's file.
+   */
+  get httpTargets(): HttpTargets {
+    this.targets ??= (require('./outbound-entry') as typeof import('./outbound-entry')).parseHttpTargets(
+      this.env[ENV.httpTargets],
+    );
+    return this.targets;
   }
 
   /** The outbound pipeline, made on first use. */
@@ -158,27 +155,6 @@ function unavailableIdentity(service: string, reason: string): IdentityLike {
     verify: () => ({ ok: false, reason: IDENTITY_UNAVAILABLE }),
     sign: () => {
       throw new MeshIdentityUnavailableError(`mesh: ${service} has no identity yet (${reason})`);
-    },
-  };
-}
-
-/** A breaker writer that loads nothing until a breaker opens (cold start stays lean). */
-function lazyBreakerWriter(
-  tableName: string | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-  log?: (line: string) => void,
-): ClientDeps['sharedBreakers'] {
-  // Opt-in: writing into the targets' partitions needs a PutItem grant the construct gives only on request.
-  if (!tableName || env[ENV.sharedBreakers] !== 'true') return undefined;
-  let writer: import('./resilience/shared-breaker-writer').SharedBreakerWriter | undefined;
-  return {
-    opened(target, version, openedAt, openMs) {
-      if (!writer) {
-        const { SharedBreakerWriter } =
-          require('./resilience/shared-breaker-writer') as typeof import('./resilience/shared-breaker-writer');
-        writer = new SharedBreakerWriter({ tableName, env, log });
-      }
-      writer.opened(target, version, openedAt, openMs);
     },
   };
 }

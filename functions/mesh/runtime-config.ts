@@ -1,5 +1,4 @@
 /** The environment the runtime reads once (at first use), as a plain object tests can build. */
-import { type HttpTargets, parseHttpTargets } from '../../shared/http-target';
 import { ENV } from '../../shared/names';
 import { parseRouteHeaderNames } from './routing/route-headers';
 
@@ -9,8 +8,6 @@ export interface RuntimeConfig {
   readonly disabled: boolean;
   readonly functionVersion: string;
   readonly xrayAddress?: string;
-  /** The HTTP targets the deployment declared (MESH_HTTP_TARGETS); policy items never add one. */
-  readonly httpTargets: HttpTargets;
   /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS), lower-case. */
   readonly routeHeaders: ReadonlySet<string>;
 }
@@ -22,7 +19,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     disabled: env[ENV.disabled] === 'true',
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     xrayAddress: env.AWS_XRAY_DAEMON_ADDRESS,
-    httpTargets: parseHttpTargets(env[ENV.httpTargets]),
     routeHeaders: parseRouteHeaderNames(env[ENV.routeHeaders]),
   };
 }
