@@ -12,7 +12,7 @@ import type { HttpTargets } from '../../shared/http-target';
 import { ENV } from '../../shared/names';
 import type { CallOptions, ClientDeps, MeshClient, Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
-import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
+import type { IdentityLoader, LoadedIdentity } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
 import { type InvocationScope, InvocationScopes } from './invocation-scope';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
@@ -60,7 +60,10 @@ export class MeshRuntime {
   readonly random: () => number;
   /** Waits of the inbound fault injection (an injected delay); injectable for tests. */
   readonly sleep: (ms: number) => Promise<void>;
-  private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
+  /** Loads this function's identity; undefined = identity off (nothing to verify or sign with). */
+  private readonly loadIdentity: (() => Promise<IdentityLike | undefined>) | undefined;
+  private identityLoader: IdentityLoader<IdentityLike | undefined> | undefined;
+  private readonly clock: (() => number) | undefined;
   private outbound: MeshClient | undefined;
   private readonly makeClient: () => MeshClient;
   private readonly env: Readonly<Record<string, string | undefined>>;
@@ -75,19 +78,12 @@ export class MeshRuntime {
     this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
     // Identity off: neither side loads identity's file (a mesh caller's metadata is read, not verified).
     const identityOff = !options.identity && !env[ENV.identitySecret];
-    this.identityLoader = new IdentityLoader(
-      options.identity ??
-        (identityOff
-          ? () => Promise.resolve(undefined)
-          : () =>
-              (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<
-                IdentityLike | undefined
-              >),
-      {
-        now: options.now,
-        onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, reason),
-      },
-    );
+    this.loadIdentity = identityOff
+      ? undefined
+      : (options.identity ??
+        (() =>
+          (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>));
+    this.clock = options.now;
     // The outbound pipeline and its transport are their own file in the layer: a function that makes
     // no call never loads them (outbound-client.ts builds the client).
     this.makeClient = () => {
@@ -119,17 +115,35 @@ export class MeshRuntime {
    * identity/identity-loader.ts), a stand-in whose every check refuses with `identity-unavailable`.
    */
   async identity(): Promise<IdentityLike | undefined> {
-    const r = await this.identityLoader.get();
-    return 'identity' in r ? r.identity : unavailableIdentity(this.config.service, r.missing);
+    const r = await this.loadedIdentity();
+    if ('identity' in r) return r.identity;
+    const { unavailableIdentity } = require('./identity') as typeof import('./identity');
+    return unavailableIdentity(this.config.service, r.missing);
   }
 
   /** What outbound calls sign with; rejects with MeshIdentityUnavailableError while there is no identity. */
   private async signer(): Promise<Signer | undefined> {
-    const r = await this.identityLoader.get();
+    const r = await this.loadedIdentity();
     if ('identity' in r) return r.identity;
     throw new MeshIdentityUnavailableError(
       `mesh: ${this.config.service} has no identity yet (${r.missing}); its mesh calls are refused until its identity secret holds one`,
     );
+  }
+
+  /**
+   * The identity, or why there is none; with identity on, the loader comes from identity's file
+   * (identity/identity-loader.ts), required on the first need.
+   */
+  private loadedIdentity(): Promise<LoadedIdentity<IdentityLike | undefined>> {
+    if (!this.loadIdentity) return Promise.resolve({ identity: undefined });
+    if (!this.identityLoader) {
+      const { IdentityLoader } = require('./identity') as typeof import('./identity');
+      this.identityLoader = new IdentityLoader(this.loadIdentity, {
+        now: this.clock,
+        onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, reason),
+      });
+    }
+    return this.identityLoader.get();
   }
 
   /**
@@ -147,14 +161,4 @@ export class MeshRuntime {
   call<T = unknown>(target: string, payload?: unknown, options?: CallOptions): Promise<T> {
     return this.client.call<T>(target, payload, options);
   }
-}
-
-/** Stands in for a missing identity: refuses every caller, signs nothing. */
-function unavailableIdentity(service: string, reason: string): IdentityLike {
-  return {
-    verify: () => ({ ok: false, reason: IDENTITY_UNAVAILABLE }),
-    sign: () => {
-      throw new MeshIdentityUnavailableError(`mesh: ${service} has no identity yet (${reason})`);
-    },
-  };
 }

@@ -15,6 +15,8 @@ import { secretsManagerReader } from './secret-reader';
 
 export { TrustBundle } from './certificate-check';
 export { Identity, type IdentityOptions, type SecretReader } from './identity';
+// The runtime's loader of this identity, and its stand-in while there is none.
+export { IDENTITY_UNAVAILABLE, IdentityLoader, type LoadedIdentity, unavailableIdentity } from './identity-loader';
 export {
   CLOCK_SKEW_S,
   IdentityRefusedError,
