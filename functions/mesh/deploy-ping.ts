@@ -22,7 +22,7 @@ import { loadSnapshot } from './policy/policy-snapshot';
 import { decide } from './policy-decision';
 
 /** What the ping needs of the runtime (a MeshRuntime fits). */
-export type PingRuntime = Pick<MeshRuntime, 'config' | 'policy' | 'identity' | 'call' | 'httpTargets'>;
+export type PingRuntime = Pick<MeshRuntime, 'config' | 'policy' | 'identity' | 'call'>;
 
 export async function answerPing(
   rt: PingRuntime,
@@ -42,7 +42,7 @@ export async function answerPing(
     }
     for (const target of targets) {
       checks.push(
-        rt.httpTargets.ok && rt.httpTargets.targets.has(target)
+        rt.config.httpTargets.ok && rt.config.httpTargets.targets.has(target)
           ? { name: `call ${target}`, ok: true, detail: 'not checked: reached over HTTP' }
           : await callCheck(rt, target),
       );

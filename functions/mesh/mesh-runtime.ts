@@ -8,7 +8,6 @@
  * each see their own.
  */
 
-import type { HttpTargets } from '../../shared/http-target';
 import { ENV } from '../../shared/names';
 import type { CallOptions, ClientDeps, MeshClient, Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
@@ -16,7 +15,7 @@ import type { IdentityLoader, LoadedIdentity } from './identity/identity-loader'
 import type { RequestBinding } from './identity/request-binding';
 import { type InvocationScope, InvocationScopes } from './invocation-scope';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
-import { type RuntimeConfig, readConfig } from './runtime-config';
+import { type RuntimeConfig, readConfig, withConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
 import type { SegmentDoc } from './telemetry/xray-emitter';
 import type { InvokeTransport } from './transport/lambda-invoke';
@@ -66,12 +65,10 @@ export class MeshRuntime {
   private readonly clock: (() => number) | undefined;
   private outbound: MeshClient | undefined;
   private readonly makeClient: () => MeshClient;
-  private readonly env: Readonly<Record<string, string | undefined>>;
-  private targets: HttpTargets | undefined;
 
   constructor(options: MeshRuntimeOptions = {}) {
     const env = options.env ?? process.env;
-    this.config = { ...readConfig(env), ...options.config };
+    this.config = withConfig(readConfig(env), options.config);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
     this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
@@ -90,18 +87,6 @@ export class MeshRuntime {
       const { createMeshClient } = require('./outbound-entry') as typeof import('./outbound-entry');
       return createMeshClient({ runtime: this, options, env, identityOff, signer: () => this.signer() });
     };
-    this.env = env;
-  }
-
-  /**
-   * The HTTP targets the deployment declared (MESH_HTTP_TARGETS), parsed on first use: only calls
-   * (and a deployment's ping) read them, so the parser comes with the outbound pipeline's file.
-   */
-  get httpTargets(): HttpTargets {
-    this.targets ??= (require('./outbound-entry') as typeof import('./outbound-entry')).parseHttpTargets(
-      this.env[ENV.httpTargets],
-    );
-    return this.targets;
   }
 
   /** The outbound pipeline, made on first use. */

@@ -29,7 +29,7 @@ export function createMeshClient(w: OutboundWiring): MeshClient {
     // Identity off: no module load, no promise per call.
     identity: w.identityOff ? () => Promise.resolve(undefined) : w.signer,
     scope: () => rt.invocations.current(),
-    httpTargets: rt.httpTargets,
+    httpTargets: rt.config.httpTargets,
     routeHeaderNames: rt.config.routeHeaders,
     sleep: options.sleep,
     random: options.random,

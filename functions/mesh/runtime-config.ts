@@ -1,4 +1,5 @@
 /** The environment the runtime reads once (at first use), as a plain object tests can build. */
+import type { HttpTargets } from '../../shared/http-target';
 import { ENV } from '../../shared/names';
 import { parseRouteHeaderNames } from './routing/route-headers';
 
@@ -8,17 +9,34 @@ export interface RuntimeConfig {
   readonly disabled: boolean;
   readonly functionVersion: string;
   readonly xrayAddress?: string;
+  /**
+   * The HTTP targets the deployment declared (MESH_HTTP_TARGETS); policy items never add one. Parsed
+   * on the first read, by the outbound pipeline's file: only calls and a deployment's ping read them.
+   */
+  readonly httpTargets: HttpTargets;
   /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS), lower-case. */
   readonly routeHeaders: ReadonlySet<string>;
 }
 
 export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): RuntimeConfig {
+  let httpTargets: HttpTargets | undefined;
   return {
     meshName: env[ENV.meshName] ?? 'mesh',
     service: env[ENV.service] ?? env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
     disabled: env[ENV.disabled] === 'true',
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     xrayAddress: env.AWS_XRAY_DAEMON_ADDRESS,
+    get httpTargets() {
+      httpTargets ??= (require('./outbound-entry') as typeof import('./outbound-entry')).parseHttpTargets(
+        env[ENV.httpTargets],
+      );
+      return httpTargets;
+    },
     routeHeaders: parseRouteHeaderNames(env[ENV.routeHeaders]),
   };
+}
+
+/** `base` with the fields of `override` in place of its own, its lazy fields left unread. */
+export function withConfig(base: RuntimeConfig, override: Partial<RuntimeConfig> | undefined): RuntimeConfig {
+  return override ? Object.defineProperties(base, Object.getOwnPropertyDescriptors(override)) : base;
 }

@@ -163,27 +163,27 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     });
     after(() => table?.kill());
     const cases: [string, unknown, () => Record<string, string>, string[], string | undefined][] = [
-      ['inbound only', {}, aws, ['index.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'], undefined],
+      ['inbound only', {}, aws, ['runtime-entry.js', 'runtime.js', 'wrapper.js'], undefined],
       [
         // Mesh metadata arrives, identity is off: nothing to verify, so identity's file stays unloaded.
         'inbound from a mesh caller, identity off',
         { headers: { 'x-mesh-source': 'orders' }, requestContext: {}, body: '{}' },
         aws,
-        ['index.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        ['runtime-entry.js', 'runtime.js', 'wrapper.js'],
         undefined,
       ],
       [
         'a call the policy refuses here',
         { call: 'nowhere' },
         aws,
-        ['index.js', 'outbound.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        ['outbound.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
         'MeshDeniedError',
       ],
       [
         'a Lambda Invoke',
         { call: 'payments' },
         aws,
-        ['aws.js', 'index.js', 'outbound.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        ['aws.js', 'outbound.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
         'MeshRemoteError',
       ],
       [
@@ -193,7 +193,6 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
         [
           'aws.js',
           'http-target.js',
-          'index.js',
           'outbound.js',
           'runtime-entry.js',
           'runtime.js',
@@ -211,7 +210,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
           MESH_POLICY_TABLE: 'shop-policy',
           MESH_POLICY_SNAPSHOT: '',
         }),
-        ['aws.js', 'index.js', 'policy-table-query.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        ['aws.js', 'policy-table-query.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
         undefined,
       ],
     ];
