@@ -190,15 +190,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
         'a SigV4 HTTP target',
         { call: 'refunds' },
         () => ({ ...aws(), MESH_HTTP_TARGETS: JSON.stringify({ refunds: { url: closedUrl, auth: 'iam' } }) }),
-        [
-          'aws.js',
-          'http-target.js',
-          'outbound.js',
-          'runtime-entry.js',
-          'runtime.js',
-          'sigv4-http.js',
-          'wrapper.js',
-        ],
+        ['aws.js', 'http-target.js', 'outbound.js', 'runtime-entry.js', 'runtime.js', 'sigv4-http.js', 'wrapper.js'],
         'MeshRemoteError',
       ],
       [
