@@ -38,10 +38,12 @@ export const BUNDLE_OPTIONS = {
  * handler (wrapper.handler), and every module load on a cold sandbox's path costs ~0.25 ms.
  */
 export const LAYER_FILES = {
-  /** Init: the exports, the error classes, the wrapper handler, the local endpoint, the handler loader. */
+  /**
+   * Every wrapped function, at init and on its first request: the exports, the error classes, the local
+   * endpoint, the handler loader, and the inbound check (metadata, the policy cache and snapshot, the
+   * item check and decision, telemetry, the runtime). One file: each of them runs on every cold start.
+   */
   'wrapper.js': ['index.ts', 'errors.ts'],
-  /** The first invocation: the inbound check (metadata, policy cache, item check and decision, telemetry), the runtime. */
-  'runtime-entry.js': ['runtime-entry.ts', 'policy/policy-snapshot.ts', 'policy-decision.ts'],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
   'outbound.js': [
     'outbound-entry.ts',
@@ -68,11 +70,11 @@ export const LAYER_FILES = {
 } as const;
 
 /**
- * Modules several files bundle, each file the parts it uses: constants and functions without state
- * (trace-header's only state is a pool of random bytes for ids). wrapper.js cannot re-export its own
- * without widening the public API of `lambda-mesh/runtime`; the others, re-exported from
- * runtime-entry.js, would put code only calls run (metadata encoding, SigV4 request lines, attempt
- * deadlines, the policy model's defaults) in the file every invocation loads.
+ * Modules several files bundle, each file the parts it uses: constants and functions whose only state
+ * is a cache (trace-header's pool of random bytes for ids, policy-decision's memo of decisions per
+ * policy copy). wrapper.js cannot re-export them without widening the public API of
+ * `lambda-mesh/runtime`, and a file of their own would put code only calls run (metadata encoding,
+ * SigV4 request lines, attempt deadlines, the policy model's defaults) in a file every invocation loads.
  */
 const MAY_REPEAT = new Set([
   'shared/names.ts',
@@ -80,6 +82,10 @@ const MAY_REPEAT = new Set([
   'functions/mesh/handler-loader.ts',
   'shared/policy-rules.ts',
   'shared/deploy-check.ts',
+  'functions/mesh/policy/policy-snapshot.ts',
+  'functions/mesh/policy-decision.ts',
+  'functions/mesh/policy/effective-policy.ts',
+  'shared/traffic-precedence.ts',
   'shared/trace-header.ts',
   'functions/mesh/metadata.ts',
   'functions/mesh/header-value.ts',

@@ -201,34 +201,34 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     });
     after(() => table?.kill());
     const cases: [string, unknown, () => Record<string, string>, string[], string | undefined][] = [
-      ['inbound only', {}, aws, ['runtime-entry.js', 'runtime.js', 'wrapper.js'], undefined],
+      ['inbound only', {}, aws, ['runtime.js', 'wrapper.js'], undefined],
       [
         // Mesh metadata arrives, identity is off: nothing to verify, so identity's file stays unloaded.
         'inbound from a mesh caller, identity off',
         { headers: { 'x-mesh-source': 'orders' }, requestContext: {}, body: '{}' },
         aws,
-        ['runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        ['runtime.js', 'wrapper.js'],
         undefined,
       ],
       [
         'a call the policy refuses here',
         { call: 'nowhere' },
         aws,
-        ['outbound.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        ['outbound.js', 'runtime.js', 'wrapper.js'],
         'MeshDeniedError',
       ],
       [
         'a Lambda Invoke',
         { call: 'payments' },
         aws,
-        ['aws.js', 'outbound.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        ['aws.js', 'outbound.js', 'runtime.js', 'wrapper.js'],
         'MeshRemoteError',
       ],
       [
         'a SigV4 HTTP target',
         { call: 'refunds' },
         () => ({ ...aws(), MESH_HTTP_TARGETS: JSON.stringify({ refunds: { url: closedUrl, auth: 'iam' } }) }),
-        ['aws.js', 'http-target.js', 'outbound.js', 'runtime-entry.js', 'runtime.js', 'sigv4-http.js', 'wrapper.js'],
+        ['aws.js', 'http-target.js', 'outbound.js', 'runtime.js', 'sigv4-http.js', 'wrapper.js'],
         'MeshRemoteError',
       ],
       [
@@ -240,7 +240,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
           MESH_POLICY_TABLE: 'shop-policy',
           MESH_POLICY_SNAPSHOT: '',
         }),
-        ['aws.js', 'policy-table-query.js', 'runtime-entry.js', 'runtime.js', 'wrapper.js'],
+        ['aws.js', 'policy-table-query.js', 'runtime.js', 'wrapper.js'],
         undefined,
       ],
     ];
