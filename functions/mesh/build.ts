@@ -159,6 +159,13 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
     const { bytes, inputs } = bundleLayerFile(file, pkgDir, owner);
     files[file] = bytes;
     for (const input of inputs) {
+      if (input.includes('node_modules/zod/')) {
+        // Building the zod schemas cost a cold sandbox more than the rest of its inbound check.
+        throw new Error(
+          `mesh layer: ${file} bundles zod (${input}); the runtime checks policy items with ` +
+            'shared/policy-item-check.ts: import values from shared/policy-rules.ts, only types from shared/policy.ts',
+        );
+      }
       const other = bundledIn.get(input);
       if (other && !MAY_REPEAT.has(input)) {
         throw new Error(
