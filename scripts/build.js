@@ -42,7 +42,7 @@ const sizes = buildAssets(join(dist, 'assets'));
 // file, because Node refuses an `exports` target with a node_modules segment (the layer's layout).
 writeFileSync(
   join(dist, 'runtime.js'),
-  "module.exports = require('./assets/mesh-layer/nodejs/node_modules/lambda-mesh/index.js');\n",
+  "module.exports = require('./assets/mesh-layer/nodejs/node_modules/lambda-mesh/wrapper.js');\n",
 );
 const summary = Object.entries(sizes)
   .map(([name, bytes]) => `${name} ${Math.round(bytes / 1024)} KB`)

@@ -8,10 +8,11 @@
  * sampling rules; the parser reports "none" as `sampled: undefined` and leaves the decision to the
  * caller, which knows which role it plays (see docs/observability.md, "Sampling").
  *
- * Keys are matched case-insensitively, as the AWS X-Ray SDK for Node.js does. Only node:crypto is
- * imported: the runtime loads this file on its init path.
+ * Keys are matched case-insensitively, as the AWS X-Ray SDK for Node.js does. node:crypto is required
+ * when the first id is drawn: the runtime loads this file on the inbound path, which only parses
+ * (loading node:crypto costs ~2 ms of a cold sandbox's first request).
  */
-import { randomBytes } from 'node:crypto';
+const randomBytes = (n: number): Buffer => (require('node:crypto') as typeof import('node:crypto')).randomBytes(n);
 
 /** A parsed header: `sampled` is undefined when the header carries no sampling decision. */
 export interface TraceHeader {
@@ -61,7 +62,7 @@ export function newTraceId(now = Date.now()): string {
     .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 }
 
-let pool = Buffer.alloc(0);
+let pool: Buffer = Buffer.alloc(0);
 let offset = 0;
 
 /** A new 16-hex (sub)segment id; random bytes are drawn in batches, so an id costs no system call. */

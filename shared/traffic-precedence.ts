@@ -14,7 +14,8 @@
  * Pure, and on the runtime's init path: no imports beyond the policy model.
  */
 import { MANAGED_BY } from './names';
-import { DEFAULTS, type FallbackPolicy, type RetryOn, type TrafficPolicy } from './policy';
+import type { FallbackPolicy, TrafficPolicy } from './policy';
+import { DEFAULTS, type RetryOn } from './policy-rules';
 
 /**
  * One mesh-wide token bucket that applies to an edge: the service's (`traffic`, shared by all its

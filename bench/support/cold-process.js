@@ -2,7 +2,8 @@
 // handler's module), then invocations one after another, each in a later turn of the event loop.
 // Prints one line `BENCH {...}` on stderr with what it measured (stdout is the function's log, which
 // the bench sends to /dev/null: drained at once, as Lambda drains it):
-//   initMs, firstMs (the first invocation), rssMb after the last invocation, the first answer or error,
+//   initMs, firstMs (the first invocation), cpuMs (the CPU time of both: what they cost apart from
+//   waiting for a core on a busy machine), rssMb after the last invocation, the first answer or error,
 //   and the bytes of the files of BENCH_LAYER_DIR the process loaded (the layer's code per path).
 // Plain JavaScript on purpose: a loader (tsx) would add its own time to every measure.
 // Env: BENCH_MODULE (the file to require), BENCH_EVENT (JSON), BENCH_INVOCATIONS (default 1),
@@ -10,6 +11,7 @@
 const { statSync } = require('node:fs');
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
+const cpu0 = process.cpuUsage();
 const t0 = now();
 const mod = require(process.env.BENCH_MODULE);
 if (process.env.BENCH_PRELOAD_POLICY) {
@@ -41,6 +43,8 @@ setImmediate(async () => {
     first = { error: `${err.name}: ${err.message}` };
   }
   const firstMs = now() - t1;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   for (let i = 2; i <= n; i++) await mod.handler({ ...event, n: i }, context(i)).catch(() => undefined);
   const rssMb = process.memoryUsage().rss / 2 ** 20;
   const dir = process.env.BENCH_LAYER_DIR;
@@ -48,6 +52,6 @@ setImmediate(async () => {
   const layerBytes = layerFiles.reduce((sum, f) => sum + statSync(f).size, 0);
   const files = layerFiles.map((f) => f.slice(dir.length + 1)).sort();
   // Exit once the line is flushed: a pipe is written asynchronously on Linux.
-  const line = `\nBENCH ${JSON.stringify({ initMs, firstMs, rssMb, first, layerBytes, files })}\n`;
+  const line = `\nBENCH ${JSON.stringify({ initMs, firstMs, cpuMs, rssMb, first, layerBytes, files })}\n`;
   process.stderr.write(line, () => process.exit(0));
 });

@@ -2,8 +2,8 @@
  * Builds the mesh layer asset (its layout: docs/wire-contract.md, "The layer"): one package,
  * nodejs/node_modules/lambda-mesh/, in several files, so each path of a function loads only the code it
  * runs (LAYER_FILES below: the init path, the inbound check, the outbound pipeline, AWS's wire, identity,
- * each HTTP transport), plus wrapper.js and runtime.js (`module.exports = require('./index.js')`) and
- * package.json. @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh
+ * each HTTP transport), plus index.js, runtime.js and errors.js (`module.exports = require('./wrapper.js')`)
+ * and package.json. @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh
  * puts the repo's node_modules on NODE_PATH). Run: `npx tsx functions/mesh/build.ts [outDir]`.
  *
  * Why files and not one bundle: V8 compiles every byte of a loaded file (esbuild's lazy module wrappers
@@ -32,27 +32,24 @@ export const BUNDLE_OPTIONS = {
  * The layer's files. Each bundles its entry (the first source) and what the entry imports, except the
  * sources another file provides: those it requires from that file at run time. A file provides its
  * entry and the sources listed after it, which the entry re-exports (`export *`): the modules the
- * files loaded after it share with it, loaded once. Every file but index.js is required lazily.
+ * files loaded after it share with it, loaded once. Every file but wrapper.js is required lazily.
+ *
+ * wrapper.js holds the entry (index.ts) itself, not an alias of it: it is the file Lambda loads as the
+ * handler (wrapper.handler), and every module load on a cold sandbox's path costs ~0.25 ms.
  */
 export const LAYER_FILES = {
-  /** Init: the exports, the error classes, the wrapper handler, the local endpoint, the handler loader. */
-  'index.js': ['index.ts', 'errors.ts'],
-  /** The first invocation: metadata, deadline, policy model, cache and decision, telemetry, the runtime. */
-  'runtime-entry.js': [
-    'runtime-entry.ts',
-    '../../shared/policy.ts',
-    '../../shared/http-target.ts',
-    '../../shared/trace-header.ts',
-    'metadata.ts',
-    'header-value.ts',
-    'resilience/deadline.ts',
-    'identity/request-binding.ts',
-    'routing/route-headers.ts',
-  ],
+  /**
+   * Every wrapped function, at init and on its first request: the exports, the error classes, the local
+   * endpoint, the handler loader, and the inbound check (metadata, the policy cache and snapshot, the
+   * item check and decision, telemetry, the runtime). One file: each of them runs on every cold start.
+   */
+  'wrapper.js': ['index.ts', 'errors.ts'],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
   'outbound.js': [
     'outbound-entry.ts',
+    '../../shared/http-target.ts',
     'resilience/shared-breaker.ts',
+    'telemetry/xray-emitter.ts',
     'resilience/rate-limit.ts',
     'async/event-envelope.ts',
   ],
@@ -72,6 +69,10 @@ export const LAYER_FILES = {
   'http-target.js': ['identity/http-target.ts', 'identity/http-exchange.ts', 'transport/http-transport.ts'],
   'sigv4-http.js': ['transport/sigv4-http.ts'],
   'mtls-http.js': ['transport/mtls-http.ts'],
+  /** The local HTTP endpoint's answer, on its first connection. */
+  'endpoint-request.js': ['endpoint-request.ts'],
+  /** A deployment's ping (a pre-traffic check), answered instead of the handler. */
+  'deploy-ping.js': ['deploy-ping.ts'],
   /** The first breaker that opens with shared breakers on. */
   'shared-breaker-writer.js': ['resilience/shared-breaker-writer.ts'],
   /** The first call to a target under a mesh-wide rate limit: the lease of a slice from the table. */
@@ -79,16 +80,36 @@ export const LAYER_FILES = {
 } as const;
 
 /**
- * Modules of index.js that later files bundle again: constants and functions without state, which
- * index.js cannot re-export without widening the public API of `lambda-mesh/runtime`.
+ * Modules several files bundle, each file the parts it uses: constants and functions whose only state
+ * is a cache (trace-header's pool of random bytes for ids, policy-decision's memo of decisions per
+ * policy copy). wrapper.js cannot re-export them without widening the public API of
+ * `lambda-mesh/runtime`, and a file of their own would put code only calls run (metadata encoding,
+ * SigV4 request lines, attempt deadlines, the policy model's defaults) in a file every invocation loads.
  */
-const MAY_REPEAT = new Set(['shared/names.ts', 'shared/loopback.ts', 'functions/mesh/handler-loader.ts']);
+const MAY_REPEAT = new Set([
+  'shared/names.ts',
+  'shared/loopback.ts',
+  'functions/mesh/handler-loader.ts',
+  'shared/policy-rules.ts',
+  'shared/deploy-check.ts',
+  'functions/mesh/policy/policy-snapshot.ts',
+  'functions/mesh/policy-decision.ts',
+  'functions/mesh/policy/effective-policy.ts',
+  'shared/traffic-precedence.ts',
+  'shared/trace-header.ts',
+  'functions/mesh/metadata.ts',
+  'functions/mesh/header-value.ts',
+  'functions/mesh/resilience/deadline.ts',
+  'functions/mesh/identity/request-binding.ts',
+  'functions/mesh/routing/route-headers.ts',
+  'functions/mesh/telemetry/monotonic-ms.ts',
+]);
 export type LayerFile = keyof typeof LAYER_FILES;
 
 export interface BuildLayerResult {
   /** The layer asset directory (the one to zip / hand to `Code.fromAsset`). */
   readonly outDir: string;
-  /** Path of index.js. */
+  /** Path of wrapper.js (the entry: the handler Lambda loads, and what the aliases require). */
   readonly bundle: string;
   /** Bytes of the layer's code before compression. */
   readonly bytes: number;
@@ -148,6 +169,13 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
     const { bytes, inputs } = bundleLayerFile(file, pkgDir, owner);
     files[file] = bytes;
     for (const input of inputs) {
+      if (input.includes('node_modules/zod/')) {
+        // Building the zod schemas cost a cold sandbox more than the rest of its inbound check.
+        throw new Error(
+          `mesh layer: ${file} bundles zod (${input}); the runtime checks policy items with ` +
+            'shared/policy-item-check.ts: import values from shared/policy-rules.ts, only types from shared/policy.ts',
+        );
+      }
       const other = bundledIn.get(input);
       if (other && !MAY_REPEAT.has(input)) {
         throw new Error(
@@ -158,17 +186,17 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
       bundledIn.set(input, file);
     }
   }
-  for (const alias of ['wrapper.js', 'runtime.js', 'errors.js']) {
-    // wrapper.js: the handler (wrapper.handler); runtime.js: what `import 'lambda-mesh/runtime'` resolves to in
-    // Lambda; errors.js: the error classes, which live in index.js only, so `instanceof` holds.
-    writeFileSync(join(pkgDir, alias), "module.exports = require('./index.js');\n");
+  for (const alias of ['index.js', 'runtime.js', 'errors.js']) {
+    // index.js: the package's main; runtime.js: what `import 'lambda-mesh/runtime'` resolves to in Lambda;
+    // errors.js: the error classes, which live in wrapper.js only, so `instanceof` holds.
+    writeFileSync(join(pkgDir, alias), "module.exports = require('./wrapper.js');\n");
   }
   writeFileSync(
     join(pkgDir, 'package.json'),
-    `${JSON.stringify({ name: LAYER.moduleName, version: '0.1.0', main: 'index.js', private: true }, null, 2)}\n`,
+    `${JSON.stringify({ name: LAYER.moduleName, version: '0.1.0', main: 'wrapper.js', private: true }, null, 2)}\n`,
   );
   const bytes = Object.values(files).reduce((n, b) => n + b, 0);
-  return { outDir: root, bundle: join(pkgDir, 'index.js'), bytes, files };
+  return { outDir: root, bundle: join(pkgDir, 'wrapper.js'), bytes, files };
 }
 
 if (require.main === module) {

@@ -14,15 +14,11 @@
  * bound synchronously through the TCP handle (port 0 needs its number at once), and `http` is
  * required one tick later: `http` costs several ms of module init, and nothing connects before then.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { ENV, META } from '../../shared/names';
-import { admitEndpointRequest } from './endpoint-guard';
-import { errorBody, MeshCallError } from './errors';
+import type { Server } from 'node:http';
+import { ENV } from '../../shared/names';
 import type { MeshRuntime } from './mesh-runtime';
-// Note: only types from the runtime here; the endpoint is on the init path.
-
-/** Names the invocation (its Lambda request id) a request belongs to, when several run at once. */
-export const REQUEST_ID_HEADER = 'x-mesh-request-id';
+// Note: only types from the runtime here; the endpoint is on the init path. What answers a request
+// is endpoint-request.ts, its own file in the layer, required with `http` on the first connection.
 
 export interface MeshEndpoint {
   /** `http://127.0.0.1:<port>/<secret>`, what MESH_ENDPOINT holds; append `/<service>`. */
@@ -135,7 +131,8 @@ class LocalEndpoint implements MeshEndpoint {
   private adopt(): void {
     if (this.server || this.closed) return;
     const http = require('node:http') as typeof import('node:http');
-    const server = http.createServer((req, res) => void handle(this.runtime, this.secret, req, res));
+    const { handleEndpointRequest } = require('./endpoint-request') as typeof import('./endpoint-request');
+    const server = http.createServer((req, res) => void handleEndpointRequest(this.runtime, this.secret, req, res));
     this.server = server;
     server.keepAliveTimeout = 60_000;
     server.on('error', () => undefined);
@@ -189,51 +186,4 @@ function sandboxSecret(): string {
     // no /dev/urandom: fall through
   }
   return (require('node:crypto') as typeof import('node:crypto')).randomBytes(bytes.length).toString('base64url');
-}
-
-async function handle(
-  runtime: () => MeshRuntime,
-  secret: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  try {
-    const admission = admitEndpointRequest(req, secret);
-    if (!admission.ok) throw new MeshCallError(`mesh endpoint: ${admission.reason}`, admission.status);
-    const rt = runtime();
-    const url = admission.path;
-    const service = url.split('?')[0]!.split('/')[1] ?? '';
-    if (req.method !== 'POST')
-      throw new MeshCallError(`use POST $MESH_ENDPOINT/<service> with a JSON body (got ${req.method} ${url})`, 405);
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    let payload: unknown = {};
-    if (text.trim() !== '') {
-      try {
-        payload = JSON.parse(text);
-      } catch {
-        throw new MeshCallError(`the body of POST /${service} must be JSON`, 400);
-      }
-    }
-    const idk = req.headers[META.headers.idempotencyKey] ?? req.headers['idempotency-key'];
-    const timeout = Number(req.headers['x-mesh-timeout-ms']);
-    const invocation = req.headers[REQUEST_ID_HEADER];
-    const scope = rt.invocations.named(typeof invocation === 'string' ? invocation : undefined);
-    const result = await rt.invocations.within(scope, () =>
-      rt.call(decodeURIComponent(service), payload, {
-        headers: req.headers as Record<string, string | string[] | undefined>,
-        idempotencyKey: typeof idk === 'string' ? idk : undefined,
-        timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
-      }),
-    );
-    const body = JSON.stringify(result === undefined ? null : result);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  } catch (err) {
-    const { status, body } = errorBody(err);
-    const s = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
-    res.end(s);
-  }
 }

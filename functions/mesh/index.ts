@@ -1,22 +1,21 @@
 /**
  * The mesh runtime: what handlers import as `lambda-mesh/runtime` (`mesh.call`, `call`, the error classes), and the
  * layer's wrapper `handler` (docs/wire-contract.md, "The layer"). In Lambda the import resolves to the layer's copy.
- * Module init stays tiny: the runtime, policy cache, SDK client and identity are created on first need.
+ * The inbound check is in this file of the layer (every wrapped function runs it on its first request, and a
+ * file of its own cost one module load more); the runtime, policy cache and identity are created on first
+ * need, and the outbound pipeline, identity and the transports are files of their own (build.ts).
  */
 import { ENV } from '../../shared/names';
 import type { CallOptions, CallWithMeta, SendReceipt } from './client';
 import { type MeshEndpoint, startEndpoint } from './endpoint';
 import { callHandler, loadHandler } from './handler-loader';
-import type { MeshRuntime } from './mesh-runtime';
-import type { LambdaContextLike, WrappedHandler } from './wrapper';
+import { MeshRuntime } from './mesh-runtime';
+import { type LambdaContextLike, type WrappedHandler, wrapHandler } from './wrapper';
 
 export type { CallMeta, CallOptions, CallWithMeta, SendReceipt } from './client';
 // Every error class the runtime throws, whatever errors.ts adds: handlers catch them by class.
 export * from './errors';
 export type { MeshRuntime, MeshRuntimeOptions } from './mesh-runtime';
-
-// The runtime's modules (policy schemas, pipeline, wrapper) are required on first use, not at init,
-// from ./runtime-entry (its own file in the layer, see build.ts), so module init stays a few ms.
 
 let runtime: MeshRuntime | undefined;
 let endpoint: MeshEndpoint | undefined;
@@ -24,10 +23,7 @@ let wrapped: WrappedHandler | undefined;
 
 /** The process's runtime, made from the environment on first use. */
 export function getRuntime(): MeshRuntime {
-  if (!runtime) {
-    const { MeshRuntime } = require('./runtime-entry') as typeof import('./runtime-entry');
-    runtime = new MeshRuntime();
-  }
+  runtime ??= new MeshRuntime();
   return runtime;
 }
 
@@ -115,10 +111,7 @@ function boot(): WrappedHandler {
   const userHandler = loadHandler(env[ENV.handler], taskRoot);
   let inner: WrappedHandler | undefined;
   return (event, context) => {
-    if (!inner) {
-      const { wrapHandler } = require('./runtime-entry') as typeof import('./runtime-entry');
-      inner = wrapHandler(getRuntime(), userHandler);
-    }
+    inner ??= wrapHandler(getRuntime(), userHandler);
     return inner(event, context);
   };
 }

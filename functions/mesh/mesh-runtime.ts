@@ -8,16 +8,15 @@
  * each see their own.
  */
 
-import type { Channels } from '../../shared/channel';
 import { ENV } from '../../shared/names';
 import type { CallOptions, CallWithMeta, ClientDeps, MeshClient, SendReceipt, Signer } from './client';
 import { MeshIdentityUnavailableError } from './errors';
-import { IDENTITY_UNAVAILABLE, IdentityLoader } from './identity/identity-loader';
+import type { IdentityLoader, LoadedIdentity } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
 import { type InvocationScope, InvocationScopes } from './invocation-scope';
 import { PolicyCache, type PolicyCacheOptions } from './policy/policy-cache';
 import type { RateLimitLeaser } from './resilience/rate-limit-lease';
-import { type RuntimeConfig, readConfig } from './runtime-config';
+import { type RuntimeConfig, readConfig, withConfig } from './runtime-config';
 import { MeshTelemetry, type TelemetrySink } from './telemetry/mesh-telemetry';
 import type { SegmentDoc } from './telemetry/xray-emitter';
 import type { InvokeTransport } from './transport/lambda-invoke';
@@ -73,11 +72,13 @@ export class MeshRuntime {
   readonly random: () => number;
   /** Waits of the inbound fault injection (an injected delay); injectable for tests. */
   readonly sleep: (ms: number) => Promise<void>;
-  private readonly identityLoader: IdentityLoader<IdentityLike | undefined>;
+  /** Loads this function's identity; undefined = identity off (nothing to verify or sign with). */
+  private readonly loadIdentity: (() => Promise<IdentityLike | undefined>) | undefined;
+  private identityLoader: IdentityLoader<IdentityLike | undefined> | undefined;
   /** This service's identity in other regions (fallbacks there), loaded on first need. */
   private readonly regionLoaders = new Map<string, IdentityLoader<IdentityLike | undefined>>();
   private readonly loadIn: (region: string) => Promise<IdentityLike | undefined>;
-  private readonly now: (() => number) | undefined;
+  private readonly clock: (() => number) | undefined;
   private outbound: MeshClient | undefined;
   private readonly makeClient: () => MeshClient;
   private readonly env: Readonly<Record<string, string | undefined>>;
@@ -86,21 +87,18 @@ export class MeshRuntime {
   constructor(options: MeshRuntimeOptions = {}) {
     const env = options.env ?? process.env;
     this.env = env;
-    this.config = { ...readConfig(env), ...options.config };
+    this.config = withConfig(readConfig(env), options.config);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
     this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
     this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
-    this.now = options.now;
-    this.identityLoader = new IdentityLoader(
-      options.identity ??
+    // Identity off: neither side loads identity's file (a mesh caller's metadata is read, not verified).
+    const identityOff = !options.identity && !env[ENV.identitySecret];
+    this.loadIdentity = identityOff
+      ? undefined
+      : (options.identity ??
         (() =>
-          (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>),
-      {
-        now: options.now,
-        onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, reason),
-      },
-    );
+          (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>));
     const own = options.identity;
     this.loadIn = own
       ? (region) => own(region)
@@ -111,38 +109,12 @@ export class MeshRuntime {
             this.config.service,
             env,
           ) as Promise<IdentityLike | undefined>;
-    const identityOff = !options.identity && !env.MESH_IDENTITY_SECRET;
+    this.clock = options.now;
     // The outbound pipeline and its transport are their own file in the layer: a function that makes
-    // no call never loads them.
+    // no call never loads them (outbound-client.ts builds the client).
     this.makeClient = () => {
-      const { MeshClient, LambdaInvokeTransport } = require('./outbound-entry') as typeof import('./outbound-entry');
-      let channels: Channels | undefined;
-      return new MeshClient({
-        meshName: this.config.meshName,
-        service: this.config.service,
-        policy: this.policy,
-        transport: options.transport ?? new LambdaInvokeTransport({ env }),
-        telemetry: this.telemetry,
-        // Identity off: no module load, no promise per call.
-        identity: identityOff ? () => Promise.resolve(undefined) : (region) => this.signer(region),
-        scope: () => this.invocations.current(),
-        httpTargets: this.config.httpTargets,
-        routeHeaderNames: this.config.routeHeaders,
-        // Read on the first send: a function that only calls never loads the channels' code.
-        channels: () =>
-          (channels ??= (require('../../shared/channel') as typeof import('../../shared/channel')).parseChannels(
-            env[ENV.channels],
-          )),
-        channelTransport: options.channelTransport,
-        sleep: options.sleep,
-        random: options.random,
-        now: options.now,
-        sharedBreakers:
-          options.sharedBreakers === false
-            ? undefined
-            : (options.sharedBreakers ?? lazyBreakerWriter(this.policy.tableName, env, options.sink)),
-        rateLimitLeaser: options.rateLimitLeaser ?? tableLeaser(this.policy.tableName, env),
-      });
+      const { createMeshClient } = require('./outbound-entry') as typeof import('./outbound-entry');
+      return createMeshClient({ runtime: this, options, env, identityOff, signer: (region) => this.signer(region) });
     };
   }
 
@@ -157,8 +129,10 @@ export class MeshRuntime {
    * identity/identity-loader.ts), a stand-in whose every check refuses with `identity-unavailable`.
    */
   async identity(): Promise<IdentityLike | undefined> {
-    const r = await this.identityLoader.get();
-    return 'identity' in r ? r.identity : unavailableIdentity(this.config.service, r.missing);
+    const r = await this.loadedIdentity();
+    if ('identity' in r) return r.identity;
+    const { unavailableIdentity } = require('./identity') as typeof import('./identity');
+    return unavailableIdentity(this.config.service, r.missing);
   }
 
   /**
@@ -166,7 +140,8 @@ export class MeshRuntime {
    * service's identity in that region. Rejects with MeshIdentityUnavailableError while there is none.
    */
   private async signer(region?: string): Promise<Signer | undefined> {
-    const r = await this.loaderFor(region).get();
+    const r =
+      !region || region === this.config.region ? await this.loadedIdentity() : await this.loaderIn(region).get();
     if ('identity' in r) return r.identity;
     const where = region && region !== this.config.region ? ` in ${region}` : '';
     throw new MeshIdentityUnavailableError(
@@ -174,17 +149,34 @@ export class MeshRuntime {
     );
   }
 
-  private loaderFor(region: string | undefined): IdentityLoader<IdentityLike | undefined> {
-    if (!region || region === this.config.region) return this.identityLoader;
+  /** This service's identity in another region, its loader (from identity's file) made on the first need. */
+  private loaderIn(region: string): IdentityLoader<IdentityLike | undefined> {
     let loader = this.regionLoaders.get(region);
     if (!loader) {
+      const { IdentityLoader } = require('./identity') as typeof import('./identity');
       loader = new IdentityLoader(() => this.loadIn(region), {
-        now: this.now,
+        now: this.clock,
         onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, `${region}: ${reason}`),
       });
       this.regionLoaders.set(region, loader);
     }
     return loader;
+  }
+
+  /**
+   * The identity, or why there is none; with identity on, the loader comes from identity's file
+   * (identity/identity-loader.ts), required on the first need.
+   */
+  private loadedIdentity(): Promise<LoadedIdentity<IdentityLike | undefined>> {
+    if (!this.loadIdentity) return Promise.resolve({ identity: undefined });
+    if (!this.identityLoader) {
+      const { IdentityLoader } = require('./identity') as typeof import('./identity');
+      this.identityLoader = new IdentityLoader(this.loadIdentity, {
+        now: this.clock,
+        onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, reason),
+      });
+    }
+    return this.identityLoader.get();
   }
 
   /**
@@ -225,47 +217,4 @@ export class MeshRuntime {
     }
     return this.inbound;
   }
-}
-
-/** Stands in for a missing identity: refuses every caller, signs nothing. */
-function unavailableIdentity(service: string, reason: string): IdentityLike {
-  return {
-    verify: () => ({ ok: false, reason: IDENTITY_UNAVAILABLE }),
-    sign: () => {
-      throw new MeshIdentityUnavailableError(`mesh: ${service} has no identity yet (${reason})`);
-    },
-  };
-}
-
-/** The policy table's leaser, made (and its module loaded) on the first call to a limited target. */
-function tableLeaser(
-  tableName: string | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): (() => RateLimitLeaser) | undefined {
-  if (!tableName) return undefined;
-  return () => {
-    const { TableLeaser } = require('./resilience/rate-limit-table') as typeof import('./resilience/rate-limit-table');
-    return new TableLeaser(tableName, env);
-  };
-}
-
-/** A breaker writer that loads nothing until a breaker opens (cold start stays lean). */
-function lazyBreakerWriter(
-  tableName: string | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-  log?: (line: string) => void,
-): ClientDeps['sharedBreakers'] {
-  // Opt-in: writing into the targets' partitions needs a PutItem grant the construct gives only on request.
-  if (!tableName || env[ENV.sharedBreakers] !== 'true') return undefined;
-  let writer: import('./resilience/shared-breaker-writer').SharedBreakerWriter | undefined;
-  return {
-    opened(target, version, openedAt, openMs) {
-      if (!writer) {
-        const { SharedBreakerWriter } =
-          require('./resilience/shared-breaker-writer') as typeof import('./resilience/shared-breaker-writer');
-        writer = new SharedBreakerWriter({ tableName, env, log });
-      }
-      writer.opened(target, version, openedAt, openMs);
-    },
-  };
 }

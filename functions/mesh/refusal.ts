@@ -2,7 +2,7 @@
  * What a caller may learn from this function's mesh: a refusal says `denied` or `unauthenticated`
  * and the request id to quote to an operator; no mesh error leaves with a stack trace (it names files
  * and lines of this function). Reasons, deny notes and hints stay in this function's access log.
- * Not in errors.ts: the layer shares errors.ts through index.js, whose exports are the public API.
+ * Not in errors.ts: the layer shares errors.ts through wrapper.js (the entry), whose exports are the public API.
  */
 import { MeshError } from './errors';
 

@@ -1,5 +1,5 @@
 /** The environment the runtime reads once (at first use), as a plain object tests can build. */
-import { type HttpTargets, parseHttpTargets } from '../../shared/http-target';
+import type { HttpTargets } from '../../shared/http-target';
 import { ENV } from '../../shared/names';
 import { parseRouteHeaderNames } from './routing/route-headers';
 
@@ -11,13 +11,17 @@ export interface RuntimeConfig {
   /** The region this function runs in (AWS_REGION); a fallback elsewhere is signed with that region's identity. */
   readonly region?: string;
   readonly xrayAddress?: string;
-  /** The HTTP targets the deployment declared (MESH_HTTP_TARGETS); policy items never add one. */
+  /**
+   * The HTTP targets the deployment declared (MESH_HTTP_TARGETS); policy items never add one. Parsed
+   * on the first read, by the outbound pipeline's file: only calls and a deployment's ping read them.
+   */
   readonly httpTargets: HttpTargets;
   /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS), lower-case. */
   readonly routeHeaders: ReadonlySet<string>;
 }
 
 export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): RuntimeConfig {
+  let httpTargets: HttpTargets | undefined;
   return {
     meshName: env[ENV.meshName] ?? 'mesh',
     service: env[ENV.service] ?? env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
@@ -25,7 +29,17 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
     xrayAddress: env.AWS_XRAY_DAEMON_ADDRESS,
-    httpTargets: parseHttpTargets(env[ENV.httpTargets]),
+    get httpTargets() {
+      httpTargets ??= (require('./outbound-entry') as typeof import('./outbound-entry')).parseHttpTargets(
+        env[ENV.httpTargets],
+      );
+      return httpTargets;
+    },
     routeHeaders: parseRouteHeaderNames(env[ENV.routeHeaders]),
   };
+}
+
+/** `base` with the fields of `override` in place of its own, its lazy fields left unread. */
+export function withConfig(base: RuntimeConfig, override: Partial<RuntimeConfig> | undefined): RuntimeConfig {
+  return override ? Object.defineProperties(base, Object.getOwnPropertyDescriptors(override)) : base;
 }

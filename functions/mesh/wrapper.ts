@@ -7,12 +7,10 @@
  * A refused caller learns only `denied` or `unauthenticated` and a request id; the reason goes to
  * this function's access log and metrics. The handler gets the caller's payload object untouched.
  */
-import { randomUUID } from 'node:crypto';
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
 import type { TraceContext } from '../../shared/trace-header';
 import type { BatchHost } from './async/event-sources';
-import { answerPing } from './deploy-ping';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
@@ -21,7 +19,6 @@ import {
   MeshUnauthenticatedError,
 } from './errors';
 import { type AnyHandler, callHandler } from './handler-loader';
-import { bodyOfEvent, requestLineOfEvent } from './identity/request-binding';
 import type { InvocationScope } from './invocation-scope';
 import type { MeshRuntime } from './mesh-runtime';
 import {
@@ -38,6 +35,7 @@ import { isExpired } from './resilience/deadline';
 import { decideFault } from './resilience/fault-injection';
 import { type RouteHeaders, routeHeadersOf } from './routing/route-headers';
 import { invocationTrace, lambdaTraceHeader } from './telemetry/invocation-trace';
+import { monotonicMs } from './telemetry/monotonic-ms';
 
 export interface LambdaContextLike {
   readonly awsRequestId?: string;
@@ -112,7 +110,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
 }
 
 function arrive(rt: MeshRuntime, received: unknown, context: LambdaContextLike): Inbound {
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const arrivedAt = Date.now();
   // An Event invoke has no ClientContext: its metadata comes in the envelope, opened for the handler.
   const envelope = isEnvelope(received) ? openEnvelope(received) : undefined;
@@ -130,7 +128,8 @@ function arrive(rt: MeshRuntime, received: unknown, context: LambdaContextLike):
     arrivedAt,
     meta,
     overHttp,
-    requestId: context?.awsRequestId ?? randomUUID(),
+    // Lambda always gives one; node:crypto (~2 ms to load) only for a caller that does not.
+    requestId: context?.awsRequestId ?? (require('node:crypto') as typeof import('node:crypto')).randomUUID(),
     // Outgoing subsegments hang under the function segment Lambda wrote (invocation-trace.ts).
     trace: invocationTrace(lambdaTraceHeader(), meta?.trc),
     version: context?.functionVersion ?? rt.config.functionVersion,
@@ -150,6 +149,8 @@ async function verifyCaller(inv: Inbound): Promise<Refusal | undefined> {
     if (overHttp) inv.caller = inv.source = EXTERNAL;
     return undefined;
   }
+  // Identity on: its file is loaded (identity/index.ts), and holds what binds the token to the request.
+  const { bodyOfEvent, requestLineOfEvent } = require('./identity') as typeof import('./identity');
   const v = identity.verify({
     token: meta.tok,
     source: meta.src,
@@ -196,6 +197,8 @@ async function authorizeCaller(inv: Inbound): Promise<Refusal | undefined> {
 }
 
 async function answerPingOf(inv: Inbound, ping: NonNullable<ReturnType<typeof readPing>>): Promise<unknown> {
+  // Pings come from a deployment's hook, not from traffic: their code is its own file in the layer.
+  const { answerPing } = require('./deploy-ping') as typeof import('./deploy-ping');
   const answer = await answerPing(inv.rt, ping, inv.version, inv.source);
   record(inv, 200, 'success');
   return { [PING_KEY]: answer };
@@ -303,7 +306,7 @@ function record(inv: Inbound, code: number, outcome: string, err?: Error, denied
     version: inv.version,
     code,
     outcome,
-    durationMs: performance.now() - inv.t0,
+    durationMs: monotonicMs() - inv.t0,
     attempts: meta?.att,
     denied,
     idempotencyKey: meta?.idk,
@@ -321,7 +324,7 @@ function asError(err: unknown): Error {
 
 /** What a batch of records borrows from this wrapper: the handler, raced against the timeout, in a scope. */
 function batchHost(rt: MeshRuntime, fn: AnyHandler, context: LambdaContextLike): BatchHost {
-  const requestId = context?.awsRequestId ?? randomUUID();
+  const requestId = context?.awsRequestId ?? (require('node:crypto') as typeof import('node:crypto')).randomUUID();
   return {
     rt,
     requestId,

@@ -13,6 +13,7 @@ import {
 } from '../../functions/mesh/pipeline/record';
 import { route } from '../../functions/mesh/pipeline/route';
 import type { Outcome } from '../../functions/mesh/resilience/retry-decision';
+import { monotonicMs } from '../../functions/mesh/telemetry/monotonic-ms';
 import { fixture, planOf, readyCall, T0 } from '../support/pipeline-fixture';
 
 const ROOT = '1-5759e988-bd862e3fe1be46a994272793';
@@ -90,8 +91,8 @@ describe('pipeline stage: record', () => {
 
   test("a call's line: outcome, status, version, attempts, key and trace; `ended` hands the error back", async () => {
     const { call, accessLog, lines } = await traced(true);
-    // The call started 10,000 s ago on performance.now()'s clock: its duration says so.
-    Object.assign(call, { version: '2', attempts: 2, retries: 1, t0: performance.now() - 10_000_000 });
+    // The call started 10,000 s ago on the runtime's monotonic clock: its duration says so.
+    Object.assign(call, { version: '2', attempts: 2, retries: 1, t0: monotonicMs() - 10_000_000 });
     const err = new MeshTimeoutError('mesh: call to payments timed out');
     assert.equal(ended(call, 'timeout', err), err);
     recordSuccess(call);

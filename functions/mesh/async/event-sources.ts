@@ -13,6 +13,7 @@ import { channelSpiffeId, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '..
 import { newSegmentId, parseTraceHeader, type TraceContext } from '../../../shared/trace-header';
 import type { InvocationScope } from '../invocation-scope';
 import type { MeshRuntime } from '../mesh-runtime';
+import { monotonicMs } from '../telemetry/monotonic-ms';
 import type { EventBatch, EventRecord } from './event-records';
 
 export { readBatch } from './event-records';
@@ -41,7 +42,7 @@ type Verdict =
     };
 
 export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<unknown> {
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const startS = Date.now() / 1000;
   const verdicts = await admitAll(batch, host);
   const kept = verdicts.flatMap((v, i) => (v.ok ? [i] : []));
@@ -59,7 +60,7 @@ export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<un
   batch.records.forEach((r, i) => {
     const v = verdicts[i]!;
     const outcome = !v.ok ? v.outcome : failed || handlerFailures?.has(r.id) ? 'function-error' : 'success';
-    recordOne(host, batch, r, v, outcome, performance.now() - t0, startS, failed);
+    recordOne(host, batch, r, v, outcome, monotonicMs() - t0, startS, failed);
   });
   if (failed) throw failed;
   if (refused.length === 0) return result;

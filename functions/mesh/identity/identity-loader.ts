@@ -8,6 +8,9 @@
  * appears, without a redeploy.
  */
 
+import { MeshIdentityUnavailableError } from '../errors';
+import type { IdentityLike } from '../mesh-runtime';
+
 /** The refusal reason (access log, denied_total) while a function has no identity. */
 export const IDENTITY_UNAVAILABLE = 'identity-unavailable';
 
@@ -64,4 +67,14 @@ export class IdentityLoader<T> {
       });
     return this.loading;
   }
+}
+
+/** Stands in for a missing identity: refuses every caller, signs nothing. */
+export function unavailableIdentity(service: string, reason: string): IdentityLike {
+  return {
+    verify: () => ({ ok: false, reason: IDENTITY_UNAVAILABLE }),
+    sign: () => {
+      throw new MeshIdentityUnavailableError(`mesh: ${service} has no identity yet (${reason})`);
+    },
+  };
 }

@@ -15,6 +15,8 @@ import { secretsManagerReader } from './secret-reader';
 
 export { TrustBundle } from './certificate-check';
 export { Identity, type IdentityOptions, type SecretReader } from './identity';
+// The runtime's loader of this identity, and its stand-in while there is none.
+export { IDENTITY_UNAVAILABLE, IdentityLoader, type LoadedIdentity, unavailableIdentity } from './identity-loader';
 export {
   CLOCK_SKEW_S,
   IdentityRefusedError,
@@ -25,6 +27,8 @@ export {
   type VerifyResult,
 } from './identity-reason';
 export { type CaSecret, type IdentitySecret, parseIdentitySecret } from './identity-secret';
+// What the wrapper binds a token to (the request as received): with identity on, from this file.
+export { bodyOfEvent, requestLineOfEvent } from './request-binding';
 export { secretsManagerReader } from './secret-reader';
 
 let loading: Promise<Identity | undefined> | undefined;

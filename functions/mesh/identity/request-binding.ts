@@ -4,7 +4,6 @@
  * idempotency key and the attempt's deadline, so a captured token only ever repeats the same request,
  * with the same key, before the same deadline. Pure apart from node:crypto's hash.
  */
-import { createHash } from 'node:crypto';
 
 export type PayloadBytes = Uint8Array | string;
 
@@ -35,6 +34,8 @@ export function requestDigest(r: RequestBinding): string {
   const line = r.http ? [r.http.method.toUpperCase(), r.http.path, r.http.query] : ['INVOKE', '', ''];
   const dl = r.deadline === undefined ? null : Math.floor(r.deadline);
   const header = `${JSON.stringify(['mesh-request', ...line, r.idempotencyKey ?? null, dl])}\n`;
+  // node:crypto on first use: the inbound path loads this file, and only verifies with identity on.
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(header).update(r.payload).digest('base64url');
 }
 

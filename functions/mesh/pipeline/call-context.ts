@@ -23,6 +23,7 @@ import type { AliasVersions } from '../routing/alias-pin';
 import type { RouteBalancers } from '../routing/route-choice';
 import { mergeRouteHeaders, type RouteHeaders, routeHeadersOf } from '../routing/route-headers';
 import type { MeshTelemetry } from '../telemetry/mesh-telemetry';
+import { monotonicMs } from '../telemetry/monotonic-ms';
 import type { InvokeResponse, InvokeTransport } from '../transport/lambda-invoke';
 import { MeshCallError } from './errors';
 import type { RateLimitState } from './limit';
@@ -157,7 +158,7 @@ export interface CallContext {
   readonly idempotencyKey: string;
   /** When the call started, on the client's clock (epoch ms). */
   readonly startedAt: number;
-  /** The same moment on performance.now(), for the call's duration. */
+  /** The same moment on a monotonic clock (telemetry/monotonic-ms.ts), for the call's duration. */
   readonly t0: number;
   /** The version the call is reported under: the alias until an attempt names another. */
   version: string;
@@ -243,7 +244,7 @@ export function startCall(
   detour?: Detour,
 ): CallContext {
   const startedAt = client.now();
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   if (typeof target !== 'string' || !SERVICE_NAME_PATTERN.test(target)) {
     throw new MeshCallError(
       `${mode}(target): ${JSON.stringify(target)} is not a service name${mode === 'send' ? ' or channel name' : ''} (lower-case letters, digits, dashes)`,

@@ -5,6 +5,7 @@
  */
 import { formatTraceHeader, newSegmentId, type TraceContext } from '../../../shared/trace-header';
 import type { Outcome } from '../resilience/retry-decision';
+import { monotonicMs } from '../telemetry/monotonic-ms';
 import type { AttemptContext, AttemptOutcome, CallContext } from './call-context';
 import type { MeshError } from './errors';
 
@@ -66,7 +67,7 @@ function recordCall(call: CallContext, outcome: Outcome, err?: Error, refused = 
     ...(call.detour ? { fallbackFor: call.detour.primary } : {}),
     code: STATUS[outcome],
     outcome,
-    durationMs: performance.now() - call.t0,
+    durationMs: monotonicMs() - call.t0,
     attempts: call.attempts,
     retries: call.retries,
     denied: refused || outcome === 'denied',

@@ -14,21 +14,18 @@
  * - Fail closed: with nothing known the policy is empty, and `effectivePolicy` denies.
  * - No table configured: the snapshot is all there is to know, and never goes stale.
  *
- * The table is read with hand-signed Query requests, no SDK client to load (cold-start budget).
+ * The table is read with hand-signed Query requests, no SDK client to load (cold-start budget), by
+ * policy-table-query.ts, required on the first read.
  */
-import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
-import { breakerPartition, ENV, TABLE } from '../../../shared/names';
-import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
+import { breakerPartition, ENV } from '../../../shared/names';
+import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy-rules';
 import { authorize, type Freshness } from '../policy-decision';
 import type { EffectivePolicy } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
-import type { QueryInput, QueryOutput } from './policy-table-query';
+import type { PolicyTableClient } from './policy-table-query';
 import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
 
-/** The part of a DynamoDB client the cache uses (a real `DynamoDBClient` fits). */
-export interface PolicyTableClient {
-  send(command: unknown): Promise<unknown>;
-}
+export type { PolicyTableClient } from './policy-table-query';
 
 export interface PolicyCacheOptions {
   /** @default process.env.MESH_POLICY_TABLE; unset = snapshot only, no table reads */
@@ -93,7 +90,7 @@ export class PolicyCache {
   private readonly inflight = new Map<string, Promise<ServicePolicy>>();
   private snapshot: LoadedSnapshot | undefined | null = null; // null = not loaded yet
   private readonly client: PolicyTableClient | undefined;
-  private wire: import('./policy-table-query').PolicyTableQuery | undefined;
+  private reader: ((pk: string) => Promise<unknown[]>) | undefined;
   /** Queries sent (pages count one each). */
   tableReads = 0;
   /** The oldest copy authorization uses (TTL + AUTHORIZATION_GRACE_MS; no limit without a table). */
@@ -249,42 +246,23 @@ export class PolicyCache {
     return own.concat(breakers);
   }
 
-  private async query(pk: string): Promise<unknown[]> {
-    const items: unknown[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      this.tableReads++;
-      const out = await this.send({
-        TableName: this.tableName!,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: pk } },
-        ExclusiveStartKey: startKey,
-        Limit: this.opts.pageLimit,
-        // A deny must be seen by the first read after it: eventually consistent reads may miss it.
-        ConsistentRead: true,
-      });
-      for (const it of out.Items ?? []) items.push(unmarshallItem(it));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  }
-
   /**
-   * One Query page: through the given client (an SDK DynamoDBClient), or else on the wire with a
-   * hand-signed request (policy-table-query.ts): no SDK to load on a cold sandbox's first call.
+   * Every item of one partition. The reader (policy-table-query.ts, its own file in the layer) is
+   * required on the first read: a sandbox whose snapshot is fresh, or that has no table, never loads it.
    */
-  private send(input: QueryInput): Promise<QueryOutput> {
-    if (this.client) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { QueryCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-      return this.client.send(new QueryCommand(input as never)) as Promise<QueryOutput>;
+  private query(pk: string): Promise<unknown[]> {
+    if (!this.reader) {
+      const { partitionReader } = require('./policy-table-query') as typeof import('./policy-table-query');
+      this.reader = partitionReader({
+        tableName: this.tableName!,
+        env: this.env,
+        now: this.now,
+        client: this.client,
+        pageLimit: this.opts.pageLimit,
+        onPage: () => this.tableReads++,
+      });
     }
-    if (!this.wire) {
-      const { PolicyTableQuery } = require('./policy-table-query') as typeof import('./policy-table-query');
-      this.wire = new PolicyTableQuery({ env: this.env, now: this.now });
-    }
-    return this.wire.query(input);
+    return this.reader(pk);
   }
 
   private fromSnapshot(service: string, now: number): Entry | undefined {

@@ -3,7 +3,7 @@
  * table held at deploy, so the first call of a cold function needs no table read.
  */
 import { readFileSync } from 'node:fs';
-import type { PolicySnapshot } from '../../../shared/policy';
+import type { PolicySnapshot } from '../../../shared/policy-rules';
 
 export interface LoadedSnapshot {
   /** Raw items by service (pk); validated later, item by item, like table items. */

@@ -4,8 +4,10 @@
  * where the wire path does not go (aws/aws-endpoint.ts: FIPS, dual-stack, container credentials).
  * A new sandbox reads its policy table before its first authorization (it does not trust an old
  * deploy-time snapshot), and requiring the SDK client there would add tens of ms to every cold start.
+ * `partitionReader` is what the policy cache requires on its first read: one partition, page by page.
  */
-import type { AttributeValue } from '../../../shared/attribute-value';
+import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
+import { TABLE } from '../../../shared/names';
 import { type AwsEnv, AwsWireClient, awsJsonCall, awsRoute, configuredEndpoint, DYNAMODB, regionOf } from '../aws';
 
 export interface QueryInput {
@@ -63,5 +65,54 @@ function sdkQuery(env: AwsEnv): (input: QueryInput) => Promise<QueryOutput> {
     // Passed explicitly: not every SDK release reads AWS_ENDPOINT_URL_*, and `env` may not be the process's.
     client ??= new sdk.DynamoDBClient({ endpoint: configuredEndpoint(DYNAMODB, env), region: regionOf(env) });
     return (await client.send(new sdk.QueryCommand(input as never))) as QueryOutput;
+  };
+}
+
+/** The part of a DynamoDB client the policy cache may be given (a real `DynamoDBClient` fits). */
+export interface PolicyTableClient {
+  send(command: unknown): Promise<unknown>;
+}
+
+export interface PartitionReaderOptions extends PolicyTableQueryOptions {
+  readonly tableName: string;
+  /** An SDK client to send the Queries through (tests); default: signed on the wire. */
+  readonly client?: PolicyTableClient;
+  /** Query page size (`Limit`); only to exercise pagination. @default unset (DynamoDB's 1 MB pages) */
+  readonly pageLimit?: number;
+  /** Called once per Query sent (a page). */
+  readonly onPage?: () => void;
+}
+
+/** Reads every item of a partition (pk), unmarshalled to plain JSON, page after page. */
+export function partitionReader(opts: PartitionReaderOptions): (pk: string) => Promise<unknown[]> {
+  const wire = opts.client ? undefined : new PolicyTableQuery(opts);
+  const send = wire ? (input: QueryInput) => wire.query(input) : clientQuery(opts.client!);
+  return async (pk) => {
+    const items: unknown[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      opts.onPage?.();
+      const out = await send({
+        TableName: opts.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ExclusiveStartKey: startKey,
+        Limit: opts.pageLimit,
+        // A deny must be seen by the first read after it: eventually consistent reads may miss it.
+        ConsistentRead: true,
+      });
+      for (const it of out.Items ?? []) items.push(unmarshallItem(it));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  };
+}
+
+/** Queries through a given SDK client. */
+function clientQuery(client: PolicyTableClient): (input: QueryInput) => Promise<QueryOutput> {
+  return (input) => {
+    const { QueryCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+    return client.send(new QueryCommand(input as never)) as Promise<QueryOutput>;
   };
 }

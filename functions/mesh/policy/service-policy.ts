@@ -1,23 +1,24 @@
 /**
  * `ServicePolicy`: the parsed items of one service's partition, and of its breaker partition
- * (`breaker#<service>`), by kind. Built from raw items with `buildServicePolicy`, which validates each
- * item with `parsePolicyItem` and, for an item that fails, keeps the last good version of that same
- * item (by sort key) — never a half-applied item. The schema ties each kind to its partition: only
- * breaker state is read from the breaker partition, and breaker state only from there.
+ * (`breakerPartition(service)`), by kind. Built from raw items with `buildServicePolicy`, which checks
+ * each item with `checkPolicyItem` (the schemas' rules without zod) and, for an item that fails, keeps
+ * the last good version of that same item (by sort key) — never a half-applied item. The schema ties
+ * each kind to its partition: only breaker state is read from the breaker partition, and breaker state
+ * only from there.
  */
 import { breakerPartition, SORT_KEY } from '../../../shared/names';
-import {
-  type AllowItem,
-  type BreakerStateItem,
-  type DenyItem,
-  type FaultItem,
-  itemKind,
-  type PolicyItem,
-  parsePolicyItem,
-  type RouteItem,
-  type ServiceItem,
-  type TrafficItem,
+import type {
+  AllowItem,
+  BreakerStateItem,
+  DenyItem,
+  FaultItem,
+  PolicyItem,
+  RouteItem,
+  ServiceItem,
+  TrafficItem,
 } from '../../../shared/policy';
+import { checkPolicyItem } from '../../../shared/policy-item-check';
+import { itemKind } from '../../../shared/policy-rules';
 
 export interface ServicePolicy {
   readonly service: string;
@@ -92,7 +93,7 @@ export function buildServicePolicy(service: string, rawItems: readonly unknown[]
       });
       continue;
     }
-    const res = parsePolicyItem(raw);
+    const res = checkPolicyItem(raw);
     if (res.ok) {
       items.set(res.item.sk, res.item);
       continue;

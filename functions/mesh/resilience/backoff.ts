@@ -3,7 +3,7 @@
  * Jitter", 2015): delay = random(0, min(maxDelay, base * 2^(attempt - 1))). Full jitter spreads
  * retries of many callers apart, which matters more than the mean delay.
  */
-import { DEFAULTS } from '../../../shared/policy';
+import { DEFAULTS } from '../../../shared/policy-rules';
 
 export interface BackoffOptions {
   /** @default 25 */

@@ -13,7 +13,7 @@
  * breaker changed state counts for nothing. A straggler from before the breaker opened neither
  * closes a half-open breaker nor takes its probe's slot.
  */
-import { DEFAULTS } from '../../../shared/policy';
+import { DEFAULTS } from '../../../shared/policy-rules';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

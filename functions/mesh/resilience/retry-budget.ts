@@ -7,7 +7,7 @@
  * Bounded memory: counts live in fixed per-interval buckets (10 of 1 s), recycled as time moves on.
  * Pure: time comes in as `now` (epoch ms).
  */
-import { DEFAULTS } from '../../../shared/policy';
+import { DEFAULTS } from '../../../shared/policy-rules';
 
 export interface RetryBudgetOptions {
   /** Retries allowed per original request. @default 0.2 */

@@ -2,7 +2,7 @@
  * What an attempt's result means, and whether to try again. Pure: the runtime passes in what the
  * transport saw and what the policy says. Whether the attempt reached the handler is delivery.ts.
  */
-import type { RetryOn } from '../../../shared/policy';
+import type { RetryOn } from '../../../shared/policy-rules';
 import type { Delivery } from './delivery';
 
 /**

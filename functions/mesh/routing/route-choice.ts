@@ -3,7 +3,8 @@
  * Pure: the only state is the per-target round-robin position, held in `RouteBalancers`.
  */
 import { LIVE_ALIAS } from '../../../shared/names';
-import { type RouteItem, routeDecidesSplit } from '../../../shared/policy';
+import type { RouteItem } from '../../../shared/policy';
+import { routeDecidesSplit } from '../../../shared/policy-rules';
 import { headerValue } from '../header-value';
 import { rendezvousPick } from './sticky-hash';
 import { signatureOf, WeightedRoundRobin } from './weighted-round-robin';

@@ -7,8 +7,9 @@
  * one line per call with no buffering, flush hook or cold-start blob, and nothing to load (see
  * bench/runtime.bench.ts for the measured load cost of Powertools). Never logs tokens or payloads.
  */
+import { writeSync } from 'node:fs';
 import { METRICS } from '../../../shared/names';
-import { type SegmentDoc, XrayEmitter } from './xray-emitter';
+import type { SegmentDoc, XrayEmitter } from './xray-emitter';
 
 export type Reporter = 'source' | 'destination';
 
@@ -41,8 +42,27 @@ export interface CallRecord {
 /** Writes one or more lines (without the final newline). */
 export type TelemetrySink = (line: string) => void;
 
+/**
+ * On Linux (Lambda), straight to fd 1: creating `process.stdout` costs 1.5 to 2.5 ms of a cold
+ * sandbox's first request (a pipe loads `net`), and Node writes stdout synchronously on Linux for
+ * files and pipes alike, so these lines keep their order with the handler's own console output.
+ * A write that would block (a non-blocking pipe that is full) and other platforms go through
+ * `process.stdout`, which queues.
+ */
+let direct = process.platform === 'linux';
+
 export const stdoutSink: TelemetrySink = (line) => {
-  process.stdout.write(`${line}\n`);
+  const text = Buffer.from(`${line}\n`);
+  let written = 0;
+  if (direct) {
+    try {
+      while (written < text.length) written += writeSync(1, text, written);
+      return;
+    } catch {
+      direct = false;
+    }
+  }
+  process.stdout.write(text.subarray(written));
 };
 
 const DIMENSIONS = JSON.stringify([METRICS.dimensions]);
@@ -141,7 +161,11 @@ export class MeshTelemetry {
       this.onSegment(doc);
       return;
     }
-    this.xray ??= new XrayEmitter(this.xrayAddress);
+    // Only calls send segments: the emitter comes with the outbound pipeline's file (outbound-entry.ts).
+    if (!this.xray) {
+      const { XrayEmitter } = require('../outbound-entry') as typeof import('../outbound-entry');
+      this.xray = new XrayEmitter(this.xrayAddress);
+    }
     this.xray.send(doc);
   }
 

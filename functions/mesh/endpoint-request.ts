@@ -1,0 +1,61 @@
+/**
+ * Answers one request to the local HTTP endpoint (endpoint.ts): admits it (the sandbox's secret, a
+ * loopback Host), runs `call()` for `POST /<service>` in the invocation the request belongs to, and
+ * answers the result or the error as JSON. Its own file in the layer, required on the first
+ * connection: a function that never uses the endpoint never loads it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { META } from '../../shared/names';
+import { admitEndpointRequest } from './endpoint-guard';
+import { errorBody, MeshCallError } from './errors';
+import type { MeshRuntime } from './mesh-runtime';
+
+/** Names the invocation (its Lambda request id) a request belongs to, when several run at once. */
+export const REQUEST_ID_HEADER = 'x-mesh-request-id';
+
+export async function handleEndpointRequest(
+  runtime: () => MeshRuntime,
+  secret: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  try {
+    const admission = admitEndpointRequest(req, secret);
+    if (!admission.ok) throw new MeshCallError(`mesh endpoint: ${admission.reason}`, admission.status);
+    const rt = runtime();
+    const url = admission.path;
+    const service = url.split('?')[0]!.split('/')[1] ?? '';
+    if (req.method !== 'POST')
+      throw new MeshCallError(`use POST $MESH_ENDPOINT/<service> with a JSON body (got ${req.method} ${url})`, 405);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let payload: unknown = {};
+    if (text.trim() !== '') {
+      try {
+        payload = JSON.parse(text);
+      } catch {
+        throw new MeshCallError(`the body of POST /${service} must be JSON`, 400);
+      }
+    }
+    const idk = req.headers[META.headers.idempotencyKey] ?? req.headers['idempotency-key'];
+    const timeout = Number(req.headers['x-mesh-timeout-ms']);
+    const invocation = req.headers[REQUEST_ID_HEADER];
+    const scope = rt.invocations.named(typeof invocation === 'string' ? invocation : undefined);
+    const result = await rt.invocations.within(scope, () =>
+      rt.call(decodeURIComponent(service), payload, {
+        headers: req.headers as Record<string, string | string[] | undefined>,
+        idempotencyKey: typeof idk === 'string' ? idk : undefined,
+        timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
+      }),
+    );
+    const body = JSON.stringify(result === undefined ? null : result);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  } catch (err) {
+    const { status, body } = errorBody(err);
+    const s = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
+    res.end(s);
+  }
+}
