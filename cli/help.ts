@@ -97,7 +97,9 @@ Every write takes --dry-run: plan and validate, print what would change, write n
 <from> is a service or "external" (callers outside the mesh: API Gateway, SQS, a plain Invoke), or
 "mesh-deploy-check", the pre-traffic check of gated deployments: \`mesh policy deny mesh-deploy-check
 <service>\` freezes the service's deployments (the next one fails its check before any traffic moves);
-\`mesh policy allow mesh-deploy-check <service>\` lifts the freeze.
+\`mesh policy allow mesh-deploy-check <service>\` lifts the freeze. <to> is a service, or a channel
+(a queue, topic or bus a service sends to or consumes): \`mesh policy deny orders order-events\`
+refuses orders' sends to it (the sender checks the channel's items before sending).
 A policy file is a JSON array of items (or {"items": [...]}), e.g.
   [{"sk":"traffic","timeoutMs":2000,"retries":{"maxAttempts":2},"rateLimit":{"perSecond":50,"burst":100}},
    {"sk":"allow#orders","fallback":{"functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:shop-payments"}},

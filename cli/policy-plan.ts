@@ -75,13 +75,22 @@ function sameContent(a: RawItem, b: RawItem): boolean {
 }
 
 /**
- * Checks an edge's ends: `to` is a mesh service; `from` is one, "external", or the pre-traffic check of
- * gated deployments (denying it freezes the service's deployments: the next one fails its check).
+ * Checks an edge's ends: `to` is a mesh service, or a channel (a queue, topic or bus) a service sends
+ * to or consumes; `from` is a service, "external", or the pre-traffic check of gated deployments
+ * (denying it freezes the service's deployments: the next one fails its check).
  */
-export function checkEdge(from: string, to: string, services: readonly string[]): void {
+export function checkEdge(
+  from: string,
+  to: string,
+  services: readonly string[],
+  channels: readonly string[] = [],
+): void {
   const known = services.join(', ') || 'none';
-  if (!services.includes(to)) {
-    throw new UsageError(`unknown service ${JSON.stringify(to)}; known services: ${known} (see \`mesh status\`)`);
+  if (!services.includes(to) && !channels.includes(to)) {
+    const alsoChannels = channels.length ? `; known channels: ${channels.join(', ')}` : '';
+    throw new UsageError(
+      `unknown service ${JSON.stringify(to)}; known services: ${known}${alsoChannels} (see \`mesh status\`)`,
+    );
   }
   if (from !== EXTERNAL && from !== DEPLOYMENT.checkSource && !services.includes(from)) {
     throw new UsageError(

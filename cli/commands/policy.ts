@@ -116,10 +116,12 @@ async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Pro
   const [from, to] = expectPositionals(command, positionals, ['from', 'to']);
   const flags = awsFlags(values);
   const { mesh, clients } = await ctx.discover(flags);
+  const channels = mesh.services.flatMap((s) => [...(s.channels?.out ?? []), ...(s.channels?.in ?? [])]);
   checkEdge(
     from,
     to,
     mesh.services.map((s) => s.service),
+    [...new Set(channels)],
   );
   const table = requireTable(mesh);
   const existing = await queryService(clients, table, to);

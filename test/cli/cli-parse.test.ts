@@ -229,6 +229,19 @@ test('policy plans: edges must name known services (or external), never the same
   usage(() => checkEdge('ordrs', 'payments', services), /or "mesh-deploy-check" for the pre-traffic check/);
 });
 
+test('policy plans: an edge may end at a channel a service sends to or consumes, never start there', () => {
+  const services = ['orders', 'notifications'];
+  const channels = ['order-events'];
+  checkEdge('orders', 'order-events', services, channels);
+  const plan = planAllow([], 'orders', 'order-events', stamp);
+  assert.deepEqual(
+    plan.puts.map((i) => [i.pk, i.sk]),
+    [['order-events', 'allow#orders']],
+  );
+  usage(() => checkEdge('orders', 'order-event', services, channels), 'known channels: order-events');
+  usage(() => checkEdge('order-events', 'notifications', services, channels), 'unknown service "order-events"');
+});
+
 test('policy plans: a deny of the pre-traffic check is a deploy freeze; an allow lifts it', () => {
   const services = ['orders', 'payments'];
   checkEdge('mesh-deploy-check', 'payments', services);
