@@ -48,22 +48,27 @@ export interface SendReceipt {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A client's state before its first call: its clocks, and empty breakers, budgets, balancers and buckets. */
+export function clientState(deps: ClientDeps): ClientState {
+  return {
+    deps,
+    now: deps.now ?? Date.now,
+    random: deps.random ?? Math.random,
+    sleep: deps.sleep ?? defaultSleep,
+    breakers: new Breakers(),
+    budgets: new RetryBudgets(),
+    balancers: new RouteBalancers(),
+    aliases: new AliasVersions(),
+    channelTransports: new Map(),
+    rateLimits: rateLimitState(),
+  };
+}
+
 export class MeshClient {
   private readonly state: ClientState;
 
   constructor(deps: ClientDeps) {
-    this.state = {
-      deps,
-      now: deps.now ?? Date.now,
-      random: deps.random ?? Math.random,
-      sleep: deps.sleep ?? defaultSleep,
-      breakers: new Breakers(),
-      budgets: new RetryBudgets(),
-      balancers: new RouteBalancers(),
-      aliases: new AliasVersions(),
-      channelTransports: new Map(),
-      rateLimits: rateLimitState(),
-    };
+    this.state = clientState(deps);
     watchBreakers(this.state);
   }
 

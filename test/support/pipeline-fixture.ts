@@ -3,6 +3,7 @@
  * over a snapshot, real breakers, budgets and telemetry (lines and segments captured), and a
  * transport that answers from the test (the wire itself is tested in test/integration).
  */
+import { clientState } from '../../functions/mesh/client';
 import type { InvocationScope } from '../../functions/mesh/invocation-scope';
 import { authorize } from '../../functions/mesh/pipeline/authorize';
 import {
@@ -12,15 +13,10 @@ import {
   type ReadyCall,
   startCall,
 } from '../../functions/mesh/pipeline/call-context';
-import { rateLimitState } from '../../functions/mesh/pipeline/limit';
 import type { AttemptPlan } from '../../functions/mesh/pipeline/retry';
 import { connect } from '../../functions/mesh/pipeline/sign';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
-import { Breakers } from '../../functions/mesh/resilience/circuit-breaker';
 import { attemptTimeout } from '../../functions/mesh/resilience/deadline';
-import { RetryBudgets } from '../../functions/mesh/resilience/retry-budget';
-import { AliasVersions } from '../../functions/mesh/routing/alias-pin';
-import { RouteBalancers } from '../../functions/mesh/routing/route-choice';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
@@ -107,18 +103,12 @@ export function fixture(
     scope: () => options.scope,
     ...options.deps,
   };
-  const state: ClientState = {
-    deps,
+  const state: ClientState = clientState({
+    ...deps,
     now,
     random: options.random ?? (() => 0),
     sleep: options.sleep ?? (async () => undefined),
-    breakers: new Breakers(),
-    budgets: new RetryBudgets(),
-    balancers: new RouteBalancers(),
-    aliases: new AliasVersions(),
-    channelTransports: new Map(),
-    rateLimits: rateLimitState(),
-  };
+  });
   const accessLog = () =>
     lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l) as Record<string, unknown>);
   return { state, lines, segments, accessLog, clock };
