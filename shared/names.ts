@@ -134,6 +134,30 @@ export function breakerPartition(service: string): string {
 }
 
 /**
+ * The mesh-wide policy version: one small item, copied into `shards` partitions
+ * (`mesh#version#<n>`, sort key `version`), that every writer of policy items bumps (after its
+ * writes, in one transaction over all shards) and every sandbox reads with one GetItem per TTL from a
+ * shard it picks at random, so no partition carries more than its share of the fleet's polls. It
+ * holds one counter per bucket of services (`b<n>`, `bucketOf` in shared/policy-version.ts): a sandbox
+ * queries a service's items again only when its bucket's counter moved. `#` never occurs in a service
+ * name, so these partitions cannot collide with a service's. docs/scale.md has the figures.
+ */
+export const POLICY_VERSION = {
+  partition: (shard: number) => `mesh#version#${shard}`,
+  sortKey: 'version',
+  /** Partitions the version item is copied into (100,000 polling sandboxes: ~390 read units each). */
+  shards: 32,
+  /** Counters per version item (a service's bucket: FNV-1a of its name, modulo this). */
+  buckets: 64,
+  /** The counter attribute of a bucket. */
+  counter: (bucket: number) => `b${bucket}`,
+  /** Bumped by every change, whatever its services (a total, for operators). */
+  generation: 'generation',
+  /** Epoch ms of the last change. */
+  changedAt: 'changedAt',
+} as const;
+
+/**
  * The CloudFormation type of the custom resource that seeds the deploy-time policy items: its
  * properties are `TableName` and `Items` (a JSON array of policy items, each managedBy "deploy").
  */

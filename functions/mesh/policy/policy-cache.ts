@@ -1,6 +1,14 @@
 /**
  * The policy cache: the items of each service this function touches, read with one Query per
- * service (pk = service) from the policy table, kept for a short TTL.
+ * service (pk = service) from the policy table, kept for a short TTL, and revalidated with one small
+ * GetItem of the mesh-wide policy version (shared/policy-version.ts) instead of a Query per service.
+ *
+ * - Revalidation: every writer bumps the version after its writes. One eventually consistent GetItem
+ *   of a random shard confirms every copy whose service's counter has not moved; only a service whose
+ *   counter moved (or whose copy came from the snapshot) is queried again. A confirmation counts as of
+ *   VERSION_READ_LAG_MS before the read was sent: an eventually consistent read may miss a write of
+ *   the last second (DynamoDB Developer Guide, "Read consistency"). No version item (a table no
+ *   writer of this release has touched): every revalidation is a Query, as before.
  *
  * - A copy is as old as the moment its read was sent (a consistent read sees every write finished
  *   before it); the deploy-time snapshot is as old as its `generatedAt`.
@@ -17,12 +25,13 @@
  * The table is read with hand-signed Query requests, no SDK client to load (cold-start budget).
  */
 import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
-import { breakerPartition, ENV, TABLE } from '../../../shared/names';
+import { breakerPartition, ENV, POLICY_VERSION, TABLE } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy';
+import { bucketOf, versionCounters, versionKey } from '../../../shared/policy-version';
 import { authorize, type Freshness } from '../policy-decision';
 import type { EffectivePolicy } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
-import type { QueryInput, QueryOutput } from './policy-table-query';
+import type { GetItemInput, GetItemOutput, QueryInput, QueryOutput } from './policy-table-query';
 import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
 
 /** The part of a DynamoDB client the cache uses (a real `DynamoDBClient` fits). */
@@ -50,6 +59,10 @@ export interface PolicyCacheOptions {
   readonly onInvalidItem?: (invalid: InvalidItem) => void;
   /** A table read failed (the last good copy, if any, stays in use). */
   readonly onTableError?: (error: unknown, service: string) => void;
+  /** A table read was throttled (after the transport's own retries); counted as policy_read_throttled_total. */
+  readonly onThrottled?: (service: string) => void;
+  /** Picks the version shard and the backoff jitter, in [0, 1). @default Math.random */
+  readonly random?: () => number;
   /** Where warn lines go. @default console.warn */
   readonly log?: (line: string) => void;
   /** Query page size (`Limit`); only to exercise pagination. @default unset (DynamoDB's 1 MB pages) */
@@ -70,6 +83,25 @@ export interface PolicyCacheOptions {
  */
 export const AUTHORIZATION_GRACE_MS = 1_000;
 
+/**
+ * How far back an eventually consistent read of the version item may lag behind the writes it
+ * announces: "all copies of data usually reach consistency within a second" (DynamoDB Developer
+ * Guide, "Read consistency"). A confirmation counts as this much older than the read.
+ */
+export const VERSION_READ_LAG_MS = 1_000;
+
+/** How long a table found without a version item is served by Queries alone before it is asked again. */
+export const LEGACY_RECHECK_MS = 60_000;
+
+/** First backoff after a throttled read; doubles per throttled read in a row, capped at the TTL. */
+export const THROTTLE_BACKOFF_MS = 250;
+
+/** One read of the version item: when it was sent and its counters (undefined = no version item). */
+interface VersionPoll {
+  readonly sentAt: number;
+  readonly counters: readonly number[] | undefined;
+}
+
 interface Entry {
   policy: ServicePolicy;
   /** No background refresh before this (backs off after a failed read). */
@@ -78,6 +110,10 @@ interface Entry {
   reported: Set<string>;
   /** The last table read failed (a failure streak is logged once). */
   failing?: boolean;
+  /** Throttled reads in a row (backoff doubles with each). */
+  throttled?: number;
+  /** The service's version counter read before the copy's Query (undefined = unknown: query again). */
+  bucketSeen?: number;
 }
 
 export class PolicyCache {
@@ -94,8 +130,15 @@ export class PolicyCache {
   private snapshot: LoadedSnapshot | undefined | null = null; // null = not loaded yet
   private readonly client: PolicyTableClient | undefined;
   private wire: import('./policy-table-query').PolicyTableQuery | undefined;
+  private readonly random: () => number;
+  private versionInflight: Promise<VersionPoll> | undefined;
+  private lastPoll: VersionPoll | undefined;
   /** Queries sent (pages count one each). */
   tableReads = 0;
+  /** GetItems of the version item sent. */
+  versionReads = 0;
+  /** Reads answered with throttling (policy_read_throttled_total). */
+  throttledReads = 0;
   /** The oldest copy authorization uses (TTL + AUTHORIZATION_GRACE_MS; no limit without a table). */
   readonly maxAuthorizationAgeMs: number;
 
@@ -107,6 +150,7 @@ export class PolicyCache {
     this.sharedBreakers = options.sharedBreakers ?? this.env[ENV.sharedBreakers] === 'true';
     this.now = options.now ?? Date.now;
     this.client = options.client;
+    this.random = options.random ?? Math.random;
     this.maxAuthorizationAgeMs = this.tableName ? this.ttlMs + AUTHORIZATION_GRACE_MS : Infinity;
   }
 
@@ -185,6 +229,23 @@ export class PolicyCache {
       this.entries.set(service, none);
       return none.policy;
     }
+    // The version first, the Query after it: a copy is never older than the counter it is filed under.
+    // A failed version read costs only the saving: the service's Query still goes out.
+    const poll = await this.pollVersion().catch((err: unknown) => {
+      this.countThrottling(err, service);
+      return undefined;
+    });
+    const bucketSeen = poll?.counters?.[bucketOf(service)];
+    const current = this.entries.get(service);
+    if (current?.policy.origin === 'table' && bucketSeen !== undefined && current.bucketSeen === bucketSeen) {
+      // Confirmed by the poll (confirm()); breaker state still has to be read.
+      if (!this.sharedBreakers) return current.policy;
+      try {
+        return await this.withBreakers(service, current);
+      } catch (err) {
+        return this.readFailed(err, service, current);
+      }
+    }
     // The copy is as old as the moment the read went out: the table answers with every write that
     // finished before it (ConsistentRead), and perhaps later ones.
     const sentAt = this.now();
@@ -192,30 +253,7 @@ export class PolicyCache {
     try {
       raw = await this.queryWithBreakers(service);
     } catch (err) {
-      const now = this.now();
-      this.notify(() => this.opts.onTableError?.(err, service));
-      if (!previous?.failing) {
-        this.warn({
-          msg: 'mesh policy: table read failed; keeping the last good copy',
-          service,
-          table: this.tableName,
-          error: errorText(err),
-          kept: previous ? previous.policy.origin : 'none',
-        });
-      }
-      if (previous) {
-        previous.retryAfter = now + this.ttlMs;
-        previous.failing = true;
-        return previous.policy;
-      }
-      const none: Entry = {
-        policy: emptyServicePolicy(service, now),
-        retryAfter: now + this.ttlMs,
-        reported: new Set(),
-        failing: true,
-      };
-      this.entries.set(service, none);
-      return none.policy;
+      return this.readFailed(err, service, previous);
     }
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
@@ -224,8 +262,118 @@ export class PolicyCache {
       previous: previous?.policy,
       onInvalid: (inv) => this.reportInvalid(inv, previous?.reported, reported),
     });
-    this.entries.set(service, { policy, retryAfter: 0, reported });
+    this.entries.set(service, { policy, retryAfter: 0, reported, bucketSeen });
     return policy;
+  }
+
+  /** Counts a throttled read (policy_read_throttled_total); true if it was one. */
+  private countThrottling(err: unknown, service: string): boolean {
+    if (!isThrottling(err)) return false;
+    this.throttledReads++;
+    this.notify(() => this.opts.onThrottled?.(service));
+    return true;
+  }
+
+  /**
+   * A read failed: the last good copy stays (or nothing is known), and the next read waits one TTL,
+   * or after throttling a jittered backoff that doubles with each throttled read in a row.
+   */
+  private readFailed(err: unknown, service: string, previous: Entry | undefined): ServicePolicy {
+    const now = this.now();
+    const throttled = this.countThrottling(err, service);
+    this.notify(() => this.opts.onTableError?.(err, service));
+    if (!previous?.failing) {
+      this.warn({
+        msg: 'mesh policy: table read failed; keeping the last good copy',
+        service,
+        table: this.tableName,
+        error: errorText(err),
+        kept: previous ? previous.policy.origin : 'none',
+      });
+    }
+    const streak = throttled ? (previous?.throttled ?? 0) + 1 : 0;
+    const retryAfter = now + (throttled ? this.throttleBackoff(streak) : this.ttlMs);
+    if (previous) {
+      previous.retryAfter = retryAfter;
+      previous.failing = true;
+      previous.throttled = streak;
+      return previous.policy;
+    }
+    const none: Entry = {
+      policy: emptyServicePolicy(service, now),
+      retryAfter,
+      reported: new Set(),
+      failing: true,
+      throttled: streak,
+    };
+    this.entries.set(service, none);
+    return none.policy;
+  }
+
+  /**
+   * The version item, read once for every service whose copy is due (one read in flight). A table
+   * without one (no writer of this release touched it) is asked again only every LEGACY_RECHECK_MS:
+   * meanwhile every revalidation is a Query, as before versions, without a GetItem on top.
+   */
+  private pollVersion(): Promise<VersionPoll> {
+    const last = this.lastPoll;
+    if (last && !last.counters && this.now() - last.sentAt < LEGACY_RECHECK_MS) return Promise.resolve(last);
+    this.versionInflight ??= this.readVersion().finally(() => {
+      this.versionInflight = undefined;
+    });
+    return this.versionInflight;
+  }
+
+  private async readVersion(): Promise<VersionPoll> {
+    const sentAt = this.now();
+    const shard = Math.min(POLICY_VERSION.shards - 1, Math.floor(this.random() * POLICY_VERSION.shards));
+    this.versionReads++;
+    // Eventually consistent: half the price of a consistent read; its lag is counted in confirm().
+    const out = await this.sendGet({ TableName: this.tableName!, Key: versionKey(shard) });
+    const poll: VersionPoll = { sentAt, counters: out.Item ? versionCounters(unmarshallItem(out.Item)) : undefined };
+    this.lastPoll = poll;
+    if (poll.counters && !this.sharedBreakers) this.confirm(poll);
+    return poll;
+  }
+
+  /**
+   * One poll revalidates every table copy whose service's counter has not moved: as of the read's
+   * sending, less the lag of an eventually consistent read.
+   */
+  private confirm(poll: VersionPoll): void {
+    const asOf = poll.sentAt - VERSION_READ_LAG_MS;
+    for (const [service, entry] of this.entries) {
+      if (entry.policy.origin !== 'table' || entry.bucketSeen !== poll.counters?.[bucketOf(service)]) continue;
+      if (entry.policy.loadedAt >= asOf) continue;
+      entry.policy = { ...entry.policy, loadedAt: asOf };
+      entry.retryAfter = 0;
+      entry.failing = false;
+      entry.throttled = 0;
+    }
+  }
+
+  /**
+   * Shared breakers change without a version bump (sandboxes write them): a confirmed copy still reads
+   * its breaker partition, and is rebuilt with the policy items it holds.
+   */
+  private async withBreakers(service: string, entry: Entry): Promise<ServicePolicy> {
+    const asOf = (this.lastPoll?.sentAt ?? this.now()) - VERSION_READ_LAG_MS;
+    const breakers = await this.query(breakerPartition(service));
+    const own = [...entry.policy.items.values()].filter((item) => item.pk === service);
+    const policy = buildServicePolicy(service, [...own, ...breakers], {
+      origin: 'table',
+      loadedAt: Math.max(entry.policy.loadedAt, asOf),
+      previous: entry.policy,
+      onInvalid: (inv) => this.reportInvalid(inv, entry.reported, entry.reported),
+    });
+    this.entries.set(service, { ...entry, policy, retryAfter: 0, failing: false, throttled: 0 });
+    return policy;
+  }
+
+  /** Equal jitter: half the doubled delay fixed, half random, so throttled sandboxes spread out. */
+  private throttleBackoff(streak: number): number {
+    const delay = Math.min(this.ttlMs, THROTTLE_BACKOFF_MS * 2 ** (streak - 1));
+    return delay / 2 + this.random() * (delay / 2);
   }
 
   private reportInvalid(inv: InvalidItem, before: Set<string> | undefined, now: Set<string>): void {
@@ -280,11 +428,25 @@ export class PolicyCache {
       const { QueryCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
       return this.client.send(new QueryCommand(input as never)) as Promise<QueryOutput>;
     }
+    return this.wireClient().query(input);
+  }
+
+  /** One GetItem: through the given client, or else on the wire like `send`. */
+  private sendGet(input: GetItemInput): Promise<GetItemOutput> {
+    if (this.client) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { GetItemCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+      return this.client.send(new GetItemCommand(input as never)) as Promise<GetItemOutput>;
+    }
+    return this.wireClient().getItem(input);
+  }
+
+  private wireClient(): import('./policy-table-query').PolicyTableQuery {
     if (!this.wire) {
       const { PolicyTableQuery } = require('./policy-table-query') as typeof import('./policy-table-query');
       this.wire = new PolicyTableQuery({ env: this.env, now: this.now });
     }
-    return this.wire.query(input);
+    return this.wire;
   }
 
   private fromSnapshot(service: string, now: number): Entry | undefined {
@@ -352,6 +514,14 @@ export class PolicyCache {
 function snapshotTime(generatedAt: string | undefined, now: number): number {
   const t = generatedAt ? Date.parse(generatedAt) : Number.NaN;
   return Number.isFinite(t) && t <= now ? t : 0;
+}
+
+/** DynamoDB's answers to a partition or table read past its throughput. */
+const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+function isThrottling(err: unknown): boolean {
+  const e = err as { name?: string; code?: string };
+  return THROTTLING.has(e?.name ?? '') || THROTTLING.has(e?.code ?? '');
 }
 
 function errorText(err: unknown): string {

@@ -23,15 +23,26 @@ export interface QueryOutput {
   readonly LastEvaluatedKey?: Record<string, AttributeValue>;
 }
 
+export interface GetItemInput {
+  readonly TableName: string;
+  readonly Key: Record<string, AttributeValue>;
+  readonly ConsistentRead?: boolean;
+}
+
+export interface GetItemOutput {
+  readonly Item?: Record<string, AttributeValue>;
+}
+
 export interface PolicyTableQueryOptions {
   readonly env: AwsEnv;
   /** @default Date.now */
   readonly now?: () => number;
 }
 
-/** Sends Query requests for the policy cache, with the function's credentials. */
+/** Sends Query and GetItem requests for the policy cache, with the function's credentials. */
 export class PolicyTableQuery {
   private readonly send: (input: QueryInput) => Promise<QueryOutput>;
+  private readonly get: (input: GetItemInput) => Promise<GetItemOutput>;
 
   constructor(opts: PolicyTableQueryOptions) {
     const route = awsRoute(DYNAMODB, opts.env);
@@ -45,23 +56,32 @@ export class PolicyTableQuery {
         now: opts.now,
       });
       this.send = (input) => awsJsonCall<QueryOutput>(client, 'DynamoDB_20120810.Query', input, { version: '1.0' });
+      this.get = (input) => awsJsonCall<GetItemOutput>(client, 'DynamoDB_20120810.GetItem', input, { version: '1.0' });
     } else {
-      this.send = sdkQuery(opts.env);
+      const sdk = sdkClient(opts.env);
+      this.send = async (input) => sdk((m) => new m.QueryCommand(input as never)) as Promise<QueryOutput>;
+      this.get = async (input) => sdk((m) => new m.GetItemCommand(input as never)) as Promise<GetItemOutput>;
     }
   }
 
   query(input: QueryInput): Promise<QueryOutput> {
     return this.send(input);
   }
+
+  getItem(input: GetItemInput): Promise<GetItemOutput> {
+    return this.get(input);
+  }
 }
 
+type DynamoSdk = typeof import('@aws-sdk/client-dynamodb');
+
 /** The SDK path: its endpoint rules and credential providers, loaded on the first read. */
-function sdkQuery(env: AwsEnv): (input: QueryInput) => Promise<QueryOutput> {
+function sdkClient(env: AwsEnv): (command: (sdk: DynamoSdk) => unknown) => Promise<unknown> {
   let client: import('@aws-sdk/client-dynamodb').DynamoDBClient | undefined;
-  return async (input) => {
-    const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  return async (command) => {
+    const sdk = require('@aws-sdk/client-dynamodb') as DynamoSdk;
     // Passed explicitly: not every SDK release reads AWS_ENDPOINT_URL_*, and `env` may not be the process's.
     client ??= new sdk.DynamoDBClient({ endpoint: configuredEndpoint(DYNAMODB, env), region: regionOf(env) });
-    return (await client.send(new sdk.QueryCommand(input as never))) as QueryOutput;
+    return client.send(command(sdk) as never);
   };
 }
