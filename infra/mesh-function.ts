@@ -12,6 +12,7 @@ import {
   isPublishedVersion,
   LAYER,
   LIVE_ALIAS,
+  POLICY_VERSION,
   SERVICE_NAME_PATTERN,
   SORT_KEY,
   TAGS,
@@ -207,9 +208,18 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
   /**
    * Read only the policy of the services this function touches: itself and its targets (and, with
-   * shared breakers, the targets' breaker partitions).
+   * shared breakers, the targets' breaker partitions), and the shards of the mesh-wide policy version.
    */
   private grantPolicyReads(): void {
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [this.mesh.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${POLICY_VERSION.partitionPrefix}*`] },
+        },
+      }),
+    );
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query', 'dynamodb:GetItem'],

@@ -190,7 +190,8 @@ export class Mesh extends Construct implements IMesh {
       timeout: Duration.minutes(5),
       description: `Seeds the deploy-time policy of mesh ${this.meshName} into ${this.tableName}`,
     });
-    this.table.grant(seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem');
+    // UpdateItem: the seeder bumps the policy version after its writes (shared/policy-version.ts).
+    this.table.grant(seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     const provider = new cr.Provider(this, 'PolicyProvider', { onEventHandler: seeder });
     const policy = new CustomResource(this, 'Policy', {
       serviceToken: provider.serviceToken,

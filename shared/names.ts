@@ -143,6 +143,8 @@ export function breakerPartition(service: string): string {
  * name, so these partitions cannot collide with a service's. docs/scale.md has the figures.
  */
 export const POLICY_VERSION = {
+  /** Partition keys of the shards start with this (an IAM condition names them all with `<prefix>*`). */
+  partitionPrefix: 'mesh#version#',
   partition: (shard: number) => `mesh#version#${shard}`,
   sortKey: 'version',
   /** Partitions the version item is copied into (100,000 polling sandboxes: ~390 read units each). */

@@ -13,10 +13,13 @@ import {
   DynamoDBClient,
   PutItemCommand,
   ResourceNotFoundException,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshallItem } from '../../shared/attribute-value';
 import { MANAGED_BY, TABLE } from '../../shared/names';
 import type { PolicyItem } from '../../shared/policy';
+import { bumpPolicyVersion, type VersionWriter } from '../../shared/policy-version';
 import { type ItemKey, parseItems, planSeed, type RequestType } from './policy-diff';
 
 export interface MeshPolicyEvent {
@@ -51,6 +54,11 @@ export async function seed(
   const restored = await restoreMissing(client, table, plan.restores);
   if (restored.length) log(`policy seeder: wrote again deploy items that were deleted: ${restored.join(', ')}`);
   const removed = await removeOwned(client, table, plan.deletes, event.RequestType === 'Delete');
+  // After the writes, so a sandbox that sees the new counter reads them. Not on Delete: the table goes too.
+  if (event.RequestType !== 'Delete') {
+    const services = [...plan.puts, ...plan.restores, ...plan.deletes].map((i) => i.pk);
+    await bumpPolicyVersion(versionWriter(client), table, [...new Set(services)]);
+  }
   if (skipped.length) log(`policy seeder: left operator items as they are: ${skipped.join(', ')}`);
   log(
     `policy seeder: ${event.RequestType} ${table}: ${written} written, ${removed} removed, ${skipped.length} skipped`,
@@ -165,6 +173,13 @@ async function removeOwned(
     }
   }
   return removed;
+}
+
+function versionWriter(client: DynamoDBClient): VersionWriter {
+  return {
+    transactWrite: (input) => client.send(new TransactWriteItemsCommand(input as never)),
+    updateItem: (input) => client.send(new UpdateItemCommand(input as never)),
+  };
 }
 
 let client: DynamoDBClient | undefined;
