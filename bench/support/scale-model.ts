@@ -82,11 +82,11 @@ export function scale(run: SimResult, design: string, topology: string, sandboxe
 }
 
 /**
- * What a sandbox polling the version reads, per second, over a run of `seconds`: one GetItem at
- * start, then one each time a confirmation (as of the read, less the consistency lag) is a TTL old.
+ * What a busy sandbox reads of the version, per second: one GetItem each time its confirmation (as of
+ * the read, less the consistency lag) is a TTL old.
  */
-export function modelVersionReadsPerSecond(ttlMs: number, lagMs: number, seconds: number): number {
-  return (1 + (seconds * 1000) / (ttlMs - lagMs)) / seconds;
+export function modelVersionReadsPerSecond(ttlMs: number, lagMs: number): number {
+  return 1000 / (ttlMs - lagMs);
 }
 
 const usd = (n: number) => `$${n < 10 ? n.toFixed(2) : Math.round(n).toLocaleString('en-US')}`;
