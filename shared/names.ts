@@ -254,6 +254,8 @@ export const METRICS = {
   mirrorRequestDurationMs: 'mirror_request_duration_ms',
   /** A function refused or could not make a mesh call because its identity secret holds no identity yet. */
   identityUnavailableTotal: 'identity_unavailable_total',
+  /** A policy table read answered with throttling (the last good copy stays; the read backs off). */
+  policyReadThrottledTotal: 'policy_read_throttled_total',
   dimensions: ['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter'] as const,
   /**
    * The per-version dimension sets: what the callee measured of each of its versions, over all callers.

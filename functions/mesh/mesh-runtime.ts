@@ -68,8 +68,15 @@ export class MeshRuntime {
     this.config = { ...readConfig(env), ...options.config };
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
-    this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
     this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
+    this.policy =
+      options.policy instanceof PolicyCache
+        ? options.policy
+        : new PolicyCache({
+            env,
+            onThrottled: (service) => this.telemetry.policyReadThrottled(this.config.service, service),
+            ...options.policy,
+          });
     this.identityLoader = new IdentityLoader(
       options.identity ??
         (() =>

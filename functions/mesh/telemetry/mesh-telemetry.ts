@@ -120,6 +120,13 @@ export class MeshTelemetry {
     );
   }
 
+  /** One policy_read_throttled_total count: `service`'s read of `partition`'s policy was throttled. */
+  policyReadThrottled(service: string, partition: string): void {
+    this.write(
+      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":[["service"]],"Metrics":[{"Name":"${METRICS.policyReadThrottledTotal}","Unit":"Count"}]}]},"service":${JSON.stringify(service)},"policy":${JSON.stringify(partition)},"${METRICS.policyReadThrottledTotal}":1}`,
+    );
+  }
+
   segment(doc: SegmentDoc): void {
     if (this.onSegment) {
       this.onSegment(doc);
