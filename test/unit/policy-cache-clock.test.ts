@@ -99,11 +99,11 @@ describe('policy cache under throttling', () => {
       ttlMs: TTL,
       now: () => clock.now,
       client: {
-        send: async (command: unknown) => {
+        send: async () => {
           if (table.down) {
             throw Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' });
           }
-          return table.send(command);
+          return table.send();
         },
       },
       random: () => 0.5,
