@@ -13,6 +13,7 @@ import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { createPolicyTable, seedItems } from '../../local/endpoint/dynamodb';
 import type { PolicyItem } from '../../shared/policy';
+import { seeded } from '../../test/support/seeded-random';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
@@ -72,18 +73,6 @@ export interface SimResult {
   readonly edges: number;
 }
 
-/** Seeded, so a run is the same run every time (mulberry32). */
-export function seeded(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The example shop: frontend -> orders -> payments, inventory. */
 export const SHOP: Topology = {
   name: 'example shop (4 services)',
@@ -126,7 +115,6 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const durationMs = opts.durationMs ?? 60_000;
   const callEvery = opts.callEveryMs ?? 1_000;
   const ttlMs = opts.ttlMs ?? 5_000;
-  const random = seeded(opts.seed ?? 1);
   const table = 'scale-policy';
   const db = dynalite({ createTableMs: 0 });
   const dbPort = await listen(db);

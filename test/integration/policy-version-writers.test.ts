@@ -10,12 +10,13 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../cli/aws-clients';
 import { planAllow, planDelete, planDeny, type RawItem } from '../../cli/policy-plan';
 import { applyPlan, scanPolicy } from '../../cli/policy-store';
 import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
+import { createPolicyTable } from '../../local/endpoint/dynamodb';
 import { POLICY_VERSION } from '../../shared/names';
 import { versionKey } from '../../shared/policy-version';
 
@@ -46,20 +47,7 @@ describe('policy version: every writer bumps it, every cache sees the change wit
     await new Promise<void>((r) => db.listen(0, '127.0.0.1', r));
     const port = (db.address() as AddressInfo).port;
     client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials });
-    await client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createPolicyTable(`http://127.0.0.1:${port}`, TABLE);
     await seed(client, event('Create', deployed), () => undefined);
   });
 
