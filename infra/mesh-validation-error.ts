@@ -37,6 +37,8 @@ export enum MeshErrorCode {
   RESERVED_SERVICE_NAME = 'ReservedServiceName',
   /** A Lambda Managed Instances setting (`capacityProvider`) is out of range. */
   INVALID_CAPACITY_PROVIDER = 'InvalidCapacityProvider',
+  /** `metricDimensions` is not one of the settings the runtime knows. */
+  INVALID_METRIC_DIMENSIONS = 'InvalidMetricDimensions',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

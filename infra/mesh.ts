@@ -18,6 +18,12 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
 import { ASSETS, DEPLOYMENT, POLICY_RESOURCE_TYPE, SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
+import {
+  DEFAULT_METRIC_DIMENSIONS,
+  isMetricDimensions,
+  METRIC_DIMENSIONS,
+  type MetricDimensions,
+} from '../shared/telemetry/metric-dimensions';
 import { MeshDashboard, type MeshDashboardOptions, type ServiceAlarms } from './mesh-dashboard';
 import type { MeshFunction } from './mesh-function';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
@@ -86,6 +92,16 @@ export interface MeshOptions {
    */
   readonly sharedBreakers?: boolean;
   /**
+   * The CloudWatch dimension sets of the mesh's EMF metrics (MESH_METRIC_DIMENSIONS). `standard`
+   * publishes per edge (source, destination) and per callee version, and keeps the response code and the
+   * version a caller reached in log properties (Logs Insights): a 50-service mesh stays under 1,000
+   * custom metrics. `detailed` adds every (source, destination, version, response code, reporter)
+   * combination, several times the metrics and the bill (docs/observability.md). The dashboard and
+   * alarms read the standard sets, which both settings publish.
+   * @default 'standard'
+   */
+  readonly metricDimensions?: MetricDimensions;
+  /**
    * The CloudWatch dashboard and the per-service alarms (`mesh.dashboard`, `mesh.alarmsFor(service)`).
    * @default - `${meshName}-mesh`, alarms below 99% success or above 1 s p99 for 3 minutes
    */
@@ -127,6 +143,8 @@ export class Mesh extends Construct implements IMesh {
   public readonly policyTtlMs?: number;
   /** Whether functions write shared breaker items (see `MeshOptions.sharedBreakers`). */
   public readonly sharedBreakers: boolean;
+  /** The dimension sets of the mesh's metrics (see `MeshOptions.metricDimensions`). */
+  public readonly metricDimensions: MetricDimensions;
   /** The mesh CA, issuer and identity secrets (undefined when identity is off). */
   public readonly identity?: MeshIdentity;
   /** The CloudWatch dashboard of the mesh's golden metrics (every function and edge, found at synth). */
@@ -142,12 +160,20 @@ export class Mesh extends Construct implements IMesh {
   constructor(scope: Construct, id: string, props: MeshProps) {
     const where = `Mesh ${futurePath(scope, id)}`;
     checkMeshName(futurePath(scope, id), props.meshName);
+    if (props.metricDimensions !== undefined && !isMetricDimensions(props.metricDimensions)) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_METRIC_DIMENSIONS,
+        `${where}: metricDimensions must be one of ${METRIC_DIMENSIONS.map((d) => `'${d}'`).join(', ')}, got ${JSON.stringify(props.metricDimensions)}`,
+        futurePath(scope, id),
+      );
+    }
     super(scope, id);
     this.meshName = props.meshName;
     this.registry = new PolicyRegistry(this, where);
     this.tableName = props.tableName ?? `${props.meshName}-policy`;
     if (props.policyTtl) this.policyTtlMs = props.policyTtl.toMilliseconds();
     this.sharedBreakers = props.sharedBreakers ?? false;
+    this.metricDimensions = props.metricDimensions ?? DEFAULT_METRIC_DIMENSIONS;
 
     this.table = new dynamodb.Table(this, 'PolicyTable', {
       tableName: this.tableName,

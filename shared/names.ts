@@ -52,6 +52,11 @@ export const ENV = {
    * outbound calls for routing, besides those starting with `ROUTE_HEADERS.prefix` (docs/policy-model.md).
    */
   routeHeaders: 'MESH_ROUTE_HEADERS',
+  /**
+   * Which CloudWatch dimension sets the runtime's EMF lines publish: `standard` (unset) or `detailed`
+   * (METRIC_DIMENSIONS; `Mesh` prop `metricDimensions`).
+   */
+  metricDimensions: 'MESH_METRIC_DIMENSIONS',
 } as const;
 
 /**
@@ -256,12 +261,29 @@ export const METRICS = {
   identityUnavailableTotal: 'identity_unavailable_total',
   /** A policy table read answered with throttling (the last good copy stays; the read backs off). */
   policyReadThrottledTotal: 'policy_read_throttled_total',
+  /**
+   * Calls that did not succeed (status 400 or more), counted beside every request of an edge (0 or 1),
+   * so an edge's success rate is `1 - errors / requests` without a response_code dimension.
+   */
+  requestErrorsTotal: 'request_errors_total',
+  /**
+   * Every label a call's line carries at its root. All of them are log properties (Logs Insights finds
+   * them); only the sets below are CloudWatch dimensions, each combination of values one custom metric.
+   * With `metricDimensions: 'detailed'` the whole list is one more set, on both sides of a call.
+   */
   dimensions: ['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter'] as const,
   /**
+   * The per-edge set: requests, errors, latency, retries, denials and breaker opens of each caller ->
+   * callee pair. The caller publishes it; the callee publishes it only for callers that report nothing
+   * themselves (outside the mesh, unverified, the pre-traffic check), so each call counts once.
+   */
+  edgeDimensions: ['source_workload', 'destination_workload', 'reporter'] as const,
+  /**
    * The per-version dimension sets: what the callee measured of each of its versions, over all callers.
-   * Destination-side lines publish them beside `dimensions` (EMF allows several sets per line), so a
-   * deployment's alarms read one plain metric per version (requests, and successes by response code)
-   * instead of a SEARCH over every caller. Only destination-side lines carry them: a call is counted once.
+   * Destination-side lines publish them (EMF allows several sets per line), so a deployment's alarms
+   * read one plain metric per version (requests and latency; successes by response code) instead of a
+   * SEARCH over every caller. Only destination-side lines carry them: a call is counted once. The set
+   * with response_code holds requests_total alone.
    */
   versionDimensions: [
     ['destination_workload', 'destination_version', 'reporter'],

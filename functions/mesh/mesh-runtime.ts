@@ -68,7 +68,12 @@ export class MeshRuntime {
     this.config = { ...readConfig(env), ...options.config };
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
-    this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
+    this.telemetry = new MeshTelemetry(
+      options.sink,
+      this.config.xrayAddress,
+      options.onSegment,
+      this.config.metricDimensions,
+    );
     this.policy =
       options.policy instanceof PolicyCache
         ? options.policy

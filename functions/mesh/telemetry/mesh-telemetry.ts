@@ -8,6 +8,11 @@
  * bench/runtime.bench.ts for the measured load cost of Powertools). Never logs tokens or payloads.
  */
 import { METRICS } from '../../../shared/names';
+import {
+  callerReportsItself,
+  DEFAULT_METRIC_DIMENSIONS,
+  type MetricDimensions,
+} from '../../../shared/telemetry/metric-dimensions';
 import { type SegmentDoc, XrayEmitter } from './xray-emitter';
 
 export type Reporter = 'source' | 'destination';
@@ -43,37 +48,77 @@ export const stdoutSink: TelemetrySink = (line) => {
   process.stdout.write(`${line}\n`);
 };
 
-const DIMENSIONS = JSON.stringify([METRICS.dimensions]);
+/** `{"Name":…,"Unit":…}` of one metric in a directive. */
+const metricDef = (name: string, unit: 'Count' | 'Milliseconds') => `{"Name":"${name}","Unit":"${unit}"}`;
+
+/** One directive: the metrics `names` under the dimension sets `sets` (a line may hold several). */
+function directive(sets: readonly (readonly string[])[], metrics: readonly string[]): string {
+  return `{"Namespace":"${METRICS.namespace}","Dimensions":${JSON.stringify(sets)},"Metrics":[${metrics.join(',')}]}`;
+}
+
 /**
- * A callee's lines also publish the per-version sets (METRICS.versionDimensions): a gated deployment's
- * alarms read the new version's requests and successes there. The caller's lines do not, so each call
- * counts once per version.
+ * A callee's per-version directives: requests and latency by (service, version), and requests alone by
+ * (service, version, response_code), which a gated deployment's success-rate alarm reads. Latency by
+ * response code would cost a metric per code and nothing reads it.
  */
-const DESTINATION_DIMENSIONS = JSON.stringify([METRICS.dimensions, ...METRICS.versionDimensions]);
+const VERSION_DIRECTIVES = [
+  directive(
+    [METRICS.versionDimensions[0]],
+    [metricDef(METRICS.requestsTotal, 'Count'), metricDef(METRICS.requestDurationMs, 'Milliseconds')],
+  ),
+  directive([METRICS.versionDimensions[1]], [metricDef(METRICS.requestsTotal, 'Count')]),
+].join(',');
+/** A mirror copy: the callee's per-version counts only (the dashboard's mirror graph). */
+const MIRROR_DIRECTIVE = directive(
+  [METRICS.versionDimensions[0]],
+  [metricDef(METRICS.mirrorRequestsTotal, 'Count'), metricDef(METRICS.mirrorRequestDurationMs, 'Milliseconds')],
+);
 
 export class MeshTelemetry {
   private xray: XrayEmitter | undefined;
+  /** The per-edge dimension sets (the full one too when `detailed`). */
+  private readonly edgeSets: readonly (readonly string[])[];
   constructor(
     private readonly write: TelemetrySink = stdoutSink,
     private readonly xrayAddress: string | undefined = process.env.AWS_XRAY_DAEMON_ADDRESS,
     private readonly onSegment?: (doc: SegmentDoc) => void,
-  ) {}
+    dimensions: MetricDimensions = DEFAULT_METRIC_DIMENSIONS,
+  ) {
+    this.edgeSets = dimensions === 'detailed' ? [METRICS.edgeDimensions, METRICS.dimensions] : [METRICS.edgeDimensions];
+  }
 
-  /** EMF metrics and the access-log line of one call, as seen by `reporter`. */
+  /**
+   * EMF metrics and the access-log line of one call, as seen by `reporter`. Every label is a property
+   * of the line; the dimension sets decide which of them make CloudWatch metrics (shared/names.ts METRICS).
+   */
   record(r: CallRecord): void {
     const now = Date.now();
-    const [count, duration] = r.mirror
-      ? [METRICS.mirrorRequestsTotal, METRICS.mirrorRequestDurationMs]
-      : [METRICS.requestsTotal, METRICS.requestDurationMs];
-    const metrics = [`{"Name":"${count}","Unit":"Count"}`, `{"Name":"${duration}","Unit":"Milliseconds"}`];
-    let values = `,"${count}":1,"${duration}":${round(r.durationMs)}`;
-    if (r.retries) {
-      metrics.push(`{"Name":"${METRICS.retriesTotal}","Unit":"Count"}`);
-      values += `,"${METRICS.retriesTotal}":${r.retries}`;
-    }
-    if (r.denied) {
-      metrics.push(`{"Name":"${METRICS.deniedTotal}","Unit":"Count"}`);
-      values += `,"${METRICS.deniedTotal}":1`;
+    const directives: string[] = [];
+    let values: string;
+    if (r.mirror) {
+      values = `,"${METRICS.mirrorRequestsTotal}":1,"${METRICS.mirrorRequestDurationMs}":${round(r.durationMs)}`;
+      directives.push(MIRROR_DIRECTIVE);
+    } else {
+      values = `,"${METRICS.requestsTotal}":1,"${METRICS.requestDurationMs}":${round(r.durationMs)}`;
+      // The edge's record is the caller's; the callee's only when the caller reports nothing.
+      if (r.reporter === 'source' || !callerReportsItself(r.source)) {
+        const metrics = [
+          metricDef(METRICS.requestsTotal, 'Count'),
+          metricDef(METRICS.requestDurationMs, 'Milliseconds'),
+          metricDef(METRICS.requestErrorsTotal, 'Count'),
+        ];
+        values += `,"${METRICS.requestErrorsTotal}":${r.code >= 400 ? 1 : 0}`;
+        if (r.retries) {
+          metrics.push(metricDef(METRICS.retriesTotal, 'Count'));
+          values += `,"${METRICS.retriesTotal}":${r.retries}`;
+        }
+        if (r.denied) {
+          metrics.push(metricDef(METRICS.deniedTotal, 'Count'));
+          values += `,"${METRICS.deniedTotal}":1`;
+        }
+        directives.push(directive(this.edgeSets, metrics));
+      }
+      if (r.reporter === 'destination') directives.push(VERSION_DIRECTIVES);
     }
     // One write for both lines (one syscall on the hot path); the access log is assembled by hand
     // for the same reason (JSON.stringify of an object per call showed up in the per-hop profile).
@@ -90,7 +135,7 @@ export class MeshTelemetry {
     if (r.claimedSource) log += `,"claimedSource":${JSON.stringify(r.claimedSource)}`;
     if (r.mirror) log += ',"mirror":true';
     this.write(
-      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${r.reporter === 'destination' ? DESTINATION_DIMENSIONS : DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
+      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[${directives.join(',')}]}` +
         this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) +
         values +
         '}\n' +
@@ -102,7 +147,7 @@ export class MeshTelemetry {
   /** One breaker_open_total count for (source -> destination@version). */
   breakerOpened(source: string, destination: string, version: string): void {
     this.write(
-      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[{"Name":"${METRICS.breakerOpenTotal}","Unit":"Count"}]}]}` +
+      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[${directive(this.edgeSets, [metricDef(METRICS.breakerOpenTotal, 'Count')])}]}` +
         this.dims(source, destination, version, '503', 'source') +
         `,"${METRICS.breakerOpenTotal}":1}`,
     );
