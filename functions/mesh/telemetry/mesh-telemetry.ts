@@ -76,15 +76,19 @@ const MIRROR_DIRECTIVE = directive(
 
 export class MeshTelemetry {
   private xray: XrayEmitter | undefined;
-  /** The per-edge dimension sets (the full one too when `detailed`). */
+  /** The per-edge dimension sets of the edge's own record (with the full set when `detailed`). */
   private readonly edgeSets: readonly (readonly string[])[];
+  /** The sets a callee adds for a caller that records the edge itself: none, or the full set. */
+  private readonly calleeSets: readonly (readonly string[])[];
   constructor(
     private readonly write: TelemetrySink = stdoutSink,
     private readonly xrayAddress: string | undefined = process.env.AWS_XRAY_DAEMON_ADDRESS,
     private readonly onSegment?: (doc: SegmentDoc) => void,
     dimensions: MetricDimensions = DEFAULT_METRIC_DIMENSIONS,
   ) {
-    this.edgeSets = dimensions === 'detailed' ? [METRICS.edgeDimensions, METRICS.dimensions] : [METRICS.edgeDimensions];
+    const detailed = dimensions === 'detailed';
+    this.edgeSets = detailed ? [METRICS.edgeDimensions, METRICS.dimensions] : [METRICS.edgeDimensions];
+    this.calleeSets = detailed ? [METRICS.dimensions] : [];
   }
 
   /**
@@ -101,7 +105,9 @@ export class MeshTelemetry {
     } else {
       values = `,"${METRICS.requestsTotal}":1,"${METRICS.requestDurationMs}":${round(r.durationMs)}`;
       // The edge's record is the caller's; the callee's only when the caller reports nothing.
-      if (r.reporter === 'source' || !callerReportsItself(r.source)) {
+      const sets =
+        r.reporter === 'source' || !callerReportsItself(r.source) ? this.edgeSets : this.calleeSets;
+      if (sets.length > 0) {
         const metrics = [
           metricDef(METRICS.requestsTotal, 'Count'),
           metricDef(METRICS.requestDurationMs, 'Milliseconds'),
@@ -116,7 +122,7 @@ export class MeshTelemetry {
           metrics.push(metricDef(METRICS.deniedTotal, 'Count'));
           values += `,"${METRICS.deniedTotal}":1`;
         }
-        directives.push(directive(this.edgeSets, metrics));
+        directives.push(directive(sets, metrics));
       }
       if (r.reporter === 'destination') directives.push(VERSION_DIRECTIVES);
     }
