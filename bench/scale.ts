@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { POLICY_VERSION } from '../shared/names';
+import { METRIC_DIMENSIONS } from '../shared/telemetry/metric-dimensions';
 import { markdownTable, PARTITION_LIMIT, PRICES, perSandbox, type ScaleRow, scale } from './support/scale-model';
 import { SHOP, type SimResult, simulate, skewedMesh } from './support/scale-sim';
 
@@ -40,7 +41,10 @@ function measuredLine(topology: string, design: string, run: SimResult): string 
     )
     .join('; ');
   const startup = run.startupQueriesPerSandbox.toFixed(2);
-  return `| ${topology} | ${design} | ${kinds} | ${startup} | ${p.emfLinesPerCall.toFixed(2)} | ${run.metricKeys} (${p.metricKeysPerEdge.toFixed(1)} per edge) |`;
+  const metrics = METRIC_DIMENSIONS.map(
+    (d) => `${d} ${run.metricKeys[d]} (${(run.metricKeys[d] / run.edges).toFixed(1)} per edge)`,
+  ).join('; ');
+  return `| ${topology} | ${design} | ${kinds} | ${startup} | ${p.emfLinesPerCall.toFixed(2)} | ${metrics} |`;
 }
 
 function doc(table: string, measured: string[], sandboxes: number): string {
@@ -62,7 +66,10 @@ spread over the services the same way; a month is 30 days.
 
 Topologies: the example shop (frontend → orders → payments, inventory; a canary on payments) and a synthetic
 50-service mesh in which every service calls \`s00\` (the hub, 49 callers) and two neighbours, five services
-run a canary, and about 1.7% of calls end in 503, 504 or 429.
+run a canary, and about 2% of calls end in 503, 504, 429 or 502 (the callee records 200 for a call it finished after
+the caller timed out, 500 for its handler's error, and nothing for a call that never reached it).
+The same calls are recorded by one \`MeshTelemetry\` per \`metricDimensions\` setting (${METRIC_DIMENSIONS.map((d) => `\`${d}\``).join(', ')}), so the
+custom metrics of each setting are counted from the lines the runtime writes.
 
 Prices (us-east-1, on demand), read on ${PRICES.lookedUp} from the stored copies of the public pricing pages
 available here (no internet): "Amazon DynamoDB pricing" (on-demand: $${PRICES.dynamoReadPerMillion} per million
@@ -75,7 +82,7 @@ quotas in Amazon DynamoDB").
 
 ## Measured per sandbox
 
-| topology | design | steady reads per sandbox per second × bytes per read × read units | Queries at a sandbox's start | EMF lines per call | distinct metrics |
+| topology | design | steady reads per sandbox per second × bytes per read × read units | Queries at a sandbox's start | EMF lines per call | distinct metrics per setting |
 |---|---|---|--:|--:|--:|
 ${measured.join('\n')}
 
@@ -96,8 +103,11 @@ ${table}
 - A change to a service still makes every sandbox that touches it query its partition once, within one TTL: at
   100,000 sandboxes on the hub that burst is over the partition limit for a few seconds (the reads back off with
   jitter and fail closed past TTL + 1 s, docs/safety.md). That burst is not in the steady-state figures above.
-- Custom metrics do not grow with the number of sandboxes, only with edges × versions × response codes: the
-  default dimension sets are unchanged in this release (see docs/observability.md for the count per setting).
+- Custom metrics do not grow with the number of sandboxes. With \`metricDimensions: 'standard'\` (the default)
+  they grow with edges (requests, latency, errors, retries per caller → callee) and callee versions (requests and
+  latency, requests by response code): the response code and the version a caller reached stay in the line's
+  properties, searchable with Logs Insights. \`'detailed'\` adds every (source, destination, version, response code,
+  reporter) combination, several times the metrics (docs/observability.md, "What a mesh is billed for").
 `;
 }
 

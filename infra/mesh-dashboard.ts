@@ -543,5 +543,3 @@ export class MeshDashboard extends Construct {
     }
   }
 }
-
-

@@ -178,7 +178,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
     if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
     // The default needs no variable: the 4 KB of environment stay for what has no default.
-    if (this.mesh.metricDimensions !== 'standard') this.addEnvironment(ENV.metricDimensions, this.mesh.metricDimensions);
+    if (this.mesh.metricDimensions !== 'standard')
+      this.addEnvironment(ENV.metricDimensions, this.mesh.metricDimensions);
     // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
     this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
 

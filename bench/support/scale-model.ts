@@ -3,6 +3,11 @@
  * 1,000 to 100,000 concurrent sandboxes, priced at the us-east-1 on-demand prices below. Pure.
  */
 import { POLICY_VERSION } from '../../shared/names';
+import {
+  DEFAULT_METRIC_DIMENSIONS,
+  METRIC_DIMENSIONS,
+  type MetricDimensions,
+} from '../../shared/telemetry/metric-dimensions';
 import type { SimResult } from './scale-sim';
 
 /**
@@ -33,8 +38,9 @@ export interface ScaleRow {
   readonly hottestPartition: string;
   readonly totalUnits: number;
   readonly readCostPerMonth: number;
-  readonly customMetrics: number;
-  readonly metricCostPerMonth: number;
+  /** Custom metrics and their monthly cost, per dimension setting (`metricDimensions`). */
+  readonly customMetrics: Readonly<Record<MetricDimensions, number>>;
+  readonly metricCostPerMonth: Readonly<Record<MetricDimensions, number>>;
   readonly xrayCostPerMonth: number;
 }
 
@@ -51,8 +57,9 @@ export function perSandbox(run: SimResult) {
     kinds,
     unitsPerSecond: Object.values(run.reads).reduce((a, t) => a + t.units, 0) / s,
     callsPerSecond: run.calls / s,
-    emfLinesPerCall: run.emfLines / run.calls,
-    metricKeysPerEdge: run.metricKeys / run.edges,
+    /** Of the default setting. */
+    emfLinesPerCall: run.emfLines[DEFAULT_METRIC_DIMENSIONS] / run.calls,
+    metricKeysPerEdge: run.metricKeys[DEFAULT_METRIC_DIMENSIONS] / run.edges,
   };
 }
 
@@ -76,7 +83,7 @@ export function scale(run: SimResult, design: string, topology: string, sandboxe
     totalUnits,
     readCostPerMonth: (totalUnits * MONTH_S * PRICES.dynamoReadPerMillion) / 1e6,
     customMetrics: run.metricKeys,
-    metricCostPerMonth: run.metricKeys * PRICES.customMetricPerMonth,
+    metricCostPerMonth: bySetting((d) => run.metricKeys[d] * PRICES.customMetricPerMonth),
     xrayCostPerMonth: (sandboxes * p.callsPerSecond * XRAY_SAMPLED * MONTH_S * PRICES.xrayTracePerMillion) / 1e6,
   };
 }
@@ -89,19 +96,23 @@ export function modelVersionReadsPerSecond(ttlMs: number, lagMs: number): number
   return 1000 / (ttlMs - lagMs);
 }
 
+function bySetting(f: (d: MetricDimensions) => number): Record<MetricDimensions, number> {
+  return Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, f(d)])) as Record<MetricDimensions, number>;
+}
+
 const usd = (n: number) => `$${n < 10 ? n.toFixed(2) : Math.round(n).toLocaleString('en-US')}`;
 const num = (n: number) => (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
 
 export function markdownTable(rows: readonly ScaleRow[]): string {
   const head =
-    '| design | topology | sandboxes | hottest partition RU/s | total RU/s | policy reads $/month | custom metrics | metrics $/month | X-Ray $/month |\n' +
+    `| design | topology | sandboxes | hottest partition RU/s | total RU/s | policy reads $/month | custom metrics (${METRIC_DIMENSIONS.join(' / ')}) | metrics $/month (${METRIC_DIMENSIONS.join(' / ')}) | X-Ray $/month |\n` +
     '|---|---|--:|--:|--:|--:|--:|--:|--:|\n';
   return (
     head +
     rows
       .map(
         (r) =>
-          `| ${r.design} | ${r.topology} | ${r.sandboxes.toLocaleString('en-US')} | ${num(r.hottestPartitionUnits)} (${r.hottestPartition})${r.hottestPartitionUnits > PARTITION_LIMIT ? ' **over the limit**' : ''} | ${num(r.totalUnits)} | ${usd(r.readCostPerMonth)} | ${r.customMetrics} | ${usd(r.metricCostPerMonth)} | ${usd(r.xrayCostPerMonth)} |`,
+          `| ${r.design} | ${r.topology} | ${r.sandboxes.toLocaleString('en-US')} | ${num(r.hottestPartitionUnits)} (${r.hottestPartition})${r.hottestPartitionUnits > PARTITION_LIMIT ? ' **over the limit**' : ''} | ${num(r.totalUnits)} | ${usd(r.readCostPerMonth)} | ${METRIC_DIMENSIONS.map((d) => r.customMetrics[d].toLocaleString('en-US')).join(' / ')} | ${METRIC_DIMENSIONS.map((d) => usd(r.metricCostPerMonth[d])).join(' / ')} | ${usd(r.xrayCostPerMonth)} |`,
       )
       .join('\n')
   );

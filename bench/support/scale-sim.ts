@@ -13,6 +13,7 @@ import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { createPolicyTable, seedItems } from '../../local/endpoint/dynamodb';
 import type { PolicyItem } from '../../shared/policy';
+import { METRIC_DIMENSIONS, type MetricDimensions } from '../../shared/telemetry/metric-dimensions';
 import { seeded } from '../../test/support/seeded-random';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -67,9 +68,13 @@ export interface SimResult {
   readonly unitsByPartition: ReadonlyMap<string, number>;
   /** Sandboxes that touch each service's partition. */
   readonly touching: ReadonlyMap<string, number>;
-  readonly emfLines: number;
-  /** Distinct CloudWatch metrics (namespace, name, dimension names and values) the lines define. */
-  readonly metricKeys: number;
+  /** EMF lines written after the warm-up, per dimension setting. */
+  readonly emfLines: Readonly<Record<MetricDimensions, number>>;
+  /**
+   * Distinct CloudWatch metrics (namespace, name, dimension names and values) the lines define, per
+   * dimension setting: the same calls recorded by one MeshTelemetry per setting.
+   */
+  readonly metricKeys: Readonly<Record<MetricDimensions, number>>;
   readonly edges: number;
 }
 
@@ -103,11 +108,16 @@ export function skewedMesh(services = 50): Topology {
   return { name: `skewed mesh (${services} services, one called by all)`, edges, canaries };
 }
 
-/** Response codes a call ends with, and how often (the rest are 200). */
-const CODES: readonly [number, number][] = [
-  [503, 0.01],
-  [504, 0.005],
-  [429, 0.002],
+/**
+ * Response codes a call ends with as its caller records them, how often (the rest are 200), and what
+ * the callee records of the same call: nothing when the call never reached it (an open breaker,
+ * throttling), 200 for a call it finished after the caller gave up, 500 for its handler's error.
+ */
+const CODES: readonly [caller: number, share: number, callee: number | undefined][] = [
+  [503, 0.01, undefined],
+  [504, 0.005, 200],
+  [429, 0.002, undefined],
+  [502, 0.003, 500],
 ];
 
 export async function simulate(opts: SimOptions): Promise<SimResult> {
@@ -149,16 +159,18 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     const targets = new Map<string, string[]>();
     for (const [from, to] of topology.edges) targets.set(from, [...(targets.get(from) ?? []), to]);
     const callers = services.filter((s) => targets.has(s));
-    let lines = 0;
-    const keys = new Set<string>();
-    const sink = (text: string) => {
-      for (const line of text.split('\n')) {
-        if (!line.startsWith('{"_aws"')) continue;
-        lines++;
-        for (const k of metricKeysOf(JSON.parse(line))) keys.add(k);
-      }
-    };
-    const telemetry = new MeshTelemetry(sink, undefined, () => undefined);
+    const lines = Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, 0])) as Record<MetricDimensions, number>;
+    const keys = Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, new Set<string>()]));
+    const telemetry = METRIC_DIMENSIONS.map((d) => {
+      const sink = (text: string) => {
+        for (const line of text.split('\n')) {
+          if (!line.startsWith('{"_aws"')) continue;
+          lines[d]++;
+          for (const k of metricKeysOf(JSON.parse(line))) keys[d]!.add(k);
+        }
+      };
+      return new MeshTelemetry(sink, undefined, () => undefined, d);
+    });
     const clock = { t: 1_700_000_000_000 };
     const touching = new Map<string, number>();
     const sandboxes = Array.from({ length: opts.sandboxes }, (_, i) => {
@@ -191,7 +203,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         startupQueries = proxy.reads.Query?.count ?? 0;
         proxy.reset();
         calls = 0;
-        lines = 0;
+        for (const d of METRIC_DIMENSIONS) lines[d] = 0;
       }
       const started: Promise<void>[] = [];
       for (const sb of sandboxes) {
@@ -213,7 +225,10 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       unitsByPartition: proxy.unitsByPartition,
       touching,
       emfLines: lines,
-      metricKeys: keys.size,
+      metricKeys: Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, keys[d]!.size])) as Record<
+        MetricDimensions,
+        number
+      >,
       edges: topology.edges.length,
     };
   } finally {
@@ -227,7 +242,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
 async function oneCall(
   sb: { service: string; cache: PolicyCache; own: () => number },
   targets: readonly string[],
-  telemetry: MeshTelemetry,
+  telemetry: readonly MeshTelemetry[],
   topology: Topology,
   at: number,
 ): Promise<void> {
@@ -239,10 +254,11 @@ async function oneCall(
   const allowed = sb.cache.authorize(policy, sb.service, at).allowed;
   const r = sb.own();
   let code = allowed ? 200 : 403;
+  let calleeCode: number | undefined = code;
   let acc = 0;
-  for (const [c, p] of CODES) {
+  for (const [c, p, callee] of CODES) {
     acc += p;
-    if (code === 200 && r < acc) code = c;
+    if (code === 200 && r < acc) [code, calleeCode] = [c, callee];
   }
   const version = sb.own() < (topology.canaries?.[target] ?? 0) ? '2' : '1';
   const base = {
@@ -253,8 +269,10 @@ async function oneCall(
     outcome: code === 200 ? 'ok' : 'error',
     durationMs: 12,
   };
-  telemetry.record({ ...base, reporter: 'source', retries: code === 503 ? 1 : 0, denied: !allowed });
-  telemetry.record({ ...base, reporter: 'destination', denied: !allowed });
+  for (const t of telemetry) {
+    t.record({ ...base, reporter: 'source', retries: code === 503 ? 1 : 0, denied: !allowed });
+    if (calleeCode !== undefined) t.record({ ...base, code: calleeCode, reporter: 'destination', denied: !allowed });
+  }
 }
 
 /** The distinct metrics an EMF line defines: one per metric name and dimension set, with the values. */

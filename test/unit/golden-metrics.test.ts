@@ -9,7 +9,6 @@ import { type MetricStream, type StreamValues, snapshotFromCloudWatch } from '..
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { parseEmf } from '../../local/telemetry/emf-parser';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
-import { METRICS } from '../../shared/names';
 import type { GoldenMetrics, StatsSnapshot } from '../../shared/telemetry/golden-metrics';
 import { type EdgeLine, emfLine } from '../support/observ-fixtures';
 

@@ -105,8 +105,7 @@ export class MeshTelemetry {
     } else {
       values = `,"${METRICS.requestsTotal}":1,"${METRICS.requestDurationMs}":${round(r.durationMs)}`;
       // The edge's record is the caller's; the callee's only when the caller reports nothing.
-      const sets =
-        r.reporter === 'source' || !callerReportsItself(r.source) ? this.edgeSets : this.calleeSets;
+      const sets = r.reporter === 'source' || !callerReportsItself(r.source) ? this.edgeSets : this.calleeSets;
       if (sets.length > 0) {
         const metrics = [
           metricDef(METRICS.requestsTotal, 'Count'),
