@@ -205,20 +205,6 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
     await setPolicy('inventory', [{ sk: 'fault', abort: { percent: 100 } }]);
     await eventually('a breaker opening on orders -> inventory', () => seen(METRICS.breakerOpenTotal), 120_000);
     assert.equal((await runMesh(local.url, ['policy', 'delete', 'inventory', 'fault'])).code, 0);
-    const status = setInterval(() => {
-      process.stderr.write(
-        `DEBUG ${JSON.stringify({
-          denied: seen(METRICS.deniedTotal),
-          retries: seen(METRICS.retriesTotal),
-          mirror: seen(METRICS.mirrorRequestsTotal),
-          v2: seen(METRICS.requestsTotal, { destination_workload: 'payments', destination_version: '2', reporter: 'destination' }),
-          inv: seen(METRICS.requestsTotal, { destination_workload: 'inventory', reporter: 'source' }),
-          p200: seen(METRICS.requestsTotal, { destination_workload: 'payments', response_code: '200', reporter: 'destination' }),
-          n: lines.length,
-        })}\n`,
-      );
-    }, 20_000);
-    after(() => clearInterval(status));
     await eventually(
       'checkouts, denials, retries and mirror copies',
       () =>
