@@ -12,8 +12,13 @@ import { simulate, skewedMesh } from '../../bench/support/scale-sim';
 import { VERSION_READ_LAG_MS } from '../../functions/mesh/policy/policy-cache';
 import { POLICY_VERSION } from '../../shared/names';
 
-/** Distinct metrics per edge the model counts for the skewed mesh at 1,000 sandboxes (docs/scale.md: ~20.2), +10%. */
-const MODEL_METRICS_PER_EDGE = 22;
+/**
+ * Distinct metrics per edge the model counts for the skewed mesh at 1,000 sandboxes with the default
+ * dimension sets (docs/scale.md: 5.4), +10%.
+ */
+const MODEL_METRICS_PER_EDGE = 6;
+/** The bill the default dimension sets keep a 50-service mesh under. */
+const MAX_METRICS_50_SERVICES = 1_000;
 
 describe('scale: 200 simulated sandboxes for 60 s on the skewed mesh', () => {
   it('polls one version shard per TTL, queries only at start, and spreads the polls over the shards', async () => {
@@ -46,5 +51,10 @@ describe('scale: 200 simulated sandboxes for 60 s on the skewed mesh', () => {
       p.metricKeysPerEdge <= MODEL_METRICS_PER_EDGE,
       `${p.metricKeysPerEdge.toFixed(2)} metrics per edge, model ${MODEL_METRICS_PER_EDGE}`,
     );
+    assert.ok(
+      run.metricKeys.standard < MAX_METRICS_50_SERVICES,
+      `${run.metricKeys.standard} custom metrics by default on 50 services`,
+    );
+    assert.ok(run.metricKeys.detailed > run.metricKeys.standard * 3, 'detailed publishes the full set on top');
   });
 });
