@@ -51,7 +51,7 @@ export const stdoutSink: TelemetrySink = (line) => {
 /** `{"Name":…,"Unit":…}` of one metric in a directive. */
 const metricDef = (name: string, unit: 'Count' | 'Milliseconds') => `{"Name":"${name}","Unit":"${unit}"}`;
 
-/** One directive: the metrics `names` under the dimension sets `sets` (a line may hold several). */
+/** One directive: `metrics` under each of the dimension sets `sets` (a line may hold several directives). */
 function directive(sets: readonly (readonly string[])[], metrics: readonly string[]): string {
   return `{"Namespace":"${METRICS.namespace}","Dimensions":${JSON.stringify(sets)},"Metrics":[${metrics.join(',')}]}`;
 }
