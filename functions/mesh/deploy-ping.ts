@@ -75,9 +75,10 @@ async function identityCheck(rt: PingRuntime, self: string): Promise<PingCheck> 
 async function policyCheck(rt: PingRuntime, self: string, source: string): Promise<PingCheck> {
   const table = rt.policy.tableName;
   if (!table) return { name: 'policy', ok: true, detail: 'no policy table: the deploy-time snapshot only' };
-  // refresh() keeps the last good copy on a failed read: a new copy read from the table is the proof.
+  // reread() keeps the last good copy on a failed read: a new copy read from the table is the proof.
+  // (refresh() may confirm the copy by the policy version alone, which proves nothing about this partition.)
   const before = rt.policy.peek(self);
-  const after = await rt.policy.refresh(self);
+  const after = await rt.policy.reread(self);
   if (after === before || after.origin !== 'table') {
     return { name: 'policy', ok: false, detail: `table ${table} cannot be read with this version's role` };
   }

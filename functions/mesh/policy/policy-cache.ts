@@ -217,7 +217,19 @@ export class PolicyCache {
     return p;
   }
 
-  private async load(service: string): Promise<ServicePolicy> {
+  /**
+   * Queries `service`'s partition now even when the policy version would confirm the copy: the proof
+   * that this function's role may read it (a mesh ping's policy check). Waits for a read in flight
+   * first; resolves like `refresh`.
+   */
+  async reread(service: string): Promise<ServicePolicy> {
+    await this.inflight.get(service);
+    const p = this.load(service, true).finally(() => this.inflight.delete(service));
+    this.inflight.set(service, p);
+    return p;
+  }
+
+  private async load(service: string, query = false): Promise<ServicePolicy> {
     const previous = this.entries.get(service);
     if (!this.tableName) {
       if (previous) return previous.policy;
@@ -237,7 +249,9 @@ export class PolicyCache {
     });
     const bucketSeen = poll?.counters?.[bucketOf(service)];
     const current = this.entries.get(service);
-    if (current?.policy.origin === 'table' && bucketSeen !== undefined && current.bucketSeen === bucketSeen) {
+    const confirmed =
+      current?.policy.origin === 'table' && bucketSeen !== undefined && current.bucketSeen === bucketSeen;
+    if (confirmed && !query) {
       // Confirmed by the poll (confirm()); breaker state still has to be read.
       if (!this.sharedBreakers) return current.policy;
       try {
