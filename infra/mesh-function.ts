@@ -214,26 +214,20 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
    * shared breakers, the targets' breaker partitions), and the shards of the mesh-wide policy version.
    */
   private grantPolicyReads(): void {
-    this.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem'],
-        resources: [this.mesh.table.tableArn],
-        conditions: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${POLICY_VERSION.partitionPrefix}*`] },
-        },
-      }),
-    );
+    // One statement for both: IAM caps a role's inline policy at 10,240 characters. StringLike matches
+    // the service names literally (a service name holds no wildcard) and the version shards by prefix.
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query', 'dynamodb:GetItem'],
         resources: [this.mesh.table.tableArn],
         conditions: {
-          'ForAllValues:StringEquals': {
+          'ForAllValues:StringLike': {
             'dynamodb:LeadingKeys': Lazy.list({
               produce: () => [
                 this.service,
                 ...this.targets.map((t) => t.service),
                 ...(this.mesh.sharedBreakers ? this.targets.map((t) => breakerPartition(t.service)) : []),
+                `${POLICY_VERSION.partitionPrefix}*`,
               ],
             }),
           },
