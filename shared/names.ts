@@ -243,6 +243,8 @@ export const ASSETS = {
   issuer: 'issuer',
   /** The pre-traffic hook of gated deployments (`index.handler`, functions/control/deploy-hook.ts). */
   deployHook: 'deploy-hook',
+  /** The policy table's stream handler: bumps the policy version for any writer (`index.handler`). */
+  policyStream: 'policy-stream',
 } as const;
 export type AssetName = (typeof ASSETS)[keyof typeof ASSETS];
 

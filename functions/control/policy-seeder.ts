@@ -13,14 +13,13 @@ import {
   DynamoDBClient,
   PutItemCommand,
   ResourceNotFoundException,
-  TransactWriteItemsCommand,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshallItem } from '../../shared/attribute-value';
 import { MANAGED_BY, TABLE } from '../../shared/names';
 import type { PolicyItem } from '../../shared/policy';
-import { bumpPolicyVersion, type VersionWriter } from '../../shared/policy-version';
+import { bumpPolicyVersion } from '../../shared/policy-version';
 import { type ItemKey, parseItems, planSeed, type RequestType } from './policy-diff';
+import { versionWriter } from './version-writer';
 
 export interface MeshPolicyEvent {
   readonly RequestType: RequestType;
@@ -173,13 +172,6 @@ async function removeOwned(
     }
   }
   return removed;
-}
-
-function versionWriter(client: DynamoDBClient): VersionWriter {
-  return {
-    transactWrite: (input) => client.send(new TransactWriteItemsCommand(input as never)),
-    updateItem: (input) => client.send(new UpdateItemCommand(input as never)),
-  };
 }
 
 let client: DynamoDBClient | undefined;

@@ -19,6 +19,7 @@ import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seede
 import { POLICY_RESOURCE_TYPE } from '../../shared/names';
 import { createTable, localDynamoClient, type TableKeys } from '../endpoint/dynamodb';
 import type { RolePolicies } from '../endpoint/iam';
+import type { TableStreams } from '../endpoint/table-streams';
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
@@ -76,6 +77,8 @@ export interface DeploymentTargets {
   readonly log: (line: string) => void;
   /** The roles' inline policies (AWS::IAM::Policy, a role's Policies): kept for IAM reads, not enforced. */
   readonly iam?: RolePolicies;
+  /** Tables' streams and their event source mappings: changes reach the mapped functions. */
+  readonly streams?: TableStreams;
 }
 
 /** A resource an earlier deployment created: what a later one compares against and deletes. */
@@ -256,6 +259,7 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::CloudFormation::CustomResource': applyCustomResource,
   'AWS::IAM::Role': applyRolePolicies,
   'AWS::IAM::Policy': applyIamPolicy,
+  'AWS::Lambda::EventSourceMapping': applyEventSourceMapping,
   [POLICY_RESOURCE_TYPE]: applyPolicy,
   'AWS::CodeDeploy::Application': (ctx, stack, id) => applyCodeDeployApplication(gateContext(ctx), stack, id),
   'AWS::CodeDeploy::DeploymentConfig': (ctx, stack, id, r) => applyDeploymentConfig(gateContext(ctx), stack, id, r),
@@ -342,6 +346,37 @@ async function applyTable(ctx: Apply, stack: AssemblyStack, id: string, r: Templ
   const keys = p.KeySchema && p.AttributeDefinitions ? (p as unknown as TableKeys) : undefined;
   await createTable(ctx.targets.dynamoEndpoint, name, keys);
   ctx.report.tables.push(name);
+  const viewType = (p.StreamSpecification as { StreamViewType?: unknown } | undefined)?.StreamViewType;
+  if (typeof viewType === 'string' && ctx.targets.streams) {
+    const arn = ctx.resolver.resolveString(stack, { 'Fn::GetAtt': [id, 'StreamArn'] });
+    if (arn) ctx.targets.streams.declare(name, arn, viewType, ctx.resolver.regionOf(stack));
+  }
+}
+
+/**
+ * An event source mapping on a table's stream: the table's changes are delivered to the function
+ * (table-streams.ts). Mappings on other sources (queues, Kinesis) have no local effect, and say so.
+ */
+function applyEventSourceMapping(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const { streams, invoke } = ctx.targets;
+  if (!streams || !invoke) return;
+  const p = r.Properties ?? {};
+  const source = ctx.resolver.resolveString(stack, p.EventSourceArn);
+  const fn = ctx.resolver.resolveString(stack, p.FunctionName);
+  if (!source || !fn || !/^arn:aws[a-zA-Z-]*:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\//.test(source)) {
+    ctx.warn(`event source mapping ${stack.id}/${id} is not on a DynamoDB stream; nothing is delivered locally`);
+    return;
+  }
+  if (p.Enabled === false) return;
+  if (p.FilterCriteria) ctx.warn(`event source mapping ${stack.id}/${id}: filter criteria are not applied locally`);
+  const region = ctx.resolver.regionOf(stack);
+  streams.map({
+    streamArn: source,
+    functionName: fn,
+    batchSize: typeof p.BatchSize === 'number' ? p.BatchSize : 100,
+    deliver: (event) => invoke(fn, event, region),
+  });
+  remember(ctx, stack, id, r);
 }
 
 function applySecret(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {

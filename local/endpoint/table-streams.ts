@@ -1,0 +1,138 @@
+/**
+ * DynamoDB Streams and their Lambda event source mappings, as the deployed templates declare them: a
+ * table with a `StreamSpecification` and an `AWS::Lambda::EventSourceMapping` on its `StreamArn` gets
+ * every change of an item delivered to the mapped function, in order, in batches of at most the
+ * mapping's `BatchSize`, retried while the function fails (Lambda retries a stream batch until it
+ * succeeds or its records expire). A write that changes nothing writes no record, as in DynamoDB.
+ * Record shape: "Change data capture for DynamoDB Streams" and "Using AWS Lambda with Amazon DynamoDB"
+ * (DynamoDB and Lambda Developer Guides). Filter criteria are not applied here: a mapping that has
+ * them is reported when it is declared.
+ */
+import { randomUUID } from 'node:crypto';
+
+type Item = Record<string, unknown>;
+
+/** One item's change: its key, and the item before and after (undefined = absent). */
+export interface ItemChange {
+  readonly key: Item;
+  readonly before?: Item;
+  readonly after?: Item;
+}
+
+export interface StreamMapping {
+  readonly streamArn: string;
+  readonly functionName: string;
+  readonly batchSize: number;
+  /** Invokes the function synchronously with one batch; rejects on a function error. */
+  readonly deliver: (event: { Records: unknown[] }) => Promise<unknown>;
+}
+
+interface TableStream {
+  readonly arn: string;
+  readonly viewType: string;
+  readonly region: string;
+}
+
+/** How long a failed batch waits before it is delivered again. */
+const RETRY_DELAY_MS = 500;
+
+export class TableStreams {
+  private readonly byTable = new Map<string, TableStream>();
+  private readonly mappings = new Map<string, { mapping: StreamMapping; queue: Promise<void> }>();
+  private sequence = 0;
+  private closed = false;
+
+  constructor(private readonly log: (line: string) => void = () => {}) {}
+
+  /** A table's `StreamSpecification` (StreamViewType), under its `StreamArn`. */
+  declare(table: string, streamArn: string, viewType: string, region: string): void {
+    this.byTable.set(table, { arn: streamArn, viewType, region });
+  }
+
+  /** An event source mapping on a stream; declared again with the same function, it replaces the old one. */
+  map(mapping: StreamMapping): void {
+    const key = `${mapping.streamArn}\0${mapping.functionName}`;
+    this.mappings.set(key, { mapping, queue: this.mappings.get(key)?.queue ?? Promise.resolve() });
+  }
+
+  /** Whether writes to `table` are captured: it has a stream and a function mapped to it. */
+  watched(table: string): boolean {
+    const stream = this.byTable.get(table);
+    return stream !== undefined && [...this.mappings.values()].some((m) => m.mapping.streamArn === stream.arn);
+  }
+
+  /** Records the changes of one write and queues them for every mapping on the table's stream. */
+  record(table: string, changes: readonly ItemChange[]): void {
+    const stream = this.byTable.get(table);
+    if (!stream || this.closed) return;
+    const records = changes.filter((c) => !sameItem(c.before, c.after)).map((c) => this.toRecord(stream, c));
+    if (records.length === 0) return;
+    for (const entry of this.mappings.values()) {
+      if (entry.mapping.streamArn !== stream.arn) continue;
+      for (let i = 0; i < records.length; i += entry.mapping.batchSize) {
+        const batch = records.slice(i, i + entry.mapping.batchSize);
+        entry.queue = entry.queue.then(() => this.deliver(entry.mapping, batch));
+      }
+    }
+  }
+
+  /** Resolves once every queued batch was delivered (tests wait on it). */
+  async drained(): Promise<void> {
+    await Promise.all([...this.mappings.values()].map((m) => m.queue));
+  }
+
+  /** Stops retrying and delivers nothing more. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private async deliver(mapping: StreamMapping, Records: unknown[]): Promise<void> {
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        await mapping.deliver({ Records });
+        return;
+      } catch (err) {
+        if (attempt === 1 || attempt % 20 === 0) {
+          this.log(`stream batch to ${mapping.functionName} failed (attempt ${attempt}), retrying: ${String(err)}`);
+        }
+        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS).unref());
+      }
+    }
+  }
+
+  private toRecord(stream: TableStream, change: ItemChange): unknown {
+    const eventName = change.before === undefined ? 'INSERT' : change.after === undefined ? 'REMOVE' : 'MODIFY';
+    const images: Item = {};
+    if (stream.viewType === 'NEW_IMAGE' || stream.viewType === 'NEW_AND_OLD_IMAGES') {
+      if (change.after) images.NewImage = change.after;
+    }
+    if (stream.viewType === 'OLD_IMAGE' || stream.viewType === 'NEW_AND_OLD_IMAGES') {
+      if (change.before) images.OldImage = change.before;
+    }
+    const body = { Keys: change.key, ...images };
+    return {
+      eventID: randomUUID().replace(/-/g, ''),
+      eventName,
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: stream.region,
+      dynamodb: {
+        ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+        ...body,
+        SequenceNumber: String(++this.sequence).padStart(21, '0'),
+        SizeBytes: Buffer.byteLength(JSON.stringify(body)),
+        StreamViewType: stream.viewType,
+      },
+      eventSourceARN: stream.arn,
+    };
+  }
+}
+
+function sameItem(a: Item | undefined, b: Item | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+}
+
+function sorted(item: Item): Item {
+  return Object.fromEntries(Object.entries(item).sort(([x], [y]) => (x < y ? -1 : 1)));
+}
