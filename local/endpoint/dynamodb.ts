@@ -225,6 +225,16 @@ async function captureChanges(
   input: Record<string, unknown>,
   run: () => Promise<number>,
 ): Promise<void> {
+  return streams.track(captureWrite(call, streams, operation, input, run));
+}
+
+async function captureWrite(
+  call: DynamoCall,
+  streams: TableStreams,
+  operation: string,
+  input: Record<string, unknown>,
+  run: () => Promise<number>,
+): Promise<void> {
   const names = keyNames(call);
   const keys: { table: string; key: Record<string, unknown> }[] = [];
   for (const w of writtenItems(operation, input)) {

@@ -39,6 +39,7 @@ const RETRY_DELAY_MS = 500;
 export class TableStreams {
   private readonly byTable = new Map<string, TableStream>();
   private readonly mappings = new Map<string, { mapping: StreamMapping; queue: Promise<void> }>();
+  private readonly capturing = new Set<Promise<void>>();
   private sequence = 0;
   private closed = false;
 
@@ -76,8 +77,15 @@ export class TableStreams {
     }
   }
 
-  /** Resolves once every queued batch was delivered (tests wait on it). */
+  /** Tracks a write being captured (its records come after the client has its answer). */
+  track(capture: Promise<void>): Promise<void> {
+    this.capturing.add(capture);
+    return capture.finally(() => this.capturing.delete(capture));
+  }
+
+  /** Resolves once every write captured so far was recorded and every queued batch delivered (tests wait on it). */
   async drained(): Promise<void> {
+    while (this.capturing.size > 0) await Promise.allSettled([...this.capturing]);
     await Promise.all([...this.mappings.values()].map((m) => m.queue));
   }
 
