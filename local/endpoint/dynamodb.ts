@@ -136,15 +136,17 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
         if (input && writtenTables(operation, input).some((t) => streams.watched(t))) {
           // Alone, so the images around the write are this write's.
           return lock.exclusive(() =>
-            captureChanges(call, streams, operation, input, async () => {
-              const reply = EXTENDED.has(operation) ? await extended(operation, body) : undefined;
-              if (reply) {
-                writeReply(res, reply);
-                return reply.status;
-              }
-              await passThrough(handler, req, body, res);
-              return res.statusCode;
-            }),
+            streams.track(
+              captureChanges(call, streams, operation, input, async () => {
+                const reply = EXTENDED.has(operation) ? await extended(operation, body) : undefined;
+                if (reply) {
+                  writeReply(res, reply);
+                  return reply.status;
+                }
+                await passThrough(handler, req, body, res);
+                return res.statusCode;
+              }),
+            ),
           );
         }
       }
@@ -219,16 +221,6 @@ function writtenTables(operation: string, input: Record<string, unknown>): strin
  * what changed. Items of other tables are not read. `run` answers the client and returns the status.
  */
 async function captureChanges(
-  call: DynamoCall,
-  streams: TableStreams,
-  operation: string,
-  input: Record<string, unknown>,
-  run: () => Promise<number>,
-): Promise<void> {
-  return streams.track(captureWrite(call, streams, operation, input, run));
-}
-
-async function captureWrite(
   call: DynamoCall,
   streams: TableStreams,
   operation: string,
