@@ -1,9 +1,10 @@
 /**
  * DynamoDB Streams and their Lambda event source mappings, as the deployed templates declare them: a
  * table with a `StreamSpecification` and an `AWS::Lambda::EventSourceMapping` on its `StreamArn` gets
- * every change of an item delivered to the mapped function, in order, in batches of at most the
- * mapping's `BatchSize`, retried while the function fails (Lambda retries a stream batch until it
- * succeeds or its records expire). A write that changes nothing writes no record, as in DynamoDB.
+ * every change of an item delivered to the mapped function, in order: whatever came in while the
+ * previous batch ran goes in the next, up to the mapping's `BatchSize` (as Lambda's poller takes what
+ * the shard holds), and a batch is retried while the function fails (Lambda retries a stream batch
+ * until it succeeds or its records expire). A write that changes nothing writes no record, as in DynamoDB.
  * Record shape: "Change data capture for DynamoDB Streams" and "Using AWS Lambda with Amazon DynamoDB"
  * (DynamoDB and Lambda Developer Guides). Filter criteria are not applied here: a mapping that has
  * them is reported when it is declared.
@@ -33,12 +34,19 @@ interface TableStream {
   readonly region: string;
 }
 
+/** A mapping's records not yet delivered, and the loop delivering them (undefined = idle). */
+interface Delivery {
+  mapping: StreamMapping;
+  readonly pending: unknown[];
+  pump?: Promise<void>;
+}
+
 /** How long a failed batch waits before it is delivered again. */
 const RETRY_DELAY_MS = 500;
 
 export class TableStreams {
   private readonly byTable = new Map<string, TableStream>();
-  private readonly mappings = new Map<string, { mapping: StreamMapping; queue: Promise<void> }>();
+  private readonly mappings = new Map<string, Delivery>();
   private readonly capturing = new Set<Promise<void>>();
   private sequence = 0;
   private closed = false;
@@ -53,7 +61,9 @@ export class TableStreams {
   /** An event source mapping on a stream; declared again with the same function, it replaces the old one. */
   map(mapping: StreamMapping): void {
     const key = `${mapping.streamArn}\0${mapping.functionName}`;
-    this.mappings.set(key, { mapping, queue: this.mappings.get(key)?.queue ?? Promise.resolve() });
+    const existing = this.mappings.get(key);
+    if (existing) existing.mapping = mapping;
+    else this.mappings.set(key, { mapping, pending: [] });
   }
 
   /** Whether writes to `table` are captured: it has a stream and a function mapped to it. */
@@ -70,10 +80,10 @@ export class TableStreams {
     if (records.length === 0) return;
     for (const entry of this.mappings.values()) {
       if (entry.mapping.streamArn !== stream.arn) continue;
-      for (let i = 0; i < records.length; i += entry.mapping.batchSize) {
-        const batch = records.slice(i, i + entry.mapping.batchSize);
-        entry.queue = entry.queue.then(() => this.deliver(entry.mapping, batch));
-      }
+      entry.pending.push(...records);
+      entry.pump ??= this.pump(entry).finally(() => {
+        entry.pump = undefined;
+      });
     }
   }
 
@@ -86,12 +96,19 @@ export class TableStreams {
   /** Resolves once every write captured so far was recorded and every queued batch delivered (tests wait on it). */
   async drained(): Promise<void> {
     while (this.capturing.size > 0) await Promise.allSettled([...this.capturing]);
-    await Promise.all([...this.mappings.values()].map((m) => m.queue));
+    await Promise.all([...this.mappings.values()].map((m) => m.pump));
   }
 
   /** Stops retrying and delivers nothing more. */
   close(): void {
     this.closed = true;
+  }
+
+  /** Delivers what is pending, a batch at a time, until nothing is. */
+  private async pump(entry: Delivery): Promise<void> {
+    while (entry.pending.length > 0 && !this.closed) {
+      await this.deliver(entry.mapping, entry.pending.splice(0, entry.mapping.batchSize));
+    }
   }
 
   private async deliver(mapping: StreamMapping, Records: unknown[]): Promise<void> {
