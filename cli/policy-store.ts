@@ -1,12 +1,13 @@
 /** Adapter: the policy table over DynamoDB (reads and the writes a PolicyPlan asks for). */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { TABLE } from '../shared/names';
+import { POLICY_VERSION, TABLE } from '../shared/names';
+import { bumpPolicyVersion, type VersionWriter } from '../shared/policy-version';
 import { fromItem, toItem } from './attribute-value';
 import type { AwsClients } from './aws-clients';
 import { AwsCallError, awsCall } from './errors';
 import type { PolicyPlan, RawItem } from './policy-plan';
 
-/** All items of the table (paginated Scan; the policy table is small). */
+/** All policy items of the table (paginated Scan; the policy table is small); the version items are no policy. */
 export async function scanPolicy(clients: AwsClients, table: string): Promise<RawItem[]> {
   const ddb = await clients.dynamo();
   const { ScanCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
@@ -16,7 +17,10 @@ export async function scanPolicy(clients: AwsClients, table: string): Promise<Ra
     const page = await awsCall('Scan', () =>
       ddb.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start })),
     );
-    for (const it of page.Items ?? []) out.push(fromItem(it));
+    for (const it of page.Items ?? []) {
+      const item = fromItem(it);
+      if (!String(item[TABLE.partitionKey]).startsWith(POLICY_VERSION.partitionPrefix)) out.push(item);
+    }
     start = page.LastEvaluatedKey;
   } while (start);
   return sortItems(out);
@@ -64,6 +68,29 @@ export async function applyPlan(clients: AwsClients, table: string, plan: Policy
   const total = plan.puts.length + plan.deletes.length;
   if (total === 0) return;
   const ddb = await clients.dynamo();
+  await writePlan(ddb, table, plan);
+  // After the writes: a sandbox that sees the new counter then reads them.
+  await bumpPolicyVersion(versionWriter(ddb), table, changedServices(plan));
+}
+
+/** The services whose items a plan writes (a breaker partition counts as its service's). */
+export function changedServices(plan: PolicyPlan): string[] {
+  const pks = [...plan.puts.map((i) => String(i[TABLE.partitionKey])), ...plan.deletes.map((k) => k.pk)];
+  return [...new Set(pks.map((pk) => pk.replace(/^breaker#/, '')))];
+}
+
+/** The policy version's two writes, through the CLI's client (errors named like every other call). */
+function versionWriter(ddb: DynamoDBClient): VersionWriter {
+  const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  return {
+    transactWrite: (input) =>
+      awsCall('TransactWriteItems', () => ddb.send(new sdk.TransactWriteItemsCommand(input as never))),
+    updateItem: (input) => awsCall('UpdateItem', () => ddb.send(new sdk.UpdateItemCommand(input as never))),
+  };
+}
+
+async function writePlan(ddb: DynamoDBClient, table: string, plan: PolicyPlan): Promise<void> {
+  const total = plan.puts.length + plan.deletes.length;
   if (total > 1 && total <= TRANSACT_LIMIT) {
     try {
       await transact(ddb, table, plan);

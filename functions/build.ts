@@ -4,6 +4,7 @@
  *   <outDir>/policy-seeder/   index.js: functions/control/policy-seeder.ts bundled (Custom::MeshPolicy)
  *   <outDir>/issuer/          index.js: functions/control/issuer.ts bundled (identity issuer)
  *   <outDir>/deploy-hook/     index.js: functions/control/deploy-hook.ts bundled (gated deployments' pre-traffic hook)
+ *   <outDir>/policy-stream/   index.js: functions/control/policy-stream.ts bundled (the policy table's stream)
  * `npm pack` runs it into dist/assets (scripts/build.js), so an app's `cdk synth` compiles none of
  * the mesh's sources; in this repository `Mesh` runs it on first need (infra/private/asset-code.ts).
  * Run: `npx tsx functions/build.ts <outDir>`.
@@ -18,6 +19,7 @@ const CONTROL_FUNCTIONS = {
   [ASSETS.policySeeder]: 'control/policy-seeder.ts',
   [ASSETS.issuer]: 'control/issuer.ts',
   [ASSETS.deployHook]: 'control/deploy-hook.ts',
+  [ASSETS.policyStream]: 'control/policy-stream.ts',
 } as const;
 
 /** Bytes of each asset's code before compression. */

@@ -21,6 +21,7 @@ export {
   type ServiceItem,
   type TrafficItem,
 } from '../shared/policy';
+export type { MetricDimensions } from '../shared/telemetry/metric-dimensions';
 export {
   type IMesh,
   MESH_POLICY_RESOURCE_TYPE,

@@ -7,8 +7,10 @@
  * edge reports them (the caller for a mesh caller; the callee for callers outside the mesh, which
  * report nothing themselves), with its retries, breaker opens, rate-limited calls and the calls it served
  * as a fallback; every denied edge, declared or not; per service, mirror copies apart
- * from requests; per canary service, each version's share and success rate. Each query matches what
- * the runtime emits (test/integration/dashboard-queries.test.ts holds them to the local mesh's EMF lines).
+ * from requests; per canary service, each version's share and success rate. Each query names one of
+ * the standard dimension sets (per edge, per callee version), which every `metricDimensions` setting
+ * publishes, and matches what the runtime emits (test/integration/dashboard-queries.test.ts holds them
+ * to the local mesh's EMF lines).
  *
  * Alarms cannot use SEARCH, and Metrics Insights has no percentiles, so the alarms watch the metrics
  * Lambda itself publishes for each service's function as a whole (Invocations, Errors, Throttles,
@@ -22,7 +24,8 @@
 import { Duration, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, type IConstruct } from 'constructs';
-import { DEPLOYMENT, ENV, EXTERNAL, METRICS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
+import { ENV, METRICS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
+import { callerReportsItself } from '../shared/telemetry/metric-dimensions';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 
 /** A service's alarms: success rate and p99 latency of its function (every version and alias). */
@@ -75,7 +78,8 @@ export interface MeshDashboardOptions {
    */
   readonly period?: Duration;
   /**
-   * The `response_code` values that count as success in the success-rate graphs.
+   * The `response_code` values that count as success in the per-version success-rate graphs (the
+   * per-edge graphs count `request_errors_total`: every status from 400 up).
    * @default ['200', '201', '202', '204']
    */
   readonly successCodes?: readonly string[];
@@ -146,7 +150,16 @@ export interface MeshTopologyFunction {
   readonly receivesFrom?: readonly string[];
 }
 
-const SCHEMA = `{${METRICS.namespace},${[...METRICS.dimensions].sort().join(',')}}`;
+/** A SEARCH schema: the namespace and one dimension set the runtime publishes (shared/names.ts METRICS). */
+const schema = (set: readonly string[]) => `{${METRICS.namespace},${[...set].sort().join(',')}}`;
+/** Per edge (caller -> callee), as the caller reports it, or the callee for a caller that reports nothing. */
+const EDGE_SCHEMA = schema(METRICS.edgeDimensions);
+/** Per callee version, as the callee reports it. */
+const VERSION_SCHEMA = schema(METRICS.versionDimensions[0]);
+/** Per callee version and response code (requests_total only). */
+const VERSION_CODE_SCHEMA = schema(METRICS.versionDimensions[1]);
+/** The per-version set in a Metrics Insights FROM clause. */
+const VERSION_INSIGHTS_SCHEMA = `SCHEMA("${METRICS.namespace}", ${[...METRICS.versionDimensions[0]].sort().join(', ')})`;
 
 /** SEARCH expressions quote values; a service name cannot hold a quote (SERVICE_NAME_PATTERN). */
 function q(value: string): string {
@@ -230,7 +243,7 @@ export class MeshDashboard extends Construct {
   addEdge(source: string, target: string): this {
     this.edges.set(`${source}->${target}`, { source, target });
     this.addService(target);
-    if (!reportsNothing(source)) this.addService(source);
+    if (callerReportsItself(source)) this.addService(source);
     return this;
   }
 
@@ -294,10 +307,10 @@ export class MeshDashboard extends Construct {
   }
 
   /** SEARCH over one metric of the mesh namespace, narrowed by dimension values. */
-  private search(metric: string, filters: Record<string, string>, stat: string, extra = ''): string {
+  private search(set: string, metric: string, filters: Record<string, string>, stat: string, extra = ''): string {
     const terms = [`MetricName="${metric}"`, ...Object.entries(filters).map(([k, v]) => `${k}=${q(v)}`)];
     if (extra) terms.push(extra);
-    return `SEARCH('${SCHEMA} ${terms.join(' ').replace(/'/g, "\\'")}', '${stat}', ${this.period.toSeconds()})`;
+    return `SEARCH('${set} ${terms.join(' ').replace(/'/g, "\\'")}', '${stat}', ${this.period.toSeconds()})`;
   }
 
   private successFilter(): string {
@@ -320,31 +333,33 @@ export class MeshDashboard extends Construct {
     // the mesh, or the pre-traffic check (a hook, not a meshed function), reports nothing, so its edge
     // is what the callee reports. A message through a channel is counted by its sender under the
     // channel's name, and by the consumer under the sender's: the consumer reports that edge.
-    const external = reportsNothing(source) || throughChannel;
+    const external = !callerReportsItself(source) || throughChannel;
     const f = { source_workload: source, destination_workload: target, reporter: external ? 'destination' : 'source' };
-    const all = this.search(METRICS.requestsTotal, f, 'Sum');
-    const ok = this.search(METRICS.requestsTotal, f, 'Sum', this.successFilter());
+    const edge = (metric: string, stat: string) => this.search(EDGE_SCHEMA, metric, f, stat);
+    const all = edge(METRICS.requestsTotal, 'Sum');
+    // Every request of an edge carries request_errors_total (0 or 1): no response_code dimension needed.
+    const errors = edge(METRICS.requestErrorsTotal, 'Sum');
     const title = `${source} → ${target}`;
     const widgets: cloudwatch.IWidget[] = [
       new cloudwatch.GraphWidget({
         title: `${title}: requests`,
         width: 6,
         left: [this.expr(`SUM(${all})`, 'requests')],
-        right: [this.expr(`SUM(${this.search(METRICS.deniedTotal, f, 'Sum')})`, 'denied', '#d62728')],
+        right: [this.expr(`SUM(${edge(METRICS.deniedTotal, 'Sum')})`, 'denied', '#d62728')],
       }),
       new cloudwatch.GraphWidget({
         title: `${title}: success rate %`,
         width: 6,
-        left: [this.expr(`100 * SUM(${ok}) / SUM(${all})`, 'success %', '#2ca02c')],
+        left: [this.expr(`100 * (1 - SUM(${errors}) / SUM(${all}))`, 'success %', '#2ca02c')],
         leftYAxis: { min: 0, max: 100 },
       }),
       new cloudwatch.GraphWidget({
-        title: `${title}: latency ms (slowest series)`,
+        title: `${title}: latency ms`,
         width: 6,
-        // CloudWatch cannot merge percentiles across series: the slowest series is an upper bound.
+        // One series per edge and reporter: MAX only picks it out of the SEARCH's array.
         left: [
-          this.expr(`MAX(${this.search(METRICS.requestDurationMs, f, 'p50')})`, 'p50'),
-          this.expr(`MAX(${this.search(METRICS.requestDurationMs, f, 'p99')})`, 'p99'),
+          this.expr(`MAX(${edge(METRICS.requestDurationMs, 'p50')})`, 'p50'),
+          this.expr(`MAX(${edge(METRICS.requestDurationMs, 'p99')})`, 'p99'),
         ],
       }),
     ];
@@ -357,10 +372,10 @@ export class MeshDashboard extends Construct {
           title: `${title}: retries, breaker opens, rate limited, fallbacks`,
           width: 6,
           left: [
-            this.expr(`SUM(${this.search(METRICS.retriesTotal, f, 'Sum')})`, 'retries'),
-            this.expr(`SUM(${this.search(METRICS.breakerOpenTotal, f, 'Sum')})`, 'breaker opens', '#d62728'),
-            this.expr(`SUM(${this.search(METRICS.rateLimitedTotal, f, 'Sum')})`, 'rate limited', '#ff7f0e'),
-            this.expr(`SUM(${this.search(METRICS.fallbackTotal, f, 'Sum')})`, 'served as a fallback', '#9467bd'),
+            this.expr(`SUM(${edge(METRICS.retriesTotal, 'Sum')})`, 'retries'),
+            this.expr(`SUM(${edge(METRICS.breakerOpenTotal, 'Sum')})`, 'breaker opens', '#d62728'),
+            this.expr(`SUM(${edge(METRICS.rateLimitedTotal, 'Sum')})`, 'rate limited', '#ff7f0e'),
+            this.expr(`SUM(${edge(METRICS.fallbackTotal, 'Sum')})`, 'served as a fallback', '#9467bd'),
           ],
         }),
       );
@@ -374,7 +389,7 @@ export class MeshDashboard extends Construct {
    * reports those it refused, under `unknown` when the caller could not be verified, or `external`.
    */
   private deniedWidget(): cloudwatch.IWidget {
-    const series = `SEARCH('${SCHEMA} MetricName="${METRICS.deniedTotal}"', 'Sum', ${this.period.toSeconds()})`;
+    const series = `SEARCH('${EDGE_SCHEMA} MetricName="${METRICS.deniedTotal}"', 'Sum', ${this.period.toSeconds()})`;
     return new cloudwatch.GraphWidget({
       title: 'denied calls by edge (declared or not)',
       width: 12,
@@ -390,8 +405,9 @@ export class MeshDashboard extends Construct {
 
   /** Mirror copies a service's versions served, apart from its requests (they are in none of its other graphs). */
   private mirrorWidget(service: string): cloudwatch.IWidget {
-    const query = `SELECT SUM(${METRICS.mirrorRequestsTotal}) FROM SCHEMA("${METRICS.namespace}", ${[...METRICS.dimensions].sort().join(', ')}) WHERE destination_workload = '${service}' AND reporter = 'destination' GROUP BY destination_version`;
+    const query = `SELECT SUM(${METRICS.mirrorRequestsTotal}) FROM ${VERSION_INSIGHTS_SCHEMA} WHERE destination_workload = '${service}' AND reporter = 'destination' GROUP BY destination_version`;
     const p99 = this.search(
+      VERSION_SCHEMA,
       METRICS.mirrorRequestDurationMs,
       { destination_workload: service, reporter: 'destination' },
       'p99',
@@ -400,18 +416,19 @@ export class MeshDashboard extends Construct {
       title: `${service}: mirror copies by version (not requests)`,
       width: 8,
       left: [this.expr(query, 'mirror copies')],
-      right: [this.expr(`MAX(${p99})`, 'mirror p99 ms (slowest series)')],
+      right: [this.expr(`MAX(${p99})`, 'mirror p99 ms')],
     });
   }
 
   private versionWidgets(service: string, versions: readonly string[]): cloudwatch.IWidget[] {
     const base = { destination_workload: service, reporter: 'destination' };
     const perVersion = versions.map((v, i) => {
-      const all = this.search(METRICS.requestsTotal, { ...base, destination_version: v }, 'Sum');
-      const ok = this.search(METRICS.requestsTotal, { ...base, destination_version: v }, 'Sum', this.successFilter());
+      const of = { ...base, destination_version: v };
+      const all = this.search(VERSION_SCHEMA, METRICS.requestsTotal, of, 'Sum');
+      const ok = this.search(VERSION_CODE_SCHEMA, METRICS.requestsTotal, of, 'Sum', this.successFilter());
       return { v, i, all, ok };
     });
-    const total = this.search(METRICS.requestsTotal, base, 'Sum');
+    const total = this.search(VERSION_SCHEMA, METRICS.requestsTotal, base, 'Sum');
     return [
       new cloudwatch.GraphWidget({
         title: `${service}: share of requests per version %`,
@@ -426,11 +443,11 @@ export class MeshDashboard extends Construct {
         leftYAxis: { min: 0, max: 100 },
       }),
       new cloudwatch.GraphWidget({
-        title: `${service}: p99 ms per version (slowest series)`,
+        title: `${service}: p99 ms per version`,
         width: 8,
         left: versions.map((v) =>
           this.expr(
-            `MAX(${this.search(METRICS.requestDurationMs, { ...base, destination_version: v }, 'p99')})`,
+            `MAX(${this.search(VERSION_SCHEMA, METRICS.requestDurationMs, { ...base, destination_version: v }, 'p99')})`,
             `v${v}`,
           ),
         ),
@@ -467,7 +484,7 @@ export class MeshDashboard extends Construct {
     if (this.props.alarms !== false) for (const s of services) this.alarmsFor(s);
     for (const s of services) {
       // Every version, whatever it is called: a Metrics Insights query grouped by version.
-      const query = `SELECT SUM(${METRICS.requestsTotal}) FROM SCHEMA("${METRICS.namespace}", ${[...METRICS.dimensions].sort().join(', ')}) WHERE destination_workload = '${s}' AND reporter = 'destination' GROUP BY destination_version`;
+      const query = `SELECT SUM(${METRICS.requestsTotal}) FROM ${VERSION_INSIGHTS_SCHEMA} WHERE destination_workload = '${s}' AND reporter = 'destination' GROUP BY destination_version`;
       const widgets: cloudwatch.IWidget[] = [
         new cloudwatch.GraphWidget({
           title: `${s}: requests by version`,
@@ -563,9 +580,4 @@ export class MeshDashboard extends Construct {
 function isTopologyFunction(c: unknown): c is MeshTopologyFunction {
   const f = c as MeshTopologyFunction | undefined;
   return typeof f?.service === 'string' && Array.isArray(f.sendsTo) && Array.isArray(f.receivesFrom);
-}
-
-/** Callers that emit no mesh metrics of their own: callers outside the mesh and the pre-traffic check. */
-function reportsNothing(source: string): boolean {
-  return source === EXTERNAL || source === DEPLOYMENT.checkSource;
 }

@@ -18,6 +18,7 @@ import {
   isPublishedVersion,
   LAYER,
   LIVE_ALIAS,
+  POLICY_VERSION,
   rateLimitPartition,
   SERVICE_NAME_PATTERN,
   SORT_KEY,
@@ -268,6 +269,9 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.grantPolicyReads();
 
     if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
+    // The default needs no variable: the 4 KB of environment stay for what has no default.
+    if (this.mesh.metricDimensions !== 'standard')
+      this.addEnvironment(ENV.metricDimensions, this.mesh.metricDimensions);
     // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
     this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
     this.addEnvironment(ENV.channels, Lazy.string({ produce: () => this.channelsJson() }));
@@ -301,21 +305,24 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
   /**
    * Read only the policy of the services this function touches: itself and its targets (and, with
-   * shared breakers, the targets' breaker partitions).
+   * shared breakers, the targets' breaker partitions), and the shards of the mesh-wide policy version.
    */
   private grantPolicyReads(): void {
+    // One statement for both: IAM caps a role's inline policy at 10,240 characters. StringLike matches
+    // the service names literally (a service name holds no wildcard) and the version shards by prefix.
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query', 'dynamodb:GetItem'],
         resources: [this.mesh.table.tableArn],
         conditions: {
-          'ForAllValues:StringEquals': {
+          'ForAllValues:StringLike': {
             'dynamodb:LeadingKeys': Lazy.list({
               produce: () => [
                 this.service,
                 ...this.targets.map((t) => t.service),
                 ...this.sendChannels.keys(),
                 ...(this.mesh.sharedBreakers ? this.targets.map((t) => breakerPartition(t.service)) : []),
+                `${POLICY_VERSION.partitionPrefix}*`,
               ],
             }),
           },

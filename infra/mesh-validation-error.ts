@@ -41,6 +41,8 @@ export enum MeshErrorCode {
   INVALID_CAPACITY_PROVIDER = 'InvalidCapacityProvider',
   /** A queue, topic or bus a function sends to or consumes cannot be a channel (its name, its consumers). */
   INVALID_CHANNEL = 'InvalidChannel',
+  /** `metricDimensions` is not one of the settings the runtime knows. */
+  INVALID_METRIC_DIMENSIONS = 'InvalidMetricDimensions',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

@@ -13,11 +13,28 @@ import {
 } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { ASSETS, DEPLOYMENT, POLICY_RESOURCE_TYPE, SERVICE_NAME_PATTERN, TABLE, TAGS } from '../shared/names';
+import {
+  ASSETS,
+  DEPLOYMENT,
+  ENV,
+  POLICY_RESOURCE_TYPE,
+  POLICY_VERSION,
+  SERVICE_NAME_PATTERN,
+  TABLE,
+  TAGS,
+} from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
+import {
+  DEFAULT_METRIC_DIMENSIONS,
+  isMetricDimensions,
+  METRIC_DIMENSIONS,
+  type MetricDimensions,
+} from '../shared/telemetry/metric-dimensions';
 import { MeshDashboard, type MeshDashboardOptions, type ServiceAlarms } from './mesh-dashboard';
 import type { MeshFunction } from './mesh-function';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
@@ -86,6 +103,16 @@ export interface MeshOptions {
    */
   readonly sharedBreakers?: boolean;
   /**
+   * The CloudWatch dimension sets of the mesh's EMF metrics (MESH_METRIC_DIMENSIONS). `standard`
+   * publishes per edge (source, destination) and per callee version, and keeps the response code and the
+   * version a caller reached in log properties (Logs Insights): a 50-service mesh stays under 1,000
+   * custom metrics. `detailed` adds every (source, destination, version, response code, reporter)
+   * combination, several times the metrics and the bill (docs/observability.md). The dashboard and
+   * alarms read the standard sets, which both settings publish.
+   * @default 'standard'
+   */
+  readonly metricDimensions?: MetricDimensions;
+  /**
    * The CloudWatch dashboard and the per-service alarms (`mesh.dashboard`, `mesh.alarmsFor(service)`).
    * @default - `${meshName}-mesh`, alarms below 99% success or above 1 s p99 for 3 minutes
    */
@@ -121,12 +148,16 @@ export class Mesh extends Construct implements IMesh {
   public readonly layer: lambda.LayerVersion;
   /** The function that writes the deploy-time items into the table. */
   public readonly seeder: lambda.Function;
+  /** The function the table's stream triggers to bump the policy version for any writer's change. */
+  public readonly versionBumper: lambda.Function;
   /** The `Custom::MeshPolicy` resource (properties TableName and Items). */
   public readonly policy: CustomResource;
   /** Policy TTL in ms handed to every function, if set. */
   public readonly policyTtlMs?: number;
   /** Whether functions write shared breaker items (see `MeshOptions.sharedBreakers`). */
   public readonly sharedBreakers: boolean;
+  /** The dimension sets of the mesh's metrics (see `MeshOptions.metricDimensions`). */
+  public readonly metricDimensions: MetricDimensions;
   /** The mesh CA, issuer and identity secrets (undefined when identity is off). */
   public readonly identity?: MeshIdentity;
   /** The CloudWatch dashboard of the mesh's golden metrics (every function and edge, found at synth). */
@@ -142,12 +173,20 @@ export class Mesh extends Construct implements IMesh {
   constructor(scope: Construct, id: string, props: MeshProps) {
     const where = `Mesh ${futurePath(scope, id)}`;
     checkMeshName(futurePath(scope, id), props.meshName);
+    if (props.metricDimensions !== undefined && !isMetricDimensions(props.metricDimensions)) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_METRIC_DIMENSIONS,
+        `${where}: metricDimensions must be one of ${METRIC_DIMENSIONS.map((d) => `'${d}'`).join(', ')}, got ${JSON.stringify(props.metricDimensions)}`,
+        futurePath(scope, id),
+      );
+    }
     super(scope, id);
     this.meshName = props.meshName;
     this.registry = new PolicyRegistry(this, where);
     this.tableName = props.tableName ?? `${props.meshName}-policy`;
     if (props.policyTtl) this.policyTtlMs = props.policyTtl.toMilliseconds();
     this.sharedBreakers = props.sharedBreakers ?? false;
+    this.metricDimensions = props.metricDimensions ?? DEFAULT_METRIC_DIMENSIONS;
 
     this.table = new dynamodb.Table(this, 'PolicyTable', {
       tableName: this.tableName,
@@ -158,6 +197,8 @@ export class Mesh extends Construct implements IMesh {
       timeToLiveAttribute: TABLE.ttlAttribute,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // Keys are all the version bump needs of a change (newVersionBumper).
+      stream: dynamodb.StreamViewType.KEYS_ONLY,
     });
 
     this.layer = new lambda.LayerVersion(this, 'RuntimeLayer', {
@@ -168,6 +209,7 @@ export class Mesh extends Construct implements IMesh {
     });
 
     ({ seeder: this.seeder, policy: this.policy } = this.newPolicySeeding());
+    this.versionBumper = this.newVersionBumper();
 
     Tags.of(this).add(TAGS.mesh, this.meshName);
     Aspects.of(this).add(new SnapshotAspect(this));
@@ -190,7 +232,8 @@ export class Mesh extends Construct implements IMesh {
       timeout: Duration.minutes(5),
       description: `Seeds the deploy-time policy of mesh ${this.meshName} into ${this.tableName}`,
     });
-    this.table.grant(seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem');
+    // UpdateItem: the seeder bumps the policy version after its writes (shared/policy-version.ts).
+    this.table.grant(seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     const provider = new cr.Provider(this, 'PolicyProvider', { onEventHandler: seeder });
     const policy = new CustomResource(this, 'Policy', {
       serviceToken: provider.serviceToken,
@@ -203,6 +246,49 @@ export class Mesh extends Construct implements IMesh {
     // TableName is a literal (the local mesh and tools read it as is), so order the table explicitly.
     policy.node.addDependency(this.table);
     return { seeder, policy };
+  }
+
+  /**
+   * The function the table's stream triggers: it bumps the policy version for the services any writer
+   * changed (the console, scripts, IaC, other tools), so their caches see the change within one stream
+   * delay plus TTL + 1 s (docs/safety.md). It may update the version items and nothing else.
+   */
+  private newVersionBumper(): lambda.Function {
+    const fn = new lambda.Function(this, 'PolicyVersionBumper', {
+      code: controlFunctionCode(ASSETS.policyStream),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      timeout: Duration.seconds(30),
+      environment: { [ENV.policyTable]: this.tableName },
+      description: `Bumps the policy version of mesh ${this.meshName} when any writer changes ${this.tableName}`,
+    });
+    fn.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 100,
+        // A bump repeated is harmless; a bump lost would hide a deny: retry until it goes through.
+        retryAttempts: -1,
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${POLICY_VERSION.partitionPrefix}*`] },
+        },
+      }),
+    );
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The stream event source needs dynamodb:ListStreams, which supports no resource-level permissions; reads of the stream itself are granted on its ARN',
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason: 'The version bumper runs on nodejs22.x, the runtime the mesh is built and tested for',
+    });
+    return fn;
   }
 
   /** cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason. */

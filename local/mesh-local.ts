@@ -371,6 +371,7 @@ function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => vo
     dynamoEndpoint: ep.url,
     secrets: secretsTarget(regions.secrets()),
     iam: ep.iam,
+    streams: ep.streams,
     invoke: async (functionName, payload, region) => {
       const out = await lambdaClient(region).send(
         new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),

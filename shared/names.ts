@@ -64,6 +64,11 @@ export const ENV = {
    * come from that channel's ARN.
    */
   inboundChannels: 'MESH_INBOUND_CHANNELS',
+  /**
+   * Which CloudWatch dimension sets the runtime's EMF lines publish: `standard` (unset) or `detailed`
+   * (METRIC_DIMENSIONS; `Mesh` prop `metricDimensions`).
+   */
+  metricDimensions: 'MESH_METRIC_DIMENSIONS',
 } as const;
 
 /**
@@ -155,6 +160,32 @@ export function rateLimitPartition(service: string): string {
 }
 
 /**
+ * The mesh-wide policy version: one small item, copied into `shards` partitions
+ * (`mesh#version#<n>`, sort key `version`), that every writer of policy items bumps (after its
+ * writes, in one transaction over all shards) and every sandbox reads with one GetItem per TTL from a
+ * shard it picks at random, so no partition carries more than its share of the fleet's polls. It
+ * holds one counter per bucket of services (`b<n>`, `bucketOf` in shared/policy-version.ts): a sandbox
+ * queries a service's items again only when its bucket's counter moved. `#` never occurs in a service
+ * name, so these partitions cannot collide with a service's. docs/scale.md has the figures.
+ */
+export const POLICY_VERSION = {
+  /** Partition keys of the shards start with this (an IAM condition names them all with `<prefix>*`). */
+  partitionPrefix: 'mesh#version#',
+  partition: (shard: number) => `mesh#version#${shard}`,
+  sortKey: 'version',
+  /** Partitions the version item is copied into (100,000 polling sandboxes: ~390 read units each). */
+  shards: 32,
+  /** Counters per version item (a service's bucket: FNV-1a of its name, modulo this). */
+  buckets: 64,
+  /** The counter attribute of a bucket. */
+  counter: (bucket: number) => `b${bucket}`,
+  /** Bumped by every change, whatever its services (a total, for operators). */
+  generation: 'generation',
+  /** Epoch ms of the last change. */
+  changedAt: 'changedAt',
+} as const;
+
+/**
  * The CloudFormation type of the custom resource that seeds the deploy-time policy items: its
  * properties are `TableName` and `Items` (a JSON array of policy items, each managedBy "deploy").
  */
@@ -244,6 +275,8 @@ export const ASSETS = {
   issuer: 'issuer',
   /** The pre-traffic hook of gated deployments (`index.handler`, functions/control/deploy-hook.ts). */
   deployHook: 'deploy-hook',
+  /** The policy table's stream handler: bumps the policy version for any writer (`index.handler`). */
+  policyStream: 'policy-stream',
 } as const;
 export type AssetName = (typeof ASSETS)[keyof typeof ASSETS];
 
@@ -264,12 +297,31 @@ export const METRICS = {
   mirrorRequestDurationMs: 'mirror_request_duration_ms',
   /** A function refused or could not make a mesh call because its identity secret holds no identity yet. */
   identityUnavailableTotal: 'identity_unavailable_total',
+  /** A policy table read answered with throttling (the last good copy stays; the read backs off). */
+  policyReadThrottledTotal: 'policy_read_throttled_total',
+  /**
+   * Calls that did not succeed (status 400 or more), counted beside every request of an edge (0 or 1),
+   * so an edge's success rate is `1 - errors / requests` without a response_code dimension.
+   */
+  requestErrorsTotal: 'request_errors_total',
+  /**
+   * Every label a call's line carries at its root. All of them are log properties (Logs Insights finds
+   * them); only the sets below are CloudWatch dimensions, each combination of values one custom metric.
+   * With `metricDimensions: 'detailed'` the whole list is one more set, on both sides of a call.
+   */
   dimensions: ['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter'] as const,
   /**
+   * The per-edge set: requests, errors, latency, retries, denials and breaker opens of each caller ->
+   * callee pair. The caller publishes it; the callee publishes it only for callers that report nothing
+   * themselves (outside the mesh, unverified, the pre-traffic check), so each call counts once.
+   */
+  edgeDimensions: ['source_workload', 'destination_workload', 'reporter'] as const,
+  /**
    * The per-version dimension sets: what the callee measured of each of its versions, over all callers.
-   * Destination-side lines publish them beside `dimensions` (EMF allows several sets per line), so a
-   * deployment's alarms read one plain metric per version (requests, and successes by response code)
-   * instead of a SEARCH over every caller. Only destination-side lines carry them: a call is counted once.
+   * Destination-side lines publish them (EMF allows several sets per line), so a deployment's alarms
+   * read one plain metric per version (requests and latency; successes by response code) instead of a
+   * SEARCH over every caller. Only destination-side lines carry them: a call is counted once. The set
+   * with response_code holds requests_total alone.
    */
   versionDimensions: [
     ['destination_workload', 'destination_version', 'reporter'],

@@ -7,6 +7,7 @@
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { METRICS } from '../../shared/names';
 import {
+  ALL_VERSIONS,
   type EdgeTallies,
   emptyCollectorCounters,
   goldenSnapshot,
@@ -14,6 +15,7 @@ import {
   type StatsSnapshot,
   Tally,
   UNKNOWN_LABEL,
+  type VersionTally,
 } from '../../shared/telemetry/golden-metrics';
 import { awsCall } from '../errors';
 
@@ -36,6 +38,7 @@ export interface StreamValues {
 const WANTED: ReadonlySet<string> = new Set([
   METRICS.requestsTotal,
   METRICS.requestDurationMs,
+  METRICS.requestErrorsTotal,
   METRICS.deniedTotal,
   METRICS.breakerOpenTotal,
   METRICS.retriesTotal,
@@ -47,22 +50,40 @@ const WANTED: ReadonlySet<string> = new Set([
 /** GetMetricData caps one request at 500 queries. */
 const MAX_QUERIES = 500;
 
-/** Pure: CloudWatch results -> the snapshot. */
+/** Which of the runtime's dimension sets a stream is in, by its dimension names. */
+type StreamSet = 'edge' | 'version' | 'versionCode' | 'other';
+
+const setKey = (names: readonly string[]) => [...names].sort().join(',');
+const SETS: ReadonlyMap<string, StreamSet> = new Map([
+  [setKey(METRICS.edgeDimensions), 'edge'],
+  [setKey(METRICS.versionDimensions[0]), 'version'],
+  [setKey(METRICS.versionDimensions[1]), 'versionCode'],
+]);
+
+function setOf(stream: MetricStream): StreamSet {
+  return SETS.get(setKey(Object.keys(stream.dims))) ?? 'other';
+}
+
+/**
+ * Pure: CloudWatch results -> the snapshot. Edges come from the per-edge set (every version of the
+ * callee together); services and their versions from the callee's per-version sets: requests and
+ * codes from the set with response_code, latency and mirror copies from the one without. The
+ * `detailed` set (and any other) is left out: the default sets already count every call once.
+ */
 export function snapshotFromCloudWatch(
   streams: readonly { stream: MetricStream; values: StreamValues }[],
   windowMs: number,
   now: number,
 ): StatsSnapshot {
   const edges = new Map<string, EdgeTallies<SeriesLatency> & { byReporter: Map<string, Tally<SeriesLatency>> }>();
-  for (const { stream, values } of streams) {
-    const d = stream.dims;
+  const versions = new Map<string, VersionTally<SeriesLatency>>();
+  const edgeTally = (d: Readonly<Record<string, string>>) => {
     const source = d.source_workload ?? UNKNOWN_LABEL;
     const destination = d.destination_workload ?? UNKNOWN_LABEL;
-    const version = d.destination_version ?? UNKNOWN_LABEL;
-    const key = `${source}\u0000${destination}\u0000${version}`;
+    const key = `${source}\u0000${destination}`;
     let edge = edges.get(key);
     if (!edge) {
-      edge = { source, destination, version, byReporter: new Map() };
+      edge = { source, destination, version: ALL_VERSIONS, byReporter: new Map() };
       edges.set(key, edge);
     }
     const reporter = d.reporter ?? UNKNOWN_LABEL;
@@ -71,11 +92,39 @@ export function snapshotFromCloudWatch(
       tally = new Tally(new SeriesLatency());
       edge.byReporter.set(reporter, tally);
     }
-    if (stream.name === METRICS.requestDurationMs) {
-      const series = new SeriesLatency(values.samples ?? 0, { p50: values.p50, p95: values.p95, p99: values.p99 });
-      tally.latency = tally.latency.plus(series);
-    } else {
-      tally.count(stream.name, d.response_code ?? UNKNOWN_LABEL, values.sum ?? 0);
+    return tally;
+  };
+  const versionTally = (d: Readonly<Record<string, string>>) => {
+    const service = d.destination_workload ?? UNKNOWN_LABEL;
+    const version = d.destination_version ?? UNKNOWN_LABEL;
+    const key = `${service}\u0000${version}`;
+    let v = versions.get(key);
+    if (!v) {
+      v = { service, version, tally: new Tally(new SeriesLatency()) };
+      versions.set(key, v);
+    }
+    return v.tally;
+  };
+  for (const { stream, values } of streams) {
+    const set = setOf(stream);
+    const d = stream.dims;
+    const latency = () => new SeriesLatency(values.samples ?? 0, { p50: values.p50, p95: values.p95, p99: values.p99 });
+    if (set === 'edge') {
+      const tally = edgeTally(d);
+      if (stream.name === METRICS.requestDurationMs) tally.latency = tally.latency.plus(latency());
+      else if (stream.name === METRICS.requestErrorsTotal) tally.successes -= values.sum ?? 0;
+      else if (stream.name === METRICS.requestsTotal) {
+        // Successes are requests less errors (the edge set has no response code).
+        tally.requests += values.sum ?? 0;
+        tally.successes += values.sum ?? 0;
+      } else tally.count(stream.name, UNKNOWN_LABEL, values.sum ?? 0);
+    } else if (set === 'version' && stream.name === METRICS.requestDurationMs) {
+      const tally = versionTally(d);
+      tally.latency = tally.latency.plus(latency());
+    } else if (set === 'version' && stream.name === METRICS.mirrorRequestsTotal) {
+      versionTally(d).count(stream.name, UNKNOWN_LABEL, values.sum ?? 0);
+    } else if (set === 'versionCode' && stream.name === METRICS.requestsTotal) {
+      versionTally(d).count(stream.name, d.response_code ?? UNKNOWN_LABEL, values.sum ?? 0);
     }
   }
   return goldenSnapshot(
@@ -83,6 +132,7 @@ export function snapshotFromCloudWatch(
     () => new SeriesLatency(),
     { at: now, windowMs, rateSeconds: windowMs / 1000 },
     emptyCollectorCounters(),
+    versions.values(),
   );
 }
 

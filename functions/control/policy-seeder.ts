@@ -17,7 +17,9 @@ import {
 import { marshallItem } from '../../shared/attribute-value';
 import { MANAGED_BY, TABLE } from '../../shared/names';
 import type { PolicyItem } from '../../shared/policy';
+import { bumpPolicyVersion } from '../../shared/policy-version';
 import { type ItemKey, parseItems, planSeed, type RequestType } from './policy-diff';
+import { versionWriter } from './version-writer';
 
 export interface MeshPolicyEvent {
   readonly RequestType: RequestType;
@@ -51,6 +53,11 @@ export async function seed(
   const restored = await restoreMissing(client, table, plan.restores);
   if (restored.length) log(`policy seeder: wrote again deploy items that were deleted: ${restored.join(', ')}`);
   const removed = await removeOwned(client, table, plan.deletes, event.RequestType === 'Delete');
+  // After the writes, so a sandbox that sees the new counter reads them. Not on Delete: the table goes too.
+  if (event.RequestType !== 'Delete') {
+    const services = [...plan.puts, ...plan.restores, ...plan.deletes].map((i) => i.pk);
+    await bumpPolicyVersion(versionWriter(client), table, [...new Set(services)]);
+  }
   if (skipped.length) log(`policy seeder: left operator items as they are: ${skipped.join(', ')}`);
   log(
     `policy seeder: ${event.RequestType} ${table}: ${written} written, ${removed} removed, ${skipped.length} skipped`,

@@ -62,7 +62,7 @@ export const LAYER_FILES = {
   /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */
   'aws.js': ['aws/index.ts'],
   /** The first policy table read. */
-  'policy-table-query.js': ['policy/policy-table-query.ts'],
+  'policy-table-query.js': ['policy/policy-table-reader.ts'],
   /** Identity on: the identity secret, tokens, certificate checks. */
   'identity.js': ['identity/index.ts'],
   /** The first call to an HTTP target, and each HTTP transport on the first call that needs it. */

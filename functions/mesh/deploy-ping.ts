@@ -19,7 +19,6 @@ import {
 import { ENV, SORT_KEY } from '../../shared/names';
 import type { MeshRuntime } from './mesh-runtime';
 import { loadSnapshot } from './policy/policy-snapshot';
-import { decide } from './policy-decision';
 
 /** What the ping needs of the runtime (a MeshRuntime fits). */
 export type PingRuntime = Pick<MeshRuntime, 'config' | 'policy' | 'identity' | 'call'>;
@@ -75,13 +74,15 @@ async function identityCheck(rt: PingRuntime, self: string): Promise<PingCheck> 
 async function policyCheck(rt: PingRuntime, self: string, source: string): Promise<PingCheck> {
   const table = rt.policy.tableName;
   if (!table) return { name: 'policy', ok: true, detail: 'no policy table: the deploy-time snapshot only' };
-  // refresh() keeps the last good copy on a failed read: a new copy read from the table is the proof.
+  // reread() keeps the last good copy on a failed read: a new copy read from the table is the proof.
+  // (refresh() may confirm the copy by the policy version alone, which proves nothing about this partition.)
   const before = rt.policy.peek(self);
-  const after = await rt.policy.refresh(self);
+  const after = await rt.policy.reread(self);
   if (after === before || after.origin !== 'table') {
     return { name: 'policy', ok: false, detail: `table ${table} cannot be read with this version's role` };
   }
-  if (!decide(after, source).allowed) {
+  // The cache's own decision (wrapper.js has it): this file bundles no second copy of the policy rules.
+  if (!rt.policy.authorize(after, source).allowed) {
     return { name: 'policy', ok: false, detail: `the policy in table ${table} refuses ${source}` };
   }
   return { name: 'policy', ok: true, detail: `table ${table} read (${after.items.size} items); it admits ${source}` };

@@ -10,7 +10,6 @@
 
 import { ENV } from '../../shared/names';
 import type { CallOptions, CallWithMeta, ClientDeps, MeshClient, SendReceipt, Signer } from './client';
-import { MeshIdentityUnavailableError } from './errors';
 import type { IdentityLoader, LoadedIdentity } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
 import { type InvocationScope, InvocationScopes } from './invocation-scope';
@@ -75,9 +74,6 @@ export class MeshRuntime {
   /** Loads this function's identity; undefined = identity off (nothing to verify or sign with). */
   private readonly loadIdentity: (() => Promise<IdentityLike | undefined>) | undefined;
   private identityLoader: IdentityLoader<IdentityLike | undefined> | undefined;
-  /** This service's identity in other regions (fallbacks there), loaded on first need. */
-  private readonly regionLoaders = new Map<string, IdentityLoader<IdentityLike | undefined>>();
-  private readonly loadIn: (region: string) => Promise<IdentityLike | undefined>;
   private readonly clock: (() => number) | undefined;
   private outbound: MeshClient | undefined;
   private readonly makeClient: () => MeshClient;
@@ -90,8 +86,20 @@ export class MeshRuntime {
     this.config = withConfig(readConfig(env), options.config);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
-    this.policy = options.policy instanceof PolicyCache ? options.policy : new PolicyCache({ env, ...options.policy });
-    this.telemetry = new MeshTelemetry(options.sink, this.config.xrayAddress, options.onSegment);
+    this.telemetry = new MeshTelemetry(
+      options.sink,
+      this.config.xrayAddress,
+      options.onSegment,
+      this.config.metricDimensions,
+    );
+    this.policy =
+      options.policy instanceof PolicyCache
+        ? options.policy
+        : new PolicyCache({
+            env,
+            onThrottled: (service) => this.telemetry.policyReadThrottled(this.config.service, service),
+            ...options.policy,
+          });
     // Identity off: neither side loads identity's file (a mesh caller's metadata is read, not verified).
     const identityOff = !options.identity && !env[ENV.identitySecret];
     this.loadIdentity = identityOff
@@ -99,22 +107,14 @@ export class MeshRuntime {
       : (options.identity ??
         (() =>
           (require('./identity') as typeof import('./identity')).loadIdentity() as Promise<IdentityLike | undefined>));
-    const own = options.identity;
-    this.loadIn = own
-      ? (region) => own(region)
-      : (region) =>
-          (require('./identity') as typeof import('./identity')).loadIdentityIn(
-            region,
-            this.config.meshName,
-            this.config.service,
-            env,
-          ) as Promise<IdentityLike | undefined>;
     this.clock = options.now;
     // The outbound pipeline and its transport are their own file in the layer: a function that makes
-    // no call never loads them (outbound-client.ts builds the client).
+    // no call never loads them (outbound-client.ts builds the client, and signs with this service's
+    // identity in other regions for fallbacks there).
     this.makeClient = () => {
       const { createMeshClient } = require('./outbound-entry') as typeof import('./outbound-entry');
-      return createMeshClient({ runtime: this, options, env, identityOff, signer: (region) => this.signer(region) });
+      const ownIdentity = () => this.loadedIdentity();
+      return createMeshClient({ runtime: this, options, env, identityOff, ownIdentity });
     };
   }
 
@@ -133,34 +133,6 @@ export class MeshRuntime {
     if ('identity' in r) return r.identity;
     const { unavailableIdentity } = require('./identity') as typeof import('./identity');
     return unavailableIdentity(this.config.service, r.missing);
-  }
-
-  /**
-   * What outbound calls sign with: this function's identity, or (`region`, another than its own) this
-   * service's identity in that region. Rejects with MeshIdentityUnavailableError while there is none.
-   */
-  private async signer(region?: string): Promise<Signer | undefined> {
-    const r =
-      !region || region === this.config.region ? await this.loadedIdentity() : await this.loaderIn(region).get();
-    if ('identity' in r) return r.identity;
-    const where = region && region !== this.config.region ? ` in ${region}` : '';
-    throw new MeshIdentityUnavailableError(
-      `mesh: ${this.config.service} has no identity${where} yet (${r.missing}); its mesh calls are refused until its identity secret holds one`,
-    );
-  }
-
-  /** This service's identity in another region, its loader (from identity's file) made on the first need. */
-  private loaderIn(region: string): IdentityLoader<IdentityLike | undefined> {
-    let loader = this.regionLoaders.get(region);
-    if (!loader) {
-      const { IdentityLoader } = require('./identity') as typeof import('./identity');
-      loader = new IdentityLoader(() => this.loadIn(region), {
-        now: this.clock,
-        onMissing: (reason) => this.telemetry.identityUnavailable(this.config.service, `${region}: ${reason}`),
-      });
-      this.regionLoaders.set(region, loader);
-    }
-    return loader;
   }
 
   /**

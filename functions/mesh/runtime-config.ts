@@ -1,6 +1,7 @@
 /** The environment the runtime reads once (at first use), as a plain object tests can build. */
 import type { HttpTargets } from '../../shared/http-target';
 import { ENV } from '../../shared/names';
+import { type MetricDimensions, metricDimensionsOf } from '../../shared/telemetry/metric-dimensions';
 import { parseRouteHeaderNames } from './routing/route-headers';
 
 export interface RuntimeConfig {
@@ -18,6 +19,8 @@ export interface RuntimeConfig {
   readonly httpTargets: HttpTargets;
   /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS), lower-case. */
   readonly routeHeaders: ReadonlySet<string>;
+  /** The dimension sets its metrics are published under (MESH_METRIC_DIMENSIONS; default `standard`). */
+  readonly metricDimensions: MetricDimensions;
 }
 
 export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): RuntimeConfig {
@@ -36,6 +39,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       return httpTargets;
     },
     routeHeaders: parseRouteHeaderNames(env[ENV.routeHeaders]),
+    metricDimensions: metricDimensionsOf(env[ENV.metricDimensions]),
   };
 }
 

@@ -20,6 +20,7 @@ import { POLICY_RESOURCE_TYPE } from '../../shared/names';
 import { createTable, localDynamoClient, type TableKeys } from '../endpoint/dynamodb';
 import type { RolePolicies } from '../endpoint/iam';
 import type { AsyncInvokeSettings } from '../endpoint/lambda-context';
+import type { TableStreams } from '../endpoint/table-streams';
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import type { EventSourceMapping } from '../sqs/event-source-poller';
 import type { QueueStore } from '../sqs/queue-store';
@@ -85,6 +86,8 @@ export interface DeploymentTargets {
   readonly log: (line: string) => void;
   /** The roles' inline policies (AWS::IAM::Policy, a role's Policies): kept for IAM reads, not enforced. */
   readonly iam?: RolePolicies;
+  /** Tables' streams and their event source mappings: changes reach the mapped functions. */
+  readonly streams?: TableStreams;
 }
 
 /** A resource an earlier deployment created: what a later one compares against and deletes. */
@@ -302,15 +305,34 @@ function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
   remember(ctx, stack, id, r, { physicalId: name });
 }
 
-/** An SQS event source mapping (other sources are not polled locally: a warning says so). */
+/** A DynamoDB stream's ARN (`arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>`). */
+const DYNAMODB_STREAM_ARN = /^arn:aws[a-zA-Z-]*:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\//;
+
+/**
+ * An event source mapping: a table's stream delivers its changes (table-streams.ts), an SQS queue is
+ * polled; other sources are not served locally, and a warning says so.
+ */
 function applyEventSourceMapping(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const source = ctx.resolver.resolveString(stack, r.Properties?.EventSourceArn);
+  if (source && DYNAMODB_STREAM_ARN.test(source)) applyStreamMapping(ctx, stack, id, r, source);
+  else applyQueueMapping(ctx, stack, id, r, source);
+}
+
+/** An SQS event source mapping. */
+function applyQueueMapping(
+  ctx: Apply,
+  stack: AssemblyStack,
+  id: string,
+  r: TemplateResource,
+  source: string | undefined,
+): void {
   if (!ctx.targets.eventSources) return;
   const p = r.Properties ?? {};
-  const source = ctx.resolver.resolveString(stack, p.EventSourceArn);
   const fn = ctx.resolver.resolveString(stack, p.FunctionName);
   if (!source?.startsWith('arn:aws:sqs:') || !fn) {
     ctx.warn(
-      `${stack.stackName}/${id}: the local mesh polls SQS event sources only (got ${source ?? 'an unresolved source'})`,
+      `${stack.stackName}/${id}: the local mesh serves SQS and DynamoDB stream event sources only ` +
+        `(got ${source ?? 'an unresolved source'})`,
     );
     return;
   }
@@ -431,6 +453,33 @@ async function applyTable(ctx: Apply, stack: AssemblyStack, id: string, r: Templ
   // Tables are regional: each stack's in its own region.
   await createTable(ctx.targets.dynamoEndpoint, name, keys, ctx.resolver.regionOf(stack));
   ctx.report.tables.push(name);
+  const viewType = (p.StreamSpecification as { StreamViewType?: unknown } | undefined)?.StreamViewType;
+  if (typeof viewType === 'string' && ctx.targets.streams) {
+    const arn = ctx.resolver.resolveString(stack, { 'Fn::GetAtt': [id, 'StreamArn'] });
+    if (arn) ctx.targets.streams.declare(name, arn, viewType, ctx.resolver.regionOf(stack));
+  }
+}
+
+/** An event source mapping on a table's stream: the table's changes are delivered to the function (table-streams.ts). */
+function applyStreamMapping(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource, source: string): void {
+  const { streams, invoke } = ctx.targets;
+  if (!streams || !invoke) return;
+  const p = r.Properties ?? {};
+  const fn = ctx.resolver.resolveString(stack, p.FunctionName);
+  if (!fn) {
+    ctx.warn(`event source mapping ${stack.id}/${id} names no function that resolves; nothing is delivered locally`);
+    return;
+  }
+  if (p.Enabled === false) return;
+  if (p.FilterCriteria) ctx.warn(`event source mapping ${stack.id}/${id}: filter criteria are not applied locally`);
+  const region = ctx.resolver.regionOf(stack);
+  streams.map({
+    streamArn: source,
+    functionName: fn,
+    batchSize: typeof p.BatchSize === 'number' ? p.BatchSize : 100,
+    deliver: (event) => invoke(fn, event, region),
+  });
+  remember(ctx, stack, id, r);
 }
 
 function applySecret(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {

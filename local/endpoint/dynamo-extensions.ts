@@ -42,7 +42,7 @@ export function tableNameOf(value: unknown): string {
 }
 
 /** The key attribute names of a table (DescribeTable), cached for one request. */
-function keyNames(call: DynamoCall): (table: string) => Promise<string[] | DynamoReply> {
+export function keyNames(call: DynamoCall): (table: string) => Promise<string[] | DynamoReply> {
   const cache = new Map<string, string[]>();
   return async (table) => {
     const cached = cache.get(table);
@@ -56,7 +56,7 @@ function keyNames(call: DynamoCall): (table: string) => Promise<string[] | Dynam
   };
 }
 
-function pick(item: Item, names: readonly string[]): Item {
+export function pick(item: Item, names: readonly string[]): Item {
   return Object.fromEntries(names.filter((n) => n in item).map((n) => [n, item[n]]));
 }
 

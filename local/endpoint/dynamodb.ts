@@ -17,18 +17,24 @@ import {
   type DynamoCall,
   type DynamoReply,
   dynamoError,
+  keyNames,
+  pick,
+  tableNameOf,
   transactGetItems,
   transactWriteItems,
   writeReturningOnFailure,
 } from './dynamo-extensions';
 import { unsupported, writeError } from './errors';
 import { ReadWriteLock } from './read-write-lock';
+import type { ItemChange, RegionStreams } from './table-streams';
 
 export interface DynamoOptions {
   /** Proxy to this DynamoDB-compatible endpoint instead of embedding dynalite. */
   readonly endpoint?: string;
   /** dynalite's table state delays; 0 makes tables ACTIVE at once. @default 0 */
   readonly tableStateMs?: number;
+  /** The streams of this store's region: writes to a watched table are recorded (embedded dynalite only). */
+  readonly streams?: RegionStreams;
 }
 
 export interface DynamoBackend {
@@ -124,6 +130,26 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
       if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
         return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID());
       }
+      const streams = options.streams;
+      if (streams && STREAMED_WRITES.has(operation)) {
+        const input = parseInput(body);
+        if (input && writtenTables(operation, input).some((t) => streams.watched(t))) {
+          // Alone, so the images around the write are this write's.
+          return lock.exclusive(() =>
+            streams.track(
+              captureChanges(call, streams, operation, input, async () => {
+                const reply = EXTENDED.has(operation) ? await extended(operation, body) : undefined;
+                if (reply) {
+                  writeReply(res, reply);
+                  return reply.status;
+                }
+                await passThrough(handler, req, body, res);
+                return res.statusCode;
+              }),
+            ),
+          );
+        }
+      }
       if (!EXTENDED.has(operation)) return lock.shared(() => passThrough(handler, req, body, res));
       const multiStep =
         operation.startsWith('Transact') ||
@@ -140,6 +166,90 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The writes a table's stream records. */
+const STREAMED_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+function parseInput(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(body.toString('utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type Written = { table: string; key?: Record<string, unknown>; item?: Record<string, unknown> };
+
+/** The items a write names, by table: a key, or a whole item (PutItem) whose key is picked later. */
+function writtenItems(operation: string, input: Record<string, unknown>): Written[] {
+  const o = (v: unknown) => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+  switch (operation) {
+    case 'PutItem':
+      return [{ table: tableNameOf(input.TableName), item: o(input.Item) }];
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return [{ table: tableNameOf(input.TableName), key: o(input.Key) }];
+    case 'BatchWriteItem':
+      return Object.entries(o(input.RequestItems)).flatMap(([table, requests]) =>
+        (Array.isArray(requests) ? requests : []).map((r) => {
+          const req = o(r);
+          return req.PutRequest
+            ? { table: tableNameOf(table), item: o(o(req.PutRequest).Item) }
+            : { table: tableNameOf(table), key: o(o(req.DeleteRequest).Key) };
+        }),
+      );
+    case 'TransactWriteItems':
+      return (Array.isArray(input.TransactItems) ? input.TransactItems : []).flatMap((t): Written[] => {
+        const a = o(t);
+        if (a.Put) return [{ table: tableNameOf(o(a.Put).TableName), item: o(o(a.Put).Item) }];
+        const kind = a.Update ?? a.Delete;
+        return kind ? [{ table: tableNameOf(o(kind).TableName), key: o(o(kind).Key) }] : [];
+      });
+    default:
+      return [];
+  }
+}
+
+function writtenTables(operation: string, input: Record<string, unknown>): string[] {
+  return writtenItems(operation, input).map((w) => w.table);
+}
+
+/**
+ * Runs one write between two reads of the items it names on tables with a mapped stream, and records
+ * what changed. Items of other tables are not read. `run` answers the client and returns the status.
+ */
+async function captureChanges(
+  call: DynamoCall,
+  streams: RegionStreams,
+  operation: string,
+  input: Record<string, unknown>,
+  run: () => Promise<number>,
+): Promise<void> {
+  const names = keyNames(call);
+  const keys: { table: string; key: Record<string, unknown> }[] = [];
+  for (const w of writtenItems(operation, input)) {
+    if (!streams.watched(w.table)) continue;
+    const n = await names(w.table);
+    if (!Array.isArray(n)) continue; // no such table: the write fails on its own
+    keys.push({ table: w.table, key: w.key ?? pick(w.item ?? {}, n) });
+  }
+  const read = async ({ table, key }: { table: string; key: Record<string, unknown> }) => {
+    const r = await call('GetItem', { TableName: table, Key: key, ConsistentRead: true });
+    return r.status < 400 ? (r.body.Item as Record<string, unknown> | undefined) : undefined;
+  };
+  const before = await Promise.all(keys.map(read));
+  const status = await run();
+  if (status >= 400) return;
+  const after = await Promise.all(keys.map(read));
+  const byTable = new Map<string, ItemChange[]>();
+  keys.forEach((k, i) => {
+    const list = byTable.get(k.table) ?? [];
+    list.push({ key: k.key, before: before[i], after: after[i] });
+    byTable.set(k.table, list);
+  });
+  for (const [table, changes] of byTable) streams.record(table, changes);
 }
 
 /**

@@ -6,6 +6,7 @@
  * it reads the region from the same signature.
  */
 import { type DynamoBackend, type DynamoOptions, startDynamo } from './dynamodb';
+import type { TableStreams } from './table-streams';
 
 export class RegionalDynamo {
   private readonly byRegion = new Map<string, DynamoBackend>();
@@ -15,6 +16,8 @@ export class RegionalDynamo {
     private readonly options: DynamoOptions,
     /** Where a request signed for no region is served. */
     readonly home: string,
+    /** Tables' streams: each region's store records the writes to its own watched tables. */
+    private readonly streams?: TableStreams,
   ) {}
 
   /** The store of `region` (the home region when undefined), started on first use. */
@@ -26,7 +29,7 @@ export class RegionalDynamo {
     const key = region ?? this.home;
     let backend = this.byRegion.get(key);
     if (!backend) {
-      backend = startDynamo(this.options);
+      backend = startDynamo({ ...this.options, streams: this.streams?.in(key) });
       this.byRegion.set(key, backend);
     }
     return backend;

@@ -26,6 +26,7 @@ import { checkRotationFunction, runRotation } from './rotation';
 import { SecretStore } from './secret-store';
 import { handleSecrets, type RotationHooks, secretRegion } from './secrets';
 import { routeService, signingRegion } from './service-router';
+import { TableStreams } from './table-streams';
 
 /** What one region serves: its functions and its secrets. */
 export interface RegionBackend {
@@ -80,6 +81,8 @@ export interface Endpoint {
   readonly secrets: SecretStore;
   /** The roles' inline policies (deployments write them; IAM reads answer from them). */
   readonly iam: RolePolicies;
+  /** Tables' streams and their event source mappings (deployments declare them). */
+  readonly streams: TableStreams;
   readonly dynamo: {
     /** DynamoDB endpoint (the same server). */
     readonly endpoint: string;
@@ -117,9 +120,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     options.regions?.(options.registry.region ?? 'us-east-1').secrets ??
     new SecretStore({ region: options.registry.region, accountId: options.registry.accountId });
   const log = options.log ?? ((line: string) => process.stderr.write(`[endpoint] ${line}\n`));
+  const streams = new TableStreams(log);
   let closed = false;
   const home = options.registry.region ?? 'us-east-1';
-  const dynamo = new RegionalDynamo(options.dynamo ?? {}, home);
+  const dynamo = new RegionalDynamo(options.dynamo ?? {}, home, streams);
   const accountId = options.registry.accountId ?? '000000000000';
   let codeRoot: string | undefined;
   let uploads = 0;
@@ -194,6 +198,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     port,
     secrets,
     iam: services.iam,
+    streams,
     dynamo: {
       endpoint: url,
       createPolicyTable: (tableName, region = home) => createPolicyTable(url, tableName, region),
@@ -201,6 +206,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     },
     async close() {
       closed = true;
+      streams.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -116,14 +116,24 @@ export class TelemetryStore {
    */
   recordEmf(obj: unknown, ctx?: EmfContext): boolean {
     this.counters.emfLines++;
-    const parsed = parseEmf(obj);
+    let root: unknown = obj;
+    if (typeof obj === 'string') {
+      try {
+        root = JSON.parse(obj);
+      } catch {
+        root = undefined;
+      }
+    }
+    const parsed = parseEmf(root);
     if (!parsed.ok) {
       this.counters.emfRejected++;
       return false;
     }
     for (const s of onePerMetric(parsed.samples)) {
       if (s.namespace !== METRICS.namespace) continue;
-      const d = s.dimensions;
+      // Labels the dimension sets leave out (response code, the version a caller reached) are
+      // properties of the same line: the collector reads every label, whatever CloudWatch publishes.
+      const d = { ...s.dimensions, ...labelsOf(root as Record<string, unknown>) };
       const reporter = d.reporter ?? UNKNOWN_LABEL;
       // A destination-side line missing its version is about the worker that printed it.
       const version = d.destination_version ?? (reporter === 'destination' && ctx ? ctx.version : UNKNOWN_LABEL);
@@ -297,9 +307,19 @@ export class TelemetryStore {
   }
 }
 
+/** The mesh labels (METRICS.dimensions) a line carries at its root as strings, dimensions or not. */
+function labelsOf(root: Record<string, unknown>): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const name of METRICS.dimensions) {
+    const v = root[name];
+    if (typeof v === 'string') labels[name] = v;
+  }
+  return labels;
+}
+
 /**
  * One sample per metric of a line: a line that publishes a metric under several dimension sets (the
- * runtime's per-version sets beside its full one) is one observation, counted under its richest set.
+ * runtime's per-edge and per-version sets) is one observation, counted under its richest set.
  */
 function onePerMetric(samples: readonly EmfSample[]): EmfSample[] {
   const richest = new Map<string, EmfSample>();

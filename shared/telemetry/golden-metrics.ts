@@ -79,6 +79,9 @@ export interface StatsSnapshot {
 /** The label a request is counted under when its metric line leaves a dimension out. */
 export const UNKNOWN_LABEL = 'unknown';
 
+/** The version of an edge read from the per-edge metrics, which count every version of the callee together. */
+export const ALL_VERSIONS = '*';
+
 /** The reporter that is the callee itself: it sees every attempt that reached a version. */
 const CALLEE = 'destination';
 
@@ -222,16 +225,25 @@ export interface SnapshotWindow {
   readonly rateSeconds: number;
 }
 
+/** What a callee reported of one of its versions, over all its callers (the per-version metrics). */
+export interface VersionTally<L extends Latency<L>> {
+  readonly service: string;
+  readonly version: string;
+  readonly tally: Tally<L>;
+}
+
 /**
  * Edges and services out of per-edge tallies. An edge is described by one reporter (the callee when
  * it reported), so no call is counted twice; a service by its inbound edges, from the callee's own
- * reports when there are any.
+ * reports when there are any, or, when `versions` is given (a source whose edges carry no version),
+ * by the callee's per-version reports.
  */
 export function goldenSnapshot<L extends Latency<L>>(
   edges: Iterable<EdgeTallies<L>>,
   empty: () => L,
   window: SnapshotWindow,
   collector: CollectorCounters,
+  versions?: Iterable<VersionTally<L>>,
 ): StatsSnapshot {
   const all = [...edges];
   const windowSec = Math.max(1, window.rateSeconds);
@@ -261,14 +273,25 @@ export function goldenSnapshot<L extends Latency<L>>(
     });
     if (e.source !== 'external' && e.source !== UNKNOWN_LABEL) service(e.source);
     const svc = service(e.destination);
-    if (calleeReported.has(e.destination) && reporter !== CALLEE) continue;
-    svc.all.merge(tally);
-    // A shadow version that only took mirror copies is no part of the split of real traffic.
-    if (tally.requests === 0 && tally.mirrored > 0) continue;
-    const v = svc.versions.get(e.version) ?? new Tally(empty());
-    v.merge(tally);
-    svc.versions.set(e.version, v);
+    if (versions) {
+      // Denials, retries, breaker opens, rate-limited calls and fallbacks are per-edge facts (the last
+      // two only the caller counts): the service adds up its inbound edges'.
+      svc.all.denied += tally.denied;
+      svc.all.retries += tally.retries;
+      svc.all.breakerOpens += tally.breakerOpens;
+      svc.all.rateLimited += tally.rateLimited;
+      svc.all.fallbacks += tally.fallbacks;
+      continue;
+    }
+    if (calleeReported.has(e.destination) && reporter !== CALLEE) {
+      // Still the service's: calls refused over a rate limit, which no callee ever sees.
+      svc.all.rateLimited += tally.rateLimited;
+      svc.all.fallbacks += tally.fallbacks;
+      continue;
+    }
+    addVersion(svc, e.version, tally, empty);
   }
+  for (const v of versions ?? []) addVersion(service(v.service), v.version, v.tally, empty);
   const serviceStats = [...services.entries()]
     .map(([name, s]) => serviceStatsOf(name, s.all, s.versions, windowSec))
     .sort((a, b) => a.service.localeCompare(b.service));
@@ -279,6 +302,21 @@ export function goldenSnapshot<L extends Latency<L>>(
       compareVersions(a.version, b.version),
   );
   return { at: window.at, windowMs: window.windowMs, services: serviceStats, edges: edgeStats, collector };
+}
+
+/** One version's tally into its service's totals and split. */
+function addVersion<L extends Latency<L>>(
+  svc: { all: Tally<L>; versions: Map<string, Tally<L>> },
+  version: string,
+  tally: Tally<L>,
+  empty: () => L,
+): void {
+  svc.all.merge(tally);
+  // A shadow version that only took mirror copies is no part of the split of real traffic.
+  if (tally.requests === 0 && tally.mirrored > 0) return;
+  const v = svc.versions.get(version) ?? new Tally(empty());
+  v.merge(tally);
+  svc.versions.set(version, v);
 }
 
 /** A service's golden metrics, and each version's with its share of the service's requests (the canary split). */

@@ -14,7 +14,9 @@ import { bar, renderWaterfall } from '../../cli/commands/trace';
 import { processContext } from '../../cli/context';
 import { main } from '../../cli/main';
 import type { snapshotFromCloudWatch } from '../../cli/telemetry/cloudwatch-stats';
+import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { handleMeshRequest } from '../../local/dashboard/routes';
+import { parseEmf } from '../../local/telemetry/emf-parser';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { ENV, LAYER } from '../../shared/names';
 import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
@@ -248,23 +250,37 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
   const cloudwatch = new CloudWatchMetrics('LambdaMesh');
   before(async () => {
     const t0 = Date.now() / 1000;
-    // What the runtimes' EMF lines became in CloudWatch: one sample per call. In the last 4 minutes,
+    // What the runtimes' EMF lines became in CloudWatch: each call's lines, as the runtime writes them by
+    // default (per-edge and per-version sets), one sample per metric and set. In the last 4 minutes,
     // orders -> payments v1 served 40 calls, v2 15 and failed 5 (both sides report each call); 6 to 8
     // minutes ago, outside a 5-minute window, 25 more per version that a correct query never counts,
     // with far slower latencies.
     const now = Date.now();
-    const edge = (version: string, code: string, reporter: string) => ({
-      source_workload: 'orders',
-      destination_workload: 'payments',
-      destination_version: version,
-      response_code: code,
-      reporter,
-    });
-    const record = (version: string, code: string, n: number, at: (i: number) => number, ms: (i: number) => number) => {
-      for (const reporter of ['source', 'destination']) {
+    let at = now;
+    const telemetry = new MeshTelemetry(
+      (text) => {
+        for (const line of text.split('\n')) {
+          const parsed = line.includes('"_aws"') ? parseEmf(line) : undefined;
+          if (!parsed?.ok) continue;
+          for (const m of parsed.samples) for (const v of m.values) cloudwatch.put(m.name, m.dimensions, v, at);
+        }
+      },
+      undefined,
+      () => {},
+    );
+    const record = (
+      version: string,
+      code: string,
+      n: number,
+      when: (i: number) => number,
+      ms: (i: number) => number,
+    ) => {
+      for (const reporter of ['source', 'destination'] as const) {
         for (let i = 0; i < n; i++) {
-          cloudwatch.put('requests_total', edge(version, code, reporter), 1, at(i));
-          cloudwatch.put('request_duration_ms', edge(version, code, reporter), ms(i), at(i));
+          at = when(i);
+          const c = Number(code);
+          const call = { source: 'orders', destination: 'payments', version, durationMs: ms(i) };
+          telemetry.record({ ...call, reporter, code: c, outcome: c === 200 ? 'success' : 'function-error' });
         }
       }
     };
@@ -277,12 +293,15 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     record('2', '500', 25, old, () => 500);
     // The caller alone counts calls it refused over a rate limit (no Invoke: under the alias) and calls
     // a fallback served (here version 2 standing in for another target).
+    const callerOnly = { source: 'orders', destination: 'payments', reporter: 'source', durationMs: 1 } as const;
     for (let i = 0; i < 3; i++) {
-      cloudwatch.put('requests_total', edge('live', '429', 'source'), 1, recent(i));
-      cloudwatch.put('rate_limited_total', edge('live', '429', 'source'), 1, recent(i));
+      at = recent(i);
+      telemetry.record({ ...callerOnly, version: 'live', code: 429, outcome: 'rate-limited' });
     }
-    cloudwatch.put('fallback_total', edge('2', '200', 'source'), 1, recent(0));
-    cloudwatch.put('fallback_total', edge('2', '200', 'source'), 1, recent(1));
+    for (let i = 0; i < 2; i++) {
+      at = recent(i);
+      telemetry.record({ ...callerOnly, version: '2', code: 200, outcome: 'success', fallbackFor: 'inventory' });
+    }
     cloudwatch.put('ColdStart', {}, 1, now - 1_000);
     aws = await serve((req, body, res) => {
       const target = String(req.headers['x-amz-target'] ?? '');
@@ -333,15 +352,20 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     const s = JSON.parse(r.out) as ReturnType<typeof snapshotFromCloudWatch> & { source: string };
     assert.equal(s.source, 'cloudwatch');
     assert.equal(s.windowMs, 300_000);
-    const v1 = s.edges.find((e) => e.version === '1')!;
-    assert.equal(v1.requests, 40, 'sums within the window, from the callee side only');
-    assert.equal(v1.reporter, 'destination');
-    assert.deepEqual([v1.p50, v1.p95, v1.p99], [12, 30, 80]);
-    const v2 = s.edges.find((e) => e.version === '2')!;
-    assert.equal(v2.requests, 20);
-    assert.equal(v2.successRate, 0.75);
-    assert.equal(v2.fallbacks, 2, 'fallbacks the caller counted show on the callee’s edge');
-    assert.equal(s.edges.find((e) => e.version === 'live')?.rateLimited, 3);
+    // The edge over every version, as the caller reported it: no response code, errors counted apart
+    // (the 3 calls refused over a rate limit and the 2 a fallback served are the caller's alone).
+    assert.deepEqual(
+      s.edges.map((e) => [e.source, e.destination, e.version, e.reporter, e.requests, e.successRate]),
+      [['orders', 'payments', '*', 'source', 65, 57 / 65]],
+      'sums within the window',
+    );
+    assert.deepEqual([s.edges[0]!.rateLimited, s.edges[0]!.fallbacks], [3, 2]);
+    const version = (v: string) =>
+      s.services.find((x) => x.service === 'payments')!.versions.find((x) => x.version === v)!;
+    assert.equal(version('1').requests, 40, 'from the callee side only');
+    assert.deepEqual([version('1').p50, version('1').p95, version('1').p99], [12, 30, 80]);
+    assert.equal(version('2').requests, 20);
+    assert.equal(version('2').successRate, 0.75);
     const payments = s.services.find((x) => x.service === 'payments')!;
     assert.deepEqual(
       payments.versions.map((v) => [v.version, v.share]),

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { fromItem } from '../../cli/attribute-value';
 import { createPolicyTable, seedItems } from '../../local/endpoint/dynamodb';
+import { POLICY_VERSION } from '../../shared/names';
 import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy';
 
@@ -49,7 +50,10 @@ describe('mesh policy set: one transaction, or one by one where transactions are
     });
     try {
       const r = await db.send(new ScanCommand({ TableName: fx.table, ConsistentRead: true }));
-      return (r.Items ?? []).map(fromItem).sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+      return (r.Items ?? [])
+        .map(fromItem)
+        .filter((i) => !String(i.pk).startsWith(POLICY_VERSION.partitionPrefix))
+        .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
     } finally {
       db.destroy();
     }
@@ -88,7 +92,8 @@ describe('mesh policy set: one transaction, or one by one where transactions are
 
   test('against the local endpoint: the whole plan in one TransactWriteItems', async () => {
     const writes = await setThrough(fx.lambdaUrl);
-    assert.deepEqual(writes, ['TransactWriteItems']);
+    // The plan, then the policy version bumped in all its shards (a second transaction).
+    assert.deepEqual(writes, ['TransactWriteItems', 'TransactWriteItems']);
     const after = await scan(fx.lambdaUrl);
     assert.deepEqual(
       after.map((i) => i.sk),
@@ -100,7 +105,14 @@ describe('mesh policy set: one transaction, or one by one where transactions are
 
   test('against a table that refuses transactions: the validated writes one by one', async () => {
     const writes = await setThrough(fx.dynamoUrl);
-    assert.deepEqual(writes, ['TransactWriteItems', 'PutItem', 'PutItem']);
+    // The version bump falls back the same way: one UpdateItem per shard.
+    assert.deepEqual(writes, [
+      'TransactWriteItems',
+      'PutItem',
+      'PutItem',
+      'TransactWriteItems',
+      ...Array.from({ length: POLICY_VERSION.shards }, () => 'UpdateItem'),
+    ]);
     assert.deepEqual(
       (await scan(fx.dynamoUrl)).map((i) => i.sk),
       ['allow#orders', 'fault', 'route', 'traffic'],

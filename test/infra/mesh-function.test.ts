@@ -157,11 +157,11 @@ describe('MeshFunction in the example app (release 2)', () => {
   it("restricts each function's table reads to the services it touches (dynamodb:LeadingKeys)", () => {
     const table = logicalId(template, 'AWS::DynamoDB::Table', '/Mesh/PolicyTable/Resource');
     const expected: Record<string, string[]> = {
-      Frontend: ['frontend', 'orders'],
+      Frontend: ['frontend', 'orders', 'mesh#version#*'],
       // orders also reads the policy of the order-events queue, the channel it sends to.
-      Orders: ['orders', 'inventory', 'payments', 'order-events'],
-      Payments: ['payments'],
-      Notifications: ['notifications'],
+      Orders: ['orders', 'inventory', 'payments', 'order-events', 'mesh#version#*'],
+      Payments: ['payments', 'mesh#version#*'],
+      Notifications: ['notifications', 'mesh#version#*'],
     };
     for (const [construct, keys] of Object.entries(expected)) {
       const read = constructStatements(template, `LambdaMeshShop/${construct}/`).find((s) =>
@@ -170,7 +170,7 @@ describe('MeshFunction in the example app (release 2)', () => {
       assert.ok(read, `${construct} may query the table`);
       assert.deepEqual([read.Action ?? []].flat().sort(), ['dynamodb:GetItem', 'dynamodb:Query']);
       assert.deepEqual(read.Resource, { 'Fn::GetAtt': [table, 'Arn'] });
-      assert.deepEqual(read.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': keys } });
+      assert.deepEqual(read.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
     }
   });
 });

@@ -79,21 +79,23 @@ describe('MeshDashboard', () => {
     const widgets = JSON.parse(body).widgets as { properties: { title?: string; metrics?: unknown[][] } }[];
     const titles = widgets.map((w) => w.properties.title).filter(Boolean);
     for (const edge of ['external → frontend', 'frontend → orders', 'orders → payments']) {
-      for (const what of ['requests', 'success rate %', 'latency ms (slowest series)']) {
+      for (const what of ['requests', 'success rate %', 'latency ms']) {
         assert.ok(titles.includes(`${edge}: ${what}`), `missing widget ${edge}: ${what}`);
       }
     }
     const success = JSON.stringify(widgets.find((w) => w.properties.title === 'orders → payments: success rate %'));
     assert.match(
       success,
-      /100 \* SUM\(SEARCH\('\{LambdaMesh,destination_version,destination_workload,reporter,response_code,source_workload\} MetricName=\\"requests_total\\" source_workload=\\"orders\\" destination_workload=\\"payments\\" reporter=\\"source\\" \(response_code=\\"200\\"/,
+      /100 \* \(1 - SUM\(SEARCH\('\{LambdaMesh,destination_workload,reporter,source_workload\} MetricName=\\"request_errors_total\\" source_workload=\\"orders\\" destination_workload=\\"payments\\" reporter=\\"source\\"'/,
     );
-    const latency = JSON.stringify(
-      widgets.find((w) => w.properties.title === 'orders → payments: latency ms (slowest series)'),
-    );
+    assert.doesNotMatch(success, /response_code/, 'the per-edge set has no response code');
+    const latency = JSON.stringify(widgets.find((w) => w.properties.title === 'orders → payments: latency ms'));
     assert.match(latency, /MAX\(SEARCH\(.*request_duration_ms.*'p99', 60\)\)/);
     assert.ok(titles.includes('payments: requests by version'));
-    assert.match(body, /SELECT SUM\(requests_total\) FROM SCHEMA\(\\"LambdaMesh\\".*GROUP BY destination_version/);
+    assert.match(
+      body,
+      /SELECT SUM\(requests_total\) FROM SCHEMA\(\\"LambdaMesh\\", destination_version, destination_workload, reporter\) .*GROUP BY destination_version/,
+    );
   });
 
   it('graphs each declared canary version: share, success rate and p99', () => {
@@ -108,6 +110,11 @@ describe('MeshDashboard', () => {
     const text = JSON.stringify(split);
     assert.match(text, /destination_version=\\"1\\"/);
     assert.match(text, /destination_version=\\"2\\"/);
+    // Successes by code from the per-version set with response_code, the one a deployment's alarm reads.
+    assert.match(
+      text,
+      /\{LambdaMesh,destination_version,destination_workload,reporter,response_code\} MetricName=\\"requests_total\\"/,
+    );
     assert.ok(widgets.some((w) => w.properties.title === 'payments: share of requests per version %'));
     assert.ok(
       !widgets.some((w) => w.properties.title?.startsWith('frontend')),

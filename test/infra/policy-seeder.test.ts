@@ -16,7 +16,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
-import { MANAGED_BY, TABLE } from '../../shared/names';
+import { MANAGED_BY, POLICY_VERSION, TABLE } from '../../shared/names';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
@@ -44,7 +44,9 @@ describe('policy seeder against dynalite', () => {
 
   const keys = async () => {
     const { Items = [] } = await client.send(new ScanCommand({ TableName: TABLE_NAME }));
-    return Items.map((i) => `${i.pk.S}/${i.sk.S}:${i.managedBy?.S}`).sort();
+    return Items.filter((i) => !i.pk.S?.startsWith(POLICY_VERSION.partitionPrefix)) // the version, not policy
+      .map((i) => `${i.pk.S}/${i.sk.S}:${i.managedBy?.S}`)
+      .sort();
   };
   const get = async (pk: string, sk: string) =>
     (await client.send(new GetItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;

@@ -52,8 +52,9 @@ describe('shared breakers', () => {
     // THEN orders may not write the table, and reads only its own and its targets' policy
     assert.equal(withAction(template, 'Orders', 'dynamodb:PutItem').length, 0);
     const [read] = withAction(template, 'Orders', 'dynamodb:Query');
-    assert.deepEqual(read.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].sort(), [
+    assert.deepEqual(read.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'].sort(), [
       'inventory',
+      'mesh#version#*',
       'orders',
       'payments',
     ]);
@@ -87,10 +88,11 @@ describe('shared breakers', () => {
     ]);
     // ... and reads the breaker partitions with its targets' policy.
     const [read] = withAction(template, 'Orders', 'dynamodb:Query');
-    assert.deepEqual(read.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].sort(), [
+    assert.deepEqual(read.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'].sort(), [
       'breaker#inventory',
       'breaker#payments',
       'inventory',
+      'mesh#version#*',
       'orders',
       'payments',
     ]);

@@ -47,9 +47,8 @@ describe('policy cache clock', () => {
     assert.equal(c.tableReads, 1, 'still fresh one millisecond before the TTL');
     clock.now = T0 + TTL;
     await c.get('payments');
-    assert.equal(c.tableReads, 2, 'stale at exactly the TTL: a background read starts');
-    await c.refresh('payments'); // joins that read
-    assert.equal(c.tableReads, 2, 'one read in flight per service');
+    await c.refresh('payments'); // joins the background read (it starts after the version read)
+    assert.equal(c.tableReads, 2, 'stale at exactly the TTL: one background read, joined');
   });
 
   it('after a failed read with nothing known, answers "nothing" for one TTL, then reads again', async () => {
@@ -85,5 +84,46 @@ describe('policy cache clock', () => {
     clock.now = failedAt + TTL;
     await c.get('payments');
     assert.equal(c.tableReads, 3, 'and tries again one TTL after it');
+  });
+});
+
+describe('policy cache under throttling', () => {
+  it('keeps the last good copy, counts the throttled read, and backs off less than a TTL with jitter', async () => {
+    // Prepare: a table that answers, then throttles every read
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    const throttled: string[] = [];
+    const c = new PolicyCache({
+      tableName: 'shop-policy',
+      snapshotPath: null,
+      ttlMs: TTL,
+      now: () => clock.now,
+      client: {
+        send: async () => {
+          if (table.down) {
+            throw Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' });
+          }
+          return table.send();
+        },
+      },
+      random: () => 0.5,
+      onThrottled: (service) => throttled.push(service),
+      log: () => undefined,
+    });
+    const good = await c.get('payments');
+    table.down = true;
+    // Act: the copy is past TTL + 1 s, so the call waits for a read, which is throttled
+    clock.now = T0 + TTL + 2_000;
+    const kept = await c.get('payments');
+    // Assess
+    assert.equal(kept, good, 'the last good copy stays');
+    assert.ok(c.throttledReads >= 1);
+    assert.deepEqual([...new Set(throttled)], ['payments']);
+    assert.equal(c.authorize(kept, 'orders').allowed, false, 'past TTL + 1 s it authorizes nobody');
+    const reads = c.tableReads;
+    clock.now += 200; // 250 ms first backoff, half of it jittered: 187.5 ms here
+    await c.get('payments');
+    await c.settled();
+    assert.equal(c.tableReads, reads + 1, 'tried again after the jittered backoff, well before a TTL');
   });
 });

@@ -16,6 +16,7 @@ import type { InvokeRequest } from '../../functions/mesh/transport/lambda-invoke
 import { wrapHandler } from '../../functions/mesh/wrapper';
 import { firstFailure, PING_KEY, pingEvent, readPing, readPingAnswer } from '../../shared/deploy-check';
 import { ENV } from '../../shared/names';
+import { versionKey } from '../../shared/policy-version';
 
 const items = [
   { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
@@ -280,6 +281,37 @@ describe('answerPing checks', () => {
       name: 'policy',
       ok: false,
       detail: 'the policy in table shop-policy refuses orders',
+    });
+  });
+
+  test('the policy check reads the partition even when the policy version confirms the copy it holds', async () => {
+    // Prepare: a table with a version item; the sandbox read payments (the ping's own authorization)
+    const queries: string[] = [];
+    const tableClient = {
+      send: async (c: unknown) => {
+        const input = (c as { input: { Key?: unknown; ExpressionAttributeValues?: Record<string, { S: string }> } })
+          .input;
+        if (input.Key) return { Item: { ...versionKey(0), b1: { N: '3' } } };
+        queries.push(input.ExpressionAttributeValues![':pk'].S);
+        return {
+          Items: [
+            { pk: { S: 'payments' }, sk: { S: 'service' }, functionName: { S: 'shop-payments' } },
+            { pk: { S: 'payments' }, sk: { S: 'allow#orders' }, source: { S: 'orders' } },
+          ],
+        };
+      },
+    };
+    const { rt } = runtime({ tableClient });
+    await rt.policy.get('payments');
+    assert.deepEqual(queries, ['payments']);
+    // Act: the ping comes at once (the version has not moved)
+    const a = await answerPing(rt, { v: 1, targets: false }, '4', 'orders', {});
+    // Assess: a second Query went out, and it is the proof
+    assert.deepEqual(queries, ['payments', 'payments']);
+    assert.deepEqual(a.checks[1], {
+      name: 'policy',
+      ok: true,
+      detail: 'table shop-policy read (2 items); it admits orders',
     });
   });
 

@@ -202,6 +202,7 @@ function recordOne(
     error: failed ? `${failed.name}: ${failed.message}` : undefined,
     reason: v.ok ? undefined : v.reason,
     claimedSource: v.ok ? undefined : r.meta?.src,
+    throughChannel: true,
   });
   // Lambda continued this record's trace itself (its invocation runs in it): nothing to add.
   if (!trace?.sampled || host.trace?.root === trace.root) return;

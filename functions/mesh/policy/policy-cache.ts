@@ -1,6 +1,8 @@
 /**
  * The policy cache: the items of each service this function touches, read with one Query per
- * service (pk = service) from the policy table, kept for a short TTL.
+ * service (pk = service) from the policy table, kept for a short TTL, and revalidated with one small
+ * GetItem of the mesh-wide policy version (shared/policy-version.ts) instead of a Query per service:
+ * only a service whose counter moved is queried again (policy-table-reader.ts).
  *
  * - A copy is as old as the moment its read was sent (a consistent read sees every write finished
  *   before it); the deploy-time snapshot is as old as its `generatedAt`.
@@ -14,15 +16,17 @@
  * - Fail closed: with nothing known the policy is empty, and `effectivePolicy` denies.
  * - No table configured: the snapshot is all there is to know, and never goes stale.
  *
- * The table is read with hand-signed Query requests, no SDK client to load (cold-start budget), by
- * policy-table-query.ts, required on the first read.
+ * The table is read with hand-signed requests, no SDK client to load (cold-start budget), by the
+ * cache's table half (policy-table-reader.ts), required on the first read: everything about reading the
+ * table (the version poll, the Queries, failures and throttling) is there, out of the inbound path.
  */
-import { breakerPartition, ENV } from '../../../shared/names';
+import { ENV } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy-rules';
 import { authorize, type Freshness } from '../policy-decision';
 import type { EffectivePolicy } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
 import type { PolicyTableClient } from './policy-table-query';
+import type { PolicyTableReader } from './policy-table-reader';
 import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
 
 export type { PolicyTableClient } from './policy-table-query';
@@ -47,6 +51,10 @@ export interface PolicyCacheOptions {
   readonly onInvalidItem?: (invalid: InvalidItem) => void;
   /** A table read failed (the last good copy, if any, stays in use). */
   readonly onTableError?: (error: unknown, service: string) => void;
+  /** A table read was throttled (after the transport's own retries); counted as policy_read_throttled_total. */
+  readonly onThrottled?: (service: string) => void;
+  /** Picks the version shard and the backoff jitter, in [0, 1). @default Math.random */
+  readonly random?: () => number;
   /** Where warn lines go. @default console.warn */
   readonly log?: (line: string) => void;
   /** Query page size (`Limit`); only to exercise pagination. @default unset (DynamoDB's 1 MB pages) */
@@ -67,7 +75,8 @@ export interface PolicyCacheOptions {
  */
 export const AUTHORIZATION_GRACE_MS = 1_000;
 
-interface Entry {
+/** One service's copy and how it is being read (the table reader updates it). */
+export interface CacheEntry {
   policy: ServicePolicy;
   /** No background refresh before this (backs off after a failed read). */
   retryAfter: number;
@@ -75,6 +84,10 @@ interface Entry {
   reported: Set<string>;
   /** The last table read failed (a failure streak is logged once). */
   failing?: boolean;
+  /** Throttled reads in a row (backoff doubles with each). */
+  throttled?: number;
+  /** The service's version counter read before the copy's Query (undefined = unknown: query again). */
+  bucketSeen?: number;
 }
 
 export class PolicyCache {
@@ -86,13 +99,17 @@ export class PolicyCache {
   readonly now: () => number;
   private readonly opts: PolicyCacheOptions;
   private readonly env: Readonly<Record<string, string | undefined>>;
-  private readonly entries = new Map<string, Entry>();
+  /** The copies, by service (read and updated by the table reader). */
+  readonly entries = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<ServicePolicy>>();
   private snapshot: LoadedSnapshot | undefined | null = null; // null = not loaded yet
-  private readonly client: PolicyTableClient | undefined;
-  private reader: ((pk: string) => Promise<unknown[]>) | undefined;
+  private table: PolicyTableReader | undefined;
   /** Queries sent (pages count one each). */
   tableReads = 0;
+  /** GetItems of the version item sent. */
+  versionReads = 0;
+  /** Reads answered with throttling (policy_read_throttled_total). */
+  throttledReads = 0;
   /** The oldest copy authorization uses (TTL + AUTHORIZATION_GRACE_MS; no limit without a table). */
   readonly maxAuthorizationAgeMs: number;
 
@@ -103,7 +120,6 @@ export class PolicyCache {
     this.ttlMs = options.ttlMs ?? this.parseTtl(this.env[ENV.policyTtlMs]);
     this.sharedBreakers = options.sharedBreakers ?? this.env[ENV.sharedBreakers] === 'true';
     this.now = options.now ?? Date.now;
-    this.client = options.client;
     this.maxAuthorizationAgeMs = this.tableName ? this.ttlMs + AUTHORIZATION_GRACE_MS : Infinity;
   }
 
@@ -170,59 +186,61 @@ export class PolicyCache {
     return p;
   }
 
-  private async load(service: string): Promise<ServicePolicy> {
-    const previous = this.entries.get(service);
-    if (!this.tableName) {
-      if (previous) return previous.policy;
-      const none = {
-        policy: emptyServicePolicy(service, this.now()),
-        retryAfter: Infinity,
-        reported: new Set<string>(),
-      };
-      this.entries.set(service, none);
-      return none.policy;
-    }
-    // The copy is as old as the moment the read went out: the table answers with every write that
-    // finished before it (ConsistentRead), and perhaps later ones.
-    const sentAt = this.now();
-    let raw: unknown[];
-    try {
-      raw = await this.queryWithBreakers(service);
-    } catch (err) {
-      const now = this.now();
-      this.notify(() => this.opts.onTableError?.(err, service));
-      if (!previous?.failing) {
-        this.warn({
-          msg: 'mesh policy: table read failed; keeping the last good copy',
-          service,
-          table: this.tableName,
-          error: errorText(err),
-          kept: previous ? previous.policy.origin : 'none',
-        });
+  /**
+   * Queries `service`'s partition now even when the policy version would confirm the copy: the proof
+   * that this function's role may read it (a mesh ping's policy check). Waits for a read in flight
+   * first; resolves like `refresh`.
+   */
+  async reread(service: string): Promise<ServicePolicy> {
+    await this.inflight.get(service);
+    const p = this.load(service, true).finally(() => this.inflight.delete(service));
+    this.inflight.set(service, p);
+    return p;
+  }
+
+  private async load(service: string, query = false): Promise<ServicePolicy> {
+    if (this.tableName) {
+      // The table half of the cache is its own file in the layer, required on the first table read.
+      if (!this.table) {
+        const { PolicyTableReader } = require('./policy-table-reader') as typeof import('./policy-table-reader');
+        this.table = new PolicyTableReader(this, this.opts, this.env);
       }
-      if (previous) {
-        previous.retryAfter = now + this.ttlMs;
-        previous.failing = true;
-        return previous.policy;
-      }
-      const none: Entry = {
-        policy: emptyServicePolicy(service, now),
-        retryAfter: now + this.ttlMs,
-        reported: new Set(),
-        failing: true,
-      };
-      this.entries.set(service, none);
-      return none.policy;
+      return this.table.load(service, query);
     }
+    const entry = this.entries.get(service) ?? this.nothingKnown(service, this.now());
+    this.entries.set(service, entry);
+    return entry.policy;
+  }
+
+  /**
+   * A copy of `service` built from raw items, as old as `loadedAt` (the table reader's too: the item
+   * checks live in this file). A malformed item keeps its last good version from `previous` and is
+   * reported once.
+   */
+  copyOf(
+    service: string,
+    raw: readonly unknown[],
+    origin: 'snapshot' | 'table',
+    loadedAt: number,
+    previous?: CacheEntry,
+  ): CacheEntry {
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
-      origin: 'table',
-      loadedAt: sentAt,
+      origin,
+      loadedAt,
       previous: previous?.policy,
       onInvalid: (inv) => this.reportInvalid(inv, previous?.reported, reported),
     });
-    this.entries.set(service, { policy, retryAfter: 0, reported });
-    return policy;
+    return { policy, retryAfter: 0, reported };
+  }
+
+  /** An entry that knows nothing (authorizes nobody); without a table it is never read again. */
+  nothingKnown(service: string, now: number): CacheEntry {
+    return {
+      policy: emptyServicePolicy(service, now),
+      retryAfter: this.tableName ? 0 : Infinity,
+      reported: new Set(),
+    };
   }
 
   private reportInvalid(inv: InvalidItem, before: Set<string> | undefined, now: Set<string>): void {
@@ -239,45 +257,18 @@ export class PolicyCache {
     });
   }
 
-  /** The service's partition and, with shared breakers on, its breaker partition, read at once. */
-  private async queryWithBreakers(service: string): Promise<unknown[]> {
-    if (!this.sharedBreakers) return this.query(service);
-    const [own, breakers] = await Promise.all([this.query(service), this.query(breakerPartition(service))]);
-    return own.concat(breakers);
-  }
-
-  /**
-   * Every item of one partition. The reader (policy-table-query.ts, its own file in the layer) is
-   * required on the first read: a sandbox whose snapshot is fresh, or that has no table, never loads it.
-   */
-  private query(pk: string): Promise<unknown[]> {
-    if (!this.reader) {
-      const { partitionReader } = require('./policy-table-query') as typeof import('./policy-table-query');
-      this.reader = partitionReader({
-        tableName: this.tableName!,
-        env: this.env,
-        now: this.now,
-        client: this.client,
-        pageLimit: this.opts.pageLimit,
-        onPage: () => this.tableReads++,
-      });
-    }
-    return this.reader(pk);
-  }
-
-  private fromSnapshot(service: string, now: number): Entry | undefined {
+  private fromSnapshot(service: string, now: number): CacheEntry | undefined {
     if (this.snapshot === null) this.snapshot = this.readSnapshot();
     const raw = this.snapshot?.byService.get(service);
     if (!raw) return undefined;
-    const reported = new Set<string>();
-    const policy = buildServicePolicy(service, raw, {
-      origin: 'snapshot',
-      // As old as its generation: a deny written after it is not in it. Without a table it is all
-      // there is, and never stale.
-      loadedAt: this.tableName ? snapshotTime(this.snapshot?.generatedAt, now) : now,
-      onInvalid: (inv) => this.reportInvalid(inv, undefined, reported),
-    });
-    const entry: Entry = { policy, retryAfter: 0, reported };
+    // As old as its generation: a deny written after it is not in it. Without a table it is all there
+    // is, and never stale.
+    const entry = this.copyOf(
+      service,
+      raw,
+      'snapshot',
+      this.tableName ? snapshotTime(this.snapshot?.generatedAt, now) : now,
+    );
     this.entries.set(service, entry);
     return entry;
   }
@@ -298,7 +289,7 @@ export class PolicyCache {
   }
 
   /** Runs a listener; a listener that throws must not break policy reads. */
-  private notify(fn: () => void): void {
+  notify(fn: () => void): void {
     try {
       fn();
     } catch (err) {
@@ -317,7 +308,7 @@ export class PolicyCache {
     return DEFAULTS.policyTtlMs;
   }
 
-  private warn(fields: Record<string, unknown>): void {
+  warn(fields: Record<string, unknown>): void {
     const line = JSON.stringify({ level: 'warn', ...fields });
     (this.opts.log ?? console.warn)(line);
   }

@@ -1,10 +1,10 @@
 /**
- * DynamoDB `Query` for the policy cache: on the wire (one signed HTTPS POST, awsJson1_0,
- * `X-Amz-Target: DynamoDB_20120810.Query`, aws/aws-json-call.ts), or through @aws-sdk/client-dynamodb
+ * DynamoDB `Query` and `GetItem` for the policy cache: on the wire (one signed HTTPS POST, awsJson1_0,
+ * `X-Amz-Target: DynamoDB_20120810.<Op>`, aws/aws-json-call.ts), or through @aws-sdk/client-dynamodb
  * where the wire path does not go (aws/aws-endpoint.ts: FIPS, dual-stack, container credentials).
  * A new sandbox reads its policy table before its first authorization (it does not trust an old
  * deploy-time snapshot), and requiring the SDK client there would add tens of ms to every cold start.
- * `partitionReader` is what the policy cache requires on its first read: one partition, page by page.
+ * `policyTableReads` is what the policy cache's table reader (policy-table-reader.ts) reads with.
  */
 import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
 import { TABLE } from '../../../shared/names';
@@ -25,18 +25,30 @@ export interface QueryOutput {
   readonly LastEvaluatedKey?: Record<string, AttributeValue>;
 }
 
+export interface GetItemInput {
+  readonly TableName: string;
+  readonly Key: Record<string, AttributeValue>;
+  readonly ConsistentRead?: boolean;
+}
+
+export interface GetItemOutput {
+  readonly Item?: Record<string, AttributeValue>;
+}
+
 export interface PolicyTableQueryOptions {
   readonly env: AwsEnv;
   /** @default Date.now */
   readonly now?: () => number;
 }
 
-/** Sends Query requests for the policy cache, with the function's credentials. */
+/** Sends Query and GetItem requests for the policy cache, with the function's credentials. */
 export class PolicyTableQuery {
-  private readonly send: (input: QueryInput) => Promise<QueryOutput>;
+  readonly query: (input: QueryInput) => Promise<QueryOutput>;
+  readonly getItem: (input: GetItemInput) => Promise<GetItemOutput>;
 
   constructor(opts: PolicyTableQueryOptions) {
     const route = awsRoute(DYNAMODB, opts.env);
+    let call: (operation: 'Query' | 'GetItem', input: unknown) => Promise<unknown>;
     if (route.wire) {
       const client = new AwsWireClient({
         url: route.url,
@@ -46,26 +58,30 @@ export class PolicyTableQuery {
         purpose: 'read the policy table',
         now: opts.now,
       });
-      this.send = (input) => awsJsonCall<QueryOutput>(client, 'DynamoDB_20120810.Query', input, { version: '1.0' });
+      call = (operation, input) => awsJsonCall(client, `DynamoDB_20120810.${operation}`, input, { version: '1.0' });
     } else {
-      this.send = sdkQuery(opts.env);
+      // The SDK path: its endpoint rules and credential providers, loaded on the first read.
+      let client: import('@aws-sdk/client-dynamodb').DynamoDBClient | undefined;
+      call = (operation, input) => {
+        const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+        // Passed explicitly: not every SDK release reads AWS_ENDPOINT_URL_*, and `env` may not be the process's.
+        client ??= new sdk.DynamoDBClient({
+          endpoint: configuredEndpoint(DYNAMODB, opts.env),
+          region: regionOf(opts.env),
+        });
+        return sdkSend(client, operation, input);
+      };
     }
-  }
-
-  query(input: QueryInput): Promise<QueryOutput> {
-    return this.send(input);
+    this.query = (input) => call('Query', input) as Promise<QueryOutput>;
+    this.getItem = (input) => call('GetItem', input) as Promise<GetItemOutput>;
   }
 }
 
-/** The SDK path: its endpoint rules and credential providers, loaded on the first read. */
-function sdkQuery(env: AwsEnv): (input: QueryInput) => Promise<QueryOutput> {
-  let client: import('@aws-sdk/client-dynamodb').DynamoDBClient | undefined;
-  return async (input) => {
-    const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-    // Passed explicitly: not every SDK release reads AWS_ENDPOINT_URL_*, and `env` may not be the process's.
-    client ??= new sdk.DynamoDBClient({ endpoint: configuredEndpoint(DYNAMODB, env), region: regionOf(env) });
-    return (await client.send(new sdk.QueryCommand(input as never))) as QueryOutput;
-  };
+/** One Query or GetItem through an SDK client. */
+function sdkSend(client: PolicyTableClient, operation: 'Query' | 'GetItem', input: unknown): Promise<unknown> {
+  const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const Command = sdk[`${operation}Command`] as new (input: never) => unknown;
+  return client.send(new Command(input as never));
 }
 
 /** The part of a DynamoDB client the policy cache may be given (a real `DynamoDBClient` fits). */
@@ -73,9 +89,9 @@ export interface PolicyTableClient {
   send(command: unknown): Promise<unknown>;
 }
 
-export interface PartitionReaderOptions extends PolicyTableQueryOptions {
+export interface PolicyTableReadsOptions extends PolicyTableQueryOptions {
   readonly tableName: string;
-  /** An SDK client to send the Queries through (tests); default: signed on the wire. */
+  /** An SDK client to send the requests through (tests); default: signed on the wire. */
   readonly client?: PolicyTableClient;
   /** Query page size (`Limit`); only to exercise pagination. @default unset (DynamoDB's 1 MB pages) */
   readonly pageLimit?: number;
@@ -83,36 +99,49 @@ export interface PartitionReaderOptions extends PolicyTableQueryOptions {
   readonly onPage?: () => void;
 }
 
-/** Reads every item of a partition (pk), unmarshalled to plain JSON, page after page. */
-export function partitionReader(opts: PartitionReaderOptions): (pk: string) => Promise<unknown[]> {
-  const wire = opts.client ? undefined : new PolicyTableQuery(opts);
-  const send = wire ? (input: QueryInput) => wire.query(input) : clientQuery(opts.client!);
-  return async (pk) => {
-    const items: unknown[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      opts.onPage?.();
-      const out = await send({
-        TableName: opts.tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: pk } },
-        ExclusiveStartKey: startKey,
-        Limit: opts.pageLimit,
-        // A deny must be seen by the first read after it: eventually consistent reads may miss it.
-        ConsistentRead: true,
-      });
-      for (const it of out.Items ?? []) items.push(unmarshallItem(it));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+/** The two reads of the policy cache, items unmarshalled to plain JSON. */
+export interface PolicyTableReads {
+  /** Every item of a partition (pk), page after page, strongly consistent. */
+  partition(pk: string): Promise<unknown[]>;
+  /** One item by its key, eventually consistent (the policy version); undefined if there is none. */
+  item(key: Record<string, AttributeValue>): Promise<unknown>;
+}
+
+export function policyTableReads(opts: PolicyTableReadsOptions): PolicyTableReads {
+  const table = opts.client ? clientReads(opts.client) : new PolicyTableQuery(opts);
+  return {
+    async partition(pk) {
+      const items: unknown[] = [];
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        opts.onPage?.();
+        const out = await table.query({
+          TableName: opts.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ExclusiveStartKey: startKey,
+          Limit: opts.pageLimit,
+          // A deny must be seen by the first read after it: eventually consistent reads may miss it.
+          ConsistentRead: true,
+        });
+        for (const it of out.Items ?? []) items.push(unmarshallItem(it));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return items;
+    },
+    async item(key) {
+      // Eventually consistent: half the price of a consistent read; the reader counts its lag.
+      const out = await table.getItem({ TableName: opts.tableName, Key: key });
+      return out.Item ? unmarshallItem(out.Item) : undefined;
+    },
   };
 }
 
-/** Queries through a given SDK client. */
-function clientQuery(client: PolicyTableClient): (input: QueryInput) => Promise<QueryOutput> {
-  return (input) => {
-    const { QueryCommand } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-    return client.send(new QueryCommand(input as never)) as Promise<QueryOutput>;
+/** Queries and GetItems through a given SDK client. */
+function clientReads(client: PolicyTableClient): Pick<PolicyTableQuery, 'query' | 'getItem'> {
+  return {
+    query: (input) => sdkSend(client, 'Query', input) as Promise<QueryOutput>,
+    getItem: (input) => sdkSend(client, 'GetItem', input) as Promise<GetItemOutput>,
   };
 }

@@ -9,6 +9,11 @@
  */
 import { writeSync } from 'node:fs';
 import { METRICS } from '../../../shared/names';
+import {
+  callerReportsItself,
+  DEFAULT_METRIC_DIMENSIONS,
+  type MetricDimensions,
+} from '../../../shared/telemetry/metric-dimensions';
 import type { SegmentDoc, XrayEmitter } from './xray-emitter';
 
 export type Reporter = 'source' | 'destination';
@@ -37,6 +42,11 @@ export interface CallRecord {
   readonly mirror?: boolean;
   /** A fallback call: the target it stood in for (counted in fallback_total). */
   readonly fallbackFor?: string;
+  /**
+   * A record a consumer took from a channel: its sender counted the send under the channel's name, so
+   * the consumer's line is the only one of the sender -> consumer edge and publishes the per-edge sets.
+   */
+  readonly throughChannel?: boolean;
 }
 
 /** Writes one or more lines (without the final newline). */
@@ -65,45 +75,83 @@ export const stdoutSink: TelemetrySink = (line) => {
   process.stdout.write(text.subarray(written));
 };
 
-const DIMENSIONS = JSON.stringify([METRICS.dimensions]);
+/** `{"Name":…,"Unit":…}` of one metric in a directive. */
+const metricDef = (name: string, unit: 'Count' | 'Milliseconds') => `{"Name":"${name}","Unit":"${unit}"}`;
+
+/** One directive: `metrics` under each of the dimension sets `sets` (a line may hold several directives). */
+function directive(sets: readonly (readonly string[])[], metrics: readonly string[]): string {
+  return `{"Namespace":"${METRICS.namespace}","Dimensions":${JSON.stringify(sets)},"Metrics":[${metrics.join(',')}]}`;
+}
+
 /**
- * A callee's lines also publish the per-version sets (METRICS.versionDimensions): a gated deployment's
- * alarms read the new version's requests and successes there. The caller's lines do not, so each call
- * counts once per version.
+ * A callee's per-version directives: requests and latency by (service, version), and requests alone by
+ * (service, version, response_code), which a gated deployment's success-rate alarm reads. Latency by
+ * response code would cost a metric per code and nothing reads it.
  */
-const DESTINATION_DIMENSIONS = JSON.stringify([METRICS.dimensions, ...METRICS.versionDimensions]);
+const VERSION_DIRECTIVES = [
+  directive(
+    [METRICS.versionDimensions[0]],
+    [metricDef(METRICS.requestsTotal, 'Count'), metricDef(METRICS.requestDurationMs, 'Milliseconds')],
+  ),
+  directive([METRICS.versionDimensions[1]], [metricDef(METRICS.requestsTotal, 'Count')]),
+].join(',');
+/** A mirror copy: the callee's per-version counts only (the dashboard's mirror graph). */
+const MIRROR_DIRECTIVE = directive(
+  [METRICS.versionDimensions[0]],
+  [metricDef(METRICS.mirrorRequestsTotal, 'Count'), metricDef(METRICS.mirrorRequestDurationMs, 'Milliseconds')],
+);
 
 export class MeshTelemetry {
   private xray: XrayEmitter | undefined;
+  /** The per-edge dimension sets of the edge's own record (with the full set when `detailed`). */
+  private readonly edgeSets: readonly (readonly string[])[];
+  /** The sets a callee adds for a caller that records the edge itself: none, or the full set. */
+  private readonly calleeSets: readonly (readonly string[])[];
   constructor(
     private readonly write: TelemetrySink = stdoutSink,
     private readonly xrayAddress: string | undefined = process.env.AWS_XRAY_DAEMON_ADDRESS,
     private readonly onSegment?: (doc: SegmentDoc) => void,
-  ) {}
+    dimensions: MetricDimensions = DEFAULT_METRIC_DIMENSIONS,
+  ) {
+    const detailed = dimensions === 'detailed';
+    this.edgeSets = detailed ? [METRICS.edgeDimensions, METRICS.dimensions] : [METRICS.edgeDimensions];
+    this.calleeSets = detailed ? [METRICS.dimensions] : [];
+  }
 
-  /** EMF metrics and the access-log line of one call, as seen by `reporter`. */
+  /**
+   * EMF metrics and the access-log line of one call, as seen by `reporter`. Every label is a property
+   * of the line; the dimension sets decide which of them make CloudWatch metrics (shared/names.ts METRICS).
+   */
   record(r: CallRecord): void {
     const now = Date.now();
-    const [count, duration] = r.mirror
-      ? [METRICS.mirrorRequestsTotal, METRICS.mirrorRequestDurationMs]
-      : [METRICS.requestsTotal, METRICS.requestDurationMs];
-    const metrics = [`{"Name":"${count}","Unit":"Count"}`, `{"Name":"${duration}","Unit":"Milliseconds"}`];
-    let values = `,"${count}":1,"${duration}":${round(r.durationMs)}`;
-    if (r.retries) {
-      metrics.push(`{"Name":"${METRICS.retriesTotal}","Unit":"Count"}`);
-      values += `,"${METRICS.retriesTotal}":${r.retries}`;
-    }
-    if (r.denied) {
-      metrics.push(`{"Name":"${METRICS.deniedTotal}","Unit":"Count"}`);
-      values += `,"${METRICS.deniedTotal}":1`;
-    }
-    if (r.outcome === 'rate-limited') {
-      metrics.push(`{"Name":"${METRICS.rateLimitedTotal}","Unit":"Count"}`);
-      values += `,"${METRICS.rateLimitedTotal}":1`;
-    }
-    if (r.fallbackFor) {
-      metrics.push(`{"Name":"${METRICS.fallbackTotal}","Unit":"Count"}`);
-      values += `,"${METRICS.fallbackTotal}":1`;
+    const directives: string[] = [];
+    let values: string;
+    if (r.mirror) {
+      values = `,"${METRICS.mirrorRequestsTotal}":1,"${METRICS.mirrorRequestDurationMs}":${round(r.durationMs)}`;
+      directives.push(MIRROR_DIRECTIVE);
+    } else {
+      values = `,"${METRICS.requestsTotal}":1,"${METRICS.requestDurationMs}":${round(r.durationMs)}`;
+      // The edge's record is the caller's; the callee's only when the caller reports nothing.
+      const own = r.reporter === 'source' || r.throughChannel || !callerReportsItself(r.source);
+      const sets = own ? this.edgeSets : this.calleeSets;
+      if (sets.length > 0) {
+        const metrics = [
+          metricDef(METRICS.requestsTotal, 'Count'),
+          metricDef(METRICS.requestDurationMs, 'Milliseconds'),
+        ];
+        // Every request carries request_errors_total (0 or 1); the other counts only when they happened.
+        const counts: [string, number][] = [[METRICS.requestErrorsTotal, r.code >= 400 ? 1 : 0]];
+        if (r.retries) counts.push([METRICS.retriesTotal, r.retries]);
+        if (r.denied) counts.push([METRICS.deniedTotal, 1]);
+        if (r.outcome === 'rate-limited') counts.push([METRICS.rateLimitedTotal, 1]);
+        if (r.fallbackFor) counts.push([METRICS.fallbackTotal, 1]);
+        for (const [name, n] of counts) {
+          metrics.push(metricDef(name, 'Count'));
+          values += `,"${name}":${n}`;
+        }
+        directives.push(directive(sets, metrics));
+      }
+      if (r.reporter === 'destination') directives.push(VERSION_DIRECTIVES);
     }
     // One write for both lines (one syscall on the hot path); the access log is assembled by hand
     // for the same reason (JSON.stringify of an object per call showed up in the per-hop profile).
@@ -121,7 +169,7 @@ export class MeshTelemetry {
     if (r.mirror) log += ',"mirror":true';
     if (r.fallbackFor) log += `,"fallbackFor":${JSON.stringify(r.fallbackFor)}`;
     this.write(
-      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${r.reporter === 'destination' ? DESTINATION_DIMENSIONS : DIMENSIONS},"Metrics":[${metrics.join(',')}]}]}` +
+      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[${directives.join(',')}]}` +
         this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) +
         values +
         '}\n' +
@@ -133,7 +181,7 @@ export class MeshTelemetry {
   /** One breaker_open_total count for (source -> destination@version). */
   breakerOpened(source: string, destination: string, version: string): void {
     this.write(
-      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":${DIMENSIONS},"Metrics":[{"Name":"${METRICS.breakerOpenTotal}","Unit":"Count"}]}]}` +
+      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[${directive(this.edgeSets, [metricDef(METRICS.breakerOpenTotal, 'Count')])}]}` +
         this.dims(source, destination, version, '503', 'source') +
         `,"${METRICS.breakerOpenTotal}":1}`,
     );
@@ -144,16 +192,20 @@ export class MeshTelemetry {
    * none yet, so it refuses mesh calls until it has (the reason names the failure, never a value).
    */
   identityUnavailable(service: string, reason: string): void {
-    const now = Date.now();
     this.write(
-      `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[{"Namespace":"${METRICS.namespace}","Dimensions":[["service"]],"Metrics":[{"Name":"${METRICS.identityUnavailableTotal}","Unit":"Count"}]}]},"service":${JSON.stringify(service)},"${METRICS.identityUnavailableTotal}":1}\n` +
-        `{"level":"WARN","time":${now},"msg":${JSON.stringify(`mesh: ${service} has no identity yet; mesh calls are refused until its identity secret holds one`)},"reason":${JSON.stringify(reason)}}`,
+      `${serviceCount(METRICS.identityUnavailableTotal, service)}\n` +
+        `{"level":"WARN","time":${Date.now()},"msg":${JSON.stringify(`mesh: ${service} has no identity yet; mesh calls are refused until its identity secret holds one`)},"reason":${JSON.stringify(reason)}}`,
     );
   }
 
   /** One WARN line: something the mesh worked around (the fields name it, never a secret). */
   warn(msg: string, fields: Readonly<Record<string, string>>): void {
     this.write(JSON.stringify({ level: 'WARN', time: Date.now(), msg, ...fields }));
+  }
+
+  /** One policy_read_throttled_total count: `service`'s read of `partition`'s policy was throttled. */
+  policyReadThrottled(service: string, partition: string): void {
+    this.write(serviceCount(METRICS.policyReadThrottledTotal, service, `,"policy":${JSON.stringify(partition)}`));
   }
 
   segment(doc: SegmentDoc): void {
@@ -173,6 +225,12 @@ export class MeshTelemetry {
     const [s, d, v, c, r] = METRICS.dimensions;
     return `,"${s}":${JSON.stringify(source)},"${d}":${JSON.stringify(destination)},"${v}":${JSON.stringify(version)},"${c}":"${code}","${r}":"${reporter}"`;
   }
+}
+
+/** One EMF line counting `metric` once under the `service` dimension; `fields`: more JSON members of the line. */
+function serviceCount(metric: string, service: string, fields = ''): string {
+  const emf = directive([['service']], [metricDef(metric, 'Count')]);
+  return `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[${emf}]},"service":${JSON.stringify(service)}${fields},"${metric}":1}`;
 }
 
 function round(ms: number): number {

@@ -1,0 +1,119 @@
+/**
+ * The scale model: per-sandbox figures measured by the simulation (scale-sim.ts), scaled to fleets of
+ * 1,000 to 100,000 concurrent sandboxes, priced at the us-east-1 on-demand prices below. Pure.
+ */
+import { POLICY_VERSION } from '../../shared/names';
+import {
+  DEFAULT_METRIC_DIMENSIONS,
+  METRIC_DIMENSIONS,
+  type MetricDimensions,
+} from '../../shared/telemetry/metric-dimensions';
+import type { SimResult } from './scale-sim';
+
+/**
+ * us-east-1 prices, read on 2026-11-30 from stored copies of the public pricing pages (no internet
+ * here): "Amazon DynamoDB pricing" (on-demand), "Amazon CloudWatch pricing" and "AWS X-Ray pricing".
+ */
+export const PRICES = {
+  lookedUp: '2026-11-30',
+  /** On-demand, per million read request units. */
+  dynamoReadPerMillion: 0.125,
+  /** Per custom metric per month, first 10,000 metrics. */
+  customMetricPerMonth: 0.3,
+  /** Per million traces recorded. */
+  xrayTracePerMillion: 5,
+} as const;
+
+/** DynamoDB's read limit per partition, read units per second ("Service, account, and table quotas"). */
+export const PARTITION_LIMIT = 3_000;
+const MONTH_S = 30 * 24 * 3600;
+/** X-Ray's default sampling rule records about 5% of requests past the first each second. */
+const XRAY_SAMPLED = 0.05;
+
+export interface ScaleRow {
+  readonly design: string;
+  readonly topology: string;
+  readonly sandboxes: number;
+  readonly hottestPartitionUnits: number;
+  readonly hottestPartition: string;
+  readonly totalUnits: number;
+  readonly readCostPerMonth: number;
+  /** Custom metrics and their monthly cost, per dimension setting (`metricDimensions`). */
+  readonly customMetrics: Readonly<Record<MetricDimensions, number>>;
+  readonly metricCostPerMonth: Readonly<Record<MetricDimensions, number>>;
+  readonly xrayCostPerMonth: number;
+}
+
+/** Per sandbox per second, from one run. */
+export function perSandbox(run: SimResult) {
+  const s = run.sandboxes * run.seconds;
+  const kinds = Object.fromEntries(
+    Object.entries(run.reads).map(([op, t]) => [
+      op,
+      { readsPerSecond: t.count / s, bytesPerRead: t.bytes / t.count, unitsPerRead: t.units / t.count },
+    ]),
+  );
+  return {
+    kinds,
+    unitsPerSecond: Object.values(run.reads).reduce((a, t) => a + t.units, 0) / s,
+    callsPerSecond: run.calls / s,
+    /** Of the default setting. */
+    emfLinesPerCall: run.emfLines[DEFAULT_METRIC_DIMENSIONS] / run.calls,
+    metricKeysPerEdge: run.metricKeys[DEFAULT_METRIC_DIMENSIONS] / run.edges,
+  };
+}
+
+/**
+ * A fleet of `sandboxes`, spread over the services as in the run. The hottest partition: the run's,
+ * scaled; a version shard carries 1/shards of all polls (the run's busiest shard is kept when higher:
+ * random picks are never perfectly even).
+ */
+export function scale(run: SimResult, design: string, topology: string, sandboxes: number): ScaleRow {
+  const k = sandboxes / run.sandboxes;
+  const [hottest, units] = [...run.unitsByPartition].reduce((a, b) => (b[1] > a[1] ? b : a), ['-', 0]);
+  const hottestPartitionUnits = (units / run.seconds) * k;
+  const totalUnits = (Object.values(run.reads).reduce((a, t) => a + t.units, 0) / run.seconds) * k;
+  const p = perSandbox(run);
+  return {
+    design,
+    topology,
+    sandboxes,
+    hottestPartitionUnits,
+    hottestPartition: hottest.startsWith(POLICY_VERSION.partitionPrefix) ? 'a version shard' : hottest,
+    totalUnits,
+    readCostPerMonth: (totalUnits * MONTH_S * PRICES.dynamoReadPerMillion) / 1e6,
+    customMetrics: run.metricKeys,
+    metricCostPerMonth: bySetting((d) => run.metricKeys[d] * PRICES.customMetricPerMonth),
+    xrayCostPerMonth: (sandboxes * p.callsPerSecond * XRAY_SAMPLED * MONTH_S * PRICES.xrayTracePerMillion) / 1e6,
+  };
+}
+
+/**
+ * What a busy sandbox reads of the version, per second: one GetItem each time its confirmation (as of
+ * the read, less the consistency lag) is a TTL old.
+ */
+export function modelVersionReadsPerSecond(ttlMs: number, lagMs: number): number {
+  return 1000 / (ttlMs - lagMs);
+}
+
+function bySetting(f: (d: MetricDimensions) => number): Record<MetricDimensions, number> {
+  return Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, f(d)])) as Record<MetricDimensions, number>;
+}
+
+const usd = (n: number) => `$${n < 10 ? n.toFixed(2) : Math.round(n).toLocaleString('en-US')}`;
+const num = (n: number) => (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
+
+export function markdownTable(rows: readonly ScaleRow[]): string {
+  const head =
+    `| design | topology | sandboxes | hottest partition RU/s | total RU/s | policy reads $/month | custom metrics (${METRIC_DIMENSIONS.join(' / ')}) | metrics $/month (${METRIC_DIMENSIONS.join(' / ')}) | X-Ray $/month |\n` +
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|\n';
+  return (
+    head +
+    rows
+      .map(
+        (r) =>
+          `| ${r.design} | ${r.topology} | ${r.sandboxes.toLocaleString('en-US')} | ${num(r.hottestPartitionUnits)} (${r.hottestPartition})${r.hottestPartitionUnits > PARTITION_LIMIT ? ' **over the limit**' : ''} | ${num(r.totalUnits)} | ${usd(r.readCostPerMonth)} | ${METRIC_DIMENSIONS.map((d) => r.customMetrics[d].toLocaleString('en-US')).join(' / ')} | ${METRIC_DIMENSIONS.map((d) => usd(r.metricCostPerMonth[d])).join(' / ')} | ${usd(r.xrayCostPerMonth)} |`,
+      )
+      .join('\n')
+  );
+}

@@ -1,0 +1,192 @@
+/**
+ * The policy cache's table half (policy-cache.ts): what a sandbox runs once its copies come from the
+ * table, required on the first table read, so a sandbox whose deploy-time snapshot is fresh, or that has
+ * no table, never loads it (the layer's policy-table-query.js, build.ts).
+ *
+ * - Revalidation: every writer bumps the mesh-wide policy version (shared/policy-version.ts) after its
+ *   writes. One eventually consistent GetItem of a random shard confirms every copy whose service's
+ *   counter has not moved; only a service whose counter moved (or whose copy came from the snapshot) is
+ *   queried again. A confirmation counts as of VERSION_READ_LAG_MS before the read was sent: an
+ *   eventually consistent read may miss a write of the last second (Amazon DynamoDB Developer Guide,
+ *   "Read consistency"). No version item (a table no writer of this release has touched): every
+ *   revalidation is a Query.
+ * - A copy read from the table is as old as the moment its Query went out (a consistent read sees every
+ *   write finished before it).
+ * - Fail static: on a failed read the last good copy stays and the next read waits one TTL; after
+ *   throttling, a jittered backoff that doubles with each throttled read in a row (counted as
+ *   policy_read_throttled_total), so throttled sandboxes spread out instead of retrying together.
+ */
+import { breakerPartition, POLICY_VERSION } from '../../../shared/names';
+import { bucketOf, versionCounters, versionKey } from '../../../shared/policy-version';
+import type { CacheEntry, PolicyCache, PolicyCacheOptions } from './policy-cache';
+import { type PolicyTableReads, policyTableReads } from './policy-table-query';
+import type { ServicePolicy } from './service-policy';
+
+/**
+ * How far back an eventually consistent read of the version item may lag behind the writes it
+ * announces: "all copies of data usually reach consistency within a second" (Amazon DynamoDB
+ * Developer Guide, "Read consistency"). A confirmation counts as this much older than the read.
+ */
+export const VERSION_READ_LAG_MS = 1_000;
+
+/** How long a table found without a version item is served by Queries alone before it is asked again. */
+const LEGACY_RECHECK_MS = 60_000;
+
+/** First backoff after a throttled read; doubles per throttled read in a row, capped at the TTL. */
+const THROTTLE_BACKOFF_MS = 250;
+
+/** One read of the version item: when it was sent and its counters (undefined = no version item). */
+interface VersionPoll {
+  readonly sentAt: number;
+  readonly counters: readonly number[] | undefined;
+}
+
+export class PolicyTableReader {
+  private readonly reads: PolicyTableReads;
+  private readonly random: () => number;
+  private versionInflight: Promise<VersionPoll> | undefined;
+  private lastPoll: VersionPoll | undefined;
+
+  constructor(
+    private readonly cache: PolicyCache,
+    private readonly opts: PolicyCacheOptions,
+    env: Readonly<Record<string, string | undefined>>,
+  ) {
+    this.random = opts.random ?? Math.random;
+    this.reads = policyTableReads({
+      tableName: cache.tableName!,
+      env,
+      now: cache.now,
+      client: opts.client,
+      pageLimit: opts.pageLimit,
+      onPage: () => cache.tableReads++,
+    });
+  }
+
+  /**
+   * Revalidates `service`'s copy: confirmed by the policy version when its counter has not moved,
+   * else (or with `query`) its partition is read again. Never rejects: resolves to the copy in use
+   * afterwards, the last good one (or an empty one) after a failed read.
+   */
+  async load(service: string, query: boolean): Promise<ServicePolicy> {
+    const { cache } = this;
+    const previous = cache.entries.get(service);
+    // The version first, the Query after it: a copy is never older than the counter it is filed under.
+    // A failed version read costs only the saving: the service's Query still goes out.
+    const poll = await this.pollVersion().catch((err: unknown) => void this.throttled(err, service));
+    const bucketSeen = poll?.counters?.[bucketOf(service)];
+    const current = cache.entries.get(service);
+    // Confirmed by the poll (confirm()): only breaker state, which changes without a bump, is read.
+    const confirmed =
+      !query && current?.policy.origin === 'table' && bucketSeen !== undefined && current.bucketSeen === bucketSeen;
+    if (confirmed && !cache.sharedBreakers) return current.policy;
+    const sentAt = cache.now();
+    try {
+      let raw: unknown[];
+      let loadedAt = sentAt;
+      if (confirmed) {
+        // Rebuilt with the policy items it holds, as of its confirmation.
+        const own: unknown[] = [...current.policy.items.values()].filter((item) => item.pk === service);
+        raw = own.concat(await this.reads.partition(breakerPartition(service)));
+        loadedAt = Math.max(current.policy.loadedAt, (this.lastPoll?.sentAt ?? sentAt) - VERSION_READ_LAG_MS);
+      } else {
+        const both = [this.reads.partition(service)];
+        if (cache.sharedBreakers) both.push(this.reads.partition(breakerPartition(service)));
+        raw = (await Promise.all(both)).flat();
+      }
+      const entry = cache.copyOf(service, raw, 'table', loadedAt, confirmed ? current : previous);
+      entry.bucketSeen = bucketSeen;
+      cache.entries.set(service, entry);
+      return entry.policy;
+    } catch (err) {
+      return this.readFailed(err, service, confirmed ? current : previous);
+    }
+  }
+
+  /** Counts a throttled read (policy_read_throttled_total); true if it was one. */
+  private throttled(err: unknown, service: string): boolean {
+    const e = err as { name?: string; code?: string } | undefined;
+    if (!THROTTLING.has(e?.name) && !THROTTLING.has(e?.code)) return false;
+    this.cache.throttledReads++;
+    this.cache.notify(() => this.opts.onThrottled?.(service));
+    return true;
+  }
+
+  /**
+   * A read failed: the last good copy stays (or nothing is known), and the next read waits one TTL,
+   * or after throttling an equally jittered backoff (half fixed, half random, so throttled sandboxes
+   * spread out) that doubles with each throttled read in a row.
+   */
+  private readFailed(err: unknown, service: string, previous: CacheEntry | undefined): ServicePolicy {
+    const { cache } = this;
+    const now = cache.now();
+    const throttled = this.throttled(err, service);
+    cache.notify(() => this.opts.onTableError?.(err, service));
+    if (!previous?.failing) {
+      cache.warn({
+        msg: 'mesh policy: table read failed; keeping the last good copy',
+        service,
+        table: cache.tableName,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        kept: previous ? previous.policy.origin : 'none',
+      });
+    }
+    const streak = throttled ? (previous?.throttled ?? 0) + 1 : 0;
+    const backoff = Math.min(cache.ttlMs, THROTTLE_BACKOFF_MS * 2 ** (streak - 1));
+    const entry = previous ?? cache.nothingKnown(service, now);
+    entry.retryAfter = now + (throttled ? backoff / 2 + (this.random() * backoff) / 2 : cache.ttlMs);
+    entry.failing = true;
+    entry.throttled = streak;
+    cache.entries.set(service, entry);
+    return entry.policy;
+  }
+
+  /**
+   * The version item, read once for every service whose copy is due (one read in flight), from a
+   * shard picked at random. A table without one (no writer of this release touched it) is asked again
+   * only every LEGACY_RECHECK_MS: meanwhile every revalidation is a Query, without a GetItem on top.
+   */
+  private pollVersion(): Promise<VersionPoll> {
+    const { cache } = this;
+    const last = this.lastPoll;
+    if (last && !last.counters && cache.now() - last.sentAt < LEGACY_RECHECK_MS) return Promise.resolve(last);
+    this.versionInflight ??= (async () => {
+      const sentAt = cache.now();
+      const shard = Math.min(POLICY_VERSION.shards - 1, Math.floor(this.random() * POLICY_VERSION.shards));
+      cache.versionReads++;
+      try {
+        const item = (await this.reads.item(versionKey(shard))) as Record<string, unknown> | undefined;
+        const poll: VersionPoll = { sentAt, counters: item ? versionCounters(item) : undefined };
+        this.lastPoll = poll;
+        if (poll.counters && !cache.sharedBreakers) this.confirm(poll);
+        return poll;
+      } finally {
+        this.versionInflight = undefined;
+      }
+    })();
+    return this.versionInflight;
+  }
+
+  /**
+   * One poll revalidates every table copy whose service's counter has not moved: as of the read's
+   * sending, less the lag of an eventually consistent read.
+   */
+  private confirm(poll: VersionPoll): void {
+    const asOf = poll.sentAt - VERSION_READ_LAG_MS;
+    for (const [service, entry] of this.cache.entries) {
+      if (entry.policy.origin !== 'table' || entry.bucketSeen !== poll.counters?.[bucketOf(service)]) continue;
+      if (entry.policy.loadedAt >= asOf) continue;
+      entry.policy = { ...entry.policy, loadedAt: asOf };
+      entry.retryAfter = 0;
+      entry.failing = false;
+      entry.throttled = 0;
+    }
+  }
+}
+
+/** DynamoDB's answers to a partition or table read past its throughput. */
+const THROTTLING = new Set<unknown>([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);

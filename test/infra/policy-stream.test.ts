@@ -1,0 +1,49 @@
+/**
+ * The policy table's stream and the function it triggers: any writer's change bumps the policy version.
+ * The table streams keys only; the function is mapped to that stream, may update the version items and
+ * write nothing else.
+ */
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../shared/names';
+import { logicalId, meshStack } from './infra-fixture';
+
+describe('policy version bumper', () => {
+  // GIVEN a mesh / WHEN synthesized
+  const { stack } = meshStack('m');
+  const template = Template.fromStack(stack);
+  const table = logicalId(template, 'AWS::DynamoDB::Table', '/Mesh/PolicyTable/Resource');
+  const bumper = logicalId(template, 'AWS::Lambda::Function', '/Mesh/PolicyVersionBumper/Resource');
+
+  it('is triggered by the table stream (keys only), from the latest record, retried until it goes through', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'KEYS_ONLY' } });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: bumper },
+      EventSourceArn: { 'Fn::GetAtt': [table, 'StreamArn'] },
+      StartingPosition: 'LATEST',
+      BatchSize: 100,
+      MaximumRetryAttempts: -1,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { [ENV.policyTable]: 'm-policy' } },
+      Handler: 'index.handler',
+    });
+  });
+
+  it('may update the version items and write nothing else', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      String(p.Metadata?.['aws:cdk:path']).startsWith('Test/Mesh/PolicyVersionBumper/'),
+    );
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const writes = statements.filter((s: { Action: string | string[] }) =>
+      [s.Action].flat().some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(a)),
+    );
+    assert.equal(writes.length, 1);
+    assert.deepEqual([writes[0].Action].flat(), ['dynamodb:UpdateItem']);
+    assert.deepEqual(writes[0].Condition, {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['mesh#version#*'] },
+    });
+  });
+});
