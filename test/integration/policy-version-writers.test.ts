@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../cli/aws-clients';
 import { planAllow, planDelete, planDeny, type RawItem } from '../../cli/policy-plan';
 import { applyPlan, scanPolicy } from '../../cli/policy-store';
@@ -140,5 +140,24 @@ describe('policy version: every writer bumps it, every cache sees the change wit
     await applyPlan(clients, TABLE, planDelete(existing, 'payments', 'allow#frontend', true));
     const refused = await seenWithin(caches, 'frontend', false);
     assert.ok(within(refused), `every cache refused frontend within TTL + 1 s: ${refused.join(', ')} ms`);
+  });
+
+  it('a restore that writes old version items back does not hide the changes bumped after it', async () => {
+    // Prepare: the version as it is now, kept as a backup would keep it
+    const saved = await Promise.all(
+      Array.from({ length: POLICY_VERSION.shards }, (_, shard) =>
+        client.send(new GetItemCommand({ TableName: TABLE, Key: versionKey(shard) })),
+      ),
+    );
+    let existing = (await scanPolicy(clients, TABLE)) as RawItem[];
+    await applyPlan(clients, TABLE, planDeny(existing, 'inventory', 'payments', stamp, 'first'));
+    const caches = await warmCaches(4);
+    // Act: the old version items restored (the deny stays), then the deny lifted by the CLI
+    for (const out of saved) await client.send(new PutItemCommand({ TableName: TABLE, Item: out.Item! }));
+    existing = (await scanPolicy(clients, TABLE)) as RawItem[];
+    await applyPlan(clients, TABLE, planAllow(existing, 'inventory', 'payments', stamp));
+    // Assess: the lifted deny reaches every cache, though the version went back before it moved on
+    const seen = await seenWithin(caches, 'inventory', true);
+    assert.ok(within(seen), `every cache allowed inventory again within TTL + 1 s: ${seen.join(', ')} ms`);
   });
 });
