@@ -29,6 +29,7 @@ export {
   type MeshIdentitySettings,
   type MeshOptions,
   type MeshProps,
+  type VersionBumperAlarms,
 } from './mesh';
 export {
   MeshDashboard,

@@ -11,6 +11,7 @@ import {
   Token,
   Validations,
 } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -43,6 +44,7 @@ import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from 
 import { PolicyRegistry } from './private/policy-registry';
 import { PreTrafficHook } from './private/pre-traffic-hook';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
+import { newVersionBumperAlarms } from './private/version-bumper-alarms';
 
 // The literal type is checked against shared/names.ts by the assignment; it keeps the public type self-contained.
 /** The CloudFormation type of the resource that seeds the policy table (docs/wire-contract.md). */
@@ -119,6 +121,17 @@ export interface MeshOptions {
   readonly dashboard?: MeshDashboardOptions;
 }
 
+/**
+ * The alarms of the policy version bumper, the function that makes changes written outside the CLI and
+ * the deploy (the console, scripts, IaC) reach the sandboxes (docs/safety.md).
+ */
+export interface VersionBumperAlarms {
+  /** Fires on any error of the bumper in 5 minutes: the changes of the failed batch are not seen until a retry goes through. */
+  readonly failed: cloudwatch.Alarm;
+  /** Fires when the stream records it takes are more than 30 s old, two minutes in a row: changes reach sandboxes that late. */
+  readonly lag: cloudwatch.Alarm;
+}
+
 /** Props of a `Mesh`. */
 export interface MeshProps extends MeshOptions {
   /**
@@ -134,8 +147,8 @@ export interface MeshProps extends MeshOptions {
  * LAYER.snapshotPath) and the list of its functions.
  *
  * Extension points: `functions` / `services` (what joined so far), `onFunction(hook)` (runs for every
- * function, present and future), `addPolicyItem(item)`, `table`, `layer`, `policy`, `dashboard` and
- * `alarmsFor(service)`.
+ * function, present and future), `addPolicyItem(item)`, `table`, `layer`, `policy`, `dashboard`,
+ * `alarmsFor(service)` and `versionBumperAlarms`.
  */
 export class Mesh extends Construct implements IMesh {
   /** Name of the mesh: function-name prefix, SPIFFE trust domain, MESH_NAME. */
@@ -150,6 +163,8 @@ export class Mesh extends Construct implements IMesh {
   public readonly seeder: lambda.Function;
   /** The function the table's stream triggers to bump the policy version for any writer's change. */
   public readonly versionBumper: lambda.Function;
+  /** The version bumper's alarms: it failed, or it lags behind the table's stream (a deny waits on both). */
+  public readonly versionBumperAlarms: VersionBumperAlarms;
   /** The `Custom::MeshPolicy` resource (properties TableName and Items). */
   public readonly policy: CustomResource;
   /** Policy TTL in ms handed to every function, if set. */
@@ -210,6 +225,7 @@ export class Mesh extends Construct implements IMesh {
 
     ({ seeder: this.seeder, policy: this.policy } = this.newPolicySeeding());
     this.versionBumper = this.newVersionBumper();
+    this.versionBumperAlarms = newVersionBumperAlarms(this, this.versionBumper, this.meshName);
 
     Tags.of(this).add(TAGS.mesh, this.meshName);
     Aspects.of(this).add(new SnapshotAspect(this));

@@ -280,8 +280,9 @@ describe('Mesh with its dashboard (infra/mesh.ts hook)', () => {
     assert.equal(mesh.alarmsFor('payments'), mesh.dashboard.alarmsFor('payments'));
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    // orders' two, payments' two, and the mesh issuer's failure alarm (identity is on by default)
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    // orders' two, payments' two, the mesh issuer's failure alarm (identity is on by default) and the
+    // policy version bumper's two
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     assert.ok(alarms.successRate && alarms.p99Latency);
     const widgets = JSON.parse(dashboardBody(template)).widgets as { properties: { title?: string } }[];
     const titles = widgets.map((w) => w.properties.title);

@@ -6,13 +6,15 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { ENV } from '../../shared/names';
 import { logicalId, meshStack } from './infra-fixture';
 
 describe('policy version bumper', () => {
   // GIVEN a mesh / WHEN synthesized
-  const { stack } = meshStack('m');
+  const { stack, mesh } = meshStack('m');
   const template = Template.fromStack(stack);
   const table = logicalId(template, 'AWS::DynamoDB::Table', '/Mesh/PolicyTable/Resource');
   const bumper = logicalId(template, 'AWS::Lambda::Function', '/Mesh/PolicyVersionBumper/Resource');
@@ -30,6 +32,38 @@ describe('policy version bumper', () => {
       Environment: { Variables: { [ENV.policyTable]: 'm-policy' } },
       Handler: 'index.handler',
     });
+  });
+
+  it('alarms when it fails and when it falls behind the stream (what a deny written outside the CLI waits on)', () => {
+    // THEN one alarm on its errors, one on the age of the records it takes
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: bumper } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: bumper } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 2,
+      Threshold: 30_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // AND the mesh hands out these two, for alarm actions
+    const alarmOf = (metric: string) =>
+      Object.entries(template.findResources('AWS::CloudWatch::Alarm')).find(
+        ([, r]) => r.Properties.MetricName === metric && r.Properties.Dimensions[0].Value.Ref === bumper,
+      )?.[0];
+    const idOf = (alarm: Alarm) => stack.getLogicalId(alarm.node.defaultChild as CfnElement);
+    const { failed, lag } = mesh.versionBumperAlarms;
+    assert.deepEqual([idOf(failed), idOf(lag)], [alarmOf('Errors'), alarmOf('IteratorAge')]);
   });
 
   it('may update the version items and write nothing else', () => {
