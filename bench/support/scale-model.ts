@@ -8,16 +8,24 @@ import {
   METRIC_DIMENSIONS,
   type MetricDimensions,
 } from '../../shared/telemetry/metric-dimensions';
+import type { BumperCost } from './bumper-cost';
 import type { SimResult } from './scale-sim';
 
 /**
  * us-east-1 prices, read on 2026-11-30 from stored copies of the public pricing pages (no internet
- * here): "Amazon DynamoDB pricing" (on-demand), "Amazon CloudWatch pricing" and "AWS X-Ray pricing".
+ * here): "Amazon DynamoDB pricing" (on-demand), "Amazon CloudWatch pricing", "AWS X-Ray pricing" and
+ * "AWS Lambda pricing" (x86).
  */
 export const PRICES = {
   lookedUp: '2026-11-30',
   /** On-demand, per million read request units. */
   dynamoReadPerMillion: 0.125,
+  /** On-demand, per million write request units (a transactional write of up to 1 KB takes 2). */
+  dynamoWritePerMillion: 0.625,
+  /** Per million Lambda requests. */
+  lambdaRequestPerMillion: 0.2,
+  /** Per GB-second of Lambda duration (x86, first tier). */
+  lambdaGbSecond: 0.0000166667,
   /** Per custom metric per month, first 10,000 metrics. */
   customMetricPerMonth: 0.3,
   /** Per million traces recorded. */
@@ -94,6 +102,74 @@ export function scale(run: SimResult, design: string, topology: string, sandboxe
  */
 export function modelVersionReadsPerSecond(ttlMs: number, lagMs: number): number {
   return 1000 / (ttlMs - lagMs);
+}
+
+/**
+ * What the version bumper is taken to run per invocation: its memory (the construct's default, 128 MB)
+ * and a duration of one TransactWriteItems round trip and a little (an assumption: not measurable here).
+ */
+export const BUMPER_INVOCATION = { memoryGb: 0.125, seconds: 0.1 } as const;
+
+/** A policy change to the most touched service, at one fleet size. */
+export interface ChangeRow {
+  readonly topology: string;
+  readonly sandboxes: number;
+  readonly service: string;
+  /** Read units the change makes the fleet spend on the service's partition (its re-queries). */
+  readonly readUnits: number;
+  /** Read units on that partition in the busiest second after the change. */
+  readonly peakUnitsPerSecond: number;
+  /** Dollars per 1,000 such changes: the fleet's re-queries, and the bumper (CLI change / other writer). */
+  readonly readCostPer1000: number;
+  readonly bumperCostPer1000: Readonly<Record<'cli' | 'raw', number>>;
+}
+
+/** One bumper's cost per change in dollars: its invocations and the version items it and the CLI write. */
+export function bumperDollars(c: BumperCost): number {
+  const invocation =
+    PRICES.lambdaRequestPerMillion / 1e6 +
+    BUMPER_INVOCATION.memoryGb * BUMPER_INVOCATION.seconds * PRICES.lambdaGbSecond;
+  return c.invocations * invocation + (c.writeUnits * PRICES.dynamoWritePerMillion) / 1e6;
+}
+
+/**
+ * A change as the run with `change` measured it, scaled to `sandboxes`: the re-queries grow with the
+ * sandboxes that touch the service, and so does the busiest second (the run's sandboxes start evenly
+ * over a TTL, so their polls, and the re-queries, fall as a fleet's do).
+ */
+export function changeCost(
+  run: SimResult,
+  topology: string,
+  bumper: Readonly<Record<'cli' | 'raw', BumperCost>>,
+  sandboxes: number,
+): ChangeRow {
+  if (!run.burst) throw new Error('changeCost needs a run with a change (SimOptions.change)');
+  const k = sandboxes / run.sandboxes;
+  const readUnits = run.burst.unitsBySecond.reduce((a, b) => a + b, 0) * k;
+  return {
+    topology,
+    sandboxes,
+    service: run.burst.service,
+    readUnits,
+    peakUnitsPerSecond: Math.max(...run.burst.unitsBySecond) * k,
+    readCostPer1000: (1000 * readUnits * PRICES.dynamoReadPerMillion) / 1e6,
+    bumperCostPer1000: { cli: 1000 * bumperDollars(bumper.cli), raw: 1000 * bumperDollars(bumper.raw) },
+  };
+}
+
+export function changeTable(rows: readonly ChangeRow[]): string {
+  const head =
+    '| topology | sandboxes | changed service | re-query read units | busiest second, RU/s on its partition | re-queries $ per 1,000 changes | bumper $ per 1,000 changes (CLI / other writer) |\n' +
+    '|---|--:|---|--:|--:|--:|--:|\n';
+  return (
+    head +
+    rows
+      .map(
+        (r) =>
+          `| ${r.topology} | ${r.sandboxes.toLocaleString('en-US')} | ${r.service} | ${num(r.readUnits)} | ${num(r.peakUnitsPerSecond)}${r.peakUnitsPerSecond > PARTITION_LIMIT ? ' **over the limit**' : ''} | ${usd(r.readCostPer1000)} | ${usd(r.bumperCostPer1000.cli)} / ${usd(r.bumperCostPer1000.raw)} |`,
+      )
+      .join('\n')
+  );
 }
 
 function bySetting(f: (d: MetricDimensions) => number): Record<MetricDimensions, number> {

@@ -7,12 +7,13 @@
  */
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { seed } from '../../functions/control/policy-seeder';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { createPolicyTable, seedItems } from '../../local/endpoint/dynamodb';
 import type { PolicyItem } from '../../shared/policy';
+import { bumpPolicyVersion } from '../../shared/policy-version';
 import { METRIC_DIMENSIONS, type MetricDimensions } from '../../shared/telemetry/metric-dimensions';
 import { seeded } from '../../test/support/seeded-random';
 
@@ -45,6 +46,36 @@ export interface SimOptions {
    * Queries would be counted as if a whole fleet were cold in the same minute. @default ttlMs + 1_000
    */
   readonly warmupMs?: number;
+  /**
+   * A policy change in the middle of the run, as the CLI makes it: an operator's deny of `source`
+   * (one of `service`'s callers) written to `service`'s partition, the version bumped at once, and bumped
+   * again `streamDelayMs` later (the table's stream bumps every change, the CLI's too). `atMs` counts
+   * from the end of the warm-up, in steps of 100 ms.
+   */
+  readonly change?: {
+    readonly service: string;
+    readonly source: string;
+    readonly atMs: number;
+    readonly streamDelayMs?: number;
+  };
+  /**
+   * Sandboxes start at random moments over this stretch. Over a whole TTL, their polls fall evenly over
+   * time, as a fleet's do, which a burst is measured against. @default callEveryMs
+   */
+  readonly startSpreadMs?: number;
+}
+
+/** What the reads of the changed service's partition cost after a change, second by second. */
+export interface ChangeBurst {
+  readonly service: string;
+  /** Calls of the denied source to the service, allowed though they started more than TTL + 1 s after the change. */
+  readonly allowedPastBound: number;
+  /** Calls of the denied source to the service that started more than TTL + 1 s after the change. */
+  readonly callsPastBound: number;
+  /** Read units on its partition in each second from the change on. */
+  readonly unitsBySecond: readonly number[];
+  /** Queries of its partition from the change on. */
+  readonly queries: number;
 }
 
 /** What one read kind cost, summed over the run. */
@@ -76,6 +107,8 @@ export interface SimResult {
    */
   readonly metricKeys: Readonly<Record<MetricDimensions, number>>;
   readonly edges: number;
+  /** With `change`: the reads of the changed partition after it. */
+  readonly burst?: ChangeBurst;
 }
 
 /** The example shop: frontend -> orders -> payments, inventory. */
@@ -128,7 +161,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const table = 'scale-policy';
   const db = dynalite({ createTableMs: 0 });
   const dbPort = await listen(db);
-  const proxy = readCounter(dbPort);
+  const clock = { t: 1_700_000_000_000 };
+  const proxy = readCounter(dbPort, () => clock.t);
   const proxyPort = await listen(proxy.server);
   const admin = new DynamoDBClient({
     endpoint: `http://127.0.0.1:${dbPort}`,
@@ -171,13 +205,12 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       };
       return new MeshTelemetry(sink, undefined, () => undefined, d);
     });
-    const clock = { t: 1_700_000_000_000 };
     const touching = new Map<string, number>();
     const sandboxes = Array.from({ length: opts.sandboxes }, (_, i) => {
       const service = callers[i % callers.length]!;
       const own = seeded((opts.seed ?? 1) * 7919 + i);
       // Each sandbox started at its own moment: its calls and reads fall at its own phase.
-      const phase = Math.floor(own() * callEvery);
+      const phase = Math.floor(own() * (opts.startSpreadMs ?? callEvery));
       const cache = new PolicyCache({
         tableName: table,
         snapshotPath: null,
@@ -196,8 +229,10 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     const start = clock.t;
     const warmupMs = opts.warmupMs ?? ttlMs + 1_000;
     let startupQueries = 0;
+    const change = opts.change && changeSchedule(opts.change, warmupMs, ttlMs, admin, table);
     for (let elapsed = 0; elapsed < durationMs + warmupMs; elapsed += stepMs) {
       clock.t = start + elapsed;
+      if (change) await change.step(elapsed, proxy, clock.t);
       if (elapsed === warmupMs) {
         await proxy.idle();
         startupQueries = proxy.reads.Query?.count ?? 0;
@@ -210,7 +245,10 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         if (elapsed < sb.phase || elapsed - sb.phase < sb.next) continue;
         sb.next += callEvery;
         calls++;
-        started.push(oneCall(sb, targets.get(sb.service)!, telemetry, topology, clock.t));
+        const at = clock.t;
+        started.push(
+          oneCall(sb, targets.get(sb.service)!, telemetry, topology, at).then((c) => change?.called(sb.service, c, at)),
+        );
       }
       await Promise.all(started);
       await Promise.all(sandboxes.map((sb) => sb.cache.settled()));
@@ -230,6 +268,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         number
       >,
       edges: topology.edges.length,
+      ...(change ? { burst: change.burst(proxy) } : {}),
     };
   } finally {
     admin.destroy();
@@ -245,7 +284,7 @@ async function oneCall(
   telemetry: readonly MeshTelemetry[],
   topology: Topology,
   at: number,
-): Promise<void> {
+): Promise<{ target: string; allowed: boolean }> {
   const target = targets[Math.floor(sb.own() * targets.length)]!;
   // A busy sandbox reaches each of its targets within its first TTL: here, at its first call.
   if (sb.cache.peek(sb.service) === undefined) await Promise.all(targets.map((t) => sb.cache.get(t)));
@@ -273,6 +312,7 @@ async function oneCall(
     t.record({ ...base, reporter: 'source', retries: code === 503 ? 1 : 0, denied: !allowed });
     if (calleeCode !== undefined) t.record({ ...base, code: calleeCode, reporter: 'destination', denied: !allowed });
   }
+  return { target, allowed };
 }
 
 /** The distinct metrics an EMF line defines: one per metric name and dimension set, with the values. */
@@ -304,10 +344,71 @@ function policyItems(topology: Topology, services: readonly string[]): PolicyIte
   return items as unknown as PolicyItem[];
 }
 
+/**
+ * The change of `SimOptions.change`: at its moment the item and the CLI's bump, a stream delay later
+ * the stream's bump; from the change on, the proxy tallies the changed partition second by second.
+ */
+function changeSchedule(
+  change: NonNullable<SimOptions['change']>,
+  warmupMs: number,
+  ttlMs: number,
+  admin: DynamoDBClient,
+  table: string,
+) {
+  const at = warmupMs + change.atMs;
+  let changedAt = Number.POSITIVE_INFINITY;
+  const pastBound = { calls: 0, allowed: 0 };
+  const streamAt = at + (change.streamDelayMs ?? 1_000);
+  const writer = {
+    transactWrite: () => Promise.reject(new Error('UnknownOperationException')), // dynalite: shard by shard
+    updateItem: (input: unknown) => admin.send(new UpdateItemCommand(input as never)),
+  };
+  const bump = () => bumpPolicyVersion(writer, table, [change.service]);
+  return {
+    async step(elapsed: number, proxy: ReturnType<typeof readCounter>, now: number) {
+      if (elapsed === at) {
+        await admin.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: {
+              pk: { S: change.service },
+              sk: { S: `deny#${change.source}` },
+              source: { S: change.source },
+              managedBy: { S: 'operator' },
+            },
+          }),
+        );
+        await bump();
+        proxy.watch(change.service, now);
+        changedAt = now;
+      }
+      if (elapsed === streamAt) await bump();
+    },
+    /** A call the simulation made: counted when it is the denied edge's, past the deny bound. */
+    called(source: string, call: { target: string; allowed: boolean }, at: number) {
+      if (source !== change.source || call.target !== change.service || at <= changedAt + ttlMs + 1_000) return;
+      pastBound.calls++;
+      if (call.allowed) pastBound.allowed++;
+    },
+    burst(proxy: ReturnType<typeof readCounter>): ChangeBurst {
+      const unitsBySecond = Array.from(proxy.watched.unitsBySecond, (u) => u ?? 0);
+      return {
+        service: change.service,
+        unitsBySecond,
+        queries: proxy.watched.queries,
+        allowedPastBound: pastBound.allowed,
+        callsPastBound: pastBound.calls,
+      };
+    },
+  };
+}
+
 /** A proxy that counts each DynamoDB read by operation and partition, with the bytes answered. */
-function readCounter(upstreamPort: number) {
+function readCounter(upstreamPort: number, now: () => number) {
   const reads: Record<string, ReadTally> = {};
   const unitsByPartition = new Map<string, number>();
+  /** One partition's reads second by second from a moment on (`watch`). */
+  const watched = { pk: '', since: 0, unitsBySecond: [] as number[], queries: 0 };
   let open = 0;
   let wake: (() => void) | undefined;
   const server = http.createServer((req, res) => {
@@ -340,6 +441,11 @@ function readCounter(upstreamPort: number) {
             t.bytes += answer.length;
             t.units += units;
             unitsByPartition.set(pk, (unitsByPartition.get(pk) ?? 0) + units);
+            if (pk === watched.pk) {
+              const second = Math.floor((now() - watched.since) / 1000);
+              watched.unitsBySecond[second] = (watched.unitsBySecond[second] ?? 0) + units;
+              if (op === 'Query') watched.queries++;
+            }
             res.writeHead(upRes.statusCode ?? 502, upRes.headers);
             res.end(answer);
             if (--open === 0) wake?.();
@@ -354,6 +460,10 @@ function readCounter(upstreamPort: number) {
     server,
     reads,
     unitsByPartition,
+    watched,
+    watch(pk: string, since: number) {
+      Object.assign(watched, { pk, since, unitsBySecond: [], queries: 0 });
+    },
     reset() {
       for (const k of Object.keys(reads)) delete reads[k];
       unitsByPartition.clear();

@@ -1,0 +1,125 @@
+/**
+ * What one policy change costs the control plane: the table's stream delivers its records to the version
+ * bumper (functions/control/policy-stream.ts), which bumps the changed services. Measured on the local
+ * endpoint's DynamoDB (dynalite with its transactions, and its stream emulation delivering batches as
+ * Lambda's poller does) for the two kinds of writer: the CLI (writes, then bumps itself; the stream bumps
+ * once more) and any other (a raw PutItem: the stream's bump only). Every version item written is a
+ * record too, which the bumper is invoked with and bumps nothing for.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AwsClients } from '../../cli/aws-clients';
+import { planDeny, type RawItem } from '../../cli/policy-plan';
+import { applyPlan, scanPolicy } from '../../cli/policy-store';
+import { bumpForStream, type PolicyStreamEvent } from '../../functions/control/policy-stream';
+import { versionWriter } from '../../functions/control/version-writer';
+import { createPolicyTable, startDynamo } from '../../local/endpoint/dynamodb';
+import { TableStreams } from '../../local/endpoint/table-streams';
+import { POLICY_VERSION } from '../../shared/names';
+import { versionKey } from '../../shared/policy-version';
+
+/** Per change, averaged over the changes made. */
+export interface BumperCost {
+  /** Invocations of the bumper (one per batch of records). */
+  readonly invocations: number;
+  /** Stream records delivered: the policy items written, and every version item written. */
+  readonly records: number;
+  /** Version items written (32 per bump), in transactions. */
+  readonly versionWrites: number;
+  /** Write units of those writes: a transactional write of an item up to 1 KB is 2. */
+  readonly writeUnits: number;
+  /** Bytes of a version item as DynamoDB sizes it (names and values), what the write units follow. */
+  readonly versionItemBytes: number;
+}
+
+const TABLE = 'cost-policy';
+const STREAM = `arn:aws:dynamodb:us-east-1:000000000000:table/${TABLE}/stream/1970-01-01T00:00:00.000`;
+
+export async function measureBumper(writer: 'cli' | 'raw', changes = 10): Promise<BumperCost> {
+  const streams = new TableStreams();
+  const dynamo = startDynamo({ streams: streams.in('us-east-1') });
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => void dynamo.handle(req, Buffer.concat(chunks), res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
+  const client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
+  try {
+    await createPolicyTable(url, TABLE);
+    let invocations = 0;
+    let records = 0;
+    let versionWrites = 0;
+    streams.declare(TABLE, STREAM, 'KEYS_ONLY', 'us-east-1');
+    streams.map({
+      streamArn: STREAM,
+      functionName: 'cost-version-bumper',
+      batchSize: 100,
+      deliver: async (event) => {
+        invocations++;
+        const batch = event as PolicyStreamEvent;
+        for (const r of batch.Records ?? []) {
+          records++;
+          if (r.dynamodb?.Keys?.pk?.S?.startsWith(POLICY_VERSION.partitionPrefix)) versionWrites++;
+        }
+        return bumpForStream(versionWriter(client), TABLE, batch);
+      },
+    });
+    const clients = { dynamo: async () => client } as unknown as AwsClients;
+    for (let i = 0; i < changes; i++) {
+      await change(writer, client, clients, i);
+      await streams.drained();
+    }
+    const item = await client.send(new GetItemCommand({ TableName: TABLE, Key: versionKey(0) }));
+    const bytes = itemBytes(item.Item ?? {});
+    const per = (n: number) => n / changes;
+    return {
+      invocations: per(invocations),
+      records: per(records),
+      versionWrites: per(versionWrites),
+      writeUnits: per(versionWrites) * 2 * Math.max(1, Math.ceil(bytes / 1024)),
+      versionItemBytes: bytes,
+    };
+  } finally {
+    streams.close();
+    client.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await dynamo.close();
+  }
+}
+
+/** One operator deny of a new caller of `hub`: through the CLI's plan, or a raw PutItem. */
+async function change(writer: 'cli' | 'raw', client: DynamoDBClient, clients: AwsClients, i: number): Promise<void> {
+  const from = `caller-${i}`;
+  if (writer === 'cli') {
+    const existing = (await scanPolicy(clients, TABLE)) as RawItem[];
+    const stamp = { updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'bench' };
+    await applyPlan(clients, TABLE, planDeny(existing, from, 'hub', stamp, 'bench'));
+    return;
+  }
+  await client.send(
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { pk: { S: 'hub' }, sk: { S: `deny#${from}` }, source: { S: from }, managedBy: { S: 'operator' } },
+    }),
+  );
+}
+
+/**
+ * An item's size as DynamoDB counts it for capacity: each attribute's name in UTF-8 plus its value
+ * (a string's UTF-8 bytes, a number's 1 byte per two significant digits plus 1). Strings and numbers
+ * only: what a version item holds ("Item sizes and formats", Amazon DynamoDB Developer Guide).
+ */
+export function itemBytes(item: Record<string, { S?: string; N?: string }>): number {
+  let n = 0;
+  for (const [name, v] of Object.entries(item)) {
+    n += Buffer.byteLength(name);
+    if (v.S !== undefined) n += Buffer.byteLength(v.S);
+    if (v.N !== undefined) n += Math.ceil(v.N.replace(/^-|\.|^0+|0+$/g, '').length / 2) + 1;
+  }
+  return n;
+}

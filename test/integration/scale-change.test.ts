@@ -1,0 +1,57 @@
+/**
+ * What a policy change costs, as the scale model counts it (bench/scale.ts, "A policy change"): the
+ * fleet's re-queries of the changed partition, measured on 200 simulated sandboxes (the runtime's own
+ * policy caches against dynalite) when an operator denies one of the skewed mesh's hub's callers, and the
+ * version bumper's invocations and writes per change, on the local endpoint's DynamoDB and stream.
+ */
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { measureBumper } from '../../bench/support/bumper-cost';
+import { changeCost, PARTITION_LIMIT } from '../../bench/support/scale-model';
+import { simulate, skewedMesh } from '../../bench/support/scale-sim';
+import { POLICY_VERSION } from '../../shared/names';
+
+describe('scale: a policy change to the hub', () => {
+  it('every sandbox that touches the hub reads it again, and the deny holds past TTL + 1 s, burst or not', async () => {
+    const topology = skewedMesh(50);
+    const run = await simulate({
+      topology,
+      sandboxes: 200,
+      durationMs: 14_000,
+      ttlMs: 5_000,
+      startSpreadMs: 5_000,
+      change: { service: 's00', source: 's01', atMs: 2_000 },
+    });
+    const burst = run.burst!;
+    const touching = run.touching.get('s00')!;
+    // The re-queries: about one per sandbox that touches the hub (some twice: between the CLI's bump and
+    // the stream's), none when nothing changed (test/integration/scale-load.test.ts).
+    assert.ok(burst.queries >= touching * 0.9, `${burst.queries} re-queries for ${touching} sandboxes`);
+    assert.ok(burst.queries <= touching * 1.5, `${burst.queries} re-queries for ${touching} sandboxes`);
+    // The deny: every call of the denied caller that starts past the bound is refused.
+    assert.ok(burst.callsPastBound > 0, 'the denied caller kept calling');
+    assert.equal(burst.allowedPastBound, 0, `${burst.allowedPastBound} calls allowed past TTL + 1 s`);
+    // The model: its busiest second is the run's scaled, over the partition limit at 100,000 sandboxes.
+    const bumper = { cli: await measureBumper('cli', 2), raw: await measureBumper('raw', 2) };
+    const at100k = changeCost(run, topology.name, bumper, 100_000);
+    const total = burst.unitsBySecond.reduce((a, b) => a + b, 0);
+    assert.equal(at100k.readUnits, total * 500);
+    assert.equal(at100k.peakUnitsPerSecond, Math.max(...burst.unitsBySecond) * 500);
+    assert.ok(at100k.peakUnitsPerSecond > PARTITION_LIMIT, `${at100k.peakUnitsPerSecond} RU/s at 100,000`);
+  });
+
+  it('the bumper: one invocation for the change and one per bump it sees, every shard written per bump', async () => {
+    const cli = await measureBumper('cli', 3);
+    const raw = await measureBumper('raw', 3);
+    // The CLI bumps, then the stream bumps the CLI's change again: two bumps, three batches.
+    assert.equal(cli.versionWrites, 2 * POLICY_VERSION.shards);
+    assert.equal(cli.invocations, 3);
+    // Any other writer: the stream's bump only.
+    assert.equal(raw.versionWrites, POLICY_VERSION.shards);
+    assert.equal(raw.invocations, 2);
+    // Each shard write is transactional, 2 write units per KB of the version item.
+    assert.ok(raw.versionItemBytes < 1024);
+    assert.equal(raw.writeUnits, 2 * POLICY_VERSION.shards);
+  });
+});
