@@ -7,6 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { POLICY_VERSION } from '../shared/names';
+import { CHANGES_MAX_BYTES } from '../shared/policy-changes';
+import { MAX_CARRIED_CHANGES } from '../shared/policy-version';
 import { METRIC_DIMENSIONS } from '../shared/telemetry/metric-dimensions';
 import { measureBumper } from './support/bumper-cost';
 import {
@@ -52,16 +54,23 @@ type ChangeMeasure = Awaited<ReturnType<typeof measureChange>>;
 async function measureChange(sandboxes: number) {
   const topology = skewedMesh(50);
   process.stderr.write(`scale: ${topology.name}, a change to the hub, ${sandboxes} sandboxes ...\n`);
-  const run = await simulate({
-    topology,
-    sandboxes,
-    durationMs: 14_000,
-    startSpreadMs: 5_000,
-    change: { service: 's00', source: 's01', atMs: 2_000 },
-  });
   const bumper = { cli: await measureBumper('cli'), raw: await measureBumper('raw') };
-  const rows: ChangeRow[] = [1_000, 10_000, 100_000].map((n) => changeCost(run, topology.name, bumper, n));
-  const requeries = (run.burst?.queries ?? 0) / (run.touching.get('s00') ?? 1);
+  const rows: ChangeRow[] = [];
+  const requeries: Record<string, number> = {};
+  for (const [design, carried] of [
+    ['before: bumps without the changes', false],
+    ['after: bumps carrying the changes', true],
+  ] as const) {
+    const run = await simulate({
+      topology,
+      sandboxes,
+      durationMs: 14_000,
+      startSpreadMs: 5_000,
+      change: { service: 's00', source: 's01', atMs: 2_000, carried },
+    });
+    for (const n of [1_000, 10_000, 100_000]) rows.push(changeCost(run, design, bumper, n));
+    requeries[carried ? 'after' : 'before'] = (run.burst?.queries ?? 0) / (run.touching.get('s00') ?? 1);
+  }
   return { rows, bumper, requeries };
 }
 
@@ -134,8 +143,9 @@ ${table}
   moved. The hottest partition is a version shard carrying 1/${POLICY_VERSION.shards} of the polls, whatever the
   topology; the total is about one half read unit per sandbox per 4 s, the floor of any polling design (see
   docs/policy-model.md, "The policy version").
-- A change to a service still makes every sandbox that touches it query its partition again, within one TTL: see
-  "A policy change" below. That burst is not in the steady-state figures above.
+- A change to a service reaches the sandboxes that touch it with their next version read, which carries the
+  changed items when they are small: see "A policy change" below (what it costs is not in the steady-state figures
+  above).
 - Custom metrics do not grow with the number of sandboxes. With \`metricDimensions: 'standard'\` (the default)
   they grow with edges (requests, latency, errors, retries per caller → callee) and callee versions (requests and
   latency, requests by response code): the response code and the version a caller reached stay in the line's
@@ -164,18 +174,25 @@ are on), which it ignores: an invocation per batch of them.
 
 ${changeTable(change.rows)}
 
-- **The bumper costs nothing that matters**: a few cents per thousand changes.
-- **The re-queries are the cost of a change**, and their busiest second is the problem: every sandbox that touches
-  the hub queries its partition again within one poll period after the change (${change.requeries.toFixed(2)} Queries per
+- **The bumper costs nothing that matters**: a few cents per thousand changes (each bump also reads the version and
+  the changed items once, consistently: a handful of read units).
+- **Before, the re-queries were the cost of a change**, and their busiest second the problem: every sandbox that
+  touches the hub queried its partition again within one poll period (${change.requeries.before!.toFixed(2)} Queries per
   sandbox: some poll between the CLI's bump and the stream's, and query twice), a strongly consistent Query of a
-  partition of ~50 items.
-  At 100,000 sandboxes that is far over the partition's ${PARTITION_LIMIT.toLocaleString('en-US')} read units per second for a few
-  seconds: the reads are throttled, back off with jitter (docs/safety.md), and copies that cannot be re-read
-  within TTL + 1 s fail closed, so calls to the hub are refused for a few seconds after each change to it. Spreading
-  the re-queries with jitter cannot bound it without breaking the deny bound: spread over the whole TTL, the busiest
-  second is still about a fifth of the sandboxes' Queries. What bounds it is not reading the hub's partition at all
-  after a change: the bump carrying the changed items in the version item, which every sandbox reads anyway, from
-  ${POLICY_VERSION.shards} shards. That is not built yet.
+  partition of ~50 items. At 100,000 sandboxes that is far over the partition's
+  ${PARTITION_LIMIT.toLocaleString('en-US')} read units per second for a few seconds: the reads would be throttled, back off
+  with jitter, and copies that cannot be re-read within TTL + 1 s fail closed, so calls to the hub would be refused for
+  a few seconds after each change to it. Spreading the re-queries with jitter cannot bound that without breaking the
+  deny bound: spread over the whole TTL, the busiest second is still a fifth of the sandboxes' Queries.
+- **After, a bump carries the changed items in the version item** (shared/policy-changes.ts, docs/policy-model.md),
+  which every sandbox reads anyway, from ${POLICY_VERSION.shards} shards: a sandbox whose copy of the hub is filed under
+  the value the change started from applies the change and queries nothing
+  (${change.requeries.after!.toFixed(2)} Queries per sandbox here). The change reaches the sandboxes at the same
+  moment as before (their next version read), so the deny bound is unchanged; the simulation checks it (every call of
+  the denied caller that starts past TTL + 1 s is refused). A change too big to carry (over
+  ${CHANGES_MAX_BYTES.toLocaleString('en-US')} bytes with the entries before it, or over ${MAX_CARRIED_CHANGES} items,
+  as a deploy's), a copy that holds a malformed item, or a sandbox that missed an entry the version no longer holds,
+  queries as before.
 `;
 }
 

@@ -1,6 +1,6 @@
 /** Adapter: the policy table over DynamoDB (reads and the writes a PolicyPlan asks for). */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { POLICY_VERSION, TABLE } from '../shared/names';
+import { POLICY_VERSION, SERVICE_NAME_PATTERN, TABLE } from '../shared/names';
 import { bumpPolicyVersion, type VersionWriter } from '../shared/policy-version';
 import { fromItem, toItem } from './attribute-value';
 import type { AwsClients } from './aws-clients';
@@ -69,8 +69,17 @@ export async function applyPlan(clients: AwsClients, table: string, plan: Policy
   if (total === 0) return;
   const ddb = await clients.dynamo();
   await writePlan(ddb, table, plan);
-  // After the writes: a sandbox that sees the new counter then reads them.
-  await bumpPolicyVersion(versionWriter(ddb), table, changedServices(plan));
+  // After the writes: a sandbox that sees the new counter then reads them, or takes them from the version.
+  await bumpPolicyVersion(versionWriter(ddb), table, changedServices(plan), { keys: changedKeys(plan) });
+}
+
+/** The policy items a plan writes, when all are service items (breaker state is not carried in the version). */
+function changedKeys(plan: PolicyPlan): { pk: string; sk: string }[] | undefined {
+  const keys = [
+    ...plan.puts.map((i) => ({ pk: String(i[TABLE.partitionKey]), sk: String(i[TABLE.sortKey]) })),
+    ...plan.deletes.map((k) => ({ pk: k.pk, sk: k.sk })),
+  ];
+  return keys.every((k) => SERVICE_NAME_PATTERN.test(k.pk)) ? keys : undefined;
 }
 
 /** The services whose items a plan writes (a breaker partition counts as its service's). */
@@ -86,6 +95,7 @@ function versionWriter(ddb: DynamoDBClient): VersionWriter {
     transactWrite: (input) =>
       awsCall('TransactWriteItems', () => ddb.send(new sdk.TransactWriteItemsCommand(input as never))),
     updateItem: (input) => awsCall('UpdateItem', () => ddb.send(new sdk.UpdateItemCommand(input as never))),
+    getItem: (input) => awsCall('GetItem', () => ddb.send(new sdk.GetItemCommand(input as never))) as never,
   };
 }
 

@@ -267,7 +267,8 @@ export class Mesh extends Construct implements IMesh {
   /**
    * The function the table's stream triggers: it bumps the policy version for the services any writer
    * changed (the console, scripts, IaC, other tools), so their caches see the change within one stream
-   * delay plus TTL + 1 s (docs/safety.md). It may update the version items and nothing else.
+   * delay plus TTL + 1 s (docs/safety.md). It may update the version items and nothing else, and read
+   * items (the changed ones, whose values it carries in the version).
    */
   private newVersionBumper(): lambda.Function {
     const fn = new lambda.Function(this, 'PolicyVersionBumper', {
@@ -295,6 +296,8 @@ export class Mesh extends Construct implements IMesh {
         },
       }),
     );
+    // It reads the version and the changed items, whatever service they belong to: a bump carries their values.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [this.table.tableArn] }));
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:

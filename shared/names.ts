@@ -183,6 +183,8 @@ export const POLICY_VERSION = {
   generation: 'generation',
   /** Epoch ms of the last change. */
   changedAt: 'changedAt',
+  /** The last changes themselves, when small (shared/policy-changes.ts): most sandboxes need no Query after one. */
+  changes: 'changes',
 } as const;
 
 /**

@@ -8,7 +8,9 @@
  * reader has seen (a backup or a script writes old version items back, later bumps count up again), so
  * that reader would take its stale copy as confirmed. A fresh value is one no reader has seen.
  */
+import { type AttributeValue, marshallValue, unmarshallItem } from './attribute-value';
 import { POLICY_VERSION, TABLE } from './names';
+import { type ChangeEntry, changeEntries, type PolicyChange, withEntry } from './policy-changes';
 
 /** The bucket of `service`'s counter: 32-bit FNV-1a of its name, modulo POLICY_VERSION.buckets. */
 export function bucketOf(service: string): number {
@@ -28,24 +30,53 @@ export function versionKey(shard: number): Record<string, { S: string }> {
   };
 }
 
+/** The changes a bump carries, and the generation it was read at (its writes require it unchanged). */
+export interface CarriedChanges {
+  readonly entries: readonly ChangeEntry[];
+  readonly generation: number;
+}
+
 /**
  * The UpdateItem of one shard: the bucket of each changed service set to `mark` (the same on every
- * shard of one bump), +1 on the generation (a count of changes, for operators).
+ * shard of one bump), +1 on the generation (a count of changes, for operators); with `carry`, the
+ * change entries too, on condition that no other bump came in between (the generation unchanged).
  */
-export function versionUpdate(table: string, shard: number, services: readonly string[], now: number, mark: number) {
+export function versionUpdate(
+  table: string,
+  shard: number,
+  services: readonly string[],
+  now: number,
+  mark: number,
+  carry?: CarriedChanges,
+) {
   const buckets = [...new Set(services.map(bucketOf))].sort((a, b) => a - b);
   const names: Record<string, string> = { '#g': POLICY_VERSION.generation, '#t': POLICY_VERSION.changedAt };
+  const values: Record<string, AttributeValue> = {
+    ':one': { N: '1' },
+    ':now': { N: String(now) },
+    ':mark': { N: String(mark) },
+  };
   const sets = ['#t = :now'];
   for (const b of buckets) {
     names[`#b${b}`] = POLICY_VERSION.counter(b);
     sets.push(`#b${b} = :mark`);
   }
+  let condition: string | undefined;
+  if (carry) {
+    names['#c'] = POLICY_VERSION.changes;
+    values[':c'] = marshallValue(carry.entries);
+    sets.push('#c = :c');
+    // The first bump of a table has no generation to compare: then the item must not exist yet.
+    condition = carry.generation === 0 ? 'attribute_not_exists(#g)' : '#g = :g';
+    if (carry.generation !== 0) values[':g'] = { N: String(carry.generation) };
+  }
   return {
     TableName: table,
     Key: versionKey(shard),
     UpdateExpression: `ADD #g :one SET ${sets.join(', ')}`,
+    ...(condition ? { ConditionExpression: condition } : {}),
     ExpressionAttributeNames: names,
-    ExpressionAttributeValues: { ':one': { N: '1' }, ':now': { N: String(now) }, ':mark': { N: String(mark) } },
+    ExpressionAttributeValues: values,
   };
 }
 
@@ -54,37 +85,118 @@ export function freshMark(random: () => number = Math.random): number {
   return 1 + Math.floor(random() * (Number.MAX_SAFE_INTEGER - 1));
 }
 
-/** What a writer's DynamoDB client offers the bump: the two operations, by name. */
+/** What a writer's DynamoDB client offers the bump, by name. */
 export interface VersionWriter {
   transactWrite(input: { TransactItems: { Update: ReturnType<typeof versionUpdate> }[] }): Promise<unknown>;
   updateItem(input: ReturnType<typeof versionUpdate>): Promise<unknown>;
+  /** A consistent GetItem: with it, a bump that names its changed keys carries their values. */
+  getItem?(input: {
+    TableName: string;
+    Key: Record<string, AttributeValue>;
+    ConsistentRead: true;
+  }): Promise<{ Item?: Record<string, AttributeValue> }>;
 }
+
+export interface BumpOptions {
+  /** The items the writes changed: their values go in the version item when they are few and small. */
+  readonly keys?: readonly { readonly pk: string; readonly sk: string }[];
+  /** @default Date.now() */
+  readonly now?: number;
+  /** @default freshMark() */
+  readonly mark?: number;
+}
+
+/** At most this many changed items are carried in a bump (a deploy's many go without). */
+export const MAX_CARRIED_CHANGES = 16;
 
 /**
  * Bumps the version after `services`' items changed: every shard in one TransactWriteItems (all or
  * none, so no shard can miss a change a reader would then never see); where transactions are not
  * offered (dynalite answers UnknownOperationException), shard by shard. Call it after the writes it
- * announces have finished: a reader that sees the new value then reads them.
+ * announces have finished: a reader that sees the new value then reads them. With the changed keys and a
+ * writer that reads, the bump carries the items' values (shared/policy-changes.ts), read after the version
+ * and written on condition that no other bump came in between (retried; then without them).
  */
 export async function bumpPolicyVersion(
   writer: VersionWriter,
   table: string,
   services: readonly string[],
-  now: number = Date.now(),
-  mark: number = freshMark(),
+  opts: BumpOptions = {},
 ): Promise<void> {
   if (services.length === 0) return;
+  const now = opts.now ?? Date.now();
+  const mark = opts.mark ?? freshMark();
+  const keys = opts.keys ?? [];
+  let outcome: Awaited<ReturnType<typeof transact>> = 'conflict';
+  if (writer.getItem && keys.length > 0 && keys.length <= MAX_CARRIED_CHANGES) {
+    for (let attempt = 0; attempt < 3 && outcome === 'conflict'; attempt++) {
+      outcome = await transact(
+        writer,
+        table,
+        services,
+        now,
+        mark,
+        await readChanges(writer, table, services, keys, mark),
+      );
+    }
+  }
+  // Bumped for good without the changes after three bumps came in between: readers of those buckets query.
+  if (outcome === 'conflict') outcome = await transact(writer, table, services, now, mark);
+  if (outcome === 'done') return;
+  for (let shard = 0; shard < POLICY_VERSION.shards; shard++) {
+    await writer.updateItem(versionUpdate(table, shard, services, now, mark));
+  }
+}
+
+/** Every shard in one transaction: done, a condition failed (another bump came in between), or none offered. */
+async function transact(
+  writer: VersionWriter,
+  table: string,
+  services: readonly string[],
+  now: number,
+  mark: number,
+  carry?: CarriedChanges,
+): Promise<'done' | 'conflict' | 'unsupported'> {
   const updates = Array.from({ length: POLICY_VERSION.shards }, (_, shard) =>
-    versionUpdate(table, shard, services, now, mark),
+    versionUpdate(table, shard, services, now, mark, carry),
   );
   try {
     await writer.transactWrite({ TransactItems: updates.map((Update) => ({ Update })) });
-    return;
+    return 'done';
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };
-    if (!/UnknownOperation|not (supported|implemented)/i.test(`${e?.name} ${e?.code} ${e?.message}`)) throw err;
+    const text = `${e?.name} ${e?.code} ${e?.message}`;
+    if (/UnknownOperation|not (supported|implemented)/i.test(text)) return 'unsupported';
+    if (carry && /TransactionCanceled|ConditionalCheckFailed|TransactionConflict/i.test(text)) return 'conflict';
+    throw err;
   }
-  for (const u of updates) await writer.updateItem(u);
+}
+
+/**
+ * The version as it is (shard 0, consistent), then each changed item as it is now: read in that order, a
+ * value is never older than the bumps the version already holds. The new entry goes after the old ones.
+ */
+async function readChanges(
+  writer: VersionWriter,
+  table: string,
+  services: readonly string[],
+  keys: readonly { readonly pk: string; readonly sk: string }[],
+  mark: number,
+): Promise<CarriedChanges> {
+  const get = (Key: Record<string, AttributeValue>) => writer.getItem!({ TableName: table, Key, ConsistentRead: true });
+  const version = unmarshallItem((await get(versionKey(0))).Item ?? {});
+  const g = version[POLICY_VERSION.generation];
+  const generation = typeof g === 'number' ? g : 0;
+  const counters = versionCounters(version);
+  const prev: Record<string, number> = {};
+  for (const b of new Set(services.map(bucketOf))) prev[POLICY_VERSION.counter(b)] = counters[b]!;
+  const changes: PolicyChange[] = [];
+  for (const { pk, sk } of keys) {
+    const out = await get({ [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } });
+    changes.push(out.Item ? { pk, sk, item: unmarshallItem(out.Item) } : { pk, sk });
+  }
+  const entries = withEntry(changeEntries(version, POLICY_VERSION.changes), { mark, prev, changes });
+  return { entries, generation };
 }
 
 /** The values of a version item's buckets (plain JSON), by bucket; a bucket never bumped holds 0. */

@@ -74,7 +74,7 @@ export async function measureBumper(writer: 'cli' | 'raw', changes = 10): Promis
       await streams.drained();
     }
     const item = await client.send(new GetItemCommand({ TableName: TABLE, Key: versionKey(0) }));
-    const bytes = itemBytes(item.Item ?? {});
+    const bytes = itemBytes((item.Item ?? {}) as Record<string, Value>);
     const per = (n: number) => n / changes;
     return {
       invocations: per(invocations),
@@ -109,17 +109,23 @@ async function change(writer: 'cli' | 'raw', client: DynamoDBClient, clients: Aw
   );
 }
 
+type Value = { S?: string; N?: string; M?: Record<string, Value>; L?: Value[]; BOOL?: boolean; NULL?: boolean };
+
 /**
- * An item's size as DynamoDB counts it for capacity: each attribute's name in UTF-8 plus its value
- * (a string's UTF-8 bytes, a number's 1 byte per two significant digits plus 1). Strings and numbers
- * only: what a version item holds ("Item sizes and formats", Amazon DynamoDB Developer Guide).
+ * An item's size as DynamoDB counts it for capacity: each attribute's name in UTF-8 plus its value: a
+ * string's UTF-8 bytes, a number's 1 byte per two significant digits plus 1, a boolean or null 1, a map or
+ * list 3 plus its elements (1 more per element) ("Item sizes and formats", Amazon DynamoDB Developer Guide).
  */
-export function itemBytes(item: Record<string, { S?: string; N?: string }>): number {
+export function itemBytes(item: Record<string, Value>): number {
   let n = 0;
-  for (const [name, v] of Object.entries(item)) {
-    n += Buffer.byteLength(name);
-    if (v.S !== undefined) n += Buffer.byteLength(v.S);
-    if (v.N !== undefined) n += Math.ceil(v.N.replace(/^-|\.|^0+|0+$/g, '').length / 2) + 1;
-  }
+  for (const [name, v] of Object.entries(item)) n += Buffer.byteLength(name) + valueBytes(v);
   return n;
+}
+
+function valueBytes(v: Value): number {
+  if (v.S !== undefined) return Buffer.byteLength(v.S);
+  if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+|0+$/g, '').length / 2) + 1;
+  if (v.M !== undefined) return 3 + itemBytes(v.M) + Object.keys(v.M).length;
+  if (v.L !== undefined) return 3 + v.L.reduce((a, e) => a + 1 + valueBytes(e), 0);
+  return 1;
 }

@@ -112,7 +112,8 @@ export const BUMPER_INVOCATION = { memoryGb: 0.125, seconds: 0.1 } as const;
 
 /** A policy change to the most touched service, at one fleet size. */
 export interface ChangeRow {
-  readonly topology: string;
+  /** How the bumps were made (with or without the changes in the version item). */
+  readonly design: string;
   readonly sandboxes: number;
   readonly service: string;
   /** Read units the change makes the fleet spend on the service's partition (its re-queries). */
@@ -139,7 +140,7 @@ export function bumperDollars(c: BumperCost): number {
  */
 export function changeCost(
   run: SimResult,
-  topology: string,
+  design: string,
   bumper: Readonly<Record<'cli' | 'raw', BumperCost>>,
   sandboxes: number,
 ): ChangeRow {
@@ -147,11 +148,11 @@ export function changeCost(
   const k = sandboxes / run.sandboxes;
   const readUnits = run.burst.unitsBySecond.reduce((a, b) => a + b, 0) * k;
   return {
-    topology,
+    design,
     sandboxes,
     service: run.burst.service,
     readUnits,
-    peakUnitsPerSecond: Math.max(...run.burst.unitsBySecond) * k,
+    peakUnitsPerSecond: Math.max(0, ...run.burst.unitsBySecond) * k,
     readCostPer1000: (1000 * readUnits * PRICES.dynamoReadPerMillion) / 1e6,
     bumperCostPer1000: { cli: 1000 * bumperDollars(bumper.cli), raw: 1000 * bumperDollars(bumper.raw) },
   };
@@ -159,14 +160,14 @@ export function changeCost(
 
 export function changeTable(rows: readonly ChangeRow[]): string {
   const head =
-    '| topology | sandboxes | changed service | re-query read units | busiest second, RU/s on its partition | re-queries $ per 1,000 changes | bumper $ per 1,000 changes (CLI / other writer) |\n' +
+    '| design | sandboxes | changed service | re-query read units | busiest second, RU/s on its partition | re-queries $ per 1,000 changes | bumper $ per 1,000 changes (CLI / other writer) |\n' +
     '|---|--:|---|--:|--:|--:|--:|\n';
   return (
     head +
     rows
       .map(
         (r) =>
-          `| ${r.topology} | ${r.sandboxes.toLocaleString('en-US')} | ${r.service} | ${num(r.readUnits)} | ${num(r.peakUnitsPerSecond)}${r.peakUnitsPerSecond > PARTITION_LIMIT ? ' **over the limit**' : ''} | ${usd(r.readCostPer1000)} | ${usd(r.bumperCostPer1000.cli)} / ${usd(r.bumperCostPer1000.raw)} |`,
+          `| ${r.design} | ${r.sandboxes.toLocaleString('en-US')} | ${r.service} | ${num(r.readUnits)} | ${num(r.peakUnitsPerSecond)}${r.peakUnitsPerSecond > PARTITION_LIMIT ? ' **over the limit**' : ''} | ${usd(r.readCostPer1000)} | ${usd(r.bumperCostPer1000.cli)} / ${usd(r.bumperCostPer1000.raw)} |`,
       )
       .join('\n')
   );

@@ -1,24 +1,23 @@
 /**
  * The measurement behind the scale model: many simulated sandboxes, each a real PolicyCache (its own
  * clock offset, its own seeded randomness, its own wire client signing requests by hand) and a real
- * MeshTelemetry, calling their targets for a stretch of simulated time against dynalite on 127.0.0.1.
- * A proxy in front of dynalite counts every read by operation and partition, and the bytes answered.
+ * MeshTelemetry, calling their targets for a stretch of simulated time against the local endpoint's
+ * DynamoDB (dynalite with its transactions) on 127.0.0.1. A proxy in front of it counts every read by
+ * operation and partition, and the bytes answered.
  * Simulated time advances in steps; every read a step started is answered before the next step.
  */
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { seed } from '../../functions/control/policy-seeder';
+import { versionWriter } from '../../functions/control/version-writer';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
-import { createPolicyTable, seedItems } from '../../local/endpoint/dynamodb';
+import { createPolicyTable, seedItems, startDynamo } from '../../local/endpoint/dynamodb';
 import type { PolicyItem } from '../../shared/policy';
 import { bumpPolicyVersion } from '../../shared/policy-version';
 import { METRIC_DIMENSIONS, type MetricDimensions } from '../../shared/telemetry/metric-dimensions';
 import { seeded } from '../../test/support/seeded-random';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
 
 /** A mesh to simulate: services, who calls whom, and the share of sandboxes each service runs. */
 export interface Topology {
@@ -57,6 +56,8 @@ export interface SimOptions {
     readonly source: string;
     readonly atMs: number;
     readonly streamDelayMs?: number;
+    /** false: the bumps carry no changes (the design before), every sandbox queries. @default true */
+    readonly carried?: boolean;
   };
   /**
    * Sandboxes start at random moments over this stretch. Over a whole TTL, their polls fall evenly over
@@ -159,7 +160,12 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const callEvery = opts.callEveryMs ?? 1_000;
   const ttlMs = opts.ttlMs ?? 5_000;
   const table = 'scale-policy';
-  const db = dynalite({ createTableMs: 0 });
+  const dynamo = startDynamo();
+  const db = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => void dynamo.handle(req, Buffer.concat(chunks), res));
+  });
   const dbPort = await listen(db);
   const clock = { t: 1_700_000_000_000 };
   const proxy = readCounter(dbPort, () => clock.t);
@@ -274,6 +280,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     admin.destroy();
     await close(proxy.server);
     await close(db);
+    await dynamo.close();
   }
 }
 
@@ -359,11 +366,9 @@ function changeSchedule(
   let changedAt = Number.POSITIVE_INFINITY;
   const pastBound = { calls: 0, allowed: 0 };
   const streamAt = at + (change.streamDelayMs ?? 1_000);
-  const writer = {
-    transactWrite: () => Promise.reject(new Error('UnknownOperationException')), // dynalite: shard by shard
-    updateItem: (input: unknown) => admin.send(new UpdateItemCommand(input as never)),
-  };
-  const bump = () => bumpPolicyVersion(writer, table, [change.service]);
+  const keys = [{ pk: change.service, sk: `deny#${change.source}` }];
+  const bump = () =>
+    bumpPolicyVersion(versionWriter(admin), table, [change.service], change.carried === false ? {} : { keys });
   return {
     async step(elapsed: number, proxy: ReturnType<typeof readCounter>, now: number) {
       if (elapsed === at) {

@@ -55,8 +55,8 @@ export async function seed(
   const removed = await removeOwned(client, table, plan.deletes, event.RequestType === 'Delete');
   // After the writes, so a sandbox that sees the new counter reads them. Not on Delete: the table goes too.
   if (event.RequestType !== 'Delete') {
-    const services = [...plan.puts, ...plan.restores, ...plan.deletes].map((i) => i.pk);
-    await bumpPolicyVersion(versionWriter(client), table, [...new Set(services)]);
+    const keys = [...plan.puts, ...plan.restores, ...plan.deletes].map((i) => ({ pk: i.pk, sk: i.sk }));
+    await bumpPolicyVersion(versionWriter(client), table, [...new Set(keys.map((k) => k.pk))], { keys });
   }
   if (skipped.length) log(`policy seeder: left operator items as they are: ${skipped.join(', ')}`);
   log(

@@ -30,7 +30,19 @@ export function changedServices(event: PolicyStreamEvent): string[] {
   return [...services].sort();
 }
 
-/** Bumps the version for the services the batch changed; returns them. */
+/** The policy items the records changed (service partitions only), each once. */
+export function changedKeys(event: PolicyStreamEvent): { pk: string; sk: string }[] {
+  const keys = new Map<string, { pk: string; sk: string }>();
+  for (const record of event.Records ?? []) {
+    const k = record.dynamodb?.Keys;
+    const pk = k?.[TABLE.partitionKey]?.S;
+    const sk = k?.[TABLE.sortKey]?.S;
+    if (pk !== undefined && sk !== undefined && SERVICE_NAME_PATTERN.test(pk)) keys.set(`${pk}\u0000${sk}`, { pk, sk });
+  }
+  return [...keys.values()];
+}
+
+/** Bumps the version for the services the batch changed, carrying the changed items; returns the services. */
 export async function bumpForStream(
   writer: VersionWriter,
   table: string,
@@ -38,7 +50,7 @@ export async function bumpForStream(
   now: number = Date.now(),
 ): Promise<string[]> {
   const services = changedServices(event);
-  await bumpPolicyVersion(writer, table, services, now);
+  await bumpPolicyVersion(writer, table, services, { now, keys: changedKeys(event) });
   return services;
 }
 

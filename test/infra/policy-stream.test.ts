@@ -66,7 +66,7 @@ describe('policy version bumper', () => {
     assert.deepEqual([idOf(failed), idOf(lag)], [alarmOf('Errors'), alarmOf('IteratorAge')]);
   });
 
-  it('may update the version items and write nothing else', () => {
+  it('may update the version items and write nothing else, and read single items', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
       String(p.Metadata?.['aws:cdk:path']).startsWith('Test/Mesh/PolicyVersionBumper/'),
     );
@@ -79,5 +79,13 @@ describe('policy version bumper', () => {
     assert.deepEqual(writes[0].Condition, {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['mesh#version#*'] },
     });
+    // It reads items (the version, the changed ones) and nothing else: no Query, no Scan.
+    const reads = statements.filter((s: { Action: string | string[] }) =>
+      [s.Action].flat().some((a) => /^dynamodb:(GetItem|Query|Scan|BatchGetItem)$/.test(a)),
+    );
+    assert.deepEqual(
+      reads.map((s: { Action: string | string[] }) => [s.Action].flat()),
+      [['dynamodb:GetItem']],
+    );
   });
 });

@@ -17,6 +17,7 @@
  *   policy_read_throttled_total), so throttled sandboxes spread out instead of retrying together.
  */
 import { breakerPartition, POLICY_VERSION } from '../../../shared/names';
+import { applyChanges, type ChangeEntry, changeEntries, changesSince } from '../../../shared/policy-changes';
 import { bucketOf, versionCounters, versionKey } from '../../../shared/policy-version';
 import type { CacheEntry, PolicyCache, PolicyCacheOptions } from './policy-cache';
 import { type PolicyTableReads, policyTableReads } from './policy-table-query';
@@ -35,10 +36,11 @@ const LEGACY_RECHECK_MS = 60_000;
 /** First backoff after a throttled read; doubles per throttled read in a row, capped at the TTL. */
 const THROTTLE_BACKOFF_MS = 250;
 
-/** One read of the version item: when it was sent and its counters (undefined = no version item). */
+/** One read of the version item: when it was sent, its counters (undefined = no version item), its last changes. */
 interface VersionPoll {
   readonly sentAt: number;
   readonly counters: readonly number[] | undefined;
+  readonly changes: readonly ChangeEntry[];
 }
 
 export class PolicyTableReader {
@@ -156,7 +158,11 @@ export class PolicyTableReader {
       cache.versionReads++;
       try {
         const item = (await this.reads.item(versionKey(shard))) as Record<string, unknown> | undefined;
-        const poll: VersionPoll = { sentAt, counters: item ? versionCounters(item) : undefined };
+        const poll: VersionPoll = {
+          sentAt,
+          counters: item ? versionCounters(item) : undefined,
+          changes: item ? changeEntries(item, POLICY_VERSION.changes) : [],
+        };
         this.lastPoll = poll;
         if (poll.counters && !cache.sharedBreakers) this.confirm(poll);
         return poll;
@@ -168,19 +174,50 @@ export class PolicyTableReader {
   }
 
   /**
-   * One poll revalidates every table copy whose service's counter has not moved: as of the read's
-   * sending, less the lag of an eventually consistent read.
+   * One poll revalidates every table copy whose service's counter has not moved, and brings up to date
+   * every one whose changes since the value it was filed under the version item carries (no Query):
+   * as of the read's sending, less the lag of an eventually consistent read.
    */
   private confirm(poll: VersionPoll): void {
     const asOf = poll.sentAt - VERSION_READ_LAG_MS;
     for (const [service, entry] of this.cache.entries) {
-      if (entry.policy.origin !== 'table' || entry.bucketSeen !== poll.counters?.[bucketOf(service)]) continue;
+      const b = bucketOf(service);
+      const current = poll.counters?.[b];
+      if (entry.policy.origin !== 'table' || entry.bucketSeen === undefined || current === undefined) continue;
+      if (entry.bucketSeen !== current) {
+        this.catchUp(service, entry, POLICY_VERSION.counter(b), current, poll.changes, asOf);
+        continue;
+      }
       if (entry.policy.loadedAt >= asOf) continue;
       entry.policy = { ...entry.policy, loadedAt: asOf };
       entry.retryAfter = 0;
       entry.failing = false;
       entry.throttled = 0;
     }
+  }
+
+  /**
+   * The copy with the changes the version item carries since its value applied, filed under `current`.
+   * Not for a copy holding a malformed item (its last good version and a refused deny's stand-in are
+   * the Query's to work out): that one, like a copy the changes do not reach, is queried.
+   */
+  private catchUp(
+    service: string,
+    entry: CacheEntry,
+    counter: string,
+    current: number,
+    entries: readonly ChangeEntry[],
+    asOf: number,
+  ): void {
+    const changes =
+      entries.length &&
+      entry.reported.size === 0 &&
+      changesSince(entries, counter, service, entry.bucketSeen!, current);
+    if (!changes) return;
+    const own = [...entry.policy.items.values()].filter((item) => item.pk === service);
+    const copy = this.cache.copyOf(service, applyChanges(own, changes), 'table', asOf, entry);
+    copy.bucketSeen = current;
+    this.cache.entries.set(service, copy);
   }
 }
 

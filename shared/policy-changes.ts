@@ -1,0 +1,92 @@
+/**
+ * The last policy changes, carried in the version item itself (`POLICY_VERSION.changes`), so a sandbox
+ * that sees a bucket move can take the changed items from the read it makes anyway instead of querying
+ * the changed partition: after a change to a service every sandbox touches, that Query from every
+ * sandbox within one TTL is what a partition cannot serve (docs/scale.md, "A policy change").
+ *
+ * Each bump that knows its changed items adds one entry: its mark, the value each bucket it moved held
+ * before it, and each changed item's value as read after that previous value (absent: deleted). A reader
+ * whose copy of a service is filed under value `v` of its bucket follows the entries from `v` to the
+ * bucket's current value and applies the service's changes; where the chain breaks (an entry dropped for
+ * size, a bump that carried none), it queries as before. Pure: the writer reads and writes
+ * (policy-version.ts), the reader applies (functions/mesh/policy/policy-table-reader.ts).
+ */
+
+/** One changed item: its key, and its value after the change (undefined = deleted). */
+export interface PolicyChange {
+  readonly pk: string;
+  readonly sk: string;
+  readonly item?: Readonly<Record<string, unknown>>;
+}
+
+/** One bump's entry: the mark it set, each moved bucket's value before it (by attribute name), its changes. */
+export interface ChangeEntry {
+  readonly mark: number;
+  readonly prev: Readonly<Record<string, number>>;
+  readonly changes: readonly PolicyChange[];
+}
+
+/** What the entries may take of the version item, as JSON: the item stays one 4 KB read unit. */
+export const CHANGES_MAX_BYTES = 2_000;
+
+/** The changes of the version item (plain JSON); anything malformed is no change known (the reader queries). */
+export function changeEntries(item: Readonly<Record<string, unknown>>, attribute: string): ChangeEntry[] {
+  const list = item[attribute];
+  if (!Array.isArray(list)) return [];
+  return list.filter(isEntry);
+}
+
+function isEntry(v: unknown): v is ChangeEntry {
+  const e = v as ChangeEntry | undefined;
+  return (
+    typeof e?.mark === 'number' &&
+    typeof e.prev === 'object' &&
+    e.prev !== null &&
+    Array.isArray(e.changes) &&
+    e.changes.every((c) => typeof c?.pk === 'string' && typeof c.sk === 'string')
+  );
+}
+
+/**
+ * The changes to `service` from bucket value `seen` to `current` (the bucket's attribute `counter`), in
+ * order; undefined when the entries do not lead there.
+ */
+export function changesSince(
+  entries: readonly ChangeEntry[],
+  counter: string,
+  service: string,
+  seen: number,
+  current: number,
+): PolicyChange[] | undefined {
+  const out: PolicyChange[] = [];
+  for (let at = seen, steps = 0; at !== current; steps++) {
+    const next = entries.find((e) => e.prev[counter] === at);
+    if (!next || steps > entries.length) return undefined;
+    for (const c of next.changes) if (c.pk === service) out.push(c);
+    at = next.mark;
+  }
+  return out;
+}
+
+/** `items` (one partition's, plain JSON) with `changes` applied in order, by sort key. */
+export function applyChanges(items: readonly unknown[], changes: readonly PolicyChange[]): unknown[] {
+  const bySk = new Map<string, unknown>();
+  for (const i of items) bySk.set(String((i as { sk?: unknown }).sk), i);
+  for (const c of changes) {
+    if (c.item) bySk.set(c.sk, c.item);
+    else bySk.delete(c.sk);
+  }
+  return [...bySk.values()];
+}
+
+/** The entries after `entry` is added: the newest first kept while they fit CHANGES_MAX_BYTES. */
+export function withEntry(entries: readonly ChangeEntry[], entry: ChangeEntry): ChangeEntry[] {
+  const out: ChangeEntry[] = [];
+  let bytes = 2;
+  for (const e of [entry, ...[...entries].reverse()]) {
+    bytes += JSON.stringify(e).length + 1;
+    if (bytes > CHANGES_MAX_BYTES) break;
+    out.unshift(e);
+  }
+  return out;
+}

@@ -1,0 +1,191 @@
+/**
+ * A bump that carries its changes (shared/policy-changes.ts): caches take a changed item from the version
+ * read they make anyway, without querying the changed partition, and still honour a deny within TTL + 1 s;
+ * where the version cannot carry the change (too big, two writers at once, a malformed item), they end up
+ * with what a Query would have given them. The local endpoint's DynamoDB (dynalite with its transactions)
+ * on 127.0.0.1, the real SDK client, caches with their own clocks.
+ */
+
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AwsClients } from '../../cli/aws-clients';
+import { planAllow, planDeny, type RawItem } from '../../cli/policy-plan';
+import { applyPlan, scanPolicy } from '../../cli/policy-store';
+import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
+import { versionWriter } from '../../functions/control/version-writer';
+import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
+import { createPolicyTable, type DynamoBackend, startDynamo } from '../../local/endpoint/dynamodb';
+import { bumpPolicyVersion } from '../../shared/policy-version';
+
+const TABLE = 'shop-policy';
+const TTL = 5_000;
+const stamp = { updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'test' };
+const svc = (pk: string) => ({ pk, sk: 'service', functionName: `shop-${pk}`, alias: 'live', managedBy: 'deploy' });
+const allow = (pk: string, source: string) => ({ pk, sk: `allow#${source}`, source, managedBy: 'deploy' });
+
+describe('policy version: bumps that carry their changes', () => {
+  let server: Server;
+  let dynamo: DynamoBackend;
+  let client: DynamoDBClient;
+  const clock = { t: 1_700_000_000_000 };
+  const clients = { dynamo: async () => client } as unknown as AwsClients;
+
+  before(async () => {
+    dynamo = startDynamo();
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => void dynamo.handle(req, Buffer.concat(chunks), res));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
+    client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    await createPolicyTable(url, TABLE);
+    const items = [
+      svc('payments'),
+      svc('orders'),
+      svc('audit'),
+      allow('payments', 'orders'),
+      allow('payments', 'audit'),
+    ];
+    const event: MeshPolicyEvent = {
+      RequestType: 'Create',
+      ResourceProperties: { TableName: TABLE, Items: JSON.stringify(items) },
+    };
+    await seed(client, event, () => undefined);
+  });
+
+  after(async () => {
+    client.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await dynamo.close();
+  });
+
+  /** Caches that read payments from the table, warmed at staggered moments over one TTL. */
+  async function warmCaches(n: number): Promise<PolicyCache[]> {
+    const caches: PolicyCache[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = new PolicyCache({
+        tableName: TABLE,
+        snapshotPath: null,
+        ttlMs: TTL,
+        now: () => clock.t,
+        client,
+        random: () => i / n,
+        log: () => undefined,
+      });
+      assert.equal((await c.get('payments')).origin, 'table');
+      caches.push(c);
+      clock.t += Math.floor(TTL / n);
+    }
+    return caches;
+  }
+
+  /** Calls on every cache for TTL + 1 s; each cache's ms until it decided as `expect` says (NaN: never). */
+  async function seenWithin(caches: PolicyCache[], source: string, expect: boolean): Promise<number[]> {
+    const changedAt = clock.t;
+    const seen = caches.map(() => Number.NaN);
+    for (let step = 0; step <= (TTL + 1_000) / 250; step++) {
+      for (const [i, c] of caches.entries()) {
+        const at = c.now();
+        const allowed = c.authorize(await c.get('payments'), source, at).allowed;
+        if (Number.isNaN(seen[i]) && allowed === expect) seen[i] = at - changedAt;
+        if (!Number.isNaN(seen[i])) assert.equal(allowed, expect, `cache ${i} went back`);
+      }
+      await Promise.all(caches.map((c) => c.settled()));
+      clock.t += 250;
+    }
+    return seen;
+  }
+
+  const queries = (caches: PolicyCache[]) => caches.map((c) => c.tableReads);
+  const within = (ms: number[]) => ms.every((m) => m <= TTL + 1_000);
+
+  it('an operator deny reaches every cache within TTL + 1 s, and none queries payments for it', async () => {
+    const caches = await warmCaches(6);
+    const before = queries(caches);
+    const existing = (await scanPolicy(clients, TABLE)) as RawItem[];
+    await applyPlan(clients, TABLE, planDeny(existing, 'orders', 'payments', stamp, 'incident'));
+    const seen = await seenWithin(caches, 'orders', false);
+    assert.ok(within(seen), `every cache refused orders within TTL + 1 s: ${seen.join(', ')} ms`);
+    assert.deepEqual(queries(caches), before, 'the deny came with the version read');
+    // Lifted again, the same way.
+    const now = (await scanPolicy(clients, TABLE)) as RawItem[];
+    await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp));
+    const lifted = await seenWithin(caches, 'orders', true);
+    assert.ok(within(lifted), `every cache allowed orders again within TTL + 1 s: ${lifted.join(', ')} ms`);
+    assert.deepEqual(queries(caches), before);
+  });
+
+  it('two writers at once: the second bump is read again after the first, and every cache has both changes', async () => {
+    const caches = await warmCaches(4);
+    const existing = (await scanPolicy(clients, TABLE)) as RawItem[];
+    await Promise.all([
+      applyPlan(clients, TABLE, planDeny(existing, 'orders', 'payments', stamp, 'one')),
+      applyPlan(clients, TABLE, planDeny(existing, 'audit', 'payments', stamp, 'two')),
+    ]);
+    const orders = await seenWithin(caches, 'orders', false);
+    const audit = await seenWithin(caches, 'audit', false);
+    assert.ok(within(orders) && within(audit), `orders ${orders.join(', ')} ms; audit ${audit.join(', ')} ms`);
+    const now = (await scanPolicy(clients, TABLE)) as RawItem[];
+    await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp));
+    await applyPlan(
+      clients,
+      TABLE,
+      planAllow((await scanPolicy(clients, TABLE)) as RawItem[], 'audit', 'payments', stamp),
+    );
+  });
+
+  it('a change too big to carry: the caches query payments, and see it', async () => {
+    const caches = await warmCaches(3);
+    const before = queries(caches);
+    // Two denies with long reasons, written and bumped together: over what the version item may carry.
+    const reason = 'x'.repeat(1_000);
+    for (const source of ['orders', 'billing']) {
+      await client.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: {
+            pk: { S: 'payments' },
+            sk: { S: `deny#${source}` },
+            source: { S: source },
+            reason: { S: reason },
+            managedBy: { S: 'operator' },
+          },
+        }),
+      );
+    }
+    const keys = ['orders', 'billing'].map((source) => ({ pk: 'payments', sk: `deny#${source}` }));
+    await bumpPolicyVersion(versionWriter(client), TABLE, ['payments'], { keys });
+    const seen = await seenWithin(caches, 'orders', false);
+    assert.ok(within(seen), `every cache refused orders within TTL + 1 s: ${seen.join(', ')} ms`);
+    assert.ok(
+      queries(caches).every((q, i) => q > before[i]!),
+      'each cache queried payments',
+    );
+    const now = (await scanPolicy(clients, TABLE)) as RawItem[];
+    await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp));
+    await seenWithin(caches, 'orders', true);
+  });
+
+  it('a malformed deny carried in the version fails closed, as it does when queried', async () => {
+    const caches = await warmCaches(3);
+    // A raw write, as another tool makes it: the deny names another source than its sort key.
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { pk: { S: 'payments' }, sk: { S: 'deny#audit' }, source: { S: 'someone-else' } },
+      }),
+    );
+    await bumpPolicyVersion(versionWriter(client), TABLE, ['payments'], {
+      keys: [{ pk: 'payments', sk: 'deny#audit' }],
+    });
+    const seen = await seenWithin(caches, 'audit', false);
+    assert.ok(within(seen), `every cache refused audit within TTL + 1 s: ${seen.join(', ')} ms`);
+  });
+});
