@@ -6,15 +6,13 @@
  * once more) and any other (a raw PutItem: the stream's bump only). Every version item written is a
  * record too, which the bumper is invoked with and bumps nothing for.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../cli/aws-clients';
 import { planDeny, type RawItem } from '../../cli/policy-plan';
 import { applyPlan, scanPolicy } from '../../cli/policy-store';
 import { bumpForStream, type PolicyStreamEvent } from '../../functions/control/policy-stream';
 import { versionWriter } from '../../functions/control/version-writer';
-import { createPolicyTable, startDynamo } from '../../local/endpoint/dynamodb';
+import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
 import { TableStreams } from '../../local/endpoint/table-streams';
 import { POLICY_VERSION } from '../../shared/names';
 import { versionKey } from '../../shared/policy-version';
@@ -38,14 +36,8 @@ const STREAM = `arn:aws:dynamodb:us-east-1:000000000000:table/${TABLE}/stream/19
 
 export async function measureBumper(writer: 'cli' | 'raw', changes = 10): Promise<BumperCost> {
   const streams = new TableStreams();
-  const dynamo = startDynamo({ streams: streams.in('us-east-1') });
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void dynamo.handle(req, Buffer.concat(chunks), res));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dynamo = await serveDynamo({ streams: streams.in('us-east-1') });
+  const { url } = dynamo;
   const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
   const client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
   try {
@@ -86,8 +78,6 @@ export async function measureBumper(writer: 'cli' | 'raw', changes = 10): Promis
   } finally {
     streams.close();
     client.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
     await dynamo.close();
   }
 }

@@ -13,7 +13,7 @@ import { seed } from '../../functions/control/policy-seeder';
 import { versionWriter } from '../../functions/control/version-writer';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
-import { createPolicyTable, seedItems, startDynamo } from '../../local/endpoint/dynamodb';
+import { createPolicyTable, seedItems, serveDynamo } from '../../local/endpoint/dynamodb';
 import type { PolicyItem } from '../../shared/policy';
 import { bumpPolicyVersion } from '../../shared/policy-version';
 import { METRIC_DIMENSIONS, type MetricDimensions } from '../../shared/telemetry/metric-dimensions';
@@ -160,13 +160,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const callEvery = opts.callEveryMs ?? 1_000;
   const ttlMs = opts.ttlMs ?? 5_000;
   const table = 'scale-policy';
-  const dynamo = startDynamo();
-  const db = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void dynamo.handle(req, Buffer.concat(chunks), res));
-  });
-  const dbPort = await listen(db);
+  const db = await serveDynamo();
+  const dbPort = Number(new URL(db.url).port);
   const clock = { t: 1_700_000_000_000 };
   const proxy = readCounter(dbPort, () => clock.t);
   const proxyPort = await listen(proxy.server);
@@ -279,8 +274,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   } finally {
     admin.destroy();
     await close(proxy.server);
-    await close(db);
-    await dynamo.close();
+    await db.close();
   }
 }
 

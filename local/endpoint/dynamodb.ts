@@ -7,7 +7,14 @@
  * Plus the helpers the local mesh needs: create the policy table, batch-seed items.
  */
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
@@ -164,6 +171,25 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
     close() {
       // dynalite's close() closes its store after the HTTP server; ours never listened, so ignore that error.
       return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The embedded DynamoDB alone on a port of 127.0.0.1 (tests, benches): its URL, and how to stop it. */
+export async function serveDynamo(options: DynamoOptions = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const dynamo = startDynamo(options);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => void dynamo.handle(req, Buffer.concat(chunks), res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await dynamo.close();
     },
   };
 }

@@ -8,13 +8,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { bumpForStream, changedServices, type PolicyStreamEvent } from '../../functions/control/policy-stream';
 import { versionWriter } from '../../functions/control/version-writer';
-import { createPolicyTable, type DynamoBackend, startDynamo } from '../../local/endpoint/dynamodb';
+import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
 import { TableStreams } from '../../local/endpoint/table-streams';
 import { unmarshallItem } from '../../shared/attribute-value';
 import { POLICY_VERSION } from '../../shared/names';
@@ -26,8 +24,7 @@ const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 const key = (pk: string, sk: string) => ({ pk: { S: pk }, sk: { S: sk } });
 
 describe('policy stream: any writer bumps the policy version', () => {
-  let server: Server;
-  let dynamo: DynamoBackend;
+  let dynamo: Awaited<ReturnType<typeof serveDynamo>>;
   let client: DynamoDBClient;
   const streams = new TableStreams();
   const batches: PolicyStreamEvent[] = [];
@@ -38,14 +35,8 @@ describe('policy stream: any writer bumps the policy version', () => {
   };
 
   before(async () => {
-    dynamo = startDynamo({ streams: streams.in('us-east-1') });
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => void dynamo.handle(req, Buffer.concat(chunks), res));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    dynamo = await serveDynamo({ streams: streams.in('us-east-1') });
+    const { url } = dynamo;
     client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
     await createPolicyTable(url, TABLE);
     streams.declare(TABLE, STREAM, 'KEYS_ONLY', 'us-east-1');
@@ -63,8 +54,6 @@ describe('policy stream: any writer bumps the policy version', () => {
   after(async () => {
     streams.close();
     client.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
     await dynamo.close();
   });
 

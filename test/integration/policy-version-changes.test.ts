@@ -7,8 +7,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../cli/aws-clients';
@@ -16,9 +14,10 @@ import { planAllow, planDeny, type RawItem } from '../../cli/policy-plan';
 import { applyPlan, scanPolicy } from '../../cli/policy-store';
 import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
 import { versionWriter } from '../../functions/control/version-writer';
-import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
-import { createPolicyTable, type DynamoBackend, startDynamo } from '../../local/endpoint/dynamodb';
+import type { PolicyCache } from '../../functions/mesh/policy/policy-cache';
+import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
 import { bumpPolicyVersion } from '../../shared/policy-version';
+import { policyFleet } from '../support/policy-fleet';
 
 const TABLE = 'shop-policy';
 const TTL = 5_000;
@@ -27,21 +26,14 @@ const svc = (pk: string) => ({ pk, sk: 'service', functionName: `shop-${pk}`, al
 const allow = (pk: string, source: string) => ({ pk, sk: `allow#${source}`, source, managedBy: 'deploy' });
 
 describe('policy version: bumps that carry their changes', () => {
-  let server: Server;
-  let dynamo: DynamoBackend;
+  let dynamo: Awaited<ReturnType<typeof serveDynamo>>;
   let client: DynamoDBClient;
   const clock = { t: 1_700_000_000_000 };
   const clients = { dynamo: async () => client } as unknown as AwsClients;
 
   before(async () => {
-    dynamo = startDynamo();
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => void dynamo.handle(req, Buffer.concat(chunks), res));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    dynamo = await serveDynamo();
+    const { url } = dynamo;
     const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
     client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
     await createPolicyTable(url, TABLE);
@@ -61,50 +53,14 @@ describe('policy version: bumps that carry their changes', () => {
 
   after(async () => {
     client.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
     await dynamo.close();
   });
 
-  /** Caches that read payments from the table, warmed at staggered moments over one TTL. */
-  async function warmCaches(n: number): Promise<PolicyCache[]> {
-    const caches: PolicyCache[] = [];
-    for (let i = 0; i < n; i++) {
-      const c = new PolicyCache({
-        tableName: TABLE,
-        snapshotPath: null,
-        ttlMs: TTL,
-        now: () => clock.t,
-        client,
-        random: () => i / n,
-        log: () => undefined,
-      });
-      assert.equal((await c.get('payments')).origin, 'table');
-      caches.push(c);
-      clock.t += Math.floor(TTL / n);
-    }
-    return caches;
-  }
-
-  /** Calls on every cache for TTL + 1 s; each cache's ms until it decided as `expect` says (NaN: never). */
-  async function seenWithin(caches: PolicyCache[], source: string, expect: boolean): Promise<number[]> {
-    const changedAt = clock.t;
-    const seen = caches.map(() => Number.NaN);
-    for (let step = 0; step <= (TTL + 1_000) / 250; step++) {
-      for (const [i, c] of caches.entries()) {
-        const at = c.now();
-        const allowed = c.authorize(await c.get('payments'), source, at).allowed;
-        if (Number.isNaN(seen[i]) && allowed === expect) seen[i] = at - changedAt;
-        if (!Number.isNaN(seen[i])) assert.equal(allowed, expect, `cache ${i} went back`);
-      }
-      await Promise.all(caches.map((c) => c.settled()));
-      clock.t += 250;
-    }
-    return seen;
-  }
+  const fleet = policyFleet({ table: TABLE, client: { send: (c) => client.send(c as never) }, clock, ttlMs: TTL });
+  const { seenWithin, within } = fleet;
+  const warmCaches = (n: number) => fleet.warm(n);
 
   const queries = (caches: PolicyCache[]) => caches.map((c) => c.tableReads);
-  const within = (ms: number[]) => ms.every((m) => m <= TTL + 1_000);
 
   it('an operator deny reaches every cache within TTL + 1 s, and none queries payments for it', async () => {
     const caches = await warmCaches(6);

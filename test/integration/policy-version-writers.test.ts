@@ -15,10 +15,11 @@ import type { AwsClients } from '../../cli/aws-clients';
 import { planAllow, planDelete, planDeny, type RawItem } from '../../cli/policy-plan';
 import { applyPlan, scanPolicy } from '../../cli/policy-store';
 import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
-import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
+import type { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { createPolicyTable } from '../../local/endpoint/dynamodb';
 import { POLICY_VERSION } from '../../shared/names';
 import { versionKey } from '../../shared/policy-version';
+import { policyFleet } from '../support/policy-fleet';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
@@ -56,24 +57,12 @@ describe('policy version: every writer bumps it, every cache sees the change wit
     await new Promise<void>((r) => db.close(() => r()));
   });
 
-  /** Caches warmed at staggered moments across one TTL, each with its own offset on the shared clock. */
+  const fleet = policyFleet({ table: TABLE, client: { send: (c) => client.send(c as never) }, clock, ttlMs: TTL });
+  const { seenWithin, within } = fleet;
+
+  /** Caches warmed over one TTL; a full revalidation round without any change reads no Query. */
   async function warmCaches(n: number): Promise<PolicyCache[]> {
-    const caches: PolicyCache[] = [];
-    for (let i = 0; i < n; i++) {
-      const c = new PolicyCache({
-        tableName: TABLE,
-        snapshotPath: null,
-        ttlMs: TTL,
-        now: () => clock.t,
-        client,
-        random: () => i / n,
-        log: () => undefined,
-      });
-      assert.equal((await c.get('payments')).origin, 'table');
-      caches.push(c);
-      clock.t += Math.floor(TTL / n);
-    }
-    // A full revalidation round without any change: version reads only, no Query.
+    const caches = await fleet.warm(n);
     clock.t += TTL;
     const before = caches.map((c) => c.tableReads);
     for (const c of caches) await c.refresh('payments');
@@ -84,25 +73,6 @@ describe('policy version: every writer bumps it, every cache sees the change wit
     );
     return caches;
   }
-
-  /** Calls on every cache for TTL + 1 s after the change; true once each authorizes as `expect` says. */
-  async function seenWithin(caches: PolicyCache[], source: string, expect: boolean): Promise<number[]> {
-    const changedAt = clock.t;
-    const seenAfter: number[] = caches.map(() => Number.NaN);
-    for (let step = 0; step <= (TTL + 1_000) / 250; step++) {
-      for (const [i, c] of caches.entries()) {
-        const at = c.now();
-        const decision = c.authorize(await c.get('payments'), source, at);
-        if (Number.isNaN(seenAfter[i]) && decision.allowed === expect) seenAfter[i] = at - changedAt;
-        if (!Number.isNaN(seenAfter[i])) assert.equal(decision.allowed, expect, `cache ${i} went back`);
-      }
-      await Promise.all(caches.map((c) => c.settled()));
-      clock.t += 250;
-    }
-    return seenAfter;
-  }
-
-  const within = (ms: number[]) => ms.every((m) => m <= TTL + 1_000);
 
   it('the seeder writes the version into every shard', async () => {
     for (const shard of [0, POLICY_VERSION.shards - 1]) {
