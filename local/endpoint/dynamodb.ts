@@ -76,70 +76,91 @@ const EXTENDED = new Set([
 /** Writes answered in two steps (write, then read the item) when they ask for the item on failure. */
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
+/** The embedded dynalite and what answers around it. */
+interface Embedded {
+  readonly handler: Handler;
+  /** dynalite's operations called in process, for the extensions. */
+  readonly call: DynamoCall;
+  readonly protection: DeletionProtection;
+  /** Requests run side by side; a transaction (or a write answered in several steps) runs alone. */
+  readonly lock: ReadWriteLock;
+}
+
+type Dynalite = import('node:http').Server & { close(cb?: (e?: Error) => void): void };
+
 /** Starts the embedded dynalite (or the proxy). */
 export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   if (options.endpoint) return proxyTo(options.endpoint);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (
-    o: Record<string, unknown>,
-  ) => import('node:http').Server & { close(cb?: (e?: Error) => void): void };
+  const dynalite = require('dynalite') as (o: Record<string, unknown>) => Dynalite;
   const ms = options.tableStateMs ?? 0;
   const server = dynalite({ createTableMs: ms, deleteTableMs: ms, updateTableMs: ms });
   const handler = server.listeners('request')[0] as Handler;
-  const call = dynaliteCall(handler);
-  const protection = new DeletionProtection();
-  // Requests run side by side; a transaction (or a write answered in several steps) runs alone.
-  const lock = new ReadWriteLock();
-
-  const extended = async (operation: string, body: Buffer): Promise<DynamoReply | undefined> => {
-    let input: Record<string, unknown>;
-    try {
-      const v = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-      if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined; // dynalite words the error
-      input = v as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
-    switch (operation) {
-      case 'TransactWriteItems':
-        return transactWriteItems(call, input);
-      case 'TransactGetItems':
-        return transactGetItems(call, input);
-      case 'PutItem':
-      case 'UpdateItem':
-      case 'DeleteItem':
-        return input.ReturnValuesOnConditionCheckFailure === undefined
-          ? undefined
-          : writeReturningOnFailure(call, operation, input);
-      default:
-        return protection.handle(call, operation, input);
-    }
+  const embedded: Embedded = {
+    handler,
+    call: dynaliteCall(handler),
+    protection: new DeletionProtection(),
+    lock: new ReadWriteLock(),
   };
-
   return {
     handle(req, body, res) {
-      // dynalite answers other operations with a bare UnknownOperationException; name the operation instead.
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const operation = target.slice(target.indexOf('.') + 1);
-      if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
-        return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID());
-      }
-      if (!EXTENDED.has(operation)) return lock.shared(() => passThrough(handler, req, body, res));
-      const multiStep =
-        operation.startsWith('Transact') ||
-        (WRITES.has(operation) && body.includes('ReturnValuesOnConditionCheckFailure'));
-      const section = multiStep ? lock.exclusive.bind(lock) : lock.shared.bind(lock);
-      return section(async () => {
-        const reply = await extended(operation, body);
-        if (reply) return writeReply(res, reply);
-        await passThrough(handler, req, body, res);
-      });
+      return handleEmbedded(embedded, req, body, res);
     },
     close() {
       // dynalite's close() closes its store after the HTTP server; ours never listened, so ignore that error.
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** One request: refused by name, passed to dynalite, or answered by an extension under the lock it needs. */
+function handleEmbedded(embedded: Embedded, req: IncomingMessage, body: Buffer, res: ServerResponse) {
+  const { handler, lock } = embedded;
+  // dynalite answers other operations with a bare UnknownOperationException; name the operation instead.
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const operation = target.slice(target.indexOf('.') + 1);
+  if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
+    return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID());
+  }
+  if (!EXTENDED.has(operation)) return lock.shared(() => passThrough(handler, req, body, res));
+  const multiStep =
+    operation.startsWith('Transact') || (WRITES.has(operation) && body.includes('ReturnValuesOnConditionCheckFailure'));
+  const section = multiStep ? lock.exclusive.bind(lock) : lock.shared.bind(lock);
+  return section(async () => {
+    const reply = await extendedReply(embedded, operation, body);
+    if (reply) return writeReply(res, reply);
+    await passThrough(handler, req, body, res);
+  });
+}
+
+/** An extension's answer, or undefined to let dynalite answer (and word the error of a body it cannot read). */
+async function extendedReply(
+  { call, protection }: Embedded,
+  operation: string,
+  body: Buffer,
+): Promise<DynamoReply | undefined> {
+  let input: Record<string, unknown>;
+  try {
+    const v = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    input = v as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  switch (operation) {
+    case 'TransactWriteItems':
+      return transactWriteItems(call, input);
+    case 'TransactGetItems':
+      return transactGetItems(call, input);
+    case 'PutItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return input.ReturnValuesOnConditionCheckFailure === undefined
+        ? undefined
+        : writeReturningOnFailure(call, operation, input);
+    default:
+      return protection.handle(call, operation, input);
+  }
 }
 
 /**

@@ -23,12 +23,8 @@ const ALLOWED: ReadonlyMap<string, string> = new Map([
   // Being split by another change.
   ['local/mesh-local.ts deploymentTargets', 'being split'],
   // Not split yet.
-  ['local/endpoint/dynamodb.ts startDynamo', 'not split yet'],
-  ['local/endpoint/invoke.ts invoke', 'not split yet'],
-  ['local/endpoint/server.ts startEndpoint', 'not split yet'],
   ['local/mesh-local.ts startLocalMesh', 'not split yet'],
   ['local/mesh-local.ts startParts', 'not split yet'],
-  ['local/sqs/sqs-api.ts handleSqs', 'not split yet'],
   ['bench/cold-start.bench.ts runColdStartBench', 'not split yet'],
   ['bench/identity.bench.ts runIdentityBench', 'not split yet'],
   ['bench/local-endpoint.bench.ts runLocalEndpointBench', 'not split yet'],
