@@ -26,7 +26,6 @@ const ALLOWED: ReadonlyMap<string, string> = new Map([
   ['local/mesh-local.ts startLocalMesh', 'not split yet'],
   ['local/mesh-local.ts startParts', 'not split yet'],
   ['bench/cold-start.bench.ts runColdStartBench', 'not split yet'],
-  ['bench/identity.bench.ts runIdentityBench', 'not split yet'],
   ['bench/local-endpoint.bench.ts runLocalEndpointBench', 'not split yet'],
   ['bench/local-mesh.bench.ts runLocalMeshBench', 'not split yet'],
   ['bench/runtime.bench.ts perHop', 'not split yet'],
