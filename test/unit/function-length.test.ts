@@ -23,8 +23,6 @@ const ALLOWED: ReadonlyMap<string, string> = new Map([
   // Being split by another change.
   ['local/mesh-local.ts deploymentTargets', 'being split'],
   // Not split yet.
-  ['bench/local-endpoint.bench.ts runLocalEndpointBench', 'not split yet'],
-  ['bench/local-mesh.bench.ts runLocalMeshBench', 'not split yet'],
   ['bench/runtime.bench.ts perHop', 'not split yet'],
 ]);
 
