@@ -7,7 +7,7 @@
  */
 import { issueIdentity, rotateCa } from '../functions/control/ca-issuer';
 import { Identity, TrustBundle } from '../functions/mesh/identity';
-import { type BenchResult, now, stats } from './support/bench-rows';
+import { type BenchResult, now, stats, timeEach } from './support/bench-rows';
 
 /** The budget sign + verify must meet at p50, in ms. */
 export const IDENTITY_HOP_BUDGET_MS = 0.3;
@@ -113,12 +113,7 @@ function firstTokenRow({ orders, payments, payload }: IdentityHop, base: number[
 }
 
 async function loadRow({ ordersSecret }: IdentityHop): Promise<BenchResult> {
-  const loads: number[] = [];
-  for (let i = 0; i < 100; i++) {
-    const t = now();
-    await Identity.create({ read: async () => ordersSecret });
-    loads.push(now() - t);
-  }
+  const loads = await timeEach(100, () => Identity.create({ read: async () => ordersSecret }));
   return {
     name: 'identity load (parse secret)',
     unit: 'ms',

@@ -22,8 +22,6 @@ const ALLOWED: ReadonlyMap<string, string> = new Map([
   ['functions/mesh/aws/aws-wire-client.ts send', 'being split'],
   // Being split by another change.
   ['local/mesh-local.ts deploymentTargets', 'being split'],
-  // Not split yet.
-  ['bench/runtime.bench.ts perHop', 'not split yet'],
 ]);
 
 interface LongFunction {
