@@ -57,6 +57,8 @@ export const LAYER_FILES = {
   'channel.js': ['../../shared/channel.ts'],
   /** The first send to a channel: SQS, SNS or EventBridge on the wire. */
   'channel-transport.js': ['transport/channel-transport.ts'],
+  /** The first send to a channel where the wire does not go: the same message through the AWS SDK. */
+  'channel-sdk.js': ['transport/channel-sdk.ts'],
   /** The first event that may be a batch (SQS, SNS, EventBridge): its records recognised and verified. */
   'event-sources.js': ['async/event-sources.ts'],
   /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */
@@ -103,6 +105,7 @@ const MAY_REPEAT = new Set([
   'functions/mesh/identity/request-binding.ts',
   'functions/mesh/routing/route-headers.ts',
   'functions/mesh/telemetry/monotonic-ms.ts',
+  'functions/mesh/aws/wire-or-sdk.ts',
 ]);
 export type LayerFile = keyof typeof LAYER_FILES;
 

@@ -6,18 +6,13 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { withTraceHeader } from '../../../shared/sdk-trace-header';
-import { configuredEndpoint, LAMBDA, regionOf } from '../aws';
+import type { SdkClientConfig } from '../aws/wire-or-sdk';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
-export function sdkInvokeTransport(
-  client: LambdaClient | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): InvokeTransport {
+/** Through `client` (a test's), else a client made with `config` (aws/wire-or-sdk.ts). */
+export function sdkInvokeTransport(client: LambdaClient | undefined, config?: SdkClientConfig): InvokeTransport {
   const sdk = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-  // Passed explicitly: some SDK releases ignore AWS_ENDPOINT_URL_*.
-  const lambda =
-    client ??
-    new sdk.LambdaClient({ maxAttempts: 1, endpoint: configuredEndpoint(LAMBDA, env), region: regionOf(env) });
+  const lambda = client ?? new sdk.LambdaClient({ ...config, maxAttempts: 1 });
   return {
     async invoke(req: InvokeRequest): Promise<InvokeResponse> {
       // Our subsegment is the parent of the callee's work.
