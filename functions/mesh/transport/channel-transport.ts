@@ -160,8 +160,23 @@ function json(version: '1.0' | '1.1', target: string): Record<string, string> {
   return { 'content-type': `application/x-amz-json-${version}`, 'x-amz-target': target };
 }
 
-/** A query-protocol (SNS) error document as the JSON `awsError` reads: its Code and Message. */
+/**
+ * Publish's modeled errors: the query protocol's code, whose SDK error is named `<code>Exception`
+ * (`Throttled` -> `ThrottledException`, what resilience/retry-decision.ts knows as throttling), and
+ * the one named otherwise. Other codes keep their name, as the SDK keeps them.
+ */
+const SNS_MODELED = new Set(
+  (
+    'AuthorizationError EndpointDisabled InternalError InvalidParameter InvalidSecurity KMSAccessDenied KMSDisabled ' +
+    'KMSInvalidState KMSNotFound KMSOptInRequired KMSThrottling NotFound PlatformApplicationDisabled Throttled'
+  ).split(' '),
+);
+const SNS_RENAMED: Record<string, string> = { ParameterValueInvalid: 'InvalidParameterValueException' };
+
+/** A query-protocol (SNS) error document as the JSON `awsError` reads: the SDK's name and the Message. */
 function queryError(xml: string): string {
   const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
-  return JSON.stringify({ Code: tag('Code'), Message: tag('Message') ?? xml.slice(0, 500) });
+  const code = tag('Code');
+  const name = code && (SNS_RENAMED[code] ?? (SNS_MODELED.has(code) ? `${code}Exception` : code));
+  return JSON.stringify({ Code: name, Message: tag('Message') ?? xml.slice(0, 500) });
 }
