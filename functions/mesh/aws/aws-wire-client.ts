@@ -11,7 +11,7 @@
  * whose close it has not read yet. A request written into such a socket fails with ECONNRESET, which
  * cannot tell "never arrived" from "ran and then lost", so the call's outcome would be unknown.
  */
-import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent } from 'node:https';
 import { envCredentials } from './aws-credentials';
 import type { AwsEnv } from './aws-endpoint';
@@ -75,40 +75,26 @@ export class AwsWireClient {
   }
 
   send(req: AwsWireRequest): Promise<AwsWireResponse> {
+    const o = this.options;
     let headers: Record<string, string>;
     try {
-      headers = this.sign(req);
+      const path = `${this.basePath}${req.path}`;
+      headers = signRequest(
+        { method: req.method, path, query: req.query, headers: { ...req.headers, host: o.url.host }, body: req.body },
+        { region: o.region, service: o.service, credentials: envCredentials(o.env, o.purpose), now: this.now() },
+      ).headers;
     } catch (err) {
       return Promise.reject(err);
     }
+    const query = canonicalQuery(req.query);
     const agent = this.agentNow();
     this.inFlight++;
-    return this.exchange(req, headers, agent).finally(() => {
-      this.inFlight--;
-      this.lastSettledAt = this.now();
-    });
-  }
-
-  /** The headers to send: the request's, signed with the credentials in the environment now. */
-  private sign(req: AwsWireRequest): Record<string, string> {
-    const o = this.options;
-    const path = `${this.basePath}${req.path}`;
-    return signRequest(
-      { method: req.method, path, query: req.query, headers: { ...req.headers, host: o.url.host }, body: req.body },
-      { region: o.region, service: o.service, credentials: envCredentials(o.env, o.purpose), now: this.now() },
-    ).headers;
-  }
-
-  /** One request and its whole answer over `agent`. */
-  private exchange(req: AwsWireRequest, headers: Record<string, string>, agent: Agent): Promise<AwsWireResponse> {
-    const { url } = this.options;
-    const query = canonicalQuery(req.query);
     return new Promise<AwsWireResponse>((resolve, reject) => {
       const r = this.http.request(
         {
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: url.port || undefined,
+          protocol: o.url.protocol,
+          hostname: o.url.hostname,
+          port: o.url.port || undefined,
           path: `${this.basePath}${req.path}${query ? `?${query}` : ''}`,
           method: req.method,
           headers: { ...headers, 'content-length': String(Buffer.byteLength(req.body)) },
@@ -124,32 +110,30 @@ export class AwsWireClient {
           );
         },
       );
-      this.watch(r, req.timeoutMs, reject);
+      r.on('socket', (socket) => {
+        if (this.sockets.has(socket)) return;
+        this.sockets.add(socket);
+        this.connections++;
+      });
+      if (req.timeoutMs !== undefined) {
+        r.setTimeout(req.timeoutMs, () =>
+          r.destroy(
+            Object.assign(new Error(`${o.service} request timed out after ${req.timeoutMs} ms`), {
+              name: 'TimeoutError',
+            }),
+          ),
+        );
+      }
+      r.on('error', (err: NodeJS.ErrnoException) => {
+        // Named as the AWS SDK's HTTP handler names them, so both paths classify alike (a dropped
+        // connection is a timeout, its outcome unknown).
+        if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ETIMEDOUT') err.name = 'TimeoutError';
+        reject(err);
+      });
       r.end(req.body);
-    });
-  }
-
-  /** Counts new connections, times the request out, and names its socket errors as the AWS SDK does. */
-  private watch(r: ClientRequest, timeoutMs: number | undefined, reject: (err: Error) => void): void {
-    r.on('socket', (socket) => {
-      if (this.sockets.has(socket)) return;
-      this.sockets.add(socket);
-      this.connections++;
-    });
-    if (timeoutMs !== undefined) {
-      r.setTimeout(timeoutMs, () =>
-        r.destroy(
-          Object.assign(new Error(`${this.options.service} request timed out after ${timeoutMs} ms`), {
-            name: 'TimeoutError',
-          }),
-        ),
-      );
-    }
-    r.on('error', (err: NodeJS.ErrnoException) => {
-      // Named as the AWS SDK's HTTP handler names them, so both paths classify alike (a dropped
-      // connection is a timeout, its outcome unknown).
-      if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ETIMEDOUT') err.name = 'TimeoutError';
-      reject(err);
+    }).finally(() => {
+      this.inFlight--;
+      this.lastSettledAt = this.now();
     });
   }
 
