@@ -55,10 +55,11 @@ export const LAYER_FILES = {
   ],
   /** The first send to a channel, or the first batch of channel records: the channels' declarations. */
   'channel.js': ['../../shared/channel.ts'],
-  /** The first send to a channel: SQS, SNS or EventBridge on the wire. */
+  /**
+   * The first send to a channel: SQS, SNS or EventBridge on the wire, or through the SDK's clients (which
+   * the Lambda runtime provides; they are required only on that path).
+   */
   'channel-transport.js': ['transport/channel-transport.ts'],
-  /** The first send to a channel where the wire does not go: the same message through the AWS SDK. */
-  'channel-sdk.js': ['transport/channel-sdk.ts'],
   /** The first event that may be a batch (SQS, SNS, EventBridge): its records recognised and verified. */
   'event-sources.js': ['async/event-sources.ts'],
   /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */

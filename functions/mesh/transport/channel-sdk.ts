@@ -1,13 +1,13 @@
 /**
  * `mesh.send` to a channel through the AWS SDK, where the wire path does not go (aws/wire-or-sdk.ts:
  * FIPS or dual-stack endpoints, container credentials, other partitions): the same message
- * (channel-transport.ts `channelMessage`) sent with SendMessage, Publish or PutEvents. The clients come
+ * (channel-message.ts) sent with SendMessage, Publish or PutEvents. The clients come
  * with the Lambda Node.js runtime and are required here, on the first send: the layer bundles none. Their
  * own retries are off (maxAttempts 1): the mesh retries with its budget and backoff.
  */
 import type { ChannelTarget } from '../../../shared/channel';
 import type { SdkClientConfig } from '../aws/wire-or-sdk';
-import { channelMessage, checkPutEvents } from './channel-transport';
+import { channelMessage, checkPutEvents } from './channel-message';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 /** A channel's SDK client and the command that sends one message. */
