@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { CodeDeployClient, CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CancelRotateSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { withTraceHeader } from '../shared/sdk-trace-header';
 import { assemblyScope } from './assembly/cloud-assembly';
 import {
   type ApplyOptions,
@@ -301,9 +302,12 @@ function startQueueWork(parts: Parts, options: LocalMeshOptions, log: (line: str
   parts.poller = new EventSourcePoller({
     queues: parts.queues,
     log,
-    invoke: async (functionName, qualifier, payload) => {
+    invoke: async (functionName, qualifier, payload, traceHeader) => {
       const out = await lambda().send(
-        new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: payload }),
+        withTraceHeader(
+          new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: payload }),
+          traceHeader,
+        ),
       );
       return { functionError: out.FunctionError, payload: out.Payload ?? new Uint8Array() };
     },

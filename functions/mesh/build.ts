@@ -55,7 +55,10 @@ export const LAYER_FILES = {
   ],
   /** The first send to a channel, or the first batch of channel records: the channels' declarations. */
   'channel.js': ['../../shared/channel.ts'],
-  /** The first send to a channel: SQS, SNS or EventBridge on the wire. */
+  /**
+   * The first send to a channel: SQS, SNS or EventBridge on the wire, or through the SDK's clients (which
+   * the Lambda runtime provides; they are required only on that path).
+   */
   'channel-transport.js': ['transport/channel-transport.ts'],
   /** The first event that may be a batch (SQS, SNS, EventBridge): its records recognised and verified. */
   'event-sources.js': ['async/event-sources.ts'],
@@ -103,6 +106,7 @@ const MAY_REPEAT = new Set([
   'functions/mesh/identity/request-binding.ts',
   'functions/mesh/routing/route-headers.ts',
   'functions/mesh/telemetry/monotonic-ms.ts',
+  'functions/mesh/aws/wire-or-sdk.ts',
 ]);
 export type LayerFile = keyof typeof LAYER_FILES;
 
