@@ -284,4 +284,10 @@ export interface PolicySnapshot {
   readonly mesh: string;
   readonly generatedAt: string;
   readonly items: readonly unknown[];
+  /**
+   * Synth's seal over `items` (shared/snapshot-seal.ts), written after it checked each of them: the
+   * runtime uses sealed items as they are. Absent (a snapshot made by hand or by a test): each item is
+   * checked as a table item is.
+   */
+  readonly itemsDigest?: string;
 }

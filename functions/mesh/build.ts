@@ -93,6 +93,7 @@ const MAY_REPEAT = new Set([
   'shared/policy-rules.ts',
   'shared/deploy-check.ts',
   'functions/mesh/policy/policy-snapshot.ts',
+  'shared/snapshot-seal.ts',
   'functions/mesh/policy-decision.ts',
   'functions/mesh/policy/effective-policy.ts',
   'shared/traffic-precedence.ts',
