@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { issueIdentity, rotateCa } from '../functions/control/ca-issuer';
 import { LAYER } from '../shared/names';
+import { sealSnapshot } from '../shared/snapshot-seal';
 import { exampleAssemblies } from '../test/support/example-assembly';
 import { startAwsStandIn } from './support/aws-stand-in';
 import { type BenchResult, one, stats } from './support/bench-rows';
@@ -200,7 +201,8 @@ class ColdBench {
   readonly staleSnapshot = () => this.snapshotAt(new Date(0));
 
   private snapshotAt(generatedAt: Date): void {
-    const snapshot = { mesh: 'bench', generatedAt: generatedAt.toISOString(), items: POLICY_ITEMS };
+    // Sealed, as synth writes it (shared/snapshot-seal.ts): the items synth checked.
+    const snapshot = sealSnapshot({ mesh: 'bench', generatedAt: generatedAt.toISOString(), items: POLICY_ITEMS });
     writeFileSync(this.snapshot, JSON.stringify(snapshot));
   }
 

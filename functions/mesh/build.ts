@@ -40,8 +40,8 @@ export const BUNDLE_OPTIONS = {
 export const LAYER_FILES = {
   /**
    * Every wrapped function, at init and on its first request: the exports, the error classes, the local
-   * endpoint, the handler loader, and the inbound check (metadata, the policy cache and snapshot, the
-   * item check and decision, telemetry, the runtime). One file: each of them runs on every cold start.
+   * endpoint, the handler loader, and the inbound check (metadata, the policy cache and sealed snapshot,
+   * the admission decision, telemetry, the runtime). One file: each of them runs on every cold start.
    */
   'wrapper.js': ['index.ts', 'errors.ts'],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
@@ -64,7 +64,7 @@ export const LAYER_FILES = {
   'event-sources.js': ['async/event-sources.ts'],
   /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */
   'aws.js': ['aws/index.ts'],
-  /** The first policy table read. */
+  /** The first policy table read, and the item check (table items, a snapshot synth did not seal). */
   'policy-table-query.js': ['policy/policy-table-query.ts'],
   /** Identity on: the identity secret, tokens, certificate checks. */
   'identity.js': ['identity/index.ts'],
@@ -96,6 +96,7 @@ const MAY_REPEAT = new Set([
   'shared/policy-rules.ts',
   'shared/deploy-check.ts',
   'functions/mesh/policy/policy-snapshot.ts',
+  'shared/snapshot-seal.ts',
   'functions/mesh/policy-decision.ts',
   'functions/mesh/policy/effective-policy.ts',
   'shared/traffic-precedence.ts',

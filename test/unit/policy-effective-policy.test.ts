@@ -3,9 +3,10 @@ import { describe, it } from 'node:test';
 import { effectivePolicy, resolveTrafficPolicy } from '../../functions/mesh/policy/effective-policy';
 import { buildServicePolicy, emptyServicePolicy } from '../../functions/mesh/policy/service-policy';
 import { DEFAULTS } from '../../shared/policy';
+import { checkPolicyItem } from '../../shared/policy-item-check';
 
 function policy(items: unknown[]) {
-  return buildServicePolicy('payments', items, { origin: 'table', loadedAt: 0 });
+  return buildServicePolicy('payments', items, { check: checkPolicyItem, origin: 'table', loadedAt: 0 });
 }
 const service = { pk: 'payments', sk: 'service', functionName: 'shop-payments' };
 

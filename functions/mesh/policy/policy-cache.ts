@@ -19,11 +19,18 @@
  */
 import { breakerPartition, ENV } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy-rules';
-import { authorize, type Freshness } from '../policy-decision';
-import type { EffectivePolicy } from './effective-policy';
+import { admit, type Freshness } from '../policy-decision';
+import type { Admission } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
 import type { PolicyTableClient } from './policy-table-query';
-import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
+import {
+  buildServicePolicy,
+  emptyServicePolicy,
+  type InvalidItem,
+  type ItemCheck,
+  type ServicePolicy,
+  sealedItem,
+} from './service-policy';
 
 export type { PolicyTableClient } from './policy-table-query';
 
@@ -108,12 +115,12 @@ export class PolicyCache {
   }
 
   /**
-   * `authorize` with this cache's bound: may `source` call the service of `policy`? `at` is when the
+   * `admit` with this cache's bound: may `source` call the service of `policy`? `at` is when the
    * call started (read it before `get`): a read the call waited for is as fresh as the call, however
-   * long the table took to answer.
+   * long the table took to answer. The traffic policy of an admitted call: policy-decision.ts `authorize`.
    */
-  authorize(policy: ServicePolicy, source: string, at: number = this.now()): EffectivePolicy {
-    return authorize(policy, source, this.freshness(at));
+  authorize(policy: ServicePolicy, source: string, at: number = this.now()): Admission {
+    return admit(policy, source, this.freshness(at));
   }
 
   freshness(at: number = this.now()): Freshness {
@@ -216,6 +223,7 @@ export class PolicyCache {
     }
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
+      check: this.itemCheck(),
       origin: 'table',
       loadedAt: sentAt,
       previous: previous?.policy,
@@ -265,12 +273,21 @@ export class PolicyCache {
     return this.reader(pk);
   }
 
+  /**
+   * The item checker, for table items and a snapshot synth did not seal: in the table reader's file of
+   * the layer, so a request served from a sealed snapshot loads neither.
+   */
+  private itemCheck(): ItemCheck {
+    return (require('./policy-table-query') as typeof import('./policy-table-query')).checkPolicyItem;
+  }
+
   private fromSnapshot(service: string, now: number): Entry | undefined {
     if (this.snapshot === null) this.snapshot = this.readSnapshot();
     const raw = this.snapshot?.byService.get(service);
     if (!raw) return undefined;
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
+      check: this.snapshot!.sealed ? sealedItem : this.itemCheck(),
       origin: 'snapshot',
       // As old as its generation: a deny written after it is not in it. Without a table it is all
       // there is, and never stale.
@@ -283,14 +300,15 @@ export class PolicyCache {
   }
 
   private readSnapshot(): LoadedSnapshot | undefined {
-    if (this.opts.snapshot) return groupSnapshot(this.opts.snapshot);
     const path = this.opts.snapshotPath === undefined ? this.env[ENV.policySnapshot] : this.opts.snapshotPath;
-    if (!path) return undefined;
+    if (!this.opts.snapshot && !path) return undefined;
     try {
-      return loadSnapshot(path);
+      return this.opts.snapshot ? groupSnapshot(this.opts.snapshot) : loadSnapshot(path!);
     } catch (err) {
       this.warn({
-        msg: 'mesh policy: no snapshot; the first call of each service reads the table',
+        msg: this.tableName
+          ? 'mesh policy: no snapshot; the first call of each service reads the table'
+          : 'mesh policy: no snapshot and no policy table; every call is refused',
         error: errorText(err),
       });
       return undefined;

@@ -7,6 +7,10 @@
  * `partitionReader` is what the policy cache requires on its first read: one partition, page by page.
  */
 import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
+
+// Items read from the table are checked with it; so are those of a snapshot synth did not seal.
+export { checkPolicyItem } from '../../../shared/policy-item-check';
+
 import { TABLE } from '../../../shared/names';
 import { type AwsEnv, AwsWireClient, awsJsonCall, awsRoute, configuredEndpoint, DYNAMODB, regionOf } from '../aws';
 
