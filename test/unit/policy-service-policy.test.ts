@@ -116,7 +116,41 @@ describe('buildServicePolicy', () => {
   });
 });
 
+describe('buildServicePolicy on what is not an item', () => {
+  it('reports null, undefined and plain values as not of this service, and keeps nothing of them', () => {
+    const invalid: InvalidItem[] = [];
+    const p = buildServicePolicy('payments', [null, undefined, 7, 'allow#orders'], {
+      origin: 'table',
+      loadedAt: 0,
+      onInvalid: (i) => invalid.push(i),
+    });
+    assert.equal(p.items.size, 0);
+    assert.deepEqual(invalid[0], {
+      service: 'payments',
+      sk: undefined,
+      error: 'undefined/undefined: pk = undefined does not belong to service "payments"',
+      keptLastGood: false,
+    });
+    assert.equal(invalid.length, 4);
+  });
+
+  it('a malformed item of another kind is dropped without denying anyone', () => {
+    const p = buildServicePolicy('payments', [{ pk: 'payments', sk: 'allow#orders', source: 'Not A Name' }], {
+      origin: 'table',
+      loadedAt: 0,
+    });
+    assert.deepEqual([...p.brokenDenies], []);
+    assert.equal(p.allows.size, 0);
+  });
+});
+
 describe('groupSnapshot', () => {
+  it('leaves out null, undefined and plain values, and takes a snapshot without items as empty', () => {
+    const g = groupSnapshot({ mesh: 'shop', items: [undefined, null, 7, { pk: 'orders', sk: 'service' }] } as never);
+    assert.deepEqual([...g.byService.keys()], ['orders']);
+    assert.equal(groupSnapshot({ mesh: 'shop' } as never).byService.size, 0);
+  });
+
   it('groups raw items by service and skips items without a pk', () => {
     const policy = good.filter((i) => i.pk === 'payments');
     const g = groupSnapshot({
