@@ -399,7 +399,7 @@ describe('policy cache snapshot', () => {
     await fromEnv.get('payments');
     await fromEnv.get('orders');
     assert.equal(lines.length, 1, 'one warning for the whole cache');
-    assert.equal(lines[0].msg, 'mesh policy: no snapshot; the first call of each service reads the table');
+    assert.equal(lines[0].msg, 'mesh policy: no snapshot and no policy table; every call is refused');
     const none = new PolicyCache({ env: { MESH_POLICY_SNAPSHOT: missing }, snapshotPath: null, now: () => T0, log });
     await none.get('payments');
     assert.equal(lines.length, 1, 'snapshotPath null: no snapshot, whatever the environment says');

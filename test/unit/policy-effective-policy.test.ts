@@ -118,6 +118,7 @@ describe('effectivePolicy', () => {
 describe('authorize: the decision on a copy no older than the bound', () => {
   const T0 = 1_700_000_000_000;
   const copy = buildServicePolicy('payments', [service, { pk: 'payments', sk: 'allow#orders', source: 'orders' }], {
+    check: checkPolicyItem,
     origin: 'table',
     loadedAt: T0,
   });

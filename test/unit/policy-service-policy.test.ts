@@ -120,6 +120,7 @@ describe('buildServicePolicy on what is not an item', () => {
   it('reports null, undefined and plain values as not of this service, and keeps nothing of them', () => {
     const invalid: InvalidItem[] = [];
     const p = buildServicePolicy('payments', [null, undefined, 7, 'allow#orders'], {
+      check: checkPolicyItem,
       origin: 'table',
       loadedAt: 0,
       onInvalid: (i) => invalid.push(i),
@@ -136,6 +137,7 @@ describe('buildServicePolicy on what is not an item', () => {
 
   it('a malformed item of another kind is dropped without denying anyone', () => {
     const p = buildServicePolicy('payments', [{ pk: 'payments', sk: 'allow#orders', source: 'Not A Name' }], {
+      check: checkPolicyItem,
       origin: 'table',
       loadedAt: 0,
     });
