@@ -17,69 +17,74 @@ import { startEndpoint } from '../local/endpoint';
 import { FunctionRegistry } from '../local/registry/function-registry';
 import { LocalInvoker } from '../local/runtime/invoker';
 import { TestInvoker, TestRegistry } from '../test/integration/local-endpoint-fixture';
-import { type BenchResult, now, stats } from './support/bench-rows';
+import { type BenchResult, type Stats, stats, timeEach } from './support/bench-rows';
 
 /** The endpoint's own share (HTTP + dispatch + validation, no SDK, no worker) at p50, in ms. */
 export const ENDPOINT_ADDED_P50_BUDGET_MS = 2;
-
-async function measure(warmup: number, n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = now();
-    await fn();
-    out.push(now() - t);
-  }
-  return out;
-}
 
 const N = 1000;
 const WARMUP = 100;
 const HELLO = 'exports.handler = async (event) => ({ hello: "world", event });\n';
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
+type Handler = (e: unknown) => Promise<unknown>;
+
+/** N timed calls after WARMUP unmeasured ones. */
+const measure = (fn: () => Promise<unknown>) => timeEach(N, fn, WARMUP);
+
 export async function runLocalEndpointBench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'endpoint-bench-'));
-  writeFileSync(join(dir, 'hello.js'), HELLO);
-  const handler = require(join(dir, 'hello.js')).handler as (e: unknown) => Promise<unknown>;
-  const payload = Buffer.from('{"n":1}');
-  const direct = () => handler(JSON.parse(payload.toString('utf8'))).then((r) => Buffer.from(JSON.stringify(r)));
-  const baseline = stats(await measure(WARMUP, N, direct));
-  const results: BenchResult[] = [];
+  try {
+    writeFileSync(join(dir, 'hello.js'), HELLO);
+    const handler = require(join(dir, 'hello.js')).handler as Handler;
+    const payload = Buffer.from('{"n":1}');
+    const direct = () => handler(JSON.parse(payload.toString('utf8'))).then((r) => Buffer.from(JSON.stringify(r)));
+    const baseline = stats(await measure(direct));
+    return [...(await inProcessBackendRows(handler, payload, baseline)), ...(await workerRows(dir, payload, baseline))];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}-opt`, { recursive: true, force: true });
+  }
+}
 
-  // 1 + 2: the endpoint over an in-process backend.
+/** 1 + 2: the endpoint over an in-process backend, with the SDK and with a bare HTTP client. */
+async function inProcessBackendRows(handler: Handler, payload: Buffer, baseline: Stats): Promise<BenchResult[]> {
   const testRegistry = new TestRegistry();
   testRegistry.add('hello', (e) => handler(e));
   const testInvoker = new TestInvoker(testRegistry);
   const bare = await startEndpoint({ port: 0, registry: testRegistry, invoker: testInvoker });
   const bareClient = new LambdaClient({ endpoint: bare.url, region: 'us-east-1', credentials });
   try {
-    const sdk = await measure(WARMUP, N, async () => {
+    const sdk = await measure(async () => {
       await bareClient.send(new InvokeCommand({ FunctionName: 'hello', Payload: payload }));
       testInvoker.calls.length = 0;
     });
-    results.push({ name: 'endpoint + SDK, in-process backend', unit: 'ms', n: N, mesh: stats(sdk), baseline });
     const url = `${bare.url}/2015-03-31/functions/hello/invocations`;
-    const http = await measure(WARMUP, N, async () => {
+    const http = await measure(async () => {
       const res = await fetch(url, { method: 'POST', body: payload });
       await res.arrayBuffer();
       testInvoker.calls.length = 0;
     });
-    results.push({
-      name: 'endpoint + bare HTTP, in-process',
-      unit: 'ms',
-      n: N,
-      mesh: stats(http),
-      baseline,
-      budget: { of: 'added-p50', max: ENDPOINT_ADDED_P50_BUDGET_MS },
-      note: 'the endpoint alone: loopback HTTP, service dispatch, name/limit/JSON checks, registry lookup',
-    });
+    return [
+      { name: 'endpoint + SDK, in-process backend', unit: 'ms', n: N, mesh: stats(sdk), baseline },
+      {
+        name: 'endpoint + bare HTTP, in-process',
+        unit: 'ms',
+        n: N,
+        mesh: stats(http),
+        baseline,
+        budget: { of: 'added-p50', max: ENDPOINT_ADDED_P50_BUDGET_MS },
+        note: 'the endpoint alone: loopback HTTP, service dispatch, name/limit/JSON checks, registry lookup',
+      },
+    ];
   } finally {
     bareClient.destroy();
     await bare.close();
   }
+}
 
-  // 3 + 4: the local mesh's registry and worker invoker.
+/** 3 + 4: the local mesh's registry and worker invoker, alone and behind the endpoint. */
+async function workerRows(dir: string, payload: Buffer, baseline: Stats): Promise<BenchResult[]> {
   const registry = new FunctionRegistry();
   registry.putFunction({
     name: 'hello',
@@ -99,7 +104,7 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
   const client = new LambdaClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
   try {
     let i = 0;
-    const ipc = await measure(WARMUP, N, () =>
+    const ipc = await measure(() =>
       invoker.invoke({
         functionName: 'hello',
         version: '$LATEST',
@@ -110,19 +115,16 @@ export async function runLocalEndpointBench(): Promise<BenchResult[]> {
         requestId: `bench-${i++}`,
       }),
     );
-    results.push({ name: 'worker invoker alone, warm', unit: 'ms', n: N, mesh: stats(ipc), baseline });
-    const full = await measure(WARMUP, N, () =>
-      client.send(new InvokeCommand({ FunctionName: 'hello', Payload: payload })),
-    );
-    results.push({ name: 'endpoint + SDK + warm worker', unit: 'ms', n: N, mesh: stats(full), baseline });
+    const full = await measure(() => client.send(new InvokeCommand({ FunctionName: 'hello', Payload: payload })));
+    return [
+      { name: 'worker invoker alone, warm', unit: 'ms', n: N, mesh: stats(ipc), baseline },
+      { name: 'endpoint + SDK + warm worker', unit: 'ms', n: N, mesh: stats(full), baseline },
+    ];
   } finally {
     client.destroy();
     await invoker.stop();
     await endpoint.close();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(`${dir}-opt`, { recursive: true, force: true });
   }
-  return results;
 }
 
 if (require.main === module) {

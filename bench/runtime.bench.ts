@@ -44,98 +44,52 @@ function wireTransport(url: string): LambdaInvokeTransport {
   });
 }
 
-async function perHop(): Promise<BenchResult[]> {
-  const devnull = openSync('/dev/null', 'w');
-  const sink = (l: string) => void writeSync(devnull, `${l}\n`);
-  const snapshot = {
-    mesh: 'bench',
-    generatedAt: '',
-    items: [
-      { pk: 'hello', sk: 'service', functionName: 'bench-hello-wrapped' },
-      { pk: 'hello', sk: 'allow#orders', source: 'orders' },
-    ],
-  };
-  const helloFn = async (event: unknown) => ({ hello: (event as { name?: string } | null)?.name ?? 'world' });
-  let server: Awaited<ReturnType<typeof startLambdaInvokeServer>>;
-  const rt = (service: string) =>
-    new MeshRuntime({
-      env: {},
-      config: { meshName: 'bench', service },
-      policy: { snapshot, snapshotPath: null },
-      transport: wireTransport(server!.url),
-      sink,
-      identity: async () => undefined,
-    });
-  let callee!: ReturnType<typeof wrapHandler>;
-  server = await startLambdaInvokeServer({
-    'bench-hello': { versions: { '1': helloFn }, aliases: { live: { version: '1' } } },
-    'bench-hello-wrapped': { versions: { '1': (e, c) => callee(e, c) }, aliases: { live: { version: '1' } } },
+/** A service's mesh runtime in the bench mesh: its policy from a snapshot of `items`, Invoke on the wire. */
+function benchRuntime(
+  url: string,
+  service: string,
+  items: Record<string, unknown>[],
+  sink: (line: string) => void,
+): MeshRuntime {
+  return new MeshRuntime({
+    env: {},
+    config: { meshName: 'bench', service },
+    policy: { snapshot: { mesh: 'bench', generatedAt: '', items }, snapshotPath: null },
+    transport: wireTransport(url),
+    sink,
+    identity: async () => undefined,
   });
-  callee = wrapHandler(rt('hello'), helloFn);
-  const orders = rt('orders');
-  const direct = new LambdaClient(lambdaClientConfig(server.url));
-  const payload = { name: 'mesh', order: 'o-1', items: [1, 2, 3] };
-  const directCall = async () => {
-    const out = await direct.send(
-      new InvokeCommand({
-        FunctionName: 'bench-hello',
-        Qualifier: 'live',
-        Payload: Buffer.from(JSON.stringify(payload)),
-      }),
-    );
-    return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
-  };
-  const meshCall = () => orders.call('hello', payload);
-  // The same signed Invoke the mesh sends, without the mesh: what the mesh itself adds.
-  const bareWire = wireTransport(server.url);
-  const wireCall = async () => {
-    const out = await bareWire.invoke({
-      functionName: 'bench-hello',
-      qualifier: 'live',
-      payload: Buffer.from(JSON.stringify(payload)),
-      clientContext: Buffer.from('{}').toString('base64'),
-      signal: new AbortController().signal,
-    });
-    return JSON.parse(Buffer.from(out.payload).toString('utf8'));
-  };
+}
+
+/** The three ways of one hop to hello on the loopback Invoke server. */
+interface Hop {
+  readonly server: Awaited<ReturnType<typeof startLambdaInvokeServer>>;
+  /** A direct SDK Invoke of the bare function. */
+  readonly directCall: () => Promise<unknown>;
+  /** orders' `call()` to hello, whose function runs behind the mesh wrapper. */
+  readonly meshCall: () => Promise<unknown>;
+  /** The same signed Invoke the mesh sends, without the mesh: what the mesh itself adds. */
+  readonly wireCall: () => Promise<unknown>;
+}
+
+async function perHop(): Promise<BenchResult[]> {
+  const hop = await startHop();
   try {
     for (let i = 0; i < 400; i++) {
-      await directCall();
-      await meshCall();
-      await wireCall();
+      await hop.directCall();
+      await hop.meshCall();
+      await hop.wireCall();
     }
-    // Latency: direct and mesh calls alternate one by one, so bursts of load from other processes on
-    // this shared machine land on both sides alike (blocks of calls made p99 a coin toss).
-    const base: number[] = [];
-    const mesh: number[] = [];
-    const wire: number[] = [];
     const N = 4000;
-    for (let i = 0; i < N; i++) {
-      let t = now();
-      await directCall();
-      base.push(now() - t);
-      t = now();
-      await meshCall();
-      mesh.push(now() - t);
-      t = now();
-      await wireCall();
-      wire.push(now() - t);
-    }
+    const { base, mesh, wire } = await interleaved(hop, N);
     // CPU: per side in blocks (process.cpuUsage cannot split interleaved calls).
-    const cpu = async (fn: () => Promise<unknown>, n: number) => {
-      const c = process.cpuUsage();
-      for (let i = 0; i < n; i++) await fn();
-      const d = process.cpuUsage(c);
-      return (d.user + d.system) / n / 1000;
-    };
-    const cpuBase = await cpu(directCall, 1000);
-    const cpuMesh = await cpu(meshCall, 1000);
-    const n = N;
+    const cpuBase = await cpuPerCall(hop.directCall, 1000);
+    const cpuMesh = await cpuPerCall(hop.meshCall, 1000);
     return [
       {
         name: 'per hop: call()+wrapper vs SDK Invoke',
         unit: 'ms',
-        n,
+        n: N,
         mesh: stats(mesh),
         baseline: stats(base),
         budget: { of: 'added-p50', max: 0.1 },
@@ -143,7 +97,7 @@ async function perHop(): Promise<BenchResult[]> {
       {
         name: 'per hop p99',
         unit: 'ms',
-        n,
+        n: N,
         mesh: stats(mesh),
         baseline: stats(base),
         budget: { of: 'added-p99', max: 0.5 },
@@ -151,7 +105,7 @@ async function perHop(): Promise<BenchResult[]> {
       {
         name: 'per hop: call()+wrapper vs the same wire Invoke',
         unit: 'ms',
-        n,
+        n: N,
         mesh: stats(mesh),
         baseline: stats(wire),
         note: "the mesh's own share: route, policy, breaker, budget, metadata, the callee's wrapper, telemetry",
@@ -159,8 +113,83 @@ async function perHop(): Promise<BenchResult[]> {
       { name: 'per hop CPU per call', unit: 'ms', n: 1000, mesh: one(cpuMesh), baseline: one(cpuBase) },
     ];
   } finally {
-    await server.close();
+    await hop.server.close();
   }
+}
+
+async function startHop(): Promise<Hop> {
+  const devnull = openSync('/dev/null', 'w');
+  const sink = (l: string) => void writeSync(devnull, `${l}\n`);
+  const items = [
+    { pk: 'hello', sk: 'service', functionName: 'bench-hello-wrapped' },
+    { pk: 'hello', sk: 'allow#orders', source: 'orders' },
+  ];
+  const helloFn = async (event: unknown) => ({ hello: (event as { name?: string } | null)?.name ?? 'world' });
+  let callee!: ReturnType<typeof wrapHandler>;
+  const server = await startLambdaInvokeServer({
+    'bench-hello': { versions: { '1': helloFn }, aliases: { live: { version: '1' } } },
+    'bench-hello-wrapped': { versions: { '1': (e, c) => callee(e, c) }, aliases: { live: { version: '1' } } },
+  });
+  const rt = (service: string) => benchRuntime(server.url, service, items, sink);
+  callee = wrapHandler(rt('hello'), helloFn);
+  const orders = rt('orders');
+  const direct = new LambdaClient(lambdaClientConfig(server.url));
+  const payload = { name: 'mesh', order: 'o-1', items: [1, 2, 3] };
+  const bareWire = wireTransport(server.url);
+  return {
+    server,
+    directCall: async () => {
+      const out = await direct.send(
+        new InvokeCommand({
+          FunctionName: 'bench-hello',
+          Qualifier: 'live',
+          Payload: Buffer.from(JSON.stringify(payload)),
+        }),
+      );
+      return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
+    },
+    meshCall: () => orders.call('hello', payload),
+    wireCall: async () => {
+      const out = await bareWire.invoke({
+        functionName: 'bench-hello',
+        qualifier: 'live',
+        payload: Buffer.from(JSON.stringify(payload)),
+        clientContext: Buffer.from('{}').toString('base64'),
+        signal: new AbortController().signal,
+      });
+      return JSON.parse(Buffer.from(out.payload).toString('utf8'));
+    },
+  };
+}
+
+/**
+ * Latency: direct, mesh and wire calls alternate one by one, so bursts of load from other processes on
+ * this shared machine land on every side alike (blocks of calls made p99 a coin toss).
+ */
+async function interleaved(hop: Hop, n: number) {
+  const base: number[] = [];
+  const mesh: number[] = [];
+  const wire: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let t = now();
+    await hop.directCall();
+    base.push(now() - t);
+    t = now();
+    await hop.meshCall();
+    mesh.push(now() - t);
+    t = now();
+    await hop.wireCall();
+    wire.push(now() - t);
+  }
+  return { base, mesh, wire };
+}
+
+/** CPU time (user + system) per call over n calls in a block, ms. */
+async function cpuPerCall(fn: () => Promise<unknown>, n: number): Promise<number> {
+  const c = process.cpuUsage();
+  for (let i = 0; i < n; i++) await fn();
+  const d = process.cpuUsage(c);
+  return (d.user + d.system) / n / 1000;
 }
 
 function routing(): BenchResult {
@@ -197,25 +226,12 @@ async function breakerReaction(): Promise<BenchResult> {
     },
   });
   try {
-    const rt = new MeshRuntime({
-      env: {},
-      config: { meshName: 'bench', service: 'orders' },
-      policy: {
-        snapshot: {
-          mesh: 'bench',
-          generatedAt: '',
-          items: [
-            { pk: 'pay', sk: 'service', functionName: 'bench-pay' },
-            { pk: 'pay', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 1 } },
-            { pk: 'pay', sk: 'route', weights: { '1': 0.9, '2': 0.1 } },
-          ],
-        },
-        snapshotPath: null,
-      },
-      transport: wireTransport(server.url),
-      sink: () => undefined,
-      identity: async () => undefined,
-    });
+    const items = [
+      { pk: 'pay', sk: 'service', functionName: 'bench-pay' },
+      { pk: 'pay', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 1 } },
+      { pk: 'pay', sk: 'route', weights: { '1': 0.9, '2': 0.1 } },
+    ];
+    const rt = benchRuntime(server.url, 'orders', items, () => undefined);
     let failed = 0;
     for (let i = 0; i < 300; i++) await rt.call('pay', { i }).catch(() => failed++);
     return {

@@ -135,107 +135,34 @@ export class MeshDeployment extends Construct {
   constructor(scope: Construct, id: string, props: MeshDeploymentProps) {
     checkOptions(`${scope.node.path}/${id}`, props);
     super(scope, id);
-    const { fn } = props;
-    const mesh = fn.mesh;
-    const a = { ...DEFAULTS, ...props.alarms };
-    const period = props.alarms?.period ?? Duration.minutes(1);
-    const version = fn.version.version;
-    const describe = (what: string) =>
-      `Lambda Mesh ${mesh.meshName}: ${what} of ${fn.service}'s new version (gates its deployments)`;
-    const alarm = (alarmId: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'>) =>
-      new cloudwatch.Alarm(this, alarmId, {
-        evaluationPeriods: a.evaluationPeriods,
-        datapointsToAlarm: a.evaluationPeriods,
-        // No traffic yet is not a failure: a quiet period keeps the alarm as it is.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        ...props,
-      });
-
-    // The per-version sets the callee publishes (METRICS.versionDimensions): all its requests, and those
-    // answered with the success code.
-    const [workload, versionDim, reporter] = METRICS.versionDimensions[0];
-    const codeDim = METRICS.versionDimensions[1][3];
-    const perVersion = { [workload]: fn.service, [versionDim]: version, [reporter]: 'destination' };
-    const meshMetric = (metricName: string, statistic: string, extra: Record<string, string> = {}) =>
-      new cloudwatch.Metric({
-        namespace: METRICS.namespace,
-        metricName,
-        dimensionsMap: { ...perVersion, ...extra },
-        statistic,
-        period,
-      });
-    // Lambda's own count of the version's invocations through the alias (ExecutedVersion).
-    const lambdaMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/Lambda',
-        metricName,
-        dimensionsMap: {
-          FunctionName: props.functionName,
-          Resource: `${props.functionName}:${LIVE_ALIAS}`,
-          ExecutedVersion: version,
-        },
-        statistic: 'Sum',
-        period,
-      });
-
-    this.alarms = {
-      successRate: alarm('SuccessRate', {
-        alarmDescription: describe(`success rate below ${a.successRateThreshold}%`),
-        metric: new cloudwatch.MathExpression({
-          expression: 'IF(FILL(requests, 0) > 0, 100 * FILL(ok, 0) / FILL(requests, 0), 100)',
-          usingMetrics: {
-            requests: meshMetric(METRICS.requestsTotal, 'Sum'),
-            ok: meshMetric(METRICS.requestsTotal, 'Sum', { [codeDim]: SUCCESS_CODE }),
-          },
-          label: `${fn.service} new version success rate %`,
-          period,
-        }),
-        threshold: a.successRateThreshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      }),
-      p99Latency: alarm('P99Latency', {
-        alarmDescription: describe(`p99 latency above ${a.p99ThresholdMs} ms`),
-        metric: meshMetric(METRICS.requestDurationMs, 'p99'),
-        threshold: a.p99ThresholdMs,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      }),
-      lambdaErrors: alarm('LambdaErrors', {
-        alarmDescription: describe(`Lambda error rate above ${a.lambdaErrorRateThreshold}%`),
-        metric: new cloudwatch.MathExpression({
-          expression: 'IF(FILL(invocations, 0) > 0, 100 * FILL(errors, 0) / FILL(invocations, 0), 0)',
-          usingMetrics: { invocations: lambdaMetric('Invocations'), errors: lambdaMetric('Errors') },
-          label: `${fn.service} new version Lambda error rate %`,
-          period,
-        }),
-        threshold: a.lambdaErrorRateThreshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      }),
-    };
-
+    this.alarms = createAlarms(this, props);
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Group', {
-      application: mesh._deploymentApplication(),
-      deploymentGroupName: DEPLOYMENT.groupName(fn.service),
-      alias: fn.liveAlias,
+      application: props.fn.mesh._deploymentApplication(),
+      deploymentGroupName: DEPLOYMENT.groupName(props.fn.service),
+      alias: props.fn.liveAlias,
       deploymentConfig: props.config ?? codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
       alarms: [this.alarms.successRate, this.alarms.p99Latency, this.alarms.lambdaErrors, ...(props.extraAlarms ?? [])],
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       ...(props.postHook ? { postHook: props.postHook } : {}),
     });
-    if (props.preTraffic !== false) {
-      this.preTrafficHook = mesh._preTrafficHook(
-        fn,
-        props.functionName,
-        props.preTraffic?.request,
-        this.deploymentGroup,
-      );
-      this.deploymentGroup.addPreHook(this.preTrafficHook);
-      // The alias update starts the deployment: by then the hook must know this deploy's version.
-      fn.liveAlias.node.addDependency(this.preTrafficHook);
-    }
+    if (props.preTraffic !== false) this.preTrafficHook = this.addPreTrafficHook(props);
     // ... and the group its alarms on this version.
-    fn.liveAlias.node.addDependency(this.deploymentGroup);
+    props.fn.liveAlias.node.addDependency(this.deploymentGroup);
+    this.acknowledgeGroupRole();
+  }
 
-    // cdk-nag (AwsSolutions) findings on the deployment group's role, each with its reason.
+  private addPreTrafficHook(props: MeshDeploymentProps): lambda.IFunction {
+    const { fn } = props;
+    const request = props.preTraffic === false ? undefined : props.preTraffic?.request;
+    const hook = fn.mesh._preTrafficHook(fn, props.functionName, request, this.deploymentGroup);
+    this.deploymentGroup.addPreHook(hook);
+    // The alias update starts the deployment: by then the hook must know this deploy's version.
+    fn.liveAlias.node.addDependency(hook);
+    return hook;
+  }
+
+  /** cdk-nag (AwsSolutions) findings on the deployment group's role, each with its reason. */
+  private acknowledgeGroupRole(): void {
     Validations.of(this.deploymentGroup).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
       reason:
@@ -249,6 +176,96 @@ export class MeshDeployment extends Construct {
       });
     }
   }
+}
+
+/** The three alarms on the new version: the mesh's success rate and p99, and Lambda's error rate. */
+function createAlarms(scope: Construct, props: MeshDeploymentProps): DeploymentAlarms {
+  const { fn } = props;
+  const a = { ...DEFAULTS, ...props.alarms };
+  const period = props.alarms?.period ?? Duration.minutes(1);
+  const meshMetric = meshMetricOf(props, period);
+  const lambdaMetric = lambdaMetricOf(props, period);
+  const codeDim = METRICS.versionDimensions[1][3];
+  const describe = (what: string) =>
+    `Lambda Mesh ${fn.mesh.meshName}: ${what} of ${fn.service}'s new version (gates its deployments)`;
+  const alarm = (alarmId: string, alarmProps: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'>) =>
+    new cloudwatch.Alarm(scope, alarmId, {
+      evaluationPeriods: a.evaluationPeriods,
+      datapointsToAlarm: a.evaluationPeriods,
+      // No traffic yet is not a failure: a quiet period keeps the alarm as it is.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...alarmProps,
+    });
+  return {
+    successRate: alarm('SuccessRate', {
+      alarmDescription: describe(`success rate below ${a.successRateThreshold}%`),
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(FILL(requests, 0) > 0, 100 * FILL(ok, 0) / FILL(requests, 0), 100)',
+        usingMetrics: {
+          requests: meshMetric(METRICS.requestsTotal, 'Sum'),
+          ok: meshMetric(METRICS.requestsTotal, 'Sum', { [codeDim]: SUCCESS_CODE }),
+        },
+        label: `${fn.service} new version success rate %`,
+        period,
+      }),
+      threshold: a.successRateThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    }),
+    p99Latency: alarm('P99Latency', {
+      alarmDescription: describe(`p99 latency above ${a.p99ThresholdMs} ms`),
+      metric: meshMetric(METRICS.requestDurationMs, 'p99'),
+      threshold: a.p99ThresholdMs,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    }),
+    lambdaErrors: alarm('LambdaErrors', {
+      alarmDescription: describe(`Lambda error rate above ${a.lambdaErrorRateThreshold}%`),
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(FILL(invocations, 0) > 0, 100 * FILL(errors, 0) / FILL(invocations, 0), 0)',
+        usingMetrics: { invocations: lambdaMetric('Invocations'), errors: lambdaMetric('Errors') },
+        label: `${fn.service} new version Lambda error rate %`,
+        period,
+      }),
+      threshold: a.lambdaErrorRateThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    }),
+  };
+}
+
+/**
+ * A metric of the per-version sets the callee publishes (METRICS.versionDimensions): all its requests,
+ * and those answered with the success code.
+ */
+function meshMetricOf(props: MeshDeploymentProps, period: Duration) {
+  const [workload, versionDim, reporter] = METRICS.versionDimensions[0];
+  const perVersion = {
+    [workload]: props.fn.service,
+    [versionDim]: props.fn.version.version,
+    [reporter]: 'destination',
+  };
+  return (metricName: string, statistic: string, extra: Record<string, string> = {}) =>
+    new cloudwatch.Metric({
+      namespace: METRICS.namespace,
+      metricName,
+      dimensionsMap: { ...perVersion, ...extra },
+      statistic,
+      period,
+    });
+}
+
+/** Lambda's own count of the version's invocations through the alias (ExecutedVersion). */
+function lambdaMetricOf(props: MeshDeploymentProps, period: Duration) {
+  return (metricName: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/Lambda',
+      metricName,
+      dimensionsMap: {
+        FunctionName: props.functionName,
+        Resource: `${props.functionName}:${LIVE_ALIAS}`,
+        ExecutedVersion: props.fn.version.version,
+      },
+      statistic: 'Sum',
+      period,
+    });
 }
 
 /** Refuses out-of-range thresholds before anything is created; the message names the value and the fix. */

@@ -439,36 +439,45 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     }
     const out: Record<string, unknown> =
       fb.onFunctionError !== undefined ? { onFunctionError: fb.onFunctionError } : {};
-    if (fb.service) {
-      const svc = fb.service;
-      if (svc === target) {
-        throw new MeshValidationError(
-          MeshErrorCode.INVALID_FALLBACK,
-          `${where}: the fallback is the target itself; name another version (fallback.version) or a function in another region (fallback.functionArn)`,
-          this,
-        );
-      }
-      this.node.addValidation({
-        validate: () =>
-          this.targetFunctions.includes(svc)
-            ? []
-            : [
-                `${where}: ${svc.service} is not a target of ${this.service}; declare the edge too: ${this.service}.allowCallsTo(${svc.service})`,
-              ],
-      });
-      return { ...out, service: svc.service };
+    if (fb.service) return { ...out, service: this.serviceFallback(where, target, fb.service) };
+    if (fb.version !== undefined) return { ...out, version: this.versionFallback(where, fb.version) };
+    return { ...out, functionArn: this.regionFallback(where, fb.functionArn!) };
+  }
+
+  /** Another service: never the target itself, and an edge of its own, declared before or after this one. */
+  private serviceFallback(where: string, target: MeshFunction, svc: MeshFunction): string {
+    if (svc === target) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_FALLBACK,
+        `${where}: the fallback is the target itself; name another version (fallback.version) or a function in another region (fallback.functionArn)`,
+        this,
+      );
     }
-    if (fb.version !== undefined) {
-      if (!Token.isUnresolved(fb.version) && !isPublishedVersion(fb.version)) {
-        throw new MeshValidationError(
-          MeshErrorCode.INVALID_FALLBACK,
-          `${where}: version must be a published version number such as "3", got ${JSON.stringify(fb.version)} (never $LATEST)`,
-          this,
-        );
-      }
-      return { ...out, version: fb.version };
+    this.node.addValidation({
+      validate: () =>
+        this.targetFunctions.includes(svc)
+          ? []
+          : [
+              `${where}: ${svc.service} is not a target of ${this.service}; declare the edge too: ${this.service}.allowCallsTo(${svc.service})`,
+            ],
+    });
+    return svc.service;
+  }
+
+  /** Another published version of the target. */
+  private versionFallback(where: string, version: string): string {
+    if (!Token.isUnresolved(version) && !isPublishedVersion(version)) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_FALLBACK,
+        `${where}: version must be a published version number such as "3", got ${JSON.stringify(version)} (never $LATEST)`,
+        this,
+      );
     }
-    const arn = fb.functionArn!;
+    return version;
+  }
+
+  /** A function named by its ARN (another region's copy), with the grants to invoke it and sign for it there. */
+  private regionFallback(where: string, arn: string): string {
     if (Token.isUnresolved(arn) || !LAMBDA_FUNCTION_ARN_PATTERN.test(arn)) {
       throw new MeshValidationError(
         MeshErrorCode.INVALID_FALLBACK,
@@ -489,7 +498,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       }),
     );
     this.grantIdentityIn(arn);
-    return { ...out, functionArn: arn };
+    return arn;
   }
 
   /**

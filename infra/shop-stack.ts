@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { Mesh, MeshFunction } from 'lambda-mesh';
+import { Mesh, MeshFunction, type MeshFunctionProps } from 'lambda-mesh';
 
 const DEMO_DIR = join(__dirname, '..', 'functions', 'demo');
 
@@ -59,35 +59,36 @@ export class ShopStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ShopStackProps = {}) {
     super(scope, id, props);
-    const release = props.release ?? 2;
-
     this.mesh = new Mesh(this, 'Mesh', {
       meshName: props.meshName ?? 'shop',
       removalPolicy: RemovalPolicy.DESTROY,
       // The other region's orders signs its fallbacks here with orders' identity here.
       ...(props.fallbackRegion ? { identity: { peerRegions: [props.fallbackRegion] } } : {}),
     });
-    const common = { mesh: this.mesh, timeout: Duration.seconds(10), memorySize: 256 };
+    this.frontend = this.service('Frontend', 'frontend');
+    this.orders = this.service('Orders', 'orders');
+    this.inventory = this.service('Inventory', 'inventory');
+    this.payments = this.paymentsFunction(props);
+    this.notifications = this.service('Notifications', 'notifications');
+    this.orderEvents = this.orderEventsQueue();
+    this.declareEdges(props);
+  }
 
-    this.frontend = new MeshFunction(this, 'Frontend', {
-      ...common,
-      service: 'frontend',
-      entry: join(DEMO_DIR, 'frontend.ts'),
+  /** A demo service: its handler in functions/demo/<service>.ts, the shop's timeout and memory. */
+  private service(id: string, service: string, props: Partial<MeshFunctionProps> = {}): MeshFunction {
+    return new MeshFunction(this, id, {
+      mesh: this.mesh,
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      service,
+      entry: join(DEMO_DIR, `${service}.ts`),
+      ...props,
     });
-    this.orders = new MeshFunction(this, 'Orders', {
-      ...common,
-      service: 'orders',
-      entry: join(DEMO_DIR, 'orders.ts'),
-    });
-    this.inventory = new MeshFunction(this, 'Inventory', {
-      ...common,
-      service: 'inventory',
-      entry: join(DEMO_DIR, 'inventory.ts'),
-    });
-    this.payments = new MeshFunction(this, 'Payments', {
-      ...common,
-      service: 'payments',
-      entry: join(DEMO_DIR, 'payments.ts'),
+  }
+
+  private paymentsFunction(props: ShopStackProps): MeshFunction {
+    const release = props.release ?? 2;
+    return this.service('Payments', 'payments', {
       environment:
         release === 1
           ? { DEMO_RELEASE: '1' }
@@ -103,23 +104,22 @@ export class ShopStack extends Stack {
         ? { canary: release === 1 ? undefined : { weight: 0.1, stableVersion: '1' } }
         : { deployment: {} }),
     });
+  }
 
-    this.notifications = new MeshFunction(this, 'Notifications', {
-      ...common,
-      service: 'notifications',
-      entry: join(DEMO_DIR, 'notifications.ts'),
-    });
+  private orderEventsQueue(): sqs.Queue {
     // A message refused or failed three times is kept in the dead-letter queue, never lost.
     const deadLetters = new sqs.Queue(this, 'OrderEventsDeadLetters', {
       retentionPeriod: Duration.days(14),
       enforceSSL: true,
     });
-    this.orderEvents = new sqs.Queue(this, 'OrderEvents', {
+    return new sqs.Queue(this, 'OrderEvents', {
       visibilityTimeout: Duration.seconds(60),
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: 3 },
       enforceSSL: true,
     });
+  }
 
+  private declareEdges(props: ShopStackProps): void {
     this.frontend.allowExternal({ description: 'the shop is public' });
     // Not idempotent (an order charges): a timed-out attempt is never repeated, so each attempt gets the
     // whole call's time; attempts that never reached orders (throttled) are still retried within it.

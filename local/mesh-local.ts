@@ -12,12 +12,14 @@ import { join } from 'node:path';
 import { CodeDeployClient, CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CancelRotateSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { withTraceHeader } from '../shared/sdk-trace-header';
 import { assemblyScope } from './assembly/cloud-assembly';
 import {
   type ApplyOptions,
   applyAssembly,
   type DeploymentReport,
   type DeploymentSecrets,
+  type DeploymentState,
   type DeploymentTargets,
   deleteStack,
   newDeploymentState,
@@ -175,7 +177,76 @@ function deploymentParts(
 export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMesh> {
   const log =
     options.log ?? (options.quiet ? () => undefined : (line: string) => process.stderr.write(`[mesh] ${line}\n`));
-  // The account and regions the stacks name are the ones served (the first region is home).
+  const { parts, endpointUrl } = newParts(options, log);
+  const cleanup = () => stopParts(parts);
+  let invoker: LocalInvoker;
+  let endpoint: Endpoint;
+  try {
+    ({ invoker, endpoint } = await startParts(parts, options, log));
+    endpointUrl.url = endpoint.url;
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  const state = newDeploymentState();
+  const targets = deploymentTargets(parts, endpoint, log);
+  const apply = applier(parts, targets, state, log);
+  try {
+    for (const dir of options.assemblies) await apply(dir);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  const { store, registry, regions, deployments, recent, codeDeploy, alarms, metrics } = parts;
+  return {
+    url: endpoint.url,
+    store,
+    registry,
+    regions,
+    invoker,
+    endpoint,
+    deployments,
+    codeDeploy,
+    alarms,
+    metrics,
+    apply,
+    deleteStack: async (stackName) => {
+      const deleted = await deleteStack(targets, state, stackName);
+      log(`deleted ${stackName ?? 'every stack'}: ${deleted.length} resources`);
+      return deleted;
+    },
+    recentInvocations: () => recent,
+    stop: () => (stopping ??= codeDeploy.close().then(cleanup)),
+  };
+}
+
+/** Applies one assembly as the next deployment, keeps its report and says what it did. */
+function applier(
+  parts: Parts,
+  targets: DeploymentTargets,
+  state: DeploymentState,
+  log: (line: string) => void,
+): LocalMesh['apply'] {
+  return async (dir, applyOptions) => {
+    const report = await applyAssembly(dir, targets, state, applyOptions);
+    parts.deployments.push(report);
+    const changed = report.functions.filter((f) => f.changed).map((f) => f.name);
+    log(
+      `deployed ${dir}: ${report.functions.length} functions (${changed.length} changed), ${report.versions.length} versions, ${report.aliases.length} aliases, ${report.customResources.length} custom resources run, ${report.policyItems} policy items`,
+    );
+    return report;
+  };
+}
+
+/**
+ * The parts that run nothing yet, in the account and regions the stacks name (the first region is
+ * home). Queue URLs name the endpoint, whose URL is known once it listens.
+ */
+function newParts(
+  options: LocalMeshOptions,
+  log: (line: string) => void,
+): { parts: Parts; endpointUrl: { url: string } } {
   const scope = assemblyScope(options.assemblies, { accountId: LOCAL_ACCOUNT, region: LOCAL_REGION });
   const regions = new LocalRegions({
     accountId: scope.accountId,
@@ -201,56 +272,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     clients: [],
     ...deploymentParts(scope, speed, regions.registry(), log),
   };
-  const cleanup = () => stopParts(parts);
-  let invoker: LocalInvoker;
-  let endpoint: Endpoint;
-  try {
-    ({ invoker, endpoint } = await startParts(parts, options, log));
-    endpointUrl.url = endpoint.url;
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-  const { store, registry, deployments, recent, codeDeploy, alarms, metrics } = parts;
-  const state = newDeploymentState();
-  const targets = deploymentTargets(parts, endpoint, log);
-  const apply = async (dir: string, applyOptions?: ApplyOptions) => {
-    const report = await applyAssembly(dir, targets, state, applyOptions);
-    deployments.push(report);
-    const changed = report.functions.filter((f) => f.changed).map((f) => f.name);
-    log(
-      `deployed ${dir}: ${report.functions.length} functions (${changed.length} changed), ${report.versions.length} versions, ${report.aliases.length} aliases, ${report.customResources.length} custom resources run, ${report.policyItems} policy items`,
-    );
-    return report;
-  };
-  try {
-    for (const dir of options.assemblies) await apply(dir);
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-
-  let stopping: Promise<void> | undefined;
-  return {
-    url: endpoint.url,
-    store,
-    registry,
-    regions,
-    invoker,
-    endpoint,
-    deployments,
-    codeDeploy,
-    alarms,
-    metrics,
-    apply,
-    deleteStack: async (stackName) => {
-      const deleted = await deleteStack(targets, state, stackName);
-      log(`deleted ${stackName ?? 'every stack'}: ${deleted.length} resources`);
-      return deleted;
-    },
-    recentInvocations: () => recent,
-    stop: () => (stopping ??= codeDeploy.close().then(cleanup)),
-  };
+  return { parts, endpointUrl };
 }
 
 /** The X-Ray collector, the worker invoker and the AWS endpoint (with the /_mesh/ routes), wired together. */
@@ -259,17 +281,16 @@ async function startParts(
   options: LocalMeshOptions,
   log: (line: string) => void,
 ): Promise<{ invoker: LocalInvoker; endpoint: Endpoint }> {
-  const { store, registry, regions, recent, deployments, metrics, alarms, codeDeploy } = parts;
-  const xray = await startXrayCollector(store, { port: 0, host: '127.0.0.1' });
-  parts.xray = xray;
-  // Workers' EMF feeds both the golden metrics and the metrics alarms read.
-  const telemetry = {
-    recordEmf: (obj: unknown, ctx: { functionName: string; version: string }) => {
-      metrics.recordEmf(obj);
-      return store.recordEmf(obj, ctx);
-    },
-    recordSegment: (doc: unknown) => store.recordSegment(doc),
-  };
+  parts.xray = await startXrayCollector(parts.store, { port: 0, host: '127.0.0.1' });
+  startQueueWork(parts, options, log);
+  const invoker = startInvoker(parts, options, parts.xray);
+  const endpoint = await startMeshEndpoint(parts, options, invoker, log);
+  invoker.setEndpointUrl(endpoint.url);
+  return { invoker, endpoint };
+}
+
+/** Where failed Event invokes go, and the event source mappings' pollers: both invoke over the wire. */
+function startQueueWork(parts: Parts, options: LocalMeshOptions, log: (line: string) => void): void {
   const lambda = () => parts.hook.client!;
   parts.destinations = new AsyncDestinations({
     queues: parts.queues,
@@ -281,16 +302,32 @@ async function startParts(
   parts.poller = new EventSourcePoller({
     queues: parts.queues,
     log,
-    invoke: async (functionName, qualifier, payload) => {
+    invoke: async (functionName, qualifier, payload, traceHeader) => {
       const out = await lambda().send(
-        new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: payload }),
+        withTraceHeader(
+          new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: payload }),
+          traceHeader,
+        ),
       );
       return { functionError: out.FunctionError, payload: out.Payload ?? new Uint8Array() };
     },
   });
+}
+
+/** The worker invoker, its telemetry feeding the store and the metrics, its invocations kept (bounded). */
+function startInvoker(parts: Parts, options: LocalMeshOptions, xray: XrayCollector): LocalInvoker {
+  const { store, metrics, recent } = parts;
+  // Workers' EMF feeds both the golden metrics and the metrics alarms read.
+  const telemetry = {
+    recordEmf: (obj: unknown, ctx: { functionName: string; version: string }) => {
+      metrics.recordEmf(obj);
+      return store.recordEmf(obj, ctx);
+    },
+    recordSegment: (doc: unknown) => store.recordSegment(doc),
+  };
   const invoker = new LocalInvoker({
-    registry,
-    regions,
+    registry: parts.registry,
+    regions: parts.regions,
     telemetry,
     xrayDaemonAddress: xray.address,
     concurrencyLimit: options.concurrencyLimit,
@@ -303,7 +340,18 @@ async function startParts(
     recent.push(r);
     if (recent.length > RECENT_LIMIT) recent.splice(0, recent.length - RECENT_LIMIT);
   });
-  const endpoint = await startEndpoint({
+  return invoker;
+}
+
+/** The AWS endpoint, with the local CodeDeploy, CloudWatch and SQS, and the /_mesh/ routes. */
+async function startMeshEndpoint(
+  parts: Parts,
+  options: LocalMeshOptions,
+  invoker: LocalInvoker,
+  log: (line: string) => void,
+): Promise<Endpoint> {
+  const { store, registry, regions, deployments, alarms, codeDeploy } = parts;
+  parts.endpoint = await startEndpoint({
     port: options.port ?? 4566,
     host: options.host ?? '127.0.0.1',
     registry,
@@ -321,9 +369,7 @@ async function startParts(
     asyncInvokes: parts.destinations,
     log,
   });
-  parts.endpoint = endpoint;
-  invoker.setEndpointUrl(endpoint.url);
-  return { invoker, endpoint };
+  return parts.endpoint;
 }
 
 async function stopParts(parts: Parts): Promise<void> {

@@ -70,27 +70,32 @@ export const DEFAULTS = {
 export const BREAKER_STATES = ['open', 'half-open', 'closed'] as const;
 
 /** A breaker partition key: `breaker#<service>`. */
-export const BREAKER_PARTITION_PATTERN = new RegExp(`^${breakerPartition('')}${SERVICE_NAME_PATTERN.source.slice(1)}`);
+export const BREAKER_PARTITION_PATTERN = /* @__PURE__ */ (() =>
+  new RegExp(`^${breakerPartition('')}${SERVICE_NAME_PATTERN.source.slice(1)}`))();
 
-/** What each field's refusal says: one text for both checkers. */
-export const RULES = {
-  serviceName:
-    'must be a service name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
-  caller: `must be a service name or "${EXTERNAL}"`,
-  version: 'must be a published version number such as "3" (never $LATEST)',
-  breakerPartition: `must be "${breakerPartition('<service>')}": shared breaker state lives in its own partition, apart from the service's policy`,
-  bool: 'must be true or false',
-  managedBy: `must be "${MANAGED_BY.deploy}" or "${MANAGED_BY.operator}"`,
-  retryOn: `must be one of ${RETRY_ON.join(', ')}`,
-  retryOnList: `must be a list of ${RETRY_ON.join(', ')}`,
-  weights: 'must be an object of version -> share, e.g. {"1": 0.9, "2": 0.1}',
-  matches: `must be a list of at most ${TEXT_LIMITS.matches} header matches`,
-  state: `must be one of ${BREAKER_STATES.join(', ')}`,
-  openedAt: 'must be a time in epoch milliseconds',
-  ttl: 'must be a time in epoch seconds (DynamoDB TTL)',
-  lambdaArn:
-    'must be a Lambda function ARN, arn:<partition>:lambda:<region>:<account>:function:<name>[:<alias or version>]',
-} as const;
+/**
+ * What each field's refusal says: one text for both checkers. Built in a call marked pure, so a layer
+ * file that checks no item (the inbound path) leaves these texts out of its bundle.
+ */
+export const RULES = /* @__PURE__ */ (() =>
+  ({
+    serviceName:
+      'must be a service name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+    caller: `must be a service name or "${EXTERNAL}"`,
+    version: 'must be a published version number such as "3" (never $LATEST)',
+    breakerPartition: `must be "${breakerPartition('<service>')}": shared breaker state lives in its own partition, apart from the service's policy`,
+    bool: 'must be true or false',
+    managedBy: `must be "${MANAGED_BY.deploy}" or "${MANAGED_BY.operator}"`,
+    retryOn: `must be one of ${RETRY_ON.join(', ')}`,
+    retryOnList: `must be a list of ${RETRY_ON.join(', ')}`,
+    weights: 'must be an object of version -> share, e.g. {"1": 0.9, "2": 0.1}',
+    matches: `must be a list of at most ${TEXT_LIMITS.matches} header matches`,
+    state: `must be one of ${BREAKER_STATES.join(', ')}`,
+    openedAt: 'must be a time in epoch milliseconds',
+    ttl: 'must be a time in epoch seconds (DynamoDB TTL)',
+    lambdaArn:
+      'must be a Lambda function ARN, arn:<partition>:lambda:<region>:<account>:function:<name>[:<alias or version>]',
+  }) as const)();
 
 /** A function in a region, as Lambda's Invoke takes it; the region is where the fallback is called. */
 export const LAMBDA_FUNCTION_ARN_PATTERN =
@@ -284,4 +289,10 @@ export interface PolicySnapshot {
   readonly mesh: string;
   readonly generatedAt: string;
   readonly items: readonly unknown[];
+  /**
+   * Synth's seal over `items` (shared/snapshot-seal.ts), written after it checked each of them: the
+   * runtime uses sealed items as they are. Absent (a snapshot made by hand or by a test): each item is
+   * checked as a table item is.
+   */
+  readonly itemsDigest?: string;
 }

@@ -106,68 +106,86 @@ export function resolveWithOrigins(layers: readonly TrafficItemLike[]): {
   return { policy, origins };
 }
 
+/** The settings being merged: single values, nested objects, and (when asked) where each came from. */
+interface Merge {
+  readonly top: Record<string, unknown>;
+  readonly nested: Record<(typeof NESTED)[number], Record<string, unknown>>;
+  readonly origins: Record<string, SettingOrigin> | undefined;
+}
+
 function resolve(
   layers: ReadonlyArray<TrafficItemLike | undefined>,
   origins: Record<string, SettingOrigin> | undefined,
 ): ResolvedTrafficPolicy {
+  const merge = defaults(origins);
+  for (const layer of layers) if (layer) apply(merge, layer);
+  tightenClashes(merge);
+  return resolved(merge, rateLimitsOf(layers, origins));
+}
+
+/** The mesh's defaults, each recorded as coming from the default. */
+function defaults(origins: Record<string, SettingOrigin> | undefined): Merge {
   const d = DEFAULTS;
-  const top: Record<string, unknown> = {
-    timeoutMs: d.timeoutMs,
-    perTryTimeoutMs: d.perTryTimeoutMs,
-    idempotent: d.idempotent,
-    fallback: undefined,
-  };
-  const nested: Record<(typeof NESTED)[number], Record<string, unknown>> = {
-    retries: { ...d.retries },
-    budget: { ...d.budget },
-    breaker: { ...d.breaker },
+  const merge: Merge = {
+    top: { timeoutMs: d.timeoutMs, perTryTimeoutMs: d.perTryTimeoutMs, idempotent: d.idempotent, fallback: undefined },
+    nested: { retries: { ...d.retries }, budget: { ...d.budget }, breaker: { ...d.breaker } },
+    origins,
   };
   if (origins) {
-    for (const k of Object.keys(top)) origins[k] = { from: 'default' };
+    for (const k of Object.keys(merge.top)) origins[k] = { from: 'default' };
     // Every bucket is its own setting (`rateLimits.<item>`): a service's and an edge's limit both apply.
     origins.rateLimits = { from: 'default' };
-    for (const n of NESTED) for (const k of Object.keys(nested[n])) origins[`${n}.${k}`] = { from: 'default' };
+    for (const n of NESTED) for (const k of Object.keys(merge.nested[n])) origins[`${n}.${k}`] = { from: 'default' };
   }
-  for (const l of layers) {
-    if (!l) continue;
-    const origin: SettingOrigin | undefined = origins
-      ? { from: 'item', item: `${l.pk ?? '?'}/${l.sk ?? '?'}`, managedBy: ownerOf(l) }
-      : undefined;
-    for (const k of Object.keys(top)) {
-      const v = (l as Record<string, unknown>)[k];
+  return merge;
+}
+
+/** One layer over the merge so far, field by field (nested objects merged, not replaced). */
+function apply(merge: Merge, layer: TrafficItemLike): void {
+  const { top, nested, origins } = merge;
+  const origin: SettingOrigin | undefined = origins
+    ? { from: 'item', item: `${layer.pk ?? '?'}/${layer.sk ?? '?'}`, managedBy: ownerOf(layer) }
+    : undefined;
+  for (const k of Object.keys(top)) {
+    const v = (layer as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    top[k] = v;
+    if (origins && origin) origins[k] = origin;
+  }
+  for (const n of NESTED) {
+    for (const [k, v] of Object.entries(layer[n] ?? {})) {
       if (v === undefined) continue;
-      top[k] = v;
-      if (origins && origin) origins[k] = origin;
-    }
-    for (const n of NESTED) {
-      for (const [k, v] of Object.entries(l[n] ?? {})) {
-        if (v === undefined) continue;
-        nested[n][k] = v;
-        if (origins && origin) origins[`${n}.${k}`] = origin;
-      }
+      nested[n][k] = v;
+      if (origins && origin) origins[`${n}.${k}`] = origin;
     }
   }
-  const timeoutMs = top.timeoutMs as number;
-  let perTryTimeoutMs = top.perTryTimeoutMs as number;
-  // Layers are valid one by one but may clash once merged (a 500 ms timeout over the default
-  // 3 s per-try): the tighter limit wins, and so does its origin.
-  if (perTryTimeoutMs > timeoutMs) {
-    perTryTimeoutMs = timeoutMs;
+}
+
+/**
+ * Layers are valid one by one but may clash once merged (a 500 ms timeout over the default 3 s per-try):
+ * the tighter limit wins, and so does its origin.
+ */
+function tightenClashes({ top, nested, origins }: Merge): void {
+  if ((top.perTryTimeoutMs as number) > (top.timeoutMs as number)) {
+    top.perTryTimeoutMs = top.timeoutMs;
     if (origins) origins.perTryTimeoutMs = origins.timeoutMs!;
   }
-  const retries = nested.retries as unknown as ResolvedTrafficPolicy['retries'] & Record<string, unknown>;
+  const retries = nested.retries as unknown as ResolvedTrafficPolicy['retries'];
   if (retries.baseDelayMs > retries.maxDelayMs) {
     nested.retries.baseDelayMs = retries.maxDelayMs;
     if (origins) origins['retries.baseDelayMs'] = origins['retries.maxDelayMs']!;
   }
-  const rateLimits = rateLimitsOf(layers, origins);
+}
+
+function resolved({ top, nested }: Merge, rateLimits: ResolvedRateLimit[]): ResolvedTrafficPolicy {
+  const retries = nested.retries as unknown as ResolvedTrafficPolicy['retries'];
   return {
-    timeoutMs,
-    perTryTimeoutMs,
+    timeoutMs: top.timeoutMs as number,
+    perTryTimeoutMs: top.perTryTimeoutMs as number,
     idempotent: top.idempotent as boolean,
     ...(rateLimits.length > 0 ? { rateLimits } : {}),
     ...(top.fallback ? { fallback: top.fallback as FallbackPolicy } : {}),
-    retries: { ...(nested.retries as ResolvedTrafficPolicy['retries']), retryOn: [...retries.retryOn] },
+    retries: { ...retries, retryOn: [...retries.retryOn] },
     budget: nested.budget as ResolvedTrafficPolicy['budget'],
     breaker: nested.breaker as ResolvedTrafficPolicy['breaker'],
   };

@@ -39,3 +39,15 @@ export const one = (v: number): Stats => ({ p50: v, p99: v, mean: v });
 
 /** A monotonic clock, ms. */
 export const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** The time of each of `n` awaited calls, ms, after `warmup` calls left unmeasured. */
+export async function timeEach(n: number, fn: () => Promise<unknown>, warmup = 0): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = now();
+    await fn();
+    out.push(now() - t);
+  }
+  return out;
+}

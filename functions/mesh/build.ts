@@ -40,8 +40,8 @@ export const BUNDLE_OPTIONS = {
 export const LAYER_FILES = {
   /**
    * Every wrapped function, at init and on its first request: the exports, the error classes, the local
-   * endpoint, the handler loader, and the inbound check (metadata, the policy cache and snapshot, the
-   * item check and decision, telemetry, the runtime). One file: each of them runs on every cold start.
+   * endpoint, the handler loader, and the inbound check (metadata, the policy cache and sealed snapshot,
+   * the admission decision, telemetry, the runtime). One file: each of them runs on every cold start.
    */
   'wrapper.js': ['index.ts', 'errors.ts'],
   /** The first `call()`: the outbound pipeline (routing, resilience) and the Lambda Invoke transport. */
@@ -55,13 +55,19 @@ export const LAYER_FILES = {
   ],
   /** The first send to a channel, or the first batch of channel records: the channels' declarations. */
   'channel.js': ['../../shared/channel.ts'],
-  /** The first send to a channel: SQS, SNS or EventBridge on the wire. */
+  /**
+   * The first send to a channel: SQS, SNS or EventBridge on the wire, or through the SDK's clients (which
+   * the Lambda runtime provides; they are required only on that path).
+   */
   'channel-transport.js': ['transport/channel-transport.ts'],
   /** The first event that may be a batch (SQS, SNS, EventBridge): its records recognised and verified. */
   'event-sources.js': ['async/event-sources.ts'],
   /** The first signed AWS request: SigV4, endpoints, credentials, the keep-alive client. */
   'aws.js': ['aws/index.ts'],
-  /** The first policy table read. */
+  /**
+   * The first policy table read (the policy cache's table half), and the item check (table items, a
+   * snapshot synth did not seal).
+   */
   'policy-table-query.js': ['policy/policy-table-reader.ts'],
   /** Identity on: the identity secret, tokens, certificate checks. */
   'identity.js': ['identity/index.ts'],
@@ -93,6 +99,7 @@ const MAY_REPEAT = new Set([
   'shared/policy-rules.ts',
   'shared/deploy-check.ts',
   'functions/mesh/policy/policy-snapshot.ts',
+  'shared/snapshot-seal.ts',
   'functions/mesh/policy-decision.ts',
   'functions/mesh/policy/effective-policy.ts',
   'shared/traffic-precedence.ts',
@@ -103,6 +110,7 @@ const MAY_REPEAT = new Set([
   'functions/mesh/identity/request-binding.ts',
   'functions/mesh/routing/route-headers.ts',
   'functions/mesh/telemetry/monotonic-ms.ts',
+  'functions/mesh/aws/wire-or-sdk.ts',
 ]);
 export type LayerFile = keyof typeof LAYER_FILES;
 

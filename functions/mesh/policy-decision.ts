@@ -4,7 +4,13 @@
  * of DEFAULTS, traffic and allow item runs once per copy instead of on every call. `authorize` adds
  * the copy's age: authorization never decides on a copy older than the cache's bound.
  */
-import { type EffectivePolicy, effectivePolicy } from './policy/effective-policy';
+import {
+  type Admission,
+  admission,
+  type EffectivePolicy,
+  effectivePolicy,
+  type Refused,
+} from './policy/effective-policy';
 import type { ServicePolicy } from './policy/service-policy';
 
 const memo = new WeakMap<ServicePolicy, Map<string, EffectivePolicy>>();
@@ -34,15 +40,22 @@ export interface Freshness {
  * out such a copy, so an older one means the table could not be read. Authorization then fails closed.
  */
 export function authorize(policy: ServicePolicy, source: string, freshness: Freshness): EffectivePolicy {
+  return staleRefusal(policy, freshness) ?? decide(policy, source);
+}
+
+/** `authorize` without the traffic policy: what the inbound check needs (no traffic merge to load or run). */
+export function admit(policy: ServicePolicy, source: string, freshness: Freshness): Admission {
+  return staleRefusal(policy, freshness) ?? admission(policy, source);
+}
+
+function staleRefusal(policy: ServicePolicy, freshness: Freshness): Refused | undefined {
   const age = freshness.now - policy.loadedAt;
-  if (age > freshness.maxAgeMs) {
-    return {
-      allowed: false,
-      reason: 'stale-policy',
-      detail:
-        `the policy of ${policy.service} is ${Math.round(age)} ms old, over the ${freshness.maxAgeMs} ms that ` +
-        'authorization accepts, and the policy table could not be read',
-    };
-  }
-  return decide(policy, source);
+  if (age <= freshness.maxAgeMs) return undefined;
+  return {
+    allowed: false,
+    reason: 'stale-policy',
+    detail:
+      `the policy of ${policy.service} is ${Math.round(age)} ms old, over the ${freshness.maxAgeMs} ms that ` +
+      'authorization accepts, and the policy table could not be read',
+  };
 }

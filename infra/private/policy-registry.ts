@@ -2,6 +2,7 @@ import type { IConstruct } from 'constructs';
 import { canonicalJson } from '../../shared/canonical-json';
 import { MANAGED_BY } from '../../shared/names';
 import { type PolicyItem, type PolicySnapshot, parsePolicyItem } from '../../shared/policy';
+import { sealSnapshot } from '../../shared/snapshot-seal';
 import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
 
 /**
@@ -57,11 +58,12 @@ export class PolicyRegistry {
    * when set, for reproducible builds: an earlier time only makes it count as older): the runtime
    * trusts a snapshot for authorization only while it is younger than the policy cache's bound.
    * The layer's asset hash leaves the time out (snapshot-layer-code.ts), so a synth with the same
-   * items publishes nothing new.
+   * items publishes nothing new. `itemsDigest` seals the items `add` checked: the runtime uses them
+   * without checking them again, and refuses a snapshot whose items no longer match.
    */
   snapshot(mesh: string, now: number = Date.now()): PolicySnapshot {
     const fixed = process.env.SOURCE_DATE_EPOCH;
     const at = fixed !== undefined && fixed !== '' ? Number(fixed) * 1000 : now;
-    return { mesh, generatedAt: new Date(at).toISOString(), items: this.list() };
+    return sealSnapshot({ mesh, generatedAt: new Date(at).toISOString(), items: this.list() });
   }
 }

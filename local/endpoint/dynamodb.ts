@@ -89,90 +89,105 @@ const EXTENDED = new Set([
 /** Writes answered in two steps (write, then read the item) when they ask for the item on failure. */
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
+/** The embedded dynalite and what answers around it. */
+interface Embedded {
+  readonly handler: Handler;
+  /** dynalite's operations called in process, for the extensions. */
+  readonly call: DynamoCall;
+  readonly protection: DeletionProtection;
+  /** Requests run side by side; a transaction (or a write answered in several steps) runs alone. */
+  readonly lock: ReadWriteLock;
+  /** The streams of this store's region (writes to a watched table are recorded). */
+  readonly streams?: RegionStreams;
+}
+
+type Dynalite = import('node:http').Server & { close(cb?: (e?: Error) => void): void };
+
 /** Starts the embedded dynalite (or the proxy). */
 export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   if (options.endpoint) return proxyTo(options.endpoint);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (
-    o: Record<string, unknown>,
-  ) => import('node:http').Server & { close(cb?: (e?: Error) => void): void };
+  const dynalite = require('dynalite') as (o: Record<string, unknown>) => Dynalite;
   const ms = options.tableStateMs ?? 0;
   const server = dynalite({ createTableMs: ms, deleteTableMs: ms, updateTableMs: ms });
   const handler = server.listeners('request')[0] as Handler;
-  const call = dynaliteCall(handler);
-  const protection = new DeletionProtection();
-  // Requests run side by side; a transaction (or a write answered in several steps) runs alone.
-  const lock = new ReadWriteLock();
-
-  const extended = async (operation: string, body: Buffer): Promise<DynamoReply | undefined> => {
-    let input: Record<string, unknown>;
-    try {
-      const v = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-      if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined; // dynalite words the error
-      input = v as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
-    switch (operation) {
-      case 'TransactWriteItems':
-        return transactWriteItems(call, input);
-      case 'TransactGetItems':
-        return transactGetItems(call, input);
-      case 'PutItem':
-      case 'UpdateItem':
-      case 'DeleteItem':
-        return input.ReturnValuesOnConditionCheckFailure === undefined
-          ? undefined
-          : writeReturningOnFailure(call, operation, input);
-      default:
-        return protection.handle(call, operation, input);
-    }
+  const embedded: Embedded = {
+    handler,
+    call: dynaliteCall(handler),
+    protection: new DeletionProtection(),
+    lock: new ReadWriteLock(),
+    streams: options.streams,
   };
-
   return {
     handle(req, body, res) {
-      // dynalite answers other operations with a bare UnknownOperationException; name the operation instead.
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const operation = target.slice(target.indexOf('.') + 1);
-      if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
-        return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID());
-      }
-      const streams = options.streams;
-      if (streams && STREAMED_WRITES.has(operation)) {
-        const input = parseInput(body);
-        if (input && writtenTables(operation, input).some((t) => streams.watched(t))) {
-          // Alone, so the images around the write are this write's.
-          return lock.exclusive(() =>
-            streams.track(
-              captureChanges(call, streams, operation, input, async () => {
-                const reply = EXTENDED.has(operation) ? await extended(operation, body) : undefined;
-                if (reply) {
-                  writeReply(res, reply);
-                  return reply.status;
-                }
-                await passThrough(handler, req, body, res);
-                return res.statusCode;
-              }),
-            ),
-          );
-        }
-      }
-      if (!EXTENDED.has(operation)) return lock.shared(() => passThrough(handler, req, body, res));
-      const multiStep =
-        operation.startsWith('Transact') ||
-        (WRITES.has(operation) && body.includes('ReturnValuesOnConditionCheckFailure'));
-      const section = multiStep ? lock.exclusive.bind(lock) : lock.shared.bind(lock);
-      return section(async () => {
-        const reply = await extended(operation, body);
-        if (reply) return writeReply(res, reply);
-        await passThrough(handler, req, body, res);
-      });
+      return handleEmbedded(embedded, req, body, res);
     },
     close() {
       // dynalite's close() closes its store after the HTTP server; ours never listened, so ignore that error.
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** One request: refused by name, passed to dynalite, or answered by an extension under the lock it needs. */
+function handleEmbedded(embedded: Embedded, req: IncomingMessage, body: Buffer, res: ServerResponse) {
+  const { handler, lock } = embedded;
+  // dynalite answers other operations with a bare UnknownOperationException; name the operation instead.
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const operation = target.slice(target.indexOf('.') + 1);
+  if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
+    return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID());
+  }
+  const streamed = streamedWrite(embedded, operation, body);
+  if (streamed) {
+    // Alone, so the images around the write are this write's.
+    return lock.exclusive(() =>
+      streamed.streams.track(
+        captureChanges(embedded.call, streamed.streams, operation, streamed.input, async () => {
+          const reply = EXTENDED.has(operation) ? await extendedReply(embedded, operation, body) : undefined;
+          if (reply) {
+            writeReply(res, reply);
+            return reply.status;
+          }
+          await passThrough(handler, req, body, res);
+          return res.statusCode;
+        }),
+      ),
+    );
+  }
+  if (!EXTENDED.has(operation)) return lock.shared(() => passThrough(handler, req, body, res));
+  const multiStep =
+    operation.startsWith('Transact') || (WRITES.has(operation) && body.includes('ReturnValuesOnConditionCheckFailure'));
+  const section = multiStep ? lock.exclusive.bind(lock) : lock.shared.bind(lock);
+  return section(async () => {
+    const reply = await extendedReply(embedded, operation, body);
+    if (reply) return writeReply(res, reply);
+    await passThrough(handler, req, body, res);
+  });
+}
+
+/** An extension's answer, or undefined to let dynalite answer (and word the error of a body it cannot read). */
+async function extendedReply(
+  { call, protection }: Embedded,
+  operation: string,
+  body: Buffer,
+): Promise<DynamoReply | undefined> {
+  const input = body.length === 0 ? {} : parseInput(body);
+  if (!input) return undefined;
+  switch (operation) {
+    case 'TransactWriteItems':
+      return transactWriteItems(call, input);
+    case 'TransactGetItems':
+      return transactGetItems(call, input);
+    case 'PutItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return input.ReturnValuesOnConditionCheckFailure === undefined
+        ? undefined
+        : writeReturningOnFailure(call, operation, input);
+    default:
+      return protection.handle(call, operation, input);
+  }
 }
 
 /** The embedded DynamoDB alone on a port of 127.0.0.1 (tests, benches): its URL, and how to stop it. */
@@ -196,6 +211,17 @@ export async function serveDynamo(options: DynamoOptions = {}): Promise<{ url: s
 
 /** The writes a table's stream records. */
 const STREAMED_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+/** A write to a table whose stream is mapped: its input and the region's streams (undefined = not one). */
+function streamedWrite(
+  { streams }: Embedded,
+  operation: string,
+  body: Buffer,
+): { streams: RegionStreams; input: Record<string, unknown> } | undefined {
+  if (!streams || !STREAMED_WRITES.has(operation)) return undefined;
+  const input = parseInput(body);
+  return input && writtenTables(operation, input).some((t) => streams.watched(t)) ? { streams, input } : undefined;
+}
 
 function parseInput(body: Buffer): Record<string, unknown> | undefined {
   try {

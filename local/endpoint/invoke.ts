@@ -14,44 +14,21 @@ export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
 export const CLIENT_CONTEXT_LIMIT = 3583;
 const LOG_TAIL_BYTES = 4096;
 
-const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
+/** The header's values, in the order AWS's validation message lists them. */
+const INVOCATION_TYPES = ['Event', 'RequestResponse', 'DryRun'] as const;
 type InvocationTypeHeader = (typeof INVOCATION_TYPES)[number];
+const LOG_TYPES = ['Tail', 'None'] as const;
 
 export const invoke: LambdaHandler = async (ctx, req) => {
-  const type = header(req.headers['x-amz-invocation-type']) ?? 'RequestResponse';
-  if (!(INVOCATION_TYPES as readonly string[]).includes(type)) {
-    throw new AwsError(
-      'ValidationException',
-      400,
-      `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
-    );
-  }
-  const invocationType = type as InvocationTypeHeader;
-  const logType = header(req.headers['x-amz-log-type']) ?? 'None';
-  if (logType !== 'None' && logType !== 'Tail') {
-    throw new AwsError(
-      'ValidationException',
-      400,
-      `1 validation error detected: Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]`,
-    );
-  }
+  const invocationType = oneOf(
+    req.headers['x-amz-invocation-type'],
+    'invocationType',
+    INVOCATION_TYPES,
+    'RequestResponse',
+  );
+  const logType = oneOf(req.headers['x-amz-log-type'], 'logType', LOG_TYPES, 'None');
   const ref = functionRef(ctx, req, true);
-
-  const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
-  if (req.body.length > limit) {
-    // Lambda's code and wording for an oversized request (recorded AWS responses: 413
-    // RequestEntityTooLargeException, "Request must be smaller than N bytes for the <Op> operation").
-    throw new AwsError(
-      'RequestEntityTooLargeException',
-      413,
-      invocationType === 'Event'
-        ? `${req.body.length} byte payload is too large for the Event invocation type (limit ${limit} bytes)`
-        : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
-    );
-  }
-  const payload = req.body.length === 0 ? Buffer.from('{}') : req.body;
-  checkJson(payload);
-
+  const payload = payloadOf(invocationType, req.body);
   // Client context reaches the function on synchronous invokes only, as on Lambda.
   const clientContext =
     invocationType === 'RequestResponse' ? decodeClientContext(header(req.headers['x-amz-client-context'])) : undefined;
@@ -87,6 +64,41 @@ export const invoke: LambdaHandler = async (ctx, req) => {
   }
   return syncResponse(result, version, request.logTail);
 };
+
+/** A header that takes one of a few values (absent = `fallback`), refused in AWS's words otherwise. */
+function oneOf<T extends string>(
+  value: string | string[] | undefined,
+  field: string,
+  values: readonly T[],
+  fallback: T,
+): T {
+  const v = header(value) ?? fallback;
+  if ((values as readonly string[]).includes(v)) return v as T;
+  throw new AwsError(
+    'ValidationException',
+    400,
+    `1 validation error detected: Value '${v}' at '${field}' failed to satisfy constraint: Member must satisfy enum value set: [${values.join(', ')}]`,
+  );
+}
+
+/** The payload the function gets (`{}` for an empty body): within Lambda's limit for the type, and JSON. */
+function payloadOf(invocationType: InvocationTypeHeader, body: Buffer): Buffer {
+  const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
+  if (body.length > limit) {
+    // Lambda's code and wording for an oversized request (recorded AWS responses: 413
+    // RequestEntityTooLargeException, "Request must be smaller than N bytes for the <Op> operation").
+    throw new AwsError(
+      'RequestEntityTooLargeException',
+      413,
+      invocationType === 'Event'
+        ? `${body.length} byte payload is too large for the Event invocation type (limit ${limit} bytes)`
+        : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+    );
+  }
+  const payload = body.length === 0 ? Buffer.from('{}') : body;
+  checkJson(payload);
+  return payload;
+}
 
 /** How long a queued event keeps being retried while the function is throttled (Lambda: up to 6 hours). */
 export const ASYNC_THROTTLE_RETRY_MS = 60_000;

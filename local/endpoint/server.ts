@@ -114,59 +114,86 @@ interface Services {
   readonly home: string;
 }
 
+/** What every region's services share for the endpoint's life. */
+interface Shared {
+  readonly options: EndpointOptions;
+  /** Where an unsigned request is served. */
+  readonly home: string;
+  readonly accountId: string;
+  /** The home region's secrets (every region's, without `regions`). */
+  readonly secrets: SecretStore;
+  readonly log: (line: string) => void;
+  /** Tables' streams and their event source mappings (deployments declare them). */
+  readonly streams: TableStreams;
+  readonly code: CodeDirs;
+  closed: boolean;
+}
+
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
-  const secrets =
-    options.secrets ??
-    options.regions?.(options.registry.region ?? 'us-east-1').secrets ??
-    new SecretStore({ region: options.registry.region, accountId: options.registry.accountId });
-  const log = options.log ?? ((line: string) => process.stderr.write(`[endpoint] ${line}\n`));
-  const streams = new TableStreams(log);
-  let closed = false;
   const home = options.registry.region ?? 'us-east-1';
-  const dynamo = new RegionalDynamo(options.dynamo ?? {}, home, streams);
-  const accountId = options.registry.accountId ?? '000000000000';
-  let codeRoot: string | undefined;
-  let uploads = 0;
-  const newCodeDir = () => {
-    codeRoot ??= mkdtempSync(join(tmpdir(), 'lambda-mesh-code-'));
-    const dir = join(codeRoot, String(++uploads));
-    mkdirSync(dir);
-    return dir;
+  const log = options.log ?? ((line: string) => process.stderr.write(`[endpoint] ${line}\n`));
+  const shared: Shared = {
+    options,
+    home,
+    accountId: options.registry.accountId ?? '000000000000',
+    secrets:
+      options.secrets ??
+      options.regions?.(home).secrets ??
+      new SecretStore({ region: options.registry.region, accountId: options.registry.accountId }),
+    log,
+    streams: new TableStreams(log),
+    code: new CodeDirs(),
+    closed: false,
   };
+  const services = servicesOf(shared);
+  const server = endpointServer(services, shared.log);
+  try {
+    await listen(server, options.port ?? 4566, options.host ?? '127.0.0.1');
+  } catch (err) {
+    await services.dynamo.close();
+    throw err;
+  }
+  return endpointOf(server, services, shared);
+}
+
+/** Each region's Lambda API and secrets, built per request from its backend; the tables and IAM, once. */
+function servicesOf(shared: Shared): Services {
+  const { options, home } = shared;
   const backendOf = (region: string | undefined): { region: string } & RegionBackend =>
     options.regions
       ? { region: region ?? home, ...options.regions(region ?? home) }
-      : { region: home, registry: options.registry, secrets };
+      : { region: home, registry: options.registry, secrets: shared.secrets };
   const lambdaContext = (backend: { region: string } & RegionBackend): LambdaContext => ({
     registry: backend.registry,
     invoker: options.invoker,
     region: backend.region,
-    accountId,
-    onBackgroundError: log,
-    isClosed: () => closed,
-    newCodeDir,
+    accountId: shared.accountId,
+    onBackgroundError: shared.log,
+    isClosed: () => shared.closed,
+    newCodeDir: () => shared.code.next(),
     asyncInvokes: options.asyncInvokes,
   });
-  const rotationHooks = (backend: { region: string } & RegionBackend): RotationHooks => {
-    const lambda = lambdaContext(backend);
-    return {
-      check: (arn) => checkRotationFunction(lambda, arn),
-      start: (job) => void runRotation(lambda, backend.secrets, job),
-    };
-  };
-  const services: Services = {
+  return {
     lambdaIn: (region) => lambdaContext(backendOf(region)),
     secretsIn: (region) => {
       const backend = backendOf(region);
-      return { secrets: backend.secrets, rotation: rotationHooks(backend) };
+      const lambda = lambdaContext(backend);
+      const rotation: RotationHooks = {
+        check: (arn) => checkRotationFunction(lambda, arn),
+        start: (job) => void runRotation(lambda, backend.secrets, job),
+      };
+      return { secrets: backend.secrets, rotation };
     },
-    dynamo,
+    dynamo: new RegionalDynamo(options.dynamo ?? {}, home, shared.streams),
     iam: options.iam ?? new RolePolicies(),
     extraRoutes: options.extraRoutes,
     jsonServices: options.jsonServices,
     home,
   };
+}
 
+/** The HTTP server: every request served, a failure answered rather than crashing, AWS's keep-alive. */
+function endpointServer(services: Services, log: (line: string) => void): Server {
   const server = createServer((req, res) => {
     serve(services, req, res).catch((err) => {
       // Last resort: handlers turn failures into AWS errors, so this is a bug; answer, do not crash.
@@ -183,38 +210,53 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
-  try {
-    await listen(server, options.port ?? 4566, options.host ?? '127.0.0.1');
-  } catch (err) {
-    await dynamo.close();
-    throw err;
-  }
-  const { port } = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return server;
+}
 
+function endpointOf(server: Server, services: Services, shared: Shared): Endpoint {
+  const { port } = server.address() as AddressInfo;
+  const host = shared.options.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { home } = shared;
   return {
     url,
     port,
-    secrets,
+    secrets: shared.secrets,
     iam: services.iam,
-    streams,
+    streams: shared.streams,
     dynamo: {
       endpoint: url,
       createPolicyTable: (tableName, region = home) => createPolicyTable(url, tableName, region),
       seedItems: (tableName, items, region = home) => seedItems(url, tableName, items, region),
     },
     async close() {
-      closed = true;
-      streams.close();
+      shared.closed = true;
+      shared.streams.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await dynamo.close();
-      if (codeRoot) rmSync(codeRoot, { recursive: true, force: true });
+      await services.dynamo.close();
+      shared.code.remove();
     },
   };
+}
+
+/** The folders uploaded function code is unpacked into: one per upload, under one root made when first needed. */
+class CodeDirs {
+  private root: string | undefined;
+  private uploads = 0;
+
+  next(): string {
+    this.root ??= mkdtempSync(join(tmpdir(), 'lambda-mesh-code-'));
+    const dir = join(this.root, String(++this.uploads));
+    mkdirSync(dir);
+    return dir;
+  }
+
+  remove(): void {
+    if (this.root) rmSync(this.root, { recursive: true, force: true });
+  }
 }
 
 /** Listens; a port another process holds is named in the error, with the way out. */

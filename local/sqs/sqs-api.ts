@@ -17,70 +17,76 @@ type Input = Record<string, unknown>;
 
 const invalid = (message: string) => new AwsError('InvalidParameterValue', 400, message);
 
+type Operation = (store: QueueStore, input: Input) => unknown;
+
+/** The operations served, by name: what a sender, a consumer and an event source mapping call. */
+const OPERATIONS: Readonly<Record<string, Operation>> = {
+  CreateQueue: createQueue,
+  GetQueueUrl: (store, input) => {
+    const q = store.get(requireString(input, 'QueueName'));
+    if (!q) throw notFound();
+    return { QueueUrl: q.url };
+  },
+  ListQueues: (store, input) => {
+    const prefix = typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '';
+    return {
+      QueueUrls: store
+        .list()
+        .filter((q) => q.name.startsWith(prefix))
+        .map((q) => q.url),
+    };
+  },
+  DeleteQueue: (store, input) => {
+    store.delete(queueOf(store, input).name);
+    return {};
+  },
+  PurgeQueue: (store, input) => {
+    queueOf(store, input).purge();
+    return {};
+  },
+  GetQueueAttributes: (store, input) => ({ Attributes: attributesOf(store, input) }),
+  SendMessage: (store, input) => sendOne(store, input, input),
+  SendMessageBatch: (store, input) => batch(input, (entry) => sendOne(store, input, entry)),
+  ReceiveMessage: receive,
+  DeleteMessage: (store, input) => {
+    queueOf(store, input).delete(requireString(input, 'ReceiptHandle'));
+    return {};
+  },
+  DeleteMessageBatch: (store, input) =>
+    batch(input, (entry) => {
+      queueOf(store, input).delete(requireString(entry, 'ReceiptHandle'));
+      return {};
+    }),
+  ChangeMessageVisibility: (store, input) => {
+    const ok = queueOf(store, input).changeVisibility(
+      requireString(input, 'ReceiptHandle'),
+      visibilityOf(input.VisibilityTimeout),
+    );
+    if (!ok) throw new AwsError('ReceiptHandleIsInvalid', 400, 'The input receipt handle is invalid.');
+    return {};
+  },
+};
+
 export async function handleSqs(store: QueueStore, operation: string, input: Input): Promise<unknown> {
-  switch (operation) {
-    case 'CreateQueue': {
-      const name = requireString(input, 'QueueName');
-      if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
-        throw invalid(
-          `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (got ${name})`,
-        );
-      }
-      return { QueueUrl: store.put(name, settingsOf((input.Attributes ?? {}) as Input)).url };
-    }
-    case 'GetQueueUrl': {
-      const q = store.get(requireString(input, 'QueueName'));
-      if (!q) throw notFound();
-      return { QueueUrl: q.url };
-    }
-    case 'ListQueues': {
-      const prefix = typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '';
-      return {
-        QueueUrls: store
-          .list()
-          .filter((q) => q.name.startsWith(prefix))
-          .map((q) => q.url),
-      };
-    }
-    case 'DeleteQueue':
-      store.delete(queueOf(store, input).name);
-      return {};
-    case 'PurgeQueue':
-      queueOf(store, input).purge();
-      return {};
-    case 'GetQueueAttributes':
-      return { Attributes: attributesOf(store, input) };
-    case 'SendMessage':
-      return sendOne(store, input, input);
-    case 'SendMessageBatch':
-      return batch(input, (entry) => sendOne(store, input, entry));
-    case 'ReceiveMessage':
-      return receive(store, input);
-    case 'DeleteMessage':
-      queueOf(store, input).delete(requireString(input, 'ReceiptHandle'));
-      return {};
-    case 'DeleteMessageBatch':
-      return batch(input, (entry) => {
-        queueOf(store, input).delete(requireString(entry, 'ReceiptHandle'));
-        return {};
-      });
-    case 'ChangeMessageVisibility': {
-      const ok = queueOf(store, input).changeVisibility(
-        requireString(input, 'ReceiptHandle'),
-        visibilityOf(input.VisibilityTimeout),
-      );
-      if (!ok) throw new AwsError('ReceiptHandleIsInvalid', 400, 'The input receipt handle is invalid.');
-      return {};
-    }
-    default:
-      throw new AwsError(
-        'UnsupportedOperation',
-        400,
-        `The local mesh's SQS does not implement ${operation}; it serves CreateQueue, GetQueueUrl, ListQueues, ` +
-          'DeleteQueue, PurgeQueue, GetQueueAttributes, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch), ' +
-          'ChangeMessageVisibility',
-      );
+  const run = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
+  if (!run) {
+    throw new AwsError(
+      'UnsupportedOperation',
+      400,
+      `The local mesh's SQS does not implement ${operation}; it serves CreateQueue, GetQueueUrl, ListQueues, ` +
+        'DeleteQueue, PurgeQueue, GetQueueAttributes, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch), ' +
+        'ChangeMessageVisibility',
+    );
   }
+  return run(store, input);
+}
+
+function createQueue(store: QueueStore, input: Input) {
+  const name = requireString(input, 'QueueName');
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+    throw invalid(`Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (got ${name})`);
+  }
+  return { QueueUrl: store.put(name, settingsOf((input.Attributes ?? {}) as Input)).url };
 }
 
 function sendOne(store: QueueStore, input: Input, entry: Input) {

@@ -10,6 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Mesh } from '../../infra/mesh';
 import { ENV, TABLE, TAGS } from '../../shared/names';
 import { type PolicyItem, parsePolicyItem } from '../../shared/policy';
+import { snapshotDigest } from '../../shared/snapshot-seal';
 import {
   ENV as ACCOUNT,
   constructStatements,
@@ -105,6 +106,8 @@ describe('Mesh in the example app', () => {
     const snapshot = snapshotFromAssembly(template, assemblyDir);
     assert.equal(snapshot.mesh, 'shop');
     assert.deepEqual(snapshot.items, items);
+    // Sealed over the items synth checked: the runtime uses them without checking them again.
+    assert.equal(snapshot.itemsDigest, snapshotDigest(snapshot.items));
   });
 
   it('backs Custom::MeshPolicy with the policy seeder, which may write the table', () => {

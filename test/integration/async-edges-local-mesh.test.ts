@@ -20,6 +20,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { LIVE_ALIAS, META } from '../../shared/names';
+import { withTraceHeader } from '../../shared/sdk-trace-header';
+import { newTraceId } from '../../shared/trace-header';
 import { asyncFixtureAssembly, clientConfig } from '../support/example-assembly';
 
 describe('local mesh: asynchronous edges', () => {
@@ -47,13 +49,17 @@ describe('local mesh: asynchronous edges', () => {
     await mesh?.stop();
   });
 
-  const send = async (to: string, payload: unknown) => {
+  /** Sends `payload` to `to` through the sender; `traceHeader` puts the sender's run in that trace. */
+  const send = async (to: string, payload: unknown, traceHeader?: string) => {
     const out = await lambda.send(
-      new InvokeCommand({
-        FunctionName: 'asy-sender',
-        Qualifier: LIVE_ALIAS,
-        Payload: Buffer.from(JSON.stringify({ to, payload })),
-      }),
+      withTraceHeader(
+        new InvokeCommand({
+          FunctionName: 'asy-sender',
+          Qualifier: LIVE_ALIAS,
+          Payload: Buffer.from(JSON.stringify({ to, payload })),
+        }),
+        traceHeader,
+      ),
     );
     const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
     assert.equal(out.FunctionError, undefined, text);
@@ -69,6 +75,7 @@ describe('local mesh: asynchronous edges', () => {
             from: string;
             payload: unknown;
             attributes: string[];
+            request: string;
           },
       );
   const eventually = async <T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 15_000) => {
@@ -92,7 +99,10 @@ describe('local mesh: asynchronous edges', () => {
     const got = await eventually('the worker run', () =>
       received('asy-worker').find((r) => (r.payload as { order?: string }).order === 'o-1'),
     );
-    assert.deepEqual(got, { from: 'sender', payload, attributes: [] });
+    assert.deepEqual(
+      { from: got.from, payload: got.payload, attributes: got.attributes },
+      { from: 'sender', payload, attributes: [] },
+    );
     await eventually('both sides counted', () => (edge('sender', 'worker', 'destination') ? true : undefined));
     assert.ok(edge('sender', 'worker', 'source'), 'the sender counts the send');
     // One trace holds the sender's send and the worker's run.
@@ -120,6 +130,43 @@ describe('local mesh: asynchronous edges', () => {
         .find((s) => s.services.includes('asy-sender') && s.services.includes('asy-consumer'));
     });
     assert.ok(trace);
+  });
+
+  test('a batch of several records: each message trace holds its handling, no invocation traced apart', async () => {
+    // Prepare: each message is sent in a trace of its own (its order, in the example shop).
+    const t0 = Date.now();
+    const traces = ['held', 'b', 'c', 'd', 'e'].map((name) => ({ name, root: newTraceId() }));
+    const header = (root: string) => `Root=${root};Sampled=1`;
+    const payloadOf = (name: string) => ({ batch: name, ...(name === 'held' ? { holdMs: 3_000 } : {}) });
+    const got = (name: string) =>
+      received('asy-consumer').find((r) => (r.payload as { batch?: string }).batch === name);
+    // Act: the first message holds its invocation while the others queue up behind it, so the mapping
+    // hands them on together in one batch.
+    await send('events', payloadOf('held'), header(traces[0]!.root));
+    await eventually('the held message in the consumer', () => got('held'));
+    await Promise.all(traces.slice(1).map((t) => send('events', payloadOf(t.name), header(t.root))));
+    const runs = await eventually('every message in the consumer', () => {
+      const all = traces.map((t) => got(t.name));
+      return all.every((r) => r) ? all.map((r) => r!.request) : undefined;
+    });
+    // Assess: the four queued messages came in batches of more than one record...
+    const perRun = new Map<string, number>();
+    for (const r of runs.slice(1)) perRun.set(r, (perRun.get(r) ?? 0) + 1);
+    assert.ok(Math.max(...perRun.values()) > 1, `records per invocation: ${[...perRun.values()].join(', ')}`);
+    // ...each message's trace holds the sender and the consumer (segments come over UDP: polled)...
+    const missing = () =>
+      traces.filter((t) => !mesh.store.trace(t.root)?.services.includes('asy-consumer')).map((t) => t.name);
+    await eventually('the consumer in every message trace', () => (missing().length === 0 ? true : undefined));
+    for (const t of traces) assert.ok(mesh.store.trace(t.root)?.services.includes('asy-sender'), t.name);
+    // ...and no invocation of the consumer started a trace of its own.
+    const apart = mesh.store
+      .traces(500)
+      .filter((t) => t.start >= t0 && t.services.length === 1 && t.services[0] === 'asy-consumer');
+    assert.deepEqual(
+      apart.map((t) => t.id),
+      [],
+      'consumer invocations traced apart from the messages they handled',
+    );
   });
 
   test('forged and unsigned records are refused and kept apart; the good record of the batch goes through', async () => {

@@ -22,6 +22,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { ENV, EXTERNAL, LIVE_ALIAS, MANAGED_BY, META, SORT_KEY, TABLE } from '../../shared/names';
 import { DEFAULTS } from '../../shared/policy';
+import { withTraceHeader } from '../../shared/sdk-trace-header';
+import { newTraceId } from '../../shared/trace-header';
 import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 
 const assemblies = process.env.MESH_TEST_ENDPOINT ? undefined : exampleAssemblies();
@@ -88,11 +90,27 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     assert.equal(r.FunctionError, undefined, text(r));
   });
 
-  it('tells notifications of the order through the order-events queue: counted and traced across the hop', {
+  it('tells notifications of each order through the order-events queue: counted, and in every order trace', {
     skip: !assemblies && 'looks inside the local mesh',
   }, async () => {
-    const r = await invoke('frontend', { action: 'checkout', sku: 'sku-2', quantity: 2 });
-    assert.equal(r.FunctionError, undefined, text(r));
+    // Orders placed together: notifications gets their messages in batches of several records.
+    const t0 = Date.now();
+    const roots = Array.from({ length: 6 }, () => newTraceId());
+    const placed = await Promise.all(
+      roots.map((root, i) =>
+        lambda.send(
+          withTraceHeader(
+            new InvokeCommand({
+              FunctionName: fn.get('frontend'),
+              Qualifier: LIVE_ALIAS,
+              Payload: Buffer.from(JSON.stringify({ action: 'checkout', sku: `sku-batch-${i}`, quantity: 1 })),
+            }),
+            `Root=${root};Sampled=1`,
+          ),
+        ),
+      ),
+    );
+    for (const r of placed) assert.equal(r.FunctionError, undefined, text(r));
     const local = mesh.local!;
     const until = Date.now() + 15_000;
     const edge = (source: string, destination: string, reporter: string) =>
@@ -104,13 +122,20 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     }
     assert.ok(edge('orders', 'notifications', 'destination'), 'notifications counts the order-placed message');
     assert.ok(edge('orders', 'order-events', 'source'), 'orders counts its send to the queue');
-    // The segments come over UDP: the trace may complete a moment after the counts.
-    const crossed = () =>
-      local.store
-        .traces(100)
-        .some((t) => t.services.includes(fn.get('orders')!) && t.services.includes(fn.get('notifications')!));
-    while (!crossed() && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
-    assert.ok(crossed(), 'one trace from orders to notifications');
+    // The segments come over UDP: a trace may complete a moment after the counts.
+    const notifications = fn.get('notifications')!;
+    const without = () => roots.filter((root) => !local.store.trace(root)?.services.includes(notifications));
+    while (without().length > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(without(), [], 'every order trace holds its notification');
+    for (const root of roots) assert.ok(local.store.trace(root)?.services.includes(fn.get('orders')!));
+    const apart = local.store
+      .traces(500)
+      .filter((t) => t.start >= t0 && t.services.length === 1 && t.services[0] === notifications);
+    assert.deepEqual(
+      apart.map((t) => t.id),
+      [],
+      'no notifications invocation traced apart',
+    );
   });
 
   it('refuses the denied frontend -> payments edge', async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildLayer, LAYER_FILES } from '../../functions/mesh/build';
 import { LAYER } from '../../shared/names';
+import { sealSnapshot } from '../../shared/snapshot-seal';
 import { FIXTURES, runWrapper, writeHelloSnapshot } from '../support/wrapper-process';
 
 describe('runtime layer: the built bundle behind wrapper.handler', () => {
@@ -153,6 +154,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   describe('each path loads only the layer files it runs, and no AWS SDK', () => {
     let closedUrl = '';
     let snap = '';
+    let unsealed = '';
     before(async () => {
       // A port that refuses connections (bound, then closed): calls fail at connect, after loading what they need.
       const closed = createServer();
@@ -160,19 +162,20 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
       closedUrl = `http://127.0.0.1:${(closed.address() as { port: number }).port}`;
       await new Promise<void>((r) => closed.close(() => r()));
       snap = join(dir, 'calls.json');
-      writeFileSync(
-        snap,
-        JSON.stringify({
-          mesh: 'shop',
-          generatedAt: new Date().toISOString(),
-          items: [
-            { pk: 'hello', sk: 'allow#external', source: 'external' },
-            { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-            { pk: 'payments', sk: 'allow#hello', source: 'hello', retries: { maxAttempts: 1 } },
-            { pk: 'refunds', sk: 'allow#hello', source: 'hello', retries: { maxAttempts: 1 } },
-          ],
-        }),
-      );
+      const calls = {
+        mesh: 'shop',
+        generatedAt: new Date().toISOString(),
+        items: [
+          { pk: 'hello', sk: 'allow#external', source: 'external' },
+          { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+          { pk: 'payments', sk: 'allow#hello', source: 'hello', retries: { maxAttempts: 1 } },
+          { pk: 'refunds', sk: 'allow#hello', source: 'hello', retries: { maxAttempts: 1 } },
+        ],
+      };
+      // Sealed, as synth writes it; and the same items unsealed, as a snapshot made by hand.
+      writeFileSync(snap, JSON.stringify(sealSnapshot(calls)));
+      unsealed = join(dir, 'calls-unsealed.json');
+      writeFileSync(unsealed, JSON.stringify(calls));
     });
     const aws = () => ({
       MESH_POLICY_SNAPSHOT: snap,
@@ -240,6 +243,14 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
           MESH_POLICY_TABLE: 'shop-policy',
           MESH_POLICY_SNAPSHOT: '',
         }),
+        ['aws.js', 'policy-table-query.js', 'runtime.js', 'wrapper.js'],
+        undefined,
+      ],
+      [
+        // Synth seals what it checked; items it did not seal are checked as table items are.
+        "an unsealed snapshot: its items checked by the table reader's file",
+        {},
+        () => ({ ...aws(), MESH_POLICY_SNAPSHOT: unsealed }),
         ['aws.js', 'policy-table-query.js', 'runtime.js', 'wrapper.js'],
         undefined,
       ],

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { sealSnapshot } from '../../shared/snapshot-seal';
 
 /** What the fixture handlers (test/fixtures/runtime) answer. */
 export interface FixtureResult {
@@ -39,7 +40,8 @@ export const FIXTURES = join(__dirname, '../fixtures/runtime');
 export function writeHelloSnapshot(path: string, options: { closed?: boolean } = {}): string {
   const items: unknown[] = [{ pk: 'hello', sk: 'service', functionName: 'shop-hello' }];
   if (!options.closed) items.push({ pk: 'hello', sk: 'allow#external', source: 'external' });
-  writeFileSync(path, JSON.stringify({ mesh: 'shop', generatedAt: '', items }));
+  // Sealed, as synth writes it (shared/snapshot-seal.ts).
+  writeFileSync(path, JSON.stringify(sealSnapshot({ mesh: 'shop', generatedAt: '', items })));
   return path;
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MeshClient } from '../../functions/mesh/client';
 import { MeshOutcomeUnknownError, MeshRemoteError } from '../../functions/mesh/errors';
-import { decideFailover } from '../../functions/mesh/resilience/failover-decision';
+import { decideFailover, splitFunctionArn } from '../../functions/mesh/resilience/failover-decision';
 import type { InvokeRequest } from '../../functions/mesh/transport/lambda-invoke';
 import { fixture, functionError, ok, PAYMENTS, transportOf } from '../support/pipeline-fixture';
 
@@ -203,5 +203,13 @@ describe('failover decision', () => {
       failover: false,
       reason: 'no-fallback',
     });
+  });
+});
+
+describe('a fallback function ARN', () => {
+  test('splits into its region, the unqualified ARN and the qualifier, if any', () => {
+    const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:shop-payments';
+    assert.deepEqual(splitFunctionArn(`${arn}:live`), { region: 'eu-west-1', unqualified: arn, qualifier: 'live' });
+    assert.deepEqual(splitFunctionArn(arn), { region: 'eu-west-1', unqualified: arn });
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { route } from '../../functions/mesh/pipeline/route';
 import { buildServicePolicy } from '../../functions/mesh/policy/service-policy';
+import { checkPolicyItem } from '../../shared/policy-item-check';
 import { fixture, PAYMENTS, planOf, readyCall, T0 } from '../support/pipeline-fixture';
 
 const weighted = (weights: Record<string, number>) => [...PAYMENTS, { pk: 'payments', sk: 'route', weights }];
@@ -38,7 +39,7 @@ describe('pipeline stage: route', () => {
     ];
     const { state } = fixture({ items });
     // The breaker partition comes with the table read; here the policy is built from its items directly.
-    const policy = buildServicePolicy('payments', items, { origin: 'table', loadedAt: T0 });
+    const policy = buildServicePolicy('payments', items, { check: checkPolicyItem, origin: 'table', loadedAt: T0 });
     const call = { ...(await readyCall(state)), policy };
     assert.deepEqual(
       [1, 2, 3].map(() => route(call, planOf(call)).qualifier),

@@ -2,12 +2,17 @@
  * The policy cache's clock (functions/mesh/policy/policy-cache.ts), with an injected clock and a table
  * client that answers in memory: a copy is revalidated from the moment it is ttlMs old (not a
  * millisecond later), and after a failed table read the cache waits one TTL before trying again,
- * whether it holds a last good copy or nothing.
+ * whether it holds a last good copy or nothing. Then what it reads from its environment, and what it
+ * tells its listeners and its log: a failure streak once, a malformed item once per copy.
  */
 
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PolicyCache, type PolicyTableClient } from '../../functions/mesh/policy/policy-cache';
+import { DEFAULTS } from '../../shared/policy';
 
 const T0 = 1_700_000_000_000;
 const TTL = 5_000;
@@ -19,9 +24,22 @@ class MemoryTable implements PolicyTableClient {
     { pk: { S: 'payments' }, sk: { S: 'service' }, functionName: { S: 'shop-payments' } },
     { pk: { S: 'payments' }, sk: { S: 'allow#orders' }, source: { S: 'orders' } },
   ];
-  async send(): Promise<unknown> {
+  /** Partition keys read, in order. */
+  readonly asked: string[] = [];
+  /** Set to hold reads until `release` is called. */
+  gate: Promise<void> | undefined;
+  async send(command: unknown): Promise<unknown> {
+    const input = (command as { input: { ExpressionAttributeValues?: { ':pk': { S: string } } } }).input;
+    if (!input.ExpressionAttributeValues) {
+      // The policy version's GetItem: a table no writer of this release has touched.
+      if (this.down) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'NetworkingError' });
+      return {};
+    }
+    const pk = input.ExpressionAttributeValues[':pk'].S;
+    this.asked.push(pk);
+    await this.gate;
     if (this.down) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'NetworkingError' });
-    return { Items: this.items };
+    return { Items: this.items.filter((i) => i.pk.S === pk) };
   }
 }
 
@@ -99,11 +117,11 @@ describe('policy cache under throttling', () => {
       ttlMs: TTL,
       now: () => clock.now,
       client: {
-        send: async () => {
+        send: async (command: unknown) => {
           if (table.down) {
             throw Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' });
           }
-          return table.send();
+          return table.send(command);
         },
       },
       random: () => 0.5,
@@ -125,5 +143,315 @@ describe('policy cache under throttling', () => {
     await c.get('payments');
     await c.settled();
     assert.equal(c.tableReads, reads + 1, 'tried again after the jittered backoff, well before a TTL');
+  });
+});
+
+/** A cache over `table` that keeps its log lines (parsed) and listener calls. */
+function watched(table: MemoryTable, clock: { now: number }, extra: Record<string, unknown> = {}) {
+  const lines: Record<string, unknown>[] = [];
+  const tableErrors: [string, string][] = [];
+  const invalid: unknown[] = [];
+  const c = new PolicyCache({
+    tableName: 'shop-policy',
+    snapshotPath: null,
+    ttlMs: TTL,
+    now: () => clock.now,
+    client: table,
+    log: (line) => lines.push(JSON.parse(line)),
+    onTableError: (err, service) => tableErrors.push([(err as Error).name, service]),
+    onInvalidItem: (inv) => invalid.push(inv),
+    ...extra,
+  });
+  return { c, lines, tableErrors, invalid };
+}
+
+describe('policy cache settings', () => {
+  it('reads its table, TTL and shared-breaker switch from the environment', () => {
+    const c = new PolicyCache({
+      env: { MESH_POLICY_TABLE: 'shop-policy', MESH_POLICY_TTL_MS: '250', MESH_SHARED_BREAKERS: 'true' },
+      log: () => undefined,
+    });
+    assert.equal(c.tableName, 'shop-policy');
+    assert.equal(c.ttlMs, 250);
+    assert.equal(c.sharedBreakers, true);
+    assert.equal(c.maxAuthorizationAgeMs, 1_250);
+    const off = new PolicyCache({ env: { MESH_POLICY_TABLE: '', MESH_SHARED_BREAKERS: 'yes' }, log: () => undefined });
+    assert.equal(off.tableName, undefined, 'an empty name is no table');
+    assert.equal(off.sharedBreakers, false, "only 'true' turns shared breakers on");
+    assert.equal(off.maxAuthorizationAgeMs, Infinity, 'without a table nothing goes stale');
+  });
+
+  it('takes a TTL of 0, and reports a TTL that is not a number of ms >= 0 and uses the default', () => {
+    const lines: string[] = [];
+    const ttl = (v: string | undefined) =>
+      new PolicyCache({ env: { MESH_POLICY_TTL_MS: v }, log: (l) => lines.push(l) }).ttlMs;
+    assert.equal(ttl('0'), 0);
+    assert.equal(ttl(undefined), DEFAULTS.policyTtlMs);
+    assert.equal(ttl(''), DEFAULTS.policyTtlMs);
+    assert.equal(lines.length, 0, 'unset or empty is not an error');
+    assert.equal(ttl('-1'), DEFAULTS.policyTtlMs);
+    assert.equal(ttl('soon'), DEFAULTS.policyTtlMs);
+    assert.equal(ttl('Infinity'), DEFAULTS.policyTtlMs);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l)),
+      ['"-1"', '"soon"', '"Infinity"'].map((v) => ({
+        level: 'warn',
+        msg: `mesh policy: MESH_POLICY_TTL_MS = ${v} must be a number of ms >= 0; using ${DEFAULTS.policyTtlMs}`,
+      })),
+    );
+  });
+
+  it('without a table, answers "nothing" for good and never reads', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    const c = new PolicyCache({ snapshotPath: null, now: () => clock.now, client: table, log: () => undefined });
+    const none = await c.get('payments');
+    assert.equal(none.origin, 'none');
+    clock.now = T0 + 10 * DEFAULTS.policyTtlMs;
+    assert.equal(await c.get('payments'), none);
+    assert.equal(await c.refresh('payments'), none);
+    assert.deepEqual(table.asked, []);
+  });
+
+  it('reads the breaker partition too when shared breakers are on', async () => {
+    const table = new MemoryTable();
+    const { c } = watched(table, { now: T0 }, { sharedBreakers: true });
+    await c.get('payments');
+    assert.deepEqual(table.asked.sort(), ['breaker#payments', 'payments']);
+    assert.equal(c.tableReads, 2);
+  });
+});
+
+describe('policy cache freshness bounds', () => {
+  it('serves a copy exactly maxAuthorizationAgeMs old at once, revalidating behind it', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    const { c } = watched(table, clock);
+    const first = await c.get('payments');
+    table.gate = new Promise(() => undefined); // the revalidation never answers
+    clock.now = T0 + c.maxAuthorizationAgeMs;
+    assert.equal(await c.get('payments'), first);
+    assert.equal(c.tableReads, 2);
+  });
+
+  it('sends one more read when the read it joined went out too long before the call', async () => {
+    // Prepare: a revalidation sent at T0 + TTL that the table holds.
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    const { c } = watched(table, clock);
+    await c.get('payments');
+    let release: () => void = () => undefined;
+    table.gate = new Promise<void>((r) => {
+      release = r;
+    });
+    clock.now = T0 + TTL;
+    await c.get('payments');
+    // Act: a call past the bound joins that read, which answers only now.
+    clock.now = T0 + TTL + c.maxAuthorizationAgeMs + 1;
+    const pending = c.get('payments');
+    table.gate = undefined;
+    release();
+    const got = await pending;
+    // Assess: the read sent at T0 + TTL is too old for this call; a fresh one was sent for it.
+    assert.equal(c.tableReads, 3);
+    assert.equal(got.loadedAt, T0 + TTL + c.maxAuthorizationAgeMs + 1);
+  });
+
+  it('settles once no read is in flight', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    const { c } = watched(table, clock);
+    let release: () => void = () => undefined;
+    table.gate = new Promise<void>((r) => {
+      release = r;
+    });
+    void c.get('payments');
+    let settled = false;
+    const done = c.settled().then(() => {
+      settled = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(settled, false, 'a read is in flight');
+    release();
+    await done;
+    assert.equal(c.peek('payments')?.origin, 'table');
+  });
+});
+
+describe('policy cache reports', () => {
+  it('tells its listener of every failed read, and logs a failure streak once', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    const { c, lines, tableErrors } = watched(table, clock);
+    table.down = true;
+    await c.get('payments');
+    clock.now = T0 + TTL;
+    await c.get('payments');
+    assert.deepEqual(tableErrors, [
+      ['NetworkingError', 'payments'],
+      ['NetworkingError', 'payments'],
+    ]);
+    assert.deepEqual(lines, [
+      {
+        level: 'warn',
+        msg: 'mesh policy: table read failed; keeping the last good copy',
+        service: 'payments',
+        table: 'shop-policy',
+        error: 'NetworkingError: connect ECONNREFUSED',
+        kept: 'none',
+      },
+    ]);
+    // Recovered, then failing again: a new streak, logged with the copy it keeps.
+    table.down = false;
+    clock.now = T0 + 2 * TTL;
+    await c.get('payments');
+    table.down = true;
+    clock.now = T0 + 3 * TTL;
+    await c.get('payments');
+    await c.settled();
+    clock.now = T0 + 4 * TTL;
+    await c.get('payments');
+    await c.settled();
+    assert.equal(tableErrors.length, 4);
+    assert.deepEqual(
+      lines.map((l) => l.kept),
+      ['none', 'table'],
+    );
+  });
+
+  it('logs what was thrown when it is not an Error', async () => {
+    const { c, lines } = watched(
+      {
+        send: async () => {
+          throw 'socket closed';
+        },
+      } as unknown as MemoryTable,
+      { now: T0 },
+    );
+    await c.get('payments');
+    assert.equal(lines[0].error, 'socket closed');
+  });
+
+  it('keeps serving when a listener throws, and says so', async () => {
+    const table = new MemoryTable();
+    table.down = true;
+    const lines: Record<string, unknown>[] = [];
+    const c = new PolicyCache({
+      tableName: 'shop-policy',
+      snapshotPath: null,
+      now: () => T0,
+      client: table,
+      log: (l) => lines.push(JSON.parse(l)),
+      onTableError: () => {
+        throw new Error('listener bug');
+      },
+    });
+    assert.equal((await c.get('payments')).origin, 'none');
+    assert.deepEqual(lines[0], {
+      level: 'warn',
+      msg: 'mesh policy: a policy cache listener threw',
+      error: 'Error: listener bug',
+    });
+  });
+
+  it('reports a malformed item once per copy: to its listener and its log, with what it kept', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    table.items.push({ pk: { S: 'payments' }, sk: { S: 'allow#frontend' }, source: { S: 'not a name!' } } as never);
+    const { c, lines, invalid } = watched(table, clock);
+    await c.get('payments');
+    clock.now = T0 + TTL;
+    await c.refresh('payments');
+    assert.equal(invalid.length, 1, 'the same bad item on the next read is not reported again');
+    assert.equal((invalid[0] as { sk: string }).sk, 'allow#frontend');
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].msg, 'mesh policy: ignoring malformed item');
+    assert.equal(lines[0].sk, 'allow#frontend');
+    assert.equal(lines[0].kept, 'nothing');
+    assert.equal(lines[0].service, 'payments');
+    assert.match(String(lines[0].error), /source/);
+  });
+
+  it('says it kept the last good version when an item turns bad', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    const { c, lines, invalid } = watched(table, clock);
+    await c.get('payments');
+    table.items[1] = { pk: { S: 'payments' }, sk: { S: 'allow#orders' }, source: { S: 'not a name!' } };
+    clock.now = T0 + TTL;
+    await c.refresh('payments');
+    assert.equal(invalid.length, 1);
+    assert.equal(lines[0].kept, 'last good version');
+    assert.equal(c.peek('payments')?.allows.has('orders'), true);
+  });
+
+  it('tells apart bad items without a sort key by their error', async () => {
+    const table = new MemoryTable();
+    table.items.push({ pk: { S: 'payments' }, sk: { N: '1' } } as never, { pk: { S: 'payments' } } as never);
+    const { c, invalid } = watched(table, { now: T0 });
+    await c.get('payments');
+    assert.equal(invalid.length, 2);
+  });
+});
+
+describe('policy cache snapshot', () => {
+  const items = [
+    { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+    { pk: 'payments', sk: 'allow#orders', source: 'orders' },
+  ];
+
+  it('dates a snapshot copy by its generation; a missing or future time makes it the oldest', async () => {
+    const at = (generatedAt: string | undefined) =>
+      new PolicyCache({
+        tableName: 'shop-policy',
+        snapshot: { mesh: 'shop', generatedAt, items } as never,
+        now: () => T0,
+        client: new MemoryTable(),
+        log: () => undefined,
+      }).get('payments');
+    assert.equal((await at(new Date(T0 - 500).toISOString())).loadedAt, T0 - 500);
+    assert.equal((await at(new Date(T0).toISOString())).loadedAt, T0, 'generated this very millisecond');
+    // Too old for authorization: the table is read (it answers with a fresh copy).
+    assert.equal((await at(new Date(T0 + 1).toISOString())).origin, 'table');
+    assert.equal((await at(undefined)).origin, 'table');
+    assert.equal((await at('yesterday')).origin, 'table');
+  });
+
+  it('without a table, a snapshot copy is as new as the moment it is used', async () => {
+    const c = new PolicyCache({ snapshot: { mesh: 'shop', items } as never, now: () => T0, log: () => undefined });
+    const p = await c.get('payments');
+    assert.equal(p.origin, 'snapshot');
+    assert.equal(p.loadedAt, T0);
+  });
+
+  it('reports a bad snapshot item to its listener', async () => {
+    const invalid: unknown[] = [];
+    const c = new PolicyCache({
+      snapshot: { mesh: 'shop', items: [...items, { pk: 'payments', sk: 'allow#x', source: 'not a name!' }] } as never,
+      now: () => T0,
+      onInvalidItem: (inv) => invalid.push(inv),
+      log: () => undefined,
+    });
+    await c.get('payments');
+    assert.equal(invalid.length, 1);
+  });
+
+  it('loads the snapshot file once, from the option or else the environment, and warns once if it cannot', async () => {
+    const missing = join(tmpdir(), `no-such-snapshot-${process.pid}.json`);
+    const lines: Record<string, unknown>[] = [];
+    const log = (l: string) => lines.push(JSON.parse(l));
+    const fromEnv = new PolicyCache({ env: { MESH_POLICY_SNAPSHOT: missing }, now: () => T0, log });
+    await fromEnv.get('payments');
+    await fromEnv.get('orders');
+    assert.equal(lines.length, 1, 'one warning for the whole cache');
+    assert.equal(lines[0].msg, 'mesh policy: no snapshot and no policy table; every call is refused');
+    const none = new PolicyCache({ env: { MESH_POLICY_SNAPSHOT: missing }, snapshotPath: null, now: () => T0, log });
+    await none.get('payments');
+    assert.equal(lines.length, 1, 'snapshotPath null: no snapshot, whatever the environment says');
+    const file = join(tmpdir(), `snapshot-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ mesh: 'shop', items }));
+    const given = new PolicyCache({ env: { MESH_POLICY_SNAPSHOT: missing }, snapshotPath: file, now: () => T0, log });
+    assert.equal((await given.get('payments')).origin, 'snapshot');
+    assert.equal(lines.length, 1);
   });
 });

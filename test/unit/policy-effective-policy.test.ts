@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { effectivePolicy, resolveTrafficPolicy } from '../../functions/mesh/policy/effective-policy';
 import { buildServicePolicy, emptyServicePolicy } from '../../functions/mesh/policy/service-policy';
+import { authorize, decide } from '../../functions/mesh/policy-decision';
 import { DEFAULTS } from '../../shared/policy';
+import { checkPolicyItem } from '../../shared/policy-item-check';
 
 function policy(items: unknown[]) {
-  return buildServicePolicy('payments', items, { origin: 'table', loadedAt: 0 });
+  return buildServicePolicy('payments', items, { check: checkPolicyItem, origin: 'table', loadedAt: 0 });
 }
 const service = { pk: 'payments', sk: 'service', functionName: 'shop-payments' };
 
@@ -110,5 +112,32 @@ describe('effectivePolicy', () => {
   it('treats a source named like an Object property as any other name', () => {
     const res = effectivePolicy(policy([service]), 'constructor');
     assert.equal(!res.allowed && res.reason, 'no-edge');
+  });
+});
+
+describe('authorize: the decision on a copy no older than the bound', () => {
+  const T0 = 1_700_000_000_000;
+  const copy = buildServicePolicy('payments', [service, { pk: 'payments', sk: 'allow#orders', source: 'orders' }], {
+    check: checkPolicyItem,
+    origin: 'table',
+    loadedAt: T0,
+  });
+
+  it('decides on a copy exactly as old as the bound, and memoises the decision per copy and source', () => {
+    const at = authorize(copy, 'orders', { now: T0 + 30_000, maxAgeMs: 30_000 });
+    assert.equal(at.allowed, true);
+    assert.equal(at, decide(copy, 'orders'), 'the same decision object, computed once');
+    assert.equal(decide(copy, 'frontend'), decide(copy, 'frontend'));
+    assert.notEqual(decide(copy, 'frontend'), at, 'another source, another decision');
+  });
+
+  it('refuses on a copy one millisecond past the bound, saying how old it is', () => {
+    assert.deepEqual(authorize(copy, 'orders', { now: T0 + 30_001, maxAgeMs: 30_000 }), {
+      allowed: false,
+      reason: 'stale-policy',
+      detail:
+        'the policy of payments is 30001 ms old, over the 30000 ms that authorization accepts, and the policy ' +
+        'table could not be read',
+    });
   });
 });

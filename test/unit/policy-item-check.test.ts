@@ -330,3 +330,30 @@ describe('the runtime item check agrees with the zod schemas', () => {
     }
   });
 });
+
+describe('the check and the schemas on items chosen at each rule', () => {
+  const allow = (fields: Item) => ({ pk: 'payments', sk: 'allow#orders', source: 'orders', ...fields });
+  const cases: [string, unknown, boolean][] = [
+    ['a number under its range', allow({ timeoutMs: -1 }), false],
+    ['a number over its range', allow({ timeoutMs: 1e12 }), false],
+    ['a service name that breaks the pattern', { pk: 'Pay Ments', sk: 'service', functionName: 'f' }, false],
+    ['a version that breaks the pattern', allow({ fallback: { version: 'latest' } }), false],
+    ['a rate limit with its burst', allow({ rateLimit: { perSecond: 10, burst: 5 } }), true],
+    ['a burst that is not whole', allow({ rateLimit: { perSecond: 10, burst: 2.5 } }), false],
+    ['a fallback to another service', allow({ fallback: { service: 'orders', onFunctionError: true } }), true],
+    ['a fallback ARN that is not a function ARN', allow({ fallback: { functionArn: 'arn:aws:s3:::bucket' } }), false],
+    [
+      'breaker state outside the breaker partition',
+      { pk: 'payments', sk: 'breaker#1', version: '1', state: 'open', openedAt: 1 },
+      false,
+    ],
+    ['a text one character past its limit', allow({ description: 'd'.repeat(TEXT_LIMITS.description + 1) }), false],
+  ];
+  for (const [what, item, ok] of cases) {
+    it(`${ok ? 'accepts' : 'refuses'} ${what}, with the same text`, () => {
+      const zod = policy.parsePolicyItem(item);
+      assert.equal(zod.ok, ok, zod.ok ? 'accepted' : zod.error);
+      assert.deepEqual(checkPolicyItem(item), zod);
+    });
+  }
+});

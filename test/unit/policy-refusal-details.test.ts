@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
 import { buildServicePolicy, emptyServicePolicy } from '../../functions/mesh/policy/service-policy';
+import { checkPolicyItem } from '../../shared/policy-item-check';
 
 const service = { pk: 'payments', sk: 'service', functionName: 'shop-payments' };
-const policy = (items: unknown[]) => buildServicePolicy('payments', items, { origin: 'table', loadedAt: 0 });
+const policy = (items: unknown[]) =>
+  buildServicePolicy('payments', items, { check: checkPolicyItem, origin: 'table', loadedAt: 0 });
 const refusal = (items: unknown[] | undefined, source: string) => {
   const r = effectivePolicy(items ? policy(items) : undefined, source);
   assert.equal(r.allowed, false);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
 import { groupSnapshot } from '../../functions/mesh/policy/policy-snapshot';
 import { buildServicePolicy, type InvalidItem } from '../../functions/mesh/policy/service-policy';
+import { checkPolicyItem } from '../../shared/policy-item-check';
 
 const good = [
   { pk: 'payments', sk: 'service', functionName: 'shop-payments', alias: 'live' },
@@ -16,7 +17,7 @@ const good = [
 
 describe('buildServicePolicy', () => {
   it('sorts valid items by kind', () => {
-    const p = buildServicePolicy('payments', good, { origin: 'table', loadedAt: 7 });
+    const p = buildServicePolicy('payments', good, { check: checkPolicyItem, origin: 'table', loadedAt: 7 });
     assert.equal(p.serviceItem?.functionName, 'shop-payments');
     assert.deepEqual([...p.allows.keys()], ['orders']);
     assert.deepEqual([...p.denies.keys()], ['frontend']);
@@ -31,11 +32,12 @@ describe('buildServicePolicy', () => {
 
   it('keeps the last good version of an item that turns malformed, and reports it', () => {
     // Prepare
-    const before = buildServicePolicy('payments', good, { origin: 'table', loadedAt: 0 });
+    const before = buildServicePolicy('payments', good, { check: checkPolicyItem, origin: 'table', loadedAt: 0 });
     const broken = good.map((i) => (i.sk === 'route' ? { ...i, weights: { '1': 0.5, '2': 1.5 } } : i));
     const seen: InvalidItem[] = [];
     // Act
     const after = buildServicePolicy('payments', broken, {
+      check: checkPolicyItem,
       origin: 'table',
       loadedAt: 1,
       previous: before,
@@ -52,7 +54,12 @@ describe('buildServicePolicy', () => {
   it('drops a malformed item with no good version, never applying part of it', () => {
     const items = [good[0], { pk: 'payments', sk: 'allow#orders', source: 'orders', timeoutMs: -1 }];
     const seen: InvalidItem[] = [];
-    const p = buildServicePolicy('payments', items, { origin: 'table', loadedAt: 0, onInvalid: (e) => seen.push(e) });
+    const p = buildServicePolicy('payments', items, {
+      check: checkPolicyItem,
+      origin: 'table',
+      loadedAt: 0,
+      onInvalid: (e) => seen.push(e),
+    });
     assert.equal(p.allows.size, 0);
     assert.equal(seen[0].keptLastGood, false);
     assert.equal(effectivePolicy(p, 'orders').allowed, false);
@@ -60,7 +67,7 @@ describe('buildServicePolicy', () => {
 
   it('fails closed on a malformed deny with no good version: the source stays denied', () => {
     const items = [good[0], good[1], { pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 7 }];
-    const p = buildServicePolicy('payments', items, { origin: 'table', loadedAt: 0 });
+    const p = buildServicePolicy('payments', items, { check: checkPolicyItem, origin: 'table', loadedAt: 0 });
     const res = effectivePolicy(p, 'orders');
     assert.equal(!res.allowed && res.reason, 'denied');
     assert.match(!res.allowed ? res.detail : '', /malformed/);
@@ -69,6 +76,7 @@ describe('buildServicePolicy', () => {
   it("ignores items of another service's partition", () => {
     const seen: InvalidItem[] = [];
     const p = buildServicePolicy('payments', [{ ...good[1], pk: 'orders' }], {
+      check: checkPolicyItem,
       origin: 'table',
       loadedAt: 0,
       onInvalid: (e) => seen.push(e),
@@ -88,7 +96,7 @@ describe('buildServicePolicy', () => {
         { pk: 'breaker#orders', sk: 'breaker#1', version: '1', state: 'open', openedAt: 1 },
         good[6],
       ],
-      { origin: 'table', loadedAt: 0, onInvalid: (e) => seen.push(e) },
+      { check: checkPolicyItem, origin: 'table', loadedAt: 0, onInvalid: (e) => seen.push(e) },
     );
     assert.equal(effectivePolicy(p, 'frontend').allowed, false);
     assert.deepEqual([...p.breakers.keys()], ['2']);
@@ -98,17 +106,53 @@ describe('buildServicePolicy', () => {
   });
 
   it('removes an item that is gone from the table', () => {
-    const before = buildServicePolicy('payments', good, { origin: 'table', loadedAt: 0 });
+    const before = buildServicePolicy('payments', good, { check: checkPolicyItem, origin: 'table', loadedAt: 0 });
     const after = buildServicePolicy(
       'payments',
       good.filter((i) => i.sk !== 'route'),
-      { origin: 'table', loadedAt: 1, previous: before },
+      { check: checkPolicyItem, origin: 'table', loadedAt: 1, previous: before },
     );
     assert.equal(after.route, undefined);
   });
 });
 
+describe('buildServicePolicy on what is not an item', () => {
+  it('reports null, undefined and plain values as not of this service, and keeps nothing of them', () => {
+    const invalid: InvalidItem[] = [];
+    const p = buildServicePolicy('payments', [null, undefined, 7, 'allow#orders'], {
+      check: checkPolicyItem,
+      origin: 'table',
+      loadedAt: 0,
+      onInvalid: (i) => invalid.push(i),
+    });
+    assert.equal(p.items.size, 0);
+    assert.deepEqual(invalid[0], {
+      service: 'payments',
+      sk: undefined,
+      error: 'undefined/undefined: pk = undefined does not belong to service "payments"',
+      keptLastGood: false,
+    });
+    assert.equal(invalid.length, 4);
+  });
+
+  it('a malformed item of another kind is dropped without denying anyone', () => {
+    const p = buildServicePolicy('payments', [{ pk: 'payments', sk: 'allow#orders', source: 'Not A Name' }], {
+      check: checkPolicyItem,
+      origin: 'table',
+      loadedAt: 0,
+    });
+    assert.deepEqual([...p.brokenDenies], []);
+    assert.equal(p.allows.size, 0);
+  });
+});
+
 describe('groupSnapshot', () => {
+  it('leaves out null, undefined and plain values, and takes a snapshot without items as empty', () => {
+    const g = groupSnapshot({ mesh: 'shop', items: [undefined, null, 7, { pk: 'orders', sk: 'service' }] } as never);
+    assert.deepEqual([...g.byService.keys()], ['orders']);
+    assert.equal(groupSnapshot({ mesh: 'shop' } as never).byService.size, 0);
+  });
+
   it('groups raw items by service and skips items without a pk', () => {
     const policy = good.filter((i) => i.pk === 'payments');
     const g = groupSnapshot({

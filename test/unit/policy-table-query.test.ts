@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { PolicyTableQuery } from '../../functions/mesh/policy/policy-table-query';
+import { PolicyTableQuery, policyTableReads } from '../../functions/mesh/policy/policy-table-query';
 import { checkSigV4, type SignatureCheck } from '../support/sigv4-check';
 
 describe('policy table Query on the wire', () => {
@@ -71,5 +71,47 @@ describe('policy table Query on the wire', () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     }
+  });
+});
+
+describe('partition reader', () => {
+  it('asks for one partition with a consistent read, page after page, and unmarshalls every item', async () => {
+    // Prepare: a client that answers in two pages and keeps what it was asked.
+    const inputs: Record<string, unknown>[] = [];
+    const pages = [
+      { Items: [{ pk: { S: 'payments' }, sk: { S: 'service' } }], LastEvaluatedKey: { pk: { S: 'payments' } } },
+      { Items: [{ pk: { S: 'payments' }, sk: { S: 'traffic' }, timeoutMs: { N: '800' } }] },
+    ];
+    let pageCount = 0;
+    const { partition: read } = policyTableReads({
+      tableName: 'shop-policy',
+      env: {},
+      pageLimit: 1,
+      onPage: () => pageCount++,
+      client: {
+        send: async (command: unknown) => {
+          inputs.push((command as { input: Record<string, unknown> }).input);
+          return pages[inputs.length - 1];
+        },
+      },
+    });
+    // Act
+    const items = await read('payments');
+    // Assess
+    assert.deepEqual(items, [
+      { pk: 'payments', sk: 'service' },
+      { pk: 'payments', sk: 'traffic', timeoutMs: 800 },
+    ]);
+    assert.equal(pageCount, 2);
+    const first = {
+      TableName: 'shop-policy',
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: { ':pk': { S: 'payments' } },
+      ExclusiveStartKey: undefined,
+      Limit: 1,
+      ConsistentRead: true,
+    };
+    assert.deepEqual(inputs, [first, { ...first, ExclusiveStartKey: { pk: { S: 'payments' } } }]);
   });
 });

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
 import { buildServicePolicy } from '../../functions/mesh/policy/service-policy';
 import { DEFAULTS } from '../../shared/policy';
+import { checkPolicyItem } from '../../shared/policy-item-check';
 import { resolveWithOrigins, trafficLayers } from '../../shared/traffic-precedence';
 
 const service = { pk: 'payments', sk: 'service', functionName: 'shop-payments', managedBy: 'deploy' };
@@ -21,7 +22,11 @@ const deployAllow = {
 };
 
 function resolved(items: unknown[]) {
-  const p = buildServicePolicy('payments', [service, ...items], { origin: 'table', loadedAt: 0 });
+  const p = buildServicePolicy('payments', [service, ...items], {
+    check: checkPolicyItem,
+    origin: 'table',
+    loadedAt: 0,
+  });
   const r = effectivePolicy(p, 'orders');
   assert.ok(r.allowed);
   return r.policy;

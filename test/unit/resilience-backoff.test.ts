@@ -40,6 +40,14 @@ describe('backoff', () => {
     );
   });
 
+  it('clamps a random value out of [0, 1): 1 or more gives the ceiling, NaN or negative gives 0', () => {
+    const opts = { baseDelayMs: 100, maxDelayMs: 1_000 };
+    assert.deepEqual(
+      [1, 2, Number.NaN, -1, 0.999_999].map((r) => backoffDelay(2, opts, () => r)),
+      [200, 200, 0, 0, 200],
+    );
+  });
+
   it('spans the whole range from 0 to the ceiling (full jitter)', () => {
     const opts = { baseDelayMs: 100, maxDelayMs: 1_000 };
     assert.equal(

@@ -146,6 +146,55 @@ describe('CircuitBreaker', () => {
 });
 
 describe('Breakers', () => {
+  it('finds an existing breaker by (target, version) without creating one', () => {
+    const reg = new Breakers();
+    const b = reg.get('payments', '1');
+    assert.equal(reg.peek('payments', '1'), b);
+    assert.equal(reg.peek('payments', '2'), undefined);
+    assert.equal(reg.peek('orders', '1'), undefined);
+  });
+
+  it('keeps the options of a breaker when asked for it without options', () => {
+    const reg = new Breakers();
+    reg.get('payments', '1', { openMs: 5_000, failureRateThreshold: 0.9 });
+    const b = reg.get('payments', '1');
+    assert.equal(b.options.openMs, 5_000);
+    assert.equal(b.options.failureRateThreshold, 0.9);
+  });
+
+  it('applies each changed option on its own: the failure rate, the window', () => {
+    const reg = new Breakers();
+    const b = reg.get('payments', '1', { failureRateThreshold: 0.5, windowSize: 10 });
+    reg.get('payments', '1', { failureRateThreshold: 0.9, windowSize: 10 });
+    assert.equal(b.options.failureRateThreshold, 0.9);
+    reg.get('payments', '1', { failureRateThreshold: 0.9, windowSize: 4 });
+    assert.equal(b.options.windowSize, 4);
+  });
+
+  it('does not eject a half-open breaker, even when a longer open time is applied while it probes', () => {
+    // Prepare: open at T0 for 100 ms; at T0 + 100 it turns half-open.
+    const reg = new Breakers();
+    const b = reg.get('payments', '1', { consecutiveFailures: 1, openMs: 100 });
+    b.failure(T0);
+    assert.equal(b.canPass(T0 + 100), true);
+    assert.equal(b.state, 'half-open');
+    // Act: the policy now says 1 s.
+    reg.get('payments', '1', { consecutiveFailures: 1, openMs: 1_000 });
+    // Assess: it still needs its probe's answer, not an ejection.
+    assert.deepEqual([...reg.ejected('payments', T0 + 150)], []);
+  });
+
+  it('judges the rate over exactly the last windowSize calls, sliding one call at a time', () => {
+    const b = new CircuitBreaker({ consecutiveFailures: 100, failureRateThreshold: 0.5, windowSize: 2 });
+    for (const failed of [true, false, false, true]) {
+      if (failed) b.failure(T0);
+      else b.success(T0);
+    }
+    assert.equal(b.state, 'closed', 'the last two: success, failure = 0.5');
+    b.failure(T0);
+    assert.equal(b.state, 'open', 'the last two: failure, failure = 1');
+  });
+
   it('keeps one breaker per (target, version) and reports changes with both', () => {
     // Prepare
     const reg = new Breakers({ consecutiveFailures: 2 });

@@ -50,3 +50,18 @@ describe('decideFault', () => {
     assert.ok(Math.abs(counts.both / 4_000 - 0.25) < 0.03, `both in ${counts.both} of 4000`);
   });
 });
+
+describe('decideFault without a delay or an abort', () => {
+  it('injects nothing and draws no random number', () => {
+    assert.deepEqual(
+      decideFault(fault({}), () => assert.fail('nothing to draw for')),
+      { delayMs: 0 },
+    );
+  });
+
+  it("names an abort 'Mesh.FaultInjected' when the item names no error type (what callers see on the wire)", () => {
+    assert.deepEqual(decideFault(fault({ abort: { percent: 100 } }), () => 0).abort, {
+      errorType: 'Mesh.FaultInjected',
+    });
+  });
+});

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { classifyDelivery } from '../../functions/mesh/resilience/delivery';
 import { type AttemptResult, classifyOutcome, type Outcome } from '../../functions/mesh/resilience/retry-decision';
 
 const NAMES: Record<string, Outcome> = {
@@ -34,6 +35,7 @@ const NAMES: Record<string, Outcome> = {
   UnsupportedMediaTypeException: 'client-error',
   ValidationException: 'client-error',
   InvalidRuntimeException: 'client-error',
+  RequestEntityTooLargeException: 'client-error',
   AccessDeniedException: 'denied',
   AccessDenied: 'denied',
   MeshDeniedError: 'denied',
@@ -92,5 +94,104 @@ describe('outcome classification by name and status', () => {
       [{ statusCode: 429, errorType: '' }, 'throttled'],
     ];
     for (const [r, outcome] of cases) assert.equal(classifyOutcome(r), outcome, JSON.stringify(r));
+  });
+});
+
+/**
+ * Errors that say the handler never ran (delivery.ts): each one, by name, is what lets a call on an
+ * edge that is not idempotent be tried again. The Lambda names are the Invoke API reference's "Errors".
+ */
+const NEVER_STARTED = [
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'ResourceNotReadyException',
+  'ResourceConflictException',
+  'ResourceNotFoundException',
+  'InvalidParameterValueException',
+  'InvalidRequestContentException',
+  'RequestTooLargeException',
+  'UnsupportedMediaTypeException',
+  'InvalidRuntimeException',
+  'InvalidZipFileException',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'EC2ThrottledException',
+  'EC2UnexpectedException',
+  'EC2AccessDeniedException',
+  'ENILimitReachedException',
+  'SubnetIPAddressLimitReachedException',
+  'InvalidSubnetIDException',
+  'InvalidSecurityGroupIDException',
+  'EFSMountConnectivityException',
+  'EFSMountFailureException',
+  'EFSMountTimeoutException',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+  'SnapStartException',
+  'SnapStartNotReadyException',
+  'SnapStartTimeoutException',
+  'RecursiveInvocationException',
+  'Runtime.ImportModuleError',
+  'Runtime.HandlerNotFound',
+  'Runtime.MalformedHandlerName',
+  'Runtime.UserCodeSyntaxError',
+  'MeshDeniedError',
+  'MeshUnauthenticatedError',
+  'MeshDeadlineExceededError',
+];
+/** Socket errors raised before a byte was written. */
+const NEVER_CONNECTED = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+];
+
+describe('delivery by name and status', () => {
+  it('every error Lambda or the callee raises before the handler runs is not-delivered, in any field', () => {
+    for (const name of NEVER_STARTED) {
+      for (const field of ['errorType', 'errorName', 'errorCode'] as const) {
+        assert.equal(classifyDelivery({ [field]: name, statusCode: 500 }), 'not-delivered', `${field} ${name}`);
+      }
+    }
+  });
+
+  it('a connection that never opened is not-delivered; the same code after sending is unknown', () => {
+    for (const code of NEVER_CONNECTED) {
+      assert.equal(classifyDelivery({ errorCode: code }), 'not-delivered', code);
+    }
+    assert.equal(classifyDelivery({ errorCode: 'ECONNRESET' }), 'unknown');
+    assert.equal(classifyDelivery({ errorName: 'TypeError' }), 'unknown', 'any other error after the request left');
+  });
+
+  it('statuses without a name: 401, 403 and 429 never reached the handler; 5xx and 408 may have', () => {
+    const cases: [number | undefined, string][] = [
+      [200, 'delivered'],
+      [404, 'delivered'],
+      [401, 'not-delivered'],
+      [403, 'not-delivered'],
+      [429, 'not-delivered'],
+      [408, 'unknown'],
+      [499, 'delivered'],
+      [500, 'unknown'],
+      [501, 'unknown'],
+      [undefined, 'unknown'],
+    ];
+    for (const [statusCode, delivery] of cases) {
+      assert.equal(classifyDelivery({ statusCode }), delivery, String(statusCode));
+    }
   });
 });

@@ -5,7 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LEASE_MS, LeasedBucket, LeasedBuckets, planLease } from '../../functions/mesh/resilience/rate-limit';
+import {
+  LEASE_MS,
+  LeasedBucket,
+  LeasedBuckets,
+  planLease,
+  sliceStart,
+} from '../../functions/mesh/resilience/rate-limit';
 import { MemoryLeaser } from '../../functions/mesh/resilience/rate-limit-lease';
 
 const T0 = 1_700_000_000_000;
@@ -141,5 +147,101 @@ describe('rate limit: eight sandboxes on one bucket (simulated time)', () => {
     const rate = admitted / 30;
     assert.ok(Math.abs(rate - 50) <= 5, `admitted ${rate.toFixed(2)}/s against 50/s`);
     assert.ok(leaser.writes * 10 <= admitted, `${leaser.writes} leases for ${admitted} admitted calls`);
+  });
+});
+
+describe('rate limit: edges of the plan', () => {
+  test('a tat exactly at now is a full bucket but not a fresh one (the table write conditions on tat < now)', () => {
+    assert.deepEqual(planLease(T0, T0, LIMIT, 10), { grant: 10, tat: T0 + 200, fresh: false, startsAt: T0 });
+  });
+
+  test('without a horizon, a bucket holding exactly the minimum grants it now', () => {
+    // tat 960 ms ahead: 2 tokens (40 ms of the 1 s tolerance, 20 ms each).
+    assert.deepEqual(planLease(T0 + 960, T0, LIMIT, 10, 2), { grant: 2, tat: T0 + 1000, fresh: false, startsAt: T0 });
+  });
+
+  test('with a horizon, a bucket holding less than the slice reserves the whole slice rather than part now', () => {
+    assert.deepEqual(planLease(T0 + 900, T0, LIMIT, 10, 2, 3_000), {
+      grant: 10,
+      tat: T0 + 1100,
+      fresh: false,
+      startsAt: T0 + 100,
+    });
+  });
+
+  test('reserves a slice that starts exactly at the horizon, not one a millisecond later', () => {
+    const slow = { perSecond: 1, burst: 10 };
+    // Empty bucket (tat 10 s ahead): 3 tokens take 3 s.
+    assert.deepEqual(planLease(T0 + 10_000, T0, slow, 3, 3, 3_000), {
+      grant: 3,
+      tat: T0 + 13_000,
+      fresh: false,
+      startsAt: T0 + 3_000,
+    });
+    assert.deepEqual(planLease(T0 + 10_001, T0, slow, 3, 3, 3_000), { grant: 0, retryAt: T0 + 1 });
+  });
+
+  test('a slice may be spent from its tat less the tolerance, and never before now', () => {
+    assert.equal(sliceStart(T0 + 1_200, LIMIT, T0), T0 + 200);
+    assert.equal(sliceStart(T0 + 800, LIMIT, T0), T0);
+    assert.equal(sliceStart(T0 + 13_000, { perSecond: 2, burst: 4 }, T0), T0 + 11_000);
+  });
+});
+
+describe('rate limit: edges of a sandbox’s share', () => {
+  test('a slice that starts now gives its first token to the caller; a reserved one keeps them all', () => {
+    const b = new LeasedBucket(LIMIT);
+    assert.equal(b.granted(T0, 3), true);
+    assert.equal(b.held(T0), 2);
+    assert.equal(b.granted(T0, 3, T0 + 100), false);
+    assert.equal(b.held(T0), 3);
+    assert.equal(b.reservedFrom, T0 + 100);
+  });
+
+  test('a token given back returns to its slice while the slice lasts, and is gone with it', () => {
+    const b = new LeasedBucket(LIMIT);
+    b.granted(T0, 3);
+    b.giveBack(T0 + 1);
+    assert.equal(b.held(T0 + 1), 3);
+    assert.equal(b.held(T0 + LEASE_MS - 1), 3, 'held until the last millisecond of the lease');
+    assert.equal(b.held(T0 + LEASE_MS), 0, 'expired with the lease');
+    b.giveBack(T0 + LEASE_MS);
+    assert.equal(b.held(T0 + LEASE_MS - 1), 3, 'a token given back after the lease is not added');
+  });
+
+  test('sizes the lease from the last second’s calls only when that second just ended', () => {
+    const limits = { perSecond: 100, burst: 100 };
+    const S = 1_700_000_000 * 1_000; // a whole second
+    const busy = new LeasedBucket(limits);
+    for (let i = 0; i < 10; i++) busy.take(S + i);
+    // The next second: 10 calls a second, 20 for a 2 s lease.
+    assert.deepEqual(busy.take(S + 1_000), { kind: 'lease', want: 20, minGrant: 20 });
+    const idle = new LeasedBucket(limits);
+    for (let i = 0; i < 10; i++) idle.take(S + i);
+    // A second later than that: the busy second is old, only this call counts (1 in half a second: 2/s).
+    assert.deepEqual(idle.take(S + 2_000), { kind: 'lease', want: 4, minGrant: 4 });
+  });
+
+  test('starts a new share when the limit’s rate or burst changes', () => {
+    const buckets = new LeasedBuckets();
+    const a = buckets.get('payments', 'traffic', { perSecond: 10, burst: 10 });
+    assert.equal(buckets.get('payments', 'traffic', { perSecond: 10, burst: 10 }), a);
+    assert.notEqual(buckets.get('payments', 'traffic', { perSecond: 20, burst: 10 }), a);
+    const b = buckets.get('payments', 'traffic', { perSecond: 20, burst: 10 });
+    assert.notEqual(buckets.get('payments', 'traffic', { perSecond: 20, burst: 40 }), b);
+  });
+
+  test('the memory leaser keeps one bucket per target and scope, and counts its writes', async () => {
+    const leaser = new MemoryLeaser();
+    const req = { target: 'payments', scope: 'traffic', limits: { perSecond: 1, burst: 2 }, want: 2, minGrant: 2 };
+    assert.equal((await leaser.lease({ ...req, now: T0 })).granted, 2);
+    assert.equal((await leaser.lease({ ...req, target: 'orders', now: T0 })).granted, 2, 'another target');
+    assert.equal((await leaser.lease({ ...req, scope: 'allow#orders', now: T0 })).granted, 2, 'another scope');
+    assert.deepEqual(
+      await leaser.lease({ ...req, now: T0 }),
+      { granted: 2, startsAt: T0 + 2_000 },
+      'this bucket is empty: its next slice is reserved for when it has refilled',
+    );
+    assert.equal(leaser.writes, 4);
   });
 });

@@ -75,3 +75,31 @@ describe('RetryBudgets', () => {
     assert.notEqual(reg.get('payments', { ratio: 0.5 }), a);
   });
 });
+
+describe('RetryBudget edges', () => {
+  it('admits the retry that float arithmetic leaves a hair short of the allowance', () => {
+    // 1 - 1e-9 is one retry for the budget: the tolerance is inclusive.
+    const b = new RetryBudget({ ratio: 1 - 1e-9, minPerSecond: 0 });
+    b.recordRequest(T0);
+    assert.equal(b.canRetry(T0), true);
+    b.recordRetry(T0);
+    assert.equal(b.canRetry(T0), false);
+  });
+
+  it('counts nothing recorded after the moment it is asked about (a clock that stepped back)', () => {
+    const b = new RetryBudget({ ratio: 0, minPerSecond: 0.1 });
+    b.recordRetry(T0 + 5_000);
+    assert.deepEqual(b.snapshot(T0), { requests: 0, retries: 0, allowance: 1 });
+    assert.equal(b.canRetry(T0), true, 'the later retry is not in the window ending at T0');
+    assert.equal(b.canRetry(T0 + 5_000), false);
+  });
+
+  it('replaces a budget whose floor changed, and keeps it while nothing changed', () => {
+    const reg = new RetryBudgets();
+    const a = reg.get('payments', { ratio: 0.2, minPerSecond: 10 });
+    assert.equal(reg.get('payments', { ratio: 0.2, minPerSecond: 10 }), a);
+    const b = reg.get('payments', { ratio: 0.2, minPerSecond: 1 });
+    assert.notEqual(b, a);
+    assert.equal(b.minPerSecond, 1);
+  });
+});

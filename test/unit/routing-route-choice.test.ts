@@ -163,6 +163,12 @@ describe('chooseRoute', () => {
     assert.deepEqual(sticky, expected);
   });
 
+  it('never matches a rule that names neither an exact value nor a prefix', () => {
+    const r = route({ weights: { '1': 1 }, matches: [{ header: 'x-canary', version: '2' }] });
+    const choice = chooseRoute({ target: 'payments', route: r, headers: { 'x-canary': 'yes' } });
+    assert.deepEqual(choice, { qualifier: '1', version: '1', reason: 'weighted' });
+  });
+
   it("uses the service's own alias when one is given", () => {
     assert.equal(chooseRoute({ target: 'payments', route: undefined, alias: 'prod' }).qualifier, 'prod');
   });
@@ -181,6 +187,14 @@ describe('routing helpers', () => {
     );
     assert.equal(
       chooseMirror(route({}), () => 0),
+      undefined,
+    );
+  });
+
+  it('mirrors nothing at 0 percent, without drawing a random number', () => {
+    const r = route({ mirror: { version: '4', percent: 0 } });
+    assert.equal(
+      chooseMirror(r, () => assert.fail('a 0% mirror must not draw')),
       undefined,
     );
   });

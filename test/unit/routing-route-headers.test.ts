@@ -36,6 +36,31 @@ describe('routing headers', () => {
     assert.deepEqual(routeHeadersOf(long, new Set()), { 'x-route-b': 'ok' });
   });
 
+  it('keeps a name and a value exactly at their limits, and drops them one character longer', () => {
+    const name = `x-route-${'n'.repeat(ROUTE_HEADERS.maxNameLength - 'x-route-'.length)}`;
+    const value = 'v'.repeat(ROUTE_HEADERS.maxValueLength);
+    assert.deepEqual(routeHeadersOf({ [name]: value }, new Set()), { [name]: value });
+    assert.equal(routeHeadersOf({ [`${name}n`]: 'ok' }, new Set()), undefined, 'name one over');
+    assert.equal(routeHeadersOf({ [name]: `${value}v` }, new Set()), undefined, 'value one over');
+  });
+
+  it('counts a header repeated in another case once against the limit, its last value winning', () => {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < ROUTE_HEADERS.maxHeaders; i++) {
+      headers[`x-route-h${i}`] = 'lower';
+      headers[`X-Route-H${i}`] = 'upper';
+    }
+    const out = routeHeadersOf(headers, new Set())!;
+    assert.equal(Object.keys(out).length, ROUTE_HEADERS.maxHeaders);
+    assert.equal(out[`x-route-h${ROUTE_HEADERS.maxHeaders - 1}`], 'upper');
+  });
+
+  it('reads nothing from headers that are not an object (an event is untrusted JSON)', () => {
+    // A string has keys "0", "1"...: with "0" listed as a routing header they would be read as headers.
+    assert.equal(routeHeadersOf('abc' as unknown as Record<string, unknown>, new Set(['0'])), undefined);
+    assert.equal(routeHeadersOf(7 as unknown as Record<string, unknown>, new Set(['0'])), undefined);
+  });
+
   it("lets a call's own headers win over the invocation's", () => {
     assert.deepEqual(mergeRouteHeaders({ 'x-route-a': '1', 'x-route-b': '2' }, { 'x-route-a': 'call' }), {
       'x-route-a': 'call',
@@ -43,6 +68,10 @@ describe('routing headers', () => {
     });
     assert.deepEqual(mergeRouteHeaders(undefined, { a: '1' }), { a: '1' });
     assert.deepEqual(mergeRouteHeaders({ a: '1' }, undefined), { a: '1' });
+    // With one side missing the other is handed on as it is, not copied for every call.
+    const only = { 'x-route-a': '1' };
+    assert.equal(mergeRouteHeaders(only, undefined), only);
+    assert.equal(mergeRouteHeaders(undefined, only), only);
   });
 
   it('reads MESH_ROUTE_HEADERS once into the runtime config', () => {

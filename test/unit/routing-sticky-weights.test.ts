@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chooseRoute } from '../../functions/mesh/routing/route-choice';
-import { rendezvousPick } from '../../functions/mesh/routing/sticky-hash';
+import { hash53, rendezvousPick, unitHash } from '../../functions/mesh/routing/sticky-hash';
 import type { RouteItem } from '../../shared/policy';
 
 const keys = Array.from({ length: 200 }, (_, i) => `user-${i}`);
@@ -41,5 +41,45 @@ describe('sticky routing with zero weights', () => {
   it('an empty sticky key is no key: the weights decide', () => {
     const choice = chooseRoute({ target: 'payments', route: route({ '3': 1 }), headers: { 'x-user': '' } });
     assert.equal(choice.reason, 'weighted');
+  });
+});
+
+describe('the sticky hash', () => {
+  it("is cyrb53: bryc's published values for seed 0", () => {
+    assert.equal(hash53('a'), 7929297801672961);
+    assert.equal(hash53('b'), 8684336938537663);
+    assert.equal(hash53('revenge'), 4051478007546757);
+    assert.equal(hash53('revenue'), 8309097637345594);
+  });
+
+  it('maps hash h to the middle of its cell, (h + 0.5) / 2^53, never 0 nor 1', () => {
+    // Under 2^52 the half is exact in a double, so the offset reads back exactly.
+    const h = hash53('revenge');
+    assert.ok(h < 2 ** 52);
+    assert.equal(unitHash('revenge') * 2 ** 53 - h, 0.5);
+  });
+
+  it('lets a heavier version win over a lighter one whatever their order or names', () => {
+    // b scores far above a for any hash; a first-seen b must not give way to a because "a" < "b".
+    for (const k of keys) {
+      assert.equal(rendezvousPick(k, { b: 1e6, a: 1e-6 }), 'b');
+      assert.equal(rendezvousPick(k, { a: 1e-6, b: 1e6 }), 'b');
+    }
+  });
+
+  it('breaks an exact tie on the version text, whatever the key order', () => {
+    // Prepare: weights that give a and b the very same score for these keys (-w / ln(u) equal).
+    let ties = 0;
+    for (const k of keys) {
+      const ua = unitHash(`${k}\u0000a`);
+      const ub = unitHash(`${k}\u0000b`);
+      const wb = Math.log(ub) / Math.log(ua);
+      if (-wb / Math.log(ub) !== -1 / Math.log(ua)) continue;
+      ties++;
+      // Act and assess: a wins in either order.
+      assert.equal(rendezvousPick(k, { a: 1, b: wb }), 'a');
+      assert.equal(rendezvousPick(k, { b: wb, a: 1 }), 'a');
+    }
+    assert.ok(ties >= 20, `only ${ties} exact ties among ${keys.length} keys`);
   });
 });

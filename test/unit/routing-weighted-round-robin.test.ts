@@ -115,4 +115,46 @@ describe('smooth weighted round-robin', () => {
     assert.equal(signatureOf({ '2': 0.5, '1': 0.5 }), signatureOf({ '1': 0.5, '2': 0.5 }));
     assert.notEqual(signatureOf({ '1': 0.4, '2': 0.6 }), signatureOf({ '1': 0.5, '2': 0.5 }));
   });
+
+  it('compares text versions as text and a number before a word, the same both ways', () => {
+    assert.equal(compareVersions('a', 'b'), -1);
+    assert.equal(compareVersions('b', 'a'), 1);
+    assert.equal(compareVersions('a', 'a'), 0);
+    assert.equal(compareVersions('10', '9'), 1);
+    assert.equal(compareVersions('2', 'x'), -1, '"2" sorts before "x" as text');
+    assert.equal(compareVersions('x', '10'), 1);
+  });
+
+  it('sorts text versions and lists a signature in that order, comma-separated', () => {
+    // Text keys keep their insertion order in an object, unlike integer-like keys: only the sort orders them.
+    assert.deepEqual(new WeightedRoundRobin({ blue: 1, green: 2, amber: 1 }).versions, ['amber', 'blue', 'green']);
+    assert.equal(signatureOf({ blue: 0.25, amber: 0.75 }), 'amber=0.75,blue=0.25');
+    assert.equal(signatureOf({ '10': 1, '2': 0 }), '2=0,10=1');
+  });
+
+  it('gives a tie to the first version in order, then alternates equal weights', () => {
+    assert.deepEqual(run(new WeightedRoundRobin({ b: 1, a: 1 }), 4), ['a', 'b', 'a', 'b']);
+  });
+
+  it('restarts its cycle when the exclusion changes, and only then', () => {
+    // Prepare: after one pick, a's score is 1 - 2 = -1 and b's is 1.
+    const wrr = new WeightedRoundRobin({ a: 1, b: 1 });
+    assert.equal(wrr.pick(), 'a');
+    // Act: excluding a, then excluding nothing, restarts from zero twice.
+    assert.equal(wrr.pick(new Set(['a'])), 'b');
+    // Assess: from zero, the tie goes to a; kept scores (a 0, b 2) would have picked b.
+    assert.equal(wrr.pick(), 'a');
+    assert.equal(wrr.pick(new Set()), 'b', 'an empty exclusion is no exclusion: the cycle goes on');
+  });
+
+  it('knows an exclusion by its members, whatever their order or how they join', () => {
+    // The same set built in two orders: one cycle, c and d alternating.
+    const wrr = new WeightedRoundRobin({ a: 1, b: 1, c: 1, d: 1 });
+    const picks = [0, 1, 2, 3].map((i) => wrr.pick(new Set(i % 2 ? ['b', 'a'] : ['a', 'b'])));
+    assert.deepEqual(picks, ['c', 'd', 'c', 'd']);
+    // Sets {1, 23} and {12, 3} would read the same without a separator: each switch must restart.
+    const numbered = new WeightedRoundRobin({ '1': 1, '3': 2, '12': 1, '23': 2 });
+    const sequence = [0, 1, 2, 3, 4, 5].map((i) => numbered.pick(new Set(i % 2 ? ['12', '3'] : ['1', '23'])));
+    assert.deepEqual(sequence, ['3', '23', '3', '23', '3', '23']);
+  });
 });

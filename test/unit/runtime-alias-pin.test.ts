@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pinBehindAlias } from '../../functions/mesh/routing/alias-pin';
+import { AliasVersions, pinBehindAlias, saw } from '../../functions/mesh/routing/alias-pin';
 
 const set = (...v: string[]) => new Set(v);
 
@@ -28,4 +28,32 @@ test('a seen version ejected: the healthy one(s), taking turns', () => {
     undefined,
     'every seen version ejected: the alias (its own breaker guards it)',
   );
+});
+
+test("a client's turn moves on with each pin, so healthy versions alternate", () => {
+  const versions = new AliasVersions();
+  const seen = set('1', '2', '3');
+  assert.deepEqual(
+    [0, 1, 2, 3].map(() => versions.pin(seen, set('2'))),
+    ['1', '3', '1', '3'],
+  );
+});
+
+test('keeps the versions seen per target and alias apart', () => {
+  const versions = new AliasVersions();
+  saw(versions.seen('payments', 'live'), '3');
+  assert.deepEqual([...versions.seen('payments', 'live')], ['3']);
+  assert.deepEqual([...versions.seen('orders', 'live')], [], 'another target');
+  assert.deepEqual([...versions.seen('payments', 'canary')], [], 'another alias');
+  assert.equal(versions.seen('payments', 'live'), versions.seen('payments', 'live'), 'one set, kept');
+});
+
+test('remembers the two versions seen last, least recent first', () => {
+  const seen = new Set<string>();
+  saw(seen, '1');
+  saw(seen, '2');
+  saw(seen, '1');
+  assert.deepEqual([...seen], ['2', '1'], 'seeing 1 again makes it the most recent');
+  saw(seen, '3');
+  assert.deepEqual([...seen], ['1', '3'], 'a third version drops the least recent (2)');
 });

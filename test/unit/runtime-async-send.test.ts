@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { EVENT_INVOKE_MAX_BYTES } from '../../functions/mesh/async/event-envelope';
 import { MeshCallError, MeshDeniedError, MeshUnauthenticatedError } from '../../functions/mesh/errors';
 import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
 import type { InvokeRequest, InvokeTransport } from '../../functions/mesh/transport/invoke-transport';
 import { wrapHandler } from '../../functions/mesh/wrapper';
 import { ENV, META } from '../../shared/names';
@@ -23,6 +24,7 @@ const items = [
   { pk: 'payments', sk: 'allow#orders', source: 'orders' },
   { pk: 'order-events', sk: 'allow#orders', source: 'orders' },
   { pk: 'order-news', sk: 'allow#orders', source: 'orders' },
+  { pk: 'order-news', sk: 'allow#payments', source: 'payments' },
   { pk: 'shop-bus', sk: 'allow#orders', source: 'orders' },
 ];
 const env = {
@@ -44,7 +46,12 @@ class Recorder implements InvokeTransport {
   }
 }
 
-function runtime(service: string, identity: IdentityLike | undefined, transport = new Recorder()) {
+function runtime(
+  service: string,
+  identity: IdentityLike | undefined,
+  transport = new Recorder(),
+  onSegment?: (doc: SegmentDoc) => void,
+) {
   const lines: string[] = [];
   const rt = new MeshRuntime({
     env,
@@ -55,6 +62,7 @@ function runtime(service: string, identity: IdentityLike | undefined, transport 
     sink: (l) => lines.push(...l.split('\n')),
     identity: async () => identity,
     sleep: async () => undefined,
+    onSegment,
   });
   return { rt, lines, transport };
 }
@@ -193,6 +201,38 @@ describe('mesh.send', () => {
       inbound.filter((r) => r.reason).map((r) => r.reason),
       ['certificate-untrusted', 'token-missing'],
     );
+  });
+
+  test('a record whose trace Lambda did not continue: its segment joins the sender trace, with the calls under it', async (t) => {
+    // Prepare: the message was sent from the sender's subsegment `sendSpan` in trace `root`.
+    const orders = runtime('orders', await identityOf(world.orders));
+    await orders.rt.send('order-events', { type: 'order-placed', orderId: 'o-7' });
+    const root = '1-6a000000-0123456789abcdef01234567';
+    const sendSpan = 'a1b2c3d4e5f60718';
+    const message = orders.transport.sent[0]!;
+    const traced = { ...message, metadata: { ...message.metadata!, trc: `Root=${root};Parent=${sendSpan};Sampled=1` } };
+    const segments: SegmentDoc[] = [];
+    const consumer = runtime('payments', await identityOf(world.payments), new Recorder(), (s) => segments.push(s));
+    // In AWS the invocation of an SQS batch runs in a trace of Lambda's own, linked to the senders'.
+    const saved = process.env._X_AMZN_TRACE_ID;
+    process.env._X_AMZN_TRACE_ID = 'Root=1-6a000001-76543210fedcba9876543210;Parent=0123456789abcdef;Sampled=1';
+    t.after(() => {
+      if (saved === undefined) delete process.env._X_AMZN_TRACE_ID;
+      else process.env._X_AMZN_TRACE_ID = saved;
+    });
+    const wrapped = wrapHandler(consumer.rt, async () => {
+      await consumer.rt.send('order-news', { told: 'o-7' });
+      return undefined;
+    });
+    // Act
+    await wrapped(sqsEvent([traced]), { awsRequestId: 'batch-7', getRemainingTimeInMillis: () => 3000 });
+    // Assess: the record's segment sits under the send, and the handler's own send under that segment.
+    const handled = segments.find((s) => s.trace_id === root && s.type !== 'subsegment');
+    assert.ok(handled, `segments: ${JSON.stringify(segments)}`);
+    assert.equal(handled.parent_id, sendSpan);
+    const told = segments.find((s) => s.type === 'subsegment' && s.name === 'order-news');
+    assert.equal(told?.trace_id, root);
+    assert.equal(told?.parent_id, handled.id, 'the handler call hangs under the record segment');
   });
 
   test('a record signed for one channel is refused when it arrives from another queue', async () => {

@@ -45,13 +45,15 @@ export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<un
   const t0 = monotonicMs();
   const startS = Date.now() / 1000;
   const verdicts = await admitAll(batch, host);
+  // Each record's segment id, known before the handler runs: its outbound calls hang under it.
+  const segmentIds = batch.records.map(() => newSegmentId());
   const kept = verdicts.flatMap((v, i) => (v.ok ? [i] : []));
   const refused = batch.records.filter((_, i) => !verdicts[i]!.ok);
   let result: unknown;
   let failed: Error | undefined;
   if (kept.length > 0) {
     try {
-      result = await host.run(batch.rebuild(kept), scopeOf(batch, kept, verdicts, host));
+      result = await host.run(batch.rebuild(kept), scopeOf(batch, kept, verdicts, host, segmentIds));
     } catch (err) {
       failed = err instanceof Error ? err : new Error(String(err));
     }
@@ -60,7 +62,7 @@ export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<un
   batch.records.forEach((r, i) => {
     const v = verdicts[i]!;
     const outcome = !v.ok ? v.outcome : failed || handlerFailures?.has(r.id) ? 'function-error' : 'success';
-    recordOne(host, batch, r, v, outcome, monotonicMs() - t0, startS, failed);
+    recordOne(host, batch, r, v, { outcome, durationMs: monotonicMs() - t0, startS, failed, id: segmentIds[i]! });
   });
   if (failed) throw failed;
   if (refused.length === 0) return result;
@@ -132,22 +134,26 @@ function channelCheck(host: BatchHost, r: EventRecord, meta: MeshMetadata): stri
 
 /**
  * The scope the handler runs in: one record's sender, key and trace; several records' common sender,
- * Lambda's request id as the key, and the first record's trace.
+ * Lambda's request id as the key, and the first record's trace. Where the mesh writes the first
+ * record's segment (Lambda did not continue its trace), the handler's calls hang under that segment.
  */
 function scopeOf(
   batch: EventBatch,
   kept: readonly number[],
   verdicts: readonly Verdict[],
   host: BatchHost,
+  segmentIds: readonly string[],
 ): InvocationScope {
   const first = batch.records[kept[0]!]!;
   const sources = new Set(kept.map((i) => verdicts[i]!.source));
   const one = kept.length === 1;
+  const trace = traceOf(first);
   return {
     source: sources.size === 1 ? [...sources][0] : EXTERNAL,
     idempotencyKey: (one ? first.meta?.idk : undefined) ?? host.requestId,
     attempt: one ? first.meta?.att : undefined,
-    trace: host.trace && host.trace.root === traceOf(first)?.root ? host.trace : traceOf(first),
+    trace:
+      trace && meshWritesSegment(host, trace) ? { ...trace, parent: segmentIds[kept[0]!] } : continued(host, trace),
     requestId: host.requestId,
     getRemainingTimeInMillis: host.getRemainingTimeInMillis,
     calls: new Map(),
@@ -158,6 +164,20 @@ function scopeOf(
 function traceOf(r: EventRecord): TraceContext | undefined {
   const h = parseTraceHeader(r.meta?.trc);
   return h && { ...h, sampled: h.sampled ?? false };
+}
+
+/**
+ * Whether the mesh writes a record's segment into the sender's trace: a sampled trace that Lambda did
+ * not continue itself (in AWS an SQS batch's invocation has a trace of its own, which X-Ray links to
+ * the senders' traces: AWS X-Ray Developer Guide, "Tracing event-driven applications").
+ */
+function meshWritesSegment(host: BatchHost, trace: TraceContext): boolean {
+  return trace.sampled && host.trace?.root !== trace.root;
+}
+
+/** Lambda's trace where it continued the record's, else the record's own. */
+function continued(host: BatchHost, trace: TraceContext | undefined): TraceContext | undefined {
+  return host.trace && host.trace.root === trace?.root ? host.trace : trace;
 }
 
 /** The record ids the handler's own partial batch response names. */
@@ -171,18 +191,19 @@ function itemOf(id: string): { itemIdentifier: string } {
   return { itemIdentifier: id };
 }
 
-/** The callee's access-log line and metrics for one record, and its subsegment in the sender's trace. */
-function recordOne(
-  host: BatchHost,
-  batch: EventBatch,
-  r: EventRecord,
-  v: Verdict,
-  outcome: string,
-  durationMs: number,
-  startS: number,
-  failed: Error | undefined,
-): void {
+/** How a record's handling ended, and the id of its segment. */
+interface Handled {
+  readonly outcome: string;
+  readonly durationMs: number;
+  readonly startS: number;
+  readonly failed: Error | undefined;
+  readonly id: string;
+}
+
+/** The callee's access-log line and metrics for one record, and its segment in the sender's trace. */
+function recordOne(host: BatchHost, batch: EventBatch, r: EventRecord, v: Verdict, h: Handled): void {
   const { rt } = host;
+  const { outcome, failed } = h;
   const self = rt.config.service;
   const trace = traceOf(r);
   const code = outcome === 'success' ? 200 : outcome === 'denied' ? 403 : outcome === 'unauthenticated' ? 401 : 500;
@@ -193,7 +214,7 @@ function recordOne(
     version: host.version,
     code,
     outcome,
-    durationMs,
+    durationMs: h.durationMs,
     attempts: r.meta?.att,
     denied: !v.ok,
     idempotencyKey: r.meta?.idk,
@@ -205,15 +226,15 @@ function recordOne(
     throughChannel: true,
   });
   // Lambda continued this record's trace itself (its invocation runs in it): nothing to add.
-  if (!trace?.sampled || host.trace?.root === trace.root) return;
-  // Lambda traces this invocation apart; this segment puts the record's handling in the sender's
-  // trace, under its send, as a downstream service's segment would be.
+  if (!trace || !meshWritesSegment(host, trace)) return;
+  // This segment puts the record's handling in the sender's trace, under its send, as a downstream
+  // service's segment would be.
   rt.telemetry.segment({
     name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? self,
-    id: newSegmentId(),
+    id: h.id,
     trace_id: trace.root,
     ...(trace.parent ? { parent_id: trace.parent } : {}),
-    start_time: startS,
+    start_time: h.startS,
     end_time: Date.now() / 1000,
     annotations: { source: v.source, target: self, version: host.version, outcome, via: batch.kind, record: r.id },
     ...(code >= 500 ? { fault: true } : code >= 400 ? { error: true } : {}),

@@ -78,11 +78,7 @@ export class AwsWireClient {
     const o = this.options;
     let headers: Record<string, string>;
     try {
-      const path = `${this.basePath}${req.path}`;
-      headers = signRequest(
-        { method: req.method, path, query: req.query, headers: { ...req.headers, host: o.url.host }, body: req.body },
-        { region: o.region, service: o.service, credentials: envCredentials(o.env, o.purpose), now: this.now() },
-      ).headers;
+      headers = this.sign(req);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -135,6 +131,16 @@ export class AwsWireClient {
       this.inFlight--;
       this.lastSettledAt = this.now();
     });
+  }
+
+  /** The request's SigV4 headers, signed with the credentials of the function's environment. */
+  private sign(req: AwsWireRequest): Record<string, string> {
+    const o = this.options;
+    const path = `${this.basePath}${req.path}`;
+    return signRequest(
+      { method: req.method, path, query: req.query, headers: { ...req.headers, host: o.url.host }, body: req.body },
+      { region: o.region, service: o.service, credentials: envCredentials(o.env, o.purpose), now: this.now() },
+    ).headers;
   }
 
   /** Closes the kept-alive sockets (tests; a process that is about to exit). */

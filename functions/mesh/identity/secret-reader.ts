@@ -4,7 +4,8 @@
  * @aws-sdk/client-secrets-manager where the wire path does not go (aws/aws-endpoint.ts). The first
  * call that needs an identity reads it; requiring the SDK client there would add tens of ms to it.
  */
-import { AwsWireClient, awsJsonCall, awsRoute, configuredEndpoint, regionOf, SECRETS_MANAGER } from '../aws';
+import { awsJsonCall, SECRETS_MANAGER } from '../aws';
+import { wireOrSdk } from '../aws/wire-or-sdk';
 import type { SecretReader } from './identity';
 
 export function secretsManagerReader(secretId: string, env: NodeJS.ProcessEnv = process.env): SecretReader {
@@ -18,22 +19,14 @@ export function secretsManagerReader(secretId: string, env: NodeJS.ProcessEnv = 
 }
 
 function getSecretValue(secretId: string, env: NodeJS.ProcessEnv): () => Promise<{ SecretString?: string }> {
-  const route = awsRoute(SECRETS_MANAGER, env);
-  if (route.wire) {
-    const client = new AwsWireClient({
-      url: route.url,
-      region: route.region,
-      service: SECRETS_MANAGER.name,
-      env,
-      purpose: 'read the identity secret',
-    });
-    return () => awsJsonCall(client, 'secretsmanager.GetSecretValue', { SecretId: secretId }, { version: '1.1' });
-  }
-  const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-  // Passed explicitly: not every SDK release reads AWS_ENDPOINT_URL_*.
-  const client = new sm.SecretsManagerClient({
-    endpoint: configuredEndpoint(SECRETS_MANAGER, env),
-    region: regionOf(env),
+  return wireOrSdk(SECRETS_MANAGER, env, {
+    purpose: 'read the identity secret',
+    wire: (client) => () =>
+      awsJsonCall(client, 'secretsmanager.GetSecretValue', { SecretId: secretId }, { version: '1.1' }),
+    sdk: (config) => {
+      const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+      const client = new sm.SecretsManagerClient(config);
+      return () => client.send(new sm.GetSecretValueCommand({ SecretId: secretId }));
+    },
   });
-  return () => client.send(new sm.GetSecretValueCommand({ SecretId: secretId }));
 }

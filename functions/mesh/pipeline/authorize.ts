@@ -5,6 +5,7 @@
  */
 import type { ChannelTarget } from '../../../shared/channel';
 import { ENV, LIVE_ALIAS } from '../../../shared/names';
+import { authorize as decideCall } from '../policy-decision';
 import type { AuthorizedCall, CallContext } from './call-context';
 import { MeshCallError, MeshDeniedError } from './errors';
 import { ended } from './record';
@@ -13,7 +14,7 @@ export async function authorize(call: CallContext): Promise<AuthorizedCall> {
   const { deps, budgets } = call.client;
   const decidedAt = deps.policy.now();
   const policy = await deps.policy.get(call.target);
-  const eff = deps.policy.authorize(policy, deps.service, decidedAt);
+  const eff = decideCall(policy, deps.service, deps.policy.freshness(decidedAt));
   if (!eff.allowed) {
     const err = new MeshDeniedError(
       `mesh: the call to ${call.target} was refused: denied (request ${call.idempotencyKey}); ` +

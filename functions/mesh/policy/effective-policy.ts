@@ -1,11 +1,14 @@
 /**
- * Whether `source` may call a service, and with which traffic policy. Deny by default:
- * only an allow#<source> item opens an edge (`external` callers too, through allow#external);
- * a deny#<source> item wins over it. The traffic policy merges DEFAULTS, the service's traffic item
- * and the edge's allow item field by field, in the order shared/traffic-precedence.ts defines (an
- * operator's item over a deploy-time one, the edge over the service), with every field filled.
+ * Whether `source` may call a service (`admission`), and with which traffic policy (`effectivePolicy`).
+ * Deny by default: only an allow#<source> item opens an edge (`external` callers too, through
+ * allow#external); a deny#<source> item wins over it. The traffic policy merges DEFAULTS, the service's
+ * traffic item and the edge's allow item field by field, in the order shared/traffic-precedence.ts
+ * defines (an operator's item over a deploy-time one, the edge over the service), with every field
+ * filled. The inbound check asks only for admission: the traffic policy is the caller's to apply.
  */
+
 import { EXTERNAL, SORT_KEY } from '../../../shared/names';
+import type { AllowItem } from '../../../shared/policy';
 import { type ResolvedTrafficPolicy, resolveTrafficPolicy, trafficLayers } from '../../../shared/traffic-precedence';
 import type { ServicePolicy } from './service-policy';
 
@@ -14,12 +17,27 @@ export { type ResolvedTrafficPolicy, resolveTrafficPolicy };
 /** `stale-policy`: the copy is older than the cache allows for authorization and the table could not be read. */
 export type DenyReason = 'no-edge' | 'denied' | 'unknown-service' | 'stale-policy';
 
-export type EffectivePolicy =
-  | { readonly allowed: true; readonly policy: ResolvedTrafficPolicy }
-  | { readonly allowed: false; readonly reason: DenyReason; readonly detail: string };
+/** Why a caller is refused: the reason, and the detail for the callee's log. */
+export interface Refused {
+  readonly allowed: false;
+  readonly reason: DenyReason;
+  readonly detail: string;
+}
+
+export type EffectivePolicy = { readonly allowed: true; readonly policy: ResolvedTrafficPolicy } | Refused;
+
+/** Whether the edge is open, and the allow item that opens it. */
+export type Admission = { readonly allowed: true; readonly allow: AllowItem } | Refused;
 
 /** `policy` is the target's policy (undefined or empty = unknown service: fail closed). */
 export function effectivePolicy(policy: ServicePolicy | undefined, source: string): EffectivePolicy {
+  const a = admission(policy, source);
+  if (!a.allowed) return a;
+  return { allowed: true, policy: resolveTrafficPolicy(...trafficLayers(policy!.traffic, a.allow)) };
+}
+
+/** Whether `source` may call the service of `policy`, without its traffic policy. */
+export function admission(policy: ServicePolicy | undefined, source: string): Admission {
   if (!policy || (policy.items.size === 0 && policy.brokenDenies.size === 0)) {
     const name = policy?.service ?? 'the target';
     return {
@@ -49,5 +67,5 @@ export function effectivePolicy(policy: ServicePolicy | undefined, source: strin
         : `declare the edge (${source}.allowCallsTo(${policy.service})) or add ${policy.service}/${SORT_KEY.allow(source)}`;
     return { allowed: false, reason: 'no-edge', detail: `${source} may not call ${policy.service}: ${fix}` };
   }
-  return { allowed: true, policy: resolveTrafficPolicy(...trafficLayers(policy.traffic, allow)) };
+  return { allowed: true, allow };
 }

@@ -22,12 +22,19 @@
  */
 import { ENV } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy-rules';
-import { authorize, type Freshness } from '../policy-decision';
-import type { EffectivePolicy } from './effective-policy';
+import { admit, type Freshness } from '../policy-decision';
+import type { Admission } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
 import type { PolicyTableClient } from './policy-table-query';
 import type { PolicyTableReader } from './policy-table-reader';
-import { buildServicePolicy, emptyServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
+import {
+  buildServicePolicy,
+  emptyServicePolicy,
+  type InvalidItem,
+  type ItemCheck,
+  type ServicePolicy,
+  sealedItem,
+} from './service-policy';
 
 export type { PolicyTableClient } from './policy-table-query';
 
@@ -124,12 +131,12 @@ export class PolicyCache {
   }
 
   /**
-   * `authorize` with this cache's bound: may `source` call the service of `policy`? `at` is when the
+   * `admit` with this cache's bound: may `source` call the service of `policy`? `at` is when the
    * call started (read it before `get`): a read the call waited for is as fresh as the call, however
-   * long the table took to answer.
+   * long the table took to answer. The traffic policy of an admitted call: policy-decision.ts `authorize`.
    */
-  authorize(policy: ServicePolicy, source: string, at: number = this.now()): EffectivePolicy {
-    return authorize(policy, source, this.freshness(at));
+  authorize(policy: ServicePolicy, source: string, at: number = this.now()): Admission {
+    return admit(policy, source, this.freshness(at));
   }
 
   freshness(at: number = this.now()): Freshness {
@@ -223,9 +230,11 @@ export class PolicyCache {
     origin: 'snapshot' | 'table',
     loadedAt: number,
     previous?: CacheEntry,
+    check: ItemCheck = this.itemCheck(),
   ): CacheEntry {
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
+      check,
       origin,
       loadedAt,
       previous: previous?.policy,
@@ -257,31 +266,37 @@ export class PolicyCache {
     });
   }
 
+  /**
+   * The item checker, for table items and a snapshot synth did not seal: in the table reader's file of
+   * the layer, so a request served from a sealed snapshot loads neither.
+   */
+  private itemCheck(): ItemCheck {
+    return (require('./policy-table-reader') as typeof import('./policy-table-reader')).checkPolicyItem;
+  }
+
   private fromSnapshot(service: string, now: number): CacheEntry | undefined {
     if (this.snapshot === null) this.snapshot = this.readSnapshot();
     const raw = this.snapshot?.byService.get(service);
     if (!raw) return undefined;
     // As old as its generation: a deny written after it is not in it. Without a table it is all there
     // is, and never stale.
-    const entry = this.copyOf(
-      service,
-      raw,
-      'snapshot',
-      this.tableName ? snapshotTime(this.snapshot?.generatedAt, now) : now,
-    );
+    const loadedAt = this.tableName ? snapshotTime(this.snapshot?.generatedAt, now) : now;
+    const check = this.snapshot!.sealed ? sealedItem : this.itemCheck();
+    const entry = this.copyOf(service, raw, 'snapshot', loadedAt, undefined, check);
     this.entries.set(service, entry);
     return entry;
   }
 
   private readSnapshot(): LoadedSnapshot | undefined {
-    if (this.opts.snapshot) return groupSnapshot(this.opts.snapshot);
     const path = this.opts.snapshotPath === undefined ? this.env[ENV.policySnapshot] : this.opts.snapshotPath;
-    if (!path) return undefined;
+    if (!this.opts.snapshot && !path) return undefined;
     try {
-      return loadSnapshot(path);
+      return this.opts.snapshot ? groupSnapshot(this.opts.snapshot) : loadSnapshot(path!);
     } catch (err) {
       this.warn({
-        msg: 'mesh policy: no snapshot; the first call of each service reads the table',
+        msg: this.tableName
+          ? 'mesh policy: no snapshot; the first call of each service reads the table'
+          : 'mesh policy: no snapshot and no policy table; every call is refused',
         error: errorText(err),
       });
       return undefined;

@@ -1,18 +1,33 @@
 /**
  * The deploy-time policy snapshot (`PolicySnapshot`, JSON at MESH_POLICY_SNAPSHOT): the items the
- * table held at deploy, so the first call of a cold function needs no table read.
+ * table held at deploy, so the first call of a cold function needs no table read. Synth seals the
+ * items it checked (shared/snapshot-seal.ts); sealed items are used as they are, others are checked
+ * item by item like table items, and a snapshot that breaks its seal is refused whole.
  */
 import { readFileSync } from 'node:fs';
 import type { PolicySnapshot } from '../../../shared/policy-rules';
+import { snapshotDigest } from '../../../shared/snapshot-seal';
 
 export interface LoadedSnapshot {
-  /** Raw items by service (pk); validated later, item by item, like table items. */
+  /** Raw items by service (pk); checked later, item by item, unless `sealed`. */
   readonly byService: ReadonlyMap<string, readonly unknown[]>;
   readonly generatedAt?: string;
+  /** The items are the ones synth checked (their seal matches): nothing to check again. */
+  readonly sealed: boolean;
 }
 
-/** Groups a snapshot's raw items by service; items without a string pk are left out. */
-export function groupSnapshot(snapshot: PolicySnapshot): LoadedSnapshot {
+/**
+ * Groups a snapshot's raw items by service; items without a string pk are left out. Throws, naming
+ * `where` and the fix, when the snapshot carries a seal its items do not match.
+ */
+export function groupSnapshot(snapshot: PolicySnapshot, where = 'policy snapshot'): LoadedSnapshot {
+  const sealed = snapshot.itemsDigest !== undefined;
+  if (sealed && snapshotDigest(snapshot.items ?? []) !== snapshot.itemsDigest) {
+    throw new Error(
+      `${where}: its items do not match the itemsDigest synth sealed them with (${String(snapshot.itemsDigest)}), ` +
+        'so it was changed after cdk synth checked it and none of it is used; rebuild it with cdk synth',
+    );
+  }
   const byService = new Map<string, unknown[]>();
   for (const item of snapshot.items ?? []) {
     const pk = typeof item === 'object' && item !== null ? (item as { pk?: unknown }).pk : undefined;
@@ -24,12 +39,12 @@ export function groupSnapshot(snapshot: PolicySnapshot): LoadedSnapshot {
     }
     list.push(item);
   }
-  return { byService, generatedAt: snapshot.generatedAt };
+  return { byService, generatedAt: snapshot.generatedAt, sealed };
 }
 
 /**
  * Reads and groups the snapshot at `path`. Throws an error naming the path and the fix when the
- * file is missing or is not a snapshot; the cache then starts empty and reads the table.
+ * file is missing, is not a snapshot or breaks its seal; the cache then starts empty and reads the table.
  */
 export function loadSnapshot(path: string): LoadedSnapshot {
   let text: string;
@@ -50,5 +65,5 @@ export function loadSnapshot(path: string): LoadedSnapshot {
   if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as PolicySnapshot).items)) {
     throw new Error(`policy snapshot ${path} has no "items" array; expected { mesh, generatedAt, items: [...] }`);
   }
-  return groupSnapshot(parsed as PolicySnapshot);
+  return groupSnapshot(parsed as PolicySnapshot, `policy snapshot ${path}`);
 }

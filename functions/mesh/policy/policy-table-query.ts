@@ -7,6 +7,7 @@
  * `policyTableReads` is what the policy cache's table reader (policy-table-reader.ts) reads with.
  */
 import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
+
 import { TABLE } from '../../../shared/names';
 import { type AwsEnv, AwsWireClient, awsJsonCall, awsRoute, configuredEndpoint, DYNAMODB, regionOf } from '../aws';
 

@@ -23,6 +23,9 @@ import type { CacheEntry, PolicyCache, PolicyCacheOptions } from './policy-cache
 import { type PolicyTableReads, policyTableReads } from './policy-table-query';
 import type { ServicePolicy } from './service-policy';
 
+// Items read from the table are checked with it; so are those of a snapshot synth did not seal.
+export { checkPolicyItem } from '../../../shared/policy-item-check';
+
 /**
  * How far back an eventually consistent read of the version item may lag behind the writes it
  * announces: "all copies of data usually reach consistency within a second" (Amazon DynamoDB

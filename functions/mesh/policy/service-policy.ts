@@ -1,10 +1,11 @@
 /**
  * `ServicePolicy`: the parsed items of one service's partition, and of its breaker partition
  * (`breakerPartition(service)`), by kind. Built from raw items with `buildServicePolicy`, which checks
- * each item with `checkPolicyItem` (the schemas' rules without zod) and, for an item that fails, keeps
- * the last good version of that same item (by sort key) — never a half-applied item. The schema ties
- * each kind to its partition: only breaker state is read from the breaker partition, and breaker state
- * only from there.
+ * each item with the check it is given (`checkPolicyItem`, the schemas' rules without zod, for table
+ * items; `sealedItem` for the items of a snapshot synth checked and sealed) and, for an item that
+ * fails, keeps the last good version of that same item (by sort key) — never a half-applied item. The
+ * schema ties each kind to its partition: only breaker state is read from the breaker partition, and
+ * breaker state only from there.
  */
 import { breakerPartition, SORT_KEY } from '../../../shared/names';
 import type {
@@ -17,8 +18,21 @@ import type {
   ServiceItem,
   TrafficItem,
 } from '../../../shared/policy';
-import { checkPolicyItem } from '../../../shared/policy-item-check';
-import { itemKind } from '../../../shared/policy-rules';
+import { itemKind, type ParseResult } from '../../../shared/policy-rules';
+
+/** Checks one raw item: `checkPolicyItem` (shared/policy-item-check.ts), or `sealedItem`. */
+export type ItemCheck = (raw: unknown) => ParseResult;
+
+/**
+ * An item of a sealed snapshot: synth checked it with the schemas before it sealed the snapshot
+ * (policy-snapshot.ts), so only its kind is read here; the item checker is not even loaded.
+ */
+export const sealedItem: ItemCheck = (raw) => {
+  const kind = itemKind((raw as { sk?: unknown }).sk);
+  return kind
+    ? { ok: true, item: raw as PolicyItem, kind }
+    : { ok: false, error: `sk = ${JSON.stringify((raw as { sk?: unknown }).sk)} is not a policy item kind` };
+};
 
 export interface ServicePolicy {
   readonly service: string;
@@ -62,6 +76,8 @@ export interface BuildOptions {
   readonly previous?: ServicePolicy;
   /** Called once per malformed item. */
   readonly onInvalid?: (invalid: InvalidItem) => void;
+  /** How each raw item is checked. */
+  readonly check: ItemCheck;
 }
 
 /** An empty policy: nothing known, so every authorization fails closed. */
@@ -93,7 +109,7 @@ export function buildServicePolicy(service: string, rawItems: readonly unknown[]
       });
       continue;
     }
-    const res = checkPolicyItem(raw);
+    const res = opts.check(raw);
     if (res.ok) {
       items.set(res.item.sk, res.item);
       continue;

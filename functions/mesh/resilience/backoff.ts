@@ -33,6 +33,6 @@ export function backoffDelay(
   const ceiling = Math.floor(backoffCeiling(attempt, options));
   let r = random();
   if (!(r >= 0)) r = 0; // NaN or negative
-  if (r >= 1) r = 1 - Number.EPSILON;
+  // r >= 1 gives ceiling + 1 or more here, which the min brings back to the ceiling.
   return Math.min(ceiling, Math.floor(r * (ceiling + 1)));
 }

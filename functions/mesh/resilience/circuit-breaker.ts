@@ -131,7 +131,8 @@ export class CircuitBreaker {
       this.transition('closed', 'probe-succeeded', now);
       return this.current;
     }
-    if (this.current === 'open') return this.current; // a straggler from before it opened
+    // Open: a straggler from before it opened. What it records here is reset before it can count
+    // (open and half-open change only through `open` or a closing probe, which both reset the counts).
     this.consecutive = 0;
     this.record(false);
     return this.current;
@@ -164,7 +165,8 @@ export class CircuitBreaker {
    * request): counts nothing, but frees the half-open probe slot so the next call can probe at once.
    */
   release(_now: number, pass?: BreakerPass): BreakerState {
-    if (this.current === 'half-open' && !this.isStale(pass)) this.probeSince = undefined;
+    // Only a half-open breaker has a probe in flight (probeSince is undefined in the other states).
+    if (!this.isStale(pass)) this.probeSince = undefined;
     return this.current;
   }
 
@@ -195,14 +197,10 @@ export class CircuitBreaker {
   }
 
   private record(failed: boolean): void {
-    const size = this.opts.windowSize;
-    if (this.window.length < size) {
-      this.window.push(failed);
-    } else {
-      if (this.window[this.windowNext]) this.windowFailures--;
-      this.window[this.windowNext] = failed;
-      this.windowNext = (this.windowNext + 1) % size;
-    }
+    // A ring: it fills from slot 0 (the window grows to windowSize), then overwrites the oldest.
+    if (this.window[this.windowNext]) this.windowFailures--;
+    this.window[this.windowNext] = failed;
+    this.windowNext = (this.windowNext + 1) % this.opts.windowSize;
     if (failed) this.windowFailures++;
   }
 

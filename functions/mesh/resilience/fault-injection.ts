@@ -19,7 +19,7 @@ export interface FaultDecision {
 const NONE: FaultDecision = { delayMs: 0 };
 
 export function decideFault(fault: FaultItem | undefined, random: () => number = Math.random): FaultDecision {
-  if (!fault || (!fault.delay && !fault.abort)) return NONE;
+  if (!fault) return NONE;
   const delayMs = fault.delay && random() * 100 < fault.delay.percent ? fault.delay.ms : 0;
   const abort =
     fault.abort && random() * 100 < fault.abort.percent

@@ -8,7 +8,8 @@
  * Needs dynamodb:UpdateItem on the partition, which `allowCallsTo({ rateLimit })` grants.
  */
 import { rateLimitPartition, TABLE } from '../../../shared/names';
-import { type AwsEnv, AwsWireClient, awsJsonCall, awsRoute, configuredEndpoint, DYNAMODB, regionOf } from '../aws';
+import { type AwsEnv, awsJsonCall, DYNAMODB } from '../aws';
+import { wireOrSdk } from '../aws/wire-or-sdk';
 import { planLease, RESERVE_MS, sliceStart } from './rate-limit';
 import type { LeaseRequest, LeaseResult, RateLimitLeaser } from './rate-limit-lease';
 
@@ -99,24 +100,22 @@ export class TableLeaser implements RateLimitLeaser {
   }
 }
 
-/** UpdateItem signed on the wire, or through the SDK where the wire does not go (aws/aws-endpoint.ts). */
+/**
+ * UpdateItem signed on the wire, or through the SDK where the wire does not go (aws/wire-or-sdk.ts).
+ * One attempt either way: a lost write is not repeated (a repeat could lease the slice twice).
+ */
 function wireUpdate(env: AwsEnv): UpdateItem {
-  const route = awsRoute(DYNAMODB, env);
-  if (route.wire) {
-    const client = new AwsWireClient({
-      url: route.url,
-      region: route.region,
-      service: DYNAMODB.name,
-      env,
-      purpose: 'lease a rate-limit slice from the policy table',
-    });
-    // One attempt: a lost write is not repeated (a repeat could lease the slice twice).
-    return (input) => awsJsonCall(client, 'DynamoDB_20120810.UpdateItem', input, { version: '1.0', attempts: 1 });
-  }
-  let client: import('@aws-sdk/client-dynamodb').DynamoDBClient | undefined;
-  return async (input) => {
-    const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-    client ??= new sdk.DynamoDBClient({ endpoint: configuredEndpoint(DYNAMODB, env), region: regionOf(env) });
-    return (await client.send(new sdk.UpdateItemCommand(input as never))) as never;
-  };
+  return wireOrSdk(DYNAMODB, env, {
+    purpose: 'lease a rate-limit slice from the policy table',
+    wire: (client) => (input) =>
+      awsJsonCall(client, 'DynamoDB_20120810.UpdateItem', input, { version: '1.0', attempts: 1 }),
+    sdk: (config) => {
+      let client: import('@aws-sdk/client-dynamodb').DynamoDBClient | undefined;
+      return async (input) => {
+        const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+        client ??= new sdk.DynamoDBClient({ ...config, maxAttempts: 1 });
+        return (await client.send(new sdk.UpdateItemCommand(input as never))) as never;
+      };
+    },
+  });
 }

@@ -148,7 +148,8 @@ export type RetryDecision =
 export function decideRetry(input: RetryDecisionInput): RetryDecision {
   const { outcome } = input;
   if (outcome === 'success') return { retry: false, reason: 'success' };
-  if (!isRetryOn(outcome) || !input.retryOn.includes(outcome)) return { retry: false, reason: 'not-retryable' };
+  // retryOn holds only retryable outcomes (the policy check allows no other): one lookup answers both.
+  if (!(input.retryOn as readonly Outcome[]).includes(outcome)) return { retry: false, reason: 'not-retryable' };
   // Not idempotent: repeat only what provably never reached the handler. A function error ran it
   // (its own failure); a timeout, a dropped connection or a 5xx may have run it.
   if (!input.idempotent && input.delivery !== 'not-delivered') {
@@ -161,10 +162,6 @@ export function decideRetry(input: RetryDecisionInput): RetryDecision {
   }
   if (input.budget && !input.budget.canRetry(input.now)) return { retry: false, reason: 'budget-exhausted' };
   return { retry: true, delayMs };
-}
-
-function isRetryOn(o: Outcome): o is RetryOn {
-  return o === 'throttled' || o === 'service-error' || o === 'timeout' || o === 'function-error';
 }
 
 /**

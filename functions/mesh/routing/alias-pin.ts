@@ -14,7 +14,6 @@ export function pinBehindAlias(
   ejected: ReadonlySet<string>,
   turn: number,
 ): string | undefined {
-  if (ejected.size === 0 || seen.size < 2) return undefined;
   const healthy: string[] = [];
   let anyEjected = false;
   for (const v of seen) {

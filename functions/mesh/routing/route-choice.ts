@@ -54,10 +54,6 @@ export class RouteBalancers {
     this.byTarget.set(target, { weights, wrr });
     return wrr;
   }
-
-  clear(): void {
-    this.byTarget.clear();
-  }
 }
 
 const sharedBalancers = new RouteBalancers();

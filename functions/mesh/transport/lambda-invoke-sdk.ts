@@ -5,40 +5,27 @@
  * with its budget and backoff.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { configuredEndpoint, LAMBDA, regionOf } from '../aws';
+import { withTraceHeader } from '../../../shared/sdk-trace-header';
+import type { SdkClientConfig } from '../aws/wire-or-sdk';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
-export function sdkInvokeTransport(
-  client: LambdaClient | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): InvokeTransport {
+/** Through `client` (a test's), else a client made with `config` (aws/wire-or-sdk.ts). */
+export function sdkInvokeTransport(client: LambdaClient | undefined, config?: SdkClientConfig): InvokeTransport {
   const sdk = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-  // Passed explicitly: some SDK releases ignore AWS_ENDPOINT_URL_*.
-  const lambda =
-    client ??
-    new sdk.LambdaClient({ maxAttempts: 1, endpoint: configuredEndpoint(LAMBDA, env), region: regionOf(env) });
+  const lambda = client ?? new sdk.LambdaClient({ ...config, maxAttempts: 1 });
   return {
     async invoke(req: InvokeRequest): Promise<InvokeResponse> {
-      const cmd = new sdk.InvokeCommand({
-        FunctionName: req.functionName,
-        Qualifier: req.qualifier,
-        Payload: req.payload,
-        ClientContext: req.clientContext || undefined,
-        InvocationType: req.invocationType ?? 'RequestResponse',
-      });
-      if (req.traceHeader) {
-        const header = req.traceHeader;
-        // Our subsegment is the parent of the callee's work; the SDK's recursion-detection middleware
-        // only fills the header from _X_AMZN_TRACE_ID when it is absent.
-        cmd.middlewareStack.add(
-          (next) => (args) => {
-            const r = args.request as { headers?: Record<string, string> };
-            if (r.headers) r.headers['X-Amzn-Trace-Id'] = header;
-            return next(args);
-          },
-          { step: 'build', name: 'meshTraceHeader' },
-        );
-      }
+      // Our subsegment is the parent of the callee's work.
+      const cmd = withTraceHeader(
+        new sdk.InvokeCommand({
+          FunctionName: req.functionName,
+          Qualifier: req.qualifier,
+          Payload: req.payload,
+          ClientContext: req.clientContext || undefined,
+          InvocationType: req.invocationType ?? 'RequestResponse',
+        }),
+        req.traceHeader,
+      );
       const out = await lambda.send(cmd, { abortSignal: req.signal });
       return {
         statusCode: out.StatusCode ?? 200,

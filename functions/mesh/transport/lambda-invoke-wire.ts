@@ -6,15 +6,11 @@
  * SDK would throw (aws/aws-error.ts: `TooManyRequestsException` with its `Reason`, ...), so the
  * pipeline classifies both paths alike.
  */
-import { type AwsEnv, AwsWireClient, awsError, LAMBDA, uriEscape } from '../aws';
+import { type AwsWireClient, awsError, uriEscape } from '../aws';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 export class LambdaWireTransport implements InvokeTransport {
-  private readonly client: AwsWireClient;
-
-  constructor(url: URL, region: string, env: AwsEnv) {
-    this.client = new AwsWireClient({ url, region, service: LAMBDA.name, env, purpose: 'invoke other functions' });
-  }
+  constructor(private readonly client: AwsWireClient) {}
 
   async invoke(req: InvokeRequest): Promise<InvokeResponse> {
     const headers: Record<string, string> = {

@@ -1,10 +1,11 @@
 /**
  * The Lambda Invoke transport: one synchronous Invoke with a qualifier and the mesh ClientContext.
  * On the wire (lambda-invoke-wire.ts: a signed HTTPS request, no SDK to load on a cold start) wherever
- * aws/aws-endpoint.ts says the runtime can reach Lambda itself; through @aws-sdk/client-lambda
+ * aws/wire-or-sdk.ts says the runtime can reach Lambda itself; through @aws-sdk/client-lambda
  * (lambda-invoke-sdk.ts) elsewhere, and when a test hands in a client. Chosen on the first call.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SdkClientConfig } from '../aws/wire-or-sdk';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 export type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
@@ -52,13 +53,21 @@ export class LambdaInvokeTransport implements InvokeTransport {
   }
 
   private choose(env: Readonly<Record<string, string | undefined>>): Chosen {
-    const { awsRoute, LAMBDA } = require('../aws') as typeof import('../aws');
-    const route = this.options.client ? undefined : awsRoute(LAMBDA, env);
-    if (route?.wire) {
-      const { LambdaWireTransport } = require('./lambda-invoke-wire') as typeof import('./lambda-invoke-wire');
-      return { path: 'wire', transport: new LambdaWireTransport(route.url, route.region, env) };
-    }
-    const { sdkInvokeTransport } = require('./lambda-invoke-sdk') as typeof import('./lambda-invoke-sdk');
-    return { path: 'sdk', transport: sdkInvokeTransport(this.options.client, env) };
+    const { client } = this.options;
+    const sdk = (config?: SdkClientConfig): Chosen => {
+      const { sdkInvokeTransport } = require('./lambda-invoke-sdk') as typeof import('./lambda-invoke-sdk');
+      return { path: 'sdk', transport: sdkInvokeTransport(client, config) };
+    };
+    if (client) return sdk();
+    const { LAMBDA } = require('../aws') as typeof import('../aws');
+    const { wireOrSdk } = require('../aws/wire-or-sdk') as typeof import('../aws/wire-or-sdk');
+    return wireOrSdk<Chosen>(LAMBDA, env, {
+      purpose: 'invoke other functions',
+      wire: (wire) => {
+        const { LambdaWireTransport } = require('./lambda-invoke-wire') as typeof import('./lambda-invoke-wire');
+        return { path: 'wire', transport: new LambdaWireTransport(wire) };
+      },
+      sdk,
+    });
   }
 }

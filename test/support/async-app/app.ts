@@ -2,7 +2,9 @@
  * A small mesh for the asynchronous edges on the local mesh: `sender` (public) sends with `mesh.send`
  * to `worker` (an Event invoke; its failures go to the `failures` queue after two retries) and to the
  * `jobs` queue, which `consumer` reads (only `sender` may send there; refused records end in the
- * `jobs-dead` queue after two receives). Usage: tsx app.ts <outdir>
+ * `jobs-dead` queue after two receives), and to the `events` queue, which `consumer` reads too (a
+ * visibility timeout long enough to hold a message while others queue up behind it: batches of several
+ * records). Usage: tsx app.ts <outdir>
  */
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -26,6 +28,8 @@ const jobs = new sqs.Queue(stack, 'Jobs', {
   deadLetterQueue: { queue: dead, maxReceiveCount: 2 },
 });
 
+const events = new sqs.Queue(stack, 'Events', { queueName: 'asy-events', visibilityTimeout: Duration.seconds(30) });
+
 const sender = new MeshFunction(stack, 'Sender', { ...common, service: 'sender', entry: entry('sender.ts') });
 const worker = new MeshFunction(stack, 'Worker', {
   ...common,
@@ -40,5 +44,7 @@ sender.allowExternal();
 sender.allowSendTo(worker);
 sender.allowSendTo(jobs);
 consumer.receiveFrom(jobs, { from: [sender], batchSize: 10 });
+sender.allowSendTo(events);
+consumer.receiveFrom(events, { from: [sender], batchSize: 10 });
 
 app.synth();

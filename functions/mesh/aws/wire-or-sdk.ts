@@ -1,0 +1,31 @@
+/**
+ * How every AWS caller of the runtime is made: on the wire where aws-endpoint.ts says the runtime can
+ * reach the service itself (a signed request over a kept-alive client), else through the AWS SDK,
+ * whose endpoint rules and credential providers cover the rest (FIPS, dual-stack, container
+ * credentials, other partitions). The SDK client gets the configured endpoint and the region passed
+ * explicitly: not every SDK release reads AWS_ENDPOINT_URL_<SERVICE>. The `sdk` path requires its
+ * client itself, so the wire path never loads one.
+ */
+// Through the index, the layer's aws.js: each layer file that makes a caller bundles this small
+// function (functions/mesh/build.ts MAY_REPEAT), so the inbound path's aws.js does not grow with it.
+import { type AwsEnv, type AwsService, AwsWireClient, awsRoute, configuredEndpoint, regionOf } from './index';
+
+/** What an SDK client of the service is made with. */
+export interface SdkClientConfig {
+  readonly endpoint: string | undefined;
+  readonly region: string | undefined;
+}
+
+export interface AwsPaths<T> {
+  /** What the requests are for, in the credentials error: "read the identity secret". */
+  readonly purpose: string;
+  readonly wire: (client: AwsWireClient) => T;
+  readonly sdk: (config: SdkClientConfig) => T;
+}
+
+export function wireOrSdk<T>(service: AwsService, env: AwsEnv, paths: AwsPaths<T>): T {
+  const route = awsRoute(service, env);
+  if (!route.wire) return paths.sdk({ endpoint: configuredEndpoint(service, env), region: regionOf(env) });
+  const { url, region } = route;
+  return paths.wire(new AwsWireClient({ url, region, service: service.name, env, purpose: paths.purpose }));
+}
