@@ -26,6 +26,13 @@ class MemoryTable implements PolicyTableClient {
   ];
   /** Partition keys read, in order. */
   readonly asked: string[] = [];
+  /** Resolves once `n` Queries have been asked (a background read goes out after its version read). */
+  async queried(n: number): Promise<void> {
+    for (let turns = 0; this.asked.length < n; turns++) {
+      if (turns > 1_000) throw new Error(`expected ${n} Queries, saw ${this.asked.length}`);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
   /** Set to hold reads until `release` is called. */
   gate: Promise<void> | undefined;
   async send(command: unknown): Promise<unknown> {
@@ -231,6 +238,7 @@ describe('policy cache freshness bounds', () => {
     table.gate = new Promise(() => undefined); // the revalidation never answers
     clock.now = T0 + c.maxAuthorizationAgeMs;
     assert.equal(await c.get('payments'), first);
+    await table.queried(2); // the revalidation's Query follows its version read
     assert.equal(c.tableReads, 2);
   });
 
@@ -246,6 +254,7 @@ describe('policy cache freshness bounds', () => {
     });
     clock.now = T0 + TTL;
     await c.get('payments');
+    await table.queried(2); // the revalidation's Query went out (after its version read), at T0 + TTL
     // Act: a call past the bound joins that read, which answers only now.
     clock.now = T0 + TTL + c.maxAuthorizationAgeMs + 1;
     const pending = c.get('payments');
