@@ -6,8 +6,6 @@
  * operation and partition, and the bytes answered.
  * Simulated time advances in steps; every read a step started is answered before the next step.
  */
-import http, { type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { seed } from '../../functions/control/policy-seeder';
 import { versionWriter } from '../../functions/control/version-writer';
@@ -18,6 +16,7 @@ import type { PolicyItem } from '../../shared/policy';
 import { bumpPolicyVersion } from '../../shared/policy-version';
 import { METRIC_DIMENSIONS, type MetricDimensions } from '../../shared/telemetry/metric-dimensions';
 import { seeded } from '../../test/support/seeded-random';
+import { close, listen, type ReadCounter, type ReadTally, readCounter } from './read-counter';
 
 /** A mesh to simulate: services, who calls whom, and the share of sandboxes each service runs. */
 export interface Topology {
@@ -77,14 +76,6 @@ export interface ChangeBurst {
   readonly unitsBySecond: readonly number[];
   /** Queries of its partition from the change on. */
   readonly queries: number;
-}
-
-/** What one read kind cost, summed over the run. */
-export interface ReadTally {
-  count: number;
-  bytes: number;
-  /** Read units as DynamoDB bills them (4 KB steps; an eventually consistent read is half). */
-  units: number;
 }
 
 export interface SimResult {
@@ -154,153 +145,310 @@ const CODES: readonly [caller: number, share: number, callee: number | undefined
   [502, 0.003, 500],
 ];
 
+/** The table the simulation's policies are in. */
+const TABLE = 'scale-policy';
+
+/** The simulated clock's first moment (epoch ms). */
+const SIM_EPOCH = 1_700_000_000_000;
+
+/** Simulated time advances in steps of this many ms. */
+const STEP_MS = 100;
+
+/** `SimOptions` with the defaults filled in. */
+interface SimSettings {
+  readonly topology: Topology;
+  readonly sandboxes: number;
+  readonly durationMs: number;
+  readonly callEveryMs: number;
+  readonly ttlMs: number;
+  readonly warmupMs: number;
+  readonly versioned: boolean;
+  readonly seed: number;
+  readonly startSpreadMs: number;
+  readonly change?: NonNullable<SimOptions['change']>;
+}
+
+/** Who calls whom: every service, and the targets of each service that calls (the services sandboxes run). */
+interface MeshShape {
+  readonly services: readonly string[];
+  readonly targets: ReadonlyMap<string, readonly string[]>;
+  readonly callers: readonly string[];
+}
+
+/** What a run talks to: dynalite, the counting proxy in front of it, an admin client, and the simulated clock. */
+interface SimWorld {
+  readonly dbUrl: string;
+  readonly proxy: ReadCounter;
+  readonly proxyPort: number;
+  readonly admin: DynamoDBClient;
+  readonly clock: { t: number };
+  close(): Promise<void>;
+}
+
+/** One simulated sandbox: the service it runs, its own policy cache, its phase and its own randomness. */
+interface Sandbox {
+  readonly service: string;
+  readonly cache: PolicyCache;
+  /** When (ms into the run) it makes its first call. */
+  readonly phase: number;
+  /** When (ms after its phase) it makes its next call. */
+  next: number;
+  readonly own: () => number;
+}
+
+/** The sandboxes, and how many of them touch each service's partition. */
+interface Fleet {
+  readonly sandboxes: readonly Sandbox[];
+  readonly touching: Map<string, number>;
+}
+
+/** Everything a run steps through. */
+interface SimRun {
+  readonly settings: SimSettings;
+  readonly world: SimWorld;
+  readonly mesh: MeshShape;
+  readonly fleet: Fleet;
+  readonly meter: MetricsMeter;
+  readonly change?: ChangeSchedule;
+}
+
+/** What the run counts besides the proxy's reads. */
+interface RunCount {
+  /** Calls started after the warm-up. */
+  calls: number;
+  /** Queries sent in the warm-up. */
+  startupQueries: number;
+}
+
 export async function simulate(opts: SimOptions): Promise<SimResult> {
-  const { topology } = opts;
-  const durationMs = opts.durationMs ?? 60_000;
-  const callEvery = opts.callEveryMs ?? 1_000;
-  const ttlMs = opts.ttlMs ?? 5_000;
-  const table = 'scale-policy';
-  const db = await serveDynamo();
-  const dbPort = Number(new URL(db.url).port);
-  const clock = { t: 1_700_000_000_000 };
-  const proxy = readCounter(dbPort, () => clock.t);
-  const proxyPort = await listen(proxy.server);
-  const admin = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${dbPort}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  const settings = settingsOf(opts);
+  const world = await openWorld();
   try {
-    await createPolicyTable(`http://127.0.0.1:${dbPort}`, table);
-    const services = [...new Set(topology.edges.flat())].sort();
-    const items = policyItems(topology, services);
-    if (opts.versioned ?? true) {
-      await seed(
-        admin,
-        { RequestType: 'Create', ResourceProperties: { TableName: table, Items: JSON.stringify(items) } },
-        () => undefined,
-      );
-    } else {
-      await seedItems(`http://127.0.0.1:${dbPort}`, table, items as never); // no version item
-    }
-    proxy.reset();
-
-    const env = {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'x',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${proxyPort}`,
+    const mesh = meshShape(settings.topology);
+    await seedPolicies(world, settings.versioned, policyItems(settings.topology, mesh.services));
+    const run: SimRun = {
+      settings,
+      world,
+      mesh,
+      fleet: startFleet(settings, mesh, world),
+      meter: metricsMeter(),
+      ...(settings.change ? { change: changeSchedule(settings.change, settings, world) } : {}),
     };
-    const targets = new Map<string, string[]>();
-    for (const [from, to] of topology.edges) targets.set(from, [...(targets.get(from) ?? []), to]);
-    const callers = services.filter((s) => targets.has(s));
-    const lines = Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, 0])) as Record<MetricDimensions, number>;
-    const keys = Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, new Set<string>()]));
-    const telemetry = METRIC_DIMENSIONS.map((d) => {
-      const sink = (text: string) => {
-        for (const line of text.split('\n')) {
-          if (!line.startsWith('{"_aws"')) continue;
-          lines[d]++;
-          for (const k of metricKeysOf(JSON.parse(line))) keys[d]!.add(k);
-        }
-      };
-      return new MeshTelemetry(sink, undefined, () => undefined, d);
-    });
-    const touching = new Map<string, number>();
-    const sandboxes = Array.from({ length: opts.sandboxes }, (_, i) => {
-      const service = callers[i % callers.length]!;
-      const own = seeded((opts.seed ?? 1) * 7919 + i);
-      // Each sandbox started at its own moment: its calls and reads fall at its own phase.
-      const phase = Math.floor(own() * (opts.startSpreadMs ?? callEvery));
-      const cache = new PolicyCache({
-        tableName: table,
-        snapshotPath: null,
-        ttlMs,
-        now: () => clock.t,
-        env,
-        random: own,
-        log: () => undefined,
-      });
-      for (const s of [service, ...targets.get(service)!]) touching.set(s, (touching.get(s) ?? 0) + 1);
-      return { service, cache, phase, next: 0, own };
-    });
-
-    let calls = 0;
-    const stepMs = 100;
-    const start = clock.t;
-    const warmupMs = opts.warmupMs ?? ttlMs + 1_000;
-    let startupQueries = 0;
-    const change = opts.change && changeSchedule(opts.change, warmupMs, ttlMs, admin, table);
-    for (let elapsed = 0; elapsed < durationMs + warmupMs; elapsed += stepMs) {
-      clock.t = start + elapsed;
-      if (change) await change.step(elapsed, proxy, clock.t);
-      if (elapsed === warmupMs) {
-        await proxy.idle();
-        startupQueries = proxy.reads.Query?.count ?? 0;
-        proxy.reset();
-        calls = 0;
-        for (const d of METRIC_DIMENSIONS) lines[d] = 0;
-      }
-      const started: Promise<void>[] = [];
-      for (const sb of sandboxes) {
-        if (elapsed < sb.phase || elapsed - sb.phase < sb.next) continue;
-        sb.next += callEvery;
-        calls++;
-        const at = clock.t;
-        started.push(
-          oneCall(sb, targets.get(sb.service)!, telemetry, topology, at).then((c) => change?.called(sb.service, c, at)),
-        );
-      }
-      await Promise.all(started);
-      await Promise.all(sandboxes.map((sb) => sb.cache.settled()));
+    const count: RunCount = { calls: 0, startupQueries: 0 };
+    for (let elapsed = 0; elapsed < settings.durationMs + settings.warmupMs; elapsed += STEP_MS) {
+      await step(run, elapsed, count);
     }
-    await proxy.idle();
-    return {
-      sandboxes: opts.sandboxes,
-      seconds: durationMs / 1000,
-      startupQueriesPerSandbox: startupQueries / opts.sandboxes,
-      calls,
-      reads: proxy.reads,
-      unitsByPartition: proxy.unitsByPartition,
-      touching,
-      emfLines: lines,
-      metricKeys: Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, keys[d]!.size])) as Record<
-        MetricDimensions,
-        number
-      >,
-      edges: topology.edges.length,
-      ...(change ? { burst: change.burst(proxy) } : {}),
-    };
+    await world.proxy.idle();
+    return resultOf(run, count);
   } finally {
-    admin.destroy();
-    await close(proxy.server);
-    await db.close();
+    await world.close();
   }
 }
 
+function settingsOf(opts: SimOptions): SimSettings {
+  const ttlMs = opts.ttlMs ?? 5_000;
+  const callEveryMs = opts.callEveryMs ?? 1_000;
+  return {
+    topology: opts.topology,
+    sandboxes: opts.sandboxes,
+    durationMs: opts.durationMs ?? 60_000,
+    callEveryMs,
+    ttlMs,
+    warmupMs: opts.warmupMs ?? ttlMs + 1_000,
+    versioned: opts.versioned ?? true,
+    seed: opts.seed ?? 1,
+    startSpreadMs: opts.startSpreadMs ?? callEveryMs,
+    ...(opts.change ? { change: opts.change } : {}),
+  };
+}
+
+function meshShape(topology: Topology): MeshShape {
+  const services = [...new Set(topology.edges.flat())].sort();
+  const targets = new Map<string, string[]>();
+  for (const [from, to] of topology.edges) targets.set(from, [...(targets.get(from) ?? []), to]);
+  return { services, targets, callers: services.filter((s) => targets.has(s)) };
+}
+
+/** dynalite, the read counter in front of it (on the simulated clock) and an admin client straight to dynalite. */
+async function openWorld(): Promise<SimWorld> {
+  const db = await serveDynamo();
+  const dbPort = Number(new URL(db.url).port);
+  const dbUrl = `http://127.0.0.1:${dbPort}`;
+  const clock = { t: SIM_EPOCH };
+  const proxy = readCounter(dbPort, () => clock.t);
+  const proxyPort = await listen(proxy.server);
+  const admin = new DynamoDBClient({
+    endpoint: dbUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  return {
+    dbUrl,
+    proxy,
+    proxyPort,
+    admin,
+    clock,
+    async close() {
+      admin.destroy();
+      await close(proxy.server);
+      await db.close();
+    },
+  };
+}
+
+/** The deploy-time items, with the version item (as the seeder writes them) or without (the design before). */
+async function seedPolicies(world: SimWorld, versioned: boolean, items: PolicyItem[]): Promise<void> {
+  await createPolicyTable(world.dbUrl, TABLE);
+  if (versioned) {
+    await seed(
+      world.admin,
+      { RequestType: 'Create', ResourceProperties: { TableName: TABLE, Items: JSON.stringify(items) } },
+      () => undefined,
+    );
+  } else {
+    await seedItems(world.dbUrl, TABLE, items as never); // no version item
+  }
+  world.proxy.reset();
+}
+
+/** The EMF lines of one MeshTelemetry per dimension setting, counted, and the distinct metrics they define. */
+interface MetricsMeter {
+  /** The same calls go to each: one per setting. */
+  readonly telemetry: readonly MeshTelemetry[];
+  readonly lines: Record<MetricDimensions, number>;
+  /** Forgets the lines counted so far (the metrics they defined stay). */
+  resetLines(): void;
+  metricKeys(): Record<MetricDimensions, number>;
+}
+
+function metricsMeter(): MetricsMeter {
+  const lines = Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, 0])) as Record<MetricDimensions, number>;
+  const keys = Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, new Set<string>()]));
+  const telemetry = METRIC_DIMENSIONS.map((d) => {
+    const sink = (text: string) => {
+      for (const line of text.split('\n')) {
+        if (!line.startsWith('{"_aws"')) continue;
+        lines[d]++;
+        for (const k of metricKeysOf(JSON.parse(line))) keys[d]!.add(k);
+      }
+    };
+    return new MeshTelemetry(sink, undefined, () => undefined, d);
+  });
+  return {
+    telemetry,
+    lines,
+    resetLines() {
+      for (const d of METRIC_DIMENSIONS) lines[d] = 0;
+    },
+    metricKeys: () =>
+      Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, keys[d]!.size])) as Record<MetricDimensions, number>,
+  };
+}
+
+/** The sandboxes, spread over the calling services in turn, each a real PolicyCache reading through the proxy. */
+function startFleet(settings: SimSettings, mesh: MeshShape, world: SimWorld): Fleet {
+  const env = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'x',
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${world.proxyPort}`,
+  };
+  const touching = new Map<string, number>();
+  const sandboxes = Array.from({ length: settings.sandboxes }, (_, i): Sandbox => {
+    const service = mesh.callers[i % mesh.callers.length]!;
+    const own = seeded(settings.seed * 7919 + i);
+    // Each sandbox started at its own moment: its calls and reads fall at its own phase.
+    const phase = Math.floor(own() * settings.startSpreadMs);
+    const cache = new PolicyCache({
+      tableName: TABLE,
+      snapshotPath: null,
+      ttlMs: settings.ttlMs,
+      now: () => world.clock.t,
+      env,
+      random: own,
+      log: () => undefined,
+    });
+    for (const s of [service, ...mesh.targets.get(service)!]) touching.set(s, (touching.get(s) ?? 0) + 1);
+    return { service, cache, phase, next: 0, own };
+  });
+  return { sandboxes, touching };
+}
+
+/** One step of simulated time: the change's moments, the end of the warm-up, the calls due, their reads answered. */
+async function step(run: SimRun, elapsed: number, count: RunCount): Promise<void> {
+  run.world.clock.t = SIM_EPOCH + elapsed;
+  if (run.change) await run.change.step(elapsed, run.world.clock.t);
+  if (elapsed === run.settings.warmupMs) await endWarmup(run, count);
+  await Promise.all(startCalls(run, elapsed, count));
+  await Promise.all(run.fleet.sandboxes.map((sb) => sb.cache.settled()));
+}
+
+/** The warm-up's reads are counted apart (its Queries, as start-up), then forgotten with its calls and lines. */
+async function endWarmup(run: SimRun, count: RunCount): Promise<void> {
+  await run.world.proxy.idle();
+  count.startupQueries = run.world.proxy.reads.Query?.count ?? 0;
+  run.world.proxy.reset();
+  count.calls = 0;
+  run.meter.resetLines();
+}
+
+/** Starts the call of each sandbox due one in this step. */
+function startCalls(run: SimRun, elapsed: number, count: RunCount): Promise<void>[] {
+  const started: Promise<void>[] = [];
+  for (const sb of run.fleet.sandboxes) {
+    if (elapsed < sb.phase || elapsed - sb.phase < sb.next) continue;
+    sb.next += run.settings.callEveryMs;
+    count.calls++;
+    const at = run.world.clock.t;
+    const call = {
+      targets: run.mesh.targets.get(sb.service)!,
+      telemetry: run.meter.telemetry,
+      canaries: run.settings.topology.canaries,
+      at,
+    };
+    started.push(oneCall(sb, call).then((c) => run.change?.called(sb.service, c, at)));
+  }
+  return started;
+}
+
+function resultOf(run: SimRun, count: RunCount): SimResult {
+  const { settings, world } = run;
+  return {
+    sandboxes: settings.sandboxes,
+    seconds: settings.durationMs / 1000,
+    startupQueriesPerSandbox: count.startupQueries / settings.sandboxes,
+    calls: count.calls,
+    reads: world.proxy.reads,
+    unitsByPartition: world.proxy.unitsByPartition,
+    touching: run.fleet.touching,
+    emfLines: run.meter.lines,
+    metricKeys: run.meter.metricKeys(),
+    edges: settings.topology.edges.length,
+    ...(run.change ? { burst: run.change.burst() } : {}),
+  };
+}
+
+/** What one call needs besides its sandbox. */
+interface CallContext {
+  /** The caller's targets: it calls one of them. */
+  readonly targets: readonly string[];
+  readonly telemetry: readonly MeshTelemetry[];
+  readonly canaries: Topology['canaries'];
+  /** When the call starts (simulated epoch ms). */
+  readonly at: number;
+}
+
 /** One call as the runtime makes it: the caller's own policy and its target's, authorization, telemetry on both sides. */
-async function oneCall(
-  sb: { service: string; cache: PolicyCache; own: () => number },
-  targets: readonly string[],
-  telemetry: readonly MeshTelemetry[],
-  topology: Topology,
-  at: number,
-): Promise<{ target: string; allowed: boolean }> {
+async function oneCall(sb: Sandbox, call: CallContext): Promise<{ target: string; allowed: boolean }> {
+  const { targets } = call;
   const target = targets[Math.floor(sb.own() * targets.length)]!;
   // A busy sandbox reaches each of its targets within its first TTL: here, at its first call.
   if (sb.cache.peek(sb.service) === undefined) await Promise.all(targets.map((t) => sb.cache.get(t)));
   await sb.cache.get(sb.service);
   const policy = await sb.cache.get(target);
-  const allowed = sb.cache.authorize(policy, sb.service, at).allowed;
-  const r = sb.own();
-  let code = allowed ? 200 : 403;
-  let calleeCode: number | undefined = code;
-  let acc = 0;
-  for (const [c, p, callee] of CODES) {
-    acc += p;
-    if (code === 200 && r < acc) [code, calleeCode] = [c, callee];
-  }
-  const version = sb.own() < (topology.canaries?.[target] ?? 0) ? '2' : '1';
+  const allowed = sb.cache.authorize(policy, sb.service, call.at).allowed;
+  const { code, calleeCode } = callCodes(allowed, sb.own());
+  const version = sb.own() < (call.canaries?.[target] ?? 0) ? '2' : '1';
   const base = {
     source: sb.service,
     destination: target,
@@ -309,11 +457,26 @@ async function oneCall(
     outcome: code === 200 ? 'ok' : 'error',
     durationMs: 12,
   };
-  for (const t of telemetry) {
+  for (const t of call.telemetry) {
     t.record({ ...base, reporter: 'source', retries: code === 503 ? 1 : 0, denied: !allowed });
     if (calleeCode !== undefined) t.record({ ...base, code: calleeCode, reporter: 'destination', denied: !allowed });
   }
   return { target, allowed };
+}
+
+/**
+ * Pure: the codes a call ends with, for the caller and the callee (undefined: it never reached the callee). A
+ * denied call is a 403 on both sides; an allowed one draws from `CODES` with `r` (0..1), else 200.
+ */
+function callCodes(allowed: boolean, r: number): { code: number; calleeCode: number | undefined } {
+  let code = allowed ? 200 : 403;
+  let calleeCode: number | undefined = code;
+  let acc = 0;
+  for (const [c, p, callee] of CODES) {
+    acc += p;
+    if (code === 200 && r < acc) [code, calleeCode] = [c, callee];
+  }
+  return { code, calleeCode };
 }
 
 /** The distinct metrics an EMF line defines: one per metric name and dimension set, with the values. */
@@ -345,56 +508,60 @@ function policyItems(topology: Topology, services: readonly string[]): PolicyIte
   return items as unknown as PolicyItem[];
 }
 
+/** What a call ended with, as the change's schedule counts it. */
+interface CallOutcome {
+  readonly target: string;
+  readonly allowed: boolean;
+}
+
+/** The change of a run, at its moments, and what it counts. */
+interface ChangeSchedule {
+  /** Makes the change (or the stream's bump) when `elapsed` is its moment; `now` is the simulated clock. */
+  step(elapsed: number, now: number): Promise<void>;
+  /** A call the simulation made: counted when it is the denied edge's, past the deny bound. */
+  called(source: string, call: CallOutcome, at: number): void;
+  burst(): ChangeBurst;
+}
+
 /**
  * The change of `SimOptions.change`: at its moment the item and the CLI's bump, a stream delay later
  * the stream's bump; from the change on, the proxy tallies the changed partition second by second.
  */
 function changeSchedule(
   change: NonNullable<SimOptions['change']>,
-  warmupMs: number,
-  ttlMs: number,
-  admin: DynamoDBClient,
-  table: string,
-) {
-  const at = warmupMs + change.atMs;
+  settings: SimSettings,
+  world: SimWorld,
+): ChangeSchedule {
+  const at = settings.warmupMs + change.atMs;
   let changedAt = Number.POSITIVE_INFINITY;
   const pastBound = { calls: 0, allowed: 0 };
   const streamAt = at + (change.streamDelayMs ?? 1_000);
   const keys = [{ pk: change.service, sk: `deny#${change.source}` }];
   const bump = () =>
-    bumpPolicyVersion(versionWriter(admin), table, [change.service], change.carried === false ? {} : { keys });
+    bumpPolicyVersion(versionWriter(world.admin), TABLE, [change.service], change.carried === false ? {} : { keys });
   return {
-    async step(elapsed: number, proxy: ReturnType<typeof readCounter>, now: number) {
+    async step(elapsed, now) {
       if (elapsed === at) {
-        await admin.send(
-          new PutItemCommand({
-            TableName: table,
-            Item: {
-              pk: { S: change.service },
-              sk: { S: `deny#${change.source}` },
-              source: { S: change.source },
-              managedBy: { S: 'operator' },
-            },
-          }),
-        );
+        await world.admin.send(denyItem(change));
         await bump();
-        proxy.watch(change.service, now);
+        world.proxy.watch(change.service, now);
         changedAt = now;
       }
       if (elapsed === streamAt) await bump();
     },
-    /** A call the simulation made: counted when it is the denied edge's, past the deny bound. */
-    called(source: string, call: { target: string; allowed: boolean }, at: number) {
-      if (source !== change.source || call.target !== change.service || at <= changedAt + ttlMs + 1_000) return;
+    called(source, call, at) {
+      if (source !== change.source || call.target !== change.service || at <= changedAt + settings.ttlMs + 1_000) {
+        return;
+      }
       pastBound.calls++;
       if (call.allowed) pastBound.allowed++;
     },
-    burst(proxy: ReturnType<typeof readCounter>): ChangeBurst {
-      const unitsBySecond = Array.from(proxy.watched.unitsBySecond, (u) => u ?? 0);
+    burst() {
+      const { watched } = world.proxy;
       return {
         service: change.service,
-        unitsBySecond,
-        queries: proxy.watched.queries,
+        unitsBySecond: Array.from(watched.unitsBySecond, (u) => u ?? 0),
+        queries: watched.queries,
         allowedPastBound: pastBound.allowed,
         callsPastBound: pastBound.calls,
       };
@@ -402,86 +569,15 @@ function changeSchedule(
   };
 }
 
-/** A proxy that counts each DynamoDB read by operation and partition, with the bytes answered. */
-function readCounter(upstreamPort: number, now: () => number) {
-  const reads: Record<string, ReadTally> = {};
-  const unitsByPartition = new Map<string, number>();
-  /** One partition's reads second by second from a moment on (`watch`). */
-  const watched = { pk: '', since: 0, unitsBySecond: [] as number[], queries: 0 };
-  let open = 0;
-  let wake: (() => void) | undefined;
-  const server = http.createServer((req, res) => {
-    open++;
-    const op =
-      String(req.headers['x-amz-target'] ?? '')
-        .split('.')
-        .pop() ?? '?';
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const input = JSON.parse(body.toString() || '{}') as {
-        Key?: { pk?: { S?: string } };
-        ExpressionAttributeValues?: Record<string, { S?: string }>;
-        ConsistentRead?: boolean;
-      };
-      const pk = input.Key?.pk?.S ?? input.ExpressionAttributeValues?.[':pk']?.S ?? '?';
-      const up = http.request(
-        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
-        (upRes) => {
-          const out: Buffer[] = [];
-          upRes.on('data', (c: Buffer) => out.push(c));
-          upRes.on('end', () => {
-            const answer = Buffer.concat(out);
-            const units = Math.max(1, Math.ceil(answer.length / 4096)) * (input.ConsistentRead ? 1 : 0.5);
-            reads[op] ??= { count: 0, bytes: 0, units: 0 };
-            const t = reads[op];
-            t.count++;
-            t.bytes += answer.length;
-            t.units += units;
-            unitsByPartition.set(pk, (unitsByPartition.get(pk) ?? 0) + units);
-            if (pk === watched.pk) {
-              const second = Math.floor((now() - watched.since) / 1000);
-              watched.unitsBySecond[second] = (watched.unitsBySecond[second] ?? 0) + units;
-              if (op === 'Query') watched.queries++;
-            }
-            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-            res.end(answer);
-            if (--open === 0) wake?.();
-          });
-        },
-      );
-      up.on('error', () => res.destroy());
-      up.end(body);
-    });
-  });
-  return {
-    server,
-    reads,
-    unitsByPartition,
-    watched,
-    watch(pk: string, since: number) {
-      Object.assign(watched, { pk, since, unitsBySecond: [], queries: 0 });
+/** The operator's deny of the change's source, written to the changed service's partition. */
+function denyItem(change: NonNullable<SimOptions['change']>): PutItemCommand {
+  return new PutItemCommand({
+    TableName: TABLE,
+    Item: {
+      pk: { S: change.service },
+      sk: { S: `deny#${change.source}` },
+      source: { S: change.source },
+      managedBy: { S: 'operator' },
     },
-    reset() {
-      for (const k of Object.keys(reads)) delete reads[k];
-      unitsByPartition.clear();
-    },
-    idle: () =>
-      new Promise<void>((r) => {
-        if (open === 0) r();
-        else wake = r;
-      }),
-  };
-}
-
-function listen(server: Server): Promise<number> {
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((r) => {
-    server.closeAllConnections?.();
-    server.close(() => r());
   });
 }

@@ -1,0 +1,193 @@
+/**
+ * A proxy in front of DynamoDB on 127.0.0.1 that counts each read by operation and partition, with the
+ * bytes answered and the read units DynamoDB would bill for them (the scale simulation's meter).
+ */
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What one read kind cost, summed over the run. */
+export interface ReadTally {
+  count: number;
+  bytes: number;
+  /** Read units as DynamoDB bills them (4 KB steps; an eventually consistent read is half). */
+  units: number;
+}
+
+/** One partition's reads second by second from a moment on (`watch`). */
+export interface WatchedPartition {
+  pk: string;
+  since: number;
+  unitsBySecond: number[];
+  queries: number;
+}
+
+/** One read the proxy forwarded, as it is counted. */
+interface CountedRead {
+  /** The operation, from X-Amz-Target (GetItem, Query). */
+  readonly op: string;
+  readonly pk: string;
+  readonly bytes: number;
+  readonly consistent: boolean;
+}
+
+/** The part of a read request that says which partition it reads and how. */
+interface ReadInput {
+  readonly Key?: { pk?: { S?: string } };
+  readonly ExpressionAttributeValues?: Record<string, { S?: string }>;
+  readonly ConsistentRead?: boolean;
+}
+
+/** What the upstream answered, to pass on as it came. */
+interface UpstreamAnswer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+export interface ReadCounter {
+  readonly server: Server;
+  readonly reads: Record<string, ReadTally>;
+  readonly unitsByPartition: Map<string, number>;
+  readonly watched: WatchedPartition;
+  /** Counts `pk`'s reads second by second from `since` on (instead of the partition watched before). */
+  watch(pk: string, since: number): void;
+  /** Forgets every read counted so far (the watched partition's stay). */
+  reset(): void;
+  /** Resolves once no read is in flight. */
+  idle(): Promise<void>;
+}
+
+/** Pure: read units as DynamoDB bills a read that answered `bytes` (4 KB steps; eventually consistent is half). */
+function readUnits(bytes: number, consistent: boolean): number {
+  return Math.max(1, Math.ceil(bytes / 4096)) * (consistent ? 1 : 0.5);
+}
+
+/** Pure: the operation a request names in X-Amz-Target (`DynamoDB_20120810.Query` -> `Query`). */
+function operationOf(target: string | string[] | undefined): string {
+  return (
+    String(target ?? '')
+      .split('.')
+      .pop() ?? '?'
+  );
+}
+
+/** Pure: the partition a GetItem (its key) or a Query (its `:pk` value) reads. */
+function partitionOf(input: ReadInput): string {
+  return input.Key?.pk?.S ?? input.ExpressionAttributeValues?.[':pk']?.S ?? '?';
+}
+
+/** A proxy to DynamoDB on 127.0.0.1:`upstreamPort`; `now` is the simulated clock the watched seconds count by. */
+export function readCounter(upstreamPort: number, now: () => number): ReadCounter {
+  const reads: Record<string, ReadTally> = {};
+  const unitsByPartition = new Map<string, number>();
+  const watched: WatchedPartition = { pk: '', since: 0, unitsBySecond: [], queries: 0 };
+  const flights = inFlight();
+  const count = (read: CountedRead) => {
+    const units = readUnits(read.bytes, read.consistent);
+    reads[read.op] ??= { count: 0, bytes: 0, units: 0 };
+    const t = reads[read.op];
+    t.count++;
+    t.bytes += read.bytes;
+    t.units += units;
+    unitsByPartition.set(read.pk, (unitsByPartition.get(read.pk) ?? 0) + units);
+    if (read.pk === watched.pk) countWatched(watched, read.op, units, now());
+  };
+  /** Forwards one request and counts it once it is answered, before the caller sees the answer. */
+  const relay = async (req: IncomingMessage, res: ServerResponse) => {
+    const op = operationOf(req.headers['x-amz-target']);
+    const body = await readBody(req);
+    const input = JSON.parse(body.toString() || '{}') as ReadInput;
+    let answer: UpstreamAnswer;
+    try {
+      answer = await forward(req, body, upstreamPort);
+    } catch {
+      res.destroy();
+      return;
+    }
+    count({ op, pk: partitionOf(input), bytes: answer.body.length, consistent: Boolean(input.ConsistentRead) });
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+    flights.end();
+  };
+  const server = http.createServer((req, res) => {
+    flights.begin();
+    void relay(req, res);
+  });
+  return {
+    server,
+    reads,
+    unitsByPartition,
+    watched,
+    watch(pk: string, since: number) {
+      Object.assign(watched, { pk, since, unitsBySecond: [], queries: 0 });
+    },
+    reset() {
+      for (const k of Object.keys(reads)) delete reads[k];
+      unitsByPartition.clear();
+    },
+    idle: flights.idle,
+  };
+}
+
+/** A read of the watched partition into its second (seconds since the watch began, by the simulated clock). */
+function countWatched(watched: WatchedPartition, op: string, units: number, now: number): void {
+  const second = Math.floor((now - watched.since) / 1000);
+  watched.unitsBySecond[second] = (watched.unitsBySecond[second] ?? 0) + units;
+  if (op === 'Query') watched.queries++;
+}
+
+/** Requests begun and not yet answered, and a wait for the moment there are none. */
+function inFlight() {
+  let open = 0;
+  let wake: (() => void) | undefined;
+  return {
+    begin: () => {
+      open++;
+    },
+    end: () => {
+      if (--open === 0) wake?.();
+    },
+    idle: () =>
+      new Promise<void>((r) => {
+        if (open === 0) r();
+        else wake = r;
+      }),
+  };
+}
+
+function readBody(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** The request as it came, sent on to the upstream; its whole answer. */
+function forward(req: IncomingMessage, body: Buffer, upstreamPort: number): Promise<UpstreamAnswer> {
+  return new Promise((resolve, reject) => {
+    const up = http.request(
+      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
+      (upRes) => {
+        void readBody(upRes).then((answer) =>
+          resolve({ status: upRes.statusCode ?? 502, headers: upRes.headers, body: answer }),
+        );
+      },
+    );
+    up.on('error', reject);
+    up.end(body);
+  });
+}
+
+/** Listens on an ephemeral port of 127.0.0.1; resolves with the port. */
+export function listen(server: Server): Promise<number> {
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
+}
+
+/** Closes the server and the connections still open to it. */
+export function close(server: Server): Promise<void> {
+  return new Promise((r) => {
+    server.closeAllConnections?.();
+    server.close(() => r());
+  });
+}
