@@ -75,16 +75,36 @@ export function snapshotFromCloudWatch(
   windowMs: number,
   now: number,
 ): StatsSnapshot {
-  const edges = new Map<string, EdgeTallies<SeriesLatency> & { byReporter: Map<string, Tally<SeriesLatency>> }>();
-  const versions = new Map<string, VersionTally<SeriesLatency>>();
-  const edgeTally = (d: Readonly<Record<string, string>>) => {
+  const tallies = new StreamTallies();
+  for (const { stream, values } of streams) addStream(tallies, stream, values);
+  return goldenSnapshot(
+    tallies.edges.values(),
+    () => new SeriesLatency(),
+    { at: now, windowMs, rateSeconds: windowMs / 1000 },
+    emptyCollectorCounters(),
+    tallies.versions.values(),
+  );
+}
+
+type Dims = Readonly<Record<string, string>>;
+
+/** An edge as the streams fill it: a tally per reporter. */
+type StreamEdge = EdgeTallies<SeriesLatency> & { byReporter: Map<string, Tally<SeriesLatency>> };
+
+/** The tallies the streams fill, made on first use: per edge and reporter, and per callee version. */
+class StreamTallies {
+  readonly edges = new Map<string, StreamEdge>();
+  readonly versions = new Map<string, VersionTally<SeriesLatency>>();
+
+  /** The tally of the edge and reporter a per-edge stream's dimensions name. */
+  edge(d: Dims): Tally<SeriesLatency> {
     const source = d.source_workload ?? UNKNOWN_LABEL;
     const destination = d.destination_workload ?? UNKNOWN_LABEL;
     const key = `${source}\u0000${destination}`;
-    let edge = edges.get(key);
+    let edge = this.edges.get(key);
     if (!edge) {
       edge = { source, destination, version: ALL_VERSIONS, byReporter: new Map() };
-      edges.set(key, edge);
+      this.edges.set(key, edge);
     }
     const reporter = d.reporter ?? UNKNOWN_LABEL;
     let tally = edge.byReporter.get(reporter);
@@ -93,47 +113,51 @@ export function snapshotFromCloudWatch(
       edge.byReporter.set(reporter, tally);
     }
     return tally;
-  };
-  const versionTally = (d: Readonly<Record<string, string>>) => {
+  }
+
+  /** The tally of the callee version a per-version stream's dimensions name. */
+  version(d: Dims): Tally<SeriesLatency> {
     const service = d.destination_workload ?? UNKNOWN_LABEL;
     const version = d.destination_version ?? UNKNOWN_LABEL;
     const key = `${service}\u0000${version}`;
-    let v = versions.get(key);
+    let v = this.versions.get(key);
     if (!v) {
       v = { service, version, tally: new Tally(new SeriesLatency()) };
-      versions.set(key, v);
+      this.versions.set(key, v);
     }
     return v.tally;
-  };
-  for (const { stream, values } of streams) {
-    const set = setOf(stream);
-    const d = stream.dims;
-    const latency = () => new SeriesLatency(values.samples ?? 0, { p50: values.p50, p95: values.p95, p99: values.p99 });
-    if (set === 'edge') {
-      const tally = edgeTally(d);
-      if (stream.name === METRICS.requestDurationMs) tally.latency = tally.latency.plus(latency());
-      else if (stream.name === METRICS.requestErrorsTotal) tally.successes -= values.sum ?? 0;
-      else if (stream.name === METRICS.requestsTotal) {
-        // Successes are requests less errors (the edge set has no response code).
-        tally.requests += values.sum ?? 0;
-        tally.successes += values.sum ?? 0;
-      } else tally.count(stream.name, UNKNOWN_LABEL, values.sum ?? 0);
-    } else if (set === 'version' && stream.name === METRICS.requestDurationMs) {
-      const tally = versionTally(d);
-      tally.latency = tally.latency.plus(latency());
-    } else if (set === 'version' && stream.name === METRICS.mirrorRequestsTotal) {
-      versionTally(d).count(stream.name, UNKNOWN_LABEL, values.sum ?? 0);
-    } else if (set === 'versionCode' && stream.name === METRICS.requestsTotal) {
-      versionTally(d).count(stream.name, d.response_code ?? UNKNOWN_LABEL, values.sum ?? 0);
-    }
   }
-  return goldenSnapshot(
-    edges.values(),
-    () => new SeriesLatency(),
-    { at: now, windowMs, rateSeconds: windowMs / 1000 },
-    emptyCollectorCounters(),
-    versions.values(),
-  );
+}
+
+/** One stream into the tally its set and name go to; the streams no golden metric is made of are left out. */
+function addStream(tallies: StreamTallies, stream: MetricStream, values: StreamValues): void {
+  const set = setOf(stream);
+  const d = stream.dims;
+  if (set === 'edge') {
+    addEdgeStream(tallies.edge(d), stream.name, values);
+  } else if (set === 'version' && stream.name === METRICS.requestDurationMs) {
+    const tally = tallies.version(d);
+    tally.latency = tally.latency.plus(latencyOf(values));
+  } else if (set === 'version' && stream.name === METRICS.mirrorRequestsTotal) {
+    tallies.version(d).count(stream.name, UNKNOWN_LABEL, values.sum ?? 0);
+  } else if (set === 'versionCode' && stream.name === METRICS.requestsTotal) {
+    tallies.version(d).count(stream.name, d.response_code ?? UNKNOWN_LABEL, values.sum ?? 0);
+  }
+}
+
+/** A per-edge stream into its edge's tally for its reporter. */
+function addEdgeStream(tally: Tally<SeriesLatency>, name: string, values: StreamValues): void {
+  if (name === METRICS.requestDurationMs) tally.latency = tally.latency.plus(latencyOf(values));
+  else if (name === METRICS.requestErrorsTotal) tally.successes -= values.sum ?? 0;
+  else if (name === METRICS.requestsTotal) {
+    // Successes are requests less errors (the edge set has no response code).
+    tally.requests += values.sum ?? 0;
+    tally.successes += values.sum ?? 0;
+  } else tally.count(name, UNKNOWN_LABEL, values.sum ?? 0);
+}
+
+function latencyOf(values: StreamValues): SeriesLatency {
+  return new SeriesLatency(values.samples ?? 0, { p50: values.p50, p95: values.p95, p99: values.p99 });
 }
 
 /** Where each query's answer goes: the stream's index and the field it fills. */
