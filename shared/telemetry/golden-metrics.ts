@@ -247,20 +247,8 @@ export function goldenSnapshot<L extends Latency<L>>(
 ): StatsSnapshot {
   const all = [...edges];
   const windowSec = Math.max(1, window.rateSeconds);
-  // A caller-only record (a call that timed out, filed under the alias because no version answered) is
-  // in the edge table but would count the same request twice, under a version that does not exist.
-  const calleeReported = new Set(
-    all.filter((e) => (e.byReporter.get(CALLEE)?.requests ?? 0) > 0).map((e) => e.destination),
-  );
-  const services = new Map<string, { all: Tally<L>; versions: Map<string, Tally<L>> }>();
-  const service = (name: string) => {
-    let s = services.get(name);
-    if (!s) {
-      s = { all: new Tally(empty()), versions: new Map() };
-      services.set(name, s);
-    }
-    return s;
-  };
+  const calleeReported = calleeReportedServices(all);
+  const services = new ServiceTallies(empty);
   const edgeStats: EdgeStats[] = [];
   for (const e of all) {
     const [reporter, tally] = edgeTally(e.byReporter, empty);
@@ -271,42 +259,88 @@ export function goldenSnapshot<L extends Latency<L>>(
       reporter,
       ...tally.golden(windowSec),
     });
-    if (e.source !== 'external' && e.source !== UNKNOWN_LABEL) service(e.source);
-    const svc = service(e.destination);
-    if (versions) {
-      // Denials, retries, breaker opens, rate-limited calls and fallbacks are per-edge facts (the last
-      // two only the caller counts): the service adds up its inbound edges'.
-      svc.all.denied += tally.denied;
-      svc.all.retries += tally.retries;
-      svc.all.breakerOpens += tally.breakerOpens;
-      svc.all.rateLimited += tally.rateLimited;
-      svc.all.fallbacks += tally.fallbacks;
-      continue;
-    }
-    if (calleeReported.has(e.destination) && reporter !== CALLEE) {
-      // Still the service's: calls refused over a rate limit, which no callee ever sees.
-      svc.all.rateLimited += tally.rateLimited;
-      svc.all.fallbacks += tally.fallbacks;
-      continue;
-    }
-    addVersion(svc, e.version, tally, empty);
+    if (e.source !== 'external' && e.source !== UNKNOWN_LABEL) services.of(e.source);
+    const svc = services.of(e.destination);
+    if (versions) addEdgeFacts(svc.all, tally);
+    else if (calleeReported.has(e.destination) && reporter !== CALLEE) addCallerOnlyCounts(svc.all, tally);
+    else addVersion(svc, e.version, tally, empty);
   }
-  for (const v of versions ?? []) addVersion(service(v.service), v.version, v.tally, empty);
-  const serviceStats = [...services.entries()]
-    .map(([name, s]) => serviceStatsOf(name, s.all, s.versions, windowSec))
-    .sort((a, b) => a.service.localeCompare(b.service));
-  edgeStats.sort(
-    (a, b) =>
-      a.source.localeCompare(b.source) ||
-      a.destination.localeCompare(b.destination) ||
-      compareVersions(a.version, b.version),
+  for (const v of versions ?? []) addVersion(services.of(v.service), v.version, v.tally, empty);
+  edgeStats.sort(compareEdges);
+  return { at: window.at, windowMs: window.windowMs, services: services.stats(windowSec), edges: edgeStats, collector };
+}
+
+/**
+ * The services some edge's callee reported requests of. A caller-only record (a call that timed out, filed
+ * under the alias because no version answered) is in the edge table but would count the same request twice,
+ * under a version that does not exist: such a service is described by its callee's reports alone.
+ */
+function calleeReportedServices<L extends Latency<L>>(edges: readonly EdgeTallies<L>[]): Set<string> {
+  return new Set(edges.filter((e) => (e.byReporter.get(CALLEE)?.requests ?? 0) > 0).map((e) => e.destination));
+}
+
+/** A service's inbound requests: all of them, and per version. */
+interface ServiceTally<L extends Latency<L>> {
+  readonly all: Tally<L>;
+  readonly versions: Map<string, Tally<L>>;
+}
+
+/** Each service's tallies, made on first use. */
+class ServiceTallies<L extends Latency<L>> {
+  private readonly byName = new Map<string, ServiceTally<L>>();
+  constructor(private readonly empty: () => L) {}
+
+  of(name: string): ServiceTally<L> {
+    let s = this.byName.get(name);
+    if (!s) {
+      s = { all: new Tally(this.empty()), versions: new Map() };
+      this.byName.set(name, s);
+    }
+    return s;
+  }
+
+  /** Every service's golden metrics, by name. */
+  stats(windowSec: number): ServiceStats[] {
+    return [...this.byName.entries()]
+      .map(([name, s]) => serviceStatsOf(name, s.all, s.versions, windowSec))
+      .sort((a, b) => a.service.localeCompare(b.service));
+  }
+}
+
+/**
+ * An edge's per-edge facts into its callee's totals, when the callee's requests come from its per-version
+ * reports: denials, retries, breaker opens, rate-limited calls and fallbacks (the last two only the caller
+ * counts), which the service adds up over its inbound edges.
+ */
+function addEdgeFacts<L extends Latency<L>>(all: Tally<L>, tally: Tally<L>): void {
+  all.denied += tally.denied;
+  all.retries += tally.retries;
+  all.breakerOpens += tally.breakerOpens;
+  all.rateLimited += tally.rateLimited;
+  all.fallbacks += tally.fallbacks;
+}
+
+/**
+ * A caller's record of an edge whose callee reported its own requests: its requests are counted already,
+ * but calls refused over a rate limit, which no callee ever sees, and fallbacks are still the service's.
+ */
+function addCallerOnlyCounts<L extends Latency<L>>(all: Tally<L>, tally: Tally<L>): void {
+  all.rateLimited += tally.rateLimited;
+  all.fallbacks += tally.fallbacks;
+}
+
+/** Edges by source, destination, then version. */
+function compareEdges(a: EdgeStats, b: EdgeStats): number {
+  return (
+    a.source.localeCompare(b.source) ||
+    a.destination.localeCompare(b.destination) ||
+    compareVersions(a.version, b.version)
   );
-  return { at: window.at, windowMs: window.windowMs, services: serviceStats, edges: edgeStats, collector };
 }
 
 /** One version's tally into its service's totals and split. */
 function addVersion<L extends Latency<L>>(
-  svc: { all: Tally<L>; versions: Map<string, Tally<L>> },
+  svc: ServiceTally<L>,
   version: string,
   tally: Tally<L>,
   empty: () => L,
