@@ -267,15 +267,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       this.liveAlias.node.addDependency(this.mesh.policy);
     }
     this.grantPolicyReads();
-
-    if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
-    // The default needs no variable: the 4 KB of environment stay for what has no default.
-    if (this.mesh.metricDimensions !== 'standard')
-      this.addEnvironment(ENV.metricDimensions, this.mesh.metricDimensions);
-    // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
-    this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
-    this.addEnvironment(ENV.channels, Lazy.string({ produce: () => this.channelsJson() }));
-    this.addEnvironment(ENV.inboundChannels, Lazy.string({ produce: () => this.inboundJson() }));
+    this.addRuntimeSettings();
 
     this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
     if (props.traffic)
@@ -329,6 +321,18 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         },
       }),
     );
+  }
+
+  /** The mesh's runtime settings, and the edges' (rendered at synth: they may be declared after this function). */
+  private addRuntimeSettings(): void {
+    if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
+    // The default needs no variable: the 4 KB of environment stay for what has no default.
+    if (this.mesh.metricDimensions !== 'standard')
+      this.addEnvironment(ENV.metricDimensions, this.mesh.metricDimensions);
+    // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
+    this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
+    this.addEnvironment(ENV.channels, Lazy.string({ produce: () => this.channelsJson() }));
+    this.addEnvironment(ENV.inboundChannels, Lazy.string({ produce: () => this.inboundJson() }));
   }
 
   /** cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag). */
