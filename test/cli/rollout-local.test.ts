@@ -20,10 +20,13 @@ import {
   startTestMesh,
   type TestMesh,
 } from '../support/example-assembly';
+import { warmEnvironments } from '../support/warm-environments';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
 const FN = 'shop-payments';
+/** The traffic's loops: at most this many checkouts, so as many charges, run at once. */
+const LOOPS = 3;
 const env = {
   PATH: process.env.PATH,
   HOME: '/nonexistent-home-for-cli-tests',
@@ -58,7 +61,7 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
       url: m.url,
       plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
       rps: 30,
-      concurrency: 3,
+      concurrency: LOOPS,
     });
     await trafficFlowing(traffic);
   });
@@ -154,9 +157,13 @@ describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === und
       url: m.url,
       plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
       rps: 30,
-      concurrency: 3,
+      concurrency: LOOPS,
     });
     await trafficFlowing(traffic);
+    // The canary's environments start before the rollout does: one failed call in a step fails the
+    // 99% gate, and a cold start slower than orders' 2 s per-try timeout is refused as past its
+    // deadline. Twice the loops: an attempt a retry gave up on may still hold one.
+    await warmEnvironments(lambda, m.local, { functionName: FN, version: '2' }, 2 * LOOPS);
   });
 
   after(async () => {
