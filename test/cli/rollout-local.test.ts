@@ -92,19 +92,22 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
   });
 
   test('a canary that fails calls is rolled back on the success gate (exit 1, reason names metric, value, threshold)', async () => {
+    // The canary fails a fifth of its calls: a gate over n of them sees none fail with odds 0.8^n (a
+    // third at 5, one in 800 at 30). On busy cores a 3 s step saw 9 calls; 10 s steps bring 30 even
+    // at 1.5 canary calls a second, counting the one more interval a step waits for too few.
     const r = await mesh(m.url, [
       'rollout',
       'payments',
       '--steps',
       '50,100',
       '--interval',
-      '3s',
+      '10s',
       '--min-success',
       '99',
       '--max-p99',
       '10s',
       '--min-requests',
-      '5',
+      '30',
     ]);
     assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /rollout of v2 over v1/);
