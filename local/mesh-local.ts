@@ -160,14 +160,7 @@ function deploymentParts(
         FunctionVersion: version,
         RoutingConfig: Object.keys(weights).length > 0 ? { AdditionalVersionWeights: weights } : undefined,
       }),
-    invokeHook: async (functionName, event) => {
-      const out = await hook.client!.send(
-        new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
-      );
-      const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
-      if (out.FunctionError) throw new Error(text.slice(0, 1000));
-      return text === '' ? undefined : JSON.parse(text);
-    },
+    invokeHook: (functionName, event) => invokeForJson(hook.client!, functionName, event),
     alarmState: (name) => alarms.evaluate(name)?.value,
     log: (line) => log(line),
   });
@@ -388,29 +381,8 @@ async function stopParts(parts: Parts): Promise<void> {
  */
 function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => void): DeploymentTargets {
   const { regions } = parts;
-  /** One client per region, made on first use and destroyed on stop. */
-  const perRegion = <C extends { destroy(): void }>(make: (config: object) => C) => {
-    const made = new Map<string, C>();
-    return (region: string): C => {
-      let c = made.get(region);
-      if (!c) {
-        c = make({
-          endpoint: ep.url,
-          region,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          maxAttempts: 1,
-        });
-        made.set(region, c);
-        parts.clients.push(c);
-      }
-      return c;
-    };
-  };
-  const lambdaClient = perRegion((config) => new LambdaClient(config));
-  const secretsClient = perRegion((config) => new SecretsManagerClient(config));
-  const codeDeployClient = perRegion((config) => new CodeDeployClient(config));
-  const home = parts.registry.region;
-  parts.hook.client = lambdaClient(home);
+  const clients = wireClients(ep.url, parts.clients);
+  parts.hook.client = clients.lambda(parts.registry.region);
   return {
     registry: parts.registry,
     region: (region) => ({ registry: regions.registry(region), secrets: secretsTarget(regions.secrets(region)) }),
@@ -418,14 +390,81 @@ function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => vo
     secrets: secretsTarget(regions.secrets()),
     iam: ep.iam,
     streams: ep.streams,
-    invoke: async (functionName, payload, region) => {
-      const out = await lambdaClient(region).send(
-        new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
-      );
-      const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
-      if (out.FunctionError) throw new Error(`${functionName}: ${text.slice(0, 1000)}`);
-      return text === '' ? undefined : JSON.parse(text);
-    },
+    invoke: (functionName, payload, region) =>
+      invokeForJson(clients.lambda(region), functionName, payload, `${functionName}: `),
+    ...rotationTargets(clients.secrets),
+    gates: deploymentGates(parts, clients.codeDeploy),
+    queues: parts.queues,
+    eventSources: parts.poller,
+    asyncSettings: parts.destinations,
+    workDir: parts.workDir,
+    log,
+  };
+}
+
+/** Makes one SDK client for a region, given its config. */
+type ClientMaker<C> = (config: object) => C;
+
+/** The deployment's SDK clients on the local endpoint, one per region each, all destroyed on stop. */
+function wireClients(endpointUrl: string, clients: { destroy(): void }[]) {
+  const perRegion = <C extends { destroy(): void }>(make: ClientMaker<C>) =>
+    clientPerRegion(endpointUrl, clients, make);
+  return {
+    lambda: perRegion((config) => new LambdaClient(config)),
+    secrets: perRegion((config) => new SecretsManagerClient(config)),
+    codeDeploy: perRegion((config) => new CodeDeployClient(config)),
+  };
+}
+
+/**
+ * A client per region, made on first use and kept in `clients` (destroyed on stop). One attempt each: the
+ * deployment reports a failed call rather than have the SDK retry it against the local endpoint.
+ */
+function clientPerRegion<C extends { destroy(): void }>(
+  endpointUrl: string,
+  clients: { destroy(): void }[],
+  make: ClientMaker<C>,
+): (region: string) => C {
+  const made = new Map<string, C>();
+  return (region) => {
+    let c = made.get(region);
+    if (!c) {
+      c = make({
+        endpoint: endpointUrl,
+        region,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        maxAttempts: 1,
+      });
+      made.set(region, c);
+      clients.push(c);
+    }
+    return c;
+  };
+}
+
+/**
+ * Invokes a function synchronously and resolves its JSON result (undefined when it returned nothing);
+ * a function error rejects with `errorPrefix` and the start of the error payload.
+ */
+async function invokeForJson(
+  client: LambdaClient,
+  functionName: string,
+  payload: unknown,
+  errorPrefix = '',
+): Promise<unknown> {
+  const out = await client.send(
+    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
+  );
+  const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
+  if (out.FunctionError) throw new Error(`${errorPrefix}${text.slice(0, 1000)}`);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/** RotateSecret and CancelRotateSecret on the wire, in the rotation schedule's region. */
+function rotationTargets(
+  secretsClient: (region: string) => SecretsManagerClient,
+): Pick<DeploymentTargets, 'rotate' | 'cancelRotation'> {
+  return {
     rotate: async (i) => {
       await secretsClient(i.region).send(
         new RotateSecretCommand({
@@ -439,26 +478,28 @@ function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => vo
     cancelRotation: async (secretId, region) => {
       await secretsClient(region).send(new CancelRotateSecretCommand({ SecretId: secretId }));
     },
-    gates: {
-      codeDeploy: parts.codeDeploy,
-      alarms: parts.alarms,
-      // As CloudFormation starts an alias's deployment: CreateDeployment on the wire.
-      createDeployment: async (i) => {
-        const out = await codeDeployClient(home).send(
-          new CreateDeploymentCommand({
-            applicationName: i.applicationName,
-            deploymentGroupName: i.groupName,
-            revision: { revisionType: 'AppSpecContent', appSpecContent: { content: i.appSpecContent } },
-          }),
-        );
-        return out.deploymentId!;
-      },
+  };
+}
+
+/** The local CodeDeploy and alarms an alias's gated update goes through, started as CloudFormation does. */
+function deploymentGates(
+  parts: Parts,
+  codeDeployClient: (region: string) => CodeDeployClient,
+): NonNullable<DeploymentTargets['gates']> {
+  return {
+    codeDeploy: parts.codeDeploy,
+    alarms: parts.alarms,
+    // As CloudFormation starts an alias's deployment: CreateDeployment on the wire, in the home region.
+    createDeployment: async (i) => {
+      const out = await codeDeployClient(parts.registry.region).send(
+        new CreateDeploymentCommand({
+          applicationName: i.applicationName,
+          deploymentGroupName: i.groupName,
+          revision: { revisionType: 'AppSpecContent', appSpecContent: { content: i.appSpecContent } },
+        }),
+      );
+      return out.deploymentId!;
     },
-    queues: parts.queues,
-    eventSources: parts.poller,
-    asyncSettings: parts.destinations,
-    workDir: parts.workDir,
-    log,
   };
 }
 

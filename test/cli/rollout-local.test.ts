@@ -20,10 +20,13 @@ import {
   startTestMesh,
   type TestMesh,
 } from '../support/example-assembly';
+import { warmEnvironments } from '../support/warm-environments';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
 const FN = 'shop-payments';
+/** The traffic's loops: at most this many checkouts, so as many charges, run at once. */
+const LOOPS = 3;
 const env = {
   PATH: process.env.PATH,
   HOME: '/nonexistent-home-for-cli-tests',
@@ -58,7 +61,7 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
       url: m.url,
       plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
       rps: 30,
-      concurrency: 3,
+      concurrency: LOOPS,
     });
     await trafficFlowing(traffic);
   });
@@ -89,19 +92,22 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
   });
 
   test('a canary that fails calls is rolled back on the success gate (exit 1, reason names metric, value, threshold)', async () => {
+    // The canary fails a fifth of its calls: a gate over n of them sees none fail with odds 0.8^n (a
+    // third at 5, one in 800 at 30). On busy cores a 3 s step saw 9 calls; 10 s steps bring 30 even
+    // at 1.5 canary calls a second, counting the one more interval a step waits for too few.
     const r = await mesh(m.url, [
       'rollout',
       'payments',
       '--steps',
       '50,100',
       '--interval',
-      '3s',
+      '10s',
       '--min-success',
       '99',
       '--max-p99',
       '10s',
       '--min-requests',
-      '5',
+      '30',
     ]);
     assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /rollout of v2 over v1/);
@@ -154,9 +160,13 @@ describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === und
       url: m.url,
       plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
       rps: 30,
-      concurrency: 3,
+      concurrency: LOOPS,
     });
     await trafficFlowing(traffic);
+    // The canary's environments start before the rollout does: one failed call in a step fails the
+    // 99% gate, and a cold start slower than orders' 2 s per-try timeout is refused as past its
+    // deadline. Twice the loops: an attempt a retry gave up on may still hold one.
+    await warmEnvironments(lambda, m.local, { functionName: FN, version: '2' }, 2 * LOOPS);
   });
 
   after(async () => {
