@@ -110,7 +110,6 @@ const MAY_REPEAT = new Set([
   'functions/mesh/identity/request-binding.ts',
   'functions/mesh/routing/route-headers.ts',
   'functions/mesh/telemetry/monotonic-ms.ts',
-  'functions/mesh/aws/wire-or-sdk.ts',
 ]);
 export type LayerFile = keyof typeof LAYER_FILES;
 
