@@ -30,7 +30,10 @@ export enum ENV {
    * processes can use the endpoint; clients append `/<service>` to the URL as it is.
    */
   endpoint = 'MESH_ENDPOINT',
-  /** Port for the local HTTP endpoint (default 0 = any free port; Lambda has one sandbox per port space). */
+  /**
+   * Set: the wrapper opens its local HTTP endpoint (MESH_ENDPOINT) on this port, 0 = any free port
+   * (Lambda has one sandbox per port space); unset: no endpoint. `MeshFunction` prop `localEndpoint`.
+   */
   endpointPort = 'MESH_ENDPOINT_PORT',
   /** ARN or name of this function's identity secret (certificate chain + key). */
   identitySecret = 'MESH_IDENTITY_SECRET',

@@ -39,8 +39,8 @@ export const BUNDLE_OPTIONS = {
  */
 export const LAYER_FILES = {
   /**
-   * Every wrapped function, at init and on its first request: the exports, the error classes, the local
-   * endpoint, the handler loader, and the inbound check (metadata, the policy cache and sealed snapshot,
+   * Every wrapped function, at init and on its first request: the exports, the error classes, the
+   * handler loader, and the inbound check (metadata, the policy cache and sealed snapshot,
    * the admission decision, telemetry, the runtime). One file: each of them runs on every cold start.
    */
   'wrapper.js': ['index.ts', 'errors.ts'],
@@ -75,6 +75,8 @@ export const LAYER_FILES = {
   'http-target.js': ['identity/http-target.ts', 'identity/http-exchange.ts', 'transport/http-transport.ts'],
   'sigv4-http.js': ['transport/sigv4-http.ts'],
   'mtls-http.js': ['transport/mtls-http.ts'],
+  /** The local HTTP endpoint, opened at init when MESH_ENDPOINT_PORT is set. */
+  'endpoint.js': ['endpoint.ts'],
   /** The local HTTP endpoint's answer, on its first connection. */
   'endpoint-request.js': ['endpoint-request.ts'],
   /** A deployment's ping (a pre-traffic check), answered instead of the handler. */
