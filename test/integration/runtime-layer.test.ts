@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,15 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
           `${file} re-exports ${source}`,
         );
       }
+    }
+  });
+
+  test("each file defines its exports on module.exports, without esbuild's copy helpers where nothing needs them", () => {
+    for (const file of Object.keys(LAYER_FILES)) {
+      const text = readFileSync(join(pkg, file), 'utf8');
+      assert.equal((require(join(pkg, file)) as { __esModule?: boolean }).__esModule, true, file);
+      // outbound.js keeps them: it requires a module it bundles lazily (the SDK's Invoke) and re-exports one.
+      if (file !== 'outbound.js') assert.doesNotMatch(text, /Object\.getOwnPropertyNames/, file);
     }
   });
 
