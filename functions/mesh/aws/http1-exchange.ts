@@ -47,67 +47,48 @@ export interface ResponseReader {
 
 const bad = (what: string) => Object.assign(new Error(`malformed HTTP response: ${what}`), { code: 'HPE_INVALID' });
 
-/** Reads one response to a `method` request from the bytes a socket delivers, chunk after chunk. */
-export function responseReader(method: string): ResponseReader {
-  let head: Buffer | undefined = Buffer.alloc(0);
-  let status = 0;
-  let headers: IncomingHttpHeaders = {};
-  const body: Buffer[] = [];
-  // Framing: 'length' (bytes left), 'chunked' (bytes left of this chunk, -1 between chunks, -2 in
-  // the trailers), 'close' (until the connection ends), or 'none'.
-  let mode: 'length' | 'chunked' | 'close' | 'none' = 'none';
-  let left = 0;
+/** A response's status line and headers, and how its body ends (RFC 9112, section 6.3). */
+interface Head {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The connection ends after this response. */
+  readonly close: boolean;
+  readonly body: 'length' | 'chunked' | 'close' | 'none';
+  /** The body's length, with `length`. */
+  readonly length: number;
+}
+
+/** The head of a response (its text up to the blank line), or undefined for an interim 1xx one. */
+function parseHead(text: string, method: string): Head | undefined {
+  const lines = text.split('\r\n');
+  const m = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/.exec(lines[0]!);
+  if (!m) throw bad('status line');
+  const status = Number(m[2]);
+  // An interim response (100 Continue): the final one follows.
+  if (status < 200) return undefined;
+  const headers = parseHeaders(lines);
+  const connection = String(headers.connection).toLowerCase();
+  const close = m[1] === '0' ? connection !== 'keep-alive' : connection === 'close';
+  const te = headers['transfer-encoding'];
+  const length = headers['content-length'];
+  const head = { status, headers, close, length: 0 };
+  if (method === 'HEAD' || status === 204 || status === 304) return { ...head, body: 'none' };
+  if (te !== undefined) return { ...head, body: /(?:^|,)\s*chunked\s*$/i.test(te) ? 'chunked' : 'close' };
+  if (length === undefined) return { ...head, body: 'close' };
+  if (!/^\d{1,15}$/.test(length)) throw bad('content-length');
+  return { ...head, body: 'length', length: Number(length) };
+}
+
+/**
+ * A chunked body's decoder (RFC 9112, section 7.1): chunk sizes, data, the CRLF after it, the trailers.
+ * Takes bytes as they come, puts the data in `body`; true once the last chunk and trailers are read.
+ */
+function chunkedDecoder(body: Buffer[]): (data: Buffer) => boolean {
+  // Bytes left of this chunk's data; 0: the CRLF after it; -1: a size line; -2: the trailers.
+  let left = -1;
   let line = '';
-  let close = false;
   let done = false;
-  const response = (): Http1Response => ({
-    status,
-    headers,
-    body: Buffer.concat(body),
-    reusable: mode !== 'close' && !close,
-  });
-
-  /** Status line and headers; returns the bytes after them once they are complete. */
-  const readHead = (data: Buffer): Buffer | undefined => {
-    const buf = Buffer.concat([head!, data]);
-    const end = buf.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (buf.length > 65_536) throw bad('headers over 64 KB');
-      head = buf;
-      return undefined;
-    }
-    const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
-    const m = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/.exec(lines[0]!);
-    if (!m) throw bad('status line');
-    const rest = buf.subarray(end + 4);
-    status = Number(m[2]);
-    if (status < 200) {
-      // An interim response (100 Continue): the final one follows.
-      head = Buffer.alloc(0);
-      return rest.length ? readHead(rest) : undefined;
-    }
-    head = undefined;
-    headers = parseHeaders(lines);
-    const connection = String(headers.connection).toLowerCase();
-    close = m[1] === '0' ? connection !== 'keep-alive' : connection === 'close';
-    // How the body ends (RFC 9112, section 6.3).
-    const te = headers['transfer-encoding'];
-    const length = headers['content-length'];
-    if (method === 'HEAD' || status === 204 || status === 304) done = true;
-    else if (te !== undefined) {
-      mode = /(?:^|,)\s*chunked\s*$/i.test(te) ? 'chunked' : 'close';
-      left = -1;
-    } else if (length !== undefined) {
-      if (!/^\d{1,15}$/.test(length)) throw bad('content-length');
-      mode = 'length';
-      left = Number(length);
-      done = left === 0;
-    } else mode = 'close';
-    return rest;
-  };
-
-  /** Chunked framing: sizes, data, the CRLF after it, the trailers (RFC 9112, section 7.1). */
-  const takeChunked = (data: Buffer) => {
+  return (data) => {
     let i = 0;
     while (i < data.length && !done) {
       if (left > 0) {
@@ -136,25 +117,56 @@ export function responseReader(method: string): ResponseReader {
       }
     }
     if (i < data.length) throw bad('bytes after the last chunk');
+    return done;
   };
+}
 
+/** Reads one response to a `method` request from the bytes a socket delivers, chunk after chunk. */
+export function responseReader(method: string): ResponseReader {
+  /** The head's bytes so far, until it is complete. */
+  let pending: Buffer | undefined = Buffer.alloc(0);
+  let head: Head | undefined;
+  const body: Buffer[] = [];
+  const chunked = chunkedDecoder(body);
+  let left = 0;
+  let done = false;
+  const response = (): Http1Response => ({
+    status: head!.status,
+    headers: head!.headers,
+    body: Buffer.concat(body),
+    reusable: head!.body !== 'close' && !head!.close,
+  });
+  /** The body's bytes; true once the body is complete. */
+  const take = (data: Buffer): boolean => {
+    if (head!.body === 'chunked') return chunked(data);
+    body.push(data);
+    if (head!.body !== 'length') return false;
+    if (data.length > left) throw bad('more bytes than its content-length');
+    left -= data.length;
+    return left === 0;
+  };
   return {
     push(data) {
-      let rest: Buffer | undefined = data;
-      if (head) rest = readHead(data);
-      if (!rest || done) return done ? response() : undefined;
-      if (mode === 'chunked') takeChunked(rest);
-      else if (mode === 'close') body.push(rest);
-      else {
-        if (rest.length > left) throw bad('more bytes than its content-length');
-        body.push(rest);
-        left -= rest.length;
-        done = left === 0;
+      let rest = data;
+      while (pending) {
+        const buf = Buffer.concat([pending, rest]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (buf.length > 65_536) throw bad('headers over 64 KB');
+          pending = buf;
+          return undefined;
+        }
+        rest = buf.subarray(end + 4);
+        head = parseHead(buf.subarray(0, end).toString('latin1'), method);
+        pending = head ? undefined : Buffer.alloc(0);
+        left = head?.length ?? 0;
+        done = head?.body === 'none' || (head?.body === 'length' && left === 0);
       }
+      if (!done && (rest.length || head!.body === 'chunked')) done = take(rest);
       return done ? response() : undefined;
     },
-    end: () => (mode === 'close' && !head ? response() : undefined),
-    started: () => head === undefined || head.length > 0,
+    end: () => (head?.body === 'close' ? response() : undefined),
+    started: () => head !== undefined || (pending?.length ?? 0) > 0,
   };
 }
 
