@@ -29,8 +29,11 @@ export function requestBytes(
   const payload = typeof body === 'string' ? Buffer.from(body) : body;
   let head = `${method} ${path} HTTP/1.1\r\n`;
   for (const [name, value] of Object.entries(headers)) {
-    // A line break would let a value write headers of its own (request splitting).
-    if (/[\r\n]/.test(name + value)) throw new TypeError(`invalid HTTP header ${name}: a line break`);
+    // As node:http checks them: a line break would let a value write headers of its own (request
+    // splitting), and a character past latin1 would not go on the wire as it was given.
+    if (!/^[!#$%&'*+.^_`|~\w-]+$/.test(name) || /[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+      throw new TypeError(`invalid HTTP header ${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+    }
     head += `${name}: ${value}\r\n`;
   }
   return Buffer.concat([Buffer.from(`${head}content-length: ${payload.byteLength}\r\n\r\n`, 'latin1'), payload]);
