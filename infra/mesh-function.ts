@@ -162,6 +162,13 @@ export interface MeshFunctionOptions {
    * @default - Lambda's default compute, one invocation at a time per execution environment
    */
   readonly capacityProvider?: MeshCapacityProviderOptions;
+  /**
+   * Open the layer's local HTTP endpoint in each sandbox: `$MESH_ENDPOINT/<service>` takes a plain HTTP
+   * POST as `mesh.call`, so any HTTP client can call through the mesh. It costs every cold start a
+   * socket bound at init and ~2 KB more code, so only functions that use it open it.
+   * @default false - calls go through `mesh.call` / `mesh.send` only; MESH_ENDPOINT is unset
+   */
+  readonly localEndpoint?: boolean;
 }
 
 /** How a function sends to a queue, topic or bus (`allowSendTo`), besides the edge's traffic settings. */
@@ -248,12 +255,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.meshHandler = meshHandler;
     this.canary = props.canary;
 
-    this.addEnvironment(ENV.meshName, this.mesh.meshName);
-    this.addEnvironment(ENV.service, this.service);
-    this.addEnvironment(ENV.handler, meshHandler);
-    this.addEnvironment(ENV.policyTable, this.mesh.tableName);
-    this.addEnvironment(ENV.policySnapshot, LAYER.snapshotPath);
-    if (this.mesh.policyTtlMs !== undefined) this.addEnvironment(ENV.policyTtlMs, String(this.mesh.policyTtlMs));
+    this.addRuntimeEnvironment(props);
     if (props.capacityProvider) useCapacityProvider(this, props.capacityProvider);
 
     this.version = this.currentVersion;
@@ -267,7 +269,6 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       this.liveAlias.node.addDependency(this.mesh.policy);
     }
     this.grantPolicyReads();
-    this.addRuntimeSettings();
 
     this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.service, functionName, alias: LIVE_ALIAS });
     if (props.traffic)
@@ -278,6 +279,25 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.acknowledgeNagFindings();
     this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
     this.mesh._register(this);
+  }
+
+  /** What the layer's runtime reads (shared/names.ts ENV); the 4 KB of environment stay for what has no default. */
+  private addRuntimeEnvironment(props: MeshFunctionProps): void {
+    this.addEnvironment(ENV.meshName, this.mesh.meshName);
+    this.addEnvironment(ENV.service, this.service);
+    this.addEnvironment(ENV.handler, this.meshHandler);
+    this.addEnvironment(ENV.policyTable, this.mesh.tableName);
+    this.addEnvironment(ENV.policySnapshot, LAYER.snapshotPath);
+    if (this.mesh.policyTtlMs !== undefined) this.addEnvironment(ENV.policyTtlMs, String(this.mesh.policyTtlMs));
+    if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
+    // The default needs no variable: the 4 KB of environment stay for what has no default.
+    if (this.mesh.metricDimensions !== 'standard')
+      this.addEnvironment(ENV.metricDimensions, this.mesh.metricDimensions);
+    if (props.localEndpoint) this.addEnvironment(ENV.endpointPort, '0');
+    // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
+    this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
+    this.addEnvironment(ENV.channels, Lazy.string({ produce: () => this.channelsJson() }));
+    this.addEnvironment(ENV.inboundChannels, Lazy.string({ produce: () => this.inboundJson() }));
   }
 
   /** `live`: this deploy's version, or the canary's stable version with `weight` to this one. */
@@ -321,18 +341,6 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
         },
       }),
     );
-  }
-
-  /** The mesh's runtime settings, and the edges' (rendered at synth: they may be declared after this function). */
-  private addRuntimeSettings(): void {
-    if (this.mesh.sharedBreakers) this.addEnvironment(ENV.sharedBreakers, 'true');
-    // The default needs no variable: the 4 KB of environment stay for what has no default.
-    if (this.mesh.metricDimensions !== 'standard')
-      this.addEnvironment(ENV.metricDimensions, this.mesh.metricDimensions);
-    // The targets' HTTP endpoints, rendered at synth (edges and endpoints may be declared in any order).
-    this.addEnvironment(ENV.httpTargets, Lazy.string({ produce: () => this.httpTargetsJson() }));
-    this.addEnvironment(ENV.channels, Lazy.string({ produce: () => this.channelsJson() }));
-    this.addEnvironment(ENV.inboundChannels, Lazy.string({ produce: () => this.inboundJson() }));
   }
 
   /** cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag). */

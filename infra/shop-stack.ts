@@ -65,7 +65,8 @@ export class ShopStack extends Stack {
       // The other region's orders signs its fallbacks here with orders' identity here.
       ...(props.fallbackRegion ? { identity: { peerRegions: [props.fallbackRegion] } } : {}),
     });
-    this.frontend = this.service('Frontend', 'frontend');
+    // The shop's front door also takes plain HTTP calls into the mesh from its own processes ($MESH_ENDPOINT).
+    this.frontend = this.service('Frontend', 'frontend', { localEndpoint: true });
     this.orders = this.service('Orders', 'orders');
     this.inventory = this.service('Inventory', 'inventory');
     this.payments = this.paymentsFunction(props);

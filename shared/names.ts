@@ -6,70 +6,77 @@
  * No imports: this file is loaded on the runtime's init path.
  */
 
-/** Environment variables `MeshFunction` sets on each function and the runtime reads once at init. */
-export const ENV = {
+/**
+ * Environment variables `MeshFunction` sets on each function and the runtime reads once at init. An enum,
+ * not an object: the bundler writes each name where it is used, so the layer's files carry only the
+ * names they read instead of a copy of the whole list each.
+ */
+export enum ENV {
   /** Name of the mesh (also the SPIFFE trust domain). */
-  meshName: 'MESH_NAME',
+  meshName = 'MESH_NAME',
   /** This function's service name in the mesh. */
-  service: 'MESH_SERVICE',
+  service = 'MESH_SERVICE',
   /** The user's original handler, `file.export`, relative to LAMBDA_TASK_ROOT. */
-  handler: 'MESH_HANDLER',
+  handler = 'MESH_HANDLER',
   /** Name of the DynamoDB policy table. */
-  policyTable: 'MESH_POLICY_TABLE',
+  policyTable = 'MESH_POLICY_TABLE',
   /** Policy cache TTL in ms (default 5000). */
-  policyTtlMs: 'MESH_POLICY_TTL_MS',
+  policyTtlMs = 'MESH_POLICY_TTL_MS',
   /** Path of the deploy-time policy snapshot (`LAYER.snapshotPath`); unset = no snapshot. */
-  policySnapshot: 'MESH_POLICY_SNAPSHOT',
+  policySnapshot = 'MESH_POLICY_SNAPSHOT',
   /**
    * Set by the wrapper at init, in its own process: base URL of the local HTTP endpoint,
    * `http://127.0.0.1:<port>/<secret>`. The secret path is drawn per sandbox, so only this function's
    * processes can use the endpoint; clients append `/<service>` to the URL as it is.
    */
-  endpoint: 'MESH_ENDPOINT',
-  /** Port for the local HTTP endpoint (default 0 = any free port; Lambda has one sandbox per port space). */
-  endpointPort: 'MESH_ENDPOINT_PORT',
+  endpoint = 'MESH_ENDPOINT',
+  /**
+   * Set: the wrapper opens its local HTTP endpoint (MESH_ENDPOINT) on this port, 0 = any free port
+   * (Lambda has one sandbox per port space); unset: no endpoint. `MeshFunction` prop `localEndpoint`.
+   */
+  endpointPort = 'MESH_ENDPOINT_PORT',
   /** ARN or name of this function's identity secret (certificate chain + key). */
-  identitySecret: 'MESH_IDENTITY_SECRET',
+  identitySecret = 'MESH_IDENTITY_SECRET',
   /** Turns the mesh off for this function: the wrapper calls the handler directly ("true"). */
-  disabled: 'MESH_DISABLED',
+  disabled = 'MESH_DISABLED',
   /**
    * "true": when a breaker opens, write the shared `breaker#<version>` item (partition
    * `breaker#<target>`) so every sandbox ejects the version, and read those items with each target's
    * policy. Off by default: it needs dynamodb:PutItem in the targets' breaker partitions (`Mesh` prop
    * `sharedBreakers`).
    */
-  sharedBreakers: 'MESH_SHARED_BREAKERS',
+  sharedBreakers = 'MESH_SHARED_BREAKERS',
   /**
    * This function's HTTP targets, set by `MeshFunction` from its targets' `addHttpEndpoint`: a JSON
    * object, service -> `{ url, auth }` (shared/http-target.ts). The only source of HTTP targets: a
    * policy item cannot name a URL. Unset = every target is reached by Lambda Invoke.
    */
-  httpTargets: 'MESH_HTTP_TARGETS',
+  httpTargets = 'MESH_HTTP_TARGETS',
   /** Log level of the mesh runtime: debug | info | warn | error (default warn). */
-  logLevel: 'MESH_LOG_LEVEL',
+  logLevel = 'MESH_LOG_LEVEL',
   /**
    * Header names (comma-separated, any case) an invocation's inbound HTTP request carries on to its
    * outbound calls for routing, besides those starting with `ROUTE_HEADERS.prefix` (docs/policy-model.md).
    */
-  routeHeaders: 'MESH_ROUTE_HEADERS',
+  routeHeaders = 'MESH_ROUTE_HEADERS',
   /**
    * The channels (SQS queues, SNS topics, EventBridge buses) this function may send to, set by
    * `MeshFunction.allowSendTo`: a JSON object, channel name -> `{ kind, arn, url? }`
    * (functions/mesh/async/channels.ts). `mesh.send(name, …)` to a name listed here goes to the channel.
    */
-  channels: 'MESH_CHANNELS',
+  channels = 'MESH_CHANNELS',
   /**
    * The channels this function consumes (`MeshFunction.receiveFrom`): a JSON object, channel name ->
    * source ARN. A record's token must be addressed to one of them, and a queue's or topic's record must
    * come from that channel's ARN.
    */
-  inboundChannels: 'MESH_INBOUND_CHANNELS',
+  inboundChannels = 'MESH_INBOUND_CHANNELS',
   /**
    * Which CloudWatch dimension sets the runtime's EMF lines publish: `standard` (unset) or `detailed`
    * (METRIC_DIMENSIONS; `Mesh` prop `metricDimensions`).
    */
-  metricDimensions: 'MESH_METRIC_DIMENSIONS',
-} as const;
+  metricDimensions = 'MESH_METRIC_DIMENSIONS',
+}
 
 /**
  * Routing headers: an inbound HTTP request's (API Gateway REST and HTTP APIs, Function URLs, ALB)
@@ -200,27 +207,30 @@ export const MANAGED_BY = { deploy: 'deploy', operator: 'operator' } as const;
  * Mesh metadata, carried in the Invoke ClientContext as `custom.mesh` (a JSON object) on synchronous
  * calls, and as `x-mesh-*` headers on HTTP. Short keys: the base64 ClientContext is capped at 3,583 bytes.
  */
-export const META = {
+export enum META {
   /** ClientContext field: `{ custom: { mesh: MeshMetadata } }` */
-  clientContextKey: 'mesh',
+  clientContextKey = 'mesh',
   /**
    * The envelope of an Event invoke (which carries no ClientContext) and of an EventBridge event's
    * detail: `{ "lambda-mesh": MeshMetadata, "payload": <the caller's payload> }`. The wrapper opens it,
    * so the handler gets the payload as the caller sent it.
    */
-  envelopeKey: 'lambda-mesh',
-  envelopePayloadKey: 'payload',
+  envelopeKey = 'lambda-mesh',
+  envelopePayloadKey = 'payload',
   /** The SQS / SNS message attribute (String, the metadata as JSON) that carries the mesh metadata. */
-  messageAttribute: 'lambda-mesh',
-  headers: {
-    source: 'x-mesh-source',
-    token: 'x-mesh-token',
-    deadline: 'x-mesh-deadline',
-    attempt: 'x-mesh-attempt',
-    idempotencyKey: 'x-mesh-idempotency-key',
-    trace: 'x-amzn-trace-id',
-  },
-} as const;
+  // biome-ignore lint/suspicious/noDuplicateEnumValues: the same name as the envelope's key, on purpose
+  messageAttribute = 'lambda-mesh',
+}
+
+/** The HTTP headers that carry the mesh metadata (HTTP targets, the layer's local endpoint). */
+export enum META_HEADER {
+  source = 'x-mesh-source',
+  token = 'x-mesh-token',
+  deadline = 'x-mesh-deadline',
+  attempt = 'x-mesh-attempt',
+  idempotencyKey = 'x-mesh-idempotency-key',
+  trace = 'x-amzn-trace-id',
+}
 
 /** The wire form of the mesh metadata (`custom.mesh`). */
 export interface MeshMetadata {
@@ -373,7 +383,7 @@ export function spiffeId(mesh: string, service: string): string {
  * event age for asynchronous invocation (AWS Lambda Developer Guide, "Configuring error handling for
  * asynchronous invocation"). A synchronous call never accepts such a token (MAX_TOKEN_LIFETIME_S).
  */
-export const ASYNC_TOKEN_LIFETIME_S = 6 * 60 * 60;
+export const ASYNC_TOKEN_LIFETIME_S = 21_600; // 6 hours
 
 /** The SPIFFE-style ID a channel's messages are addressed to (their tokens' audience). */
 export function channelSpiffeId(mesh: string, channel: string): string {

@@ -39,8 +39,8 @@ export const BUNDLE_OPTIONS = {
  */
 export const LAYER_FILES = {
   /**
-   * Every wrapped function, at init and on its first request: the exports, the error classes, the local
-   * endpoint, the handler loader, and the inbound check (metadata, the policy cache and sealed snapshot,
+   * Every wrapped function, at init and on its first request: the exports, the error classes, the
+   * handler loader, and the inbound check (metadata, the policy cache and sealed snapshot,
    * the admission decision, telemetry, the runtime). One file: each of them runs on every cold start.
    */
   'wrapper.js': ['index.ts', 'errors.ts'],
@@ -75,6 +75,8 @@ export const LAYER_FILES = {
   'http-target.js': ['identity/http-target.ts', 'identity/http-exchange.ts', 'transport/http-transport.ts'],
   'sigv4-http.js': ['transport/sigv4-http.ts'],
   'mtls-http.js': ['transport/mtls-http.ts'],
+  /** The local HTTP endpoint, opened at init when MESH_ENDPOINT_PORT is set. */
+  'endpoint.js': ['endpoint.ts'],
   /** The local HTTP endpoint's answer, on its first connection. */
   'endpoint-request.js': ['endpoint-request.ts'],
   /** A deployment's ping (a pre-traffic check), answered instead of the handler. */
@@ -110,7 +112,6 @@ const MAY_REPEAT = new Set([
   'functions/mesh/identity/request-binding.ts',
   'functions/mesh/routing/route-headers.ts',
   'functions/mesh/telemetry/monotonic-ms.ts',
-  'functions/mesh/aws/wire-or-sdk.ts',
 ]);
 export type LayerFile = keyof typeof LAYER_FILES;
 
@@ -159,8 +160,37 @@ function bundleLayerFile(file: LayerFile, pkgDir: string, owner: Map<string, Lay
     if (provider) text = text.split(`require(${JSON.stringify(imp.path)})`).join(`require("./${provider}")`);
   }
   if (/require\("[^"]*\.ts"\)/.test(text)) throw new Error(`mesh layer: ${file} still requires a source file`);
+  text = withExportsInPlace(text, esbuild);
   writeFileSync(join(pkgDir, file), text);
   return { bytes: Buffer.byteLength(text), inputs: Object.keys(out.inputs) };
+}
+
+/**
+ * esbuild's CommonJS output builds its exports on a new object and copies them to `module.exports`
+ * (`module.exports = __toCommonJS(ns)`), with four helpers for the copy in every file: ~300 bytes
+ * minified, ~150 gzipped, per file. Defining the getters on `exports` itself is the same module to its
+ * requirers; the helpers are then unused, and a second esbuild pass (tree shaking, which knows the
+ * scopes) drops them. A file that still uses them (`export *` of another file) keeps them; a file whose
+ * output does not have this shape is left as esbuild wrote it.
+ */
+function withExportsInPlace(text: string, esbuild: typeof import('esbuild')): string {
+  const defineProperty = /^"use strict";var ([\w$]+)=Object\.defineProperty;/.exec(text)?.[1];
+  const exportsOf = /var ([\w$]+)=\{\};([\w$]+)\(\1,(\{[^{}]*\})\);module\.exports=[\w$]+\(\1\);/.exec(text);
+  if (!defineProperty || !exportsOf) return text;
+  const [all, ns, define, getters] = exportsOf;
+  const inPlace = `var ${ns}=exports;${defineProperty}(${ns},"__esModule",{value:!0});${define}(${ns},${getters});`;
+  const { minify, target, platform, legalComments } = BUNDLE_OPTIONS;
+  return esbuild.transformSync(
+    text.replace(all, () => inPlace),
+    {
+      minify,
+      target,
+      platform,
+      legalComments,
+      format: 'cjs',
+      treeShaking: true,
+    },
+  ).code;
 }
 
 /** Bundles functions/mesh into the layer layout under `outDir` (replaced). Synchronous: CDK synth calls it. */

@@ -18,16 +18,23 @@ import {
 } from '../../shared/deploy-check';
 import { ENV, SORT_KEY } from '../../shared/names';
 import type { MeshRuntime } from './mesh-runtime';
-import { loadSnapshot } from './policy/policy-snapshot';
+import type { LoadedSnapshot } from './policy/policy-snapshot';
 
 /** What the ping needs of the runtime (a MeshRuntime fits). */
 export type PingRuntime = Pick<MeshRuntime, 'config' | 'policy' | 'identity' | 'call'>;
+
+/**
+ * Reads the deploy-time snapshot: the wrapper hands in the loader its policy cache uses
+ * (policy/policy-snapshot.ts), which this file of the layer then does not bundle a second time.
+ */
+export type SnapshotLoader = (path: string) => LoadedSnapshot;
 
 export async function answerPing(
   rt: PingRuntime,
   ping: PingRequest,
   version: string,
   source: string,
+  loadSnapshot: SnapshotLoader,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<PingAnswer> {
   const self = rt.config.service;
@@ -35,7 +42,7 @@ export async function answerPing(
   if (ping.targets) {
     let targets: string[] = [];
     try {
-      targets = declaredTargets(self, env[ENV.policySnapshot]);
+      targets = declaredTargets(self, env[ENV.policySnapshot], loadSnapshot);
     } catch (err) {
       checks.push({ name: 'targets', ok: false, detail: describe(err) });
     }
@@ -100,7 +107,11 @@ async function callCheck(rt: PingRuntime, target: string): Promise<PingCheck> {
 }
 
 /** The services this one declared edges to: `allow#<self>` items in the deploy-time snapshot. */
-export function declaredTargets(self: string, snapshotPath: string | undefined): string[] {
+export function declaredTargets(
+  self: string,
+  snapshotPath: string | undefined,
+  loadSnapshot: SnapshotLoader,
+): string[] {
   if (!snapshotPath) return [];
   const sk = SORT_KEY.allow(self);
   const out: string[] = [];

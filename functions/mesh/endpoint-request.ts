@@ -5,7 +5,7 @@
  * connection: a function that never uses the endpoint never loads it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { META } from '../../shared/names';
+import { META_HEADER } from '../../shared/names';
 import { admitEndpointRequest } from './endpoint-guard';
 import { errorBody, MeshCallError } from './errors';
 import type { MeshRuntime } from './mesh-runtime';
@@ -38,7 +38,7 @@ export async function handleEndpointRequest(
         throw new MeshCallError(`the body of POST /${service} must be JSON`, 400);
       }
     }
-    const idk = req.headers[META.headers.idempotencyKey] ?? req.headers['idempotency-key'];
+    const idk = req.headers[META_HEADER.idempotencyKey] ?? req.headers['idempotency-key'];
     const timeout = Number(req.headers['x-mesh-timeout-ms']);
     const invocation = req.headers[REQUEST_ID_HEADER];
     const scope = rt.invocations.named(typeof invocation === 'string' ? invocation : undefined);

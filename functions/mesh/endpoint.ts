@@ -10,7 +10,8 @@
  * idempotency key go on): the one in flight, or, with several at once (Lambda Managed Instances), the
  * one whose Lambda request id the request names in `x-mesh-request-id`.
  *
- * Opened at init so MESH_ENDPOINT is in process.env before the user's module loads. The socket is
+ * Opened at init when MESH_ENDPOINT_PORT is set (`MeshFunction` prop `localEndpoint`), so MESH_ENDPOINT
+ * is in process.env before the user's module loads; this file is then loaded too. The socket is
  * bound synchronously through the TCP handle (port 0 needs its number at once), and `http` is
  * required one tick later: `http` costs several ms of module init, and nothing connects before then.
  */

@@ -7,7 +7,7 @@
  */
 import { ENV } from '../../shared/names';
 import type { CallOptions, CallWithMeta, SendReceipt } from './client';
-import { type MeshEndpoint, startEndpoint } from './endpoint';
+import type { MeshEndpoint } from './endpoint';
 import { callHandler, loadHandler } from './handler-loader';
 import { MeshRuntime } from './mesh-runtime';
 import { type LambdaContextLike, type WrappedHandler, wrapHandler } from './wrapper';
@@ -97,7 +97,11 @@ export const mesh = {
   },
 };
 
-/** Init phase of the wrapper: endpoint first (MESH_ENDPOINT), then the user's module. */
+/**
+ * Init phase of the wrapper: the local endpoint first (MESH_ENDPOINT, when MESH_ENDPOINT_PORT asks for
+ * it: its own file of the layer, so a function without it neither loads nor opens it), then the user's
+ * module.
+ */
 function boot(): WrappedHandler {
   const env = process.env;
   const taskRoot = env.LAMBDA_TASK_ROOT ?? process.cwd();
@@ -107,7 +111,9 @@ function boot(): WrappedHandler {
     return (e: unknown, c: LambdaContextLike) => Promise.resolve(h).then((f) => callHandler(f, e, c));
   }
   // Once per process, also when loading the user's module below throws and the next event boots again.
-  if (!endpoint) endpoint = startEndpoint(getRuntime);
+  if (!endpoint && env[ENV.endpointPort] !== undefined) {
+    endpoint = (require('./endpoint') as typeof import('./endpoint')).startEndpoint(getRuntime);
+  }
   const userHandler = loadHandler(env[ENV.handler], taskRoot);
   let inner: WrappedHandler | undefined;
   return (event, context) => {

@@ -4,7 +4,7 @@
  * ClientContext of an outbound Invoke. Parsing is strict and never throws: a malformed field is
  * dropped, and metadata without a valid source counts as none (the caller is `external`).
  */
-import { META, type MeshMetadata, ROUTE_HEADERS, SERVICE_NAME_PATTERN } from '../../shared/names';
+import { META, META_HEADER, type MeshMetadata, ROUTE_HEADERS, SERVICE_NAME_PATTERN } from '../../shared/names';
 import { MeshCallError } from './errors';
 import { headerValue } from './header-value';
 
@@ -99,19 +99,18 @@ export function isHttpEvent(
 /** The metadata carried in `x-mesh-*` headers (names matched case-insensitively). */
 export function metadataFromHeaders(headers: Readonly<Record<string, unknown>> | undefined): MeshMetadata | undefined {
   if (!headers) return undefined;
-  const h = META.headers;
   const get = (name: string) => headerValue(headers, name);
-  const src = get(h.source);
+  const src = get(META_HEADER.source);
   if (src === undefined) return undefined;
   const num = (s: string | undefined) => (s !== undefined && /^\d{1,16}$/.test(s) ? Number(s) : undefined);
   return parseMetadata({
     v: 1,
     src,
-    tok: get(h.token),
-    dl: num(get(h.deadline)),
-    att: num(get(h.attempt)),
-    idk: get(h.idempotencyKey),
-    trc: get(h.trace),
+    tok: get(META_HEADER.token),
+    dl: num(get(META_HEADER.deadline)),
+    att: num(get(META_HEADER.attempt)),
+    idk: get(META_HEADER.idempotencyKey),
+    trc: get(META_HEADER.trace),
   });
 }
 
@@ -166,13 +165,13 @@ export function encodeClientContext(meta: MeshMetadata): string {
 }
 
 /** The `x-mesh-*` headers of outbound HTTP calls. */
-export function metadataHeaders(meta: MeshMetadata): Record<string, string> {
-  const h = META.headers;
-  const out: Record<string, string> = { [h.source]: meta.src };
-  if (meta.tok) out[h.token] = meta.tok;
-  if (meta.dl !== undefined) out[h.deadline] = String(Math.floor(meta.dl));
-  if (meta.att !== undefined) out[h.attempt] = String(meta.att);
-  if (meta.idk) out[h.idempotencyKey] = meta.idk;
-  if (meta.trc) out[h.trace] = meta.trc;
+export function metadataHeaders(meta: Partial<MeshMetadata> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (meta.src) out[META_HEADER.source] = meta.src;
+  if (meta.tok) out[META_HEADER.token] = meta.tok;
+  if (meta.dl !== undefined) out[META_HEADER.deadline] = String(Math.floor(meta.dl));
+  if (meta.att !== undefined) out[META_HEADER.attempt] = String(meta.att);
+  if (meta.idk) out[META_HEADER.idempotencyKey] = meta.idk;
+  if (meta.trc) out[META_HEADER.trace] = meta.trc;
   return out;
 }

@@ -29,6 +29,7 @@ import {
   metadataFromHeaders,
   openEnvelope,
 } from './metadata';
+import { loadSnapshot } from './policy/policy-snapshot';
 import type { ServicePolicy } from './policy/service-policy';
 import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { isExpired } from './resilience/deadline';
@@ -199,7 +200,7 @@ async function authorizeCaller(inv: Inbound): Promise<Refusal | undefined> {
 async function answerPingOf(inv: Inbound, ping: NonNullable<ReturnType<typeof readPing>>): Promise<unknown> {
   // Pings come from a deployment's hook, not from traffic: their code is its own file in the layer.
   const { answerPing } = require('./deploy-ping') as typeof import('./deploy-ping');
-  const answer = await answerPing(inv.rt, ping, inv.version, inv.source);
+  const answer = await answerPing(inv.rt, ping, inv.version, inv.source, loadSnapshot);
   record(inv, 200, 'success');
   return { [PING_KEY]: answer };
 }

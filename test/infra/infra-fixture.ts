@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { Mesh } from '../../infra/mesh';
+import { Mesh, type MeshProps } from '../../infra/mesh';
 import { MeshFunction, type MeshFunctionProps } from '../../infra/mesh-function';
 import { ShopStack } from '../../infra/shop-stack';
 import type { PolicySnapshot } from '../../shared/policy';
@@ -101,4 +101,21 @@ export function constructStatements(template: Template, prefix: string): IamStat
 /** A construct's logical id in its stack (roles, secrets: whatever `node.defaultChild` is). */
 export function logicalIdOf(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/**
+ * The environment variables of the `orders` function of a new stack: a mesh with `meshProps` and one
+ * MeshFunction with `fnProps` (what the runtime would read).
+ */
+export function ordersEnvironment(
+  meshProps: Partial<MeshProps> = {},
+  fnProps: Partial<MeshFunctionProps> = {},
+): Record<string, string> {
+  const stack = new Stack(newApp(), 'Test', { env: ENV });
+  const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop', ...meshProps });
+  new MeshFunction(stack, 'Orders', { mesh, service: 'orders', entry: join(DEMO, 'inventory.ts'), ...fnProps });
+  const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find(
+    (f) => f.Properties.Environment?.Variables?.MESH_SERVICE === 'orders',
+  )!;
+  return fn.Properties.Environment.Variables;
 }

@@ -5,27 +5,16 @@
  */
 
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { readConfig } from '../../functions/mesh/runtime-config';
 import { Mesh } from '../../infra/mesh';
-import { MeshFunction } from '../../infra/mesh-function';
 import { MeshErrorCode } from '../../infra/mesh-validation-error';
 import { ENV as NAMES } from '../../shared/names';
 import type { MetricDimensions } from '../../shared/telemetry/metric-dimensions';
-import { DEMO, ENV, newApp } from './infra-fixture';
+import { ENV, newApp, ordersEnvironment } from './infra-fixture';
 
-function environmentOf(metricDimensions: MetricDimensions | undefined): Record<string, string> {
-  const stack = new Stack(newApp(), 'Test', { env: ENV });
-  const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop', metricDimensions });
-  new MeshFunction(stack, 'Orders', { mesh, service: 'orders', entry: join(DEMO, 'inventory.ts') });
-  const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find(
-    (f) => f.Properties.Environment?.Variables?.[NAMES.service] === 'orders',
-  )!;
-  return fn.Properties.Environment.Variables;
-}
+const environmentOf = (metricDimensions: MetricDimensions | undefined) => ordersEnvironment({ metricDimensions });
 
 describe('metricDimensions', () => {
   it('standard by default: no variable, and the runtime reads standard', () => {

@@ -14,7 +14,7 @@ import type { Identity } from '../../functions/mesh/identity';
 import { httpTargetTransport } from '../../functions/mesh/identity/http-target';
 import { encodeClientContext, metadataFromHeaders } from '../../functions/mesh/metadata';
 import { mtlsHttpTransport } from '../../functions/mesh/transport/mtls-http';
-import { META } from '../../shared/names';
+import { META_HEADER } from '../../shared/names';
 import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
 
 function listen(server: Server): Promise<string> {
@@ -46,10 +46,10 @@ describe('mTLS HTTP transport', () => {
         req.on('end', () => {
           const body = Buffer.concat(chunks);
           const peer = (req.socket as TLSSocket).getPeerCertificate().subjectaltname;
-          const token = req.headers[META.headers.token] as string | undefined;
+          const token = req.headers[META_HEADER.token] as string | undefined;
           seen.push({ peer, token, body: body.toString(), headers: req.headers });
           // The server also checks the token, as a mesh callee would.
-          const verdict = ledger.verify({ token, source: req.headers[META.headers.source], payload: body });
+          const verdict = ledger.verify({ token, source: req.headers[META_HEADER.source], payload: body });
           res.writeHead(verdict.ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify(verdict));
         });
       },

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { regionOfFunctionUrl, sigv4HttpTransport } from '../../functions/mesh/transport/sigv4-http';
-import { META } from '../../shared/names';
+import { META_HEADER } from '../../shared/names';
 import { checkSigV4 } from '../support/sigv4-check';
 
 const KEYS = { accessKeyId: 'AKIDMESHTEST', secretAccessKey: 'mesh-secret-key' };
@@ -36,7 +36,7 @@ describe('SigV4 HTTP transport', () => {
         const verdict = await verifySigV4(req, body);
         seen.push({
           verdict,
-          source: req.headers[META.headers.source] as string,
+          source: req.headers[META_HEADER.source] as string,
           signedHeaders: /SignedHeaders=([^,]+)/.exec(req.headers.authorization ?? '')?.[1],
         });
         res.writeHead(verdict === 'ok' ? 200 : 403).end(JSON.stringify({ verdict }));
@@ -63,7 +63,7 @@ describe('SigV4 HTTP transport', () => {
     });
     assert.equal(res.statusCode, 200, Buffer.from(res.payload).toString());
     assert.equal(seen.at(-1)!.source, 'orders');
-    assert.match(seen.at(-1)!.signedHeaders!, new RegExp(META.headers.token));
+    assert.match(seen.at(-1)!.signedHeaders!, new RegExp(META_HEADER.token));
   });
 
   it('reads credentials (with session token) from the environment', async () => {

@@ -21,7 +21,7 @@ import {
 import { requestLineOfUrl } from '../../functions/mesh/identity/request-binding';
 import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import type { InvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
-import { ENV, META } from '../../shared/names';
+import { ENV, META_HEADER } from '../../shared/names';
 import { identityOf, identityWorld } from '../support/identity-fixture';
 
 interface Seen {
@@ -117,9 +117,9 @@ describe('runtime: HTTP targets through the call pipeline', () => {
     assert.deepEqual(await rt.call('payments', { amount: 5 }, { idempotencyKey: 'k-1' }), { got: { amount: 5 } });
     assert.equal(seen.length, 1);
     assert.equal(seen[0]!.body, '{"amount":5}');
-    assert.equal(seen[0]!.headers[META.headers.source], 'orders');
-    assert.equal(seen[0]!.headers[META.headers.idempotencyKey], 'k-1');
-    assert.equal(seen[0]!.headers[META.headers.attempt], '1');
+    assert.equal(seen[0]!.headers[META_HEADER.source], 'orders');
+    assert.equal(seen[0]!.headers[META_HEADER.idempotencyKey], 'k-1');
+    assert.equal(seen[0]!.headers[META_HEADER.attempt], '1');
     const emf = lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
     assert.equal(emf[0].destination_workload, 'payments');
     assert.equal(emf[0].response_code, '200');
@@ -130,7 +130,7 @@ describe('runtime: HTTP targets through the call pipeline', () => {
     answers = [() => ({ status: 500, body: '{"message":"flaky"}' })];
     assert.deepEqual(await rt.call('payments', { a: 1 }), { got: { a: 1 } });
     assert.deepEqual(
-      seen.map((s) => s.headers[META.headers.attempt]),
+      seen.map((s) => s.headers[META_HEADER.attempt]),
       ['1', '2'],
     );
 
@@ -220,8 +220,8 @@ describe('runtime: HTTP targets through the call pipeline', () => {
     });
     assert.equal(seen.length, 2);
     for (const s of seen) {
-      assert.equal(s.headers[META.headers.token], undefined);
-      assert.equal(s.headers[META.headers.source], 'orders', 'the rest of the metadata still travels');
+      assert.equal(s.headers[META_HEADER.token], undefined);
+      assert.equal(s.headers[META_HEADER.source], 'orders', 'the rest of the metadata still travels');
     }
   });
 });
@@ -253,11 +253,11 @@ describe('runtime: an mTLS HTTP target', () => {
       handler(seen, () => (s) => {
         // The token binds the whole request: method, path, query, body, idempotency key and deadline.
         const v = payments.verify({
-          token: s.headers[META.headers.token],
-          source: s.headers[META.headers.source],
+          token: s.headers[META_HEADER.token],
+          source: s.headers[META_HEADER.source],
           payload: s.body,
-          idempotencyKey: s.headers[META.headers.idempotencyKey] as string,
-          deadline: Number(s.headers[META.headers.deadline]),
+          idempotencyKey: s.headers[META_HEADER.idempotencyKey] as string,
+          deadline: Number(s.headers[META_HEADER.deadline]),
           http: requestLineOfUrl(new URL(s.url ?? '/', 'https://x'), s.method),
         });
         return v.ok ? ok(s) : { status: 401, body: '{"message":"unauthenticated"}' };
@@ -271,7 +271,7 @@ describe('runtime: an mTLS HTTP target', () => {
       );
       assert.deepEqual(await rt.call('payments', { m: 1 }), { got: { m: 1 } });
       assert.match(seen[0]!.peer ?? '', /URI:spiffe:\/\/shop\/svc\/orders/);
-      assert.ok(seen[0]!.headers[META.headers.token]);
+      assert.ok(seen[0]!.headers[META_HEADER.token]);
     } finally {
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));

@@ -47,7 +47,9 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
     });
 
   test('boots at init: MESH_ENDPOINT is set before the user module loads; call() and the endpoint refuse typed', () => {
-    const { answers } = run('endpoint-at-init.handler', [{}, { via: 'call' }, { via: 'endpoint' }]);
+    const { answers } = run('endpoint-at-init.handler', [{}, { via: 'call' }, { via: 'endpoint' }], {
+      MESH_ENDPOINT_PORT: '0',
+    });
     const [init, viaCall, viaEndpoint] = answers.map((a) => a.result);
     assert.match(init?.seenAtInit ?? '', /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{24}$/);
     assert.equal(init?.seenAtInit, init?.now);

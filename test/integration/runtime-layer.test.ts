@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,15 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     }
   });
 
+  test("each file defines its exports on module.exports, without esbuild's copy helpers where nothing needs them", () => {
+    for (const file of Object.keys(LAYER_FILES)) {
+      const text = readFileSync(join(pkg, file), 'utf8');
+      assert.equal((require(join(pkg, file)) as { __esModule?: boolean }).__esModule, true, file);
+      // outbound.js keeps them: it requires a module it bundles lazily (the SDK's Invoke) and re-exports one.
+      if (file !== 'outbound.js') assert.doesNotMatch(text, /Object\.getOwnPropertyNames/, file);
+    }
+  });
+
   test('CJS and ESM user handlers run behind the wrapper, with EMF on stdout', () => {
     const cjs = run('cjs-handler.handler', { a: 1 });
     assert.equal(cjs.result?.format, 'cjs');
@@ -81,19 +90,38 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   });
 
   test('MESH_ENDPOINT is set before the user module loads; the endpoint and call() answer typed refusals', () => {
-    const r = run('endpoint-at-init.handler', {});
+    const open = { MESH_ENDPOINT_PORT: '0' };
+    const r = run('endpoint-at-init.handler', {}, open);
     // The base URL carries this sandbox's secret path: only its own processes know it.
     assert.match(r.result?.seenAtInit ?? '', /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{24}$/);
     assert.equal(r.result?.seenAtInit, r.result?.now);
-    const viaEndpoint = run('endpoint-at-init.handler', { via: 'endpoint' });
+    const viaEndpoint = run('endpoint-at-init.handler', { via: 'endpoint' }, open);
     assert.equal(viaEndpoint.result?.status, 403);
     assert.equal(viaEndpoint.result?.body?.errorType, 'MeshDeniedError');
     // Error classes are the same objects across the layer's files: instanceof holds in the app.
-    assert.deepEqual(run('endpoint-at-init.handler', { via: 'call' }).result, {
+    assert.deepEqual(run('endpoint-at-init.handler', { via: 'call' }, open).result, {
       denied: true,
       isMeshError: true,
       code: 'MeshDenied',
     });
+  });
+
+  test('without MESH_ENDPOINT_PORT no endpoint opens, and its file is not loaded', () => {
+    // Prepare: a handler that reports the environment and the layer files loaded, at init and after.
+    const script = join(task, 'no-endpoint.cjs');
+    writeFileSync(
+      script,
+      `const seenAtInit = process.env.MESH_ENDPOINT;
+      exports.handler = async () => ({
+        seenAtInit: seenAtInit ?? null,
+        now: process.env.MESH_ENDPOINT ?? null,
+        endpointLoaded: Object.keys(require.cache).some((f) => /[\\/]endpoint(-request)?\\.js$/.test(f)),
+      });`,
+    );
+    // Act
+    const r = run('no-endpoint.handler', {});
+    // Assess
+    assert.deepEqual(r.result, { seenAtInit: null, now: null, endpointLoaded: false });
   });
 
   test('deny by default: without allow#external the wrapper refuses a plain invoke', () => {

@@ -15,7 +15,7 @@ import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/clie
 import { InvokeCommand, LambdaClient, ListFunctionsCommand, type LogType } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Identity } from '../../functions/mesh/identity';
-import { ENV, EXTERNAL, LIVE_ALIAS, MANAGED_BY, META, SORT_KEY, TABLE } from '../../shared/names';
+import { ENV, EXTERNAL, LIVE_ALIAS, MANAGED_BY, META, META_HEADER, SORT_KEY, TABLE } from '../../shared/names';
 import { DEFAULTS } from '../../shared/policy';
 import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 
@@ -220,10 +220,10 @@ describe('security: the data plane under attack on the local mesh', { skip }, ()
       rawQueryString: query,
       headers: {
         'content-type': 'application/json',
-        [META.headers.source]: 'orders',
-        [META.headers.token]: tok,
-        [META.headers.idempotencyKey]: 'k-http',
-        [META.headers.deadline]: String(dl),
+        [META_HEADER.source]: 'orders',
+        [META_HEADER.token]: tok,
+        [META_HEADER.idempotencyKey]: 'k-http',
+        [META_HEADER.deadline]: String(dl),
       },
       requestContext: { http: { method, path } },
       body: payload,

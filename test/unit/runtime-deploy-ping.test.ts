@@ -12,6 +12,7 @@ import { afterEach, describe, test } from 'node:test';
 import { answerPing, declaredTargets } from '../../functions/mesh/deploy-ping';
 import { MeshDeniedError, MeshIdentityUnavailableError } from '../../functions/mesh/errors';
 import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import { loadSnapshot } from '../../functions/mesh/policy/policy-snapshot';
 import type { InvokeRequest } from '../../functions/mesh/transport/lambda-invoke';
 import { wrapHandler } from '../../functions/mesh/wrapper';
 import { firstFailure, PING_KEY, pingEvent, readPing, readPingAnswer } from '../../shared/deploy-check';
@@ -183,7 +184,7 @@ describe('answerPing checks', () => {
         return { statusCode: 200, payload: pingAnswer('inventory', '7'), executedVersion: '7' };
       },
     });
-    const a = await answerPing(rt, ping, '4', 'orders', { [ENV.policySnapshot]: snapshotFile() });
+    const a = await answerPing(rt, ping, '4', 'orders', loadSnapshot, { [ENV.policySnapshot]: snapshotFile() });
     assert.equal(a.ok, false);
     const ledger = a.checks.find((c) => c.name === 'call ledger')!;
     assert.equal(ledger.ok, false);
@@ -196,7 +197,7 @@ describe('answerPing checks', () => {
     const { rt } = runtime({
       answer: async () => ({ statusCode: 200, payload: Buffer.from('{"charged":1}'), executedVersion: '7' }),
     });
-    const a = await answerPing(rt, ping, '4', 'orders', { [ENV.policySnapshot]: snapshotFile() });
+    const a = await answerPing(rt, ping, '4', 'orders', loadSnapshot, { [ENV.policySnapshot]: snapshotFile() });
     assert.match(a.checks.find((c) => c.name === 'call inventory')!.detail, /not as a mesh ping/);
   });
 
@@ -204,7 +205,7 @@ describe('answerPing checks', () => {
     const { rt, sent } = runtime({
       httpTargets: JSON.stringify({ ledger: { url: 'https://ledger.example.com/', auth: 'iam' } }),
     });
-    const a = await answerPing(rt, ping, '4', 'orders', { [ENV.policySnapshot]: snapshotFile() });
+    const a = await answerPing(rt, ping, '4', 'orders', loadSnapshot, { [ENV.policySnapshot]: snapshotFile() });
     assert.equal(a.ok, true);
     assert.match(a.checks.find((c) => c.name === 'call ledger')!.detail, /not checked: reached over HTTP/);
     assert.deepEqual(
@@ -215,14 +216,17 @@ describe('answerPing checks', () => {
 
   test('identity: a token that does not verify, and no identity yet, both fail the identity check', async () => {
     const bad = runtime({ identity: async () => verifyingIdentity(false) });
-    const a = await answerPing(bad.rt, { v: 1, targets: false }, '4', 'orders', {});
+    const a = await answerPing(bad.rt, { v: 1, targets: false }, '4', 'orders', loadSnapshot, {});
     assert.deepEqual(a.checks[0], {
       name: 'identity',
       ok: false,
       detail: 'a token it signs does not verify (untrusted-issuer)',
     });
     const good = runtime({ identity: async () => verifyingIdentity(true) });
-    assert.equal((await answerPing(good.rt, { v: 1, targets: false }, '4', 'orders', {})).checks[0]!.ok, true);
+    assert.equal(
+      (await answerPing(good.rt, { v: 1, targets: false }, '4', 'orders', loadSnapshot, {})).checks[0]!.ok,
+      true,
+    );
     const missing = runtime({
       identity: async () => ({
         sign: () => {
@@ -231,7 +235,7 @@ describe('answerPing checks', () => {
         verify: () => ({ ok: false, reason: 'identity-unavailable' }),
       }),
     });
-    const m = await answerPing(missing.rt, { v: 1, targets: false }, '4', 'orders', {});
+    const m = await answerPing(missing.rt, { v: 1, targets: false }, '4', 'orders', loadSnapshot, {});
     assert.equal(m.ok, false);
     assert.match(m.checks[0]!.detail, /^MeshIdentityUnavailableError: .*no identity yet/);
   });
@@ -244,7 +248,7 @@ describe('answerPing checks', () => {
         },
       },
     });
-    const a = await answerPing(broken.rt, { v: 1, targets: false }, '4', 'orders', {});
+    const a = await answerPing(broken.rt, { v: 1, targets: false }, '4', 'orders', loadSnapshot, {});
     assert.deepEqual(a.checks[1], {
       name: 'policy',
       ok: false,
@@ -262,7 +266,7 @@ describe('answerPing checks', () => {
         row('allow#orders', { source: { S: 'orders' } }),
       ),
     });
-    const b = await answerPing(fine.rt, { v: 1, targets: false }, '4', 'orders', {});
+    const b = await answerPing(fine.rt, { v: 1, targets: false }, '4', 'orders', loadSnapshot, {});
     assert.deepEqual(b.checks[1], {
       name: 'policy',
       ok: true,
@@ -276,7 +280,7 @@ describe('answerPing checks', () => {
         row('deny#orders', { source: { S: 'orders' }, reason: { S: 'change freeze' }, managedBy: { S: 'operator' } }),
       ),
     });
-    const c = await answerPing(frozen.rt, { v: 1, targets: false }, '4', 'orders', {});
+    const c = await answerPing(frozen.rt, { v: 1, targets: false }, '4', 'orders', loadSnapshot, {});
     assert.deepEqual(c.checks[1], {
       name: 'policy',
       ok: false,
@@ -305,7 +309,7 @@ describe('answerPing checks', () => {
     await rt.policy.get('payments');
     assert.deepEqual(queries, ['payments']);
     // Act: the ping comes at once (the version has not moved)
-    const a = await answerPing(rt, { v: 1, targets: false }, '4', 'orders', {});
+    const a = await answerPing(rt, { v: 1, targets: false }, '4', 'orders', loadSnapshot, {});
     // Assess: a second Query went out, and it is the proof
     assert.deepEqual(queries, ['payments', 'payments']);
     assert.deepEqual(a.checks[1], {
@@ -317,11 +321,13 @@ describe('answerPing checks', () => {
 
   test('an unreadable snapshot fails the targets check; no snapshot means no declared targets', async () => {
     const { rt } = runtime();
-    const a = await answerPing(rt, ping, '4', 'orders', { [ENV.policySnapshot]: '/nonexistent/policy.json' });
+    const a = await answerPing(rt, ping, '4', 'orders', loadSnapshot, {
+      [ENV.policySnapshot]: '/nonexistent/policy.json',
+    });
     assert.equal(a.ok, false);
     assert.equal(a.checks.find((c) => c.name === 'targets')!.ok, false);
-    assert.deepEqual(declaredTargets('payments', undefined), []);
-    assert.deepEqual(declaredTargets('payments', snapshotFile()), ['inventory', 'ledger']);
-    assert.deepEqual(declaredTargets('orders', snapshotFile()), ['payments']);
+    assert.deepEqual(declaredTargets('payments', undefined, loadSnapshot), []);
+    assert.deepEqual(declaredTargets('payments', snapshotFile(), loadSnapshot), ['inventory', 'ledger']);
+    assert.deepEqual(declaredTargets('orders', snapshotFile(), loadSnapshot), ['payments']);
   });
 });

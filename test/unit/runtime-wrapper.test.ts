@@ -10,7 +10,7 @@ import {
 } from '../../functions/mesh/errors';
 import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { wrapHandler } from '../../functions/mesh/wrapper';
-import { META } from '../../shared/names';
+import { META_HEADER } from '../../shared/names';
 
 const items = [
   { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
@@ -126,7 +126,7 @@ describe('runtime wrapper', () => {
     const emf = lines.map((l) => JSON.parse(l)).find((l) => l._aws);
     assert.equal(emf.denied_total, 1);
     // HTTP events answer with a body: bare too.
-    const res = (await h({ headers: { [META.headers.source]: 'orders' }, requestContext: {}, body: '{}' }, ctx())) as {
+    const res = (await h({ headers: { [META_HEADER.source]: 'orders' }, requestContext: {}, body: '{}' }, ctx())) as {
       statusCode: number;
       body: string;
     };

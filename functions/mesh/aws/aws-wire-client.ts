@@ -1,10 +1,11 @@
 /**
- * One AWS endpoint over node:http(s) with keep-alive: each request signed with SigV4 (sigv4.ts) with
- * the function's credentials from the environment, its body read whole. Answers every status (the
- * callers turn an error status into an Error, aws-error.ts); rejects with the socket's own error
- * (`code` ECONNREFUSED, ECONNRESET, ...; a reset or broken pipe named `TimeoutError`, as the AWS SDK
- * names it), an `AbortError` when the caller's signal fires, a `TimeoutError` after `timeoutMs`
- * without a byte, or a `CredentialsProviderError` before sending.
+ * One AWS endpoint over kept-alive sockets of node:net or node:tls, each request an HTTP/1.1 exchange
+ * written and read by http1-exchange.ts (node:http's client costs a new sandbox ~3 ms more), signed
+ * with SigV4 (sigv4.ts) with the function's credentials from the environment, its body read whole.
+ * Answers every status (the callers turn an error status into an Error, aws-error.ts); rejects with the
+ * socket's own error (`code` ECONNREFUSED, ECONNRESET, ...; a reset or broken pipe before the answer
+ * named `TimeoutError`, as the AWS SDK names it), an `AbortError` when the caller's signal fires, a
+ * `TimeoutError` after `timeoutMs` without a byte, or a `CredentialsProviderError` before sending.
  *
  * Kept-alive sockets are not reused after the client has been idle for `idleResetMs`: a server closes
  * idle connections (Node's default after 5 s), and a frozen Lambda sandbox wakes up holding sockets
@@ -12,9 +13,10 @@
  * cannot tell "never arrived" from "ran and then lost", so the call's outcome would be unknown.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Agent } from 'node:https';
+import type { Socket } from 'node:net';
 import { envCredentials } from './aws-credentials';
 import type { AwsEnv } from './aws-endpoint';
+import { exchange, requestBytes } from './http1-exchange';
 import { canonicalQuery, signRequest } from './sigv4';
 
 /** Past this long without a request in flight, the next one opens a new connection. */
@@ -55,82 +57,48 @@ export interface AwsWireResponse {
 }
 
 export class AwsWireClient {
-  private readonly http: typeof import('node:https');
   private readonly basePath: string;
   private readonly now: () => number;
-  private agent: Agent | undefined;
+  /** Connected sockets waiting for a request, the most recently used last. */
+  private idle: Socket[] = [];
+  /** Every open socket, idle or busy (close() ends them all). */
+  private readonly open = new Set<Socket>();
   private inFlight = 0;
   private lastSettledAt = 0;
-  private readonly sockets = new WeakSet<object>();
   /** Connections opened (tests read it). */
   connections = 0;
 
   constructor(private readonly options: AwsWireClientOptions) {
-    // node:https only for https endpoints: a local endpoint needs no TLS machinery.
-    this.http = (
-      options.url.protocol === 'https:' ? require('node:https') : require('node:http')
-    ) as typeof import('node:https');
     this.basePath = options.url.pathname.replace(/\/+$/, '');
     this.now = options.now ?? Date.now;
   }
 
   send(req: AwsWireRequest): Promise<AwsWireResponse> {
     const o = this.options;
-    let headers: Record<string, string>;
+    let bytes: Buffer;
     try {
-      headers = this.sign(req);
+      const query = canonicalQuery(req.query);
+      const path = `${this.basePath}${req.path}${query ? `?${query}` : ''}`;
+      bytes = requestBytes(req.method, path, this.sign(req), req.body);
     } catch (err) {
       return Promise.reject(err);
     }
-    const query = canonicalQuery(req.query);
-    const agent = this.agentNow();
+    const socket = this.socketNow();
     this.inFlight++;
-    return new Promise<AwsWireResponse>((resolve, reject) => {
-      const r = this.http.request(
-        {
-          protocol: o.url.protocol,
-          hostname: o.url.hostname,
-          port: o.url.port || undefined,
-          path: `${this.basePath}${req.path}${query ? `?${query}` : ''}`,
-          method: req.method,
-          headers: { ...headers, 'content-length': String(Buffer.byteLength(req.body)) },
-          agent,
-          signal: req.signal,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-        },
-      );
-      r.on('socket', (socket) => {
-        if (this.sockets.has(socket)) return;
-        this.sockets.add(socket);
-        this.connections++;
+    return exchange(socket, req.method, bytes, {
+      signal: req.signal,
+      timeoutMs: req.timeoutMs,
+      onTimeout: () =>
+        Object.assign(new Error(`${o.service} request timed out after ${req.timeoutMs} ms`), { name: 'TimeoutError' }),
+    })
+      .then((res) => {
+        if (res.reusable && !socket.destroyed) this.release(socket);
+        return { status: res.status, headers: res.headers, body: res.body };
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.lastSettledAt = this.now();
       });
-      if (req.timeoutMs !== undefined) {
-        r.setTimeout(req.timeoutMs, () =>
-          r.destroy(
-            Object.assign(new Error(`${o.service} request timed out after ${req.timeoutMs} ms`), {
-              name: 'TimeoutError',
-            }),
-          ),
-        );
-      }
-      r.on('error', (err: NodeJS.ErrnoException) => {
-        // Named as the AWS SDK's HTTP handler names them, so both paths classify alike (a dropped
-        // connection is a timeout, its outcome unknown).
-        if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ETIMEDOUT') err.name = 'TimeoutError';
-        reject(err);
-      });
-      r.end(req.body);
-    }).finally(() => {
-      this.inFlight--;
-      this.lastSettledAt = this.now();
-    });
   }
 
   /** The request's SigV4 headers, signed with the credentials of the function's environment. */
@@ -143,16 +111,56 @@ export class AwsWireClient {
     ).headers;
   }
 
-  /** Closes the kept-alive sockets (tests; a process that is about to exit). */
+  /** Closes the kept-alive sockets, and those under a request (tests; a process that is about to exit). */
   close(): void {
-    this.agent?.destroy();
-    this.agent = undefined;
+    for (const s of this.open) s.destroy();
+    this.open.clear();
+    this.idle = [];
   }
 
-  private agentNow(): Agent {
+  /** An idle connection to reuse, or a new one (after an idle spell, the old ones are closed first). */
+  private socketNow(): Socket {
     const idleMs = this.options.idleResetMs ?? IDLE_RESET_MS;
-    if (this.agent && this.inFlight === 0 && this.now() - this.lastSettledAt > idleMs) this.close();
-    this.agent ??= new this.http.Agent({ keepAlive: true });
-    return this.agent;
+    if (this.inFlight === 0 && this.now() - this.lastSettledAt > idleMs) this.close();
+    let socket = this.idle.pop();
+    while (socket?.destroyed) socket = this.idle.pop();
+    if (socket) {
+      socket.ref();
+      return socket;
+    }
+    return this.connect();
+  }
+
+  private connect(): Socket {
+    const { url } = this.options;
+    const https = url.protocol === 'https:';
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(url.port) || (https ? 443 : 80);
+    // node:tls only for https endpoints: a local endpoint needs no TLS machinery.
+    const socket: Socket = https
+      ? (require('node:tls') as typeof import('node:tls')).connect({
+          host,
+          port,
+          // SNI names a host, never an address (RFC 6066).
+          servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+          ALPNProtocols: ['http/1.1'],
+        })
+      : (require('node:net') as typeof import('node:net')).connect({ host, port });
+    socket.setNoDelay(true);
+    this.connections++;
+    this.open.add(socket);
+    // An idle socket's error (the server closed it) only ends it: the next request opens another.
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      this.open.delete(socket);
+      this.idle = this.idle.filter((s) => s !== socket);
+    });
+    return socket;
+  }
+
+  /** Back to the idle list, not holding the process open (as node:http's keep-alive agent does). */
+  private release(socket: Socket): void {
+    socket.unref();
+    this.idle.push(socket);
   }
 }

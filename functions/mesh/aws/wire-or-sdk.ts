@@ -6,9 +6,8 @@
  * explicitly: not every SDK release reads AWS_ENDPOINT_URL_<SERVICE>. The `sdk` path requires its
  * client itself, so the wire path never loads one.
  */
-// Through the index, the layer's aws.js: each layer file that makes a caller bundles this small
-// function (functions/mesh/build.ts MAY_REPEAT), so the inbound path's aws.js does not grow with it.
-import { type AwsEnv, type AwsService, AwsWireClient, awsRoute, configuredEndpoint, regionOf } from './index';
+import { type AwsEnv, type AwsService, awsRoute, configuredEndpoint, regionOf } from './aws-endpoint';
+import { AwsWireClient } from './aws-wire-client';
 
 /** What an SDK client of the service is made with. */
 export interface SdkClientConfig {
@@ -21,11 +20,15 @@ export interface AwsPaths<T> {
   readonly purpose: string;
   readonly wire: (client: AwsWireClient) => T;
   readonly sdk: (config: SdkClientConfig) => T;
+  /** The wire client's clock (signing dates, idle sockets). @default Date.now */
+  readonly now?: () => number;
 }
 
 export function wireOrSdk<T>(service: AwsService, env: AwsEnv, paths: AwsPaths<T>): T {
   const route = awsRoute(service, env);
   if (!route.wire) return paths.sdk({ endpoint: configuredEndpoint(service, env), region: regionOf(env) });
   const { url, region } = route;
-  return paths.wire(new AwsWireClient({ url, region, service: service.name, env, purpose: paths.purpose }));
+  return paths.wire(
+    new AwsWireClient({ url, region, service: service.name, env, purpose: paths.purpose, now: paths.now }),
+  );
 }

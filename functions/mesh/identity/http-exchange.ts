@@ -26,18 +26,8 @@ export interface HttpExchangeResponse {
   readonly payload: Uint8Array;
 }
 
-/** The mesh metadata as HTTP headers (names from shared/names META.headers). */
-export function metadataHeaders(meta: Partial<MeshMetadata>): Record<string, string> {
-  const h: Record<string, string> = {};
-  const H = META.headers;
-  if (meta.src) h[H.source] = meta.src;
-  if (meta.tok) h[H.token] = meta.tok;
-  if (meta.dl !== undefined) h[H.deadline] = String(meta.dl);
-  if (meta.att !== undefined) h[H.attempt] = String(meta.att);
-  if (meta.idk) h[H.idempotencyKey] = meta.idk;
-  if (meta.trc) h[H.trace] = meta.trc;
-  return h;
-}
+// The mesh metadata as x-mesh-* headers: the transports of this file's callers take it from here.
+export { metadataHeaders } from '../metadata';
 
 /** The mesh metadata back out of a base64 ClientContext (what the call pipeline hands a transport). */
 export function metadataFromClientContext(clientContext: string | undefined): Partial<MeshMetadata> {

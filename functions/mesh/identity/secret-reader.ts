@@ -4,8 +4,7 @@
  * @aws-sdk/client-secrets-manager where the wire path does not go (aws/aws-endpoint.ts). The first
  * call that needs an identity reads it; requiring the SDK client there would add tens of ms to it.
  */
-import { awsJsonCall, SECRETS_MANAGER } from '../aws';
-import { wireOrSdk } from '../aws/wire-or-sdk';
+import { awsJsonCall, SECRETS_MANAGER, wireOrSdk } from '../aws';
 import type { SecretReader } from './identity';
 
 export function secretsManagerReader(secretId: string, env: NodeJS.ProcessEnv = process.env): SecretReader {

@@ -1,15 +1,14 @@
 /**
  * DynamoDB `Query` and `GetItem` for the policy cache: on the wire (one signed HTTPS POST, awsJson1_0,
  * `X-Amz-Target: DynamoDB_20120810.<Op>`, aws/aws-json-call.ts), or through @aws-sdk/client-dynamodb
- * where the wire path does not go (aws/aws-endpoint.ts: FIPS, dual-stack, container credentials).
+ * where the wire path does not go (aws/wire-or-sdk.ts: FIPS, dual-stack, container credentials).
  * A new sandbox reads its policy table before its first authorization (it does not trust an old
  * deploy-time snapshot), and requiring the SDK client there would add tens of ms to every cold start.
  * `policyTableReads` is what the policy cache's table reader (policy-table-reader.ts) reads with.
  */
 import { type AttributeValue, unmarshallItem } from '../../../shared/attribute-value';
-
 import { TABLE } from '../../../shared/names';
-import { type AwsEnv, AwsWireClient, awsJsonCall, awsRoute, configuredEndpoint, DYNAMODB, regionOf } from '../aws';
+import { type AwsEnv, awsJsonCall, DYNAMODB, wireOrSdk } from '../aws';
 
 export interface QueryInput {
   readonly TableName: string;
@@ -48,38 +47,31 @@ export class PolicyTableQuery {
   readonly getItem: (input: GetItemInput) => Promise<GetItemOutput>;
 
   constructor(opts: PolicyTableQueryOptions) {
-    const route = awsRoute(DYNAMODB, opts.env);
-    let call: (operation: 'Query' | 'GetItem', input: unknown) => Promise<unknown>;
-    if (route.wire) {
-      const client = new AwsWireClient({
-        url: route.url,
-        region: route.region,
-        service: DYNAMODB.name,
-        env: opts.env,
-        purpose: 'read the policy table',
-        now: opts.now,
-      });
-      call = (operation, input) => awsJsonCall(client, `DynamoDB_20120810.${operation}`, input, { version: '1.0' });
-    } else {
-      // The SDK path: its endpoint rules and credential providers, loaded on the first read.
-      let client: import('@aws-sdk/client-dynamodb').DynamoDBClient | undefined;
-      call = (operation, input) => {
-        const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-        // Passed explicitly: not every SDK release reads AWS_ENDPOINT_URL_*, and `env` may not be the process's.
-        client ??= new sdk.DynamoDBClient({
-          endpoint: configuredEndpoint(DYNAMODB, opts.env),
-          region: regionOf(opts.env),
-        });
-        return sdkSend(client, operation, input);
-      };
-    }
+    const call = wireOrSdk<(operation: Operation, input: unknown) => Promise<unknown>>(DYNAMODB, opts.env, {
+      purpose: 'read the policy table',
+      now: opts.now,
+      wire: (client) => (operation, input) =>
+        awsJsonCall(client, `DynamoDB_20120810.${operation}`, input, { version: '1.0' }),
+      sdk: (config) => {
+        // Loaded on the first read, not when the cache is made.
+        let client: PolicyTableClient | undefined;
+        return (operation, input) => {
+          client ??= new (
+            require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')
+          ).DynamoDBClient(config);
+          return sdkSend(client, operation, input);
+        };
+      },
+    });
     this.query = (input) => call('Query', input) as Promise<QueryOutput>;
     this.getItem = (input) => call('GetItem', input) as Promise<GetItemOutput>;
   }
 }
 
+type Operation = 'Query' | 'GetItem';
+
 /** One Query or GetItem through an SDK client. */
-function sdkSend(client: PolicyTableClient, operation: 'Query' | 'GetItem', input: unknown): Promise<unknown> {
+function sdkSend(client: PolicyTableClient, operation: Operation, input: unknown): Promise<unknown> {
   const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   const Command = sdk[`${operation}Command`] as new (input: never) => unknown;
   return client.send(new Command(input as never));

@@ -8,8 +8,7 @@
  * Needs dynamodb:UpdateItem on the partition, which `allowCallsTo({ rateLimit })` grants.
  */
 import { rateLimitPartition, TABLE } from '../../../shared/names';
-import { type AwsEnv, awsJsonCall, DYNAMODB } from '../aws';
-import { wireOrSdk } from '../aws/wire-or-sdk';
+import { type AwsEnv, awsJsonCall, DYNAMODB, wireOrSdk } from '../aws';
 import { planLease, RESERVE_MS, sliceStart } from './rate-limit';
 import type { LeaseRequest, LeaseResult, RateLimitLeaser } from './rate-limit-lease';
 

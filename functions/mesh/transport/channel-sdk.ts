@@ -6,7 +6,7 @@
  * own retries are off (maxAttempts 1): the mesh retries with its budget and backoff.
  */
 import type { ChannelTarget } from '../../../shared/channel';
-import type { SdkClientConfig } from '../aws/wire-or-sdk';
+import type { SdkClientConfig } from '../aws';
 import { channelMessage, checkPutEvents } from './channel-message';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 

@@ -10,8 +10,7 @@
  * output (its message or event id).
  */
 import type { ChannelTarget } from '../../../shared/channel';
-import { type AwsEnv, type AwsService, type AwsWireClient, awsError, EVENTBRIDGE, SNS, SQS } from '../aws';
-import { wireOrSdk } from '../aws/wire-or-sdk';
+import { type AwsEnv, type AwsService, type AwsWireClient, awsError, EVENTBRIDGE, SNS, SQS, wireOrSdk } from '../aws';
 import { type ChannelMessage, channelMessage, checkPutEvents } from './channel-message';
 import { sdkChannelTransport } from './channel-sdk';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';

@@ -6,7 +6,7 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { withTraceHeader } from '../../../shared/sdk-trace-header';
-import type { SdkClientConfig } from '../aws/wire-or-sdk';
+import type { SdkClientConfig } from '../aws';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 /** Through `client` (a test's), else a client made with `config` (aws/wire-or-sdk.ts). */

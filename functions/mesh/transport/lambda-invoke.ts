@@ -5,7 +5,7 @@
  * (lambda-invoke-sdk.ts) elsewhere, and when a test hands in a client. Chosen on the first call.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { SdkClientConfig } from '../aws/wire-or-sdk';
+import type { SdkClientConfig } from '../aws';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
 
 export type { InvokeRequest, InvokeResponse, InvokeTransport } from './invoke-transport';
@@ -59,8 +59,7 @@ export class LambdaInvokeTransport implements InvokeTransport {
       return { path: 'sdk', transport: sdkInvokeTransport(client, config) };
     };
     if (client) return sdk();
-    const { LAMBDA } = require('../aws') as typeof import('../aws');
-    const { wireOrSdk } = require('../aws/wire-or-sdk') as typeof import('../aws/wire-or-sdk');
+    const { LAMBDA, wireOrSdk } = require('../aws') as typeof import('../aws');
     return wireOrSdk<Chosen>(LAMBDA, env, {
       purpose: 'invoke other functions',
       wire: (wire) => {
