@@ -13,6 +13,12 @@ import { fixture, PAYMENTS, readyCall, T0, transportOf } from '../support/pipeli
 const decode = (clientContext: string) =>
   JSON.parse(Buffer.from(clientContext, 'base64').toString()).custom.mesh as Record<string, unknown>;
 
+/** A deployment declaring payments as an HTTP target at `url`. */
+const payingOver = (url: string, auth: string) => parseHttpTargets(JSON.stringify({ payments: { url, auth } }));
+
+/** A call that must fail with a MeshCallError saying exactly `message`. */
+const failsWith = (message: string) => (e: Error) => e instanceof MeshCallError && e.message === message;
+
 /** Signs with a readable token: what it was asked to bind. */
 const binding: Signer = {
   sign: (input) => JSON.stringify({ ...input, payload: Buffer.from(input.payload as Uint8Array).toString() }),
@@ -76,7 +82,7 @@ describe('pipeline stage: sign', () => {
   });
 
   test('a declared plain HTTP target: the HTTP transport, and no token for it', async () => {
-    const targets = parseHttpTargets(JSON.stringify({ payments: { url: 'http://127.0.0.1:9/pay', auth: 'none' } }));
+    const targets = payingOver('http://127.0.0.1:9/pay', 'none');
     const { state } = fixture({ deps: { httpTargets: targets, identity: async () => binding } });
     const call = await readyCall(state);
     assert.equal(call.overHttp, true);
@@ -86,7 +92,7 @@ describe('pipeline stage: sign', () => {
 
   test('a declared HTTPS target behind SigV4: tokens bind the request line too', async () => {
     const url = 'https://abc.lambda-url.us-east-1.on.aws/pay';
-    const targets = parseHttpTargets(JSON.stringify({ payments: { url, auth: 'iam' } }));
+    const targets = payingOver(url, 'iam');
     const { state } = fixture({ deps: { httpTargets: targets, identity: async () => binding } });
     const call = await readyCall(state);
     const meta = decode(sign(call, T0 + 9, 1));
@@ -110,31 +116,25 @@ describe('pipeline stage: sign', () => {
 
   test('an HTTP transport that cannot be made: a call error naming the target, its URL and why', async () => {
     const url = 'https://payments.shop.internal/pay';
-    const { state } = fixture({
-      deps: { httpTargets: parseHttpTargets(JSON.stringify({ payments: { url, auth: 'mtls' } })) },
-    });
+    const { state } = fixture({ deps: { httpTargets: payingOver(url, 'mtls') } });
     await assert.rejects(
       readyCall(state),
-      (e: Error) =>
-        e instanceof MeshCallError &&
-        e.message ===
-          `mesh: cannot call payments at ${url}: service payments needs mTLS but this function has no identity ` +
-            '(MESH_IDENTITY_SECRET unset); turn identity on or declare its endpoint with auth "iam"',
+      failsWith(
+        `mesh: cannot call payments at ${url}: service payments needs mTLS but this function has no identity ` +
+          '(MESH_IDENTITY_SECRET unset); turn identity on or declare its endpoint with auth "iam"',
+      ),
     );
   });
 
   test('a send to an HTTP target: refused, nothing sent, with what to do instead', async () => {
     const url = 'http://127.0.0.1:9/pay';
-    const { state } = fixture({
-      deps: { httpTargets: parseHttpTargets(JSON.stringify({ payments: { url, auth: 'none' } })) },
-    });
+    const { state } = fixture({ deps: { httpTargets: payingOver(url, 'none') } });
     await assert.rejects(
       authorize(startCall(state, 'payments', {}, {}, 'send')).then(connect),
-      (e: Error) =>
-        e instanceof MeshCallError &&
-        e.message ===
-          `mesh: cannot send to payments: it is reached over HTTP (${url}), and an asynchronous send is an Event ` +
-            'invoke; call it with mesh.call, or send to a queue, topic or bus it consumes',
+      failsWith(
+        `mesh: cannot send to payments: it is reached over HTTP (${url}), and an asynchronous send is an Event ` +
+          'invoke; call it with mesh.call, or send to a queue, topic or bus it consumes',
+      ),
     );
   });
 
@@ -189,8 +189,7 @@ describe('pipeline stage: sign, for a send', () => {
     });
     await assert.rejects(
       readySend(state, 'order-events'),
-      (e: Error) =>
-        e instanceof MeshCallError && e.message === 'mesh: cannot send to order-events: no region for the queue',
+      failsWith('mesh: cannot send to order-events: no region for the queue'),
     );
   });
 
