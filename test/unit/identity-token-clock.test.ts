@@ -37,8 +37,9 @@ describe('identity token: time checks at their edges', () => {
     T = notBeforeS + 3600; // well inside the certificate's validity
   });
 
-  const sign = (nowS: number, lifetimeS?: number) =>
+  const sign = (nowS: number, lifetimeS?: number, deadline?: number) =>
     signToken({
+      deadline,
       issuer: w.orders.spiffeId,
       audience: w.payments.spiffeId,
       payload: BODY,
@@ -47,8 +48,9 @@ describe('identity token: time checks at their edges', () => {
       nowS,
       lifetimeS,
     });
-  const verify = (token: string, nowS: number, replay = new ReplayCache()): VerifyResult =>
+  const verify = (token: string, nowS: number, replay = new ReplayCache(), deadline?: number): VerifyResult =>
     verifyToken({
+      deadline,
       token,
       expectedIssuer: w.orders.spiffeId,
       audience: w.payments.spiffeId,
@@ -79,6 +81,18 @@ describe('identity token: time checks at their edges', () => {
       assert.deepEqual(verify(token, T + 1 + CLOCK_SKEW_S), { ok: true }, `lifetime ${lifetime} becomes 1 s`);
       assert.deepEqual(verify(token, T + 2 + CLOCK_SKEW_S), { ok: false, reason: REFUSAL.expired });
     }
+  });
+
+  it("expires by the attempt's deadline, rounded up to its second, when that comes before the lifetime", () => {
+    const deadline = (T + 3) * 1000 + 1; // epoch ms: 1 ms into second T + 3
+    const token = sign(T, undefined, deadline);
+    const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp;
+    assert.equal(exp, T + 4);
+    assert.deepEqual(verify(token, T + 4 + CLOCK_SKEW_S, new ReplayCache(), deadline), { ok: true });
+    assert.deepEqual(verify(token, T + 5 + CLOCK_SKEW_S, new ReplayCache(), deadline), {
+      ok: false,
+      reason: REFUSAL.expired,
+    });
   });
 
   it("holds the certificate's validity with the same skew on both ends", () => {

@@ -4,9 +4,14 @@
  */
 
 import assert from 'node:assert/strict';
+import { createPrivateKey, sign as ecSign, type KeyObject, X509Certificate } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { issueIdentity } from '../../functions/control/ca-issuer';
 import { type Identity, MAX_TOKEN_CHARS, REFUSAL } from '../../functions/mesh/identity';
+import { TrustBundle } from '../../functions/mesh/identity/certificate-check';
+import { TOKEN_VERSION, type VerifyResult } from '../../functions/mesh/identity/identity-reason';
+import { payloadDigest, verifyToken } from '../../functions/mesh/identity/identity-token';
+import { ReplayCache } from '../../functions/mesh/identity/replay-cache';
 import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
 
 const BODY = Buffer.from('{"amount":42}');
@@ -241,5 +246,155 @@ describe('identity token', () => {
     const r = payments.verify({ token: 'garbage', source: 'orders', payload: BODY });
     assert.ok(!r.ok && !r.reason.includes('PRIVATE'));
     assert.ok(!JSON.stringify(r).includes(w.payments.privateKey.slice(40, 80)));
+  });
+});
+
+/** The P-256 group order: a caller's signature is sent in its low-S form. */
+const P256_N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+const B64U_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Signs `m2.<claims>.<cert>` as a caller would, whatever the parts hold: the parse checks alone must refuse. */
+function signParts(claimsPart: string, certPart: string, key: KeyObject): string {
+  const signed = `${TOKEN_VERSION}.${claimsPart}.${certPart}`;
+  const sig = ecSign('sha256', Buffer.from(signed), { key, dsaEncoding: 'ieee-p1363' });
+  const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+  const low = s > P256_N >> 1n ? Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex') : sig.subarray(32);
+  return `${signed}.${Buffer.concat([sig.subarray(0, 32), low]).toString('base64url')}`;
+}
+
+/** The same bytes spelled with a trailing bit set (the part must end in spare bits: length not a multiple of 4). */
+function withTrailingBit(part: string): string {
+  assert.notEqual(part.length % 4, 0, 'a part without spare bits has one spelling only');
+  return part.slice(0, -1) + B64U_ALPHABET[B64U_ALPHABET.indexOf(part.at(-1)!) + 1];
+}
+
+describe('identity token: each parse check on its own, the token otherwise signed', () => {
+  let w: IdentityWorld;
+  let key: KeyObject;
+  let cert: string;
+  let trust: TrustBundle;
+  const T = Math.floor(Date.now() / 1000);
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  let nonces = 0;
+  const claims = (patch: Record<string, unknown> = {}) => ({
+    iss: 'spiffe://shop/svc/orders',
+    aud: 'spiffe://shop/svc/payments',
+    iat: T,
+    exp: T + 10,
+    nce: `nonce-${String(++nonces).padStart(10, '0')}`,
+    dig: payloadDigest(BODY),
+    ...patch,
+  });
+  const verify = (token: unknown, opts: { async?: boolean; replay?: ReplayCache } = {}): VerifyResult =>
+    verifyToken({
+      token,
+      expectedIssuer: 'spiffe://shop/svc/orders',
+      audience: 'spiffe://shop/svc/payments',
+      payload: BODY,
+      trust,
+      replay: opts.replay ?? new ReplayCache(),
+      nowS: T,
+      async: opts.async,
+    });
+  const MALFORMED = { ok: false, reason: REFUSAL.malformed };
+
+  before(async () => {
+    w = await identityWorld();
+    key = createPrivateKey(w.orders.privateKey);
+    cert = new X509Certificate(w.orders.certificate).raw.toString('base64url');
+    trust = new TrustBundle(w.payments.trustBundle);
+  });
+
+  it('takes a token signed here from claims built here (the helpers sign as the runtime does)', () => {
+    assert.deepEqual(verify(signParts(b64(claims()), cert, key)), { ok: true });
+  });
+
+  it('refuses a claims part or a certificate part with a trailing bit set, though the signature covers it', async () => {
+    // Padded until the part ends in spare bits (its JSON is not a multiple of 3 bytes).
+    let part = b64(claims());
+    for (let pad = 0; part.length % 4 === 0; pad++) part = b64(claims({ p: 'x'.repeat(pad) }));
+    assert.deepEqual(verify(signParts(part, cert, key)), { ok: true });
+    assert.deepEqual(verify(signParts(withTrailingBit(part), cert, key)), MALFORMED);
+    // A leaf whose DER is not a multiple of 3 bytes long (its length varies with its signature).
+    let leaf = cert;
+    let signer = key;
+    for (let i = 0; leaf.length % 4 === 0; i++) {
+      assert.ok(i < 30, 'thirty leaves in a row with a DER length divisible by 3');
+      const issued = await issueIdentity({ mesh: 'shop', service: 'orders', ca: w.ca });
+      leaf = new X509Certificate(issued.certificate).raw.toString('base64url');
+      signer = createPrivateKey(issued.privateKey);
+    }
+    assert.deepEqual(verify(signParts(b64(claims()), leaf, signer)), { ok: true });
+    assert.deepEqual(verify(signParts(b64(claims()), withTrailingBit(leaf), signer)), MALFORMED);
+  });
+
+  it('refuses an empty certificate part and a signature part with a stray character at either end', () => {
+    assert.deepEqual(verify(signParts(b64(claims()), '', key)), MALFORMED);
+    const good = signParts(b64(claims()), cert, key);
+    const [v, c, l, sig] = good.split('.');
+    assert.deepEqual(verify([v, c, l, `!${sig}`].join('.')), MALFORMED);
+    assert.deepEqual(verify([v, c, l, `${sig}!`].join('.')), MALFORMED);
+  });
+
+  it('reads a token of exactly MAX_TOKEN_CHARS, and refuses one character more unread', () => {
+    assert.deepEqual(verify('x'.repeat(MAX_TOKEN_CHARS)), MALFORMED);
+    assert.deepEqual(verify('x'.repeat(MAX_TOKEN_CHARS + 1)), { ok: false, reason: REFUSAL.oversized });
+  });
+
+  it('reads a claims part of 1024 characters and refuses a longer one', () => {
+    const sized = (chars: number) => {
+      const bytes = Math.floor((chars * 3) / 4);
+      const base = JSON.stringify(claims({ p: '' })).length;
+      const part = b64(claims({ p: 'x'.repeat(bytes - base) }));
+      assert.equal(part.length, chars);
+      return part;
+    };
+    assert.deepEqual(verify(signParts(sized(1024), cert, key)), { ok: true });
+    // 1025 characters is no base64url length.
+    assert.deepEqual(verify(signParts(sized(1026), cert, key)), MALFORMED);
+  });
+
+  it('refuses claims that are null, an array, a number or a string, without throwing', () => {
+    for (const c of [null, [claims()], 5, 'claims']) {
+      assert.deepEqual(verify(signParts(b64(c), cert, key)), MALFORMED, JSON.stringify(c));
+    }
+  });
+
+  it('refuses a fractional issue time or expiry, each on its own', () => {
+    assert.deepEqual(verify(signParts(b64(claims({ iat: T + 0.5 })), cert, key)), MALFORMED);
+    assert.deepEqual(verify(signParts(b64(claims({ exp: T + 9.5 })), cert, key)), MALFORMED);
+  });
+
+  it('takes nonces of 16 to 64 characters and a 43-character digest, nothing else', () => {
+    const nonce = (n: number) => ({ nce: 'n'.repeat(n) });
+    for (const n of [16, 64]) assert.deepEqual(verify(signParts(b64(claims(nonce(n))), cert, key)), { ok: true });
+    for (const n of [15, 65]) assert.deepEqual(verify(signParts(b64(claims(nonce(n))), cert, key)), MALFORMED);
+    const dig = payloadDigest(BODY);
+    assert.equal(dig.length, 43);
+    assert.deepEqual(verify(signParts(b64(claims({ dig: `${dig}A` })), cert, key)), MALFORMED);
+  });
+
+  it('takes a token expiring in the second it was issued, refuses one expiring before it', () => {
+    assert.deepEqual(verify(signParts(b64(claims({ exp: T })), cert, key)), { ok: true });
+    assert.deepEqual(verify(signParts(b64(claims({ exp: T - 1 })), cert, key)), {
+      ok: false,
+      reason: REFUSAL.lifetimeTooLong,
+    });
+  });
+
+  it('refuses a signature of 32 bytes as a bad signature, without throwing', () => {
+    const [v, c, l, sig] = signParts(b64(claims()), cert, key).split('.');
+    const short = Buffer.from(sig!, 'base64url').subarray(0, 32).toString('base64url');
+    assert.deepEqual(verify([v, c, l, short].join('.')), { ok: false, reason: REFUSAL.badSignature });
+  });
+
+  it('does not claim the nonce of an asynchronous message: a redelivery verifies again', () => {
+    const token = signParts(b64(claims()), cert, key);
+    const replay = new ReplayCache();
+    assert.deepEqual(verify(token, { async: true, replay }), { ok: true });
+    assert.deepEqual(verify(token, { async: true, replay }), { ok: true });
+    assert.equal(replay.size, 0);
+    assert.deepEqual(verify(token, { replay }), { ok: true });
+    assert.deepEqual(verify(token, { replay }), { ok: false, reason: REFUSAL.replayed });
   });
 });

@@ -114,27 +114,73 @@ describe('identity verification edges', () => {
     assert.equal(reads, 4, 'a failed read does not block the next one');
   });
 
-  it('a secret already past its half life is re-read a minute later, not on every call', async () => {
-    let reads = 0;
+  it('a secret at or past its half life is re-read a minute later, not on every call', async () => {
     const issuedAt = Date.parse(w.orders.notBefore);
     const half = issuedAt + (Date.parse(w.orders.notAfter) - issuedAt) / 2;
-    const clock = { now: half + 1000 };
+    for (const past of [0, 1000]) {
+      let reads = 0;
+      const clock = { now: half + past };
+      const orders = await Identity.create({
+        read: async () => {
+          reads++;
+          return JSON.stringify(w.orders);
+        },
+        now: () => clock.now,
+      });
+      orders.sign({ target: 'payments', payload: BODY });
+      clock.now += 59_999;
+      orders.sign({ target: 'payments', payload: BODY });
+      await tick();
+      assert.equal(reads, 1, `${past} ms past half life`);
+      clock.now += 1;
+      orders.sign({ target: 'payments', payload: BODY });
+      await tick();
+      assert.equal(reads, 2, `${past} ms past half life`);
+    }
+  });
+
+  it('refuses a secret whose SPIFFE ID has anything before or after spiffe://<mesh>/svc/<service>', async () => {
+    for (const id of [`x${w.orders.spiffeId}`, `${w.orders.spiffeId}/x`]) {
+      await assert.rejects(identityOf({ ...w.orders, spiffeId: id }), {
+        message: 'identity secret spiffeId must look like spiffe://<mesh>/svc/<service>',
+      });
+    }
+  });
+
+  it('refuses a claimed source with a stray character at either end before reading the token', async () => {
+    const payments = await identityOf(w.payments);
+    // An untrusted certificate whose token claims the odd name: only the source check refuses it as a
+    // wrong source (the certificate check would say untrusted).
+    const foreign = (await identityOf(w.foreignOrders)).sign({ target: 'payments', payload: BODY });
+    const claiming = (name: string) => {
+      const [v, claims, cert, sig] = foreign.split('.');
+      const c = { ...JSON.parse(Buffer.from(claims!, 'base64url').toString()), iss: `spiffe://shop/svc/${name}` };
+      return [v, Buffer.from(JSON.stringify(c)).toString('base64url'), cert, sig].join('.');
+    };
+    for (const source of ['orders!', '-orders']) {
+      assert.deepEqual(payments.verify({ token: claiming(source), source, payload: BODY }), {
+        ok: false,
+        reason: REFUSAL.wrongSource,
+      });
+    }
+  });
+
+  it('verifies a request without a payload as the empty payload', async () => {
+    const payments = await identityOf(w.payments);
+    const token = (await identityOf(w.orders)).sign({ target: 'payments', payload: '' });
+    const payload = undefined as unknown as string;
+    assert.deepEqual(payments.verify({ token, source: 'orders', payload }), { ok: true });
+  });
+
+  it('names a failed re-read "Error" when what it threw has no name', async () => {
+    const warnings: string[] = [];
+    let reads = 0;
     const orders = await Identity.create({
-      read: async () => {
-        reads++;
-        return JSON.stringify(w.orders);
-      },
-      now: () => clock.now,
+      read: () => (reads++ === 0 ? Promise.resolve(JSON.stringify(w.orders)) : Promise.reject(undefined)),
+      warn: (m) => warnings.push(m),
     });
-    orders.sign({ target: 'payments', payload: BODY });
-    clock.now += 59_999;
-    orders.sign({ target: 'payments', payload: BODY });
-    await tick();
-    assert.equal(reads, 1);
-    clock.now += 1;
-    orders.sign({ target: 'payments', payload: BODY });
-    await tick();
-    assert.equal(reads, 2);
+    await assert.rejects(orders.refresh(), (e) => e === undefined);
+    assert.deepEqual(warnings, ['mesh identity refresh failed: Error']);
   });
 
   it('gives the mTLS transport its chain, key and trust bundle', async () => {

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { MeshCallError, MeshDeniedError } from '../../functions/mesh/errors';
 import { authorize } from '../../functions/mesh/pipeline/authorize';
 import { startCall } from '../../functions/mesh/pipeline/call-context';
+import { parseChannels } from '../../shared/channel';
 import { fixture, PAYMENTS, T0 } from '../support/pipeline-fixture';
 
 describe('pipeline stage: authorize', () => {
@@ -33,7 +34,7 @@ describe('pipeline stage: authorize', () => {
   });
 
   test('no edge: denied with the request key only; the reason stays in the access log', async () => {
-    const { state, accessLog } = fixture({ items: PAYMENTS.filter((i) => i.sk === 'service') });
+    const { state, accessLog, lines } = fixture({ items: PAYMENTS.filter((i) => i.sk === 'service') });
     await assert.rejects(authorize(startCall(state, 'payments', {}, { idempotencyKey: 'k-9' })), (err: Error) => {
       assert.ok(err instanceof MeshDeniedError);
       assert.equal(
@@ -49,6 +50,7 @@ describe('pipeline stage: authorize', () => {
     assert.equal(line?.version, 'live');
     assert.equal(line?.attempts, 0);
     assert.match(String(line?.reason), /^no-edge: /);
+    assert.equal(lines.filter((l) => l.includes('"denied_total":1')).length, 1, 'counted as a refusal');
   });
 
   test('no service item: the function is named after the mesh and the service', async () => {
@@ -75,5 +77,31 @@ describe('pipeline stage: authorize', () => {
     const { state, accessLog } = fixture();
     await assert.rejects(authorize(startCall(state, 'audit', {}, {})), MeshDeniedError);
     assert.match(String(accessLog()[0]?.reason), /^unknown-service: /);
+  });
+
+  test('only a send goes to a channel: a call to a service of the same name invokes the service', async () => {
+    const queue = { kind: 'sqs', arn: 'arn:aws:sqs:eu-west-1:123456789012:payments', url: 'http://127.0.0.1:1/q' };
+    const { state } = fixture({ deps: { channels: () => parseChannels(JSON.stringify({ payments: queue })) } });
+    const called = await authorize(startCall(state, 'payments', {}, {}));
+    assert.equal(called.channel, undefined);
+    assert.equal(called.functionName, 'shop-payments');
+    const sent = await authorize(startCall(state, 'payments', {}, {}, 'send'));
+    assert.equal(sent.channel?.arn, queue.arn);
+    assert.equal(sent.functionName, queue.arn);
+  });
+
+  test('MESH_CHANNELS unreadable: a send fails closed, naming the variable and the fix', async () => {
+    const channels = parseChannels('{not json');
+    assert.equal(channels.ok, false);
+    const { state } = fixture({ deps: { channels: () => channels } });
+    await assert.rejects(
+      authorize(startCall(state, 'payments', {}, {}, 'send')),
+      (e: Error) =>
+        e instanceof MeshCallError &&
+        e.status === 500 &&
+        e.message ===
+          `mesh: MESH_CHANNELS is malformed (${channels.ok ? '' : channels.error}); ` +
+            'MeshFunction sets it at deploy, so redeploy the function',
+    );
   });
 });

@@ -9,7 +9,12 @@ import { describe, test } from 'node:test';
 import { MeshClient } from '../../functions/mesh/client';
 import { MeshRateLimitedError, MeshThrottledError } from '../../functions/mesh/errors';
 import type { RateLimitState } from '../../functions/mesh/pipeline/limit';
-import { type LeaseRequest, MemoryLeaser } from '../../functions/mesh/resilience/rate-limit-lease';
+import {
+  type LeaseRequest,
+  type LeaseResult,
+  MemoryLeaser,
+  type RateLimitLeaser,
+} from '../../functions/mesh/resilience/rate-limit-lease';
 import type { InvokeRequest } from '../../functions/mesh/transport/lambda-invoke';
 import { fixture, ok, PAYMENTS, transportOf } from '../support/pipeline-fixture';
 
@@ -113,5 +118,83 @@ describe('pipeline stage: limit', () => {
       .held(state.now());
     assert.equal(transport.requests.length, 1);
     assert.equal(granted.get('traffic'), transport.requests.length + held);
+  });
+
+  /** A leaser that answers from the test and counts the leases asked for. */
+  function scripted(answer: (req: LeaseRequest) => Promise<LeaseResult>) {
+    const asked: LeaseRequest[] = [];
+    const leaser: RateLimitLeaser = {
+      writes: 0,
+      lease: (req) => {
+        asked.push(req);
+        return answer(req);
+      },
+    };
+    return { asked, leaser: leaser as MemoryLeaser };
+  }
+  const EDGE_LIMITED = [PAYMENTS[0], { ...PAYMENTS[1], rateLimit: { perSecond: 2, burst: 3 } }];
+
+  test('refused by the table: the error names the limit and its item, and the wait rounded up to a ms', async () => {
+    const { leaser } = scripted(async (req) => ({ granted: 0, retryAt: req.now + 1234.4 }));
+    const { client, transport, accessLog } = sandbox(EDGE_LIMITED, leaser);
+    await assert.rejects(client.call('payments', {}), (err: unknown) => {
+      assert.ok(err instanceof MeshRateLimitedError);
+      assert.equal(err.retryAfterMs, 1235);
+      assert.equal(
+        err.message,
+        'mesh: the call to payments is over its rate limit (2/s, burst 3, payments/allow#orders); ' +
+          'nothing was sent, try again in 1235 ms',
+      );
+      return true;
+    });
+    assert.equal(transport.requests.length, 0);
+    assert.equal(accessLog()[0]?.reason, 'rate limit payments/allow#orders');
+  });
+
+  test('a slice reserved for later: refused until it starts, then spent without another lease', async () => {
+    const { asked, leaser } = scripted(async (req) => ({ granted: 3, startsAt: req.now + 300 }));
+    const { client, transport, clock } = sandbox(EDGE_LIMITED, leaser);
+    await assert.rejects(
+      client.call('payments', {}),
+      (err: unknown) => err instanceof MeshRateLimitedError && err.retryAfterMs === 300,
+    );
+    clock.t += 300;
+    await client.call('payments', {});
+    assert.equal(transport.requests.length, 1);
+    assert.equal(asked.length, 1);
+  });
+
+  test('calls that need a token while a lease is in flight wait for it instead of leasing again', async () => {
+    let grant!: () => void;
+    const { asked, leaser } = scripted(
+      (req) =>
+        new Promise((resolve) => {
+          grant = () => resolve({ granted: 2, startsAt: req.now });
+        }),
+    );
+    const { client, transport } = sandbox(EDGE_LIMITED, leaser);
+    const calls = [client.call('payments', {}), client.call('payments', {})];
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(asked.length, 1, 'one lease for the two calls');
+    grant();
+    await Promise.all(calls);
+    assert.equal(asked.length, 1);
+    assert.equal(transport.requests.length, 2);
+  });
+
+  test('a table that cannot be reached: this sandbox enforces the limit alone, and says why', async () => {
+    const failure = Object.assign(new Error('table down'), { name: 'ResourceNotFoundException' });
+    for (const thrown of [failure, undefined]) {
+      const { asked, leaser } = scripted(() => Promise.reject(thrown));
+      const { client, transport, lines } = sandbox(EDGE_LIMITED, leaser);
+      await client.call('payments', {});
+      assert.equal(transport.requests.length, 1, 'the call goes on');
+      assert.equal(asked.length, 1);
+      const warning = lines.map((l) => JSON.parse(l)).find((l) => l.level === 'WARN');
+      assert.equal(warning?.msg, 'mesh: could not lease a rate-limit slice; this sandbox enforces the limit alone');
+      assert.equal(warning?.target, 'payments');
+      assert.equal(warning?.scope, 'allow#orders');
+      if (thrown) assert.equal(warning?.error, 'ResourceNotFoundException: table down');
+    }
   });
 });

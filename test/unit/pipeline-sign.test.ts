@@ -2,13 +2,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MeshCallError, MeshIdentityUnavailableError } from '../../functions/mesh/errors';
-import type { Signer } from '../../functions/mesh/pipeline/call-context';
-import { sign } from '../../functions/mesh/pipeline/sign';
+import { authorize } from '../../functions/mesh/pipeline/authorize';
+import { type ClientState, type Signer, startCall } from '../../functions/mesh/pipeline/call-context';
+import { connect, sign, signAsync } from '../../functions/mesh/pipeline/sign';
+import type { InvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { parseChannels } from '../../shared/channel';
 import { parseHttpTargets } from '../../shared/http-target';
-import { fixture, readyCall, T0 } from '../support/pipeline-fixture';
+import { fixture, PAYMENTS, readyCall, T0, transportOf } from '../support/pipeline-fixture';
 
 const decode = (clientContext: string) =>
   JSON.parse(Buffer.from(clientContext, 'base64').toString()).custom.mesh as Record<string, unknown>;
+
+/** A deployment declaring payments as an HTTP target at `url`. */
+const payingOver = (url: string, auth: string) => parseHttpTargets(JSON.stringify({ payments: { url, auth } }));
+
+/** A call that must fail with a MeshCallError saying exactly `message`. */
+const failsWith = (message: string) => (e: Error) => e instanceof MeshCallError && e.message === message;
 
 /** Signs with a readable token: what it was asked to bind. */
 const binding: Signer = {
@@ -73,7 +82,7 @@ describe('pipeline stage: sign', () => {
   });
 
   test('a declared plain HTTP target: the HTTP transport, and no token for it', async () => {
-    const targets = parseHttpTargets(JSON.stringify({ payments: { url: 'http://127.0.0.1:9/pay', auth: 'none' } }));
+    const targets = payingOver('http://127.0.0.1:9/pay', 'none');
     const { state } = fixture({ deps: { httpTargets: targets, identity: async () => binding } });
     const call = await readyCall(state);
     assert.equal(call.overHttp, true);
@@ -83,7 +92,7 @@ describe('pipeline stage: sign', () => {
 
   test('a declared HTTPS target behind SigV4: tokens bind the request line too', async () => {
     const url = 'https://abc.lambda-url.us-east-1.on.aws/pay';
-    const targets = parseHttpTargets(JSON.stringify({ payments: { url, auth: 'iam' } }));
+    const targets = payingOver(url, 'iam');
     const { state } = fixture({ deps: { httpTargets: targets, identity: async () => binding } });
     const call = await readyCall(state);
     const meta = decode(sign(call, T0 + 9, 1));
@@ -91,10 +100,108 @@ describe('pipeline stage: sign', () => {
   });
 
   test('MESH_HTTP_TARGETS unreadable: fails closed, never falls back to Invoke', async () => {
-    const { state } = fixture({ deps: { httpTargets: parseHttpTargets('{not json') } });
+    const targets = parseHttpTargets('{not json');
+    assert.equal(targets.ok, false);
+    const { state } = fixture({ deps: { httpTargets: targets } });
     await assert.rejects(
       readyCall(state),
-      (e: Error) => e instanceof MeshCallError && e.status === 500 && /MESH_HTTP_TARGETS is malformed/.test(e.message),
+      (e: Error) =>
+        e instanceof MeshCallError &&
+        e.status === 500 &&
+        e.message ===
+          `mesh: MESH_HTTP_TARGETS is malformed (${targets.ok ? '' : targets.error}); ` +
+            'MeshFunction sets it at deploy, so redeploy the function',
     );
+  });
+
+  test('an HTTP transport that cannot be made: a call error naming the target, its URL and why', async () => {
+    const url = 'https://payments.shop.internal/pay';
+    const { state } = fixture({ deps: { httpTargets: payingOver(url, 'mtls') } });
+    await assert.rejects(
+      readyCall(state),
+      failsWith(
+        `mesh: cannot call payments at ${url}: service payments needs mTLS but this function has no identity ` +
+          '(MESH_IDENTITY_SECRET unset); turn identity on or declare its endpoint with auth "iam"',
+      ),
+    );
+  });
+
+  test('a send to an HTTP target: refused, nothing sent, with what to do instead', async () => {
+    const url = 'http://127.0.0.1:9/pay';
+    const { state } = fixture({ deps: { httpTargets: payingOver(url, 'none') } });
+    await assert.rejects(
+      authorize(startCall(state, 'payments', {}, {}, 'send')).then(connect),
+      failsWith(
+        `mesh: cannot send to payments: it is reached over HTTP (${url}), and an asynchronous send is an Event ` +
+          'invoke; call it with mesh.call, or send to a queue, topic or bus it consumes',
+      ),
+    );
+  });
+
+  test('a mirror copy is marked in its metadata; an attempt is not', async () => {
+    const { state } = fixture();
+    const call = await readyCall(state);
+    assert.equal(decode(sign(call, T0 + 1, 1, undefined, true)).mir, 1);
+    assert.equal('mir' in decode(sign(call, T0 + 1, 1)), false);
+  });
+});
+
+describe('pipeline stage: sign, for a send', () => {
+  const QUEUE = { kind: 'sqs', arn: 'arn:aws:sqs:eu-west-1:123456789012:order-events', url: 'http://127.0.0.1:1/q' };
+  const ITEMS = [...PAYMENTS, { pk: 'order-events', sk: 'allow#orders', source: 'orders' }];
+
+  function sending(make: (name: string) => InvokeTransport) {
+    const made: string[] = [];
+    const f = fixture({
+      items: ITEMS,
+      deps: {
+        identity: async () => binding,
+        channels: () => parseChannels(JSON.stringify({ 'order-events': QUEUE })),
+        channelTransport: (name) => {
+          made.push(name);
+          return make(name);
+        },
+      },
+    });
+    return { ...f, made };
+  }
+  const readySend = async (state: ClientState, target: string) =>
+    connect(await authorize(startCall(state, target, { n: 1 }, { idempotencyKey: 'k-2' }, 'send')));
+
+  test("a declared channel: its own transport, made once for the client's life, and this function signs", async () => {
+    const queue = transportOf(() => ({ statusCode: 200, payload: new Uint8Array() }));
+    const { state, made } = sending(() => queue);
+    const first = await readySend(state, 'order-events');
+    const second = await readySend(state, 'order-events');
+    assert.equal(first.transport, queue);
+    assert.equal(second.transport, queue);
+    assert.deepEqual(made, ['order-events']);
+    assert.equal(first.overHttp, false);
+    assert.equal(first.signer, binding);
+    // The service itself (no channel of that name) is an Event invoke over the client's transport.
+    const service = await readySend(state, 'payments');
+    assert.equal(service.transport, state.deps.transport);
+  });
+
+  test('a channel transport that cannot be made: a call error naming the channel and why', async () => {
+    const { state } = sending(() => {
+      throw new Error('no region for the queue');
+    });
+    await assert.rejects(
+      readySend(state, 'order-events'),
+      failsWith('mesh: cannot send to order-events: no region for the queue'),
+    );
+  });
+
+  test('the metadata of a send: no deadline, the trace when there is one, the channel named', async () => {
+    const { state } = sending(() => transportOf(() => ({ statusCode: 200, payload: new Uint8Array() })));
+    const call = await readySend(state, 'order-events');
+    const trc = 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1';
+    const meta = signAsync(call, 1, trc);
+    assert.deepEqual(
+      { ...meta, tok: undefined },
+      { v: 1, src: 'orders', att: 1, idk: 'k-2', trc, ch: 'order-events', tok: undefined },
+    );
+    assert.equal('trc' in signAsync(call, 2), false);
   });
 });

@@ -52,13 +52,13 @@ export class TrustBundle {
   checkCertificate(leaf: X509Certificate): LeafCheck {
     if (leaf.ca) return UNTRUSTED;
     const key = leaf.publicKey;
-    const details = key.asymmetricKeyDetails;
-    if (key.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'prime256v1') return UNTRUSTED;
+    // Only an EC key names a curve, so this one test is "EC P-256".
+    if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return UNTRUSTED;
     const issuer = this.cas.find((ca) => leaf.checkIssued(ca) && safeVerify(leaf, ca));
     if (!issuer) return UNTRUSTED;
-    const san = leaf.subjectAltName ?? '';
+    const san = leaf.subjectAltName;
     // Exactly one entry, a URI: a comma would mean several (Node escapes commas inside values).
-    if (!san.startsWith('URI:') || san.includes(',')) return UNTRUSTED;
+    if (!san?.startsWith('URI:') || san.includes(',')) return UNTRUSTED;
     const notBeforeS = Math.floor(Date.parse(leaf.validFrom) / 1000);
     const notAfterS = Math.floor(Date.parse(leaf.validTo) / 1000);
     if (!Number.isFinite(notBeforeS) || !Number.isFinite(notAfterS)) return UNTRUSTED;

@@ -20,7 +20,8 @@ export async function authorize(call: CallContext): Promise<AuthorizedCall> {
       `mesh: the call to ${call.target} was refused: denied (request ${call.idempotencyKey}); ` +
         'the reason is in the mesh access log',
     );
-    throw ended(call, 'denied', err, { refused: true, reason: `${eff.reason}: ${eff.detail}` });
+    // The outcome `denied` counts in denied_total by itself.
+    throw ended(call, 'denied', err, { reason: `${eff.reason}: ${eff.detail}` });
   }
   const traffic = eff.policy;
   const channel = call.mode === 'send' ? channelOf(call) : undefined;

@@ -70,8 +70,8 @@ export async function retry(
       }),
       budget: call.budget,
     });
-    // A retry is one more request to the target: it needs a token of the target's rate limits too.
-    if (!decision.retry || (call.traffic.rateLimits !== undefined && !(await tokenForRetry(call)))) {
+    // A retry is one more request to the target: it needs a token of the target's rate limits too (none: taken).
+    if (!decision.retry || !(await tokenForRetry(call))) {
       const last = errorOf(target, o, timeout);
       const unknown = isOutcomeUnknown(traffic.idempotent, delivery, call.mayHaveRun);
       throw ended(call, o.outcome, unknown ? unknownOutcome(target, call.idempotencyKey, n, last) : last);

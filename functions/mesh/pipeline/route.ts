@@ -19,9 +19,7 @@ export function route(call: ReadyCall, plan: AttemptPlan): AttemptContext {
     const base = { call, number: plan.number, now, timeout: plan.timeout, ejected, seen: undefined };
     return { ...base, qualifier: pinned, routeVersion: pinned, behindAlias: false };
   }
-  if (policy.breakers.size > 0) {
-    for (const v of sharedEjected(policy.breakers, now, call.traffic.breaker.openMs)) ejected.add(v);
-  }
+  for (const v of sharedEjected(policy.breakers, now, call.traffic.breaker.openMs)) ejected.add(v);
   const choice = chooseRoute({
     target,
     route: policy.route,
