@@ -212,8 +212,9 @@ export class Mesh extends Construct implements IMesh {
       timeToLiveAttribute: TABLE.ttlAttribute,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      // Keys are all the version bump needs of a change (newVersionBumper).
-      stream: dynamodb.StreamViewType.KEYS_ONLY,
+      // The new image lets the version bumper (newVersionBumper) leave out the writes a bump already
+      // announced (the CLI's and the seeder's), which it tells by their values.
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
 
     this.layer = new lambda.LayerVersion(this, 'RuntimeLayer', {

@@ -2,9 +2,11 @@
  * What one policy change costs the control plane: the table's stream delivers its records to the version
  * bumper (functions/control/policy-stream.ts), which bumps the changed services. Measured on the local
  * endpoint's DynamoDB (dynalite with its transactions, and its stream emulation delivering batches as
- * Lambda's poller does) for the two kinds of writer: the CLI (writes, then bumps itself; the stream bumps
- * once more) and any other (a raw PutItem: the stream's bump only). Every version item written is a
- * record too, which the bumper is invoked with and bumps nothing for.
+ * Lambda's poller does) for the two kinds of writer: the CLI (writes, then bumps itself; its records reach
+ * the bumper a stream delay later, when the version carries them, and bump nothing) and any other (a raw
+ * PutItem: the stream's bump only). Every version item written is a record too, which the bumper is
+ * invoked with and bumps nothing for. The local stream delivers at once; each change holds it back until
+ * the writer is done, as the stream's delay does.
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../cli/aws-clients';
@@ -45,12 +47,14 @@ export async function measureBumper(writer: 'cli' | 'raw', changes = 10): Promis
     let invocations = 0;
     let records = 0;
     let versionWrites = 0;
-    streams.declare(TABLE, STREAM, 'KEYS_ONLY', 'us-east-1');
+    let held = Promise.resolve();
+    streams.declare(TABLE, STREAM, 'NEW_IMAGE', 'us-east-1');
     streams.map({
       streamArn: STREAM,
       functionName: 'cost-version-bumper',
       batchSize: 100,
       deliver: async (event) => {
+        await held;
         invocations++;
         const batch = event as PolicyStreamEvent;
         for (const r of batch.Records ?? []) {
@@ -62,7 +66,12 @@ export async function measureBumper(writer: 'cli' | 'raw', changes = 10): Promis
     });
     const clients = { dynamo: async () => client } as unknown as AwsClients;
     for (let i = 0; i < changes; i++) {
+      let release = () => {};
+      held = new Promise<void>((r) => {
+        release = r;
+      });
       await change(writer, client, clients, i);
+      release();
       await streams.drained();
     }
     const item = await client.send(new GetItemCommand({ TableName: TABLE, Key: versionKey(0) }));

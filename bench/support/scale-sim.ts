@@ -8,6 +8,7 @@
  */
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { seed } from '../../functions/control/policy-seeder';
+import { bumpForStream } from '../../functions/control/policy-stream';
 import { versionWriter } from '../../functions/control/version-writer';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
@@ -46,8 +47,9 @@ export interface SimOptions {
   readonly warmupMs?: number;
   /**
    * A policy change in the middle of the run, as the CLI makes it: an operator's deny of `source`
-   * (one of `service`'s callers) written to `service`'s partition, the version bumped at once, and bumped
-   * again `streamDelayMs` later (the table's stream bumps every change, the CLI's too). `atMs` counts
+   * (one of `service`'s callers) written to `service`'s partition, the version bumped at once, and its
+   * record handed to the stream's bumper `streamDelayMs` later (which bumps again only when the CLI's
+   * bump did not carry it: the design before always did). `atMs` counts
    * from the end of the warm-up, in steps of 100 ms.
    */
   readonly change?: {
@@ -547,7 +549,11 @@ function changeSchedule(
         world.proxy.watch(change.service, now);
         changedAt = now;
       }
-      if (elapsed === streamAt) await bump();
+      // The stream's bumper gets the deny's record: carried by the CLI's bump, it bumps nothing more.
+      if (elapsed === streamAt) {
+        if (change.carried === false) await bump();
+        else await bumpForStream(versionWriter(world.admin), TABLE, { Records: [denyRecord(change)] });
+      }
     },
     called(source, call, at) {
       if (source !== change.source || call.target !== change.service || at <= changedAt + settings.ttlMs + 1_000) {
@@ -571,13 +577,20 @@ function changeSchedule(
 
 /** The operator's deny of the change's source, written to the changed service's partition. */
 function denyItem(change: NonNullable<SimOptions['change']>): PutItemCommand {
-  return new PutItemCommand({
-    TableName: TABLE,
-    Item: {
-      pk: { S: change.service },
-      sk: { S: `deny#${change.source}` },
-      source: { S: change.source },
-      managedBy: { S: 'operator' },
-    },
-  });
+  return new PutItemCommand({ TableName: TABLE, Item: denyAttributes(change) });
+}
+
+/** The deny's stream record, as a `NEW_IMAGE` stream delivers it. */
+function denyRecord(change: NonNullable<SimOptions['change']>) {
+  const image = denyAttributes(change);
+  return { eventName: 'INSERT', dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image } };
+}
+
+function denyAttributes(change: NonNullable<SimOptions['change']>) {
+  return {
+    pk: { S: change.service },
+    sk: { S: `deny#${change.source}` },
+    source: { S: change.source },
+    managedBy: { S: 'operator' },
+  };
 }

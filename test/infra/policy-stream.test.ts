@@ -1,6 +1,6 @@
 /**
  * The policy table's stream and the function it triggers: any writer's change bumps the policy version.
- * The table streams keys only; the function is mapped to that stream, may update the version items and
+ * The table streams new images (what a write left); the function is mapped to that stream, may update the version items and
  * write nothing else.
  */
 
@@ -19,8 +19,8 @@ describe('policy version bumper', () => {
   const table = logicalId(template, 'AWS::DynamoDB::Table', '/Mesh/PolicyTable/Resource');
   const bumper = logicalId(template, 'AWS::Lambda::Function', '/Mesh/PolicyVersionBumper/Resource');
 
-  it('is triggered by the table stream (keys only), from the latest record, retried until it goes through', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'KEYS_ONLY' } });
+  it('is triggered by the table stream (new images), from the latest record, retried until it goes through', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: bumper },
       EventSourceArn: { 'Fn::GetAtt': [table, 'StreamArn'] },
