@@ -30,6 +30,7 @@ import {
   TAGS,
 } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
+import { POLICY_STREAM_FILTER } from '../shared/policy-stream-filter';
 import {
   DEFAULT_METRIC_DIMENSIONS,
   isMetricDimensions,
@@ -286,6 +287,8 @@ export class Mesh extends Construct implements IMesh {
         batchSize: 100,
         // A bump repeated is harmless; a bump lost would hide a deny: retry until it goes through.
         retryAttempts: -1,
+        // Policy items only: not invoked for its own version writes nor for breaker state.
+        filters: [lambda.FilterCriteria.filter(POLICY_STREAM_FILTER as unknown as Record<string, unknown>)],
       }),
     );
     fn.addToRolePolicy(

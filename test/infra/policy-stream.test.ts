@@ -10,6 +10,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { ENV } from '../../shared/names';
+import { POLICY_STREAM_FILTER } from '../../shared/policy-stream-filter';
 import { logicalId, meshStack } from './infra-fixture';
 
 describe('policy version bumper', () => {
@@ -27,6 +28,8 @@ describe('policy version bumper', () => {
       StartingPosition: 'LATEST',
       BatchSize: 100,
       MaximumRetryAttempts: -1,
+      // Policy items only: the bumper is not invoked for its own version writes nor for breaker state
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(POLICY_STREAM_FILTER) }] },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { [ENV.policyTable]: 'm-policy' } },

@@ -17,10 +17,12 @@ import { applyPlan, scanPolicy } from '../../cli/policy-store';
 import { bumpForStream, type PolicyStreamEvent } from '../../functions/control/policy-stream';
 import { versionWriter } from '../../functions/control/version-writer';
 import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
+import { recordFilter } from '../../local/endpoint/event-filter';
 import { TableStreams } from '../../local/endpoint/table-streams';
 import { unmarshallItem } from '../../shared/attribute-value';
 import { POLICY_VERSION } from '../../shared/names';
 import { changeEntries } from '../../shared/policy-changes';
+import { POLICY_STREAM_FILTER } from '../../shared/policy-stream-filter';
 import { bucketOf, versionCounters, versionKey } from '../../shared/policy-version';
 
 const TABLE = 'once-policy';
@@ -36,6 +38,7 @@ describe('policy stream: a change the CLI bumped is not bumped again, any other 
   /** Batches wait on this before the bumper takes them: a test holds the stream back to write in between. */
   let gate: Promise<void> = Promise.resolve();
   let bumped: string[][] = [];
+  let delivered: NonNullable<PolicyStreamEvent['Records']>[number][] = [];
 
   const version = async () => {
     const { Item } = await client.send(
@@ -73,8 +76,11 @@ describe('policy stream: a change the CLI bumped is not bumped again, any other 
       streamArn: STREAM,
       functionName: 'once-version-bumper',
       batchSize: 100,
+      // The mapping's filter, as the mesh declares it (shared/policy-stream-filter.ts)
+      accepts: recordFilter([JSON.stringify(POLICY_STREAM_FILTER)]),
       deliver: async (event) => {
         await gate;
+        delivered.push(...((event as PolicyStreamEvent).Records ?? []));
         bumped.push(await bumpForStream(versionWriter(client), TABLE, event as PolicyStreamEvent));
       },
     });
@@ -82,6 +88,7 @@ describe('policy stream: a change the CLI bumped is not bumped again, any other 
 
   beforeEach(() => {
     bumped = [];
+    delivered = [];
     gate = Promise.resolve();
   });
 
@@ -110,6 +117,11 @@ describe('policy stream: a change the CLI bumped is not bumped again, any other 
     await streams.drained();
     const to = await version();
     assert.ok(bumped.length > 0, 'the stream delivered the deny’s record to the bumper');
+    assert.deepEqual(
+      delivered.map((r) => r.dynamodb?.Keys?.pk?.S),
+      ['payments'],
+      'and only it: the version items the bump wrote are filtered out',
+    );
     assert.deepEqual(bumped.flat(), [], 'the stream bumped nothing');
     assert.equal(to.generation - from.generation, 1, 'one bump: the CLI’s');
     assert.notEqual(to.counters[bucketOf('payments')], from.counters[bucketOf('payments')]);
@@ -169,5 +181,22 @@ describe('policy stream: a change the CLI bumped is not bumped again, any other 
     const end = await version();
     assert.equal(end.generation - cli.generation, 1, 'one bump, for the delete');
     assert.notEqual(end.counters[bucketOf('payments')], cli.counters[bucketOf('payments')]);
+  });
+
+  it('breaker state and the version items never reach the bumper (the mapping’s filter)', async () => {
+    const start = await version();
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { pk: { S: 'breaker#payments' }, sk: { S: 'breaker#2' }, state: { S: 'open' }, ttl: { N: '1' } },
+      }),
+    );
+    await rawDeny('orders', 'inventory', 'script');
+    await streams.drained();
+    assert.deepEqual(
+      delivered.map((r) => `${r.dynamodb?.Keys?.pk?.S}/${r.dynamodb?.Keys?.sk?.S}`),
+      ['inventory/deny#orders'],
+    );
+    assert.equal((await version()).generation - start.generation, 1);
   });
 });
