@@ -59,6 +59,11 @@ export interface SimOptions {
     readonly streamDelayMs?: number;
     /** false: the bumps carry no changes (the design before), every sandbox queries. @default true */
     readonly carried?: boolean;
+    /**
+     * Items written to `service`'s partition with the deny, as a deploy writes them (new allows of made-up
+     * callers): past MAX_CARRIED_CHANGES the bump cannot carry them. @default 0
+     */
+    readonly deployItems?: number;
   };
   /**
    * Sandboxes start at random moments over this stretch. Over a whole TTL, their polls fall evenly over
@@ -538,13 +543,18 @@ function changeSchedule(
   let changedAt = Number.POSITIVE_INFINITY;
   const pastBound = { calls: 0, allowed: 0 };
   const streamAt = at + (change.streamDelayMs ?? 1_000);
-  const keys = [{ pk: change.service, sk: `deny#${change.source}` }];
+  const deployed = Array.from({ length: change.deployItems ?? 0 }, (_, i) => deployItem(change.service, i));
+  const keys = [
+    { pk: change.service, sk: `deny#${change.source}` },
+    ...deployed.map((item) => ({ pk: item.pk.S, sk: item.sk.S })),
+  ];
   const bump = () =>
     bumpPolicyVersion(versionWriter(world.admin), TABLE, [change.service], change.carried === false ? {} : { keys });
   return {
     async step(elapsed, now) {
       if (elapsed === at) {
         await world.admin.send(denyItem(change));
+        for (const Item of deployed) await world.admin.send(new PutItemCommand({ TableName: TABLE, Item }));
         await bump();
         world.proxy.watch(change.service, now);
         changedAt = now;
@@ -552,7 +562,16 @@ function changeSchedule(
       // The stream's bumper gets the deny's record: carried by the CLI's bump, it bumps nothing more.
       if (elapsed === streamAt) {
         if (change.carried === false) await bump();
-        else await bumpForStream(versionWriter(world.admin), TABLE, { Records: [denyRecord(change)] });
+        else {
+          const records = [
+            denyRecord(change),
+            ...deployed.map((image) => ({
+              eventName: 'INSERT',
+              dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image },
+            })),
+          ];
+          await bumpForStream(versionWriter(world.admin), TABLE, { Records: records });
+        }
       }
     },
     called(source, call, at) {
@@ -578,6 +597,17 @@ function changeSchedule(
 /** The operator's deny of the change's source, written to the changed service's partition. */
 function denyItem(change: NonNullable<SimOptions['change']>): PutItemCommand {
   return new PutItemCommand({ TableName: TABLE, Item: denyAttributes(change) });
+}
+
+/** The `i`th item of a deploy to `service`: an allow of a caller no sandbox runs. */
+function deployItem(service: string, i: number) {
+  const source = `deployed-${i}`;
+  return {
+    pk: { S: service },
+    sk: { S: `allow#${source}` },
+    source: { S: source },
+    managedBy: { S: 'deploy' },
+  };
 }
 
 /** The deny's stream record, as a `NEW_IMAGE` stream delivers it. */
