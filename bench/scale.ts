@@ -20,6 +20,9 @@ import {
 } from './support/scale-model';
 import { SHOP, type SimResult, simulate, skewedMesh } from './support/scale-sim';
 
+/** Items a deploy adds to the hub besides the deny: 40 in all, past what a bump carries. */
+const DEPLOY_ITEMS = 39;
+
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--sandboxes');
   const sandboxes = i > 0 ? Number(process.argv[i + 1]) : 1_000;
@@ -50,19 +53,20 @@ async function measureChange(sandboxes: number): Promise<ChangeMeasure> {
   const bumper = { cli: await measureBumper('cli'), raw: await measureBumper('raw') };
   const rows: ChangeRow[] = [];
   const requeries: Record<string, number> = {};
-  for (const [design, carried] of [
-    ['before: bumps without the changes', false],
-    ['after: bumps carrying the changes', true],
+  for (const [design, carried, deployItems, name] of [
+    ['before: bumps without the changes', false, 0, 'before'],
+    ['after: bumps carrying the changes', true, 0, 'after'],
+    [`a deploy of ${DEPLOY_ITEMS + 1} items to the hub (too many to carry)`, true, DEPLOY_ITEMS, 'deploy'],
   ] as const) {
     const run = await simulate({
       topology,
       sandboxes,
       durationMs: 14_000,
       startSpreadMs: 5_000,
-      change: { service: 's00', source: 's01', atMs: 2_000, carried },
+      change: { service: 's00', source: 's01', atMs: 2_000, carried, deployItems },
     });
     for (const n of [1_000, 10_000, 100_000]) rows.push(changeCost(run, design, bumper, n));
-    requeries[carried ? 'after' : 'before'] = (run.burst?.queries ?? 0) / (run.touching.get('s00') ?? 1);
+    requeries[name] = (run.burst?.queries ?? 0) / (run.touching.get('s00') ?? 1);
   }
   return { rows, bumper, requeries };
 }

@@ -30,6 +30,7 @@ import {
   TAGS,
 } from '../shared/names';
 import type { PolicyItem, PolicySnapshot } from '../shared/policy';
+import { POLICY_STREAM_FILTER } from '../shared/policy-stream-filter';
 import {
   DEFAULT_METRIC_DIMENSIONS,
   isMetricDimensions,
@@ -212,8 +213,9 @@ export class Mesh extends Construct implements IMesh {
       timeToLiveAttribute: TABLE.ttlAttribute,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      // Keys are all the version bump needs of a change (newVersionBumper).
-      stream: dynamodb.StreamViewType.KEYS_ONLY,
+      // The new image lets the version bumper (newVersionBumper) leave out the writes a bump already
+      // announced (the CLI's and the seeder's), which it tells by their values.
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
 
     this.layer = new lambda.LayerVersion(this, 'RuntimeLayer', {
@@ -285,6 +287,8 @@ export class Mesh extends Construct implements IMesh {
         batchSize: 100,
         // A bump repeated is harmless; a bump lost would hide a deny: retry until it goes through.
         retryAttempts: -1,
+        // Policy items only: not invoked for its own version writes nor for breaker state.
+        filters: [lambda.FilterCriteria.filter(POLICY_STREAM_FILTER as unknown as Record<string, unknown>)],
       }),
     );
     fn.addToRolePolicy(

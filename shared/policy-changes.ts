@@ -90,3 +90,37 @@ export function withEntry(entries: readonly ChangeEntry[], entry: ChangeEntry): 
   }
   return out;
 }
+
+/**
+ * Whether the version already announces the write that left `pk`/`sk` as `item` (undefined: deleted):
+ * the newest entry that changed that key carries exactly that value. The table's stream then need not
+ * bump again for it (functions/control/policy-stream.ts).
+ *
+ * Why a match is enough, though the same value may have been written twice (v1, v2, v1 again): each
+ * entry's items are read after every entry before it was written (a bump reads the version first and
+ * writes on condition that no bump came in between), and the stream delivers one key's writes in
+ * order. If the matching entry had been read before this write, the write before this one (v2) came
+ * after that read; its record was handled earlier (or in this batch) and did not match that same
+ * newest entry, so it was bumped, and that bump's entry, newer, would be the one compared here.
+ */
+export function announces(
+  entries: readonly ChangeEntry[],
+  pk: string,
+  sk: string,
+  item: Readonly<Record<string, unknown>> | undefined,
+): boolean {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const change = [...entries[i]!.changes].reverse().find((c) => c.pk === pk && c.sk === sk);
+    if (change) return canonical(change.item) === canonical(item);
+  }
+  return false;
+}
+
+/** JSON with every object's keys sorted: two plain values compare equal when they hold the same data. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

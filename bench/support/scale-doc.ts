@@ -111,23 +111,43 @@ function howAChangeIsMeasured(sandboxes: number, bumper: ChangeMeasure['bumper']
   return `## A policy change
 
 What one change to the skewed mesh's hub (\`s00\`, which every sandbox touches) costs, made as the CLI makes it:
-an operator's deny written to the hub's partition, the version bumped at once, and bumped again a second later by
-the table's stream (which bumps every change, the CLI's too). The fleet's side is measured by the same simulation,
+an operator's deny written to the hub's partition, the version bumped at once, and the deny's record handed a second
+later to the table's stream bumper, which bumps again only when the CLI's bump did not carry the change (the design
+before always did). The fleet's side is measured by the same simulation,
 its ${sandboxes.toLocaleString('en-US')} sandboxes started evenly over one TTL so that their version polls fall
 evenly over time, as a fleet's do; the reads of the hub's partition are counted second by second from the change
 on and scaled to each fleet size. The bumper's side is measured on the local endpoint's DynamoDB with its stream
-emulation (bench/support/bumper-cost.ts), ten changes each way: per CLI change, ${cli.invocations} invocations of the
-bumper (the deny's record, then the records of the ${POLICY_VERSION.shards} version items each of the two bumps writes,
-which bump nothing) and ${cli.versionWrites} version items written in transactions (${cli.writeUnits} write units); per
-change by another writer (a raw PutItem), ${raw.invocations} invocations and ${raw.versionWrites} items (${raw.writeUnits}
-write units). Its invocations are priced at ${BUMPER_INVOCATION.memoryGb * 1024} MB and
+emulation and the mapping's filter (bench/support/bumper-cost.ts), ten changes each way: per CLI change,
+${cli.invocations} invocation of the bumper (the deny's record, which the version already carries: no second bump; the
+records of the version items are filtered out of the mapping) and ${cli.versionWrites} version items written in one
+transaction, by the CLI (${cli.writeUnits} write units); per change by another writer (a raw PutItem), ${raw.invocations}
+invocation and ${raw.versionWrites} items (${raw.writeUnits} write units). Its invocations are priced at ${BUMPER_INVOCATION.memoryGb * 1024} MB and
 ${BUMPER_INVOCATION.seconds * 1000} ms each (an assumption; "AWS Lambda pricing": $${PRICES.lambdaRequestPerMillion} per
 million requests, $${PRICES.lambdaGbSecond} per GB-second), its writes at $${PRICES.dynamoWritePerMillion} per million
 write units ("Amazon DynamoDB pricing", on-demand). The stream's reads cost nothing: reads of a DynamoDB stream by
-Lambda are free ("Evaluate your DynamoDB streams usage", Amazon DynamoDB Developer Guide). The bumper is also
-invoked for the table's other writes that change no policy (shared breaker state, rate-limit leases, when those
-are on), which it ignores: an invocation per batch of them.`;
+Lambda are free ("Evaluate your DynamoDB streams usage", Amazon DynamoDB Developer Guide).
+
+**Writes that are not policy.** The mapping's filter (shared/policy-stream-filter.ts) lets through only records whose
+sort key is a policy item's, so the bumper is not invoked for the version items nor for shared breaker state.
+Rate-limit leases (partition \`ratelimit#<service>\`) cannot be filtered out: their sort keys are policy sort keys, and
+Lambda's filter rules have no "does not begin with" for the partition key ("Control which events Lambda sends to your
+function", Lambda Developer Guide; \`anything-but\` takes exact values only). The bumper ignores them, but each batch is
+an invocation. Their cost is bounded: the batching window is zero and Lambda polls a stream shard about four times a
+second, so leases written without pause cost at most ~4 invocations a second per stream shard (more only past
+${LEASE_BATCH} records per batch, ${(4 * LEASE_BATCH).toLocaleString('en-US')} leases a second):
+${(leaseInvocationsPerMonth / 1e6).toFixed(1)} million invocations a month, ${usd(leaseDollarsPerMonth)} a month per stream
+shard at the invocation above; with rate limits off, nothing.`;
 }
+
+/** The mapping's batch size: one invocation takes up to this many records. */
+const LEASE_BATCH = 100;
+/** Rate-limit leases written without pause: ~4 polls a second, each a batch, for a month. */
+const leaseInvocationsPerMonth = 4 * 30 * 24 * 3600;
+const leaseDollarsPerMonth =
+  leaseInvocationsPerMonth *
+  (PRICES.lambdaRequestPerMillion / 1e6 +
+    BUMPER_INVOCATION.memoryGb * BUMPER_INVOCATION.seconds * PRICES.lambdaGbSecond);
+const usd = (n: number) => `$${n.toFixed(2)}`;
 
 /** What the change table shows: the bumper is cheap, the re-queries were the cost, carried changes remove them. */
 function whatAChangeCosts(requeries: ChangeMeasure['requeries']): string {
@@ -149,5 +169,20 @@ function whatAChangeCosts(requeries: ChangeMeasure['requeries']): string {
   the denied caller that starts past TTL + 1 s is refused). A change too big to carry (over
   ${CHANGES_MAX_BYTES.toLocaleString('en-US')} bytes with the entries before it, or over ${MAX_CARRIED_CHANGES} items,
   as a deploy's), a copy that holds a malformed item, or a sandbox that missed an entry the version no longer holds,
-  queries as before.`;
+  queries as before.
+- **A deploy is still a burst.** The third design above is a deploy that writes 40 items to the hub's partition (the
+  deny and 39 new allows): too many to carry, so every sandbox that touches the hub queries it
+  (${requeries.deploy!.toFixed(2)} Queries per sandbox: the stream's bumper finds the deploy's records not carried and
+  bumps once more, and some sandboxes poll in between), each Query now of a partition of ~90 items. Its busiest second
+  at 100,000 sandboxes is the figure in the table, over the partition limit: for a few seconds after such a deploy the
+  hub's Queries are throttled, back off, and calls to the hub from copies that cannot be re-read within TTL + 1 s are
+  refused. Not mitigated yet. Spreading the re-queries cannot help within the deny bound (above). What would: a bump
+  too big for the version item writes its entry to sharded change items first (as many shards as the version, read
+  eventually consistently from one picked at random, only by a sandbox whose bucket moved past the entries the version
+  carries), so the fleet's re-reads of a deploy spread over those shards as its polls do: at 100,000 sandboxes, one
+  read of a few KB per sandbox within a poll period, ~${Math.round(100_000 / POLICY_VERSION.shards / 4).toLocaleString('en-US')} reads a second on each
+  shard, a read unit each (eventually consistent, up to 8 KB): under a third of the partition limit; a sandbox that finds no change item (a lagging read) queries, so the
+  deny bound holds as it does now. Splitting a deploy into several carried bumps helps only with each a poll period
+  after the last (a sandbox queries when the entries it has not seen no longer fit the version item together), which
+  makes a 40-item deploy take several poll periods and leaves its parts half-applied meanwhile.`;
 }

@@ -8,6 +8,7 @@
  */
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { seed } from '../../functions/control/policy-seeder';
+import { bumpForStream } from '../../functions/control/policy-stream';
 import { versionWriter } from '../../functions/control/version-writer';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
@@ -46,8 +47,9 @@ export interface SimOptions {
   readonly warmupMs?: number;
   /**
    * A policy change in the middle of the run, as the CLI makes it: an operator's deny of `source`
-   * (one of `service`'s callers) written to `service`'s partition, the version bumped at once, and bumped
-   * again `streamDelayMs` later (the table's stream bumps every change, the CLI's too). `atMs` counts
+   * (one of `service`'s callers) written to `service`'s partition, the version bumped at once, and its
+   * record handed to the stream's bumper `streamDelayMs` later (which bumps again only when the CLI's
+   * bump did not carry it: the design before always did). `atMs` counts
    * from the end of the warm-up, in steps of 100 ms.
    */
   readonly change?: {
@@ -57,6 +59,11 @@ export interface SimOptions {
     readonly streamDelayMs?: number;
     /** false: the bumps carry no changes (the design before), every sandbox queries. @default true */
     readonly carried?: boolean;
+    /**
+     * Items written to `service`'s partition with the deny, as a deploy writes them (new allows of made-up
+     * callers): past MAX_CARRIED_CHANGES the bump cannot carry them. @default 0
+     */
+    readonly deployItems?: number;
   };
   /**
    * Sandboxes start at random moments over this stretch. Over a whole TTL, their polls fall evenly over
@@ -536,18 +543,36 @@ function changeSchedule(
   let changedAt = Number.POSITIVE_INFINITY;
   const pastBound = { calls: 0, allowed: 0 };
   const streamAt = at + (change.streamDelayMs ?? 1_000);
-  const keys = [{ pk: change.service, sk: `deny#${change.source}` }];
+  const deployed = Array.from({ length: change.deployItems ?? 0 }, (_, i) => deployItem(change.service, i));
+  const keys = [
+    { pk: change.service, sk: `deny#${change.source}` },
+    ...deployed.map((item) => ({ pk: item.pk.S, sk: item.sk.S })),
+  ];
   const bump = () =>
     bumpPolicyVersion(versionWriter(world.admin), TABLE, [change.service], change.carried === false ? {} : { keys });
   return {
     async step(elapsed, now) {
       if (elapsed === at) {
         await world.admin.send(denyItem(change));
+        for (const Item of deployed) await world.admin.send(new PutItemCommand({ TableName: TABLE, Item }));
         await bump();
         world.proxy.watch(change.service, now);
         changedAt = now;
       }
-      if (elapsed === streamAt) await bump();
+      // The stream's bumper gets the deny's record: carried by the CLI's bump, it bumps nothing more.
+      if (elapsed === streamAt) {
+        if (change.carried === false) await bump();
+        else {
+          const records = [
+            denyRecord(change),
+            ...deployed.map((image) => ({
+              eventName: 'INSERT',
+              dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image },
+            })),
+          ];
+          await bumpForStream(versionWriter(world.admin), TABLE, { Records: records });
+        }
+      }
     },
     called(source, call, at) {
       if (source !== change.source || call.target !== change.service || at <= changedAt + settings.ttlMs + 1_000) {
@@ -571,13 +596,31 @@ function changeSchedule(
 
 /** The operator's deny of the change's source, written to the changed service's partition. */
 function denyItem(change: NonNullable<SimOptions['change']>): PutItemCommand {
-  return new PutItemCommand({
-    TableName: TABLE,
-    Item: {
-      pk: { S: change.service },
-      sk: { S: `deny#${change.source}` },
-      source: { S: change.source },
-      managedBy: { S: 'operator' },
-    },
-  });
+  return new PutItemCommand({ TableName: TABLE, Item: denyAttributes(change) });
+}
+
+/** The `i`th item of a deploy to `service`: an allow of a caller no sandbox runs. */
+function deployItem(service: string, i: number) {
+  const source = `deployed-${i}`;
+  return {
+    pk: { S: service },
+    sk: { S: `allow#${source}` },
+    source: { S: source },
+    managedBy: { S: 'deploy' },
+  };
+}
+
+/** The deny's stream record, as a `NEW_IMAGE` stream delivers it. */
+function denyRecord(change: NonNullable<SimOptions['change']>) {
+  const image = denyAttributes(change);
+  return { eventName: 'INSERT', dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image } };
+}
+
+function denyAttributes(change: NonNullable<SimOptions['change']>) {
+  return {
+    pk: { S: change.service },
+    sk: { S: `deny#${change.source}` },
+    source: { S: change.source },
+    managedBy: { S: 'operator' },
+  };
 }

@@ -7,16 +7,28 @@
  * Only partitions that are service names count: the version items themselves (a bump would bump
  * again, forever) and shared breaker state (`breaker#<service>`, read without the version) are left
  * out. A failed bump fails the batch, and Lambda retries it from the stream.
+ *
+ * A write the version already announces is not bumped again: the CLI and the seeder bump right after
+ * their writes, carrying the items' values, and their records reach this function a stream delay
+ * later. A record whose new image (the stream's `NEW_IMAGE` view) is what the newest carried change of
+ * its key holds is left out (shared/policy-changes.ts `announces` says why that is safe); any other
+ * record, one without an image (a `KEYS_ONLY` stream) or a key no carried change names, is bumped.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ENV, SERVICE_NAME_PATTERN, TABLE } from '../../shared/names';
-import { bumpPolicyVersion, type VersionWriter } from '../../shared/policy-version';
+import { type AttributeValue, unmarshallItem } from '../../shared/attribute-value';
+import { ENV, POLICY_VERSION, SERVICE_NAME_PATTERN, TABLE } from '../../shared/names';
+import { announces, type ChangeEntry, changeEntries } from '../../shared/policy-changes';
+import { bumpPolicyVersion, type VersionWriter, versionKey } from '../../shared/policy-version';
 import { versionWriter } from './version-writer';
 
 /** The part of a DynamoDB Streams event the bump reads (Lambda Developer Guide, "Using AWS Lambda with Amazon DynamoDB"). */
 export interface PolicyStreamEvent {
   readonly Records?: readonly {
-    readonly dynamodb?: { readonly Keys?: Readonly<Record<string, { readonly S?: string }>> };
+    readonly eventName?: string;
+    readonly dynamodb?: {
+      readonly Keys?: Readonly<Record<string, { readonly S?: string }>>;
+      readonly NewImage?: Readonly<Record<string, unknown>>;
+    };
   }[];
 }
 
@@ -42,16 +54,53 @@ export function changedKeys(event: PolicyStreamEvent): { pk: string; sk: string 
   return [...keys.values()];
 }
 
-/** Bumps the version for the services the batch changed, carrying the changed items; returns the services. */
+/** What one record says its write left: the item's value (undefined = deleted), or nothing known. */
+type Written = { readonly known: true; readonly item?: Record<string, unknown> } | { readonly known: false };
+
+function written(record: NonNullable<PolicyStreamEvent['Records']>[number]): Written {
+  if (record.eventName === 'REMOVE') return { known: true };
+  const image = record.dynamodb?.NewImage;
+  return image ? { known: true, item: unmarshallItem(image as Record<string, AttributeValue>) } : { known: false };
+}
+
+/**
+ * The batch's records the version does not announce yet (pure): every record of a service partition
+ * but those whose write the newest carried change of its key holds.
+ */
+export function unannounced(event: PolicyStreamEvent, entries: readonly ChangeEntry[]): PolicyStreamEvent {
+  return {
+    Records: (event.Records ?? []).filter((record) => {
+      const pk = record.dynamodb?.Keys?.[TABLE.partitionKey]?.S;
+      const sk = record.dynamodb?.Keys?.[TABLE.sortKey]?.S;
+      if (pk === undefined || sk === undefined || !SERVICE_NAME_PATTERN.test(pk)) return false;
+      const w = written(record);
+      return !w.known || !announces(entries, pk, sk, w.item);
+    }),
+  };
+}
+
+/**
+ * Bumps the version for the services the batch changed that it does not announce yet, carrying the
+ * changed items; returns the services bumped.
+ */
 export async function bumpForStream(
   writer: VersionWriter,
   table: string,
   event: PolicyStreamEvent,
   now: number = Date.now(),
 ): Promise<string[]> {
-  const services = changedServices(event);
-  await bumpPolicyVersion(writer, table, services, { now, keys: changedKeys(event) });
+  if (changedServices(event).length === 0) return [];
+  const pending = unannounced(event, await carriedChanges(writer, table));
+  const services = changedServices(pending);
+  await bumpPolicyVersion(writer, table, services, { now, keys: changedKeys(pending) });
   return services;
+}
+
+/** The changes the version carries now (shard 0, consistent); none known without a reading writer. */
+async function carriedChanges(writer: VersionWriter, table: string): Promise<ChangeEntry[]> {
+  if (!writer.getItem) return [];
+  const { Item } = await writer.getItem({ TableName: table, Key: versionKey(0), ConsistentRead: true });
+  return Item ? changeEntries(unmarshallItem(Item), POLICY_VERSION.changes) : [];
 }
 
 let client: DynamoDBClient | undefined;

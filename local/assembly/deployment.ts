@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
 import { POLICY_RESOURCE_TYPE } from '../../shared/names';
 import { createTable, localDynamoClient, type TableKeys } from '../endpoint/dynamodb';
+import { recordFilter } from '../endpoint/event-filter';
 import type { RolePolicies } from '../endpoint/iam';
 import type { AsyncInvokeSettings } from '../endpoint/lambda-context';
 import type { TableStreams } from '../endpoint/table-streams';
@@ -471,15 +472,26 @@ function applyStreamMapping(ctx: Apply, stack: AssemblyStack, id: string, r: Tem
     return;
   }
   if (p.Enabled === false) return;
-  if (p.FilterCriteria) ctx.warn(`event source mapping ${stack.id}/${id}: filter criteria are not applied locally`);
   const region = ctx.resolver.regionOf(stack);
   streams.map({
     streamArn: source,
     functionName: fn,
     batchSize: typeof p.BatchSize === 'number' ? p.BatchSize : 100,
+    accepts: filterOf(stack, id, p.FilterCriteria),
     deliver: (event) => invoke(fn, event, region),
   });
   remember(ctx, stack, id, r);
+}
+
+/** A mapping's `FilterCriteria` as a record matcher (undefined: none); a pattern Lambda would refuse fails the deploy. */
+function filterOf(stack: AssemblyStack, id: string, criteria: unknown): ((record: unknown) => boolean) | undefined {
+  const filters = (criteria as { Filters?: { Pattern?: unknown }[] } | undefined)?.Filters;
+  if (!filters?.length) return undefined;
+  try {
+    return recordFilter(filters.map((f) => String(f.Pattern)));
+  } catch (err) {
+    throw new Error(`event source mapping ${stack.id}/${id}: ${(err as Error).message}`);
+  }
 }
 
 function applySecret(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {

@@ -6,8 +6,8 @@
  * the shard holds), and a batch is retried while the function fails (Lambda retries a stream batch
  * until it succeeds or its records expire). A write that changes nothing writes no record, as in DynamoDB.
  * Record shape: "Change data capture for DynamoDB Streams" and "Using AWS Lambda with Amazon DynamoDB"
- * (DynamoDB and Lambda Developer Guides). Filter criteria are not applied here: a mapping that has
- * them is reported when it is declared.
+ * (DynamoDB and Lambda Developer Guides). A mapping with filter criteria gets only the records they
+ * match (event-filter.ts); the others are dropped, as Lambda drops them.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -34,6 +34,8 @@ export interface StreamMapping {
   readonly streamArn: string;
   readonly functionName: string;
   readonly batchSize: number;
+  /** The mapping's filter criteria: a record it does not accept is not delivered. @default every record */
+  readonly accepts?: (record: unknown) => boolean;
   /** Invokes the function synchronously with one batch; rejects on a function error. */
   readonly deliver: (event: { Records: unknown[] }) => Promise<unknown>;
 }
@@ -97,7 +99,10 @@ export class TableStreams {
     if (records.length === 0) return;
     for (const entry of this.mappings.values()) {
       if (entry.mapping.streamArn !== stream.arn) continue;
-      entry.pending.push(...records);
+      const { accepts } = entry.mapping;
+      const taken = accepts ? records.filter(accepts) : records;
+      if (taken.length === 0) continue;
+      entry.pending.push(...taken);
       entry.pump ??= this.pump(entry).finally(() => {
         entry.pump = undefined;
       });

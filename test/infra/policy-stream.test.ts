@@ -1,6 +1,6 @@
 /**
  * The policy table's stream and the function it triggers: any writer's change bumps the policy version.
- * The table streams keys only; the function is mapped to that stream, may update the version items and
+ * The table streams new images (what a write left); the function is mapped to that stream, may update the version items and
  * write nothing else.
  */
 
@@ -10,6 +10,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { ENV } from '../../shared/names';
+import { POLICY_STREAM_FILTER } from '../../shared/policy-stream-filter';
 import { logicalId, meshStack } from './infra-fixture';
 
 describe('policy version bumper', () => {
@@ -19,14 +20,16 @@ describe('policy version bumper', () => {
   const table = logicalId(template, 'AWS::DynamoDB::Table', '/Mesh/PolicyTable/Resource');
   const bumper = logicalId(template, 'AWS::Lambda::Function', '/Mesh/PolicyVersionBumper/Resource');
 
-  it('is triggered by the table stream (keys only), from the latest record, retried until it goes through', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'KEYS_ONLY' } });
+  it('is triggered by the table stream (new images), from the latest record, retried until it goes through', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: bumper },
       EventSourceArn: { 'Fn::GetAtt': [table, 'StreamArn'] },
       StartingPosition: 'LATEST',
       BatchSize: 100,
       MaximumRetryAttempts: -1,
+      // Policy items only: the bumper is not invoked for its own version writes nor for breaker state
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(POLICY_STREAM_FILTER) }] },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { [ENV.policyTable]: 'm-policy' } },

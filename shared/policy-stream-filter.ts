@@ -1,0 +1,30 @@
+/**
+ * The filter on the policy table's stream mapping (infra/mesh.ts): the records the version bumper is
+ * invoked with. Lambda's event filtering ("Control which events Lambda sends to your function", Lambda
+ * Developer Guide) offers equals, prefix, suffix, exists, numeric and `anything-but` with a list of
+ * exact values; it has no "does not begin with" and no wildcard, so "the partition key is a service
+ * name" (no `#` in it) cannot be said. What can be said is the sort key of a policy item: the version
+ * items (`version`) and shared breaker state (`breaker#<version>`) are left out, so the bumper is no
+ * longer invoked for its own writes nor for breaker writes. Rate-limit leases (`ratelimit#<service>`,
+ * sort key `traffic` or `allow#<source>`) share policy sort keys and still reach it; it ignores them
+ * (docs/scale.md has what they cost).
+ *
+ * Every policy item kind must pass: a kind left out would never be bumped by the stream. The list is
+ * the kinds `itemKind` (policy-rules.ts) accepts in a service's partition.
+ */
+import { SORT_KEY } from './names';
+
+/** The sort keys of policy items: exact ones, and the prefixes of the per-source kinds. */
+const POLICY_SORT_KEYS = [
+  SORT_KEY.service,
+  SORT_KEY.traffic,
+  SORT_KEY.route,
+  SORT_KEY.fault,
+  { prefix: SORT_KEY.allow('') },
+  { prefix: SORT_KEY.deny('') },
+] as const;
+
+/** The filter pattern (one filter of the mapping's FilterCriteria), as an object; Lambda takes it as JSON. */
+export const POLICY_STREAM_FILTER = {
+  dynamodb: { Keys: { sk: { S: POLICY_SORT_KEYS } } },
+} as const;
