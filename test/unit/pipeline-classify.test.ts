@@ -10,8 +10,8 @@ import {
   MeshTimeoutError,
   MeshUnauthenticatedError,
 } from '../../functions/mesh/errors';
-import type { AttemptContext } from '../../functions/mesh/pipeline/call-context';
-import { answerOf, classify, errorOf, unknownOutcome } from '../../functions/mesh/pipeline/classify';
+import type { AttemptContext, AttemptOutcome } from '../../functions/mesh/pipeline/call-context';
+import { answerOf, classify, errorOf, parseRemoteError, unknownOutcome } from '../../functions/mesh/pipeline/classify';
 import { route } from '../../functions/mesh/pipeline/route';
 import type { Sent } from '../../functions/mesh/pipeline/send';
 import type { InvokeResponse } from '../../functions/mesh/transport/lambda-invoke';
@@ -121,6 +121,30 @@ describe('pipeline stage: classify', () => {
       err.message,
       'mesh: the Invoke of payments was rejected (ResourceNotFoundException): Function not found',
     );
+  });
+
+  test('a body that is not an error object: its first 1000 characters are the message, the type is Error', () => {
+    const text = `${'a'.repeat(999)}bc`;
+    assert.deepEqual(parseRemoteError(Buffer.from(text)), { errorType: 'Error', errorMessage: text.slice(0, 1000) });
+    const json = JSON.stringify({ errorType: 7, detail: 'x'.repeat(1200) });
+    const parsed = parseRemoteError(Buffer.from(json));
+    assert.deepEqual(parsed, { errorType: 'Error', errorMessage: json.slice(0, 1000) });
+    assert.equal(parsed.errorMessage.length, 1000);
+  });
+
+  test('an outcome that names nothing: the errors fall back to Error, ServiceError and status 400', async () => {
+    const a = await attempt();
+    const bare = (outcome: AttemptOutcome['outcome']) =>
+      errorOf('payments', { result: {}, outcome, version: 'live', endedAt: T0 }, a.timeout);
+    const fnError = bare('function-error');
+    assert.ok(fnError instanceof MeshRemoteError);
+    assert.deepEqual([fnError.errorType, fnError.errorMessage], ['Error', '']);
+    const failed = bare('service-error');
+    assert.ok(failed instanceof MeshRemoteError);
+    assert.deepEqual([failed.errorType, failed.errorMessage], ['ServiceError', '']);
+    const rejected = bare('client-error');
+    assert.ok(rejected instanceof MeshCallError);
+    assert.equal(rejected.status, 400);
   });
 
   test('outcome unknown: the last error, the attempts and the key to reconcile with', () => {

@@ -90,6 +90,22 @@ describe('pipeline stage: failover', () => {
     assert.equal(accessLog().at(-1)!.version, '7@us-west-2');
   });
 
+  test('a fallback ARN with its own qualifier is invoked at that qualifier, not at the primary’s alias', async () => {
+    const { client: c, transport } = client(edge({ fallback: { functionArn: `${WEST}:blue` } }), (r) => {
+      if (r.functionName === 'shop-payments') throw throttled();
+      return ok({ paid: true }, '9');
+    });
+    await c.call('payments', {});
+    const last = transport.requests.at(-1)!;
+    assert.deepEqual([last.functionName, last.qualifier], [WEST, 'blue']);
+  });
+
+  test('served by the target itself: the meta says no fallback and names no primary', async () => {
+    const { client: c } = client(edge({ fallback: { service: 'payments-lite' } }), () => ok({ paid: true }, '2'));
+    const out = await c.call('payments', {}, { withMeta: true });
+    assert.deepEqual(out.meta, { target: 'payments', version: '2', fallback: false, attempts: 1 });
+  });
+
   test('the function in another region is signed with the caller’s identity in that region', async () => {
     // Prepare: an identity per region (the callee there trusts only its own region's CA).
     const asked: (string | undefined)[] = [];

@@ -75,6 +75,23 @@ describe('pipeline stage: record', () => {
     assert.equal(cause?.exceptions[0]?.message.length, 500);
   });
 
+  test('an attempt of a fallback: its subsegment names the target it stood in for, and the region if another', async () => {
+    const annotationsOf = async (detour: Record<string, string>) => {
+      const { call, segments } = await traced(true);
+      Object.assign(call, { detour });
+      const a = route(call, planOf(call));
+      recordAttempt(a, openSpan(a), outcome('success'));
+      return segments[0]?.annotations;
+    };
+    const plain = { source: 'orders', target: 'payments', version: '2', attempt: 1, outcome: 'success' };
+    assert.deepEqual(await annotationsOf({ primary: 'payments', region: 'us-west-2' }), {
+      ...plain,
+      fallback_for: 'payments',
+      region: 'us-west-2',
+    });
+    assert.deepEqual(await annotationsOf({ primary: 'payments-old' }), { ...plain, fallback_for: 'payments-old' });
+  });
+
   test("not sampled: the caller's parent passes on, and nothing is sent", async () => {
     const { a, segments } = await traced(false);
     const span = openSpan(a)!;
