@@ -77,6 +77,9 @@ const test = [
   '--test-concurrency=2',
   `--test-timeout=${TEST_TIMEOUT_MS}`,
   '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  // A whole run also ends with the test files that took longest.
+  ...(full ? ['--test-reporter=./scripts/slowest-files.mjs', '--test-reporter-destination=stdout'] : []),
   ...files,
 ];
 if (!full) {
