@@ -50,12 +50,16 @@ export function admit(policy: ServicePolicy, source: string, freshness: Freshnes
 
 function staleRefusal(policy: ServicePolicy, freshness: Freshness): Refused | undefined {
   const age = freshness.now - policy.loadedAt;
-  if (age <= freshness.maxAgeMs) return undefined;
+  return age <= freshness.maxAgeMs ? undefined : staleCopy(policy, age, freshness.maxAgeMs);
+}
+
+/** Worded apart: a first request on a fresh copy never compiles this text. */
+function staleCopy(policy: ServicePolicy, age: number, maxAgeMs: number): Refused {
   return {
     allowed: false,
     reason: 'stale-policy',
     detail:
-      `the policy of ${policy.service} is ${Math.round(age)} ms old, over the ${freshness.maxAgeMs} ms that ` +
+      `the policy of ${policy.service} is ${Math.round(age)} ms old, over the ${maxAgeMs} ms that ` +
       'authorization accepts, and the policy table could not be read',
   };
 }

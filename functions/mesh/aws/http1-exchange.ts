@@ -130,7 +130,9 @@ export function responseReader(method: string): ResponseReader {
   let pending: Buffer | undefined = Buffer.alloc(0);
   let head: Head | undefined;
   const body: Buffer[] = [];
-  const chunked = chunkedDecoder(body);
+  // Made for the first chunked body only: AWS answers a small request with a Content-Length, and a
+  // first call should not compile a decoder it does not use.
+  let chunked: ((data: Buffer) => boolean) | undefined;
   let left = 0;
   let done = false;
   const response = (): Http1Response => ({
@@ -141,7 +143,10 @@ export function responseReader(method: string): ResponseReader {
   });
   /** The body's bytes; true once the body is complete. */
   const take = (data: Buffer): boolean => {
-    if (head!.body === 'chunked') return chunked(data);
+    if (head!.body === 'chunked') {
+      chunked ??= chunkedDecoder(body);
+      return chunked(data);
+    }
     body.push(data);
     if (head!.body !== 'length') return false;
     if (data.length > left) throw bad('more bytes than its content-length');
@@ -242,7 +247,8 @@ export function exchange(socket: Socket, method: string, request: Buffer, o: Exc
       );
     if (o.signal?.aborted) return onAbort();
     socket.on('data', onData).once('end', onEnd).once('close', onEnd).on('error', onError);
-    o.signal?.addEventListener('abort', onAbort, { once: true });
+    // Not `once`: `finish` removes it, and the options object costs a first call more to read.
+    o.signal?.addEventListener('abort', onAbort);
     if (o.timeoutMs !== undefined) socket.setTimeout(o.timeoutMs).once('timeout', onTimeout);
     socket.write(request);
   });

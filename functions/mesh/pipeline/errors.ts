@@ -4,4 +4,17 @@
  * resolves to the layer's errors.js, whose classes are wrapper.js's own, so `instanceof MeshError`
  * holds in application code. An import of `../errors` from here would bundle a second copy.
  */
-export * from '../errors';
+// Named, not `export *`: the bundle then reads each class from wrapper.js where it is used, instead of
+// copying all of wrapper.js's exports when a first call loads outbound.js.
+export {
+  MeshCallError,
+  MeshCircuitOpenError,
+  MeshDeniedError,
+  MeshError,
+  MeshOutcomeUnknownError,
+  MeshRateLimitedError,
+  MeshRemoteError,
+  MeshThrottledError,
+  MeshTimeoutError,
+  MeshUnauthenticatedError,
+} from '../errors';

@@ -9,8 +9,12 @@ import type { AttemptContext } from './call-context';
 import { sign } from './sign';
 
 export function mirror(a: AttemptContext): void {
+  // The copy is sent apart: a target without a mirror never compiles it.
+  if (a.number === 1 && !a.call.overHttp && a.call.policy.route?.mirror) sendMirror(a);
+}
+
+function sendMirror(a: AttemptContext): void {
   const { call } = a;
-  if (a.number !== 1 || call.overHttp || !call.policy.route?.mirror) return;
   const shadow = chooseMirror(call.policy.route, call.client.random);
   if (!shadow) return;
   try {

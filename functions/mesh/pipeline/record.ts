@@ -101,7 +101,11 @@ export function openSpan(a: AttemptContext): AttemptSpan | undefined {
 
 /** Sends the attempt's subsegment (sampled traces only). */
 export function recordAttempt(a: AttemptContext, span: AttemptSpan | undefined, o: AttemptOutcome): void {
-  if (!span?.trace.sampled) return;
+  // The document is built apart: a call in an unsampled trace never compiles it.
+  if (span?.trace.sampled) sendSegment(a, span, o);
+}
+
+function sendSegment(a: AttemptContext, span: AttemptSpan, o: AttemptOutcome): void {
   const { deps } = a.call.client;
   const target = a.call.target;
   deps.telemetry.segment({

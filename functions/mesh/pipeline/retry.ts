@@ -8,7 +8,13 @@
  */
 
 import { backoffDelay } from '../resilience/backoff';
-import { type AttemptTimeout, attemptTimeout, callEndsBy, describeBound } from '../resilience/deadline';
+import {
+  type AttemptTimeout,
+  type AttemptTimeoutInput,
+  attemptTimeout,
+  callEndsBy,
+  describeBound,
+} from '../resilience/deadline';
 import { classifyDelivery } from '../resilience/delivery';
 import { decideRetry, isOutcomeUnknown } from '../resilience/retry-decision';
 import type { AttemptOutcome, ReadyCall } from './call-context';
@@ -29,56 +35,76 @@ export async function retry(
   call: ReadyCall,
   attempt: (plan: AttemptPlan) => Promise<AttemptOutcome>,
 ): Promise<AttemptOutcome> {
-  const { client, traffic, scope, target } = call;
+  const { client, scope } = call;
   for (let n = 1; ; n++) {
     const now = client.now();
-    const remaining = scope?.getRemainingTimeInMillis?.();
     const limits = {
       now,
       overallDeadline: call.overallDeadline,
       propagatedDeadline: scope?.deadline,
-      remainingTimeMs: remaining,
+      remainingTimeMs: scope?.getRemainingTimeInMillis?.(),
     };
-    const timeout = attemptTimeout({ ...limits, perTryTimeoutMs: traffic.perTryTimeoutMs });
+    const timeout = attemptTimeout({ ...limits, perTryTimeoutMs: call.traffic.perTryTimeoutMs });
     if (timeout.expired) {
       throw ended(
         call,
         'timeout',
-        new MeshTimeoutError(`mesh: call to ${target} has no time left: ${describeBound(timeout)}`),
+        new MeshTimeoutError(`mesh: call to ${call.target} has no time left: ${describeBound(timeout)}`),
       );
     }
     const o = await attempt({ number: n, now, timeout });
     call.attempts = n;
     call.version = o.version;
     if (o.outcome === 'success') return o;
-    const after = o.endedAt;
-    const delivery = classifyDelivery(o.result);
-    call.lastDelivery = delivery;
-    const decision = decideRetry({
-      outcome: o.outcome,
-      attempt: n,
-      maxAttempts: traffic.retries.maxAttempts,
-      retryOn: traffic.retries.retryOn,
-      idempotent: traffic.idempotent,
-      delivery,
-      now: after,
-      delayMs: backoffDelay(n, traffic.retries, client.random),
-      endsBy: callEndsBy({
-        ...limits,
-        now: after,
-        remainingTimeMs: remaining === undefined ? undefined : remaining - (after - now),
-      }),
-      budget: call.budget,
-    });
-    // A retry is one more request to the target: it needs a token of the target's rate limits too (none: taken).
-    if (!decision.retry || !(await tokenForRetry(call))) {
-      const last = errorOf(target, o, timeout);
-      const unknown = isOutcomeUnknown(traffic.idempotent, delivery, call.mayHaveRun);
-      throw ended(call, o.outcome, unknown ? unknownOutcome(target, call.idempotencyKey, n, last) : last);
-    }
-    if (delivery === 'unknown') call.mayHaveRun = true;
-    call.budget.recordRetry(after);
-    call.retries++;
-    if (decision.delayMs > 0) await client.sleep(decision.delayMs);
+    // What follows a failed attempt is its own function: a first call that succeeds never compiles it.
+    const delayMs = await afterFailure(call, n, o, limits, timeout);
+    if (delayMs > 0) await client.sleep(delayMs);
   }
+}
+
+/** The limits an attempt was planned within (`retry`). */
+type Limits = Omit<AttemptTimeoutInput, 'perTryTimeoutMs'>;
+
+/**
+ * After failed attempt `n`: the pause before the next one, or the call's error thrown when there is
+ * none (the retry decision refused, or the target's rate limit has no token for it).
+ */
+async function afterFailure(
+  call: ReadyCall,
+  n: number,
+  o: AttemptOutcome,
+  limits: Limits,
+  timeout: AttemptTimeout,
+): Promise<number> {
+  const { client, traffic, target } = call;
+  const after = o.endedAt;
+  const delivery = classifyDelivery(o.result);
+  call.lastDelivery = delivery;
+  const remaining = limits.remainingTimeMs;
+  const decision = decideRetry({
+    outcome: o.outcome,
+    attempt: n,
+    maxAttempts: traffic.retries.maxAttempts,
+    retryOn: traffic.retries.retryOn,
+    idempotent: traffic.idempotent,
+    delivery,
+    now: after,
+    delayMs: backoffDelay(n, traffic.retries, client.random),
+    endsBy: callEndsBy({
+      ...limits,
+      now: after,
+      remainingTimeMs: remaining === undefined ? undefined : remaining - (after - limits.now),
+    }),
+    budget: call.budget,
+  });
+  // A retry is one more request to the target: it needs a token of the target's rate limits too (none: taken).
+  if (!decision.retry || !(await tokenForRetry(call))) {
+    const last = errorOf(target, o, timeout);
+    const unknown = isOutcomeUnknown(traffic.idempotent, delivery, call.mayHaveRun);
+    throw ended(call, o.outcome, unknown ? unknownOutcome(target, call.idempotencyKey, n, last) : last);
+  }
+  if (delivery === 'unknown') call.mayHaveRun = true;
+  call.budget.recordRetry(after);
+  call.retries++;
+  return decision.delayMs;
 }

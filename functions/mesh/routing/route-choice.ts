@@ -60,9 +60,12 @@ const sharedBalancers = new RouteBalancers();
 
 export function chooseRoute(input: ChooseRouteInput): RouteChoice {
   const alias = input.alias ?? LIVE_ALIAS;
-  const route = input.route;
+  // The route's rules are walked apart: a target without a route item never compiles them.
+  return input.route ? routed(input, input.route, alias) : { qualifier: alias, reason: 'alias' };
+}
+
+function routed(input: ChooseRouteInput, route: RouteItem, alias: string): RouteChoice {
   const ejected = input.ejected;
-  if (!route) return { qualifier: alias, reason: 'alias' };
 
   // 1. Header matches: first match wins; an ejected match falls through to the weights.
   for (const m of route.matches ?? []) {
