@@ -2,7 +2,7 @@
  * A deploy too big for the version item (shared/change-items.ts): the seeder writes its 40 changed items'
  * values to the change items and bumps with a stub; caches that held the old copy take the change from
  * one change item each, with no Query of the changed partition, and honour it within TTL + 1 s. With the
- * change items gone, they query and still converge. The local endpoint's DynamoDB (dynalite with its
+ * change item read throttled, or the change items gone, they query and still converge. The local endpoint's DynamoDB (dynalite with its
  * transactions) on 127.0.0.1, the real SDK client, and a proxy in front of it counting reads by
  * operation and partition (the scale simulation's meter, bench/support/read-counter.ts).
  */
@@ -106,16 +106,44 @@ describe('policy version: a deploy’s changes in sharded change items', () => {
     assert.ok(shards.length > 1, `the reads spread over the shards: ${shards.join(', ')}`);
   });
 
+  it('a change item read that is throttled is counted, and the cache queries payments instead', async () => {
+    // The same caches' client, but every read of a change item answered with throttling.
+    const throttling = policyFleet({
+      table: TABLE,
+      clock,
+      client: {
+        send: (c) => {
+          const pk = (c as { input?: { Key?: { pk?: { S?: string } } } }).input?.Key?.pk?.S;
+          if (pk?.startsWith(changePrefix))
+            return Promise.reject(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+          return reader.send(c as never);
+        },
+      },
+    });
+    const caches = await throttling.warm(3);
+    await proxy.idle();
+    proxy.watch('payments', clock.t);
+    await deploy(base); // back: audit allowed again, the 39 callers dropped
+    const allowed = await throttling.seenWithin(caches, 'audit', true);
+    assert.ok(throttling.within(allowed), `every cache allowed audit within TTL + 1 s: ${allowed.join(', ')} ms`);
+    await proxy.idle();
+    assert.equal(proxy.watched.queries, caches.length, 'each cache queried payments once');
+    assert.deepEqual(
+      caches.map((c) => [c.changeItemReads, c.throttledReads]),
+      caches.map(() => [1, 1]),
+    );
+  });
+
   it('with the change items gone, caches query payments and still converge', async () => {
     const caches = await warm(4);
-    await deploy(base); // back: audit allowed again, the 39 callers dropped
+    await deploy(release);
     for (const item of await changeItems()) {
       await admin.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: item.pk!, sk: item.sk! } }));
     }
-    const allowed = await seenWithin(caches, 'audit', true);
-    assert.ok(within(allowed), `every cache allowed audit again within TTL + 1 s: ${allowed.join(', ')} ms`);
-    const refused = await seenWithin(caches, 'caller-38', false);
-    assert.ok(within(refused), `and refused the dropped caller: ${refused.join(', ')} ms`);
+    const refused = await seenWithin(caches, 'audit', false);
+    assert.ok(within(refused), `every cache refused audit within TTL + 1 s: ${refused.join(', ')} ms`);
+    const allowed = await seenWithin(caches, 'caller-38', true);
+    assert.ok(within(allowed), `and allowed the new caller: ${allowed.join(', ')} ms`);
     await proxy.idle();
     assert.equal(proxy.watched.queries, caches.length, 'each cache queried payments once');
     assert.deepEqual(
