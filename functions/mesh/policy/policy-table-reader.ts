@@ -6,10 +6,11 @@
  * - Revalidation: every writer bumps the mesh-wide policy version (shared/policy-version.ts) after its
  *   writes. One eventually consistent GetItem of a random shard confirms every copy whose service's
  *   counter has not moved; only a service whose counter moved (or whose copy came from the snapshot) is
- *   queried again. A confirmation counts as of VERSION_READ_LAG_MS before the read was sent: an
- *   eventually consistent read may miss a write of the last second (Amazon DynamoDB Developer Guide,
- *   "Read consistency"). No version item (a table no writer of this release has touched): every
- *   revalidation is a Query.
+ *   queried again, unless the version carries its changes: in the item itself, or (a deploy's) in the
+ *   change items a stub points to, one of them read from a random shard (shared/change-items.ts). A
+ *   confirmation counts as of VERSION_READ_LAG_MS before the read was sent: an eventually consistent
+ *   read may miss a write of the last second (Amazon DynamoDB Developer Guide, "Read consistency"). No
+ *   version item (a table no writer of this release has touched): every revalidation is a Query.
  * - A copy read from the table is as old as the moment its Query went out (a consistent read sees every
  *   write finished before it).
  * - Fail static: on a failed read the last good copy stays and the next read waits one TTL; after
@@ -222,19 +223,26 @@ export class PolicyTableReader {
       entry.throttled = 0;
     }
     if (moved.length === 0 || poll.changes.length === 0) return;
-    const entries = await withChangeItems(poll.changes, this.stubsFor(moved, poll.changes), (stub) =>
-      this.readChangeItem(stub, moved[0]!.service),
+    const wanted = this.stubsFor(moved, poll.changes);
+    const entries = await withChangeItems(poll.changes, wanted.keys(), (stub) =>
+      this.readChangeItem(stub, wanted.get(stub)!),
     );
     // A copy replaced while the change items were read (a Query answered meanwhile) is newer: left as it is.
     for (const m of moved) if (this.cache.entries.get(m.service) === m.entry) this.catchUp(m, entries, asOf);
   }
 
-  /** The stubs on the way of the copies that would catch up (not those holding a malformed item). */
-  private stubsFor(moved: readonly MovedCopy[], entries: readonly VersionEntry[]): ChangeStub[] {
-    return moved
-      .filter((m) => m.entry.reported.size === 0)
-      .flatMap((m) => pathSince(entries, m.counter, m.entry.bucketSeen!, m.current) ?? [])
-      .filter(isStub);
+  /**
+   * The stubs on the way of the copies that would catch up (not those holding a malformed item), each
+   * with a service that needs it (named if its read is throttled).
+   */
+  private stubsFor(moved: readonly MovedCopy[], entries: readonly VersionEntry[]): Map<ChangeStub, string> {
+    const wanted = new Map<ChangeStub, string>();
+    for (const m of moved) {
+      if (m.entry.reported.size > 0) continue;
+      const path = pathSince(entries, m.counter, m.entry.bucketSeen!, m.current) ?? [];
+      for (const e of path) if (isStub(e)) wanted.set(e, m.service);
+    }
+    return wanted;
   }
 
   /**
