@@ -154,7 +154,8 @@ export async function bumpPolicyVersion(
       outcome = await transact(writer, table, services, now, mark, carry);
     }
   }
-  // Bumped for good without the changes after three bumps came in between: readers of those buckets query.
+  // Bumped for good without the changes after three bumps came in between, or when they are too big to
+  // carry anywhere: readers of those buckets query.
   if (outcome === 'conflict') outcome = await transact(writer, table, services, now, mark);
   if (outcome === 'done') return;
   for (let shard = 0; shard < POLICY_VERSION.shards; shard++) {
