@@ -176,9 +176,17 @@ export function rateLimitPartition(service: string): string {
  * name, so these partitions cannot collide with a service's. docs/scale.md has the figures.
  */
 export const POLICY_VERSION = {
-  /** Partition keys of the shards start with this (an IAM condition names them all with `<prefix>*`). */
+  /**
+   * Partition keys of the shards and of the change items start with this (an IAM condition names them
+   * all with `<prefix>*`: whoever may read or bump the version may read or write its change items).
+   */
   partitionPrefix: 'mesh#version#',
   partition: (shard: number) => `mesh#version#${shard}`,
+  /**
+   * The partition of shard `shard`'s change items (shared/change-items.ts): a bump's changes too big for
+   * the version item, one item per bump in each of `shards` partitions of their own (sort key: the bump's).
+   */
+  changesPartition: (shard: number) => `mesh#version#changes#${shard}`,
   sortKey: 'version',
   /** Partitions the version item is copied into (100,000 polling sandboxes: ~390 read units each). */
   shards: 32,

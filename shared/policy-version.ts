@@ -9,8 +9,20 @@
  * that reader would take its stale copy as confirmed. A fresh value is one no reader has seen.
  */
 import { type AttributeValue, marshallValue, unmarshallItem } from './attribute-value';
+import {
+  type CarryPlan,
+  CHANGE_ITEM_MAX_BYTES,
+  changeItemKey,
+  changeItemsRef,
+  changeItemUpdate,
+  entryOfItem,
+  type ItemUpdate,
+  planCarry,
+  withChangeItems,
+} from './change-items';
+import { valueBytes } from './item-size';
 import { POLICY_VERSION, TABLE } from './names';
-import { type ChangeEntry, changeEntries, type PolicyChange, withEntry } from './policy-changes';
+import { changeEntries, isStub, MAX_CARRIED_CHANGES, type PolicyChange, type VersionEntry } from './policy-changes';
 
 /** The bucket of `service`'s counter: 32-bit FNV-1a of its name, modulo POLICY_VERSION.buckets. */
 export function bucketOf(service: string): number {
@@ -32,7 +44,7 @@ export function versionKey(shard: number): Record<string, { S: string }> {
 
 /** The changes a bump carries, and the generation it was read at (its writes require it unchanged). */
 export interface CarriedChanges {
-  readonly entries: readonly ChangeEntry[];
+  readonly entries: readonly VersionEntry[];
   readonly generation: number;
 }
 
@@ -48,7 +60,7 @@ export function versionUpdate(
   now: number,
   mark: number,
   carry?: CarriedChanges,
-) {
+): ItemUpdate {
   const buckets = [...new Set(services.map(bucketOf))].sort((a, b) => a - b);
   const names: Record<string, string> = { '#g': POLICY_VERSION.generation, '#t': POLICY_VERSION.changedAt };
   const values: Record<string, AttributeValue> = {
@@ -87,8 +99,9 @@ export function freshMark(random: () => number = Math.random): number {
 
 /** What a writer's DynamoDB client offers the bump, by name. */
 export interface VersionWriter {
-  transactWrite(input: { TransactItems: { Update: ReturnType<typeof versionUpdate> }[] }): Promise<unknown>;
-  updateItem(input: ReturnType<typeof versionUpdate>): Promise<unknown>;
+  transactWrite(input: { TransactItems: { Update: ItemUpdate }[] }): Promise<unknown>;
+  /** The version's shards where transactions are not offered, and the change items. */
+  updateItem(input: ItemUpdate): Promise<unknown>;
   /** A consistent GetItem: with it, a bump that names its changed keys carries their values. */
   getItem?(input: {
     TableName: string;
@@ -104,10 +117,12 @@ export interface BumpOptions {
   readonly now?: number;
   /** @default freshMark() */
   readonly mark?: number;
+  /**
+   * false: an entry too big for the version item is not written to change items, and the bump goes
+   * without it, as before there were any (the scale model's comparison). @default true
+   */
+  readonly changeItems?: boolean;
 }
-
-/** At most this many changed items are carried in a bump (a deploy's many go without). */
-export const MAX_CARRIED_CHANGES = 16;
 
 /**
  * Bumps the version after `services`' items changed: every shard in one TransactWriteItems (all or
@@ -115,7 +130,8 @@ export const MAX_CARRIED_CHANGES = 16;
  * offered (dynalite answers UnknownOperationException), shard by shard. Call it after the writes it
  * announces have finished: a reader that sees the new value then reads them. With the changed keys and a
  * writer that reads, the bump carries the items' values (shared/policy-changes.ts), read after the version
- * and written on condition that no other bump came in between (retried; then without them).
+ * and written on condition that no other bump came in between (retried; then without them): in the
+ * version item when they fit there, else in change items written first (shared/change-items.ts).
  */
 export async function bumpPolicyVersion(
   writer: VersionWriter,
@@ -127,25 +143,37 @@ export async function bumpPolicyVersion(
   const now = opts.now ?? Date.now();
   const mark = opts.mark ?? freshMark();
   const keys = opts.keys ?? [];
+  const changeItems = opts.changeItems !== false;
   let outcome: Awaited<ReturnType<typeof transact>> = 'conflict';
-  if (writer.getItem && keys.length > 0 && keys.length <= MAX_CARRIED_CHANGES) {
+  if (writer.getItem && keys.length > 0 && (changeItems || keys.length <= MAX_CARRIED_CHANGES)) {
     for (let attempt = 0; attempt < 3 && outcome === 'conflict'; attempt++) {
-      outcome = await transact(
-        writer,
-        table,
-        services,
-        now,
-        mark,
-        await readChanges(writer, table, services, keys, mark),
-      );
+      const read = { mark, ref: changeItemsRef(mark, attempt), now, changeItems };
+      const carry = await readChanges(writer, table, services, keys, read);
+      if (!carry) break; // too big even for the change items
+      if (carry.items) await writeChangeItems(writer, table, carry.items, now);
+      outcome = await transact(writer, table, services, now, mark, carry);
     }
   }
-  // Bumped for good without the changes after three bumps came in between: readers of those buckets query.
+  // Bumped for good without the changes after three bumps came in between, or when they are too big to
+  // carry anywhere: readers of those buckets query.
   if (outcome === 'conflict') outcome = await transact(writer, table, services, now, mark);
   if (outcome === 'done') return;
   for (let shard = 0; shard < POLICY_VERSION.shards; shard++) {
     await writer.updateItem(versionUpdate(table, shard, services, now, mark));
   }
+}
+
+/** The entry into every shard's change item, before the bump that announces it. */
+async function writeChangeItems(
+  writer: VersionWriter,
+  table: string,
+  items: NonNullable<CarryPlan['items']>,
+  now: number,
+): Promise<void> {
+  const shards = Array.from({ length: POLICY_VERSION.shards }, (_, shard) => shard);
+  await Promise.all(
+    shards.map((shard) => writer.updateItem(changeItemUpdate(table, shard, items.ref, items.entry, now))),
+  );
 }
 
 /** Every shard in one transaction: done, a condition failed (another bump came in between), or none offered. */
@@ -172,31 +200,66 @@ async function transact(
   }
 }
 
+/** The consistent GetItem of a writer that reads. */
+type Get = (Key: Record<string, AttributeValue>) => Promise<{ Item?: Record<string, AttributeValue> }>;
+
 /**
  * The version as it is (shard 0, consistent), then each changed item as it is now: read in that order, a
- * value is never older than the bumps the version already holds. The new entry goes after the old ones.
+ * value is never older than the bumps the version already holds. The new entry goes after the old ones,
+ * planned by `planCarry`; undefined when it is too big to carry anywhere (its items are read only until
+ * they are past what a change item holds).
  */
 async function readChanges(
   writer: VersionWriter,
   table: string,
   services: readonly string[],
   keys: readonly { readonly pk: string; readonly sk: string }[],
-  mark: number,
-): Promise<CarriedChanges> {
-  const get = (Key: Record<string, AttributeValue>) => writer.getItem!({ TableName: table, Key, ConsistentRead: true });
+  at: { readonly mark: number; readonly ref: string; readonly now: number; readonly changeItems: boolean },
+): Promise<(CarriedChanges & CarryPlan) | undefined> {
+  const get: Get = (Key) => writer.getItem!({ TableName: table, Key, ConsistentRead: true });
   const version = unmarshallItem((await get(versionKey(0))).Item ?? {});
   const g = version[POLICY_VERSION.generation];
   const generation = typeof g === 'number' ? g : 0;
   const counters = versionCounters(version);
   const prev: Record<string, number> = {};
   for (const b of new Set(services.map(bucketOf))) prev[POLICY_VERSION.counter(b)] = counters[b]!;
+  const changes = await readItems(get, keys);
+  if (!changes) return undefined;
+  const plan = planCarry(changeEntries(version, POLICY_VERSION.changes), { mark: at.mark, prev, changes }, at);
+  return plan && { ...plan, generation };
+}
+
+/** Each changed item as it is now (absent: deleted); undefined once they are more than a change item holds. */
+async function readItems(
+  get: Get,
+  keys: readonly { readonly pk: string; readonly sk: string }[],
+): Promise<PolicyChange[] | undefined> {
   const changes: PolicyChange[] = [];
+  let bytes = 0;
   for (const { pk, sk } of keys) {
     const out = await get({ [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } });
-    changes.push(out.Item ? { pk, sk, item: unmarshallItem(out.Item) } : { pk, sk });
+    const change = out.Item ? { pk, sk, item: unmarshallItem(out.Item) } : { pk, sk };
+    changes.push(change);
+    bytes += 1 + valueBytes(marshallValue(change));
+    if (bytes > CHANGE_ITEM_MAX_BYTES) return undefined;
   }
-  const entries = withEntry(changeEntries(version, POLICY_VERSION.changes), { mark, prev, changes });
-  return { entries, generation };
+  return changes;
+}
+
+/**
+ * The version's entries as a consistent reader sees them: each stub replaced by the entry its change
+ * item holds (shard 0, consistent), or left a stub where none is found. The stream's bumper compares
+ * records with them (functions/control/policy-stream.ts).
+ */
+export async function carriedEntries(writer: VersionWriter, table: string): Promise<VersionEntry[]> {
+  if (!writer.getItem) return [];
+  const get: Get = (Key) => writer.getItem!({ TableName: table, Key, ConsistentRead: true });
+  const { Item } = await get(versionKey(0));
+  const entries = Item ? changeEntries(unmarshallItem(Item), POLICY_VERSION.changes) : [];
+  return withChangeItems(entries, entries.filter(isStub), async (stub) => {
+    const out = await get(changeItemKey(0, stub.changeItems));
+    return out.Item ? entryOfItem(unmarshallItem(out.Item), stub) : undefined;
+  });
 }
 
 /** The values of a version item's buckets (plain JSON), by bucket; a bucket never bumped holds 0. */

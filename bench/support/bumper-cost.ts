@@ -17,6 +17,8 @@ import { versionWriter } from '../../functions/control/version-writer';
 import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
 import { recordFilter } from '../../local/endpoint/event-filter';
 import { TableStreams } from '../../local/endpoint/table-streams';
+import type { AttributeValue } from '../../shared/attribute-value';
+import { itemBytes } from '../../shared/item-size';
 import { POLICY_VERSION } from '../../shared/names';
 import { POLICY_STREAM_FILTER } from '../../shared/policy-stream-filter';
 import { versionKey } from '../../shared/policy-version';
@@ -75,7 +77,7 @@ export async function measureBumper(writer: 'cli' | 'raw', changes = 10): Promis
       await streams.drained();
     }
     const item = await client.send(new GetItemCommand({ TableName: TABLE, Key: versionKey(0) }));
-    const bytes = itemBytes((item.Item ?? {}) as Record<string, Value>);
+    const bytes = itemBytes((item.Item ?? {}) as Record<string, AttributeValue>);
     // Each bump writes every shard and adds 1 to the generation.
     const versionWrites = Number(item.Item?.[POLICY_VERSION.generation]?.N ?? 0) * POLICY_VERSION.shards;
     const per = (n: number) => n / changes;
@@ -108,25 +110,4 @@ async function change(writer: 'cli' | 'raw', client: DynamoDBClient, clients: Aw
       Item: { pk: { S: 'hub' }, sk: { S: `deny#${from}` }, source: { S: from }, managedBy: { S: 'operator' } },
     }),
   );
-}
-
-type Value = { S?: string; N?: string; M?: Record<string, Value>; L?: Value[]; BOOL?: boolean; NULL?: boolean };
-
-/**
- * An item's size as DynamoDB counts it for capacity: each attribute's name in UTF-8 plus its value: a
- * string's UTF-8 bytes, a number's 1 byte per two significant digits plus 1, a boolean or null 1, a map or
- * list 3 plus its elements (1 more per element) ("Item sizes and formats", Amazon DynamoDB Developer Guide).
- */
-export function itemBytes(item: Record<string, Value>): number {
-  let n = 0;
-  for (const [name, v] of Object.entries(item)) n += Buffer.byteLength(name) + valueBytes(v);
-  return n;
-}
-
-function valueBytes(v: Value): number {
-  if (v.S !== undefined) return Buffer.byteLength(v.S);
-  if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+|0+$/g, '').length / 2) + 1;
-  if (v.M !== undefined) return 3 + itemBytes(v.M) + Object.keys(v.M).length;
-  if (v.L !== undefined) return 3 + v.L.reduce((a, e) => a + 1 + valueBytes(e), 0);
-  return 1;
 }

@@ -4,6 +4,7 @@
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readUnits } from '../../shared/item-size';
 
 /** What one read kind cost, summed over the run. */
 export interface ReadTally {
@@ -55,11 +56,6 @@ export interface ReadCounter {
   reset(): void;
   /** Resolves once no read is in flight. */
   idle(): Promise<void>;
-}
-
-/** Pure: read units as DynamoDB bills a read that answered `bytes` (4 KB steps; eventually consistent is half). */
-function readUnits(bytes: number, consistent: boolean): number {
-  return Math.max(1, Math.ceil(bytes / 4096)) * (consistent ? 1 : 0.5);
 }
 
 /** Pure: the operation a request names in X-Amz-Target (`DynamoDB_20120810.Query` -> `Query`). */

@@ -2,8 +2,7 @@
  * The text of docs/scale.md, section by section, around the figures `npm run scale` (bench/scale.ts) measured.
  */
 import { POLICY_VERSION } from '../../shared/names';
-import { CHANGES_MAX_BYTES } from '../../shared/policy-changes';
-import { MAX_CARRIED_CHANGES } from '../../shared/policy-version';
+import { CHANGES_MAX_BYTES, MAX_CARRIED_CHANGES } from '../../shared/policy-changes';
 import { METRIC_DIMENSIONS } from '../../shared/telemetry/metric-dimensions';
 import type { BumperCost } from './bumper-cost';
 import { BUMPER_INVOCATION, type ChangeRow, changeTable, PARTITION_LIMIT, PRICES } from './scale-model';

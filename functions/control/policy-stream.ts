@@ -11,14 +11,14 @@
  * A write the version already announces is not bumped again: the CLI and the seeder bump right after
  * their writes, carrying the items' values, and their records reach this function a stream delay
  * later. A record whose new image (the stream's `NEW_IMAGE` view) is what the newest carried change of
- * its key holds is left out (shared/policy-changes.ts `announces` says why that is safe); any other
+ * its key holds (in the version item, or in the change items of a deploy's bump) is left out (shared/policy-changes.ts `announces` says why that is safe); any other
  * record, one without an image (a `KEYS_ONLY` stream) or a key no carried change names, is bumped.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type AttributeValue, unmarshallItem } from '../../shared/attribute-value';
-import { ENV, POLICY_VERSION, SERVICE_NAME_PATTERN, TABLE } from '../../shared/names';
-import { announces, type ChangeEntry, changeEntries } from '../../shared/policy-changes';
-import { bumpPolicyVersion, type VersionWriter, versionKey } from '../../shared/policy-version';
+import { ENV, SERVICE_NAME_PATTERN, TABLE } from '../../shared/names';
+import { announces, type VersionEntry } from '../../shared/policy-changes';
+import { type BumpOptions, bumpPolicyVersion, carriedEntries, type VersionWriter } from '../../shared/policy-version';
 import { versionWriter } from './version-writer';
 
 /** The part of a DynamoDB Streams event the bump reads (Lambda Developer Guide, "Using AWS Lambda with Amazon DynamoDB"). */
@@ -67,7 +67,7 @@ function written(record: NonNullable<PolicyStreamEvent['Records']>[number]): Wri
  * The batch's records the version does not announce yet (pure): every record of a service partition
  * but those whose write the newest carried change of its key holds.
  */
-export function unannounced(event: PolicyStreamEvent, entries: readonly ChangeEntry[]): PolicyStreamEvent {
+export function unannounced(event: PolicyStreamEvent, entries: readonly VersionEntry[]): PolicyStreamEvent {
   return {
     Records: (event.Records ?? []).filter((record) => {
       const pk = record.dynamodb?.Keys?.[TABLE.partitionKey]?.S;
@@ -81,26 +81,20 @@ export function unannounced(event: PolicyStreamEvent, entries: readonly ChangeEn
 
 /**
  * Bumps the version for the services the batch changed that it does not announce yet, carrying the
- * changed items; returns the services bumped.
+ * changed items; returns the services bumped. What the version announces is read consistently, with the
+ * change items of its stubs (a deploy's bump): none known without a reading writer.
  */
 export async function bumpForStream(
   writer: VersionWriter,
   table: string,
   event: PolicyStreamEvent,
-  now: number = Date.now(),
+  opts: Pick<BumpOptions, 'now' | 'changeItems'> = {},
 ): Promise<string[]> {
   if (changedServices(event).length === 0) return [];
-  const pending = unannounced(event, await carriedChanges(writer, table));
+  const pending = unannounced(event, await carriedEntries(writer, table));
   const services = changedServices(pending);
-  await bumpPolicyVersion(writer, table, services, { now, keys: changedKeys(pending) });
+  await bumpPolicyVersion(writer, table, services, { ...opts, keys: changedKeys(pending) });
   return services;
-}
-
-/** The changes the version carries now (shard 0, consistent); none known without a reading writer. */
-async function carriedChanges(writer: VersionWriter, table: string): Promise<ChangeEntry[]> {
-  if (!writer.getItem) return [];
-  const { Item } = await writer.getItem({ TableName: table, Key: versionKey(0), ConsistentRead: true });
-  return Item ? changeEntries(unmarshallItem(Item), POLICY_VERSION.changes) : [];
 }
 
 let client: DynamoDBClient | undefined;

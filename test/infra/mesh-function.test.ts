@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { ENV, LAYER, LIVE_ALIAS } from '../../shared/names';
+import { ENV, LAYER, LIVE_ALIAS, POLICY_VERSION } from '../../shared/names';
+import { stringLike } from '../support/iam-string-like';
 import { constructStatements, logicalId, shopApp } from './infra-fixture';
 import { functionNamesOf, grantsInvoke, invokeGrants, resourceText } from './invoke-grants';
 
@@ -171,7 +172,16 @@ describe('MeshFunction in the example app (release 2)', () => {
       assert.deepEqual([read.Action ?? []].flat().sort(), ['dynamodb:GetItem', 'dynamodb:Query']);
       assert.deepEqual(read.Resource, { 'Fn::GetAtt': [table, 'Arn'] });
       assert.deepEqual(read.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
+      // The version's change items are read under the grant of its shards.
+      for (let shard = 0; shard < POLICY_VERSION.shards; shard++) {
+        const pk = POLICY_VERSION.changesPartition(shard);
+        assert.ok(
+          keys.some((key) => stringLike(key, pk)),
+          `${construct} may read ${pk}`,
+        );
+      }
     }
+    assert.ok(!expected.Payments!.some((key) => stringLike(key, 'orders')), 'payments may not read orders');
   });
 });
 

@@ -9,8 +9,9 @@ import { describe, it } from 'node:test';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import { ENV } from '../../shared/names';
+import { ENV, POLICY_VERSION } from '../../shared/names';
 import { POLICY_STREAM_FILTER } from '../../shared/policy-stream-filter';
+import { stringLike } from '../support/iam-string-like';
 import { logicalId, meshStack } from './infra-fixture';
 
 describe('policy version bumper', () => {
@@ -82,6 +83,11 @@ describe('policy version bumper', () => {
     assert.deepEqual(writes[0].Condition, {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['mesh#version#*'] },
     });
+    // The same grant writes the change items of a deploy's bump, and no service's items.
+    const [writable] = writes[0].Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'];
+    assert.ok(stringLike(writable, POLICY_VERSION.changesPartition(31)));
+    assert.ok(stringLike(writable, POLICY_VERSION.partition(0)));
+    assert.ok(!stringLike(writable, 'payments') && !stringLike(writable, 'breaker#payments'));
     // It reads items (the version, the changed ones) and nothing else: no Query, no Scan.
     const reads = statements.filter((s: { Action: string | string[] }) =>
       [s.Action].flat().some((a) => /^dynamodb:(GetItem|Query|Scan|BatchGetItem)$/.test(a)),

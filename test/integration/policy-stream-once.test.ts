@@ -1,8 +1,9 @@
 /**
  * The table's stream bumps once what the CLI bumped already, and never leaves out a write the version
- * does not announce: a CLI change is one bump (the CLI's), a raw PutItem or DeleteItem is one bump (the
- * stream's), and a raw overwrite of an item the CLI just changed is bumped, even when it writes back the
- * very value the CLI's bump carries. The local endpoint's DynamoDB (dynalite with its transactions) on
+ * does not announce: a CLI change is one bump (the CLI's), a deploy too big for the version item one bump
+ * (the seeder's, its changes in change items), a raw PutItem or DeleteItem is one bump (the stream's),
+ * and a raw overwrite of an item the CLI just changed is bumped, even when it writes back the very value
+ * the CLI's bump carries. The local endpoint's DynamoDB (dynalite with its transactions) on
  * 127.0.0.1 records every change into a `NEW_IMAGE` stream, as the mesh's table declares it, and delivers
  * the batches to the bumper's handler; the real SDK client on the wire. Bumps are counted by the
  * version's generation (+1 per bump on every shard).
@@ -14,6 +15,7 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } fro
 import type { AwsClients } from '../../cli/aws-clients';
 import { planDeny, type RawItem } from '../../cli/policy-plan';
 import { applyPlan, scanPolicy } from '../../cli/policy-store';
+import { seed } from '../../functions/control/policy-seeder';
 import { bumpForStream, type PolicyStreamEvent } from '../../functions/control/policy-stream';
 import { versionWriter } from '../../functions/control/version-writer';
 import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
@@ -21,7 +23,7 @@ import { recordFilter } from '../../local/endpoint/event-filter';
 import { TableStreams } from '../../local/endpoint/table-streams';
 import { unmarshallItem } from '../../shared/attribute-value';
 import { POLICY_VERSION } from '../../shared/names';
-import { changeEntries } from '../../shared/policy-changes';
+import { changeEntries, isEntry, isStub } from '../../shared/policy-changes';
 import { POLICY_STREAM_FILTER } from '../../shared/policy-stream-filter';
 import { bucketOf, versionCounters, versionKey } from '../../shared/policy-version';
 
@@ -127,6 +129,29 @@ describe('policy stream: a change the CLI bumped is not bumped again, any other 
     assert.notEqual(to.counters[bucketOf('payments')], from.counters[bucketOf('payments')]);
   });
 
+  it('a deploy of 40 items, carried in change items, is bumped once: by the seeder', async () => {
+    const from = await version();
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      pk: 'payments',
+      sk: `allow#caller-${i}`,
+      source: `caller-${i}`,
+      managedBy: 'deploy',
+    }));
+    const release = holdStream();
+    await seed(
+      client,
+      { RequestType: 'Create', ResourceProperties: { TableName: TABLE, Items: JSON.stringify(items) } },
+      () => undefined,
+    );
+    const seeded = await version();
+    assert.ok(isStub(seeded.entries.at(-1)), 'the version carries a stub of the deploy');
+    release();
+    await streams.drained();
+    assert.equal(delivered.length, 40, 'the stream delivered the 40 items’ records, not the change items’');
+    assert.deepEqual(bumped.flat(), [], 'the stream bumped nothing: the change items announce every record');
+    assert.equal((await version()).generation - from.generation, 1, 'one bump: the seeder’s');
+  });
+
   it('a raw PutItem and a raw DeleteItem are each bumped once, by the stream', async () => {
     const start = await version();
     await rawDeny('frontend', 'inventory', 'script');
@@ -155,7 +180,9 @@ describe('policy stream: a change the CLI bumped is not bumped again, any other 
     assert.equal(end.generation - start.generation, 2, 'the CLI’s bump and the stream’s for the overwrite');
     assert.deepEqual(bumped.flat(), ['orders']);
     assert.notEqual(end.counters[bucketOf('orders')], cli.counters[bucketOf('orders')]);
-    const carried = end.entries.at(-1)?.changes.find((c) => c.pk === 'orders' && c.sk === 'deny#frontend');
+    const last = end.entries.at(-1);
+    assert.ok(isEntry(last), 'the newest bump carries its changes in the version item');
+    const carried = last.changes.find((c) => c.pk === 'orders' && c.sk === 'deny#frontend');
     assert.equal(carried?.item?.reason, 'overwritten by a script', 'the newest bump carries the overwrite');
   });
 

@@ -97,12 +97,13 @@ describe('policy version: bumps that carry their changes', () => {
     );
   });
 
-  it('a change too big to carry: the caches query payments, and see it', async () => {
+  it('a change too big to carry, even in change items: the caches query payments, and see it', async () => {
     const caches = await warmCaches(3);
     const before = queries(caches);
-    // Two denies with long reasons, written and bumped together: over what the version item may carry.
+    // Nine denies with long reasons, written and bumped together: over what a change item may hold.
     const reason = 'x'.repeat(1_000);
-    for (const source of ['orders', 'billing']) {
+    const sources = ['orders', ...Array.from({ length: 8 }, (_, i) => `billing-${i}`)];
+    for (const source of sources) {
       await client.send(
         new PutItemCommand({
           TableName: TABLE,
@@ -116,13 +117,17 @@ describe('policy version: bumps that carry their changes', () => {
         }),
       );
     }
-    const keys = ['orders', 'billing'].map((source) => ({ pk: 'payments', sk: `deny#${source}` }));
+    const keys = sources.map((source) => ({ pk: 'payments', sk: `deny#${source}` }));
     await bumpPolicyVersion(versionWriter(client), TABLE, ['payments'], { keys });
     const seen = await seenWithin(caches, 'orders', false);
     assert.ok(within(seen), `every cache refused orders within TTL + 1 s: ${seen.join(', ')} ms`);
     assert.ok(
       queries(caches).every((q, i) => q > before[i]!),
       'each cache queried payments',
+    );
+    assert.ok(
+      caches.every((c) => c.changeItemReads === 0),
+      'no change item was written, none read',
     );
     const now = (await scanPolicy(clients, TABLE)) as RawItem[];
     await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp));

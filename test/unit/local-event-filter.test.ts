@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { recordFilter } from '../../local/endpoint/event-filter';
+import { changeItemsRef } from '../../shared/change-items';
 import { breakerPartition, POLICY_VERSION, rateLimitPartition } from '../../shared/names';
 import { itemKind } from '../../shared/policy-rules';
 import { POLICY_STREAM_FILTER } from '../../shared/policy-stream-filter';
@@ -48,6 +49,11 @@ describe('local event filtering (Lambda rule syntax)', () => {
       assert.equal(accepts(record('payments', sk, 'REMOVE')), true, sk);
     }
     assert.equal(accepts(record(POLICY_VERSION.partition(3), POLICY_VERSION.sortKey, 'MODIFY')), false);
+    // A deploy's change items: sort key the bump's mark and attempt.
+    assert.equal(
+      accepts(record(POLICY_VERSION.changesPartition(3), changeItemsRef(4_503_599_627, 0), 'INSERT')),
+      false,
+    );
     assert.equal(accepts(record(breakerPartition('payments'), 'breaker#2', 'MODIFY')), false);
     // Rate-limit leases share the policy sort keys: Lambda's rules cannot tell them apart by their partition.
     assert.equal(accepts(record(rateLimitPartition('payments'), 'traffic', 'MODIFY')), true);

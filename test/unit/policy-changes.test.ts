@@ -11,6 +11,7 @@ import {
   type ChangeEntry,
   changeEntries,
   changesSince,
+  type VersionEntry,
   withEntry,
 } from '../../shared/policy-changes';
 
@@ -67,7 +68,7 @@ describe('policy changes carried in the version item', () => {
       prev: { b1: mark - 1 },
       changes: [{ pk: 'p', sk: 's', item: { pad: 'x'.repeat(CHANGES_MAX_BYTES / 3) } }],
     });
-    let kept: ChangeEntry[] = [];
+    let kept: VersionEntry[] = [];
     for (let m = 1; m <= 5; m++) kept = withEntry(kept, big(m));
     assert.deepEqual(
       kept.map((e) => e.mark),

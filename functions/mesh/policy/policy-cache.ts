@@ -115,6 +115,8 @@ export class PolicyCache {
   tableReads = 0;
   /** GetItems of the version item sent. */
   versionReads = 0;
+  /** GetItems of change items sent (a bump's changes too big for the version item). */
+  changeItemReads = 0;
   /** Reads answered with throttling (policy_read_throttled_total). */
   throttledReads = 0;
   /** The oldest copy authorization uses (TTL + AUTHORIZATION_GRACE_MS; no limit without a table). */

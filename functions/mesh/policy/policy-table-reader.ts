@@ -6,18 +6,29 @@
  * - Revalidation: every writer bumps the mesh-wide policy version (shared/policy-version.ts) after its
  *   writes. One eventually consistent GetItem of a random shard confirms every copy whose service's
  *   counter has not moved; only a service whose counter moved (or whose copy came from the snapshot) is
- *   queried again. A confirmation counts as of VERSION_READ_LAG_MS before the read was sent: an
- *   eventually consistent read may miss a write of the last second (Amazon DynamoDB Developer Guide,
- *   "Read consistency"). No version item (a table no writer of this release has touched): every
- *   revalidation is a Query.
+ *   queried again, unless the version carries its changes: in the item itself, or (a deploy's) in the
+ *   change items a stub points to, one of them read from a random shard (shared/change-items.ts). A
+ *   confirmation counts as of VERSION_READ_LAG_MS before the read was sent: an eventually consistent
+ *   read may miss a write of the last second (Amazon DynamoDB Developer Guide, "Read consistency"). No
+ *   version item (a table no writer of this release has touched): every revalidation is a Query.
  * - A copy read from the table is as old as the moment its Query went out (a consistent read sees every
  *   write finished before it).
  * - Fail static: on a failed read the last good copy stays and the next read waits one TTL; after
  *   throttling, a jittered backoff that doubles with each throttled read in a row (counted as
  *   policy_read_throttled_total), so throttled sandboxes spread out instead of retrying together.
  */
+import { changeItemKey, entryOfItem, withChangeItems } from '../../../shared/change-items';
 import { breakerPartition, POLICY_VERSION } from '../../../shared/names';
-import { applyChanges, type ChangeEntry, changeEntries, changesSince } from '../../../shared/policy-changes';
+import {
+  applyChanges,
+  type ChangeEntry,
+  type ChangeStub,
+  changeEntries,
+  changesSince,
+  isStub,
+  pathSince,
+  type VersionEntry,
+} from '../../../shared/policy-changes';
 import { bucketOf, versionCounters, versionKey } from '../../../shared/policy-version';
 import type { CacheEntry, PolicyCache, PolicyCacheOptions } from './policy-cache';
 import { type PolicyTableReads, policyTableReads } from './policy-table-query';
@@ -43,7 +54,15 @@ const THROTTLE_BACKOFF_MS = 250;
 interface VersionPoll {
   readonly sentAt: number;
   readonly counters: readonly number[] | undefined;
-  readonly changes: readonly ChangeEntry[];
+  readonly changes: readonly VersionEntry[];
+}
+
+/** A table copy whose service's counter moved: the bucket's attribute and its value now. */
+interface MovedCopy {
+  readonly service: string;
+  readonly entry: CacheEntry;
+  readonly counter: string;
+  readonly current: number;
 }
 
 export class PolicyTableReader {
@@ -157,17 +176,16 @@ export class PolicyTableReader {
     if (last && !last.counters && cache.now() - last.sentAt < LEGACY_RECHECK_MS) return Promise.resolve(last);
     this.versionInflight ??= (async () => {
       const sentAt = cache.now();
-      const shard = Math.min(POLICY_VERSION.shards - 1, Math.floor(this.random() * POLICY_VERSION.shards));
       cache.versionReads++;
       try {
-        const item = (await this.reads.item(versionKey(shard))) as Record<string, unknown> | undefined;
+        const item = (await this.reads.item(versionKey(this.randomShard()))) as Record<string, unknown> | undefined;
         const poll: VersionPoll = {
           sentAt,
           counters: item ? versionCounters(item) : undefined,
           changes: item ? changeEntries(item, POLICY_VERSION.changes) : [],
         };
         this.lastPoll = poll;
-        if (poll.counters && !cache.sharedBreakers) this.confirm(poll);
+        if (poll.counters && !cache.sharedBreakers) await this.confirm(poll);
         return poll;
       } finally {
         this.versionInflight = undefined;
@@ -176,19 +194,26 @@ export class PolicyTableReader {
     return this.versionInflight;
   }
 
+  /** A shard picked at random, of the version or of the change items: each carries its share of the reads. */
+  private randomShard(): number {
+    return Math.min(POLICY_VERSION.shards - 1, Math.floor(this.random() * POLICY_VERSION.shards));
+  }
+
   /**
    * One poll revalidates every table copy whose service's counter has not moved, and brings up to date
-   * every one whose changes since the value it was filed under the version item carries (no Query):
-   * as of the read's sending, less the lag of an eventually consistent read.
+   * every one whose changes since the value it was filed under the version item carries, itself or in
+   * the change items its stubs point to (no Query): as of the read's sending, less the lag of an
+   * eventually consistent read.
    */
-  private confirm(poll: VersionPoll): void {
+  private async confirm(poll: VersionPoll): Promise<void> {
     const asOf = poll.sentAt - VERSION_READ_LAG_MS;
+    const moved: MovedCopy[] = [];
     for (const [service, entry] of this.cache.entries) {
       const b = bucketOf(service);
       const current = poll.counters?.[b];
       if (entry.policy.origin !== 'table' || entry.bucketSeen === undefined || current === undefined) continue;
       if (entry.bucketSeen !== current) {
-        this.catchUp(service, entry, POLICY_VERSION.counter(b), current, poll.changes, asOf);
+        moved.push({ service, entry, counter: POLICY_VERSION.counter(b), current });
         continue;
       }
       if (entry.policy.loadedAt >= asOf) continue;
@@ -197,29 +222,57 @@ export class PolicyTableReader {
       entry.failing = false;
       entry.throttled = 0;
     }
+    if (moved.length === 0 || poll.changes.length === 0) return;
+    const wanted = this.stubsFor(moved, poll.changes);
+    const entries = await withChangeItems(poll.changes, wanted.keys(), (stub) =>
+      this.readChangeItem(stub, wanted.get(stub)!),
+    );
+    // A copy replaced while the change items were read (a Query answered meanwhile) is newer: left as it is.
+    for (const m of moved) if (this.cache.entries.get(m.service) === m.entry) this.catchUp(m, entries, asOf);
   }
 
   /**
-   * The copy with the changes the version item carries since its value applied, filed under `current`.
-   * Not for a copy holding a malformed item (its last good version and a refused deny's stand-in are
+   * The stubs on the way of the copies that would catch up (not those holding a malformed item), each
+   * with a service that needs it (named if its read is throttled).
+   */
+  private stubsFor(moved: readonly MovedCopy[], entries: readonly VersionEntry[]): Map<ChangeStub, string> {
+    const wanted = new Map<ChangeStub, string>();
+    for (const m of moved) {
+      if (m.entry.reported.size > 0) continue;
+      const path = pathSince(entries, m.counter, m.entry.bucketSeen!, m.current) ?? [];
+      for (const e of path) if (isStub(e)) wanted.set(e, m.service);
+    }
+    return wanted;
+  }
+
+  /**
+   * One change item, from a shard picked at random, eventually consistent: the entry of `stub`, or
+   * undefined (not there yet, expired, malformed, or a failed read): its copies are then queried.
+   */
+  private async readChangeItem(stub: ChangeStub, service: string): Promise<ChangeEntry | undefined> {
+    this.cache.changeItemReads++;
+    try {
+      const item = await this.reads.item(changeItemKey(this.randomShard(), stub.changeItems));
+      return item === undefined ? undefined : entryOfItem(item, stub);
+    } catch (err) {
+      this.throttled(err, service);
+      return undefined;
+    }
+  }
+
+  /**
+   * The copy with the changes the entries carry since its value applied, filed under its bucket's value
+   * now. Not for a copy holding a malformed item (its last good version and a refused deny's stand-in are
    * the Query's to work out): that one, like a copy the changes do not reach, is queried.
    */
-  private catchUp(
-    service: string,
-    entry: CacheEntry,
-    counter: string,
-    current: number,
-    entries: readonly ChangeEntry[],
-    asOf: number,
-  ): void {
+  private catchUp(m: MovedCopy, entries: readonly VersionEntry[], asOf: number): void {
+    const { service, entry } = m;
     const changes =
-      entries.length &&
-      entry.reported.size === 0 &&
-      changesSince(entries, counter, service, entry.bucketSeen!, current);
+      entry.reported.size === 0 && changesSince(entries, m.counter, service, entry.bucketSeen!, m.current);
     if (!changes) return;
     const own = [...entry.policy.items.values()].filter((item) => item.pk === service);
     const copy = this.cache.copyOf(service, applyChanges(own, changes), 'table', asOf, entry);
-    copy.bucketSeen = current;
+    copy.bucketSeen = m.current;
     this.cache.entries.set(service, copy);
   }
 }
