@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRIC_DIMENSIONS } from '../shared/telemetry/metric-dimensions';
 import { measureBumper } from './support/bumper-cost';
-import { type ChangeMeasure, scaleDoc } from './support/scale-doc';
+import { type ChangeItemsMeasure, type ChangeMeasure, scaleDoc } from './support/scale-doc';
 import {
   type ChangeRow,
   changeCost,
@@ -53,22 +53,42 @@ async function measureChange(sandboxes: number): Promise<ChangeMeasure> {
   const bumper = { cli: await measureBumper('cli'), raw: await measureBumper('raw') };
   const rows: ChangeRow[] = [];
   const requeries: Record<string, number> = {};
-  for (const [design, carried, deployItems, name] of [
-    ['before: bumps without the changes', false, 0, 'before'],
-    ['after: bumps carrying the changes', true, 0, 'after'],
-    [`a deploy of ${DEPLOY_ITEMS + 1} items to the hub (too many to carry)`, true, DEPLOY_ITEMS, 'deploy'],
+  const changeItems: Record<string, ChangeItemsMeasure> = {};
+  for (const [design, carried, deployItems, items, name] of [
+    ['before: bumps without the changes', false, 0, false, 'before'],
+    ['after: bumps carrying the changes', true, 0, true, 'after'],
+    [`a deploy of ${DEPLOY_ITEMS + 1} items to the hub (too many to carry)`, true, DEPLOY_ITEMS, false, 'deploy'],
+    [`a deploy of ${DEPLOY_ITEMS + 1} items to the hub, in sharded change items`, true, DEPLOY_ITEMS, true, 'sharded'],
   ] as const) {
     const run = await simulate({
       topology,
       sandboxes,
       durationMs: 14_000,
       startSpreadMs: 5_000,
-      change: { service: 's00', source: 's01', atMs: 2_000, carried, deployItems },
+      change: { service: 's00', source: 's01', atMs: 2_000, carried, deployItems, changeItems: items },
     });
-    for (const n of [1_000, 10_000, 100_000]) rows.push(changeCost(run, design, bumper, n));
+    const scaled = [1_000, 10_000, 100_000].map((n) => changeCost(run, design, bumper, n));
+    rows.push(...scaled);
+    changeItems[name] = changeItemsMeasure(run, scaled.at(-1)!);
     requeries[name] = (run.burst?.queries ?? 0) / (run.touching.get('s00') ?? 1);
   }
-  return { rows, bumper, requeries };
+  return { rows, bumper, requeries, changeItems };
+}
+
+/** A change run's reads of the change items, per sandbox that touches the hub, and its figures at 100,000. */
+function changeItemsMeasure(run: SimResult, at100k: ChangeRow): ChangeItemsMeasure {
+  const { changeItems: items, allowedPastBound, callsPastBound } = run.burst!;
+  const units = items.unitsBySecond.reduce((a, b) => a + b, 0);
+  return {
+    readsPerSandbox: items.reads / (run.touching.get('s00') ?? 1),
+    unitsPerRead: items.reads ? units / items.reads : 0,
+    busiestShardOverMean: items.busiestShardOverMean,
+    itemBytes: items.itemBytes,
+    allowedPastBound,
+    callsPastBound,
+    hubPeakAt100k: at100k.peakUnitsPerSecond,
+    shardPeakAt100k: at100k.changeShardPeakUnitsPerSecond,
+  };
 }
 
 function measuredLine(topology: string, design: string, run: SimResult): string {

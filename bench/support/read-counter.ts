@@ -14,12 +14,16 @@ export interface ReadTally {
   units: number;
 }
 
-/** One partition's reads second by second from a moment on (`watch`). */
+/** One partition's reads second by second from a moment on (`watch`), and a group's (partitions by prefix). */
 export interface WatchedPartition {
   pk: string;
   since: number;
   unitsBySecond: number[];
   queries: number;
+  /** Partitions whose key starts with this (none: ''), counted together: read units by second, and reads. */
+  groupPrefix: string;
+  groupUnitsBySecond: number[];
+  groupReads: number;
 }
 
 /** One read the proxy forwarded, as it is counted. */
@@ -50,8 +54,11 @@ export interface ReadCounter {
   readonly reads: Record<string, ReadTally>;
   readonly unitsByPartition: Map<string, number>;
   readonly watched: WatchedPartition;
-  /** Counts `pk`'s reads second by second from `since` on (instead of the partition watched before). */
-  watch(pk: string, since: number): void;
+  /**
+   * Counts `pk`'s reads second by second from `since` on (instead of the partition watched before), and
+   * those of the partitions whose key starts with `groupPrefix`, together.
+   */
+  watch(pk: string, since: number, groupPrefix?: string): void;
   /** Forgets every read counted so far (the watched partition's stay). */
   reset(): void;
   /** Resolves once no read is in flight. */
@@ -76,7 +83,7 @@ function partitionOf(input: ReadInput): string {
 export function readCounter(upstreamPort: number, now: () => number): ReadCounter {
   const reads: Record<string, ReadTally> = {};
   const unitsByPartition = new Map<string, number>();
-  const watched: WatchedPartition = { pk: '', since: 0, unitsBySecond: [], queries: 0 };
+  const watched: WatchedPartition = unwatched('', 0);
   const flights = inFlight();
   const count = (read: CountedRead) => {
     const units = readUnits(read.bytes, read.consistent);
@@ -86,7 +93,7 @@ export function readCounter(upstreamPort: number, now: () => number): ReadCounte
     t.bytes += read.bytes;
     t.units += units;
     unitsByPartition.set(read.pk, (unitsByPartition.get(read.pk) ?? 0) + units);
-    if (read.pk === watched.pk) countWatched(watched, read.op, units, now());
+    countWatched(watched, read, units, now());
   };
   /** Forwards one request and counts it once it is answered, before the caller sees the answer. */
   const relay = async (req: IncomingMessage, res: ServerResponse) => {
@@ -114,8 +121,8 @@ export function readCounter(upstreamPort: number, now: () => number): ReadCounte
     reads,
     unitsByPartition,
     watched,
-    watch(pk: string, since: number) {
-      Object.assign(watched, { pk, since, unitsBySecond: [], queries: 0 });
+    watch(pk: string, since: number, groupPrefix = '') {
+      Object.assign(watched, unwatched(pk, since, groupPrefix));
     },
     reset() {
       for (const k of Object.keys(reads)) delete reads[k];
@@ -125,11 +132,21 @@ export function readCounter(upstreamPort: number, now: () => number): ReadCounte
   };
 }
 
-/** A read of the watched partition into its second (seconds since the watch began, by the simulated clock). */
-function countWatched(watched: WatchedPartition, op: string, units: number, now: number): void {
+function unwatched(pk: string, since: number, groupPrefix = ''): WatchedPartition {
+  return { pk, since, unitsBySecond: [], queries: 0, groupPrefix, groupUnitsBySecond: [], groupReads: 0 };
+}
+
+/** A read of the watched partition or group into its second (seconds since the watch began, by the simulated clock). */
+function countWatched(watched: WatchedPartition, read: CountedRead, units: number, now: number): void {
   const second = Math.floor((now - watched.since) / 1000);
-  watched.unitsBySecond[second] = (watched.unitsBySecond[second] ?? 0) + units;
-  if (op === 'Query') watched.queries++;
+  if (read.pk === watched.pk) {
+    watched.unitsBySecond[second] = (watched.unitsBySecond[second] ?? 0) + units;
+    if (read.op === 'Query') watched.queries++;
+  }
+  if (watched.groupPrefix && read.pk.startsWith(watched.groupPrefix)) {
+    watched.groupUnitsBySecond[second] = (watched.groupUnitsBySecond[second] ?? 0) + units;
+    watched.groupReads++;
+  }
 }
 
 /** Requests begun and not yet answered, and a wait for the moment there are none. */

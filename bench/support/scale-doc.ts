@@ -1,11 +1,14 @@
 /**
  * The text of docs/scale.md, section by section, around the figures `npm run scale` (bench/scale.ts) measured.
  */
+
+import { CHANGE_ITEM_MAX_BYTES } from '../../shared/change-items';
+import { readUnits } from '../../shared/item-size';
 import { POLICY_VERSION } from '../../shared/names';
 import { CHANGES_MAX_BYTES, MAX_CARRIED_CHANGES } from '../../shared/policy-changes';
 import { METRIC_DIMENSIONS } from '../../shared/telemetry/metric-dimensions';
 import type { BumperCost } from './bumper-cost';
-import { BUMPER_INVOCATION, type ChangeRow, changeTable, PARTITION_LIMIT, PRICES } from './scale-model';
+import { BUMPER_INVOCATION, type ChangeRow, changeTable, num, PARTITION_LIMIT, PRICES } from './scale-model';
 
 /** What a change to the skewed mesh's hub cost, as `npm run scale` measured it. */
 export interface ChangeMeasure {
@@ -14,6 +17,26 @@ export interface ChangeMeasure {
   readonly bumper: { readonly cli: BumperCost; readonly raw: BumperCost };
   /** Queries of the hub per sandbox that touches it, after the change: `before` and `after` the carried changes. */
   readonly requeries: Readonly<Record<string, number>>;
+  /** The change items' side of each design, by the same names. */
+  readonly changeItems: Readonly<Record<string, ChangeItemsMeasure>>;
+}
+
+/** What one design's run read of the change items, and whether the deny held. */
+export interface ChangeItemsMeasure {
+  /** Change item reads per sandbox that touches the hub. */
+  readonly readsPerSandbox: number;
+  /** Read units per change item read, as the proxy counts them (the bytes answered). */
+  readonly unitsPerRead: number;
+  /** The busiest change shard's reads over the run, over the mean of the shards. */
+  readonly busiestShardOverMean: number;
+  /** One change item's size as DynamoDB counts it (0: none written). */
+  readonly itemBytes: number;
+  /** Calls of the denied caller past TTL + 1 s, and how many of them were allowed. */
+  readonly callsPastBound: number;
+  readonly allowedPastBound: number;
+  /** At 100,000 sandboxes: the busiest second on the hub's partition, and on a change shard. */
+  readonly hubPeakAt100k: number;
+  readonly shardPeakAt100k: number;
 }
 
 /** Everything docs/scale.md reports. */
@@ -37,6 +60,7 @@ export function scaleDoc(report: ScaleReport): string {
     howAChangeIsMeasured(report.sandboxes, report.change.bumper),
     changeTable(report.change.rows),
     whatAChangeCosts(report.change.requeries),
+    shardedChangeItems(report.change, report.sandboxes),
   ];
   return `${sections.join('\n\n')}\n`;
 }
@@ -95,8 +119,8 @@ function readingIt(): string {
   topology; the total is about one half read unit per sandbox per 4 s, the floor of any polling design (see
   docs/policy-model.md, "The policy version").
 - A change to a service reaches the sandboxes that touch it with their next version read, which carries the
-  changed items when they are small: see "A policy change" below (what it costs is not in the steady-state figures
-  above).
+  changed items when they are small, or points to the change items that hold a deploy's: see "A policy change"
+  below (what it costs is not in the steady-state figures above).
 - Custom metrics do not grow with the number of sandboxes. With \`metricDimensions: 'standard'\` (the default)
   they grow with edges (requests, latency, errors, retries per caller → callee) and callee versions (requests and
   latency, requests by response code): the response code and the version a caller reached stay in the line's
@@ -114,8 +138,9 @@ an operator's deny written to the hub's partition, the version bumped at once, a
 later to the table's stream bumper, which bumps again only when the CLI's bump did not carry the change (the design
 before always did). The fleet's side is measured by the same simulation,
 its ${sandboxes.toLocaleString('en-US')} sandboxes started evenly over one TTL so that their version polls fall
-evenly over time, as a fleet's do; the reads of the hub's partition are counted second by second from the change
-on and scaled to each fleet size. The bumper's side is measured on the local endpoint's DynamoDB with its stream
+evenly over time, as a fleet's do; the reads of the hub's partition, and those of the change items' ${POLICY_VERSION.shards}
+partitions together, are counted second by second from the change on and scaled to each fleet size (a change
+shard's busiest second is an even share of theirs). The bumper's side is measured on the local endpoint's DynamoDB with its stream
 emulation and the mapping's filter (bench/support/bumper-cost.ts), ten changes each way: per CLI change,
 ${cli.invocations} invocation of the bumper (the deny's record, which the version already carries: no second bump; the
 records of the version items are filtered out of the mapping) and ${cli.versionWrites} version items written in one
@@ -169,19 +194,65 @@ function whatAChangeCosts(requeries: ChangeMeasure['requeries']): string {
   ${CHANGES_MAX_BYTES.toLocaleString('en-US')} bytes with the entries before it, or over ${MAX_CARRIED_CHANGES} items,
   as a deploy's), a copy that holds a malformed item, or a sandbox that missed an entry the version no longer holds,
   queries as before.
-- **A deploy is still a burst.** The third design above is a deploy that writes 40 items to the hub's partition (the
-  deny and 39 new allows): too many to carry, so every sandbox that touches the hub queries it
-  (${requeries.deploy!.toFixed(2)} Queries per sandbox: the stream's bumper finds the deploy's records not carried and
-  bumps once more, and some sandboxes poll in between), each Query now of a partition of ~90 items. Its busiest second
-  at 100,000 sandboxes is the figure in the table, over the partition limit: for a few seconds after such a deploy the
-  hub's Queries are throttled, back off, and calls to the hub from copies that cannot be re-read within TTL + 1 s are
-  refused. Not mitigated yet. Spreading the re-queries cannot help within the deny bound (above). What would: a bump
-  too big for the version item writes its entry to sharded change items first (as many shards as the version, read
-  eventually consistently from one picked at random, only by a sandbox whose bucket moved past the entries the version
-  carries), so the fleet's re-reads of a deploy spread over those shards as its polls do: at 100,000 sandboxes, one
-  read of a few KB per sandbox within a poll period, ~${Math.round(100_000 / POLICY_VERSION.shards / 4).toLocaleString('en-US')} reads a second on each
-  shard, a read unit each (eventually consistent, up to 8 KB): under a third of the partition limit; a sandbox that finds no change item (a lagging read) queries, so the
-  deny bound holds as it does now. Splitting a deploy into several carried bumps helps only with each a poll period
-  after the last (a sandbox queries when the entries it has not seen no longer fit the version item together), which
-  makes a 40-item deploy take several poll periods and leaves its parts half-applied meanwhile.`;
+- **A deploy without change items is a burst.** The third design above is a deploy that writes 40 items to the hub's
+  partition (the deny and 39 new allows), bumped as before there were change items: too many to carry in the version
+  item, so every sandbox that touches the hub queries it (${requeries.deploy!.toFixed(2)} Queries per sandbox: the
+  stream's bumper finds the deploy's records not carried and bumps once more, and some sandboxes poll in between),
+  each Query now of a partition of ~90 items. Its busiest second at 100,000 sandboxes is over the partition limit: for
+  a few seconds after such a deploy the hub's Queries would be throttled, back off, and calls to the hub from copies
+  that cannot be re-read within TTL + 1 s be refused. Spreading the re-queries cannot help within the deny bound
+  (above). Splitting a deploy into several carried bumps helps only with each a poll period after the last (a sandbox
+  queries when the entries it has not seen no longer fit the version item together), which makes a 40-item deploy
+  take several poll periods and leaves its parts half-applied meanwhile.`;
+}
+
+/** The fourth design: what the change items cost and spare, their bound, and what the simulation cannot show. */
+function shardedChangeItems(change: ChangeMeasure, sandboxes: number): string {
+  const measures = change.changeItems;
+  const m = measures.sharded!;
+  const perShard = 100_000 / 4 / POLICY_VERSION.shards;
+  const maxMiss = PARTITION_LIMIT / measures.deploy!.hubPeakAt100k;
+  return `### A deploy in sharded change items
+
+The fourth design is the same deploy with change items (shared/change-items.ts, docs/policy-model.md). A bump whose
+entry is too big for the version item writes it first, whole, into ${POLICY_VERSION.shards} change items, one per
+partition \`${POLICY_VERSION.changesPartition(0)}\` to \`${POLICY_VERSION.changesPartition(POLICY_VERSION.shards - 1)}\` (sort key: the bump's mark
+and attempt; expiring a day later through the table's TTL attribute), then bumps with a stub in the version item: the
+mark, the values the moved buckets held before, and the change items' sort key. A sandbox whose copy of the hub is
+filed under the value the stub starts from reads one change item, from a shard picked at random, eventually
+consistent, and applies the changes: measured, ${m.readsPerSandbox.toFixed(2)} change item reads and
+${change.requeries.sharded!.toFixed(2)} Queries of the hub per sandbox that touches it. The stream's bumper reads the change
+item too (consistently), finds every record of the deploy announced, and bumps nothing more.
+
+- **The hub's partition is spared the burst**: its busiest second at 100,000 sandboxes goes from
+  ${num(measures.deploy!.hubPeakAt100k)} read units to ${m.hubPeakAt100k === 0 ? 'none' : num(m.hubPeakAt100k)}; the reads go to the change shards instead, a change
+  shard's busiest second ${num(m.shardPeakAt100k)} read units (an even share of the ${POLICY_VERSION.shards}; over the whole
+  run the simulated ${sandboxes.toLocaleString('en-US')} sandboxes' random picks put ${m.busiestShardOverMean.toFixed(2)} times the mean on the busiest shard, an
+  unevenness that shrinks as the fleet grows). The 40-item change item is ${m.itemBytes.toLocaleString('en-US')} bytes as
+  DynamoDB sizes it, ${readUnits(m.itemBytes, false)} read units for an eventually consistent read; the model counts
+  ${m.unitsPerRead.toFixed(2)} from the bytes answered on the wire (attribute types and JSON), which are more: its
+  change shard figures are an upper bound.
+- **The deny bound holds**: the change reaches a sandbox with its next version read, as before, and the simulation
+  checks it: of the denied caller's ${m.callsPastBound.toLocaleString('en-US')} calls that started past TTL + 1 s,
+  ${m.allowedPastBound} were allowed.
+- **What it costs**: the change item reads and their dollars are in the table; the bump writes
+  ${POLICY_VERSION.shards} change items besides the version (a write unit per KB each, added to the bumper's column),
+  after reading the version and each of the 40 items once, consistently (about 40 read units on the hub's
+  partition, once per deploy).
+- **Bounded**: a change item holds at most ${CHANGE_ITEM_MAX_BYTES.toLocaleString('en-US')} bytes as DynamoDB sizes it, one
+  read unit for an eventually consistent read ("DynamoDB read and write operations"): at 100,000 sandboxes, each
+  reading one within a poll period of 4 s, a shard serves ~${Math.round(perShard).toLocaleString('en-US')} reads a second on
+  average, and ${(m.shardPeakAt100k / (perShard * m.unitsPerRead)).toFixed(2)} times that in the busiest second measured
+  (the table's figure, counted at ${m.unitsPerRead.toFixed(2)} read units a read): at the bound, one unit a read, that is
+  under ${Math.ceil((100 * m.shardPeakAt100k) / m.unitsPerRead / PARTITION_LIMIT / 10) * 10}% of the limit; for this
+  deploy's item, ${readUnits(m.itemBytes, false)} units a read as DynamoDB bills it, ${num((m.shardPeakAt100k / m.unitsPerRead) * readUnits(m.itemBytes, false))} read units. At 64 KB it would be 8 units a read,
+  ~${Math.round(perShard * 8).toLocaleString('en-US')} a second on average, over the limit. An entry past the bound (a
+  deploy of some 80 such items or more) is written nowhere, and its bump goes without it: its readers query, as in
+  the third design.
+- **What the simulation cannot show**: dynalite has no replication lag, so every change item read here finds its item.
+  On DynamoDB an eventually consistent read may miss a write of the last second ("DynamoDB read consistency"); the
+  change items are written before the bump, so a miss needs the change shard's copy to lag behind the version
+  shard's. A sandbox that finds no change item (lagging, expired, malformed) queries the hub, as in the third
+  design: if a share of the fleet did, the hub's busiest second would be that share of the third design's, under
+  the limit at 100,000 sandboxes as long as under ${(maxMiss * 100).toFixed(0)}% of the reads miss.`;
 }

@@ -87,13 +87,19 @@ export function scale(run: SimResult, design: string, topology: string, sandboxe
     topology,
     sandboxes,
     hottestPartitionUnits,
-    hottestPartition: hottest.startsWith(POLICY_VERSION.partitionPrefix) ? 'a version shard' : hottest,
+    hottestPartition: partitionName(hottest),
     totalUnits,
     readCostPerMonth: (totalUnits * MONTH_S * PRICES.dynamoReadPerMillion) / 1e6,
     customMetrics: run.metricKeys,
     metricCostPerMonth: bySetting((d) => run.metricKeys[d] * PRICES.customMetricPerMonth),
     xrayCostPerMonth: (sandboxes * p.callsPerSecond * XRAY_SAMPLED * MONTH_S * PRICES.xrayTracePerMillion) / 1e6,
   };
+}
+
+/** How the table names a partition: a version shard, a change shard, or the service's own. */
+function partitionName(pk: string): string {
+  if (pk.startsWith(POLICY_VERSION.changesPartition(0).slice(0, -1))) return 'a change shard';
+  return pk.startsWith(POLICY_VERSION.partitionPrefix) ? 'a version shard' : pk;
 }
 
 /**
@@ -120,7 +126,14 @@ export interface ChangeRow {
   readonly readUnits: number;
   /** Read units on that partition in the busiest second after the change. */
   readonly peakUnitsPerSecond: number;
-  /** Dollars per 1,000 such changes: the fleet's re-queries, and the bumper (CLI change / other writer). */
+  /** Read units the fleet spends on change items (shared/change-items.ts), all shards together. */
+  readonly changeItemUnits: number;
+  /**
+   * Read units on one change shard in the busiest second: the busiest second of all shards together,
+   * over the shards (an even share: the random picks of a large fleet even out).
+   */
+  readonly changeShardPeakUnitsPerSecond: number;
+  /** Dollars per 1,000 such changes: the fleet's reads (re-queries and change items), and the bumper (CLI change / other writer). */
   readonly readCostPer1000: number;
   readonly bumperCostPer1000: Readonly<Record<'cli' | 'raw', number>>;
 }
@@ -133,10 +146,18 @@ export function bumperDollars(c: BumperCost): number {
   return c.invocations * invocation + (c.writeUnits * PRICES.dynamoWritePerMillion) / 1e6;
 }
 
+/** The change items one bump writes, in dollars: one per shard, a write unit per KB (not in a transaction). */
+export function changeItemWriteDollars(itemBytes: number): number {
+  if (itemBytes === 0) return 0;
+  return (POLICY_VERSION.shards * Math.ceil(itemBytes / 1024) * PRICES.dynamoWritePerMillion) / 1e6;
+}
+
 /**
- * A change as the run with `change` measured it, scaled to `sandboxes`: the re-queries grow with the
- * sandboxes that touch the service, and so does the busiest second (the run's sandboxes start evenly
- * over a TTL, so their polls, and the re-queries, fall as a fleet's do).
+ * A change as the run with `change` measured it, scaled to `sandboxes`: the re-queries and the change
+ * item reads grow with the sandboxes that touch the service, and so do their busiest seconds (the run's
+ * sandboxes start evenly over a TTL, so their polls, and the reads that follow, fall as a fleet's do).
+ * The bumper's writes of change items (the CLI's bump, or the stream's for another writer) are added to
+ * its measured cost.
  */
 export function changeCost(
   run: SimResult,
@@ -146,39 +167,52 @@ export function changeCost(
 ): ChangeRow {
   if (!run.burst) throw new Error('changeCost needs a run with a change (SimOptions.change)');
   const k = sandboxes / run.sandboxes;
+  const { changeItems } = run.burst;
   const readUnits = run.burst.unitsBySecond.reduce((a, b) => a + b, 0) * k;
+  const changeItemUnits = changeItems.unitsBySecond.reduce((a, b) => a + b, 0) * k;
+  const writes = changeItemWriteDollars(changeItems.itemBytes);
   return {
     design,
     sandboxes,
     service: run.burst.service,
     readUnits,
     peakUnitsPerSecond: Math.max(0, ...run.burst.unitsBySecond) * k,
-    readCostPer1000: (1000 * readUnits * PRICES.dynamoReadPerMillion) / 1e6,
-    bumperCostPer1000: { cli: 1000 * bumperDollars(bumper.cli), raw: 1000 * bumperDollars(bumper.raw) },
+    changeItemUnits,
+    changeShardPeakUnitsPerSecond: (Math.max(0, ...changeItems.unitsBySecond) * k) / POLICY_VERSION.shards,
+    readCostPer1000: (1000 * (readUnits + changeItemUnits) * PRICES.dynamoReadPerMillion) / 1e6,
+    bumperCostPer1000: {
+      cli: 1000 * (bumperDollars(bumper.cli) + writes),
+      raw: 1000 * (bumperDollars(bumper.raw) + writes),
+    },
   };
 }
 
 export function changeTable(rows: readonly ChangeRow[]): string {
   const head =
-    '| design | sandboxes | changed service | re-query read units | busiest second, RU/s on its partition | re-queries $ per 1,000 changes | bumper $ per 1,000 changes (CLI / other writer) |\n' +
-    '|---|--:|---|--:|--:|--:|--:|\n';
+    '| design | sandboxes | changed service | re-query read units | busiest second, RU/s on its partition | change item read units | busiest second, RU/s on a change shard | fleet’s reads $ per 1,000 changes | bumper $ per 1,000 changes (CLI / other writer) |\n' +
+    '|---|--:|---|--:|--:|--:|--:|--:|--:|\n';
+  const none = (r: ChangeRow) => r.changeItemUnits === 0;
   return (
     head +
     rows
       .map(
         (r) =>
-          `| ${r.design} | ${r.sandboxes.toLocaleString('en-US')} | ${r.service} | ${num(r.readUnits)} | ${num(r.peakUnitsPerSecond)}${r.peakUnitsPerSecond > PARTITION_LIMIT ? ' **over the limit**' : ''} | ${usd(r.readCostPer1000)} | ${usd(r.bumperCostPer1000.cli)} / ${usd(r.bumperCostPer1000.raw)} |`,
+          `| ${r.design} | ${r.sandboxes.toLocaleString('en-US')} | ${r.service} | ${num(r.readUnits)} | ${units(r.peakUnitsPerSecond)} | ${none(r) ? '–' : num(r.changeItemUnits)} | ${none(r) ? '–' : units(r.changeShardPeakUnitsPerSecond)} | ${usd(r.readCostPer1000)} | ${usd(r.bumperCostPer1000.cli)} / ${usd(r.bumperCostPer1000.raw)} |`,
       )
       .join('\n')
   );
 }
+
+/** Read units a second, flagged past the partition limit. */
+const units = (n: number) => `${num(n)}${n > PARTITION_LIMIT ? ' **over the limit**' : ''}`;
 
 function bySetting(f: (d: MetricDimensions) => number): Record<MetricDimensions, number> {
   return Object.fromEntries(METRIC_DIMENSIONS.map((d) => [d, f(d)])) as Record<MetricDimensions, number>;
 }
 
 const usd = (n: number) => `$${n < 10 ? n.toFixed(2) : Math.round(n).toLocaleString('en-US')}`;
-const num = (n: number) => (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
+/** A figure as the tables print it: one decimal under 10, else a rounded whole number. */
+export const num = (n: number) => (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
 
 export function markdownTable(rows: readonly ScaleRow[]): string {
   const head =

@@ -6,13 +6,16 @@
  * operation and partition, and the bytes answered.
  * Simulated time advances in steps; every read a step started is answered before the next step.
  */
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { seed } from '../../functions/control/policy-seeder';
 import { bumpForStream } from '../../functions/control/policy-stream';
 import { versionWriter } from '../../functions/control/version-writer';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { createPolicyTable, seedItems, serveDynamo } from '../../local/endpoint/dynamodb';
+import type { AttributeValue } from '../../shared/attribute-value';
+import { itemBytes } from '../../shared/item-size';
+import { POLICY_VERSION } from '../../shared/names';
 import type { PolicyItem } from '../../shared/policy';
 import { bumpPolicyVersion } from '../../shared/policy-version';
 import { METRIC_DIMENSIONS, type MetricDimensions } from '../../shared/telemetry/metric-dimensions';
@@ -61,9 +64,14 @@ export interface SimOptions {
     readonly carried?: boolean;
     /**
      * Items written to `service`'s partition with the deny, as a deploy writes them (new allows of made-up
-     * callers): past MAX_CARRIED_CHANGES the bump cannot carry them. @default 0
+     * callers): past MAX_CARRIED_CHANGES the version item cannot carry them. @default 0
      */
     readonly deployItems?: number;
+    /**
+     * false: a change too big for the version item is bumped without it, as before change items (every
+     * sandbox queries). @default true: its entry goes to the change items (shared/change-items.ts)
+     */
+    readonly changeItems?: boolean;
   };
   /**
    * Sandboxes start at random moments over this stretch. Over a whole TTL, their polls fall evenly over
@@ -83,6 +91,16 @@ export interface ChangeBurst {
   readonly unitsBySecond: readonly number[];
   /** Queries of its partition from the change on. */
   readonly queries: number;
+  /** The change items' partitions (all shards together) from the change on. */
+  readonly changeItems: {
+    /** Read units in each second. */
+    readonly unitsBySecond: readonly number[];
+    readonly reads: number;
+    /** Read units of the busiest change shard over the whole run, over the mean of the shards. */
+    readonly busiestShardOverMean: number;
+    /** Bytes of one change item as DynamoDB sizes it (0: none written). */
+    readonly itemBytes: number;
+  };
 }
 
 export interface SimResult {
@@ -246,7 +264,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       await step(run, elapsed, count);
     }
     await world.proxy.idle();
-    return resultOf(run, count);
+    return await resultOf(run, count);
   } finally {
     await world.close();
   }
@@ -418,7 +436,7 @@ function startCalls(run: SimRun, elapsed: number, count: RunCount): Promise<void
   return started;
 }
 
-function resultOf(run: SimRun, count: RunCount): SimResult {
+async function resultOf(run: SimRun, count: RunCount): Promise<SimResult> {
   const { settings, world } = run;
   return {
     sandboxes: settings.sandboxes,
@@ -431,7 +449,7 @@ function resultOf(run: SimRun, count: RunCount): SimResult {
     emfLines: run.meter.lines,
     metricKeys: run.meter.metricKeys(),
     edges: settings.topology.edges.length,
-    ...(run.change ? { burst: run.change.burst() } : {}),
+    ...(run.change ? { burst: await run.change.burst() } : {}),
   };
 }
 
@@ -527,7 +545,7 @@ interface ChangeSchedule {
   step(elapsed: number, now: number): Promise<void>;
   /** A call the simulation made: counted when it is the denied edge's, past the deny bound. */
   called(source: string, call: CallOutcome, at: number): void;
-  burst(): ChangeBurst;
+  burst(): Promise<ChangeBurst>;
 }
 
 /**
@@ -548,15 +566,21 @@ function changeSchedule(
     { pk: change.service, sk: `deny#${change.source}` },
     ...deployed.map((item) => ({ pk: item.pk.S, sk: item.sk.S })),
   ];
+  const changeItems = change.changeItems !== false;
   const bump = () =>
-    bumpPolicyVersion(versionWriter(world.admin), TABLE, [change.service], change.carried === false ? {} : { keys });
+    bumpPolicyVersion(
+      versionWriter(world.admin),
+      TABLE,
+      [change.service],
+      change.carried === false ? {} : { keys, changeItems },
+    );
   return {
     async step(elapsed, now) {
       if (elapsed === at) {
         await world.admin.send(denyItem(change));
         for (const Item of deployed) await world.admin.send(new PutItemCommand({ TableName: TABLE, Item }));
         await bump();
-        world.proxy.watch(change.service, now);
+        world.proxy.watch(change.service, now, CHANGE_SHARD_PREFIX);
         changedAt = now;
       }
       // The stream's bumper gets the deny's record: carried by the CLI's bump, it bumps nothing more.
@@ -570,7 +594,7 @@ function changeSchedule(
               dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image },
             })),
           ];
-          await bumpForStream(versionWriter(world.admin), TABLE, { Records: records });
+          await bumpForStream(versionWriter(world.admin), TABLE, { Records: records }, { changeItems });
         }
       }
     },
@@ -581,17 +605,53 @@ function changeSchedule(
       pastBound.calls++;
       if (call.allowed) pastBound.allowed++;
     },
-    burst() {
-      const { watched } = world.proxy;
-      return {
-        service: change.service,
-        unitsBySecond: Array.from(watched.unitsBySecond, (u) => u ?? 0),
-        queries: watched.queries,
-        allowedPastBound: pastBound.allowed,
-        callsPastBound: pastBound.calls,
-      };
+    burst: () => burstOf(change.service, world, pastBound),
+  };
+}
+
+/** What the proxy counted from the change on, with the calls of the denied caller past the bound. */
+async function burstOf(
+  service: string,
+  world: SimWorld,
+  pastBound: { readonly calls: number; readonly allowed: number },
+): Promise<ChangeBurst> {
+  const { watched } = world.proxy;
+  return {
+    service,
+    unitsBySecond: Array.from(watched.unitsBySecond, (u) => u ?? 0),
+    queries: watched.queries,
+    allowedPastBound: pastBound.allowed,
+    callsPastBound: pastBound.calls,
+    changeItems: {
+      unitsBySecond: Array.from(watched.groupUnitsBySecond, (u) => u ?? 0),
+      reads: watched.groupReads,
+      busiestShardOverMean: busiestOverMean(world.proxy.unitsByPartition, CHANGE_SHARD_PREFIX),
+      itemBytes: await changeItemSize(world.admin),
     },
   };
+}
+
+/** The key prefix of the change items' partitions. */
+const CHANGE_SHARD_PREFIX = POLICY_VERSION.changesPartition(0).slice(0, -1);
+
+/** The busiest of the partitions starting with `prefix` (read units over the run), over their mean. */
+function busiestOverMean(units: ReadonlyMap<string, number>, prefix: string): number {
+  const shards = [...units].filter(([pk]) => pk.startsWith(prefix)).map(([, u]) => u);
+  if (shards.length === 0) return 0;
+  const mean = shards.reduce((a, b) => a + b, 0) / POLICY_VERSION.shards;
+  return Math.max(...shards) / mean;
+}
+
+/** The size of the biggest change item in shard 0's partition, as DynamoDB sizes it (0: none). */
+async function changeItemSize(admin: DynamoDBClient): Promise<number> {
+  const { Items } = await admin.send(
+    new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: POLICY_VERSION.changesPartition(0) } },
+    }),
+  );
+  return Math.max(0, ...(Items ?? []).map((i) => itemBytes(i as Record<string, AttributeValue>)));
 }
 
 /** The operator's deny of the change's source, written to the changed service's partition. */

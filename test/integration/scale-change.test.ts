@@ -8,20 +8,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { measureBumper } from '../../bench/support/bumper-cost';
-import { changeCost, PARTITION_LIMIT } from '../../bench/support/scale-model';
+import { bumperDollars, changeCost, changeItemWriteDollars, PARTITION_LIMIT } from '../../bench/support/scale-model';
 import { simulate, skewedMesh } from '../../bench/support/scale-sim';
+import { CHANGE_ITEM_MAX_BYTES } from '../../shared/change-items';
 import { POLICY_VERSION } from '../../shared/names';
 
 describe('scale: a policy change to the hub', () => {
   const topology = skewedMesh(50);
-  const changeRun = (carried: boolean) =>
+  const changeRun = (carried: boolean, deployItems = 0) =>
     simulate({
       topology,
       sandboxes: 200,
       durationMs: 14_000,
       ttlMs: 5_000,
       startSpreadMs: 5_000,
-      change: { service: 's00', source: 's01', atMs: 2_000, carried },
+      change: { service: 's00', source: 's01', atMs: 2_000, carried, deployItems },
     });
 
   it('bumps that carry the change: no sandbox queries the hub, and the deny holds past TTL + 1 s', async () => {
@@ -49,6 +50,29 @@ describe('scale: a policy change to the hub', () => {
     assert.equal(at100k.readUnits, total * 500);
     assert.equal(at100k.peakUnitsPerSecond, Math.max(0, ...burst.unitsBySecond) * 500);
     assert.ok(at100k.peakUnitsPerSecond > PARTITION_LIMIT, `${at100k.peakUnitsPerSecond} RU/s at 100,000`);
+  });
+
+  it('a deploy of 40 items in change items: one change item read per sandbox, no Query of the hub, the deny holds', async () => {
+    const run = await changeRun(true, 39);
+    const burst = run.burst!;
+    const touching = run.touching.get('s00')!;
+    assert.equal(burst.queries, 0, 'the deploy came from the change items');
+    assert.equal(burst.changeItems.reads, touching, 'one change item read per sandbox that touches the hub');
+    assert.ok(burst.callsPastBound > 0, 'the denied caller kept calling');
+    assert.equal(burst.allowedPastBound, 0, `${burst.allowedPastBound} calls allowed past TTL + 1 s`);
+    assert.ok(burst.changeItems.itemBytes > 2_000 && burst.changeItems.itemBytes <= CHANGE_ITEM_MAX_BYTES);
+    const bumper = { cli: await measureBumper('cli', 2), raw: await measureBumper('raw', 2) };
+    const at100k = changeCost(run, topology.name, bumper, 100_000);
+    assert.equal(at100k.peakUnitsPerSecond, 0, 'nothing read on the hub’s partition');
+    const total = burst.changeItems.unitsBySecond.reduce((a, b) => a + b, 0);
+    assert.equal(at100k.changeItemUnits, total * 500);
+    assert.ok(
+      at100k.changeShardPeakUnitsPerSecond < PARTITION_LIMIT / 2,
+      `${at100k.changeShardPeakUnitsPerSecond} RU/s on a change shard at 100,000`,
+    );
+    const writes = 1000 * changeItemWriteDollars(burst.changeItems.itemBytes);
+    assert.ok(writes > 0, 'the bump wrote the change items');
+    assert.equal(at100k.bumperCostPer1000.cli, 1000 * bumperDollars(bumper.cli) + writes);
   });
 
   it('the bumper: one invocation per change, one bump per change whoever wrote it, every shard written', async () => {
