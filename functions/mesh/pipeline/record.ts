@@ -81,7 +81,11 @@ function recordCall(call: CallContext, outcome: Outcome, err?: Error, refused = 
 /** An attempt's place in the invocation's trace: its subsegment id and the header the callee continues. */
 export interface AttemptSpan {
   readonly trace: TraceContext;
-  readonly id: string;
+  /**
+   * This attempt's subsegment id, drawn for a sampled trace only: Lambda hands every invocation a
+   * trace header, mostly unsampled, and an unsampled attempt sends no subsegment to name.
+   */
+  readonly id?: string;
   /** X-Amzn-Trace-Id for the callee: Parent = this subsegment when sampled, else the caller's. */
   readonly header: string;
   readonly startS: number;
@@ -90,27 +94,23 @@ export interface AttemptSpan {
 export function openSpan(a: AttemptContext): AttemptSpan | undefined {
   const trace = a.call.scope?.trace;
   if (!trace) return undefined;
-  const id = newSegmentId();
-  const header = formatTraceHeader({
-    root: trace.root,
-    parent: trace.sampled ? id : trace.parent,
-    sampled: trace.sampled,
-  });
-  return { trace, id, header, startS: Date.now() / 1000 };
+  const id = trace.sampled ? newSegmentId() : undefined;
+  const header = formatTraceHeader({ root: trace.root, parent: id ?? trace.parent, sampled: trace.sampled });
+  return { trace, ...(id ? { id } : {}), header, startS: Date.now() / 1000 };
 }
 
 /** Sends the attempt's subsegment (sampled traces only). */
 export function recordAttempt(a: AttemptContext, span: AttemptSpan | undefined, o: AttemptOutcome): void {
   // The document is built apart: a call in an unsampled trace never compiles it.
-  if (span?.trace.sampled) sendSegment(a, span, o);
+  if (span?.id) sendSegment(a, span, span.id, o);
 }
 
-function sendSegment(a: AttemptContext, span: AttemptSpan, o: AttemptOutcome): void {
+function sendSegment(a: AttemptContext, span: AttemptSpan, id: string, o: AttemptOutcome): void {
   const { deps } = a.call.client;
   const target = a.call.target;
   deps.telemetry.segment({
     name: target,
-    id: span.id,
+    id,
     trace_id: span.trace.root,
     ...(span.trace.parent ? { parent_id: span.trace.parent } : {}),
     type: 'subsegment',
