@@ -140,6 +140,19 @@ describe('policy version: a deploy’s changes in sharded change items', () => {
     for (const item of await changeItems()) {
       await admin.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: item.pk!, sk: item.sk! } }));
     }
+    // Only orders is called for three TTLs: payments' copy waits behind a change item that is not there.
+    for (let waited = 0; waited < 3 * fleet.ttl; waited += 250) {
+      for (const c of caches) await c.get('orders');
+      await Promise.all(caches.map((c) => c.settled()));
+      clock.t += 250;
+    }
+    await proxy.idle();
+    assert.equal(proxy.watched.queries, 0, 'payments is not queried while it is not called');
+    assert.deepEqual(
+      caches.map((c) => c.changeItemReads),
+      caches.map(() => 1),
+      'a change item not found is not read again at every poll',
+    );
     const refused = await seenWithin(caches, 'audit', false);
     assert.ok(within(refused), `every cache refused audit within TTL + 1 s: ${refused.join(', ')} ms`);
     const allowed = await seenWithin(caches, 'caller-38', true);

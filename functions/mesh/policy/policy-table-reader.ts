@@ -70,6 +70,11 @@ export class PolicyTableReader {
   private readonly random: () => number;
   private versionInflight: Promise<VersionPoll> | undefined;
   private lastPoll: VersionPoll | undefined;
+  /**
+   * Change items read and not found (by sort key) while the version still points to them: not read
+   * again at every poll for a copy that waits behind one unused; that copy is queried when it is used.
+   */
+  private readonly missing = new Set<string>();
 
   constructor(
     private readonly cache: PolicyCache,
@@ -222,6 +227,8 @@ export class PolicyTableReader {
       entry.failing = false;
       entry.throttled = 0;
     }
+    const pointed = new Set(poll.changes.filter(isStub).map((e) => e.changeItems));
+    for (const ref of this.missing) if (!pointed.has(ref)) this.missing.delete(ref);
     if (moved.length === 0 || poll.changes.length === 0) return;
     const wanted = this.stubsFor(moved, poll.changes);
     const entries = await withChangeItems(poll.changes, wanted.keys(), (stub) =>
@@ -240,7 +247,7 @@ export class PolicyTableReader {
     for (const m of moved) {
       if (m.entry.reported.size > 0) continue;
       const path = pathSince(entries, m.counter, m.entry.bucketSeen!, m.current) ?? [];
-      for (const e of path) if (isStub(e)) wanted.set(e, m.service);
+      for (const e of path) if (isStub(e) && !this.missing.has(e.changeItems)) wanted.set(e, m.service);
     }
     return wanted;
   }
@@ -251,13 +258,15 @@ export class PolicyTableReader {
    */
   private async readChangeItem(stub: ChangeStub, service: string): Promise<ChangeEntry | undefined> {
     this.cache.changeItemReads++;
+    let entry: ChangeEntry | undefined;
     try {
       const item = await this.reads.item(changeItemKey(this.randomShard(), stub.changeItems));
-      return item === undefined ? undefined : entryOfItem(item, stub);
+      entry = item === undefined ? undefined : entryOfItem(item, stub);
     } catch (err) {
       this.throttled(err, service);
-      return undefined;
     }
+    if (!entry) this.missing.add(stub.changeItems);
+    return entry;
   }
 
   /**
