@@ -109,6 +109,11 @@ export interface SimResult {
   readonly seconds: number;
   /** Queries a sandbox sent in its warm-up (its start: each service it touches). */
   readonly startupQueriesPerSandbox: number;
+  /**
+   * Table reads that failed in the warm-up, per sandbox (a read that timed out on a starved machine:
+   * the cache reads again one TTL later, so each may add a Query to the start-up's).
+   */
+  readonly startupReadFailuresPerSandbox: number;
   readonly calls: number;
   /** By operation (GetItem, Query). */
   readonly reads: Readonly<Record<string, ReadTally>>;
@@ -225,6 +230,8 @@ interface Sandbox {
 interface Fleet {
   readonly sandboxes: readonly Sandbox[];
   readonly touching: Map<string, number>;
+  /** Table reads of all its caches that failed. */
+  readonly readFailures: { count: number };
 }
 
 /** Everything a run steps through. */
@@ -243,6 +250,8 @@ interface RunCount {
   calls: number;
   /** Queries sent in the warm-up. */
   startupQueries: number;
+  /** Table reads that failed in the warm-up. */
+  startupReadFailures: number;
 }
 
 export async function simulate(opts: SimOptions): Promise<SimResult> {
@@ -259,7 +268,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       meter: metricsMeter(),
       ...(settings.change ? { change: changeSchedule(settings.change, settings, world) } : {}),
     };
-    const count: RunCount = { calls: 0, startupQueries: 0 };
+    const count: RunCount = { calls: 0, startupQueries: 0, startupReadFailures: 0 };
     for (let elapsed = 0; elapsed < settings.durationMs + settings.warmupMs; elapsed += STEP_MS) {
       await step(run, elapsed, count);
     }
@@ -379,6 +388,7 @@ function startFleet(settings: SimSettings, mesh: MeshShape, world: SimWorld): Fl
     AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${world.proxyPort}`,
   };
   const touching = new Map<string, number>();
+  const readFailures = { count: 0 };
   const sandboxes = Array.from({ length: settings.sandboxes }, (_, i): Sandbox => {
     const service = mesh.callers[i % mesh.callers.length]!;
     const own = seeded(settings.seed * 7919 + i);
@@ -392,11 +402,14 @@ function startFleet(settings: SimSettings, mesh: MeshShape, world: SimWorld): Fl
       env,
       random: own,
       log: () => undefined,
+      onTableError: () => {
+        readFailures.count++;
+      },
     });
     for (const s of [service, ...mesh.targets.get(service)!]) touching.set(s, (touching.get(s) ?? 0) + 1);
     return { service, cache, phase, next: 0, own };
   });
-  return { sandboxes, touching };
+  return { sandboxes, touching, readFailures };
 }
 
 /** One step of simulated time: the change's moments, the end of the warm-up, the calls due, their reads answered. */
@@ -412,6 +425,7 @@ async function step(run: SimRun, elapsed: number, count: RunCount): Promise<void
 async function endWarmup(run: SimRun, count: RunCount): Promise<void> {
   await run.world.proxy.idle();
   count.startupQueries = run.world.proxy.reads.Query?.count ?? 0;
+  count.startupReadFailures = run.fleet.readFailures.count;
   run.world.proxy.reset();
   count.calls = 0;
   run.meter.resetLines();
@@ -442,6 +456,7 @@ async function resultOf(run: SimRun, count: RunCount): Promise<SimResult> {
     sandboxes: settings.sandboxes,
     seconds: settings.durationMs / 1000,
     startupQueriesPerSandbox: count.startupQueries / settings.sandboxes,
+    startupReadFailuresPerSandbox: count.startupReadFailures / settings.sandboxes,
     calls: count.calls,
     reads: world.proxy.reads,
     unitsByPartition: world.proxy.unitsByPartition,

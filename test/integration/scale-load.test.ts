@@ -34,9 +34,15 @@ describe('scale: 200 simulated sandboxes for 60 s on the skewed mesh', () => {
     );
     assert.ok((p.kinds.GetItem?.unitsPerRead ?? 1) === 0.5, 'the poll is one small eventually consistent read');
 
-    // No policy changed: each sandbox queried each service it touches once, at start, and never again.
-    const touched = [...run.touching.values()].reduce((a, b) => a + b, 0);
-    assert.equal(run.startupQueriesPerSandbox, touched / run.sandboxes, 'one Query per service touched, at start');
+    // No policy changed: each sandbox queried each service it touches once, at start, and never again;
+    // a start-up read that failed (timed out on a starved machine) is read once more, and only then.
+    const touched = [...run.touching.values()].reduce((a, b) => a + b, 0) / run.sandboxes;
+    const again = run.startupReadFailuresPerSandbox;
+    assert.ok(
+      run.startupQueriesPerSandbox >= touched && run.startupQueriesPerSandbox <= touched + again,
+      `${run.startupQueriesPerSandbox} Queries per sandbox at start: one per service touched (${touched}), ` +
+        `plus at most one per failed read (${again})`,
+    );
     assert.equal(run.reads.Query, undefined, 'no Query after the start');
 
     const shards = [...run.unitsByPartition].filter(([pk]) => pk.startsWith(POLICY_VERSION.partitionPrefix));
