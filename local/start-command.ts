@@ -4,7 +4,7 @@
  * new version goes out as a gated canary (a local CodeDeploy deployment, `--deployment-speed` times
  * faster than CodeDeploy), which its alarms roll back. A live view runs until Ctrl-C. With `--watch`,
  * every edit of the app's sources is synthesized again and deployed into the running mesh (local/watch).
- *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 10] [--watch]
+ *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 5] [--watch]
  *                [--assembly <cdk.out> ...]
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -33,7 +33,7 @@ export interface StartArgs extends LocalMeshFlags {
 }
 
 const USAGE =
-  'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 10] [--watch] [--assembly <cdk.out dir>]...';
+  'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 5] [--watch] [--assembly <cdk.out dir>]...';
 
 const START_FLAGS = {
   ...LOCAL_MESH_FLAGS,
@@ -53,8 +53,10 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
   if (values.help) throw new Error(USAGE);
   const rps = values.rps === undefined ? 20 : Number(values.rps);
   if (!(rps > 0)) throw new Error(`--rps ${JSON.stringify(values.rps)} must be a positive number, e.g. --rps 20`);
-  // A 5-minute canary bakes 30 s at 10x, with 6 s alarm periods: the rollback shows within a minute.
-  const shared = checkLocalMeshFlags(values, 'the example app', 10);
+  // A 5-minute canary bakes 60 s at 5x, with 12 s alarm periods: the rollback shows within a minute.
+  // At 10x a 6 s period holds so few of the canary's calls when a busy machine slows the traffic down
+  // that two breaching periods in a row may never come, and the failing canary is promoted.
+  const shared = checkLocalMeshFlags(values, 'the example app', 5);
   return {
     ...shared,
     port: shared.port ?? 4566,

@@ -1,8 +1,8 @@
 /**
  * `npm start` on the example app, as the demo runs: release 1 serves, traffic flows, then release 2 is
  * deployed under it and payments' failing canary goes out as a local CodeDeploy deployment, which its
- * alarms roll back with no command. `--deployment-speed 5` (the demo's default is 10) leaves the
- * alarms' periods long enough to fill with the canary's share of traffic on a busy machine. What the dashboard
+ * alarms roll back with no command, at the demo's own speed (5x, given here so the test keeps it):
+ * the alarms' periods are long enough to fill with the canary's share of traffic on a busy machine. What the dashboard
  * reads (`/_mesh/deployments`) and the log show the steps and the rollback; CodeDeploy on the wire
  * says the same.
  */

@@ -58,11 +58,11 @@ test('unknown flags, missing values and stray arguments name the token and the h
   );
 });
 
-test('each keeps its defaults: the demo runs 10x faster than CodeDeploy, mesh local at its pace', () => {
+test('each keeps its defaults: the demo runs 5x faster than CodeDeploy, mesh local at its pace', () => {
   const start = parseStartArgs([]);
   assert.deepEqual(
     { port: start.port, host: start.host, traffic: start.traffic, rps: start.rps, speed: start.deploymentSpeed },
-    { port: 4566, host: '127.0.0.1', traffic: true, rps: 20, speed: 10 },
+    { port: 4566, host: '127.0.0.1', traffic: true, rps: 20, speed: 5 },
   );
   const local = parseLocalArgs([]);
   assert.ok(local !== 'help');
