@@ -1,6 +1,8 @@
 /**
  * The mesh-wide rate limit's figure: 8 caller sandboxes (each its own runtime) against a 50 req/s
- * limit for 30 s, slices leased from the policy table on the local endpoint's DynamoDB. Rows, each
+ * limit for 30 s of wall time, slices leased from the policy table on the local endpoint's DynamoDB:
+ * what a fleet gets with the table writes' latency and the scheduling of real time included (the
+ * integration test checks the same bounds on a simulated clock, where neither counts). Rows, each
  * next to a baseline so the ratio column reads as the other rows do:
  * - the admitted rate against the limit itself (ratio 1.00x is exact; budget 50/s ± 10%);
  * - table writes per 100 admitted calls against a limiter that writes the table once per call (100):

@@ -87,11 +87,17 @@ async function slowPayments(delayMs: number) {
   return { server, arrived, charges, settled };
 }
 
-const timeoutEdge = {
-  perTryTimeoutMs: 500,
-  timeoutMs: 10_000,
+/**
+ * Three attempts, retried on what the tests provoke; tries long enough that only a callee meant to be
+ * slow reaches them, however long a crowded machine holds this process between two steps of a call.
+ */
+const retryEdge = {
+  perTryTimeoutMs: 10_000,
+  timeoutMs: 30_000,
   retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, retryOn: ['timeout', 'service-error', 'throttled'] },
 };
+/** A try shorter than the slow callee takes (after a warm-up, so the request itself goes at once). */
+const timeoutEdge = { ...retryEdge, perTryTimeoutMs: 500, timeoutMs: 10_000 };
 
 for (const path of ['wire', 'sdk'] as const)
   describe(`retry safety on the wire (Invoke through the ${path} path)`, () => {
@@ -163,7 +169,7 @@ for (const path of ['wire', 'sdk'] as const)
       const p = await slowPayments(1);
       server = p.server;
       server.throttleNext('shop-payments', 2);
-      const orders = caller(server.url, { ...timeoutEdge, idempotent: false });
+      const orders = caller(server.url, { ...retryEdge, idempotent: false });
       assert.deepEqual(await orders.call('payments', {}), { charged: true });
       assert.deepEqual(
         server.invocations.map((i) => i.status),
@@ -179,7 +185,7 @@ for (const path of ['wire', 'sdk'] as const)
       const port = (closed.address() as { port: number }).port;
       await new Promise<void>((r) => closed.close(() => r()));
       const lines: string[] = [];
-      const orders = caller(`http://127.0.0.1:${port}`, { ...timeoutEdge, idempotent: false }, lines);
+      const orders = caller(`http://127.0.0.1:${port}`, { ...retryEdge, idempotent: false }, lines);
       const err = await failure(orders.call('payments', {}));
       assert.ok(!(err instanceof MeshOutcomeUnknownError), `${err?.name}: ${err?.message}`);
       const log = lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l));
@@ -198,9 +204,9 @@ for (const path of ['wire', 'sdk'] as const)
         },
       });
       const orders = caller(server.url, {
-        ...timeoutEdge,
+        ...retryEdge,
         idempotent: false,
-        retries: { ...timeoutEdge.retries, retryOn: ['function-error'] },
+        retries: { ...retryEdge.retries, retryOn: ['function-error'] },
       });
       await assert.rejects(orders.call('payments', {}), MeshRemoteError);
       assert.equal(server.invocations.length, 1);
