@@ -184,12 +184,19 @@ export const POLICY_VERSION = {
   partition: (shard: number) => `mesh#version#${shard}`,
   /**
    * The partition of shard `shard`'s change items (shared/change-items.ts): a bump's changes too big for
-   * the version item, one item per bump in each of `shards` partitions of their own (sort key: the bump's).
+   * the version item, one item per bump in each of `changeShards` partitions of their own (sort key: the bump's).
    */
   changesPartition: (shard: number) => `mesh#version#changes#${shard}`,
   sortKey: 'version',
   /** Partitions the version item is copied into (100,000 polling sandboxes: ~390 read units each). */
   shards: 32,
+  /**
+   * Partitions a bump's change items are copied into. More than the version's: a change item weighs up
+   * to 8 KB against the version's 2, and every sandbox that touches a deployed service reads one within
+   * a poll period (100,000 sandboxes: ~390 reads a second each, at most one read unit a read). They are
+   * written one by one, not in the version's transaction, so their count is not bound by its 100 items.
+   */
+  changeShards: 64,
   /** Counters per version item (a service's bucket: FNV-1a of its name, modulo this). */
   buckets: 64,
   /** The counter attribute of a bucket. */

@@ -85,7 +85,7 @@ describe('policy version: a deploy’s changes in sharded change items', () => {
     const deployedAt = Date.now() / 1000;
     await deploy(release);
     const written = await changeItems();
-    assert.equal(written.length, POLICY_VERSION.shards, 'one change item per shard');
+    assert.equal(written.length, POLICY_VERSION.changeShards, 'one change item per change shard');
     assert.equal(new Set(written.map((i) => i.sk?.S)).size, 1, 'all of the one bump');
     const expires = Number(written[0]!.ttl?.N) - CHANGE_ITEM_TTL_S;
     assert.ok(expires >= deployedAt && expires <= Date.now() / 1000 + 1, 'expiring a day after the deploy');

@@ -183,7 +183,9 @@ export class PolicyTableReader {
       const sentAt = cache.now();
       cache.versionReads++;
       try {
-        const item = (await this.reads.item(versionKey(this.randomShard()))) as Record<string, unknown> | undefined;
+        const item = (await this.reads.item(versionKey(this.randomShard(POLICY_VERSION.shards)))) as
+          | Record<string, unknown>
+          | undefined;
         const poll: VersionPoll = {
           sentAt,
           counters: item ? versionCounters(item) : undefined,
@@ -199,9 +201,9 @@ export class PolicyTableReader {
     return this.versionInflight;
   }
 
-  /** A shard picked at random, of the version or of the change items: each carries its share of the reads. */
-  private randomShard(): number {
-    return Math.min(POLICY_VERSION.shards - 1, Math.floor(this.random() * POLICY_VERSION.shards));
+  /** One of `shards` picked at random (the version's, or the change items'): each carries its share of the reads. */
+  private randomShard(shards: number): number {
+    return Math.min(shards - 1, Math.floor(this.random() * shards));
   }
 
   /**
@@ -260,7 +262,9 @@ export class PolicyTableReader {
     this.cache.changeItemReads++;
     let entry: ChangeEntry | undefined;
     try {
-      const item = await this.reads.item(changeItemKey(this.randomShard(), stub.changeItems));
+      const item = await this.reads.item(
+        changeItemKey(this.randomShard(POLICY_VERSION.changeShards), stub.changeItems),
+      );
       entry = item === undefined ? undefined : entryOfItem(item, stub);
     } catch (err) {
       this.throttled(err, service);
