@@ -307,7 +307,11 @@ function changeItemMisses(deployHubPeakAt100k: number): string {
   return `- **What the simulation cannot show**: dynalite has no replication lag, so every change item read here finds its item.
   On DynamoDB an eventually consistent read may miss a write of the last second ("DynamoDB read consistency"); the
   change items are written before the bump, so a miss needs the change shard's copy to lag behind the version
-  shard's. A sandbox that finds no change item (lagging, expired, malformed) queries the hub, as in the third
-  design: if a share of the fleet did, the hub's busiest second would be that share of the third design's, under
-  the limit at 100,000 sandboxes as long as under ${(maxMiss * 100).toFixed(0)}% of the reads miss.`;
+  shard's. A sandbox that finds no change item (lagging, expired, malformed, throttled) reads it from one other shard
+  picked at random, and queries the hub, as in the third design, only when that read misses too. If a share of the
+  fleet queried, the hub's busiest second would be that share of the third design's, under the limit at 100,000
+  sandboxes as long as under ${(maxMiss * 100).toFixed(1)}% of the sandboxes query: with two shards read apart, and their
+  misses independent (two partitions, each lagging or throttled on its own), that is as long as under
+  ${(Math.sqrt(maxMiss) * 100).toFixed(0)}% of the reads miss (${(maxMiss * 100).toFixed(1)}% is its square). A miss that is not
+  independent (an item expired and deleted, or malformed, in every shard alike) is not helped by the second read.`;
 }
