@@ -130,6 +130,7 @@ export function isPublishedVersion(version: string): boolean {
  * | `route`               | client-side routing (weights, matches, sticky, mirror)      |
  * | `fault`               | fault injection                                             |
  * | `breaker#<version>`   | breaker state, in pk `breaker#<service>`; expires by `ttl`  |
+ * | `bucket#<scope>`      | a rate-limit bucket, in pk `ratelimit#<service>`; by `ttl`  |
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -146,6 +147,12 @@ export const SORT_KEY = {
   allow: (source: string) => `allow#${source}`,
   deny: (source: string) => `deny#${source}`,
   breaker: (version: string) => `breaker#${version}`,
+  /**
+   * A rate-limit bucket, in `rateLimitPartition(service)`: the limit's scope (`traffic` or
+   * `allow#<source>`) behind a prefix no policy item's sort key starts with, so the policy table's
+   * stream filter (policy-stream-filter.ts) keeps lease writes from the version bumper.
+   */
+  rateLimitBucket: (scope: string) => `bucket#${scope}`,
 } as const;
 
 /**
@@ -158,8 +165,8 @@ export function breakerPartition(service: string): string {
 }
 
 /**
- * The partition that holds the rate-limit buckets of calls to `service` (sort key: the limit's scope,
- * `traffic` or `allow#<source>`). Apart like the breaker partition: callers lease slices there and
+ * The partition that holds the rate-limit buckets of calls to `service` (sort key
+ * `SORT_KEY.rateLimitBucket(scope)`, the scope `traffic` or `allow#<source>`). Apart like the breaker partition: callers lease slices there and
  * may write nothing else. The policy cache never reads it.
  */
 export function rateLimitPartition(service: string): string {

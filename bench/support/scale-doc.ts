@@ -171,19 +171,16 @@ write units ("Amazon DynamoDB pricing", on-demand). The stream's reads cost noth
 Lambda are free ("Evaluate your DynamoDB streams usage", Amazon DynamoDB Developer Guide).
 
 **Writes that are not policy.** The mapping's filter (shared/policy-stream-filter.ts) lets through only records whose
-sort key is a policy item's, so the bumper is not invoked for the version items nor for shared breaker state.
-Rate-limit leases (partition \`ratelimit#<service>\`) cannot be filtered out: their sort keys are policy sort keys, and
-Lambda's filter rules have no "does not begin with" for the partition key ("Control which events Lambda sends to your
-function", Lambda Developer Guide; \`anything-but\` takes exact values only). The bumper ignores them, but each batch is
-an invocation. Their cost is bounded: the batching window is zero and Lambda polls a stream shard about four times a
-second, so leases written without pause cost at most ~4 invocations a second per stream shard (more only past
-${LEASE_BATCH} records per batch, ${(4 * LEASE_BATCH).toLocaleString('en-US')} leases a second):
-${(leaseInvocationsPerMonth / 1e6).toFixed(1)} million invocations a month, ${usd(leaseDollarsPerMonth)} a month per stream
-shard at the invocation above; with rate limits off, nothing.`;
+sort key is a policy item's, so the bumper is not invoked for the version items, the change items, shared breaker
+state, nor rate-limit leases: a lease's sort key is the limiting item's behind a prefix of its own
+(\`bucket#traffic\`, \`bucket#allow#<source>\` in partition \`ratelimit#<service>\`), which no policy sort key starts
+with. Lambda's filter rules could not have kept them out by their partition: they have no "does not begin with" and
+\`anything-but\` takes exact values only ("Control which events Lambda sends to your function", Lambda Developer
+Guide). Leases written without pause would otherwise have cost up to ~4 invocations a second per stream shard (Lambda
+polls a shard about four times a second, the batching window is zero), ${(leaseInvocationsPerMonth / 1e6).toFixed(1)}
+million invocations and ${usd(leaseDollarsPerMonth)} a month per stream shard at the invocation above; now nothing.`;
 }
 
-/** The mapping's batch size: one invocation takes up to this many records. */
-const LEASE_BATCH = 100;
 /** Rate-limit leases written without pause: ~4 polls a second, each a batch, for a month. */
 const leaseInvocationsPerMonth = 4 * 30 * 24 * 3600;
 const leaseDollarsPerMonth =
