@@ -264,7 +264,8 @@ function busiestChangeShard(m: ChangeItemsMeasure, sandboxes: number): string {
   return `- **The busiest change shard**: at 100,000 sandboxes the change shards together take
   ${num(m.peakSecondReadsAt100k)} change item reads in the busiest second (the simulation's busiest second, scaled:
   its sampling noise scaled with it, which errs high), ${num(even)} a shard on average. The random pick heaps some on
-  one shard: the model takes the count that no shard exceeds but with a chance under ${BUSIEST_SHARD_RISK} a second
+  one shard: the model takes the count that no shard exceeds but with a chance under 1 in
+  ${(1 / BUSIEST_SHARD_RISK).toLocaleString('en-US')} a second
   (the binomial tail of one shard, times the ${shards}), ${num(heaped)} reads, ${(heaped / even).toFixed(2)} times the
   average. It is computed, not measured: the simulated ${sandboxes.toLocaleString('en-US')} sandboxes read
   ${num(m.reads)} change items, ${num(mean)} a shard, too few to show how a fleet's picks heap up (their busiest shard took
