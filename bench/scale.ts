@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VERSION_READ_LAG_MS } from '../functions/mesh/policy/policy-table-reader';
 import { METRIC_DIMENSIONS } from '../shared/telemetry/metric-dimensions';
 import { measureBumper } from './support/bumper-cost';
 import { type ChangeItemsMeasure, type ChangeMeasure, scaleDoc } from './support/scale-doc';
@@ -23,6 +24,17 @@ import { SHOP, type SimResult, simulate, skewedMesh } from './support/scale-sim'
 /** Items a deploy adds to the hub besides the deny: 40 in all, past what a bump carries. */
 const DEPLOY_ITEMS = 39;
 
+/** The policy TTL of every run (the runtime's default). */
+const TTL_MS = 5_000;
+
+/**
+ * How often a busy sandbox reads the version: each time its confirmation, counted as of the read less
+ * the consistency lag, is a TTL old. The change runs start their sandboxes over this stretch, so their
+ * polls, and the change item reads that follow a change, fall evenly over time as a fleet's do (over a
+ * longer stretch, the polls of its first part and its last would fall in the same second).
+ */
+const POLL_PERIOD_MS = TTL_MS - VERSION_READ_LAG_MS;
+
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--sandboxes');
   const sandboxes = i > 0 ? Number(process.argv[i + 1]) : 1_000;
@@ -34,7 +46,7 @@ async function main(): Promise<void> {
       ['after: version GetItem per TTL', true],
     ] as const) {
       process.stderr.write(`scale: ${topology.name}, ${design}, ${sandboxes} sandboxes ...\n`);
-      const run: SimResult = await simulate({ topology, sandboxes, versioned });
+      const run: SimResult = await simulate({ topology, sandboxes, versioned, ttlMs: TTL_MS });
       measured.push(measuredLine(topology.name, design, run));
       for (const n of [1_000, 10_000, 100_000]) rows.push(scale(run, design, topology.name, n));
     }
@@ -64,7 +76,8 @@ async function measureChange(sandboxes: number): Promise<ChangeMeasure> {
       topology,
       sandboxes,
       durationMs: 14_000,
-      startSpreadMs: 5_000,
+      ttlMs: TTL_MS,
+      startSpreadMs: POLL_PERIOD_MS,
       change: { service: 's00', source: 's01', atMs: 2_000, carried, deployItems, changeItems: items },
     });
     const scaled = [1_000, 10_000, 100_000].map((n) => changeCost(run, design, bumper, n));
@@ -83,11 +96,14 @@ function changeItemsMeasure(run: SimResult, at100k: ChangeRow): ChangeItemsMeasu
     readsPerSandbox: items.reads / (run.touching.get('s00') ?? 1),
     unitsPerRead: items.reads ? units / items.reads : 0,
     busiestShardOverMean: items.busiestShardOverMean,
+    reads: items.reads,
     itemBytes: items.itemBytes,
     allowedPastBound,
     callsPastBound,
     hubPeakAt100k: at100k.peakUnitsPerSecond,
     shardPeakAt100k: at100k.changeShardPeakUnitsPerSecond,
+    shardPeakBilledAt100k: at100k.changeShardPeakBilledUnitsPerSecond,
+    peakSecondReadsAt100k: Math.max(0, ...items.readsBySecond) * (100_000 / run.sandboxes),
   };
 }
 

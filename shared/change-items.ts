@@ -1,6 +1,6 @@
 /**
- * Change items: a bump's entry (policy-changes.ts) too big for the version item, written whole into as
- * many items as the version has shards (`POLICY_VERSION.changesPartition`), each in its own partition,
+ * Change items: a bump's entry (policy-changes.ts) too big for the version item, written whole into
+ * `POLICY_VERSION.changeShards` items (`POLICY_VERSION.changesPartition`), each in its own partition,
  * before the bump that announces it. The version then carries a stub in the entry's place: its mark,
  * prev, and the sort key of the change items. A sandbox whose bucket moved past a stub reads one change
  * item, from a shard picked at random, instead of querying the changed partition: after a deploy to a
@@ -28,8 +28,8 @@ import {
 /**
  * The most a change item may hold, as DynamoDB sizes it: one read unit for an eventually consistent read
  * of up to 8 KB ("DynamoDB read and write operations", Amazon DynamoDB Developer Guide). At 100,000
- * sandboxes each reading one within a poll period (4 s), a shard serves ~781 reads a second: 781 read
- * units, a quarter of the partition's 3,000. At 64 KB it would be 8 units a read, over the limit.
+ * sandboxes each reading one within a poll period (4 s), each of 64 shards serves ~390 reads a second:
+ * 390 read units, an eighth of the partition's 3,000. At 64 KB it would be 8 units a read, over the limit.
  */
 export const CHANGE_ITEM_MAX_BYTES = 8 * 1024;
 
@@ -96,7 +96,7 @@ export function changeItemUpdate(
 
 /** The size of the biggest of the entry's change items (the shard with the longest key), as DynamoDB sizes it. */
 export function changeItemBytes(entry: ChangeEntry, ref: string, now: number): number {
-  return itemBytes({ ...changeItemKey(POLICY_VERSION.shards - 1, ref), ...changeItemValues(entry, now) });
+  return itemBytes({ ...changeItemKey(POLICY_VERSION.changeShards - 1, ref), ...changeItemValues(entry, now) });
 }
 
 /** How a bump carries its entry: the version's entries after it, and the change items to write first, if any. */

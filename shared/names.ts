@@ -130,6 +130,7 @@ export function isPublishedVersion(version: string): boolean {
  * | `route`               | client-side routing (weights, matches, sticky, mirror)      |
  * | `fault`               | fault injection                                             |
  * | `breaker#<version>`   | breaker state, in pk `breaker#<service>`; expires by `ttl`  |
+ * | `bucket#<scope>`      | a rate-limit bucket, in pk `ratelimit#<service>`; by `ttl`  |
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -146,6 +147,12 @@ export const SORT_KEY = {
   allow: (source: string) => `allow#${source}`,
   deny: (source: string) => `deny#${source}`,
   breaker: (version: string) => `breaker#${version}`,
+  /**
+   * A rate-limit bucket, in `rateLimitPartition(service)`: the limit's scope (`traffic` or
+   * `allow#<source>`) behind a prefix no policy item's sort key starts with, so the policy table's
+   * stream filter (policy-stream-filter.ts) keeps lease writes from the version bumper.
+   */
+  rateLimitBucket: (scope: string) => `bucket#${scope}`,
 } as const;
 
 /**
@@ -158,8 +165,8 @@ export function breakerPartition(service: string): string {
 }
 
 /**
- * The partition that holds the rate-limit buckets of calls to `service` (sort key: the limit's scope,
- * `traffic` or `allow#<source>`). Apart like the breaker partition: callers lease slices there and
+ * The partition that holds the rate-limit buckets of calls to `service` (sort key
+ * `SORT_KEY.rateLimitBucket(scope)`, the scope `traffic` or `allow#<source>`). Apart like the breaker partition: callers lease slices there and
  * may write nothing else. The policy cache never reads it.
  */
 export function rateLimitPartition(service: string): string {
@@ -184,12 +191,19 @@ export const POLICY_VERSION = {
   partition: (shard: number) => `mesh#version#${shard}`,
   /**
    * The partition of shard `shard`'s change items (shared/change-items.ts): a bump's changes too big for
-   * the version item, one item per bump in each of `shards` partitions of their own (sort key: the bump's).
+   * the version item, one item per bump in each of `changeShards` partitions of their own (sort key: the bump's).
    */
   changesPartition: (shard: number) => `mesh#version#changes#${shard}`,
   sortKey: 'version',
   /** Partitions the version item is copied into (100,000 polling sandboxes: ~390 read units each). */
   shards: 32,
+  /**
+   * Partitions a bump's change items are copied into. More than the version's: a change item weighs up
+   * to 8 KB against the version's 2, and every sandbox that touches a deployed service reads one within
+   * a poll period (100,000 sandboxes: ~390 reads a second each, at most one read unit a read). They are
+   * written one by one, not in the version's transaction, so their count is not bound by its 100 items.
+   */
+  changeShards: 64,
   /** Counters per version item (a service's bucket: FNV-1a of its name, modulo this). */
   buckets: 64,
   /** The counter attribute of a bucket. */

@@ -4,10 +4,11 @@
  * Developer Guide) offers equals, prefix, suffix, exists, numeric and `anything-but` with a list of
  * exact values; it has no "does not begin with" and no wildcard, so "the partition key is a service
  * name" (no `#` in it) cannot be said. What can be said is the sort key of a policy item: the version
- * items (`version`) and shared breaker state (`breaker#<version>`) are left out, so the bumper is no
- * longer invoked for its own writes nor for breaker writes. Rate-limit leases (`ratelimit#<service>`,
- * sort key `traffic` or `allow#<source>`) share policy sort keys and still reach it; it ignores them
- * (docs/scale.md has what they cost).
+ * items (`version`), the change items (the bump's mark), shared breaker state (`breaker#<version>`) and
+ * rate-limit buckets (`bucket#<scope>`, `SORT_KEY.rateLimitBucket`) are left out, so the bumper is not
+ * invoked for its own writes, nor for breaker writes, nor for rate-limit leases. A sort key added to the
+ * table must not start like a policy item's, or its writes will reach the bumper (which ignores them,
+ * but each batch is an invocation).
  *
  * Every policy item kind must pass: a kind left out would never be bumped by the stream. The list is
  * the kinds `itemKind` (policy-rules.ts) accepts in a service's partition.

@@ -163,14 +163,14 @@ export async function bumpPolicyVersion(
   }
 }
 
-/** The entry into every shard's change item, before the bump that announces it. */
+/** The entry into every change shard's item, before the bump that announces it. */
 async function writeChangeItems(
   writer: VersionWriter,
   table: string,
   items: NonNullable<CarryPlan['items']>,
   now: number,
 ): Promise<void> {
-  const shards = Array.from({ length: POLICY_VERSION.shards }, (_, shard) => shard);
+  const shards = Array.from({ length: POLICY_VERSION.changeShards }, (_, shard) => shard);
   await Promise.all(
     shards.map((shard) => writer.updateItem(changeItemUpdate(table, shard, items.ref, items.entry, now))),
   );

@@ -1,17 +1,25 @@
 /**
  * A proxy in front of DynamoDB on 127.0.0.1 that counts each read by operation and partition, with the
- * bytes answered and the read units DynamoDB would bill for them (the scale simulation's meter).
+ * bytes answered and read units two ways: from the bytes on the wire (attribute types and JSON included,
+ * an upper bound), and as DynamoDB bills them, from the size of the items answered (the scale simulation's
+ * meter).
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readUnits } from '../../shared/item-size';
+import type { AttributeValue } from '../../shared/attribute-value';
+import { itemBytes, readUnits } from '../../shared/item-size';
 
 /** What one read kind cost, summed over the run. */
 export interface ReadTally {
   count: number;
   bytes: number;
-  /** Read units as DynamoDB bills them (4 KB steps; an eventually consistent read is half). */
+  /** Read units of the bytes answered, in DynamoDB's steps (4 KB; an eventually consistent read is half). */
   units: number;
+  /**
+   * Read units as DynamoDB bills them: the same steps over the items' size as DynamoDB sizes them (a
+   * Query's items summed), not the bytes of their JSON ("DynamoDB read and write operations").
+   */
+  billedUnits: number;
 }
 
 /** One partition's reads second by second from a moment on (`watch`), and a group's (partitions by prefix). */
@@ -20,9 +28,11 @@ export interface WatchedPartition {
   since: number;
   unitsBySecond: number[];
   queries: number;
-  /** Partitions whose key starts with this (none: ''), counted together: read units by second, and reads. */
+  /** Partitions whose key starts with this (none: ''), counted together: read units (both ways) and reads by second. */
   groupPrefix: string;
   groupUnitsBySecond: number[];
+  groupBilledUnitsBySecond: number[];
+  groupReadsBySecond: number[];
   groupReads: number;
 }
 
@@ -32,6 +42,8 @@ interface CountedRead {
   readonly op: string;
   readonly pk: string;
   readonly bytes: number;
+  /** The size of the items answered, as DynamoDB sizes them. */
+  readonly itemBytes: number;
   readonly consistent: boolean;
 }
 
@@ -87,13 +99,15 @@ export function readCounter(upstreamPort: number, now: () => number): ReadCounte
   const flights = inFlight();
   const count = (read: CountedRead) => {
     const units = readUnits(read.bytes, read.consistent);
-    reads[read.op] ??= { count: 0, bytes: 0, units: 0 };
+    const billed = readUnits(read.itemBytes, read.consistent);
+    reads[read.op] ??= { count: 0, bytes: 0, units: 0, billedUnits: 0 };
     const t = reads[read.op];
     t.count++;
     t.bytes += read.bytes;
     t.units += units;
+    t.billedUnits += billed;
     unitsByPartition.set(read.pk, (unitsByPartition.get(read.pk) ?? 0) + units);
-    countWatched(watched, read, units, now());
+    countWatched(watched, read, { units, billed }, now());
   };
   /** Forwards one request and counts it once it is answered, before the caller sees the answer. */
   const relay = async (req: IncomingMessage, res: ServerResponse) => {
@@ -107,7 +121,13 @@ export function readCounter(upstreamPort: number, now: () => number): ReadCounte
       res.destroy();
       return;
     }
-    count({ op, pk: partitionOf(input), bytes: answer.body.length, consistent: Boolean(input.ConsistentRead) });
+    count({
+      op,
+      pk: partitionOf(input),
+      bytes: answer.body.length,
+      itemBytes: answeredItemBytes(answer.body),
+      consistent: Boolean(input.ConsistentRead),
+    });
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
     flights.end();
@@ -132,19 +152,53 @@ export function readCounter(upstreamPort: number, now: () => number): ReadCounte
   };
 }
 
+/** Pure: the size of the items a GetItem (`Item`) or a Query (`Items`, summed) answered; 0 for none or an error. */
+export function answeredItemBytes(body: Buffer): number {
+  let out: { Item?: Record<string, AttributeValue>; Items?: Record<string, AttributeValue>[] };
+  try {
+    out = JSON.parse(body.toString() || '{}');
+  } catch {
+    return 0;
+  }
+  const items = out.Items ?? (out.Item ? [out.Item] : []);
+  return items.reduce((a, item) => a + itemBytes(item), 0);
+}
+
 function unwatched(pk: string, since: number, groupPrefix = ''): WatchedPartition {
-  return { pk, since, unitsBySecond: [], queries: 0, groupPrefix, groupUnitsBySecond: [], groupReads: 0 };
+  return {
+    pk,
+    since,
+    unitsBySecond: [],
+    queries: 0,
+    groupPrefix,
+    groupUnitsBySecond: [],
+    groupBilledUnitsBySecond: [],
+    groupReadsBySecond: [],
+    groupReads: 0,
+  };
+}
+
+/** Adds `n` to second `second` of `bySecond`. */
+function add(bySecond: number[], second: number, n: number): void {
+  bySecond[second] = (bySecond[second] ?? 0) + n;
 }
 
 /** A read of the watched partition or group into its second (seconds since the watch began, by the simulated clock). */
-function countWatched(watched: WatchedPartition, read: CountedRead, units: number, now: number): void {
+function countWatched(
+  watched: WatchedPartition,
+  read: CountedRead,
+  units: { readonly units: number; readonly billed: number },
+  now: number,
+): void {
   const second = Math.floor((now - watched.since) / 1000);
   if (read.pk === watched.pk) {
-    watched.unitsBySecond[second] = (watched.unitsBySecond[second] ?? 0) + units;
+    add(watched.unitsBySecond, second, units.units);
     if (read.op === 'Query') watched.queries++;
   }
   if (watched.groupPrefix && read.pk.startsWith(watched.groupPrefix)) {
-    watched.groupUnitsBySecond[second] = (watched.groupUnitsBySecond[second] ?? 0) + units;
+    add(watched.groupUnitsBySecond, second, units.units);
+    add(watched.groupBilledUnitsBySecond, second, units.billed);
+    add(watched.groupReadsBySecond, second, 1);
     watched.groupReads++;
   }
 }

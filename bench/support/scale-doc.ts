@@ -8,7 +8,16 @@ import { POLICY_VERSION } from '../../shared/names';
 import { CHANGES_MAX_BYTES, MAX_CARRIED_CHANGES } from '../../shared/policy-changes';
 import { METRIC_DIMENSIONS } from '../../shared/telemetry/metric-dimensions';
 import type { BumperCost } from './bumper-cost';
-import { BUMPER_INVOCATION, type ChangeRow, changeTable, num, PARTITION_LIMIT, PRICES } from './scale-model';
+import {
+  BUMPER_INVOCATION,
+  BUSIEST_SHARD_RISK,
+  busiestShardReads,
+  type ChangeRow,
+  changeTable,
+  num,
+  PARTITION_LIMIT,
+  PRICES,
+} from './scale-model';
 
 /** What a change to the skewed mesh's hub cost, as `npm run scale` measured it. */
 export interface ChangeMeasure {
@@ -29,6 +38,8 @@ export interface ChangeItemsMeasure {
   readonly unitsPerRead: number;
   /** The busiest change shard's reads over the run, over the mean of the shards. */
   readonly busiestShardOverMean: number;
+  /** Change item reads over the run, all shards together. */
+  readonly reads: number;
   /** One change item's size as DynamoDB counts it (0: none written). */
   readonly itemBytes: number;
   /** Calls of the denied caller past TTL + 1 s, and how many of them were allowed. */
@@ -37,6 +48,10 @@ export interface ChangeItemsMeasure {
   /** At 100,000 sandboxes: the busiest second on the hub's partition, and on a change shard. */
   readonly hubPeakAt100k: number;
   readonly shardPeakAt100k: number;
+  /** The busiest change shard's busiest second at 100,000 sandboxes, in read units as DynamoDB bills them. */
+  readonly shardPeakBilledAt100k: number;
+  /** Change item reads in the busiest second at 100,000 sandboxes, all shards together. */
+  readonly peakSecondReadsAt100k: number;
 }
 
 /** Everything docs/scale.md reports. */
@@ -77,7 +92,10 @@ time against dynalite, after a warm-up of one TTL + 1 s whose reads are counted 
 Queries: a real fleet does not start all at once): each sandbox is the runtime's own \`PolicyCache\` (its own clock phase, seeded randomness and
 hand-signed wire client) and \`MeshTelemetry\`, calling one of its targets once a second. A proxy in front of
 dynalite counts every read by operation and partition key, with the bytes answered; read units follow DynamoDB's
-rule (4 KB steps, an eventually consistent read half a unit). The EMF lines the telemetry writes are parsed and
+rule (4 KB steps, an eventually consistent read half a unit) applied to those bytes, which hold the attribute types
+and the JSON around them: more than the item's size DynamoDB bills by, so every read unit and dollar below is an upper
+bound. The proxy also counts the units DynamoDB bills (the same steps over the size of the items answered, a Query's
+summed: "DynamoDB read and write operations"); the change shards' column shows both. The EMF lines the telemetry writes are parsed and
 every distinct metric (namespace, name, dimension names and values) counted. The model
 (bench/support/scale-model.ts) scales those per-sandbox figures linearly to 1,000, 10,000 and 100,000 sandboxes
 spread over the services the same way; a month is 30 days.
@@ -137,10 +155,11 @@ What one change to the skewed mesh's hub (\`s00\`, which every sandbox touches) 
 an operator's deny written to the hub's partition, the version bumped at once, and the deny's record handed a second
 later to the table's stream bumper, which bumps again only when the CLI's bump did not carry the change (the design
 before always did). The fleet's side is measured by the same simulation,
-its ${sandboxes.toLocaleString('en-US')} sandboxes started evenly over one TTL so that their version polls fall
-evenly over time, as a fleet's do; the reads of the hub's partition, and those of the change items' ${POLICY_VERSION.shards}
-partitions together, are counted second by second from the change on and scaled to each fleet size (a change
-shard's busiest second is an even share of theirs). The bumper's side is measured on the local endpoint's DynamoDB with its stream
+its ${sandboxes.toLocaleString('en-US')} sandboxes started at random over one poll period (TTL − 1 s: a sandbox reads
+the version each time its confirmation, counted as of the read less a second of consistency lag, is a TTL old) so
+that their version polls fall evenly over time, as a fleet's do; the reads of the hub's partition, and those of the
+change items' ${POLICY_VERSION.changeShards} partitions together, are counted second by second from the change on and
+scaled to each fleet size (the busiest change shard: see "A deploy in sharded change items"). The bumper's side is measured on the local endpoint's DynamoDB with its stream
 emulation and the mapping's filter (bench/support/bumper-cost.ts), ten changes each way: per CLI change,
 ${cli.invocations} invocation of the bumper (the deny's record, which the version already carries: no second bump; the
 records of the version items are filtered out of the mapping) and ${cli.versionWrites} version items written in one
@@ -152,19 +171,16 @@ write units ("Amazon DynamoDB pricing", on-demand). The stream's reads cost noth
 Lambda are free ("Evaluate your DynamoDB streams usage", Amazon DynamoDB Developer Guide).
 
 **Writes that are not policy.** The mapping's filter (shared/policy-stream-filter.ts) lets through only records whose
-sort key is a policy item's, so the bumper is not invoked for the version items nor for shared breaker state.
-Rate-limit leases (partition \`ratelimit#<service>\`) cannot be filtered out: their sort keys are policy sort keys, and
-Lambda's filter rules have no "does not begin with" for the partition key ("Control which events Lambda sends to your
-function", Lambda Developer Guide; \`anything-but\` takes exact values only). The bumper ignores them, but each batch is
-an invocation. Their cost is bounded: the batching window is zero and Lambda polls a stream shard about four times a
-second, so leases written without pause cost at most ~4 invocations a second per stream shard (more only past
-${LEASE_BATCH} records per batch, ${(4 * LEASE_BATCH).toLocaleString('en-US')} leases a second):
-${(leaseInvocationsPerMonth / 1e6).toFixed(1)} million invocations a month, ${usd(leaseDollarsPerMonth)} a month per stream
-shard at the invocation above; with rate limits off, nothing.`;
+sort key is a policy item's, so the bumper is not invoked for the version items, the change items, shared breaker
+state, nor rate-limit leases: a lease's sort key is the limiting item's behind a prefix of its own
+(\`bucket#traffic\`, \`bucket#allow#<source>\` in partition \`ratelimit#<service>\`), which no policy sort key starts
+with. Lambda's filter rules could not have kept them out by their partition: they have no "does not begin with" and
+\`anything-but\` takes exact values only ("Control which events Lambda sends to your function", Lambda Developer
+Guide). Leases written without pause would otherwise have cost up to ~4 invocations a second per stream shard (Lambda
+polls a shard about four times a second, the batching window is zero), ${(leaseInvocationsPerMonth / 1e6).toFixed(1)}
+million invocations and ${usd(leaseDollarsPerMonth)} a month per stream shard at the invocation above; now nothing.`;
 }
 
-/** The mapping's batch size: one invocation takes up to this many records. */
-const LEASE_BATCH = 100;
 /** Rate-limit leases written without pause: ~4 polls a second, each a batch, for a month. */
 const leaseInvocationsPerMonth = 4 * 30 * 24 * 3600;
 const leaseDollarsPerMonth =
@@ -210,49 +226,90 @@ function whatAChangeCosts(requeries: ChangeMeasure['requeries']): string {
 function shardedChangeItems(change: ChangeMeasure, sandboxes: number): string {
   const measures = change.changeItems;
   const m = measures.sharded!;
-  const perShard = 100_000 / 4 / POLICY_VERSION.shards;
-  const maxMiss = PARTITION_LIMIT / measures.deploy!.hubPeakAt100k;
+  const shards = POLICY_VERSION.changeShards;
   return `### A deploy in sharded change items
 
 The fourth design is the same deploy with change items (shared/change-items.ts, docs/policy-model.md). A bump whose
-entry is too big for the version item writes it first, whole, into ${POLICY_VERSION.shards} change items, one per
-partition \`${POLICY_VERSION.changesPartition(0)}\` to \`${POLICY_VERSION.changesPartition(POLICY_VERSION.shards - 1)}\` (sort key: the bump's mark
+entry is too big for the version item writes it first, whole, into ${shards} change items, one per
+partition \`${POLICY_VERSION.changesPartition(0)}\` to \`${POLICY_VERSION.changesPartition(shards - 1)}\` (sort key: the bump's mark
 and attempt; expiring a day later through the table's TTL attribute), then bumps with a stub in the version item: the
-mark, the values the moved buckets held before, and the change items' sort key. A sandbox whose copy of the hub is
+mark, the values the moved buckets held before, and the change items' sort key. There are more change shards than
+version shards (${POLICY_VERSION.shards}): a change item weighs more than the version item, and the change items are
+written one by one, not in the version's transaction. A sandbox whose copy of the hub is
 filed under the value the stub starts from reads one change item, from a shard picked at random, eventually
 consistent, and applies the changes: measured, ${m.readsPerSandbox.toFixed(2)} change item reads and
 ${change.requeries.sharded!.toFixed(2)} Queries of the hub per sandbox that touches it. The stream's bumper reads the change
 item too (consistently), finds every record of the deploy announced, and bumps nothing more.
 
 - **The hub's partition is spared the burst**: its busiest second at 100,000 sandboxes goes from
-  ${num(measures.deploy!.hubPeakAt100k)} read units to ${m.hubPeakAt100k === 0 ? 'none' : num(m.hubPeakAt100k)}; the reads go to the change shards instead, a change
-  shard's busiest second ${num(m.shardPeakAt100k)} read units (an even share of the ${POLICY_VERSION.shards}; over the whole
-  run the simulated ${sandboxes.toLocaleString('en-US')} sandboxes' random picks put ${m.busiestShardOverMean.toFixed(2)} times the mean on the busiest shard, an
-  unevenness that shrinks as the fleet grows). The 40-item change item is ${m.itemBytes.toLocaleString('en-US')} bytes as
-  DynamoDB sizes it, ${readUnits(m.itemBytes, false)} read units for an eventually consistent read; the model counts
-  ${m.unitsPerRead.toFixed(2)} from the bytes answered on the wire (attribute types and JSON), which are more: its
-  change shard figures are an upper bound.
+  ${num(measures.deploy!.hubPeakAt100k)} read units to ${m.hubPeakAt100k === 0 ? 'none' : num(m.hubPeakAt100k)}; the reads go to the change shards instead.
+${busiestChangeShard(m, sandboxes)}
 - **The deny bound holds**: the change reaches a sandbox with its next version read, as before, and the simulation
   checks it: of the denied caller's ${m.callsPastBound.toLocaleString('en-US')} calls that started past TTL + 1 s,
   ${m.allowedPastBound} were allowed.
 - **What it costs**: the change item reads and their dollars are in the table; the bump writes
-  ${POLICY_VERSION.shards} change items besides the version (a write unit per KB each, added to the bumper's column),
+  ${shards} change items besides the version (a write unit per KB each, added to the bumper's column),
   after reading the version and each of the 40 items once, consistently (about 40 read units on the hub's
   partition, once per deploy).
-- **Bounded**: a change item holds at most ${CHANGE_ITEM_MAX_BYTES.toLocaleString('en-US')} bytes as DynamoDB sizes it, one
+${changeItemBound(m)}
+${changeItemMisses(measures.deploy!.hubPeakAt100k)}`;
+}
+
+/** How the busiest change shard's busiest second is worked out, and what it comes to at 100,000 sandboxes. */
+function busiestChangeShard(m: ChangeItemsMeasure, sandboxes: number): string {
+  const shards = POLICY_VERSION.changeShards;
+  const even = m.peakSecondReadsAt100k / shards;
+  const heaped = busiestShardReads(m.peakSecondReadsAt100k, shards);
+  const mean = m.reads / shards;
+  return `- **The busiest change shard**: at 100,000 sandboxes the change shards together take
+  ${num(m.peakSecondReadsAt100k)} change item reads in the busiest second (the simulation's busiest second, scaled:
+  its sampling noise scaled with it, which errs high), ${num(even)} a shard on average. The random pick heaps some on
+  one shard: the model takes the count that no shard exceeds but with a chance under 1 in
+  ${(1 / BUSIEST_SHARD_RISK).toLocaleString('en-US')} a second
+  (the binomial tail of one shard, times the ${shards}), ${num(heaped)} reads, ${(heaped / even).toFixed(2)} times the
+  average. It is computed, not measured: the simulated ${sandboxes.toLocaleString('en-US')} sandboxes read
+  ${num(m.reads)} change items, ${num(mean)} a shard, too few to show how a fleet's picks heap up (their busiest shard took
+  ${m.busiestShardOverMean.toFixed(2)} times the mean, within the ${num(busiestShardReads(m.reads, shards) / mean)} times the same
+  bound gives for ${num(m.reads)} reads); the busiest shard's excess over the mean shrinks as the square root of its
+  reads, so the simulation's ratio, carried to 100,000, would overstate it. That is
+  ${num(m.shardPeakAt100k)} read units from the bytes answered (${m.unitsPerRead.toFixed(2)} a read: the item's JSON on the
+  wire is past 4 KB) and ${num(m.shardPeakBilledAt100k)} as DynamoDB bills them: the 40-item change item is
+  ${m.itemBytes.toLocaleString('en-US')} bytes as DynamoDB sizes it, ${readUnits(m.itemBytes, false)} read units for an
+  eventually consistent read: ${ofLimit(m.shardPeakAt100k)} and ${ofLimit(m.shardPeakBilledAt100k)} of the partition's
+  ${PARTITION_LIMIT.toLocaleString('en-US')}.`;
+}
+
+/** Read units a second as a share of the partition limit. */
+function ofLimit(units: number): string {
+  return `${Math.round((100 * units) / PARTITION_LIMIT)}%`;
+}
+
+/** The change items' size bound, and what a read of the biggest costs a shard at 100,000 sandboxes. */
+function changeItemBound(m: ChangeItemsMeasure): string {
+  const shards = POLICY_VERSION.changeShards;
+  const perShard = 100_000 / 4 / shards;
+  const heaped = busiestShardReads(m.peakSecondReadsAt100k, shards);
+  return `- **Bounded**: a change item holds at most ${CHANGE_ITEM_MAX_BYTES.toLocaleString('en-US')} bytes as DynamoDB sizes it, one
   read unit for an eventually consistent read ("DynamoDB read and write operations"): at 100,000 sandboxes, each
   reading one within a poll period of 4 s, a shard serves ~${Math.round(perShard).toLocaleString('en-US')} reads a second on
-  average, and ${(m.shardPeakAt100k / (perShard * m.unitsPerRead)).toFixed(2)} times that in the busiest second measured
-  (the table's figure, counted at ${m.unitsPerRead.toFixed(2)} read units a read): at the bound, one unit a read, that is
-  under ${Math.ceil((100 * m.shardPeakAt100k) / m.unitsPerRead / PARTITION_LIMIT / 10) * 10}% of the limit; for this
-  deploy's item, ${readUnits(m.itemBytes, false)} units a read as DynamoDB bills it, ${num((m.shardPeakAt100k / m.unitsPerRead) * readUnits(m.itemBytes, false))} read units. At 64 KB it would be 8 units a read,
+  average, and the busiest shard ${num(heaped)} in the busiest second measured (above): at one unit a read, that is
+  ${num(heaped)} read units, ${ofLimit(heaped)} of the limit. At 64 KB it would be 8 units a read,
   ~${Math.round(perShard * 8).toLocaleString('en-US')} a second on average, over the limit. An entry past the bound (a
   deploy of some 80 such items or more) is written nowhere, and its bump goes without it: its readers query, as in
-  the third design.
-- **What the simulation cannot show**: dynalite has no replication lag, so every change item read here finds its item.
+  the third design.`;
+}
+
+/** What happens when a change item read misses, which dynalite never shows. */
+function changeItemMisses(deployHubPeakAt100k: number): string {
+  const maxMiss = PARTITION_LIMIT / deployHubPeakAt100k;
+  return `- **What the simulation cannot show**: dynalite has no replication lag, so every change item read here finds its item.
   On DynamoDB an eventually consistent read may miss a write of the last second ("DynamoDB read consistency"); the
   change items are written before the bump, so a miss needs the change shard's copy to lag behind the version
-  shard's. A sandbox that finds no change item (lagging, expired, malformed) queries the hub, as in the third
-  design: if a share of the fleet did, the hub's busiest second would be that share of the third design's, under
-  the limit at 100,000 sandboxes as long as under ${(maxMiss * 100).toFixed(0)}% of the reads miss.`;
+  shard's. A sandbox that finds no change item (lagging, expired, malformed, throttled) reads it from one other shard
+  picked at random, and queries the hub, as in the third design, only when that read misses too. If a share of the
+  fleet queried, the hub's busiest second would be that share of the third design's, under the limit at 100,000
+  sandboxes as long as under ${(maxMiss * 100).toFixed(1)}% of the sandboxes query: with two shards read apart, and their
+  misses independent (two partitions, each lagging or throttled on its own), that is as long as under
+  ${(Math.sqrt(maxMiss) * 100).toFixed(0)}% of the reads miss (${(maxMiss * 100).toFixed(1)}% is its square). A miss that is not
+  independent (an item expired and deleted, or malformed, in every shard alike) is not helped by the second read.`;
 }

@@ -129,10 +129,13 @@ export interface ChangeRow {
   /** Read units the fleet spends on change items (shared/change-items.ts), all shards together. */
   readonly changeItemUnits: number;
   /**
-   * Read units on one change shard in the busiest second: the busiest second of all shards together,
-   * over the shards (an even share: the random picks of a large fleet even out).
+   * Read units on the busiest change shard in the busiest second, from the bytes answered: the reads of
+   * the busiest second of all shards together, scaled, as the random pick may heap them on one shard
+   * (`busiestShardReads`), at the units a read measured.
    */
   readonly changeShardPeakUnitsPerSecond: number;
+  /** The same, at the read units DynamoDB bills (the item's size, not its JSON). */
+  readonly changeShardPeakBilledUnitsPerSecond: number;
   /** Dollars per 1,000 such changes: the fleet's reads (re-queries and change items), and the bumper (CLI change / other writer). */
   readonly readCostPer1000: number;
   readonly bumperCostPer1000: Readonly<Record<'cli' | 'raw', number>>;
@@ -146,10 +149,40 @@ export function bumperDollars(c: BumperCost): number {
   return c.invocations * invocation + (c.writeUnits * PRICES.dynamoWritePerMillion) / 1e6;
 }
 
-/** The change items one bump writes, in dollars: one per shard, a write unit per KB (not in a transaction). */
+/** The change items one bump writes, in dollars: one per change shard, a write unit per KB (not in a transaction). */
 export function changeItemWriteDollars(itemBytes: number): number {
   if (itemBytes === 0) return 0;
-  return (POLICY_VERSION.shards * Math.ceil(itemBytes / 1024) * PRICES.dynamoWritePerMillion) / 1e6;
+  return (POLICY_VERSION.changeShards * Math.ceil(itemBytes / 1024) * PRICES.dynamoWritePerMillion) / 1e6;
+}
+
+/**
+ * The chance, per second, that the busiest shard takes more than `busiestShardReads` says: small enough
+ * that a deploy's few seconds of change item reads never see it.
+ */
+export const BUSIEST_SHARD_RISK = 1e-6;
+
+/**
+ * The reads the busiest of `shards` partitions takes when `reads` reads each pick one at random, as
+ * sandboxes pick a change shard: the smallest count that any shard exceeds with a chance under `risk`
+ * (the binomial tail of one shard, times the shards: a union bound). Computed, not measured: a thousand
+ * simulated sandboxes over 64 shards are too few to show how a fleet's picks heap up, and the ratio
+ * of their busiest shard to the mean shrinks as the reads grow (about 1 + z / sqrt(reads / shards)).
+ */
+export function busiestShardReads(reads: number, shards: number, risk = BUSIEST_SHARD_RISK): number {
+  const n = Math.round(reads);
+  if (n <= 0 || shards <= 1) return Math.max(0, n);
+  const p = 1 / shards;
+  // log P(X = k), k = 0..n, each from the one before (no factorials to overflow).
+  const log = new Float64Array(n + 1);
+  log[0] = n * Math.log1p(-p);
+  const ratio = Math.log(p) - Math.log1p(-p);
+  for (let k = 0; k < n; k++) log[k + 1] = log[k]! + Math.log(n - k) - Math.log(k + 1) + ratio;
+  let tail = 0; // P(X >= k), summed from the top
+  for (let k = n; k > 0; k--) {
+    tail += Math.exp(log[k]!);
+    if (shards * tail >= risk) return k; // P(X > k) was under risk / shards
+  }
+  return 0;
 }
 
 /**
@@ -171,6 +204,10 @@ export function changeCost(
   const readUnits = run.burst.unitsBySecond.reduce((a, b) => a + b, 0) * k;
   const changeItemUnits = changeItems.unitsBySecond.reduce((a, b) => a + b, 0) * k;
   const writes = changeItemWriteDollars(changeItems.itemBytes);
+  const peak = busiestSecond(changeItems.readsBySecond);
+  const shardReads = busiestShardReads((changeItems.readsBySecond[peak] ?? 0) * k, POLICY_VERSION.changeShards);
+  const perRead = (bySecond: readonly number[]) =>
+    bySecond[peak] ? bySecond[peak] / changeItems.readsBySecond[peak]! : 0;
   return {
     design,
     sandboxes,
@@ -178,7 +215,8 @@ export function changeCost(
     readUnits,
     peakUnitsPerSecond: Math.max(0, ...run.burst.unitsBySecond) * k,
     changeItemUnits,
-    changeShardPeakUnitsPerSecond: (Math.max(0, ...changeItems.unitsBySecond) * k) / POLICY_VERSION.shards,
+    changeShardPeakUnitsPerSecond: shardReads * perRead(changeItems.unitsBySecond),
+    changeShardPeakBilledUnitsPerSecond: shardReads * perRead(changeItems.billedUnitsBySecond),
     readCostPer1000: (1000 * (readUnits + changeItemUnits) * PRICES.dynamoReadPerMillion) / 1e6,
     bumperCostPer1000: {
       cli: 1000 * (bumperDollars(bumper.cli) + writes),
@@ -187,9 +225,16 @@ export function changeCost(
   };
 }
 
+/** The second with the most reads (0 when none). */
+function busiestSecond(readsBySecond: readonly number[]): number {
+  let busiest = 0;
+  for (const [s, n] of readsBySecond.entries()) if (n > (readsBySecond[busiest] ?? 0)) busiest = s;
+  return busiest;
+}
+
 export function changeTable(rows: readonly ChangeRow[]): string {
   const head =
-    '| design | sandboxes | changed service | re-query read units | busiest second, RU/s on its partition | change item read units | busiest second, RU/s on a change shard | fleet’s reads $ per 1,000 changes | bumper $ per 1,000 changes (CLI / other writer) |\n' +
+    '| design | sandboxes | changed service | re-query read units | busiest second, RU/s on its partition | change item read units | busiest second, RU/s on the busiest change shard (wire bytes / billed) | fleet’s reads $ per 1,000 changes | bumper $ per 1,000 changes (CLI / other writer) |\n' +
     '|---|--:|---|--:|--:|--:|--:|--:|--:|\n';
   const none = (r: ChangeRow) => r.changeItemUnits === 0;
   return (
@@ -197,7 +242,7 @@ export function changeTable(rows: readonly ChangeRow[]): string {
     rows
       .map(
         (r) =>
-          `| ${r.design} | ${r.sandboxes.toLocaleString('en-US')} | ${r.service} | ${num(r.readUnits)} | ${units(r.peakUnitsPerSecond)} | ${none(r) ? '–' : num(r.changeItemUnits)} | ${none(r) ? '–' : units(r.changeShardPeakUnitsPerSecond)} | ${usd(r.readCostPer1000)} | ${usd(r.bumperCostPer1000.cli)} / ${usd(r.bumperCostPer1000.raw)} |`,
+          `| ${r.design} | ${r.sandboxes.toLocaleString('en-US')} | ${r.service} | ${num(r.readUnits)} | ${units(r.peakUnitsPerSecond)} | ${none(r) ? '–' : num(r.changeItemUnits)} | ${none(r) ? '–' : `${units(r.changeShardPeakUnitsPerSecond)} / ${units(r.changeShardPeakBilledUnitsPerSecond)}`} | ${usd(r.readCostPer1000)} | ${usd(r.bumperCostPer1000.cli)} / ${usd(r.bumperCostPer1000.raw)} |`,
       )
       .join('\n')
   );

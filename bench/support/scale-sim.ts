@@ -93,8 +93,12 @@ export interface ChangeBurst {
   readonly queries: number;
   /** The change items' partitions (all shards together) from the change on. */
   readonly changeItems: {
-    /** Read units in each second. */
+    /** Read units in each second, from the bytes answered. */
     readonly unitsBySecond: readonly number[];
+    /** Read units in each second as DynamoDB bills them (the items' size). */
+    readonly billedUnitsBySecond: readonly number[];
+    /** Reads in each second. */
+    readonly readsBySecond: readonly number[];
     readonly reads: number;
     /** Read units of the busiest change shard over the whole run, over the mean of the shards. */
     readonly busiestShardOverMean: number;
@@ -639,6 +643,8 @@ async function burstOf(
     callsPastBound: pastBound.calls,
     changeItems: {
       unitsBySecond: Array.from(watched.groupUnitsBySecond, (u) => u ?? 0),
+      billedUnitsBySecond: Array.from(watched.groupBilledUnitsBySecond, (u) => u ?? 0),
+      readsBySecond: Array.from(watched.groupReadsBySecond, (u) => u ?? 0),
       reads: watched.groupReads,
       busiestShardOverMean: busiestOverMean(world.proxy.unitsByPartition, CHANGE_SHARD_PREFIX),
       itemBytes: await changeItemSize(world.admin),
@@ -649,11 +655,11 @@ async function burstOf(
 /** The key prefix of the change items' partitions. */
 const CHANGE_SHARD_PREFIX = POLICY_VERSION.changesPartition(0).slice(0, -1);
 
-/** The busiest of the partitions starting with `prefix` (read units over the run), over their mean. */
+/** The busiest change shard, whose partitions start with `prefix` (read units over the run), over their mean. */
 function busiestOverMean(units: ReadonlyMap<string, number>, prefix: string): number {
   const shards = [...units].filter(([pk]) => pk.startsWith(prefix)).map(([, u]) => u);
   if (shards.length === 0) return 0;
-  const mean = shards.reduce((a, b) => a + b, 0) / POLICY_VERSION.shards;
+  const mean = shards.reduce((a, b) => a + b, 0) / POLICY_VERSION.changeShards;
   return Math.max(...shards) / mean;
 }
 

@@ -173,7 +173,7 @@ describe('MeshFunction in the example app (release 2)', () => {
       assert.deepEqual(read.Resource, { 'Fn::GetAtt': [table, 'Arn'] });
       assert.deepEqual(read.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
       // The version's change items are read under the grant of its shards.
-      for (let shard = 0; shard < POLICY_VERSION.shards; shard++) {
+      for (let shard = 0; shard < POLICY_VERSION.changeShards; shard++) {
         const pk = POLICY_VERSION.changesPartition(shard);
         assert.ok(
           keys.some((key) => stringLike(key, pk)),

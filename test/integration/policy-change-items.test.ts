@@ -2,7 +2,7 @@
  * A deploy too big for the version item (shared/change-items.ts): the seeder writes its 40 changed items'
  * values to the change items and bumps with a stub; caches that held the old copy take the change from
  * one change item each, with no Query of the changed partition, and honour it within TTL + 1 s. With the
- * change item read throttled, or the change items gone, they query and still converge. The local endpoint's DynamoDB (dynalite with its
+ * change item reads throttled, or the change items gone, they try a second shard, then query and still converge. The local endpoint's DynamoDB (dynalite with its
  * transactions) on 127.0.0.1, the real SDK client, and a proxy in front of it counting reads by
  * operation and partition (the scale simulation's meter, bench/support/read-counter.ts).
  */
@@ -85,7 +85,7 @@ describe('policy version: a deploy’s changes in sharded change items', () => {
     const deployedAt = Date.now() / 1000;
     await deploy(release);
     const written = await changeItems();
-    assert.equal(written.length, POLICY_VERSION.shards, 'one change item per shard');
+    assert.equal(written.length, POLICY_VERSION.changeShards, 'one change item per change shard');
     assert.equal(new Set(written.map((i) => i.sk?.S)).size, 1, 'all of the one bump');
     const expires = Number(written[0]!.ttl?.N) - CHANGE_ITEM_TTL_S;
     assert.ok(expires >= deployedAt && expires <= Date.now() / 1000 + 1, 'expiring a day after the deploy');
@@ -128,9 +128,10 @@ describe('policy version: a deploy’s changes in sharded change items', () => {
     assert.ok(throttling.within(allowed), `every cache allowed audit within TTL + 1 s: ${allowed.join(', ')} ms`);
     await proxy.idle();
     assert.equal(proxy.watched.queries, caches.length, 'each cache queried payments once');
+    // Two shards tried, both throttled, before the Query.
     assert.deepEqual(
       caches.map((c) => [c.changeItemReads, c.throttledReads]),
-      caches.map(() => [1, 1]),
+      caches.map(() => [2, 2]),
     );
   });
 
@@ -150,8 +151,8 @@ describe('policy version: a deploy’s changes in sharded change items', () => {
     assert.equal(proxy.watched.queries, 0, 'payments is not queried while it is not called');
     assert.deepEqual(
       caches.map((c) => c.changeItemReads),
-      caches.map(() => 1),
-      'a change item not found is not read again at every poll',
+      caches.map(() => 2),
+      'a change item not found in two shards is not read again at every poll',
     );
     const refused = await seenWithin(caches, 'audit', false);
     assert.ok(within(refused), `every cache refused audit within TTL + 1 s: ${refused.join(', ')} ms`);
@@ -161,7 +162,7 @@ describe('policy version: a deploy’s changes in sharded change items', () => {
     assert.equal(proxy.watched.queries, caches.length, 'each cache queried payments once');
     assert.deepEqual(
       caches.map((c) => c.changeItemReads),
-      caches.map(() => 1),
+      caches.map(() => 2),
     );
   });
 });

@@ -1,11 +1,12 @@
 /**
  * Lambda's event filtering as the local mesh applies a mapping's FilterCriteria (local/endpoint/event-filter.ts),
  * and the mesh's own filter on the policy table's stream (shared/policy-stream-filter.ts): every policy item
- * kind reaches the version bumper; its own version writes and breaker state do not.
+ * kind reaches the version bumper; its own version writes, breaker state and rate-limit leases do not.
  */
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TableLeaser } from '../../functions/mesh/resilience/rate-limit-table';
 import { recordFilter } from '../../local/endpoint/event-filter';
 import { changeItemsRef } from '../../shared/change-items';
 import { breakerPartition, POLICY_VERSION, rateLimitPartition } from '../../shared/names';
@@ -55,7 +56,35 @@ describe('local event filtering (Lambda rule syntax)', () => {
       false,
     );
     assert.equal(accepts(record(breakerPartition('payments'), 'breaker#2', 'MODIFY')), false);
-    // Rate-limit leases share the policy sort keys: Lambda's rules cannot tell them apart by their partition.
-    assert.equal(accepts(record(rateLimitPartition('payments'), 'traffic', 'MODIFY')), true);
+  });
+
+  it('the policy stream filter keeps rate-limit leases from the bumper, whichever limit they lease', async () => {
+    // Prepare: the keys the runtime's leaser writes, for a service's limit and an edge's
+    const keys: { pk: { S: string }; sk: { S: string } }[] = [];
+    const leaser = new TableLeaser('shop-policy', {}, async (input) => {
+      keys.push(input.Key as (typeof keys)[number]);
+      return {};
+    });
+    const limits = { perSecond: 10, burst: 10 };
+    for (const scope of ['traffic', 'allow#orders']) {
+      await leaser.lease({ target: 'payments', scope, limits, want: 5, minGrant: 1, now: 1_700_000_000_000 });
+    }
+    const accepts = recordFilter([JSON.stringify(POLICY_STREAM_FILTER)]);
+    // Assess: in the rate-limit partition, and no lease write (first or later) passes the filter
+    assert.deepEqual(
+      keys.map((k) => [k.pk.S, k.sk.S]),
+      [
+        [rateLimitPartition('payments'), 'bucket#traffic'],
+        [rateLimitPartition('payments'), 'bucket#allow#orders'],
+      ],
+    );
+    for (const k of keys) {
+      for (const eventName of ['INSERT', 'MODIFY', 'REMOVE']) {
+        assert.equal(accepts({ eventName, dynamodb: { Keys: k } }), false, `${k.sk.S} ${eventName}`);
+      }
+    }
+    // The policy items the buckets are named after still pass.
+    assert.equal(accepts(record('payments', 'traffic', 'MODIFY')), true);
+    assert.equal(accepts(record('payments', 'allow#orders', 'MODIFY')), true);
   });
 });

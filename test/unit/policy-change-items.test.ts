@@ -83,9 +83,10 @@ describe('change items: a bump too big for the version item', () => {
 
   it('writes one item per shard in the change partitions, keyed by the bump, sized as DynamoDB sizes it', () => {
     const entry = deploy(40);
-    const update = changeItemUpdate('shop-policy', 31, opts.ref, entry, NOW);
-    assert.deepEqual(update.Key, changeItemKey(31, '21.0'));
-    assert.equal(update.Key.pk?.S, 'mesh#version#changes#31');
+    const last = POLICY_VERSION.changeShards - 1;
+    const update = changeItemUpdate('shop-policy', last, opts.ref, entry, NOW);
+    assert.deepEqual(update.Key, changeItemKey(last, '21.0'));
+    assert.equal(update.Key.pk?.S, 'mesh#version#changes#63');
     assert.ok(update.Key.pk?.S?.startsWith(POLICY_VERSION.partitionPrefix), 'under the version’s grants');
     assert.equal(update.ConditionExpression, undefined);
     const item = readBack(entry);

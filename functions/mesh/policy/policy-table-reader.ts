@@ -7,7 +7,8 @@
  *   writes. One eventually consistent GetItem of a random shard confirms every copy whose service's
  *   counter has not moved; only a service whose counter moved (or whose copy came from the snapshot) is
  *   queried again, unless the version carries its changes: in the item itself, or (a deploy's) in the
- *   change items a stub points to, one of them read from a random shard (shared/change-items.ts). A
+ *   change items a stub points to, one of them read from a random shard, and on a miss one other
+ *   (shared/change-items.ts). A
  *   confirmation counts as of VERSION_READ_LAG_MS before the read was sent: an eventually consistent
  *   read may miss a write of the last second (Amazon DynamoDB Developer Guide, "Read consistency"). No
  *   version item (a table no writer of this release has touched): every revalidation is a Query.
@@ -183,7 +184,9 @@ export class PolicyTableReader {
       const sentAt = cache.now();
       cache.versionReads++;
       try {
-        const item = (await this.reads.item(versionKey(this.randomShard()))) as Record<string, unknown> | undefined;
+        const item = (await this.reads.item(versionKey(this.randomShard(POLICY_VERSION.shards)))) as
+          | Record<string, unknown>
+          | undefined;
         const poll: VersionPoll = {
           sentAt,
           counters: item ? versionCounters(item) : undefined,
@@ -199,9 +202,9 @@ export class PolicyTableReader {
     return this.versionInflight;
   }
 
-  /** A shard picked at random, of the version or of the change items: each carries its share of the reads. */
-  private randomShard(): number {
-    return Math.min(POLICY_VERSION.shards - 1, Math.floor(this.random() * POLICY_VERSION.shards));
+  /** One of `shards` picked at random (the version's, or the change items'): each carries its share of the reads. */
+  private randomShard(shards: number): number {
+    return Math.min(shards - 1, Math.floor(this.random() * shards));
   }
 
   /**
@@ -253,20 +256,31 @@ export class PolicyTableReader {
   }
 
   /**
-   * One change item, from a shard picked at random, eventually consistent: the entry of `stub`, or
-   * undefined (not there yet, expired, malformed, or a failed read): its copies are then queried.
+   * The entry of `stub`, from a change shard picked at random, eventually consistent; on a miss (not
+   * there yet, expired, malformed, or a failed read) from one other shard picked at random: a lagging
+   * or throttled shard is one partition, and its readers would otherwise all query the changed
+   * partition. Undefined when both miss: its copies are then queried, and it is not read again.
    */
   private async readChangeItem(stub: ChangeStub, service: string): Promise<ChangeEntry | undefined> {
-    this.cache.changeItemReads++;
-    let entry: ChangeEntry | undefined;
-    try {
-      const item = await this.reads.item(changeItemKey(this.randomShard(), stub.changeItems));
-      entry = item === undefined ? undefined : entryOfItem(item, stub);
-    } catch (err) {
-      this.throttled(err, service);
-    }
+    const shards = POLICY_VERSION.changeShards;
+    const first = this.randomShard(shards);
+    const entry =
+      (await this.changeItemAt(first, stub, service)) ??
+      (await this.changeItemAt((first + 1 + this.randomShard(shards - 1)) % shards, stub, service));
     if (!entry) this.missing.add(stub.changeItems);
     return entry;
+  }
+
+  /** Shard `shard`'s change item for `stub`: its entry, or undefined (none, another's, malformed, a failed read). */
+  private async changeItemAt(shard: number, stub: ChangeStub, service: string): Promise<ChangeEntry | undefined> {
+    this.cache.changeItemReads++;
+    try {
+      const item = await this.reads.item(changeItemKey(shard, stub.changeItems));
+      return item === undefined ? undefined : entryOfItem(item, stub);
+    } catch (err) {
+      this.throttled(err, service);
+      return undefined;
+    }
   }
 
   /**

@@ -1,13 +1,13 @@
 /**
  * The lease of a rate-limit slice: one conditional UpdateItem on the bucket's item in the target's
- * rate-limit partition (`ratelimit#<target>`, sort key = the scope of the limit: `traffic` or
- * `allow#<source>`), which holds the bucket's `tat` (rate-limit.ts). The condition makes the grant
+ * rate-limit partition (`ratelimit#<target>`, sort key `bucket#` and the scope of the limit: `traffic`
+ * or `allow#<source>`, so no lease reaches the policy version's bumper), which holds the bucket's `tat` (rate-limit.ts). The condition makes the grant
  * exact across sandboxes: a write that raced another fails, and the item it returns (DynamoDB's
  * ReturnValuesOnConditionCheckFailure) re-plans the lease once. Signed on the wire like the policy
  * Query (no SDK client on the hot path); the module loads on the first call to a limited target.
  * Needs dynamodb:UpdateItem on the partition, which `allowCallsTo({ rateLimit })` grants.
  */
-import { rateLimitPartition, TABLE } from '../../../shared/names';
+import { rateLimitPartition, SORT_KEY, TABLE } from '../../../shared/names';
 import { type AwsEnv, awsJsonCall, DYNAMODB, wireOrSdk } from '../aws';
 import { planLease, RESERVE_MS, sliceStart } from './rate-limit';
 import type { LeaseRequest, LeaseResult, RateLimitLeaser } from './rate-limit-lease';
@@ -63,7 +63,7 @@ export class TableLeaser implements RateLimitLeaser {
     const names = { '#tat': 'tat', '#ttl': TABLE.ttlAttribute };
     const key = {
       [TABLE.partitionKey]: { S: rateLimitPartition(req.target) },
-      [TABLE.sortKey]: { S: req.scope },
+      [TABLE.sortKey]: { S: SORT_KEY.rateLimitBucket(req.scope) },
     };
     // The item goes a little after the bucket is full again (DynamoDB TTL, epoch seconds).
     const ttl = { N: String(Math.ceil(tat / 1000) + 60) };
