@@ -170,11 +170,21 @@ async function writeChangeItems(
   items: NonNullable<CarryPlan['items']>,
   now: number,
 ): Promise<void> {
-  const shards = Array.from({ length: POLICY_VERSION.changeShards }, (_, shard) => shard);
-  await Promise.all(
-    shards.map((shard) => writer.updateItem(changeItemUpdate(table, shard, items.ref, items.entry, now))),
-  );
+  // A few writes at a time: 64 at once queue behind the client's sockets, where on a busy machine the
+  // last of them may run out of the client's request timeout before they are even sent.
+  for (let first = 0; first < POLICY_VERSION.changeShards; first += CHANGE_WRITES_AT_ONCE) {
+    const wave = Array.from(
+      { length: Math.min(CHANGE_WRITES_AT_ONCE, POLICY_VERSION.changeShards - first) },
+      (_, i) => first + i,
+    );
+    await Promise.all(
+      wave.map((shard) => writer.updateItem(changeItemUpdate(table, shard, items.ref, items.entry, now))),
+    );
+  }
 }
+
+/** Change-item writes in flight at once. */
+const CHANGE_WRITES_AT_ONCE = 16;
 
 /** Every shard in one transaction: done, a condition failed (another bump came in between), or none offered. */
 async function transact(
