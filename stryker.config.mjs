@@ -45,6 +45,11 @@ export default {
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.mutation.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  // The last run's results are checked in: a run re-tests only the mutants whose file or covering test
+  // files changed since, and takes the rest from the file (Stryker's incremental mode); this is what
+  // keeps a CI run within its time. `npm run mutation -- --force` re-tests every mutant.
+  incremental: true,
+  incrementalFile: 'test/mutation/stryker-incremental.json',
   concurrency: 2,
   timeoutMS: 10_000,
   reporters: ['progress-append-only', 'clear-text', 'json', 'html'],
