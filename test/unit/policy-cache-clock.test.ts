@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PolicyCache, type PolicyTableClient } from '../../functions/mesh/policy/policy-cache';
 import { DEFAULTS } from '../../shared/policy';
+import { clockedPolicyCache } from '../support/clocked-policy-cache';
 
 const T0 = 1_700_000_000_000;
 const TTL = 5_000;
@@ -51,14 +52,7 @@ class MemoryTable implements PolicyTableClient {
 }
 
 function cache(table: MemoryTable, clock: { now: number }) {
-  return new PolicyCache({
-    tableName: 'shop-policy',
-    snapshotPath: null,
-    ttlMs: TTL,
-    now: () => clock.now,
-    client: table,
-    log: () => undefined,
-  });
+  return clockedPolicyCache(table, clock, TTL);
 }
 
 describe('policy cache clock', () => {

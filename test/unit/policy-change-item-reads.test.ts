@@ -8,12 +8,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PolicyCache, type PolicyTableClient } from '../../functions/mesh/policy/policy-cache';
+import type { PolicyTableClient } from '../../functions/mesh/policy/policy-cache';
 import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
 import { changeItemKey } from '../../shared/change-items';
 import { POLICY_VERSION } from '../../shared/names';
 import type { ChangeEntry } from '../../shared/policy-changes';
 import { bucketOf, versionKey } from '../../shared/policy-version';
+import { clockedPolicyCache } from '../support/clocked-policy-cache';
 
 const T0 = 1_700_000_000_000;
 const TTL = 5_000;
@@ -85,15 +86,7 @@ class ChangeTable implements PolicyTableClient {
 
 /** A cache whose randomness is `draws`, in order, then 0. */
 function cache(table: ChangeTable, clock: { now: number }, draws: number[]) {
-  return new PolicyCache({
-    tableName: 'shop-policy',
-    snapshotPath: null,
-    ttlMs: TTL,
-    now: () => clock.now,
-    client: table,
-    random: () => draws.shift() ?? 0,
-    log: () => undefined,
-  });
+  return clockedPolicyCache(table, clock, TTL, () => draws.shift() ?? 0);
 }
 
 /** Warms a cache on payments, deploys, and revalidates once past the TTL: whether audit is still allowed. */
