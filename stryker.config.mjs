@@ -52,6 +52,9 @@ export default {
   incrementalFile: 'test/mutation/stryker-incremental.json',
   concurrency: 2,
   timeoutMS: 10_000,
+  // The first run, of every test file one after the other with coverage, takes 1 to 2 minutes on a quiet
+  // machine; Stryker's default of 5 was seen running out on a crowded one.
+  dryRunTimeoutMinutes: 20,
   reporters: ['progress-append-only', 'clear-text', 'json', 'html'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
