@@ -131,6 +131,8 @@ describe('classifyDelivery', () => {
     ['a socket hang up', { errorName: 'Error', errorCode: 'ECONNRESET' }, 'unknown'],
     ['a reset named a timeout, as the SDK names it', { errorName: 'TimeoutError', errorCode: 'ECONNRESET' }, 'unknown'],
     ['a 5xx from the service', { errorName: 'ServiceException', statusCode: 500 }, 'unknown'],
+    // An error name it does not know is never taken for a delivery, whatever the status says.
+    ['a service error it does not know, under a 4xx', { errorName: 'UnlistedException', statusCode: 400 }, 'unknown'],
     ['an HTTP 502 from a target', { statusCode: 502 }, 'unknown'],
     ['an HTTP 504 from a target', { statusCode: 504 }, 'unknown'],
   ];
