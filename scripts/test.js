@@ -58,6 +58,11 @@ const env = {
   ...process.env,
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  // aws-cdk-lib validates every synthesized template (its CloudFormation validation, in WebAssembly)
+  // and only prints what it finds. Starting it costs each synthesizing process several seconds of CPU,
+  // most of an infra test file's time; test/infra/shop-template.test.ts runs it on the example app and
+  // fails on any finding. CDK_VALIDATION=true turns it back on everywhere.
+  CDK_VALIDATION: process.env.CDK_VALIDATION ?? 'false',
 };
 if (full) {
   run(
