@@ -5,10 +5,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, it } from 'node:test';
-import { shopApp } from './infra-fixture';
+import { before, describe, it } from 'node:test';
+import { CloudFormationValidatePlugin } from 'aws-cdk-lib';
+import { ENV, shopApp } from './infra-fixture';
 
 const FILE = join(__dirname, 'snapshots', 'shop-release2.template.json');
 const REPO = resolve(__dirname, '..', '..');
@@ -27,14 +28,43 @@ export function normalise(template: unknown): unknown {
 }
 
 describe('example app template', () => {
+  let shop: ReturnType<typeof shopApp>;
+  before(() => {
+    shop = shopApp(2);
+  });
+
   it('matches the committed snapshot', () => {
-    const { template } = shopApp(2);
-    const actual = normalise(template.toJSON());
+    const actual = normalise(shop.template.toJSON());
     if (process.env.UPDATE_SNAPSHOTS === '1') {
       mkdirSync(join(FILE, '..'), { recursive: true });
       writeFileSync(FILE, `${JSON.stringify(actual, null, 1)}\n`);
     }
     assert.ok(existsSync(FILE), `${FILE} is missing; run UPDATE_SNAPSHOTS=1 npm test -- test/infra/shop-template`);
     assert.deepEqual(actual, JSON.parse(readFileSync(FILE, 'utf8')));
+  });
+
+  it('passes the CloudFormation validation that cdk synth runs, without a single finding', () => {
+    // `npm test` turns that validation off in its synths (CDK_VALIDATION=false in scripts/test.js: it
+    // costs each test process seconds of CPU). Here it runs on every template of the example app, and a
+    // warning fails the test as an error does (at synth, its findings are only printed).
+    const stackTemplates = readdirSync(shop.assemblyDir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => ({
+        stackConstructPath: f,
+        templatePath: join(shop.assemblyDir, f),
+        accountId: ENV.account,
+        region: ENV.region,
+      }));
+    assert.ok(stackTemplates.length > 0, `no template in ${shop.assemblyDir}`);
+    const report = new CloudFormationValidatePlugin().validate({
+      appConstruct: shop.app,
+      templatePaths: stackTemplates.map((t) => t.templatePath),
+      stackTemplates,
+    });
+    assert.deepEqual(
+      report.violations.map((v) => `${v.ruleName} ${v.severity}: ${v.description}`),
+      [],
+    );
+    assert.equal(report.success, true);
   });
 });
