@@ -240,7 +240,7 @@ export function parsePolicyItem(raw: unknown): ParseResult {
   const r = raw as Record<string, unknown>;
   const kind = itemKind(r.sk);
   if (!kind) return { ok: false, error: unknownKind(r) };
-  const res = SCHEMAS[kind].safeParse(raw, { reportInput: true });
+  const res = SCHEMAS[kind].safeParse(raw);
   if (!res.success) {
     const issue = res.error.issues[0];
     if (issue.code === 'unrecognized_keys')

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePolicyItem, TEXT_LIMITS } from '../../shared/policy';
+import { parsePolicyItem, RULES, rangeRule, TEXT_LIMITS } from '../../shared/policy';
 
 /** A valid item of each kind, with every field present, to break one field at a time. */
 const VALID: readonly Record<string, unknown>[] = [
@@ -116,4 +116,57 @@ describe('policy messages name the field and the limit', () => {
       new RegExp(`matches = .* must be a list of at most ${TEXT_LIMITS.matches} header matches; it has 51`),
     );
   });
+});
+
+describe('a value of the right type that breaks its field rule gets that rule, word for word', () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['a service name', { pk: 'Bad_Name', sk: 'service', functionName: 'f' }, `pk = "Bad_Name" ${RULES.serviceName}`],
+    ['a service name of the wrong type', { pk: 7, sk: 'service', functionName: 'f' }, `pk = 7 ${RULES.serviceName}`],
+    [
+      'a version',
+      { pk: 'payments', sk: 'route', weights: { '1': 1 }, mirror: { version: 'v1', percent: 5 } },
+      `mirror.version = "v1" ${RULES.version}`,
+    ],
+    [
+      'a version of the wrong type',
+      { pk: 'payments', sk: 'route', weights: { '1': 1 }, mirror: { version: 7, percent: 5 } },
+      `mirror.version = 7 ${RULES.version}`,
+    ],
+    [
+      'a function ARN',
+      { pk: 'payments', sk: 'traffic', fallback: { functionArn: 'arn:aws:lambda:nowhere' } },
+      `fallback.functionArn = "arn:aws:lambda:nowhere" ${RULES.lambdaArn}`,
+    ],
+    [
+      'a function ARN of the wrong type',
+      { pk: 'payments', sk: 'traffic', fallback: { functionArn: 7 } },
+      `fallback.functionArn = 7 ${RULES.lambdaArn}`,
+    ],
+    [
+      'a breaker partition',
+      { pk: 'breaker#Bad', sk: 'breaker#1', version: '1', state: 'open', openedAt: 1, ttl: 2 },
+      `pk = "breaker#Bad" ${RULES.breakerPartition}`,
+    ],
+    [
+      'a breaker partition of the wrong type',
+      { pk: 7, sk: 'breaker#1', version: '1', state: 'open', openedAt: 1, ttl: 2 },
+      `pk = 7 ${RULES.breakerPartition}`,
+    ],
+    [
+      'a number under its range',
+      { pk: 'payments', sk: 'traffic', timeoutMs: 0 },
+      `timeoutMs = 0 ${rangeRule('timeoutMs')}`,
+    ],
+    [
+      'a number over its range',
+      { pk: 'payments', sk: 'traffic', timeoutMs: 10 ** 12 },
+      `timeoutMs = 1000000000000 ${rangeRule('timeoutMs')}`,
+    ],
+  ];
+  for (const [what, raw, expected] of cases) {
+    it(what, () => {
+      const msg = refusal(raw);
+      assert.ok(msg.endsWith(`: ${expected}`), `${msg}\n  expected to end with: ${expected}`);
+    });
+  }
 });
