@@ -1,8 +1,9 @@
 /**
  * The lease of a rate-limit slice: one conditional UpdateItem on the bucket's item in the target's
  * rate-limit partition (`ratelimit#<target>`, sort key `bucket#` and the scope of the limit: `traffic`
- * or `allow#<source>`, so no lease reaches the policy version's bumper), which holds the bucket's `tat` (rate-limit.ts). The condition makes the grant
- * exact across sandboxes: a write that raced another fails, and the item it returns (DynamoDB's
+ * or `allow#<source>`, so no lease reaches the policy version's bumper), which holds the bucket's `tat`
+ * (rate-limit.ts). The condition makes the grant exact across sandboxes: a write that raced another
+ * fails, and the item it returns (DynamoDB's
  * ReturnValuesOnConditionCheckFailure) re-plans the lease once. Signed on the wire like the policy
  * Query (no SDK client on the hot path); the module loads on the first call to a limited target.
  * Needs dynamodb:UpdateItem on the partition, which `allowCallsTo({ rateLimit })` grants.
