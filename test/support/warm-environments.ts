@@ -7,7 +7,7 @@
  * environments starting at once on a machine whose cores are busy can take longer than that, and the
  * version then looks as if it failed calls it never saw in time.
  */
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { LocalMesh } from '../../local/mesh-local';
 
 export interface WarmTarget {
@@ -20,6 +20,14 @@ export interface WarmTarget {
    * @default {}
    */
   readonly payload?: unknown;
+}
+
+/** An invoke's answer in a line: its function error, if any, and the start of its payload. */
+function describeAnswer(r: InvokeCommandOutput): string {
+  const payload = Buffer.from(r.Payload ?? [])
+    .toString('utf8')
+    .slice(0, 200);
+  return r.FunctionError ? `${r.FunctionError}: ${payload}` : `ok: ${payload}`;
 }
 
 /** Most rounds of concurrent invokes before the warm-up gives up. */
@@ -48,13 +56,17 @@ export async function warmEnvironments(
         Payload: Buffer.from(JSON.stringify(target.payload ?? {})),
       }),
     );
+  let answers: string[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    await Promise.all(Array.from({ length: environments }, invoke));
+    const results = await Promise.all(Array.from({ length: environments }, invoke));
     if (!local) return;
     if (started() >= environments) return;
+    answers = results.map(describeAnswer);
   }
+  // What the last round's invokes answered says why their environments did not stay (an init error, a
+  // timeout: both discard the environment).
   throw new Error(
     `${target.functionName}:${target.version} has ${started()} environments after ${MAX_ROUNDS} rounds of ` +
-      `${environments} invokes, short of ${environments}`,
+      `${environments} invokes, short of ${environments}; the last round answered: ${[...new Set(answers)].join(' | ')}`,
   );
 }
