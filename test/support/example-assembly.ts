@@ -231,6 +231,10 @@ export function clientConfig(url: string) {
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
+    // A call the mesh never answers fails the test in two minutes, naming the call, instead of holding
+    // it to the runner's timeout. The longest call a test makes (a checkout through three cold
+    // services, 10 s function timeouts) stays well under it on crowded cores.
+    requestHandler: { requestTimeout: 120_000 },
   };
 }
 

@@ -57,11 +57,15 @@ export async function setPolicy(url: string, service: string, items: readonly un
   }
 }
 
-/** Polls `probe` until it holds, or fails naming `what`. */
-export async function eventually(what: string, probe: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+/** Polls `probe` until it holds, or fails naming `what` (a function: said as it stands at the end). */
+export async function eventually(
+  what: string | (() => string),
+  probe: () => boolean | Promise<boolean>,
+  ms = 60_000,
+): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end; ) {
     if (await probe()) return;
     await new Promise((r) => setTimeout(r, 300));
   }
-  assert.fail(`timed out waiting for ${what}`);
+  assert.fail(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
 }
