@@ -76,10 +76,14 @@ describe('the aws CLI: waiters and paginators against the local endpoint', {
   };
   const count = (request: string | RegExp) =>
     proxy.requests.filter((r) => (typeof request === 'string' ? r === request : request.test(r))).length;
-  /** Waits until the proxy has seen `request` `n` times in all. */
-  const seen = async (request: string, n: number) => {
-    for (let i = 0; i < 1200 && count(request) < n; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(count(request) >= n, `${request} seen ${count(request)} times, expected ${n}`);
+  /**
+   * Waits until the proxy has passed back the answers to `request` `n` times in all: a state change made
+   * once the request has only arrived could still reach that request's answer.
+   */
+  const answered = async (request: string, n: number) => {
+    const times = () => proxy.answered.filter((r) => r === request).length;
+    for (let i = 0; i < 1200 && times() < n; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(times() >= n, `${request} answered ${times()} times, expected ${n}`);
   };
 
   for (const [i, { path: cli, version }] of clis.entries()) {
@@ -102,7 +106,7 @@ describe('the aws CLI: waiters and paginators against the local endpoint', {
       const before = count(get);
       const waiting = aws(cli, 'lambda', 'wait', 'function-updated-v2', '--function-name', 'orders');
       // The waiter's first poll sees InProgress; the update settles only then, so it must poll again.
-      await seen(get, before + 1);
+      await answered(get, before + 1);
       release();
       assert.equal((await waiting).code, 0);
       assert.ok(count(get) >= before + 2, 'polled again after InProgress');
@@ -121,7 +125,7 @@ describe('the aws CLI: waiters and paginators against the local endpoint', {
         '--qualifier',
         published.Version,
       );
-      await seen(config, polls + 1);
+      await answered(config, polls + 1);
       release();
       assert.equal((await active).code, 0);
       const v = ok(

@@ -12,6 +12,11 @@ export interface RecordingProxy {
   readonly targets: string[];
   /** `<METHOD> <path>` of each request, in arrival order (REST APIs such as Lambda's). */
   readonly requests: string[];
+  /**
+   * `<METHOD> <path>` of each request whose answer has been passed back whole, in that order: what the
+   * client has been told, where `requests` is only what it asked (its answer may still be on its way).
+   */
+  readonly answered: string[];
   close(): Promise<void>;
 }
 
@@ -19,13 +24,16 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   const to = new URL(target);
   const targets: string[] = [];
   const requests: string[] = [];
+  const answered: string[] = [];
   const server = createServer((req, res) => {
+    const what = `${req.method} ${decodeURIComponent((req.url ?? '').split('?')[0]!)}`;
     targets.push(String(req.headers['x-amz-target'] ?? '-'));
-    requests.push(`${req.method} ${decodeURIComponent((req.url ?? '').split('?')[0]!)}`);
+    requests.push(what);
     const out = request(
       { hostname: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        up.on('end', () => answered.push(what));
         up.pipe(res);
       },
     );
@@ -37,6 +45,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     targets,
     requests,
+    answered,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
