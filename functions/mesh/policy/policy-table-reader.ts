@@ -275,8 +275,8 @@ export class PolicyTableReader {
   private async changeItemAt(shard: number, stub: ChangeStub, service: string): Promise<ChangeEntry | undefined> {
     this.cache.changeItemReads++;
     try {
-      const item = await this.reads.item(changeItemKey(shard, stub.changeItems));
-      return item === undefined ? undefined : entryOfItem(item, stub);
+      // None there: entryOfItem answers undefined, as for another's or a malformed one.
+      return entryOfItem(await this.reads.item(changeItemKey(shard, stub.changeItems)), stub);
     } catch (err) {
       this.throttled(err, service);
       return undefined;
@@ -293,7 +293,8 @@ export class PolicyTableReader {
     const changes =
       entry.reported.size === 0 && changesSince(entries, m.counter, service, entry.bucketSeen!, m.current);
     if (!changes) return;
-    const own = [...entry.policy.items.values()].filter((item) => item.pk === service);
+    // Only its own partition's items: confirm() runs without shared breakers, so no breaker state is in it.
+    const own = [...entry.policy.items.values()];
     const copy = this.cache.copyOf(service, applyChanges(own, changes), 'table', asOf, entry);
     copy.bucketSeen = m.current;
     this.cache.entries.set(service, copy);
