@@ -5,6 +5,8 @@ import { MeshCircuitOpenError, MeshOutcomeUnknownError } from '../../functions/m
 import type { AttemptContext, AttemptOutcome } from '../../functions/mesh/pipeline/call-context';
 import { guard, watchBreakers } from '../../functions/mesh/pipeline/guard';
 import { route } from '../../functions/mesh/pipeline/route';
+import { buildServicePolicy } from '../../functions/mesh/policy/service-policy';
+import { checkPolicyItem } from '../../shared/policy-item-check';
 import { fixture, PAYMENTS, planOf, readyCall, T0 } from '../support/pipeline-fixture';
 
 const ONE_FAILURE_OPENS = [
@@ -182,5 +184,84 @@ describe('pipeline stage: guard', () => {
     const { two, a } = await probeDue();
     await guard(a, answered(a, 'success', '2'));
     assert.equal(two.state, 'closed');
+  });
+  test('a probe that runs reports with its own pass: after a parallel call closed its breaker, its failure counts for nothing', async () => {
+    const { two, now, a } = await probeDue();
+    await guard(a, async () => {
+      two.success(now); // a parallel call through version 2 closed it while this probe was out
+      return answered(a, 'function-error', '2')();
+    });
+    assert.equal(two.state, 'closed', 'the probe reported on a half-open state that is gone');
+  });
+
+  test('two seen versions probed through the alias: the one that ran settles with its own pass', async () => {
+    const { state, clock } = fixture({ items: ONE_FAILURE_OPENS });
+    const call = await readyCall(state);
+    state.aliases.seen('payments', 'live').add('2').add('3');
+    const two = state.breakers.get('payments', '2', call.traffic.breaker);
+    two.failure(T0);
+    const three = state.breakers.get('payments', '3', call.traffic.breaker);
+    three.failure(T0 - 2000);
+    three.admit(T0 - 1000);
+    three.failure(T0 - 1000); // a failed probe: 3 has changed state more often than 2
+    clock.t = T0 + 1000;
+    const a = route(call, planOf(call));
+    assert.equal(a.behindAlias, true);
+    await guard(a, answered(a, 'success', '3'));
+    assert.deepEqual([two.state, three.state], ['half-open', 'closed']);
+    assert.equal(two.canPass(clock.t), true, "2's probe slot was released");
+  });
+
+  test("a version's success behind the alias closes the alias's half-open breaker, a healthy sibling or not", async () => {
+    const { state, clock } = fixture({ items: ONE_FAILURE_OPENS });
+    const call = await readyCall(state);
+    state.aliases.seen('payments', 'live').add('1').add('2');
+    const alias = state.breakers.get('payments', 'live', call.traffic.breaker);
+    alias.failure(T0);
+    clock.t = T0 + 1000;
+    const a = route(call, planOf(call));
+    await guard(a, answered(a, 'success', '2'));
+    assert.equal(alias.state, 'closed');
+  });
+
+  test('an answer that names no version is the alias failing, even while the versions seen behind it are healthy', async () => {
+    const { state } = fixture({ items: ONE_FAILURE_OPENS });
+    const call = await readyCall(state);
+    state.aliases.seen('payments', 'live').add('1').add('2');
+    const a = route(call, planOf(call));
+    await guard(a, answered(a, 'service-error', 'live'));
+    assert.equal(state.breakers.peek('payments', 'live')?.state, 'open');
+  });
+
+  test('neither the version that failed nor one ejected in another sandbox is a healthy sibling', async () => {
+    const items = [
+      ...PAYMENTS,
+      { pk: 'payments', sk: 'traffic', breaker: { consecutiveFailures: 2, openMs: 1000 } },
+      { pk: 'breaker#payments', sk: 'breaker#1', version: '1', state: 'open', openedAt: T0 - 500 },
+    ];
+    const { state } = fixture({ items });
+    // The breaker partition comes with the table read; here the policy is built from its items directly.
+    const policy = buildServicePolicy('payments', items, { check: checkPolicyItem, origin: 'table', loadedAt: T0 });
+    const call = { ...(await readyCall(state)), policy };
+    state.aliases.seen('payments', 'live').add('1');
+    const alias = state.breakers.get('payments', 'live', call.traffic.breaker);
+    alias.failure(T0);
+    const a = route(call, planOf(call));
+    assert.deepEqual([a.behindAlias, [...a.ejected]], [true, ['1']]);
+    await guard(a, answered(a, 'function-error', '2'));
+    assert.equal(state.breakers.peek('payments', '2')?.state, 'closed', 'one failure of two');
+    assert.equal(alias.state, 'open', 'its second failure in a row');
+  });
+
+  test('a sibling whose breaker opened while the attempt was out is not healthy: the failure is the alias failing', async () => {
+    const { state } = fixture({ items: ONE_FAILURE_OPENS });
+    const call = await readyCall(state);
+    state.aliases.seen('payments', 'live').add('1').add('2');
+    const a = route(call, planOf(call));
+    await guard(a, async () => {
+      state.breakers.get('payments', '1', call.traffic.breaker).failure(a.now); // a parallel call
+      return answered(a, 'function-error', '2')();
+    });
+    assert.equal(state.breakers.peek('payments', 'live')?.state, 'open');
   });
 });

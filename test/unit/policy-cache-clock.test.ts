@@ -63,6 +63,7 @@ describe('policy cache clock', () => {
     assert.equal(c.tableReads, 1);
     clock.now = T0 + TTL - 1;
     await c.get('payments');
+    await c.settled();
     assert.equal(c.tableReads, 1, 'still fresh one millisecond before the TTL');
     clock.now = T0 + TTL;
     await c.get('payments');
@@ -260,6 +261,55 @@ describe('policy cache freshness bounds', () => {
     assert.equal(got.loadedAt, T0 + TTL + c.maxAuthorizationAgeMs + 1);
   });
 
+  it('a copy older than maxAuthorizationAgeMs waits for one read, sent for this call', async () => {
+    const clock = { now: T0 };
+    const { c } = watched(new MemoryTable(), clock);
+    await c.get('payments');
+    clock.now = T0 + c.maxAuthorizationAgeMs + 1;
+    const got = await c.get('payments');
+    assert.deepEqual([c.tableReads, got.loadedAt], [2, clock.now]);
+  });
+
+  it('a joined read sent exactly maxAuthorizationAgeMs before the call is new enough', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    const { c } = watched(table, clock);
+    await c.get('payments');
+    let release: () => void = () => undefined;
+    table.gate = new Promise<void>((r) => {
+      release = r;
+    });
+    clock.now = T0 + TTL;
+    await c.get('payments');
+    await table.queried(2); // the revalidation went out at T0 + TTL
+    clock.now = T0 + TTL + c.maxAuthorizationAgeMs;
+    const pending = c.get('payments');
+    table.gate = undefined;
+    release();
+    const got = await pending;
+    assert.deepEqual([c.tableReads, got.loadedAt], [2, T0 + TTL]);
+  });
+
+  it('a table without a policy version is asked for it again only after a minute, not on every revalidation', async () => {
+    const clock = { now: T0 };
+    const { c } = watched(new MemoryTable(), clock);
+    await c.get('payments');
+    clock.now = T0 + TTL;
+    await c.refresh('payments');
+    assert.deepEqual([c.versionReads, c.tableReads], [1, 2]);
+  });
+
+  it('a forced re-read leaves no read in flight: the next refresh reads again', async () => {
+    const clock = { now: T0 };
+    const { c } = watched(new MemoryTable(), clock);
+    await c.get('payments');
+    await c.reread('payments');
+    assert.equal(c.tableReads, 2, 'queried although the copy is fresh');
+    clock.now = T0 + TTL;
+    await c.refresh('payments');
+    assert.equal(c.tableReads, 3);
+  });
+
   it('settles once no read is in flight', async () => {
     const clock = { now: T0 };
     const table = new MemoryTable();
@@ -375,6 +425,21 @@ describe('policy cache reports', () => {
     assert.match(String(lines[0].error), /source/);
   });
 
+  it('reports an item that turns bad on a later read, beside one reported before', async () => {
+    const clock = { now: T0 };
+    const table = new MemoryTable();
+    table.items.push({ pk: { S: 'payments' }, sk: { S: 'allow#frontend' }, source: { S: 'not a name!' } } as never);
+    const { c, invalid } = watched(table, clock);
+    await c.get('payments');
+    table.items.push({ pk: { S: 'payments' }, sk: { S: 'allow#backend' }, source: { S: 'Not A Name' } } as never);
+    clock.now = T0 + TTL;
+    await c.refresh('payments');
+    assert.deepEqual(
+      invalid.map((i) => (i as { sk: string }).sk),
+      ['allow#frontend', 'allow#backend'],
+    );
+  });
+
   it('says it kept the last good version when an item turns bad', async () => {
     const clock = { now: T0 };
     const table = new MemoryTable();
@@ -413,7 +478,8 @@ describe('policy cache snapshot', () => {
         log: () => undefined,
       }).get('payments');
     assert.equal((await at(new Date(T0 - 500).toISOString())).loadedAt, T0 - 500);
-    assert.equal((await at(new Date(T0).toISOString())).loadedAt, T0, 'generated this very millisecond');
+    const now = await at(new Date(T0).toISOString());
+    assert.deepEqual([now.origin, now.loadedAt], ['snapshot', T0], 'generated this very millisecond');
     // Too old for authorization: the table is read (it answers with a fresh copy).
     assert.equal((await at(new Date(T0 + 1).toISOString())).origin, 'table');
     assert.equal((await at(undefined)).origin, 'table');
@@ -456,5 +522,23 @@ describe('policy cache snapshot', () => {
     const given = new PolicyCache({ env: { MESH_POLICY_SNAPSHOT: missing }, snapshotPath: file, now: () => T0, log });
     assert.equal((await given.get('payments')).origin, 'snapshot');
     assert.equal(lines.length, 1);
+  });
+
+  it('with a table, a snapshot it cannot load is only a warning: the table is read instead', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const c = new PolicyCache({
+      env: {
+        MESH_POLICY_SNAPSHOT: join(tmpdir(), `no-such-snapshot-${process.pid}.json`),
+        MESH_POLICY_TABLE: 'shop-policy',
+      },
+      now: () => T0,
+      client: new MemoryTable(),
+      log: (l) => lines.push(JSON.parse(l)),
+    });
+    assert.equal((await c.get('payments')).origin, 'table');
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ['mesh policy: no snapshot; the first call of each service reads the table'],
+    );
   });
 });

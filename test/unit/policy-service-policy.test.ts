@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
 import { groupSnapshot } from '../../functions/mesh/policy/policy-snapshot';
-import { buildServicePolicy, type InvalidItem } from '../../functions/mesh/policy/service-policy';
+import { buildServicePolicy, type InvalidItem, sealedItem } from '../../functions/mesh/policy/service-policy';
 import { checkPolicyItem } from '../../shared/policy-item-check';
 
 const good = [
@@ -135,6 +135,20 @@ describe('buildServicePolicy on what is not an item', () => {
     assert.equal(invalid.length, 4);
   });
 
+  it('a sealed snapshot item of no known kind is reported naming its sort key', () => {
+    const invalid: InvalidItem[] = [];
+    buildServicePolicy('payments', [{ pk: 'payments', sk: 'allows#orders' }], {
+      check: sealedItem,
+      origin: 'snapshot',
+      loadedAt: 0,
+      onInvalid: (i) => invalid.push(i),
+    });
+    assert.deepEqual(
+      invalid.map((i) => i.error),
+      ['sk = "allows#orders" is not a policy item kind'],
+    );
+  });
+
   it('a malformed item of another kind is dropped without denying anyone', () => {
     const p = buildServicePolicy('payments', [{ pk: 'payments', sk: 'allow#orders', source: 'Not A Name' }], {
       check: checkPolicyItem,
@@ -151,6 +165,14 @@ describe('groupSnapshot', () => {
     const g = groupSnapshot({ mesh: 'shop', items: [undefined, null, 7, { pk: 'orders', sk: 'service' }] } as never);
     assert.deepEqual([...g.byService.keys()], ['orders']);
     assert.equal(groupSnapshot({ mesh: 'shop' } as never).byService.size, 0);
+  });
+
+  it('refuses a snapshot whose items do not match its seal, naming it a policy snapshot', () => {
+    assert.throws(
+      () => groupSnapshot({ mesh: 'shop', items: good, itemsDigest: 'sha256:0' } as never),
+      (e: Error) =>
+        e.message.startsWith('policy snapshot: its items do not match the itemsDigest synth sealed them with'),
+    );
   });
 
   it('groups raw items by service and skips items without a pk', () => {

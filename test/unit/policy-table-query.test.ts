@@ -72,6 +72,19 @@ describe('policy table Query on the wire', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   });
+
+  it('without credentials, refuses before sending and says what it could not do', async () => {
+    // A key without its secret; port 9 (discard): the request is refused while it is signed, before it is sent.
+    const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test' };
+    const err = await new PolicyTableQuery({ env })
+      .query({ TableName: 'shop-policy', KeyConditionExpression: '#pk = :pk' })
+      .catch((e) => e);
+    assert.equal(
+      (err as Error).message,
+      'no AWS credentials in the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) to read the policy table; ' +
+        'Lambda sets them for the function role',
+    );
+  });
 });
 
 describe('partition reader', () => {
