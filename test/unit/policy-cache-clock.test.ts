@@ -237,8 +237,11 @@ describe('policy cache freshness bounds', () => {
     assert.equal(c.tableReads, 2);
   });
 
-  it('sends one more read when the read it joined went out too long before the call', async () => {
-    // Prepare: a revalidation sent at T0 + TTL that the table holds.
+  /**
+   * A revalidation sent at T0 + TTL that the table holds, then a call `past(c)` ms after it that joins
+   * it; the read answers only then. The cache and what the call got.
+   */
+  async function joinHeldRevalidation(past: (c: ReturnType<typeof watched>['c']) => number) {
     const clock = { now: T0 };
     const table = new MemoryTable();
     const { c } = watched(table, clock);
@@ -250,13 +253,16 @@ describe('policy cache freshness bounds', () => {
     clock.now = T0 + TTL;
     await c.get('payments');
     await table.queried(2); // the revalidation's Query went out (after its version read), at T0 + TTL
-    // Act: a call past the bound joins that read, which answers only now.
-    clock.now = T0 + TTL + c.maxAuthorizationAgeMs + 1;
+    clock.now = T0 + TTL + past(c);
     const pending = c.get('payments');
     table.gate = undefined;
     release();
-    const got = await pending;
-    // Assess: the read sent at T0 + TTL is too old for this call; a fresh one was sent for it.
+    return { c, got: await pending };
+  }
+
+  it('sends one more read when the read it joined went out too long before the call', async () => {
+    const { c, got } = await joinHeldRevalidation((cache) => cache.maxAuthorizationAgeMs + 1);
+    // The read sent at T0 + TTL is too old for this call; a fresh one was sent for it.
     assert.equal(c.tableReads, 3);
     assert.equal(got.loadedAt, T0 + TTL + c.maxAuthorizationAgeMs + 1);
   });
@@ -271,22 +277,7 @@ describe('policy cache freshness bounds', () => {
   });
 
   it('a joined read sent exactly maxAuthorizationAgeMs before the call is new enough', async () => {
-    const clock = { now: T0 };
-    const table = new MemoryTable();
-    const { c } = watched(table, clock);
-    await c.get('payments');
-    let release: () => void = () => undefined;
-    table.gate = new Promise<void>((r) => {
-      release = r;
-    });
-    clock.now = T0 + TTL;
-    await c.get('payments');
-    await table.queried(2); // the revalidation went out at T0 + TTL
-    clock.now = T0 + TTL + c.maxAuthorizationAgeMs;
-    const pending = c.get('payments');
-    table.gate = undefined;
-    release();
-    const got = await pending;
+    const { c, got } = await joinHeldRevalidation((cache) => cache.maxAuthorizationAgeMs);
     assert.deepEqual([c.tableReads, got.loadedAt], [2, T0 + TTL]);
   });
 
