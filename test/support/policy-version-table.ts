@@ -1,7 +1,8 @@
 /**
  * A policy table in memory for the policy cache's unit tests: payments' items, the policy version in
  * every shard (payments' bucket at the mark given, every other bucket at 0), change items in the shards
- * given. Records what was read, and answers the partitions named in `throttling` with throttling.
+ * given. Records what was read, answers the partitions named in `throttling` with throttling, and holds
+ * the reads of a partition open on request (`hold`).
  */
 import type { PolicyTableClient } from '../../functions/mesh/policy/policy-cache';
 import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
@@ -29,6 +30,8 @@ export class PolicyVersionTable implements PolicyTableClient {
   /** Partitions whose reads are answered with throttling, and the name of the error. */
   readonly throttling = new Set<string>();
   throttlingError = 'ProvisionedThroughputExceededException';
+  /** Partitions whose reads wait for a release, each with the gate they wait on. */
+  private readonly held = new Map<string, Promise<void>>();
 
   constructor() {
     for (const sk of ['service', 'allow#orders', 'allow#audit']) {
@@ -69,6 +72,19 @@ export class PolicyVersionTable implements PolicyTableClient {
     this.version(200, [{ mark: 200, prev: DEPLOY.prev, changeItems: DEPLOY_REF }]);
   }
 
+  /**
+   * Reads of partition `pk` from now on wait until the function returned is called, then answer what the
+   * table held when they were sent: a read in flight while other writes and reads land.
+   */
+  hold(pk: string): () => void {
+    let release!: () => void;
+    this.held.set(pk, new Promise<void>((r) => (release = r)));
+    return () => {
+      this.held.delete(pk);
+      release();
+    };
+  }
+
   async send(command: unknown): Promise<unknown> {
     const input = (command as { input: { Key?: Record<string, { S: string }> } }).input;
     const key = input.Key;
@@ -76,8 +92,11 @@ export class PolicyVersionTable implements PolicyTableClient {
     const pk = key ? key.pk!.S : query![':pk'].S;
     (key ? this.gets : this.queries).push(pk);
     if (this.throttling.has(pk)) throw Object.assign(new Error('slow down'), { name: this.throttlingError });
-    if (key) return { Item: this.items.get(`${pk}|${key.sk!.S}`) };
-    return { Items: [...this.items.values()].filter((i) => i.pk!.S === pk) };
+    const answer = key
+      ? { Item: this.items.get(`${pk}|${key.sk!.S}`) }
+      : { Items: [...this.items.values()].filter((i) => i.pk!.S === pk) };
+    await this.held.get(pk);
+    return answer;
   }
 
   /** The change shards read, in order. */

@@ -3,7 +3,8 @@
  * injected clock, scripted randomness and a table client that answers in memory: one change item from a
  * change shard picked at random among all of them; on a miss (not found, malformed, throttled) one other
  * shard picked at random, and only when both miss a Query of the changed partition, after which the
- * change item is not read again while the version points to it.
+ * change item is not read again while the version points to it; one found is, for a copy that needs it
+ * later.
  */
 
 import assert from 'node:assert/strict';
@@ -100,4 +101,47 @@ describe('policy cache: a deploy’s change item', () => {
     await c.settled();
     assert.equal(c.changeItemReads, 2, 'not read again while the version points to it');
   });
+
+  it('a Query answered while the change item is read stays; the next poll catches it up from the same item', async () => {
+    // Prepare: payments read at T0; its next Query is sent before the deploy and held open
+    const table = new PolicyVersionTable();
+    const clock = { now: T0 };
+    const c = cache(table, clock, []);
+    await c.get('payments');
+    const releaseQuery = table.hold('payments');
+    clock.now = T0 + 1_000;
+    const queried = c.reread('payments');
+    await until(() => table.queries.length === 2); // the held one sent
+    table.deploy([0]);
+    const releaseItem = table.hold(POLICY_VERSION.changesPartition(0));
+    // Act: orders' read polls the version, and payments' copy from T0 moved: its change item is read,
+    // and the held Query answers meanwhile
+    clock.now = T0 + TTL;
+    const polled = c.refresh('orders');
+    await until(() => c.changeItemReads === 1);
+    releaseQuery();
+    const answered = await queried;
+    releaseItem();
+    await polled;
+    // Assess: the Query's copy stands, not one built from the copy it replaced
+    assert.equal(c.peek('payments'), answered, 'the copy the Query answered');
+    assert.equal(answered.loadedAt, T0 + 1_000);
+    assert.equal(c.authorize(answered, 'audit').allowed, true, 'sent before the deploy');
+    // Act: once that copy is due, the next poll finds its counter moved too
+    clock.now = T0 + 1_000 + TTL;
+    await c.get('payments');
+    await c.settled();
+    // Assess: caught up from the change item read again, not queried
+    assert.equal(c.changeItemReads, 2, 'the change item read again: it was found');
+    assert.deepEqual(table.queries, ['payments', 'payments', 'orders'], 'no Query of payments after the held one');
+    assert.equal(c.authorize(c.peek('payments')!, 'audit').allowed, false, 'the deploy applied');
+  });
 });
+
+/** Resolves once `done` holds, letting the reads in flight take their turns meanwhile. */
+async function until(done: () => boolean): Promise<void> {
+  for (let turn = 0; !done(); turn++) {
+    if (turn === 1_000) throw new Error('the reads never reached the point the test waits for');
+    await new Promise((r) => setImmediate(r));
+  }
+}
