@@ -7,8 +7,9 @@
 // below the coverage thresholds, unit and integration tests counted together.
 
 const { spawnSync } = require('node:child_process');
-const { readdirSync, readFileSync, statSync } = require('node:fs');
-const { join, relative, sep } = require('node:path');
+const { mkdirSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
+const { dirname, join, relative, sep } = require('node:path');
+const { cpuReport, cpuTimes } = require('./cpu-per-file');
 
 const root = join(__dirname, '..');
 const filters = process.argv.slice(2);
@@ -26,6 +27,8 @@ const COVERAGE = {
   shared: { lines: 90, branches: 85 },
 };
 const COVERAGE_DIR = join(root, 'coverage');
+/** Where a whole run's test files write their CPU time (scripts/cpu-per-file.js). */
+const CPU_LOG = join(root, 'reports', 'test-cpu.jsonl');
 
 function find(dir) {
   const out = [];
@@ -116,8 +119,15 @@ const test = [
   `--test-timeout=${TEST_TIMEOUT_MS}`,
   '--test-reporter=spec',
   '--test-reporter-destination=stdout',
-  // A whole run also ends with the test files that took longest.
-  ...(full ? ['--test-reporter=./scripts/slowest-files.mjs', '--test-reporter-destination=stdout'] : []),
+  // A whole run also ends with the test files that took longest, and those that spent most CPU time.
+  ...(full
+    ? [
+        '--test-reporter=./scripts/slowest-files.mjs',
+        '--test-reporter-destination=stdout',
+        '--require',
+        require.resolve('./cpu-per-file'),
+      ]
+    : []),
   ...files,
 ];
 if (!full) {
@@ -128,6 +138,9 @@ if (!full) {
 // c8 collects V8's coverage of every process the tests start and maps it back to the TypeScript.
 const c8 = require.resolve('c8/bin/c8.js');
 const include = Object.keys(COVERAGE).flatMap((dir) => ['--include', `${dir}/**`]);
+mkdirSync(dirname(CPU_LOG), { recursive: true });
+rmSync(CPU_LOG, { force: true });
+const cpuBefore = childCpuSeconds();
 const started = Date.now();
 const res = spawnSync(
   process.execPath,
@@ -144,11 +157,22 @@ const res = spawnSync(
     process.execPath,
     ...test,
   ],
-  { cwd: root, stdio: 'inherit', env },
+  { cwd: root, stdio: 'inherit', env: { ...env, MESH_TEST_CPU_LOG: CPU_LOG } },
 );
 console.log(`tests and coverage: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+process.stdout.write(cpuReport(CPU_LOG, childCpuSeconds() - cpuBefore));
 if (res.status !== 0) process.exit(res.status ?? 1);
 process.exit(checkCoverage() ? 0 : 1);
+
+/** The CPU time of the processes this one waited for so far (0 where /proc is not there). */
+function childCpuSeconds() {
+  try {
+    const [, , childUser, childSystem] = cpuTimes();
+    return childUser + childSystem;
+  } catch {
+    return 0;
+  }
+}
 
 /** Sums coverage-summary.json per folder of COVERAGE; prints each, and false when one is short. */
 function checkCoverage() {
