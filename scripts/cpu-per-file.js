@@ -23,8 +23,10 @@ function cpuTimes() {
 }
 
 // The test runner starts each file in a process of its own, marked NODE_TEST_CONTEXT; the runner
-// itself is not, though its first argument is a test file too.
-if (log && file && process.env.NODE_TEST_CONTEXT?.startsWith('child')) {
+// itself is not, though its first argument is a test file too. A process a test file starts may
+// inherit both the mark and this module: it is not a test file, and its time is in its parent's.
+const isTestFile = /\.test\.[cm]?[jt]s$/.test(file ?? '');
+if (log && isTestFile && process.env.NODE_TEST_CONTEXT?.startsWith('child')) {
   process.once('exit', () => {
     try {
       const [user, system, childUser, childSystem] = cpuTimes();
