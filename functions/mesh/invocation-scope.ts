@@ -1,11 +1,21 @@
 /**
  * What the mesh knows of the invocation being served: set by the wrapper, read by `call()` and
- * `mesh.context()`. Each invocation runs in its own async context (AsyncLocalStorage), never in a
- * field swapped per invocation: Lambda Managed Instances run many invocations at once in one Node.js
- * thread, sharing its globals (AWS Lambda Developer Guide, "Node.js runtime for Lambda Managed
- * Instances"), and each must read its own deadline, trace, caller and idempotency key.
+ * `mesh.context()`.
+ *
+ * Classic Lambda runs one invocation at a time in a sandbox, and the invocation in flight is the one
+ * being served, as Lambda's own runtime keeps it for a standard function (its invoke store holds one
+ * context per sandbox there). Lambda Managed Instances run many at once in one Node.js thread, sharing
+ * its globals (AWS Lambda Developer Guide, "Node.js runtime for Lambda Managed Instances"; the runtime
+ * sets AWS_LAMBDA_MAX_CONCURRENCY there), and each must read its own deadline, trace, caller and
+ * idempotency key: each invocation then runs in its own async context (AsyncLocalStorage). The first
+ * AsyncLocalStorage scope turns on Node's promise hooks for the life of the process, which costs a cold
+ * sandbox's first request more than any other step of the inbound check; so a process runs its
+ * invocations in async contexts from the first time one arrives while another is in flight (or from
+ * the start with AWS_LAMBDA_MAX_CONCURRENCY), and until then serves each alone. Work a handler leaves
+ * running after it returned sees no invocation, or, in classic Lambda, the next one (as Lambda's
+ * runtime context does); in async contexts, its own.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { TraceContext } from '../../shared/trace-header';
 import type { KeyScope } from './idempotency-key';
 import type { RouteHeaders } from './routing/route-headers';
@@ -27,27 +37,51 @@ export interface InvocationScope extends KeyScope {
   readonly mirror?: boolean;
 }
 
-/** The invocations one runtime serves, each in its own async context. */
+/** The variable Lambda's runtime sets where invocations run concurrently (Managed Instances). */
+export const CONCURRENCY_VARIABLE = 'AWS_LAMBDA_MAX_CONCURRENCY';
+
+/** The invocations one runtime serves: alone, or each in its own async context. */
 export class InvocationScopes {
-  private readonly storage = new AsyncLocalStorage<InvocationScope>();
+  /** One async context per invocation, from the first overlap (or the start under Managed Instances). */
+  private storage: AsyncLocalStorage<InvocationScope> | undefined;
   /** Invocations in flight, for requests that arrive outside their async context (the local endpoint). */
   private readonly active = new Set<InvocationScope>();
+  /** The invocation served outside any async context: it was alone when it arrived. */
+  private alone: InvocationScope | undefined;
   /** The scope of code that runs outside any invocation (a script or a test acting as one). */
   outside: InvocationScope | undefined;
 
-  /** The invocation whose async context this is, else the outside scope. */
-  current(): InvocationScope | undefined {
-    return this.storage.getStore() ?? this.outside;
+  constructor(env: Readonly<Record<string, string | undefined>> = process.env) {
+    if (env[CONCURRENCY_VARIABLE] !== undefined) this.contexts();
   }
 
-  /** Serves one invocation: `fn`, and everything it starts, sees `scope`. */
+  /** The invocation whose async context this is, else the one served alone, else the outside scope. */
+  current(): InvocationScope | undefined {
+    return this.storage?.getStore() ?? this.alone ?? this.outside;
+  }
+
+  /**
+   * Serves one invocation: `fn`, and everything it starts, sees `scope`. Alone while no other is in
+   * flight and no async context was ever needed: once one was, a callback the runtime runs may carry an
+   * earlier invocation's context, so every later invocation gets its own.
+   */
   async serve<T>(scope: InvocationScope, fn: () => Promise<T>): Promise<T> {
+    const alone = this.storage === undefined && this.active.size === 0;
     this.active.add(scope);
     try {
-      return await this.storage.run(scope, fn);
+      if (!alone) return await this.contexts().run(scope, fn);
+      this.alone = scope;
+      return await fn();
     } finally {
       this.active.delete(scope);
+      if (this.alone === scope) this.alone = undefined;
     }
+  }
+
+  /** The async contexts, made on first need (node:async_hooks is loaded then). */
+  private contexts(): AsyncLocalStorage<InvocationScope> {
+    this.storage ??= new (require('node:async_hooks') as typeof import('node:async_hooks')).AsyncLocalStorage();
+    return this.storage;
   }
 
   /**
@@ -66,6 +100,6 @@ export class InvocationScopes {
 
   /** Runs `fn` within `scope` (a request the endpoint matched to its invocation); no scope, as it is. */
   within<T>(scope: InvocationScope | undefined, fn: () => Promise<T>): Promise<T> {
-    return scope ? this.storage.run(scope, fn) : fn();
+    return scope ? this.contexts().run(scope, fn) : fn();
   }
 }
