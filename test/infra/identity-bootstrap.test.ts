@@ -7,9 +7,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { App, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -18,12 +15,13 @@ import { Mesh } from '../../infra/mesh';
 import { MeshIdentity } from '../../infra/private/identity';
 import { ShopStack } from '../../infra/shop-stack';
 import { IDENTITY } from '../../shared/names';
+import { tempDir } from '../support/temp-dir';
 
 type Res = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 
 function app(): App {
   return new App({
-    outdir: mkdtempSync(join(tmpdir(), 'identity-bootstrap-')),
+    outdir: tempDir('identity-bootstrap-'),
     context: { 'aws:cdk:bundling-stacks': [] },
   });
 }

@@ -7,9 +7,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -18,6 +15,7 @@ import { attachMeshIdentity } from '../../infra/private/identity';
 import { ShopStack } from '../../infra/shop-stack';
 import { SORT_KEY } from '../../shared/names';
 import { identityOf } from '../support/identity-fixture';
+import { tempDir } from '../support/temp-dir';
 import { type IamStatement, logicalIdOf } from './infra-fixture';
 import {
   functionNamesOf,
@@ -35,7 +33,7 @@ describe('identity cannot widen IAM', () => {
 
   before(() => {
     const app = new App({
-      outdir: mkdtempSync(join(tmpdir(), 'identity-iam-')),
+      outdir: tempDir('identity-iam-'),
       context: { 'aws:cdk:bundling-stacks': [] },
     });
     stack = new ShopStack(app, 'Shop', { release: 2, env: { account: '123456789012', region: 'us-east-1' } });

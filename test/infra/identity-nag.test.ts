@@ -5,13 +5,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ShopStack } from '../../infra/shop-stack';
+import { tempDir } from '../support/temp-dir';
 
 interface Violation {
   ruleName: string;
@@ -21,7 +21,7 @@ interface Violation {
 }
 
 function nag(release: 1 | 2) {
-  const outdir = mkdtempSync(join(tmpdir(), 'identity-nag-'));
+  const outdir = tempDir('identity-nag-');
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ShopStack(app, 'LambdaMeshShop', {
     release,

@@ -3,8 +3,7 @@
  * build it once per test file); `quickApp()` skips bundling (the `aws:cdk:bundling-stacks` context
  * CDK itself offers) for tests that only look at resources and errors.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -13,6 +12,7 @@ import { Mesh, type MeshProps } from '../../infra/mesh';
 import { MeshFunction, type MeshFunctionProps } from '../../infra/mesh-function';
 import { ShopStack } from '../../infra/shop-stack';
 import type { PolicySnapshot } from '../../shared/policy';
+import { tempDir } from '../support/temp-dir';
 
 export const ROOT = join(__dirname, '..', '..');
 export const DEMO = join(ROOT, 'functions', 'demo');
@@ -25,7 +25,7 @@ export function cdkContext(): Record<string, unknown> {
 
 export function newApp(opts: { bundle?: boolean } = {}): App {
   return new App({
-    outdir: mkdtempSync(join(tmpdir(), 'infra-test-')),
+    outdir: tempDir('infra-test-'),
     context: {
       ...cdkContext(),
       'aws:cdk:enable-asset-metadata': true,

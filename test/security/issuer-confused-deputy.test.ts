@@ -8,9 +8,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
@@ -26,6 +23,7 @@ import { ShopStack } from '../../infra/shop-stack';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { IDENTITY } from '../../shared/names';
 import { clientConfig, identityFixtureAssemblies } from '../support/example-assembly';
+import { tempDir } from '../support/temp-dir';
 
 describe('security: the issuer issues only the identities the deployment declared', () => {
   let mesh: LocalMesh;
@@ -123,7 +121,7 @@ describe('security: the issuer issues only the identities the deployment declare
   });
 
   it('Secrets Manager may invoke the issuer only for the mesh CA and the mesh’s identity secrets (SourceArn)', () => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'deputy-')), context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({ outdir: tempDir('deputy-'), context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new ShopStack(app, 'Shop', { env: { account: '123456789012', region: 'us-east-1' } });
     const t = Template.fromStack(stack).toJSON();
     const issuer = stack.getLogicalId(stack.mesh.identity!.issuer.node.defaultChild as never);

@@ -10,13 +10,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ShopStack } from '../../infra/shop-stack';
+import { tempDir } from '../support/temp-dir';
 
 /**
  * Every Secrets Manager action that acts on a secret at the Write, Tagging or Permissions management
@@ -77,7 +75,7 @@ describe('security: mesh secrets deny every write and policy action to all but t
 
   before(() => {
     const app = new App({
-      outdir: mkdtempSync(join(tmpdir(), 'secret-policies-')),
+      outdir: tempDir('secret-policies-'),
       context: { 'aws:cdk:bundling-stacks': [] },
     });
     stack = new ShopStack(app, 'Shop', { env: { account: '123456789012', region: 'us-east-1' } });
