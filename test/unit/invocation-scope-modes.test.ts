@@ -6,20 +6,26 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CONCURRENCY_VARIABLE, type InvocationScope, InvocationScopes } from '../../functions/mesh/invocation-scope';
+import { CONCURRENCY_VARIABLE, InvocationScopes } from '../../functions/mesh/invocation-scope';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 /**
- * Serves `id` to its end; it leaves work running that reads the scope once `later` resolves. Resolves,
- * once the invocation ended, to what the work will read.
+ * Serves `first` to its end, leaving work that reads the scope while `next`, served after it, runs:
+ * what that work read.
  */
-async function leaveWork(scopes: InvocationScopes, id: string, later: Promise<void>) {
+async function readByLeftover(scopes: InvocationScopes, first: string, next: string) {
+  let release!: () => void;
+  const later = new Promise<void>((r) => (release = r));
   let read!: Promise<string | undefined>;
-  await scopes.serve({ requestId: id }, async () => {
+  await scopes.serve({ requestId: first }, async () => {
     read = later.then(() => scopes.current()?.requestId);
   });
-  return { read };
+  await scopes.serve({ requestId: next }, async () => {
+    release();
+    await tick();
+  });
+  return read;
 }
 
 describe('invocation scopes: alone, or each in its own async context', () => {
@@ -36,27 +42,11 @@ describe('invocation scopes: alone, or each in its own async context', () => {
   });
 
   test('classic Lambda: work left by one invocation reads the next one, as the runtime context does', async () => {
-    const scopes = new InvocationScopes({});
-    let release!: () => void;
-    const later = new Promise<void>((r) => (release = r));
-    const leftover = await leaveWork(scopes, 'a', later);
-    await scopes.serve({ requestId: 'b' }, async () => {
-      release();
-      await tick();
-    });
-    assert.equal(await leftover.read, 'b');
+    assert.equal(await readByLeftover(new InvocationScopes({}), 'a', 'b'), 'b');
   });
 
   test('under Managed Instances, from the first invocation each has its own, for work it leaves too', async () => {
-    const scopes = new InvocationScopes({ [CONCURRENCY_VARIABLE]: '16' });
-    let release!: () => void;
-    const later = new Promise<void>((r) => (release = r));
-    const leftover = await leaveWork(scopes, 'a', later);
-    await scopes.serve({ requestId: 'b' }, async () => {
-      release();
-      await tick();
-    });
-    assert.equal(await leftover.read, 'a');
+    assert.equal(await readByLeftover(new InvocationScopes({ [CONCURRENCY_VARIABLE]: '16' }), 'a', 'b'), 'a');
   });
 
   test('an invocation that arrives while one runs gets its own context; the first keeps its own', async () => {
@@ -93,15 +83,7 @@ describe('invocation scopes: alone, or each in its own async context', () => {
     const a = scopes.serve({ requestId: 'a' }, () => held);
     await scopes.serve({ requestId: 'b' }, async () => release());
     await a;
-    let releaseWork!: () => void;
-    const later = new Promise<void>((r) => (releaseWork = r));
-    const leftover = await leaveWork(scopes, 'c', later);
-    const d: InvocationScope = { requestId: 'd' };
-    await scopes.serve(d, async () => {
-      releaseWork();
-      await tick();
-    });
-    assert.equal(await leftover.read, 'c');
+    assert.equal(await readByLeftover(scopes, 'c', 'd'), 'c');
   });
 
   test('outside every invocation, the outside scope', async () => {
