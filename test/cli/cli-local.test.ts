@@ -5,29 +5,22 @@
  */
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { meshArgs, type Run, run } from '../support/mesh-cli';
 import { observAssemblies } from '../support/observ-app/assemblies';
 
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
 const baseEnv = {
   PATH: process.env.PATH,
   HOME: '/nonexistent-home-for-cli-tests',
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
 };
 
-function mesh(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...baseEnv, AWS_ENDPOINT_URL: url }, encoding: 'utf8' },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+async function mesh(url: string, args: string[]): Promise<Run> {
+  return run(process.execPath, await meshArgs(args), { ...baseEnv, AWS_ENDPOINT_URL: url });
 }
 
 describe('mesh local', () => {
@@ -39,7 +32,7 @@ describe('mesh local', () => {
     const { release1, release2 } = observAssemblies();
     child = spawn(
       process.execPath,
-      [BIN, 'local', '--assembly', release1, '--assembly', release2, '--port', '0', '--quiet'],
+      await meshArgs(['local', '--assembly', release1, '--assembly', release2, '--port', '0', '--quiet']),
       {
         cwd: ROOT,
         env: baseEnv,

@@ -6,7 +6,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,28 +15,12 @@ import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { fromItem } from '../../cli/attribute-value';
 import { marshallItem } from '../../shared/attribute-value';
 import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
+import { meshArgs, type Run, run } from '../support/mesh-cli';
 
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function mesh(fx: CliMeshFixture, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...fx.env, ...extraEnv }, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+async function mesh(fx: CliMeshFixture, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return run(process.execPath, await meshArgs(args), { ...fx.env, ...extraEnv });
 }
 
 function oneLine(r: Run): string {

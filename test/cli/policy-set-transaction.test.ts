@@ -5,7 +5,6 @@
  * a proxy that records each request's X-Amz-Target, with the real `mesh` CLI and the real SDK.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +14,13 @@ import { fromItem } from '../../cli/attribute-value';
 import { createPolicyTable, seedItems } from '../../local/endpoint/dynamodb';
 import { POLICY_VERSION } from '../../shared/names';
 import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
+import { meshArgs, type Run, run } from '../support/mesh-cli';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy';
 
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
 const WRITES = /\.(TransactWriteItems|PutItem|DeleteItem|UpdateItem|BatchWriteItem)$/;
 
-function mesh(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+async function mesh(env: NodeJS.ProcessEnv, args: string[]): Promise<Run> {
+  return run(process.execPath, await meshArgs(args), env);
 }
 
 describe('mesh policy set: one transaction, or one by one where transactions are refused', () => {

@@ -8,7 +8,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -20,10 +20,10 @@ import {
   startTestMesh,
   type TestMesh,
 } from '../support/example-assembly';
+import { meshArgs, type Run, run } from '../support/mesh-cli';
 import { warmEnvironments } from '../support/warm-environments';
 
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
 const FN = 'shop-payments';
 /** The traffic's loops: at most this many checkouts, so as many charges, run at once. */
 const LOOPS = 3;
@@ -33,15 +33,8 @@ const env = {
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
 };
 
-function mesh(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args, '--endpoint-url', url],
-      { cwd: ROOT, env, encoding: 'utf8' },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+async function mesh(url: string, args: string[]): Promise<Run> {
+  return run(process.execPath, await meshArgs([...args, '--endpoint-url', url]), env);
 }
 
 /** Until every loop has joined and calls succeed (the gates then see a steady rate, not cold starts). */
@@ -122,7 +115,7 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
   test('Ctrl-C during a rollout rolls back and says so', async () => {
     const child = spawn(
       process.execPath,
-      [BIN, 'rollout', 'payments', '--steps', '50,100', '--interval', '60s', '--endpoint-url', m.url],
+      await meshArgs(['rollout', 'payments', '--steps', '50,100', '--interval', '60s', '--endpoint-url', m.url]),
       {
         cwd: ROOT,
         env,

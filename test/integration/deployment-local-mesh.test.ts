@@ -32,9 +32,9 @@ import { startTraffic, type Traffic } from '../../local/traffic';
 import { DEPLOYMENT, LIVE_ALIAS } from '../../shared/names';
 import { awsClis, NO_AWS_CLI } from '../support/aws-cli';
 import { clientConfig, exampleRelease2, localExampleAssemblies } from '../support/example-assembly';
+import { meshArgs } from '../support/mesh-cli';
 
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
 const FN = 'shop-payments';
 const APP = DEPLOYMENT.applicationName('shop');
 const GROUP = DEPLOYMENT.groupName('payments');
@@ -46,13 +46,11 @@ const env = {
 };
 
 /** The `mesh` CLI against the local mesh; async, since the mesh serves from this very process. */
-function cli(url: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(url: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const argv = await meshArgs([...args, '--endpoint-url', url]);
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args, '--endpoint-url', url],
-      { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(process.execPath, argv, { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

@@ -38,7 +38,7 @@ import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { marshallItem } from '../../shared/attribute-value';
 import { awsClis } from '../support/aws-cli';
 import { exampleAssemblies, exampleRelease2 } from '../support/example-assembly';
-import { cliEnv, eventually, MESH_BIN, run, runMesh, setPolicy as setPolicyWith } from '../support/mesh-cli';
+import { cliEnv, eventually, meshArgs, run, runMesh, setPolicy as setPolicyWith } from '../support/mesh-cli';
 
 const TABLE = 'shop-policy';
 const FUNCTIONS = ['shop-frontend', 'shop-orders', 'shop-payments', 'shop-inventory'];
@@ -280,7 +280,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     const edge = orders.checks.find((c) => c.check === 'edges granted in IAM are allowed by the table')!;
     assert.equal(edge.status, 'fail');
     assert.deepEqual(edge.commands, [`mesh policy allow orders payments --endpoint-url ${local.url}`]);
-    const allowed = await run(process.execPath, [MESH_BIN, ...edge.commands![0]!.split(' ').slice(1)]);
+    const allowed = await run(process.execPath, await meshArgs(edge.commands![0]!.split(' ').slice(1)));
     assert.equal(allowed.code, 0, allowed.stderr);
     await eventually('checkouts through again', async () => !(await checkout()).startsWith('error:MeshDenied'));
   });
@@ -435,7 +435,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
       for (const cmd of f.commands!) {
         const [tool, ...args] = cmd.split(' ');
         const r =
-          tool === 'mesh' ? await run(process.execPath, [MESH_BIN, ...args]) : await run(aws!.path, args, cliEnv());
+          tool === 'mesh' ? await run(process.execPath, await meshArgs(args)) : await run(aws!.path, args, cliEnv());
         assert.equal(r.code, 0, `${cmd}\n${r.stdout}\n${r.stderr}`);
       }
     }

@@ -24,6 +24,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Mesh } from '../../infra/mesh';
 import {
   appEnv,
+  type Declarations,
+  declarationsProgram,
   declaredMembers,
   explain,
   type PackResult,
@@ -54,6 +56,12 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
   let pack: PackResult;
   let packMs = 0;
   let local: RunningMesh | undefined;
+  /** The packed declarations, as the API check's program reads them. */
+  let built: Declarations | undefined;
+  // LAMBDA_MESH_TEST_CDK="aws-cdk-lib@2.269.0 constructs@10.5.0": those versions, from the registry
+  // (any of aws-cdk-lib, constructs, aws-cdk, typescript, tsx, @types/node).
+  const otherCdk = cdkVersions(process.env.LAMBDA_MESH_TEST_CDK ?? '');
+  const fromRegistry = Object.keys(otherCdk).length > 0;
 
   before(() => {
     // Outside the repository: nothing above the app may resolve lambda-mesh but its node_modules.
@@ -88,13 +96,27 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
   });
 
   it('has the public API recorded in api/ (npm run api accepts a change)', () => {
-    const { Extractor, ExtractorConfig } =
+    const { CompilerState, Extractor, ExtractorConfig } =
       require('@microsoft/api-extractor') as typeof import('@microsoft/api-extractor');
-    for (const name of ['lambda-mesh', 'lambda-mesh-runtime']) {
-      const config = ExtractorConfig.loadFileAndPrepare(join(REPO, 'api', `${name}.api-extractor.json`));
+    const names = ['lambda-mesh', 'lambda-mesh-runtime'];
+    const configs = names.map((name) =>
+      ExtractorConfig.loadFileAndPrepare(join(REPO, 'api', `${name}.api-extractor.json`)),
+    );
+    // One program over both entry points (all of aws-cdk-lib's declarations, parsed once), which the
+    // README's members are read from too.
+    const compilerState = CompilerState.create(configs[0]!, {
+      additionalEntryPoints: configs.slice(1).map((c) => c.mainEntryPointFilePath),
+    });
+    // api-extractor brings its own TypeScript: the program's nodes and flags are that version's.
+    const ts = require(
+      require.resolve('typescript', { paths: [require.resolve('@microsoft/api-extractor')] }),
+    ) as typeof import('typescript');
+    built = { ts, program: compilerState.program as import('typescript').Program, packageDir: REPO };
+    for (const [i, name] of names.entries()) {
       const messages: string[] = [];
-      const result = Extractor.invoke(config, {
+      const result = Extractor.invoke(configs[i]!, {
         localBuild: false,
+        compilerState,
         messageCallback: (m) => {
           if (m.logLevel === 'error' || m.logLevel === 'warning') messages.push(m.text);
           m.handled = true;
@@ -124,10 +146,6 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
       app,
     );
     assert.equal(init.status, 0, explain('cdk init', init));
-    // LAMBDA_MESH_TEST_CDK="aws-cdk-lib@2.269.0 constructs@10.5.0": those versions, from the registry
-    // (any of aws-cdk-lib, constructs, aws-cdk, typescript, tsx, @types/node).
-    const otherCdk = cdkVersions(process.env.LAMBDA_MESH_TEST_CDK ?? '');
-    const fromRegistry = Object.keys(otherCdk).length > 0;
     prepareInstall(app, `../${pack.filename}`, pack, fromRegistry ? otherCdk : undefined);
     const files = readmeFiles(README);
     assert.deepEqual(
@@ -150,7 +168,14 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
       uses.some((u) => u.member === 'dashboard') && uses.some((u) => u.member === 'alarmsFor'),
       'the README shows the dashboard',
     );
-    const declared = declaredMembers(join(app, 'node_modules', 'lambda-mesh'));
+    // The installed declarations are the packed dist/ byte for byte, so with this repository's CDK (the
+    // lock's, which the app installed) they read as the API check's program read them. Another CDK: read
+    // them where they are installed, against it.
+    const installed = join(app, 'node_modules', 'lambda-mesh');
+    const declarations = (dir: string) => fileDigest(join(dir, 'dist')).filter(([path]) => path.endsWith('.d.ts'));
+    assert.deepEqual(declarations(installed), declarations(REPO), 'the installed declarations are the packed ones');
+    const declared = declaredMembers(built && !fromRegistry ? built : declarationsProgram(installed));
+    built = undefined; // a program holds most of a GB: every later collection would walk it
     assert.deepEqual(undeclaredUses(uses, declared), [], 'README members missing from the published types');
   });
 

@@ -17,7 +17,15 @@ export interface AwsCli {
 export const NO_AWS_CLI =
   "no `aws` CLI found: install Debian's awscli package (apt-get install -y awscli; .ci/run does) or awscli from pip";
 
-export function awsClis(): AwsCli[] {
+let found: readonly AwsCli[] | undefined;
+
+/** The CLIs, looked up once per process: each `aws --version` starts Python, about a second of CPU time. */
+export function awsClis(): readonly AwsCli[] {
+  found ??= lookUp();
+  return found;
+}
+
+function lookUp(): AwsCli[] {
   const candidates = [...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'aws')), '/usr/bin/aws'];
   const byVersion = new Map<string, string>();
   for (const path of candidates) {

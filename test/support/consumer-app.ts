@@ -207,21 +207,39 @@ export function startMeshLocal(app: string, args: readonly string[], timeoutMs =
   });
 }
 
-/**
- * The members the published declarations give `Mesh` and the runtime's `mesh`. For `Mesh`, only members
- * a class declares (its own or inherited): one merged in from an interface elsewhere, as a property
- * attached at run time would need, does not count.
- */
-export function declaredMembers(packageDir: string): DeclaredMembers {
+/** A package's declarations as TypeScript reads them: a program over them, and that program's TypeScript. */
+export interface Declarations {
+  readonly ts: typeof import('typescript');
+  readonly program: import('typescript').Program;
+  /** The folder whose dist/ holds the entry points. */
+  readonly packageDir: string;
+}
+
+/** The package's two entry points and all they import, as a program of its own. */
+export function declarationsProgram(packageDir: string): Declarations {
   const ts = require('typescript') as typeof import('typescript');
-  const entries = [join(packageDir, 'dist/infra/index.d.ts'), join(packageDir, 'dist/functions/mesh/index.d.ts')];
-  const program = ts.createProgram(entries, {
+  const program = ts.createProgram(declarationEntries(packageDir), {
     noEmit: true,
     types: [],
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
   });
+  return { ts, program, packageDir };
+}
+
+/** `lambda-mesh` and `lambda-mesh/runtime`: the declarations each entry point's types name. */
+export function declarationEntries(packageDir: string): [string, string] {
+  return [join(packageDir, 'dist/infra/index.d.ts'), join(packageDir, 'dist/functions/mesh/index.d.ts')];
+}
+
+/**
+ * The members the published declarations give `Mesh` and the runtime's `mesh`. For `Mesh`, only members
+ * a class declares (its own or inherited): one merged in from an interface elsewhere, as a property
+ * attached at run time would need, does not count.
+ */
+export function declaredMembers({ ts, program, packageDir }: Declarations): DeclaredMembers {
+  const entries = declarationEntries(packageDir);
   const checker = program.getTypeChecker();
   const exportOf = (file: string, name: string) => {
     const source = program.getSourceFile(file);

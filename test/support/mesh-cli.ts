@@ -1,13 +1,14 @@
 /**
  * The `mesh` CLI as an operator runs it: `node cli/bin/mesh.js` as a child process (exit code, stdout,
- * stderr), and a wait for the mesh to catch up with a change (a policy item reaches every function
- * within about one cache TTL).
+ * stderr), with its sources compiled once for the whole run (mesh-cli-bundle.ts), and a wait for the
+ * mesh to catch up with a change (a policy item reaches every function within about one cache TTL).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { meshCliBundle } from './mesh-cli-bundle';
 
 export const ROOT = join(__dirname, '..', '..');
 export const MESH_BIN = join(ROOT, 'cli', 'bin', 'mesh.js');
@@ -30,6 +31,14 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * The `node` arguments that run `mesh <args>`: the bin, with the CLI already loaded from the bundle of
+ * its sources.
+ */
+export async function meshArgs(args: readonly string[]): Promise<string[]> {
+  return ['--require', await meshCliBundle(), MESH_BIN, ...args];
+}
+
 /** Runs a program to its end. */
 export function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<Run> {
   return new Promise((resolve) => {
@@ -40,8 +49,8 @@ export function run(file: string, args: readonly string[], env: NodeJS.ProcessEn
 }
 
 /** `mesh <args> --endpoint-url <url>`. */
-export function runMesh(url: string, args: readonly string[]): Promise<Run> {
-  return run(process.execPath, [MESH_BIN, ...args, '--endpoint-url', url]);
+export async function runMesh(url: string, args: readonly string[]): Promise<Run> {
+  return run(process.execPath, await meshArgs([...args, '--endpoint-url', url]));
 }
 
 /** `mesh policy set <service> --file <items as a file>`, which must succeed. */
