@@ -12,7 +12,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { LAYER } from '../../shared/names';
+import { ENV, LAYER } from '../../shared/names';
 
 export const DEFAULT_LAYER_DIR = resolve(__dirname, 'dist', 'layer');
 
@@ -160,7 +160,7 @@ function bundleLayerFile(file: LayerFile, pkgDir: string, owner: Map<string, Lay
     if (provider) text = text.split(`require(${JSON.stringify(imp.path)})`).join(`require("./${provider}")`);
   }
   if (/require\("[^"]*\.ts"\)/.test(text)) throw new Error(`mesh layer: ${file} still requires a source file`);
-  text = withExportsInPlace(text, esbuild);
+  text = withExportsInPlace(text, esbuild, file === 'wrapper.js');
   writeFileSync(join(pkgDir, file), text);
   return { bytes: Buffer.byteLength(text), inputs: Object.keys(out.inputs) };
 }
@@ -172,25 +172,52 @@ function bundleLayerFile(file: LayerFile, pkgDir: string, owner: Map<string, Lay
  * requirers; the helpers are then unused, and a second esbuild pass (tree shaking, which knows the
  * scopes) drops them. A file that still uses them (`export *` of another file) keeps them; a file whose
  * output does not have this shape is left as esbuild wrote it.
+ *
+ * The entry (`entry`: wrapper.js, loaded by every cold sandbox) gets plain properties instead
+ * (`exports.name = value`, `plainExports`): defining its ~20 getters cost init ~0.1 ms.
  */
-function withExportsInPlace(text: string, esbuild: typeof import('esbuild')): string {
+function withExportsInPlace(text: string, esbuild: typeof import('esbuild'), entry: boolean): string {
   const defineProperty = /^"use strict";var ([\w$]+)=Object\.defineProperty;/.exec(text)?.[1];
   const exportsOf = /var ([\w$]+)=\{\};([\w$]+)\(\1,(\{[^{}]*\})\);module\.exports=[\w$]+\(\1\);/.exec(text);
   if (!defineProperty || !exportsOf) return text;
   const [all, ns, define, getters] = exportsOf;
-  const inPlace = `var ${ns}=exports;${defineProperty}(${ns},"__esModule",{value:!0});${define}(${ns},${getters});`;
+  const esModule = `var ${ns}=exports;${defineProperty}(${ns},"__esModule",{value:!0});`;
+  const inPlace = entry
+    ? plainExports(
+        text.replace(all, () => esModule),
+        getters,
+      )
+    : `${esModule}${define}(${ns},${getters});`;
   const { minify, target, platform, legalComments } = BUNDLE_OPTIONS;
-  return esbuild.transformSync(
-    text.replace(all, () => inPlace),
-    {
-      minify,
-      target,
-      platform,
-      legalComments,
-      format: 'cjs',
-      treeShaking: true,
-    },
-  ).code;
+  return esbuild.transformSync(entry ? inPlace : text.replace(all, () => inPlace), {
+    minify,
+    target,
+    platform,
+    legalComments,
+    format: 'cjs',
+    treeShaking: true,
+  }).code;
+}
+
+/**
+ * The entry with its exports assigned as plain properties (`getters`: esbuild's `{name:()=>value}`),
+ * just before its last statement: the boot at init (functions/mesh/index.ts), which loads the user's
+ * module, which may require this file back and must then find every export. Earlier, the values are
+ * not all defined yet (esbuild's getters read them when asked). `exports.name = ...` as written is also
+ * what Node's loader reads to give an ES module importing this file its names.
+ */
+function plainExports(text: string, getters: string): string {
+  const pairs = [...getters.slice(1, -1).matchAll(/([\w$]+):\(\)=>([\w$]+)(,|$)/g)];
+  const listed = pairs.map((p) => p[0]).join('');
+  const boot = new RegExp(`process\\.env\\.${ENV.handler}&&[^;]*;(?=0&&\\(module\\.exports=)`).exec(text);
+  if (listed !== getters.slice(1, -1) || !boot) {
+    throw new Error(
+      "mesh layer: wrapper.js's exports or its boot at init (the last statement of functions/mesh/index.ts) " +
+        'do not have the shape the build expects; see plainExports in functions/mesh/build.ts',
+    );
+  }
+  const assign = pairs.map(([, name, value]) => `exports.${name}=${value};`).join('');
+  return text.slice(0, boot.index) + assign + text.slice(boot.index);
 }
 
 /** Bundles functions/mesh into the layer layout under `outDir` (replaced). Synchronous: CDK synth calls it. */

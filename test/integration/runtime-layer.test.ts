@@ -89,6 +89,28 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     assert.equal(run('esm-handler.handler', { b: 2 }).result?.format, 'esm');
   });
 
+  test("a module that takes the runtime's exports apart as it loads finds every one; an ES module imports them by name", () => {
+    // The user's module loads during the wrapper's own load (Lambda's init), and may require it back.
+    const names = Object.keys(require(join(pkg, 'wrapper.js')) as object).filter((n) => n !== '__esModule');
+    writeFileSync(
+      join(task, 'exports-at-init.cjs'),
+      `const runtime = require('lambda-mesh/runtime');\nconst seen = ${JSON.stringify(names)}.map((n) => [n, typeof runtime[n]]);\n` +
+        'exports.handler = async () => seen;\n',
+    );
+    const seen = run('exports-at-init.handler', {}).result as unknown as [string, string][];
+    assert.ok(names.includes('mesh') && names.includes('MeshDeniedError'), names.join());
+    assert.deepEqual(
+      seen.filter(([, type]) => type === 'undefined'),
+      [],
+    );
+    writeFileSync(
+      join(task, 'exports-named.mjs'),
+      `import { mesh, MeshDeniedError } from ${JSON.stringify(join(pkg, 'runtime.js'))};\n` +
+        'export const handler = async () => [typeof mesh.call, typeof MeshDeniedError];\n',
+    );
+    assert.deepEqual(run('exports-named.handler', {}).result, ['function', 'function']);
+  });
+
   test('MESH_ENDPOINT is set before the user module loads; the endpoint and call() answer typed refusals', () => {
     const open = { MESH_ENDPOINT_PORT: '0' };
     const r = run('endpoint-at-init.handler', {}, open);
