@@ -62,12 +62,13 @@ export function newTraceId(now = Date.now()): string {
     .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 }
 
-let pool: Buffer = Buffer.alloc(0);
+/** Drawn on the first id: a file that bundles this module but makes no id allocates nothing at load. */
+let pool: Buffer | undefined;
 let offset = 0;
 
 /** A new 16-hex (sub)segment id; random bytes are drawn in batches, so an id costs no system call. */
 export function newSegmentId(): string {
-  if (offset + 8 > pool.length) {
+  if (!pool || offset + 8 > pool.length) {
     pool = randomBytes(8 * 128);
     offset = 0;
   }
