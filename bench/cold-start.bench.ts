@@ -9,7 +9,7 @@
  *
  * Rows (budgets from the first-request issue):
  * - cold start, inbound only: init + first invocation of a wrapped hello vs the bare hello (<= +5 ms);
- *   the same with the policy read from the table (reported);
+ *   the same with a 50-service mesh's snapshot, and with the policy read from the table (reported);
  * - cold start, one outbound call: `mesh.call()` vs the same handler calling InvokeCommand with
  *   @aws-sdk/client-lambda (the mesh >= 50 ms faster);
  * - the first call that needs an identity (Secrets Manager) and policy reads (DynamoDB) vs the SDK
@@ -132,6 +132,14 @@ const POLICY_ITEMS = [
   { pk: 'payments', sk: 'allow#orders', source: 'orders' },
 ];
 
+/** A mesh of 50 more services, each with a service, an edge, a traffic and a route item: a snapshot of ~20 KB. */
+const MESH_OF_50 = Array.from({ length: 50 }, (_, i) => [
+  { pk: `svc-${i}`, sk: 'service', functionName: `bench-svc-${i}` },
+  { pk: `svc-${i}`, sk: 'allow#orders', source: 'orders' },
+  { pk: `svc-${i}`, sk: 'traffic', retries: { attempts: 3, budgetPercent: 20 }, timeoutMs: 2000 },
+  { pk: `svc-${i}`, sk: 'route', weights: { stable: 90, canary: 10 } },
+]).flat();
+
 const RSS_RUNS = 3;
 
 /** The bench's sandbox: a task root of bundled handlers, the layer, a policy snapshot and the AWS stand-in. */
@@ -197,13 +205,17 @@ class ColdBench {
   /** Fresh: younger than the policy cache's TTL, so the first request needs no table read. */
   readonly writeSnapshot = () => this.snapshotAt(new Date());
 
+  /** Fresh, and the mesh's 50 other services in it too: what a first request reads of a larger mesh. */
+  readonly writeMeshOf50 = () => this.snapshotAt(new Date(), MESH_OF_50);
+
   /** Older than the cache bound, as on AWS: a Query before the first decision. */
   readonly staleSnapshot = () => this.snapshotAt(new Date(0));
 
-  private snapshotAt(generatedAt: Date): void {
-    // Sealed, as synth writes it (shared/snapshot-seal.ts): the items synth checked.
-    const snapshot = sealSnapshot({ mesh: 'bench', generatedAt: generatedAt.toISOString(), items: POLICY_ITEMS });
-    writeFileSync(this.snapshot, JSON.stringify(snapshot));
+  private snapshotAt(generatedAt: Date, more: readonly object[] = []): void {
+    // Sealed and written as synth writes them (shared/snapshot-seal.ts): the items synth checked.
+    const items = [...POLICY_ITEMS, ...more];
+    const snapshot = sealSnapshot({ mesh: 'bench', generatedAt: generatedAt.toISOString(), items });
+    writeFileSync(this.snapshot, `${JSON.stringify(snapshot, null, 1)}\n`);
   }
 
   /** A handler of the task root as Lambda runs it without the mesh. */
@@ -358,6 +370,15 @@ async function coldStartRows(bench: ColdBench) {
     budget: { of: 'added-p50', max: 5 },
     note: 'vs the bare hello; fresh snapshot, no table read',
   });
+  await bench.coldRow(
+    "cold start, inbound only, a 50-service mesh's snapshot",
+    bench.wrapped('hello.js'),
+    bench.bare('hello.js'),
+    {
+      before: bench.writeMeshOf50,
+      note: "the same, the snapshot holding 50 more services' items: each service's seal is compared when it is first read",
+    },
+  );
   const inboundTable = await bench.coldRow(
     'cold start, inbound only, policy read from the table',
     bench.wrapped('hello.js', { MESH_POLICY_TABLE: 'bench-policy' }),

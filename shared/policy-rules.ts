@@ -6,8 +6,10 @@
  * shared/policy.ts (the contract: constructs, CLI, control plane, local mesh) and the hand-written
  * shared/policy-item-check.ts (the runtime, where loading zod would cost the first request several ms).
  */
+
 import { breakerPartition, EXTERNAL, MANAGED_BY, SERVICE_NAME_PATTERN, SORT_KEY } from './names';
 import type { AllowItem, BreakerStateItem, DenyItem, PolicyItem, RouteItem, TrafficItem } from './policy';
+import type { SnapshotPartition } from './snapshot-seal';
 
 /** Valid ranges, named so error messages, docs and construct validation agree. */
 export const LIMITS = {
@@ -295,4 +297,10 @@ export interface PolicySnapshot {
    * checked as a table item is.
    */
   readonly itemsDigest?: string;
+  /**
+   * The same seal per service (shared/snapshot-seal.ts `SnapshotPartition`): where its items are in
+   * `items` and their digest. With it, the runtime compares the seal of a service's items when it first
+   * reads them, and no other.
+   */
+  readonly partitions?: Readonly<Record<string, SnapshotPartition>>;
 }

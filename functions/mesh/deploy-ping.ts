@@ -115,8 +115,10 @@ export function declaredTargets(
   if (!snapshotPath) return [];
   const sk = SORT_KEY.allow(self);
   const out: string[] = [];
-  for (const [service, items] of loadSnapshot(snapshotPath).byService) {
-    if (items.some((i) => (i as { sk?: unknown }).sk === sk)) out.push(service);
+  // Every service's items are read, so every seal of the snapshot is compared before traffic moves.
+  const snapshot = loadSnapshot(snapshotPath);
+  for (const service of snapshot.services) {
+    if (snapshot.itemsOf(service)?.some((i) => (i as { sk?: unknown }).sk === sk)) out.push(service);
   }
   return out.sort();
 }

@@ -163,8 +163,8 @@ describe('buildServicePolicy on what is not an item', () => {
 describe('groupSnapshot', () => {
   it('leaves out null, undefined and plain values, and takes a snapshot without items as empty', () => {
     const g = groupSnapshot({ mesh: 'shop', items: [undefined, null, 7, { pk: 'orders', sk: 'service' }] } as never);
-    assert.deepEqual([...g.byService.keys()], ['orders']);
-    assert.equal(groupSnapshot({ mesh: 'shop' } as never).byService.size, 0);
+    assert.deepEqual(g.services, ['orders']);
+    assert.deepEqual(groupSnapshot({ mesh: 'shop' } as never).services, []);
   });
 
   it('refuses a snapshot whose items do not match its seal, naming it a policy snapshot', () => {
@@ -182,8 +182,9 @@ describe('groupSnapshot', () => {
       generatedAt: 'x',
       items: [...policy, { pk: 'orders', sk: 'service', functionName: 'o' }, { sk: 'route' }, null],
     });
-    assert.equal(g.byService.get('payments')?.length, policy.length);
-    assert.equal(g.byService.get('orders')?.length, 1);
-    assert.equal(g.byService.size, 2);
+    assert.equal(g.itemsOf('payments')?.length, policy.length);
+    assert.equal(g.itemsOf('orders')?.length, 1);
+    assert.equal(g.itemsOf('ledger'), undefined);
+    assert.deepEqual(g.services, ['payments', 'orders']);
   });
 });

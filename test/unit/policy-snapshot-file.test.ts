@@ -6,10 +6,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { declaredTargets } from '../../functions/mesh/deploy-ping';
 import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { groupSnapshot, loadSnapshot } from '../../functions/mesh/policy/policy-snapshot';
 import { sealSnapshot } from '../../shared/snapshot-seal';
@@ -71,12 +72,12 @@ describe('policy snapshot file', () => {
     );
     const s = loadSnapshot(p);
     assert.equal(s.generatedAt, '2026-01-01T00:00:00Z');
-    assert.deepEqual([...s.byService.keys()], ['payments', 'orders']);
+    assert.deepEqual(s.services, ['payments', 'orders']);
     assert.deepEqual(
-      s.byService.get('payments')?.map((i) => (i as { sk: string }).sk),
+      s.itemsOf('payments')?.map((i) => (i as { sk: string }).sk),
       ['service', 'allow#orders'],
     );
-    assert.equal(groupSnapshot({ mesh: 'shop', generatedAt: '', items: [] }).byService.size, 0);
+    assert.deepEqual(groupSnapshot({ mesh: 'shop', generatedAt: '', items: [] }).services, []);
   });
 
   const sealed = () =>
@@ -97,16 +98,14 @@ describe('policy snapshot file', () => {
     const s = loadSnapshot(p);
     // Assess
     assert.equal(s.sealed, true);
-    assert.equal(s.byService.get('payments')?.length, 2);
-    assert.equal(
-      loadSnapshot(file('plain.json', JSON.stringify({ ...sealed(), itemsDigest: undefined }))).sealed,
-      false,
-    );
+    assert.equal(s.itemsOf('payments')?.length, 2);
+    const plain = { ...sealed(), itemsDigest: undefined, partitions: undefined };
+    assert.equal(loadSnapshot(file('plain.json', JSON.stringify(plain))).sealed, false);
   });
 
-  it('a sealed file changed after synth: refused whole, naming the path and the fix', () => {
+  it('a file sealed whole only (an older synth) changed after synth: refused whole at load, naming the path and the fix', () => {
     // Prepare: a valid item added by hand after the seal
-    const s = sealed();
+    const s = { ...sealed(), partitions: undefined };
     const p = file(
       'edited.json',
       JSON.stringify({ ...s, items: [...s.items, { pk: 'payments', sk: 'allow#x', source: 'x' }] }),
@@ -117,6 +116,100 @@ describe('policy snapshot file', () => {
         `policy snapshot ${p}: its items do not match the itemsDigest synth sealed them with (${s.itemsDigest}), ` +
         'so it was changed after cdk synth checked it and none of it is used; rebuild it with cdk synth',
     });
+  });
+
+  /** Three services, as synth seals them; `edit` changes the parsed file before it is written. */
+  let files = 0;
+  const threeServices = (edit: (s: Record<string, unknown> & { items: object[] }) => void = () => undefined) => {
+    const s = sealSnapshot({
+      mesh: 'shop',
+      generatedAt: '2026-01-01T00:00:00Z',
+      items: [
+        { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+        { pk: 'orders', sk: 'service', functionName: 'shop-orders' },
+        { pk: 'payments', sk: 'allow#orders', source: 'orders' },
+        { pk: 'ledger', sk: 'allow#payments', source: 'payments' },
+      ],
+    });
+    const copy = JSON.parse(JSON.stringify(s));
+    edit(copy);
+    files += 1;
+    return file(`three-${files}.json`, JSON.stringify(copy, null, 1));
+  };
+
+  it("synth seals each service's items on their own: one run of items per service, in their order", () => {
+    const s = JSON.parse(JSON.stringify(sealSnapshot({ mesh: 'shop', generatedAt: '', items: [] })));
+    assert.deepEqual(s.partitions, {});
+    const p = JSON.parse(readFileSync(threeServices(), 'utf8'));
+    assert.deepEqual(
+      p.items.map((i: { pk: string; sk: string }) => `${i.pk}/${i.sk}`),
+      ['payments/service', 'payments/allow#orders', 'orders/service', 'ledger/allow#payments'],
+    );
+    assert.deepEqual(
+      Object.entries(p.partitions).map(([k, v]) => [k, (v as { at: number }).at, (v as { count: number }).count]),
+      [
+        ['payments', 0, 2],
+        ['orders', 2, 1],
+        ['ledger', 3, 1],
+      ],
+    );
+    assert.throws(() => sealSnapshot({ items: [{ sk: 'service' }] }), /every item needs a string pk.*"sk":"service"/);
+  });
+
+  it("sealed per service: a service's seal is compared when its items are first read, and no other", () => {
+    // Prepare: orders' item changed after synth
+    const p = threeServices((s) => {
+      (s.items[2] as { functionName: string }).functionName = 'elsewhere';
+    });
+    // Act
+    const s = loadSnapshot(p);
+    const payments = s.itemsOf('payments');
+    // Assess
+    assert.equal(s.sealed, true);
+    assert.deepEqual(s.services, ['payments', 'orders', 'ledger']);
+    assert.equal(payments?.length, 2);
+    assert.equal(s.itemsOf('payments'), payments, 'read once');
+    assert.equal(s.itemsOf('ledger')?.length, 1);
+    const digest = JSON.parse(readFileSync(p, 'utf8')).partitions.orders.digest;
+    assert.throws(() => s.itemsOf('orders'), {
+      message:
+        `policy snapshot ${p}: the items of orders do not match the seal synth wrote for them (${digest}), ` +
+        'so it was changed after cdk synth checked it and none of it is used; rebuild it with cdk synth',
+    });
+    for (const unknown of ['inventory', 'constructor', '__proto__']) assert.equal(s.itemsOf(unknown), undefined);
+  });
+
+  it('sealed per service: items no longer where the seals say are refused at load', () => {
+    const edits: [string, (s: Record<string, unknown> & { items: object[] }) => void][] = [
+      ['an item added', (s) => s.items.push({ pk: 'ledger', sk: 'allow#x', source: 'x' })],
+      ['an item removed', (s) => s.items.pop()],
+      ['a gap', (s) => ((s.partitions as Record<string, { at: number }>).orders!.at = 3)],
+      ['an overlap', (s) => ((s.partitions as Record<string, { count: number }>).payments!.count = 3)],
+      ['an empty run', (s) => ((s.partitions as Record<string, { count: number }>).orders!.count = 0)],
+      [
+        'runs of half items',
+        (s) => {
+          const parts = s.partitions as Record<string, { at: number; count: number }>;
+          parts.payments!.count = 1.5;
+          parts.orders!.at = 1.5;
+          parts.orders!.count = 1.5;
+        },
+      ],
+      ['a service left out', (s) => delete (s.partitions as Record<string, unknown>).ledger],
+      ['a seal that is not an object', (s) => ((s.partitions as Record<string, unknown>).ledger = 1)],
+    ];
+    for (const [name, edit] of edits) {
+      const p = threeServices(edit);
+      assert.throws(
+        () => loadSnapshot(p),
+        {
+          message:
+            `policy snapshot ${p}: its items are not where the seals synth wrote for each service say, ` +
+            'so it was changed after cdk synth checked it and none of it is used; rebuild it with cdk synth',
+        },
+        name,
+      );
+    }
   });
 
   it('a function whose sealed snapshot was changed fails closed, and its log says why', async () => {
@@ -134,6 +227,34 @@ describe('policy snapshot file', () => {
     assert.equal(warnings.length, 1);
     const w = JSON.parse(warnings[0]!);
     assert.equal(w.msg, 'mesh policy: no snapshot and no policy table; every call is refused');
-    assert.match(w.error, /its items do not match the itemsDigest synth sealed them with/);
+    assert.match(w.error, /the items of payments do not match the seal synth wrote for them/);
+  });
+
+  it("one service's broken seal drops the whole snapshot: what was read before stays, nothing more is read from it", async () => {
+    // Prepare: orders' item changed after synth
+    const p = threeServices((s) => {
+      (s.items[2] as { functionName: string }).functionName = 'elsewhere';
+    });
+    const warnings: string[] = [];
+    const cache = new PolicyCache({ snapshotPath: p, env: {}, log: (l) => warnings.push(l) });
+    // Act
+    const payments = await cache.get('payments');
+    const orders = await cache.get('orders');
+    const ledger = await cache.get('ledger');
+    // Assess
+    assert.equal(payments.origin, 'snapshot');
+    assert.equal(cache.authorize(payments, 'orders').allowed, true);
+    assert.equal(orders.origin, 'none');
+    assert.equal(ledger.origin, 'none', 'intact, but in a snapshot that was dropped');
+    assert.equal(warnings.length, 1);
+    assert.match(JSON.parse(warnings[0]!).error, /the items of orders do not match the seal/);
+  });
+
+  it("a deployment's ping reads every service's items, so a broken seal anywhere fails its check", () => {
+    const p = threeServices((s) => {
+      (s.items[3] as { source: string }).source = 'orders';
+    });
+    assert.deepEqual(declaredTargets('payments', threeServices(), loadSnapshot), ['ledger']);
+    assert.throws(() => declaredTargets('payments', p, loadSnapshot), /the items of ledger do not match the seal/);
   });
 });

@@ -278,7 +278,7 @@ export class PolicyCache {
 
   private fromSnapshot(service: string, now: number): CacheEntry | undefined {
     if (this.snapshot === null) this.snapshot = this.readSnapshot();
-    const raw = this.snapshot?.byService.get(service);
+    const raw = this.snapshotItems(service);
     if (!raw) return undefined;
     // As old as its generation: a deny written after it is not in it. Without a table it is all there
     // is, and never stale.
@@ -295,14 +295,31 @@ export class PolicyCache {
     try {
       return this.opts.snapshot ? groupSnapshot(this.opts.snapshot) : loadSnapshot(path!);
     } catch (err) {
-      this.warn({
-        msg: this.tableName
-          ? 'mesh policy: no snapshot; the first call of each service reads the table'
-          : 'mesh policy: no snapshot and no policy table; every call is refused',
-        error: errorText(err),
-      });
+      return this.withoutSnapshot(err);
+    }
+  }
+
+  /**
+   * `service`'s items in the snapshot. A service's seal is compared when its items are first read: one
+   * that no longer matches drops the whole snapshot, as a broken seal at load does.
+   */
+  private snapshotItems(service: string): readonly unknown[] | undefined {
+    try {
+      return this.snapshot?.itemsOf(service);
+    } catch (err) {
+      this.snapshot = this.withoutSnapshot(err);
       return undefined;
     }
+  }
+
+  private withoutSnapshot(err: unknown): undefined {
+    this.warn({
+      msg: this.tableName
+        ? 'mesh policy: no snapshot; the first call of each service reads the table'
+        : 'mesh policy: no snapshot and no policy table; every call is refused',
+      error: errorText(err),
+    });
+    return undefined;
   }
 
   /** Runs a listener; a listener that throws must not break policy reads. */
