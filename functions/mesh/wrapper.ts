@@ -229,7 +229,8 @@ async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
     attempt: meta?.att,
     requestId: inv.requestId,
     calls: new Map(),
-    ...routing(inv.event, meta, inv.rt.config.routeHeaders),
+    routeHeaders: routeHeadersFor(inv.event, meta, inv.rt.config.routeHeaders),
+    mirror: meta?.mir === 1 || undefined,
   };
   try {
     const result = await inv.rt.invocations.serve(scope, async () => {
@@ -276,16 +277,15 @@ async function injectFault(inv: Inbound): Promise<void> {
 
 /**
  * What this invocation's outbound calls route by: the routing headers of an inbound HTTP request (API
- * Gateway, Function URL, ALB), over those a mesh caller carried on; and whether it serves a mirror copy.
+ * Gateway, Function URL, ALB), over those a mesh caller carried on.
  */
-function routing(
+function routeHeadersFor(
   event: unknown,
   meta: MeshMetadata | undefined,
   names: ReadonlySet<string>,
-): { routeHeaders?: RouteHeaders; mirror?: boolean } {
+): RouteHeaders | undefined {
   const inbound = isHttpEvent(event) ? routeHeadersOf(event.headers, names) : undefined;
-  const routeHeaders = inbound && meta?.rh ? { ...meta.rh, ...inbound } : (inbound ?? meta?.rh);
-  return { ...(routeHeaders ? { routeHeaders } : {}), ...(meta?.mir === 1 ? { mirror: true } : {}) };
+  return inbound && meta?.rh ? { ...meta.rh, ...inbound } : (inbound ?? meta?.rh);
 }
 
 /** The error of an injected abort: a function error of the item's errorType, as the caller would see one. */
@@ -300,7 +300,7 @@ function record(inv: Inbound, code: number, outcome: string, err?: Error, denied
   const { meta, source } = inv;
   inv.rt.telemetry.record({
     // A mirror copy is counted apart from real traffic (mirror_requests_total).
-    ...(meta?.mir === 1 ? { mirror: true } : {}),
+    mirror: meta?.mir === 1 || undefined,
     reporter: 'destination',
     source,
     destination: inv.rt.config.service,
