@@ -137,6 +137,13 @@ describe('policy snapshot file', () => {
     return file(`three-${files}.json`, JSON.stringify(copy, null, 1));
   };
 
+  it('partitions that are not an object: the snapshot is sealed whole, or not at all', () => {
+    const whole = { ...sealed(), partitions: null };
+    assert.equal(loadSnapshot(file('whole.json', JSON.stringify(whole))).itemsOf('payments')?.length, 2);
+    const plain = loadSnapshot(file('none.json', JSON.stringify({ ...whole, itemsDigest: undefined })));
+    assert.equal(plain.sealed, false);
+  });
+
   it("synth seals each service's items on their own: one run of items per service, in their order", () => {
     const s = JSON.parse(JSON.stringify(sealSnapshot({ mesh: 'shop', generatedAt: '', items: [] })));
     assert.deepEqual(s.partitions, {});
@@ -197,6 +204,7 @@ describe('policy snapshot file', () => {
       ],
       ['a service left out', (s) => delete (s.partitions as Record<string, unknown>).ledger],
       ['a seal that is not an object', (s) => ((s.partitions as Record<string, unknown>).ledger = 1)],
+      ['a seal that is null', (s) => ((s.partitions as Record<string, unknown>).ledger = null)],
     ];
     for (const [name, edit] of edits) {
       const p = threeServices(edit);
