@@ -21,6 +21,7 @@ export {
   type ServiceItem,
   type TrafficItem,
 } from '../shared/policy';
+export type { SnapshotPartition } from '../shared/snapshot-seal';
 export type { MetricDimensions } from '../shared/telemetry/metric-dimensions';
 export {
   type IMesh,
