@@ -192,7 +192,15 @@ describe('policy snapshot file', () => {
       ['an item removed', (s) => s.items.pop()],
       ['a gap', (s) => ((s.partitions as Record<string, { at: number }>).orders!.at = 3)],
       ['an overlap', (s) => ((s.partitions as Record<string, { count: number }>).payments!.count = 3)],
-      ['an empty run', (s) => ((s.partitions as Record<string, { count: number }>).orders!.count = 0)],
+      [
+        'an empty run, the others moved to cover its item',
+        (s) => {
+          const parts = s.partitions as Record<string, { at: number; count: number }>;
+          parts.orders!.count = 0;
+          parts.ledger!.at = 2;
+          parts.ledger!.count = 2;
+        },
+      ],
       [
         'runs of half items',
         (s) => {
