@@ -186,30 +186,24 @@ describe('policy snapshot file', () => {
     for (const unknown of ['inventory', 'constructor', '__proto__']) assert.equal(s.itemsOf(unknown), undefined);
   });
 
+  /** An edit of `threeServices` that changes where the seals say services' items are. */
+  const moveRuns =
+    (runs: Record<string, { at?: number; count?: number }>) => (s: Record<string, unknown> & { items: object[] }) => {
+      const parts = s.partitions as Record<string, object>;
+      for (const [service, run] of Object.entries(runs)) Object.assign(parts[service]!, run);
+    };
+
   it('sealed per service: items no longer where the seals say are refused at load', () => {
     const edits: [string, (s: Record<string, unknown> & { items: object[] }) => void][] = [
       ['an item added', (s) => s.items.push({ pk: 'ledger', sk: 'allow#x', source: 'x' })],
       ['an item removed', (s) => s.items.pop()],
-      ['a gap', (s) => ((s.partitions as Record<string, { at: number }>).orders!.at = 3)],
-      ['an overlap', (s) => ((s.partitions as Record<string, { count: number }>).payments!.count = 3)],
+      ['a gap', moveRuns({ orders: { at: 3 } })],
+      ['an overlap', moveRuns({ payments: { count: 3 } })],
       [
-        'an empty run, the others moved to cover its item',
-        (s) => {
-          const parts = s.partitions as Record<string, { at: number; count: number }>;
-          parts.orders!.count = 0;
-          parts.ledger!.at = 2;
-          parts.ledger!.count = 2;
-        },
+        'an empty run, the next one moved to cover its item',
+        moveRuns({ orders: { count: 0 }, ledger: { at: 2, count: 2 } }),
       ],
-      [
-        'runs of half items',
-        (s) => {
-          const parts = s.partitions as Record<string, { at: number; count: number }>;
-          parts.payments!.count = 1.5;
-          parts.orders!.at = 1.5;
-          parts.orders!.count = 1.5;
-        },
-      ],
+      ['runs of half items', moveRuns({ payments: { count: 1.5 }, orders: { at: 1.5, count: 1.5 } })],
       ['a service left out', (s) => delete (s.partitions as Record<string, unknown>).ledger],
       ['a seal that is not an object', (s) => ((s.partitions as Record<string, unknown>).ledger = 1)],
       ['a seal that is null', (s) => ((s.partitions as Record<string, unknown>).ledger = null)],
