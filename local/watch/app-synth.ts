@@ -72,16 +72,21 @@ export function appCommand(app: string): { command: string; args: string[]; shel
   return { command: app, args: [], shell: true };
 }
 
-/** Runs the app into `outdir`; rejects with the end of its output when it fails. */
-export async function synthApp(options: AppSynthOptions, outdir: string, run: SynthRun = {}): Promise<void> {
+/** The process that synthesizes the app into `outdir`: its command, arguments and environment. */
+export function synthProcess(
+  options: AppSynthOptions,
+  outdir: string,
+  run: SynthRun = {},
+): { app: string; command: string; args: string[]; shell: boolean; cwd: string; env: NodeJS.ProcessEnv } {
   const { app, context } = appSettings(options);
   const command = appCommand(app);
   const nodeOptions = command.shell
     ? `${process.env.NODE_OPTIONS ?? ''} --require ${PRELOAD}`.trim()
     : process.env.NODE_OPTIONS;
-  const child = spawn(command.command, command.args, {
+  return {
+    app,
+    ...command,
     cwd: options.root,
-    shell: command.shell,
     env: {
       ...process.env,
       CDK_DEFAULT_ACCOUNT: LOCAL_ACCOUNT,
@@ -96,8 +101,13 @@ export async function synthApp(options: AppSynthOptions, outdir: string, run: Sy
       ...(run.record ? { MESH_SYNTH_RECORD: run.record } : {}),
       ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  };
+}
+
+/** Runs the app into `outdir`; rejects with the end of its output when it fails. */
+export async function synthApp(options: AppSynthOptions, outdir: string, run: SynthRun = {}): Promise<void> {
+  const p = synthProcess(options, outdir, run);
+  const child = spawn(p.command, p.args, { cwd: p.cwd, shell: p.shell, env: p.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-20_000);
@@ -109,6 +119,6 @@ export async function synthApp(options: AppSynthOptions, outdir: string, run: Sy
     child.once('close', resolve);
   });
   if (code !== 0) {
-    throw new Error(`synthesis failed (${app}, exit ${code}):\n${output.split('\n').slice(-30).join('\n')}`);
+    throw new Error(`synthesis failed (${p.app}, exit ${code}):\n${output.split('\n').slice(-30).join('\n')}`);
   }
 }

@@ -1,71 +1,30 @@
 /**
  * Synthesized cloud assemblies for the local mesh's tests, made once and cached by a hash of their
- * sources (a test file that starts a mesh pays for synth only when the app changed):
+ * sources (test/support/assembly-cache.ts: a test file that starts a mesh pays for synth only when the
+ * app changed, and test files that start together synthesize each assembly once):
  * - `fixtureAssemblies()`: the local mesh's own fixture app (test/support/local-mesh-app), releases 1 and 2.
  * - `checkoutFixtureAssembly()`: a checkout charging through an idempotent and a non-idempotent edge.
- * - `exampleAssemblies()`: the example app (infra/app.ts via the cdk CLI), releases 1 and 2;
+ * - `exampleAssemblies()`: the example app (infra/app.ts, synthesized as `mesh local` does), releases 1 and 2;
  *   undefined while the example app is not in the tree.
  * And `startTestMesh()`: the local mesh on a free port, or — when MESH_TEST_ENDPOINT is set — an
  * already-running target such as LocalStack after `npm run deploy:local` (then nothing is started).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
+import { synthProcess } from '../../local/watch/app-synth';
 import { ENV } from '../../shared/names';
+import { cached, hashTree } from './assembly-cache';
 
 const ROOT = join(__dirname, '../..');
-const CACHE = join(tmpdir(), 'lambda-mesh-assemblies');
 
 export interface Releases {
   /** Release 1 (no canary). */
   readonly release1: string;
   /** Release 2 (new versions of some services: in the example app, payments' gated canary). */
   readonly release2: string;
-}
-
-function hashTree(paths: readonly string[]): string {
-  const h = createHash('sha256');
-  const walk = (p: string) => {
-    if (!existsSync(p)) return;
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
-        if (name === 'node_modules' || name === 'dist' || name.startsWith('cdk.out')) continue;
-        walk(join(p, name));
-      }
-    } else {
-      h.update(relative(ROOT, p)).update(readFileSync(p));
-    }
-  };
-  for (const p of paths) walk(p);
-  return h.digest('hex').slice(0, 16);
-}
-
-/** Synthesizes into `<cache>/<name>-<hash>-r<release>` unless it is there; atomic against parallel test files. */
-function cached(name: string, hash: string, release: number, synth: (outdir: string) => void): string {
-  const dir = join(CACHE, `${name}-${hash}-r${release}`);
-  if (existsSync(join(dir, 'manifest.json'))) return dir;
-  mkdirSync(CACHE, { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  synth(tmp);
-  try {
-    renameSync(tmp, dir);
-  } catch {
-    rmSync(tmp, { recursive: true, force: true }); // another test file won the race; same content
-  }
-  // Older synths of this app (other source hashes) go once they are an hour old: the cache stays small
-  // while a test file still running on a previous hash keeps its copy.
-  for (const old of readdirSync(CACHE)) {
-    if (!old.startsWith(`${name}-`) || old.startsWith(`${name}-${hash}-`)) continue;
-    const p = join(CACHE, old);
-    if (Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
-  }
-  return dir;
 }
 
 // The local mesh's account and region (000000000000 / us-east-1), so literal ARNs match it.
@@ -184,19 +143,18 @@ export function exampleRelease1(context: Readonly<Record<string, string>>): stri
   return exampleSynth(`example.r1.${keys.map((k) => `${k}=${context[k]}`).join('.')}`, 1, context);
 }
 
+/**
+ * Synthesizes the example app with `-c release=<n>` and `context`, as `mesh local` and `npm start` do
+ * (local/watch/app-synth.ts: the app run directly with the context the CDK CLI would hand it, esbuild
+ * called directly): about a third of the CPU time of `cdk synth`, whose own start and bundling through
+ * CDK's esbuild wrapper cost the rest. The package test synthesizes through the CLI itself.
+ */
 function exampleSynth(name: string, release: number, context: Readonly<Record<string, string>>): string {
-  const hash = hashTree(['infra', 'functions', 'shared', 'cdk.json'].map((p) => join(ROOT, p)));
-  const extra = Object.entries(context).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const hash = hashTree(['infra', 'functions', 'shared', 'cdk.json', 'local/watch'].map((p) => join(ROOT, p)));
   return cached(name, hash, release, (outdir) => {
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-c', `release=${release}`, ...extra, '-o', outdir],
-      {
-        cwd: ROOT,
-        env: quietEnv,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    const env = { AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' };
+    const p = synthProcess({ root: ROOT, context: { release: String(release), ...context }, env }, outdir);
+    execFileSync(p.command, p.args, { cwd: p.cwd, shell: p.shell, env: p.env, stdio: ['ignore', 'ignore', 'pipe'] });
   });
 }
 
