@@ -7,6 +7,7 @@
  * assemblies, so the first to need one synthesizes it under a lock while the others wait for it,
  * instead of each spending a synth (several seconds of CPU) on the same output.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -22,6 +23,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { appCommand } from '../../local/watch/app-synth';
 
 const ROOT = join(__dirname, '../..');
 const CACHE = join(tmpdir(), 'lambda-mesh-assemblies');
@@ -29,6 +31,25 @@ const CACHE = join(tmpdir(), 'lambda-mesh-assemblies');
 const POLL_MS = 100;
 /** A lock older than this is left over from a run that was killed (no synth takes minutes). */
 const STALE_LOCK_MS = 10 * 60_000;
+
+/** A synthesizing app's environment: the local mesh's account and region, so literal ARNs match it. */
+export const SYNTH_ENV = {
+  ...process.env,
+  AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+  CDK_DISABLE_VERSION_CHECK: '1',
+  CDK_DEFAULT_ACCOUNT: '000000000000',
+  CDK_DEFAULT_REGION: 'us-east-1',
+};
+
+/**
+ * Runs a fixture app (`<appFile> <args...>`, TypeScript) as `mesh local` runs an app: with esbuild
+ * called directly for each function's bundle (local/watch/esbuild-direct.cjs), which halves a small
+ * app's synth, instead of through CDK's `npx esbuild`, a Node process per function.
+ */
+export function runFixtureApp(appFile: string, args: readonly string[]): void {
+  const { command, args: node } = appCommand(`npx tsx ${appFile}`);
+  execFileSync(command, [...node, ...args], { cwd: ROOT, env: SYNTH_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+}
 
 /** A hash of the files under `paths` (their paths and contents), skipping build output and node_modules. */
 export function hashTree(paths: readonly string[]): string {

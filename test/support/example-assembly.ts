@@ -16,7 +16,7 @@ import { type LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda'
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { synthProcess } from '../../local/watch/app-synth';
 import { ENV } from '../../shared/names';
-import { cached, hashTree } from './assembly-cache';
+import { cached, hashTree, runFixtureApp } from './assembly-cache';
 
 const ROOT = join(__dirname, '../..');
 
@@ -27,25 +27,12 @@ export interface Releases {
   readonly release2: string;
 }
 
-// The local mesh's account and region (000000000000 / us-east-1), so literal ARNs match it.
-const quietEnv = {
-  ...process.env,
-  AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
-  CDK_DISABLE_VERSION_CHECK: '1',
-  CDK_DEFAULT_ACCOUNT: '000000000000',
-  CDK_DEFAULT_REGION: 'us-east-1',
-};
-
 export function fixtureAssemblies(): Releases {
   const appDir = join(__dirname, 'local-mesh-app');
   const hash = hashTree([appDir]);
   const synth = (release: number) =>
     cached('fixture', hash, release, (outdir) => {
-      execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir, String(release)], {
-        cwd: ROOT,
-        env: quietEnv,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      runFixtureApp(join(appDir, 'app.ts'), [outdir, String(release)]);
     });
   return { release1: synth(1), release2: synth(2) };
 }
@@ -55,11 +42,7 @@ function constructsFixture(name: string, appDir: string, alsoHash: readonly stri
   const hash = hashTree([appDir, ...alsoHash, ...['infra', 'functions', 'shared'].map((p) => join(ROOT, p))]);
   const synth = (release: number) =>
     cached(name, hash, release, (outdir) => {
-      execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir, String(release)], {
-        cwd: ROOT,
-        env: quietEnv,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      runFixtureApp(join(appDir, 'app.ts'), [outdir, String(release)]);
     });
   return { release1: synth(1), release2: synth(2) };
 }
@@ -113,11 +96,7 @@ function constructsAssembly(name: string, appDir: string): string {
 /** The one assembly of a fixture app (`tsx app.ts <outdir>`). */
 function singleAssembly(name: string, appDir: string, hash: string): string {
   return cached(name, hash, 1, (outdir) => {
-    execFileSync(process.execPath, ['--import', 'tsx', join(appDir, 'app.ts'), outdir], {
-      cwd: ROOT,
-      env: quietEnv,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    runFixtureApp(join(appDir, 'app.ts'), [outdir]);
   });
 }
 
