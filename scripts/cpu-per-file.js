@@ -57,8 +57,9 @@ function cpuReport(logPath, totalSeconds, shown = 12) {
     .sort((a, b) => b.seconds - a.seconds);
   const sum = files.reduce((s, f) => s + f.seconds, 0);
   const lines = [
-    `CPU time: ${totalSeconds.toFixed(0)} s for tests and coverage; ${sum.toFixed(0)} s in the ${files.length} test ` +
-      'files and the processes they waited for (the rest: the runner, coverage, processes left running)',
+    `CPU time: ${totalSeconds.toFixed(0)} s for tests, coverage and the type check; ${sum.toFixed(0)} s in the ` +
+      `${files.length} test files and the processes they waited for (the rest: the runner, coverage, the type ` +
+      'check, processes left running)',
     `test files that spent most CPU time (of ${files.length}):`,
     ...files.slice(0, shown).map((f) => `  ${f.seconds.toFixed(1).padStart(6)} s  ${f.file}`),
   ];
