@@ -81,7 +81,7 @@ function bySeal(
   const services = Object.keys(partitions);
   let next = 0;
   for (const service of services) {
-    const p = partitions[service]!;
+    const p = partitions[service];
     if (p?.at !== next || !Number.isInteger(p.count) || p.count < 1) break;
     next += p.count;
   }
