@@ -33,7 +33,7 @@ const POLL_MS = 100;
 const STALE_LOCK_MS = 10 * 60_000;
 
 /** A synthesizing app's environment: the local mesh's account and region, so literal ARNs match it. */
-export const SYNTH_ENV = {
+const SYNTH_ENV = {
   ...process.env,
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
   CDK_DISABLE_VERSION_CHECK: '1',
@@ -90,7 +90,13 @@ export function cached(name: string, hash: string, release: number, synth: (outd
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     synth(tmp);
-    renameSync(tmp, dir);
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      // Made meanwhile by a process that took this lock as stale: the same content.
+      rmSync(tmp, { recursive: true, force: true });
+      if (!done()) throw err;
+    }
   } finally {
     rmSync(lock, { force: true });
   }
