@@ -9,6 +9,7 @@
  */
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
+import type { FaultItem } from '../../shared/policy';
 import type { TraceContext } from '../../shared/trace-header';
 import type { BatchHost } from './async/event-sources';
 import {
@@ -100,7 +101,8 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
       if (batch) return sources.serveBatch(batch, batchHost(rt, fn!, context));
     }
     const inv = arrive(rt, event, context);
-    const refusal = (await verifyCaller(inv)) ?? checkDeadline(inv) ?? (await authorizeCaller(inv));
+    // A caller without mesh metadata has no token to verify and no deadline: it is `external`.
+    const refusal = (inv.meta && (await checkMeshCaller(inv, inv.meta))) ?? (await authorizeCaller(inv));
     if (refusal) return refuse(inv, refusal);
     // A mesh ping (a deployment's pre-traffic check) is answered here, after the caller was verified
     // and admitted: the handler never sees it.
@@ -139,10 +141,14 @@ function arrive(rt: MeshRuntime, received: unknown, context: LambdaContextLike):
   };
 }
 
+/** A mesh caller (its metadata arrived): who it is, then whether its deadline allows the work. */
+async function checkMeshCaller(inv: Inbound, meta: MeshMetadata): Promise<Refusal | undefined> {
+  return (await verifyCaller(inv, meta)) ?? checkDeadline(inv, meta);
+}
+
 /** 1. Who is calling: nothing else is looked at before the caller is verified. */
-async function verifyCaller(inv: Inbound): Promise<Refusal | undefined> {
-  const { meta, overHttp, event } = inv;
-  if (!meta) return undefined;
+async function verifyCaller(inv: Inbound, meta: MeshMetadata): Promise<Refusal | undefined> {
+  const { overHttp, event } = inv;
   const identity = await inv.rt.identity();
   if (!identity) {
     // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
@@ -174,8 +180,8 @@ async function verifyCaller(inv: Inbound): Promise<Refusal | undefined> {
  * 2. The deadline: work the caller had given up on when it arrived is not started. Judged at arrival,
  * so a cold sandbox loading its identity does not turn a call in time into a refusal.
  */
-function checkDeadline(inv: Inbound): Refusal | undefined {
-  const dl = inv.meta?.dl;
+function checkDeadline(inv: Inbound, meta: MeshMetadata): Refusal | undefined {
+  const dl = meta.dl;
   if (dl === undefined || !isExpired(dl, inv.arrivedAt)) return undefined;
   const error = new MeshDeadlineExceededError(
     `mesh: ${inv.rt.config.service} refused work whose deadline passed ${inv.arrivedAt - dl} ms before it arrived (request ${inv.requestId})`,
@@ -234,7 +240,8 @@ async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
   };
   try {
     const result = await inv.rt.invocations.serve(scope, async () => {
-      await injectFault(inv);
+      const fault = inv.own?.fault;
+      if (fault) await injectFault(inv, fault);
       return raceTimeout(fn, inv.event, context, inv.rt.config.service);
     });
     record(inv, 200, 'success');
@@ -260,16 +267,16 @@ async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
  * 4. The service's fault item, drawn per invocation: the delay and the abort land on this edge, as the
  * caller sees it (a delay never past the function's timeout).
  */
-async function injectFault(inv: Inbound): Promise<void> {
+async function injectFault(inv: Inbound, item: FaultItem): Promise<void> {
   const { rt, context } = inv;
-  const fault = inv.own?.fault ? decideFault(inv.own.fault, rt.random) : undefined;
-  if (fault && fault.delayMs > 0) {
+  const fault = decideFault(item, rt.random);
+  if (fault.delayMs > 0) {
     const room = (context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - TIMEOUT_MARGIN_MS;
     const delayMs = Math.max(0, Math.min(fault.delayMs, room));
     inv.faultNote = `fault injected: delay ${delayMs} ms`;
     await rt.sleep(delayMs);
   }
-  if (fault?.abort) {
+  if (fault.abort) {
     inv.faultNote = `fault injected: abort (${fault.abort.errorType})`;
     throw injectedAbort(rt.config.service, fault.abort.errorType);
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
 import { groupSnapshot } from '../../functions/mesh/policy/policy-snapshot';
-import { buildServicePolicy, type InvalidItem, sealedItem } from '../../functions/mesh/policy/service-policy';
+import { buildServicePolicy, type InvalidItem, sealedServicePolicy } from '../../functions/mesh/policy/service-policy';
 import { checkPolicyItem } from '../../shared/policy-item-check';
 
 const good = [
@@ -135,20 +135,6 @@ describe('buildServicePolicy on what is not an item', () => {
     assert.equal(invalid.length, 4);
   });
 
-  it('a sealed snapshot item of no known kind is reported naming its sort key', () => {
-    const invalid: InvalidItem[] = [];
-    buildServicePolicy('payments', [{ pk: 'payments', sk: 'allows#orders' }], {
-      check: sealedItem,
-      origin: 'snapshot',
-      loadedAt: 0,
-      onInvalid: (i) => invalid.push(i),
-    });
-    assert.deepEqual(
-      invalid.map((i) => i.error),
-      ['sk = "allows#orders" is not a policy item kind'],
-    );
-  });
-
   it('a malformed item of another kind is dropped without denying anyone', () => {
     const p = buildServicePolicy('payments', [{ pk: 'payments', sk: 'allow#orders', source: 'Not A Name' }], {
       check: checkPolicyItem,
@@ -157,6 +143,28 @@ describe('buildServicePolicy on what is not an item', () => {
     });
     assert.deepEqual([...p.brokenDenies], []);
     assert.equal(p.allows.size, 0);
+  });
+});
+
+describe('sealedServicePolicy', () => {
+  it('sorts the items of a sealed snapshot by kind as the checked build does, checking none', () => {
+    const own = good.filter((i) => i.pk === 'payments');
+    const sealed = sealedServicePolicy('payments', own, 9);
+    const checked = buildServicePolicy('payments', own, { check: checkPolicyItem, origin: 'snapshot', loadedAt: 9 });
+    assert.deepEqual(sealed, checked);
+    assert.equal(sealed.serviceItem?.functionName, 'shop-payments');
+    assert.deepEqual([...sealed.allows.keys()], ['orders']);
+    assert.deepEqual([...sealed.denies.keys()], ['frontend']);
+    assert.equal(sealed.fault?.abort?.percent, 5);
+    assert.equal(sealed.items.size, own.length);
+    assert.equal(sealed.origin, 'snapshot');
+    assert.equal(sealed.loadedAt, 9);
+  });
+
+  it('keeps the last of two items with one sort key, as the table would hold one', () => {
+    const first = { pk: 'payments', sk: 'allow#orders', source: 'orders', timeoutMs: 1 };
+    const last = { pk: 'payments', sk: 'allow#orders', source: 'orders', timeoutMs: 2 };
+    assert.equal(sealedServicePolicy('payments', [first, last], 0).allows.get('orders'), last);
   });
 });
 

@@ -33,7 +33,7 @@ import {
   type InvalidItem,
   type ItemCheck,
   type ServicePolicy,
-  sealedItem,
+  sealedServicePolicy,
 } from './service-policy';
 
 export type { PolicyTableClient } from './policy-table-query';
@@ -222,9 +222,9 @@ export class PolicyCache {
   }
 
   /**
-   * A copy of `service` built from raw items, as old as `loadedAt` (the table reader's too: the item
-   * checks live in this file). A malformed item keeps its last good version from `previous` and is
-   * reported once.
+   * A copy of `service` built from raw items (the table reader's, and an unsealed snapshot's), each
+   * checked by the item checker, as old as `loadedAt`. A malformed item keeps its last good version
+   * from `previous` and is reported once.
    */
   copyOf(
     service: string,
@@ -232,11 +232,10 @@ export class PolicyCache {
     origin: 'snapshot' | 'table',
     loadedAt: number,
     previous?: CacheEntry,
-    check: ItemCheck = this.itemCheck(),
   ): CacheEntry {
     const reported = new Set<string>();
     const policy = buildServicePolicy(service, raw, {
-      check,
+      check: this.itemCheck(),
       origin,
       loadedAt,
       previous: previous?.policy,
@@ -283,8 +282,9 @@ export class PolicyCache {
     // As old as its generation: a deny written after it is not in it. Without a table it is all there
     // is, and never stale.
     const loadedAt = this.tableName ? snapshotTime(this.snapshot?.generatedAt, now) : now;
-    const check = this.snapshot!.sealed ? sealedItem : this.itemCheck();
-    const entry = this.copyOf(service, raw, 'snapshot', loadedAt, undefined, check);
+    const entry: CacheEntry = this.snapshot!.sealed
+      ? { policy: sealedServicePolicy(service, raw, loadedAt), retryAfter: 0, reported: new Set() }
+      : this.copyOf(service, raw, 'snapshot', loadedAt);
     this.entries.set(service, entry);
     return entry;
   }

@@ -2,10 +2,10 @@
  * `ServicePolicy`: the parsed items of one service's partition, and of its breaker partition
  * (`breakerPartition(service)`), by kind. Built from raw items with `buildServicePolicy`, which checks
  * each item with the check it is given (`checkPolicyItem`, the schemas' rules without zod, for table
- * items; `sealedItem` for the items of a snapshot synth checked and sealed) and, for an item that
- * fails, keeps the last good version of that same item (by sort key) — never a half-applied item. The
- * schema ties each kind to its partition: only breaker state is read from the breaker partition, and
- * breaker state only from there.
+ * items and a snapshot synth did not seal) and, for an item that fails, keeps the last good version of
+ * that same item (by sort key) — never a half-applied item; or, from the items of a snapshot synth
+ * checked and sealed, with `sealedServicePolicy`, which checks nothing. The schema ties each kind to
+ * its partition: only breaker state is read from the breaker partition, and breaker state only from there.
  */
 import { breakerPartition, SORT_KEY } from '../../../shared/names';
 import type {
@@ -20,19 +20,8 @@ import type {
 } from '../../../shared/policy';
 import { itemKind, type ParseResult } from '../../../shared/policy-rules';
 
-/** Checks one raw item: `checkPolicyItem` (shared/policy-item-check.ts), or `sealedItem`. */
+/** Checks one raw item: `checkPolicyItem` (shared/policy-item-check.ts). */
 export type ItemCheck = (raw: unknown) => ParseResult;
-
-/**
- * An item of a sealed snapshot: synth checked it with the schemas before it sealed the snapshot
- * (policy-snapshot.ts), so only its kind is read here; the item checker is not even loaded.
- */
-export const sealedItem: ItemCheck = (raw) => {
-  const kind = itemKind((raw as { sk?: unknown }).sk);
-  return kind
-    ? { ok: true, item: raw as PolicyItem, kind }
-    : { ok: false, error: `sk = ${JSON.stringify((raw as { sk?: unknown }).sk)} is not a policy item kind` };
-};
 
 export interface ServicePolicy {
   readonly service: string;
@@ -120,6 +109,18 @@ export function buildServicePolicy(service: string, rawItems: readonly unknown[]
     opts.onInvalid?.({ service, sk: typeof sk === 'string' ? sk : undefined, error: res.error, keptLastGood: !!last });
   }
   return fromItems(service, items, brokenDenies, opts.origin, opts.loadedAt);
+}
+
+/**
+ * The policy of one service's items in a sealed snapshot: synth checked each with the schemas and
+ * grouped them by service before it sealed them (policy-snapshot.ts), so they are used as they are.
+ * No check runs and the item checker is not even loaded: a cold sandbox's first request builds its
+ * policy from the snapshot with this alone.
+ */
+export function sealedServicePolicy(service: string, sealed: readonly unknown[], loadedAt: number): ServicePolicy {
+  const items = new Map<string, PolicyItem>();
+  for (const item of sealed as readonly PolicyItem[]) items.set(item.sk, item);
+  return fromItems(service, items, new Set(), 'snapshot', loadedAt);
 }
 
 function fromItems(
