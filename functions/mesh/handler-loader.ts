@@ -61,13 +61,19 @@ export function resolveHandler(spec: string | undefined, taskRoot: string): Hand
 }
 
 function pick(mod: unknown, spec: HandlerSpec): AnyHandler {
+  const fn = exported(mod, spec);
+  return typeof fn === 'function' ? (fn as AnyHandler) : fromDefault(mod, spec);
+}
+
+function exported(mod: unknown, spec: HandlerSpec): unknown {
   let fn: unknown = mod;
   for (const part of spec.exportPath) fn = fn == null ? undefined : (fn as Record<string, unknown>)[part];
-  // ESM importing CJS puts module.exports on `default`.
-  if (typeof fn !== 'function' && mod && typeof mod === 'object' && 'default' in mod) {
-    fn = (mod as { default: unknown }).default;
-    for (const part of spec.exportPath) fn = fn == null ? undefined : (fn as Record<string, unknown>)[part];
-  }
+  return fn;
+}
+
+/** ESM importing CJS puts module.exports on `default`. */
+function fromDefault(mod: unknown, spec: HandlerSpec): AnyHandler {
+  const fn = mod && typeof mod === 'object' && 'default' in mod ? exported(mod.default, spec) : undefined;
   if (typeof fn !== 'function') {
     throw new HandlerLoadError(
       'Runtime.HandlerNotFound',
@@ -86,33 +92,37 @@ let dynamicImport: ((url: string) => Promise<unknown>) | undefined;
 /** CommonJS: the handler at once. ESM: a promise of it. */
 export function loadHandler(spec: string | undefined, taskRoot: string): AnyHandler | Promise<AnyHandler> {
   const resolved = resolveHandler(spec, taskRoot);
-  const viaImport = () => {
-    const { pathToFileURL } = require('node:url') as typeof import('node:url');
-    dynamicImport ??= new Function('u', 'return import(u)') as (url: string) => Promise<unknown>;
-    return dynamicImport(pathToFileURL(resolved.file).href).then((m) => pick(m, resolved));
-  };
-  if (resolved.file.endsWith('.mjs')) return viaImport();
+  if (resolved.file.endsWith('.mjs')) return importHandler(resolved);
   let mod: unknown;
   try {
     mod = require(resolved.file);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_REQUIRE_ESM') return viaImport();
+    if ((err as { code?: string }).code === 'ERR_REQUIRE_ESM') return importHandler(resolved);
     throw err;
   }
   return pick(mod, resolved);
 }
 
+/** An ES module's handler. */
+function importHandler(resolved: HandlerSpec): Promise<AnyHandler> {
+  const { pathToFileURL } = require('node:url') as typeof import('node:url');
+  dynamicImport ??= new Function('u', 'return import(u)') as (url: string) => Promise<unknown>;
+  return dynamicImport(pathToFileURL(resolved.file).href).then((m) => pick(m, resolved));
+}
+
 /** Calls a loaded handler, async or callback-style (three parameters), as Lambda's Node.js runtime does. */
 export function callHandler(fn: AnyHandler, event: unknown, context: unknown): Promise<unknown> {
-  if (fn.length >= 3) {
-    return new Promise((resolve, reject) => {
-      const r = fn(event, context, (err, result) => (err ? reject(err) : resolve(result)));
-      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(resolve, reject);
-    });
-  }
+  if (fn.length >= 3) return callWithCallback(fn, event, context);
   try {
     return Promise.resolve(fn(event, context));
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+function callWithCallback(fn: AnyHandler, event: unknown, context: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const r = fn(event, context, (err, result) => (err ? reject(err) : resolve(result)));
+    if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(resolve, reject);
+  });
 }

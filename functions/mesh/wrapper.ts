@@ -93,13 +93,10 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
   return async function meshWrapped(event: unknown, context: LambdaContextLike): Promise<unknown> {
     if (!fn) await pending;
     if (rt.config.disabled) return callHandler(fn!, event, context);
-    if (mayCarryRecords(event) && !context?.clientContext) {
-      // A queue's, topic's or bus's records are checked one by one (async/event-sources.ts); a mesh
-      // call (ClientContext) whose payload looks like one is a call.
-      const sources = require('./async/event-sources') as typeof import('./async/event-sources');
-      const batch = sources.readBatch(event);
-      if (batch) return sources.serveBatch(batch, batchHost(rt, fn!, context));
-    }
+    // A queue's, topic's or bus's records are checked one by one (async/event-sources.ts); a mesh
+    // call (ClientContext) whose payload looks like one is a call.
+    const batch = mayCarryRecords(event) && !context?.clientContext ? readRecords(event) : undefined;
+    if (batch) return batch.serve(batchHost(rt, fn!, context));
     const inv = arrive(rt, event, context);
     // A caller without mesh metadata has no token to verify and no deadline: it is `external`.
     const refusal = (inv.meta && (await checkMeshCaller(inv, inv.meta))) ?? (await authorizeCaller(inv));
@@ -110,6 +107,13 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     if (ping) return answerPingOf(inv, ping);
     return serve(inv, fn!);
   };
+}
+
+/** The records `event` carries, if it is a batch, and how they are served (their file, loaded here). */
+function readRecords(event: unknown): { serve(host: BatchHost): Promise<unknown> } | undefined {
+  const sources = require('./async/event-sources') as typeof import('./async/event-sources');
+  const batch = sources.readBatch(event);
+  return batch && { serve: (host) => sources.serveBatch(batch, host) };
 }
 
 function arrive(rt: MeshRuntime, received: unknown, context: LambdaContextLike): Inbound {
@@ -247,20 +251,25 @@ async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
     record(inv, 200, 'success');
     return result;
   } catch (err) {
-    const timedOut = err instanceof MeshTimeoutError;
-    record(inv, timedOut ? 504 : 500, timedOut ? 'timeout' : 'function-error', asError(err));
-    if (!isMeshError(err)) throw err;
-    // A mesh error leaves this function without its stack (file paths); this log keeps it.
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        msg: 'mesh error from the handler',
-        requestId: inv.requestId,
-        stack: err.stack,
-      }),
-    );
-    throw withoutStack(err);
+    throw failed(inv, err);
   }
+}
+
+/** Records a handler that failed (or timed out), and what leaves this function in its place. */
+function failed(inv: Inbound, err: unknown): unknown {
+  const timedOut = err instanceof MeshTimeoutError;
+  record(inv, timedOut ? 504 : 500, timedOut ? 'timeout' : 'function-error', asError(err));
+  if (!isMeshError(err)) return err;
+  // A mesh error leaves this function without its stack (file paths); this log keeps it.
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'mesh error from the handler',
+      requestId: inv.requestId,
+      stack: err.stack,
+    }),
+  );
+  return withoutStack(err);
 }
 
 /**

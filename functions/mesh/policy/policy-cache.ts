@@ -163,19 +163,24 @@ export class PolicyCache {
     if (entry && entry.policy.origin !== 'none') {
       const age = now - entry.policy.loadedAt;
       if (age < this.ttlMs || now < entry.retryAfter) return entry.policy;
-      if (age <= this.maxAuthorizationAgeMs) {
-        this.refresh(service).catch(() => undefined); // never rejects; belt and braces
-        return entry.policy;
-      }
-      const read = await this.refresh(service);
-      // Joined a read sent too long before this call (a slow table): one more, sent now.
-      const stale = read !== entry.policy && now - read.loadedAt > this.maxAuthorizationAgeMs;
-      return stale ? this.refresh(service) : read;
+      return this.revalidate(service, entry.policy, age, now);
     }
     // Nothing good known. After a failed read, answer "nothing" for one TTL instead of hitting a
     // broken table on every call.
     if (entry && now < entry.retryAfter) return entry.policy;
     return this.refresh(service);
+  }
+
+  /** A copy past its TTL, `age` ms old at `now`: served while it is read again, or read first when too old. */
+  private async revalidate(service: string, copy: ServicePolicy, age: number, now: number): Promise<ServicePolicy> {
+    if (age <= this.maxAuthorizationAgeMs) {
+      this.refresh(service).catch(() => undefined); // never rejects; belt and braces
+      return copy;
+    }
+    const read = await this.refresh(service);
+    // Joined a read sent too long before this call (a slow table): one more, sent now.
+    const stale = read !== copy && now - read.loadedAt > this.maxAuthorizationAgeMs;
+    return stale ? this.refresh(service) : read;
   }
 
   /** The cached copy of `service`, without any I/O (undefined = never loaded). */
@@ -335,7 +340,10 @@ export class PolicyCache {
   private parseTtl(v: string | undefined): number {
     if (v === undefined || v === '') return DEFAULTS.policyTtlMs;
     const n = Number(v);
-    if (Number.isFinite(n) && n >= 0) return n;
+    return Number.isFinite(n) && n >= 0 ? n : this.badTtl(v);
+  }
+
+  private badTtl(v: string): number {
     this.warn({
       msg: `mesh policy: ${ENV.policyTtlMs} = ${JSON.stringify(v)} must be a number of ms >= 0; using ${DEFAULTS.policyTtlMs}`,
     });

@@ -42,6 +42,15 @@ export function groupSnapshot(snapshot: PolicySnapshot, where = 'policy snapshot
   const items = snapshot.items ?? [];
   const partitions = snapshot.partitions;
   if (typeof partitions === 'object' && partitions !== null) return bySeal(items, partitions, snapshot, where);
+  return byService(items, snapshot, where);
+}
+
+/**
+ * A snapshot sealed whole (`itemsDigest`), or not sealed: its items grouped by service, the whole seal
+ * compared first. Apart from `groupSnapshot`, which synth's snapshots never send here: a cold sandbox's
+ * first request compiles none of it.
+ */
+function byService(items: readonly unknown[], snapshot: PolicySnapshot, where: string): LoadedSnapshot {
   const sealed = snapshot.itemsDigest !== undefined;
   if (sealed && snapshotDigest(items) !== snapshot.itemsDigest) {
     throw changedAfterSynth(
