@@ -104,6 +104,7 @@ const MAY_REPEAT = new Set([
   'shared/snapshot-seal.ts',
   'functions/mesh/policy-decision.ts',
   'functions/mesh/policy/effective-policy.ts',
+  'functions/mesh/policy/service-policy.ts',
   'shared/traffic-precedence.ts',
   'shared/trace-header.ts',
   'functions/mesh/metadata.ts',

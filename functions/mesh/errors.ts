@@ -2,12 +2,16 @@
  * Typed errors of the mesh. Apps catch them from `call()`; the wrapper throws the refusals so
  * Lambda reports them as the function error's `errorType` (the Node runtime uses `error.name`), and
  * the caller's classification (resilience/retry-decision) recognises them by that name.
+ *
+ * Their fields are declared (`declare`), not defined: each constructor assigns them, in the same order.
+ * A defined field gives its class an initializer function, which V8 builds when the class is defined:
+ * every cold sandbox defines these classes, and almost none constructs one.
  */
 
 /** Every mesh error: `code` names what happened, `status` is the HTTP status the local endpoint answers. */
 export class MeshError extends Error {
-  readonly code: string;
-  readonly status: number;
+  declare readonly code: string;
+  declare readonly status: number;
   constructor(code: string, status: number, message: string) {
     super(message);
     this.code = code;
@@ -50,8 +54,8 @@ export class MeshDeadlineExceededError extends MeshError {
 
 /** Every version the call could go to has an open breaker. */
 export class MeshCircuitOpenError extends MeshError {
-  readonly target: string;
-  readonly version: string;
+  declare readonly target: string;
+  declare readonly version: string;
   constructor(target: string, version: string, message: string) {
     super('MeshCircuitOpen', 503, message);
     this.name = 'MeshCircuitOpenError';
@@ -62,8 +66,8 @@ export class MeshCircuitOpenError extends MeshError {
 
 /** The remote function failed: its own `errorType` and `errorMessage`. */
 export class MeshRemoteError extends MeshError {
-  readonly errorType: string;
-  readonly errorMessage: string;
+  declare readonly errorType: string;
+  declare readonly errorMessage: string;
   constructor(errorType: string, errorMessage: string, message?: string) {
     super('MeshRemoteError', 502, message ?? `${errorType}: ${errorMessage}`);
     this.name = 'MeshRemoteError';
@@ -79,8 +83,8 @@ export class MeshRemoteError extends MeshError {
  * `idempotencyKey`, which every attempt of the call carried.
  */
 export class MeshOutcomeUnknownError extends MeshError {
-  readonly target: string;
-  readonly idempotencyKey: string;
+  declare readonly target: string;
+  declare readonly idempotencyKey: string;
   constructor(target: string, idempotencyKey: string, message: string, status = 504) {
     super('MeshOutcomeUnknown', status, message);
     this.name = 'MeshOutcomeUnknownError';
@@ -91,7 +95,7 @@ export class MeshOutcomeUnknownError extends MeshError {
 
 /** Lambda throttled the call (429 TooManyRequestsException) and retries did not get through. */
 export class MeshThrottledError extends MeshError {
-  readonly reason?: string;
+  declare readonly reason?: string;
   constructor(message: string, reason?: string) {
     super('MeshThrottled', 429, message);
     this.name = 'MeshThrottledError';
@@ -105,9 +109,9 @@ export class MeshThrottledError extends MeshError {
  */
 export class MeshRateLimitedError extends MeshError {
   /** The target the call was for. */
-  readonly target: string;
+  declare readonly target: string;
   /** How long until this sandbox may have a token again, in milliseconds. */
-  readonly retryAfterMs: number;
+  declare readonly retryAfterMs: number;
   constructor(target: string, retryAfterMs: number, message: string) {
     super('MeshRateLimited', 429, message);
     this.name = 'MeshRateLimitedError';

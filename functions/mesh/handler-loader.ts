@@ -5,7 +5,7 @@
  * init; ESM resolves before the first invocation.
  */
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { resolve } from 'node:path';
 
 export type AnyHandler = (
   event: unknown,
@@ -47,7 +47,9 @@ export function resolveHandler(spec: string | undefined, taskRoot: string): Hand
   }
   const modulePart = spec.slice(0, dot);
   const exportPath = spec.slice(dot + 1).split('.');
-  const base = isAbsolute(modulePart) ? modulePart : join(taskRoot, modulePart);
+  // As Lambda's runtime resolves it. path.resolve has run in this process before (Node's module loader
+  // uses it); path.join would be compiled for this call alone.
+  const base = resolve(taskRoot, modulePart);
   for (const ext of ['.js', '.mjs', '.cjs', '']) {
     const f = base + ext;
     // existsSync, as Lambda's runtime checks: statSync builds a Stats object, which cost a cold

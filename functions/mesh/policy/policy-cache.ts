@@ -18,7 +18,8 @@
  *
  * The table is read with hand-signed requests, no SDK client to load (cold-start budget), by the
  * cache's table half (policy-table-reader.ts), required on the first read: everything about reading the
- * table (the version poll, the Queries, failures and throttling) is there, out of the inbound path.
+ * table (the version poll, the Queries, failures and throttling) is there, out of the inbound path, and
+ * so are the item checks (a snapshot synth sealed is used as synth checked it).
  */
 import { ENV } from '../../../shared/names';
 import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy-rules';
@@ -27,14 +28,7 @@ import type { Admission } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
 import type { PolicyTableClient } from './policy-table-query';
 import type { PolicyTableReader } from './policy-table-reader';
-import {
-  buildServicePolicy,
-  emptyServicePolicy,
-  type InvalidItem,
-  type ItemCheck,
-  type ServicePolicy,
-  sealedServicePolicy,
-} from './service-policy';
+import { emptyServicePolicy, type InvalidItem, type ServicePolicy, sealedServicePolicy } from './service-policy';
 
 export type { PolicyTableClient } from './policy-table-query';
 
@@ -215,38 +209,12 @@ export class PolicyCache {
   private async load(service: string, query = false): Promise<ServicePolicy> {
     if (this.tableName) {
       // The table half of the cache is its own file in the layer, required on the first table read.
-      if (!this.table) {
-        const { PolicyTableReader } = require('./policy-table-reader') as typeof import('./policy-table-reader');
-        this.table = new PolicyTableReader(this, this.opts, this.env);
-      }
+      this.table ??= new (this.tableHalf().PolicyTableReader)(this, this.opts, this.env);
       return this.table.load(service, query);
     }
     const entry = this.entries.get(service) ?? this.nothingKnown(service, this.now());
     this.entries.set(service, entry);
     return entry.policy;
-  }
-
-  /**
-   * A copy of `service` built from raw items (the table reader's, and an unsealed snapshot's), each
-   * checked by the item checker, as old as `loadedAt`. A malformed item keeps its last good version
-   * from `previous` and is reported once.
-   */
-  copyOf(
-    service: string,
-    raw: readonly unknown[],
-    origin: 'snapshot' | 'table',
-    loadedAt: number,
-    previous?: CacheEntry,
-  ): CacheEntry {
-    const reported = new Set<string>();
-    const policy = buildServicePolicy(service, raw, {
-      check: this.itemCheck(),
-      origin,
-      loadedAt,
-      previous: previous?.policy,
-      onInvalid: (inv) => this.reportInvalid(inv, previous?.reported, reported),
-    });
-    return { policy, retryAfter: 0, reported };
   }
 
   /** An entry that knows nothing (authorizes nobody); without a table it is never read again. */
@@ -258,28 +226,6 @@ export class PolicyCache {
     };
   }
 
-  private reportInvalid(inv: InvalidItem, before: Set<string> | undefined, now: Set<string>): void {
-    const key = `${inv.sk ?? '?'}\u0000${inv.error}`;
-    now.add(key);
-    if (before?.has(key)) return;
-    this.notify(() => this.opts.onInvalidItem?.(inv));
-    this.warn({
-      msg: 'mesh policy: ignoring malformed item',
-      service: inv.service,
-      sk: inv.sk,
-      error: inv.error,
-      kept: inv.keptLastGood ? 'last good version' : 'nothing',
-    });
-  }
-
-  /**
-   * The item checker, for table items and a snapshot synth did not seal: in the table reader's file of
-   * the layer, so a request served from a sealed snapshot loads neither.
-   */
-  private itemCheck(): ItemCheck {
-    return (require('./policy-table-reader') as typeof import('./policy-table-reader')).checkPolicyItem;
-  }
-
   private fromSnapshot(service: string, now: number): CacheEntry | undefined {
     if (this.snapshot === null) this.snapshot = this.readSnapshot();
     const raw = this.snapshotItems(service);
@@ -287,11 +233,17 @@ export class PolicyCache {
     // As old as its generation: a deny written after it is not in it. Without a table it is all there
     // is, and never stale.
     const loadedAt = this.tableName ? snapshotTime(this.snapshot?.generatedAt, now) : now;
+    // Items synth did not seal are checked, with the table reader's item checker.
     const entry: CacheEntry = this.snapshot!.sealed
       ? { policy: sealedServicePolicy(service, raw, loadedAt), retryAfter: 0, reported: new Set() }
-      : this.copyOf(service, raw, 'snapshot', loadedAt);
+      : this.tableHalf().checkedCopy(this, this.opts, service, raw, 'snapshot', loadedAt);
     this.entries.set(service, entry);
     return entry;
+  }
+
+  /** The table reader's file (policy-table-reader.ts): the table's reads, and the item checks. */
+  private tableHalf(): typeof import('./policy-table-reader') {
+    return require('./policy-table-reader') as typeof import('./policy-table-reader');
   }
 
   private readSnapshot(): LoadedSnapshot | undefined {

@@ -30,13 +30,60 @@ import {
   pathSince,
   type VersionEntry,
 } from '../../../shared/policy-changes';
+import { checkPolicyItem } from '../../../shared/policy-item-check';
 import { bucketOf, versionCounters, versionKey } from '../../../shared/policy-version';
 import type { CacheEntry, PolicyCache, PolicyCacheOptions } from './policy-cache';
 import { type PolicyTableReads, policyTableReads } from './policy-table-query';
-import type { ServicePolicy } from './service-policy';
+import { buildServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
 
 // Items read from the table are checked with it; so are those of a snapshot synth did not seal.
-export { checkPolicyItem } from '../../../shared/policy-item-check';
+export { checkPolicyItem };
+
+/**
+ * A copy of `service` built from raw items (the table's, and those of a snapshot synth did not seal),
+ * each checked by the item checker, as old as `loadedAt`. A malformed item keeps its last good version
+ * from `previous` and is reported once: to `opts.onInvalidItem` and in the cache's log.
+ */
+export function checkedCopy(
+  cache: PolicyCache,
+  opts: PolicyCacheOptions,
+  service: string,
+  raw: readonly unknown[],
+  origin: 'snapshot' | 'table',
+  loadedAt: number,
+  previous?: CacheEntry,
+): CacheEntry {
+  const reported = new Set<string>();
+  const policy = buildServicePolicy(service, raw, {
+    check: checkPolicyItem,
+    origin,
+    loadedAt,
+    previous: previous?.policy,
+    onInvalid: (inv) => reportInvalid(cache, opts, inv, previous?.reported, reported),
+  });
+  return { policy, retryAfter: 0, reported };
+}
+
+/** Reports a malformed item unless the copy before reported the same error (`before`); notes it in `now`. */
+function reportInvalid(
+  cache: PolicyCache,
+  opts: PolicyCacheOptions,
+  inv: InvalidItem,
+  before: Set<string> | undefined,
+  now: Set<string>,
+): void {
+  const key = `${inv.sk ?? '?'}\u0000${inv.error}`;
+  now.add(key);
+  if (before?.has(key)) return;
+  cache.notify(() => opts.onInvalidItem?.(inv));
+  cache.warn({
+    msg: 'mesh policy: ignoring malformed item',
+    service: inv.service,
+    sk: inv.sk,
+    error: inv.error,
+    kept: inv.keptLastGood ? 'last good version' : 'nothing',
+  });
+}
 
 /**
  * How far back an eventually consistent read of the version item may lag behind the writes it
@@ -124,7 +171,7 @@ export class PolicyTableReader {
         if (cache.sharedBreakers) both.push(this.reads.partition(breakerPartition(service)));
         raw = (await Promise.all(both)).flat();
       }
-      const entry = cache.copyOf(service, raw, 'table', loadedAt, confirmed ? current : previous);
+      const entry = checkedCopy(cache, this.opts, service, raw, 'table', loadedAt, confirmed ? current : previous);
       entry.bucketSeen = bucketSeen;
       cache.entries.set(service, entry);
       return entry.policy;
@@ -295,7 +342,7 @@ export class PolicyTableReader {
     if (!changes) return;
     // Only its own partition's items: confirm() runs without shared breakers, so no breaker state is in it.
     const own = [...entry.policy.items.values()];
-    const copy = this.cache.copyOf(service, applyChanges(own, changes), 'table', asOf, entry);
+    const copy = checkedCopy(this.cache, this.opts, service, applyChanges(own, changes), 'table', asOf, entry);
     copy.bucketSeen = m.current;
     this.cache.entries.set(service, copy);
   }
