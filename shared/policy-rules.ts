@@ -52,6 +52,13 @@ export const TEXT_LIMITS = {
 export const RETRY_ON = ['throttled', 'service-error', 'timeout', 'function-error'] as const;
 export type RetryOn = (typeof RETRY_ON)[number];
 
+/**
+ * How long a function serves a policy copy before it revalidates it (`DEFAULTS.policyTtlMs`). Its own
+ * constant for the inbound check, whose layer file then leaves the rest of DEFAULTS out: a cold sandbox
+ * does not build its nested objects when it loads the layer.
+ */
+export const DEFAULT_POLICY_TTL_MS = 5_000;
+
 /** Defaults (Linkerd's retry budget, Envoy's outlier ejection, AWS's full-jitter backoff). */
 export const DEFAULTS = {
   timeoutMs: 10_000,
@@ -65,7 +72,7 @@ export const DEFAULTS = {
   budget: { ratio: 0.2, minPerSecond: 10 },
   breaker: { consecutiveFailures: 5, failureRateThreshold: 0.5, windowSize: 20, openMs: 30_000 },
   idempotent: false,
-  policyTtlMs: 5_000,
+  policyTtlMs: DEFAULT_POLICY_TTL_MS,
 } as const;
 
 /** The states of a shared breaker item. */

@@ -17,7 +17,10 @@ export interface RuntimeConfig {
    * on the first read, by the outbound pipeline's file: only calls and a deployment's ping read them.
    */
   readonly httpTargets: HttpTargets;
-  /** Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS), lower-case. */
+  /**
+   * Routing header names besides the `x-route-` prefix (MESH_ROUTE_HEADERS), lower-case. Parsed on the
+   * first read: only an HTTP event and a call read them.
+   */
   readonly routeHeaders: ReadonlySet<string>;
   /** The dimension sets its metrics are published under (MESH_METRIC_DIMENSIONS; default `standard`). */
   readonly metricDimensions: MetricDimensions;
@@ -25,6 +28,7 @@ export interface RuntimeConfig {
 
 export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): RuntimeConfig {
   let httpTargets: HttpTargets | undefined;
+  let routeHeaders: ReadonlySet<string> | undefined;
   return {
     meshName: env[ENV.meshName] ?? 'mesh',
     service: env[ENV.service] ?? env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
@@ -38,7 +42,10 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       );
       return httpTargets;
     },
-    routeHeaders: parseRouteHeaderNames(env[ENV.routeHeaders]),
+    get routeHeaders() {
+      routeHeaders ??= parseRouteHeaderNames(env[ENV.routeHeaders]);
+      return routeHeaders;
+    },
     metricDimensions: metricDimensionsOf(env[ENV.metricDimensions]),
   };
 }

@@ -36,6 +36,7 @@ import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { isExpired } from './resilience/deadline';
 import { decideFault } from './resilience/fault-injection';
 import { type RouteHeaders, routeHeadersOf } from './routing/route-headers';
+import type { RuntimeConfig } from './runtime-config';
 import { invocationTrace, lambdaTraceHeader } from './telemetry/invocation-trace';
 import { monotonicMs } from './telemetry/monotonic-ms';
 
@@ -239,7 +240,7 @@ async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
     attempt: meta?.att,
     requestId: inv.requestId,
     calls: new Map(),
-    routeHeaders: routeHeadersFor(inv.event, meta, inv.rt.config.routeHeaders),
+    routeHeaders: routeHeadersFor(inv.event, meta, inv.rt.config),
     mirror: meta?.mir === 1 || undefined,
   };
   try {
@@ -298,9 +299,9 @@ async function injectFault(inv: Inbound, item: FaultItem): Promise<void> {
 function routeHeadersFor(
   event: unknown,
   meta: MeshMetadata | undefined,
-  names: ReadonlySet<string>,
+  config: RuntimeConfig,
 ): RouteHeaders | undefined {
-  const inbound = isHttpEvent(event) ? routeHeadersOf(event.headers, names) : undefined;
+  const inbound = isHttpEvent(event) ? routeHeadersOf(event.headers, config.routeHeaders) : undefined;
   return inbound && meta?.rh ? { ...meta.rh, ...inbound } : (inbound ?? meta?.rh);
 }
 

@@ -22,7 +22,7 @@
  * so are the item checks (a snapshot synth sealed is used as synth checked it).
  */
 import { ENV } from '../../../shared/names';
-import { DEFAULTS, type PolicySnapshot } from '../../../shared/policy-rules';
+import { DEFAULT_POLICY_TTL_MS, type PolicySnapshot } from '../../../shared/policy-rules';
 import { admit, type Freshness } from '../policy-decision';
 import type { Admission } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
@@ -39,7 +39,7 @@ export interface PolicyCacheOptions {
   readonly snapshotPath?: string | null;
   /** A snapshot given directly (wins over snapshotPath). */
   readonly snapshot?: PolicySnapshot;
-  /** @default process.env.MESH_POLICY_TTL_MS, else DEFAULTS.policyTtlMs (5000) */
+  /** @default process.env.MESH_POLICY_TTL_MS, else DEFAULT_POLICY_TTL_MS (5000) */
   readonly ttlMs?: number;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
@@ -290,16 +290,16 @@ export class PolicyCache {
 
   /** A bad TTL setting is reported, not fatal: the function still serves with the default. */
   private parseTtl(v: string | undefined): number {
-    if (v === undefined || v === '') return DEFAULTS.policyTtlMs;
+    if (v === undefined || v === '') return DEFAULT_POLICY_TTL_MS;
     const n = Number(v);
     return Number.isFinite(n) && n >= 0 ? n : this.badTtl(v);
   }
 
   private badTtl(v: string): number {
     this.warn({
-      msg: `mesh policy: ${ENV.policyTtlMs} = ${JSON.stringify(v)} must be a number of ms >= 0; using ${DEFAULTS.policyTtlMs}`,
+      msg: `mesh policy: ${ENV.policyTtlMs} = ${JSON.stringify(v)} must be a number of ms >= 0; using ${DEFAULT_POLICY_TTL_MS}`,
     });
-    return DEFAULTS.policyTtlMs;
+    return DEFAULT_POLICY_TTL_MS;
   }
 
   warn(fields: Record<string, unknown>): void {

@@ -95,11 +95,16 @@ const VERSION_DIRECTIVES = [
   ),
   directive([METRICS.versionDimensions[1]], [metricDef(METRICS.requestsTotal, 'Count')]),
 ].join(',');
-/** A mirror copy: the callee's per-version counts only (the dashboard's mirror graph). */
-const MIRROR_DIRECTIVE = directive(
-  [METRICS.versionDimensions[0]],
-  [metricDef(METRICS.mirrorRequestsTotal, 'Count'), metricDef(METRICS.mirrorRequestDurationMs, 'Milliseconds')],
-);
+/**
+ * A mirror copy: the callee's per-version counts only (the dashboard's mirror graph). Made on the first
+ * mirror copy: few functions serve one, and every cold sandbox would build it.
+ */
+let mirrorDirective: string | undefined;
+const mirrorDirectiveText = () =>
+  (mirrorDirective ??= directive(
+    [METRICS.versionDimensions[0]],
+    [metricDef(METRICS.mirrorRequestsTotal, 'Count'), metricDef(METRICS.mirrorRequestDurationMs, 'Milliseconds')],
+  ));
 
 export class MeshTelemetry {
   private xray: XrayEmitter | undefined;
@@ -128,7 +133,7 @@ export class MeshTelemetry {
     let values: string;
     if (r.mirror) {
       values = `,"${METRICS.mirrorRequestsTotal}":1,"${METRICS.mirrorRequestDurationMs}":${round(r.durationMs)}`;
-      directives.push(MIRROR_DIRECTIVE);
+      directives.push(mirrorDirectiveText());
     } else {
       values = `,"${METRICS.requestsTotal}":1,"${METRICS.requestDurationMs}":${round(r.durationMs)}`;
       // The edge's record is the caller's; the callee's only when the caller reports nothing.
