@@ -69,6 +69,8 @@ export const LAYER_FILES = {
    * snapshot synth did not seal).
    */
   'policy-table-query.js': ['policy/policy-table-reader.ts'],
+  /** The first refused admission (a caller with no edge, a denied one, an unknown service): its wording. */
+  'policy-refusal.js': ['policy/refusal-detail.ts'],
   /** Identity on: the identity secret, tokens, certificate checks. */
   'identity.js': ['identity/index.ts'],
   /** The first call to an HTTP target, and each HTTP transport on the first call that needs it. */

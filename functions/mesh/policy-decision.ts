@@ -10,6 +10,7 @@ import {
   type EffectivePolicy,
   effectivePolicy,
   type Refused,
+  refusals,
 } from './policy/effective-policy';
 import type { ServicePolicy } from './policy/service-policy';
 
@@ -50,16 +51,5 @@ export function admit(policy: ServicePolicy, source: string, freshness: Freshnes
 
 function staleRefusal(policy: ServicePolicy, freshness: Freshness): Refused | undefined {
   const age = freshness.now - policy.loadedAt;
-  return age <= freshness.maxAgeMs ? undefined : staleCopy(policy, age, freshness.maxAgeMs);
-}
-
-/** Worded apart: a first request on a fresh copy never compiles this text. */
-function staleCopy(policy: ServicePolicy, age: number, maxAgeMs: number): Refused {
-  return {
-    allowed: false,
-    reason: 'stale-policy',
-    detail:
-      `the policy of ${policy.service} is ${Math.round(age)} ms old, over the ${maxAgeMs} ms that ` +
-      'authorization accepts, and the policy table could not be read',
-  };
+  return age <= freshness.maxAgeMs ? undefined : refusals().staleCopy(policy, age, freshness.maxAgeMs);
 }

@@ -270,10 +270,11 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
         undefined,
       ],
       [
+        // The refusal's wording is the only file a refused call loads besides the pipeline's.
         'a call the policy refuses here',
         { call: 'nowhere' },
         aws,
-        ['outbound.js', 'runtime.js', 'wrapper.js'],
+        ['outbound.js', 'policy-refusal.js', 'runtime.js', 'wrapper.js'],
         'MeshDeniedError',
       ],
       [

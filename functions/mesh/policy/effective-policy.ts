@@ -7,8 +7,7 @@
  * filled. The inbound check asks only for admission: the traffic policy is the caller's to apply.
  */
 
-import { EXTERNAL, SORT_KEY } from '../../../shared/names';
-import type { AllowItem, DenyItem } from '../../../shared/policy';
+import type { AllowItem } from '../../../shared/policy';
 import { type ResolvedTrafficPolicy, resolveTrafficPolicy, trafficLayers } from '../../../shared/traffic-precedence';
 import type { ServicePolicy } from './service-policy';
 
@@ -38,42 +37,18 @@ export function effectivePolicy(policy: ServicePolicy | undefined, source: strin
 
 /**
  * Whether `source` may call the service of `policy`, without its traffic policy. The refusals are
- * worded apart: an admitted first request compiles none of their texts.
+ * worded in their own file (refusal-detail.ts), loaded on the first refusal: an admitted first request
+ * neither loads nor compiles their texts.
  */
 export function admission(policy: ServicePolicy | undefined, source: string): Admission {
-  if (!policy || (policy.items.size === 0 && policy.brokenDenies.size === 0)) return unknownService(policy);
+  if (!policy || (policy.items.size === 0 && policy.brokenDenies.size === 0)) return refusals().unknownService(policy);
   const deny = policy.denies.get(source);
-  if (deny || policy.brokenDenies.has(source)) return deniedBy(policy, source, deny);
+  if (deny || policy.brokenDenies.has(source)) return refusals().deniedBy(policy, source, deny);
   const allow = policy.allows.get(source);
-  return allow ? { allowed: true, allow } : noEdge(policy, source);
+  return allow ? { allowed: true, allow } : refusals().noEdge(policy, source);
 }
 
-function unknownService(policy: ServicePolicy | undefined): Refused {
-  const name = policy?.service ?? 'the target';
-  return {
-    allowed: false,
-    reason: 'unknown-service',
-    detail: `no policy is known for ${name}; is it a mesh service, and can this function read the policy table?`,
-  };
-}
-
-function deniedBy(policy: ServicePolicy, source: string, deny: DenyItem | undefined): Refused {
-  const why = deny?.reason
-    ? `: ${deny.reason}`
-    : policy.brokenDenies.has(source)
-      ? ' (its deny item is malformed; denying to be safe)'
-      : '';
-  return {
-    allowed: false,
-    reason: 'denied',
-    detail: `${source} is denied by ${policy.service}/${SORT_KEY.deny(source)}${why}`,
-  };
-}
-
-function noEdge(policy: ServicePolicy, source: string): Refused {
-  const fix =
-    source === EXTERNAL
-      ? `add ${SORT_KEY.allow(EXTERNAL)} to ${policy.service} to accept calls from outside the mesh`
-      : `declare the edge (${source}.allowCallsTo(${policy.service})) or add ${policy.service}/${SORT_KEY.allow(source)}`;
-  return { allowed: false, reason: 'no-edge', detail: `${source} may not call ${policy.service}: ${fix}` };
+/** The refusals' wording. */
+export function refusals(): typeof import('./refusal-detail') {
+  return require('./refusal-detail') as typeof import('./refusal-detail');
 }
