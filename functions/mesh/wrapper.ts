@@ -356,36 +356,50 @@ function batchHost(rt: MeshRuntime, fn: AnyHandler, context: LambdaContextLike):
 }
 
 /**
+ * How many turns of the microtask queue the handler gets to settle in before the timeout race arms its
+ * timer: an async handler that waits on nothing (no I/O, no timer of its own) settles within a few.
+ */
+const SETTLE_TURNS = 16;
+
+/**
  * Runs the handler against the function's timeout, less a margin, so the wrapper reports the timeout
- * before Lambda kills the sandbox. The timer is armed once the event loop turns, from the time then
- * left: a handler that settles before (no I/O, no timer of its own) cannot be overrun by a timer, and
- * a sandbox's first `setTimeout` costs its first request ~0.4 ms.
+ * before Lambda kills the sandbox. A handler that settles within the microtask queue's next turns needs
+ * no timer; for one that waits on anything, the timer is armed then, in the same turn of the event loop,
+ * from the time left then. A process's first `setTimeout` costs its first request ~0.4 ms (Node compiles
+ * its functions on the first call); promises are V8's own.
  */
 async function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContextLike, self: string): Promise<unknown> {
   const run = callHandler(fn, event, context);
   const remaining = context?.getRemainingTimeInMillis?.();
   if (remaining === undefined || remaining <= TIMEOUT_MARGIN_MS) return run;
-  let arming: NodeJS.Immediate | undefined;
+  if (await settlesSoon(run)) return run;
+  const left = context.getRemainingTimeInMillis?.() ?? remaining;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    arming = setImmediate(() => {
-      arming = undefined;
-      const left = context.getRemainingTimeInMillis?.() ?? remaining;
-      timer = setTimeout(
-        () =>
-          reject(
-            new MeshTimeoutError(
-              `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
-            ),
+    timer = setTimeout(
+      () =>
+        reject(
+          new MeshTimeoutError(
+            `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
           ),
-        left - TIMEOUT_MARGIN_MS,
-      );
-    });
+        ),
+      left - TIMEOUT_MARGIN_MS,
+    );
   });
   try {
     return await Promise.race([run, timeout]);
   } finally {
-    if (arming) clearImmediate(arming);
-    else clearTimeout(timer);
+    clearTimeout(timer);
   }
+}
+
+/** Whether `run` settles within SETTLE_TURNS turns of the microtask queue (a rejection stays `run`'s to report). */
+async function settlesSoon(run: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  const mark = () => {
+    settled = true;
+  };
+  run.then(mark, mark);
+  for (let turn = 0; turn < SETTLE_TURNS && !settled; turn++) await undefined;
+  return settled;
 }
