@@ -7,7 +7,7 @@
  * `MeshFunction` bundles them (esbuild, minified, @aws-sdk/* left to the runtime, which provides it).
  * Every AWS request goes to one loopback stand-in (bench/support/aws-stand-in.ts).
  *
- * Rows (budgets from the first-request issue):
+ * Rows, with their budgets:
  * - cold start, inbound only: init + first invocation of a wrapped hello vs the bare hello (<= +5 ms);
  *   the same with a 50-service mesh's snapshot, and with the policy read from the table (reported);
  * - cold start, one outbound call: `mesh.call()` vs the same handler calling InvokeCommand with
