@@ -53,6 +53,7 @@ function run(label, args, hint, options = {}) {
 // The files that take longest, longest first (as the slowest-files list of a whole run on a quiet
 // machine showed them). They start first: files run three at a time, and a long file that starts last
 // runs on its own while the other cores idle. Every other file follows in alphabetical order.
+// (scripts/test-files.js keeps this order; `node --test` itself starts its files sorted by path.)
 const START_FIRST = [
   'test/integration/deployment-local-mesh.test.ts',
   'test/package/package.test.ts',
@@ -110,7 +111,6 @@ const test = [
   // loader, a thread of its own in every test process (about 0.7 s of CPU per file under coverage).
   '--require',
   'tsx/cjs',
-  '--test',
   // Three files at a time on a 2-core machine: the local-mesh files spend part of their time waiting
   // (a deployment's bake, an alarm's period, a cache's TTL), and with two at a time a core idled through
   // those waits (1.67 cores busy on average). Every test holds with both cores busy (npm run test:load).
@@ -127,6 +127,8 @@ const test = [
         require.resolve('./cpu-per-file'),
       ]
     : []),
+  // `node --test` with the files in the order above (it would sort them by path).
+  join(__dirname, 'test-files.js'),
   ...files,
 ];
 if (!full) {
