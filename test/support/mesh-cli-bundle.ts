@@ -8,8 +8,8 @@
  * same ones from node_modules as it does for a user.
  *
  * The bundle is named after a fingerprint of every file the CLI can import (the folders below, the
- * tsconfig, esbuild's version and this file's own options), so a changed source makes a new one and
- * a bundle is never stale. It is built aside and renamed into node_modules/.cache: test files that
+ * tsconfig, esbuild's version and this file's own options) and of the checkout's path, so a changed
+ * source makes a new one and a bundle is never stale. It is built aside and renamed into node_modules/.cache: test files that
  * build the same sources at once lose the race harmlessly. `__dirname` keeps the folder of the source
  * file it is written in, so the CLI finds the files it reads beside its sources (the local mesh's
  * worker bootstrap, the dashboard page) where it does when run by tsx.
@@ -51,7 +51,10 @@ async function cachedBundle(): Promise<string> {
 }
 
 function sourcesFingerprint(esbuildVersion: string): string {
-  const hash = createHash('sha256').update(esbuildVersion);
+  // The checkout's own path too: the bundle holds its sources' absolute paths (sourceDirname, and the
+  // preload's keys), so a checkout that shares node_modules/.cache with another (a git worktree whose
+  // node_modules is a copy) must not run the other's bundle, which would leave its own CLI to tsx.
+  const hash = createHash('sha256').update(esbuildVersion).update(`\0${ROOT}\0`);
   for (const file of [__filename, ENTRY, join(ROOT, 'tsconfig.json')]) addFile(hash, file);
   for (const dir of SOURCE_DIRS) addTree(hash, join(ROOT, dir));
   return hash.digest('hex').slice(0, 32);
