@@ -11,9 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { meshArgs, type Run, run } from '../support/mesh-cli';
 import { observAssemblies } from '../support/observ-app/assemblies';
+import { WITHOUT_COVERAGE } from '../support/without-coverage';
 
 const ROOT = join(__dirname, '..', '..');
+/** `mesh`'s environment, without V8 coverage (its bundle counts for no source file: test/support/mesh-cli.ts). */
 const baseEnv = {
+  ...WITHOUT_COVERAGE,
   PATH: process.env.PATH,
   HOME: '/nonexistent-home-for-cli-tests',
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',

@@ -22,12 +22,15 @@ import {
 } from '../support/example-assembly';
 import { meshArgs, type Run, run } from '../support/mesh-cli';
 import { warmEnvironments } from '../support/warm-environments';
+import { WITHOUT_COVERAGE } from '../support/without-coverage';
 
 const ROOT = join(__dirname, '..', '..');
 const FN = 'shop-payments';
 /** The traffic's loops: at most this many checkouts, so as many charges, run at once. */
 const LOOPS = 3;
+/** `mesh`'s environment, without V8 coverage (its bundle counts for no source file: test/support/mesh-cli.ts). */
 const env = {
+  ...WITHOUT_COVERAGE,
   PATH: process.env.PATH,
   HOME: '/nonexistent-home-for-cli-tests',
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',

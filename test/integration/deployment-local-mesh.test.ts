@@ -33,13 +33,16 @@ import { DEPLOYMENT, LIVE_ALIAS } from '../../shared/names';
 import { awsClis, NO_AWS_CLI } from '../support/aws-cli';
 import { clientConfig, exampleRelease2, localExampleAssemblies } from '../support/example-assembly';
 import { meshArgs } from '../support/mesh-cli';
+import { WITHOUT_COVERAGE } from '../support/without-coverage';
 
 const ROOT = join(__dirname, '..', '..');
 const FN = 'shop-payments';
 const APP = DEPLOYMENT.applicationName('shop');
 const GROUP = DEPLOYMENT.groupName('payments');
 const { assemblies, skip } = localExampleAssemblies();
+/** `mesh`'s environment, without V8 coverage (its bundle counts for no source file: test/support/mesh-cli.ts). */
 const env = {
+  ...WITHOUT_COVERAGE,
   PATH: process.env.PATH,
   HOME: '/nonexistent-home-for-cli-tests',
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startEndpoint } from '../../local/endpoint';
 import { FunctionRegistry } from '../../local/registry/function-registry';
 import { ENV, LAYER, LIVE_ALIAS } from '../../shared/names';
+import { WITHOUT_COVERAGE } from './without-coverage';
 
 const REGION = 'us-east-1';
 
@@ -119,6 +120,8 @@ export async function startCliMesh(
   ddb.destroy();
 
   const env: NodeJS.ProcessEnv = {
+    // `mesh` runs from its bundle, whose coverage counts for no source file (test/support/mesh-cli.ts).
+    ...WITHOUT_COVERAGE,
     PATH: process.env.PATH,
     HOME: '/nonexistent-home-for-cli-tests',
     AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { consumerLock, type Lock, type LockEntry } from './consumer-lock';
 import type { DeclaredMembers, ReadmeFile } from './package-checks';
+import { WITHOUT_COVERAGE } from './without-coverage';
 
 export const REPO = join(__dirname, '..', '..');
 
@@ -34,9 +35,10 @@ export interface RunResult {
  * team's does, with the CloudFormation validation that `npm test` turns off in its own synths.
  */
 export function appEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const { NODE_V8_COVERAGE: _coverage, CDK_VALIDATION: _validation, ...inherited } = process.env;
+  const { CDK_VALIDATION: _validation, ...inherited } = process.env;
   return {
     ...inherited,
+    ...WITHOUT_COVERAGE,
     AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     CDK_DISABLE_VERSION_CHECK: 'true',
