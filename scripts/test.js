@@ -50,29 +50,32 @@ function run(label, args, hint, options = {}) {
   }
 }
 
-// The files that take longest, longest first (as the slowest-files list of a whole run on a quiet
-// machine showed them). They start first: files run three at a time, and a long file that starts last
-// runs on its own while the other cores idle. Every other file follows in alphabetical order.
+// The files that take longest, longest first (as the slowest-files lists of whole runs showed them).
+// They start first: files run three at a time, and a long file that starts last runs on its own while
+// the other cores idle. Every other file follows in alphabetical order.
 // (scripts/test-files.js keeps this order; `node --test` itself starts its files sorted by path.)
 const START_FIRST = [
-  'test/integration/deployment-local-mesh.test.ts',
   'test/package/package.test.ts',
-  'test/cli/rollout-local.test.ts',
   'test/integration/operator-local-mesh.test.ts',
-  'test/security/checkout-chaos.test.ts',
-  'test/integration/dashboard-queries.test.ts',
+  'test/integration/deployment-local-mesh.test.ts',
   'test/cli/cli-wire.test.ts',
+  'test/integration/dashboard-queries.test.ts',
+  'test/cli/rollout-local.test.ts',
+  'test/integration/observ-local-mesh.test.ts',
+  'test/integration/local-mesh-watch.test.ts',
+  'test/integration/scale-change.test.ts',
   'test/integration/local-mesh-start-deployment.test.ts',
+  'test/integration/local-mesh-example.test.ts',
+  'test/integration/identity-bootstrap-local.test.ts',
+  'test/security/checkout-chaos.test.ts',
+  'test/integration/local-endpoint-aws-cli-waiters.test.ts',
   'test/integration/local-mesh-resilience.test.ts',
   'test/e2e/dashboard.test.ts',
   'test/security/edge-redirect.test.ts',
   'test/security/data-plane.test.ts',
-  'test/integration/local-mesh-example.test.ts',
   'test/integration/async-edges-local-mesh.test.ts',
   'test/integration/local-mesh-region-failover.test.ts',
-  'test/integration/local-endpoint-aws-cli-waiters.test.ts',
   'test/cli/cli-local.test.ts',
-  'test/integration/observ-local-mesh.test.ts',
 ];
 
 /** START_FIRST in its order, then the rest alphabetically. */
