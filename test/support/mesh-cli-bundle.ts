@@ -9,10 +9,10 @@
  *
  * The bundle is named after a fingerprint of every file the CLI can import (the folders below, the
  * tsconfig, esbuild's version and this file's own options) and of the checkout's path, so a changed
- * source makes a new one and a bundle is never stale. It is built aside and renamed into node_modules/.cache: test files that
- * build the same sources at once lose the race harmlessly. `__dirname` keeps the folder of the source
- * file it is written in, so the CLI finds the files it reads beside its sources (the local mesh's
- * worker bootstrap, the dashboard page) where it does when run by tsx.
+ * source makes a new one and a bundle is never stale. It is built aside and renamed into
+ * node_modules/.cache: test files that build the same sources at once lose the race harmlessly.
+ * `__dirname` keeps the folder of the source file it is written in, so the CLI finds the files it reads
+ * beside its sources (the local mesh's worker bootstrap, the dashboard page) where it does when run by tsx.
  */
 import { createHash, type Hash } from 'node:crypto';
 import {
