@@ -123,9 +123,16 @@ export function isEnvelope(event: unknown): event is Record<string, unknown> {
   return Object.hasOwn(event, META.envelopePayloadKey) && Object.keys(event).length === 2 && !Array.isArray(event);
 }
 
-/** The metadata and the caller's payload of an envelope (metadata undefined when malformed). */
+/**
+ * The metadata and the caller's payload of an envelope (metadata undefined when malformed). A queued
+ * message has no deadline, so a `dl` in an envelope is dropped: a synchronous call's token is bound to
+ * its deadline and then never verifies here, where nonces are not claimed (Lambda delivers an event
+ * again on a retry), so an envelope cannot replay a captured call.
+ */
 export function openEnvelope(envelope: Record<string, unknown>): { meta: MeshMetadata | undefined; payload: unknown } {
-  return { meta: parseMetadata(envelope[META.envelopeKey]), payload: envelope[META.envelopePayloadKey] };
+  const meta = parseMetadata(envelope[META.envelopeKey]) as Mutable<MeshMetadata> | undefined;
+  if (meta) delete meta.dl;
+  return { meta, payload: envelope[META.envelopePayloadKey] };
 }
 
 /**

@@ -1,0 +1,95 @@
+/**
+ * Attack: a captured token of a synchronous call, replayed inside an Event invoke's envelope. A
+ * synchronous token's nonce is claimed once per sandbox (a second delivery is `token-replayed`); an
+ * envelope's token is not claimed, since Lambda's queue delivers the same event again on a retry. Whoever
+ * may invoke the callee puts the captured metadata and payload into an envelope
+ * (`{"lambda-mesh": <metadata>, "payload": <payload>}`) and sends it as many times as it likes, on
+ * the sandbox that already ran the call, before the deadline. The envelope must not carry a
+ * synchronous token: the handler runs once. Real identities from one mesh CA, the real wrapper.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { MeshUnauthenticatedError } from '../../functions/mesh/errors';
+import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import type { InvokeRequest, InvokeTransport } from '../../functions/mesh/transport/invoke-transport';
+import { wrapHandler } from '../../functions/mesh/wrapper';
+import { META } from '../../shared/names';
+import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
+
+const items = [
+  { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+  { pk: 'payments', sk: 'allow#orders', source: 'orders' },
+];
+
+/** Keeps what orders sent, as someone who captured the Invoke would. */
+class Capture implements InvokeTransport {
+  readonly sent: InvokeRequest[] = [];
+  async invoke(req: InvokeRequest) {
+    this.sent.push(req);
+    return { statusCode: 200, payload: Buffer.from('"charged"') };
+  }
+}
+
+function runtime(service: string, identity: Awaited<ReturnType<typeof identityOf>>, transport = new Capture()) {
+  const lines: string[] = [];
+  const rt = new MeshRuntime({
+    env: {},
+    config: { meshName: 'shop', service, functionVersion: '1' },
+    policy: { snapshot: { mesh: 'shop', generatedAt: '', items }, snapshotPath: null },
+    transport,
+    sink: (l) => lines.push(...l.split('\n')),
+    identity: async () => identity,
+    sleep: async () => undefined,
+  });
+  return { rt, lines, transport };
+}
+
+const reasons = (lines: string[]) =>
+  lines
+    .filter((l) => l.startsWith('{"type":"mesh-access"'))
+    .map((l) => JSON.parse(l) as { outcome: string; reason?: string })
+    .map((r) => r.reason ?? r.outcome);
+
+describe('attack: a synchronous token replayed in an Event envelope', () => {
+  let world: IdentityWorld;
+  before(async () => {
+    world = await identityWorld('shop');
+  });
+
+  test('the envelope does not make a synchronous token good again: the handler runs once', async () => {
+    // Prepare: orders charges once; the attacker holds the Invoke as it went out.
+    const orders = runtime('orders', await identityOf(world.orders));
+    assert.equal(await orders.rt.call('payments', { amountCents: 100 }), 'charged');
+    const [sent] = orders.transport.sent;
+    const clientContext = JSON.parse(Buffer.from(sent!.clientContext, 'base64').toString('utf8'));
+    const meta = clientContext.custom[META.clientContextKey];
+    const payload = JSON.parse(Buffer.from(sent!.payload).toString('utf8'));
+    assert.equal(typeof meta.tok, 'string');
+    assert.equal(typeof meta.dl, 'number');
+
+    const payments = runtime('payments', await identityOf(world.payments));
+    let charges = 0;
+    const wrapped = wrapHandler(payments.rt, async () => {
+      charges++;
+      return 'charged';
+    });
+    const ctx = (id: string, cc?: unknown) => ({ awsRequestId: id, clientContext: cc });
+    // Act: the call as sent, the same call again (the replay cache's case), then three envelopes.
+    assert.equal(await wrapped(payload, ctx('r-1', clientContext)), 'charged');
+    await assert.rejects(wrapped(payload, ctx('r-2', clientContext)), MeshUnauthenticatedError);
+    const envelope = { [META.envelopeKey]: meta, [META.envelopePayloadKey]: payload };
+    for (const id of ['r-3', 'r-4', 'r-5']) {
+      await assert.rejects(wrapped(structuredClone(envelope), ctx(id)), MeshUnauthenticatedError, id);
+    }
+
+    // Assess: one charge; the replays are refused, and the log says why.
+    assert.equal(charges, 1);
+    assert.deepEqual(reasons(payments.lines), [
+      'success',
+      'token-replayed',
+      'payload-digest-mismatch',
+      'payload-digest-mismatch',
+      'payload-digest-mismatch',
+    ]);
+  });
+});
