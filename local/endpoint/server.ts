@@ -98,6 +98,11 @@ export interface Endpoint {
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Lambda's cap on a request (a 50 MB package, base64 in JSON: recorded AWS errors). */
 const LAMBDA_REQUEST_BYTES = 70_167_211;
+/**
+ * Largest Invoke body read: past the 6 MB of a synchronous payload by enough that invoke.ts still names
+ * an Event's own size. Beyond it nothing is kept, so a few requests announcing 70 MB cannot fill memory.
+ */
+const INVOKE_REQUEST_BYTES = SYNC_PAYLOAD_LIMIT + 1024 * 1024;
 
 /** What one request is served with: each region's stores and contexts, and what every region shares. */
 interface Services {
@@ -294,17 +299,9 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
     return;
   }
 
-  const cap = decision.service === 'lambda' ? LAMBDA_REQUEST_BYTES : MAX_BODY_BYTES;
-  const body = await readBody(req, cap);
-  if (body === 'too-large') {
-    const protocol = decision.service === 'lambda' ? 'restJson1' : 'awsJson1_1';
-    return writeError(
-      res,
-      new AwsError('RequestEntityTooLargeException', 413, `Request must be smaller than ${cap} bytes`),
-      protocol,
-      requestId,
-    );
-  }
+  const limit = bodyLimit(decision.service, path);
+  const body = await readBody(req, limit.bytes);
+  if (body === 'too-large') return writeError(res, limit.error, limit.protocol, requestId);
   if (body === 'aborted') return;
   // Served in the region of the request's SigV4 credential scope.
   const region = signingRegion(first(req.headers.authorization));
@@ -398,20 +395,7 @@ async function serveLambda(
   request: Parameters<typeof handleLambda>[1],
   res: ServerResponse,
 ): Promise<void> {
-  const { body, requestId } = request;
-  // Cheap early cut: no Invoke may exceed the sync payload limit.
-  if (body.length > SYNC_PAYLOAD_LIMIT + 1024 * 1024 && request.url.split('?')[0]!.endsWith('/invocations')) {
-    return writeError(
-      res,
-      new AwsError(
-        'RequestEntityTooLargeException',
-        413,
-        `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
-      ),
-      'restJson1',
-      requestId,
-    );
-  }
+  const { requestId } = request;
   try {
     const out = await handleLambda(lambda, request);
     const payload = out.raw ?? (out.json !== undefined ? Buffer.from(JSON.stringify(out.json)) : Buffer.alloc(0));
@@ -427,7 +411,39 @@ async function serveLambda(
   }
 }
 
-/** Reads the whole body; past the cap it keeps draining (so the client reads our 413) but stores nothing. */
+/** How large a request's body may be, and the error (in its service's protocol) past that. */
+function bodyLimit(
+  service: string,
+  path: string,
+): { bytes: number; error: AwsError; protocol: 'restJson1' | 'awsJson1_1' } {
+  if (service !== 'lambda') {
+    const error = new AwsError(
+      'RequestEntityTooLargeException',
+      413,
+      `Request must be smaller than ${MAX_BODY_BYTES} bytes`,
+    );
+    return { bytes: MAX_BODY_BYTES, error, protocol: 'awsJson1_1' };
+  }
+  if (!path.endsWith('/invocations')) {
+    const error = new AwsError(
+      'RequestEntityTooLargeException',
+      413,
+      `Request must be smaller than ${LAMBDA_REQUEST_BYTES} bytes`,
+    );
+    return { bytes: LAMBDA_REQUEST_BYTES, error, protocol: 'restJson1' };
+  }
+  const error = new AwsError(
+    'RequestEntityTooLargeException',
+    413,
+    `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
+  );
+  return { bytes: INVOKE_REQUEST_BYTES, error, protocol: 'restJson1' };
+}
+
+/**
+ * Reads the whole body. Past the cap it keeps draining, so the client (which may send it all before it
+ * reads: the aws CLI) gets our 413 rather than a broken pipe, but stores nothing.
+ */
 function readBody(req: IncomingMessage, cap: number): Promise<Buffer | 'too-large' | 'aborted'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -435,6 +451,7 @@ function readBody(req: IncomingMessage, cap: number): Promise<Buffer | 'too-larg
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= cap) chunks.push(chunk);
+      else chunks.length = 0;
     });
     req.on('end', () => resolve(size > cap ? 'too-large' : Buffer.concat(chunks)));
     // A client that hangs up mid-body: nothing to answer (the first settle wins; 'close' also follows 'end').

@@ -1,0 +1,142 @@
+/**
+ * Attack: the local mesh's AWS endpoint fed what no AWS client sends, on 127.0.0.1, with the real
+ * endpoint over an in-process backend (test/integration/local-endpoint-fixture.ts):
+ * - Invoke bodies far past Lambda's 6 MB: answered 413, and nothing past the limit is kept, so a few
+ *   such requests cannot fill the mesh's memory;
+ * - request smuggling shapes (Content-Length with Transfer-Encoding, two Content-Lengths): refused, and
+ *   the request hidden behind them runs nothing;
+ * - slow clients holding hundreds of connections do not keep an Invoke from being answered.
+ */
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { SYNC_PAYLOAD_LIMIT } from '../../local/endpoint/invoke';
+import { TestInvoker, TestRegistry } from '../integration/local-endpoint-fixture';
+
+const INVOKE = '/2015-03-31/functions/hello/invocations';
+
+/** Opens a connection, writes `head` (and `body`, if any), and resolves with everything read until `until` matches. */
+function exchange(port: number, head: string, body: Buffer | undefined, until: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(head);
+      if (body) socket.write(body);
+    });
+    socket.on('data', (d: Buffer) => {
+      seen += d.toString('latin1');
+      if (until.test(seen)) {
+        socket.destroy();
+        resolve(seen);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(seen));
+  });
+}
+
+describe('attack: the local endpoint fed what no AWS client sends', () => {
+  const registry = new TestRegistry();
+  const invoker = new TestInvoker(registry);
+  let ep: Endpoint;
+  let lambda: LambdaClient;
+
+  before(async () => {
+    registry.add('hello', () => ({ ok: true }));
+    ep = await startEndpoint({ port: 0, registry, invoker, log: () => undefined });
+    lambda = new LambdaClient({
+      endpoint: ep.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+  });
+
+  after(async () => {
+    lambda?.destroy();
+    await ep?.close();
+  });
+
+  it('keeps at most one payload limit of an oversized Invoke, however much is sent', async () => {
+    // Prepare: eight clients at once, each sending 60 MB (under Lambda's 70 MB request cap, 10 times its
+    // 6 MB payload). The same buffer goes out on every socket: what grows is what the endpoint keeps.
+    const sent = Buffer.alloc(60 * 1024 * 1024, 0x20);
+    const head = `POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${sent.length}\r\n\r\n`;
+    const base = process.memoryUsage().arrayBuffers;
+    let peak = base;
+    const sample = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    }, 5);
+    // Act
+    let answers: string[];
+    try {
+      answers = await Promise.all(Array.from({ length: 8 }, () => exchange(ep.port, head, sent, /\r\n\r\n\{.*\}$/s)));
+    } finally {
+      clearInterval(sample);
+    }
+    // Assess: Lambda's code and wording; kept: well under the 480 MB sent (storing it all, then joining
+    // it, held twice that)
+    for (const answer of answers) {
+      assert.match(answer, /^HTTP\/1\.1 413 /);
+      assert.match(answer, /x-amzn-errortype: RequestEntityTooLargeException/i);
+      assert.match(
+        answer,
+        new RegExp(`Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction`),
+      );
+    }
+    const keptMb = (peak - base) / 2 ** 20;
+    assert.ok(keptMb < 200, `the endpoint held ${keptMb.toFixed(0)} MB for 8 oversized Invokes`);
+    assert.equal(invoker.calls.length, 0);
+  });
+
+  it('the AWS SDK reads that 413 for an 8 MB payload, and the next Invoke is served', async () => {
+    const big = Buffer.from(JSON.stringify('x'.repeat(8 * 1024 * 1024)));
+    await assert.rejects(
+      lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: big })),
+      (e: Error & { $metadata: { httpStatusCode?: number } }) =>
+        e.name === 'RequestEntityTooLargeException' && e.$metadata.httpStatusCode === 413,
+    );
+    const ok = await lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{}') }));
+    assert.equal(Buffer.from(ok.Payload!).toString(), '{"ok":true}');
+  });
+
+  it('refuses smuggling shapes, and runs nothing hidden behind them', async () => {
+    const before = invoker.calls.length;
+    const hidden = `POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}`;
+    const shapes = [
+      `POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${5 + hidden.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${hidden}`,
+      `POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: ${2 + hidden.length}\r\n\r\n{}${hidden}`,
+      `POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n2\r\n{}\r\n0\r\n\r\n${hidden}`,
+    ];
+    for (const shape of shapes) {
+      const answer = await exchange(ep.port, shape, undefined, /$^/);
+      assert.match(answer, /^HTTP\/1\.1 400 /, shape.split('\r\n').slice(2, 4).join(' | '));
+      assert.doesNotMatch(answer, /HTTP\/1\.1 200/);
+    }
+    assert.equal(invoker.calls.length, before);
+  });
+
+  it('serves an Invoke while 300 slow clients hold connections with half-sent requests', async () => {
+    const slow: Socket[] = [];
+    try {
+      for (let i = 0; i < 300; i++) {
+        const s = connect(ep.port, '127.0.0.1', () =>
+          s.write(
+            i % 2
+              ? `POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `
+              : `POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n{`,
+          ),
+        );
+        s.on('error', () => undefined);
+        slow.push(s);
+      }
+      await Promise.all(slow.map((s) => new Promise((r) => (s.connecting ? s.once('connect', r) : r(undefined)))));
+      const ok = await lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{}') }));
+      assert.equal(Buffer.from(ok.Payload!).toString(), '{"ok":true}');
+    } finally {
+      for (const s of slow) s.destroy();
+    }
+  });
+});
