@@ -5,7 +5,9 @@
  *   such requests cannot fill the mesh's memory;
  * - request smuggling shapes (Content-Length with Transfer-Encoding, two Content-Lengths): refused, and
  *   the request hidden behind them runs nothing;
- * - slow clients holding hundreds of connections do not keep an Invoke from being answered.
+ * - slow clients holding hundreds of connections do not keep an Invoke from being answered;
+ * - a page of another local web server (http://localhost:3000, a different origin) cannot make it run
+ *   anything with a "simple" cross-origin POST, which a browser sends without asking first.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -137,6 +139,27 @@ describe('attack: the local endpoint fed what no AWS client sends', () => {
       assert.equal(Buffer.from(ok.Payload!).toString(), '{"ok":true}');
     } finally {
       for (const s of slow) s.destroy();
+    }
+  });
+
+  it('refuses a write a page on another loopback port sent; its own origin is served', async () => {
+    const before = invoker.calls.length;
+    const send = (origin: string) =>
+      exchange(
+        ep.port,
+        `POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1:${ep.port}\r\nOrigin: ${origin}\r\n` +
+          'Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+        undefined,
+        /$^/,
+      );
+    for (const origin of ['http://localhost:3000', 'http://127.0.0.1:8080', 'http://127.0.0.1', 'https://[::1]']) {
+      const answer = await send(origin);
+      assert.match(answer, /^HTTP\/1\.1 403 /, origin);
+      assert.match(answer, /AccessDeniedException/, origin);
+    }
+    assert.equal(invoker.calls.length, before);
+    for (const origin of [`http://127.0.0.1:${ep.port}`, `http://localhost:${ep.port}`]) {
+      assert.match(await send(origin), /^HTTP\/1\.1 200 /, origin);
     }
   });
 });

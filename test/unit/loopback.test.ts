@@ -31,7 +31,12 @@ describe('loopback names', () => {
   it('refuse a browser request from a foreign or opaque origin, and serve tools that send none', () => {
     assert.equal(isLoopbackRequest({ host: '127.0.0.1:4566' }), true);
     assert.equal(isLoopbackRequest({ host: '127.0.0.1:4566', origin: 'http://127.0.0.1:4566' }), true);
-    assert.equal(isLoopbackRequest({ host: 'localhost:4566', origin: 'http://localhost:3000' }), true);
+    assert.equal(isLoopbackRequest({ host: 'localhost:4566', origin: 'http://127.0.0.1:4566' }), true);
+    assert.equal(isLoopbackRequest({ host: 'localhost', origin: 'http://localhost' }), true);
+    // Another local web server's page: another origin, which these listeners never serve.
+    assert.equal(isLoopbackRequest({ host: 'localhost:4566', origin: 'http://localhost:3000' }), false);
+    assert.equal(isLoopbackRequest({ host: 'localhost', origin: 'http://localhost:3000' }), false);
+    assert.equal(isLoopbackRequest({ host: '127.0.0.1:4566', origin: 'http://127.0.0.1' }), false);
     assert.equal(isLoopbackRequest({ host: '127.0.0.1:4566', origin: 'https://attacker.example' }), false);
     assert.equal(isLoopbackRequest({ host: '127.0.0.1:4566', origin: 'null' }), false);
     assert.equal(isLoopbackRequest({ host: '127.0.0.1:4566', origin: ['http://127.0.0.1'] }), false);
