@@ -13,6 +13,11 @@ export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
 export const CLIENT_CONTEXT_LIMIT = 3583;
 const LOG_TAIL_BYTES = 4096;
+/**
+ * Base64 as Lambda decodes a ClientContext: its alphabet, padding only at the end. Node's decoder
+ * skips any other character, so text around valid base64 would pass for it.
+ */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
 /** The header's values, in the order AWS's validation message lists them. */
 const INVOCATION_TYPES = ['Event', 'RequestResponse', 'DryRun'] as const;
@@ -248,7 +253,7 @@ function decodeClientContext(value: string | undefined): string | undefined {
       `Client context must be at most ${CLIENT_CONTEXT_LIMIT} bytes (base64), got ${value.length}: send less mesh metadata.`,
     );
   }
-  const text = Buffer.from(value, 'base64').toString('utf8');
+  const text = BASE64.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '';
   try {
     const parsed = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object') throw new Error('not an object');

@@ -6,6 +6,8 @@
  * - request smuggling shapes (Content-Length with Transfer-Encoding, two Content-Lengths): refused, and
  *   the request hidden behind them runs nothing;
  * - slow clients holding hundreds of connections do not keep an Invoke from being answered;
+ * - a ClientContext that is not base64 (text around valid base64, which Node's lenient decoder skips):
+ *   refused as Lambda refuses it, not handed to the function as if it were clean;
  * - a page of another local web server (http://localhost:3000, a different origin) cannot make it run
  *   anything with a "simple" cross-origin POST, which a browser sends without asking first.
  */
@@ -161,5 +163,24 @@ describe('attack: the local endpoint fed what no AWS client sends', () => {
     for (const origin of [`http://127.0.0.1:${ep.port}`, `http://localhost:${ep.port}`]) {
       assert.match(await send(origin), /^HTTP\/1\.1 200 /, origin);
     }
+  });
+
+  it('refuses a ClientContext with characters outside base64, as Lambda does', async () => {
+    const before = invoker.calls.length;
+    for (const cc of ['e30=@@@', '<e30=>', 'e3 0=', 'e30=e30=']) {
+      await assert.rejects(
+        lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{}'), ClientContext: cc })),
+        (e: Error & { $metadata: { httpStatusCode?: number } }) =>
+          e.name === 'InvalidRequestContentException' &&
+          e.message === 'Client context must be a valid Base64-encoded JSON object.' &&
+          e.$metadata.httpStatusCode === 400,
+        cc,
+      );
+    }
+    assert.equal(invoker.calls.length, before);
+    const ok = await lambda.send(
+      new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{}'), ClientContext: 'e30=' }),
+    );
+    assert.equal(ok.FunctionError, undefined);
   });
 });
