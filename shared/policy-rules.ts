@@ -217,9 +217,18 @@ export function issueText(r: Record<string, unknown>, issue: ItemIssue): string 
     // A record key (a version in `weights`) failed: report the key's own rule.
     message = `(key ${describe(issue.path[issue.path.length - 1])}) ${issue.badKey}`;
   } else {
-    message = issue.message;
+    message = issue.message + wildcardHint(field, valueAt(r, issue.path));
   }
   return `${itemWhere(r)}: ${field}${value} ${message}`;
+}
+
+/**
+ * A wildcard source (`deny#*`, `allow#*`) is what an operator who means "every caller" writes; the
+ * policy has none, because a service admits only the callers it names.
+ */
+function wildcardHint(field: string, value: unknown): string {
+  if (field !== 'source' || typeof value !== 'string' || !value.includes('*')) return '';
+  return '; there is no wildcard: name each caller in an item of its own (deny#<caller>, allow#<caller>)';
 }
 
 /** Rules that span fields, which the field-by-field checks cannot express; on an item whose fields passed. */

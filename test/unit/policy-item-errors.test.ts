@@ -52,6 +52,22 @@ describe('policy item messages and edges', () => {
     );
   });
 
+  it('a wildcard source is refused with how to name every caller instead', () => {
+    const rule =
+      'must be a service name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters';
+    const hint = 'there is no wildcard: name each caller in an item of its own (deny#<caller>, allow#<caller>)';
+    assert.equal(
+      error({ pk: 'payments', sk: 'deny#*', source: '*' }),
+      `payments/deny#*: source = "*" ${rule}; ${hint}`,
+    );
+    assert.equal(
+      error({ pk: 'payments', sk: 'allow#or*', source: 'or*' }),
+      `payments/allow#or*: source = "or*" ${rule}; ${hint}`,
+    );
+    // Only a wildcard gets the hint.
+    assert.equal(error({ pk: 'payments', sk: 'deny#Or', source: 'Or' }), `payments/deny#Or: source = "Or" ${rule}`);
+  });
+
   it('cuts a long value to 80 characters', () => {
     const msg = error({ pk: 'payments', sk: 'service', functionName: 'f', description: 'x'.repeat(1100) });
     assert.ok(msg.startsWith(`payments/service: description = "${'x'.repeat(76)}... `), msg);
