@@ -162,6 +162,13 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     t.diagnostic(`npm install: ${ci.ms} ms`);
   });
 
+  it('type-checks the README files in an app on CommonJS with node10 module resolution, as older cdk init apps are', () => {
+    // cdk init wrote `"module": "commonjs"` and no moduleResolution (node10) before it moved to NodeNext;
+    // node10 ignores `exports`, so `lambda-mesh/runtime` has types there only through `typesVersions`.
+    const tsc = run('npx', ['tsc', '--noEmit', '-p', '.', '--module', 'commonjs', '--moduleResolution', 'node10'], app);
+    assert.equal(tsc.status, 0, explain('tsc --module commonjs --moduleResolution node10', tsc));
+  });
+
   it("declares in the published .d.ts every member the README uses: on the Mesh class, on the runtime's mesh", () => {
     const uses = readmeMemberUses(README);
     assert.ok(
