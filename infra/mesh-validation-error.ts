@@ -7,6 +7,8 @@ import type { IConstruct } from 'constructs';
 export enum MeshErrorCode {
   /** `meshName` is not a valid name, or is a token. */
   INVALID_MESH_NAME = 'InvalidMeshName',
+  /** Two meshes of one stage, account and region share a `meshName`, so their resources' names collide. */
+  DUPLICATE_MESH = 'DuplicateMesh',
   /** `service` is not a valid service name. */
   INVALID_SERVICE_NAME = 'InvalidServiceName',
   /** Two functions of one mesh claim the same service name. */

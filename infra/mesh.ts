@@ -7,6 +7,7 @@ import {
   Lazy,
   RemovalPolicy,
   Stack,
+  Stage,
   Tags,
   Token,
   Validations,
@@ -189,6 +190,7 @@ export class Mesh extends Construct implements IMesh {
   constructor(scope: Construct, id: string, props: MeshProps) {
     const where = `Mesh ${futurePath(scope, id)}`;
     checkMeshName(futurePath(scope, id), props.meshName);
+    checkMeshNameFree(scope, futurePath(scope, id), props.meshName);
     if (props.metricDimensions !== undefined && !isMetricDimensions(props.metricDimensions)) {
       throw new MeshValidationError(
         MeshErrorCode.INVALID_METRIC_DIMENSIONS,
@@ -451,6 +453,31 @@ function checkMeshName(path: string, meshName: string): void {
     throw new MeshValidationError(
       MeshErrorCode.INVALID_MESH_NAME,
       `${where}: meshName ${JSON.stringify(meshName)} is not valid; use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "shop")`,
+      path,
+    );
+  }
+}
+
+/**
+ * A mesh name is free in its stage, account and region: it names the table, the layers, the dashboard,
+ * the identity secrets and every function, so a second mesh of that name could not deploy beside the
+ * first. Stacks without an environment compare equal (they deploy wherever the CLI points, together).
+ */
+function checkMeshNameFree(scope: Construct, path: string, meshName: string): void {
+  const where = (c: IConstruct) => {
+    const { account, region } = Stack.of(c);
+    return `${Stage.of(c)?.node.path}\u0000${account}\u0000${region}`;
+  };
+  const here = where(scope);
+  const clash = scope.node.root.node
+    .findAll()
+    .find((c): c is Mesh => c instanceof Mesh && c.meshName === meshName && where(c) === here);
+  if (clash) {
+    throw new MeshValidationError(
+      MeshErrorCode.DUPLICATE_MESH,
+      `Mesh ${path}: meshName "${meshName}" is already used by Mesh ${clash.node.path} in the same account and region, ` +
+        `and the name makes the policy table, the layer, the dashboard, the identity secrets and every function name, ` +
+        `so the two would collide at deploy; give this mesh another meshName, or pass ${clash.node.path} to its MeshFunctions`,
       path,
     );
   }

@@ -143,7 +143,7 @@ describe('Mesh options and late edges', () => {
     new Mesh(a, 'Mesh', { meshName: 'shop' });
     const b = new Stack(app, 'B', { env: ACCOUNT });
     new Mesh(b, 'Mesh', {
-      meshName: 'shop',
+      meshName: 'billing',
       removalPolicy: RemovalPolicy.DESTROY,
       tableName: 'my-table',
       policyTtl: Duration.seconds(2),

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Duration, Errors, Lazy, Stack } from 'aws-cdk-lib';
+import { Duration, Errors, Lazy, Stack, Stage } from 'aws-cdk-lib';
 import { Mesh } from '../../infra/mesh';
 import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
 import { ENV, meshStack, newApp } from './infra-fixture';
@@ -41,6 +41,50 @@ describe('validation at synth', () => {
       () => fn('Orders2', 'orders'),
       /MeshFunction Test\/Orders2: service "orders" is already taken in mesh "shop" by Test\/Orders; give each function its own service name/,
     );
+  });
+
+  it('refuses a second mesh of the same name in one stack, or in another stack of the same account and region', () => {
+    // GIVEN a mesh "shop" in Test (123456789012, us-east-1)
+    const { app, stack } = meshStack();
+    const fix = 'give this mesh another meshName, or pass Test/Mesh to its MeshFunctions';
+    // WHEN a second "shop" joins the same stack, or another stack of the same environment
+    // THEN synth stops before either would collide at deploy (table, layer, dashboard, secrets, functions)
+    assert.throws(
+      () => new Mesh(stack, 'Again', { meshName: 'shop' }),
+      (err: unknown) => {
+        assert.ok(err instanceof MeshValidationError, String(err));
+        assert.equal(err.code, MeshErrorCode.DUPLICATE_MESH);
+        assert.equal(err.constructPath, 'Test/Again');
+        assert.equal(
+          err.message,
+          'Mesh Test/Again: meshName "shop" is already used by Mesh Test/Mesh in the same account and region, and the ' +
+            'name makes the policy table, the layer, the dashboard, the identity secrets and every function name, so ' +
+            `the two would collide at deploy; ${fix}`,
+        );
+        return true;
+      },
+    );
+    const sibling = new Stack(app, 'Sibling', { env: ENV });
+    assert.throws(
+      () => new Mesh(sibling, 'Mesh', { meshName: 'shop', tableName: 'other-table' }),
+      /DuplicateMesh|already used by Mesh Test\/Mesh/,
+    );
+  });
+
+  it('refuses two meshes of one name in stacks without an environment, and allows it in another region or stage', () => {
+    // GIVEN an app whose stacks name no environment: `cdk deploy --all` puts them in one account and region
+    const app = newApp();
+    new Mesh(new Stack(app, 'A'), 'Mesh', { meshName: 'shop' });
+    assert.throws(
+      () => new Mesh(new Stack(app, 'B'), 'Mesh', { meshName: 'shop' }),
+      /meshName "shop" is already used by Mesh A\/Mesh/,
+    );
+    // WHEN the same name goes to another region (a failover copy), or to another stage (another account, say)
+    const west = new Stack(app, 'West', { env: { ...ENV, region: 'us-west-2' } });
+    const staged = new Stack(new Stage(app, 'Beta'), 'A');
+    // THEN each is its own mesh
+    assert.equal(new Mesh(west, 'Mesh', { meshName: 'shop' }).meshName, 'shop');
+    assert.equal(new Mesh(staged, 'Mesh', { meshName: 'shop' }).meshName, 'shop');
   });
 
   it('refuses an edge to a function of another mesh', () => {
