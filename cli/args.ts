@@ -35,7 +35,12 @@ export interface Parsed<O extends Options> {
  */
 export function parseCommandArgs<O extends Options>(command: string, args: readonly string[], options: O): Parsed<O> {
   try {
-    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: negativeValuesJoined(args, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as Parsed<O>['values'], positionals };
   } catch (err) {
     const e = err as { code?: string; message: string };
@@ -57,6 +62,24 @@ export function parseCommandArgs<O extends Options>(command: string, args: reado
     }
     throw new UsageError(`${e.message}; see \`mesh ${command} --help\``);
   }
+}
+
+/**
+ * `--limit -1` as `--limit=-1`: parseArgs takes a value that starts with a dash for a flag and would
+ * report the flag as missing its value, when the operator gave one the command's own check can name.
+ */
+function negativeValuesJoined(args: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const takesValue = arg.startsWith('--') && options[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** The shared AWS flags out of parsed values. */

@@ -8,6 +8,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AwsFlags } from './args';
+import { UsageError } from './errors';
 
 /** The AWS services the CLI talks to, by their SDK serviceId env suffix (AWS_ENDPOINT_URL_<suffix>). */
 export const AWS_SERVICES = [
@@ -43,9 +44,10 @@ export function resolveAwsSettings(
   fileExists: (path: string) => boolean,
 ): AwsSettings {
   const ignoreConfigured = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true';
+  const fromEnv = (name: string) => (env[name] ? checkedEndpoint(name, env[name]) : undefined);
   const endpointFor = (svc: AwsService): string | undefined =>
-    flags.endpointUrl ||
-    (ignoreConfigured ? undefined : env[`AWS_ENDPOINT_URL_${svc}`] || env.AWS_ENDPOINT_URL) ||
+    (flags.endpointUrl && checkedEndpoint('--endpoint-url', flags.endpointUrl)) ||
+    (ignoreConfigured ? undefined : fromEnv(`AWS_ENDPOINT_URL_${svc}`) || fromEnv('AWS_ENDPOINT_URL')) ||
     undefined;
   const endpoints = Object.fromEntries(AWS_SERVICES.map((svc) => [svc, endpointFor(svc)])) as Record<
     AwsService,
@@ -72,6 +74,22 @@ export function resolveAwsSettings(
     // Never against real AWS: there, missing credentials must fail loudly.
     credentials: anyEndpoint && !hasCredentials ? DUMMY_CREDENTIALS : undefined,
   };
+}
+
+/**
+ * An endpoint the SDK can send to: an http(s) URL. `127.0.0.1:4566` without its scheme would otherwise
+ * fail the first call as "Invalid URL", naming neither the flag nor the fix.
+ */
+function checkedEndpoint(source: string, value: string): string {
+  let protocol = '';
+  try {
+    protocol = new URL(value).protocol;
+  } catch {}
+  if (protocol === 'http:' || protocol === 'https:') return value;
+  const example = source.startsWith('--') ? `${source} http://127.0.0.1:4566` : `${source}=http://127.0.0.1:4566`;
+  throw new UsageError(
+    `${source} ${JSON.stringify(value)} is not an http(s) URL; give the scheme, host and port, e.g. ${example}`,
+  );
 }
 
 /** A one-line description of where calls go, for `mesh status`. */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { canaryVersion, describeSplit, planPromote, planRollback, planShift } from '../../cli/alias-plan';
-import { AWS_OPTIONS, expectPositionals, parseCommandArgs } from '../../cli/args';
+import { AWS_OPTIONS, countFlag, expectPositionals, parseCommandArgs } from '../../cli/args';
 import { DUMMY_CREDENTIALS, resolveAwsSettings } from '../../cli/aws-settings';
 import { localApp, parseLocalArgs } from '../../cli/commands/local';
 import { renderStatus } from '../../cli/commands/status';
@@ -77,6 +77,14 @@ test('args: unknown flags, missing values and stray arguments name the token and
   );
   usage(() => parseCommandArgs('status', ['--region'], AWS_OPTIONS), 'flag --region needs a value');
   usage(() => parseCommandArgs('shift', ['payments', '-5'], AWS_OPTIONS), '-5 is not a valid value here');
+  // A negative value after a flag is the flag's value, for the command's check to name with its range.
+  const limit = parseCommandArgs('trace', ['--limit', '-1', '--json'], { ...AWS_OPTIONS, limit: { type: 'string' } });
+  assert.equal(limit.values.limit, '-1');
+  assert.equal(limit.values.json, true);
+  usage(
+    () => countFlag('trace', 'limit', limit.values.limit, 1000),
+    '--limit must be a whole number from 1 to 1000, got "-1"',
+  );
   usage(() => expectPositionals('shift', ['payments'], ['service', 'weight']), 'needs <weight>');
   usage(() => expectPositionals('promote', ['payments', 'extra'], ['service']), 'unexpected argument extra');
   const { values, positionals } = parseCommandArgs(
@@ -103,6 +111,29 @@ test('aws settings: flag beats service env beats global env; ignore switch honou
     none,
   );
   assert.equal(ign.endpoints.LAMBDA, undefined);
+});
+
+test('aws settings: an endpoint that is not an http(s) URL is a usage error naming the flag or variable', () => {
+  const none = () => false;
+  usage(
+    () => resolveAwsSettings({ endpointUrl: '127.0.0.1:4566' }, {}, none),
+    '--endpoint-url "127.0.0.1:4566" is not an http(s) URL; give the scheme, host and port, e.g. --endpoint-url http://127.0.0.1:4566',
+  );
+  usage(
+    () => resolveAwsSettings({ endpointUrl: 'ftp://x' }, {}, none),
+    '--endpoint-url "ftp://x" is not an http(s) URL',
+  );
+  usage(
+    () => resolveAwsSettings({}, { AWS_ENDPOINT_URL_LAMBDA: 'localhost' }, none),
+    'AWS_ENDPOINT_URL_LAMBDA "localhost" is not an http(s) URL; give the scheme, host and port, e.g. AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:4566',
+  );
+  // The flag wins, so a bad variable it overrides is never read; nor one the ignore switch turns off.
+  const env = { AWS_ENDPOINT_URL: 'nope', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' };
+  assert.equal(
+    resolveAwsSettings({ endpointUrl: 'https://e.example' }, { AWS_ENDPOINT_URL: 'nope' }, none).endpoints.LAMBDA,
+    'https://e.example',
+  );
+  assert.equal(resolveAwsSettings({}, env, none).endpoints.LAMBDA, undefined);
 });
 
 test('aws settings: us-east-1 and dummy credentials only with an endpoint and nothing configured', () => {
