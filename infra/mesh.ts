@@ -237,6 +237,26 @@ export class Mesh extends Construct implements IMesh {
     // Identity: CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
     if (props.identity?.enabled !== false) this.identity = attachMeshIdentity(this, props.identity);
     this.acknowledgeNagFindings();
+    this.node.addValidation({ validate: () => this.checkItemOwners() });
+  }
+
+  /**
+   * Every deploy-time item belongs to a service or a channel of this mesh: an item for a name nothing
+   * reads (a typo in `addPolicyItem`) would ship and never take effect. Checked at synth, when every
+   * function and channel has joined.
+   */
+  private checkItemOwners(): string[] {
+    const services = this.services;
+    const channels = [...new Set(this.members.flatMap((f) => f.sendsTo))];
+    const known = new Set([...services, ...channels]);
+    const list = (names: readonly string[]) => (names.length ? names.join(', ') : 'none');
+    return [...new Set(this.policyItems().map((i) => i.pk))]
+      .filter((pk) => !known.has(pk))
+      .map(
+        (pk) =>
+          `Mesh ${this.node.path}: the policy items of "${pk}" belong to no service or channel of mesh "${this.meshName}" ` +
+          `(services: ${list(services)}; channels: ${list(channels)}); fix the pk in addPolicyItem, or add a MeshFunction with service "${pk}"`,
+      );
   }
 
   /**

@@ -149,6 +149,30 @@ describe('validation at synth', () => {
     );
   });
 
+  it('refuses at synth a deploy-time item of a name that is no service or channel of the mesh', () => {
+    // GIVEN an item declared before its function joins, and one whose pk is a typo
+    const { app, fn, mesh } = meshStack();
+    mesh.addPolicyItem({ pk: 'payments', sk: 'route', weights: { '1': 0.5, '2': 0.5 } });
+    mesh.addPolicyItem({ pk: 'paymnets', sk: 'traffic', timeoutMs: 2000 });
+    fn('Orders', 'orders');
+    fn('Payments', 'payments');
+    // WHEN synthesized THEN only the typo fails, naming the mesh's services and the fix
+    assert.throws(
+      () => app.synth(),
+      (err: Error) => {
+        assert.ok(
+          err.message.includes(
+            'Mesh Test/Mesh: the policy items of "paymnets" belong to no service or channel of mesh "shop" ' +
+              '(services: orders, payments; channels: none); fix the pk in addPolicyItem, or add a MeshFunction with service "paymnets"',
+          ),
+          err.message,
+        );
+        assert.doesNotMatch(err.message, /items of "payments"/);
+        return true;
+      },
+    );
+  });
+
   it('refuses an edge whose settings the policy model rejects, naming the field and range', () => {
     const { fn } = meshStack();
     const orders = fn('Orders', 'orders');
