@@ -395,11 +395,13 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     // A token (a Function URL) is https by construction; its auth is still checked.
     const checked = Token.isUnresolved(endpoint.url) ? { ...endpoint, url: 'https://unresolved.invalid/' } : endpoint;
     const error = httpTargetError(this.service, checked);
-    if (error) throw new Error(`${where}: ${error}`);
+    if (error) throw new MeshValidationError(MeshErrorCode.INVALID_HTTP_ENDPOINT, `${where}: ${error}`, this);
     if (this.endpoint) {
       if (this.endpoint.url === endpoint.url && this.endpoint.auth === endpoint.auth) return;
-      throw new Error(
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_HTTP_ENDPOINT,
         `${where}: service "${this.service}" already has an HTTP endpoint (${this.endpoint.auth}); declare one endpoint per service`,
+        this,
       );
     }
     this.endpoint = endpoint;

@@ -39,6 +39,8 @@ export enum MeshErrorCode {
   RESERVED_SERVICE_NAME = 'ReservedServiceName',
   /** An edge's `fallback` names none or several targets, itself, or an ARN that is not a literal function ARN. */
   INVALID_FALLBACK = 'InvalidFallback',
+  /** `addHttpEndpoint` got a URL or auth the mesh cannot call safely, or a second endpoint for one service. */
+  INVALID_HTTP_ENDPOINT = 'InvalidHttpEndpoint',
   /** A Lambda Managed Instances setting (`capacityProvider`) is out of range. */
   INVALID_CAPACITY_PROVIDER = 'InvalidCapacityProvider',
   /** A queue, topic or bus a function sends to or consumes cannot be a channel (its name, its consumers). */

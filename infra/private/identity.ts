@@ -366,8 +366,10 @@ function defaultDeploymentRole(scope: Construct): string {
   const arn = (Stack.of(scope).synthesizer as { readonly cloudFormationExecutionRoleArn?: string })
     .cloudFormationExecutionRoleArn;
   if (!arn) {
-    throw new Error(
+    throw new MeshValidationError(
+      MeshErrorCode.INVALID_IDENTITY_OPTION,
       `MeshIdentity ${scope.node.path}: the stack's synthesizer names no CloudFormation execution role, so the mesh cannot tell which principal deploys it; pass identity: { deploymentRoleArn: '<the role CloudFormation deploys with>' } to Mesh`,
+      scope,
     );
   }
   // DefaultStackSynthesizer spells it with ${AWS::...} placeholders.

@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Errors, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Mesh } from '../../infra/mesh';
 import { MeshFunction } from '../../infra/mesh-function';
+import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
 import { parseHttpTargets } from '../../shared/http-target';
 import { ENV as NAMES } from '../../shared/names';
 import { DEMO, ENV, newApp } from './infra-fixture';
@@ -119,6 +120,17 @@ describe('MeshFunction.addHttpEndpoint', () => {
     assert.throws(
       () => ledger.addHttpEndpoint({ url: 'http://ledger.example/' }),
       /Ledger: HTTP target "ledger": url = "http:\/\/ledger.example\/" must be https \(plain http only on 127.0.0.1/,
+    );
+    // A mesh validation error, as every other refusal at synth: a stable code and the construct's path.
+    assert.throws(
+      () => ledger.addHttpEndpoint({ url: 'https://ledger.example/', auth: 'sigv4' as never }),
+      (err: unknown) => {
+        assert.ok(err instanceof MeshValidationError, String(err));
+        assert.equal(err.code, MeshErrorCode.INVALID_HTTP_ENDPOINT);
+        assert.equal(err.constructPath, 'Test/Ledger');
+        assert.ok(Errors.isValidationError(err), 'aws-cdk recognises it as a validation error');
+        return true;
+      },
     );
     assert.throws(
       () => ledger.addHttpEndpoint({ url: 'https://ledger.example/', auth: 'basic' as never }),

@@ -12,6 +12,7 @@ import { App, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Mesh } from '../../infra/mesh';
+import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
 import { MeshIdentity } from '../../infra/private/identity';
 import { ShopStack } from '../../infra/shop-stack';
 import { IDENTITY } from '../../shared/names';
@@ -168,6 +169,17 @@ describe('identity issuance at deploy (template)', () => {
     assert.match(text, /arn:aws:iam::123456789012:role\/deployer/);
 
     const legacy = new Stack(app(), 'Legacy', { synthesizer: new LegacyStackSynthesizer() });
-    assert.throws(() => new Mesh(legacy, 'Mesh', { meshName: 'legacy' }), /deploymentRoleArn/);
+    assert.throws(
+      () => new Mesh(legacy, 'Mesh', { meshName: 'legacy' }),
+      (err: unknown) => {
+        assert.ok(err instanceof MeshValidationError, String(err));
+        assert.equal(err.code, MeshErrorCode.INVALID_IDENTITY_OPTION);
+        assert.match(
+          err.message,
+          /pass identity: \{ deploymentRoleArn: '<the role CloudFormation deploys with>' \} to Mesh/,
+        );
+        return true;
+      },
+    );
   });
 });
