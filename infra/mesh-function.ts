@@ -709,6 +709,9 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       }
       this.mesh.addPolicyItem({ pk: this.service, sk: SORT_KEY.allow(sender.service), source: sender.service });
     }
+    // Checked at synth, not here: the senders may declare allowSendTo after this call.
+    const senders = options.from as MeshFunction[];
+    this.node.addValidation({ validate: () => this.checkSenders(name, senders) });
     const target = channelTarget(source);
     this.inbound.set(name, target.arn);
     if (isQueue(source)) {
@@ -782,6 +785,21 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       resourceName: this.physicalName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+  }
+
+  /**
+   * A sender in `from` that never declared `allowSendTo(channel)` has no grant to send there and no
+   * channel to name: its records could never arrive, and the consumer's allow item would only widen it.
+   */
+  private checkSenders(channel: string, senders: readonly MeshFunction[]): string[] {
+    return senders
+      .filter((sender) => !sender.sendsTo.includes(channel))
+      .map(
+        (sender) =>
+          `MeshFunction ${this.node.path}: receiveFrom("${channel}") lists ${sender.service}, which never declared ` +
+          `allowSendTo on that channel, so it may not send there; add ${sender.service}'s allowSendTo(<the channel>)` +
+          ` (MeshFunction ${sender.node.path}), or remove it from from`,
+      );
   }
 
   private checkEnvironmentSize(): string[] {

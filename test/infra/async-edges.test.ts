@@ -119,6 +119,28 @@ describe('asynchronous edges: constructs', () => {
     assert.throws(() => notifications.receiveFrom(queue, { from: [] }), /receiveFrom needs from/);
   });
 
+  it('refuses at synth a sender in from that never declared allowSendTo on the channel, in either order', () => {
+    const { stack, fn } = world();
+    const orders = fn('Orders', 'orders');
+    const billing = fn('Billing', 'billing');
+    const notifications = fn('Notifications', 'notifications');
+    const queue = new sqs.Queue(stack, 'OrderEvents');
+    notifications.receiveFrom(queue, { from: [orders, billing] });
+    // Declared after the consumer: still counted.
+    orders.allowSendTo(queue);
+    assert.throws(
+      () => Template.fromStack(stack),
+      (e: Error) =>
+        e.message.includes(
+          'MeshFunction Test/Notifications: receiveFrom("order-events") lists billing, which never declared ' +
+            "allowSendTo on that channel, so it may not send there; add billing's allowSendTo(<the channel>) " +
+            '(MeshFunction Test/Billing), or remove it from from',
+        ) && !e.message.includes('lists orders'),
+    );
+    billing.allowSendTo(queue);
+    Template.fromStack(stack);
+  });
+
   it('onFailure and retryAttempts configure the live alias, the qualifier mesh.send invokes', () => {
     const { stack, fn } = world();
     const failures = new sqs.Queue(stack, 'Failures');
