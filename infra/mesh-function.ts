@@ -460,6 +460,13 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
   /** Another service: never the target itself, and an edge of its own, declared before or after this one. */
   private serviceFallback(where: string, target: MeshFunction, svc: MeshFunction): string {
+    if (!(svc instanceof MeshFunction) || svc.mesh !== this.mesh) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_FALLBACK,
+        `${where}: service must be a MeshFunction of mesh "${this.mesh.meshName}" (the construct, not its name), got ${typeof svc === 'string' ? JSON.stringify(svc) : String(svc)}`,
+        this,
+      );
+    }
     if (svc === target) {
       throw new MeshValidationError(
         MeshErrorCode.INVALID_FALLBACK,

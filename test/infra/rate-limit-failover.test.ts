@@ -88,6 +88,14 @@ describe('constructs: rate limits and fallbacks', () => {
     for (const fallback of [{}, { version: '2', functionArn: WEST }, { functionArn: 'shop-payments' }]) {
       assert.throws(() => orders.allowCallsTo(payments, { fallback }), { code: MeshErrorCode.INVALID_FALLBACK });
     }
+    // A service's name where its construct belongs (plain JavaScript, or a cast).
+    const byName = { service: 'payments-lite' } as unknown as { service: MeshFunction };
+    assert.throws(() => orders.allowCallsTo(payments, { fallback: byName }), {
+      code: MeshErrorCode.INVALID_FALLBACK,
+      message:
+        'MeshFunction Test/Orders: allowCallsTo(payments) fallback: service must be a MeshFunction of mesh "shop" ' +
+        '(the construct, not its name), got "payments-lite"',
+    });
   });
 
   it('a fallback service needs its own edge, declared before or after', () => {
