@@ -8,7 +8,9 @@
  * - Five times CodeDeploy's pace, under demo traffic: a healthy release is promoted to 100% with no
  *   command; the failing canary (a fifth of its calls fail) is rolled back by its alarms within the
  *   canary's bake time. (The canary's 10% of the traffic must fill the alarms' periods: at 5x a period
- *   lasts 12 s, enough even when a busy machine slows the traffic down.)
+ *   lasts 12 s, enough even when a busy machine slows the traffic down.) The traffic runs at the rate
+ *   each test's reasoning needs (HEALTHY_RPS, FAILING_RPS): every request costs CPU time in the mesh
+ *   and its workers, and the healthy canary's minute of bake is the file's longest wait.
  */
 
 import assert from 'node:assert/strict';
@@ -270,22 +272,39 @@ describe('gated deployments at CodeDeploy pace: the deploy freeze, mesh status, 
 
 describe('gated deployments under traffic, five times CodeDeploy pace', { skip }, () => {
   const SPEED = 5;
+  /**
+   * Checkouts a second while the healthy canary bakes. Its alarms must judge calls, not a quiet period
+   * (missing data is not breaching, so no traffic would pass too): at 10 a second the canary's 10% is
+   * about 12 calls in each 12 s period, still 4 at a third of that rate on crowded cores.
+   */
+  const HEALTHY_RPS = 10;
+  /**
+   * Checkouts a second while the failing canary bakes. Its alarms fire on two periods in a row below
+   * 99% success; a period of n calls on a canary failing a fifth of them has none failed with odds
+   * 0.8^n: at 30 a second about 36 calls a period (odds 1 in 3,000), and still 12 (1 in 15) when
+   * crowded cores slow the traffic to a third, with the bake's five periods to find two in a row.
+   */
+  const FAILING_RPS = 30;
   let mesh: LocalMesh;
   let sdk: ReturnType<typeof clients>;
   let traffic: Traffic;
 
+  /** Demo checkouts at `rps`, once every loop has joined and calls succeed (the workers are warm). */
+  const flowingTraffic = async (rps: number): Promise<Traffic> => {
+    const t = startTraffic({
+      url: mesh.url,
+      plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
+      rps,
+      concurrency: 3,
+    });
+    for (let i = 0; i < 300 && (t.counters.checkout?.ok ?? 0) < 40; i++) await new Promise((r) => setTimeout(r, 100));
+    return t;
+  };
+
   before(async () => {
     mesh = await startLocalMesh({ assemblies: [assemblies!.release1], port: 0, quiet: true, deploymentSpeed: SPEED });
     sdk = clients(mesh.url);
-    traffic = startTraffic({
-      url: mesh.url,
-      plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
-      rps: 30,
-      concurrency: 3,
-    });
-    for (let i = 0; i < 300 && (traffic.counters.checkout?.ok ?? 0) < 40; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    traffic = await flowingTraffic(HEALTHY_RPS);
   });
 
   after(async () => {
@@ -314,6 +333,8 @@ describe('gated deployments under traffic, five times CodeDeploy pace', { skip }
   });
 
   test("the failing canary is rolled back by its alarms within the canary's bake time", async (t) => {
+    await traffic.stop();
+    traffic = await flowingTraffic(FAILING_RPS);
     const [gated] = (await mesh.apply(assemblies!.release2)).deployments;
     assert.ok(gated);
     assert.deepEqual([gated.from, gated.to], ['2', '3']);
