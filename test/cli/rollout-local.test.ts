@@ -28,13 +28,6 @@ const ROOT = join(__dirname, '..', '..');
 const FN = 'shop-payments';
 /** The traffic's loops: at most this many checkouts, so as many charges, run at once. */
 const LOOPS = 3;
-/**
- * Checkouts a second. At 50% the canary takes about 7 a second: 70 in a 10 s step, where the failing
- * canary's gate needs 30 (more would cost CPU time and prove nothing more). On crowded cores the loops
- * are slowed by each call's latency, not held back by this rate: the 1.5 canary calls a second the
- * failing canary's steps are sized for came from 30 a second asked.
- */
-const RPS = 15;
 /** `mesh`'s environment, without V8 coverage (its bundle counts for no source file: test/support/mesh-cli.ts). */
 const env = {
   ...WITHOUT_COVERAGE,
@@ -63,7 +56,7 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
     traffic = startTraffic({
       url: m.url,
       plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
-      rps: RPS,
+      rps: 30,
       concurrency: LOOPS,
     });
     await trafficFlowing(traffic);
@@ -162,7 +155,7 @@ describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === und
     traffic = startTraffic({
       url: m.url,
       plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
-      rps: RPS,
+      rps: 30,
       concurrency: LOOPS,
     });
     await trafficFlowing(traffic);
