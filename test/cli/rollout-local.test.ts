@@ -12,7 +12,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { startTraffic, type Traffic } from '../../local/traffic';
+import type { Traffic } from '../../local/traffic';
+import { flowingCheckouts } from '../support/demo-traffic';
 import {
   clientConfig,
   exampleAssemblies,
@@ -40,11 +41,6 @@ async function mesh(url: string, args: string[]): Promise<Run> {
   return run(process.execPath, await meshArgs([...args, '--endpoint-url', url]), env);
 }
 
-/** Until every loop has joined and calls succeed (the gates then see a steady rate, not cold starts). */
-async function trafficFlowing(t: Traffic): Promise<void> {
-  for (let i = 0; i < 300 && (t.counters.checkout?.ok ?? 0) < 40; i++) await new Promise((r) => setTimeout(r, 100));
-}
-
 describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undefined && 'no example app' }, () => {
   let m: TestMesh;
   let traffic: Traffic;
@@ -53,13 +49,8 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
   before(async () => {
     m = await startTestMesh([exampleAssemblies()!.release1, exampleRelease2({ paymentsCanary: 'pinned' })]);
     lambda = new LambdaClient(clientConfig(m.url));
-    traffic = startTraffic({
-      url: m.url,
-      plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
-      rps: 30,
-      concurrency: LOOPS,
-    });
-    await trafficFlowing(traffic);
+    // Once calls succeed: the gates then see a steady rate, not cold starts.
+    traffic = await flowingCheckouts(m.url, 30, LOOPS);
   });
 
   after(async () => {
@@ -152,13 +143,8 @@ describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === und
     const healthy = exampleRelease2({ paymentsCanary: 'pinned', paymentsFailureRate: '0' });
     m = await startTestMesh([exampleAssemblies()!.release1, healthy]);
     lambda = new LambdaClient(clientConfig(m.url));
-    traffic = startTraffic({
-      url: m.url,
-      plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
-      rps: 30,
-      concurrency: LOOPS,
-    });
-    await trafficFlowing(traffic);
+    // Once calls succeed: the gates then see a steady rate, not cold starts.
+    traffic = await flowingCheckouts(m.url, 30, LOOPS);
     // The canary's environments start before the rollout does: one failed call in a step fails the
     // 99% gate, and a cold start slower than orders' 2 s per-try timeout is refused as past its
     // deadline. Twice the loops: an attempt a retry gave up on may still hold one.

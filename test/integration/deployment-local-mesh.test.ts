@@ -30,9 +30,10 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { startTraffic, type Traffic } from '../../local/traffic';
+import type { Traffic } from '../../local/traffic';
 import { DEPLOYMENT, LIVE_ALIAS } from '../../shared/names';
 import { awsClis, NO_AWS_CLI } from '../support/aws-cli';
+import { flowingCheckouts } from '../support/demo-traffic';
 import { clientConfig, exampleRelease2, localExampleAssemblies } from '../support/example-assembly';
 import { meshArgs } from '../support/mesh-cli';
 import { WITHOUT_COVERAGE } from '../support/without-coverage';
@@ -289,22 +290,10 @@ describe('gated deployments under traffic, five times CodeDeploy pace', { skip }
   let sdk: ReturnType<typeof clients>;
   let traffic: Traffic;
 
-  /** Demo checkouts at `rps`, once every loop has joined and calls succeed (the workers are warm). */
-  const flowingTraffic = async (rps: number): Promise<Traffic> => {
-    const t = startTraffic({
-      url: mesh.url,
-      plan: [{ label: 'checkout', functionName: 'shop-frontend', payload: {}, weight: 1 }],
-      rps,
-      concurrency: 3,
-    });
-    for (let i = 0; i < 300 && (t.counters.checkout?.ok ?? 0) < 40; i++) await new Promise((r) => setTimeout(r, 100));
-    return t;
-  };
-
   before(async () => {
     mesh = await startLocalMesh({ assemblies: [assemblies!.release1], port: 0, quiet: true, deploymentSpeed: SPEED });
     sdk = clients(mesh.url);
-    traffic = await flowingTraffic(HEALTHY_RPS);
+    traffic = await flowingCheckouts(mesh.url, HEALTHY_RPS);
   });
 
   after(async () => {
@@ -334,7 +323,7 @@ describe('gated deployments under traffic, five times CodeDeploy pace', { skip }
 
   test("the failing canary is rolled back by its alarms within the canary's bake time", async (t) => {
     await traffic.stop();
-    traffic = await flowingTraffic(FAILING_RPS);
+    traffic = await flowingCheckouts(mesh.url, FAILING_RPS);
     const [gated] = (await mesh.apply(assemblies!.release2)).deployments;
     assert.ok(gated);
     assert.deepEqual([gated.from, gated.to], ['2', '3']);
