@@ -845,7 +845,23 @@ function checkProps(path: string, props: MeshFunctionProps): string {
   checkTraffic(props, refuse);
   if (props.capacityProvider) checkCapacityProvider(path, props.capacityProvider);
   checkCode(props, refuse);
+  checkRuntime(props, refuse);
   return functionName;
+}
+
+/** The oldest Node.js major the layer is built for (functions/mesh/build.ts BUNDLE_OPTIONS.target). */
+const OLDEST_NODE_MAJOR = 20;
+
+/** A Node.js runtime the layer runs on: `nodejs<major>.x` from nodejs20.x on (or `nodejs`, Lambda's latest). */
+function checkRuntime({ runtime }: MeshFunctionProps, refuse: Refuse): void {
+  if (runtime === undefined || runtime.name === 'nodejs') return;
+  const major = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
+  if (major === undefined || Number(major) < OLDEST_NODE_MAJOR) {
+    throw refuse(
+      MeshErrorCode.INVALID_RUNTIME,
+      `runtime ${runtime.name} cannot run the mesh's layer, which needs Node.js ${OLDEST_NODE_MAJOR} or later; use lambda.Runtime.NODEJS_22_X (the default) or another nodejs${OLDEST_NODE_MAJOR}.x or later runtime`,
+    );
+  }
 }
 
 type Refuse = (code: MeshErrorCode, message: string) => MeshValidationError;

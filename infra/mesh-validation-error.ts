@@ -47,6 +47,8 @@ export enum MeshErrorCode {
   INVALID_CHANNEL = 'InvalidChannel',
   /** `metricDimensions` is not one of the settings the runtime knows. */
   INVALID_METRIC_DIMENSIONS = 'InvalidMetricDimensions',
+  /** `runtime` is not a Node.js runtime the mesh's layer runs on (nodejs20.x or later). */
+  INVALID_RUNTIME = 'InvalidRuntime',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Duration, Errors, Lazy, Stack, Stage } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Mesh } from '../../infra/mesh';
 import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
 import { ENV, meshStack, newApp } from './infra-fixture';
@@ -204,6 +205,23 @@ describe('validation at synth', () => {
       () => fn('Orders', 'orders', { entry: undefined }),
       /entry is required; pass the path of the handler file/,
     );
+  });
+
+  it('refuses a runtime older than Node.js 20, which cannot run the layer, and takes 20 and later', () => {
+    const { fn } = meshStack();
+    for (const runtime of [lambda.Runtime.NODEJS_18_X, lambda.Runtime.NODEJS_16_X]) {
+      assert.throws(() => fn('Old', 'old', { runtime }), {
+        code: MeshErrorCode.INVALID_RUNTIME,
+        message: `MeshFunction Test/Old: runtime ${runtime.name} cannot run the mesh's layer, which needs Node.js 20 or later; use lambda.Runtime.NODEJS_22_X (the default) or another nodejs20.x or later runtime`,
+      });
+    }
+    for (const [id, runtime] of [
+      ['Twenty', lambda.Runtime.NODEJS_20_X],
+      ['TwentyFour', lambda.Runtime.NODEJS_24_X],
+      ['Latest', lambda.Runtime.NODEJS_LATEST],
+    ] as const) {
+      fn(id, id.toLowerCase(), { runtime });
+    }
   });
 
   it('gives every refusal a stable code and the construct path, as aws-cdk validation errors do', () => {
