@@ -3,6 +3,7 @@
  * errors that name the bad flag and point at the command's help.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { didYouMean } from '../shared/suggest';
 import { formatDuration, parseDuration } from '../shared/telemetry/duration';
 import { UsageError } from './errors';
 
@@ -51,7 +52,10 @@ export function parseCommandArgs<O extends Options>(command: string, args: reado
           `${token} is not a valid value here: negative numbers are not allowed; see \`mesh ${command} --help\``,
         );
       }
-      throw new UsageError(`unknown flag ${token} for \`mesh ${command}\`; see \`mesh ${command} --help\``);
+      const flags = Object.keys(options).map((name) => `--${name}`);
+      throw new UsageError(
+        `unknown flag ${token}${didYouMean(token, flags)} for \`mesh ${command}\`; see \`mesh ${command} --help\``,
+      );
     }
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const flag = token.split(' ')[0] || token;

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { didYouMean } from '../shared/suggest';
 import { type CliContext, type CommandModule, processContext } from './context';
 import { EXIT } from './errors';
 import { COMMAND_HELP, MAIN_HELP } from './help';
@@ -33,8 +34,7 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
       ctx.out(MAIN_HELP);
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
-    if (!(topic in COMMANDS))
-      return usage(ctx, `unknown command ${JSON.stringify(topic)}; run \`mesh --help\` for the list`);
+    if (!(topic in COMMANDS)) return usage(ctx, unknownCommand(topic));
     if (OWN_HELP.has(topic)) return main([topic, '--help'], ctx);
     ctx.out(COMMAND_HELP[topic]);
     return EXIT.ok;
@@ -44,7 +44,7 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     return EXIT.ok;
   }
   const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
-  if (!load) return usage(ctx, `unknown command ${JSON.stringify(first)}; run \`mesh --help\` for the list`);
+  if (!load) return usage(ctx, unknownCommand(first));
   try {
     const code = await load().run([...rest], ctx);
     return typeof code === 'number' ? code : EXIT.ok;
@@ -67,6 +67,10 @@ function packageVersion(): string {
     if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
   }
   return 'unknown';
+}
+
+function unknownCommand(name: string): string {
+  return `unknown command ${JSON.stringify(name)}${didYouMean(name, Object.keys(COMMANDS))}; run \`mesh --help\` for the list`;
 }
 
 function usage(ctx: CliContext, message: string): number {

@@ -3,6 +3,7 @@
  * MESH_POLICY_TABLE in its environment, and ListFunctions returns Environment.Variables.
  */
 import { ENV } from '../shared/names';
+import { didYouMean } from '../shared/suggest';
 import type { AwsClients } from './aws-clients';
 import { awsCall, CommandError, UsageError } from './errors';
 
@@ -94,7 +95,10 @@ export function findService(mesh: DiscoveredMesh, service: string): MeshService 
   if (s) return s;
   const known = mesh.services.map((x) => x.service).join(', ') || 'none';
   throw new UsageError(
-    `unknown service ${JSON.stringify(service)} in mesh ${mesh.name}; known services: ${known} (see \`mesh status\`)`,
+    `unknown service ${JSON.stringify(service)}${didYouMean(
+      service,
+      mesh.services.map((x) => x.service),
+    )} in mesh ${mesh.name}; known services: ${known} (see \`mesh status\`)`,
   );
 }
 

@@ -5,6 +5,7 @@
  */
 import { breakerPartition, DEPLOYMENT, EXTERNAL, MANAGED_BY, SORT_KEY, TABLE } from '../shared/names';
 import { itemKind, parsePolicyItem } from '../shared/policy';
+import { didYouMean } from '../shared/suggest';
 import { UsageError } from './errors';
 import { unpublishedVersions } from './published-versions';
 
@@ -89,12 +90,12 @@ export function checkEdge(
   if (!services.includes(to) && !channels.includes(to)) {
     const alsoChannels = channels.length ? `; known channels: ${channels.join(', ')}` : '';
     throw new UsageError(
-      `unknown service ${JSON.stringify(to)}; known services: ${known}${alsoChannels} (see \`mesh status\`)`,
+      `unknown service ${JSON.stringify(to)}${didYouMean(to, [...services, ...channels])}; known services: ${known}${alsoChannels} (see \`mesh status\`)`,
     );
   }
   if (from !== EXTERNAL && from !== DEPLOYMENT.checkSource && !services.includes(from)) {
     throw new UsageError(
-      `unknown service ${JSON.stringify(from)}; known services: ${known}, "${EXTERNAL}" for callers outside the mesh, or "${DEPLOYMENT.checkSource}" for the pre-traffic check of gated deployments`,
+      `unknown service ${JSON.stringify(from)}${didYouMean(from, [...services, EXTERNAL])}; known services: ${known}, "${EXTERNAL}" for callers outside the mesh, or "${DEPLOYMENT.checkSource}" for the pre-traffic check of gated deployments`,
     );
   }
   if (from === to) {

@@ -11,6 +11,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV, LIVE_ALIAS } from '../shared/names';
+import { didYouMean } from '../shared/suggest';
 import { deploymentLines, deploymentViews } from './codedeploy/deployment-view';
 import { type AliasRow, liveRows, renderLiveView } from './live-view';
 import { checkLocalMeshFlags, LOCAL_MESH_FLAGS, type LocalMeshFlags } from './local-flags';
@@ -69,7 +70,12 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
 /** What parseArgs refused, in the words `mesh` uses for the same mistakes. */
 function flagProblem(err: Error & { code?: string }): string {
   const token = /'([^']+)'/.exec(err.message)?.[1] ?? '';
-  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${token}`;
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return `unknown option ${token}${didYouMean(
+      token,
+      Object.keys(START_FLAGS).map((f) => `--${f}`),
+    )}`;
+  }
   if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const flag = token.split(' ')[0];
     return `${flag} needs a value, e.g. ${flag} <value>`;

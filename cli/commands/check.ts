@@ -6,8 +6,8 @@
 import { ENV, LIVE_ALIAS } from '../../shared/names';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
-import { EXIT, UsageError } from '../errors';
-import type { DiscoveredMesh, MeshService } from '../mesh-discovery';
+import { EXIT } from '../errors';
+import { type DiscoveredMesh, findService, type MeshService } from '../mesh-discovery';
 import { type FunctionFacts, gatherFacts } from './check-facts';
 import { type InvokeGrants, readInvokeGrants } from './check-iam';
 import { gatherMeshFacts, type MeshFacts } from './check-policy';
@@ -129,11 +129,5 @@ export function commandWith(flags: ReturnType<typeof awsFlags>): MeshFacts['comm
 
 function pickServices(mesh: DiscoveredMesh, service: string | undefined): readonly MeshService[] {
   if (service === undefined) return mesh.services;
-  const s = mesh.services.filter((x) => x.service === service);
-  if (s.length === 0) {
-    throw new UsageError(
-      `unknown service ${JSON.stringify(service)} in mesh ${mesh.name}; known services: ${mesh.services.map((x) => x.service).join(', ')}`,
-    );
-  }
-  return s;
+  return [findService(mesh, service)];
 }

@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { breakerPartition, TABLE } from '../../shared/names';
 import { itemKind } from '../../shared/policy';
+import { didYouMean } from '../../shared/suggest';
 import { listVersions } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { AwsClients } from '../aws-clients';
@@ -52,7 +53,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return remove(rest, ctx);
     default:
       throw new UsageError(
-        `unknown policy command ${JSON.stringify(sub)}; use one of ${SUBCOMMANDS.join(', ')} (see \`mesh policy --help\`)`,
+        `unknown policy command ${JSON.stringify(sub)}${didYouMean(sub, SUBCOMMANDS)}; use one of ${SUBCOMMANDS.join(', ')} (see \`mesh policy --help\`)`,
       );
   }
 }

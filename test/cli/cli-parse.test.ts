@@ -18,6 +18,7 @@ import { checkEdge, planAllow, planDeny, planSet } from '../../cli/policy-plan';
 import { summarisePolicy } from '../../cli/policy-summary';
 import { parseWeightPercent, percentToWeight, weightToPercent } from '../../cli/weight';
 import { ENV } from '../../shared/names';
+import { closest, editDistance } from '../../shared/suggest';
 
 const stamp = { updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'mesh-cli:test' };
 
@@ -68,6 +69,23 @@ test('weights: out of range or not a number is a usage error naming the value', 
     usage(() => parseWeightPercent(bad), JSON.stringify(bad));
   }
   usage(() => parseWeightPercent('150'), 'between 0 and 100');
+});
+
+test('suggestions: the closest known word within a third of the word in edits, else none', () => {
+  assert.equal(editDistance('status', 'status'), 0);
+  assert.equal(editDistance('stauts', 'status'), 1, 'a swap of neighbours is one edit');
+  assert.equal(editDistance('shit', 'shift'), 1);
+  assert.equal(editDistance('', 'abc'), 3);
+  assert.equal(editDistance('kitten', 'sitting'), 3);
+  const commands = ['status', 'shift', 'promote', 'rollback', 'rollout', 'policy'];
+  assert.equal(closest('stauts', commands), 'status');
+  assert.equal(closest('STATUS', commands), 'status', 'letter case is no edit');
+  assert.equal(closest('rolout', commands), 'rollout');
+  assert.equal(closest('rollbak', commands), 'rollback');
+  assert.equal(closest('frobnicate', commands), undefined, 'nothing close: no guess');
+  assert.equal(closest('sh', commands), undefined, 'a short word gets one edit');
+  assert.equal(closest('xx', ['ab']), undefined);
+  assert.equal(closest('ab', ['ax', 'ay']), 'ax', 'the first of a tie');
 });
 
 test('args: unknown flags, missing values and stray arguments name the token and the help', () => {
@@ -194,7 +212,7 @@ test('discovery: groups functions by MESH_NAME, skips non-mesh functions, --mesh
   assert.throws(() => pickMesh([], undefined, 'us-east-1'), /no mesh functions found in us-east-1/);
   usage(
     () => findService(meshes[0], 'paymnts'),
-    'unknown service "paymnts" in mesh a; known services: orders, payments',
+    'unknown service "paymnts" (did you mean "payments"?) in mesh a; known services: orders, payments',
   );
 });
 
@@ -254,8 +272,9 @@ test('policy plans: deny is an operator item; repeating it changes nothing', () 
 test('policy plans: edges must name known services (or external), never the same one', () => {
   const services = ['orders', 'payments'];
   checkEdge('external', 'payments', services);
-  usage(() => checkEdge('orders', 'paymnts', services), 'unknown service "paymnts"');
-  usage(() => checkEdge('ordrs', 'payments', services), 'unknown service "ordrs"');
+  usage(() => checkEdge('orders', 'paymnts', services), 'unknown service "paymnts" (did you mean "payments"?);');
+  usage(() => checkEdge('ordrs', 'payments', services), 'unknown service "ordrs" (did you mean "orders"?);');
+  usage(() => checkEdge('extrenal', 'payments', services), 'unknown service "extrenal" (did you mean "external"?);');
   usage(() => checkEdge('orders', 'orders', services), 'orders cannot be both caller and callee');
   usage(() => checkEdge('ordrs', 'payments', services), /or "mesh-deploy-check" for the pre-traffic check/);
 });
@@ -365,8 +384,12 @@ test('main: bad input exits 2 with one line naming the value, before any AWS cal
     [['shift', 'payments', '-5'], 'weight "-5"'],
     [['shift', 'payments'], 'needs <weight>'],
     [['status', '--bogus'], 'unknown flag --bogus for `mesh status`'],
-    [['frobnicate'], 'unknown command "frobnicate"'],
-    [['policy', 'grant', 'a', 'b'], 'unknown policy command "grant"'],
+    [['frobnicate'], 'unknown command "frobnicate"; run `mesh --help` for the list'],
+    [['stauts'], 'unknown command "stauts" (did you mean "status"?); run `mesh --help` for the list'],
+    [['help', 'rolout'], 'unknown command "rolout" (did you mean "rollout"?)'],
+    [['status', '--regoin', 'x'], 'unknown flag --regoin (did you mean "--region"?) for `mesh status`'],
+    [['policy', 'grant', 'a', 'b'], 'unknown policy command "grant"; use one of'],
+    [['policy', 'dney', 'a', 'b'], 'unknown policy command "dney" (did you mean "deny"?); use one of'],
     [['policy', 'set', 'payments'], 'needs --file <policy.json>'],
     [['policy', 'set', 'payments', '--file', '/nonexistent/p.json'], 'cannot read policy file /nonexistent/p.json'],
   ];

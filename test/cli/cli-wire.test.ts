@@ -127,7 +127,7 @@ describe('mesh CLI on the wire', () => {
       [['shift', 'payments', 'abc'], 'weight "abc"'],
       [
         ['shift', 'paymnts', '10'],
-        'unknown service "paymnts" in mesh demo; known services: inventory, orders, payments',
+        'unknown service "paymnts" (did you mean "payments"?) in mesh demo; known services: inventory, orders, payments',
       ],
       [['shift', 'orders', '10'], 'orders has no canary version: alias live points at version 1'],
       [['shift', 'payments', '10', '--frobnicate'], 'unknown flag --frobnicate'],

@@ -41,6 +41,10 @@ test('unknown flags, missing values and stray arguments name the token and the h
     'unknown option --bogus; try npm start -- --help',
   );
   assert.equal(
+    refusal(() => parseStartArgs(['--no-trafic'])),
+    'unknown option --no-trafic (did you mean "--no-traffic"?); try npm start -- --help',
+  );
+  assert.equal(
     refusal(() => parseStartArgs(['--rps'])),
     '--rps needs a value, e.g. --rps <value>; try npm start -- --help',
   );
