@@ -11,6 +11,8 @@
  * - DeletionProtectionEnabled on CreateTable / UpdateTable / DescribeTable, and DeleteTable refused
  *   while it is on.
  */
+import { messageMember } from './error-message-member';
+
 /** One in-process dynalite call: operation + JSON body -> status + JSON body. */
 export type DynamoCall = (operation: string, body: Record<string, unknown>) => Promise<DynamoReply>;
 
@@ -23,11 +25,16 @@ type Item = Record<string, unknown>;
 type Body = Record<string, unknown>;
 
 const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
+/** Request validation is the framework's, not DynamoDB's model's: its errors carry the framework's namespace. */
+const VALIDATION_PREFIX = 'com.amazon.coral.validate#';
 /** DynamoDB's cap on actions in one transaction. */
 export const TRANSACTION_LIMIT = 100;
 
+/** An error as DynamoDB writes it: the namespaced `__type`, the message under the member its model names. */
 export function dynamoError(code: string, message: string, fields: Record<string, unknown> = {}): DynamoReply {
-  return { status: 400, body: { __type: `${ERROR_PREFIX}${code}`, message, Message: message, ...fields } };
+  const prefix = code === 'ValidationException' ? VALIDATION_PREFIX : ERROR_PREFIX;
+  const body = { __type: `${prefix}${code}`, [messageMember('dynamodb', code)]: message, ...fields };
+  return { status: 400, body };
 }
 
 function isError(reply: DynamoReply, code: string): boolean {
@@ -221,7 +228,11 @@ export async function writeReturningOnFailure(call: DynamoCall, operation: strin
     key = pick((request.Item ?? {}) as Item, names);
   }
   const item = await currentItem(call, { table, key });
-  return item ? { status: reply.status, body: { ...reply.body, Item: item } } : reply;
+  if (!item) return reply;
+  // With the item attached AWS writes the message as `Message`, not the model's `message` (recorded
+  // responses: LocalStack's test_return_values_on_conditions_check_failure snapshot).
+  const { message, ...rest } = reply.body;
+  return { status: reply.status, body: { ...rest, Message: message, Item: item } };
 }
 
 /** Deletion protection per table: kept here, reported in every TableDescription, enforced on DeleteTable. */

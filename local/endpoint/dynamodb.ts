@@ -136,7 +136,7 @@ function handleEmbedded(embedded: Embedded, req: IncomingMessage, body: Buffer, 
   const target = String(req.headers['x-amz-target'] ?? '');
   const operation = target.slice(target.indexOf('.') + 1);
   if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
-    return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID());
+    return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID(), 'dynamodb');
   }
   const streamed = streamedWrite(embedded, operation, body);
   if (streamed) {

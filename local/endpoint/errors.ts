@@ -1,11 +1,12 @@
 /**
  * AWS error shapes on the wire, as the AWS SDKs and the AWS CLI parse them. One error class for every service the
  * endpoint speaks; the protocol decides how it is written:
- * - restJson1 (Lambda): status, header `x-amzn-ErrorType`, body `{Type, Message, message, ...extra}`
- *   (both message keys: some shapes model the lowercase one).
- * - awsJson (DynamoDB, Secrets Manager): status 400/500, body `{__type, message, Message}`.
+ * - restJson1 (Lambda): status, header `x-amzn-ErrorType`, body `{Type, Message | message, ...extra}`.
+ * - awsJson (DynamoDB, Secrets Manager): status 400/500, body `{__type, Message | message, ...extra}`.
+ * The message goes under the one member the service's model names for that error (error-message-member.ts).
  */
 import type { ServerResponse } from 'node:http';
+import { messageMember } from './error-message-member';
 
 export type WireProtocol = 'restJson1' | 'awsJson1_0' | 'awsJson1_1';
 
@@ -82,16 +83,26 @@ function statusForCode(code: string): number {
   return STATUS_BY_CODE[code] ?? 400;
 }
 
-/** Writes an error in the protocol's shape. Never throws (the response may already be gone). */
-export function writeError(res: ServerResponse, err: AwsError, protocol: WireProtocol, requestId: string): void {
+/**
+ * Writes an error in the protocol's shape, its message under the member `service`'s model names (`service`:
+ * the signing name, e.g. `lambda`). Never throws (the response may already be gone).
+ */
+export function writeError(
+  res: ServerResponse,
+  err: AwsError,
+  protocol: WireProtocol,
+  requestId: string,
+  service: string,
+): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
+  const message = { [messageMember(service, err.code)]: err.message };
   const body =
     protocol === 'restJson1'
-      ? { Type: err.faultType, Message: err.message, message: err.message, ...err.fields }
-      : { __type: err.code, message: err.message, Message: err.message, ...err.fields };
+      ? { Type: err.faultType, ...message, ...err.fields }
+      : { __type: err.code, ...message, ...err.fields };
   const text = JSON.stringify(body);
   const status = protocol === 'restJson1' ? err.status : err.status >= 500 ? err.status : 400;
   res.writeHead(status, {

@@ -203,7 +203,7 @@ function endpointServer(services: Services, log: (line: string) => void): Server
     serve(services, req, res).catch((err) => {
       // Last resort: handlers turn failures into AWS errors, so this is a bug; answer, do not crash.
       log(`unexpected failure on ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
-      if (!res.headersSent) writeError(res, toAwsError(err), 'restJson1', randomUUID());
+      if (!res.headersSent) writeError(res, toAwsError(err), 'restJson1', randomUUID(), 'lambda');
       else res.destroy();
     });
   });
@@ -295,13 +295,19 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
   if (decision.service === 'mesh') {
     const handled = services.extraRoutes ? await services.extraRoutes(req, res) : false;
     if (!handled && !res.headersSent)
-      writeError(res, new AwsError('NotFoundException', 404, `No mesh route for ${path}`), 'restJson1', requestId);
+      writeError(
+        res,
+        new AwsError('NotFoundException', 404, `No mesh route for ${path}`),
+        'restJson1',
+        requestId,
+        'mesh',
+      );
     return;
   }
 
   const limit = bodyLimit(decision.service, path);
   const body = await readBody(req, limit.bytes);
-  if (body === 'too-large') return writeError(res, limit.error, limit.protocol, requestId);
+  if (body === 'too-large') return writeError(res, limit.error, limit.protocol, requestId, decision.service);
   if (body === 'aborted') return;
   // Served in the region of the request's SigV4 credential scope.
   const region = signingRegion(first(req.headers.authorization));
@@ -317,7 +323,7 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
       return serveIam(services.iam, body, res, requestId);
     case 'other': {
       const json = decision.protocol === 'json' ? services.jsonServices?.[decision.name] : undefined;
-      if (json) return serveJson(json, decision.operation, body, region ?? services.home, res, requestId);
+      if (json) return serveJson(json, decision, body, region ?? services.home, res, requestId);
       // Query-protocol clients (STS, CloudFormation) name the operation in the form body.
       const action = decision.protocol === 'query' ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
       return writeOther(res, action ? { ...decision, operation: action } : decision, requestId);
@@ -332,24 +338,24 @@ function refuseForeign(req: IncomingMessage, res: ServerResponse, service: strin
     'The local mesh answers only requests to 127.0.0.1, localhost or [::1] from no page or a loopback page ' +
     `(${seen}); use http://127.0.0.1:<port>`;
   const protocol = service === 'dynamodb' ? 'awsJson1_0' : service === 'secretsmanager' ? 'awsJson1_1' : 'restJson1';
-  writeError(res, new AwsError('AccessDeniedException', 403, message), protocol, requestId);
+  writeError(res, new AwsError('AccessDeniedException', 403, message), protocol, requestId, service);
 }
 
 /** A request to one of the JSON-protocol services the endpoint was given (CodeDeploy, CloudWatch). */
 async function serveJson(
   json: JsonService,
-  operation: string,
+  call: { readonly name: string; readonly operation: string },
   body: Buffer,
   region: string,
   res: ServerResponse,
   requestId: string,
 ): Promise<void> {
   try {
-    const result = await json.handle(operation, parseJsonObject(body), region);
+    const result = await json.handle(call.operation, parseJsonObject(body), region);
     const type = `application/x-amz-json-${json.protocol === 'awsJson1_0' ? '1.0' : '1.1'}`;
     writeJson(res, 200, result, type, requestId);
   } catch (err) {
-    writeError(res, toAwsError(err), json.protocol, requestId);
+    writeError(res, toAwsError(err), json.protocol, requestId, call.name);
   }
 }
 
@@ -368,7 +374,7 @@ function serveSecrets(
     const result = handleSecrets(secrets, operation, input, rotation);
     writeJson(res, 200, result, 'application/x-amz-json-1.1', requestId);
   } catch (err) {
-    writeError(res, toAwsError(err), 'awsJson1_1', requestId);
+    writeError(res, toAwsError(err), 'awsJson1_1', requestId, 'secretsmanager');
   }
 }
 
@@ -407,7 +413,7 @@ async function serveLambda(
     });
     res.end(payload);
   } catch (err) {
-    writeError(res, toAwsError(err), 'restJson1', requestId);
+    writeError(res, toAwsError(err), 'restJson1', requestId, 'lambda');
   }
 }
 
@@ -503,7 +509,7 @@ function writeOther(
     return;
   }
   const protocol = d.protocol === 'json' ? 'awsJson1_1' : 'restJson1';
-  writeError(res, unsupported(service, d.operation, protocol), protocol, requestId);
+  writeError(res, unsupported(service, d.operation, protocol), protocol, requestId, service);
 }
 
 function first(v: string | string[] | undefined): string | undefined {
