@@ -106,7 +106,7 @@ async function writeActions(call: DynamoCall, body: Body): Promise<Action[] | Dy
     const table = tableNameOf(request.TableName);
     request.TableName = table;
     const names = await keysOf(table);
-    if (!Array.isArray(names)) return names;
+    if (!Array.isArray(names)) return transactionError(names);
     const key = kind === 'Put' ? pick((request.Item ?? {}) as Item, names) : ((request.Key ?? {}) as Item);
     const id = `${table}\0${JSON.stringify(pick(key, names))}`;
     if (seen.has(id)) {
@@ -118,6 +118,16 @@ async function writeActions(call: DynamoCall, body: Body): Promise<Action[] | Dy
     actions.push({ kind, table, key: pick(key, names), request, returnOld });
   }
   return actions;
+}
+
+/**
+ * A transaction naming a table that is not there is answered without the table's name, unlike
+ * DescribeTable ("Requested resource not found", recorded AWS responses).
+ */
+function transactionError(reply: DynamoReply): DynamoReply {
+  return isError(reply, 'ResourceNotFoundException')
+    ? dynamoError('ResourceNotFoundException', 'Requested resource not found')
+    : reply;
 }
 
 /** The write that carries out an action and reports the old image (a check deletes under its condition). */

@@ -219,6 +219,22 @@ describe('local endpoint: error bodies as AWS writes them', () => {
     });
   });
 
+  it('DynamoDB TransactWriteItems naming a missing table: ResourceNotFoundException without the name', async () => {
+    // Act
+    const err = await failure(() =>
+      db.send(
+        new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'non-existing-table', Item: {} } }] }),
+      ),
+    );
+
+    // Assess
+    assert.equal(err.name, 'ResourceNotFoundException');
+    assert.deepEqual(JSON.parse(recorder.last?.body ?? '{}'), {
+      __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException',
+      message: 'Requested resource not found',
+    });
+  });
+
   it('DynamoDB ValidationException: the validation framework’s __type and message', async () => {
     // Act
     const err = await failure(() => db.send(new TransactGetItemsCommand({ TransactItems: [] })));
