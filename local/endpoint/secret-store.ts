@@ -47,7 +47,8 @@ export interface SecretDescription {
   readonly name: string;
   readonly description?: string;
   readonly kmsKeyId?: string;
-  readonly rotationEnabled: boolean;
+  /** Absent until rotation is first turned on: AWS returns null for a secret never configured for rotation. */
+  readonly rotationEnabled?: boolean;
   readonly rotationLambdaArn?: string;
   readonly rotationRules?: Record<string, unknown>;
   readonly lastRotatedDate?: number;
@@ -84,6 +85,8 @@ interface Secret {
   lastAccessed?: number;
   rotationLambdaArn?: string;
   rotationRules?: Record<string, unknown>;
+  /** CancelRotateSecret turned rotation off (RotationEnabled false, no longer absent). */
+  rotationCancelled?: boolean;
   lastRotated?: number;
   /** DeleteSecret with a recovery window: the secret is unusable, its name taken, until it ends. */
   deleted?: number;
@@ -308,7 +311,7 @@ export class SecretStore {
       name: s.name,
       description: s.description,
       kmsKeyId: s.kmsKeyId,
-      rotationEnabled: s.rotationLambdaArn !== undefined,
+      rotationEnabled: s.rotationLambdaArn !== undefined ? true : s.rotationCancelled ? false : undefined,
       rotationLambdaArn: s.rotationLambdaArn,
       rotationRules: s.rotationRules,
       lastRotatedDate: s.lastRotated,
@@ -417,14 +420,14 @@ export class SecretStore {
       throw new AwsError(
         'InvalidRequestException',
         400,
-        `No Lambda rotation function ARN is associated with this secret: pass RotationLambdaARN.`,
+        'No Lambda rotation function ARN is associated with this secret.',
       );
     }
     if (input.token !== undefined) {
       const pending = this.versionWithLabel(s, PENDING);
       if (pending && !pending.stages.has(CURRENT) && pending.id !== input.token) {
         throw new PreviousRotationIncomplete(
-          `A previous rotation isn't complete. That rotation will be reattempted. (AWSPENDING is on version ${pending.id}; finish or remove it.)`,
+          "A previous rotation isn't complete. That rotation will be reattempted.",
           pending.id,
           s.rotationLambdaArn,
         );
@@ -500,6 +503,7 @@ export class SecretStore {
     const s = this.find(secretId);
     s.rotationLambdaArn = undefined;
     s.rotationRules = undefined;
+    s.rotationCancelled = true;
     return { arn: s.arn, name: s.name };
   }
 

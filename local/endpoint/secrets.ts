@@ -194,7 +194,8 @@ function describeOut(d: SecretDescription): Body {
     CreatedDate: d.createdDate,
     DeletedDate: d.deletedDate,
     Tags: d.tags.length > 0 ? d.tags : undefined,
-    VersionIdsToStages: d.versionIdsToStages,
+    // A secret with no labelled version (created without a value) has no map at all, as AWS answers it.
+    VersionIdsToStages: Object.keys(d.versionIdsToStages).length > 0 ? d.versionIdsToStages : undefined,
   });
 }
 
