@@ -40,7 +40,7 @@ import { type InvocationRecord, LocalInvoker } from './runtime/invoker';
 import { AsyncDestinations } from './sqs/async-destinations';
 import { EventSourcePoller } from './sqs/event-source-poller';
 import { QueueStore } from './sqs/queue-store';
-import { handleSqs } from './sqs/sqs-api';
+import { sqsJsonServices } from './sqs/sqs-api';
 import { startXrayCollector, TelemetryStore, type XrayCollector } from './telemetry/telemetry-store';
 
 export interface LocalMeshOptions {
@@ -357,7 +357,7 @@ async function startMeshEndpoint(
       handleMeshRequest(req, res, store),
     jsonServices: {
       ...jsonServices(codeDeploy, alarms, { region: registry.region, accountId: registry.accountId }),
-      ...sqsServices(parts.queues),
+      ...sqsJsonServices(parts.queues),
     },
     asyncInvokes: parts.destinations,
     log,
@@ -526,12 +526,6 @@ function jsonServices(
   };
   const cw: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleCloudWatch(alarms, op, input) };
   return { codedeploy: cd, CodeDeploy_20141006: cd, monitoring: cw, GraniteServiceVersion20100801: cw };
-}
-
-/** SQS on its JSON protocol, by signing name and by target prefix (unsigned calls). */
-function sqsServices(queues: QueueStore): Record<string, JsonService> {
-  const sqs: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleSqs(queues, op, input) };
-  return { sqs, AmazonSQS: sqs };
 }
 
 /** `/_mesh/local`: the local runtime's own state (workers, counters, deployments), for status views. */

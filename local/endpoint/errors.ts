@@ -104,7 +104,10 @@ export function writeError(
       ? { Type: err.faultType, ...message, ...err.fields }
       : { __type: err.code, ...message, ...err.fields };
   const text = JSON.stringify(body);
-  const status = protocol === 'restJson1' ? err.status : err.status >= 500 ? err.status : 400;
+  // awsJson answers a client error with 400, but a query-compatible service (SQS) with the status its model
+  // gives the error (ReceiptHandleIsInvalid 404, PurgeQueueInProgress 403).
+  const ownStatus = protocol === 'restJson1' || err.headers['x-amzn-query-error'] !== undefined;
+  const status = ownStatus || err.status >= 500 ? err.status : 400;
   res.writeHead(status, {
     'content-type':
       protocol === 'restJson1'

@@ -5,8 +5,9 @@
  * (Amazon SQS API Reference). Queue URLs point at the local endpoint, so an SDK client that takes the
  * queue URL's host as its endpoint stays local.
  */
-import { AwsError } from '../endpoint/errors';
+import type { JsonService } from '../endpoint/server';
 import { type MessageAttribute, md5, md5OfAttributes, type QueueStore } from './queue-store';
+import { entryCode, sqsError } from './sqs-errors';
 
 /** SQS's largest message, body and attributes together (Amazon SQS Developer Guide, "Amazon SQS message quotas"). */
 export const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -15,7 +16,7 @@ const MAX_WAIT_S = 20;
 
 type Input = Record<string, unknown>;
 
-const invalid = (message: string) => new AwsError('InvalidParameterValue', 400, message);
+const invalid = (message: string) => sqsError('InvalidParameterValue', message);
 
 type Operation = (store: QueueStore, input: Input) => unknown;
 
@@ -62,7 +63,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
       requireString(input, 'ReceiptHandle'),
       visibilityOf(input.VisibilityTimeout),
     );
-    if (!ok) throw new AwsError('ReceiptHandleIsInvalid', 400, 'The input receipt handle is invalid.');
+    if (!ok) throw sqsError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
     return {};
   },
 };
@@ -70,9 +71,8 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
 export async function handleSqs(store: QueueStore, operation: string, input: Input): Promise<unknown> {
   const run = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
   if (!run) {
-    throw new AwsError(
+    throw sqsError(
       'UnsupportedOperation',
-      400,
       `The local mesh's SQS does not implement ${operation}; it serves CreateQueue, GetQueueUrl, ListQueues, ` +
         'DeleteQueue, PurgeQueue, GetQueueAttributes, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch), ' +
         'ChangeMessageVisibility',
@@ -115,22 +115,19 @@ function sendOne(store: QueueStore, input: Input, entry: Input) {
 /** A batch operation: 1 to 10 entries with distinct Ids, each answered on its own. */
 async function batch(input: Input, each: (entry: Input) => object | Promise<object>) {
   const entries = Array.isArray(input.Entries) ? (input.Entries as Input[]) : [];
-  if (entries.length === 0)
-    throw new AwsError('EmptyBatchRequest', 400, 'There should be at least one entry in the request.');
+  if (entries.length === 0) throw sqsError('EmptyBatchRequest', 'There should be at least one entry in the request.');
   if (entries.length > MAX_BATCH) {
-    throw new AwsError('TooManyEntriesInBatchRequest', 400, `Maximum number of entries per request are ${MAX_BATCH}.`);
+    throw sqsError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_BATCH}.`);
   }
   const ids = entries.map((e) => String(e.Id ?? ''));
-  if (new Set(ids).size !== ids.length)
-    throw new AwsError('BatchEntryIdsNotDistinct', 400, 'Id values must be unique.');
+  if (new Set(ids).size !== ids.length) throw sqsError('BatchEntryIdsNotDistinct', 'Id values must be unique.');
   const Successful: object[] = [];
   const Failed: object[] = [];
   for (const e of entries) {
     try {
       Successful.push({ Id: e.Id, ...(await each(e)) });
     } catch (err) {
-      const a = err as AwsError;
-      Failed.push({ Id: e.Id, SenderFault: true, Code: a.code ?? 'InternalError', Message: a.message });
+      Failed.push({ Id: e.Id, SenderFault: true, Code: entryCode(err), Message: (err as Error).message });
     }
   }
   return { Successful, Failed };
@@ -255,21 +252,19 @@ function queueOf(store: QueueStore, input: Input) {
   return q;
 }
 
-function notFound(): AwsError {
-  return new AwsError(
-    'QueueDoesNotExist',
-    400,
-    'The specified queue does not exist.',
-    {},
-    {
-      'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender',
-    },
-  );
+function notFound() {
+  return sqsError('QueueDoesNotExist', 'The specified queue does not exist.');
 }
 
 function requireString(input: Input, name: string): string {
   const v = input[name];
   if (typeof v !== 'string' || v === '')
-    throw new AwsError('MissingParameter', 400, `The request must contain the parameter ${name}.`);
+    throw sqsError('MissingParameter', `The request must contain the parameter ${name}.`);
   return v;
+}
+
+/** SQS on the endpoint's JSON protocol, by signing name and by target prefix (unsigned calls). */
+export function sqsJsonServices(queues: QueueStore): Record<string, JsonService> {
+  const sqs: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleSqs(queues, op, input) };
+  return { sqs, AmazonSQS: sqs };
 }

@@ -1,0 +1,118 @@
+/**
+ * SQS errors on the local endpoint as SQS writes them on its JSON protocol, through the real
+ * @aws-sdk/client-sqs: the shape in `__type`, the query protocol's code in `x-amzn-query-error` (which
+ * the SDK reports as `Code` and `Type`), and the model's status.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { QueueStore } from '../../local/sqs/queue-store';
+import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+
+type SqsError = Error & { Code?: string; Type?: string; $metadata: { httpStatusCode?: number } };
+
+async function failure(send: () => Promise<unknown>): Promise<SqsError> {
+  try {
+    await send();
+  } catch (err) {
+    return err as SqsError;
+  }
+  throw new Error('the request succeeded; an error was expected');
+}
+
+describe('local endpoint: SQS errors as SQS writes them', () => {
+  let endpoint: Endpoint;
+  let sqs: SQSClient;
+  let queueUrl: string;
+
+  before(async () => {
+    const registry = new TestRegistry();
+    const queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
+    endpoint = await startEndpoint({
+      port: 0,
+      registry,
+      invoker: new TestInvoker(registry),
+      jsonServices: sqsJsonServices(queues),
+    });
+    sqs = new SQSClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))).QueueUrl ?? '';
+  });
+  after(async () => {
+    sqs.destroy();
+    await endpoint.close();
+  });
+
+  it('a missing queue: QueueDoesNotExist, code AWS.SimpleQueueService.NonExistentQueue', async () => {
+    // Act
+    const err = await failure(() => sqs.send(new GetQueueUrlCommand({ QueueName: 'missing' })));
+
+    // Assess
+    assert.equal(err.name, 'QueueDoesNotExist');
+    assert.equal(err.message, 'The specified queue does not exist.');
+    assert.equal(err.Code, 'AWS.SimpleQueueService.NonExistentQueue');
+    assert.equal(err.Type, 'Sender');
+    assert.equal(err.$metadata.httpStatusCode, 400);
+  });
+
+  it('a bad parameter value: code InvalidParameterValue, shape InvalidParameterValueException', async () => {
+    // Act
+    const err = await failure(() =>
+      sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: 'h', VisibilityTimeout: -1 })),
+    );
+
+    // Assess
+    assert.equal(err.name, 'InvalidParameterValue');
+    assert.equal(err.Code, 'InvalidParameterValue');
+    assert.equal(err.Type, 'Sender');
+    assert.equal(err.$metadata.httpStatusCode, 400);
+  });
+
+  it('a missing parameter: code MissingParameter', async () => {
+    // Act
+    const err = await failure(() => sqs.send(new ReceiveMessageCommand({ QueueUrl: '' })));
+
+    // Assess
+    assert.equal(err.name, 'MissingParameter');
+    assert.equal(err.Code, 'MissingParameter');
+    assert.equal(err.message, 'The request must contain the parameter QueueUrl.');
+  });
+
+  it('an unknown receipt handle: ReceiptHandleIsInvalid with the model’s 404', async () => {
+    // Act
+    const err = await failure(() =>
+      sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: 'h', VisibilityTimeout: 5 })),
+    );
+
+    // Assess
+    assert.equal(err.name, 'ReceiptHandleIsInvalid');
+    assert.equal(err.Code, 'ReceiptHandleIsInvalid');
+    assert.equal(err.$metadata.httpStatusCode, 404);
+  });
+
+  it('a batch of eleven: TooManyEntriesInBatchRequest, code AWS.SimpleQueueService.TooManyEntriesInBatchRequest', async () => {
+    // Prepare
+    const Entries = Array.from({ length: 11 }, (_, i) => ({ Id: `m${i}`, MessageBody: 'x' }));
+
+    // Act
+    const err = await failure(() => sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries })));
+
+    // Assess
+    assert.equal(err.name, 'TooManyEntriesInBatchRequest');
+    assert.equal(err.Code, 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest');
+  });
+});
