@@ -17,6 +17,7 @@ import {
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
+import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 interface Answer {
@@ -55,15 +56,6 @@ const config = (endpoint: Endpoint) => ({
   maxAttempts: 1,
 });
 
-async function failure(send: () => Promise<unknown>): Promise<Error> {
-  try {
-    await send();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('the request succeeded; an error was expected');
-}
-
 describe('local endpoint: error bodies as AWS writes them', () => {
   let endpoint: Endpoint;
   let registry: TestRegistry;
@@ -95,7 +87,7 @@ describe('local endpoint: error bodies as AWS writes them', () => {
 
   it('Lambda ResourceNotFoundException: Type and Message, as its model names them', async () => {
     // Act
-    const err = await failure(() => lambda.send(new InvokeCommand({ FunctionName: 'missing' })));
+    const err = await rejection(() => lambda.send(new InvokeCommand({ FunctionName: 'missing' })));
 
     // Assess
     assert.equal(err.name, 'ResourceNotFoundException');
@@ -111,7 +103,7 @@ describe('local endpoint: error bodies as AWS writes them', () => {
 
   it('Lambda InvalidRequestContentException: lowercase message, as its model names it', async () => {
     // Act
-    const err = await failure(() =>
+    const err = await rejection(() =>
       lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{not json') })),
     );
 
@@ -123,7 +115,7 @@ describe('local endpoint: error bodies as AWS writes them', () => {
 
   it('Lambda TooManyRequestsException: Type, message and Reason, with Retry-After', async () => {
     // Act
-    const err = await failure(() => lambda.send(new InvokeCommand({ FunctionName: 'busy' })));
+    const err = await rejection(() => lambda.send(new InvokeCommand({ FunctionName: 'busy' })));
 
     // Assess
     assert.equal(err.name, 'TooManyRequestsException');
@@ -138,9 +130,9 @@ describe('local endpoint: error bodies as AWS writes them', () => {
 
   it('Secrets Manager ResourceNotFoundException: __type and Message only', async () => {
     // Act
-    const missing = await failure(() => sm.send(new GetSecretValueCommand({ SecretId: 'orders/missing' })));
+    const missing = await rejection(() => sm.send(new GetSecretValueCommand({ SecretId: 'orders/missing' })));
     const missingBody = recorder.last?.body;
-    const noStage = await failure(() =>
+    const noStage = await rejection(() =>
       sm.send(new GetSecretValueCommand({ SecretId: 'orders/identity', VersionStage: 'AWSPREVIOUS' })),
     );
 
@@ -173,9 +165,9 @@ describe('local endpoint: error bodies as AWS writes them', () => {
       );
 
     // Act
-    const plain = await failure(() => put({}));
+    const plain = await rejection(() => put({}));
     const plainBody = JSON.parse(recorder.last?.body ?? '{}');
-    const withItem = await failure(() => put({ ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+    const withItem = await rejection(() => put({ ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
     const withItemBody = JSON.parse(recorder.last?.body ?? '{}');
 
     // Assess
@@ -194,7 +186,7 @@ describe('local endpoint: error bodies as AWS writes them', () => {
 
   it('DynamoDB TransactionCanceledException: Message and CancellationReasons', async () => {
     // Act
-    const err = await failure(() =>
+    const err = await rejection(() =>
       db.send(
         new TransactWriteItemsCommand({
           TransactItems: [
@@ -221,7 +213,7 @@ describe('local endpoint: error bodies as AWS writes them', () => {
 
   it('DynamoDB TransactWriteItems naming a missing table: ResourceNotFoundException without the name', async () => {
     // Act
-    const err = await failure(() =>
+    const err = await rejection(() =>
       db.send(
         new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'non-existing-table', Item: {} } }] }),
       ),
@@ -237,7 +229,7 @@ describe('local endpoint: error bodies as AWS writes them', () => {
 
   it('DynamoDB ValidationException: the validation framework’s __type and message', async () => {
     // Act
-    const err = await failure(() => db.send(new TransactGetItemsCommand({ TransactItems: [] })));
+    const err = await rejection(() => db.send(new TransactGetItemsCommand({ TransactItems: [] })));
 
     // Assess
     assert.equal(err.name, 'ValidationException');

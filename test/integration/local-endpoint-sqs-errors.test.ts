@@ -17,18 +17,10 @@ import {
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 type SqsError = Error & { Code?: string; Type?: string; $metadata: { httpStatusCode?: number } };
-
-async function failure(send: () => Promise<unknown>): Promise<SqsError> {
-  try {
-    await send();
-  } catch (err) {
-    return err as SqsError;
-  }
-  throw new Error('the request succeeded; an error was expected');
-}
 
 describe('local endpoint: SQS errors as SQS writes them', () => {
   let endpoint: Endpoint;
@@ -59,7 +51,7 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
 
   it('a missing queue: QueueDoesNotExist, code AWS.SimpleQueueService.NonExistentQueue', async () => {
     // Act
-    const err = await failure(() => sqs.send(new GetQueueUrlCommand({ QueueName: 'missing' })));
+    const err = await rejection<SqsError>(() => sqs.send(new GetQueueUrlCommand({ QueueName: 'missing' })));
 
     // Assess
     assert.equal(err.name, 'QueueDoesNotExist');
@@ -71,7 +63,7 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
 
   it('a bad parameter value: code InvalidParameterValue, shape InvalidParameterValueException', async () => {
     // Act
-    const err = await failure(() =>
+    const err = await rejection<SqsError>(() =>
       sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: 'h', VisibilityTimeout: -1 })),
     );
 
@@ -84,7 +76,7 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
 
   it('a missing parameter: code MissingParameter', async () => {
     // Act
-    const err = await failure(() => sqs.send(new ReceiveMessageCommand({ QueueUrl: '' })));
+    const err = await rejection<SqsError>(() => sqs.send(new ReceiveMessageCommand({ QueueUrl: '' })));
 
     // Assess
     assert.equal(err.name, 'MissingParameter');
@@ -94,7 +86,7 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
 
   it('an unknown receipt handle: ReceiptHandleIsInvalid with the model’s 404', async () => {
     // Act
-    const err = await failure(() =>
+    const err = await rejection<SqsError>(() =>
       sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: 'h', VisibilityTimeout: 5 })),
     );
 
@@ -109,7 +101,7 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
     const Entries = Array.from({ length: 11 }, (_, i) => ({ Id: `m${i}`, MessageBody: 'x' }));
 
     // Act
-    const err = await failure(() => sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries })));
+    const err = await rejection<SqsError>(() => sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries })));
 
     // Assess
     assert.equal(err.name, 'TooManyEntriesInBatchRequest');
