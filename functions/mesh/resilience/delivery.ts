@@ -60,6 +60,11 @@ const NOT_STARTED = new Set([
   'Runtime.HandlerNotFound',
   'Runtime.MalformedHandlerName',
   'Runtime.UserCodeSyntaxError',
+  // A channel refused the message before queueing it: SQS's throttling and its KMS key's, SNS's KMS
+  // key's (SNS's own is ThrottledException, EventBridge's ThrottlingException, both above).
+  'RequestThrottled',
+  'KmsThrottled',
+  'KMSThrottlingException',
   // The callee's mesh wrapper refused the call before the handler (identity, deadline, policy).
   'MeshDeniedError',
   'MeshUnauthenticatedError',

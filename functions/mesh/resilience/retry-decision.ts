@@ -50,6 +50,10 @@ const THROTTLE = new Set([
   'RequestThrottledException',
   'SlowDown',
   'EC2ThrottledException',
+  // A channel's send: SQS's throttling and its KMS key's, as the SDK names them (its error shapes), and SNS's KMS key's.
+  'RequestThrottled',
+  'KmsThrottled',
+  'KMSThrottlingException',
 ]);
 const TIMEOUT = new Set([
   'AbortError',
