@@ -152,6 +152,9 @@ function matches(line: Line, q: Pick<Query, 'filters' | 'anyOf'>): boolean {
   return q.anyOf.every((group) => group.some(([k, v]) => line.dims[k] === v));
 }
 
+/** A breaker that, once open, lets a probe through after a second (the runtime's default: 30 s). */
+const BREAKER_OPEN_1S = { openMs: 1_000 };
+
 const example = exampleAssemblies();
 describe('the dashboard queries what the runtime emits', { skip: example ? false : 'no example app' }, () => {
   let local: LocalMesh;
@@ -204,9 +207,16 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
     });
     await outside.send(new InvokeCommand({ FunctionName: `${services.get('orders')}:live`, Payload: '{}' }));
     outside.destroy();
-    // An operator mirrors payments to its canary, and breaks inventory for a moment.
+    // An operator mirrors payments to its canary, and breaks inventory for a moment. The breakers this
+    // opens (orders' on inventory, and frontend's on orders, which fails with it) stay open for a second,
+    // not the default 30 s: the checkouts and the rate limit below only flow once they have closed, and
+    // no line this test looks for needs them to stay open longer.
     await setPolicy('payments', [{ sk: 'route', mirror: { version: '2', percent: 50 } }]);
-    await setPolicy('inventory', [{ sk: 'fault', abort: { percent: 100 } }]);
+    await setPolicy('orders', [{ sk: 'traffic', breaker: BREAKER_OPEN_1S }]);
+    await setPolicy('inventory', [
+      { sk: 'fault', abort: { percent: 100 } },
+      { sk: 'traffic', breaker: BREAKER_OPEN_1S },
+    ]);
     await eventually('a breaker opening on orders -> inventory', () => seen(METRICS.breakerOpenTotal), 120_000);
     assert.equal((await runMesh(local.url, ['policy', 'delete', 'inventory', 'fault'])).code, 0);
     await eventually(
@@ -229,7 +239,9 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
     // A limit orders' checkouts exceed, then payments failing with a fallback declared for it (the
     // charge is idempotent, so a function error may fail over): orders refuses calls over the limit,
     // and the fallback serves the charges payments fails.
-    await setPolicy('inventory', [{ sk: 'traffic', rateLimit: { perSecond: 0.5, burst: 1 } }]);
+    await setPolicy('inventory', [
+      { sk: 'traffic', rateLimit: { perSecond: 0.5, burst: 1 }, breaker: BREAKER_OPEN_1S },
+    ]);
     await eventually('a call refused over the rate limit', () => seen(METRICS.rateLimitedTotal), 120_000);
     assert.equal((await runMesh(local.url, ['policy', 'delete', 'inventory', 'traffic'])).code, 0);
     await setPolicy('payments', [
