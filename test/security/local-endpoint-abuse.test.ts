@@ -18,6 +18,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { SYNC_PAYLOAD_LIMIT } from '../../local/endpoint/invoke';
 import { TestInvoker, TestRegistry } from '../integration/local-endpoint-fixture';
+import { clientConfig } from '../support/example-assembly';
 
 const INVOKE = '/2015-03-31/functions/hello/invocations';
 
@@ -50,12 +51,7 @@ describe('attack: the local endpoint fed what no AWS client sends', () => {
   before(async () => {
     registry.add('hello', () => ({ ok: true }));
     ep = await startEndpoint({ port: 0, registry, invoker, log: () => undefined });
-    lambda = new LambdaClient({
-      endpoint: ep.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    lambda = new LambdaClient(clientConfig(ep.url));
   });
 
   after(async () => {
