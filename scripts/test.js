@@ -11,6 +11,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
 const { dirname, join, relative, sep } = require('node:path');
 const { cpuReport, cpuTimes } = require('./cpu-per-file');
+const { groupFiles } = require('./test-groups');
 
 const root = join(__dirname, '..');
 const filters = process.argv.slice(2);
@@ -132,7 +133,7 @@ const test = [
     : []),
   // `node --test` with the files in the order above (it would sort them by path).
   join(__dirname, 'test-files.js'),
-  ...files,
+  ...(full ? wholeRunFiles() : files),
 ];
 if (!full) {
   const res = spawnSync(process.execPath, test, { cwd: root, stdio: 'inherit', env });
@@ -176,6 +177,16 @@ typecheck.then((typesOk) => {
   const coverageOk = checkCoverage();
   process.exit(typesOk && coverageOk ? 0 : 1);
 });
+
+/**
+ * The files of a whole run: the longest first (START_FIRST), then the groups of small files that share
+ * a process (scripts/test-groups.js), then every other file.
+ */
+function wholeRunFiles() {
+  const { groups, rest } = groupFiles(root, files, join(dirname(CPU_LOG), 'test-groups'));
+  const long = rest.filter((f) => START_FIRST.includes(f));
+  return [...long, ...groups, ...rest.filter((f) => !START_FIRST.includes(f))];
+}
 
 /** Starts TypeScript 7's `tsc --noEmit -p .` with its output to `outFile`; resolves, once it printed it, to whether it passed. */
 function startTypecheck(outFile) {
