@@ -123,6 +123,24 @@ describe('pipeline stage: classify', () => {
     );
   });
 
+  test('an error the classifier does not know, under a 4xx: a bad request with its name and status', async () => {
+    const a = await attempt();
+    // SQS through the AWS SDK: an error its model lacks, named after the `x-amzn-query-error` code.
+    const sqsError = Object.assign(new Error('Value x for parameter DelaySeconds is invalid.'), {
+      name: 'InvalidParameterValue',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const o = classify(a, failure(sqsError));
+    assert.equal(o.outcome, 'client-error');
+    const err = errorOf('orders', o, a.timeout);
+    assert.ok(err instanceof MeshCallError && err.status === 400);
+    assert.equal(
+      err.message,
+      'mesh: the Invoke of orders was rejected (InvalidParameterValue): Value x for parameter DelaySeconds is invalid.',
+    );
+  });
+
   test('a body that is not an error object: its first 1000 characters are the message, the type is Error', () => {
     const text = `${'a'.repeat(999)}bc`;
     assert.deepEqual(parseRemoteError(Buffer.from(text)), { errorType: 'Error', errorMessage: text.slice(0, 1000) });

@@ -52,6 +52,62 @@ const NAMES: Record<string, Outcome> = {
   SomethingNew: 'service-error',
 };
 
+/**
+ * The 4xx errors of Lambda's Invoke, SQS SendMessage and SNS Publish that no list above names, with the
+ * status the AWS SDK's service model gives each: judged by that status (the request is wrong), unless
+ * the target cannot take any request now. The 408s are timeouts by their status.
+ */
+const UNLISTED_4XX: [string, number, Outcome][] = [
+  ['ResourceConflictException', 409, 'service-error'],
+  ['SnapStartNotReadyException', 409, 'service-error'],
+  ['SnapStartRegenerationFailureException', 409, 'service-error'],
+  ['CodeArtifactUserPendingException', 409, 'service-error'],
+  ['CodeArtifactUserDeletedException', 409, 'service-error'],
+  ['CodeArtifactUserFailedException', 409, 'service-error'],
+  ['SnapStartException', 400, 'service-error'],
+  ['EFSIOException', 410, 'service-error'],
+  ['EFSMountFailureException', 403, 'service-error'],
+  ['S3FilesMountFailureException', 403, 'service-error'],
+  ['ServiceQuotaExceededException', 402, 'service-error'],
+  ['EFSMountConnectivityException', 408, 'timeout'],
+  ['EFSMountTimeoutException', 408, 'timeout'],
+  ['S3FilesMountConnectivityException', 408, 'timeout'],
+  ['S3FilesMountTimeoutException', 408, 'timeout'],
+  ['SnapStartTimeoutException', 408, 'timeout'],
+  ['DurableExecutionAlreadyStartedException', 409, 'client-error'],
+  ['ModeNotSupportedException', 400, 'client-error'],
+  ['NoPublishedVersionException', 400, 'client-error'],
+  ['RecursiveInvocationException', 400, 'client-error'],
+  ['SerializedRequestEntityTooLargeException', 413, 'client-error'],
+  // SQS
+  ['OverLimit', 403, 'service-error'],
+  ['KmsDisabled', 400, 'service-error'],
+  ['KmsInvalidState', 400, 'service-error'],
+  ['KmsNotFound', 400, 'service-error'],
+  ['KmsInvalidKeyUsage', 400, 'service-error'],
+  ['InvalidAddress', 404, 'client-error'],
+  ['InvalidMessageContents', 400, 'client-error'],
+  ['QueueDoesNotExist', 400, 'client-error'],
+  ['UnsupportedOperation', 400, 'client-error'],
+  ['KmsAccessDenied', 400, 'client-error'],
+  ['InvalidParameterValue', 400, 'client-error'],
+  ['MissingParameter', 400, 'client-error'],
+  ['InvalidSecurity', 403, 'denied'],
+  ['KmsOptInRequired', 403, 'denied'],
+  // SNS
+  ['KMSDisabledException', 400, 'service-error'],
+  ['KMSInvalidStateException', 400, 'service-error'],
+  ['KMSNotFoundException', 400, 'service-error'],
+  ['NotFoundException', 404, 'client-error'],
+  ['InvalidParameterException', 400, 'client-error'],
+  ['KMSAccessDeniedException', 400, 'client-error'],
+  ['EndpointDisabledException', 400, 'client-error'],
+  ['PlatformApplicationDisabledException', 400, 'client-error'],
+  ['AuthorizationErrorException', 403, 'denied'],
+  ['InvalidSecurityException', 403, 'denied'],
+  ['KMSOptInRequired', 403, 'denied'],
+];
+
 describe('outcome classification by name and status', () => {
   for (const [name, outcome] of Object.entries(NAMES)) {
     it(`${name} is ${outcome}, whichever field carries it`, () => {
@@ -60,6 +116,22 @@ describe('outcome classification by name and status', () => {
       }
     });
   }
+
+  it('a name no list knows is judged by its 4xx status, unless the target cannot take any request now', () => {
+    for (const [name, statusCode, outcome] of UNLISTED_4XX) {
+      for (const field of ['errorType', 'errorName', 'errorCode'] as const) {
+        assert.equal(classifyOutcome({ [field]: name, statusCode }), outcome, `${field} ${name} ${statusCode}`);
+      }
+    }
+  });
+
+  it('a name no list knows, under any other status, is a service error', () => {
+    for (const statusCode of [undefined, 200, 399, 500, 502, 503]) {
+      assert.equal(classifyOutcome({ errorName: 'SomethingNew', statusCode }), 'service-error', String(statusCode));
+    }
+    // The same name answered by Lambda (502, the function's key) and by SNS (400, the caller's rights).
+    assert.equal(classifyOutcome({ errorName: 'KMSAccessDeniedException', statusCode: 502 }), 'service-error');
+  });
 
   it('statuses without a name: 2xx and 3xx succeed, 401/403 refuse, 408/504 time out, 429 throttles', () => {
     const cases: [number | undefined, Outcome][] = [

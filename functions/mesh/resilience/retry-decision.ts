@@ -76,6 +76,48 @@ const CLIENT = new Set([
   'ValidationException',
   'InvalidRuntimeException',
 ]);
+/**
+ * 4xx answers that say the target cannot take any request now, not that this request is wrong: a name
+ * the lists above do not know is otherwise judged by its 4xx status (`classifyOutcome`). These stay
+ * service errors: retried where retryOn allows, counted against the breaker, a reason to fail over.
+ * Gone through: the Errors of Lambda's Invoke, SQS SendMessage and SNS Publish (PutEvents models none in
+ * 4xx), with the statuses of the AWS SDK's service models; test/unit/resilience-outcome-names.test.ts
+ * holds each with its outcome. The others are the request's or the caller's fault and fail the same way
+ * every time: a missing queue, a bad parameter, a recursive loop Lambda stopped (a retry would carry it
+ * on), the caller's rights on a queue's key. The reads of DynamoDB and Secrets Manager retry on their
+ * own (aws/aws-json-call.ts) and never come here.
+ */
+const TARGET_UNABLE = new Set([
+  // Lambda, 409: the function is being updated, its SnapStart snapshot is being made or made again,
+  // its code artifact user is being provisioned (again, after it was deleted or failed).
+  'ResourceConflictException',
+  'SnapStartNotReadyException',
+  'SnapStartRegenerationFailureException',
+  'CodeArtifactUserPendingException',
+  'CodeArtifactUserDeletedException',
+  'CodeArtifactUserFailedException',
+  // Lambda: the function's afterRestore hook failed (400), its file system failed (EFS I/O 410, EFS or
+  // S3 Files mount 403; the mount timeouts are 408, a timeout by status), as its VPC and KMS errors
+  // (502) say the function cannot run, whatever the request.
+  'SnapStartException',
+  'EFSIOException',
+  'EFSMountFailureException',
+  'S3FilesMountFailureException',
+  // Lambda, 402: an account quota, which frees as its use falls, as concurrency does.
+  'ServiceQuotaExceededException',
+  // SQS, 403: a limit of the queue (ReceiveMessage's in-flight messages), which its consumers free. Not
+  // throttling: sending slower does not free it. SendMessage does not list it; kept a service error.
+  'OverLimit',
+  // SQS and SNS, 400: the queue's or topic's own KMS key cannot be used (disabled, pending deletion,
+  // deleted, of the wrong kind): no message is accepted until it is fixed, as Lambda's KMS errors (502).
+  'KmsDisabled',
+  'KmsInvalidState',
+  'KmsNotFound',
+  'KmsInvalidKeyUsage',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+]);
 const DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'MeshDeniedError', 'Mesh.Denied']);
 const UNAUTHENTICATED = new Set([
   'UnrecognizedClientException',
@@ -85,7 +127,12 @@ const UNAUTHENTICATED = new Set([
   'Mesh.Unauthenticated',
 ]);
 
-/** Classifies one attempt. Unknown errors count as `service-error` (retryable): the safe guess for a network fault. */
+/**
+ * Classifies one attempt. An error name not known here is judged by its status when it is a 4xx: the
+ * service refused the request as it is (401 unauthenticated, 403 denied, any other client-error),
+ * unless the name says the target cannot take any request now (TARGET_UNABLE). Without a status (a
+ * network fault) or with a 5xx it is a `service-error` (retryable).
+ */
 export function classifyOutcome(r: AttemptResult): Outcome {
   if (r.local) return r.local;
   if (r.timedOut) return 'timeout';
@@ -97,7 +144,9 @@ export function classifyOutcome(r: AttemptResult): Outcome {
   if (has(TIMEOUT) || r.statusCode === 408 || r.statusCode === 504) return 'timeout';
   if (r.functionError) return 'function-error';
   if (has(CLIENT)) return 'client-error';
-  if (names.length > 0) return 'service-error';
+  // The AWS SDK names an error its model lacks after the service's code, which may differ from the
+  // wire's (SQS: `InvalidParameterValue`, `InvalidParameterValueException`): the status is what both share.
+  if (names.length > 0 && ((r.statusCode ?? 0) < 400 || has(TARGET_UNABLE))) return 'service-error';
   const s = r.statusCode;
   if (s === undefined || (s >= 200 && s < 400)) return 'success';
   if (s === 401) return 'unauthenticated';
