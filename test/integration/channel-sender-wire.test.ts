@@ -2,10 +2,13 @@
  * What `mesh.send` puts on the wire for SNS and EventBridge, held to what the services accept: a
  * loopback stand-in parses each request with the service's rules (test/support/channel-services.ts),
  * and the AWS SDK's client, given the same message, must be read the same way. The runtime's wire path
- * loads none of those clients (they are required here only after it has sent).
+ * loads none of those clients (they are required here only after it has sent). Errors come back under
+ * the SDK's names, or, where the two paths name one differently (SQS), as the same outcome.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { classifyOutcome } from '../../functions/mesh/resilience/retry-decision';
+import { sdkChannelTransport } from '../../functions/mesh/transport/channel-sdk';
 import { CHANNEL_MAX_BYTES, channelTransport } from '../../functions/mesh/transport/channel-transport';
 import type { InvokeRequest } from '../../functions/mesh/transport/invoke-transport';
 import type { ChannelTarget } from '../../shared/channel';
@@ -130,6 +133,26 @@ describe('channel sends on the wire: SNS Publish and EventBridge PutEvents as th
       assert.equal(wire.$metadata?.httpStatusCode, status);
     }
     sns.destroy();
+  });
+
+  test('SQS: an error its model lacks is named by __type on the wire, by its query code through the SDK: one outcome', async () => {
+    const queue: ChannelTarget = {
+      kind: 'sqs',
+      arn: 'arn:aws:sqs:eu-west-1:123456789012:orders',
+      url: `${services.url}/123456789012/orders`,
+    };
+    const outcomeOf = async (transport: ReturnType<typeof channelTransport>) => {
+      services.failNext('sqs', 400, 'com.amazonaws.sqs#InvalidParameterValueException', 'InvalidParameterValue');
+      const e = await transport.invoke(request('{"n":1}')).then(
+        () => assert.fail('sent'),
+        (err: Error & { $metadata?: { httpStatusCode?: number } }) => err,
+      );
+      return { name: e.name, outcome: classifyOutcome({ errorName: e.name, statusCode: e.$metadata?.httpStatusCode }) };
+    };
+    const wire = await outcomeOf(channelTransport('orders', queue, env));
+    const sdk = await outcomeOf(sdkChannelTransport('orders', queue, sdkConfig()));
+    assert.deepEqual(wire, { name: 'InvalidParameterValueException', outcome: 'client-error' });
+    assert.deepEqual(sdk, { name: 'InvalidParameterValue', outcome: 'client-error' });
   });
 
   test('EventBridge PutEvents: one entry the bus accepts, the same entry as the SDK puts', async () => {

@@ -53,8 +53,11 @@ export interface Received {
 export interface ChannelServices {
   readonly url: string;
   readonly received: Received[];
-  /** The next request of `kind` is answered with this error (HTTP status, code) instead. */
-  failNext(kind: Accepted['kind'], status: number, code: string): void;
+  /**
+   * The next request of `kind` is answered with this error (HTTP status, code) instead; for SQS,
+   * `queryCode` goes in `x-amzn-query-error`, as SQS sends it.
+   */
+  failNext(kind: Accepted['kind'], status: number, code: string, queryCode?: string): void;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,8 @@ class Refusal extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** SQS: the legacy query code it sends beside `__type` (`x-amzn-query-error`). */
+    readonly queryCode?: string,
   ) {
     super(message);
   }
@@ -70,7 +75,7 @@ class Refusal extends Error {
 
 export async function startChannelServices(creds: TestCredentials): Promise<ChannelServices> {
   const received: Received[] = [];
-  const failures = new Map<string, { status: number; code: string }>();
+  const failures = new Map<string, { status: number; code: string; queryCode?: string }>();
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -85,7 +90,7 @@ export async function startChannelServices(creds: TestCredentials): Promise<Chan
       const injected = failures.get(kind);
       if (injected) {
         failures.delete(kind);
-        throw new Refusal(injected.status, injected.code, `injected ${injected.code}`);
+        throw new Refusal(injected.status, injected.code, `injected ${injected.code}`, injected.queryCode);
       }
       if (kind === 'sns') {
         const accepted = readPublish(req.headers, body);
@@ -115,7 +120,8 @@ export async function startChannelServices(creds: TestCredentials): Promise<Chan
       const e = err instanceof Refusal ? err : new Refusal(500, 'InternalFailure', String(err));
       record({ refused: e.code });
       if (kind === 'sns') return xml(res, e.status, queryError(e));
-      return json(res, e.status, { __type: e.code, message: e.message }, kind === 'sqs' ? '1.0' : '1.1');
+      const query: Record<string, string> = e.queryCode ? { 'x-amzn-query-error': `${e.queryCode};Sender` } : {};
+      return json(res, e.status, { __type: e.code, message: e.message }, kind === 'sqs' ? '1.0' : '1.1', query);
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -123,7 +129,7 @@ export async function startChannelServices(creds: TestCredentials): Promise<Chan
   return {
     url,
     received,
-    failNext: (kind, status, code) => failures.set(kind, { status, code }),
+    failNext: (kind, status, code, queryCode) => failures.set(kind, { status, code, queryCode }),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -223,8 +229,18 @@ function readSendMessage(headers: IncomingHttpHeaders, target: string, body: str
   return input;
 }
 
-function json(res: ServerResponse, status: number, body: unknown, version: '1.0' | '1.1'): void {
-  res.writeHead(status, { 'content-type': `application/x-amz-json-${version}`, 'x-amzn-requestid': randomUUID() });
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  version: '1.0' | '1.1',
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': `application/x-amz-json-${version}`,
+    'x-amzn-requestid': randomUUID(),
+    ...headers,
+  });
   res.end(JSON.stringify(body));
 }
 
