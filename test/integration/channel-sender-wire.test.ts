@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { classifyDelivery } from '../../functions/mesh/resilience/delivery';
 import { classifyOutcome } from '../../functions/mesh/resilience/retry-decision';
 import { sdkChannelTransport } from '../../functions/mesh/transport/channel-sdk';
 import { CHANNEL_MAX_BYTES, channelTransport } from '../../functions/mesh/transport/channel-transport';
@@ -147,12 +148,15 @@ describe('channel sends on the wire: SNS Publish and EventBridge PutEvents as th
         () => assert.fail('sent'),
         (err: Error & { $metadata?: { httpStatusCode?: number } }) => err,
       );
-      return { name: e.name, outcome: classifyOutcome({ errorName: e.name, statusCode: e.$metadata?.httpStatusCode }) };
+      const seen = { errorName: e.name, statusCode: e.$metadata?.httpStatusCode };
+      return { name: e.name, outcome: classifyOutcome(seen), delivery: classifyDelivery(seen) };
     };
     const wire = await outcomeOf(channelTransport('orders', queue, env));
     const sdk = await outcomeOf(sdkChannelTransport('orders', queue, sdkConfig()));
-    assert.deepEqual(wire, { name: 'InvalidParameterValueException', outcome: 'client-error' });
-    assert.deepEqual(sdk, { name: 'InvalidParameterValue', outcome: 'client-error' });
+    // Not delivered: a send that is not idempotent ends with the queue's refusal, not "outcome unknown".
+    const refused = { outcome: 'client-error', delivery: 'not-delivered' };
+    assert.deepEqual(wire, { name: 'InvalidParameterValueException', ...refused });
+    assert.deepEqual(sdk, { name: 'InvalidParameterValue', ...refused });
   });
 
   test('EventBridge PutEvents: one entry the bus accepts, the same entry as the SDK puts', async () => {

@@ -255,6 +255,20 @@ describe('delivery by name and status', () => {
     assert.equal(classifyDelivery({ errorName: 'TypeError' }), 'unknown', 'any other error after the request left');
   });
 
+  it('a named 4xx refused the request before acting on it, but a 408 or a file system error while running', () => {
+    for (const [name, statusCode] of UNLISTED_4XX) {
+      const mayHaveRun = !NEVER_STARTED.includes(name) && (statusCode === 408 || name === 'EFSIOException');
+      const expected = mayHaveRun ? 'unknown' : 'not-delivered';
+      for (const field of ['errorType', 'errorName', 'errorCode'] as const) {
+        assert.equal(classifyDelivery({ [field]: name, statusCode }), expected, `${field} ${name} ${statusCode}`);
+      }
+    }
+    for (const statusCode of [undefined, 200, 399, 500, 502, 503]) {
+      assert.equal(classifyDelivery({ errorName: 'SomethingNew', statusCode }), 'unknown', String(statusCode));
+    }
+    assert.equal(classifyDelivery({ errorName: 'SomethingNew', statusCode: 499 }), 'not-delivered');
+  });
+
   it('statuses without a name: 401, 403 and 429 never reached the handler; 5xx and 408 may have', () => {
     const cases: [number | undefined, string][] = [
       [200, 'delivered'],

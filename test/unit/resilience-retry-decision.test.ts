@@ -157,8 +157,14 @@ describe('classifyDelivery', () => {
     ['a socket hang up', { errorName: 'Error', errorCode: 'ECONNRESET' }, 'unknown'],
     ['a reset named a timeout, as the SDK names it', { errorName: 'TimeoutError', errorCode: 'ECONNRESET' }, 'unknown'],
     ['a 5xx from the service', { errorName: 'ServiceException', statusCode: 500 }, 'unknown'],
-    // An error name it does not know is never taken for a delivery, whatever the status says.
-    ['a service error it does not know, under a 4xx', { errorName: 'UnlistedException', statusCode: 400 }, 'unknown'],
+    // An error name it does not know is never taken for a delivery: under a 4xx it is the service
+    // refusing the request before acting on it (an HTTP target's 4xx has no name), under a 5xx unknown.
+    [
+      'a service error it does not know, under a 4xx',
+      { errorName: 'UnlistedException', statusCode: 400 },
+      'not-delivered',
+    ],
+    ['a service error it does not know, under a 5xx', { errorName: 'UnlistedException', statusCode: 503 }, 'unknown'],
     ['an HTTP 502 from a target', { statusCode: 502 }, 'unknown'],
     ['an HTTP 504 from a target', { statusCode: 504 }, 'unknown'],
   ];

@@ -92,6 +92,18 @@ const NOT_CONNECTED = new Set([
  */
 const NOT_SENT = new Set(['CredentialsProviderError', 'InvalidEndpointError']);
 
+/**
+ * A 4xx answer that names an error is an AWS API refusing the request before it acted on it: Lambda did
+ * not start the function (a function's own errors answer 200), SQS queued nothing, SNS published nothing
+ * (an HTTP target's 4xx comes without a name: its handler answered). Not so for a 408 (the request timed
+ * out on its way) nor for Lambda's EFSIOException (410): its file system failed, which may happen while
+ * the handler runs.
+ */
+function refusedBeforeActing(statusCode: number | undefined, names: readonly string[]): boolean {
+  if (statusCode === undefined || statusCode < 400 || statusCode >= 500 || statusCode === 408) return false;
+  return !names.includes('EFSIOException');
+}
+
 export function classifyDelivery(r: AttemptResult): Delivery {
   // Refused in this process (local policy check, open breaker): nothing was sent.
   if (r.local) return 'not-delivered';
@@ -106,7 +118,7 @@ export function classifyDelivery(r: AttemptResult): Delivery {
     // Lambda stopped the handler at the function's timeout: it ran, with an end nobody saw.
     return r.errorType === 'Sandbox.Timedout' ? 'unknown' : 'delivered';
   }
-  if (names.length > 0) return 'unknown'; // a network or service error after the request went out
+  if (names.length > 0) return refusedBeforeActing(s, names) ? 'not-delivered' : 'unknown';
   // HTTP targets: 429 is the target shedding load before work; 401/403 refused before the handler.
   if (s === 429 || s === 401 || s === 403) return 'not-delivered';
   if (s === undefined || s >= 500 || s === 408) return 'unknown';
