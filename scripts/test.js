@@ -52,8 +52,9 @@ function run(label, args, hint, options = {}) {
 }
 
 // The files that take longest, longest first (as the slowest-files lists of whole runs showed them).
-// They start first: files run three at a time, and a long file that starts last runs on its own while
-// the other cores idle. Every other file follows in alphabetical order.
+// They start first, each in a process of its own: files run three at a time, and a long file that
+// starts last runs on its own while the other cores idle. Every other file follows: in a whole run they
+// share a few processes per folder (scripts/test-groups.js), in a run with a filter in alphabetical order.
 // (scripts/test-files.js keeps this order; `node --test` itself starts its files sorted by path.)
 const START_FIRST = [
   'test/package/package.test.ts',
@@ -178,14 +179,9 @@ typecheck.then((typesOk) => {
   process.exit(typesOk && coverageOk ? 0 : 1);
 });
 
-/**
- * The files of a whole run: the longest first (START_FIRST), then the groups of small files that share
- * a process (scripts/test-groups.js), then every other file.
- */
+/** The files of a whole run: the longest each in a process of its own, the rest sharing (scripts/test-groups.js). */
 function wholeRunFiles() {
-  const { groups, rest } = groupFiles(root, files, join(dirname(CPU_LOG), 'test-groups'));
-  const long = rest.filter((f) => START_FIRST.includes(f));
-  return [...long, ...groups, ...rest.filter((f) => !START_FIRST.includes(f))];
+  return groupFiles(root, files, START_FIRST, join(dirname(CPU_LOG), 'test-groups'));
 }
 
 /** Starts TypeScript 7's `tsc --noEmit -p .` with its output to `outFile`; resolves, once it printed it, to whether it passed. */
