@@ -1,15 +1,24 @@
 /**
  * The local mesh's CloudWatch alarms: the `AWS::CloudWatch::Alarm` resources a deployment applies,
- * evaluated against the local metric store as CloudWatch evaluates them: the last EvaluationPeriods
- * complete periods, DatapointsToAlarm of them breaching raise ALARM, missing data treated as the alarm
- * says. A single metric (Statistic or ExtendedStatistic) or metric math (the `Metrics` list). Periods
- * shrink with `speed`, as the local deployments' intervals do, so a demo runs the same alarms faster.
+ * evaluated against the local metric store as CloudWatch evaluates them (`alarm-verdict.ts`): the
+ * complete periods of the evaluation range, DatapointsToAlarm of the evaluated ones breaching raise
+ * ALARM, missing data filled as the alarm says when too few periods hold data. A single metric
+ * (Statistic or ExtendedStatistic) or metric math (the `Metrics` list). Periods shrink with `speed`,
+ * as the local deployments' intervals do, so a demo runs the same alarms faster.
  */
 
+import {
+  type AlarmStateValue,
+  alarmVerdict,
+  COMPARE,
+  type Datapoint,
+  EXTRA_PERIODS,
+  stateReasonData,
+} from './alarm-verdict';
 import { type MathValue, MetricMathError, parseMetricMath } from './metric-math';
 import type { Dimensions, MetricStore } from './metric-store';
 
-export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+export type { AlarmStateValue } from './alarm-verdict';
 
 interface MetricStat {
   readonly namespace: string;
@@ -42,25 +51,13 @@ export interface AlarmDefinition {
 export interface AlarmState {
   readonly value: AlarmStateValue;
   readonly reason: string;
+  /** StateReasonData of the last change (none for a new alarm). */
+  readonly reasonData?: string;
   /** Epoch ms of the last change. */
   readonly updatedAt: number;
-  /** The datapoints of the last evaluation, most recent first (undefined = missing). */
-  readonly datapoints: readonly MathValue[];
+  /** The evaluation range of the last evaluation, most recent period first. */
+  readonly datapoints: readonly Datapoint[];
 }
-
-const COMPARE: Readonly<Record<string, (v: number, t: number) => boolean>> = {
-  GreaterThanThreshold: (v, t) => v > t,
-  GreaterThanOrEqualToThreshold: (v, t) => v >= t,
-  LessThanThreshold: (v, t) => v < t,
-  LessThanOrEqualToThreshold: (v, t) => v <= t,
-};
-
-const WORDS: Readonly<Record<string, string>> = {
-  GreaterThanThreshold: 'greater than',
-  GreaterThanOrEqualToThreshold: 'greater than or equal to',
-  LessThanThreshold: 'less than',
-  LessThanOrEqualToThreshold: 'less than or equal to',
-};
 
 /** An `AWS::CloudWatch::Alarm`'s resolved properties -> a definition, or the reason it cannot be evaluated. */
 export function parseAlarm(name: string, p: Record<string, unknown>): AlarmDefinition | string {
@@ -161,7 +158,7 @@ export interface AlarmRegistryOptions {
 }
 
 export class AlarmRegistry {
-  private readonly alarms = new Map<string, { def: AlarmDefinition; state: AlarmState }>();
+  private readonly alarms = new Map<string, { def: AlarmDefinition; state: AlarmState; configuredAt: number }>();
   private readonly speed: number;
   private readonly now: () => number;
 
@@ -181,7 +178,7 @@ export class AlarmRegistry {
       updatedAt: this.now(),
       datapoints: [],
     };
-    this.alarms.set(def.name, { def, state });
+    this.alarms.set(def.name, { def, state, configuredAt: this.now() });
   }
 
   delete(name: string): void {
@@ -207,20 +204,36 @@ export class AlarmRegistry {
     const a = this.alarms.get(name);
     if (!a) return undefined;
     const { def } = a;
-    const periodMs = (def.periodS * 1000) / this.speed;
     const now = this.now();
-    const end = Math.floor(now / periodMs) * periodMs;
-    const datapoints: MathValue[] = [];
-    for (let i = 0; i < def.evaluationPeriods; i++) {
-      const to = end - i * periodMs;
-      datapoints.push(this.value(def, to - periodMs, to));
-    }
-    const next = decide(def, datapoints, a.state.value);
+    const datapoints = this.evaluationRange(def, now);
+    const verdict = alarmVerdict(def, datapoints);
+    const value = verdict.value === 'retain' ? a.state.value : verdict.value;
+    // CloudWatch writes a reason (and its data) only when the state changes.
     a.state =
-      next.value === a.state.value
+      value === a.state.value
         ? { ...a.state, datapoints }
-        : { value: next.value, reason: next.reason, updatedAt: now, datapoints };
+        : {
+            value,
+            reason: verdict.reason,
+            reasonData: stateReasonData({ ...def, statistic: def.metric?.stat }, verdict, now),
+            updatedAt: now,
+            datapoints,
+          };
     return a.state;
+  }
+
+  /** The complete periods CloudWatch reads, most recent first: EvaluationPeriods and a few more. */
+  private evaluationRange(def: AlarmDefinition, now: number): Datapoint[] {
+    const periodMs = (def.periodS * 1000) / this.speed;
+    const end = Math.floor(now / periodMs) * periodMs;
+    const range: Datapoint[] = [];
+    for (let i = 0; i < def.evaluationPeriods + EXTRA_PERIODS; i++) {
+      const start = end - (i + 1) * periodMs;
+      const value = this.value(def, start, start + periodMs);
+      const samples = def.metric && value !== undefined ? this.read(def.metric, 'SampleCount', start) : undefined;
+      range.push({ start, value, ...(samples !== undefined ? { sampleCount: samples } : {}) });
+    }
+    return range;
   }
 
   /** DescribeAlarms: the named alarms (all without names), evaluated now, in CloudWatch's shape. */
@@ -241,9 +254,12 @@ export class AlarmRegistry {
         OKActions: p.OKActions ?? [],
         AlarmActions: p.AlarmActions ?? [],
         InsufficientDataActions: p.InsufficientDataActions ?? [],
+        AlarmConfigurationUpdatedTimestamp: a.configuredAt / 1000,
         StateValue: state.value,
         StateReason: state.reason,
+        ...(state.reasonData ? { StateReasonData: state.reasonData } : {}),
         StateUpdatedTimestamp: state.updatedAt / 1000,
+        StateTransitionedTimestamp: state.updatedAt / 1000,
         ...(p.MetricName ? { MetricName: p.MetricName, Namespace: p.Namespace } : {}),
         ...(p.Statistic ? { Statistic: p.Statistic } : {}),
         ...(p.ExtendedStatistic ? { ExtendedStatistic: p.ExtendedStatistic } : {}),
@@ -251,58 +267,37 @@ export class AlarmRegistry {
         ...(p.Period ? { Period: Number(p.Period) } : {}),
         ...(p.Metrics ? { Metrics: p.Metrics } : {}),
         EvaluationPeriods: a.def.evaluationPeriods,
-        DatapointsToAlarm: a.def.datapointsToAlarm,
+        // DescribeAlarms returns DatapointsToAlarm and TreatMissingData only when the alarm sets them.
+        ...(p.DatapointsToAlarm !== undefined ? { DatapointsToAlarm: a.def.datapointsToAlarm } : {}),
         Threshold: a.def.threshold,
         ComparisonOperator: a.def.comparisonOperator,
-        TreatMissingData: a.def.treatMissingData,
+        ...(p.TreatMissingData !== undefined ? { TreatMissingData: a.def.treatMissingData } : {}),
       });
     }
     return out;
   }
 
   private value(def: AlarmDefinition, from: number, to: number): MathValue {
-    const read = (m: MetricStat) =>
-      this.options.metrics.statistic(m.namespace, m.metricName, m.dimensions, m.stat, from, to);
-    if (def.metric) return read(def.metric);
+    const periodMs = to - from;
+    if (def.metric) return this.read(def.metric, def.metric.stat, from, periodMs);
     const math = def.math!;
     try {
-      return parseMetricMath(math.expression).evaluate((id) => read(math.metrics[id]!));
+      return parseMetricMath(math.expression).evaluate((id) => this.read(math.metrics[id]!, undefined, from, periodMs));
     } catch (err) {
       if (err instanceof MetricMathError) return undefined;
       throw err;
     }
   }
-}
 
-/** CloudWatch's verdict over the datapoints (most recent first). */
-function decide(
-  def: AlarmDefinition,
-  datapoints: readonly MathValue[],
-  current: AlarmStateValue,
-): { value: AlarmStateValue; reason: string } {
-  const breaches = COMPARE[def.comparisonOperator]!;
-  const missing = datapoints.filter((d) => d === undefined).length;
-  let breaching = datapoints.filter((d) => d !== undefined && breaches(d, def.threshold)).length;
-  if (def.treatMissingData === 'breaching') breaching += missing;
-  const shown = datapoints
-    .filter((d): d is number => d !== undefined)
-    .map((d) => (Math.round(d * 1000) / 1000).toString())
-    .join(', ');
-  const words = WORDS[def.comparisonOperator];
-  if (breaching >= def.datapointsToAlarm) {
-    return {
-      value: 'ALARM',
-      reason: `Threshold Crossed: ${breaching} out of the last ${datapoints.length} datapoints [${shown}] were ${words} the threshold (${def.threshold}).`,
-    };
+  /** A metric's statistic (its own unless named) over the period starting at `from`. */
+  private read(m: MetricStat, stat: string | undefined, from: number, periodMs = (m.periodS * 1000) / this.speed) {
+    return this.options.metrics.statistic(
+      m.namespace,
+      m.metricName,
+      m.dimensions,
+      stat ?? m.stat,
+      from,
+      from + periodMs,
+    );
   }
-  if (missing === datapoints.length) {
-    if (def.treatMissingData === 'ignore') return { value: current, reason: 'no datapoints: state kept' };
-    if (def.treatMissingData === 'missing') {
-      return { value: 'INSUFFICIENT_DATA', reason: `Insufficient Data: ${missing} datapoints were unknown.` };
-    }
-  }
-  return {
-    value: 'OK',
-    reason: `Threshold Crossed: ${breaching} out of the last ${datapoints.length} datapoints [${shown}] were ${words} the threshold (${def.threshold}); ${def.datapointsToAlarm} needed.`,
-  };
 }

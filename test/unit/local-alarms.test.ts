@@ -190,9 +190,10 @@ describe('alarms', () => {
     const s = alarms.evaluate('rate')!;
     assert.equal(s.value, 'ALARM');
     assert.equal(s.updatedAt, 121_000);
-    assert.match(
+    assert.equal(
       s.reason,
-      /Threshold Crossed: 2 out of the last 2 datapoints \[70, 80\] were less than the threshold \(99\)/,
+      'Threshold Crossed: 2 out of the last 2 datapoints [70.0 (01/01/70 00:01:00), 80.0 (01/01/70 00:00:00)] ' +
+        'were less than the threshold (99.0) (minimum 2 datapoints for OK -> ALARM transition).',
     );
     traffic(130_000, 10, 0);
     traffic(190_000, 10, 0);
@@ -258,6 +259,118 @@ describe('alarms', () => {
     assert.deepEqual(alarms.describe(['nope']), []);
     assert.equal(alarms.describe(undefined, 'ra').length, 1);
     assert.equal(alarms.describe(undefined, 'zz').length, 0);
+  });
+
+  /**
+   * The User Guide's tables ("How alarm state is evaluated when data is missing"): five 5-minute periods,
+   * oldest first; 0 is a datapoint within the threshold, X one breaching it, - a missing one.
+   */
+  function judge(points: string, datapointsToAlarm: number, treat: string, before: 'OK' | 'ALARM' = 'OK') {
+    const metrics = new MetricStore();
+    let now = 0;
+    const alarms = new AlarmRegistry({ metrics, now: () => now });
+    const props = { Namespace: 'N', MetricName: 'm', Statistic: 'Maximum', Period: 300, Threshold: 1 };
+    const rule = { ...props, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3 };
+    alarms.put(parseAlarm('a', { ...rule, DatapointsToAlarm: datapointsToAlarm, TreatMissingData: treat }) as never);
+    // The state it starts from, for `ignore`: three breaching or clear periods long before.
+    for (let i = 0; i < 3; i++) metrics.put('N', 'm', {}, [before === 'ALARM' ? 5 : 0], i * 300_000);
+    now = 3 * 300_000;
+    assert.equal(alarms.evaluate('a')!.value, before);
+    const base = 100 * 300_000;
+    points.split(' ').forEach((p, i) => {
+      if (p !== '-') metrics.put('N', 'm', {}, [p === 'X' ? 5 : 0], base + i * 300_000 + 1_000);
+    });
+    now = base + 5 * 300_000 + 10_000;
+    return alarms.evaluate('a')!.value;
+  }
+
+  const TREATS = ['missing', 'ignore', 'breaching', 'notBreaching'] as const;
+  const TABLES: [number, string, string[]][] = [
+    [3, '0 - X - X', ['OK', 'OK', 'OK', 'OK']],
+    [3, '0 - - - -', ['OK', 'OK', 'OK', 'OK']],
+    [3, '- - - - -', ['INSUFFICIENT_DATA', 'retain', 'ALARM', 'OK']],
+    [3, '0 X X - X', ['ALARM', 'ALARM', 'ALARM', 'ALARM']],
+    [3, '- - - - X', ['INSUFFICIENT_DATA', 'retain', 'ALARM', 'OK']],
+    [3, 'X - - - -', ['ALARM', 'retain', 'ALARM', 'OK']],
+    [2, '0 - X - X', ['ALARM', 'ALARM', 'ALARM', 'ALARM']],
+    [2, '0 0 X 0 X', ['ALARM', 'ALARM', 'ALARM', 'ALARM']],
+    [2, '0 - X - -', ['OK', 'OK', 'ALARM', 'OK']],
+    [2, '- - - - 0', ['OK', 'OK', 'ALARM', 'OK']],
+    [2, '- - - - X', ['INSUFFICIENT_DATA', 'retain', 'ALARM', 'OK']],
+  ];
+  for (const [m, points, states] of TABLES) {
+    test(`${m} of 3, "${points}": ${states.join(', ')} (missing, ignore, breaching, notBreaching)`, () => {
+      TREATS.forEach((treat, i) => {
+        const want = states[i]!;
+        if (want !== 'retain') {
+          assert.equal(judge(points, m, treat), want, treat);
+          return;
+        }
+        assert.equal(judge(points, m, treat, 'OK'), 'OK', `${treat} keeps OK`);
+        assert.equal(judge(points, m, treat, 'ALARM'), 'ALARM', `${treat} keeps ALARM`);
+      });
+    });
+  }
+
+  test('reasons and StateReasonData as CloudWatch writes them, on each change only', () => {
+    const metrics = new MetricStore();
+    let now = 0;
+    const alarms = new AlarmRegistry({ metrics, now: () => now });
+    const props = { Namespace: 'N', MetricName: 'm', Statistic: 'Sum', Period: 60, Threshold: 2 };
+    alarms.put(
+      parseAlarm('a', { ...props, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1 }) as never,
+    );
+    assert.equal(alarms.evaluate('a')!.reason, 'Unchecked: Initial alarm creation');
+    const start = Date.UTC(2026, 1, 3, 4, 5);
+    metrics.put('N', 'm', {}, [1, 0.5], start + 1_000);
+    now = start + 61_000;
+    const ok = alarms.evaluate('a')!;
+    assert.equal(
+      ok.reason,
+      'Threshold Crossed: 1 out of the last 1 datapoints [1.5 (03/02/26 04:05:00)] was not greater than or equal to ' +
+        'the threshold (2.0) (minimum 1 datapoint for ALARM -> OK transition).',
+    );
+    assert.equal(
+      ok.reasonData,
+      '{"version":"1.0","queryDate":"2026-02-03T04:06:01.000+0000","startDate":"2026-02-03T04:05:00.000+0000",' +
+        '"statistic":"Sum","period":60,"recentDatapoints":[1.5],"threshold":2.0,' +
+        '"evaluatedDatapoints":[{"timestamp":"2026-02-03T04:05:00.000+0000","sampleCount":2.0,"value":1.5}]}',
+    );
+    now += 60_000;
+    const still = alarms.evaluate('a')!;
+    assert.equal(still.value, 'OK');
+    assert.equal(still.reason, ok.reason, 'no change, no new reason');
+    metrics.put('N', 'm', {}, [3e7], now);
+    now += 60_000;
+    assert.match(alarms.evaluate('a')!.reason, /^Threshold Crossed: 1 out of the last 1 datapoints \[3\.0E7 \(/);
+  });
+
+  test('missing datapoints filled as the alarm says are named in the reason', () => {
+    const metrics = new MetricStore();
+    let now = 3_600_000;
+    const alarms = new AlarmRegistry({ metrics, now: () => now });
+    const props = { Namespace: 'N', MetricName: 'm', Statistic: 'Sum', Period: 60, Threshold: 1, EvaluationPeriods: 3 };
+    const gt = { ...props, ComparisonOperator: 'GreaterThanThreshold' };
+    alarms.put(parseAlarm('b', { ...gt, TreatMissingData: 'breaching' }) as never);
+    alarms.put(parseAlarm('n', { ...gt, TreatMissingData: 'notBreaching' }) as never);
+    alarms.put(parseAlarm('m', gt) as never);
+    assert.equal(
+      alarms.evaluate('b')!.reason,
+      'Threshold Crossed: no datapoints were received for 3 periods and 3 missing datapoints were treated as [Breaching].',
+    );
+    const fresh = alarms.evaluate('m')!;
+    assert.equal(fresh.value, 'INSUFFICIENT_DATA');
+    assert.equal(fresh.reason, 'Unchecked: Initial alarm creation', 'a new alarm without data has not changed state');
+    metrics.put('N', 'm', {}, [0], now - 30_000);
+    assert.equal(
+      alarms.evaluate('n')!.reason,
+      'Threshold Crossed: 1 datapoint was received for 3 periods and 2 missing datapoints were treated as [NonBreaching].',
+    );
+    assert.equal(alarms.evaluate('m')!.value, 'OK');
+    now += 10 * 60_000;
+    const gone = alarms.evaluate('m')!;
+    assert.equal(gone.value, 'INSUFFICIENT_DATA');
+    assert.equal(gone.reason, 'Insufficient Data: 3 datapoints were unknown.');
   });
 
   test('parseAlarm refuses what it cannot evaluate, with the reason', () => {
