@@ -175,10 +175,18 @@ function deploymentGroupInfo(g: DeploymentGroup): Record<string, unknown> {
 
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
+/**
+ * The status of a Lambda deployment's one target, the alias (LambdaTarget, CodeDeploy API Reference):
+ * Pending | InProgress | Succeeded | Failed | Skipped | Unknown | Ready. There is no Stopped: a stopped
+ * deployment's traffic shift did not complete, so its target failed.
+ */
+function targetStatus(d: Deployment): string {
+  if (d.status === 'Created') return 'Pending';
+  return d.status === 'Stopped' ? 'Failed' : d.status;
+}
+
 /** GetDeployment's `deploymentInfo`. */
 export function deploymentInfo(d: Deployment): Record<string, unknown> {
-  const events = d.events;
-  const count = (s: string) => events.filter((e) => e.status === s).length;
   return {
     applicationName: d.applicationName,
     deploymentGroupName: d.groupName,
@@ -194,13 +202,15 @@ export function deploymentInfo(d: Deployment): Record<string, unknown> {
     ...(d.rollbackInfo ? { rollbackInfo: d.rollbackInfo } : {}),
     computePlatform: 'Lambda',
     deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
+    // DeploymentOverview counts the deployment's targets by status; a Lambda deployment has one, the alias.
     deploymentOverview: {
-      Pending: count('Pending'),
-      InProgress: count('InProgress'),
-      Succeeded: count('Succeeded'),
-      Failed: count('Failed'),
-      Skipped: count('Skipped'),
+      Pending: 0,
+      InProgress: 0,
+      Succeeded: 0,
+      Failed: 0,
+      Skipped: 0,
       Ready: 0,
+      [targetStatus(d)]: 1,
     },
     revision: {
       revisionType: 'AppSpecContent',
@@ -214,12 +224,11 @@ function targetId(d: Deployment): string {
 }
 
 function lambdaTarget(d: Deployment, where: Where): Record<string, unknown> {
-  const ended = d.status === 'Succeeded' || d.status === 'Failed' || d.status === 'Stopped';
   return {
     deploymentId: d.id,
     targetId: targetId(d),
     targetArn: `arn:aws:lambda:${where.region}:${where.accountId}:function:${d.functionName}:${d.alias}`,
-    status: ended ? d.status : d.status === 'Created' ? 'Pending' : 'InProgress',
+    status: targetStatus(d),
     lastUpdatedAt: seconds(d.notes[d.notes.length - 1]?.at ?? d.createTime),
     lifecycleEvents: d.events.map((e) => ({
       lifecycleEventName: e.name,

@@ -254,7 +254,7 @@ export class CodeDeployEngine {
       throw new AwsError(
         'DeploymentLimitExceededException',
         400,
-        `The Deployment Group ${group.name} already has an active Deployment ${busy.id}`,
+        `The Deployment Group '${group.name}' already has an active Deployment '${busy.id}'`,
       );
     }
     const config = this.config(input.configName ?? group.configName ?? DEFAULT_LAMBDA_CONFIG);
@@ -453,7 +453,8 @@ export class CodeDeployEngine {
       return true;
     }
     const why = message ?? (status ? `the hook ${fn} reported Failed` : `the hook ${fn} reported no status in time`);
-    event.diagnostics = { errorCode: status ? 'ScriptFailed' : 'Timeout', message: why };
+    // Diagnostics' error codes (CodeDeploy API Reference): a hook that never reported timed out.
+    event.diagnostics = { errorCode: status ? 'ScriptFailed' : 'ScriptTimedOut', message: why };
     this.endEvent(d, event, 'Failed');
     this.note(d, `${name} hook failed: ${why}`);
     this.finish(

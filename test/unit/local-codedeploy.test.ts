@@ -201,7 +201,7 @@ describe('local CodeDeploy: a canary deployment', () => {
     assert.equal(s.status, 'InProgress', 'an hour is a minute at 60x');
     await silent.clock.advance(2_000);
     assert.equal(s.status, 'Failed');
-    assert.equal(s.events[0]!.diagnostics!.errorCode, 'Timeout');
+    assert.equal(s.events[0]!.diagnostics!.errorCode, 'ScriptTimedOut');
   });
 
   test('StopDeployment stops it and rolls back; stopping a finished one is refused', async () => {

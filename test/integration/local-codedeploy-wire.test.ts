@@ -1,0 +1,171 @@
+/**
+ * The local CodeDeploy and CloudWatch answer through the real SDK as AWS's API references shape them:
+ * a Lambda deployment's overview counts its one target, the target's status is one LambdaTarget knows,
+ * a second deployment of a busy group gets CodeDeploy's own message, and DescribeAlarms carries the
+ * reason's data and leaves out the settings an alarm did not set.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CodeDeployClient,
+  CreateDeploymentCommand,
+  GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+  StopDeploymentCommand,
+} from '@aws-sdk/client-codedeploy';
+import { AlarmRegistry, parseAlarm } from '../../local/cloudwatch/alarms';
+import { handleCloudWatch } from '../../local/cloudwatch/cloudwatch-api';
+import { MetricStore } from '../../local/cloudwatch/metric-store';
+import { handleCodeDeploy } from '../../local/codedeploy/codedeploy-api';
+import { CodeDeployEngine } from '../../local/codedeploy/codedeploy-engine';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import type { JsonService } from '../../local/endpoint/server';
+import { rejection } from '../support/rejection';
+import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+
+const WHERE = { region: 'us-east-1', accountId: '000000000000' };
+const NOW = Date.UTC(2026, 1, 3, 4, 10);
+
+describe('local CodeDeploy and CloudWatch through the SDK', () => {
+  let endpoint: Endpoint;
+  let codeDeploy: CodeDeployClient;
+  let cloudWatch: CloudWatchClient;
+  const metrics = new MetricStore();
+  const alarms = new AlarmRegistry({ metrics, now: () => NOW });
+  // A 30-minute canary at CodeDeploy's pace: the deployment stays at 10% until it is stopped.
+  const engine = new CodeDeployEngine({
+    setAlias: () => {},
+    invokeHook: async (_fn, event) => {
+      await codeDeploy.send(
+        new PutLifecycleEventHookExecutionStatusCommand({
+          deploymentId: event.DeploymentId,
+          lifecycleEventHookExecutionId: event.LifecycleEventHookExecutionId,
+          status: 'Succeeded',
+        }),
+      );
+      return {};
+    },
+    alarmState: (name) => alarms.evaluate(name)?.value,
+  });
+
+  before(async () => {
+    engine.putApplication('shop-mesh');
+    engine.putDeploymentGroup({
+      applicationName: 'shop-mesh',
+      name: 'payments',
+      configName: 'CodeDeployDefault.LambdaCanary10Percent30Minutes',
+      alarms: [],
+      alarmsEnabled: true,
+      ignorePollAlarmFailure: false,
+      autoRollbackEvents: [],
+    });
+    const cd: JsonService = {
+      protocol: 'awsJson1_1',
+      handle: (op, input, region) => handleCodeDeploy(engine, op, input, { ...WHERE, region }),
+    };
+    const cw: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleCloudWatch(alarms, op, input) };
+    const registry = new TestRegistry();
+    endpoint = await startEndpoint({
+      port: 0,
+      registry,
+      invoker: new TestInvoker(registry),
+      jsonServices: { codedeploy: cd, monitoring: cw },
+    });
+    const config = {
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    };
+    codeDeploy = new CodeDeployClient(config);
+    cloudWatch = new CloudWatchClient(config);
+  });
+
+  after(async () => {
+    await engine.close();
+    codeDeploy.destroy();
+    cloudWatch.destroy();
+    await endpoint.close();
+  });
+
+  const appSpec = JSON.stringify({
+    version: 0.0,
+    Resources: [
+      {
+        payments: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { Name: 'shop-payments', Alias: 'live', CurrentVersion: '1', TargetVersion: '2' },
+        },
+      },
+    ],
+    Hooks: [{ BeforeAllowTraffic: 'shop-hook' }, { AfterAllowTraffic: 'shop-hook' }],
+  });
+  const create = () =>
+    codeDeploy.send(
+      new CreateDeploymentCommand({
+        applicationName: 'shop-mesh',
+        deploymentGroupName: 'payments',
+        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpec } },
+      }),
+    );
+  const none = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
+
+  it('a deployment counts its one target in the overview; a second one of the group is refused by name', async () => {
+    const { deploymentId } = await create();
+    await engine.untilTraffic(deploymentId!);
+    const running = await codeDeploy.send(new GetDeploymentCommand({ deploymentId }));
+    assert.equal(running.deploymentInfo?.status, 'InProgress');
+    assert.deepEqual(running.deploymentInfo?.deploymentOverview, { ...none, InProgress: 1 });
+
+    const refused = await rejection(create);
+    assert.equal(refused.name, 'DeploymentLimitExceededException');
+    assert.equal(refused.message, `The Deployment Group 'payments' already has an active Deployment '${deploymentId}'`);
+
+    await codeDeploy.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: false }));
+    await engine.untilDone(deploymentId!);
+    const stopped = await codeDeploy.send(new GetDeploymentCommand({ deploymentId }));
+    assert.equal(stopped.deploymentInfo?.status, 'Stopped');
+    assert.equal(stopped.deploymentInfo?.errorInformation?.code, 'MANUAL_STOP');
+    assert.deepEqual(stopped.deploymentInfo?.deploymentOverview, { ...none, Failed: 1 });
+    const target = await codeDeploy.send(
+      new GetDeploymentTargetCommand({ deploymentId, targetId: 'shop-payments:live' }),
+    );
+    assert.equal(target.deploymentTarget?.lambdaTarget?.status, 'Failed', 'LambdaTarget has no Stopped status');
+  });
+
+  it('DescribeAlarms: the reason with its data, and only the settings the alarm declared', async () => {
+    const rule = { Namespace: 'N', MetricName: 'errors', Statistic: 'Sum', Period: 60, Threshold: 0 };
+    const declared = { ...rule, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 };
+    alarms.put(parseAlarm('plain', declared) as never);
+    alarms.put(parseAlarm('full', { ...declared, DatapointsToAlarm: 1, TreatMissingData: 'notBreaching' }) as never);
+    metrics.put('N', 'errors', {}, [2], NOW - 90_000);
+    const { MetricAlarms } = await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: ['plain', 'full'] }));
+    const [plain, full] = MetricAlarms!;
+    assert.equal(plain!.AlarmName, 'plain');
+    assert.equal(plain!.DatapointsToAlarm, undefined, 'not declared, not returned');
+    assert.equal(plain!.TreatMissingData, undefined);
+    assert.equal(full!.DatapointsToAlarm, 1);
+    assert.equal(full!.TreatMissingData, 'notBreaching');
+    assert.equal(plain!.StateValue, 'ALARM');
+    assert.equal(
+      plain!.StateReason,
+      'Threshold Crossed: 1 out of the last 1 datapoints [2.0 (03/02/26 04:08:00)] was greater than the threshold ' +
+        '(0.0) (minimum 1 datapoint for OK -> ALARM transition).',
+    );
+    assert.deepEqual(JSON.parse(plain!.StateReasonData!), {
+      version: '1.0',
+      queryDate: '2026-02-03T04:10:00.000+0000',
+      startDate: '2026-02-03T04:08:00.000+0000',
+      statistic: 'Sum',
+      period: 60,
+      recentDatapoints: [2],
+      threshold: 0,
+      evaluatedDatapoints: [{ timestamp: '2026-02-03T04:08:00.000+0000', sampleCount: 1, value: 2 }],
+    });
+    assert.equal(plain!.StateTransitionedTimestamp?.getTime(), NOW);
+    assert.equal(plain!.AlarmConfigurationUpdatedTimestamp?.getTime(), NOW);
+  });
+});
