@@ -124,7 +124,11 @@ function metricsAlarm(entries: readonly Record<string, unknown>[]): WhatItReads 
   } catch (err) {
     return (err as Error).message;
   }
-  return { periodS: Math.max(...Object.values(metrics).map((m) => m.periodS)), math: { expression, metrics } };
+  // "Alarms on math expressions" (Amazon CloudWatch User Guide): every metric uses the same period.
+  const periods = new Set(Object.values(metrics).map((m) => m.periodS));
+  if (periods.size > 1)
+    return `the metrics of a metric math alarm must share one period (got ${[...periods].join(', ')} s)`;
+  return { periodS: [...periods][0]!, math: { expression, metrics } };
 }
 
 function metricStat(entry: Record<string, unknown>): MetricStat | undefined {
@@ -215,7 +219,7 @@ export class AlarmRegistry {
         : {
             value,
             reason: verdict.reason,
-            reasonData: stateReasonData({ ...def, statistic: def.metric?.stat }, verdict, now),
+            reasonData: stateReasonData({ ...def, statistic: statisticOf(def) }, verdict, now),
             updatedAt: now,
             datapoints,
           };
@@ -300,4 +304,12 @@ export class AlarmRegistry {
       from + periodMs,
     );
   }
+}
+
+/**
+ * The `statistic` StateReasonData names: an alarm's own Statistic. Recorded reasons show it for those;
+ * what CloudWatch writes for a percentile or a metric math alarm is not in them, so it is left out.
+ */
+function statisticOf(def: AlarmDefinition): string | undefined {
+  return typeof def.properties.Statistic === 'string' ? def.properties.Statistic : undefined;
 }

@@ -343,6 +343,19 @@ describe('alarms', () => {
     metrics.put('N', 'm', {}, [3e7], now);
     now += 60_000;
     assert.match(alarms.evaluate('a')!.reason, /^Threshold Crossed: 1 out of the last 1 datapoints \[3\.0E7 \(/);
+    const { Statistic: _, ...rest } = props;
+    alarms.put(
+      parseAlarm('p', {
+        ...rest,
+        ExtendedStatistic: 'p99',
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 1,
+      }) as never,
+    );
+    metrics.put('N', 'm', {}, [1], now);
+    now += 60_000;
+    const p99 = JSON.parse(alarms.evaluate('p')!.reasonData!);
+    assert.deepEqual([p99.statistic, p99.recentDatapoints], [undefined, [1]], 'no statistic named for a percentile');
   });
 
   test('missing datapoints filled as the alarm says are named in the reason', () => {
@@ -391,6 +404,12 @@ describe('alarms', () => {
     assert.match(
       String(parseAlarm('x', { ...successRate, Metrics: [{ Id: 'm' }] })),
       /neither Expression nor MetricStat/,
+    );
+    const [expr, requests, ok] = successRate.Metrics as [object, { MetricStat: object }, { MetricStat: object }];
+    const slower = { ...ok, MetricStat: { ...ok.MetricStat, Period: 300 } };
+    assert.equal(
+      parseAlarm('x', { ...successRate, Metrics: [expr, requests, slower] }),
+      'the metrics of a metric math alarm must share one period (got 60, 300 s)',
     );
     assert.match(
       String(parseAlarm('x', { ComparisonOperator: 'GreaterThanThreshold', Threshold: 1, EvaluationPeriods: 1 })),
