@@ -152,6 +152,17 @@ function dimensionsOf(raw: unknown): Dimensions {
   return out;
 }
 
+/** One state change of an alarm, as DescribeAlarmHistory reports it. */
+export interface AlarmTransition {
+  readonly name: string;
+  readonly at: number;
+  readonly from: AlarmState;
+  readonly to: AlarmState;
+}
+
+/** State changes kept, all alarms together (CloudWatch keeps two weeks of history; a local run is shorter). */
+const MAX_HISTORY = 1_000;
+
 export interface AlarmRegistryOptions {
   readonly metrics: MetricStore;
   /** Time runs this many times faster for the alarms' periods. @default 1 */
@@ -163,6 +174,7 @@ export interface AlarmRegistryOptions {
 
 export class AlarmRegistry {
   private readonly alarms = new Map<string, { def: AlarmDefinition; state: AlarmState; configuredAt: number }>();
+  private readonly transitions: AlarmTransition[] = [];
   private readonly speed: number;
   private readonly now: () => number;
 
@@ -213,17 +225,21 @@ export class AlarmRegistry {
     const verdict = alarmVerdict(def, datapoints);
     const value = verdict.value === 'retain' ? a.state.value : verdict.value;
     // CloudWatch writes a reason (and its data) only when the state changes.
-    a.state =
-      value === a.state.value
-        ? { ...a.state, datapoints }
-        : {
-            value,
-            reason: verdict.reason,
-            reasonData: stateReasonData({ ...def, statistic: statisticOf(def) }, verdict, now),
-            updatedAt: now,
-            datapoints,
-          };
+    if (value === a.state.value) {
+      a.state = { ...a.state, datapoints };
+      return a.state;
+    }
+    const reasonData = stateReasonData({ ...def, statistic: statisticOf(def) }, verdict, now);
+    const next: AlarmState = { value, reason: verdict.reason, reasonData, updatedAt: now, datapoints };
+    this.transitions.push({ name, at: now, from: a.state, to: next });
+    if (this.transitions.length > MAX_HISTORY) this.transitions.shift();
+    a.state = next;
     return a.state;
+  }
+
+  /** The state changes recorded (DescribeAlarmHistory's StateUpdate items), oldest first. */
+  history(): readonly AlarmTransition[] {
+    return this.transitions;
   }
 
   /** The complete periods CloudWatch reads, most recent first: EvaluationPeriods and a few more. */

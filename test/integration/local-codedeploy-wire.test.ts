@@ -2,12 +2,13 @@
  * The local CodeDeploy and CloudWatch answer through the real SDK as AWS's API references shape them:
  * a Lambda deployment's overview counts its one target, the target's status is one LambdaTarget knows,
  * a second deployment of a busy group gets CodeDeploy's own message, and DescribeAlarms carries the
- * reason's data and leaves out the settings an alarm did not set.
+ * reason's data and leaves out the settings an alarm did not set, and DescribeAlarmHistory records each
+ * state change.
  */
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CodeDeployClient,
   CreateDeploymentCommand,
@@ -167,5 +168,29 @@ describe('local CodeDeploy and CloudWatch through the SDK', () => {
     });
     assert.equal(plain!.StateTransitionedTimestamp?.getTime(), NOW);
     assert.equal(plain!.AlarmConfigurationUpdatedTimestamp?.getTime(), NOW);
+  });
+
+  it('DescribeAlarmHistory: each state change, newest first, with both states and the reason data', async () => {
+    const { AlarmHistoryItems } = await cloudWatch.send(new DescribeAlarmHistoryCommand({ AlarmName: 'plain' }));
+    assert.equal(AlarmHistoryItems?.length, 1);
+    const [item] = AlarmHistoryItems!;
+    assert.equal(item!.HistoryItemType, 'StateUpdate');
+    assert.equal(item!.AlarmType, 'MetricAlarm');
+    assert.equal(item!.HistorySummary, 'Alarm updated from INSUFFICIENT_DATA to ALARM');
+    assert.equal(item!.Timestamp?.getTime(), NOW);
+    const data = JSON.parse(item!.HistoryData!);
+    assert.deepEqual(data.oldState, {
+      stateValue: 'INSUFFICIENT_DATA',
+      stateReason: 'Unchecked: Initial alarm creation',
+    });
+    assert.equal(data.newState.stateValue, 'ALARM');
+    assert.match(data.newState.stateReason, /^Threshold Crossed: 1 out of the last 1 datapoints \[2\.0 /);
+    assert.equal(data.newState.stateReasonData.threshold, 0);
+    const none = await cloudWatch.send(
+      new DescribeAlarmHistoryCommand({ AlarmName: 'plain', HistoryItemType: 'ConfigurationUpdate' }),
+    );
+    assert.deepEqual(none.AlarmHistoryItems, []);
+    const all = await cloudWatch.send(new DescribeAlarmHistoryCommand({ ScanBy: 'TimestampAscending' }));
+    assert.deepEqual(all.AlarmHistoryItems?.map((i) => i.AlarmName).sort(), ['full', 'plain']);
   });
 });
