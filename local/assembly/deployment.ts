@@ -351,7 +351,7 @@ function applyQueueMapping(
   });
 }
 
-/** Retries and destinations of a function's Event invokes. */
+/** Retries, maximum event age and destinations of a function's Event invokes. */
 function applyEventInvokeConfig(ctx: Apply, stack: AssemblyStack, _id: string, r: TemplateResource): void {
   if (!ctx.targets.asyncSettings) return;
   const p = r.Properties ?? {};
@@ -363,6 +363,9 @@ function applyEventInvokeConfig(ctx: Apply, stack: AssemblyStack, _id: string, r
     | undefined;
   ctx.targets.asyncSettings.put(splitFunction(fn).name, qualifier === '$LATEST' ? undefined : qualifier, {
     ...(p.MaximumRetryAttempts !== undefined ? { maximumRetryAttempts: Number(p.MaximumRetryAttempts) } : {}),
+    ...(p.MaximumEventAgeInSeconds !== undefined
+      ? { maximumEventAgeInSeconds: Number(p.MaximumEventAgeInSeconds) }
+      : {}),
     ...(dest?.OnFailure?.Destination ? { onFailure: dest.OnFailure.Destination } : {}),
     ...(dest?.OnSuccess?.Destination ? { onSuccess: dest.OnSuccess.Destination } : {}),
   });

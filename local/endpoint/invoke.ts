@@ -105,70 +105,134 @@ function payloadOf(invocationType: InvocationTypeHeader, body: Buffer): Buffer {
   return payload;
 }
 
-/** How long a queued event keeps being retried while the function is throttled (Lambda: up to 6 hours). */
-export const ASYNC_THROTTLE_RETRY_MS = 60_000;
-
 /** Lambda's default for asynchronous invocation: two retries (AWS::Lambda::EventInvokeConfig MaximumRetryAttempts). */
 export const ASYNC_DEFAULT_RETRIES = 2;
+/** Lambda's default maximum event age: 6 hours (AWS::Lambda::EventInvokeConfig MaximumEventAgeInSeconds). */
+export const ASYNC_DEFAULT_MAX_EVENT_AGE_S = 21_600;
+/** Lambda waits 1 minute before the first retry of a function error, 2 before the second. */
+const ERROR_RETRY_BASE_MS = 60_000;
+/** A throttled event waits 1 s, then exponentially longer, at most 5 minutes. */
+const THROTTLE_FIRST_WAIT_MS = 1000;
+const THROTTLE_MAX_WAIT_MS = 300_000;
+
+/** Why the event queue gave up on an event: the `condition` of its invocation record. */
+export type GiveUp = 'RetriesExhausted' | 'EventAgeExceeded';
+
+/** Where an event stands after a failed attempt. Durations are on the local clock (`toLocal` of Lambda's). */
+export interface QueuedFailure {
+  readonly kind: 'function-error' | 'throttle';
+  /** Attempts that ran and failed with a function error. */
+  readonly functionErrors: number;
+  /** Attempts refused as throttled. */
+  readonly throttles: number;
+  readonly maximumRetryAttempts: number;
+  readonly maximumEventAgeMs: number;
+  /** Time since the event was queued (the 202). */
+  readonly ageMs: number;
+  readonly toLocal: (lambdaMs: number) => number;
+}
 
 /**
- * Runs a queued (Event) invocation as Lambda's event queue does (AWS Lambda Developer Guide, "Error
- * handling and automatic retries in Lambda", "Capturing records of Lambda asynchronous invocations"):
- * a throttled event waits and is tried again without using a retry; a function error is retried up to
- * MaximumRetryAttempts times (default 2) with a growing wait; an event that failed every attempt goes
- * to the on-failure destination as an invocation record (condition RetriesExhausted), else is reported.
+ * The event queue's decision after a failed attempt (AWS Lambda Developer Guide, "Asynchronous
+ * invocation"): a function error is retried MaximumRetryAttempts times, 1 then 2 minutes apart; a
+ * throttled event waits without using a retry, 1 s and then exponentially longer up to 5 minutes. No
+ * retry is scheduled past the event's maximum age: the event is given up as EventAgeExceeded instead.
+ */
+export function nextAttempt(f: QueuedFailure): { waitMs: number } | { giveUp: GiveUp } {
+  if (f.kind === 'function-error' && f.functionErrors > f.maximumRetryAttempts) return { giveUp: 'RetriesExhausted' };
+  const lambdaWaitMs =
+    f.kind === 'function-error'
+      ? ERROR_RETRY_BASE_MS * 2 ** (f.functionErrors - 1)
+      : Math.min(THROTTLE_FIRST_WAIT_MS * 2 ** f.throttles, THROTTLE_MAX_WAIT_MS);
+  const waitMs = f.toLocal(lambdaWaitMs);
+  return f.ageMs + waitMs > f.maximumEventAgeMs ? { giveUp: 'EventAgeExceeded' } : { waitMs };
+}
+
+/** One attempt of a queued event: its result, `throttled`, or undefined when it cannot run at all (reported). */
+async function attemptQueued(
+  ctx: LambdaContext,
+  request: InvokeRequest,
+  label: string,
+): Promise<InvokeResult | 'throttled' | undefined> {
+  try {
+    return await ctx.invoker.invoke(request);
+  } catch (err) {
+    const throttle = throttleOrRethrow(err);
+    if (throttle instanceof AwsError && throttle.code === 'TooManyRequestsException') return 'throttled';
+    ctx.onBackgroundError(`async invoke of ${label} failed: ${(err as Error)?.message ?? err}`);
+    return undefined;
+  }
+}
+
+/**
+ * Runs a queued (Event) invocation as Lambda's event queue does (AWS Lambda Developer Guide,
+ * "Asynchronous invocation", "Capturing records of Lambda asynchronous invocations"): attempts until one
+ * succeeds or `nextAttempt` gives up, then the invocation record goes to the on-success or on-failure
+ * destination (or the failure is reported).
  */
 async function runQueued(ctx: LambdaContext, request: InvokeRequest, qualifier: string | undefined): Promise<void> {
   const label = `${request.functionName}:${request.version}`;
   const hooks = ctx.asyncInvokes;
   const settings = hooks?.settings(request.functionName, qualifier) ?? {};
-  const retries = settings.maximumRetryAttempts ?? ASYNC_DEFAULT_RETRIES;
-  const giveUpAt = Date.now() + ASYNC_THROTTLE_RETRY_MS;
-  let attempts = 0;
+  // Without hooks, a minute of Lambda's is a second here (as AsyncDestinations' default).
+  const toLocal = (ms: number) => hooks?.localMs(ms) ?? ms / 60;
+  const queuedAt = Date.now();
+  const tally = { functionErrors: 0, throttles: 0 };
   let last: InvokeResult | undefined;
   while (!ctx.isClosed()) {
-    let r: InvokeResult;
-    try {
-      r = await ctx.invoker.invoke(request);
-    } catch (err) {
-      const throttle = throttleOrRethrow(err);
-      if (!(throttle instanceof AwsError) || throttle.code !== 'TooManyRequestsException') {
-        ctx.onBackgroundError(`async invoke of ${label} failed: ${(err as Error)?.message ?? err}`);
-        return;
-      }
-      const waitMs = Math.max(50, Number(throttle.headers['retry-after']) * 1000 || 1000);
-      if (Date.now() + waitMs > giveUpAt) {
-        ctx.onBackgroundError(
-          `async invoke of ${label} dropped: still throttled after ${ASYNC_THROTTLE_RETRY_MS / 1000} s`,
-        );
-        return;
-      }
-      await new Promise((res) => setTimeout(res, waitMs).unref());
-      continue;
-    }
-    attempts++;
-    last = r;
-    if (!r.functionError) {
-      if (settings.onSuccess)
-        await toDestination(ctx, settings.onSuccess, record(ctx, request, r, attempts, 'Success'));
+    const r = await attemptQueued(ctx, request, label);
+    if (r === undefined) return;
+    if (r !== 'throttled' && !r.functionError) {
+      const count = tally.functionErrors + 1;
+      if (settings.onSuccess) await toDestination(ctx, settings.onSuccess, record(ctx, request, r, count, 'Success'));
       return;
     }
-    if (attempts > retries) break;
-    await new Promise((res) => setTimeout(res, hooks?.retryDelayMs(attempts) ?? 1000 * 2 ** (attempts - 1)).unref());
-  }
-  if (!last || ctx.isClosed()) return;
-  if (settings.onFailure) {
-    await toDestination(ctx, settings.onFailure, record(ctx, request, last, attempts, 'RetriesExhausted'));
-  } else {
-    ctx.onBackgroundError(
-      `async invoke of ${label} failed ${attempts} times (${last.functionError}); no on-failure destination`,
-    );
+    if (r === 'throttled') tally.throttles++;
+    else {
+      tally.functionErrors++;
+      last = r;
+    }
+    const next = nextAttempt({
+      kind: r === 'throttled' ? 'throttle' : 'function-error',
+      ...tally,
+      maximumRetryAttempts: settings.maximumRetryAttempts ?? ASYNC_DEFAULT_RETRIES,
+      maximumEventAgeMs: toLocal(1000 * (settings.maximumEventAgeInSeconds ?? ASYNC_DEFAULT_MAX_EVENT_AGE_S)),
+      ageMs: Date.now() - queuedAt,
+      toLocal,
+    });
+    if ('giveUp' in next) return giveUp(ctx, request, settings.onFailure, last, tally.functionErrors, next.giveUp);
+    await new Promise((res) => setTimeout(res, next.waitMs).unref());
   }
 }
 
-/** The invocation record Lambda sends to a destination. */
-function record(ctx: LambdaContext, request: InvokeRequest, r: InvokeResult, attempts: number, condition: string) {
-  const response = toBuffer(r.payload).toString('utf8');
+/** The end of an event that failed: its record to the on-failure destination, or a report. */
+async function giveUp(
+  ctx: LambdaContext,
+  request: InvokeRequest,
+  onFailure: string | undefined,
+  last: InvokeResult | undefined,
+  attempts: number,
+  condition: GiveUp,
+): Promise<void> {
+  if (ctx.isClosed()) return;
+  if (onFailure) return toDestination(ctx, onFailure, record(ctx, request, last, attempts, condition));
+  ctx.onBackgroundError(
+    `async invoke of ${request.functionName}:${request.version} given up (${condition}) after ${attempts} attempts` +
+      `${last?.functionError ? ` (${last.functionError})` : ''}; no on-failure destination`,
+  );
+}
+
+/**
+ * The invocation record Lambda sends to a destination. An event that never ran (throttled until it aged
+ * out) has no response to record: no responseContext, no responsePayload.
+ */
+function record(
+  ctx: LambdaContext,
+  request: InvokeRequest,
+  r: InvokeResult | undefined,
+  attempts: number,
+  condition: string,
+) {
   return {
     version: '1.0',
     timestamp: new Date().toISOString(),
@@ -179,12 +243,18 @@ function record(ctx: LambdaContext, request: InvokeRequest, r: InvokeResult, att
       approximateInvokeCount: attempts,
     },
     requestPayload: JSON.parse(request.payload.toString('utf8')),
+    ...(r ? responseOf(r, request.version) : {}),
+  };
+}
+
+function responseOf(r: InvokeResult, version: string) {
+  return {
     responseContext: {
       statusCode: 200,
-      executedVersion: r.executedVersion ?? request.version,
+      executedVersion: r.executedVersion ?? version,
       ...(r.functionError ? { functionError: r.functionError } : {}),
     },
-    responsePayload: parseOr(response),
+    responsePayload: parseOr(toBuffer(r.payload).toString('utf8')),
   };
 }
 

@@ -26,6 +26,8 @@ export interface LambdaContext {
 export interface AsyncInvokeSettings {
   /** 0 to 2. @default 2 */
   readonly maximumRetryAttempts?: number;
+  /** 60 to 21,600: how long the event may wait in the queue, on Lambda's clock. @default 21600 (6 hours) */
+  readonly maximumEventAgeInSeconds?: number;
   /** Where the record of an event that failed every attempt goes (an SQS queue or a function ARN). */
   readonly onFailure?: string;
   /** Where the record of an event that succeeded goes. */
@@ -34,8 +36,8 @@ export interface AsyncInvokeSettings {
 
 export interface AsyncInvokeHooks {
   settings(functionName: string, qualifier: string | undefined): AsyncInvokeSettings | undefined;
-  /** The wait before retry `n` (1-based), ms. */
-  retryDelayMs(n: number): number;
+  /** A duration of Lambda's event queue (a retry's wait, an event's maximum age) on the local clock, ms. */
+  localMs(lambdaMs: number): number;
   /** Hands an invocation record to a destination; rejects when it cannot. */
   deliver(destinationArn: string, record: object): Promise<void>;
 }

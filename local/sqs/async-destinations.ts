@@ -1,11 +1,15 @@
 /**
  * The local mesh's asynchronous invocation settings (AWS::Lambda::EventInvokeConfig) and where their
  * records go: a queue of the local SQS, or a function (an Event invoke of the record). Lambda waits about
- * 1 then 2 minutes between retries; the local mesh waits `retryBaseMs` then twice that, so a demo and a
- * test see the whole story in seconds.
+ * 1 then 2 minutes between retries; the local mesh runs the event queue's clock faster, so that the first
+ * wait is `retryBaseMs`, and every other duration of the queue (the second wait, a throttled event's
+ * waits, the maximum event age) shrinks in proportion: a demo and a test see the whole story in seconds.
  */
 import type { AsyncInvokeHooks, AsyncInvokeSettings } from '../endpoint/lambda-context';
 import type { QueueStore } from './queue-store';
+
+/** Lambda's wait before the first retry of a failed event: the unit `retryBaseMs` stands for. */
+const LAMBDA_FIRST_RETRY_MS = 60_000;
 
 export class AsyncDestinations implements AsyncInvokeHooks {
   private readonly byFunction = new Map<string, AsyncInvokeSettings>();
@@ -29,8 +33,8 @@ export class AsyncDestinations implements AsyncInvokeHooks {
     return this.byFunction.get(`${functionName}:${qualifier ?? '$LATEST'}`);
   }
 
-  retryDelayMs(n: number): number {
-    return (this.deps.retryBaseMs ?? 1000) * 2 ** (n - 1);
+  localMs(lambdaMs: number): number {
+    return (lambdaMs * (this.deps.retryBaseMs ?? 1000)) / LAMBDA_FIRST_RETRY_MS;
   }
 
   async deliver(destinationArn: string, record: object): Promise<void> {

@@ -1,0 +1,158 @@
+/**
+ * Event invokes on the local endpoint as Lambda's asynchronous event queue treats them (AWS Lambda
+ * Developer Guide, "Asynchronous invocation", "Configuring error handling settings for Lambda
+ * asynchronous invocations"), through the real @aws-sdk/client-lambda and client-sqs: the maximum event
+ * age bounds both the retries of a function error and the waits of a throttled event, and an event that
+ * outlives it reaches the on-failure destination with the condition EventAgeExceeded.
+ *
+ * The local event queue runs Lambda's clock scaled: `retryBaseMs` stands for Lambda's one minute before
+ * the first retry, so here 200 ms is a minute and 500 ms is 150 seconds.
+ */
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { applyAssembly, newDeploymentState } from '../../local/assembly/deployment';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { AsyncDestinations } from '../../local/sqs/async-destinations';
+import { QueueStore } from '../../local/sqs/queue-store';
+import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { clientConfig } from '../support/example-assembly';
+import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+
+interface InvocationRecord {
+  requestContext: { condition: string; approximateInvokeCount: number; functionArn: string };
+  requestPayload: unknown;
+  responseContext?: { functionError?: string };
+  responsePayload?: unknown;
+}
+
+describe('local endpoint: the asynchronous event queue', () => {
+  let endpoint: Endpoint;
+  let lambda: LambdaClient;
+  let sqs: SQSClient;
+  let queues: QueueStore;
+  let destinations: AsyncDestinations;
+  const registry = new TestRegistry();
+  const attempts = new Map<string, number>();
+
+  before(async () => {
+    queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
+    destinations = new AsyncDestinations({ queues, retryBaseMs: 200, invokeAsync: async () => undefined });
+    endpoint = await startEndpoint({
+      port: 0,
+      registry,
+      invoker: new TestInvoker(registry),
+      jsonServices: sqsJsonServices(queues),
+      asyncInvokes: destinations,
+      log: () => undefined,
+    });
+    queues.put('failures');
+    lambda = new LambdaClient(clientConfig(endpoint.url));
+    sqs = new SQSClient(clientConfig(endpoint.url));
+  });
+  after(async () => {
+    lambda.destroy();
+    sqs.destroy();
+    await endpoint.close();
+  });
+
+  /** A function that always throws, counting its runs. */
+  const failing = (name: string) =>
+    registry.add(name, () => {
+      attempts.set(name, (attempts.get(name) ?? 0) + 1);
+      throw new Error('boom');
+    });
+  const invokeEvent = async (name: string, payload: unknown) => {
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: name, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }),
+    );
+    assert.equal(out.StatusCode, 202);
+  };
+  /** The next invocation record in the on-failure queue (waits up to `ms`). */
+  const nextRecord = async (ms = 10_000): Promise<InvocationRecord> => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const got = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queues.get('failures')!.url, WaitTimeSeconds: 1 }),
+      );
+      const body = got.Messages?.[0]?.Body;
+      if (body) return JSON.parse(body) as InvocationRecord;
+    }
+    assert.fail(`no invocation record within ${ms} ms`);
+  };
+
+  it('a throttled event is retried until its maximum age, then recorded as EventAgeExceeded', async () => {
+    // Prepare: throttled all along; 60 s of age is 200 ms here.
+    failing('busy');
+    registry.setThrottled('busy', true, 0);
+    destinations.put('busy', undefined, { maximumEventAgeInSeconds: 60, onFailure: queues.arnOf('failures') });
+
+    // Act
+    await invokeEvent('busy', { order: 't-1' });
+    const record = await nextRecord();
+
+    // Assess: never ran, so no response; the request as sent.
+    assert.equal(record.requestContext.condition, 'EventAgeExceeded');
+    assert.equal(record.requestContext.approximateInvokeCount, 0);
+    assert.deepEqual(record.requestPayload, { order: 't-1' });
+    assert.equal(record.responseContext, undefined);
+    assert.equal(attempts.get('busy'), undefined);
+  });
+
+  it('a failing event is not retried past its maximum age: EventAgeExceeded before the retries run out', async () => {
+    // Prepare: 150 s of age holds the retry a minute after the first attempt, not the one two minutes later.
+    failing('aging');
+    destinations.put('aging', undefined, { maximumEventAgeInSeconds: 150, onFailure: queues.arnOf('failures') });
+
+    // Act
+    await invokeEvent('aging', { order: 'a-1' });
+    const record = await nextRecord();
+
+    // Assess
+    assert.equal(record.requestContext.condition, 'EventAgeExceeded');
+    assert.equal(record.requestContext.approximateInvokeCount, 2);
+    assert.equal(record.responseContext?.functionError, 'Unhandled');
+    assert.equal(attempts.get('aging'), 2);
+  });
+
+  it("a template's AWS::Lambda::EventInvokeConfig sets the maximum event age with the retries", async () => {
+    // Prepare: an assembly of one stack holding only the config.
+    const dir = mkdtempSync(join(tmpdir(), 'event-invoke-config-'));
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify({
+        version: '36.0.0',
+        artifacts: {
+          S: { type: 'aws:cloudformation:stack', properties: { templateFile: 'S.template.json', stackName: 'S' } },
+        },
+      }),
+    );
+    const config = { FunctionName: 'aged', Qualifier: 'live', MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 120 };
+    writeFileSync(
+      join(dir, 'S.template.json'),
+      JSON.stringify({ Resources: { Cfg: { Type: 'AWS::Lambda::EventInvokeConfig', Properties: config } } }),
+    );
+
+    try {
+      // Act
+      await applyAssembly(
+        dir,
+        { registry, asyncSettings: destinations, workDir: dir, log: () => undefined },
+        newDeploymentState(),
+      );
+
+      // Assess
+      assert.deepEqual(destinations.settings('aged', 'live'), {
+        maximumRetryAttempts: 1,
+        maximumEventAgeInSeconds: 120,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
