@@ -294,6 +294,8 @@ function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
   ctx.targets.queues.put(name, {
     visibilityTimeoutS: num(p.VisibilityTimeout),
     retentionS: num(p.MessageRetentionPeriod),
+    delayS: num(p.DelaySeconds),
+    receiveWaitS: num(p.ReceiveMessageWaitTimeSeconds),
     ...(redrive?.deadLetterTargetArn
       ? {
           redrive: {

@@ -6,7 +6,7 @@
  * policy moves them to its dead-letter queue); with ReportBatchItemFailures delete all but the records
  * the response names (an invalid response fails the whole batch, as Lambda treats it).
  */
-import { type LocalQueue, md5, type QueueMessage, type QueueStore } from './queue-store';
+import { type LocalQueue, md5, type QueueMessage, type QueueStore, systemAttributes } from './queue-store';
 
 export interface EventSourceMapping {
   /** `<stack>/<logicalId>`: a redeploy replaces the mapping of the same key. */
@@ -91,13 +91,7 @@ function sqsRecord(msg: QueueMessage, q: LocalQueue, region: string) {
     messageId: msg.id,
     receiptHandle: msg.receipt,
     body: msg.body,
-    attributes: {
-      ApproximateReceiveCount: String(msg.receiveCount),
-      SentTimestamp: String(msg.sentAt),
-      SenderId: 'AIDAEXAMPLELOCALMESH',
-      ApproximateFirstReceiveTimestamp: String(msg.firstReceivedAt ?? msg.sentAt),
-      ...(msg.traceHeader ? { AWSTraceHeader: msg.traceHeader } : {}),
-    },
+    attributes: systemAttributes(msg),
     messageAttributes: Object.fromEntries(
       Object.entries(msg.attributes).map(([k, a]) => [
         k,

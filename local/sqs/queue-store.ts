@@ -20,6 +20,8 @@ export interface QueueMessage {
   readonly sentAt: number;
   /** The sender's X-Ray trace header (system attribute AWSTraceHeader). */
   readonly traceHeader?: string;
+  /** The queue a redrive moved it from (system attribute DeadLetterQueueSourceArn). */
+  deadLetterSourceArn?: string;
   receiveCount: number;
   firstReceivedAt?: number;
   visibleAt: number;
@@ -31,7 +33,19 @@ export interface QueueSettings {
   readonly visibilityTimeoutS?: number;
   /** Seconds. @default 345600 (4 days) */
   readonly retentionS?: number;
+  /** DelaySeconds: how long a message sent without its own delay stays hidden, seconds. @default 0 */
+  readonly delayS?: number;
+  /** ReceiveMessageWaitTimeSeconds: how long a receive that names no wait time waits. @default 0 */
+  readonly receiveWaitS?: number;
   readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+}
+
+export interface SendOptions {
+  readonly attributes?: Readonly<Record<string, MessageAttribute>>;
+  /** The sender's X-Ray trace header (system attribute AWSTraceHeader). */
+  readonly traceHeader?: string;
+  /** The message's own DelaySeconds. @default the queue's */
+  readonly delayS?: number;
 }
 
 export class LocalQueue {
@@ -45,24 +59,36 @@ export class LocalQueue {
     public settings: QueueSettings,
   ) {}
 
-  send(
-    body: string,
-    attributes: Readonly<Record<string, MessageAttribute>> = {},
-    now = Date.now(),
-    traceHeader?: string,
-  ): QueueMessage {
+  /** Enqueues a message, hidden for its delay (`delayS`, else the queue's DelaySeconds). */
+  send(body: string, options: SendOptions = {}, now = Date.now()): QueueMessage {
+    const delayS = options.delayS ?? this.settings.delayS ?? 0;
     const m: QueueMessage = {
       id: randomUUID(),
       body,
-      attributes,
+      attributes: options.attributes ?? {},
       sentAt: now,
       receiveCount: 0,
-      visibleAt: now,
-      ...(traceHeader ? { traceHeader } : {}),
+      visibleAt: now + 1000 * delayS,
+      ...(options.traceHeader ? { traceHeader: options.traceHeader } : {}),
     };
     this.messages.push(m);
     for (const w of [...this.waiters]) w();
     return m;
+  }
+
+  /**
+   * Takes a message another queue's redrive moved here. It stays the same message (its id, its sent time,
+   * which its retention still counts from: Amazon SQS Developer Guide, "Setting-up dead-letter queue
+   * retention in Amazon SQS") and names the queue it came from (DeadLetterQueueSourceArn).
+   */
+  moveIn(m: QueueMessage, sourceArn: string, now = Date.now()): void {
+    m.receiveCount = 0;
+    m.firstReceivedAt = undefined;
+    m.receipt = undefined;
+    m.visibleAt = now;
+    m.deadLetterSourceArn = sourceArn;
+    this.messages.push(m);
+    for (const w of [...this.waiters]) w();
   }
 
   /** Up to `max` visible messages, each hidden for the visibility timeout; expired and redriven ones first go. */
@@ -82,7 +108,7 @@ export class LocalQueue {
         const target = dlq(redrive.deadLetterTargetArn);
         if (target) {
           this.remove(m);
-          target.send(m.body, m.attributes, now, m.traceHeader);
+          target.moveIn(m, this.arn, now);
           continue;
         }
       }
@@ -131,9 +157,11 @@ export class LocalQueue {
     });
   }
 
-  counts(now = Date.now()): { visible: number; inFlight: number } {
-    const inFlight = this.messages.filter((m) => m.visibleAt > now).length;
-    return { visible: this.messages.length - inFlight, inFlight };
+  /** Visible, in flight (received, not yet visible again) and delayed (never yet visible) messages. */
+  counts(now = Date.now()): { visible: number; inFlight: number; delayed: number } {
+    const hidden = this.messages.filter((m) => m.visibleAt > now);
+    const delayed = hidden.filter((m) => m.receiveCount === 0).length;
+    return { visible: this.messages.length - hidden.length, inFlight: hidden.length - delayed, delayed };
   }
 
   private expire(now: number): void {
@@ -199,6 +227,21 @@ export class QueueStore {
   delete(name: string): void {
     this.byName.delete(name);
   }
+}
+
+/** Sender id of every local message: the local mesh has no IAM principals. */
+const LOCAL_SENDER_ID = 'AIDAEXAMPLELOCALMESH';
+
+/** A message's system attributes (Amazon SQS API Reference, "ReceiveMessage", MessageSystemAttributeNames). */
+export function systemAttributes(m: QueueMessage): Record<string, string> {
+  return {
+    ApproximateReceiveCount: String(m.receiveCount),
+    SentTimestamp: String(m.sentAt),
+    SenderId: LOCAL_SENDER_ID,
+    ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? m.sentAt),
+    ...(m.traceHeader ? { AWSTraceHeader: m.traceHeader } : {}),
+    ...(m.deadLetterSourceArn ? { DeadLetterQueueSourceArn: m.deadLetterSourceArn } : {}),
+  };
 }
 
 export function md5(text: string): string {

@@ -6,13 +6,15 @@
  * queue URL's host as its endpoint stays local.
  */
 import type { JsonService } from '../endpoint/server';
-import { type MessageAttribute, md5, md5OfAttributes, type QueueStore } from './queue-store';
+import { type MessageAttribute, md5, md5OfAttributes, type QueueStore, systemAttributes } from './queue-store';
 import { entryCode, sqsError } from './sqs-errors';
 
 /** SQS's largest message, body and attributes together (Amazon SQS Developer Guide, "Amazon SQS message quotas"). */
 export const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
 const MAX_BATCH = 10;
 const MAX_WAIT_S = 20;
+/** The longest DelaySeconds, of a message or a queue: 15 minutes (Amazon SQS Developer Guide, "Amazon SQS delay queues"). */
+const MAX_DELAY_S = 900;
 
 type Input = Record<string, unknown>;
 
@@ -107,7 +109,8 @@ function sendOne(store: QueueStore, input: Input, entry: Input) {
   }
   const system = entry.MessageSystemAttributes as { AWSTraceHeader?: { StringValue?: unknown } } | undefined;
   const trace = system?.AWSTraceHeader?.StringValue;
-  const m = q.send(body, attributes, Date.now(), typeof trace === 'string' ? trace : undefined);
+  const delayS = entry.DelaySeconds === undefined ? undefined : delayOf(entry.DelaySeconds);
+  const m = q.send(body, { attributes, traceHeader: typeof trace === 'string' ? trace : undefined, delayS });
   const md5Attrs = md5OfAttributes(attributes);
   return { MessageId: m.id, MD5OfMessageBody: md5(body), ...(md5Attrs ? { MD5OfMessageAttributes: md5Attrs } : {}) };
 }
@@ -141,7 +144,7 @@ async function receive(store: QueueStore, input: Input) {
       `Value ${input.MaxNumberOfMessages} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
     );
   }
-  const waitS = Math.min(Number(input.WaitTimeSeconds ?? 0) || 0, MAX_WAIT_S);
+  const waitS = input.WaitTimeSeconds === undefined ? (q.settings.receiveWaitS ?? 0) : waitOf(input.WaitTimeSeconds);
   const visibility = input.VisibilityTimeout === undefined ? undefined : visibilityOf(input.VisibilityTimeout);
   const until = Date.now() + waitS * 1000;
   let got = q.receive(max, visibility, (arn) => store.byArn(arn));
@@ -155,14 +158,7 @@ async function receive(store: QueueStore, input: Input) {
     Messages: got.map((m) => {
       const attrs = Object.fromEntries(Object.entries(m.attributes).filter(([k]) => wanted(wantAttrs, k)));
       const md5Attrs = md5OfAttributes(attrs);
-      const system: Record<string, string> = {
-        ApproximateReceiveCount: String(m.receiveCount),
-        SentTimestamp: String(m.sentAt),
-        ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? m.sentAt),
-        SenderId: 'AIDAEXAMPLELOCALMESH',
-        ...(m.traceHeader ? { AWSTraceHeader: m.traceHeader } : {}),
-      };
-      const sys = Object.fromEntries(Object.entries(system).filter(([k]) => wanted(wantSystem, k)));
+      const sys = Object.fromEntries(Object.entries(systemAttributes(m)).filter(([k]) => wanted(wantSystem, k)));
       return {
         MessageId: m.id,
         ReceiptHandle: m.receipt,
@@ -206,12 +202,15 @@ function attributesIn(v: unknown): Record<string, MessageAttribute> {
 
 function attributesOf(store: QueueStore, input: Input): Record<string, string> {
   const q = queueOf(store, input);
-  const { visible, inFlight } = q.counts();
+  const { visible, inFlight, delayed } = q.counts();
   const all: Record<string, string> = {
     QueueArn: q.arn,
     ApproximateNumberOfMessages: String(visible),
     ApproximateNumberOfMessagesNotVisible: String(inFlight),
+    ApproximateNumberOfMessagesDelayed: String(delayed),
     VisibilityTimeout: String(q.settings.visibilityTimeoutS ?? 30),
+    DelaySeconds: String(q.settings.delayS ?? 0),
+    ReceiveMessageWaitTimeSeconds: String(q.settings.receiveWaitS ?? 0),
     MessageRetentionPeriod: String(q.settings.retentionS ?? 345_600),
     MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES),
     ...(q.settings.redrive ? { RedrivePolicy: JSON.stringify(q.settings.redrive) } : {}),
@@ -227,6 +226,8 @@ export function settingsOf(a: Input) {
   return {
     visibilityTimeoutS: num(a.VisibilityTimeout),
     retentionS: num(a.MessageRetentionPeriod),
+    delayS: num(a.DelaySeconds),
+    receiveWaitS: num(a.ReceiveMessageWaitTimeSeconds),
     ...(redrive
       ? {
           redrive: {
@@ -238,12 +239,25 @@ export function settingsOf(a: Input) {
   };
 }
 
-function visibilityOf(v: unknown): number {
+/** A whole number of seconds within `[0, max]`, else InvalidParameterValue in SQS's words (`reason`). */
+function secondsIn(v: unknown, max: number, parameter: string, reason: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 43_200) {
-    throw invalid(`Value ${v} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw invalid(`Value ${v} for parameter ${parameter} is invalid. Reason: ${reason}`);
   }
   return n;
+}
+
+function waitOf(v: unknown): number {
+  return secondsIn(v, MAX_WAIT_S, 'WaitTimeSeconds', `Must be >= 0 and <= ${MAX_WAIT_S}, if provided.`);
+}
+
+function delayOf(v: unknown): number {
+  return secondsIn(v, MAX_DELAY_S, 'DelaySeconds', `DelaySeconds must be >= 0 and <= ${MAX_DELAY_S}.`);
+}
+
+function visibilityOf(v: unknown): number {
+  return secondsIn(v, 43_200, 'VisibilityTimeout', 'Must be between 0 and 43200.');
 }
 
 function queueOf(store: QueueStore, input: Input) {

@@ -1,0 +1,153 @@
+/**
+ * The local SQS's queue behaviour as the Amazon SQS Developer Guide and API Reference describe it,
+ * through the real @aws-sdk/client-sqs on the JSON protocol: redrive to a dead-letter queue, delayed
+ * messages, and the bounds of a receive.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { QueueStore } from '../../local/sqs/queue-store';
+import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { clientConfig } from '../support/example-assembly';
+import { rejection } from '../support/rejection';
+import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+
+describe('local endpoint: SQS queues', () => {
+  let endpoint: Endpoint;
+  let sqs: SQSClient;
+  let queues: QueueStore;
+
+  before(async () => {
+    const registry = new TestRegistry();
+    queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
+    endpoint = await startEndpoint({
+      port: 0,
+      registry,
+      invoker: new TestInvoker(registry),
+      jsonServices: sqsJsonServices(queues),
+      log: () => undefined,
+    });
+    sqs = new SQSClient(clientConfig(endpoint.url));
+  });
+  after(async () => {
+    sqs.destroy();
+    await endpoint.close();
+  });
+
+  const create = async (QueueName: string, Attributes?: Record<string, string>) =>
+    (await sqs.send(new CreateQueueCommand({ QueueName, Attributes }))).QueueUrl!;
+  const receiveAll = (QueueUrl: string, WaitTimeSeconds = 0) =>
+    sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        WaitTimeSeconds,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+
+  it('a message redriven to the dead-letter queue keeps its id and sent time, and names its source queue', async () => {
+    // Prepare: one receive allowed, then the next receive moves it.
+    const dlq = await create('orders-dlq');
+    const source = await create('orders', {
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queues.arnOf('orders-dlq'), maxReceiveCount: 1 }),
+    });
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: source, MessageBody: 'poison' }));
+    const first = (await receiveAll(source)).Messages![0]!;
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: source,
+        ReceiptHandle: first.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+
+    // Act
+    const again = await receiveAll(source);
+    const dead = (await receiveAll(dlq)).Messages?.[0];
+
+    // Assess
+    assert.equal(again.Messages?.length ?? 0, 0);
+    assert.equal(dead?.MessageId, sent.MessageId);
+    assert.equal(dead?.Body, 'poison');
+    assert.equal(dead?.Attributes?.SentTimestamp, first.Attributes?.SentTimestamp);
+    assert.equal(dead?.Attributes?.DeadLetterQueueSourceArn, queues.arnOf('orders'));
+  });
+
+  it('a delayed message stays hidden for its DelaySeconds, counted as delayed, then arrives', async () => {
+    // Prepare
+    const url = await create('delayed');
+
+    // Act
+    const sentAt = Date.now();
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'later', DelaySeconds: 1 }));
+    const atOnce = await receiveAll(url);
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }),
+    );
+    const later = await receiveAll(url, 5);
+
+    // Assess
+    assert.equal(atOnce.Messages?.length ?? 0, 0);
+    assert.equal(Attributes?.ApproximateNumberOfMessagesDelayed, '1');
+    assert.equal(later.Messages?.[0]?.Body, 'later');
+    assert.ok(Date.now() - sentAt >= 1000, 'not before its delay');
+  });
+
+  it("a queue's DelaySeconds delays every message sent without one", async () => {
+    // Prepare
+    const url = await create('slow-queue', { DelaySeconds: '1' });
+
+    // Act
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'queued' }));
+    const atOnce = await receiveAll(url);
+    const later = await receiveAll(url, 5);
+
+    // Assess
+    assert.equal(atOnce.Messages?.length ?? 0, 0);
+    assert.equal(later.Messages?.[0]?.Body, 'queued');
+  });
+
+  it("a receive without WaitTimeSeconds long-polls for the queue's ReceiveMessageWaitTimeSeconds", async () => {
+    // Prepare
+    const url = await create('long-polled', { ReceiveMessageWaitTimeSeconds: '5' });
+    setTimeout(() => void sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'soon' })), 300).unref();
+
+    // Act
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url }));
+
+    // Assess
+    assert.equal(got.Messages?.[0]?.Body, 'soon');
+  });
+
+  it('a WaitTimeSeconds over 20 or a DelaySeconds over 900 is InvalidParameterValue', async () => {
+    // Prepare
+    const url = await create('bounds');
+
+    // Act
+    const wait = await rejection<Error & { Code?: string }>(() =>
+      sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 21 })),
+    );
+    const delay = await rejection<Error & { Code?: string }>(() =>
+      sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'x', DelaySeconds: 901 })),
+    );
+
+    // Assess
+    assert.equal(wait.Code, 'InvalidParameterValue');
+    assert.equal(
+      wait.message,
+      'Value 21 for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.',
+    );
+    assert.equal(delay.Code, 'InvalidParameterValue');
+    assert.match(delay.message, /^Value 901 for parameter DelaySeconds is invalid\./);
+  });
+});
