@@ -348,6 +348,10 @@ function applyQueueMapping(
     functionName: name,
     qualifier,
     batchSize: p.BatchSize === undefined ? undefined : Number(ctx.resolver.resolve(stack, p.BatchSize)),
+    maximumBatchingWindowS:
+      p.MaximumBatchingWindowInSeconds === undefined
+        ? undefined
+        : Number(ctx.resolver.resolve(stack, p.MaximumBatchingWindowInSeconds)),
     reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
     region: ctx.resolver.regionOf(stack),
   });

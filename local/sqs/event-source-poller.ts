@@ -1,7 +1,8 @@
 /**
  * The local mesh's SQS event source mappings, as Lambda runs them (AWS Lambda Developer Guide, "Using
  * Lambda with Amazon SQS", "Handling errors for an SQS event source"): poll the queue, invoke the
- * function synchronously with up to BatchSize records, then delete the batch on success; on a function
+ * function synchronously with up to BatchSize records (gathered for up to MaximumBatchingWindowInSeconds
+ * when the queue holds fewer), then delete the batch on success; on a function
  * error delete nothing (the messages come back after the visibility timeout, and the queue's redrive
  * policy moves them to its dead-letter queue); with ReportBatchItemFailures delete all but the records
  * the response names (an invalid response fails the whole batch, as Lambda treats it).
@@ -16,6 +17,8 @@ export interface EventSourceMapping {
   readonly qualifier?: string;
   /** @default 10 */
   readonly batchSize?: number;
+  /** MaximumBatchingWindowInSeconds: how long a batch that is not full waits for more records. @default 0 */
+  readonly maximumBatchingWindowS?: number;
   readonly reportBatchItemFailures: boolean;
   readonly region: string;
 }
@@ -59,7 +62,7 @@ export class EventSourcePoller {
         this.deps.log(`event source mapping ${m.key}: queue ${m.queueArn} does not exist; polling stopped`);
         return;
       }
-      const batch = q.receive(m.batchSize ?? 10, undefined, (arn) => this.deps.queues.byArn(arn));
+      const batch = await this.gather(m, q, signal);
       if (batch.length === 0) {
         await q.wait(this.deps.pollWaitMs ?? 1000, signal);
         continue;
@@ -71,6 +74,22 @@ export class EventSourcePoller {
         this.deps.log(`event source mapping ${m.key}: invoke of ${m.functionName} failed: ${(err as Error).message}`);
       }
     }
+  }
+
+  /**
+   * A batch: what the queue holds now, up to BatchSize; with a batching window, a batch that is not
+   * full keeps gathering records until it is or the window, counted from its first record, is over.
+   */
+  private async gather(m: EventSourceMapping, q: LocalQueue, signal: AbortSignal): Promise<QueueMessage[]> {
+    const size = m.batchSize ?? 10;
+    const take = (n: number) => q.receive(n, undefined, (arn) => this.deps.queues.byArn(arn));
+    const batch = take(size);
+    const closeAt = Date.now() + 1000 * (m.maximumBatchingWindowS ?? 0);
+    while (batch.length > 0 && batch.length < size && Date.now() < closeAt && !signal.aborted) {
+      await q.wait(closeAt - Date.now(), signal);
+      batch.push(...take(size - batch.length));
+    }
+    return batch;
   }
 
   private async deliver(m: EventSourceMapping, q: LocalQueue, batch: readonly QueueMessage[]): Promise<void> {
@@ -113,14 +132,15 @@ function sqsRecord(msg: QueueMessage, q: LocalQueue, region: string) {
 
 /**
  * The ids a partial batch response names; 'all' when the response is not a valid one for this batch
- * (an id it does not hold, or no id): Lambda then counts the whole batch as failed.
+ * (not JSON, an id it does not hold, or no id): Lambda then counts the whole batch as failed. No
+ * response, or an empty or null list, is a complete success.
  */
 function failuresOf(payload: Uint8Array, batch: readonly QueueMessage[]): Set<string> | 'all' {
   let answer: unknown;
   try {
     answer = JSON.parse(Buffer.from(payload).toString('utf8') || 'null');
   } catch {
-    return new Set();
+    return 'all';
   }
   const items = (answer as { batchItemFailures?: unknown } | null)?.batchItemFailures;
   if (items === undefined || items === null) return new Set();

@@ -1,0 +1,137 @@
+/**
+ * The local SQS event source mapping against what Lambda documents for it (AWS Lambda Developer Guide,
+ * "Handling errors for an SQS event source in Lambda", "Using Lambda with Amazon SQS"): which answers
+ * of the function delete the batch, which keep all of it, which keep only the records they name; and
+ * how the batching window gathers a batch. The function is a stand-in that answers what each test gives.
+ */
+
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { type EventSourceMapping, EventSourcePoller } from '../../local/sqs/event-source-poller';
+import { QueueStore } from '../../local/sqs/queue-store';
+
+interface SqsEvent {
+  Records: { messageId: string; body: string }[];
+}
+
+describe('local SQS event source mapping', () => {
+  let poller: EventSourcePoller | undefined;
+  afterEach(() => poller?.stop());
+
+  /** A queue `jobs` with `bodies`, polled for a function that answers `answer(event)`. */
+  const start = (
+    bodies: string[],
+    answer: (event: SqsEvent) => { functionError?: string; payload: string },
+    mapping: Partial<EventSourceMapping> = {},
+  ) => {
+    const queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => 'http://x' });
+    const q = queues.put('jobs', { visibilityTimeoutS: 60 });
+    for (const b of bodies) q.send(b);
+    const events: SqsEvent[] = [];
+    poller = new EventSourcePoller({
+      queues,
+      log: () => undefined,
+      pollWaitMs: 20,
+      invoke: async (_fn, _q, payload) => {
+        const event = JSON.parse(payload.toString('utf8')) as SqsEvent;
+        events.push(event);
+        const out = answer(event);
+        return { ...out, payload: Buffer.from(out.payload) };
+      },
+    });
+    poller.put({
+      key: 'S/Mapping',
+      queueArn: queues.arnOf('jobs'),
+      functionName: 'consumer',
+      reportBatchItemFailures: true,
+      region: 'us-east-1',
+      ...mapping,
+    });
+    return { q, events };
+  };
+  const until = async (what: string, done: () => boolean, ms = 5000) => {
+    const end = Date.now() + ms;
+    while (!done()) {
+      if (Date.now() > end) assert.fail(`${what} did not happen within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  /** Bodies still in the queue once the first batch has been answered. */
+  const leftAfterFirstBatch = async (q: { messages: { body: string }[] }, events: SqsEvent[]) => {
+    await until('a batch', () => events.length > 0);
+    await new Promise((r) => setTimeout(r, 50));
+    return q.messages.map((m) => m.body).sort();
+  };
+
+  it('a response that is not JSON fails the whole batch: every record stays', async () => {
+    // Act
+    const { q, events } = start(['a', 'b'], () => ({ payload: 'not json{' }));
+
+    // Assess
+    assert.deepEqual(await leftAfterFirstBatch(q, events), ['a', 'b']);
+  });
+
+  it('an empty or null batchItemFailures, or no response, deletes the whole batch', async () => {
+    for (const payload of ['{"batchItemFailures":[]}', '{"batchItemFailures":null}', 'null', '{}']) {
+      // Act
+      const { q, events } = start(['a', 'b'], () => ({ payload }));
+
+      // Assess
+      assert.deepEqual(await leftAfterFirstBatch(q, events), [], payload);
+      poller?.stop();
+    }
+  });
+
+  it('an itemIdentifier that is empty, null or not in the batch fails the whole batch', async () => {
+    for (const item of [{ itemIdentifier: '' }, { itemIdentifier: null }, { id: 'x' }, { itemIdentifier: 'nope' }]) {
+      // Act
+      const { q, events } = start(['a', 'b'], () => ({ payload: JSON.stringify({ batchItemFailures: [item] }) }));
+
+      // Assess
+      assert.deepEqual(await leftAfterFirstBatch(q, events), ['a', 'b'], JSON.stringify(item));
+      poller?.stop();
+    }
+  });
+
+  it('named records stay, the others are deleted', async () => {
+    // Act
+    const { q, events } = start(['a', 'b', 'c'], (event) => ({
+      payload: JSON.stringify({
+        batchItemFailures: event.Records.filter((r) => r.body === 'b').map((r) => ({ itemIdentifier: r.messageId })),
+      }),
+    }));
+
+    // Assess
+    assert.deepEqual(await leftAfterFirstBatch(q, events), ['b']);
+  });
+
+  it('with a batching window, records that arrive within it join the batch, up to BatchSize', async () => {
+    // Prepare: one message now, two more 200 ms later, within the 1 s window.
+    const { q, events } = start(['a'], () => ({ payload: 'null' }), { batchSize: 3, maximumBatchingWindowS: 1 });
+    setTimeout(() => {
+      q.send('b');
+      q.send('c');
+    }, 200).unref();
+
+    // Act
+    await until('a batch', () => events.length > 0);
+
+    // Assess
+    assert.deepEqual(events[0]!.Records.map((r) => r.body).sort(), ['a', 'b', 'c']);
+  });
+
+  it('without a batching window, what is there goes at once', async () => {
+    // Prepare
+    const { q, events } = start(['a'], () => ({ payload: 'null' }), { batchSize: 3 });
+    setTimeout(() => q.send('b'), 200).unref();
+
+    // Act
+    await until('two batches', () => events.length > 1);
+
+    // Assess
+    assert.deepEqual(
+      events.map((e) => e.Records.map((r) => r.body)),
+      [['a'], ['b']],
+    );
+  });
+});
