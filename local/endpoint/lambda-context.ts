@@ -32,10 +32,14 @@ export interface AsyncInvokeSettings {
   readonly onFailure?: string;
   /** Where the record of an event that succeeded goes. */
   readonly onSuccess?: string;
+  /** When the settings were last written over the wire, ms since the epoch (LastModified). */
+  readonly lastModified?: number;
 }
 
 export interface AsyncInvokeHooks {
   settings(functionName: string, qualifier: string | undefined): AsyncInvokeSettings | undefined;
+  put(functionName: string, qualifier: string | undefined, settings: AsyncInvokeSettings): void;
+  delete(functionName: string, qualifier: string | undefined): void;
   /** A duration of Lambda's event queue (a retry's wait, an event's maximum age) on the local clock, ms. */
   localMs(lambdaMs: number): number;
   /** Hands an invocation record to a destination; rejects when it cannot. */

@@ -4,6 +4,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './aliases';
 import { unsupported } from './errors';
 import {
+  deleteFunctionEventInvokeConfig,
+  getFunctionEventInvokeConfig,
+  putFunctionEventInvokeConfig,
+  updateFunctionEventInvokeConfig,
+} from './event-invoke-config';
+import {
   deleteFunctionConcurrency,
   getFunctionConcurrency,
   listTags,
@@ -43,6 +49,10 @@ const HANDLERS: Record<string, LambdaHandler> = {
   PutFunctionConcurrency: putFunctionConcurrency,
   GetFunctionConcurrency: getFunctionConcurrency,
   DeleteFunctionConcurrency: deleteFunctionConcurrency,
+  PutFunctionEventInvokeConfig: putFunctionEventInvokeConfig,
+  UpdateFunctionEventInvokeConfig: updateFunctionEventInvokeConfig,
+  GetFunctionEventInvokeConfig: getFunctionEventInvokeConfig,
+  DeleteFunctionEventInvokeConfig: deleteFunctionEventInvokeConfig,
 };
 
 /** Lambda operations this endpoint implements. */

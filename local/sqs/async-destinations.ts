@@ -29,6 +29,10 @@ export class AsyncDestinations implements AsyncInvokeHooks {
     this.byFunction.set(`${functionName}:${qualifier ?? '$LATEST'}`, settings);
   }
 
+  delete(functionName: string, qualifier: string | undefined): void {
+    this.byFunction.delete(`${functionName}:${qualifier ?? '$LATEST'}`);
+  }
+
   settings(functionName: string, qualifier: string | undefined): AsyncInvokeSettings | undefined {
     return this.byFunction.get(`${functionName}:${qualifier ?? '$LATEST'}`);
   }

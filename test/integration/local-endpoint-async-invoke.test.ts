@@ -14,7 +14,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DeleteFunctionEventInvokeConfigCommand,
+  GetFunctionEventInvokeConfigCommand,
+  InvokeCommand,
+  LambdaClient,
+  PutFunctionEventInvokeConfigCommand,
+  UpdateFunctionEventInvokeConfigCommand,
+} from '@aws-sdk/client-lambda';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { applyAssembly, newDeploymentState } from '../../local/assembly/deployment';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
@@ -22,6 +29,7 @@ import { AsyncDestinations } from '../../local/sqs/async-destinations';
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
 import { clientConfig } from '../support/example-assembly';
+import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 interface InvocationRecord {
@@ -154,5 +162,51 @@ describe('local endpoint: the asynchronous event queue', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('PutFunctionEventInvokeConfig on the wire sets what the next Event invoke follows; Get, Update, Delete', async () => {
+    // Prepare
+    failing('configured');
+    const onFailure = queues.arnOf('failures');
+
+    // Act: no retries, a destination; then one retry, the destination kept; then gone.
+    const put = await lambda.send(
+      new PutFunctionEventInvokeConfigCommand({
+        FunctionName: 'configured',
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: onFailure } },
+      }),
+    );
+    await invokeEvent('configured', { order: 'c-1' });
+    const record = await nextRecord();
+    await lambda.send(
+      new UpdateFunctionEventInvokeConfigCommand({ FunctionName: 'configured', MaximumRetryAttempts: 1 }),
+    );
+    const updated = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'configured' }));
+    await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'configured' }));
+    const gone = await rejection(() =>
+      lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'configured' })),
+    );
+    const tooMany = await rejection(() =>
+      lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'configured', MaximumRetryAttempts: 3 })),
+    );
+
+    // Assess
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:configured:$LATEST';
+    assert.equal(put.FunctionArn, arn);
+    assert.ok(put.LastModified instanceof Date);
+    assert.deepEqual(put.DestinationConfig, { OnSuccess: {}, OnFailure: { Destination: onFailure } });
+    assert.equal(record.requestContext.condition, 'RetriesExhausted');
+    assert.equal(record.requestContext.approximateInvokeCount, 1);
+    assert.equal(attempts.get('configured'), 1);
+    assert.equal(updated.MaximumRetryAttempts, 1);
+    assert.deepEqual(updated.DestinationConfig?.OnFailure, { Destination: onFailure });
+    assert.equal(gone.name, 'ResourceNotFoundException');
+    assert.equal(gone.message, `The function ${arn} doesn't have an EventInvokeConfig`);
+    assert.equal(tooMany.name, 'ValidationException');
+    assert.match(
+      tooMany.message,
+      /'maximumRetryAttempts' failed to satisfy constraint: Member must have value less than or equal to 2/,
+    );
   });
 });
