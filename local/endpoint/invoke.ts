@@ -116,11 +116,12 @@ const THROTTLE_FIRST_WAIT_MS = 1000;
 const THROTTLE_MAX_WAIT_MS = 300_000;
 
 /** Why the event queue gave up on an event: the `condition` of its invocation record. */
-export type GiveUp = 'RetriesExhausted' | 'EventAgeExceeded';
+export type GiveUp = 'RetriesExhausted' | 'EventAgeExceeded' | 'ZeroReservedConcurrency';
 
 /** Where an event stands after a failed attempt. Durations are on the local clock (`toLocal` of Lambda's). */
 export interface QueuedFailure {
-  readonly kind: 'function-error' | 'throttle';
+  /** `zero-concurrency`: throttled because the function's reserved concurrency is zero. */
+  readonly kind: 'function-error' | 'throttle' | 'zero-concurrency';
   /** Attempts that ran and failed with a function error. */
   readonly functionErrors: number;
   /** Attempts refused as throttled. */
@@ -136,9 +137,12 @@ export interface QueuedFailure {
  * The event queue's decision after a failed attempt (AWS Lambda Developer Guide, "Asynchronous
  * invocation"): a function error is retried MaximumRetryAttempts times, 1 then 2 minutes apart; a
  * throttled event waits without using a retry, 1 s and then exponentially longer up to 5 minutes. No
- * retry is scheduled past the event's maximum age: the event is given up as EventAgeExceeded instead.
+ * retry is scheduled past the event's maximum age: the event is given up as EventAgeExceeded instead. A
+ * function whose reserved concurrency is zero gets no retries: its events go to the on-failure
+ * destination at once ("Capturing records of Lambda asynchronous invocations").
  */
 export function nextAttempt(f: QueuedFailure): { waitMs: number } | { giveUp: GiveUp } {
+  if (f.kind === 'zero-concurrency') return { giveUp: 'ZeroReservedConcurrency' };
   if (f.kind === 'function-error' && f.functionErrors > f.maximumRetryAttempts) return { giveUp: 'RetriesExhausted' };
   const lambdaWaitMs =
     f.kind === 'function-error'
@@ -193,7 +197,7 @@ async function runQueued(ctx: LambdaContext, request: InvokeRequest, qualifier: 
       last = r;
     }
     const next = nextAttempt({
-      kind: r === 'throttled' ? 'throttle' : 'function-error',
+      kind: r !== 'throttled' ? 'function-error' : zeroConcurrency(ctx, request) ? 'zero-concurrency' : 'throttle',
       ...tally,
       maximumRetryAttempts: settings.maximumRetryAttempts ?? ASYNC_DEFAULT_RETRIES,
       maximumEventAgeMs: toLocal(1000 * (settings.maximumEventAgeInSeconds ?? ASYNC_DEFAULT_MAX_EVENT_AGE_S)),
@@ -203,6 +207,10 @@ async function runQueued(ctx: LambdaContext, request: InvokeRequest, qualifier: 
     if ('giveUp' in next) return giveUp(ctx, request, settings.onFailure, last, tally.functionErrors, next.giveUp);
     await new Promise((res) => setTimeout(res, next.waitMs).unref());
   }
+}
+
+function zeroConcurrency(ctx: LambdaContext, request: InvokeRequest): boolean {
+  return ctx.registry.reservedConcurrency(request.functionName) === 0;
 }
 
 /** The end of an event that failed: its record to the on-failure destination, or a report. */

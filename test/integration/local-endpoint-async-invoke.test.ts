@@ -19,6 +19,7 @@ import {
   GetFunctionEventInvokeConfigCommand,
   InvokeCommand,
   LambdaClient,
+  PutFunctionConcurrencyCommand,
   PutFunctionEventInvokeConfigCommand,
   UpdateFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
@@ -208,5 +209,23 @@ describe('local endpoint: the asynchronous event queue', () => {
       tooMany.message,
       /'maximumRetryAttempts' failed to satisfy constraint: Member must have value less than or equal to 2/,
     );
+  });
+
+  it('with zero reserved concurrency an event goes to the on-failure destination at once, never run', async () => {
+    // Prepare: 6 hours of age would keep a throttled event for minutes here; zero concurrency does not wait.
+    failing('off');
+    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'off', ReservedConcurrentExecutions: 0 }));
+    registry.setThrottled('off', true, 0); // what the local invoker answers at zero
+    destinations.put('off', undefined, { onFailure: queues.arnOf('failures') });
+
+    // Act
+    await invokeEvent('off', { order: 'z-1' });
+    const record = await nextRecord(3000);
+
+    // Assess
+    assert.equal(record.requestContext.condition, 'ZeroReservedConcurrency');
+    assert.equal(record.requestContext.approximateInvokeCount, 0);
+    assert.equal(record.responseContext, undefined);
+    assert.equal(attempts.get('off'), undefined);
   });
 });
