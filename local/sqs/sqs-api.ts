@@ -152,6 +152,8 @@ async function receive(store: QueueStore, input: Input) {
     await q.wait(until - Date.now());
     got = q.receive(max, visibility, (arn) => store.byArn(arn));
   }
+  // SQS leaves Messages out of an answer that has none (the aws CLI prints nothing for it).
+  if (got.length === 0) return {};
   const wantAttrs = names(input.MessageAttributeNames);
   const wantSystem = names(input.MessageSystemAttributeNames ?? input.AttributeNames);
   return {

@@ -150,4 +150,15 @@ describe('local endpoint: SQS queues', () => {
     assert.equal(delay.Code, 'InvalidParameterValue');
     assert.match(delay.message, /^Value 901 for parameter DelaySeconds is invalid\./);
   });
+
+  it('a receive that finds nothing answers without Messages, as the aws CLI prints nothing for it', async () => {
+    // Prepare
+    const url = await create('empty');
+
+    // Act
+    const got = await receiveAll(url);
+
+    // Assess
+    assert.equal(got.Messages, undefined);
+  });
 });
