@@ -49,7 +49,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   },
   GetQueueAttributes: (store, input) => ({ Attributes: attributesOf(store, input) }),
   SendMessage: (store, input) => sendOne(store, input, input),
-  SendMessageBatch: (store, input) => batch(input, (entry) => sendOne(store, input, entry)),
+  SendMessageBatch: sendBatch,
   ReceiveMessage: receive,
   DeleteMessage: (store, input) => {
     queueOf(store, input).delete(requireString(input, 'ReceiptHandle'));
@@ -95,14 +95,7 @@ function sendOne(store: QueueStore, input: Input, entry: Input) {
   const q = queueOf(store, input);
   const body = requireString(entry, 'MessageBody');
   const attributes = attributesIn(entry.MessageAttributes);
-  const size =
-    Buffer.byteLength(body) +
-    Object.entries(attributes).reduce(
-      (n, [k, a]) =>
-        n + Buffer.byteLength(k) + a.DataType.length + Buffer.byteLength(a.StringValue ?? a.BinaryValue ?? ''),
-      0,
-    );
-  if (size > SQS_MAX_MESSAGE_BYTES) {
+  if (messageBytes(body, attributes) > SQS_MAX_MESSAGE_BYTES) {
     throw invalid(
       `One or more parameters are invalid. Reason: Message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes.`,
     );
@@ -113,6 +106,41 @@ function sendOne(store: QueueStore, input: Input, entry: Input) {
   const m = q.send(body, { attributes, traceHeader: typeof trace === 'string' ? trace : undefined, delayS });
   const md5Attrs = md5OfAttributes(attributes);
   return { MessageId: m.id, MD5OfMessageBody: md5(body), ...(md5Attrs ? { MD5OfMessageAttributes: md5Attrs } : {}) };
+}
+
+/** A message's size as SQS counts it against its limit: the body and each attribute's name, type and value. */
+function messageBytes(body: string, attributes: Readonly<Record<string, MessageAttribute>>): number {
+  return (
+    Buffer.byteLength(body) +
+    Object.entries(attributes).reduce(
+      (n, [k, a]) =>
+        n + Buffer.byteLength(k) + a.DataType.length + Buffer.byteLength(a.StringValue ?? a.BinaryValue ?? ''),
+      0,
+    )
+  );
+}
+
+/** An entry's size; an entry whose attributes are invalid counts its body (it fails on its own). */
+function entryBytes(entry: Input): number {
+  const body = typeof entry.MessageBody === 'string' ? entry.MessageBody : '';
+  try {
+    return messageBytes(body, attributesIn(entry.MessageAttributes));
+  } catch {
+    return Buffer.byteLength(body);
+  }
+}
+
+/** SendMessageBatch: the entries together are held to one message's limit before any is sent. */
+function sendBatch(store: QueueStore, input: Input) {
+  const entries = Array.isArray(input.Entries) ? (input.Entries as Input[]) : [];
+  const total = entries.reduce((n, e) => n + entryBytes(e), 0);
+  if (total > SQS_MAX_MESSAGE_BYTES) {
+    throw sqsError(
+      'BatchRequestTooLong',
+      `Batch requests cannot be longer than ${SQS_MAX_MESSAGE_BYTES} bytes. You have sent ${total} bytes.`,
+    );
+  }
+  return batch(input, (entry) => sendOne(store, input, entry));
 }
 
 /** A batch operation: 1 to 10 entries with distinct Ids, each answered on its own. */

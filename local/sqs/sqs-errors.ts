@@ -29,6 +29,11 @@ const SHAPES = {
     queryCode: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
     status: 400,
   },
+  BatchRequestTooLong: {
+    type: 'BatchRequestTooLong',
+    queryCode: 'AWS.SimpleQueueService.BatchRequestTooLong',
+    status: 400,
+  },
   BatchEntryIdsNotDistinct: {
     type: 'BatchEntryIdsNotDistinct',
     queryCode: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',

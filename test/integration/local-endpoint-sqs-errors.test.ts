@@ -107,4 +107,23 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
     assert.equal(err.name, 'TooManyEntriesInBatchRequest');
     assert.equal(err.Code, 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest');
   });
+
+  it('a batch over 1 MiB in all: BatchRequestTooLong, nothing sent', async () => {
+    // Prepare: two entries each within the limit, together over it.
+    const Entries = ['a', 'b'].map((Id) => ({ Id, MessageBody: 'x'.repeat(600 * 1024) }));
+
+    // Act
+    const err = await rejection<SqsError>(() => sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries })));
+    const left = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+
+    // Assess
+    assert.equal(err.name, 'BatchRequestTooLong');
+    assert.equal(err.Code, 'AWS.SimpleQueueService.BatchRequestTooLong');
+    assert.equal(
+      err.message,
+      `Batch requests cannot be longer than 1048576 bytes. You have sent ${1200 * 1024} bytes.`,
+    );
+    assert.equal(err.$metadata.httpStatusCode, 400);
+    assert.equal(left.Messages, undefined);
+  });
 });
