@@ -659,6 +659,8 @@ function configurationOf(ctx: Apply, stack: AssemblyStack, p: Record<string, unk
   const logGroup = resolver.resolveString(stack, logging.LogGroup);
   if (logFormat) out.logFormat = logFormat;
   if (logGroup) out.logGroup = logGroup;
+  const dlq = resolver.resolveString(stack, (p.DeadLetterConfig as { TargetArn?: unknown } | undefined)?.TargetArn);
+  if (dlq) out.deadLetterTargetArn = dlq;
   return out;
 }
 

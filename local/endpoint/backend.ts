@@ -27,6 +27,7 @@ export interface FunctionConfig {
   readonly CodeSize?: number;
   readonly Environment?: { readonly Variables?: Record<string, string> };
   readonly TracingConfig?: { readonly Mode?: string };
+  readonly DeadLetterConfig?: { readonly TargetArn?: string };
   readonly Layers?: readonly { readonly Arn: string; readonly CodeSize?: number }[];
   readonly RevisionId?: string;
   readonly State?: string;

@@ -60,6 +60,7 @@ export interface ConfigSource {
   readonly architectures?: readonly string[];
   readonly logFormat?: string;
   readonly logGroup?: string;
+  readonly deadLetterTargetArn?: string;
   readonly state: VersionState;
   /** Absent while a new version is Pending (AWS sends none then). */
   readonly update?: UpdateStatus;
@@ -86,6 +87,7 @@ export function functionConfiguration(s: ConfigSource, arn: ArnStyle): FunctionC
     CodeSize: s.codeSize,
     Environment: { Variables: { ...s.environment } },
     TracingConfig: { Mode: s.tracingMode ?? 'PassThrough' },
+    ...(s.deadLetterTargetArn ? { DeadLetterConfig: { TargetArn: s.deadLetterTargetArn } } : {}),
     ...(s.layerArns.length > 0 ? { Layers: s.layerArns.map((Arn) => ({ Arn })) } : {}),
     RevisionId: s.revisionId,
     PackageType: 'Zip',

@@ -223,7 +223,10 @@ async function giveUp(
   condition: GiveUp,
 ): Promise<void> {
   if (ctx.isClosed()) return;
+  const deadLetterArn = ctx.registry.getFunction(request.functionName, request.version)?.DeadLetterConfig?.TargetArn;
+  if (deadLetterArn) await toDeadLetterQueue(ctx, deadLetterArn, request, last);
   if (onFailure) return toDestination(ctx, onFailure, record(ctx, request, last, attempts, condition));
+  if (deadLetterArn) return;
   ctx.onBackgroundError(
     `async invoke of ${request.functionName}:${request.version} given up (${condition}) after ${attempts} attempts` +
       `${last?.functionError ? ` (${last.functionError})` : ''}; no on-failure destination`,
@@ -264,6 +267,42 @@ function responseOf(r: InvokeResult, version: string) {
     },
     responsePayload: parseOr(toBuffer(r.payload).toString('utf8')),
   };
+}
+
+/** Lambda truncates a dead-lettered event's ErrorMessage to 1 KB. */
+const DEAD_LETTER_MESSAGE_BYTES = 1024;
+
+/**
+ * A discarded event to the function's dead-letter queue (AWS Lambda Developer Guide, "Asynchronous
+ * invocation", dead-letter queues): the payload as it was sent, with the request id, the HTTP status of
+ * the last attempt (200 for a function error, 429 for an event that was only ever throttled) and the
+ * first kilobyte of the error message as attributes.
+ */
+async function toDeadLetterQueue(
+  ctx: LambdaContext,
+  arn: string,
+  request: InvokeRequest,
+  last: InvokeResult | undefined,
+): Promise<void> {
+  const error = last ? parseOr(toBuffer(last.payload).toString('utf8')) : undefined;
+  const message = (error as { errorMessage?: unknown } | undefined)?.errorMessage;
+  const text = typeof message === 'string' ? message : last ? (last.functionError ?? '') : 'Rate Exceeded.';
+  try {
+    await ctx.asyncInvokes?.deadLetter(arn, request.payload.toString('utf8'), {
+      RequestID: { DataType: 'String', StringValue: request.requestId },
+      ErrorCode: { DataType: 'Number', StringValue: last ? '200' : '429' },
+      ErrorMessage: { DataType: 'String', StringValue: firstBytes(text, DEAD_LETTER_MESSAGE_BYTES) },
+    });
+  } catch (err) {
+    ctx.onBackgroundError(`async invoke event for dead-letter queue ${arn} lost: ${(err as Error).message}`);
+  }
+}
+
+/** The longest prefix of `text` within `max` UTF-8 bytes, never splitting a character. */
+function firstBytes(text: string, max: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= max) return text;
+  return new TextDecoder().decode(bytes.subarray(0, max)).replace(/\uFFFD$/, '');
 }
 
 async function toDestination(ctx: LambdaContext, arn: string, rec: object): Promise<void> {

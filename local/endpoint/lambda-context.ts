@@ -36,6 +36,12 @@ export interface AsyncInvokeSettings {
   readonly lastModified?: number;
 }
 
+/** A message attribute of a dead-lettered event (String or Number, as SQS types them). */
+export interface DeadLetterAttribute {
+  readonly DataType: 'String' | 'Number';
+  readonly StringValue: string;
+}
+
 export interface AsyncInvokeHooks {
   settings(functionName: string, qualifier: string | undefined): AsyncInvokeSettings | undefined;
   put(functionName: string, qualifier: string | undefined, settings: AsyncInvokeSettings): void;
@@ -44,6 +50,12 @@ export interface AsyncInvokeHooks {
   localMs(lambdaMs: number): number;
   /** Hands an invocation record to a destination; rejects when it cannot. */
   deliver(destinationArn: string, record: object): Promise<void>;
+  /** Sends a discarded event, as it was sent, to a function's dead-letter queue; rejects when it cannot. */
+  deadLetter(
+    targetArn: string,
+    payload: string,
+    attributes: Readonly<Record<string, DeadLetterAttribute>>,
+  ): Promise<void>;
 }
 
 export interface LambdaRequest {

@@ -75,6 +75,8 @@ export interface FunctionSpec {
   readonly logFormat?: string;
   /** LoggingConfig.LogGroup. @default /aws/lambda/<name> */
   readonly logGroup?: string;
+  /** DeadLetterConfig.TargetArn: where an Event invoke that failed every attempt goes. */
+  readonly deadLetterTargetArn?: string;
 }
 
 export interface VersionRecord {
@@ -581,6 +583,7 @@ export class FunctionRegistry implements EndpointRegistry {
         architectures: s.architectures,
         logFormat: s.logFormat,
         logGroup: s.logGroup,
+        deadLetterTargetArn: s.deadLetterTargetArn,
         state: rec.state,
         update: rec.update,
       },

@@ -5,7 +5,7 @@
  * wait is `retryBaseMs`, and every other duration of the queue (the second wait, a throttled event's
  * waits, the maximum event age) shrinks in proportion: a demo and a test see the whole story in seconds.
  */
-import type { AsyncInvokeHooks, AsyncInvokeSettings } from '../endpoint/lambda-context';
+import type { AsyncInvokeHooks, AsyncInvokeSettings, DeadLetterAttribute } from '../endpoint/lambda-context';
 import type { QueueStore } from './queue-store';
 
 /** Lambda's wait before the first retry of a failed event: the unit `retryBaseMs` stands for. */
@@ -39,6 +39,16 @@ export class AsyncDestinations implements AsyncInvokeHooks {
 
   localMs(lambdaMs: number): number {
     return (lambdaMs * (this.deps.retryBaseMs ?? 1000)) / LAMBDA_FIRST_RETRY_MS;
+  }
+
+  async deadLetter(
+    targetArn: string,
+    payload: string,
+    attributes: Readonly<Record<string, DeadLetterAttribute>>,
+  ): Promise<void> {
+    const q = this.deps.queues.byArn(targetArn);
+    if (!q) throw new Error(`dead-letter queue ${targetArn} does not exist (the local mesh runs no SNS topics)`);
+    q.send(payload, { attributes });
   }
 
   async deliver(destinationArn: string, record: object): Promise<void> {

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   DeleteFunctionEventInvokeConfigCommand,
+  GetFunctionConfigurationCommand,
   GetFunctionEventInvokeConfigCommand,
   InvokeCommand,
   LambdaClient,
@@ -23,7 +24,7 @@ import {
   PutFunctionEventInvokeConfigCommand,
   UpdateFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { applyAssembly, newDeploymentState } from '../../local/assembly/deployment';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { AsyncDestinations } from '../../local/sqs/async-destinations';
@@ -227,5 +228,47 @@ describe('local endpoint: the asynchronous event queue', () => {
     assert.equal(record.requestContext.approximateInvokeCount, 0);
     assert.equal(record.responseContext, undefined);
     assert.equal(attempts.get('off'), undefined);
+  });
+
+  it("a function's dead-letter queue gets the event as sent, with RequestID, ErrorCode and ErrorMessage", async () => {
+    // Prepare: DeadLetterConfig on the function, no retries.
+    queues.put('dead-letters');
+    registry.add(
+      'lettered',
+      () => {
+        throw new Error('boom');
+      },
+      {},
+      { deadLetterTargetArn: queues.arnOf('dead-letters') },
+    );
+    destinations.put('lettered', undefined, { maximumRetryAttempts: 0 });
+
+    // Act
+    const sent = '{"order":"d-1",  "spaced":true}';
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'lettered', InvocationType: 'Event', Payload: Buffer.from(sent) }),
+    );
+    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'lettered' }));
+    let letter: Message[] | undefined;
+    for (let i = 0; i < 10 && !letter; i++) {
+      letter = (
+        await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queues.get('dead-letters')!.url,
+            WaitTimeSeconds: 1,
+            MessageAttributeNames: ['All'],
+          }),
+        )
+      ).Messages;
+    }
+
+    // Assess
+    assert.deepEqual(config.DeadLetterConfig, { TargetArn: queues.arnOf('dead-letters') });
+    assert.equal(letter?.[0]?.Body, sent);
+    assert.deepEqual(letter?.[0]?.MessageAttributes, {
+      RequestID: { DataType: 'String', StringValue: out.$metadata.requestId },
+      ErrorCode: { DataType: 'Number', StringValue: '200' },
+      ErrorMessage: { DataType: 'String', StringValue: 'boom' },
+    });
   });
 });

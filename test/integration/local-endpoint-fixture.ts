@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Endpoint, type SecretStore, startEndpoint } from '../../local/endpoint';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../../local/endpoint/backend';
-import { FunctionRegistry } from '../../local/registry/function-registry';
+import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
 import { seeded } from '../support/seeded-random';
 
 export interface TestContext {
@@ -34,9 +34,10 @@ export class TestRegistry extends FunctionRegistry {
     super({ random, settle: options.settle, settleMs: 0, region: options.region });
   }
 
-  /** Adds a function at $LATEST with this handler and environment. */
-  add(name: string, handler: TestHandler, env: Record<string, string> = {}): void {
+  /** Adds a function at $LATEST with this handler and environment (and any other settings of its spec). */
+  add(name: string, handler: TestHandler, env: Record<string, string> = {}, more: Partial<FunctionSpec> = {}): void {
     this.putFunction({
+      ...more,
       name,
       codeDir: `/nonexistent/${name}`,
       handler: 'index.handler',
