@@ -94,6 +94,7 @@ function createQueue(store: QueueStore, input: Input) {
 function sendOne(store: QueueStore, input: Input, entry: Input) {
   const q = queueOf(store, input);
   const body = requireString(entry, 'MessageBody');
+  checkCharacters(body);
   const attributes = attributesIn(entry.MessageAttributes);
   if (messageBytes(body, attributes) > SQS_MAX_MESSAGE_BYTES) {
     throw invalid(
@@ -106,6 +107,25 @@ function sendOne(store: QueueStore, input: Input, entry: Input) {
   const m = q.send(body, { attributes, traceHeader: typeof trace === 'string' ? trace : undefined, delayS });
   const md5Attrs = md5OfAttributes(attributes);
   return { MessageId: m.id, MD5OfMessageBody: md5(body), ...(md5Attrs ? { MD5OfMessageAttributes: md5Attrs } : {}) };
+}
+
+/**
+ * The characters a message may hold (Amazon SQS API Reference, "SendMessage": XML's, #x9, #xA, #xD,
+ * #x20 to #xD7FF, #xE000 to #xFFFD, #x10000 to #x10FFFF); the first other one is refused by name.
+ */
+function checkCharacters(body: string): void {
+  for (const ch of body) {
+    const c = ch.codePointAt(0)!;
+    const allowed =
+      c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || c >= 0x10000;
+    if (!allowed) {
+      throw sqsError(
+        'InvalidMessageContents',
+        `Invalid binary character '#x${c.toString(16).toUpperCase()}' was found in the message body, the set of ` +
+          'allowed characters is #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].',
+      );
+    }
+  }
 }
 
 /** A message's size as SQS counts it against its limit: the body and each attribute's name, type and value. */

@@ -12,6 +12,7 @@ import {
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
@@ -125,5 +126,22 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
     );
     assert.equal(err.$metadata.httpStatusCode, 400);
     assert.equal(left.Messages, undefined);
+  });
+
+  it('a body with a character XML does not allow: InvalidMessageContents naming it', async () => {
+    // Act
+    const err = await rejection<SqsError>(() =>
+      sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'ok\u0000' })),
+    );
+
+    // Assess
+    assert.equal(err.name, 'InvalidMessageContents');
+    assert.equal(err.Code, 'InvalidMessageContents');
+    assert.equal(
+      err.message,
+      "Invalid binary character '#x0' was found in the message body, the set of allowed characters is " +
+        '#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].',
+    );
+    assert.equal(err.$metadata.httpStatusCode, 400);
   });
 });
