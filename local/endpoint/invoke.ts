@@ -124,7 +124,7 @@ export interface QueuedFailure {
   readonly kind: 'function-error' | 'throttle' | 'zero-concurrency';
   /** Attempts that ran and failed with a function error. */
   readonly functionErrors: number;
-  /** Attempts refused as throttled. */
+  /** Attempts refused as throttled (this one included, when it was). */
   readonly throttles: number;
   readonly maximumRetryAttempts: number;
   readonly maximumEventAgeMs: number;
@@ -147,7 +147,7 @@ export function nextAttempt(f: QueuedFailure): { waitMs: number } | { giveUp: Gi
   const lambdaWaitMs =
     f.kind === 'function-error'
       ? ERROR_RETRY_BASE_MS * 2 ** (f.functionErrors - 1)
-      : Math.min(THROTTLE_FIRST_WAIT_MS * 2 ** f.throttles, THROTTLE_MAX_WAIT_MS);
+      : Math.min(THROTTLE_FIRST_WAIT_MS * 2 ** (f.throttles - 1), THROTTLE_MAX_WAIT_MS);
   const waitMs = f.toLocal(lambdaWaitMs);
   return f.ageMs + waitMs > f.maximumEventAgeMs ? { giveUp: 'EventAgeExceeded' } : { waitMs };
 }
@@ -172,7 +172,7 @@ async function attemptQueued(
  * Runs a queued (Event) invocation as Lambda's event queue does (AWS Lambda Developer Guide,
  * "Asynchronous invocation", "Capturing records of Lambda asynchronous invocations"): attempts until one
  * succeeds or `nextAttempt` gives up, then the invocation record goes to the on-success or on-failure
- * destination (or the failure is reported).
+ * destination, and a discarded event to the function's dead-letter queue (or the failure is reported).
  */
 async function runQueued(ctx: LambdaContext, request: InvokeRequest, qualifier: string | undefined): Promise<void> {
   const label = `${request.functionName}:${request.version}`;
@@ -213,7 +213,7 @@ function zeroConcurrency(ctx: LambdaContext, request: InvokeRequest): boolean {
   return ctx.registry.reservedConcurrency(request.functionName) === 0;
 }
 
-/** The end of an event that failed: its record to the on-failure destination, or a report. */
+/** The end of an event that failed: to the dead-letter queue and the on-failure destination, or a report. */
 async function giveUp(
   ctx: LambdaContext,
   request: InvokeRequest,
