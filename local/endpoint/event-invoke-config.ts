@@ -15,11 +15,14 @@ import {
   type LambdaContext,
   type LambdaHandler,
   type LambdaRequest,
+  paginate,
 } from './lambda-context';
 
 /** The bounds the API model gives MaximumRetryAttempts and MaximumEventAgeInSeconds. */
 const RETRIES = { min: 0, max: 2 } as const;
 const EVENT_AGE_S = { min: 60, max: 21_600 } as const;
+/** ListFunctionEventInvokeConfigs' largest page (its MaxItems: 1 to 50). */
+const LIST_PAGE = 50;
 
 /** PutFunctionEventInvokeConfig replaces the settings: what it leaves out is removed. */
 export const putFunctionEventInvokeConfig: LambdaHandler = (ctx, req) => write(ctx, req, 'replace');
@@ -30,6 +33,14 @@ export const updateFunctionEventInvokeConfig: LambdaHandler = (ctx, req) => writ
 export const getFunctionEventInvokeConfig: LambdaHandler = (ctx, req) => {
   const { hooks, name, qualifier } = target(ctx, req);
   return { status: 200, json: describe(ctx, name, qualifier, existing(ctx, hooks, name, qualifier)) };
+};
+
+/** ListFunctionEventInvokeConfigs: each qualifier's settings, 50 a page at most (Marker/MaxItems). */
+export const listFunctionEventInvokeConfigs: LambdaHandler = (ctx, req) => {
+  const { hooks, name } = target(ctx, req);
+  const all = hooks.list(name).map((c) => describe(ctx, name, c.qualifier, c.settings));
+  const { page, nextMarker } = paginate(all, req.query, LIST_PAGE);
+  return { status: 200, json: { FunctionEventInvokeConfigs: page, ...(nextMarker ? { NextMarker: nextMarker } : {}) } };
 };
 
 export const deleteFunctionEventInvokeConfig: LambdaHandler = (ctx, req) => {

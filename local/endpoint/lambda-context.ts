@@ -46,6 +46,8 @@ export interface AsyncInvokeHooks {
   settings(functionName: string, qualifier: string | undefined): AsyncInvokeSettings | undefined;
   put(functionName: string, qualifier: string | undefined, settings: AsyncInvokeSettings): void;
   delete(functionName: string, qualifier: string | undefined): void;
+  /** Every qualifier of `functionName` that has settings (`$LATEST` as undefined). */
+  list(functionName: string): { qualifier: string | undefined; settings: AsyncInvokeSettings }[];
   /** A duration of Lambda's event queue (a retry's wait, an event's maximum age) on the local clock, ms. */
   localMs(lambdaMs: number): number;
   /** Hands an invocation record to a destination; rejects when it cannot. */

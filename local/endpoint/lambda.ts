@@ -6,6 +6,7 @@ import { unsupported } from './errors';
 import {
   deleteFunctionEventInvokeConfig,
   getFunctionEventInvokeConfig,
+  listFunctionEventInvokeConfigs,
   putFunctionEventInvokeConfig,
   updateFunctionEventInvokeConfig,
 } from './event-invoke-config';
@@ -53,6 +54,7 @@ const HANDLERS: Record<string, LambdaHandler> = {
   UpdateFunctionEventInvokeConfig: updateFunctionEventInvokeConfig,
   GetFunctionEventInvokeConfig: getFunctionEventInvokeConfig,
   DeleteFunctionEventInvokeConfig: deleteFunctionEventInvokeConfig,
+  ListFunctionEventInvokeConfigs: listFunctionEventInvokeConfigs,
 };
 
 /** Lambda operations this endpoint implements. */

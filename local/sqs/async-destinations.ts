@@ -29,6 +29,15 @@ export class AsyncDestinations implements AsyncInvokeHooks {
     this.byFunction.set(`${functionName}:${qualifier ?? '$LATEST'}`, settings);
   }
 
+  list(functionName: string): { qualifier: string | undefined; settings: AsyncInvokeSettings }[] {
+    return [...this.byFunction.entries()]
+      .filter(([key]) => key.startsWith(`${functionName}:`))
+      .map(([key, settings]) => {
+        const qualifier = key.slice(functionName.length + 1);
+        return { qualifier: qualifier === '$LATEST' ? undefined : qualifier, settings };
+      });
+  }
+
   delete(functionName: string, qualifier: string | undefined): void {
     this.byFunction.delete(`${functionName}:${qualifier ?? '$LATEST'}`);
   }

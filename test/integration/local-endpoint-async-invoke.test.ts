@@ -20,6 +20,7 @@ import {
   GetFunctionEventInvokeConfigCommand,
   InvokeCommand,
   LambdaClient,
+  ListFunctionEventInvokeConfigsCommand,
   PutFunctionConcurrencyCommand,
   PutFunctionEventInvokeConfigCommand,
   UpdateFunctionEventInvokeConfigCommand,
@@ -270,5 +271,23 @@ describe('local endpoint: the asynchronous event queue', () => {
       ErrorCode: { DataType: 'Number', StringValue: '200' },
       ErrorMessage: { DataType: 'String', StringValue: 'boom' },
     });
+  });
+
+  it('ListFunctionEventInvokeConfigs lists the settings of each qualifier of a function', async () => {
+    // Prepare
+    registry.add('listed', () => null);
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'listed', MaximumRetryAttempts: 1 }));
+
+    // Act
+    const listed = await lambda.send(new ListFunctionEventInvokeConfigsCommand({ FunctionName: 'listed' }));
+    const busy = await lambda.send(new ListFunctionEventInvokeConfigsCommand({ FunctionName: 'busy' }));
+
+    // Assess
+    assert.deepEqual(
+      listed.FunctionEventInvokeConfigs?.map((c) => [c.FunctionArn, c.MaximumRetryAttempts]),
+      [['arn:aws:lambda:us-east-1:000000000000:function:listed:$LATEST', 1]],
+    );
+    assert.equal(listed.NextMarker, undefined);
+    assert.equal(busy.FunctionEventInvokeConfigs?.length, 1, 'busy has the settings its test put');
   });
 });
