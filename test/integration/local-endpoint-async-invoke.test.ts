@@ -10,9 +10,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
   DeleteFunctionEventInvokeConfigCommand,
@@ -32,6 +30,7 @@ import { AsyncDestinations } from '../../local/sqs/async-destinations';
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
 import { clientConfig } from '../support/example-assembly';
+import { oneStackAssembly } from '../support/one-stack-assembly';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -133,21 +132,10 @@ describe('local endpoint: the asynchronous event queue', () => {
 
   it("a template's AWS::Lambda::EventInvokeConfig sets the maximum event age with the retries", async () => {
     // Prepare: an assembly of one stack holding only the config.
-    const dir = mkdtempSync(join(tmpdir(), 'event-invoke-config-'));
-    writeFileSync(
-      join(dir, 'manifest.json'),
-      JSON.stringify({
-        version: '36.0.0',
-        artifacts: {
-          S: { type: 'aws:cloudformation:stack', properties: { templateFile: 'S.template.json', stackName: 'S' } },
-        },
-      }),
-    );
     const config = { FunctionName: 'aged', Qualifier: 'live', MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 120 };
-    writeFileSync(
-      join(dir, 'S.template.json'),
-      JSON.stringify({ Resources: { Cfg: { Type: 'AWS::Lambda::EventInvokeConfig', Properties: config } } }),
-    );
+    const dir = oneStackAssembly('event-invoke-config', {
+      Cfg: { Type: 'AWS::Lambda::EventInvokeConfig', Properties: config },
+    });
 
     try {
       // Act

@@ -5,35 +5,19 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { applyAssembly, newDeploymentState } from '../../local/assembly/deployment';
 import { SecretStore } from '../../local/endpoint/secret-store';
 import { FunctionRegistry } from '../../local/registry/function-registry';
+import { oneStackAssembly } from '../support/one-stack-assembly';
 
 function assembly(secretString: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'deploy-secrets-'));
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'manifest.json'),
-    JSON.stringify({
-      version: '36.0.0',
-      artifacts: {
-        S: { type: 'aws:cloudformation:stack', properties: { templateFile: 'S.template.json', stackName: 'S' } },
-      },
-    }),
-  );
-  writeFileSync(
-    join(dir, 'S.template.json'),
-    JSON.stringify({
-      Resources: {
-        Sec: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'app/secret', SecretString: secretString } },
-      },
-    }),
-  );
-  return dir;
+  return oneStackAssembly('deploy-secrets', {
+    Sec: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'app/secret', SecretString: secretString } },
+  });
 }
 
 describe('deployment of secrets', () => {
