@@ -1,7 +1,8 @@
 /**
  * The local mesh (docs/local-mesh.md): one process that runs what would deploy. It reads cloud assemblies
  * (applied in order as deployments), runs every function version in worker processes, serves the AWS
- * endpoint (Lambda, DynamoDB via dynalite, Secrets Manager) and the /_mesh/ dashboard routes, and
+ * endpoint (Lambda, DynamoDB via dynalite, Secrets Manager, SQS, CodeDeploy, CloudWatch, IAM) and the
+ * /_mesh/ dashboard routes, and
  * collects X-Ray segments and EMF metrics into the telemetry store. `stop()` leaves nothing running.
  */
 

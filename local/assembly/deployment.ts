@@ -280,7 +280,7 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::EventInvokeConfig': applyEventInvokeConfig,
 };
 
-/** A standard queue with its visibility timeout, retention and redrive policy (FIFO queues are not served). */
+/** A queue with its visibility timeout, retention and redrive policy; a FIFO queue runs as a standard one (with a warning). */
 function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
   if (!ctx.targets.queues) return;
   const p = r.Properties ?? {};

@@ -7,6 +7,10 @@
  *   GET /_mesh/traces?limit=20   { traces: TraceSummary[] }
  *   GET /_mesh/traces/<id>       Trace (`last` = the newest complete one); 404 when there is none
  *
+ * The local mesh serves two more beside them: `/_mesh/local`, its runtime's own state (workers,
+ * counters, deployments: local/mesh-local.ts), and `/_mesh/deployments`, the CodeDeploy deployments
+ * as the CLI's rollout view reads them (local/codedeploy/deployment-view.ts).
+ *
  * Every answer carries LOCAL_MESH_HEADER, which tells a client it talks to a local mesh and not to
  * LocalStack or AWS behind the same endpoint URL. Errors are `{ message }` with a 4xx status.
  */

@@ -21,17 +21,6 @@ export interface IdentitySecret {
   readonly notAfter: string;
 }
 
-/** The mesh CA secret: only the issuer function reads it. */
-export interface CaSecret {
-  readonly v: 1;
-  /** Current CA certificate, PEM. */
-  readonly certificate: string;
-  /** Current CA private key, PKCS#8 PEM. */
-  readonly privateKey: string;
-  /** CA certificates still trusted after a CA rotation, PEM. */
-  readonly previous: string[];
-}
-
 /** Parses and shape-checks an identity secret; the error names the missing field, never a value. */
 export function parseIdentitySecret(text: string): IdentitySecret {
   let obj: unknown;

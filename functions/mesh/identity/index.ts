@@ -26,7 +26,7 @@ export {
   TOKEN_LIFETIME_S,
   type VerifyResult,
 } from './identity-reason';
-export { type CaSecret, type IdentitySecret, parseIdentitySecret } from './identity-secret';
+export { type IdentitySecret, parseIdentitySecret } from './identity-secret';
 // What the wrapper binds a token to (the request as received): with identity on, from this file.
 export { bodyOfEvent, requestLineOfEvent } from './request-binding';
 export { secretsManagerReader } from './secret-reader';
