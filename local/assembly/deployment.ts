@@ -354,6 +354,7 @@ function applyQueueMapping(
         : Number(ctx.resolver.resolve(stack, p.MaximumBatchingWindowInSeconds)),
     reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
     region: ctx.resolver.regionOf(stack),
+    accepts: filterOf(stack, id, p.FilterCriteria),
   });
 }
 

@@ -21,6 +21,8 @@ export interface EventSourceMapping {
   readonly maximumBatchingWindowS?: number;
   readonly reportBatchItemFailures: boolean;
   readonly region: string;
+  /** The mapping's `FilterCriteria` as a record matcher (local/endpoint/event-filter.ts); none: every record. */
+  readonly accepts?: (record: unknown) => boolean;
 }
 
 export interface PollerDeps {
@@ -92,7 +94,9 @@ export class EventSourcePoller {
     return batch;
   }
 
-  private async deliver(m: EventSourceMapping, q: LocalQueue, batch: readonly QueueMessage[]): Promise<void> {
+  private async deliver(m: EventSourceMapping, q: LocalQueue, received: readonly QueueMessage[]): Promise<void> {
+    const batch = m.accepts ? keepMatching(m.accepts, q, received, m.region) : received;
+    if (batch.length === 0) return;
     const event = { Records: batch.map((msg) => sqsRecord(msg, q, m.region)) };
     // The invocation continues the first record's trace (its AWSTraceHeader), as X-Ray shows an SQS hop.
     const trace = batch.find((msg) => msg.traceHeader)?.traceHeader;
@@ -101,6 +105,34 @@ export class EventSourcePoller {
     const failed = m.reportBatchItemFailures ? failuresOf(out.payload, batch) : new Set<string>();
     if (failed === 'all') return;
     for (const msg of batch) if (!failed.has(msg.id) && msg.receipt) q.delete(msg.receipt);
+  }
+}
+
+/**
+ * The messages of `batch` the mapping's filter matches; the others are deleted unseen, as Lambda deletes
+ * the SQS messages a filter does not match ("Filtering events from an Amazon SQS event source", AWS
+ * Lambda Developer Guide). A filter sees the record Lambda would deliver, its body parsed when it is
+ * JSON (a pattern on `body` fields matches only such a body).
+ */
+function keepMatching(
+  accepts: (record: unknown) => boolean,
+  q: LocalQueue,
+  batch: readonly QueueMessage[],
+  region: string,
+): QueueMessage[] {
+  const kept: QueueMessage[] = [];
+  for (const msg of batch) {
+    if (accepts({ ...sqsRecord(msg, q, region), body: jsonOrText(msg.body) })) kept.push(msg);
+    else if (msg.receipt) q.delete(msg.receipt);
+  }
+  return kept;
+}
+
+function jsonOrText(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
   }
 }
 

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { recordFilter } from '../../local/endpoint/event-filter';
 import { type EventSourceMapping, EventSourcePoller } from '../../local/sqs/event-source-poller';
 import { QueueStore } from '../../local/sqs/queue-store';
 
@@ -62,6 +63,28 @@ describe('local SQS event source mapping', () => {
     await new Promise((r) => setTimeout(r, 50));
     return q.messages.map((m) => m.body).sort();
   };
+
+  it("a filter's unmatched messages are deleted unseen; a pattern on body fields matches JSON bodies", async () => {
+    // Act
+    const accepts = recordFilter(['{"body":{"kind":["order"]}}']);
+    const bodies = ['{"kind":"order","n":1}', '{"kind":"refund"}', 'plain text', '{"kind":"order","n":2}'];
+    const { q, events } = start(bodies, () => ({ payload: '' }), { accepts });
+
+    // Assess
+    assert.deepEqual(await leftAfterFirstBatch(q, events), []);
+    assert.deepEqual(
+      events.flatMap((e) => e.Records.map((r) => r.body)),
+      ['{"kind":"order","n":1}', '{"kind":"order","n":2}'],
+      'the function saw the matching messages only, their bodies as sent',
+    );
+  });
+
+  it('a batch whose every message a filter refuses is not delivered at all', async () => {
+    const { q, events } = start(['x', 'y'], () => ({ payload: '' }), { accepts: recordFilter(['{"body":["z"]}']) });
+    await until('the queue to empty', () => q.messages.length === 0);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(events.length, 0);
+  });
 
   it('a response that is not JSON fails the whole batch: every record stays', async () => {
     // Act
