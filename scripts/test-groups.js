@@ -15,11 +15,7 @@
 const { mkdirSync, rmSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-/**
- * Folders whose files share processes, and how many processes each gets (the run keeps three busy); in
- * the order their groups start, the groups that take longest first (about a minute for each of
- * test/integration's, 10 to 25 s for the others).
- */
+/** Folders whose files share processes, and how many processes each gets (the run keeps three busy). */
 const GROUPED = { 'test/integration/': 3, 'test/security/': 1, 'test/infra/': 3, 'test/cli/': 1, 'test/unit/': 3 };
 
 /** The test file that runs `files` (paths from `root`) in one process, one suite each. */
@@ -33,30 +29,41 @@ function groupSource(root, files) {
 }
 
 /**
- * `files` (paths from `root`) as a whole run starts them: `alone` first, each in a process of its own,
- * in its order; then the groups, written into `dir` (emptied first); then any file of no grouped
- * folder. Files are dealt to a folder's groups in turn, so neighbours in the alphabet (often of one
- * topic and of a like cost) spread over the groups.
+ * `files` (paths from `root`) as a whole run starts them, in the order `order` gives: a file it names
+ * runs in a process of its own, a folder it names (`test/unit/`) stands for that folder's groups,
+ * written into `dir` (emptied first). Groups of folders it does not name, then files of no grouped
+ * folder, come last. Files are dealt to a folder's groups in turn, so neighbours in the alphabet (often
+ * of one topic and of a like cost) spread over the groups.
  */
-function groupFiles(root, files, alone, dir) {
+function groupFiles(root, files, order, dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const first = alone.filter((f) => files.includes(f));
+  const alone = order.filter((entry) => !entry.endsWith('/'));
   const others = files.filter((f) => !alone.includes(f));
-  const groups = [];
+  const groups = new Map();
   for (const [folder, count] of Object.entries(GROUPED)) {
     const members = others.filter((f) => f.startsWith(folder));
     const name = folder.split('/').filter(Boolean).slice(1).join('-');
+    const written = [];
     for (let g = 0; g < count; g++) {
       const share = members.filter((_, i) => i % count === g);
       if (share.length === 0) continue;
       const file = join(dir, `${name}-${g + 1}.test.js`);
       writeFileSync(file, groupSource(root, share));
-      groups.push(file);
+      written.push(file);
     }
+    groups.set(folder, written);
   }
+  const out = [];
+  for (const entry of order) {
+    if (groups.has(entry)) {
+      out.push(...groups.get(entry));
+      groups.delete(entry);
+    } else if (files.includes(entry)) out.push(entry);
+  }
+  for (const written of groups.values()) out.push(...written);
   const grouped = (f) => Object.keys(GROUPED).some((folder) => f.startsWith(folder));
-  return [...first, ...groups, ...others.filter((f) => !grouped(f))];
+  return [...out, ...others.filter((f) => !grouped(f))];
 }
 
 module.exports = { groupFiles };

@@ -54,22 +54,27 @@ function run(label, args, hint, options = {}) {
 // The files that take longest, longest first (as the slowest-files lists of whole runs showed them).
 // They start first, each in a process of its own: files run three at a time, and a long file that
 // starts last runs on its own while the other cores idle. Every other file follows: in a whole run they
-// share a few processes per folder (scripts/test-groups.js), in a run with a filter in alphabetical order.
+// share a few processes per folder (scripts/test-groups.js), whose place in this order a folder's name
+// gives (test/integration's three take a minute or more each, so they start among the long files); in
+// a run with a filter, in alphabetical order.
 // (scripts/test-files.js keeps this order; `node --test` itself starts its files sorted by path.)
 const START_FIRST = [
   'test/package/package.test.ts',
-  'test/integration/operator-local-mesh.test.ts',
   'test/integration/deployment-local-mesh.test.ts',
-  'test/cli/cli-wire.test.ts',
-  'test/integration/dashboard-queries.test.ts',
+  'test/integration/operator-local-mesh.test.ts',
   'test/cli/rollout-local.test.ts',
+  'test/integration/',
+  'test/cli/cli-wire.test.ts',
   'test/integration/observ-local-mesh.test.ts',
-  'test/integration/local-mesh-watch.test.ts',
   'test/integration/scale-change.test.ts',
+  'test/integration/dashboard-queries.test.ts',
+  'test/integration/local-mesh-watch.test.ts',
+  'test/security/checkout-chaos.test.ts',
   'test/integration/local-mesh-start-deployment.test.ts',
   'test/integration/local-mesh-example.test.ts',
   'test/integration/identity-bootstrap-local.test.ts',
-  'test/security/checkout-chaos.test.ts',
+  'test/security/',
+  'test/infra/',
   'test/integration/local-endpoint-aws-cli-waiters.test.ts',
   'test/integration/local-mesh-resilience.test.ts',
   'test/e2e/dashboard.test.ts',
@@ -78,6 +83,8 @@ const START_FIRST = [
   'test/integration/async-edges-local-mesh.test.ts',
   'test/integration/local-mesh-region-failover.test.ts',
   'test/cli/cli-local.test.ts',
+  'test/cli/',
+  'test/unit/',
 ];
 
 /** START_FIRST in its order, then the rest alphabetically. */
