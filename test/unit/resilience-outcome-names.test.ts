@@ -199,6 +199,7 @@ const NEVER_STARTED = [
   'EC2UnexpectedException',
   'EC2AccessDeniedException',
   'ENILimitReachedException',
+  'ENINotReadyException',
   'SubnetIPAddressLimitReachedException',
   'InvalidSubnetIDException',
   'InvalidSecurityGroupIDException',

@@ -41,6 +41,7 @@ const NOT_STARTED = new Set([
   'EC2UnexpectedException',
   'EC2AccessDeniedException',
   'ENILimitReachedException',
+  'ENINotReadyException',
   'SubnetIPAddressLimitReachedException',
   'InvalidSubnetIDException',
   'InvalidSecurityGroupIDException',
