@@ -2,12 +2,13 @@
  * A small mesh for the asynchronous edges on the local mesh: `sender` (public) sends with `mesh.send`
  * to `worker` (an Event invoke; its failures go to the `failures` queue after two retries) and to the
  * `jobs` queue, which `consumer` reads (only `sender` may send there; refused records end in the
- * `jobs-dead` queue after two receives), and to the `events` queue, which `consumer` reads too (a
- * visibility timeout long enough to hold a message while others queue up behind it: batches of several
- * records). Usage: tsx app.ts <outdir>
+ * `jobs-dead` queue after two receives), and to the `events` queue, which `consumer` reads too (its
+ * mapping gathers records for up to 5 seconds, so messages sent one after another arrive as batches of
+ * several records even though the mapping runs several batches at once). Usage: tsx app.ts <outdir>
  */
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Mesh } from '../../../infra/mesh';
@@ -46,5 +47,9 @@ sender.allowSendTo(jobs);
 consumer.receiveFrom(jobs, { from: [sender], batchSize: 10 });
 sender.allowSendTo(events);
 consumer.receiveFrom(events, { from: [sender], batchSize: 10 });
+// receiveFrom sets no batching window: the mapping's own resource takes it.
+for (const c of stack.node.findAll()) {
+  if (c instanceof CfnEventSourceMapping && c.eventSourceArn === events.queueArn) c.maximumBatchingWindowInSeconds = 5;
+}
 
 app.synth();

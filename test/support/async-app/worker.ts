@@ -1,7 +1,6 @@
 /**
  * Logs what it got (`received <json>`, one line per record of a batch, each with the sender the mesh
- * verified and the invocation's request id), holds the batch when asked to (`holdMs`: other messages
- * queue up meanwhile) and fails when asked to (`fail: true`).
+ * verified and the invocation's request id) and fails when asked to (`fail: true`).
  */
 import { mesh } from 'lambda-mesh/runtime';
 
@@ -16,11 +15,10 @@ export async function handler(
 ): Promise<unknown> {
   const records = event.Records ?? [{ body: JSON.stringify(event) }];
   for (const r of records) {
-    const p = JSON.parse(r.body) as { fail?: boolean; holdMs?: number };
+    const p = JSON.parse(r.body) as { fail?: boolean };
     const attributes = Object.keys(r.messageAttributes ?? {});
     const request = context.awsRequestId;
     console.log(`received ${JSON.stringify({ from: mesh.context()?.source, payload: p, attributes, request })}`);
-    if (p.holdMs) await new Promise((resolve) => setTimeout(resolve, p.holdMs));
     if (p.fail) throw new Error('asked to fail');
   }
   return { ok: true };
