@@ -355,7 +355,24 @@ function applyQueueMapping(
     reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
     region: ctx.resolver.regionOf(stack),
     accepts: filterOf(stack, id, p.FilterCriteria),
+    maximumConcurrency: maximumConcurrencyOf(ctx, stack, id, p.ScalingConfig),
   });
+}
+
+/**
+ * ScalingConfig.MaximumConcurrency, a whole number from 2 to 1000 ("AWS::Lambda::EventSourceMapping
+ * ScalingConfig"); one outside that range is left out with a warning, the mapping then capped by Lambda's 1,000.
+ */
+function maximumConcurrencyOf(ctx: Apply, stack: AssemblyStack, id: string, scaling: unknown): number | undefined {
+  const raw = (ctx.resolver.resolve(stack, scaling) as { MaximumConcurrency?: unknown } | undefined)
+    ?.MaximumConcurrency;
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 2 && n <= 1000) return n;
+  ctx.warn(
+    `${stack.stackName}/${id}: ScalingConfig.MaximumConcurrency must be from 2 to 1000, got ${String(raw)}; ignored`,
+  );
+  return undefined;
 }
 
 /** Retries, maximum event age and destinations of a function's Event invokes. */

@@ -23,6 +23,27 @@ export interface EventSourceMapping {
   readonly region: string;
   /** The mapping's `FilterCriteria` as a record matcher (local/endpoint/event-filter.ts); none: every record. */
   readonly accepts?: (record: unknown) => boolean;
+  /** ScalingConfig.MaximumConcurrency: the most batches in flight at once (2 to 1000). @default 1000 */
+  readonly maximumConcurrency?: number;
+}
+
+/**
+ * Lambda's scaling of an SQS mapping ("Configuring scaling behavior for SQS event source mappings", AWS
+ * Lambda Developer Guide): five concurrent batches when messages are available, up to 300 more a
+ * minute while they still are, 1,000 at most.
+ */
+export const SQS_SCALING = { initialBatches: 5, addedPerMinute: 300, maxBatches: 1000 } as const;
+
+/** How often the allowance grows by one batch while messages wait, ms (300 a minute). */
+const SCALE_STEP_MS = 60_000 / SQS_SCALING.addedPerMinute;
+
+/**
+ * How many batches a mapping may have in flight once messages have been available for `busyMs`
+ * without a break: Lambda's five, grown at its rate, capped by MaximumConcurrency (or Lambda's 1,000).
+ */
+export function concurrentBatches(busyMs: number, maximumConcurrency?: number): number {
+  const grown = SQS_SCALING.initialBatches + Math.floor(busyMs / SCALE_STEP_MS);
+  return Math.min(grown, maximumConcurrency ?? SQS_SCALING.maxBatches);
 }
 
 export interface PollerDeps {
@@ -57,24 +78,42 @@ export class EventSourcePoller {
     this.running.clear();
   }
 
+  /**
+   * Gathers batches one after another and hands each to an invocation without waiting for it, as long
+   * as fewer batches are in flight than the scaling allows; at the cap, waits for one to finish (or for
+   * the allowance to grow). A poll that finds the queue empty starts the scaling over at five.
+   */
   private async loop(m: EventSourceMapping, signal: AbortSignal): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    let busySince: number | undefined;
     while (!signal.aborted) {
       const q = this.deps.queues.byArn(m.queueArn);
       if (!q) {
         this.deps.log(`event source mapping ${m.key}: queue ${m.queueArn} does not exist; polling stopped`);
         return;
       }
+      if (inFlight.size >= concurrentBatches(Date.now() - (busySince ?? Date.now()), m.maximumConcurrency)) {
+        await settledOrElapsed(inFlight, SCALE_STEP_MS, signal);
+        continue;
+      }
       const batch = await this.gather(m, q, signal);
       if (batch.length === 0) {
+        busySince = undefined;
         await q.wait(this.deps.pollWaitMs ?? 1000, signal);
         continue;
       }
-      try {
-        await this.deliver(m, q, batch);
-      } catch (err) {
-        // Nothing deleted: the batch comes back after the visibility timeout.
-        this.deps.log(`event source mapping ${m.key}: invoke of ${m.functionName} failed: ${(err as Error).message}`);
-      }
+      busySince ??= Date.now();
+      const run: Promise<void> = this.deliverOrKeep(m, q, batch).finally(() => inFlight.delete(run));
+      inFlight.add(run);
+    }
+  }
+
+  /** Delivers a batch; an invoke that fails (a throttle, say) deletes nothing: the batch comes back. */
+  private async deliverOrKeep(m: EventSourceMapping, q: LocalQueue, batch: readonly QueueMessage[]): Promise<void> {
+    try {
+      await this.deliver(m, q, batch);
+    } catch (err) {
+      this.deps.log(`event source mapping ${m.key}: invoke of ${m.functionName} failed: ${(err as Error).message}`);
     }
   }
 
@@ -106,6 +145,21 @@ export class EventSourcePoller {
     if (failed === 'all') return;
     for (const msg of batch) if (!failed.has(msg.id) && msg.receipt) q.delete(msg.receipt);
   }
+}
+
+/** Resolves when one of `running` settles, after `ms`, or at `signal`, whichever comes first. */
+function settledOrElapsed(running: ReadonlySet<Promise<void>>, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener('abort', done);
+    for (const r of running) void r.then(done);
+  });
 }
 
 /**

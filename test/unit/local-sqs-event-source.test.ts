@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { recordFilter } from '../../local/endpoint/event-filter';
-import { type EventSourceMapping, EventSourcePoller } from '../../local/sqs/event-source-poller';
+import { concurrentBatches, type EventSourceMapping, EventSourcePoller } from '../../local/sqs/event-source-poller';
 import { QueueStore } from '../../local/sqs/queue-store';
 
 interface SqsEvent {
@@ -22,11 +22,12 @@ describe('local SQS event source mapping', () => {
   /** A queue `jobs` with `bodies`, polled for a function that answers `answer(event)`. */
   const start = (
     bodies: string[],
-    answer: (event: SqsEvent) => { functionError?: string; payload: string },
+    answer: (event: SqsEvent) => { functionError?: string; payload: string } | Promise<{ payload: string }>,
     mapping: Partial<EventSourceMapping> = {},
+    visibilityTimeoutS = 60,
   ) => {
     const queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => 'http://x' });
-    const q = queues.put('jobs', { visibilityTimeoutS: 60 });
+    const q = queues.put('jobs', { visibilityTimeoutS });
     for (const b of bodies) q.send(b);
     const events: SqsEvent[] = [];
     poller = new EventSourcePoller({
@@ -36,7 +37,7 @@ describe('local SQS event source mapping', () => {
       invoke: async (_fn, _q, payload) => {
         const event = JSON.parse(payload.toString('utf8')) as SqsEvent;
         events.push(event);
-        const out = answer(event);
+        const out = await answer(event);
         return { ...out, payload: Buffer.from(out.payload) };
       },
     });
@@ -155,6 +156,86 @@ describe('local SQS event source mapping', () => {
     assert.deepEqual(
       events.map((e) => e.Records.map((r) => r.body)),
       [['a'], ['b']],
+    );
+  });
+
+  /** A function that holds every invocation until `release()`, counting those in flight. */
+  const held = () => {
+    const gates: (() => void)[] = [];
+    const state = { inFlight: 0, most: 0 };
+    const answer = () =>
+      new Promise<{ payload: string }>((resolve) => {
+        state.inFlight++;
+        state.most = Math.max(state.most, state.inFlight);
+        gates.push(() => {
+          state.inFlight--;
+          resolve({ payload: 'null' });
+        });
+      });
+    const release = () => {
+      for (const open of gates.splice(0)) open();
+    };
+    return { state, answer, release };
+  };
+
+  it("Lambda's scaling: five batches at first, 300 more a minute, capped by MaximumConcurrency and 1,000", () => {
+    assert.equal(concurrentBatches(0), 5);
+    assert.equal(concurrentBatches(199), 5);
+    assert.equal(concurrentBatches(200), 6);
+    assert.equal(concurrentBatches(60_000), 305);
+    assert.equal(concurrentBatches(10 * 60_000), 1000);
+    assert.equal(concurrentBatches(60_000, 40), 40);
+    assert.equal(concurrentBatches(0, 2), 2);
+  });
+
+  it('batches run concurrently: five at once, more while messages keep waiting', async () => {
+    // Prepare: one record a batch, every invocation held.
+    const fn = held();
+    const bodies = Array.from({ length: 40 }, (_, i) => `m${i}`);
+    start(bodies, fn.answer, { batchSize: 1 });
+
+    // Act
+    await until('five batches in flight', () => fn.state.inFlight >= 5);
+    await until('the mapping to scale past five while messages wait', () => fn.state.inFlight > 6);
+    fn.release();
+  });
+
+  it('MaximumConcurrency caps the batches in flight however long messages wait', async () => {
+    // Prepare
+    const fn = held();
+    const bodies = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    const { events } = start(bodies, fn.answer, { batchSize: 1, maximumConcurrency: 3 });
+
+    // Act: well past the time the allowance would have grown by several batches.
+    await until('three batches in flight', () => fn.state.inFlight === 3);
+    await new Promise((r) => setTimeout(r, 1000));
+    const most = fn.state.most;
+    fn.release();
+    await until('the next batches once the first three are done', () => events.length > 3);
+
+    // Assess
+    assert.equal(most, 3);
+  });
+
+  it('a throttled batch is deleted by nothing: it comes back after its visibility timeout and is delivered', async () => {
+    // Prepare: the first invoke is throttled, as Lambda throttles past the reserved concurrency.
+    let calls = 0;
+    const throttle = () => {
+      calls++;
+      if (calls === 1) {
+        throw Object.assign(new Error('Rate Exceeded.'), { name: 'TooManyRequestsException' });
+      }
+      return { payload: 'null' };
+    };
+
+    // Act
+    const { q, events } = start(['a'], throttle, {}, 1);
+    await until('the message delivered after its throttle', () => events.length === 2 && q.messages.length === 0, 8000);
+
+    // Assess
+    assert.deepEqual(
+      events.map((e) => e.Records.map((r) => r.body)),
+      [['a'], ['a']],
     );
   });
 });
