@@ -21,7 +21,7 @@ import {
 /** The bounds the API model gives MaximumRetryAttempts and MaximumEventAgeInSeconds. */
 const RETRIES = { min: 0, max: 2 } as const;
 const EVENT_AGE_S = { min: 60, max: 21_600 } as const;
-/** ListFunctionEventInvokeConfigs' largest page (its MaxItems: 1 to 50). */
+/** ListFunctionEventInvokeConfigs' largest page, and its MaxItems' bound (1 to 50): a larger one is refused. */
 const LIST_PAGE = 50;
 
 /** PutFunctionEventInvokeConfig replaces the settings: what it leaves out is removed. */
@@ -39,7 +39,7 @@ export const getFunctionEventInvokeConfig: LambdaHandler = (ctx, req) => {
 export const listFunctionEventInvokeConfigs: LambdaHandler = (ctx, req) => {
   const { hooks, name } = target(ctx, req);
   const all = hooks.list(name).map((c) => describe(ctx, name, c.qualifier, c.settings));
-  const { page, nextMarker } = paginate(all, req.query, LIST_PAGE);
+  const { page, nextMarker } = paginate(all, req.query, LIST_PAGE, LIST_PAGE);
   return { status: 200, json: { FunctionEventInvokeConfigs: page, ...(nextMarker ? { NextMarker: nextMarker } : {}) } };
 };
 

@@ -122,27 +122,34 @@ export function optionalString(body: Record<string, unknown>, key: string): stri
 }
 
 /**
- * Marker/MaxItems pagination as Lambda does it: the marker is opaque (here: base64 of the next index),
- * MaxItems 1-10000 (ListFunctions caps pages at 50).
+ * MaxItems as a number within 1 to `maxItems`, else the ValidationException Lambda answers (the wording
+ * of AWS's range validation, one bound named).
+ */
+function pageSize(text: string, maxItems: number): number {
+  const n = Number(text);
+  if (Number.isInteger(n) && n >= 1 && n <= maxItems) return n;
+  const bound = n > maxItems ? `less than or equal to ${maxItems}` : 'greater than or equal to 1';
+  throw new AwsError(
+    'ValidationException',
+    400,
+    `1 validation error detected: Value '${text}' at 'maxItems' failed to satisfy constraint: Member must have value ${bound}`,
+  );
+}
+
+/**
+ * Marker/MaxItems pagination as Lambda does it: the marker is opaque (here: base64 of the next index);
+ * MaxItems within the operation's range (1 to `maxItems`: 10,000 for most lists, 50 for
+ * ListFunctionEventInvokeConfigs, AWS Lambda API Reference), a page at most `cap` items (ListFunctions
+ * caps pages at 50).
  */
 export function paginate<T>(
   items: readonly T[],
   query: URLSearchParams,
   cap: number,
+  maxItems = 10_000,
 ): { page: T[]; nextMarker?: string } {
   const maxText = query.get('MaxItems');
-  let max = cap;
-  if (maxText !== null) {
-    const n = Number(maxText);
-    if (!Number.isInteger(n) || n < 1 || n > 10_000) {
-      throw new AwsError(
-        'ValidationException',
-        400,
-        `1 validation error detected: Value '${maxText}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000`,
-      );
-    }
-    max = Math.min(n, cap);
-  }
+  const max = maxText === null ? cap : Math.min(pageSize(maxText, maxItems), cap);
   const marker = query.get('Marker');
   let start = 0;
   if (marker) {

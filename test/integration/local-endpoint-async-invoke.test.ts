@@ -278,4 +278,24 @@ describe('local endpoint: the asynchronous event queue', () => {
     assert.equal(listed.NextMarker, undefined);
     assert.equal(busy.FunctionEventInvokeConfigs?.length, 1, 'busy has the settings its test put');
   });
+
+  it('ListFunctionEventInvokeConfigs refuses a MaxItems over 50 (its range, 1 to 50), as Lambda does', async () => {
+    // Prepare
+    registry.add('paged', () => null);
+
+    // Act
+    const over = await rejection<Error & { $metadata: { httpStatusCode?: number } }>(() =>
+      lambda.send(new ListFunctionEventInvokeConfigsCommand({ FunctionName: 'paged', MaxItems: 51 })),
+    );
+    const fifty = await lambda.send(new ListFunctionEventInvokeConfigsCommand({ FunctionName: 'paged', MaxItems: 50 }));
+
+    // Assess
+    assert.equal(over.name, 'ValidationException');
+    assert.equal(over.$metadata.httpStatusCode, 400);
+    assert.equal(
+      over.message,
+      "1 validation error detected: Value '51' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 50",
+    );
+    assert.deepEqual(fifty.FunctionEventInvokeConfigs, []);
+  });
 });
