@@ -38,6 +38,8 @@ export interface QueueSettings {
   /** ReceiveMessageWaitTimeSeconds: how long a receive that names no wait time waits. @default 0 */
   readonly receiveWaitS?: number;
   readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+  /** The queue's access policy, as SetQueueAttributes gave it (JSON text); the local mesh enforces none. */
+  readonly policy?: string;
 }
 
 export interface SendOptions {
@@ -51,13 +53,34 @@ export interface SendOptions {
 export class LocalQueue {
   readonly messages: QueueMessage[] = [];
   private readonly waiters = new Set<() => void>();
+  /** When the queue was created, and its attributes last changed (CreatedTimestamp, LastModifiedTimestamp), ms. */
+  readonly createdAt: number;
+  private modifiedAt: number;
 
   constructor(
     readonly name: string,
     readonly arn: string,
     readonly url: string,
-    public settings: QueueSettings,
-  ) {}
+    private current: QueueSettings,
+    now = Date.now(),
+  ) {
+    this.createdAt = now;
+    this.modifiedAt = now;
+  }
+
+  get settings(): QueueSettings {
+    return this.current;
+  }
+
+  get lastModifiedAt(): number {
+    return this.modifiedAt;
+  }
+
+  /** Replaces the queue's attributes (a redeploy, SetQueueAttributes), counted as a change. */
+  configure(settings: QueueSettings, now = Date.now()): void {
+    this.current = settings;
+    this.modifiedAt = now;
+  }
 
   /** Enqueues a message, hidden for its delay (`delayS`, else the queue's DelaySeconds). */
   send(body: string, options: SendOptions = {}, now = Date.now()): QueueMessage {
@@ -196,7 +219,7 @@ export class QueueStore {
   put(name: string, settings: QueueSettings = {}): LocalQueue {
     const q = this.byName.get(name);
     if (q) {
-      q.settings = settings;
+      q.configure(settings);
       return q;
     }
     const created = new LocalQueue(name, this.arnOf(name), this.urlOf(name), settings);

@@ -48,6 +48,11 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     return {};
   },
   GetQueueAttributes: (store, input) => ({ Attributes: attributesOf(store, input) }),
+  SetQueueAttributes: (store, input) => {
+    const q = queueOf(store, input);
+    q.configure({ ...q.settings, ...definedOnly(settingsOf((input.Attributes ?? {}) as Input)) });
+    return {};
+  },
   SendMessage: (store, input) => sendOne(store, input, input),
   SendMessageBatch: sendBatch,
   ReceiveMessage: receive,
@@ -76,7 +81,7 @@ export async function handleSqs(store: QueueStore, operation: string, input: Inp
     throw sqsError(
       'UnsupportedOperation',
       `The local mesh's SQS does not implement ${operation}; it serves CreateQueue, GetQueueUrl, ListQueues, ` +
-        'DeleteQueue, PurgeQueue, GetQueueAttributes, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch), ' +
+        'DeleteQueue, PurgeQueue, GetQueueAttributes, SetQueueAttributes, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch), ' +
         'ChangeMessageVisibility',
     );
   }
@@ -264,6 +269,10 @@ function attributesOf(store: QueueStore, input: Input): Record<string, string> {
     MessageRetentionPeriod: String(q.settings.retentionS ?? 345_600),
     MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES),
     ...(q.settings.redrive ? { RedrivePolicy: JSON.stringify(q.settings.redrive) } : {}),
+    // Epoch seconds, as SQS gives both ("GetQueueAttributes", Amazon SQS API Reference).
+    CreatedTimestamp: String(Math.floor(q.createdAt / 1000)),
+    LastModifiedTimestamp: String(Math.floor(q.lastModifiedAt / 1000)),
+    ...(q.settings.policy ? { Policy: q.settings.policy } : {}),
   };
   const want = names(input.AttributeNames);
   return Object.fromEntries(Object.entries(all).filter(([k]) => wanted(want, k)));
@@ -278,6 +287,7 @@ export function settingsOf(a: Input) {
     retentionS: num(a.MessageRetentionPeriod),
     delayS: num(a.DelaySeconds),
     receiveWaitS: num(a.ReceiveMessageWaitTimeSeconds),
+    policy: typeof a.Policy === 'string' ? a.Policy : undefined,
     ...(redrive
       ? {
           redrive: {
@@ -287,6 +297,11 @@ export function settingsOf(a: Input) {
         }
       : {}),
   };
+}
+
+/** The settings an attribute map names: SetQueueAttributes keeps the others as they are. */
+function definedOnly<T extends object>(settings: T): Partial<T> {
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A whole number of seconds within `[0, max]`, else InvalidParameterValue in SQS's words (`reason`). */

@@ -12,6 +12,7 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
+  SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
@@ -160,5 +161,37 @@ describe('local endpoint: SQS queues', () => {
 
     // Assess
     assert.equal(got.Messages, undefined);
+  });
+
+  it('GetQueueAttributes gives CreatedTimestamp and LastModifiedTimestamp, and the Policy SetQueueAttributes set', async () => {
+    // Prepare
+    const before = Math.floor(Date.now() / 1000);
+    const url = await create('with-policy', { VisibilityTimeout: '40' });
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage' }],
+    });
+    const all = async () =>
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes!;
+
+    // Act
+    const created = await all();
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: policy, DelaySeconds: '2' } }));
+    const changed = await all();
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: '' } }));
+    const cleared = await all();
+
+    // Assess: epoch seconds; the attributes not named keep their values.
+    const after = Math.floor(Date.now() / 1000);
+    const createdS = Number(created.CreatedTimestamp);
+    assert.ok(createdS >= before && createdS <= after, `CreatedTimestamp ${created.CreatedTimestamp}`);
+    assert.equal(created.LastModifiedTimestamp, created.CreatedTimestamp);
+    assert.equal(created.Policy, undefined);
+    assert.equal(changed.Policy, policy);
+    assert.equal(changed.DelaySeconds, '2');
+    assert.equal(changed.VisibilityTimeout, '40');
+    assert.equal(changed.CreatedTimestamp, created.CreatedTimestamp);
+    assert.ok(Number(changed.LastModifiedTimestamp) >= createdS);
+    assert.equal(cleared.Policy, undefined, 'an empty Policy removes it');
   });
 });
