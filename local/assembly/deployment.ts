@@ -280,13 +280,12 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::EventInvokeConfig': applyEventInvokeConfig,
 };
 
-/** A queue with its visibility timeout, retention and redrive policy; a FIFO queue runs as a standard one (with a warning). */
+/** A queue with its visibility timeout, retention, redrive policy and type (standard or FIFO). */
 function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
   if (!ctx.targets.queues) return;
   const p = r.Properties ?? {};
   const name = ctx.resolver.physicalName(stack, id);
-  if (p.FifoQueue)
-    ctx.warn(`${stack.stackName}/${id}: FIFO queues run as standard queues locally (no ordering or deduplication)`);
+  const flag = (v: unknown) => (v === undefined ? undefined : String(ctx.resolver.resolve(stack, v)) === 'true');
   const num = (v: unknown) => (v === undefined ? undefined : Number(ctx.resolver.resolve(stack, v)));
   const redrive = ctx.resolver.resolve(stack, p.RedrivePolicy) as
     | { deadLetterTargetArn?: string; maxReceiveCount?: number | string }
@@ -296,6 +295,8 @@ function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
     retentionS: num(p.MessageRetentionPeriod),
     delayS: num(p.DelaySeconds),
     receiveWaitS: num(p.ReceiveMessageWaitTimeSeconds),
+    fifo: flag(p.FifoQueue),
+    contentBasedDeduplication: flag(p.ContentBasedDeduplication),
     ...(redrive?.deadLetterTargetArn
       ? {
           redrive: {

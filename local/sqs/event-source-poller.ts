@@ -143,7 +143,8 @@ export class EventSourcePoller {
     if (out.functionError) return;
     const failed = m.reportBatchItemFailures ? failuresOf(out.payload, batch) : new Set<string>();
     if (failed === 'all') return;
-    for (const msg of batch) if (!failed.has(msg.id) && msg.receipt) q.delete(msg.receipt);
+    const kept = q.settings.fifo ? withRestOfGroup(failed, batch) : failed;
+    for (const msg of batch) if (!kept.has(msg.id) && msg.receipt) q.delete(msg.receipt);
   }
 }
 
@@ -214,6 +215,23 @@ function sqsRecord(msg: QueueMessage, q: LocalQueue, region: string) {
     eventSourceARN: q.arn,
     awsRegion: region,
   };
+}
+
+/**
+ * On a FIFO queue, a failed record keeps every later record of its message group too: deleting them would
+ * let the group's order skip the failed one when it comes back ("Using Lambda with Amazon SQS", FIFO
+ * queues: Lambda retries the failed messages before it receives more from the same group).
+ */
+export function withRestOfGroup(failed: ReadonlySet<string>, batch: readonly QueueMessage[]): Set<string> {
+  const kept = new Set(failed);
+  const stopped = new Set<string>();
+  for (const msg of batch) {
+    const group = msg.fifo?.groupId;
+    if (group === undefined) continue;
+    if (stopped.has(group)) kept.add(msg.id);
+    else if (failed.has(msg.id)) stopped.add(group);
+  }
+  return kept;
 }
 
 /**

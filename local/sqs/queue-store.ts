@@ -3,7 +3,9 @@
  * "Using dead-letter queues", "Amazon SQS short and long polling"): a received message is hidden for the
  * visibility timeout and comes back unless deleted with its receipt handle; after `maxReceiveCount`
  * receives it moves to the dead-letter queue of the redrive policy; a receive waits up to its wait time
- * for a message; messages past the retention period are dropped. Standard queues only. No I/O.
+ * for a message; messages past the retention period are dropped. A FIFO queue ("Amazon SQS FIFO
+ * queues") delivers each message group in the order sent, holds a group back while one of its messages is
+ * in flight, and drops a message whose deduplication id it saw in the last 5 minutes. No I/O.
  */
 import { createHash, randomUUID } from 'node:crypto';
 
@@ -22,13 +24,25 @@ export interface QueueMessage {
   readonly traceHeader?: string;
   /** The queue a redrive moved it from (system attribute DeadLetterQueueSourceArn). */
   deadLetterSourceArn?: string;
+  /** A FIFO queue's: MessageGroupId, MessageDeduplicationId and SequenceNumber. */
+  readonly fifo?: FifoFields;
   receiveCount: number;
   firstReceivedAt?: number;
   visibleAt: number;
   receipt?: string;
 }
 
+export interface FifoFields {
+  readonly groupId: string;
+  readonly deduplicationId: string;
+  readonly sequenceNumber: string;
+}
+
 export interface QueueSettings {
+  /** FifoQueue: set at creation, never changed. */
+  readonly fifo?: boolean;
+  /** ContentBasedDeduplication (FIFO only): a message without a deduplication id is deduplicated on its body's SHA-256. */
+  readonly contentBasedDeduplication?: boolean;
   /** Seconds. @default 30 */
   readonly visibilityTimeoutS?: number;
   /** Seconds. @default 345600 (4 days) */
@@ -48,7 +62,13 @@ export interface SendOptions {
   readonly traceHeader?: string;
   /** The message's own DelaySeconds. @default the queue's */
   readonly delayS?: number;
+  /** A FIFO queue's MessageGroupId and MessageDeduplicationId (the caller checked both are there). */
+  readonly groupId?: string;
+  readonly deduplicationId?: string;
 }
+
+/** How long a FIFO queue remembers a deduplication id ("Exactly-once processing in Amazon SQS"). */
+export const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
 
 export class LocalQueue {
   readonly messages: QueueMessage[] = [];
@@ -56,6 +76,10 @@ export class LocalQueue {
   /** When the queue was created, and its attributes last changed (CreatedTimestamp, LastModifiedTimestamp), ms. */
   readonly createdAt: number;
   private modifiedAt: number;
+  /** A FIFO queue's deduplication ids of the last 5 minutes, with the message each one sent. */
+  private readonly deduplication = new Map<string, QueueMessage>();
+  /** The last SequenceNumber given: it only grows (SQS's are 20 digits or more). */
+  private sequence = 0n;
 
   constructor(
     readonly name: string,
@@ -82,8 +106,14 @@ export class LocalQueue {
     this.modifiedAt = now;
   }
 
-  /** Enqueues a message, hidden for its delay (`delayS`, else the queue's DelaySeconds). */
+  /**
+   * Enqueues a message, hidden for its delay (`delayS`, else the queue's DelaySeconds). On a FIFO queue, a
+   * deduplication id seen within the last 5 minutes enqueues nothing and answers the first message.
+   */
   send(body: string, options: SendOptions = {}, now = Date.now()): QueueMessage {
+    const deduplicationId = this.settings.fifo ? this.deduplicationIdOf(body, options, now) : undefined;
+    const seen = deduplicationId === undefined ? undefined : this.deduplication.get(deduplicationId);
+    if (seen) return seen;
     const delayS = options.delayS ?? this.settings.delayS ?? 0;
     const m: QueueMessage = {
       id: randomUUID(),
@@ -93,10 +123,28 @@ export class LocalQueue {
       receiveCount: 0,
       visibleAt: now + 1000 * delayS,
       ...(options.traceHeader ? { traceHeader: options.traceHeader } : {}),
+      ...(deduplicationId === undefined
+        ? {}
+        : { fifo: { groupId: options.groupId ?? '', deduplicationId, sequenceNumber: this.nextSequenceNumber(now) } }),
     };
+    if (deduplicationId !== undefined) this.deduplication.set(deduplicationId, m);
     this.messages.push(m);
     for (const w of [...this.waiters]) w();
     return m;
+  }
+
+  /** A FIFO message's deduplication id (its own, else its body's SHA-256); ids past the window are forgotten first. */
+  private deduplicationIdOf(body: string, options: SendOptions, now: number): string {
+    for (const [id, m] of this.deduplication)
+      if (now - m.sentAt >= DEDUPLICATION_WINDOW_MS) this.deduplication.delete(id);
+    return options.deduplicationId ?? createHash('sha256').update(body, 'utf8').digest('hex');
+  }
+
+  /** The next SequenceNumber: larger than any before, 20 digits (the clock in ns, or one more than the last). */
+  private nextSequenceNumber(now: number): string {
+    const fromClock = BigInt(now) * 1_000_000n;
+    this.sequence = this.sequence >= fromClock ? this.sequence + 1n : fromClock;
+    return this.sequence.toString().padStart(20, '0');
   }
 
   /**
@@ -114,7 +162,11 @@ export class LocalQueue {
     for (const w of [...this.waiters]) w();
   }
 
-  /** Up to `max` visible messages, each hidden for the visibility timeout; expired and redriven ones first go. */
+  /**
+   * Up to `max` visible messages, each hidden for the visibility timeout; expired and redriven ones first
+   * go. On a FIFO queue, messages come in the order sent, and a group with a message not visible (in
+   * flight or delayed) gives none of its later ones.
+   */
   receive(
     max: number,
     visibilityS: number | undefined,
@@ -123,18 +175,15 @@ export class LocalQueue {
   ) {
     this.expire(now);
     const out: QueueMessage[] = [];
+    const heldGroups = new Set<string>();
     for (const m of [...this.messages]) {
       if (out.length >= max) break;
-      if (m.visibleAt > now) continue;
-      const redrive = this.settings.redrive;
-      if (redrive && m.receiveCount >= redrive.maxReceiveCount) {
-        const target = dlq(redrive.deadLetterTargetArn);
-        if (target) {
-          this.remove(m);
-          target.moveIn(m, this.arn, now);
-          continue;
-        }
+      if (m.fifo && heldGroups.has(m.fifo.groupId)) continue;
+      if (m.visibleAt > now) {
+        if (m.fifo) heldGroups.add(m.fifo.groupId);
+        continue;
       }
+      if (this.redriven(m, dlq, now)) continue;
       m.receiveCount++;
       m.firstReceivedAt ??= now;
       m.visibleAt = now + 1000 * (visibilityS ?? this.settings.visibilityTimeoutS ?? 30);
@@ -142,6 +191,17 @@ export class LocalQueue {
       out.push(m);
     }
     return out;
+  }
+
+  /** Moves a message received `maxReceiveCount` times to the redrive policy's dead-letter queue, if it exists. */
+  private redriven(m: QueueMessage, dlq: (arn: string) => LocalQueue | undefined, now: number): boolean {
+    const redrive = this.settings.redrive;
+    if (!redrive || m.receiveCount < redrive.maxReceiveCount) return false;
+    const target = dlq(redrive.deadLetterTargetArn);
+    if (!target) return false;
+    this.remove(m);
+    target.moveIn(m, this.arn, now);
+    return true;
   }
 
   /** Deletes by receipt handle; an unknown or stale handle deletes nothing (as SQS, no error). */
@@ -160,6 +220,7 @@ export class LocalQueue {
 
   purge(): void {
     this.messages.length = 0;
+    this.deduplication.clear();
   }
 
   /** Resolves when a message may be visible, or after `ms` (or at `signal`). */
@@ -264,6 +325,13 @@ export function systemAttributes(m: QueueMessage): Record<string, string> {
     ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? m.sentAt),
     ...(m.traceHeader ? { AWSTraceHeader: m.traceHeader } : {}),
     ...(m.deadLetterSourceArn ? { DeadLetterQueueSourceArn: m.deadLetterSourceArn } : {}),
+    ...(m.fifo
+      ? {
+          MessageGroupId: m.fifo.groupId,
+          MessageDeduplicationId: m.fifo.deduplicationId,
+          SequenceNumber: m.fifo.sequenceNumber,
+        }
+      : {}),
   };
 }
 

@@ -6,7 +6,14 @@
  * queue URL's host as its endpoint stays local.
  */
 import type { JsonService } from '../endpoint/server';
-import { type MessageAttribute, md5, md5OfAttributes, type QueueStore, systemAttributes } from './queue-store';
+import {
+  type MessageAttribute,
+  md5,
+  md5OfAttributes,
+  type QueueSettings,
+  type QueueStore,
+  systemAttributes,
+} from './queue-store';
 import { entryCode, sqsError } from './sqs-errors';
 
 /** SQS's largest message, body and attributes together (Amazon SQS Developer Guide, "Amazon SQS message quotas"). */
@@ -50,7 +57,9 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   GetQueueAttributes: (store, input) => ({ Attributes: attributesOf(store, input) }),
   SetQueueAttributes: (store, input) => {
     const q = queueOf(store, input);
-    q.configure({ ...q.settings, ...definedOnly(settingsOf((input.Attributes ?? {}) as Input)) });
+    // A queue's type is set at creation: FifoQueue is not an attribute SetQueueAttributes changes.
+    const { fifo: _type, ...changes } = definedOnly(settingsOf((input.Attributes ?? {}) as Input));
+    q.configure({ ...q.settings, ...changes });
     return {};
   },
   SendMessage: (store, input) => sendOne(store, input, input),
@@ -90,10 +99,30 @@ export async function handleSqs(store: QueueStore, operation: string, input: Inp
 
 function createQueue(store: QueueStore, input: Input) {
   const name = requireString(input, 'QueueName');
-  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+  const settings = settingsOf((input.Attributes ?? {}) as Input);
+  checkQueueName(name, settings.fifo === true);
+  if (!settings.fifo && settings.contentBasedDeduplication !== undefined) {
+    throw sqsError('InvalidAttributeName', 'Unknown Attribute ContentBasedDeduplication.');
+  }
+  return { QueueUrl: store.put(name, settings).url };
+}
+
+/**
+ * A queue's name as SQS takes it: 1 to 80 alphanumeric characters, hyphens or underscores; a FIFO
+ * queue's ends in `.fifo` (counted in the 80), and only a FIFO queue's may (Amazon SQS Developer Guide,
+ * "Amazon SQS FIFO queue key terms"; the messages are SQS's).
+ */
+function checkQueueName(name: string, fifo: boolean): void {
+  const base = fifo && name.endsWith('.fifo') ? `${name.slice(0, -5)}_fifo` : name;
+  if (fifo && !name.endsWith('.fifo')) {
+    throw invalid(
+      'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, ' +
+        'must end with .fifo suffix and be 1 to 80 in length',
+    );
+  }
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(base)) {
     throw invalid(`Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (got ${name})`);
   }
-  return { QueueUrl: store.put(name, settingsOf((input.Attributes ?? {}) as Input)).url };
 }
 
 function sendOne(store: QueueStore, input: Input, entry: Input) {
@@ -109,9 +138,56 @@ function sendOne(store: QueueStore, input: Input, entry: Input) {
   const system = entry.MessageSystemAttributes as { AWSTraceHeader?: { StringValue?: unknown } } | undefined;
   const trace = system?.AWSTraceHeader?.StringValue;
   const delayS = entry.DelaySeconds === undefined ? undefined : delayOf(entry.DelaySeconds);
-  const m = q.send(body, { attributes, traceHeader: typeof trace === 'string' ? trace : undefined, delayS });
+  const fifo = q.settings.fifo ? fifoParameters(q.settings, entry, delayS) : {};
+  const m = q.send(body, { attributes, traceHeader: typeof trace === 'string' ? trace : undefined, delayS, ...fifo });
   const md5Attrs = md5OfAttributes(attributes);
-  return { MessageId: m.id, MD5OfMessageBody: md5(body), ...(md5Attrs ? { MD5OfMessageAttributes: md5Attrs } : {}) };
+  return {
+    MessageId: m.id,
+    MD5OfMessageBody: md5(body),
+    ...(md5Attrs ? { MD5OfMessageAttributes: md5Attrs } : {}),
+    ...(m.fifo ? { SequenceNumber: m.fifo.sequenceNumber } : {}),
+  };
+}
+
+/** MessageGroupId and MessageDeduplicationId: a group id or deduplication id that SQS refuses. */
+const FIFO_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * A FIFO message's group and deduplication ids, checked as SQS checks them ("Amazon SQS FIFO queues",
+ * "SendMessage" in the Amazon SQS API Reference): a group id is required; a deduplication id too unless
+ * the queue deduplicates on content; a message's own DelaySeconds is refused (0 aside: only the queue's
+ * delay applies).
+ */
+function fifoParameters(settings: QueueSettings, entry: Input, delayS: number | undefined) {
+  if (delayS) {
+    throw invalid(
+      `Value ${delayS} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+    );
+  }
+  const groupId = fifoId(entry, 'MessageGroupId');
+  if (groupId === undefined) {
+    throw sqsError('MissingParameter', 'The request must contain the parameter MessageGroupId.');
+  }
+  const deduplicationId = fifoId(entry, 'MessageDeduplicationId');
+  if (deduplicationId === undefined && !settings.contentBasedDeduplication) throw missingDeduplication();
+  return { groupId, ...(deduplicationId === undefined ? {} : { deduplicationId }) };
+}
+
+function fifoId(entry: Input, parameter: 'MessageGroupId' | 'MessageDeduplicationId'): string | undefined {
+  const v = entry[parameter];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !FIFO_ID.test(v)) {
+    throw invalid(
+      `Value ${String(v)} for parameter ${parameter} is invalid. Reason: ${parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
+    );
+  }
+  return v;
+}
+
+function missingDeduplication() {
+  return invalid(
+    'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+  );
 }
 
 /**
@@ -165,7 +241,22 @@ function sendBatch(store: QueueStore, input: Input) {
       `Batch requests cannot be longer than ${SQS_MAX_MESSAGE_BYTES} bytes. You have sent ${total} bytes.`,
     );
   }
+  checkFifoBatch(queueOf(store, input).settings, entries);
   return batch(input, (entry) => sendOne(store, input, entry));
+}
+
+/**
+ * On a FIFO queue an entry without its group id, or without a deduplication id where the queue does not
+ * deduplicate on content, fails the whole request before anything is sent (as SQS answers it).
+ */
+function checkFifoBatch(settings: QueueSettings, entries: readonly Input[]): void {
+  if (!settings.fifo) return;
+  if (!settings.contentBasedDeduplication && entries.some((e) => e.MessageDeduplicationId == null)) {
+    throw missingDeduplication();
+  }
+  if (entries.some((e) => e.MessageGroupId == null)) {
+    throw invalid('The request must contain the parameter MessageGroupId.');
+  }
 }
 
 /** A batch operation: 1 to 10 entries with distinct Ids, each answered on its own. */
@@ -269,6 +360,9 @@ function attributesOf(store: QueueStore, input: Input): Record<string, string> {
     MessageRetentionPeriod: String(q.settings.retentionS ?? 345_600),
     MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES),
     ...(q.settings.redrive ? { RedrivePolicy: JSON.stringify(q.settings.redrive) } : {}),
+    ...(q.settings.fifo
+      ? { FifoQueue: 'true', ContentBasedDeduplication: String(q.settings.contentBasedDeduplication ?? false) }
+      : {}),
     // Epoch seconds, as SQS gives both ("GetQueueAttributes", Amazon SQS API Reference).
     CreatedTimestamp: String(Math.floor(q.createdAt / 1000)),
     LastModifiedTimestamp: String(Math.floor(q.lastModifiedAt / 1000)),
@@ -281,6 +375,7 @@ function attributesOf(store: QueueStore, input: Input): Record<string, string> {
 /** CreateQueue's attributes (strings, as SQS takes them). */
 export function settingsOf(a: Input) {
   const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+  const flag = (v: unknown) => (v === undefined ? undefined : String(v).toLowerCase() === 'true');
   const redrive = typeof a.RedrivePolicy === 'string' ? JSON.parse(a.RedrivePolicy) : a.RedrivePolicy;
   return {
     visibilityTimeoutS: num(a.VisibilityTimeout),
@@ -288,6 +383,8 @@ export function settingsOf(a: Input) {
     delayS: num(a.DelaySeconds),
     receiveWaitS: num(a.ReceiveMessageWaitTimeSeconds),
     policy: typeof a.Policy === 'string' ? a.Policy : undefined,
+    fifo: flag(a.FifoQueue),
+    contentBasedDeduplication: flag(a.ContentBasedDeduplication),
     ...(redrive
       ? {
           redrive: {

@@ -45,6 +45,7 @@ const SHAPES = {
     status: 400,
   },
   InvalidMessageContents: { type: 'InvalidMessageContents', queryCode: 'InvalidMessageContents', status: 400 },
+  InvalidAttributeName: { type: 'InvalidAttributeName', queryCode: 'InvalidAttributeName', status: 400 },
   InvalidParameterValue: { type: 'InvalidParameterValueException', queryCode: 'InvalidParameterValue', status: 400 },
   MissingParameter: { type: 'MissingRequiredParameterException', queryCode: 'MissingParameter', status: 400 },
 } as const satisfies Record<string, SqsErrorShape>;

@@ -24,11 +24,12 @@ describe('local SQS event source mapping', () => {
     bodies: string[],
     answer: (event: SqsEvent) => { functionError?: string; payload: string } | Promise<{ payload: string }>,
     mapping: Partial<EventSourceMapping> = {},
-    visibilityTimeoutS = 60,
+    queue: { visibilityTimeoutS?: number; fifo?: boolean } = {},
   ) => {
     const queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => 'http://x' });
-    const q = queues.put('jobs', { visibilityTimeoutS });
-    for (const b of bodies) q.send(b);
+    const q = queues.put('jobs', { visibilityTimeoutS: 60, ...queue });
+    // On a FIFO queue each body's first letter is its message group.
+    for (const b of bodies) q.send(b, queue.fifo ? { groupId: b[0] } : {});
     const events: SqsEvent[] = [];
     poller = new EventSourcePoller({
       queues,
@@ -229,7 +230,7 @@ describe('local SQS event source mapping', () => {
     };
 
     // Act
-    const { q, events } = start(['a'], throttle, {}, 1);
+    const { q, events } = start(['a'], throttle, {}, { visibilityTimeoutS: 1 });
     await until('the message delivered after its throttle', () => events.length === 2 && q.messages.length === 0, 8000);
 
     // Assess
@@ -237,5 +238,54 @@ describe('local SQS event source mapping', () => {
       events.map((e) => e.Records.map((r) => r.body)),
       [['a'], ['a']],
     );
+  });
+
+  it("FIFO: a failed record keeps the rest of its group's records in the batch; other groups' are deleted", async () => {
+    // Act: a2 fails; a3 comes after it in group a, b1 is another group.
+    const { q, events } = start(
+      ['a1', 'a2', 'a3', 'b1'],
+      (event) => ({
+        payload: JSON.stringify({
+          batchItemFailures: event.Records.filter((r) => r.body === 'a2').map((r) => ({ itemIdentifier: r.messageId })),
+        }),
+      }),
+      {},
+      { fifo: true },
+    );
+
+    // Assess
+    assert.deepEqual(await leftAfterFirstBatch(q, events), ['a2', 'a3']);
+    assert.deepEqual(
+      events[0]!.Records.map((r) => r.body),
+      ['a1', 'a2', 'a3', 'b1'],
+    );
+  });
+
+  it('FIFO: the next batch waits for a group in flight, and carries the group, deduplication id and sequence number', async () => {
+    // Prepare: group a's first batch is held; only group b may go meanwhile.
+    const fn = held();
+    const { q, events } = start(['a1'], fn.answer, {}, { fifo: true });
+    await until('the first batch in flight', () => fn.state.inFlight === 1);
+    q.send('a2', { groupId: 'a' });
+    q.send('b1', { groupId: 'b' });
+
+    // Act
+    await until('a batch of group b', () => events.length === 2);
+    await new Promise((r) => setTimeout(r, 100));
+    const whileHeld = events.map((e) => e.Records.map((r) => r.body));
+    fn.release();
+    await until('group a again once its batch is done', () => events.length === 3);
+    fn.release();
+
+    // Assess
+    assert.deepEqual(whileHeld, [['a1'], ['b1']]);
+    assert.deepEqual(
+      events[2]!.Records.map((r) => r.body),
+      ['a2'],
+    );
+    const attributes = (events[0]!.Records[0] as unknown as { attributes: Record<string, string> }).attributes;
+    assert.equal(attributes.MessageGroupId, 'a');
+    assert.match(attributes.SequenceNumber ?? '', /^\d{20}$/);
+    assert.match(attributes.MessageDeduplicationId ?? '', /^[0-9a-f]{64}$/);
   });
 });

@@ -1,0 +1,200 @@
+/**
+ * The local SQS's FIFO queues as the Amazon SQS Developer Guide ("Amazon SQS FIFO queues") and API
+ * Reference describe them, through the real @aws-sdk/client-sqs on the JSON protocol: the queue's name
+ * and type, the parameters a send must carry, deduplication within 5 minutes, sequence numbers, and the
+ * order of each message group, held back while one of its messages is in flight. Error names, codes and
+ * messages are SQS's as AWS answers them.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { QueueStore } from '../../local/sqs/queue-store';
+import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { clientConfig } from '../support/example-assembly';
+import { rejection } from '../support/rejection';
+import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+
+type SqsError = Error & { Code?: string; $metadata: { httpStatusCode?: number } };
+
+describe('local endpoint: SQS FIFO queues', () => {
+  let endpoint: Endpoint;
+  let sqs: SQSClient;
+
+  before(async () => {
+    const registry = new TestRegistry();
+    const queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
+    endpoint = await startEndpoint({
+      port: 0,
+      registry,
+      invoker: new TestInvoker(registry),
+      jsonServices: sqsJsonServices(queues),
+      log: () => undefined,
+    });
+    sqs = new SQSClient(clientConfig(endpoint.url));
+  });
+  after(async () => {
+    sqs.destroy();
+    await endpoint.close();
+  });
+
+  const fifo = async (QueueName: string, more: Record<string, string> = {}) =>
+    (await sqs.send(new CreateQueueCommand({ QueueName, Attributes: { FifoQueue: 'true', ...more } }))).QueueUrl!;
+  const receive = async (QueueUrl: string, MaxNumberOfMessages: number) =>
+    (await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages, MessageSystemAttributeNames: ['All'] })))
+      .Messages ?? [];
+  const bodies = (messages: readonly Message[]) => messages.map((m) => m.Body);
+
+  it('a FIFO queue needs a .fifo name, a .fifo name needs FifoQueue, and only FIFO queues take ContentBasedDeduplication', async () => {
+    // Act
+    const unsuffixed = await rejection<SqsError>(() => fifo('orders'));
+    const untyped = await rejection<SqsError>(() => sqs.send(new CreateQueueCommand({ QueueName: 'orders.fifo' })));
+    const standardDedup = await rejection<SqsError>(() =>
+      sqs.send(new CreateQueueCommand({ QueueName: 'plain', Attributes: { ContentBasedDeduplication: 'true' } })),
+    );
+    const url = await fifo('typed.fifo');
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['FifoQueue', 'ContentBasedDeduplication'] }),
+    );
+
+    // Assess
+    assert.equal(unsuffixed.Code, 'InvalidParameterValue');
+    assert.equal(
+      unsuffixed.message,
+      'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length',
+    );
+    assert.equal(untyped.Code, 'InvalidParameterValue');
+    assert.match(
+      untyped.message,
+      /^Can only include alphanumeric characters, hyphens, or underscores\. 1 to 80 in length/,
+    );
+    assert.equal(standardDedup.name, 'InvalidAttributeName');
+    assert.equal(standardDedup.Code, 'InvalidAttributeName');
+    assert.equal(standardDedup.message, 'Unknown Attribute ContentBasedDeduplication.');
+    assert.equal(standardDedup.$metadata.httpStatusCode, 400);
+    assert.deepEqual(Attributes, { FifoQueue: 'true', ContentBasedDeduplication: 'false' });
+  });
+
+  it('a send needs MessageGroupId, and MessageDeduplicationId unless the queue deduplicates on content; no DelaySeconds', async () => {
+    // Prepare
+    const QueueUrl = await fifo('params.fifo');
+
+    // Act
+    const noGroup = await rejection<SqsError>(() =>
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x', MessageDeduplicationId: 'd' })),
+    );
+    const noDedup = await rejection<SqsError>(() =>
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x', MessageGroupId: 'g' })),
+    );
+    const delayed = await rejection<SqsError>(() =>
+      sqs.send(
+        new SendMessageCommand({
+          QueueUrl,
+          MessageBody: 'x',
+          MessageGroupId: 'g',
+          MessageDeduplicationId: 'd',
+          DelaySeconds: 2,
+        }),
+      ),
+    );
+    const batchNoGroup = await rejection<SqsError>(() =>
+      sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl,
+          Entries: [{ Id: '1', MessageBody: 'x', MessageDeduplicationId: 'd' }],
+        }),
+      ),
+    );
+    const zeroDelay = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl,
+        MessageBody: 'x',
+        MessageGroupId: 'g',
+        MessageDeduplicationId: 'd',
+        DelaySeconds: 0,
+      }),
+    );
+
+    // Assess
+    assert.equal(noGroup.Code, 'MissingParameter');
+    assert.equal(noGroup.message, 'The request must contain the parameter MessageGroupId.');
+    assert.equal(noDedup.Code, 'InvalidParameterValue');
+    assert.equal(
+      noDedup.message,
+      'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+    );
+    assert.equal(delayed.Code, 'InvalidParameterValue');
+    assert.equal(
+      delayed.message,
+      'Value 2 for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.',
+    );
+    assert.equal(batchNoGroup.Code, 'InvalidParameterValue');
+    assert.equal(batchNoGroup.message, 'The request must contain the parameter MessageGroupId.');
+    assert.ok(zeroDelay.MessageId, 'a DelaySeconds of 0 is accepted');
+  });
+
+  it('a deduplication id (or, with ContentBasedDeduplication, a body) sent again within 5 minutes enqueues nothing', async () => {
+    // Prepare
+    const byId = await fifo('dedup-id.fifo');
+    const byContent = await fifo('dedup-body.fifo', { ContentBasedDeduplication: 'true' });
+    const send = (QueueUrl: string, MessageBody: string, MessageDeduplicationId?: string) =>
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody, MessageGroupId: 'g', MessageDeduplicationId }));
+
+    // Act
+    const first = await send(byId, 'one', 'same');
+    const again = await send(byId, 'two', 'same');
+    const other = await send(byId, 'three', 'other');
+    const bodyFirst = await send(byContent, 'body');
+    const bodyAgain = await send(byContent, 'body');
+
+    // Assess: the repeat answers the first message; sequence numbers grow.
+    assert.equal(again.MessageId, first.MessageId);
+    assert.equal(again.SequenceNumber, first.SequenceNumber);
+    assert.match(first.SequenceNumber ?? '', /^\d{20,}$/);
+    assert.ok(BigInt(other.SequenceNumber!) > BigInt(first.SequenceNumber!));
+    assert.equal(bodyAgain.MessageId, bodyFirst.MessageId);
+    assert.deepEqual(bodies(await receive(byId, 10)), ['one', 'three']);
+    assert.deepEqual(bodies(await receive(byContent, 10)), ['body']);
+  });
+
+  it('each group comes in the order sent, and a group with a message in flight gives no other', async () => {
+    // Prepare
+    const QueueUrl = await fifo('ordered.fifo', { ContentBasedDeduplication: 'true' });
+    for (const [body, group] of [
+      ['a1', 'A'],
+      ['a2', 'A'],
+      ['b1', 'B'],
+      ['a3', 'A'],
+      ['b2', 'B'],
+    ]) {
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body, MessageGroupId: group }));
+    }
+
+    // Act
+    const first = await receive(QueueUrl, 1);
+    const whileA1InFlight = await receive(QueueUrl, 10);
+    const nothingMore = await receive(QueueUrl, 10);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: first[0]!.ReceiptHandle }));
+    const rest = await receive(QueueUrl, 10);
+
+    // Assess
+    assert.deepEqual(bodies(first), ['a1']);
+    assert.deepEqual(bodies(whileA1InFlight), ['b1', 'b2']);
+    assert.deepEqual(bodies(nothingMore), []);
+    assert.deepEqual(bodies(rest), ['a2', 'a3']);
+    const attrs = first[0]!.Attributes!;
+    assert.equal(attrs.MessageGroupId, 'A');
+    assert.match(attrs.SequenceNumber ?? '', /^\d{20,}$/);
+    assert.match(attrs.MessageDeduplicationId ?? '', /^[0-9a-f]{64}$/, "the body's SHA-256");
+  });
+});
