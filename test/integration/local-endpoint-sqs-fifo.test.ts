@@ -7,6 +7,7 @@
  */
 
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateQueueCommand,
@@ -18,10 +19,13 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { applyAssembly, newDeploymentState } from '../../local/assembly/deployment';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import type { EventSourceMapping } from '../../local/sqs/event-source-poller';
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
 import { clientConfig } from '../support/example-assembly';
+import { oneStackAssembly } from '../support/one-stack-assembly';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -30,10 +34,12 @@ type SqsError = Error & { Code?: string; $metadata: { httpStatusCode?: number } 
 describe('local endpoint: SQS FIFO queues', () => {
   let endpoint: Endpoint;
   let sqs: SQSClient;
+  let registry: TestRegistry;
+  let queues: QueueStore;
 
   before(async () => {
-    const registry = new TestRegistry();
-    const queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
+    registry = new TestRegistry();
+    queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
     endpoint = await startEndpoint({
       port: 0,
       registry,
@@ -196,5 +202,56 @@ describe('local endpoint: SQS FIFO queues', () => {
     assert.equal(attrs.MessageGroupId, 'A');
     assert.match(attrs.SequenceNumber ?? '', /^\d{20,}$/);
     assert.match(attrs.MessageDeduplicationId ?? '', /^[0-9a-f]{64}$/, "the body's SHA-256");
+  });
+
+  it("a template's FIFO queue is one, and its mapping's ScalingConfig.MaximumConcurrency reaches the poller", async () => {
+    // Prepare
+    const queueArn = 'arn:aws:sqs:us-east-1:000000000000:deployed.fifo';
+    const dir = oneStackAssembly('fifo-template', {
+      Deployed: {
+        Type: 'AWS::SQS::Queue',
+        Properties: { QueueName: 'deployed.fifo', FifoQueue: true, ContentBasedDeduplication: true },
+      },
+      Mapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: { EventSourceArn: queueArn, FunctionName: 'consumer', ScalingConfig: { MaximumConcurrency: 2 } },
+      },
+    });
+    const mappings: EventSourceMapping[] = [];
+    const warnings: string[] = [];
+
+    try {
+      // Act
+      await applyAssembly(
+        dir,
+        {
+          registry,
+          queues,
+          eventSources: { put: (m) => mappings.push(m) },
+          workDir: dir,
+          log: (line) => warnings.push(line),
+        },
+        newDeploymentState(),
+      );
+      const QueueUrl = queues.get('deployed.fifo')!.url;
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['FifoQueue', 'ContentBasedDeduplication'] }),
+      );
+      const noGroup = await rejection<SqsError>(() => sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' })));
+
+      // Assess
+      assert.deepEqual(Attributes, { FifoQueue: 'true', ContentBasedDeduplication: 'true' });
+      assert.equal(noGroup.Code, 'MissingParameter');
+      assert.deepEqual(
+        mappings.map((m) => [m.queueArn, m.maximumConcurrency]),
+        [[queueArn, 2]],
+      );
+      assert.deepEqual(
+        warnings.filter((w) => /FIFO|MaximumConcurrency/.test(w)),
+        [],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
