@@ -86,14 +86,20 @@ export class EventSourcePoller {
   private async loop(m: EventSourceMapping, signal: AbortSignal): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     let busySince: number | undefined;
+    let slotFreed: (() => void) | undefined;
     while (!signal.aborted) {
       const q = this.deps.queues.byArn(m.queueArn);
       if (!q) {
         this.deps.log(`event source mapping ${m.key}: queue ${m.queueArn} does not exist; polling stopped`);
         return;
       }
-      if (inFlight.size >= concurrentBatches(Date.now() - (busySince ?? Date.now()), m.maximumConcurrency)) {
-        await settledOrElapsed(inFlight, SCALE_STEP_MS, signal);
+      const allowed = concurrentBatches(Date.now() - (busySince ?? Date.now()), m.maximumConcurrency);
+      if (inFlight.size >= allowed) {
+        // At the cap only a batch that finishes frees a slot; below it, the allowance also grows with time.
+        const grows = allowed < (m.maximumConcurrency ?? SQS_SCALING.maxBatches);
+        await pause(grows ? SCALE_STEP_MS : undefined, signal, (wake) => {
+          slotFreed = wake;
+        });
         continue;
       }
       const batch = await this.gather(m, q, signal);
@@ -103,7 +109,10 @@ export class EventSourcePoller {
         continue;
       }
       busySince ??= Date.now();
-      const run: Promise<void> = this.deliverOrKeep(m, q, batch).finally(() => inFlight.delete(run));
+      const run: Promise<void> = this.deliverOrKeep(m, q, batch).finally(() => {
+        inFlight.delete(run);
+        slotFreed?.();
+      });
       inFlight.add(run);
     }
   }
@@ -148,18 +157,19 @@ export class EventSourcePoller {
   }
 }
 
-/** Resolves when one of `running` settles, after `ms`, or at `signal`, whichever comes first. */
-function settledOrElapsed(running: ReadonlySet<Promise<void>>, ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms` (no `ms`: never), at `signal`, or when the function handed to `onWake` is called. */
+function pause(ms: number | undefined, signal: AbortSignal, onWake: (wake: () => void) => void): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
-    timer.unref();
+    const timer = ms === undefined ? undefined : setTimeout(done, ms);
+    timer?.unref();
     signal.addEventListener('abort', done);
-    for (const r of running) void r.then(done);
+    onWake(done);
+    if (signal.aborted) done();
   });
 }
 

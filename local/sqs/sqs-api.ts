@@ -138,8 +138,11 @@ function sendOne(store: QueueStore, input: Input, entry: Input) {
   const system = entry.MessageSystemAttributes as { AWSTraceHeader?: { StringValue?: unknown } } | undefined;
   const trace = system?.AWSTraceHeader?.StringValue;
   const delayS = entry.DelaySeconds === undefined ? undefined : delayOf(entry.DelaySeconds);
-  const fifo = q.settings.fifo ? fifoParameters(q.settings, entry, delayS) : {};
-  const m = q.send(body, { attributes, traceHeader: typeof trace === 'string' ? trace : undefined, delayS, ...fifo });
+  const traceHeader = typeof trace === 'string' ? trace : undefined;
+  // A FIFO message takes the queue's delay, whatever DelaySeconds (0, the one it accepts) it names.
+  const m = q.settings.fifo
+    ? q.send(body, { attributes, traceHeader, ...fifoParameters(q.settings, entry, delayS) })
+    : q.send(body, { attributes, traceHeader, delayS });
   const md5Attrs = md5OfAttributes(attributes);
   return {
     MessageId: m.id,
