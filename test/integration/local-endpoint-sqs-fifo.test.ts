@@ -204,6 +204,18 @@ describe('local endpoint: SQS FIFO queues', () => {
     assert.match(attrs.MessageDeduplicationId ?? '', /^[0-9a-f]{64}$/, "the body's SHA-256");
   });
 
+  it("a FIFO message naming DelaySeconds 0 still waits for the queue's delay", async () => {
+    // Prepare
+    const QueueUrl = await fifo('slow.fifo', { DelaySeconds: '1', ContentBasedDeduplication: 'true' });
+
+    // Act
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'later', MessageGroupId: 'g', DelaySeconds: 0 }));
+    const atOnce = await receive(QueueUrl, 10);
+
+    // Assess
+    assert.deepEqual(bodies(atOnce), []);
+  });
+
   it("a template's FIFO queue is one, and its mapping's ScalingConfig.MaximumConcurrency reaches the poller", async () => {
     // Prepare
     const queueArn = 'arn:aws:sqs:us-east-1:000000000000:deployed.fifo';
