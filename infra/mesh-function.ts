@@ -24,7 +24,7 @@ import {
   SORT_KEY,
   TAGS,
 } from '../shared/names';
-import { LAMBDA_FUNCTION_ARN_PATTERN } from '../shared/policy';
+import { LAMBDA_FUNCTION_ARN_PATTERN, type TrafficPolicy } from '../shared/policy';
 import type { Mesh } from './mesh';
 import { MeshDeployment, type MeshDeploymentOptions } from './mesh-deployment';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
@@ -47,6 +47,8 @@ import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-
 
 /** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
 export const LAMBDA_ENV_LIMIT_BYTES = 4096;
+/** Lambda's timeout of a function that sets none (AWS::Lambda::Function's Timeout: 3 seconds). */
+const LAMBDA_DEFAULT_TIMEOUT_MS = 3000;
 /** Lambda's cap on a function name. */
 export const LAMBDA_FUNCTION_NAME_MAX = 64;
 
@@ -234,7 +236,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   private readonly inbound = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: MeshFunctionProps) {
-    const functionName = checkProps(futurePath(scope, id), props);
+    const functionName = checkProps(scope, id, props);
     const meshHandler = userHandler(props);
     const external = new Set([...(props.bundling?.externalModules ?? ['@aws-sdk/*']), '@aws-sdk/*', LAYER.moduleName]);
 
@@ -418,12 +420,14 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
    */
   public allowCallsTo(target: MeshFunction, options: CallEdgeOptions = {}): iam.Grant {
     this.checkEdge(target);
+    const traffic = trafficFields(options, this);
+    this.checkEdgeTimeouts(target, traffic);
     const fallback = options.fallback ? this.fallbackField(target, options.fallback) : undefined;
     this.mesh.addPolicyItem({
       pk: target.service,
       sk: SORT_KEY.allow(this.service),
       source: this.service,
-      ...trafficFields(options, this),
+      ...traffic,
       ...(fallback ? { fallback } : {}),
       ...(options.description ? { description: options.description } : {}),
     });
@@ -560,6 +564,26 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       throw new MeshValidationError(
         MeshErrorCode.INVALID_EDGE,
         `${where}: service "${this.service}" cannot call itself through the mesh; call the code directly`,
+        this,
+      );
+    }
+  }
+
+  /**
+   * An edge's timeouts fit in this function's own: the runtime never waits past the time Lambda leaves
+   * the invocation, so a longer one would be a setting that never applies (a 5 s edge on Lambda's
+   * default 3 s function ends after under 3 s).
+   */
+  private checkEdgeTimeouts(target: MeshFunction, traffic: TrafficPolicy): void {
+    const functionMs = this.timeout?.toMilliseconds({ integral: false }) ?? LAMBDA_DEFAULT_TIMEOUT_MS;
+    if (Token.isUnresolved(functionMs)) return;
+    for (const field of ['timeoutMs', 'perTryTimeoutMs'] as const) {
+      const edgeMs = traffic[field];
+      if (edgeMs === undefined || edgeMs <= functionMs) continue;
+      const name = field === 'timeoutMs' ? 'timeout' : 'perTryTimeout';
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_EDGE,
+        `MeshFunction ${this.node.path}: allowCallsTo(${target.service}) ${name} is ${edgeMs} ms, longer than the function's own timeout of ${functionMs} ms${this.timeout ? '' : " (Lambda's default)"}, so it would never apply: Lambda ends the invocation first. Give the edge a ${name} of at most ${functionMs} ms, or raise the function's timeout (e.g. timeout: Duration.seconds(${Math.ceil(edgeMs / 1000) + 5}))`,
         this,
       );
     }
@@ -836,10 +860,12 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
  * Checks the props before the function exists (`path` is the one it will have); returns the function
  * name to use.
  */
-function checkProps(path: string, props: MeshFunctionProps): string {
+function checkProps(scope: Construct, id: string, props: MeshFunctionProps): string {
+  const path = futurePath(scope, id);
   const refuse: Refuse = (code, message) => new MeshValidationError(code, `MeshFunction ${path}: ${message}`, path);
   if (!props.mesh)
     throw refuse(MeshErrorCode.MISSING_PROP, 'the mesh prop is required; pass the Mesh the function joins');
+  checkStack(scope, props, refuse);
   checkService(props, refuse);
   const functionName = checkFunctionName(props, refuse);
   checkTraffic(props, refuse);
@@ -847,6 +873,21 @@ function checkProps(path: string, props: MeshFunctionProps): string {
   checkCode(props, refuse);
   checkRuntime(props, refuse);
   return functionName;
+}
+
+/**
+ * The function in its mesh's stack. The mesh names each function (identity, policy items, dashboard)
+ * and each function waits for its identity in the mesh: across stacks those references run both ways,
+ * a cycle CloudFormation cannot deploy (aws-cdk reports it as a cyclic reference, naming neither).
+ */
+function checkStack(scope: Construct, { mesh }: MeshFunctionProps, refuse: Refuse): void {
+  const here = Stack.of(scope);
+  const meshStack = Stack.of(mesh);
+  if (here === meshStack) return;
+  throw refuse(
+    MeshErrorCode.MESH_IN_OTHER_STACK,
+    `it is in stack ${here.node.path} and its mesh ${mesh.node.path} in stack ${meshStack.node.path}; a mesh and its functions deploy in one stack. Create the MeshFunction in stack ${meshStack.node.path} (inside a construct of your own there if you like), or give stack ${here.node.path} a Mesh of its own`,
+  );
 }
 
 /** The oldest Node.js major the layer is built for (functions/mesh/build.ts BUNDLE_OPTIONS.target). */

@@ -49,6 +49,8 @@ export enum MeshErrorCode {
   INVALID_METRIC_DIMENSIONS = 'InvalidMetricDimensions',
   /** `runtime` is not a Node.js runtime the mesh's layer runs on (nodejs20.x or later). */
   INVALID_RUNTIME = 'InvalidRuntime',
+  /** A `MeshFunction` is declared in another stack than its `Mesh`. */
+  MESH_IN_OTHER_STACK = 'MeshInOtherStack',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

@@ -4,12 +4,15 @@
  */
 
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Duration, Errors, Lazy, Stack, Stage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
 import { Mesh } from '../../infra/mesh';
+import { MeshFunction } from '../../infra/mesh-function';
 import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
-import { ENV, meshStack, newApp } from './infra-fixture';
+import { DEMO, ENV, meshStack, newApp } from './infra-fixture';
 
 describe('validation at synth', () => {
   it('refuses a canary weight outside 0..1', () => {
@@ -99,6 +102,31 @@ describe('validation at synth', () => {
     );
   });
 
+  it('refuses a function declared in another stack than its mesh, naming both stacks and the fix', () => {
+    // GIVEN a mesh in stack Test and a second stack of the same app
+    const { app, mesh } = meshStack();
+    const other = new Stack(app, 'Other', { env: ENV });
+    // WHEN a function of that mesh is declared in the second stack
+    // THEN synth stops at the function, instead of at aws-cdk's cyclic reference between the stacks
+    assert.throws(
+      () => new MeshFunction(other, 'Orders', { mesh, service: 'orders', entry: join(DEMO, 'inventory.ts') }),
+      {
+        code: MeshErrorCode.MESH_IN_OTHER_STACK,
+        message:
+          'MeshFunction Other/Orders: it is in stack Other and its mesh Test/Mesh in stack Test; a mesh and its functions ' +
+          'deploy in one stack. Create the MeshFunction in stack Test (inside a construct of your own there if you like), ' +
+          'or give stack Other a Mesh of its own',
+      },
+    );
+    // A construct of the user's own inside the mesh's stack is the same stack.
+    const { stack, mesh: shop } = meshStack();
+    new MeshFunction(new Construct(stack, 'Services'), 'Orders', {
+      mesh: shop,
+      service: 'orders',
+      entry: join(DEMO, 'inventory.ts'),
+    });
+  });
+
   it('refuses a bad service name', () => {
     const { fn } = meshStack();
     assert.throws(
@@ -186,6 +214,30 @@ describe('validation at synth', () => {
       () => orders.allowCallsTo(payments, { timeout: Duration.seconds(1), perTryTimeout: Duration.seconds(2) }),
       /perTryTimeoutMs = 2000 must not exceed timeoutMs = 1000/,
     );
+  });
+
+  it("refuses an edge timeout longer than the caller's own timeout, which Lambda would cut short", () => {
+    const { fn } = meshStack();
+    // GIVEN orders on Lambda's default timeout (3 s) and checkout on 10 s
+    const orders = fn('Orders', 'orders');
+    const checkout = fn('Checkout', 'checkout', { timeout: Duration.seconds(10) });
+    const payments = fn('Payments', 'payments');
+    // WHEN an edge's timeout or per-try timeout outlasts the caller
+    // THEN synth names the edge, both values and both ways out
+    assert.throws(() => orders.allowCallsTo(payments, { timeout: Duration.seconds(5) }), {
+      code: MeshErrorCode.INVALID_EDGE,
+      message:
+        "MeshFunction Test/Orders: allowCallsTo(payments) timeout is 5000 ms, longer than the function's own timeout of " +
+        "3000 ms (Lambda's default), so it would never apply: Lambda ends the invocation first. Give the edge a timeout " +
+        "of at most 3000 ms, or raise the function's timeout (e.g. timeout: Duration.seconds(10))",
+    });
+    assert.throws(
+      () => checkout.allowCallsTo(payments, { perTryTimeout: Duration.seconds(12) }),
+      /Test\/Checkout: allowCallsTo\(payments\) perTryTimeout is 12000 ms, longer than the function's own timeout of 10000 ms, so/,
+    );
+    // Timeouts within the caller's are declared as before.
+    orders.allowCallsTo(payments, { timeout: Duration.seconds(3), perTryTimeout: Duration.seconds(1) });
+    checkout.allowCallsTo(payments, { timeout: Duration.seconds(10) });
   });
 
   it('refuses the same edge declared twice with different settings', () => {
