@@ -5,6 +5,9 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 
+/** The port the local mesh's endpoint binds when no --port is given (LocalStack's, so tools find it there). */
+export const DEFAULT_LOCAL_PORT = 4566;
+
 export const LOCAL_MESH_FLAGS = {
   port: { type: 'string' },
   assembly: { type: 'string', multiple: true },

@@ -35,6 +35,7 @@ import { handleMeshRequest } from './dashboard/routes';
 import { type Endpoint, startEndpoint } from './endpoint';
 import type { SecretStore } from './endpoint/secret-store';
 import type { JsonService } from './endpoint/server';
+import { DEFAULT_LOCAL_PORT } from './local-flags';
 import { type FunctionRegistry, LOCAL_ACCOUNT, LOCAL_REGION } from './registry/function-registry';
 import { LocalRegions } from './registry/regions';
 import { type InvocationRecord, LocalInvoker } from './runtime/invoker';
@@ -47,7 +48,7 @@ import { startXrayCollector, TelemetryStore, type XrayCollector } from './teleme
 export interface LocalMeshOptions {
   /** cdk.out dirs, applied in order as deployments (release 1, then release 2, ...). */
   readonly assemblies: readonly string[];
-  /** @default 4566 (0 = any free port) */
+  /** @default DEFAULT_LOCAL_PORT, 4566 (0 = any free port) */
   readonly port?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
@@ -346,7 +347,7 @@ async function startMeshEndpoint(
 ): Promise<Endpoint> {
   const { store, registry, regions, deployments, alarms, codeDeploy } = parts;
   parts.endpoint = await startEndpoint({
-    port: options.port ?? 4566,
+    port: options.port ?? DEFAULT_LOCAL_PORT,
     host: options.host ?? '127.0.0.1',
     registry,
     invoker,

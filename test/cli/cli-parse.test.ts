@@ -12,11 +12,13 @@ import { localApp, parseLocalArgs } from '../../cli/commands/local';
 import { renderStatus } from '../../cli/commands/status';
 import { processContext } from '../../cli/context';
 import { UsageError } from '../../cli/errors';
+import { COMMAND_HELP } from '../../cli/help';
 import { main } from '../../cli/main';
 import { findService, groupMeshes, pickMesh } from '../../cli/mesh-discovery';
 import { checkEdge, planAllow, planDeny, planSet } from '../../cli/policy-plan';
 import { summarisePolicy } from '../../cli/policy-summary';
 import { parseWeightPercent, percentToWeight, weightToPercent } from '../../cli/weight';
+import { DEFAULT_LOCAL_PORT } from '../../local/local-flags';
 import { ENV } from '../../shared/names';
 import { closest, editDistance } from '../../shared/suggest';
 
@@ -375,6 +377,12 @@ test('mesh local: port and flags are checked before anything runs', () => {
     env: {},
   });
   assert.equal(parseLocalArgs(['--help']), 'help');
+});
+
+test('mesh local --help names the port it binds without --port', () => {
+  assert.equal((parseLocalArgs([]) as { port?: number }).port, undefined, 'no --port: the local mesh picks');
+  const said = /--port <n>\s+endpoint port \(default: (\d+)/.exec(COMMAND_HELP.local!)?.[1];
+  assert.equal(said, String(DEFAULT_LOCAL_PORT), COMMAND_HELP.local);
 });
 
 test('main: bad input exits 2 with one line naming the value, before any AWS call', async () => {
