@@ -30,6 +30,7 @@ const NAMES: Record<string, Outcome> = {
   RequestTimeout: 'timeout',
   RequestTimeoutException: 'timeout',
   'Sandbox.Timedout': 'timeout',
+  MeshTimeoutError: 'timeout',
   MeshDeadlineExceededError: 'timeout',
   ResourceNotFoundException: 'client-error',
   InvalidParameterValueException: 'client-error',

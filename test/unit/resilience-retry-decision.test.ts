@@ -39,6 +39,11 @@ describe('classifyOutcome', () => {
       { statusCode: 200, functionError: 'Unhandled', errorType: 'Sandbox.Timedout' },
       'timeout',
     ],
+    [
+      "the callee's wrapper at the function's timeout",
+      { statusCode: 200, functionError: 'Unhandled', errorType: 'MeshTimeoutError' },
+      'timeout',
+    ],
     ['a handler that threw', { statusCode: 200, functionError: 'Unhandled', errorType: 'TypeError' }, 'function-error'],
     ['a 5xx from the service', { errorName: 'ServiceException', statusCode: 500 }, 'service-error'],
     ['a reset connection', { errorCode: 'ECONNRESET' }, 'service-error'],
@@ -151,6 +156,11 @@ describe('classifyDelivery', () => {
     [
       'a Lambda sandbox timeout',
       { statusCode: 200, functionError: 'Unhandled', errorType: 'Sandbox.Timedout' },
+      'unknown',
+    ],
+    [
+      "the callee's wrapper at the function's timeout, the handler still running",
+      { statusCode: 200, functionError: 'Unhandled', errorType: 'MeshTimeoutError' },
       'unknown',
     ],
     ['a reset connection', { errorCode: 'ECONNRESET' }, 'unknown'],

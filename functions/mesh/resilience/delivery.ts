@@ -94,6 +94,14 @@ const NOT_CONNECTED = new Set([
 const NOT_SENT = new Set(['CredentialsProviderError', 'InvalidEndpointError']);
 
 /**
+ * Function errors of a handler that ran out of time: it ran, with an end nobody saw. Lambda stopped it at
+ * the function's timeout (`Sandbox.Timedout`); or the callee's mesh wrapper answered `MeshTimeoutError` at
+ * that timeout less a margin, while the handler may still be running (and, the sandbox frozen, may finish
+ * its work when the sandbox next thaws), or after a call of the handler's own ran out of time.
+ */
+const OUT_OF_TIME = new Set(['Sandbox.Timedout', 'MeshTimeoutError']);
+
+/**
  * A 4xx answer that names an error is an AWS API refusing the request before it acted on it: Lambda did
  * not start the function (a function's own errors answer 200), SQS queued nothing, SNS published nothing
  * (an HTTP target's 4xx comes without a name: its handler answered). Not so for a 408 (the request timed
@@ -115,10 +123,7 @@ export function classifyDelivery(r: AttemptResult): Delivery {
   const names = [r.errorType, r.errorName, r.errorCode].filter((n): n is string => !!n);
   if (names.some((n) => NOT_STARTED.has(n))) return 'not-delivered';
   const s = r.statusCode;
-  if (r.functionError) {
-    // Lambda stopped the handler at the function's timeout: it ran, with an end nobody saw.
-    return r.errorType === 'Sandbox.Timedout' ? 'unknown' : 'delivered';
-  }
+  if (r.functionError) return r.errorType !== undefined && OUT_OF_TIME.has(r.errorType) ? 'unknown' : 'delivered';
   if (names.length > 0) return refusedBeforeActing(s, names) ? 'not-delivered' : 'unknown';
   // HTTP targets: 429 is the target shedding load before work; 401/403 refused before the handler.
   if (s === 429 || s === 401 || s === 403) return 'not-delivered';

@@ -63,6 +63,9 @@ const TIMEOUT = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'Sandbox.Timedout',
+  // The callee's mesh wrapper stopped waiting for its handler at the function's timeout (a moment
+  // before Lambda's Sandbox.Timedout would), or the handler ended on a call of its own that ran out of time.
+  'MeshTimeoutError',
   // The callee refused work whose deadline had passed.
   'MeshDeadlineExceededError',
 ]);

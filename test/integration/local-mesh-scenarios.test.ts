@@ -1,0 +1,166 @@
+/**
+ * The traffic policy end to end on the local mesh (test/support/local-mesh-app/scenarios), as a user
+ * sees it: a CDK app on the real constructs and runtime layer, a probe that calls through the mesh, and
+ * workers that answer, fail or outlast their own function timeout. Attempts are counted where they land
+ * (the local mesh's invocation records); keys, attempts and retries are read from the access-log lines
+ * both sides print, and the attempts' subsegments from the collected trace.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
+import type { TraceSpan } from '../../shared/telemetry/trace-assembler';
+import { clientConfig, scenarioFixtureAssembly } from '../support/example-assembly';
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly value?: { idempotencyKey?: string; attempt?: number };
+  readonly error?: string;
+  readonly errorType?: string;
+  readonly message?: string;
+  readonly idempotencyKey?: string;
+}
+
+/** One access-log line of the mesh (`"type":"mesh-access"`), as the runtime prints it. */
+interface AccessLine {
+  readonly reporter: 'source' | 'destination';
+  readonly destination: string;
+  readonly outcome: string;
+  readonly attempts?: number;
+  readonly idempotencyKey?: string;
+  readonly traceId?: string;
+}
+
+const skip = process.env.MESH_TEST_ENDPOINT ? 'counts inside the local mesh' : false;
+
+describe('local mesh: the traffic policy end to end', { skip }, () => {
+  let mesh: LocalMesh;
+  let lambda: LambdaClient;
+  /** Every access-log line the functions printed, in order, with the function that printed it. */
+  const lines: { fn: string; line: AccessLine }[] = [];
+
+  const probe = async (target: string, body: unknown): Promise<Outcome> => {
+    const r = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'fxs-probe',
+        Qualifier: 'live',
+        Payload: Buffer.from(JSON.stringify({ target, body })),
+      }),
+    );
+    const text = Buffer.from(r.Payload!).toString();
+    assert.equal(r.FunctionError, undefined, text);
+    return JSON.parse(text) as Outcome;
+  };
+  const attemptsOn = (fn: string, from: number) =>
+    mesh
+      .recentInvocations()
+      .slice(from)
+      .filter((r) => r.functionName === fn).length;
+  /** The access-log lines `fn` printed about calls to `destination`, after `from` lines. */
+  const logged = (fn: string, reporter: AccessLine['reporter'], destination: string, from: number) =>
+    lines
+      .slice(from)
+      .filter((l) => l.fn === fn && l.line.reporter === reporter && l.line.destination === destination)
+      .map((l) => l.line);
+
+  before(async () => {
+    mesh = await startLocalMesh({
+      assemblies: [scenarioFixtureAssembly()],
+      port: 0,
+      quiet: true,
+      onLog: (fn, _version, line) => {
+        if (!line.includes('"type":"mesh-access"')) return;
+        try {
+          lines.push({ fn, line: JSON.parse(line) as AccessLine });
+        } catch {
+          // Not one whole line: nothing a scenario reads.
+        }
+      },
+    });
+    lambda = new LambdaClient(clientConfig(mesh.url));
+    // Cold starts are not the faults under test: each worker answers once before the scenarios.
+    for (const target of ['work', 'idem']) {
+      let warm: Outcome | undefined;
+      for (let i = 0; i < 5 && !warm?.ok; i++) warm = await probe(target, { act: 'ok' });
+      assert.ok(warm?.ok, JSON.stringify(warm));
+    }
+  });
+
+  after(async () => {
+    lambda?.destroy();
+    await mesh?.stop();
+  });
+
+  it('a function error is not retried where retryOn leaves it out, nor on an edge that is not idempotent', async () => {
+    for (const target of ['idem', 'work']) {
+      // Act
+      const from = mesh.recentInvocations().length;
+      const out = await probe(target, { act: 'throw' });
+      // Assess: one attempt, and the callee's own error
+      assert.equal(out.error, 'MeshRemoteError', JSON.stringify(out));
+      assert.equal(attemptsOn(`fxs-${target}`, from), 1, `${target}: attempts`);
+    }
+  });
+
+  it('a callee stopped at its own function timeout, edge not idempotent: one attempt, and the caller learns the outcome is unknown', async () => {
+    // Act: the worker would answer after 3 s; its function times out after 1 s
+    const from = mesh.recentInvocations().length;
+    const out = await probe('work', { act: 'hang' });
+    // Assess: the handler ran without an end anyone saw: not repeated, and not reported as a plain failure
+    assert.equal(attemptsOn('fxs-work', from), 1);
+    assert.equal(out.error, 'MeshOutcomeUnknownError', JSON.stringify(out));
+    assert.ok(out.idempotencyKey, 'the error names the key to reconcile on');
+  });
+
+  it('a callee stopped at its own function timeout, idempotent edge retrying timeouts: maxAttempts attempts, one key, one subsegment each', async () => {
+    // Act
+    const from = mesh.recentInvocations().length;
+    const fromLine = lines.length;
+    const out = await probe('idem', { act: 'hang' });
+    // Assess: three attempts landed, the call ends as the timeout it is
+    assert.equal(attemptsOn('fxs-idem', from), 3);
+    assert.equal(out.error, 'MeshTimeoutError', JSON.stringify(out));
+    // The callee saw one key, attempts 1, 2 and 3, each ending in its own timeout
+    const seen = logged('fxs-idem', 'destination', 'idem', fromLine);
+    assert.deepEqual(
+      seen.map((l) => [l.attempts, l.outcome]),
+      [
+        [1, 'timeout'],
+        [2, 'timeout'],
+        [3, 'timeout'],
+      ],
+    );
+    assert.equal(new Set(seen.map((l) => l.idempotencyKey)).size, 1, 'one idempotency key on every attempt');
+    // The caller's line: one call of three attempts, ended on a timeout
+    const [call] = logged('fxs-probe', 'source', 'idem', fromLine);
+    assert.deepEqual([call?.attempts, call?.outcome], [3, 'timeout']);
+    // One subsegment per attempt, each with its number and outcome
+    const attempts = await attemptSpans(call!.traceId!, 'idem', 3);
+    assert.deepEqual(
+      attempts.map((s) => [s.annotations?.attempt, s.annotations?.outcome]),
+      [
+        [1, 'timeout'],
+        [2, 'timeout'],
+        [3, 'timeout'],
+      ],
+    );
+  });
+
+  /** The subsegments of `traceId` for calls to `target`, by attempt, once `n` have arrived (UDP). */
+  async function attemptSpans(traceId: string, target: string, n: number): Promise<TraceSpan[]> {
+    let found: TraceSpan[] = [];
+    for (let i = 0; i < 100 && found.length < n; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 50));
+      const trace = mesh.store.trace(traceId);
+      found = trace
+        ? spansOf(trace.roots).filter((s) => s.kind === 'subsegment' && s.annotations?.target === target)
+        : [];
+    }
+    return found.sort((a, b) => Number(a.annotations?.attempt) - Number(b.annotations?.attempt));
+  }
+});
+
+function spansOf(spans: readonly TraceSpan[]): TraceSpan[] {
+  return spans.flatMap((s) => [s, ...spansOf(s.children)]);
+}

@@ -1,0 +1,54 @@
+/**
+ * A small mesh for end-to-end scenarios of the traffic policy (test/integration/local-mesh-scenarios):
+ * `probe` (external callers) calls through the mesh and reports each outcome; `work` and `idem` run the
+ * same handler, which does what the request asks (answer, throw, or outlast its own function timeout).
+ * - probe -> work: not idempotent, every outcome retryable: only an attempt that never started may repeat;
+ * - probe -> idem: idempotent, timeouts retried: a callee stopped at its timeout is tried again.
+ * Breakers are out of the way (a scenario about retries must not end on an open breaker).
+ * Usage: tsx app.ts <outdir>
+ */
+import { join } from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Mesh } from '../../../../infra/mesh';
+import { MeshFunction } from '../../../../infra/mesh-function';
+import type { EdgeOptions } from '../../../../infra/traffic-options';
+
+const [outdir] = process.argv.slice(2);
+const app = new App({ outdir });
+const stack = new Stack(app, 'LocalMeshScenarios', { env: { account: '000000000000', region: 'us-east-1' } });
+const mesh = new Mesh(stack, 'Mesh', { meshName: 'fxs', policyTtl: Duration.seconds(1) });
+
+const probe = new MeshFunction(stack, 'Probe', {
+  mesh,
+  service: 'probe',
+  entry: join(__dirname, 'probe.ts'),
+  timeout: Duration.seconds(30),
+  memorySize: 256,
+});
+// A one-second function timeout: a request to outlast it costs a scenario about a second per attempt.
+const worker = (id: string, service: string) =>
+  new MeshFunction(stack, id, {
+    mesh,
+    service,
+    entry: join(__dirname, 'work.ts'),
+    timeout: Duration.seconds(1),
+    memorySize: 256,
+  });
+const work = worker('Work', 'work');
+const idem = worker('Idem', 'idem');
+
+probe.allowExternal();
+const edge: EdgeOptions = {
+  timeout: Duration.seconds(12),
+  perTryTimeout: Duration.seconds(3),
+  retries: { maxAttempts: 3, baseDelay: Duration.millis(10), maxDelay: Duration.millis(50) },
+  breaker: { consecutiveFailures: 1_000, failureRateThreshold: 1 },
+};
+probe.allowCallsTo(work, {
+  ...edge,
+  idempotent: false,
+  retries: { ...edge.retries, retryOn: ['throttled', 'service-error', 'timeout', 'function-error'] },
+});
+probe.allowCallsTo(idem, { ...edge, idempotent: true, retries: { ...edge.retries, retryOn: ['timeout'] } });
+
+app.synth();

@@ -1,0 +1,16 @@
+/** Calls `target` through the mesh and reports the outcome: the answer, or the error's name and type. */
+import { mesh } from 'lambda-mesh/runtime';
+
+interface Ask {
+  readonly target: string;
+  readonly body?: unknown;
+}
+
+export async function handler(event: Ask): Promise<unknown> {
+  try {
+    return { ok: true, value: await mesh.call(event.target, event.body ?? {}) };
+  } catch (err) {
+    const e = err as Error & { errorType?: string; idempotencyKey?: string };
+    return { ok: false, error: e.name, errorType: e.errorType, message: e.message, idempotencyKey: e.idempotencyKey };
+  }
+}
