@@ -8,8 +8,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
+import { MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
 import type { TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { clientConfig, scenarioFixtureAssembly } from '../support/example-assembly';
 
@@ -24,6 +26,7 @@ interface Outcome {
 
 /** One access-log line of the mesh (`"type":"mesh-access"`), as the runtime prints it. */
 interface AccessLine {
+  readonly type: 'mesh-access';
   readonly reporter: 'source' | 'destination';
   readonly destination: string;
   readonly outcome: string;
@@ -32,13 +35,23 @@ interface AccessLine {
   readonly traceId?: string;
 }
 
+/** One EMF line of a call (its labels and counts at the root), as the runtime prints it. */
+interface MetricLine {
+  readonly _aws: unknown;
+  readonly reporter: 'source' | 'destination';
+  readonly destination_workload: string;
+  readonly requests_total?: number;
+  readonly retries_total?: number;
+}
+
 const skip = process.env.MESH_TEST_ENDPOINT ? 'counts inside the local mesh' : false;
 
 describe('local mesh: the traffic policy end to end', { skip }, () => {
   let mesh: LocalMesh;
   let lambda: LambdaClient;
-  /** Every access-log line the functions printed, in order, with the function that printed it. */
-  const lines: { fn: string; line: AccessLine }[] = [];
+  let db: DynamoDBClient;
+  /** Every access-log and EMF line the functions printed, in order, with the function that printed it. */
+  const lines: { fn: string; line: AccessLine | MetricLine }[] = [];
 
   const probe = async (target: string, body: unknown): Promise<Outcome> => {
     const r = await lambda.send(
@@ -61,8 +74,16 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
   const logged = (fn: string, reporter: AccessLine['reporter'], destination: string, from: number) =>
     lines
       .slice(from)
-      .filter((l) => l.fn === fn && l.line.reporter === reporter && l.line.destination === destination)
-      .map((l) => l.line);
+      .map((l) => (l.fn === fn && 'type' in l.line ? l.line : undefined))
+      .filter((l) => l?.reporter === reporter && l.destination === destination) as AccessLine[];
+  /** The EMF lines of requests `fn` reported as their source, to `destination`, after `from` lines. */
+  const counted = (fn: string, destination: string, from: number) =>
+    lines
+      .slice(from)
+      .map((l) => (l.fn === fn && '_aws' in l.line ? l.line : undefined))
+      .filter(
+        (l) => l?.reporter === 'source' && l.destination_workload === destination && l.requests_total === 1,
+      ) as MetricLine[];
 
   before(async () => {
     mesh = await startLocalMesh({
@@ -70,17 +91,18 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
       port: 0,
       quiet: true,
       onLog: (fn, _version, line) => {
-        if (!line.includes('"type":"mesh-access"')) return;
+        if (!line.includes('"type":"mesh-access"') && !line.startsWith('{"_aws"')) return;
         try {
-          lines.push({ fn, line: JSON.parse(line) as AccessLine });
+          lines.push({ fn, line: JSON.parse(line) as AccessLine | MetricLine });
         } catch {
           // Not one whole line: nothing a scenario reads.
         }
       },
     });
     lambda = new LambdaClient(clientConfig(mesh.url));
+    db = new DynamoDBClient(clientConfig(mesh.url));
     // Cold starts are not the faults under test: each worker answers once before the scenarios.
-    for (const target of ['work', 'idem']) {
+    for (const target of ['work', 'idem', 'brk']) {
       let warm: Outcome | undefined;
       for (let i = 0; i < 5 && !warm?.ok; i++) warm = await probe(target, { act: 'ok' });
       assert.ok(warm?.ok, JSON.stringify(warm));
@@ -89,6 +111,7 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
 
   after(async () => {
     lambda?.destroy();
+    db?.destroy();
     await mesh?.stop();
   });
 
@@ -145,6 +168,71 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
         [3, 'timeout'],
       ],
     );
+  });
+
+  it('the breaker opens after its failures in a row, fails fast while open, lets a probe through once its time is up, and closes', async () => {
+    // Act 1: every attempt fails; the second failure in a row opens the breaker, which holds the third
+    let from = mesh.recentInvocations().length;
+    const fromLine = lines.length;
+    const failed = await probe('brk', { act: 'throw' });
+    // Assess: two attempts reached the callee, and one retry is counted: the held attempt never went out
+    assert.equal(attemptsOn('fxs-brk', from), 2);
+    assert.equal(failed.error, 'MeshCircuitOpenError', JSON.stringify(failed));
+    const [call] = logged('fxs-probe', 'source', 'brk', fromLine);
+    assert.deepEqual([call?.attempts, call?.outcome], [2, 'circuit-open']);
+    assert.deepEqual(
+      counted('fxs-probe', 'brk', fromLine).map((l) => l.retries_total ?? 0),
+      [1],
+    );
+
+    // Act 2: while open, a call that would succeed fails fast, and nothing reaches the callee
+    from = mesh.recentInvocations().length;
+    const held = await probe('brk', { act: 'ok' });
+    assert.equal(held.error, 'MeshCircuitOpenError', JSON.stringify(held));
+    assert.equal(attemptsOn('fxs-brk', from), 0);
+
+    // Act 3: once the open time (2 s) is up, one probe goes through; its success closes the breaker
+    await new Promise((r) => setTimeout(r, 2_100));
+    from = mesh.recentInvocations().length;
+    const probed = await probe('brk', { act: 'ok' });
+    const after = await probe('brk', { act: 'ok' });
+    assert.deepEqual([probed.ok, after.ok], [true, true], JSON.stringify([probed, after]));
+    assert.equal(attemptsOn('fxs-brk', from), 2);
+  });
+
+  it("an operator's change of the breaker and the per-try timeout applies to the calls that follow", async () => {
+    // Prepare: an operator's traffic item for brk (over the deployed edge's settings, which it leaves
+    // in place): a 500 ms per-try timeout, a breaker that opens on one failure
+    const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
+    const key = { [TABLE.partitionKey]: { S: 'brk' }, [TABLE.sortKey]: { S: SORT_KEY.traffic } };
+    await db.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...key,
+          managedBy: { S: MANAGED_BY.operator },
+          perTryTimeoutMs: { N: '500' },
+          breaker: { M: { consecutiveFailures: { N: '1' }, openMs: { N: '60000' } } },
+        },
+      }),
+    );
+    try {
+      // Act 1: a 700 ms answer succeeds under the deployed 3 s per-try timeout, and times out once
+      // the change is seen (the policy's TTL is 1 s: polled, with a generous bound)
+      let slow: Outcome | undefined;
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && (slow === undefined || slow.ok))
+        slow = await probe('brk', { act: 'hang', ms: 700 });
+      assert.equal(slow?.error, 'MeshTimeoutError', JSON.stringify(slow));
+      // Act 2: that one failure opened the breaker (the deployed breaker needs two in a row)
+      const from = mesh.recentInvocations().length;
+      const held = await probe('brk', { act: 'ok' });
+      // Assess
+      assert.equal(held.error, 'MeshCircuitOpenError', JSON.stringify(held));
+      assert.equal(attemptsOn('fxs-brk', from), 0);
+    } finally {
+      await db.send(new DeleteItemCommand({ TableName: table, Key: key }));
+    }
   });
 
   /** The subsegments of `traceId` for calls to `target`, by attempt, once `n` have arrived (UDP). */

@@ -98,7 +98,21 @@ describe('pipeline stage: retry', () => {
     assert.equal(plans[0]?.timeout.bound, 'propagated');
     assert.equal(plans[0]?.timeout.deadline, T0 + 300);
     assert.equal(plans.length, 1);
-    assert.deepEqual([accessLog()[0]?.outcome, accessLog()[0]?.attempts, call.retries], ['timeout', 1, 1]);
+    // The retry was planned (and slept for) but never sent: no retry is counted.
+    assert.deepEqual([accessLog()[0]?.outcome, accessLog()[0]?.attempts, call.retries], ['timeout', 1, 0]);
+  });
+
+  test('a retry held before it goes out (an open breaker) is not counted: only attempts that went out', async () => {
+    const { state } = fixture({
+      items: [...PAYMENTS, { pk: 'payments', sk: 'traffic', idempotent: true, ...RETRIES }],
+    });
+    const call = await readyCall(state);
+    const { plans, run } = attempts({ outcome: 'throttled' });
+    const held = new Error('circuit open');
+    const heldSecond = (plan: AttemptPlan) => (plan.number === 1 ? run(plan) : Promise.reject(held));
+    await assert.rejects(retry(call, heldSecond), (e) => e === held);
+    assert.equal(plans.length, 1);
+    assert.deepEqual([call.attempts, call.retries], [1, 0]);
   });
 
   test('an attempt that may have run makes the end "outcome unknown", even when the last was only throttled', async () => {

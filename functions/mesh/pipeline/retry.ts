@@ -53,7 +53,10 @@ export async function retry(
       );
     }
     const o = await attempt({ number: n, now, timeout });
+    // Counted once the attempt went out: a retry the breaker held or the deadline left no room for
+    // (both end the call before this line) was planned, never sent.
     call.attempts = n;
+    call.retries = n - 1;
     call.version = o.version;
     if (o.outcome === 'success') return o;
     // What follows a failed attempt is its own function: a first call that succeeds never compiles it.
@@ -104,7 +107,8 @@ async function afterFailure(
     throw ended(call, o.outcome, unknown ? unknownOutcome(target, call.idempotencyKey, n, last) : last);
   }
   if (delivery === 'unknown') call.mayHaveRun = true;
+  // Taken from the budget when decided, not when sent: calls failing together cannot all pass the
+  // budget's check during their backoffs. A retry that is then held still spent its share.
   call.budget.recordRetry(after);
-  call.retries++;
   return decision.delayMs;
 }

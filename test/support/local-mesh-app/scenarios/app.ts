@@ -4,7 +4,9 @@
  * same handler, which does what the request asks (answer, throw, or outlast its own function timeout).
  * - probe -> work: not idempotent, every outcome retryable: only an attempt that never started may repeat;
  * - probe -> idem: idempotent, timeouts retried: a callee stopped at its timeout is tried again.
- * Breakers are out of the way (a scenario about retries must not end on an open breaker).
+ * - probe -> brk: idempotent, function errors retried, a breaker that opens after two failures in a row
+ *   for two seconds.
+ * On the first two, breakers are out of the way (a scenario about retries must not end on an open breaker).
  * Usage: tsx app.ts <outdir>
  */
 import { join } from 'node:path';
@@ -36,6 +38,7 @@ const worker = (id: string, service: string) =>
   });
 const work = worker('Work', 'work');
 const idem = worker('Idem', 'idem');
+const brk = worker('Brk', 'brk');
 
 probe.allowExternal();
 const edge: EdgeOptions = {
@@ -50,5 +53,11 @@ probe.allowCallsTo(work, {
   retries: { ...edge.retries, retryOn: ['throttled', 'service-error', 'timeout', 'function-error'] },
 });
 probe.allowCallsTo(idem, { ...edge, idempotent: true, retries: { ...edge.retries, retryOn: ['timeout'] } });
+probe.allowCallsTo(brk, {
+  ...edge,
+  idempotent: true,
+  retries: { ...edge.retries, retryOn: ['function-error'] },
+  breaker: { consecutiveFailures: 2, openDuration: Duration.seconds(2) },
+});
 
 app.synth();
