@@ -53,12 +53,12 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
   /** Every access-log and EMF line the functions printed, in order, with the function that printed it. */
   const lines: { fn: string; line: AccessLine | MetricLine }[] = [];
 
-  const probe = async (target: string, body: unknown): Promise<Outcome> => {
+  const probe = async (target: string, body: unknown, timeoutMs?: number): Promise<Outcome> => {
     const r = await lambda.send(
       new InvokeCommand({
         FunctionName: 'fxs-probe',
         Qualifier: 'live',
-        Payload: Buffer.from(JSON.stringify({ target, body })),
+        Payload: Buffer.from(JSON.stringify({ target, body, timeoutMs })),
       }),
     );
     const text = Buffer.from(r.Payload!).toString();
@@ -107,6 +107,11 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
       for (let i = 0; i < 5 && !warm?.ok; i++) warm = await probe(target, { act: 'ok' });
       assert.ok(warm?.ok, JSON.stringify(warm));
     }
+    let relayed: Outcome | undefined;
+    for (let i = 0; i < 5 && !(relayed?.ok && (relayed.value as Outcome).ok); i++) {
+      relayed = await probe('relay', { target: 'work', body: { act: 'ok' } });
+    }
+    assert.ok(relayed?.ok && (relayed.value as Outcome).ok, JSON.stringify(relayed));
   });
 
   after(async () => {
@@ -168,6 +173,62 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
         [3, 'timeout'],
       ],
     );
+  });
+
+  it('the retry budget stops retries under widespread failure: a throttled callee gets its share of retries, no more', async () => {
+    // Prepare: work throttles every call (its fault item aborts as Lambda's TooManyRequestsException:
+    // never delivered, so retried even on an edge that is not idempotent), and an operator gives the
+    // edge ten attempts but a budget of one retry per two requests with no floor
+    const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
+    const fault = { [TABLE.partitionKey]: { S: 'work' }, [TABLE.sortKey]: { S: SORT_KEY.fault } };
+    const traffic = { [TABLE.partitionKey]: { S: 'work' }, [TABLE.sortKey]: { S: SORT_KEY.traffic } };
+    await db.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...fault,
+          managedBy: { S: MANAGED_BY.operator },
+          abort: { M: { percent: { N: '100' }, errorType: { S: 'TooManyRequestsException' } } },
+        },
+      }),
+    );
+    await db.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...traffic,
+          managedBy: { S: MANAGED_BY.operator },
+          retries: { M: { maxAttempts: { N: '10' } } },
+          budget: { M: { ratio: { N: '0.5' }, minPerSecond: { N: '0' } } },
+        },
+      }),
+    );
+    try {
+      // Act 1: until both items are seen (policy TTL 1 s, polled): the deployed edge makes three attempts
+      // at a throttled call; under the budget the first request has no retry to spend (0.5 x 1 < 1)
+      let first = -1;
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && first !== 1) {
+        const from = mesh.recentInvocations().length;
+        const out = await probe('work', { act: 'ok' });
+        first = out.error === 'MeshThrottledError' ? attemptsOn('fxs-work', from) : -1;
+      }
+      assert.equal(first, 1, 'the budget was never seen');
+      // Act 2: six more throttled calls (seven requests in the budget's window)
+      const from = mesh.recentInvocations().length;
+      const outs: Outcome[] = [];
+      for (let i = 0; i < 6; i++) outs.push(await probe('work', { act: 'ok' }));
+      // Assess: every call throttled, and three retries in all (0.5 x 7 requests), not the 54 the
+      // attempts would allow
+      assert.deepEqual(
+        outs.map((o) => o.error),
+        outs.map(() => 'MeshThrottledError'),
+      );
+      assert.equal(attemptsOn('fxs-work', from), 6 + 3);
+    } finally {
+      await db.send(new DeleteItemCommand({ TableName: table, Key: fault }));
+      await db.send(new DeleteItemCommand({ TableName: table, Key: traffic }));
+    }
   });
 
   it('the breaker opens after its failures in a row, fails fast while open, lets a probe through once its time is up, and closes', async () => {
@@ -233,6 +294,33 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
     } finally {
       await db.send(new DeleteItemCommand({ TableName: table, Key: key }));
     }
+  });
+
+  it('the deadline travels: a hop that waited past the deadline it was given does not call on', async () => {
+    // Act: the probe gives its call one second; the relay spends 1.5 s before its own call to work
+    const from = mesh.recentInvocations().length;
+    const fromLine = lines.length;
+    const out = await probe('relay', { waitMs: 1_500, target: 'work', body: { act: 'ok' } }, 1_000);
+    // Assess: the probe gave up at its deadline (the relay may have run: not idempotent, so unknown)
+    assert.equal(out.error, 'MeshOutcomeUnknownError', JSON.stringify(out));
+    // The relay, still running, found no time left and sent nothing
+    let relayed: AccessLine | undefined;
+    for (let i = 0; i < 100 && !relayed; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      relayed = logged('fxs-relay', 'source', 'work', fromLine)[0];
+    }
+    assert.deepEqual([relayed?.outcome, relayed?.attempts], ['timeout', 0]);
+    assert.equal(attemptsOn('fxs-work', from), 0);
+  });
+
+  it("a hop's own function timeout bounds its call: it answers with the call's timeout before Lambda stops it", async () => {
+    // Act: the relay (3 s function timeout) spends 2 s, then calls a worker that would take 3 s
+    const out = await probe('relay', { waitMs: 2_000, target: 'work', body: { act: 'hang' } });
+    // Assess: the relay answered (it was not stopped at its timeout), its call bounded by its remaining time
+    assert.equal(out.ok, true, JSON.stringify(out));
+    const relayed = out.value as Outcome;
+    assert.equal(relayed.ok, false, JSON.stringify(relayed));
+    assert.match(relayed.message ?? '', /this function's own Lambda timeout/);
   });
 
   /** The subsegments of `traceId` for calls to `target`, by attempt, once `n` have arrived (UDP). */

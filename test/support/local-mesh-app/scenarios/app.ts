@@ -6,6 +6,8 @@
  * - probe -> idem: idempotent, timeouts retried: a callee stopped at its timeout is tried again.
  * - probe -> brk: idempotent, function errors retried, a breaker that opens after two failures in a row
  *   for two seconds.
+ * - probe -> relay -> work: a hop in the middle, with a three-second function timeout, that waits
+ *   before its own call: the deadline it was given, and its own remaining time, bound that call.
  * On the first two, breakers are out of the way (a scenario about retries must not end on an open breaker).
  * Usage: tsx app.ts <outdir>
  */
@@ -39,6 +41,13 @@ const worker = (id: string, service: string) =>
 const work = worker('Work', 'work');
 const idem = worker('Idem', 'idem');
 const brk = worker('Brk', 'brk');
+const relay = new MeshFunction(stack, 'Relay', {
+  mesh,
+  service: 'relay',
+  entry: join(__dirname, 'relay.ts'),
+  timeout: Duration.seconds(3),
+  memorySize: 256,
+});
 
 probe.allowExternal();
 const edge: EdgeOptions = {
@@ -59,5 +68,13 @@ probe.allowCallsTo(brk, {
   retries: { ...edge.retries, retryOn: ['function-error'] },
   breaker: { consecutiveFailures: 2, openDuration: Duration.seconds(2) },
 });
+
+// Not retried: each scenario through the relay is about one call's deadline.
+probe.allowCallsTo(relay, {
+  timeout: Duration.seconds(12),
+  perTryTimeout: Duration.seconds(6),
+  retries: { maxAttempts: 1 },
+});
+relay.allowCallsTo(work, { timeout: Duration.seconds(3), retries: { maxAttempts: 1 } });
 
 app.synth();

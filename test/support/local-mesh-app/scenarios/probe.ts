@@ -4,11 +4,13 @@ import { mesh } from 'lambda-mesh/runtime';
 interface Ask {
   readonly target: string;
   readonly body?: unknown;
+  /** The call's overall timeout, over the edge's. */
+  readonly timeoutMs?: number;
 }
 
 export async function handler(event: Ask): Promise<unknown> {
   try {
-    return { ok: true, value: await mesh.call(event.target, event.body ?? {}) };
+    return { ok: true, value: await mesh.call(event.target, event.body ?? {}, { timeoutMs: event.timeoutMs }) };
   } catch (err) {
     const e = err as Error & { errorType?: string; idempotencyKey?: string };
     return { ok: false, error: e.name, errorType: e.errorType, message: e.message, idempotencyKey: e.idempotencyKey };
