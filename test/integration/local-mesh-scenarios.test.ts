@@ -3,7 +3,10 @@
  * sees it: a CDK app on the real constructs and runtime layer, a probe that calls through the mesh, and
  * workers that answer, fail or outlast their own function timeout. Attempts are counted where they land
  * (the local mesh's invocation records); keys, attempts and retries are read from the access-log lines
- * both sides print, and the attempts' subsegments from the collected trace.
+ * both sides print, and the attempts' subsegments from the collected trace. Covered: retries (how many,
+ * on what, under one key, within the budget), timeouts (a callee's own, the propagated deadline, a
+ * hop's remaining time), the breaker (opens, fails fast, probes, closes, follows a policy change), and
+ * routing over two versions (weights, sticky users, a header match, a fallback version).
  */
 
 import assert from 'node:assert/strict';
@@ -13,11 +16,11 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
 import type { TraceSpan } from '../../shared/telemetry/trace-assembler';
-import { clientConfig, scenarioFixtureAssembly } from '../support/example-assembly';
+import { clientConfig, scenarioFixtureAssemblies } from '../support/example-assembly';
 
 interface Outcome {
   readonly ok: boolean;
-  readonly value?: { idempotencyKey?: string; attempt?: number };
+  readonly value?: { idempotencyKey?: string; attempt?: number; version?: string };
   readonly error?: string;
   readonly errorType?: string;
   readonly message?: string;
@@ -53,12 +56,17 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
   /** Every access-log and EMF line the functions printed, in order, with the function that printed it. */
   const lines: { fn: string; line: AccessLine | MetricLine }[] = [];
 
-  const probe = async (target: string, body: unknown, timeoutMs?: number): Promise<Outcome> => {
+  const probe = async (
+    target: string,
+    body: unknown,
+    timeoutMs?: number,
+    more: { headers?: Record<string, string>; withMeta?: boolean } = {},
+  ): Promise<Outcome> => {
     const r = await lambda.send(
       new InvokeCommand({
         FunctionName: 'fxs-probe',
         Qualifier: 'live',
-        Payload: Buffer.from(JSON.stringify({ target, body, timeoutMs })),
+        Payload: Buffer.from(JSON.stringify({ target, body, timeoutMs, ...more })),
       }),
     );
     const text = Buffer.from(r.Payload!).toString();
@@ -86,8 +94,9 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
       ) as MetricLine[];
 
   before(async () => {
+    const { release1, release2 } = scenarioFixtureAssemblies();
     mesh = await startLocalMesh({
-      assemblies: [scenarioFixtureAssembly()],
+      assemblies: [release1, release2],
       port: 0,
       quiet: true,
       onLog: (fn, _version, line) => {
@@ -102,7 +111,7 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
     lambda = new LambdaClient(clientConfig(mesh.url));
     db = new DynamoDBClient(clientConfig(mesh.url));
     // Cold starts are not the faults under test: each worker answers once before the scenarios.
-    for (const target of ['work', 'idem', 'brk']) {
+    for (const target of ['work', 'idem', 'brk', 'split']) {
       let warm: Outcome | undefined;
       for (let i = 0; i < 5 && !warm?.ok; i++) warm = await probe(target, { act: 'ok' });
       assert.ok(warm?.ok, JSON.stringify(warm));
@@ -321,6 +330,111 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
     const relayed = out.value as Outcome;
     assert.equal(relayed.ok, false, JSON.stringify(relayed));
     assert.match(relayed.message ?? '', /this function's own Lambda timeout/);
+  });
+
+  describe('routing over two versions of split', () => {
+    /** The version each of `n` calls with `headers` ran on (from the worker's answer). */
+    const versions = async (n: number, headers?: Record<string, string>) => {
+      const out: (string | undefined)[] = [];
+      for (let i = 0; i < n; i++)
+        out.push((await probe('split', { act: 'ok' }, undefined, { headers })).value?.version);
+      return out;
+    };
+
+    before(async () => {
+      // Prepare: release 2 moved the alias to version 2; the route item weighs 90/10 towards version 1,
+      // sticks calls that carry x-route-user, and sends x-route-canary: yes to version 2
+      const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
+      await db.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            [TABLE.partitionKey]: { S: 'split' },
+            [TABLE.sortKey]: { S: SORT_KEY.route },
+            managedBy: { S: MANAGED_BY.operator },
+            weights: { M: { 1: { N: '0.9' }, 2: { N: '0.1' } } },
+            sticky: { M: { header: { S: 'x-route-user' } } },
+            matches: {
+              L: [{ M: { header: { S: 'x-route-canary' }, exact: { S: 'yes' }, version: { S: '2' } } }],
+            },
+          },
+        }),
+      );
+      // Until the route is seen (policy TTL 1 s, polled): the alias alone sends every call to version 2
+      let seen = false;
+      for (const deadline = Date.now() + 20_000; !seen && Date.now() < deadline; )
+        seen = (await versions(1))[0] === '1';
+      assert.ok(seen, 'the route item was never applied');
+    });
+
+    it('weights: a version weighted at 10% serves about a tenth of the calls', async () => {
+      const ran = await versions(50);
+      const onTwo = ran.filter((v) => v === '2').length;
+      assert.equal(ran.filter((v) => v === '1').length + onTwo, 50, ran.join(','));
+      assert.ok(onTwo >= 3 && onTwo <= 7, `version 2 served ${onTwo} of 50`);
+    });
+
+    it('sticky: calls that carry the same x-route-user stay on one version; users spread over both', async () => {
+      const byUser = new Map<string, Set<string | undefined>>();
+      for (let u = 0; u < 40; u++) {
+        const user = `user-${u}`;
+        byUser.set(user, new Set(await versions(3, { 'x-route-user': user })));
+      }
+      assert.deepEqual(
+        [...byUser].filter(([, v]) => v.size !== 1).map(([u]) => u),
+        [],
+        'users whose calls ran on more than one version',
+      );
+      const onTwo = [...byUser.values()].filter((v) => v.has('2')).length;
+      assert.ok(onTwo >= 1 && onTwo <= 12, `${onTwo} of 40 users on version 2 (weight 10%)`);
+    });
+
+    it('a header match pins its version; a declared fallback serves the call when that version fails', async () => {
+      const canary = { 'x-route-canary': 'yes' };
+      assert.deepEqual(await versions(3, canary), ['2', '2', '2']);
+      // Prepare: an operator's fallback for split: version 1, function errors included
+      const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
+      const key = { [TABLE.partitionKey]: { S: 'split' }, [TABLE.sortKey]: { S: SORT_KEY.traffic } };
+      await db.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            ...key,
+            managedBy: { S: MANAGED_BY.operator },
+            fallback: { M: { version: { S: '1' }, onFunctionError: { BOOL: true } } },
+          },
+        }),
+      );
+      try {
+        // Act: version 2 fails the call (polled until the fallback is seen)
+        let out: Outcome | undefined;
+        const from = mesh.recentInvocations().length;
+        const fromLine = lines.length;
+        for (const deadline = Date.now() + 20_000; !out?.ok && Date.now() < deadline; ) {
+          out = await probe('split', { act: 'throw', onVersion: '2' }, undefined, { headers: canary, withMeta: true });
+        }
+        // Assess: version 1 answered, as the fallback for split, under the same idempotency key
+        const served = out?.value as unknown as { result: { version: string; idempotencyKey: string }; meta: unknown };
+        assert.equal(out?.ok, true, JSON.stringify(out));
+        assert.equal(served.result.version, '1');
+        assert.deepEqual(served.meta, { target: 'split', version: '1', fallback: true, primary: 'split', attempts: 1 });
+        const runs = mesh
+          .recentInvocations()
+          .slice(from)
+          .filter((r) => r.functionName === 'fxs-split');
+        assert.deepEqual(
+          runs.slice(-2).map((r) => r.version),
+          ['2', '1'],
+          'the failed attempt on 2, then 1',
+        );
+        const keys = logged('fxs-split', 'destination', 'split', fromLine)
+          .slice(-2)
+          .map((l) => l.idempotencyKey);
+        assert.deepEqual(keys, [served.result.idempotencyKey, served.result.idempotencyKey]);
+      } finally {
+        await db.send(new DeleteItemCommand({ TableName: table, Key: key }));
+      }
+    });
   });
 
   /** The subsegments of `traceId` for calls to `target`, by attempt, once `n` have arrived (UDP). */

@@ -4,7 +4,7 @@
  * app changed, and test files that start together synthesize each assembly once):
  * - `fixtureAssemblies()`: the local mesh's own fixture app (test/support/local-mesh-app), releases 1 and 2.
  * - `checkoutFixtureAssembly()`: a checkout charging through an idempotent and a non-idempotent edge.
- * - `scenarioFixtureAssembly()`: a probe calling workers that answer, fail or outlast their timeout.
+ * - `scenarioFixtureAssemblies()`: a probe calling workers that answer, fail or outlast their timeout.
  * - `exampleAssemblies()`: the example app (infra/app.ts, synthesized as `mesh local` does), releases 1 and 2;
  *   undefined while the example app is not in the tree.
  * And `startTestMesh()`: the local mesh on a free port, or — when MESH_TEST_ENDPOINT is set — an
@@ -81,11 +81,12 @@ export function checkoutFixtureAssembly(): string {
 }
 
 /**
- * The scenarios fixture (test/support/local-mesh-app/scenarios): a probe calling two workers through an
- * edge that is not idempotent and one that is, on the real constructs and runtime layer. One release.
+ * The scenarios fixture (test/support/local-mesh-app/scenarios): a probe calling workers through edges
+ * that are and are not idempotent, on the real constructs and runtime layer; release 2 publishes a
+ * second version of one worker.
  */
-export function scenarioFixtureAssembly(): string {
-  return constructsAssembly('scenario-fixture', join(__dirname, 'local-mesh-app/scenarios'));
+export function scenarioFixtureAssemblies(): Releases {
+  return constructsFixture('scenario-fixture', join(__dirname, 'local-mesh-app/scenarios'));
 }
 
 /** The asynchronous edges fixture (test/support/async-app): Event invokes and an SQS queue, one release. */

@@ -9,7 +9,9 @@
  * - probe -> relay -> work: a hop in the middle, with a three-second function timeout, that waits
  *   before its own call: the deadline it was given, and its own remaining time, bound that call.
  * On the first two, breakers are out of the way (a scenario about retries must not end on an open breaker).
- * Usage: tsx app.ts <outdir>
+ * - probe -> split: idempotent, one attempt; release 2 publishes split's version 2 (the alias moves to it),
+ *   so a route item can weigh, pin and stick calls to either version.
+ * Usage: tsx app.ts <outdir> <release>
  */
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -17,7 +19,8 @@ import { Mesh } from '../../../../infra/mesh';
 import { MeshFunction } from '../../../../infra/mesh-function';
 import type { EdgeOptions } from '../../../../infra/traffic-options';
 
-const [outdir] = process.argv.slice(2);
+const [outdir, releaseArg] = process.argv.slice(2);
+const release = Number(releaseArg ?? '1');
 const app = new App({ outdir });
 const stack = new Stack(app, 'LocalMeshScenarios', { env: { account: '000000000000', region: 'us-east-1' } });
 const mesh = new Mesh(stack, 'Mesh', { meshName: 'fxs', policyTtl: Duration.seconds(1) });
@@ -30,17 +33,19 @@ const probe = new MeshFunction(stack, 'Probe', {
   memorySize: 256,
 });
 // A one-second function timeout: a request to outlast it costs a scenario about a second per attempt.
-const worker = (id: string, service: string) =>
+const worker = (id: string, service: string, environment?: Record<string, string>) =>
   new MeshFunction(stack, id, {
     mesh,
     service,
     entry: join(__dirname, 'work.ts'),
     timeout: Duration.seconds(1),
     memorySize: 256,
+    environment,
   });
 const work = worker('Work', 'work');
 const idem = worker('Idem', 'idem');
 const brk = worker('Brk', 'brk');
+const split = worker('Split', 'split', { RELEASE: String(release) });
 const relay = new MeshFunction(stack, 'Relay', {
   mesh,
   service: 'relay',
@@ -75,6 +80,7 @@ probe.allowCallsTo(relay, {
   perTryTimeout: Duration.seconds(6),
   retries: { maxAttempts: 1 },
 });
+probe.allowCallsTo(split, { ...edge, idempotent: true, retries: { maxAttempts: 1 } });
 relay.allowCallsTo(work, { timeout: Duration.seconds(3), retries: { maxAttempts: 1 } });
 
 app.synth();

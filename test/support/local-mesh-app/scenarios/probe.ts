@@ -6,11 +6,22 @@ interface Ask {
   readonly body?: unknown;
   /** The call's overall timeout, over the edge's. */
   readonly timeoutMs?: number;
+  /** Headers the target's route matches on. */
+  readonly headers?: Record<string, string>;
+  /** Answer `{ result, meta }`: who served the call. */
+  readonly withMeta?: boolean;
 }
 
 export async function handler(event: Ask): Promise<unknown> {
   try {
-    return { ok: true, value: await mesh.call(event.target, event.body ?? {}, { timeoutMs: event.timeoutMs }) };
+    return {
+      ok: true,
+      value: await mesh.call(event.target, event.body ?? {}, {
+        timeoutMs: event.timeoutMs,
+        headers: event.headers,
+        withMeta: event.withMeta,
+      }),
+    };
   } catch (err) {
     const e = err as Error & { errorType?: string; idempotencyKey?: string };
     return { ok: false, error: e.name, errorType: e.errorType, message: e.message, idempotencyKey: e.idempotencyKey };
