@@ -30,6 +30,7 @@ interface Outcome {
 /** One access-log line of the mesh (`"type":"mesh-access"`), as the runtime prints it. */
 interface AccessLine {
   readonly type: 'mesh-access';
+  readonly durationMs: number;
   readonly reporter: 'source' | 'destination';
   readonly destination: string;
   readonly outcome: string;
@@ -111,7 +112,7 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
     lambda = new LambdaClient(clientConfig(mesh.url));
     db = new DynamoDBClient(clientConfig(mesh.url));
     // Cold starts are not the faults under test: each worker answers once before the scenarios.
-    for (const target of ['work', 'idem', 'brk', 'split']) {
+    for (const target of ['work', 'idem', 'brk', 'split', 'jitter']) {
       let warm: Outcome | undefined;
       for (let i = 0; i < 5 && !warm?.ok; i++) warm = await probe(target, { act: 'ok' });
       assert.ok(warm?.ok, JSON.stringify(warm));
@@ -172,6 +173,11 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
     // The caller's line: one call of three attempts, ended on a timeout
     const [call] = logged('fxs-probe', 'source', 'idem', fromLine);
     assert.deepEqual([call?.attempts, call?.outcome], [3, 'timeout']);
+    // Its metrics: one request, two retries
+    assert.deepEqual(
+      counted('fxs-probe', 'idem', fromLine).map((l) => l.retries_total),
+      [2],
+    );
     // One subsegment per attempt, each with its number and outcome
     const attempts = await attemptSpans(call!.traceId!, 'idem', 3);
     assert.deepEqual(
@@ -237,6 +243,48 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
     } finally {
       await db.send(new DeleteItemCommand({ TableName: table, Key: fault }));
       await db.send(new DeleteItemCommand({ TableName: table, Key: traffic }));
+    }
+  });
+
+  it("backoff never sleeps past the call's deadline: a throttled call retries within its 600 ms and ends by them", async (t) => {
+    // Prepare: jitter throttles every call (a fault item); its edge retries throttles ten times with
+    // backoffs drawn up to 200, 400, 800 and 1,000 ms, in a call of 600 ms
+    const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
+    const fault = { [TABLE.partitionKey]: { S: 'jitter' }, [TABLE.sortKey]: { S: SORT_KEY.fault } };
+    await db.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...fault,
+          managedBy: { S: MANAGED_BY.operator },
+          abort: { M: { percent: { N: '100' }, errorType: { S: 'TooManyRequestsException' } } },
+        },
+      }),
+    );
+    try {
+      let throttled = false;
+      for (const deadline = Date.now() + 20_000; !throttled && Date.now() < deadline; )
+        throttled = (await probe('jitter', { act: 'ok' })).error === 'MeshThrottledError';
+      assert.ok(throttled, 'the fault item was never applied');
+      // Act
+      const fromLine = lines.length;
+      for (let i = 0; i < 10; i++) await probe('jitter', { act: 'ok' });
+      // Assess: every call ended within its 600 ms (a margin for a busy event loop, far under a backoff
+      // slept past the deadline), and the calls did retry
+      const calls = logged('fxs-probe', 'source', 'jitter', fromLine);
+      assert.equal(calls.length, 10);
+      t.diagnostic(`calls (ms/attempts): ${calls.map((c) => `${Math.round(c.durationMs)}/${c.attempts}`).join(' ')}`);
+      assert.deepEqual(
+        calls.filter((c) => c.durationMs > 600 + 150).map((c) => c.durationMs),
+        [],
+        'calls that ran past their deadline (ms)',
+      );
+      assert.ok(
+        calls.some((c) => (c.attempts ?? 0) > 1),
+        `attempts: ${calls.map((c) => c.attempts)}`,
+      );
+    } finally {
+      await db.send(new DeleteItemCommand({ TableName: table, Key: fault }));
     }
   });
 

@@ -9,6 +9,7 @@
  * - probe -> relay -> work: a hop in the middle, with a three-second function timeout, that waits
  *   before its own call: the deadline it was given, and its own remaining time, bound that call.
  * On the first two, breakers are out of the way (a scenario about retries must not end on an open breaker).
+ * - probe -> jitter: throttles retried with backoffs (up to a second) longer than the call's 600 ms.
  * - probe -> split: idempotent, one attempt; release 2 publishes split's version 2 (the alias moves to it),
  *   so a route item can weigh, pin and stick calls to either version.
  * Usage: tsx app.ts <outdir> <release>
@@ -46,6 +47,7 @@ const work = worker('Work', 'work');
 const idem = worker('Idem', 'idem');
 const brk = worker('Brk', 'brk');
 const split = worker('Split', 'split', { RELEASE: String(release) });
+const jitter = worker('Jitter', 'jitter');
 const relay = new MeshFunction(stack, 'Relay', {
   mesh,
   service: 'relay',
@@ -79,6 +81,11 @@ probe.allowCallsTo(relay, {
   timeout: Duration.seconds(12),
   perTryTimeout: Duration.seconds(6),
   retries: { maxAttempts: 1 },
+});
+probe.allowCallsTo(jitter, {
+  timeout: Duration.millis(600),
+  perTryTimeout: Duration.millis(600),
+  retries: { maxAttempts: 10, baseDelay: Duration.millis(200), maxDelay: Duration.seconds(1), retryOn: ['throttled'] },
 });
 probe.allowCallsTo(split, { ...edge, idempotent: true, retries: { maxAttempts: 1 } });
 relay.allowCallsTo(work, { timeout: Duration.seconds(3), retries: { maxAttempts: 1 } });
