@@ -5,27 +5,35 @@
  * BatchGetTraces), assembled with the same code the local mesh uses (cli/telemetry/telemetry-source.ts).
  */
 
+import { MAX_TRACE_LIST } from '../../shared/telemetry/local-mesh-routes';
+import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import type { Trace, TraceSpan, TraceSummary } from '../../shared/telemetry/trace-assembler';
 import { TRACE_ID_PATTERN } from '../../shared/trace-header';
 import { AWS_OPTIONS, awsFlags, countFlag, durationFlag, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { CommandError, EXIT, UsageError } from '../errors';
+import { functionsOutsideMeshes, listFunctions } from '../mesh-discovery';
 import { fmtMs, formatTable } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
 
-export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--limit n] [--since 15m] [--width n] [--json] [AWS flags]
+export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--all] [--limit n] [--since 15m] [--width n] [--json] [AWS flags]
 
 Without an id: lists recent traces (newest first). With an id, or --last for the newest complete one
 (every hop arrived; a trace still filling in is skipped): prints the
 trace as a waterfall, one line per hop, bars scaled to time, with the mesh annotations
 (source, target, version, attempt, outcome) of each call.
 
+The list and --last leave out traces started by a function that is no mesh service: the mesh's own
+control functions (policy seeder and version bumper, identity issuer, the pre-traffic check of gated
+deployments). --all shows them too.
+
 Reads the local mesh (GET <endpoint>/_mesh/traces) when --endpoint-url / AWS_ENDPOINT_URL points at one;
 otherwise X-Ray (GetTraceSummaries, BatchGetTraces).
 
 Flags:
   --last               the newest complete trace
-  --limit <n>          how many traces to list (default 20)
+  --all                include the traces of the mesh's control functions
+  --limit <n>          how many traces to list (default 20, at most ${MAX_TRACE_LIST})
   --since <duration>   X-Ray only: how far back to look (default 15m, at most 6h)
   --width <n>          width of the waterfall's time axis in characters (default 50)
   --json               print the trace (or the list) as JSON
@@ -39,6 +47,7 @@ Examples:
 const OPTIONS = {
   ...AWS_OPTIONS,
   last: { type: 'boolean' },
+  all: { type: 'boolean' },
   limit: { type: 'string' },
   since: { type: 'string' },
   width: { type: 'string' },
@@ -93,9 +102,33 @@ export function renderWaterfall(t: Trace, width = 50): string {
   return lines.join('\n');
 }
 
-export function renderTraceList(list: readonly TraceSummary[]): string {
-  if (list.length === 0) return 'no traces yet: send a request through the mesh (traces are kept 15 minutes locally)';
-  return formatTable(
+/**
+ * Control functions' traces are few beside the app's (one per policy write, identity rotation or
+ * deploy check), so reading five times the traces asked for still fills the list once they are left out.
+ */
+const CONTROL_TRACE_HEADROOM = 5;
+
+/**
+ * Pure: the traces started by mesh services, and how many others were left out. A trace whose root is
+ * a function with no MESH_SERVICE (`outside`) was started by the mesh's own machinery; a root that is
+ * no function at all (an API in front, a queue) stays: it is the app's traffic.
+ */
+export function withoutControlTraces(
+  list: readonly TraceSummary[],
+  outside: ReadonlySet<string>,
+): { traces: TraceSummary[]; hidden: number } {
+  const traces = list.filter((t) => !outside.has(t.root));
+  return { traces, hidden: list.length - traces.length };
+}
+
+export function renderTraceList(list: readonly TraceSummary[], hidden = 0): string {
+  const note =
+    hidden > 0
+      ? `\n(${hidden} trace${hidden === 1 ? '' : 's'} of the mesh's control functions left out; --all lists them)`
+      : '';
+  if (list.length === 0)
+    return `no traces yet: send a request through the mesh (traces are kept 15 minutes locally)${note}`;
+  return `${formatTable(
     ['TRACE', 'STARTED', 'DURATION', 'SPANS', 'STATUS', 'PATH'],
     list.map((t) => [
       t.id,
@@ -106,7 +139,7 @@ export function renderTraceList(list: readonly TraceSummary[]): string {
       t.services.join(' -> ') || t.root,
     ]),
     { left: [0, 1, 4, 5] },
-  );
+  )}${note}`;
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -125,19 +158,29 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     );
   }
   if (id !== undefined && values.last) throw new UsageError('give a trace id or --last, not both');
-  const limit = countFlag('trace', 'limit', values.limit, 1000) ?? 20;
+  const limit = countFlag('trace', 'limit', values.limit, MAX_TRACE_LIST) ?? 20;
   const sinceMs = durationFlag('trace', 'since', values.since, 15 * 60_000, 6 * 3_600_000);
   const width = countFlag('trace', 'width', values.width, 400) ?? 50;
   if (width < 10) throw new UsageError(`--width must be at least 10, got ${width}`);
 
   const source = await pickTelemetrySource(flags, ctx, { traceWindowMs: sinceMs });
   const sourceName = source.kind === 'local' ? 'local' : 'xray';
+  // Without --all, the functions outside the mesh's services: their traces are the mesh's own.
+  const outside =
+    id === undefined && !values.all ? functionsOutsideMeshes(await listFunctions(ctx.clients(flags))) : undefined;
   if (id === undefined && !values.last) {
-    const list = await source.traces(limit);
-    ctx.out(flags.json ? JSON.stringify({ source: sourceName, traces: list }, null, 2) : renderTraceList(list));
+    const read = await source.traces(outside ? Math.min(MAX_TRACE_LIST, limit * CONTROL_TRACE_HEADROOM) : limit);
+    const { traces, hidden } = withoutControlTraces(read, outside ?? new Set());
+    const list = traces.slice(0, limit);
+    ctx.out(
+      flags.json
+        ? JSON.stringify({ source: sourceName, traces: list, hidden }, null, 2)
+        : renderTraceList(list, hidden),
+    );
     return EXIT.ok;
   }
-  const trace = await source.trace(id ?? 'last');
+  const traceId = id ?? (outside ? await lastAppTrace(source, outside) : 'last');
+  const trace = traceId === undefined ? undefined : await source.trace(traceId);
   if (!trace) {
     const where =
       source.kind === 'local'
@@ -151,4 +194,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   ctx.out(flags.json ? JSON.stringify({ source: sourceName, ...trace }, null, 2) : renderWaterfall(trace, width));
   return EXIT.ok;
+}
+
+/** How many of the newest traces `--last` looks through for one a mesh service started. */
+const LAST_TRACE_CANDIDATES = 100;
+
+/** The id of the newest complete trace a mesh service started, if any. */
+async function lastAppTrace(source: TelemetrySource, outside: ReadonlySet<string>): Promise<string | undefined> {
+  const { traces } = withoutControlTraces(await source.traces(LAST_TRACE_CANDIDATES), outside);
+  return traces.find((t) => t.complete)?.id;
 }

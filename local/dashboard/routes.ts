@@ -7,12 +7,11 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { parseDuration } from '../../shared/telemetry/duration';
-import { LOCAL_MESH_HEADER, MESH_ROUTE_PREFIX } from '../../shared/telemetry/local-mesh-routes';
+import { LOCAL_MESH_HEADER, MAX_TRACE_LIST, MESH_ROUTE_PREFIX } from '../../shared/telemetry/local-mesh-routes';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
 
 /** Longest stats window the API accepts; the store keeps 15 minutes by default. */
 const MAX_WINDOW_MS = 60 * 60_000;
-const MAX_TRACES = 200;
 
 let page: Buffer | undefined;
 function dashboardPage(): Buffer {
@@ -93,10 +92,10 @@ function stats(window: string | null, store: TelemetryStore): Answer {
 
 function traces(limitParam: string | null, store: TelemetryStore): Answer {
   const limit = limitParam === null ? 20 : Number(limitParam);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TRACES) {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TRACE_LIST) {
     return [
       400,
-      { message: `limit must be a whole number from 1 to ${MAX_TRACES}, got ${JSON.stringify(limitParam)}` },
+      { message: `limit must be a whole number from 1 to ${MAX_TRACE_LIST}, got ${JSON.stringify(limitParam)}` },
     ];
   }
   return [200, { traces: store.traces(limit) }];

@@ -15,6 +15,7 @@ import {
   Tally,
   UNKNOWN_LABEL,
 } from '../../shared/telemetry/golden-metrics';
+import { MAX_TRACE_LIST } from '../../shared/telemetry/local-mesh-routes';
 import {
   assembleTrace,
   type FlatDoc,
@@ -104,7 +105,7 @@ export class TelemetryStore {
   constructor(options: TelemetryStoreOptions = {}) {
     this.retentionMs = options.retentionMs ?? 15 * 60_000;
     this.maxValues = options.maxValues ?? 100_000;
-    this.maxTraces = options.maxTraces ?? 1_000;
+    this.maxTraces = options.maxTraces ?? MAX_TRACE_LIST;
     this.maxSpansPerTrace = options.maxSpansPerTrace ?? 500;
     this.now = options.now ?? Date.now;
     this.settleMs = options.settleMs ?? 250;

@@ -21,6 +21,12 @@ export const MESH_ROUTE_PREFIX = '/_mesh';
 /** Header on every /_mesh/ answer. */
 export const LOCAL_MESH_HEADER = 'x-lambda-mesh-local';
 
+/**
+ * The most traces one list answers: all the local mesh keeps (TelemetryStore's default `maxTraces`),
+ * and what `mesh trace --limit` accepts.
+ */
+export const MAX_TRACE_LIST = 1_000;
+
 export const MESH_ROUTES = {
   stats: (windowMs: number) => `${MESH_ROUTE_PREFIX}/stats?window=${formatDuration(windowMs)}`,
   traces: (limit: number) => `${MESH_ROUTE_PREFIX}/traces?limit=${limit}`,

@@ -247,6 +247,8 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
   let aws: { url: string; server: Server };
   const calls: string[] = [];
   const traceId = newTraceId();
+  /** A newer trace, started by one of the mesh's control functions (no MESH_SERVICE). */
+  const controlTraceId = newTraceId();
   const cloudwatch = new CloudWatchMetrics('LambdaMesh');
   before(async () => {
     const t0 = Date.now() / 1000;
@@ -310,10 +312,25 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
       if (req.url?.startsWith('/_mesh/')) return json(res, 404, { message: 'Not Found' });
       const metrics = cloudwatch.handle(target, body);
       if (metrics !== undefined) return json(res, 200, metrics, 'application/x-amz-json-1.0');
+      if (req.url?.startsWith('/2015-03-31/functions')) {
+        return json(res, 200, {
+          Functions: [
+            { FunctionName: 'demo-orders', Environment: { Variables: { MESH_NAME: 'demo', MESH_SERVICE: 'orders' } } },
+            { FunctionName: 'demo-policy-bumper', Environment: { Variables: { MESH_POLICY_TABLE: 'demo-policy' } } },
+          ],
+        });
+      }
       if (req.url === '/TraceSummaries') {
         return json(res, 200, {
           TraceSummaries: [
             { Id: traceId, Duration: 0.1, HasFault: false, HasError: false, ServiceIds: [{ Name: 'demo-orders' }] },
+            {
+              Id: controlTraceId,
+              StartTime: t0 + 5,
+              Duration: 0.01,
+              EntryPoint: { Name: 'demo-policy-bumper' },
+              ServiceIds: [{ Name: 'demo-policy-bumper' }],
+            },
           ],
           ApproximateTime: t0,
         });
@@ -388,6 +405,10 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     const list = await cli(['trace', '--endpoint-url', aws.url]);
     assert.equal(list.code, 0, list.err);
     assert.match(list.out, new RegExp(`${traceId} .* 100ms .* ok .* demo-orders`));
+    assert.doesNotMatch(list.out, new RegExp(controlTraceId), "a control function's trace is left out");
+    assert.match(list.out, /\(1 trace of the mesh's control functions left out; --all lists them\)$/);
+    const all = await cli(['trace', '--all', '--endpoint-url', aws.url]);
+    assert.match(all.out, new RegExp(`${controlTraceId} .* demo-policy-bumper`));
     const last = await cli(['trace', '--last', '--endpoint-url', aws.url]);
     assert.equal(last.code, 0, last.err);
     assert.match(last.out, new RegExp(`^trace ${traceId}  100ms  ok  demo-orders`));

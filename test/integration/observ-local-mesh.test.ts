@@ -292,6 +292,52 @@ describe('observability on the local mesh (example app, real runtime)', {
     for (const target of targets) await warmEnvironments(lambda, mesh, target, concurrency);
   };
 
+  it("`mesh trace` lists the app's traces and leaves out the mesh's control functions' unless --all", async () => {
+    // Arrange: an operator's write on an edge nobody uses makes the policy version bumper run: a trace
+    // rooted at a control function. Then one checkout of the app.
+    const services = new Set(
+      mesh.registry.listFunctions().flatMap((f) => (f.Environment?.Variables?.[ENV.service] ? [f.FunctionName!] : [])),
+    );
+    const deny = await cli(['policy', 'deny', 'inventory', 'frontend', '--endpoint-url', mesh.url]);
+    assert.equal(deny.code, 0, deny.err);
+    const control = await until('a trace of a control function', () =>
+      mesh.store.traces(1000).find((t) => !services.has(t.root)),
+    );
+    const undo = await cli(['policy', 'delete', 'frontend', 'deny#inventory', '--endpoint-url', mesh.url]);
+    assert.equal(undo.code, 0, undo.err);
+    const app = await checkoutTrace();
+
+    // Act
+    const list = await cli(['trace', '--limit', '1000', '--json', '--endpoint-url', mesh.url]);
+    const all = await cli(['trace', '--all', '--limit', '1000', '--json', '--endpoint-url', mesh.url]);
+    const last = await cli(['trace', '--last', '--json', '--endpoint-url', mesh.url]);
+    const text = await cli(['trace', '--endpoint-url', mesh.url]);
+
+    // Assess
+    type Listed = { traces: { id: string; root: string }[]; hidden: number };
+    assert.equal(list.code, 0, list.err);
+    const listed = JSON.parse(list.out) as Listed;
+    assert.deepEqual(
+      listed.traces.filter((t) => !services.has(t.root)),
+      [],
+      'every listed trace starts at a mesh service',
+    );
+    assert.ok(
+      listed.traces.some((t) => t.id === app.id),
+      "the app's request is listed",
+    );
+    assert.ok(listed.hidden >= 1, `the control function's trace is counted as left out: ${list.out}`);
+    const everything = JSON.parse(all.out) as Listed;
+    assert.ok(
+      everything.traces.some((t) => t.id === control.id),
+      '--all lists the control trace too',
+    );
+    assert.equal(everything.hidden, 0);
+    assert.equal(last.code, 0, last.err);
+    assert.ok(services.has((JSON.parse(last.out) as Trace).roots[0]!.name), '--last is a trace of the app');
+    assert.match(text.out, /\(\d+ traces? of the mesh's control functions left out; --all lists them\)$/);
+  });
+
   it('a failing canary shows a falling success rate for its version in `mesh stat --json`; a denied edge counts in denied_total', async () => {
     // Give payments' release 2 (fails a fifth of its calls) half the traffic, so it sees enough calls.
     const { UpdateAliasCommand } = await import('@aws-sdk/client-lambda');
