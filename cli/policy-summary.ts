@@ -2,7 +2,7 @@
  * Pure: the policy table's items, summarised the way an operator reads them — edges (who may call
  * whom, and which are denied), routes and traffic overrides — plus items that fail the schema.
  */
-import { TABLE } from '../shared/names';
+import { rateLimitPartition, TABLE } from '../shared/names';
 import { itemKind, type PolicyItemKind, parsePolicyItem } from '../shared/policy';
 import type { RawItem } from './policy-plan';
 import { weightToPercent } from './weight';
@@ -24,6 +24,9 @@ export interface PolicySummary {
   readonly invalid: readonly { readonly key: string; readonly error: string }[];
 }
 
+/** The partitions of rate-limit buckets: the runtime's leases (`tat`, `ttl`), no policy and no schema to fail. */
+const RATE_LIMIT_PARTITION_PREFIX = rateLimitPartition('');
+
 export function summarisePolicy(items: readonly RawItem[]): PolicySummary {
   const allows = new Map<string, RawItem>();
   const denies = new Map<string, RawItem>();
@@ -32,6 +35,7 @@ export function summarisePolicy(items: readonly RawItem[]): PolicySummary {
   const faults: { service: string; detail: string }[] = [];
   const invalid: { key: string; error: string }[] = [];
   for (const item of items) {
+    if (String(item[TABLE.partitionKey]).startsWith(RATE_LIMIT_PARTITION_PREFIX)) continue;
     const res = parsePolicyItem(item);
     if (!res.ok) {
       invalid.push({ key: `${String(item[TABLE.partitionKey])}/${String(item[TABLE.sortKey])}`, error: res.error });

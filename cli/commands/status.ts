@@ -58,9 +58,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   expectPositionals('status', positionals, []);
   const flags = awsFlags(values);
   const { mesh, clients } = await ctx.discover(flags);
-  const [services, items] = await Promise.all([
+  // Every read at once: the aliases, the table and CodeDeploy answer independently.
+  const [services, items, deployments] = await Promise.all([
     Promise.all(mesh.services.map((s) => serviceStatus(clients, s.service, s.functionName))),
     mesh.table ? scanPolicy(clients, mesh.table) : Promise.resolve([] as RawItem[]),
+    activeDeployments(flags, ctx, mesh),
   ]);
   const report: StatusReport = {
     mesh: mesh.name,
@@ -70,7 +72,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     services,
     policy: summarisePolicy(items),
     items,
-    ...(await activeDeployments(flags, ctx, mesh)),
+    ...deployments,
     effective: effectiveEdges(
       items,
       new Map(services.flatMap((s) => (s.alias ? [[s.service, s.alias.traffic] as const] : []))),

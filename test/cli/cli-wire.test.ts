@@ -235,6 +235,27 @@ describe('mesh CLI on the wire', () => {
     assert.match(text.stdout, /^payments\s+traffic\s+operator\s+timeout 1500ms, attempts 2$/m);
   });
 
+  test("status: the runtime's rate-limit buckets are no invalid policy", async () => {
+    // A bucket as the runtime leases it (functions/mesh/resilience/rate-limit-table.ts).
+    const bucket = { pk: 'ratelimit#payments', sk: 'bucket#allow#orders', tat: Date.now(), ttl: 2 };
+    await ddb.send(new PutItemCommand({ TableName: fx.table, Item: marshallItem(bucket) as never }));
+    try {
+      const text = await mesh(fx, ['status']);
+      assert.equal(text.code, 0, text.stderr);
+      assert.doesNotMatch(text.stdout, /INVALID ITEMS|ratelimit#/);
+      const json = JSON.parse((await mesh(fx, ['status', '--json'])).stdout);
+      assert.deepEqual(json.policy.invalid, []);
+      assert.ok(
+        json.items.some((i: { pk: string }) => i.pk === bucket.pk),
+        'the stored items stay as they are',
+      );
+    } finally {
+      await ddb.send(
+        new DeleteItemCommand({ TableName: fx.table, Key: marshallItem({ pk: bucket.pk, sk: bucket.sk }) as never }),
+      );
+    }
+  });
+
   test('policy list --service shows the breaker partition too; policy set refuses breaker state and urls', async () => {
     const breaker = { pk: 'breaker#payments', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1, ttl: 2 };
     await ddb.send(new PutItemCommand({ TableName: fx.table, Item: marshallItem(breaker) as never }));
