@@ -872,7 +872,43 @@ function checkProps(scope: Construct, id: string, props: MeshFunctionProps): str
   if (props.capacityProvider) checkCapacityProvider(path, props.capacityProvider);
   checkCode(props, refuse);
   checkRuntime(props, refuse);
+  checkEnvironment(props, refuse);
   return functionName;
+}
+
+/**
+ * The variables the mesh sets on every function (or that its wrapper sets at init), each with where its
+ * value comes from instead. `addEnvironment` replaces a value the `environment` prop gave, so a user's
+ * MESH_SERVICE would vanish from the template without a word; the mesh's own knobs that it never sets
+ * (MESH_LOG_LEVEL, MESH_ROUTE_HEADERS, MESH_DISABLED) stay the user's to set.
+ */
+const MESH_OWNED_ENV: Readonly<Partial<Record<ENV, string>>> = {
+  [ENV.meshName]: 'the Mesh prop meshName names the mesh',
+  [ENV.service]: 'the service prop names the service',
+  [ENV.handler]: "the handler comes from entry and handler (the mesh's wrapper runs it)",
+  [ENV.policyTable]: 'the mesh sets it to its policy table',
+  [ENV.policySnapshot]: "the mesh sets it to its policy snapshot's path",
+  [ENV.policyTtlMs]: 'set the Mesh prop policyTtl',
+  [ENV.endpoint]: 'the wrapper sets it at init; pass localEndpoint: true to have one',
+  [ENV.endpointPort]: 'pass localEndpoint: true',
+  [ENV.identitySecret]: "the mesh's identity sets it (the Mesh prop identity)",
+  [ENV.sharedBreakers]: 'set the Mesh prop sharedBreakers',
+  [ENV.httpTargets]: "a target's addHttpEndpoint declares it",
+  [ENV.channels]: 'allowSendTo declares the channels',
+  [ENV.inboundChannels]: 'receiveFrom declares the channels',
+  [ENV.metricDimensions]: 'set the Mesh prop metricDimensions',
+};
+
+/** Refuses an `environment` entry the mesh would overwrite, naming it and where its value comes from. */
+function checkEnvironment({ environment }: MeshFunctionProps, refuse: Refuse): void {
+  for (const name of Object.keys(environment ?? {})) {
+    const fix = Object.hasOwn(MESH_OWNED_ENV, name) ? MESH_OWNED_ENV[name as ENV] : undefined;
+    if (fix === undefined) continue;
+    throw refuse(
+      MeshErrorCode.RESERVED_ENVIRONMENT,
+      `environment sets ${name}, which the mesh sets itself and would overwrite; remove ${name} from environment (${fix})`,
+    );
+  }
 }
 
 /**

@@ -51,6 +51,8 @@ export enum MeshErrorCode {
   INVALID_RUNTIME = 'InvalidRuntime',
   /** A `MeshFunction` is declared in another stack than its `Mesh`. */
   MESH_IN_OTHER_STACK = 'MeshInOtherStack',
+  /** The `environment` prop sets a variable the mesh sets itself (MESH_SERVICE, MESH_NAME, ...). */
+  RESERVED_ENVIRONMENT = 'ReservedEnvironment',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Duration, Errors, Lazy, Stack, Stage } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { Mesh } from '../../infra/mesh';
@@ -176,6 +177,37 @@ describe('validation at synth', () => {
         return true;
       },
     );
+  });
+
+  it('refuses an environment entry the mesh sets itself, naming it and where its value comes from', () => {
+    // GIVEN a user's MESH_SERVICE, which addEnvironment would silently replace with the service prop
+    const { fn } = meshStack();
+    assert.throws(
+      () => fn('Orders', 'orders', { environment: { TABLE: 'orders', MESH_SERVICE: 'billing' } }),
+      (err: Error) => {
+        assert.ok(err instanceof MeshValidationError);
+        assert.equal(err.code, MeshErrorCode.RESERVED_ENVIRONMENT);
+        assert.match(
+          err.message,
+          /MeshFunction Test\/Orders: environment sets MESH_SERVICE, which the mesh sets itself and would overwrite; remove MESH_SERVICE from environment \(the service prop names the service\)/,
+        );
+        return true;
+      },
+    );
+    assert.throws(
+      () => fn('Payments', 'payments', { environment: { MESH_POLICY_TTL_MS: '1000' } }),
+      /environment sets MESH_POLICY_TTL_MS, .* \(set the Mesh prop policyTtl\)/,
+    );
+  });
+
+  it("keeps the mesh's knobs it never sets (MESH_LOG_LEVEL, MESH_ROUTE_HEADERS) as the user gave them", () => {
+    const { stack, fn } = meshStack();
+    fn('Orders', 'orders', { environment: { MESH_LOG_LEVEL: 'debug', MESH_ROUTE_HEADERS: 'x-tenant' } });
+    const vars = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .map((r) => r.Properties?.Environment?.Variables)
+      .find((v) => v?.MESH_SERVICE === 'orders');
+    assert.equal(vars?.MESH_LOG_LEVEL, 'debug');
+    assert.equal(vars?.MESH_ROUTE_HEADERS, 'x-tenant');
   });
 
   it('refuses at synth a deploy-time item of a name that is no service or channel of the mesh', () => {
