@@ -253,6 +253,22 @@ describe('mesh dashboard in headless Chromium', () => {
     );
     await page.waitForSelector('#services tr[data-service="payments"] .split div:nth-child(2)', { timeout: 20_000 });
 
+    // No table paints outside its panel (the edges table is wider than its column at this width): a
+    // panel either holds its table or scrolls it.
+    const spills = await page.$$eval('section table', (tables) =>
+      tables.flatMap((t) => {
+        type Box = { right: number };
+        type El = { getBoundingClientRect(): Box; closest(s: string): El | null; id: string };
+        type Win = { getComputedStyle(e: El): { overflowX: string } };
+        const el = t as unknown as El;
+        const panel = el.closest('section')!;
+        const clipped = (globalThis as unknown as Win).getComputedStyle(panel).overflowX !== 'visible';
+        const over = el.getBoundingClientRect().right - panel.getBoundingClientRect().right;
+        return over > 1 && !clipped ? [`#${el.id} by ${Math.round(over)}px`] : [];
+      }),
+    );
+    assert.deepEqual(spills, [], 'tables spilling over their panel');
+
     // A checkout's trace opens as a waterfall with one row per hop (the list also holds the traces the
     // identity issuer starts on its own). Where the app tells a consumer of each order through a queue
     // (the example shop: notifications), the trace crosses that asynchronous hop too.
