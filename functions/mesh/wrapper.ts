@@ -120,11 +120,15 @@ function readRecords(event: unknown): { serve(host: BatchHost): Promise<unknown>
 function arrive(rt: MeshRuntime, received: unknown, context: LambdaContextLike): Inbound {
   const t0 = monotonicMs();
   const arrivedAt = Date.now();
-  // An Event invoke has no ClientContext: its metadata comes in the envelope, opened for the handler.
-  const envelope = isEnvelope(received) ? openEnvelope(received) : undefined;
+  // An Event invoke has no ClientContext (Lambda passes it on synchronous invokes only): its metadata
+  // comes in the envelope, opened for the handler. A call whose ClientContext carries metadata is a
+  // synchronous call whatever its payload looks like: opening an envelope-shaped payload there would
+  // verify the call's token as a queued one, whose nonce is never claimed, and let it be replayed.
+  const fromClientContext = metadataFromClientContext(context?.clientContext);
+  const envelope = !fromClientContext && isEnvelope(received) ? openEnvelope(received) : undefined;
   const event = envelope ? envelope.payload : received;
   // The token binds the request in the form it travelled: an Invoke's payload, or the HTTP request.
-  const fromInvoke = envelope?.meta ?? metadataFromClientContext(context?.clientContext);
+  const fromInvoke = envelope ? envelope.meta : fromClientContext;
   const overHttp = !fromInvoke && isHttpEvent(event);
   const meta = fromInvoke ?? (overHttp ? metadataFromHeaders(event.headers) : undefined);
   return {
