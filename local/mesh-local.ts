@@ -353,6 +353,7 @@ async function startMeshEndpoint(
     invoker,
     secrets: regions.secrets(),
     regions: (region) => regions.get(region),
+    servedRegions: regions.regions(),
     extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
       localStatus(req, res, invoker, regions, deployments) ||
       handleDeploymentsRequest(req, res, codeDeploy, alarms) ||

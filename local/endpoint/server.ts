@@ -14,9 +14,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLoopbackRequest } from '../../shared/loopback';
+import { AWS_REGIONS } from './aws-regions';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
 import { createPolicyTable, type DynamoOptions, seedItems } from './dynamodb';
-import { AwsError, toAwsError, unsupported, writeError } from './errors';
+import { AwsError, toAwsError, unsupported, type WireProtocol, writeError } from './errors';
 import { handleIam, iamErrorXml, RolePolicies } from './iam';
 import { SYNC_PAYLOAD_LIMIT } from './invoke';
 import { handleLambda } from './lambda';
@@ -59,6 +60,11 @@ export interface EndpointOptions {
    * `registry.region`). @default every request is served by `registry` and `secrets`, in their region
    */
   readonly regions?: (region: string) => RegionBackend;
+  /**
+   * Regions served besides AWS's own (aws-regions.ts): the stacks' regions, whatever they are named.
+   * A request signed for any other region is refused. @default none but the home region
+   */
+  readonly servedRegions?: readonly string[];
   /**
    * More AWS services on JSON protocols, by signing name (SigV4 credential scope) or target prefix:
    * `handle(operation, input, region)` answers with the output object or throws an AwsError.
@@ -117,6 +123,8 @@ interface Services {
   readonly jsonServices: EndpointOptions['jsonServices'];
   /** Where an unsigned request is served. */
   readonly home: string;
+  /** Whether a region exists here: AWS's, the home region and `servedRegions`. */
+  serves(region: string): boolean;
 }
 
 /** What every region's services share for the endpoint's life. */
@@ -194,6 +202,7 @@ function servicesOf(shared: Shared): Services {
     extraRoutes: options.extraRoutes,
     jsonServices: options.jsonServices,
     home,
+    serves: (region) => region === home || AWS_REGIONS.has(region) || (options.servedRegions ?? []).includes(region),
   };
 }
 
@@ -305,12 +314,14 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
     return;
   }
 
+  // Served in the region of the request's SigV4 credential scope, if it is one that exists.
+  const region = signingRegion(first(req.headers.authorization));
+  if (region !== undefined && !services.serves(region)) return refuseRegion(res, decision.service, region, requestId);
+
   const limit = bodyLimit(decision.service, path);
   const body = await readBody(req, limit.bytes);
   if (body === 'too-large') return writeError(res, limit.error, limit.protocol, requestId, decision.service);
   if (body === 'aborted') return;
-  // Served in the region of the request's SigV4 credential scope.
-  const region = signingRegion(first(req.headers.authorization));
 
   switch (decision.service) {
     case 'dynamodb':
@@ -337,8 +348,23 @@ function refuseForeign(req: IncomingMessage, res: ServerResponse, service: strin
   const message =
     'The local mesh answers only requests to 127.0.0.1, localhost or [::1] from no page or a loopback page ' +
     `(${seen}); use http://127.0.0.1:<port>`;
-  const protocol = service === 'dynamodb' ? 'awsJson1_0' : service === 'secretsmanager' ? 'awsJson1_1' : 'restJson1';
-  writeError(res, new AwsError('AccessDeniedException', 403, message), protocol, requestId, service);
+  writeError(res, new AwsError('AccessDeniedException', 403, message), protocolOf(service), requestId, service);
+}
+
+/**
+ * A request signed for a region AWS does not have (nor the stacks name): AWS's answer to a credential
+ * scoped to no region it serves (403 from Lambda's REST API, 400 from the JSON protocols' services).
+ */
+function refuseRegion(res: ServerResponse, service: string, region: string, requestId: string): void {
+  const protocol = protocolOf(service);
+  const message = `Credential should be scoped to a valid region, not '${region}'. `;
+  const status = protocol === 'restJson1' ? 403 : 400;
+  writeError(res, new AwsError('InvalidSignatureException', status, message), protocol, requestId, service);
+}
+
+/** The wire protocol an error to `service` is written in, before its handler has looked at the request. */
+function protocolOf(service: string): WireProtocol {
+  return service === 'dynamodb' ? 'awsJson1_0' : service === 'secretsmanager' ? 'awsJson1_1' : 'restJson1';
 }
 
 /** A request to one of the JSON-protocol services the endpoint was given (CodeDeploy, CloudWatch). */
@@ -369,8 +395,10 @@ function serveSecrets(
 ) {
   try {
     const input = parseJsonObject(body);
-    // A secret ARN names its region: it is looked up there, as the SecretId says.
-    const { secrets, rotation } = services.secretsIn(secretRegion(input) ?? region);
+    // A secret ARN names its region: it is looked up there, as the SecretId says (if that region
+    // exists; otherwise in the request's, where no secret has that ARN).
+    const named = secretRegion(input);
+    const { secrets, rotation } = services.secretsIn(named !== undefined && services.serves(named) ? named : region);
     const result = handleSecrets(secrets, operation, input, rotation);
     writeJson(res, 200, result, 'application/x-amz-json-1.1', requestId);
   } catch (err) {

@@ -9,14 +9,20 @@
  * - a ClientContext that is not base64 (text around valid base64, which Node's lenient decoder skips):
  *   refused as Lambda refuses it, not handed to the function as if it were clean;
  * - a page of another local web server (http://localhost:3000, a different origin) cannot make it run
- *   anything with a "simple" cross-origin POST, which a browser sends without asking first.
+ *   anything with a "simple" cross-origin POST, which a browser sends without asking first;
+ * - requests signed for made-up regions: each region's stores come to life on its first request, so a
+ *   client naming a new region every time grew the mesh's memory without bound (5,000 such DynamoDB
+ *   requests: 129 MB). Refused as AWS refuses a credential scoped to no region it has.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { SYNC_PAYLOAD_LIMIT } from '../../local/endpoint/invoke';
+import { LocalRegions } from '../../local/registry/regions';
 import { TestInvoker, TestRegistry } from '../integration/local-endpoint-fixture';
 import { clientConfig } from '../support/example-assembly';
 
@@ -178,5 +184,67 @@ describe('attack: the local endpoint fed what no AWS client sends', () => {
       new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{}'), ClientContext: 'e30=' }),
     );
     assert.equal(ok.FunctionError, undefined);
+  });
+
+  it('refuses a credential scoped to a region AWS does not have, and brings no such region to life', async () => {
+    // Prepare: an endpoint with per-region backends, as the local mesh runs it, in the stacks' regions.
+    const regions = new LocalRegions({ accountId: '000000000000', home: 'us-east-1' });
+    regions.get('local-west-1');
+    const regional = await startEndpoint({
+      port: 0,
+      registry,
+      invoker,
+      log: () => undefined,
+      regions: (r) => regions.get(r),
+      servedRegions: ['local-west-1'],
+    });
+    const clients: { destroy(): void }[] = [];
+    const client = <C extends { destroy(): void }>(c: C) => {
+      clients.push(c);
+      return c;
+    };
+    const at = (region: string) => ({ ...clientConfig(regional.url), region });
+    const invalidRegion = (region: string) => (e: Error & { $metadata: { httpStatusCode?: number } }) =>
+      e.name === 'InvalidSignatureException' &&
+      e.message === `Credential should be scoped to a valid region, not '${region}'. ` &&
+      [400, 403].includes(e.$metadata.httpStatusCode ?? 0);
+    try {
+      // Act: a client making up a region per request, on each service that keeps state per region.
+      const made = Array.from({ length: 40 }, (_, i) => `made-up-${i}`);
+      for (const region of made) {
+        await assert.rejects(
+          client(new LambdaClient(at(region))).send(new ListFunctionsCommand({})),
+          invalidRegion(region),
+        );
+        await assert.rejects(
+          client(new DynamoDBClient(at(region))).send(new ListTablesCommand({})),
+          invalidRegion(region),
+        );
+        await assert.rejects(
+          client(new SecretsManagerClient(at(region))).send(new ListSecretsCommand({})),
+          invalidRegion(region),
+        );
+      }
+      // A secret ARN naming a made-up region is looked up where the request was signed: nowhere.
+      await assert.rejects(
+        client(new SecretsManagerClient(at('us-east-1'))).send(
+          new GetSecretValueCommand({ SecretId: 'arn:aws:secretsmanager:made-up-1:000000000000:secret:x-AbCdEf' }),
+        ),
+        (e: Error) => e.name === 'ResourceNotFoundException',
+      );
+      // AWS's regions and the stacks' own still answer, empty where nothing was deployed.
+      for (const region of ['eu-west-3', 'local-west-1']) {
+        const tables = await client(new DynamoDBClient(at(region))).send(new ListTablesCommand({}));
+        assert.deepEqual(tables.TableNames, [], region);
+        const fns = await client(new LambdaClient(at(region))).send(new ListFunctionsCommand({}));
+        assert.deepEqual(fns.Functions, [], region);
+      }
+
+      // Assess: no made-up region got a registry or a secret store.
+      assert.deepEqual(regions.regions(), ['us-east-1', 'eu-west-3', 'local-west-1']);
+    } finally {
+      for (const c of clients) c.destroy();
+      await regional.close();
+    }
   });
 });
