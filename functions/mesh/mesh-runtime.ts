@@ -22,9 +22,14 @@ import type { InvokeTransport } from './transport/lambda-invoke';
 
 /** What the wrapper needs of identity (identity/identity.ts `Identity` fits). */
 export interface IdentityLike extends Signer {
-  /** Verifies the token against the request as received (payload, key, deadline, HTTP request line). */
+  /**
+   * Verifies the token against the request as received (payload, key, deadline, HTTP request line);
+   * `payload` undefined is one no caller can have signed, refused.
+   */
   verify(
-    input: { token: unknown; source: unknown; audience?: string; async?: boolean } & RequestBinding,
+    input: { token: unknown; source: unknown; audience?: string; async?: boolean } & Omit<RequestBinding, 'payload'> & {
+        payload: RequestBinding['payload'] | undefined;
+      },
   ): { ok: true } | { ok: false; reason: string };
 }
 

@@ -115,6 +115,21 @@ export function metadataFromHeaders(headers: Readonly<Record<string, unknown>> |
 }
 
 /**
+ * The bytes a JSON payload (an Invoke's, an envelope's) travelled as: JSON.stringify of the value the
+ * runtime's JSON.parse made of them. Undefined for a value nested deeper than JSON.stringify writes back
+ * (JSON.parse accepts an array 20,000 deep; JSON.stringify throws RangeError on it): no caller can have
+ * signed such a request, since a caller signs the bytes JSON.stringify made, so the token check refuses
+ * it rather than the serializer's error reaching the caller.
+ */
+export function jsonPayloadOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Whether an event is the mesh's envelope (an Event invoke, or an EventBridge detail): an object with
  * exactly the two keys `lambda-mesh` and `payload`. Checked on every invocation, so it looks at keys only.
  */

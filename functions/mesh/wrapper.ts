@@ -25,6 +25,7 @@ import type { MeshRuntime } from './mesh-runtime';
 import {
   isEnvelope,
   isHttpEvent,
+  jsonPayloadOf,
   mayCarryRecords,
   metadataFromClientContext,
   metadataFromHeaders,
@@ -170,7 +171,7 @@ async function verifyCaller(inv: Inbound, meta: MeshMetadata): Promise<Refusal |
   const v = identity.verify({
     token: meta.tok,
     source: meta.src,
-    payload: overHttp ? bodyOfEvent(event as Record<string, unknown>) : JSON.stringify(event),
+    payload: overHttp ? bodyOfEvent(event as Record<string, unknown>) : jsonPayloadOf(event),
     idempotencyKey: meta.idk,
     deadline: meta.dl,
     http: overHttp ? requestLineOfEvent(event as Record<string, unknown>) : undefined,

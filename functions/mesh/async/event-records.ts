@@ -8,7 +8,7 @@
  */
 import { CHANNEL_KIND, type ChannelKind } from '../../../shared/channel';
 import { META, type MeshMetadata } from '../../../shared/names';
-import { isEnvelope, mayCarryRecords, openEnvelope, parseMetadata } from '../metadata';
+import { isEnvelope, jsonPayloadOf, mayCarryRecords, openEnvelope, parseMetadata } from '../metadata';
 
 /** One record of a batch as the checks see it. */
 export interface EventRecord {
@@ -18,8 +18,11 @@ export interface EventRecord {
   readonly sourceArn?: string;
   /** The mesh metadata, when the record carries any. */
   readonly meta: MeshMetadata | undefined;
-  /** The bytes the sender's token binds: the message body, or the EventBridge payload as JSON. */
-  readonly payload: string;
+  /**
+   * The bytes the sender's token binds: the message body, or the EventBridge payload as JSON (undefined
+   * when nested too deep to write back: no sender signed it).
+   */
+  readonly payload: string | undefined;
 }
 
 export interface EventBatch {
@@ -93,7 +96,7 @@ function eventBridgeBatch(event: Raw): EventBatch {
     id: String(event.id ?? ''),
     meta: envelope?.meta,
     // The token binds the payload as the sender serialized it; JSON.stringify gives those bytes back.
-    payload: envelope ? JSON.stringify(envelope.payload) : JSON.stringify(event.detail ?? null),
+    payload: jsonPayloadOf(envelope ? envelope.payload : (event.detail ?? null)),
   };
   return {
     kind: CHANNEL_KIND.events,

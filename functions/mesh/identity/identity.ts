@@ -90,13 +90,17 @@ export class Identity {
 
   /**
    * Verifies a caller's token against the request as received; `source` is the caller's service name
-   * from the metadata. Never throws.
+   * from the metadata. `payload` undefined: a payload no caller can have signed (metadata.ts
+   * `jsonPayloadOf`), refused as a request the token does not bind. Never throws.
    */
   verify(
-    input: { token: unknown; source: unknown; payload: PayloadBytes; audience?: string; async?: boolean } & Omit<
-      RequestBinding,
-      'payload'
-    >,
+    input: {
+      token: unknown;
+      source: unknown;
+      payload: PayloadBytes | undefined;
+      audience?: string;
+      async?: boolean;
+    } & Omit<RequestBinding, 'payload'>,
   ): VerifyResult {
     const nowMs = this.now();
     this.maybeRefresh(nowMs);
@@ -105,6 +109,7 @@ export class Identity {
         ? { ok: false, reason: REFUSAL.missing }
         : { ok: false, reason: REFUSAL.wrongSource };
     }
+    if (input.payload === undefined) return { ok: false, reason: REFUSAL.payloadMismatch };
     const m = this.material;
     let res: VerifyResult;
     try {
@@ -114,7 +119,7 @@ export class Identity {
         // A message on a channel (queue, topic, bus) is addressed to the channel, not to this service.
         audience: input.audience ?? m.spiffeId,
         async: input.async,
-        payload: input.payload ?? '',
+        payload: input.payload,
         idempotencyKey: input.idempotencyKey,
         deadline: input.deadline,
         http: input.http,
