@@ -32,6 +32,7 @@ import {
   writeReturningOnFailure,
 } from './dynamo-extensions';
 import { unsupported, writeError } from './errors';
+import { nestsDeeperThan } from './json-depth';
 import { ReadWriteLock } from './read-write-lock';
 import type { ItemChange, RegionStreams } from './table-streams';
 
@@ -103,6 +104,24 @@ interface Embedded {
 
 type Dynalite = import('node:http').Server & { close(cb?: (e?: Error) => void): void };
 
+/**
+ * DynamoDB nests attribute values at most 32 levels deep ("Service, account, and table quotas in Amazon
+ * DynamoDB", DynamoDB Developer Guide). Each level is two levels of JSON (`{"M":{"a":` or `{"L":[`), and
+ * the deepest request around them (TransactWriteItems: body, TransactItems, an action, Put, Item, the
+ * attribute) adds six: no valid request nests deeper than 2 × 32 + 6. dynalite checks types by
+ * recursion in a callback, so a body nested a thousand deep overflowed its stack there and the
+ * RangeError, thrown outside any handler, ended the whole local mesh.
+ */
+const MAX_REQUEST_NESTING = 2 * 32 + 6;
+/** DynamoDB's answer to an item nested past its limit. */
+const NESTED_TOO_DEEP: DynamoReply = {
+  status: 400,
+  body: {
+    __type: 'com.amazon.coral.validate#ValidationException',
+    message: 'Nesting Levels have exceeded supported limits',
+  },
+};
+
 /** Starts the embedded dynalite (or the proxy). */
 export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
   if (options.endpoint) return proxyTo(options.endpoint);
@@ -138,6 +157,7 @@ function handleEmbedded(embedded: Embedded, req: IncomingMessage, body: Buffer, 
   if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
     return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID(), 'dynamodb');
   }
+  if (nestsDeeperThan(body, MAX_REQUEST_NESTING)) return writeReply(res, NESTED_TOO_DEEP);
   const streamed = streamedWrite(embedded, operation, body);
   if (streamed) {
     // Alone, so the images around the write are this write's.

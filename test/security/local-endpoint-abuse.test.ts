@@ -12,12 +12,21 @@
  *   anything with a "simple" cross-origin POST, which a browser sends without asking first;
  * - requests signed for made-up regions: each region's stores come to life on its first request, so a
  *   client naming a new region every time grew the mesh's memory without bound (5,000 such DynamoDB
- *   requests: 129 MB). Refused as AWS refuses a credential scoped to no region it has.
+ *   requests: 129 MB). Refused as AWS refuses a credential scoped to no region it has;
+ * - an item nested a thousand levels deep, which overflowed dynalite's stack outside any handler and
+ *   ended the local mesh: DynamoDB's ValidationException past its 32 levels.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
@@ -245,6 +254,59 @@ describe('attack: the local endpoint fed what no AWS client sends', () => {
     } finally {
       for (const c of clients) c.destroy();
       await regional.close();
+    }
+  });
+
+  it('answers an item nested past DynamoDB’s 32 levels with its ValidationException, and keeps serving', async () => {
+    // Prepare: dynalite checked types by recursion in a callback; a PutItem nested a thousand levels
+    // deep overflowed the stack there, outside any handler, and ended the process the mesh runs in.
+    await ep.dynamo.createPolicyTable('nesting');
+    const db = new DynamoDBClient(clientConfig(ep.url));
+    const nested = (levels: number, list = false): AttributeValue => {
+      let av: AttributeValue = { N: '1' };
+      for (let i = 1; i < levels; i++) av = list && i % 2 ? { L: [av] } : { M: { a: av } };
+      return av;
+    };
+    const put = (sk: string, x: AttributeValue) =>
+      new PutItemCommand({ TableName: 'nesting', Item: { pk: { S: 'p' }, sk: { S: sk }, x } });
+    try {
+      // Act and assess: past the limit, maps and lists alike, refused as DynamoDB refuses them.
+      for (const [levels, list] of [
+        [1_000, false],
+        [1_000, true],
+      ] as const) {
+        await assert.rejects(
+          db.send(put(`deep-${levels}-${list}`, nested(levels, list))),
+          (e: Error & { $metadata: { httpStatusCode?: number } }) =>
+            e.name === 'ValidationException' &&
+            e.message === 'Nesting Levels have exceeded supported limits' &&
+            e.$metadata.httpStatusCode === 400,
+          `${levels} levels`,
+        );
+      }
+      // Deeper than the SDK itself can write: a million levels sent by hand.
+      const body = `{"TableName":"nesting","Item":{"pk":{"S":"p"},"sk":{"S":"raw"},"x":${'{"L":['.repeat(1e6)}${']}'.repeat(1e6)}}}`;
+      const head =
+        'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\n' +
+        `Content-Type: application/x-amz-json-1.0\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+      const answer = await exchange(ep.port, head, Buffer.from(body), /\r\n\r\n\{.*\}$/s);
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.match(answer, /Nesting Levels have exceeded supported limits/);
+      // The deepest item DynamoDB takes is written, in a plain PutItem and in a transaction.
+      await db.send(put('deepest', nested(32, true)));
+      await db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [{ Put: { TableName: 'nesting', Item: { pk: { S: 'p' }, sk: { S: 't' }, x: nested(32) } } }],
+        }),
+      );
+      const got = await db.send(new GetItemCommand({ TableName: 'nesting', Key: { pk: { S: 'p' }, sk: { S: 't' } } }));
+      assert.deepEqual(got.Item?.x, nested(32));
+      const refused = await db.send(
+        new GetItemCommand({ TableName: 'nesting', Key: { pk: { S: 'p' }, sk: { S: 'deep-1000-false' } } }),
+      );
+      assert.equal(refused.Item, undefined);
+    } finally {
+      db.destroy();
     }
   });
 });
