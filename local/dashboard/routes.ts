@@ -75,8 +75,17 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
 function route(rest: string, query: URLSearchParams, store: TelemetryStore): Answer | undefined {
   if (rest === 'stats') return stats(query.get('window'), store);
   if (rest === 'traces') return traces(query.get('limit'), store);
-  if (rest.startsWith('traces/')) return trace(decodeURIComponent(rest.slice('traces/'.length)), store);
+  if (rest.startsWith('traces/')) return trace(decodedSegment(rest.slice('traces/'.length)), store);
   return undefined;
+}
+
+/** A path segment decoded; one whose escapes make no UTF-8 (`%E0%A4%A`) stays as sent and names nothing. */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function stats(window: string | null, store: TelemetryStore): Answer {

@@ -77,6 +77,10 @@ describe('/_mesh routes', () => {
     assert.equal((await fetch(`${base}/_mesh/traces?limit=0`)).status, 400);
     const missing = await fetch(`${base}/_mesh/traces/1-00000000-000000000000000000000000`);
     assert.equal(missing.status, 404);
+    // An escape that decodes to no text names no trace: 404, not the decoder's URIError.
+    const undecodable = await fetch(`${base}/_mesh/traces/%E0%A4%A`);
+    assert.equal(undecodable.status, 404);
+    assert.match(((await undecodable.json()) as { message: string }).message, /no trace "%E0%A4%A"/);
     assert.equal((await fetch(`${base}/_mesh/nothing`)).status, 404);
     const post = await fetch(`${base}/_mesh/stats`, { method: 'POST', body: '{}' });
     assert.equal(post.status, 405);
