@@ -165,11 +165,15 @@ describe('identity verification edges', () => {
     }
   });
 
-  it('verifies a request without a payload as the empty payload', async () => {
+  it('refuses a payload no caller can have signed (undefined: not serializable) even against a token of the empty one', async () => {
     const payments = await identityOf(w.payments);
     const token = (await identityOf(w.orders)).sign({ target: 'payments', payload: '' });
-    const payload = undefined as unknown as string;
-    assert.deepEqual(payments.verify({ token, source: 'orders', payload }), { ok: true });
+    assert.deepEqual(payments.verify({ token, source: 'orders', payload: undefined }), {
+      ok: false,
+      reason: 'payload-digest-mismatch',
+    });
+    // The same token over the empty payload it signed verifies: the refusal is the payload's.
+    assert.deepEqual(payments.verify({ token, source: 'orders', payload: '' }), { ok: true });
   });
 
   it('names a failed re-read "Error" when what it threw has no name', async () => {
