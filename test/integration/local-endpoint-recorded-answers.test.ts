@@ -1,0 +1,185 @@
+/**
+ * The local endpoint replays requests whose answers were recorded from real AWS (LocalStack's parity
+ * tests, `tests/aws/services/<service>/*.snapshot.json`, "recorded-content") and must answer as the
+ * recording shows: status, error code, message text word for word, and the keys and defaults of a
+ * success. Only what a recording fixes is compared; what it transforms (ARNs' accounts, ids, dates) is
+ * not. Each test names the recorded test it follows. The real AWS SDK sends every request.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateAliasCommand,
+  DeleteFunctionEventInvokeConfigCommand,
+  GetFunctionEventInvokeConfigCommand,
+  LambdaClient,
+  ListFunctionEventInvokeConfigsCommand,
+  PublishVersionCommand,
+  PutFunctionEventInvokeConfigCommand,
+  UpdateFunctionEventInvokeConfigCommand,
+} from '@aws-sdk/client-lambda';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { AsyncDestinations } from '../../local/sqs/async-destinations';
+import { QueueStore } from '../../local/sqs/queue-store';
+import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { rejection } from '../support/rejection';
+import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+
+const ARN = 'arn:aws:lambda:us-east-1:000000000000:function';
+
+interface AwsFailure extends Error {
+  $metadata: { httpStatusCode?: number };
+  Type?: string;
+}
+
+/** The status, code and message a rejected call failed with. */
+async function failure(call: () => Promise<unknown>): Promise<{ status?: number; code: string; message: string }> {
+  const err = await rejection<AwsFailure>(call);
+  return { status: err.$metadata.httpStatusCode, code: err.name, message: err.message };
+}
+
+describe('local endpoint: answers as recorded from AWS', () => {
+  let endpoint: Endpoint;
+  let lambda: LambdaClient;
+  const registry = new TestRegistry();
+
+  before(async () => {
+    const queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
+    endpoint = await startEndpoint({
+      port: 0,
+      registry,
+      invoker: new TestInvoker(registry),
+      jsonServices: sqsJsonServices(queues),
+      asyncInvokes: new AsyncDestinations({ queues, retryBaseMs: 200, invokeAsync: async () => undefined }),
+      log: () => undefined,
+    });
+    const config = {
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    };
+    lambda = new LambdaClient(config);
+  });
+  after(async () => {
+    lambda.destroy();
+    await endpoint.close();
+  });
+
+  // test_lambda_api.py::TestLambdaEventInvokeConfig::test_lambda_eventinvokeconfig_exceptions
+  it('EventInvokeConfig: refuses as Lambda does a missing function, an empty Put and bad destinations', async () => {
+    registry.add('eic', (e) => e);
+    registry.add('eic-other', (e) => e);
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'eic' }));
+    await lambda.send(new CreateAliasCommand({ FunctionName: 'eic', Name: 'eventinvokealias', FunctionVersion: '1' }));
+    const put = (input: Omit<ConstructorParameters<typeof PutFunctionEventInvokeConfigCommand>[0], 'FunctionName'>) =>
+      lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'eic', ...input }));
+    const doesNotExist = { status: 404, code: 'ResourceNotFoundException', message: "The function doesn't exist." };
+    const noConfig = (qualified: string) => ({
+      status: 404,
+      code: 'ResourceNotFoundException',
+      message: `The function ${ARN}:${qualified} doesn't have an EventInvokeConfig`,
+    });
+    const invalid = (message: string) => ({ status: 400, code: 'InvalidParameterValueException', message });
+
+    // put_functionname_name_notfound, put_functionname_arn_notfound, put_alias_doesnotexist
+    for (const FunctionName of ['doesnotexist', `${ARN}:doesnotexist`]) {
+      const answer = await failure(() =>
+        lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName, MaximumRetryAttempts: 1 })),
+      );
+      assert.deepEqual(answer, doesNotExist);
+    }
+    assert.deepEqual(
+      await failure(() => put({ Qualifier: 'eventinvokealiasdoesnotexist', MaximumRetryAttempts: 1 })),
+      doesNotExist,
+    );
+    // put_functionname_nootherargs: checked before the function is looked up
+    assert.deepEqual(
+      await failure(() => lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'doesnotexist' }))),
+      invalid('You must specify at least one of error handling or destination setting.'),
+    );
+    // put_destination_lambda_doesntexist, put_destination_recursive, put_destination_invalid_service_arn
+    assert.deepEqual(
+      await failure(() => put({ DestinationConfig: { OnSuccess: { Destination: `${ARN}:doesnotexist` } } })),
+      invalid(`The destination ARN ${ARN}:doesnotexist is invalid.`),
+    );
+    assert.deepEqual(
+      await failure(() => put({ DestinationConfig: { OnSuccess: { Destination: `${ARN}:eic` } } })),
+      invalid("You can't specify the function as a destination for itself."),
+    );
+    const iamArn = 'arn:aws:iam:us-east-1:000000000000:function:eic';
+    assert.deepEqual(
+      await failure(() => put({ DestinationConfig: { OnSuccess: { Destination: iamArn } } })),
+      invalid(
+        `The provided destination config DestinationConfig(onSuccess=OnSuccess(destination=${iamArn}), onFailure=null) is invalid.`,
+      ),
+    );
+    // put_destination_invalid_arn_pattern
+    const badPattern = 'arn:aws:_-/!lambda:us-east-1:000000000000:function:eic';
+    assert.deepEqual(await failure(() => put({ DestinationConfig: { OnFailure: { Destination: badPattern } } })), {
+      status: 400,
+      code: 'ValidationException',
+      message: `1 validation error detected: Value '${badPattern}' at 'destinationConfig.onFailure.destination' failed to satisfy constraint: Member must satisfy regular expression pattern: $|kafka://([^.]([a-zA-Z0-9\\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)`,
+    });
+    // put_destination_other_lambda, put_destination_success_no_destination_arn
+    const other = await put({ DestinationConfig: { OnSuccess: { Destination: `${ARN}:eic-other` } } });
+    assert.deepEqual(other.DestinationConfig, { OnSuccess: { Destination: `${ARN}:eic-other` }, OnFailure: {} });
+    const empty = await put({ DestinationConfig: { OnSuccess: {} } });
+    assert.deepEqual(empty.DestinationConfig, { OnSuccess: {}, OnFailure: {} });
+    assert.equal(empty.MaximumRetryAttempts, undefined);
+
+    await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'eic' }));
+    // delete_function_not_found, delete_function_doesnotexist
+    assert.deepEqual(
+      await failure(() => lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'eic' }))),
+      noConfig('eic:$LATEST'),
+    );
+    assert.deepEqual(
+      await failure(() => lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'doesnotexist' }))),
+      noConfig('doesnotexist:$LATEST'),
+    );
+    // list_function_doesnotexist, get_function_doesnotexist, get_qualifier_doesnotexist
+    assert.deepEqual(
+      await failure(() => lambda.send(new ListFunctionEventInvokeConfigsCommand({ FunctionName: 'doesnotexist' }))),
+      doesNotExist,
+    );
+    assert.deepEqual(
+      await failure(() => lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'doesnotexist' }))),
+      noConfig('doesnotexist:$LATEST'),
+    );
+    assert.deepEqual(
+      await failure(() =>
+        lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'eic', Qualifier: 'doesnotexist' })),
+      ),
+      noConfig('eic:doesnotexist'),
+    );
+    // update_eventinvokeconfig_function_doesnotexist, ..._config_doesnotexist_with(out)_qualifier
+    assert.deepEqual(
+      await failure(() =>
+        lambda.send(
+          new UpdateFunctionEventInvokeConfigCommand({ FunctionName: 'doesnotexist', MaximumRetryAttempts: 0 }),
+        ),
+      ),
+      doesNotExist,
+    );
+    assert.deepEqual(
+      await failure(() =>
+        lambda.send(
+          new UpdateFunctionEventInvokeConfigCommand({
+            FunctionName: `${ARN}:eic:eventinvokealias`,
+            MaximumRetryAttempts: 0,
+          }),
+        ),
+      ),
+      noConfig('eic:eventinvokealias'),
+    );
+    assert.deepEqual(
+      await failure(() =>
+        lambda.send(
+          new UpdateFunctionEventInvokeConfigCommand({ FunctionName: `${ARN}:eic`, MaximumRetryAttempts: 0 }),
+        ),
+      ),
+      noConfig('eic:$LATEST'),
+    );
+  });
+});
