@@ -22,6 +22,9 @@ const FUNCTION_ARN =
   /^arn:aws[a-zA-Z-]*:lambda:(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d:\d{12}:function:[a-zA-Z0-9-_]+(?::(?:\$LATEST|[a-zA-Z0-9-_]+))?$/;
 const OTHER_TAGGABLE = new RegExp(`^${TAGGABLE_PATTERN}$`);
 
+/** The most tags a function may carry ("Using tags on Lambda functions", AWS Lambda Developer Guide). */
+const TAG_LIMIT = 50;
+
 /** Lambda's minimum of unreserved concurrency an account keeps, and its default account limit. */
 const ACCOUNT_CONCURRENCY = 1000;
 const MIN_UNRESERVED = 100;
@@ -55,13 +58,23 @@ export const tagResource: LambdaHandler = (ctx, req) => {
   if (!tags || typeof tags !== 'object' || Object.values(tags).some((v) => typeof v !== 'string')) {
     throw invalidParameter('Tags must be a map of strings.');
   }
+  // Lambda's words, as recorded from AWS, for no tags at all and for more than the limit in all.
+  if (Object.keys(tags).length === 0) throw invalidParameter('An error occurred and the request cannot be processed.');
+  if (Object.keys({ ...ctx.registry.tags(name), ...tags }).length > TAG_LIMIT) {
+    throw invalidParameter('Number of tags exceeds resource tag limit.');
+  }
   ctx.registry.setTags(name, tags as Record<string, string>);
   return { status: 204 };
 };
 
 export const untagResource: LambdaHandler = (ctx, req) => {
+  const keys = req.query.getAll('tagKeys');
+  // An empty TagKeys goes on the wire as no tagKeys at all: the request's validation finds it missing.
+  if (keys.length === 0) {
+    throw validationError(["Value null at 'tagKeys' failed to satisfy constraint: Member must not be null"]);
+  }
   const name = taggedFunction(ctx, req);
-  ctx.registry.setTags(name, {}, req.query.getAll('tagKeys'));
+  ctx.registry.setTags(name, {}, keys);
   return { status: 204 };
 };
 

@@ -14,8 +14,11 @@ import {
   GetFunctionEventInvokeConfigCommand,
   LambdaClient,
   ListFunctionEventInvokeConfigsCommand,
+  ListTagsCommand,
   PublishVersionCommand,
   PutFunctionEventInvokeConfigCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   UpdateFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
@@ -181,5 +184,39 @@ describe('local endpoint: answers as recorded from AWS', () => {
       ),
       noConfig('eic:$LATEST'),
     );
+  });
+
+  // test_lambda_api.py::TestLambdaTags::test_tag_exceptions and ::test_tag_limits
+  it('tags: none to add or remove is refused, and more than 50 in all', async () => {
+    registry.add('tagged', (e) => e);
+    const Resource = `${ARN}:tagged`;
+    assert.deepEqual(await failure(() => lambda.send(new UntagResourceCommand({ Resource, TagKeys: [] }))), {
+      status: 400,
+      code: 'ValidationException',
+      message:
+        "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null",
+    });
+    assert.deepEqual(await failure(() => lambda.send(new TagResourceCommand({ Resource, Tags: {} }))), {
+      status: 400,
+      code: 'InvalidParameterValueException',
+      message: 'An error occurred and the request cannot be processed.',
+    });
+    const tags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, k) => [`${k}_key`, `${k}_value`]));
+    const tooMany = {
+      status: 400,
+      code: 'InvalidParameterValueException',
+      message: 'Number of tags exceeds resource tag limit.',
+    };
+    assert.deepEqual(await failure(() => lambda.send(new TagResourceCommand({ Resource, Tags: tags(51) }))), tooMany);
+    await lambda.send(new TagResourceCommand({ Resource, Tags: tags(50) }));
+    assert.deepEqual(
+      await failure(() => lambda.send(new TagResourceCommand({ Resource, Tags: { a_key: 'a_value' } }))),
+      tooMany,
+    );
+    // Tags it already carries are replaced, not added: still 50.
+    await lambda.send(new TagResourceCommand({ Resource, Tags: { '0_key': 'again' } }));
+    const listed = await lambda.send(new ListTagsCommand({ Resource }));
+    assert.equal(Object.keys(listed.Tags ?? {}).length, 50);
+    assert.equal(listed.Tags?.['0_key'], 'again');
   });
 });
