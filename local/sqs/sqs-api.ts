@@ -57,8 +57,9 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   GetQueueAttributes: (store, input) => ({ Attributes: attributesOf(store, input) }),
   SetQueueAttributes: (store, input) => {
     const q = queueOf(store, input);
-    // A queue's type is set at creation: FifoQueue is not an attribute SetQueueAttributes changes.
-    const { fifo: _type, ...changes } = definedOnly(settingsOf((input.Attributes ?? {}) as Input));
+    const attributes = (input.Attributes ?? {}) as Input;
+    checkQueueType(q.settings, attributes);
+    const { fifo: _type, ...changes } = definedOnly(settingsOf(attributes));
     q.configure({ ...q.settings, ...changes });
     return {};
   },
@@ -99,12 +100,48 @@ export async function handleSqs(store: QueueStore, operation: string, input: Inp
 
 function createQueue(store: QueueStore, input: Input) {
   const name = requireString(input, 'QueueName');
-  const settings = settingsOf((input.Attributes ?? {}) as Input);
+  const attributes = (input.Attributes ?? {}) as Input;
+  const settings = settingsOf(attributes);
   checkQueueName(name, settings.fifo === true);
-  if (!settings.fifo && settings.contentBasedDeduplication !== undefined) {
+  if (!settings.fifo) checkStandardAttributes(attributes);
+  const existing = store.get(name);
+  if (!existing) return { QueueUrl: store.put(name, settings).url };
+  // Creating a queue that exists changes nothing: it answers its URL, unless an attribute named differs.
+  const current = settingAttributes(existing.settings);
+  const differing = Object.keys(attributes).find(
+    (k) => Object.hasOwn(current, k) && current[k] !== String(attributes[k]),
+  );
+  if (differing) {
+    throw sqsError(
+      'QueueNameExists',
+      `A queue already exists with the same name and a different value for attribute ${differing}`,
+    );
+  }
+  return { QueueUrl: existing.url };
+}
+
+/** The attributes only a FIFO queue takes, refused on a standard queue in SQS's words (recorded from SQS). */
+function checkStandardAttributes(attributes: Input): void {
+  if (attributes.ContentBasedDeduplication !== undefined) {
     throw sqsError('InvalidAttributeName', 'Unknown Attribute ContentBasedDeduplication.');
   }
-  return { QueueUrl: store.put(name, settings).url };
+  for (const name of ['DeduplicationScope', 'FifoThroughputLimit']) {
+    if (attributes[name] !== undefined) {
+      throw sqsError('InvalidAttributeName', `You can specify the ${name} only when FifoQueue is set to true.`);
+    }
+  }
+}
+
+/** A queue's type is set at creation: SetQueueAttributes may name FifoQueue only as it is, on a FIFO queue. */
+function checkQueueType(settings: QueueSettings, attributes: Input): void {
+  if (attributes.FifoQueue === undefined) return;
+  if (!settings.fifo) throw sqsError('InvalidAttributeName', 'Unknown Attribute FifoQueue.');
+  if (String(attributes.FifoQueue).toLowerCase() !== 'true') {
+    throw sqsError(
+      'InvalidAttributeValue',
+      'Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.',
+    );
+  }
 }
 
 /**
@@ -262,14 +299,26 @@ function checkFifoBatch(settings: QueueSettings, entries: readonly Input[]): voi
   }
 }
 
-/** A batch operation: 1 to 10 entries with distinct Ids, each answered on its own. */
+/** A batch entry's Id ("SendMessageBatchRequestEntry", Amazon SQS API Reference). */
+const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** A batch operation: 1 to 10 entries with distinct, well-formed Ids, each answered on its own. */
 async function batch(input: Input, each: (entry: Input) => object | Promise<object>) {
   const entries = Array.isArray(input.Entries) ? (input.Entries as Input[]) : [];
   if (entries.length === 0) throw sqsError('EmptyBatchRequest', 'There should be at least one entry in the request.');
   if (entries.length > MAX_BATCH) {
-    throw sqsError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_BATCH}.`);
+    throw sqsError(
+      'TooManyEntriesInBatchRequest',
+      `Maximum number of entries per request are ${MAX_BATCH}. You have sent ${entries.length}.`,
+    );
   }
   const ids = entries.map((e) => String(e.Id ?? ''));
+  if (ids.some((id) => !BATCH_ENTRY_ID.test(id))) {
+    throw sqsError(
+      'InvalidBatchEntryId',
+      'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+    );
+  }
   if (new Set(ids).size !== ids.length) throw sqsError('BatchEntryIdsNotDistinct', 'Id values must be unique.');
   const Successful: object[] = [];
   const Failed: object[] = [];
@@ -340,6 +389,10 @@ function attributesIn(v: unknown): Record<string, MessageAttribute> {
     if (!/^(String|Number|Binary)(\..+)?$/.test(type)) {
       throw invalid(`The message attribute '${k}' has an invalid message attribute type ${JSON.stringify(type)}.`);
     }
+    // SQS refuses an attribute without a value, naming it and its type (recorded from SQS).
+    if ((a.StringValue ?? a.BinaryValue ?? '') === '') {
+      throw invalid(`Message (user) attribute '${k}' must contain a non-empty value of type '${type}'.`);
+    }
     out[k] = {
       DataType: type,
       ...(a.StringValue !== undefined ? { StringValue: String(a.StringValue) } : {}),
@@ -357,15 +410,13 @@ function attributesOf(store: QueueStore, input: Input): Record<string, string> {
     ApproximateNumberOfMessages: String(visible),
     ApproximateNumberOfMessagesNotVisible: String(inFlight),
     ApproximateNumberOfMessagesDelayed: String(delayed),
-    VisibilityTimeout: String(q.settings.visibilityTimeoutS ?? 30),
-    DelaySeconds: String(q.settings.delayS ?? 0),
-    ReceiveMessageWaitTimeSeconds: String(q.settings.receiveWaitS ?? 0),
-    MessageRetentionPeriod: String(q.settings.retentionS ?? 345_600),
+    ...settingAttributes(q.settings),
     MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES),
+    // New queues are encrypted with SQS-owned keys by default, as recorded from SQS.
+    SqsManagedSseEnabled: 'true',
     ...(q.settings.redrive ? { RedrivePolicy: JSON.stringify(q.settings.redrive) } : {}),
-    ...(q.settings.fifo
-      ? { FifoQueue: 'true', ContentBasedDeduplication: String(q.settings.contentBasedDeduplication ?? false) }
-      : {}),
+    // A FIFO queue's throughput settings, at their defaults (the local queue deduplicates per queue).
+    ...(q.settings.fifo ? { DeduplicationScope: 'queue', FifoThroughputLimit: 'perQueue' } : {}),
     // Epoch seconds, as SQS gives both ("GetQueueAttributes", Amazon SQS API Reference).
     CreatedTimestamp: String(Math.floor(q.createdAt / 1000)),
     LastModifiedTimestamp: String(Math.floor(q.lastModifiedAt / 1000)),
@@ -373,6 +424,19 @@ function attributesOf(store: QueueStore, input: Input): Record<string, string> {
   };
   const want = names(input.AttributeNames);
   return Object.fromEntries(Object.entries(all).filter(([k]) => wanted(want, k)));
+}
+
+/** The attributes a queue's settings give, as GetQueueAttributes writes them (defaults filled in). */
+function settingAttributes(settings: QueueSettings): Record<string, string> {
+  return {
+    VisibilityTimeout: String(settings.visibilityTimeoutS ?? 30),
+    DelaySeconds: String(settings.delayS ?? 0),
+    ReceiveMessageWaitTimeSeconds: String(settings.receiveWaitS ?? 0),
+    MessageRetentionPeriod: String(settings.retentionS ?? 345_600),
+    ...(settings.fifo
+      ? { FifoQueue: 'true', ContentBasedDeduplication: String(settings.contentBasedDeduplication ?? false) }
+      : {}),
+  };
 }
 
 /** CreateQueue's attributes (strings, as SQS takes them). */

@@ -46,6 +46,13 @@ const SHAPES = {
   },
   InvalidMessageContents: { type: 'InvalidMessageContents', queryCode: 'InvalidMessageContents', status: 400 },
   InvalidAttributeName: { type: 'InvalidAttributeName', queryCode: 'InvalidAttributeName', status: 400 },
+  InvalidAttributeValue: { type: 'InvalidAttributeValue', queryCode: 'InvalidAttributeValue', status: 400 },
+  QueueNameExists: { type: 'QueueNameExists', queryCode: 'QueueAlreadyExists', status: 400 },
+  InvalidBatchEntryId: {
+    type: 'InvalidBatchEntryId',
+    queryCode: 'AWS.SimpleQueueService.InvalidBatchEntryId',
+    status: 400,
+  },
   InvalidParameterValue: { type: 'InvalidParameterValueException', queryCode: 'InvalidParameterValue', status: 400 },
   MissingParameter: { type: 'MissingRequiredParameterException', queryCode: 'MissingParameter', status: 400 },
 } as const satisfies Record<string, SqsErrorShape>;

@@ -21,6 +21,14 @@ import {
   UntagResourceCommand,
   UpdateFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { AsyncDestinations } from '../../local/sqs/async-destinations';
 import { QueueStore } from '../../local/sqs/queue-store';
@@ -32,7 +40,7 @@ const ARN = 'arn:aws:lambda:us-east-1:000000000000:function';
 
 interface AwsFailure extends Error {
   $metadata: { httpStatusCode?: number };
-  Type?: string;
+  Code?: string;
 }
 
 /** The status, code and message a rejected call failed with. */
@@ -41,9 +49,20 @@ async function failure(call: () => Promise<unknown>): Promise<{ status?: number;
   return { status: err.$metadata.httpStatusCode, code: err.name, message: err.message };
 }
 
+/**
+ * An SQS error as the recordings show it: botocore's `Error.Code` is the query code, which the SDK
+ * reports as `Code`; its `QueryErrorCode` the shape's name, which the SDK names a modelled error after
+ * (an error the model lacks it names by its query code).
+ */
+async function sqsFailure(call: () => Promise<unknown>) {
+  const err = await rejection<AwsFailure>(call);
+  return { Code: err.Code, name: err.name, Message: err.message };
+}
+
 describe('local endpoint: answers as recorded from AWS', () => {
   let endpoint: Endpoint;
   let lambda: LambdaClient;
+  let sqs: SQSClient;
   const registry = new TestRegistry();
 
   before(async () => {
@@ -63,9 +82,11 @@ describe('local endpoint: answers as recorded from AWS', () => {
       maxAttempts: 1,
     };
     lambda = new LambdaClient(config);
+    sqs = new SQSClient(config);
   });
   after(async () => {
     lambda.destroy();
+    sqs.destroy();
     await endpoint.close();
   });
 
@@ -218,5 +239,132 @@ describe('local endpoint: answers as recorded from AWS', () => {
     const listed = await lambda.send(new ListTagsCommand({ Resource }));
     assert.equal(Object.keys(listed.Tags ?? {}).length, 50);
     assert.equal(listed.Tags?.['0_key'], 'again');
+  });
+
+  const createQueue = async (QueueName: string, Attributes?: Record<string, string>) =>
+    (await sqs.send(new CreateQueueCommand({ QueueName, Attributes }))).QueueUrl!;
+
+  // test_sqs.py::TestSqsProvider::test_create_and_update_queue_attributes, ::test_fifo_set_content_based_deduplication_strategy
+  it('SQS GetQueueAttributes All: the encryption default, and a FIFO queue’s throughput settings', async () => {
+    const standard = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: await createQueue('attrs'), AttributeNames: ['All'] }),
+    );
+    assert.equal(standard.Attributes?.SqsManagedSseEnabled, 'true');
+    assert.equal(standard.Attributes?.DeduplicationScope, undefined);
+    const fifoUrl = await createQueue('attrs.fifo', { FifoQueue: 'true', ContentBasedDeduplication: 'true' });
+    const fifo = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: fifoUrl, AttributeNames: ['All'] }));
+    assert.deepEqual(Object.keys(fifo.Attributes ?? {}).sort(), [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesDelayed',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ContentBasedDeduplication',
+      'CreatedTimestamp',
+      'DeduplicationScope',
+      'DelaySeconds',
+      'FifoQueue',
+      'FifoThroughputLimit',
+      'LastModifiedTimestamp',
+      'MaximumMessageSize',
+      'MessageRetentionPeriod',
+      'QueueArn',
+      'ReceiveMessageWaitTimeSeconds',
+      'SqsManagedSseEnabled',
+      'VisibilityTimeout',
+    ]);
+    assert.equal(fifo.Attributes?.DeduplicationScope, 'queue');
+    assert.equal(fifo.Attributes?.FifoThroughputLimit, 'perQueue');
+  });
+
+  // test_sqs.py::TestSqsProvider::test_create_queue_with_different_attributes_raises_exception
+  it('SQS CreateQueue of an existing name: its URL unless an attribute named differs, and nothing changed', async () => {
+    const url = await createQueue('again', { ReceiveMessageWaitTimeSeconds: '1', DelaySeconds: '1' });
+    assert.equal(await createQueue('again'), url);
+    assert.equal(await createQueue('again', { DelaySeconds: '1' }), url);
+    assert.deepEqual(
+      await sqsFailure(() => createQueue('again', { ReceiveMessageWaitTimeSeconds: '1', DelaySeconds: '2' })),
+      {
+        Code: 'QueueAlreadyExists',
+        name: 'QueueNameExists',
+        Message: 'A queue already exists with the same name and a different value for attribute DelaySeconds',
+      },
+    );
+    const kept = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+    assert.equal(kept.Attributes?.ReceiveMessageWaitTimeSeconds, '1', 'a CreateQueue without attributes reset none');
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { DelaySeconds: '2' } }));
+    assert.equal(await createQueue('again', { ReceiveMessageWaitTimeSeconds: '1', DelaySeconds: '2' }), url);
+  });
+
+  // test_sqs.py::TestSqsProvider::test_create_standard_queue_with_fifo_attribute_raises_error, ::test_set_unsupported_attribute_fifo
+  it('SQS: FIFO-only attributes on a standard queue, and a queue type changed, refused in SQS’s words', async () => {
+    for (const name of ['DeduplicationScope', 'FifoThroughputLimit']) {
+      const value = name === 'DeduplicationScope' ? 'messageGroup' : 'perMessageGroupId';
+      assert.deepEqual(await sqsFailure(() => createQueue('standard', { [name]: value })), {
+        Code: 'InvalidAttributeName',
+        name: 'InvalidAttributeName',
+        Message: `You can specify the ${name} only when FifoQueue is set to true.`,
+      });
+    }
+    const standard = await createQueue('standard');
+    assert.deepEqual(
+      await sqsFailure(() =>
+        sqs.send(new SetQueueAttributesCommand({ QueueUrl: standard, Attributes: { FifoQueue: 'true' } })),
+      ),
+      { Code: 'InvalidAttributeName', name: 'InvalidAttributeName', Message: 'Unknown Attribute FifoQueue.' },
+    );
+    const fifo = await createQueue('typed.fifo', { FifoQueue: 'true' });
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: fifo, Attributes: { FifoQueue: 'true' } }));
+    assert.deepEqual(
+      await sqsFailure(() =>
+        sqs.send(new SetQueueAttributesCommand({ QueueUrl: fifo, Attributes: { FifoQueue: 'false' } })),
+      ),
+      {
+        Code: 'InvalidAttributeValue',
+        name: 'InvalidAttributeValue',
+        Message: 'Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.',
+      },
+    );
+  });
+
+  // test_sqs.py::TestSqsProvider::test_too_many_entries_in_batch_request, ::test_invalid_batch_id,
+  // ::test_send_message_with_empty_string_attribute
+  it('SQS sends: a batch of 20, a batch entry id with a colon, an attribute without a value', async () => {
+    const QueueUrl = await createQueue('sends');
+    const entries = (n: number, id = (i: number) => `m${i}`) =>
+      Array.from({ length: n }, (_, i) => ({ Id: id(i), MessageBody: 'x' }));
+    assert.deepEqual(
+      await sqsFailure(() => sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries(20) }))),
+      {
+        Code: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+        name: 'TooManyEntriesInBatchRequest',
+        Message: 'Maximum number of entries per request are 10. You have sent 20.',
+      },
+    );
+    assert.deepEqual(
+      await sqsFailure(() =>
+        sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries(1, () => 'message:1a2b3c') })),
+      ),
+      {
+        Code: 'AWS.SimpleQueueService.InvalidBatchEntryId',
+        name: 'InvalidBatchEntryId',
+        Message:
+          'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+      },
+    );
+    assert.deepEqual(
+      await sqsFailure(() =>
+        sqs.send(
+          new SendMessageCommand({
+            QueueUrl,
+            MessageBody: 'x',
+            MessageAttributes: { ErrorDetails: { DataType: 'String', StringValue: '' } },
+          }),
+        ),
+      ),
+      {
+        Code: 'InvalidParameterValue',
+        name: 'InvalidParameterValue',
+        Message: "Message (user) attribute 'ErrorDetails' must contain a non-empty value of type 'String'.",
+      },
+    );
   });
 });
