@@ -280,10 +280,10 @@ export class AlarmRegistry {
         ...(state.reasonData ? { StateReasonData: state.reasonData } : {}),
         StateUpdatedTimestamp: state.updatedAt / 1000,
         StateTransitionedTimestamp: state.updatedAt / 1000,
-        ...(p.MetricName ? { MetricName: p.MetricName, Namespace: p.Namespace } : {}),
+        // An alarm on one metric lists its dimensions, empty when it names none (as recorded from CloudWatch).
+        ...(p.MetricName ? { MetricName: p.MetricName, Namespace: p.Namespace, Dimensions: p.Dimensions ?? [] } : {}),
         ...(p.Statistic ? { Statistic: p.Statistic } : {}),
         ...(p.ExtendedStatistic ? { ExtendedStatistic: p.ExtendedStatistic } : {}),
-        ...(p.Dimensions ? { Dimensions: p.Dimensions } : {}),
         ...(p.Period ? { Period: Number(p.Period) } : {}),
         ...(p.Metrics ? { Metrics: p.Metrics } : {}),
         EvaluationPeriods: a.def.evaluationPeriods,

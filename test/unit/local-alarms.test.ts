@@ -234,6 +234,20 @@ describe('alarms', () => {
     assert.equal(breaching.evaluate('b')!.value, 'ALARM');
   });
 
+  // As recorded from CloudWatch (LocalStack's test_cloudwatch.py::test_describe_alarms_converts_date_format_correctly):
+  // an alarm on one metric that names no dimensions lists them empty.
+  test('DescribeAlarms lists an alarm on one metric without dimensions with Dimensions []', () => {
+    const registry = new AlarmRegistry({ metrics: new MetricStore(), now: () => 0 });
+    const single = { ComparisonOperator: 'GreaterThanThreshold', Threshold: 30, EvaluationPeriods: 1 };
+    registry.put(
+      parseAlarm('plain', { ...single, Namespace: 'N', MetricName: 'x', Statistic: 'Sum', Period: 60 }) as never,
+    );
+    const [d] = registry.describe(['plain']);
+    assert.deepEqual(d!.Dimensions, []);
+    assert.deepEqual([d!.OKActions, d!.AlarmActions, d!.InsufficientDataActions], [[], [], []]);
+    assert.equal(d!.StateReason, 'Unchecked: Initial alarm creation');
+  });
+
   test('speed shrinks the periods: ten times faster, 6 s periods', () => {
     const { alarms, traffic, at } = setup(10);
     assert.equal(alarms.periodMs('rate'), 6_000);
