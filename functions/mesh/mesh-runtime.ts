@@ -23,14 +23,15 @@ import type { InvokeTransport } from './transport/lambda-invoke';
 /** What the wrapper needs of identity (identity/identity.ts `Identity` fits). */
 export interface IdentityLike extends Signer {
   /**
-   * Verifies the token against the request as received (payload, key, deadline, HTTP request line);
-   * `payload` undefined is one no caller can have signed, refused.
+   * Verifies the token against the request as received (payload, key, deadline, HTTP request line)
+   * and the metadata it binds (`context`); `payload` undefined is one no caller can have signed,
+   * refused. `contextBound` absent: the token vouched for no mirror mark or routing header.
    */
   verify(
     input: { token: unknown; source: unknown; audience?: string; async?: boolean } & Omit<RequestBinding, 'payload'> & {
         payload: RequestBinding['payload'] | undefined;
       },
-  ): { ok: true } | { ok: false; reason: string };
+  ): { ok: true; contextBound?: true } | { ok: false; reason: string };
 }
 
 export interface MeshRuntimeOptions {

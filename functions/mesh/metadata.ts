@@ -115,6 +115,18 @@ export function metadataFromHeaders(headers: Readonly<Record<string, unknown>> |
 }
 
 /**
+ * The metadata a verified caller vouched for. A token of an older layer has no `ctx` claim: it binds
+ * the request but not the mirror mark or the routing headers, so whoever replays it could change
+ * those. They are dropped (as if absent) rather than refused, so old callers keep working while a
+ * layer upgrade is under way; the attempt number stays, as it only reaches logs and metrics.
+ */
+export function vouchedMetadata(meta: MeshMetadata, contextBound: boolean | undefined): MeshMetadata {
+  if (contextBound || (meta.mir === undefined && meta.rh === undefined)) return meta;
+  const { mir: _mir, rh: _rh, ...rest } = meta;
+  return rest;
+}
+
+/**
  * The bytes a JSON payload (an Invoke's, an envelope's) travelled as: JSON.stringify of the value the
  * runtime's JSON.parse made of them. Undefined for a value nested deeper than JSON.stringify writes back
  * (JSON.parse accepts an array 20,000 deep; JSON.stringify throws RangeError on it): no caller can have

@@ -30,6 +30,7 @@ import {
   metadataFromClientContext,
   metadataFromHeaders,
   openEnvelope,
+  vouchedMetadata,
 } from './metadata';
 import { loadSnapshot } from './policy/policy-snapshot';
 import type { ServicePolicy } from './policy/service-policy';
@@ -61,8 +62,11 @@ interface Inbound {
   readonly context: LambdaContextLike;
   readonly t0: number;
   readonly arrivedAt: number;
-  /** The mesh metadata: the Invoke's ClientContext, or an HTTP request's x-mesh-* headers. */
-  readonly meta: MeshMetadata | undefined;
+  /**
+   * The mesh metadata: the Invoke's ClientContext, or an HTTP request's x-mesh-* headers; once the
+   * caller is verified, only what its token vouched for (`vouchedMetadata`).
+   */
+  meta: MeshMetadata | undefined;
   readonly overHttp: boolean;
   /** An Event invoke (`mesh.send`): its token outlives Lambda's queue and retries, and it has no deadline. */
   readonly queued: boolean;
@@ -175,8 +179,12 @@ async function verifyCaller(inv: Inbound, meta: MeshMetadata): Promise<Refusal |
     idempotencyKey: meta.idk,
     deadline: meta.dl,
     http: overHttp ? requestLineOfEvent(event as Record<string, unknown>) : undefined,
+    context: meta,
     ...(inv.queued ? { async: true } : {}),
   });
+  // Only what the token vouched for is acted on, and a refused call vouched for nothing: it is counted
+  // as the real traffic it claims not to be, so a mirror mark cannot hide a refusal from denied_total.
+  inv.meta = vouchedMetadata(meta, v.ok ? v.contextBound : undefined);
   // Which check failed goes to this function's log only: telling the caller would help a forger.
   if (!v.ok) {
     const error = new MeshUnauthenticatedError(refusalMessage(inv.rt.config.service, 'unauthenticated', inv.requestId));

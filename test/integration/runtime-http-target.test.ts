@@ -248,10 +248,12 @@ describe('runtime: an mTLS HTTP target', () => {
     const payments = await identityOf(w.payments);
     const tls = payments.tlsMaterial();
     const seen: Seen[] = [];
+    const verdicts: unknown[] = [];
     const server = createHttpsServer(
       { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
       handler(seen, () => (s) => {
-        // The token binds the whole request: method, path, query, body, idempotency key and deadline.
+        // The token binds the whole request: method, path, query, body, idempotency key and deadline,
+        // and the attempt header.
         const v = payments.verify({
           token: s.headers[META_HEADER.token],
           source: s.headers[META_HEADER.source],
@@ -259,7 +261,9 @@ describe('runtime: an mTLS HTTP target', () => {
           idempotencyKey: s.headers[META_HEADER.idempotencyKey] as string,
           deadline: Number(s.headers[META_HEADER.deadline]),
           http: requestLineOfUrl(new URL(s.url ?? '/', 'https://x'), s.method),
+          context: { att: Number(s.headers[META_HEADER.attempt]) },
         });
+        verdicts.push(v);
         return v.ok ? ok(s) : { status: 401, body: '{"message":"unauthenticated"}' };
       }),
     );
@@ -272,6 +276,7 @@ describe('runtime: an mTLS HTTP target', () => {
       assert.deepEqual(await rt.call('payments', { m: 1 }), { got: { m: 1 } });
       assert.match(seen[0]!.peer ?? '', /URI:spiffe:\/\/shop\/svc\/orders/);
       assert.ok(seen[0]!.headers[META_HEADER.token]);
+      assert.deepEqual(verdicts, [{ ok: true, contextBound: true }]);
     } finally {
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));

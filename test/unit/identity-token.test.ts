@@ -12,6 +12,7 @@ import { TrustBundle } from '../../functions/mesh/identity/certificate-check';
 import { TOKEN_VERSION, type VerifyResult } from '../../functions/mesh/identity/identity-reason';
 import { payloadDigest, verifyToken } from '../../functions/mesh/identity/identity-token';
 import { ReplayCache } from '../../functions/mesh/identity/replay-cache';
+import { type BoundMetadata, contextDigest } from '../../functions/mesh/identity/request-binding';
 import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
 
 const BODY = Buffer.from('{"amount":42}');
@@ -285,12 +286,16 @@ describe('identity token: each parse check on its own, the token otherwise signe
     dig: payloadDigest(BODY),
     ...patch,
   });
-  const verify = (token: unknown, opts: { async?: boolean; replay?: ReplayCache } = {}): VerifyResult =>
+  const verify = (
+    token: unknown,
+    opts: { async?: boolean; replay?: ReplayCache; context?: BoundMetadata } = {},
+  ): VerifyResult =>
     verifyToken({
       token,
       expectedIssuer: 'spiffe://shop/svc/orders',
       audience: 'spiffe://shop/svc/payments',
       payload: BODY,
+      context: opts.context,
       trust,
       replay: opts.replay ?? new ReplayCache(),
       nowS: T,
@@ -372,6 +377,24 @@ describe('identity token: each parse check on its own, the token otherwise signe
     const dig = payloadDigest(BODY);
     assert.equal(dig.length, 43);
     assert.deepEqual(verify(signParts(b64(claims({ dig: `${dig}A` })), cert, key)), MALFORMED);
+  });
+
+  it('takes a ctx claim of a 43-character string only; other claims it does not know it ignores', () => {
+    const context = { att: 1 };
+    const ctx = contextDigest(context)!;
+    assert.equal(ctx.length, 43);
+    assert.deepEqual(verify(signParts(b64(claims({ ctx })), cert, key), { context }), { ok: true, contextBound: true });
+    for (const bad of [`${ctx}A`, ctx.slice(1), 7, null, true, {}, [ctx]]) {
+      assert.deepEqual(verify(signParts(b64(claims({ ctx: bad })), cert, key), { context }), MALFORMED, String(bad));
+    }
+    assert.deepEqual(verify(signParts(b64(claims({ ctx: 'A'.repeat(43) })), cert, key), { context }), {
+      ok: false,
+      reason: REFUSAL.contextMismatch,
+    });
+    assert.deepEqual(verify(signParts(b64(claims({ xyz: 1, ctx })), cert, key), { context }), {
+      ok: true,
+      contextBound: true,
+    });
   });
 
   it('takes a token expiring in the second it was issued, refuses one expiring before it', () => {

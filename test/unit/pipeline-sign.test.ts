@@ -48,7 +48,26 @@ describe('pipeline stage: sign', () => {
       payload: '{"amount":2}',
       idempotencyKey: 'k-1',
       deadline: T0 + 500,
+      context: { att: 2 },
     });
+  });
+
+  test('the token binds the metadata the callee acts on as it travels: attempt, mirror mark, routing headers', async () => {
+    const { state } = fixture({ deps: { identity: async () => binding } });
+    const headers = { 'x-route-cohort': 'beta', 'content-type': 'application/json' };
+    const call = await readyCall(state, 'payments', { amount: 2 }, { headers });
+    const attempt = decode(sign(call, T0 + 500, 3));
+    assert.deepEqual(attempt.rh, { 'x-route-cohort': 'beta' });
+    assert.deepEqual(JSON.parse(String(attempt.tok)).context, { att: 3, rh: { 'x-route-cohort': 'beta' } });
+    const mirror = decode(sign(call, T0 + 500, 1, undefined, true));
+    assert.deepEqual(JSON.parse(String(mirror.tok)).context, { att: 1, rh: { 'x-route-cohort': 'beta' }, mir: 1 });
+  });
+
+  test('over HTTP the token binds the attempt alone: the mirror mark and routing headers have no header there', async () => {
+    const targets = payingOver('https://abc.lambda-url.us-east-1.on.aws/pay', 'iam');
+    const { state } = fixture({ deps: { httpTargets: targets, identity: async () => binding } });
+    const call = await readyCall(state, 'payments', { amount: 2 }, { headers: { 'x-route-cohort': 'beta' } });
+    assert.deepEqual(JSON.parse(String(decode(sign(call, T0 + 9, 2)).tok)).context, { att: 2 });
   });
 
   test('identity off: no token, no trace header without a trace', async () => {
@@ -202,6 +221,7 @@ describe('pipeline stage: sign, for a send', () => {
       { ...meta, tok: undefined },
       { v: 1, src: 'orders', att: 1, idk: 'k-2', trc, ch: 'order-events', tok: undefined },
     );
+    assert.deepEqual(JSON.parse(String(meta.tok)).context, { att: 1 });
     assert.equal('trc' in signAsync(call, 2), false);
   });
 });

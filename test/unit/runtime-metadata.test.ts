@@ -13,6 +13,7 @@ import {
   metadataHeaders,
   parseMetadata,
   readMetadata,
+  vouchedMetadata,
 } from '../../functions/mesh/metadata';
 
 const good = {
@@ -100,6 +101,19 @@ describe('runtime metadata', () => {
       undefined,
       'a plain payload with a headers field is not HTTP',
     );
+  });
+
+  test('a token that bound no metadata vouches for no mirror mark and no routing header; the rest stays', () => {
+    const meta = { v: 1, src: 'orders', att: 2, idk: 'k', dl: 5, mir: 1, rh: { 'x-route-cohort': 'beta' } } as const;
+    assert.deepEqual(vouchedMetadata(meta, undefined), { v: 1, src: 'orders', att: 2, idk: 'k', dl: 5 });
+    assert.equal(vouchedMetadata(meta, true), meta);
+    assert.deepEqual(vouchedMetadata({ v: 1, src: 'orders', mir: 1 }, undefined), { v: 1, src: 'orders' });
+    assert.deepEqual(vouchedMetadata({ v: 1, src: 'orders', rh: { 'x-route-a': 'b' } }, undefined), {
+      v: 1,
+      src: 'orders',
+    });
+    const plain = { v: 1, src: 'orders', att: 1 } as const;
+    assert.equal(vouchedMetadata(plain, undefined), plain, 'nothing to drop: the same object');
   });
 
   test('headers out mirror headers in', () => {

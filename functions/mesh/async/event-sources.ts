@@ -13,6 +13,7 @@ import { channelSpiffeId, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '..
 import { newSegmentId, parseTraceHeader, type TraceContext } from '../../../shared/trace-header';
 import type { InvocationScope } from '../invocation-scope';
 import type { MeshRuntime } from '../mesh-runtime';
+import { vouchedMetadata } from '../metadata';
 import { monotonicMs } from '../telemetry/monotonic-ms';
 import type { EventBatch, EventRecord } from './event-records';
 
@@ -33,7 +34,8 @@ export interface BatchHost {
 
 /** How one record fared at the door. */
 type Verdict =
-  | { readonly ok: true; readonly source: string }
+  /** `rh`: the routing headers the sender vouched for (none from a token of an older layer). */
+  | { readonly ok: true; readonly source: string; readonly rh?: MeshMetadata['rh'] }
   | {
       readonly ok: false;
       readonly outcome: 'unauthenticated' | 'denied';
@@ -106,7 +108,7 @@ function verifyRecord(
   });
   const channel = channelCheck(host, r, meta);
   if (channel) return refuse(channel);
-  if (!identity) return { ok: true, source: meta.src };
+  if (!identity) return { ok: true, source: meta.src, rh: meta.rh };
   const v = identity.verify({
     token: meta.tok,
     source: meta.src,
@@ -114,8 +116,9 @@ function verifyRecord(
     idempotencyKey: meta.idk,
     audience: channelSpiffeId(host.rt.config.meshName, meta.ch!),
     async: true,
+    context: meta,
   });
-  return v.ok ? { ok: true, source: meta.src } : refuse(v.reason);
+  return v.ok ? { ok: true, source: meta.src, rh: vouchedMetadata(meta, v.contextBound).rh } : refuse(v.reason);
 }
 
 /**
@@ -145,6 +148,7 @@ function scopeOf(
   segmentIds: readonly string[],
 ): InvocationScope {
   const first = batch.records[kept[0]!]!;
+  const firstVerdict = verdicts[kept[0]!] as Extract<Verdict, { ok: true }>;
   const sources = new Set(kept.map((i) => verdicts[i]!.source));
   const one = kept.length === 1;
   const trace = traceOf(first);
@@ -157,7 +161,7 @@ function scopeOf(
     requestId: host.requestId,
     getRemainingTimeInMillis: host.getRemainingTimeInMillis,
     calls: new Map(),
-    ...(one && first.meta?.rh ? { routeHeaders: first.meta.rh } : {}),
+    ...(one && firstVerdict.rh ? { routeHeaders: firstVerdict.rh } : {}),
   };
 }
 

@@ -28,13 +28,22 @@ export const REFUSAL = {
    * idempotency key or the deadline differ.
    */
   payloadMismatch: 'payload-digest-mismatch',
+  /**
+   * The token binds the metadata the callee acts on (claim `ctx`) and the call carries other values:
+   * the attempt, the mirror mark or the routing headers differ.
+   */
+  contextMismatch: 'metadata-digest-mismatch',
   /** The nonce was seen before within the token lifetime. */
   replayed: 'token-replayed',
 } as const;
 
 export type RefusalReason = (typeof REFUSAL)[keyof typeof REFUSAL];
 
-export type VerifyResult = { ok: true } | { ok: false; reason: RefusalReason };
+/**
+ * `contextBound`: the token binds the attempt, mirror mark and routing headers (claim `ctx`). Absent for
+ * a token of an older caller, which does not: the callee then acts on neither the mark nor the headers.
+ */
+export type VerifyResult = { ok: true; contextBound?: true } | { ok: false; reason: RefusalReason };
 
 /** Longest token accepted, in characters; a real one is about 1 KB (leaf certificate included). */
 export const MAX_TOKEN_CHARS = 2048;

@@ -1,8 +1,9 @@
 /**
  * The per-attempt identity token: `m2.<claims>.<leaf DER>.<signature>`, each part canonical base64url.
- * claims = JSON { iss, aud, iat, exp, nce, dig }: issuer and audience SPIFFE IDs, epoch seconds,
- * a 96-bit nonce, and the request digest (request-binding.ts: payload, HTTP method/path/query,
- * idempotency key, deadline). The ECDSA P-256 signature (IEEE P1363, 64 bytes, low-S) covers
+ * claims = JSON { iss, aud, iat, exp, nce, dig, ctx? }: issuer and audience SPIFFE IDs, epoch seconds,
+ * a 96-bit nonce, the request digest (request-binding.ts: payload, HTTP method/path/query,
+ * idempotency key, deadline) and, when the metadata carries any, the digest of the attempt, mirror
+ * mark and routing headers (`contextDigest`). The ECDSA P-256 signature (IEEE P1363, 64 bytes, low-S) covers
  * `m2.<claims>.<leaf>`, so the certificate is bound to the token too. One token has one encoding:
  * a high-S signature or a base64url part with non-zero trailing bits is refused.
  * Pure apart from node:crypto; the clock and the replay cache come from the caller.
@@ -20,7 +21,7 @@ import {
   type VerifyResult,
 } from './identity-reason';
 import type { ReplayCache } from './replay-cache';
-import { type PayloadBytes, type RequestBinding, requestDigest } from './request-binding';
+import { contextDigest, type PayloadBytes, type RequestBinding, requestDigest } from './request-binding';
 
 export interface TokenClaims {
   readonly iss: string;
@@ -29,6 +30,8 @@ export interface TokenClaims {
   readonly exp: number;
   readonly nce: string;
   readonly dig: string;
+  /** Absent in a token of an older layer, and when there is no attempt, mirror mark or routing header. */
+  readonly ctx?: string;
 }
 
 export type { PayloadBytes, RequestBinding };
@@ -56,6 +59,7 @@ export function signToken(input: SignInput): string {
   // Never past the attempt's deadline: the callee would refuse the work then anyway.
   const byDeadline = input.deadline === undefined ? Infinity : Math.ceil(input.deadline / 1000);
   const exp = Math.max(input.nowS + 1, Math.min(input.nowS + (input.lifetimeS ?? TOKEN_LIFETIME_S), byDeadline));
+  const ctx = input.context && contextDigest(input.context);
   const claims: TokenClaims = {
     iss: input.issuer,
     aud: input.audience,
@@ -63,6 +67,7 @@ export function signToken(input: SignInput): string {
     exp,
     nce: randomBytes(12).toString('base64url'),
     dig: requestDigest(input),
+    ...(ctx ? { ctx } : {}),
   };
   const signed = `${TOKEN_VERSION}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${input.certB64u}`;
   const sig = ecSign('sha256', Buffer.from(signed), { key: input.key, dsaEncoding: 'ieee-p1363' });
@@ -124,10 +129,14 @@ export function verifyToken(input: VerifyInput): VerifyResult {
     return fail(REFUSAL.badSignature);
   }
   if (claims.dig !== requestDigest(input)) return fail(REFUSAL.payloadMismatch);
-  if (input.async) return { ok: true };
+  // A token without the claim (an older caller) binds none of it: the caller is told so, and trusts
+  // none of it. One with the claim binds it whole, absent fields included.
+  const ok: VerifyResult = claims.ctx === undefined ? { ok: true } : { ok: true, contextBound: true };
+  if (ok.contextBound && claims.ctx !== contextDigest(input.context ?? {})) return fail(REFUSAL.contextMismatch);
+  if (input.async) return ok;
   if (!input.replay.claim(`${claims.iss} ${claims.nce}`, claims.exp + CLOCK_SKEW_S, nowS))
     return fail(REFUSAL.replayed);
-  return { ok: true };
+  return ok;
 }
 
 /** base64url that decodes and re-encodes to itself: no trailing bits set, no other spelling of the bytes. */
@@ -157,10 +166,12 @@ function parseClaims(part: string): TokenClaims | undefined {
   }
   // null cannot be destructured; any other JSON that is not an object (an array too) lacks the fields below.
   if (o === null) return undefined;
-  const { iss, aud, iat, exp, nce, dig } = o;
+  const { iss, aud, iat, exp, nce, dig, ctx } = o;
   if (typeof iss !== 'string' || typeof aud !== 'string' || typeof nce !== 'string' || typeof dig !== 'string')
     return undefined;
   if (!Number.isSafeInteger(iat) || !Number.isSafeInteger(exp)) return undefined;
   if (nce.length < 16 || nce.length > 64 || dig.length !== 43) return undefined;
-  return { iss, aud, iat: iat as number, exp: exp as number, nce, dig };
+  // Other unknown claims are ignored, as a callee of an older layer ignores `ctx`.
+  if (ctx !== undefined && (typeof ctx !== 'string' || ctx.length !== 43)) return undefined;
+  return { iss, aud, iat: iat as number, exp: exp as number, nce, dig, ...(ctx === undefined ? {} : { ctx }) };
 }

@@ -72,7 +72,8 @@ export class Identity {
 
   /**
    * The token for metadata `tok`: one per attempt (fresh nonce). `target` is a service name or SPIFFE
-   * ID; the request fields (payload, idempotency key, deadline, HTTP request line) are what it binds.
+   * ID; the request fields (payload, idempotency key, deadline, HTTP request line) and the bound
+   * metadata (`context`: attempt, mirror mark, routing headers as they travel) are what it binds.
    */
   sign(input: { target: string; lifetimeS?: number } & RequestBinding): string {
     const nowMs = this.now();
@@ -91,7 +92,9 @@ export class Identity {
   /**
    * Verifies a caller's token against the request as received; `source` is the caller's service name
    * from the metadata. `payload` undefined: a payload no caller can have signed (metadata.ts
-   * `jsonPayloadOf`), refused as a request the token does not bind. Never throws.
+   * `jsonPayloadOf`), refused as a request the token does not bind. `context`: the metadata's attempt,
+   * mirror mark and routing headers as received; `contextBound` in the answer says whether the token
+   * vouched for them. Never throws.
    */
   verify(
     input: {
@@ -123,6 +126,7 @@ export class Identity {
         idempotencyKey: input.idempotencyKey,
         deadline: input.deadline,
         http: input.http,
+        context: input.context,
         trust: m.trust,
         replay: this.replay,
         nowS: Math.floor(nowMs / 1000),

@@ -2,8 +2,11 @@
  * What a token binds besides the caller and the callee: the request. For a Lambda Invoke that is the
  * payload bytes; for an HTTP request the method, path and query too. Both forms also bind the call's
  * idempotency key and the attempt's deadline, so a captured token only ever repeats the same request,
- * with the same key, before the same deadline. Pure apart from node:crypto's hash.
+ * with the same key, before the same deadline. A second digest binds the rest of the metadata that
+ * changes what the callee does (the attempt, the mirror mark, the routing headers). Pure apart from
+ * node:crypto's hash.
  */
+import type { MeshMetadata } from '../../../shared/names';
 
 export type PayloadBytes = Uint8Array | string;
 
@@ -24,7 +27,15 @@ export interface RequestBinding {
   readonly deadline?: number;
   /** Set for an HTTP request; absent for a Lambda Invoke (which has no method, path or query). */
   readonly http?: HttpRequestLine;
+  /** The metadata besides the request that the callee acts on, as it travels (`contextDigest`). */
+  readonly context?: BoundMetadata;
 }
+
+/**
+ * The metadata fields that change what the callee does without being the request: `att` (its logs and
+ * metrics), `mir` (a mirror copy is counted apart from real traffic) and `rh` (its own route choices).
+ */
+export type BoundMetadata = Pick<MeshMetadata, 'att' | 'mir' | 'rh'>;
 
 /**
  * SHA-256 (base64url) over a header naming every bound field, then the payload bytes. The header is
@@ -37,6 +48,26 @@ export function requestDigest(r: RequestBinding): string {
   // node:crypto on first use: the inbound path loads this file, and only verifies with identity on.
   const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(header).update(r.payload).digest('base64url');
+}
+
+/**
+ * The token's `ctx` claim: SHA-256 (base64url) of the bound metadata in one canonical form (a JSON
+ * array, routing headers sorted by name), or undefined when there is none, so nothing is hashed then.
+ * A separate claim rather than a part of `dig`: a callee of an older layer checks `dig` as it always
+ * did and ignores a claim it does not know.
+ */
+export function contextDigest(c: BoundMetadata): string | undefined {
+  if (c.att === undefined && c.mir === undefined && c.rh === undefined) return undefined;
+  const { rh } = c;
+  const headers = rh
+    ? Object.keys(rh)
+        .sort()
+        .map((name) => [name, rh[name]])
+    : null;
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
+  return createHash('sha256')
+    .update(JSON.stringify(['mesh-context', c.att ?? null, c.mir ?? null, headers]))
+    .digest('base64url');
 }
 
 /** Query pairs decoded, sorted by key then value, re-encoded: the same on both sides of a proxy. */

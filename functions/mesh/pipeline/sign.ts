@@ -2,7 +2,7 @@
  * Stage `sign`: who vouches for a call and what each attempt carries. `connect` resolves this
  * function's identity once per call (none yet: the call is refused as unauthenticated, nothing is
  * sent) and picks the transport; `sign` writes an attempt's mesh metadata, its token bound to the
- * payload, idempotency key, deadline and (HTTP) request line.
+ * payload, idempotency key, deadline, (HTTP) request line and the metadata the callee acts on.
  */
 import { carriesIdentityToken, type HttpTarget } from '../../../shared/http-target';
 import { ASYNC_TOKEN_LIFETIME_S, channelSpiffeId, ENV, type MeshMetadata } from '../../../shared/names';
@@ -50,10 +50,14 @@ export async function connect(call: AuthorizedCall): Promise<ReadyCall> {
 /**
  * The base64 ClientContext of one attempt (or, `mirrorCopy`, of the mirror) to `deadline`; `trc`
  * continues the trace. The callee counts a mirror copy apart from real traffic (mirror_requests_total).
+ * The token binds what reaches the callee: over HTTP only the attempt travels (`x-mesh-attempt`; the
+ * mirror mark and routing headers have no header there), over Invoke all three.
  */
 export function sign(call: ReadyCall, deadline: number, attempt: number, trc?: string, mirrorCopy = false): string {
   const { service } = call.client.deps;
   const idk = call.idempotencyKey;
+  const carried = { ...call.carried, ...(mirrorCopy ? { mir: 1 as const } : {}) };
+  const context = call.overHttp ? { att: attempt } : { att: attempt, ...carried };
   const meta: MeshMetadata = {
     v: 1,
     src: service,
@@ -62,10 +66,9 @@ export function sign(call: ReadyCall, deadline: number, attempt: number, trc?: s
     idk,
     ...(trc ? { trc } : {}),
     ...(call.signer
-      ? { tok: call.signer.sign({ target: call.target, payload: call.bytes, idempotencyKey: idk, deadline }) }
+      ? { tok: call.signer.sign({ target: call.target, payload: call.bytes, idempotencyKey: idk, deadline, context }) }
       : {}),
-    ...call.carried,
-    ...(mirrorCopy ? { mir: 1 as const } : {}),
+    ...carried,
   };
   return encodeClientContext(meta);
 }
@@ -73,7 +76,8 @@ export function sign(call: ReadyCall, deadline: number, attempt: number, trc?: s
 /**
  * The mesh metadata of one attempt of a `send`: no deadline (the message may wait in a queue and be
  * delivered again), a token that outlives the wait, addressed to the channel (any of its consumers)
- * or the target service, bound to the payload and idempotency key. `ch` names the channel.
+ * or the target service, bound to the payload, idempotency key and the metadata the consumer acts on
+ * (attempt, mirror mark, routing headers). `ch` names the channel.
  */
 export function signAsync(call: ReadyCall, attempt: number, trc?: string): MeshMetadata {
   const { service, meshName } = call.client.deps;
@@ -92,6 +96,8 @@ export function signAsync(call: ReadyCall, attempt: number, trc?: string): MeshM
             payload: call.bytes,
             idempotencyKey: idk,
             lifetimeS: ASYNC_TOKEN_LIFETIME_S,
+            // The envelope and the message attribute carry the whole metadata.
+            context: { att: attempt, ...call.carried },
           }),
         }
       : {}),
