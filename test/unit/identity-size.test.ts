@@ -19,7 +19,8 @@ describe('identity token size', () => {
     const target = 'b'.repeat(40);
     const ca = await rotateCa(mesh, undefined);
     const id = await identityOf(await issueIdentity({ mesh, service: caller, ca }));
-    const tok = id.sign({ target, payload: 'x'.repeat(1000) });
+    // A token that binds the attempt and the mirror mark carries claim ctx too.
+    const tok = id.sign({ target, payload: 'x'.repeat(1000), context: { att: 10, mir: 1 } });
     assert.ok(tok.length <= MAX_TOKEN_CHARS, `token ${tok.length} chars > ${MAX_TOKEN_CHARS}`);
     const meta: MeshMetadata = {
       v: 1,
@@ -29,6 +30,7 @@ describe('identity token size', () => {
       att: 10,
       idk: 'c0ffee00-0000-4000-8000-000000000000',
       trc: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+      mir: 1,
     };
     const clientContext = Buffer.from(JSON.stringify({ custom: { [META.clientContextKey]: meta } })).toString('base64');
     console.log(
