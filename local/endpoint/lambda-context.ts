@@ -117,8 +117,17 @@ export function functionNotFound(ctx: LambdaContext, name: string, qualifier?: s
 export function optionalString(body: Record<string, unknown>, key: string): string | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw invalidParameter(`${key} must be a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw invalidParameter(`${key} must be a string, got ${jsonType(v)}`);
   return v;
+}
+
+/**
+ * A JSON value's type, or a scalar itself, for an error message: an array or object is never written
+ * out, since one nested a hundred thousand deep overflows the stack of JSON.stringify.
+ */
+export function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  return v !== null && typeof v === 'object' ? 'an object' : JSON.stringify(v);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   functionNotFound,
   functionRef,
   jsonBody,
+  jsonType,
   type LambdaContext,
   type LambdaHandler,
   optionalString,
@@ -32,6 +33,23 @@ function resolveQualifier(ctx: LambdaContext, name: string, qualifier: string | 
   return qualifier;
 }
 
+/**
+ * The StatementId, or the ValidationException Lambda's model answers: a string matching
+ * ([a-zA-Z0-9-_]+) (API reference, "AddPermission"). A value of another type is named by its type, never
+ * written out: one nested a hundred thousand deep would overflow the stack of JSON.stringify.
+ */
+function statementIdOf(body: Record<string, unknown>): string {
+  const raw = body.StatementId;
+  const sid = typeof raw === 'string' ? raw : '';
+  if (STATEMENT_ID.test(sid)) return sid;
+  const shown = typeof raw === 'string' || raw === undefined || raw === null ? sid : `(${jsonType(raw)})`;
+  throw new AwsError(
+    'ValidationException',
+    400,
+    `1 validation error detected: Value '${shown}' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)`,
+  );
+}
+
 export const addPermission: LambdaHandler = (ctx, req) => {
   const ref = functionRef(ctx, req, true);
   if (ref.qualifier === '$LATEST') throw invalidParameter('We currently do not support adding policies for $LATEST.');
@@ -40,14 +58,7 @@ export const addPermission: LambdaHandler = (ctx, req) => {
   const body = jsonBody(req);
   const revisionId = optionalString(body, 'RevisionId');
   if (revisionId !== undefined && revisionId !== ctx.registry.revisionId(ref.name, qualifier)) throw staleRevision();
-  const sid = optionalString(body, 'StatementId') ?? '';
-  if (!STATEMENT_ID.test(sid)) {
-    throw new AwsError(
-      'ValidationException',
-      400,
-      `1 validation error detected: Value '${sid}' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)`,
-    );
-  }
+  const sid = statementIdOf(body);
   const statements = ctx.registry.statements(ref.name, qualifier);
   if (statements.some((s) => s.Sid === sid)) {
     throw new AwsError(

@@ -84,7 +84,7 @@ const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
       name: optString(b, 'Name') ?? '',
       description: optString(b, 'Description'),
       kmsKeyId: optString(b, 'KmsKeyId'),
-      tags: Array.isArray(b.Tags) ? (b.Tags as { Key: string; Value: string }[]) : undefined,
+      tags: optTags(b),
       clientRequestToken: optString(b, 'ClientRequestToken'),
       secretString: optString(b, 'SecretString'),
       secretBinary: optString(b, 'SecretBinary'),
@@ -222,6 +222,29 @@ function optStrings(b: Body, key: string): string[] | undefined {
     throw new AwsError('SerializationException', 400, `${key} must be a list of strings`);
   }
   return v as string[];
+}
+
+type Tag = { Key: string; Value: string };
+
+/**
+ * Tags: a list of {Key, Value} strings (Secrets Manager API Reference, "Tag"). Anything else is
+ * refused as AWS refuses a body that does not fit its model, and never kept: DescribeSecret would
+ * otherwise hand back whatever was sent, however deep.
+ */
+function optTags(b: Body): Tag[] | undefined {
+  const v = b.Tags;
+  if (v === undefined || v === null) return undefined;
+  const tags = Array.isArray(v) ? v.map(tagOf) : [undefined];
+  if (tags.includes(undefined)) {
+    throw new AwsError('SerializationException', 400, 'Tags must be a list of {"Key": string, "Value": string}');
+  }
+  return tags as Tag[];
+}
+
+function tagOf(t: unknown): Tag | undefined {
+  if (!t || typeof t !== 'object') return undefined;
+  const { Key, Value } = t as Body;
+  return typeof Key === 'string' && typeof Value === 'string' ? { Key, Value } : undefined;
 }
 
 function decodeToken(token: string | undefined): number {

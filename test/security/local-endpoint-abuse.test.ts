@@ -14,7 +14,10 @@
  *   client naming a new region every time grew the mesh's memory without bound (5,000 such DynamoDB
  *   requests: 129 MB). Refused as AWS refuses a credential scoped to no region it has;
  * - an item nested a thousand levels deep, which overflowed dynalite's stack outside any handler and
- *   ended the local mesh: DynamoDB's ValidationException past its 32 levels.
+ *   ended the local mesh: DynamoDB's ValidationException past its 32 levels;
+ * - deeply nested values where the APIs' models take strings: Lambda AddPermission's StatementId
+ *   (answered 500 "Maximum call stack size exceeded") and Secrets Manager CreateSecret's Tags (kept
+ *   and answered 200): each refused with a 400, nothing kept.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -307,6 +310,71 @@ describe('attack: the local endpoint fed what no AWS client sends', () => {
       assert.equal(refused.Item, undefined);
     } finally {
       db.destroy();
+    }
+  });
+
+  /** A raw request with a JSON body, as no AWS client would send it; resolves with the whole answer. */
+  const post = (path: string, headers: string, body: string) =>
+    exchange(
+      ep.port,
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`,
+      Buffer.from(body),
+      /\r\n\r\n\{.*\}$/s,
+    );
+  const deep = (levels: number) => `${'['.repeat(levels)}"x"${']'.repeat(levels)}`;
+
+  it('answers AddPermission with a deeply nested StatementId with a ValidationException, and adds nothing', async () => {
+    // Lambda's model constrains StatementId to a string matching ([a-zA-Z0-9-_]+).
+    const policy = '/2015-03-31/functions/hello/policy';
+    for (const levels of [1, 100_000]) {
+      const body = `{"StatementId":${deep(levels)},"Action":"lambda:InvokeFunction","Principal":"s3.amazonaws.com"}`;
+      const answer = await post(policy, 'Content-Type: application/json\r\n', body);
+      assert.match(answer, /^HTTP\/1\.1 400 /, `${levels} levels`);
+      assert.match(answer, /ValidationException/, `${levels} levels`);
+      assert.match(answer, /'statementId' failed to satisfy constraint/, `${levels} levels`);
+      assert.doesNotMatch(answer, /call stack/, `${levels} levels`);
+    }
+    // Another field nested as deep: refused too, and no stack overflow in its message.
+    const action = `{"StatementId":"s1","Action":${deep(100_000)},"Principal":"s3.amazonaws.com"}`;
+    const answer = await post(policy, 'Content-Type: application/json\r\n', action);
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.doesNotMatch(answer, /call stack/);
+    const stored = await exchange(
+      ep.port,
+      `GET ${policy} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+      undefined,
+      /\r\n\r\n\{.*\}$/s,
+    );
+    assert.match(stored, /^HTTP\/1\.1 404 /, 'no policy was made');
+  });
+
+  it('refuses CreateSecret Tags that are not a list of {Key, Value} strings, and creates no secret', async () => {
+    const headers = 'X-Amz-Target: secretsmanager.CreateSecret\r\nContent-Type: application/x-amz-json-1.1\r\n';
+    const shapes = [
+      deep(100_000),
+      `[{"Key":${deep(100_000)},"Value":"v"}]`,
+      '[{"Key":"k","Value":{"a":1}}]',
+      '[{"Key":"k"}]',
+      '["k"]',
+      '{"Key":"k","Value":"v"}',
+    ];
+    for (const [i, tags] of shapes.entries()) {
+      const answer = await post('/', headers, `{"Name":"nested-tags-${i}","SecretString":"s","Tags":${tags}}`);
+      assert.match(answer, /^HTTP\/1\.1 400 /, tags.slice(0, 40));
+      assert.match(answer, /Tags must be a list of/, tags.slice(0, 40));
+    }
+    const sm = new SecretsManagerClient(clientConfig(ep.url));
+    try {
+      const listed = await sm.send(new ListSecretsCommand({}));
+      assert.deepEqual(
+        (listed.SecretList ?? []).filter((s) => s.Name?.startsWith('nested-tags-')),
+        [],
+      );
+      // Tags as the model has them are kept.
+      const ok = await post('/', headers, '{"Name":"tagged","SecretString":"s","Tags":[{"Key":"k","Value":"v"}]}');
+      assert.match(ok, /^HTTP\/1\.1 200 /);
+    } finally {
+      sm.destroy();
     }
   });
 });
