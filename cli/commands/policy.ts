@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import { nestsDeeperThan } from '../../shared/json-depth';
 import { breakerPartition, TABLE } from '../../shared/names';
 import { itemKind } from '../../shared/policy';
 import { didYouMean } from '../../shared/suggest';
@@ -202,6 +203,12 @@ export function readPolicyFile(path: string, shown: string): unknown {
   } catch (err) {
     throw new UsageError(`cannot read policy file ${shown}: ${(err as Error).message.split('\n')[0]}; check the path`);
   }
+  if (nestsDeeperThan(Buffer.from(text), MAX_FILE_NESTING)) {
+    throw new UsageError(
+      `policy file ${shown} nests deeper than ${MAX_FILE_NESTING} levels, deeper than a policy item can be ` +
+        '(DynamoDB keeps an item 32 levels deep at most); fix the file and run again',
+    );
+  }
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -210,6 +217,13 @@ export function readPolicyFile(path: string, shown: string): unknown {
     );
   }
 }
+
+/**
+ * The deepest policy file read: `{"items": [...]}` around items DynamoDB nests 32 levels deep at most
+ * (Amazon DynamoDB Developer Guide, "Service, account, and table quotas", nested attribute depth). Checked on the text, before parsing: the checks
+ * that follow walk the items by recursion, and a file nested a hundred thousand deep overflowed them.
+ */
+const MAX_FILE_NESTING = 2 + 32;
 
 function stamp(ctx: CliContext): WriteStamp {
   let user = ctx.env.USER ?? ctx.env.USERNAME;

@@ -32,7 +32,7 @@ import {
   writeReturningOnFailure,
 } from './dynamo-extensions';
 import { unsupported, writeError } from './errors';
-import { nestsDeeperThan } from './json-depth';
+import { nestsDeeperThan } from '../../shared/json-depth';
 import { ReadWriteLock } from './read-write-lock';
 import type { ItemChange, RegionStreams } from './table-streams';
 

@@ -313,6 +313,18 @@ describe('mesh CLI on the wire', () => {
     assert.deepEqual(await scan(), before);
   });
 
+  test('policy set: a file nested deeper than an item can be exits 2 naming the file and the depth, nothing written', async () => {
+    const before = await scan();
+    const deep = join(dir, 'deep.json');
+    // Valid JSON, a fault item whose delay nests a hundred thousand arrays deep.
+    writeFileSync(deep, `[{"sk":"fault","delay":${'['.repeat(100_000)}1${']'.repeat(100_000)}}]`);
+    const r = await mesh(fx, ['policy', 'set', 'payments', '--file', deep]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(oneLine(r), /policy file .*deep\.json nests deeper than 34 levels/);
+    assert.doesNotMatch(oneLine(r), /RangeError|call stack/);
+    assert.deepEqual(await scan(), before);
+  });
+
   test('--dry-run on every write plans, prints and writes nothing', async () => {
     const table = await scan();
     const aliases = await Promise.all(['demo-payments', 'demo-inventory'].map(alias));

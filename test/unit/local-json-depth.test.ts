@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nestsDeeperThan } from '../../local/endpoint/json-depth';
+import { nestsDeeperThan } from '../../shared/json-depth';
 
 const deeper = (text: string, limit: number) => nestsDeeperThan(Buffer.from(text), limit);
 
