@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
+import { nestsDeeperThan } from '../../shared/json-depth';
 import { TABLE } from '../../shared/names';
 import {
   DeletionProtection,
@@ -32,7 +33,6 @@ import {
   writeReturningOnFailure,
 } from './dynamo-extensions';
 import { unsupported, writeError } from './errors';
-import { nestsDeeperThan } from '../../shared/json-depth';
 import { ReadWriteLock } from './read-write-lock';
 import type { ItemChange, RegionStreams } from './table-streams';
 
