@@ -280,7 +280,7 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::EventInvokeConfig': applyEventInvokeConfig,
 };
 
-/** A queue with its visibility timeout, retention, redrive policy and type (standard or FIFO). */
+/** A queue with its visibility timeout, retention, delays, largest message, redrive policy and type (standard or FIFO). */
 function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
   if (!ctx.targets.queues) return;
   const p = r.Properties ?? {};
@@ -295,6 +295,7 @@ function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
     retentionS: num(p.MessageRetentionPeriod),
     delayS: num(p.DelaySeconds),
     receiveWaitS: num(p.ReceiveMessageWaitTimeSeconds),
+    maximumMessageBytes: num(p.MaximumMessageSize),
     fifo: flag(p.FifoQueue),
     contentBasedDeduplication: flag(p.ContentBasedDeduplication),
     ...(redrive?.deadLetterTargetArn

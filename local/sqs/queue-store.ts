@@ -51,6 +51,8 @@ export interface QueueSettings {
   readonly delayS?: number;
   /** ReceiveMessageWaitTimeSeconds: how long a receive that names no wait time waits. @default 0 */
   readonly receiveWaitS?: number;
+  /** MaximumMessageSize: the most bytes a message (body and attributes) may hold. @default 1,048,576 (1 MiB) */
+  readonly maximumMessageBytes?: number;
   readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
   /** The queue's access policy, as SetQueueAttributes gave it (JSON text); the local mesh enforces none. */
   readonly policy?: string;

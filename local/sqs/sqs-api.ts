@@ -63,7 +63,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     q.configure({ ...q.settings, ...changes });
     return {};
   },
-  SendMessage: (store, input) => sendOne(store, input, input),
+  SendMessage: (store, input) => sendOne(store, input, input, 'request'),
   SendMessageBatch: sendBatch,
   ReceiveMessage: receive,
   DeleteMessage: (store, input) => {
@@ -162,16 +162,15 @@ function checkQueueName(name: string, fifo: boolean): void {
   }
 }
 
-function sendOne(store: QueueStore, input: Input, entry: Input) {
+/** Whether a message is a request of its own (SendMessage) or one entry of a SendMessageBatch. */
+type Sent = 'request' | 'entry';
+
+function sendOne(store: QueueStore, input: Input, entry: Input, sent: Sent) {
   const q = queueOf(store, input);
   const body = requireString(entry, 'MessageBody');
   checkCharacters(body);
   const attributes = attributesIn(entry.MessageAttributes);
-  if (messageBytes(body, attributes) > SQS_MAX_MESSAGE_BYTES) {
-    throw invalid(
-      `One or more parameters are invalid. Reason: Message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes.`,
-    );
-  }
+  checkSize(messageBytes(body, attributes), q.settings.maximumMessageBytes ?? SQS_MAX_MESSAGE_BYTES, sent);
   const system = entry.MessageSystemAttributes as { AWSTraceHeader?: { StringValue?: unknown } } | undefined;
   const trace = system?.AWSTraceHeader?.StringValue;
   const delayS = entry.DelaySeconds === undefined ? undefined : delayOf(entry.DelaySeconds);
@@ -249,6 +248,20 @@ function checkCharacters(body: string): void {
   }
 }
 
+/**
+ * A message over its queue's MaximumMessageSize, refused in SQS's words: a request "invalid", a batch
+ * entry "cannot be validated" (both recorded from SQS).
+ */
+function checkSize(bytes: number, limit: number, sent: Sent): void {
+  if (bytes <= limit) return;
+  const reason = `Reason: Message must be shorter than ${limit} bytes.`;
+  throw invalid(
+    sent === 'request'
+      ? `One or more parameters are invalid. ${reason}`
+      : `One or more parameters cannot be validated. ${reason}`,
+  );
+}
+
 /** A message's size as SQS counts it against its limit: the body and each attribute's name, type and value. */
 function messageBytes(body: string, attributes: Readonly<Record<string, MessageAttribute>>): number {
   return (
@@ -282,7 +295,7 @@ function sendBatch(store: QueueStore, input: Input) {
     );
   }
   checkFifoBatch(queueOf(store, input).settings, entries);
-  return batch(input, (entry) => sendOne(store, input, entry));
+  return batch(input, (entry) => sendOne(store, input, entry, 'entry'));
 }
 
 /**
@@ -411,7 +424,6 @@ function attributesOf(store: QueueStore, input: Input): Record<string, string> {
     ApproximateNumberOfMessagesNotVisible: String(inFlight),
     ApproximateNumberOfMessagesDelayed: String(delayed),
     ...settingAttributes(q.settings),
-    MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES),
     // New queues are encrypted with SQS-owned keys by default, as recorded from SQS.
     SqsManagedSseEnabled: 'true',
     ...(q.settings.redrive ? { RedrivePolicy: JSON.stringify(q.settings.redrive) } : {}),
@@ -433,6 +445,7 @@ function settingAttributes(settings: QueueSettings): Record<string, string> {
     DelaySeconds: String(settings.delayS ?? 0),
     ReceiveMessageWaitTimeSeconds: String(settings.receiveWaitS ?? 0),
     MessageRetentionPeriod: String(settings.retentionS ?? 345_600),
+    MaximumMessageSize: String(settings.maximumMessageBytes ?? SQS_MAX_MESSAGE_BYTES),
     ...(settings.fifo
       ? { FifoQueue: 'true', ContentBasedDeduplication: String(settings.contentBasedDeduplication ?? false) }
       : {}),
@@ -449,6 +462,7 @@ export function settingsOf(a: Input) {
     retentionS: num(a.MessageRetentionPeriod),
     delayS: num(a.DelaySeconds),
     receiveWaitS: num(a.ReceiveMessageWaitTimeSeconds),
+    maximumMessageBytes: num(a.MaximumMessageSize),
     policy: typeof a.Policy === 'string' ? a.Policy : undefined,
     fifo: flag(a.FifoQueue),
     contentBasedDeduplication: flag(a.ContentBasedDeduplication),

@@ -9,10 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
+  SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
@@ -126,6 +128,58 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
     );
     assert.equal(err.$metadata.httpStatusCode, 400);
     assert.equal(left.Messages, undefined);
+  });
+
+  it("a queue's MaximumMessageSize holds its sends: the body and attributes over it are refused in SQS's words", async () => {
+    // Prepare: a queue taking 1,024 bytes; the attribute k: String x counts 1 + 6 + 1 bytes (recorded from SQS).
+    const small = (await sqs.send(new CreateQueueCommand({ QueueName: 'small' }))).QueueUrl!;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: small, Attributes: { MaximumMessageSize: '1024' } }));
+    const MessageAttributes = { k: { DataType: 'String', StringValue: 'x' } };
+
+    // Act
+    const atLimit = await sqs.send(new SendMessageCommand({ QueueUrl: small, MessageBody: 'a'.repeat(1024) }));
+    const err = await rejection<SqsError>(() =>
+      sqs.send(new SendMessageCommand({ QueueUrl: small, MessageBody: 'a'.repeat(1017), MessageAttributes })),
+    );
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: small, AttributeNames: ['MaximumMessageSize'] }),
+    );
+
+    // Assess
+    assert.ok(atLimit.MessageId);
+    assert.equal(err.name, 'InvalidParameterValue');
+    assert.equal(err.Code, 'InvalidParameterValue');
+    assert.equal(err.message, 'One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.');
+    assert.equal(err.$metadata.httpStatusCode, 400);
+    assert.deepEqual(attributes.Attributes, { MaximumMessageSize: '1024' });
+  });
+
+  it("a batch entry over the queue's MaximumMessageSize fails alone, the others sent (recorded from SQS)", async () => {
+    // Prepare
+    const small = (
+      await sqs.send(new CreateQueueCommand({ QueueName: 'small-batch', Attributes: { MaximumMessageSize: '1024' } }))
+    ).QueueUrl!;
+    const Entries = [
+      { Id: 'fits', MessageBody: 'a'.repeat(1024) },
+      { Id: 'over', MessageBody: 'a'.repeat(1025) },
+    ];
+
+    // Act
+    const sent = await sqs.send(new SendMessageBatchCommand({ QueueUrl: small, Entries }));
+
+    // Assess
+    assert.deepEqual(
+      sent.Successful?.map((s) => s.Id),
+      ['fits'],
+    );
+    assert.deepEqual(sent.Failed, [
+      {
+        Id: 'over',
+        SenderFault: true,
+        Code: 'InvalidParameterValue',
+        Message: 'One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes.',
+      },
+    ]);
   });
 
   it('a body with a character XML does not allow: InvalidMessageContents naming it', async () => {

@@ -216,13 +216,18 @@ describe('local endpoint: SQS FIFO queues', () => {
     assert.deepEqual(bodies(atOnce), []);
   });
 
-  it("a template's FIFO queue is one, and its mapping's ScalingConfig.MaximumConcurrency reaches the poller", async () => {
+  it("a template's FIFO queue is one with its MaximumMessageSize, and its mapping's ScalingConfig.MaximumConcurrency reaches the poller", async () => {
     // Prepare
     const queueArn = 'arn:aws:sqs:us-east-1:000000000000:deployed.fifo';
     const dir = oneStackAssembly('fifo-template', {
       Deployed: {
         Type: 'AWS::SQS::Queue',
-        Properties: { QueueName: 'deployed.fifo', FifoQueue: true, ContentBasedDeduplication: true },
+        Properties: {
+          QueueName: 'deployed.fifo',
+          FifoQueue: true,
+          ContentBasedDeduplication: true,
+          MaximumMessageSize: 2048,
+        },
       },
       Mapping: {
         Type: 'AWS::Lambda::EventSourceMapping',
@@ -247,12 +252,19 @@ describe('local endpoint: SQS FIFO queues', () => {
       );
       const QueueUrl = queues.get('deployed.fifo')!.url;
       const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['FifoQueue', 'ContentBasedDeduplication'] }),
+        new GetQueueAttributesCommand({
+          QueueUrl,
+          AttributeNames: ['FifoQueue', 'ContentBasedDeduplication', 'MaximumMessageSize'],
+        }),
       );
       const noGroup = await rejection<SqsError>(() => sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' })));
 
       // Assess
-      assert.deepEqual(Attributes, { FifoQueue: 'true', ContentBasedDeduplication: 'true' });
+      assert.deepEqual(Attributes, {
+        FifoQueue: 'true',
+        ContentBasedDeduplication: 'true',
+        MaximumMessageSize: '2048',
+      });
       assert.equal(noGroup.Code, 'MissingParameter');
       assert.deepEqual(
         mappings.map((m) => [m.queueArn, m.maximumConcurrency]),
