@@ -69,6 +69,9 @@ export interface SendOptions {
   readonly deduplicationId?: string;
 }
 
+/** SQS takes one PurgeQueue a queue in this long ("PurgeQueue", Amazon SQS API Reference). */
+export const PURGE_INTERVAL_MS = 60_000;
+
 /** How long a FIFO queue remembers a deduplication id ("Exactly-once processing in Amazon SQS"). */
 export const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
 
@@ -82,6 +85,8 @@ export class LocalQueue {
   private readonly deduplication = new Map<string, QueueMessage>();
   /** The last SequenceNumber given: it only grows (SQS's are 20 digits or more). */
   private sequence = 0n;
+  /** When the last purge was taken, ms (none yet: -Infinity). */
+  private purgedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly name: string,
@@ -220,9 +225,13 @@ export class LocalQueue {
     return true;
   }
 
-  purge(): void {
+  /** Deletes every message; false, deleting nothing, within 60 seconds of the last purge (SQS's PurgeQueueInProgress). */
+  purge(now = Date.now()): boolean {
+    if (now - this.purgedAt < PURGE_INTERVAL_MS) return false;
+    this.purgedAt = now;
     this.messages.length = 0;
     this.deduplication.clear();
+    return true;
   }
 
   /** Resolves when a message may be visible, or after `ms` (or at `signal`). */

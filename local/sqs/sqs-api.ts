@@ -10,6 +10,7 @@ import {
   type MessageAttribute,
   md5,
   md5OfAttributes,
+  PURGE_INTERVAL_MS,
   type QueueSettings,
   type QueueStore,
   systemAttributes,
@@ -51,7 +52,13 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     return {};
   },
   PurgeQueue: (store, input) => {
-    queueOf(store, input).purge();
+    const q = queueOf(store, input);
+    if (!q.purge()) {
+      throw sqsError(
+        'PurgeQueueInProgress',
+        `Only one PurgeQueue operation on ${q.name} is allowed every ${PURGE_INTERVAL_MS / 1000} seconds.`,
+      );
+    }
     return {};
   },
   GetQueueAttributes: (store, input) => ({ Attributes: attributesOf(store, input) }),

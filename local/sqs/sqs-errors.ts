@@ -44,6 +44,11 @@ const SHAPES = {
     queryCode: 'AWS.SimpleQueueService.UnsupportedOperation',
     status: 400,
   },
+  PurgeQueueInProgress: {
+    type: 'PurgeQueueInProgress',
+    queryCode: 'AWS.SimpleQueueService.PurgeQueueInProgress',
+    status: 403,
+  },
   InvalidMessageContents: { type: 'InvalidMessageContents', queryCode: 'InvalidMessageContents', status: 400 },
   InvalidAttributeName: { type: 'InvalidAttributeName', queryCode: 'InvalidAttributeName', status: 400 },
   InvalidAttributeValue: { type: 'InvalidAttributeValue', queryCode: 'InvalidAttributeValue', status: 400 },

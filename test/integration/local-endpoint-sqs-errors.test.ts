@@ -11,6 +11,7 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -180,6 +181,22 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
         Message: 'One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes.',
       },
     ]);
+  });
+
+  it('a second PurgeQueue within 60 seconds: PurgeQueueInProgress with 403, naming the queue (recorded from SQS)', async () => {
+    // Prepare
+    const purged = (await sqs.send(new CreateQueueCommand({ QueueName: 'purged' }))).QueueUrl!;
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: purged }));
+
+    // Act
+    const err = await rejection<SqsError>(() => sqs.send(new PurgeQueueCommand({ QueueUrl: purged })));
+
+    // Assess
+    assert.equal(err.name, 'PurgeQueueInProgress');
+    assert.equal(err.Code, 'AWS.SimpleQueueService.PurgeQueueInProgress');
+    assert.equal(err.Type, 'Sender');
+    assert.equal(err.message, 'Only one PurgeQueue operation on purged is allowed every 60 seconds.');
+    assert.equal(err.$metadata.httpStatusCode, 403);
   });
 
   it('a body with a character XML does not allow: InvalidMessageContents naming it', async () => {
