@@ -26,6 +26,8 @@ export interface QueueMessage {
   deadLetterSourceArn?: string;
   /** A FIFO queue's: MessageGroupId, MessageDeduplicationId and SequenceNumber. */
   readonly fifo?: FifoFields;
+  /** A standard queue's MessageGroupId, if the sender named one (a fair queue's tenant): carried, never ordered. */
+  readonly groupId?: string;
   receiveCount: number;
   firstReceivedAt?: number;
   visibleAt: number;
@@ -64,8 +66,9 @@ export interface SendOptions {
   readonly traceHeader?: string;
   /** The message's own DelaySeconds. @default the queue's */
   readonly delayS?: number;
-  /** A FIFO queue's MessageGroupId and MessageDeduplicationId (the caller checked both are there). */
+  /** MessageGroupId: a FIFO queue's group (the caller checked it is there), a standard queue's tenant. */
   readonly groupId?: string;
+  /** A FIFO queue's MessageDeduplicationId. */
   readonly deduplicationId?: string;
 }
 
@@ -130,6 +133,7 @@ export class LocalQueue {
       receiveCount: 0,
       visibleAt: now + 1000 * delayS,
       ...(options.traceHeader ? { traceHeader: options.traceHeader } : {}),
+      ...(!this.settings.fifo && options.groupId !== undefined ? { groupId: options.groupId } : {}),
       ...(deduplicationId === undefined
         ? {}
         : { fifo: { groupId: options.groupId ?? '', deduplicationId, sequenceNumber: this.nextSequenceNumber(now) } }),
@@ -336,6 +340,7 @@ export function systemAttributes(m: QueueMessage): Record<string, string> {
     ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? m.sentAt),
     ...(m.traceHeader ? { AWSTraceHeader: m.traceHeader } : {}),
     ...(m.deadLetterSourceArn ? { DeadLetterQueueSourceArn: m.deadLetterSourceArn } : {}),
+    ...(m.groupId !== undefined ? { MessageGroupId: m.groupId } : {}),
     ...(m.fifo
       ? {
           MessageGroupId: m.fifo.groupId,

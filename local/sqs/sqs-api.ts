@@ -182,10 +182,12 @@ function sendOne(store: QueueStore, input: Input, entry: Input, sent: Sent) {
   const trace = system?.AWSTraceHeader?.StringValue;
   const delayS = entry.DelaySeconds === undefined ? undefined : delayOf(entry.DelaySeconds);
   const traceHeader = typeof trace === 'string' ? trace : undefined;
-  // A FIFO message takes the queue's delay, whatever DelaySeconds (0, the one it accepts) it names.
+  // A FIFO message takes the queue's delay, whatever DelaySeconds (0, the one it accepts) it names. A
+  // standard queue takes a group id too, since SQS's fair queues ("Using the message group ID with Amazon
+  // SQS FIFO Queues", Amazon SQS Developer Guide): the message carries it, nothing is held in order.
   const m = q.settings.fifo
     ? q.send(body, { attributes, traceHeader, ...fifoParameters(q.settings, entry, delayS) })
-    : q.send(body, { attributes, traceHeader, delayS });
+    : q.send(body, { attributes, traceHeader, delayS, groupId: idParameter(entry, 'MessageGroupId') });
   const md5Attrs = md5OfAttributes(attributes);
   return {
     MessageId: m.id,
@@ -195,8 +197,8 @@ function sendOne(store: QueueStore, input: Input, entry: Input, sent: Sent) {
   };
 }
 
-/** MessageGroupId and MessageDeduplicationId: a group id or deduplication id that SQS refuses. */
-const FIFO_ID = /^[\x21-\x7e]{1,128}$/;
+/** A MessageGroupId or MessageDeduplicationId as SQS takes it: 1 to 128 alphanumeric and punctuation characters (Amazon SQS API Reference, "SendMessage"). */
+const GROUP_OR_DEDUPLICATION_ID = /^[\x21-\x7e]{1,128}$/;
 
 /**
  * A FIFO message's group and deduplication ids, checked as SQS checks them ("Amazon SQS FIFO queues",
@@ -210,19 +212,19 @@ function fifoParameters(settings: QueueSettings, entry: Input, delayS: number | 
       `Value ${delayS} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
     );
   }
-  const groupId = fifoId(entry, 'MessageGroupId');
+  const groupId = idParameter(entry, 'MessageGroupId');
   if (groupId === undefined) {
     throw sqsError('MissingParameter', 'The request must contain the parameter MessageGroupId.');
   }
-  const deduplicationId = fifoId(entry, 'MessageDeduplicationId');
+  const deduplicationId = idParameter(entry, 'MessageDeduplicationId');
   if (deduplicationId === undefined && !settings.contentBasedDeduplication) throw missingDeduplication();
   return { groupId, ...(deduplicationId === undefined ? {} : { deduplicationId }) };
 }
 
-function fifoId(entry: Input, parameter: 'MessageGroupId' | 'MessageDeduplicationId'): string | undefined {
+function idParameter(entry: Input, parameter: 'MessageGroupId' | 'MessageDeduplicationId'): string | undefined {
   const v = entry[parameter];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || !FIFO_ID.test(v)) {
+  if (typeof v !== 'string' || !GROUP_OR_DEDUPLICATION_ID.test(v)) {
     throw invalid(
       `Value ${String(v)} for parameter ${parameter} is invalid. Reason: ${parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
     );

@@ -152,6 +152,30 @@ describe('local endpoint: SQS queues', () => {
     assert.match(delay.message, /^Value 901 for parameter DelaySeconds is invalid\./);
   });
 
+  it('a standard queue takes a MessageGroupId (a fair queue) and gives it back with the message, as recorded from SQS', async () => {
+    // Prepare
+    const url = await create('fair');
+
+    // Act
+    const sent = await sqs.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: 'message', MessageGroupId: 'test' }),
+    );
+    const got = await receiveAll(url);
+
+    // Assess: no sequence number, no deduplication id: the queue stays a standard one.
+    assert.equal(sent.SequenceNumber, undefined);
+    assert.equal(got.Messages?.length, 1);
+    const attributes = got.Messages![0]!.Attributes!;
+    assert.equal(attributes.MessageGroupId, 'test');
+    assert.deepEqual(Object.keys(attributes).sort(), [
+      'ApproximateFirstReceiveTimestamp',
+      'ApproximateReceiveCount',
+      'MessageGroupId',
+      'SenderId',
+      'SentTimestamp',
+    ]);
+  });
+
   it('a receive that finds nothing answers without Messages, as the aws CLI prints nothing for it', async () => {
     // Prepare
     const url = await create('empty');
