@@ -66,6 +66,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     const q = queueOf(store, input);
     const attributes = (input.Attributes ?? {}) as Input;
     checkQueueType(q.settings, attributes);
+    checkAttributeNames(attributes, q.settings.fifo === true);
     const { fifo: _type, ...changes } = definedOnly(settingsOf(attributes));
     q.configure({ ...q.settings, ...changes });
     return {};
@@ -110,7 +111,7 @@ function createQueue(store: QueueStore, input: Input) {
   const attributes = (input.Attributes ?? {}) as Input;
   const settings = settingsOf(attributes);
   checkQueueName(name, settings.fifo === true);
-  if (!settings.fifo) checkStandardAttributes(attributes);
+  checkAttributeNames(attributes, settings.fifo === true);
   const existing = store.get(name);
   if (!existing) return { QueueUrl: store.put(name, settings).url };
   // Creating a queue that exists changes nothing: it answers its URL, unless an attribute named differs.
@@ -127,15 +128,46 @@ function createQueue(store: QueueStore, input: Input) {
   return { QueueUrl: existing.url };
 }
 
-/** The attributes only a FIFO queue takes, refused on a standard queue in SQS's words (recorded from SQS). */
-function checkStandardAttributes(attributes: Input): void {
-  if (attributes.ContentBasedDeduplication !== undefined) {
-    throw sqsError('InvalidAttributeName', 'Unknown Attribute ContentBasedDeduplication.');
-  }
-  for (const name of ['DeduplicationScope', 'FifoThroughputLimit']) {
-    if (attributes[name] !== undefined) {
+/**
+ * The attributes CreateQueue and SetQueueAttributes take ("SetQueueAttributes", Amazon SQS API Reference);
+ * the local queue keeps the encryption ones without using them. The read-only ones GetQueueAttributes
+ * gives (QueueArn, the counts, the timestamps) are not among them.
+ */
+const WRITABLE_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'Policy',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'RedrivePolicy',
+  'RedriveAllowPolicy',
+  'KmsMasterKeyId',
+  'KmsDataKeyReusePeriodSeconds',
+  'SqsManagedSseEnabled',
+]);
+
+/** A FIFO queue's own attributes; SQS names the last two differently when a standard queue is given them. */
+const FIFO_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
+]);
+const FIFO_THROUGHPUT_ATTRIBUTES: ReadonlySet<string> = new Set(['DeduplicationScope', 'FifoThroughputLimit']);
+
+/**
+ * Every attribute named must be one the queue's type takes, else InvalidAttributeName in SQS's words:
+ * `Unknown Attribute <name>.`, or for a FIFO throughput setting on a standard queue that it needs
+ * FifoQueue (both recorded from SQS).
+ */
+function checkAttributeNames(attributes: Input, fifo: boolean): void {
+  for (const name of Object.keys(attributes)) {
+    if (WRITABLE_ATTRIBUTES.has(name) || (fifo && FIFO_ATTRIBUTES.has(name))) continue;
+    if (FIFO_THROUGHPUT_ATTRIBUTES.has(name)) {
       throw sqsError('InvalidAttributeName', `You can specify the ${name} only when FifoQueue is set to true.`);
     }
+    throw sqsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
   }
 }
 

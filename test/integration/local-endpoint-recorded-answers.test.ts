@@ -325,6 +325,34 @@ describe('local endpoint: answers as recorded from AWS', () => {
     );
   });
 
+  // test_sqs.py::TestSqsProvider::test_create_standard_queue_with_fifo_attribute_raises_error, ::test_set_unsupported_attribute_standard
+  it('SQS: an attribute name the queue does not take is InvalidAttributeName "Unknown Attribute <name>."', async () => {
+    const unknown = (Message: string) => ({ Code: 'InvalidAttributeName', name: 'InvalidAttributeName', Message });
+    assert.deepEqual(
+      await sqsFailure(() => createQueue('not-fifo', { FifoQueue: 'false' })),
+      unknown('Unknown Attribute FifoQueue.'),
+    );
+    const QueueUrl = await createQueue('named');
+    const set = (Attributes: Record<string, string>) =>
+      sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes }));
+    assert.deepEqual(
+      await sqsFailure(() => set({ VisibilityTimeout: '5', Visibility: '5' })),
+      unknown('Unknown Attribute Visibility.'),
+    );
+    assert.deepEqual(
+      await sqsFailure(() => set({ ContentBasedDeduplication: 'true' })),
+      unknown('Unknown Attribute ContentBasedDeduplication.'),
+    );
+    assert.deepEqual(
+      await sqsFailure(() => set({ FifoThroughputLimit: 'perQueue' })),
+      unknown('You can specify the FifoThroughputLimit only when FifoQueue is set to true.'),
+    );
+    await set({ SqsManagedSseEnabled: 'true', MaximumMessageSize: '2048' });
+    const kept = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+    assert.equal(kept.Attributes?.VisibilityTimeout, '30', 'a refused SetQueueAttributes changes nothing');
+    assert.equal(kept.Attributes?.MaximumMessageSize, '2048');
+  });
+
   // test_sqs.py::TestSqsProvider::test_too_many_entries_in_batch_request, ::test_invalid_batch_id,
   // ::test_send_message_with_empty_string_attribute
   it('SQS sends: a batch of 20, a batch entry id with a colon, an attribute without a value', async () => {
