@@ -36,6 +36,7 @@ import {
   type GatedUpdate,
   gatedAliasUpdate,
 } from './deployment-gates';
+import { fifoMappingRefusal, fifoTargetRefusal } from './fifo-refusals';
 import { Resolver, versionKey } from './intrinsics';
 
 /** Where the CDK Provider framework's function finds the user's handler. */
@@ -341,6 +342,11 @@ function applyQueueMapping(
     );
     return;
   }
+  const num = (v: unknown) => (v === undefined ? undefined : Number(ctx.resolver.resolve(stack, v)));
+  const batchSize = num(p.BatchSize);
+  const maximumBatchingWindowS = num(p.MaximumBatchingWindowInSeconds);
+  const refusal = fifoMappingRefusal(source, batchSize, maximumBatchingWindowS);
+  if (refusal) throw new Error(`event source mapping ${stack.id}/${id}: ${refusal}`);
   if (p.Enabled === false) return;
   const { name, qualifier } = splitFunction(fn);
   const types = (ctx.resolver.resolve(stack, p.FunctionResponseTypes) as string[] | undefined) ?? [];
@@ -349,11 +355,8 @@ function applyQueueMapping(
     queueArn: source,
     functionName: name,
     qualifier,
-    batchSize: p.BatchSize === undefined ? undefined : Number(ctx.resolver.resolve(stack, p.BatchSize)),
-    maximumBatchingWindowS:
-      p.MaximumBatchingWindowInSeconds === undefined
-        ? undefined
-        : Number(ctx.resolver.resolve(stack, p.MaximumBatchingWindowInSeconds)),
+    batchSize,
+    maximumBatchingWindowS,
     reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
     region: ctx.resolver.regionOf(stack),
     accepts: filterOf(stack, id, p.FilterCriteria),
@@ -378,7 +381,7 @@ function maximumConcurrencyOf(ctx: Apply, stack: AssemblyStack, id: string, scal
 }
 
 /** Retries, maximum event age and destinations of a function's Event invokes. */
-function applyEventInvokeConfig(ctx: Apply, stack: AssemblyStack, _id: string, r: TemplateResource): void {
+function applyEventInvokeConfig(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
   if (!ctx.targets.asyncSettings) return;
   const p = r.Properties ?? {};
   const fn = ctx.resolver.resolveString(stack, p.FunctionName);
@@ -387,6 +390,8 @@ function applyEventInvokeConfig(ctx: Apply, stack: AssemblyStack, _id: string, r
   const dest = ctx.resolver.resolve(stack, p.DestinationConfig) as
     | { OnFailure?: { Destination?: string }; OnSuccess?: { Destination?: string } }
     | undefined;
+  const refusal = fifoTargetRefusal('DestinationConfig.OnFailure', dest?.OnFailure?.Destination);
+  if (refusal) throw new Error(`event invoke config ${stack.id}/${id}: ${refusal}`);
   ctx.targets.asyncSettings.put(splitFunction(fn).name, qualifier === '$LATEST' ? undefined : qualifier, {
     ...(p.MaximumRetryAttempts !== undefined ? { maximumRetryAttempts: Number(p.MaximumRetryAttempts) } : {}),
     ...(p.MaximumEventAgeInSeconds !== undefined
@@ -581,6 +586,9 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     warn(`function ${name} has no local code (no asset directory and no inline code); it is left out`);
     return;
   }
+  const configuration = configurationOf(ctx, stack, p);
+  const refusal = fifoTargetRefusal('DeadLetterConfig', configuration.deadLetterTargetArn);
+  if (refusal) throw new Error(`function ${name} (${stack.id}/${id}): ${refusal}`);
   const environment = functionEnvironment(ctx, stack, name, p.Environment);
   const layers = functionLayers(ctx, stack, name, p.Layers);
   const reserved =
@@ -604,7 +612,7 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     // The code's own content, not the asset's name: the same bundle built twice (a synthesis, a
     // hotswap) is the same code, and publishes no new version.
     codeSha256: directorySha256(code.dir),
-    ...configurationOf(ctx, stack, p),
+    ...configuration,
   };
   const { changed } = targetOf(ctx, stack).registry.putFunction(spec);
   ctx.report.functions.push({ name, changed });

@@ -279,3 +279,107 @@ describe('local endpoint: SQS FIFO queues', () => {
     }
   });
 });
+
+/**
+ * What Lambda refuses of a FIFO queue, refused when the local mesh deploys the template: a mapping over
+ * Lambda's FIFO limits ("Lambda parameters for Amazon SQS event source mappings"), and a FIFO queue as
+ * a function's dead-letter queue or on-failure destination ("Capturing records of Lambda asynchronous
+ * invocations": a standard queue only).
+ */
+describe('local deployment: what Lambda refuses of a FIFO queue', () => {
+  const queueArn = 'arn:aws:sqs:us-east-1:000000000000:orders.fifo';
+  const deploy = async (resources: Record<string, unknown>) => {
+    const dir = oneStackAssembly('fifo-refusals', resources);
+    const mappings: EventSourceMapping[] = [];
+    try {
+      await applyAssembly(
+        dir,
+        {
+          registry: new TestRegistry(),
+          queues: new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => 'http://x' }),
+          eventSources: { put: (m) => mappings.push(m) },
+          asyncSettings: { put: () => undefined },
+          workDir: dir,
+          log: () => undefined,
+        },
+        newDeploymentState(),
+      );
+      return mappings;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const mapping = (more: Record<string, unknown>) => ({
+    Mapping: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: { EventSourceArn: queueArn, FunctionName: 'consumer', ...more },
+    },
+  });
+
+  it('a mapping on a FIFO queue takes a batch of 10, and is refused one of 11, naming the mapping and the limit', async () => {
+    // Act
+    const ten = await deploy(mapping({ BatchSize: 10 }));
+    const eleven = await rejection(() => deploy(mapping({ BatchSize: 11 })));
+
+    // Assess
+    assert.deepEqual(
+      ten.map((m) => m.batchSize),
+      [10],
+    );
+    assert.match(eleven.message, /^event source mapping S\/Mapping: BatchSize 11 is over 10, the most Lambda takes/);
+    assert.match(eleven.message, /orders\.fifo/);
+  });
+
+  it('a mapping on a FIFO queue is refused a batching window, in the words Lambda answers it', async () => {
+    // Act
+    const err = await rejection(() => deploy(mapping({ MaximumBatchingWindowInSeconds: 5 })));
+    const none = await deploy(mapping({ MaximumBatchingWindowInSeconds: 0 }));
+
+    // Assess
+    assert.match(err.message, /^event source mapping S\/Mapping: Batching window is not supported for FIFO queues/);
+    assert.equal(none.length, 1);
+  });
+
+  it("a FIFO queue as a function's DeadLetterConfig is refused, naming the function and the queue", async () => {
+    // Act
+    const err = await rejection(() =>
+      deploy({
+        Fn: {
+          Type: 'AWS::Lambda::Function',
+          Properties: {
+            FunctionName: 'lettered',
+            Runtime: 'nodejs22.x',
+            Handler: 'index.handler',
+            Code: { ZipFile: 'exports.handler = async () => ({})' },
+            DeadLetterConfig: { TargetArn: queueArn },
+          },
+        },
+      }),
+    );
+
+    // Assess
+    assert.match(err.message, /^function lettered \(S\/Fn\): DeadLetterConfig names the FIFO queue .*orders\.fifo/);
+  });
+
+  it('a FIFO queue as an on-failure destination is refused, naming the config and the queue', async () => {
+    // Act
+    const err = await rejection(() =>
+      deploy({
+        Cfg: {
+          Type: 'AWS::Lambda::EventInvokeConfig',
+          Properties: {
+            FunctionName: 'sender',
+            Qualifier: 'live',
+            DestinationConfig: { OnFailure: { Destination: queueArn } },
+          },
+        },
+      }),
+    );
+
+    // Assess
+    assert.match(
+      err.message,
+      /^event invoke config S\/Cfg: DestinationConfig\.OnFailure names the FIFO queue .*orders\.fifo/,
+    );
+  });
+});
