@@ -130,8 +130,9 @@ function createQueue(store: QueueStore, input: Input) {
 
 /**
  * The attributes CreateQueue and SetQueueAttributes take ("SetQueueAttributes", Amazon SQS API Reference);
- * the local queue keeps the encryption ones without using them. The read-only ones GetQueueAttributes
- * gives (QueueArn, the counts, the timestamps) are not among them.
+ * the local queue takes the encryption ones and RedriveAllowPolicy without keeping them (nothing local
+ * reads them). The read-only ones GetQueueAttributes gives (QueueArn, the counts, the timestamps) are not
+ * among them.
  */
 const WRITABLE_ATTRIBUTES: ReadonlySet<string> = new Set([
   'DelaySeconds',
