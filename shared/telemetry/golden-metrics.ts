@@ -234,7 +234,7 @@ export interface VersionTally<L extends Latency<L>> {
 
 /**
  * Edges and services out of per-edge tallies. An edge is described by one reporter (the callee when
- * it reported), so no call is counted twice; a service by its inbound edges, from the callee's own
+ * it reported), so no call is counted twice; a service (a destination of some edge) by its inbound edges, from the callee's own
  * reports when there are any, or, when `versions` is given (a source whose edges carry no version),
  * by the callee's per-version reports.
  */
@@ -259,7 +259,8 @@ export function goldenSnapshot<L extends Latency<L>>(
       reporter,
       ...tally.golden(windowSec),
     });
-    if (e.source !== 'external' && e.source !== UNKNOWN_LABEL) services.of(e.source);
+    // A service is what callers reach: a function that only calls (the pre-traffic check of gated
+    // deployments, a scheduled job) is a node of the graph through its edges, never a row of 0 requests.
     const svc = services.of(e.destination);
     if (versions) addEdgeFacts(svc.all, tally);
     else if (calleeReported.has(e.destination) && reporter !== CALLEE) addCallerOnlyCounts(svc.all, tally);
