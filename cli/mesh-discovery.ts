@@ -113,17 +113,6 @@ export async function discoverMeshes(clients: AwsClients): Promise<DiscoveredMes
   return groupMeshes(await listFunctions(clients));
 }
 
-/**
- * Pure: the functions that serve no mesh service: the mesh's own control functions (policy seeder and
- * version bumper, identity issuer, the pre-traffic hook of gated deployments) and any function left
- * out of the mesh. None of them carries MESH_SERVICE.
- */
-export function functionsOutsideMeshes(functions: readonly FunctionSummary[]): Set<string> {
-  return new Set(
-    functions.flatMap((fn) => (fn.FunctionName && !fn.Environment?.Variables?.[ENV.service] ? [fn.FunctionName] : [])),
-  );
-}
-
 /** Adapter: every function of the region (paginated ListFunctions). */
 export async function listFunctions(clients: AwsClients): Promise<FunctionSummary[]> {
   const lambda = await clients.lambda();

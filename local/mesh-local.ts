@@ -31,6 +31,7 @@ import { MetricStore } from './cloudwatch/metric-store';
 import { handleCodeDeploy } from './codedeploy/codedeploy-api';
 import { CodeDeployEngine } from './codedeploy/codedeploy-engine';
 import { handleDeploymentsRequest } from './codedeploy/deployment-view';
+import { registryView } from './dashboard/mesh-view';
 import { handleMeshRequest } from './dashboard/routes';
 import { type Endpoint, startEndpoint } from './endpoint';
 import type { SecretStore } from './endpoint/secret-store';
@@ -357,7 +358,7 @@ async function startMeshEndpoint(
     extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
       localStatus(req, res, invoker, regions, deployments) ||
       handleDeploymentsRequest(req, res, codeDeploy, alarms) ||
-      handleMeshRequest(req, res, store),
+      handleMeshRequest(req, res, store, registryView(registry)),
     jsonServices: {
       ...jsonServices(codeDeploy, alarms, { region: registry.region, accountId: registry.accountId }),
       ...sqsJsonServices(parts.queues),

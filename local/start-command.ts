@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { ENV, LIVE_ALIAS } from '../shared/names';
 import { didYouMean } from '../shared/suggest';
 import { deploymentLines, deploymentViews } from './codedeploy/deployment-view';
-import { type AliasRow, liveRows, renderLiveView } from './live-view';
+import { registryView } from './dashboard/mesh-view';
+import { liveRows, renderLiveView } from './live-view';
 import { checkLocalMeshFlags, LOCAL_MESH_FLAGS, type LocalMeshFlags } from './local-flags';
 import { type LocalMesh, startLocalMesh } from './mesh-local';
 import { startTraffic, type Traffic, type TrafficRequest } from './traffic';
@@ -181,21 +182,6 @@ function liveVersions(
     if (!a) continue;
     for (const v of new Set([a.FunctionVersion, ...Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {})]))
       out.push({ functionName: fn, version: v });
-  }
-  return out;
-}
-
-/** The live aliases as configured, for the view's canary line. */
-function aliasRows(mesh: LocalMesh, services: ReadonlyMap<string, string>): AliasRow[] {
-  const out: AliasRow[] = [];
-  for (const [service, fn] of services) {
-    const a = mesh.registry.getAlias(fn, LIVE_ALIAS);
-    if (a)
-      out.push({
-        service,
-        stable: a.FunctionVersion,
-        weights: { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) },
-      });
   }
   return out;
 }
@@ -463,7 +449,10 @@ function startLiveView(
       VIEW_WINDOW_MS,
     );
     const footer = viewFooter(mesh, traffic, watching, tries);
-    if (tty) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(rows, header, footer, aliasRows(mesh, services))}\n`);
+    if (tty)
+      process.stdout.write(
+        `\x1b[H\x1b[2J${renderLiveView(rows, header, footer, registryView(mesh.registry).liveAliases())}\n`,
+      );
     else if (ticks % 5 === 0)
       process.stdout.write(
         `${new Date().toISOString()} ${rows.edges.map((e) => `${e.source}->${e.destination}@${e.version} ${e.rps.toFixed(1)}rps ${e.successRate === null ? '-' : Math.round(e.successRate * 100)}%`).join(' | ') || 'no traffic'}\n`,

@@ -5,6 +5,7 @@
  * BatchGetTraces), assembled with the same code the local mesh uses (cli/telemetry/telemetry-source.ts).
  */
 
+import { functionsOutsideMeshes, tracesToRead, withoutControlTraces } from '../../shared/telemetry/control-traces';
 import { MAX_TRACE_LIST } from '../../shared/telemetry/local-mesh-routes';
 import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import type { Trace, TraceSpan, TraceSummary } from '../../shared/telemetry/trace-assembler';
@@ -12,7 +13,7 @@ import { TRACE_ID_PATTERN } from '../../shared/trace-header';
 import { AWS_OPTIONS, awsFlags, countFlag, durationFlag, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { CommandError, EXIT, UsageError } from '../errors';
-import { functionsOutsideMeshes, listFunctions } from '../mesh-discovery';
+import { listFunctions } from '../mesh-discovery';
 import { fmtMs, formatTable } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
 
@@ -102,25 +103,6 @@ export function renderWaterfall(t: Trace, width = 50): string {
   return lines.join('\n');
 }
 
-/**
- * Control functions' traces are few beside the app's (one per policy write, identity rotation or
- * deploy check), so reading five times the traces asked for still fills the list once they are left out.
- */
-const CONTROL_TRACE_HEADROOM = 5;
-
-/**
- * Pure: the traces started by mesh services, and how many others were left out. A trace whose root is
- * a function with no MESH_SERVICE (`outside`) was started by the mesh's own machinery; a root that is
- * no function at all (an API in front, a queue) stays: it is the app's traffic.
- */
-export function withoutControlTraces(
-  list: readonly TraceSummary[],
-  outside: ReadonlySet<string>,
-): { traces: TraceSummary[]; hidden: number } {
-  const traces = list.filter((t) => !outside.has(t.root));
-  return { traces, hidden: list.length - traces.length };
-}
-
 export function renderTraceList(list: readonly TraceSummary[], hidden = 0): string {
   const note =
     hidden > 0
@@ -169,7 +151,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const outside =
     id === undefined && !values.all ? functionsOutsideMeshes(await listFunctions(ctx.clients(flags))) : undefined;
   if (id === undefined && !values.last) {
-    const read = await source.traces(outside ? Math.min(MAX_TRACE_LIST, limit * CONTROL_TRACE_HEADROOM) : limit);
+    const read = await source.traces(outside ? tracesToRead(limit) : limit);
     const { traces, hidden } = withoutControlTraces(read, outside ?? new Set());
     const list = traces.slice(0, limit);
     ctx.out(

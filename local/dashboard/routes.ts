@@ -6,9 +6,11 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { tracesToRead, withoutControlTraces } from '../../shared/telemetry/control-traces';
 import { parseDuration } from '../../shared/telemetry/duration';
 import { LOCAL_MESH_HEADER, MAX_TRACE_LIST, MESH_ROUTE_PREFIX } from '../../shared/telemetry/local-mesh-routes';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
+import type { MeshView } from './mesh-view';
 
 /** Longest stats window the API accepts; the store keeps 15 minutes by default. */
 const MAX_WINDOW_MS = 60 * 60_000;
@@ -34,7 +36,12 @@ function send(res: ServerResponse, status: number, body: unknown, head: boolean)
 type Answer = readonly [status: number, body: unknown];
 
 /** Handles a request under /_mesh/ and returns true; returns false (touching nothing) for any other path. */
-export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, store: TelemetryStore): boolean {
+export function handleMeshRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: TelemetryStore,
+  view: MeshView,
+): boolean {
   const url = new URL(req.url ?? '/', 'http://mesh.local');
   const path = url.pathname;
   if (path !== MESH_ROUTE_PREFIX && !path.startsWith(`${MESH_ROUTE_PREFIX}/`)) return false;
@@ -61,10 +68,10 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
     res.end(head ? undefined : body);
     return true;
   }
-  const [status, body] = route(rest, url.searchParams, store) ?? [
+  const [status, body] = route(rest, url.searchParams, store, view) ?? [
     404,
     {
-      message: `no mesh route ${path}; try ${MESH_ROUTE_PREFIX}/, ${MESH_ROUTE_PREFIX}/stats or ${MESH_ROUTE_PREFIX}/traces`,
+      message: `no mesh route ${path}; try ${MESH_ROUTE_PREFIX}/, ${MESH_ROUTE_PREFIX}/stats, ${MESH_ROUTE_PREFIX}/traces or ${MESH_ROUTE_PREFIX}/aliases`,
     },
   ];
   send(res, status, body, head);
@@ -72,9 +79,10 @@ export function handleMeshRequest(req: IncomingMessage, res: ServerResponse, sto
 }
 
 /** The JSON routes; undefined for a path that is none of them. */
-function route(rest: string, query: URLSearchParams, store: TelemetryStore): Answer | undefined {
+function route(rest: string, query: URLSearchParams, store: TelemetryStore, view: MeshView): Answer | undefined {
   if (rest === 'stats') return stats(query.get('window'), store);
-  if (rest === 'traces') return traces(query.get('limit'), store);
+  if (rest === 'traces') return traces(query, store, view);
+  if (rest === 'aliases') return [200, { aliases: view.liveAliases() }];
   if (rest.startsWith('traces/')) return trace(decodedSegment(rest.slice('traces/'.length)), store);
   return undefined;
 }
@@ -99,7 +107,12 @@ function stats(window: string | null, store: TelemetryStore): Answer {
   return [200, store.stats({ windowMs })];
 }
 
-function traces(limitParam: string | null, store: TelemetryStore): Answer {
+/**
+ * `?limit=n`: the newest traces. With `control=hide`, the app's traces only, and how many of the mesh's
+ * control functions' were left out (`hidden`): the dashboard's default, as `mesh trace`'s.
+ */
+function traces(query: URLSearchParams, store: TelemetryStore, view: MeshView): Answer {
+  const limitParam = query.get('limit');
   const limit = limitParam === null ? 20 : Number(limitParam);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TRACE_LIST) {
     return [
@@ -107,7 +120,9 @@ function traces(limitParam: string | null, store: TelemetryStore): Answer {
       { message: `limit must be a whole number from 1 to ${MAX_TRACE_LIST}, got ${JSON.stringify(limitParam)}` },
     ];
   }
-  return [200, { traces: store.traces(limit) }];
+  if (query.get('control') !== 'hide') return [200, { traces: store.traces(limit) }];
+  const { traces: list, hidden } = withoutControlTraces(store.traces(tracesToRead(limit)), view.controlFunctions());
+  return [200, { traces: list.slice(0, limit), hidden }];
 }
 
 /** One trace; `last` = the newest whose every hop has arrived, never one still filling in. */

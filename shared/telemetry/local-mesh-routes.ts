@@ -4,7 +4,9 @@
  *
  *   GET /_mesh/                  the dashboard (one self-contained HTML page)
  *   GET /_mesh/stats?window=60s  StatsSnapshot
- *   GET /_mesh/traces?limit=20   { traces: TraceSummary[] }
+ *   GET /_mesh/traces?limit=20   { traces: TraceSummary[] }; with &control=hide, the app's traces only
+ *                                and `hidden`, how many of the mesh's control functions' were left out
+ *   GET /_mesh/aliases           { aliases: { service, stable, weights }[] }: each `live` alias as configured
  *   GET /_mesh/traces/<id>       Trace (`last` = the newest complete one); 404 when there is none
  *
  * The local mesh serves two more beside them: `/_mesh/local`, its runtime's own state (workers,

@@ -20,7 +20,7 @@ import { parseEmf } from '../../local/telemetry/emf-parser';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { ENV, LAYER } from '../../shared/names';
 import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
-import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
+import { emfLine, newSegmentId, newTraceId, noMeshView } from '../support/observ-fixtures';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -421,7 +421,7 @@ describe('mesh stat against the local mesh routes', () => {
     const store = new TelemetryStore();
     store.recordEmf(emfLine({ durations: [5] }));
     const local = await serve((req, _body, res) => {
-      if (!handleMeshRequest(req, res, store)) json(res, 404, {});
+      if (!handleMeshRequest(req, res, store, noMeshView)) json(res, 404, {});
     });
     try {
       const r = await cli([
@@ -450,7 +450,7 @@ describe('mesh stat against the local mesh routes', () => {
     store.recordEmf(emfLine({ version: 'live', code: '429', rateLimited: 1, requests: 1, durations: [] }));
     store.recordEmf(emfLine({ destination: 'payments-backup', fallbacks: 1 }));
     const local = await serve((req, _body, res) => {
-      if (!handleMeshRequest(req, res, store)) json(res, 404, {});
+      if (!handleMeshRequest(req, res, store, noMeshView)) json(res, 404, {});
     });
     try {
       const r = await cli(['stat', '--endpoint-url', local.url]);

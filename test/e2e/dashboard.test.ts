@@ -3,7 +3,8 @@
  * playwright-core) loads /_mesh/ from the local mesh while traffic flows, shows every service, and its
  * numbers move. Every call of that traffic must succeed, and the page must say so: a mesh whose calls
  * fail fails this test. The gated deploy of release 2 shows in the deployments table as CodeDeploy and
- * CloudWatch report it through the AWS SDK. Saves test-artifacts/dashboard.png. Runs on the example app when it is in the
+ * CloudWatch report it through the AWS SDK; each service's live alias as GetAlias reports it; the app's
+ * traces without the mesh's control functions' unless asked. Saves test-artifacts/dashboard.png. Runs on the example app when it is in the
  * tree, else on the observability fixture app (test/support/observ-app).
  */
 
@@ -22,7 +23,8 @@ import {
   ListDeploymentGroupsCommand,
   ListDeploymentsCommand,
 } from '@aws-sdk/client-codedeploy';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { ENV } from '../../shared/names';
@@ -269,8 +271,7 @@ describe('mesh dashboard in headless Chromium', () => {
     );
     assert.deepEqual(spills, [], 'tables spilling over their panel');
 
-    // A checkout's trace opens as a waterfall with one row per hop (the list also holds the traces the
-    // identity issuer starts on its own). Where the app tells a consumer of each order through a queue
+    // A checkout's trace opens as a waterfall with one row per hop. Where the app tells a consumer of each order through a queue
     // (the example shop: notifications), the trace crosses that asynchronous hop too.
     const consumer = services.includes('notifications') ? 'notifications' : undefined;
     let checkoutRow = page.locator('#traces tr[data-trace]', { hasText: 'frontend' });
@@ -300,5 +301,94 @@ describe('mesh dashboard in headless Chromium', () => {
     const empty = await blank.screenshot({ fullPage: true });
     await blank.close();
     assert.ok(png.length > 10 * empty.length, `dashboard.png has ${png.length} bytes, a blank page ${empty.length}`);
+  });
+
+  it('shows each live alias as GetAlias reports it, beside the split traffic shows', async () => {
+    const lambda = new LambdaClient({
+      endpoint: mesh.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    /** "v1 90% / v2 10%", as an operator reads the alias: the stable version takes what the weights leave. */
+    const configured = async (service: string) => {
+      const fn = mesh.registry
+        .listFunctions()
+        .find((f) => f.Environment?.Variables?.[ENV.service] === service)!.FunctionName;
+      const a = await lambda.send(new GetAliasCommand({ FunctionName: fn, Name: 'live' }));
+      const extra = Object.entries(a.RoutingConfig?.AdditionalVersionWeights ?? {});
+      const rest = 1 - extra.reduce((t, [, w]) => t + w, 0);
+      return [[a.FunctionVersion!, rest] as const, ...extra]
+        .map(([v, w]) => `v${v} ${Math.round(w * 1000) / 10}%`)
+        .join(' / ');
+    };
+    try {
+      await page.goto(`${mesh.url}/_mesh/`);
+      for (const service of services) {
+        const cell = `#services tr[data-service="${service}"] td.alias`;
+        await page.waitForSelector(cell, { timeout: 20_000 });
+        // A gated deploy moves the alias while the test reads it: poll until the page and GetAlias agree.
+        let want = '';
+        let shown: string | null = null;
+        for (let end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 300))) {
+          want = await configured(service);
+          shown = await page.textContent(cell);
+          if (shown === want) break;
+        }
+        assert.equal(shown, want, `${service}'s live alias`);
+      }
+    } finally {
+      lambda.destroy();
+    }
+  });
+
+  it("lists the app's traces, and the mesh's control functions' only when asked", async () => {
+    const fns = mesh.registry.listFunctions();
+    const control = new Set(fns.filter((f) => !f.Environment?.Variables?.[ENV.service]).map((f) => f.FunctionName));
+    // The traffic stops so the newest traces stay put, then the identity issuer (a control function)
+    // rotates frontend's identity, as its schedule would: its trace is the newest.
+    stopTraffic = true;
+    await traffic;
+    const frontend = fns.find((f) => f.Environment?.Variables?.[ENV.service] === 'frontend')!;
+    const secrets = new SecretsManagerClient({
+      endpoint: mesh.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      await secrets.send(new RotateSecretCommand({ SecretId: frontend.Environment!.Variables![ENV.identitySecret]! }));
+    } finally {
+      secrets.destroy();
+    }
+    const newest = async () =>
+      ((await (await fetch(`${mesh.url}/_mesh/traces?limit=15`)).json()) as { traces: { root: string }[] }).traces;
+    for (let end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 300)))
+      if ((await newest()).some((t) => control.has(t.root))) break;
+    const issuerRoots = (await newest()).filter((t) => control.has(t.root)).map((t) => t.root);
+    assert.ok(issuerRoots.length > 0, 'the rotation left a control function trace among the newest');
+
+    await page.goto(`${mesh.url}/_mesh/`);
+    const roots = () =>
+      page.$$eval('#traces tr[data-trace]', (rows) => rows.map((r) => r.getAttribute('data-root') ?? ''));
+    await page.locator('#traces tr[data-trace]').first().waitFor({ timeout: 20_000 });
+    const app = await roots();
+    assert.deepEqual(
+      app.filter((r) => control.has(r)),
+      [],
+      `the default list holds the app's traces only: ${app.join(', ')}`,
+    );
+    assert.match(
+      (await page.textContent('#traces-hidden')) ?? '',
+      /^\d+ traces? of the mesh's control functions left out$/,
+    );
+    await page.check('#show-control');
+    let all: string[] = [];
+    for (let end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 300))) {
+      all = await roots();
+      if (all.some((r) => control.has(r))) break;
+    }
+    assert.ok(
+      all.some((r) => control.has(r)),
+      `with the box ticked the control functions' traces show: ${all.join(', ')}`,
+    );
   });
 });

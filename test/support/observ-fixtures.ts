@@ -1,5 +1,6 @@
 /** Builders for the telemetry tests: EMF lines in the runtime's shape and X-Ray documents. */
 import { randomBytes } from 'node:crypto';
+import type { MeshView } from '../../local/dashboard/mesh-view';
 import { METRICS } from '../../shared/names';
 
 export interface EdgeLine {
@@ -59,3 +60,6 @@ export const newTraceId = (): string =>
     .toString(16)
     .padStart(8, '0')}-${hex(12)}`;
 export const newSegmentId = (): string => hex(8);
+
+/** A mesh view with no alias and no control function, for the routes' tests that read telemetry only. */
+export const noMeshView: MeshView = { liveAliases: () => [], controlFunctions: () => new Set() };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import type { MeshView } from '../../local/dashboard/mesh-view';
 import { handleMeshRequest } from '../../local/dashboard/routes';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
@@ -12,6 +13,12 @@ describe('/_mesh routes', () => {
   let server: Server;
   let base = '';
   const traceId = newTraceId();
+  /** A trace the policy bumper started on its own: a control function, no mesh service. */
+  const controlTraceId = newTraceId();
+  const view: MeshView = {
+    liveAliases: () => [{ service: 'orders', stable: '1', weights: { '2': 0.1 } }],
+    controlFunctions: () => new Set(['demo-policy-bumper']),
+  };
 
   before(async () => {
     store.recordEmf(emfLine({ durations: [12] }), { functionName: 'demo-orders', version: '1' });
@@ -22,8 +29,15 @@ describe('/_mesh routes', () => {
       start_time: Date.now() / 1000,
       end_time: Date.now() / 1000 + 0.01,
     });
+    store.recordSegment({
+      trace_id: controlTraceId,
+      id: newSegmentId(),
+      name: 'demo-policy-bumper',
+      start_time: Date.now() / 1000 - 1,
+      end_time: Date.now() / 1000 - 0.99,
+    });
     server = createServer((req, res) => {
-      if (!handleMeshRequest(req, res, store)) {
+      if (!handleMeshRequest(req, res, store, view)) {
         res.writeHead(418);
         res.end('not mine');
       }
@@ -46,13 +60,31 @@ describe('/_mesh routes', () => {
     const list = (await (await fetch(`${base}/_mesh/traces?limit=5`)).json()) as { traces: { id: string }[] };
     assert.deepEqual(
       list.traces.map((t) => t.id),
-      [traceId],
+      [traceId, controlTraceId],
     );
     const one = (await (await fetch(`${base}/_mesh/traces/${traceId}`)).json()) as { id: string; roots: unknown[] };
     assert.equal(one.id, traceId);
     assert.equal(one.roots.length, 1);
     const last = (await (await fetch(`${base}/_mesh/traces/last`)).json()) as { id: string };
     assert.equal(last.id, traceId);
+  });
+
+  it("leaves out the control functions' traces with control=hide, and says how many", async () => {
+    const app = (await (await fetch(`${base}/_mesh/traces?limit=5&control=hide`)).json()) as {
+      traces: { id: string }[];
+      hidden: number;
+    };
+    assert.deepEqual(
+      app.traces.map((t) => t.id),
+      [traceId],
+    );
+    assert.equal(app.hidden, 1);
+  });
+
+  it('serves each live alias as configured', async () => {
+    const res = await fetch(`${base}/_mesh/aliases`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { aliases: [{ service: 'orders', stable: '1', weights: { '2': 0.1 } }] });
   });
 
   it('serves the dashboard page, self-contained', async () => {
