@@ -183,10 +183,21 @@ function deploymentsSection(r: StatusReport, now: number): string[] {
   const out: string[] = [];
   if (r.deployments?.length) {
     out.push('', 'DEPLOYMENTS IN PROGRESS (CodeDeploy owns these live aliases; `mesh rollback <service>` stops one)');
-    for (const d of r.deployments) out.push(...describeDeployment(d, now));
+    for (const d of r.deployments) out.push(...describeDeployment(withAliasWeight(d, r.services), now));
   }
   if (r.deploymentsError) out.push('', `DEPLOYMENTS: not readable (${r.deploymentsError})`);
   return out;
+}
+
+/**
+ * Pure: the deployment with its new version's share as the `live` alias holds it. The alias is what
+ * Lambda routes by; CodeDeploy's target weight can lag it (during a rollback it read 0% while the alias
+ * still sent 10% to the new version). A version the alias does not name takes none of the traffic.
+ */
+export function withAliasWeight(d: ActiveDeployment, services: readonly ServiceStatus[]): ActiveDeployment {
+  const alias = services.find((s) => s.service === d.service)?.alias;
+  if (!alias || d.to === undefined) return d;
+  return { ...d, weight: (alias.traffic[d.to] ?? 0) / 100 };
 }
 
 /** Who may call whom, then one table per kind of item the table holds (none when there are none). */

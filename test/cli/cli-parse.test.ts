@@ -484,3 +484,41 @@ test('policy summary: deny wins over allow, bad items are reported, routes descr
   assert.match(text, /^orders\s+payments\s+DENIED\s+operator\s+incident 42$/m);
   assert.match(text, /INVALID ITEMS[^\n]*\n {2}payments\/allow#frontend: source/);
 });
+
+test("renderStatus: a deployment's share is the live alias's, not CodeDeploy's lagging target weight", () => {
+  const text = renderStatus(
+    {
+      mesh: 'demo',
+      region: 'us-east-1',
+      services: [
+        {
+          service: 'payments',
+          functionName: 'demo-payments',
+          versions: ['1', '2'],
+          alias: { name: 'live', functionVersion: '1', weights: { '2': 0.1 }, traffic: { '1': 90, '2': 10 } },
+        },
+      ],
+      policy: summarisePolicy([]),
+      items: [],
+      deployments: [
+        {
+          id: 'd-ROLLBACK1',
+          service: 'payments',
+          status: 'InProgress',
+          configName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+          routing: { type: 'TimeBasedCanary', percentage: 10, intervalMinutes: 5 },
+          from: '1',
+          to: '2',
+          // What CodeDeploy's target reported while the rollback was under way.
+          weight: 0,
+          trafficStartedAt: 1_000,
+          stage: 'AllowTraffic',
+          alarms: [],
+          speed: 1,
+        },
+      ],
+    },
+    2_000,
+  );
+  assert.match(text, /^ {4}step 1\/2: 10% on v2/m);
+});
