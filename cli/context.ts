@@ -9,6 +9,8 @@ import { type DiscoveredMesh, discoverMesh } from './mesh-discovery';
 export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Whether stdout is a terminal: frames redraw in place and output may be coloured only there. */
+  readonly tty: boolean;
   /** Writes one line (or block) to stdout. */
   out(text: string): void;
   /** Writes one line (or block) to stderr. */
@@ -26,11 +28,14 @@ export interface CommandModule {
   run(args: string[], ctx: CliContext): Promise<number | undefined>;
 }
 
-export function processContext(overrides: Partial<Pick<CliContext, 'env' | 'cwd' | 'out' | 'err'>> = {}): CliContext {
+export function processContext(
+  overrides: Partial<Pick<CliContext, 'env' | 'cwd' | 'tty' | 'out' | 'err'>> = {},
+): CliContext {
   const env = overrides.env ?? process.env;
   const ctx: CliContext = {
     env,
     cwd: overrides.cwd ?? process.cwd(),
+    tty: overrides.tty ?? process.stdout.isTTY === true,
     out: overrides.out ?? ((t) => process.stdout.write(`${t}\n`)),
     err: overrides.err ?? ((t) => process.stderr.write(`${t}\n`)),
     clients: (flags) => awsClients(flags, env),

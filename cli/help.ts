@@ -16,7 +16,7 @@ const AWS_FLAGS = `AWS flags:
   -h, --help             show this help`;
 
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
-  status: `mesh status [--json] [AWS flags]
+  status: `mesh status [--watch [--interval 2s] [--count n]] [--json] [AWS flags]
 
 Shows the mesh: each service, its function, published versions, the live alias's weights, and the
 policy (who may call whom, denies, routes, traffic overrides). Then, per edge, what the mesh applies
@@ -26,10 +26,16 @@ deploy-time item for the same setting; within one owner the edge (allow#<source>
 service (traffic). A gated deploy in progress (CodeDeploy shifting a live alias) shows its config,
 step, time to the next shift and its alarms' states.
 
-  --json                 print the status as JSON (\`effective\`: every setting with its origin)
+  --watch                read and show it again every --interval until Ctrl-C: redrawn in place on a
+                         terminal, appended under a time-stamped separator line when piped
+  --interval <duration>  time between refreshes with --watch (default 2s)
+  --count <n>            with --watch, stop after n refreshes
+  --json                 print the status as JSON (\`effective\`: every setting with its origin); with
+                         --watch, one object per line
 
-Example:
+Examples:
   mesh status --endpoint-url http://127.0.0.1:4566
+  mesh status --watch --interval 5s
 
 ${AWS_FLAGS}`,
   shift: `mesh shift <service> <weight> [--json] [AWS flags]

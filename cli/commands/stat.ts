@@ -15,11 +15,12 @@ import type {
   VersionStats,
 } from '../../shared/telemetry/golden-metrics';
 import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
-import { AWS_OPTIONS, awsFlags, countFlag, durationFlag, parseCommandArgs } from '../args';
+import { AWS_OPTIONS, awsFlags, durationFlag, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
 import { fmtMs, fmtPct, formatTable } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
+import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 
 export const STAT_HELP = `mesh stat [--window 60s] [--watch [--interval 2s] [--count n]] [--json] [AWS flags]
 
@@ -49,11 +50,9 @@ Examples:
 
 const OPTIONS = {
   ...AWS_OPTIONS,
+  ...WATCH_OPTIONS,
   window: { type: 'string' },
   service: { type: 'string' },
-  watch: { type: 'boolean' },
-  interval: { type: 'string' },
-  count: { type: 'string' },
 } as const;
 
 /** Where the numbers came from. */
@@ -168,35 +167,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     );
   const flags = awsFlags(values);
   const windowMs = durationFlag('stat', 'window', values.window, 60_000, 3_600_000);
-  const intervalMs = durationFlag('stat', 'interval', values.interval, 2_000, 3_600_000);
-  const count = countFlag('stat', 'count', values.count, 1_000_000);
-  if (!values.watch && (values.interval !== undefined || count !== undefined)) {
-    throw new UsageError('--interval and --count only apply with --watch; see `mesh stat --help`');
-  }
+  const watch = watchSettings('stat', values);
   const service = values.service;
   const source = await pickTelemetrySource(flags, ctx);
-  const once = async () => {
+  const frame = async () => {
     const s = filterSnapshot(await fetchStats(source, windowMs), service);
-    ctx.out(flags.json ? JSON.stringify(s, null, values.watch ? 0 : 2) : renderStats(s));
+    return flags.json ? JSON.stringify(s, null, watch ? 0 : 2) : renderStats(s);
   };
-  if (!values.watch) {
-    await once();
-    return EXIT.ok;
-  }
-  let stop = false;
-  const onSigint = () => (stop = true);
-  process.once('SIGINT', onSigint);
-  try {
-    for (let i = 0; !stop && (count === undefined || i < count); i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, intervalMs));
-      if (stop) break;
-      // Clear the screen between refreshes, like `watch`; JSON stays a plain stream of lines.
-      if (!flags.json)
-        ctx.out(`\x1b[2J\x1b[H${new Date().toISOString()}  (every ${formatDuration(intervalMs)}, Ctrl-C to stop)`);
-      await once();
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  if (watch) await watchLoop(ctx, watch, frameMode(ctx, flags), frame);
+  else ctx.out(await frame());
   return EXIT.ok;
 }

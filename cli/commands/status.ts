@@ -2,7 +2,7 @@
 import { LIVE_ALIAS } from '../../shared/names';
 import { type AliasState, canaryVersion, describeSplit } from '../alias-plan';
 import { getLiveAlias, listVersions } from '../alias-store';
-import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
+import { AWS_OPTIONS, type AwsFlags, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { type ActiveDeployment, deploymentReader } from '../deployment-store';
 import { describeDeployment } from '../deployment-summary';
@@ -14,6 +14,7 @@ import type { RawItem } from '../policy-plan';
 import { scanPolicy } from '../policy-store';
 import { type PolicySummary, summarisePolicy } from '../policy-summary';
 import { formatTable } from '../table-format';
+import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 import { weightToPercent } from '../weight';
 
 export interface ServiceStatus {
@@ -49,14 +50,29 @@ export interface StatusReport {
   readonly effective?: readonly EffectiveEdge[];
 }
 
+const OPTIONS = { ...AWS_OPTIONS, ...WATCH_OPTIONS } as const;
+
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('status', args, AWS_OPTIONS);
+  const { values, positionals } = parseCommandArgs('status', args, OPTIONS);
   if (values.help) {
     ctx.out(COMMAND_HELP.status);
     return 0;
   }
   expectPositionals('status', positionals, []);
   const flags = awsFlags(values);
+  const watch = watchSettings('status', values);
+  // Each frame reads everything again: a function deployed meanwhile shows up in the next one.
+  const frame = async () => {
+    const report = await statusReport(flags, ctx);
+    return flags.json ? JSON.stringify(report, null, watch ? 0 : 2) : renderStatus(report, Date.now());
+  };
+  if (watch) await watchLoop(ctx, watch, frameMode(ctx, flags), frame);
+  else ctx.out(await frame());
+  return 0;
+}
+
+/** Everything `mesh status` shows, read at once: discovery, then the aliases, the table and CodeDeploy. */
+async function statusReport(flags: AwsFlags, ctx: CliContext): Promise<StatusReport> {
   const { mesh, clients } = await ctx.discover(flags);
   // Every read at once: the aliases, the table and CodeDeploy answer independently.
   const [services, items, deployments] = await Promise.all([
@@ -64,7 +80,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     mesh.table ? scanPolicy(clients, mesh.table) : Promise.resolve([] as RawItem[]),
     activeDeployments(flags, ctx, mesh),
   ]);
-  const report: StatusReport = {
+  return {
     mesh: mesh.name,
     region: await clients.region(),
     endpoint: clients.settings.endpoints.LAMBDA,
@@ -78,8 +94,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       new Map(services.flatMap((s) => (s.alias ? [[s.service, s.alias.traffic] as const] : []))),
     ),
   };
-  ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report, Date.now()));
-  return 0;
 }
 
 async function serviceStatus(
