@@ -16,6 +16,7 @@ export const AWS_SERVICES = [
   'DYNAMODB',
   'CLOUDWATCH',
   'XRAY',
+  'CLOUDWATCH_LOGS',
   'SECRETS_MANAGER',
   'CODEDEPLOY',
   'IAM',

@@ -144,6 +144,7 @@ Example:
   rollout: `mesh rollout <service> [args]  progressive canary with metric gates; see \`mesh rollout --help\``,
   stat: `mesh stat [args]   per-edge golden metrics (requests, success rate, latency); see \`mesh stat --help\``,
   trace: `mesh trace [args]  recent traces through the mesh; see \`mesh trace --help\``,
+  tap: `mesh tap [args]    the mesh's calls as they happen; see \`mesh tap --help\``,
   check: `mesh check [args]  checks the mesh's health and configuration; see \`mesh check --help\``,
 };
 
@@ -152,7 +153,7 @@ export const MAIN_HELP = `mesh — the operator's CLI for Lambda Mesh
 Usage: mesh <command> [args] [flags]
 
 Commands:
-  status                         services, versions, live alias weights, policy summary
+  status [--watch]               services, versions, live alias weights, policy summary
   shift <service> <weight>       send <weight>% (0-100) of live traffic to the canary
   promote <service>              make the canary the stable version
   rollback <service>             all traffic back to the stable version (stops a gated deploy)
@@ -162,6 +163,7 @@ Commands:
   local                          run the CDK app in this folder as a local mesh
   stat                           per-edge golden metrics
   trace                          recent traces
+  tap [<service>]                the mesh's calls as they happen (the access log, followed)
   check                          health and configuration checks
   help <command>                 help for one command
 

@@ -20,11 +20,12 @@ const COMMANDS: Readonly<Record<string, () => CommandModule>> = {
   local: () => require('./commands/local'),
   stat: () => require('./commands/stat'),
   trace: () => require('./commands/trace'),
+  tap: () => require('./commands/tap'),
   check: () => require('./commands/check'),
 };
 
 /** Commands whose module prints its own, fuller help (`mesh help <command>` runs `<command> --help`). */
-const OWN_HELP = new Set(['stat', 'trace', 'check', 'rollout']);
+const OWN_HELP = new Set(['stat', 'trace', 'tap', 'check', 'rollout']);
 
 export async function main(argv: readonly string[], ctx: CliContext = processContext()): Promise<number> {
   const [first, ...rest] = argv;

@@ -13,6 +13,8 @@ export interface MeshService {
   readonly functionArn?: string;
   /** The channels it sends to (MESH_CHANNELS) and consumes (MESH_INBOUND_CHANNELS), by name. */
   readonly channels?: { readonly out: readonly string[]; readonly in: readonly string[] };
+  /** The CloudWatch Logs group the function writes to, when it sets one (else Lambda's `/aws/lambda/<name>`). */
+  readonly logGroup?: string;
 }
 
 export interface DiscoveredMesh {
@@ -27,6 +29,7 @@ export interface FunctionSummary {
   readonly FunctionName?: string;
   readonly FunctionArn?: string;
   readonly Environment?: { readonly Variables?: Readonly<Record<string, string>> };
+  readonly LoggingConfig?: { readonly LogGroup?: string };
 }
 
 /** Pure: ListFunctions entries -> meshes, by MESH_NAME; functions without mesh env are skipped. */
@@ -45,6 +48,7 @@ export function groupMeshes(functions: readonly FunctionSummary[]): DiscoveredMe
       functionName: fn.FunctionName,
       functionArn: fn.FunctionArn,
       ...(channels.out.length || channels.in.length ? { channels } : {}),
+      ...(fn.LoggingConfig?.LogGroup ? { logGroup: fn.LoggingConfig.LogGroup } : {}),
     });
     meshes.set(name, m);
   }

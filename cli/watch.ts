@@ -9,6 +9,7 @@ import { formatDuration } from '../shared/telemetry/duration';
 import { countFlag, durationFlag } from './args';
 import type { CliContext } from './context';
 import { UsageError } from './errors';
+import { sleep, untilCtrlC } from './interrupt';
 
 /** The flags `--watch` brings (parseArgs options). */
 export const WATCH_OPTIONS = {
@@ -57,41 +58,21 @@ export function frameText(body: string, mode: FrameMode, at: Date, intervalMs: n
   return `${HOME}${lines.join(`${CLEAR_LINE_END}\n`)}${CLEAR_LINE_END}${CLEAR_BELOW}`;
 }
 
-/**
- * Runs `frame` every `intervalMs` and writes what it returns until Ctrl-C or `count` frames. Ctrl-C
- * ends the wait at once and the command exits 0: stopping a watch is how it is meant to end.
- */
+/** Runs `frame` every `intervalMs` and writes what it returns until Ctrl-C or `count` frames. */
 export async function watchLoop(
   ctx: CliContext,
   settings: WatchSettings,
   mode: FrameMode,
   frame: () => Promise<string>,
 ): Promise<void> {
-  const stop = new AbortController();
-  const onSigint = () => stop.abort();
-  process.once('SIGINT', onSigint);
   // A terminal starts from a blank screen once; the frames that follow overwrite it in place.
   if (mode === 'tty') ctx.out('\x1b[2J');
-  try {
-    for (let i = 0; !stop.signal.aborted && (settings.count === undefined || i < settings.count); i++) {
-      if (i > 0) await sleep(settings.intervalMs, stop.signal);
-      if (stop.signal.aborted) break;
+  await untilCtrlC(async (stopped) => {
+    for (let i = 0; !stopped.aborted && (settings.count === undefined || i < settings.count); i++) {
+      if (i > 0) await sleep(settings.intervalMs, stopped);
+      if (stopped.aborted) break;
       const body = await frame();
       ctx.out(frameText(body, mode, new Date(), settings.intervalMs));
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
     }
   });
 }

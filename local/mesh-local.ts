@@ -328,7 +328,10 @@ function startInvoker(parts: Parts, options: LocalMeshOptions, xray: XrayCollect
     xrayDaemonAddress: xray.address,
     concurrencyLimit: options.concurrencyLimit,
     workDir: join(parts.workDir, 'opt'),
-    onLog: options.onLog,
+    onLog: (functionName, version, line) => {
+      store.accessLog.record(line);
+      options.onLog?.(functionName, version, line);
+    },
   });
   parts.invoker = invoker;
   invoker.onInvocation((r) => {

@@ -83,6 +83,7 @@ function route(rest: string, query: URLSearchParams, store: TelemetryStore, view
   if (rest === 'stats') return stats(query.get('window'), store);
   if (rest === 'traces') return traces(query, store, view);
   if (rest === 'aliases') return [200, { aliases: view.liveAliases() }];
+  if (rest === 'access') return access(query.get('after'), store);
   if (rest.startsWith('traces/')) return trace(decodedSegment(rest.slice('traces/'.length)), store);
   return undefined;
 }
@@ -123,6 +124,34 @@ function traces(query: URLSearchParams, store: TelemetryStore, view: MeshView): 
   if (query.get('control') !== 'hide') return [200, { traces: store.traces(limit) }];
   const { traces: list, hidden } = withoutControlTraces(store.traces(tracesToRead(limit)), view.controlFunctions());
   return [200, { traces: list.slice(0, limit), hidden }];
+}
+
+/** The most access-log lines one answer holds: a follower asks again from the last one it got. */
+const MAX_ACCESS_LINES = 1_000;
+
+/**
+ * `?after=<seq>`: the access-log lines after that one, oldest first, and `next`, the cursor to ask from
+ * next. Without `after`, no lines and the cursor of the newest: a follower starts from now.
+ */
+function access(afterParam: string | null, store: TelemetryStore): Answer {
+  const log = store.accessLog;
+  if (afterParam === null) return [200, { entries: [], next: log.latest }];
+  const after = Number(afterParam);
+  if (!Number.isInteger(after) || after < 0) {
+    return [
+      400,
+      { message: `after must be a whole number (a cursor from an earlier answer), got ${JSON.stringify(afterParam)}` },
+    ];
+  }
+  const lines = log.after(after, MAX_ACCESS_LINES);
+  return [
+    200,
+    {
+      entries: lines.map((l) => l.entry),
+      // A cursor past the newest line is one from before the mesh restarted: follow from its newest.
+      next: lines.length ? lines[lines.length - 1]!.seq : Math.min(after, log.latest),
+    },
+  ];
 }
 
 /** One trace; `last` = the newest whose every hop has arrived, never one still filling in. */

@@ -4,6 +4,7 @@
  * per edge (shared/telemetry/golden-metrics.ts), and assembled traces, come out. Both windows are
  * bounded by time and by count, so a mesh left running under load never grows without limit.
  */
+
 import { METRICS } from '../../shared/names';
 import {
   type CollectorCounters,
@@ -24,6 +25,7 @@ import {
   type Trace,
   type TraceSummary,
 } from '../../shared/telemetry/trace-assembler';
+import { AccessLogBuffer } from './access-log-buffer';
 import { type EmfSample, parseEmf } from './emf-parser';
 
 export { startXrayCollector, type XrayCollector, type XrayCollectorOptions } from './xray-collector';
@@ -101,6 +103,8 @@ export class TelemetryStore {
   private readonly traceMap = new Map<string, TraceEntry>();
   private lastTracePrune = -Infinity;
   readonly counters: CollectorCounters = emptyCollectorCounters();
+  /** The access-log lines the functions printed (`mesh tap`). */
+  readonly accessLog = new AccessLogBuffer();
 
   constructor(options: TelemetryStoreOptions = {}) {
     this.retentionMs = options.retentionMs ?? 15 * 60_000;

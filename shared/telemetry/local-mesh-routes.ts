@@ -7,6 +7,8 @@
  *   GET /_mesh/traces?limit=20   { traces: TraceSummary[] }; with &control=hide, the app's traces only
  *                                and `hidden`, how many of the mesh's control functions' were left out
  *   GET /_mesh/aliases           { aliases: { service, stable, weights }[] }: each `live` alias as configured
+ *   GET /_mesh/access?after=n    { entries: AccessEntry[], next }: the access-log lines after cursor n
+ *                                (without `after`: none, and the cursor of the newest line)
  *   GET /_mesh/traces/<id>       Trace (`last` = the newest complete one); 404 when there is none
  *
  * The local mesh serves two more beside them: `/_mesh/local`, its runtime's own state (workers,
@@ -33,4 +35,5 @@ export const MESH_ROUTES = {
   stats: (windowMs: number) => `${MESH_ROUTE_PREFIX}/stats?window=${formatDuration(windowMs)}`,
   traces: (limit: number) => `${MESH_ROUTE_PREFIX}/traces?limit=${limit}`,
   trace: (id: string) => `${MESH_ROUTE_PREFIX}/traces/${encodeURIComponent(id)}`,
+  access: (after: number | undefined) => `${MESH_ROUTE_PREFIX}/access${after === undefined ? '' : `?after=${after}`}`,
 } as const;

@@ -2,15 +2,23 @@
  * The `mesh` CLI's live views end to end: `node cli/bin/mesh.js` as a child process against the
  * local Lambda API and dynalite (test/support/cli-mesh-fixture.ts). `mesh status --watch` appends its
  * frames when piped, redraws them in place on a terminal (a pseudo-terminal from util-linux `script`),
- * shows a change made between two frames, and exits 0 on Ctrl-C.
+ * shows a change made between two frames, and exits 0 on Ctrl-C. `mesh tap` follows the access-log
+ * lines the runtime's own telemetry writes, from a local mesh's routes and from a loopback server that
+ * answers FilterLogEvents as CloudWatch Logs does (awsJson1_1), with the same output.
  */
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { type CallRecord, MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
+import { handleMeshRequest } from '../../local/dashboard/routes';
+import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
-import { meshArgs, type Run, run } from '../support/mesh-cli';
+import { cliEnv, meshArgs, type Run, run } from '../support/mesh-cli';
+import { newTraceId, noMeshView } from '../support/observ-fixtures';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const ESC = '\x1b';
@@ -20,19 +28,102 @@ async function mesh(fx: CliMeshFixture, args: string[], extraEnv: NodeJS.Process
 }
 
 /** `mesh <args>` running in the background, its stdout collected as it comes. */
-async function meshLive(fx: CliMeshFixture, args: string[]) {
-  const child: ChildProcess = spawn(process.execPath, await meshArgs(args), { env: fx.env });
+async function meshLive(env: NodeJS.ProcessEnv, args: string[]) {
+  const child: ChildProcess = spawn(process.execPath, await meshArgs(args), { env });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  /** Waits (bounded) until stdout holds what `probe` looks for. */
-  const until = async (what: string, probe: (out: string) => boolean, ms = 30_000) => {
-    for (const end = Date.now() + ms; !probe(stdout); await new Promise((r) => setTimeout(r, 50)))
+  /** Waits (bounded) until stdout (or stderr) holds what `probe` looks for. */
+  const until = async (what: string, probe: (out: string) => boolean, ms = 30_000, on: 'out' | 'err' = 'out') => {
+    for (
+      const end = Date.now() + ms;
+      !probe(on === 'out' ? stdout : stderr);
+      await new Promise((r) => setTimeout(r, 50))
+    )
       if (Date.now() > end) assert.fail(`${what}; stdout so far:\n${stdout}\nstderr:\n${stderr}`);
   };
   return { child, exit, until, out: () => stdout, err: () => stderr };
+}
+
+/** The access-log lines the runtime's telemetry writes for these calls (the EMF lines beside them dropped). */
+function accessLines(records: readonly CallRecord[]): string[] {
+  const lines: string[] = [];
+  const telemetry = new MeshTelemetry(
+    (text) => lines.push(...text.split('\n')),
+    undefined,
+    () => {},
+  );
+  for (const r of records) telemetry.record(r);
+  return lines.filter((l) => l.startsWith('{"type":"mesh-access"'));
+}
+
+const traceId = newTraceId();
+/** A call orders -> payments v2 as both ends log it, a call elsewhere, and one that timed out. */
+const CALLS: CallRecord[] = [
+  {
+    reporter: 'source',
+    source: 'orders',
+    destination: 'payments',
+    version: '2',
+    code: 200,
+    outcome: 'success',
+    durationMs: 12.5,
+    attempts: 1,
+    traceId,
+  },
+  {
+    reporter: 'destination',
+    source: 'orders',
+    destination: 'payments',
+    version: '2',
+    code: 200,
+    outcome: 'success',
+    durationMs: 9,
+    traceId,
+  },
+  {
+    reporter: 'source',
+    source: 'orders',
+    destination: 'inventory',
+    version: '1',
+    code: 200,
+    outcome: 'success',
+    durationMs: 3,
+  },
+  {
+    reporter: 'source',
+    source: 'orders',
+    destination: 'payments',
+    version: '1',
+    code: 504,
+    outcome: 'timeout',
+    durationMs: 2000,
+    attempts: 3,
+    error: 'MeshTimeoutError: payments did not answer',
+  },
+];
+
+/** What `mesh tap --to payments` prints of CALLS: each call once, as its caller logged it. */
+const EXPECTED_TAP = [
+  new RegExp(
+    `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} {2}orders -> payments\\s+v2\\s+200 {2}success\\s+13ms {2}trace=${traceId}$`,
+  ),
+  /^\d\d:\d\d:\d\d\.\d{3} {2}orders -> payments\s+v1\s+504 {2}timeout\s+2\.00s {2}attempts=3 error="MeshTimeoutError: payments did not answer"$/,
+];
+
+async function listen(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void) {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handler(req, Buffer.concat(chunks).toString('utf8'), res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 /** A POSIX shell word. */
@@ -85,7 +176,7 @@ describe('mesh live views', () => {
   });
 
   test('status --watch shows a shift made between two frames, and Ctrl-C ends it with exit code 0', async () => {
-    const live = await meshLive(fx, ['status', '--watch', '--interval', '300ms']);
+    const live = await meshLive(fx.env, ['status', '--watch', '--interval', '300ms']);
     try {
       await live.until('the first frame', (o) => /90% v1 \/ 10% v2/.test(o));
       await lambda.send(
@@ -128,5 +219,82 @@ describe('mesh live views', () => {
     const frame = out.slice(out.lastIndexOf(`${ESC}[H`));
     const payments = frame.split('\n').find((l) => l.startsWith('payments'));
     assert.match(payments ?? '', new RegExp(`^payments\\s+demo-payments\\s+1,2\\s+90% v1 / 10% v2\\s+v2${ESC}\\[K`));
+  });
+
+  test('tap, local mesh: each call once as it happens, filtered; Ctrl-C exits 0', async () => {
+    const store = new TelemetryStore();
+    // Lines from before tap starts are history, not shown.
+    for (const l of accessLines(CALLS)) store.accessLog.record(l);
+    const local = await listen((req, _body, res) => {
+      if (!handleMeshRequest(req, res, store, noMeshView)) res.writeHead(404).end();
+    });
+    const live = await meshLive(cliEnv(), ['tap', '--to', 'payments', '--endpoint-url', local.url]);
+    try {
+      await live.until(
+        'tap says it follows',
+        (e) => /^following the access log of the local mesh/.test(e),
+        30_000,
+        'err',
+      );
+      for (const l of accessLines(CALLS)) store.accessLog.record(l);
+      await live.until('two calls', (o) => o.trimEnd().split('\n').length >= 2);
+      live.child.kill('SIGINT');
+      assert.equal(await live.exit, 0, live.err());
+      const lines = live.out().trimEnd().split('\n');
+      assert.equal(lines.length, 2, live.out());
+      for (const [i, l] of lines.entries()) assert.match(l, EXPECTED_TAP[i]!);
+    } finally {
+      live.child.kill();
+      await local.close();
+    }
+  });
+
+  test("tap, AWS: FilterLogEvents on each mesh function's log group, the same lines; --outcome, --count, --json", async () => {
+    const requests: { logGroupName: string; filterPattern: string; startTime: number }[] = [];
+    let calls: string[] = [];
+    const logs = await listen((req, body, res) => {
+      assert.equal(req.headers['x-amz-target'], 'Logs_20140328.FilterLogEvents');
+      const input = JSON.parse(body) as { logGroupName: string; filterPattern: string; startTime: number };
+      requests.push(input);
+      // The calls are in orders' log group; payments' exists and holds none of them.
+      const events =
+        input.logGroupName === '/aws/lambda/demo-orders'
+          ? calls.map((message, i) => ({ eventId: `e${i}`, timestamp: Date.now(), message, logStreamName: 's' }))
+          : [];
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ events }));
+    });
+    try {
+      const env = { ...fx.env, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url };
+      const text = await meshLive(env, ['tap', 'payments', '--outcome', 'failure,success', '--count', '2']);
+      await text.until(
+        'tap says it follows',
+        (e) => /^following the access log of CloudWatch Logs/.test(e),
+        30_000,
+        'err',
+      );
+      calls = accessLines(CALLS);
+      assert.equal(await text.exit, 0, text.err());
+      const lines = text.out().trimEnd().split('\n');
+      assert.equal(lines.length, 2, text.out());
+      for (const [i, l] of lines.entries()) assert.match(l, EXPECTED_TAP[i]!);
+      assert.deepEqual([...new Set(requests.map((r) => r.logGroupName))].sort(), [
+        '/aws/lambda/demo-orders',
+        '/aws/lambda/demo-payments',
+      ]);
+      assert.ok(
+        requests.every((r) => r.filterPattern === '{ $.type = "mesh-access" }'),
+        JSON.stringify(requests[0]),
+      );
+
+      // --json: the access-log lines as the mesh wrote them; --outcome keeps the timeout alone.
+      calls = [];
+      const json = await meshLive(env, ['tap', '--outcome', 'timeout', '--count', '1', '--json']);
+      await json.until('tap says it follows', (e) => /^following/.test(e), 30_000, 'err');
+      calls = accessLines(CALLS);
+      assert.equal(await json.exit, 0, json.err());
+      assert.deepEqual(JSON.parse(json.out()), JSON.parse(calls[3]!));
+    } finally {
+      await logs.close();
+    }
   });
 });

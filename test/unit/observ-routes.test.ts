@@ -81,6 +81,26 @@ describe('/_mesh routes', () => {
     assert.equal(app.hidden, 1);
   });
 
+  it('serves the access log from a cursor: none and the newest cursor first, then the lines after it', async () => {
+    const line = (destination: string) =>
+      `{"type":"mesh-access","time":1,"reporter":"source","source":"orders","destination":"${destination}","version":"1","code":200,"outcome":"success","durationMs":3}`;
+    store.accessLog.record(line('payments'));
+    const start = (await (await fetch(`${base}/_mesh/access`)).json()) as { entries: unknown[]; next: number };
+    assert.deepEqual(start.entries, []);
+    store.accessLog.record('{"_aws":{}} not an access line');
+    store.accessLog.record(line('inventory'));
+    const next = (await (await fetch(`${base}/_mesh/access?after=${start.next}`)).json()) as {
+      entries: { destination: string }[];
+      next: number;
+    };
+    assert.deepEqual(
+      next.entries.map((e) => e.destination),
+      ['inventory'],
+    );
+    assert.equal(next.next, start.next + 1);
+    assert.equal((await fetch(`${base}/_mesh/access?after=-1`)).status, 400);
+  });
+
   it('serves each live alias as configured', async () => {
     const res = await fetch(`${base}/_mesh/aliases`);
     assert.equal(res.status, 200);

@@ -173,6 +173,8 @@ export class MeshTelemetry {
     if (r.claimedSource) log += `,"claimedSource":${JSON.stringify(r.claimedSource)}`;
     if (r.mirror) log += ',"mirror":true';
     if (r.fallbackFor) log += `,"fallbackFor":${JSON.stringify(r.fallbackFor)}`;
+    // A consumer's line is its edge's only record: `mesh tap` shows it as the call's.
+    if (r.throughChannel) log += ',"throughChannel":true';
     this.write(
       `{"_aws":{"Timestamp":${now},"CloudWatchMetrics":[${directives.join(',')}]}` +
         this.dims(r.source, r.destination, r.version, String(r.code), r.reporter) +
