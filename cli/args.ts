@@ -15,6 +15,7 @@ export const AWS_OPTIONS = {
   region: { type: 'string' },
   'endpoint-url': { type: 'string' },
   json: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
@@ -23,6 +24,8 @@ export interface AwsFlags {
   readonly region?: string;
   readonly endpointUrl?: string;
   readonly json: boolean;
+  /** --no-color: plain text even at a terminal. */
+  readonly noColor?: boolean;
 }
 
 export interface Parsed<O extends Options> {
@@ -93,6 +96,7 @@ export function awsFlags(values: Record<string, unknown>): AwsFlags {
     region: values.region as string | undefined,
     endpointUrl: values['endpoint-url'] as string | undefined,
     json: values.json === true,
+    noColor: values['no-color'] === true,
   };
 }
 

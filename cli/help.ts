@@ -13,6 +13,7 @@ const AWS_FLAGS = `AWS flags:
   --mesh <name>          pick a mesh when several are deployed (found by MESH_NAME on functions)
   --region <region>      AWS region (default: AWS_REGION, the profile, or us-east-1 with an endpoint)
   --endpoint-url <url>   send calls here (LocalStack, \`mesh local\`); also AWS_ENDPOINT_URL[_<SERVICE>]
+  --no-color             plain text at a terminal too (also NO_COLOR=1; output to a pipe or --json never has colour)
   -h, --help             show this help`;
 
 export const COMMAND_HELP: Readonly<Record<string, string>> = {

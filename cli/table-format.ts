@@ -1,4 +1,8 @@
-/** Plain, aligned text tables and the number formats they show (no colours: read by people and grep alike). */
+/**
+ * Aligned text tables and the number formats they show. Cells may carry colour (cli/colour.ts, only at
+ * a terminal): widths count what the terminal shows, so coloured and plain tables align alike.
+ */
+import { type Paint, visibleLength } from './colour';
 
 /**
  * Columns padded to their widest cell. Left-aligned by default; with `left` given, only those columns
@@ -10,12 +14,13 @@ export function formatTable(
   options: { readonly left?: readonly number[] } = {},
 ): string {
   const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  const widths = header.map((_, c) => Math.max(...all.map((r) => visibleLength(r[c] ?? ''))));
+  const pad = (cell: string, c: number) => ' '.repeat(widths[c]! - visibleLength(cell));
   const leftAligned = (c: number) => options.left === undefined || options.left.includes(c);
   return all
     .map((r) =>
       r
-        .map((cell, c) => (leftAligned(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+        .map((cell, c) => (leftAligned(c) ? cell + pad(cell, c) : pad(cell, c) + cell))
         .join('  ')
         .trimEnd(),
     )
@@ -25,6 +30,12 @@ export function formatTable(
 /** A rate 0..1 as a percentage; `-` when there is none. */
 export function fmtPct(r: number | null): string {
   return r === null ? '-' : `${(r * 100).toFixed(r === 1 ? 0 : 1)}%`;
+}
+
+/** A success rate as a percentage, styled with the dashboard's thresholds: under 95% red, under 99% yellow. */
+export function paintRate(paint: Paint, rate: number | null): string {
+  if (rate === null) return fmtPct(rate);
+  return paint(rate < 0.95 ? 'red' : rate < 0.99 ? 'yellow' : 'green', fmtPct(rate));
 }
 
 /** A latency in ms, as ms or s; `-` when there is none. */

@@ -16,9 +16,10 @@ import type {
 } from '../../shared/telemetry/golden-metrics';
 import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import { AWS_OPTIONS, awsFlags, durationFlag, parseCommandArgs } from '../args';
+import { type Paint, painter, plain, type Style } from '../colour';
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
-import { fmtMs, fmtPct, formatTable } from '../table-format';
+import { fmtMs, fmtPct, formatTable, paintRate } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
 import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 
@@ -41,6 +42,7 @@ Flags:
   --interval <duration>  time between refreshes with --watch (default 2s)
   --count <n>            with --watch, stop after n refreshes
   --json                 print the snapshot as JSON (one object per refresh with --watch)
+  --no-color             no colour at a terminal either (also NO_COLOR=1)
   --mesh, --region, --endpoint-url   as for every mesh command
 
 Examples:
@@ -89,16 +91,18 @@ export function filterSnapshot<T extends StatsSnapshot>(s: T, service: string | 
   };
 }
 
-export function renderStats(s: StatResult): string {
+/** Pure: the snapshot as text; `paint` colours failures red and degraded numbers yellow (plain by default). */
+export function renderStats(s: StatResult, paint: Paint = plain): string {
   const from = s.source === 'local' ? 'local mesh' : `CloudWatch ${METRICS.namespace}`;
   const lines = [`${from}, last ${formatDuration(s.windowMs)}`];
   if (s.services.length === 0 && s.edges.length === 0) {
     lines.push('', 'no traffic in this window: send some requests through the mesh, or widen --window');
     return lines.join('\n');
   }
+  const count = (n: number, style: Style) => (n > 0 ? paint(style, String(n)) : String(n));
   const g = (m: GoldenMetrics) => [
     String(m.requests),
-    fmtPct(m.successRate),
+    paintRate(paint, m.successRate),
     fmtRps(m.rps),
     fmtMs(m.p50),
     fmtMs(m.p95),
@@ -108,7 +112,7 @@ export function renderStats(s: StatResult): string {
     '',
     formatTable(
       ['SERVICE', 'REQ', 'SUCCESS', 'RPS', 'P50', 'P95', 'P99', 'DENIED', 'VERSIONS'],
-      s.services.map((x: ServiceStats) => [x.service, ...g(x), String(x.denied), versionSplit(x.versions)]),
+      s.services.map((x: ServiceStats) => [x.service, ...g(x), count(x.denied, 'red'), versionSplit(x.versions)]),
       { left: [0, 8] },
     ),
     '',
@@ -135,11 +139,11 @@ export function renderStats(s: StatResult): string {
         `-> ${e.destination}`,
         e.version,
         ...g(e),
-        String(e.denied),
-        String(e.breakerOpens),
-        String(e.retries),
-        String(e.rateLimited),
-        String(e.fallbacks),
+        count(e.denied, 'red'),
+        count(e.breakerOpens, 'red'),
+        count(e.retries, 'yellow'),
+        count(e.rateLimited, 'yellow'),
+        count(e.fallbacks, 'yellow'),
         String(e.mirrored),
       ]),
       { left: [0, 1, 2] },
@@ -172,7 +176,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const source = await pickTelemetrySource(flags, ctx);
   const frame = async () => {
     const s = filterSnapshot(await fetchStats(source, windowMs), service);
-    return flags.json ? JSON.stringify(s, null, watch ? 0 : 2) : renderStats(s);
+    return flags.json ? JSON.stringify(s, null, watch ? 0 : 2) : renderStats(s, painter(ctx, flags));
   };
   if (watch) await watchLoop(ctx, watch, frameMode(ctx, flags), frame);
   else ctx.out(await frame());

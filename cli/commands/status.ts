@@ -3,6 +3,7 @@ import { LIVE_ALIAS } from '../../shared/names';
 import { type AliasState, canaryVersion, describeSplit } from '../alias-plan';
 import { getLiveAlias, listVersions } from '../alias-store';
 import { AWS_OPTIONS, type AwsFlags, awsFlags, expectPositionals, parseCommandArgs } from '../args';
+import { type Paint, painter, plain } from '../colour';
 import type { CliContext } from '../context';
 import { type ActiveDeployment, deploymentReader } from '../deployment-store';
 import { describeDeployment } from '../deployment-summary';
@@ -64,7 +65,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   // Each frame reads everything again: a function deployed meanwhile shows up in the next one.
   const frame = async () => {
     const report = await statusReport(flags, ctx);
-    return flags.json ? JSON.stringify(report, null, watch ? 0 : 2) : renderStatus(report, Date.now());
+    return flags.json
+      ? JSON.stringify(report, null, watch ? 0 : 2)
+      : renderStatus(report, Date.now(), painter(ctx, flags));
   };
   if (watch) await watchLoop(ctx, watch, frameMode(ctx, flags), frame);
   else ctx.out(await frame());
@@ -152,15 +155,18 @@ async function activeDeployments(
   }
 }
 
-/** Pure: the report as text (`now` places deployments on their schedule). */
-export function renderStatus(r: StatusReport, now = Date.now()): string {
+/**
+ * Pure: the report as text (`now` places deployments on their schedule). `paint` marks what an operator
+ * looks for: a canary's split yellow, what is broken or denied red (plain by default).
+ */
+export function renderStatus(r: StatusReport, now = Date.now(), paint: Paint = plain): string {
   const where = r.endpoint ? `${r.region}, endpoint ${r.endpoint}` : r.region;
   return [
     `Mesh ${r.mesh} — policy table ${r.table ?? '(none)'} (${where})`,
     '',
-    servicesTable(r.services),
+    servicesTable(r.services, paint),
     ...deploymentsSection(r, now),
-    ...policySections(r.policy),
+    ...policySections(r.policy, paint),
     ...(r.effective?.length
       ? [
           '',
@@ -172,25 +178,29 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
       ? [
           '',
           'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)',
-          ...r.policy.invalid.map((x) => `  ${x.error}`),
+          ...r.policy.invalid.map((x) => `  ${paint('red', x.error)}`),
         ]
       : []),
   ].join('\n');
 }
 
-function servicesTable(services: StatusReport['services']): string {
+function servicesTable(services: StatusReport['services'], paint: Paint): string {
   return formatTable(
     ['SERVICE', 'FUNCTION', 'VERSIONS', `${LIVE_ALIAS.toUpperCase()} TRAFFIC`, 'CANARY'],
     services.map((s) => [
       s.service,
       s.functionName,
       s.versions.join(',') || '-',
-      s.alias
-        ? describeSplit({ functionVersion: s.alias.functionVersion, weights: s.alias.weights })
-        : (s.error ?? '-'),
-      s.alias?.canary ? `v${s.alias.canary}` : '-',
+      s.alias ? liveSplit(s.alias, paint) : s.error ? paint('red', s.error) : '-',
+      s.alias?.canary ? paint('yellow', `v${s.alias.canary}`) : '-',
     ]),
   );
+}
+
+/** The live alias's split, yellow while part of it goes to another version than the stable one. */
+function liveSplit(alias: NonNullable<ServiceStatus['alias']>, paint: Paint): string {
+  const text = describeSplit({ functionVersion: alias.functionVersion, weights: alias.weights });
+  return Object.values(alias.weights).some((w) => w > 0) ? paint('yellow', text) : text;
 }
 
 function deploymentsSection(r: StatusReport, now: number): string[] {
@@ -215,11 +225,17 @@ export function withAliasWeight(d: ActiveDeployment, services: readonly ServiceS
 }
 
 /** Who may call whom, then one table per kind of item the table holds (none when there are none). */
-function policySections(p: StatusReport['policy']): string[] {
+function policySections(p: StatusReport['policy'], paint: Paint): string[] {
   const edges = p.edges.length
     ? formatTable(
         ['FROM', 'TO', 'STATE', 'BY', 'NOTE'],
-        p.edges.map((e) => [e.from, e.to, e.state === 'denied' ? 'DENIED' : 'allowed', e.managedBy, e.reason ?? '']),
+        p.edges.map((e) => [
+          e.from,
+          e.to,
+          e.state === 'denied' ? paint('red', 'DENIED') : 'allowed',
+          e.managedBy,
+          e.reason ?? '',
+        ]),
       )
     : '  (no edges: every call is denied by default)';
   const kind = (title: string, column: string, rows: readonly { service: string; detail: string }[]) =>

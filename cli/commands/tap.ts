@@ -6,6 +6,7 @@
  */
 import { type AccessEntry, isCallRecord, matchesTap, type TapFilter } from '../../shared/telemetry/access-log';
 import { AWS_OPTIONS, type AwsFlags, awsFlags, countFlag, parseCommandArgs } from '../args';
+import { type Paint, painter, plain } from '../colour';
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
 import { sleep, untilCtrlC } from '../interrupt';
@@ -35,6 +36,7 @@ Flags:
                          failure = every outcome but success
   --count <n>            stop after n lines
   --json                 one access-log line per line, as the mesh wrote it
+  --no-color             no colour at a terminal either (also NO_COLOR=1)
   --mesh, --region, --endpoint-url   as for every mesh command
 
 Examples:
@@ -54,7 +56,7 @@ const OPTIONS = {
 // Rendering (pure)
 
 /** One call as a line; columns padded to fixed widths, so lines stay aligned as they stream. */
-export function renderTapLine(e: AccessEntry): string {
+export function renderTapLine(e: AccessEntry, paint: Paint = plain): string {
   const time = new Date(e.time).toISOString().slice(11, 23);
   const edge = `${e.source} -> ${e.destination}`.padEnd(32);
   const version = (/^\d+$/.test(e.version) ? `v${e.version}` : e.version).padEnd(6);
@@ -64,7 +66,10 @@ export function renderTapLine(e: AccessEntry): string {
     e.mirror ? 'mirror' : '',
     e.error ? `error=${JSON.stringify(e.error)}` : e.traceId ? `trace=${e.traceId}` : '',
   ].filter(Boolean);
-  return `${time}  ${edge} ${version} ${String(e.code)}  ${e.outcome.padEnd(15)} ${fmtMs(e.durationMs).padStart(8)}${tail.length ? `  ${tail.join(' ')}` : ''}`;
+  // Failures red (5xx: the callee or the way to it failed), refusals yellow (4xx: denied, limited), success green.
+  const style = e.outcome === 'success' ? 'green' : e.code >= 500 ? 'red' : 'yellow';
+  const result = paint(style, `${String(e.code)}  ${e.outcome.padEnd(15)}`);
+  return `${time}  ${edge} ${version} ${result} ${fmtMs(e.durationMs).padStart(8)}${tail.length ? `  ${tail.join(' ')}` : ''}`;
 }
 
 /** The filter out of the flags and the positional. */
@@ -104,6 +109,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   ctx.err(
     `following the access log of ${source.kind === 'local' ? 'the local mesh' : 'CloudWatch Logs'}; Ctrl-C to stop`,
   );
+  const paint = painter(ctx, flags);
   let shown = 0;
   const more = () => count === undefined || shown < count;
   try {
@@ -111,7 +117,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       while (!stopped.aborted && more()) {
         for (const e of (await source.read()).filter((x) => isCallRecord(x) && matchesTap(x, filter))) {
           if (!more()) break;
-          ctx.out(flags.json ? JSON.stringify(e) : renderTapLine(e));
+          ctx.out(flags.json ? JSON.stringify(e) : renderTapLine(e, paint));
           shown++;
         }
         if (more()) await sleep(source.pollMs, stopped);

@@ -11,6 +11,7 @@ import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import type { Trace, TraceSpan, TraceSummary } from '../../shared/telemetry/trace-assembler';
 import { TRACE_ID_PATTERN } from '../../shared/trace-header';
 import { AWS_OPTIONS, awsFlags, countFlag, durationFlag, parseCommandArgs } from '../args';
+import { type Paint, painter, plain } from '../colour';
 import type { CliContext } from '../context';
 import { CommandError, EXIT, UsageError } from '../errors';
 import { listFunctions } from '../mesh-discovery';
@@ -38,6 +39,7 @@ Flags:
   --since <duration>   X-Ray only: how far back to look (default 15m, at most 6h)
   --width <n>          width of the waterfall's time axis in characters (default 50)
   --json               print the trace (or the list) as JSON
+  --no-color             no colour at a terminal either (also NO_COLOR=1)
   --mesh, --region, --endpoint-url   as for every mesh command
 
 Examples:
@@ -103,7 +105,7 @@ export function renderWaterfall(t: Trace, width = 50): string {
   return lines.join('\n');
 }
 
-export function renderTraceList(list: readonly TraceSummary[], hidden = 0): string {
+export function renderTraceList(list: readonly TraceSummary[], hidden = 0, paint: Paint = plain): string {
   const note =
     hidden > 0
       ? `\n(${hidden} trace${hidden === 1 ? '' : 's'} of the mesh's control functions left out; --all lists them)`
@@ -117,7 +119,7 @@ export function renderTraceList(list: readonly TraceSummary[], hidden = 0): stri
       new Date(t.start).toISOString().slice(11, 23),
       fmtMs(t.durationMs),
       String(t.spanCount),
-      t.fault ? 'fault' : t.error ? 'error' : 'ok',
+      t.fault ? paint('red', 'fault') : t.error ? paint('yellow', 'error') : paint('green', 'ok'),
       t.services.join(' -> ') || t.root,
     ]),
     { left: [0, 1, 4, 5] },
@@ -157,7 +159,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.out(
       flags.json
         ? JSON.stringify({ source: sourceName, traces: list, hidden }, null, 2)
-        : renderTraceList(list, hidden),
+        : renderTraceList(list, hidden, painter(ctx, flags)),
     );
     return EXIT.ok;
   }

@@ -126,6 +126,9 @@ async function listen(handler: (req: IncomingMessage, body: string, res: ServerR
   };
 }
 
+/** The text a terminal shows: the colour codes taken out. */
+const visible = (text: string) => text.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '');
+
 /** A POSIX shell word. */
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -218,7 +221,10 @@ describe('mesh live views', () => {
     // Every line of a frame clears the rest of the old line it overwrote.
     const frame = out.slice(out.lastIndexOf(`${ESC}[H`));
     const payments = frame.split('\n').find((l) => l.startsWith('payments'));
-    assert.match(payments ?? '', new RegExp(`^payments\\s+demo-payments\\s+1,2\\s+90% v1 / 10% v2\\s+v2${ESC}\\[K`));
+    assert.match(
+      visible(payments ?? ''),
+      new RegExp(`^payments\\s+demo-payments\\s+1,2\\s+90% v1 / 10% v2\\s+v2${ESC}\\[K`),
+    );
   });
 
   test('tap, local mesh: each call once as it happens, filtered; Ctrl-C exits 0', async () => {
@@ -265,7 +271,14 @@ describe('mesh live views', () => {
     });
     try {
       const env = { ...fx.env, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url };
-      const text = await meshLive(env, ['tap', 'payments', '--outcome', 'failure,success', '--count', '2']);
+      const text = await meshLive({ ...env, FORCE_COLOR: '1' }, [
+        'tap',
+        'payments',
+        '--outcome',
+        'failure,success',
+        '--count',
+        '2',
+      ]);
       await text.until(
         'tap says it follows',
         (e) => /^following the access log of CloudWatch Logs/.test(e),
@@ -276,7 +289,10 @@ describe('mesh live views', () => {
       assert.equal(await text.exit, 0, text.err());
       const lines = text.out().trimEnd().split('\n');
       assert.equal(lines.length, 2, text.out());
-      for (const [i, l] of lines.entries()) assert.match(l, EXPECTED_TAP[i]!);
+      for (const [i, l] of lines.entries()) assert.match(visible(l), EXPECTED_TAP[i]!);
+      // Coloured as asked (FORCE_COLOR): the success green, the timeout red.
+      assert.ok(lines[0]!.includes(`${ESC}[32m200  success`), lines[0]);
+      assert.ok(lines[1]!.includes(`${ESC}[31m504  timeout`), lines[1]);
       assert.deepEqual([...new Set(requests.map((r) => r.logGroupName))].sort(), [
         '/aws/lambda/demo-orders',
         '/aws/lambda/demo-payments',
@@ -296,5 +312,33 @@ describe('mesh live views', () => {
     } finally {
       await logs.close();
     }
+  });
+
+  test('colour: only where asked or at a terminal; never with NO_COLOR, --no-color or --json', async () => {
+    const payments = /^payments\s+demo-payments\s+1,2\s+90% v1 \/ 10% v2\s+v2$/m;
+    const forced = await mesh(fx, ['status'], { FORCE_COLOR: '1' });
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.ok(forced.stdout.includes(`${ESC}[33m90% v1 / 10% v2${ESC}[0m`), 'the canary split in yellow');
+    assert.ok(forced.stdout.includes(`${ESC}[33mv2${ESC}[0m`), 'the canary version in yellow');
+    assert.match(visible(forced.stdout), payments, 'coloured cells keep the columns aligned');
+    // An empty NO_COLOR is no request (no-color.org): still coloured.
+    assert.ok((await mesh(fx, ['status'], { FORCE_COLOR: '1', NO_COLOR: '' })).stdout.includes(ESC));
+    for (const [args, env] of [
+      [['status'], { FORCE_COLOR: '1', NO_COLOR: '1' }],
+      [['status', '--no-color'], { FORCE_COLOR: '1' }],
+      [['status', '--json'], { FORCE_COLOR: '1' }],
+      [['status'], {}],
+    ] as const) {
+      const r = await mesh(fx, [...args], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!r.stdout.includes(ESC), `no colour for ${args.join(' ')} with ${JSON.stringify(env)}`);
+    }
+    // At a terminal: coloured, unless NO_COLOR says otherwise.
+    const command = [process.execPath, ...(await meshArgs(['status']))].map(shellQuote).join(' ');
+    const tty = await run('script', ['-qfec', command, '/dev/null'], fx.env);
+    assert.ok(tty.stdout.includes(`${ESC}[33mv2${ESC}[0m`), tty.stdout);
+    const noColor = await run('script', ['-qfec', command, '/dev/null'], { ...fx.env, NO_COLOR: '1' });
+    assert.equal(noColor.code, 0, noColor.stderr);
+    assert.ok(!noColor.stdout.includes(ESC), noColor.stdout);
   });
 });
