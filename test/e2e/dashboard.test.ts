@@ -4,11 +4,13 @@
  * numbers move. Every call of that traffic must succeed, and the page must say so: a mesh whose calls
  * fail fails this test. The gated deploy of release 2 shows in the deployments table as CodeDeploy and
  * CloudWatch report it through the AWS SDK; each service's live alias as GetAlias reports it; the app's
- * traces without the mesh's control functions' unless asked. Saves test-artifacts/dashboard.png. Runs on the example app when it is in the
+ * traces without the mesh's control functions' unless asked; and `mesh tap` following the access log the
+ * functions print under that traffic. Saves test-artifacts/dashboard.png. Runs on the example app when it is in the
  * tree, else on the observability fixture app (test/support/observ-app).
  */
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +32,7 @@ import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { ENV } from '../../shared/names';
 import { headlessChromium } from '../support/chromium';
 import { exampleAssemblies } from '../support/example-assembly';
+import { cliEnv, meshArgs } from '../support/mesh-cli';
 import { observAssemblies } from '../support/observ-app/assemblies';
 
 const ARTIFACTS = join(__dirname, '../../test-artifacts');
@@ -52,6 +55,8 @@ describe('mesh dashboard in headless Chromium', () => {
   let services: string[];
   let traffic: Promise<void> | undefined;
   let stopTraffic = false;
+  /** The example app runs the real mesh layer; the fixture app's stand-in writes no access log. */
+  let realRuntime = false;
   /** What the traffic saw: calls answered without an error, and the errors of the others. */
   const outcome = { ok: 0, failures: [] as string[] };
   /** Every call into the mesh, warm-up included: what the entry edge of the page must show. */
@@ -59,7 +64,9 @@ describe('mesh dashboard in headless Chromium', () => {
 
   before(async () => {
     const browserBinary = await headlessChromium();
-    const releases = exampleAssemblies() ?? observAssemblies();
+    const example = exampleAssemblies();
+    realRuntime = example !== undefined;
+    const releases = example ?? observAssemblies();
     mesh = await startLocalMesh({ assemblies: [releases.release1, releases.release2], port: 0, quiet: true });
     const fns = mesh.registry.listFunctions().filter((f) => f.Environment?.Variables?.[ENV.service]);
     services = fns.map((f) => f.Environment!.Variables![ENV.service]!).sort();
@@ -301,6 +308,30 @@ describe('mesh dashboard in headless Chromium', () => {
     const empty = await blank.screenshot({ fullPage: true });
     await blank.close();
     assert.ok(png.length > 10 * empty.length, `dashboard.png has ${png.length} bytes, a blank page ${empty.length}`);
+  });
+
+  it('mesh tap follows the calls the traffic makes, as the functions log them', async (t) => {
+    if (!realRuntime) return t.skip("the fixture app's stand-in runtime writes no access log");
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      void meshArgs(['tap', '--to', 'frontend', '--count', '2', '--json', '--endpoint-url', mesh.url]).then((args) =>
+        execFile(process.execPath, args, { env: cliEnv(), timeout: 60_000 }, (err, out, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: stderr }),
+        ),
+      );
+    });
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 2, r.out);
+    for (const l of lines) {
+      // Callers outside the mesh log nothing: each checkout is frontend's own line.
+      assert.equal(l.type, 'mesh-access');
+      assert.equal(l.source, 'external');
+      assert.equal(l.destination, 'frontend');
+      assert.equal(l.reporter, 'destination');
+    }
   });
 
   it('shows each live alias as GetAlias reports it, beside the split traffic shows', async () => {
