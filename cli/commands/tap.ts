@@ -12,7 +12,7 @@ import { EXIT, UsageError } from '../errors';
 import { sleep, untilCtrlC } from '../interrupt';
 import { fmtMs } from '../table-format';
 import { type AccessSource, cloudWatchAccessSource, LocalAccessSource } from '../telemetry/access-source';
-import { isLocalMesh } from '../telemetry/local-mesh-telemetry';
+import { localMeshEndpoint } from '../telemetry/local-mesh-telemetry';
 
 export const TAP_HELP = `mesh tap [<service>] [--to s] [--from s] [--outcome o] [--count n] [--json] [AWS flags]
 
@@ -131,8 +131,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 
 /** The local mesh's access log when the endpoint is one, else CloudWatch Logs for the mesh's functions. */
 async function pickAccessSource(flags: AwsFlags, ctx: CliContext): Promise<AccessSource> {
-  const endpoint = ctx.clients(flags).settings.endpoints.LAMBDA?.replace(/\/+$/, '');
-  if (endpoint && (await isLocalMesh(endpoint))) return new LocalAccessSource(endpoint);
+  const endpoint = await localMeshEndpoint(ctx.clients(flags));
+  if (endpoint) return new LocalAccessSource(endpoint);
   const { mesh, clients } = await ctx.discover(flags);
   return cloudWatchAccessSource(clients, mesh.services);
 }

@@ -6,6 +6,7 @@ import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
 import { LOCAL_MESH_HEADER, MESH_ROUTE_PREFIX, MESH_ROUTES } from '../../shared/telemetry/local-mesh-routes';
 import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import type { Trace, TraceSummary } from '../../shared/telemetry/trace-assembler';
+import type { AwsClients } from '../aws-clients';
 import { AwsCallError, CommandError } from '../errors';
 
 const TIMEOUT_MS = 10_000;
@@ -17,6 +18,12 @@ const TIMEOUT_MS = 10_000;
 export async function isLocalMesh(endpoint: string): Promise<boolean> {
   const res = await request(endpoint, `${MESH_ROUTE_PREFIX}/stats`, 'HEAD');
   return res.headers.get(LOCAL_MESH_HEADER) !== null;
+}
+
+/** The local mesh's URL when the Lambda endpoint (--endpoint-url, AWS_ENDPOINT_URL) is one; else undefined. */
+export async function localMeshEndpoint(clients: Pick<AwsClients, 'settings'>): Promise<string | undefined> {
+  const endpoint = clients.settings.endpoints.LAMBDA?.replace(/\/+$/, '');
+  return endpoint && (await isLocalMesh(endpoint)) ? endpoint : undefined;
 }
 
 /** The JSON a local mesh answers on one of its routes, or undefined when `endpoint` is no local mesh. */

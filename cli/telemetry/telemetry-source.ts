@@ -12,7 +12,7 @@ import type { AwsFlags } from '../args';
 import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
 import { cloudWatchStats } from './cloudwatch-stats';
-import { isLocalMesh, LocalMeshTelemetry } from './local-mesh-telemetry';
+import { LocalMeshTelemetry, localMeshEndpoint } from './local-mesh-telemetry';
 import { xraySummaries, xrayTrace } from './xray-traces';
 
 /** How far back X-Ray is searched for traces unless a command says otherwise. */
@@ -29,8 +29,8 @@ export async function pickTelemetrySource(
   options: TelemetryOptions = {},
 ): Promise<TelemetrySource> {
   const clients = ctx.clients(flags);
-  const endpoint = clients.settings.endpoints.LAMBDA?.replace(/\/+$/, '');
-  if (endpoint && (await isLocalMesh(endpoint))) return new LocalMeshTelemetry(endpoint);
+  const endpoint = await localMeshEndpoint(clients);
+  if (endpoint) return new LocalMeshTelemetry(endpoint);
   return new AwsTelemetry(clients, options.traceWindowMs ?? DEFAULT_TRACE_WINDOW_MS);
 }
 
