@@ -12,45 +12,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { MeshUnauthenticatedError } from '../../functions/mesh/errors';
-import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
-import type { InvokeRequest, InvokeTransport } from '../../functions/mesh/transport/invoke-transport';
 import { wrapHandler } from '../../functions/mesh/wrapper';
 import { META } from '../../shared/names';
+import { accessReasons, capturingRuntime } from '../support/captured-call';
 import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
-
-const items = [
-  { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-  { pk: 'payments', sk: 'allow#orders', source: 'orders' },
-];
-
-/** Keeps what orders sent, as someone who captured the Invoke would. */
-class Capture implements InvokeTransport {
-  readonly sent: InvokeRequest[] = [];
-  async invoke(req: InvokeRequest) {
-    this.sent.push(req);
-    return { statusCode: 200, payload: Buffer.from('"charged"') };
-  }
-}
-
-function runtime(service: string, identity: Awaited<ReturnType<typeof identityOf>>, transport = new Capture()) {
-  const lines: string[] = [];
-  const rt = new MeshRuntime({
-    env: {},
-    config: { meshName: 'shop', service, functionVersion: '1' },
-    policy: { snapshot: { mesh: 'shop', generatedAt: '', items }, snapshotPath: null },
-    transport,
-    sink: (l) => lines.push(...l.split('\n')),
-    identity: async () => identity,
-    sleep: async () => undefined,
-  });
-  return { rt, lines, transport };
-}
-
-const reasons = (lines: string[]) =>
-  lines
-    .filter((l) => l.startsWith('{"type":"mesh-access"'))
-    .map((l) => JSON.parse(l) as { outcome: string; reason?: string })
-    .map((r) => r.reason ?? r.outcome);
 
 describe('attack: a synchronous token replayed in an Event envelope', () => {
   let world: IdentityWorld;
@@ -60,7 +25,7 @@ describe('attack: a synchronous token replayed in an Event envelope', () => {
 
   test('the envelope does not make a synchronous token good again: the handler runs once', async () => {
     // Prepare: orders charges once; the attacker holds the Invoke as it went out.
-    const orders = runtime('orders', await identityOf(world.orders));
+    const orders = capturingRuntime('orders', await identityOf(world.orders));
     assert.equal(await orders.rt.call('payments', { amountCents: 100 }), 'charged');
     const [sent] = orders.transport.sent;
     const clientContext = JSON.parse(Buffer.from(sent!.clientContext, 'base64').toString('utf8'));
@@ -69,7 +34,7 @@ describe('attack: a synchronous token replayed in an Event envelope', () => {
     assert.equal(typeof meta.tok, 'string');
     assert.equal(typeof meta.dl, 'number');
 
-    const payments = runtime('payments', await identityOf(world.payments));
+    const payments = capturingRuntime('payments', await identityOf(world.payments));
     let charges = 0;
     const wrapped = wrapHandler(payments.rt, async () => {
       charges++;
@@ -86,7 +51,7 @@ describe('attack: a synchronous token replayed in an Event envelope', () => {
 
     // Assess: one charge; the replays are refused, and the log says why.
     assert.equal(charges, 1);
-    assert.deepEqual(reasons(payments.lines), [
+    assert.deepEqual(accessReasons(payments.lines), [
       'success',
       'token-replayed',
       'payload-digest-mismatch',
@@ -97,13 +62,13 @@ describe('attack: a synchronous token replayed in an Event envelope', () => {
 
   test('a synchronous call sent again with its payload in an envelope with no metadata: the handler runs once', async () => {
     // Prepare: orders charges once; the attacker holds the Invoke as it went out, ClientContext and all.
-    const orders = runtime('orders', await identityOf(world.orders));
+    const orders = capturingRuntime('orders', await identityOf(world.orders));
     assert.equal(await orders.rt.call('payments', { amountCents: 100 }), 'charged');
     const [sent] = orders.transport.sent;
     const clientContext = JSON.parse(Buffer.from(sent!.clientContext, 'base64').toString('utf8'));
     const payload = JSON.parse(Buffer.from(sent!.payload).toString('utf8'));
 
-    const payments = runtime('payments', await identityOf(world.payments));
+    const payments = capturingRuntime('payments', await identityOf(world.payments));
     let charges = 0;
     const wrapped = wrapHandler(payments.rt, async () => {
       charges++;

@@ -10,52 +10,16 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { MeshUnauthenticatedError } from '../../functions/mesh/errors';
 import type { InvocationScope } from '../../functions/mesh/invocation-scope';
-import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
-import type { InvokeRequest, InvokeTransport } from '../../functions/mesh/transport/invoke-transport';
 import { wrapHandler } from '../../functions/mesh/wrapper';
 import { META } from '../../shared/names';
+import { accessReasons, capturingRuntime } from '../support/captured-call';
 import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
-
-const items = [
-  { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-  { pk: 'payments', sk: 'allow#orders', source: 'orders' },
-];
-
-/** Keeps what orders sent, as someone who captured the Invoke would. */
-class Capture implements InvokeTransport {
-  readonly sent: InvokeRequest[] = [];
-  async invoke(req: InvokeRequest) {
-    this.sent.push(req);
-    return { statusCode: 200, payload: Buffer.from('"charged"') };
-  }
-}
-
-function runtime(service: string, identity: Awaited<ReturnType<typeof identityOf>>) {
-  const lines: string[] = [];
-  const transport = new Capture();
-  const rt = new MeshRuntime({
-    env: {},
-    config: { meshName: 'shop', service, functionVersion: '1' },
-    policy: { snapshot: { mesh: 'shop', generatedAt: '', items }, snapshotPath: null },
-    transport,
-    sink: (l) => lines.push(...l.split('\n')),
-    identity: async () => identity,
-    sleep: async () => undefined,
-  });
-  return { rt, lines, transport };
-}
-
-const reasons = (lines: string[]) =>
-  lines
-    .filter((l) => l.startsWith('{"type":"mesh-access"'))
-    .map((l) => JSON.parse(l) as { outcome: string; reason?: string })
-    .map((r) => r.reason ?? r.outcome);
 
 type Metadata = Record<string, unknown>;
 
 /** A fresh payments sandbox (its own replay cache) whose handler notes the scope it ran in. */
 async function sandbox(world: IdentityWorld) {
-  const payments = runtime('payments', await identityOf(world.payments));
+  const payments = capturingRuntime('payments', await identityOf(world.payments));
   const scopes: (InvocationScope | undefined)[] = [];
   const wrapped = wrapHandler(payments.rt, async () => {
     scopes.push(payments.rt.scope);
@@ -76,7 +40,7 @@ describe('attack: a captured call replayed with its mirror mark or routing heade
   before(async () => {
     world = await identityWorld('shop');
     // Prepare: orders charges once, routed by a cohort header; the attacker holds the Invoke as it went out.
-    const orders = runtime('orders', await identityOf(world.orders));
+    const orders = capturingRuntime('orders', await identityOf(world.orders));
     const headers = { 'x-route-cohort': 'beta' };
     assert.equal(await orders.rt.call('payments', { amountCents: 100 }, { headers }), 'charged');
     const [sent] = orders.transport.sent;
@@ -91,14 +55,14 @@ describe('attack: a captured call replayed with its mirror mark or routing heade
     assert.equal(await payments.deliver(payload, meta), 'charged');
     assert.deepEqual(payments.scopes[0]?.routeHeaders, { 'x-route-cohort': 'beta' });
     assert.equal(payments.scopes[0]?.mirror, undefined);
-    assert.deepEqual(reasons(payments.lines), ['success']);
+    assert.deepEqual(accessReasons(payments.lines), ['success']);
   });
 
   test('replayed as a mirror copy (hidden from a canary gate): refused, the handler never runs', async () => {
     const payments = await sandbox(world);
     await assert.rejects(payments.deliver(payload, { ...meta, mir: 1 }), MeshUnauthenticatedError);
     assert.equal(payments.scopes.length, 0);
-    assert.deepEqual(reasons(payments.lines), ['metadata-digest-mismatch']);
+    assert.deepEqual(accessReasons(payments.lines), ['metadata-digest-mismatch']);
     // The refusal is counted as the real traffic it is (denied_total), not as a mirror copy.
     assert.equal(
       payments.lines.some((l) => l.includes('"mirror_requests_total"')),
@@ -113,14 +77,14 @@ describe('attack: a captured call replayed with its mirror mark or routing heade
       const payments = await sandbox(world);
       await assert.rejects(payments.deliver(payload, { ...meta, rh }), MeshUnauthenticatedError, JSON.stringify(rh));
       assert.equal(payments.scopes.length, 0);
-      assert.deepEqual(reasons(payments.lines), ['metadata-digest-mismatch']);
+      assert.deepEqual(accessReasons(payments.lines), ['metadata-digest-mismatch']);
     }
   });
 
   test('replayed with another attempt number: refused', async () => {
     const payments = await sandbox(world);
     await assert.rejects(payments.deliver(payload, { ...meta, att: 2 }), MeshUnauthenticatedError);
-    assert.deepEqual(reasons(payments.lines), ['metadata-digest-mismatch']);
+    assert.deepEqual(accessReasons(payments.lines), ['metadata-digest-mismatch']);
   });
 });
 
@@ -140,7 +104,7 @@ describe('a caller of an older layer, whose token has no ctx claim', () => {
     assert.equal(payments.scopes[0]?.routeHeaders, undefined);
     assert.equal(payments.scopes[0]?.mirror, undefined);
     // Counted as real traffic, not as a mirror copy.
-    assert.deepEqual(reasons(payments.lines), ['success']);
+    assert.deepEqual(accessReasons(payments.lines), ['success']);
     assert.equal(
       payments.lines.some((l) => l.includes('"mirror_requests_total"')),
       false,
