@@ -6,9 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { type Endpoint, type SecretStore, startEndpoint } from '../../local/endpoint';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../../local/endpoint/backend';
 import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
+import { QueueStore } from '../../local/sqs/queue-store';
+import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { clientConfig } from '../support/example-assembly';
 import { seeded } from '../support/seeded-random';
 
 export interface TestContext {
@@ -152,4 +156,21 @@ export async function startSecretsEndpoint(
     maxAttempts: 1,
   });
   return { endpoint, sm, registry };
+}
+
+/** The endpoint on a free port serving SQS over a fresh QueueStore, with an SQS client (real SDK). */
+export async function startSqsEndpoint(
+  registry = new TestRegistry(),
+): Promise<{ endpoint: Endpoint; sqs: SQSClient; queues: QueueStore; registry: TestRegistry }> {
+  let url = '';
+  const queues = new QueueStore({ region: REGION, accountId: '000000000000', endpointUrl: () => url });
+  const endpoint = await startEndpoint({
+    port: 0,
+    registry,
+    invoker: new TestInvoker(registry),
+    jsonServices: sqsJsonServices(queues),
+    log: () => undefined,
+  });
+  url = endpoint.url;
+  return { endpoint, sqs: new SQSClient(clientConfig(endpoint.url)), queues, registry };
 }

@@ -17,17 +17,15 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { applyAssembly, newDeploymentState } from '../../local/assembly/deployment';
-import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import type { Endpoint } from '../../local/endpoint';
 import type { EventSourceMapping } from '../../local/sqs/event-source-poller';
 import { QueueStore } from '../../local/sqs/queue-store';
-import { sqsJsonServices } from '../../local/sqs/sqs-api';
-import { clientConfig } from '../support/example-assembly';
 import { oneStackAssembly } from '../support/one-stack-assembly';
 import { rejection } from '../support/rejection';
-import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+import { startSqsEndpoint, TestRegistry } from './local-endpoint-fixture';
 
 type SqsError = Error & { Code?: string; $metadata: { httpStatusCode?: number } };
 
@@ -38,16 +36,7 @@ describe('local endpoint: SQS FIFO queues', () => {
   let queues: QueueStore;
 
   before(async () => {
-    registry = new TestRegistry();
-    queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
-    endpoint = await startEndpoint({
-      port: 0,
-      registry,
-      invoker: new TestInvoker(registry),
-      jsonServices: sqsJsonServices(queues),
-      log: () => undefined,
-    });
-    sqs = new SQSClient(clientConfig(endpoint.url));
+    ({ endpoint, sqs, queues, registry } = await startSqsEndpoint());
   });
   after(async () => {
     sqs.destroy();

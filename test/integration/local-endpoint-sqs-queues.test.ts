@@ -13,14 +13,12 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type Endpoint, startEndpoint } from '../../local/endpoint';
-import { QueueStore } from '../../local/sqs/queue-store';
-import { sqsJsonServices } from '../../local/sqs/sqs-api';
-import { clientConfig } from '../support/example-assembly';
+import type { Endpoint } from '../../local/endpoint';
+import type { QueueStore } from '../../local/sqs/queue-store';
 import { rejection } from '../support/rejection';
-import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+import { startSqsEndpoint } from './local-endpoint-fixture';
 
 describe('local endpoint: SQS queues', () => {
   let endpoint: Endpoint;
@@ -28,16 +26,7 @@ describe('local endpoint: SQS queues', () => {
   let queues: QueueStore;
 
   before(async () => {
-    const registry = new TestRegistry();
-    queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
-    endpoint = await startEndpoint({
-      port: 0,
-      registry,
-      invoker: new TestInvoker(registry),
-      jsonServices: sqsJsonServices(queues),
-      log: () => undefined,
-    });
-    sqs = new SQSClient(clientConfig(endpoint.url));
+    ({ endpoint, sqs, queues } = await startSqsEndpoint());
   });
   after(async () => {
     sqs.destroy();
