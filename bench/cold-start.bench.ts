@@ -20,8 +20,10 @@
  * - beside each cold-start row, the CPU time of the same samples (reported): on a machine whose cores are
  *   busy with other work, waiting for a core adds to the wall clock of the longer side.
  * Run: npx tsx bench/cold-start.bench.ts [--json]. Rows: { name, unit, n, mesh, baseline, budget? }.
+ * BENCH_NODE=<path of a node binary> runs the samples, mesh and baselines alike, on that Node.js (for
+ * one of the Lambda runtime's major version, e.g. 22 for nodejs22.x); the first row's note names it.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +144,15 @@ const MESH_OF_50 = Array.from({ length: 50 }, (_, i) => [
 
 const RSS_RUNS = 3;
 
+/** The Node.js the samples run on: BENCH_NODE, else the one running the bench. */
+const SAMPLE_NODE = process.env.BENCH_NODE || process.execPath;
+
+/** Its version, for the report. */
+function sampleNodeVersion(): string {
+  if (SAMPLE_NODE === process.execPath) return process.version;
+  return execFileSync(SAMPLE_NODE, ['--version'], { encoding: 'utf8' }).trim();
+}
+
 /** The bench's sandbox: a task root of bundled handlers, the layer, a policy snapshot and the AWS stand-in. */
 class ColdBench {
   /** Samples per side of a cold-start row. */
@@ -245,7 +256,7 @@ class ColdBench {
   /** One fresh process: init and the first invocation (or `BENCH_INVOCATIONS` of them), measured inside. */
   runOne(p: ColdProcess, extra: Record<string, string> = {}): Promise<Sample> {
     return new Promise<Sample>((resolve, reject) => {
-      const child = spawn(process.execPath, [HARNESS], {
+      const child = spawn(SAMPLE_NODE, [HARNESS], {
         env: { ...p.env, BENCH_MODULE: p.module, BENCH_LAYER_DIR: this.pkg, ...extra } as NodeJS.ProcessEnv,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -368,7 +379,7 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
 async function coldStartRows(bench: ColdBench) {
   const inbound = await bench.coldRow('cold start, inbound only', bench.wrapped('hello.js'), bench.bare('hello.js'), {
     budget: { of: 'added-p50', max: 5 },
-    note: 'vs the bare hello; fresh snapshot, no table read',
+    note: `vs the bare hello; fresh snapshot, no table read; Node.js ${sampleNodeVersion()}`,
   });
   await bench.coldRow(
     "cold start, inbound only, a 50-service mesh's snapshot",
