@@ -205,6 +205,10 @@ class ColdBench {
       AWS_ENDPOINT_URL: aws.url,
       AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
       AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+      // Lambda sets the invocation's trace header whether or not tracing is active (not sampled here,
+      // as with tracing in PassThrough mode and no caller's header); the wrapper parses it.
+      _X_AMZN_TRACE_ID:
+        'Root=1-674dbf7c-3f1c2b6a9e8d7c6b5a493827;Parent=5a1c3e7f9b2d4f60;Sampled=0;Lineage=1:2a3b4c5d:0',
     };
   }
 
