@@ -4,7 +4,9 @@
  * writes (one line per call from each end): the local mesh's (GET <endpoint>/_mesh/access), or, where no
  * /_mesh/ route answers, CloudWatch Logs (FilterLogEvents over the mesh functions' log groups).
  */
+import { didYouMean } from '../../shared/suggest';
 import { type AccessEntry, isCallRecord, matchesTap, type TapFilter } from '../../shared/telemetry/access-log';
+import { ANY_FAILURE, CALL_OUTCOMES } from '../../shared/telemetry/call-outcomes';
 import { AWS_OPTIONS, type AwsFlags, awsFlags, countFlag, parseCommandArgs } from '../args';
 import { type Paint, painter, plain } from '../colour';
 import type { CliContext } from '../context';
@@ -13,6 +15,13 @@ import { sleep, untilCtrlC } from '../interrupt';
 import { fmtMs } from '../table-format';
 import { type AccessSource, cloudWatchAccessSource, LocalAccessSource } from '../telemetry/access-source';
 import { localMeshEndpoint } from '../telemetry/local-mesh-telemetry';
+
+/** The outcomes the runtime records, a few to a line (help text). */
+function outcomeList(lineBreak: string): string {
+  const rows: string[] = [];
+  for (let i = 0; i < CALL_OUTCOMES.length; i += 4) rows.push(CALL_OUTCOMES.slice(i, i + 4).join(', '));
+  return rows.join(`,${lineBreak}`);
+}
 
 export const TAP_HELP = `mesh tap [<service>] [--to s] [--from s] [--outcome o] [--count n] [--json] [AWS flags]
 
@@ -31,9 +40,8 @@ and logs:FilterLogEvents on the functions' log groups.
 Flags:
   --to <service>         only calls to this service (or channel)
   --from <service>       only calls from this caller (external: callers outside the mesh)
-  --outcome <o>[,<o>]    only these outcomes: success, denied, unauthenticated, timeout, throttled,
-                         rate-limited, circuit-open, function-error, service-error, client-error;
-                         failure = every outcome but success
+  --outcome <o>[,<o>]    only these outcomes: ${outcomeList('\n                         ')};
+                         ${ANY_FAILURE} = every outcome but success; any other word exits 2
   --count <n>            stop after n lines
   --json                 one access-log line per line, as the mesh wrote it
   --no-color             no colour at a terminal either (also NO_COLOR=1)
@@ -80,16 +88,27 @@ export function tapFilter(
   if (positionals.length > 1)
     throw new UsageError(`\`mesh tap\` takes one service, got ${positionals.length}: ${positionals.join(' ')}`);
   const outcomes = values.outcome?.split(',').map((o) => o.trim());
-  if (outcomes?.some((o) => !/^[a-z][a-z-]*$/.test(o)))
-    throw new UsageError(
-      `--outcome takes outcome names separated by commas (success, denied, timeout, failure...), got ${JSON.stringify(values.outcome)}`,
-    );
+  for (const o of outcomes ?? []) checkOutcome(o);
   return {
     ...(positionals[0] !== undefined ? { service: positionals[0] } : {}),
     ...(values.to !== undefined ? { to: values.to } : {}),
     ...(values.from !== undefined ? { from: values.from } : {}),
     ...(outcomes ? { outcomes } : {}),
   };
+}
+
+/** What `--outcome` accepts: an outcome the runtime records, or `failure`. */
+const TAP_OUTCOMES: readonly string[] = [...CALL_OUTCOMES, ANY_FAILURE];
+
+/**
+ * Refuses an outcome the runtime never records: its filter would match no call, and `mesh tap` would
+ * follow an empty stream until Ctrl-C with nothing to say why.
+ */
+function checkOutcome(outcome: string): void {
+  if (TAP_OUTCOMES.includes(outcome)) return;
+  throw new UsageError(
+    `--outcome ${JSON.stringify(outcome)} is no outcome the mesh records${didYouMean(outcome, TAP_OUTCOMES)}; use ${CALL_OUTCOMES.join(', ')}, or ${ANY_FAILURE} for every outcome but success (several: separated by commas)`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * (`{"type":"mesh-access",...}`, functions/mesh/telemetry/mesh-telemetry.ts), read back from the local
  * mesh or from CloudWatch Logs, and the filters an operator follows it with. Pure.
  */
+import { ANY_FAILURE } from './call-outcomes';
 import { callerReportsItself } from './metric-dimensions';
 
 /** One access-log line; fields the runtime adds later pass through untouched. */
@@ -68,7 +69,7 @@ export function matchesTap(e: AccessEntry, f: TapFilter): boolean {
   if (f.service !== undefined && e.source !== f.service && e.destination !== f.service) return false;
   if (f.to !== undefined && e.destination !== f.to) return false;
   if (f.from !== undefined && e.source !== f.from) return false;
-  if (f.outcomes && !f.outcomes.some((o) => o === e.outcome || (o === 'failure' && e.outcome !== 'success')))
+  if (f.outcomes && !f.outcomes.some((o) => o === e.outcome || (o === ANY_FAILURE && e.outcome !== 'success')))
     return false;
   return true;
 }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FunctionFacts } from '../../cli/commands/check-facts';
 import { evaluateFunction } from '../../cli/commands/check-table';
+import { TAP_HELP, tapFilter } from '../../cli/commands/tap';
 import { bar, renderWaterfall } from '../../cli/commands/trace';
 import { processContext } from '../../cli/context';
 import { main } from '../../cli/main';
@@ -19,6 +20,7 @@ import { handleMeshRequest } from '../../local/dashboard/routes';
 import { parseEmf } from '../../local/telemetry/emf-parser';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { ENV, LAYER } from '../../shared/names';
+import { CALL_OUTCOMES } from '../../shared/telemetry/call-outcomes';
 import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
 import { emfLine, newSegmentId, newTraceId, noMeshView } from '../support/observ-fixtures';
 
@@ -47,7 +49,7 @@ function json(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(JSON.stringify(body));
 }
 
-describe('mesh stat / trace / check: bad flags exit 2 and name the fix', () => {
+describe('mesh stat / trace / check / tap: bad flags exit 2 and name the fix', () => {
   const cases: [string[], RegExp][] = [
     [['stat', '--window', 'forever'], /--window must be a duration up to 1h like 30s, 5m or 500ms, got "forever"/],
     [['stat', '--window', '2h'], /--window must be a duration up to 1h/],
@@ -59,6 +61,16 @@ describe('mesh stat / trace / check: bad flags exit 2 and name the fix', () => {
     [['trace', '--last', '1-5759e988-bd862e3fe1be46a994272793'], /a trace id or --last, not both/],
     [['trace', '--limit', 'many'], /--limit must be a whole number/],
     [['check', 'extra'], /unexpected argument extra for `mesh check`/],
+    // An outcome the runtime never records would filter every call out, silently, until Ctrl-C.
+    [
+      ['tap', '--outcome', 'sucess'],
+      /^mesh tap: --outcome "sucess" is no outcome the mesh records \(did you mean "success"\?\); use success, denied, unauthenticated, deadline-exceeded, timeout, throttled, rate-limited, circuit-open, function-error, service-error, client-error, or failure for every outcome but success/,
+    ],
+    [
+      ['tap', '--outcome', 'failure,timout'],
+      /^mesh tap: --outcome "timout" is no outcome the mesh records \(did you mean "timeout"\?\)/,
+    ],
+    [['tap', '--outcome', 'Success'], /^mesh tap: --outcome "Success" is no outcome/],
   ];
   for (const [args, message] of cases) {
     it(args.join(' '), async () => {
@@ -67,6 +79,16 @@ describe('mesh stat / trace / check: bad flags exit 2 and name the fix', () => {
       assert.match(r.err, message);
     });
   }
+
+  it('tap --outcome takes every outcome the runtime records, and failure', () => {
+    const all = [...CALL_OUTCOMES, 'failure'];
+    assert.deepEqual(tapFilter([], { outcome: all.join(', ') }).outcomes, all);
+  });
+
+  it('tap --help lists every outcome the runtime records', () => {
+    const listed = /--outcome <o>\[,<o>\]\s+only these outcomes: ([^;]+);/.exec(TAP_HELP)?.[1];
+    assert.deepEqual(listed?.split(/,\s+/), [...CALL_OUTCOMES]);
+  });
 
   it("--help prints each command's usage and exits 0", async () => {
     for (const c of ['stat', 'trace', 'check']) {

@@ -3,25 +3,17 @@
  * transport saw and what the policy says. Whether the attempt reached the handler is delivery.ts.
  */
 import type { RetryOn } from '../../../shared/policy-rules';
+import type { CallOutcome } from '../../../shared/telemetry/call-outcomes';
 import type { Delivery } from './delivery';
 
 /**
  * The outcome of one attempt. `client-error` = the request itself is wrong (404 no such function,
  * 400 bad parameter, 413 too large): never retried. `denied` / `unauthenticated` = refused by the
  * mesh (local policy check, or the callee's wrapper); `circuit-open` = the breaker held the call;
- * `rate-limited` = the caller's mesh-wide rate limit held it (nothing sent).
+ * `rate-limited` = the caller's mesh-wide rate limit held it (nothing sent). Every outcome the runtime
+ * records but the callee's own `deadline-exceeded` (one list, shared/telemetry/call-outcomes.ts).
  */
-export type Outcome =
-  | 'success'
-  | 'throttled'
-  | 'service-error'
-  | 'timeout'
-  | 'function-error'
-  | 'denied'
-  | 'circuit-open'
-  | 'rate-limited'
-  | 'unauthenticated'
-  | 'client-error';
+export type Outcome = Exclude<CallOutcome, 'deadline-exceeded'>;
 
 /** What the transport observed for one attempt (fill what you know). */
 export interface AttemptResult {
