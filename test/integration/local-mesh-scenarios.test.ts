@@ -44,8 +44,10 @@ interface MetricLine {
   readonly _aws: unknown;
   readonly reporter: 'source' | 'destination';
   readonly destination_workload: string;
+  readonly destination_version?: string;
   readonly requests_total?: number;
   readonly retries_total?: number;
+  readonly breaker_open_total?: number;
 }
 
 const skip = process.env.MESH_TEST_ENDPOINT ? 'counts inside the local mesh' : false;
@@ -302,6 +304,13 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
       counted('fxs-probe', 'brk', fromLine).map((l) => l.retries_total ?? 0),
       [1],
     );
+    // brk's one version failed behind its alias and opened both breakers: one opening, under the version.
+    const openings = lines
+      .slice(fromLine)
+      .map((l) => (l.fn === 'fxs-probe' && '_aws' in l.line ? l.line : undefined))
+      .filter((l) => l?.destination_workload === 'brk' && l.breaker_open_total === 1);
+    assert.equal(openings.length, 1, JSON.stringify(openings));
+    assert.match(openings[0]!.destination_version ?? '', /^\d+$/, 'the version that failed, not the alias');
 
     // Act 2: while open, a call that would succeed fails fast, and nothing reaches the callee
     from = mesh.recentInvocations().length;

@@ -161,6 +161,47 @@ describe('pipeline stage: guard', () => {
     assert.equal(shared.length, 1, 'an alias is not a version others can eject');
   });
 
+  /** The versions breaker_open_total counted, in order (one EMF line per opening). */
+  const openings = (lines: readonly string[]) =>
+    lines.flatMap((l) => (l.includes('"breaker_open_total":1') ? [JSON.parse(l).destination_version as string] : []));
+
+  test('a lone version failing behind the alias opens both breakers: one opening, counted under the version', async () => {
+    const { state, lines } = fixture({ items: ONE_FAILURE_OPENS });
+    watchBreakers(state);
+    const call = await readyCall(state);
+    const a = route(call, planOf(call));
+    assert.equal(a.behindAlias, true);
+    await guard(a, answered(a, 'function-error', '1'));
+    const states = ['1', 'live'].map((v) => state.breakers.peek('payments', v)?.state);
+    assert.deepEqual(states, ['open', 'open'], 'two breakers, both open: the version ejected, the alias holding calls');
+    assert.deepEqual(openings(lines), ['1']);
+  });
+
+  test("an answer that names no version opens the alias's breaker alone: counted under the alias", async () => {
+    const { state, lines } = fixture({ items: ONE_FAILURE_OPENS });
+    watchBreakers(state);
+    const call = await readyCall(state);
+    // Version 1 ran behind it before, in a call whose breaker this process never made.
+    state.aliases.seen('payments', 'live').add('1');
+    const a = route(call, planOf(call));
+    await guard(a, answered(a, 'timeout', 'live'));
+    assert.equal(state.breakers.peek('payments', '1'), undefined);
+    assert.deepEqual(openings(lines), ['live']);
+  });
+
+  test('the alias opening after a version behind it opened earlier is an opening of its own', async () => {
+    const { state, lines, clock } = fixture({ items: ONE_FAILURE_OPENS });
+    watchBreakers(state);
+    const call = await readyCall(state);
+    state.aliases.seen('payments', 'live').add('2');
+    state.breakers.get('payments', '2', call.traffic.breaker).failure(T0 - 500);
+    clock.t = T0;
+    const a = route(call, planOf(call));
+    assert.deepEqual([a.behindAlias, [...a.ejected]], [true, ['2']], 'no healthy version to pin: through the alias');
+    await guard(a, answered(a, 'timeout', 'live'));
+    assert.deepEqual(openings(lines), ['2', 'live']);
+  });
+
   /** Versions 1 and 2 seen behind the alias; 2 opened once, and its open time is now up. */
   async function probeDue() {
     const { state, clock } = fixture({ items: ONE_FAILURE_OPENS });

@@ -5,7 +5,12 @@
  * seen version whose open time is up gets its half-open probe through the alias.
  */
 import { isPublishedVersion } from '../../../shared/names';
-import { type BreakerPass, type CircuitBreaker, describeOpen } from '../resilience/circuit-breaker';
+import {
+  type BreakerPass,
+  type BreakerRegistryChange,
+  type CircuitBreaker,
+  describeOpen,
+} from '../resilience/circuit-breaker';
 import { countsAsFailure, isOutcomeUnknown, type Outcome } from '../resilience/retry-decision';
 import { saw } from '../routing/alias-pin';
 import type { AttemptContext, AttemptOutcome, ClientState } from './call-context';
@@ -105,12 +110,15 @@ export function settle(b: CircuitBreaker, outcome: Outcome, now: number, pass?: 
   else b.release(now, pass);
 }
 
-/** Counts every breaker that opens, and shares an opened published version with the other sandboxes. */
+/**
+ * Counts every breaker that opens (an alias's with the version behind it once: `openedWithVersion`), and
+ * shares an opened published version with the other sandboxes.
+ */
 export function watchBreakers(client: ClientState): void {
   const { deps } = client;
   client.breakers.onStateChange((c) => {
     if (c.to !== 'open') return;
-    deps.telemetry.breakerOpened(deps.service, c.target, c.version);
+    if (!openedWithVersion(client, c)) deps.telemetry.breakerOpened(deps.service, c.target, c.version);
     // Only published versions are shared: an alias (or $LATEST) is not a version others can eject. A
     // breaker of the function in another region (`<target>@<region>`) is this sandbox's own.
     if (!deps.sharedBreakers || !isPublishedVersion(c.version) || c.target.includes('@')) return;
@@ -120,4 +128,18 @@ export function watchBreakers(client: ClientState): void {
       // Sharing is best effort; the local breaker already protects this sandbox.
     }
   });
+}
+
+/**
+ * Whether an alias's breaker opened at the instant the breaker of a version seen behind it did: the one
+ * attempt that failed on that version opened both (`settleAll` settles the version's breaker first, then
+ * the alias's, which fails as a whole when no other version behind it is healthy: a lone version). That is
+ * one failure: breaker_open_total counts it once, under the version that failed. The alias's own opening
+ * counts when no version's opened with it (an answer that named no version, a timeout).
+ */
+export function openedWithVersion(client: ClientState, c: BreakerRegistryChange): boolean {
+  for (const v of client.aliases.behind(c.target, c.version) ?? []) {
+    if (client.breakers.peek(c.target, v)?.openedAt === c.at) return true;
+  }
+  return false;
 }

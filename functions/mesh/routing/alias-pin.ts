@@ -43,6 +43,11 @@ export class AliasVersions {
     return s;
   }
 
+  /** The versions seen behind `alias` of `target`, if any were (creates nothing: for readers). */
+  behind(target: string, alias: string): ReadonlySet<string> | undefined {
+    return this.byAlias.get(`${target}\u0000${alias}`);
+  }
+
   /** `pinBehindAlias` with this client's turn (each call moves it on, so healthy versions alternate). */
   pin(seen: ReadonlySet<string>, ejected: ReadonlySet<string>): string | undefined {
     return pinBehindAlias(seen, ejected, this.turn++);
