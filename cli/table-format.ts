@@ -2,6 +2,7 @@
  * Aligned text tables and the number formats they show. Cells may carry colour (cli/colour.ts, only at
  * a terminal): widths count what the terminal shows, so coloured and plain tables align alike.
  */
+import type { CallerNote } from '../shared/telemetry/callers';
 import { type Paint, visibleLength } from './colour';
 
 /**
@@ -43,4 +44,13 @@ export function fmtMs(v: number | null | undefined): string {
   if (v === null || v === undefined) return '-';
   if (v >= 1000) return `${(v / 1000).toFixed(2)}s`;
   return v >= 10 ? `${Math.round(v)}ms` : `${v.toFixed(1)}ms`;
+}
+
+/**
+ * Pure: what each caller that is no service is, under a table that names it (`mesh stat`'s edges,
+ * `mesh status`'s who may call whom; the dashboard marks the same callers on its graph), so none reads as
+ * a service that takes no traffic.
+ */
+export function callerLines(callers: readonly CallerNote[]): string[] {
+  return callers.length ? ['', ...callers.map((c) => `${c.name}: ${c.about}`)] : [];
 }

@@ -19,7 +19,7 @@ import { AWS_OPTIONS, awsFlags, durationFlag, parseCommandArgs } from '../args';
 import { type Paint, painter, plain, type Style } from '../colour';
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
-import { fmtMs, fmtPct, formatTable, paintRate } from '../table-format';
+import { callerLines, fmtMs, fmtPct, formatTable, paintRate } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
 import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 
@@ -81,13 +81,15 @@ function versionSplit(versions: readonly VersionStats[]): string {
     .join('  ');
 }
 
-/** Keeps the services and edges that touch `service`. */
+/** Keeps the services and edges that touch `service`, and the callers of those edges. */
 export function filterSnapshot<T extends StatsSnapshot>(s: T, service: string | undefined): T {
   if (!service) return s;
+  const edges = s.edges.filter((e) => e.source === service || e.destination === service);
   return {
     ...s,
     services: s.services.filter((x) => x.service === service),
-    edges: s.edges.filter((e) => e.source === service || e.destination === service),
+    edges,
+    callers: s.callers.filter((c) => edges.some((e) => e.source === c.name)),
   };
 }
 
@@ -148,6 +150,7 @@ export function renderStats(s: StatResult, paint: Paint = plain): string {
       ]),
       { left: [0, 1, 2] },
     ),
+    ...callerLines(s.callers),
   );
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 /** `mesh status`: services, functions, versions, live alias weights and the policy at a glance. */
 import { LIVE_ALIAS } from '../../shared/names';
+import { callerNotes } from '../../shared/telemetry/callers';
 import { type AliasState, canaryVersion, describeSplit } from '../alias-plan';
 import { getLiveAlias, listVersions } from '../alias-store';
 import { AWS_OPTIONS, type AwsFlags, awsFlags, expectPositionals, parseCommandArgs } from '../args';
@@ -14,7 +15,7 @@ import type { DiscoveredMesh } from '../mesh-discovery';
 import type { RawItem } from '../policy-plan';
 import { scanPolicy } from '../policy-store';
 import { type PolicySummary, summarisePolicy } from '../policy-summary';
-import { formatTable } from '../table-format';
+import { callerLines, formatTable } from '../table-format';
 import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 import { weightToPercent } from '../weight';
 
@@ -238,6 +239,7 @@ function policySections(p: StatusReport['policy'], paint: Paint): string[] {
         ]),
       )
     : '  (no edges: every call is denied by default)';
+  const callers = callerLines(callerNotes(p.edges.map((e) => e.from)));
   const kind = (title: string, column: string, rows: readonly { service: string; detail: string }[]) =>
     rows.length
       ? [
@@ -253,6 +255,7 @@ function policySections(p: StatusReport['policy'], paint: Paint): string[] {
     '',
     'WHO MAY CALL WHOM',
     edges,
+    ...callers,
     ...kind('ROUTES', 'ROUTE', p.routes),
     ...kind('TRAFFIC POLICY', 'POLICY', p.traffic),
     ...kind('FAULT INJECTION', 'FAULT', p.faults),

@@ -6,6 +6,7 @@
  * in docs/observability.md ("How the numbers are computed").
  */
 import { METRICS } from '../names';
+import { type CallerNote, callerNotes } from './callers';
 import { type Percentiles, percentiles } from './percentile';
 
 /** Golden metrics of one group of requests. Latencies in ms; null when there were no samples. */
@@ -73,6 +74,8 @@ export interface StatsSnapshot {
   readonly windowMs: number;
   readonly services: ServiceStats[];
   readonly edges: EdgeStats[];
+  /** The sources of `edges` that are no service (callers outside the mesh, the pre-traffic check...). */
+  readonly callers: CallerNote[];
   readonly collector: CollectorCounters;
 }
 
@@ -268,7 +271,14 @@ export function goldenSnapshot<L extends Latency<L>>(
   }
   for (const v of versions ?? []) addVersion(services.of(v.service), v.version, v.tally, empty);
   edgeStats.sort(compareEdges);
-  return { at: window.at, windowMs: window.windowMs, services: services.stats(windowSec), edges: edgeStats, collector };
+  return {
+    at: window.at,
+    windowMs: window.windowMs,
+    services: services.stats(windowSec),
+    edges: edgeStats,
+    callers: callerNotes(edgeStats.map((e) => e.source)),
+    collector,
+  };
 }
 
 /**

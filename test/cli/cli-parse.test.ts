@@ -485,6 +485,20 @@ test('policy summary: deny wins over allow, bad items are reported, routes descr
   assert.match(text, /INVALID ITEMS[^\n]*\n {2}payments\/allow#frontend: source/);
 });
 
+test('renderStatus: the pre-traffic check is named under who may call whom, as mesh stat and the dashboard name it', () => {
+  const items = [
+    { pk: 'payments', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' },
+    { pk: 'payments', sk: 'allow#mesh-deploy-check', source: 'mesh-deploy-check', managedBy: 'deploy' },
+  ];
+  const text = renderStatus({ mesh: 'demo', region: 'us-east-1', services: [], policy: summarisePolicy(items), items });
+  assert.match(text, /^mesh-deploy-check\s+payments\s+allowed\s+deploy/m);
+  assert.match(
+    text,
+    /^orders +payments +allowed +deploy *\n\nmesh-deploy-check: the pre-traffic check of gated deployments, no service: it calls each new version once before CodeDeploy shifts traffic to it$/m,
+  );
+  assert.doesNotMatch(text, /^orders: /m, 'a service needs no note');
+});
+
 test("renderStatus: a deployment's share is the live alias's, not CodeDeploy's lagging target weight", () => {
   const text = renderStatus(
     {

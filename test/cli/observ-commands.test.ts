@@ -19,7 +19,7 @@ import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { handleMeshRequest } from '../../local/dashboard/routes';
 import { parseEmf } from '../../local/telemetry/emf-parser';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
-import { ENV, LAYER } from '../../shared/names';
+import { DEPLOYMENT, ENV, LAYER } from '../../shared/names';
 import { CALL_OUTCOMES } from '../../shared/telemetry/call-outcomes';
 import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
 import { emfLine, newSegmentId, newTraceId, noMeshView } from '../support/observ-fixtures';
@@ -487,6 +487,45 @@ describe('mesh stat against the local mesh routes', () => {
       assert.equal(cell(limited, 'FALLBACK'), '0');
       assert.equal(cell(backup, 'FALLBACK'), '1');
       assert.equal(cell(backup, 'LIMITED'), '0');
+    } finally {
+      await new Promise<void>((r) => local.server.close(() => r()));
+    }
+  });
+
+  it('names the pre-traffic check under the edges it calls, never as a service', async () => {
+    const store = new TelemetryStore();
+    store.recordEmf(emfLine({ source: 'external', destination: 'orders' }));
+    store.recordEmf(emfLine());
+    store.recordEmf(emfLine({ source: DEPLOYMENT.checkSource, version: '2', reporter: 'destination' }));
+    const local = await serve((req, _body, res) => {
+      if (!handleMeshRequest(req, res, store, noMeshView)) json(res, 404, {});
+    });
+    try {
+      const r = await cli(['stat', '--endpoint-url', local.url]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^mesh-deploy-check +-> payments +2 +1 /m);
+      assert.doesNotMatch(r.out, /^mesh-deploy-check +1 /m, 'a row of the services table');
+      const notes = r.out.split('\n').filter((l) => /^[a-z-]+: /.test(l));
+      assert.deepEqual(notes, [
+        'external: callers outside the mesh (a plain Invoke, API Gateway, a queue), as the callee counts them',
+        'mesh-deploy-check: the pre-traffic check of gated deployments, no service: it calls each new version once before CodeDeploy shifts traffic to it',
+      ]);
+      const json = JSON.parse((await cli(['stat', '--json', '--endpoint-url', local.url])).out) as {
+        callers: { name: string; role: string; label: string }[];
+      };
+      assert.deepEqual(
+        json.callers.map((c) => [c.name, c.role, c.label]),
+        [
+          ['external', 'outside', 'callers outside the mesh'],
+          ['mesh-deploy-check', 'deploy-check', 'pre-traffic check'],
+        ],
+      );
+      // --service keeps the callers of the edges it keeps.
+      const orders = await cli(['stat', '--service', 'orders', '--json', '--endpoint-url', local.url]);
+      assert.deepEqual(
+        (JSON.parse(orders.out) as typeof json).callers.map((c) => c.name),
+        ['external'],
+      );
     } finally {
       await new Promise<void>((r) => local.server.close(() => r()));
     }

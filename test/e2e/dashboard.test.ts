@@ -29,7 +29,7 @@ import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-la
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { ENV } from '../../shared/names';
+import { DEPLOYMENT, ENV } from '../../shared/names';
 import { headlessChromium } from '../support/chromium';
 import { exampleAssemblies } from '../support/example-assembly';
 import { cliEnv, meshArgs } from '../support/mesh-cli';
@@ -212,6 +212,54 @@ describe('mesh dashboard in headless Chromium', () => {
       codedeploy.destroy();
       cloudwatch.destroy();
     }
+  });
+
+  it('marks the pre-traffic check on the graph as what it is, as mesh stat does, not as a service without traffic', async (t) => {
+    const codedeploy = new CodeDeployClient({
+      endpoint: mesh.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const [app] = (await codedeploy.send(new ListApplicationsCommand({}))).applications ?? [];
+      if (!app) return t.skip('this app declares no gated deployment');
+    } finally {
+      codedeploy.destroy();
+    }
+    await page.goto(`${mesh.url}/_mesh/`);
+    // The check called the new version once, when release 2's deployment started: the widest window holds it.
+    await page.selectOption('#window', '15m');
+    const node = `#graph g.node[data-service="${DEPLOYMENT.checkSource}"]`;
+    await page.waitForSelector(node, { timeout: 30_000 });
+    assert.equal(await page.getAttribute(node, 'data-caller'), 'deploy-check');
+    assert.equal(await page.textContent(`${node} .node-sub`), 'pre-traffic check');
+    assert.match((await page.textContent(`${node} title`)) ?? '', /pre-traffic check of gated deployments/);
+    // No node of the graph reads as a service that takes no traffic: every one here calls or is called.
+    const idle = await page.$$eval('#graph g.node', (nodes) =>
+      nodes
+        .filter((n) => (n.textContent ?? '').includes('no inbound traffic'))
+        .map((n) => n.getAttribute('data-service')),
+    );
+    assert.deepEqual(idle, [], 'nodes shown as services without inbound traffic');
+    assert.equal(
+      await page
+        .$$eval('#services tbody tr[data-service]', (rows) => rows.map((r) => r.getAttribute('data-service')))
+        .then((l) => l.includes(DEPLOYMENT.checkSource)),
+      false,
+      'no row of the services table',
+    );
+    // mesh stat says the same of the same source, under its edges.
+    const stat = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      void meshArgs(['stat', '--window', '15m', '--endpoint-url', mesh.url]).then((args) =>
+        execFile(process.execPath, args, { env: cliEnv(), timeout: 60_000 }, (err, out, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: stderr }),
+        ),
+      );
+    });
+    assert.equal(stat.code, 0, stat.err);
+    assert.match(stat.out, /^mesh-deploy-check +-> payments /m);
+    assert.match(stat.out, /^mesh-deploy-check: the pre-traffic check of gated deployments, no service/m);
+    assert.doesNotMatch(stat.out, /^mesh-deploy-check +\d/m, 'no row of the services table');
   });
 
   it('loads, shows every service, and its numbers change as traffic flows', async () => {
