@@ -138,7 +138,9 @@ export function watchBreakers(client: ClientState): void {
  * counts when no version's opened with it (an answer that named no version, a timeout).
  */
 export function openedWithVersion(client: ClientState, c: BreakerRegistryChange): boolean {
-  for (const v of client.aliases.behind(c.target, c.version) ?? []) {
+  const seen = client.aliases.behind(c.target, c.version);
+  if (!seen) return false; // a version, or an alias no answer named a version behind yet
+  for (const v of seen) {
     if (client.breakers.peek(c.target, v)?.openedAt === c.at) return true;
   }
   return false;
