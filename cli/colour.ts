@@ -18,6 +18,9 @@ export const plain: Paint = (_style, text) => text;
 
 const ansi: Paint = (style, text) => (text === '' ? text : `\x1b[${CODES[style]}m${text}\x1b[0m`);
 
+/** The sequences `ansi` writes, captured whole (a `split` keeps them at the odd places): nothing else. */
+export const PAINT_SEQUENCE = new RegExp(`(\x1b\\[(?:0|${Object.values(CODES).join('|')})m)`);
+
 /** Pure: whether this run's output may be coloured. */
 export function colourEnabled(
   ctx: Pick<CliContext, 'tty' | 'env'>,

@@ -1,9 +1,12 @@
 /**
  * Aligned text tables and the number formats they show. Cells may carry colour (cli/colour.ts, only at
- * a terminal): widths count what the terminal shows, so coloured and plain tables align alike.
+ * a terminal): widths count what the terminal shows, so coloured and plain tables align alike. Cells
+ * hold names and texts from outside (services, policy items, errors): each is shown as printable text
+ * (cli/terminal-text.ts), one cell on one line.
  */
 import type { CallerNote } from '../shared/telemetry/callers';
 import { type Paint, visibleLength } from './colour';
+import { printableLine } from './terminal-text';
 
 /**
  * Columns padded to their widest cell. Left-aligned by default; with `left` given, only those columns
@@ -14,7 +17,7 @@ export function formatTable(
   rows: readonly (readonly string[])[],
   options: { readonly left?: readonly number[] } = {},
 ): string {
-  const all = [header, ...rows];
+  const all = [header, ...rows].map((r) => r.map(printableLine));
   const widths = header.map((_, c) => Math.max(...all.map((r) => visibleLength(r[c] ?? ''))));
   const pad = (cell: string, c: number) => ' '.repeat(widths[c]! - visibleLength(cell));
   const leftAligned = (c: number) => options.left === undefined || options.left.includes(c);

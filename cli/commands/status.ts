@@ -16,6 +16,7 @@ import type { RawItem } from '../policy-plan';
 import { scanPolicy } from '../policy-store';
 import { type PolicySummary, summarisePolicy } from '../policy-summary';
 import { callerLines, formatTable } from '../table-format';
+import { printable, printableLine } from '../terminal-text';
 import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 import { weightToPercent } from '../weight';
 
@@ -163,7 +164,7 @@ async function activeDeployments(
 export function renderStatus(r: StatusReport, now = Date.now(), paint: Paint = plain): string {
   const where = r.endpoint ? `${r.region}, endpoint ${r.endpoint}` : r.region;
   return [
-    `Mesh ${r.mesh} — policy table ${r.table ?? '(none)'} (${where})`,
+    printableLine(`Mesh ${r.mesh} — policy table ${r.table ?? '(none)'} (${where})`),
     '',
     servicesTable(r.services, paint),
     ...deploymentsSection(r, now),
@@ -179,7 +180,7 @@ export function renderStatus(r: StatusReport, now = Date.now(), paint: Paint = p
       ? [
           '',
           'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)',
-          ...r.policy.invalid.map((x) => `  ${paint('red', x.error)}`),
+          ...r.policy.invalid.map((x) => `  ${paint('red', printable(x.error))}`),
         ]
       : []),
   ].join('\n');
@@ -208,9 +209,10 @@ function deploymentsSection(r: StatusReport, now: number): string[] {
   const out: string[] = [];
   if (r.deployments?.length) {
     out.push('', 'DEPLOYMENTS IN PROGRESS (CodeDeploy owns these live aliases; `mesh rollback <service>` stops one)');
-    for (const d of r.deployments) out.push(...describeDeployment(withAliasWeight(d, r.services), now));
+    for (const d of r.deployments)
+      out.push(...describeDeployment(withAliasWeight(d, r.services), now).map(printableLine));
   }
-  if (r.deploymentsError) out.push('', `DEPLOYMENTS: not readable (${r.deploymentsError})`);
+  if (r.deploymentsError) out.push('', `DEPLOYMENTS: not readable (${printable(r.deploymentsError)})`);
   return out;
 }
 

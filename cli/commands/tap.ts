@@ -15,6 +15,7 @@ import { sleep, untilCtrlC } from '../interrupt';
 import { fmtMs } from '../table-format';
 import { type AccessSource, cloudWatchAccessSource, LocalAccessSource } from '../telemetry/access-source';
 import { localMeshEndpoint } from '../telemetry/local-mesh-telemetry';
+import { printableLine } from '../terminal-text';
 
 /** The outcomes the runtime records, a few to a line (help text). */
 function outcomeList(lineBreak: string): string {
@@ -63,7 +64,10 @@ const OPTIONS = {
 // ---------------------------------------------------------------------------------------------
 // Rendering (pure)
 
-/** One call as a line; columns padded to fixed widths, so lines stay aligned as they stream. */
+/**
+ * One call as a line; columns padded to fixed widths, so lines stay aligned as they stream. Any function
+ * can print a line shaped like an access-log line: what it holds is shown as printable text.
+ */
 export function renderTapLine(e: AccessEntry, paint: Paint = plain): string {
   const time = new Date(e.time).toISOString().slice(11, 23);
   const edge = `${e.source} -> ${e.destination}`.padEnd(32);
@@ -77,7 +81,9 @@ export function renderTapLine(e: AccessEntry, paint: Paint = plain): string {
   // Failures red (5xx: the callee or the way to it failed), refusals yellow (4xx: denied, limited), success green.
   const style = e.outcome === 'success' ? 'green' : e.code >= 500 ? 'red' : 'yellow';
   const result = paint(style, `${String(e.code)}  ${e.outcome.padEnd(15)}`);
-  return `${time}  ${edge} ${version} ${result} ${fmtMs(e.durationMs).padStart(8)}${tail.length ? `  ${tail.join(' ')}` : ''}`;
+  return printableLine(
+    `${time}  ${edge} ${version} ${result} ${fmtMs(e.durationMs).padStart(8)}${tail.length ? `  ${tail.join(' ')}` : ''}`,
+  );
 }
 
 /** The filter out of the flags and the positional. */

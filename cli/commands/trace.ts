@@ -17,6 +17,7 @@ import { CommandError, EXIT, UsageError } from '../errors';
 import { listFunctions } from '../mesh-discovery';
 import { fmtMs, formatTable } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
+import { printable, printableLine } from '../terminal-text';
 
 export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--all] [--limit n] [--since 15m] [--width n] [--json] [AWS flags]
 
@@ -82,7 +83,8 @@ export function bar(t0: number, total: number, start: number, end: number, width
 export function renderWaterfall(t: Trace, width = 50): string {
   const spans = flatten(t.roots);
   const total = Math.max(t.durationMs, 0.001);
-  const label = (s: TraceSpan) => `${'  '.repeat(s.depth)}${s.name}`;
+  // Names and annotations are what the traced functions wrote: shown as printable text, measured as shown.
+  const label = (s: TraceSpan) => `${'  '.repeat(s.depth)}${printable(s.name)}`;
   const nameWidth = Math.min(48, Math.max(4, ...spans.map((s) => label(s).length)));
   const status = t.fault ? 'FAULT' : t.error ? 'ERROR' : 'ok';
   const lines = [
@@ -102,7 +104,7 @@ export function renderWaterfall(t: Trace, width = 50): string {
       `${name}  |${bar(t.start, total, s.start, end, width)}| ${fmtMs(s.durationMs).padStart(7)}${[...flags, ...ann].length ? `  ${[...flags, ...ann].join(' ')}` : ''}`,
     );
   }
-  return lines.join('\n');
+  return lines.map(printableLine).join('\n');
 }
 
 export function renderTraceList(list: readonly TraceSummary[], hidden = 0, paint: Paint = plain): string {

@@ -34,17 +34,50 @@ export function looksLikeAccessLine(line: string): boolean {
   return line.startsWith('{"type":"mesh-access"');
 }
 
-/** The entry a log line holds, or undefined for any other line. */
+/**
+ * The entry a log line holds, or undefined for any other line. Any function can print a line that starts
+ * like one, so a line is an entry only when every field has the type the runtime writes: `mesh tap`
+ * formats each field as that type, and one line of another shape must not end it.
+ */
 export function parseAccessLine(line: string): AccessEntry | undefined {
   if (!looksLikeAccessLine(line)) return undefined;
   try {
-    const e = JSON.parse(line) as AccessEntry;
-    return typeof e.source === 'string' && typeof e.destination === 'string' && typeof e.code === 'number'
-      ? e
-      : undefined;
+    const e: unknown = JSON.parse(line);
+    return isAccessEntry(e) ? e : undefined;
   } catch {
     return undefined;
   }
+}
+
+const REQUIRED: Readonly<Record<string, 'string' | 'number'>> = {
+  source: 'string',
+  destination: 'string',
+  version: 'string',
+  outcome: 'string',
+  code: 'number',
+  time: 'number',
+  durationMs: 'number',
+};
+const OPTIONAL: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
+  attempts: 'number',
+  traceId: 'string',
+  error: 'string',
+  reason: 'string',
+  fallbackFor: 'string',
+  mirror: 'boolean',
+  throughChannel: 'boolean',
+};
+
+/** Pure: the fields the runtime writes, each of its type (numbers finite); other fields pass through. */
+function isAccessEntry(e: unknown): e is AccessEntry {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
+  const fields = e as Record<string, unknown>;
+  const ofType = (v: unknown, type: string) => typeof v === type && (type !== 'number' || Number.isFinite(v));
+  return (
+    (fields.reporter === 'source' || fields.reporter === 'destination') &&
+    Object.entries(REQUIRED).every(([k, type]) => ofType(fields[k], type)) &&
+    Object.entries(OPTIONAL).every(([k, type]) => fields[k] === undefined || ofType(fields[k], type))
+  );
 }
 
 /**
