@@ -8,6 +8,7 @@ import { didYouMean } from '../shared/suggest';
 import { type CliContext, type CommandModule, processContext } from './context';
 import { EXIT } from './errors';
 import { COMMAND_HELP, MAIN_HELP } from './help';
+import { printableLines } from './terminal-text';
 
 /** Command name -> its module, required when the command runs (so `mesh --help` loads no AWS SDK). */
 const COMMANDS: Readonly<Record<string, () => CommandModule>> = {
@@ -55,7 +56,8 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
       // `mesh policy set: ...` names the subcommand too.
       const name =
         first === 'policy' && /^(list|allow|deny|set|delete)$/.test(rest[0] ?? '') ? `${first} ${rest[0]}` : first;
-      ctx.err(`mesh ${name}: ${e.message}`);
+      // The message may quote what others wrote: service names, AWS's error text.
+      ctx.err(`mesh ${name}: ${printableLines(String(e.message))}`);
       return e.exitCode;
     }
     throw err;

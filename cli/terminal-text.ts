@@ -25,6 +25,11 @@ export function printable(value: string): string {
   return value.replace(UNSAFE, escaped);
 }
 
+/** A message of one or more lines (an error quoting names): its own lines kept, each line printable. */
+export function printableLines(message: string): string {
+  return message.split('\n').map(printable).join('\n');
+}
+
 /**
  * A line (or table cell) built from values and colour: the colour the CLI paints (cli/colour.ts) stays,
  * any other control character is shown as its escape. A value can still carry one of those few colour

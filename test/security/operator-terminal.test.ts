@@ -12,6 +12,8 @@ import { painter } from '../../cli/colour';
 import { renderStatus } from '../../cli/commands/status';
 import { renderTapLine } from '../../cli/commands/tap';
 import { renderWaterfall } from '../../cli/commands/trace';
+import type { CliContext } from '../../cli/context';
+import { main } from '../../cli/main';
 import { summarisePolicy } from '../../cli/policy-summary';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { AccessLogBuffer } from '../../local/telemetry/access-log-buffer';
@@ -140,5 +142,25 @@ describe('mesh tap, mesh trace and mesh status under hostile text', () => {
     assert.deepEqual(controlsIn(text), []);
     assert.doesNotMatch(text, /^fake-row/m, 'the note is one cell: it starts no row');
     assert.match(text, /^orders +payments +\S*DENIED\S* +operator +pay\\u001b\]52/m);
+  });
+
+  test('an error quoting a service name another function chose prints as visible text', async () => {
+    // A function of the account names itself a service of the mesh: discovery lists it.
+    const err: string[] = [];
+    const ctx: CliContext = {
+      env: {},
+      cwd: '/',
+      tty: true,
+      out: () => undefined,
+      err: (t) => err.push(t),
+      clients: () => assert.fail('no AWS client: discovery is given'),
+      discover: async () => ({
+        mesh: { name: 'shop', table: 'shop-policy', services: [{ service: HOSTILE, functionName: 'shop-x' }] },
+        clients: {} as never,
+      }),
+    };
+    assert.equal(await main(['policy', 'list', '--service', 'pay'], ctx), 2);
+    assert.match(err.join('\n'), /unknown service "pay"/);
+    assert.deepEqual(controlsIn(err.join('\n')), []);
   });
 });
