@@ -8,6 +8,7 @@ import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../a
 import type { CliContext } from '../context';
 import { EXIT } from '../errors';
 import { type DiscoveredMesh, findService, type MeshService } from '../mesh-discovery';
+import { printable } from '../terminal-text';
 import { type FunctionFacts, gatherFacts } from './check-facts';
 import { type InvokeGrants, readInvokeGrants } from './check-iam';
 import { gatherMeshFacts, type MeshFacts } from './check-policy';
@@ -71,7 +72,8 @@ export function renderReport(r: CheckReport): string {
   lines.push(
     `Status check results are ${r.failed ? '×' : '√'}: ${r.passed} passed, ${r.failed} failed${r.warnings ? `, ${r.warnings} warning${r.warnings > 1 ? 's' : ''}` : ''}`,
   );
-  return lines.join('\n');
+  // Each entry is one line; service names and details come from the functions' own configuration.
+  return lines.map(printable).join('\n');
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {

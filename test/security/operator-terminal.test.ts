@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { painter } from '../../cli/colour';
+import { renderReport } from '../../cli/commands/check';
 import { renderStatus } from '../../cli/commands/status';
 import { renderTapLine } from '../../cli/commands/tap';
 import { renderWaterfall } from '../../cli/commands/trace';
@@ -162,5 +163,20 @@ describe('mesh tap, mesh trace and mesh status under hostile text', () => {
     assert.equal(await main(['policy', 'list', '--service', 'pay'], ctx), 2);
     assert.match(err.join('\n'), /unknown service "pay"/);
     assert.deepEqual(controlsIn(err.join('\n')), []);
+  });
+
+  test("mesh check's report names a hostile service and its finding as visible text", () => {
+    const text = renderReport({
+      mesh: 'shop',
+      region: 'us-east-1',
+      services: [
+        { service: HOSTILE, functionName: 'shop-x', checks: [{ check: 'identity', status: 'fail', detail: HOSTILE }] },
+      ],
+      passed: 0,
+      failed: 1,
+      warnings: 0,
+    });
+    assert.deepEqual(controlsIn(text), []);
+    assert.doesNotMatch(text, /^fake-row/m);
   });
 });
