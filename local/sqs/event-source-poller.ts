@@ -7,6 +7,7 @@
  * policy moves them to its dead-letter queue); with ReportBatchItemFailures delete all but the records
  * the response names (an invalid response fails the whole batch, as Lambda treats it).
  */
+import { laterInFailedGroups } from '../../shared/fifo-order';
 import { type LocalQueue, md5, type QueueMessage, type QueueStore, systemAttributes } from './queue-store';
 
 export interface EventSourceMapping {
@@ -233,15 +234,12 @@ function sqsRecord(msg: QueueMessage, q: LocalQueue, region: string) {
  * queues: Lambda retries the failed messages before it receives more from the same group).
  */
 export function withRestOfGroup(failed: ReadonlySet<string>, batch: readonly QueueMessage[]): Set<string> {
-  const kept = new Set(failed);
-  const stopped = new Set<string>();
-  for (const msg of batch) {
-    const group = msg.fifo?.groupId;
-    if (group === undefined) continue;
-    if (stopped.has(group)) kept.add(msg.id);
-    else if (failed.has(msg.id)) stopped.add(group);
-  }
-  return kept;
+  const later = laterInFailedGroups(
+    batch,
+    (msg) => msg.fifo?.groupId,
+    (msg) => failed.has(msg.id),
+  );
+  return new Set([...failed, ...[...later].map((i) => batch[i]!.id)]);
 }
 
 /**

@@ -23,6 +23,8 @@ export interface EventRecord {
    * when nested too deep to write back: no sender signed it).
    */
   readonly payload: string | undefined;
+  /** A FIFO queue's record: its message group, whose records are handled in the order sent. */
+  readonly group?: string;
 }
 
 export interface EventBatch {
@@ -57,6 +59,7 @@ function sqsBatch(event: Raw, records: Raw[]): EventBatch {
         sourceArn: typeof r.eventSourceARN === 'string' ? r.eventSourceARN : undefined,
         meta: metadataOfAttribute(attrs[META.messageAttribute]?.stringValue),
         payload: typeof r.body === 'string' ? r.body : '',
+        ...fifoGroup(r),
       };
     }),
     rebuild: (kept) => ({
@@ -64,6 +67,16 @@ function sqsBatch(event: Raw, records: Raw[]): EventBatch {
       Records: kept.map((i) => withoutAttribute(records[i]!, 'messageAttributes')),
     }),
   };
+}
+
+/**
+ * The message group of a FIFO queue's record (a FIFO queue's name ends in `.fifo`). A standard queue's
+ * record may carry a MessageGroupId too (fair queues), in no order: it has none here.
+ */
+function fifoGroup(r: Raw): { group?: string } {
+  const group = (r.attributes as Raw | undefined)?.MessageGroupId;
+  const fifo = typeof r.eventSourceARN === 'string' && r.eventSourceARN.endsWith('.fifo');
+  return fifo && typeof group === 'string' ? { group } : {};
 }
 
 function snsBatch(event: Raw, records: Raw[]): EventBatch {

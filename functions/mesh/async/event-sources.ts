@@ -9,6 +9,7 @@
  *
  * Loaded by the wrapper only for an event that may carry records (event-records.ts `mayCarryRecords`).
  */
+import { laterInFailedGroups } from '../../../shared/fifo-order';
 import { channelSpiffeId, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../../shared/names';
 import { newSegmentId, parseTraceHeader, type TraceContext } from '../../../shared/trace-header';
 import type { InvocationScope } from '../invocation-scope';
@@ -47,10 +48,19 @@ export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<un
   const t0 = monotonicMs();
   const startS = Date.now() / 1000;
   const verdicts = await admitAll(batch, host);
+  // On a FIFO queue the records after a refused one of its group wait with it, unseen by the handler
+  // and named in the partial batch response, so the group is handled in the order sent when it comes
+  // back. Handled now, they would run before it: a sender refused for a moment, or one unsigned record
+  // slipped into a group, would reorder the group's real messages.
+  const held = laterInFailedGroups(
+    batch.records,
+    (r) => r.group,
+    (_, i) => !verdicts[i]!.ok,
+  );
   // Each record's segment id, known before the handler runs: its outbound calls hang under it.
   const segmentIds = batch.records.map(() => newSegmentId());
-  const kept = verdicts.flatMap((v, i) => (v.ok ? [i] : []));
-  const refused = batch.records.filter((_, i) => !verdicts[i]!.ok);
+  const kept = verdicts.flatMap((v, i) => (v.ok && !held.has(i) ? [i] : []));
+  const returned = batch.records.filter((_, i) => !verdicts[i]!.ok || held.has(i));
   let result: unknown;
   let failed: Error | undefined;
   if (kept.length > 0) {
@@ -62,18 +72,20 @@ export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<un
   }
   const handlerFailures = failed ? undefined : failuresIn(result);
   batch.records.forEach((r, i) => {
+    // A held record was not handled: it is judged and counted when it comes back with its group.
+    if (held.has(i)) return;
     const v = verdicts[i]!;
     const outcome = !v.ok ? v.outcome : failed || handlerFailures?.has(r.id) ? 'function-error' : 'success';
     recordOne(host, batch, r, v, { outcome, durationMs: monotonicMs() - t0, startS, failed, id: segmentIds[i]! });
   });
   if (failed) throw failed;
-  if (refused.length === 0) return result;
+  if (returned.length === 0) return result;
   if (batch.kind !== 'sqs') {
     // One delivery, refused: failing the invocation keeps it for Lambda's retries and on-failure destination.
     if (kept.length === 0) throw host.refusal();
     return result;
   }
-  return { batchItemFailures: [...new Set([...refused.map((r) => r.id), ...(handlerFailures ?? [])])].map(itemOf) };
+  return { batchItemFailures: [...new Set([...returned.map((r) => r.id), ...(handlerFailures ?? [])])].map(itemOf) };
 }
 
 /** Each record's identity (identity on), then the policy for its verified sender. */
