@@ -76,6 +76,8 @@ function isAccessEntry(e: unknown): e is AccessEntry {
   return (
     (fields.reporter === 'source' || fields.reporter === 'destination') &&
     Object.entries(REQUIRED).every(([k, type]) => ofType(fields[k], type)) &&
+    // A time a Date holds (at most 8.64e15 ms either side of 1970): tap prints it as one.
+    !Number.isNaN(new Date(fields.time as number).getTime()) &&
     Object.entries(OPTIONAL).every(([k, type]) => fields[k] === undefined || ofType(fields[k], type))
   );
 }

@@ -99,6 +99,7 @@ describe('mesh tap, mesh trace and mesh status under hostile text', () => {
       { ...base, outcome: undefined },
       { ...base, version: 7 },
       { ...base, time: 'soon' },
+      { ...base, time: 1e20 },
       { ...base, durationMs: 'slow' },
       { ...base, traceId: { $: 1 } },
       { ...base, reporter: 'someone' },
