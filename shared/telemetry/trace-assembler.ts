@@ -84,6 +84,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export type FlattenResult = { ok: true; docs: FlatDoc[] } | { ok: false; reason: string };
 
 /**
+ * A time in epoch seconds that a Date holds (at most 8.64e12 s either side of 1970). Any function may
+ * send segments to the daemon's address; JSON's 1e400 parses as Infinity, and a start that is no date
+ * ended `mesh trace` with a RangeError where it prints the trace's start.
+ */
+function isEpochSeconds(v: unknown): v is number {
+  return typeof v === 'number' && !Number.isNaN(new Date(v * 1000).getTime());
+}
+
+/**
  * Validates one document and flattens it with its nested subsegments. Nested subsegments inherit the
  * trace id and take the containing document as parent.
  */
@@ -102,9 +111,9 @@ export function flattenSegment(input: unknown): FlattenResult {
     if (typeof d.id !== 'string' || !SEGMENT_ID_PATTERN.test(d.id))
       return `segment id must be 16 hex digits, got ${JSON.stringify(d.id)}`;
     if (typeof d.name !== 'string' || d.name.length === 0) return `segment ${d.id} has no name`;
-    if (typeof d.start_time !== 'number') return `segment ${d.id} has no numeric start_time`;
-    if (typeof d.end_time !== 'number' && d.in_progress !== true)
-      return `segment ${d.id} needs end_time or in_progress`;
+    if (!isEpochSeconds(d.start_time)) return `segment ${d.id} has no start_time a date holds`;
+    if (typeof d.end_time === 'number' ? !isEpochSeconds(d.end_time) : d.in_progress !== true)
+      return `segment ${d.id} needs end_time (a date) or in_progress`;
     const { subsegments, ...rest } = d;
     docs.push({ id: d.id, traceId, parentId, kind, doc: rest });
     if (Array.isArray(subsegments)) {

@@ -12,7 +12,7 @@ import { painter } from '../../cli/colour';
 import { renderReport } from '../../cli/commands/check';
 import { renderStatus } from '../../cli/commands/status';
 import { renderTapLine } from '../../cli/commands/tap';
-import { renderWaterfall } from '../../cli/commands/trace';
+import { renderTraceList, renderWaterfall } from '../../cli/commands/trace';
 import type { CliContext } from '../../cli/context';
 import { main } from '../../cli/main';
 import { summarisePolicy } from '../../cli/policy-summary';
@@ -128,6 +128,28 @@ describe('mesh tap, mesh trace and mesh status under hostile text', () => {
     const text = renderWaterfall(store.trace(id)!, 20);
     assert.deepEqual(controlsIn(text), []);
     assert.equal(text.split('\n').length, 4, 'title, scale and two spans: no forged row');
+  });
+
+  test('a segment whose times no date holds is not kept, and nothing ends mesh trace', () => {
+    const store = new TelemetryStore();
+    const sent = ['1e20', '1e400', '-1e400'].map((t) => {
+      const id = newTraceId();
+      const doc = `{"trace_id":"${id}","id":"${newSegmentId()}","name":"x","start_time":${t},"end_time":${t}}`;
+      return store.recordSegment(doc);
+    });
+    const t0 = Date.now() / 1000;
+    const ended = `{"trace_id":"${newTraceId()}","id":"${newSegmentId()}","name":"x","start_time":${t0},"end_time":1e400}`;
+    sent.push(store.recordSegment(ended));
+    assert.deepEqual(sent, [false, false, false, false]);
+    const kept = newTraceId();
+    assert.ok(
+      store.recordSegment({ trace_id: kept, id: newSegmentId(), name: 'x', start_time: t0, in_progress: true }),
+    );
+    assert.doesNotThrow(() => renderTraceList(store.traces(10), 0, colour));
+    assert.deepEqual(
+      store.traces(10).map((t) => t.id),
+      [kept],
+    );
   });
 
   test("a policy item's note in mesh status stays in its cell", () => {
