@@ -511,9 +511,11 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       );
     }
     const unqualified = arn.split(':').slice(0, 7).join(':');
-    // The alias, its versions, never $LATEST (as the edge's own grant).
+    // The alias, its versions, never $LATEST (as the edge's own grant). Not the bare ARN either: an
+    // Invoke by the unqualified name runs $LATEST, and the deny below names only `:$LATEST`. The
+    // failover always names a qualifier.
     this.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [unqualified, `${unqualified}:*`] }),
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${unqualified}:*`] }),
     );
     this.addToRolePolicy(
       new iam.PolicyStatement({
