@@ -5,10 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { didYouMean } from '../shared/suggest';
+import { printableLines } from '../shared/terminal-text';
 import { type CliContext, type CommandModule, processContext } from './context';
 import { EXIT } from './errors';
 import { COMMAND_HELP, MAIN_HELP } from './help';
-import { printableLines } from './terminal-text';
 
 /** Command name -> its module, required when the command runs (so `mesh --help` loads no AWS SDK). */
 const COMMANDS: Readonly<Record<string, () => CommandModule>> = {

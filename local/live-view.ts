@@ -6,6 +6,7 @@
 
 import type { StatsSnapshot } from '../shared/telemetry/golden-metrics';
 import { percentileOfSorted } from '../shared/telemetry/percentile';
+import { printable } from '../shared/terminal-text';
 import type { InvocationRecord } from './runtime/invoker';
 
 export interface EdgeRow {
@@ -109,7 +110,8 @@ function rowsFromRecords(records: readonly InvocationRecord[], now: number, wind
 const fmtMs = (v: number | null) => (v === null ? '-' : v < 10 ? v.toFixed(1) : String(Math.round(v)));
 const fmtPct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
 
-function table(rows: string[][]): string[] {
+function table(cells: string[][]): string[] {
+  const rows = cells.map((r) => r.map(printable));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
 }
@@ -181,5 +183,6 @@ export function renderLiveView(
     `  (metrics from ${rows.from === 'emf' ? "the runtime's EMF" : 'the local invoker; no EMF yet'})`,
     ...footer,
   );
-  return lines.join('\n');
+  // Names and versions are what functions printed (EMF) or configured: each line shows them as text.
+  return lines.map(printable).join('\n');
 }

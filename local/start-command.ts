@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV, LIVE_ALIAS } from '../shared/names';
 import { didYouMean } from '../shared/suggest';
+import { printable } from '../shared/terminal-text';
 import { deploymentLines, deploymentViews } from './codedeploy/deployment-view';
 import { registryView } from './dashboard/mesh-view';
 import { liveRows, renderLiveView } from './live-view';
@@ -455,7 +456,7 @@ function startLiveView(
       );
     else if (ticks % 5 === 0)
       process.stdout.write(
-        `${new Date().toISOString()} ${rows.edges.map((e) => `${e.source}->${e.destination}@${e.version} ${e.rps.toFixed(1)}rps ${e.successRate === null ? '-' : Math.round(e.successRate * 100)}%`).join(' | ') || 'no traffic'}\n`,
+        `${new Date().toISOString()} ${printable(rows.edges.map((e) => `${e.source}->${e.destination}@${e.version} ${e.rps.toFixed(1)}rps ${e.successRate === null ? '-' : Math.round(e.successRate * 100)}%`).join(' | ') || 'no traffic')}\n`,
       );
   };
   const timer = setInterval(render, 1000);

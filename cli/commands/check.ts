@@ -4,11 +4,11 @@
  * (check-table.ts) and renders √ / × per check with a fix for each failure; exits 1 when any fails.
  */
 import { ENV, LIVE_ALIAS } from '../../shared/names';
+import { printable } from '../../shared/terminal-text';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { EXIT } from '../errors';
 import { type DiscoveredMesh, findService, type MeshService } from '../mesh-discovery';
-import { printable } from '../terminal-text';
 import { type FunctionFacts, gatherFacts } from './check-facts';
 import { type InvokeGrants, readInvokeGrants } from './check-iam';
 import { gatherMeshFacts, type MeshFacts } from './check-policy';

@@ -1,6 +1,7 @@
 /** `mesh status`: services, functions, versions, live alias weights and the policy at a glance. */
 import { LIVE_ALIAS } from '../../shared/names';
 import { callerNotes } from '../../shared/telemetry/callers';
+import { printable } from '../../shared/terminal-text';
 import { type AliasState, canaryVersion, describeSplit } from '../alias-plan';
 import { getLiveAlias, listVersions } from '../alias-store';
 import { AWS_OPTIONS, type AwsFlags, awsFlags, expectPositionals, parseCommandArgs } from '../args';
@@ -16,7 +17,7 @@ import type { RawItem } from '../policy-plan';
 import { scanPolicy } from '../policy-store';
 import { type PolicySummary, summarisePolicy } from '../policy-summary';
 import { callerLines, formatTable } from '../table-format';
-import { printable, printableLine } from '../terminal-text';
+import { printableLine } from '../terminal-text';
 import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 import { weightToPercent } from '../weight';
 

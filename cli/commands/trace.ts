@@ -9,6 +9,7 @@ import { functionsOutsideMeshes, tracesToRead, withoutControlTraces } from '../.
 import { MAX_TRACE_LIST } from '../../shared/telemetry/local-mesh-routes';
 import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import type { Trace, TraceSpan, TraceSummary } from '../../shared/telemetry/trace-assembler';
+import { printable } from '../../shared/terminal-text';
 import { TRACE_ID_PATTERN } from '../../shared/trace-header';
 import { AWS_OPTIONS, awsFlags, countFlag, durationFlag, parseCommandArgs } from '../args';
 import { type Paint, painter, plain } from '../colour';
@@ -17,7 +18,7 @@ import { CommandError, EXIT, UsageError } from '../errors';
 import { listFunctions } from '../mesh-discovery';
 import { fmtMs, formatTable } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
-import { printable, printableLine } from '../terminal-text';
+import { printableLine } from '../terminal-text';
 
 export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--all] [--limit n] [--since 15m] [--width n] [--json] [AWS flags]
 

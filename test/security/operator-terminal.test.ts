@@ -17,9 +17,10 @@ import type { CliContext } from '../../cli/context';
 import { main } from '../../cli/main';
 import { summarisePolicy } from '../../cli/policy-summary';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
+import { liveRows, renderLiveView } from '../../local/live-view';
 import { AccessLogBuffer } from '../../local/telemetry/access-log-buffer';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
-import { newSegmentId, newTraceId } from '../support/observ-fixtures';
+import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
 
 const colour = painter({ tty: true, env: {} }, { json: false });
 
@@ -150,6 +151,22 @@ describe('mesh tap, mesh trace and mesh status under hostile text', () => {
       store.traces(10).map((t) => t.id),
       [kept],
     );
+  });
+
+  test("npm start's live view shows the names a function printed in its EMF as text", () => {
+    const store = new TelemetryStore();
+    store.recordEmf(emfLine({ source: HOSTILE, destination: HOSTILE, version: HOSTILE }));
+    store.recordEmf(emfLine({ source: 'orders', destination: HOSTILE, version: '2', reporter: 'destination' }));
+    const rows = liveRows(store.stats({ windowMs: 60_000 }), [], Date.now(), 60_000);
+    assert.ok(rows.edges.length > 0, 'the lines made edges');
+    const text = renderLiveView(
+      rows,
+      ['header'],
+      ['footer'],
+      [{ service: HOSTILE, stable: '1', weights: { '2': 0.1 } }],
+    );
+    assert.deepEqual(controlsIn(text), []);
+    assert.doesNotMatch(text, /^fake-row/m);
   });
 
   test("a policy item's note in mesh status stays in its cell", () => {
