@@ -45,6 +45,7 @@ import { EventSourcePoller } from './sqs/event-source-poller';
 import { QueueStore } from './sqs/queue-store';
 import { sqsJsonServices } from './sqs/sqs-api';
 import { startXrayCollector, TelemetryStore, type XrayCollector } from './telemetry/telemetry-store';
+import { terminalLog } from './terminal-log';
 
 export interface LocalMeshOptions {
   /** cdk.out dirs, applied in order as deployments (release 1, then release 2, ...). */
@@ -171,8 +172,7 @@ function deploymentParts(
 }
 
 export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMesh> {
-  const log =
-    options.log ?? (options.quiet ? () => undefined : (line: string) => process.stderr.write(`[mesh] ${line}\n`));
+  const log = options.log ?? (options.quiet ? () => undefined : terminalLog('mesh'));
   const { parts, endpointUrl } = newParts(options, log);
   const cleanup = () => stopParts(parts);
   let invoker: LocalInvoker;

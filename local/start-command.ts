@@ -18,6 +18,7 @@ import { registryView } from './dashboard/mesh-view';
 import { liveRows, renderLiveView } from './live-view';
 import { checkLocalMeshFlags, LOCAL_MESH_FLAGS, type LocalMeshFlags } from './local-flags';
 import { type LocalMesh, startLocalMesh } from './mesh-local';
+import { terminalLog } from './terminal-log';
 import { startTraffic, type Traffic, type TrafficRequest } from './traffic';
 import { synthApp } from './watch/app-synth';
 import type { BundleIndex } from './watch/bundle-index';
@@ -247,7 +248,7 @@ async function preWarm(
 
 export async function main(argv: readonly string[]): Promise<void> {
   const args = parseStartArgs(argv);
-  const say = (l: string) => process.stderr.write(`[start] ${l}\n`);
+  const say = terminalLog('start');
   const { assemblies, index } = await exampleAssemblies(args, say);
   const log = openLog(say);
   // The last release is deployed once traffic flows (below), so its gated canary is judged on it.

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLoopbackRequest } from '../../shared/loopback';
+import { terminalLog } from '../terminal-log';
 import { AWS_REGIONS } from './aws-regions';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
 import { createPolicyTable, type DynamoOptions, seedItems } from './dynamodb';
@@ -144,7 +145,7 @@ interface Shared {
 
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
   const home = options.registry.region ?? 'us-east-1';
-  const log = options.log ?? ((line: string) => process.stderr.write(`[endpoint] ${line}\n`));
+  const log = options.log ?? terminalLog('endpoint');
   const shared: Shared = {
     options,
     home,
