@@ -45,12 +45,29 @@ export async function meshArgs(args: readonly string[]): Promise<string[]> {
   return ['--require', await meshCliBundle(), MESH_BIN, ...args];
 }
 
-/** Runs a program to its end. */
-export function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<Run> {
+/**
+ * How long one command may run before it is ended. The longest a test runs (`mesh rollout` over two
+ * 10 s steps, on crowded cores) takes under a minute. A command that never answers (a request the mesh
+ * left unanswered: the SDK waits on it without a deadline) otherwise holds its test file until the
+ * runner's 900 s bound, and the whole run with it.
+ */
+export const COMMAND_TIMEOUT_MS = 180_000;
+
+/** Runs a program to its end, or ends it after `timeoutMs` (a failure whose stderr says so). */
+export function run(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = cliEnv(),
+  timeoutMs = COMMAND_TIMEOUT_MS,
+): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(file, [...args], { cwd: ROOT, env, encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
+    const options = { cwd: ROOT, env, encoding: 'utf8' as const, timeout: timeoutMs, killSignal: 'SIGKILL' as const };
+    execFile(file, [...args], options, (err, stdout, stderr) => {
+      if (err?.killed) {
+        const ended = `\n${[file, ...args].join(' ')}: ended after ${timeoutMs / 1000} s without exiting`;
+        resolve({ code: 1, stdout, stderr: `${stderr}${ended}` });
+      } else resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
   });
 }
 
