@@ -29,6 +29,19 @@ const ROOT = join(__dirname, '..', '..');
 const FN = 'shop-payments';
 /** The traffic's loops: at most this many checkouts, so as many charges, run at once. */
 const LOOPS = 3;
+/**
+ * Checkouts a second while the failing canary's gates count: a gate over n of its calls sees none of
+ * them fail with odds 0.8^n, so each 10 s step must bring 30 calls, even when crowded cores slow the
+ * traffic to a tenth of this.
+ */
+const FAILING_RPS = 30;
+/**
+ * Checkouts a second while the healthy canary's gates count (`--min-requests 5` over 3 s steps): at 50%
+ * about 15 canary calls a step, still 5 at a third of this rate, and a step short of them waits one
+ * more interval (twice the calls) before it fails. Every checkout costs CPU time in the mesh and its
+ * workers; more of them prove nothing more here.
+ */
+const HEALTHY_RPS = 10;
 /** `mesh`'s environment, without V8 coverage (its bundle counts for no source file: test/support/mesh-cli.ts). */
 const env = {
   ...WITHOUT_COVERAGE,
@@ -49,8 +62,6 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
   before(async () => {
     m = await startTestMesh([exampleAssemblies()!.release1, exampleRelease2({ paymentsCanary: 'pinned' })]);
     lambda = new LambdaClient(clientConfig(m.url));
-    // Once calls succeed: the gates then see a steady rate, not cold starts.
-    traffic = await flowingCheckouts(m.url, 30, LOOPS);
   });
 
   after(async () => {
@@ -79,6 +90,10 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
   });
 
   test('a canary that fails calls is rolled back on the success gate (exit 1, reason names metric, value, threshold)', async () => {
+    // The traffic flows for this rollout only: the refusals before it and the Ctrl-C after it judge no
+    // calls (an interrupted rollout rolls back whatever its gates saw).
+    // Once calls succeed: the gates then see a steady rate, not cold starts.
+    traffic = await flowingCheckouts(m.url, FAILING_RPS, LOOPS);
     // The canary fails a fifth of its calls: a gate over n of them sees none fail with odds 0.8^n (a
     // third at 5, one in 800 at 30). On busy cores a 3 s step saw 9 calls; 10 s steps bring 30 even
     // at 1.5 canary calls a second, counting the one more interval a step waits for too few.
@@ -104,6 +119,7 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
       /^mesh rollout: payments rolled back to 100% v1 at 50%: success rate of v2 = [\d.]+%, below --min-success 99%\n$/,
     );
     assert.deepEqual(await alias(), { version: '1', weights: {} });
+    await traffic.stop();
   });
 
   test('Ctrl-C during a rollout rolls back and says so', async () => {
@@ -144,7 +160,7 @@ describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === und
     m = await startTestMesh([exampleAssemblies()!.release1, healthy]);
     lambda = new LambdaClient(clientConfig(m.url));
     // Once calls succeed: the gates then see a steady rate, not cold starts.
-    traffic = await flowingCheckouts(m.url, 30, LOOPS);
+    traffic = await flowingCheckouts(m.url, HEALTHY_RPS, LOOPS);
     // The canary's environments start before the rollout does: one failed call in a step fails the
     // 99% gate, and a cold start slower than orders' 2 s per-try timeout is refused as past its
     // deadline. Twice the loops: an attempt a retry gave up on may still hold one.
