@@ -171,17 +171,21 @@ export async function startTestMesh(assemblies: readonly string[]): Promise<Test
   return { url: local.url, local, stop: () => local.stop() };
 }
 
-/** SDK client settings for the test mesh: real wire, dummy credentials. */
-export function clientConfig(url: string) {
+/**
+ * SDK client settings for the test mesh: real wire, dummy credentials. A call the mesh never answers
+ * fails the test after `requestTimeoutMs`, naming the call, instead of holding it to the runner's
+ * timeout. The longest call a test makes (a checkout through three cold services, 10 s function
+ * timeouts) stays well under two minutes on crowded cores.
+ */
+export function clientConfig(url: string, requestTimeoutMs = 120_000) {
   return {
     endpoint: url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
-    // A call the mesh never answers fails the test in two minutes, naming the call, instead of holding
-    // it to the runner's timeout. The longest call a test makes (a checkout through three cold
-    // services, 10 s function timeouts) stays well under it on crowded cores.
-    requestHandler: { requestTimeout: 120_000 },
+    // Without throwOnRequestTimeout the Node handler only logs a warning when requestTimeout passes,
+    // and the call goes on waiting (@smithy/types, NodeHttpHandlerOptions).
+    requestHandler: { requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
   };
 }
 
