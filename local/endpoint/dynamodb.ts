@@ -327,7 +327,11 @@ async function captureChanges(
 /**
  * Hands a request to dynalite as it came. dynalite throws from its request 'error' listener (a client
  * that hangs up would crash the process), so it gets a stand-in request that replays the body we
- * already read and never errors. Resolves once the answer is written.
+ * already read and never errors. Resolves once the answer is written, or, when the client hung up
+ * before (while its request waited behind a transaction, say), once dynalite gave it: a closed
+ * response never finishes, and the section this request holds would then never end, holding every
+ * transaction and streamed write after it, and every request behind those. DynamoDB still carries out
+ * a request it received whether or not its client waits for the answer; so does this.
  */
 function passThrough(handler: Handler, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
   const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
@@ -336,12 +340,13 @@ function passThrough(handler: Handler, req: IncomingMessage, body: Buffer, res: 
     url: req.url,
   });
   return new Promise((resolve) => {
+    const answerTo = res.destroyed ? (standInResponse(() => resolve()) as unknown as ServerResponse) : res;
     res.once('finish', resolve);
     res.once('close', resolve);
     try {
-      handler(replay, res);
+      handler(replay, answerTo);
     } catch (err) {
-      if (!res.headersSent) {
+      if (!res.headersSent && !res.destroyed) {
         writeReply(res, {
           status: 500,
           body: {
@@ -353,6 +358,18 @@ function passThrough(handler: Handler, req: IncomingMessage, body: Buffer, res: 
       resolve();
     }
   });
+}
+
+/** A response dynalite writes its answer to in this process: `onEnd` gets the status and the answer's text. */
+function standInResponse(onEnd: (status: number, raw: string) => void) {
+  return {
+    statusCode: 200,
+    contentType: '',
+    setHeader() {},
+    end(out?: string | Buffer) {
+      onEnd(this.statusCode, out === undefined ? '' : out.toString());
+    },
+  };
 }
 
 /** An in-process call of one dynalite operation, signed as any client's. */
@@ -371,21 +388,15 @@ function dynaliteCall(handler: Handler): DynamoCall {
         method: 'POST',
         url: '/',
       });
-      const res = {
-        statusCode: 200,
-        contentType: '',
-        setHeader() {},
-        end(out?: string | Buffer) {
-          const raw = out === undefined ? '' : out.toString();
-          let parsed: Record<string, unknown>;
-          try {
-            parsed = raw === '' ? {} : (JSON.parse(raw) as Record<string, unknown>);
-          } catch {
-            parsed = dynamoError('InternalServerError', raw).body;
-          }
-          resolve({ status: this.statusCode, body: parsed });
-        },
-      };
+      const res = standInResponse((status, raw) => {
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = raw === '' ? {} : (JSON.parse(raw) as Record<string, unknown>);
+        } catch {
+          parsed = dynamoError('InternalServerError', raw).body;
+        }
+        resolve({ status, body: parsed });
+      });
       handler(req, res as unknown as ServerResponse);
     });
 }
