@@ -153,20 +153,35 @@ export function renderLiveView(
       ]).map((l) => `  ${l}`),
     );
   }
+  lines.push(...deniedLines(rows.edges), ...splitLines(rows, aliases));
+  lines.push(
+    '',
+    `  (metrics from ${rows.from === 'emf' ? "the runtime's EMF" : 'the local invoker; no EMF yet'})`,
+    ...footer,
+  );
+  // Names and versions are what functions printed (EMF) or configured: each line shows them as text.
+  return lines.map(printable).join('\n');
+}
+
+/** The edges the policy refused, each once with its count in the window (a blank line first). */
+function deniedLines(edges: LiveRows['edges']): string[] {
   const denied = new Map<string, number>();
-  for (const e of rows.edges)
+  for (const e of edges)
     if (e.denied > 0)
       denied.set(`${e.source} -> ${e.destination}`, (denied.get(`${e.source} -> ${e.destination}`) ?? 0) + e.denied);
-  if (denied.size > 0) {
-    lines.push('');
-    for (const [edge, n] of denied) lines.push(`  DENIED by policy: ${edge}  (${n} refused in the window)`);
-  }
+  if (denied.size === 0) return [];
+  return ['', ...[...denied].map(([edge, n]) => `  DENIED by policy: ${edge}  (${n} refused in the window)`)];
+}
+
+/** Each canary's live weights and each service's observed split (a blank line first). */
+function splitLines(rows: LiveRows, aliases: readonly AliasRow[]): string[] {
   const canaries = aliases.filter((a) => Object.keys(a.weights).some((v) => v !== a.stable));
   const observed = new Map(rows.splits.map((s) => [s.service, s]));
-  if (canaries.length > 0 || rows.splits.length > 0) {
-    lines.push('');
-    const names = new Set([...canaries.map((a) => a.service), ...observed.keys()]);
-    for (const service of names) {
+  if (canaries.length === 0 && rows.splits.length === 0) return [];
+  const names = new Set([...canaries.map((a) => a.service), ...observed.keys()]);
+  return [
+    '',
+    ...[...names].map((service) => {
       const a = canaries.find((x) => x.service === service);
       const o = observed.get(service);
       const parts = [
@@ -175,14 +190,7 @@ export function renderLiveView(
           ? `${a ? 'served ' : ''}${o.shares.map((v) => `v${v.version} ${(v.share * 100).toFixed(1)}%`).join('  ')}`
           : undefined,
       ].filter(Boolean);
-      lines.push(`  ${a ? 'canary' : 'split'} ${service}: ${parts.join('   ')}`);
-    }
-  }
-  lines.push(
-    '',
-    `  (metrics from ${rows.from === 'emf' ? "the runtime's EMF" : 'the local invoker; no EMF yet'})`,
-    ...footer,
-  );
-  // Names and versions are what functions printed (EMF) or configured: each line shows them as text.
-  return lines.map(printable).join('\n');
+      return `  ${a ? 'canary' : 'split'} ${service}: ${parts.join('   ')}`;
+    }),
+  ];
 }

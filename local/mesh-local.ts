@@ -36,6 +36,7 @@ import { handleMeshRequest } from './dashboard/routes';
 import { type Endpoint, startEndpoint } from './endpoint';
 import type { SecretStore } from './endpoint/secret-store';
 import type { JsonService } from './endpoint/server';
+import { terminalLog } from './endpoint/terminal-log';
 import { DEFAULT_LOCAL_PORT } from './local-flags';
 import { type FunctionRegistry, LOCAL_ACCOUNT, LOCAL_REGION } from './registry/function-registry';
 import { LocalRegions } from './registry/regions';
@@ -45,7 +46,6 @@ import { EventSourcePoller } from './sqs/event-source-poller';
 import { QueueStore } from './sqs/queue-store';
 import { sqsJsonServices } from './sqs/sqs-api';
 import { startXrayCollector, TelemetryStore, type XrayCollector } from './telemetry/telemetry-store';
-import { terminalLog } from './terminal-log';
 
 export interface LocalMeshOptions {
   /** cdk.out dirs, applied in order as deployments (release 1, then release 2, ...). */

@@ -14,7 +14,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLoopbackRequest } from '../../shared/loopback';
-import { terminalLog } from '../terminal-log';
 import { AWS_REGIONS } from './aws-regions';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
 import { createPolicyTable, type DynamoOptions, seedItems } from './dynamodb';
@@ -29,6 +28,7 @@ import { SecretStore } from './secret-store';
 import { handleSecrets, type RotationHooks, secretRegion } from './secrets';
 import { routeService, signingRegion } from './service-router';
 import { TableStreams } from './table-streams';
+import { terminalLog } from './terminal-log';
 
 /** What one region serves: its functions and its secrets. */
 export interface RegionBackend {

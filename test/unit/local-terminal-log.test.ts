@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { terminalLog } from '../../local/terminal-log';
+import { terminalLog } from '../../local/endpoint/terminal-log';
 
 describe("the local mesh's own lines on stderr", () => {
   const logged = (line: string) => {

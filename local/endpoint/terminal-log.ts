@@ -4,7 +4,7 @@
  * printed. What they quote is shown as visible text (shared/terminal-text.ts), so no such text moves
  * the cursor, clears the screen or writes the clipboard of the terminal `npm start` runs in.
  */
-import { printableLines } from '../shared/terminal-text';
+import { printableLines } from '../../shared/terminal-text';
 
 /** A logger of lines under `prefix`; `write` is stderr's (tests give their own). */
 export function terminalLog(
