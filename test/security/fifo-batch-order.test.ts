@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Identity } from '../../functions/mesh/identity/identity';
-import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
-import type { InvokeRequest, InvokeTransport } from '../../functions/mesh/transport/invoke-transport';
+import type { InvokeRequest } from '../../functions/mesh/transport/invoke-transport';
 import { wrapHandler } from '../../functions/mesh/wrapper';
 import { ENV, META } from '../../shared/names';
+import { channelRuntime } from '../support/channel-runtime';
 import { identityOf, identityWorld } from '../support/identity-fixture';
 
 const FIFO_ARN = 'arn:aws:sqs:eu-west-1:123456789012:order-events.fifo';
@@ -22,33 +22,14 @@ const items = [
   { pk: 'order-events', sk: 'allow#orders', source: 'orders' },
 ];
 
-class Recorder implements InvokeTransport {
-  readonly sent: InvokeRequest[] = [];
-  async invoke(req: InvokeRequest) {
-    this.sent.push(req);
-    return { statusCode: 200, payload: Buffer.from(JSON.stringify({ MessageId: `m-${this.sent.length}` })) };
-  }
-}
-
 function runtime(service: string, identity: Identity, queueArn: string) {
-  const lines: string[] = [];
-  const transport = new Recorder();
-  const rt = new MeshRuntime({
-    env: {
-      [ENV.channels]: JSON.stringify({
-        'order-events': { kind: 'sqs', arn: STANDARD_ARN, url: 'http://127.0.0.1:1/123456789012/order-events' },
-      }),
-      [ENV.inboundChannels]: JSON.stringify({ 'order-events': queueArn }),
-    },
-    config: { meshName: 'shop', service, functionVersion: '1' },
-    policy: { snapshot: { mesh: 'shop', generatedAt: '', items }, snapshotPath: null },
-    transport,
-    channelTransport: () => transport,
-    sink: (l) => lines.push(...l.split('\n')),
-    identity: async () => identity,
-    sleep: async () => undefined,
-  });
-  return { rt, lines, transport };
+  const env = {
+    [ENV.channels]: JSON.stringify({
+      'order-events': { kind: 'sqs', arn: STANDARD_ARN, url: 'http://127.0.0.1:1/123456789012/order-events' },
+    }),
+    [ENV.inboundChannels]: JSON.stringify({ 'order-events': queueArn }),
+  };
+  return channelRuntime({ service, identity, env, items });
 }
 
 /** A record as Lambda's poller delivers it from `arn`, in message group `group`. */

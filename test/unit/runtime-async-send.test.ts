@@ -9,11 +9,12 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { EVENT_INVOKE_MAX_BYTES } from '../../functions/mesh/async/event-envelope';
 import { MeshCallError, MeshDeniedError, MeshUnauthenticatedError } from '../../functions/mesh/errors';
-import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import type { IdentityLike } from '../../functions/mesh/mesh-runtime';
 import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
-import type { InvokeRequest, InvokeTransport } from '../../functions/mesh/transport/invoke-transport';
+import type { InvokeRequest } from '../../functions/mesh/transport/invoke-transport';
 import { wrapHandler } from '../../functions/mesh/wrapper';
 import { ENV, META } from '../../shared/names';
+import { channelRuntime, Recorder } from '../support/channel-runtime';
 import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
 
 const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:order-events';
@@ -36,35 +37,13 @@ const env = {
   [ENV.inboundChannels]: JSON.stringify({ 'order-events': QUEUE_ARN, 'order-news': TOPIC_ARN, 'shop-bus': BUS_ARN }),
 };
 
-class Recorder implements InvokeTransport {
-  readonly sent: InvokeRequest[] = [];
-  async invoke(req: InvokeRequest) {
-    this.sent.push(req);
-    return req.metadata
-      ? { statusCode: 200, payload: Buffer.from(JSON.stringify({ MessageId: `m-${this.sent.length}` })) }
-      : { statusCode: 202, payload: new Uint8Array() };
-  }
-}
-
 function runtime(
   service: string,
   identity: IdentityLike | undefined,
   transport = new Recorder(),
   onSegment?: (doc: SegmentDoc) => void,
 ) {
-  const lines: string[] = [];
-  const rt = new MeshRuntime({
-    env,
-    config: { meshName: 'shop', service, functionVersion: '1' },
-    policy: { snapshot: { mesh: 'shop', generatedAt: '', items }, snapshotPath: null },
-    transport,
-    channelTransport: () => transport,
-    sink: (l) => lines.push(...l.split('\n')),
-    identity: async () => identity,
-    sleep: async () => undefined,
-    onSegment,
-  });
-  return { rt, lines, transport };
+  return channelRuntime({ service, identity, env, items, transport, onSegment });
 }
 
 const records = (lines: string[]) =>
