@@ -6,11 +6,11 @@
 import { ANY_FAILURE } from './call-outcomes';
 import { callerReportsItself } from './metric-dimensions';
 
-/** One access-log line; fields the runtime adds later pass through untouched. */
-export interface AccessEntry {
-  readonly type: 'mesh-access';
-  /** Epoch ms. */
-  readonly time: number;
+/**
+ * What the runtime's record of one call and its access-log line both hold (the record's type,
+ * functions/mesh/telemetry/mesh-telemetry.ts `CallRecord`, adds what the line does not always carry).
+ */
+export interface CallLine {
   readonly reporter: 'source' | 'destination';
   readonly source: string;
   readonly destination: string;
@@ -22,11 +22,24 @@ export interface AccessEntry {
   readonly attempts?: number;
   readonly traceId?: string;
   readonly error?: string;
+  /** Why the callee refused (identity check), for its own log only: never sent to the caller. */
   readonly reason?: string;
+  /** A fallback call: the target it stood in for (counted in fallback_total). */
   readonly fallbackFor?: string;
+  /** A mirror copy: counted as mirror_requests_total, apart from real traffic. */
   readonly mirror?: boolean;
-  /** A record a consumer took from a channel: its line is the only one of the sender -> consumer edge. */
+  /**
+   * A record a consumer took from a channel: its sender counted the send under the channel's name, so
+   * the consumer's line is the only one of the sender -> consumer edge and publishes the per-edge sets.
+   */
   readonly throughChannel?: boolean;
+}
+
+/** One access-log line; fields the runtime adds later pass through untouched. */
+export interface AccessEntry extends CallLine {
+  readonly type: 'mesh-access';
+  /** Epoch ms. */
+  readonly time: number;
 }
 
 /** Cheap test for a log line, run on every line a function prints. */

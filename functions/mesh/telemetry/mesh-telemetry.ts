@@ -9,6 +9,7 @@
  */
 import { writeSync } from 'node:fs';
 import { METRICS } from '../../../shared/names';
+import type { CallLine } from '../../../shared/telemetry/access-log';
 import {
   callerReportsItself,
   DEFAULT_METRIC_DIMENSIONS,
@@ -16,37 +17,16 @@ import {
 } from '../../../shared/telemetry/metric-dimensions';
 import type { SegmentDoc, XrayEmitter } from './xray-emitter';
 
-export type Reporter = 'source' | 'destination';
+export type Reporter = CallLine['reporter'];
 
-export interface CallRecord {
-  readonly reporter: Reporter;
-  readonly source: string;
-  readonly destination: string;
-  readonly version: string;
-  /** HTTP-like status of the outcome (200, 403, 429, 502, 503, 504…). */
-  readonly code: number;
-  readonly outcome: string;
-  readonly durationMs: number;
-  readonly attempts?: number;
+/** One call as the runtime records it: its access-log line's fields, and what only some lines carry. */
+export interface CallRecord extends CallLine {
   readonly retries?: number;
   readonly denied?: boolean;
   readonly idempotencyKey?: string;
-  readonly traceId?: string;
   readonly requestId?: string;
-  readonly error?: string;
-  /** Why the callee refused (identity check), for its own log only: never sent to the caller. */
-  readonly reason?: string;
   /** The source a refused caller claimed (access log only: metrics record it as `unknown`). */
   readonly claimedSource?: string;
-  /** A mirror copy: counted as mirror_requests_total, apart from real traffic. */
-  readonly mirror?: boolean;
-  /** A fallback call: the target it stood in for (counted in fallback_total). */
-  readonly fallbackFor?: string;
-  /**
-   * A record a consumer took from a channel: its sender counted the send under the channel's name, so
-   * the consumer's line is the only one of the sender -> consumer edge and publishes the per-edge sets.
-   */
-  readonly throughChannel?: boolean;
 }
 
 /** Writes one or more lines (without the final newline). */
