@@ -42,9 +42,11 @@ describe('local DynamoDB: a client that hangs up before its answer', () => {
         // The request marked as abandoned is handed over only once its client has gone, as one that
         // waited behind a transaction for longer than its caller would wait.
         if (req.headers['x-test-abandoned']) {
-          res.once('close', () => {
+          const handOver = () => {
             abandoned = Promise.resolve(dynamo.handle(req, body, res));
-          });
+          };
+          if (res.destroyed) handOver();
+          else res.once('close', handOver);
         } else void dynamo.handle(req, body, res);
       });
     });
