@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { LIVE_ALIAS } from '../../shared/names';
+import { awsClis, NO_AWS_CLI } from '../support/aws-cli';
 import {
   clientConfig,
   discoverMesh,
@@ -182,7 +183,7 @@ describe('attack: reaching the local mesh from a web page or another local proce
     assert.equal(asFrontend.length, 0, 'orders was called as frontend by a process that is not frontend');
   });
 
-  it('the AWS SDK and the aws CLI keep working against 127.0.0.1:<port> and localhost:<port>', async () => {
+  it('the AWS SDK keeps working against 127.0.0.1:<port> and localhost:<port>', async () => {
     for (const endpoint of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
       const client = new LambdaClient(clientConfig(endpoint));
       try {
@@ -203,12 +204,18 @@ describe('attack: reaching the local mesh from a web page or another local proce
         client.destroy();
       }
     }
+  });
+
+  const cli = awsClis()[0];
+  it('the aws CLI keeps working against 127.0.0.1:<port> and localhost:<port>', {
+    skip: cli ? false : NO_AWS_CLI,
+  }, async () => {
     const home = mkdtempSync(join(tmpdir(), 'security-cli-'));
     try {
       for (const endpoint of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
         const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
           execFile(
-            'aws',
+            cli!.path,
             ['lambda', 'list-functions', '--endpoint-url', endpoint, '--output', 'json'],
             {
               timeout: 60_000,
