@@ -217,9 +217,11 @@ function endpointServer(services: Services, log: (line: string) => void): Server
       else res.destroy();
     });
   });
-  // AWS's endpoints keep an idle connection far longer than Node's 5 s default. A client that reuses a
-  // socket just as the server closes it gets ECONNRESET for a request nobody read; so keep them as AWS does.
-  server.keepAliveTimeout = 65_000;
+  // An idle connection stays open until its client closes it (or the endpoint stops). A server that
+  // closes idle connections races every client reusing one: when the event loop stalls across the idle
+  // deadline, a request written just before it gets a reset (ECONNRESET) for a request nobody read, and
+  // the local mesh's own clients and the tests make one attempt. Node's default closed them after 5 s.
+  server.keepAliveTimeout = 0;
   server.headersTimeout = 66_000;
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -1,6 +1,7 @@
-/** The endpoint's server: /_mesh/ hand-off, a busy port, close. */
+/** The endpoint's server: /_mesh/ hand-off, idle connections, a busy port, close. */
 
 import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { startEndpoint } from '../../local/endpoint';
@@ -62,6 +63,37 @@ describe('local endpoint: server', () => {
       assert.equal(res.status, 200);
       await res.arrayBuffer();
     } finally {
+      await ep.close();
+    }
+  });
+
+  it('leaves an idle connection to its client: no idle deadline announced, reused after a stalled loop', async () => {
+    const ep = await startEndpoint({ port: 0, registry, invoker });
+    const agent = new Agent({ keepAlive: true });
+    const get = () =>
+      new Promise<{ reused: boolean; keepAlive: string | undefined }>((resolve, reject) => {
+        const req = request(`${ep.url}/2015-03-31/functions`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ reused: req.reusedSocket, keepAlive: res.headers['keep-alive'] as string | undefined }),
+          );
+        });
+        req.on('error', reject).end();
+      });
+    try {
+      // A server that announces `Keep-Alive: timeout=N` closes the connection about then, whatever the
+      // client is doing: a request written as that deadline passes in a stalled loop is reset unread.
+      assert.deepEqual(await get(), { reused: false, keepAlive: undefined });
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const until = Date.now() + 300;
+          while (Date.now() < until);
+          resolve();
+        }),
+      );
+      assert.deepEqual(await get(), { reused: true, keepAlive: undefined });
+    } finally {
+      agent.destroy();
       await ep.close();
     }
   });
