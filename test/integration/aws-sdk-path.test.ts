@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { IDLE_RESET_MS } from '../../functions/mesh/aws';
 import { secretsManagerReader } from '../../functions/mesh/identity/secret-reader';
 import { PolicyTableQuery } from '../../functions/mesh/policy/policy-table-query';
 import { TableLeaser } from '../../functions/mesh/resilience/rate-limit-table';
@@ -60,6 +61,8 @@ describe('the SDK path, for credentials from a container endpoint', () => {
     }
     json({ paid: true }, { 'x-amz-executed-version': '4' });
   });
+  let connections = 0;
+  aws.on('connection', () => connections++);
   let env: Record<string, string>;
   let channels: ChannelServices;
   const saved = { ...process.env };
@@ -190,6 +193,29 @@ describe('the SDK path, for credentials from a container endpoint', () => {
     assert.match(String(published?.MessageId), /^[0-9a-f-]{36}$/);
     assert.equal(put?.FailedEntryCount, 0);
     assert.equal(sent?.$metadata, undefined);
+  });
+
+  it('an SDK client opens a new connection after an idle spell, as the wire client does', async () => {
+    // Prepare
+    const transport = new LambdaInvokeTransport({ env });
+    const invoke = () =>
+      transport.invoke({
+        functionName: 'shop-payments',
+        qualifier: 'live',
+        payload: Buffer.from('{}'),
+        clientContext: '',
+        signal: new AbortController().signal,
+      });
+    await invoke();
+    const first = connections;
+    // Act
+    await invoke();
+    const whileFresh = connections - first;
+    await new Promise((r) => setTimeout(r, IDLE_RESET_MS + 100));
+    await invoke();
+    // Assess: the SDK's own agent would have reused the idle connection.
+    assert.equal(whileFresh, 0, 'reused while fresh');
+    assert.equal(connections - first, 1, 'a new connection after the idle spell');
   });
 
   it('a rate-limit lease through the SDK is one attempt, as on the wire: a lost write is not repeated', async () => {
