@@ -19,6 +19,7 @@ import {
 import { DEPLOYMENT } from '../../shared/names';
 import { loadIdentity } from '../mesh/identity';
 import { encodeClientContext } from '../mesh/metadata';
+import { lambdaTraceHeader } from '../mesh/telemetry/invocation-trace';
 import { LambdaInvokeTransport } from '../mesh/transport/lambda-invoke';
 import { type CheckInvoke, type CheckResponse, parseDeployChecks, runDeployCheck } from './deploy-check';
 
@@ -104,6 +105,8 @@ function invokeAsCheck(service: string, env: NodeJS.ProcessEnv): CheckInvoke {
         payload: bytes,
         clientContext,
         signal: ac.signal,
+        // The check's invocation joins the hook's trace: it is the mesh's own, not the app's traffic.
+        traceHeader: lambdaTraceHeader(env),
       });
       return toResponse(r.payload, r.functionError);
     } finally {

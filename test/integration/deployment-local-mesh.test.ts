@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -32,6 +33,7 @@ import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import type { Traffic } from '../../local/traffic';
 import { DEPLOYMENT, LIVE_ALIAS } from '../../shared/names';
+import type { TraceSummary } from '../../shared/telemetry/trace-assembler';
 import { awsClis, NO_AWS_CLI } from '../support/aws-cli';
 import { flowingCheckouts } from '../support/demo-traffic';
 import { clientConfig, exampleRelease2, localExampleAssemblies } from '../support/example-assembly';
@@ -142,6 +144,19 @@ describe('gated deployments at CodeDeploy pace: the deploy freeze, mesh status, 
       .map((r) => r.source);
     assert.ok(callersOfV2.length > 0);
     assert.deepEqual([...new Set(callersOfV2)], [DEPLOYMENT.checkSource]);
+    // The check's invocations are in the hook's traces, which the app's list of traces leaves out.
+    const hook = mesh.registry.listFunctions().find((f) => f.Environment?.Variables?.[DEPLOYMENT.checksEnv]);
+    const traces = async (query: string) =>
+      ((await (await fetch(`${mesh.url}/_mesh/traces?limit=50${query}`)).json()) as { traces: TraceSummary[] }).traces
+        .filter((t) => t.services.includes(FN))
+        .map((t) => t.root);
+    let roots: string[] = [];
+    for (let end = Date.now() + 15_000; roots.length === 0 && Date.now() < end; await sleep(200)) {
+      roots = await traces('');
+    }
+    assert.ok(hook?.FunctionName && roots.length > 0, 'the check left traces');
+    assert.deepEqual([...new Set(roots)], [hook.FunctionName]);
+    assert.deepEqual(await traces('&control=hide'), []);
   });
 
   test('lifted, the next deployment shifts 10%; mesh status shows its step, next shift and alarms', async () => {
