@@ -5,14 +5,19 @@
 import type { AwsFlags } from './args';
 import { type AwsClients, awsClients } from './aws-clients';
 import { type DiscoveredMesh, discoverMesh } from './mesh-discovery';
+import { printableOutput } from './terminal-text';
 
 export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   /** Whether stdout is a terminal: frames redraw in place and output may be coloured only there. */
   readonly tty: boolean;
-  /** Writes one line (or block) to stdout. */
-  out(text: string): void;
+  /**
+   * Writes one line (or block) to stdout, every control character in it but the CLI's colour shown as
+   * its escape. `frame`: text a watched command already made printable, with the sequences that redraw
+   * it in place (cli/watch.ts), written as it is.
+   */
+  out(text: string, frame?: 'frame'): void;
   /** Writes one line (or block) to stderr. */
   err(text: string): void;
   /** AWS clients for these flags (created on first use). */
@@ -32,12 +37,15 @@ export function processContext(
   overrides: Partial<Pick<CliContext, 'env' | 'cwd' | 'tty' | 'out' | 'err'>> = {},
 ): CliContext {
   const env = overrides.env ?? process.env;
+  const out = overrides.out ?? ((t: string) => process.stdout.write(`${t}\n`));
+  const err = overrides.err ?? ((t: string) => process.stderr.write(`${t}\n`));
   const ctx: CliContext = {
     env,
     cwd: overrides.cwd ?? process.cwd(),
     tty: overrides.tty ?? process.stdout.isTTY === true,
-    out: overrides.out ?? ((t) => process.stdout.write(`${t}\n`)),
-    err: overrides.err ?? ((t) => process.stderr.write(`${t}\n`)),
+    // Every line leaves through printableOutput: no value a command forgot to show as text reaches the terminal raw.
+    out: (t, frame) => out(frame ? t : printableOutput(t)),
+    err: (t) => err(printableOutput(t)),
     clients: (flags) => awsClients(flags, env),
     discover: async (flags) => {
       const clients = ctx.clients(flags);

@@ -16,3 +16,13 @@ export function printableLine(line: string): string {
     .map((part, i) => (i % 2 === 1 ? part : printable(part)))
     .join('');
 }
+
+/**
+ * Everything a command writes passes here on its way out (cli/context.ts): in whatever line a command
+ * built from values without showing them as printable text, a control character is shown as its escape;
+ * the CLI's colours stay. Lines stay lines: a value's own newline is the command's to show (the tables
+ * and the commands that print names from outside do).
+ */
+export function printableOutput(text: string): string {
+  return text.split('\n').map(printableLine).join('\n');
+}

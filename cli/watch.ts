@@ -10,6 +10,10 @@ import { countFlag, durationFlag } from './args';
 import type { CliContext } from './context';
 import { UsageError } from './errors';
 import { sleep, untilCtrlC } from './interrupt';
+import { printableOutput } from './terminal-text';
+
+/** What a frame on a terminal writes to redraw in place: home, clear to line end, below, the screen. */
+export const FRAME = { home: '\x1b[H', clearLineEnd: '\x1b[K', clearBelow: '\x1b[J', clearScreen: '\x1b[2J' } as const;
 
 /** The flags `--watch` brings (parseArgs options). */
 export const WATCH_OPTIONS = {
@@ -42,20 +46,17 @@ export function watchSettings(
 /** How a frame is written: redrawn in place on a terminal, appended under a separator when piped, bare as JSON. */
 export type FrameMode = 'tty' | 'append' | 'json';
 
-const HOME = '\x1b[H';
-const CLEAR_LINE_END = '\x1b[K';
-const CLEAR_BELOW = '\x1b[J';
-
 /**
  * Pure: the text one `ctx.out` call writes for a frame (`out` adds the final newline). `at` and the
  * interval go in the frame's first line, so an operator sees it refresh and a log shows when it was read.
+ * On a terminal the frame's lines are made printable here, since its redraw sequences must pass.
  */
 export function frameText(body: string, mode: FrameMode, at: Date, intervalMs: number): string {
   if (mode === 'json') return body;
   const stamp = `${at.toISOString()}  (every ${formatDuration(intervalMs)}, Ctrl-C to stop)`;
   if (mode === 'append') return `--- ${stamp}\n${body}`;
-  const lines = `${stamp}\n\n${body}`.split('\n');
-  return `${HOME}${lines.join(`${CLEAR_LINE_END}\n`)}${CLEAR_LINE_END}${CLEAR_BELOW}`;
+  const lines = printableOutput(`${stamp}\n\n${body}`).split('\n');
+  return `${FRAME.home}${lines.join(`${FRAME.clearLineEnd}\n`)}${FRAME.clearLineEnd}${FRAME.clearBelow}`;
 }
 
 /** Runs `frame` every `intervalMs` and writes what it returns until Ctrl-C or `count` frames. */
@@ -66,13 +67,13 @@ export async function watchLoop(
   frame: () => Promise<string>,
 ): Promise<void> {
   // A terminal starts from a blank screen once; the frames that follow overwrite it in place.
-  if (mode === 'tty') ctx.out('\x1b[2J');
+  if (mode === 'tty') ctx.out(FRAME.clearScreen, 'frame');
   await untilCtrlC(async (stopped) => {
     for (let i = 0; !stopped.aborted && (settings.count === undefined || i < settings.count); i++) {
       if (i > 0) await sleep(settings.intervalMs, stopped);
       if (stopped.aborted) break;
       const body = await frame();
-      ctx.out(frameText(body, mode, new Date(), settings.intervalMs));
+      ctx.out(frameText(body, mode, new Date(), settings.intervalMs), mode === 'tty' ? 'frame' : undefined);
     }
   });
 }

@@ -13,9 +13,10 @@ import { renderReport } from '../../cli/commands/check';
 import { renderStatus } from '../../cli/commands/status';
 import { renderTapLine } from '../../cli/commands/tap';
 import { renderTraceList, renderWaterfall } from '../../cli/commands/trace';
-import type { CliContext } from '../../cli/context';
+import { type CliContext, processContext } from '../../cli/context';
 import { main } from '../../cli/main';
 import { summarisePolicy } from '../../cli/policy-summary';
+import { FRAME, frameText } from '../../cli/watch';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { liveRows, renderLiveView } from '../../local/live-view';
 import { AccessLogBuffer } from '../../local/telemetry/access-log-buffer';
@@ -203,6 +204,25 @@ describe('mesh tap, mesh trace and mesh status under hostile text', () => {
     assert.equal(await main(['policy', 'list', '--service', 'pay'], ctx), 2);
     assert.match(err.join('\n'), /unknown service "pay"/);
     assert.deepEqual(controlsIn(err.join('\n')), []);
+  });
+
+  test('every line a command writes leaves as visible text; the CLI keeps its colour and its redraw', () => {
+    // Lines a command built from names without showing them as text (the plan of `mesh policy set`
+    // names stored items' keys; `mesh shift` names the service discovery found), and a watched frame.
+    const out: string[] = [];
+    const err: string[] = [];
+    const ctx = processContext({ env: {}, tty: true, out: (t) => out.push(t), err: (t) => err.push(t) });
+    ctx.out(`delete    ${HOSTILE}/allow#orders\n${colour('red', HOSTILE)}`);
+    ctx.err(`mesh shift: ${HOSTILE}: live unchanged`);
+    ctx.out(frameText(`${HOSTILE}  ${colour('red', '1 failed')}`, 'tty', new Date(0), 2000), 'frame');
+    const [lines, frame] = out;
+    for (const text of [lines!, ...err]) assert.deepEqual(controlsIn(text), []);
+    assert.match(lines!, OWN_COLOUR, 'the colour stays');
+    // The frame's own redraw is all the control it holds.
+    const redraw = [FRAME.home, FRAME.clearLineEnd, FRAME.clearBelow];
+    assert.ok(frame!.startsWith(FRAME.home) && frame!.endsWith(`${FRAME.clearLineEnd}${FRAME.clearBelow}`));
+    assert.deepEqual(controlsIn(redraw.reduce((t, seq) => t.replaceAll(seq, ''), frame!)), []);
+    assert.match(frame!, OWN_COLOUR);
   });
 
   test("mesh check's report names a hostile service and its finding as visible text", () => {
