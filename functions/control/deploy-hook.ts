@@ -17,9 +17,9 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
 import { DEPLOYMENT } from '../../shared/names';
+import { lambdaTraceHeader } from '../../shared/trace-header';
 import { loadIdentity } from '../mesh/identity';
 import { encodeClientContext } from '../mesh/metadata';
-import { lambdaTraceHeader } from '../mesh/telemetry/invocation-trace';
 import { LambdaInvokeTransport } from '../mesh/transport/lambda-invoke';
 import { type CheckInvoke, type CheckResponse, parseDeployChecks, runDeployCheck } from './deploy-check';
 

@@ -9,24 +9,12 @@
  */
 import { parseTraceHeader, type TraceContext } from '../../../shared/trace-header';
 
+export { lambdaTraceHeader } from '../../../shared/trace-header';
+
 export function invocationTrace(
   lambdaHeader: string | undefined,
   callerHeader: string | undefined,
 ): TraceContext | undefined {
   const header = parseTraceHeader(lambdaHeader) ?? parseTraceHeader(callerHeader);
   return header && { ...header, sampled: header.sampled ?? false };
-}
-
-interface LambdaGlobal {
-  readonly awslambda?: { readonly InvokeStore?: { getXRayTraceId?(): string | undefined } };
-}
-
-/**
- * The trace header Lambda gave the invocation being served. Where one process serves several
- * invocations at once (Lambda Managed Instances), the Node.js runtime keeps it per invocation in its
- * invoke store (`awslambda.InvokeStore`, an AsyncLocalStorage), and the process-wide _X_AMZN_TRACE_ID
- * speaks for no invocation in particular; elsewhere the variable is set per invocation.
- */
-export function lambdaTraceHeader(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
-  return (globalThis as LambdaGlobal).awslambda?.InvokeStore?.getXRayTraceId?.() ?? env._X_AMZN_TRACE_ID;
 }
