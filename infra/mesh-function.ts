@@ -23,6 +23,7 @@ import {
   SERVICE_NAME_PATTERN,
   SORT_KEY,
   TAGS,
+  UNKNOWN_SOURCE,
 } from '../shared/names';
 import { LAMBDA_FUNCTION_ARN_PATTERN, type TrafficPolicy } from '../shared/policy';
 import type { Mesh } from './mesh';
@@ -945,7 +946,17 @@ function checkRuntime({ runtime }: MeshFunctionProps, refuse: Refuse): void {
 
 type Refuse = (code: MeshErrorCode, message: string) => MeshValidationError;
 
-/** A valid service name, not taken in the mesh and not the name the pre-traffic check calls under. */
+/**
+ * Names the mesh reads as something other than a service, with why: a service of one of these names
+ * would be taken for it (its edges would be `allow#external`, which admits every caller outside the mesh).
+ */
+const RESERVED_SERVICES: Readonly<Record<string, string>> = {
+  [DEPLOYMENT.checkSource]: "the mesh's pre-traffic check calls new versions under this name",
+  [EXTERNAL]: `an edge from it would be the item allow#${EXTERNAL}, which admits every caller outside the mesh`,
+  [UNKNOWN_SOURCE]: 'metrics and access logs record unverified callers under this name',
+};
+
+/** A valid service name, not taken in the mesh by a service or a channel, and not one the mesh reserves. */
 function checkService({ mesh, service }: MeshFunctionProps, refuse: Refuse): void {
   if (Token.isUnresolved(service) || typeof service !== 'string' || !SERVICE_NAME_PATTERN.test(service)) {
     throw refuse(
@@ -960,10 +971,17 @@ function checkService({ mesh, service }: MeshFunctionProps, refuse: Refuse): voi
       `service "${service}" is already taken in mesh "${mesh.meshName}" by ${clash.node.path}; give each function its own service name`,
     );
   }
-  if (service === DEPLOYMENT.checkSource) {
+  const channelUser = mesh.functions.find((f) => f.sendsTo.includes(service) || f.receivesFrom.includes(service));
+  if (channelUser) {
+    throw refuse(
+      MeshErrorCode.DUPLICATE_SERVICE,
+      `service "${service}" is already the name of a channel of ${channelUser.node.path} in mesh "${mesh.meshName}", and a channel's allow items would admit its senders as callers of the service; give the service or the channel ({ channel: '<another name>' }) another name`,
+    );
+  }
+  if (Object.hasOwn(RESERVED_SERVICES, service)) {
     throw refuse(
       MeshErrorCode.RESERVED_SERVICE_NAME,
-      `service "${service}" is reserved: the mesh's pre-traffic check calls new versions under this name; pick another service name`,
+      `service "${service}" is reserved: ${RESERVED_SERVICES[service]}; pick another service name`,
     );
   }
 }

@@ -11,7 +11,7 @@ export enum MeshErrorCode {
   DUPLICATE_MESH = 'DuplicateMesh',
   /** `service` is not a valid service name. */
   INVALID_SERVICE_NAME = 'InvalidServiceName',
-  /** Two functions of one mesh claim the same service name. */
+  /** Two functions of one mesh claim the same service name, or a service takes the name of a channel. */
   DUPLICATE_SERVICE = 'DuplicateService',
   /** A required prop (`mesh`, `entry`, `handler` with `code`) is missing. */
   MISSING_PROP = 'MissingProp',
@@ -35,7 +35,7 @@ export enum MeshErrorCode {
   INVALID_DEPLOYMENT = 'InvalidDeployment',
   /** `canary` and `deployment` are both set: a pinned split and a gated deployment cannot share `live`. */
   CANARY_WITH_DEPLOYMENT = 'CanaryWithDeployment',
-  /** A service name the mesh reserves for itself (the pre-traffic check's caller). */
+  /** A service name the mesh reads as something else: `external`, `unknown`, the pre-traffic check's caller. */
   RESERVED_SERVICE_NAME = 'ReservedServiceName',
   /** An edge's `fallback` names none or several targets, itself, or an ARN that is not a literal function ARN. */
   INVALID_FALLBACK = 'InvalidFallback',
