@@ -180,7 +180,22 @@ export function planSet(
       changes.push({ action: current ? 'update' : 'create', pk: service, sk });
     }
   });
+  checkOneTransaction(puts.length, service, file);
   return { puts, deletes: [], changes };
+}
+
+/** TransactWriteItems takes at most 100 actions ("TransactWriteItems", Amazon DynamoDB API Reference). */
+export const TRANSACT_LIMIT = 100;
+
+/**
+ * A change of more items than one transaction holds would be written in parts, and a failure between
+ * two parts (a throttle, a dropped connection, Ctrl-C) would leave the table half-changed: refused whole.
+ */
+function checkOneTransaction(writes: number, service: string, file: string): void {
+  if (writes <= TRANSACT_LIMIT) return;
+  throw new UsageError(
+    `${file} changes ${writes} items of ${service}, more than one DynamoDB transaction holds (${TRANSACT_LIMIT}), so the change could land in part; split it into files of at most ${TRANSACT_LIMIT} changed items and run each (nothing was written)`,
+  );
 }
 
 /** The file's items: a JSON array, or `{"items": [...]}`; never empty. */

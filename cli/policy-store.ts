@@ -5,7 +5,7 @@ import { bumpPolicyVersion, type VersionWriter } from '../shared/policy-version'
 import { fromItem, toItem } from './attribute-value';
 import type { AwsClients } from './aws-clients';
 import { AwsCallError, awsCall } from './errors';
-import type { PolicyPlan, RawItem } from './policy-plan';
+import { type PolicyPlan, type RawItem, TRANSACT_LIMIT } from './policy-plan';
 
 /** All policy items of the table (paginated Scan; the policy table is small); the version items are no policy. */
 export async function scanPolicy(clients: AwsClients, table: string): Promise<RawItem[]> {
@@ -55,9 +55,6 @@ export function sortItems(items: RawItem[]): RawItem[] {
   const k = (i: RawItem) => `${String(i[TABLE.partitionKey])}\u0000${String(i[TABLE.sortKey])}`;
   return items.sort((a, b) => k(a).localeCompare(k(b)));
 }
-
-/** TransactWriteItems takes at most 100 actions. */
-const TRANSACT_LIMIT = 100;
 
 /**
  * Applies a validated plan. One TransactWriteItems call, so the change lands whole or not at all;
