@@ -407,6 +407,13 @@ export function spiffeId(mesh: string, service: string): string {
  */
 export const ASYNC_TOKEN_LIFETIME_S = 21_600; // 6 hours
 
+/**
+ * Clock skew tolerated between two functions' clocks, seconds: a token's times, a shared breaker item's
+ * `openedAt`. Lambda's hosts keep time with the Amazon Time Sync Service (well under a second apart);
+ * 2 s leaves room without widening replay much.
+ */
+export const CLOCK_SKEW_S = 2;
+
 /** The SPIFFE-style ID a channel's messages are addressed to (their tokens' audience). */
 export function channelSpiffeId(mesh: string, channel: string): string {
   return `spiffe://${mesh}/channel/${channel}`;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sharedBreakerItem, sharedEjected } from '../../functions/mesh/resilience/shared-breaker';
+import { CLOCK_SKEW_S } from '../../shared/names';
 import { type BreakerStateItem, parsePolicyItem } from '../../shared/policy';
 
 const NOW = 1_700_000_000_000;
@@ -15,6 +16,15 @@ describe('shared breaker state', () => {
     ]);
     assert.deepEqual([...sharedEjected(items, NOW, 30_000)], ['1']);
     assert.deepEqual([...sharedEjected(undefined, NOW, 30_000)], []);
+  });
+
+  it('ejects for an item opened ahead of now by at most the clock skew hosts may have, and not by a millisecond more', () => {
+    const skewMs = CLOCK_SKEW_S * 1000;
+    const items = new Map<string, BreakerStateItem>([
+      ['1', sharedBreakerItem('payments', '1', NOW + skewMs, 30_000)],
+      ['2', sharedBreakerItem('payments', '2', NOW + skewMs + 1, 30_000)],
+    ]);
+    assert.deepEqual([...sharedEjected(items, NOW, 30_000)], ['1']);
   });
 
   it('writes items the policy schema accepts, expiring after the breaker would close', () => {

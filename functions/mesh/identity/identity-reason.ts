@@ -55,12 +55,8 @@ export const MAX_TOKEN_CHARS = 2048;
 export const TOKEN_LIFETIME_S = 10;
 export const MAX_TOKEN_LIFETIME_S = TOKEN_LIFETIME_S;
 /** The lifetime of a token of an asynchronous message (shared/names.ts, where the signer reads it too). */
-export { ASYNC_TOKEN_LIFETIME_S } from '../../../shared/names';
-/**
- * Clock skew tolerated between caller and callee, seconds. Lambda's hosts keep time with the Amazon
- * Time Sync Service (well under a second apart); 2 s leaves room without widening replay much.
- */
-export const CLOCK_SKEW_S = 2;
+/** Clock skew tolerated between caller and callee (shared/names.ts, where shared breaker state reads it too). */
+export { ASYNC_TOKEN_LIFETIME_S, CLOCK_SKEW_S } from '../../../shared/names';
 /** Token format tag, first part of the token (m2: the digest binds the whole request). */
 export const TOKEN_VERSION = 'm2';
 

@@ -5,13 +5,15 @@
  * (Lambda runs many sandboxes; each alone sees only its own calls). Pure reading of the items.
  */
 
-import { breakerPartition, SORT_KEY, TABLE } from '../../../shared/names';
+import { breakerPartition, CLOCK_SKEW_S, SORT_KEY, TABLE } from '../../../shared/names';
 import type { BreakerStateItem } from '../../../shared/policy';
 
 /**
  * The versions an open shared-breaker item ejects now: state 'open', opened less than `openMs`
  * ago, and not past its `ttl` (DynamoDB deletes expired items lazily, up to days later, so the
- * reader must check the TTL itself).
+ * reader must check the TTL itself). An item opened later than now by more than the clock skew hosts
+ * may have ejects nothing: it would eject the version until that future came, and no writer could
+ * replace it (the writers' conditional put only moves `openedAt` forward).
  */
 export function sharedEjected(
   items: ReadonlyMap<string, BreakerStateItem> | undefined,
@@ -23,7 +25,7 @@ export function sharedEjected(
   for (const [version, item] of items) {
     if (item.state !== 'open') continue;
     if (item.ttl !== undefined && item.ttl * 1000 <= now) continue;
-    if (now - item.openedAt >= openMs) continue;
+    if (now - item.openedAt >= openMs || item.openedAt - now > CLOCK_SKEW_S * 1000) continue;
     out.add(version);
   }
   return out;
