@@ -9,10 +9,13 @@ import {
   LEASE_MS,
   LeasedBucket,
   LeasedBuckets,
+  latestLeasedTat,
   planLease,
+  RESERVE_MS,
   sliceStart,
 } from '../../functions/mesh/resilience/rate-limit';
 import { MemoryLeaser } from '../../functions/mesh/resilience/rate-limit-lease';
+import { CLOCK_SKEW_S } from '../../shared/names';
 
 const T0 = 1_700_000_000_000;
 const LIMIT = { perSecond: 50, burst: 50 };
@@ -38,6 +41,19 @@ describe('rate limit: the lease plan', () => {
     });
     // Booked 2 s ahead: a 10-token slice would start 1.2 s from now, past a 1 s horizon.
     assert.deepEqual(planLease(T0 + 2000, T0, LIMIT, 10, 5, 1000), { grant: 0, retryAt: T0 + 200 });
+  });
+
+  test('a tat further ahead than any lease leaves it (horizon, burst, clock skew) is read as a full bucket', () => {
+    // 3 s of reservation horizon, 1 s of burst at 50/s, 2 s of skew.
+    const latest = T0 + RESERVE_MS + 1000 + CLOCK_SKEW_S * 1000;
+    assert.equal(latestLeasedTat(T0, LIMIT), latest);
+    assert.deepEqual(planLease(latest, T0, LIMIT, 10, 5, RESERVE_MS), { grant: 0, retryAt: latest - 800 - RESERVE_MS });
+    assert.deepEqual(planLease(latest + 1, T0, LIMIT, 10, 5, RESERVE_MS), {
+      grant: 10,
+      tat: T0 + 200,
+      fresh: true,
+      startsAt: T0,
+    });
   });
 
   test('a bucket with fewer tokens than wanted grants what it holds, never below the minimum', () => {

@@ -10,7 +10,7 @@
  */
 import { rateLimitPartition, SORT_KEY, TABLE } from '../../../shared/names';
 import { type AwsEnv, awsJsonCall, DYNAMODB, wireOrSdk } from '../aws';
-import { planLease, RESERVE_MS, sliceStart } from './rate-limit';
+import { latestLeasedTat, planLease, RESERVE_MS, sliceStart } from './rate-limit';
 import type { LeaseRequest, LeaseResult, RateLimitLeaser } from './rate-limit-lease';
 
 type UpdateItem = (input: Record<string, unknown>) => Promise<{ Attributes?: Record<string, { N?: string }> }>;
@@ -76,12 +76,17 @@ export class TableLeaser implements RateLimitLeaser {
       ReturnValues: 'UPDATED_NEW',
     };
     if (fresh) {
-      // A full bucket: tat starts again from now.
+      // A full bucket: tat starts again from now. A tat no lease could have left is replaced the same way.
       return {
         ...common,
         UpdateExpression: 'SET #tat = :tat, #ttl = :ttl',
-        ConditionExpression: 'attribute_not_exists(#tat) OR #tat < :now',
-        ExpressionAttributeValues: { ':tat': { N: String(tat) }, ':now': { N: String(req.now) }, ':ttl': ttl },
+        ConditionExpression: 'attribute_not_exists(#tat) OR #tat < :now OR #tat > :forged',
+        ExpressionAttributeValues: {
+          ':tat': { N: String(tat) },
+          ':now': { N: String(req.now) },
+          ':forged': { N: String(latestLeasedTat(req.now, req.limits)) },
+          ':ttl': ttl,
+        },
       };
     }
     // tat moves on by the slice while the slice starts within the reservation horizon.

@@ -6,6 +6,8 @@
  * rate-limit-lease.ts. The accuracy/cost trade-off is in docs/rate-limits.md.
  */
 
+import { CLOCK_SKEW_S } from '../../../shared/names';
+
 /** How long leased tokens stay spendable: their share of the mesh-wide rate is counted when leased. */
 export const LEASE_MS = 2_000;
 /** Longest wait between table attempts of a sandbox refused again and again. */
@@ -20,6 +22,16 @@ export interface BucketLimits {
 /** How far ahead a slice may be reserved: a sandbox queues for its next slice instead of writing again. */
 export const RESERVE_MS = 3_000;
 
+/**
+ * The furthest ahead of `now` a lease leaves a bucket's `tat`: a reservation's horizon and a whole
+ * burst, plus the clock skew tolerated between sandboxes. A `tat` further ahead was written by no lease
+ * (a caller may write its targets' rate-limit partitions, any value): it is read as a full bucket and
+ * replaced, so one write cannot refuse every caller until that moment.
+ */
+export function latestLeasedTat(now: number, limits: BucketLimits): number {
+  return now + RESERVE_MS + (limits.burst * 1000) / limits.perSecond + CLOCK_SKEW_S * 1000;
+}
+
 /** A lease the table can grant, given its `tat` (undefined: never leased, or long idle). */
 export type LeasePlan =
   | { readonly grant: number; readonly tat: number; readonly fresh: boolean; readonly startsAt: number }
@@ -29,7 +41,8 @@ export type LeasePlan =
  * GCRA over slices: `want` tokens (at least `minGrant`), spendable from `startsAt`: now while the
  * bucket holds them, else the moment it will have (a reservation, at most `reserveMs` ahead), so
  * sandboxes queue for slices in turn rather than racing each other's writes. `fresh`: the bucket was
- * full (`tat` in the past), so the new `tat` starts from `now` rather than from the old one.
+ * full (`tat` in the past, or further ahead than any lease leaves it), so the new `tat` starts from
+ * `now` rather than from the old one.
  */
 export function planLease(
   stored: number | undefined,
@@ -41,7 +54,7 @@ export function planLease(
 ): LeasePlan {
   const interval = 1000 / limits.perSecond;
   const tolerance = limits.burst * interval;
-  const fresh = stored === undefined || stored < now;
+  const fresh = stored === undefined || stored < now || stored > latestLeasedTat(now, limits);
   const base = fresh ? now : stored;
   // Tokens the bucket holds now: each one moves `tat` on by one interval, up to `tolerance` ahead of now.
   const holds = Math.floor((now + tolerance - base) / interval + 1e-9);
