@@ -9,11 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { fromItem } from '../../cli/attribute-value';
 import { createPolicyTable, seedItems } from '../../local/endpoint/dynamodb';
 import { POLICY_VERSION } from '../../shared/names';
-import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
+import { type CliMeshFixture, startCliMesh, storedPolicyItems } from '../support/cli-mesh-fixture';
 import { meshArgs, type Run, run } from '../support/mesh-cli';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy';
 
@@ -36,22 +34,7 @@ describe('mesh policy set: one transaction, or one by one where transactions are
     { sk: 'route', weights: { '1': 0.5, '2': 0.5 } },
   ];
 
-  const scan = async (endpoint: string) => {
-    const db = new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    try {
-      const r = await db.send(new ScanCommand({ TableName: fx.table, ConsistentRead: true }));
-      return (r.Items ?? [])
-        .map(fromItem)
-        .filter((i) => !String(i.pk).startsWith(POLICY_VERSION.partitionPrefix))
-        .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
-    } finally {
-      db.destroy();
-    }
-  };
+  const scan = (endpoint: string) => storedPolicyItems(endpoint, fx.table);
 
   before(async () => {
     fx = await startCliMesh([{ mesh: 'demo', service: 'payments', versions: ['1', '2'], live: { version: '1' } }], {

@@ -11,15 +11,13 @@ import { after, before, describe, test } from 'node:test';
 import { AUTHORIZATION_GRACE_MS } from '../../functions/mesh/policy/policy-cache';
 import {
   driveInSteps,
+  LIMITED_EDGE,
   POLICY_TTL_MS,
   type RateLimitStand,
   type SimulatedClock,
   startRateLimitStand,
 } from '../support/rate-limit-run';
 
-const SERVICE = { pk: 'payments', sk: 'service', functionName: 'shop-payments' };
-const EDGE = { pk: 'payments', sk: 'allow#orders', source: 'orders' };
-const LIMITED = { pk: 'payments', sk: 'traffic', managedBy: 'operator', rateLimit: { perSecond: 50, burst: 50 } };
 /** Each sandbox calls once per step: 8 sandboxes offer 800 calls a (simulated) second. */
 const STEP_MS = 10;
 
@@ -29,7 +27,7 @@ describe('rate limit: eight sandboxes, one mesh-wide bucket in the policy table'
   const clock: SimulatedClock = { now: Math.ceil(Date.now() / 1000) * 1000 };
   before(async () => {
     stand = await startRateLimitStand();
-    await stand.put([SERVICE, EDGE, LIMITED]);
+    await stand.put(Object.values(LIMITED_EDGE));
   });
   after(() => stand?.close());
 
@@ -58,7 +56,7 @@ describe('rate limit: eight sandboxes, one mesh-wide bucket in the policy table'
     const [box] = stand.sandboxes(1, clock);
     const limited = await driveInSteps([box!], clock, 300, STEP_MS);
     assert.ok(limited.refused > 0, 'the limit applied before it was lifted');
-    const { rateLimit: _, ...unlimited } = LIMITED;
+    const { rateLimit: _, ...unlimited } = LIMITED_EDGE.limit;
     await stand.put([unlimited]);
     // Past the policy TTL and the grace after it: the next call reads the table before it is authorized.
     clock.now += POLICY_TTL_MS + AUTHORIZATION_GRACE_MS + STEP_MS;

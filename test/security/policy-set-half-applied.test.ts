@@ -8,51 +8,30 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { fromItem } from '../../cli/attribute-value';
 import { createPolicyTable, seedItems } from '../../local/endpoint/dynamodb';
-import { POLICY_VERSION } from '../../shared/names';
-import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
+import { type CliMeshFixture, startCliMesh, storedPolicyItems } from '../support/cli-mesh-fixture';
 import { meshArgs, run } from '../support/mesh-cli';
+import { startRecordingProxy } from '../support/recording-proxy';
 
 const WRITES = /\.(TransactWriteItems|PutItem|DeleteItem|UpdateItem|BatchWriteItem)$/;
 
 /** Forwards to `target`; answers every write after the first `allowed` with a ValidationException. */
 async function failingProxy(target: string, allowed: number) {
-  const to = new URL(target);
   const writes: string[] = [];
-  const server = createServer((req, res) => {
+  const proxy = await startRecordingProxy(target, (req, res) => {
     const op = String(req.headers['x-amz-target'] ?? '');
-    if (WRITES.test(op)) {
-      writes.push(op.split('.')[1]!);
-      if (writes.length > allowed) {
-        req.resume();
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: 'injected' }));
-        return;
-      }
-    }
-    const out = request(
-      { hostname: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    out.on('error', () => res.destroy());
-    req.pipe(out);
+    if (!WRITES.test(op)) return false;
+    writes.push(op.split('.')[1]!);
+    if (writes.length <= allowed) return false;
+    req.resume();
+    res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+    res.end(JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: 'injected' }));
+    return true;
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    writes,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  return { ...proxy, writes };
 }
 
 describe('attack: a policy set larger than one transaction, failing part-way', () => {
@@ -62,23 +41,7 @@ describe('attack: a policy set larger than one transaction, failing part-way', (
   /** 120 new callers of payments: 120 puts, more than one transaction's 100 actions. */
   const file = Array.from({ length: 120 }, (_, i) => ({ sk: `allow#caller-${i}`, source: `caller-${i}` }));
 
-  const scan = async () => {
-    const db = new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: fx.lambdaUrl,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    try {
-      const r = await db.send(new ScanCommand({ TableName: fx.table, ConsistentRead: true }));
-      return (r.Items ?? [])
-        .map(fromItem)
-        .filter((i) => !String(i.pk).startsWith(POLICY_VERSION.partitionPrefix))
-        .map((i) => String(i.sk))
-        .sort();
-    } finally {
-      db.destroy();
-    }
-  };
+  const scan = async () => (await storedPolicyItems(fx.lambdaUrl, fx.table)).map((i) => String(i.sk));
 
   before(async () => {
     fx = await startCliMesh([{ mesh: 'demo', service: 'payments', versions: ['1'], live: { version: '1' } }], {

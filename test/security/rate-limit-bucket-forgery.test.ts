@@ -8,11 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { rateLimitPartition, SORT_KEY } from '../../shared/names';
-import { driveInSteps, type RateLimitStand, type SimulatedClock, startRateLimitStand } from '../support/rate-limit-run';
+import {
+  driveInSteps,
+  LIMITED_EDGE,
+  type RateLimitStand,
+  type SimulatedClock,
+  startRateLimitStand,
+} from '../support/rate-limit-run';
 
-const SERVICE = { pk: 'payments', sk: 'service', functionName: 'shop-payments' };
-const EDGE = { pk: 'payments', sk: 'allow#orders', source: 'orders' };
-const LIMITED = { pk: 'payments', sk: 'traffic', managedBy: 'operator', rateLimit: { perSecond: 50, burst: 50 } };
 const TEN_YEARS_MS = 10 * 365 * 86_400_000;
 const STEP_MS = 10;
 
@@ -21,7 +24,7 @@ describe('attack: a rate-limit bucket moved ten years ahead', () => {
   const clock: SimulatedClock = { now: Math.ceil(Date.now() / 1000) * 1000 };
   before(async () => {
     stand = await startRateLimitStand();
-    await stand.put([SERVICE, EDGE, LIMITED]);
+    await stand.put(Object.values(LIMITED_EDGE));
   });
   after(() => stand?.close());
 
@@ -30,7 +33,7 @@ describe('attack: a rate-limit bucket moved ten years ahead', () => {
     await stand.put([
       {
         pk: rateLimitPartition('payments'),
-        sk: SORT_KEY.rateLimitBucket(LIMITED.sk),
+        sk: SORT_KEY.rateLimitBucket(LIMITED_EDGE.limit.sk),
         tat: forgedTat,
         ttl: Math.ceil(forgedTat / 1000),
       },

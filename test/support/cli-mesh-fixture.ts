@@ -10,9 +10,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { fromItem } from '../../cli/attribute-value';
 import { startEndpoint } from '../../local/endpoint';
 import { FunctionRegistry } from '../../local/registry/function-registry';
-import { ENV, LAYER, LIVE_ALIAS } from '../../shared/names';
+import { ENV, LAYER, LIVE_ALIAS, POLICY_VERSION } from '../../shared/names';
 import { WITHOUT_COVERAGE } from './without-coverage';
 
 const REGION = 'us-east-1';
@@ -142,4 +144,22 @@ export async function startCliMesh(
       rmSync(codeDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The policy items `table` holds at `endpoint` (a consistent Scan), the version counters left out, by sk. */
+export async function storedPolicyItems(endpoint: string, table: string): Promise<Record<string, unknown>[]> {
+  const db = new DynamoDBClient({
+    region: REGION,
+    endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  try {
+    const r = await db.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+    return (r.Items ?? [])
+      .map(fromItem)
+      .filter((i) => !String(i.pk).startsWith(POLICY_VERSION.partitionPrefix))
+      .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+  } finally {
+    db.destroy();
+  }
 }

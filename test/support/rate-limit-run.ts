@@ -18,6 +18,13 @@ export const RATE_TABLE = 'shop-policy';
 /** The sandboxes' policy TTL: a changed limit reaches them within it plus the authorization grace. */
 export const POLICY_TTL_MS = 500;
 
+/** payments, its caller orders, and a mesh-wide limit of 50 calls a second (a burst of 50) on the edge. */
+export const LIMITED_EDGE = {
+  service: { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+  edge: { pk: 'payments', sk: 'allow#orders', source: 'orders' },
+  limit: { pk: 'payments', sk: 'traffic', managedBy: 'operator', rateLimit: { perSecond: 50, burst: 50 } },
+} as const;
+
 export interface RateLimitStand {
   readonly env: Record<string, string>;
   /** Puts policy items (whole items, as `mesh policy set` writes them). */

@@ -3,7 +3,7 @@
  * (X-Amz-Target, method and path): what a client really sent, observed on the wire rather than inside
  * the client.
  */
-import { createServer, request } from 'node:http';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordingProxy {
@@ -20,7 +20,14 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+/**
+ * `answerInstead`: called for each request after it is recorded; where it answers the request itself
+ * (an injected failure) it returns true, and nothing is forwarded.
+ */
+export async function startRecordingProxy(
+  target: string,
+  answerInstead?: (req: IncomingMessage, res: ServerResponse) => boolean,
+): Promise<RecordingProxy> {
   const to = new URL(target);
   const targets: string[] = [];
   const requests: string[] = [];
@@ -29,6 +36,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     const what = `${req.method} ${decodeURIComponent((req.url ?? '').split('?')[0]!)}`;
     targets.push(String(req.headers['x-amz-target'] ?? '-'));
     requests.push(what);
+    if (answerInstead?.(req, res)) return;
     const out = request(
       { hostname: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
