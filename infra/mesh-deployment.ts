@@ -3,9 +3,9 @@
  * version becomes a CodeDeploy deployment of the `live` alias, which shifts traffic from the version
  * that is live to the new one on the config's schedule, runs the mesh's pre-traffic check first, and
  * stops and rolls back when an alarm fires. The alarms watch the new version as the mesh measures it
- * (the callee's own EMF metrics per `destination_version`, in the per-version dimension sets the
- * runtime publishes, so no alarm needs SEARCH or Metrics Insights) and as Lambda counts it (Errors of
- * the version behind the alias).
+ * (its success rate: the callee's own EMF metrics per `destination_version`, in the per-version
+ * dimension sets the runtime publishes, so no alarm needs SEARCH or Metrics Insights) and as Lambda
+ * measures it (Duration and Errors of the version behind the alias).
  */
 import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -25,8 +25,9 @@ export interface DeploymentAlarmOptions {
    */
   readonly successRateThreshold?: number;
   /**
-   * p99 latency of the new version in milliseconds, as its mesh wrapper measures it, above which the
-   * deployment stops and rolls back.
+   * p99 duration of the new version's invocations through `live` in milliseconds, as Lambda measures it
+   * (its own `Duration` metric, which no function can print), above which the deployment stops and
+   * rolls back.
    * @default 1000
    */
   readonly p99ThresholdMs?: number;
@@ -95,7 +96,7 @@ export interface MeshDeploymentOptions {
 export interface DeploymentAlarms {
   /** The new version's success rate as the mesh measures it. */
   readonly successRate: cloudwatch.Alarm;
-  /** The new version's p99 latency as the mesh measures it. */
+  /** The new version's p99 duration through `live`, as Lambda measures it. */
   readonly p99Latency: cloudwatch.Alarm;
   /** The share of the new version's invocations Lambda counts as errors. */
   readonly lambdaErrors: cloudwatch.Alarm;
@@ -109,7 +110,7 @@ export interface MeshDeploymentProps extends MeshDeploymentOptions {
   readonly functionName: string;
 }
 
-/** Alarm defaults: a canary failing one call in five breaches all three within two minutes. */
+/** Alarm defaults: a canary failing one call in five breaches the success rate and Lambda's error rate within two minutes. */
 const DEFAULTS = {
   successRateThreshold: 99,
   p99ThresholdMs: 1000,
@@ -178,7 +179,7 @@ export class MeshDeployment extends Construct {
   }
 }
 
-/** The three alarms on the new version: the mesh's success rate and p99, and Lambda's error rate. */
+/** The three alarms on the new version: the mesh's success rate, and Lambda's p99 duration and error rate. */
 function createAlarms(scope: Construct, props: MeshDeploymentProps): DeploymentAlarms {
   const { fn } = props;
   const a = { ...DEFAULTS, ...props.alarms };
@@ -212,8 +213,9 @@ function createAlarms(scope: Construct, props: MeshDeploymentProps): DeploymentA
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
     }),
     p99Latency: alarm('P99Latency', {
-      alarmDescription: describe(`p99 latency above ${a.p99ThresholdMs} ms`),
-      metric: meshMetric(METRICS.requestDurationMs, 'p99'),
+      alarmDescription: describe(`p99 duration above ${a.p99ThresholdMs} ms`),
+      // Lambda's own Duration, which no log line writes: EMF latency could be printed by any function.
+      metric: lambdaMetric('Duration', 'p99'),
       threshold: a.p99ThresholdMs,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     }),
@@ -252,9 +254,9 @@ function meshMetricOf(props: MeshDeploymentProps, period: Duration) {
     });
 }
 
-/** Lambda's own count of the version's invocations through the alias (ExecutedVersion). */
+/** Lambda's own metrics of the version's invocations through the alias (ExecutedVersion). */
 function lambdaMetricOf(props: MeshDeploymentProps, period: Duration) {
-  return (metricName: string) =>
+  return (metricName: string, statistic = 'Sum') =>
     new cloudwatch.Metric({
       namespace: 'AWS/Lambda',
       metricName,
@@ -263,7 +265,7 @@ function lambdaMetricOf(props: MeshDeploymentProps, period: Duration) {
         Resource: `${props.functionName}:${LIVE_ALIAS}`,
         ExecutedVersion: props.fn.version.version,
       },
-      statistic: 'Sum',
+      statistic,
       period,
     });
 }

@@ -234,6 +234,50 @@ describe('alarms', () => {
     assert.equal(breaching.evaluate('b')!.value, 'ALARM');
   });
 
+  test("a gated deployment's p99 gate on Lambda's Duration of the version behind live", () => {
+    // The alarm as a MeshFunction's deployment declares it (infra/mesh-deployment.ts), fed as the local
+    // invoker records each invocation.
+    let now = 0;
+    const metrics = new MetricStore();
+    const alarms = new AlarmRegistry({ metrics, now: () => now });
+    const p99 = parseAlarm('p99', {
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 1000,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Duration',
+      ExtendedStatistic: 'p99',
+      Period: 60,
+      Dimensions: [
+        { Name: 'ExecutedVersion', Value: '2' },
+        { Name: 'FunctionName', Value: 'shop-payments' },
+        { Name: 'Resource', Value: 'shop-payments:live' },
+      ],
+    });
+    assert.ok(typeof p99 !== 'string', String(p99));
+    alarms.put(p99);
+    const invoke = (start: number, version: string, durationMs: number) =>
+      metrics.recordInvocation({
+        functionName: 'shop-payments',
+        qualifier: 'live',
+        version,
+        start,
+        durationMs,
+        outcome: 'ok',
+      });
+    for (const minute of [0, 1]) {
+      for (let i = 0; i < 50; i++) invoke(minute * 60_000 + 1_000 + i, '2', 40);
+      invoke(minute * 60_000 + 2_000, '2', 1_500); // one slow call in 51: the p99 by nearest rank
+      invoke(minute * 60_000 + 3_000, '1', 5_000); // the stable version's slowness is not the canary's
+    }
+    now = 61_000;
+    assert.equal(alarms.evaluate('p99')!.value, 'OK', 'one breaching period of two');
+    now = 121_000;
+    assert.equal(alarms.evaluate('p99')!.value, 'ALARM');
+  });
+
   // As recorded from CloudWatch (LocalStack's test_cloudwatch.py::test_describe_alarms_converts_date_format_correctly):
   // an alarm on one metric that names no dimensions lists them empty.
   test('DescribeAlarms lists an alarm on one metric without dimensions with Dimensions []', () => {
