@@ -151,14 +151,20 @@ export function describeOutcome(
         const lines = [`${new Date(end).toISOString()} ${id} Task timed out after ${secs} seconds`];
         return { payload, functionError: 'Unhandled', kind: 'timeout', lines };
       }
-      const status = outcome.signal
-        ? `signal: ${outcome.signal === 'SIGKILL' ? 'killed' : outcome.signal}`
-        : `exit status ${outcome.code}`;
-      const message = `RequestId: ${id} Error: Runtime exited with error: ${status}`;
+      const message = `RequestId: ${id} Error: ${exitReason(outcome.code, outcome.signal)}`;
       const payload = JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: message });
       return { payload, functionError: 'Unhandled', kind: 'crash', lines: [message] };
     }
   }
+}
+
+/**
+ * Lambda's words for a runtime that ended: a clean exit (status 0) gave no reason, as AWS answers a
+ * handler that called sys.exit(0) (recorded); any other status or a signal is an error.
+ */
+function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `Runtime exited with error: signal: ${signal === 'SIGKILL' ? 'killed' : signal}`;
+  return code === 0 ? 'Runtime exited without providing a reason' : `Runtime exited with error: exit status ${code}`;
 }
 
 /** Lambda's REPORT line; Init Duration only on a cold start. */
@@ -375,6 +381,7 @@ export class LocalInvoker implements EndpointInvoker {
   ): Promise<{ outcome: WorkerOutcome; initMs?: number }> {
     const ready = await worker.ready;
     const initMs = 'initMs' in ready ? ready.initMs : undefined;
+    if ('exit' in ready) return { outcome: { kind: 'exit', ...ready.exit }, initMs };
     if ('error' in ready) return { outcome: { kind: 'initError', error: ready.error }, initMs };
     const deadlineMs = Date.now() + spec.timeout * 1000;
     let timer: NodeJS.Timeout | undefined;

@@ -15,14 +15,28 @@ const fs = require('node:fs');
 const started = Date.now();
 const env = process.env;
 
+/**
+ * A thrown value as Lambda's Node.js runtime reports it (its runtime interface client's formatError):
+ * an Error by its name, message and stack lines; anything else by its type and its string, with no
+ * trace (a thrown 'out of stock' is errorType 'string'). `fallbackType` names a plain Error thrown at init.
+ */
 function errorBody(err, fallbackType) {
-  const e = err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err));
-  const stack = typeof e.stack === 'string' ? e.stack.split('\n') : [];
-  return {
-    errorType: e.name && e.name !== 'Error' ? e.name : fallbackType || 'Error',
-    errorMessage: e.message,
-    trace: stack,
-  };
+  try {
+    if (!(err instanceof Error)) return { errorType: typeof err, errorMessage: String(err), trace: [] };
+    return {
+      errorType: err.name && err.name !== 'Error' ? err.name : fallbackType || 'Error',
+      errorMessage: err.message,
+      trace: typeof err.stack === 'string' ? err.stack.split('\n') : [],
+    };
+  } catch {
+    // A value whose name, message or string throws: the runtime's own words.
+    return {
+      errorType: 'handled',
+      errorMessage:
+        'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+      trace: [],
+    };
+  }
 }
 
 /** `_HANDLER` = `<path/module>.<export>`; the module is relative to LAMBDA_TASK_ROOT unless absolute. */

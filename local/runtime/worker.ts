@@ -35,18 +35,20 @@ type Message =
   | { type: 'result'; id: string; payload: string }
   | { type: 'error'; id: string; error: Record<string, unknown>; fatal?: boolean };
 
+type ExitInfo = { readonly code: number | null; readonly signal: NodeJS.Signals | null };
+
 const BOOTSTRAP = join(__dirname, 'worker-bootstrap.js');
 
 export class Worker {
   readonly child: ChildProcess;
-  /** Resolves with init duration in ms, or with the init error. */
-  readonly ready: Promise<{ initMs: number } | { error: Record<string, unknown> }>;
+  /** Resolves with init duration in ms, the init error, or how the process ended during init. */
+  readonly ready: Promise<{ initMs: number } | { error: Record<string, unknown> } | { exit: ExitInfo }>;
   busy = false;
   dead = false;
   invocations = 0;
   private log: string[] | undefined;
   private pending: ((o: WorkerOutcome) => void) | undefined;
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private exitInfo: ExitInfo | undefined;
   private readonly exited: Promise<void>;
 
   constructor(options: WorkerOptions) {
@@ -73,9 +75,8 @@ export class Worker {
         this.child.off('message', onMessage);
       };
       this.child.on('message', onMessage);
-      this.child.once('exit', () =>
-        resolve({ error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited during init' } }),
-      );
+      // Ended during init: reported as Lambda reports any runtime exit (the invoker words it).
+      this.child.once('exit', (code, signal) => resolve({ exit: { code, signal } }));
     });
     this.child.on('message', (m: Message) => {
       if ((m.type === 'result' || m.type === 'error') && this.pending) {

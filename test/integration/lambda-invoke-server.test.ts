@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, type InvokeCommandInput, LambdaClient } from '@aws-sdk/client-lambda';
-import { CLIENT_CONTEXT_LIMIT, SYNC_PAYLOAD_LIMIT } from '../../local/endpoint/invoke';
+import { CLIENT_CONTEXT_LIMIT, SYNC_PAYLOAD_LIMIT, SYNC_RESPONSE_LIMIT } from '../../local/endpoint/invoke';
 import { type LambdaInvokeServer, lambdaClientConfig, startLambdaInvokeServer } from '../support/lambda-invoke-server';
 
 describe('Lambda Invoke test server', () => {
@@ -26,7 +26,7 @@ describe('Lambda Invoke test server', () => {
           },
         },
       },
-      big: { versions: { $LATEST: () => 'x'.repeat(SYNC_PAYLOAD_LIMIT) } },
+      big: { versions: { $LATEST: () => 'x'.repeat(SYNC_RESPONSE_LIMIT) } },
       size: { versions: { $LATEST: (event: unknown) => JSON.stringify(event).length } },
       busy: {
         reservedConcurrency: 1,

@@ -179,8 +179,8 @@ describe('local endpoint: Lambda', () => {
     assert.equal(ok.StatusCode, 204);
   });
 
-  it('turns a response over 6 MB into Function.ResponseSizeTooLarge', async () => {
-    registry.add('huge', async () => 'x'.repeat(6 * 1024 * 1024 + 10));
+  it('turns a response over 6 MB and 100 bytes into Function.ResponseSizeTooLarge', async () => {
+    registry.add('huge', async () => 'x'.repeat(6 * 1024 * 1024 + 100));
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'huge' }));
     assert.equal(out.FunctionError, 'Unhandled');
     assert.equal(payloadOf(out.Payload).errorType, 'Function.ResponseSizeTooLarge');

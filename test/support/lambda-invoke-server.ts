@@ -19,7 +19,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ASYNC_PAYLOAD_LIMIT, CLIENT_CONTEXT_LIMIT, SYNC_PAYLOAD_LIMIT } from '../../local/endpoint/invoke';
+import {
+  ASYNC_PAYLOAD_LIMIT,
+  CLIENT_CONTEXT_LIMIT,
+  responseTooLarge,
+  SYNC_PAYLOAD_LIMIT,
+  SYNC_RESPONSE_LIMIT,
+} from '../../local/endpoint/invoke';
 import type { MeshMetadata } from '../../shared/names';
 
 /** The ClientContext a caller sent, decoded (the mesh's metadata sits under `custom.mesh`). */
@@ -248,11 +254,8 @@ export async function startLambdaInvokeServer(
     const result = await run;
     let out = result.body;
     let functionError = result.functionError;
-    if (Buffer.byteLength(out) > SYNC_PAYLOAD_LIMIT) {
-      out = JSON.stringify({
-        errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_PAYLOAD_LIMIT} bytes).`,
-        errorType: 'Function.ResponseSizeTooLarge',
-      });
+    if (Buffer.byteLength(out) > SYNC_RESPONSE_LIMIT) {
+      out = responseTooLarge();
       functionError = 'Unhandled';
     }
     record(200, version, functionError);
