@@ -266,8 +266,12 @@ export class DeletionProtection {
 
   private async describeAfter(call: DynamoCall, operation: string, body: Body): Promise<DynamoReply> {
     const { DeletionProtectionEnabled: flag, ...rest } = body;
-    const reply = await call(operation, rest);
     const table = tableNameOf(body.TableName);
+    const reply = await call(operation, rest);
+    // dynalite refuses an existing name with an empty message; DynamoDB names the table (recorded).
+    if (isError(reply, 'ResourceInUseException') && !reply.body.message) {
+      return dynamoError('ResourceInUseException', `Table already exists: ${table}`);
+    }
     if (reply.status < 400 && flag === true) this.protectedTables.add(table);
     return this.annotate(reply, table);
   }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  BatchWriteItemCommand,
   CreateTableCommand,
   DeleteItemCommand,
   DeleteTableCommand,
@@ -22,6 +23,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type Endpoint, startEndpoint, unmarshallItem } from '../../local/endpoint';
 import { TABLE } from '../../shared/names';
+import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 describe('local endpoint: DynamoDB (dynalite)', () => {
@@ -304,5 +306,116 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
         name: 'ResourceNotFoundException',
       },
     );
+  });
+});
+
+/**
+ * DynamoDB's errors as AWS answered them in LocalStack's parity tests
+ * (tests/aws/services/dynamodb/test_dynamodb.snapshot.json, "recorded-content"): code and message text.
+ */
+describe('local endpoint: DynamoDB errors as recorded from AWS', () => {
+  let endpoint: Endpoint;
+  let db: DynamoDBClient;
+  const TABLE_NAME = 'recorded-answers';
+  const key = (id: string) => ({ id: { S: id } });
+  const failure = async (call: () => Promise<unknown>) => {
+    const err = await rejection<Error & { $metadata: { httpStatusCode?: number } }>(call);
+    return { status: err.$metadata.httpStatusCode, code: err.name, message: err.message };
+  };
+  const createTable = () =>
+    db.send(
+      new CreateTableCommand({
+        TableName: TABLE_NAME,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+
+  before(async () => {
+    const registry = new TestRegistry();
+    endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry) });
+    db = new DynamoDBClient({
+      endpoint: endpoint.dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    await createTable();
+  });
+  after(async () => {
+    db.destroy();
+    await endpoint.close();
+  });
+
+  // test_create_duplicate_table
+  it('refuses a second CreateTable of a name with "Table already exists: <name>"', async () => {
+    assert.deepEqual(await failure(createTable), {
+      status: 400,
+      code: 'ResourceInUseException',
+      message: `Table already exists: ${TABLE_NAME}`,
+    });
+  });
+
+  // test_table_crud, test_batch_write_not_existing_table
+  it('words a missing table as DynamoDB does: named by DeleteTable, not by a transaction', async () => {
+    assert.deepEqual(await failure(() => db.send(new DeleteTableCommand({ TableName: 'non-existent' }))), {
+      status: 400,
+      code: 'ResourceNotFoundException',
+      message: 'Requested resource not found: Table: non-existent not found',
+    });
+    const put = { Put: { TableName: 'non-existent', Item: key('1') } };
+    assert.deepEqual(await failure(() => db.send(new TransactWriteItemsCommand({ TransactItems: [put] }))), {
+      status: 400,
+      code: 'ResourceNotFoundException',
+      message: 'Requested resource not found',
+    });
+  });
+
+  // test_batch_write_not_matching_schema
+  it('refuses a BatchWriteItem item without the table key', async () => {
+    const items = { [TABLE_NAME]: [{ PutRequest: { Item: { other: { S: 'x' } } } }] };
+    assert.deepEqual(await failure(() => db.send(new BatchWriteItemCommand({ RequestItems: items }))), {
+      status: 400,
+      code: 'ValidationException',
+      message: 'The provided key element does not match the schema',
+    });
+  });
+
+  // test_return_values_on_conditions_check_failure, test_transaction_write_canceled
+  it('answers a failed condition with the old item when asked, and a cancelled transaction with its reasons', async () => {
+    await db.send(new PutItemCommand({ TableName: TABLE_NAME, Item: { ...key('456'), price: { N: '650' } } }));
+    const err = await rejection<Error & { Item?: unknown }>(() =>
+      db.send(
+        new PutItemCommand({
+          TableName: TABLE_NAME,
+          Item: key('456'),
+          ConditionExpression: 'attribute_not_exists(id)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    assert.equal(err.name, 'ConditionalCheckFailedException');
+    assert.equal(err.message, 'The conditional request failed');
+    assert.deepEqual(err.Item, { ...key('456'), price: { N: '650' } });
+    const cancelled = await rejection<Error & { CancellationReasons?: unknown }>(() =>
+      db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: TABLE_NAME, Item: key('456'), ConditionExpression: 'attribute_not_exists(id)' } },
+            { Put: { TableName: TABLE_NAME, Item: key('789') } },
+          ],
+        }),
+      ),
+    );
+    assert.equal(cancelled.name, 'TransactionCanceledException');
+    assert.equal(
+      cancelled.message,
+      'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
+    );
+    assert.deepEqual(cancelled.CancellationReasons, [
+      { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' },
+      { Code: 'None' },
+    ]);
   });
 });
