@@ -215,10 +215,17 @@ export class LocalQueue {
     return true;
   }
 
-  /** Deletes by receipt handle; an unknown or stale handle deletes nothing (as SQS, no error). */
-  delete(receipt: string): void {
+  /**
+   * Deletes by receipt handle; an unknown or stale handle deletes nothing (as SQS, no error). A FIFO
+   * queue refuses the handle of a message whose visibility timeout has passed (`expired`, nothing
+   * deleted), as SQS answers it (recorded): the message is its group's next again, for another receiver.
+   */
+  delete(receipt: string, now = Date.now()): 'deleted' | 'expired' | 'unknown' {
     const m = this.messages.find((x) => x.receipt === receipt);
-    if (m) this.remove(m);
+    if (!m) return 'unknown';
+    if (this.settings.fifo && m.visibleAt <= now) return 'expired';
+    this.remove(m);
+    return 'deleted';
   }
 
   changeVisibility(receipt: string, timeoutS: number, now = Date.now()): boolean {

@@ -74,15 +74,8 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   SendMessage: (store, input) => sendOne(store, input, input, 'request'),
   SendMessageBatch: sendBatch,
   ReceiveMessage: receive,
-  DeleteMessage: (store, input) => {
-    queueOf(store, input).delete(requireString(input, 'ReceiptHandle'));
-    return {};
-  },
-  DeleteMessageBatch: (store, input) =>
-    batch(input, (entry) => {
-      queueOf(store, input).delete(requireString(entry, 'ReceiptHandle'));
-      return {};
-    }),
+  DeleteMessage: (store, input) => deleteOne(queueOf(store, input), input),
+  DeleteMessageBatch: (store, input) => batch(input, (entry) => deleteOne(queueOf(store, input), entry)),
   ChangeMessageVisibility: (store, input) => {
     const ok = queueOf(store, input).changeVisibility(
       requireString(input, 'ReceiptHandle'),
@@ -385,6 +378,18 @@ async function batch(input: Input, each: (entry: Input) => object | Promise<obje
     }
   }
   return { Successful, Failed };
+}
+
+/** One DeleteMessage (or batch entry): an expired FIFO handle is refused in SQS's words (recorded). */
+function deleteOne(queue: ReturnType<typeof queueOf>, input: Record<string, unknown>): Record<string, never> {
+  const handle = requireString(input, 'ReceiptHandle');
+  if (queue.delete(handle) === 'expired') {
+    throw sqsError(
+      'InvalidParameterValue',
+      `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
+    );
+  }
+  return {};
 }
 
 async function receive(store: QueueStore, input: Input) {

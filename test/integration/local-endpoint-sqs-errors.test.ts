@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   PurgeQueueCommand,
@@ -214,5 +215,35 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
         '#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].',
     );
     assert.equal(err.$metadata.httpStatusCode, 400);
+  });
+
+  // test_sqs.py::test_fifo_delete_after_visibility_timeout (recorded from SQS)
+  it("a FIFO message's receipt handle past its visibility timeout: InvalidParameterValue, 'has expired', not deleted", async () => {
+    // Prepare: a FIFO message received with a visibility timeout of 1 s, which then passes.
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'expiring.fifo',
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true', VisibilityTimeout: '1' },
+      }),
+    );
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'foobar', MessageGroupId: '1' }));
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
+    const handle = received.Messages?.[0]?.ReceiptHandle ?? '';
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    // Act
+    const err = await rejection<SqsError>(() =>
+      sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: handle })),
+    );
+
+    // Assess
+    assert.equal(err.Code, 'InvalidParameterValue');
+    assert.equal(
+      err.message,
+      `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
+    );
+    assert.equal(err.$metadata.httpStatusCode, 400);
+    const again = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
+    assert.equal(again.Messages?.[0]?.Body, 'foobar');
   });
 });
