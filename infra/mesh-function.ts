@@ -43,6 +43,7 @@ import {
   isQueue,
   isTopic,
 } from './private/channel-resource';
+import { deployTarget } from './private/deploy-target';
 import { nagArn } from './private/nag-arn';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
@@ -871,6 +872,7 @@ function checkProps(scope: Construct, id: string, props: MeshFunctionProps): str
   checkStack(scope, props, refuse);
   checkService(props, refuse);
   const functionName = checkFunctionName(props, refuse);
+  checkFunctionNameFree(scope, props, functionName, refuse);
   checkTraffic(props, refuse);
   if (props.capacityProvider) checkCapacityProvider(path, props.capacityProvider);
   checkCode(props, refuse);
@@ -1002,6 +1004,38 @@ function checkFunctionName({ mesh, service, functionName: given }: MeshFunctionP
     );
   }
   return functionName;
+}
+
+/**
+ * A function name no other mesh function deploying to the same account and region has. Names are made
+ * from two parts (`${meshName}-${service}`), so mesh "shop" with service "a-b" and mesh "shop-a" with
+ * service "b" both make shop-a-b; nothing else would stop the second before CloudFormation's create
+ * failed on a name Lambda already has.
+ */
+function checkFunctionNameFree(
+  scope: Construct,
+  { mesh, service }: MeshFunctionProps,
+  functionName: string,
+  refuse: Refuse,
+): void {
+  const here = deployTarget(scope);
+  const clash = scope.node.root.node
+    .findAll()
+    .find(
+      (c): c is MeshFunction =>
+        c instanceof MeshFunction && literalFunctionName(c) === functionName && deployTarget(c) === here,
+    );
+  if (!clash) return;
+  const owner = (meshName: string, name: string) => `mesh "${meshName}", service "${name}"`;
+  throw refuse(
+    MeshErrorCode.DUPLICATE_FUNCTION_NAME,
+    `function name "${functionName}" (${owner(mesh.meshName, service)}) is already the name of MeshFunction ${clash.node.path} (${owner(clash.mesh.meshName, clash.service)}) in the same account and region, where Lambda function names are unique; give one of them another service name, or pass a functionName of its own`,
+  );
+}
+
+/** The literal name a mesh function was given (checkFunctionName made it one). */
+function literalFunctionName(fn: MeshFunction): string | undefined {
+  return (fn.node.defaultChild as lambda.CfnFunction).functionName;
 }
 
 /** A pinned canary or a gated deployment, not both; a canary's weight and stable version as Lambda takes them. */

@@ -17,6 +17,8 @@ export enum MeshErrorCode {
   MISSING_PROP = 'MissingProp',
   /** `functionName` is a token, or longer than Lambda allows. */
   INVALID_FUNCTION_NAME = 'InvalidFunctionName',
+  /** Two mesh functions of one stage, account and region have one function name (`${meshName}-${service}` or `functionName`). */
+  DUPLICATE_FUNCTION_NAME = 'DuplicateFunctionName',
   /** `canary.weight` or `canary.stableVersion` is out of range. */
   INVALID_CANARY = 'InvalidCanary',
   /** `allowCallsTo` got something that cannot be an edge (not a MeshFunction, another mesh, itself). */

@@ -7,7 +7,6 @@ import {
   Lazy,
   RemovalPolicy,
   Stack,
-  Stage,
   Tags,
   Token,
   Validations,
@@ -42,6 +41,7 @@ import { MeshDashboard, type MeshDashboardOptions, type ServiceAlarms } from './
 import type { MeshFunction } from './mesh-function';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 import { controlFunctionCode, meshLayerCode } from './private/asset-code';
+import { deployTarget } from './private/deploy-target';
 import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from './private/identity';
 import { PolicyRegistry } from './private/policy-registry';
 import { PreTrafficHook } from './private/pre-traffic-hook';
@@ -481,17 +481,13 @@ function checkMeshName(path: string, meshName: string): void {
 /**
  * A mesh name is free in its stage, account and region: it names the table, the layers, the dashboard,
  * the identity secrets and every function, so a second mesh of that name could not deploy beside the
- * first. Stacks without an environment compare equal (they deploy wherever the CLI points, together).
+ * first.
  */
 function checkMeshNameFree(scope: Construct, path: string, meshName: string): void {
-  const where = (c: IConstruct) => {
-    const { account, region } = Stack.of(c);
-    return `${Stage.of(c)?.node.path}\u0000${account}\u0000${region}`;
-  };
-  const here = where(scope);
+  const here = deployTarget(scope);
   const clash = scope.node.root.node
     .findAll()
-    .find((c): c is Mesh => c instanceof Mesh && c.meshName === meshName && where(c) === here);
+    .find((c): c is Mesh => c instanceof Mesh && c.meshName === meshName && deployTarget(c) === here);
   if (clash) {
     throw new MeshValidationError(
       MeshErrorCode.DUPLICATE_MESH,

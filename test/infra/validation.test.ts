@@ -92,6 +92,47 @@ describe('validation at synth', () => {
     assert.equal(new Mesh(staged, 'Mesh', { meshName: 'shop' }).meshName, 'shop');
   });
 
+  it('refuses a function whose name another mesh function of the account and region has already', () => {
+    // GIVEN mesh "shop" with service "a-b": its function is shop-a-b
+    const app = newApp();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const shop = new Mesh(stack, 'Shop', { meshName: 'shop' });
+    const shopA = new Mesh(stack, 'ShopA', { meshName: 'shop-a' });
+    const entry = join(DEMO, 'inventory.ts');
+    new MeshFunction(stack, 'AB', { mesh: shop, service: 'a-b', entry });
+    // WHEN mesh "shop-a" declares service "b" (also shop-a-b), or a function of "shop" takes it as functionName
+    // THEN synth stops, naming both functions, instead of a deploy failing on a name Lambda already has
+    const refused = (path: string, mine: string) => (err: unknown) => {
+      assert.ok(err instanceof MeshValidationError, String(err));
+      assert.equal(err.code, MeshErrorCode.DUPLICATE_FUNCTION_NAME);
+      assert.equal(
+        err.message,
+        `MeshFunction ${path}: function name "shop-a-b" (${mine}) is already the name of MeshFunction Test/AB ` +
+          '(mesh "shop", service "a-b") in the same account and region, where Lambda function names are unique; ' +
+          'give one of them another service name, or pass a functionName of its own',
+      );
+      return true;
+    };
+    assert.throws(
+      () => new MeshFunction(stack, 'B', { mesh: shopA, service: 'b', entry }),
+      refused('Test/B', 'mesh "shop-a", service "b"'),
+    );
+    assert.throws(
+      () => new MeshFunction(stack, 'X', { mesh: shop, service: 'x', functionName: 'shop-a-b', entry }),
+      refused('Test/X', 'mesh "shop", service "x"'),
+    );
+    const sibling = new Stack(app, 'Sibling', { env: ENV });
+    const siblingMesh = new Mesh(sibling, 'Mesh', { meshName: 'other' });
+    assert.throws(
+      () => new MeshFunction(sibling, 'B', { mesh: siblingMesh, service: 'b', functionName: 'shop-a-b', entry }),
+      refused('Sibling/B', 'mesh "other", service "b"'),
+    );
+    // A stack of another region holds its own names
+    const west = new Stack(app, 'West', { env: { ...ENV, region: 'us-west-2' } });
+    const westMesh = new Mesh(west, 'Mesh', { meshName: 'shop-a' });
+    assert.equal(new MeshFunction(west, 'B', { mesh: westMesh, service: 'b', entry }).service, 'b');
+  });
+
   it('refuses an edge to a function of another mesh', () => {
     const { stack, fn } = meshStack();
     const other = new Mesh(stack, 'Other', { meshName: 'other' });
