@@ -106,6 +106,14 @@ export const EXTERNAL = 'external';
  */
 export const UNKNOWN_SOURCE = 'unknown';
 
+/**
+ * The errorType a mesh function's invocation fails with when its handler ended on a call of its own that
+ * ran out of time (the mesh retried that call already): its wrapper names it so, and its caller reads it
+ * as the function's failure, not as the function timing out. Retried as a timeout, each hop above would
+ * repeat the whole chain below it, the attempts of every hop multiplied.
+ */
+export const DEPENDENCY_TIMEOUT = 'MeshDependencyTimeoutError';
+
 /** Valid service names: they become parts of function names, SPIFFE IDs, table keys and metric dimensions. */
 export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 

@@ -8,7 +8,7 @@
  * this function's access log and metrics. The handler gets the caller's payload object untouched.
  */
 import { PING_KEY, readPing } from '../../shared/deploy-check';
-import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
+import { DEPENDENCY_TIMEOUT, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
 import type { FaultItem } from '../../shared/policy';
 import type { TraceContext } from '../../shared/trace-header';
 import type { BatchHost } from './async/event-sources';
@@ -382,7 +382,7 @@ const SETTLE_TURNS = 16;
  * its functions on the first call); promises are V8's own.
  */
 async function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContextLike, self: string): Promise<unknown> {
-  const run = callHandler(fn, event, context);
+  const run = callHandler(fn, event, context).catch(ownCallTimedOut);
   const remaining = context?.getRemainingTimeInMillis?.();
   if (remaining === undefined || remaining <= TIMEOUT_MARGIN_MS) return run;
   if (await settlesSoon(run)) return run;
@@ -404,6 +404,16 @@ async function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContex
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A handler that ended on its own call's MeshTimeoutError leaves as DEPENDENCY_TIMEOUT: that call's
+ * retries are spent, and a caller that took it for this function's timeout would retry the whole chain.
+ * The wrapper's own timeout (above) keeps its name: this function was too slow, and that one is retried.
+ */
+function ownCallTimedOut(err: unknown): never {
+  if (err instanceof MeshTimeoutError) err.name = DEPENDENCY_TIMEOUT;
+  throw err;
 }
 
 /** Whether `run` settles within SETTLE_TURNS turns of the microtask queue (a rejection stays `run`'s to report). */

@@ -9,6 +9,7 @@ import {
   isOutcomeUnknown,
   type RetryDecisionInput,
 } from '../../functions/mesh/resilience/retry-decision';
+import { DEPENDENCY_TIMEOUT } from '../../shared/names';
 import { DEFAULTS } from '../../shared/policy';
 
 const NOW = 1_700_000_000_000;
@@ -45,6 +46,11 @@ describe('classifyOutcome', () => {
       'timeout',
     ],
     ['a handler that threw', { statusCode: 200, functionError: 'Unhandled', errorType: 'TypeError' }, 'function-error'],
+    [
+      'a handler that ended on a call of its own that ran out of time',
+      { statusCode: 200, functionError: 'Unhandled', errorType: DEPENDENCY_TIMEOUT },
+      'function-error',
+    ],
     ['a 5xx from the service', { errorName: 'ServiceException', statusCode: 500 }, 'service-error'],
     ['a reset connection', { errorCode: 'ECONNRESET' }, 'service-error'],
     ['an HTTP 503', { statusCode: 503 }, 'service-error'],
@@ -161,6 +167,11 @@ describe('classifyDelivery', () => {
     [
       "the callee's wrapper at the function's timeout, the handler still running",
       { statusCode: 200, functionError: 'Unhandled', errorType: 'MeshTimeoutError' },
+      'unknown',
+    ],
+    [
+      'a handler that ended on a call of its own that ran out of time, whose callee may still be at work',
+      { statusCode: 200, functionError: 'Unhandled', errorType: DEPENDENCY_TIMEOUT },
       'unknown',
     ],
     ['a reset connection', { errorCode: 'ECONNRESET' }, 'unknown'],

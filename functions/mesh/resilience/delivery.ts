@@ -3,6 +3,7 @@
  * On an edge that is not idempotent only `not-delivered` attempts may be repeated: anything else may
  * have run the handler (or may still be running it), so a retry could repeat its side effects.
  */
+import { DEPENDENCY_TIMEOUT } from '../../../shared/names';
 import type { AttemptResult } from './retry-decision';
 
 /**
@@ -97,9 +98,10 @@ const NOT_SENT = new Set(['CredentialsProviderError', 'InvalidEndpointError']);
  * Function errors of a handler that ran out of time: it ran, with an end nobody saw. Lambda stopped it at
  * the function's timeout (`Sandbox.Timedout`); or the callee's mesh wrapper answered `MeshTimeoutError` at
  * that timeout less a margin, while the handler may still be running (and, the sandbox frozen, may finish
- * its work when the sandbox next thaws), or after a call of the handler's own ran out of time.
+ * its work when the sandbox next thaws); or the handler ended on a call of its own that ran out of
+ * time, whose callee may still be at work (DEPENDENCY_TIMEOUT).
  */
-const OUT_OF_TIME = new Set(['Sandbox.Timedout', 'MeshTimeoutError']);
+const OUT_OF_TIME = new Set(['Sandbox.Timedout', 'MeshTimeoutError', DEPENDENCY_TIMEOUT]);
 
 /**
  * A 4xx answer that names an error is an AWS API refusing the request before it acted on it: Lambda did
