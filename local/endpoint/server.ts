@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { isLoopbackRequest } from '../../shared/loopback';
 import { AWS_REGIONS } from './aws-regions';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
+import { BodyBudget, bodyShare } from './body-budget';
 import { createPolicyTable, type DynamoOptions, seedItems } from './dynamodb';
 import { AwsError, toAwsError, unsupported, type WireProtocol, writeError } from './errors';
 import { handleIam, iamErrorXml, RolePolicies } from './iam';
@@ -73,6 +74,8 @@ export interface EndpointOptions {
   readonly jsonServices?: Readonly<Record<string, JsonService>>;
   /** How Event invokes are retried and where their records go (the local mesh's EventInvokeConfigs). */
   readonly asyncInvokes?: LambdaContext['asyncInvokes'];
+  /** Bytes of request bodies held at once, across connections (body-budget.ts). @default 256 MiB */
+  readonly bodyBudgetBytes?: number;
 }
 
 /** A service on an awsJson protocol the endpoint hands requests to (the local mesh's CodeDeploy, CloudWatch). */
@@ -110,6 +113,8 @@ const LAMBDA_REQUEST_BYTES = 70_167_211;
  * an Event's own size. Beyond it nothing is kept, so a few requests announcing 70 MB cannot fill memory.
  */
 const INVOKE_REQUEST_BYTES = SYNC_PAYLOAD_LIMIT + 1024 * 1024;
+/** Request bodies held at once: 36 Invokes of the largest payload, or 3 of Lambda's largest requests. */
+const BODY_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /** What one request is served with: each region's stores and contexts, and what every region shares. */
 interface Services {
@@ -126,6 +131,8 @@ interface Services {
   readonly home: string;
   /** Whether a region exists here: AWS's, the home region and `servedRegions`. */
   serves(region: string): boolean;
+  /** The request bodies held at once. */
+  readonly bodies: BodyBudget;
 }
 
 /** What every region's services share for the endpoint's life. */
@@ -204,6 +211,7 @@ function servicesOf(shared: Shared): Services {
     jsonServices: options.jsonServices,
     home,
     serves: (region) => region === home || AWS_REGIONS.has(region) || (options.servedRegions ?? []).includes(region),
+    bodies: new BodyBudget(options.bodyBudgetBytes ?? BODY_BUDGET_BYTES),
   };
 }
 
@@ -322,6 +330,9 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
   if (region !== undefined && !services.serves(region)) return refuseRegion(res, decision.service, region, requestId);
 
   const limit = bodyLimit(decision.service, path);
+  const share = bodyShare(first(req.headers['content-length']), limit.bytes);
+  if (!services.bodies.take(share)) return throttleBody(req, res, decision.service, limit.protocol, requestId);
+  res.once('close', () => services.bodies.give(share));
   const body = await readBody(req, limit.bytes);
   if (body === 'too-large') return writeError(res, limit.error, limit.protocol, requestId, decision.service);
   if (body === 'aborted') return;
@@ -446,6 +457,27 @@ async function serveLambda(
   } catch (err) {
     writeError(res, toAwsError(err), 'restJson1', requestId, 'lambda');
   }
+}
+
+/**
+ * A request whose body does not fit in what the endpoint holds: throttled at once (Lambda's
+ * TooManyRequestsException, the awsJson services' ThrottlingException; the SDKs retry both), its body
+ * read and dropped, so a client that writes it all before reading gets this answer, not a broken pipe.
+ */
+function throttleBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  service: string,
+  protocol: 'restJson1' | 'awsJson1_1',
+  requestId: string,
+): void {
+  req.resume();
+  const message = 'Rate exceeded: the local endpoint holds as many request bodies as it takes at once';
+  const error =
+    protocol === 'restJson1'
+      ? new AwsError('TooManyRequestsException', 429, message, { Reason: 'CallerRateLimitExceeded' })
+      : new AwsError('ThrottlingException', 400, message);
+  writeError(res, error, protocol, requestId, service);
 }
 
 /** How large a request's body may be, and the error (in its service's protocol) past that. */

@@ -6,6 +6,9 @@
  * - request smuggling shapes (Content-Length with Transfer-Encoding, two Content-Lengths): refused, and
  *   the request hidden behind them runs nothing;
  * - slow clients holding hundreds of connections do not keep an Invoke from being answered;
+ * - Invoke bodies of the full 6 MB, each sent but for its last byte over a connection of its own: each was
+ *   kept until Node's requestTimeout (300 s), so 60 of them held 362 MB and a few thousand would end the
+ *   local mesh. The endpoint holds request bodies up to a budget and throttles the rest;
  * - a ClientContext that is not base64 (text around valid base64, which Node's lenient decoder skips):
  *   refused as Lambda refuses it, not handed to the function as if it were clean;
  * - a page of another local web server (http://localhost:3000, a different origin) cannot make it run
@@ -22,6 +25,8 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   type AttributeValue,
   DynamoDBClient,
@@ -378,3 +383,76 @@ describe('attack: the local endpoint fed what no AWS client sends', () => {
     }
   });
 });
+
+describe('attack: Invoke bodies of Lambda’s full 6 MB, each held one byte short of its end', () => {
+  const MiB = 1024 * 1024;
+  const registry = new TestRegistry();
+  const invoker = new TestInvoker(registry);
+  let ep: Endpoint;
+  let lambda: LambdaClient;
+
+  before(async () => {
+    registry.add('hello', (event) => ({ ok: true, bytes: JSON.stringify(event).length }));
+    // A small budget, so a test moves tens of megabytes rather than hundreds: 5 such bodies fit, 2 MiB more.
+    ep = await startEndpoint({ port: 0, registry, invoker, log: () => undefined, bodyBudgetBytes: 32 * MiB });
+    lambda = new LambdaClient(clientConfig(ep.url));
+  });
+
+  after(async () => {
+    lambda?.destroy();
+    await ep?.close();
+  });
+
+  it('holds no more than its budget of them: the rest are throttled at once, and the others are served', async () => {
+    const body = Buffer.alloc(6 * MiB, 0x20);
+    const buffersBefore = liveArrayBuffers();
+    const held: { socket: Socket; answer: string }[] = [];
+    for (let i = 0; i < 10; i++) {
+      const socket = connect(ep.port, '127.0.0.1');
+      const conn = { socket, answer: '' };
+      socket.on('data', (d: Buffer) => {
+        conn.answer += d.toString('latin1');
+      });
+      socket.on('error', () => undefined);
+      socket.write(`POST ${INVOKE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`);
+      await new Promise<void>((resolve) => socket.write(body.subarray(1), () => resolve()));
+      held.push(conn);
+    }
+    try {
+      const throttled = () => held.filter((c) => /^HTTP\/1\.1 429 /.test(c.answer));
+      for (let waited = 0; throttled().length < 5 && waited < 10_000; waited += 50) await sleep(50);
+      // Five are held (30 MiB of 32), five throttled as Lambda throttles, with its Reason.
+      assert.equal(throttled().length, 5, held.map((c) => c.answer.slice(0, 20)).join('|'));
+      assert.equal(held.filter((c) => c.answer === '').length, 5);
+      assert.match(throttled()[0]!.answer, /x-amzn-errortype: TooManyRequestsException/i);
+      assert.match(throttled()[0]!.answer, /"Reason":"CallerRateLimitExceeded"/);
+      // What the endpoint keeps is bounded by its budget (the ten bodies are 60 MiB).
+      const grew = (liveArrayBuffers() - buffersBefore) / MiB;
+      assert.ok(grew < 45, `array buffers grew ${grew.toFixed(0)} MiB`);
+      // A small Invoke fits in what is left.
+      const small = await lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{}') }));
+      assert.equal(small.StatusCode, 200);
+    } finally {
+      for (const c of held) c.socket.destroy();
+    }
+    // Their connections gone, the budget is whole again: a 5 MB payload is served.
+    const payload = Buffer.from(JSON.stringify({ pad: 'x'.repeat(5 * 1_000_000) }));
+    for (let attempt = 0; ; attempt++) {
+      const big = await lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: payload })).catch((e) => e);
+      if (big.StatusCode === 200) break;
+      assert.ok(attempt < 20, String(big));
+      await sleep(50);
+    }
+  });
+});
+
+/** Bytes of array buffers still reachable: garbage collected first (the bodies read and dropped are garbage). */
+function liveArrayBuffers(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().arrayBuffers;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
