@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import { MESH_EVENT_SOURCE } from '../shared/channel';
 import { HTTP_AUTH, type HttpAuth, type HttpTarget, httpTargetError } from '../shared/http-target';
 import {
@@ -282,6 +282,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     Tags.of(this).add(TAGS.service, this.service);
     this.acknowledgeNagFindings();
     this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
+    claimFunctionName(this, functionName);
     this.mesh._register(this);
   }
 
@@ -1007,6 +1008,25 @@ function checkFunctionName({ mesh, service, functionName: given }: MeshFunctionP
 }
 
 /**
+ * The mesh functions of each app (its root construct), by where they deploy and their function name: a
+ * name is found taken without walking the construct tree for every function (quadratic in a large app).
+ */
+const NAMED_FUNCTIONS = new WeakMap<IConstruct, Map<string, MeshFunction>>();
+
+/** The key of a function name in NAMED_FUNCTIONS: its deploy target and the name. */
+function nameKey(scope: IConstruct, functionName: string): string {
+  return `${deployTarget(scope)}\u0000${functionName}`;
+}
+
+/** Claims `functionName` in its app for `fn`, once `fn` is built (checkFunctionNameFree found it free). */
+function claimFunctionName(fn: MeshFunction, functionName: string): void {
+  const root = fn.node.root;
+  const named = NAMED_FUNCTIONS.get(root) ?? new Map<string, MeshFunction>();
+  NAMED_FUNCTIONS.set(root, named);
+  named.set(nameKey(fn, functionName), fn);
+}
+
+/**
  * A function name no other mesh function deploying to the same account and region has. Names are made
  * from two parts (`${meshName}-${service}`), so mesh "shop" with service "a-b" and mesh "shop-a" with
  * service "b" both make shop-a-b; nothing else would stop the second before CloudFormation's create
@@ -1018,24 +1038,13 @@ function checkFunctionNameFree(
   functionName: string,
   refuse: Refuse,
 ): void {
-  const here = deployTarget(scope);
-  const clash = scope.node.root.node
-    .findAll()
-    .find(
-      (c): c is MeshFunction =>
-        c instanceof MeshFunction && literalFunctionName(c) === functionName && deployTarget(c) === here,
-    );
+  const clash = NAMED_FUNCTIONS.get(scope.node.root)?.get(nameKey(scope, functionName));
   if (!clash) return;
   const owner = (meshName: string, name: string) => `mesh "${meshName}", service "${name}"`;
   throw refuse(
     MeshErrorCode.DUPLICATE_FUNCTION_NAME,
     `function name "${functionName}" (${owner(mesh.meshName, service)}) is already the name of MeshFunction ${clash.node.path} (${owner(clash.mesh.meshName, clash.service)}) in the same account and region, where Lambda function names are unique; give one of them another service name, or pass a functionName of its own`,
   );
-}
-
-/** The literal name a mesh function was given (checkFunctionName made it one). */
-function literalFunctionName(fn: MeshFunction): string | undefined {
-  return (fn.node.defaultChild as lambda.CfnFunction).functionName;
 }
 
 /** A pinned canary or a gated deployment, not both; a canary's weight and stable version as Lambda takes them. */
