@@ -15,6 +15,7 @@ import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { FunctionRegistry } from '../../local/registry/function-registry';
 import { LocalInvoker } from '../../local/runtime/invoker';
+import { clientConfig } from '../support/example-assembly';
 
 const HANDLERS: Record<string, string> = {
   'throws-error': `exports.handler = async () => { throw new Error('Error: some_error_msg'); };`,
@@ -60,12 +61,7 @@ describe('local endpoint: Invoke answers as recorded from AWS', () => {
     invoker = new LocalInvoker({ registry, workDir: join(dir, 'opt') });
     endpoint = await startEndpoint({ port: 0, registry, invoker });
     invoker.setEndpointUrl(endpoint.url);
-    lambda = new LambdaClient({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    lambda = new LambdaClient(clientConfig(endpoint.url));
   });
   after(async () => {
     lambda.destroy();
