@@ -14,6 +14,8 @@ const fs = require('node:fs');
 
 const started = Date.now();
 const env = process.env;
+/** What ends an invocation's output on stdout and stderr (given by the parent, unknown to the function). */
+const LOG_MARK = process.argv[2];
 
 /**
  * A thrown value as Lambda's Node.js runtime reports it (its runtime interface client's formatError):
@@ -154,7 +156,12 @@ process.on('message', async (msg) => {
     result = { type: 'error', id: msg.id, error: body };
   }
   current = undefined;
-  // Let stdout drain before the parent reads the log tail.
+  // The invocation's output ends with a mark on each stream: the parent reads the pipes and the IPC
+  // channel apart, and takes the log tail once both marks have come (local/runtime/worker.ts).
+  if (LOG_MARK) {
+    process.stdout.write(`${LOG_MARK} ${msg.id}\n`);
+    process.stderr.write(`${LOG_MARK} ${msg.id}\n`);
+  }
   process.stdout.write('', () => process.send(result));
 });
 

@@ -3,7 +3,9 @@
  * environment. One invocation at a time. The process's stdout/stderr are read line by line: each line
  * goes to the current invocation's log (for X-Amz-Log-Result) and to `onLine` (EMF, log sinks).
  */
+
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -50,9 +52,11 @@ export class Worker {
   private pending: ((o: WorkerOutcome) => void) | undefined;
   private exitInfo: ExitInfo | undefined;
   private readonly exited: Promise<void>;
+  /** Ends each invocation's output on stdout and stderr (worker-bootstrap.js); no function prints it. */
+  private readonly mark = `local-mesh-output-end-${randomUUID()}`;
 
   constructor(options: WorkerOptions) {
-    this.child = fork(BOOTSTRAP, [], {
+    this.child = fork(BOOTSTRAP, [this.mark], {
       cwd: options.cwd,
       env: options.env,
       // Explicit: never inherit the parent's loader flags (tsx); Lambda's heap tracks the memory setting.
@@ -63,6 +67,7 @@ export class Worker {
     for (const stream of ['stdout', 'stderr'] as const) {
       const rl = createInterface({ input: this.child[stream]! });
       rl.on('line', (line) => {
+        if (line.startsWith(this.mark)) return this.marked(line.slice(this.mark.length + 1));
         this.log?.push(line);
         options.onLine(line, stream);
       });
@@ -82,11 +87,13 @@ export class Worker {
       if ((m.type === 'result' || m.type === 'error') && this.pending) {
         const done = this.pending;
         this.pending = undefined;
-        done(
+        const outcome: WorkerOutcome =
           m.type === 'result'
             ? { kind: 'result', payload: m.payload }
-            : { kind: 'error', error: m.error, fatal: m.fatal },
-        );
+            : { kind: 'error', error: m.error, fatal: m.fatal };
+        // A fatal error ends the process: its exit lets the last lines arrive instead.
+        if (m.type === 'error' && m.fatal) done(outcome);
+        else this.afterOutput(m.id, () => done(outcome));
       }
     });
     this.exited = new Promise((resolve) => {
@@ -105,6 +112,33 @@ export class Worker {
     this.child.on('error', () => {
       /* reported through 'exit' */
     });
+  }
+
+  /** The invocation whose output's end is awaited, how many of its two marks have come, and what then. */
+  private ending: { id: string; marks: number; then?: () => void; timer?: NodeJS.Timeout } | undefined;
+
+  /** Runs `then` once invocation `id`'s output has been read on both streams (or after 1 s, whatever came). */
+  private afterOutput(id: string, then: () => void): void {
+    if (this.ending?.id === id && this.ending.marks >= 2) {
+      this.ending = undefined;
+      return then();
+    }
+    const ending = this.ending?.id === id ? this.ending : { id, marks: 0 };
+    ending.then = then;
+    ending.timer = setTimeout(() => this.endOutput(ending), 1_000);
+    this.ending = ending;
+  }
+
+  private marked(id: string): void {
+    if (this.ending?.id !== id) this.ending = { id, marks: 0 };
+    if (++this.ending.marks >= 2 && this.ending.then) this.endOutput(this.ending);
+  }
+
+  private endOutput(ending: NonNullable<Worker['ending']>): void {
+    clearTimeout(ending.timer);
+    if (this.ending === ending) this.ending = undefined;
+    ending.then?.();
+    ending.then = undefined;
   }
 
   get pid(): number | undefined {
