@@ -67,7 +67,10 @@ export class Worker {
     for (const stream of ['stdout', 'stderr'] as const) {
       const rl = createInterface({ input: this.child[stream]! });
       rl.on('line', (line) => {
-        if (line.startsWith(this.mark)) return this.marked(line.slice(this.mark.length + 1));
+        if (line.startsWith(this.mark)) {
+          this.marked(line.slice(this.mark.length + 1));
+          return;
+        }
         this.log?.push(line);
         options.onLine(line, stream);
       });
@@ -83,19 +86,7 @@ export class Worker {
       // Ended during init: reported as Lambda reports any runtime exit (the invoker words it).
       this.child.once('exit', (code, signal) => resolve({ exit: { code, signal } }));
     });
-    this.child.on('message', (m: Message) => {
-      if ((m.type === 'result' || m.type === 'error') && this.pending) {
-        const done = this.pending;
-        this.pending = undefined;
-        const outcome: WorkerOutcome =
-          m.type === 'result'
-            ? { kind: 'result', payload: m.payload }
-            : { kind: 'error', error: m.error, fatal: m.fatal };
-        // A fatal error ends the process: its exit lets the last lines arrive instead.
-        if (m.type === 'error' && m.fatal) done(outcome);
-        else this.afterOutput(m.id, () => done(outcome));
-      }
-    });
+    this.child.on('message', (m: Message) => this.answered(m));
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.dead = true;
@@ -114,31 +105,40 @@ export class Worker {
     });
   }
 
-  /** The invocation whose output's end is awaited, how many of its two marks have come, and what then. */
-  private ending: { id: string; marks: number; then?: () => void; timer?: NodeJS.Timeout } | undefined;
+  /** An invocation's answer: handed over once its output has been read (a fatal error's once the process ended). */
+  private answered(m: Message): void {
+    if ((m.type !== 'result' && m.type !== 'error') || !this.pending) return;
+    const done = this.pending;
+    this.pending = undefined;
+    const outcome: WorkerOutcome =
+      m.type === 'result' ? { kind: 'result', payload: m.payload } : { kind: 'error', error: m.error, fatal: m.fatal };
+    if (m.type === 'error' && m.fatal) done(outcome);
+    else this.afterOutput(m.id, () => done(outcome));
+  }
 
-  /** Runs `then` once invocation `id`'s output has been read on both streams (or after 1 s, whatever came). */
-  private afterOutput(id: string, then: () => void): void {
-    if (this.ending?.id === id && this.ending.marks >= 2) {
-      this.ending = undefined;
-      return then();
-    }
+  /** The invocation whose output's end is awaited, how many of its two marks have come, and what then. */
+  private ending: { id: string; marks: number; done?: () => void; timer?: NodeJS.Timeout } | undefined;
+
+  /** Runs `done` once invocation `id`'s output has been read on both streams (or after 1 s, whatever came). */
+  private afterOutput(id: string, done: () => void): void {
     const ending = this.ending?.id === id ? this.ending : { id, marks: 0 };
-    ending.then = then;
-    ending.timer = setTimeout(() => this.endOutput(ending), 1_000);
     this.ending = ending;
+    ending.done = done;
+    if (ending.marks >= 2) this.endOutput(ending);
+    else ending.timer = setTimeout(() => this.endOutput(ending), 1_000);
   }
 
   private marked(id: string): void {
     if (this.ending?.id !== id) this.ending = { id, marks: 0 };
-    if (++this.ending.marks >= 2 && this.ending.then) this.endOutput(this.ending);
+    if (++this.ending.marks >= 2 && this.ending.done) this.endOutput(this.ending);
   }
 
   private endOutput(ending: NonNullable<Worker['ending']>): void {
     clearTimeout(ending.timer);
     if (this.ending === ending) this.ending = undefined;
-    ending.then?.();
-    ending.then = undefined;
+    const done = ending.done;
+    ending.done = undefined;
+    done?.();
   }
 
   get pid(): number | undefined {
