@@ -45,6 +45,7 @@ import {
 } from './private/channel-resource';
 import { deployTarget } from './private/deploy-target';
 import { nagArn } from './private/nag-arn';
+import { writeOwnLogsOnly } from './private/own-logs-role';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
 /** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
@@ -254,6 +255,10 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       layers: [props.mesh.layer, ...(props.layers ?? [])],
       bundling: { ...props.bundling, externalModules: [...external] },
     });
+    // A role of the app's own (props.role) is the app's; a durable function keeps its managed policy.
+    if (!props.role && !props.durableConfig) {
+      writeOwnLogsOnly(this, { functionName, logGroup: props.logGroup, vpc: props.vpc });
+    }
     this.mesh = props.mesh;
     this.service = props.service;
     this.meshHandler = meshHandler;
@@ -351,14 +356,9 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   /** cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag). */
   private acknowledgeNagFindings(): void {
     Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'AWSLambdaBasicExecutionRole only writes the function’s own CloudWatch Logs (the EMF metrics and access log); it grants nothing else',
-    });
-    Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (Resource must be *)',
+        'Active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and, in a VPC, the network interfaces Lambda manages (ec2:*NetworkInterface*) support no resource-level permissions',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',

@@ -340,7 +340,8 @@ export class Mesh extends Construct implements IMesh {
   private acknowledgeNagFindings(): void {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'AWSLambdaBasicExecutionRole only lets the mesh control functions write their own CloudWatch Logs',
+      reason:
+        'AWSLambdaBasicExecutionRole lets the mesh control functions write CloudWatch Logs, of any log group: their generated names cannot be named in their own roles without a dependency cycle. They run only the mesh’s code, never an app’s handler',
     });
     Validations.of(this).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.seeder.node.defaultChild as CfnElement)}.Arn>:*]`,

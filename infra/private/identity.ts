@@ -237,7 +237,7 @@ export class MeshIdentity extends Construct {
     Validations.of(this.issuer.role!).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
-        'AWSLambdaBasicExecutionRole only lets the issuer write its own CloudWatch Logs; it grants no access to secrets or keys',
+        'AWSLambdaBasicExecutionRole lets the issuer write CloudWatch Logs, of any log group (its generated name cannot be named in its own role without a dependency cycle); it grants no access to secrets or keys, and the issuer runs only the mesh’s code',
     });
     Validations.of(this.issuer.role!).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${meshName}/identity/*`)}]`,

@@ -51,7 +51,7 @@ export class PreTrafficHook extends Construct {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
-        'AWSLambdaBasicExecutionRole only lets the pre-traffic hook write its own CloudWatch Logs (the check verdict)',
+        'AWSLambdaBasicExecutionRole lets the pre-traffic hook write CloudWatch Logs (its verdict), of any log group: its generated name cannot be named in its own role without a dependency cycle. It runs only the mesh’s code',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',

@@ -1,0 +1,93 @@
+/**
+ * A mesh function's role may write its own log group only. aws-cdk-lib's default role carries the
+ * managed AWSLambdaBasicExecutionRole, which allows writing every log group of the account: a handler
+ * could print another service's access logs and EMF metrics into that service's logs.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { constructStatements, type IamStatement, logicalIdOf, meshStack, roleStatements } from './infra-fixture';
+import { actionMatches, resourceText } from './invoke-grants';
+
+const LOG_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
+
+/** The resources a role's statements let it write logs to, spelled out. */
+function logResources(statements: readonly IamStatement[]): string[] {
+  return statements
+    .filter(
+      (s) =>
+        s.Effect === 'Allow' && [s.Action].flat().some((a) => LOG_ACTIONS.some((l) => actionMatches(String(a), l))),
+    )
+    .flatMap((s) => [s.Resource].flat().map(resourceText));
+}
+
+/** The managed policy ARNs of the role with this logical id, spelled out. */
+function managedPolicies(template: Template, roleId: string): string[] {
+  const role = template.findResources('AWS::IAM::Role')[roleId];
+  assert.ok(role, `no role ${roleId}`);
+  return (role.Properties.ManagedPolicyArns ?? []).map(resourceText);
+}
+
+describe("a mesh function's role and its logs", () => {
+  it('writes only /aws/lambda/<its name> and its streams, with no account-wide managed policy', () => {
+    // GIVEN two services
+    const { app, stack, fn } = meshStack('m');
+    const orders = fn('Orders', 'orders');
+    fn('Payments', 'payments');
+    app.synth();
+    const template = Template.fromStack(stack);
+    // THEN orders' role names its own log group only
+    const roleId = logicalIdOf(orders.role as iam.Role);
+    assert.deepEqual(managedPolicies(template, roleId), []);
+    assert.deepEqual(logResources(roleStatements(template, roleId)), [
+      'arn:<AWS::Partition>:logs:us-east-1:123456789012:log-group:/aws/lambda/m-orders',
+      'arn:<AWS::Partition>:logs:us-east-1:123456789012:log-group:/aws/lambda/m-orders:*',
+    ]);
+  });
+
+  it('names the log group the app gives (logGroup) instead of the default one', () => {
+    const { app, stack, fn } = meshStack('m');
+    const group = new logs.LogGroup(stack, 'OrdersLogs', { logGroupName: 'orders-logs' });
+    const orders = fn('Orders', 'orders', { logGroup: group });
+    app.synth();
+    const template = Template.fromStack(stack);
+    const roleId = logicalIdOf(orders.role as iam.Role);
+    assert.deepEqual(logResources(roleStatements(template, roleId)), [`<${logicalIdOf(group)}.Arn>`]);
+  });
+
+  it('in a VPC: the network-interface actions without the VPC managed policy’s account-wide logs', () => {
+    const { app, stack, fn } = meshStack('m');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 0 });
+    const orders = fn('Orders', 'orders', { vpc });
+    app.synth();
+    const template = Template.fromStack(stack);
+    const roleId = logicalIdOf(orders.role as iam.Role);
+    assert.deepEqual(managedPolicies(template, roleId), []);
+    const statements = constructStatements(template, 'Test/Orders/');
+    assert.ok(statements.some((s) => [s.Action].flat().includes('ec2:CreateNetworkInterface')));
+    assert.deepEqual(logResources(statements).length, 2);
+    assert.ok(logResources(statements).every((r) => r.includes(':log-group:/aws/lambda/m-orders')));
+  });
+
+  it("keeps the managed policies the app adds, and leaves the app's own role as given", () => {
+    const { app, stack, fn } = meshStack('m');
+    const orders = fn('Orders', 'orders');
+    orders.role?.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonS3ReadOnlyAccess'));
+    const own = new iam.Role(stack, 'OwnRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+    });
+    fn('Payments', 'payments', { role: own });
+    app.synth();
+    const template = Template.fromStack(stack);
+    assert.deepEqual(managedPolicies(template, logicalIdOf(orders.role as iam.Role)), [
+      'arn:<AWS::Partition>:iam::aws:policy/AmazonS3ReadOnlyAccess',
+    ]);
+    assert.deepEqual(managedPolicies(template, logicalIdOf(own)), [
+      'arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+    ]);
+  });
+});
