@@ -21,6 +21,8 @@ export class AwsCallError extends Error {
     readonly operation: string,
     readonly code: string,
     message: string,
+    /** A cancelled transaction's reason per action, in order (DynamoDB's CancellationReasons codes). */
+    readonly reasons?: readonly (string | undefined)[],
   ) {
     // Node's network errors repeat their code in the message ("connect ECONNREFUSED ...").
     super(`${operation} failed: ${code && !message.includes(code) ? `${code}: ` : ''}${message}`);
@@ -36,17 +38,42 @@ export class CommandError extends Error {
   readonly exitCode = EXIT.failure;
 }
 
+/**
+ * A policy write found its item changed since the command read it: another operator, or a deploy,
+ * wrote it in between. Exit code 1. `written` lists what went in before the conflict, which only
+ * a table without transactions leaves (the writes then go one by one).
+ */
+export class PolicyConflictError extends CommandError {
+  constructor(
+    readonly changed: readonly string[],
+    readonly written: readonly string[] = [],
+  ) {
+    const wrote = written.length > 0 ? `only ${written.join(', ')} was written` : 'nothing of this change was written';
+    super(
+      `${changed.join(', ')} changed after this command read the table (another operator or a deploy wrote it in between); ${wrote}. Run the command again to plan against what the table holds now`,
+    );
+  }
+}
+
 /** Runs one AWS operation and turns any failure into a one-line AwsCallError. */
 export async function awsCall<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof UsageError || err instanceof CommandError || err instanceof AwsCallError) throw err;
-    const e = err as { name?: string; Code?: string; code?: string; message?: string; errors?: Error[] };
+    const e = err as {
+      name?: string;
+      Code?: string;
+      code?: string;
+      message?: string;
+      errors?: Error[];
+      CancellationReasons?: { Code?: string }[];
+    };
     // Network failures from Node arrive as AggregateError with an empty message.
     const inner = e.errors?.[0];
     const code = e.Code ?? e.code ?? (e.name && e.name !== 'Error' ? e.name : '') ?? '';
     const message = (e.message || inner?.message || String(err)).split('\n')[0];
-    throw new AwsCallError(operation, code === message ? '' : code, message);
+    const reasons = e.CancellationReasons?.map((r) => r.Code);
+    throw new AwsCallError(operation, code === message ? '' : code, message, reasons);
   }
 }

@@ -101,7 +101,7 @@ async function change(writer: 'cli' | 'raw', client: DynamoDBClient, clients: Aw
   if (writer === 'cli') {
     const existing = (await scanPolicy(clients, TABLE)) as RawItem[];
     const stamp = { updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'bench' };
-    await applyPlan(clients, TABLE, planDeny(existing, from, 'hub', stamp, 'bench'));
+    await applyPlan(clients, TABLE, planDeny(existing, from, 'hub', stamp, 'bench'), existing);
     return;
   }
   await client.send(

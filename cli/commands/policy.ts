@@ -130,7 +130,7 @@ async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Pro
   const reason = (values as { reason?: string }).reason;
   const plan =
     sub === 'allow' ? planAllow(existing, from, to, stamp(ctx)) : planDeny(existing, from, to, stamp(ctx), reason);
-  return write(ctx, clients, table, command, plan, flags.json, values['dry-run'] === true);
+  return write(ctx, clients, table, command, { plan, basis: existing }, flags.json, values['dry-run'] === true);
 }
 
 async function set(args: string[], ctx: CliContext): Promise<number> {
@@ -158,7 +158,7 @@ async function set(args: string[], ctx: CliContext): Promise<number> {
     functionName: svc.functionName,
     versions,
   });
-  return write(ctx, clients, table, 'policy set', plan, flags.json, values['dry-run'] === true);
+  return write(ctx, clients, table, 'policy set', { plan, basis: existing }, flags.json, values['dry-run'] === true);
 }
 
 /** `mesh policy delete <service> <sk> [--force]`: every item the CLI can write, it can remove. */
@@ -178,20 +178,20 @@ async function remove(args: string[], ctx: CliContext): Promise<number> {
   const table = requireTable(mesh);
   const existing = await serviceAndBreakers(clients, table, service);
   const plan = planDelete(existing, service, sk, values.force === true);
-  return write(ctx, clients, table, 'policy delete', plan, flags.json, values['dry-run'] === true);
+  return write(ctx, clients, table, 'policy delete', { plan, basis: existing }, flags.json, values['dry-run'] === true);
 }
 
-/** Applies a validated plan (unless a dry run) and reports it. */
+/** Applies a validated plan, made from the items read (`basis`), unless a dry run, and reports it. */
 async function write(
   ctx: CliContext,
   clients: AwsClients,
   table: string,
   command: string,
-  plan: PolicyPlan,
+  { plan, basis }: { plan: PolicyPlan; basis: readonly RawItem[] },
   json: boolean,
   dryRun: boolean,
 ): Promise<number> {
-  if (!dryRun) await applyPlan(clients, table, plan);
+  if (!dryRun) await applyPlan(clients, table, plan, basis);
   report(ctx, command, table, plan, json, dryRun);
   return 0;
 }

@@ -53,8 +53,10 @@ describe('policy stream: a change the CLI bumped is not bumped again, any other 
       entries: changeEntries(item, POLICY_VERSION.changes),
     };
   };
-  const cliDeny = async (from: string, to: string, reason: string) =>
-    applyPlan(clients, TABLE, planDeny((await scanPolicy(clients, TABLE)) as RawItem[], from, to, stamp, reason));
+  const cliDeny = async (from: string, to: string, reason: string) => {
+    const existing = (await scanPolicy(clients, TABLE)) as RawItem[];
+    await applyPlan(clients, TABLE, planDeny(existing, from, to, stamp, reason), existing);
+  };
   const rawDeny = (from: string, to: string, reason: string) =>
     client.send(
       new PutItemCommand({

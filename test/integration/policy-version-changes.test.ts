@@ -66,13 +66,13 @@ describe('policy version: bumps that carry their changes', () => {
     const caches = await warmCaches(6);
     const before = queries(caches);
     const existing = (await scanPolicy(clients, TABLE)) as RawItem[];
-    await applyPlan(clients, TABLE, planDeny(existing, 'orders', 'payments', stamp, 'incident'));
+    await applyPlan(clients, TABLE, planDeny(existing, 'orders', 'payments', stamp, 'incident'), existing);
     const seen = await seenWithin(caches, 'orders', false);
     assert.ok(within(seen), `every cache refused orders within TTL + 1 s: ${seen.join(', ')} ms`);
     assert.deepEqual(queries(caches), before, 'the deny came with the version read');
     // Lifted again, the same way.
     const now = (await scanPolicy(clients, TABLE)) as RawItem[];
-    await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp));
+    await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp), now);
     const lifted = await seenWithin(caches, 'orders', true);
     assert.ok(within(lifted), `every cache allowed orders again within TTL + 1 s: ${lifted.join(', ')} ms`);
     assert.deepEqual(queries(caches), before);
@@ -82,19 +82,16 @@ describe('policy version: bumps that carry their changes', () => {
     const caches = await warmCaches(4);
     const existing = (await scanPolicy(clients, TABLE)) as RawItem[];
     await Promise.all([
-      applyPlan(clients, TABLE, planDeny(existing, 'orders', 'payments', stamp, 'one')),
-      applyPlan(clients, TABLE, planDeny(existing, 'audit', 'payments', stamp, 'two')),
+      applyPlan(clients, TABLE, planDeny(existing, 'orders', 'payments', stamp, 'one'), existing),
+      applyPlan(clients, TABLE, planDeny(existing, 'audit', 'payments', stamp, 'two'), existing),
     ]);
     const orders = await seenWithin(caches, 'orders', false);
     const audit = await seenWithin(caches, 'audit', false);
     assert.ok(within(orders) && within(audit), `orders ${orders.join(', ')} ms; audit ${audit.join(', ')} ms`);
     const now = (await scanPolicy(clients, TABLE)) as RawItem[];
-    await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp));
-    await applyPlan(
-      clients,
-      TABLE,
-      planAllow((await scanPolicy(clients, TABLE)) as RawItem[], 'audit', 'payments', stamp),
-    );
+    await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp), now);
+    const later = (await scanPolicy(clients, TABLE)) as RawItem[];
+    await applyPlan(clients, TABLE, planAllow(later, 'audit', 'payments', stamp), later);
   });
 
   it('a change too big to carry, even in change items: the caches query payments, and see it', async () => {
@@ -130,7 +127,7 @@ describe('policy version: bumps that carry their changes', () => {
       'no change item was written, none read',
     );
     const now = (await scanPolicy(clients, TABLE)) as RawItem[];
-    await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp));
+    await applyPlan(clients, TABLE, planAllow(now, 'orders', 'payments', stamp), now);
     await seenWithin(caches, 'orders', true);
   });
 

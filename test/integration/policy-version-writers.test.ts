@@ -95,7 +95,7 @@ describe('policy version: every writer bumps it, every cache sees the change wit
   it('an operator deny (CLI policy deny)', async () => {
     const caches = await warmCaches(8);
     const existing = (await scanPolicy(clients, TABLE)) as RawItem[];
-    await applyPlan(clients, TABLE, planDeny(existing, 'orders', 'payments', stamp, 'incident'));
+    await applyPlan(clients, TABLE, planDeny(existing, 'orders', 'payments', stamp, 'incident'), existing);
     const seen = await seenWithin(caches, 'orders', false);
     assert.ok(within(seen), `every cache refused orders within TTL + 1 s: ${seen.join(', ')} ms`);
   });
@@ -103,11 +103,11 @@ describe('policy version: every writer bumps it, every cache sees the change wit
   it('an operator allow that removes that deny, then a delete of an allow item (CLI policy allow / delete)', async () => {
     const caches = await warmCaches(8);
     let existing = (await scanPolicy(clients, TABLE)) as RawItem[];
-    await applyPlan(clients, TABLE, planAllow(existing, 'orders', 'payments', stamp));
+    await applyPlan(clients, TABLE, planAllow(existing, 'orders', 'payments', stamp), existing);
     const allowed = await seenWithin(caches, 'orders', true);
     assert.ok(within(allowed), `every cache allowed orders again within TTL + 1 s: ${allowed.join(', ')} ms`);
     existing = (await scanPolicy(clients, TABLE)) as RawItem[];
-    await applyPlan(clients, TABLE, planDelete(existing, 'payments', 'allow#frontend', true));
+    await applyPlan(clients, TABLE, planDelete(existing, 'payments', 'allow#frontend', true), existing);
     const refused = await seenWithin(caches, 'frontend', false);
     assert.ok(within(refused), `every cache refused frontend within TTL + 1 s: ${refused.join(', ')} ms`);
   });
@@ -120,12 +120,12 @@ describe('policy version: every writer bumps it, every cache sees the change wit
       ),
     );
     let existing = (await scanPolicy(clients, TABLE)) as RawItem[];
-    await applyPlan(clients, TABLE, planDeny(existing, 'inventory', 'payments', stamp, 'first'));
+    await applyPlan(clients, TABLE, planDeny(existing, 'inventory', 'payments', stamp, 'first'), existing);
     const caches = await warmCaches(4);
     // Act: the old version items restored (the deny stays), then the deny lifted by the CLI
     for (const out of saved) await client.send(new PutItemCommand({ TableName: TABLE, Item: out.Item! }));
     existing = (await scanPolicy(clients, TABLE)) as RawItem[];
-    await applyPlan(clients, TABLE, planAllow(existing, 'inventory', 'payments', stamp));
+    await applyPlan(clients, TABLE, planAllow(existing, 'inventory', 'payments', stamp), existing);
     // Assess: the lifted deny reaches every cache, though the version went back before it moved on
     const seen = await seenWithin(caches, 'inventory', true);
     assert.ok(within(seen), `every cache allowed inventory again within TTL + 1 s: ${seen.join(', ')} ms`);
