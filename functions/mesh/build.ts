@@ -29,6 +29,27 @@ export const BUNDLE_OPTIONS = {
 } as const;
 
 /**
+ * The layer package's package.json. `exports` is what an ES module handler (an `.mjs` bundle) finds:
+ * Lambda resolves its bare imports in the layers' node_modules (nodejs18.x and later), and ES module
+ * resolution adds no extension, so without the map `import 'lambda-mesh/runtime'` fails at init.
+ * The patterns keep every file reachable as CommonJS reached it through NODE_PATH, with or without `.js`.
+ */
+export const LAYER_PACKAGE_JSON = {
+  name: LAYER.moduleName,
+  version: '0.1.0',
+  main: 'wrapper.js',
+  private: true,
+  exports: {
+    '.': './wrapper.js',
+    './runtime': './runtime.js',
+    './errors': './errors.js',
+    './package.json': './package.json',
+    './*.js': './*.js',
+    './*': './*.js',
+  },
+};
+
+/**
  * The layer's files. Each bundles its entry (the first source) and what the entry imports, except the
  * sources another file provides: those it requires from that file at run time. A file provides its
  * entry and the sources listed after it, which the entry re-exports (`export *`): the modules the
@@ -259,10 +280,7 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
     // errors.js: the error classes, which live in wrapper.js only, so `instanceof` holds.
     writeFileSync(join(pkgDir, alias), "module.exports = require('./wrapper.js');\n");
   }
-  writeFileSync(
-    join(pkgDir, 'package.json'),
-    `${JSON.stringify({ name: LAYER.moduleName, version: '0.1.0', main: 'wrapper.js', private: true }, null, 2)}\n`,
-  );
+  writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify(LAYER_PACKAGE_JSON, null, 2)}\n`);
   const bytes = Object.values(files).reduce((n, b) => n + b, 0);
   return { outDir: root, bundle: join(pkgDir, 'wrapper.js'), bytes, files };
 }

@@ -111,6 +111,24 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     assert.deepEqual(run('exports-named.handler', {}).result, ['function', 'function']);
   });
 
+  test("an ES module finds lambda-mesh/runtime by its name in the layer's folder, the wrapper's runtime", () => {
+    // Lambda's runtimes from nodejs18.x on resolve an ES module's bare imports in the layers' node_modules;
+    // ES resolution adds no extension, so `lambda-mesh/runtime` exists there only as the package's
+    // exports name it. A file in the layer's nodejs/ resolves as an import from /var/task does there.
+    const importer = join(pkg, '..', '..', 'esm-import.mjs');
+    writeFileSync(
+      importer,
+      "import { createRequire } from 'node:module';\n" +
+        "import { mesh, MeshDeniedError } from 'lambda-mesh/runtime';\n" +
+        "import * as main from 'lambda-mesh';\n" +
+        "const wrapper = createRequire(import.meta.url)('./node_modules/lambda-mesh/wrapper.js');\n" +
+        'console.log(JSON.stringify([mesh === wrapper.mesh, MeshDeniedError === wrapper.MeshDeniedError, main.mesh === wrapper.mesh]));\n',
+    );
+    const r = spawnSync(process.execPath, [importer], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), [true, true, true]);
+  });
+
   test('MESH_ENDPOINT is set before the user module loads; the endpoint and call() answer typed refusals', () => {
     const open = { MESH_ENDPOINT_PORT: '0' };
     const r = run('endpoint-at-init.handler', {}, open);
