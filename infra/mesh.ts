@@ -494,10 +494,21 @@ function checkMeshNameFree(scope: Construct, path: string, meshName: string): vo
       MeshErrorCode.DUPLICATE_MESH,
       `Mesh ${path}: meshName "${meshName}" is already used by Mesh ${clash.node.path} in the same account and region, ` +
         `and the name makes the policy table, the layer, the dashboard, the identity secrets and every function name, ` +
-        `so the two would collide at deploy; give this mesh another meshName, or pass ${clash.node.path} to its MeshFunctions`,
+        `so the two would collide at deploy; give this mesh another meshName, or ${shareMesh(scope, clash)}`,
       path,
     );
   }
+}
+
+/**
+ * How the functions of a second mesh of one name can join the first instead. From another stack they
+ * cannot take it as their mesh (MeshFunction refuses a mesh in another stack), so the fix names the
+ * stack they move to.
+ */
+function shareMesh(scope: Construct, existing: Mesh): string {
+  const stack = Stack.of(existing);
+  if (Stack.of(scope) === stack) return `pass ${existing.node.path} to its MeshFunctions`;
+  return `declare its MeshFunctions in stack ${stack.node.path} with ${existing.node.path} (a mesh and its functions deploy in one stack)`;
 }
 
 /** Builds the snapshot layer when synthesis visits the mesh: by then every edge is declared. */

@@ -69,10 +69,24 @@ describe('validation at synth', () => {
         return true;
       },
     );
+    // In another stack, Test/Mesh cannot be its functions' mesh (a mesh and its functions deploy in one
+    // stack): the fix names the stack to declare them in instead.
     const sibling = new Stack(app, 'Sibling', { env: ENV });
     assert.throws(
       () => new Mesh(sibling, 'Mesh', { meshName: 'shop', tableName: 'other-table' }),
-      /DuplicateMesh|already used by Mesh Test\/Mesh/,
+      (err: unknown) => {
+        assert.ok(err instanceof MeshValidationError, String(err));
+        assert.equal(err.code, MeshErrorCode.DUPLICATE_MESH);
+        assert.match(
+          err.message,
+          /^Mesh Sibling\/Mesh: meshName "shop" is already used by Mesh Test\/Mesh in the same/,
+        );
+        assert.match(
+          err.message,
+          /; give this mesh another meshName, or declare its MeshFunctions in stack Test with Test\/Mesh \(a mesh and its functions deploy in one stack\)$/,
+        );
+        return true;
+      },
     );
   });
 
