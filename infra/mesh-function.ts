@@ -235,8 +235,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   private urlInvoke?: iam.PolicyStatement;
   /** The channels this function sends to, by mesh name. */
   private readonly sendChannels = new Map<string, ChannelResource>();
-  /** The channels this function consumes: mesh name -> ARN. */
-  private readonly inbound = new Map<string, string>();
+  /** The channels this function consumes, by mesh name. */
+  private readonly inbound = new Map<string, ChannelResource>();
 
   constructor(scope: Construct, id: string, props: MeshFunctionProps) {
     const functionName = checkProps(scope, id, props);
@@ -748,8 +748,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     // Checked at synth, not here: the senders may declare allowSendTo after this call.
     const senders = options.from as MeshFunction[];
     this.node.addValidation({ validate: () => this.checkSenders(name, senders) });
-    const target = channelTarget(source);
-    this.inbound.set(name, target.arn);
+    this.inbound.set(name, source);
     if (isQueue(source)) {
       this.liveAlias.addEventSource(
         new SqsEventSource(source, { batchSize: options.batchSize ?? 10, reportBatchItemFailures: true }),
@@ -767,16 +766,35 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
   private channelNameOf(r: ChannelResource, wanted: string | undefined): string {
     const name = channelName(r, wanted);
-    const clash = typeof name === 'string' ? this.mesh.functionOf(name) : undefined;
-    if (typeof name !== 'string' || clash) {
-      throw new MeshValidationError(
-        MeshErrorCode.INVALID_CHANNEL,
-        `MeshFunction ${this.node.path}: ${typeof name !== 'string' ? name.error : `channel "${name}" has the name of service ${clash!.node.path}; pass { channel: '<another name>' }`}`,
-        this,
-      );
+    const error = typeof name === 'string' ? this.channelNameTaken(name, r) : name.error;
+    if (typeof name !== 'string' || error !== undefined) {
+      throw new MeshValidationError(MeshErrorCode.INVALID_CHANNEL, `MeshFunction ${this.node.path}: ${error}`, this);
     }
     fixChannelName(r, name);
     return name;
+  }
+
+  /**
+   * Why `name` cannot be `r`'s channel in this mesh, if it cannot: a service has it, or another resource.
+   * A channel name is one partition of the policy and one key of MESH_CHANNELS and MESH_INBOUND_CHANNELS,
+   * so a second queue under it would replace the first in a sender's channels, and a consumer's second
+   * receiveFrom under it would consume nothing.
+   */
+  private channelNameTaken(name: string, r: ChannelResource): string | undefined {
+    const service = this.mesh.functionOf(name);
+    if (service)
+      return `channel "${name}" has the name of service ${service.node.path}; pass { channel: '<another name>' }`;
+    const other = this.mesh.functions.map((f) => f.channelNamed(name)).find((c) => c !== undefined && c !== r);
+    if (!other) return undefined;
+    return (
+      `channel "${name}" is already the name of ${other.node.path} in mesh "${this.mesh.meshName}", so ${r.node.path} cannot have it: ` +
+      "a channel name is one queue, topic or bus (its policy partition); pass { channel: '<another name>' }"
+    );
+  }
+
+  /** The queue, topic or bus this function sends to or consumes as channel `name`, if any. */
+  private channelNamed(name: string): ChannelResource | undefined {
+    return this.sendChannels.get(name) ?? this.inbound.get(name);
   }
 
   /** MESH_CHANNELS: the channels this function sends to, as JSON; undefined = none. */
@@ -789,7 +807,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   /** MESH_INBOUND_CHANNELS: the channels this function consumes (name -> ARN); undefined = none. */
   private inboundJson(): string | undefined {
     if (this.inbound.size === 0) return undefined;
-    return Stack.of(this).toJsonString(Object.fromEntries(this.inbound));
+    const entries = [...this.inbound].map(([name, r]) => [name, channelTarget(r).arn]);
+    return Stack.of(this).toJsonString(Object.fromEntries(entries));
   }
 
   /** Admits callers outside the mesh (API Gateway, SQS, a plain Invoke): the `allow#external` item. */

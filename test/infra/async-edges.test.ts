@@ -119,6 +119,34 @@ describe('asynchronous edges: constructs', () => {
     assert.throws(() => notifications.receiveFrom(queue, { from: [] }), /receiveFrom needs from/);
   });
 
+  it('refuses one channel name for two queues of a mesh, which one function would send to or consume only one of', () => {
+    // GIVEN queue Jobs1 as channel "jobs"
+    const { stack, fn } = world();
+    const orders = fn('Orders', 'orders');
+    const billing = fn('Billing', 'billing');
+    const worker = fn('Worker', 'worker');
+    const first = new sqs.Queue(stack, 'Jobs1');
+    const second = new sqs.Queue(stack, 'Jobs2');
+    orders.allowSendTo(first, { channel: 'jobs' });
+    worker.receiveFrom(first, { from: [orders], channel: 'jobs' });
+    const refused = (e: unknown) => {
+      assert.ok(e instanceof MeshValidationError && e.code === MeshErrorCode.INVALID_CHANNEL, String(e));
+      assert.match(
+        e.message,
+        /: channel "jobs" is already the name of Test\/Jobs1 in mesh "shop", so Test\/Jobs2 cannot have it: a channel name is one queue, topic or bus \(its policy partition\); pass \{ channel: '<another name>' \}$/,
+      );
+      return true;
+    };
+    // WHEN another queue takes the name, from the same function or from another one, as sender or consumer
+    // THEN synth stops (the same function's second queue replaced its first in MESH_CHANNELS, and a second
+    // receiveFrom under the name consumed nothing)
+    assert.throws(() => orders.allowSendTo(second, { channel: 'jobs' }), refused);
+    assert.throws(() => billing.allowSendTo(second, { channel: 'jobs' }), refused);
+    assert.throws(() => worker.receiveFrom(second, { from: [billing], channel: 'jobs' }), refused);
+    // The same queue under its name again is no clash.
+    billing.allowSendTo(first, { channel: 'jobs' });
+  });
+
   it('refuses at synth a sender in from that never declared allowSendTo on the channel, in either order', () => {
     const { stack, fn } = world();
     const orders = fn('Orders', 'orders');
