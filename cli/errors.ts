@@ -4,6 +4,7 @@
  * name the operation and AWS's message; command errors exit 1 and say what the operator must fix.
  * None of them is the runtime's MeshError (functions/mesh/errors.ts), which handlers catch.
  */
+import { DEFAULT_LOCAL_PORT } from '../local/local-flags';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -55,6 +56,17 @@ export class PolicyConflictError extends CommandError {
   }
 }
 
+/**
+ * What the operator does about a failure whose AWS message does not say it: the SDK's "Could not load
+ * credentials from any providers" names no provider, and the mesh command runs against AWS or a local
+ * mesh alike.
+ */
+const FIXES: Readonly<Record<string, string>> = {
+  CredentialsProviderError:
+    'no AWS credentials were found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or sign in as ' +
+    `for the AWS CLI (aws sso login); for the local mesh, pass --endpoint-url http://127.0.0.1:${DEFAULT_LOCAL_PORT} (or set AWS_ENDPOINT_URL)`,
+};
+
 /** Runs one AWS operation and turns any failure into a one-line AwsCallError. */
 export async function awsCall<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -74,6 +86,7 @@ export async function awsCall<T>(operation: string, fn: () => Promise<T>): Promi
     const code = e.Code ?? e.code ?? (e.name && e.name !== 'Error' ? e.name : '') ?? '';
     const message = (e.message || inner?.message || String(err)).split('\n')[0];
     const reasons = e.CancellationReasons?.map((r) => r.Code);
-    throw new AwsCallError(operation, code === message ? '' : code, message, reasons);
+    const fix = Object.hasOwn(FIXES, code) ? `; ${FIXES[code]}` : '';
+    throw new AwsCallError(operation, code === message ? '' : code, `${message}${fix}`, reasons);
   }
 }

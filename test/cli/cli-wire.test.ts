@@ -374,6 +374,23 @@ describe('mesh CLI on the wire', () => {
     assert.equal(r.code, 1);
     assert.match(oneLine(r), /^mesh status: ListFunctions failed: .*ECONNREFUSED/);
   });
+
+  test('AWS without credentials: one line saying none were found and where they come from, exit 1', async () => {
+    // No endpoint (so no stand-in credentials), no credential variables, no ~/.aws, no instance metadata.
+    const env = {
+      PATH: process.env.PATH,
+      HOME: '/nonexistent-home-for-cli-tests',
+      AWS_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+    };
+    const r = await run(process.execPath, await meshArgs(['status']), env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      oneLine(r),
+      /^mesh status: ListFunctions failed: CredentialsProviderError: .*; no AWS credentials were found: set AWS_PROFILE \(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\), or sign in as for the AWS CLI \(aws sso login\); for the local mesh, pass --endpoint-url http:\/\/127\.0\.0\.1:4566 \(or set AWS_ENDPOINT_URL\)$/,
+    );
+  });
 });
 
 describe('mesh CLI with two meshes', () => {
