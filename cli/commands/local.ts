@@ -6,9 +6,11 @@
  * deployed into the running mesh (local/watch).
  */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import {
   checkLocalMeshFlags,
+  DEFAULT_LOCAL_PORT,
   LOCAL_MESH_FLAGS,
   LocalFlagError,
   type LocalMeshFlags,
@@ -78,14 +80,19 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.out(COMMAND_HELP.local);
     return 0;
   }
+  const port = opts.port ?? DEFAULT_LOCAL_PORT;
+  await checkPortFree(port);
   const { assemblies, index } = await assembliesToServe(opts, ctx);
   const { startLocalMesh } = require('../../local/mesh-local') as typeof import('../../local/mesh-local');
   const mesh = await startLocalMesh({
     assemblies,
-    port: opts.port,
-    host: '127.0.0.1',
+    port,
+    host: LOCAL_HOST,
     quiet: opts.quiet,
     deploymentSpeed: opts.deploymentSpeed,
+  }).catch((err: NodeJS.ErrnoException) => {
+    // Taken while the app synthesized.
+    throw err.code === 'EADDRINUSE' ? portTaken(port) : err;
   });
   ctx.out(`local mesh running at ${mesh.url}`);
   ctx.out(`  export AWS_ENDPOINT_URL=${mesh.url}   # then: mesh status, aws lambda list-functions, ...`);
@@ -103,6 +110,33 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   await watch?.close();
   await mesh.stop();
   return 0;
+}
+
+/** Where the local mesh listens: loopback only. */
+const LOCAL_HOST = '127.0.0.1';
+
+/**
+ * Refuses a port another process holds before the app is synthesized (seconds to a minute of tsc and
+ * bundling), not after. Port 0 takes whatever port is free.
+ */
+async function checkPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  try {
+    await new Promise<void>((listening, failed) => {
+      probe.once('error', failed);
+      probe.listen(port, LOCAL_HOST, listening);
+    });
+  } catch (err) {
+    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portTaken(port) : err;
+  }
+  await new Promise<void>((closed) => probe.close(() => closed()));
+}
+
+function portTaken(port: number): CommandError {
+  return new CommandError(
+    `port ${port} is held by another process (a local mesh or LocalStack already running?); stop it, or pass --port <another port> (--port 0 takes a free one)`,
+  );
 }
 
 /**

@@ -6,6 +6,9 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -95,5 +98,36 @@ describe('mesh local', () => {
   test('Ctrl-C stops the local mesh cleanly (exit 0)', async () => {
     child.kill('SIGINT');
     assert.equal(await exited, 0);
+  });
+});
+
+describe('mesh local on a port another process holds', () => {
+  test('says so in one line and names the way out, before it synthesizes the app', async () => {
+    // GIVEN a port held by another server (a local mesh or LocalStack already running)
+    const holder = createServer();
+    await new Promise<void>((ready) => holder.listen(0, '127.0.0.1', ready));
+    const port = (holder.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-local-port-'));
+    try {
+      // WHEN mesh local is asked for that port, with an app that leaves a mark when it runs
+      const mark = join(dir, 'synthesized');
+      const app = `${JSON.stringify(process.execPath)} -e "require('fs').writeFileSync('${mark}', '')"`;
+      const r = await run(
+        process.execPath,
+        await meshArgs(['local', '--app', app, '--port', String(port), '--output', join(dir, 'cdk.out')]),
+        {
+          ...baseEnv,
+        },
+      );
+      // THEN exit 1 with the port and the fix, no stack trace, and the app (seconds of synth) never ran
+      assert.equal(r.code, 1, r.stderr);
+      assert.deepEqual(r.stderr.trim().split('\n'), [
+        `mesh local: port ${port} is held by another process (a local mesh or LocalStack already running?); stop it, or pass --port <another port> (--port 0 takes a free one)`,
+      ]);
+      assert.equal(existsSync(mark), false, 'the app ran');
+    } finally {
+      holder.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
