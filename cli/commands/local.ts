@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   checkLocalMeshFlags,
   DEFAULT_LOCAL_PORT,
@@ -149,8 +149,10 @@ async function assembliesToServe(
 ): Promise<{ assemblies: string[]; index?: BundleIndex }> {
   const given = opts.assemblies.map((a) => resolve(ctx.cwd, a));
   for (const a of given) {
-    if (!existsSync(a))
-      throw new UsageError(`--assembly ${a} does not exist; synthesize it first (npx cdk synth -o ${a})`);
+    if (!isAssembly(a))
+      throw new UsageError(
+        `--assembly ${a} holds no cloud assembly (no manifest.json); synthesize one into it first (npx cdk synth -o ${a})`,
+      );
   }
   if (given.length > 0) return { assemblies: given };
   if (!opts.app && !existsSync(resolve(ctx.cwd, 'cdk.json'))) {
@@ -170,6 +172,11 @@ async function assembliesToServe(
   } catch (err) {
     throw new CommandError(`${(err as Error).message}\nfix the app and run again`);
   }
+}
+
+/** A folder a cloud assembly was synthesized into: it has the assembly's manifest. */
+function isAssembly(dir: string): boolean {
+  return existsSync(join(dir, 'manifest.json'));
 }
 
 /** Resolves on the first SIGINT or SIGTERM (Ctrl-C stops everything, exit 0). */

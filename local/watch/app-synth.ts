@@ -121,4 +121,11 @@ export async function synthApp(options: AppSynthOptions, outdir: string, run: Sy
   if (code !== 0) {
     throw new Error(`synthesis failed (${p.app}, exit ${code}):\n${output.split('\n').slice(-30).join('\n')}`);
   }
+  // A command that is not the CDK app (a build step alone, a script that exits early) ends well and
+  // leaves nothing to serve; said here, not as a missing file when the mesh reads the assembly.
+  if (!existsSync(join(outdir, 'manifest.json'))) {
+    throw new Error(
+      `the app (${p.app}) exited without writing a cloud assembly to ${outdir}; its command must run the CDK app (cdk.json's "app", or --app), whose App writes the assembly where CDK_OUTDIR names`,
+    );
+  }
 }

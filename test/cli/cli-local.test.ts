@@ -131,3 +131,33 @@ describe('mesh local on a port another process holds', () => {
     }
   });
 });
+
+describe('mesh local with no cloud assembly to serve', () => {
+  test('an --assembly folder without a manifest, or an app that wrote none, is named with the fix, without a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-local-none-'));
+    try {
+      // GIVEN a folder that holds no cloud assembly, and an app command that exits 0 without writing one
+      const local = async (args: string[]) =>
+        run(process.execPath, await meshArgs(['local', '--port', '0', ...args]), baseEnv);
+      // WHEN mesh local is to serve the folder
+      const folder = await local(['--assembly', dir]);
+      // THEN exit 2, nothing started
+      assert.equal(folder.code, 2, folder.stderr);
+      assert.deepEqual(folder.stderr.trim().split('\n'), [
+        `mesh local: --assembly ${dir} holds no cloud assembly (no manifest.json); synthesize one into it first (npx cdk synth -o ${dir})`,
+      ]);
+      // WHEN the app runs and writes nothing
+      const out = join(dir, 'cdk.out');
+      const quiet = await local(['--app', `${JSON.stringify(process.execPath)} -e 0`, '--output', out]);
+      // THEN exit 1, naming the command and the folder it should have written
+      assert.equal(quiet.code, 1, quiet.stderr);
+      assert.deepEqual(quiet.stderr.trim().split('\n'), [
+        `mesh local: synthesizing the app into ${out}`,
+        `mesh local: the app (${JSON.stringify(process.execPath)} -e 0) exited without writing a cloud assembly to ${out}; its command must run the CDK app (cdk.json's "app", or --app), whose App writes the assembly where CDK_OUTDIR names`,
+        'fix the app and run again',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

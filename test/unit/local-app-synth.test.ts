@@ -18,6 +18,7 @@ describe('app synthesis for the local mesh', () => {
     `const { mkdirSync, writeFileSync } = require('node:fs');
      const e = process.env;
      mkdirSync(e.CDK_OUTDIR, { recursive: true });
+     writeFileSync(e.CDK_OUTDIR + '/manifest.json', '{}'); // as every cloud assembly has
      writeFileSync(e.CDK_OUTDIR + '/seen.json', JSON.stringify({
        account: e.CDK_DEFAULT_ACCOUNT, region: e.CDK_DEFAULT_REGION, context: JSON.parse(e.CDK_CONTEXT_JSON) }));`,
   );
