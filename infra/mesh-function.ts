@@ -548,6 +548,17 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     });
   }
 
+  /**
+   * How two functions of other stacks come into one mesh: a mesh takes functions of its own stack only
+   * (checkStack), so "one mesh" alone would lead to that refusal next.
+   */
+  private oneStackWith(target: MeshFunction): string {
+    const mine = Stack.of(this);
+    const theirs = Stack.of(target);
+    if (mine === theirs) return '';
+    return `, and so in one stack (a mesh and its functions deploy together): declare ${target.node.path} in stack ${mine.node.path}, or ${this.node.path} in stack ${theirs.node.path}`;
+  }
+
   /** An edge goes to another MeshFunction of the same mesh. */
   private checkEdge(target: MeshFunction): void {
     const where = `MeshFunction ${this.node.path}`;
@@ -561,7 +572,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     if (target.mesh !== this.mesh) {
       throw new MeshValidationError(
         MeshErrorCode.INVALID_EDGE,
-        `${where}: cannot call ${target.node.path} (service "${target.service}"): it is in mesh "${target.mesh.meshName}", this function is in mesh "${this.mesh.meshName}"; put both in one mesh`,
+        `${where}: cannot call ${target.node.path} (service "${target.service}"): it is in mesh "${target.mesh.meshName}", this function is in mesh "${this.mesh.meshName}"; put both in one mesh${this.oneStackWith(target)}`,
         this,
       );
     }

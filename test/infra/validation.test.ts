@@ -154,7 +154,24 @@ describe('validation at synth', () => {
     const payments = fn('Payments', 'payments', { mesh: other });
     assert.throws(
       () => orders.allowCallsTo(payments),
-      /Test\/Orders: cannot call Test\/Payments \(service "payments"\): it is in mesh "other", this function is in mesh "shop"; put both in one mesh/,
+      /Test\/Orders: cannot call Test\/Payments \(service "payments"\): it is in mesh "other", this function is in mesh "shop"; put both in one mesh$/,
+    );
+  });
+
+  it('refuses an edge to a mesh of another stack, saying that one mesh is one stack', () => {
+    // GIVEN a stack per service, each with a mesh of its own (a MeshFunction must share its mesh's stack)
+    const { app, fn } = meshStack();
+    const orders = fn('Orders', 'orders');
+    const payStack = new Stack(app, 'PayStack', { env: ENV });
+    const payments = new MeshFunction(payStack, 'Payments', {
+      mesh: new Mesh(payStack, 'Mesh', { meshName: 'pay' }),
+      service: 'payments',
+      entry: join(DEMO, 'payments.ts'),
+    });
+    // WHEN orders declares the edge, THEN the fix names the stacks to bring together
+    assert.throws(
+      () => orders.allowCallsTo(payments),
+      /Test\/Orders: cannot call PayStack\/Payments \(service "payments"\): it is in mesh "pay", this function is in mesh "shop"; put both in one mesh, and so in one stack \(a mesh and its functions deploy together\): declare PayStack\/Payments in stack Test, or Test\/Orders in stack PayStack$/,
     );
   });
 
