@@ -36,17 +36,10 @@ export const BUNDLE_OPTIONS = {
  */
 export const LAYER_PACKAGE_JSON = {
   name: LAYER.moduleName,
-  version: '0.1.0',
   main: 'wrapper.js',
-  private: true,
-  exports: {
-    '.': './wrapper.js',
-    './runtime': './runtime.js',
-    './errors': './errors.js',
-    './package.json': './package.json',
-    './*.js': './*.js',
-    './*': './*.js',
-  },
+  // `./*` reaches `lambda-mesh/runtime` and `lambda-mesh/errors` too: no key of their own (the layer
+  // counts its bytes against its size budget, package.json among them).
+  exports: { '.': './wrapper.js', './package.json': './package.json', './*.js': './*.js', './*': './*.js' },
 };
 
 /**
@@ -280,7 +273,7 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
     // errors.js: the error classes, which live in wrapper.js only, so `instanceof` holds.
     writeFileSync(join(pkgDir, alias), "module.exports = require('./wrapper.js');\n");
   }
-  writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify(LAYER_PACKAGE_JSON, null, 2)}\n`);
+  writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify(LAYER_PACKAGE_JSON)}\n`);
   const bytes = Object.values(files).reduce((n, b) => n + b, 0);
   return { outDir: root, bundle: join(pkgDir, 'wrapper.js'), bytes, files };
 }
