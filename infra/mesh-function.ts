@@ -46,6 +46,7 @@ import {
 import { deployTarget } from './private/deploy-target';
 import { nagArn } from './private/nag-arn';
 import { writeOwnLogsOnly } from './private/own-logs-role';
+import { warnOfDroppedGrants } from './private/role-grants';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
 /** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
@@ -287,6 +288,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     Tags.of(this).add(TAGS.service, this.service);
     this.acknowledgeNagFindings();
     this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
+    if (props.role) this.node.addValidation({ validate: () => warnOfDroppedGrants(this) });
     claimFunctionName(this, functionName);
     this.mesh._register(this);
   }

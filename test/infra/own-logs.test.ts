@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -89,5 +89,29 @@ describe("a mesh function's role and its logs", () => {
     assert.deepEqual(managedPolicies(template, logicalIdOf(own)), [
       'arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
     ]);
+  });
+});
+
+describe("an app's own role that drops the mesh's grants", () => {
+  const warnings = (stack: import('aws-cdk-lib').Stack) =>
+    Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp('keeps none of the mesh'))
+      .map((w) => String(w.entry.data));
+
+  it('warns at synth for a role imported with mutable: false, naming it and the fix', () => {
+    const { stack, fn } = meshStack('m');
+    const role = iam.Role.fromRoleArn(stack, 'Locked', 'arn:aws:iam::123456789012:role/locked', { mutable: false });
+    fn('Orders', 'orders', { role }).allowCallsTo(fn('Payments', 'payments'));
+    const found = warnings(stack);
+    assert.equal(found.length, 1);
+    assert.match(found[0]!, /Test\/Locked keeps none of the mesh's grants .*Import the role mutable/);
+  });
+
+  it('is silent for a mutable imported role and for a role the app made', () => {
+    const { stack, fn } = meshStack('m');
+    fn('Orders', 'orders', { role: iam.Role.fromRoleArn(stack, 'Open', 'arn:aws:iam::123456789012:role/open') });
+    const made = new iam.Role(stack, 'Made', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    fn('Payments', 'payments', { role: made });
+    assert.deepEqual(warnings(stack), []);
   });
 });
