@@ -30,6 +30,8 @@ export interface QueueMessage {
   readonly groupId?: string;
   receiveCount: number;
   firstReceivedAt?: number;
+  /** When the receive that issued `receipt` took it: its visibility may reach 12 hours past that. */
+  receivedAt?: number;
   visibleAt: number;
   receipt?: string;
 }
@@ -77,6 +79,29 @@ export const PURGE_INTERVAL_MS = 60_000;
 
 /** How long a FIFO queue remembers a deduplication id ("Exactly-once processing in Amazon SQS"). */
 export const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
+
+/**
+ * A received message stays hidden at most 12 hours from the receive, however its visibility is changed
+ * ("ChangeMessageVisibility", Amazon SQS API Reference).
+ */
+export const MAX_VISIBILITY_S = 43_200;
+
+/** What a DeleteMessage or ChangeMessageVisibility made of its receipt handle. */
+export type ReceiptOutcome = 'done' | 'invalid' | 'unknown' | 'expired' | 'too-long';
+
+/**
+ * A receipt handle names the queue that issued it, as SQS's do (a handle of one queue is not one of
+ * another's): the queue's ARN, the message id and a random part, in base64.
+ */
+function receiptFor(queueArn: string, messageId: string): string {
+  return Buffer.from(`${queueArn} ${messageId} ${randomUUID()}`).toString('base64');
+}
+
+/** The ARN of the queue that issued `receipt`, or undefined for a string no queue issues. */
+export function receiptQueueArn(receipt: string): string | undefined {
+  const parts = Buffer.from(receipt, 'base64').toString('utf8').split(' ');
+  return parts.length === 3 && parts[0]!.startsWith('arn:') ? parts[0] : undefined;
+}
 
 export class LocalQueue {
   readonly messages: QueueMessage[] = [];
@@ -197,8 +222,9 @@ export class LocalQueue {
       if (this.redriven(m, dlq, now)) continue;
       m.receiveCount++;
       m.firstReceivedAt ??= now;
+      m.receivedAt = now;
       m.visibleAt = now + 1000 * (visibilityS ?? this.settings.visibilityTimeoutS ?? 30);
-      m.receipt = `${m.id}#${randomUUID()}`;
+      m.receipt = receiptFor(this.arn, m.id);
       out.push(m);
     }
     return out;
@@ -216,24 +242,36 @@ export class LocalQueue {
   }
 
   /**
-   * Deletes by receipt handle; an unknown or stale handle deletes nothing (as SQS, no error). A FIFO
+   * Deletes by receipt handle. A string this queue did not issue is `invalid`; a handle of a message
+   * gone, or received again since, deletes nothing (`unknown`: SQS answers it without an error). A FIFO
    * queue refuses the handle of a message whose visibility timeout has passed (`expired`, nothing
    * deleted), as SQS answers it (recorded): the message is its group's next again, for another receiver.
    */
-  delete(receipt: string, now = Date.now()): 'deleted' | 'expired' | 'unknown' {
-    const m = this.messages.find((x) => x.receipt === receipt);
-    if (!m) return 'unknown';
+  delete(receipt: string, now = Date.now()): ReceiptOutcome {
+    const m = this.issued(receipt);
+    if (typeof m === 'string') return m;
     if (this.settings.fifo && m.visibleAt <= now) return 'expired';
     this.remove(m);
-    return 'deleted';
+    return 'done';
   }
 
-  changeVisibility(receipt: string, timeoutS: number, now = Date.now()): boolean {
-    const m = this.messages.find((x) => x.receipt === receipt);
-    if (!m) return false;
+  /**
+   * Hides the message for `timeoutS` from now; `too-long` (nothing changed) where that ends more than
+   * 12 hours after the receive that issued the handle. `invalid` and `unknown` as for delete.
+   */
+  changeVisibility(receipt: string, timeoutS: number, now = Date.now()): ReceiptOutcome {
+    const m = this.issued(receipt);
+    if (typeof m === 'string') return m;
+    if (now + 1000 * timeoutS > (m.receivedAt ?? now) + 1000 * MAX_VISIBILITY_S) return 'too-long';
     m.visibleAt = now + 1000 * timeoutS;
     if (timeoutS === 0) for (const w of [...this.waiters]) w();
-    return true;
+    return 'done';
+  }
+
+  /** The message `receipt` is the current handle of, or why there is none. */
+  private issued(receipt: string): QueueMessage | 'invalid' | 'unknown' {
+    if (receiptQueueArn(receipt) !== this.arn) return 'invalid';
+    return this.messages.find((x) => x.receipt === receipt) ?? 'unknown';
   }
 
   /** Deletes every message; false, deleting nothing, within 60 seconds of the last purge (SQS's PurgeQueueInProgress). */

@@ -7,6 +7,7 @@
  */
 import type { JsonService } from '../endpoint/server';
 import {
+  MAX_VISIBILITY_S,
   type MessageAttribute,
   md5,
   md5OfAttributes,
@@ -75,14 +76,14 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   SendMessageBatch: sendBatch,
   ReceiveMessage: receive,
   DeleteMessage: (store, input) => deleteOne(queueOf(store, input), input),
-  DeleteMessageBatch: (store, input) => batch(input, (entry) => deleteOne(queueOf(store, input), entry)),
-  ChangeMessageVisibility: (store, input) => {
-    const ok = queueOf(store, input).changeVisibility(
-      requireString(input, 'ReceiptHandle'),
-      visibilityOf(input.VisibilityTimeout),
-    );
-    if (!ok) throw sqsError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
-    return {};
+  DeleteMessageBatch: (store, input) => {
+    const q = queueOf(store, input);
+    return batch(input, (entry) => deleteOne(q, entry));
+  },
+  ChangeMessageVisibility: (store, input) => changeOne(queueOf(store, input), input),
+  ChangeMessageVisibilityBatch: (store, input) => {
+    const q = queueOf(store, input);
+    return batch(input, (entry) => changeOne(q, entry));
   },
 };
 
@@ -93,7 +94,7 @@ export async function handleSqs(store: QueueStore, operation: string, input: Inp
       'UnsupportedOperation',
       `The local mesh's SQS does not implement ${operation}; it serves CreateQueue, GetQueueUrl, ListQueues, ` +
         'DeleteQueue, PurgeQueue, GetQueueAttributes, SetQueueAttributes, SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch), ' +
-        'ChangeMessageVisibility',
+        'ChangeMessageVisibility(Batch)',
     );
   }
   return run(store, input);
@@ -380,16 +381,46 @@ async function batch(input: Input, each: (entry: Input) => object | Promise<obje
   return { Successful, Failed };
 }
 
-/** One DeleteMessage (or batch entry): an expired FIFO handle is refused in SQS's words (recorded). */
-function deleteOne(queue: ReturnType<typeof queueOf>, input: Record<string, unknown>): Record<string, never> {
+type Queue = ReturnType<typeof queueOf>;
+
+/**
+ * One DeleteMessage (or batch entry). The handle of a message gone is taken without an error; one no
+ * queue of this kind issues, or an expired FIFO handle, is refused (SQS's words, validated and recorded).
+ */
+function deleteOne(queue: Queue, input: Input): Record<string, never> {
   const handle = requireString(input, 'ReceiptHandle');
-  if (queue.delete(handle) === 'expired') {
-    throw sqsError(
-      'InvalidParameterValue',
-      `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
+  const outcome = queue.delete(handle);
+  if (outcome === 'invalid') throw invalidHandle(handle);
+  if (outcome === 'expired') throw invalidReceipt(handle, 'The receipt handle has expired.');
+  return {};
+}
+
+/**
+ * One ChangeMessageVisibility (or batch entry). Unlike a delete, the handle of a message gone is refused;
+ * a timeout ending past 12 hours from the receive too, with SQS's text for it (as SQS users quote it).
+ */
+function changeOne(queue: Queue, input: Input): Record<string, never> {
+  const handle = requireString(input, 'ReceiptHandle');
+  const timeoutS = visibilityOf(input.VisibilityTimeout);
+  const outcome = queue.changeVisibility(handle, timeoutS);
+  if (outcome === 'invalid') throw invalidHandle(handle);
+  if (outcome === 'unknown') {
+    throw invalidReceipt(handle, 'Message does not exist or is not available for visibility timeout change.');
+  }
+  if (outcome === 'too-long') {
+    throw invalid(
+      `Value ${timeoutS} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${MAX_VISIBILITY_S} seconds]`,
     );
   }
   return {};
+}
+
+function invalidHandle(handle: string) {
+  return sqsError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`);
+}
+
+function invalidReceipt(handle: string, reason: string) {
+  return invalid(`Value ${handle} for parameter ReceiptHandle is invalid. Reason: ${reason}`);
 }
 
 async function receive(store: QueueStore, input: Input) {
@@ -547,7 +578,7 @@ function delayOf(v: unknown): number {
 }
 
 function visibilityOf(v: unknown): number {
-  return secondsIn(v, 43_200, 'VisibilityTimeout', 'Must be between 0 and 43200.');
+  return secondsIn(v, MAX_VISIBILITY_S, 'VisibilityTimeout', `Must be between 0 and ${MAX_VISIBILITY_S}.`);
 }
 
 function queueOf(store: QueueStore, input: Input) {
