@@ -28,6 +28,11 @@ export interface Datapoint {
 export interface AlarmRule {
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
+  /**
+   * Whether the alarm declares DatapointsToAlarm (an "M out of N" alarm): its reasons say "out of the
+   * last N" and the minimum for the transition; without it they count the datapoints alone (recorded).
+   */
+  readonly declaresDatapointsToAlarm?: boolean;
   readonly threshold: number;
   readonly comparisonOperator: string;
   readonly treatMissingData: string;
@@ -80,16 +85,24 @@ export function alarmVerdict(rule: AlarmRule, range: readonly Datapoint[]): Verd
   return verdict('INSUFFICIENT_DATA', `Insufficient Data: ${count(n, 'datapoint')} ${wasWere(n)} unknown.`);
 }
 
-/** "Threshold Crossed: 2 out of the last 3 datapoints [5.0 (02/12/26 10:01:00), ...] were greater than ...". */
+/**
+ * "Threshold Crossed: 2 out of the last 3 datapoints [5.0 (02/12/26 10:01:00), ...] were greater than the
+ * threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition)." for an alarm declaring
+ * DatapointsToAlarm; "Threshold Crossed: 1 datapoint [21.5 (...)] was greater than the threshold (21.0)."
+ * for one that does not (as recorded from CloudWatch).
+ */
 function crossedReason(rule: AlarmRule, shown: readonly Datapoint[], toAlarm: boolean): string {
   const list = shown.map((d) => `${javaDouble(d.value!)} (${reasonTime(d.start)})`).join(', ');
   const not = toAlarm ? '' : 'not ';
+  const comparison = `${wasWere(shown.length)} ${not}${WORDS[rule.comparisonOperator]} the threshold (${javaDouble(rule.threshold)})`;
+  if (!rule.declaresDatapointsToAlarm) {
+    return `Threshold Crossed: ${count(shown.length, 'datapoint')} [${list}] ${comparison}.`;
+  }
   const minimum = toAlarm ? rule.datapointsToAlarm : rule.evaluationPeriods - rule.datapointsToAlarm + 1;
   const transition = toAlarm ? 'OK -> ALARM' : 'ALARM -> OK';
   return (
     `Threshold Crossed: ${shown.length} out of the last ${rule.evaluationPeriods} datapoints [${list}] ` +
-    `${wasWere(shown.length)} ${not}${WORDS[rule.comparisonOperator]} the threshold (${javaDouble(rule.threshold)}) ` +
-    `(minimum ${count(minimum, 'datapoint')} for ${transition} transition).`
+    `${comparison} (minimum ${count(minimum, 'datapoint')} for ${transition} transition).`
   );
 }
 
@@ -131,13 +144,14 @@ function reasonDataTime(ms: number): string {
  * (`"threshold":99.0`), so it is written by hand rather than by JSON.stringify.
  */
 export function stateReasonData(
-  rule: AlarmRule & { readonly statistic?: string; readonly periodS: number },
+  rule: AlarmRule & { readonly statistic?: string; readonly unit?: string; readonly periodS: number },
   verdict: Verdict,
   queryDate: number,
 ): string {
   const chronological = [...verdict.evaluated].reverse();
   const parts = [`"version":"1.0"`, `"queryDate":"${reasonDataTime(queryDate)}"`];
   if (chronological.length > 0) parts.push(`"startDate":"${reasonDataTime(chronological[0]!.start)}"`);
+  if (rule.unit) parts.push(`"unit":${JSON.stringify(rule.unit)}`);
   if (rule.statistic) parts.push(`"statistic":${JSON.stringify(rule.statistic)}`);
   parts.push(`"period":${rule.periodS}`);
   parts.push(`"recentDatapoints":[${chronological.map((d) => javaDouble(d.value!)).join(',')}]`);

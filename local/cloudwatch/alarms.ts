@@ -35,6 +35,7 @@ export interface AlarmDefinition {
   readonly periodS: number;
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
+  readonly declaresDatapointsToAlarm: boolean;
   readonly threshold: number;
   readonly comparisonOperator: string;
   readonly treatMissingData: string;
@@ -72,6 +73,7 @@ export function parseAlarm(name: string, p: Record<string, unknown>): AlarmDefin
     description: typeof p.AlarmDescription === 'string' ? p.AlarmDescription : undefined,
     evaluationPeriods,
     datapointsToAlarm: p.DatapointsToAlarm === undefined ? evaluationPeriods : Number(p.DatapointsToAlarm),
+    declaresDatapointsToAlarm: p.DatapointsToAlarm !== undefined,
     threshold,
     comparisonOperator,
     treatMissingData: String(p.TreatMissingData ?? 'missing'),
@@ -229,7 +231,8 @@ export class AlarmRegistry {
       a.state = { ...a.state, datapoints };
       return a.state;
     }
-    const reasonData = stateReasonData({ ...def, statistic: statisticOf(def) }, verdict, now);
+    const unit = typeof def.properties.Unit === 'string' ? def.properties.Unit : undefined;
+    const reasonData = stateReasonData({ ...def, statistic: statisticOf(def), unit }, verdict, now);
     const next: AlarmState = { value, reason: verdict.reason, reasonData, updatedAt: now, datapoints };
     this.transitions.push({ name, at: now, from: a.state, to: next });
     if (this.transitions.length > MAX_HISTORY) this.transitions.shift();
@@ -285,6 +288,7 @@ export class AlarmRegistry {
         ...(p.Statistic ? { Statistic: p.Statistic } : {}),
         ...(p.ExtendedStatistic ? { ExtendedStatistic: p.ExtendedStatistic } : {}),
         ...(p.Period ? { Period: Number(p.Period) } : {}),
+        ...(p.Unit ? { Unit: p.Unit } : {}),
         ...(p.Metrics ? { Metrics: p.Metrics } : {}),
         EvaluationPeriods: a.def.evaluationPeriods,
         // DescribeAlarms returns DatapointsToAlarm and TreatMissingData only when the alarm sets them.

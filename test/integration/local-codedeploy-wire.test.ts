@@ -151,8 +151,13 @@ describe('local CodeDeploy and CloudWatch through the SDK', () => {
     assert.equal(full!.DatapointsToAlarm, 1);
     assert.equal(full!.TreatMissingData, 'notBreaching');
     assert.equal(plain!.StateValue, 'ALARM');
+    // Without DatapointsToAlarm the reason counts the datapoints alone; with it, M out of the last N.
     assert.equal(
       plain!.StateReason,
+      'Threshold Crossed: 1 datapoint [2.0 (03/02/26 04:08:00)] was greater than the threshold (0.0).',
+    );
+    assert.equal(
+      full!.StateReason,
       'Threshold Crossed: 1 out of the last 1 datapoints [2.0 (03/02/26 04:08:00)] was greater than the threshold ' +
         '(0.0) (minimum 1 datapoint for OK -> ALARM transition).',
     );
@@ -184,7 +189,7 @@ describe('local CodeDeploy and CloudWatch through the SDK', () => {
       stateReason: 'Unchecked: Initial alarm creation',
     });
     assert.equal(data.newState.stateValue, 'ALARM');
-    assert.match(data.newState.stateReason, /^Threshold Crossed: 1 out of the last 1 datapoints \[2\.0 /);
+    assert.match(data.newState.stateReason, /^Threshold Crossed: 1 datapoint \[2\.0 /);
     assert.equal(data.newState.stateReasonData.threshold, 0);
     const none = await cloudWatch.send(
       new DescribeAlarmHistoryCommand({ AlarmName: 'plain', HistoryItemType: 'ConfigurationUpdate' }),
@@ -192,5 +197,67 @@ describe('local CodeDeploy and CloudWatch through the SDK', () => {
     assert.deepEqual(none.AlarmHistoryItems, []);
     const all = await cloudWatch.send(new DescribeAlarmHistoryCommand({ ScanBy: 'TimestampAscending' }));
     assert.deepEqual(all.AlarmHistoryItems?.map((i) => i.AlarmName).sort(), ['full', 'plain']);
+  });
+
+  // test_cloudwatch.py::test_put_metric_alarm (recorded from CloudWatch): one period, no DatapointsToAlarm, a Unit.
+  it('an alarm without DatapointsToAlarm: its reason counts the datapoints alone, and its Unit is kept', async () => {
+    // Prepare
+    const recorded = {
+      Namespace: 'N',
+      MetricName: 'my-metric1',
+      Dimensions: [{ Name: 'InstanceId', Value: 'abc' }],
+      Statistic: 'Average',
+      Unit: 'Seconds',
+      Period: 10,
+      Threshold: 21,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'ignore',
+    };
+    alarms.put(parseAlarm('recorded', recorded) as never);
+    metrics.put('N', 'my-metric1', { InstanceId: 'abc' }, [21, 22], NOW - 15_000);
+
+    // Act
+    const { MetricAlarms } = await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: ['recorded'] }));
+    const { AlarmHistoryItems } = await cloudWatch.send(
+      new DescribeAlarmHistoryCommand({ AlarmName: 'recorded', HistoryItemType: 'StateUpdate' }),
+    );
+
+    // Assess
+    const [alarm] = MetricAlarms!;
+    assert.equal(alarm!.Unit, 'Seconds');
+    assert.equal(alarm!.StateValue, 'ALARM');
+    assert.equal(
+      alarm!.StateReason,
+      'Threshold Crossed: 1 datapoint [21.5 (03/02/26 04:09:40)] was greater than the threshold (21.0).',
+    );
+    const data = JSON.parse(alarm!.StateReasonData!);
+    assert.deepEqual(Object.keys(data), [
+      'version',
+      'queryDate',
+      'startDate',
+      'unit',
+      'statistic',
+      'period',
+      'recentDatapoints',
+      'threshold',
+      'evaluatedDatapoints',
+    ]);
+    assert.equal(data.unit, 'Seconds');
+    assert.deepEqual(data.evaluatedDatapoints[0], {
+      timestamp: '2026-02-03T04:09:40.000+0000',
+      sampleCount: 2,
+      value: 21.5,
+    });
+    const [item] = AlarmHistoryItems!;
+    assert.deepEqual(Object.keys(item!).sort(), [
+      'AlarmName',
+      'AlarmType',
+      'HistoryData',
+      'HistoryItemType',
+      'HistorySummary',
+      'Timestamp',
+    ]);
+    assert.equal(JSON.parse(item!.HistoryData!).newState.stateReason, alarm!.StateReason);
   });
 });

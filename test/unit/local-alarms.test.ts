@@ -385,8 +385,7 @@ describe('alarms', () => {
     const ok = alarms.evaluate('a')!;
     assert.equal(
       ok.reason,
-      'Threshold Crossed: 1 out of the last 1 datapoints [1.5 (03/02/26 04:05:00)] was not greater than or equal to ' +
-        'the threshold (2.0) (minimum 1 datapoint for ALARM -> OK transition).',
+      'Threshold Crossed: 1 datapoint [1.5 (03/02/26 04:05:00)] was not greater than or equal to the threshold (2.0).',
     );
     assert.equal(
       ok.reasonData,
@@ -400,7 +399,7 @@ describe('alarms', () => {
     assert.equal(still.reason, ok.reason, 'no change, no new reason');
     metrics.put('N', 'm', {}, [3e7], now);
     now += 60_000;
-    assert.match(alarms.evaluate('a')!.reason, /^Threshold Crossed: 1 out of the last 1 datapoints \[3\.0E7 \(/);
+    assert.match(alarms.evaluate('a')!.reason, /^Threshold Crossed: 1 datapoint \[3\.0E7 \(/);
     const { Statistic: _, ...rest } = props;
     alarms.put(
       parseAlarm('p', {
