@@ -15,6 +15,7 @@ import { formatTraceHeader, newSegmentId, type TraceContext } from '../../shared
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/backend';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import type { LocalRegions } from '../registry/regions';
+import { runtimeLogMessage } from '../telemetry/emf-parser';
 import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
 import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
@@ -510,10 +511,11 @@ export class LocalInvoker implements EndpointInvoker {
   }
 
   private line(functionName: string, version: string, line: string): void {
-    // EMF: one JSON object per line with an `_aws` directive.
-    if (this.telemetry && line.startsWith('{') && line.includes('"_aws"')) {
+    // EMF: one JSON object per line with an `_aws` directive, written as it is or logged through console.
+    const message = runtimeLogMessage(line);
+    if (this.telemetry && message.startsWith('{') && message.includes('"_aws"')) {
       try {
-        this.telemetry.recordEmf(JSON.parse(line), { functionName, version });
+        this.telemetry.recordEmf(JSON.parse(message), { functionName, version });
       } catch {
         // not JSON after all: an ordinary log line
       }

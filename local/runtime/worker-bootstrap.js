@@ -11,6 +11,7 @@
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const fs = require('node:fs');
+const util = require('node:util');
 
 const started = Date.now();
 const env = process.env;
@@ -140,6 +141,32 @@ function run(handler, event, context) {
 
 let handlerPromise;
 let current; // the invocation in flight, if any
+
+/** The level each console method logs at, as Lambda's Node.js runtime interface client names them. */
+const CONSOLE_LEVELS = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  log: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'FATAL',
+};
+
+/**
+ * console as Lambda's Node.js runtime patches it (text log format; "Log and monitor Node.js Lambda
+ * functions", AWS Lambda Developer Guide): each line `<ISO time>\t<request id>\t<LEVEL>\t<message>`, the
+ * message as util.format writes the arguments, the request id the invocation's ('undefined' outside one).
+ * Writes to process.stdout stay as written. Warnings and errors go to stderr, as Node's console sends them:
+ * Lambda keeps one log of both.
+ */
+function patchConsole() {
+  for (const [method, level] of Object.entries(CONSOLE_LEVELS)) {
+    const stream = level === 'WARN' || level === 'ERROR' || level === 'FATAL' ? process.stderr : process.stdout;
+    console[method] = (...args) =>
+      stream.write(`${new Date().toISOString()}\t${current || 'undefined'}\t${level}\t${util.format(...args)}\n`);
+  }
+}
 process.on('message', async (msg) => {
   if (msg?.type !== 'invoke') return;
   current = msg.id;
@@ -152,7 +179,7 @@ process.on('message', async (msg) => {
     result = { type: 'result', id: msg.id, payload: value === undefined ? 'null' : JSON.stringify(value) };
   } catch (err) {
     const body = errorBody(err);
-    console.error(`${new Date().toISOString()}\t${msg.id}\tERROR\tInvoke Error \t${JSON.stringify(body)}`);
+    console.error(`Invoke Error \t${JSON.stringify(body)}`);
     result = { type: 'error', id: msg.id, error: body };
   }
   current = undefined;
@@ -174,9 +201,7 @@ process.on('unhandledRejection', (reason) => {
     errorMessage: `${e.name}: ${e.message}`,
     trace: String(e.stack || '').split('\n'),
   };
-  console.error(
-    `${new Date().toISOString()}\t${current || 'undefined'}\tERROR\tUnhandled Promise Rejection \t${JSON.stringify(body)}`,
-  );
+  console.error(`Unhandled Promise Rejection \t${JSON.stringify(body)}`);
   const exit = () => process.stdout.write('', () => process.exit(128));
   if (current) process.send({ type: 'error', id: current, error: body, fatal: true }, exit);
   else exit();
@@ -208,6 +233,7 @@ function resolveEsmFromLayers() {
   register(pathToFileURL(path.join(__dirname, 'esm-layer-resolve.mjs')).href, { data: { folders } });
 }
 
+patchConsole();
 resolveEsmFromLayers();
 handlerPromise = loadHandler();
 handlerPromise.then(

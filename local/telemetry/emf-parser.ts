@@ -29,6 +29,18 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** `<ISO time>\t<request id>\t<LEVEL>\t`: what Lambda's Node.js runtime writes before a console line's message. */
+const RUNTIME_PREFIX = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t[^\t]*\t(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\t/;
+
+/**
+ * A log line's message: after the runtime's prefix on a console line, else the line as written. An EMF
+ * object logged with console.log (as the embedded-metrics libraries for Node.js log it) is read from here.
+ */
+export function runtimeLogMessage(line: string): string {
+  const prefix = RUNTIME_PREFIX.exec(line);
+  return prefix ? line.slice(prefix[0].length) : line;
+}
+
 /** Quick test for a stdout line: cheap enough to run on every line a worker prints. */
 export function looksLikeEmf(line: string): boolean {
   return line.startsWith('{') && line.includes('"_aws"') && line.includes('"CloudWatchMetrics"');

@@ -27,6 +27,14 @@ const HANDLERS: Record<string, string> = {
   // A response of `n` bytes once serialized: a JSON string of n - 2 characters.
   'sized-response': `exports.handler = async (event) => 'a'.repeat(event.bytes - 2);`,
   'logs-a-line': `exports.handler = async (event) => { console.log('Lambda log message'); return event; };`,
+  'logs-levels': `exports.handler = async () => {
+    console.info('%s=%d', 'stock', 3);
+    console.warn('low');
+    console.error({ sku: 'a' });
+    console.debug('detail');
+    process.stdout.write('raw\\n');
+    return {};
+  };`,
 };
 
 const text = (r: InvokeCommandOutput) => Buffer.from(r.Payload ?? new Uint8Array()).toString('utf8');
@@ -142,11 +150,40 @@ describe('local endpoint: Invoke answers as recorded from AWS', () => {
       .split('\n');
     const id = /^START RequestId: ([0-9a-f-]{36}) Version: \$LATEST$/.exec(lines[0])?.[1];
     assert.ok(id, lines[0]);
-    // Lambda's Node runtime prefixes a console line with its time, request id and level; the local
-    // worker prints it as written (a known difference, docs/local-mesh.md).
-    assert.equal(lines[1], 'Lambda log message');
+    // Lambda's Node runtime prefixes a console line with its time, request id and level ("Log and
+    // monitor Node.js Lambda functions", AWS Lambda Developer Guide).
+    assert.match(
+      lines[1]!,
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\\t${id}\\tINFO\\tLambda log message$`),
+    );
     assert.equal(lines[2], `END RequestId: ${id}`);
     assert.match(lines[3], new RegExp(`^REPORT RequestId: ${id}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms`));
     assert.equal(lines.length, 4);
+  });
+
+  // Lambda's Node.js runtime interface client patches console: each method its level, util.format's text.
+  it('prefixes each console method with its level, formats its arguments, and leaves stdout writes as they are', async () => {
+    // Act
+    const r = await lambda.send(
+      new InvokeCommand({ FunctionName: 'logs-levels', Payload: Buffer.from('{}'), LogType: 'Tail' }),
+    );
+
+    // Assess
+    const lines = Buffer.from(r.LogResult ?? '', 'base64')
+      .toString('utf8')
+      .trimEnd()
+      .split('\n');
+    const id = /^START RequestId: ([0-9a-f-]{36})/.exec(lines[0]!)?.[1];
+    const logged = lines
+      .slice(1, -2)
+      .map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z\t/, '<time>\t'))
+      .sort();
+    assert.deepEqual(logged, [
+      `<time>\t${id}\tDEBUG\tdetail`,
+      `<time>\t${id}\tERROR\t{ sku: 'a' }`,
+      `<time>\t${id}\tINFO\tstock=3`,
+      `<time>\t${id}\tWARN\tlow`,
+      'raw',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { looksLikeEmf, parseEmf } from '../../local/telemetry/emf-parser';
+import { looksLikeEmf, parseEmf, runtimeLogMessage } from '../../local/telemetry/emf-parser';
 import { emfLine } from '../support/observ-fixtures';
 
 describe('EMF parsing', () => {
@@ -70,6 +70,22 @@ describe('EMF parsing', () => {
       assert.ok(!r.ok && r.reason.length > 0);
     });
   }
+
+  it("reads a console line's message after the prefix Lambda's Node runtime writes, and any other line whole", () => {
+    // Prepare: what console.log of an EMF object prints in Lambda (the embedded-metrics libraries log so).
+    const emf = JSON.stringify(emfLine({ durations: [12], requests: 1, code: '200' }));
+    const id = '6da1229c-cc96-47ad-9663-ca622e21b179';
+
+    // Act
+    const logged = runtimeLogMessage(`2026-02-03T04:05:06.789Z\t${id}\tINFO\t${emf}`);
+
+    // Assess
+    assert.equal(logged, emf);
+    assert.ok(looksLikeEmf(logged));
+    assert.equal(runtimeLogMessage(`2026-02-03T04:05:06.789Z\tundefined\tWARN\tlow`), 'low');
+    assert.equal(runtimeLogMessage(emf), emf, 'written to stdout as it is');
+    assert.equal(runtimeLogMessage('2026-01-01 INFO {"_aws":1}'), '2026-01-01 INFO {"_aws":1}');
+  });
 
   it('tells EMF lines from other stdout lines cheaply', () => {
     assert.equal(looksLikeEmf('{"level":"info","msg":"hello"}'), false);
