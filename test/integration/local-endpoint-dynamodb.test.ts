@@ -418,4 +418,56 @@ describe('local endpoint: DynamoDB errors as recorded from AWS', () => {
       { Code: 'None' },
     ]);
   });
+
+  // test_dynamodb_pay_per_request
+  it("refuses capacity on an on-demand table in DynamoDB's words", async () => {
+    const create = () =>
+      db.send(
+        new CreateTableCommand({
+          TableName: 'on-demand-with-capacity',
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    assert.deepEqual(await failure(create), {
+      status: 400,
+      code: 'ValidationException',
+      message:
+        'One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST',
+    });
+  });
+
+  // test_transaction_write_items, test_transact_get_items, test_return_values_in_put_item, test_batch_write_items
+  it('answers writes with the keys DynamoDB answers them: a transaction nothing, a batch UnprocessedItems {}', async () => {
+    const arn = `arn:aws:dynamodb:us-east-1:000000000000:table/${TABLE_NAME}`;
+    const write = await db.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            ConditionCheck: { TableName: TABLE_NAME, Key: key('tx1'), ConditionExpression: 'attribute_not_exists(id)' },
+          },
+          { Put: { TableName: arn, Item: key('tx2') } },
+          { Delete: { TableName: TABLE_NAME, Key: key('tx4') } },
+        ],
+      }),
+    );
+    const { $metadata: _w, ...written } = write;
+    assert.deepEqual(written, {});
+    const got = await db.send(
+      new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: arn, Key: key('tx2') } }] }),
+    );
+    assert.deepEqual(got.Responses, [{ Item: key('tx2') }]);
+    const item = { ...key('rv1'), data: { S: 'foobar' } };
+    const first = await db.send(new PutItemCommand({ TableName: TABLE_NAME, Item: item, ReturnValues: 'ALL_OLD' }));
+    const again = await db.send(new PutItemCommand({ TableName: TABLE_NAME, Item: item, ReturnValues: 'ALL_OLD' }));
+    assert.equal(first.Attributes, undefined);
+    assert.deepEqual(again.Attributes, item);
+    const batch = await db.send(
+      new BatchWriteItemCommand({ RequestItems: { [TABLE_NAME]: [{ PutRequest: { Item: key('b1') } }] } }),
+    );
+    const { $metadata: _b, ...batched } = batch;
+    assert.deepEqual(batched, { UnprocessedItems: {} });
+  });
 });
