@@ -168,12 +168,30 @@ function exitReason(code: number | null, signal: NodeJS.Signals | null): string 
   return code === 0 ? 'Runtime exited without providing a reason' : `Runtime exited with error: exit status ${code}`;
 }
 
-/** Lambda's REPORT line; Init Duration only on a cold start. */
-function reportLine(id: string, durationMs: number, memorySize: number, initMs: number | undefined): string {
-  return (
-    `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms` +
-    `\tMemory Size: ${memorySize} MB${initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}`
-  );
+/** What an environment said it used, for the REPORT line (nothing after a crash or a timeout). */
+function usedMemory(outcome: WorkerOutcome): { maxMemoryMb?: number } {
+  return 'maxMemoryMb' in outcome ? { maxMemoryMb: outcome.maxMemoryMb } : {};
+}
+
+/**
+ * Lambda's REPORT line, each field followed by a tab as recorded: Max Memory Used where the environment
+ * told it (not after a crash or a timeout), Init Duration only on a cold start.
+ */
+function reportLine(
+  id: string,
+  durationMs: number,
+  memorySize: number,
+  used: { maxMemoryMb?: number; initMs?: number },
+): string {
+  const fields = [
+    `REPORT RequestId: ${id}`,
+    `Duration: ${durationMs.toFixed(2)} ms`,
+    `Billed Duration: ${Math.max(1, Math.ceil(durationMs))} ms`,
+    `Memory Size: ${memorySize} MB`,
+    ...(used.maxMemoryMb !== undefined ? [`Max Memory Used: ${used.maxMemoryMb} MB`] : []),
+    ...(used.initMs !== undefined ? [`Init Duration: ${used.initMs.toFixed(2)} ms`] : []),
+  ];
+  return `${fields.join('\t')}\t`;
 }
 
 export class LocalInvoker implements EndpointInvoker {
@@ -322,7 +340,7 @@ export class LocalInvoker implements EndpointInvoker {
       ...worker.takeLog(),
       ...result.lines,
       `END RequestId: ${id}`,
-      reportLine(id, duration, spec.memorySize, cold ? initMs : undefined),
+      reportLine(id, duration, spec.memorySize, { ...usedMemory(outcome), initMs: cold ? initMs : undefined }),
     ];
     this.release(pool, worker, outcome, registry);
     if (t.trace.sampled) {

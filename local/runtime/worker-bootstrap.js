@@ -3,7 +3,7 @@
  * child process). Plain CommonJS JavaScript on purpose: it runs the bundled asset as Lambda would,
  * without a TypeScript loader in the cold start. Protocol (IPC):
  *   parent -> {type:'invoke', id, payload, deadlineMs, invokedFunctionArn, clientContext, traceId}
- *   child  -> {type:'ready', initMs} | {type:'result', id, payload} | {type:'error', id, error}
+ *   child  -> {type:'ready', initMs} | {type:'result', id, payload, maxRssKb} | {type:'error', id, error, maxRssKb}
  *           | {type:'initError', error}   (error.fatal: the environment is ending)
  * Init (loading the handler) happens right at start, as Lambda's init phase.
  */
@@ -183,6 +183,8 @@ process.on('message', async (msg) => {
     result = { type: 'error', id: msg.id, error: body };
   }
   current = undefined;
+  // The environment's peak memory so far, for the REPORT line's Max Memory Used.
+  result.maxRssKb = process.resourceUsage().maxRSS;
   // The invocation's output ends with a mark on each stream: the parent reads the pipes and the IPC
   // channel apart, and takes the log tail once both marks have come (local/runtime/worker.ts).
   if (LOG_MARK) {
@@ -203,8 +205,12 @@ process.on('unhandledRejection', (reason) => {
   };
   console.error(`Unhandled Promise Rejection \t${JSON.stringify(body)}`);
   const exit = () => process.stdout.write('', () => process.exit(128));
-  if (current) process.send({ type: 'error', id: current, error: body, fatal: true }, exit);
-  else exit();
+  if (current) {
+    process.send(
+      { type: 'error', id: current, error: body, fatal: true, maxRssKb: process.resourceUsage().maxRSS },
+      exit,
+    );
+  } else exit();
 });
 
 // The mesh went away (even by SIGKILL, which runs no cleanup): an environment never outlives it.

@@ -25,17 +25,22 @@ export interface WorkerInvocation {
   readonly traceId?: string;
 }
 
+/** The environment's peak memory by the end of an invocation, MB (what the REPORT line says it used). */
+interface UsedMemory {
+  readonly maxMemoryMb?: number;
+}
+
 export type WorkerOutcome =
-  | { readonly kind: 'result'; readonly payload: string }
-  | { readonly kind: 'error'; readonly error: Record<string, unknown>; readonly fatal?: boolean }
+  | ({ readonly kind: 'result'; readonly payload: string } & UsedMemory)
+  | ({ readonly kind: 'error'; readonly error: Record<string, unknown>; readonly fatal?: boolean } & UsedMemory)
   | { readonly kind: 'initError'; readonly error: Record<string, unknown> }
   | { readonly kind: 'exit'; readonly code: number | null; readonly signal: NodeJS.Signals | null };
 
 type Message =
   | { type: 'ready'; initMs: number }
   | { type: 'initError'; error: Record<string, unknown> }
-  | { type: 'result'; id: string; payload: string }
-  | { type: 'error'; id: string; error: Record<string, unknown>; fatal?: boolean };
+  | { type: 'result'; id: string; payload: string; maxRssKb?: number }
+  | { type: 'error'; id: string; error: Record<string, unknown>; fatal?: boolean; maxRssKb?: number };
 
 type ExitInfo = { readonly code: number | null; readonly signal: NodeJS.Signals | null };
 
@@ -110,8 +115,11 @@ export class Worker {
     if ((m.type !== 'result' && m.type !== 'error') || !this.pending) return;
     const done = this.pending;
     this.pending = undefined;
+    const used = m.maxRssKb === undefined ? {} : { maxMemoryMb: Math.ceil(m.maxRssKb / 1024) };
     const outcome: WorkerOutcome =
-      m.type === 'result' ? { kind: 'result', payload: m.payload } : { kind: 'error', error: m.error, fatal: m.fatal };
+      m.type === 'result'
+        ? { kind: 'result', payload: m.payload, ...used }
+        : { kind: 'error', error: m.error, fatal: m.fatal, ...used };
     if (m.type === 'error' && m.fatal) done(outcome);
     else this.afterOutput(m.id, () => done(outcome));
   }

@@ -139,15 +139,14 @@ describe('local endpoint: Invoke answers as recorded from AWS', () => {
     assert.equal(atLimit.Payload?.length, 6_291_556);
   });
 
-  // test_lambda: test_invocation_with_qualifier's log_result (its REPORT line left out by the test)
+  // test_lambda: test_invocation_with_qualifier's log_result, test_invocation_with_logs[nodejs16.x]'s logs
   it("tails the log with START, the function's lines, END and REPORT", async () => {
-    const r = await lambda.send(
-      new InvokeCommand({ FunctionName: 'logs-a-line', Payload: Buffer.from('{}'), LogType: 'Tail' }),
-    );
-    const lines = Buffer.from(r.LogResult ?? '', 'base64')
-      .toString('utf8')
-      .trimEnd()
-      .split('\n');
+    const tail = () =>
+      lambda.send(new InvokeCommand({ FunctionName: 'logs-a-line', Payload: Buffer.from('{}'), LogType: 'Tail' }));
+    const r = await tail();
+    const text = Buffer.from(r.LogResult ?? '', 'base64').toString('utf8');
+    assert.ok(text.endsWith('\t\n'), 'the REPORT line ends with a tab, as recorded');
+    const lines = text.trimEnd().split('\n');
     const id = /^START RequestId: ([0-9a-f-]{36}) Version: \$LATEST$/.exec(lines[0])?.[1];
     assert.ok(id, lines[0]);
     // Lambda's Node runtime prefixes a console line with its time, request id and level ("Log and
@@ -157,7 +156,18 @@ describe('local endpoint: Invoke answers as recorded from AWS', () => {
       new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\\t${id}\\tINFO\\tLambda log message$`),
     );
     assert.equal(lines[2], `END RequestId: ${id}`);
-    assert.match(lines[3], new RegExp(`^REPORT RequestId: ${id}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms`));
+    // A cold start's REPORT: Max Memory Used before Init Duration; a warm one's without Init Duration.
+    const report = (rid: string, init: string) =>
+      new RegExp(
+        `^REPORT RequestId: ${rid}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 256 MB\\tMax Memory Used: \\d+ MB${init}$`,
+      );
+    assert.match(lines[3]!, report(id, '\\tInit Duration: [\\d.]+ ms'));
+    const warm = Buffer.from((await tail()).LogResult ?? '', 'base64')
+      .toString('utf8')
+      .trimEnd()
+      .split('\n');
+    const warmId = /^START RequestId: (\S+)/.exec(warm[0]!)?.[1];
+    assert.match(warm[3]!, report(warmId!, ''));
     assert.equal(lines.length, 4);
   });
 
