@@ -395,4 +395,36 @@ describe('local endpoint: answers as recorded from AWS', () => {
       },
     );
   });
+
+  // test_sqs.py::test_send_message_to_standard_queue_with_invalid_message_group_id,
+  // ::test_message_deduplication_id_invalid (each empty, 129 characters, with a space)
+  it('SQS: a group id off its pattern on a standard queue, and a deduplication id off it on a FIFO queue', async () => {
+    const standard = await createQueue('group-ids');
+    const fifo = (
+      await sqs.send(new CreateQueueCommand({ QueueName: 'dedup-ids.fifo', Attributes: { FifoQueue: 'true' } }))
+    ).QueueUrl!;
+    for (const bad of ['', 'a'.repeat(129), 'group 123']) {
+      const reason = (parameter: string) => ({
+        Code: 'InvalidParameterValue',
+        name: 'InvalidParameterValue',
+        Message: `Value ${bad} for parameter ${parameter} is invalid. Reason: ${parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
+      });
+      assert.deepEqual(
+        await sqsFailure(() =>
+          sqs.send(new SendMessageCommand({ QueueUrl: standard, MessageBody: 'message', MessageGroupId: bad })),
+        ),
+        reason('MessageGroupId'),
+      );
+      const dedup = () =>
+        sqs.send(
+          new SendMessageCommand({
+            QueueUrl: fifo,
+            MessageBody: 'Hello World!',
+            MessageGroupId: 'test',
+            MessageDeduplicationId: bad,
+          }),
+        );
+      assert.deepEqual(await sqsFailure(dedup), reason('MessageDeduplicationId'));
+    }
+  });
 });
