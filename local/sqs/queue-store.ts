@@ -60,6 +60,13 @@ export interface QueueSettings {
   readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
   /** The queue's access policy, as SetQueueAttributes gave it (JSON text); the local mesh enforces none. */
   readonly policy?: string;
+  /**
+   * Encryption, kept and shown but not applied: SQS-managed (SqsManagedSseEnabled, on by default) or a
+   * KMS key (KmsMasterKeyId, with KmsDataKeyReusePeriodSeconds, 300 by default).
+   */
+  readonly sqsManagedSse?: boolean;
+  readonly kmsMasterKeyId?: string;
+  readonly kmsDataKeyReusePeriodS?: number;
 }
 
 export interface SendOptions {

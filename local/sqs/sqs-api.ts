@@ -69,7 +69,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     checkQueueType(q.settings, attributes);
     checkAttributeNames(attributes, q.settings.fifo === true);
     const { fifo: _type, ...changes } = definedOnly(settingsOf(attributes));
-    q.configure({ ...q.settings, ...changes });
+    q.configure(withoutEmptied({ ...q.settings, ...changes }, attributes));
     return {};
   },
   SendMessage: (store, input) => sendOne(store, input, input, 'request'),
@@ -124,9 +124,9 @@ function createQueue(store: QueueStore, input: Input) {
 
 /**
  * The attributes CreateQueue and SetQueueAttributes take ("SetQueueAttributes", Amazon SQS API Reference);
- * the local queue takes the encryption ones and RedriveAllowPolicy without keeping them (nothing local
- * reads them). The read-only ones GetQueueAttributes gives (QueueArn, the counts, the timestamps) are not
- * among them.
+ * the local queue keeps the encryption ones without applying them, and takes RedriveAllowPolicy without
+ * keeping it (nothing local reads it). The read-only ones GetQueueAttributes gives (QueueArn, the counts,
+ * the timestamps) are not among them.
  */
 const WRITABLE_ATTRIBUTES: ReadonlySet<string> = new Set([
   'DelaySeconds',
@@ -502,8 +502,6 @@ function attributesOf(store: QueueStore, input: Input): Record<string, string> {
     ApproximateNumberOfMessagesNotVisible: String(inFlight),
     ApproximateNumberOfMessagesDelayed: String(delayed),
     ...settingAttributes(q.settings),
-    // New queues are encrypted with SQS-owned keys by default, as recorded from SQS.
-    SqsManagedSseEnabled: 'true',
     ...(q.settings.redrive ? { RedrivePolicy: JSON.stringify(q.settings.redrive) } : {}),
     // A FIFO queue's throughput settings, at their defaults (the local queue deduplicates per queue).
     ...(q.settings.fifo ? { DeduplicationScope: 'queue', FifoThroughputLimit: 'perQueue' } : {}),
@@ -524,18 +522,66 @@ function settingAttributes(settings: QueueSettings): Record<string, string> {
     ReceiveMessageWaitTimeSeconds: String(settings.receiveWaitS ?? 0),
     MessageRetentionPeriod: String(settings.retentionS ?? 345_600),
     MaximumMessageSize: String(settings.maximumMessageBytes ?? SQS_MAX_MESSAGE_BYTES),
+    ...encryptionAttributes(settings),
     ...(settings.fifo
       ? { FifoQueue: 'true', ContentBasedDeduplication: String(settings.contentBasedDeduplication ?? false) }
       : {}),
   };
 }
 
-/** CreateQueue's attributes (strings, as SQS takes them). */
+/**
+ * A queue's encryption as GetQueueAttributes gives it (recorded from SQS): SQS-managed by default; a KMS
+ * key, shown with its reuse period, turns it off, and it stays off once the key is emptied.
+ */
+function encryptionAttributes(settings: QueueSettings): Record<string, string> {
+  return {
+    SqsManagedSseEnabled: String(settings.sqsManagedSse ?? true),
+    ...(settings.kmsMasterKeyId
+      ? {
+          KmsMasterKeyId: settings.kmsMasterKeyId,
+          KmsDataKeyReusePeriodSeconds: String(settings.kmsDataKeyReusePeriodS ?? 300),
+        }
+      : {}),
+  };
+}
+
+/** The settings an empty attribute value removes (SetQueueAttributes; validated against SQS for both). */
+const EMPTIED: Readonly<Record<string, keyof QueueSettings>> = {
+  RedrivePolicy: 'redrive',
+  KmsMasterKeyId: 'kmsMasterKeyId',
+};
+
+function withoutEmptied(settings: QueueSettings, attributes: Input): QueueSettings {
+  const out: Record<string, unknown> = { ...settings };
+  for (const [name, setting] of Object.entries(EMPTIED)) if (attributes[name] === '') delete out[setting];
+  return out as QueueSettings;
+}
+
+/** The encryption CreateQueue's or SetQueueAttributes' attributes name: a KMS key turns SQS-managed off. */
+function encryptionOf(a: Input) {
+  const kmsMasterKeyId = typeof a.KmsMasterKeyId === 'string' && a.KmsMasterKeyId !== '' ? a.KmsMasterKeyId : undefined;
+  const managed =
+    a.SqsManagedSseEnabled === undefined ? undefined : String(a.SqsManagedSseEnabled).toLowerCase() === 'true';
+  return {
+    kmsMasterKeyId,
+    kmsDataKeyReusePeriodS:
+      a.KmsDataKeyReusePeriodSeconds === undefined ? undefined : Number(a.KmsDataKeyReusePeriodSeconds),
+    sqsManagedSse: managed ?? (kmsMasterKeyId ? false : undefined),
+  };
+}
+
+/** CreateQueue's attributes (strings, as SQS takes them); an empty RedrivePolicy names none. */
 export function settingsOf(a: Input) {
   const num = (v: unknown) => (v === undefined ? undefined : Number(v));
   const flag = (v: unknown) => (v === undefined ? undefined : String(v).toLowerCase() === 'true');
-  const redrive = typeof a.RedrivePolicy === 'string' ? JSON.parse(a.RedrivePolicy) : a.RedrivePolicy;
+  const redrive =
+    typeof a.RedrivePolicy === 'string'
+      ? a.RedrivePolicy === ''
+        ? undefined
+        : JSON.parse(a.RedrivePolicy)
+      : a.RedrivePolicy;
   return {
+    ...encryptionOf(a),
     visibilityTimeoutS: num(a.VisibilityTimeout),
     retentionS: num(a.MessageRetentionPeriod),
     delayS: num(a.DelaySeconds),

@@ -427,4 +427,47 @@ describe('local endpoint: answers as recorded from AWS', () => {
       assert.deepEqual(await sqsFailure(dedup), reason('MessageDeduplicationId'));
     }
   });
+
+  // test_sqs.py::test_set_empty_redrive_policy (validated against SQS)
+  it("SQS: an empty RedrivePolicy removes the queue's redrive policy", async () => {
+    const dlq = await createQueue('redrive-dlq');
+    const source = await createQueue('redrive-source');
+    const all = async (QueueUrl: string) =>
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
+    const deadLetterTargetArn = (await all(dlq)).QueueArn!;
+    const set = (QueueUrl: string, RedrivePolicy: string) =>
+      sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { RedrivePolicy } }));
+    await set(dlq, '');
+    assert.equal((await all(dlq)).RedrivePolicy, undefined);
+    await set(source, JSON.stringify({ deadLetterTargetArn, maxReceiveCount: '42' }));
+    assert.match((await all(source)).RedrivePolicy ?? '', new RegExp(deadLetterTargetArn));
+    await set(source, '');
+    assert.equal((await all(source)).RedrivePolicy, undefined);
+  });
+
+  // test_sqs.py::test_set_queue_attributes_default_values
+  it('SQS: a KMS key replaces SQS-managed encryption, and is shown with its reuse period until it is emptied', async () => {
+    const QueueUrl = await createQueue('encryption');
+    const all = async () =>
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
+    const encryption = (a: Record<string, string>) => ({
+      KmsMasterKeyId: a.KmsMasterKeyId,
+      KmsDataKeyReusePeriodSeconds: a.KmsDataKeyReusePeriodSeconds,
+      SqsManagedSseEnabled: a.SqsManagedSseEnabled,
+    });
+    const set = (Attributes: Record<string, string>) =>
+      sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes }));
+    await set({ KmsMasterKeyId: 'testKeyId', KmsDataKeyReusePeriodSeconds: '6000' });
+    assert.deepEqual(encryption(await all()), {
+      KmsMasterKeyId: 'testKeyId',
+      KmsDataKeyReusePeriodSeconds: '6000',
+      SqsManagedSseEnabled: 'false',
+    });
+    await set({ KmsMasterKeyId: '', KmsDataKeyReusePeriodSeconds: '300' });
+    assert.deepEqual(encryption(await all()), {
+      KmsMasterKeyId: undefined,
+      KmsDataKeyReusePeriodSeconds: undefined,
+      SqsManagedSseEnabled: 'false',
+    });
+  });
 });
