@@ -67,7 +67,7 @@ export interface LocalInvokerOptions {
   readonly concurrencyLimit?: number;
   /** Directory for merged /opt dirs. @default a new temp dir, removed on stop() */
   readonly workDir?: string;
-  /** Every log line a worker prints (after EMF extraction). */
+  /** Every log event a worker prints (after EMF extraction): a console call's may hold newlines. */
   readonly onLog?: (functionName: string, version: string, line: string) => void;
   /** Extra directories for NODE_PATH after the merged layers (stands in for the runtime's SDK). */
   readonly nodePath?: readonly string[];
@@ -528,17 +528,18 @@ export class LocalInvoker implements EndpointInvoker {
     };
   }
 
-  private line(functionName: string, version: string, line: string): void {
-    // EMF: one JSON object per line with an `_aws` directive, written as it is or logged through console.
-    const message = runtimeLogMessage(line);
+  private line(functionName: string, version: string, event: string): void {
+    // EMF: a log event that is one JSON object with an `_aws` directive as a whole, written as it is or
+    // logged through console: never a line inside a console message (CloudWatch reads whole events).
+    const message = runtimeLogMessage(event);
     if (this.telemetry && message.startsWith('{') && message.includes('"_aws"')) {
       try {
         this.telemetry.recordEmf(JSON.parse(message), { functionName, version });
       } catch {
-        // not JSON after all: an ordinary log line
+        // not JSON as a whole: an ordinary log event
       }
     }
-    this.options.onLog?.(functionName, version, line);
+    this.options.onLog?.(functionName, version, event);
   }
 
   private segment(s: {

@@ -154,17 +154,29 @@ const CONSOLE_LEVELS = {
 };
 
 /**
+ * One log event on stdout, as the runtime hands it to Lambda: the parent reads a line that starts with
+ * the mark and a tab as one event whose text is the JSON string after them, newlines and all ("Log and
+ * monitor Node.js Lambda functions", AWS Lambda Developer Guide: a console call is one event). Lambda's
+ * runtime writes such events to a file descriptor of its own, out of band; here they share the pipe
+ * with the function's raw output so the two keep their order. Without a mark (run outside the local
+ * mesh), the runtime's own fallback on stdout: newlines turned into carriage returns.
+ */
+function writeEvent(text) {
+  if (LOG_MARK) process.stdout.write(`${LOG_MARK}\t${JSON.stringify(text)}\n`);
+  else process.stdout.write(`${text.replace(/\n/g, '\r')}\n`);
+}
+
+/**
  * console as Lambda's Node.js runtime patches it (text log format; "Log and monitor Node.js Lambda
- * functions", AWS Lambda Developer Guide): each line `<ISO time>\t<request id>\t<LEVEL>\t<message>`, the
- * message as util.format writes the arguments, the request id the invocation's ('undefined' outside one).
- * Writes to process.stdout stay as written. Warnings and errors go to stderr, as Node's console sends them:
- * Lambda keeps one log of both.
+ * functions", AWS Lambda Developer Guide): each call one event `<ISO time>\t<request id>\t<LEVEL>\t<message>`,
+ * the message as util.format writes the arguments, the request id the invocation's ('undefined' outside
+ * one). Every level goes to the one log, as the runtime interface client writes them all to the same
+ * place. Writes to process.stdout and process.stderr stay as written, one event per line.
  */
 function patchConsole() {
   for (const [method, level] of Object.entries(CONSOLE_LEVELS)) {
-    const stream = level === 'WARN' || level === 'ERROR' || level === 'FATAL' ? process.stderr : process.stdout;
     console[method] = (...args) =>
-      stream.write(`${new Date().toISOString()}\t${current || 'undefined'}\t${level}\t${util.format(...args)}\n`);
+      writeEvent(`${new Date().toISOString()}\t${current || 'undefined'}\t${level}\t${util.format(...args)}`);
   }
 }
 process.on('message', async (msg) => {

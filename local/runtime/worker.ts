@@ -1,7 +1,8 @@
 /**
  * One execution environment: a forked Node process running worker-bootstrap.js with Lambda's
- * environment. One invocation at a time. The process's stdout/stderr are read line by line: each line
- * goes to the current invocation's log (for X-Amz-Log-Result) and to `onLine` (EMF, log sinks).
+ * environment. One invocation at a time. The process's stdout/stderr are read as Lambda reads them, in
+ * log events: a console call is one event (its newlines inside it), raw output one event per line. Each
+ * event goes to the current invocation's log (for X-Amz-Log-Result) and to `onLine` (EMF, log sinks).
  */
 
 import { type ChildProcess, fork } from 'node:child_process';
@@ -13,7 +14,8 @@ export interface WorkerOptions {
   readonly env: Record<string, string>;
   readonly cwd: string;
   readonly memorySize: number;
-  readonly onLine: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** One log event (it may hold newlines: a console call's message). */
+  readonly onLine: (event: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface WorkerInvocation {
@@ -46,6 +48,29 @@ type ExitInfo = { readonly code: number | null; readonly signal: NodeJS.Signals 
 
 const BOOTSTRAP = join(__dirname, 'worker-bootstrap.js');
 
+/**
+ * Pure: the log events one line of a worker's output holds, and the end mark of an invocation's output
+ * if it is one. Raw output is an event per line, as Lambda splits stdout. After the mark, a tab and a
+ * JSON string is one console event (worker-bootstrap.js `writeEvent`), a space and a request id the end
+ * of that invocation's output. Raw text written without a newline before either is an event of its own.
+ */
+export function readOutputLine(line: string, mark: string): { events: string[]; end?: string } {
+  const at = line.indexOf(mark);
+  if (at < 0) return { events: [line] };
+  const before = at > 0 ? [line.slice(0, at)] : [];
+  const rest = line.slice(at + mark.length);
+  if (rest.startsWith(' ')) return { events: before, end: rest.slice(1) };
+  if (rest.startsWith('\t')) {
+    try {
+      const event: unknown = JSON.parse(rest.slice(1));
+      if (typeof event === 'string') return { events: [...before, event] };
+    } catch {
+      // not a frame the bootstrap wrote: the line as written
+    }
+  }
+  return { events: [line] };
+}
+
 export class Worker {
   readonly child: ChildProcess;
   /** Resolves with init duration in ms, the init error, or how the process ended during init. */
@@ -72,12 +97,12 @@ export class Worker {
     for (const stream of ['stdout', 'stderr'] as const) {
       const rl = createInterface({ input: this.child[stream]! });
       rl.on('line', (line) => {
-        if (line.startsWith(this.mark)) {
-          this.marked(line.slice(this.mark.length + 1));
-          return;
+        const read = readOutputLine(line, this.mark);
+        for (const event of read.events) {
+          this.log?.push(event);
+          options.onLine(event, stream);
         }
-        this.log?.push(line);
-        options.onLine(line, stream);
+        if (read.end !== undefined) this.marked(read.end);
       });
     }
     this.ready = new Promise((resolve) => {
