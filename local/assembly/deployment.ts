@@ -677,7 +677,7 @@ function configurationOf(ctx: Apply, stack: AssemblyStack, p: Record<string, unk
   const mode = resolver.resolveString(stack, (p.TracingConfig as { Mode?: unknown } | undefined)?.Mode);
   const storage = Number(resolver.resolve(stack, (p.EphemeralStorage as { Size?: unknown } | undefined)?.Size));
   const architectures = resolver.resolve(stack, p.Architectures);
-  const logging = (p.LoggingConfig ?? {}) as { LogFormat?: unknown; LogGroup?: unknown };
+  const logging = (p.LoggingConfig ?? {}) as { LogFormat?: unknown; LogGroup?: unknown; ApplicationLogLevel?: unknown };
   const out: { -readonly [K in keyof FunctionSpec]?: FunctionSpec[K] } = {};
   if (mode) out.tracingMode = mode;
   if (Number.isInteger(storage)) out.ephemeralStorageMb = storage;
@@ -687,6 +687,8 @@ function configurationOf(ctx: Apply, stack: AssemblyStack, p: Record<string, unk
   const logGroup = resolver.resolveString(stack, logging.LogGroup);
   if (logFormat) out.logFormat = logFormat;
   if (logGroup) out.logGroup = logGroup;
+  const applicationLogLevel = resolver.resolveString(stack, logging.ApplicationLogLevel);
+  if (applicationLogLevel) out.applicationLogLevel = applicationLogLevel;
   const dlq = resolver.resolveString(stack, (p.DeadLetterConfig as { TargetArn?: unknown } | undefined)?.TargetArn);
   if (dlq) out.deadLetterTargetArn = dlq;
   return out;

@@ -64,6 +64,7 @@ export interface ConfigurationUpdate {
   readonly ephemeralStorageMb?: number;
   readonly logFormat?: string;
   readonly logGroup?: string;
+  readonly applicationLogLevel?: string;
 }
 
 /** Lambda's AliasConfiguration. */

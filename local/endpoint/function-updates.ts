@@ -117,6 +117,7 @@ export const updateFunctionConfiguration: LambdaHandler = (ctx, req) => {
         : undefined,
     logFormat: (body.LoggingConfig as { LogFormat?: string } | undefined)?.LogFormat,
     logGroup: (body.LoggingConfig as { LogGroup?: string } | undefined)?.LogGroup,
+    applicationLogLevel: (body.LoggingConfig as { ApplicationLogLevel?: string } | undefined)?.ApplicationLogLevel,
   });
   return { status: 200, json: config };
 };

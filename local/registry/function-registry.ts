@@ -75,6 +75,8 @@ export interface FunctionSpec {
   readonly logFormat?: string;
   /** LoggingConfig.LogGroup. @default /aws/lambda/<name> */
   readonly logGroup?: string;
+  /** LoggingConfig.ApplicationLogLevel, applied with the JSON format only. @default INFO */
+  readonly applicationLogLevel?: string;
   /** DeadLetterConfig.TargetArn: where an Event invoke that failed every attempt goes. */
   readonly deadLetterTargetArn?: string;
 }

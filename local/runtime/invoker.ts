@@ -16,6 +16,7 @@ import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/b
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import type { LocalRegions } from '../registry/regions';
 import { runtimeLogMessage } from '../telemetry/emf-parser';
+import { logEnvironment, logLevelFilter } from './log-format';
 import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
 import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
@@ -468,6 +469,7 @@ export class LocalInvoker implements EndpointInvoker {
       env,
       cwd: env.LAMBDA_TASK_ROOT,
       memorySize: spec.memorySize,
+      keep: logLevelFilter(spec),
       onLine: (line) => this.line(pool.functionName, pool.version, line),
     });
     pool.all.add(worker);
@@ -515,6 +517,7 @@ export class LocalInvoker implements EndpointInvoker {
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
       AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${version}]${randomBytes(16).toString('hex')}`,
+      ...logEnvironment(spec),
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
       ...(this.xrayDaemonAddress ? { AWS_XRAY_DAEMON_ADDRESS: this.xrayDaemonAddress } : {}),
@@ -531,13 +534,17 @@ export class LocalInvoker implements EndpointInvoker {
   private line(functionName: string, version: string, event: string): void {
     // EMF: a log event that is one JSON object with an `_aws` directive as a whole, written as it is or
     // logged through console: never a line inside a console message (CloudWatch reads whole events).
+    // A JSON-format console event that holds one in its `message` is no EMF object itself.
     const message = runtimeLogMessage(event);
     if (this.telemetry && message.startsWith('{') && message.includes('"_aws"')) {
+      let obj: unknown;
       try {
-        this.telemetry.recordEmf(JSON.parse(message), { functionName, version });
+        obj = JSON.parse(message);
       } catch {
         // not JSON as a whole: an ordinary log event
       }
+      if (obj && typeof obj === 'object' && Object.hasOwn(obj, '_aws'))
+        this.telemetry.recordEmf(obj, { functionName, version });
     }
     this.options.onLog?.(functionName, version, event);
   }

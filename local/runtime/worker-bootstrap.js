@@ -166,18 +166,72 @@ function writeEvent(text) {
   else process.stdout.write(`${text.replace(/\n/g, '\r')}\n`);
 }
 
+/** Whether the function logs in JSON (LoggingConfig.LogFormat, which Lambda hands the runtime as AWS_LAMBDA_LOG_FORMAT). */
+const JSON_FORMAT = String(env.AWS_LAMBDA_LOG_FORMAT || '').toUpperCase() === 'JSON';
+
+/** An Error as the runtime writes it inside a JSON log event: its type, message and stack lines, and its own fields. */
+function errorFields(value) {
+  if (!(value instanceof Error)) return value;
+  const stackTrace = typeof value.stack === 'string' ? value.stack.split('\n') : value.stack;
+  return { errorType: value.constructor?.name ?? 'UnknownError', errorMessage: value.message, stackTrace, ...value };
+}
+
 /**
- * console as Lambda's Node.js runtime patches it (text log format; "Log and monitor Node.js Lambda
- * functions", AWS Lambda Developer Guide): each call one event `<ISO time>\t<request id>\t<LEVEL>\t<message>`,
- * the message as util.format writes the arguments, the request id the invocation's ('undefined' outside
- * one). Every level goes to the one log, as the runtime interface client writes them all to the same
- * place. Writes to process.stdout and process.stderr stay as written, one event per line.
+ * A console call as a JSON log event ("Log and monitor Node.js Lambda functions", AWS Lambda Developer
+ * Guide, advanced logging controls): timestamp, level, requestId and message. A single argument is the
+ * message as it is (an object stays an object, an Error becomes its fields); one that JSON cannot hold
+ * (a cycle, a BigInt) is util.format's text. Several arguments are util.format's text, and the first
+ * Error among them adds errorType, errorMessage and stackTrace beside it, as the runtime interface client does.
+ */
+function jsonEvent(time, level, args) {
+  const event = { timestamp: time, level, requestId: current };
+  if (args.length === 1) {
+    try {
+      return JSON.stringify({ ...event, message: args[0] }, (_key, value) => errorFields(value));
+    } catch {
+      return JSON.stringify({ ...event, message: util.format(args[0]) });
+    }
+  }
+  const error = args.find((a) => a instanceof Error);
+  const fields = error
+    ? {
+        errorType: error.constructor?.name ?? 'UnknownError',
+        errorMessage: error.message,
+        stackTrace: typeof error.stack === 'string' ? error.stack.split('\n') : [],
+      }
+    : {};
+  return JSON.stringify({ ...event, message: util.format(...args), ...fields });
+}
+
+/**
+ * console as Lambda's Node.js runtime patches it ("Log and monitor Node.js Lambda functions", AWS
+ * Lambda Developer Guide): each call one event, in the text format `<ISO time>\t<request id>\t<LEVEL>\t<message>`
+ * (the message as util.format writes the arguments, the request id the invocation's, 'undefined'
+ * outside one) or in the JSON format (jsonEvent). Every level goes to the one log, as the runtime
+ * interface client writes them all to the same place; the parent drops the levels below
+ * AWS_LAMBDA_LOG_LEVEL (local/runtime/log-format.ts). Writes to process.stdout and process.stderr stay
+ * as written, one event per line.
  */
 function patchConsole() {
   for (const [method, level] of Object.entries(CONSOLE_LEVELS)) {
-    console[method] = (...args) =>
-      writeEvent(`${new Date().toISOString()}\t${current || 'undefined'}\t${level}\t${util.format(...args)}`);
+    console[method] = (...args) => {
+      const time = new Date().toISOString();
+      writeEvent(
+        JSON_FORMAT
+          ? jsonEvent(time, level, args)
+          : `${time}\t${current || 'undefined'}\t${level}\t${util.format(...args)}`,
+      );
+    };
   }
+}
+
+/**
+ * The runtime's own log of a failed invocation: in the text format a label and the error's JSON, in the
+ * JSON format the error as the message of an ERROR event (the runtime interface client's logError).
+ */
+function logFailure(label, err, body) {
+  if (JSON_FORMAT) console.error(err instanceof Error ? err : new Error(err));
+  else console.error(`${label} \t${JSON.stringify(body)}`);
 }
 process.on('message', async (msg) => {
   if (msg?.type !== 'invoke') return;
@@ -191,7 +245,7 @@ process.on('message', async (msg) => {
     result = { type: 'result', id: msg.id, payload: value === undefined ? 'null' : JSON.stringify(value) };
   } catch (err) {
     const body = errorBody(err);
-    console.error(`Invoke Error \t${JSON.stringify(body)}`);
+    logFailure('Invoke Error', err, body);
     result = { type: 'error', id: msg.id, error: body };
   }
   current = undefined;
@@ -215,7 +269,7 @@ process.on('unhandledRejection', (reason) => {
     errorMessage: `${e.name}: ${e.message}`,
     trace: String(e.stack || '').split('\n'),
   };
-  console.error(`Unhandled Promise Rejection \t${JSON.stringify(body)}`);
+  logFailure('Unhandled Promise Rejection', e, body);
   const exit = () => process.stdout.write('', () => process.exit(128));
   if (current) {
     process.send(

@@ -16,6 +16,8 @@ export interface WorkerOptions {
   readonly memorySize: number;
   /** One log event (it may hold newlines: a console call's message). */
   readonly onLine: (event: string, stream: 'stdout' | 'stderr') => void;
+  /** Which events reach the log (Lambda's log-level filtering); every one when absent. */
+  readonly keep?: (event: string) => boolean;
 }
 
 export interface WorkerInvocation {
@@ -99,6 +101,7 @@ export class Worker {
       rl.on('line', (line) => {
         const read = readOutputLine(line, this.mark);
         for (const event of read.events) {
+          if (options.keep && !options.keep(event)) continue;
           this.log?.push(event);
           options.onLine(event, stream);
         }

@@ -44,6 +44,25 @@ const HANDLERS: Record<string, string> = {
     process.stdout.write('raw\\n' + ${JSON.stringify(emf('in_stdout'))} + '\\n');
     return {};
   };`,
+  // Every console level, an EMF object logged and written, and a JSON line with a level of its own.
+  'logs-levels': `exports.handler = async () => {
+    console.debug('detail');
+    console.log('a\\nb');
+    console.warn('low', { sku: 'a' });
+    console.error(new Error('boom'));
+    console.log(${emf('in_console')});
+    process.stdout.write(${JSON.stringify(emf('in_stdout'))} + '\\n');
+    process.stdout.write('{"level":"error","msg":"own"}\\n');
+    return { format: process.env.AWS_LAMBDA_LOG_FORMAT, level: process.env.AWS_LAMBDA_LOG_LEVEL };
+  };`,
+};
+
+/** The functions the handlers run as: a handler's name, or another name with its own logging settings. */
+const FUNCTIONS: Record<string, { handler: string } & Partial<FunctionSpec>> = {
+  'logs-multiline': { handler: 'logs-multiline' },
+  'logs-text': { handler: 'logs-levels' },
+  'logs-json': { handler: 'logs-levels', logFormat: 'JSON' },
+  'logs-json-warn': { handler: 'logs-levels', logFormat: 'JSON', applicationLogLevel: 'WARN' },
 };
 
 describe('local workers: log events as Lambda forms them', () => {
@@ -55,6 +74,8 @@ describe('local workers: log events as Lambda forms them', () => {
   const access = new AccessLogBuffer();
 
   const invoke = async (functionName: string) => {
+    events.length = 0;
+    metrics.length = 0;
     const requestId = randomUUID();
     const r = await invoker.invoke({
       functionName,
@@ -65,19 +86,20 @@ describe('local workers: log events as Lambda forms them', () => {
       logTail: true,
       requestId,
     });
-    return { ...r, requestId, tail: r.logTail ?? '' };
+    return { payload: JSON.parse(Buffer.from(r.payload).toString('utf8')), requestId, tail: r.logTail ?? '' };
   };
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'worker-logs-'));
     const code = join(dir, 'code');
     mkdirSync(code);
-    for (const [name, source] of Object.entries(HANDLERS)) {
-      writeFileSync(join(code, `${name}.js`), source);
+    for (const [name, source] of Object.entries(HANDLERS)) writeFileSync(join(code, `${name}.js`), source);
+    for (const [name, { handler, ...logging }] of Object.entries(FUNCTIONS)) {
       const spec: FunctionSpec = {
+        ...logging,
         name,
         codeDir: code,
-        handler: `${name}.handler`,
+        handler: `${handler}.handler`,
         runtime: 'nodejs20.x',
         timeout: 20,
         memorySize: 256,
@@ -123,5 +145,65 @@ describe('local workers: log events as Lambda forms them', () => {
     assert.ok(events.includes('raw') && events.includes(emf('in_stdout')), 'raw stdout is split into lines');
     // The log tail shows each event's text: the console message's second line without a prefix of its own.
     assert.ok(tail.includes(`\tINFO\tx\n${emf('in_console')}\n`), tail);
+  });
+
+  // "Log and monitor Node.js Lambda functions": in the text format each console call is a prefixed line;
+  // the runtime sets no level, so every event is kept.
+  it('writes text events at every level, and tells the runtime the Text format and no level', async () => {
+    // Act
+    const { payload, requestId } = await invoke('logs-text');
+
+    // Assess
+    assert.deepEqual(payload, { format: 'Text' });
+    const logged = events.map((e) => e.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z\t/, '<time>\t'));
+    assert.deepEqual(logged.slice(0, 3), [
+      `<time>\t${requestId}\tDEBUG\tdetail`,
+      `<time>\t${requestId}\tINFO\ta\nb`,
+      `<time>\t${requestId}\tWARN\tlow { sku: 'a' }`,
+    ]);
+    // An object logged with console.log is util.inspect's text, no EMF; the JSON string written is one.
+    assert.deepEqual(metrics, ['in_stdout']);
+  });
+
+  // "Configuring advanced logging controls for Lambda functions": with LogFormat JSON, console calls are
+  // JSON objects, the application log level defaults to INFO, and Lambda passes both to the runtime.
+  it('writes JSON events under the JSON format, at INFO and above by default, EMF read from whole JSON lines', async () => {
+    // Act
+    const { payload, requestId } = await invoke('logs-json');
+
+    // Assess
+    assert.deepEqual(payload, { format: 'JSON', level: 'INFO' });
+    const parsed = events.map((e) => JSON.parse(e) as Record<string, unknown>);
+    for (const e of parsed.slice(0, 4)) {
+      assert.match(String(e.timestamp), /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+      assert.equal(e.requestId, requestId);
+    }
+    const strip = ({ timestamp: _t, requestId: _r, ...rest }: Record<string, unknown>) => rest;
+    assert.deepEqual(strip(parsed[0]!), { level: 'INFO', message: 'a\nb' });
+    assert.deepEqual(strip(parsed[1]!), { level: 'WARN', message: "low { sku: 'a' }" });
+    const error = strip(parsed[2]!) as { level: string; message: Record<string, unknown> };
+    assert.equal(error.level, 'ERROR');
+    assert.deepEqual([error.message.errorType, error.message.errorMessage], ['Error', 'boom']);
+    assert.match((error.message.stackTrace as string[])[0]!, /^Error: boom$/);
+    // An object logged alone stays an object in `message`: the event as a whole is no EMF object.
+    assert.deepEqual(strip(parsed[3]!), { level: 'INFO', message: JSON.parse(emf('in_console')) });
+    assert.deepEqual(events.slice(4), [emf('in_stdout'), '{"level":"error","msg":"own"}']);
+    assert.deepEqual(metrics, ['in_stdout'], 'a raw EMF line is still read under the JSON format');
+  });
+
+  // "Log-level filtering": events below the application log level are dropped, console calls and the
+  // function's own lines alike; a line without a valid level counts as INFO (an EMF line too).
+  it('drops the events below the application log level, a line without a level counting as INFO', async () => {
+    // Act
+    const { payload, tail } = await invoke('logs-json-warn');
+
+    // Assess
+    assert.deepEqual(payload, { format: 'JSON', level: 'WARN' });
+    assert.deepEqual(
+      events.map((e) => (JSON.parse(e) as { level: string }).level),
+      ['WARN', 'ERROR', 'error'],
+    );
+    assert.deepEqual(metrics, [], 'an EMF line is an INFO event, below WARN');
+    assert.ok(!tail.includes('detail') && !tail.includes('in_stdout'), tail);
   });
 });
