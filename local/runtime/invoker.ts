@@ -16,7 +16,7 @@ import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/b
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import type { LocalRegions } from '../registry/regions';
 import { runtimeLogMessage } from '../telemetry/emf-parser';
-import { logEnvironment, logLevelFilter } from './log-format';
+import { logDestination, logEnvironment, logLevelFilter } from './log-format';
 import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
 import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
@@ -515,8 +515,7 @@ export class LocalInvoker implements EndpointInvoker {
       AWS_LAMBDA_FUNCTION_NAME: spec.name,
       AWS_LAMBDA_FUNCTION_VERSION: version,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
-      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
-      AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${version}]${randomBytes(16).toString('hex')}`,
+      ...logDestination(spec, version, day, randomBytes(16).toString('hex')),
       ...logEnvironment(spec),
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',

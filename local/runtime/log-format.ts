@@ -13,6 +13,24 @@ const DEFAULT_LEVEL = 2; // INFO
 
 type Logging = Pick<FunctionSpec, 'logFormat' | 'applicationLogLevel'>;
 
+/**
+ * Where an environment's log goes ("Configuring CloudWatch log groups", AWS Lambda Developer Guide):
+ * the function's LoggingConfig.LogGroup, else `/aws/lambda/<name>`; in a group of the function's
+ * choosing the stream names the function too (`YYYY/MM/DD/<name>[<version>]<id>`), as several
+ * functions may share it. `day` is `YYYY/MM/DD`, `id` the environment's.
+ */
+export function logDestination(
+  spec: Pick<FunctionSpec, 'name' | 'logGroup'>,
+  version: string,
+  day: string,
+  id: string,
+): { AWS_LAMBDA_LOG_GROUP_NAME: string; AWS_LAMBDA_LOG_STREAM_NAME: string } {
+  return {
+    AWS_LAMBDA_LOG_GROUP_NAME: spec.logGroup ?? `/aws/lambda/${spec.name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `${day}/${spec.logGroup ? spec.name : ''}[${version}]${id}`,
+  };
+}
+
 /** Whether the function logs in the JSON format (LoggingConfig.LogFormat; Text when unset). */
 export function logsJson(spec: Logging): boolean {
   return spec.logFormat?.toUpperCase() === 'JSON';

@@ -55,6 +55,12 @@ const HANDLERS: Record<string, string> = {
     process.stdout.write('{"level":"error","msg":"own"}\\n');
     return { format: process.env.AWS_LAMBDA_LOG_FORMAT, level: process.env.AWS_LAMBDA_LOG_LEVEL };
   };`,
+  'log-destination': `exports.handler = async (event, context) => ({
+    group: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    stream: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    contextGroup: context.logGroupName,
+    contextStream: context.logStreamName,
+  });`,
 };
 
 /** The functions the handlers run as: a handler's name, or another name with its own logging settings. */
@@ -63,6 +69,8 @@ const FUNCTIONS: Record<string, { handler: string } & Partial<FunctionSpec>> = {
   'logs-text': { handler: 'logs-levels' },
   'logs-json': { handler: 'logs-levels', logFormat: 'JSON' },
   'logs-json-warn': { handler: 'logs-levels', logFormat: 'JSON', applicationLogLevel: 'WARN' },
+  'logs-default-group': { handler: 'log-destination' },
+  'logs-own-group': { handler: 'log-destination', logGroup: 'shop-logs' },
 };
 
 describe('local workers: log events as Lambda forms them', () => {
@@ -205,5 +213,19 @@ describe('local workers: log events as Lambda forms them', () => {
     );
     assert.deepEqual(metrics, [], 'an EMF line is an INFO event, below WARN');
     assert.ok(!tail.includes('detail') && !tail.includes('in_stdout'), tail);
+  });
+
+  // "Configuring CloudWatch log groups": a function's own log group, its streams named after the function.
+  it("names the function's log group and stream in the environment and the context, its own group if it has one", async () => {
+    // Act
+    const own = (await invoke('logs-own-group')).payload;
+    const byDefault = (await invoke('logs-default-group')).payload;
+
+    // Assess
+    assert.equal(own.group, 'shop-logs');
+    assert.match(own.stream, /^\d{4}\/\d\d\/\d\d\/logs-own-group\[\$LATEST\][0-9a-f]{32}$/);
+    assert.equal(byDefault.group, '/aws/lambda/logs-default-group');
+    assert.match(byDefault.stream, /^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
+    for (const p of [own, byDefault]) assert.deepEqual([p.contextGroup, p.contextStream], [p.group, p.stream]);
   });
 });
