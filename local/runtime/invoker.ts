@@ -169,14 +169,17 @@ function exitReason(code: number | null, signal: NodeJS.Signals | null): string 
   return code === 0 ? 'Runtime exited without providing a reason' : `Runtime exited with error: exit status ${code}`;
 }
 
-/** What an environment said it used, for the REPORT line (nothing after a crash or a timeout). */
-function usedMemory(outcome: WorkerOutcome): { maxMemoryMb?: number } {
-  return 'maxMemoryMb' in outcome ? { maxMemoryMb: outcome.maxMemoryMb } : {};
+/**
+ * What the environment used, for the REPORT line: what it said with its answer, else (a crash, a
+ * timeout) its peak as last known, as Lambda reports Max Memory Used on every REPORT line.
+ */
+function usedMemory(outcome: WorkerOutcome, worker: Worker): { maxMemoryMb?: number } {
+  return { maxMemoryMb: ('maxMemoryMb' in outcome ? outcome.maxMemoryMb : undefined) ?? worker.maxMemoryMb };
 }
 
 /**
- * Lambda's REPORT line, each field followed by a tab as recorded: Max Memory Used where the environment
- * told it (not after a crash or a timeout), Init Duration only on a cold start.
+ * Lambda's REPORT line, each field followed by a tab as recorded: Max Memory Used (after a crash or a
+ * timeout too), Init Duration only on a cold start.
  */
 function reportLine(
   id: string,
@@ -341,7 +344,7 @@ export class LocalInvoker implements EndpointInvoker {
       ...worker.takeLog(),
       ...result.lines,
       `END RequestId: ${id}`,
-      reportLine(id, duration, spec.memorySize, { ...usedMemory(outcome), initMs: cold ? initMs : undefined }),
+      reportLine(id, duration, spec.memorySize, { ...usedMemory(outcome, worker), initMs: cold ? initMs : undefined }),
     ];
     this.release(pool, worker, outcome, registry);
     if (t.trace.sampled) {

@@ -3,7 +3,7 @@
  * child process). Plain CommonJS JavaScript on purpose: it runs the bundled asset as Lambda would,
  * without a TypeScript loader in the cold start. Protocol (IPC):
  *   parent -> {type:'invoke', id, payload, deadlineMs, invokedFunctionArn, clientContext, traceId}
- *   child  -> {type:'ready', initMs} | {type:'result', id, payload, maxRssKb} | {type:'error', id, error, maxRssKb}
+ *   child  -> {type:'ready', initMs, maxRssKb} | {type:'result', id, payload, maxRssKb} | {type:'error', id, error, maxRssKb}
  *           | {type:'initError', error}   (error.fatal: the environment is ending)
  * Init (loading the handler) happens right at start, as Lambda's init phase.
  */
@@ -309,7 +309,7 @@ patchConsole();
 resolveEsmFromLayers();
 handlerPromise = loadHandler();
 handlerPromise.then(
-  () => process.send({ type: 'ready', initMs: Date.now() - started }),
+  () => process.send({ type: 'ready', initMs: Date.now() - started, maxRssKb: process.resourceUsage().maxRSS }),
   (err) => process.send({ type: 'initError', error: errorBody(err, 'Runtime.ImportModuleError') }),
 );
 // Swallow here: the initError message above reports it on every invocation.

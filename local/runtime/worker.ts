@@ -7,6 +7,7 @@
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -41,7 +42,7 @@ export type WorkerOutcome =
   | { readonly kind: 'exit'; readonly code: number | null; readonly signal: NodeJS.Signals | null };
 
 type Message =
-  | { type: 'ready'; initMs: number }
+  | { type: 'ready'; initMs: number; maxRssKb?: number }
   | { type: 'initError'; error: Record<string, unknown> }
   | { type: 'result'; id: string; payload: string; maxRssKb?: number }
   | { type: 'error'; id: string; error: Record<string, unknown>; fatal?: boolean; maxRssKb?: number };
@@ -73,6 +74,12 @@ export function readOutputLine(line: string, mark: string): { events: string[]; 
   return { events: [line] };
 }
 
+/** Pure: the peak resident set (VmHWM, kB) that a /proc/<pid>/status text gives, if any. */
+export function peakRssKbOf(status: string): number | undefined {
+  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+  return kb === undefined ? undefined : Number(kb);
+}
+
 export class Worker {
   readonly child: ChildProcess;
   /** Resolves with init duration in ms, the init error, or how the process ended during init. */
@@ -80,6 +87,8 @@ export class Worker {
   busy = false;
   dead = false;
   invocations = 0;
+  /** The environment's peak memory as last told (at init, with each answer, or read before a kill), kB. */
+  private peakRssKb: number | undefined;
   private log: string[] | undefined;
   private pending: ((o: WorkerOutcome) => void) | undefined;
   private exitInfo: ExitInfo | undefined;
@@ -119,7 +128,10 @@ export class Worker {
       // Ended during init: reported as Lambda reports any runtime exit (the invoker words it).
       this.child.once('exit', (code, signal) => resolve({ exit: { code, signal } }));
     });
-    this.child.on('message', (m: Message) => this.answered(m));
+    this.child.on('message', (m: Message) => {
+      if ('maxRssKb' in m && m.maxRssKb !== undefined) this.peakRssKb = Math.max(this.peakRssKb ?? 0, m.maxRssKb);
+      this.answered(m);
+    });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.dead = true;
@@ -181,6 +193,24 @@ export class Worker {
     return this.child.pid;
   }
 
+  /**
+   * The environment's peak memory so far, MB: what a REPORT line says it used when the invocation gave
+   * no answer (a crash, a timeout). A crashed process is gone, so its peak is the last one it told.
+   */
+  get maxMemoryMb(): number | undefined {
+    return this.peakRssKb === undefined ? undefined : Math.ceil(this.peakRssKb / 1024);
+  }
+
+  /** Reads the live process's peak memory (Linux's /proc), before a kill takes it away. */
+  private samplePeak(): void {
+    try {
+      const kb = peakRssKbOf(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
+      if (kb !== undefined) this.peakRssKb = Math.max(this.peakRssKb ?? 0, kb);
+    } catch {
+      // no /proc (another platform) or the process is gone: keep the last peak told
+    }
+  }
+
   /** Starts collecting this invocation's log lines. */
   beginLog(): void {
     this.log = [];
@@ -212,7 +242,10 @@ export class Worker {
 
   /** SIGKILL (Lambda freezes then discards an environment; nothing inside gets a say) and wait for exit. */
   async kill(): Promise<void> {
-    if (!this.dead) this.child.kill('SIGKILL');
+    if (!this.dead) {
+      this.samplePeak();
+      this.child.kill('SIGKILL');
+    }
     await this.exited;
   }
 }

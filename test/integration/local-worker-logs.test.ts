@@ -61,6 +61,8 @@ const HANDLERS: Record<string, string> = {
     contextGroup: context.logGroupName,
     contextStream: context.logStreamName,
   });`,
+  exits: `exports.handler = async () => { process.exit(1); };`,
+  hangs: `exports.handler = () => new Promise(() => {});`,
 };
 
 /** The functions the handlers run as: a handler's name, or another name with its own logging settings. */
@@ -71,6 +73,8 @@ const FUNCTIONS: Record<string, { handler: string } & Partial<FunctionSpec>> = {
   'logs-json-warn': { handler: 'logs-levels', logFormat: 'JSON', applicationLogLevel: 'WARN' },
   'logs-default-group': { handler: 'log-destination' },
   'logs-own-group': { handler: 'log-destination', logGroup: 'shop-logs' },
+  exits: { handler: 'exits' },
+  hangs: { handler: 'hangs', timeout: 1 },
 };
 
 describe('local workers: log events as Lambda forms them', () => {
@@ -104,12 +108,12 @@ describe('local workers: log events as Lambda forms them', () => {
     for (const [name, source] of Object.entries(HANDLERS)) writeFileSync(join(code, `${name}.js`), source);
     for (const [name, { handler, ...logging }] of Object.entries(FUNCTIONS)) {
       const spec: FunctionSpec = {
-        ...logging,
         name,
         codeDir: code,
         handler: `${handler}.handler`,
         runtime: 'nodejs20.x',
         timeout: 20,
+        ...logging,
         memorySize: 256,
         environment: {},
         layerDirs: [],
@@ -227,5 +231,24 @@ describe('local workers: log events as Lambda forms them', () => {
     assert.equal(byDefault.group, '/aws/lambda/logs-default-group');
     assert.match(byDefault.stream, /^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
     for (const p of [own, byDefault]) assert.deepEqual([p.contextGroup, p.contextStream], [p.group, p.stream]);
+  });
+
+  // A REPORT line gives Max Memory Used after a crash or a timeout as after an answer (recorded tails
+  // show it after "Runtime exited with error" and after "Task timed out").
+  it('gives Max Memory Used on the REPORT line after a crash and after a timeout', async () => {
+    for (const name of ['exits', 'hangs']) {
+      // Act
+      const { tail, requestId } = await invoke(name);
+
+      // Assess
+      const report = tail.trimEnd().split('\n').at(-1)!;
+      assert.match(
+        report,
+        new RegExp(
+          `^REPORT RequestId: ${requestId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 256 MB\\tMax Memory Used: [1-9]\\d* MB\\t`,
+        ),
+        name,
+      );
+    }
   });
 });

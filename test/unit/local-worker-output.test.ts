@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readOutputLine } from '../../local/runtime/worker';
+import { peakRssKbOf, readOutputLine } from '../../local/runtime/worker';
 
 const MARK = 'local-mesh-output-end-test';
 
@@ -22,5 +22,10 @@ describe('a worker output line as log events', () => {
     assert.deepEqual(readOutputLine(`${MARK} req-1`, MARK), { events: [], end: 'req-1' });
     assert.deepEqual(readOutputLine(`${MARK}\t{"a":1}`, MARK), { events: [`${MARK}\t{"a":1}`] });
     assert.deepEqual(readOutputLine(`${MARK}\tnot json`, MARK), { events: [`${MARK}\tnot json`] });
+  });
+
+  it("reads a process's peak memory from /proc/<pid>/status, and nothing from a text without it", () => {
+    assert.equal(peakRssKbOf('Name:\tnode\nVmPeak:\t  999 kB\nVmHWM:\t   51234 kB\nVmRSS:\t 50000 kB\n'), 51_234);
+    assert.equal(peakRssKbOf('Name:\tnode\n'), undefined);
   });
 });
