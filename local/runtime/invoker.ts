@@ -18,6 +18,7 @@ import type { LocalRegions } from '../registry/regions';
 import { runtimeLogMessage } from '../telemetry/emf-parser';
 import { logDestination, logEnvironment, logLevelFilter } from './log-format';
 import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
+import { runtimeSdkDir } from './runtime-sdk';
 import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
 
@@ -70,7 +71,10 @@ export interface LocalInvokerOptions {
   readonly workDir?: string;
   /** Every log event a worker prints (after EMF extraction): a console call's may hold newlines. */
   readonly onLog?: (functionName: string, version: string, line: string) => void;
-  /** Extra directories for NODE_PATH after the merged layers (stands in for the runtime's SDK). */
+  /**
+   * The directories on NODE_PATH after the merged layers, standing in for the runtime's own node_modules.
+   * @default a folder of links to the AWS SDK and its dependencies alone (runtime-sdk.ts)
+   */
   readonly nodePath?: readonly string[];
   /** An environment idle this long is discarded, as Lambda reclaims idle ones. @default 10 min */
   readonly idleTimeoutMs?: number;
@@ -80,7 +84,7 @@ export const DEFAULT_CONCURRENCY_LIMIT = 10;
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 /**
  * The node_modules folder the AWS SDK resolves from (this repository's, or the app's that installed the
- * package): it stands in for the SDK Lambda's Node.js runtime provides.
+ * package): the SDK Lambda's Node.js runtime provides is taken from it (runtime-sdk.ts).
  */
 const SDK_NODE_MODULES = (() => {
   const file = require.resolve('@aws-sdk/client-lambda');
@@ -496,7 +500,7 @@ export class LocalInvoker implements EndpointInvoker {
     const nodePath = [
       join(opt, 'nodejs/node_modules'),
       join(opt, `nodejs/node${process.versions.node.split('.')[0]}/node_modules`),
-      ...(this.options.nodePath ?? [SDK_NODE_MODULES]),
+      ...(this.options.nodePath ?? [runtimeSdkDir(SDK_NODE_MODULES, this.workDir)]),
     ];
     const own: Record<string, string> = {};
     for (const [k, v] of Object.entries(spec.environment)) own[k] = rewriteOpt(v, opt);
