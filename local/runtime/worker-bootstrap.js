@@ -21,13 +21,13 @@ const LOG_MARK = process.argv[2];
 /**
  * A thrown value as Lambda's Node.js runtime reports it (its runtime interface client's formatError):
  * an Error by its name, message and stack lines; anything else by its type and its string, with no
- * trace (a thrown 'out of stock' is errorType 'string'). `fallbackType` names a plain Error thrown at init.
+ * trace (a thrown 'out of stock' is errorType 'string').
  */
-function errorBody(err, fallbackType) {
+function errorBody(err) {
   try {
     if (!(err instanceof Error)) return { errorType: typeof err, errorMessage: String(err), trace: [] };
     return {
-      errorType: err.name && err.name !== 'Error' ? err.name : fallbackType || 'Error',
+      errorType: err.name || 'Error',
       errorMessage: err.message,
       trace: typeof err.stack === 'string' ? err.stack.split('\n') : [],
     };
@@ -40,6 +40,40 @@ function errorBody(err, fallbackType) {
       trace: [],
     };
   }
+}
+
+/** The handler's module: an ES module through import(), CommonJS through require. */
+async function loadModule(file) {
+  if (file.endsWith('.mjs')) return import(pathToFileURL(file).href);
+  try {
+    return require(file);
+  } catch (err) {
+    if (err && err.code === 'ERR_REQUIRE_ESM') return import(pathToFileURL(file).href);
+    throw err;
+  }
+}
+
+/**
+ * A runtime error class as the runtime interface client names it (`Runtime.ImportModuleError`, ...), its
+ * message the string of the error it wraps, as `new ImportModuleError(err)` makes it: 'Error: Cannot find
+ * module ...'. The name is set before the stack is first read, so the trace starts with it.
+ */
+function runtimeError(name, cause) {
+  const e = new Error(String(cause));
+  e.name = name;
+  return e;
+}
+
+/**
+ * What loading the handler threw, as Lambda's Node.js runtime reports it (its runtime interface
+ * client's _loadUserApp): a module require could not find is `Runtime.ImportModuleError`, a syntax error
+ * `Runtime.UserCodeSyntaxError`; anything else as it was thrown (an ES module's missing package, Node's
+ * ERR_MODULE_NOT_FOUND, stays an Error: "Cannot find package 'x' imported from ...").
+ */
+function initError(err) {
+  if (err instanceof SyntaxError) return runtimeError('Runtime.UserCodeSyntaxError', err);
+  if (err && err.code === 'MODULE_NOT_FOUND') return runtimeError('Runtime.ImportModuleError', err);
+  return err;
 }
 
 /** `_HANDLER` = `<path/module>.<export>`; the module is relative to LAMBDA_TASK_ROOT unless absolute. */
@@ -57,23 +91,12 @@ async function loadHandler() {
     }
   }
   if (!file) {
-    const e = new Error(`Cannot find module '${modulePart}'`);
-    e.name = 'Runtime.ImportModuleError';
-    throw e;
+    // What require says of a missing file, the runtime the one requiring it.
+    throw Object.assign(new Error(`Cannot find module '${modulePart}'\nRequire stack:\n- ${__filename}`), {
+      code: 'MODULE_NOT_FOUND',
+    });
   }
-  let mod;
-  if (file.endsWith('.mjs')) mod = await import(pathToFileURL(file).href);
-  else {
-    try {
-      mod = require(file);
-    } catch (err) {
-      if (err && err.code === 'ERR_REQUIRE_ESM') mod = await import(pathToFileURL(file).href);
-      else {
-        err.name = err.name === 'Error' ? 'Runtime.ImportModuleError' : err.name;
-        throw err;
-      }
-    }
-  }
+  const mod = await loadModule(file);
   let fn = mod;
   for (const part of exportPath.split('.')) fn = fn == null ? undefined : fn[part];
   if (fn === undefined && mod && mod.default) fn = mod.default[exportPath];
@@ -307,10 +330,26 @@ function resolveEsmFromLayers() {
 
 patchConsole();
 resolveEsmFromLayers();
+/**
+ * A failed init, as Lambda's runtime reports it: logged as an uncaught exception (its `stack` the
+ * answer's `trace`), and the answer of the invocation that waited for it. The log's end is marked as an
+ * invocation's is, so the parent has the line before it answers.
+ */
+function failInit(err) {
+  const body = errorBody(initError(err));
+  const { trace, ...rest } = body;
+  console.error(`Uncaught Exception \t${JSON.stringify({ ...rest, stack: trace })}`);
+  if (LOG_MARK) {
+    process.stdout.write(`${LOG_MARK} init\n`);
+    process.stderr.write(`${LOG_MARK} init\n`);
+  }
+  process.stderr.write('', () => process.send({ type: 'initError', error: body }));
+}
+
 handlerPromise = loadHandler();
 handlerPromise.then(
   () => process.send({ type: 'ready', initMs: Date.now() - started, maxRssKb: process.resourceUsage().maxRSS }),
-  (err) => process.send({ type: 'initError', error: errorBody(err, 'Runtime.ImportModuleError') }),
+  failInit,
 );
 // Swallow here: the initError message above reports it on every invocation.
 handlerPromise.catch(() => {});

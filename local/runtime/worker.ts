@@ -120,7 +120,8 @@ export class Worker {
     this.ready = new Promise((resolve) => {
       const onMessage = (m: Message) => {
         if (m.type === 'ready') resolve({ initMs: m.initMs });
-        else if (m.type === 'initError') resolve({ error: m.error });
+        // A failed init's log line is read before it is answered, as an invocation's output is.
+        else if (m.type === 'initError') this.afterOutput('init', () => resolve({ error: m.error }));
         else return;
         this.child.off('message', onMessage);
       };

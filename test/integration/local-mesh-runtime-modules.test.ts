@@ -22,6 +22,8 @@ const CODE: Record<string, string> = {
     'exports.handler = async () => [typeof LambdaClient, typeof tslib.__awaiter, typeof smithy];',
   ].join('\n'),
   'layered.js': "exports.handler = async () => require('left-pad')('7', 3);\n",
+  'syntax.js': 'exports.handler = async () => { return 1 +; };\n',
+  'throws.js': "throw new Error('no configuration');\n",
   'esm-external.mjs': "import { z } from 'zod';\nexport const handler = async () => typeof z.object;\n",
   'esm-sdk.mjs': [
     "import { LambdaClient } from '@aws-sdk/client-lambda';",
@@ -44,7 +46,8 @@ describe('local mesh: a worker finds the modules Lambda would find', () => {
     write('layer/nodejs/node_modules/left-pad/package.json', '{ "name": "left-pad", "main": "index.js" }\n');
     write('layer/nodejs/node_modules/left-pad/index.js', "module.exports = (s, n) => String(s).padStart(n, '0');\n");
     const registry = new FunctionRegistry();
-    for (const file of Object.keys(CODE)) {
+    // `missing` names a file the code does not have.
+    for (const file of [...Object.keys(CODE), 'missing.js']) {
       const name = file.slice(0, file.indexOf('.'));
       registry.putFunction({
         name,
@@ -76,7 +79,7 @@ describe('local mesh: a worker finds the modules Lambda would find', () => {
       requestId: `r-${functionName}`,
     });
     const body = JSON.parse(Buffer.from(result.payload).toString('utf8')) as unknown;
-    return { ...result, body, log: Buffer.from(result.logTail ?? '', 'base64').toString('utf8') };
+    return { ...result, body, log: result.logTail ?? '' };
   }
 
   it('loads the AWS SDK and its dependencies, as the runtime carries them', async () => {
@@ -91,11 +94,44 @@ describe('local mesh: a worker finds the modules Lambda would find', () => {
     assert.equal(out.body, '007');
   });
 
-  it('fails the init of a CommonJS handler that requires a package Lambda would not have', async () => {
+  it("fails the init of a CommonJS handler that requires a package Lambda would not have, in Lambda's words", async () => {
     const out = await invoke('external');
     assert.equal(out.functionError, 'Unhandled');
     const body = out.body as { errorType: string; errorMessage: string; trace: string[] };
     assert.equal(body.errorType, 'Runtime.ImportModuleError', JSON.stringify(body));
+    // As Lambda answers: the require's error as a string, its require stack down to the runtime's file.
+    const [message, stack, requirer, runtime] = body.errorMessage.split('\n');
+    assert.equal(message, "Error: Cannot find module 'zod'");
+    assert.equal(stack, 'Require stack:');
+    assert.match(requirer, /^- \/.+\/external\.js$/);
+    assert.match(runtime, /^- \/.+\/worker-bootstrap\.js$/);
+    assert.deepEqual(body.trace.slice(0, 4), [`Runtime.ImportModuleError: ${message}`, stack, requirer, runtime]);
+    assert.match(body.trace[4], /^ {4}at /);
+    // The log says it as Lambda's does, outside any request.
+    const logged = out.log.split('\n').find((l) => l.includes('Uncaught Exception'));
+    assert.ok(logged, out.log);
+    const [, requestId, level, text, json] = logged.split('\t');
+    assert.deepEqual([requestId, level, text], ['undefined', 'ERROR', 'Uncaught Exception ']);
+    assert.deepEqual(JSON.parse(json), {
+      errorType: body.errorType,
+      errorMessage: body.errorMessage,
+      stack: body.trace,
+    });
+  });
+
+  it('names a handler file that is not there, a syntax error and any other throw at init as Lambda does', async () => {
+    const missing = (await invoke('missing')).body as { errorType: string; errorMessage: string };
+    assert.equal(missing.errorType, 'Runtime.ImportModuleError');
+    assert.match(
+      missing.errorMessage,
+      /^Error: Cannot find module 'missing'\nRequire stack:\n- \/.+\/worker-bootstrap\.js$/,
+    );
+    const syntax = (await invoke('syntax')).body as { errorType: string; errorMessage: string; trace: string[] };
+    assert.equal(syntax.errorType, 'Runtime.UserCodeSyntaxError');
+    assert.match(syntax.errorMessage, /^SyntaxError: Unexpected token/);
+    assert.match(syntax.trace[0], /^Runtime\.UserCodeSyntaxError: SyntaxError: /);
+    const thrown = (await invoke('throws')).body as { errorType: string; errorMessage: string };
+    assert.deepEqual([thrown.errorType, thrown.errorMessage], ['Error', 'no configuration']);
   });
 
   it('an ES module handler finds the SDK and its layers', async () => {
@@ -107,7 +143,10 @@ describe('local mesh: a worker finds the modules Lambda would find', () => {
   it('an ES module handler does not fall through to the packages beside the SDK', async () => {
     const out = await invoke('esm-external');
     assert.equal(out.functionError, 'Unhandled', JSON.stringify(out.body));
-    const body = out.body as { errorType: string; errorMessage: string };
-    assert.match(body.errorMessage, /^Cannot find package 'zod' imported from .*esm-external\.mjs/);
+    // An ES module's missing package is not one the runtime renames: Node's error as it is.
+    const body = out.body as { errorType: string; errorMessage: string; trace: string[] };
+    assert.equal(body.errorType, 'Error');
+    assert.match(body.errorMessage, /^Cannot find package 'zod' imported from \/.+\/esm-external\.mjs$/);
+    assert.match(body.trace[0], /^Error \[ERR_MODULE_NOT_FOUND\]: Cannot find package 'zod'/);
   });
 });
