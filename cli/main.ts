@@ -28,10 +28,14 @@ const COMMANDS: Readonly<Record<string, () => CommandModule>> = {
 /** Commands whose module prints its own, fuller help (`mesh help <command>` runs `<command> --help`). */
 const OWN_HELP = new Set(['stat', 'trace', 'tap', 'check', 'rollout']);
 
+/** The words that ask for help, as a command or as `mesh help`'s topic. */
+const HELP_WORDS = new Set(['--help', '-h', 'help']);
+
 export async function main(argv: readonly string[], ctx: CliContext = processContext()): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    const topic = first === 'help' ? rest[0] : undefined;
+  if (first === undefined || HELP_WORDS.has(first)) {
+    // `mesh help --help` (or `-h`, or `help`) asks for help about help: the main help.
+    const topic = first === 'help' && !HELP_WORDS.has(rest[0] ?? '') ? rest[0] : undefined;
     if (topic === undefined) {
       ctx.out(MAIN_HELP);
       return first === undefined ? EXIT.usage : EXIT.ok;

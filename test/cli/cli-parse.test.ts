@@ -423,6 +423,8 @@ test('main: --help on every command and `mesh help <cmd>`', async () => {
   for (const cmd of ['status', 'shift', 'promote', 'rollback', 'policy', 'local', 'stat', 'trace', 'check'])
     assert.match(all.out, new RegExp(`^  ${cmd}`, 'm'));
   assert.equal((await runMain([])).code, 2);
+  // Help about help is the help.
+  for (const word of ['--help', '-h', 'help']) assert.deepEqual(await runMain(['help', word]), all);
 });
 
 test('help: the precedence and who decides the split, where an operator looks for them', async () => {
