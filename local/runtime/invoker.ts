@@ -17,7 +17,7 @@ import type { FunctionRegistry, FunctionSpec } from '../registry/function-regist
 import type { LocalRegions } from '../registry/regions';
 import { runtimeLogMessage } from '../telemetry/emf-parser';
 import { logDestination, logEnvironment, logLevelFilter } from './log-format';
-import { mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
+import { layerNodePath, mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
 import { runtimeSdkDir } from './runtime-sdk';
 import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
@@ -498,8 +498,7 @@ export class LocalInvoker implements EndpointInvoker {
     const opt = mergedOptDir(spec.layerDirs, this.workDir);
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
     const nodePath = [
-      join(opt, 'nodejs/node_modules'),
-      join(opt, `nodejs/node${process.versions.node.split('.')[0]}/node_modules`),
+      ...layerNodePath(opt, spec.runtime),
       ...(this.options.nodePath ?? [runtimeSdkDir(SDK_NODE_MODULES, this.workDir)]),
     ];
     const own: Record<string, string> = {};

@@ -50,3 +50,14 @@ function copiedDir(prefix: string, kind: string, sources: readonly string[], roo
 export function rewriteOpt(value: string, optDir: string): string {
   return value === OPT || value.startsWith(`${OPT}/`) ? optDir + value.slice(OPT.length) : value;
 }
+
+/**
+ * Pure: the folders of the merged layers on Lambda's NODE_PATH, in its order: `nodejs/node<N>/node_modules`
+ * for the function's runtime (nodejs22.x: node22), then `nodejs/node_modules` (the runtime's bootstrap
+ * sets them so; "Defined runtime environment variables", AWS Lambda Developer Guide, lists the versioned
+ * folder first). A runtime name without a version takes this Node's.
+ */
+export function layerNodePath(optDir: string, runtime: string): string[] {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime)?.[1] ?? process.versions.node.split('.')[0];
+  return [join(optDir, `nodejs/node${major}/node_modules`), join(optDir, 'nodejs/node_modules')];
+}

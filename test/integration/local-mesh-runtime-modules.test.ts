@@ -22,6 +22,10 @@ const CODE: Record<string, string> = {
     'exports.handler = async () => [typeof LambdaClient, typeof tslib.__awaiter, typeof smithy];',
   ].join('\n'),
   'layered.js': "exports.handler = async () => require('left-pad')('7', 3);\n",
+  'versioned.js': [
+    'const found = (name) => { try { return require(name); } catch { return null; } };',
+    "exports.handler = async () => [found('only-node22'), found('only-node20'), require('both')];",
+  ].join('\n'),
   'syntax.js': 'exports.handler = async () => { return 1 +; };\n',
   'throws.js': "throw new Error('no configuration');\n",
   'esm-external.mjs': "import { z } from 'zod';\nexport const handler = async () => typeof z.object;\n",
@@ -45,6 +49,14 @@ describe('local mesh: a worker finds the modules Lambda would find', () => {
     for (const [file, text] of Object.entries(CODE)) write(join('code', file), text);
     write('layer/nodejs/node_modules/left-pad/package.json', '{ "name": "left-pad", "main": "index.js" }\n');
     write('layer/nodejs/node_modules/left-pad/index.js', "module.exports = (s, n) => String(s).padStart(n, '0');\n");
+    // The folders Lambda puts on NODE_PATH for a nodejs22.x function, and one it does not.
+    for (const [folder, name, text] of [
+      ['nodejs/node22/node_modules', 'only-node22', "'node22'"],
+      ['nodejs/node20/node_modules', 'only-node20', "'node20'"],
+      ['nodejs/node22/node_modules', 'both', "'node22'"],
+      ['nodejs/node_modules', 'both', "'nodejs'"],
+    ])
+      write(`layer/${folder}/${name}/index.js`, `module.exports = ${text};\n`);
     const registry = new FunctionRegistry();
     // `missing` names a file the code does not have.
     for (const file of [...Object.keys(CODE), 'missing.js']) {
@@ -92,6 +104,12 @@ describe('local mesh: a worker finds the modules Lambda would find', () => {
     const out = await invoke('layered');
     assert.equal(out.functionError, undefined, JSON.stringify(out.body));
     assert.equal(out.body, '007');
+  });
+
+  it("finds a layer's packages in the folders of the function's runtime, the version's folder first", async () => {
+    const out = await invoke('versioned');
+    assert.equal(out.functionError, undefined, JSON.stringify(out.body));
+    assert.deepEqual(out.body, ['node22', null, 'node22']);
   });
 
   it("fails the init of a CommonJS handler that requires a package Lambda would not have, in Lambda's words", async () => {
