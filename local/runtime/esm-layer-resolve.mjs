@@ -4,12 +4,13 @@
  * Lambda's Node.js runtimes do from nodejs18.x on ("Lambda supports JavaScript ES module dependencies
  * for Node.js 18", AWS Knowledge Center: "How do I resolve 'Cannot find module' or 'Cannot find
  * package' errors when I run Lambda code in Node.js?"). CommonJS gets the same folders from NODE_PATH,
- * which ES modules ignore.
+ * which ES modules ignore. The last of them holds the runtime's AWS SDK alone (runtime-sdk.ts), so an
+ * import finds what it would find on Lambda and nothing of the app around the mesh.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-/** The layers' module folders, in NODE_PATH's order. */
+/** NODE_PATH's module folders, in its order: the layers', then the runtime's SDK. */
 let folders = [];
 
 export function initialize(data) {
