@@ -328,8 +328,6 @@ function resolveEsmFromLayers() {
   register(pathToFileURL(path.join(__dirname, 'esm-layer-resolve.mjs')).href, { data: { folders } });
 }
 
-patchConsole();
-resolveEsmFromLayers();
 /**
  * A failed init, as Lambda's runtime reports it: logged as an uncaught exception (its `stack` the
  * answer's `trace`), and the answer of the invocation that waited for it. The log's end is marked as an
@@ -346,6 +344,8 @@ function failInit(err) {
   process.stderr.write('', () => process.send({ type: 'initError', error: body }));
 }
 
+patchConsole();
+resolveEsmFromLayers();
 handlerPromise = loadHandler();
 handlerPromise.then(
   () => process.send({ type: 'ready', initMs: Date.now() - started, maxRssKb: process.resourceUsage().maxRSS }),
