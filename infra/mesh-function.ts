@@ -44,6 +44,7 @@ import {
   isTopic,
 } from './private/channel-resource';
 import { deployTarget } from './private/deploy-target';
+import { checkLogLevel } from './private/log-level';
 import { nagArn } from './private/nag-arn';
 import { writeOwnLogsOnly } from './private/own-logs-role';
 import { warnOfDroppedGrants } from './private/role-grants';
@@ -260,6 +261,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     if (!props.role && !props.durableConfig) {
       writeOwnLogsOnly(this, { functionName, logGroup: props.logGroup, vpc: props.vpc });
     }
+    checkLogLevel(this, props.deployment !== undefined);
     this.mesh = props.mesh;
     this.service = props.service;
     this.meshHandler = meshHandler;

@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Duration, Errors } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
 import { DEPLOYMENT, METRICS, SORT_KEY } from '../../shared/names';
 import { type IamStatement, logicalId, logicalIdOf, meshStack, roleStatements } from './infra-fixture';
@@ -357,6 +358,28 @@ describe('gated deployments: synth errors', () => {
         refused(MeshErrorCode.INVALID_DEPLOYMENT, message),
       );
     });
+  });
+
+  it("a log level above INFO (JSON format) is refused for a gated deployment, whose gate reads the mesh's lines, and warned of elsewhere", () => {
+    const { fn, stack } = meshStack();
+    const quiet = { loggingFormat: lambda.LoggingFormat.JSON, applicationLogLevelV2: lambda.ApplicationLogLevel.WARN };
+    assert.throws(
+      () => fn('Payments', 'payments', { deployment: {}, ...quiet }),
+      refused(
+        MeshErrorCode.INVALID_DEPLOYMENT,
+        /Test\/Payments: applicationLogLevel WARN with the JSON log format drops the mesh's metrics .* SuccessRate gate would see no calls; set applicationLogLevelV2 to ApplicationLogLevel.INFO/,
+      ),
+    );
+    fn('Orders', 'orders', quiet);
+    fn('Inventory', 'inventory', {
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+    });
+    fn('Audit', 'audit', { deployment: {}, loggingFormat: lambda.LoggingFormat.TEXT });
+    const warned = Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp('drops the mesh'))
+      .map((w) => w.id);
+    assert.deepEqual(warned, ['/Test/Orders']);
   });
 
   it('a pre-traffic request that is not JSON, and requests over the hook environment, are refused', () => {
