@@ -17,7 +17,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
 import {
   ASSETS,
@@ -43,6 +42,7 @@ import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validatio
 import { controlFunctionCode, meshLayerCode } from './private/asset-code';
 import { deployTarget } from './private/deploy-target';
 import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from './private/identity';
+import { controlFunction, controlProvider } from './private/own-logs-role';
 import { PolicyRegistry } from './private/policy-registry';
 import { PreTrafficHook } from './private/pre-traffic-hook';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
@@ -265,7 +265,7 @@ export class Mesh extends Construct implements IMesh {
    * has been declared.
    */
   private newPolicySeeding(): { seeder: lambda.Function; policy: CustomResource } {
-    const seeder = new lambda.Function(this, 'PolicySeeder', {
+    const seeder = controlFunction(this, 'PolicySeeder', {
       code: controlFunctionCode(ASSETS.policySeeder),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -274,7 +274,7 @@ export class Mesh extends Construct implements IMesh {
     });
     // UpdateItem: the seeder bumps the policy version after its writes (shared/policy-version.ts).
     this.table.grant(seeder, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    const provider = new cr.Provider(this, 'PolicyProvider', { onEventHandler: seeder });
+    const provider = controlProvider(this, 'PolicyProvider', seeder);
     const policy = new CustomResource(this, 'Policy', {
       serviceToken: provider.serviceToken,
       resourceType: MESH_POLICY_RESOURCE_TYPE,
@@ -295,7 +295,7 @@ export class Mesh extends Construct implements IMesh {
    * items (the changed ones, whose values it carries in the version).
    */
   private newVersionBumper(): lambda.Function {
-    const fn = new lambda.Function(this, 'PolicyVersionBumper', {
+    const fn = controlFunction(this, 'PolicyVersionBumper', {
       code: controlFunctionCode(ASSETS.policyStream),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -338,11 +338,6 @@ export class Mesh extends Construct implements IMesh {
 
   /** cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason. */
   private acknowledgeNagFindings(): void {
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'AWSLambdaBasicExecutionRole lets the mesh control functions write CloudWatch Logs, of any log group: their generated names cannot be named in their own roles without a dependency cycle. They run only the mesh’s code, never an app’s handler',
-    });
     Validations.of(this).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.seeder.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason:

@@ -16,12 +16,13 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
+import type * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { ASSETS, ENV, IDENTITY, spiffeId, TAGS } from '../../shared/names';
 import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
 import { controlFunctionCode } from './asset-code';
 import { nagArn } from './nag-arn';
+import { controlFunction, controlProvider } from './own-logs-role';
 
 /** Options of the mesh identity (CA, issuer, rotation). */
 export interface MeshIdentityOptions {
@@ -152,7 +153,7 @@ export class MeshIdentity extends Construct {
 
     // Deploy-time issuance: CloudFormation waits for these resources, so it is done before anything
     // that depends on them (the functions' versions and aliases) exists.
-    this.provider = new cr.Provider(this, 'IssuerProvider', { onEventHandler: this.issuer });
+    this.provider = controlProvider(this, 'IssuerProvider', this.issuer);
     this.caIssued = new CustomResource(this, 'CaIssued', {
       serviceToken: this.provider.serviceToken,
       resourceType: IDENTITY.resourceType.ca,
@@ -175,7 +176,7 @@ export class MeshIdentity extends Construct {
 
   /** The issuer: deploy-time issuance and rotation of the CA and of every identity, one function. */
   private newIssuer(meshName: string): lambda.Function {
-    return new lambda.Function(this, 'Issuer', {
+    return controlFunction(this, 'Issuer', {
       code: controlFunctionCode(ASSETS.issuer),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -234,11 +235,6 @@ export class MeshIdentity extends Construct {
 
   /** cdk-nag (AwsSolutions) findings on the issuer, each with its reason. */
   private acknowledgeNagFindings(meshName: string): void {
-    Validations.of(this.issuer.role!).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'AWSLambdaBasicExecutionRole lets the issuer write CloudWatch Logs, of any log group (its generated name cannot be named in its own role without a dependency cycle); it grants no access to secrets or keys, and the issuer runs only the mesh’s code',
-    });
     Validations.of(this.issuer.role!).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${meshName}/identity/*`)}]`,
       reason:

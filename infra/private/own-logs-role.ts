@@ -1,13 +1,16 @@
 import { ArnFormat, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
 import { nagArn } from './nag-arn';
 
 /** What the execution role of a function depends on. */
 export interface OwnLogsOptions {
   /** The function's name: its log group is `/aws/lambda/<name>` unless `logGroup` is given. */
-  readonly functionName: string;
+  readonly functionName?: string;
   /** The log group the function writes to instead of its default one (the function's `logGroup` prop). */
   readonly logGroup?: object;
   /** The function's VPC, whose network interfaces Lambda creates with the role. */
@@ -79,6 +82,7 @@ function withoutAccountWideLogs(arns: unknown): unknown[] | undefined {
 function logGroupArns(fn: lambda.Function, { functionName, logGroup }: OwnLogsOptions) {
   // A log group's ARN in CloudFormation (its Arn attribute) already ends in `:*`.
   if (logGroup) return { resources: [givenGroupArn(logGroup)], nagStreams: undefined };
+  if (functionName === undefined) throw new Error('writeOwnLogsOnly: give the function name or its log group');
   const name = `/aws/lambda/${functionName}`;
   const arn = (resourceName: string) =>
     Stack.of(fn).formatArn({
@@ -97,4 +101,27 @@ function givenGroupArn(logGroup: object): string {
   if (arn === undefined)
     throw new Error('logGroup: a log group without an ARN; pass a logs.LogGroup or an imported one');
   return arn;
+}
+
+/**
+ * One of the mesh's own functions (the seeder, the version bumper, the issuer, the pre-traffic hook),
+ * with a log group of its own that its role alone may write. Their names are generated, and
+ * `/aws/lambda/<generated name>` in the function's own role would make a dependency cycle (the role,
+ * the name, the function, the role); a log group resource, which the function names in its logging
+ * settings and the role by ARN, has none. The group keeps aws-cdk-lib's defaults (it stays on stack
+ * deletion, as a log group Lambda creates does).
+ */
+export function controlFunction(scope: Construct, id: string, props: lambda.FunctionProps): lambda.Function {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`);
+  const fn = new lambda.Function(scope, id, { ...props, logGroup });
+  writeOwnLogsOnly(fn, { logGroup });
+  return fn;
+}
+
+/** A custom-resource provider whose framework function writes a log group of its own, and only that. */
+export function controlProvider(scope: Construct, id: string, onEventHandler: lambda.IFunction): cr.Provider {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`);
+  const provider = new cr.Provider(scope, id, { onEventHandler, logGroup });
+  writeOwnLogsOnly(provider.node.findChild('framework-onEvent') as lambda.Function, { logGroup });
+  return provider;
 }

@@ -9,6 +9,7 @@ import type { MeshFunction } from '../mesh-function';
 import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
 import { controlFunctionCode } from './asset-code';
 import type { MeshIdentity } from './identity';
+import { controlFunction } from './own-logs-role';
 
 /** Room for MESH_DEPLOY_CHECKS in the hook's environment (Lambda allows 4 KB; the identity secret ARN takes ~120 bytes). */
 const CHECKS_MAX_BYTES = 3_800;
@@ -33,7 +34,7 @@ export class PreTrafficHook extends Construct {
 
   constructor(scope: Mesh, id: string, identity: MeshIdentity | undefined) {
     super(scope, id);
-    this.function = new lambda.Function(this, 'Function', {
+    this.function = controlFunction(this, 'Function', {
       code: controlFunctionCode(ASSETS.deployHook),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -48,11 +49,6 @@ export class PreTrafficHook extends Construct {
     this.node.addValidation({ validate: () => this.checkSize() });
     // It calls as a service of the mesh: it needs an identity when the mesh has them.
     identity?.addService(DEPLOYMENT.checkSource, this.function);
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'AWSLambdaBasicExecutionRole lets the pre-traffic hook write CloudWatch Logs (its verdict), of any log group: its generated name cannot be named in its own role without a dependency cycle. It runs only the mesh’s code',
-    });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',
       reason: 'The hook runs on nodejs22.x, the runtime the mesh is built and tested for',

@@ -60,7 +60,7 @@ describe('identity issuance at deploy (template)', () => {
     });
   });
 
-  it('the provider framework may only invoke and describe the issuer (its whole role policy)', () => {
+  it('the provider framework may only invoke and describe the issuer, and write its own logs (its whole role policy)', () => {
     const issuer = logicalId(stack.mesh.identity!.issuer);
     const framework = ofType('AWS::Lambda::Function').find(
       ([, r]) => r.Properties.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN?.['Fn::GetAtt']?.[0] === issuer,
@@ -77,6 +77,11 @@ describe('identity issuance at deploy (template)', () => {
         Resource: [arn, { 'Fn::Join': ['', [arn, ':*']] }],
       },
       { Action: 'lambda:GetFunction', Effect: 'Allow', Resource: arn },
+      {
+        Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [framework[1].Properties.LoggingConfig.LogGroup.Ref, 'Arn'] },
+      },
     ]);
   });
 

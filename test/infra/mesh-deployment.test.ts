@@ -277,6 +277,9 @@ describe('gated deployments: the pre-traffic hook', () => {
       'codedeploy:GetDeployment',
       'codedeploy:PutLifecycleEventHookExecutionStatus',
       'lambda:InvokeFunction',
+      'logs:CreateLogGroup',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
     ]);

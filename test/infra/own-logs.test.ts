@@ -9,7 +9,14 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { constructStatements, type IamStatement, logicalIdOf, meshStack, roleStatements } from './infra-fixture';
+import {
+  constructStatements,
+  type IamStatement,
+  logicalIdOf,
+  meshStack,
+  roleStatements,
+  shopApp,
+} from './infra-fixture';
 import { actionMatches, resourceText } from './invoke-grants';
 
 const LOG_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
@@ -113,5 +120,32 @@ describe("an app's own role that drops the mesh's grants", () => {
     const made = new iam.Role(stack, 'Made', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     fn('Payments', 'payments', { role: made });
     assert.deepEqual(warnings(stack), []);
+  });
+});
+
+describe("the mesh's own functions and their logs", () => {
+  it('every function of the example app writes only the log group it logs to, with no account-wide policy', () => {
+    // GIVEN the example app with identity, a gated deployment and a channel: the seeder, the version
+    // bumper, the issuer, the pre-traffic hook and two provider framework functions beside the services
+    const { template } = shopApp(2);
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    assert.ok(functions.length >= 11, `the example has its control functions (${functions.length} functions)`);
+    for (const [id, fn] of functions) {
+      const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+      // THEN no role keeps the account-wide logs policy
+      assert.deepEqual(managedPolicies(template, roleId), [], `${id}'s role`);
+      // AND each writes the group it logs to: its own LogGroup resource, or /aws/lambda/<its name>
+      const group = fn.Properties.LoggingConfig?.LogGroup;
+      const expected = group
+        ? [`<${group.Ref}.Arn>`]
+        : [
+            `:log-group:/aws/lambda/${fn.Properties.FunctionName}`,
+            `:log-group:/aws/lambda/${fn.Properties.FunctionName}:*`,
+          ];
+      const written = logResources(roleStatements(template, roleId));
+      assert.equal(written.length, expected.length, `${id} writes ${written.join(', ')}`);
+      for (const [i, e] of expected.entries())
+        assert.ok(written[i]!.endsWith(e), `${id} writes ${written[i]}, not ${e}`);
+    }
   });
 });
