@@ -3,7 +3,8 @@
  * `arn:aws:lambda:<region>:<acct>:function:my-fn[:<q>]`, partial `<acct>:function:my-fn[:<q>]`.
  * Checked as Lambda checks them (the API reference's length and pattern per operation, AWS's own
  * wording), then against the region and account the request is served in:
- * - a value that breaks the length or the pattern is 400 ValidationException, all findings in one message;
+ * - a value that breaks the length or the pattern is 400 ValidationException, all findings in one message
+ *   (a namespaced name off its pattern: the pattern alone, as Lambda reports it);
  * - a value that fits the pattern names a function, which may simply not exist (404 later): a 65-character
  *   name, a `$latest` qualifier or `arn:...:function` (a function called "function") are not malformed;
  * - an ARN of another region is 404 "Functions from '<r>' are not reachable in this region ('<here>')",
@@ -71,20 +72,9 @@ export function parseFunctionName(
   scope: ServedScope,
 ): FunctionRef {
   const namespaced = NAMESPACED_OPERATIONS.has(operation);
-  const max = namespaced ? 170 : 140;
-  const findings: string[] = [];
   const value = typeof functionName === 'string' ? functionName : '';
-  if (value.length > max) {
-    findings.push(
-      `Value '${value}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
-    );
-  }
   const match = (namespaced ? NAMESPACED : PLAIN).exec(value);
-  if (!match) {
-    findings.push(
-      `Value '${value}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${namespaced ? NAMESPACED_PATTERN : PLAIN_PATTERN}`,
-    );
-  }
+  const findings = nameFindings(value, namespaced, match !== null);
   const q = qualifier === '' ? undefined : qualifier;
   if (q !== undefined) {
     if (q.length > 128) {
@@ -118,6 +108,28 @@ export function parseFunctionName(
   }
   const resolved = q ?? fromName;
   return resolved === undefined ? { name } : { name, qualifier: resolved };
+}
+
+/**
+ * What is wrong with a FunctionName. Lambda reports a plain name's length and pattern together
+ * (CreateFunction's recorded refusals), but a namespaced one (Invoke, GetFunction, ...) over its length
+ * and off its pattern by the pattern alone (their recorded refusals of a 232-character ARN of a
+ * region that does not exist): its length is reported only for a value that fits the pattern.
+ */
+function nameFindings(value: string, namespaced: boolean, fitsPattern: boolean): string[] {
+  const max = namespaced ? 170 : 140;
+  const findings: string[] = [];
+  if (value.length > max && (fitsPattern || !namespaced)) {
+    findings.push(
+      `Value '${value}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
+    );
+  }
+  if (!fitsPattern) {
+    findings.push(
+      `Value '${value}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${namespaced ? NAMESPACED_PATTERN : PLAIN_PATTERN}`,
+    );
+  }
+  return findings;
 }
 
 /**
