@@ -97,15 +97,12 @@ export const updateFunctionConfiguration: LambdaHandler = (ctx, req) => {
       `The local mesh cannot apply ${unapplied.join(', ')} with UpdateFunctionConfiguration: change it in the app and deploy it again.`,
     );
   }
-  const runtime = optionalString(body, 'Runtime');
-  if (runtime !== undefined && !runtime.startsWith('nodejs')) {
-    throw invalidParameter(`The local mesh runs Node.js functions only, got Runtime ${runtime}.`);
-  }
+  const runtime = runtimeOf(body);
   const environment = environmentOf(body);
   const config = ctx.registry.updateFunctionConfiguration(name, {
     handler: optionalString(body, 'Handler'),
     runtime,
-    role: optionalString(body, 'Role'),
+    role: roleOf(body),
     description: optionalString(body, 'Description'),
     timeout: bounded(body, 'Timeout', 'timeout', 1, 900),
     memorySize: bounded(body, 'MemorySize', 'memorySize', 128, 10_240),
@@ -121,6 +118,70 @@ export const updateFunctionConfiguration: LambdaHandler = (ctx, req) => {
   });
   return { status: 200, json: config };
 };
+
+/**
+ * The runtimes Lambda's refusal of an unknown one lists, in the order it prints them (recorded from AWS
+ * in January 2026; a set, so its order is the service's, not a sort).
+ */
+const LAMBDA_RUNTIMES = [
+  'nodejs20.x',
+  'python3.14',
+  'provided.al2023',
+  'python3.12',
+  'python3.13',
+  'nodejs24.x',
+  'nodejs22.x',
+  'java25',
+  'python3.10',
+  'python3.11',
+  'java21',
+  'ruby3.3',
+  'ruby3.4',
+  'ruby3.2',
+  'python3.8',
+  'python3.9',
+  'java17',
+  'nodejs16.x',
+  'dotnet10',
+  'dotnet8',
+  'java11',
+  'dotnet6',
+  'nodejs18.x',
+  'provided.al2',
+  'java8.al2',
+];
+
+/**
+ * Runtime as Lambda checks it: a name it does not know (case counts) is refused in its words, before
+ * the local mesh's own refusal of a runtime it cannot run (anything but Node.js).
+ */
+function runtimeOf(body: Body): string | undefined {
+  const runtime = optionalString(body, 'Runtime');
+  if (runtime === undefined) return undefined;
+  if (!LAMBDA_RUNTIMES.includes(runtime) && !runtime.startsWith('arn:')) {
+    throw invalidParameter(
+      `Value ${runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${LAMBDA_RUNTIMES.join(', ')}] or be a valid ARN`,
+    );
+  }
+  if (!runtime.startsWith('nodejs')) {
+    throw invalidParameter(`The local mesh runs Node.js functions only, got Runtime ${runtime}.`);
+  }
+  return runtime;
+}
+
+/** The Role pattern Lambda prints when it refuses one (AWS Lambda API Reference, UpdateFunctionConfiguration). */
+const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+';
+const ROLE = new RegExp(`^(?:${ROLE_PATTERN})$`);
+
+function roleOf(body: Body): string | undefined {
+  const role = optionalString(body, 'Role');
+  if (role !== undefined && !ROLE.test(role)) {
+    throw validationError([
+      `Value '${role}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: ${ROLE_PATTERN}`,
+    ]);
+  }
+  return role;
+}
 
 function environmentOf(body: Body): Record<string, string> | undefined {
   if (body.Environment === undefined || body.Environment === null) return undefined;

@@ -7,7 +7,13 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GetFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
@@ -183,6 +189,7 @@ describe('local endpoint: requests made by hand, refused as recorded from AWS', 
   let endpoint: Endpoint;
   let lambda: LambdaClient;
   const registry = new TestRegistry();
+  registry.add('updated', (e) => e);
 
   before(async () => {
     endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry), log: () => undefined });
@@ -221,5 +228,35 @@ describe('local endpoint: requests made by hand, refused as recorded from AWS', 
     assert.equal(err.$metadata.httpStatusCode, 400);
     assert.equal(err.name, 'ValidationException');
     assert.equal(err.message, `1 validation error detected: ${pattern(name)}`);
+  });
+
+  // test_lambda_api.py::TestLambdaFunction::test_update_lambda_exceptions
+  it('UpdateFunctionConfiguration: a Role off the IAM role pattern, a runtime Lambda does not know; nothing changed', async () => {
+    const update = (input: { Role?: string; Runtime?: string }) =>
+      refusal(() =>
+        lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'updated', ...input } as never)),
+      );
+    assert.deepEqual(
+      await update({ Role: 'r1' }),
+      invalid(
+        "Value 'r1' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+      ),
+    );
+    for (const runtime of ['non-existent-runtime', 'PYTHON3.9']) {
+      assert.deepEqual(await update({ Runtime: runtime }), {
+        status: 400,
+        Code: 'InvalidParameterValueException',
+        Message: `Value ${runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2] or be a valid ARN`,
+      });
+    }
+    // A runtime Lambda knows but the local mesh cannot run: the local mesh's own refusal, naming it.
+    assert.deepEqual(await update({ Runtime: 'python3.12' }), {
+      status: 400,
+      Code: 'InvalidParameterValueException',
+      Message: 'The local mesh runs Node.js functions only, got Runtime python3.12.',
+    });
+    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'updated' }));
+    assert.equal(config.Role, `arn:aws:iam::${ACCOUNT}:role/updated-role`);
+    assert.equal(config.Runtime, 'nodejs20.x');
   });
 });
