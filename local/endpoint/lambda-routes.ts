@@ -11,7 +11,8 @@ export interface LambdaRoute {
   readonly params: Record<string, string>;
 }
 
-// [method, path template, operation]. Query parts in a template are ignored for matching.
+// [method, path template, operation]. A query in a template is required: two operations share the path
+// of ListLayers and two that of GetProvisionedConcurrencyConfig, and the query tells them apart.
 const ROUTES: readonly (readonly [string, string, string])[] = [
   ['POST', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy', 'AddLayerVersionPermission'],
   ['POST', '/2015-03-31/functions/{FunctionName}/policy', 'AddPermission'],
@@ -111,36 +112,46 @@ const ROUTES: readonly (readonly [string, string, string])[] = [
   ['PUT', '/2021-10-31/functions/{FunctionName}/url', 'UpdateFunctionUrlConfig'],
 ];
 
-const COMPILED = ROUTES.map(([method, template, operation]) => ({
-  method,
-  operation,
-  segments: template.split('?')[0].split('/').filter(Boolean),
-}));
+const COMPILED = ROUTES.map(([method, template, operation]) => {
+  const [path, query = ''] = template.split('?');
+  return { method, operation, segments: path.split('/').filter(Boolean), query: [...new URLSearchParams(query)] };
+})
+  // A route that requires a query is tried before the one that shares its path without it.
+  .sort((a, b) => b.query.length - a.query.length);
 
 /**
- * Matches a request to a Lambda operation. A trailing slash is accepted everywhere (ListFunctions is
- * sent as `/2015-03-31/functions/` by the SDK). Returns undefined when nothing matches.
+ * Matches a request (its path, and its query when it has one) to a Lambda operation. A trailing slash
+ * is accepted everywhere (ListFunctions is sent as `/2015-03-31/functions/` by the SDK). Returns
+ * undefined when nothing matches.
  */
-export function matchLambdaRoute(method: string, path: string): LambdaRoute | undefined {
-  const raw = path.split('?')[0].split('/').filter(Boolean);
+export function matchLambdaRoute(method: string, url: string): LambdaRoute | undefined {
+  const [path, search = ''] = url.split(/\?(.*)/s, 2);
+  const raw = path.split('/').filter(Boolean);
   let segments: string[];
   try {
     segments = raw.map((s) => decodeURIComponent(s));
   } catch {
     return undefined; // malformed %-escape: not a route we know
   }
+  const query = new URLSearchParams(search);
   for (const route of COMPILED) {
     if (route.method !== method || route.segments.length !== segments.length) continue;
-    const params: Record<string, string> = {};
-    let ok = true;
-    for (let i = 0; i < segments.length && ok; i++) {
-      const t = route.segments[i];
-      if (t.startsWith('{')) params[t.slice(1, -1).replace(/\+$/, '')] = segments[i];
-      else ok = t === segments[i];
-    }
-    if (ok) return { operation: route.operation, params };
+    if (!route.query.every(([key, value]) => query.get(key) === value)) continue;
+    const params = pathParams(route.segments, segments);
+    if (params) return { operation: route.operation, params };
   }
   return undefined;
+}
+
+/** The path parameters when `segments` fit the template's, else undefined. */
+function pathParams(template: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const t = template[i];
+    if (t.startsWith('{')) params[t.slice(1, -1).replace(/\+$/, '')] = segments[i];
+    else if (t !== segments[i]) return undefined;
+  }
+  return params;
 }
 
 /** Best guess at the operation for an unmatched Lambda request, for the error message. */

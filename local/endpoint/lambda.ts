@@ -65,7 +65,7 @@ export async function handleLambda(
   http: { method: string; url: string; headers: IncomingHttpHeaders; body: Buffer; requestId: string },
 ): Promise<LambdaResponse> {
   const [path, search = ''] = http.url.split(/\?(.*)/s, 2);
-  const route = matchLambdaRoute(http.method, path);
+  const route = matchLambdaRoute(http.method, http.url);
   if (!route) throw unsupported('Lambda', `${http.method} ${path}`, 'restJson1');
   const handler = HANDLERS[route.operation];
   if (!handler) throw unsupported('Lambda', route.operation, 'restJson1');

@@ -178,6 +178,21 @@ describe('Lambda routes', () => {
     assert.equal(matchLambdaRoute('GET', '/2015-03-31/functions')?.operation, 'ListFunctions');
     assert.equal(matchLambdaRoute('PUT', '/2015-03-31/functions/x/aliases/live')?.operation, 'UpdateAlias');
     assert.equal(matchLambdaRoute('GET', '/2019-09-30/functions/x/concurrency')?.operation, 'GetFunctionConcurrency');
+    // Two operations on one path, told apart by the query one of them requires.
+    assert.equal(matchLambdaRoute('GET', '/2018-10-31/layers')?.operation, 'ListLayers');
+    assert.equal(matchLambdaRoute('GET', '/2018-10-31/layers?CompatibleRuntime=nodejs22.x')?.operation, 'ListLayers');
+    assert.equal(
+      matchLambdaRoute('GET', '/2018-10-31/layers?find=LayerVersion&Arn=x')?.operation,
+      'GetLayerVersionByArn',
+    );
+    assert.equal(
+      matchLambdaRoute('GET', '/2019-09-30/functions/x/provisioned-concurrency?Qualifier=1')?.operation,
+      'GetProvisionedConcurrencyConfig',
+    );
+    assert.equal(
+      matchLambdaRoute('GET', '/2019-09-30/functions/x/provisioned-concurrency?List=ALL')?.operation,
+      'ListProvisionedConcurrencyConfigs',
+    );
     assert.equal(matchLambdaRoute('GET', '/nope'), undefined);
     assert.equal(matchLambdaRoute('GET', '/2015-03-31/functions/%E0%A4%A'), undefined);
   });

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import * as lambdaSdk from '@aws-sdk/client-lambda';
 import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
@@ -15,6 +16,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { SUPPORTED_LAMBDA_OPERATIONS } from '../../local/endpoint/lambda';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -258,5 +260,42 @@ describe('local endpoint: requests made by hand, refused as recorded from AWS', 
     const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'updated' }));
     assert.equal(config.Role, `arn:aws:iam::${ACCOUNT}:role/updated-role`);
     assert.equal(config.Runtime, 'nodejs20.x');
+  });
+
+  it('every operation it does not serve, as the SDK sends it, is refused naming that operation', async () => {
+    // Enough for any operation's path: the SDK refuses to send a request whose path misses a label.
+    const labels = {
+      FunctionName: 'updated',
+      Name: 'live',
+      LayerName: 'layer',
+      VersionNumber: 1,
+      UUID: '00000000-0000-0000-0000-000000000000',
+      CodeSigningConfigArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:code-signing-config:csc-0123456789abcdef0`,
+      StatementId: 'sid',
+      Resource: `${ARN}:updated`,
+      ResourceArn: `${ARN}:updated`,
+      CapacityProviderName: 'provider',
+      DurableExecutionArn: `${ARN}:updated:1/durable-execution/x/y`,
+      CallbackId: 'callback',
+      Arn: `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:layer:1`,
+      Qualifier: 'live',
+    };
+    const unserved = Object.entries(lambdaSdk)
+      .filter(([name]) => /^[A-Z][A-Za-z]+Command$/.test(name))
+      .map(([name, command]) => [name.slice(0, -'Command'.length), command] as const)
+      .filter(([operation]) => !SUPPORTED_LAMBDA_OPERATIONS.includes(operation));
+    assert.ok(unserved.length > 40, `${unserved.length} unserved operations`);
+    for (const [operation, Command] of unserved) {
+      const err = await rejection<AwsFailure>(() => lambda.send(new (Command as new (input: object) => never)(labels)));
+      assert.deepEqual(
+        { status: err.$metadata?.httpStatusCode, name: err.name, message: err.message },
+        {
+          status: 501,
+          name: 'UnknownOperationException',
+          message: `lambda-mesh local endpoint does not support Lambda.${operation}`,
+        },
+        operation,
+      );
+    }
   });
 });
