@@ -358,7 +358,9 @@ function tail(log: string): string {
 }
 
 function checkJson(payload: Buffer): void {
+  const fault = utf8Fault(payload);
   try {
+    if (fault) throw new Error(fault);
     JSON.parse(payload.toString('utf8'));
   } catch (err) {
     throw new AwsError(
@@ -367,6 +369,28 @@ function checkJson(payload: Buffer): void {
       `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`,
     );
   }
+}
+
+/**
+ * The first byte that breaks UTF-8, in the words of Lambda's JSON parser (Jackson: "Invalid UTF-8 start
+ * byte 0x87" is recorded from AWS; a lead byte followed by a byte that does not continue it is its
+ * "middle byte"). Node would decode either as U+FFFD and hand the function a payload Lambda refuses.
+ */
+function utf8Fault(bytes: Buffer): string | undefined {
+  for (let i = 0; i < bytes.length; i++) {
+    const lead = bytes[i];
+    if (lead < 0x80) continue;
+    const follow =
+      lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : 0;
+    if (follow === 0) return `Invalid UTF-8 start byte 0x${lead.toString(16)}`;
+    for (let k = 1; k <= follow; k++) {
+      const next = bytes[i + k];
+      if (next === undefined) return 'Unexpected end-of-input in UTF-8 character';
+      if ((next & 0xc0) !== 0x80) return `Invalid UTF-8 middle byte 0x${next.toString(16)}`;
+    }
+    i += follow;
+  }
+  return undefined;
 }
 
 function decodeClientContext(value: string | undefined): string | undefined {

@@ -298,4 +298,29 @@ describe('local endpoint: requests made by hand, refused as recorded from AWS', 
       );
     }
   });
+
+  // test_lambda.py::TestLambdaErrors::test_lambda_invoke_payload_encoding_error: Lambda's JSON parser
+  // refuses bytes that are not UTF-8 ("Invalid UTF-8 start byte 0x87"), inside a JSON string too.
+  it('Invoke: a payload that is not UTF-8 is refused, even where it would be JSON', async () => {
+    const prefix = 'Could not parse request body into json: Could not parse payload into json: ';
+    for (const [bytes, fault] of [
+      [[0x22, 0x87, 0x22], 'Invalid UTF-8 start byte 0x87'],
+      [[0x7b, 0x22, 0x63, 0x61, 0x66, 0xe9, 0x22, 0x3a, 0x31, 0x7d], 'Invalid UTF-8 middle byte 0x22'],
+    ] as const) {
+      const err = await rejection<AwsFailure>(() =>
+        lambda.send(new InvokeCommand({ FunctionName: 'updated', Payload: Buffer.from(bytes) })),
+      );
+      assert.deepEqual(
+        { status: err.$metadata.httpStatusCode, name: err.name },
+        { status: 400, name: 'InvalidRequestContentException' },
+      );
+      assert.ok(err.message.startsWith(`${prefix}${fault}`), err.message);
+    }
+    // UTF-8 of two, three and four bytes is taken as it is.
+    const event = { name: 'café – 🚀' };
+    const echoed = await lambda.send(
+      new InvokeCommand({ FunctionName: 'updated', Payload: Buffer.from(JSON.stringify(event)) }),
+    );
+    assert.deepEqual(JSON.parse(Buffer.from(echoed.Payload ?? []).toString('utf8')), event);
+  });
 });
