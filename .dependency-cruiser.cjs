@@ -39,7 +39,7 @@ const forbidden = [
     from: { path: '^functions/control/' },
     to: {
       path: '^functions/mesh/',
-      pathNot: '^functions/mesh/(identity/|metadata\\.ts$|transport/lambda-invoke\\.ts$)',
+      pathNot: '^functions/mesh/(identity/|metadata\\.ts$|client-context\\.ts$|transport/lambda-invoke\\.ts$)',
     },
   },
   {

@@ -330,8 +330,9 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   }
 
   /**
-   * Read only the policy of the services this function touches: itself and its targets (and, with
-   * shared breakers, the targets' breaker partitions), and the shards of the mesh-wide policy version.
+   * Read only the policy of the services this function touches: itself, its targets, the channels it
+   * sends to and those it consumes (a consumer asks a record's channel about its sender too), with
+   * shared breakers the targets' breaker partitions, and the shards of the mesh-wide policy version.
    */
   private grantPolicyReads(): void {
     // One statement for both: IAM caps a role's inline policy at 10,240 characters. StringLike matches
@@ -346,7 +347,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
               produce: () => [
                 this.service,
                 ...this.targets.map((t) => t.service),
-                ...this.sendChannels.keys(),
+                ...new Set([...this.sendChannels.keys(), ...this.inbound.keys()]),
                 ...(this.mesh.sharedBreakers ? this.targets.map((t) => breakerPartition(t.service)) : []),
                 `${POLICY_VERSION.partitionPrefix}*`,
               ],

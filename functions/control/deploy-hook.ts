@@ -18,8 +18,8 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { DEPLOYMENT } from '../../shared/names';
 import { lambdaTraceHeader } from '../../shared/trace-header';
+import { encodeClientContext } from '../mesh/client-context';
 import { loadIdentity } from '../mesh/identity';
-import { encodeClientContext } from '../mesh/metadata';
 import { LambdaInvokeTransport } from '../mesh/transport/lambda-invoke';
 import { type CheckInvoke, type CheckResponse, parseDeployChecks, runDeployCheck } from './deploy-check';
 

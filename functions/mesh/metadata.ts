@@ -1,15 +1,11 @@
 /**
  * Mesh metadata on the wire (shared/names MeshMetadata): read from an Invoke's ClientContext
- * (`custom.mesh`) or from `x-mesh-*` headers of an HTTP event, and written as the base64
- * ClientContext of an outbound Invoke. Parsing is strict and never throws: a malformed field is
+ * (`custom.mesh`) or from `x-mesh-*` headers of an HTTP event (the base64 ClientContext of an
+ * outbound Invoke is written by client-context.ts). Parsing is strict and never throws: a malformed field is
  * dropped, and metadata without a valid source counts as none (the caller is `external`).
  */
 import { META, META_HEADER, type MeshMetadata, ROUTE_HEADERS, SERVICE_NAME_PATTERN } from '../../shared/names';
-import { MeshCallError } from './errors';
 import { headerValue } from './header-value';
-
-/** Lambda's cap on the base64 ClientContext of an Invoke (API_Invoke.html). */
-export const CLIENT_CONTEXT_MAX_BYTES = 3583;
 
 const MAX_IDK = 128;
 const MAX_TRACE = 256;
@@ -181,21 +177,6 @@ export function readMetadata(
   if (fromCc) return fromCc;
   if (isHttpEvent(event)) return metadataFromHeaders(event.headers);
   return undefined;
-}
-
-/**
- * The base64 ClientContext of an outbound Invoke. Throws a MeshCallError naming the size when it
- * passes Lambda's 3,583-byte cap (Lambda would answer a bare 400 instead).
- */
-export function encodeClientContext(meta: MeshMetadata): string {
-  const b64 = Buffer.from(`{"custom":{"${META.clientContextKey}":${JSON.stringify(meta)}}}`).toString('base64');
-  if (b64.length > CLIENT_CONTEXT_MAX_BYTES) {
-    throw new MeshCallError(
-      `mesh metadata is ${b64.length} bytes as base64 ClientContext, over Lambda's ${CLIENT_CONTEXT_MAX_BYTES}-byte cap ` +
-        `(token ${meta.tok?.length ?? 0} chars, trace header ${meta.trc?.length ?? 0} chars); shorten the identity certificate chain or the idempotency key`,
-    );
-  }
-  return b64;
 }
 
 /** The `x-mesh-*` headers of outbound HTTP calls. */

@@ -162,7 +162,8 @@ describe('MeshFunction in the example app (release 2)', () => {
       // orders also reads the policy of the order-events queue, the channel it sends to.
       Orders: ['orders', 'inventory', 'payments', 'order-events', 'mesh#version#*'],
       Payments: ['payments', 'mesh#version#*'],
-      Notifications: ['notifications', 'mesh#version#*'],
+      // notifications consumes order-events, and asks the channel about each record's sender too.
+      Notifications: ['notifications', 'order-events', 'mesh#version#*'],
     };
     for (const [construct, keys] of Object.entries(expected)) {
       const read = constructStatements(template, `LambdaMeshShop/${construct}/`).find((s) =>

@@ -5,7 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeClientContext, metadataFromClientContext, parseMetadata } from '../../functions/mesh/metadata';
+import { encodeClientContext } from '../../functions/mesh/client-context';
+import { metadataFromClientContext, parseMetadata } from '../../functions/mesh/metadata';
 import { mergeRouteHeaders, parseRouteHeaderNames, routeHeadersOf } from '../../functions/mesh/routing/route-headers';
 import { readConfig } from '../../functions/mesh/runtime-config';
 import { ROUTE_HEADERS } from '../../shared/names';

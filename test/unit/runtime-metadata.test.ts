@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { CLIENT_CONTEXT_MAX_BYTES, encodeClientContext } from '../../functions/mesh/client-context';
 import { MeshCallError } from '../../functions/mesh/errors';
 import {
-  CLIENT_CONTEXT_MAX_BYTES,
-  encodeClientContext,
   isHttpEvent,
   metadataFromClientContext,
   metadataFromHeaders,

@@ -88,21 +88,31 @@ export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<un
   return { batchItemFailures: [...new Set([...returned.map((r) => r.id), ...(handlerFailures ?? [])])].map(itemOf) };
 }
 
-/** Each record's identity (identity on), then the policy for its verified sender. */
+/**
+ * Each record's identity (identity on), then the policy for its verified sender: this function's own
+ * and, for a record of the mesh, its channel's. The channel's items are the ones `mesh policy deny
+ * <sender> <channel>` writes; asked only by the sender, they stopped its next send and not what it
+ * sent before the deny, still waiting in the queue, nor what anyone holding its role sent past its runtime.
+ */
 async function admitAll(batch: EventBatch, host: BatchHost): Promise<Verdict[]> {
   const { rt } = host;
   const identity = batch.records.some((r) => r.meta) ? await rt.identity() : undefined;
   const decidedAt = rt.policy.now();
-  const own = await rt.policy.get(rt.config.service);
-  return batch.records.map((r) => {
-    const checked = verifyRecord(host, r, identity);
-    if (!checked.ok) return checked;
-    const eff = rt.policy.authorize(own, checked.source, decidedAt);
-    if (!eff.allowed) {
-      return { ok: false, outcome: 'denied', reason: `${eff.reason}: ${eff.detail}`, source: UNKNOWN_SOURCE };
-    }
-    return checked;
-  });
+  return Promise.all(
+    batch.records.map(async (r): Promise<Verdict> => {
+      const v = verifyRecord(host, r, identity);
+      if (!v.ok) return v;
+      // A verified record of the mesh names a channel this function consumes (channelCheck). A record
+      // from outside the mesh has none: its sender is asked about this function's policy only (the
+      // second time, the decision memoised for this copy answers).
+      for (const name of [rt.config.service, r.meta?.ch ?? rt.config.service]) {
+        const eff = rt.policy.authorize(await rt.policy.get(name), v.source, decidedAt);
+        if (!eff.allowed)
+          return { ok: false, outcome: 'denied', reason: `${eff.reason}: ${eff.detail}`, source: UNKNOWN_SOURCE };
+      }
+      return v;
+    }),
+  );
 }
 
 function verifyRecord(

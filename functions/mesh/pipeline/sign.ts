@@ -6,9 +6,9 @@
  */
 import { carriesIdentityToken, type HttpTarget } from '../../../shared/http-target';
 import { ASYNC_TOKEN_LIFETIME_S, channelSpiffeId, ENV, type MeshMetadata } from '../../../shared/names';
+import { encodeClientContext } from '../client-context';
 import type { Identity } from '../identity/identity';
 import { requestLineOfUrl } from '../identity/request-binding';
-import { encodeClientContext } from '../metadata';
 import type { InvokeTransport } from '../transport/lambda-invoke';
 import type { AuthorizedCall, ReadyCall, Signer } from './call-context';
 import { MeshCallError, MeshError } from './errors';
