@@ -42,6 +42,7 @@ import {
   isBus,
   isQueue,
   isTopic,
+  warnOfNoDeadLetterQueue,
 } from './private/channel-resource';
 import { deployTarget } from './private/deploy-target';
 import { checkLogLevel } from './private/log-level';
@@ -766,6 +767,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.node.addValidation({ validate: () => this.checkSenders(name, senders) });
     this.inbound.set(name, source);
     if (isQueue(source)) {
+      warnOfNoDeadLetterQueue(this, source);
       this.liveAlias.addEventSource(
         new SqsEventSource(source, { batchSize: options.batchSize ?? 10, reportBatchItemFailures: true }),
       );

@@ -5,10 +5,10 @@
  * unless given, and is fixed by the first declaration that names the resource, so a sender and its
  * consumers always agree on it.
  */
-import { Token } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { CHANNEL_KIND, type ChannelTarget } from '../../shared/channel';
 import { SERVICE_NAME_PATTERN } from '../../shared/names';
@@ -25,6 +25,22 @@ export function isBus(r: unknown): r is events.IEventBus {
   return (
     typeof (r as events.IEventBus)?.eventBusArn === 'string' &&
     typeof (r as events.IEventBus).grantPutEventsTo === 'function'
+  );
+}
+
+/**
+ * Warns at synth when a queue a function consumes has no dead-letter queue. A record the consumer
+ * refuses (a denied sender, a forged message) is named in the partial batch response and stays in the
+ * queue: without a redrive policy it comes back after every visibility timeout, refused each time,
+ * until the queue's retention period ends. A queue imported by ARN may have one the app cannot see: no
+ * warning there.
+ */
+export function warnOfNoDeadLetterQueue(consumer: IConstruct, queue: sqs.IQueue): void {
+  if (!(queue instanceof sqs.Queue) || queue.deadLetterQueue) return;
+  Annotations.of(consumer).addWarningV2(
+    'lambda-mesh:queueWithoutDeadLetterQueue',
+    `${queue.node.path} has no dead-letter queue: a record this function refuses (a denied sender, a forged message) or fails comes back after every visibility timeout until the queue's retention period ends. ` +
+      'Give the queue deadLetterQueue: { queue, maxReceiveCount }',
   );
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -167,6 +167,34 @@ describe('asynchronous edges: constructs', () => {
     );
     billing.allowSendTo(queue);
     Template.fromStack(stack);
+  });
+
+  it('warns at synth of a consumed queue without a dead-letter queue, where refused records would come back forever', () => {
+    // GIVEN
+    const { stack, fn } = world();
+    const orders = fn('Orders', 'orders');
+    const notifications = fn('Notifications', 'notifications');
+    const audit = fn('Audit', 'audit');
+    const bare = new sqs.Queue(stack, 'Bare');
+    const kept = new sqs.Queue(stack, 'Kept', {
+      deadLetterQueue: { queue: new sqs.Queue(stack, 'KeptDead'), maxReceiveCount: 3 },
+    });
+    const imported = sqs.Queue.fromQueueArn(stack, 'Imported', 'arn:aws:sqs:eu-west-1:123456789012:imported');
+    // WHEN
+    for (const q of [bare, kept, imported]) orders.allowSendTo(q);
+    notifications.receiveFrom(bare, { from: [orders] });
+    audit.receiveFrom(kept, { from: [orders] });
+    audit.receiveFrom(imported, { from: [orders] });
+    // THEN: only the queue known to have none (an imported one may have one the app cannot see)
+    const warned = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('has no dead-letter queue'));
+    assert.deepEqual(
+      warned.map((w) => w.id),
+      ['/Test/Notifications'],
+    );
+    assert.match(
+      String(warned[0]!.entry.data),
+      /Test\/Bare has no dead-letter queue: .* deadLetterQueue: \{ queue, maxReceiveCount \}/,
+    );
   });
 
   it('onFailure and retryAttempts configure the live alias, the qualifier mesh.send invokes', () => {
