@@ -8,7 +8,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { EVENT_INVOKE_MAX_BYTES } from '../../functions/mesh/async/event-envelope';
-import { MeshCallError, MeshDeniedError, MeshUnauthenticatedError } from '../../functions/mesh/errors';
+import {
+  MeshCallError,
+  MeshDeniedError,
+  MeshOutcomeUnknownError,
+  MeshUnauthenticatedError,
+} from '../../functions/mesh/errors';
 import type { IdentityLike } from '../../functions/mesh/mesh-runtime';
 import type { SegmentDoc } from '../../functions/mesh/telemetry/xray-emitter';
 import type { InvokeRequest } from '../../functions/mesh/transport/invoke-transport';
@@ -23,6 +28,13 @@ const BUS_ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/shop';
 const items = [
   { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
   { pk: 'payments', sk: 'allow#orders', source: 'orders' },
+  {
+    pk: 'payments',
+    sk: 'allow#billing',
+    source: 'billing',
+    idempotent: true,
+    retries: { baseDelayMs: 1, maxDelayMs: 1 },
+  },
   { pk: 'order-events', sk: 'allow#orders', source: 'orders' },
   { pk: 'order-news', sk: 'allow#orders', source: 'orders' },
   { pk: 'order-news', sk: 'allow#payments', source: 'payments' },
@@ -128,6 +140,31 @@ describe('mesh.send', () => {
     const frontend = runtime('frontend', undefined);
     await assert.rejects(frontend.rt.send('payments', {}), MeshDeniedError);
     assert.equal(frontend.transport.sent.length, 0);
+  });
+
+  test('an Event invoke whose acceptance is unknown (a 5xx after it went out) is sent again only on an idempotent edge', async () => {
+    /** Answers Lambda's 500 (ServiceException) to the first Invoke, as after a request that may have been queued. */
+    class FailsFirst extends Recorder {
+      override async invoke(req: InvokeRequest) {
+        if (this.sent.length === 0) {
+          this.sent.push(req);
+          return { statusCode: 500, payload: Buffer.from('{"Type":"Service","message":"internal"}') };
+        }
+        return super.invoke(req);
+      }
+    }
+    // orders -> payments is not idempotent (the default): one attempt, and the caller learns "unknown".
+    const orders = runtime('orders', undefined, new FailsFirst());
+    await assert.rejects(orders.rt.send('payments', { charge: 1 }), MeshOutcomeUnknownError);
+    assert.equal(orders.transport.sent.length, 1, 'an event that may be queued is not sent again');
+    // billing -> payments is idempotent: the same event, with the same key, once more.
+    const billing = runtime('billing', undefined, new FailsFirst());
+    const receipt = await billing.rt.send('payments', { charge: 1 });
+    assert.equal(billing.transport.sent.length, 2);
+    const keys = billing.transport.sent.map(
+      (r) => JSON.parse(Buffer.from(r.payload).toString('utf8'))[META.envelopeKey].idk,
+    );
+    assert.deepEqual(keys, [receipt.idempotencyKey, receipt.idempotencyKey]);
   });
 
   test('over the 1 MB asynchronous limit: refused before sending, naming the size', async () => {
