@@ -251,6 +251,71 @@ describe('mesh.send', () => {
     assert.equal(told?.parent_id, handled.id, 'the handler call hangs under the record segment');
   });
 
+  test("a deny of the sender on a channel refuses its records at the consumer, not only the sender's next send", async () => {
+    // Sent while the channels allowed orders (or past its runtime); the consumer's copy has the deny.
+    const orders = runtime('orders', await identityOf(world.orders));
+    await orders.rt.send('order-events', { n: 1 });
+    await orders.rt.send('order-news', { n: 2 });
+    await orders.rt.send('shop-bus', { n: 3 });
+    const [queued, news, bus] = orders.transport.sent;
+    const denies = ['order-events', 'order-news', 'shop-bus'].map((pk) => ({
+      pk,
+      sk: 'deny#orders',
+      source: 'orders',
+      reason: 'drill',
+    }));
+    const consumer = channelRuntime({
+      service: 'payments',
+      identity: await identityOf(world.payments),
+      env,
+      items: [...items, ...denies],
+    });
+    const wrapped = wrapHandler(consumer.rt, async () => assert.fail('the handler must not run'));
+    // SQS: named in the partial batch response, back to the queue (and on to its dead-letter queue).
+    assert.deepEqual(await wrapped(sqsEvent([queued!]), { awsRequestId: 'd-1' }), {
+      batchItemFailures: [{ itemIdentifier: 'm-1' }],
+    });
+    // SNS and EventBridge: one delivery, refused, fails the invocation (Lambda retries it, then its destination).
+    const snsEvent = {
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          Sns: {
+            MessageId: 'n-1',
+            TopicArn: TOPIC_ARN,
+            Message: Buffer.from(news!.payload).toString('utf8'),
+            MessageAttributes: { [META.messageAttribute]: { Type: 'String', Value: JSON.stringify(news!.metadata) } },
+          },
+        },
+      ],
+    };
+    await assert.rejects(wrapped(snsEvent, { awsRequestId: 'd-2' }), MeshUnauthenticatedError);
+    const busEvent = {
+      version: '0',
+      id: 'e-1',
+      'detail-type': 'shop-bus',
+      source: 'lambda-mesh',
+      detail: {
+        [META.envelopeKey]: bus!.metadata,
+        [META.envelopePayloadKey]: JSON.parse(Buffer.from(bus!.payload).toString()),
+      },
+    };
+    await assert.rejects(wrapped(busEvent, { awsRequestId: 'd-3' }), MeshUnauthenticatedError);
+    const refused = records(consumer.lines);
+    assert.deepEqual(
+      refused.map((r) => [r.source, r.outcome]),
+      [
+        ['unknown', 'denied'],
+        ['unknown', 'denied'],
+        ['unknown', 'denied'],
+      ],
+    );
+    assert.ok(
+      refused.every((r) => /deny#orders|drill/.test(r.reason)),
+      JSON.stringify(refused.map((r) => r.reason)),
+    );
+  });
+
   test('a record signed for one channel is refused when it arrives from another queue', async () => {
     const orders = runtime('orders', await identityOf(world.orders));
     await orders.rt.send('order-events', { n: 1 });
