@@ -1,8 +1,9 @@
 /**
  * One loopback endpoint standing in for the three AWS APIs a mesh function's first call touches, so
  * the mesh and the SDK clients it is measured against reach the same server: Lambda Invoke (answers
- * the callee's result at once), Secrets Manager GetSecretValue (the given secrets) and DynamoDB Query
- * (the given policy items of the queried partition). Told apart as AWS tells them: the path, then
+ * the callee's result at once), Secrets Manager GetSecretValue (the given secrets), DynamoDB Query
+ * (the given policy items of the queried partition) and GetItem (the item at the key, as the policy
+ * version poll reads it). Told apart as AWS tells them: the path, then
  * X-Amz-Target. No signature check: this measures the callers, not the server.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -18,7 +19,7 @@ export interface AwsStandIn {
 export interface AwsStandInOptions {
   /** SecretId -> SecretString. */
   readonly secrets?: Record<string, string>;
-  /** Policy items (plain JSON), answered by partition. */
+  /** Policy items (plain JSON), answered by partition (Query) and by key (GetItem). */
   readonly items?: readonly Record<string, unknown>[];
   /** What an invoked function answers. */
   readonly answer?: (functionName: string, payload: string) => unknown;
@@ -56,6 +57,12 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       const pk = (input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[':pk']?.S;
       const items = (options.items ?? []).filter((i) => i.pk === pk).map((i) => marshallItem(i));
       return json(res, 200, { Items: items, Count: items.length }, 'application/x-amz-json-1.0');
+    }
+    if (target === 'DynamoDB_20120810.GetItem') {
+      served.dynamodb = (served.dynamodb ?? 0) + 1;
+      const key = input.Key as Record<string, { S?: string }>;
+      const item = (options.items ?? []).find((i) => i.pk === key.pk?.S && i.sk === key.sk?.S);
+      return json(res, 200, item ? { Item: marshallItem(item) } : {}, 'application/x-amz-json-1.0');
     }
     json(res, 400, { __type: 'UnknownOperationException', message: `no ${req.method} ${req.url} ${target}` });
   };
