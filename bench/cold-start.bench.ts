@@ -46,7 +46,7 @@ function synthesizedLayer(): string {
     const dir = join(assembly, name, LAYER.packageDir);
     if (name.startsWith('asset.') && statSync(join(assembly, name)).isDirectory()) {
       try {
-        if (statSync(join(dir, 'index.js')).isFile()) return join(assembly, name);
+        if (statSync(join(dir, 'wrapper.js')).isFile()) return join(assembly, name);
       } catch {
         // another asset
       }
@@ -333,7 +333,8 @@ class ColdBench {
 
   /** The layer's size on disk, gzipped and minified. */
   layerSizeRow(): void {
-    const files = readdirSync(this.pkg).filter((f) => f.endsWith('.js') || f.endsWith('.json'));
+    // Every file of the package: the aliases have no extension.
+    const files = readdirSync(this.pkg);
     const gz = files.reduce((n, f) => n + gzipSync(readFileSync(join(this.pkg, f)), { level: 9 }).length, 0) / 1024;
     const minified = files.reduce((n, f) => n + statSync(join(this.pkg, f)).size, 0) / 1024;
     this.rows.push({

@@ -16,8 +16,8 @@ const t0 = now();
 const mod = require(process.env.BENCH_MODULE);
 if (process.env.BENCH_PRELOAD_POLICY) {
   // The same work the first invocation would do, done in the init phase instead.
-  // The layer's index.js: the module the wrapper and `lambda-mesh/runtime` resolve to.
-  const rt = require(require('node:path').join(process.env.BENCH_LAYER_DIR, 'index.js')).getRuntime();
+  // The layer's wrapper.js: the module `lambda-mesh/runtime` resolves to.
+  const rt = require(require('node:path').join(process.env.BENCH_LAYER_DIR, 'wrapper.js')).getRuntime();
   rt.policy.get(process.env.BENCH_PRELOAD_POLICY);
 }
 const initMs = now() - t0;

@@ -2,8 +2,8 @@
  * Builds the mesh layer asset (its layout: docs/wire-contract.md, "The layer"): one package,
  * nodejs/node_modules/lambda-mesh/, in several files, so each path of a function loads only the code it
  * runs (LAYER_FILES below: the init path, the inbound check, the outbound pipeline, AWS's wire, identity,
- * each HTTP transport), plus index.js, runtime.js and errors.js (`module.exports = require('./wrapper.js')`)
- * and package.json. @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh
+ * each HTTP transport), plus `runtime` and `errors` (`module.exports = require('./wrapper.js')`, see
+ * ALIASES) and package.json. @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh
  * puts the repo's node_modules on NODE_PATH). Run: `npx tsx functions/mesh/build.ts [outDir]`.
  *
  * Why files and not one bundle: V8 compiles every byte of a loaded file (esbuild's lazy module wrappers
@@ -29,18 +29,21 @@ export const BUNDLE_OPTIONS = {
 } as const;
 
 /**
- * The layer package's package.json. `exports` is what an ES module handler (an `.mjs` bundle) finds:
- * Lambda resolves its bare imports in the layers' node_modules (nodejs18.x and later), and ES module
- * resolution adds no extension, so without the map `import 'lambda-mesh/runtime'` fails at init.
- * The patterns keep every file reachable as CommonJS reached it through NODE_PATH, with or without `.js`.
+ * The layer package's package.json: its main, and nothing else a resolver reads. Not an `exports` map:
+ * a CommonJS `require('lambda-mesh/runtime')` through a package with one loads Node's ES module
+ * resolver, ~3 ms of CPU time on the first call of every handler that requires the runtime.
  */
-export const LAYER_PACKAGE_JSON = {
-  name: LAYER.moduleName,
-  main: 'wrapper.js',
-  // `./*` reaches `lambda-mesh/runtime` and `lambda-mesh/errors` too: no key of their own (the layer
-  // counts its bytes against its size budget, package.json among them).
-  exports: { '.': './wrapper.js', './package.json': './package.json', './*.js': './*.js', './*': './*.js' },
-};
+export const LAYER_PACKAGE_JSON = { name: LAYER.moduleName, main: 'wrapper.js' };
+
+/**
+ * `lambda-mesh/runtime` and `lambda-mesh/errors`: files without an extension, so the name resolves as it
+ * is written both for CommonJS (which tries the exact name before adding `.js`) and for an ES module
+ * handler, whose resolution adds no extension (Lambda resolves its bare imports in the layers'
+ * node_modules from nodejs18.x on). Node loads a file without an extension as CommonJS outside a
+ * `"type": "module"` package, and an ES module importing it gets the names wrapper.js assigns. The
+ * error classes live in wrapper.js only, so `instanceof` holds whichever name a handler imports.
+ */
+const ALIASES = ['runtime', 'errors'];
 
 /**
  * The layer's files. Each bundles its entry (the first source) and what the entry imports, except the
@@ -268,11 +271,7 @@ export function buildLayer(outDir: string = DEFAULT_LAYER_DIR): BuildLayerResult
       bundledIn.set(input, file);
     }
   }
-  for (const alias of ['index.js', 'runtime.js', 'errors.js']) {
-    // index.js: the package's main; runtime.js: what `import 'lambda-mesh/runtime'` resolves to in Lambda;
-    // errors.js: the error classes, which live in wrapper.js only, so `instanceof` holds.
-    writeFileSync(join(pkgDir, alias), "module.exports = require('./wrapper.js');\n");
-  }
+  for (const alias of ALIASES) writeFileSync(join(pkgDir, alias), "module.exports = require('./wrapper.js');\n");
   writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify(LAYER_PACKAGE_JSON)}\n`);
   const bytes = Object.values(files).reduce((n, b) => n + b, 0);
   return { outDir: root, bundle: join(pkgDir, 'wrapper.js'), bytes, files };

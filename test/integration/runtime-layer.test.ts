@@ -45,14 +45,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   }
 
   test('the documented layout', () => {
-    for (const f of [
-      'index.js',
-      'wrapper.js',
-      'runtime.js',
-      'errors.js',
-      'package.json',
-      ...Object.keys(LAYER_FILES),
-    ]) {
+    for (const f of ['wrapper.js', 'runtime', 'errors', 'package.json', ...Object.keys(LAYER_FILES)]) {
       assert.ok(existsSync(join(pkg, f)), f);
     }
   });
@@ -105,7 +98,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     );
     writeFileSync(
       join(task, 'exports-named.mjs'),
-      `import { mesh, MeshDeniedError } from ${JSON.stringify(join(pkg, 'runtime.js'))};\n` +
+      `import { mesh, MeshDeniedError } from ${JSON.stringify(join(pkg, 'runtime'))};\n` +
         'export const handler = async () => [typeof mesh.call, typeof MeshDeniedError];\n',
     );
     assert.deepEqual(run('exports-named.handler', {}).result, ['function', 'function']);
@@ -113,8 +106,8 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
 
   test("an ES module finds lambda-mesh/runtime by its name in the layer's folder, the wrapper's runtime", () => {
     // Lambda's runtimes from nodejs18.x on resolve an ES module's bare imports in the layers' node_modules;
-    // ES resolution adds no extension, so `lambda-mesh/runtime` exists there only as the package's
-    // exports name it. A file in the layer's nodejs/ resolves as an import from /var/task does there.
+    // ES resolution adds no extension, so the layer has `runtime` as a file of that very name. A file in
+    // the layer's nodejs/ resolves as an import from /var/task does there.
     const importer = join(pkg, '..', '..', 'esm-import.mjs');
     writeFileSync(
       importer,
@@ -278,13 +271,13 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
     });
     after(() => table?.kill());
     const cases: [string, unknown, () => Record<string, string>, string[], string | undefined][] = [
-      ['inbound only', {}, aws, ['runtime.js', 'wrapper.js'], undefined],
+      ['inbound only', {}, aws, ['runtime', 'wrapper.js'], undefined],
       [
         // Mesh metadata arrives, identity is off: nothing to verify, so identity's file stays unloaded.
         'inbound from a mesh caller, identity off',
         { headers: { 'x-mesh-source': 'orders' }, requestContext: {}, body: '{}' },
         aws,
-        ['runtime.js', 'wrapper.js'],
+        ['runtime', 'wrapper.js'],
         undefined,
       ],
       [
@@ -292,21 +285,21 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
         'a call the policy refuses here',
         { call: 'nowhere' },
         aws,
-        ['outbound.js', 'policy-refusal.js', 'runtime.js', 'wrapper.js'],
+        ['outbound.js', 'policy-refusal.js', 'runtime', 'wrapper.js'],
         'MeshDeniedError',
       ],
       [
         'a Lambda Invoke',
         { call: 'payments' },
         aws,
-        ['aws.js', 'outbound.js', 'runtime.js', 'wrapper.js'],
+        ['aws.js', 'outbound.js', 'runtime', 'wrapper.js'],
         'MeshRemoteError',
       ],
       [
         'a SigV4 HTTP target',
         { call: 'refunds' },
         () => ({ ...aws(), MESH_HTTP_TARGETS: JSON.stringify({ refunds: { url: closedUrl, auth: 'iam' } }) }),
-        ['aws.js', 'http-target.js', 'outbound.js', 'runtime.js', 'sigv4-http.js', 'wrapper.js'],
+        ['aws.js', 'http-target.js', 'outbound.js', 'runtime', 'sigv4-http.js', 'wrapper.js'],
         'MeshRemoteError',
       ],
       [
@@ -318,7 +311,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
           MESH_POLICY_TABLE: 'shop-policy',
           MESH_POLICY_SNAPSHOT: '',
         }),
-        ['aws.js', 'policy-table-query.js', 'runtime.js', 'wrapper.js'],
+        ['aws.js', 'policy-table-query.js', 'runtime', 'wrapper.js'],
         undefined,
       ],
       [
@@ -326,7 +319,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
         "an unsealed snapshot: its items checked by the table reader's file",
         {},
         () => ({ ...aws(), MESH_POLICY_SNAPSHOT: unsealed }),
-        ['aws.js', 'policy-table-query.js', 'runtime.js', 'wrapper.js'],
+        ['aws.js', 'policy-table-query.js', 'runtime', 'wrapper.js'],
         undefined,
       ],
     ];
