@@ -56,6 +56,11 @@ describe('classifyOutcome', () => {
     ['an HTTP 503', { statusCode: 503 }, 'service-error'],
     ['no such function', { errorName: 'ResourceNotFoundException', statusCode: 404 }, 'client-error'],
     ['an HTTP 400', { statusCode: 400 }, 'client-error'],
+    // An HTTP target's redirect is not its answer, and the mesh does not follow it: the deployment names the URL.
+    ['an HTTP 299, the last success', { statusCode: 299 }, 'success'],
+    ['an HTTP 300', { statusCode: 300 }, 'client-error'],
+    ['an HTTP 307 redirect', { statusCode: 307 }, 'client-error'],
+    ['an HTTP 399', { statusCode: 399 }, 'client-error'],
     // SQS's errors it does not model: the SDK names them after `x-amzn-query-error`, the wire after `__type`.
     ['an SQS error as the SDK names it', { errorName: 'InvalidParameterValue', statusCode: 400 }, 'client-error'],
     ['a queue that does not exist', { errorName: 'QueueDoesNotExist', statusCode: 400 }, 'client-error'],
