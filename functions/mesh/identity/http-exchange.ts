@@ -1,6 +1,6 @@
 /**
- * One HTTP(S) request/response for the HTTP transports (SigV4 and mTLS): node:http(s) only, with a
- * timeout/abort, the mesh metadata as x-mesh-* headers, and the body read fully as bytes.
+ * One HTTP(S) request/response for the HTTP transports (SigV4 and mTLS): node:http(s) only, with an
+ * abort signal, the mesh metadata as x-mesh-* headers, and the body read as bytes up to Lambda's limit.
  */
 import type { Agent as HttpsAgent, RequestOptions } from 'node:https';
 import { META, type MeshMetadata } from '../../../shared/names';
@@ -10,8 +10,8 @@ export interface HttpExchangeRequest {
   readonly method?: string;
   readonly headers: Record<string, string>;
   readonly body: Uint8Array;
+  /** Ends the request, and the reading of its answer: the call pipeline aborts each attempt at its timeout. */
   readonly signal?: AbortSignal;
-  readonly timeoutMs?: number;
   readonly agent?: HttpsAgent;
   /** Extra TLS options (client certificate, CA, server identity check). */
   readonly tls?: Pick<
@@ -25,6 +25,14 @@ export interface HttpExchangeResponse {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly payload: Uint8Array;
 }
+
+/**
+ * Lambda's synchronous response limit ("Lambda quotas", AWS Lambda Developer Guide), held for an HTTP
+ * target too: a body past it is not read on (an endless one would end the sandbox), and the call fails
+ * as Invoke's would, with this error type (`invokeOverHttp`).
+ */
+export const ANSWER_LIMIT = 6 * 1024 * 1024;
+export const TOO_LARGE = 'Function.ResponseSizeTooLarge';
 
 // The mesh metadata as x-mesh-* headers: the transports of this file's callers take it from here.
 export { metadataHeaders } from '../metadata';
@@ -56,24 +64,26 @@ export function httpExchange(req: HttpExchangeRequest): Promise<HttpExchangeResp
         headers: { ...req.headers, 'content-length': String(req.body.byteLength) },
         agent: req.agent,
         signal: req.signal,
-        timeout: req.timeoutMs,
         ...req.tls,
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          n += c.length;
+          if (n <= ANSWER_LIMIT) chunks.push(c);
+          else
+            r.destroy(
+              Object.assign(new Error(`answer over ${ANSWER_LIMIT} bytes`), {
+                name: TOO_LARGE,
+              }),
+            );
+        });
         res.on('end', () =>
           resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, payload: Buffer.concat(chunks) }),
         );
         res.on('error', reject);
       },
-    );
-    r.on('timeout', () =>
-      r.destroy(
-        Object.assign(new Error(`HTTP target ${req.url.host} timed out after ${req.timeoutMs} ms`), {
-          name: 'TimeoutError',
-        }),
-      ),
     );
     r.on('error', reject);
     r.end(req.body);

@@ -8,8 +8,7 @@
 
 import { carriesIdentityToken, type HttpTarget } from '../../../shared/http-target';
 import { ENV, type MeshMetadata } from '../../../shared/names';
-import { type HttpTransport, type HttpTransportRequest, invokeOverHttp } from '../transport/http-transport';
-import { httpExchange, metadataHeaders } from './http-exchange';
+import { type HttpTransport, type HttpTransportRequest, httpTransport, plainSend } from '../transport/http-transport';
 import type { Identity } from './identity';
 
 const cache = new Map<string, HttpTransport>();
@@ -42,24 +41,14 @@ function transportFor(service: string, target: HttpTarget, identity: Identity | 
     const { mtlsHttpTransport } = require('../transport/mtls-http') as typeof import('../transport/mtls-http');
     return mtlsHttpTransport({ url: target.url, identity, targetService: service });
   }
-  const base = new URL(target.url);
-  const send = (req: HttpTransportRequest) =>
-    httpExchange({
-      url: new URL(req.path ?? '', base),
-      method: req.method,
-      headers: { 'content-type': req.contentType ?? 'application/json', ...metadataHeaders(req.metadata) },
-      body: req.payload,
-      signal: req.signal,
-      timeoutMs: req.timeoutMs,
-    });
-  return { kind: 'none', send, invoke: invokeOverHttp(send) };
+  return httpTransport('none', plainSend(new URL(target.url)));
 }
 
 /** The transport itself, or one that strips `tok` from the metadata before anything is sent. */
 function withoutTokenUnlessAllowed(target: HttpTarget, t: HttpTransport): HttpTransport {
   if (carriesIdentityToken(target)) return t;
   const send = (req: HttpTransportRequest) => t.send({ ...req, metadata: withoutToken(req.metadata) });
-  return { kind: t.kind, send, invoke: invokeOverHttp(send) };
+  return httpTransport(t.kind, send);
 }
 
 function withoutToken(meta: Partial<MeshMetadata>): Partial<MeshMetadata> {

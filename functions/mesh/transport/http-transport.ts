@@ -1,9 +1,17 @@
 /**
  * What the HTTP transports (SigV4, mTLS, plain) share: the request they take per attempt, and the
- * pipeline's InvokeTransport `invoke` on top of their plain HTTP `send`.
+ * pipeline's InvokeTransport `invoke` on top of their plain HTTP `send`, and that `send` itself where a
+ * transport adds nothing to the request but its agent (mTLS, plain).
  */
+import type { Agent } from 'node:https';
 import type { MeshMetadata } from '../../../shared/names';
-import { type HttpExchangeResponse, metadataFromClientContext } from '../identity/http-exchange';
+import {
+  type HttpExchangeResponse,
+  httpExchange,
+  metadataFromClientContext,
+  metadataHeaders,
+  TOO_LARGE,
+} from '../identity/http-exchange';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from './lambda-invoke';
 
 /** What the HTTP transports take per attempt (the same fields the Lambda Invoke transport sends). */
@@ -18,8 +26,8 @@ export interface HttpTransportRequest {
   readonly path?: string;
   /** @default 'application/json' */
   readonly contentType?: string;
+  /** The attempt's bound: the call pipeline aborts it at the attempt's timeout. */
   readonly signal?: AbortSignal;
-  readonly timeoutMs?: number;
 }
 
 /**
@@ -37,11 +45,36 @@ export interface HttpTransport extends InvokeTransport {
 export function invokeOverHttp(send: HttpTransport['send']): (req: InvokeRequest) => Promise<InvokeResponse> {
   return async (req) => {
     const metadata = metadataFromClientContext(req.clientContext);
-    const res = await send({
-      payload: req.payload,
-      metadata: req.traceHeader ? { ...metadata, trc: req.traceHeader } : metadata,
-      signal: req.signal,
-    });
-    return { statusCode: res.statusCode, payload: res.payload };
+    try {
+      const res = await send({
+        payload: req.payload,
+        metadata: req.traceHeader ? { ...metadata, trc: req.traceHeader } : metadata,
+        signal: req.signal,
+      });
+      return { statusCode: res.statusCode, payload: res.payload };
+    } catch (e) {
+      if ((e as Error).name !== TOO_LARGE) throw e;
+      // What Invoke answers for a response past its limit: the handler ran and failed, so it is not sent again.
+      const payload = Buffer.from(JSON.stringify({ errorType: TOO_LARGE, errorMessage: (e as Error).message }));
+      return { statusCode: 200, functionError: 'Unhandled', payload };
+    }
   };
+}
+
+/** A transport of `kind` over `send`, with the pipeline's `invoke` on top. */
+export function httpTransport(kind: HttpTransport['kind'], send: HttpTransport['send']): HttpTransport {
+  return { kind, send, invoke: invokeOverHttp(send) };
+}
+
+/** `send` to `base` as the request says, the metadata as x-mesh-* headers, over `agent()` when given. */
+export function plainSend(base: URL, agent?: () => Agent): HttpTransport['send'] {
+  return (req) =>
+    httpExchange({
+      url: new URL(req.path ?? '', base),
+      method: req.method,
+      headers: { 'content-type': req.contentType ?? 'application/json', ...metadataHeaders(req.metadata) },
+      body: req.payload,
+      signal: req.signal,
+      agent: agent?.(),
+    });
 }

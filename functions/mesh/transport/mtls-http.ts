@@ -6,9 +6,8 @@
  */
 import type { Agent } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
-import { type HttpExchangeResponse, httpExchange, metadataHeaders } from '../identity/http-exchange';
 import type { Identity } from '../identity/identity';
-import { type HttpTransport, type HttpTransportRequest, invokeOverHttp } from './http-transport';
+import { type HttpTransport, httpTransport, plainSend } from './http-transport';
 
 export interface MtlsHttpOptions {
   /** https URL of the target. */
@@ -48,20 +47,5 @@ export function mtlsHttpTransport(opts: MtlsHttpOptions): HttpTransport {
     agent = { cert: m.cert, agent: a };
     return a;
   };
-  const t: Omit<HttpTransport, 'invoke'> = {
-    kind: 'mtls',
-    send(req: HttpTransportRequest): Promise<HttpExchangeResponse> {
-      const url = new URL(req.path ?? '', base);
-      return httpExchange({
-        url,
-        method: req.method,
-        headers: { 'content-type': req.contentType ?? 'application/json', ...metadataHeaders(req.metadata) },
-        body: req.payload,
-        signal: req.signal,
-        timeoutMs: req.timeoutMs,
-        agent: agentFor(),
-      });
-    },
-  };
-  return { ...t, invoke: invokeOverHttp(t.send) };
+  return httpTransport('mtls', plainSend(base, agentFor));
 }

@@ -7,7 +7,7 @@
  */
 import { type AwsCredentials, canonicalQuery, envCredentials, signRequest } from '../aws';
 import { type HttpExchangeResponse, httpExchange, metadataHeaders } from '../identity/http-exchange';
-import { type HttpTransport, type HttpTransportRequest, invokeOverHttp } from './http-transport';
+import { type HttpTransport, type HttpTransportRequest, httpTransport } from './http-transport';
 
 export interface SigV4HttpOptions {
   /** The Function URL (https://<id>.lambda-url.<region>.on.aws/...). */
@@ -32,33 +32,29 @@ export function sigv4HttpTransport(opts: SigV4HttpOptions): HttpTransport {
   const region = opts.region ?? regionOfFunctionUrl(base) ?? process.env.AWS_REGION;
   if (!region) throw new Error(`no region for SigV4 target ${opts.url}: pass region or set AWS_REGION`);
   const credentials = opts.credentials ?? (() => envCredentials(process.env, 'sign the Function URL request'));
-  const t: Omit<HttpTransport, 'invoke'> = {
-    kind: 'sigv4',
-    async send(req: HttpTransportRequest): Promise<HttpExchangeResponse> {
-      const url = new URL(req.path ?? '', base);
-      const query: Record<string, string | string[]> = {};
-      for (const [k, v] of url.searchParams) {
-        const seen = query[k];
-        query[k] = seen === undefined ? v : ([] as string[]).concat(seen, v);
-      }
-      url.search = canonicalQuery(query);
-      const method = req.method ?? 'POST';
-      const { headers } = signRequest(
-        {
-          method,
-          path: url.pathname,
-          query,
-          headers: {
-            host: url.host,
-            'content-type': req.contentType ?? 'application/json',
-            ...metadataHeaders(req.metadata),
-          },
-          body: req.payload,
+  return httpTransport('sigv4', async (req: HttpTransportRequest): Promise<HttpExchangeResponse> => {
+    const url = new URL(req.path ?? '', base);
+    const query: Record<string, string | string[]> = {};
+    for (const [k, v] of url.searchParams) {
+      const seen = query[k];
+      query[k] = seen === undefined ? v : ([] as string[]).concat(seen, v);
+    }
+    url.search = canonicalQuery(query);
+    const method = req.method ?? 'POST';
+    const { headers } = signRequest(
+      {
+        method,
+        path: url.pathname,
+        query,
+        headers: {
+          host: url.host,
+          'content-type': req.contentType ?? 'application/json',
+          ...metadataHeaders(req.metadata),
         },
-        { region, service: opts.service ?? 'lambda', credentials: await credentials(), now: Date.now() },
-      );
-      return httpExchange({ url, method, headers, body: req.payload, signal: req.signal, timeoutMs: req.timeoutMs });
-    },
-  };
-  return { ...t, invoke: invokeOverHttp(t.send) };
+        body: req.payload,
+      },
+      { region, service: opts.service ?? 'lambda', credentials: await credentials(), now: Date.now() },
+    );
+    return httpExchange({ url, method, headers, body: req.payload, signal: req.signal });
+  });
 }
