@@ -105,11 +105,22 @@ export function loadHandler(spec: string | undefined, taskRoot: string): AnyHand
   return pick(mod, resolved);
 }
 
-/** An ES module's handler. */
+/**
+ * An ES module's handler. A failed import is Lambda's `Runtime.ImportModuleError`, and the promise is
+ * marked handled at once: it rejects at the first invocation, which awaits it, instead of ending the
+ * process at init as an unhandled rejection.
+ */
 function importHandler(resolved: HandlerSpec): Promise<AnyHandler> {
   const { pathToFileURL } = require('node:url') as typeof import('node:url');
   dynamicImport ??= new Function('u', 'return import(u)') as (url: string) => Promise<unknown>;
-  return dynamicImport(pathToFileURL(resolved.file).href).then((m) => pick(m, resolved));
+  const handler = dynamicImport(pathToFileURL(resolved.file).href).then(
+    (m) => pick(m, resolved),
+    (err: unknown) => {
+      throw new HandlerLoadError('Runtime.ImportModuleError', String(err));
+    },
+  );
+  handler.catch(() => undefined);
+  return handler;
 }
 
 /** Calls a loaded handler, async or callback-style (three parameters), as Lambda's Node.js runtime does. */

@@ -31,6 +31,27 @@ describe('runtime handler loader', () => {
     assert.deepEqual(await h({ b: 2 }, {}), { ok: true, event: { b: 2 }, format: 'esm' });
   });
 
+  test("an ES module whose import fails: Lambda's ImportModuleError at the first invocation, no unhandled rejection at init", async () => {
+    const unhandled: unknown[] = [];
+    const spy = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', spy);
+    try {
+      // Lambda's runtime asks for the first event only after init: the import has failed by then.
+      const p = loadHandler('esm-missing-import.handler', ROOT) as Promise<AnyHandler>;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(unhandled, []);
+      await assert.rejects(
+        p,
+        (e: unknown) =>
+          e instanceof HandlerLoadError &&
+          e.name === 'Runtime.ImportModuleError' &&
+          /Cannot find package 'lambda-mesh-test-no-such-package'/.test(e.message),
+      );
+    } finally {
+      process.off('unhandledRejection', spy);
+    }
+  });
+
   test('dir/file.export (.js, callback style)', async () => {
     const h = loadHandler('src/app.handler', ROOT) as AnyHandler;
     const r = await new Promise((res, rej) => h({ c: 3 }, {}, (e: unknown, v: unknown) => (e ? rej(e) : res(v))));
