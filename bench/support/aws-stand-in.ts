@@ -4,9 +4,11 @@
  * the callee's result at once), Secrets Manager GetSecretValue (the given secrets), DynamoDB Query
  * (the given policy items of the queried partition) and GetItem (the item at the key, as the policy
  * version poll reads it). Told apart as AWS tells them: the path, then
- * X-Amz-Target. No signature check: this measures the callers, not the server.
+ * X-Amz-Target. No signature check: this measures the callers, not the server. Over TLS when given a
+ * certificate, as every AWS endpoint is: a client's first request then pays for Node's TLS stack too.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { marshallItem } from '../../shared/attribute-value';
 
 export interface AwsStandIn {
@@ -23,6 +25,8 @@ export interface AwsStandInOptions {
   readonly items?: readonly Record<string, unknown>[];
   /** What an invoked function answers. */
   readonly answer?: (functionName: string, payload: string) => unknown;
+  /** Serve HTTPS with this certificate (PEM, leaf then its issuer) and key; the clients must trust its CA. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<AwsStandIn> {
@@ -66,14 +70,15 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     }
     json(res, 400, { __type: 'UnknownOperationException', message: `no ${req.method} ${req.url} ${target}` });
   };
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => onRequest(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`,
     served,
     close: () =>
       new Promise<void>((r) => {
