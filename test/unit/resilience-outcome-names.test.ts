@@ -134,11 +134,13 @@ describe('outcome classification by name and status', () => {
     assert.equal(classifyOutcome({ errorName: 'KMSAccessDeniedException', statusCode: 502 }), 'service-error');
   });
 
-  it('statuses without a name: 2xx and 3xx succeed, 401/403 refuse, 408/504 time out, 429 throttles', () => {
+  it('statuses without a name: 2xx succeed, 1xx and 3xx are client errors, 401/403 refuse, 408/504 time out, 429 throttles', () => {
     const cases: [number | undefined, Outcome][] = [
       [undefined, 'success'],
       [200, 'success'],
-      [399, 'success'],
+      [299, 'success'],
+      [300, 'client-error'],
+      [399, 'client-error'],
       [199, 'client-error'],
       [400, 'client-error'],
       [401, 'unauthenticated'],

@@ -144,7 +144,7 @@ export function classifyOutcome(r: AttemptResult): Outcome {
   if (names.length > 0 && ((r.statusCode ?? 0) < 400 || has(TARGET_UNABLE))) return 'service-error';
   const s = r.statusCode;
   // A 3xx is no answer: an HTTP target's redirect is not followed (its URL is the deployment's), nor taken for one.
-  if (s === undefined || s < 300) return 'success';
+  if (s === undefined || (s >= 200 && s < 300)) return 'success';
   if (s === 401) return 'unauthenticated';
   if (s === 403) return 'denied';
   if (s >= 500) return 'service-error';
