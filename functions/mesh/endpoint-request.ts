@@ -23,6 +23,10 @@ export async function handleEndpointRequest(
     const admission = admitEndpointRequest(req, secret);
     if (!admission.ok) throw new MeshCallError(`mesh endpoint: ${admission.reason}`, admission.status);
     const rt = runtime();
+    // The invocation in flight as the head arrives: a body that ends after it did (a process of a
+    // frozen sandbox, a slow writer) is still its call, past its deadline a timeout, not the next one's.
+    const invocation = req.headers[REQUEST_ID_HEADER];
+    const scope = rt.invocations.named(typeof invocation === 'string' ? invocation : undefined);
     const url = admission.path;
     const service = url.split('?')[0]!.split('/')[1] ?? '';
     if (req.method !== 'POST')
@@ -40,8 +44,6 @@ export async function handleEndpointRequest(
     }
     const idk = req.headers[META_HEADER.idempotencyKey] ?? req.headers['idempotency-key'];
     const timeout = Number(req.headers['x-mesh-timeout-ms']);
-    const invocation = req.headers[REQUEST_ID_HEADER];
-    const scope = rt.invocations.named(typeof invocation === 'string' ? invocation : undefined);
     const result = await rt.invocations.within(scope, () =>
       rt.call(decodeURIComponent(service), payload, {
         headers: req.headers as Record<string, string | string[] | undefined>,

@@ -88,6 +88,7 @@ export class InvocationScopes {
    * The invocation a request to the local endpoint belongs to. Its socket was accepted outside every
    * invocation's async context, so it names its invocation by request id; a request that names none
    * belongs to the only invocation in flight (one at a time, as classic Lambda runs them), else to none.
+   * Asked as the request's head arrives, not once its body has: the invocation may have ended by then.
    */
   named(requestId: string | undefined): InvocationScope | undefined {
     if (requestId !== undefined) {

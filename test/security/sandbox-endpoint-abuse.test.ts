@@ -1,0 +1,188 @@
+/**
+ * Attack: a function's own local HTTP endpoint (`localEndpoint: true`, functions/mesh/endpoint.ts) fed
+ * what a well-behaved client of the sandbox does not send, on real loopback sockets in front of a real
+ * MeshRuntime whose Invoke answers in memory. Beside what test/security/local-listeners.test.ts does
+ * to it (a foreign Host, a process without the secret):
+ * - a request whose head came during one invocation and whose body came after it ended ran in the next
+ *   invocation: its deadline, its trace and its idempotency keys (the next invocation's first call to
+ *   the same target then carried another key than a repeat of that invocation would). It belongs to
+ *   the invocation it arrived in, and past that invocation's deadline it is not sent;
+ * What held: smuggling shapes (Content-Length with Transfer-Encoding) are refused by Node's parser and
+ * run nothing; a pipelined request without the secret behind a good one is refused on its own; no
+ * answer carries the secret; the socket listens on 127.0.0.1 only; slow clients holding half-sent
+ * heads do not keep a call from being answered.
+ */
+
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { afterEach, describe, test } from 'node:test';
+import { type MeshEndpoint, startEndpoint } from '../../functions/mesh/endpoint';
+import { derivedKey } from '../../functions/mesh/idempotency-key';
+import type { InvocationScope } from '../../functions/mesh/invocation-scope';
+import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import type { InvokeRequest } from '../../functions/mesh/transport/lambda-invoke';
+
+const SNAPSHOT = {
+  mesh: 'shop',
+  generatedAt: new Date(0).toISOString(),
+  items: [
+    { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+    { pk: 'payments', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 1 } },
+  ],
+};
+
+/** orders' runtime; every Invoke it sends is kept in `sent` and answered `{"ok":1}`. */
+function ordersRuntime(): { rt: MeshRuntime; sent: InvokeRequest[] } {
+  const sent: InvokeRequest[] = [];
+  const rt = new MeshRuntime({
+    env: {},
+    config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
+    policy: { snapshot: SNAPSHOT, snapshotPath: null },
+    transport: {
+      invoke: async (req) => {
+        sent.push(req);
+        return { statusCode: 200, executedVersion: '1', payload: Buffer.from('{"ok":1}') };
+      },
+    },
+    sink: () => undefined,
+    onSegment: () => undefined,
+    identity: async () => undefined,
+    sleep: async () => undefined,
+  });
+  return { rt, sent };
+}
+
+/** The mesh metadata an Invoke carried in its ClientContext. */
+const metaOf = (req: InvokeRequest) =>
+  JSON.parse(Buffer.from(req.clientContext, 'base64').toString('utf8')).custom.mesh as { idk?: string };
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A raw connection: what it wrote, what it read, whether the server closed it. */
+class Raw {
+  readonly socket: Socket;
+  seen = '';
+  closed = false;
+  constructor(port: number) {
+    this.socket = connect(port, '127.0.0.1');
+    this.socket.on('data', (d: Buffer) => {
+      this.seen += d.toString('latin1');
+    });
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+  write(text: string | Buffer): Promise<void> {
+    return new Promise((r) => this.socket.write(text, () => r()));
+  }
+  /** Waits until `done()` holds, at most `ms`; then reports whether it did. */
+  async until(done: () => boolean, ms = 5_000): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (!done() && Date.now() < end) await pause(10);
+    return done();
+  }
+}
+
+describe('attack: a sandbox endpoint fed what its own clients do not send', () => {
+  let ep: MeshEndpoint | undefined;
+  const open: Raw[] = [];
+  afterEach(async () => {
+    for (const r of open.splice(0)) r.socket.destroy();
+    await ep?.close();
+    ep = undefined;
+  });
+  const start = (rt: MeshRuntime) => {
+    ep = startEndpoint(rt, { port: 0, env: {} });
+    return { secret: new URL(ep.url).pathname, port: ep.port };
+  };
+  const raw = (port: number) => {
+    const r = new Raw(port);
+    open.push(r);
+    return r;
+  };
+
+  test('a request belongs to the invocation its head arrived in, not to the one running when its body ends', async () => {
+    const { rt, sent } = ordersRuntime();
+    const { secret, port } = start(rt);
+    // Warm: the endpoint's request handling is loaded on the first connection.
+    assert.equal((await fetch(`${ep!.url}/payments`, { method: 'POST', body: '{}' })).status, 200);
+    sent.length = 0;
+    let endA!: () => void;
+    const a: InvocationScope = {
+      requestId: 'A',
+      idempotencyKey: 'key-A',
+      calls: new Map(),
+      deadline: Date.now() + 300,
+    };
+    const servingA = rt.invocations.serve(a, () => new Promise<void>((r) => (endA = r)));
+    // A child process of invocation A sends its head, then stalls (a frozen sandbox, a slow writer).
+    const stray = raw(port);
+    await stray.write(`POST ${secret}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n`);
+    await pause(100); // the head has been parsed and handed to the endpoint
+    endA();
+    await servingA;
+    await pause(300); // A's deadline has passed
+    const b: InvocationScope = {
+      requestId: 'B',
+      idempotencyKey: 'key-B',
+      calls: new Map(),
+      deadline: Date.now() + 60_000,
+    };
+    let own: Response | undefined;
+    await rt.invocations.serve(b, async () => {
+      await stray.write('{}');
+      assert.ok(await stray.until(() => /\r\n\r\n\{/.test(stray.seen)), 'the stray request was answered');
+      own = await fetch(`${ep!.url}/payments`, { method: 'POST', body: '{}', headers: { 'x-mesh-request-id': 'B' } });
+    });
+    assert.match(stray.seen, /^HTTP\/1\.1 504 /, "past A's deadline: a timeout, not a call in B");
+    assert.equal(own?.status, 200);
+    assert.deepEqual(
+      sent.map((s) => metaOf(s).idk),
+      [derivedKey('key-B', 'payments', 1)],
+      "only B's own call went out, with B's first key",
+    );
+  });
+
+  test('held: smuggling shapes are refused and run nothing; a pipelined request without the secret is refused', async () => {
+    const { rt, sent } = ordersRuntime();
+    const { secret, port } = start(rt);
+    const smuggle = raw(port);
+    await smuggle.write(
+      `POST ${secret}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        `0\r\n\r\nPOST ${secret}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}`,
+    );
+    assert.ok(await smuggle.until(() => smuggle.closed));
+    assert.match(smuggle.seen, /^HTTP\/1\.1 400 /);
+    assert.equal(sent.length, 0);
+    const pipe = raw(port);
+    await pipe.write(
+      `POST ${secret}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}` +
+        'POST /guess/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}',
+    );
+    assert.ok(await pipe.until(() => /HTTP\/1\.1 401 /.test(pipe.seen)));
+    assert.match(pipe.seen, /^HTTP\/1\.1 200 /);
+    assert.equal(sent.length, 1);
+    assert.ok(!pipe.seen.slice(pipe.seen.indexOf('HTTP/1.1 401')).includes(secret.slice(1)));
+  });
+
+  test('held: listens on 127.0.0.1 only, and serves a call while 200 slow clients hold half-sent heads', async () => {
+    const { rt } = ordersRuntime();
+    const { secret, port } = start(rt);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    if (external) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const s = connect(port, external);
+        s.on('connect', () => resolve(false));
+        s.on('error', () => resolve(true));
+      });
+      assert.equal(refused, true, `nothing answers on ${external}:${port}`);
+    }
+    for (let i = 0; i < 200; i++) await raw(port).write(`POST ${secret}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+    const res = await fetch(`${ep!.url}/payments`, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 200);
+  });
+});
