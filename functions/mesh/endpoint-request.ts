@@ -28,7 +28,7 @@ export async function handleEndpointRequest(
     const invocation = req.headers[REQUEST_ID_HEADER];
     const scope = rt.invocations.named(typeof invocation === 'string' ? invocation : undefined);
     const url = admission.path;
-    const service = url.split('?')[0]!.split('/')[1] ?? '';
+    const service = serviceOf(url);
     if (req.method !== 'POST')
       throw new MeshCallError(`use POST $MESH_ENDPOINT/<service> with a JSON body (got ${req.method} ${url})`, 405);
     const chunks: Buffer[] = [];
@@ -45,7 +45,7 @@ export async function handleEndpointRequest(
     const idk = req.headers[META_HEADER.idempotencyKey] ?? req.headers['idempotency-key'];
     const timeout = Number(req.headers['x-mesh-timeout-ms']);
     const result = await rt.invocations.within(scope, () =>
-      rt.call(decodeURIComponent(service), payload, {
+      rt.call(service, payload, {
         headers: req.headers as Record<string, string | string[] | undefined>,
         idempotencyKey: typeof idk === 'string' ? idk : undefined,
         timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
@@ -59,5 +59,14 @@ export async function handleEndpointRequest(
     const s = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
     res.end(s);
+  }
+}
+
+/** The first path segment, percent-decoded; a malformed escape is the client's error. */
+function serviceOf(path: string): string {
+  try {
+    return decodeURIComponent(path.split('?')[0]!.split('/')[1] ?? '');
+  } catch {
+    throw new MeshCallError('malformed service name', 400);
   }
 }

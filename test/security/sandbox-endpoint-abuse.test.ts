@@ -7,6 +7,7 @@
  *   invocation: its deadline, its trace and its idempotency keys (the next invocation's first call to
  *   the same target then carried another key than a repeat of that invocation would). It belongs to
  *   the invocation it arrived in, and past that invocation's deadline it is not sent;
+ * - a malformed `%` in the service name answered 500 with the URIError: a client error, now 400;
  * What held: smuggling shapes (Content-Length with Transfer-Encoding) are refused by Node's parser and
  * run nothing; a pipelined request without the secret behind a good one is refused on its own; no
  * answer carries the secret; the socket listens on 127.0.0.1 only; slow clients holding half-sent
@@ -143,6 +144,19 @@ describe('attack: a sandbox endpoint fed what its own clients do not send', () =
       [derivedKey('key-B', 'payments', 1)],
       "only B's own call went out, with B's first key",
     );
+  });
+
+  test('a malformed percent-escape in the service name is a 400, sends nothing, and the endpoint serves on', async () => {
+    const { rt, sent } = ordersRuntime();
+    start(rt);
+    const bad = await fetch(`${ep!.url}/pay%ZZments`, { method: 'POST', body: '{}' });
+    assert.equal(bad.status, 400);
+    const body = (await bad.json()) as { errorType: string; message: string };
+    assert.equal(body.errorType, 'MeshCallError');
+    assert.ok(!JSON.stringify(body).includes(new URL(ep!.url).pathname.slice(1)), 'the answer carries no secret');
+    assert.equal(sent.length, 0);
+    const good = await fetch(`${ep!.url}/payments`, { method: 'POST', body: '{}' });
+    assert.equal(good.status, 200);
   });
 
   test('held: smuggling shapes are refused and run nothing; a pipelined request without the secret is refused', async () => {
