@@ -56,6 +56,8 @@ export async function handleEndpointRequest(
     res.end(body);
   } catch (err) {
     const { status, body } = errorBody(err);
+    // A body left unread (a refusal) is not read on: the connection ends with the answer.
+    if (!req.complete) res.shouldKeepAlive = false;
     const s = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
     res.end(s);

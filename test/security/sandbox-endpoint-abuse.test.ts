@@ -8,6 +8,8 @@
  *   the same target then carried another key than a repeat of that invocation would). It belongs to
  *   the invocation it arrived in, and past that invocation's deadline it is not sent;
  * - a malformed `%` in the service name answered 500 with the URIError: a client error, now 400;
+ * - a refused request kept its connection open, and Node read on whatever body it announced: a caller
+ *   without the secret is answered and its connection closed;
  * What held: smuggling shapes (Content-Length with Transfer-Encoding) are refused by Node's parser and
  * run nothing; a pipelined request without the secret behind a good one is refused on its own; no
  * answer carries the secret; the socket listens on 127.0.0.1 only; slow clients holding half-sent
@@ -157,6 +159,22 @@ describe('attack: a sandbox endpoint fed what its own clients do not send', () =
     assert.equal(sent.length, 0);
     const good = await fetch(`${ep!.url}/payments`, { method: 'POST', body: '{}' });
     assert.equal(good.status, 200);
+  });
+
+  test('a refused caller is answered and its connection closed: it cannot stream a body into the sandbox', async () => {
+    const { rt, sent } = ordersRuntime();
+    const { port } = start(rt);
+    for (const [path, host] of [
+      ['/not-the-secret/payments', '127.0.0.1'],
+      [`${new URL(ep!.url).pathname}/payments`, 'attacker.example'],
+    ] as const) {
+      const r = raw(port);
+      await r.write(`POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 100000000\r\n\r\n{"a":`);
+      assert.ok(await r.until(() => r.closed), `closed after the refusal (${host}${path.slice(0, 8)}…)`);
+      assert.match(r.seen, /^HTTP\/1\.1 40[13] /);
+      assert.match(r.seen, /\r\nConnection: close\r\n/i);
+    }
+    assert.equal(sent.length, 0);
   });
 
   test('held: smuggling shapes are refused and run nothing; a pipelined request without the secret is refused', async () => {
