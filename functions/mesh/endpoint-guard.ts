@@ -18,25 +18,11 @@ export interface EndpointRequestHead {
 
 export function admitEndpointRequest(req: EndpointRequestHead, secret: string): EndpointAdmission {
   if (!isLoopbackRequest(req.headers)) {
-    return {
-      ok: false,
-      status: 403,
-      reason:
-        'this endpoint answers only loopback names (127.0.0.1, localhost, [::1]) from no page or a loopback page, ' +
-        `not Host ${JSON.stringify(req.headers.host ?? '')}`,
-    };
+    return { ok: false, status: 403, reason: 'only a loopback Host, from no page or a loopback one' };
   }
   const url = req.url ?? '/';
   const first = url.slice(1).split(/[/?]/, 1)[0] ?? '';
-  if (!sameSecret(first, secret)) {
-    return {
-      ok: false,
-      status: 401,
-      reason:
-        "this endpoint serves only its own function's processes: " +
-        "send to the URL in MESH_ENDPOINT, which carries this sandbox's secret",
-    };
-  }
+  if (!sameSecret(first, secret)) return { ok: false, status: 401, reason: 'send to the URL in MESH_ENDPOINT' };
   const rest = url.slice(1 + first.length);
   return { ok: true, path: rest.startsWith('/') ? rest : `/${rest}` };
 }
