@@ -13,6 +13,12 @@ import type { MeshRuntime } from './mesh-runtime';
 /** Names the invocation (its Lambda request id) a request belongs to, when several run at once. */
 export const REQUEST_ID_HEADER = 'x-mesh-request-id';
 
+/**
+ * Invoke's synchronous request payload limit ("Lambda quotas", AWS Lambda Developer Guide): no call
+ * could carry a larger body, so none is read past it.
+ */
+export const BODY_LIMIT = 6 * 1024 * 1024;
+
 export async function handleEndpointRequest(
   runtime: () => MeshRuntime,
   secret: string,
@@ -31,9 +37,7 @@ export async function handleEndpointRequest(
     const service = serviceOf(url);
     if (req.method !== 'POST')
       throw new MeshCallError(`use POST $MESH_ENDPOINT/<service> with a JSON body (got ${req.method} ${url})`, 405);
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readBody(req);
     let payload: unknown = {};
     if (text.trim() !== '') {
       try {
@@ -51,17 +55,19 @@ export async function handleEndpointRequest(
         timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
       }),
     );
-    const body = JSON.stringify(result === undefined ? null : result);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    answer(res, 200, result === undefined ? null : result);
   } catch (err) {
     const { status, body } = errorBody(err);
-    // A body left unread (a refusal) is not read on: the connection ends with the answer.
+    // A body left unread (a refusal, one past the limit) is not read on: the connection ends here.
     if (!req.complete) res.shouldKeepAlive = false;
-    const s = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
-    res.end(s);
+    answer(res, status, body);
   }
+}
+
+function answer(res: ServerResponse, status: number, value: unknown): void {
+  const s = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
+  res.end(s);
 }
 
 /** The first path segment, percent-decoded; a malformed escape is the client's error. */
@@ -71,4 +77,19 @@ function serviceOf(path: string): string {
   } catch {
     throw new MeshCallError('malformed service name', 400);
   }
+}
+
+/** The body as text, up to BODY_LIMIT bytes; past it, a 413 at once (the rest is never read). */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > BODY_LIMIT) reject(new MeshCallError(`body over ${BODY_LIMIT} bytes`, 413));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }

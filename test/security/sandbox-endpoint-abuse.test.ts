@@ -10,6 +10,8 @@
  * - a malformed `%` in the service name answered 500 with the URIError: a client error, now 400;
  * - a refused request kept its connection open, and Node read on whatever body it announced: a caller
  *   without the secret is answered and its connection closed;
+ * - a body was read whole, without a bound, once the secret passed: past Invoke's 6 MB request limit
+ *   it is answered 413 at once and not read on;
  * What held: smuggling shapes (Content-Length with Transfer-Encoding) are refused by Node's parser and
  * run nothing; a pipelined request without the secret behind a good one is refused on its own; no
  * answer carries the secret; the socket listens on 127.0.0.1 only; slow clients holding half-sent
@@ -175,6 +177,24 @@ describe('attack: a sandbox endpoint fed what its own clients do not send', () =
       assert.match(r.seen, /\r\nConnection: close\r\n/i);
     }
     assert.equal(sent.length, 0);
+  });
+
+  test('a body past Invoke’s 6 MB request limit is answered 413 at once, not read on, and nothing is sent', async () => {
+    const { rt, sent } = ordersRuntime();
+    const { secret, port } = start(rt);
+    const r = raw(port);
+    await r.write(`POST ${secret}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\n`);
+    // 7 MB of the announced 100 MB: before the fix the endpoint waited for all of it, and kept every byte.
+    const mb = Buffer.alloc(1024 * 1024, 0x20);
+    for (let i = 0; i < 7 && !r.closed; i++) await r.write(mb);
+    assert.ok(await r.until(() => r.closed), 'the connection is closed once the limit is passed');
+    assert.match(r.seen, /^HTTP\/1\.1 413 /);
+    assert.equal(sent.length, 0);
+    // A body at the limit is still read.
+    const big = JSON.stringify({ pad: 'x'.repeat(6 * 1024 * 1024 - 20) });
+    const ok = await fetch(`${ep!.url}/payments`, { method: 'POST', body: big });
+    assert.equal(ok.status, 200);
+    assert.equal(sent.length, 1);
   });
 
   test('held: smuggling shapes are refused and run nothing; a pipelined request without the secret is refused', async () => {
