@@ -17,10 +17,14 @@ export interface EndpointRequestHead {
 }
 
 export function admitEndpointRequest(req: EndpointRequestHead, secret: string): EndpointAdmission {
-  if (!isLoopbackRequest(req.headers)) {
+  // An absolute-form target (`POST http://127.0.0.1:<port>/<secret>/…`), which a server must accept,
+  // names the server by its authority, and the Host header is then ignored (RFC 9112, 3.2.2).
+  const absolute = /^http:\/\/([^/?]*)(.*)/i.exec(req.url ?? '/');
+  const host = absolute ? absolute[1] : req.headers.host;
+  if (!isLoopbackRequest({ host, origin: req.headers.origin })) {
     return { ok: false, status: 403, reason: 'only a loopback Host, from no page or a loopback one' };
   }
-  const url = req.url ?? '/';
+  const url = absolute ? absolute[2] || '/' : (req.url ?? '/');
   const first = url.slice(1).split(/[/?]/, 1)[0] ?? '';
   if (!sameSecret(first, secret)) return { ok: false, status: 401, reason: 'send to the URL in MESH_ENDPOINT' };
   const rest = url.slice(1 + first.length);

@@ -12,6 +12,9 @@
  *   without the secret is answered and its connection closed;
  * - a body was read whole, without a bound, once the secret passed: past Invoke's 6 MB request limit
  *   it is answered 413 at once and not read on;
+ * - an absolute-form request target (`POST http://127.0.0.1:<port>/<secret>/…`, which HTTP/1.1
+ *   servers must accept) was refused as if it lacked the secret: it is served when its authority is a
+ *   loopback name, and refused like a foreign Host when it is not.
  * What held: smuggling shapes (Content-Length with Transfer-Encoding) are refused by Node's parser and
  * run nothing; a pipelined request without the secret behind a good one is refused on its own; no
  * answer carries the secret; the socket listens on 127.0.0.1 only; slow clients holding half-sent
@@ -195,6 +198,24 @@ describe('attack: a sandbox endpoint fed what its own clients do not send', () =
     const ok = await fetch(`${ep!.url}/payments`, { method: 'POST', body: big });
     assert.equal(ok.status, 200);
     assert.equal(sent.length, 1);
+  });
+
+  test('an absolute-form target is served with a loopback authority, refused with a foreign one', async () => {
+    const { rt, sent } = ordersRuntime();
+    const { secret, port } = start(rt);
+    const send = async (authority: string) => {
+      const r = raw(port);
+      await r.write(
+        `POST http://${authority}${secret}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}`,
+      );
+      await r.until(() => /\r\n\r\n./s.test(r.seen));
+      return r.seen;
+    };
+    assert.match(await send(`127.0.0.1:${port}`), /^HTTP\/1\.1 200 /);
+    assert.match(await send(`localhost:${port}`), /^HTTP\/1\.1 200 /);
+    // The authority, not the Host header, names the server then (RFC 9112, 3.2.2): a rebinding name is refused.
+    assert.match(await send(`attacker.example:${port}`), /^HTTP\/1\.1 403 /);
+    assert.equal(sent.length, 2);
   });
 
   test('held: smuggling shapes are refused and run nothing; a pipelined request without the secret is refused', async () => {

@@ -49,6 +49,22 @@ describe('sandbox endpoint admission', () => {
     }
   });
 
+  it('reads an absolute-form target: its authority stands for the Host, its path follows the secret', () => {
+    const admit = (url: string, headers: { host?: string; origin?: string } = { host: 'attacker.example' }) =>
+      admitEndpointRequest({ url, headers }, SECRET);
+    assert.deepEqual(admit(`http://127.0.0.1:40000/${SECRET}/payments?x=1`), { ok: true, path: '/payments?x=1' });
+    assert.deepEqual(admit(`HTTP://LOCALHOST/${SECRET}`), { ok: true, path: '/' });
+    assert.equal(admit(`http://[::1]:1/${SECRET}/payments`, { host }).ok, true);
+    // A foreign authority is refused whatever the Host says; so is a page elsewhere, and a missing secret.
+    const refused = (a: ReturnType<typeof admit>) => (a.ok ? 0 : a.status);
+    assert.equal(refused(admit(`http://attacker.example:40000/${SECRET}/payments`, { host })), 403);
+    assert.equal(refused(admit(`http://attacker.example/${SECRET}`, {})), 403);
+    assert.equal(refused(admit(`http://127.0.0.1/${SECRET}`, { host, origin: 'https://attacker.example' })), 403);
+    assert.equal(refused(admit('http://127.0.0.1:40000/payments')), 401);
+    assert.equal(refused(admit('http://127.0.0.1:40000')), 401);
+    assert.equal(refused(admit(`https://127.0.0.1/${SECRET}`, { host })), 401, 'not absolute-form http: a path');
+  });
+
   it('never admits anything when the secret is empty', () => {
     assert.equal(admitEndpointRequest({ url: '//payments', headers: { host } }, '').ok, false);
   });
