@@ -15,21 +15,27 @@
  * - an absolute-form request target (`POST http://127.0.0.1:<port>/<secret>/…`, which HTTP/1.1
  *   servers must accept) was refused as if it lacked the secret: it is served when its authority is a
  *   loopback name, and refused like a foreign Host when it is not.
- * What held: smuggling shapes (Content-Length with Transfer-Encoding) are refused by Node's parser and
- * run nothing; a pipelined request without the secret behind a good one is refused on its own; no
- * answer carries the secret; the socket listens on 127.0.0.1 only; slow clients holding half-sent
- * heads do not keep a call from being answered.
+ * What held: a deny written to the policy table refuses calls through the endpoint that start TTL + 1 s
+ * after it, as it does `mesh.call` (the endpoint runs `call()` and keeps no policy of its own);
+ * smuggling shapes (Content-Length with Transfer-Encoding) are refused by Node's parser and run
+ * nothing; a pipelined request without the secret behind a good one is refused on its own; no answer
+ * carries the secret; the socket listens on 127.0.0.1 only; slow clients holding half-sent heads do not
+ * keep a call from being answered. The secret is compared in time independent of where it differs
+ * (endpoint-guard.ts), and nothing of the endpoint writes a request's path to the log.
  */
 
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, test } from 'node:test';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { type MeshEndpoint, startEndpoint } from '../../functions/mesh/endpoint';
 import { derivedKey } from '../../functions/mesh/idempotency-key';
 import type { InvocationScope } from '../../functions/mesh/invocation-scope';
 import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import type { PolicyTableClient } from '../../functions/mesh/policy/policy-cache';
 import type { InvokeRequest } from '../../functions/mesh/transport/lambda-invoke';
+import { clockedPolicyCache } from '../support/clocked-policy-cache';
 
 const SNAPSHOT = {
   mesh: 'shop',
@@ -40,13 +46,19 @@ const SNAPSHOT = {
   ],
 };
 
-/** orders' runtime; every Invoke it sends is kept in `sent` and answered `{"ok":1}`. */
-function ordersRuntime(): { rt: MeshRuntime; sent: InvokeRequest[] } {
+/**
+ * orders' runtime; every Invoke it sends is kept in `sent` and answered `{"ok":1}`. Its policy is
+ * SNAPSHOT, or the policy table `table` read on `clock` with a 5 s TTL.
+ */
+function ordersRuntime(table?: { client: PolicyTableClient; clock: { now: number } }): {
+  rt: MeshRuntime;
+  sent: InvokeRequest[];
+} {
   const sent: InvokeRequest[] = [];
   const rt = new MeshRuntime({
     env: {},
     config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
-    policy: { snapshot: SNAPSHOT, snapshotPath: null },
+    policy: table ? clockedPolicyCache(table.client, table.clock, TTL_MS) : { snapshot: SNAPSHOT, snapshotPath: null },
     transport: {
       invoke: async (req) => {
         sent.push(req);
@@ -59,6 +71,22 @@ function ordersRuntime(): { rt: MeshRuntime; sent: InvokeRequest[] } {
     sleep: async () => undefined,
   });
   return { rt, sent };
+}
+
+const TTL_MS = 5_000;
+
+/** The policy table of SNAPSHOT's items, in memory: the version read finds none, a Query its partition. */
+function policyTable(): PolicyTableClient & { items: Array<Record<string, unknown>> } {
+  const items: Array<Record<string, unknown>> = SNAPSHOT.items.map((i) => ({ ...i }));
+  return {
+    items,
+    async send(command: unknown) {
+      const values = (command as { input: { ExpressionAttributeValues?: { ':pk': { S: string } } } }).input
+        .ExpressionAttributeValues;
+      if (!values) return {};
+      return { Items: items.filter((i) => i.pk === values[':pk'].S).map((i) => marshall(i)) };
+    },
+  };
 }
 
 /** The mesh metadata an Invoke carried in its ClientContext. */
@@ -216,6 +244,26 @@ describe('attack: a sandbox endpoint fed what its own clients do not send', () =
     // The authority, not the Host header, names the server then (RFC 9112, 3.2.2): a rebinding name is refused.
     assert.match(await send(`attacker.example:${port}`), /^HTTP\/1\.1 403 /);
     assert.equal(sent.length, 2);
+  });
+
+  test('held: a deny written to the table holds through the endpoint for calls that start TTL + 1 s later', async () => {
+    const clock = { now: 1_700_000_000_000 };
+    const table = policyTable();
+    const { rt, sent } = ordersRuntime({ client: table, clock });
+    start(rt);
+    const post = () => fetch(`${ep!.url}/payments`, { method: 'POST', body: '{}' });
+    assert.equal((await post()).status, 200);
+    // The operator revokes the edge orders -> payments, after the sandbox read it.
+    clock.now += 1;
+    table.items.splice(
+      table.items.findIndex((i) => i.sk === 'allow#orders'),
+      1,
+    );
+    clock.now += TTL_MS + 1_000;
+    const refused = await post();
+    assert.equal(refused.status, 403);
+    assert.equal(((await refused.json()) as { errorType: string }).errorType, 'MeshDeniedError');
+    assert.equal(sent.length, 1, 'nothing sent after the deny');
   });
 
   test('held: smuggling shapes are refused and run nothing; a pipelined request without the secret is refused', async () => {
