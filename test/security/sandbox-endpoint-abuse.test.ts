@@ -155,8 +155,12 @@ describe('attack: a sandbox endpoint fed what its own clients do not send', () =
     const servingA = rt.invocations.serve(a, () => new Promise<void>((r) => (endA = r)));
     // A child process of invocation A sends its head, then stalls (a frozen sandbox, a slow writer).
     const stray = raw(port);
-    await stray.write(`POST ${secret}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n`);
-    await pause(100); // the head has been parsed and handed to the endpoint
+    await stray.write(
+      `POST ${secret}/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    // Node answers 100 Continue as it hands the parsed head to the endpoint, in the same turn.
+    assert.ok(await stray.until(() => /^HTTP\/1\.1 100 Continue\r\n\r\n/.test(stray.seen)), 'the head was read');
+    stray.seen = '';
     endA();
     await servingA;
     await pause(300); // A's deadline has passed
