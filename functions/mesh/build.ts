@@ -2,8 +2,8 @@
  * Builds the mesh layer asset (its layout: docs/wire-contract.md, "The layer"): one package,
  * nodejs/node_modules/lambda-mesh/, in several files, so each path of a function loads only the code it
  * runs (LAYER_FILES below: the init path, the inbound check, the outbound pipeline, AWS's wire, identity,
- * each HTTP transport), plus `runtime` and `errors` (`module.exports = require('./wrapper.js')`, see
- * ALIASES) and package.json. @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh
+ * each HTTP transport), plus `runtime` (`module.exports = require('./wrapper.js')`, see ALIASES) and
+ * package.json. @aws-sdk/* stays external: the Lambda Node.js runtime provides it (and the local mesh
  * puts the repo's node_modules on NODE_PATH). Run: `npx tsx functions/mesh/build.ts [outDir]`.
  *
  * Why files and not one bundle: V8 compiles every byte of a loaded file (esbuild's lazy module wrappers
@@ -36,14 +36,14 @@ export const BUNDLE_OPTIONS = {
 export const LAYER_PACKAGE_JSON = { name: LAYER.moduleName, main: 'wrapper.js' };
 
 /**
- * `lambda-mesh/runtime` and `lambda-mesh/errors`: files without an extension, so the name resolves as it
- * is written both for CommonJS (which tries the exact name before adding `.js`) and for an ES module
- * handler, whose resolution adds no extension (Lambda resolves its bare imports in the layers'
- * node_modules from nodejs18.x on). Node loads a file without an extension as CommonJS outside a
- * `"type": "module"` package, and an ES module importing it gets the names wrapper.js assigns. The
- * error classes live in wrapper.js only, so `instanceof` holds whichever name a handler imports.
+ * `lambda-mesh/runtime`: a file without an extension, so the name resolves as it is written both for
+ * CommonJS (which tries the exact name before adding `.js`) and for an ES module handler, whose
+ * resolution adds no extension (Lambda resolves its bare imports in the layers' node_modules from
+ * nodejs18.x on). Node loads a file without an extension as CommonJS outside a `"type": "module"`
+ * package, and an ES module importing it gets the names wrapper.js assigns, the error classes among
+ * them: they live in wrapper.js only, so `instanceof` holds.
  */
-const ALIASES = ['runtime', 'errors'];
+const ALIASES = ['runtime'];
 
 /**
  * The layer's files. Each bundles its entry (the first source) and what the entry imports, except the

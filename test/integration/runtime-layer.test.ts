@@ -45,7 +45,7 @@ describe('runtime layer: the built bundle behind wrapper.handler', () => {
   }
 
   test('the documented layout', () => {
-    for (const f of ['wrapper.js', 'runtime', 'errors', 'package.json', ...Object.keys(LAYER_FILES)]) {
+    for (const f of ['wrapper.js', 'runtime', 'package.json', ...Object.keys(LAYER_FILES)]) {
       assert.ok(existsSync(join(pkg, f)), f);
     }
   });
