@@ -68,7 +68,7 @@ describe('MeshFunction in the example app (release 2)', () => {
         logicalId(template, 'AWS::Lambda::LayerVersion', '/Mesh/RuntimeLayer/Resource')
       ];
     const dir = join(assemblyDir, layer.Metadata['aws:asset:path']);
-    for (const f of ['index.js', 'wrapper.js', 'runtime.js', 'package.json'])
+    for (const f of ['wrapper.js', 'runtime', 'package.json'])
       assert.ok(existsSync(join(dir, LAYER.packageDir, f)), `${f} missing in the layer`);
     // frontend and orders import lambda-mesh/runtime: their bundles require it from the layer at run time.
     for (const fn of Object.values(meshFunctions).filter((f) =>
