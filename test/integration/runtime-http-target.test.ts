@@ -23,6 +23,7 @@ import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtim
 import type { InvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { ENV, META_HEADER } from '../../shared/names';
 import { identityOf, identityWorld } from '../support/identity-fixture';
+import { httpTargetCaller } from '../support/raw-http-target';
 
 interface Seen {
   method?: string;
@@ -61,35 +62,17 @@ function runtimeFor(
   target: { url: string; auth: string } | undefined,
   identity?: IdentityLike,
   extra: unknown[] = [],
-  invoke: InvokeTransport['invoke'] = () => Promise.reject(new Error('an HTTP target must not use Lambda Invoke')),
+  invoke?: InvokeTransport['invoke'],
 ) {
   const lines: string[] = [];
-  const rt = new MeshRuntime({
-    env: target ? { [ENV.httpTargets]: JSON.stringify({ payments: target }) } : {},
-    config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
-    policy: {
-      snapshot: {
-        mesh: 'shop',
-        generatedAt: '',
-        items: [
-          { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-          {
-            pk: 'payments',
-            sk: 'allow#orders',
-            source: 'orders',
-            // Idempotent: a 5xx after sending may be retried (on other edges it ends "outcome unknown").
-            idempotent: true,
-            retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
-          },
-          ...extra,
-        ],
-      },
-      snapshotPath: null,
-      log: (l) => lines.push(l),
-    },
-    transport: { invoke },
-    sink: (l) => lines.push(...l.split('\n')),
-    identity: async () => identity,
+  // Idempotent: a 5xx after sending may be retried (on other edges it ends "outcome unknown").
+  const edge = { idempotent: true };
+  const rt = httpTargetCaller(target, {
+    edge,
+    extraItems: extra,
+    identity,
+    invoke,
+    lines,
     sleep: async () => undefined,
   });
   return { rt, lines };

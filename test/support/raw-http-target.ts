@@ -5,18 +5,38 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { type IdentityLike, MeshRuntime } from '../../functions/mesh/mesh-runtime';
+import type { InvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { ENV } from '../../shared/names';
 
+/** How `httpTargetCaller` differs from its defaults. */
+export interface HttpTargetCallerOptions {
+  /** The edge's timeout. @default 5000 */
+  readonly timeoutMs?: number;
+  /** The edge's settings instead of `{ timeoutMs }` (the retries stay: 3 attempts, 1-2 ms apart). */
+  readonly edge?: Record<string, unknown>;
+  /** More policy items beside the edge. */
+  readonly extraItems?: readonly unknown[];
+  readonly identity?: IdentityLike;
+  /** Lambda Invoke. @default one that fails: an HTTP target must not use it */
+  readonly invoke?: InvokeTransport['invoke'];
+  /** Where the runtime's log and telemetry lines go, one line each. @default nowhere */
+  readonly lines?: string[];
+  /** The retries' backoff. @default real timers */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
 /**
- * A caller `orders` whose edge to `payments` goes to `target` (MESH_HTTP_TARGETS), with 3 attempts;
- * not idempotent, so an attempt that may have reached the handler is not sent again.
+ * A caller `orders` whose edge to `payments` goes to `target` (MESH_HTTP_TARGETS; none: no HTTP
+ * targets), with 3 attempts; by default not idempotent, so an attempt that may have reached the
+ * handler is not sent again.
  */
 export function httpTargetCaller(
-  target: { url: string; auth: string },
-  opts: { timeoutMs?: number; identity?: IdentityLike } = {},
+  target: { url: string; auth: string } | undefined,
+  opts: HttpTargetCallerOptions = {},
 ): MeshRuntime {
+  const { lines } = opts;
   return new MeshRuntime({
-    env: { [ENV.httpTargets]: JSON.stringify({ payments: target }) },
+    env: target ? { [ENV.httpTargets]: JSON.stringify({ payments: target }) } : {},
     config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
     policy: {
       snapshot: {
@@ -28,16 +48,21 @@ export function httpTargetCaller(
             pk: 'payments',
             sk: 'allow#orders',
             source: 'orders',
-            timeoutMs: opts.timeoutMs ?? 5_000,
+            ...(opts.edge ?? { timeoutMs: opts.timeoutMs ?? 5_000 }),
             retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
           },
+          ...(opts.extraItems ?? []),
         ],
       },
       snapshotPath: null,
+      ...(lines ? { log: (l: string) => lines.push(l) } : {}),
     },
-    transport: { invoke: () => Promise.reject(new Error('an HTTP target must not use Lambda Invoke')) },
-    sink: () => undefined,
+    transport: {
+      invoke: opts.invoke ?? (() => Promise.reject(new Error('an HTTP target must not use Lambda Invoke'))),
+    },
+    sink: lines ? (l) => lines.push(...l.split('\n')) : () => undefined,
     identity: async () => opts.identity,
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
   });
 }
 
