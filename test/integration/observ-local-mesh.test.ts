@@ -306,6 +306,9 @@ describe('observability on the local mesh (example app, real runtime)', {
     const undo = await cli(['policy', 'delete', 'frontend', 'deny#inventory', '--endpoint-url', mesh.url]);
     assert.equal(undo.code, 0, undo.err);
     const app = await checkoutTrace();
+    // `--last` shows the newest complete trace: wait until every hop of this one has arrived (the
+    // queue's consumer answers last) and nothing came for a moment.
+    await until('the checkout trace complete', () => mesh.store.traces(50).find((t) => t.id === app.id && t.complete));
 
     // Act
     const list = await cli(['trace', '--limit', '1000', '--json', '--endpoint-url', mesh.url]);
