@@ -363,8 +363,12 @@ function batchHost(rt: MeshRuntime, fn: AnyHandler, context: LambdaContextLike):
     getRemainingTimeInMillis: context?.getRemainingTimeInMillis?.bind(context),
     trace: invocationTrace(lambdaTraceHeader(), undefined),
     run: (event, scope) => rt.invocations.serve(scope, () => raceTimeout(fn, event, context, rt.config.service)),
-    refusal: () =>
-      withoutStack(new MeshUnauthenticatedError(refusalMessage(rt.config.service, 'unauthenticated', requestId))),
+    refusal: (outcome) =>
+      withoutStack(
+        new (outcome === 'denied' ? MeshDeniedError : MeshUnauthenticatedError)(
+          refusalMessage(rt.config.service, outcome, requestId),
+        ),
+      ),
   };
 }
 

@@ -289,7 +289,11 @@ describe('mesh.send', () => {
         },
       ],
     };
-    await assert.rejects(wrapped(snsEvent, { awsRequestId: 'd-2' }), MeshUnauthenticatedError);
+    // The refusal says denied, as a refused call's does: nothing of the reason.
+    await assert.rejects(wrapped(snsEvent, { awsRequestId: 'd-2' }), {
+      name: 'MeshDeniedError',
+      message: 'mesh: payments refused the call: denied (request d-2)',
+    });
     const busEvent = {
       version: '0',
       id: 'e-1',
@@ -300,7 +304,7 @@ describe('mesh.send', () => {
         [META.envelopePayloadKey]: JSON.parse(Buffer.from(bus!.payload).toString()),
       },
     };
-    await assert.rejects(wrapped(busEvent, { awsRequestId: 'd-3' }), MeshUnauthenticatedError);
+    await assert.rejects(wrapped(busEvent, { awsRequestId: 'd-3' }), MeshDeniedError);
     const refused = records(consumer.lines);
     assert.deepEqual(
       refused.map((r) => [r.source, r.outcome]),

@@ -29,8 +29,8 @@ export interface BatchHost {
   /** The trace Lambda gave this invocation (the first record's sender's, when Lambda continued it). */
   readonly trace?: TraceContext;
   run(event: unknown, scope: InvocationScope): Promise<unknown>;
-  /** The error a refused delivery fails with: `unauthenticated` and the request id, nothing more. */
-  refusal(): Error;
+  /** The error a refused delivery fails with: `denied` or `unauthenticated` and the request id, nothing more. */
+  refusal(outcome: 'denied' | 'unauthenticated'): Error;
 }
 
 /** How one record fared at the door. */
@@ -81,8 +81,9 @@ export async function serveBatch(batch: EventBatch, host: BatchHost): Promise<un
   if (failed) throw failed;
   if (returned.length === 0) return result;
   if (batch.kind !== 'sqs') {
-    // One delivery, refused: failing the invocation keeps it for Lambda's retries and on-failure destination.
-    if (kept.length === 0) throw host.refusal();
+    // One delivery, refused: failing the invocation keeps it for Lambda's retries and on-failure
+    // destination. It says what a refused caller of a call would learn: denied or unauthenticated.
+    if (kept.length === 0) throw host.refusal(verdicts.find((v) => !v.ok)!.outcome);
     return result;
   }
   return { batchItemFailures: [...new Set([...returned.map((r) => r.id), ...(handlerFailures ?? [])])].map(itemOf) };
