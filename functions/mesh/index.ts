@@ -72,6 +72,12 @@ export interface MeshContext {
   readonly deadline?: number;
   /** Lambda's request id of this invocation. */
   readonly requestId?: string;
+  /**
+   * A mirror copy (a route's `mirror`): the caller drops this answer, and the real call runs on the
+   * version its route chose, with the same idempotency key. A handler skips what the real call does
+   * once (a charge, an e-mail) unless it deduplicates on the key.
+   */
+  readonly mirror?: boolean;
 }
 
 /** The invocation the wrapper is serving now, or undefined outside one. */
@@ -84,6 +90,7 @@ export function context(): MeshContext | undefined {
     attempt: s.attempt,
     deadline: s.deadline,
     requestId: s.requestId,
+    mirror: s.mirror,
   };
 }
 

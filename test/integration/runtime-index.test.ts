@@ -35,8 +35,9 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (handler: string, events: unknown[], env: Record<string, string> = {}) =>
+  const run = (handler: string, events: unknown[], env: Record<string, string> = {}, clientContext?: unknown) =>
     runWrapper({
+      clientContext,
       wrapper: INDEX,
       handler,
       events,
@@ -70,6 +71,20 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
     assert.doesNotMatch(stdout, /"_aws"/);
     const promise = run('cjs-handler.handler', [{ d: 4 }], { MESH_DISABLED: 'true' });
     assert.equal(promise.answers[0]?.result?.format, 'cjs');
+  });
+
+  test('mesh.context() tells the handler its caller, key, attempt and deadline, and whether it serves a mirror copy', () => {
+    const callers = writeHelloSnapshot(join(dir, 'callers.json'), { callers: ['orders'] });
+    const meta = { v: 1, src: 'orders', idk: 'order-7', att: 2, dl: Date.now() + 2_000 };
+    const answer = (m: object) =>
+      run('context.handler', [{}], { MESH_POLICY_SNAPSHOT: callers }, { custom: { mesh: m } }).answers[0]?.result?.got;
+    const real = answer(meta);
+    assert.deepEqual(
+      real,
+      { source: 'orders', idempotencyKey: 'order-7', attempt: 2, deadline: meta.dl, requestId: 'r1' },
+      'a real call is no mirror copy',
+    );
+    assert.deepEqual(answer({ ...meta, mir: 1 }), { ...real, mirror: true });
   });
 
   test("a handler that cannot load fails the init, with Lambda's Runtime.ImportModuleError", () => {

@@ -37,9 +37,10 @@ export interface WrapperRun {
 export const FIXTURES = join(__dirname, '../fixtures/runtime');
 
 /** Writes a policy snapshot for service `hello` of mesh `shop` (allow#external unless `closed`). */
-export function writeHelloSnapshot(path: string, options: { closed?: boolean } = {}): string {
+export function writeHelloSnapshot(path: string, options: { closed?: boolean; callers?: string[] } = {}): string {
   const items: unknown[] = [{ pk: 'hello', sk: 'service', functionName: 'shop-hello' }];
   if (!options.closed) items.push({ pk: 'hello', sk: 'allow#external', source: 'external' });
+  for (const source of options.callers ?? []) items.push({ pk: 'hello', sk: `allow#${source}`, source });
   // Sealed, as synth writes it (shared/snapshot-seal.ts).
   writeFileSync(path, JSON.stringify(sealSnapshot({ mesh: 'shop', generatedAt: '', items })));
   return path;
@@ -54,10 +55,13 @@ export function runWrapper(options: {
   readonly taskRoot?: string;
   readonly env?: Record<string, string>;
   readonly typescript?: boolean;
+  /** The Invoke's client context, as the Node.js runtime hands it to the handler (`context.clientContext`). */
+  readonly clientContext?: unknown;
 }): WrapperRun {
   const script = `
     const m = require(${JSON.stringify(options.wrapper)});
-    const ctx = { awsRequestId: 'r1', functionVersion: '1', getRemainingTimeInMillis: () => 3000 };
+    const ctx = { awsRequestId: 'r1', functionVersion: '1', getRemainingTimeInMillis: () => 3000,
+      clientContext: ${JSON.stringify(options.clientContext)} };
     (async () => {
       for (const e of ${JSON.stringify(options.events)}) {
         await m.handler(e, ctx).then(
