@@ -7,6 +7,7 @@ import {
   Lazy,
   RemovalPolicy,
   Stack,
+  Stage,
   Tags,
   Token,
   Validations,
@@ -498,12 +499,21 @@ function checkMeshNameFree(scope: Construct, path: string, meshName: string): vo
 /**
  * How the functions of a second mesh of one name can join the first instead. From another stack they
  * cannot take it as their mesh (MeshFunction refuses a mesh in another stack), so the fix names the
- * stack they move to.
+ * stack they move to; from another stage (a dev and a prod aimed at one account and region) they should
+ * not, so the fix is to aim the stages apart.
  */
 function shareMesh(scope: Construct, existing: Mesh): string {
   const stack = Stack.of(existing);
   if (Stack.of(scope) === stack) return `pass ${existing.node.path} to its MeshFunctions`;
+  const [here, there] = [Stage.of(scope), Stage.of(existing)];
+  if (here !== there) return `deploy ${stageName(here)} and ${stageName(there)} to different accounts or regions`;
   return `declare its MeshFunctions in stack ${stack.node.path} with ${existing.node.path} (a mesh and its functions deploy in one stack)`;
+}
+
+/** A stage as a fix names it; the app itself is a stage, with no path. */
+function stageName(stage: Stage | undefined): string {
+  const path = stage?.node.path;
+  return path ? `stage ${path}` : "the app's top-level stacks";
 }
 
 /** Builds the snapshot layer when synthesis visits the mesh: by then every edge is declared. */
