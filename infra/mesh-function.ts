@@ -49,6 +49,7 @@ import { checkLogLevel } from './private/log-level';
 import { nagArn } from './private/nag-arn';
 import { writeOwnLogsOnly } from './private/own-logs-role';
 import { warnOfDroppedGrants } from './private/role-grants';
+import { type MeshTraffic, warnOfUnreachableEndpoints } from './private/vpc-endpoints';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
 /** Lambda's cap on a function's environment variables: 4 KB, keys and values together. */
@@ -292,6 +293,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.acknowledgeNagFindings();
     this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
     if (props.role) this.node.addValidation({ validate: () => warnOfDroppedGrants(this) });
+    const vpc = props.vpc;
+    if (vpc) this.node.addValidation({ validate: () => warnOfUnreachableEndpoints(this, vpc, this.networkTraffic()) });
     claimFunctionName(this, functionName);
     this.mesh._register(this);
   }
@@ -371,6 +374,17 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       reason:
         'The runtime is the app’s choice (props.runtime); the mesh default, nodejs22.x, is the runtime the layer and the local mesh are built and tested for',
     });
+  }
+
+  /** What this function sends over the network itself (private/vpc-endpoints.ts), once every edge is declared. */
+  private networkTraffic(): MeshTraffic {
+    const channels = [...this.sendChannels.values()].map((c) => (isQueue(c) ? 'sqs' : isTopic(c) ? 'sns' : 'events'));
+    return {
+      identity: this.mesh.identity !== undefined,
+      invokes: this.targets.some((t) => !t.httpEndpoint),
+      channels: new Set(channels),
+      http: this.targets.some((t) => t.httpEndpoint !== undefined),
+    };
   }
 
   /** The services this function may call, in the order the edges were declared. */
