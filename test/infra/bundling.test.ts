@@ -1,0 +1,42 @@
+/**
+ * NodejsFunction's bundling props on a MeshFunction, as platform teams set them (`minify`, `sourceMap`,
+ * their own `externalModules`, `depsLockFilePath`): they reach esbuild, and a list of externals of the
+ * app's own still leaves `lambda-mesh` (and `@aws-sdk/*`) out of the bundle. A copy of the runtime in
+ * the bundle would be a second module beside the layer's, one that knows nothing of the invocation the
+ * wrapper serves.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Mesh } from '../../infra/mesh';
+import { MeshFunction } from '../../infra/mesh-function';
+import { DEMO, ENV, newApp, ROOT } from './infra-fixture';
+
+describe('bundling props on a MeshFunction', () => {
+  it('passes minify, sourceMap and depsLockFilePath to esbuild and keeps lambda-mesh external beside the app’s externals', () => {
+    const app = newApp({ bundle: true });
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop' });
+    new MeshFunction(stack, 'Orders', {
+      mesh,
+      service: 'orders',
+      entry: join(DEMO, 'orders.ts'),
+      depsLockFilePath: join(ROOT, 'package-lock.json'),
+      bundling: { minify: true, sourceMap: true, externalModules: ['left-out'] },
+    });
+    const assembly = app.synth();
+    const template = Template.fromJSON(assembly.getStackByName('Test').template);
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (f) => f.Properties.Environment?.Variables?.MESH_SERVICE === 'orders',
+    );
+    const dir = join(assembly.directory, fn?.Metadata['aws:asset:path']);
+    const code = readFileSync(join(dir, 'index.js'), 'utf8');
+    assert.ok(existsSync(join(dir, 'index.js.map')), 'sourceMap: the map ships beside the bundle');
+    assert.match(code, /require\("lambda-mesh\/runtime"\)/, 'the runtime is left to the layer');
+    assert.doesNotMatch(code, /MeshDeniedError|AsyncLocalStorage/, 'no copy of the runtime in the bundle');
+    assert.ok(code.trim().split('\n').length <= 3, 'minify: the bundle is a line or two');
+  });
+});
