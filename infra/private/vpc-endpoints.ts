@@ -29,8 +29,8 @@ export interface NeededEndpoint {
  * The AWS endpoints a mesh function calls from inside its sandbox ("Connecting inbound interface VPC
  * endpoints for Lambda" and "Giving Lambda functions access to resources in an Amazon VPC", AWS Lambda
  * Developer Guide: a function in a VPC reaches AWS services only through a NAT gateway or VPC
- * endpoints). Logs and traces leave through Lambda itself, and event sources are polled by Lambda, so
- * neither is here.
+ * endpoints). Logs leave through Lambda itself and event sources are polled by Lambda, so neither is
+ * here.
  */
 export function neededEndpoints(t: MeshTraffic): NeededEndpoint[] {
   const out: NeededEndpoint[] = [
