@@ -24,6 +24,7 @@ import { handleCodeDeploy } from '../../local/codedeploy/codedeploy-api';
 import { CodeDeployEngine } from '../../local/codedeploy/codedeploy-engine';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import type { JsonService } from '../../local/endpoint/server';
+import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -75,12 +76,7 @@ describe('local CodeDeploy and CloudWatch through the SDK', () => {
       invoker: new TestInvoker(registry),
       jsonServices: { codedeploy: cd, monitoring: cw },
     });
-    const config = {
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    };
+    const config = loopbackClientConfig(endpoint.url);
     codeDeploy = new CodeDeployClient(config);
     cloudWatch = new CloudWatchClient(config);
   });

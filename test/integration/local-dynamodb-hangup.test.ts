@@ -17,6 +17,7 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type DynamoBackend, startDynamo } from '../../local/endpoint/dynamodb';
+import { loopbackClientConfig } from '../support/loopback-client';
 
 const SIGNED = {
   'content-type': 'application/x-amz-json-1.0',
@@ -51,12 +52,7 @@ describe('local DynamoDB: a client that hangs up before its answer', () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    db = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    db = new DynamoDBClient(loopbackClientConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
     await db.send(
       new CreateTableCommand({
         TableName: 'orders',

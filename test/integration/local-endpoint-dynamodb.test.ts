@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type Endpoint, startEndpoint, unmarshallItem } from '../../local/endpoint';
 import { TABLE } from '../../shared/names';
+import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -33,12 +34,7 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
   before(async () => {
     const registry = new TestRegistry();
     endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry) });
-    db = new DynamoDBClient({
-      endpoint: endpoint.dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    db = new DynamoDBClient(loopbackClientConfig(endpoint.dynamo.endpoint));
   });
   after(async () => {
     db.destroy();
@@ -47,12 +43,7 @@ describe('local endpoint: DynamoDB (dynalite)', () => {
 
   it('keeps each region’s tables apart, as DynamoDB does: a request reaches the region it is signed for', async () => {
     // Prepare: the same table name in two regions, each with its own item.
-    const eu = new DynamoDBClient({
-      endpoint: endpoint.dynamo.endpoint,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const eu = new DynamoDBClient(loopbackClientConfig(endpoint.dynamo.endpoint, 'eu-west-1'));
     try {
       await endpoint.dynamo.createPolicyTable('regional-policy');
       await endpoint.dynamo.createPolicyTable('regional-policy', 'eu-west-1');
@@ -335,12 +326,7 @@ describe('local endpoint: DynamoDB errors as recorded from AWS', () => {
   before(async () => {
     const registry = new TestRegistry();
     endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry) });
-    db = new DynamoDBClient({
-      endpoint: endpoint.dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    db = new DynamoDBClient(loopbackClientConfig(endpoint.dynamo.endpoint));
     await createTable();
   });
   after(async () => {

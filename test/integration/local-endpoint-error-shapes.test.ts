@@ -17,6 +17,7 @@ import {
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
+import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -49,13 +50,6 @@ function recordAnswers<C extends { config: { requestHandler: unknown } }>(client
   return client;
 }
 
-const config = (endpoint: Endpoint) => ({
-  endpoint: endpoint.url,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  maxAttempts: 1,
-});
-
 describe('local endpoint: error bodies as AWS writes them', () => {
   let endpoint: Endpoint;
   let registry: TestRegistry;
@@ -72,9 +66,9 @@ describe('local endpoint: error bodies as AWS writes them', () => {
     const secrets = new SecretStore();
     secrets.set('orders/identity', { secretString: 'pem' });
     endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry), secrets });
-    lambda = recordAnswers(new LambdaClient(config(endpoint)), recorder);
-    sm = recordAnswers(new SecretsManagerClient(config(endpoint)), recorder);
-    db = recordAnswers(new DynamoDBClient(config(endpoint)), recorder);
+    lambda = recordAnswers(new LambdaClient(loopbackClientConfig(endpoint.url)), recorder);
+    sm = recordAnswers(new SecretsManagerClient(loopbackClientConfig(endpoint.url)), recorder);
+    db = recordAnswers(new DynamoDBClient(loopbackClientConfig(endpoint.url)), recorder);
     await endpoint.dynamo.createPolicyTable('shapes');
     await endpoint.dynamo.seedItems('shapes', [{ pk: 'payments', sk: 'service', weight: 1 }]);
   });

@@ -13,6 +13,7 @@ import { FunctionRegistry, type FunctionSpec } from '../../local/registry/functi
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
 import { clientConfig } from '../support/example-assembly';
+import { loopbackClientConfig } from '../support/loopback-client';
 import { seeded } from '../support/seeded-random';
 
 export interface TestContext {
@@ -149,12 +150,7 @@ export async function startSecretsEndpoint(
     secrets,
     log: () => undefined,
   });
-  const sm = new SecretsManagerClient({
-    endpoint: endpoint.url,
-    region: REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  const sm = new SecretsManagerClient(loopbackClientConfig(endpoint.url, REGION));
   return { endpoint, sm, registry };
 }
 

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { type Endpoint, RolePolicies, startEndpoint } from '../../local/endpoint';
 import { FunctionRegistry } from '../../local/registry/function-registry';
+import { loopbackClientConfig } from '../support/loopback-client';
 
 describe('local endpoint: IAM role policies', () => {
   let ep: Endpoint;
@@ -32,12 +33,7 @@ describe('local endpoint: IAM role policies', () => {
       iam: store,
       log: () => undefined,
     });
-    iam = new IAMClient({
-      endpoint: ep.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    iam = new IAMClient(loopbackClientConfig(ep.url));
   });
   after(async () => {
     iam?.destroy();

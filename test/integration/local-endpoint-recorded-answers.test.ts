@@ -33,6 +33,7 @@ import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { AsyncDestinations } from '../../local/sqs/async-destinations';
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -75,12 +76,7 @@ describe('local endpoint: answers as recorded from AWS', () => {
       asyncInvokes: new AsyncDestinations({ queues, retryBaseMs: 200, invokeAsync: async () => undefined }),
       log: () => undefined,
     });
-    const config = {
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    };
+    const config = loopbackClientConfig(endpoint.url);
     lambda = new LambdaClient(config);
     sqs = new SQSClient(config);
   });

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { SUPPORTED_LAMBDA_OPERATIONS } from '../../local/endpoint/lambda';
+import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -195,12 +196,7 @@ describe('local endpoint: requests made by hand, refused as recorded from AWS', 
 
   before(async () => {
     endpoint = await startEndpoint({ port: 0, registry, invoker: new TestInvoker(registry), log: () => undefined });
-    lambda = new LambdaClient({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    lambda = new LambdaClient(loopbackClientConfig(endpoint.url));
   });
   after(async () => {
     lambda.destroy();

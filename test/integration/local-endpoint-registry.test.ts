@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { type Endpoint, type EndpointInvoker, startEndpoint } from '../../local/endpoint';
 import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
+import { loopbackClientConfig } from '../support/loopback-client';
 
 const spec = (name: string, codeSha256: string): FunctionSpec => ({
   name,
@@ -44,12 +45,7 @@ describe('local endpoint over the deployment registry', () => {
   before(async () => {
     registry.putFunction(spec('payments', 'code-1'));
     endpoint = await startEndpoint({ port: 0, registry, invoker });
-    lambda = new LambdaClient({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    lambda = new LambdaClient(loopbackClientConfig(endpoint.url));
   });
   after(async () => {
     lambda.destroy();

@@ -22,6 +22,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
+import { loopbackClientConfig } from '../support/loopback-client';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 describe('local endpoint: Secrets Manager', () => {
@@ -41,12 +42,7 @@ describe('local endpoint: Secrets Manager', () => {
       secrets: store,
       log: (l) => rotationErrors.push(l),
     });
-    sm = new SecretsManagerClient({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    sm = new SecretsManagerClient(loopbackClientConfig(endpoint.url));
   });
   after(async () => {
     sm.destroy();

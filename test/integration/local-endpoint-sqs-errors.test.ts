@@ -22,6 +22,7 @@ import {
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -41,12 +42,7 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
       invoker: new TestInvoker(registry),
       jsonServices: sqsJsonServices(queues),
     });
-    sqs = new SQSClient({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    sqs = new SQSClient(loopbackClientConfig(endpoint.url));
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))).QueueUrl ?? '';
   });
   after(async () => {

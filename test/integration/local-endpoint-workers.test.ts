@@ -13,6 +13,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { FunctionRegistry } from '../../local/registry/function-registry';
 import { LocalInvoker } from '../../local/runtime/invoker';
+import { loopbackClientConfig } from '../support/loopback-client';
 
 const CALLER = `
 const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
@@ -79,12 +80,7 @@ describe('local endpoint with real workers', () => {
     endpoint.secrets.set('demo/key', { secretString: 's3cr3t' });
     await endpoint.dynamo.createPolicyTable('demo-policy');
     await endpoint.dynamo.seedItems('demo-policy', [{ pk: 'payments', sk: 'allow#orders', managedBy: 'deploy' }]);
-    lambda = new LambdaClient({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    lambda = new LambdaClient(loopbackClientConfig(endpoint.url));
   });
   after(async () => {
     lambda.destroy();

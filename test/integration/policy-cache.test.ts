@@ -10,17 +10,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { effectivePolicy } from '../../functions/mesh/policy/effective-policy';
 import { AUTHORIZATION_GRACE_MS, PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
+import { createPolicyTable } from '../../local/endpoint/dynamodb';
 import { marshallItem } from '../../shared/attribute-value';
+import { loopbackClientConfig } from '../support/loopback-client';
 
 type Server = http.Server;
 const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
 
 const TABLE = 'shop-policy';
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 const items = {
   service: { pk: 'payments', sk: 'service', functionName: 'shop-payments', alias: 'live' },
@@ -90,24 +91,7 @@ function countingProxy(target: () => number) {
 }
 
 function client(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
-}
-
-async function createTable(c: DynamoDBClient): Promise<void> {
-  await c.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  return new DynamoDBClient(loopbackClientConfig(endpoint));
 }
 
 async function put(c: DynamoDBClient, item: Record<string, unknown>): Promise<void> {
@@ -137,7 +121,7 @@ describe('PolicyCache against dynalite', () => {
     proxy = countingProxy(() => dbPort);
     endpoint = `http://127.0.0.1:${await listen(proxy.server)}`;
     admin = client(`http://127.0.0.1:${dbPort}`);
-    await createTable(admin);
+    await createPolicyTable(`http://127.0.0.1:${dbPort}`, TABLE);
     tmp = mkdtempSync(join(tmpdir(), 'policy-cache-'));
   });
 

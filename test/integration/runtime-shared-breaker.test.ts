@@ -10,14 +10,16 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { MeshRemoteError } from '../../functions/mesh/errors';
 import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { SharedBreakerWriter } from '../../functions/mesh/resilience/shared-breaker-writer';
 import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { createPolicyTable } from '../../local/endpoint/dynamodb';
 import { marshallItem } from '../../shared/attribute-value';
 import { type LambdaInvokeServer, lambdaClientConfig, startLambdaInvokeServer } from '../support/lambda-invoke-server';
+import { loopbackClientConfig } from '../support/loopback-client';
 
 const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
 const TABLE = 'shop-policy';
@@ -34,26 +36,9 @@ describe('runtime: shared breaker items', () => {
   before(async () => {
     db = dynalite({ createTableMs: 0 });
     await new Promise<void>((r) => db.listen(0, '127.0.0.1', () => r()));
-    dynamo = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${(db.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    const url = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
+    dynamo = new DynamoDBClient(loopbackClientConfig(url));
+    await createPolicyTable(url, TABLE);
     for (const it of items)
       await dynamo.send(new PutItemCommand({ TableName: TABLE, Item: marshallItem(it) as never }));
     server = await startLambdaInvokeServer({

@@ -18,6 +18,7 @@ import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { synthProcess } from '../../local/watch/app-synth';
 import { ENV } from '../../shared/names';
 import { cached, hashTree, runFixtureApp } from './assembly-cache';
+import { loopbackClientConfig } from './loopback-client';
 
 const ROOT = join(__dirname, '../..');
 
@@ -179,10 +180,7 @@ export async function startTestMesh(assemblies: readonly string[]): Promise<Test
  */
 export function clientConfig(url: string, requestTimeoutMs = 120_000) {
   return {
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
+    ...loopbackClientConfig(url),
     // Without throwOnRequestTimeout the Node handler only logs a warning when requestTimeout passes,
     // and the call goes on waiting (@smithy/types, NodeHttpHandlerOptions).
     requestHandler: { requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },

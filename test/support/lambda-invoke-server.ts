@@ -338,12 +338,5 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** SDK client settings for the server: its endpoint, dummy credentials, no SDK retries. */
-export function lambdaClientConfig(url: string) {
-  return {
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  };
-}
+/** SDK client settings for the server: those of any loopback server. */
+export { loopbackClientConfig as lambdaClientConfig } from './loopback-client';
