@@ -8,23 +8,16 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
-import { awsClis, NO_AWS_CLI } from '../support/aws-cli';
+import { type AwsCliRun, awsClis, NO_AWS_CLI, runAwsCli } from '../support/aws-cli';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 const clis = awsClis();
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe('the aws CLI: waiters and paginators against the local endpoint', {
   skip: clis.length === 0 ? `${NO_AWS_CLI} to run the waiter and paginator test` : false,
@@ -52,25 +45,9 @@ describe('the aws CLI: waiters and paginators against the local endpoint', {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const aws = (cli: string, ...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: home,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_CONFIG_FILE: join(home, 'config'),
-        AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
-        AWS_MAX_ATTEMPTS: '1',
-        AWS_PAGER: '',
-      };
-      const argv = [...args, '--endpoint-url', proxy.url, '--output', 'json'];
-      execFile(cli, argv, { env, cwd: home, timeout: 120_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-    });
-  const ok = (r: Run) => {
+  const aws = (cli: string, ...args: string[]): Promise<AwsCliRun> =>
+    runAwsCli(cli, args, { endpointUrl: proxy.url, home, timeoutMs: 120_000 });
+  const ok = (r: AwsCliRun) => {
     assert.equal(r.code, 0, r.stderr);
     return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
   };

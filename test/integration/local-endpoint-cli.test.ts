@@ -5,48 +5,23 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
-import { awsClis, NO_AWS_CLI } from '../support/aws-cli';
+import { type AwsCliRun, awsClis, NO_AWS_CLI, runAwsCli } from '../support/aws-cli';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 const cli = awsClis()[0];
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('local endpoint: aws CLI', { skip: cli ? false : NO_AWS_CLI }, () => {
   let endpoint: Endpoint;
   let dir: string;
   const registry = new TestRegistry();
 
-  function aws(...args: string[]): Promise<CliResult> {
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      AWS_ENDPOINT_URL: endpoint.url,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(dir, 'config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
-      AWS_MAX_ATTEMPTS: '1',
-      AWS_PAGER: '',
-    };
-    return new Promise((resolve) => {
-      const argv = [...args, '--endpoint-url', endpoint.url, '--output', 'json'];
-      execFile(cli!.path, argv, { env, cwd: dir, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-    });
-  }
+  const aws = (...args: string[]): Promise<AwsCliRun> =>
+    runAwsCli(cli!.path, args, { endpointUrl: endpoint.url, home: dir, env: { AWS_ENDPOINT_URL: endpoint.url } });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'endpoint-cli-'));

@@ -10,7 +10,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { LIVE_ALIAS } from '../../shared/names';
-import { awsClis, NO_AWS_CLI } from '../support/aws-cli';
+import { awsClis, NO_AWS_CLI, runAwsCli } from '../support/aws-cli';
 import {
   clientConfig,
   discoverMesh,
@@ -213,27 +212,7 @@ describe('attack: reaching the local mesh from a web page or another local proce
     const home = mkdtempSync(join(tmpdir(), 'security-cli-'));
     try {
       for (const endpoint of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
-        const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-          execFile(
-            cli!.path,
-            ['lambda', 'list-functions', '--endpoint-url', endpoint, '--output', 'json'],
-            {
-              timeout: 60_000,
-              env: {
-                PATH: process.env.PATH,
-                HOME: home,
-                AWS_ACCESS_KEY_ID: 'test',
-                AWS_SECRET_ACCESS_KEY: 'test',
-                AWS_DEFAULT_REGION: 'us-east-1',
-                AWS_CONFIG_FILE: join(home, 'config'),
-                AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
-                AWS_PAGER: '',
-              },
-            },
-            (err, stdout, stderr) =>
-              resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-          ),
-        );
+        const out = await runAwsCli(cli!.path, ['lambda', 'list-functions'], { endpointUrl: endpoint, home });
         assert.equal(out.code, 0, `aws CLI against ${endpoint}: ${out.stderr}`);
         assert.ok(
           JSON.parse(out.stdout).Functions.some((f: { FunctionName: string }) => f.FunctionName === fn.get('frontend')),

@@ -3,7 +3,7 @@
  * Debian's, by version (v1 from pip, v2 from Debian's awscli package). Calls pass `--endpoint-url`:
  * Debian's awscli 2.9 predates AWS_ENDPOINT_URL.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -43,4 +43,49 @@ function lookUp(): AwsCli[] {
     version,
     rawPayload: version.startsWith('1.') ? [] : ['--cli-binary-format', 'raw-in-base64-out'],
   }));
+}
+
+/** What a run of the CLI ended with. */
+export interface AwsCliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface AwsCliOptions {
+  /** The endpoint every call goes to (`--endpoint-url`). */
+  readonly endpointUrl: string;
+  /** The CLI's home and working folder: its config and credentials files are looked for here only. */
+  readonly home: string;
+  /** @default 60_000 */
+  readonly timeoutMs?: number;
+  /** More environment, over the isolated one. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs `aws <args> --endpoint-url <endpoint> --output json` in an environment of its own: test
+ * credentials, us-east-1, config files under `home` (so no profile of this machine's user changes
+ * the call), one attempt (a retry would hide the answer under test) and no pager.
+ */
+export function runAwsCli(cliPath: string, args: readonly string[], options: AwsCliOptions): Promise<AwsCliRun> {
+  const { home } = options;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: join(home, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+    AWS_MAX_ATTEMPTS: '1',
+    AWS_PAGER: '',
+    ...options.env,
+  };
+  const argv = [...args, '--endpoint-url', options.endpointUrl, '--output', 'json'];
+  return new Promise((resolve) => {
+    execFile(cliPath, argv, { env, cwd: home, timeout: options.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
 }
