@@ -6,7 +6,10 @@
  */
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
+import { MeshDeadlineExceededError, MeshDeniedError, MeshUnauthenticatedError } from '../../functions/mesh/errors';
 import { classifyDelivery } from '../../functions/mesh/resilience/delivery';
 import { type AttemptResult, classifyOutcome, type Outcome } from '../../functions/mesh/resilience/retry-decision';
 
@@ -176,74 +179,60 @@ describe('outcome classification by name and status', () => {
 });
 
 /**
- * Errors that say the handler never ran (delivery.ts): each one, by name, is what lets a call on an
- * edge that is not idempotent be tried again. The Lambda names are the Invoke API reference's "Errors".
+ * Lambda's Invoke errors as the AWS SDK's service model lists them (the `@throws` of the Invoke command's
+ * declaration; the Invoke API reference's "Errors"): read from the installed SDK, so an error Lambda
+ * adds reaches this test with the SDK that brings it.
+ */
+function invokeErrors(): string[] {
+  const sdk = dirname(require.resolve('@aws-sdk/client-lambda/package.json'));
+  const declaration = readFileSync(join(sdk, 'dist-types/commands/InvokeCommand.d.ts'), 'utf8');
+  return [...declaration.matchAll(/@throws \{@link (\w+)\} \((?:client|server) fault\)/g)].map((m) => m[1]);
+}
+
+/**
+ * Invoke errors that do not say the function never started whatever the status: EFSIOException (its
+ * file system failed, which may happen while the handler runs), ServiceException (Lambda's own 500), and
+ * refusals judged by their 4xx status like any named 4xx (UNLISTED_4XX and the test below).
+ */
+const INVOKE_ERRORS_BY_STATUS = new Set([
+  'EFSIOException',
+  'ServiceException',
+  ...['CodeArtifactUserDeletedException', 'CodeArtifactUserFailedException', 'CodeArtifactUserPendingException'],
+  ...['S3FilesMountConnectivityException', 'S3FilesMountFailureException', 'S3FilesMountTimeoutException'],
+  ...['DurableExecutionAlreadyStartedException', 'ModeNotSupportedException', 'NoPublishedVersionException'],
+  ...['SerializedRequestEntityTooLargeException', 'ServiceQuotaExceededException'],
+  'SnapStartRegenerationFailureException',
+]);
+
+/**
+ * Errors that say the handler never ran: each one, by name, is what lets a call on an edge that is not
+ * idempotent be tried again.
  */
 const NEVER_STARTED = [
-  'TooManyRequestsException',
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'RequestLimitExceeded',
-  'ResourceNotReadyException',
-  'ResourceConflictException',
-  'ResourceNotFoundException',
-  'InvalidParameterValueException',
-  'InvalidRequestContentException',
-  'RequestTooLargeException',
-  'UnsupportedMediaTypeException',
-  'InvalidRuntimeException',
-  'InvalidZipFileException',
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'ExpiredTokenException',
-  'EC2ThrottledException',
-  'EC2UnexpectedException',
-  'EC2AccessDeniedException',
-  'ENILimitReachedException',
-  'ENINotReadyException',
-  'SubnetIPAddressLimitReachedException',
-  'InvalidSubnetIDException',
-  'InvalidSecurityGroupIDException',
-  'EFSMountConnectivityException',
-  'EFSMountFailureException',
-  'EFSMountTimeoutException',
-  'KMSAccessDeniedException',
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-  'SnapStartException',
-  'SnapStartNotReadyException',
-  'SnapStartTimeoutException',
-  'RecursiveInvocationException',
-  'Runtime.ImportModuleError',
-  'Runtime.HandlerNotFound',
-  'Runtime.MalformedHandlerName',
+  // Lambda refused the Invoke before it started the function.
+  ...invokeErrors().filter((name) => !INVOKE_ERRORS_BY_STATUS.has(name)),
+  // Any AWS API's throttling and signature refusals (Common Errors of the AWS API references).
+  ...['ThrottlingException', 'Throttling', 'ThrottledException', 'RequestLimitExceeded'],
+  ...['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException'],
+  // The function's module failed to load (Lambda's runtime names; the wrapper's handler loader raises the first three).
+  ...['Runtime.ImportModuleError', 'Runtime.HandlerNotFound', 'Runtime.MalformedHandlerName'],
   'Runtime.UserCodeSyntaxError',
-  'RequestThrottled',
-  'KmsThrottled',
-  'KMSThrottlingException',
-  'MeshDeniedError',
-  'MeshUnauthenticatedError',
-  'MeshDeadlineExceededError',
+  // SQS's throttles (its own and its KMS key's), SNS's KMS key's.
+  ...['RequestThrottled', 'KmsThrottled', 'KMSThrottlingException'],
+  // The callee's mesh wrapper refused the call before its handler, with these errors.
+  ...[MeshDeniedError, MeshUnauthenticatedError, MeshDeadlineExceededError].map((E) => new E('refused').name),
 ];
-/** Socket errors raised before a byte was written. */
+
+/** Socket errors raised before a byte was written: refused, unreachable, no such host, a TLS peer refused. */
 const NEVER_CONNECTED = [
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_HAS_EXPIRED',
+  ...['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'],
+  ...['ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED'],
+  ...['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN'],
 ];
 
 describe('delivery by name and status', () => {
   it('every error Lambda or the callee raises before the handler runs is not-delivered, in any field', () => {
+    assert.ok(NEVER_STARTED.includes('TooManyRequestsException'), 'the Invoke errors were read from the SDK');
     for (const name of NEVER_STARTED) {
       for (const field of ['errorType', 'errorName', 'errorCode'] as const) {
         assert.equal(classifyDelivery({ [field]: name, statusCode: 500 }), 'not-delivered', `${field} ${name}`);
