@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type Endpoint, type SecretStore, startEndpoint } from '../../local/endpoint';
+import { type Endpoint, type EndpointOptions, type SecretStore, startEndpoint } from '../../local/endpoint';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../../local/endpoint/backend';
 import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
 import { QueueStore } from '../../local/sqs/queue-store';
@@ -154,9 +154,13 @@ export async function startSecretsEndpoint(
   return { endpoint, sm, registry };
 }
 
-/** The endpoint on a free port serving SQS over a fresh QueueStore, with an SQS client (real SDK). */
+/**
+ * The endpoint on a free port serving SQS over a fresh QueueStore, with an SQS client (real SDK).
+ * `more` adds endpoint options that need the queues (Lambda's async destinations, say).
+ */
 export async function startSqsEndpoint(
   registry = new TestRegistry(),
+  more: (queues: QueueStore) => Partial<EndpointOptions> = () => ({}),
 ): Promise<{ endpoint: Endpoint; sqs: SQSClient; queues: QueueStore; registry: TestRegistry }> {
   let url = '';
   const queues = new QueueStore({ region: REGION, accountId: '000000000000', endpointUrl: () => url });
@@ -166,6 +170,7 @@ export async function startSqsEndpoint(
     invoker: new TestInvoker(registry),
     jsonServices: sqsJsonServices(queues),
     log: () => undefined,
+    ...more(queues),
   });
   url = endpoint.url;
   return { endpoint, sqs: new SQSClient(clientConfig(endpoint.url)), queues, registry };

@@ -27,15 +27,13 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import type { Endpoint } from '../../local/endpoint';
 import { AsyncDestinations } from '../../local/sqs/async-destinations';
-import { QueueStore } from '../../local/sqs/queue-store';
-import { sqsJsonServices } from '../../local/sqs/sqs-api';
 import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
-import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+import { startSqsEndpoint, TestRegistry } from './local-endpoint-fixture';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function';
 
@@ -67,18 +65,10 @@ describe('local endpoint: answers as recorded from AWS', () => {
   const registry = new TestRegistry();
 
   before(async () => {
-    const queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
-    endpoint = await startEndpoint({
-      port: 0,
-      registry,
-      invoker: new TestInvoker(registry),
-      jsonServices: sqsJsonServices(queues),
+    ({ endpoint, sqs } = await startSqsEndpoint(registry, (queues) => ({
       asyncInvokes: new AsyncDestinations({ queues, retryBaseMs: 200, invokeAsync: async () => undefined }),
-      log: () => undefined,
-    });
-    const config = loopbackClientConfig(endpoint.url);
-    lambda = new LambdaClient(config);
-    sqs = new SQSClient(config);
+    })));
+    lambda = new LambdaClient(loopbackClientConfig(endpoint.url));
   });
   after(async () => {
     lambda.destroy();

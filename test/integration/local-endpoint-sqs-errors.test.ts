@@ -17,14 +17,11 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type Endpoint, startEndpoint } from '../../local/endpoint';
-import { QueueStore } from '../../local/sqs/queue-store';
-import { sqsJsonServices } from '../../local/sqs/sqs-api';
-import { loopbackClientConfig } from '../support/loopback-client';
+import type { Endpoint } from '../../local/endpoint';
 import { rejection } from '../support/rejection';
-import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+import { startSqsEndpoint } from './local-endpoint-fixture';
 
 type SqsError = Error & { Code?: string; Type?: string; $metadata: { httpStatusCode?: number } };
 
@@ -34,15 +31,7 @@ describe('local endpoint: SQS errors as SQS writes them', () => {
   let queueUrl: string;
 
   before(async () => {
-    const registry = new TestRegistry();
-    const queues = new QueueStore({ region: 'us-east-1', accountId: '000000000000', endpointUrl: () => endpoint.url });
-    endpoint = await startEndpoint({
-      port: 0,
-      registry,
-      invoker: new TestInvoker(registry),
-      jsonServices: sqsJsonServices(queues),
-    });
-    sqs = new SQSClient(loopbackClientConfig(endpoint.url));
+    ({ endpoint, sqs } = await startSqsEndpoint());
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))).QueueUrl ?? '';
   });
   after(async () => {
