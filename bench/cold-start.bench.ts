@@ -33,7 +33,7 @@ import { LAYER, POLICY_VERSION } from '../shared/names';
 import { sealSnapshot } from '../shared/snapshot-seal';
 import { exampleAssemblies } from '../test/support/example-assembly';
 import { startAwsStandIn } from './support/aws-stand-in';
-import { type BenchResult, one, stats } from './support/bench-rows';
+import { type BenchResult, one, runBenchScript, stats } from './support/bench-rows';
 
 const ROOT = join(__dirname, '..');
 const HARNESS = join(__dirname, 'support', 'cold-process.js');
@@ -466,17 +466,9 @@ async function coldStartRows(bench: ColdBench) {
 }
 
 if (require.main === module) {
-  runColdStartBench()
-    .then((rows) => {
-      if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else
-        for (const r of rows)
-          process.stdout.write(
-            `${r.name.padEnd(56)} mesh p50 ${r.mesh.p50.toFixed(2)} p99 ${r.mesh.p99.toFixed(2)} baseline p50 ${r.baseline.p50.toFixed(2)} ${r.unit}${r.note ? `  (${r.note})` : ''}\n`,
-          );
-    })
-    .catch((err) => {
-      process.stderr.write(`${err?.stack ?? err}\n`);
-      process.exit(1);
-    });
+  runBenchScript(
+    runColdStartBench,
+    (r) =>
+      `${r.name.padEnd(56)} mesh p50 ${r.mesh.p50.toFixed(2)} p99 ${r.mesh.p99.toFixed(2)} baseline p50 ${r.baseline.p50.toFixed(2)} ${r.unit}${r.note ? `  (${r.note})` : ''}`,
+  );
 }

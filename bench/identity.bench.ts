@@ -7,7 +7,7 @@
  */
 import { issueIdentity, rotateCa } from '../functions/control/ca-issuer';
 import { Identity, TrustBundle } from '../functions/mesh/identity';
-import { type BenchResult, now, stats, timeEach } from './support/bench-rows';
+import { type BenchResult, besideInProcess, now, runBenchScript, stats, timeEach } from './support/bench-rows';
 
 /** The budget sign + verify must meet at p50, in ms. */
 export const IDENTITY_HOP_BUDGET_MS = 0.3;
@@ -124,26 +124,13 @@ async function loadRow({ ordersSecret }: IdentityHop): Promise<BenchResult> {
 }
 
 if (require.main === module) {
-  runIdentityBench()
-    .then((results) => {
-      if (process.argv.includes('--json')) {
-        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-        return;
-      }
-      const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(3));
-      for (const r of results) {
-        process.stdout.write(
-          `${r.name.padEnd(32)} mesh p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`,
-        );
-      }
-      const hop = results.find((r) => r.name === 'identity sign+verify per hop')!;
+  runBenchScript(
+    runIdentityBench,
+    (r) => besideInProcess(r, 32, 3),
+    (rows) => {
+      const hop = rows.find((r) => r.name === 'identity sign+verify per hop')!;
       const added = hop.mesh.p50 - hop.baseline.p50;
-      process.stdout.write(
-        `identity budget: ${added.toFixed(3)} ms added per hop at p50 (budget ${IDENTITY_HOP_BUDGET_MS} ms) ${added <= IDENTITY_HOP_BUDGET_MS ? 'OK' : 'OVER'}\n`,
-      );
-    })
-    .catch((err) => {
-      process.stderr.write(`${err?.stack ?? err}\n`);
-      process.exit(1);
-    });
+      return `identity budget: ${added.toFixed(3)} ms added per hop at p50 (budget ${IDENTITY_HOP_BUDGET_MS} ms) ${added <= IDENTITY_HOP_BUDGET_MS ? 'OK' : 'OVER'}`;
+    },
+  );
 }

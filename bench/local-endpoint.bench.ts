@@ -17,7 +17,7 @@ import { startEndpoint } from '../local/endpoint';
 import { FunctionRegistry } from '../local/registry/function-registry';
 import { LocalInvoker } from '../local/runtime/invoker';
 import { TestInvoker, TestRegistry } from '../test/integration/local-endpoint-fixture';
-import { type BenchResult, type Stats, stats, timeEach } from './support/bench-rows';
+import { type BenchResult, besideInProcess, runBenchScript, type Stats, stats, timeEach } from './support/bench-rows';
 
 /** The endpoint's own share (HTTP + dispatch + validation, no SDK, no worker) at p50, in ms. */
 export const ENDPOINT_ADDED_P50_BUDGET_MS = 2;
@@ -127,22 +127,4 @@ async function workerRows(dir: string, payload: Buffer, baseline: Stats): Promis
   }
 }
 
-if (require.main === module) {
-  runLocalEndpointBench()
-    .then((results) => {
-      if (process.argv.includes('--json')) {
-        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-        return;
-      }
-      const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(3));
-      for (const r of results) {
-        process.stdout.write(
-          `${r.name.padEnd(38)} p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`,
-        );
-      }
-    })
-    .catch((err) => {
-      process.stderr.write(`${err?.stack ?? err}\n`);
-      process.exit(1);
-    });
-}
+if (require.main === module) runBenchScript(runLocalEndpointBench, (r) => besideInProcess(r, 38, 3, ''));

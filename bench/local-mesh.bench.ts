@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startLocalMesh } from '../local/mesh-local';
 import { clientConfig, fixtureAssemblies } from '../test/support/example-assembly';
-import { type BenchResult, now, one, stats, timeEach } from './support/bench-rows';
+import { type BenchResult, besideInProcess, now, one, runBenchScript, stats, timeEach } from './support/bench-rows';
 
 const HANDLER = join(__dirname, '../test/support/local-mesh-app/code/index.js');
 
@@ -107,22 +107,4 @@ async function throughputRow({ invoke, direct }: EchoBench): Promise<BenchResult
   };
 }
 
-if (require.main === module) {
-  runLocalMeshBench()
-    .then((results) => {
-      if (process.argv.includes('--json')) {
-        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-        return;
-      }
-      const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
-      for (const r of results) {
-        process.stdout.write(
-          `${r.name.padEnd(32)} mesh p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}\n`,
-        );
-      }
-    })
-    .catch((err) => {
-      process.stderr.write(`${err?.stack ?? err}\n`);
-      process.exit(1);
-    });
-}
+if (require.main === module) runBenchScript(runLocalMeshBench, (r) => besideInProcess(r, 32, 2));

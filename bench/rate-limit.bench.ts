@@ -10,7 +10,7 @@
  * Run: npx tsx bench/rate-limit.bench.ts [--json]
  */
 import { drive, startRateLimitStand } from '../test/support/rate-limit-run';
-import { type BenchResult, one } from './support/bench-rows';
+import { type BenchResult, one, runBenchScript } from './support/bench-rows';
 
 const SECONDS = 30;
 const LIMIT = 50;
@@ -52,17 +52,5 @@ export async function runRateLimitBench(): Promise<BenchResult[]> {
 }
 
 if (require.main === module) {
-  runRateLimitBench()
-    .then((results) => {
-      if (process.argv.includes('--json')) {
-        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-        return;
-      }
-      for (const r of results)
-        process.stdout.write(`${r.name.padEnd(44)} ${r.mesh.p50.toFixed(2)} ${r.unit}  (${r.note})\n`);
-    })
-    .catch((err) => {
-      process.stderr.write(`${err?.stack ?? err}\n`);
-      process.exit(1);
-    });
+  runBenchScript(runRateLimitBench, (r) => `${r.name.padEnd(44)} ${r.mesh.p50.toFixed(2)} ${r.unit}  (${r.note})`);
 }

@@ -16,7 +16,7 @@ import { chooseRoute, RouteBalancers } from '../functions/mesh/routing/route-cho
 import { LambdaInvokeTransport } from '../functions/mesh/transport/lambda-invoke';
 import { wrapHandler } from '../functions/mesh/wrapper';
 import { lambdaClientConfig, startLambdaInvokeServer } from '../test/support/lambda-invoke-server';
-import { type BenchResult, now, one, stats } from './support/bench-rows';
+import { type BenchResult, now, one, runBenchScript, stats } from './support/bench-rows';
 
 export type { BenchResult, Budget } from './support/bench-rows';
 
@@ -259,17 +259,9 @@ export async function runRuntimeBench(): Promise<BenchResult[]> {
 }
 
 if (require.main === module) {
-  (process.argv.includes('--hop') ? perHop() : runRuntimeBench())
-    .then((rows) => {
-      if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else
-        for (const r of rows)
-          process.stdout.write(
-            `${r.name.padEnd(40)} mesh p50 ${r.mesh.p50.toFixed(3)} p99 ${r.mesh.p99.toFixed(3)} baseline p50 ${r.baseline.p50.toFixed(3)} ${r.unit}\n`,
-          );
-    })
-    .catch((err) => {
-      process.stderr.write(`${err?.stack ?? err}\n`);
-      process.exit(1);
-    });
+  runBenchScript(
+    process.argv.includes('--hop') ? perHop : runRuntimeBench,
+    (r) =>
+      `${r.name.padEnd(40)} mesh p50 ${r.mesh.p50.toFixed(3)} p99 ${r.mesh.p99.toFixed(3)} baseline p50 ${r.baseline.p50.toFixed(3)} ${r.unit}`,
+  );
 }

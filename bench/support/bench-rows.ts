@@ -51,3 +51,36 @@ export async function timeEach(n: number, fn: () => Promise<unknown>, warmup = 0
   }
   return out;
 }
+
+/**
+ * A row as a line: the measure's p50 and p99 beside the in-process baseline's, with `digits` decimals
+ * under 100 (none above). `measured` names the measure's column.
+ */
+export function besideInProcess(r: BenchResult, width: number, digits: number, measured = 'mesh '): string {
+  const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(digits));
+  return `${r.name.padEnd(width)} ${measured}p50 ${f(r.mesh.p50)} p99 ${f(r.mesh.p99)} ${r.unit}   in-process p50 ${f(r.baseline.p50)} p99 ${f(r.baseline.p99)} ${r.unit}`;
+}
+
+/**
+ * What a bench file does when run as a script: its rows as JSON with `--json` (what scripts/bench.js
+ * reads), else each row as `line` writes it, then `summary`'s line if any; a failure exits 1.
+ */
+export function runBenchScript(
+  bench: () => Promise<BenchResult[]>,
+  line: (r: BenchResult) => string,
+  summary?: (rows: BenchResult[]) => string,
+): void {
+  bench()
+    .then((rows) => {
+      if (process.argv.includes('--json')) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      for (const r of rows) process.stdout.write(`${line(r)}\n`);
+      if (summary) process.stdout.write(`${summary(rows)}\n`);
+    })
+    .catch((err) => {
+      process.stderr.write(`${err?.stack ?? err}\n`);
+      process.exit(1);
+    });
+}
