@@ -8,17 +8,12 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { breakerPartition, MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
+import { breakerPartition, SORT_KEY, TABLE } from '../../shared/names';
 import { clientConfig, meshFixtureAssemblies } from '../support/example-assembly';
+import { putOperatorItem } from '../support/operator-items';
 
 interface Outcome {
   ok: boolean;
@@ -74,18 +69,10 @@ describe('local mesh: resilience with the mesh runtime', () => {
         RoutingConfig: { AdditionalVersionWeights: {} },
       }),
     );
-    const table = mesh.registry.getFunction('fxm-caller')!.Environment!.Variables!.MESH_POLICY_TABLE;
-    const key = { [TABLE.partitionKey]: { S: 'flaky' }, [TABLE.sortKey]: { S: SORT_KEY.route } };
-    await db.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          ...key,
-          managedBy: { S: MANAGED_BY.operator },
-          weights: { M: { 1: { N: '0.5' }, 2: { N: '0.5' } } },
-        },
-      }),
-    );
+    const table = mesh.registry.getFunction('fxm-caller')!.Environment!.Variables!.MESH_POLICY_TABLE!;
+    const key = await putOperatorItem(db, table, 'flaky', SORT_KEY.route, {
+      weights: { M: { 1: { N: '0.5' }, 2: { N: '0.5' } } },
+    });
     try {
       // Act 1: until the route item is seen (TTL 1 s) and the breaker has had its failures.
       let from = mesh.recentInvocations().length;

@@ -11,12 +11,13 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
+import { SORT_KEY } from '../../shared/names';
 import type { TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { clientConfig, scenarioFixtureAssemblies } from '../support/example-assembly';
+import { putOperatorItem } from '../support/operator-items';
 
 interface Outcome {
   readonly ok: boolean;
@@ -197,29 +198,13 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
     // never delivered, so retried even on an edge that is not idempotent), and an operator gives the
     // edge ten attempts but a budget of one retry per two requests with no floor
     const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
-    const fault = { [TABLE.partitionKey]: { S: 'work' }, [TABLE.sortKey]: { S: SORT_KEY.fault } };
-    const traffic = { [TABLE.partitionKey]: { S: 'work' }, [TABLE.sortKey]: { S: SORT_KEY.traffic } };
-    await db.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          ...fault,
-          managedBy: { S: MANAGED_BY.operator },
-          abort: { M: { percent: { N: '100' }, errorType: { S: 'TooManyRequestsException' } } },
-        },
-      }),
-    );
-    await db.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          ...traffic,
-          managedBy: { S: MANAGED_BY.operator },
-          retries: { M: { maxAttempts: { N: '10' } } },
-          budget: { M: { ratio: { N: '0.5' }, minPerSecond: { N: '0' } } },
-        },
-      }),
-    );
+    const fault = await putOperatorItem(db, table, 'work', SORT_KEY.fault, {
+      abort: { M: { percent: { N: '100' }, errorType: { S: 'TooManyRequestsException' } } },
+    });
+    const traffic = await putOperatorItem(db, table, 'work', SORT_KEY.traffic, {
+      retries: { M: { maxAttempts: { N: '10' } } },
+      budget: { M: { ratio: { N: '0.5' }, minPerSecond: { N: '0' } } },
+    });
     try {
       // Act 1: until both items are seen (policy TTL 1 s, polled): the deployed edge makes three attempts
       // at a throttled call; under the budget the first request has no retry to spend (0.5 x 1 < 1)
@@ -252,17 +237,9 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
     // Prepare: jitter throttles every call (a fault item); its edge retries throttles ten times with
     // backoffs drawn up to 200, 400, 800 and 1,000 ms, in a call of 600 ms
     const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
-    const fault = { [TABLE.partitionKey]: { S: 'jitter' }, [TABLE.sortKey]: { S: SORT_KEY.fault } };
-    await db.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          ...fault,
-          managedBy: { S: MANAGED_BY.operator },
-          abort: { M: { percent: { N: '100' }, errorType: { S: 'TooManyRequestsException' } } },
-        },
-      }),
-    );
+    const fault = await putOperatorItem(db, table, 'jitter', SORT_KEY.fault, {
+      abort: { M: { percent: { N: '100' }, errorType: { S: 'TooManyRequestsException' } } },
+    });
     try {
       let throttled = false;
       for (const deadline = Date.now() + 20_000; !throttled && Date.now() < deadline; )
@@ -331,18 +308,10 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
     // Prepare: an operator's traffic item for brk (over the deployed edge's settings, which it leaves
     // in place): a 500 ms per-try timeout, a breaker that opens on one failure
     const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
-    const key = { [TABLE.partitionKey]: { S: 'brk' }, [TABLE.sortKey]: { S: SORT_KEY.traffic } };
-    await db.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          ...key,
-          managedBy: { S: MANAGED_BY.operator },
-          perTryTimeoutMs: { N: '500' },
-          breaker: { M: { consecutiveFailures: { N: '1' }, openMs: { N: '60000' } } },
-        },
-      }),
-    );
+    const key = await putOperatorItem(db, table, 'brk', SORT_KEY.traffic, {
+      perTryTimeoutMs: { N: '500' },
+      breaker: { M: { consecutiveFailures: { N: '1' }, openMs: { N: '60000' } } },
+    });
     try {
       // Act 1: a 700 ms answer succeeds under the deployed 3 s per-try timeout, and times out once
       // the change is seen (the policy's TTL is 1 s: polled, with a generous bound)
@@ -402,21 +371,13 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
       // Prepare: release 2 moved the alias to version 2; the route item weighs 90/10 towards version 1,
       // sticks calls that carry x-route-user, and sends x-route-canary: yes to version 2
       const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
-      await db.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: {
-            [TABLE.partitionKey]: { S: 'split' },
-            [TABLE.sortKey]: { S: SORT_KEY.route },
-            managedBy: { S: MANAGED_BY.operator },
-            weights: { M: { 1: { N: '0.9' }, 2: { N: '0.1' } } },
-            sticky: { M: { header: { S: 'x-route-user' } } },
-            matches: {
-              L: [{ M: { header: { S: 'x-route-canary' }, exact: { S: 'yes' }, version: { S: '2' } } }],
-            },
-          },
-        }),
-      );
+      await putOperatorItem(db, table, 'split', SORT_KEY.route, {
+        weights: { M: { 1: { N: '0.9' }, 2: { N: '0.1' } } },
+        sticky: { M: { header: { S: 'x-route-user' } } },
+        matches: {
+          L: [{ M: { header: { S: 'x-route-canary' }, exact: { S: 'yes' }, version: { S: '2' } } }],
+        },
+      });
       // Until the route is seen (policy TTL 1 s, polled): the alias alone sends every call to version 2
       let seen = false;
       for (const deadline = Date.now() + 20_000; !seen && Date.now() < deadline; )
@@ -451,17 +412,9 @@ describe('local mesh: the traffic policy end to end', { skip }, () => {
       assert.deepEqual(await versions(3, canary), ['2', '2', '2']);
       // Prepare: an operator's fallback for split: version 1, function errors included
       const table = mesh.registry.getFunction('fxs-probe')!.Environment!.Variables!.MESH_POLICY_TABLE!;
-      const key = { [TABLE.partitionKey]: { S: 'split' }, [TABLE.sortKey]: { S: SORT_KEY.traffic } };
-      await db.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: {
-            ...key,
-            managedBy: { S: MANAGED_BY.operator },
-            fallback: { M: { version: { S: '1' }, onFunctionError: { BOOL: true } } },
-          },
-        }),
-      );
+      const key = await putOperatorItem(db, table, 'split', SORT_KEY.traffic, {
+        fallback: { M: { version: { S: '1' }, onFunctionError: { BOOL: true } } },
+      });
       try {
         // Act: version 2 fails the call (polled until the fallback is seen)
         let out: Outcome | undefined;
