@@ -23,6 +23,7 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { clientConfig, fixtureAssemblies, type Releases } from '../support/example-assembly';
+import { processAlive } from '../support/process-alive';
 
 let mesh: LocalMesh;
 let releases: Releases;
@@ -35,15 +36,6 @@ const invoke = (
   payload: unknown = {},
   extra: Partial<ConstructorParameters<typeof InvokeCommand>[0]> = {},
 ) => lambda.send(new InvokeCommand({ FunctionName, Payload: Buffer.from(JSON.stringify(payload)), ...extra }));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 before(async () => {
   releases = fixtureAssemblies();
@@ -61,7 +53,7 @@ after(async () => {
     : [];
   await mesh?.stop();
   // Prepare / Act / Assess of the last promise: stop() leaves no worker behind.
-  for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} still running after stop()`);
+  for (const pid of pids) assert.equal(processAlive(pid), false, `worker ${pid} still running after stop()`);
 });
 
 describe('local mesh: functions run as Lambda runs them', () => {
@@ -131,7 +123,7 @@ describe('local mesh: functions run as Lambda runs them', () => {
     assert.match(body.errorMessage, /Runtime exited with error: exit status 7/);
     const afterPid = json(await invoke('fixture-crash')).pid;
     assert.notEqual(afterPid, before);
-    assert.equal(alive(before), false);
+    assert.equal(processAlive(before), false);
   });
 
   it("returns a thrown error as Lambda's Node error body, keeping the environment", async () => {

@@ -7,16 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { clientConfig, fixtureAssemblies } from '../support/example-assembly';
+import { processAlive } from '../support/process-alive';
 import { spawnStart } from '../support/start-process';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('npm start', () => {
   it('serves the assemblies, prints how to reach it, and leaves no process after SIGINT', async () => {
@@ -44,7 +36,7 @@ describe('npm start', () => {
       // Assess
       assert.equal(await exited, 0, start.err());
       assert.match(start.err(), /stopped; no processes left behind/);
-      for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} survived npm start's exit`);
+      for (const pid of pids) assert.equal(processAlive(pid), false, `worker ${pid} survived npm start's exit`);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
