@@ -7,32 +7,20 @@
  * wall clock, is bench/rate-limit.bench.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AUTHORIZATION_GRACE_MS } from '../../functions/mesh/policy/policy-cache';
-import {
-  driveInSteps,
-  LIMITED_EDGE,
-  POLICY_TTL_MS,
-  type RateLimitStand,
-  type SimulatedClock,
-  startRateLimitStand,
-} from '../support/rate-limit-run';
+import { limitedEdgeStand } from '../support/limited-edge-stand';
+import { driveInSteps, LIMITED_EDGE, POLICY_TTL_MS } from '../support/rate-limit-run';
 
 /** Each sandbox calls once per step: 8 sandboxes offer 800 calls a (simulated) second. */
 const STEP_MS = 10;
 
 describe('rate limit: eight sandboxes, one mesh-wide bucket in the policy table', () => {
-  let stand: RateLimitStand;
-  // Simulated epoch ms, from a whole second near the wall clock's (the policy reads are signed with it).
-  const clock: SimulatedClock = { now: Math.ceil(Date.now() / 1000) * 1000 };
-  before(async () => {
-    stand = await startRateLimitStand();
-    await stand.put(Object.values(LIMITED_EDGE));
-  });
-  after(() => stand?.close());
+  const fixture = limitedEdgeStand();
+  const { clock } = fixture;
 
   test('admits 50/s across the sandboxes (burst once), with few table writes', async () => {
-    const boxes = stand.sandboxes(8, clock);
+    const boxes = fixture.stand.sandboxes(8, clock);
     const seconds = 5;
     const r = await driveInSteps(boxes, clock, seconds * 1000, STEP_MS);
     const rate = r.admitted / seconds;
@@ -53,11 +41,11 @@ describe('rate limit: eight sandboxes, one mesh-wide bucket in the policy table'
   });
 
   test('lifts when the item no longer carries the limit', async () => {
-    const [box] = stand.sandboxes(1, clock);
+    const [box] = fixture.stand.sandboxes(1, clock);
     const limited = await driveInSteps([box!], clock, 300, STEP_MS);
     assert.ok(limited.refused > 0, 'the limit applied before it was lifted');
     const { rateLimit: _, ...unlimited } = LIMITED_EDGE.limit;
-    await stand.put([unlimited]);
+    await fixture.stand.put([unlimited]);
     // Past the policy TTL and the grace after it: the next call reads the table before it is authorized.
     clock.now += POLICY_TTL_MS + AUTHORIZATION_GRACE_MS + STEP_MS;
     const r = await driveInSteps([box!], clock, 1_000, STEP_MS);

@@ -6,31 +6,21 @@
  * DynamoDB (conditional UpdateItem on the wire) on a simulated clock.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { rateLimitPartition, SORT_KEY } from '../../shared/names';
-import {
-  driveInSteps,
-  LIMITED_EDGE,
-  type RateLimitStand,
-  type SimulatedClock,
-  startRateLimitStand,
-} from '../support/rate-limit-run';
+import { limitedEdgeStand } from '../support/limited-edge-stand';
+import { driveInSteps, LIMITED_EDGE } from '../support/rate-limit-run';
 
 const TEN_YEARS_MS = 10 * 365 * 86_400_000;
 const STEP_MS = 10;
 
 describe('attack: a rate-limit bucket moved ten years ahead', () => {
-  let stand: RateLimitStand;
-  const clock: SimulatedClock = { now: Math.ceil(Date.now() / 1000) * 1000 };
-  before(async () => {
-    stand = await startRateLimitStand();
-    await stand.put(Object.values(LIMITED_EDGE));
-  });
-  after(() => stand?.close());
+  const fixture = limitedEdgeStand();
+  const { clock } = fixture;
 
   test('the limit still admits its rate: the forged bucket is read as full, and one write replaces it', async () => {
     const forgedTat = clock.now + TEN_YEARS_MS;
-    await stand.put([
+    await fixture.stand.put([
       {
         pk: rateLimitPartition('payments'),
         sk: SORT_KEY.rateLimitBucket(LIMITED_EDGE.limit.sk),
@@ -38,7 +28,7 @@ describe('attack: a rate-limit bucket moved ten years ahead', () => {
         ttl: Math.ceil(forgedTat / 1000),
       },
     ]);
-    const boxes = stand.sandboxes(4, clock);
+    const boxes = fixture.stand.sandboxes(4, clock);
     const r = await driveInSteps(boxes, clock, 2_000, STEP_MS);
     // GCRA from a full bucket: the burst, then one token per 20 ms; never more.
     const granted = 50 + Math.floor((2_000 - STEP_MS) / 20);
