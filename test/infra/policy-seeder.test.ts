@@ -8,7 +8,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
-  CreateTableCommand,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -16,7 +15,8 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
-import { MANAGED_BY, POLICY_VERSION, TABLE } from '../../shared/names';
+import { createPolicyTable } from '../../local/endpoint/dynamodb';
+import { MANAGED_BY, POLICY_VERSION } from '../../shared/names';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
@@ -54,25 +54,13 @@ describe('policy seeder against dynalite', () => {
   before(async () => {
     db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((r) => db.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
     client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${(db.address() as AddressInfo).port}`,
+      endpoint: url,
       region: 'us-east-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
-    await client.send(
-      new CreateTableCommand({
-        TableName: TABLE_NAME,
-        AttributeDefinitions: [
-          { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: TABLE.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-          { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createPolicyTable(url, TABLE_NAME);
   });
 
   after(async () => {
