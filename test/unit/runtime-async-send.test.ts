@@ -78,6 +78,37 @@ function sqsEvent(sent: readonly InvokeRequest[], arn = QUEUE_ARN) {
   };
 }
 
+/** The SNS delivery of a sent message: its envelope in the message attribute the SNS transport sets. */
+function snsEvent(sent: InvokeRequest) {
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        Sns: {
+          MessageId: 'n-1',
+          TopicArn: TOPIC_ARN,
+          Message: Buffer.from(sent.payload).toString('utf8'),
+          MessageAttributes: { [META.messageAttribute]: { Type: 'String', Value: JSON.stringify(sent.metadata) } },
+        },
+      },
+    ],
+  };
+}
+
+/** The EventBridge transport puts the envelope in the detail (what PutEvents would deliver). */
+function busEvent(sent: InvokeRequest) {
+  return {
+    version: '0',
+    id: 'e-1',
+    'detail-type': 'shop-bus',
+    source: 'lambda-mesh',
+    detail: {
+      [META.envelopeKey]: sent.metadata,
+      [META.envelopePayloadKey]: JSON.parse(Buffer.from(sent.payload).toString()),
+    },
+  };
+}
+
 describe('mesh.send', () => {
   let world: IdentityWorld;
   before(async () => {
@@ -276,35 +307,12 @@ describe('mesh.send', () => {
       batchItemFailures: [{ itemIdentifier: 'm-1' }],
     });
     // SNS and EventBridge: one delivery, refused, fails the invocation (Lambda retries it, then its destination).
-    const snsEvent = {
-      Records: [
-        {
-          EventSource: 'aws:sns',
-          Sns: {
-            MessageId: 'n-1',
-            TopicArn: TOPIC_ARN,
-            Message: Buffer.from(news!.payload).toString('utf8'),
-            MessageAttributes: { [META.messageAttribute]: { Type: 'String', Value: JSON.stringify(news!.metadata) } },
-          },
-        },
-      ],
-    };
     // The refusal says denied, as a refused call's does: nothing of the reason.
-    await assert.rejects(wrapped(snsEvent, { awsRequestId: 'd-2' }), {
+    await assert.rejects(wrapped(snsEvent(news!), { awsRequestId: 'd-2' }), {
       name: 'MeshDeniedError',
       message: 'mesh: payments refused the call: denied (request d-2)',
     });
-    const busEvent = {
-      version: '0',
-      id: 'e-1',
-      'detail-type': 'shop-bus',
-      source: 'lambda-mesh',
-      detail: {
-        [META.envelopeKey]: bus!.metadata,
-        [META.envelopePayloadKey]: JSON.parse(Buffer.from(bus!.payload).toString()),
-      },
-    };
-    await assert.rejects(wrapped(busEvent, { awsRequestId: 'd-3' }), MeshDeniedError);
+    await assert.rejects(wrapped(busEvent(bus!), { awsRequestId: 'd-3' }), MeshDeniedError);
     const refused = records(consumer.lines);
     assert.deepEqual(
       refused.map((r) => [r.source, r.outcome]),
@@ -339,38 +347,14 @@ describe('mesh.send', () => {
     await orders.rt.send('shop-bus', { placed: 'o-9' });
     await impostor.rt.send('shop-bus', { placed: 'forged' });
     const [news, bus, forgedBus] = [orders.transport.sent[0]!, orders.transport.sent[1]!, impostor.transport.sent[0]!];
-    const snsEvent = {
-      Records: [
-        {
-          EventSource: 'aws:sns',
-          Sns: {
-            MessageId: 'n-1',
-            TopicArn: TOPIC_ARN,
-            Message: Buffer.from(news.payload).toString('utf8'),
-            MessageAttributes: { [META.messageAttribute]: { Type: 'String', Value: JSON.stringify(news.metadata) } },
-          },
-        },
-      ],
-    };
-    // The EventBridge transport puts the envelope in the detail (what PutEvents would deliver).
-    const busEvent = (r: InvokeRequest) => ({
-      version: '0',
-      id: 'e-1',
-      'detail-type': 'shop-bus',
-      source: 'lambda-mesh',
-      detail: {
-        [META.envelopeKey]: r.metadata,
-        [META.envelopePayloadKey]: JSON.parse(Buffer.from(r.payload).toString()),
-      },
-    });
     const consumer = runtime('payments', await identityOf(world.payments));
     const seen: unknown[] = [];
     const wrapped = wrapHandler(consumer.rt, async (e: unknown) => {
       seen.push(e);
       return 'done';
     });
-    assert.equal(await wrapped(snsEvent, { awsRequestId: 's-1' }), 'done');
-    assert.deepEqual((seen[0] as typeof snsEvent).Records[0]!.Sns.MessageAttributes, {});
+    assert.equal(await wrapped(snsEvent(news), { awsRequestId: 's-1' }), 'done');
+    assert.deepEqual((seen[0] as ReturnType<typeof snsEvent>).Records[0]!.Sns.MessageAttributes, {});
     assert.equal(await wrapped(busEvent(bus), { awsRequestId: 'e-1' }), 'done');
     assert.deepEqual((seen[1] as { detail: unknown }).detail, { placed: 'o-9' });
     await assert.rejects(wrapped(busEvent(forgedBus), { awsRequestId: 'e-2' }), MeshUnauthenticatedError);
