@@ -34,10 +34,13 @@ export function unmarshallValue(av: AttributeValue): unknown {
   );
 }
 
+/**
+ * Every attribute becomes a field of its own: `fromEntries` defines each key, where an assignment to
+ * `out['__proto__']` (an attribute name DynamoDB takes, and JSON.parse keeps) would set the item's
+ * prototype, and the checks would then read the map's fields as the item's while its JSON hides them.
+ */
 export function unmarshallItem(item: Record<string, AttributeValue>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) out[k] = unmarshallValue(v);
-  return out;
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, unmarshallValue(v)]));
 }
 
 /** Plain JSON -> AttributeValue (tests and tools writing policy items). */

@@ -1,0 +1,78 @@
+/**
+ * Attack: a policy item written straight to the table (an insider with table write, or another tool)
+ * with an attribute named `__proto__`. DynamoDB takes any attribute name, and the runtime's wire read
+ * parses the Query's answer with JSON.parse, which keeps `__proto__` as an ordinary key. The codec
+ * then assigned it (`out[k] = ...`), which sets the new object's prototype instead: a map in it became
+ * fields the item inherits. The checks look for unknown fields among its own keys and read the known
+ * ones through the prototype, so the item passed; the merge read them too, and the edge took a
+ * fallback to another account's function that the item's JSON (what `mesh policy get` prints, what the
+ * logs show) does not hold. The attribute is now a field like any other, unknown, so the item is
+ * refused, reported, and its last good copy kept.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
+import { unmarshallItem } from '../../shared/attribute-value';
+import { checkPolicyItem } from '../../shared/policy-item-check';
+import { clockedPolicyCache } from '../support/clocked-policy-cache';
+
+const T0 = 1_700_000_000_000;
+const TTL = 5_000;
+const COLLECTOR = 'arn:aws:lambda:eu-west-1:999999999999:function:collector';
+
+/** payments' allow#orders item as DynamoDB's JSON protocol answers it, with `hidden` in a `__proto__` map. */
+function allowOnTheWire(hidden?: string): string {
+  const proto = hidden ? `,"__proto__":{"M":${hidden}}` : '';
+  return `{"pk":{"S":"payments"},"sk":{"S":"allow#orders"},"source":{"S":"orders"}${proto}}`;
+}
+const HIDDEN_FALLBACK = `{"fallback":{"M":{"functionArn":{"S":"${COLLECTOR}"}}},"timeoutMs":{"N":"9000"}}`;
+
+/** A table client that answers payments' Query with the items of `wire` (JSON text, parsed as the runtime does). */
+function tableAnswering(state: { wire: string }) {
+  return {
+    async send(command: unknown) {
+      const name = (command as object).constructor.name;
+      return name === 'QueryCommand' ? { Items: [JSON.parse(state.wire)] } : {};
+    },
+  };
+}
+
+describe('attack: a policy item with an attribute named __proto__', () => {
+  test('the codec keeps it as a field of the item, never as the prototype', () => {
+    const item = unmarshallItem(JSON.parse(allowOnTheWire(HIDDEN_FALLBACK)));
+    assert.equal(Object.getPrototypeOf(item), Object.prototype);
+    assert.equal((item as { fallback?: unknown }).fallback, undefined, 'nothing inherited');
+    assert.deepEqual(Object.keys(item), ['pk', 'sk', 'source', '__proto__']);
+  });
+
+  test('the runtime refuses the item, naming the field', () => {
+    const checked = checkPolicyItem(unmarshallItem(JSON.parse(allowOnTheWire(HIDDEN_FALLBACK))));
+    assert.equal(checked.ok, false);
+    assert.match(checked.ok ? '' : checked.error, /__proto__/);
+  });
+
+  test("the edge keeps its last good copy: no fallback the item's JSON does not show", async () => {
+    const state = { wire: allowOnTheWire() };
+    const clock = { now: T0 };
+    const invalid: InvalidItem[] = [];
+    const cache = clockedPolicyCache(tableAnswering(state), clock, TTL, () => 0, {
+      onInvalidItem: (i) => invalid.push(i),
+    });
+    const before = cache.authorize(await cache.get('payments'), 'orders');
+    assert.ok(before.allowed);
+
+    state.wire = allowOnTheWire(HIDDEN_FALLBACK);
+    clock.now += TTL + 1;
+    await cache.get('payments');
+    await cache.settled();
+    const after = cache.authorize(cache.peek('payments')!, 'orders');
+
+    assert.ok(after.allowed, 'the last good allow item still opens the edge');
+    assert.equal((after.allow as { fallback?: unknown }).fallback, undefined);
+    assert.equal((after.allow as { timeoutMs?: unknown }).timeoutMs, undefined);
+    assert.deepEqual(
+      invalid.map((i) => [i.sk, i.keptLastGood]),
+      [['allow#orders', true]],
+    );
+  });
+});
