@@ -210,7 +210,8 @@ export function issueText(r: Record<string, unknown>, issue: ItemIssue): string 
   if ('unknownKeys' in issue) {
     const keys = issue.unknownKeys;
     const many = keys.length > 1;
-    const owned = keys.map((k) => DEPLOYMENT_FIELDS[k]).find((why) => why !== undefined);
+    // Own keys only: an unknown field named `constructor` would otherwise find Object's.
+    const owned = keys.map((k) => Object.hasOwn(DEPLOYMENT_FIELDS, k) && DEPLOYMENT_FIELDS[k]).find(Boolean);
     const why = owned ? ` (${owned})` : '';
     message = `has unknown field${many ? 's' : ''} ${keys.join(', ')}; remove ${many ? 'them' : 'it'}${why}`;
   } else if ('badKey' in issue) {

@@ -8,11 +8,16 @@
  * fallback to another account's function that the item's JSON (what `mesh policy get` prints, what the
  * logs show) does not hold. The attribute is now a field like any other, unknown, so the item is
  * refused, reported, and its last good copy kept.
+ *
+ * The refusal's own text looked an unknown field up among the fields the deployment owns by key, so a
+ * policy file's `constructor` or `__proto__` field was refused with Object's source or "[object
+ * Object]" as the reason, in `mesh policy set` and in the runtime's log.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
 import { unmarshallItem } from '../../shared/attribute-value';
+import { parsePolicyItem } from '../../shared/policy';
 import { checkPolicyItem } from '../../shared/policy-item-check';
 import { clockedPolicyCache } from '../support/clocked-policy-cache';
 
@@ -74,5 +79,24 @@ describe('attack: a policy item with an attribute named __proto__', () => {
       invalid.map((i) => [i.sk, i.keptLastGood]),
       [['allow#orders', true]],
     );
+  });
+});
+
+describe('attack: a policy file whose item has a field named like an Object property', () => {
+  for (const name of ['constructor', '__proto__', 'toString']) {
+    test(`${name}: refused as an unknown field, and nothing else said`, () => {
+      const raw = JSON.parse(`{"pk":"payments","sk":"allow#orders","source":"orders","${name}":{"timeoutMs":9000}}`);
+      for (const parsed of [parsePolicyItem(raw), checkPolicyItem(raw)]) {
+        assert.equal(
+          parsed.ok ? '' : parsed.error,
+          `payments/allow#orders: (item) has unknown field ${name}; remove it`,
+        );
+      }
+    });
+  }
+
+  test('a field the deployment owns is still refused with where it is declared', () => {
+    const parsed = parsePolicyItem({ pk: 'payments', sk: 'allow#orders', source: 'orders', url: 'http://x' });
+    assert.match(parsed.ok ? '' : parsed.error, /unknown field url; remove it \(an HTTP target is declared at deploy/);
   });
 });
