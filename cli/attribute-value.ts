@@ -15,5 +15,10 @@ export const toAttribute = (value: unknown): SdkAttributeValue => marshallValue(
 export const toItem = (obj: Record<string, unknown>): Record<string, SdkAttributeValue> =>
   marshallItem(obj) as Record<string, SdkAttributeValue>;
 export const fromAttribute = (av: SdkAttributeValue): unknown => unmarshallValue(av as AttributeValue);
+/**
+ * An item as plain JSON. The SDK hands a top-level attribute named `__proto__` over as a key without a
+ * value: it reads as null, so the item still shows, and is refused for that unknown field, rather than
+ * the codec throwing on it and ending the read of the whole table.
+ */
 export const fromItem = (item: Record<string, SdkAttributeValue>): Record<string, unknown> =>
-  unmarshallItem(item as Record<string, AttributeValue>);
+  unmarshallItem(Object.fromEntries(Object.entries(item).map(([k, v]) => [k, v ?? { NULL: true }])));

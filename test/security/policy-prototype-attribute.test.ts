@@ -9,12 +9,21 @@
  * logs show) does not hold. The attribute is now a field like any other, unknown, so the item is
  * refused, reported, and its last good copy kept.
  *
+ * The CLI reads the table through the AWS SDK, which hands an item's top-level `__proto__` attribute
+ * over as an own key without a value: the codec threw a TypeError on it, so one such item ended `mesh
+ * policy list` and `mesh check` for the whole table. It reads as null now: the item shows, with the
+ * field it is refused for.
+ *
  * The refusal's own text looked an unknown field up among the fields the deployment owns by key, so a
  * policy file's `constructor` or `__proto__` field was refused with Object's source or "[object
  * Object]" as the reason, in `mesh policy set` and in the runtime's log.
  */
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AwsClients } from '../../cli/aws-clients';
+import { scanPolicy } from '../../cli/policy-store';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
 import { unmarshallItem } from '../../shared/attribute-value';
 import { parsePolicyItem } from '../../shared/policy';
@@ -98,5 +107,35 @@ describe('attack: a policy file whose item has a field named like an Object prop
   test('a field the deployment owns is still refused with where it is declared', () => {
     const parsed = parsePolicyItem({ pk: 'payments', sk: 'allow#orders', source: 'orders', url: 'http://x' });
     assert.match(parsed.ok ? '' : parsed.error, /unknown field url; remove it \(an HTTP target is declared at deploy/);
+  });
+});
+
+/** CLI clients whose DynamoDB answers every request with `body` (DynamoDB's JSON protocol), through the real SDK. */
+function cliClientsAnswering(body: string): AwsClients {
+  const handle = async () => ({
+    response: {
+      statusCode: 200,
+      headers: { 'content-type': 'application/x-amz-json-1.0' },
+      body: Readable.from([Buffer.from(body)]),
+    },
+  });
+  const dynamo = new DynamoDBClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    requestHandler: { handle } as never,
+  });
+  return { dynamo: async () => dynamo } as unknown as AwsClients;
+}
+
+describe('attack: the CLI reading a table that holds an attribute named __proto__', () => {
+  test('the table is read whole, and the item is refused for that field', async () => {
+    const clients = cliClientsAnswering(`{"Items":[${allowOnTheWire(HIDDEN_FALLBACK)}],"Count":1}`);
+    const items = await scanPolicy(clients, 'shop-policy');
+    assert.equal(items.length, 1);
+    const [item] = items as [Record<string, unknown>];
+    assert.ok(Object.hasOwn(item, '__proto__'), 'shown as the field it is');
+    assert.equal((item as { fallback?: unknown }).fallback, undefined);
+    const parsed = parsePolicyItem(item);
+    assert.match(parsed.ok ? '' : parsed.error, /unknown field __proto__/);
   });
 });
