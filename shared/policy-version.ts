@@ -140,6 +140,18 @@ export async function bumpPolicyVersion(
   opts: BumpOptions = {},
 ): Promise<void> {
   if (services.length === 0) return;
+  try {
+    await bump(writer, table, services, opts);
+  } catch (err) {
+    // A shard whose generation is not a number (a script, a restore, a hand edit) fails every bump's
+    // ADD on it, and then no counter moves again: warm sandboxes would keep confirming their copies and
+    // a deny would reach new sandboxes only. Repaired, the bump goes through.
+    if (!refusedAsInvalid(err) || !(await repairGenerations(writer, table))) throw err;
+    await bump(writer, table, services, opts);
+  }
+}
+
+async function bump(writer: VersionWriter, table: string, services: readonly string[], opts: BumpOptions) {
   const now = opts.now ?? Date.now();
   const mark = opts.mark ?? freshMark();
   const keys = opts.keys ?? [];
@@ -205,9 +217,54 @@ async function transact(
     const e = err as { name?: string; code?: string; message?: string };
     const text = `${e?.name} ${e?.code} ${e?.message}`;
     if (/UnknownOperation|not (supported|implemented)/i.test(text)) return 'unsupported';
+    // Cancelled for a shard's content, not for another bump: retrying the carry would not help.
+    if (refusedAsInvalid(err)) throw err;
     if (carry && /TransactionCanceled|ConditionalCheckFailed|TransactionConflict/i.test(text)) return 'conflict';
     throw err;
   }
+}
+
+/**
+ * Whether DynamoDB refused a bump for the content of an item it updates: a ValidationException, or a
+ * cancelled transaction with a ValidationError among its reasons (as the SDK gives them, or as a
+ * caller's wrapped error lists their codes in `reasons`). A bump's expressions are fixed, so the item is
+ * what is wrong.
+ */
+function refusedAsInvalid(err: unknown): boolean {
+  const e = err as {
+    name?: string;
+    code?: string;
+    message?: string;
+    reasons?: readonly unknown[];
+    CancellationReasons?: readonly { Code?: string }[];
+  };
+  const codes = [...(e?.reasons ?? []), ...(e?.CancellationReasons ?? []).map((r) => r.Code)];
+  return /ValidationException/.test(`${e?.name} ${e?.code} ${e?.message}`) || codes.includes('ValidationError');
+}
+
+/**
+ * Removes each shard's generation that is not a number, so the next bump's ADD counts it from 1 again
+ * (it is a count of changes for operators, and the carry's condition treats a missing one as the first).
+ * True when one was removed.
+ */
+async function repairGenerations(writer: VersionWriter, table: string): Promise<boolean> {
+  let repaired = false;
+  for (let shard = 0; shard < POLICY_VERSION.shards; shard++) {
+    try {
+      await writer.updateItem({
+        TableName: table,
+        Key: versionKey(shard),
+        UpdateExpression: 'REMOVE #g',
+        ConditionExpression: 'attribute_exists(#g) AND NOT attribute_type(#g, :n)',
+        ExpressionAttributeNames: { '#g': POLICY_VERSION.generation },
+        ExpressionAttributeValues: { ':n': { S: 'N' } },
+      });
+      repaired = true;
+    } catch (err) {
+      if (!/ConditionalCheckFailed/.test(`${(err as Error)?.name} ${(err as Error)?.message}`)) throw err;
+    }
+  }
+  return repaired;
 }
 
 /** The consistent GetItem of a writer that reads. */
