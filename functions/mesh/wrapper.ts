@@ -10,8 +10,8 @@
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { DEPENDENCY_TIMEOUT, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
 import type { FaultItem } from '../../shared/policy';
-import type { TraceContext } from '../../shared/trace-header';
-import type { BatchHost } from './async/event-sources';
+import { parseTraceHeader, type TraceContext } from '../../shared/trace-header';
+import type { BatchHost, Lent } from './async/event-sources';
 import {
   MeshDeadlineExceededError,
   MeshDeniedError,
@@ -30,6 +30,7 @@ import {
   metadataFromClientContext,
   metadataFromHeaders,
   openEnvelope,
+  parseMetadata,
   vouchedMetadata,
 } from './metadata';
 import { loadSnapshot } from './policy/policy-snapshot';
@@ -115,10 +116,21 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
   };
 }
 
+/** What the batch's file borrows of this one rather than bundle its own copy (event-records.ts `Lent`). */
+const LENT: Lent = {
+  parseMetadata,
+  isEnvelope,
+  openEnvelope,
+  jsonPayloadOf,
+  mayCarryRecords,
+  vouchedMetadata,
+  parseTraceHeader,
+};
+
 /** The records `event` carries, if it is a batch, and how they are served (their file, loaded here). */
 function readRecords(event: unknown): { serve(host: BatchHost): Promise<unknown> } | undefined {
   const sources = require('./async/event-sources') as typeof import('./async/event-sources');
-  const batch = sources.readBatch(event);
+  const batch = sources.readBatch(event, LENT);
   return batch && { serve: (host) => sources.serveBatch(batch, host) };
 }
 
@@ -369,6 +381,7 @@ function batchHost(rt: MeshRuntime, fn: AnyHandler, context: LambdaContextLike):
           refusalMessage(rt.config.service, outcome, requestId),
         ),
       ),
+    lent: LENT,
   };
 }
 

@@ -8,7 +8,30 @@
  */
 import { CHANNEL_KIND, type ChannelKind } from '../../../shared/channel';
 import { META, type MeshMetadata } from '../../../shared/names';
-import { isEnvelope, jsonPayloadOf, mayCarryRecords, openEnvelope, parseMetadata } from '../metadata';
+import type { parseTraceHeader } from '../../../shared/trace-header';
+import type {
+  isEnvelope,
+  jsonPayloadOf,
+  mayCarryRecords,
+  openEnvelope,
+  parseMetadata,
+  vouchedMetadata,
+} from '../metadata';
+
+/**
+ * The wrapper's readers of metadata, envelopes and trace headers, lent to the batch's code: wrapper.js
+ * holds them for every invocation's check, and bundled again here they would be a second copy in the
+ * layer (functions/mesh/build.ts).
+ */
+export interface Lent {
+  readonly parseMetadata: typeof parseMetadata;
+  readonly isEnvelope: typeof isEnvelope;
+  readonly openEnvelope: typeof openEnvelope;
+  readonly jsonPayloadOf: typeof jsonPayloadOf;
+  readonly mayCarryRecords: typeof mayCarryRecords;
+  readonly vouchedMetadata: typeof vouchedMetadata;
+  readonly parseTraceHeader: typeof parseTraceHeader;
+}
 
 /** One record of a batch as the checks see it. */
 export interface EventRecord {
@@ -36,20 +59,21 @@ export interface EventBatch {
 
 type Raw = Record<string, unknown>;
 
-export function readBatch(event: unknown): EventBatch | undefined {
-  if (!mayCarryRecords(event)) return undefined;
+export function readBatch(event: unknown, lent: Lent): EventBatch | undefined {
+  if (!lent.mayCarryRecords(event)) return undefined;
   const e = event as Raw;
   if (Array.isArray(e.Records) && e.Records.length > 0) {
     const records = e.Records as Raw[];
-    if (records.every((r) => r?.eventSource === 'aws:sqs')) return sqsBatch(e, records);
-    if (records.every((r) => r?.EventSource === 'aws:sns' && typeof r.Sns === 'object')) return snsBatch(e, records);
+    if (records.every((r) => r?.eventSource === 'aws:sqs')) return sqsBatch(e, records, lent);
+    if (records.every((r) => r?.EventSource === 'aws:sns' && typeof r.Sns === 'object'))
+      return snsBatch(e, records, lent);
     return undefined;
   }
-  if (typeof e['detail-type'] === 'string' && 'detail' in e) return eventBridgeBatch(e);
+  if (typeof e['detail-type'] === 'string' && 'detail' in e) return eventBridgeBatch(e, lent);
   return undefined;
 }
 
-function sqsBatch(event: Raw, records: Raw[]): EventBatch {
+function sqsBatch(event: Raw, records: Raw[], lent: Lent): EventBatch {
   return {
     kind: CHANNEL_KIND.sqs,
     records: records.map((r) => {
@@ -57,7 +81,7 @@ function sqsBatch(event: Raw, records: Raw[]): EventBatch {
       return {
         id: String(r.messageId ?? ''),
         sourceArn: typeof r.eventSourceARN === 'string' ? r.eventSourceARN : undefined,
-        meta: metadataOfAttribute(attrs[META.messageAttribute]?.stringValue),
+        meta: metadataOfAttribute(attrs[META.messageAttribute]?.stringValue, lent),
         payload: typeof r.body === 'string' ? r.body : '',
         ...fifoGroup(r),
       };
@@ -79,7 +103,7 @@ function fifoGroup(r: Raw): { group?: string } {
   return fifo && typeof group === 'string' ? { group } : {};
 }
 
-function snsBatch(event: Raw, records: Raw[]): EventBatch {
+function snsBatch(event: Raw, records: Raw[], lent: Lent): EventBatch {
   return {
     kind: CHANNEL_KIND.sns,
     records: records.map((r) => {
@@ -88,7 +112,7 @@ function snsBatch(event: Raw, records: Raw[]): EventBatch {
       return {
         id: String(sns.MessageId ?? ''),
         sourceArn: typeof sns.TopicArn === 'string' ? sns.TopicArn : undefined,
-        meta: metadataOfAttribute(attrs[META.messageAttribute]?.Value),
+        meta: metadataOfAttribute(attrs[META.messageAttribute]?.Value, lent),
         payload: typeof sns.Message === 'string' ? sns.Message : '',
       };
     }),
@@ -103,13 +127,13 @@ function snsBatch(event: Raw, records: Raw[]): EventBatch {
 }
 
 /** One event; a mesh message's detail is the envelope, opened for the handler. */
-function eventBridgeBatch(event: Raw): EventBatch {
-  const envelope = isEnvelope(event.detail) ? openEnvelope(event.detail) : undefined;
+function eventBridgeBatch(event: Raw, lent: Lent): EventBatch {
+  const envelope = lent.isEnvelope(event.detail) ? lent.openEnvelope(event.detail) : undefined;
   const record: EventRecord = {
     id: String(event.id ?? ''),
     meta: envelope?.meta,
     // The token binds the payload as the sender serialized it; JSON.stringify gives those bytes back.
-    payload: jsonPayloadOf(envelope ? envelope.payload : (event.detail ?? null)),
+    payload: lent.jsonPayloadOf(envelope ? envelope.payload : (event.detail ?? null)),
   };
   return {
     kind: CHANNEL_KIND.events,
@@ -118,10 +142,10 @@ function eventBridgeBatch(event: Raw): EventBatch {
   };
 }
 
-function metadataOfAttribute(value: unknown): MeshMetadata | undefined {
+function metadataOfAttribute(value: unknown, lent: Lent): MeshMetadata | undefined {
   if (typeof value !== 'string' || value.length > 8192) return undefined;
   try {
-    return parseMetadata(JSON.parse(value));
+    return lent.parseMetadata(JSON.parse(value));
   } catch {
     return undefined;
   }

@@ -11,14 +11,13 @@
  */
 import { laterInFailedGroups } from '../../../shared/fifo-order';
 import { channelSpiffeId, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../../shared/names';
-import { newSegmentId, parseTraceHeader, type TraceContext } from '../../../shared/trace-header';
+import { newSegmentId, type TraceContext } from '../../../shared/trace-header';
 import type { InvocationScope } from '../invocation-scope';
 import type { MeshRuntime } from '../mesh-runtime';
-import { vouchedMetadata } from '../metadata';
 import { monotonicMs } from '../telemetry/monotonic-ms';
-import type { EventBatch, EventRecord } from './event-records';
+import type { EventBatch, EventRecord, Lent } from './event-records';
 
-export { readBatch } from './event-records';
+export { type Lent, readBatch } from './event-records';
 
 /** What the wrapper lends a batch: the handler against the function's timeout, in a scope. */
 export interface BatchHost {
@@ -31,6 +30,8 @@ export interface BatchHost {
   run(event: unknown, scope: InvocationScope): Promise<unknown>;
   /** The error a refused delivery fails with: `denied` or `unauthenticated` and the request id, nothing more. */
   refusal(outcome: 'denied' | 'unauthenticated'): Error;
+  /** The wrapper's readers (event-records.ts `Lent`). */
+  readonly lent: Lent;
 }
 
 /** How one record fared at the door. */
@@ -141,7 +142,9 @@ function verifyRecord(
     async: true,
     context: meta,
   });
-  return v.ok ? { ok: true, source: meta.src, rh: vouchedMetadata(meta, v.contextBound).rh } : refuse(v.reason);
+  return v.ok
+    ? { ok: true, source: meta.src, rh: host.lent.vouchedMetadata(meta, v.contextBound).rh }
+    : refuse(v.reason);
 }
 
 /**
@@ -174,7 +177,7 @@ function scopeOf(
   const firstVerdict = verdicts[kept[0]!] as Extract<Verdict, { ok: true }>;
   const sources = new Set(kept.map((i) => verdicts[i]!.source));
   const one = kept.length === 1;
-  const trace = traceOf(first);
+  const trace = traceOf(first, host);
   return {
     source: sources.size === 1 ? [...sources][0] : EXTERNAL,
     idempotencyKey: (one ? first.meta?.idk : undefined) ?? host.requestId,
@@ -188,8 +191,8 @@ function scopeOf(
   };
 }
 
-function traceOf(r: EventRecord): TraceContext | undefined {
-  const h = parseTraceHeader(r.meta?.trc);
+function traceOf(r: EventRecord, host: BatchHost): TraceContext | undefined {
+  const h = host.lent.parseTraceHeader(r.meta?.trc);
   return h && { ...h, sampled: h.sampled ?? false };
 }
 
@@ -232,7 +235,7 @@ function recordOne(host: BatchHost, batch: EventBatch, r: EventRecord, v: Verdic
   const { rt } = host;
   const { outcome, failed } = h;
   const self = rt.config.service;
-  const trace = traceOf(r);
+  const trace = traceOf(r, host);
   const code = outcome === 'success' ? 200 : outcome === 'denied' ? 403 : outcome === 'unauthenticated' ? 401 : 500;
   rt.telemetry.record({
     reporter: 'destination',
