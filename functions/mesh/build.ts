@@ -100,6 +100,8 @@ export const LAYER_FILES = {
   'endpoint-request.js': ['endpoint-request.ts'],
   /** A deployment's ping (a pre-traffic check), answered instead of the handler. */
   'deploy-ping.js': ['deploy-ping.ts'],
+  /** The first invocation of a service whose policy has a fault item: the injected delay or abort. */
+  'inbound-fault.js': ['inbound-fault.ts'],
   /** The first breaker that opens with shared breakers on. */
   'shared-breaker-writer.js': ['resilience/shared-breaker-writer.ts'],
   /** The first call to a target under a mesh-wide rate limit: the lease of a slice from the table. */

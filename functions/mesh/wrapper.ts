@@ -9,7 +9,6 @@
  */
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 import { DEPENDENCY_TIMEOUT, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
-import type { FaultItem } from '../../shared/policy';
 import { parseTraceHeader, type TraceContext } from '../../shared/trace-header';
 import type { BatchHost, Lent } from './async/event-sources';
 import {
@@ -36,8 +35,7 @@ import {
 import { loadSnapshot } from './policy/policy-snapshot';
 import type { ServicePolicy } from './policy/service-policy';
 import { isMeshError, refusalMessage, withoutStack } from './refusal';
-import { isExpired } from './resilience/deadline';
-import { decideFault } from './resilience/fault-injection';
+import { INBOUND_TIMEOUT_MARGIN_MS, isExpired } from './resilience/deadline';
 import { type RouteHeaders, routeHeadersOf } from './routing/route-headers';
 import type { RuntimeConfig } from './runtime-config';
 import { invocationTrace, lambdaTraceHeader } from './telemetry/invocation-trace';
@@ -52,9 +50,6 @@ export interface LambdaContextLike {
 }
 
 export type WrappedHandler = (event: unknown, context: LambdaContextLike) => Promise<unknown>;
-
-/** Time kept back from the Lambda timeout so the wrapper reports a timeout before Lambda kills the sandbox. */
-const TIMEOUT_MARGIN_MS = 50;
 
 /** One invocation as the steps below see it: what arrived, and who is calling as far as it is known. */
 interface Inbound {
@@ -270,8 +265,9 @@ async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
   };
   try {
     const result = await inv.rt.invocations.serve(scope, async () => {
+      // The service's fault item: its code is a file of its own, loaded by the services that have one.
       const fault = inv.own?.fault;
-      if (fault) await injectFault(inv, fault);
+      if (fault) await (require('./inbound-fault') as typeof import('./inbound-fault')).injectFault(inv, fault);
       return raceTimeout(fn, inv.event, context, inv.rt.config.service);
     });
     record(inv, 200, 'success');
@@ -299,25 +295,6 @@ function failed(inv: Inbound, err: unknown): unknown {
 }
 
 /**
- * 4. The service's fault item, drawn per invocation: the delay and the abort land on this edge, as the
- * caller sees it (a delay never past the function's timeout).
- */
-async function injectFault(inv: Inbound, item: FaultItem): Promise<void> {
-  const { rt, context } = inv;
-  const fault = decideFault(item, rt.random);
-  if (fault.delayMs > 0) {
-    const room = (context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - TIMEOUT_MARGIN_MS;
-    const delayMs = Math.max(0, Math.min(fault.delayMs, room));
-    inv.faultNote = `fault injected: delay ${delayMs} ms`;
-    await rt.sleep(delayMs);
-  }
-  if (fault.abort) {
-    inv.faultNote = `fault injected: abort (${fault.abort.errorType})`;
-    throw injectedAbort(rt.config.service, fault.abort.errorType);
-  }
-}
-
-/**
  * What this invocation's outbound calls route by: the routing headers of an inbound HTTP request (API
  * Gateway, Function URL, ALB), over those a mesh caller carried on.
  */
@@ -328,13 +305,6 @@ function routeHeadersFor(
 ): RouteHeaders | undefined {
   const inbound = isHttpEvent(event) ? routeHeadersOf(event.headers, config.routeHeaders) : undefined;
   return inbound && meta?.rh ? { ...meta.rh, ...inbound } : (inbound ?? meta?.rh);
-}
-
-/** The error of an injected abort: a function error of the item's errorType, as the caller would see one. */
-function injectedAbort(service: string, errorType: string): Error {
-  const e = new Error(`fault injected by ${service}'s fault item (abort)`);
-  e.name = errorType;
-  return e;
 }
 
 /** The callee's access-log line and metrics for this invocation. */
@@ -401,7 +371,7 @@ const SETTLE_TURNS = 16;
 async function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContextLike, self: string): Promise<unknown> {
   const run = callHandler(fn, event, context).catch(ownCallTimedOut);
   const remaining = context?.getRemainingTimeInMillis?.();
-  if (remaining === undefined || remaining <= TIMEOUT_MARGIN_MS) return run;
+  if (remaining === undefined || remaining <= INBOUND_TIMEOUT_MARGIN_MS) return run;
   if (await settlesSoon(run)) return run;
   const left = context.getRemainingTimeInMillis?.() ?? remaining;
   let timer: NodeJS.Timeout | undefined;
@@ -413,7 +383,7 @@ async function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContex
             `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
           ),
         ),
-      left - TIMEOUT_MARGIN_MS,
+      left - INBOUND_TIMEOUT_MARGIN_MS,
     );
   });
   try {

@@ -12,6 +12,12 @@ export type DeadlineBound = 'per-try' | 'overall' | 'propagated' | 'lambda';
  */
 export const LAMBDA_SAFETY_MARGIN_MS = 200;
 
+/**
+ * Time the wrapper keeps back from the function's own timeout, so it reports a handler's timeout (and an
+ * injected delay ends) before Lambda kills the sandbox.
+ */
+export const INBOUND_TIMEOUT_MARGIN_MS = 50;
+
 export interface AttemptTimeoutInput {
   /** Epoch ms. */
   readonly now: number;
