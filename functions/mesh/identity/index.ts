@@ -27,8 +27,9 @@ export {
   type VerifyResult,
 } from './identity-reason';
 export { type IdentitySecret, parseIdentitySecret } from './identity-secret';
-// What the wrapper binds a token to (the request as received): with identity on, from this file.
-export { bodyOfEvent, requestLineOfEvent } from './request-binding';
+// What the wrapper binds a token to (the request as received), and the request line a caller's token to
+// an HTTP target binds: with identity on, from this file.
+export { bodyOfEvent, requestLineOfEvent, requestLineOfUrl } from './request-binding';
 export { secretsManagerReader } from './secret-reader';
 
 let loading: Promise<Identity | undefined> | undefined;

@@ -8,7 +8,6 @@ import { carriesIdentityToken, type HttpTarget } from '../../../shared/http-targ
 import { ASYNC_TOKEN_LIFETIME_S, channelSpiffeId, ENV, type MeshMetadata } from '../../../shared/names';
 import { encodeClientContext } from '../client-context';
 import type { Identity } from '../identity/identity';
-import { requestLineOfUrl } from '../identity/request-binding';
 import type { InvokeTransport } from '../transport/lambda-invoke';
 import type { AuthorizedCall, ReadyCall, Signer } from './call-context';
 import { MeshCallError, MeshError } from './errors';
@@ -154,9 +153,12 @@ function httpTransport(target: string, http: HttpTarget, signer: Signer | undefi
   }
 }
 
-/** An HTTP target's tokens also bind the request line the HTTP transports send (POST to the URL). */
+/**
+ * An HTTP target's tokens also bind the request line the HTTP transports send (POST to the URL). Read
+ * from identity's file of the layer, loaded already whenever there is an identity to sign with.
+ */
 function signingHttp(identity: Signer | undefined, url: string): Signer | undefined {
   if (!identity) return undefined;
-  const http = requestLineOfUrl(url);
+  const http = (require('../identity') as typeof import('../identity')).requestLineOfUrl(url);
   return { sign: (input) => identity.sign({ ...input, http }) };
 }
