@@ -28,7 +28,14 @@ import type { Admission } from './effective-policy';
 import { groupSnapshot, type LoadedSnapshot, loadSnapshot } from './policy-snapshot';
 import type { PolicyTableClient } from './policy-table-query';
 import type { PolicyTableReader } from './policy-table-reader';
-import { emptyServicePolicy, type InvalidItem, type ServicePolicy, sealedServicePolicy } from './service-policy';
+import {
+  type CheckedItems,
+  emptyServicePolicy,
+  type InvalidItem,
+  policyOfItems,
+  type ServicePolicy,
+  sealedServicePolicy,
+} from './service-policy';
 
 export type { PolicyTableClient } from './policy-table-query';
 
@@ -215,6 +222,14 @@ export class PolicyCache {
     const entry = this.entries.get(service) ?? this.nothingKnown(service, this.now());
     this.entries.set(service, entry);
     return entry.policy;
+  }
+
+  /**
+   * The copy of `service` that checked items make. The table reader builds its copies with this: its file
+   * of the layer then has no second copy of the code that files items by kind (build.ts).
+   */
+  policyOf(service: string, checked: CheckedItems, origin: ServicePolicy['origin'], loadedAt: number): ServicePolicy {
+    return policyOfItems(service, checked.items, checked.brokenDenies, origin, loadedAt);
   }
 
   /** An entry that knows nothing (authorizes nobody); without a table it is never read again. */

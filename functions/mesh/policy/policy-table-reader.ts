@@ -34,7 +34,7 @@ import { checkPolicyItem } from '../../../shared/policy-item-check';
 import { bucketOf, versionCounters, versionKey } from '../../../shared/policy-version';
 import type { CacheEntry, PolicyCache, PolicyCacheOptions } from './policy-cache';
 import { type PolicyTableReads, policyTableReads } from './policy-table-query';
-import { buildServicePolicy, type InvalidItem, type ServicePolicy } from './service-policy';
+import { checkItems, type InvalidItem, type ServicePolicy } from './service-policy';
 
 // Items read from the table are checked with it; so are those of a snapshot synth did not seal.
 export { checkPolicyItem };
@@ -54,14 +54,12 @@ export function checkedCopy(
   previous?: CacheEntry,
 ): CacheEntry {
   const reported = new Set<string>();
-  const policy = buildServicePolicy(service, raw, {
+  const checked = checkItems(service, raw, {
     check: checkPolicyItem,
-    origin,
-    loadedAt,
     previous: previous?.policy,
     onInvalid: (inv) => reportInvalid(cache, opts, inv, previous?.reported, reported),
   });
-  return { policy, retryAfter: 0, reported };
+  return { policy: cache.policyOf(service, checked, origin, loadedAt), retryAfter: 0, reported };
 }
 
 /** Reports a malformed item unless the copy before reported the same error (`before`); notes it in `now`. */

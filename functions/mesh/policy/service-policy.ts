@@ -84,6 +84,25 @@ export function emptyServicePolicy(service: string, loadedAt = 0): ServicePolicy
 }
 
 export function buildServicePolicy(service: string, rawItems: readonly unknown[], opts: BuildOptions): ServicePolicy {
+  const { items, brokenDenies } = checkItems(service, rawItems, opts);
+  return policyOfItems(service, items, brokenDenies, opts.origin, opts.loadedAt);
+}
+
+/** What checking a service's raw items leaves: the items to use, and the denies no item could stand for. */
+export interface CheckedItems {
+  readonly items: Map<string, PolicyItem>;
+  readonly brokenDenies: Set<string>;
+}
+
+/**
+ * The checking half of `buildServicePolicy`: each raw item checked, a malformed one replaced by its last
+ * good version from `opts.previous` (or, for a deny, remembered as broken) and reported.
+ */
+export function checkItems(
+  service: string,
+  rawItems: readonly unknown[],
+  opts: Pick<BuildOptions, 'previous' | 'onInvalid' | 'check'>,
+): CheckedItems {
   const items = new Map<string, PolicyItem>();
   const brokenDenies = new Set<string>();
   for (const raw of rawItems) {
@@ -108,7 +127,7 @@ export function buildServicePolicy(service: string, rawItems: readonly unknown[]
     else if (itemKind(sk) === 'deny') brokenDenies.add((sk as string).slice(SORT_KEY.deny('').length));
     opts.onInvalid?.({ service, sk: typeof sk === 'string' ? sk : undefined, error: res.error, keptLastGood: !!last });
   }
-  return fromItems(service, items, brokenDenies, opts.origin, opts.loadedAt);
+  return { items, brokenDenies };
 }
 
 /**
@@ -120,10 +139,11 @@ export function buildServicePolicy(service: string, rawItems: readonly unknown[]
 export function sealedServicePolicy(service: string, sealed: readonly unknown[], loadedAt: number): ServicePolicy {
   const items = new Map<string, PolicyItem>();
   for (const item of sealed as readonly PolicyItem[]) items.set(item.sk, item);
-  return fromItems(service, items, new Set(), 'snapshot', loadedAt);
+  return policyOfItems(service, items, new Set(), 'snapshot', loadedAt);
 }
 
-function fromItems(
+/** A service's policy from its items, each filed by kind. */
+export function policyOfItems(
   service: string,
   items: Map<string, PolicyItem>,
   brokenDenies: Set<string>,
