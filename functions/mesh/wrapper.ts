@@ -97,7 +97,7 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     if (rt.config.disabled) return callHandler(fn!, event, context);
     // A queue's, topic's or bus's records are checked one by one (async/event-sources.ts); a mesh
     // call (ClientContext) whose payload looks like one is a call.
-    const batch = mayCarryRecords(event) && !context?.clientContext ? readRecords(event) : undefined;
+    const batch = mayCarryRecords(event) && !context?.clientContext ? readRecords(event as object) : undefined;
     if (batch) return batch.serve(batchHost(rt, fn!, context));
     const inv = arrive(rt, event, context);
     // A caller without mesh metadata has no token to verify and no deadline: it is `external`.
@@ -117,13 +117,15 @@ const LENT: Lent = {
   isEnvelope,
   openEnvelope,
   jsonPayloadOf,
-  mayCarryRecords,
   vouchedMetadata,
   parseTraceHeader,
 };
 
-/** The records `event` carries, if it is a batch, and how they are served (their file, loaded here). */
-function readRecords(event: unknown): { serve(host: BatchHost): Promise<unknown> } | undefined {
+/**
+ * The records `event` carries, if it is a batch (one `mayCarryRecords` let through), and how they are
+ * served (their file, loaded here).
+ */
+function readRecords(event: object): { serve(host: BatchHost): Promise<unknown> } | undefined {
   const sources = require('./async/event-sources') as typeof import('./async/event-sources');
   const batch = sources.readBatch(event, LENT);
   return batch && { serve: (host) => sources.serveBatch(batch, host) };

@@ -9,14 +9,7 @@
 import { CHANNEL_KIND, type ChannelKind } from '../../../shared/channel';
 import { META, type MeshMetadata } from '../../../shared/names';
 import type { parseTraceHeader } from '../../../shared/trace-header';
-import type {
-  isEnvelope,
-  jsonPayloadOf,
-  mayCarryRecords,
-  openEnvelope,
-  parseMetadata,
-  vouchedMetadata,
-} from '../metadata';
+import type { isEnvelope, jsonPayloadOf, openEnvelope, parseMetadata, vouchedMetadata } from '../metadata';
 
 /**
  * The wrapper's readers of metadata, envelopes and trace headers, lent to the batch's code: wrapper.js
@@ -28,7 +21,6 @@ export interface Lent {
   readonly isEnvelope: typeof isEnvelope;
   readonly openEnvelope: typeof openEnvelope;
   readonly jsonPayloadOf: typeof jsonPayloadOf;
-  readonly mayCarryRecords: typeof mayCarryRecords;
   readonly vouchedMetadata: typeof vouchedMetadata;
   readonly parseTraceHeader: typeof parseTraceHeader;
 }
@@ -59,8 +51,8 @@ export interface EventBatch {
 
 type Raw = Record<string, unknown>;
 
-export function readBatch(event: unknown, lent: Lent): EventBatch | undefined {
-  if (!lent.mayCarryRecords(event)) return undefined;
+/** The batch `event` is, if any: an event the wrapper's `mayCarryRecords` (metadata.ts) let through. */
+export function readBatch(event: object, lent: Lent): EventBatch | undefined {
   const e = event as Raw;
   if (Array.isArray(e.Records) && e.Records.length > 0) {
     const records = e.Records as Raw[];

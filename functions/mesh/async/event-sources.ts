@@ -7,7 +7,7 @@
  * EventBridge delivery (one record) fails the invocation, so Lambda's retries and on-failure
  * destination keep it. Each record's trace continues the sender's: a subsegment under its send.
  *
- * Loaded by the wrapper only for an event that may carry records (event-records.ts `mayCarryRecords`).
+ * Loaded by the wrapper only for an event that may carry records (metadata.ts `mayCarryRecords`).
  */
 import { laterInFailedGroups } from '../../../shared/fifo-order';
 import { channelSpiffeId, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../../shared/names';
