@@ -74,8 +74,9 @@ export interface MeshContext {
   readonly requestId?: string;
   /**
    * A mirror copy (a route's `mirror`): the caller drops this answer, and the real call runs on the
-   * version its route chose, with the same idempotency key. A handler skips what the real call does
-   * once (a charge, an e-mail) unless it deduplicates on the key.
+   * version its route chose, with the same idempotency key. The mesh sends none of its calls on edges
+   * that are not idempotent, and none of its sends; what the handler does itself once (a charge, an
+   * e-mail) it skips.
    */
   readonly mirror?: boolean;
 }

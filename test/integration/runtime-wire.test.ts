@@ -664,6 +664,44 @@ describe('runtime wire: mirror traffic and routing headers', () => {
     assert.equal(ccMeta(shadowCc).mir, 1);
   });
 
+  test('a mirror copy’s call to a writer is not sent: the real call’s is, once', async () => {
+    let shadowDone!: (e: unknown) => void;
+    const shadowEnded = new Promise<unknown>((r) => (shadowDone = r));
+    env = await setup(
+      {
+        'shop-payments': {
+          versions: { '1': (e, c) => live(e, c), '3': (e, c) => shadow(e, c) },
+          aliases: { live: { version: '1' } },
+        },
+        'shop-audit': { versions: { '1': () => 'written' }, aliases: { live: { version: '1' } } },
+      },
+      [
+        { pk: 'payments', sk: 'route', mirror: { version: '3', percent: 100 } },
+        // Not idempotent (the default): a write that must happen once.
+        { pk: 'audit', sk: 'allow#payments', source: 'payments' },
+      ],
+    );
+    const pay = env.runtimeFor('payments');
+    const writeAudit = async () => pay.call('audit', { order: 7 });
+    const live = wrapHandler(pay, writeAudit);
+    const shadow = wrapHandler(pay, () =>
+      writeAudit().then(
+        (r) => shadowDone(r),
+        (err: Error) => {
+          shadowDone(err);
+          throw err;
+        },
+      ),
+    );
+    assert.equal(await env.orders.call('payments', { m: 1 }), 'written');
+    const refused = (await shadowEnded) as Error;
+    assert.equal(refused.name, 'MeshCallError');
+    assert.equal(refused.message, 'mesh: a mirror copy makes no call to audit (not idempotent)');
+    const writes = env.server.invocations.filter((i) => i.functionName === 'shop-audit');
+    assert.equal(writes.length, 1, 'audit was written once, by the real call');
+    assert.equal(ccMeta(writes[0]!.clientContext).mir, undefined);
+  });
+
   test('an inbound HTTP request’s routing header routes the calls it makes, across hops', async () => {
     const route = (service: string) => ({
       pk: service,

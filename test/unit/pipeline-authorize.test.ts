@@ -73,6 +73,34 @@ describe('pipeline stage: authorize', () => {
     assert.equal(lines.length, 0);
   });
 
+  test('serving a mirror copy: only a call on an idempotent edge goes out; a send or any other call is refused', async () => {
+    const mirror = { mirror: true, source: 'frontend', idempotencyKey: 'k-1' };
+    const items = (idempotent: boolean) => [
+      { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+      { pk: 'payments', sk: 'allow#orders', source: 'orders', idempotent },
+    ];
+    const idempotent = fixture({ items: items(true), scope: mirror });
+    const call = await authorize(startCall(idempotent.state, 'payments', {}, {}));
+    assert.equal(call.carried.mir, 1, 'it goes out marked as a mirror copy');
+    for (const mode of ['call', 'send'] as const) {
+      const f = fixture({ items: items(mode === 'send'), scope: mirror });
+      await assert.rejects(authorize(startCall(f.state, 'payments', {}, {}, mode)), (err: Error) => {
+        assert.ok(err instanceof MeshCallError);
+        const why = mode === 'send' ? 'a message' : 'not idempotent';
+        assert.equal(err.message, `mesh: a mirror copy makes no ${mode} to payments (${why})`);
+        assert.equal((err as MeshCallError).status, 409);
+        return true;
+      });
+      const [line] = f.accessLog();
+      assert.equal(line?.outcome, 'client-error');
+      assert.equal(line?.reason, `mirror copy: ${mode === 'send' ? 'a message' : 'not idempotent'}`);
+      assert.equal(f.lines.filter((l) => l.includes('"denied_total"')).length, 0, 'not a refusal by policy');
+    }
+    // The same call outside a mirror copy goes out on an edge that is not idempotent.
+    const real = fixture({ items: items(false), scope: { ...mirror, mirror: undefined } });
+    assert.equal((await authorize(startCall(real.state, 'payments', {}, {}))).carried.mir, undefined);
+  });
+
   test('an unknown service is refused too (deny by default)', async () => {
     const { state, accessLog } = fixture();
     await assert.rejects(authorize(startCall(state, 'audit', {}, {})), MeshDeniedError);

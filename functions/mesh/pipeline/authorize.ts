@@ -2,6 +2,7 @@
  * Stage `authorize`: the target's policy decides before anything is sent (deny by default, fail
  * fast). The refusal tells application code only `denied` and the call's key; the reason goes to
  * this function's access log. An admitted call learns its traffic policy and counts in the budget.
+ * While serving a mirror copy, only calls on idempotent edges go out.
  */
 import type { ChannelTarget } from '../../../shared/channel';
 import { ENV, LIVE_ALIAS } from '../../../shared/names';
@@ -24,6 +25,13 @@ export async function authorize(call: CallContext): Promise<AuthorizedCall> {
     throw ended(call, 'denied', err, { reason: `${eff.reason}: ${eff.detail}` });
   }
   const traffic = eff.policy;
+  // A mirror copy's answer is dropped, so what it does must not count: a call on an edge that is not
+  // idempotent, or a send, would repeat a side effect of the real call (which may even arrive second).
+  if (call.scope?.mirror && (call.mode === 'send' || !traffic.idempotent)) {
+    const why = call.mode === 'send' ? 'a message' : 'not idempotent';
+    const err = new MeshCallError(`mesh: a mirror copy makes no ${call.mode} to ${call.target} (${why})`, 409);
+    throw ended(call, 'client-error', err, { reason: `mirror copy: ${why}` });
+  }
   const channel = call.mode === 'send' ? channelOf(call) : undefined;
   const alias = policy.serviceItem?.alias ?? LIVE_ALIAS;
   const bytes = Buffer.from(JSON.stringify(call.payload === undefined ? {} : call.payload));
