@@ -75,7 +75,9 @@ describe('runtime entry (functions/mesh/index.ts) from source', () => {
 
   test('mesh.context() tells the handler its caller, key, attempt and deadline, and whether it serves a mirror copy', () => {
     const callers = writeHelloSnapshot(join(dir, 'callers.json'), { callers: ['orders'] });
-    const meta = { v: 1, src: 'orders', idk: 'order-7', att: 2, dl: Date.now() + 2_000 };
+    // A deadline far ahead: the child process may take seconds to start on a busy machine, and a call past
+    // its deadline is refused before the handler runs.
+    const meta = { v: 1, src: 'orders', idk: 'order-7', att: 2, dl: Date.now() + 600_000 };
     const answer = (m: object) =>
       run('context.handler', [{}], { MESH_POLICY_SNAPSHOT: callers }, { custom: { mesh: m } }).answers[0]?.result?.got;
     const real = answer(meta);
