@@ -17,7 +17,7 @@ import { type LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda'
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { synthProcess } from '../../local/watch/app-synth';
 import { ENV } from '../../shared/names';
-import { cached, hashTree, runFixtureApp } from './assembly-cache';
+import { cached, hashTree, runFixtureApp, SYNTH_COVERAGE_OFF } from './assembly-cache';
 import { loopbackClientConfig } from './loopback-client';
 
 const ROOT = join(__dirname, '../..');
@@ -142,7 +142,7 @@ export function exampleRelease1(context: Readonly<Record<string, string>>): stri
 function exampleSynth(name: string, release: number, context: Readonly<Record<string, string>>): string {
   const hash = hashTree(['infra', 'functions', 'shared', 'cdk.json', 'local/watch'].map((p) => join(ROOT, p)));
   return cached(name, hash, release, (outdir) => {
-    const env = { AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' };
+    const env = { ...SYNTH_COVERAGE_OFF, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' };
     const p = synthProcess({ root: ROOT, context: { release: String(release), ...context }, env }, outdir);
     execFileSync(p.command, p.args, { cwd: p.cwd, shell: p.shell, env: p.env, stdio: ['ignore', 'ignore', 'pipe'] });
   });
