@@ -290,10 +290,15 @@ describe('gated deployments under traffic, five times CodeDeploy pace', { skip }
   const SPEED = 5;
   /**
    * Checkouts a second while the healthy canary bakes. Its alarms must judge calls, not a quiet period
-   * (missing data is not breaching, so no traffic would pass too): at 10 a second the canary's 10% is
-   * about 12 calls in each 12 s period, still 4 at a third of that rate on crowded cores.
+   * (missing data is not breaching, so no traffic would pass too): at 5 a second the canary's 10% is
+   * about 6 calls in each 12 s period, still 2 at a third of that rate on crowded cores, so a period
+   * with none has odds of about e^-2 (1 in 7) there and the bake's five periods all quiet about 1 in
+   * 20,000. More calls would not make a false rollback less likely: the success rate alarm fires on one
+   * failed call in a period of 6 as in one of 12, and the p99 of so few calls is their slowest either
+   * way. The bake is the file's longest wait, and each checkout costs CPU time in the mesh and its four
+   * workers.
    */
-  const HEALTHY_RPS = 10;
+  const HEALTHY_RPS = 5;
   /**
    * Checkouts a second while the failing canary bakes. Its alarms fire on two periods in a row below
    * 99% success; a period of n calls on a canary failing a fifth of them has none failed with odds
