@@ -28,14 +28,13 @@ export function awsClis(): readonly AwsCli[] {
 function lookUp(): AwsCli[] {
   const candidates = [...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'aws')), '/usr/bin/aws'];
   const byVersion = new Map<string, string>();
-  for (const path of candidates) {
+  for (const path of runnable(candidates)) {
     try {
-      accessSync(path, constants.X_OK);
       const out = execFileSync(path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       const version = /aws-cli\/(\S+)/.exec(out)?.[1];
-      if (version && !byVersion.has(version)) byVersion.set(version, realpathSync(path));
+      if (version && !byVersion.has(version)) byVersion.set(version, path);
     } catch {
-      // not there, or not runnable
+      // not runnable after all
     }
   }
   return [...byVersion].map(([version, path]) => ({
@@ -88,4 +87,22 @@ export function runAwsCli(cliPath: string, args: readonly string[], options: Aws
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+/**
+ * The distinct executables among `paths`, by real path: Debian's /usr/bin/aws is named by its PATH entry,
+ * by the entry added above, and as /bin/aws where /bin links to /usr/bin, and each `--version` of it
+ * would start Python again.
+ */
+function runnable(paths: readonly string[]): string[] {
+  const real = new Set<string>();
+  for (const path of paths) {
+    try {
+      accessSync(path, constants.X_OK);
+      real.add(realpathSync(path));
+    } catch {
+      // not there, or not runnable
+    }
+  }
+  return [...real];
 }
