@@ -8,16 +8,15 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../cli/aws-clients';
 import { planAllow, planDeny, type RawItem } from '../../cli/policy-plan';
 import { applyPlan, scanPolicy } from '../../cli/policy-store';
-import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
 import { versionWriter } from '../../functions/control/version-writer';
 import type { PolicyCache } from '../../functions/mesh/policy/policy-cache';
-import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
 import { bumpPolicyVersion } from '../../shared/policy-version';
 import { policyFleet } from '../support/policy-fleet';
+import { type SeededPolicyTable, seededPolicyTable } from '../support/seeded-policy-table';
 
 const TABLE = 'shop-policy';
 const TTL = 5_000;
@@ -26,17 +25,12 @@ const svc = (pk: string) => ({ pk, sk: 'service', functionName: `shop-${pk}`, al
 const allow = (pk: string, source: string) => ({ pk, sk: `allow#${source}`, source, managedBy: 'deploy' });
 
 describe('policy version: bumps that carry their changes', () => {
-  let dynamo: Awaited<ReturnType<typeof serveDynamo>>;
+  let table: SeededPolicyTable;
   let client: DynamoDBClient;
   const clock = { t: 1_700_000_000_000 };
   const clients = { dynamo: async () => client } as unknown as AwsClients;
 
   before(async () => {
-    dynamo = await serveDynamo();
-    const { url } = dynamo;
-    const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
-    client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
-    await createPolicyTable(url, TABLE);
     const items = [
       svc('payments'),
       svc('orders'),
@@ -44,17 +38,11 @@ describe('policy version: bumps that carry their changes', () => {
       allow('payments', 'orders'),
       allow('payments', 'audit'),
     ];
-    const event: MeshPolicyEvent = {
-      RequestType: 'Create',
-      ResourceProperties: { TableName: TABLE, Items: JSON.stringify(items) },
-    };
-    await seed(client, event, () => undefined);
+    table = await seededPolicyTable(TABLE, items);
+    client = table.client;
   });
 
-  after(async () => {
-    client.destroy();
-    await dynamo.close();
-  });
+  after(() => table.close());
 
   const fleet = policyFleet({ table: TABLE, client: { send: (c) => client.send(c as never) }, clock, ttlMs: TTL });
   const { seenWithin, within } = fleet;

@@ -8,17 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../cli/aws-clients';
 import { planDeny, type RawItem } from '../../cli/policy-plan';
 import { applyPlan, scanPolicy } from '../../cli/policy-store';
-import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
 import { versionWriter } from '../../functions/control/version-writer';
-import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
 import { POLICY_VERSION } from '../../shared/names';
 import { bumpPolicyVersion, versionKey } from '../../shared/policy-version';
-import { loopbackClientConfig } from '../support/loopback-client';
 import { policyFleet } from '../support/policy-fleet';
+import { type SeededPolicyTable, seededPolicyTable } from '../support/seeded-policy-table';
 
 const TABLE = 'shop-policy';
 const stamp = { updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'test' };
@@ -28,25 +26,16 @@ const items = [
 ];
 
 describe('a version item whose generation is not a number', () => {
-  let dynamo: Awaited<ReturnType<typeof serveDynamo>>;
+  let table: SeededPolicyTable;
   let client: DynamoDBClient;
   const clock = { t: 1_700_000_000_000 };
   const clients = { dynamo: async () => client } as unknown as AwsClients;
 
   before(async () => {
-    dynamo = await serveDynamo();
-    client = new DynamoDBClient(loopbackClientConfig(dynamo.url));
-    await createPolicyTable(dynamo.url, TABLE);
-    const event: MeshPolicyEvent = {
-      RequestType: 'Create',
-      ResourceProperties: { TableName: TABLE, Items: JSON.stringify(items) },
-    };
-    await seed(client, event, () => undefined);
+    table = await seededPolicyTable(TABLE, items);
+    client = table.client;
   });
-  after(async () => {
-    client.destroy();
-    await dynamo.close();
-  });
+  after(() => table.close());
 
   const fleet = policyFleet({ table: TABLE, client: { send: (c) => client.send(c as never) }, clock });
   /** Shard `shard`'s generation written as `value`, past the bump's checks, as a raw UpdateItem does. */

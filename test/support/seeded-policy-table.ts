@@ -1,0 +1,32 @@
+/**
+ * A policy table on the local endpoint's DynamoDB (dynalite with its transactions, on 127.0.0.1), filled
+ * by the deploy-time seeder as a deploy fills it (version bumped), and an SDK client of it: the
+ * starting point of the policy version tests.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
+import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
+import { loopbackClientConfig } from './loopback-client';
+
+export interface SeededPolicyTable {
+  readonly client: DynamoDBClient;
+  close(): Promise<void>;
+}
+
+export async function seededPolicyTable(table: string, items: readonly unknown[]): Promise<SeededPolicyTable> {
+  const dynamo = await serveDynamo();
+  const client = new DynamoDBClient(loopbackClientConfig(dynamo.url));
+  await createPolicyTable(dynamo.url, table);
+  const event: MeshPolicyEvent = {
+    RequestType: 'Create',
+    ResourceProperties: { TableName: table, Items: JSON.stringify(items) },
+  };
+  await seed(client, event, () => undefined);
+  return {
+    client,
+    async close() {
+      client.destroy();
+      await dynamo.close();
+    },
+  };
+}
