@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { PolicyTableQuery, policyTableReads } from '../../functions/mesh/policy/policy-table-query';
+import {
+  MAX_PARTITION_PAGES,
+  PolicyTableQuery,
+  policyTableReads,
+} from '../../functions/mesh/policy/policy-table-query';
 import { checkSigV4, type SignatureCheck } from '../support/sigv4-check';
 
 describe('policy table Query on the wire', () => {
@@ -126,5 +130,35 @@ describe('partition reader', () => {
       ConsistentRead: true,
     };
     assert.deepEqual(inputs, [first, { ...first, ExclusiveStartKey: { pk: { S: 'payments' } } }]);
+  });
+
+  it('stops after MAX_PARTITION_PAGES full pages: a partition that large fails the read', async () => {
+    /** A partition of `total` pages, one item each. */
+    const pagesOf = (total: number, pageLimit?: number) => {
+      let asked = 0;
+      const reads = policyTableReads({
+        tableName: 'shop-policy',
+        env: {},
+        pageLimit,
+        client: {
+          send: async () => {
+            asked++;
+            const Items = [{ pk: { S: 'payments' }, sk: { S: `deny#s${asked}` } }];
+            return asked < total ? { Items, LastEvaluatedKey: { pk: { S: 'x' } } } : { Items };
+          },
+        },
+      });
+      return { reads, asked: () => asked };
+    };
+    const full = pagesOf(MAX_PARTITION_PAGES + 2);
+    await assert.rejects(full.reads.partition('payments'), {
+      message: `policy partition payments is over ${MAX_PARTITION_PAGES} MB, far more than a policy holds`,
+    });
+    assert.equal(full.asked(), MAX_PARTITION_PAGES, 'no page past the bound is asked for');
+    // Exactly at the bound: read whole.
+    assert.equal((await pagesOf(MAX_PARTITION_PAGES).reads.partition('payments')).length, MAX_PARTITION_PAGES);
+    // Small pages asked for on purpose are read on: the bound is on DynamoDB's 1 MB pages.
+    const small = pagesOf(MAX_PARTITION_PAGES + 2, 1);
+    assert.equal((await small.reads.partition('payments')).length, MAX_PARTITION_PAGES + 2);
   });
 });

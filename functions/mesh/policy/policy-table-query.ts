@@ -100,13 +100,24 @@ export interface PolicyTableReads {
   item(key: Record<string, AttributeValue>): Promise<unknown>;
 }
 
+/**
+ * Pages of a partition read at most (DynamoDB's pages are up to 1 MB each): a service's policy is a few
+ * KB, so more is what a tool or a person with table write put there by mistake, and holding it all could
+ * end a small sandbox. Past it the read fails, and the last good copy stays (policy-table-reader.ts).
+ */
+export const MAX_PARTITION_PAGES = 4;
+
 export function policyTableReads(opts: PolicyTableReadsOptions): PolicyTableReads {
   const table = opts.client ? clientReads(opts.client) : new PolicyTableQuery(opts);
   return {
     async partition(pk) {
       const items: unknown[] = [];
       let startKey: Record<string, AttributeValue> | undefined;
+      let pages = 0;
       do {
+        // Pages made small on purpose (`pageLimit`, tests) are not what the bound is about.
+        if (pages++ >= MAX_PARTITION_PAGES && !opts.pageLimit)
+          throw new Error(`policy partition ${pk} is over ${MAX_PARTITION_PAGES} MB, far more than a policy holds`);
         opts.onPage?.();
         const out = await table.query({
           TableName: opts.tableName,
