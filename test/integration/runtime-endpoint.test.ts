@@ -12,15 +12,12 @@ import { type MeshEndpoint, startEndpoint } from '../../functions/mesh/endpoint'
 import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import type { InvokeRequest, InvokeResponse, InvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 import { ENV } from '../../shared/names';
+import { ORDERS_TO_PAYMENTS } from '../support/snapshot-runtime';
 
 const SNAPSHOT = {
   mesh: 'shop',
   generatedAt: new Date(0).toISOString(),
-  items: [
-    { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-    { pk: 'payments', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 1 } },
-    { pk: 'audit', sk: 'service', functionName: 'shop-audit' },
-  ],
+  items: [...ORDERS_TO_PAYMENTS, { pk: 'audit', sk: 'service', functionName: 'shop-audit' }],
 };
 
 /** Answers every Invoke with `answer(request)`, and keeps the requests. */

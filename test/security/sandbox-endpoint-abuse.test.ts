@@ -36,14 +36,12 @@ import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import type { PolicyTableClient } from '../../functions/mesh/policy/policy-cache';
 import type { InvokeRequest } from '../../functions/mesh/transport/lambda-invoke';
 import { clockedPolicyCache } from '../support/clocked-policy-cache';
+import { ORDERS_TO_PAYMENTS } from '../support/snapshot-runtime';
 
 const SNAPSHOT = {
   mesh: 'shop',
   generatedAt: new Date(0).toISOString(),
-  items: [
-    { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
-    { pk: 'payments', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 1 } },
-  ],
+  items: [...ORDERS_TO_PAYMENTS],
 };
 
 /**

@@ -5,6 +5,12 @@
 import { MeshRuntime, type MeshRuntimeOptions } from '../../functions/mesh/mesh-runtime';
 import type { InvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
 
+/** payments, which orders may call with one attempt per call: the edge the endpoint tests call over. */
+export const ORDERS_TO_PAYMENTS: readonly Record<string, unknown>[] = [
+  { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+  { pk: 'payments', sk: 'allow#orders', source: 'orders', retries: { maxAttempts: 1 } },
+];
+
 export interface SnapshotRuntimeOptions extends Omit<MeshRuntimeOptions, 'policy' | 'transport' | 'config'> {
   readonly service: string;
   readonly items: readonly unknown[];
