@@ -172,7 +172,8 @@ async function checkMeshCaller(inv: Inbound, meta: MeshMetadata): Promise<Refusa
 /** 1. Who is calling: nothing else is looked at before the caller is verified. */
 async function verifyCaller(inv: Inbound, meta: MeshMetadata): Promise<Refusal | undefined> {
   const { overHttp, event } = inv;
-  const identity = await inv.rt.identity();
+  const identity = await beforeTimeout(inv.rt.identity(), inv.context, unanswered('Secrets Manager')).catch(asError);
+  if (identity instanceof Error) return refusalOf(inv, 'unauthenticated', `identity-unavailable: ${identity.message}`);
   if (!identity) {
     // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
     // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM).
@@ -195,12 +196,29 @@ async function verifyCaller(inv: Inbound, meta: MeshMetadata): Promise<Refusal |
   // as the real traffic it claims not to be, so a mirror mark cannot hide a refusal from denied_total.
   inv.meta = vouchedMetadata(meta, v.ok ? v.contextBound : undefined);
   // Which check failed goes to this function's log only: telling the caller would help a forger.
-  if (!v.ok) {
-    const error = new MeshUnauthenticatedError(refusalMessage(inv.rt.config.service, 'unauthenticated', inv.requestId));
-    return { error, outcome: 'unauthenticated', denied: true, reason: v.reason };
-  }
+  if (!v.ok) return refusalOf(inv, 'unauthenticated', v.reason);
   inv.source = meta.src;
   return undefined;
+}
+
+/** A refusal of the caller: it learns `outcome` and the request id, the log `reason`. */
+function refusalOf(inv: Inbound, outcome: 'denied' | 'unauthenticated', reason: string): Refusal {
+  const Refused = outcome === 'denied' ? MeshDeniedError : MeshUnauthenticatedError;
+  return {
+    error: new Refused(refusalMessage(inv.rt.config.service, outcome, inv.requestId)),
+    outcome,
+    denied: true,
+    reason,
+  };
+}
+
+/**
+ * What a read that outlasts the invocation is refused with: a table or secret out of reach (a function
+ * in a VPC without a route to it) would otherwise hold each request until Lambda's timeout ends it
+ * with nothing in the log but `Task timed out`. The read itself goes on, and reports its failure.
+ */
+function unanswered(what: string): (remaining: number) => Error {
+  return (remaining) => new Error(`${what} did not answer before the function's timeout (${remaining} ms left)`);
 }
 
 /**
@@ -220,12 +238,13 @@ function checkDeadline(inv: Inbound, meta: MeshMetadata): Refusal | undefined {
 async function authorizeCaller(inv: Inbound): Promise<Refusal | undefined> {
   const { policy, config } = inv.rt;
   const decidedAt = policy.now();
-  inv.own = await policy.get(config.service);
-  const eff = policy.authorize(inv.own, inv.caller, decidedAt);
-  if (!eff.allowed) {
-    const error = new MeshDeniedError(refusalMessage(config.service, 'denied', inv.requestId));
-    return { error, outcome: 'denied', denied: true, reason: `${eff.reason}: ${eff.detail}` };
-  }
+  const own = await beforeTimeout(policy.get(config.service), inv.context, unanswered('the policy table')).catch(
+    asError,
+  );
+  if (own instanceof Error) return refusalOf(inv, 'denied', `stale-policy: ${own.message}`);
+  inv.own = own;
+  const eff = policy.authorize(own, inv.caller, decidedAt);
+  if (!eff.allowed) return refusalOf(inv, 'denied', `${eff.reason}: ${eff.detail}`);
   inv.source = inv.caller;
   return undefined;
 }
@@ -365,28 +384,38 @@ const SETTLE_TURNS = 16;
 
 /**
  * Runs the handler against the function's timeout, less a margin, so the wrapper reports the timeout
- * before Lambda kills the sandbox. A handler that settles within the microtask queue's next turns needs
- * no timer; for one that waits on anything, the timer is armed then, in the same turn of the event loop,
- * from the time left then. A process's first `setTimeout` costs its first request ~0.4 ms (Node compiles
- * its functions on the first call); promises are V8's own.
+ * before Lambda kills the sandbox.
  */
-async function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContextLike, self: string): Promise<unknown> {
-  const run = callHandler(fn, event, context).catch(ownCallTimedOut);
+function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContextLike, self: string): Promise<unknown> {
+  return beforeTimeout(
+    callHandler(fn, event, context).catch(ownCallTimedOut),
+    context,
+    (remaining) =>
+      new MeshTimeoutError(
+        `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
+      ),
+  );
+}
+
+/**
+ * `run`, or the error `late` makes once the function's timeout, less a margin, is near. Work that
+ * settles within the microtask queue's next turns needs no timer; for work that waits on anything, the
+ * timer is armed then, in the same turn of the event loop, from the time left then. A process's first
+ * `setTimeout` costs its first request ~0.4 ms (Node compiles its functions on the first call);
+ * promises are V8's own.
+ */
+async function beforeTimeout<T>(
+  run: Promise<T>,
+  context: LambdaContextLike,
+  late: (remaining: number) => Error,
+): Promise<T> {
   const remaining = context?.getRemainingTimeInMillis?.();
   if (remaining === undefined || remaining <= INBOUND_TIMEOUT_MARGIN_MS) return run;
   if (await settlesSoon(run)) return run;
   const left = context.getRemainingTimeInMillis?.() ?? remaining;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new MeshTimeoutError(
-            `mesh: ${self} handler did not finish before the function's timeout (${remaining} ms left at start)`,
-          ),
-        ),
-      left - INBOUND_TIMEOUT_MARGIN_MS,
-    );
+    timer = setTimeout(() => reject(late(remaining)), left - INBOUND_TIMEOUT_MARGIN_MS);
   });
   try {
     return await Promise.race([run, timeout]);

@@ -57,10 +57,18 @@ export function runWrapper(options: {
   readonly typescript?: boolean;
   /** The Invoke's client context, as the Node.js runtime hands it to the handler (`context.clientContext`). */
   readonly clientContext?: unknown;
+  /** The function's time left at the first event, counting down (default: 3000 ms at every event). */
+  readonly remainingMs?: number;
+  /** Kills the process after this long (an invocation that never ends fails the test instead of hanging it). */
+  readonly timeoutMs?: number;
 }): WrapperRun {
+  const remaining =
+    options.remainingMs === undefined
+      ? '() => 3000'
+      : `((end) => () => end - Date.now())(Date.now() + ${options.remainingMs})`;
   const script = `
     const m = require(${JSON.stringify(options.wrapper)});
-    const ctx = { awsRequestId: 'r1', functionVersion: '1', getRemainingTimeInMillis: () => 3000,
+    const ctx = { awsRequestId: 'r1', functionVersion: '1', getRemainingTimeInMillis: ${remaining},
       clientContext: ${JSON.stringify(options.clientContext)} };
     (async () => {
       for (const e of ${JSON.stringify(options.events)}) {
@@ -86,6 +94,7 @@ export function runWrapper(options: {
       ...options.env,
     },
     encoding: 'utf8',
+    timeout: options.timeoutMs,
   });
   const answers = stdout
     .split('\n')
