@@ -7,7 +7,7 @@
  * dimension sets the runtime publishes, so no alarm needs SEARCH or Metrics Insights) and as Lambda
  * measures it (Duration and Errors of the version behind the alias).
  */
-import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { DEPLOYMENT, LIVE_ALIAS, METRICS } from '../shared/names';
 import type { MeshFunction } from './mesh-function';
 import { MeshErrorCode, MeshValidationError } from './mesh-validation-error';
+import { acknowledgeNag } from './private/nag-acknowledgement';
 
 /** How a gated deployment's alarms judge the new version. */
 export interface DeploymentAlarmOptions {
@@ -164,17 +165,18 @@ export class MeshDeployment extends Construct {
 
   /** cdk-nag (AwsSolutions) findings on the deployment group's role, each with its reason. */
   private acknowledgeGroupRole(): void {
-    Validations.of(this.deploymentGroup).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
-      reason:
-        'CodeDeploy’s own role policy for Lambda deployments: it reads and updates aliases, reads the alarms and invokes hook functions whose names start with CodeDeployHook_ (the mesh hook gets its own grant)',
-    });
+    acknowledgeNag(
+      this.deploymentGroup,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+      "CodeDeploy's own role policy for Lambda deployments: it reads and updates aliases, reads the alarms and invokes hook functions whose names start with CodeDeployHook_ (the mesh hook gets its own grant)",
+    );
     if (this.preTrafficHook) {
       const hook = Stack.of(this).getLogicalId(this.preTrafficHook.node.defaultChild as CfnElement);
-      Validations.of(this.deploymentGroup).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${hook}.Arn>:*]`,
-        reason: 'CodeDeploy invokes the mesh’s pre-traffic hook; ":*" only adds the hook’s versions and aliases',
-      });
+      acknowledgeNag(
+        this.deploymentGroup,
+        `AwsSolutions-IAM5[Resource::<${hook}.Arn>:*]`,
+        `CodeDeploy invokes the mesh's pre-traffic hook; ":*" only adds the hook's versions and aliases`,
+      );
     }
   }
 }

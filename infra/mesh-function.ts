@@ -1,4 +1,4 @@
-import { ArnFormat, Lazy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -46,6 +46,7 @@ import {
 } from './private/channel-resource';
 import { deployTarget } from './private/deploy-target';
 import { checkLogLevel } from './private/log-level';
+import { acknowledgeNag } from './private/nag-acknowledgement';
 import { nagArn } from './private/nag-arn';
 import { writeOwnLogsOnly } from './private/own-logs-role';
 import { warnOfDroppedGrants } from './private/role-grants';
@@ -364,16 +365,16 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
   /** cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag). */
   private acknowledgeNagFindings(): void {
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and, in a VPC, the network interfaces Lambda manages (ec2:*NetworkInterface*) support no resource-level permissions',
-    });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-L1',
-      reason:
-        'The runtime is the app’s choice (props.runtime); the mesh default, nodejs22.x, is the runtime the layer and the local mesh are built and tested for',
-    });
+    acknowledgeNag(
+      this,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and, in a VPC, the network interfaces Lambda manages (ec2:*NetworkInterface*) support no resource-level permissions',
+    );
+    acknowledgeNag(
+      this,
+      'AwsSolutions-L1',
+      "The runtime is the app's choice (props.runtime); the mesh default, nodejs22.x, is the runtime the layer and the local mesh are built and tested for",
+    );
   }
 
   /** What this function sends over the network itself (private/vpc-endpoints.ts), once every edge is declared. */
@@ -457,11 +458,13 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     if (this.targetFunctions.includes(target)) return this.invokeGrant!;
     this.targetFunctions.push(target);
     this.grantUrlInvoke(target);
-    Validations.of(this).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'lambda', `function:${target.physicalName}:*`)}]`,
-      reason: `A declared edge: ":*" covers ${target.service}'s published versions and its live alias (weighted canary); $LATEST is denied by an explicit statement`,
-    });
-    return this.grantEdgeInvoke(target);
+    const grant = this.grantEdgeInvoke(target);
+    acknowledgeNag(
+      this,
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'lambda', `function:${target.physicalName}:*`)}]`,
+      `A declared edge: ":*" covers ${target.service}'s published versions and its live alias (weighted canary); $LATEST is denied by an explicit statement`,
+    );
+    return grant;
   }
 
   /**
@@ -562,10 +565,11 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     if (!this.mesh.identity || region === here) return;
     const secret = `arn:${partition}:secretsmanager:${region}:${account}:secret:${IDENTITY.secretName(this.mesh.meshName, this.service)}-??????`;
     this.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret] }));
-    Validations.of(this).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${secret}]`,
-      reason: `"-??????" is the random suffix Secrets Manager adds to ${this.service}'s identity secret in ${region}, the one secret this grant names`,
-    });
+    acknowledgeNag(
+      this,
+      `AwsSolutions-IAM5[Resource::${secret}]`,
+      `"-??????" is the random suffix Secrets Manager adds to ${this.service}'s identity secret in ${region}, the one secret this grant names`,
+    );
   }
 
   /**

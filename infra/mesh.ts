@@ -10,7 +10,6 @@ import {
   Stage,
   Tags,
   Token,
-  Validations,
 } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -43,6 +42,7 @@ import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validatio
 import { controlFunctionCode, meshLayerCode } from './private/asset-code';
 import { deployTarget } from './private/deploy-target';
 import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from './private/identity';
+import { acknowledgeNag } from './private/nag-acknowledgement';
 import { controlFunction, controlProvider } from './private/own-logs-role';
 import { PolicyRegistry } from './private/policy-registry';
 import { PreTrafficHook } from './private/pre-traffic-hook';
@@ -325,29 +325,31 @@ export class Mesh extends Construct implements IMesh {
     );
     // It reads the version and the changed items, whatever service they belong to: a bump carries their values.
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [this.table.tableArn] }));
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'The stream event source needs dynamodb:ListStreams, which supports no resource-level permissions; reads of the stream itself are granted on its ARN',
-    });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-L1',
-      reason: 'The version bumper runs on nodejs22.x, the runtime the mesh is built and tested for',
-    });
+    acknowledgeNag(
+      fn,
+      'AwsSolutions-IAM5[Resource::*]',
+      'The stream event source needs dynamodb:ListStreams, which supports no resource-level permissions; reads of the stream itself are granted on its ARN',
+    );
+    acknowledgeNag(
+      fn,
+      'AwsSolutions-L1',
+      'The version bumper runs on nodejs22.x, the runtime the mesh is built and tested for',
+    );
     return fn;
   }
 
   /** cdk-nag (AwsSolutions) findings on the seeder and its provider, each with its reason. */
   private acknowledgeNagFindings(): void {
-    Validations.of(this).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.seeder.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason:
-        'The custom-resource provider framework invokes the seeder function; ":*" only adds its versions and aliases',
-    });
-    Validations.of(this.seeder).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-L1',
-      reason: 'The seeder runs once per deploy on nodejs22.x, the runtime the mesh is built and tested for',
-    });
+    acknowledgeNag(
+      this,
+      `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.seeder.node.defaultChild as CfnElement)}.Arn>:*]`,
+      'The custom-resource provider framework invokes the seeder function; ":*" only adds its versions and aliases',
+    );
+    acknowledgeNag(
+      this.seeder,
+      'AwsSolutions-L1',
+      'The seeder runs once per deploy on nodejs22.x, the runtime the mesh is built and tested for',
+    );
   }
 
   /**

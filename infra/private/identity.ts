@@ -10,7 +10,6 @@ import {
   SecretValue,
   Stack,
   Tags,
-  Validations,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -21,6 +20,7 @@ import { Construct } from 'constructs';
 import { ASSETS, ENV, IDENTITY, spiffeId, TAGS } from '../../shared/names';
 import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
 import { controlFunctionCode } from './asset-code';
+import { acknowledgeNag } from './nag-acknowledgement';
 import { nagArn } from './nag-arn';
 import { controlFunction, controlProvider } from './own-logs-role';
 
@@ -235,16 +235,16 @@ export class MeshIdentity extends Construct {
 
   /** cdk-nag (AwsSolutions) findings on the issuer, each with its reason. */
   private acknowledgeNagFindings(meshName: string): void {
-    Validations.of(this.issuer.role!).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${meshName}/identity/*`)}]`,
-      reason:
-        'The issuer rotates every identity secret of this mesh; one name-prefix grant keeps its policy from growing per service (IAM 10,240-character cap). It writes only the services the deployment declared, and each identity secret denies reads to all but its function and the issuer.',
-    });
-    Validations.of(this.provider).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.issuer.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason:
-        'The custom-resource provider framework invokes the issuer at deploy; ":*" only adds the issuer\'s versions and aliases',
-    });
+    acknowledgeNag(
+      this.issuer.role!,
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${meshName}/identity/*`)}]`,
+      'The issuer rotates every identity secret of this mesh; one name-prefix grant keeps its policy from growing per service (IAM 10,240-character cap). It writes only the services the deployment declared, and each identity secret denies reads to all but its function and the issuer.',
+    );
+    acknowledgeNag(
+      this.provider,
+      `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.issuer.node.defaultChild as CfnElement)}.Arn>:*]`,
+      'The custom-resource provider framework invokes the issuer at deploy; ":*" only adds the issuer\'s versions and aliases',
+    );
   }
 
   /**

@@ -1,10 +1,11 @@
-import { ArnFormat, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Lazy, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { acknowledgeNag } from './nag-acknowledgement';
 import { nagArn } from './nag-arn';
 
 /** What the execution role of a function depends on. */
@@ -63,10 +64,11 @@ export function writeOwnLogsOnly(fn: lambda.Function, options: OwnLogsOptions): 
   );
   if (options.vpc) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: VPC_ACTIONS, resources: ['*'] }));
   if (group.nagStreams) {
-    Validations.of(fn).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${group.nagStreams}]`,
-      reason: 'The log streams of the function’s own log group, which Lambda names per execution environment',
-    });
+    acknowledgeNag(
+      fn,
+      `AwsSolutions-IAM5[Resource::${group.nagStreams}]`,
+      "The log streams of the function's own log group, which Lambda names per execution environment",
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +9,7 @@ import type { MeshFunction } from '../mesh-function';
 import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
 import { controlFunctionCode } from './asset-code';
 import type { MeshIdentity } from './identity';
+import { acknowledgeNag } from './nag-acknowledgement';
 import { controlFunction } from './own-logs-role';
 
 /** Room for MESH_DEPLOY_CHECKS in the hook's environment (Lambda allows 4 KB; the identity secret ARN takes ~120 bytes). */
@@ -49,10 +50,11 @@ export class PreTrafficHook extends Construct {
     this.node.addValidation({ validate: () => this.checkSize() });
     // It calls as a service of the mesh: it needs an identity when the mesh has them.
     identity?.addService(DEPLOYMENT.checkSource, this.function);
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-L1',
-      reason: 'The hook runs on nodejs22.x, the runtime the mesh is built and tested for',
-    });
+    acknowledgeNag(
+      this,
+      'AwsSolutions-L1',
+      'The hook runs on nodejs22.x, the runtime the mesh is built and tested for',
+    );
   }
 
   /**

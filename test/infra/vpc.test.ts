@@ -11,6 +11,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { neededEndpoints } from '../../infra/private/vpc-endpoints';
+import { addNagPacks, nagFindings } from '../support/nag-findings';
 import { meshStack } from './infra-fixture';
 
 /** The text of the mesh's VPC warnings on the stack's functions, by construct path. */
@@ -86,4 +87,31 @@ describe('a mesh function in a VPC', () => {
     orders.allowCallsTo(payments);
     assert.deepEqual(vpcWarnings(stack), {});
   });
+
+  it('stays cdk-nag (AwsSolutions) clean in cdk-nag 3 and 2: the network interfaces and channels it adds are acknowledged', () => {
+    const { app, stack, orders, payments } = shopInVpcWithNag();
+    orders.allowCallsTo(payments);
+    orders.allowSendTo(new sqs.Queue(stack, 'Events', { enforceSSL: true }), { channel: 'order-events' });
+    // The VPC's and the queue's own findings fail the synth; the report is written first.
+    assert.throws(() => app.synth(), /Validation failed/);
+    const { open, acknowledged, open2, suppressed2 } = nagFindings(app, stack);
+    assert.ok(acknowledged.length > 0 && suppressed2.length > 0, 'the packs ran (the test can fail)');
+    // The VPC and the queue are this test's, not the mesh's: only findings on mesh constructs count.
+    const mesh = (f: string) => /at \/?Test\/(Orders|Payments|Mesh)\//.test(f);
+    assert.deepEqual([...open, ...open2].filter(mesh), []);
+  });
 });
+
+/** `shopInVpc` with private subnets behind a NAT gateway, both cdk-nag packs added before the functions exist. */
+function shopInVpcWithNag() {
+  const { app, stack, fn } = meshStack();
+  addNagPacks(app);
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 1 });
+  const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  return {
+    app,
+    stack,
+    orders: fn('Orders', 'orders', { vpc, vpcSubnets }),
+    payments: fn('Payments', 'payments', { vpc, vpcSubnets }),
+  };
+}
