@@ -16,8 +16,9 @@ import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/b
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import type { LocalRegions } from '../registry/regions';
 import { runtimeLogMessage } from '../telemetry/emf-parser';
-import { logDestination, logEnvironment, logLevelFilter } from './log-format';
+import { logDestination, logEnvironment, logLevelFilter, logsJson } from './log-format';
 import { layerNodePath, mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
+import { platformLines } from './platform-log';
 import { runtimeSdkDir } from './runtime-sdk';
 import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
@@ -140,7 +141,7 @@ export function describeOutcome(
   spec: Pick<FunctionSpec, 'timeout'>,
   id: string,
   end: number,
-): { payload: string; functionError?: string; kind: InvocationOutcome; lines: string[] } {
+): { payload: string; functionError?: string; kind: Exclude<InvocationOutcome, 'throttled'>; lines: string[] } {
   switch (outcome.kind) {
     case 'result':
       return { payload: outcome.payload, kind: 'ok', lines: [] };
@@ -181,25 +182,29 @@ function usedMemory(outcome: WorkerOutcome, worker: Worker): { maxMemoryMb?: num
   return { maxMemoryMb: ('maxMemoryMb' in outcome ? outcome.maxMemoryMb : undefined) ?? worker.maxMemoryMb };
 }
 
-/**
- * Lambda's REPORT line, each field followed by a tab as recorded: Max Memory Used (after a crash or a
- * timeout too), Init Duration only on a cold start.
- */
-function reportLine(
-  id: string,
-  durationMs: number,
-  memorySize: number,
-  used: { maxMemoryMb?: number; initMs?: number },
-): string {
-  const fields = [
-    `REPORT RequestId: ${id}`,
-    `Duration: ${durationMs.toFixed(2)} ms`,
-    `Billed Duration: ${Math.max(1, Math.ceil(durationMs))} ms`,
-    `Memory Size: ${memorySize} MB`,
-    ...(used.maxMemoryMb !== undefined ? [`Max Memory Used: ${used.maxMemoryMb} MB`] : []),
-    ...(used.initMs !== undefined ? [`Init Duration: ${used.initMs.toFixed(2)} ms`] : []),
-  ];
-  return `${fields.join('\t')}\t`;
+/** The invocation's log as Lambda gives its tail: Lambda's own lines around the function's. */
+function invocationLog(
+  request: InvokeRequest,
+  spec: FunctionSpec,
+  worker: Worker,
+  outcome: WorkerOutcome,
+  ended: { result: ReturnType<typeof describeOutcome>; initMs?: number; start: number; end: number },
+): string[] {
+  const platform = platformLines(
+    {
+      requestId: request.requestId,
+      version: request.version,
+      functionArn: request.invokedFunctionArn.split(':').slice(0, 7).join(':'),
+      durationMs: ended.end - ended.start,
+      memorySizeMb: spec.memorySize,
+      ...usedMemory(outcome, worker),
+      initMs: ended.initMs,
+      outcome: ended.result.kind,
+    },
+    logsJson(spec),
+    ended,
+  );
+  return [...platform.start, ...worker.takeLog(), ...ended.result.lines, ...platform.end];
 }
 
 export class LocalInvoker implements EndpointInvoker {
@@ -343,13 +348,12 @@ export class LocalInvoker implements EndpointInvoker {
     if (result.kind === 'error') this.counters.functionErrors++;
     if (result.kind === 'crash') this.counters.crashes++;
     const duration = end - t.start;
-    const lines = [
-      `START RequestId: ${id} Version: ${version}`,
-      ...worker.takeLog(),
-      ...result.lines,
-      `END RequestId: ${id}`,
-      reportLine(id, duration, spec.memorySize, { ...usedMemory(outcome, worker), initMs: cold ? initMs : undefined }),
-    ];
+    const lines = invocationLog(request, spec, worker, outcome, {
+      result,
+      initMs: cold ? initMs : undefined,
+      start: t.start,
+      end,
+    });
     this.release(pool, worker, outcome, registry);
     if (t.trace.sampled) {
       const fault = result.functionError !== undefined;

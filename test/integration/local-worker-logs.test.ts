@@ -71,6 +71,8 @@ const FUNCTIONS: Record<string, { handler: string } & Partial<FunctionSpec>> = {
   'logs-text': { handler: 'logs-levels' },
   'logs-json': { handler: 'logs-levels', logFormat: 'JSON' },
   'logs-json-warn': { handler: 'logs-levels', logFormat: 'JSON', applicationLogLevel: 'WARN' },
+  'platform-json': { handler: 'logs-multiline', logFormat: 'JSON' },
+  'platform-text': { handler: 'logs-multiline' },
   'logs-default-group': { handler: 'log-destination' },
   'logs-own-group': { handler: 'log-destination', logGroup: 'shop-logs' },
   exits: { handler: 'exits' },
@@ -250,5 +252,55 @@ describe('local workers: log events as Lambda forms them', () => {
         name,
       );
     }
+  });
+
+  // CloudWatch records of a JSON-format function: `platform.start` and `platform.report` objects, no END
+  // line; init is billed (since August 2025), so a cold start's billed duration counts its init too.
+  it('writes platform.start and platform.report under the JSON format, billing a cold start its init', async () => {
+    for (const cold of [true, false]) {
+      // Act
+      const { tail, requestId } = await invoke('platform-json');
+
+      // Assess
+      const lines = tail.trimEnd().split('\n');
+      assert.ok(!tail.includes('END RequestId'), tail);
+      const start = JSON.parse(lines[0]!) as { time: string; type: string; record: object };
+      assert.match(start.time, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+      assert.deepEqual(
+        [start.type, start.record],
+        ['platform.start', { requestId, functionArn: registry.arn('platform-json'), version: '$LATEST' }],
+      );
+      const report = JSON.parse(lines.at(-1)!) as { type: string; record: { metrics: Record<string, number> } };
+      const { durationMs, billedDurationMs, initDurationMs, ...rest } = report.record.metrics;
+      assert.deepEqual(
+        { ...report, record: { ...report.record, metrics: rest } },
+        {
+          time: (report as { time?: string }).time,
+          type: 'platform.report',
+          record: {
+            requestId,
+            metrics: { memorySizeMB: 256, maxMemoryUsedMB: rest.maxMemoryUsedMB },
+            status: 'success',
+          },
+        },
+      );
+      assert.ok(rest.maxMemoryUsedMB! > 0);
+      assert.equal(initDurationMs !== undefined, cold, 'initDurationMs on the cold start only');
+      assert.equal(billedDurationMs, Math.ceil(durationMs! + (initDurationMs ?? 0)));
+    }
+  });
+
+  it('bills a cold start its init on the text REPORT line too', async () => {
+    // Act
+    const { tail } = await invoke('platform-text');
+
+    // Assess
+    const report = tail.trimEnd().split('\n').at(-1)!;
+    const field = (name: string) => Number(new RegExp(`\t${name}: ([\\d.]+) ms`).exec(`\t${report}`)?.[1]);
+    const [duration, billed, init] = [field('Duration'), field('Billed Duration'), field('Init Duration')];
+    assert.ok(init > 0, report);
+    // The line prints both durations rounded to 0.01 ms: the sum of what it prints is within 0.01 ms of
+    // what was billed before rounding up.
+    assert.ok(billed >= duration + init - 0.01 && billed < duration + init + 1.01, report);
   });
 });
