@@ -501,9 +501,12 @@ export class LocalInvoker implements EndpointInvoker {
   environment(spec: FunctionSpec, version: string, region: string = this.registry.region): Record<string, string> {
     const opt = mergedOptDir(spec.layerDirs, this.workDir);
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+    const task = taskDir(spec.codeDir, this.workDir);
+    // Lambda's NODE_PATH ends with /var/task: a bare require of a folder of the code (`lib/util`) resolves.
     const nodePath = [
       ...layerNodePath(opt, spec.runtime),
       ...(this.options.nodePath ?? [runtimeSdkDir(SDK_NODE_MODULES, this.workDir)]),
+      task,
     ];
     const own: Record<string, string> = {};
     for (const [k, v] of Object.entries(spec.environment)) own[k] = rewriteOpt(v, opt);
@@ -517,7 +520,7 @@ export class LocalInvoker implements EndpointInvoker {
       LD_LIBRARY_PATH: join(opt, 'lib'),
       ...own,
       _HANDLER: rewriteOpt(spec.handler, opt),
-      LAMBDA_TASK_ROOT: taskDir(spec.codeDir, this.workDir),
+      LAMBDA_TASK_ROOT: task,
       LAMBDA_RUNTIME_DIR: __dirname,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,

@@ -27,8 +27,10 @@ describe('local mesh: the function code is copied out of the app, as Lambda unpa
     write('layer/nodejs/node_modules/lambda-mesh/runtime.js', "exports.copy = 'the layer';\n");
     write(
       'app/cdk.out/asset.1/index.js',
-      "exports.handler = async () => ({ copy: require('lambda-mesh/runtime').copy, root: process.env.LAMBDA_TASK_ROOT });\n",
+      "exports.handler = async () => ({ copy: require('lambda-mesh/runtime').copy, root: process.env.LAMBDA_TASK_ROOT, util: require('lib/util').name });\n",
     );
+    // A folder of the code required by a bare name: Lambda's NODE_PATH ends with /var/task.
+    write('app/cdk.out/asset.1/lib/util.js', "exports.name = 'lib/util';\n");
     const registry = new FunctionRegistry();
     registry.putFunction({
       name: 'shop-orders',
@@ -48,7 +50,7 @@ describe('local mesh: the function code is copied out of the app, as Lambda unpa
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("resolves lambda-mesh/runtime to the layer's copy, from a task root outside the app", async () => {
+  it("resolves lambda-mesh/runtime to the layer's copy, from a task root outside the app, the task root last on NODE_PATH", async () => {
     // WHEN
     const result = await invoker.invoke({
       functionName: 'shop-orders',
@@ -61,8 +63,13 @@ describe('local mesh: the function code is copied out of the app, as Lambda unpa
     });
     // THEN
     assert.equal(result.functionError, undefined, String(result.payload));
-    const body = JSON.parse(Buffer.from(result.payload).toString('utf8')) as { copy: string; root: string };
+    const body = JSON.parse(Buffer.from(result.payload).toString('utf8')) as {
+      copy: string;
+      root: string;
+      util: string;
+    };
     assert.equal(body.copy, 'the layer');
+    assert.equal(body.util, 'lib/util', 'the task root is on NODE_PATH, last');
     assert.ok(!body.root.startsWith(join(dir, 'app')), `LAMBDA_TASK_ROOT ${body.root} is inside the app`);
   });
 });
