@@ -22,6 +22,8 @@ import type { InvokeTransport } from './transport/lambda-invoke';
 
 /** What the wrapper needs of identity (identity/identity.ts `Identity` fits). */
 export interface IdentityLike extends Signer {
+  /** Settles once the identity may be used (Identity.ready: an expired certificate is read again first). */
+  ready?(): Promise<unknown> | undefined;
   /**
    * Verifies the token against the request as received (payload, key, deadline, HTTP request line)
    * and the metadata it binds (`context`); `payload` undefined is one no caller can have signed,

@@ -1,14 +1,14 @@
 /**
  * Loading: identity off without MESH_IDENTITY_SECRET; the secret is read once, re-read in the
  * background after half life (sign keeps working meanwhile), and a failed re-read keeps the old
- * certificate and logs no secret. Bad ClientContext shapes around the token are refused, never thrown.
+ * certificate and logs no secret. Past the certificate's end the loader waits for one re-read first. Bad ClientContext shapes around the token are refused, never thrown.
  */
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { issueIdentity, rotateCa } from '../../functions/control/ca-issuer';
-import { Identity, loadIdentity, REFUSAL, resetIdentity } from '../../functions/mesh/identity';
+import { Identity, IdentityLoader, loadIdentity, REFUSAL, resetIdentity } from '../../functions/mesh/identity';
 import { metadataFromClientContext } from '../../functions/mesh/metadata';
 import { ENV } from '../../shared/names';
 import { identityOf } from '../support/identity-fixture';
@@ -68,6 +68,56 @@ describe('identity loading', () => {
     await tick();
     assert.equal(reads, 3);
     assert.notEqual(certOf(id.sign({ target: 'payments', payload: 'x' })), certOf(t1), 'the new certificate is in use');
+  });
+
+  it('past its certificate’s end (a sandbox idle that long) reads its secret again before it is used', async () => {
+    const ca = await rotateCa('shop', undefined);
+    const t0 = Date.parse('2031-01-06T00:00:00Z');
+    const first = await issueIdentity({ mesh: 'shop', service: 'orders', ca, now: t0 });
+    const second = await issueIdentity({ mesh: 'shop', service: 'orders', ca, now: t0 + 30 * 3_600_000 });
+    const clock = { now: t0 };
+    let value = JSON.stringify(first);
+    let reads = 0;
+    let fail = false;
+    const loader = new IdentityLoader(() =>
+      Identity.create({
+        read: async () => {
+          reads++;
+          if (fail) throw new Error('unreachable');
+          return value;
+        },
+        now: () => clock.now,
+      }),
+    );
+    const use = async () => {
+      const r = await loader.get();
+      assert.ok('identity' in r);
+      return certOf(r.identity.sign({ target: 'payments', payload: 'x' })!);
+    };
+    const firstCert = await use();
+    assert.equal(reads, 1);
+    clock.now = t0 + 11 * 3_600_000;
+    await use();
+    assert.equal(reads, 1, 'before half life nothing is read');
+
+    // Idle for 31 hours: the certificate ended 7 hours ago. The first call waits for the new one.
+    value = JSON.stringify(second);
+    clock.now = t0 + 31 * 3_600_000;
+    const [a, b] = await Promise.all([use(), use()]);
+    assert.equal(reads, 2, 'concurrent calls share one read');
+    assert.notEqual(a, firstCert);
+    assert.equal(b, a);
+
+    // Expired again, and the read fails: the call goes on with what there is.
+    clock.now = t0 + 60 * 3_600_000;
+    fail = true;
+    assert.equal(await use(), a);
+    assert.equal(reads, 4, 'the read it waited for, and the half-life re-read sign starts');
+    await tick();
+    // For that certificate nothing is waited for again (the half-life re-reads go on in the background).
+    const r = await loader.get();
+    assert.ok('identity' in r);
+    assert.equal(r.identity.ready(), undefined);
   });
 
   it('refuses tokens out of truncated, oversized or garbage ClientContexts without throwing', async () => {

@@ -45,7 +45,11 @@ export class IdentityLoader<T> {
   /** The identity, or why there is none yet. Concurrent callers share one load. */
   get(): Promise<LoadedIdentity<T>> {
     const s = this.state;
-    if (s.kind === 'loaded') return Promise.resolve({ identity: s.identity });
+    // An identity whose certificate has expired reads its secret again before it is used (Identity.ready).
+    if (s.kind === 'loaded') {
+      const ready = (s.identity as IdentityLike | undefined)?.ready?.();
+      return Promise.resolve(ready).then(() => ({ identity: s.identity }));
+    }
     if (s.kind === 'missing' && this.now() - s.at < (this.options.retryMs ?? IDENTITY_RETRY_MS)) {
       return Promise.resolve({ missing: s.reason });
     }

@@ -46,6 +46,8 @@ export class Identity {
   private readonly replay = new ReplayCache();
   private refreshing: Promise<void> | undefined;
   private lastUntrustedRefreshMs = 0;
+  /** The expired certificate a read was waited for (ready). */
+  private expired: string | undefined;
   private readonly now: () => number;
 
   /** Reads and parses the secret once; use `loadIdentity()` in the runtime. */
@@ -163,6 +165,21 @@ export class Identity {
         this.refreshing = undefined;
       });
     return this.refreshing;
+  }
+
+  /**
+   * Before a call is signed or verified: when this certificate has expired (a sandbox idle past its end:
+   * Lambda promises no bound on how long an environment lives), what it holds is stale, its trust bundle
+   * too, so the secret is read again first, once per certificate; a failed read keeps what there is.
+   */
+  ready(): Promise<unknown> | undefined {
+    const m = this.material;
+    if (this.now() < m.notAfterMs) return;
+    if (this.expired !== m.certB64u) {
+      this.expired = m.certB64u;
+      this.refresh().catch(() => undefined);
+    }
+    return this.refreshing?.catch(() => undefined);
   }
 
   /** Certificate chain, key and CA bundle as PEM, for the mTLS transport. */
