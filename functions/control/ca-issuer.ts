@@ -67,8 +67,45 @@ export async function createAuthority(mesh: string, now = Date.now(), lifetimeMs
   };
 }
 
-/** A CA secret with a fresh authority in front and the previous one kept (trusted, may still sign). */
-export async function rotateCa(mesh: string, current: CaSecret | undefined, now = Date.now()): Promise<CaSecret> {
+/** The lifetimes a CA rotation is measured in (the issuer's). */
+export interface CaTiming {
+  /** Service certificate lifetime. @default LEAF_LIFETIME_MS */
+  readonly leafLifetimeMs?: number;
+  /** How long a new CA only stands in trust bundles before it signs. @default two leaf lifetimes */
+  readonly overlapMs?: number;
+}
+
+/**
+ * The earliest time the CA may rotate again (epoch ms). A rotation drops the previous authority, which
+ * signs until the newest one has stood in the bundles for the overlap, and whose last certificates stay
+ * valid one leaf lifetime after that: dropped sooner, every caller still holding one is refused.
+ */
+export function nextCaRotationAt(ca: CaSecret | undefined, timing: CaTiming = {}): number {
+  const [newest, previous] = ca?.authorities ?? [];
+  if (!newest || !previous) return Number.NEGATIVE_INFINITY;
+  const leafMs = timing.leafLifetimeMs ?? LEAF_LIFETIME_MS;
+  return Date.parse(newest.createdAt) + (timing.overlapMs ?? 2 * leafMs) + leafMs;
+}
+
+/**
+ * A CA secret with a fresh authority in front and the previous one kept (trusted, may still sign). The
+ * one before that is dropped: refused, with the time it may be, while certificates it signed may still be
+ * in use (`nextCaRotationAt`).
+ */
+export async function rotateCa(
+  mesh: string,
+  current: CaSecret | undefined,
+  now = Date.now(),
+  timing: CaTiming = {},
+): Promise<CaSecret> {
+  const safeAt = nextCaRotationAt(current, timing);
+  if (now < safeAt) {
+    throw new Error(
+      `the ${mesh} mesh CA rotated at ${current!.authorities[0]!.createdAt}; rotating it again before ` +
+        `${new Date(safeAt).toISOString()} would drop the CA before it, whose certificates may still be in use ` +
+        `until then, and every call that presents one would be refused: rotate the CA after that time`,
+    );
+  }
   const next = await createAuthority(mesh, now);
   return { v: 1, authorities: [next, ...(current?.authorities.slice(0, 1) ?? [])] };
 }

@@ -78,8 +78,9 @@ async function createSecret(ctx: StepContext): Promise<void> {
   if (kind.kind === 'ca') {
     const currentText = await readValue(deps.client, id, { VersionStage: CURRENT }, true);
     const current = currentText === undefined ? undefined : parseCaSecret(currentText);
+    const timing = { leafLifetimeMs: deps.leafLifetimeMs, overlapMs: deps.caOverlapMs };
     if (pending !== undefined) return resumeOrDrop(ctx, caProblem(pending, now, current));
-    value = JSON.stringify(await rotateCa(deps.scope.mesh, current, now));
+    value = JSON.stringify(await rotateCa(deps.scope.mesh, current, now, timing));
   } else {
     const ca = await readCa(deps);
     const want = { spiffeId: spiffeId(deps.scope.mesh, kind.service), ca, now };

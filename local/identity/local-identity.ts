@@ -58,13 +58,16 @@ export async function rotateLocalIdentity(
   return store.put(opts.secretId, { secretString: JSON.stringify(value), clientRequestToken: randomUUID() }).versionId;
 }
 
-/** Rotates the CA itself (new authority in front, previous kept and trusted). */
+/**
+ * Rotates the CA itself (new authority in front, previous kept and trusted). Refused, as the issuer's
+ * rotation is, while the CA it would drop may still have certificates in use (`nextCaRotationAt`).
+ */
 export async function rotateLocalCa(
   store: SecretStore,
-  opts: { mesh: string; caSecretId?: string },
+  opts: { mesh: string; caSecretId?: string; now?: number; lifetimeMs?: number },
 ): Promise<CaSecret> {
   const id = opts.caSecretId ?? `${opts.mesh}/mesh-ca`;
-  const next = await rotateCa(opts.mesh, readCa(store, id));
+  const next = await rotateCa(opts.mesh, readCa(store, id), opts.now, { leafLifetimeMs: opts.lifetimeMs });
   store.put(id, { secretString: JSON.stringify(next) });
   return next;
 }
