@@ -6,7 +6,7 @@
 import { createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
 import { TrustBundle } from '../mesh/identity/certificate-check';
 import { parseIdentitySecret } from '../mesh/identity/identity-secret';
-import { type CaSecret, parseCaSecret } from './ca-issuer';
+import { type CaSecret, type CaTiming, LEAF_LIFETIME_MS, parseCaSecret } from './ca-issuer';
 
 export interface IdentityExpectation {
   readonly spiffeId: string;
@@ -58,10 +58,16 @@ export function identityProblem(text: string | undefined, want: IdentityExpectat
 
 /**
  * Why `text` cannot serve as the mesh CA secret, or undefined: its newest authority is a self-signed
- * CA certificate, unexpired, with a matching key. `builtOn`, when given, must be its second authority
- * (a pending CA made from an older current is stale: the current moved on without it).
+ * CA certificate, unexpired, with a matching key. `resume`, for a pending CA an earlier run of its
+ * rotation left: `builtOn` must be its second authority (a pending CA made from an older current is
+ * stale: the current moved on without it), and it must be younger than half a leaf lifetime (see
+ * `pendingCaProblem`).
  */
-export function caProblem(text: string | undefined, now: number, builtOn?: CaSecret): string | undefined {
+export function caProblem(
+  text: string | undefined,
+  now: number,
+  resume?: { readonly builtOn: CaSecret | undefined } & CaTiming,
+): string | undefined {
   const ca = text === undefined ? undefined : parseCaSecret(text);
   const newest = ca?.authorities[0];
   if (!ca || !newest) return 'not an issued mesh CA';
@@ -75,9 +81,28 @@ export function caProblem(text: string | undefined, now: number, builtOn?: CaSec
     return 'newest authority is not a self-signed CA';
   if (!keyMatches(newest.privateKey, cert)) return 'CA private key does not match its certificate';
   if (!(now < Date.parse(cert.validTo))) return 'CA certificate has expired';
-  const base = builtOn?.authorities[0]?.certificate;
+  return resume ? pendingCaProblem(ca, now, resume) : undefined;
+}
+
+/**
+ * A pending CA is resumed only while it is what a rotation now would make. Made from an older current:
+ * the current moved on without it. Made half a leaf lifetime ago or more: it signs once it is the
+ * overlap old (counted from its making, not from the day it joins), so after a rotation that stopped
+ * and resumed days later it would sign at once, before any identity secret, let alone any sandbox,
+ * had it in its trust bundle, and every callee would refuse the certificates it signs.
+ */
+function pendingCaProblem(
+  ca: CaSecret,
+  now: number,
+  resume: { readonly builtOn: CaSecret | undefined } & CaTiming,
+): string | undefined {
+  const base = resume.builtOn?.authorities[0]?.certificate;
   if (base !== undefined && normalisePem(ca.authorities[1]?.certificate ?? '') !== normalisePem(base)) {
     return 'made from a CA that is no longer current';
+  }
+  const madeAt = Date.parse(ca.authorities[0]!.createdAt);
+  if (!(now - madeAt < (resume.leafLifetimeMs ?? LEAF_LIFETIME_MS) / 2)) {
+    return `made at ${ca.authorities[0]!.createdAt}, half a certificate lifetime or more ago: it would sign before the trust bundles hold it`;
   }
   return undefined;
 }

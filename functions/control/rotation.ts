@@ -6,8 +6,9 @@
  * What a secret is comes from the deployment (issuer-scope.ts), never from its value. A rotation never
  * touches AWSCURRENT until finishSecret, so a failed one leaves the current identity as it was. It
  * repairs what an earlier failed run left: a pending value that is still good is resumed; one that is
- * stale (past half life, from a CA that moved on) or fails its test loses its AWSPENDING label, so the
- * next rotation starts afresh instead of being refused ("a previous rotation isn't complete").
+ * stale (past half life, from a CA that moved on; a CA made half a leaf lifetime ago or more) or fails
+ * its test loses its AWSPENDING label, so the next rotation starts afresh instead of being refused
+ * ("a previous rotation isn't complete").
  */
 
 import { spiffeId } from '../../shared/names';
@@ -79,7 +80,7 @@ async function createSecret(ctx: StepContext): Promise<void> {
     const currentText = await readValue(deps.client, id, { VersionStage: CURRENT }, true);
     const current = currentText === undefined ? undefined : parseCaSecret(currentText);
     const timing = { leafLifetimeMs: deps.leafLifetimeMs, overlapMs: deps.caOverlapMs };
-    if (pending !== undefined) return resumeOrDrop(ctx, caProblem(pending, now, current));
+    if (pending !== undefined) return resumeOrDrop(ctx, caProblem(pending, now, { builtOn: current, ...timing }));
     value = JSON.stringify(await rotateCa(deps.scope.mesh, current, now, timing));
   } else {
     const ca = await readCa(deps);

@@ -2,16 +2,23 @@
  * The issuer's handlers against the local endpoint's Secrets Manager, through the real SDK:
  * - deploy-time issuance (the custom-resource events): CA first, identities from it, idempotent (a good
  *   current value is kept, so a repeated or updated resource issues nothing), Delete does nothing;
- * - rotation repairs what a failed run left: a still-good pending value is resumed, a stale one loses its
- *   AWSPENDING label (the current value untouched) so the next rotation starts afresh, a pending value
- *   that fails its test likewise; Secrets Manager's set-up check (testSecret on an empty version) passes.
+ * - rotation repairs what a failed run left: a still-good pending value is resumed (a pending CA only
+ *   while younger than half a certificate lifetime), a stale one loses its AWSPENDING label (the current
+ *   value untouched) so the next rotation starts afresh, a pending value that fails its test likewise;
+ *   Secrets Manager's set-up check (testSecret on an empty version) passes.
  */
 
 import assert from 'node:assert/strict';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type CaSecret, issueIdentity, parseCaSecret, rotateCa } from '../../functions/control/ca-issuer';
+import {
+  type CaSecret,
+  issueIdentity,
+  LEAF_LIFETIME_MS,
+  parseCaSecret,
+  rotateCa,
+} from '../../functions/control/ca-issuer';
 import { bootstrapIdentity, type CustomResourceEvent } from '../../functions/control/identity-bootstrap';
 import type { IssuerDeps } from '../../functions/control/issuer-secrets';
 import { rotationStep } from '../../functions/control/rotation';
@@ -191,6 +198,27 @@ describe('the issuer on the local endpoint', () => {
       await step('testSecret', name, token);
       store.endRotationTest(name, token);
     }
+  });
+
+  it('resumes a pending CA only while it is younger than half a certificate lifetime', async () => {
+    const before = current('shop/mesh-ca');
+    const token = open('shop/mesh-ca');
+    const t0 = Date.now();
+    const at = (t: number) => (Step: string) =>
+      rotationStep({ Step, SecretId: arn('shop/mesh-ca'), ClientRequestToken: token }, { ...deps, now: () => t });
+    await at(t0)('createSecret'); // the earlier run stopped after this step
+    const pending = store.get('shop/mesh-ca', { versionId: token }).secretString;
+    await at(t0 + LEAF_LIFETIME_MS / 2 - 60_000)('createSecret'); // retried soon: kept
+    assert.equal(store.get('shop/mesh-ca', { versionId: token }).secretString, pending);
+    // Retried later: it would start signing as soon as it joined (the overlap counts from its making).
+    await assert.rejects(
+      at(t0 + LEAF_LIFETIME_MS / 2)('createSecret'),
+      /shop\/mesh-ca: the pending value an earlier rotation left is stale \(made at \S+, half a certificate lifetime or more ago: it would sign before the trust bundles hold it\); removed its AWSPENDING label/,
+    );
+    assert.ok(
+      !Object.values(labels('shop/mesh-ca')).some((l) => l.includes('AWSPENDING') && !l.includes('AWSCURRENT')),
+    );
+    assert.equal(current('shop/mesh-ca'), before, 'the current CA is untouched');
   });
 
   it('rotates the CA: the new authority in front, the previous kept', async () => {
