@@ -32,7 +32,8 @@ export interface MeshIdentityOptions {
    */
   readonly certificateLifetime?: Duration;
   /**
-   * How often the mesh CA itself rotates (the previous CA stays trusted).
+   * How often the mesh CA itself rotates (the previous CA stays trusted). At least three certificate
+   * lifetimes and a day (4 days with 24 h certificates): a rotation drops the CA before the previous one.
    * @default Duration.days(90)
    */
   readonly caRotation?: Duration;
@@ -134,7 +135,7 @@ export class MeshIdentity extends Construct {
         this,
       );
     }
-    const caDays = (props.caRotation ?? Duration.days(90)).toDays();
+    const caDays = this.caRotationDays(props.caRotation ?? Duration.days(90));
     this.deploymentRoleArn = props.deploymentRoleArn ?? defaultDeploymentRole(this);
     this.peerRegions = props.peerRegions ?? [];
 
@@ -163,7 +164,7 @@ export class MeshIdentity extends Construct {
     this.caRotation = new secretsmanager.CfnRotationSchedule(this, 'CaRotation', {
       secretId: this.caSecret.secretArn,
       rotationLambdaArn: this.issuer.functionArn,
-      rotationRules: { scheduleExpression: `rate(${Math.max(1, Math.round(caDays))} days)` },
+      rotationRules: { scheduleExpression: `rate(${caDays} days)` },
       // The CA resource issued it; the schedule only takes over (RotateSecret is asynchronous: nothing
       // at deploy may wait on a rotation).
       rotateImmediatelyOnUpdate: false,
@@ -172,6 +173,29 @@ export class MeshIdentity extends Construct {
 
     this.issuerFailedAlarm = this.newIssuerFailedAlarm(props.meshName);
     this.acknowledgeNagFindings(props.meshName);
+  }
+
+  /**
+   * The CA's rotation period in whole days. A CA rotation drops the CA before the previous one, which
+   * signs until the previous rotation is two certificate lifetimes old, and whose certificates stay
+   * valid one lifetime more; Secrets Manager rotates anywhere in the scheduled UTC day ("Duration",
+   * RotationRulesType, Secrets Manager API Reference), so two rotations of rate(N days) may be N - 1
+   * days apart. A shorter period would drop a CA whose certificates are in use (the issuer refuses
+   * such a rotation, and its alarm fires at every attempt).
+   */
+  private caRotationDays(period: Duration): number {
+    const days = Math.max(1, Math.round(period.toDays()));
+    const least = 1 + Math.ceil((3 * this.leafHours) / 24);
+    if (days < least) {
+      throw new MeshValidationError(
+        MeshErrorCode.INVALID_IDENTITY_OPTION,
+        `${this.node.path}: caRotation must be at least ${least} days with a certificateLifetime of ${this.leafHours} h ` +
+          `(a CA rotation drops a CA whose certificates stay in use three lifetimes after the rotation before, ` +
+          `and Secrets Manager may rotate anywhere in the scheduled day), got ${days} days`,
+        this,
+      );
+    }
+    return days;
   }
 
   /** The issuer: deploy-time issuance and rotation of the CA and of every identity, one function. */

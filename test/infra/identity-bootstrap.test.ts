@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { App, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { App, Duration, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Mesh } from '../../infra/mesh';
@@ -186,5 +186,41 @@ describe('identity issuance at deploy (template)', () => {
         return true;
       },
     );
+  });
+
+  it('refuses a CA rotation period that would drop a CA whose certificates are still in use', () => {
+    const identity = (caRotation: Duration, certificateLifetime?: Duration) => {
+      const stack = new Stack(app(), 'Ca', { env: { account: '123456789012', region: 'us-east-1' } });
+      new Mesh(stack, 'Mesh', { meshName: 'ca', identity: { caRotation, certificateLifetime } });
+      return Template.fromStack(stack).findResources('AWS::SecretsManager::RotationSchedule');
+    };
+    const refused = (caRotation: Duration, certificateLifetime: Duration | undefined, message: string) =>
+      assert.throws(
+        () => identity(caRotation, certificateLifetime),
+        (err: unknown) => {
+          assert.ok(err instanceof MeshValidationError, String(err));
+          assert.equal(err.code, MeshErrorCode.INVALID_IDENTITY_OPTION);
+          assert.equal(err.message, message);
+          return true;
+        },
+      );
+    refused(
+      Duration.days(3),
+      undefined,
+      'Ca/Mesh/Identity: caRotation must be at least 4 days with a certificateLifetime of 24 h (a CA rotation ' +
+        'drops a CA whose certificates stay in use three lifetimes after the rotation before, and Secrets Manager ' +
+        'may rotate anywhere in the scheduled day), got 3 days',
+    );
+    refused(
+      Duration.days(6),
+      Duration.hours(48),
+      'Ca/Mesh/Identity: caRotation must be at least 7 days with a certificateLifetime of 48 h (a CA rotation ' +
+        'drops a CA whose certificates stay in use three lifetimes after the rotation before, and Secrets Manager ' +
+        'may rotate anywhere in the scheduled day), got 6 days',
+    );
+    const schedules = (caRotation: Duration, lifetime?: Duration) =>
+      Object.values(identity(caRotation, lifetime)).map((r) => r.Properties.RotationRules.ScheduleExpression);
+    assert.ok(schedules(Duration.days(4)).includes('rate(4 days)'));
+    assert.ok(schedules(Duration.days(7), Duration.hours(48)).includes('rate(7 days)'));
   });
 });
