@@ -22,9 +22,11 @@ import {
   ASSETS,
   DEPLOYMENT,
   ENV,
+  EXTERNAL,
   POLICY_RESOURCE_TYPE,
   POLICY_VERSION,
   SERVICE_NAME_PATTERN,
+  SORT_KEY,
   TABLE,
   TAGS,
 } from '../shared/names';
@@ -238,7 +240,7 @@ export class Mesh extends Construct implements IMesh {
     // Identity: CA secret, issuer/rotation and each function's identity secret (infra/private/identity.ts).
     if (props.identity?.enabled !== false) this.identity = attachMeshIdentity(this, props.identity);
     this.acknowledgeNagFindings();
-    this.node.addValidation({ validate: () => this.checkItemOwners() });
+    this.node.addValidation({ validate: () => [...this.checkItemOwners(), ...this.checkAllowSources()] });
   }
 
   /**
@@ -258,6 +260,27 @@ export class Mesh extends Construct implements IMesh {
           `Mesh ${this.node.path}: the policy items of "${pk}" belong to no service or channel of mesh "${this.meshName}" ` +
           `(services: ${list(services)}; channels: ${list(channels)}); fix the pk in addPolicyItem, or add a MeshFunction with service "${pk}"`,
       );
+  }
+
+  /**
+   * Every deploy-time allow item admits a service of this mesh, callers outside it (`external`) or the
+   * pre-traffic check. An identity is a name: an item for a name no function holds would let in a
+   * certificate a removed service left behind (valid until it expires), and any later service that
+   * takes the name. Checked at synth, when every function has joined.
+   */
+  private checkAllowSources(): string[] {
+    const known = new Set([...this.services, EXTERNAL, DEPLOYMENT.checkSource]);
+    const services = this.services.length ? this.services.join(', ') : 'none';
+    return this.policyItems()
+      .filter((i) => i.sk.startsWith(SORT_KEY.allow('')) && !known.has(i.sk.slice(SORT_KEY.allow('').length)))
+      .map((i) => {
+        const source = i.sk.slice(SORT_KEY.allow('').length);
+        return (
+          `Mesh ${this.node.path}: the policy item ${i.pk}/${i.sk} admits "${source}", which is no service of mesh "${this.meshName}" ` +
+          `(services: ${services}): a certificate a removed service of that name left behind would be let in, and so would ` +
+          `any later service that takes the name; remove the item, or add a MeshFunction with service "${source}"`
+        );
+      });
   }
 
   /**

@@ -306,6 +306,32 @@ describe('validation at synth', () => {
     );
   });
 
+  it('refuses at synth a deploy-time allow item for a caller that is no service of the mesh', () => {
+    // GIVEN an edge from a service that was removed from the app, kept by hand, beside the usual ones
+    const { app, fn, mesh } = meshStack();
+    const orders = fn('Orders', 'orders');
+    const payments = fn('Payments', 'payments');
+    orders.allowCallsTo(payments);
+    orders.allowExternal();
+    mesh.addPolicyItem({ pk: 'payments', sk: 'allow#refunds', source: 'refunds' });
+    // WHEN synthesized THEN that item fails, naming what it would let in and the fix
+    assert.throws(
+      () => app.synth(),
+      (err: Error) => {
+        assert.ok(
+          err.message.includes(
+            'Mesh Test/Mesh: the policy item payments/allow#refunds admits "refunds", which is no service of mesh "shop" ' +
+              '(services: orders, payments): a certificate a removed service of that name left behind would be let in, ' +
+              'and so would any later service that takes the name; remove the item, or add a MeshFunction with service "refunds"',
+          ),
+          err.message,
+        );
+        assert.doesNotMatch(err.message, /allow#orders|allow#external/);
+        return true;
+      },
+    );
+  });
+
   it('refuses an edge whose settings the policy model rejects, naming the field and range', () => {
     const { fn } = meshStack();
     const orders = fn('Orders', 'orders');
