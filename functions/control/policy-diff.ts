@@ -1,10 +1,11 @@
 /**
  * The policy seeder's decisions, pure: which deploy-time items a `Custom::MeshPolicy` event writes,
  * which it writes again where they went missing, and which it removes. The seeder (policy-seeder.ts) turns the plan into conditional writes, so an
- * item an operator owns is never overwritten or removed even when its key matches.
+ * item an operator owns is never overwritten or removed even when its key matches, but for the allow
+ * items that name a service the update removes: the grant goes with the service.
  */
 import { canonicalJson } from '../../shared/canonical-json';
-import { MANAGED_BY } from '../../shared/names';
+import { MANAGED_BY, SORT_KEY } from '../../shared/names';
 import { type PolicyItem, parsePolicyItem } from '../../shared/policy';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
@@ -25,6 +26,12 @@ export interface SeedPlan {
    * deleted (`mesh policy delete --force`) comes back with the next deploy that updates the policy.
    */
   readonly restores: readonly PolicyItem[];
+  /**
+   * Keys of the allow items that name a service this update removes, in every partition it keeps,
+   * whoever wrote them (removed unconditionally). An identity is a name: such a grant would let in the
+   * certificate the removed service left behind, until it expires, and any later service of that name.
+   */
+  readonly revokes: readonly ItemKey[];
 }
 
 /**
@@ -70,11 +77,11 @@ export function planSeed(
 ): SeedPlan {
   switch (requestType) {
     case 'Create':
-      return { puts: [...items], deletes: [], restores: [] };
+      return { puts: [...items], deletes: [], restores: [], revokes: [] };
     case 'Delete':
-      return { puts: [], deletes: items.map(keyOf), restores: [] };
+      return { puts: [], deletes: items.map(keyOf), restores: [], revokes: [] };
     case 'Update': {
-      if (tableChanged) return { puts: [...items], deletes: [], restores: [] };
+      if (tableChanged) return { puts: [...items], deletes: [], restores: [], revokes: [] };
       const before = new Map(oldItems.map((it) => [keyString(it), canonicalJson(it)]));
       const after = new Set(items.map(keyString));
       const changed = (it: PolicyItem) => before.get(keyString(it)) !== canonicalJson(it);
@@ -82,11 +89,27 @@ export function planSeed(
         puts: items.filter(changed),
         deletes: oldItems.filter((it) => !after.has(keyString(it))).map(keyOf),
         restores: items.filter((it) => !changed(it)),
+        revokes: grantsToRemovedServices(items, oldItems),
       };
     }
     default:
       throw new Error(`unknown RequestType ${JSON.stringify(requestType)}; expected Create, Update or Delete`);
   }
+}
+
+/**
+ * The allow items naming a service the previous declaration had (its `service` item) and this one does
+ * not, in each partition this one declares items for; a key still declared is left to the puts.
+ */
+function grantsToRemovedServices(items: readonly PolicyItem[], oldItems: readonly PolicyItem[]): ItemKey[] {
+  const services = (list: readonly PolicyItem[]) =>
+    new Set(list.filter((it) => it.sk === SORT_KEY.service).map((it) => it.pk));
+  const kept = services(items);
+  const removed = [...services(oldItems)].filter((s) => !kept.has(s));
+  const declared = new Set(items.map(keyString));
+  return [...new Set(items.map((it) => it.pk))]
+    .flatMap((pk) => removed.map((source) => ({ pk, sk: SORT_KEY.allow(source) })))
+    .filter((key) => !declared.has(keyString(key)));
 }
 
 export function keyOf(item: ItemKey): ItemKey {

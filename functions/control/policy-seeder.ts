@@ -4,7 +4,8 @@
  * table, updates the changed ones, writes again the unchanged ones an operator deleted, removes the
  * dropped ones, and removes them all on Delete. Every
  * write is conditional on the item being absent or managedBy "deploy", so an operator's item with the
- * same key is left as it is (and reported).
+ * same key is left as it is (and reported); the one exception is an allow item naming a service the
+ * update removes, which goes whoever wrote it (and is reported).
  */
 import {
   type AttributeValue,
@@ -53,9 +54,15 @@ export async function seed(
   const restored = await restoreMissing(client, table, plan.restores);
   if (restored.length) log(`policy seeder: wrote again deploy items that were deleted: ${restored.join(', ')}`);
   const removed = await removeOwned(client, table, plan.deletes, event.RequestType === 'Delete');
+  const revoked = await removeGrants(client, table, plan.revokes);
+  if (revoked.length) {
+    log(
+      `policy seeder: removed operator allow items naming services this deploy removes (a certificate one left behind would be let in until it expires, and so would a later service of that name): ${revoked.map((k) => `${k.pk}/${k.sk}`).join(', ')}`,
+    );
+  }
   // After the writes, so a sandbox that sees the new counter reads them. Not on Delete: the table goes too.
   if (event.RequestType !== 'Delete') {
-    const keys = [...plan.puts, ...plan.restores, ...plan.deletes].map((i) => ({ pk: i.pk, sk: i.sk }));
+    const keys = [...plan.puts, ...plan.restores, ...plan.deletes, ...revoked].map((i) => ({ pk: i.pk, sk: i.sk }));
     await bumpPolicyVersion(versionWriter(client), table, [...new Set(keys.map((k) => k.pk))], { keys });
   }
   if (skipped.length) log(`policy seeder: left operator items as they are: ${skipped.join(', ')}`);
@@ -64,7 +71,7 @@ export async function seed(
   );
   return {
     PhysicalResourceId: `mesh-policy:${table}`,
-    Data: { Written: written + restored.length, Removed: removed, Skipped: skipped.join(',') },
+    Data: { Written: written + restored.length, Removed: removed + revoked.length, Skipped: skipped.join(',') },
   };
 }
 
@@ -170,6 +177,18 @@ async function removeOwned(
       if (isDelete && err instanceof ResourceNotFoundException) break; // the table is gone with the stack
       throw err;
     }
+  }
+  return removed;
+}
+
+/** Removes each key whoever wrote it; the keys that held an item (the deploy's own went before). */
+async function removeGrants(client: DynamoDBClient, table: string, keys: readonly ItemKey[]): Promise<ItemKey[]> {
+  const removed: ItemKey[] = [];
+  for (const key of keys) {
+    const out = await client.send(
+      new DeleteItemCommand({ TableName: table, Key: keyAttrs(key), ReturnValues: 'ALL_OLD' }),
+    );
+    if (out.Attributes) removed.push(key);
   }
   return removed;
 }

@@ -61,7 +61,32 @@ describe('planSeed', () => {
       sk: 'allow#frontend',
       pk: 'orders',
     } as PolicyItem;
-    assert.deepEqual(planSeed('Update', [b], [a]), { puts: [], deletes: [], restores: [b] });
+    assert.deepEqual(planSeed('Update', [b], [a]), { puts: [], deletes: [], restores: [b], revokes: [] });
+  });
+
+  it('on an Update that removes a service, revokes every allow item naming it in each partition kept', () => {
+    // GIVEN refunds, a caller of payments and of the audit channel, removed from the declaration
+    const audit = { pk: 'audit', sk: 'allow#orders', source: 'orders', managedBy: 'deploy' } as PolicyItem;
+    const before = [svc('orders'), svc('payments'), svc('refunds'), allow('payments', 'refunds'), audit];
+    const after = [svc('orders'), svc('payments'), allow('payments', 'orders'), audit];
+    // WHEN planned
+    const plan = planSeed('Update', after, before);
+    // THEN the deploy's own edge is removed as any dropped item, and every partition's allow#refunds is
+    // revoked whoever wrote it (the removed service's own partition is not one the mesh keeps)
+    assert.deepEqual(plan.deletes, [
+      { pk: 'refunds', sk: 'service' },
+      { pk: 'payments', sk: 'allow#refunds' },
+    ]);
+    assert.deepEqual(plan.revokes, [
+      { pk: 'orders', sk: 'allow#refunds' },
+      { pk: 'payments', sk: 'allow#refunds' },
+      { pk: 'audit', sk: 'allow#refunds' },
+    ]);
+    // An update that removes no service revokes nothing; neither do Create, Delete or a new table.
+    assert.deepEqual(planSeed('Update', after, after).revokes, []);
+    assert.deepEqual(planSeed('Create', after).revokes, []);
+    assert.deepEqual(planSeed('Delete', after).revokes, []);
+    assert.deepEqual(planSeed('Update', after, before, true).revokes, []);
   });
 
   it('writes everything into a new table and removes nothing from it', () => {

@@ -164,6 +164,39 @@ describe('policy seeder against dynalite', () => {
     assert.ok(logs.some((l) => l.includes('wrote again deploy items that were deleted: billing/allow#orders')));
   });
 
+  it('removes every allow item naming a service the update removes, the operator’s too, and says so', async () => {
+    // GIVEN refunds calling ledger (a deploy edge) and, by an operator's `mesh policy allow`, audit;
+    // an operator's deny of refunds on ledger, and an operator's edge from another caller
+    const v1 = [svc('ledger'), svc('audit'), svc('refunds'), svc('clerk'), allow('ledger', 'refunds')];
+    await seed(client, event('Create', v1), log);
+    const operator = (pk: string, sk: string, source: string) =>
+      client.send(
+        new PutItemCommand({
+          TableName: TABLE_NAME,
+          Item: { pk: { S: pk }, sk: { S: sk }, source: { S: source }, managedBy: { S: MANAGED_BY.operator } },
+        }),
+      );
+    await operator('audit', 'allow#refunds', 'refunds');
+    await operator('ledger', 'deny#refunds', 'refunds');
+    await operator('audit', 'allow#clerk', 'clerk');
+    // WHEN an update removes refunds from the mesh
+    const v2 = [svc('ledger'), svc('audit'), svc('clerk')];
+    const updated = await seed(client, event('Update', v2, v1), log);
+    // THEN no allow item names refunds any more, the deny stays (it widens nothing), the rest is untouched
+    assert.equal(await get('ledger', 'allow#refunds'), undefined);
+    assert.equal(await get('audit', 'allow#refunds'), undefined);
+    assert.equal((await get('ledger', 'deny#refunds'))?.managedBy?.S, MANAGED_BY.operator);
+    assert.equal((await get('audit', 'allow#clerk'))?.managedBy?.S, MANAGED_BY.operator);
+    assert.deepEqual(updated.Data, { Written: 0, Removed: 3, Skipped: '' });
+    assert.ok(
+      logs.includes(
+        'policy seeder: removed operator allow items naming services this deploy removes (a certificate one left ' +
+          'behind would be let in until it expires, and so would a later service of that name): audit/allow#refunds',
+      ),
+      logs.join('\n'),
+    );
+  });
+
   it('fails a Create with an invalid item, naming it, and writes nothing', async () => {
     const before = await keys();
     await assert.rejects(
