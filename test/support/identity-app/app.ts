@@ -1,6 +1,7 @@
 /**
- * A small mesh on the real constructs for the identity bootstrap tests: `front` -> `back`; release 2
- * adds the service `late` and the edge `front` -> `late` (a stack update that adds a service).
+ * A small mesh on the real constructs for the identity tests: `front` -> `back`; release 2 adds the
+ * service `late` and the edges `front` -> `late` and `late` -> `back` (a stack update that adds a
+ * service; going back to release 1 removes it).
  * Usage: tsx app.ts <outdir> <release>
  */
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ front.allowCallsTo(back);
 if (release >= 2) {
   const late = new MeshFunction(stack, 'Late', { ...common, service: 'late', entry: join(__dirname, 'echo.ts') });
   front.allowCallsTo(late);
+  late.allowCallsTo(back);
 }
 
 app.synth();
