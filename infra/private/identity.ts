@@ -24,6 +24,12 @@ import { acknowledgeNag } from './nag-acknowledgement';
 import { nagArn } from './nag-arn';
 import { controlFunction, controlProvider } from './own-logs-role';
 
+/**
+ * How long a mesh CA certificate is valid: the issuer's `CA_LIFETIME_MS` (functions/control/ca-issuer.ts,
+ * which infra may not import; test/infra/identity-bootstrap.test.ts holds the two together).
+ */
+export const CA_LIFETIME_DAYS = 365;
+
 /** Options of the mesh identity (CA, issuer, rotation). */
 export interface MeshIdentityOptions {
   /**
@@ -33,7 +39,8 @@ export interface MeshIdentityOptions {
   readonly certificateLifetime?: Duration;
   /**
    * How often the mesh CA itself rotates (the previous CA stays trusted). At least three certificate
-   * lifetimes and a day (4 days with 24 h certificates): a rotation drops the CA before the previous one.
+   * lifetimes and a day (4 days with 24 h certificates): a rotation drops the CA before the previous one;
+   * at most 181 days with 24 h certificates: a CA (valid 365 days) stays trusted for two rotations.
    * @default Duration.days(90)
    */
   readonly caRotation?: Duration;
@@ -176,22 +183,27 @@ export class MeshIdentity extends Construct {
   }
 
   /**
-   * The CA's rotation period in whole days. A CA rotation drops the CA before the previous one, which
-   * signs until the previous rotation is two certificate lifetimes old, and whose certificates stay
-   * valid one lifetime more; Secrets Manager rotates anywhere in the scheduled UTC day ("Duration",
-   * RotationRulesType, Secrets Manager API Reference), so two rotations of rate(N days) may be N - 1
-   * days apart. A shorter period would drop a CA whose certificates are in use (the issuer refuses
-   * such a rotation, and its alarm fires at every attempt).
+   * The CA's rotation period in whole days, held between two bounds. At least: a CA rotation drops the
+   * CA before the previous one, which signs until the previous rotation is two certificate lifetimes
+   * old, and whose certificates stay valid one lifetime more; Secrets Manager rotates anywhere in the
+   * scheduled UTC day ("Duration", RotationRulesType, Secrets Manager API Reference), so two rotations
+   * of rate(N days) may be N - 1 days apart. Shorter, it would drop a CA whose certificates are in use
+   * (the issuer refuses such a rotation, and its alarm fires at every attempt). At most: a CA stays
+   * trusted until the rotation after next (a day late at worst) and the bundles that hold it are a
+   * certificate lifetime or two old; longer, it would expire while trusted, and TLS (mTLS targets)
+   * refuses a chain whose CA has expired.
    */
   private caRotationDays(period: Duration): number {
     const days = Math.max(1, Math.round(period.toDays()));
     const least = 1 + Math.ceil((3 * this.leafHours) / 24);
-    if (days < least) {
+    const most = Math.floor((CA_LIFETIME_DAYS - 1 - (2 * this.leafHours) / 24) / 2);
+    if (days < least || days > most) {
       throw new MeshValidationError(
         MeshErrorCode.INVALID_IDENTITY_OPTION,
-        `${this.node.path}: caRotation must be at least ${least} days with a certificateLifetime of ${this.leafHours} h ` +
+        `${this.node.path}: caRotation must be between ${least} and ${most} days with a certificateLifetime of ${this.leafHours} h ` +
           `(a CA rotation drops a CA whose certificates stay in use three lifetimes after the rotation before, ` +
-          `and Secrets Manager may rotate anywhere in the scheduled day), got ${days} days`,
+          `and Secrets Manager may rotate anywhere in the scheduled day; a CA is valid ${CA_LIFETIME_DAYS} days and ` +
+          `stays trusted two rotations), got ${days} days`,
         this,
       );
     }

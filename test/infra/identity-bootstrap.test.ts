@@ -11,9 +11,10 @@ import { before, describe, it } from 'node:test';
 import { App, Duration, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { CA_LIFETIME_MS } from '../../functions/control/ca-issuer';
 import { Mesh } from '../../infra/mesh';
 import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
-import { MeshIdentity } from '../../infra/private/identity';
+import { CA_LIFETIME_DAYS, MeshIdentity } from '../../infra/private/identity';
 import { ShopStack } from '../../infra/shop-stack';
 import { IDENTITY } from '../../shared/names';
 import { tempDir } from '../support/temp-dir';
@@ -188,7 +189,7 @@ describe('identity issuance at deploy (template)', () => {
     );
   });
 
-  it('refuses a CA rotation period that would drop a CA whose certificates are still in use', () => {
+  it('refuses a CA rotation period that would drop a CA still in use, or keep one trusted past its end', () => {
     const identity = (caRotation: Duration, certificateLifetime?: Duration) => {
       const stack = new Stack(app(), 'Ca', { env: { account: '123456789012', region: 'us-east-1' } });
       new Mesh(stack, 'Mesh', { meshName: 'ca', identity: { caRotation, certificateLifetime } });
@@ -204,23 +205,30 @@ describe('identity issuance at deploy (template)', () => {
           return true;
         },
       );
+    const why =
+      '(a CA rotation drops a CA whose certificates stay in use three lifetimes after the rotation before, and ' +
+      'Secrets Manager may rotate anywhere in the scheduled day; a CA is valid 365 days and stays trusted two rotations)';
     refused(
       Duration.days(3),
       undefined,
-      'Ca/Mesh/Identity: caRotation must be at least 4 days with a certificateLifetime of 24 h (a CA rotation ' +
-        'drops a CA whose certificates stay in use three lifetimes after the rotation before, and Secrets Manager ' +
-        'may rotate anywhere in the scheduled day), got 3 days',
+      `Ca/Mesh/Identity: caRotation must be between 4 and 181 days with a certificateLifetime of 24 h ${why}, got 3 days`,
+    );
+    refused(
+      Duration.days(182),
+      undefined,
+      `Ca/Mesh/Identity: caRotation must be between 4 and 181 days with a certificateLifetime of 24 h ${why}, got 182 days`,
     );
     refused(
       Duration.days(6),
       Duration.hours(48),
-      'Ca/Mesh/Identity: caRotation must be at least 7 days with a certificateLifetime of 48 h (a CA rotation ' +
-        'drops a CA whose certificates stay in use three lifetimes after the rotation before, and Secrets Manager ' +
-        'may rotate anywhere in the scheduled day), got 6 days',
+      `Ca/Mesh/Identity: caRotation must be between 7 and 180 days with a certificateLifetime of 48 h ${why}, got 6 days`,
     );
     const schedules = (caRotation: Duration, lifetime?: Duration) =>
       Object.values(identity(caRotation, lifetime)).map((r) => r.Properties.RotationRules.ScheduleExpression);
     assert.ok(schedules(Duration.days(4)).includes('rate(4 days)'));
+    assert.ok(schedules(Duration.days(181)).includes('rate(181 days)'));
     assert.ok(schedules(Duration.days(7), Duration.hours(48)).includes('rate(7 days)'));
+    // The bound is the issuer's CA lifetime, which infra states on its own.
+    assert.equal(CA_LIFETIME_DAYS * 24 * 3_600_000, CA_LIFETIME_MS);
   });
 });
