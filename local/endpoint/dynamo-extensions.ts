@@ -10,7 +10,11 @@
  *   ConditionalCheckFailedException with the item as it is (`Item`).
  * - DeletionProtectionEnabled on CreateTable / UpdateTable / DescribeTable, and DeleteTable refused
  *   while it is on.
+ * - DynamoDB's nesting limit on what an update leaves (dynamo-nesting.ts): an UpdateItem, alone or in a
+ *   transaction, that would leave its item nested past it is undone and refused.
  */
+
+import { copiesIntoItself, NESTING_MESSAGE, nestsTooDeep, updateMayDeepen } from './dynamo-nesting';
 import { messageMember } from './error-message-member';
 
 /** One in-process dynalite call: operation + JSON body -> status + JSON body. */
@@ -152,13 +156,14 @@ async function undo(call: DynamoCall, a: Action, old: Item | undefined): Promise
 export async function transactWriteItems(call: DynamoCall, body: Body): Promise<DynamoReply> {
   const actions = await writeActions(call, body);
   if (!Array.isArray(actions)) return actions;
+  if (actions.some((a) => a.kind === 'Update' && copiesIntoItself(a.request))) return SELF_COPY;
   const applied: { action: Action; old: Item | undefined }[] = [];
   const reasons: Body[] = [];
   let failed = false;
   const rollback = async () => {
     for (const { action, old } of applied.reverse()) await undo(call, action, old);
   };
-  for (const action of actions) {
+  for (const [index, action] of actions.entries()) {
     const { operation, body: request } = writeOf(action);
     const reply = await call(operation, request);
     if (isError(reply, 'ConditionalCheckFailedException')) {
@@ -177,6 +182,10 @@ export async function transactWriteItems(call: DynamoCall, body: Body): Promise<
     }
     const old = reply.body.Attributes as Item | undefined;
     applied.push({ action, old });
+    if (action.kind === 'Update' && (await leftTooDeep(call, action))) {
+      await rollback();
+      return cancelledForNesting(actions.length, index);
+    }
     // A check only looked: the item goes back at once.
     if (action.kind === 'ConditionCheck' && old) await call('PutItem', { TableName: action.table, Item: old });
     reasons.push({ Code: 'None' });
@@ -189,6 +198,58 @@ export async function transactWriteItems(call: DynamoCall, body: Body): Promise<
     `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`,
     { CancellationReasons: reasons },
   );
+}
+
+/**
+ * An update that sets a path to a document holding it: DynamoDB copies the document there, dynalite
+ * would put the document inside itself (dynamo-nesting.ts), so it is refused, by name, before it runs.
+ */
+const SELF_COPY = dynamoError(
+  'ValidationException',
+  'lambda-mesh local endpoint does not support an update that sets a path to a copy of a document holding it ' +
+    '(SET d.a = d); read the document and set it as a value (SET d.a = :copy)',
+);
+
+/** Whether the item an update action left nests past DynamoDB's limit (dynamo-nesting.ts). */
+async function leftTooDeep(call: DynamoCall, action: Action): Promise<boolean> {
+  return updateMayDeepen(action.request) && nestsTooDeep(await currentItem(call, action));
+}
+
+/**
+ * A transaction whose update would leave an item nested too deep: cancelled as a whole, that action's
+ * reason a ValidationError (TransactWriteItems, AWS DynamoDB API Reference), the others' None.
+ */
+function cancelledForNesting(count: number, index: number): DynamoReply {
+  const reasons = Array.from({ length: count }, (_, i) =>
+    i === index ? { Code: 'ValidationError', Message: NESTING_MESSAGE } : { Code: 'None' },
+  );
+  const codes = reasons.map((r) => r.Code).join(', ');
+  return dynamoError(
+    'TransactionCanceledException',
+    `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`,
+    { CancellationReasons: reasons },
+  );
+}
+
+/**
+ * An UpdateItem that may leave its item deeper than its request (a `SET`): the item is read before and
+ * after, and put back as it was, the update refused with DynamoDB's ValidationException, when the update
+ * left it nested past DynamoDB's limit. The caller holds the lock alone, so nobody sees it in between.
+ */
+export async function updateWithinNesting(call: DynamoCall, body: Body): Promise<DynamoReply> {
+  const update = () =>
+    body.ReturnValuesOnConditionCheckFailure === undefined
+      ? call('UpdateItem', body)
+      : writeReturningOnFailure(call, 'UpdateItem', body);
+  if (!updateMayDeepen(body)) return update();
+  if (copiesIntoItself(body)) return SELF_COPY;
+  const target = { table: tableNameOf(body.TableName), key: (body.Key ?? {}) as Item };
+  const before = await currentItem(call, target);
+  const reply = await update();
+  if (reply.status >= 400 || !nestsTooDeep(await currentItem(call, target))) return reply;
+  if (before) await call('PutItem', { TableName: target.table, Item: before });
+  else await call('DeleteItem', { TableName: target.table, Key: target.key });
+  return dynamoError('ValidationException', NESTING_MESSAGE);
 }
 
 async function currentItem(call: DynamoCall, a: { table: string; key: Item }): Promise<Item | undefined> {

@@ -30,8 +30,10 @@ import {
   tableNameOf,
   transactGetItems,
   transactWriteItems,
+  updateWithinNesting,
   writeReturningOnFailure,
 } from './dynamo-extensions';
+import { NESTING_MESSAGE, nestsTooDeep, updateMayDeepen } from './dynamo-nesting';
 import { unsupported, writeError } from './errors';
 import { ReadWriteLock } from './read-write-lock';
 import type { ItemChange, RegionStreams } from './table-streams';
@@ -110,17 +112,12 @@ type Dynalite = import('node:http').Server & { close(cb?: (e?: Error) => void): 
  * the deepest request around them (TransactWriteItems: body, TransactItems, an action, Put, Item, the
  * attribute) adds six: no valid request nests deeper than 2 × 32 + 6. dynalite checks types by
  * recursion in a callback, so a body nested a thousand deep overflowed its stack there and the
- * RangeError, thrown outside any handler, ended the whole local mesh.
+ * RangeError, thrown outside any handler, ended the whole local mesh. The items a request writes are
+ * then held to the exact limit (dynamo-nesting.ts), and so is what an update leaves.
  */
 const MAX_REQUEST_NESTING = 2 * 32 + 6;
 /** DynamoDB's answer to an item nested past its limit. */
-const NESTED_TOO_DEEP: DynamoReply = {
-  status: 400,
-  body: {
-    __type: 'com.amazon.coral.validate#ValidationException',
-    message: 'Nesting Levels have exceeded supported limits',
-  },
-};
+const NESTED_TOO_DEEP: DynamoReply = dynamoError('ValidationException', NESTING_MESSAGE);
 
 /** Starts the embedded dynalite (or the proxy). */
 export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
@@ -157,7 +154,9 @@ function handleEmbedded(embedded: Embedded, req: IncomingMessage, body: Buffer, 
   if (target.includes('.') && !DYNALITE_OPERATIONS.has(operation) && !EXTENDED.has(operation)) {
     return writeError(res, unsupported('DynamoDB', operation, 'awsJson1_0'), 'awsJson1_0', randomUUID(), 'dynamodb');
   }
-  if (nestsDeeperThan(body, MAX_REQUEST_NESTING)) return writeReply(res, NESTED_TOO_DEEP);
+  if (nestsDeeperThan(body, MAX_REQUEST_NESTING) || putsTooDeep(operation, body)) {
+    return writeReply(res, NESTED_TOO_DEEP);
+  }
   const streamed = streamedWrite(embedded, operation, body);
   if (streamed) {
     // Alone, so the images around the write are this write's.
@@ -176,8 +175,11 @@ function handleEmbedded(embedded: Embedded, req: IncomingMessage, body: Buffer, 
     );
   }
   if (!EXTENDED.has(operation)) return lock.shared(() => passThrough(handler, req, body, res));
+  // An update that may nest its item too deep is undone when it did: nobody may write in between.
   const multiStep =
-    operation.startsWith('Transact') || (WRITES.has(operation) && body.includes('ReturnValuesOnConditionCheckFailure'));
+    operation.startsWith('Transact') ||
+    (WRITES.has(operation) && body.includes('ReturnValuesOnConditionCheckFailure')) ||
+    (operation === 'UpdateItem' && updateMayDeepen(parseInput(body)));
   const section = multiStep ? lock.exclusive.bind(lock) : lock.shared.bind(lock);
   return section(async () => {
     const reply = await extendedReply(embedded, operation, body);
@@ -199,8 +201,9 @@ async function extendedReply(
       return transactWriteItems(call, input);
     case 'TransactGetItems':
       return transactGetItems(call, input);
-    case 'PutItem':
     case 'UpdateItem':
+      return updateWithinNesting(call, input);
+    case 'PutItem':
     case 'DeleteItem':
       return input.ReturnValuesOnConditionCheckFailure === undefined
         ? undefined
@@ -283,6 +286,16 @@ function writtenItems(operation: string, input: Record<string, unknown>): Writte
       return [];
   }
 }
+
+/** Whether a write puts a whole item (PutItem, BatchWriteItem, a transaction's Put) nested past DynamoDB's limit. */
+function putsTooDeep(operation: string, body: Buffer): boolean {
+  if (!PUTS.has(operation)) return false;
+  const input = parseInput(body);
+  return input !== undefined && writtenItems(operation, input).some((w) => nestsTooDeep(w.item));
+}
+
+/** The writes whose requests carry whole items. */
+const PUTS = new Set(['PutItem', 'BatchWriteItem', 'TransactWriteItems']);
 
 function writtenTables(operation: string, input: Record<string, unknown>): string[] {
   return writtenItems(operation, input).map((w) => w.table);
