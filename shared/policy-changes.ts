@@ -45,6 +45,15 @@ export type VersionEntry = ChangeEntry | ChangeStub;
 /** At most this many changed items are carried in the version item (a deploy's many go to the change items). */
 export const MAX_CARRIED_CHANGES = 16;
 
+/**
+ * How deeply a carried item may nest, as its JSON does (the item's own braces are the first level). An
+ * attribute's value may wrap 31 maps and lists ("Service, account, and table quotas in Amazon DynamoDB":
+ * 32 levels), and the version item carries an item's attributes 5 levels down (`changes`, an entry, its
+ * `changes`, a change, `item`): an item nested deeper than this fails every write that carries it,
+ * DynamoDB refusing it as "Nesting Levels have exceeded supported limits". A policy item nests 3 levels.
+ */
+export const MAX_CARRIED_ITEM_DEPTH = 1 + 31 - 5;
+
 /** What the entries may take of the version item, as JSON: the item stays one 4 KB read unit. */
 export const CHANGES_MAX_BYTES = 2_000;
 

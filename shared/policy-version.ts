@@ -21,8 +21,16 @@ import {
   withChangeItems,
 } from './change-items';
 import { valueBytes } from './item-size';
+import { nestsDeeperThan } from './json-depth';
 import { POLICY_VERSION, TABLE } from './names';
-import { changeEntries, isStub, MAX_CARRIED_CHANGES, type PolicyChange, type VersionEntry } from './policy-changes';
+import {
+  changeEntries,
+  isStub,
+  MAX_CARRIED_CHANGES,
+  MAX_CARRIED_ITEM_DEPTH,
+  type PolicyChange,
+  type VersionEntry,
+} from './policy-changes';
 
 /** The bucket of `service`'s counter: 32-bit FNV-1a of its name, modulo POLICY_VERSION.buckets. */
 export function bucketOf(service: string): number {
@@ -296,7 +304,11 @@ async function readChanges(
   return plan && { ...plan, generation };
 }
 
-/** Each changed item as it is now (absent: deleted); undefined once they are more than a change item holds. */
+/**
+ * Each changed item as it is now (absent: deleted); undefined once they are more than a change item holds,
+ * or when one nests too deep to be carried (a table write let through what no policy item is: its bump
+ * then goes without the changes, where carrying it would fail every bump, and the stream's with it).
+ */
 async function readItems(
   get: Get,
   keys: readonly { readonly pk: string; readonly sk: string }[],
@@ -306,6 +318,7 @@ async function readItems(
   for (const { pk, sk } of keys) {
     const out = await get({ [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } });
     const change = out.Item ? { pk, sk, item: unmarshallItem(out.Item) } : { pk, sk };
+    if (change.item && nestsDeeperThan(Buffer.from(JSON.stringify(change.item)), MAX_CARRIED_ITEM_DEPTH)) return;
     changes.push(change);
     bytes += 1 + valueBytes(marshallValue(change));
     if (bytes > CHANGE_ITEM_MAX_BYTES) return undefined;
