@@ -295,7 +295,13 @@ function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
 
 function describe(v: unknown): string {
   if (v === undefined) return 'undefined (missing)';
-  const s = JSON.stringify(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    // Nested past the stack (a snapshot file made by hand, say): the refusal names the field without it.
+    return '(nested too deep to show)';
+  }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 

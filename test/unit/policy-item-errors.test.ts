@@ -73,6 +73,16 @@ describe('policy item messages and edges', () => {
     assert.ok(msg.startsWith(`payments/service: description = "${'x'.repeat(76)}... `), msg);
   });
 
+  it('names a field whose value nests past the stack without writing the value out', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    // Not through `error`, whose own message writes the item out.
+    assert.deepEqual(parsePolicyItem({ pk: 'payments', sk: 'traffic', budget: { ratio: deep } }), {
+      ok: false,
+      error: 'payments/traffic: budget.ratio = (nested too deep to show) must be between 0 and 1',
+    });
+  });
+
   it('allow and deny items: the sort key names the source, which is not the service itself', () => {
     for (const kind of ['allow', 'deny']) {
       assert.equal(

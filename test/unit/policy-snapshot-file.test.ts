@@ -240,6 +240,31 @@ describe('policy snapshot file', () => {
     assert.match(w.error, /the items of payments do not match the seal synth wrote for them/);
   });
 
+  it('an item nested past the stack in a snapshot made by hand is refused by name; the others are used', async () => {
+    // Prepare: no seal (made by hand), a traffic item whose retries nest 100,000 deep (JSON.parse reads
+    // that; writing the value into the refusal overflowed the stack, and every call's policy read threw).
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    const items = [
+      { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+      { pk: 'payments', sk: 'allow#orders', source: 'orders' },
+      { pk: 'payments', sk: 'traffic', retries: deep },
+    ];
+    const invalid: string[] = [];
+    const cache = new PolicyCache({
+      snapshot: { mesh: 'shop', generatedAt: '2024-01-01T00:00:00.000Z', items },
+      env: {},
+      log: () => undefined,
+      onInvalidItem: (inv) => invalid.push(inv.error),
+    });
+    // Act
+    const policy = await cache.get('payments');
+    // Assess
+    assert.equal(cache.authorize(policy, 'orders').allowed, true);
+    assert.equal(policy.traffic, undefined);
+    assert.deepEqual(invalid, ['payments/traffic: retries = (nested too deep to show) has unknown field a; remove it']);
+  });
+
   it("one service's broken seal drops the whole snapshot: what was read before stays, nothing more is read from it", async () => {
     // Prepare: orders' item changed after synth
     const p = threeServices((s) => {
