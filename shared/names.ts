@@ -117,8 +117,11 @@ export const DEPENDENCY_TIMEOUT = 'MeshDependencyTimeoutError';
 /** Valid service names: they become parts of function names, SPIFFE IDs, table keys and metric dimensions. */
 export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
-/** A published Lambda version: a number such as "3", never `$LATEST` and never an alias name. */
-export const PUBLISHED_VERSION_PATTERN = /^[0-9]+$/;
+/**
+ * A published Lambda version: a number such as "3", never `$LATEST` and never an alias name; at most 128
+ * digits, the longest qualifier Invoke takes ("Invoke", AWS Lambda API Reference).
+ */
+export const PUBLISHED_VERSION_PATTERN = /^[0-9]{1,128}$/;
 
 export function isPublishedVersion(version: string): boolean {
   return PUBLISHED_VERSION_PATTERN.test(version);

@@ -33,6 +33,7 @@ import {
   textLengthRule,
   textRule,
   tooManyMatchesRule,
+  tooManyVersionsRule,
   unknownKind,
 } from './policy-rules';
 
@@ -113,17 +114,19 @@ function list(element: Check, message: string, max = Number.POSITIVE_INFINITY): 
   };
 }
 
-/** An object of `key` -> `value`; a key breaking its rule is reported as a bad key. */
-function record(key: RegExp, keyRule: string, value: Check, message: string): Check {
+/** An object of at most `max` keys `key` -> `value`; a key breaking its rule is reported as a bad key. */
+function record(key: RegExp, keyRule: string, value: Check, message: string, max: number): Check {
   return (v, path) => {
     if (!isObject(v)) return { path, message };
+    let count = 0;
     for (const k of Object.keys(v)) {
       if (k === '__proto__') continue; // zod neither checks nor keeps it
       if (!key.test(k)) return { path: [...path, k], badKey: keyRule };
       const issue = value(v[k], [...path, k]);
       if (issue) return issue;
+      count++;
     }
-    return undefined;
+    return count > max ? { path, message: tooManyVersionsRule(count) } : undefined;
   };
 }
 
@@ -200,7 +203,9 @@ export const ITEM_SHAPES: Readonly<Record<PolicyItemKind, Shape>> = {
   traffic: { ...common, ...trafficFields },
   route: {
     ...common,
-    weights: optional(record(PUBLISHED_VERSION_PATTERN, RULES.version, range('weight'), RULES.weights)),
+    weights: optional(
+      record(PUBLISHED_VERSION_PATTERN, RULES.version, range('weight'), RULES.weights, TEXT_LIMITS.versions),
+    ),
     matches: optional(list(headerMatch, RULES.matches, TEXT_LIMITS.matches)),
     sticky: optional(fields({ header: text(TEXT_LIMITS.header, 1) })),
     mirror: optional(fields({ version, percent: range('percent') })),

@@ -46,6 +46,11 @@ export const TEXT_LIMITS = {
   stamp: 256,
   /** Header matches in one route item. */
   matches: 50,
+  /**
+   * Versions one route item's weights name: every call's choice (and a sticky key's hash) goes over
+   * them all. As AWS App Mesh allows a route ("AWS::AppMesh::Route HttpRouteAction", WeightedTargets).
+   */
+  versions: 10,
 } as const;
 
 /** What may be retried. `function-error` only takes effect on idempotent edges. */
@@ -134,6 +139,11 @@ export function fieldsRule(keys: readonly string[]): string {
 /** The refusal of a list of more header matches than a route item may hold. */
 export function tooManyMatchesRule(count: number): string {
   return `${RULES.matches}; it has ${count}`;
+}
+
+/** The refusal of weights naming more versions than a route item may split calls between. */
+export function tooManyVersionsRule(count: number): string {
+  return `must name at most ${TEXT_LIMITS.versions} versions; it names ${count}`;
 }
 
 /** Fields a policy item may not carry because the deployment owns them, with where they are declared. */

@@ -31,6 +31,7 @@ import {
   textLengthRule,
   textRule,
   tooManyMatchesRule,
+  tooManyVersionsRule,
   unknownKind,
 } from './policy-rules';
 
@@ -165,7 +166,13 @@ export const routeItemSchema = z.strictObject({
   ...common,
   sk: z.literal('route'),
   /** Version -> share, 0 to 1, summing to 1. Chosen client-side by smooth weighted round-robin. */
-  weights: z.optional(z.record(version, range('weight'), { error: RULES.weights })),
+  weights: z.optional(
+    z.record(version, range('weight'), { error: RULES.weights }).check(
+      z.refine((w) => Object.keys(w).length <= TEXT_LIMITS.versions, {
+        error: (iss) => tooManyVersionsRule(Object.keys(iss.input as object).length),
+      }),
+    ),
+  ),
   /** First match wins; checked before weights. */
   matches: z.optional(
     z

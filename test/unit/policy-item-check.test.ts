@@ -288,6 +288,7 @@ describe('the runtime item check agrees with the zod schemas', () => {
   });
 
   it('edge cases: lengths in code points, __proto__ as a weights key, unsafe integers, non-objects', () => {
+    const split = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i + 1), 1 / n]));
     const astral = '😀'.repeat(TEXT_LIMITS.header); // 256 code points, 512 UTF-16 units: within the limit
     const cases: unknown[] = [
       { pk: 'p', sk: 'route', sticky: { header: astral } },
@@ -302,6 +303,14 @@ describe('the runtime item check agrees with the zod schemas', () => {
       { pk: 'p', sk: 'service' },
       { pk: 'breaker#p', sk: 'breaker#1', version: '1', state: 'open', openedAt: Number.NaN },
       { pk: 'p', sk: 'route', weights: [] },
+      { pk: 'p', sk: 'route', weights: split(10) },
+      { pk: 'p', sk: 'route', weights: split(11) },
+      { pk: 'p', sk: 'route', weights: { ...split(11), '12': 2 } },
+      { pk: 'p', sk: 'route', weights: { ...split(11), x: 0 } },
+      { pk: 'p', sk: 'route', weights: { ['1'.repeat(128)]: 1 } },
+      { pk: 'p', sk: 'route', weights: { ['1'.repeat(129)]: 1 } },
+      JSON.parse(`{"pk":"p","sk":"route","weights":${JSON.stringify({ ...split(10), ['__proto__']: 1 })}}`),
+      JSON.parse(`{"pk":"p","sk":"route","weights":{"__proto__":1,${JSON.stringify(split(11)).slice(1)}}`),
       { pk: 'p', sk: 'route', matches: {} },
       null,
       [],

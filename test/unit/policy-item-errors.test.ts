@@ -132,6 +132,30 @@ describe('policy item messages and edges', () => {
     );
   });
 
+  it('weights: at most 10 versions, each a version number of at most 128 digits', () => {
+    const version = 'must be a published version number such as "3" (never $LATEST)';
+    const split = (n: number, version = (i: number) => String(i + 1)) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [version(i), 1 / n]));
+    ok({ pk: 'payments', sk: 'route', weights: split(10) });
+    assert.match(
+      error({ pk: 'payments', sk: 'route', weights: split(11) }),
+      /^payments\/route: weights = \{"1":0\.09090909090909091,.*\.\.\. must name at most 10 versions; it names 11$/,
+    );
+    assert.match(
+      error({ pk: 'payments', sk: 'route', weights: split(5_000) }),
+      /must name at most 10 versions; it names 5000$/,
+    );
+    ok({ pk: 'payments', sk: 'route', weights: { ['9'.repeat(128)]: 1 } });
+    assert.equal(
+      error({ pk: 'payments', sk: 'route', weights: { ['9'.repeat(129)]: 1 } }),
+      `payments/route: weights.${'9'.repeat(129)} = 1 (key "${'9'.repeat(76)}...) ${version}`,
+    );
+    assert.equal(
+      error({ pk: 'payments', sk: 'route', mirror: { version: '1'.repeat(129), percent: 5 } }),
+      `payments/route: mirror.version = "${'1'.repeat(76)}... ${version}`,
+    );
+  });
+
   it('header matches: each needs exactly one of exact or prefix, named by its index', () => {
     const m = (x: object) => ({ header: 'x-user', version: '1', ...x });
     ok({ pk: 'payments', sk: 'route', matches: [m({ exact: 'a' }), m({ prefix: 'b' })] });
