@@ -17,6 +17,7 @@ import { isLoopbackRequest } from '../../shared/loopback';
 import { AWS_REGIONS } from './aws-regions';
 import type { EndpointInvoker, EndpointRegistry } from './backend';
 import { BodyBudget, bodyShare } from './body-budget';
+import { ConnectionCap, defaultMaxConnections } from './connection-cap';
 import { createPolicyTable, type DynamoOptions, seedItems } from './dynamodb';
 import { AwsError, toAwsError, unsupported, type WireProtocol, writeError } from './errors';
 import { handleIam, iamErrorXml, RolePolicies } from './iam';
@@ -76,6 +77,14 @@ export interface EndpointOptions {
   readonly asyncInvokes?: LambdaContext['asyncInvokes'];
   /** Bytes of request bodies held at once, across connections (body-budget.ts). @default 256 MiB */
   readonly bodyBudgetBytes?: number;
+  /**
+   * Connections held at once (connection-cap.ts): at the cap a new one closes the one idle longest, and
+   * is refused (503) only when every one is serving a request. @default 1,024, or half the process's
+   * open-file limit when that is less
+   */
+  readonly maxConnections?: number;
+  /** How long a connection may stay open without a complete request head. @default 66 s (headersTimeout) */
+  readonly firstRequestTimeoutMs?: number;
 }
 
 /** A service on an awsJson protocol the endpoint hands requests to (the local mesh's CodeDeploy, CloudWatch). */
@@ -167,7 +176,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     closed: false,
   };
   const services = servicesOf(shared);
-  const server = endpointServer(services, shared.log);
+  const server = endpointServer(services, shared.log, options);
   try {
     await listen(server, options.port ?? 4566, options.host ?? '127.0.0.1');
   } catch (err) {
@@ -215,9 +224,22 @@ function servicesOf(shared: Shared): Services {
   };
 }
 
-/** The HTTP server: every request served, a failure answered rather than crashing, AWS's keep-alive. */
-function endpointServer(services: Services, log: (line: string) => void): Server {
+/** How long a request head may take to arrive, and a connection to send its first one. */
+const HEADERS_TIMEOUT_MS = 66_000;
+
+/**
+ * The HTTP server: every request served, a failure answered rather than crashing, AWS's keep-alive, and
+ * its connections bounded (connection-cap.ts).
+ */
+function endpointServer(
+  services: Services,
+  log: (line: string) => void,
+  options: Pick<EndpointOptions, 'maxConnections' | 'firstRequestTimeoutMs'>,
+): Server {
+  let cap: ConnectionCap | undefined;
   const server = createServer((req, res) => {
+    // A connection refused at the cap was answered 503: nothing it sent runs.
+    if (cap?.refused(req.socket)) return void res.destroy();
     serve(services, req, res).catch((err) => {
       // Last resort: handlers turn failures into AWS errors, so this is a bug; answer, do not crash.
       log(`unexpected failure on ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
@@ -230,7 +252,12 @@ function endpointServer(services: Services, log: (line: string) => void): Server
   // deadline, a request written just before it gets a reset (ECONNRESET) for a request nobody read, and
   // the local mesh's own clients and the tests make one attempt. Node's default closed them after 5 s.
   server.keepAliveTimeout = 0;
-  server.headersTimeout = 66_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  cap = new ConnectionCap(server, {
+    max: options.maxConnections ?? defaultMaxConnections(),
+    firstRequestMs: options.firstRequestTimeoutMs ?? HEADERS_TIMEOUT_MS,
+    log,
+  });
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
