@@ -238,8 +238,8 @@ function endpointServer(
 ): Server {
   let cap: ConnectionCap | undefined;
   const server = createServer((req, res) => {
-    // A connection refused at the cap was answered 503: nothing it sent runs.
-    if (cap?.refused(req.socket)) return void res.destroy();
+    // A connection refused at the cap was answered 503 and closes once that is written: nothing it sent runs.
+    if (cap?.refused(req.socket)) return;
     serve(services, req, res).catch((err) => {
       // Last resort: handlers turn failures into AWS errors, so this is a bug; answer, do not crash.
       log(`unexpected failure on ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
