@@ -14,7 +14,6 @@ import { after, before, describe, it } from 'node:test';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { bumpForStream, type PolicyStreamEvent } from '../../functions/control/policy-stream';
 import { versionWriter } from '../../functions/control/version-writer';
-import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
 import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
 import { type SeededPolicyTable, seededPolicyTable } from '../support/seeded-policy-table';
@@ -43,14 +42,7 @@ describe('attack: a policy item nested as deep as DynamoDB allows', () => {
     // Prepare: a warm sandbox that lets orders call payments.
     const clock = { t: 1_700_000_000_000 };
     const invalid: InvalidItem[] = [];
-    const cache = new PolicyCache({
-      tableName: TABLE,
-      snapshotPath: null,
-      now: () => clock.t,
-      client: { send: (c) => table.client.send(c as never) },
-      log: () => undefined,
-      onInvalidItem: (inv) => invalid.push(inv),
-    });
+    const cache = table.cache(clock, { onInvalidItem: (inv) => invalid.push(inv) });
     assert.equal(cache.authorize(await cache.get('payments'), 'orders', clock.t).allowed, true);
 
     // Act: a traffic item nested 32 levels deep, then a deny, each a raw PutItem; their stream records

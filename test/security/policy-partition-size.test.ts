@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { versionWriter } from '../../functions/control/version-writer';
-import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import { MAX_PARTITION_PAGES } from '../../functions/mesh/policy/policy-table-query';
 import { bumpPolicyVersion } from '../../shared/policy-version';
 import { type SeededPolicyTable, seededPolicyTable } from '../support/seeded-policy-table';
@@ -31,14 +30,7 @@ describe('a policy partition of megabytes', () => {
   it('is not read whole: the read fails past its bound, reported, and the last good copy is kept', async () => {
     const clock = { t: 1_700_000_000_000 };
     const errors: string[] = [];
-    const cache = new PolicyCache({
-      tableName: TABLE,
-      snapshotPath: null,
-      now: () => clock.t,
-      client: { send: (c) => table.client.send(c as never) },
-      log: () => undefined,
-      onTableError: (err) => errors.push((err as Error).message),
-    });
+    const cache = table.cache(clock, { onTableError: (err) => errors.push((err as Error).message) });
     assert.equal(cache.authorize(await cache.get('payments'), 'orders', clock.t).allowed, true);
     // Items near 400 KB each, more than the bound's pages hold.
     const pad = 'x'.repeat(390 * 1024);

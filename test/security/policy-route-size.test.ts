@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { versionWriter } from '../../functions/control/version-writer';
-import { PolicyCache } from '../../functions/mesh/policy/policy-cache';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
 import { chooseRoute, RouteBalancers } from '../../functions/mesh/routing/route-choice';
 import { marshallItem } from '../../shared/attribute-value';
@@ -44,14 +43,7 @@ describe('attack: a route item naming thousands of versions', () => {
     // Prepare: a warm sandbox routing 90/10 between versions 1 and 2.
     const clock = { t: 1_700_000_000_000 };
     const invalid: InvalidItem[] = [];
-    const cache = new PolicyCache({
-      tableName: TABLE,
-      snapshotPath: null,
-      now: () => clock.t,
-      client: { send: (c) => table.client.send(c as never) },
-      log: () => undefined,
-      onInvalidItem: (inv) => invalid.push(inv),
-    });
+    const cache = table.cache(clock, { onInvalidItem: (inv) => invalid.push(inv) });
     assert.deepEqual((await cache.get('payments')).route?.weights, route.weights);
 
     // Act: the route rewritten with 5,000 versions, then with one version of 200 digits.

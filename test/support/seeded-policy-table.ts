@@ -5,11 +5,17 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
+import { PolicyCache, type PolicyCacheOptions } from '../../functions/mesh/policy/policy-cache';
 import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
 import { loopbackClientConfig } from './loopback-client';
 
 export interface SeededPolicyTable {
   readonly client: DynamoDBClient;
+  /**
+   * A sandbox's policy cache reading this table, on the clock `clock.t` (no snapshot, quiet log), with
+   * the callbacks the test watches (`onInvalidItem`, `onTableError`, ...).
+   */
+  cache(clock: { t: number }, watch?: Partial<PolicyCacheOptions>): PolicyCache;
   close(): Promise<void>;
 }
 
@@ -24,6 +30,15 @@ export async function seededPolicyTable(table: string, items: readonly unknown[]
   await seed(client, event, () => undefined);
   return {
     client,
+    cache: (clock, watch = {}) =>
+      new PolicyCache({
+        tableName: table,
+        snapshotPath: null,
+        now: () => clock.t,
+        client: { send: (c) => client.send(c as never) },
+        log: () => undefined,
+        ...watch,
+      }),
     async close() {
       client.destroy();
       await dynamo.close();
