@@ -7,6 +7,8 @@
  * - the same ClientRequestToken with the same value is a no-op, with another value an error;
  * - RotateSecret only opens the rotation: it runs later (`rotationScheduler`), and while AWSPENDING sits
  *   on a version that is not AWSCURRENT, the next RotateSecret is refused (and that rotation retried);
+ * - a secret's rotation rules say when its next rotation falls due (`dueRotations`, NextRotationDate):
+ *   its last rotation, or its creation, plus their interval;
  * - DeleteSecret keeps the secret in a recovery window (default 30 days), where its name cannot be
  *   reused; ForceDeleteWithoutRecovery (what CloudFormation uses) frees the name at once.
  *
@@ -15,6 +17,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from './errors';
+import { nextRotationAt, parseRotationRules, type RotationRule } from './rotation-rules';
 
 export const CURRENT = 'AWSCURRENT';
 export const PREVIOUS = 'AWSPREVIOUS';
@@ -51,7 +54,10 @@ export interface SecretDescription {
   readonly rotationEnabled?: boolean;
   readonly rotationLambdaArn?: string;
   readonly rotationRules?: Record<string, unknown>;
+  /** Only while rotation is on, as AWS returns null for a secret whose rotation is off. */
   readonly lastRotatedDate?: number;
+  /** When the next scheduled rotation falls due (a `rate()` or AutomaticallyAfterDays schedule, rotation on). */
+  readonly nextRotationDate?: number;
   readonly lastChangedDate: number;
   readonly lastAccessedDate?: number;
   readonly createdDate: number;
@@ -104,6 +110,17 @@ export interface SecretStoreOptions {
    * @default one after another, each from a later turn of the event loop (`oneAfterAnother`)
    */
   readonly rotationScheduler?: (run: () => Promise<void>) => void;
+  /** The clock of every date the store keeps and of its rotation schedules, ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A secret whose rotation schedule the store keeps (`dueRotations`). */
+export interface ScheduledRotation {
+  readonly arn: string;
+  readonly name: string;
+  readonly rule: RotationRule;
+  /** When the rotation falls due, ms (undefined for a schedule the local mesh does not run: cron). */
+  readonly dueAt?: number;
 }
 
 /**
@@ -162,11 +179,14 @@ export class SecretStore {
   readonly accountId: string;
   private readonly secrets = new Map<string, Secret>();
   private readonly scheduler: (run: () => Promise<void>) => void;
+  /** The store's clock, ms. */
+  readonly now: () => number;
 
   constructor(options: SecretStoreOptions = {}) {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
     this.scheduler = options.rotationScheduler ?? oneAfterAnother();
+    this.now = options.now ?? Date.now;
   }
 
   /** Hands a rotation to the scheduler: it runs after the RotateSecret that opened it has answered. */
@@ -212,7 +232,7 @@ export class SecretStore {
         `The operation failed because the secret ${name} already exists.`,
       );
     }
-    const now = nowSeconds();
+    const now = this.nowSeconds();
     const secret: Secret = {
       arn: `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${randomSuffix()}`,
       name,
@@ -264,10 +284,10 @@ export class SecretStore {
         "You can't modify an existing version, you can only create a new version.",
       );
     }
-    const version: Version = { id: versionId, ...value, created: nowSeconds(), stages: new Set() };
+    const version: Version = { id: versionId, ...value, created: this.nowSeconds(), stages: new Set() };
     secret.versions.set(versionId, version);
     for (const stage of stages) this.moveLabel(secret, stage, version);
-    secret.lastChanged = nowSeconds();
+    secret.lastChanged = this.nowSeconds();
     return { arn: secret.arn, name: secret.name, versionId, versionStages: [...version.stages] };
   }
 
@@ -307,7 +327,7 @@ export class SecretStore {
         `Secrets Manager can't find the specified secret value for VersionId: ${version.id}`,
       );
     }
-    secret.lastAccessed = Math.floor(nowSeconds() / 86_400) * 86_400; // AWS keeps the day only
+    secret.lastAccessed = Math.floor(this.nowSeconds() / 86_400) * 86_400; // AWS keeps the day only
     version.lastAccessed = secret.lastAccessed;
     return {
       arn: secret.arn,
@@ -333,7 +353,7 @@ export class SecretStore {
       rotationEnabled: s.rotationLambdaArn !== undefined ? true : s.rotationCancelled ? false : undefined,
       rotationLambdaArn: s.rotationLambdaArn,
       rotationRules: s.rotationRules,
-      lastRotatedDate: s.lastRotated,
+      ...(s.rotationLambdaArn !== undefined ? this.rotationDates(s) : {}),
       lastChangedDate: s.lastChanged,
       lastAccessedDate: s.lastAccessed,
       createdDate: s.created,
@@ -403,7 +423,7 @@ export class SecretStore {
     } else {
       throw new AwsError('InvalidParameterException', 400, 'Specify MoveToVersionId, RemoveFromVersionId or both.');
     }
-    secret.lastChanged = nowSeconds();
+    secret.lastChanged = this.nowSeconds();
     return { arn: secret.arn, name: secret.name };
   }
 
@@ -434,6 +454,7 @@ export class SecretStore {
     rotationLambdaArn: string;
   } {
     const s = this.find(secretId);
+    if (input.rotationRules) parseRotationRules(input.rotationRules); // refused before anything changes
     const lambdaArn = input.rotationLambdaArn ?? s.rotationLambdaArn;
     if (!lambdaArn) {
       throw new AwsError(
@@ -452,7 +473,12 @@ export class SecretStore {
         );
       }
       if (!s.versions.has(input.token)) {
-        const placeholder: Version = { id: input.token, created: nowSeconds(), stages: new Set(), placeholder: true };
+        const placeholder: Version = {
+          id: input.token,
+          created: this.nowSeconds(),
+          stages: new Set(),
+          placeholder: true,
+        };
         s.versions.set(input.token, placeholder);
         this.moveLabel(s, PENDING, placeholder);
       }
@@ -469,7 +495,7 @@ export class SecretStore {
    */
   markRotated(secretId: string, token?: string): void {
     const s = this.find(secretId);
-    s.lastRotated = nowSeconds();
+    s.lastRotated = this.nowSeconds();
     const v = token === undefined ? undefined : s.versions.get(token);
     if (v?.stages.has(CURRENT)) v.stages.delete(PENDING);
   }
@@ -501,7 +527,7 @@ export class SecretStore {
     const s = this.find(secretId);
     if (input.description !== undefined) s.description = input.description;
     if (input.kmsKeyId !== undefined) s.kmsKeyId = input.kmsKeyId;
-    s.lastChanged = nowSeconds();
+    s.lastChanged = this.nowSeconds();
     return { arn: s.arn, name: s.name };
   }
 
@@ -547,12 +573,12 @@ export class SecretStore {
       throw new AwsError('InvalidParameterException', 400, `RecoveryWindowInDays must be 7 to 30, got ${days}.`);
     }
     const s = input.force ? this.lookup(secretId, true) : this.find(secretId, true);
-    if (!s) return { arn: String(secretId), name: String(secretId), deletionDate: nowSeconds() };
+    if (!s) return { arn: String(secretId), name: String(secretId), deletionDate: this.nowSeconds() };
     if (input.force) {
       this.secrets.delete(s.name);
-      return { arn: s.arn, name: s.name, deletionDate: nowSeconds() };
+      return { arn: s.arn, name: s.name, deletionDate: this.nowSeconds() };
     }
-    if (s.deleted === undefined) s.deleted = nowSeconds();
+    if (s.deleted === undefined) s.deleted = this.nowSeconds();
     return { arn: s.arn, name: s.name, deletionDate: s.deleted + days * 86_400 };
   }
 
@@ -573,6 +599,31 @@ export class SecretStore {
   /** True when a usable secret with this id (name, ARN or partial ARN) exists (not one in its recovery window). */
   has(secretId: string): boolean {
     return this.lookup(secretId) !== undefined;
+  }
+
+  /**
+   * The secrets whose rotation is on with a schedule (deleted ones aside), and when each falls due: the
+   * last rotation, or the secret's creation when it never rotated, plus the schedule's interval.
+   */
+  dueRotations(): ScheduledRotation[] {
+    const out: ScheduledRotation[] = [];
+    for (const s of this.secrets.values()) {
+      const rule = s.rotationLambdaArn !== undefined && s.deleted === undefined ? ruleOf(s) : undefined;
+      if (rule) out.push({ arn: s.arn, name: s.name, rule, dueAt: nextRotationAt(rule, baseOf(s) * 1000) });
+    }
+    return out;
+  }
+
+  /** Now on the store's clock, epoch seconds (ms precision), as dates go on the wire. */
+  private nowSeconds(): number {
+    return Math.floor(this.now()) / 1000;
+  }
+
+  /** LastRotatedDate and NextRotationDate of a secret whose rotation is on. */
+  private rotationDates(s: Secret): { lastRotatedDate?: number; nextRotationDate?: number } {
+    const rule = ruleOf(s);
+    const next = rule && nextRotationAt(rule, baseOf(s) * 1000);
+    return { lastRotatedDate: s.lastRotated, ...(next !== undefined ? { nextRotationDate: next / 1000 } : {}) };
   }
 
   /** The secret; one in its recovery window only for the calls AWS allows then (describe, delete, restore). */
@@ -660,8 +711,14 @@ function checkValue(input: SecretValueInput): { secretString?: string; secretBin
   return { secretBinary: bytes.toString('base64') };
 }
 
-function nowSeconds(): number {
-  return Math.floor(Date.now()) / 1000;
+/** The schedule of a secret's rules (beginRotation refused any that does not parse). */
+function ruleOf(s: Secret): RotationRule | undefined {
+  return s.rotationRules ? parseRotationRules(s.rotationRules) : undefined;
+}
+
+/** What the next rotation counts from, epoch seconds: the last rotation, else the secret's creation. */
+function baseOf(s: Secret): number {
+  return s.lastRotated ?? s.created;
 }
 
 function randomSuffix(): string {

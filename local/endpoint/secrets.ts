@@ -11,8 +11,11 @@ type Body = Record<string, unknown>;
 /** What RotateSecret needs from the rest of the endpoint: a rotation-function check and a step runner. */
 export interface RotationHooks {
   check(rotationLambdaArn: string): void;
-  /** Starts a rotation (all four steps) or, with `testOnly`, Secrets Manager's check of the set-up. */
-  start(job: { secretArn: string; rotationLambdaArn: string; token: string; testOnly?: boolean }): void;
+  /**
+   * Starts a rotation (all four steps) or, with `testOnly`, Secrets Manager's check of the set-up;
+   * resolves true once it succeeded, false once it failed.
+   */
+  start(job: { secretArn: string; rotationLambdaArn: string; token: string; testOnly?: boolean }): Promise<boolean>;
 }
 
 /** Handles one Secrets Manager operation; returns the JSON result. Throws AwsError. */
@@ -50,6 +53,25 @@ function rotateSecret(store: SecretStore, b: Body, rotation: RotationHooks): Bod
   if (lambdaArn === undefined) rotation.check(r.rotationLambdaArn);
   rotation.start({ secretArn: r.arn, rotationLambdaArn: r.rotationLambdaArn, token, testOnly: !immediately });
   return immediately ? { ARN: r.arn, Name: r.name, VersionId: token } : { ARN: r.arn, Name: r.name };
+}
+
+/**
+ * A scheduled rotation, as Secrets Manager starts one: RotateSecret with the secret's own rotation
+ * function and rules, so a rotation left unfinished is retried under its own token instead. Resolves
+ * true once the rotation succeeded, false once it failed (reported by the step runner).
+ */
+export function rotateOnSchedule(store: SecretStore, secretId: string, rotation: RotationHooks): Promise<boolean> {
+  let started: Promise<boolean> = Promise.resolve(false);
+  const watched: RotationHooks = {
+    check: (arn) => rotation.check(arn),
+    start: (job) => (started = rotation.start(job)),
+  };
+  try {
+    rotateSecret(store, { SecretId: secretId }, watched);
+  } catch (err) {
+    if (!(err instanceof PreviousRotationIncomplete)) throw err;
+  }
+  return started;
 }
 
 const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
@@ -189,6 +211,7 @@ function describeOut(d: SecretDescription): Body {
     RotationLambdaARN: d.rotationLambdaArn,
     RotationRules: d.rotationRules,
     LastRotatedDate: d.lastRotatedDate,
+    NextRotationDate: d.nextRotationDate,
     LastChangedDate: d.lastChangedDate,
     LastAccessedDate: d.lastAccessedDate,
     CreatedDate: d.createdDate,

@@ -26,8 +26,9 @@ import { handleLambda } from './lambda';
 import type { LambdaContext } from './lambda-context';
 import { RegionalDynamo } from './regional-dynamo';
 import { checkRotationFunction, runRotation } from './rotation';
+import { RotationSchedule, type RotationTimer, systemTimer } from './rotation-schedule';
 import { SecretStore } from './secret-store';
-import { handleSecrets, type RotationHooks, secretRegion } from './secrets';
+import { handleSecrets, type RotationHooks, rotateOnSchedule, secretRegion } from './secrets';
 import { routeService, signingRegion } from './service-router';
 import { TableStreams } from './table-streams';
 import { terminalLog } from './terminal-log';
@@ -85,6 +86,11 @@ export interface EndpointOptions {
   readonly maxConnections?: number;
   /** How long a connection may stay open without a complete request head. @default 66 s (headersTimeout) */
   readonly firstRequestTimeoutMs?: number;
+  /**
+   * What waits for the secrets' scheduled rotations (rotation-schedule.ts); time itself is the stores'
+   * clock (SecretStoreOptions.now). @default setTimeout, unref'd
+   */
+  readonly rotationTimer?: RotationTimer;
 }
 
 /** A service on an awsJson protocol the endpoint hands requests to (the local mesh's CodeDeploy, CloudWatch). */
@@ -142,6 +148,8 @@ interface Services {
   serves(region: string): boolean;
   /** The request bodies held at once. */
   readonly bodies: BodyBudget;
+  /** Every region's scheduled rotations. */
+  readonly schedule: RotationSchedule;
 }
 
 /** What every region's services share for the endpoint's life. */
@@ -156,6 +164,7 @@ interface Shared {
   /** Tables' streams and their event source mappings (deployments declare them). */
   readonly streams: TableStreams;
   readonly code: CodeDirs;
+  readonly schedule: RotationSchedule;
   closed: boolean;
 }
 
@@ -173,6 +182,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     log,
     streams: new TableStreams(log),
     code: new CodeDirs(),
+    schedule: new RotationSchedule(options.rotationTimer ?? systemTimer, log),
     closed: false,
   };
   const services = servicesOf(shared);
@@ -183,6 +193,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     await services.dynamo.close();
     throw err;
   }
+  services.secretsIn(undefined); // the home region's schedules run from the start
   return endpointOf(server, services, shared);
 }
 
@@ -210,8 +221,9 @@ function servicesOf(shared: Shared): Services {
       const lambda = lambdaContext(backend);
       const rotation: RotationHooks = {
         check: (arn) => checkRotationFunction(lambda, arn),
-        start: (job) => void runRotation(lambda, backend.secrets, job),
+        start: (job) => runRotation(lambda, backend.secrets, job),
       };
+      shared.schedule.watch(backend.secrets, (arn) => rotateOnSchedule(backend.secrets, arn, rotation));
       return { secrets: backend.secrets, rotation };
     },
     dynamo: new RegionalDynamo(options.dynamo ?? {}, home, shared.streams),
@@ -221,6 +233,7 @@ function servicesOf(shared: Shared): Services {
     home,
     serves: (region) => region === home || AWS_REGIONS.has(region) || (options.servedRegions ?? []).includes(region),
     bodies: new BodyBudget(options.bodyBudgetBytes ?? BODY_BUDGET_BYTES),
+    schedule: shared.schedule,
   };
 }
 
@@ -283,6 +296,7 @@ function endpointOf(server: Server, services: Services, shared: Shared): Endpoin
     },
     async close() {
       shared.closed = true;
+      shared.schedule.close();
       shared.streams.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -444,6 +458,9 @@ function serveSecrets(
     writeJson(res, 200, result, 'application/x-amz-json-1.1', requestId);
   } catch (err) {
     writeError(res, toAwsError(err), 'awsJson1_1', requestId, 'secretsmanager');
+  } finally {
+    // RotateSecret, CancelRotateSecret, DeleteSecret and the like may move a scheduled rotation.
+    if (!/^(Get|Describe|List)/.test(operation)) services.schedule.arm();
   }
 }
 

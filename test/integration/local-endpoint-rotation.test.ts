@@ -138,6 +138,29 @@ describe('local endpoint: asynchronous rotation, failed rotations, deletion', ()
     assert.deepEqual(await stages('k'), withoutPending(before), 'no version and no AWSPENDING left behind');
   });
 
+  it('RotateSecret refuses a schedule it cannot run, naming it, before anything changes', async () => {
+    steps.length = 0;
+    const describe = async () => {
+      const { $metadata, ...d } = await sm.send(new DescribeSecretCommand({ SecretId: 'k' }));
+      return d;
+    };
+    const before = await describe();
+    await assert.rejects(
+      sm.send(new RotateSecretCommand({ SecretId: 'k', RotationRules: { ScheduleExpression: 'rate(2 hours)' } })),
+      { name: 'InvalidParameterException', message: /ScheduleExpression "rate\(2 hours\)" is not a rotation schedule/ },
+    );
+    await releaseAll();
+    assert.deepEqual(steps, [], 'no rotation started');
+    assert.deepEqual(await describe(), before);
+  });
+
+  it('DescribeSecret gives NextRotationDate: the last rotation plus the schedule', async () => {
+    const d = await sm.send(new DescribeSecretCommand({ SecretId: 'k' }));
+    assert.deepEqual(d.RotationRules, { AutomaticallyAfterDays: 1 });
+    assert.ok(d.LastRotatedDate instanceof Date);
+    assert.equal(d.NextRotationDate?.getTime(), d.LastRotatedDate.getTime() + 86_400_000);
+  });
+
   it('DeleteSecret keeps the name in a recovery window; forcing frees it at once', async () => {
     await sm.send(new CreateSecretCommand({ Name: 'gone', SecretString: 'x' }));
     const d = await sm.send(new DeleteSecretCommand({ SecretId: 'gone' }));

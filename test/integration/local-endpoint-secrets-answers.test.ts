@@ -90,6 +90,11 @@ describe('local endpoint: Secrets Manager answers as AWS writes them', () => {
     // Assess
     assert.equal(on.RotationEnabled, true);
     assert.equal(off.RotationEnabled, false);
+    // Never rotated: the schedule counts from the creation. Rotation off: neither date (API reference,
+    // DescribeSecret: null for a secret whose rotation is off).
+    assert.equal(on.NextRotationDate?.getTime(), on.CreatedDate!.getTime() + 30 * 86_400_000);
+    assert.equal(off.NextRotationDate, undefined);
+    assert.equal(off.LastRotatedDate, undefined);
   });
 
   it('refuses in AWS’s words: no rotation function, a stage not on the version named', async () => {
