@@ -17,7 +17,7 @@ import {
 import { issueIdentity, rotateCa } from '../../functions/control/ca-issuer';
 import { parseIdentitySecret } from '../../functions/mesh/identity';
 import { rotateLocalCa, rotateLocalIdentity } from '../../local/identity/local-identity';
-import { ENV, LIVE_ALIAS, META } from '../../shared/names';
+import { ENV, IDENTITY, LIVE_ALIAS, META } from '../../shared/names';
 import { clientConfig, exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 import { identityOf } from '../support/identity-fixture';
 
@@ -78,6 +78,16 @@ describe('identity on the local mesh (example app)', {
       const { SecretString } = await sm.send(new GetSecretValueCommand({ SecretId: secret }));
       assert.equal(parseIdentitySecret(SecretString!).spiffeId, `spiffe://shop/svc/${service}`);
     }
+  });
+
+  it('keeps every identity and the CA on the schedule the template declares (NextRotationDate)', async () => {
+    const dueAfter = async (secretId: string, ms: number) => {
+      const d = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+      assert.equal(d.RotationEnabled, true, secretId);
+      assert.equal(d.NextRotationDate?.getTime(), (d.LastRotatedDate ?? d.CreatedDate)!.getTime() + ms, secretId);
+    };
+    for (const { secret } of fn.values()) await dueAfter(secret, 12 * 3_600_000);
+    await dueAfter(IDENTITY.caSecretName('shop'), 90 * 86_400_000);
   });
 
   it('signed calls flow through every hop', async () => {

@@ -138,10 +138,14 @@ export class TestInvoker implements EndpointInvoker {
   }
 }
 
-/** The endpoint on a free port over `secrets` and this backend, with a Secrets Manager client (real SDK). */
+/**
+ * The endpoint on a free port over `secrets` and this backend, with a Secrets Manager client (real SDK).
+ * `more` adds endpoint options (its log, the timer of its rotation schedules).
+ */
 export async function startSecretsEndpoint(
   secrets: SecretStore,
   registry = new TestRegistry(),
+  more: Partial<EndpointOptions> = {},
 ): Promise<{ endpoint: Endpoint; sm: SecretsManagerClient; registry: TestRegistry }> {
   const endpoint = await startEndpoint({
     port: 0,
@@ -149,6 +153,7 @@ export async function startSecretsEndpoint(
     invoker: new TestInvoker(registry),
     secrets,
     log: () => undefined,
+    ...more,
   });
   const sm = new SecretsManagerClient(loopbackClientConfig(endpoint.url, REGION));
   return { endpoint, sm, registry };

@@ -7,23 +7,34 @@
  *
  * Secrets Manager's side is modelled on what it documents: a rotation opens an AWSPENDING version and
  * runs the steps in order, stopping at the first failure (AWSPENDING stays); the next attempt of an
- * unfinished rotation runs again under the same token. Reads the sandboxes start in the background
- * are awaited after each event, so a run is the same every time.
+ * unfinished rotation runs again under the same token. Or it is the local endpoint's own: `schedule`
+ * turns a secret's rotation schedule on as a deployment does, and the endpoint rotates it when due, on
+ * the world's clock, by invoking the issuer as its rotation function. Reads the sandboxes start in the
+ * background, and rotations, are awaited after each event, so a run is the same every time.
  */
 import { randomUUID } from 'node:crypto';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CancelRotateSecretCommand,
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
+  RotateSecretCommand,
+  type RotationRulesType,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { type CaSecret, parseCaSecret } from '../../functions/control/ca-issuer';
 import { bootstrapIdentity } from '../../functions/control/identity-bootstrap';
 import type { IssuerDeps } from '../../functions/control/issuer-secrets';
 import { rotationStep } from '../../functions/control/rotation';
 import { Identity, IdentityLoader, secretsManagerReader } from '../../functions/mesh/identity';
 import type { Endpoint } from '../../local/endpoint';
+import type { RotationTimer } from '../../local/endpoint/rotation-schedule';
 import { PreviousRotationIncomplete, SecretStore } from '../../local/endpoint/secret-store';
 import { IDENTITY } from '../../shared/names';
-import { startSecretsEndpoint } from '../integration/local-endpoint-fixture';
+import { startSecretsEndpoint, TestRegistry } from '../integration/local-endpoint-fixture';
 
 export const HOUR_MS = 3_600_000;
-const ISSUER_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:shop-issuer';
+const ISSUER = 'shop-issuer';
+const ISSUER_ARN = `arn:aws:lambda:us-east-1:000000000000:function:${ISSUER}`;
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 
 /** One execution environment of a service's function: its identity as the runtime holds it. */
@@ -43,13 +54,33 @@ export interface Failure {
   readonly reason: string;
 }
 
+/** A step the endpoint invoked the issuer for, as a rotation function. */
+export interface IssuerStep {
+  readonly atH: number;
+  readonly secret: string;
+  readonly step: string;
+  readonly token: string;
+  readonly error?: string;
+}
+
+export interface RotationWorldOptions {
+  /** Whether the endpoint runs the rotation schedules `schedule` turns on. @default true */
+  readonly runSchedules?: boolean;
+}
+
 export class RotationWorld {
   readonly clock: { now: number };
-  readonly store = new SecretStore();
+  readonly store: SecretStore;
   readonly sandboxes: Sandbox[] = [];
   readonly failures: Failure[] = [];
   /** Rotation failures, as the issuer's log would show them. */
   readonly rotationErrors: { atH: number; secret: string; error: string }[] = [];
+  /** Every step the endpoint invoked the issuer for (scheduled rotations, set-up checks). */
+  readonly issuerSteps: IssuerStep[] = [];
+  /** What the endpoint logged (rotation steps that failed, scheduled rotations to come again). */
+  readonly endpointLog: string[] = [];
+  /** Fails the issuer's next `step` of `secret` invoked through the endpoint (its invocation failed). */
+  failNext: { secret: string; step: string } | undefined;
   calls = 0;
   private endpoint!: Endpoint;
   private sm!: SecretsManagerClient;
@@ -62,8 +93,14 @@ export class RotationWorld {
   constructor(
     readonly services: readonly string[],
     readonly start: number,
+    private readonly options: RotationWorldOptions = {},
   ) {
     this.clock = { now: start };
+    this.store = new SecretStore({
+      now: () => this.clock.now,
+      // A rotation the endpoint starts runs from a later turn, as by default, and is awaited by `settle`.
+      rotationScheduler: (run) => void this.track(new Promise((r) => setImmediate(r)).then(run)),
+    });
   }
 
   /** Hours since the start (what failures and errors are stamped with). */
@@ -91,7 +128,14 @@ export class RotationWorld {
       const placeholder = { kind: 'identity', spiffeId: `spiffe://shop/svc/${s}` };
       this.store.set(this.secretOf(s), { secretString: JSON.stringify(placeholder) });
     }
-    ({ endpoint: this.endpoint, sm: this.sm } = await startSecretsEndpoint(this.store));
+    const registry = new TestRegistry();
+    registry.add(ISSUER, (event) =>
+      this.issuerStep(event as { Step: string; SecretId: string; ClientRequestToken: string }),
+    );
+    ({ endpoint: this.endpoint, sm: this.sm } = await startSecretsEndpoint(this.store, registry, {
+      log: (line) => this.endpointLog.push(line),
+      rotationTimer: this.timer(),
+    }));
     this.env = {
       AWS_ENDPOINT_URL: this.endpoint.url,
       AWS_REGION: 'us-east-1',
@@ -115,8 +159,33 @@ export class RotationWorld {
 
   /** Runs `run` when the clock reaches `at` (events at one time run in the order they were added). */
   at(at: number, run: () => Promise<void> | void): void {
-    this.events.push({ at, seq: this.seq++, run });
-    this.events.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    this.add({ at, seq: this.seq++, run });
+  }
+
+  /**
+   * Turns on `name`'s rotation schedule as a deployment does (RotateSecret with the issuer and `rules`,
+   * RotateImmediately false: Secrets Manager's set-up check alone); the endpoint rotates it from then on.
+   */
+  async schedule(name: string, rules: RotationRulesType): Promise<void> {
+    await this.sm.send(
+      new RotateSecretCommand({
+        SecretId: name,
+        RotationLambdaARN: ISSUER_ARN,
+        RotationRules: rules,
+        RotateImmediately: false,
+      }),
+    );
+    await this.settle();
+  }
+
+  /** CancelRotateSecret on the wire: the schedule stops. */
+  async cancelSchedule(name: string): Promise<void> {
+    await this.sm.send(new CancelRotateSecretCommand({ SecretId: name }));
+  }
+
+  /** DescribeSecret on the wire. */
+  describe(name: string): Promise<DescribeSecretCommandOutput> {
+    return this.sm.send(new DescribeSecretCommand({ SecretId: name }));
   }
 
   /** Secrets Manager's schedule: `name` rotates every `everyMs`, first at `first`, until `until`. */
@@ -203,6 +272,44 @@ export class RotationWorld {
   /** The reads sandboxes started in the background, to their end. */
   async settle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** The endpoint's schedules wait on the world's events (or never fire, with `runSchedules: false`). */
+  private timer(): RotationTimer {
+    if (this.options.runSchedules === false) return { set: () => () => undefined };
+    return {
+      set: (run, ms) => {
+        const event = { at: this.clock.now + ms, seq: this.seq++, run };
+        this.add(event);
+        return () => {
+          const i = this.events.indexOf(event);
+          if (i >= 0) this.events.splice(i, 1);
+        };
+      },
+    };
+  }
+
+  private add(event: { at: number; seq: number; run: () => Promise<void> | void }): void {
+    this.events.push(event);
+    this.events.sort((a, b) => a.at - b.at || a.seq - b.seq);
+  }
+
+  /** The issuer as the endpoint invokes it: the real rotation step, each recorded, one made to fail on demand. */
+  private async issuerStep(event: { Step: string; SecretId: string; ClientRequestToken: string }): Promise<void> {
+    const secret = this.store.describe(event.SecretId).name;
+    const record = { atH: this.hours, secret, step: event.Step, token: event.ClientRequestToken };
+    if (this.failNext?.secret === secret && this.failNext.step === event.Step) {
+      this.failNext = undefined;
+      this.issuerSteps.push({ ...record, error: 'failed on purpose' });
+      throw new Error(`${event.Step} of ${secret} failed on purpose`);
+    }
+    try {
+      await rotationStep(event, this.deps);
+      this.issuerSteps.push(record);
+    } catch (err) {
+      this.issuerSteps.push({ ...record, error: (err as Error).message });
+      throw err;
+    }
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
