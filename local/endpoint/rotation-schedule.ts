@@ -3,8 +3,10 @@
  * AutomaticallyAfterDays schedule (rotation-rules.ts) rotates when it falls due, its last rotation (or,
  * never rotated, its creation) plus the interval, by the path RotateSecret takes: a new AWSPENDING
  * version, the rotation function's four steps. A failed attempt leaves the labels as the failure left
- * them, as AWS does, and the next attempt comes an interval later, where the refusal of the unfinished
- * rotation runs it again under its own token. A `cron()` schedule is kept, not run, and said so once.
+ * them, as AWS does, and it is tried again an hour later (every schedule is 4 hours or more), where the
+ * refusal of the unfinished rotation runs it again under its own token: Secrets Manager "retries the
+ * entire rotation process multiple times" rather than waiting for the next schedule, and a 12-hour
+ * identity rotation that waited 12 hours would leave a 24-hour certificate expiring. A `cron()` schedule is kept, not run, and said so once.
  *
  * One timer waits for the earliest rotation due across every region's store. It never keeps the process
  * alive (unref'd) and `close` clears it: a local mesh stops with nothing left behind.
@@ -100,15 +102,15 @@ export class RotationSchedule {
       this.log(`scheduled rotation of ${r.name} did not start: ${(err as Error)?.message ?? err}`);
     }
     if (!ok && !this.closed) {
-      const next = new Date(store.now() + r.everyMs).toISOString();
+      const next = new Date(store.now() + RETRY_AFTER_FAILURE_MS).toISOString();
       this.log(`scheduled rotation of ${r.name} failed; its labels stay as they are and it is tried again at ${next}`);
     }
   }
 
-  /** When a schedule is next attempted: when it falls due, and an interval after a failed attempt. */
+  /** When a schedule is next attempted: when it falls due, and an hour after an attempt that failed. */
   private attemptAt(r: Scheduled): number {
     const last = this.attempts.get(r.arn);
-    return last === undefined ? r.dueAt : Math.max(r.dueAt, last + r.everyMs);
+    return last === undefined ? r.dueAt : Math.max(r.dueAt, last + RETRY_AFTER_FAILURE_MS);
   }
 
   /** The store's schedules the local mesh runs; says once of each one it does not (cron). */
@@ -132,3 +134,6 @@ export class RotationSchedule {
 }
 
 type Scheduled = ScheduledRotation & { readonly dueAt: number; readonly everyMs: number };
+
+/** How long after a failed scheduled attempt the next comes. */
+const RETRY_AFTER_FAILURE_MS = 3_600_000;

@@ -145,7 +145,7 @@ describe('scheduled rotation on the local endpoint, on a simulated clock (real i
     );
   });
 
-  it('a failed scheduled rotation leaves its labels and runs again at the next scheduled time', async () => {
+  it('a failed scheduled rotation leaves its labels and runs again an hour later, under its own token', async () => {
     const w = await scheduledWorld(schedules);
     worlds.push(w);
     const [failing, other] = [...schedules.identities.keys()].map((s) => w.secretOf(s));
@@ -167,23 +167,23 @@ describe('scheduled rotation on the local endpoint, on a simulated clock (real i
     assert.deepEqual(d.VersionIdsToStages?.[token], ['AWSPENDING'], 'the failure left AWSPENDING on the new version');
     assert.equal(d.NextRotationDate?.getTime(), first, 'in the past while the rotation is unfinished');
     assert.equal(d.LastRotatedDate, undefined);
-    const retry = new Date(first + every * HOUR_MS).toISOString();
+    const retry = new Date(first + HOUR_MS).toISOString();
     assert.ok(
       w.endpointLog.some((l) => l.includes(`scheduled rotation of ${failing} failed`) && l.includes(retry)),
       w.endpointLog.join('\n'),
     );
 
     await w.cancelSchedule(other!);
-    await w.runUntil(first + every * HOUR_MS + 60_000);
-    const retried = w.issuerSteps.filter((s) => s.secret === failing && s.atH === 2 * every);
+    await w.runUntil(first + HOUR_MS + 60_000);
+    const retried = w.issuerSteps.filter((s) => s.secret === failing && s.atH === every + 1);
     assert.deepEqual(
       retried.map((s) => [s.step, s.token, s.error]),
       ['createSecret', 'setSecret', 'testSecret', 'finishSecret'].map((step) => [step, token, undefined]),
       'the unfinished rotation ran again, under its own token',
     );
     const now = await w.describe(failing!);
-    assert.equal(now.LastRotatedDate?.getTime(), first + every * HOUR_MS);
-    assert.equal(now.NextRotationDate?.getTime(), first + 2 * every * HOUR_MS);
+    assert.equal(now.LastRotatedDate?.getTime(), first + HOUR_MS);
+    assert.equal(now.NextRotationDate?.getTime(), first + HOUR_MS + every * HOUR_MS);
     assert.deepEqual(finished(w, other!), [every], 'a cancelled schedule rotates no more');
     assert.equal((await w.describe(other!)).NextRotationDate, undefined);
   });

@@ -143,23 +143,29 @@ describe('local rotation schedule', () => {
     assert.deepEqual(w.log, []);
   });
 
-  it('tries a failed rotation again an interval after the attempt; NextRotationDate stays in the past', async () => {
+  it('tries a failed rotation again an hour after the attempt, until it succeeds; NextRotationDate stays in the past', async () => {
     const w = world();
     w.rotating('s', { ScheduleExpression: 'rate(12 hours)' });
     w.fail.add('s');
-    await w.timer.advance(T0 + 13 * HOUR);
+    await w.timer.advance(T0 + 12.5 * HOUR);
     assert.deepEqual(
       w.started.map((s) => s.atH),
       [12],
       'not again at once',
     );
     assert.equal(w.store.describe('s').nextRotationDate, (T0 + 12 * HOUR) / 1000);
-    assert.match(w.log.join('\n'), /scheduled rotation of s failed; .* tried again at 2031-05-06T00:00:00.000Z/);
-    w.fail.delete('s');
-    await w.timer.advance(T0 + 37 * HOUR);
+    assert.match(w.log.join('\n'), /scheduled rotation of s failed; .* tried again at 2031-05-05T13:00:00.000Z/);
+    await w.timer.advance(T0 + 13.5 * HOUR);
     assert.deepEqual(
       w.started.map((s) => s.atH),
-      [12, 24, 36],
+      [12, 13],
+    );
+    w.fail.delete('s');
+    await w.timer.advance(T0 + 27 * HOUR);
+    assert.deepEqual(
+      w.started.map((s) => s.atH),
+      [12, 13, 14, 26],
+      'from the rotation that succeeded, an interval',
     );
   });
 
