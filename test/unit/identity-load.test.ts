@@ -120,6 +120,31 @@ describe('identity loading', () => {
     assert.equal(r.identity.ready(), undefined);
   });
 
+  it('counts its certificate as ended from its notAfter on, not a millisecond before', async () => {
+    const ca = await rotateCa('shop', undefined);
+    const t0 = Date.parse('2031-01-06T00:00:00Z');
+    const issued = await issueIdentity({ mesh: 'shop', service: 'orders', ca, now: t0 });
+    const clock = { now: t0 };
+    let reads = 0;
+    const loader = new IdentityLoader(() =>
+      Identity.create({
+        read: async () => {
+          reads++;
+          return JSON.stringify(issued);
+        },
+        now: () => clock.now,
+      }),
+    );
+    const r = await loader.get();
+    assert.ok('identity' in r);
+    const end = Date.parse(issued.notAfter);
+    clock.now = end - 1;
+    assert.equal(r.identity.ready(), undefined, 'valid up to its end');
+    clock.now = end;
+    await r.identity.ready();
+    assert.equal(reads, 2, 'read again once it ended');
+  });
+
   it('refuses tokens out of truncated, oversized or garbage ClientContexts without throwing', async () => {
     const ca = await rotateCa('shop', undefined);
     const orders = await identityOf(await issueIdentity({ mesh: 'shop', service: 'orders', ca }));
