@@ -12,6 +12,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { MeshDeniedError } from '../../functions/mesh/errors';
+import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { runWrapper, writeHelloSnapshot } from '../support/wrapper-process';
 
 const INDEX = join(__dirname, '../../functions/mesh/index.ts');
@@ -88,5 +90,36 @@ describe('reads that outlast the invocation', () => {
       log.reason ?? '',
       /^identity-unavailable: Secrets Manager did not answer before the function's timeout/,
     );
+  });
+
+  test("an outbound call waiting for its target's policy: refused at the call's own deadline, not after the read's 9 s", async () => {
+    const lines: string[] = [];
+    const rt = new MeshRuntime({
+      env: {
+        AWS_ENDPOINT_URL: endpoint,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+      },
+      config: { meshName: 'shop', service: 'orders', functionVersion: '1' },
+      // No snapshot: the first call to payments reads the table, which never answers.
+      policy: { tableName: 'shop-policy', snapshotPath: null },
+      transport: { invoke: () => assert.fail('a refused call sends nothing') },
+      sink: (l) => lines.push(...l.split('\n')),
+      identity: async () => undefined,
+    });
+    const started = Date.now();
+    await assert.rejects(
+      rt.client.call('payments', {}, { timeoutMs: 300, idempotencyKey: 'k-1' }),
+      (err: Error) =>
+        err instanceof MeshDeniedError &&
+        err.message ===
+          'mesh: the call to payments was refused: denied (request k-1); the reason is in the mesh access log',
+    );
+    const waited = Date.now() - started;
+    assert.ok(waited < 4_000, `refused after ${waited} ms, well before the read's 3 attempts of 3 s`);
+    const log = accessLog(lines.join('\n'));
+    assert.equal(log.outcome, 'denied');
+    assert.equal(log.reason, "stale-policy: the policy table did not answer before the call's deadline (300 ms)");
   });
 });

@@ -3,9 +3,39 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MeshCallError, MeshDeniedError } from '../../functions/mesh/errors';
 import { authorize } from '../../functions/mesh/pipeline/authorize';
+import type { ClientState } from '../../functions/mesh/pipeline/call-context';
 import { startCall } from '../../functions/mesh/pipeline/call-context';
 import { parseChannels } from '../../shared/channel';
-import { fixture, PAYMENTS, T0 } from '../support/pipeline-fixture';
+import { type Fixture, fixture, PAYMENTS, T0 } from '../support/pipeline-fixture';
+
+/**
+ * Makes each policy read of `state` answer only after `ms` of real time, as a table out of reach would
+ * not at all: a call bounded by its deadline is refused first, and one that is not bound gets its
+ * answer (never a test held until the runner's own timeout). Returns what stops the pending reads.
+ */
+function slowReads(state: ClientState, ms: number): () => void {
+  const cache = state.deps.policy;
+  const read = cache.get.bind(cache);
+  const timers: NodeJS.Timeout[] = [];
+  cache.get = (service) => new Promise((r) => timers.push(setTimeout(r, ms))).then(() => read(service));
+  return () => {
+    for (const t of timers) clearTimeout(t);
+  };
+}
+
+/** Timers this process holds now. */
+const timersHeld = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+const REFUSED = 'mesh: the call to payments was refused: denied (request k-1); the reason is in the mesh access log';
+
+/** Asserts the call was refused as a policy refusal, its access log saying the table was too slow for `ms`. */
+async function assertRefusedLate(f: Fixture, call: Promise<unknown>, ms: number): Promise<void> {
+  await assert.rejects(call, (err: Error) => err instanceof MeshDeniedError && err.message === REFUSED);
+  const [line] = f.accessLog();
+  assert.equal(line?.outcome, 'denied');
+  assert.equal(line?.reason, `stale-policy: the policy table did not answer before the call's deadline (${ms} ms)`);
+  assert.equal(f.lines.filter((l) => l.includes('"denied_total":1')).length, 1, 'counted as a refusal');
+}
 
 describe('pipeline stage: authorize', () => {
   test('an allowed edge: the traffic policy, function, alias, payload bytes and overall deadline', async () => {
@@ -131,5 +161,82 @@ describe('pipeline stage: authorize', () => {
           `mesh: MESH_CHANNELS is malformed (${channels.ok ? '' : channels.error}); ` +
             'MeshFunction sets it at deploy, so redeploy the function',
     );
+  });
+
+  describe("a policy read bounded by the call's own deadline", () => {
+    const scope = (deadline?: number) => ({ source: 'frontend', idempotencyKey: 'in-1', deadline });
+
+    test('from the call option timeoutMs: refused when the read is still waiting then', async () => {
+      const f = fixture();
+      const stop = slowReads(f.state, 5_000);
+      await assertRefusedLate(
+        f,
+        authorize(startCall(f.state, 'payments', {}, { timeoutMs: 5, idempotencyKey: 'k-1' })),
+        5,
+      );
+      stop();
+    });
+
+    test('from the deadline of the invocation the call serves', async () => {
+      const f = fixture({ scope: scope(T0 + 4) });
+      const stop = slowReads(f.state, 5_000);
+      await assertRefusedLate(f, authorize(startCall(f.state, 'payments', {}, { idempotencyKey: 'k-1' })), 4);
+      stop();
+    });
+
+    test('the earlier of the two', async () => {
+      for (const [timeoutMs, deadline] of [
+        [3, T0 + 9],
+        [9, T0 + 3],
+      ] as const) {
+        const f = fixture({ scope: scope(deadline) });
+        const stop = slowReads(f.state, 5_000);
+        await assertRefusedLate(
+          f,
+          authorize(startCall(f.state, 'payments', {}, { timeoutMs, idempotencyKey: 'k-1' })),
+          3,
+        );
+        stop();
+      }
+    });
+
+    test('the time the call spent before authorize counts: the timer runs to the deadline, not for timeoutMs', async () => {
+      const f = fixture();
+      const stop = slowReads(f.state, 5_000);
+      const call = startCall(f.state, 'payments', {}, { timeoutMs: 60_000, idempotencyKey: 'k-1' });
+      f.clock.t = T0 + 59_995;
+      await assertRefusedLate(f, authorize(call), 60_000);
+      stop();
+    });
+
+    test('neither known: no bound, the read is waited for', async () => {
+      const f = fixture({ scope: scope(undefined) });
+      const stop = slowReads(f.state, 20);
+      const call = await authorize(startCall(f.state, 'payments', {}, {}));
+      stop();
+      assert.equal(call.functionName, 'shop-payments');
+      assert.equal(f.accessLog().length, 0, 'nothing refused');
+    });
+
+    test('a read that answers before the deadline: allowed as usual, and the timer is cleared', async () => {
+      const f = fixture({ scope: scope(T0 + 600_000) });
+      slowReads(f.state, 20);
+      const before = timersHeld();
+      const call = await authorize(startCall(f.state, 'payments', {}, { timeoutMs: 60_000 }));
+      assert.equal(call.functionName, 'shop-payments');
+      assert.equal(call.overallDeadline, T0 + 60_000);
+      assert.equal(f.accessLog().length, 0, 'nothing refused');
+      assert.equal(timersHeld(), before, 'no deadline timer is left behind');
+    });
+
+    test('a copy at hand, fresh or being refreshed within the bound: no timer is armed', async (t) => {
+      const f = fixture({ scope: scope(T0 + 500) });
+      const setTimeoutSpy = t.mock.method(globalThis, 'setTimeout');
+      const fresh = await authorize(startCall(f.state, 'payments', {}, { timeoutMs: 500 }));
+      f.clock.t += 6_000; // past the cache's TTL: served while it is read again
+      const stale = await authorize(startCall(f.state, 'payments', {}, { timeoutMs: 500 }));
+      assert.deepEqual([fresh.functionName, stale.functionName], ['shop-payments', 'shop-payments']);
+      assert.equal(setTimeoutSpy.mock.callCount(), 0);
+    });
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { ChannelTarget } from '../../../shared/channel';
 import { ENV, LIVE_ALIAS } from '../../../shared/names';
+import type { ServicePolicy } from '../policy/service-policy';
 import { authorize as decideCall } from '../policy-decision';
 import type { AuthorizedCall, CallContext } from './call-context';
 import { MeshCallError, MeshDeniedError } from './errors';
@@ -14,16 +15,9 @@ import { ended } from './record';
 export async function authorize(call: CallContext): Promise<AuthorizedCall> {
   const { deps, budgets } = call.client;
   const decidedAt = deps.policy.now();
-  const policy = await deps.policy.get(call.target);
+  const policy = await policyBefore(call, deps.policy.get(call.target));
   const eff = decideCall(policy, deps.service, deps.policy.freshness(decidedAt));
-  if (!eff.allowed) {
-    const err = new MeshDeniedError(
-      `mesh: the call to ${call.target} was refused: denied (request ${call.idempotencyKey}); ` +
-        'the reason is in the mesh access log',
-    );
-    // The outcome `denied` counts in denied_total by itself.
-    throw ended(call, 'denied', err, { reason: `${eff.reason}: ${eff.detail}` });
-  }
+  if (!eff.allowed) refuse(call, `${eff.reason}: ${eff.detail}`);
   const traffic = eff.policy;
   // A mirror copy's answer is dropped, so what it does must not count: a call on an edge that is not
   // idempotent, or a send, would repeat a side effect of the real call (which may even arrive second).
@@ -49,6 +43,51 @@ export async function authorize(call: CallContext): Promise<AuthorizedCall> {
     budget,
     channel,
   });
+}
+
+/** Turns of the microtask queue a copy at hand takes to arrive (a stale one refreshed behind it takes 3). */
+const SETTLE_TURNS = 8;
+
+/** The refusal of a call: the caller learns `denied` and its key, the access log `reason`. */
+function refuse(call: CallContext, reason: string): never {
+  const err = new MeshDeniedError(
+    `mesh: the call to ${call.target} was refused: denied (request ${call.idempotencyKey}); ` +
+      'the reason is in the mesh access log',
+  );
+  // The outcome `denied` counts in denied_total by itself.
+  throw ended(call, 'denied', err, { reason });
+}
+
+/**
+ * The policy `read`, bounded by the call's own deadline (the earlier of its timeoutMs and the deadline
+ * of the invocation it serves; neither known: unbounded). A table out of reach waits up to 3 attempts
+ * of 3 s per request: the call is refused at its deadline instead, failing closed, while the read goes
+ * on. A copy at hand settles within a few turns of the microtask queue and arms no timer.
+ */
+async function policyBefore(call: CallContext, read: Promise<ServicePolicy>): Promise<ServicePolicy> {
+  const deadline = Math.min(call.startedAt + (call.options.timeoutMs ?? Infinity), call.scope?.deadline ?? Infinity);
+  if (deadline === Infinity) return read;
+  let settled = false;
+  const mark = () => {
+    settled = true;
+  };
+  read.then(mark, mark);
+  for (let turn = 0; turn < SETTLE_TURNS && !settled; turn++) await undefined;
+  if (settled) return read;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, deadline - call.client.now());
+  }).then((): never =>
+    refuse(
+      call,
+      `stale-policy: the policy table did not answer before the call's deadline (${deadline - call.startedAt} ms)`,
+    ),
+  );
+  try {
+    return await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
