@@ -134,6 +134,7 @@ const MAY_REPEAT = new Set([
   'functions/mesh/identity/request-binding.ts',
   'functions/mesh/routing/route-headers.ts',
   'functions/mesh/telemetry/monotonic-ms.ts',
+  'functions/mesh/settles-soon.ts',
 ]);
 export type LayerFile = keyof typeof LAYER_FILES;
 

@@ -38,6 +38,7 @@ import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { INBOUND_TIMEOUT_MARGIN_MS, isExpired } from './resilience/deadline';
 import { type RouteHeaders, routeHeadersOf } from './routing/route-headers';
 import type { RuntimeConfig } from './runtime-config';
+import { settlesSoon } from './settles-soon';
 import { invocationTrace, lambdaTraceHeader } from './telemetry/invocation-trace';
 import { monotonicMs } from './telemetry/monotonic-ms';
 
@@ -411,7 +412,7 @@ async function beforeTimeout<T>(
 ): Promise<T> {
   const remaining = context?.getRemainingTimeInMillis?.();
   if (remaining === undefined || remaining <= INBOUND_TIMEOUT_MARGIN_MS) return run;
-  if (await settlesSoon(run)) return run;
+  if (await settlesSoon(run, SETTLE_TURNS)) return run;
   const left = context.getRemainingTimeInMillis?.() ?? remaining;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -432,15 +433,4 @@ async function beforeTimeout<T>(
 function ownCallTimedOut(err: unknown): never {
   if (err instanceof MeshTimeoutError) err.name = DEPENDENCY_TIMEOUT;
   throw err;
-}
-
-/** Whether `run` settles within SETTLE_TURNS turns of the microtask queue (a rejection stays `run`'s to report). */
-async function settlesSoon(run: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  const mark = () => {
-    settled = true;
-  };
-  run.then(mark, mark);
-  for (let turn = 0; turn < SETTLE_TURNS && !settled; turn++) await undefined;
-  return settled;
 }

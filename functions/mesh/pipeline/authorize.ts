@@ -8,6 +8,7 @@ import type { ChannelTarget } from '../../../shared/channel';
 import { ENV, LIVE_ALIAS } from '../../../shared/names';
 import type { ServicePolicy } from '../policy/service-policy';
 import { authorize as decideCall } from '../policy-decision';
+import { settlesSoon } from '../settles-soon';
 import type { AuthorizedCall, CallContext } from './call-context';
 import { MeshCallError, MeshDeniedError } from './errors';
 import { ended } from './record';
@@ -67,13 +68,7 @@ function refuse(call: CallContext, reason: string): never {
 async function policyBefore(call: CallContext, read: Promise<ServicePolicy>): Promise<ServicePolicy> {
   const deadline = Math.min(call.startedAt + (call.options.timeoutMs ?? Infinity), call.scope?.deadline ?? Infinity);
   if (deadline === Infinity) return read;
-  let settled = false;
-  const mark = () => {
-    settled = true;
-  };
-  read.then(mark, mark);
-  for (let turn = 0; turn < SETTLE_TURNS && !settled; turn++) await undefined;
-  if (settled) return read;
+  if (await settlesSoon(read, SETTLE_TURNS)) return read;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, deadline - call.client.now());
