@@ -89,6 +89,18 @@ type ItemFields = Partial<{
   state: string;
 }>;
 
+/**
+ * What `policy list` shows of an item: its settings, or, for an item the mesh ignores (it fails the
+ * schema), why, so a list never shows as applied what no sandbox applies. The row names the item already.
+ */
+export function itemDetail(item: RawItem): string {
+  if (String(item[TABLE.partitionKey]).startsWith(RATE_LIMIT_PARTITION_PREFIX)) return describeItem(item);
+  const res = parsePolicyItem(item);
+  if (res.ok) return describeItem(item, res.kind);
+  const key = `${String(item[TABLE.partitionKey])}/${String(item[TABLE.sortKey])}: `;
+  return `INVALID, ignored by the mesh: ${res.error.startsWith(key) ? res.error.slice(key.length) : res.error}`;
+}
+
 /** One line describing an item's settings, for `policy list` and `status`. */
 export function describeItem(item: RawItem, kind: PolicyItemKind | undefined = itemKind(item[TABLE.sortKey])): string {
   const parts: string[] = [];

@@ -8,7 +8,6 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { nestsDeeperThan } from '../../shared/json-depth';
 import { breakerPartition, TABLE } from '../../shared/names';
-import { itemKind } from '../../shared/policy';
 import { didYouMean } from '../../shared/suggest';
 import { listVersions } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
@@ -28,7 +27,7 @@ import {
   type WriteStamp,
 } from '../policy-plan';
 import { applyPlan, queryService, scanPolicy } from '../policy-store';
-import { describeItem } from '../policy-summary';
+import { itemDetail } from '../policy-summary';
 import { formatTable } from '../table-format';
 
 const SUBCOMMANDS = ['list', 'allow', 'deny', 'set', 'delete'] as const;
@@ -91,7 +90,7 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
         String(i[TABLE.partitionKey]),
         String(i[TABLE.sortKey]),
         String(i.managedBy ?? '-'),
-        describeItem(i, itemKind(i[TABLE.sortKey])),
+        itemDetail(i),
       ]),
     ),
   );

@@ -256,6 +256,29 @@ describe('mesh CLI on the wire', () => {
     }
   });
 
+  test('policy list marks an item the mesh ignores, with why, in one bounded line', async () => {
+    // A route item written by hand past the bounds (40,000 versions), which every sandbox refuses.
+    const weights = Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [String(i + 1), 1]));
+    const route = { pk: 'inventory', sk: 'route', managedBy: 'operator', weights };
+    await ddb.send(new PutItemCommand({ TableName: fx.table, Item: marshallItem(route) as never }));
+    try {
+      const text = await mesh(fx, ['policy', 'list', '--service', 'inventory']);
+      assert.equal(text.code, 0, text.stderr);
+      const line = text.stdout.split('\n').find((l) => /^inventory\s+route\b/.test(l));
+      assert.match(
+        line ?? '',
+        /^inventory\s+route\s+operator\s+INVALID, ignored by the mesh: weights = .* must name at most 10 versions; it names 40000$/,
+      );
+      assert.ok(line!.length < 400, `one bounded line, not every version: ${line!.length} characters`);
+      const json = JSON.parse((await mesh(fx, ['policy', 'list', '--service', 'inventory', '--json'])).stdout);
+      assert.equal(Object.keys(json.find((i: { sk: string }) => i.sk === 'route').weights).length, 40_000);
+    } finally {
+      await ddb.send(
+        new DeleteItemCommand({ TableName: fx.table, Key: marshallItem({ pk: route.pk, sk: route.sk }) as never }),
+      );
+    }
+  });
+
   test('policy list --service shows the breaker partition too; policy set refuses breaker state and urls', async () => {
     const breaker = { pk: 'breaker#payments', sk: 'breaker#2', version: '2', state: 'open', openedAt: 1, ttl: 2 };
     await ddb.send(new PutItemCommand({ TableName: fx.table, Item: marshallItem(breaker) as never }));
