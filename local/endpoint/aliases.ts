@@ -31,11 +31,15 @@ function checkAliasName(name: unknown): string {
   return name;
 }
 
-/** The function an alias call names, with its published versions. */
-function target(ctx: LambdaContext, req: LambdaRequest): { name: string; published: string[] } {
+/**
+ * The function an alias call names, with its published versions. CreateAlias passes the version the
+ * alias would point to: Lambda names it when the function is not there ("Function not found:
+ * ...:my-function:1"), as it looks the function up by that version.
+ */
+function target(ctx: LambdaContext, req: LambdaRequest, version?: string): { name: string; published: string[] } {
   const ref = functionRef(ctx, req);
   const versions = ctx.registry.listVersions(ref.name);
-  if (!versions) throw functionNotFound(ctx, ref.name);
+  if (!versions) throw functionNotFound(ctx, ref.name, version);
   return { name: ref.name, published: versions.map((v) => v.Version).filter((v) => v !== '$LATEST') };
 }
 
@@ -48,7 +52,6 @@ function weightsOf(ctx: LambdaContext, name: string, routing: unknown, primary: 
 }
 
 export const createAlias: LambdaHandler = (ctx, req) => {
-  const { name, published } = target(ctx, req);
   const body = jsonBody(req);
   const alias = checkAliasName(body.Name);
   const version = optionalString(body, 'FunctionVersion');
@@ -58,6 +61,7 @@ export const createAlias: LambdaHandler = (ctx, req) => {
       400,
       "1 validation error detected: Value null at 'functionVersion' failed to satisfy constraint: Member must not be null",
     );
+  const { name, published } = target(ctx, req, version);
   checkVersion(ctx, name, version, published);
   if (ctx.registry.getAlias(name, alias)) {
     throw new AwsError(

@@ -227,6 +227,23 @@ describe('local endpoint: answers as recorded from AWS', () => {
     assert.equal(listed.Tags?.['0_key'], 'again');
   });
 
+  // test_lambda_api.py::TestLambdaAlias::test_notfound_and_invalid_routingconfigs (routing_config_exc_fn_doesnotexist)
+  it('CreateAlias of a function that does not exist: 404 naming the version the alias would point to', async () => {
+    assert.deepEqual(
+      await failure(() =>
+        lambda.send(
+          new CreateAliasCommand({
+            FunctionName: 'alias-fn-unknown',
+            Name: 'custom',
+            FunctionVersion: '1',
+            RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } },
+          }),
+        ),
+      ),
+      { status: 404, code: 'ResourceNotFoundException', message: `Function not found: ${ARN}:alias-fn-unknown:1` },
+    );
+  });
+
   const createQueue = async (QueueName: string, Attributes?: Record<string, string>) =>
     (await sqs.send(new CreateQueueCommand({ QueueName, Attributes }))).QueueUrl!;
 
