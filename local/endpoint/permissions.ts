@@ -57,7 +57,9 @@ export const addPermission: LambdaHandler = (ctx, req) => {
   const qualifier = resolveQualifier(ctx, ref.name, ref.qualifier);
   const body = jsonBody(req);
   const revisionId = optionalString(body, 'RevisionId');
-  if (revisionId !== undefined && revisionId !== ctx.registry.revisionId(ref.name, qualifier)) throw staleRevision();
+  if (revisionId !== undefined && revisionId !== ctx.registry.revisionId(ref.name, qualifier)) {
+    throw staleRevision('GetPolicy');
+  }
   const sid = statementIdOf(body);
   const statements = ctx.registry.statements(ref.name, qualifier);
   if (statements.some((s) => s.Sid === sid)) {

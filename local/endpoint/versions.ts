@@ -45,11 +45,14 @@ export const listVersionsByFunction: LambdaHandler = (ctx, req) => {
   return { status: 200, json: { Versions: page, ...(nextMarker ? { NextMarker: nextMarker } : {}) } };
 };
 
-/** 412, AWS's wording for a RevisionId that moved on. */
-export function staleRevision(): AwsError {
+/**
+ * 412, AWS's wording for a RevisionId that moved on. It names the call that reads the current one:
+ * GetFunction/GetAlias for an update, publish or alias change; AddPermission names GetPolicy.
+ */
+export function staleRevision(readWith = 'GetFunction/GetAlias'): AwsError {
   return new AwsError(
     'PreconditionFailedException',
     412,
-    'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+    `The Revision Id provided does not match the latest Revision Id. Call the ${readWith} API to retrieve the latest Revision Id`,
   );
 }

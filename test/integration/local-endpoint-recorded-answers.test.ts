@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  AddPermissionCommand,
   CreateAliasCommand,
   DeleteFunctionEventInvokeConfigCommand,
   GetFunctionEventInvokeConfigCommand,
@@ -242,6 +243,36 @@ describe('local endpoint: answers as recorded from AWS', () => {
       ),
       { status: 404, code: 'ResourceNotFoundException', message: `Function not found: ${ARN}:alias-fn-unknown:1` },
     );
+  });
+
+  // test_lambda_api.py::TestLambdaPermissions::test_lambda_permission_fn_versioning (add_permission_alias_revision_exception),
+  // ::TestLambdaRevisions::test_function_revisions_permissions (add_permission_revision_exception)
+  it('AddPermission with a stale RevisionId: 412 pointing to GetPolicy, for the function and an alias alike', async () => {
+    registry.add('permitted', (e) => e);
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'permitted' }));
+    await lambda.send(
+      new CreateAliasCommand({ FunctionName: 'permitted', Name: 'permission-alias', FunctionVersion: '1' }),
+    );
+    const stale = {
+      status: 412,
+      code: 'PreconditionFailedException',
+      message:
+        'The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id',
+    };
+    for (const Qualifier of [undefined, 'permission-alias']) {
+      const add = () =>
+        lambda.send(
+          new AddPermissionCommand({
+            FunctionName: 'permitted',
+            Qualifier,
+            StatementId: 's3',
+            Action: 'lambda:InvokeFunction',
+            Principal: 's3.amazonaws.com',
+            RevisionId: 'wrong',
+          }),
+        );
+      assert.deepEqual(await failure(add), stale);
+    }
   });
 
   const createQueue = async (QueueName: string, Attributes?: Record<string, string>) =>
