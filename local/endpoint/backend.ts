@@ -103,15 +103,11 @@ export interface EndpointRegistry {
   /** `$LATEST` then every published version, ascending, qualified ARNs. undefined = no such function. */
   listVersions(name: string): readonly FunctionConfig[] | undefined;
   /**
-   * Publishes $LATEST as a new version (or returns the latest version when the code is unchanged, as
-   * AWS); `pending` = published over the wire, Pending until it settles.
+   * Publishes $LATEST as a new version, Active at once (or returns the latest version when the code is
+   * unchanged, as AWS).
    */
-  publishVersion(
-    name: string,
-    input: { readonly Description?: string },
-    options?: { readonly pending?: boolean },
-  ): FunctionConfig;
-  /** UpdateFunctionCode: $LATEST InProgress until it settles; `publish` also publishes it. */
+  publishVersion(name: string, input: { readonly Description?: string }): FunctionConfig;
+  /** UpdateFunctionCode: $LATEST InProgress until it settles; `publish` also publishes it, Pending until then. */
   updateFunctionCode(name: string, code: CodeUpdate, options?: { readonly publish?: boolean }): FunctionConfig;
   /** UpdateFunctionConfiguration: the given settings change on $LATEST, InProgress until it settles. */
   updateFunctionConfiguration(name: string, update: ConfigurationUpdate): FunctionConfig;

@@ -1,6 +1,7 @@
 /**
  * Lambda version operations: PublishVersion, ListVersionsByFunction (API reference pages of the same
- * names). A version published here is Pending until it settles, as on AWS (published-version-active).
+ * names). A version published here is Active at once, as Lambda answers PublishVersion of a settled
+ * $LATEST; UpdateFunctionCode with Publish makes one that is Pending until it settles.
  */
 
 import { AwsError } from './errors';
@@ -29,11 +30,7 @@ export const publishVersion: LambdaHandler = (ctx, req) => {
   }
   const revisionId = optionalString(body, 'RevisionId');
   if (revisionId !== undefined && revisionId !== latest.RevisionId) throw staleRevision();
-  const published = ctx.registry.publishVersion(
-    ref.name,
-    { Description: optionalString(body, 'Description') },
-    { pending: true },
-  );
+  const published = ctx.registry.publishVersion(ref.name, { Description: optionalString(body, 'Description') });
   return { status: 201, json: published };
 };
 

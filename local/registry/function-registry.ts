@@ -6,8 +6,9 @@
  *
  * It moves through Lambda's states as AWS does: an update over the wire (UpdateFunctionCode,
  * UpdateFunctionConfiguration) leaves `LastUpdateStatus: InProgress` and refuses a second update until it
- * settles to `Successful`; a version published over the wire is `Pending` until it is `Active`. So tools
- * that wait (`function-updated-v2`, `published-version-active`) see what AWS shows them. A deployment
+ * settles to `Successful`; a version UpdateFunctionCode publishes is `Pending` until it is `Active`
+ * (PublishVersion, of a settled $LATEST, answers an `Active` one, as Lambda does). So tools that wait
+ * (`function-updated-v2`, `published-version-active`) see what AWS shows them. A deployment
  * waits for both, as CloudFormation does: what it writes is Active and Successful at once.
  * Publishing follows AWS: an unchanged $LATEST returns the latest version instead of a new one.
  */
@@ -281,18 +282,15 @@ export class FunctionRegistry implements EndpointRegistry {
   }
 
   /**
-   * Publishes $LATEST as a new version (or returns the latest version when nothing changed, as AWS). A
-   * deployment's version is Active at once; one published over the wire (`pending`) is Pending first.
+   * Publishes $LATEST as a new version (or returns the latest version when nothing changed, as AWS).
+   * $LATEST has settled (an update in progress is refused), so the version is Active at once, as
+   * Lambda answers PublishVersion; only UpdateFunctionCode's `Publish` makes a Pending one.
    */
-  publishVersion(
-    name: string,
-    input: { readonly Description?: string } = {},
-    options: { readonly pending?: boolean } = {},
-  ): FunctionConfig {
+  publishVersion(name: string, input: { readonly Description?: string } = {}): FunctionConfig {
     const fn = this.fns.get(name);
     if (!fn) throw notFound(this.arn(name));
     this.refuseWhileUpdating(name, fn);
-    return this.publish(name, fn, input.Description, options.pending === true);
+    return this.publish(name, fn, input.Description, false);
   }
 
   /**

@@ -2,19 +2,21 @@
  * The real `aws` CLI's waiters and paginators against the local endpoint (`--endpoint-url`: Debian's
  * awscli 2.9 predates AWS_ENDPOINT_URL), for every `aws` installed (v1 from pip, v2 from Debian's awscli package): `lambda wait function-active-v2`,
  * `function-updated-v2` and `published-version-active` wait through the states the endpoint moves
- * through (AWS API reference, "Lambda function states"), and list-functions / list-aliases /
+ * through (AWS API reference, "Lambda function states"; a version is Pending when UpdateFunctionCode
+ * publishes it), and list-functions / list-aliases /
  * list-versions-by-function / list-secrets page through NextMarker / NextToken. A proxy on the wire
  * shows the CLI polled and paged. Without any `aws` the test is skipped, naming the package to install.
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { type AwsCliRun, awsClis, NO_AWS_CLI, runAwsCli } from '../support/aws-cli';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy';
+import { zipFiles } from '../support/zip-writer';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 const clis = awsClis();
@@ -88,7 +90,22 @@ describe('the aws CLI: waiters and paginators against the local endpoint', {
       assert.equal((await waiting).code, 0);
       assert.ok(count(get) >= before + 2, 'polled again after InProgress');
 
-      const published = ok(await aws(cli, 'lambda', 'publish-version', '--function-name', 'orders'));
+      // UpdateFunctionCode with --publish makes a version that is Pending until it settles (PublishVersion
+      // of a settled $LATEST answers an Active one at once).
+      const zip = join(home, `orders-${i}.zip`);
+      writeFileSync(zip, zipFiles({ 'index.js': `exports.handler = async () => ${i};\n` }));
+      const published = ok(
+        await aws(
+          cli,
+          'lambda',
+          'update-function-code',
+          '--function-name',
+          'orders',
+          '--zip-file',
+          `fileb://${zip}`,
+          '--publish',
+        ),
+      );
       assert.equal(published.State, 'Pending');
       const config = `GET /2015-03-31/functions/orders/configuration`;
       const polls = count(config);

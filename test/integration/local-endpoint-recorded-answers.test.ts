@@ -275,6 +275,45 @@ describe('local endpoint: answers as recorded from AWS', () => {
     }
   });
 
+  // test_lambda_api.py::TestLambdaAlias::test_alias_lifecycle (publish_v1), ::TestLambdaVersions::test_version_lifecycle
+  // (first_publish_response): a settled $LATEST publishes a version that is Active at once
+  it('PublishVersion answers the new version Active and Successful, with the keys Lambda sends', async () => {
+    registry.add('published', (e) => e, { testenv: 'staging' });
+    const out = await lambda.send(
+      new PublishVersionCommand({ FunctionName: 'published', Description: 'First version' }),
+    );
+    assert.equal(out.$metadata.httpStatusCode, 201);
+    const { $metadata: _, ...answer } = out;
+    assert.deepEqual(Object.keys(answer).sort(), [
+      'Architectures',
+      'CodeSha256',
+      'CodeSize',
+      'Description',
+      'Environment',
+      'EphemeralStorage',
+      'FunctionArn',
+      'FunctionName',
+      'Handler',
+      'LastModified',
+      'LastUpdateStatus',
+      'LoggingConfig',
+      'MemorySize',
+      'PackageType',
+      'RevisionId',
+      'Role',
+      'Runtime',
+      'RuntimeVersionConfig',
+      'SnapStart',
+      'State',
+      'Timeout',
+      'TracingConfig',
+      'Version',
+    ]);
+    assert.deepEqual([out.Version, out.State, out.LastUpdateStatus], ['1', 'Active', 'Successful']);
+    assert.equal(out.FunctionArn, `${ARN}:published:1`);
+    assert.equal(out.Description, 'First version');
+  });
+
   const createQueue = async (QueueName: string, Attributes?: Record<string, string>) =>
     (await sqs.send(new CreateQueueCommand({ QueueName, Attributes }))).QueueUrl!;
 
