@@ -790,13 +790,21 @@ async function applyRotationSchedule(ctx: Apply, stack: AssemblyStack, id: strin
     ctx.warn(`rotation schedule ${stack.id}/${id}: no Secrets Manager endpoint to call; not applied`);
     return;
   }
-  await ctx.targets.rotate({
-    secretId,
-    rotationLambdaArn: lambdaArn,
-    rotationRules: props.RotationRules as Record<string, unknown> | undefined,
-    rotateImmediately: props.RotateImmediatelyOnUpdate !== false,
-    region: ctx.resolver.regionOf(stack),
-  });
+  try {
+    await ctx.targets.rotate({
+      secretId,
+      rotationLambdaArn: lambdaArn,
+      rotationRules: props.RotationRules as Record<string, unknown> | undefined,
+      rotateImmediately: props.RotateImmediatelyOnUpdate !== false,
+      region: ctx.resolver.regionOf(stack),
+    });
+  } catch (err) {
+    // Secrets Manager's refusal names neither the secret nor the function (a missing one is "cannot
+    // invoke the specified Lambda function"): the deployment names both.
+    throw new Error(
+      `rotation schedule ${stack.id}/${id} (secret ${secretId}, rotation function ${lambdaArn}): ${(err as Error).message}`,
+    );
+  }
   ctx.report.rotations.push(secretId);
   remember(ctx, stack, id, r, { physicalId: secretId, properties: json });
 }

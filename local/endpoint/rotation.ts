@@ -85,7 +85,11 @@ async function runSteps(ctx: LambdaContext, job: RotationJob): Promise<boolean> 
   return true;
 }
 
-/** Checks the rotation function exists before RotateSecret answers (AWS validates the ARN up front). */
+/**
+ * Checks the rotation function exists before RotateSecret answers (AWS validates the ARN up front). A
+ * function that is not there is refused in Secrets Manager's words, which name neither the function nor
+ * why: AWS cannot tell a missing function from one whose policy keeps it out, and says the same here.
+ */
 export function checkRotationFunction(ctx: LambdaContext, rotationLambdaArn: string): void {
   let name: string;
   let qualifier: string | undefined;
@@ -102,7 +106,7 @@ export function checkRotationFunction(ctx: LambdaContext, rotationLambdaArn: str
     throw new AwsError(
       'AccessDeniedException',
       400,
-      `Secrets Manager cannot invoke the specified Lambda function ${rotationLambdaArn}: it does not exist in the local mesh.`,
+      'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',
     );
   }
 }

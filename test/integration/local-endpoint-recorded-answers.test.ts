@@ -23,6 +23,12 @@ import {
   UpdateFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
 import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  RotateSecretCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   SendMessageBatchCommand,
@@ -30,11 +36,11 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Endpoint } from '../../local/endpoint';
+import { type Endpoint, SecretStore } from '../../local/endpoint';
 import { AsyncDestinations } from '../../local/sqs/async-destinations';
 import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
-import { startSqsEndpoint, TestRegistry } from './local-endpoint-fixture';
+import { startSecretsEndpoint, startSqsEndpoint, TestRegistry } from './local-endpoint-fixture';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function';
 
@@ -542,5 +548,44 @@ describe('local endpoint: answers as recorded from AWS', () => {
       KmsDataKeyReusePeriodSeconds: undefined,
       SqsManagedSseEnabled: 'false',
     });
+  });
+});
+
+describe('local endpoint: Secrets Manager answers as recorded from AWS', () => {
+  let endpoint: Endpoint;
+  let sm: SecretsManagerClient;
+
+  before(async () => {
+    ({ endpoint, sm } = await startSecretsEndpoint(new SecretStore()));
+  });
+  after(async () => {
+    sm.destroy();
+    await endpoint.close();
+  });
+
+  // test_secretsmanager.py::TestSecretsManager::test_rotate_secret_invalid_lambda_arn
+  it('RotateSecret naming a function that is not there: AccessDeniedException in AWS’s words, nothing recorded', async () => {
+    await sm.send(new CreateSecretCommand({ Name: 'invalid-rotation', SecretString: 'init' }));
+    const err = await rejection<AwsFailure>(() =>
+      sm.send(
+        new RotateSecretCommand({
+          SecretId: 'invalid-rotation',
+          RotationLambdaARN: 'arn:aws:lambda:us-east-1:000000000000:function:rotate_secret_invalid_lambda_arn',
+          RotationRules: { AutomaticallyAfterDays: 1 },
+        }),
+      ),
+    );
+    assert.deepEqual(
+      [err.$metadata.httpStatusCode, err.name, err.message],
+      [
+        400,
+        'AccessDeniedException',
+        'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',
+      ],
+    );
+    const described = await sm.send(new DescribeSecretCommand({ SecretId: 'invalid-rotation' }));
+    assert.equal(described.RotationEnabled, undefined);
+    assert.equal(described.RotationLambdaARN, undefined);
+    assert.equal(described.RotationRules, undefined);
   });
 });
