@@ -142,7 +142,8 @@ const OPERATIONS: Record<string, (store: SecretStore, body: Body) => Body> = {
       Name: all.name,
       Versions: page.map((v) => ({
         VersionId: v.versionId,
-        VersionStages: v.stages,
+        // A deprecated version (IncludeDeprecated) has no labels, and AWS then leaves the key out.
+        ...(v.stages.length > 0 ? { VersionStages: v.stages } : {}),
         CreatedDate: v.created,
         KmsKeyIds: ['DefaultEncryptionKey'],
         ...(v.lastAccessed !== undefined ? { LastAccessedDate: v.lastAccessed } : {}),

@@ -25,6 +25,8 @@ import {
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
   RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -563,6 +565,14 @@ describe('local endpoint: Secrets Manager answers as recorded from AWS', () => {
     await endpoint.close();
   });
 
+  /** ListSecretVersionIds as the recordings compare it: each version's number in order of creation, and its stages. */
+  const stagesOf = async (SecretId: string, ids: (string | undefined)[], IncludeDeprecated?: boolean) => {
+    const listed = await sm.send(new ListSecretVersionIdsCommand({ SecretId, IncludeDeprecated }));
+    return (listed.Versions ?? [])
+      .map((v) => ({ v: ids.indexOf(v.VersionId) + 1, stages: v.VersionStages && [...v.VersionStages].sort() }))
+      .sort((a, b) => a.v - b.v);
+  };
+
   // test_secretsmanager.py::TestSecretsManager::test_rotate_secret_invalid_lambda_arn
   it('RotateSecret naming a function that is not there: AccessDeniedException in AWS’s words, nothing recorded', async () => {
     await sm.send(new CreateSecretCommand({ Name: 'invalid-rotation', SecretString: 'init' }));
@@ -587,5 +597,24 @@ describe('local endpoint: Secrets Manager answers as recorded from AWS', () => {
     assert.equal(described.RotationEnabled, undefined);
     assert.equal(described.RotationLambdaARN, undefined);
     assert.equal(described.RotationRules, undefined);
+  });
+
+  // test_secretsmanager.py::TestSecretsManager::test_deprecated_secret_version_stage
+  it('ListSecretVersionIds: a version without stages only with IncludeDeprecated, and then without VersionStages', async () => {
+    const SecretId = 'deprecated-stages';
+    const ids = [(await sm.send(new CreateSecretCommand({ Name: SecretId, SecretString: 'original' }))).VersionId];
+    for (const value of ['update1', 'update2', 'update3']) {
+      ids.push((await sm.send(new PutSecretValueCommand({ SecretId, SecretString: value }))).VersionId);
+    }
+    assert.deepEqual(await stagesOf(SecretId, ids), [
+      { v: 3, stages: ['AWSPREVIOUS'] },
+      { v: 4, stages: ['AWSCURRENT'] },
+    ]);
+    assert.deepEqual(await stagesOf(SecretId, ids, true), [
+      { v: 1, stages: undefined },
+      { v: 2, stages: undefined },
+      { v: 3, stages: ['AWSPREVIOUS'] },
+      { v: 4, stages: ['AWSCURRENT'] },
+    ]);
   });
 });
