@@ -3,7 +3,8 @@
  * with AWS's label rules (AWS Secrets Manager API Reference, "PutSecretValue" and "UpdateSecretVersionStage"):
  * - each label sits on at most one version;
  * - moving AWSCURRENT puts AWSPREVIOUS on the version it left;
- * - PutSecretValue without VersionStages moves AWSCURRENT to the new version;
+ * - PutSecretValue without VersionStages moves AWSCURRENT to the new version; the version it leaves
+ *   keeps AWSPREVIOUS and loses AWSPENDING (UpdateSecretVersionStage moving AWSCURRENT leaves AWSPENDING);
  * - the same ClientRequestToken with the same value is a no-op, with another value an error;
  * - RotateSecret only opens the rotation: it runs later (`rotationScheduler`), and while AWSPENDING sits
  *   on a version that is not AWSCURRENT, the next RotateSecret is refused (and that rotation retried);
@@ -286,7 +287,11 @@ export class SecretStore {
     }
     const version: Version = { id: versionId, ...value, created: this.nowSeconds(), stages: new Set() };
     secret.versions.set(versionId, version);
+    const wasCurrent = stages.includes(CURRENT) ? this.versionWithLabel(secret, CURRENT) : undefined;
     for (const stage of stages) this.moveLabel(secret, stage, version);
+    // A rotation finished by moving AWSCURRENT leaves AWSPENDING beside it; a new value put over it
+    // takes it off, as Secrets Manager does (the version keeps AWSPREVIOUS alone).
+    if (wasCurrent && wasCurrent !== version) wasCurrent.stages.delete(PENDING);
     secret.lastChanged = this.nowSeconds();
     return { arn: secret.arn, name: secret.name, versionId, versionStages: [...version.stages] };
   }

@@ -29,6 +29,7 @@ import {
   PutSecretValueCommand,
   RotateSecretCommand,
   type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import {
   CreateQueueCommand,
@@ -615,6 +616,33 @@ describe('local endpoint: Secrets Manager answers as recorded from AWS', () => {
       { v: 2, stages: undefined },
       { v: 3, stages: ['AWSPREVIOUS'] },
       { v: 4, stages: ['AWSCURRENT'] },
+    ]);
+  });
+
+  // test_secretsmanager.py::TestSecretsManager::test_update_secret_version_stages_current_pending
+  it('PutSecretValue moving AWSCURRENT off a version that also holds AWSPENDING leaves it AWSPREVIOUS alone', async () => {
+    const SecretId = 'current-pending';
+    const ids = [(await sm.send(new CreateSecretCommand({ Name: SecretId, SecretString: 'Something1' }))).VersionId];
+    const pending = await sm.send(
+      new PutSecretValueCommand({ SecretId, SecretString: 'Something2', VersionStages: ['AWSPENDING'] }),
+    );
+    ids.push(pending.VersionId);
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId,
+        VersionStage: 'AWSCURRENT',
+        RemoveFromVersionId: ids[0],
+        MoveToVersionId: ids[1],
+      }),
+    );
+    assert.deepEqual(await stagesOf(SecretId, ids), [
+      { v: 1, stages: ['AWSPREVIOUS'] },
+      { v: 2, stages: ['AWSCURRENT', 'AWSPENDING'] },
+    ]);
+    ids.push((await sm.send(new PutSecretValueCommand({ SecretId, SecretString: 'SS3' }))).VersionId);
+    assert.deepEqual(await stagesOf(SecretId, ids), [
+      { v: 2, stages: ['AWSPREVIOUS'] },
+      { v: 3, stages: ['AWSCURRENT'] },
     ]);
   });
 });
