@@ -123,7 +123,7 @@ shows the result per edge, with where each value comes from.
 ${splitRule('shift, promote, rollback and rollout refuse')}
 
 ${AWS_FLAGS}`,
-  local: `mesh local [--app <cmd>] [-c key=value] [--port <n>] [--assembly <dir>] [--watch] [--deployment-speed <n>] [--quiet]
+  local: `mesh local [--app <cmd>] [-c key=value] [--stage <path>] [--port <n>] [--assembly <dir>] [--watch] [--deployment-speed <n>] [--quiet]
 
 Synthesizes the CDK app in this folder into cdk.out (cdk.json's app command, or --app <cmd>, with the
 local mesh's account and region) and runs it as a local mesh: every function in its own worker, one
@@ -132,6 +132,8 @@ AWS-compatible endpoint. Point the CLI and the AWS CLI at it with AWS_ENDPOINT_U
   --app <cmd>            the CDK app command (default: cdk.json's "app")
   -c, --context <k=v>    CDK context for the synth (repeatable), e.g. -c release=1
   -o, --output <dir>     where to synthesize (default: cdk.out)
+  --stage <path>         serve one CDK Stage of the app (Dev, Pipeline/Dev): the local mesh serves one
+                         account, so an app with a stage per account runs a stage at a time
   --port <n>             endpoint port (default: 4566; 0: any free port)
   --assembly <dir>       serve an existing cloud assembly; skip synth (repeat to apply in order)
   --watch                on every edit of the app's sources (cdk.json's "watch"), synthesize again and

@@ -25,6 +25,7 @@ import {
   deleteStack,
   newDeploymentState,
 } from './assembly/deployment';
+import { servedAssembly } from './assembly/stage-assembly';
 import { AlarmRegistry } from './cloudwatch/alarms';
 import { handleCloudWatch } from './cloudwatch/cloudwatch-api';
 import { MetricStore } from './cloudwatch/metric-store';
@@ -47,9 +48,17 @@ import { QueueStore } from './sqs/queue-store';
 import { sqsJsonServices } from './sqs/sqs-api';
 import { startXrayCollector, TelemetryStore, type XrayCollector } from './telemetry/telemetry-store';
 
+export { AssemblyScopeError } from './assembly/cloud-assembly';
+export { StageNotFoundError } from './assembly/stage-assembly';
+
 export interface LocalMeshOptions {
   /** cdk.out dirs, applied in order as deployments (release 1, then release 2, ...). */
   readonly assemblies: readonly string[];
+  /**
+   * Serve only this CDK Stage of each assembly (its path: `Dev`, `Pipeline/Dev`), here and in `apply`.
+   * @default every stack
+   */
+  readonly stage?: string;
   /** @default DEFAULT_LOCAL_PORT, 4566 (0 = any free port) */
   readonly port?: number;
   /** @default '127.0.0.1' */
@@ -171,7 +180,9 @@ function deploymentParts(
   return { metrics, alarms, codeDeploy, hook };
 }
 
-export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMesh> {
+export async function startLocalMesh(given: LocalMeshOptions): Promise<LocalMesh> {
+  const served = (dir: string) => servedAssembly(dir, given.stage);
+  const options = { ...given, assemblies: given.assemblies.map(served) };
   const log = options.log ?? (options.quiet ? () => undefined : terminalLog('mesh'));
   const { parts, endpointUrl } = newParts(options, log);
   const cleanup = () => stopParts(parts);
@@ -206,7 +217,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     codeDeploy,
     alarms,
     metrics,
-    apply,
+    apply: (dir, applyOptions) => apply(served(dir), applyOptions),
     deleteStack: async (stackName) => {
       const deleted = await deleteStack(targets, state, stackName);
       log(`deleted ${stackName ?? 'every stack'}: ${deleted.length} resources`);

@@ -28,6 +28,7 @@ const OPTIONS = {
   app: { type: 'string' },
   output: { type: 'string', short: 'o' },
   context: { type: 'string', short: 'c', multiple: true },
+  stage: { type: 'string' },
   quiet: { type: 'boolean' },
 } as const;
 
@@ -37,6 +38,8 @@ export interface LocalOptions extends LocalMeshFlags {
   readonly output: string;
   /** `key=value` pairs passed to `cdk synth -c`. */
   readonly context: readonly string[];
+  /** The CDK Stage to serve (its path, `Dev` or `Pipeline/Dev`); without it, every stack of the app. */
+  readonly stage?: string;
   readonly quiet: boolean;
 }
 
@@ -60,6 +63,7 @@ export function parseLocalArgs(args: readonly string[]): LocalOptions | 'help' {
     app: values.app,
     output: values.output ?? 'cdk.out',
     context,
+    ...(values.stage === undefined ? {} : { stage: values.stage }),
     quiet: values.quiet === true,
   };
 }
@@ -83,17 +87,23 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const port = opts.port ?? DEFAULT_LOCAL_PORT;
   await checkPortFree(port);
   const { assemblies, index } = await assembliesToServe(opts, ctx);
-  const { startLocalMesh } = require('../../local/mesh-local') as typeof import('../../local/mesh-local');
-  const mesh = await startLocalMesh({
-    assemblies,
-    port,
-    host: LOCAL_HOST,
-    quiet: opts.quiet,
-    deploymentSpeed: opts.deploymentSpeed,
-  }).catch((err: NodeJS.ErrnoException) => {
-    // Taken while the app synthesized.
-    throw err.code === 'EADDRINUSE' ? portTaken(port) : err;
-  });
+  const local = require('../../local/mesh-local') as typeof import('../../local/mesh-local');
+  const mesh = await local
+    .startLocalMesh({
+      assemblies,
+      stage: opts.stage,
+      port,
+      host: LOCAL_HOST,
+      quiet: opts.quiet,
+      deploymentSpeed: opts.deploymentSpeed,
+    })
+    .catch((err: NodeJS.ErrnoException) => {
+      // What of the app the local mesh can serve: a stage the app lacks, stacks in two accounts.
+      if (err instanceof local.StageNotFoundError) throw new UsageError(err.message);
+      if (err instanceof local.AssemblyScopeError) throw new CommandError(err.message);
+      // Taken while the app synthesized.
+      throw err.code === 'EADDRINUSE' ? portTaken(port) : err;
+    });
   ctx.out(`local mesh running at ${mesh.url}`);
   ctx.out(`  export AWS_ENDPOINT_URL=${mesh.url}   # then: mesh status, aws lambda list-functions, ...`);
   const watch = opts.watch

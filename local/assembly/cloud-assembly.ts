@@ -37,6 +37,13 @@ export interface AssemblyStack {
   readonly region?: string;
   /** The account the stack names (`env`), when it names a concrete one. */
   readonly account?: string;
+  /** The CDK Stage that holds the stack, by its path (`Dev`, `Pipeline/Dev`); none for a stack of the app itself. */
+  readonly stage?: string;
+}
+
+/** A setting of the stacks the local mesh cannot serve as they are (two accounts); the message names the fix. */
+export class AssemblyScopeError extends Error {
+  override readonly name: string = 'AssemblyScopeError';
 }
 
 interface ManifestArtifact {
@@ -48,7 +55,8 @@ interface ManifestArtifact {
   readonly displayName?: string;
 }
 
-export function readCloudAssembly(dir: string): AssemblyStack[] {
+/** The stacks of the assembly in `dir` and of the stages nested in it; `stage` is the one `dir` holds, if any. */
+export function readCloudAssembly(dir: string, stage?: string): AssemblyStack[] {
   const root = resolve(dir);
   const manifestFile = join(root, 'manifest.json');
   if (!existsSync(manifestFile)) {
@@ -61,7 +69,7 @@ export function readCloudAssembly(dir: string): AssemblyStack[] {
     const a = artifacts[id];
     if (a.type === 'cdk:cloud-assembly') {
       const sub = String(a.properties?.directoryName ?? '');
-      if (sub) stacks.push(...readCloudAssembly(join(root, sub)));
+      if (sub) stacks.push(...readCloudAssembly(join(root, sub), String(a.properties?.displayName ?? sub)));
       continue;
     }
     if (a.type !== 'aws:cloudformation:stack') continue;
@@ -77,7 +85,8 @@ export function readCloudAssembly(dir: string): AssemblyStack[] {
         if (f.source?.path) assets.set(hash, join(root, f.source.path));
       }
     }
-    stacks.push({ id, stackName: String(a.properties?.stackName ?? id), template, dir: root, assets, ...envOf(a) });
+    const stackName = String(a.properties?.stackName ?? id);
+    stacks.push({ id, stackName, template, dir: root, assets, ...envOf(a), ...(stage ? { stage } : {}) });
   }
   return stacks;
 }
@@ -102,13 +111,28 @@ export function assemblyScope(
 ): { accountId: string; regions: string[] } {
   const stacks = dirs.flatMap((d) => readCloudAssembly(d));
   const accounts = [...new Set(stacks.flatMap((s) => (s.account ? [s.account] : [])))];
-  if (accounts.length > 1) {
-    throw new Error(
-      `the stacks name ${accounts.length} accounts (${accounts.join(', ')}); the local mesh serves one account: give every stack the same env.account`,
-    );
-  }
+  if (accounts.length > 1) throw new AssemblyScopeError(manyAccounts(stacks, accounts));
   const regions = [...new Set(stacks.map((s) => s.region ?? fallback.region))];
   return { accountId: accounts[0] ?? fallback.accountId, regions: regions.length > 0 ? regions : [fallback.region] };
+}
+
+/**
+ * Why stacks of several accounts cannot be served together, each account with its stacks (and their
+ * stages), and the way out: an app with a stage per account (as CDK Pipelines declares dev and prod) is
+ * served one stage at a time.
+ */
+function manyAccounts(stacks: readonly AssemblyStack[], accounts: readonly string[]): string {
+  const stages = [...new Set(stacks.flatMap((s) => (s.stage ? [s.stage] : [])))];
+  const named = accounts.map((account) => {
+    const own = stacks.filter((s) => s.account === account);
+    const byStage = [...new Set(own.map((s) => s.stage))].map((stage) => {
+      const names = own.filter((s) => s.stage === stage).map((s) => s.stackName);
+      return stage ? `stage ${stage}: ${names.join(', ')}` : names.join(', ');
+    });
+    return `${account} (${byStage.join('; ')})`;
+  });
+  const pick = stages.length > 0 ? `serve one stage with --stage <${stages.join('|')}>, or ` : '';
+  return `the stacks name ${accounts.length} accounts: ${named.join(', ')}; the local mesh serves one account: ${pick}give every stack the same env.account`;
 }
 
 /** Artifacts ordered so each comes after its dependencies (manifest order otherwise). */

@@ -6,12 +6,14 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAliasCommand, GetFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { App, Stack, Stage } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { meshArgs, type Run, run } from '../support/mesh-cli';
 import { observAssemblies } from '../support/observ-app/assemblies';
 import { WITHOUT_COVERAGE } from '../support/without-coverage';
@@ -161,3 +163,98 @@ describe('mesh local with no cloud assembly to serve', () => {
     }
   });
 });
+
+describe('mesh local on an app with a stage per account', () => {
+  test('names the stages and --stage instead of failing on two accounts, and serves the one stage it is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-local-stages-'));
+    let served: ChildProcess | undefined;
+    try {
+      // GIVEN an app as CDK Pipelines declares it: a Dev and a Prod stage in two accounts, the same function in each
+      const out = stagedApp(dir);
+      const local = async (args: string[]) =>
+        run(process.execPath, await meshArgs(['local', '--assembly', out, '--port', '0', '--quiet', ...args]), baseEnv);
+      // WHEN mesh local serves it whole
+      const whole = await local([]);
+      // THEN exit 1, one line naming each account's stage and the way to serve one, no stack trace
+      assert.equal(whole.code, 1, whole.stderr);
+      assert.deepEqual(whole.stderr.trim().split('\n'), [
+        'mesh local: the stacks name 2 accounts: 111111111111 (stage Dev: Dev-Shop), 222222222222 (stage Prod: Prod-Shop); the local mesh serves one account: serve one stage with --stage <Dev|Prod>, or give every stack the same env.account',
+      ]);
+      // WHEN it is asked for a stage the app does not have
+      const typo = await local(['--stage', 'Prd']);
+      // THEN exit 2, naming the app's stages
+      assert.equal(typo.code, 2, typo.stderr);
+      assert.deepEqual(typo.stderr.trim().split('\n'), [
+        'mesh local: --stage "Prd": the app has no such stage (did you mean "Prod"?); its stages: Dev, Prod',
+      ]);
+      // WHEN it is asked for Prod
+      served = spawn(
+        process.execPath,
+        await meshArgs(['local', '--assembly', out, '--stage', 'Prod', '--port', '0', '--quiet']),
+        {
+          env: baseEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const url = await servingUrl(served);
+      // THEN Prod's function answers, in Prod's account
+      const lambda = new LambdaClient({
+        region: 'eu-west-1',
+        endpoint: url,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      try {
+        const answer = await lambda.send(new InvokeCommand({ FunctionName: 'shop-orders' }));
+        assert.equal(Buffer.from(answer.Payload!).toString(), '"Prod"');
+        const fn = await lambda.send(new GetFunctionCommand({ FunctionName: 'shop-orders' }));
+        assert.match(fn.Configuration!.FunctionArn!, /:222222222222:function:shop-orders$/);
+      } finally {
+        lambda.destroy();
+      }
+    } finally {
+      if (served && served.exitCode === null) {
+        const exited = new Promise((r) => served!.once('exit', r));
+        served.kill('SIGINT');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A CDK app with stages Dev and Prod in two accounts, each a stack with function `shop-orders` answering its stage's name. */
+function stagedApp(dir: string): string {
+  const code = join(dir, 'handler');
+  mkdirSync(code);
+  writeFileSync(join(code, 'index.js'), 'exports.handler = async () => process.env.STAGE;\n');
+  const app = new App({ outdir: join(dir, 'cdk.out') });
+  for (const [stage, account] of [
+    ['Dev', '111111111111'],
+    ['Prod', '222222222222'],
+  ] as const) {
+    const stack = new Stack(new Stage(app, stage, { env: { account, region: 'eu-west-1' } }), 'Shop');
+    new lambda.Function(stack, 'Orders', {
+      functionName: 'shop-orders',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(code),
+      environment: { STAGE: stage },
+    });
+  }
+  return app.synth().directory;
+}
+
+/** The URL a `mesh local` child prints once it serves. */
+function servingUrl(child: ChildProcess): Promise<string> {
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /local mesh running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`mesh local exited ${code} before serving:\n${out}\n${err}`)));
+  });
+}
