@@ -105,7 +105,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       throw err.code === 'EADDRINUSE' ? portTaken(port) : err;
     });
   ctx.out(`local mesh running at ${mesh.url}`);
-  ctx.out(`  export AWS_ENDPOINT_URL=${mesh.url}   # then: mesh status, aws lambda list-functions, ...`);
+  // The stacks' region (the first, if several; us-east-1 for stacks that name none): a client signing
+  // for another region finds none of their functions.
+  const region = mesh.regions.home;
+  ctx.out(
+    `  export AWS_ENDPOINT_URL=${mesh.url} AWS_REGION=${region} AWS_DEFAULT_REGION=${region}   # then: mesh status, aws lambda list-functions, ...`,
+  );
   const watch = opts.watch
     ? (require('../../local/watch/watch-app') as typeof import('../../local/watch/watch-app')).watchApp({
         ...localApp(opts, ctx),

@@ -196,8 +196,9 @@ describe('mesh local on an app with a stage per account', () => {
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
-      const url = await servingUrl(served);
-      // THEN Prod's function answers, in Prod's account
+      const { url, exports } = await serving(served);
+      // THEN it says which region to point clients at: Prod's, where its function answers, in Prod's account
+      assert.equal(exports, `export AWS_ENDPOINT_URL=${url} AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1`);
       const lambda = new LambdaClient({
         region: 'eu-west-1',
         endpoint: url,
@@ -244,16 +245,16 @@ function stagedApp(dir: string): string {
   return app.synth().directory;
 }
 
-/** The URL a `mesh local` child prints once it serves. */
-function servingUrl(child: ChildProcess): Promise<string> {
+/** The URL a `mesh local` child prints once it serves, and its line of exports for clients (comment aside). */
+function serving(child: ChildProcess): Promise<{ url: string; exports: string }> {
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  return new Promise<string>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d) => {
       out += d;
-      const m = /local mesh running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
+      const m = /local mesh running at (http:\/\/127\.0\.0\.1:\d+)\n\s*(export [^#\n]*?)\s*(#.*)?\n/.exec(out);
+      if (m) resolve({ url: m[1]!, exports: m[2]! });
     });
     child.once('exit', (code) => reject(new Error(`mesh local exited ${code} before serving:\n${out}\n${err}`)));
   });
