@@ -1137,6 +1137,16 @@ function checkCode(props: MeshFunctionProps, refuse: Refuse): void {
   if (props.code !== undefined && props.handler === undefined) {
     throw refuse(MeshErrorCode.MISSING_PROP, 'with code, handler is required ("file.export")');
   }
+  // An app that lists all its dependencies in nodeModules lists this package too. Installed beside the
+  // bundle, it would take the function's code past Lambda's 250 MB (the CLI's and the local mesh's
+  // dependencies come with it), and its runtime would shadow the layer's for the handler: a second
+  // module that knows nothing of the invocation the layer's wrapper serves.
+  if (props.bundling?.nodeModules?.includes(LAYER.moduleName)) {
+    throw refuse(
+      MeshErrorCode.INVALID_BUNDLING,
+      `bundling.nodeModules names ${LAYER.moduleName}: the mesh layer brings ${LAYER.moduleName}/runtime to the function, and a copy installed beside the bundle would shadow it (with the package's CLI and local-mesh dependencies, over Lambda's 250 MB of code); leave it out of nodeModules`,
+    );
+  }
 }
 
 /** The user's handler as NodejsFunction bundles it: `index.<export>`, or as given when it names a file. */

@@ -55,6 +55,8 @@ export enum MeshErrorCode {
   MESH_IN_OTHER_STACK = 'MeshInOtherStack',
   /** The `environment` prop sets a variable the mesh sets itself (MESH_SERVICE, MESH_NAME, ...). */
   RESERVED_ENVIRONMENT = 'ReservedEnvironment',
+  /** `bundling` would install lambda-mesh beside the function (`nodeModules`), a second copy of the layer's runtime. */
+  INVALID_BUNDLING = 'InvalidBundling',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

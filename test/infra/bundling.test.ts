@@ -13,6 +13,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Mesh } from '../../infra/mesh';
 import { MeshFunction } from '../../infra/mesh-function';
+import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
 import { DEMO, ENV, newApp, ROOT } from './infra-fixture';
 
 describe('bundling props on a MeshFunction', () => {
@@ -38,5 +39,27 @@ describe('bundling props on a MeshFunction', () => {
     assert.match(code, /require\("lambda-mesh\/runtime"\)/, 'the runtime is left to the layer');
     assert.doesNotMatch(code, /MeshDeniedError|AsyncLocalStorage/, 'no copy of the runtime in the bundle');
     assert.ok(code.trim().split('\n').length <= 3, 'minify: the bundle is a line or two');
+  });
+
+  it('refuses lambda-mesh in nodeModules, as an app that lists all its dependencies there would put it', () => {
+    // GIVEN a team whose functions install every dependency of the app beside the bundle
+    const stack = new Stack(newApp(), 'Test', { env: ENV });
+    const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop' });
+    // WHEN a MeshFunction takes that list, lambda-mesh in it
+    const declare = () =>
+      new MeshFunction(stack, 'Orders', {
+        mesh,
+        service: 'orders',
+        entry: join(DEMO, 'orders.ts'),
+        bundling: { nodeModules: ['zod', 'lambda-mesh'] },
+      });
+    // THEN synth refuses, naming the prop, the package and the fix
+    assert.throws(declare, (err: unknown) => {
+      assert.ok(err instanceof MeshValidationError);
+      assert.equal(err.code, MeshErrorCode.INVALID_BUNDLING);
+      assert.match(err.message, /^MeshFunction Test\/Orders: bundling\.nodeModules names lambda-mesh: /);
+      assert.match(err.message, /leave it out of nodeModules$/);
+      return true;
+    });
   });
 });
