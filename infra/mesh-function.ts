@@ -44,6 +44,7 @@ import {
   isTopic,
   warnOfNoDeadLetterQueue,
 } from './private/channel-resource';
+import { conventionalEntry } from './private/conventional-entry';
 import { deployTarget } from './private/deploy-target';
 import { checkLogLevel } from './private/log-level';
 import { acknowledgeNag } from './private/nag-acknowledgement';
@@ -244,7 +245,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   private readonly inbound = new Map<string, ChannelResource>();
 
   constructor(scope: Construct, id: string, props: MeshFunctionProps) {
-    const functionName = checkProps(scope, id, props);
+    const { functionName, entry } = checkProps(scope, id, props);
     const meshHandler = userHandler(props);
     const external = new Set([...(props.bundling?.externalModules ?? ['@aws-sdk/*']), '@aws-sdk/*', LAYER.moduleName]);
 
@@ -254,6 +255,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     super(scope, id, {
       ...functionProps,
       functionName,
+      entry,
       handler: LAYER.wrapperHandler,
       runtime: props.runtime ?? lambda.Runtime.NODEJS_22_X,
       tracing: props.tracing ?? lambda.Tracing.ACTIVE,
@@ -920,7 +922,11 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
  * Checks the props before the function exists (`path` is the one it will have); returns the function
  * name to use.
  */
-function checkProps(scope: Construct, id: string, props: MeshFunctionProps): string {
+function checkProps(
+  scope: Construct,
+  id: string,
+  props: MeshFunctionProps,
+): { functionName: string; entry: string | undefined } {
   const path = futurePath(scope, id);
   const refuse: Refuse = (code, message) => new MeshValidationError(code, `MeshFunction ${path}: ${message}`, path);
   if (!props.mesh)
@@ -931,10 +937,10 @@ function checkProps(scope: Construct, id: string, props: MeshFunctionProps): str
   checkFunctionNameFree(scope, props, functionName, refuse);
   checkTraffic(props, refuse);
   if (props.capacityProvider) checkCapacityProvider(path, props.capacityProvider);
-  checkCode(props, refuse);
+  const entry = checkCode(id, props, refuse);
   checkRuntime(props, refuse);
   checkEnvironment(props, refuse);
-  return functionName;
+  return { functionName, entry };
 }
 
 /**
@@ -1127,16 +1133,28 @@ function checkTraffic(props: MeshFunctionProps, refuse: Refuse): void {
 }
 
 /** Either an entry to bundle, or code with its handler. */
-function checkCode(props: MeshFunctionProps, refuse: Refuse): void {
-  if (props.entry === undefined && props.code === undefined) {
-    throw refuse(
-      MeshErrorCode.MISSING_PROP,
-      "entry is required; pass the path of the handler file, e.g. entry: join(__dirname, '..', 'lambda', 'orders.ts')",
-    );
-  }
+/**
+ * The entry to bundle: the one given, or NodejsFunction's `<defining file>.<id>.ts` without one (a team
+ * moving its NodejsFunctions to the mesh keeps their handler files where they are); none with `code`.
+ */
+function checkCode(id: string, props: MeshFunctionProps, refuse: Refuse): string | undefined {
   if (props.code !== undefined && props.handler === undefined) {
     throw refuse(MeshErrorCode.MISSING_PROP, 'with code, handler is required ("file.export")');
   }
+  checkNodeModules(props, refuse);
+  if (props.entry !== undefined || props.code !== undefined) return props.entry;
+  const { entry, lookedFor } = conventionalEntry(id, MeshFunction.name);
+  if (entry) return entry;
+  const convention = lookedFor
+    ? `, and there is no ${lookedFor} (nor .js, .mjs, .mts, .cts, .cjs) to take by NodejsFunction's convention`
+    : '';
+  throw refuse(
+    MeshErrorCode.MISSING_PROP,
+    `entry is required${convention}; pass the path of the handler file, e.g. entry: join(__dirname, '..', 'lambda', 'orders.ts')`,
+  );
+}
+
+function checkNodeModules(props: MeshFunctionProps, refuse: Refuse): void {
   // An app that lists all its dependencies in nodeModules lists this package too. Installed beside the
   // bundle, it would take the function's code past Lambda's 250 MB (the CLI's and the local mesh's
   // dependencies come with it), and its runtime would shadow the layer's for the handler: a second

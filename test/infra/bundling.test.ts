@@ -14,6 +14,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Mesh } from '../../infra/mesh';
 import { MeshFunction } from '../../infra/mesh-function';
 import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
+import { OrdersStack } from '../support/conventional-entry/orders-stack';
 import { DEMO, ENV, newApp, ROOT } from './infra-fixture';
 
 describe('bundling props on a MeshFunction', () => {
@@ -39,6 +40,33 @@ describe('bundling props on a MeshFunction', () => {
     assert.match(code, /require\("lambda-mesh\/runtime"\)/, 'the runtime is left to the layer');
     assert.doesNotMatch(code, /MeshDeniedError|AsyncLocalStorage/, 'no copy of the runtime in the bundle');
     assert.ok(code.trim().split('\n').length <= 3, 'minify: the bundle is a line or two');
+  });
+
+  it('finds the handler without entry as NodejsFunction does, <defining file>.<id>.ts, and names the file it looked for', () => {
+    // GIVEN a stack that declares a MeshFunction without entry, its handler beside it as <file>.Orders.ts
+    const app = newApp({ bundle: true });
+    // WHEN it synthesizes
+    const stack = new OrdersStack(app, 'Conventional', 'Orders');
+    // THEN the bundle is that handler's
+    const fn = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+      Properties: { FunctionName: 'shop-orders' },
+    });
+    const dir = join(app.synth().directory, Object.values(fn)[0]?.Metadata['aws:asset:path']);
+    assert.match(readFileSync(join(dir, 'index.js'), 'utf8'), /found by convention/);
+    // AND with no such file, the refusal names the file it looked for
+    assert.throws(
+      () => new OrdersStack(newApp(), 'Unconventional', 'Missing'),
+      (err: unknown) => {
+        assert.ok(err instanceof MeshValidationError);
+        assert.equal(err.code, MeshErrorCode.MISSING_PROP);
+        const beside = join(ROOT, 'test', 'support', 'conventional-entry', 'orders-stack.Missing.ts');
+        assert.equal(
+          err.message,
+          `MeshFunction Unconventional/Missing: entry is required, and there is no ${beside} (nor .js, .mjs, .mts, .cts, .cjs) to take by NodejsFunction's convention; pass the path of the handler file, e.g. entry: join(__dirname, '..', 'lambda', 'orders.ts')`,
+        );
+        return true;
+      },
+    );
   });
 
   it('refuses lambda-mesh in nodeModules, as an app that lists all its dependencies there would put it', () => {

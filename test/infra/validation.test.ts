@@ -385,7 +385,7 @@ describe('validation at synth', () => {
     const { fn } = meshStack();
     assert.throws(
       () => fn('Orders', 'orders', { entry: undefined }),
-      /entry is required; pass the path of the handler file/,
+      /entry is required, and there is no \S+\.Orders\.ts \(nor [^)]+\) to take by NodejsFunction's convention; pass the path of the handler file/,
     );
   });
 
