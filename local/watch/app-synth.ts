@@ -36,7 +36,6 @@ export interface SynthRun {
 const CLI_CONTEXT = {
   'aws:cdk:enable-path-metadata': true,
   'aws:cdk:enable-asset-metadata': true,
-  'aws:cdk:version-reporting': false,
   'aws:cdk:bundling-stacks': ['**'],
 };
 
@@ -56,6 +55,10 @@ export function appSettings(options: AppSynthOptions): { app: string; context: R
     ...readJson(join(options.root, 'cdk.context.json')),
     ...(options.context ?? {}),
     ...CLI_CONTEXT,
+    // The CDK version in each stack's CDKMetadata resource, unless cdk.json turns it off, as the CLI
+    // does: without it a stack with no resources of its own has an empty template, which the template
+    // validation of cdk init's feature flags fails, and the app would synthesize under `cdk synth` only.
+    'aws:cdk:version-reporting': cdkJson.versionReporting !== false,
   };
   return { app, context };
 }

@@ -54,3 +54,37 @@ describe('app synthesis for the local mesh', () => {
     assert.deepEqual([seen().account, seen().region, seen().context.release], ['111111111111', 'eu-central-1', '2']);
   });
 });
+
+describe('app synthesis for the local mesh, as cdk synth runs the app', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'app-synth-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  // A stack with no resources of its own (a placeholder, a stack of outputs), in an app with cdk init's
+  // feature flags, among them template validation, whose errors (an empty template is one) fail the synth
+  // (npm test turns validation off, CDK_VALIDATION=false, so the template is checked here instead).
+  writeFileSync(
+    join(dir, 'app.js'),
+    `const { App, Stack } = require(${JSON.stringify(require.resolve('aws-cdk-lib'))});
+     const app = new App();
+     new Stack(app, 'Placeholder');
+     app.synth();`,
+  );
+  const cdkJson = (extra: object) =>
+    writeFileSync(
+      join(dir, 'cdk.json'),
+      JSON.stringify({ app: 'node app.js', context: { '@aws-cdk/core:validateAgainstDefaultRules': true }, ...extra }),
+    );
+  const template = () => JSON.parse(readFileSync(join(dir, 'out', 'Placeholder.template.json'), 'utf8'));
+
+  it('reports the CDK version as the CLI does, unless cdk.json turns versionReporting off', async () => {
+    // GIVEN cdk.json as cdk init writes it
+    cdkJson({});
+    // WHEN the local mesh synthesizes the app
+    await synthApp({ root: dir }, join(dir, 'out'));
+    // THEN the stack holds the CDK metadata `cdk synth` gives it, so its template is not empty
+    assert.deepEqual(Object.keys(template().Resources), ['CDKMetadata']);
+    // GIVEN an app that turns version reporting off, WHEN it synthesizes, THEN no metadata, as with the CLI
+    cdkJson({ versionReporting: false });
+    await synthApp({ root: dir }, join(dir, 'out'));
+    assert.equal(template().Resources, undefined);
+  });
+});
