@@ -663,7 +663,10 @@ function functionLayers(
     const arn = ctx.resolver.resolveString(stack, l);
     const layer = arn ? ctx.layers.get(arn) : undefined;
     if (!arn || !layer) {
-      ctx.warn(`function ${name}: layer ${arn ?? JSON.stringify(l)} is not in the assembly; left out`);
+      ctx.warn(
+        `function ${name}: layer ${arn ?? JSON.stringify(l)} is not in the assembly (a layer published outside the app); ` +
+          'left out, so a module the function loads from it fails locally with Runtime.ImportModuleError',
+      );
       continue;
     }
     out.push({ arn, ...layer });
