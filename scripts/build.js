@@ -29,6 +29,7 @@ if (tsc.status !== 0) {
 }
 for (const file of [
   'local/runtime/worker-bootstrap.js',
+  'local/runtime/runtime-errors.js',
   'local/runtime/esm-layer-resolve.mjs',
   'local/dashboard/dashboard.html',
   'local/watch/esbuild-direct.cjs',

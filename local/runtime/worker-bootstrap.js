@@ -12,6 +12,15 @@ const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const fs = require('node:fs');
 const util = require('node:util');
+const {
+  errorDocument,
+  formatted,
+  intoError,
+  HandlerNotFound,
+  ImportModuleError,
+  UnhandledPromiseRejection,
+  UserCodeSyntaxError,
+} = require('./runtime-errors.js');
 
 const started = Date.now();
 const env = process.env;
@@ -19,28 +28,10 @@ const env = process.env;
 const LOG_MARK = process.argv[2];
 
 /**
- * A thrown value as Lambda's Node.js runtime reports it (its runtime interface client's formatError):
- * an Error by its name, message and stack lines; anything else by its type and its string, with no
- * trace (a thrown 'out of stock' is errorType 'string').
+ * The runtime interface client of nodejs20.x and nodejs22.x (callbacks, a handler's plain return value
+ * ignored) or the newer one of nodejs24.x and later (no callbacks, a plain return value the result).
  */
-function errorBody(err) {
-  try {
-    if (!(err instanceof Error)) return { errorType: typeof err, errorMessage: String(err), trace: [] };
-    return {
-      errorType: err.name || 'Error',
-      errorMessage: err.message,
-      trace: typeof err.stack === 'string' ? err.stack.split('\n') : [],
-    };
-  } catch {
-    // A value whose name, message or string throws: the runtime's own words.
-    return {
-      errorType: 'handled',
-      errorMessage:
-        'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
-      trace: [],
-    };
-  }
-}
+const LEGACY_CLIENT = Number(/nodejs(\d+)/.exec(env.AWS_EXECUTION_ENV || '')?.[1] ?? 22) < 24;
 
 /** The handler's module: an ES module through import(), CommonJS through require. */
 async function loadModule(file) {
@@ -54,25 +45,14 @@ async function loadModule(file) {
 }
 
 /**
- * A runtime error class as the runtime interface client names it (`Runtime.ImportModuleError`, ...), its
- * message the string of the error it wraps, as `new ImportModuleError(err)` makes it: 'Error: Cannot find
- * module ...'. The name is set before the stack is first read, so the trace starts with it.
- */
-function runtimeError(name, cause) {
-  const e = new Error(String(cause));
-  e.name = name;
-  return e;
-}
-
-/**
  * What loading the handler threw, as Lambda's Node.js runtime reports it (its runtime interface
  * client's _loadUserApp): a module require could not find is `Runtime.ImportModuleError`, a syntax error
  * `Runtime.UserCodeSyntaxError`; anything else as it was thrown (an ES module's missing package, Node's
  * ERR_MODULE_NOT_FOUND, stays an Error: "Cannot find package 'x' imported from ...").
  */
 function initError(err) {
-  if (err instanceof SyntaxError) return runtimeError('Runtime.UserCodeSyntaxError', err);
-  if (err && err.code === 'MODULE_NOT_FOUND') return runtimeError('Runtime.ImportModuleError', err);
+  if (err instanceof SyntaxError) return new UserCodeSyntaxError(err);
+  if (err && err.code === 'MODULE_NOT_FOUND') return new ImportModuleError(err);
   return err;
 }
 
@@ -100,11 +80,8 @@ async function loadHandler() {
   let fn = mod;
   for (const part of exportPath.split('.')) fn = fn == null ? undefined : fn[part];
   if (fn === undefined && mod && mod.default) fn = mod.default[exportPath];
-  if (typeof fn !== 'function') {
-    const e = new Error(`${modulePart}.${exportPath} is undefined or not exported`);
-    e.name = 'Runtime.HandlerNotFound';
-    throw e;
-  }
+  if (!fn) throw new HandlerNotFound(`${spec} is undefined or not exported`);
+  if (typeof fn !== 'function') throw new HandlerNotFound(`${spec} is not a function`);
   return fn;
 }
 
@@ -135,29 +112,33 @@ function makeContext(msg) {
   };
 }
 
+/**
+ * Runs the handler as the runtime interface client does: it settles with `{ value }` or `{ error }` at
+ * the first of a returned promise, the callback, or context.done, succeed or fail. In the nodejs20.x
+ * and nodejs22.x runtimes a promise rejected with nothing, or context.fail() with nothing, fails with
+ * the string 'handled', and a plain return value is not the result: the answer is null. From nodejs24.x
+ * a plain return value is the result and a rejection is an error whatever its value.
+ */
 function run(handler, event, context) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     let settled = false;
-    const callback = (err, value) => {
+    const settle = (outcome) => {
       if (settled) return;
       settled = true;
-      if (err !== null && err !== undefined) reject(err);
-      else resolve(value);
+      resolve(outcome);
     };
-    context.done = callback;
-    context.succeed = (v) => callback(null, v);
-    context.fail = (e) => callback(e);
+    const done = (err, value) => settle(err !== null && err !== undefined ? { error: err } : { value });
+    const fail = (err) => (LEGACY_CLIENT ? done(err ?? 'handled') : settle({ error: err }));
+    context.done = done;
+    context.succeed = (value) => done(null, value);
+    context.fail = (err) => done(err ?? 'handled');
     try {
-      const out = handler(event, context, callback);
-      if (out && typeof out.then === 'function')
-        out.then(
-          (v) => callback(null, v),
-          (e) => callback(e),
-        );
-      // A non-promise return from a handler with < 3 params is its result too (Node 24 semantics).
-      else if (handler.length < 3) callback(null, out);
+      const out = handler(event, context, done);
+      if (out && typeof out.then === 'function') out.then((value) => done(null, value), fail);
+      else if (handler.length < 3) done(null, LEGACY_CLIENT ? undefined : out);
     } catch (err) {
-      callback(err);
+      if (LEGACY_CLIENT) done(err);
+      else settle({ error: err });
     }
   });
 }
@@ -249,13 +230,15 @@ function patchConsole() {
 }
 
 /**
- * The runtime's own log of a failed invocation: in the text format a label and the error's JSON, in the
- * JSON format the error as the message of an ERROR event (the runtime interface client's logError).
+ * The runtime's own log of a failure: in the text format its label and the error's JSON (the value made
+ * an Error when it is not one), in the JSON format the error as the message of an ERROR event (the
+ * runtime interface client's logError).
  */
-function logFailure(label, err, body) {
-  if (JSON_FORMAT) console.error(err instanceof Error ? err : new Error(err));
-  else console.error(`${label} \t${JSON.stringify(body)}`);
+function logFailure(label, err) {
+  if (JSON_FORMAT) console.error(intoError(err));
+  else console.error(label, formatted(intoError(err)));
 }
+
 process.on('message', async (msg) => {
   if (msg?.type !== 'invoke') return;
   current = msg.id;
@@ -264,12 +247,13 @@ process.on('message', async (msg) => {
   let result;
   try {
     const handler = await handlerPromise;
-    const value = await run(handler, JSON.parse(msg.payload), makeContext(msg));
+    const outcome = await run(handler, JSON.parse(msg.payload), makeContext(msg));
+    if ('error' in outcome) throw outcome.error;
+    const { value } = outcome;
     result = { type: 'result', id: msg.id, payload: value === undefined ? 'null' : JSON.stringify(value) };
   } catch (err) {
-    const body = errorBody(err);
-    logFailure('Invoke Error', err, body);
-    result = { type: 'error', id: msg.id, error: body };
+    logFailure('Invoke Error', err);
+    result = { type: 'error', id: msg.id, error: errorDocument(err, LEGACY_CLIENT) };
   }
   current = undefined;
   // The environment's peak memory so far, for the REPORT line's Max Memory Used.
@@ -285,14 +269,10 @@ process.on('message', async (msg) => {
 
 // As Lambda's Node runtime: an unhandled rejection fails the invocation in flight
 // (Runtime.UnhandledPromiseRejection) and ends the environment.
-process.on('unhandledRejection', (reason) => {
-  const e = reason instanceof Error ? reason : new Error(String(reason));
-  const body = {
-    errorType: 'Runtime.UnhandledPromiseRejection',
-    errorMessage: `${e.name}: ${e.message}`,
-    trace: String(e.stack || '').split('\n'),
-  };
-  logFailure('Unhandled Promise Rejection', e, body);
+process.on('unhandledRejection', (reason, promise) => {
+  const error = new UnhandledPromiseRejection(reason, promise);
+  logFailure('Unhandled Promise Rejection', error);
+  const body = errorDocument(error, LEGACY_CLIENT);
   const exit = () => process.stdout.write('', () => process.exit(128));
   if (current) {
     process.send(
@@ -334,9 +314,9 @@ function resolveEsmFromLayers() {
  * invocation's is, so the parent has the line before it answers.
  */
 function failInit(err) {
-  const body = errorBody(initError(err));
-  const { trace, ...rest } = body;
-  console.error(`Uncaught Exception \t${JSON.stringify({ ...rest, stack: trace })}`);
+  const error = initError(err);
+  logFailure('Uncaught Exception', error);
+  const body = errorDocument(error, LEGACY_CLIENT);
   if (LOG_MARK) {
     process.stdout.write(`${LOG_MARK} init\n`);
     process.stderr.write(`${LOG_MARK} init\n`);
