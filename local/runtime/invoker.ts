@@ -160,19 +160,47 @@ export function describeOutcome(
       }
       const message = `RequestId: ${id} Error: ${exitReason(outcome.code, outcome.signal)}`;
       const payload = JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: message });
-      return { payload, functionError: 'Unhandled', kind: 'crash', lines: [message] };
+      // Lambda logs the message, then the error type on a line of its own.
+      return { payload, functionError: 'Unhandled', kind: 'crash', lines: [message, 'Runtime.ExitError'] };
     }
   }
 }
 
 /**
  * Lambda's words for a runtime that ended: a clean exit (status 0) gave no reason, as AWS answers a
- * handler that called sys.exit(0) (recorded); any other status or a signal is an error.
+ * handler that called sys.exit(0) (recorded); any other status or a signal is an error, the signal
+ * named as Lambda's Go service names it (`signal: killed`), with `(core dumped)` after a signal whose
+ * default action dumps core, as Lambda's environments do (their core size limit is 10 GiB, recorded:
+ * test_runtime_ulimits; a crash in a native module reads `signal: segmentation fault (core dumped)`).
  */
 function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
-  if (signal) return `Runtime exited with error: signal: ${signal === 'SIGKILL' ? 'killed' : signal}`;
+  if (signal) {
+    const named = SIGNAL_NAMES[signal];
+    return `Runtime exited with error: signal: ${named?.[0] ?? signal}${named?.[1] ? ' (core dumped)' : ''}`;
+  }
   return code === 0 ? 'Runtime exited without providing a reason' : `Runtime exited with error: exit status ${code}`;
 }
+
+/** Go's names of Linux signals (syscall's signal table), and whether each one dumps core by default. */
+const SIGNAL_NAMES: Partial<Record<NodeJS.Signals, readonly [string, boolean]>> = {
+  SIGHUP: ['hangup', false],
+  SIGINT: ['interrupt', false],
+  SIGQUIT: ['quit', true],
+  SIGILL: ['illegal instruction', true],
+  SIGTRAP: ['trace/breakpoint trap', true],
+  SIGABRT: ['aborted', true],
+  SIGBUS: ['bus error', true],
+  SIGFPE: ['floating point exception', true],
+  SIGKILL: ['killed', false],
+  SIGUSR1: ['user defined signal 1', false],
+  SIGSEGV: ['segmentation fault', true],
+  SIGUSR2: ['user defined signal 2', false],
+  SIGPIPE: ['broken pipe', false],
+  SIGTERM: ['terminated', false],
+  SIGSYS: ['bad system call', true],
+  SIGXCPU: ['CPU time limit exceeded', true],
+  SIGXFSZ: ['file size limit exceeded', true],
+};
 
 /**
  * What the environment used, for the REPORT line: what it said with its answer, else (a crash, a
