@@ -97,7 +97,18 @@ class UnhandledPromiseRejection extends Error {
 }
 UnhandledPromiseRejection.prototype.name = 'Runtime.UnhandledPromiseRejection';
 
+/** An async handler whose promise never settled once nothing was left for the event loop to run. */
+class NodeJsExit extends Error {
+  constructor() {
+    super(
+      'The Lambda runtime client detected an unexpected Node.js exit code. This is most commonly caused by a Promise that was never settled. For more information, see https://nodejs.org/docs/latest/api/process.html#exit-codes',
+    );
+  }
+}
+NodeJsExit.prototype.name = 'Runtime.NodeJsExit';
+
 module.exports = {
+  NodeJsExit,
   errorDocument,
   formatted,
   intoError,

@@ -18,6 +18,7 @@ const {
   intoError,
   HandlerNotFound,
   ImportModuleError,
+  NodeJsExit,
   UnhandledPromiseRejection,
   UserCodeSyntaxError,
 } = require('./runtime-errors.js');
@@ -113,11 +114,53 @@ function makeContext(msg) {
 }
 
 /**
- * Runs the handler as the runtime interface client does: it settles with `{ value }` or `{ error }` at
- * the first of a returned promise, the callback, or context.done, succeed or fail. In the nodejs20.x
- * and nodejs22.x runtimes a promise rejected with nothing, or context.fail() with nothing, fails with
- * the string 'handled', and a plain return value is not the result: the answer is null. From nodejs24.x
- * a plain return value is the result and a rejection is an error whatever its value.
+ * What the invocation in flight does once its event loop is empty (the runtime's beforeExit listener):
+ * the nodejs20.x and nodejs22.x runtimes answer then for a handler that has not yet, and a callback's
+ * result waits for it.
+ */
+let onEmptyLoop;
+
+/** The handler's function is `async` (the runtime interface client's test). */
+function isAsync(handler) {
+  try {
+    return handler.constructor?.name === 'AsyncFunction';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The callback and context.done, succeed and fail, as the runtime interface client of nodejs20.x and
+ * nodejs22.x makes them: the first call of any of them counts; context.fail() with nothing fails with
+ * the string 'handled'; the callback's result waits for the event loop to be empty unless
+ * context.callbackWaitsForEmptyEventLoop was set to false (context.done and succeed do not wait).
+ */
+function callbacks(context, settle) {
+  let called = false;
+  const once =
+    (fn) =>
+    (...args) => {
+      if (called) return;
+      called = true;
+      fn(...args);
+    };
+  const done = (err, value) => settle(err !== null && err !== undefined ? { error: err } : { value });
+  context.done = once(done);
+  context.succeed = once((value) => done(null, value));
+  context.fail = once((err) => done(err ?? 'handled'));
+  return once((err, value) => {
+    onEmptyLoop = undefined;
+    if ((err !== null && err !== undefined) || !context.callbackWaitsForEmptyEventLoop) done(err, value);
+    else onEmptyLoop = () => done(null, value);
+  });
+}
+
+/**
+ * Runs the handler as the runtime interface client does; it settles with `{ value }` or `{ error }`.
+ * nodejs20.x and nodejs22.x: a returned promise settles it at once (rejected with nothing: the string
+ * 'handled'), else the callback or context (`callbacks`); a handler that has not answered once the event
+ * loop is empty answers null, or, an async one, Runtime.NodeJsExit (its promise never settled). From
+ * nodejs24.x a plain return value is the result and a rejection an error whatever its value.
  */
 function run(handler, event, context) {
   return new Promise((resolve) => {
@@ -125,19 +168,19 @@ function run(handler, event, context) {
     const settle = (outcome) => {
       if (settled) return;
       settled = true;
+      onEmptyLoop = undefined;
       resolve(outcome);
     };
-    const done = (err, value) => settle(err !== null && err !== undefined ? { error: err } : { value });
-    const fail = (err) => (LEGACY_CLIENT ? done(err ?? 'handled') : settle({ error: err }));
-    context.done = done;
-    context.succeed = (value) => done(null, value);
-    context.fail = (err) => done(err ?? 'handled');
+    if (LEGACY_CLIENT)
+      onEmptyLoop = () => settle(isAsync(handler) ? { error: new NodeJsExit() } : { value: undefined });
+    const callback = callbacks(context, settle);
     try {
-      const out = handler(event, context, done);
-      if (out && typeof out.then === 'function') out.then((value) => done(null, value), fail);
-      else if (handler.length < 3) done(null, LEGACY_CLIENT ? undefined : out);
+      const out = handler(event, context, callback);
+      const rejected = LEGACY_CLIENT ? context.fail : (err) => settle({ error: err });
+      if (out && typeof out.then === 'function') out.then(context.succeed, rejected);
+      else if (!LEGACY_CLIENT) settle({ value: out });
     } catch (err) {
-      if (LEGACY_CLIENT) done(err);
+      if (LEGACY_CLIENT) callback(err);
       else settle({ error: err });
     }
   });
@@ -247,7 +290,10 @@ process.on('message', async (msg) => {
   let result;
   try {
     const handler = await handlerPromise;
+    // The IPC channel keeps no event loop alive while a handler runs, so an empty one is seen (beforeExit).
+    if (LEGACY_CLIENT) process.channel?.unref();
     const outcome = await run(handler, JSON.parse(msg.payload), makeContext(msg));
+    process.channel?.ref();
     if ('error' in outcome) throw outcome.error;
     const { value } = outcome;
     result = { type: 'result', id: msg.id, payload: value === undefined ? 'null' : JSON.stringify(value) };
@@ -281,6 +327,8 @@ process.on('unhandledRejection', (reason, promise) => {
     );
   } else exit();
 });
+
+process.on('beforeExit', () => onEmptyLoop?.());
 
 // The mesh went away (even by SIGKILL, which runs no cleanup): an environment never outlives it.
 process.on('disconnect', () => process.exit(0));

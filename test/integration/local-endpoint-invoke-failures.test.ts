@@ -41,6 +41,17 @@ const HANDLERS: Record<string, string> = {
   };`,
   'returns-plain': `exports.handler = (event) => ({ ok: true });`,
   'exports-a-number': `exports.handler = 42;`,
+  'never-settles': `exports.handler = async () => new Promise(() => {});`,
+  'plain-never-settles': `exports.handler = () => new Promise(() => {});`,
+  'calls-back-then-logs': `exports.handler = (event, context, callback) => {
+    setTimeout(() => console.log('after the callback'), 200);
+    callback(null, 'answered');
+  };`,
+  'calls-back-without-waiting': `exports.handler = (event, context, callback) => {
+    context.callbackWaitsForEmptyEventLoop = false;
+    setTimeout(() => console.log('after the callback'), 5000).unref();
+    callback(null, 'answered');
+  };`,
 };
 
 const text = (r: InvokeCommandOutput) => Buffer.from(r.Payload ?? new Uint8Array()).toString('utf8');
@@ -169,6 +180,29 @@ describe('local endpoint: a failing Node.js function answers as its runtime does
     assert.equal(legacy.FunctionError, undefined);
     assert.equal(text(legacy), 'null');
     assert.deepEqual(JSON.parse(text(await invoke('returns-plain-24'))), { ok: true });
+  });
+
+  // Runtime.js's default exit listener: nothing left to run, and the handler has not answered.
+  it('answers an async handler whose promise never settles with Runtime.NodeJsExit once nothing is left to run', async () => {
+    const r = await invoke('never-settles');
+    assert.equal(r.FunctionError, 'Unhandled');
+    const body = JSON.parse(text(r));
+    assert.equal(body.errorType, 'Runtime.NodeJsExit');
+    assert.match(body.errorMessage, /^The Lambda runtime client detected an unexpected Node\.js exit code\./);
+    assert.equal(failureLine(tailOf(r), 'Invoke Error').errorType, 'Runtime.NodeJsExit');
+    const plain = await invoke('plain-never-settles');
+    assert.equal(plain.FunctionError, undefined);
+    assert.equal(text(plain), 'null');
+  });
+
+  // CallbackContext.js: the callback's result waits for the event loop unless callbackWaitsForEmptyEventLoop is false.
+  it("answers a callback's result once the event loop is empty, or at once when told not to wait", async () => {
+    const waited = await invoke('calls-back-then-logs');
+    assert.equal(text(waited), '"answered"');
+    assert.match(tailOf(waited), /\tINFO\tafter the callback\n/);
+    const atOnce = await invoke('calls-back-without-waiting');
+    assert.equal(text(atOnce), '"answered"');
+    assert.doesNotMatch(tailOf(atOnce), /after the callback/);
   });
 
   it('answers an export that is not a function with Runtime.HandlerNotFound saying so', async () => {

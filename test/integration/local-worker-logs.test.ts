@@ -62,7 +62,8 @@ const HANDLERS: Record<string, string> = {
     contextStream: context.logStreamName,
   });`,
   exits: `exports.handler = async () => { process.exit(1); };`,
-  hangs: `exports.handler = () => new Promise(() => {});`,
+  // A timer keeps the event loop busy: with nothing left to run, the runtime would answer instead.
+  hangs: `exports.handler = () => new Promise(() => setInterval(() => {}, 1000));`,
 };
 
 /** The functions the handlers run as: a handler's name, or another name with its own logging settings. */
