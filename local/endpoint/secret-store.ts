@@ -560,7 +560,8 @@ export class SecretStore {
   /**
    * DeleteSecret: with `force` (ForceDeleteWithoutRecovery, what CloudFormation does) the secret and its
    * name are gone at once; otherwise it waits out a recovery window of 7-30 days (default 30), unusable,
-   * its name still taken. Forcing an already deleted or missing secret is not an error, like AWS.
+   * its name still taken; deleting it again without `force` is refused (InvalidRequestException). Forcing
+   * an already deleted or missing secret is not an error, like AWS.
    */
   delete(
     secretId: string,
@@ -577,13 +578,15 @@ export class SecretStore {
     if (!input.force && !(Number.isInteger(days) && days >= 7 && days <= 30)) {
       throw new AwsError('InvalidParameterException', 400, `RecoveryWindowInDays must be 7 to 30, got ${days}.`);
     }
-    const s = input.force ? this.lookup(secretId, true) : this.find(secretId, true);
+    // A secret already in its recovery window is refused unless forced, as any call Secrets Manager
+    // does not allow then: its deletion date stays the first one.
+    const s = input.force ? this.lookup(secretId, true) : this.find(secretId);
     if (!s) return { arn: String(secretId), name: String(secretId), deletionDate: this.nowSeconds() };
     if (input.force) {
       this.secrets.delete(s.name);
       return { arn: s.arn, name: s.name, deletionDate: this.nowSeconds() };
     }
-    if (s.deleted === undefined) s.deleted = this.nowSeconds();
+    s.deleted = this.nowSeconds();
     return { arn: s.arn, name: s.name, deletionDate: s.deleted + days * 86_400 };
   }
 

@@ -180,6 +180,14 @@ describe('local endpoint: asynchronous rotation, failed rotations, deletion', ()
       name: 'InvalidRequestException',
       message: /already scheduled for deletion/,
     });
+    // Deleting it again without forcing is refused in the words of the other calls a deleted secret refuses
+    // (test_secretsmanager: test_tag_untag_resource_on_deleted_secret), its deletion date unchanged.
+    await assert.rejects(sm.send(new DeleteSecretCommand({ SecretId: 'gone', RecoveryWindowInDays: 7 })), {
+      name: 'InvalidRequestException',
+      message: "You can't perform this operation on the secret because it was marked for deletion.",
+    });
+    const again = await sm.send(new DescribeSecretCommand({ SecretId: 'gone' }));
+    assert.equal(again.DeletedDate?.getTime(), d.DeletionDate!.getTime() - 30 * 86_400_000);
     await sm.send(new RestoreSecretCommand({ SecretId: 'gone' }));
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'gone' }))).SecretString, 'x');
 
