@@ -1,7 +1,7 @@
 /** Stage `authorize`: the target's policy admits the call (with its traffic policy) or refuses it before anything is sent. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MeshCallError, MeshDeniedError } from '../../functions/mesh/errors';
+import { MeshCallError, MeshDeniedError, MeshTimeoutError } from '../../functions/mesh/errors';
 import { authorize } from '../../functions/mesh/pipeline/authorize';
 import type { ClientState } from '../../functions/mesh/pipeline/call-context';
 import { startCall } from '../../functions/mesh/pipeline/call-context';
@@ -10,7 +10,7 @@ import { type Fixture, fixture, PAYMENTS, T0 } from '../support/pipeline-fixture
 
 /**
  * Makes each policy read of `state` answer only after `ms` of real time, as a table out of reach would
- * not at all: a call bounded by its deadline is refused first, and one that is not bound gets its
+ * not at all: a call bounded by its deadline ends first, and one that is not bound gets its
  * answer (never a test held until the runner's own timeout). Returns what stops the pending reads.
  */
 function slowReads(state: ClientState, ms: number): () => void {
@@ -26,15 +26,23 @@ function slowReads(state: ClientState, ms: number): () => void {
 /** Timers this process holds now. */
 const timersHeld = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
-const REFUSED = 'mesh: the call to payments was refused: denied (request k-1); the reason is in the mesh access log';
-
-/** Asserts the call was refused as a policy refusal, its access log saying the table was too slow for `ms`. */
-async function assertRefusedLate(f: Fixture, call: Promise<unknown>, ms: number): Promise<void> {
-  await assert.rejects(call, (err: Error) => err instanceof MeshDeniedError && err.message === REFUSED);
+/**
+ * Asserts the call ended at its deadline having sent nothing: a timeout (the caller's deadline, not a
+ * refusal, so no denied_total), its access log saying the table was too slow for `ms`.
+ */
+async function assertEndedLate(f: Fixture, call: Promise<unknown>, ms: number): Promise<void> {
+  const why = `the policy table did not answer before the call's deadline (${ms} ms)`;
+  await assert.rejects(
+    call,
+    (err: Error) =>
+      err instanceof MeshTimeoutError && err.message === `mesh: call to payments has no time left: ${why}`,
+  );
   const [line] = f.accessLog();
-  assert.equal(line?.outcome, 'denied');
-  assert.equal(line?.reason, `stale-policy: the policy table did not answer before the call's deadline (${ms} ms)`);
-  assert.equal(f.lines.filter((l) => l.includes('"denied_total":1')).length, 1, 'counted as a refusal');
+  assert.equal(line?.outcome, 'timeout');
+  assert.equal(line?.code, 504);
+  assert.equal(line?.attempts, 0, 'nothing sent');
+  assert.equal(line?.reason, `stale-policy: ${why}`);
+  assert.equal(f.lines.filter((l) => l.includes('"denied_total":1')).length, 0, 'not counted as a refusal');
 }
 
 describe('pipeline stage: authorize', () => {
@@ -166,10 +174,10 @@ describe('pipeline stage: authorize', () => {
   describe("a policy read bounded by the call's own deadline", () => {
     const scope = (deadline?: number) => ({ source: 'frontend', idempotencyKey: 'in-1', deadline });
 
-    test('from the call option timeoutMs: refused when the read is still waiting then', async () => {
+    test('from the call option timeoutMs: ended when the read is still waiting then', async () => {
       const f = fixture();
       const stop = slowReads(f.state, 5_000);
-      await assertRefusedLate(
+      await assertEndedLate(
         f,
         authorize(startCall(f.state, 'payments', {}, { timeoutMs: 5, idempotencyKey: 'k-1' })),
         5,
@@ -180,7 +188,7 @@ describe('pipeline stage: authorize', () => {
     test('from the deadline of the invocation the call serves', async () => {
       const f = fixture({ scope: scope(T0 + 4) });
       const stop = slowReads(f.state, 5_000);
-      await assertRefusedLate(f, authorize(startCall(f.state, 'payments', {}, { idempotencyKey: 'k-1' })), 4);
+      await assertEndedLate(f, authorize(startCall(f.state, 'payments', {}, { idempotencyKey: 'k-1' })), 4);
       stop();
     });
 
@@ -191,7 +199,7 @@ describe('pipeline stage: authorize', () => {
       ] as const) {
         const f = fixture({ scope: scope(deadline) });
         const stop = slowReads(f.state, 5_000);
-        await assertRefusedLate(
+        await assertEndedLate(
           f,
           authorize(startCall(f.state, 'payments', {}, { timeoutMs, idempotencyKey: 'k-1' })),
           3,
@@ -205,7 +213,7 @@ describe('pipeline stage: authorize', () => {
       const stop = slowReads(f.state, 5_000);
       const call = startCall(f.state, 'payments', {}, { timeoutMs: 60_000, idempotencyKey: 'k-1' });
       f.clock.t = T0 + 59_995;
-      await assertRefusedLate(f, authorize(call), 60_000);
+      await assertEndedLate(f, authorize(call), 60_000);
       stop();
     });
 

@@ -10,7 +10,7 @@ import type { ServicePolicy } from '../policy/service-policy';
 import { authorize as decideCall } from '../policy-decision';
 import { settlesSoon } from '../settles-soon';
 import type { AuthorizedCall, CallContext } from './call-context';
-import { MeshCallError, MeshDeniedError } from './errors';
+import { MeshCallError, MeshDeniedError, MeshTimeoutError } from './errors';
 import { ended } from './record';
 
 export async function authorize(call: CallContext): Promise<AuthorizedCall> {
@@ -62,8 +62,10 @@ function refuse(call: CallContext, reason: string): never {
 /**
  * The policy `read`, bounded by the call's own deadline (the earlier of its timeoutMs and the deadline
  * of the invocation it serves; neither known: unbounded). A table out of reach waits up to 3 attempts
- * of 3 s per request: the call is refused at its deadline instead, failing closed, while the read goes
- * on. A copy at hand settles within a few turns of the microtask queue and arms no timer.
+ * of 3 s per request: the call ends at its deadline instead, having sent nothing, while the read goes
+ * on. It ran out of time, as a call with no time left for an attempt does: a timeout, not a refusal, so
+ * a slow table does not show as denials. A copy at hand settles within a few turns of the microtask
+ * queue and arms no timer.
  */
 async function policyBefore(call: CallContext, read: Promise<ServicePolicy>): Promise<ServicePolicy> {
   const deadline = Math.min(call.startedAt + (call.options.timeoutMs ?? Infinity), call.scope?.deadline ?? Infinity);
@@ -72,12 +74,11 @@ async function policyBefore(call: CallContext, read: Promise<ServicePolicy>): Pr
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, deadline - call.client.now());
-  }).then((): never =>
-    refuse(
-      call,
-      `stale-policy: the policy table did not answer before the call's deadline (${deadline - call.startedAt} ms)`,
-    ),
-  );
+  }).then((): never => {
+    const why = `the policy table did not answer before the call's deadline (${deadline - call.startedAt} ms)`;
+    const err = new MeshTimeoutError(`mesh: call to ${call.target} has no time left: ${why}`);
+    throw ended(call, 'timeout', err, { reason: `stale-policy: ${why}` });
+  });
   try {
     return await Promise.race([read, late]);
   } finally {
