@@ -142,10 +142,13 @@ function arrive(rt: MeshRuntime, received: unknown, context: LambdaContextLike):
   const fromClientContext = metadataFromClientContext(context?.clientContext);
   const envelope = !fromClientContext && isEnvelope(received) ? openEnvelope(received) : undefined;
   const event = envelope ? envelope.payload : received;
-  // The token binds the request in the form it travelled: an Invoke's payload, or the HTTP request.
-  const fromInvoke = envelope ? envelope.meta : fromClientContext;
-  const overHttp = !fromInvoke && isHttpEvent(event);
-  const meta = fromInvoke ?? (overHttp ? metadataFromHeaders(event.headers) : undefined);
+  // The token binds the request in the form it travelled: an Invoke's payload, or the HTTP request. A
+  // queued event's metadata is its envelope's alone: read from an HTTP-shaped payload's headers, a
+  // captured HTTP call's token would be checked as a queued one, whose nonce is never claimed.
+  const overHttp = !envelope && !fromClientContext && isHttpEvent(event);
+  const meta = envelope
+    ? envelope.meta
+    : (fromClientContext ?? (overHttp ? metadataFromHeaders(event.headers) : undefined));
   return {
     rt,
     event,
@@ -258,10 +261,13 @@ async function answerPingOf(inv: Inbound, ping: NonNullable<ReturnType<typeof re
   return { [PING_KEY]: answer };
 }
 
-/** Records the refusal; HTTP events answer with a status, Invoke callers get a function error named after it. */
+/**
+ * Records the refusal; an HTTP request is answered with a status, an Invoke (an Event invoke too,
+ * whatever its payload looks like: Lambda retries a function error) gets a function error named after it.
+ */
 function refuse(inv: Inbound, r: Refusal): unknown {
   record(inv, r.error.status, r.outcome, r.error, r.denied, r.reason);
-  if (!isHttpEvent(inv.event)) throw withoutStack(r.error);
+  if (!inv.overHttp) throw withoutStack(r.error);
   return {
     statusCode: r.error.status,
     headers: { 'content-type': 'application/json' },
