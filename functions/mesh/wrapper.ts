@@ -61,7 +61,8 @@ interface Inbound {
   readonly arrivedAt: number;
   /**
    * The mesh metadata: the Invoke's ClientContext, or an HTTP request's x-mesh-* headers; once the
-   * caller is verified, only what its token vouched for (`vouchedMetadata`).
+   * caller is verified, only what its token vouched for (`vouchedMetadata`); with identity off, none
+   * for an HTTP caller, whose headers anyone can send.
    */
   meta: MeshMetadata | undefined;
   readonly overHttp: boolean;
@@ -101,8 +102,10 @@ export function wrapHandler(rt: MeshRuntime, handler: AnyHandler | Promise<AnyHa
     const batch = mayCarryRecords(event) && !context?.clientContext ? readRecords(event as object) : undefined;
     if (batch) return batch.serve(batchHost(rt, fn!, context));
     const inv = arrive(rt, event, context);
-    // A caller without mesh metadata has no token to verify and no deadline: it is `external`.
-    const refusal = (inv.meta && (await checkMeshCaller(inv, inv.meta))) ?? (await authorizeCaller(inv));
+    // A caller without mesh metadata has no token to verify and no deadline: it is `external`. A mesh
+    // caller: who it is, then whether its deadline allows the work, then the policy.
+    const refusal =
+      (inv.meta && ((await verifyCaller(inv, inv.meta)) ?? checkDeadline(inv))) ?? (await authorizeCaller(inv));
     if (refusal) return refuse(inv, refusal);
     // A mesh ping (a deployment's pre-traffic check) is answered here, after the caller was verified
     // and admitted: the handler never sees it.
@@ -168,20 +171,19 @@ function arrive(rt: MeshRuntime, received: unknown, context: LambdaContextLike):
   };
 }
 
-/** A mesh caller (its metadata arrived): who it is, then whether its deadline allows the work. */
-async function checkMeshCaller(inv: Inbound, meta: MeshMetadata): Promise<Refusal | undefined> {
-  return (await verifyCaller(inv, meta)) ?? checkDeadline(inv, meta);
-}
-
 /** 1. Who is calling: nothing else is looked at before the caller is verified. */
 async function verifyCaller(inv: Inbound, meta: MeshMetadata): Promise<Refusal | undefined> {
   const { overHttp, event } = inv;
   const identity = await beforeTimeout(inv.rt.identity(), inv.context, unanswered('Secrets Manager')).catch(asError);
   if (identity instanceof Error) return refusalOf(inv, 'unauthenticated', `identity-unavailable: ${identity.message}`);
   if (!identity) {
-    // Anyone on the internet can send x-mesh-source; without identity it proves nothing, so an
-    // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM).
-    if (overHttp) inv.caller = inv.source = EXTERNAL;
+    // Anyone on the internet can send x-mesh-* headers; without identity they prove nothing, so an
+    // HTTP caller stays `external` (an Invoke's ClientContext at least passed IAM), keyed by Lambda's
+    // request id: a key of its own choosing would give its calls another request's keys.
+    if (overHttp) {
+      inv.meta = undefined;
+      inv.caller = inv.source = EXTERNAL;
+    }
     return undefined;
   }
   // Identity on: its file is loaded (identity/index.ts), and holds what binds the token to the request.
@@ -229,8 +231,8 @@ function unanswered(what: string): (remaining: number) => Error {
  * 2. The deadline: work the caller had given up on when it arrived is not started. Judged at arrival,
  * so a cold sandbox loading its identity does not turn a call in time into a refusal.
  */
-function checkDeadline(inv: Inbound, meta: MeshMetadata): Refusal | undefined {
-  const dl = meta.dl;
+function checkDeadline(inv: Inbound): Refusal | undefined {
+  const dl = inv.meta?.dl;
   if (dl === undefined || !isExpired(dl, inv.arrivedAt)) return undefined;
   const error = new MeshDeadlineExceededError(
     `mesh: ${inv.rt.config.service} refused work whose deadline passed ${inv.arrivedAt - dl} ms before it arrived (request ${inv.requestId})`,
