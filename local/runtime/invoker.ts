@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { EXTERNAL, META } from '../../shared/names';
+import { EXTERNAL, META, SERVICE_NAME_PATTERN } from '../../shared/names';
 import { formatTraceHeader, newSegmentId, type TraceContext } from '../../shared/trace-header';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/backend';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
@@ -110,14 +110,24 @@ function throttled(functionName: string, reserved: boolean, limit: number): Erro
   });
 }
 
-/** The mesh metadata (`custom.mesh`) out of a decoded client context, tolerant of a JSON-string value. */
+/**
+ * The caller and trace header of the mesh metadata (`custom.mesh`) in a decoded client context, tolerant
+ * of a JSON-string value. Anyone may send any JSON there (the aws CLI's `--client-context`), so a field
+ * of another shape is no field, as the function's wrapper reads it: a `trc` that was no string ended
+ * the Invoke in the trace parser, and a `src` that was no service name was shown as the caller.
+ */
 export function meshMetadataOf(clientContext: string | undefined): { src?: string; trc?: string } | undefined {
   if (!clientContext) return undefined;
   try {
     const cc = JSON.parse(clientContext) as { custom?: Record<string, unknown> };
     let m = cc?.custom?.[META.clientContextKey];
     if (typeof m === 'string') m = JSON.parse(m);
-    return m && typeof m === 'object' ? (m as { src?: string; trc?: string }) : undefined;
+    if (!m || typeof m !== 'object') return undefined;
+    const { src, trc } = m as Record<string, unknown>;
+    return {
+      src: typeof src === 'string' && SERVICE_NAME_PATTERN.test(src) ? src : undefined,
+      trc: typeof trc === 'string' ? trc : undefined,
+    };
   } catch {
     return undefined;
   }
