@@ -37,7 +37,6 @@ import type { ServicePolicy } from './policy/service-policy';
 import { isMeshError, refusalMessage, withoutStack } from './refusal';
 import { INBOUND_TIMEOUT_MARGIN_MS, isExpired } from './resilience/deadline';
 import { type RouteHeaders, routeHeadersOf } from './routing/route-headers';
-import type { RuntimeConfig } from './runtime-config';
 import { settlesSoon } from './settles-soon';
 import { invocationTrace, lambdaTraceHeader } from './telemetry/invocation-trace';
 import { monotonicMs } from './telemetry/monotonic-ms';
@@ -290,7 +289,7 @@ async function serve(inv: Inbound, fn: AnyHandler): Promise<unknown> {
     attempt: meta?.att,
     requestId: inv.requestId,
     calls: new Map(),
-    routeHeaders: routeHeadersFor(inv.event, meta, inv.rt.config),
+    routeHeaders: routeHeadersFor(inv),
     mirror: meta?.mir === 1 || undefined,
   };
   try {
@@ -325,16 +324,15 @@ function failed(inv: Inbound, err: unknown): unknown {
 }
 
 /**
- * What this invocation's outbound calls route by: the routing headers of an inbound HTTP request (API
- * Gateway, Function URL, ALB), over those a mesh caller carried on.
+ * What this invocation's outbound calls route by: the routing headers of an HTTP request from outside
+ * the mesh (API Gateway, Function URL, ALB), or those a mesh caller carried on. A mesh caller's own
+ * HTTP request has no routing headers (the mesh has no header for them), and its token binds none of
+ * its other headers: any there were added on the way, by whoever replays it.
  */
-function routeHeadersFor(
-  event: unknown,
-  meta: MeshMetadata | undefined,
-  config: RuntimeConfig,
-): RouteHeaders | undefined {
-  const inbound = isHttpEvent(event) ? routeHeadersOf(event.headers, config.routeHeaders) : undefined;
-  return inbound && meta?.rh ? { ...meta.rh, ...inbound } : (inbound ?? meta?.rh);
+function routeHeadersFor({ event, meta, overHttp, rt }: Inbound): RouteHeaders | undefined {
+  return overHttp && !meta
+    ? routeHeadersOf((event as { headers?: Record<string, unknown> }).headers, rt.config.routeHeaders)
+    : meta?.rh;
 }
 
 /** The callee's access-log line and metrics for this invocation. */
