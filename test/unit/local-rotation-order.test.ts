@@ -22,7 +22,9 @@ describe('local rotations: one after another', () => {
     schedule(rotation('ca', true));
     schedule(rotation('orders'));
     schedule(rotation('payments'));
-    await new Promise((r) => setTimeout(r, 200));
+    // Until all three have ended: a fixed wait failed on a machine whose cores were busy (none started).
+    for (let waited = 0; events.length < 6 && waited < 10_000; waited += 10)
+      await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(events, ['ca start', 'ca end', 'orders start', 'orders end', 'payments start', 'payments end']);
   });
 
