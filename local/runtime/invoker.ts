@@ -19,7 +19,7 @@ import { runtimeLogMessage } from '../telemetry/emf-parser';
 import { logDestination, logEnvironment, logLevelFilter, logsJson } from './log-format';
 import { layerNodePath, mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
 import { platformLines } from './platform-log';
-import { runtimeSdkDir } from './runtime-sdk';
+import { nodeModulesChain, runtimeSdkDir } from './runtime-sdk';
 import { serviceTrace } from './service-trace';
 import { Worker, type WorkerOutcome } from './worker';
 
@@ -84,13 +84,12 @@ export interface LocalInvokerOptions {
 export const DEFAULT_CONCURRENCY_LIMIT = 10;
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 /**
- * The node_modules folder the AWS SDK resolves from (this repository's, or the app's that installed the
- * package): the SDK Lambda's Node.js runtime provides is taken from it (runtime-sdk.ts).
+ * The node_modules folders Node searches from this package (this repository's, or, installed, the
+ * package manager's folders for the package's dependencies and the app's): the SDK Lambda's Node.js
+ * runtime provides is taken from them (runtime-sdk.ts). Not the folder one SDK client resolves to: under
+ * pnpm that is the client's own folder in the store, beside its dependencies and none of the other clients.
  */
-const SDK_NODE_MODULES = (() => {
-  const file = require.resolve('@aws-sdk/client-lambda');
-  return file.slice(0, file.lastIndexOf(`${join('node_modules', '@aws-sdk')}`) + 'node_modules'.length);
-})();
+const SDK_NODE_MODULES = nodeModulesChain(__dirname);
 
 interface Pool {
   readonly key: string;

@@ -4,8 +4,10 @@
  * `@aws-sdk/*` packages and what they depend on (`@smithy/*`, `@aws-crypto/*`, `tslib`, ...). "Building
  * Lambda functions with Node.js" (AWS Lambda Developer Guide) names the SDK as what the runtime includes.
  *
- * Locally the SDK comes from the node_modules it is installed in: this repository's, or, when the mesh
- * is installed as a package, the app's, which holds every other package of the app too. On NODE_PATH as
+ * Locally the SDK comes from the node_modules folders Node searches from this package: this repository's,
+ * or, when the mesh is installed as a package, the app's, which holds every other package of the app too
+ * (npm and yarn hoist the package's dependencies there; pnpm links them beside the package in its store,
+ * `node_modules/.pnpm/lambda-mesh@<v>/node_modules`, and the app's own in its node_modules). On NODE_PATH as
  * it is, a package the function's bundle left out (an external module, a `nodeModules` entry never
  * installed) would load locally and fail only on Lambda, at init. So a worker's NODE_PATH gets a folder of
  * links to that closure alone, made once per mesh run.
@@ -22,7 +24,7 @@ import {
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** How the closure reads the packages: where a name resolves from a folder, and a package's dependencies. */
 export interface PackageLookup {
@@ -75,6 +77,28 @@ export const diskLookup: PackageLookup = {
   },
 };
 
+/**
+ * Pure: the node_modules folders Node searches for a package required from `dir`, nearest first (as
+ * `require.resolve.paths` gives them for a module in `dir`). `dir` is a real path: Node resolves from a
+ * module's real path, which for a package pnpm installed is in its store.
+ */
+export function nodeModulesChain(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    if (basename(d) !== 'node_modules') out.push(join(d, 'node_modules'));
+    if (dirname(d) === d) return out;
+  }
+}
+
+/** The `@aws-sdk/*` packages in the folders Node searches, the nearest copy of each name. */
+export function sdkRootsIn(folders: readonly string[]): Map<string, string> {
+  const roots = new Map<string, string>();
+  for (const folder of folders) {
+    for (const [name, dir] of sdkRoots(folder)) if (!roots.has(name)) roots.set(name, dir);
+  }
+  return roots;
+}
+
 /** The `@aws-sdk/*` packages installed in `nodeModules`: what the runtime's SDK stands in for. */
 export function sdkRoots(nodeModules: string): Map<string, string> {
   const scope = join(nodeModules, '@aws-sdk');
@@ -88,16 +112,17 @@ export function sdkRoots(nodeModules: string): Map<string, string> {
 }
 
 /**
- * A folder `<root>/runtime-<key>/node_modules` of links to the SDK's closure in `nodeModules`, made once
- * (staged and renamed, as two meshes may make it at once). Links, not copies: Node follows a link to the
- * package's real path, so the SDK's own requires resolve where it is installed, and nothing is copied.
+ * A folder `<root>/runtime-<key>/node_modules` of links to the closure of the SDK in `folders` (the
+ * node_modules folders Node searches, nearest first), made once (staged and renamed, as two meshes may
+ * make it at once). Links, not copies: Node follows a link to the package's real path, so the SDK's own
+ * requires resolve where it is installed, and nothing is copied.
  */
-export function runtimeSdkDir(nodeModules: string, root: string, lookup: PackageLookup = diskLookup): string {
-  const key = createHash('sha256').update(nodeModules).digest('hex').slice(0, 16);
+export function runtimeSdkDir(folders: readonly string[], root: string, lookup: PackageLookup = diskLookup): string {
+  const key = createHash('sha256').update(folders.join('\n')).digest('hex').slice(0, 16);
   const dir = join(root, `runtime-${key}`, 'node_modules');
   if (existsSync(dir)) return dir;
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  for (const [name, target] of dependencyClosure(sdkRoots(nodeModules), lookup)) {
+  for (const [name, target] of dependencyClosure(sdkRootsIn(folders), lookup)) {
     mkdirSync(dirname(join(tmp, name)), { recursive: true });
     symlinkSync(target, join(tmp, name), 'dir');
   }
