@@ -132,8 +132,9 @@ AWS-compatible endpoint. Point the CLI and the AWS CLI at it with AWS_ENDPOINT_U
   --app <cmd>            the CDK app command (default: cdk.json's "app")
   -c, --context <k=v>    CDK context for the synth (repeatable), e.g. -c release=1
   -o, --output <dir>     where to synthesize (default: cdk.out)
-  --stage <path>         serve one CDK Stage of the app (Dev, Pipeline/Dev): the local mesh serves one
-                         account, so an app with a stage per account runs a stage at a time
+  --stage <path>         serve one CDK Stage of the app (Dev, Pipeline/Dev; its id alone when unique):
+                         the local mesh serves one account, so an app with a stage per account runs a
+                         stage at a time
   --port <n>             endpoint port (default: 4566; 0: any free port)
   --assembly <dir>       serve an existing cloud assembly; skip synth (repeat to apply in order)
   --watch                on every edit of the app's sources (cdk.json's "watch"), synthesize again and

@@ -50,8 +50,24 @@ export class StageNotFoundError extends AssemblyScopeError {
 export function servedAssembly(dir: string, stage: string | undefined): string {
   if (stage === undefined) return dir;
   const stages = stageAssemblies(dir);
+  return pickStage(stages, stage).dir;
+}
+
+/**
+ * Pure: the stage `stage` names: by its path, or by its own id when no other stage has that id. CDK
+ * Pipelines declares its stages inside the pipeline's stack (`pipeline.addStage(new AppStage(this,
+ * 'Prod'))`), so their path is `<PipelineStack>/Prod` while the pipeline shows them as `Prod`.
+ */
+export function pickStage(stages: readonly StageAssembly[], stage: string): StageAssembly {
   const found = stages.find((s) => s.stage === stage);
-  if (found) return found.dir;
+  if (found) return found;
+  const byId = stages.filter((s) => s.stage.split('/').pop() === stage);
+  if (byId.length === 1) return byId[0]!;
+  if (byId.length > 1) {
+    throw new StageNotFoundError(
+      `--stage ${JSON.stringify(stage)}: ${byId.length} stages have that id (${byId.map((s) => s.stage).join(', ')}); name one by its path`,
+    );
+  }
   if (stages.length === 0) {
     throw new StageNotFoundError(
       `--stage ${JSON.stringify(stage)}: the app declares no CDK Stage; leave --stage out to serve its stacks`,
