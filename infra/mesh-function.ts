@@ -46,6 +46,7 @@ import {
 } from './private/channel-resource';
 import { conventionalEntry } from './private/conventional-entry';
 import { deployTarget } from './private/deploy-target';
+import { esbuildRunnerFacts, esbuildRunnerProblem } from './private/esbuild-runner';
 import { checkLogLevel } from './private/log-level';
 import { acknowledgeNag } from './private/nag-acknowledgement';
 import { nagArn } from './private/nag-arn';
@@ -938,6 +939,7 @@ function checkProps(
   checkTraffic(props, refuse);
   if (props.capacityProvider) checkCapacityProvider(path, props.capacityProvider);
   const entry = checkCode(id, props, refuse);
+  checkEsbuildRunner(scope, props, refuse);
   checkRuntime(props, refuse);
   checkEnvironment(props, refuse);
   return { functionName, entry };
@@ -1165,6 +1167,15 @@ function checkNodeModules(props: MeshFunctionProps, refuse: Refuse): void {
       `bundling.nodeModules names ${LAYER.moduleName}: the mesh layer brings ${LAYER.moduleName}/runtime to the function, and a copy installed beside the bundle would shadow it (with the package's CLI and local-mesh dependencies, over Lambda's 250 MB of code); leave it out of nodeModules`,
     );
   }
+}
+
+/** Refuses to bundle where the app's package manager cannot run esbuild (private/esbuild-runner.ts). */
+function checkEsbuildRunner(scope: Construct, props: MeshFunctionProps, refuse: Refuse): void {
+  // Code given, or a stack the CLI does not bundle (`cdk deploy OtherStack`): no esbuild runs.
+  if (props.code !== undefined || !Stack.of(scope).bundlingRequired) return;
+  const facts = esbuildRunnerFacts(props.depsLockFilePath, props.projectRoot);
+  const problem = esbuildRunnerProblem({ ...facts, forceDocker: props.bundling?.forceDockerBundling });
+  if (problem) throw refuse(MeshErrorCode.INVALID_BUNDLING, problem);
 }
 
 /** The user's handler as NodejsFunction bundles it: `index.<export>`, or as given when it names a file. */

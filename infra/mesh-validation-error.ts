@@ -55,7 +55,10 @@ export enum MeshErrorCode {
   MESH_IN_OTHER_STACK = 'MeshInOtherStack',
   /** The `environment` prop sets a variable the mesh sets itself (MESH_SERVICE, MESH_NAME, ...). */
   RESERVED_ENVIRONMENT = 'ReservedEnvironment',
-  /** `bundling` would install lambda-mesh beside the function (`nodeModules`), a second copy of the layer's runtime. */
+  /**
+   * `bundling` would install lambda-mesh beside the function (`nodeModules`), a second copy of the layer's
+   * runtime; or the app's package manager cannot run esbuild (pnpm, without esbuild among the app's dependencies).
+   */
   INVALID_BUNDLING = 'InvalidBundling',
 }
 

@@ -6,7 +6,7 @@
  * wrapper serves.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
@@ -15,6 +15,7 @@ import { Mesh } from '../../infra/mesh';
 import { MeshFunction } from '../../infra/mesh-function';
 import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
 import { OrdersStack } from '../support/conventional-entry/orders-stack';
+import { tempDir } from '../support/temp-dir';
 import { DEMO, ENV, newApp, ROOT } from './infra-fixture';
 
 describe('bundling props on a MeshFunction', () => {
@@ -89,5 +90,40 @@ describe('bundling props on a MeshFunction', () => {
       assert.match(err.message, /leave it out of nodeModules$/);
       return true;
     });
+  });
+
+  it('refuses to bundle in a pnpm app whose own dependencies lack esbuild, naming the lock file and the command that adds it', () => {
+    // GIVEN an app installed by pnpm, esbuild among lambda-mesh's dependencies only (aws-cdk-lib requires
+    // it through pnpm's hidden hoisting, `pnpm exec` does not find it), and none on PATH
+    const app = tempDir('pnpm-app-');
+    const lockFile = join(app, 'pnpm-lock.yaml');
+    writeFileSync(lockFile, "lockfileVersion: '9.0'\n");
+    const stack = new Stack(newApp({ bundle: true }), 'Test', { env: ENV });
+    const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop' });
+    const declare = () =>
+      new MeshFunction(stack, 'Orders', {
+        mesh,
+        service: 'orders',
+        entry: join(DEMO, 'orders.ts'),
+        depsLockFilePath: lockFile,
+      });
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      // WHEN a MeshFunction bundles there
+      // THEN synth refuses before any bundling, naming the lock file, where esbuild would run and the fix
+      const esbuild = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
+      assert.throws(declare, (err: unknown) => {
+        assert.ok(err instanceof MeshValidationError);
+        assert.equal(err.code, MeshErrorCode.INVALID_BUNDLING);
+        assert.equal(
+          err.message,
+          `MeshFunction Test/Orders: the app installs with pnpm (${lockFile}), so NodejsFunction bundles with \`pnpm exec -- esbuild\` in ${app}, which runs the app's own dependencies only, and esbuild is a dependency of lambda-mesh, not of the app; add it to the app: \`pnpm add -D esbuild@${esbuild}\``,
+        );
+        return true;
+      });
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
