@@ -10,12 +10,12 @@
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { ApplyOptions, DeploymentReport } from '../assembly/deployment';
 import { type AppSynthOptions, synthApp } from './app-synth';
 import { type BundleIndex, type BundleRecord, bundlesFor, readBundleIndex } from './bundle-index';
 import { assetDirOf, rebundle } from './hotswap';
-import { watchPatterns } from './source-watcher';
+import { outsideFiles, watchPatterns } from './source-watcher';
 import { type RoundResult, startWatch, type Watch } from './watch-loop';
 
 export interface WatchAppOptions extends AppSynthOptions {
@@ -50,8 +50,21 @@ export function watchApp(options: WatchAppOptions): Watch {
     deploy: (files) => rounds.deploy(files),
     log: options.log,
   });
+  // What the last synthesis read outside the app's folder: handlers in a monorepo's other packages.
+  let followed = '';
+  const follow = () => {
+    const files = outsideFiles(resolve(options.root), rounds.readFiles());
+    if (files.join('\n') === followed) return;
+    followed = files.join('\n');
+    watch.follow(files);
+    if (files.length > 0)
+      options.log(`also watching ${describeFiles(options.root, files)}, outside it: the app or a bundle reads them`);
+  };
+  follow();
+  watch.onRound(follow);
   return {
     rounds: watch.rounds,
+    follow: watch.follow,
     onRound: watch.onRound,
     async close() {
       await watch.close();
@@ -86,6 +99,12 @@ class AppRounds {
       return this.synthesize();
     }
     return (await this.hotswap(plan.bundles)) ?? this.synthesize();
+  }
+
+  /** Every file the last synthesis found the app and the functions' bundles reading (absolute). */
+  readFiles(): string[] {
+    const index = this.index;
+    return index ? [...index.appFiles, ...index.bundles.flatMap((b) => [...b.inputs])] : [];
   }
 
   dispose(): void {
@@ -132,4 +151,10 @@ class AppRounds {
     const report = await this.options.apply(this.options.outdir, { codeOverrides: this.overrides });
     return { report, mode: 'hotswap', buildMs, deployMs: Date.now() - t0 - buildMs };
   }
+}
+
+/** `2 files (../services/orders/src/index.ts, ...)`, relative to the app's folder. */
+function describeFiles(root: string, files: readonly string[]): string {
+  const shown = files.slice(0, 3).map((f) => relative(root, f));
+  return `${files.length} file${files.length === 1 ? '' : 's'} (${shown.join(', ')}${files.length > 3 ? ', ...' : ''})`;
 }

@@ -47,6 +47,8 @@ export interface WatchRound {
 
 export interface Watch {
   readonly rounds: readonly WatchRound[];
+  /** Also watch these files outside the app's folder (source-watcher.ts `follow`). */
+  follow(files: readonly string[]): void;
   /** Called after every round. */
   onRound(listener: (round: WatchRound) => void): void;
   /** Stops watching; waits for a round under way. */
@@ -94,6 +96,7 @@ export function startWatch(options: WatchOptions): Watch {
 
   return {
     rounds,
+    follow: (files) => watcher.follow(files),
     onRound: (l) => listeners.push(l),
     async close() {
       closed = true;
