@@ -4,6 +4,7 @@
  */
 import type { AwsFlags } from './args';
 import { type AwsClients, awsClients } from './aws-clients';
+import { outputGone } from './interrupt';
 import { type DiscoveredMesh, discoverMesh } from './mesh-discovery';
 import { printableOutput } from './terminal-text';
 
@@ -37,8 +38,8 @@ export function processContext(
   overrides: Partial<Pick<CliContext, 'env' | 'cwd' | 'tty' | 'out' | 'err'>> = {},
 ): CliContext {
   const env = overrides.env ?? process.env;
-  const out = overrides.out ?? ((t: string) => process.stdout.write(`${t}\n`));
-  const err = overrides.err ?? ((t: string) => process.stderr.write(`${t}\n`));
+  const out = overrides.out ?? lineWriter(process.stdout, outputGone);
+  const err = overrides.err ?? lineWriter(process.stderr, () => undefined);
   const ctx: CliContext = {
     env,
     cwd: overrides.cwd ?? process.cwd(),
@@ -53,4 +54,21 @@ export function processContext(
     },
   };
   return ctx;
+}
+
+/**
+ * Writes lines to `stream` until its reader goes away (EPIPE: `mesh stat --json | head -1`), then drops
+ * them and calls `gone` once. Unhandled, that error ended the process with a stack trace, and a rollout
+ * with its canary left at its share.
+ */
+function lineWriter(stream: NodeJS.WriteStream, gone: () => void): (text: string) => void {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    if (!closed) gone();
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(`${text}\n`);
+  };
 }

@@ -3,8 +3,9 @@
  * canary's share of the `live` alias through --steps; after each interval reads the canary version's
  * golden metrics from where `mesh stat` reads them (the local mesh's /_mesh/stats or CloudWatch) and
  * gates on them. A failed gate rolls back at once (exit 1); every gate passed promotes (exit 0).
- * Ctrl-C rolls back too. The alias is planned and written by alias-plan.ts and alias-store.ts, the
- * metrics come from the telemetry source `mesh stat` reads, and the decisions are rollout-gate.ts.
+ * Ctrl-C rolls back too, and so does stdout's reader going away. The alias is planned and written by
+ * alias-plan.ts and alias-store.ts, the metrics come from the telemetry source `mesh stat` reads, and
+ * the decisions are rollout-gate.ts.
  */
 
 import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
@@ -16,6 +17,7 @@ import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
 import { refuseWhileDeploying } from '../deployment-guard';
 import { EXIT } from '../errors';
+import { onStop, type StopCause } from '../interrupt';
 import { findService } from '../mesh-discovery';
 import { withPromoteRecord } from '../promote-record';
 import { checkAliasCommand, readRoute } from '../route-guard';
@@ -43,7 +45,7 @@ checks: at least --min-requests requests, success rate >= --min-success, p99 <= 
 Too few requests waits one more interval at the same share, then fails.
   - a failed gate rolls back at once (weights cleared, the stable version keeps 100%), exit 1
   - every gate passed promotes the canary (live -> canary version), exit 0
-  - Ctrl-C rolls back and exits 130
+  - Ctrl-C rolls back and exits 130; output whose reader has gone (| head) rolls back, exit 1
 Refused while a CodeDeploy deployment (a gated deploy) owns the live alias.
 
 Flags:
@@ -90,15 +92,14 @@ interface StepRecord {
   readonly reason?: string;
 }
 
-/** Ctrl-C as a flag plus a wake-up for the sleep in progress. */
+/** Ctrl-C (or stdout's reader going away) as a flag plus a wake-up for the sleep in progress. */
 function interruptible() {
   let wake: (() => void) | undefined;
-  const state = { interrupted: false };
-  const onSigint = () => {
-    state.interrupted = true;
+  const state: { interrupted: StopCause | undefined } = { interrupted: undefined };
+  const dispose = onStop((cause) => {
+    state.interrupted ??= cause;
     wake?.();
-  };
-  process.on('SIGINT', onSigint);
+  });
   return {
     state,
     sleep: (msDelay: number) =>
@@ -112,7 +113,7 @@ function interruptible() {
         }
         wake = done;
       }),
-    dispose: () => process.off('SIGINT', onSigint),
+    dispose,
   };
 }
 
@@ -140,11 +141,11 @@ interface Rollout {
   percent: number;
 }
 
-/** How the steps ended: every gate passed, a gate failed, or Ctrl-C. */
+/** How the steps ended: every gate passed, a gate failed, or Ctrl-C (or stdout's reader gone). */
 type Ending =
   | { readonly kind: 'promote' }
   | { readonly kind: 'rollback'; readonly reason: string }
-  | { readonly kind: 'interrupted' };
+  | { readonly kind: 'interrupted'; readonly cause: StopCause };
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('rollout', args, OPTIONS);
@@ -231,12 +232,13 @@ async function runSteps(r: Rollout, sig: ReturnType<typeof interruptible>): Prom
   let extended = false;
   let stepStart = 0;
   for (;;) {
+    if (sig.state.interrupted) return { kind: 'interrupted', cause: sig.state.interrupted };
     if (!extended) {
       await shiftTo(r, r.percent);
       stepStart = Date.now();
     }
     await sig.sleep(r.opts.intervalMs);
-    if (sig.state.interrupted) return { kind: 'interrupted' };
+    if (sig.state.interrupted) return { kind: 'interrupted', cause: sig.state.interrupted };
     const next = await gate(r, step, Date.now() - stepStart, extended);
     if (next.action === 'promote') return { kind: 'promote' };
     if (next.action === 'rollback') return { kind: 'rollback', reason: next.reason };
@@ -306,6 +308,12 @@ async function finish(r: Rollout, ending: Ending, ctx: CliContext, json: boolean
   if (ending.kind === 'rollback') {
     if (json) ctx.out(summary('rolled back', ending.reason));
     throw new RolloutFailed(`${r.service} rolled back to ${describeSplit(back)} at ${r.percent}%: ${ending.reason}`);
+  }
+  if (ending.cause === 'output-closed') {
+    // Nobody reads the gates any more (`mesh rollout ... | head -1`): the canary goes back, as after an error.
+    throw new RolloutFailed(
+      `its output was closed (the reader of stdout went away) at ${r.percent}%: ${r.service} rolled back to ${describeSplit(back)}`,
+    );
   }
   if (json) ctx.out(summary('interrupted', 'Ctrl-C'));
   ctx.err(`mesh rollout: interrupted (Ctrl-C) at ${r.percent}%: ${r.service} rolled back to ${describeSplit(back)}`);

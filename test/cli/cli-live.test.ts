@@ -207,6 +207,20 @@ describe('mesh live views', () => {
     }
   });
 
+  test('output whose reader has gone (`| head`): a command ends as usual, a watch stops, exit 0, no stack trace', async () => {
+    for (const args of [['status'], ['status', '--json'], ['status', '--watch', '--interval', '50ms']]) {
+      const live = await meshLive(fx.env, args);
+      try {
+        // The reader is gone before the first line: every write fails with EPIPE.
+        live.child.stdout!.destroy();
+        assert.equal(await live.exit, 0, `mesh ${args.join(' ')}: ${live.err()}`);
+        assert.equal(live.err(), '', `mesh ${args.join(' ')}`);
+      } finally {
+        live.child.kill();
+      }
+    }
+  });
+
   test('status --watch on a terminal: each frame redrawn in place, never a blank screen between frames', async () => {
     const command = [process.execPath, ...(await meshArgs(['status', '--watch', '--count', '3', '--interval', '50ms']))]
       .map(shellQuote)

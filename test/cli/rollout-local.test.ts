@@ -148,6 +148,31 @@ describe('mesh rollout on the local mesh', { skip: exampleAssemblies() === undef
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
+
+  test('output whose reader has gone (`| head -1`) rolls back at the next line, as nobody sees the gates', async () => {
+    // Too few requests for any gate: the first gate waits one more interval, and says so on stdout.
+    const args = ['rollout', 'payments', '--steps', '50,100', '--interval', '2s', '--min-requests', '1000000'];
+    const child = spawn(process.execPath, await meshArgs([...args, '--endpoint-url', m.url]), {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    // Like `head -1`: the first line (the rollout's plan) read, then the pipe closed.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    try {
+      assert.equal(await exited, 1, err);
+      assert.match(
+        err,
+        /^mesh rollout: its output was closed \(the reader of stdout went away\) at 50%: payments rolled back to 100% v1\n$/,
+      );
+      assert.deepEqual(await alias(), { version: '1', weights: {} });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
 });
 
 describe('mesh rollout of a healthy canary', { skip: exampleAssemblies() === undefined && 'no example app' }, () => {
