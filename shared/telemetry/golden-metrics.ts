@@ -266,7 +266,7 @@ export function goldenSnapshot<L extends Latency<L>>(
     // deployments, a scheduled job) is a node of the graph through its edges, never a row of 0 requests.
     const svc = services.of(e.destination);
     if (versions) addEdgeFacts(svc.all, tally);
-    else if (calleeReported.has(e.destination) && reporter !== CALLEE) addCallerOnlyCounts(svc.all, tally);
+    else if (calleeReported.has(e.destination) && reporter !== CALLEE) addEdgeFacts(svc.all, tally);
     else addVersion(svc, e.version, tally, empty);
   }
   for (const v of versions ?? []) addVersion(services.of(v.service), v.version, v.tally, empty);
@@ -319,23 +319,17 @@ class ServiceTallies<L extends Latency<L>> {
 }
 
 /**
- * An edge's per-edge facts into its callee's totals, when the callee's requests come from its per-version
- * reports: denials, retries, breaker opens, rate-limited calls and fallbacks (the last two only the caller
- * counts), which the service adds up over its inbound edges.
+ * An edge's per-edge facts into its callee's totals, when the edge's requests are not the service's
+ * own: its requests come from the callee's per-version reports (CloudWatch), or the edge is a caller's
+ * record alone of a service that reports its own (a call that timed out under the alias, or one its
+ * caller refused before it left, which the callee never saw). Its denials, retries, breaker opens,
+ * rate-limited calls and fallbacks still happened on the way to the service, which adds them up over
+ * every inbound edge, as its edge table shows them.
  */
 function addEdgeFacts<L extends Latency<L>>(all: Tally<L>, tally: Tally<L>): void {
   all.denied += tally.denied;
   all.retries += tally.retries;
   all.breakerOpens += tally.breakerOpens;
-  all.rateLimited += tally.rateLimited;
-  all.fallbacks += tally.fallbacks;
-}
-
-/**
- * A caller's record of an edge whose callee reported its own requests: its requests are counted already,
- * but calls refused over a rate limit, which no callee ever sees, and fallbacks are still the service's.
- */
-function addCallerOnlyCounts<L extends Latency<L>>(all: Tally<L>, tally: Tally<L>): void {
   all.rateLimited += tally.rateLimited;
   all.fallbacks += tally.fallbacks;
 }

@@ -22,19 +22,22 @@ interface Calls extends EdgeLine {
 
 // orders -> payments with a canary: the callee reports every attempt, the caller one record per call
 // (a canary failure retried onto v1 shows as a v1 success on the caller's side); a denied caller seen
-// by the callee only; a call that timed out before any version answered, filed by the caller under `live`.
+// by the callee only; a call that timed out before any version answered (after a retry), filed by the
+// caller under `live`.
 const TRAFFIC: Calls[] = [
   { reporter: 'destination', version: '1', code: '200', requests: 30, durations: [10, 20, 30] },
   { reporter: 'destination', version: '2', code: '200', requests: 8, durations: [40] },
   { reporter: 'destination', version: '2', code: '500', requests: 2, durations: [50] },
   { reporter: 'source', version: '1', code: '200', requests: 32, retries: 2 },
   { reporter: 'source', version: '2', code: '200', requests: 8 },
-  { reporter: 'source', version: 'live', code: '504', requests: 1 },
+  { reporter: 'source', version: 'live', code: '504', requests: 1, retries: 1 },
   { reporter: 'destination', source: 'audit', version: '1', code: '403', requests: 3, denied: 3, durations: [1] },
   { reporter: 'source', source: 'audit', version: '1', code: '403', requests: 3, denied: 3, durations: [1] },
   // Calls orders refused over a rate limit (the callee never saw them), and calls the version 1 of
   // payments served as a fallback for another target: counted by the caller only.
   { reporter: 'source', version: 'live', code: '429', requests: 5, rateLimited: 5 },
+  // Calls orders' own mesh refused before they left (a deny on the edge): the callee never saw them either.
+  { reporter: 'source', version: 'live', code: '403', requests: 4, denied: 4 },
   { reporter: 'source', version: '1', code: '200', requests: 2, fallbacks: 2 },
   // Mirror copies to a shadow version: counted apart, in no request count, success rate or split.
   { reporter: 'destination', version: '3', code: '500', requests: 4, mirror: true, durations: [900] },
@@ -153,13 +156,14 @@ describe('golden metrics, from the local collector and from CloudWatch', () => {
     const edge = { reporter: 'source', retries: 0, denied: 0, rateLimited: 0, fallbacks: 0 };
     assert.deepEqual(edges, [
       { ...edge, edge: 'audit->payments@*', requests: 3, successRate: 0, denied: 3 },
-      // 41 calls as before, 5 refused over a rate limit (429) and 2 a fallback served.
+      // 41 calls as before, 5 refused over a rate limit (429), 4 refused by orders' mesh and 2 a fallback served.
       {
         ...edge,
         edge: 'orders->payments@*',
-        requests: 48,
-        successRate: 42 / 48,
-        retries: 2,
+        requests: 52,
+        successRate: 42 / 52,
+        retries: 3,
+        denied: 4,
         rateLimited: 5,
         fallbacks: 2,
       },
@@ -190,7 +194,10 @@ describe('golden metrics, from the local collector and from CloudWatch', () => {
     assert.equal(payments.requests, 43);
     assert.equal(payments.successRate, 38 / 43, 'the failing mirror copies do not count against it');
     assert.equal(payments.mirrored, 4);
-    assert.equal(payments.denied, 3);
+    // audit's 3, which payments refused, and the 4 orders' mesh refused before they left, which only
+    // orders' records of the edge hold: the service counts every denial its edge table shows.
+    assert.equal(payments.denied, 7);
+    assert.equal(payments.retries, 3, 'the retry of the call that timed out under the alias too');
   });
 
   it('mirror copies are counted apart from requests', () => {
