@@ -36,14 +36,10 @@ export function awsClients(
 
   const resolveRegion = async (): Promise<string> => {
     if (settings.region) return settings.region;
-    // Let the SDK read the profile (AWS_PROFILE, ~/.aws/config) before falling back.
-    const { LambdaClient } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-    try {
-      const r = await new LambdaClient({}).config.region();
-      if (r) return r;
-    } catch {
-      /* no region configured */
-    }
+    // The profile's (AWS_PROFILE, ~/.aws/config) before falling back; against an endpoint, never the
+    // EC2 instance's (instance metadata): see profileRegion.
+    const r = await profileRegion(settings.fallbackRegion === undefined);
+    if (r) return r;
     if (settings.fallbackRegion) return settings.fallbackRegion;
     throw new CommandError('no AWS region configured: set AWS_REGION, or pass --region us-east-1');
   };
@@ -68,4 +64,28 @@ export function awsClients(
         return new DynamoDBClient(await common('DYNAMODB'));
       })()),
   };
+}
+
+/**
+ * The region the SDK finds in the profile, as it reads it; with `instance`, then the EC2 instance's
+ * (instance metadata, as the SDK's clients do when nothing else names one). Against an endpoint (the
+ * local mesh, LocalStack) the region is the profile's or us-east-1, never the instance's: an EC2 dev box
+ * in eu-west-3 would look for the local mesh's functions there and find none, and elsewhere each
+ * command waited up to a second for an instance metadata service that is not there.
+ */
+async function profileRegion(instance: boolean): Promise<string | undefined> {
+  try {
+    if (instance) {
+      const { LambdaClient } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+      return await new LambdaClient({}).config.region();
+    }
+    // The SDK's own loader, the copy the Lambda client loads, without its last resort (instance metadata).
+    const sdkConfig = require(
+      require.resolve('@smithy/core/config', { paths: [require.resolve('@aws-sdk/client-lambda')] }),
+    ) as typeof import('@smithy/core/config');
+    const noInstance = { ...sdkConfig.NODE_REGION_CONFIG_OPTIONS, default: () => undefined };
+    return await sdkConfig.loadConfig(noInstance, sdkConfig.NODE_REGION_CONFIG_FILE_OPTIONS)();
+  } catch {
+    return undefined; // no region configured
+  }
 }

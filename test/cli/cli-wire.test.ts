@@ -6,7 +6,9 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -396,6 +398,35 @@ describe('mesh CLI on the wire', () => {
     const r = await mesh(fx, ['status', '--endpoint-url', 'http://127.0.0.1:9']);
     assert.equal(r.code, 1);
     assert.match(oneLine(r), /^mesh status: ListFunctions failed: .*ECONNREFUSED/);
+  });
+
+  test("against an endpoint with no region set: the profile's, else us-east-1, never the EC2 instance's", async () => {
+    // An instance metadata service, as on an EC2 dev box in eu-west-3.
+    const asked: string[] = [];
+    const imds = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      res.end(req.url?.includes('token') ? 'token' : 'eu-west-3');
+    });
+    await new Promise<void>((r) => imds.listen(0, '127.0.0.1', r));
+    const home = mkdtempSync(join(tmpdir(), 'mesh-home-'));
+    try {
+      const env = { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${(imds.address() as AddressInfo).port}` };
+      const r = await mesh(fx, ['status', '--json'], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).region, 'us-east-1');
+      assert.deepEqual(asked, [], 'the instance metadata service is not asked');
+      // A profile's region still counts: the one the SDK reads (~/.aws/config, AWS_PROFILE).
+      mkdirSync(join(home, '.aws'));
+      const keys = 'aws_access_key_id = test\naws_secret_access_key = test\n';
+      writeFileSync(join(home, '.aws', 'config'), `[default]\n${keys}[profile west]\nregion = us-west-2\n${keys}`);
+      const west = await mesh(fx, ['status', '--json'], { ...env, HOME: home, AWS_PROFILE: 'west' });
+      assert.equal(west.code, 0, west.stderr);
+      assert.equal(JSON.parse(west.stdout).region, 'us-west-2');
+      assert.deepEqual(asked, []);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      await new Promise<void>((r) => imds.close(() => r()));
+    }
   });
 
   test('AWS without credentials: one line saying none were found and where they come from, exit 1', async () => {
