@@ -5,6 +5,7 @@
  */
 import { isPublishedVersion, LIVE_ALIAS } from '../shared/names';
 import { type AliasChange, type AliasState, planRollback } from './alias-plan';
+import { commandWith, type PasteableCommand } from './pasteable-command';
 
 const PROMOTED = /^mesh: promoted v(\d+) over v(\d+)\b/;
 
@@ -46,7 +47,8 @@ export interface RollbackPlan {
 /**
  * `mesh rollback`: a canary weight is cleared (the stable version keeps 100%); with no weight, a
  * recorded promote is undone (live back to the version that was stable before it); with neither,
- * nothing changes and the advice says exactly how to point `live` at another version.
+ * nothing changes and the advice says exactly how to point `live` at another version, with `command`
+ * adding the AWS flags the command ran with (so it reaches the same endpoint and region when pasted).
  */
 export function planRollbackOrUndoPromote(
   service: string,
@@ -54,6 +56,7 @@ export function planRollbackOrUndoPromote(
   alias: AliasState,
   versions: readonly string[],
   at: Date,
+  command: PasteableCommand = commandWith({}),
 ): RollbackPlan {
   const clear = planRollback(service, functionName, alias);
   if (clear.changed) return { change: clear };
@@ -79,7 +82,7 @@ export function planRollbackOrUndoPromote(
     change: clear,
     advice:
       `nothing to roll back: ${why}. To point ${LIVE_ALIAS} at an earlier version, run: ` +
-      `aws lambda update-alias --function-name ${functionName} --name ${LIVE_ALIAS} --function-version <n> ` +
+      `${command('aws', `lambda update-alias --function-name ${functionName} --name ${LIVE_ALIAS} --function-version <n>`)} ` +
       `(other published versions: ${earlier.join(', ') || 'none'})`,
   };
 }

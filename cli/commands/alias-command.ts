@@ -7,6 +7,7 @@ import type { CliContext } from '../context';
 import { refuseWhileDeploying } from '../deployment-guard';
 import { COMMAND_HELP } from '../help';
 import { findService } from '../mesh-discovery';
+import { commandWith, type PasteableCommand } from '../pasteable-command';
 import { checkAliasCommand, readRoute } from '../route-guard';
 
 export interface AliasCommandInput {
@@ -14,6 +15,8 @@ export interface AliasCommandInput {
   readonly functionName: string;
   readonly alias: AliasState;
   readonly versions: readonly string[];
+  /** Command lines to print, with the AWS flags this command ran with. */
+  readonly command: PasteableCommand;
 }
 
 /** What a command plans: the alias change, and advice when it changes nothing. */
@@ -55,7 +58,8 @@ export async function runAliasCommand(
     listVersions(clients, svc.functionName),
     readRoute(clients, mesh.table, svc.service),
   ]);
-  const planned = plan({ service: svc.service, functionName: svc.functionName, alias, versions }, pos);
+  const input = { service: svc.service, functionName: svc.functionName, alias, versions, command: commandWith(flags) };
+  const planned = plan(input, pos);
   const note = planned.change.changed ? checkAliasCommand(command, svc.service, route) : undefined;
   if (planned.change.changed && !dryRun)
     await updateLiveAlias(clients, svc.functionName, planned.change.after, alias.revisionId);

@@ -9,9 +9,10 @@ import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../a
 import type { CliContext } from '../context';
 import { EXIT } from '../errors';
 import { type DiscoveredMesh, findService, type MeshService } from '../mesh-discovery';
+import { commandWith } from '../pasteable-command';
 import { type FunctionFacts, gatherFacts } from './check-facts';
 import { type InvokeGrants, readInvokeGrants } from './check-iam';
-import { gatherMeshFacts, type MeshFacts } from './check-policy';
+import { gatherMeshFacts } from './check-policy';
 import { type CheckResult, type CheckStatus, evaluateFunction } from './check-table';
 
 export const CHECK_HELP = `mesh check [--service <name>] [--json] [AWS flags]
@@ -115,18 +116,6 @@ async function grantsOf(clients: Parameters<typeof gatherFacts>[0], f: FunctionF
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
-}
-
-/** A command line with the AWS flags this check ran with, so a printed fix works when pasted. */
-export function commandWith(flags: ReturnType<typeof awsFlags>): MeshFacts['command'] {
-  return (tool, args) => {
-    const extra = [
-      tool === 'mesh' && flags.mesh ? `--mesh ${flags.mesh}` : '',
-      flags.region ? `--region ${flags.region}` : '',
-      flags.endpointUrl ? `--endpoint-url ${flags.endpointUrl}` : '',
-    ].filter(Boolean);
-    return [tool, args, ...extra].join(' ');
-  };
 }
 
 function pickServices(mesh: DiscoveredMesh, service: string | undefined): readonly MeshService[] {

@@ -17,6 +17,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx,
     ['service'],
     () => {},
-    (i) => planRollbackOrUndoPromote(i.service, i.functionName, i.alias, i.versions, new Date()),
+    (i) => planRollbackOrUndoPromote(i.service, i.functionName, i.alias, i.versions, new Date(), i.command),
   );
 }

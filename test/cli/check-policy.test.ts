@@ -6,7 +6,6 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { commandWith } from '../../cli/commands/check';
 import { invokeGrants, roleNameOf } from '../../cli/commands/check-iam';
 import {
   checkAllowedEdges,
@@ -15,6 +14,7 @@ import {
   checkSplitSource,
   type MeshFacts,
 } from '../../cli/commands/check-policy';
+import { commandWith } from '../../cli/pasteable-command';
 import type { RawItem } from '../../cli/policy-plan';
 
 const fn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
@@ -31,7 +31,7 @@ function facts(items: RawItem[], grants: Record<string, string[]> = { orders: ['
       ['payments', ['1', '2']],
     ]),
     grants: new Map(Object.entries(grants).map(([s, fns]) => [s, { functions: new Set(fns), any: false }])),
-    command: commandWith({ json: false, endpointUrl: 'http://127.0.0.1:4566' }),
+    command: commandWith({ endpointUrl: 'http://127.0.0.1:4566' }),
   };
 }
 

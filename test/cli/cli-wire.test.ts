@@ -155,6 +155,17 @@ describe('mesh CLI on the wire', () => {
     assert.deepEqual(await alias('demo-inventory'), { version: '2', weights: {} });
     const again = await mesh(fx, ['rollback', 'inventory', '--json']);
     assert.equal(JSON.parse(again.stdout).changed, false);
+    // The advice's command carries the AWS flags this one ran with (test/cli/operator-plans.test.ts:
+    // --endpoint-url too), so it reaches the same region and endpoint when pasted.
+    const where = ['--region', 'us-east-1'];
+    const advice = await mesh(fx, ['rollback', 'inventory', ...where]);
+    assert.equal(advice.code, 0, advice.stderr);
+    assert.ok(
+      advice.stdout.includes(
+        `run: aws lambda update-alias --function-name demo-inventory --name live --function-version <n> ${where.join(' ')} (other published versions: 1, 3)`,
+      ),
+      advice.stdout,
+    );
   });
 
   test('promote: the canary becomes live with all the traffic', async () => {

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { planPromote } from '../../cli/alias-plan';
 import { effectiveEdges, renderEffectiveEdges } from '../../cli/effective-edges';
 import { UsageError } from '../../cli/errors';
+import { commandWith } from '../../cli/pasteable-command';
 import { planDelete } from '../../cli/policy-plan';
 import { planRollbackOrUndoPromote, recordedPromote, withPromoteRecord } from '../../cli/promote-record';
 import { unpublishedVersions, versionRefs } from '../../cli/published-versions';
@@ -152,6 +153,20 @@ describe('rollback after a promote (promote-record)', () => {
     const none = planRollbackOrUndoPromote('payments', 'f', { functionVersion: '2', weights: {} }, ['1', '2'], AT);
     assert.equal(none.change.changed, false);
     assert.match(none.advice!, /no promote recorded on it.*aws lambda update-alias --function-name f --name live/);
+    // Pasted, it goes where the rollback went: the local mesh's endpoint, not the operator's AWS account.
+    const local = commandWith({ mesh: 'shop', region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:4566' });
+    const there = planRollbackOrUndoPromote(
+      'payments',
+      'f',
+      { functionVersion: '2', weights: {} },
+      ['1', '2'],
+      AT,
+      local,
+    );
+    assert.match(
+      there.advice!,
+      / run: aws lambda update-alias --function-name f --name live --function-version <n> --region eu-west-1 --endpoint-url http:\/\/127\.0\.0\.1:4566 \(other published versions: 1\)$/,
+    );
     const gone = planRollbackOrUndoPromote(
       'payments',
       'f',
