@@ -13,6 +13,8 @@ export interface MeshService {
   readonly functionArn?: string;
   /** The channels it sends to (MESH_CHANNELS) and consumes (MESH_INBOUND_CHANNELS), by name. */
   readonly channels?: { readonly out: readonly string[]; readonly in: readonly string[] };
+  /** The services it calls over HTTP (MESH_HTTP_TARGETS), by name: one may run outside Lambda. */
+  readonly httpTargets?: readonly string[];
   /** The CloudWatch Logs group the function writes to, when it sets one (else Lambda's `/aws/lambda/<name>`). */
   readonly logGroup?: string;
 }
@@ -42,12 +44,14 @@ export function groupMeshes(functions: readonly FunctionSummary[]): DiscoveredMe
     if (!name || !service || !fn.FunctionName) continue;
     const m = meshes.get(name) ?? { services: [] };
     m.table ??= vars[ENV.policyTable] || undefined;
-    const channels = { out: channelNames(vars[ENV.channels]), in: channelNames(vars[ENV.inboundChannels]) };
+    const channels = { out: jsonKeys(vars[ENV.channels]), in: jsonKeys(vars[ENV.inboundChannels]) };
+    const httpTargets = jsonKeys(vars[ENV.httpTargets]);
     m.services.push({
       service,
       functionName: fn.FunctionName,
       functionArn: fn.FunctionArn,
       ...(channels.out.length || channels.in.length ? { channels } : {}),
+      ...(httpTargets.length ? { httpTargets } : {}),
       ...(fn.LoggingConfig?.LogGroup ? { logGroup: fn.LoggingConfig.LogGroup } : {}),
     });
     meshes.set(name, m);
@@ -61,8 +65,8 @@ export function groupMeshes(functions: readonly FunctionSummary[]): DiscoveredMe
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The channel names of a MESH_CHANNELS / MESH_INBOUND_CHANNELS value (none when unset or malformed). */
-function channelNames(json: string | undefined): string[] {
+/** The names a MESH_CHANNELS / MESH_INBOUND_CHANNELS / MESH_HTTP_TARGETS value maps (none when unset or malformed). */
+function jsonKeys(json: string | undefined): string[] {
   if (!json) return [];
   try {
     const o = JSON.parse(json) as unknown;

@@ -21,6 +21,7 @@ import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
 import { callerLines, fmtMs, fmtPct, formatTable, paintRate } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
+import { checkTrafficName } from '../traffic-names';
 import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 
 export const STAT_HELP = `mesh stat [--window 60s] [--watch [--interval 2s] [--count n]] [--json] [AWS flags]
@@ -177,8 +178,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const watch = watchSettings('stat', values);
   const service = values.service;
   const source = await pickTelemetrySource(flags, ctx);
+  let checked = service === undefined;
   const frame = async () => {
     const s = filterSnapshot(await fetchStats(source, windowMs), service);
+    // A --service no call touches: a typo exits 2 naming the closest name; a quiet service shows "no traffic".
+    if (!checked && s.services.length === 0 && s.edges.length === 0) {
+      checkTrafficName((await ctx.discover(flags)).mesh, '--service', service!);
+    }
+    checked = true;
     return flags.json ? JSON.stringify(s, null, watch ? 0 : 2) : renderStats(s, painter(ctx, flags));
   };
   if (watch) await watchLoop(ctx, watch, frameMode(ctx, flags), frame);

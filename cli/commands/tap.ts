@@ -16,6 +16,7 @@ import { fmtMs } from '../table-format';
 import { type AccessSource, cloudWatchAccessSource, LocalAccessSource } from '../telemetry/access-source';
 import { localMeshEndpoint } from '../telemetry/local-mesh-telemetry';
 import { printableLine } from '../terminal-text';
+import { checkTrafficName } from '../traffic-names';
 
 /** The outcomes the runtime records, a few to a line (help text). */
 function outcomeList(lineBreak: string): string {
@@ -128,7 +129,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const filter = tapFilter(positionals, values);
   const count = countFlag('tap', 'count', values.count, 1_000_000);
   const flags = awsFlags(values);
-  const source = await pickAccessSource(flags, ctx);
+  const source = await pickAccessSource(flags, ctx, filter);
   await source.start();
   // Said once the start is marked (a call made after this line shows), on stderr: stdout stays lines of calls.
   ctx.err(
@@ -154,10 +155,18 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   return EXIT.ok;
 }
 
-/** The local mesh's access log when the endpoint is one, else CloudWatch Logs for the mesh's functions. */
-async function pickAccessSource(flags: AwsFlags, ctx: CliContext): Promise<AccessSource> {
+/**
+ * The local mesh's access log when the endpoint is one, else CloudWatch Logs for the mesh's functions.
+ * A name to filter on must be one calls can carry: a typo would follow nothing until Ctrl-C.
+ */
+async function pickAccessSource(flags: AwsFlags, ctx: CliContext, filter: TapFilter): Promise<AccessSource> {
+  const named: [string | undefined, string][] = [];
+  if (filter.service !== undefined) named.push([undefined, filter.service]);
+  if (filter.to !== undefined) named.push(['--to', filter.to]);
+  if (filter.from !== undefined) named.push(['--from', filter.from]);
   const endpoint = await localMeshEndpoint(ctx.clients(flags));
-  if (endpoint) return new LocalAccessSource(endpoint);
+  if (endpoint && named.length === 0) return new LocalAccessSource(endpoint);
   const { mesh, clients } = await ctx.discover(flags);
-  return cloudWatchAccessSource(clients, mesh.services);
+  for (const [flag, name] of named) checkTrafficName(mesh, flag, name);
+  return endpoint ? new LocalAccessSource(endpoint) : cloudWatchAccessSource(clients, mesh.services);
 }

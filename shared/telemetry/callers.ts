@@ -48,3 +48,6 @@ export function callerNotes(sources: Iterable<string>): CallerNote[] {
   const seen = new Set(sources);
   return NOTES.filter((n) => seen.has(n.name));
 }
+
+/** The names of the callers that are no service. */
+export const CALLER_NAMES: readonly string[] = NOTES.map((n) => n.name);

@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, ListFunctionsCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { type CallRecord, MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { handleMeshRequest } from '../../local/dashboard/routes';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
@@ -245,8 +245,11 @@ describe('mesh live views', () => {
     const store = new TelemetryStore();
     // Lines from before tap starts are history, not shown.
     for (const l of accessLines(CALLS)) store.accessLog.record(l);
+    // The local mesh's routes and, as on the local mesh, Lambda at the same endpoint (for --to's name).
+    const functions = await lambda.send(new ListFunctionsCommand({}));
     const local = await listen((req, _body, res) => {
-      if (!handleMeshRequest(req, res, store, noMeshView)) res.writeHead(404).end();
+      if (req.url?.startsWith('/2015-03-31/functions')) res.end(JSON.stringify(functions));
+      else if (!handleMeshRequest(req, res, store, noMeshView)) res.writeHead(404).end();
     });
     const live = await meshLive(cliEnv(), ['tap', '--to', 'payments', '--endpoint-url', local.url]);
     try {
@@ -323,6 +326,37 @@ describe('mesh live views', () => {
       calls = accessLines(CALLS);
       assert.equal(await json.exit, 0, json.err());
       assert.deepEqual(JSON.parse(json.out()), JSON.parse(calls[3]!));
+    } finally {
+      await logs.close();
+    }
+  });
+
+  test('tap: a service, --to or --from no call can carry exits 2 naming the closest, instead of following nothing', async () => {
+    // CloudWatch Logs with no calls at all: a filter that matches nothing would follow it until Ctrl-C.
+    const logs = await listen((_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ events: [] }));
+    });
+    try {
+      const env = { ...fx.env, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url };
+      for (const [args, named] of [
+        [['tap', 'paymnts'], /^mesh tap: unknown service "paymnts" \(did you mean "payments"\?\) in mesh demo; /],
+        [
+          ['tap', '--to', 'paymnts'],
+          /^mesh tap: unknown service "paymnts" \(did you mean "payments"\?\) for --to in mesh demo; /,
+        ],
+        [
+          ['tap', '--from', 'extrenal'],
+          /^mesh tap: unknown service "extrenal" \(did you mean "external"\?\) for --from /,
+        ],
+      ] as const) {
+        const r = await run(process.execPath, await meshArgs([...args, '--count', '1']), env, 30_000);
+        assert.equal(r.code, 2, `mesh ${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, named);
+        assert.match(
+          r.stderr,
+          /known services, channels and callers: external, mesh-deploy-check, orders, payments, unknown/,
+        );
+      }
     } finally {
       await logs.close();
     }

@@ -439,6 +439,37 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
 });
 
 describe('mesh stat against the local mesh routes', () => {
+  it('--service names a service, channel or caller of the mesh: a typo exits 2 naming the closest; a quiet one shows no traffic', async () => {
+    const store = new TelemetryStore();
+    store.recordEmf(emfLine({ durations: [5] })); // orders -> payments
+    const fn = (service: string) => ({
+      FunctionName: `shop-${service}`,
+      Environment: { Variables: { [ENV.meshName]: 'shop', [ENV.service]: service, [ENV.policyTable]: 'shop-policy' } },
+    });
+    // The local mesh's routes and, at the same endpoint, Lambda's ListFunctions (discovery).
+    const local = await serve((req, _body, res) => {
+      if (req.url?.startsWith('/2015-03-31/functions')) {
+        json(res, 200, { Functions: ['inventory', 'orders', 'payments'].map(fn) });
+      } else if (!handleMeshRequest(req, res, store, noMeshView)) json(res, 404, {});
+    });
+    try {
+      const typo = await cli(['stat', '--service', 'paymnts', '--endpoint-url', local.url]);
+      assert.equal(typo.code, 2, typo.out);
+      assert.match(
+        typo.err,
+        /^mesh stat: unknown service "paymnts" \(did you mean "payments"\?\) for --service in mesh shop; known services, channels and callers: external, inventory, mesh-deploy-check, orders, payments, unknown \(see `mesh status`\)$/,
+      );
+      const quiet = await cli(['stat', '--service', 'inventory', '--endpoint-url', local.url]);
+      assert.equal(quiet.code, 0, quiet.err);
+      assert.match(quiet.out, /no traffic in this window/);
+      const busy = await cli(['stat', '--service', 'payments', '--endpoint-url', local.url]);
+      assert.equal(busy.code, 0, busy.err);
+      assert.match(busy.out, /^orders +-> payments +1 +1 /m);
+    } finally {
+      await new Promise<void>((r) => local.server.close(() => r()));
+    }
+  });
+
   it('--watch --count prints one JSON snapshot per refresh', async () => {
     const store = new TelemetryStore();
     store.recordEmf(emfLine({ durations: [5] }));
