@@ -41,7 +41,7 @@ Flags:
   --since <duration>   X-Ray only: how far back to look (default 15m, at most 6h)
   --width <n>          width of the waterfall's time axis in characters (default 50)
   --json               print the trace (or the list) as JSON
-  --no-color             no colour at a terminal either (also NO_COLOR=1)
+  --no-color           no colour at a terminal either (also NO_COLOR=1)
   --mesh, --region, --endpoint-url   as for every mesh command
 
 Examples:

@@ -538,3 +538,34 @@ test("renderStatus: a deployment's share is the live alias's, not CodeDeploy's l
   );
   assert.match(text, /^ {4}step 1\/2: 10% on v2/m);
 });
+
+test("each command's help lists its flags in one column: every description starts where the others do", async () => {
+  for (const command of [
+    'status',
+    'shift',
+    'promote',
+    'rollback',
+    'rollout',
+    'policy',
+    'stat',
+    'trace',
+    'tap',
+    'check',
+  ]) {
+    const { code, out } = await runMain([command, '--help']);
+    assert.equal(code, 0, command);
+    // A flag's line: the flag (and its value), two spaces or more, then its description.
+    const starts = out
+      .split('\n')
+      .filter((l) => /^ {2}-/.test(l) && !l.startsWith('  --mesh, --region'))
+      .map((l) => /^ {2}-\S*(?: <[^>]+>| \S+)?( {2,})/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => m[0].length);
+    assert.ok(starts.length > 1, `${command}: its flags`);
+    assert.equal(
+      new Set(starts).size,
+      1,
+      `mesh ${command} --help: descriptions start at columns ${starts.join(', ')}\n${out}`,
+    );
+  }
+});
