@@ -7,15 +7,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { FunctionRegistry } from '../../local/registry/function-registry';
-import { LocalInvoker } from '../../local/runtime/invoker';
-import { clientConfig } from '../support/example-assembly';
+import { startWorkerEndpoint, type WorkerEndpoint } from '../support/worker-endpoint';
 
 const HANDLERS: Record<string, string> = {
   'throws-error': `exports.handler = async () => { throw new Error('Error: some_error_msg'); };`,
@@ -41,8 +39,7 @@ const text = (r: InvokeCommandOutput) => Buffer.from(r.Payload ?? new Uint8Array
 
 describe('local endpoint: Invoke answers as recorded from AWS', () => {
   let dir: string;
-  let endpoint: Endpoint;
-  let invoker: LocalInvoker;
+  let workers: WorkerEndpoint;
   let lambda: LambdaClient;
   const invoke = (FunctionName: string, payload: unknown = {}) =>
     lambda.send(new InvokeCommand({ FunctionName, Payload: Buffer.from(JSON.stringify(payload)) }));
@@ -66,17 +63,10 @@ describe('local endpoint: Invoke answers as recorded from AWS', () => {
         codeSha256: name,
       });
     }
-    invoker = new LocalInvoker({ registry, workDir: join(dir, 'opt') });
-    endpoint = await startEndpoint({ port: 0, registry, invoker });
-    invoker.setEndpointUrl(endpoint.url);
-    lambda = new LambdaClient(clientConfig(endpoint.url));
+    workers = await startWorkerEndpoint(registry, dir);
+    lambda = workers.lambda;
   });
-  after(async () => {
-    lambda.destroy();
-    await invoker.stop();
-    await endpoint.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => workers?.stop());
 
   // test_lambda_common: test_uncaught_exception_invoke[nodejs20.x]
   it("answers a thrown Error with Unhandled and the Node runtime's errorType, errorMessage and trace", async () => {

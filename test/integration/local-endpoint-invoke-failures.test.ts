@@ -8,15 +8,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { FunctionRegistry } from '../../local/registry/function-registry';
-import { LocalInvoker } from '../../local/runtime/invoker';
-import { clientConfig } from '../support/example-assembly';
+import { startWorkerEndpoint, type WorkerEndpoint } from '../support/worker-endpoint';
 
 const HANDLERS: Record<string, string> = {
   'throws-custom': `class OutOfStock extends Error {
@@ -66,8 +64,7 @@ function failureLine(tail: string, label: string): Record<string, unknown> {
 
 describe('local endpoint: a failing Node.js function answers as its runtime does', () => {
   let dir: string;
-  let endpoint: Endpoint;
-  let invoker: LocalInvoker;
+  let workers: WorkerEndpoint;
   let lambda: LambdaClient;
   const invoke = (FunctionName: string) =>
     lambda.send(new InvokeCommand({ FunctionName, Payload: Buffer.from('{}'), LogType: 'Tail' }));
@@ -95,17 +92,10 @@ describe('local endpoint: a failing Node.js function answers as its runtime does
     }
     put('returns-plain-24', 'returns-plain.handler', 'nodejs24.x');
     put('throws-nothing-24', 'throws-nothing.handler', 'nodejs24.x');
-    invoker = new LocalInvoker({ registry, workDir: join(dir, 'opt') });
-    endpoint = await startEndpoint({ port: 0, registry, invoker });
-    invoker.setEndpointUrl(endpoint.url);
-    lambda = new LambdaClient(clientConfig(endpoint.url));
+    workers = await startWorkerEndpoint(registry, dir);
+    lambda = workers.lambda;
   });
-  after(async () => {
-    lambda.destroy();
-    await invoker.stop();
-    await endpoint.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => workers?.stop());
 
   it("answers an Error subclass by its name and logs 'Invoke Error' with its fields and its stack", async () => {
     // Act

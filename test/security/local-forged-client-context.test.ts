@@ -10,22 +10,20 @@
  * no field. Real workers, the real endpoint and the real Lambda SDK client on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { FunctionRegistry } from '../../local/registry/function-registry';
-import { type InvocationRecord, LocalInvoker } from '../../local/runtime/invoker';
-import { clientConfig } from '../support/example-assembly';
+import type { InvocationRecord } from '../../local/runtime/invoker';
+import { startWorkerEndpoint, type WorkerEndpoint } from '../support/worker-endpoint';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64');
 
 describe('attack: a forged custom.mesh of the wrong shape on the local endpoint', () => {
   let dir: string;
-  let endpoint: Endpoint;
-  let invoker: LocalInvoker;
+  let workers: WorkerEndpoint;
   let lambda: LambdaClient;
   const records: InvocationRecord[] = [];
 
@@ -46,18 +44,11 @@ describe('attack: a forged custom.mesh of the wrong shape on the local endpoint'
       layerDirs: [],
       codeSha256: 'echo',
     });
-    invoker = new LocalInvoker({ registry, workDir: join(dir, 'opt') });
-    invoker.onInvocation((r) => records.push(r));
-    endpoint = await startEndpoint({ port: 0, registry, invoker });
-    invoker.setEndpointUrl(endpoint.url);
-    lambda = new LambdaClient(clientConfig(endpoint.url));
+    workers = await startWorkerEndpoint(registry, dir);
+    workers.invoker.onInvocation((r) => records.push(r));
+    lambda = workers.lambda;
   });
-  after(async () => {
-    lambda.destroy();
-    await invoker.stop();
-    await endpoint.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => workers?.stop());
 
   /** What is forged, the ClientContext, and the caller the local mesh shows for it. */
   const forged: [string, unknown, string?][] = [
