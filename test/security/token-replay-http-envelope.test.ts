@@ -15,29 +15,10 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { MeshDeniedError, MeshUnauthenticatedError } from '../../functions/mesh/errors';
 import { wrapHandler } from '../../functions/mesh/wrapper';
-import { META, META_HEADER } from '../../shared/names';
+import { META } from '../../shared/names';
 import { accessReasons, capturingRuntime } from '../support/captured-call';
+import { functionUrlEvent, signedCharge } from '../support/function-url-call';
 import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
-
-/** A Function URL event (payload 2.0) carrying a call of orders, as payments' function receives it. */
-function functionUrlEvent(payload: string, tok: string, dl: number) {
-  return {
-    version: '2.0',
-    rawPath: '/charge',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      [META_HEADER.source]: 'orders',
-      [META_HEADER.token]: tok,
-      [META_HEADER.idempotencyKey]: 'order-7',
-      [META_HEADER.deadline]: String(dl),
-      [META_HEADER.attempt]: '1',
-    },
-    requestContext: { http: { method: 'POST', path: '/charge' } },
-    body: payload,
-    isBase64Encoded: false,
-  };
-}
 
 describe('attack: a captured HTTP call replayed inside an Event envelope', () => {
   let world: IdentityWorld;
@@ -47,18 +28,9 @@ describe('attack: a captured HTTP call replayed inside an Event envelope', () =>
 
   test('the envelope does not make the HTTP token a queued one: the handler runs once', async () => {
     // Prepare: orders' call to payments over HTTP, signed as its HTTP transports sign it.
-    const orders = await identityOf(world.orders);
     const payload = '{"amountCents":100}';
-    const dl = Date.now() + 5_000;
-    const tok = orders.sign({
-      target: 'payments',
-      payload,
-      idempotencyKey: 'order-7',
-      deadline: dl,
-      http: { method: 'POST', path: '/charge', query: '' },
-      context: { att: 1 },
-    });
-    const event = functionUrlEvent(payload, tok, dl);
+    const { token, dl } = await signedCharge(world, payload);
+    const event = functionUrlEvent(payload, token, dl);
     const payments = capturingRuntime('payments', await identityOf(world.payments));
     let charges = 0;
     const wrapped = wrapHandler(payments.rt, async () => {

@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { MeshRuntime } from '../../functions/mesh/mesh-runtime';
 import { wrapHandler } from '../../functions/mesh/wrapper';
-import { META_HEADER } from '../../shared/names';
 import { Capture, capturingRuntime } from '../support/captured-call';
+import { functionUrlEvent, signedCharge } from '../support/function-url-call';
 import { type IdentityWorld, identityOf, identityWorld } from '../support/identity-fixture';
 
 describe('attack: a captured HTTP call replayed with routing headers added', () => {
@@ -26,34 +26,9 @@ describe('attack: a captured HTTP call replayed with routing headers added', () 
 
   /** orders' call to payments over HTTP, as a Function URL hands it over, with `extra` headers added. */
   async function signedRequest(extra: Record<string, string>) {
-    const orders = await identityOf(world.orders);
     const payload = '{"amountCents":100}';
-    const dl = Date.now() + 5_000;
-    const tok = orders.sign({
-      target: 'payments',
-      payload,
-      idempotencyKey: 'order-7',
-      deadline: dl,
-      http: { method: 'POST', path: '/charge', query: '' },
-      context: { att: 1 },
-    });
-    return {
-      version: '2.0',
-      rawPath: '/charge',
-      rawQueryString: '',
-      headers: {
-        'content-type': 'application/json',
-        [META_HEADER.source]: 'orders',
-        [META_HEADER.token]: tok,
-        [META_HEADER.idempotencyKey]: 'order-7',
-        [META_HEADER.deadline]: String(dl),
-        [META_HEADER.attempt]: '1',
-        ...extra,
-      },
-      requestContext: { http: { method: 'POST', path: '/charge' } },
-      body: payload,
-      isBase64Encoded: false,
-    };
+    const { token, dl } = await signedCharge(world, payload);
+    return functionUrlEvent(payload, token, dl, extra);
   }
 
   /** A fresh payments sandbox; what its handler would route its own calls by. */
