@@ -41,41 +41,13 @@ import {
   waitUntilPublishedVersionActive,
 } from '@aws-sdk/client-lambda';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import { GET_FUNCTION_FIELDS } from '../support/function-configuration-fields';
 import { zipFiles } from '../support/zip-writer';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function';
 
-/**
- * The fields GetFunction's Configuration carries for a Zip function with no layers (AWS API reference,
- * "FunctionConfiguration"; the set AWS returns for such a function).
- */
-const GET_FUNCTION_FIELDS = [
-  'Architectures',
-  'CodeSha256',
-  'CodeSize',
-  'Description',
-  'Environment',
-  'EphemeralStorage',
-  'FunctionArn',
-  'FunctionName',
-  'Handler',
-  'LastModified',
-  'LastUpdateStatus',
-  'LoggingConfig',
-  'MemorySize',
-  'PackageType',
-  'RevisionId',
-  'Role',
-  'Runtime',
-  'RuntimeVersionConfig',
-  'SnapStart',
-  'State',
-  'Timeout',
-  'TracingConfig',
-  'Version',
-];
 /** AWS API reference, "ListFunctions": these fields come from GetFunction only. */
 const ONLY_FROM_GET = ['State', 'LastUpdateStatus', 'RuntimeVersionConfig'];
 

@@ -41,6 +41,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type Endpoint, SecretStore } from '../../local/endpoint';
 import { AsyncDestinations } from '../../local/sqs/async-destinations';
+import { GET_FUNCTION_FIELDS } from '../support/function-configuration-fields';
 import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
 import { startSecretsEndpoint, startSqsEndpoint, TestRegistry } from './local-endpoint-fixture';
@@ -293,31 +294,8 @@ describe('local endpoint: answers as recorded from AWS', () => {
     );
     assert.equal(out.$metadata.httpStatusCode, 201);
     const { $metadata: _, ...answer } = out;
-    assert.deepEqual(Object.keys(answer).sort(), [
-      'Architectures',
-      'CodeSha256',
-      'CodeSize',
-      'Description',
-      'Environment',
-      'EphemeralStorage',
-      'FunctionArn',
-      'FunctionName',
-      'Handler',
-      'LastModified',
-      'LastUpdateStatus',
-      'LoggingConfig',
-      'MemorySize',
-      'PackageType',
-      'RevisionId',
-      'Role',
-      'Runtime',
-      'RuntimeVersionConfig',
-      'SnapStart',
-      'State',
-      'Timeout',
-      'TracingConfig',
-      'Version',
-    ]);
+    // PublishVersion answers the version's configuration: the fields GetFunction carries.
+    assert.deepEqual(Object.keys(answer).sort(), GET_FUNCTION_FIELDS);
     assert.deepEqual([out.Version, out.State, out.LastUpdateStatus], ['1', 'Active', 'Successful']);
     assert.equal(out.FunctionArn, `${ARN}:published:1`);
     assert.equal(out.Description, 'First version');

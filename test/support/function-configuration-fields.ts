@@ -1,0 +1,29 @@
+/**
+ * The fields GetFunction's Configuration carries for a Zip function with no layers (AWS API reference,
+ * "FunctionConfiguration"; the set AWS returns for such a function).
+ */
+export const GET_FUNCTION_FIELDS = [
+  'Architectures',
+  'CodeSha256',
+  'CodeSize',
+  'Description',
+  'Environment',
+  'EphemeralStorage',
+  'FunctionArn',
+  'FunctionName',
+  'Handler',
+  'LastModified',
+  'LastUpdateStatus',
+  'LoggingConfig',
+  'MemorySize',
+  'PackageType',
+  'RevisionId',
+  'Role',
+  'Runtime',
+  'RuntimeVersionConfig',
+  'SnapStart',
+  'State',
+  'Timeout',
+  'TracingConfig',
+  'Version',
+];
