@@ -7,6 +7,7 @@
  * cannot apply (layers, VPC, file systems, ...) are refused by name rather than silently ignored.
  */
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { AwsError, invalidParameter } from './errors';
 import { validationError } from './function-name';
 import {
@@ -61,6 +62,8 @@ export const updateFunctionCode: LambdaHandler = (ctx, req) => {
   try {
     extractZip(bytes, codeDir, UNZIPPED_LIMIT);
   } catch (err) {
+    // A refused package leaves nothing on disk: each refused upload would otherwise keep what it unpacked.
+    rmSync(codeDir, { recursive: true, force: true });
     if (!(err instanceof ZipError)) throw err;
     throw invalidParameter(
       /unzipped size/.test(err.message)

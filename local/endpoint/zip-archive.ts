@@ -3,6 +3,9 @@
  * entries (what every zip tool writes for Lambda), unix modes kept, Lambda's unzipped limit enforced
  * before anything is written. No entry may leave the directory (`..`, absolute paths). Zip64 archives
  * are refused with an error naming the reason; Lambda's 50 MB upload cap keeps packages far below 4 GB.
+ * The limit is checked on the sizes the central directory declares, so each entry must unpack to exactly
+ * its declared size, and is inflated no further: deflated zeros unpack to about a thousand times their
+ * size, and a 50 MB upload declaring a few bytes would otherwise be held in memory as some 50 GB.
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
@@ -46,7 +49,10 @@ export function zipEntries(buf: Buffer): Entry[] {
   return entries;
 }
 
-/** Writes the archive's files under `dir`; returns the unzipped size. Over `maxUnzipped`: nothing is written. */
+/**
+ * Writes the archive's files under `dir`; returns the unzipped size. Over `maxUnzipped`: nothing is
+ * written. An entry refused part-way leaves the ones before it written: the caller removes `dir`.
+ */
 export function extractZip(buf: Buffer, dir: string, maxUnzipped: number): number {
   const entries = zipEntries(buf);
   const total = entries.reduce((n, e) => n + e.size, 0);
@@ -69,9 +75,24 @@ function contents(buf: Buffer, e: Entry): Buffer {
   if (p + 30 > buf.length || buf.readUInt32LE(p) !== LOCAL) throw new ZipError(`corrupt local header for ${e.name}`);
   const start = p + 30 + buf.readUInt16LE(p + 26) + buf.readUInt16LE(p + 28);
   const data = buf.subarray(start, start + e.compressedSize);
-  if (e.method === 0) return data;
-  if (e.method === 8) return inflateRawSync(data);
-  throw new ZipError(`${e.name} uses compression method ${e.method}; use stored or deflate`);
+  const out = e.method === 0 ? data : e.method === 8 ? inflated(data, e) : undefined;
+  if (!out) throw new ZipError(`${e.name} uses compression method ${e.method}; use stored or deflate`);
+  if (out.length !== e.size) throw sizeMismatch(e);
+  return out;
+}
+
+/** The entry's data inflated, one byte past its declared size at most (so a longer one shows). */
+function inflated(data: Buffer, e: Entry): Buffer {
+  try {
+    return inflateRawSync(data, { maxOutputLength: e.size + 1 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw sizeMismatch(e);
+    throw new ZipError(`${e.name} is not valid deflate data (${(err as Error).message})`);
+  }
+}
+
+function sizeMismatch(e: Entry): ZipError {
+  return new ZipError(`${e.name} does not unpack to the ${e.size} bytes its header declares`);
 }
 
 function safePath(dir: string, name: string): string {
