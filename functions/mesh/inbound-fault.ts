@@ -31,7 +31,11 @@ export async function injectFault(inv: FaultedInvocation, item: FaultItem): Prom
   }
 }
 
-/** The error of an injected abort: a function error of the item's errorType, as the caller would see one. */
+/**
+ * The error of an injected abort: a function error of the item's errorType, as the caller would see one.
+ * The message's start is how a caller knows the name is the mesh's word, not the handler's own error
+ * (pipeline/classify.ts): keep it.
+ */
 function injectedAbort(service: string, errorType: string): Error {
   const e = new Error(`fault injected by ${service}'s fault item (abort)`);
   e.name = errorType;

@@ -59,6 +59,23 @@ describe('pipeline stage: classify', () => {
     assert.equal(classify(a, answer({ statusCode: 399, payload: Buffer.from('{}') })).remote, undefined);
   });
 
+  test("a handler's own error named like an AWS refusal is a function error; a fault item's abort keeps its name", async () => {
+    const a = await attempt();
+    for (const name of ['TooManyRequestsException', 'ThrottlingException', 'AccessDeniedException', 'TimeoutError']) {
+      const o = classify(a, answer(functionError(name, 'Rate exceeded')));
+      assert.deepEqual([o.outcome, o.result.errorType, o.remote?.errorType], ['function-error', undefined, name]);
+    }
+    const injected = classify(
+      a,
+      answer(functionError('TooManyRequestsException', "fault injected by payments's fault item (abort)")),
+    );
+    assert.equal(injected.outcome, 'throttled');
+    assert.equal(
+      classify(a, answer(functionError('Runtime.ImportModuleError', 'x'))).result.errorType,
+      'Runtime.ImportModuleError',
+    );
+  });
+
   test("Lambda's own timeout (Sandbox.Timedout) and a dropped connection: named in the error", async () => {
     const a = await attempt();
     const timedOut = classify(a, answer(functionError('Sandbox.Timedout', 'Task timed out after 3.00 seconds')));

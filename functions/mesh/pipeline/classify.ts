@@ -39,7 +39,13 @@ export function classify(a: AttemptContext, sent: Sent): AttemptOutcome {
     const result: AttemptResult = {
       statusCode: response.statusCode,
       functionError: response.functionError,
-      errorType: remote.errorType,
+      // Only Lambda (`Sandbox.`, `Runtime.`) and the callee's mesh (its `Mesh…` errors, a fault item's
+      // abort: inbound-fault.ts) say by the name whether the handler ran. Any other name is the handler's
+      // own error, after whatever it did: an AWS SDK throttle of its own call is no throttle of this one.
+      errorType:
+        /^(Mesh|Sandbox\.|Runtime\.)/.test(remote.errorType) || remote.errorMessage.startsWith('fault injected')
+          ? remote.errorType
+          : undefined,
     };
     return { result, outcome: classifyOutcome(result), response, version, remote, endedAt };
   }

@@ -82,13 +82,10 @@ export function attemptTimeout(input: AttemptTimeoutInput): AttemptTimeout {
  * decisions check that a backoff still leaves room before it.
  */
 export function callEndsBy(input: Omit<AttemptTimeoutInput, 'perTryTimeoutMs'>): number {
-  let end = Infinity;
-  if (input.overallDeadline !== undefined) end = Math.min(end, input.overallDeadline);
-  if (input.propagatedDeadline !== undefined) end = Math.min(end, input.propagatedDeadline);
-  if (input.remainingTimeMs !== undefined) {
-    end = Math.min(end, input.now + input.remainingTimeMs - (input.safetyMarginMs ?? LAMBDA_SAFETY_MARGIN_MS));
-  }
-  return end;
+  const { overallDeadline = Infinity, propagatedDeadline = Infinity, remainingTimeMs: left } = input;
+  const lambdaEnd =
+    left === undefined ? Infinity : input.now + left - (input.safetyMarginMs ?? LAMBDA_SAFETY_MARGIN_MS);
+  return Math.min(overallDeadline, propagatedDeadline, lambdaEnd);
 }
 
 /** For the callee: true when the caller's deadline has passed, so the work would be thrown away. */

@@ -74,7 +74,7 @@ const NOT_STARTED = new Set([
 ]);
 
 /** Socket errors raised while connecting: no byte of the request was written. */
-const NOT_CONNECTED = new Set([
+const NOT_CONNECTED = new Set<string | undefined>([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -92,7 +92,7 @@ const NOT_CONNECTED = new Set([
  * credentials to sign with (aws/aws-credentials.ts, named as the AWS SDK names it) or no endpoint it
  * can parse (aws/aws-endpoint.ts).
  */
-const NOT_SENT = new Set(['CredentialsProviderError', 'InvalidEndpointError']);
+const NOT_SENT = new Set<string | undefined>(['CredentialsProviderError', 'InvalidEndpointError']);
 
 /**
  * Function errors of a handler that ran out of time: it ran, with an end nobody saw. Lambda stopped it at
@@ -101,7 +101,7 @@ const NOT_SENT = new Set(['CredentialsProviderError', 'InvalidEndpointError']);
  * its work when the sandbox next thaws); or the handler ended on a call of its own that ran out of
  * time, whose callee may still be at work (DEPENDENCY_TIMEOUT).
  */
-const OUT_OF_TIME = new Set(['Sandbox.Timedout', 'MeshTimeoutError', DEPENDENCY_TIMEOUT]);
+const OUT_OF_TIME = new Set<string | undefined>(['Sandbox.Timedout', 'MeshTimeoutError', DEPENDENCY_TIMEOUT]);
 
 /**
  * A 4xx answer that names an error is an AWS API refusing the request before it acted on it: Lambda did
@@ -120,12 +120,12 @@ export function classifyDelivery(r: AttemptResult): Delivery {
   if (r.local) return 'not-delivered';
   // The per-try timer fired: the request may be anywhere, the handler may still be running.
   if (r.timedOut) return 'unknown';
-  if (r.errorCode !== undefined && NOT_CONNECTED.has(r.errorCode)) return 'not-delivered';
-  if (r.errorName !== undefined && NOT_SENT.has(r.errorName)) return 'not-delivered';
+  // The sets hold no `undefined`: a name that is absent is in none of them.
+  if (NOT_CONNECTED.has(r.errorCode) || NOT_SENT.has(r.errorName)) return 'not-delivered';
   const names = [r.errorType, r.errorName, r.errorCode].filter((n): n is string => !!n);
   if (names.some((n) => NOT_STARTED.has(n))) return 'not-delivered';
   const s = r.statusCode;
-  if (r.functionError) return r.errorType !== undefined && OUT_OF_TIME.has(r.errorType) ? 'unknown' : 'delivered';
+  if (r.functionError) return OUT_OF_TIME.has(r.errorType) ? 'unknown' : 'delivered';
   if (names.length > 0) return refusedBeforeActing(s, names) ? 'not-delivered' : 'unknown';
   // HTTP targets: 429 is the target shedding load before work; 401/403 refused before the handler.
   if (s === 429 || s === 401 || s === 403) return 'not-delivered';
