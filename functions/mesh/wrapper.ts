@@ -8,7 +8,7 @@
  * this function's access log and metrics. The handler gets the caller's payload object untouched.
  */
 import { PING_KEY, readPing } from '../../shared/deploy-check';
-import { DEPENDENCY_TIMEOUT, EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
+import { EXTERNAL, type MeshMetadata, UNKNOWN_SOURCE } from '../../shared/names';
 import { parseTraceHeader, type TraceContext } from '../../shared/trace-header';
 import type { BatchHost, Lent } from './async/event-sources';
 import {
@@ -395,7 +395,7 @@ const SETTLE_TURNS = 16;
  */
 function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContextLike, self: string): Promise<unknown> {
   return beforeTimeout(
-    callHandler(fn, event, context).catch(ownCallTimedOut),
+    callHandler(fn, event, context).catch(ownCallFailed),
     context,
     (remaining) =>
       new MeshTimeoutError(
@@ -432,11 +432,13 @@ async function beforeTimeout<T>(
 }
 
 /**
- * A handler that ended on its own call's MeshTimeoutError leaves as DEPENDENCY_TIMEOUT: that call's
- * retries are spent, and a caller that took it for this function's timeout would retry the whole chain.
- * The wrapper's own timeout (above) keeps its name: this function was too slow, and that one is retried.
+ * A mesh error of the handler's own call leaves as `MeshDependency…`: a caller reads this function's
+ * `Mesh…` names as its wrapper's word. A deeper hop's `MeshDeniedError` would be this function refusing
+ * the caller (a deny on the wrong edge, after the handler's side effects), and its MeshTimeoutError this
+ * function's timeout, retried down the whole chain though that call's retries are spent
+ * (DEPENDENCY_TIMEOUT). The wrapper's own timeout (above) keeps its name: this function was too slow.
  */
-function ownCallTimedOut(err: unknown): never {
-  if (err instanceof MeshTimeoutError) err.name = DEPENDENCY_TIMEOUT;
+function ownCallFailed(err: unknown): never {
+  if (isMeshError(err)) err.name = err.name.replace(/^Mesh(?!Dependency)/, 'MeshDependency');
   throw err;
 }

@@ -9,8 +9,11 @@
  * told orders that payments had refused the call (`MeshDeniedError`), as if nothing had been charged.
  * A function error's `errorType` says whether the handler ran only when Lambda or the callee's mesh set
  * it (`Sandbox.`, `Runtime.`, the wrapper's `Mesh…` refusals, a fault item's abort): any other name is
- * the handler's own failure, after whatever it did. The real runtime and the real Lambda SDK on both
- * sides, against the loopback Invoke server (test/support/lambda-invoke-server.ts).
+ * the handler's own failure, after whatever it did. The same for the mesh's own names: a deeper hop's
+ * refusal (`MeshDeniedError` of payments' own call to receipts) that escapes payments' handler after the
+ * charge was read by orders as payments' wrapper refusing orders, and counted as a deny of orders ->
+ * payments; a mesh error from the handler's own call leaves as `MeshDependency…`. The real runtime and
+ * the real Lambda SDK on both sides, against the loopback Invoke server (test/support/lambda-invoke-server.ts).
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -156,6 +159,45 @@ describe("attack: a callee's own AWS error after its side effect, read as Lambda
     await assert.rejects(orders.call('payments', {}), { name: 'MeshThrottledError' });
     assert.deepEqual(charges, []);
     assert.equal(server.invocations.length, 3, 'each of the three attempts was sent');
+  });
+
+  test("a deeper hop's refusal escaping payments' handler is payments' function error, not a refusal of orders", async () => {
+    // payments may not call receipts: its own mesh refuses that call, after the charge.
+    const items = [
+      { pk: 'payments', sk: 'service', functionName: 'shop-payments' },
+      { pk: 'payments', sk: 'allow#orders', source: 'orders', ...EDGE },
+      { pk: 'receipts', sk: 'service', functionName: 'shop-receipts' },
+    ];
+    const callee = snapshotRuntime({
+      service: 'payments',
+      items,
+      transport: { invoke: () => Promise.reject(new Error('the refused call is never sent')) },
+    });
+    const charges: string[] = [];
+    const wrapped = wrapHandler(callee, async (_event: unknown) => {
+      charges.push('charged');
+      return callee.call('receipts', {});
+    });
+    server = await startLambdaInvokeServer({
+      'shop-payments': {
+        versions: { '1': (event: never, context) => wrapped(event, context as never) },
+        aliases: { live: { version: '1' } },
+      },
+    });
+    const lines: string[] = [];
+    const orders = snapshotRuntime({
+      service: 'orders',
+      items,
+      lines,
+      transport: new LambdaInvokeTransport({ client: client(server.url) }),
+    });
+    const err = await failure(orders.call('payments', {}, { idempotencyKey: 'order-4' }));
+    assert.deepEqual(charges, ['charged']);
+    assert.ok(err instanceof MeshRemoteError, `${err?.name}: ${err?.message}`);
+    assert.equal(err.errorType, 'MeshDependencyDeniedError');
+    const access = lines.filter((l) => l.includes('"destination":"payments"') && l.includes('"outcome"'));
+    assert.ok(access.length > 0, 'orders logged the call');
+    for (const l of access) assert.equal(JSON.parse(l).outcome, 'function-error', l);
   });
 
   test("held: Lambda's own throttle of payments is retried, the card charged once", async () => {

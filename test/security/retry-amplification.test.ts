@@ -124,7 +124,10 @@ describe('attack: a failure retried at every hop', () => {
       });
     };
     const { frontend, seen } = chain(true, chargeThroughPayments, 5_000, throttled);
-    await assert.rejects(frontend.call('orders', {}), { name: 'MeshRemoteError', errorType: 'MeshThrottledError' });
+    await assert.rejects(frontend.call('orders', {}), {
+      name: 'MeshRemoteError',
+      errorType: 'MeshDependencyThrottledError',
+    });
     assert.deepEqual(seen, { payments: 3, orders: 1 });
   });
 });

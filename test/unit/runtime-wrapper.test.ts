@@ -268,6 +268,14 @@ describe('runtime wrapper', () => {
     // The handler's own call ran out of time: it leaves as that, not as this function's timeout.
     assert.equal(timeout.name, DEPENDENCY_TIMEOUT);
     assert.equal(timeout.stack, `${DEPENDENCY_TIMEOUT}: mesh: call to ledger timed out`);
+    // A deeper hop's refusal is no refusal by this function's wrapper: its caller must not read it as one.
+    for (const name of ['MeshDeniedError', 'MeshDependencyDeniedError']) {
+      const deeper = Object.assign(new Error('mesh: ledger refused the call: denied'), { name });
+      await wrapHandler(rt, async () => {
+        throw deeper;
+      })({}, ctx({ v: 1, src: 'orders' })).catch(() => undefined);
+      assert.equal(deeper.name, 'MeshDependencyDeniedError', name);
+    }
     const own = new TypeError('bad');
     const stack = own.stack;
     await wrapHandler(rt, async () => {
