@@ -13,6 +13,8 @@ export interface CliContext {
   readonly cwd: string;
   /** Whether stdout is a terminal: frames redraw in place and output may be coloured only there. */
   readonly tty: boolean;
+  /** The terminal's width in columns when stdout is one: tables fit it (`--wide` shows every column). */
+  readonly columns?: number;
   /**
    * Writes one line (or block) to stdout, every control character in it but the CLI's colour shown as
    * its escape. `frame`: text a watched command already made printable, with the sequences that redraw
@@ -35,7 +37,7 @@ export interface CommandModule {
 }
 
 export function processContext(
-  overrides: Partial<Pick<CliContext, 'env' | 'cwd' | 'tty' | 'out' | 'err'>> = {},
+  overrides: Partial<Pick<CliContext, 'env' | 'cwd' | 'tty' | 'columns' | 'out' | 'err'>> = {},
 ): CliContext {
   const env = overrides.env ?? process.env;
   const out = overrides.out ?? lineWriter(process.stdout, outputGone);
@@ -44,6 +46,7 @@ export function processContext(
     env,
     cwd: overrides.cwd ?? process.cwd(),
     tty: overrides.tty ?? process.stdout.isTTY === true,
+    columns: overrides.columns ?? (process.stdout.isTTY ? process.stdout.columns : undefined),
     // Every line leaves through printableOutput: no value a command forgot to show as text reaches the terminal raw.
     out: (t, frame) => out(frame ? t : printableOutput(t)),
     err: (t) => err(printableOutput(t)),

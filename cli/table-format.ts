@@ -31,6 +31,67 @@ export function formatTable(
     .join('\n');
 }
 
+/** One column of a table: its header, its cells (one per row), and whether it is left-aligned (names). */
+export interface TableColumn {
+  readonly header: string;
+  readonly cells: readonly string[];
+  readonly left?: boolean;
+}
+
+/** Pure: the columns as formatTable lays them out. */
+export function columnsTable(columns: readonly TableColumn[]): string {
+  const rows = (columns[0]?.cells ?? []).map((_, r) => columns.map((c) => c.cells[r] ?? ''));
+  const left = columns.flatMap((c, i) => (c.left ? [i] : []));
+  return formatTable(
+    columns.map((c) => c.header),
+    rows,
+    { left },
+  );
+}
+
+/** A way to lay out a table, and what it leaves out of the widest one (for the note under it). */
+export interface TableLayout {
+  readonly columns: readonly TableColumn[];
+  /** Columns left out that read 0 on every row. */
+  readonly quiet?: readonly string[];
+  /** Columns left out that had something to say. */
+  readonly dropped?: readonly string[];
+}
+
+/**
+ * Pure: tables that narrow together, each given as its layouts (widest first, the same steps for every
+ * table): the first step at which every table's lines fit in `width` terminal columns, else the last;
+ * with no width (output to a pipe or a file, or `--wide`) the first. As kubectl and linkerd do, a table
+ * at a terminal fits it rather than breaking every row over two lines.
+ */
+export function fitLayouts(
+  tables: readonly (readonly TableLayout[])[],
+  width: number | undefined,
+): (TableLayout & { text: string })[] {
+  const steps = Math.min(...tables.map((t) => t.length));
+  let chosen: (TableLayout & { text: string })[] = [];
+  for (let step = 0; step < steps; step++) {
+    chosen = tables.map((t) => ({ ...t[step]!, text: columnsTable(t[step]!.columns) }));
+    if (width === undefined || chosen.every((t) => widest(t.text) <= width)) break;
+  }
+  return chosen;
+}
+
+/** The widest line of a text, as the terminal shows it. */
+const widest = (text: string) => Math.max(...text.split('\n').map(visibleLength));
+
+/** Pure: prose broken between words to lines of at most `width` columns (a word longer stays whole). */
+export function wrapWords(text: string, width: number | undefined): string {
+  if (width === undefined) return text;
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && visibleLength(lines[last]!) + 1 + visibleLength(word) <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.join('\n');
+}
+
 /** A rate 0..1 as a percentage; `-` when there is none. */
 export function fmtPct(r: number | null): string {
   return r === null ? '-' : `${(r * 100).toFixed(r === 1 ? 0 : 1)}%`;

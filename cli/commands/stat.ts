@@ -19,12 +19,21 @@ import { AWS_OPTIONS, awsFlags, durationFlag, parseCommandArgs } from '../args';
 import { type Paint, painter, plain, type Style } from '../colour';
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
-import { callerLines, fmtMs, fmtPct, formatTable, paintRate } from '../table-format';
+import {
+  callerLines,
+  fitLayouts,
+  fmtMs,
+  fmtPct,
+  paintRate,
+  type TableColumn,
+  type TableLayout,
+  wrapWords,
+} from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
 import { checkTrafficName } from '../traffic-names';
 import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 
-export const STAT_HELP = `mesh stat [--window 60s] [--watch [--interval 2s] [--count n]] [--json] [AWS flags]
+export const STAT_HELP = `mesh stat [--window 60s] [--watch [--interval 2s] [--count n]] [--wide] [--json] [AWS flags]
 
 Golden metrics per service (inbound, all callers) and per edge (source -> destination, per
 destination version): requests, rps, success rate, p50/p95/p99 latency, denied calls, breaker opens,
@@ -42,6 +51,8 @@ Flags:
   --watch                refresh until Ctrl-C
   --interval <duration>  time between refreshes with --watch (default 2s)
   --count <n>            with --watch, stop after n refreshes
+  --wide                 every column, however wide the terminal (at a terminal the tables fit its
+                         width: columns that read 0 on every row go first, then P95 and RPS)
   --json                 print the snapshot as JSON (one object per refresh with --watch)
   --no-color             no colour at a terminal either (also NO_COLOR=1)
   --mesh, --region, --endpoint-url   as for every mesh command
@@ -56,6 +67,7 @@ const OPTIONS = {
   ...WATCH_OPTIONS,
   window: { type: 'string' },
   service: { type: 'string' },
+  wide: { type: 'boolean' },
 } as const;
 
 /** Where the numbers came from. */
@@ -94,66 +106,157 @@ export function filterSnapshot<T extends StatsSnapshot>(s: T, service: string | 
   };
 }
 
-/** Pure: the snapshot as text; `paint` colours failures red and degraded numbers yellow (plain by default). */
-export function renderStats(s: StatResult, paint: Paint = plain): string {
+/**
+ * Pure: the snapshot as text; `paint` colours failures red and degraded numbers yellow (plain by default).
+ * With `width` (a terminal's, unless `--wide`), each table fits it: first without the event columns that
+ * are 0 on every row (nothing happened), then with an edge in one column, then without P95, then RPS;
+ * a note under the tables names what is not shown.
+ */
+export function renderStats(s: StatResult, paint: Paint = plain, width?: number): string {
   const from = s.source === 'local' ? 'local mesh' : `CloudWatch ${METRICS.namespace}`;
   const lines = [`${from}, last ${formatDuration(s.windowMs)}`];
   if (s.services.length === 0 && s.edges.length === 0) {
     lines.push('', 'no traffic in this window: send some requests through the mesh, or widen --window');
     return lines.join('\n');
   }
-  const count = (n: number, style: Style) => (n > 0 ? paint(style, String(n)) : String(n));
-  const g = (m: GoldenMetrics) => [
-    String(m.requests),
-    paintRate(paint, m.successRate),
-    fmtRps(m.rps),
-    fmtMs(m.p50),
-    fmtMs(m.p95),
-    fmtMs(m.p99),
-  ];
-  lines.push(
-    '',
-    formatTable(
-      ['SERVICE', 'REQ', 'SUCCESS', 'RPS', 'P50', 'P95', 'P99', 'DENIED', 'VERSIONS'],
-      s.services.map((x: ServiceStats) => [x.service, ...g(x), count(x.denied, 'red'), versionSplit(x.versions)]),
-      { left: [0, 8] },
-    ),
-    '',
-    formatTable(
-      [
-        'SOURCE',
-        'DESTINATION',
-        'VERSION',
-        'REQ',
-        'SUCCESS',
-        'RPS',
-        'P50',
-        'P95',
-        'P99',
-        'DENIED',
-        'BREAKER',
-        'RETRIES',
-        'LIMITED',
-        'FALLBACK',
-        'MIRROR',
-      ],
-      s.edges.map((e: EdgeStats) => [
-        e.source,
-        `-> ${e.destination}`,
-        e.version,
-        ...g(e),
-        count(e.denied, 'red'),
-        count(e.breakerOpens, 'red'),
-        count(e.retries, 'yellow'),
-        count(e.rateLimited, 'yellow'),
-        count(e.fallbacks, 'yellow'),
-        String(e.mirrored),
-      ]),
-      { left: [0, 1, 2] },
-    ),
-    ...callerLines(s.callers),
-  );
+  const tables = fitLayouts([serviceLayouts(s.services, paint), edgeLayouts(s.edges, paint)], width);
+  const notes = callerLines(s.callers).map((l) => wrapWords(l, width));
+  lines.push('', tables[0]!.text, '', tables[1]!.text, ...notes);
+  const quietOnes = [...new Set(tables.flatMap((t) => t.quiet ?? []))];
+  const dropped = tables[0]!.dropped ?? [];
+  if (quietOnes.length + dropped.length > 0) {
+    const parts = [...(quietOnes.length ? [`${quietOnes.join(', ')} (0 on every row)`] : []), ...dropped];
+    lines.push(
+      '',
+      wrapWords(`not shown to fit ${width} columns: ${parts.join(', ')}; --wide shows every column`, width),
+    );
+  }
   return lines.join('\n');
+}
+
+const column = (header: string, cells: readonly string[], left?: boolean): TableColumn => ({ header, cells, left });
+
+/** The golden-metric columns of a table's rows. */
+function goldenColumns(rows: readonly GoldenMetrics[], paint: Paint): TableColumn[] {
+  return [
+    column(
+      'REQ',
+      rows.map((m) => String(m.requests)),
+    ),
+    column(
+      'SUCCESS',
+      rows.map((m) => paintRate(paint, m.successRate)),
+    ),
+    column(
+      'RPS',
+      rows.map((m) => fmtRps(m.rps)),
+    ),
+    column(
+      'P50',
+      rows.map((m) => fmtMs(m.p50)),
+    ),
+    column(
+      'P95',
+      rows.map((m) => fmtMs(m.p95)),
+    ),
+    column(
+      'P99',
+      rows.map((m) => fmtMs(m.p99)),
+    ),
+  ];
+}
+
+/** A count, coloured when it is not 0. */
+const count = (paint: Paint, style: Style) => (n: number) => (n > 0 ? paint(style, String(n)) : String(n));
+
+/** A column of counts that reads 0 on every row: nothing happened. */
+const quiet = (c: TableColumn) => c.cells.every((cell) => cell === '0');
+
+/**
+ * Pure: the ways to lay out a table, widest first: every column; without the quiet `events`; then also
+ * with `merge` in place of the columns it joins (if any); then without P95, then without RPS.
+ */
+function narrowing(
+  columns: readonly TableColumn[],
+  events: readonly TableColumn[],
+  merge?: { readonly joins: readonly string[]; readonly column: TableColumn },
+): TableLayout[] {
+  const quietOnes = events.filter(quiet).map((c) => c.header);
+  const without = (cs: readonly TableColumn[], names: readonly string[]) => cs.filter((c) => !names.includes(c.header));
+  const calm = without(columns, quietOnes);
+  const merged = merge
+    ? calm.flatMap((c) => (c.header === merge.joins[0] ? [merge.column] : without([c], merge.joins)))
+    : calm;
+  // Every table takes the same steps (fitLayouts narrows them together): one without a merge repeats one.
+  const layouts: TableLayout[] = [
+    { columns },
+    { columns: calm, quiet: quietOnes },
+    { columns: merged, quiet: quietOnes },
+  ];
+  for (const dropped of [['P95'], ['P95', 'RPS']]) {
+    layouts.push({ columns: without(merged, dropped), quiet: quietOnes, dropped });
+  }
+  return layouts;
+}
+
+function serviceLayouts(rows: readonly ServiceStats[], paint: Paint): TableLayout[] {
+  const denied = column('DENIED', rows.map((x) => x.denied).map(count(paint, 'red')));
+  const columns = [
+    column(
+      'SERVICE',
+      rows.map((x) => x.service),
+      true,
+    ),
+    ...goldenColumns(rows, paint),
+    denied,
+    column(
+      'VERSIONS',
+      rows.map((x) => versionSplit(x.versions)),
+      true,
+    ),
+  ];
+  return narrowing(columns, [denied]);
+}
+
+function edgeLayouts(rows: readonly EdgeStats[], paint: Paint): TableLayout[] {
+  const red = count(paint, 'red');
+  const yellow = count(paint, 'yellow');
+  const events = [
+    column('DENIED', rows.map((e) => e.denied).map(red)),
+    column('BREAKER', rows.map((e) => e.breakerOpens).map(red)),
+    column('RETRIES', rows.map((e) => e.retries).map(yellow)),
+    column('LIMITED', rows.map((e) => e.rateLimited).map(yellow)),
+    column('FALLBACK', rows.map((e) => e.fallbacks).map(yellow)),
+    column(
+      'MIRROR',
+      rows.map((e) => String(e.mirrored)),
+    ),
+  ];
+  const columns = [
+    column(
+      'SOURCE',
+      rows.map((e) => e.source),
+      true,
+    ),
+    column(
+      'DESTINATION',
+      rows.map((e) => `-> ${e.destination}`),
+      true,
+    ),
+    column(
+      'VERSION',
+      rows.map((e) => e.version),
+      true,
+    ),
+    ...goldenColumns(rows, paint),
+    ...events,
+  ];
+  const edge = column(
+    'EDGE',
+    rows.map((e) => `${e.source} -> ${e.destination}@${e.version}`),
+    true,
+  );
+  return narrowing(columns, events, { joins: ['SOURCE', 'DESTINATION', 'VERSION'], column: edge });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,7 +289,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       checkTrafficName((await ctx.discover(flags)).mesh, '--service', service!);
     }
     checked = true;
-    return flags.json ? JSON.stringify(s, null, watch ? 0 : 2) : renderStats(s, painter(ctx, flags));
+    return flags.json
+      ? JSON.stringify(s, null, watch ? 0 : 2)
+      : renderStats(s, painter(ctx, flags), values.wide ? undefined : ctx.columns);
   };
   if (watch) await watchLoop(ctx, watch, frameMode(ctx, flags), frame);
   else ctx.out(await frame());
