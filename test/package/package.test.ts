@@ -7,6 +7,10 @@
  * the callee through the mesh, `npx mesh status`, and `lambda-mesh/runtime` in-process against the
  * local mesh.
  *
+ * Steps that need nothing of each other overlap (the install beside the API check, the CommonJS type
+ * check beside `npx mesh local`'s synth): each is a process of its own, and one waiting on another left
+ * a core idle on a quiet machine.
+ *
  * Runs offline: the app's lock file comes from this repository's (test/support/consumer-lock.ts), so
  * `npm ci --offline` takes every package from the npm cache this repository's `npm ci` filled.
  * Keep the app for a look: LAMBDA_MESH_KEEP_APP=1. Another CDK (needs the registry): for instance
@@ -33,13 +37,16 @@ import {
   prepareInstall,
   REPO,
   type RunningMesh,
+  type RunResult,
   run,
+  runAsync,
   startMeshLocal,
   writeFiles,
 } from '../support/consumer-app';
 import {
   forbiddenTarballPaths,
   missingTarballPaths,
+  type ReadmeFile,
   readmeFiles,
   readmeMemberUses,
   runtimeModules,
@@ -63,11 +70,19 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
   const otherCdk = cdkVersions(process.env.LAMBDA_MESH_TEST_CDK ?? '');
   const fromRegistry = Object.keys(otherCdk).length > 0;
 
+  /** The app's install, started once the tarball is there: it runs beside the API check, which needs only dist/. */
+  let installing: Promise<Install>;
+  /** `npx mesh local`, started once the app is installed: it runs beside the CommonJS type check. */
+  let serving: Promise<number> | undefined;
+
   before(() => {
     // Outside the repository: nothing above the app may resolve lambda-mesh but its node_modules.
     work = mkdtempSync(join(tmpdir(), 'lambda-mesh-consumer-'));
     app = join(work, 'shop');
     ({ pack, ms: packMs } = packRepository(work));
+    // Two long steps that need nothing of each other run side by side: npm installs the app in child
+    // processes while the API check (about 30 s of CPU, in this process) reads dist/.
+    installing = installApp(app, pack, fromRegistry ? otherCdk : undefined);
   });
   after(async () => {
     await local?.stop();
@@ -131,41 +146,38 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     }
   });
 
-  it('installs offline into an app made by cdk init, and npm ls is clean', (t) => {
-    mkdirSync(app);
-    const init = run(
-      process.execPath,
-      [
-        join(REPO, 'node_modules', 'aws-cdk', 'bin', 'cdk'),
-        'init',
-        'app',
-        '--language',
-        'typescript',
-        '--generate-only',
-      ],
-      app,
-    );
+  it('installs offline into an app made by cdk init, and npm ls is clean', async (t) => {
+    const { init, error, files, ci, ls } = await installing;
     assert.equal(init.status, 0, explain('cdk init', init));
-    prepareInstall(app, `../${pack.filename}`, pack, fromRegistry ? otherCdk : undefined);
-    const files = readmeFiles(README);
+    assert.equal(error, undefined);
     assert.deepEqual(
-      files.map((f) => f.path),
+      files?.map((f) => f.path),
       ['lib/shop-stack.ts', 'lambda/orders.ts', 'lambda/payments.ts'],
       "the README's walkthrough files",
     );
-    writeFiles(app, files);
-    const ci = run('npm', fromRegistry ? ['install', '--prefer-offline'] : ['ci', '--offline'], app);
+    assert.ok(ci && ls);
     assert.equal(ci.status, 0, explain('npm ci --offline', ci));
     if (fromRegistry) t.diagnostic(`installed from the registry with ${JSON.stringify(otherCdk)}`);
-    const ls = run('npm', ['ls', '--all'], app);
     assert.equal(ls.status, 0, explain('npm ls --all', ls));
     t.diagnostic(`npm install: ${ci.ms} ms`);
   });
 
-  it('type-checks the README files in an app on CommonJS with node10 module resolution, as older cdk init apps are', () => {
+  it('type-checks the README files in an app on CommonJS with node10 module resolution, as older cdk init apps are', async () => {
+    // `npx mesh local` (a test below) starts now and synthesizes beside this check: both only read the
+    // installed app (this check writes nothing, noEmit), and each is a type check of its own.
+    const started = Date.now();
+    serving = startMeshLocal(app, ['--port', '0', '--quiet']).then((m) => {
+      local = m;
+      return Date.now() - started;
+    });
+    serving.catch(() => {}); // awaited, with its error, by the test of mesh local
     // cdk init wrote `"module": "commonjs"` and no moduleResolution (node10) before it moved to NodeNext;
     // node10 ignores `exports`, so `lambda-mesh/runtime` has types there only through `typesVersions`.
-    const tsc = run('npx', ['tsc', '--noEmit', '-p', '.', '--module', 'commonjs', '--moduleResolution', 'node10'], app);
+    const tsc = await runAsync(
+      'npx',
+      ['tsc', '--noEmit', '-p', '.', '--module', 'commonjs', '--moduleResolution', 'node10'],
+      app,
+    );
     assert.equal(tsc.status, 0, explain('tsc --module commonjs --moduleResolution node10', tsc));
   });
 
@@ -206,9 +218,8 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     // packed declarations fails here.
     assert.match(JSON.parse(readFileSync(join(app, 'cdk.json'), 'utf8')).app, /^npx tsc && /);
     assert.equal(JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8')).compilerOptions.noEmit, true);
-    const started = Date.now();
-    local = await startMeshLocal(app, ['--port', '0', '--quiet']);
-    t.diagnostic(`npx mesh local: synthesized and serving in ${Date.now() - started} ms`);
+    assert.ok(serving, 'npx mesh local was started');
+    t.diagnostic(`npx mesh local: synthesized and serving in ${await serving} ms`);
     const template = JSON.parse(readFileSync(join(app, 'cdk.out', 'ShopStack.template.json'), 'utf8'));
     const resources = Object.values(template.Resources) as CfnResource[];
     const layer = resources.find(
@@ -309,6 +320,40 @@ describe('lambda-mesh, packed and installed into a new CDK app', () => {
     assert.deepEqual(JSON.parse(reply.slice('REPLY '.length)), { charged: 7 });
   });
 });
+
+/** What the app's install ran, each step's result; a step after one that failed did not run. */
+interface Install {
+  readonly init: RunResult;
+  /** What went wrong between cdk init and npm install. */
+  readonly error?: string;
+  readonly files?: readonly ReadmeFile[];
+  readonly ci?: RunResult;
+  readonly ls?: RunResult;
+}
+
+/**
+ * `cdk init app` in `app`, the README's files and the tarball's lock written into it, then `npm ci`
+ * offline (`npm install` from the registry with `versions`) and `npm ls --all`. Never rejects. The steps
+ * before npm's run here and now: a step that waits for the event loop to start would wait for the API
+ * check, which holds it while npm installs.
+ */
+function installApp(app: string, pack: PackResult, versions?: Record<string, string>): Promise<Install> {
+  mkdirSync(app);
+  const cdk = join(REPO, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+  const init = run(process.execPath, [cdk, 'init', 'app', '--language', 'typescript', '--generate-only'], app);
+  if (init.status !== 0) return Promise.resolve({ init });
+  let files: ReadmeFile[];
+  try {
+    prepareInstall(app, `../${pack.filename}`, pack, versions);
+    files = readmeFiles(README);
+    writeFiles(app, files);
+  } catch (err) {
+    return Promise.resolve({ init, error: `writing the app's package.json, lock and README files: ${err}` });
+  }
+  return runAsync('npm', versions ? ['install', '--prefer-offline'] : ['ci', '--offline'], app).then(async (ci) =>
+    ci.status !== 0 ? { init, files, ci } : { init, files, ci, ls: await runAsync('npm', ['ls', '--all'], app) },
+  );
+}
 
 /** A resource of a synthesized template, as far as these checks read it. */
 interface CfnResource {

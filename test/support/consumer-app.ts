@@ -2,7 +2,7 @@
  * A CDK app outside this repository that installs the packed `lambda-mesh`, as a platform team would:
  * `cdk init app --language typescript`, the README's files, `npm ci` offline from the npm cache.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { consumerLock, type Lock, type LockEntry } from './consumer-lock';
@@ -60,6 +60,36 @@ export function run(cmd: string, args: readonly string[], cwd: string, env = app
     stderr: `${res.stderr ?? ''}${res.error ? `\n${res.error.message}` : ''}`,
     ms: Date.now() - started,
   };
+}
+
+/**
+ * `run`, without holding the event loop: a step of the package test that another step's result does not
+ * need (npm install beside the API check, say) runs beside it. Never rejects.
+ */
+export function runAsync(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  env = appEnv(),
+  timeoutMs = 300_000,
+): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = (err as { code?: unknown } | null)?.code;
+        resolve({
+          status: err ? (typeof code === 'number' ? code : null) : 0,
+          stdout: stdout ?? '',
+          stderr: `${stderr ?? ''}${err && typeof code !== 'number' ? `\n${err.message}` : ''}`,
+          ms: Date.now() - started,
+        });
+      },
+    );
+  });
 }
 
 /** The output of a failed command, trimmed to its end (where the error is). */
