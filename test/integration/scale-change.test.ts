@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { measureBumper } from '../../bench/support/bumper-cost';
+import { type BumperCost, measureBumper } from '../../bench/support/bumper-cost';
 import {
   bumperDollars,
   busiestShardReads,
@@ -33,13 +33,21 @@ describe('scale: a policy change to the hub', () => {
       change: { service: 's00', source: 's01', atMs: 2_000, carried, deployItems },
     });
 
+  // The bumper's cost per change does not depend on the run it prices (its own table, its own stream):
+  // measured once for the three runs below, not once each.
+  let bumpers: Promise<{ cli: BumperCost; raw: BumperCost }> | undefined;
+  const bumperCosts = () => {
+    bumpers ??= Promise.all([measureBumper('cli', 2), measureBumper('raw', 2)]).then(([cli, raw]) => ({ cli, raw }));
+    return bumpers;
+  };
+
   it('bumps that carry the change: no sandbox queries the hub, and the deny holds past TTL + 1 s', async () => {
     const run = await changeRun(true);
     const burst = run.burst!;
     assert.equal(burst.queries, 0, 'the changed item came with the version read');
     assert.ok(burst.callsPastBound > 0, 'the denied caller kept calling');
     assert.equal(burst.allowedPastBound, 0, `${burst.allowedPastBound} calls allowed past TTL + 1 s`);
-    const bumper = { cli: await measureBumper('cli', 2), raw: await measureBumper('raw', 2) };
+    const bumper = await bumperCosts();
     const at100k = changeCost(run, topology.name, bumper, 100_000);
     assert.ok(at100k.peakUnitsPerSecond < 1_000, `${at100k.peakUnitsPerSecond} RU/s on the hub at 100,000`);
   });
@@ -52,7 +60,7 @@ describe('scale: a policy change to the hub', () => {
     assert.ok(burst.queries >= touching * 0.9, `${burst.queries} re-queries for ${touching} sandboxes`);
     assert.ok(burst.queries <= touching * 1.5, `${burst.queries} re-queries for ${touching} sandboxes`);
     assert.equal(burst.allowedPastBound, 0, `${burst.allowedPastBound} calls allowed past TTL + 1 s`);
-    const bumper = { cli: await measureBumper('cli', 2), raw: await measureBumper('raw', 2) };
+    const bumper = await bumperCosts();
     const at100k = changeCost(run, topology.name, bumper, 100_000);
     const total = burst.unitsBySecond.reduce((a, b) => a + b, 0);
     assert.equal(at100k.readUnits, total * 500);
@@ -69,7 +77,7 @@ describe('scale: a policy change to the hub', () => {
     assert.ok(burst.callsPastBound > 0, 'the denied caller kept calling');
     assert.equal(burst.allowedPastBound, 0, `${burst.allowedPastBound} calls allowed past TTL + 1 s`);
     assert.ok(burst.changeItems.itemBytes > 2_000 && burst.changeItems.itemBytes <= CHANGE_ITEM_MAX_BYTES);
-    const bumper = { cli: await measureBumper('cli', 2), raw: await measureBumper('raw', 2) };
+    const bumper = await bumperCosts();
     const at100k = changeCost(run, topology.name, bumper, 100_000);
     assert.equal(at100k.peakUnitsPerSecond, 0, 'nothing read on the hub’s partition');
     const total = burst.changeItems.unitsBySecond.reduce((a, b) => a + b, 0);
