@@ -2,7 +2,8 @@
  * DynamoDB for the local endpoint: an embedded, in-memory dynalite whose request handler is mounted on
  * the endpoint (no second port), or a proxy to a DynamoDB-compatible endpoint given by the caller.
  * What dynalite lacks (transactions, ReturnValuesOnConditionCheckFailure, deletion protection) is
- * answered in dynamo-extensions.ts on top of dynalite's own operations. Requests run one at a time, so a
+ * answered in dynamo-extensions.ts on top of dynalite's own operations; a transaction's ClientRequestToken
+ * in transaction-tokens.ts. Requests run one at a time, so a
  * transaction is never seen half-applied.
  * Plus the helpers the local mesh needs: create the policy table, batch-seed items.
  */
@@ -37,6 +38,7 @@ import { NESTING_MESSAGE, nestsTooDeep, updateMayDeepen } from './dynamo-nesting
 import { unsupported, writeError } from './errors';
 import { ReadWriteLock } from './read-write-lock';
 import type { ItemChange, RegionStreams } from './table-streams';
+import { TransactionTokens } from './transaction-tokens';
 
 export interface DynamoOptions {
   /** Proxy to this DynamoDB-compatible endpoint instead of embedding dynalite. */
@@ -98,6 +100,8 @@ interface Embedded {
   /** dynalite's operations called in process, for the extensions. */
   readonly call: DynamoCall;
   readonly protection: DeletionProtection;
+  /** The ClientRequestTokens of this store's transactions (transaction-tokens.ts). */
+  readonly tokens: TransactionTokens;
   /** Requests run side by side; a transaction (or a write answered in several steps) runs alone. */
   readonly lock: ReadWriteLock;
   /** The streams of this store's region (writes to a watched table are recorded). */
@@ -131,6 +135,7 @@ export function startDynamo(options: DynamoOptions = {}): DynamoBackend {
     handler,
     call: dynaliteCall(handler),
     protection: new DeletionProtection(),
+    tokens: new TransactionTokens(),
     lock: new ReadWriteLock(),
     streams: options.streams,
   };
@@ -190,7 +195,7 @@ function handleEmbedded(embedded: Embedded, req: IncomingMessage, body: Buffer, 
 
 /** An extension's answer, or undefined to let dynalite answer (and word the error of a body it cannot read). */
 async function extendedReply(
-  { call, protection }: Embedded,
+  { call, protection, tokens }: Embedded,
   operation: string,
   body: Buffer,
 ): Promise<DynamoReply | undefined> {
@@ -198,7 +203,7 @@ async function extendedReply(
   if (!input) return undefined;
   switch (operation) {
     case 'TransactWriteItems':
-      return transactWriteItems(call, input);
+      return transactWriteOnce(call, tokens, input);
     case 'TransactGetItems':
       return transactGetItems(call, input);
     case 'UpdateItem':
@@ -211,6 +216,19 @@ async function extendedReply(
     default:
       return protection.handle(call, operation, input);
   }
+}
+
+/** A transaction, unless its token says it ran already (answered as it was then) or ran as another request. */
+async function transactWriteOnce(
+  call: DynamoCall,
+  tokens: TransactionTokens,
+  input: Record<string, unknown>,
+): Promise<DynamoReply> {
+  const decision = tokens.decide(input);
+  if ('answer' in decision) return decision.answer;
+  const reply = await transactWriteItems(call, input);
+  decision.remember(reply);
+  return reply;
 }
 
 /** The embedded DynamoDB alone on a port of 127.0.0.1 (tests, benches): its URL, and how to stop it. */

@@ -405,6 +405,59 @@ describe('local endpoint: DynamoDB errors as recorded from AWS', () => {
     ]);
   });
 
+  // test_dynamodb_idempotent_writing: the same token and item, its attributes in another order, answers 200 twice
+  it('applies a transaction once per ClientRequestToken, and refuses the token with other items', async () => {
+    const counted = (token: string, by = '1', id = 'idem1') =>
+      db.send(
+        new TransactWriteItemsCommand({
+          ClientRequestToken: token,
+          TransactItems: [
+            {
+              Update: {
+                TableName: TABLE_NAME,
+                Key: key(id),
+                UpdateExpression: 'ADD n :by',
+                ExpressionAttributeValues: { ':by': { N: by } },
+              },
+            },
+          ],
+        }),
+      );
+    const count = async (id = 'idem1') =>
+      (await db.send(new GetItemCommand({ TableName: TABLE_NAME, Key: key(id), ConsistentRead: true }))).Item?.n?.N;
+    const first = await counted('token-a');
+    const again = await counted('token-a');
+    assert.equal(first.$metadata.httpStatusCode, 200);
+    assert.equal(again.$metadata.httpStatusCode, 200);
+    assert.equal(await count(), '1');
+    // The recorded pair: one Put, then the same item with its attributes in the other order.
+    const put = (item: Record<string, { S: string }>) =>
+      db.send(
+        new TransactWriteItemsCommand({
+          ClientRequestToken: 'dedupe_token',
+          TransactItems: [{ Put: { TableName: TABLE_NAME, Item: item } }],
+        }),
+      );
+    assert.equal((await put({ id: { S: 'id1' }, name: { S: 'name1' } })).$metadata.httpStatusCode, 200);
+    assert.equal((await put({ name: { S: 'name1' }, id: { S: 'id1' } })).$metadata.httpStatusCode, 200);
+    // Other items under a used token: refused, nothing applied.
+    const refused = await rejection<Error & { $metadata: { httpStatusCode?: number } }>(() => counted('token-a', '5'));
+    assert.equal(refused.name, 'IdempotentParameterMismatchException');
+    assert.equal(refused.$metadata.httpStatusCode, 400);
+    assert.equal(await count(), '1');
+    await assert.rejects(counted('token-a', '1', 'idem2'), { name: 'IdempotentParameterMismatchException' });
+    assert.equal(await count('idem2'), undefined);
+    // A new token is a new transaction; one over the model's 36 characters is refused by the framework.
+    await counted('token-b');
+    assert.equal(await count(), '2');
+    assert.deepEqual(await failure(() => counted('x'.repeat(37))), {
+      status: 400,
+      code: 'ValidationException',
+      message: `1 validation error detected: Value '${'x'.repeat(37)}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36`,
+    });
+    assert.equal(await count(), '2');
+  });
+
   // test_dynamodb_pay_per_request
   it("refuses capacity on an on-demand table in DynamoDB's words", async () => {
     const create = () =>
