@@ -603,6 +603,7 @@ function applyFunction(ctx: Apply, stack: AssemblyStack, id: string, r: Template
     timeout: Number(resolver.resolve(stack, p.Timeout) ?? 3),
     memorySize: Number(resolver.resolve(stack, p.MemorySize) ?? 128),
     environment,
+    ...(p.Environment !== undefined ? { environmentDeclared: true } : {}),
     layerDirs: layers.map((l) => l.dir),
     layerArns: layers.map((l) => l.arn),
     layerSha256s: layers.map((l) => l.hash),

@@ -49,7 +49,8 @@ export interface ConfigSource {
   readonly description: string;
   readonly timeout: number;
   readonly memorySize: number;
-  readonly environment: Readonly<Record<string, string>>;
+  /** Undefined: the function was given no `Environment`, and Lambda's answers carry none. */
+  readonly environment?: Readonly<Record<string, string>>;
   readonly layerArns: readonly string[];
   readonly codeSha256: string;
   readonly codeSize: number;
@@ -85,7 +86,7 @@ export function functionConfiguration(s: ConfigSource, arn: ArnStyle): FunctionC
     LastModified: s.lastModified,
     CodeSha256: s.codeSha256,
     CodeSize: s.codeSize,
-    Environment: { Variables: { ...s.environment } },
+    ...(s.environment ? { Environment: { Variables: { ...s.environment } } } : {}),
     TracingConfig: { Mode: s.tracingMode ?? 'PassThrough' },
     ...(s.deadLetterTargetArn ? { DeadLetterConfig: { TargetArn: s.deadLetterTargetArn } } : {}),
     ...(s.layerArns.length > 0 ? { Layers: s.layerArns.map((Arn) => ({ Arn })) } : {}),

@@ -54,6 +54,13 @@ export interface FunctionSpec {
   /** MB. */
   readonly memorySize: number;
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Whether the template (or an UpdateFunctionConfiguration) gave an `Environment`, even an empty one.
+   * Lambda's answers carry `Environment` for a function that was given one, and none for a function
+   * created without (recorded AWS responses: LocalStack's test_version_lifecycle creates one without,
+   * test_function_lifecycle one with `{"Variables": {}}`); CDK writes none for a function without variables.
+   */
+  readonly environmentDeclared?: boolean;
   /** Layer asset directories, in the function's layer order (later layers win on merge, as Lambda). */
   readonly layerDirs: readonly string[];
   /** Layer ARNs reported by GetFunction (local names). */
@@ -314,6 +321,7 @@ export class FunctionRegistry implements EndpointRegistry {
     if (!fn) throw notFound(this.arn(name));
     this.refuseWhileUpdating(name, fn);
     const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
+    if (update.environment) defined.environmentDeclared = true;
     this.beginUpdate(name, fn, { ...fn.latest.spec, ...defined });
     return this.config(name, fn.latest, { kind: 'unqualified' });
   }
@@ -572,7 +580,7 @@ export class FunctionRegistry implements EndpointRegistry {
         description: rec.description ?? s.description ?? '',
         timeout: s.timeout,
         memorySize: s.memorySize,
-        environment: s.environment,
+        environment: s.environmentDeclared || Object.keys(s.environment).length > 0 ? s.environment : undefined,
         layerArns: s.layerArns ?? [],
         codeSha256: s.codeSha256,
         codeSize: rec.codeSize,

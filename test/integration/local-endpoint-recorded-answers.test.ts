@@ -12,14 +12,18 @@ import {
   AddPermissionCommand,
   CreateAliasCommand,
   DeleteFunctionEventInvokeConfigCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   GetFunctionEventInvokeConfigCommand,
   LambdaClient,
   ListFunctionEventInvokeConfigsCommand,
   ListTagsCommand,
+  ListVersionsByFunctionCommand,
   PublishVersionCommand,
   PutFunctionEventInvokeConfigCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateFunctionConfigurationCommand,
   UpdateFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
 import {
@@ -299,6 +303,50 @@ describe('local endpoint: answers as recorded from AWS', () => {
     assert.deepEqual([out.Version, out.State, out.LastUpdateStatus], ['1', 'Active', 'Successful']);
     assert.equal(out.FunctionArn, `${ARN}:published:1`);
     assert.equal(out.Description, 'First version');
+  });
+
+  // test_lambda_api.py::TestLambdaVersions::test_version_lifecycle (a function created without Environment:
+  // create_response, get_function_result, first_update_response, list_versions_result, first_publish_response),
+  // ::TestLambdaFunction::test_function_lifecycle (update_func_conf_response with ENV_A)
+  it('a function given no Environment is answered without one, until an update gives it one', async () => {
+    registry.add('no-environment', (e) => e);
+    const noEnvironment = GET_FUNCTION_FIELDS.filter((k) => k !== 'Environment');
+    const settled = async () => {
+      for (let i = 0; i < 200; i++) {
+        const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'no-environment' }));
+        if (c.LastUpdateStatus === 'Successful') return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error('the update did not settle');
+    };
+    const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'no-environment' }));
+    assert.deepEqual(Object.keys(got.Configuration ?? {}).sort(), noEnvironment);
+    const { $metadata: _c, ...config } = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'no-environment' }),
+    );
+    assert.deepEqual(Object.keys(config).sort(), noEnvironment);
+    const update = await lambda.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: 'no-environment', Description: 'First version :)' }),
+    );
+    assert.equal(update.Environment, undefined);
+    await settled();
+    const published = await lambda.send(new PublishVersionCommand({ FunctionName: 'no-environment' }));
+    assert.equal(published.Environment, undefined);
+    const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'no-environment' }));
+    assert.deepEqual(
+      versions.Versions?.map((v) => v.Environment),
+      [undefined, undefined],
+    );
+    const given = await lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'no-environment',
+        Environment: { Variables: { ENV_A: 'a' } },
+      }),
+    );
+    assert.deepEqual(given.Environment, { Variables: { ENV_A: 'a' } });
+    await settled();
+    const after = await lambda.send(new GetFunctionCommand({ FunctionName: 'no-environment' }));
+    assert.deepEqual(Object.keys(after.Configuration ?? {}).sort(), GET_FUNCTION_FIELDS);
   });
 
   const createQueue = async (QueueName: string, Attributes?: Record<string, string>) =>

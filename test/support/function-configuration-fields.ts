@@ -1,6 +1,7 @@
 /**
- * The fields GetFunction's Configuration carries for a Zip function with no layers (AWS API reference,
- * "FunctionConfiguration"; the set AWS returns for such a function).
+ * The fields GetFunction's Configuration carries for a Zip function with no layers that was given an
+ * Environment (AWS API reference, "FunctionConfiguration"; the set AWS returns for such a function; one
+ * given no Environment has none).
  */
 export const GET_FUNCTION_FIELDS = [
   'Architectures',
