@@ -2,7 +2,8 @@
  * Runs invocations on workers: one forked process per execution environment, one
  * invocation at a time per environment, warm environments reused, cold starts counted. Lambda's
  * behaviour at the edges: the function timeout kills the environment and reports Sandbox.Timedout; a
- * process that dies mid-invocation reports Runtime.ExitError and is replaced by the next cold start;
+ * process that dies mid-invocation reports Runtime.ExitError (Runtime.OutOfMemory when its heap ran
+ * out) and is replaced by the next cold start;
  * more concurrent invocations than the function's limit throw TooManyRequestsException (the endpoint
  * answers 429). Each invocation writes the Lambda service's function segment and feeds EMF lines.
  */
@@ -150,7 +151,14 @@ export function describeOutcome(
   spec: Pick<FunctionSpec, 'timeout'>,
   id: string,
   end: number,
-): { payload: string; functionError?: string; kind: Exclude<InvocationOutcome, 'throttled'>; lines: string[] } {
+): {
+  payload: string;
+  functionError?: string;
+  kind: Exclude<InvocationOutcome, 'throttled'>;
+  lines: string[];
+  /** The error type Lambda names a crash by, when it is not Runtime.ExitError. */
+  errorType?: string;
+} {
   switch (outcome.kind) {
     case 'result':
       return { payload: outcome.payload, kind: 'ok', lines: [] };
@@ -167,6 +175,7 @@ export function describeOutcome(
         const lines = [`${new Date(end).toISOString()} ${id} Task timed out after ${secs} seconds`];
         return { payload, functionError: 'Unhandled', kind: 'timeout', lines };
       }
+      if (outcome.outOfMemory) return outOfMemory(id);
       const message = `RequestId: ${id} Error: ${exitReason(outcome.code, outcome.signal)}`;
       const payload = JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: message });
       // Lambda logs the message, then the error type on a line of its own.
@@ -174,6 +183,27 @@ export function describeOutcome(
     }
   }
 }
+
+/**
+ * An environment that ran out of memory, as Lambda answers one: Lambda stops the runtime when the
+ * function's memory is used up and answers `Runtime.OutOfMemory`, the runtime ended by SIGKILL, with
+ * the same two log lines as any runtime exit (as AWS answers are quoted; no recording). Locally the
+ * limit is the V8 heap's (`--max-old-space-size`), which V8 ends by aborting the process: the answer
+ * is Lambda's all the same.
+ */
+function outOfMemory(id: string): ReturnType<typeof describeOutcome> {
+  const message = `RequestId: ${id} Error: ${exitReason(null, 'SIGKILL')}`;
+  const payload = JSON.stringify({ errorType: OUT_OF_MEMORY, errorMessage: message });
+  return {
+    payload,
+    functionError: 'Unhandled',
+    kind: 'crash',
+    lines: [message, OUT_OF_MEMORY],
+    errorType: OUT_OF_MEMORY,
+  };
+}
+
+const OUT_OF_MEMORY = 'Runtime.OutOfMemory';
 
 /**
  * Lambda's words for a runtime that ended: a clean exit (status 0) gave no reason, as AWS answers a
@@ -213,9 +243,11 @@ const SIGNAL_NAMES: Partial<Record<NodeJS.Signals, readonly [string, boolean]>> 
 
 /**
  * What the environment used, for the REPORT line: what it said with its answer, else (a crash, a
- * timeout) its peak as last known, as Lambda reports Max Memory Used on every REPORT line.
+ * timeout) its peak as last known, as Lambda reports Max Memory Used on every REPORT line; all of the
+ * function's memory when it ran out of it, as Lambda reports an environment it stopped for that.
  */
-function usedMemory(outcome: WorkerOutcome, worker: Worker): { maxMemoryMb?: number } {
+function usedMemory(outcome: WorkerOutcome, worker: Worker, spec: FunctionSpec): { maxMemoryMb?: number } {
+  if (outcome.kind === 'exit' && outcome.outOfMemory) return { maxMemoryMb: spec.memorySize };
   return { maxMemoryMb: ('maxMemoryMb' in outcome ? outcome.maxMemoryMb : undefined) ?? worker.maxMemoryMb };
 }
 
@@ -234,9 +266,10 @@ function invocationLog(
       functionArn: request.invokedFunctionArn.split(':').slice(0, 7).join(':'),
       durationMs: ended.end - ended.start,
       memorySizeMb: spec.memorySize,
-      ...usedMemory(outcome, worker),
+      ...usedMemory(outcome, worker, spec),
       initMs: ended.initMs,
       outcome: ended.result.kind,
+      errorType: ended.result.errorType,
     },
     logsJson(spec),
     ended,

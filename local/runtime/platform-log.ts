@@ -23,6 +23,8 @@ export interface PlatformReport {
   /** On a cold start only. */
   readonly initMs?: number;
   readonly outcome: 'ok' | 'error' | 'timeout' | 'crash';
+  /** The error type of a crash Lambda names otherwise than Runtime.ExitError (Runtime.OutOfMemory). */
+  readonly errorType?: string;
 }
 
 /** The status a JSON `platform.report` gives each outcome, and the error type of those Lambda names. */
@@ -32,6 +34,11 @@ const STATUS: Record<PlatformReport['outcome'], { status: string; errorType?: st
   timeout: { status: 'timeout', errorType: 'Sandbox.Timedout' },
   crash: { status: 'failure', errorType: 'Runtime.ExitError' },
 };
+
+function status(r: PlatformReport): { status: string; errorType?: string } {
+  const s = STATUS[r.outcome];
+  return r.errorType && s.errorType ? { ...s, errorType: r.errorType } : s;
+}
 
 export function billedDurationMs(r: Pick<PlatformReport, 'durationMs' | 'initMs'>): number {
   return Math.max(1, Math.ceil(r.durationMs + (r.initMs ?? 0)));
@@ -62,7 +69,7 @@ export function platformLines(
     start: [
       line(at.start, 'platform.start', { requestId: r.requestId, functionArn: r.functionArn, version: r.version }),
     ],
-    end: [line(at.end, 'platform.report', { requestId: r.requestId, metrics, ...STATUS[r.outcome] })],
+    end: [line(at.end, 'platform.report', { requestId: r.requestId, metrics, ...status(r) })],
   };
 }
 

@@ -39,7 +39,7 @@ export type WorkerOutcome =
   | ({ readonly kind: 'result'; readonly payload: string } & UsedMemory)
   | ({ readonly kind: 'error'; readonly error: Record<string, unknown>; readonly fatal?: boolean } & UsedMemory)
   | { readonly kind: 'initError'; readonly error: Record<string, unknown> }
-  | { readonly kind: 'exit'; readonly code: number | null; readonly signal: NodeJS.Signals | null };
+  | ({ readonly kind: 'exit' } & ExitInfo);
 
 type Message =
   | { type: 'ready'; initMs: number; maxRssKb?: number }
@@ -47,7 +47,27 @@ type Message =
   | { type: 'result'; id: string; payload: string; maxRssKb?: number }
   | { type: 'error'; id: string; error: Record<string, unknown>; fatal?: boolean; maxRssKb?: number };
 
-type ExitInfo = { readonly code: number | null; readonly signal: NodeJS.Signals | null };
+type ExitInfo = {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The process aborted because its V8 heap reached the function's memory (`heapExhausted`). */
+  readonly outOfMemory?: boolean;
+};
+
+/**
+ * What Node writes to stderr when the V8 heap passes `--max-old-space-size` and no collection frees
+ * enough (its OOM handler's `FATAL ERROR: <V8's reason> Allocation failed - JavaScript heap out of
+ * memory`), just before it aborts the process.
+ */
+const HEAP_EXHAUSTED = /^FATAL ERROR: .*Allocation failed - JavaScript heap out of memory$/;
+
+/**
+ * Pure: whether a process that ended so ran out of memory: V8 said its heap was exhausted, and the
+ * process then aborted as V8 aborts it (SIGABRT). A line alone, which a function may print, is not enough.
+ */
+export function heapExhausted(stderrLine: boolean, signal: NodeJS.Signals | null): boolean {
+  return stderrLine && signal === 'SIGABRT';
+}
 
 const BOOTSTRAP = join(__dirname, 'worker-bootstrap.js');
 
@@ -89,6 +109,8 @@ export class Worker {
   invocations = 0;
   /** The environment's peak memory as last told (at init, with each answer, or read before a kill), kB. */
   private peakRssKb: number | undefined;
+  /** V8 wrote that the heap is exhausted (HEAP_EXHAUSTED); the process is about to abort. */
+  private heapLine = false;
   private log: string[] | undefined;
   private pending: ((o: WorkerOutcome) => void) | undefined;
   private exitInfo: ExitInfo | undefined;
@@ -110,6 +132,7 @@ export class Worker {
       rl.on('line', (line) => {
         const read = readOutputLine(line, this.mark);
         for (const event of read.events) {
+          if (stream === 'stderr' && HEAP_EXHAUSTED.test(event)) this.heapLine = true;
           if (options.keep && !options.keep(event)) continue;
           this.log?.push(event);
           options.onLine(event, stream);
@@ -127,7 +150,7 @@ export class Worker {
       };
       this.child.on('message', onMessage);
       // Ended during init: reported as Lambda reports any runtime exit (the invoker words it).
-      this.child.once('exit', (code, signal) => resolve({ exit: { code, signal } }));
+      this.child.once('exit', (code, signal) => setImmediate(() => resolve({ exit: this.exitOf(code, signal) })));
     });
     this.child.on('message', (m: Message) => {
       if ('maxRssKb' in m && m.maxRssKb !== undefined) this.peakRssKb = Math.max(this.peakRssKb ?? 0, m.maxRssKb);
@@ -137,11 +160,12 @@ export class Worker {
       this.child.once('exit', (code, signal) => {
         this.dead = true;
         this.exitInfo = { code, signal };
-        // Let the last output lines arrive before the exit is reported.
+        // Let the last output lines arrive before the exit is reported (V8's heap line among them).
         setImmediate(() => {
+          this.exitInfo = this.exitOf(code, signal);
           const done = this.pending;
           this.pending = undefined;
-          done?.({ kind: 'exit', code, signal });
+          done?.({ kind: 'exit', ...this.exitInfo });
           resolve();
         });
       });
@@ -149,6 +173,10 @@ export class Worker {
     this.child.on('error', () => {
       /* reported through 'exit' */
     });
+  }
+
+  private exitOf(code: number | null, signal: NodeJS.Signals | null): ExitInfo {
+    return heapExhausted(this.heapLine, signal) ? { code, signal, outOfMemory: true } : { code, signal };
   }
 
   /** An invocation's answer: handed over once its output has been read (a fatal error's once the process ended). */
@@ -224,12 +252,7 @@ export class Worker {
   }
 
   invoke(inv: WorkerInvocation): Promise<WorkerOutcome> {
-    if (this.dead)
-      return Promise.resolve({
-        kind: 'exit',
-        code: this.exitInfo?.code ?? null,
-        signal: this.exitInfo?.signal ?? null,
-      });
+    if (this.dead) return Promise.resolve({ kind: 'exit', ...(this.exitInfo ?? { code: null, signal: null }) });
     return new Promise((resolve) => {
       this.pending = resolve;
       this.child.send({ type: 'invoke', ...inv }, (err) => {

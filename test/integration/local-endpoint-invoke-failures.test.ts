@@ -45,6 +45,10 @@ const HANDLERS: Record<string, string> = {
     setTimeout(() => console.log('after the callback'), 200);
     callback(null, 'answered');
   };`,
+  'exhausts-heap': `const kept = [];
+  exports.handler = async () => {
+    for (;;) kept.push(new Array(100000).fill({ n: Math.random() }));
+  };`,
   'calls-back-without-waiting': `exports.handler = (event, context, callback) => {
     context.callbackWaitsForEmptyEventLoop = false;
     setTimeout(() => console.log('after the callback'), 5000).unref();
@@ -81,7 +85,7 @@ describe('local endpoint: a failing Node.js function answers as its runtime does
         handler,
         runtime,
         timeout: 20,
-        memorySize: 256,
+        memorySize: name === 'exhausts-heap' ? 128 : 256,
         environment: {},
         layerDirs: [],
         codeSha256: name,
@@ -200,5 +204,22 @@ describe('local endpoint: a failing Node.js function answers as its runtime does
     const body = JSON.parse(text(r));
     assert.equal(body.errorType, 'Runtime.HandlerNotFound');
     assert.equal(body.errorMessage, 'exports-a-number.handler is not a function');
+  });
+
+  // Lambda's answer to a function that used up its memory, as AWS answers are quoted (no recording):
+  // status 200, Unhandled, Runtime.OutOfMemory, the runtime SIGKILLed, all the memory used.
+  it('answers a handler that exhausts its memory with Runtime.OutOfMemory, and reports all of it used', async () => {
+    // Act
+    const r = await invoke('exhausts-heap');
+
+    // Assess
+    const id = r.$metadata.requestId;
+    const message = `RequestId: ${id} Error: Runtime exited with error: signal: killed`;
+    assert.equal(r.StatusCode, 200);
+    assert.equal(r.FunctionError, 'Unhandled');
+    assert.deepEqual(JSON.parse(text(r)), { errorType: 'Runtime.OutOfMemory', errorMessage: message });
+    const lines = tailOf(r).trimEnd().split('\n');
+    assert.deepEqual(lines.slice(-4, -1), [message, 'Runtime.OutOfMemory', `END RequestId: ${id}`]);
+    assert.match(lines.at(-1) ?? '', /\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t/);
   });
 });
