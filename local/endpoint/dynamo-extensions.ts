@@ -9,13 +9,14 @@
  * - ReturnValuesOnConditionCheckFailure on PutItem, UpdateItem, DeleteItem: a failed condition answers
  *   ConditionalCheckFailedException with the item as it is (`Item`).
  * - DeletionProtectionEnabled on CreateTable / UpdateTable / DescribeTable, and DeleteTable refused
- *   while it is on.
+ *   while it is on; those answers' descriptions in DynamoDB's shape (table-description.ts).
  * - DynamoDB's nesting limit on what an update leaves (dynamo-nesting.ts): an UpdateItem, alone or in a
  *   transaction, that would leave its item nested past it is undone and refused.
  */
 
 import { copiesIntoItself, NESTING_MESSAGE, nestsTooDeep, updateMayDeepen } from './dynamo-nesting';
 import { messageMember } from './error-message-member';
+import { describedAsDynamoDB } from './table-description';
 
 /** One in-process dynalite call: operation + JSON body -> status + JSON body. */
 export type DynamoCall = (operation: string, body: Record<string, unknown>) => Promise<DynamoReply>;
@@ -317,7 +318,7 @@ export class DeletionProtection {
       case 'UpdateTable':
         return this.update(call, body);
       case 'DescribeTable':
-        return this.annotate(await call(operation, body), tableNameOf(body.TableName));
+        return this.annotate(await call(operation, body), tableNameOf(body.TableName), operation);
       case 'DeleteTable':
         return this.delete(call, body);
       default:
@@ -334,13 +335,13 @@ export class DeletionProtection {
       return dynamoError('ResourceInUseException', `Table already exists: ${table}`);
     }
     if (reply.status < 400 && flag === true) this.protectedTables.add(table);
-    return this.annotate(reply, table);
+    return this.annotate(reply, table, operation);
   }
 
   private async update(call: DynamoCall, body: Body): Promise<DynamoReply> {
     const { DeletionProtectionEnabled: flag, ...rest } = body;
     const table = tableNameOf(body.TableName);
-    if (flag === undefined) return this.annotate(await call('UpdateTable', rest), table);
+    if (flag === undefined) return this.annotate(await call('UpdateTable', rest), table, 'UpdateTable');
     // dynalite wants some other change in an UpdateTable; a flag alone is answered from DescribeTable.
     const others = Object.keys(rest).filter((k) => k !== 'TableName');
     const reply =
@@ -349,7 +350,7 @@ export class DeletionProtection {
     if (flag === true) this.protectedTables.add(table);
     else this.protectedTables.delete(table);
     const description = (reply.body.TableDescription ?? reply.body.Table) as Body;
-    return this.annotate({ status: 200, body: { TableDescription: description } }, table);
+    return this.annotate({ status: 200, body: { TableDescription: description } }, table, 'UpdateTable');
   }
 
   private async delete(call: DynamoCall, body: Body): Promise<DynamoReply> {
@@ -360,14 +361,16 @@ export class DeletionProtection {
         'Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.',
       );
     }
-    return this.annotate(await call('DeleteTable', body), table);
+    return this.annotate(await call('DeleteTable', body), table, 'DeleteTable');
   }
 
-  private annotate(reply: DynamoReply, table: string): DynamoReply {
+  /** The table's description with its protection, in DynamoDB's shape for `operation` (table-description.ts). */
+  private annotate(reply: DynamoReply, table: string, operation: string): DynamoReply {
     if (reply.status >= 400) return reply;
     const key = reply.body.Table ? 'Table' : reply.body.TableDescription ? 'TableDescription' : undefined;
     if (!key) return reply;
-    const described = { ...(reply.body[key] as Body), DeletionProtectionEnabled: this.protectedTables.has(table) };
+    const shaped = describedAsDynamoDB(operation, reply.body[key] as Body);
+    const described = { ...shaped, DeletionProtectionEnabled: this.protectedTables.has(table) };
     return { status: reply.status, body: { ...reply.body, [key]: described } };
   }
 }

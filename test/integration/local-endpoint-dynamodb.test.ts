@@ -458,6 +458,54 @@ describe('local endpoint: DynamoDB errors as recorded from AWS', () => {
     assert.equal(await count(), '2');
   });
 
+  // test_table_crud (create-table, describe-table, delete-table), test_gsi_with_billing_mode (describe-table)
+  it('describes a table as DynamoDB does: a UUID TableId, its warm throughput, a lean DeleteTable answer', async () => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const keys = (o: object | undefined) => Object.keys(o ?? {}).sort();
+    const created = await db.send(
+      new CreateTableCommand({
+        TableName: 'crud-table',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+      }),
+    );
+    const common = ['DeletionProtectionEnabled', 'ItemCount', 'ProvisionedThroughput', 'TableArn', 'TableId'];
+    const described = ['AttributeDefinitions', 'CreationDateTime', 'KeySchema'];
+    const tail = ['TableName', 'TableSizeBytes', 'TableStatus'];
+    assert.deepEqual(keys(created.TableDescription), [...described, ...common, ...tail].sort());
+    assert.match(created.TableDescription?.TableId ?? '', UUID);
+    const got = await db.send(new DescribeTableCommand({ TableName: 'crud-table' }));
+    assert.deepEqual(keys(got.Table), [...described, ...common, ...tail, 'WarmThroughput'].sort());
+    assert.equal(got.Table?.TableId, created.TableDescription?.TableId);
+    assert.deepEqual(got.Table?.WarmThroughput, { ReadUnitsPerSecond: 5, Status: 'ACTIVE', WriteUnitsPerSecond: 5 });
+    const deleted = await db.send(new DeleteTableCommand({ TableName: 'crud-table' }));
+    assert.deepEqual(keys(deleted.TableDescription), [...common, ...tail].sort());
+    assert.equal(deleted.TableDescription?.TableStatus, 'DELETING');
+    await db.send(
+      new CreateTableCommand({
+        TableName: 'on-demand-gsi',
+        KeySchema: [{ AttributeName: 'TID', KeyType: 'HASH' }],
+        AttributeDefinitions: [
+          { AttributeName: 'TID', AttributeType: 'S' },
+          { AttributeName: 'TRID', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'TransactionRecordID',
+            KeySchema: [{ AttributeName: 'TRID', KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+    const onDemand = (await db.send(new DescribeTableCommand({ TableName: 'on-demand-gsi' }))).Table;
+    const warm = { ReadUnitsPerSecond: 12000, Status: 'ACTIVE', WriteUnitsPerSecond: 4000 };
+    assert.deepEqual(onDemand?.WarmThroughput, warm);
+    assert.deepEqual(onDemand?.GlobalSecondaryIndexes?.[0]?.WarmThroughput, warm);
+  });
+
   // test_dynamodb_pay_per_request
   it("refuses capacity on an on-demand table in DynamoDB's words", async () => {
     const create = () =>
