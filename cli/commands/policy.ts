@@ -13,6 +13,7 @@ import { listVersions } from '../alias-store';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
+import { denyReach } from '../deny-reach';
 import { UsageError } from '../errors';
 import { COMMAND_HELP } from '../help';
 import { findService, requireTable } from '../mesh-discovery';
@@ -127,8 +128,11 @@ async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Pro
   const table = requireTable(mesh);
   const existing = await queryService(clients, table, to);
   const reason = (values as { reason?: string }).reason;
-  const plan =
+  const planned =
     sub === 'allow' ? planAllow(existing, from, to, stamp(ctx)) : planDeny(existing, from, to, stamp(ctx), reason);
+  // What the deny does not reach (another region's copy, a fallback service) is said beside it.
+  const reach = sub === 'deny' ? denyReach(existing, { from, to }, await clients.region(), flags) : [];
+  const plan = reach.length ? { ...planned, warnings: [...(planned.warnings ?? []), ...reach] } : planned;
   return write(ctx, clients, table, command, { plan, basis: existing }, flags.json, values['dry-run'] === true);
 }
 

@@ -210,6 +210,43 @@ describe('mesh CLI on the wire', () => {
     assert.equal(created?.managedBy, 'operator');
   });
 
+  test('policy deny names what it does not reach: a failover to another region, a fallback service', async () => {
+    const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:demo-inventory:live';
+    const put = (item: Record<string, unknown>) =>
+      ddb.send(new PutItemCommand({ TableName: fx.table, Item: marshallItem(item) as never }));
+    const drop = (sk: string) =>
+      ddb.send(new DeleteItemCommand({ TableName: fx.table, Key: marshallItem({ pk: 'inventory', sk }) as never }));
+    await put({
+      pk: 'inventory',
+      sk: 'allow#orders',
+      source: 'orders',
+      managedBy: 'deploy',
+      fallback: { functionArn: arn },
+    });
+    await put({ pk: 'inventory', sk: 'traffic', managedBy: 'deploy', fallback: { service: 'payments' } });
+    try {
+      const d = await mesh(fx, ['policy', 'deny', 'orders', 'inventory', '--mesh', 'demo']);
+      assert.equal(d.code, 0, d.stderr);
+      assert.match(d.stdout, /^create\s+inventory\/deny#orders$/m);
+      // Pasted, each runs where it must: the other region, with the flags this one ran with.
+      assert.match(
+        d.stdout,
+        /^note: inventory\/allow#orders fails over to arn:aws:lambda:eu-west-1:\S+: this deny holds in us-east-1 only; write it in eu-west-1 too: mesh policy deny orders inventory --mesh demo --region eu-west-1$/m,
+      );
+      assert.match(
+        d.stdout,
+        /^note: inventory\/traffic falls back to payments, which orders may still call by its own allow item; if it must not: mesh policy deny orders payments --mesh demo$/m,
+      );
+      const json = await mesh(fx, ['policy', 'deny', 'orders', 'inventory', '--json']);
+      assert.equal(JSON.parse(json.stdout).warnings.length, 2, json.stdout);
+      // An edge with no fallback: the deny alone, no note.
+      const plain = await mesh(fx, ['policy', 'deny', 'external', 'orders', '--dry-run']);
+      assert.doesNotMatch(plain.stdout, /^note:/m);
+    } finally {
+      for (const sk of ['allow#orders', 'traffic', 'deny#orders']) await drop(sk);
+    }
+  });
+
   test('policy allow/deny: unknown services exit 2 and write nothing', async () => {
     const before = await scan();
     for (const args of [
