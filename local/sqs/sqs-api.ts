@@ -6,6 +6,7 @@
  * queue URL's host as its endpoint stays local.
  */
 import type { JsonService } from '../endpoint/server';
+import { queueAttributeNames, wantedMessageAttribute, wantedSystemAttribute } from './attribute-names';
 import {
   MAX_VISIBILITY_S,
   type MessageAttribute,
@@ -445,9 +446,13 @@ async function receive(store: QueueStore, input: Input) {
   const wantSystem = names(input.MessageSystemAttributeNames ?? input.AttributeNames);
   return {
     Messages: got.map((m) => {
-      const attrs = Object.fromEntries(Object.entries(m.attributes).filter(([k]) => wanted(wantAttrs, k)));
+      const attrs = Object.fromEntries(
+        Object.entries(m.attributes).filter(([k]) => wantedMessageAttribute(wantAttrs, k)),
+      );
       const md5Attrs = md5OfAttributes(attrs);
-      const sys = Object.fromEntries(Object.entries(systemAttributes(m)).filter(([k]) => wanted(wantSystem, k)));
+      const sys = Object.fromEntries(
+        Object.entries(systemAttributes(m)).filter(([k]) => wantedSystemAttribute(wantSystem, k)),
+      );
       return {
         MessageId: m.id,
         ReceiptHandle: m.receipt,
@@ -462,13 +467,6 @@ async function receive(store: QueueStore, input: Input) {
 
 function names(v: unknown): string[] {
   return Array.isArray(v) ? v.map(String) : [];
-}
-
-/** `All`, `.*`, an exact name, or a `prefix.*`. */
-function wanted(list: readonly string[], name: string): boolean {
-  return list.some(
-    (w) => w === 'All' || w === '.*' || w === name || (w.endsWith('.*') && name.startsWith(w.slice(0, -1))),
-  );
 }
 
 function attributesIn(v: unknown): Record<string, MessageAttribute> {
@@ -510,8 +508,8 @@ function attributesOf(store: QueueStore, input: Input): Record<string, string> {
     LastModifiedTimestamp: String(Math.floor(q.lastModifiedAt / 1000)),
     ...(q.settings.policy ? { Policy: q.settings.policy } : {}),
   };
-  const want = names(input.AttributeNames);
-  return Object.fromEntries(Object.entries(all).filter(([k]) => wanted(want, k)));
+  const want = queueAttributeNames(input.AttributeNames);
+  return Object.fromEntries(Object.entries(all).filter(([k]) => want.includes('All') || want.includes(k)));
 }
 
 /** The attributes a queue's settings give, as GetQueueAttributes writes them (defaults filled in). */
