@@ -281,13 +281,14 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::EventInvokeConfig': applyEventInvokeConfig,
 };
 
-/** A queue with its visibility timeout, retention, delays, largest message, redrive policy and type (standard or FIFO). */
+/** A queue with its visibility timeout, retention, delays, largest message, redrive policy and type (standard or FIFO, with its deduplication scope). */
 function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
   if (!ctx.targets.queues) return;
   const p = r.Properties ?? {};
   const name = ctx.resolver.physicalName(stack, id);
   const flag = (v: unknown) => (v === undefined ? undefined : String(ctx.resolver.resolve(stack, v)) === 'true');
   const num = (v: unknown) => (v === undefined ? undefined : Number(ctx.resolver.resolve(stack, v)));
+  const text = (v: unknown) => (v === undefined ? undefined : String(ctx.resolver.resolve(stack, v)));
   const redrive = ctx.resolver.resolve(stack, p.RedrivePolicy) as
     | { deadLetterTargetArn?: string; maxReceiveCount?: number | string }
     | undefined;
@@ -299,6 +300,8 @@ function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
     maximumMessageBytes: num(p.MaximumMessageSize),
     fifo: flag(p.FifoQueue),
     contentBasedDeduplication: flag(p.ContentBasedDeduplication),
+    deduplicationScope: text(p.DeduplicationScope),
+    fifoThroughputLimit: text(p.FifoThroughputLimit),
     ...(redrive?.deadLetterTargetArn
       ? {
           redrive: {

@@ -47,6 +47,12 @@ export interface QueueSettings {
   readonly fifo?: boolean;
   /** ContentBasedDeduplication (FIFO only): a message without a deduplication id is deduplicated on its body's SHA-256. */
   readonly contentBasedDeduplication?: boolean;
+  /**
+   * DeduplicationScope (FIFO only): `messageGroup` deduplicates within each message group, `queue` (the
+   * default) across the queue. FifoThroughputLimit is shown as given (the local queue has no throughput limit).
+   */
+  readonly deduplicationScope?: string;
+  readonly fifoThroughputLimit?: string;
   /** Seconds. @default 30 */
   readonly visibilityTimeoutS?: number;
   /** Seconds. @default 345600 (4 days) */
@@ -116,8 +122,14 @@ export class LocalQueue {
   /** When the queue was created, and its attributes last changed (CreatedTimestamp, LastModifiedTimestamp), ms. */
   readonly createdAt: number;
   private modifiedAt: number;
-  /** A FIFO queue's deduplication ids of the last 5 minutes, with the message each one sent. */
+  /** A FIFO queue's deduplication ids of the last 5 minutes (within their group, if so scoped), with the message each one sent. */
   private readonly deduplication = new Map<string, QueueMessage>();
+  /**
+   * Whether deduplication is per message group: the DeduplicationScope the queue was created with. SQS
+   * kept deduplicating as created after SetQueueAttributes changed the scope, either way (recorded:
+   * test_fifo_change_to_high_throughput_after_creation, ..._to_regular_throughput_after_creation).
+   */
+  private readonly perGroup: boolean;
   /** The last SequenceNumber given: it only grows (SQS's are 20 digits or more). */
   private sequence = 0n;
   /** When the last purge was taken, ms (none yet: -Infinity). */
@@ -132,6 +144,7 @@ export class LocalQueue {
   ) {
     this.createdAt = now;
     this.modifiedAt = now;
+    this.perGroup = current.deduplicationScope === 'messageGroup';
   }
 
   get settings(): QueueSettings {
@@ -154,7 +167,8 @@ export class LocalQueue {
    */
   send(body: string, options: SendOptions = {}, now = Date.now()): QueueMessage {
     const deduplicationId = this.settings.fifo ? this.deduplicationIdOf(body, options, now) : undefined;
-    const seen = deduplicationId === undefined ? undefined : this.deduplication.get(deduplicationId);
+    const key = this.perGroup ? `${options.groupId ?? ''}\n${deduplicationId}` : deduplicationId;
+    const seen = key === undefined ? undefined : this.deduplication.get(key);
     if (seen) return seen;
     const delayS = options.delayS ?? this.settings.delayS ?? 0;
     const m: QueueMessage = {
@@ -170,7 +184,7 @@ export class LocalQueue {
         ? {}
         : { fifo: { groupId: options.groupId ?? '', deduplicationId, sequenceNumber: this.nextSequenceNumber(now) } }),
     };
-    if (deduplicationId !== undefined) this.deduplication.set(deduplicationId, m);
+    if (key !== undefined) this.deduplication.set(key, m);
     this.messages.push(m);
     for (const w of [...this.waiters]) w();
     return m;

@@ -501,8 +501,13 @@ function attributesOf(store: QueueStore, input: Input): Record<string, string> {
     ApproximateNumberOfMessagesDelayed: String(delayed),
     ...settingAttributes(q.settings),
     ...(q.settings.redrive ? { RedrivePolicy: JSON.stringify(q.settings.redrive) } : {}),
-    // A FIFO queue's throughput settings, at their defaults (the local queue deduplicates per queue).
-    ...(q.settings.fifo ? { DeduplicationScope: 'queue', FifoThroughputLimit: 'perQueue' } : {}),
+    // A FIFO queue's throughput settings, as set or at their defaults.
+    ...(q.settings.fifo
+      ? {
+          DeduplicationScope: q.settings.deduplicationScope ?? 'queue',
+          FifoThroughputLimit: q.settings.fifoThroughputLimit ?? 'perQueue',
+        }
+      : {}),
     // Epoch seconds, as SQS gives both ("GetQueueAttributes", Amazon SQS API Reference).
     CreatedTimestamp: String(Math.floor(q.createdAt / 1000)),
     LastModifiedTimestamp: String(Math.floor(q.lastModifiedAt / 1000)),
@@ -588,6 +593,8 @@ export function settingsOf(a: Input) {
     policy: typeof a.Policy === 'string' ? a.Policy : undefined,
     fifo: flag(a.FifoQueue),
     contentBasedDeduplication: flag(a.ContentBasedDeduplication),
+    deduplicationScope: a.DeduplicationScope === undefined ? undefined : String(a.DeduplicationScope),
+    fifoThroughputLimit: a.FifoThroughputLimit === undefined ? undefined : String(a.FifoThroughputLimit),
     ...(redrive
       ? {
           redrive: {

@@ -101,4 +101,39 @@ describe('local endpoint: SQS answers as recorded from SQS', () => {
     });
     assert.deepEqual((await get(['VisibilityTimeout'])).Attributes, { VisibilityTimeout: '30' });
   });
+  // test_sqs.py::TestSqsProvider::test_sqs_fifo_message_group_scope_no_throughput_setting,
+  // ::test_fifo_change_to_high_throughput_after_creation, ::test_fifo_change_to_regular_throughput_after_creation
+  it('a FIFO queue created with DeduplicationScope messageGroup deduplicates per group; a later change is shown, not applied', async () => {
+    const send = (QueueUrl: string, MessageBody: string, MessageGroupId: string, MessageDeduplicationId?: string) =>
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody, MessageGroupId, MessageDeduplicationId }));
+    const bodies = async (QueueUrl: string) =>
+      ((await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }))).Messages ?? []).map(
+        (m) => m.Body,
+      );
+    const scoped = await createQueue('by-group.fifo', {
+      FifoQueue: 'True',
+      ContentBasedDeduplication: 'True',
+      DeduplicationScope: 'messageGroup',
+    });
+    await send(scoped, 'Test', 'group1');
+    await send(scoped, 'Test', 'group2');
+    assert.deepEqual(await bodies(scoped), ['Test', 'Test'], 'the same body in another group is not a duplicate');
+
+    const byQueue = await createQueue('by-queue.fifo', { FifoQueue: 'True', DeduplicationScope: 'queue' });
+    await send(byQueue, 'Test1', 'group1', 'same-dedup');
+    await send(byQueue, 'Test2', 'group2', 'same-dedup');
+    assert.deepEqual(await bodies(byQueue), ['Test1']);
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: byQueue,
+        Attributes: { DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' },
+      }),
+    );
+    const shown = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: byQueue, AttributeNames: ['All'] })))
+      .Attributes;
+    assert.equal(shown?.DeduplicationScope, 'messageGroup');
+    assert.equal(shown?.FifoThroughputLimit, 'perMessageGroupId');
+    await send(byQueue, 'Test3', 'group3', 'same-dedup');
+    assert.deepEqual(await bodies(byQueue), [], 'still deduplicated across the queue, as recorded');
+  });
 });
