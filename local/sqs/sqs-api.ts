@@ -69,6 +69,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     const attributes = (input.Attributes ?? {}) as Input;
     checkQueueType(q.settings, attributes);
     checkAttributeNames(attributes, q.settings.fifo === true);
+    checkEncryption(attributes);
     const { fifo: _type, ...changes } = definedOnly(settingsOf(attributes));
     q.configure(withoutEmptied({ ...q.settings, ...changes }, attributes));
     return {};
@@ -107,6 +108,7 @@ function createQueue(store: QueueStore, input: Input) {
   const settings = settingsOf(attributes);
   checkQueueName(name, settings.fifo === true);
   checkAttributeNames(attributes, settings.fifo === true);
+  checkEncryption(attributes);
   const existing = store.get(name);
   if (!existing) return { QueueUrl: store.put(name, settings).url };
   // Creating a queue that exists changes nothing: it answers its URL, unless an attribute named differs.
@@ -164,6 +166,20 @@ function checkAttributeNames(attributes: Input, fifo: boolean): void {
       throw sqsError('InvalidAttributeName', `You can specify the ${name} only when FifoQueue is set to true.`);
     }
     throw sqsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
+  }
+}
+
+/**
+ * A KMS key and SQS-managed encryption named on together are refused, in SQS's words (recorded for
+ * SetQueueAttributes: test_sse_kms_and_sqs_are_mutually_exclusive); nothing is changed.
+ */
+function checkEncryption(attributes: Input): void {
+  const kms = typeof attributes.KmsMasterKeyId === 'string' && attributes.KmsMasterKeyId !== '';
+  if (kms && String(attributes.SqsManagedSseEnabled).toLowerCase() === 'true') {
+    throw sqsError(
+      'InvalidAttributeName',
+      'You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.',
+    );
   }
 }
 

@@ -136,4 +136,28 @@ describe('local endpoint: SQS answers as recorded from SQS', () => {
     await send(byQueue, 'Test3', 'group3', 'same-dedup');
     assert.deepEqual(await bodies(byQueue), [], 'still deduplicated across the queue, as recorded');
   });
+  // test_sqs.py::TestSqsProvider::test_sse_kms_and_sqs_are_mutually_exclusive
+  it("a KMS key and SQS-managed encryption together: InvalidAttributeName in SQS's words, nothing changed", async () => {
+    const QueueUrl = await createQueue('sse-both');
+    assert.deepEqual(
+      await sqsFailure(() =>
+        sqs.send(
+          new SetQueueAttributesCommand({
+            QueueUrl,
+            Attributes: { KmsMasterKeyId: 'testKeyId', SqsManagedSseEnabled: 'true' },
+          }),
+        ),
+      ),
+      {
+        status: 400,
+        Code: 'InvalidAttributeName',
+        name: 'InvalidAttributeName',
+        Message:
+          'You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.',
+      },
+    );
+    const kept = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+    assert.equal(kept.Attributes?.KmsMasterKeyId, undefined);
+    assert.equal(kept.Attributes?.SqsManagedSseEnabled, 'true');
+  });
 });
