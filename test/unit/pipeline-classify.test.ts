@@ -61,7 +61,10 @@ describe('pipeline stage: classify', () => {
 
   test("a handler's own error named like an AWS refusal is a function error; a fault item's abort keeps its name", async () => {
     const a = await attempt();
-    for (const name of ['TooManyRequestsException', 'ThrottlingException', 'AccessDeniedException', 'TimeoutError']) {
+    // The handler's own class may carry a mesh word inside its name (ShopMeshDeniedError): only a name
+    // that starts with one of the mesh's or Lambda's is theirs.
+    const own = ['TooManyRequestsException', 'ThrottlingException', 'AccessDeniedException', 'TimeoutError'];
+    for (const name of [...own, 'ShopMeshDeniedError', 'Shop.Runtime.Error']) {
       const o = classify(a, answer(functionError(name, 'Rate exceeded')));
       assert.deepEqual([o.outcome, o.result.errorType, o.remote?.errorType], ['function-error', undefined, name]);
     }
