@@ -13,7 +13,10 @@ export interface CliContext {
   readonly cwd: string;
   /** Whether stdout is a terminal: frames redraw in place and output may be coloured only there. */
   readonly tty: boolean;
-  /** The terminal's width in columns when stdout is one: tables fit it (`--wide` shows every column). */
+  /**
+   * The width output fits, in columns: COLUMNS when set to a whole number, else the terminal's when
+   * stdout is one (tables and prose fit it; `mesh stat --wide` shows every column).
+   */
   readonly columns?: number;
   /**
    * Writes one line (or block) to stdout, every control character in it but the CLI's colour shown as
@@ -46,7 +49,7 @@ export function processContext(
     env,
     cwd: overrides.cwd ?? process.cwd(),
     tty: overrides.tty ?? process.stdout.isTTY === true,
-    columns: overrides.columns ?? (process.stdout.isTTY ? process.stdout.columns : undefined),
+    columns: overrides.columns ?? outputWidth(env),
     // Every line leaves through printableOutput: no value a command forgot to show as text reaches the terminal raw.
     out: (t, frame) => out(frame ? t : printableOutput(t)),
     err: (t) => err(printableOutput(t)),
@@ -57,6 +60,16 @@ export function processContext(
     },
   };
   return ctx;
+}
+
+/**
+ * The width output fits: COLUMNS first, as ls and Python's shutil read it (`COLUMNS=80 mesh status |
+ * less` fits 80 columns; bash sets COLUMNS without exporting it, so a pipe keeps whole lines), else
+ * the terminal's. A COLUMNS that is no whole number is ignored.
+ */
+function outputWidth(env: NodeJS.ProcessEnv): number | undefined {
+  const set = /^[1-9]\d{0,4}$/.test(env.COLUMNS ?? '') ? Number(env.COLUMNS) : undefined;
+  return set ?? (process.stdout.isTTY ? process.stdout.columns : undefined);
 }
 
 /**

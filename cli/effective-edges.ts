@@ -23,7 +23,7 @@ import {
   trafficLayers,
 } from '../shared/traffic-precedence';
 import type { RawItem } from './policy-plan';
-import { formatTable } from './table-format';
+import { formatTable, wrapWords } from './table-format';
 import { weightToPercent } from './weight';
 
 /** The `live` alias of a service as `mesh status` read it: version -> percent. */
@@ -174,12 +174,29 @@ function describeSplitOf(s: EffectiveSplit): string {
   return notes.length ? `${split} (${notes.join(', ')})` : split;
 }
 
-/** The edges as text: one heading line per edge, then what decides its split and every setting not at its default. */
-export function renderEffectiveEdges(edges: readonly EffectiveEdge[]): string {
+/**
+ * A setting's value as JSON with a space after each comma, so a list or a bucket breaks between its
+ * entries where the terminal is narrow.
+ */
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(describeValue).join(', ')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${describeValue(x)}`)
+      .join(', ')}}`;
+  }
+  return JSON.stringify(v) ?? '-';
+}
+
+/**
+ * The edges as text: one heading line per edge, then what decides its split and every setting not at
+ * its default. With `width`, a heading breaks between words and a long value onto lines of its own.
+ */
+export function renderEffectiveEdges(edges: readonly EffectiveEdge[], width?: number): string {
   const out: string[] = [];
   for (const e of edges) {
     const head = `${e.from} -> ${e.to}  ${e.state === 'denied' ? 'DENIED' : 'allowed'} by ${e.decidedBy}`;
-    out.push(e.reason ? `${head}: ${e.reason}` : head);
+    out.push(wrapWords(e.reason ? `${head}: ${e.reason}` : head, width, '  '));
     if (e.state === 'denied') continue;
     const rows: string[][] = [];
     if (e.split) {
@@ -190,12 +207,13 @@ export function renderEffectiveEdges(edges: readonly EffectiveEdge[]): string {
     }
     if (!e.settings) rows.push(['traffic', '-', 'none: callers outside the mesh invoke Lambda directly']);
     const set = (e.settings ?? []).filter((s) => s.origin.from !== 'default');
-    for (const s of set) rows.push([s.setting, JSON.stringify(s.value) ?? '-', describeOrigin(s.origin)]);
+    for (const s of set) rows.push([s.setting, describeValue(s.value), describeOrigin(s.origin)]);
     if (e.settings) rows.push([set.length ? 'the rest' : 'settings', 'defaults', 'the mesh defaults']);
     out.push(
       formatTable(
         ['  SETTING', 'VALUE', 'FROM'],
         rows.map(([a, b, c]) => [`  ${a}`, b!, c!]),
+        { width, wrap: 1 },
       )
         .split('\n')
         .slice(1)

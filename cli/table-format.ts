@@ -8,27 +8,77 @@ import type { CallerNote } from '../shared/telemetry/callers';
 import { type Paint, visibleLength } from './colour';
 import { printableLine } from './terminal-text';
 
+/** How a table is laid out: which columns are left-aligned, and the width it must fit. */
+export interface TableOptions {
+  /** Only these columns (names) are left-aligned; the others (numbers) are right-aligned. All by default. */
+  readonly left?: readonly number[];
+  /** The terminal's width: a table wider than it breaks the `wrap` column's cells between words. */
+  readonly width?: number;
+  /** The column whose cells may take more than one line (prose: a detail, a note, a path). The last by default. */
+  readonly wrap?: number;
+}
+
+/** The narrowest a wrapped column gets beside the others; narrower, its cells go under their rows. */
+const MIN_WRAPPED = 12;
+
 /**
  * Columns padded to their widest cell. Left-aligned by default; with `left` given, only those columns
- * (names) are, and the others (numbers) are right-aligned.
+ * (names) are, and the others (numbers) are right-aligned. With `width`, a table wider than it breaks
+ * one column's cells between words onto lines of their own, under that column (as gh's tables do);
+ * where the other columns leave that column too little room, its cells go on lines of their own under
+ * their rows, indented. No row breaks across the whole screen.
  */
 export function formatTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
-  options: { readonly left?: readonly number[] } = {},
+  options: TableOptions = {},
 ): string {
-  const all = [header, ...rows].map((r) => r.map(printableLine));
-  const widths = header.map((_, c) => Math.max(...all.map((r) => visibleLength(r[c] ?? ''))));
+  const all = fitColumn(
+    [header, ...rows].map((r) => r.map(printableLine)),
+    options.wrap ?? header.length - 1,
+    options.width,
+  );
+  const cells = all.filter((r) => typeof r !== 'string');
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => visibleLength(r[c] ?? ''))));
   const pad = (cell: string, c: number) => ' '.repeat(widths[c]! - visibleLength(cell));
   const leftAligned = (c: number) => options.left === undefined || options.left.includes(c);
   return all
     .map((r) =>
-      r
-        .map((cell, c) => (leftAligned(c) ? cell + pad(cell, c) : pad(cell, c) + cell))
-        .join('  ')
-        .trimEnd(),
+      typeof r === 'string'
+        ? r
+        : r
+            .map((cell, c) => (leftAligned(c) ? cell + pad(cell, c) : pad(cell, c) + cell))
+            .join('  ')
+            .trimEnd(),
     )
     .join('\n');
+}
+
+/** A row of a table's cells, or a line of its own (a cell placed under its row). */
+type TableLine = readonly string[] | string;
+
+/**
+ * Pure: the rows, with column `wrap`'s cells broken between words where the table is wider than
+ * `width`; each further line of a cell is a row of its own, empty but for that column. With too little
+ * room beside the others, the column's cells go under their rows (the header's is left out).
+ */
+function fitColumn(rows: readonly string[][], wrap: number, width: number | undefined): readonly TableLine[] {
+  const widthOf = (c: number) => Math.max(...rows.map((r) => visibleLength(r[c] ?? '')));
+  const columns = rows[0]!.length;
+  const others = Array.from({ length: columns }, (_, c) => (c === wrap ? 0 : widthOf(c) + 2)).reduce((a, b) => a + b);
+  if (width === undefined || widthOf(wrap) <= width - others) return rows;
+  const without = (r: readonly string[]) => r.map((cell, c) => (c === wrap ? '' : cell));
+  if (width - others < MIN_WRAPPED) {
+    return rows.flatMap((r, i) => [
+      without(r),
+      ...(i === 0 || !r[wrap] ? [] : wrapWords(`  ${r[wrap]}`, width, '  ').split('\n')),
+    ]);
+  }
+  return rows.flatMap((r) =>
+    wrapWords(r[wrap] ?? '', width - others)
+      .split('\n')
+      .map((part, i) => r.map((cell, c) => (c === wrap ? part : i === 0 ? cell : ''))),
+  );
 }
 
 /** One column of a table: its header, its cells (one per row), and whether it is left-aligned (names). */
@@ -80,14 +130,28 @@ export function fitLayouts(
 /** The widest line of a text, as the terminal shows it. */
 const widest = (text: string) => Math.max(...text.split('\n').map(visibleLength));
 
-/** Pure: prose broken between words to lines of at most `width` columns (a word longer stays whole). */
-export function wrapWords(text: string, width: number | undefined): string {
+/**
+ * Pure: prose broken between words to lines of at most `width` columns (a word longer stays whole).
+ * Each line of the text is broken on its own; the lines it makes start as it does (its leading spaces)
+ * and `indent` further: a check's detail under its text, not under its mark.
+ */
+export function wrapWords(text: string, width: number | undefined, indent = ''): string {
   if (width === undefined) return text;
-  const lines: string[] = [];
-  for (const word of text.split(' ')) {
+  return text
+    .split('\n')
+    .map((line) => wrapLine(line, width, `${/^ */.exec(line)![0]}${indent}`))
+    .join('\n');
+}
+
+function wrapLine(line: string, width: number, hanging: string): string {
+  const lead = /^ */.exec(line)![0];
+  // Each word with the spaces before it: a line of aligned fields keeps its alignment where it is not broken.
+  const words = line.slice(lead.length).match(/ *[^ ]+/g) ?? [];
+  const lines: string[] = [lead];
+  for (const word of words) {
     const last = lines.length - 1;
-    if (last >= 0 && visibleLength(lines[last]!) + 1 + visibleLength(word) <= width) lines[last] += ` ${word}`;
-    else lines.push(word);
+    if (lines[last] === lead || visibleLength(lines[last]!) + visibleLength(word) <= width) lines[last] += word;
+    else lines.push(`${hanging}${word.trimStart()}`);
   }
   return lines.join('\n');
 }

@@ -10,6 +10,7 @@ import type { CliContext } from '../context';
 import { EXIT } from '../errors';
 import { type DiscoveredMesh, findService, type MeshService } from '../mesh-discovery';
 import { commandWith } from '../pasteable-command';
+import { wrapWords } from '../table-format';
 import { type FunctionFacts, gatherFacts } from './check-facts';
 import { type InvokeGrants, readInvokeGrants } from './check-iam';
 import { gatherMeshFacts } from './check-policy';
@@ -55,26 +56,34 @@ export interface CheckReport {
 
 const MARK: Record<CheckStatus, string> = { pass: '√', fail: '×', warn: '‼', skip: '-' };
 
-/** The one observer of the checks' results: a block per function, a line per check, a fix under each failure. */
-export function renderReport(r: CheckReport): string {
-  const lines = [`mesh ${r.mesh} in ${r.region}${r.endpoint ? ` at ${r.endpoint}` : ''}`, ''];
+/**
+ * The one observer of the checks' results: a block per function, a line per check, a fix under each
+ * failure. Pure. With `width` (a terminal's, or COLUMNS), a check and its detail and fix
+ * break between words under their text; a `run:` line stays whole, to be pasted as it is.
+ */
+export function renderReport(r: CheckReport, width?: number): string {
+  const prose = (line: string) => wrapWords(printable(line), width, '  ');
+  const lines = [prose(`mesh ${r.mesh} in ${r.region}${r.endpoint ? ` at ${r.endpoint}` : ''}`), ''];
   for (const s of r.services) {
-    lines.push(`${s.service} (${s.functionName})`, '-'.repeat(s.service.length + s.functionName.length + 3));
+    lines.push(printable(`${s.service} (${s.functionName})`), '-'.repeat(s.service.length + s.functionName.length + 3));
     for (const c of s.checks) {
-      lines.push(`${MARK[c.status]} ${c.check}${c.detail && c.status === 'pass' ? ` (${c.detail})` : ''}`);
+      lines.push(prose(`${MARK[c.status]} ${c.check}${c.detail && c.status === 'pass' ? ` (${c.detail})` : ''}`));
       if (c.status !== 'pass') {
-        if (c.detail) lines.push(`    ${c.detail}`);
-        if (c.fix) lines.push(`    fix: ${c.fix}`);
-        for (const cmd of c.commands ?? []) lines.push(`    run: ${cmd}`);
+        if (c.detail) lines.push(prose(`    ${c.detail}`));
+        if (c.fix) lines.push(prose(`    fix: ${c.fix}`));
+        for (const cmd of c.commands ?? []) lines.push(printable(`    run: ${cmd}`));
       }
     }
     lines.push('');
   }
   lines.push(
-    `Status check results are ${r.failed ? '×' : '√'}: ${r.passed} passed, ${r.failed} failed${r.warnings ? `, ${r.warnings} warning${r.warnings > 1 ? 's' : ''}` : ''}`,
+    prose(
+      `Status check results are ${r.failed ? '×' : '√'}: ${r.passed} passed, ${r.failed} failed${r.warnings ? `, ${r.warnings} warning${r.warnings > 1 ? 's' : ''}` : ''}`,
+    ),
   );
-  // Each entry is one line; service names and details come from the functions' own configuration.
-  return lines.map(printable).join('\n');
+  // Service names and details come from the functions' own configuration: each entry is shown as
+  // printable text before it is broken into lines.
+  return lines.join('\n');
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -104,7 +113,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     failed: all.filter((c) => c.status === 'fail').length,
     warnings: all.filter((c) => c.status === 'warn').length,
   };
-  ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderReport(report));
+  ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderReport(report, ctx.columns));
   return report.failed > 0 ? EXIT.failure : EXIT.ok;
 }
 

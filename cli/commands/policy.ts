@@ -93,6 +93,7 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
         String(i.managedBy ?? '-'),
         itemDetail(i),
       ]),
+      { width: ctx.columns },
     ),
   );
   return 0;

@@ -21,6 +21,7 @@ import { onStop, type StopCause } from '../interrupt';
 import { findService } from '../mesh-discovery';
 import { withPromoteRecord } from '../promote-record';
 import { checkAliasCommand, readRoute } from '../route-guard';
+import { wrapWords } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
 import {
   type CanaryMetrics,
@@ -216,8 +217,9 @@ async function prepare(
     opts,
     clients,
     metrics: await pickTelemetrySource(flags, ctx),
+    // A progress line carries its gate's reason: at a terminal it breaks under the step, not across the screen.
     say: (line) => {
-      if (!flags.json) ctx.out(line);
+      if (!flags.json) ctx.out(wrapWords(line, ctx.columns, '  '));
     },
     steps: [],
     alias,

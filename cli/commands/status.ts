@@ -16,7 +16,7 @@ import type { DiscoveredMesh } from '../mesh-discovery';
 import type { RawItem } from '../policy-plan';
 import { scanPolicy } from '../policy-store';
 import { type PolicySummary, summarisePolicy } from '../policy-summary';
-import { callerLines, formatTable } from '../table-format';
+import { callerLines, formatTable, wrapWords } from '../table-format';
 import { printableLine } from '../terminal-text';
 import { frameMode, WATCH_OPTIONS, watchLoop, watchSettings } from '../watch';
 import { weightToPercent } from '../weight';
@@ -70,7 +70,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     const report = await statusReport(flags, ctx);
     return flags.json
       ? JSON.stringify(report, null, watch ? 0 : 2)
-      : renderStatus(report, Date.now(), painter(ctx, flags));
+      : renderStatus(report, Date.now(), painter(ctx, flags), ctx.columns);
   };
   if (watch) await watchLoop(ctx, watch, frameMode(ctx, flags), frame);
   else ctx.out(await frame());
@@ -160,34 +160,37 @@ async function activeDeployments(
 
 /**
  * Pure: the report as text (`now` places deployments on their schedule). `paint` marks what an operator
- * looks for: a canary's split yellow, what is broken or denied red (plain by default).
+ * looks for: a canary's split yellow, what is broken or denied red (plain by default). With `width` (a
+ * terminal's, or COLUMNS), every line fits it: prose breaks between words, a table's last column
+ * (a note, a detail) onto lines of its own under it.
  */
-export function renderStatus(r: StatusReport, now = Date.now(), paint: Paint = plain): string {
+export function renderStatus(r: StatusReport, now = Date.now(), paint: Paint = plain, width?: number): string {
   const where = r.endpoint ? `${r.region}, endpoint ${r.endpoint}` : r.region;
+  const prose = (line: string) => wrapWords(line, width, '  ');
   return [
-    printableLine(`Mesh ${r.mesh} — policy table ${r.table ?? '(none)'} (${where})`),
+    prose(printableLine(`Mesh ${r.mesh} — policy table ${r.table ?? '(none)'} (${where})`)),
     '',
-    servicesTable(r.services, paint),
-    ...deploymentsSection(r, now),
-    ...policySections(r.policy, paint),
+    servicesTable(r.services, paint, width),
+    ...deploymentsSection(r, now).map(prose),
+    ...policySections(r.policy, paint, width),
     ...(r.effective?.length
       ? [
           '',
           'EFFECTIVE PER EDGE (what the mesh applies, and the item that decides it)',
-          renderEffectiveEdges(r.effective),
+          renderEffectiveEdges(r.effective, width),
         ]
       : []),
     ...(r.policy.invalid.length
       ? [
           '',
           'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)',
-          ...r.policy.invalid.map((x) => `  ${paint('red', printable(x.error))}`),
+          ...r.policy.invalid.map((x) => prose(`  ${paint('red', printable(x.error))}`)),
         ]
       : []),
   ].join('\n');
 }
 
-function servicesTable(services: StatusReport['services'], paint: Paint): string {
+function servicesTable(services: StatusReport['services'], paint: Paint, width: number | undefined): string {
   return formatTable(
     ['SERVICE', 'FUNCTION', 'VERSIONS', `${LIVE_ALIAS.toUpperCase()} TRAFFIC`, 'CANARY'],
     services.map((s) => [
@@ -197,6 +200,7 @@ function servicesTable(services: StatusReport['services'], paint: Paint): string
       s.alias ? liveSplit(s.alias, paint) : s.error ? paint('red', s.error) : '-',
       s.alias?.canary ? paint('yellow', `v${s.alias.canary}`) : '-',
     ]),
+    { width },
   );
 }
 
@@ -229,7 +233,7 @@ export function withAliasWeight(d: ActiveDeployment, services: readonly ServiceS
 }
 
 /** Who may call whom, then one table per kind of item the table holds (none when there are none). */
-function policySections(p: StatusReport['policy'], paint: Paint): string[] {
+function policySections(p: StatusReport['policy'], paint: Paint, width: number | undefined): string[] {
   const edges = p.edges.length
     ? formatTable(
         ['FROM', 'TO', 'STATE', 'BY', 'NOTE'],
@@ -240,9 +244,10 @@ function policySections(p: StatusReport['policy'], paint: Paint): string[] {
           e.managedBy,
           e.reason ?? '',
         ]),
+        { width },
       )
     : '  (no edges: every call is denied by default)';
-  const callers = callerLines(callerNotes(p.edges.map((e) => e.from)));
+  const callers = callerLines(callerNotes(p.edges.map((e) => e.from))).map((l) => wrapWords(l, width));
   const kind = (title: string, column: string, rows: readonly { service: string; detail: string }[]) =>
     rows.length
       ? [
@@ -251,6 +256,7 @@ function policySections(p: StatusReport['policy'], paint: Paint): string[] {
           formatTable(
             ['SERVICE', column],
             rows.map((x) => [x.service, x.detail]),
+            { width },
           ),
         ]
       : [];

@@ -8,11 +8,11 @@ import { didYouMean } from '../../shared/suggest';
 import { type AccessEntry, isCallRecord, matchesTap, type TapFilter } from '../../shared/telemetry/access-log';
 import { ANY_FAILURE, CALL_OUTCOMES } from '../../shared/telemetry/call-outcomes';
 import { AWS_OPTIONS, type AwsFlags, awsFlags, countFlag, parseCommandArgs } from '../args';
-import { type Paint, painter, plain } from '../colour';
+import { type Paint, painter, plain, visibleLength } from '../colour';
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
 import { sleep, untilCtrlC } from '../interrupt';
-import { fmtMs } from '../table-format';
+import { fmtMs, wrapWords } from '../table-format';
 import { type AccessSource, cloudWatchAccessSource, LocalAccessSource } from '../telemetry/access-source';
 import { localMeshEndpoint } from '../telemetry/local-mesh-telemetry';
 import { printableLine } from '../terminal-text';
@@ -65,13 +65,19 @@ const OPTIONS = {
 // ---------------------------------------------------------------------------------------------
 // Rendering (pure)
 
+/** What a line holds beside its edge: time, version, code, outcome and duration, with their spaces. */
+const BESIDE_EDGE = 51;
+
 /**
  * One call as a line; columns padded to fixed widths, so lines stay aligned as they stream. Any function
- * can print a line shaped like an access-log line: what it holds is shown as printable text.
+ * can print a line shaped like an access-log line: what it holds is shown as printable text. With
+ * `columns` (a terminal's, or COLUMNS) under 32 + 51, the edge's column narrows to fit (16 at least),
+ * and what follows the duration (trace id, attempts, error) goes on lines of its own under the edge.
  */
-export function renderTapLine(e: AccessEntry, paint: Paint = plain): string {
+export function renderTapLine(e: AccessEntry, paint: Paint = plain, columns?: number): string {
   const time = new Date(e.time).toISOString().slice(11, 23);
-  const edge = `${e.source} -> ${e.destination}`.padEnd(32);
+  const edgeWidth = columns === undefined ? 32 : Math.max(16, Math.min(32, columns - BESIDE_EDGE));
+  const edge = `${e.source} -> ${e.destination}`.padEnd(edgeWidth);
   const version = (/^\d+$/.test(e.version) ? `v${e.version}` : e.version).padEnd(6);
   const tail = [
     e.attempts !== undefined && e.attempts > 1 ? `attempts=${e.attempts}` : '',
@@ -82,9 +88,11 @@ export function renderTapLine(e: AccessEntry, paint: Paint = plain): string {
   // Failures red (5xx: the callee or the way to it failed), refusals yellow (4xx: denied, limited), success green.
   const style = e.outcome === 'success' ? 'green' : e.code >= 500 ? 'red' : 'yellow';
   const result = paint(style, `${String(e.code)}  ${e.outcome.padEnd(15)}`);
-  return printableLine(
-    `${time}  ${edge} ${version} ${result} ${fmtMs(e.durationMs).padStart(8)}${tail.length ? `  ${tail.join(' ')}` : ''}`,
-  );
+  const line = printableLine(`${time}  ${edge} ${version} ${result} ${fmtMs(e.durationMs).padStart(8)}`);
+  const rest = printableLine(tail.join(' '));
+  if (!rest) return line;
+  const fits = columns === undefined || visibleLength(line) + 2 + visibleLength(rest) <= columns;
+  return fits ? `${line}  ${rest}` : `${line}\n${wrapWords(`${' '.repeat(14)}${rest}`, columns)}`;
 }
 
 /** The filter out of the flags and the positional. */
@@ -143,7 +151,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       while (!stopped.aborted && more()) {
         for (const e of (await source.read()).filter((x) => isCallRecord(x) && matchesTap(x, filter))) {
           if (!more()) break;
-          ctx.out(flags.json ? JSON.stringify(e) : renderTapLine(e, paint));
+          ctx.out(flags.json ? JSON.stringify(e) : renderTapLine(e, paint, ctx.columns));
           shown++;
         }
         if (more()) await sleep(source.pollMs, stopped);

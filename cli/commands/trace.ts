@@ -16,7 +16,7 @@ import { type Paint, painter, plain } from '../colour';
 import type { CliContext } from '../context';
 import { CommandError, EXIT, UsageError } from '../errors';
 import { listFunctions } from '../mesh-discovery';
-import { fmtMs, formatTable } from '../table-format';
+import { fmtMs, formatTable, wrapWords } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
 import { printableLine } from '../terminal-text';
 
@@ -39,7 +39,8 @@ Flags:
   --all                include the traces of the mesh's control functions
   --limit <n>          how many traces to list (default 20, at most ${MAX_TRACE_LIST})
   --since <duration>   X-Ray only: how far back to look (default 15m, at most 6h)
-  --width <n>          width of the waterfall's time axis in characters (default 50)
+  --width <n>          width of the waterfall's time axis in characters (default 50; at a terminal
+                       narrower ones fit its width, each hop's annotations on a line under its bar)
   --json               print the trace (or the list) as JSON
   --no-color           no colour at a terminal either (also NO_COLOR=1)
   --mesh, --region, --endpoint-url   as for every mesh command
@@ -81,15 +82,26 @@ export function bar(t0: number, total: number, start: number, end: number, width
   );
 }
 
-export function renderWaterfall(t: Trace, width = 50): string {
+/** What a span's line holds beside its name and bar: the duration, 7 wide after `| ` (the bar's end). */
+const DURATION_WIDTH = 9;
+
+/**
+ * Pure: the trace as a waterfall. `width` is the time axis's; with `columns` (a terminal's, or COLUMNS,
+ * and no --width), the axis narrows to fit it (50 at most, 10 at least), each span's annotations go on
+ * a line of their own under its bar, and the heading breaks between words.
+ */
+export function renderWaterfall(t: Trace, width = 50, columns?: number): string {
   const spans = flatten(t.roots);
   const total = Math.max(t.durationMs, 0.001);
   // Names and annotations are what the traced functions wrote: shown as printable text, measured as shown.
   const label = (s: TraceSpan) => `${'  '.repeat(s.depth)}${printable(s.name)}`;
   const nameWidth = Math.min(48, Math.max(4, ...spans.map((s) => label(s).length)));
+  if (columns !== undefined) width = Math.max(10, Math.min(width, columns - nameWidth - 4 - DURATION_WIDTH));
   const status = t.fault ? 'FAULT' : t.error ? 'ERROR' : 'ok';
+  // Names and annotations are shown as printable text before a line breaks: a newline of theirs is no break.
+  const fitted = (line: string, indent?: string) => wrapWords(printableLine(line), columns, indent);
   const lines = [
-    `trace ${t.id}  ${fmtMs(t.durationMs)}  ${status}  ${t.services.join(' -> ')}`,
+    fitted(`trace ${t.id}  ${fmtMs(t.durationMs)}  ${status}  ${t.services.join(' -> ')}`, '  '),
     `${' '.repeat(nameWidth)}  |${'0'.padEnd(Math.floor(width / 2))}${fmtMs(total / 2).padEnd(width - Math.floor(width / 2) - fmtMs(total).length)}${fmtMs(total)}|`,
   ];
   for (const s of spans) {
@@ -101,14 +113,24 @@ export function renderWaterfall(t: Trace, width = 50): string {
       s.inProgress ? 'in progress' : '',
     ].filter(Boolean);
     const name = label(s).length > nameWidth ? `${label(s).slice(0, nameWidth - 1)}…` : label(s).padEnd(nameWidth);
-    lines.push(
-      `${name}  |${bar(t.start, total, s.start, end, width)}| ${fmtMs(s.durationMs).padStart(7)}${[...flags, ...ann].length ? `  ${[...flags, ...ann].join(' ')}` : ''}`,
+    const row = printableLine(
+      `${name}  |${bar(t.start, total, s.start, end, width)}| ${fmtMs(s.durationMs).padStart(7)}`,
     );
+    const notes = [...flags, ...ann].join(' ');
+    if (!notes) lines.push(row);
+    else if (columns === undefined) lines.push(`${row}  ${printableLine(notes)}`);
+    else lines.push(row, fitted(`${' '.repeat(nameWidth + 3)}${notes}`));
   }
-  return lines.map(printableLine).join('\n');
+  return lines.join('\n');
 }
 
-export function renderTraceList(list: readonly TraceSummary[], hidden = 0, paint: Paint = plain): string {
+/** Pure: the list as a table; with `columns`, a path too long for the line breaks under its column, or its row. */
+export function renderTraceList(
+  list: readonly TraceSummary[],
+  hidden = 0,
+  paint: Paint = plain,
+  columns?: number,
+): string {
   const note =
     hidden > 0
       ? `\n(${hidden} trace${hidden === 1 ? '' : 's'} of the mesh's control functions left out; --all lists them)`
@@ -125,7 +147,7 @@ export function renderTraceList(list: readonly TraceSummary[], hidden = 0, paint
       t.fault ? paint('red', 'fault') : t.error ? paint('yellow', 'error') : paint('green', 'ok'),
       t.services.join(' -> ') || t.root,
     ]),
-    { left: [0, 1, 4, 5] },
+    { left: [0, 1, 4, 5], width: columns },
   )}${note}`;
 }
 
@@ -162,7 +184,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.out(
       flags.json
         ? JSON.stringify({ source: sourceName, traces: list, hidden }, null, 2)
-        : renderTraceList(list, hidden, painter(ctx, flags)),
+        : renderTraceList(list, hidden, painter(ctx, flags), ctx.columns),
     );
     return EXIT.ok;
   }
@@ -179,7 +201,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         : `no traces yet in ${where}; send a request through the mesh`,
     );
   }
-  ctx.out(flags.json ? JSON.stringify({ source: sourceName, ...trace }, null, 2) : renderWaterfall(trace, width));
+  // An axis width asked for with --width is kept as asked; otherwise the waterfall fits the terminal.
+  const fit = values.width === undefined ? ctx.columns : undefined;
+  ctx.out(flags.json ? JSON.stringify({ source: sourceName, ...trace }, null, 2) : renderWaterfall(trace, width, fit));
   return EXIT.ok;
 }
 

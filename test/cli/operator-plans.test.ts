@@ -113,12 +113,12 @@ describe('what each edge gets, and from where (effective-edges)', () => {
     const setting = (name: string) => edge.settings!.find((s) => s.setting === name);
     assert.deepEqual(setting('rateLimits.traffic')?.value, { perSecond: 50, burst: 50 });
     assert.deepEqual(setting('rateLimits.allow#orders')?.value, { perSecond: 10, burst: 5 });
-    assert.match(text, /^ {2}rateLimits\.traffic +\{"perSecond":50,"burst":50\} +payments\/traffic \(deploy\)$/m);
+    assert.match(text, /^ {2}rateLimits\.traffic +\{"perSecond": 50, "burst": 50\} +payments\/traffic \(deploy\)$/m);
     assert.match(
       text,
-      /^ {2}rateLimits\.allow#orders +\{"perSecond":10,"burst":5\} +payments\/allow#orders \(operator\)$/m,
+      /^ {2}rateLimits\.allow#orders +\{"perSecond": 10, "burst": 5\} +payments\/allow#orders \(operator\)$/m,
     );
-    assert.match(text, /^ {2}fallback +\{"version":"1"\} +payments\/allow#orders \(operator\)$/m);
+    assert.match(text, /^ {2}fallback +\{"version": "1"\} +payments\/allow#orders \(operator\)$/m);
   });
 });
 
