@@ -14,7 +14,7 @@ import { CodeDeployClient, CreateDeploymentCommand } from '@aws-sdk/client-coded
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CancelRotateSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { withTraceHeader } from '../shared/sdk-trace-header';
-import { assemblyScope } from './assembly/cloud-assembly';
+import { assemblyScope, type RegionStacks } from './assembly/cloud-assembly';
 import {
   type ApplyOptions,
   applyAssembly,
@@ -100,6 +100,8 @@ export interface LocalMesh {
   readonly registry: FunctionRegistry;
   /** Every region served, with its functions and secrets. */
   readonly regions: LocalRegions;
+  /** The regions the stacks name, the home region first, each with its stacks' names. */
+  readonly regionStacks: readonly RegionStacks[];
   readonly invoker: LocalInvoker;
   readonly endpoint: Endpoint;
   /** One report per applied assembly. */
@@ -131,6 +133,7 @@ interface Parts {
   readonly store: TelemetryStore;
   /** Every region served; its home region's registry is `registry`. */
   readonly regions: LocalRegions;
+  readonly regionStacks: readonly RegionStacks[];
   readonly registry: FunctionRegistry;
   readonly recent: InvocationRecord[];
   readonly deployments: DeploymentReport[];
@@ -205,12 +208,13 @@ export async function startLocalMesh(given: LocalMeshOptions): Promise<LocalMesh
     throw err;
   }
   let stopping: Promise<void> | undefined;
-  const { store, registry, regions, deployments, recent, codeDeploy, alarms, metrics } = parts;
+  const { store, registry, regions, regionStacks, deployments, recent, codeDeploy, alarms, metrics } = parts;
   return {
     url: endpoint.url,
     store,
     registry,
     regions,
+    regionStacks,
     invoker,
     endpoint,
     deployments,
@@ -273,6 +277,7 @@ function newParts(
     workDir: mkdtempSync(join(tmpdir(), 'lambda-mesh-')),
     store: new TelemetryStore(),
     regions,
+    regionStacks: scope.regionStacks,
     registry: regions.registry(),
     recent: [],
     deployments: [],

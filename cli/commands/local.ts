@@ -104,13 +104,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       // Taken while the app synthesized.
       throw err.code === 'EADDRINUSE' ? portTaken(port) : err;
     });
-  ctx.out(`local mesh running at ${mesh.url}`);
-  // The stacks' region (the first, if several; us-east-1 for stacks that name none): a client signing
-  // for another region finds none of their functions.
-  const region = mesh.regions.home;
-  ctx.out(
-    `  export AWS_ENDPOINT_URL=${mesh.url} AWS_REGION=${region} AWS_DEFAULT_REGION=${region}   # then: mesh status, aws lambda list-functions, ...`,
-  );
+  ctx.out([`local mesh running at ${mesh.url}`, ...regionHints(mesh.url, mesh.regionStacks)].join('\n'));
   const watch = opts.watch
     ? (require('../../local/watch/watch-app') as typeof import('../../local/watch/watch-app')).watchApp({
         ...localApp(opts, ctx),
@@ -125,6 +119,27 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   await watch?.close();
   await mesh.stop();
   return 0;
+}
+
+/**
+ * Pure: which region to point clients at, under the URL. The stacks' region (us-east-1 for stacks that
+ * name none): a client signing for another region finds none of their functions. With stacks in
+ * several regions, the exports name the first (home) region, and each region follows with its stacks
+ * and how to reach it.
+ */
+export function regionHints(url: string, regions: readonly { region: string; stacks: readonly string[] }[]): string[] {
+  const home = regions[0]!.region;
+  const exports = `  export AWS_ENDPOINT_URL=${url} AWS_REGION=${home} AWS_DEFAULT_REGION=${home}   # then: mesh status, aws lambda list-functions, ...`;
+  if (regions.length < 2) return [exports];
+  const width = Math.max(...regions.map((r) => r.region.length));
+  return [
+    exports,
+    `  the stacks are in ${regions.length} regions; a client finds a stack's functions in its region only:`,
+    ...regions.map(
+      (r, i) =>
+        `    ${r.region.padEnd(width)}  ${r.stacks.join(', ')}${i === 0 ? '  (the exports above)' : `  (AWS_REGION=${r.region}, or --region ${r.region})`}`,
+    ),
+  ];
 }
 
 /** Where the local mesh listens: loopback only. */

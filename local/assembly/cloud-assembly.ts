@@ -108,12 +108,27 @@ function envOf(a: ManifestArtifact): { account?: string; region?: string } {
 export function assemblyScope(
   dirs: readonly string[],
   fallback: { accountId: string; region: string },
-): { accountId: string; regions: string[] } {
+): { accountId: string; regions: string[]; regionStacks: RegionStacks[] } {
   const stacks = dirs.flatMap((d) => readCloudAssembly(d));
   const accounts = [...new Set(stacks.flatMap((s) => (s.account ? [s.account] : [])))];
   if (accounts.length > 1) throw new AssemblyScopeError(manyAccounts(stacks, accounts));
-  const regions = [...new Set(stacks.map((s) => s.region ?? fallback.region))];
-  return { accountId: accounts[0] ?? fallback.accountId, regions: regions.length > 0 ? regions : [fallback.region] };
+  const regionOf = (s: AssemblyStack) => s.region ?? fallback.region;
+  const found = [...new Set(stacks.map(regionOf))];
+  const regions = found.length > 0 ? found : [fallback.region];
+  return {
+    accountId: accounts[0] ?? fallback.accountId,
+    regions,
+    regionStacks: regions.map((region) => ({
+      region,
+      stacks: [...new Set(stacks.filter((s) => regionOf(s) === region).map((s) => s.stackName))],
+    })),
+  };
+}
+
+/** A region the local mesh serves and the stacks (their names) deployed in it. */
+export interface RegionStacks {
+  readonly region: string;
+  readonly stacks: readonly string[];
 }
 
 /**

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { GetAliasCommand, GetFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { App, Stack, Stage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { regionsAssembly } from '../support/example-assembly';
 import { meshArgs, type Run, run } from '../support/mesh-cli';
 import { observAssemblies } from '../support/observ-app/assemblies';
 import { WITHOUT_COVERAGE } from '../support/without-coverage';
@@ -222,6 +223,68 @@ describe('mesh local on an app with a stage per account', () => {
     }
   });
 });
+
+describe('mesh local on an app whose stacks are in two regions', () => {
+  test('names each region with its stacks, and a client of the second region finds its function', async () => {
+    // GIVEN an app with a stack in us-east-1 and one in eu-west-1, each with a function `where`
+    const served = spawn(
+      process.execPath,
+      await meshArgs(['local', '--assembly', regionsAssembly(), '--port', '0', '--quiet']),
+      { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      // WHEN it serves
+      const lines = printed(served, /eu-west-1 .*\n/);
+      const { url, exports } = await serving(served);
+      const out = await lines;
+      // THEN the exports name the first region, and every region is listed with its stacks
+      assert.equal(exports, `export AWS_ENDPOINT_URL=${url} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1`);
+      assert.match(out, /^ {2}the stacks are in 2 regions; a client finds a stack's functions in its region only:$/m);
+      assert.match(out, /^ {4}us-east-1 {2}Regions-us-east-1 {2}\(the exports above\)$/m);
+      assert.match(out, /^ {4}eu-west-1 {2}Regions-eu-west-1 {2}\(AWS_REGION=eu-west-1, or --region eu-west-1\)$/m);
+      // AND the second region's hint is right: a client signing for it reaches its stack's function
+      const lambda = new LambdaClient({
+        region: 'eu-west-1',
+        endpoint: url,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      try {
+        const answer = await lambda.send(new InvokeCommand({ FunctionName: 'where' }));
+        assert.match(Buffer.from(answer.Payload!).toString(), /"region":"eu-west-1"/);
+      } finally {
+        lambda.destroy();
+      }
+    } finally {
+      if (served.exitCode === null) {
+        const exited = new Promise((r) => served.once('exit', r));
+        served.kill('SIGINT');
+        await exited;
+      }
+    }
+  });
+});
+
+/**
+ * What a child has printed on stdout once it matches `until`; a failure naming what it printed if it
+ * exits first, or has not printed it within a minute (it prints it with its URL, or never).
+ */
+function printed(child: ChildProcess, until: RegExp): Promise<string> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mesh local printed no ${until} but:\n${out}`)), 60_000);
+    const read = (d: Buffer | string) => {
+      out += d;
+      if (!until.test(out)) return;
+      clearTimeout(timer);
+      resolve(out);
+    };
+    child.stdout!.on('data', read);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mesh local exited ${code}:\n${out}`));
+    });
+  });
+}
 
 /** A CDK app with stages Dev and Prod in two accounts, each a stack with function `shop-orders` answering its stage's name. */
 function stagedApp(dir: string): string {
