@@ -84,6 +84,8 @@ export function renderTapLine(e: AccessEntry, paint: Paint = plain, columns?: nu
     e.fallbackFor ? `fallback-for=${e.fallbackFor}` : '',
     e.mirror ? 'mirror' : '',
     e.error ? `error=${JSON.stringify(e.error)}` : e.traceId ? `trace=${e.traceId}` : '',
+    // Why the callee's mesh refused the call: the caller's error says only that it was refused.
+    e.reason ? `reason=${JSON.stringify(e.reason)}` : '',
   ].filter(Boolean);
   // Failures red (5xx: the callee or the way to it failed), refusals yellow (4xx: denied, limited), success green.
   const style = e.outcome === 'success' ? 'green' : e.code >= 500 ? 'red' : 'yellow';

@@ -116,6 +116,26 @@ describe('the commands at 80 columns', () => {
     assert.doesNotMatch(renderTapLine(e), /\n/);
   });
 
+  it('tap: a refusal shows why the callee refused it, which its caller was not told', () => {
+    const e = {
+      type: 'mesh-access',
+      time: 0,
+      reporter: 'source',
+      source: 'frontend',
+      destination: 'payments',
+      version: 'live',
+      code: 403,
+      outcome: 'denied',
+      durationMs: 0.2,
+      error:
+        'MeshDeniedError: mesh: the call to payments was refused: denied (request r1); the reason is in the mesh access log',
+      reason:
+        'no-edge: frontend may not call payments: declare the edge (frontend.allowCallsTo(payments)) or add payments/allow#frontend',
+    } as AccessEntry;
+    assert.match(renderTapLine(e), / reason="no-edge: frontend may not call payments: declare the edge .*"$/);
+    assert.ok(widest(renderTapLine(e, undefined, 80)) <= 80);
+  });
+
   it('check: findings break under their text, a run: line stays whole', () => {
     const run = 'mesh policy allow orders payments --mesh shop --region eu-west-1 --endpoint-url http://127.0.0.1:4566';
     const text = renderReport(
