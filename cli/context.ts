@@ -69,7 +69,8 @@ export function processContext(
  */
 function outputWidth(env: NodeJS.ProcessEnv): number | undefined {
   const set = /^[1-9]\d{0,4}$/.test(env.COLUMNS ?? '') ? Number(env.COLUMNS) : undefined;
-  return set ?? (process.stdout.isTTY ? process.stdout.columns : undefined);
+  // A terminal whose size is unknown (a pseudo-terminal nobody sized) says 0 columns: no width then.
+  return set ?? ((process.stdout.isTTY && process.stdout.columns) || undefined);
 }
 
 /**
