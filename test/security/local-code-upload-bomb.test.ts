@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { deflateRawSync } from 'node:zlib';
 import {
   GetFunctionConfigurationCommand,
   InvokeCommand,
@@ -20,54 +19,10 @@ import {
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import { TestInvoker, TestRegistry } from '../integration/local-endpoint-fixture';
 import { clientConfig } from '../support/example-assembly';
-
-interface Packed {
-  readonly name: string;
-  /** The bytes the entry really unpacks to. */
-  readonly data: Buffer;
-  /** The unpacked size its headers declare. */
-  readonly declared: number;
-  readonly deflate: boolean;
-}
+import { type ZipEntry, zipEntries } from '../support/zip-writer';
 
 /** A zip of these entries, each declaring the size it is given rather than the one it has. */
-function zipDeclaring(entries: readonly Packed[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const body = e.deflate ? deflateRawSync(e.data, { level: 9 }) : e.data;
-    const name = Buffer.from(e.name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(e.declared, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(0x031e, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(e.deflate ? 8 : 0, 10);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(e.declared, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
-}
+const zipDeclaring = (entries: readonly (ZipEntry & { declared: number; deflate: boolean })[]) => zipEntries(entries);
 
 const handler = Buffer.from('exports.handler = async () => "bomb";\n');
 const cannotUnzip = (e: Error) =>
