@@ -154,7 +154,8 @@ describe('identity bootstrap on the local mesh (example app)', { skip: example ?
     m = await heldMesh([old]);
     const first = await m.invoke('shop-frontend', checkout);
     assert.equal(first.error, 'Unhandled', 'the race: traffic before any identity was issued');
-    assert.match(first.body, /MeshIdentityUnavailableError/);
+    // frontend's own call was refused before sending; the error left its handler as a dependency's.
+    assert.match(first.body, /MeshDependencyIdentityUnavailableError/);
     assert.match(first.body, /frontend has no identity yet/);
     const warned = m.logs.find((l) => l.fn === 'shop-frontend' && l.line.includes('"level":"WARN"'));
     assert.match(warned!.line, /identity_unavailable|no identity yet/);

@@ -270,7 +270,15 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     const deleted = await mesh('policy', 'delete', 'payments', 'allow#orders', '--force');
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.match(deleted.stdout, /note: payments\/allow#orders was declared at deploy/);
-    await eventually('checkouts denied', async () => (await checkout()) === 'error:MeshDeniedError');
+    // orders' call is refused; the checkout fails with it, a dependency's refusal at every hop above.
+    await eventually('checkouts denied', async () => (await checkout()) === 'error:MeshDependencyRemoteError');
+    // The deny shows on the edge it is on, orders -> payments, and on no edge above it.
+    const from = access.length;
+    await checkout();
+    await new Promise((r) => setTimeout(r, 500));
+    const denied = access.slice(from).filter((l) => l.outcome === 'denied');
+    assert.ok(denied.length > 0, 'the refused call is logged as denied');
+    for (const l of denied) assert.deepEqual([l.source, l.destination], ['orders', 'payments'], JSON.stringify(l));
     const check = await mesh('check', '--json');
     assert.equal(check.code, 1, check.stdout);
     const report = JSON.parse(check.stdout) as {
@@ -282,7 +290,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     assert.deepEqual(edge.commands, [`mesh policy allow orders payments --endpoint-url ${local.url}`]);
     const allowed = await run(process.execPath, await meshArgs(edge.commands![0]!.split(' ').slice(1)));
     assert.equal(allowed.code, 0, allowed.stderr);
-    await eventually('checkouts through again', async () => !(await checkout()).startsWith('error:MeshDenied'));
+    await eventually('checkouts through again', async () => (await checkout()) !== 'error:MeshDependencyRemoteError');
   });
 
   it('rollback after a promote returns to the version that was stable before', async () => {
