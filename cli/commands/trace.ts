@@ -22,10 +22,10 @@ import { printableLine } from '../terminal-text';
 
 export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--all] [--limit n] [--since 15m] [--width n] [--json] [AWS flags]
 
-Without an id: lists recent traces (newest first). With an id, or --last for the newest complete one
-(every hop arrived; a trace still filling in is skipped): prints the
-trace as a waterfall, one line per hop, bars scaled to time, with the mesh annotations
-(source, target, version, attempt, outcome) of each call.
+Without an id: lists recent traces (newest first; status partial while hops are still arriving).
+With an id, or --last for the newest complete one (every hop arrived; a trace still filling in is
+skipped): prints the trace as a waterfall, one line per hop, bars scaled to time, with the mesh
+annotations (source, target, version, attempt, outcome) of each call.
 
 The list and --last leave out traces started by a function that is no mesh service: the mesh's own
 control functions (policy seeder and version bumper, identity issuer, the pre-traffic check of gated
@@ -97,7 +97,8 @@ export function renderWaterfall(t: Trace, width = 50, columns?: number): string 
   const label = (s: TraceSpan) => `${'  '.repeat(s.depth)}${printable(s.name)}`;
   const nameWidth = Math.min(48, Math.max(4, ...spans.map((s) => label(s).length)));
   if (columns !== undefined) width = Math.max(10, Math.min(width, columns - nameWidth - 4 - DURATION_WIDTH));
-  const status = t.fault ? 'FAULT' : t.error ? 'ERROR' : 'ok';
+  // A failure shouts; ok and partial do not.
+  const status = t.fault || t.error ? traceStatus(t).toUpperCase() : traceStatus(t);
   // Names and annotations are shown as printable text before a line breaks: a newline of theirs is no break.
   const fitted = (line: string, indent?: string) => wrapWords(printableLine(line), columns, indent);
   const lines = [
@@ -124,6 +125,19 @@ export function renderWaterfall(t: Trace, width = 50, columns?: number): string 
   return lines.join('\n');
 }
 
+/**
+ * Pure: a trace's status word. A fault or error shows as soon as one span reports it; otherwise a trace
+ * whose hops have not all arrived (a call under way, a callee's segment still in flight) is `partial`,
+ * as X-Ray marks it, not `ok`: its missing hops may yet fail.
+ */
+export function traceStatus(t: Pick<TraceSummary, 'fault' | 'error' | 'complete'>): TraceStatus {
+  return t.fault ? 'fault' : t.error ? 'error' : t.complete ? 'ok' : 'partial';
+}
+
+type TraceStatus = 'fault' | 'error' | 'ok' | 'partial';
+
+const STATUS_COLOUR = { fault: 'red', error: 'yellow', ok: 'green', partial: 'dim' } as const;
+
 /** Pure: the list as a table; with `columns`, a path too long for the line breaks under its column, or its row. */
 export function renderTraceList(
   list: readonly TraceSummary[],
@@ -144,7 +158,7 @@ export function renderTraceList(
       new Date(t.start).toISOString().slice(11, 23),
       fmtMs(t.durationMs),
       String(t.spanCount),
-      t.fault ? paint('red', 'fault') : t.error ? paint('yellow', 'error') : paint('green', 'ok'),
+      paint(STATUS_COLOUR[traceStatus(t)], traceStatus(t)),
       t.services.join(' -> ') || t.root,
     ]),
     { left: [0, 1, 4, 5], width: columns },

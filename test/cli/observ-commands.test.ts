@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FunctionFacts } from '../../cli/commands/check-facts';
 import { evaluateFunction } from '../../cli/commands/check-table';
 import { TAP_HELP, tapFilter } from '../../cli/commands/tap';
-import { bar, renderWaterfall } from '../../cli/commands/trace';
+import { bar, renderTraceList, renderWaterfall } from '../../cli/commands/trace';
 import { processContext } from '../../cli/context';
 import { main } from '../../cli/main';
 import type { snapshotFromCloudWatch } from '../../cli/telemetry/cloudwatch-stats';
@@ -262,6 +262,43 @@ describe('mesh trace rendering', () => {
       '  payments         |          ██████████|    50ms  fault source=orders target=payments version=2 attempt=3 outcome=error',
     );
     assert.equal(lines[4], '    demo-payments  |            ██████  |    30ms');
+  });
+});
+
+describe('mesh trace: a trace whose hops have not all arrived', () => {
+  it('shows as partial in the list and the waterfall until its last hop lands, then ok', () => {
+    const store = new TelemetryStore({ settleMs: 0 });
+    const id = newTraceId();
+    const [a, b] = [newSegmentId(), newSegmentId()];
+    const t0 = 1_800_000_000;
+    // The entry's segment says it is still in progress: its call to payments is under way.
+    store.recordSegment({ trace_id: id, id: a, name: 'demo-orders', start_time: t0, in_progress: true });
+    const [early] = store.traces(1);
+    assert.equal(early?.complete, false);
+    assert.match(renderTraceList([early!]), new RegExp(`${id} .* partial +demo-orders`));
+    assert.match(renderWaterfall(store.trace(id)!, 20).split('\n')[0]!, / {2}partial {2}/);
+    store.recordSegment({ trace_id: id, id: a, name: 'demo-orders', start_time: t0, end_time: t0 + 0.1 });
+    store.recordSegment({
+      type: 'subsegment',
+      trace_id: id,
+      parent_id: a,
+      id: b,
+      name: 'payments',
+      start_time: t0 + 0.01,
+      end_time: t0 + 0.06,
+    });
+    store.recordSegment({
+      trace_id: id,
+      parent_id: b,
+      id: newSegmentId(),
+      name: 'demo-payments',
+      start_time: t0 + 0.02,
+      end_time: t0 + 0.05,
+    });
+    const [done] = store.traces(1);
+    assert.equal(done?.complete, true);
+    assert.match(renderTraceList([done!]), new RegExp(`${id} .* ok +demo-orders -> demo-payments`));
+    assert.match(renderWaterfall(store.trace(id)!, 20).split('\n')[0]!, / {2}ok {2}/);
   });
 });
 
