@@ -77,7 +77,7 @@ const BESIDE_EDGE = 51;
 export function renderTapLine(e: AccessEntry, paint: Paint = plain, columns?: number): string {
   const time = new Date(e.time).toISOString().slice(11, 23);
   const edgeWidth = columns === undefined ? 32 : Math.max(16, Math.min(32, columns - BESIDE_EDGE));
-  const edge = `${e.source} -> ${e.destination}`.padEnd(edgeWidth);
+  const { head, edge } = edgeCell(`${e.source} -> ${e.destination}`, time, edgeWidth, columns);
   const version = (/^\d+$/.test(e.version) ? `v${e.version}` : e.version).padEnd(6);
   const tail = [
     e.attempts !== undefined && e.attempts > 1 ? `attempts=${e.attempts}` : '',
@@ -90,11 +90,23 @@ export function renderTapLine(e: AccessEntry, paint: Paint = plain, columns?: nu
   // Failures red (5xx: the callee or the way to it failed), refusals yellow (4xx: denied, limited), success green.
   const style = e.outcome === 'success' ? 'green' : e.code >= 500 ? 'red' : 'yellow';
   const result = paint(style, `${String(e.code)}  ${e.outcome.padEnd(15)}`);
-  const line = printableLine(`${time}  ${edge} ${version} ${result} ${fmtMs(e.durationMs).padStart(8)}`);
+  const line = head + printableLine(`${edge} ${version} ${result} ${fmtMs(e.durationMs).padStart(8)}`);
   const rest = printableLine(tail.join(' '));
   if (!rest) return line;
   const fits = columns === undefined || visibleLength(line) + 2 + visibleLength(rest) <= columns;
   return fits ? `${line}  ${rest}` : `${line}\n${wrapWords(`${' '.repeat(14)}${rest}`, columns)}`;
+}
+
+/**
+ * The start of a tap line up to its edge's column. An edge wider than its column at a terminal (a long
+ * service name) goes on a line of its own after the time, breaking at its arrow, and the columns after
+ * it start under it: the line keeps its width and its alignment, and the edge keeps every character.
+ */
+function edgeCell(text: string, time: string, width: number, columns: number | undefined) {
+  const shown = printableLine(text);
+  if (columns === undefined || visibleLength(shown) <= width) return { head: `${time}  `, edge: shown.padEnd(width) };
+  const indent = ' '.repeat(time.length + 2);
+  return { head: `${wrapWords(`${time}  ${shown}`, columns, indent)}\n${indent}`, edge: ''.padEnd(width) };
 }
 
 /** The filter out of the flags and the positional. */

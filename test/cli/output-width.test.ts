@@ -116,6 +116,34 @@ describe('the commands at 80 columns', () => {
     assert.doesNotMatch(renderTapLine(e), /\n/);
   });
 
+  it('tap: an edge wider than its column gets a line of its own, whole, and the columns after it stay aligned', () => {
+    const e = {
+      type: 'mesh-access',
+      time: 0,
+      reporter: 'source',
+      source: 'mesh-deploy-check',
+      destination: 'notifications',
+      version: '3',
+      code: 200,
+      outcome: 'success',
+      durationMs: 4,
+    } as AccessEntry;
+    const short = renderTapLine({ ...e, source: 'orders' }, undefined, 80);
+    const long = renderTapLine(e, undefined, 80);
+    assert.ok(widest(long) <= 80, `\n${long}`);
+    const [first, second] = long.split('\n');
+    assert.equal(first, '00:00:00.000  mesh-deploy-check -> notifications');
+    // The version, code and duration sit where a short edge's do.
+    assert.equal(second!.indexOf('v3'), short.indexOf('v3'));
+    assert.equal(second!.length, short.length);
+    // Too narrow even for that line: it breaks after the arrow.
+    assert.deepEqual(renderTapLine(e, undefined, 40).split('\n').slice(0, 2), [
+      '00:00:00.000  mesh-deploy-check ->',
+      '              notifications',
+    ]);
+    assert.equal(renderTapLine(e).split('\n').length, 1);
+  });
+
   it('tap: a refusal shows why the callee refused it, which its caller was not told', () => {
     const e = {
       type: 'mesh-access',
