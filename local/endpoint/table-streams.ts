@@ -10,6 +10,8 @@
  * match (event-filter.ts); the others are dropped, as Lambda drops them.
  */
 import { randomUUID } from 'node:crypto';
+import type { AttributeValue } from '../../shared/attribute-value';
+import { itemBytes } from '../../shared/item-size';
 
 type Item = Record<string, unknown>;
 
@@ -166,7 +168,7 @@ export class TableStreams {
         ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
         ...body,
         SequenceNumber: String(++this.sequence).padStart(21, '0'),
-        SizeBytes: Buffer.byteLength(JSON.stringify(body)),
+        SizeBytes: Object.values(body).reduce((n, item) => n + wireItemBytes(item), 0),
         StreamViewType: stream.viewType,
       },
       eventSourceARN: stream.arn,
@@ -175,6 +177,25 @@ export class TableStreams {
 }
 
 const tableKey = (region: string, table: string) => `${region}\0${table}`;
+
+/**
+ * A wire item's size as DynamoDB counts it (item-size.ts): what a record's SizeBytes adds up over its key
+ * and images, as recorded. DynamoDB's JSON carries binaries in base64; their bytes are what counts.
+ */
+function wireItemBytes(item: Item): number {
+  return itemBytes(decoded({ M: item }).M ?? {});
+}
+
+/** A wire value with its binaries as bytes, at any depth. */
+function decoded(v: Item): AttributeValue {
+  if (typeof v.B === 'string') return { B: Buffer.from(v.B, 'base64') };
+  if (Array.isArray(v.BS)) return { BS: v.BS.map((b) => Buffer.from(String(b), 'base64')) };
+  if (Array.isArray(v.L)) return { L: v.L.map((e) => decoded(e as Item)) };
+  if (v.M && typeof v.M === 'object') {
+    return { M: Object.fromEntries(Object.entries(v.M).map(([name, e]) => [name, decoded(e as Item)])) };
+  }
+  return v as AttributeValue;
+}
 
 function sameItem(a: Item | undefined, b: Item | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
