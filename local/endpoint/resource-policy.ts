@@ -32,9 +32,10 @@ export function permissionStatement(resource: string, input: PermissionInput): P
   const add = (op: string, key: string, value: string | undefined) => {
     if (value !== undefined) condition[op] = { ...condition[op], [key]: value };
   };
+  // In the order Lambda writes them (recorded): the Statement is text, and a caller may compare it as such.
+  add('StringEquals', 'AWS:SourceAccount', input.sourceAccount);
   add('StringEquals', 'lambda:FunctionUrlAuthType', input.functionUrlAuthType);
   add('StringEquals', 'aws:PrincipalOrgID', input.principalOrgId);
-  add('StringEquals', 'AWS:SourceAccount', input.sourceAccount);
   add('StringEquals', 'lambda:EventSourceToken', input.eventSourceToken);
   add('ArnLike', 'AWS:SourceArn', input.sourceArn);
   return {

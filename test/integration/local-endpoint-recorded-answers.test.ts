@@ -289,6 +289,41 @@ describe('local endpoint: answers as recorded from AWS', () => {
     }
   });
 
+  // test_lambda_api.py::TestLambdaPermissions::test_add_lambda_permission_fields (add_permission_optional_fields)
+  it('AddPermission answers the statement text as Lambda writes it: its conditions in Lambda’s order', async () => {
+    registry.add('url-permitted', (e) => e);
+    const { Statement } = await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: 'url-permitted',
+        StatementId: 'urlPermission',
+        Action: 'lambda:InvokeFunctionUrl',
+        Principal: '*',
+        SourceArn: 'arn:aws:s3:::test-bucket',
+        SourceAccount: '000000000000',
+        PrincipalOrgID: 'o-1234567890',
+        FunctionUrlAuthType: 'NONE',
+      }),
+    );
+    assert.equal(
+      Statement,
+      JSON.stringify({
+        Sid: 'urlPermission',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'lambda:InvokeFunctionUrl',
+        Resource: `${ARN}:url-permitted`,
+        Condition: {
+          StringEquals: {
+            'AWS:SourceAccount': '000000000000',
+            'lambda:FunctionUrlAuthType': 'NONE',
+            'aws:PrincipalOrgID': 'o-1234567890',
+          },
+          ArnLike: { 'AWS:SourceArn': 'arn:aws:s3:::test-bucket' },
+        },
+      }),
+    );
+  });
+
   // test_lambda_api.py::TestLambdaAlias::test_alias_lifecycle (publish_v1), ::TestLambdaVersions::test_version_lifecycle
   // (first_publish_response): a settled $LATEST publishes a version that is Active at once
   it('PublishVersion answers the new version Active and Successful, with the keys Lambda sends', async () => {
