@@ -17,6 +17,7 @@ import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/b
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import type { LocalRegions } from '../registry/regions';
 import { runtimeLogMessage } from '../telemetry/emf-parser';
+import { untilDeadline } from './deadline-race';
 import { logDestination, logEnvironment, logLevelFilter, logsJson } from './log-format';
 import { layerNodePath, mergedOptDir, rewriteOpt, taskDir } from './opt-dir';
 import { platformLines } from './platform-log';
@@ -485,11 +486,7 @@ export class LocalInvoker implements EndpointInvoker {
     if ('exit' in ready) return { outcome: { kind: 'exit', ...ready.exit }, initMs };
     if ('error' in ready) return { outcome: { kind: 'initError', error: ready.error }, initMs };
     const deadlineMs = Date.now() + spec.timeout * 1000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), Math.max(0, deadlineMs - Date.now()));
-    });
-    const raced = await Promise.race([
+    const raced = await untilDeadline(
       worker.invoke({
         id: request.requestId,
         payload: request.payload.toString('utf8'),
@@ -499,9 +496,8 @@ export class LocalInvoker implements EndpointInvoker {
         // The function segment this invocation's subsegments hang under, with the decision made.
         traceId: formatTraceHeader({ root: t.trace.root, parent: t.segmentId, sampled: t.trace.sampled }),
       }),
-      timedOut,
-    ]);
-    clearTimeout(timer);
+      deadlineMs,
+    );
     if (raced !== 'timeout') return { outcome: raced, initMs };
     // Lambda stops the environment at the deadline; nothing the handler does afterwards counts.
     await worker.kill();

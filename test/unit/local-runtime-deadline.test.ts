@@ -1,0 +1,61 @@
+/**
+ * The local invoker's deadline, as Lambda judges a function's timeout: an environment's answer that
+ * arrived before the deadline wins even when this process's event loop was busy past it, and no answer
+ * by the deadline is a timeout. The answer travels over a real loopback socket, as a worker's does.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { untilDeadline } from '../../local/runtime/deadline-race';
+
+/** Keeps this process's event loop busy until `until` (epoch ms), as a crowded machine can. */
+function busyUntil(until: number): void {
+  while (Date.now() < until) {
+    // spin
+  }
+}
+
+describe('an invocation against its deadline', () => {
+  const server = createServer();
+  const open: Socket[] = [];
+  before(async () => {
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  });
+  after(() => {
+    for (const s of open) s.destroy();
+    server.close();
+  });
+  /** A connection of its own per case: the worker's end (`client`) and this process's (`accepted`). */
+  async function connection(): Promise<{ client: Socket; accepted: Socket }> {
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const [[accepted]] = (await Promise.all([once(server, 'connection'), once(client, 'connect')])) as [
+      [Socket],
+      unknown,
+    ];
+    open.push(client, accepted);
+    return { client, accepted };
+  }
+
+  it('takes an answer sent before the deadline that this process reads after it', async () => {
+    const { client, accepted } = await connection();
+    const answer = once(accepted, 'data').then(([chunk]) => String(chunk));
+    const deadline = Date.now() + 30;
+    const raced = untilDeadline(answer, deadline);
+    client.write('done');
+    // The answer is on the socket; the loop only gets to it once the deadline's timer is due too.
+    busyUntil(deadline + 40);
+    assert.equal(await raced, 'done');
+  });
+
+  it('is a timeout when no answer came by the deadline', async () => {
+    const { client, accepted } = await connection();
+    const late = once(accepted, 'data').then(([chunk]) => String(chunk));
+    assert.equal(await untilDeadline(late, Date.now() + 20), 'timeout');
+    // The answer that comes later is not taken: the race is over.
+    client.write('late');
+    assert.equal(await late, 'late');
+  });
+});
