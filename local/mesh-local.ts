@@ -29,6 +29,7 @@ import { servedAssembly } from './assembly/stage-assembly';
 import { AlarmRegistry } from './cloudwatch/alarms';
 import { handleCloudWatch } from './cloudwatch/cloudwatch-api';
 import { MetricStore } from './cloudwatch/metric-store';
+import { registryAliasShift } from './codedeploy/alias-shift';
 import { handleCodeDeploy } from './codedeploy/codedeploy-api';
 import { CodeDeployEngine } from './codedeploy/codedeploy-engine';
 import { handleDeploymentsRequest } from './codedeploy/deployment-view';
@@ -171,11 +172,7 @@ function deploymentParts(
     speed,
     region: scope.regions[0],
     accountId: scope.accountId,
-    setAlias: (fn, alias, version, weights) =>
-      void registry.putAlias(fn, alias, {
-        FunctionVersion: version,
-        RoutingConfig: Object.keys(weights).length > 0 ? { AdditionalVersionWeights: weights } : undefined,
-      }),
+    ...registryAliasShift(registry),
     invokeHook: (functionName, event) => invokeForJson(hook.client!, functionName, event),
     alarmState: (name) => alarms.evaluate(name)?.value,
     log: (line) => log(line),
