@@ -100,6 +100,11 @@ export interface CodeDeployDeps {
     functionName: string,
     event: { DeploymentId: string; LifecycleEventHookExecutionId: string },
   ): Promise<unknown>;
+  /**
+   * Why the AppSpec's function, alias and versions cannot be shifted (CodeDeploy's error code and a
+   * message), or undefined when they can; checked before any hook runs or any traffic moves.
+   */
+  targetProblem?(appSpec: AppSpec): { code: string; message: string } | undefined;
   /** An alarm's state now; undefined when there is no such alarm. */
   alarmState(name: string): 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | undefined;
   /** @default 1 */
@@ -390,6 +395,9 @@ export class CodeDeployEngine {
     d.status = 'InProgress';
     d.startTime = this.now();
     this.changed(d);
+    // Lambda refuses an alias update to a version that is not there, and CodeDeploy fails the deployment.
+    const problem = this.deps.targetProblem?.(d);
+    if (problem) return this.finish(d, 'Failed', problem, false);
     if (!(await this.hook(d, group, run, 'BeforeAllowTraffic'))) return;
     const allow = d.events.find((e) => e.name === 'AllowTraffic')!;
     this.startEvent(d, allow);
