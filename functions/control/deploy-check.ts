@@ -86,6 +86,29 @@ function splitCheck(failure: string): [string, string] {
   return i < 0 ? [failure, ''] : [failure.slice(0, i), failure.slice(i + 2)];
 }
 
+/** What a deployment shifts (LambdaTarget's lambdaFunctionInfo, CodeDeploy API Reference). */
+export interface DeployedTarget {
+  readonly functionName?: string;
+  readonly targetVersion?: string;
+}
+
+/**
+ * Why the check cannot vouch for this deployment, or undefined: it pings the version this deploy
+ * published, and a deployment of another version or another function (created by hand, with the hook
+ * in its AppSpec) would shift traffic to code the check never reached.
+ */
+export function targetMismatch(
+  deploymentId: string,
+  service: string,
+  spec: DeployCheckSpec,
+  target: DeployedTarget | undefined,
+): string | undefined {
+  const fn = target?.functionName?.replace(/^arn:[^:]*:lambda:[^:]*:[^:]*:function:/, '');
+  if (fn === spec.functionName && target?.targetVersion === spec.version) return undefined;
+  const shifts = target ? `${fn ?? '(no function)'} to version ${target.targetVersion ?? '(none)'}` : 'no target';
+  return `mesh deploy check: deployment ${deploymentId} shifts ${shifts}, but the check of ${service} is of ${spec.functionName} v${spec.version}, the version this deploy published; deploy another version through the stack`;
+}
+
 /**
  * MESH_DEPLOY_CHECKS: gated service -> `{ functionName, version, request? }`. A value that is not
  * that is refused whole, naming the entry: the hook then fails every deployment it is asked about.

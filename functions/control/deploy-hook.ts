@@ -2,7 +2,9 @@
  * The pre-traffic hook of a mesh's gated deployments (CodeDeploy's BeforeAllowTraffic). CodeDeploy
  * invokes it with `{ DeploymentId, LifecycleEventHookExecutionId }` before the `live` alias moves:
  * 1. GetDeployment names the deployment group, which is the service (shared/names.ts DEPLOYMENT);
- * 2. MESH_DEPLOY_CHECKS gives that service's function, new version and synthetic request;
+ * 2. MESH_DEPLOY_CHECKS gives that service's function, new version and synthetic request; the
+ *    deployment's target (GetDeploymentTarget) must be that function and version, as the check vouches
+ *    for the version it pings and the shift moves traffic to the target;
  * 3. deploy-check.ts pings the new version (and sends the request) as `mesh-deploy-check`;
  * 4. PutLifecycleEventHookExecutionStatus: Succeeded lets traffic shift, Failed stops the deployment
  *    before any traffic reaches the new version (and CodeDeploy rolls the alias back).
@@ -14,6 +16,8 @@ import { randomUUID } from 'node:crypto';
 import {
   CodeDeployClient,
   GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  ListDeploymentTargetsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
 import { DEPLOYMENT } from '../../shared/names';
@@ -21,7 +25,14 @@ import { lambdaTraceHeader } from '../../shared/trace-header';
 import { encodeClientContext } from '../mesh/client-context';
 import { loadIdentity } from '../mesh/identity';
 import { LambdaInvokeTransport } from '../mesh/transport/lambda-invoke';
-import { type CheckInvoke, type CheckResponse, parseDeployChecks, runDeployCheck } from './deploy-check';
+import {
+  type CheckInvoke,
+  type CheckResponse,
+  type DeployedTarget,
+  parseDeployChecks,
+  runDeployCheck,
+  targetMismatch,
+} from './deploy-check';
 
 /** Each Invoke of the new version: a cold start included, well inside the hook's own timeout. */
 const INVOKE_TIMEOUT_MS = 25_000;
@@ -75,7 +86,18 @@ async function check(deploymentId: string, env: NodeJS.ProcessEnv): Promise<{ ok
       message: `mesh deploy check: deployment ${deploymentId} is of group ${JSON.stringify(service)}, which no gated service of this mesh names`,
     };
   }
+  const mismatch = targetMismatch(deploymentId, service, spec, await deployedTarget(deploymentId));
+  if (mismatch) return { ok: false, message: mismatch };
   return runDeployCheck(service, spec, invokeAsCheck(service, env));
+}
+
+/** The function and version the deployment shifts the alias to: its one target, the alias (LambdaTarget). */
+async function deployedTarget(deploymentId: string): Promise<DeployedTarget | undefined> {
+  const { targetIds } = await codedeploy!.send(new ListDeploymentTargetsCommand({ deploymentId }));
+  const targetId = targetIds?.[0];
+  if (!targetId) return undefined;
+  const out = await codedeploy!.send(new GetDeploymentTargetCommand({ deploymentId, targetId }));
+  return out.deploymentTarget?.lambdaTarget?.lambdaFunctionInfo;
 }
 
 /** Invokes the new version by number, with mesh metadata signed by the hook's identity. */

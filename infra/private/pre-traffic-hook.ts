@@ -67,7 +67,11 @@ export class PreTrafficHook extends Construct {
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.version.functionArn] }),
     );
     this.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [group.deploymentGroupArn] }),
+      new iam.PolicyStatement({
+        // The deployment's group names the service; its target, the function and version it shifts to.
+        actions: ['codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:GetDeploymentTarget'],
+        resources: [group.deploymentGroupArn],
+      }),
     );
     fn.mesh.addPolicyItem({
       pk: fn.service,

@@ -275,6 +275,8 @@ describe('gated deployments: the pre-traffic hook', () => {
       for (const a of asList(s.Action)) byAction.set(a as string, [...(byAction.get(a as string) ?? []), s]);
     assert.deepEqual([...byAction.keys()].sort(), [
       'codedeploy:GetDeployment',
+      'codedeploy:GetDeploymentTarget',
+      'codedeploy:ListDeploymentTargets',
       'codedeploy:PutLifecycleEventHookExecutionStatus',
       'lambda:InvokeFunction',
       'logs:CreateLogGroup',
@@ -288,7 +290,12 @@ describe('gated deployments: the pre-traffic hook', () => {
       [{ Ref: versionId }],
     );
     const group = stack.resolve(payments.deployment!.deploymentGroup.deploymentGroupArn);
-    for (const a of ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus']) {
+    for (const a of [
+      'codedeploy:GetDeployment',
+      'codedeploy:ListDeploymentTargets',
+      'codedeploy:GetDeploymentTarget',
+      'codedeploy:PutLifecycleEventHookExecutionStatus',
+    ]) {
       assert.deepEqual(
         byAction.get(a)!.flatMap((s) => asList(s.Resource)),
         [group],

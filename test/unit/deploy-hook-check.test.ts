@@ -5,7 +5,12 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type CheckResponse, parseDeployChecks, runDeployCheck } from '../../functions/control/deploy-check';
+import {
+  type CheckResponse,
+  parseDeployChecks,
+  runDeployCheck,
+  targetMismatch,
+} from '../../functions/control/deploy-check';
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 
 const spec = { functionName: 'shop-payments', version: '7' };
@@ -115,5 +120,24 @@ describe('deploy check verdict', () => {
       () => parseDeployChecks('{"p":{"functionName":"f","version":"$LATEST"}}'),
       /MESH_DEPLOY_CHECKS.p must be/,
     );
+  });
+
+  test('the deployment must shift this function to this version: by name or ARN, else both are named', () => {
+    const arn = 'arn:aws:lambda:us-east-1:123456789012:function:shop-payments';
+    assert.equal(
+      targetMismatch('d-1', 'payments', spec, { functionName: 'shop-payments', targetVersion: '7' }),
+      undefined,
+    );
+    assert.equal(targetMismatch('d-1', 'payments', spec, { functionName: arn, targetVersion: '7' }), undefined);
+    const other = 'the check of payments is of shop-payments v7, the version this deploy published';
+    for (const [target, shifts] of [
+      [{ functionName: 'shop-payments', targetVersion: '6' }, 'shifts shop-payments to version 6'],
+      [{ functionName: 'shop-orders', targetVersion: '7' }, 'shifts shop-orders to version 7'],
+      [{}, 'shifts (no function) to version (none)'],
+      [undefined, 'shifts no target'],
+    ] as const) {
+      const m = targetMismatch('d-1', 'payments', spec, target);
+      assert.ok(m?.includes(`deployment d-1 ${shifts}, but ${other}`), m);
+    }
   });
 });

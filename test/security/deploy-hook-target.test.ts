@@ -1,0 +1,147 @@
+/**
+ * Attack: a deployment of another version that names the mesh's pre-traffic hook in its AppSpec (a
+ * CreateDeployment by hand, say of an old version known to be broken). The hook read the deployment's
+ * group only, pinged the version its environment names (the one this deploy published, the only one
+ * its role may invoke), found it healthy and reported Succeeded: CodeDeploy then shifted traffic to a
+ * version the check never reached, under a verdict naming another. Now the hook reads the deployment's
+ * target (ListDeploymentTargets, GetDeploymentTarget: LambdaTarget's function and target version) and
+ * fails a deployment whose target is not the version it checks, before it invokes anything.
+ *
+ * Real parts: the local endpoint's CodeDeploy and Lambda through the SDK, the hook invoked as
+ * CodeDeploy invokes it, the versions' invocations counted by the endpoint's invoker.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { handler as deployHook } from '../../functions/control/deploy-hook';
+import { registryAliasShift } from '../../local/codedeploy/alias-shift';
+import { handleCodeDeploy } from '../../local/codedeploy/codedeploy-api';
+import { CodeDeployEngine } from '../../local/codedeploy/codedeploy-engine';
+import { type Endpoint, startEndpoint } from '../../local/endpoint';
+import type { JsonService } from '../../local/endpoint/server';
+import { PING_KEY } from '../../shared/deploy-check';
+import { DEPLOYMENT } from '../../shared/names';
+import { TestInvoker, TestRegistry } from '../integration/local-endpoint-fixture';
+import { loopbackClientConfig } from '../support/loopback-client';
+
+const WHERE = { region: 'us-east-1', accountId: '000000000000' };
+const FN = 'shop-payments';
+const HOOK = 'shop-pre-traffic-hook';
+
+/** A version that answers the mesh ping as healthy, as a wrapper would. */
+const healthy = (version: string) => async () => ({
+  [PING_KEY]: { v: 1, service: 'payments', version, ok: true, checks: [{ name: 'identity', ok: true, detail: '' }] },
+});
+
+describe('attack: a deployment of another version that names the pre-traffic hook', () => {
+  const registry = new TestRegistry();
+  const invoker = new TestInvoker(registry);
+  const engine = new CodeDeployEngine({
+    ...registryAliasShift(registry),
+    // As CodeDeploy invokes the hook: the event, and the hook's result (its verdict) back.
+    invokeHook: (fn, event) => {
+      assert.equal(fn, HOOK);
+      return deployHook(event);
+    },
+    alarmState: () => undefined,
+  });
+  const saved = { ...process.env };
+  let endpoint: Endpoint;
+  let codeDeploy: CodeDeployClient;
+  let lambda: LambdaClient;
+
+  before(async () => {
+    for (const v of ['1', '2', '3']) {
+      registry.add(FN, healthy(v));
+      registry.publishVersion(FN);
+    }
+    registry.createAlias(FN, 'live', { FunctionVersion: '1' });
+    engine.putApplication('shop-mesh');
+    engine.putDeploymentGroup({
+      applicationName: 'shop-mesh',
+      name: 'payments',
+      configName: 'CodeDeployDefault.LambdaAllAtOnce',
+      alarms: [],
+      alarmsEnabled: false,
+      ignorePollAlarmFailure: false,
+      autoRollbackEvents: ['DEPLOYMENT_FAILURE'],
+    });
+    const cd: JsonService = {
+      protocol: 'awsJson1_1',
+      handle: (op, input, region) => handleCodeDeploy(engine, op, input, { ...WHERE, region }),
+    };
+    endpoint = await startEndpoint({ port: 0, registry, invoker, jsonServices: { codedeploy: cd } });
+    // The hook's environment: this deploy published version 2 of payments.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: endpoint.url,
+      AWS_REGION: WHERE.region,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      [DEPLOYMENT.checksEnv]: JSON.stringify({ payments: { functionName: FN, version: '2' } }),
+    });
+    codeDeploy = new CodeDeployClient(loopbackClientConfig(endpoint.url));
+    lambda = new LambdaClient(loopbackClientConfig(endpoint.url));
+  });
+
+  after(async () => {
+    await engine.close();
+    codeDeploy.destroy();
+    lambda.destroy();
+    await endpoint.close();
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+
+  /** Deploys `live` from version 1 to `to` with the hook in the AppSpec; the deployment once ended. */
+  async function deploy(to: string) {
+    registry.putAlias(FN, 'live', { FunctionVersion: '1' });
+    invoker.calls.length = 0;
+    const content = JSON.stringify({
+      version: 0.0,
+      Resources: [
+        {
+          payments: {
+            Type: 'AWS::Lambda::Function',
+            Properties: { Name: FN, Alias: 'live', CurrentVersion: '1', TargetVersion: to },
+          },
+        },
+      ],
+      Hooks: [{ BeforeAllowTraffic: HOOK }],
+    });
+    const { deploymentId } = await codeDeploy.send(
+      new CreateDeploymentCommand({
+        applicationName: 'shop-mesh',
+        deploymentGroupName: 'payments',
+        revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
+      }),
+    );
+    await engine.untilDone(deploymentId!);
+    const { deploymentInfo } = await codeDeploy.send(new GetDeploymentCommand({ deploymentId }));
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName: FN, Name: 'live' }));
+    return { deployment: deploymentInfo!, live: alias.FunctionVersion };
+  }
+
+  const pinged = () => invoker.calls.map((c) => `${c.functionName}:${c.version}`);
+
+  it('a deployment to version 3 fails its check, naming both versions; version 3 gets no traffic', async () => {
+    // Act
+    const { deployment, live } = await deploy('3');
+    // Assess
+    assert.equal(live, '1', 'the alias stays where it was');
+    assert.equal(deployment.status, 'Failed');
+    assert.equal(deployment.errorInformation?.code, 'HOOK_EXECUTION_FAILURE');
+    assert.match(
+      deployment.errorInformation?.message ?? '',
+      /deployment d-\w+ shifts shop-payments to version 3, but the check of payments is of shop-payments v2/,
+    );
+    assert.deepEqual(pinged(), [], 'nothing invoked: the check did not vouch for a version it never reached');
+  });
+
+  it('the deployment this deploy made (to version 2) is checked and goes through', async () => {
+    const { deployment, live } = await deploy('2');
+    assert.equal(deployment.status, 'Succeeded', deployment.errorInformation?.message);
+    assert.equal(live, '2');
+    assert.deepEqual(pinged(), [`${FN}:2`]);
+  });
+});
