@@ -12,20 +12,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
-import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { handler as deployHook } from '../../functions/control/deploy-hook';
-import { registryAliasShift } from '../../local/codedeploy/alias-shift';
-import { handleCodeDeploy } from '../../local/codedeploy/codedeploy-api';
-import { CodeDeployEngine } from '../../local/codedeploy/codedeploy-engine';
-import { type Endpoint, startEndpoint } from '../../local/endpoint';
-import type { JsonService } from '../../local/endpoint/server';
 import { PING_KEY } from '../../shared/deploy-check';
 import { DEPLOYMENT } from '../../shared/names';
-import { TestInvoker, TestRegistry } from '../integration/local-endpoint-fixture';
-import { loopbackClientConfig } from '../support/loopback-client';
+import { TestRegistry } from '../integration/local-endpoint-fixture';
+import { startLocalCodeDeploy } from './local-codedeploy-fixture';
 
-const WHERE = { region: 'us-east-1', accountId: '000000000000' };
 const FN = 'shop-payments';
 const HOOK = 'shop-pre-traffic-hook';
 
@@ -36,20 +30,8 @@ const healthy = (version: string) => async () => ({
 
 describe('attack: a deployment of another version that names the pre-traffic hook', () => {
   const registry = new TestRegistry();
-  const invoker = new TestInvoker(registry);
-  const engine = new CodeDeployEngine({
-    ...registryAliasShift(registry),
-    // As CodeDeploy invokes the hook: the event, and the hook's result (its verdict) back.
-    invokeHook: (fn, event) => {
-      assert.equal(fn, HOOK);
-      return deployHook(event);
-    },
-    alarmState: () => undefined,
-  });
   const saved = { ...process.env };
-  let endpoint: Endpoint;
-  let codeDeploy: CodeDeployClient;
-  let lambda: LambdaClient;
+  let local: Awaited<ReturnType<typeof startLocalCodeDeploy>>;
 
   before(async () => {
     for (const v of ['1', '2', '3']) {
@@ -57,38 +39,29 @@ describe('attack: a deployment of another version that names the pre-traffic hoo
       registry.publishVersion(FN);
     }
     registry.createAlias(FN, 'live', { FunctionVersion: '1' });
-    engine.putApplication('shop-mesh');
-    engine.putDeploymentGroup({
-      applicationName: 'shop-mesh',
-      name: 'payments',
-      configName: 'CodeDeployDefault.LambdaAllAtOnce',
-      alarms: [],
-      alarmsEnabled: false,
-      ignorePollAlarmFailure: false,
-      autoRollbackEvents: ['DEPLOYMENT_FAILURE'],
-    });
-    const cd: JsonService = {
-      protocol: 'awsJson1_1',
-      handle: (op, input, region) => handleCodeDeploy(engine, op, input, { ...WHERE, region }),
-    };
-    endpoint = await startEndpoint({ port: 0, registry, invoker, jsonServices: { codedeploy: cd } });
+    local = await startLocalCodeDeploy(
+      registry,
+      { configName: 'CodeDeployDefault.LambdaAllAtOnce', autoRollbackEvents: ['DEPLOYMENT_FAILURE'] },
+      {
+        // As CodeDeploy invokes the hook: the event, and the hook's result (its verdict) back.
+        invokeHook: (fn, event) => {
+          assert.equal(fn, HOOK);
+          return deployHook(event);
+        },
+      },
+    );
     // The hook's environment: this deploy published version 2 of payments.
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL: endpoint.url,
-      AWS_REGION: WHERE.region,
+      AWS_ENDPOINT_URL: local.url,
+      AWS_REGION: local.region,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       [DEPLOYMENT.checksEnv]: JSON.stringify({ payments: { functionName: FN, version: '2' } }),
     });
-    codeDeploy = new CodeDeployClient(loopbackClientConfig(endpoint.url));
-    lambda = new LambdaClient(loopbackClientConfig(endpoint.url));
   });
 
   after(async () => {
-    await engine.close();
-    codeDeploy.destroy();
-    lambda.destroy();
-    await endpoint.close();
+    await local.close();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
   });
@@ -96,7 +69,7 @@ describe('attack: a deployment of another version that names the pre-traffic hoo
   /** Deploys `live` from version 1 to `to` with the hook in the AppSpec; the deployment once ended. */
   async function deploy(to: string) {
     registry.putAlias(FN, 'live', { FunctionVersion: '1' });
-    invoker.calls.length = 0;
+    local.invoker.calls.length = 0;
     const content = JSON.stringify({
       version: 0.0,
       Resources: [
@@ -109,20 +82,14 @@ describe('attack: a deployment of another version that names the pre-traffic hoo
       ],
       Hooks: [{ BeforeAllowTraffic: HOOK }],
     });
-    const { deploymentId } = await codeDeploy.send(
-      new CreateDeploymentCommand({
-        applicationName: 'shop-mesh',
-        deploymentGroupName: 'payments',
-        revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
-      }),
-    );
-    await engine.untilDone(deploymentId!);
-    const { deploymentInfo } = await codeDeploy.send(new GetDeploymentCommand({ deploymentId }));
-    const alias = await lambda.send(new GetAliasCommand({ FunctionName: FN, Name: 'live' }));
+    const deploymentId = await local.create(content);
+    await local.engine.untilDone(deploymentId);
+    const { deploymentInfo } = await local.codeDeploy.send(new GetDeploymentCommand({ deploymentId }));
+    const alias = await local.lambda.send(new GetAliasCommand({ FunctionName: FN, Name: 'live' }));
     return { deployment: deploymentInfo!, live: alias.FunctionVersion };
   }
 
-  const pinged = () => invoker.calls.map((c) => `${c.functionName}:${c.version}`);
+  const pinged = () => local.invoker.calls.map((c) => `${c.functionName}:${c.version}`);
 
   it('a deployment to version 3 fails its check, naming both versions; version 3 gets no traffic', async () => {
     // Act

@@ -11,22 +11,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  CodeDeployClient,
-  CreateDeploymentCommand,
-  GetDeploymentCommand,
-  StopDeploymentCommand,
-} from '@aws-sdk/client-codedeploy';
-import { GetAliasCommand, LambdaClient, ListAliasesCommand } from '@aws-sdk/client-lambda';
-import { registryAliasShift } from '../../local/codedeploy/alias-shift';
-import { handleCodeDeploy } from '../../local/codedeploy/codedeploy-api';
-import { CodeDeployEngine } from '../../local/codedeploy/codedeploy-engine';
-import { type Endpoint, startEndpoint } from '../../local/endpoint';
-import type { JsonService } from '../../local/endpoint/server';
-import { TestInvoker, TestRegistry } from '../integration/local-endpoint-fixture';
-import { loopbackClientConfig } from '../support/loopback-client';
+import { GetDeploymentCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { GetAliasCommand, ListAliasesCommand } from '@aws-sdk/client-lambda';
+import { TestRegistry } from '../integration/local-endpoint-fixture';
+import { startLocalCodeDeploy } from './local-codedeploy-fixture';
 
-const WHERE = { region: 'us-east-1', accountId: '000000000000' };
 const FN = 'shop-payments';
 
 function appSpec(props: { Name?: string; Alias?: string; CurrentVersion?: string; TargetVersion?: string }): string {
@@ -39,15 +28,7 @@ function appSpec(props: { Name?: string; Alias?: string; CurrentVersion?: string
 
 describe('attack: a deployment whose AppSpec names what the alias does not hold', () => {
   const registry = new TestRegistry();
-  // A 30-minute canary: a deployment that moves traffic stays at 10% until it is stopped.
-  const engine = new CodeDeployEngine({
-    ...registryAliasShift(registry),
-    invokeHook: async () => assert.fail('no AppSpec here names a hook'),
-    alarmState: () => undefined,
-  });
-  let endpoint: Endpoint;
-  let codeDeploy: CodeDeployClient;
-  let lambda: LambdaClient;
+  let local: Awaited<ReturnType<typeof startLocalCodeDeploy>>;
 
   before(async () => {
     for (const v of ['1', '2', '3']) {
@@ -56,53 +37,30 @@ describe('attack: a deployment whose AppSpec names what the alias does not hold'
     }
     registry.setCode(FN, async () => ({ version: 'unpublished' }));
     registry.createAlias(FN, 'live', { FunctionVersion: '1' });
-    engine.putApplication('shop-mesh');
-    engine.putDeploymentGroup({
-      applicationName: 'shop-mesh',
-      name: 'payments',
-      configName: 'CodeDeployDefault.LambdaCanary10Percent30Minutes',
-      alarms: [],
-      alarmsEnabled: false,
-      ignorePollAlarmFailure: false,
-      autoRollbackEvents: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST'],
-    });
-    const cd: JsonService = {
-      protocol: 'awsJson1_1',
-      handle: (op, input, region) => handleCodeDeploy(engine, op, input, { ...WHERE, region }),
-    };
-    endpoint = await startEndpoint({
-      port: 0,
+    // A 30-minute canary: a deployment that moves traffic stays at 10% until it is stopped.
+    local = await startLocalCodeDeploy(
       registry,
-      invoker: new TestInvoker(registry),
-      jsonServices: { codedeploy: cd },
-    });
-    codeDeploy = new CodeDeployClient(loopbackClientConfig(endpoint.url));
-    lambda = new LambdaClient(loopbackClientConfig(endpoint.url));
+      {
+        configName: 'CodeDeployDefault.LambdaCanary10Percent30Minutes',
+        autoRollbackEvents: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST'],
+      },
+      { invokeHook: async () => assert.fail('no AppSpec here names a hook') },
+    );
   });
 
-  after(async () => {
-    await engine.close();
-    codeDeploy.destroy();
-    lambda.destroy();
-    await endpoint.close();
-  });
+  after(() => local.close());
 
   /** Deploys this AppSpec; returns the deployment once it moved traffic or ended, then stops it if it runs on. */
   async function deploy(content: string) {
-    const { deploymentId } = await codeDeploy.send(
-      new CreateDeploymentCommand({
-        applicationName: 'shop-mesh',
-        deploymentGroupName: 'payments',
-        revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
-      }),
-    );
-    await engine.untilTraffic(deploymentId!);
+    const { engine, codeDeploy, lambda } = local;
+    const deploymentId = await local.create(content);
+    await engine.untilTraffic(deploymentId);
     const { deploymentInfo } = await codeDeploy.send(new GetDeploymentCommand({ deploymentId }));
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: FN, Name: 'live' }));
     const aliases = await lambda.send(new ListAliasesCommand({ FunctionName: FN }));
     if (deploymentInfo?.status === 'InProgress') {
       await codeDeploy.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: false }));
-      await engine.untilDone(deploymentId!);
+      await engine.untilDone(deploymentId);
     }
     // What a hostile run left is put back, so each case starts from `live` on version 1 alone.
     registry.putAlias(FN, 'live', { FunctionVersion: '1' });
