@@ -69,6 +69,9 @@ export class PreTrafficHook extends Construct {
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
         // The deployment's group names the service; its target, the function and version it shifts to.
+        // CodeDeploy authorizes these calls on a deployment against its deployment group, as it does
+        // PutLifecycleEventHookExecutionStatus (aws-cdk-lib's grant and AWS SAM's hook policies scope
+        // that one to the group too), so nothing here needs a wildcard resource.
         actions: ['codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:GetDeploymentTarget'],
         resources: [group.deploymentGroupArn],
       }),
