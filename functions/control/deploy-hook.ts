@@ -12,7 +12,7 @@
  * the invocation (CodeDeploy's API takes a status only). Never throws after step 4: CodeDeploy invokes
  * hooks asynchronously, and Lambda's retry of a failed event would report the same execution twice.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   CodeDeployClient,
   GetDeploymentCommand,
@@ -57,12 +57,7 @@ export async function handler(event: HookEvent): Promise<{ status: string; messa
     log('ERROR', message, {});
     return { status: 'Failed', message };
   }
-  let verdict: { ok: boolean; message: string };
-  try {
-    verdict = await check(deploymentId, env);
-  } catch (err) {
-    verdict = { ok: false, message: `mesh deploy check failed: ${(err as Error)?.message ?? String(err)}` };
-  }
+  const verdict = verdicts.get(executionId) ?? remember(executionId, await checkOnce(deploymentId, executionId, env));
   const status = verdict.ok ? 'Succeeded' : 'Failed';
   log(verdict.ok ? 'INFO' : 'ERROR', verdict.message, { deploymentId, status });
   await codedeploy.send(
@@ -75,7 +70,46 @@ export async function handler(event: HookEvent): Promise<{ status: string; messa
   return { status, message: verdict.message };
 }
 
-async function check(deploymentId: string, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; message: string }> {
+/**
+ * Verdicts by hook execution. CodeDeploy invokes the hook asynchronously, so Lambda runs it again when it
+ * throws, which it does when the status report fails: a run that finds its execution's verdict reports
+ * it again instead of checking again, which would send the synthetic request a second time. A retry
+ * that lands on another sandbox checks again, under the same idempotency keys (checkKey).
+ */
+const verdicts = new Map<string, Verdict>();
+/** Executions remembered: a deployment's hook runs once, so a few cover the retries of the latest. */
+const VERDICTS_KEPT = 32;
+
+interface Verdict {
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+function remember(executionId: string, verdict: Verdict): Verdict {
+  if (verdicts.size >= VERDICTS_KEPT) verdicts.delete(verdicts.keys().next().value!);
+  verdicts.set(executionId, verdict);
+  return verdict;
+}
+
+async function checkOnce(deploymentId: string, executionId: string, env: NodeJS.ProcessEnv): Promise<Verdict> {
+  try {
+    return await check(deploymentId, executionId, env);
+  } catch (err) {
+    return { ok: false, message: `mesh deploy check failed: ${(err as Error)?.message ?? String(err)}` };
+  }
+}
+
+/**
+ * The idempotency key of one of the check's invocations: the same for the same request of the same hook
+ * execution, so a retried hook's synthetic request reaches the new version under the key it first had
+ * and a handler that deduplicates by it (as on a retried mesh call) does not act twice.
+ */
+export function checkKey(executionId: string, payload: Uint8Array): string {
+  const h = createHash('sha256').update(executionId).update('\n').update(payload).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+async function check(deploymentId: string, executionId: string, env: NodeJS.ProcessEnv): Promise<Verdict> {
   const checks = parseDeployChecks(env[DEPLOYMENT.checksEnv]);
   const out = await codedeploy!.send(new GetDeploymentCommand({ deploymentId }));
   const service = out.deploymentInfo?.deploymentGroupName;
@@ -88,7 +122,7 @@ async function check(deploymentId: string, env: NodeJS.ProcessEnv): Promise<{ ok
   }
   const mismatch = targetMismatch(deploymentId, service, spec, await deployedTarget(deploymentId));
   if (mismatch) return { ok: false, message: mismatch };
-  return runDeployCheck(service, spec, invokeAsCheck(service, env));
+  return runDeployCheck(service, spec, invokeAsCheck(service, executionId, env));
 }
 
 /** The function and version the deployment shifts the alias to: its one target, the alias (LambdaTarget). */
@@ -101,13 +135,13 @@ async function deployedTarget(deploymentId: string): Promise<DeployedTarget | un
 }
 
 /** Invokes the new version by number, with mesh metadata signed by the hook's identity. */
-function invokeAsCheck(service: string, env: NodeJS.ProcessEnv): CheckInvoke {
+function invokeAsCheck(service: string, executionId: string, env: NodeJS.ProcessEnv): CheckInvoke {
   return async (spec, payload) => {
     transport ??= new LambdaInvokeTransport({ env });
     const bytes = Buffer.from(JSON.stringify(payload));
     const identity = await loadIdentity();
     const deadline = Date.now() + INVOKE_TIMEOUT_MS;
-    const idempotencyKey = randomUUID();
+    const idempotencyKey = checkKey(executionId, bytes);
     // The token binds the request as the callee verifies it: the payload, the key and the deadline.
     const tok = identity?.sign({ target: service, payload: bytes, idempotencyKey, deadline });
     const clientContext = encodeClientContext({

@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { handler as deployHook } from '../../functions/control/deploy-hook';
+import { AwsError } from '../../local/endpoint/errors';
 import { PING_KEY } from '../../shared/deploy-check';
 import { DEPLOYMENT } from '../../shared/names';
 import { TestRegistry } from '../integration/local-endpoint-fixture';
@@ -32,6 +33,8 @@ describe('attack: a deployment of another version that names the pre-traffic hoo
   const registry = new TestRegistry();
   const saved = { ...process.env };
   let local: Awaited<ReturnType<typeof startLocalCodeDeploy>>;
+  /** Status reports still to refuse as throttled (each of the SDK's attempts counts one). */
+  let throttledReports = 0;
 
   before(async () => {
     for (const v of ['1', '2', '3']) {
@@ -43,11 +46,22 @@ describe('attack: a deployment of another version that names the pre-traffic hoo
       registry,
       { configName: 'CodeDeployDefault.LambdaAllAtOnce', autoRollbackEvents: ['DEPLOYMENT_FAILURE'] },
       {
-        // As CodeDeploy invokes the hook: the event, and the hook's result (its verdict) back.
-        invokeHook: (fn, event) => {
+        // As CodeDeploy invokes the hook, asynchronously: Lambda runs it again, twice at most, when it throws.
+        invokeHook: async (fn, event) => {
           assert.equal(fn, HOOK);
-          return deployHook(event);
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await deployHook(event);
+            } catch (err) {
+              if (attempt === 3) throw err;
+            }
+          }
         },
+      },
+      (op) => {
+        if (op !== 'PutLifecycleEventHookExecutionStatus' || throttledReports === 0) return;
+        throttledReports--;
+        throw new AwsError('ThrottlingException', 400, 'Rate exceeded');
       },
     );
     // The hook's environment: this deploy published version 2 of payments.
@@ -110,5 +124,24 @@ describe('attack: a deployment of another version that names the pre-traffic hoo
     assert.equal(deployment.status, 'Succeeded', deployment.errorInformation?.message);
     assert.equal(live, '2');
     assert.deepEqual(pinged(), [`${FN}:2`]);
+  });
+
+  it('a hook run whose status report fails is run again by Lambda: it reports its verdict again, the synthetic request is not sent twice', async () => {
+    // Prepare: the check sends a synthetic request after the ping; every attempt of the first status report is throttled
+    const checks = { payments: { functionName: FN, version: '2', request: { order: 'synthetic-1' } } };
+    process.env[DEPLOYMENT.checksEnv] = JSON.stringify(checks);
+    throttledReports = 3;
+    try {
+      // Act
+      const { deployment, live } = await deploy('2');
+      // Assess
+      assert.equal(throttledReports, 0, 'the first run of the hook failed to report');
+      assert.equal(deployment.status, 'Succeeded', deployment.errorInformation?.message);
+      assert.equal(live, '2');
+      assert.deepEqual(pinged(), [`${FN}:2`, `${FN}:2`], 'one ping and one synthetic request, not two of each');
+    } finally {
+      throttledReports = 0;
+      process.env[DEPLOYMENT.checksEnv] = JSON.stringify({ payments: { functionName: FN, version: '2' } });
+    }
   });
 });

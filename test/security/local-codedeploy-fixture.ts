@@ -19,6 +19,8 @@ export async function startLocalCodeDeploy(
   registry: TestRegistry,
   group: { configName: string; autoRollbackEvents: string[] },
   deps: Pick<CodeDeployDeps, 'invokeHook'>,
+  /** Sees each CodeDeploy operation before the endpoint answers it; what it throws is the answer. */
+  intercept: (op: string) => void = () => undefined,
 ) {
   const invoker = new TestInvoker(registry);
   const engine = new CodeDeployEngine({ ...registryAliasShift(registry), ...deps, alarmState: () => undefined });
@@ -33,7 +35,10 @@ export async function startLocalCodeDeploy(
   });
   const cd: JsonService = {
     protocol: 'awsJson1_1',
-    handle: (op, input, region) => handleCodeDeploy(engine, op, input, { ...WHERE, region }),
+    handle: (op, input, region) => {
+      intercept(op);
+      return handleCodeDeploy(engine, op, input, { ...WHERE, region });
+    },
   };
   const endpoint = await startEndpoint({ port: 0, registry, invoker, jsonServices: { codedeploy: cd } });
   const codeDeploy = new CodeDeployClient(loopbackClientConfig(endpoint.url));

@@ -11,6 +11,7 @@ import {
   runDeployCheck,
   targetMismatch,
 } from '../../functions/control/deploy-check';
+import { checkKey } from '../../functions/control/deploy-hook';
 import { PING_KEY, readPing } from '../../shared/deploy-check';
 
 const spec = { functionName: 'shop-payments', version: '7' };
@@ -139,5 +140,17 @@ describe('deploy check verdict', () => {
       const m = targetMismatch('d-1', 'payments', spec, target);
       assert.ok(m?.includes(`deployment d-1 ${shifts}, but ${other}`), m);
     }
+  });
+});
+
+describe("the check's idempotency keys", () => {
+  test('the same request of the same hook execution has the same key; another request or execution, another', () => {
+    const ping = Buffer.from(JSON.stringify({ [PING_KEY]: { v: 1, targets: true } }));
+    const request = Buffer.from('{"order":"synthetic-1"}');
+    const key = checkKey('exec-1', request);
+    assert.match(key, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(checkKey('exec-1', Buffer.from('{"order":"synthetic-1"}')), key);
+    assert.notEqual(checkKey('exec-1', ping), key);
+    assert.notEqual(checkKey('exec-2', request), key);
   });
 });
