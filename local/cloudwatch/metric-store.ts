@@ -37,6 +37,14 @@ export interface MetricStoreOptions {
   readonly retentionMs?: number;
   /** Most datapoints kept per series (the oldest go first). @default 50_000 */
   readonly maxPointsPerSeries?: number;
+  /**
+   * Most series kept, and most datapoints in all of them; past either, the least recently written series
+   * go. A function printing EMF with a new dimension value on every line makes a series per line, and
+   * CloudWatch keeps them all: the local mesh keeps what its alarms and views read, the series written
+   * lately. @default 10_000 series, 2_000_000 datapoints
+   */
+  readonly maxSeries?: number;
+  readonly maxPoints?: number;
 }
 
 /** The key of a metric: namespace, name and the sorted dimension pairs. */
@@ -49,28 +57,44 @@ export function metricKey(namespace: string, name: string, dimensions: Dimension
 }
 
 export class MetricStore {
+  /** By key, least recently written first (a write moves its series to the end). */
   private readonly series = new Map<string, Series>();
   private readonly retentionMs: number;
+  private readonly maxPointsPerSeries: number;
+  private readonly maxSeries: number;
   private readonly maxPoints: number;
+  private points = 0;
 
   constructor(options: MetricStoreOptions = {}) {
     this.retentionMs = options.retentionMs ?? 30 * 60_000;
-    this.maxPoints = options.maxPointsPerSeries ?? 50_000;
+    this.maxPointsPerSeries = options.maxPointsPerSeries ?? 50_000;
+    this.maxSeries = options.maxSeries ?? 10_000;
+    this.maxPoints = options.maxPoints ?? 2_000_000;
   }
 
   /** One datapoint (or several values at one time) of a metric. */
   put(namespace: string, name: string, dimensions: Dimensions, values: readonly number[], time: number): void {
     const key = metricKey(namespace, name, dimensions);
-    let s = this.series.get(key);
-    if (!s) {
-      s = { namespace, name, dimensions: { ...dimensions }, points: [] };
-      this.series.set(key, s);
-    }
+    const s = this.series.get(key) ?? { namespace, name, dimensions: { ...dimensions }, points: [] };
+    this.series.delete(key);
+    this.series.set(key, s);
     for (const v of values) s.points.push([time, v]);
     const cutoff = time - this.retentionMs;
     let drop = 0;
-    while (drop < s.points.length && (s.points[drop]![0] < cutoff || s.points.length - drop > this.maxPoints)) drop++;
+    while (drop < s.points.length && (s.points[drop]![0] < cutoff || s.points.length - drop > this.maxPointsPerSeries))
+      drop++;
     if (drop > 0) s.points.splice(0, drop);
+    this.points += values.length - drop;
+    this.evictIdle(s);
+  }
+
+  /** Drops the least recently written series while over a bound; never `written`, the newest. */
+  private evictIdle(written: Series): void {
+    for (const [key, s] of this.series) {
+      if (s === written || (this.series.size <= this.maxSeries && this.points <= this.maxPoints)) return;
+      this.series.delete(key);
+      this.points -= s.points.length;
+    }
   }
 
   /** Every metric of an EMF object, once per dimension set, as CloudWatch Logs extracts them. */

@@ -38,6 +38,36 @@ describe('metric math', () => {
 });
 
 describe('metric store', () => {
+  test('a function printing a new dimension value on every line keeps the store bounded; the series written lately stay whole', () => {
+    const m = new MetricStore({ maxSeries: 1_000, maxPoints: 50_000 });
+    const line = (t: number, order: string) => ({
+      _aws: {
+        Timestamp: t,
+        CloudWatchMetrics: [{ Namespace: 'Shop', Dimensions: [['order']], Metrics: [{ Name: 'placed' }] }],
+      },
+      order,
+      placed: 1,
+    });
+    // 20,000 lines, each its own series, and an alarm's series written every 10 lines
+    for (let i = 0; i < 20_000; i++) {
+      m.recordEmf(line(i, `order-${i}`));
+      if (i % 10 === 0) m.put('LambdaMesh', 'requests_total', { destination_workload: 'payments' }, [1], i);
+    }
+    const held = m.list();
+    assert.ok(held.length <= 1_000, `${held.length} series held`);
+    assert.equal(
+      m.statistic('LambdaMesh', 'requests_total', { destination_workload: 'payments' }, 'Sum', 0, 20_000),
+      2_000,
+    );
+    assert.equal(m.statistic('Shop', 'placed', { order: 'order-19999' }, 'Sum', 0, 20_000), 1, 'the newest line');
+    assert.equal(m.statistic('Shop', 'placed', { order: 'order-0' }, 'Sum', 0, 20_000), undefined, 'the oldest went');
+    // Points: one series may fill its own bound, the store keeps its total
+    for (let i = 0; i < 100; i++) m.put('Shop', 'burst', { k: String(i) }, new Array(1_000).fill(1), 30_000);
+    const points = m.list().reduce((sum, s) => sum + s.points, 0);
+    assert.ok(points <= 50_000, `${points} points held`);
+    assert.equal(m.statistic('Shop', 'burst', { k: '99' }, 'SampleCount', 0, 40_000), 1_000);
+  });
+
   test('files each EMF dimension set as its own metric; a query names the exact set', () => {
     const m = new MetricStore();
     const line = {
