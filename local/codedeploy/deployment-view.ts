@@ -30,6 +30,8 @@ export interface DeploymentView {
   readonly endedAt?: number;
   readonly alarms: { readonly name: string; readonly state: string; readonly reason: string }[];
   readonly error?: { readonly code: string; readonly message: string };
+  /** The alarms (short names) whose ALARM state stopped the deployment, when that is what stopped it. */
+  readonly stoppedBy?: readonly string[];
   readonly rolledBack: boolean;
   readonly notes: { readonly at: number; readonly text: string }[];
 }
@@ -73,6 +75,7 @@ function view(d: Deployment, engine: CodeDeployEngine, alarms: AlarmRegistry, no
       return { name, state: s?.value ?? (active ? 'UNKNOWN' : '-'), reason: s?.reason ?? '' };
     }),
     ...(d.errorInformation ? { error: d.errorInformation } : {}),
+    ...(d.errorInformation?.code === 'ALARM_ACTIVE' ? { stoppedBy: firing(d.errorInformation.message) } : {}),
     rolledBack: d.rollbackInfo?.rollbackDeploymentId !== undefined,
     notes: d.notes.map((n) => ({ at: n.at, text: n.text })),
   };
@@ -98,7 +101,7 @@ export function deploymentLines(views: readonly DeploymentView[], now: number): 
       if (v.alarms.length) out.push(`    alarms: ${v.alarms.map((a) => `${shortName(a.name)} ${a.state}`).join('  ')}`);
       continue;
     }
-    const why = v.error ? `: ${v.error.code}${v.error.code === 'ALARM_ACTIVE' ? ` (${firing(v)})` : ''}` : '';
+    const why = v.error ? `: ${v.error.code}${v.stoppedBy ? ` (${v.stoppedBy.join(', ')})` : ''}` : '';
     const after = v.rolledBack ? `, rolled back to v${v.from}` : '';
     out.push(`  ${head}: ${v.status.toUpperCase()} after ${took} s${why}${after}`);
     const last = v.notes.filter((n) => /hook failed/.test(n.text)).pop();
@@ -107,9 +110,10 @@ export function deploymentLines(views: readonly DeploymentView[], now: number): 
   return out;
 }
 
-function firing(v: DeploymentView): string {
-  const m = /Activated alarms: <([^>]*)>/.exec(v.error?.message ?? '');
-  return m ? m[1]!.split(', ').map(shortName).join(', ') : 'alarm';
+/** The alarms CodeDeploy's ALARM_ACTIVE message names ("Activated alarms: <a, b>"), by short name. */
+function firing(message: string): string[] {
+  const m = /Activated alarms: <([^>]*)>/.exec(message);
+  return m ? m[1]!.split(', ').map(shortName) : ['alarm'];
 }
 
 /** "LambdaMeshShop-PaymentsDeploymentSuccessRate24908696" -> "SuccessRate". */

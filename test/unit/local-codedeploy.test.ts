@@ -401,7 +401,10 @@ describe('deployment view', () => {
     );
     alarmStates.set('rate', 'ALARM');
     await clock.advance(1_000);
-    lines = deploymentLines(deploymentViews(engine, alarms, clock.now()), clock.now());
+    const views = deploymentViews(engine, alarms, clock.now());
+    // The dashboard names the alarm that stopped it, as the live view does.
+    assert.deepEqual(views[0]!.stoppedBy, ['rate']);
+    lines = deploymentLines(views, clock.now());
     assert.match(
       lines[0]!,
       new RegExp(
