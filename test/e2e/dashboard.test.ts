@@ -386,6 +386,131 @@ describe('mesh dashboard in headless Chromium', () => {
     }
   });
 
+  it('fits a phone and a small laptop: no page-wide scroll, deployments read whole', async () => {
+    for (const viewport of [
+      { width: 390, height: 844 },
+      { width: 1024, height: 768 },
+    ]) {
+      const small = await browser.newPage();
+      try {
+        await small.setViewportSize(viewport);
+        await small.goto(`${mesh.url}/_mesh/`);
+        await small.waitForSelector('#graph g.node', { timeout: 20_000 });
+        // A wide table or the graph scrolls inside its panel; the page itself never scrolls sideways.
+        const [scroll, client] = await small.evaluate(() => {
+          const root = (
+            globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+          ).document.documentElement;
+          return [root.scrollWidth, root.clientWidth];
+        });
+        assert.ok(scroll <= client, `at ${viewport.width}px the page is ${scroll}px wide`);
+        // An alarm's chip ("SuccessRate OK") is one line, never broken inside a word.
+        const broken = await small.$$eval('#deployments .chip', (chips) =>
+          chips
+            .filter(
+              (c) =>
+                (c as unknown as { getClientRects(): unknown[] }).getClientRects().length > 1 ||
+                c.getBoundingClientRect().height > 20,
+            )
+            .map((c) => c.textContent),
+        );
+        assert.deepEqual(broken, [], `alarm chips broken over lines at ${viewport.width}px`);
+      } finally {
+        await small.close();
+      }
+    }
+  });
+
+  it('says when the mesh stops answering or answers slowly, and dims the numbers it last had', async () => {
+    const watched = await browser.newPage();
+    /** Polls the page holds open (a mesh that answers nothing); refused once the test is done. */
+    const held: { abort(): Promise<void> }[] = [];
+    type Doc = { document: { body: { classList: { contains(c: string): boolean } } } };
+    const stale = (on: boolean) =>
+      watched.waitForFunction(
+        (want) => (globalThis as unknown as Doc).document.body.classList.contains('stale') === want,
+        on,
+        {
+          timeout: 30_000,
+        },
+      );
+    try {
+      await watched.goto(`${mesh.url}/_mesh/`);
+      await watched.waitForSelector('#graph g.node', { timeout: 20_000 });
+      const live = (await watched.textContent('#updated')) ?? '';
+      assert.match(live, /^updated /);
+      // The mesh stops: every poll is refused.
+      await watched.route('**/_mesh/stats*', (route) => route.abort('connectionrefused'));
+      await stale(true);
+      const down = (await watched.textContent('#updated')) ?? '';
+      assert.match(down, /^mesh unreachable .*numbers below are from \S+/, down);
+      assert.equal(await watched.getAttribute('#updated', 'role'), 'status', 'read out when it changes');
+      // It comes back: the page says so by itself.
+      await watched.unroute('**/_mesh/stats*');
+      await stale(false);
+      assert.match((await watched.textContent('#updated')) ?? '', /^updated /);
+      // A mesh that takes no answer at all (a stopped process holding its port): not live either.
+      await watched.route('**/_mesh/stats*', (route) => {
+        held.push(route);
+      });
+      await stale(true);
+      assert.match((await watched.textContent('#updated')) ?? '', /^no answer from the mesh .*numbers below are from /);
+    } finally {
+      await watched.unrouteAll({ behavior: 'ignoreErrors' });
+      for (const r of held) await r.abort().catch(() => undefined);
+      await watched.close();
+    }
+  });
+
+  it('names the time zone of every time it shows', async () => {
+    await page.goto(`${mesh.url}/_mesh/`);
+    await page.locator('#traces tr[data-trace]').first().waitFor({ timeout: 20_000 });
+    const zone = await page.evaluate(
+      () =>
+        new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' })
+          .formatToParts(new Date())
+          .find((p) => p.type === 'timeZoneName')!.value,
+    );
+    const updated = (await page.textContent('#updated')) ?? '';
+    assert.ok(updated.endsWith(` ${zone}`), `"${updated}" names the zone ${zone}`);
+    const header = (await page.textContent('#traces thead th:first-child')) ?? '';
+    assert.ok(header.includes(zone), `the traces' time column "${header}" names the zone ${zone}`);
+  });
+
+  it('opens a trace from the keyboard, and keeps the focus in the list as it refreshes', async () => {
+    await page.goto(`${mesh.url}/_mesh/`);
+    await page.locator('#traces tr[data-trace]').first().waitFor({ timeout: 20_000 });
+    type Doc = { document: { activeElement: { matches(s: string): boolean } | null } };
+    const focused = () =>
+      page.evaluate(
+        () => (globalThis as unknown as Doc).document.activeElement?.matches('#traces tr[data-trace]') ?? false,
+      );
+    // Tab from the box just before the list lands on its first row.
+    await page.focus('#show-control');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), true, 'a trace row takes the focus');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#waterfall .wf-row', { timeout: 10_000 });
+    // The list is drawn again on every poll: the focus stays on a row, not thrown back to the page.
+    const before = await page.textContent('#updated');
+    await page.waitForFunction(
+      (b) =>
+        (
+          globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }
+        ).document.querySelector('#updated')?.textContent !== b,
+      before,
+      {
+        timeout: 20_000,
+      },
+    );
+    assert.equal(await focused(), true, 'the focus after a refresh');
+    const scopes = await page.$$eval(
+      'thead th',
+      (ths) => ths.filter((th) => th.getAttribute('scope') !== 'col').length,
+    );
+    assert.equal(scopes, 0, 'every column header says it heads a column');
+  });
+
   it('shows each live alias as GetAlias reports it, beside the split traffic shows', async () => {
     const lambda = new LambdaClient({
       endpoint: mesh.url,
