@@ -1,6 +1,7 @@
 /**
  * Resolves CloudFormation intrinsic functions well enough for the mesh's templates: Ref, Fn::GetAtt,
- * Fn::Join, Fn::Sub, Fn::Select, Fn::Split, Fn::ImportValue, Fn::Base64 and the pseudo parameters.
+ * Fn::Join, Fn::Sub, Fn::Select, Fn::Split, Fn::ImportValue, Fn::GetStackOutput, Fn::Base64 and the
+ * pseudo parameters.
  * Physical names follow the template when it names a resource, else `<stack>-<logicalId>` (CloudFormation
  * adds a random suffix; locally a stable name is more useful). A value that cannot be resolved locally
  * (an attribute nothing local has) resolves to undefined and the caller decides what to warn.
@@ -28,7 +29,7 @@ export class Resolver {
   private readonly exports = new Map<string, { stack: AssemblyStack; value: unknown }>();
 
   constructor(
-    stacks: readonly AssemblyStack[],
+    private readonly stacks: readonly AssemblyStack[],
     private readonly options: ResolverOptions,
   ) {
     for (const stack of stacks) {
@@ -243,6 +244,8 @@ export class Resolver {
           if (!e) throw new Unresolved(`export ${String(name)}`);
           return this.eval(e.stack, e.value);
         }
+        case 'Fn::GetStackOutput':
+          return this.stackOutput(stack, arg);
         case 'Fn::Base64':
           return Buffer.from(String(this.eval(stack, arg))).toString('base64');
         case 'Fn::GetAZs':
@@ -252,6 +255,19 @@ export class Resolver {
       }
     }
     return Object.fromEntries(keys.map((key) => [key, this.eval(stack, o[key])]));
+  }
+
+  /**
+   * A weak cross-stack reference (CDK's `defaultCrossStackReferences: weak`, the default of a new app):
+   * the producing stack's plain output, by stack name and region (the consumer's when it names none).
+   */
+  private stackOutput(stack: AssemblyStack, arg: unknown): unknown {
+    const { StackName, OutputName, Region } = this.eval(stack, arg) as Record<string, unknown>;
+    const region = Region === undefined ? this.regionOf(stack) : String(Region);
+    const producer = this.stacks.find((s) => s.stackName === StackName && this.regionOf(s) === region);
+    const output = producer?.template.Outputs?.[String(OutputName)];
+    if (!producer || !output) throw new Unresolved(`output ${String(OutputName)} of stack ${String(StackName)}`);
+    return this.eval(producer, output.Value);
   }
 
   private sub(stack: AssemblyStack, arg: unknown): string {

@@ -69,6 +69,35 @@ describe('Resolver', () => {
     assert.equal(r.resolve(stack, secretName), 'shop/orders-000000');
   });
 
+  it("resolves Fn::GetStackOutput, CDK's weak cross-stack reference, to the producing stack's output", () => {
+    // GIVEN a stack that publishes its TableV2's name and ARN as plain outputs (no Export), as CDK does
+    // under `@aws-cdk/core:defaultCrossStackReferences: weak`, the default of a new app
+    const data: AssemblyStack = {
+      id: 'Dev/Data',
+      stackName: 'Dev-Data',
+      region: 'eu-west-1',
+      dir: '/tmp',
+      assets: new Map(),
+      template: {
+        Resources: { Orders: { Type: 'AWS::DynamoDB::GlobalTable', Properties: {} } },
+        Outputs: {
+          PublishOutputRefOrders: { Value: { Ref: 'Orders' } },
+        },
+      },
+    };
+    const api: AssemblyStack = { ...stack, id: 'Dev/Api', stackName: 'Dev-Api', region: 'eu-west-1' };
+    const weak = new Resolver([data, api], { region: 'us-east-1', accountId: '000000000000' });
+    const output = (OutputName: string, Region?: string) => ({
+      'Fn::GetStackOutput': { StackName: 'Dev-Data', OutputName, ...(Region ? { Region } : {}) },
+    });
+    // THEN the consumer reads the values the producer's resources have locally
+    assert.equal(weak.resolve(api, output('PublishOutputRefOrders', 'eu-west-1')), 'Dev-Data-Orders');
+    assert.equal(weak.resolve(api, output('PublishOutputRefOrders')), 'Dev-Data-Orders');
+    // and nothing for an output, stack or region that is not there
+    assert.equal(weak.resolve(api, output('Missing')), undefined);
+    assert.equal(weak.resolve(api, output('PublishOutputRefOrders', 'us-west-2')), undefined);
+  });
+
   it('gives undefined for what has no local value', () => {
     assert.equal(r.resolve(stack, { 'Fn::GetAtt': ['Fn', 'SnapStartResponse'] }), undefined);
     assert.equal(r.resolve(stack, { Ref: 'Missing' }), undefined);
