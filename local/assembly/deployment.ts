@@ -263,6 +263,8 @@ type ResourceHandler = (ctx: Apply, stack: AssemblyStack, id: string, r: Templat
 const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::LayerVersion': applyLayer,
   'AWS::DynamoDB::Table': applyTable,
+  // CDK's TableV2: the same keys and stream; locally one region's replica, the stack's.
+  'AWS::DynamoDB::GlobalTable': applyTable,
   'AWS::SecretsManager::Secret': applySecret,
   'AWS::Lambda::Function': applyFunction,
   'AWS::Lambda::Version': applyVersion,

@@ -178,8 +178,10 @@ export class Resolver {
       case 'AWS::Lambda::Function.Arn':
         return this.arn(stack, 'lambda', `function:${name}`);
       case 'AWS::DynamoDB::Table.Arn':
+      case 'AWS::DynamoDB::GlobalTable.Arn':
         return this.arn(stack, 'dynamodb', `table/${name}`);
       case 'AWS::DynamoDB::Table.StreamArn':
+      case 'AWS::DynamoDB::GlobalTable.StreamArn':
         return this.arn(stack, 'dynamodb', `table/${name}/stream/1970-01-01T00:00:00.000`);
       case 'AWS::IAM::Role.Arn':
         return `arn:aws:iam::${this.options.accountId}:role/${name}`;

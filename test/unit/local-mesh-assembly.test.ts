@@ -82,6 +82,7 @@ describe('Resolver', () => {
         Resources: { Orders: { Type: 'AWS::DynamoDB::GlobalTable', Properties: {} } },
         Outputs: {
           PublishOutputRefOrders: { Value: { Ref: 'Orders' } },
+          PublishOutputArnOrders: { Value: { 'Fn::GetAtt': ['Orders', 'Arn'] } },
         },
       },
     };
@@ -92,7 +93,10 @@ describe('Resolver', () => {
     });
     // THEN the consumer reads the values the producer's resources have locally
     assert.equal(weak.resolve(api, output('PublishOutputRefOrders', 'eu-west-1')), 'Dev-Data-Orders');
-    assert.equal(weak.resolve(api, output('PublishOutputRefOrders')), 'Dev-Data-Orders');
+    assert.equal(
+      weak.resolve(api, output('PublishOutputArnOrders')),
+      'arn:aws:dynamodb:eu-west-1:000000000000:table/Dev-Data-Orders',
+    );
     // and nothing for an output, stack or region that is not there
     assert.equal(weak.resolve(api, output('Missing')), undefined);
     assert.equal(weak.resolve(api, output('PublishOutputRefOrders', 'us-west-2')), undefined);
