@@ -52,6 +52,7 @@ import { acknowledgeNag } from './private/nag-acknowledgement';
 import { nagArn } from './private/nag-arn';
 import { writeOwnLogsOnly } from './private/own-logs-role';
 import { warnOfDroppedGrants } from './private/role-grants';
+import { warnOfUnqualifiedInvoke } from './private/unqualified-invoke';
 import { type MeshTraffic, warnOfUnreachableEndpoints } from './private/vpc-endpoints';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
@@ -848,6 +849,12 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     if (this.inbound.size === 0) return undefined;
     const entries = [...this.inbound].map(([name, r]) => [name, channelTarget(r).arn]);
     return Stack.of(this).toJsonString(Object.fromEntries(entries));
+  }
+
+  /** As `Function.addPermission`, with a synth warning: a trigger of the function itself runs `$LATEST`, past `live`. */
+  public override addPermission(id: string, permission: lambda.Permission): void {
+    warnOfUnqualifiedInvoke(this, this.service, permission.principal);
+    super.addPermission(id, permission);
   }
 
   /** Admits callers outside the mesh (API Gateway, SQS, a plain Invoke): the `allow#external` item. */
