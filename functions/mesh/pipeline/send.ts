@@ -38,7 +38,9 @@ type Body = Pick<InvokeRequest, 'payload' | 'clientContext' | 'traceHeader' | 'i
 async function transmit(a: AttemptContext, body: Body): Promise<Sent> {
   const { call } = a;
   const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), a.timeout.timeoutMs);
+  // The abort waits for the turn's I/O (setImmediate): a loop busy past the timeout then reads an answer
+  // that had already come before ending the attempt, which would read an executed call as a timeout.
+  const timer = setTimeout(() => setImmediate(() => ac.abort()), a.timeout.timeoutMs);
   try {
     const response = await call.transport.invoke({
       functionName: call.functionName,
