@@ -33,7 +33,11 @@ export interface DeploymentView {
   /** The alarms (short names) whose ALARM state stopped the deployment, when that is what stopped it. */
   readonly stoppedBy?: readonly string[];
   readonly rolledBack: boolean;
-  readonly notes: { readonly at: number; readonly text: string }[];
+  /**
+   * What happened, each with its time since the deployment was created: its first note, "created", comes
+   * before the start (`startedAt`), so time from the start would put it below zero.
+   */
+  readonly notes: { readonly at: number; readonly afterMs: number; readonly text: string }[];
 }
 
 /** The deployments (rollback records left out: the one they undo says so), newest first. */
@@ -77,7 +81,7 @@ function view(d: Deployment, engine: CodeDeployEngine, alarms: AlarmRegistry, no
     ...(d.errorInformation ? { error: d.errorInformation } : {}),
     ...(d.errorInformation?.code === 'ALARM_ACTIVE' ? { stoppedBy: firing(d.errorInformation.message) } : {}),
     rolledBack: d.rollbackInfo?.rollbackDeploymentId !== undefined,
-    notes: d.notes.map((n) => ({ at: n.at, text: n.text })),
+    notes: d.notes.map((n) => ({ at: n.at, afterMs: n.at - d.createTime, text: n.text })),
   };
 }
 

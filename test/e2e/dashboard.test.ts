@@ -206,8 +206,8 @@ describe('mesh dashboard in headless Chromium', () => {
       }
       assert.equal(states.size, alarms.length, 'DescribeAlarms knows every alarm of the group');
       assert.deepEqual(shown.slice().sort(), [...states.values()].sort(), 'one chip per alarm, in its state');
-      // What happened: the pre-traffic check is the first note of a gated deploy.
-      assert.match(cells[6]!, /\d+\.\ds /);
+      // What happened, timed from the creation: the deployment's first note is its creation, at 0.0 s.
+      assert.match(cells[6]!, /^0\.0s created: /);
     } finally {
       codedeploy.destroy();
       cloudwatch.destroy();

@@ -414,4 +414,21 @@ describe('deployment view', () => {
     assert.equal(shortName('LambdaMeshShop-PaymentsDeploymentSuccessRate24908696'), 'SuccessRate');
     assert.equal(shortName('plain'), 'plain');
   });
+
+  test('times each note from the creation: the first, "created", is at 0.0 s, never before it', async () => {
+    const { engine, clock, create } = setup();
+    const alarms = new AlarmRegistry({ metrics: new MetricStore(), now: clock.now });
+    const d = create();
+    // On a real clock the run starts a few ms after the deployment was created.
+    d.startTime = d.createTime + 3;
+    await clock.advance(1_000);
+    const [view] = deploymentViews(engine, alarms, clock.now());
+    assert.match(view!.notes[0]!.text, /^created: /);
+    assert.equal(view!.notes[0]!.afterMs, 0);
+    assert.deepEqual(
+      view!.notes.filter((n) => !(n.afterMs >= 0)),
+      [],
+      'notes timed before the deployment existed',
+    );
+  });
 });
