@@ -4,17 +4,9 @@
  */
 import { rateLimitPartition, TABLE } from '../shared/names';
 import { itemKind, type PolicyItemKind, parsePolicyItem } from '../shared/policy';
+import { type EdgeSummary, policyEdges } from '../shared/policy-edges';
 import type { RawItem } from './policy-plan';
 import { weightToPercent } from './weight';
-
-export interface EdgeSummary {
-  readonly from: string;
-  readonly to: string;
-  /** `denied` when a deny item exists, whether or not an allow does (deny wins). */
-  readonly state: 'allowed' | 'denied';
-  readonly managedBy: string;
-  readonly reason?: string;
-}
 
 export interface PolicySummary {
   readonly edges: readonly EdgeSummary[];
@@ -28,8 +20,6 @@ export interface PolicySummary {
 const RATE_LIMIT_PARTITION_PREFIX = rateLimitPartition('');
 
 export function summarisePolicy(items: readonly RawItem[]): PolicySummary {
-  const allows = new Map<string, RawItem>();
-  const denies = new Map<string, RawItem>();
   const routes: { service: string; detail: string }[] = [];
   const traffic: { service: string; detail: string }[] = [];
   const faults: { service: string; detail: string }[] = [];
@@ -42,28 +32,11 @@ export function summarisePolicy(items: readonly RawItem[]): PolicySummary {
       continue;
     }
     const pk = String(item[TABLE.partitionKey]);
-    const edgeKey = `${String(item.source)}\u0000${pk}`;
-    if (res.kind === 'allow') allows.set(edgeKey, item);
-    else if (res.kind === 'deny') denies.set(edgeKey, item);
-    else if (res.kind === 'route') routes.push({ service: pk, detail: describeItem(item, res.kind) });
+    if (res.kind === 'route') routes.push({ service: pk, detail: describeItem(item, res.kind) });
     else if (res.kind === 'traffic') traffic.push({ service: pk, detail: describeItem(item, res.kind) });
     else if (res.kind === 'fault') faults.push({ service: pk, detail: describeItem(item, res.kind) });
   }
-  const edges: EdgeSummary[] = [];
-  for (const key of new Set([...allows.keys(), ...denies.keys()])) {
-    const [from, to] = key.split('\u0000');
-    const deny = denies.get(key);
-    const src = deny ?? allows.get(key)!;
-    edges.push({
-      from,
-      to,
-      state: deny ? 'denied' : 'allowed',
-      managedBy: String(src.managedBy ?? '-'),
-      ...(typeof deny?.reason === 'string' ? { reason: deny.reason } : {}),
-    });
-  }
-  edges.sort((a, b) => `${a.to} ${a.from}`.localeCompare(`${b.to} ${b.from}`));
-  return { edges, routes, traffic, faults, invalid };
+  return { edges: policyEdges(items), routes, traffic, faults, invalid };
 }
 
 /** The fields `describeItem` reads, as a raw (not yet validated) item may hold them. */

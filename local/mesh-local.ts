@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodeDeployClient, CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CancelRotateSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { withTraceHeader } from '../shared/sdk-trace-header';
@@ -34,6 +35,7 @@ import { handleCodeDeploy } from './codedeploy/codedeploy-api';
 import { CodeDeployEngine } from './codedeploy/codedeploy-engine';
 import { handleDeploymentsRequest } from './codedeploy/deployment-view';
 import { registryView } from './dashboard/mesh-view';
+import { policyScan } from './dashboard/policy-scan';
 import { handleMeshRequest } from './dashboard/routes';
 import { type Endpoint, startEndpoint } from './endpoint';
 import type { SecretStore } from './endpoint/secret-store';
@@ -363,6 +365,9 @@ async function startMeshEndpoint(
   log: (line: string) => void,
 ): Promise<Endpoint> {
   const { store, registry, regions, deployments, alarms, codeDeploy } = parts;
+  // The dashboard reads the policy tables as any client would: over the wire, once the endpoint runs.
+  let dynamo: DynamoDBClient | undefined;
+  const scan = policyScan(() => (dynamo ??= wireClients(parts.endpoint!.url, parts.clients).dynamo(registry.region)));
   parts.endpoint = await startEndpoint({
     port: options.port ?? DEFAULT_LOCAL_PORT,
     host: options.host ?? '127.0.0.1',
@@ -374,7 +379,7 @@ async function startMeshEndpoint(
     extraRoutes: (req: IncomingMessage, res: ServerResponse) =>
       localStatus(req, res, invoker, regions, deployments) ||
       handleDeploymentsRequest(req, res, codeDeploy, alarms) ||
-      handleMeshRequest(req, res, store, registryView(registry)),
+      handleMeshRequest(req, res, store, registryView(registry, scan)),
     jsonServices: {
       ...jsonServices(codeDeploy, alarms, { region: registry.region, accountId: registry.accountId }),
       ...sqsJsonServices(parts.queues),
@@ -433,6 +438,7 @@ function wireClients(endpointUrl: string, clients: { destroy(): void }[]) {
     lambda: perRegion((config) => new LambdaClient(config)),
     secrets: perRegion((config) => new SecretsManagerClient(config)),
     codeDeploy: perRegion((config) => new CodeDeployClient(config)),
+    dynamo: perRegion((config) => new DynamoDBClient(config)),
   };
 }
 

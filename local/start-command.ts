@@ -14,7 +14,7 @@ import { ENV, LIVE_ALIAS } from '../shared/names';
 import { didYouMean } from '../shared/suggest';
 import { printable } from '../shared/terminal-text';
 import { deploymentLines, deploymentViews } from './codedeploy/deployment-view';
-import { registryView } from './dashboard/mesh-view';
+import { liveAliases } from './dashboard/mesh-view';
 import { terminalLog } from './endpoint/terminal-log';
 import { liveRows, renderLiveView } from './live-view';
 import { checkLocalMeshFlags, LOCAL_MESH_FLAGS, type LocalMeshFlags } from './local-flags';
@@ -451,10 +451,7 @@ function startLiveView(
       VIEW_WINDOW_MS,
     );
     const footer = viewFooter(mesh, traffic, watching, tries);
-    if (tty)
-      process.stdout.write(
-        `\x1b[H\x1b[2J${renderLiveView(rows, header, footer, registryView(mesh.registry).liveAliases())}\n`,
-      );
+    if (tty) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(rows, header, footer, liveAliases(mesh.registry))}\n`);
     else if (ticks % 5 === 0)
       process.stdout.write(
         `${new Date().toISOString()} ${printable(rows.edges.map((e) => `${e.source}->${e.destination}@${e.version} ${e.rps.toFixed(1)}rps ${e.successRate === null ? '-' : Math.round(e.successRate * 100)}%`).join(' | ') || 'no traffic')}\n`,

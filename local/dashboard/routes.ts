@@ -68,21 +68,27 @@ export function handleMeshRequest(
     res.end(head ? undefined : body);
     return true;
   }
-  const [status, body] = route(rest, url.searchParams, store, view) ?? [
+  const answer = route(rest, url.searchParams, store, view) ?? [
     404,
     {
-      message: `no mesh route ${path}; try ${MESH_ROUTE_PREFIX}/, ${MESH_ROUTE_PREFIX}/stats, ${MESH_ROUTE_PREFIX}/traces or ${MESH_ROUTE_PREFIX}/aliases`,
+      message: `no mesh route ${path}; try ${MESH_ROUTE_PREFIX}/, ${MESH_ROUTE_PREFIX}/stats, ${MESH_ROUTE_PREFIX}/traces, ${MESH_ROUTE_PREFIX}/aliases or ${MESH_ROUTE_PREFIX}/policy`,
     },
   ];
-  send(res, status, body, head);
+  void Promise.resolve(answer).then(([status, body]) => send(res, status, body, head));
   return true;
 }
 
 /** The JSON routes; undefined for a path that is none of them. */
-function route(rest: string, query: URLSearchParams, store: TelemetryStore, view: MeshView): Answer | undefined {
+function route(
+  rest: string,
+  query: URLSearchParams,
+  store: TelemetryStore,
+  view: MeshView,
+): Answer | Promise<Answer> | undefined {
   if (rest === 'stats') return stats(query.get('window'), store);
   if (rest === 'traces') return traces(query, store, view);
   if (rest === 'aliases') return [200, { aliases: view.liveAliases() }];
+  if (rest === 'policy') return policy(view);
   if (rest === 'access') return access(query.get('after'), store);
   if (rest.startsWith('traces/')) return trace(decodedSegment(rest.slice('traces/'.length)), store);
   return undefined;
@@ -124,6 +130,15 @@ function traces(query: URLSearchParams, store: TelemetryStore, view: MeshView): 
   if (query.get('control') !== 'hide') return [200, { traces: store.traces(limit) }];
   const { traces: list, hidden } = withoutControlTraces(store.traces(tracesToRead(limit)), view.controlFunctions());
   return [200, { traces: list.slice(0, limit), hidden }];
+}
+
+/** Who may call whom as the policy tables say: a deny shows here before any call is refused. */
+async function policy(view: MeshView): Promise<Answer> {
+  try {
+    return [200, { edges: await view.policyEdges() }];
+  } catch (err) {
+    return [503, { message: `the policy table could not be read: ${(err as Error).message}` }];
+  }
 }
 
 /** The most access-log lines one answer holds: a follower asks again from the last one it got. */

@@ -60,7 +60,7 @@ const deployments = () => ({
       startedAt: Date.now() - 5_000,
       endedAt: Date.now(),
       alarms: [{ name: NAME, state: NAME, reason: NAME }],
-      notes: [{ at: Date.now() - 1_000, text: NAME }],
+      notes: [{ at: Date.now() - 1_000, afterMs: 4_000, text: NAME }],
     },
   ],
 });
@@ -78,6 +78,8 @@ describe('the dashboard under hostile text, in headless Chromium', () => {
     const view = {
       liveAliases: () => [{ service: NAME, stable: NAME, weights: { [NAME]: 0.1 } }],
       controlFunctions: () => new Set<string>(),
+      // An operator's deny names services and carries a reason: both are text from others.
+      policyEdges: async () => [{ from: NAME, to: NAME, state: 'denied' as const, managedBy: NAME, reason: NAME }],
     };
     server = createServer((req, res) => {
       if (req.url === '/_mesh/deployments') {

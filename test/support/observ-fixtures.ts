@@ -62,4 +62,8 @@ export const newTraceId = (): string =>
 export const newSegmentId = (): string => hex(8);
 
 /** A mesh view with no alias and no control function, for the routes' tests that read telemetry only. */
-export const noMeshView: MeshView = { liveAliases: () => [], controlFunctions: () => new Set() };
+export const noMeshView: MeshView = {
+  liveAliases: () => [],
+  controlFunctions: () => new Set(),
+  policyEdges: async () => [],
+};

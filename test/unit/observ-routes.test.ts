@@ -18,7 +18,12 @@ describe('/_mesh routes', () => {
   const view: MeshView = {
     liveAliases: () => [{ service: 'orders', stable: '1', weights: { '2': 0.1 } }],
     controlFunctions: () => new Set(['demo-policy-bumper']),
+    policyEdges: async () => {
+      if (policyDown) throw new Error('ResourceNotFoundException: Requested resource not found');
+      return [{ from: 'orders', to: 'inventory', state: 'denied', managedBy: 'operator', reason: 'incident-42' }];
+    },
   };
+  let policyDown = false;
 
   before(async () => {
     store.recordEmf(emfLine({ durations: [12] }), { functionName: 'demo-orders', version: '1' });
@@ -46,6 +51,22 @@ describe('/_mesh routes', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('serves who may call whom as the policy tables say, and says when a table cannot be read', async () => {
+    const res = await fetch(`${base}/_mesh/policy`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), {
+      edges: [{ from: 'orders', to: 'inventory', state: 'denied', managedBy: 'operator', reason: 'incident-42' }],
+    });
+    policyDown = true;
+    try {
+      const down = await fetch(`${base}/_mesh/policy`);
+      assert.equal(down.status, 503);
+      assert.match(((await down.json()) as { message: string }).message, /^the policy table could not be read: /);
+    } finally {
+      policyDown = false;
+    }
+  });
 
   it('serves stats JSON for a window', async () => {
     const res = await fetch(`${base}/_mesh/stats?window=30s`);
