@@ -12,6 +12,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -28,12 +30,14 @@ import {
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { handleMeshRequest } from '../../local/dashboard/routes';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { DEPLOYMENT, ENV } from '../../shared/names';
 import { headlessChromium } from '../support/chromium';
 import { exampleAssemblies } from '../support/example-assembly';
 import { cliEnv, meshArgs } from '../support/mesh-cli';
 import { observAssemblies } from '../support/observ-app/assemblies';
+import { scaleDashboard } from '../support/scale-dashboard';
 
 const ARTIFACTS = join(__dirname, '../../test-artifacts');
 const VIEWPORT = { width: 1500, height: 1100 };
@@ -46,6 +50,22 @@ function pngSize(png: Buffer): { width: number; height: number } {
 
 /** The success rate a label or KPI shows ("99.5%", "100%"), as a share; NaN when it shows none. */
 const shownRate = (text: string | null) => Number(/(\d+(?:\.\d)?)%/.exec(text ?? '')?.[1] ?? Number.NaN) / 100;
+
+/** The tables drawn past their panel's right edge: scrolled inside it, or spilling over the page. */
+function tablesPastPanels(page: Page): Promise<string[]> {
+  return page.$$eval('section table', (tables) =>
+    tables.flatMap((t) => {
+      type Box = { right: number };
+      type El = { getBoundingClientRect(): Box; closest(s: string): El | null; id: string };
+      type Win = { getComputedStyle(e: El): { overflowX: string } };
+      const el = t as unknown as El;
+      const panel = el.closest('section')!;
+      const clipped = (globalThis as unknown as Win).getComputedStyle(panel).overflowX !== 'visible';
+      const over = el.getBoundingClientRect().right - panel.getBoundingClientRect().right;
+      return over > 1 ? [`#${el.id} ${clipped ? 'scrolled' : 'spilling'} by ${Math.round(over)}px`] : [];
+    }),
+  );
+}
 
 describe('mesh dashboard in headless Chromium', () => {
   let mesh: LocalMesh;
@@ -312,18 +332,7 @@ describe('mesh dashboard in headless Chromium', () => {
 
     // No table paints outside its panel: a panel holds its table, or in a narrow window scrolls it. At
     // this width (a laptop's) none needs to: every column is in view.
-    const overflows = await page.$$eval('section table', (tables) =>
-      tables.flatMap((t) => {
-        type Box = { right: number };
-        type El = { getBoundingClientRect(): Box; closest(s: string): El | null; id: string };
-        type Win = { getComputedStyle(e: El): { overflowX: string } };
-        const el = t as unknown as El;
-        const panel = el.closest('section')!;
-        const clipped = (globalThis as unknown as Win).getComputedStyle(panel).overflowX !== 'visible';
-        const over = el.getBoundingClientRect().right - panel.getBoundingClientRect().right;
-        return over > 1 ? [`#${el.id} ${clipped ? 'scrolled' : 'spilling'} by ${Math.round(over)}px`] : [];
-      }),
-    );
+    const overflows = await tablesPastPanels(page);
     assert.deepEqual(overflows, [], 'tables wider than their panel');
     // The graph is drawn near its own size: a service's name as large as the page's text, not shrunk
     // to fit a tall drawing into a short box.
@@ -418,6 +427,123 @@ describe('mesh dashboard in headless Chromium', () => {
       } finally {
         await small.close();
       }
+    }
+  });
+
+  it('draws fifty services with long names apart and readable, says who is refused, labels every canary', async () => {
+    // The scale runs' mesh, served by the dashboard's own routes from a store of its telemetry: the
+    // page is the same; no second mesh runs.
+    const big = scaleDashboard(50);
+    const server = createServer((req, res) => {
+      if (!handleMeshRequest(req, res, big.store, big.view)) res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const wide = await browser.newPage();
+    try {
+      await wide.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/_mesh/`);
+      await wide.waitForSelector('#policy tbody tr[data-state="denied"]', { timeout: 20_000 });
+      await wide.waitForFunction(
+        (n) =>
+          (
+            globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+          ).document.querySelectorAll('#graph g.node').length >= n,
+        big.services.length,
+      );
+      await wide.screenshot({ path: join(tmpdir(), 'dashboard-scale.png'), fullPage: true });
+      const graph = await wide.evaluate(() => {
+        type Box = { x: number; y: number; width: number; height: number };
+        type El = {
+          getBBox(): Box;
+          getBoundingClientRect(): Box;
+          getAttribute(n: string): string | null;
+          querySelector(s: string): El | null;
+          textContent: string | null;
+        };
+        const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<El> } }).document;
+        // SVG boxes do not cross into the test as they are, only their numbers do (and no named
+        // function crosses into the page: the test's transpiler would wrap it in a helper the page lacks).
+        const nodes = [...doc.querySelectorAll('#graph g.node')].map((g) => ({
+          name: g.getAttribute('data-service')!,
+          title: g.querySelector('title')?.textContent,
+          rect: [g.querySelector('rect')!.getBBox()].map((b) => ({
+            x: b.x,
+            y: b.y,
+            width: b.width,
+            height: b.height,
+          }))[0]!,
+          text: [g.querySelector('text.node-name')!.getBBox()].map((b) => ({
+            x: b.x,
+            y: b.y,
+            width: b.width,
+            height: b.height,
+          }))[0]!,
+          shown: g.querySelector('text.node-name')!.getBoundingClientRect().height,
+        }));
+        const labels = [...doc.querySelectorAll('#graph g.edge-label rect')]
+          .map((r) => r.getBBox())
+          .map((b) => ({ x: b.x, y: b.y, width: b.width, height: b.height }));
+        const svg = [...doc.querySelectorAll('#graph')][0]!.getBoundingClientRect();
+        const panel = [...doc.querySelectorAll('#graph-wrap')][0]!.getBoundingClientRect();
+        return { nodes, labels, svg: { width: svg.width, height: svg.height }, panel: panel.width };
+      });
+      type Box = { x: number; y: number; width: number; height: number };
+      const overlap = (a: Box, b: Box) =>
+        a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      const clashes: string[] = [];
+      const boxes = [
+        ...graph.nodes.map((n) => ({ what: `node ${n.name}`, box: n.rect })),
+        ...graph.labels.map((box, i) => ({ what: `label ${i}`, box })),
+      ];
+      boxes.forEach((a, i) => {
+        for (const b of boxes.slice(i + 1)) if (overlap(a.box, b.box)) clashes.push(`${a.what} / ${b.what}`);
+      });
+      assert.deepEqual(clashes.slice(0, 5), [], `${clashes.length} overlaps in the graph`);
+      for (const n of graph.nodes) {
+        assert.ok(
+          n.text.width <= n.rect.width - 8,
+          `${n.name}'s name fits its node (${n.text.width} of ${n.rect.width})`,
+        );
+        assert.equal(n.title, n.name, 'the whole name on hover');
+        assert.ok(n.shown >= 12, `${n.name}'s name is ${n.shown.toFixed(1)}px tall`);
+      }
+      // Not a hairball: the drawing keeps to its panel's width, and only edges that need a look carry a label.
+      assert.ok(graph.svg.width <= graph.panel, `the graph is ${graph.svg.width}px wide in a ${graph.panel}px panel`);
+      assert.ok(graph.labels.length <= 5, `${graph.labels.length} edge labels`);
+      assert.deepEqual(await tablesPastPanels(wide), [], 'tables wider than their panel');
+
+      // Refused calls: the callee's row is not green, and says how many; the pair has no edge.
+      const row = `#services tr[data-service="${big.refused.to}"]`;
+      assert.equal(await wide.textContent(`${row} td.denied`), '7');
+      assert.equal(await wide.getAttribute(`${row} td:nth-child(2)`, 'class'), 'num bad');
+      assert.equal(
+        await wide.getAttribute(`#policy tr[data-edge="${big.refused.from}->${big.refused.to}"]`, 'data-state'),
+        'none',
+      );
+      assert.match(
+        (await wide.textContent(`#graph g.node[data-service="${big.refused.to}"] .node-sub`)) ?? '',
+        /^denied 7/,
+      );
+      // The deny no call has met: on the graph and in the policy's table.
+      const quiet = `${big.quietDeny.from}->${big.quietDeny.to}`;
+      assert.equal(await wide.getAttribute(`#graph g.edge[data-edge="${quiet}"]`, 'data-policy'), 'denied');
+      assert.match((await wide.textContent(`#graph g.edge-label[data-edge="${quiet}"]`)) ?? '', /DENIED by operator/);
+      assert.match((await wide.textContent(`#policy tr[data-edge="${quiet}"]`)) ?? '', /DENIED.*operator.*incident-42/);
+      // Every slice of a split names its version and share, the 10% canaries' too, unclipped.
+      const slices = await wide.$$eval('#services .split div', (divs) =>
+        divs.map((d) => ({ text: d.textContent ?? '', clipped: d.scrollWidth > d.clientWidth })),
+      );
+      assert.ok(
+        slices.some((x) => x.text.startsWith('v2 10%')),
+        `slices: ${slices.map((x) => x.text).join(', ')}`,
+      );
+      assert.deepEqual(
+        slices.filter((x) => !/^v\d+ \d+%/.test(x.text) || x.clipped),
+        [],
+        'slices without a whole label',
+      );
+    } finally {
+      await wide.close();
+      await new Promise((r) => server.close(r));
     }
   });
 
@@ -546,6 +672,40 @@ describe('mesh dashboard in headless Chromium', () => {
       }
     } finally {
       lambda.destroy();
+    }
+  });
+
+  it('shows a deny as mesh status does, before and after it refuses calls, and the refused service not healthy', async () => {
+    const runMesh = (args: string[]) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        void meshArgs([...args, '--endpoint-url', mesh.url]).then((a) =>
+          execFile(process.execPath, a, { env: cliEnv(), timeout: 60_000 }, (err, out, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: stderr }),
+          ),
+        );
+      });
+    await page.goto(`${mesh.url}/_mesh/`);
+    // A deny no call meets (nothing calls orders from payments): the page shows it all the same.
+    assert.equal((await runMesh(['policy', 'deny', 'payments', 'orders', '--reason', 'drill'])).code, 0);
+    const quiet = '#graph g.edge[data-edge="payments->orders"][data-policy="denied"]';
+    await page.waitForSelector(quiet, { timeout: 20_000 });
+    assert.match((await page.textContent('#policy tr[data-edge="payments->orders"]')) ?? '', /DENIED.*operator.*drill/);
+    // A deny the traffic meets: the callee's row counts the refused calls and is not green.
+    assert.equal((await runMesh(['policy', 'deny', 'orders', 'inventory'])).code, 0);
+    try {
+      const denied = '#services tr[data-service="inventory"] td.denied.bad';
+      await page.waitForSelector(denied, { timeout: 30_000 });
+      assert.equal(
+        await page.getAttribute('#services tr[data-service="inventory"] td:nth-child(2)', 'class'),
+        'num bad',
+      );
+      assert.equal(await page.getAttribute('#policy tr[data-edge="orders->inventory"]', 'data-state'), 'denied');
+    } finally {
+      for (const [from, to] of [
+        ['orders', 'inventory'],
+        ['payments', 'orders'],
+      ])
+        assert.equal((await runMesh(['policy', 'delete', to!, `deny#${from}`])).code, 0);
     }
   });
 

@@ -2,7 +2,7 @@
  * The local dashboard as the target, in headless Chromium. What it shows is written by others: service
  * names and versions come from EMF lines any function prints, span names and annotations from the
  * segments it sends, alias rows from function configuration, deployment notes and alarm reasons from
- * what the deployment saw. Markup in any of them must show as text: no element, no handler, no script.
+ * what the deployment saw, a deny's reason from the operator who wrote it. Markup in any of them must show as text: no element, no handler, no script.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -118,6 +118,7 @@ describe('the dashboard under hostile text, in headless Chromium', () => {
     await page.waitForSelector('#services tbody tr[data-service]');
     await page.waitForSelector('#graph g.node');
     await page.waitForSelector('#deployments tbody tr');
+    await page.waitForSelector('#policy tbody tr[data-edge]');
     await page.click(`#traces tr[data-trace="${traceId}"]`);
     await page.waitForSelector('#waterfall .wf-row');
     assert.equal(
@@ -132,7 +133,7 @@ describe('the dashboard under hostile text, in headless Chromium', () => {
     );
     assert.equal(injected, 0, 'no element came from the data');
     // Shown, as written: the operator sees what was sent.
-    for (const where of ['#services tbody', '#edges tbody', '#waterfall', '#deployments tbody'])
+    for (const where of ['#services tbody', '#edges tbody', '#waterfall', '#deployments tbody', '#policy tbody'])
       assert.ok(((await page.textContent(where)) ?? '').includes(HOSTILE[0]!), `${where} shows the name as text`);
     assert.ok(((await page.textContent('#graph')) ?? '').includes(HOSTILE[1]!), 'the graph names the node as text');
     await page.close();
