@@ -16,7 +16,7 @@ import {
   stateReasonData,
 } from './alarm-verdict';
 import { type MathValue, MetricMathError, parseMetricMath } from './metric-math';
-import type { Dimensions, MetricStore } from './metric-store';
+import { type Dimensions, type MetricStore, metricKey } from './metric-store';
 
 export type { AlarmStateValue } from './alarm-verdict';
 
@@ -197,10 +197,20 @@ export class AlarmRegistry {
       datapoints: [],
     };
     this.alarms.set(def.name, { def, state, configuredAt: this.now() });
+    this.keepSeriesRead();
   }
 
   delete(name: string): void {
     this.alarms.delete(name);
+    this.keepSeriesRead();
+  }
+
+  /** Tells the store which series the alarms read, so no other series' writes evict them. */
+  private keepSeriesRead(): void {
+    const read = [...this.alarms.values()].flatMap(({ def }) =>
+      def.metric ? [def.metric] : Object.values(def.math!.metrics),
+    );
+    this.options.metrics.keep(read.map((m) => metricKey(m.namespace, m.metricName, m.dimensions)));
   }
 
   has(name: string): boolean {

@@ -41,7 +41,7 @@ export interface MetricStoreOptions {
    * Most series kept, and most datapoints in all of them; past either, the least recently written series
    * go. A function printing EMF with a new dimension value on every line makes a series per line, and
    * CloudWatch keeps them all: the local mesh keeps what its alarms and views read, the series written
-   * lately. @default 10_000 series, 2_000_000 datapoints
+   * lately and every series an alarm reads (`keep`). @default 10_000 series, 2_000_000 datapoints
    */
   readonly maxSeries?: number;
   readonly maxPoints?: number;
@@ -64,6 +64,8 @@ export class MetricStore {
   private readonly maxSeries: number;
   private readonly maxPoints: number;
   private points = 0;
+  /** Keys of the series alarms read: never evicted, or a flood of other series would hide their data. */
+  private kept: ReadonlySet<string> = new Set();
 
   constructor(options: MetricStoreOptions = {}) {
     this.retentionMs = options.retentionMs ?? 30 * 60_000;
@@ -88,10 +90,19 @@ export class MetricStore {
     this.evictIdle(s);
   }
 
-  /** Drops the least recently written series while over a bound; never `written`, the newest. */
+  /**
+   * The series alarms read now, by `metricKey`: eviction passes them over. Missing data is what a
+   * deployment's alarms treat as not breaching, so evicting them would let spam hide a failing canary.
+   */
+  keep(keys: Iterable<string>): void {
+    this.kept = new Set(keys);
+  }
+
+  /** Drops the least recently written series while over a bound; never `written`, the newest, nor a kept one. */
   private evictIdle(written: Series): void {
     for (const [key, s] of this.series) {
-      if (s === written || (this.series.size <= this.maxSeries && this.points <= this.maxPoints)) return;
+      if (this.series.size <= this.maxSeries && this.points <= this.maxPoints) return;
+      if (s === written || this.kept.has(key)) continue;
       this.series.delete(key);
       this.points -= s.points.length;
     }

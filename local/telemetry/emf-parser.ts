@@ -89,6 +89,9 @@ function directiveSamples(d: unknown, root: Record<string, unknown>, timestamp: 
   if (typeof namespace !== 'string' || namespace.length < 1 || namespace.length > 255) {
     reject(`Namespace must be 1-255 characters, got ${JSON.stringify(namespace)}`);
   }
+  // "PutMetricData" (Amazon CloudWatch API Reference): namespaces starting with AWS/ are AWS services'.
+  // Taking them would let any function write Lambda's own metrics, which a deployment's alarms read.
+  if (namespace.startsWith('AWS/')) reject(`Namespace ${namespace} is reserved for AWS services (AWS/...)`);
   const sets = d.Dimensions;
   if (!Array.isArray(sets)) reject('Dimensions must be an array of arrays');
   const metrics = d.Metrics;
