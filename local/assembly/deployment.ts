@@ -144,6 +144,8 @@ interface Apply {
   readonly versionNumbers: Map<string, string>;
   readonly currentVersion: Map<string, string>;
   readonly secretArns: Map<string, string>;
+  /** The resource (`<stack>/<logicalId>`) that named each table this deployment, by region and name. */
+  readonly tableOwners: Map<string, string>;
   readonly report: Omit<DeploymentReport, 'dir'>;
   readonly codeOverrides: ReadonlyMap<string, string>;
   warn(w: string): void;
@@ -248,6 +250,7 @@ function newApply(
     versionNumbers,
     currentVersion: new Map(),
     secretArns,
+    tableOwners: new Map(),
     report,
     codeOverrides,
     warn: (w) => {
@@ -487,17 +490,54 @@ function applyLayer(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
 async function applyTable(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
   if (!ctx.targets.dynamoEndpoint) return;
   const name = ctx.resolver.physicalName(stack, id);
+  const where = `${name} (${stack.id}/${id})`;
+  const region = ctx.resolver.regionOf(stack);
+  claimTableName(ctx, region, name, `${stack.id}/${id}`);
   const p = r.Properties ?? {};
+  warnOfReplicas(ctx, stack, where, p.Replicas);
   // A template always declares both; without them the table gets the policy table's keys.
   const keys = p.KeySchema && p.AttributeDefinitions ? (p as unknown as TableKeys) : undefined;
   // Tables are regional: each stack's in its own region.
-  await createTable(ctx.targets.dynamoEndpoint, name, keys, ctx.resolver.regionOf(stack));
+  try {
+    await createTable(ctx.targets.dynamoEndpoint, name, keys, region);
+  } catch (err) {
+    throw new Error(`table ${where} cannot be created locally: ${(err as Error).message}`);
+  }
   ctx.report.tables.push(name);
   const viewType = (p.StreamSpecification as { StreamViewType?: unknown } | undefined)?.StreamViewType;
   if (typeof viewType === 'string' && ctx.targets.streams) {
     const arn = ctx.resolver.resolveString(stack, { 'Fn::GetAtt': [id, 'StreamArn'] });
     if (arn) ctx.targets.streams.declare(name, arn, viewType, ctx.resolver.regionOf(stack));
   }
+}
+
+/**
+ * One table per name and region, as CloudFormation has it ("already exists"): a second resource naming
+ * it would otherwise get the first one's table, keys and items.
+ */
+function claimTableName(ctx: Apply, region: string, name: string, owner: string): void {
+  const key = `${region}\0${name}`;
+  const first = ctx.tableOwners.get(key);
+  if (first && first !== owner) {
+    throw new Error(
+      `table ${name} (${owner}) is already ${first}'s in ${region}; CloudFormation refuses a second table of one name: ` +
+        'change the TableName of one, or leave it out and let the stack name the table',
+    );
+  }
+  ctx.tableOwners.set(key, owner);
+}
+
+/** A global table's replicas in other regions are not made locally: a reader there would find no table. */
+function warnOfReplicas(ctx: Apply, stack: AssemblyStack, where: string, replicas: unknown): void {
+  const region = ctx.resolver.regionOf(stack);
+  const others = (Array.isArray(replicas) ? replicas : [])
+    .map((r) => ctx.resolver.resolveString(stack, (r as { Region?: unknown }).Region))
+    .filter((r) => r !== undefined && r !== region);
+  if (others.length === 0) return;
+  ctx.warn(
+    `table ${where}: the local mesh creates the replica in ${region} only, not in ${others.join(', ')}; ` +
+      `a function reading the table there finds none locally`,
+  );
 }
 
 /** An event source mapping on a table's stream: the table's changes are delivered to the function (table-streams.ts). */

@@ -21,12 +21,19 @@ export interface ResolverOptions {
 
 class Unresolved extends Error {}
 
+/** Outputs that read each other: no order of stacks deploys them, so the assembly is refused. */
+export class OutputCycleError extends Error {
+  override readonly name: string = 'OutputCycleError';
+}
+
 export function versionKey(stack: AssemblyStack, logicalId: string): string {
   return `${stack.id}/${logicalId}`;
 }
 
 export class Resolver {
   private readonly exports = new Map<string, { stack: AssemblyStack; value: unknown }>();
+  /** The outputs being resolved, outermost first (`<stack>.<output>`, or an export's name). */
+  private readonly reading: string[] = [];
 
   constructor(
     private readonly stacks: readonly AssemblyStack[],
@@ -244,7 +251,7 @@ export class Resolver {
           const name = this.eval(stack, arg);
           const e = this.exports.get(String(name));
           if (!e) throw new Unresolved(`export ${String(name)}`);
-          return this.eval(e.stack, e.value);
+          return this.readOutput(`export ${String(name)}`, () => this.eval(e.stack, e.value));
         }
         case 'Fn::GetStackOutput':
           return this.stackOutput(stack, arg);
@@ -269,7 +276,24 @@ export class Resolver {
     const producer = this.stacks.find((s) => s.stackName === StackName && this.regionOf(s) === region);
     const output = producer?.template.Outputs?.[String(OutputName)];
     if (!producer || !output) throw new Unresolved(`output ${String(OutputName)} of stack ${String(StackName)}`);
-    return this.eval(producer, output.Value);
+    return this.readOutput(`${producer.stackName}.${String(OutputName)}`, () => this.eval(producer, output.Value));
+  }
+
+  /** `read`'s value; an output reached again while it is read is a cycle, named in the error. */
+  private readOutput(name: string, read: () => unknown): unknown {
+    const at = this.reading.indexOf(name);
+    if (at >= 0) {
+      const cycle = [...this.reading.slice(at), name].join(' -> ');
+      throw new OutputCycleError(
+        `the stacks' outputs read each other in a cycle (${cycle}); CloudFormation cannot deploy any of them first: make one of these values a parameter or move the resource it names into one stack`,
+      );
+    }
+    this.reading.push(name);
+    try {
+      return read();
+    } finally {
+      this.reading.pop();
+    }
   }
 
   private sub(stack: AssemblyStack, arg: unknown): string {

@@ -488,10 +488,32 @@ export function localDynamoClient(
   });
 }
 
-/** A table's keys, as CloudFormation's `AWS::DynamoDB::Table` declares them. */
+type KeySchema = readonly { readonly AttributeName: string; readonly KeyType: string }[];
+
+/** A secondary index as a template declares it; its capacity settings have no local meaning. */
+interface TableIndex {
+  readonly IndexName: string;
+  readonly KeySchema: KeySchema;
+  readonly Projection: { readonly ProjectionType?: string; readonly NonKeyAttributes?: readonly string[] };
+}
+
+/** A table's keys and indexes, as CloudFormation's `AWS::DynamoDB::Table` and `GlobalTable` declare them. */
 export interface TableKeys {
-  readonly KeySchema: readonly { readonly AttributeName: string; readonly KeyType: string }[];
+  readonly KeySchema: KeySchema;
   readonly AttributeDefinitions: readonly { readonly AttributeName: string; readonly AttributeType: string }[];
+  readonly GlobalSecondaryIndexes?: readonly TableIndex[];
+  readonly LocalSecondaryIndexes?: readonly TableIndex[];
+}
+
+/** CreateTable's indexes: the template's without their capacity (the local table is on-demand). */
+function indexesOf(keys: TableKeys) {
+  const index = ({ IndexName, KeySchema, Projection }: TableIndex) => ({ IndexName, KeySchema, Projection });
+  const global = keys.GlobalSecondaryIndexes?.map(index);
+  const local = keys.LocalSecondaryIndexes?.map(index);
+  return {
+    ...(global?.length ? { GlobalSecondaryIndexes: global } : {}),
+    ...(local?.length ? { LocalSecondaryIndexes: local } : {}),
+  };
 }
 
 /** The policy table's keys: pk/sk strings (shared/names.ts TABLE). */
@@ -526,6 +548,7 @@ export async function createTable(
           BillingMode: 'PAY_PER_REQUEST',
           KeySchema: keys.KeySchema as never,
           AttributeDefinitions: keys.AttributeDefinitions as never,
+          ...(indexesOf(keys) as object),
         }),
       );
     } catch (err) {
