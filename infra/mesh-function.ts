@@ -52,7 +52,7 @@ import { acknowledgeNag } from './private/nag-acknowledgement';
 import { nagArn } from './private/nag-arn';
 import { writeOwnLogsOnly } from './private/own-logs-role';
 import { warnOfDroppedGrants } from './private/role-grants';
-import { warnOfUnqualifiedInvoke } from './private/unqualified-invoke';
+import { principalName, warnOfUnqualifiedInvoke } from './private/unqualified-invoke';
 import { type MeshTraffic, warnOfUnreachableEndpoints } from './private/vpc-endpoints';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
 
@@ -853,8 +853,17 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
 
   /** As `Function.addPermission`, with a synth warning: a trigger of the function itself runs `$LATEST`, past `live`. */
   public override addPermission(id: string, permission: lambda.Permission): void {
-    warnOfUnqualifiedInvoke(this, this.service, permission.principal);
+    warnOfUnqualifiedInvoke(this, this.service, principalName(permission.principal));
     super.addPermission(id, permission);
+  }
+
+  /**
+   * As `Function.addEventSourceMapping` (which `addEventSource` calls), with the same synth warning: the
+   * mapping polls for the function itself, `$LATEST`; `fn.liveAlias.addEventSource(...)` maps the alias.
+   */
+  public override addEventSourceMapping(id: string, options: lambda.EventSourceMappingOptions) {
+    warnOfUnqualifiedInvoke(this, this.service, 'An event source mapping');
+    return super.addEventSourceMapping(id, options);
   }
 
   /** Admits callers outside the mesh (API Gateway, SQS, a plain Invoke): the `allow#external` item. */

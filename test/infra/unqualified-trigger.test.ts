@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { meshStack } from './infra-fixture';
 
 const warnings = (stack: import('aws-cdk-lib').Stack) =>
@@ -39,5 +41,33 @@ describe('a trigger of a MeshFunction', () => {
       Principal: 'apigateway.amazonaws.com',
       FunctionName: { Ref: Match.stringLikeRegexp('FrontendLiveAlias') },
     });
+  });
+
+  it('an event source on the function itself (SQS) warns, naming liveAlias.addEventSource', () => {
+    // GIVEN a queue wired to the function, as an existing app wires it
+    const { stack, fn } = meshStack();
+    const orders = fn('Orders', 'orders');
+    const queue = new sqs.Queue(stack, 'Queue');
+    // WHEN
+    orders.addEventSource(new SqsEventSource(queue));
+    // THEN its mapping runs $LATEST, and the warning says how to bind it to the alias
+    const found = warnings(stack);
+    assert.equal(found.length, 1, JSON.stringify(found));
+    const text = String(found[0]?.entry.data);
+    assert.match(text, /event source mapping/);
+    assert.match(text, /\$LATEST/);
+    assert.match(text, /liveAlias\.addEventSource/);
+  });
+
+  it('an event source on the live alias is quiet, and the mapping names the alias', () => {
+    const { stack, fn } = meshStack();
+    const orders = fn('Orders', 'orders');
+    orders.liveAlias.addEventSource(new SqsEventSource(new sqs.Queue(stack, 'Queue')));
+    assert.deepEqual(warnings(stack), []);
+    const mappings = Template.fromStack(stack).findResources('AWS::Lambda::EventSourceMapping', {
+      Properties: { EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Queue'), 'Arn'] } },
+    });
+    const [mapping] = Object.values(mappings);
+    assert.match(JSON.stringify(mapping?.Properties.FunctionName), /:live"/, 'the qualified name, <function>:live');
   });
 });
