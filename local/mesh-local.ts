@@ -563,7 +563,8 @@ function localStatus(
   deployments: readonly DeploymentReport[],
 ): boolean {
   const path = (req.url ?? '').split('?')[0].replace(/\/+$/, '');
-  if (path !== '/_mesh/local') return false;
+  // Another method falls through to the mesh routes, which refuse it (405): every /_mesh/ route only reads.
+  if (path !== '/_mesh/local' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const body = JSON.stringify({
     counters: invoker.counters,
     workers: invoker.workers(),

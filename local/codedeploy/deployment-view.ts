@@ -141,7 +141,8 @@ export function handleDeploymentsRequest(
   alarms: AlarmRegistry,
 ): boolean {
   const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
-  if (path !== '/_mesh/deployments') return false;
+  // Another method falls through to the mesh routes, which refuse it (405): every /_mesh/ route only reads.
+  if (path !== '/_mesh/deployments' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const body = JSON.stringify({ speed: engine.speed, deployments: deploymentViews(engine, alarms, Date.now()) });
   res.writeHead(200, {
     'content-type': 'application/json',

@@ -42,6 +42,12 @@ describe('npm start deploys release 2 under traffic', { skip }, () => {
     try {
       const url = await start.url();
       assert.match(start.out(), /npx mesh rollback payments --endpoint-url /);
+      // Every /_mesh/ route only reads, these two as the dashboard's own.
+      for (const route of ['deployments', 'local']) {
+        const post = await fetch(`${url}/_mesh/${route}`, { method: 'POST', body: '{}' });
+        assert.equal(post.status, 405, `POST /_mesh/${route}`);
+        assert.equal(post.headers.get('allow'), 'GET, HEAD');
+      }
 
       // Release 2 goes out once traffic flows; at 5x the canary bakes 60 s, its alarms judge 12 s periods.
       await until(
