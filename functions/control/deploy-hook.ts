@@ -57,7 +57,9 @@ export async function handler(event: HookEvent): Promise<{ status: string; messa
     log('ERROR', message, {});
     return { status: 'Failed', message };
   }
-  const verdict = verdicts.get(executionId) ?? remember(executionId, await checkOnce(deploymentId, executionId, env));
+  // Filed under the deployment too: an execution id is one deployment's, and a verdict is never another's.
+  const key = `${deploymentId}\n${executionId}`;
+  const verdict = verdicts.get(key) ?? remember(key, await checkOnce(deploymentId, executionId, env));
   const status = verdict.ok ? 'Succeeded' : 'Failed';
   log(verdict.ok ? 'INFO' : 'ERROR', verdict.message, { deploymentId, status });
   await codedeploy.send(
@@ -86,9 +88,9 @@ interface Verdict {
   readonly message: string;
 }
 
-function remember(executionId: string, verdict: Verdict): Verdict {
+function remember(key: string, verdict: Verdict): Verdict {
   if (verdicts.size >= VERDICTS_KEPT) verdicts.delete(verdicts.keys().next().value!);
-  verdicts.set(executionId, verdict);
+  verdicts.set(key, verdict);
   return verdict;
 }
 
