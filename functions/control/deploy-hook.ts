@@ -76,8 +76,8 @@ export async function handler(event: HookEvent): Promise<{ status: string; messa
  * Verdicts by hook execution. A hook run that throws, as it does when the status report fails, may run
  * again for the same execution (Lambda retries an asynchronous invocation): a run that finds its
  * execution's verdict reports it again instead of checking again, which would send the synthetic
- * request a second time. A retry
- * that lands on another sandbox checks again, under the same idempotency keys (checkKey).
+ * request a second time. A retry that lands on another sandbox checks again, under the same
+ * idempotency keys (checkKey).
  */
 const verdicts = new Map<string, Verdict>();
 /** Executions remembered: a deployment's hook runs once, so a few cover the retries of the latest. */
