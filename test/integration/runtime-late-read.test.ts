@@ -11,14 +11,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
+import { busyUntil } from '../support/busy-loop';
 import { snapshotRuntime } from '../support/snapshot-runtime';
-
-/** Keeps this process's event loop busy until `until` (epoch ms). */
-function busyUntil(until: number): void {
-  while (Date.now() < until) {
-    // spin
-  }
-}
 
 /** Long enough that a crowded machine still delivers the request and writes the answer before it. */
 const PER_TRY_MS = 500;

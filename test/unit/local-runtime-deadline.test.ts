@@ -9,13 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { untilDeadline } from '../../local/runtime/deadline-race';
-
-/** Keeps this process's event loop busy until `until` (epoch ms), as a crowded machine can. */
-function busyUntil(until: number): void {
-  while (Date.now() < until) {
-    // spin
-  }
-}
+import { busyUntil } from '../support/busy-loop';
 
 describe('an invocation against its deadline', () => {
   const server = createServer();
