@@ -29,6 +29,16 @@ export const BUNDLE_OPTIONS = {
 } as const;
 
 /**
+ * The TypeScript settings esbuild compiles the layer's sources with, in place of tsconfig.json's (the
+ * only ones of those it reads for this code: strict mode, and class fields). Class fields are assigned
+ * in the constructor, as TypeScript does with useDefineForClassFields off, instead of defined: a field
+ * the constructor assigns is then not also declared in the class body (`options;client;`), and a class
+ * has no field initializer function. The fields hold the same values from the constructor on; the code
+ * reads none of them before it, nor enumerates an instance's own properties.
+ */
+const LAYER_TSCONFIG = { compilerOptions: { strict: true, useDefineForClassFields: false } };
+
+/**
  * The layer package's package.json: its main, and nothing else a resolver reads. Not an `exports` map:
  * a CommonJS `require('lambda-mesh/runtime')` through a package with one loads Node's ES module
  * resolver, ~3 ms of CPU time on the first call of every handler that requires the runtime.
@@ -171,6 +181,7 @@ function bundleLayerFile(file: LayerFile, pkgDir: string, owner: Map<string, Lay
   const r = esbuild.buildSync({
     ...BUNDLE_OPTIONS,
     external: [...BUNDLE_OPTIONS.external, ...others],
+    tsconfigRaw: LAYER_TSCONFIG,
     metafile: true,
     write: false,
     entryPoints: [sourceOf(LAYER_FILES[file][0])],
