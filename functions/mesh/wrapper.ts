@@ -409,7 +409,9 @@ function raceTimeout(fn: AnyHandler, event: unknown, context: LambdaContextLike,
  * settles within the microtask queue's next turns needs no timer; for work that waits on anything, the
  * timer is armed then, in the same turn of the event loop, from the time left then. A process's first
  * `setTimeout` costs its first request ~0.4 ms (Node compiles its functions on the first call);
- * promises are V8's own.
+ * promises are V8's own. The rejection waits for the turn's I/O (setImmediate), as an attempt's abort
+ * does: Node runs a turn's expired timers before it reads that turn's I/O, and an answer already here
+ * when a busy loop let the timer come due would otherwise report work that finished as timed out.
  */
 async function beforeTimeout<T>(
   run: Promise<T>,
@@ -422,7 +424,7 @@ async function beforeTimeout<T>(
   const left = context.getRemainingTimeInMillis?.() ?? remaining;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(late(remaining)), left - INBOUND_TIMEOUT_MARGIN_MS);
+    timer = setTimeout(() => setImmediate(() => reject(late(remaining))), left - INBOUND_TIMEOUT_MARGIN_MS);
   });
   try {
     return await Promise.race([run, timeout]);

@@ -7,35 +7,21 @@
  * while the attempt's timer comes due.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { LambdaInvokeTransport } from '../../functions/mesh/transport/lambda-invoke';
-import { busyUntil } from '../support/busy-loop';
+import { LateAnswerLambda } from '../support/late-answer-lambda';
 import { snapshotRuntime } from '../support/snapshot-runtime';
 
 /** Long enough that a crowded machine still delivers the request and writes the answer before it. */
 const PER_TRY_MS = 500;
-/** When the call started: the loopback Lambda holds the loop until past its per-try timeout. */
-let callStarted = 0;
 
 describe('an answer read after the per-try timeout it beat', () => {
-  let server: Server;
+  const lambda = new LateAnswerLambda({ charged: 1250 });
   let url: string;
   before(async () => {
-    server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '1' });
-        res.end(JSON.stringify({ charged: 1250 }));
-        // The answer is on its way; the caller's loop is held past its timeout before it reads it.
-        busyUntil(callStarted + PER_TRY_MS + 200);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = await lambda.start();
   });
-  after(() => server.close());
+  after(() => lambda.close());
 
   test('is the call’s result on an edge that is not idempotent, in one attempt', async () => {
     const lines: string[] = [];
@@ -57,7 +43,8 @@ describe('an answer read after the per-try timeout it beat', () => {
       }),
       lines,
     });
-    callStarted = Date.now();
+    // The answer is on its way; the caller's loop is held past its timeout before it reads it.
+    lambda.holdUntil = Date.now() + PER_TRY_MS + 200;
     assert.deepEqual(await rt.call('payments', { amountCents: 1250 }), { charged: 1250 });
     const [access] = lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l));
     assert.deepEqual([access.outcome, access.attempts], ['success', 1]);

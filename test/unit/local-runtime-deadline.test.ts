@@ -5,36 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { untilDeadline } from '../../local/runtime/deadline-race';
 import { busyUntil } from '../support/busy-loop';
+import { SocketPairs } from '../support/socket-pair';
 
 describe('an invocation against its deadline', () => {
-  const server = createServer();
-  const open: Socket[] = [];
-  before(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-  });
-  after(() => {
-    for (const s of open) s.destroy();
-    server.close();
-  });
-  /** A connection of its own per case: the worker's end (`client`) and this process's (`accepted`). */
-  async function connection(): Promise<{ client: Socket; accepted: Socket }> {
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
-    const [[accepted]] = (await Promise.all([once(server, 'connection'), once(client, 'connect')])) as [
-      [Socket],
-      unknown,
-    ];
-    open.push(client, accepted);
-    return { client, accepted };
-  }
+  const sockets = new SocketPairs();
+  before(() => sockets.listen());
+  // A connection of its own per case: the worker's end (`client`) and this process's (`accepted`).
+  after(() => sockets.close());
 
   it('takes an answer sent before the deadline that this process reads after it', async () => {
-    const { client, accepted } = await connection();
+    const { client, accepted } = await sockets.pair();
     const answer = once(accepted, 'data').then(([chunk]) => String(chunk));
     const deadline = Date.now() + 30;
     const raced = untilDeadline(answer, deadline);
@@ -45,7 +28,7 @@ describe('an invocation against its deadline', () => {
   });
 
   it('is a timeout when no answer came by the deadline', async () => {
-    const { client, accepted } = await connection();
+    const { client, accepted } = await sockets.pair();
     const late = once(accepted, 'data').then(([chunk]) => String(chunk));
     assert.equal(await untilDeadline(late, Date.now() + 20), 'timeout');
     // The answer that comes later is not taken: the race is over.
