@@ -57,6 +57,13 @@ export class PolicyConflictError extends CommandError {
 }
 
 /**
+ * What to do when nothing answers at the endpoint: in an app that installed the package, the local mesh
+ * is started with `mesh local`, and an endpoint elsewhere is named with --endpoint-url.
+ */
+export const START_LOCAL_MESH =
+  "start the local mesh (`mesh local` in the CDK app's folder) or pass its address with --endpoint-url (or AWS_ENDPOINT_URL)";
+
+/**
  * What the operator does about a failure whose AWS message does not say it: the SDK's "Could not load
  * credentials from any providers" names no provider, and the mesh command runs against AWS or a local
  * mesh alike.
@@ -65,6 +72,8 @@ const FIXES: Readonly<Record<string, string>> = {
   CredentialsProviderError:
     'no AWS credentials were found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or sign in as ' +
     `for the AWS CLI (aws sso login); for the local mesh, pass --endpoint-url http://127.0.0.1:${DEFAULT_LOCAL_PORT} (or set AWS_ENDPOINT_URL)`,
+  // Node's socket error names the address only: a local mesh not started, or another port.
+  ECONNREFUSED: `nothing answers there: ${START_LOCAL_MESH}`,
 };
 
 /** Runs one AWS operation and turns any failure into a one-line AwsCallError. */

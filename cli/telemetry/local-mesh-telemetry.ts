@@ -7,7 +7,7 @@ import { LOCAL_MESH_HEADER, MESH_ROUTE_PREFIX, MESH_ROUTES } from '../../shared/
 import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import type { Trace, TraceSummary } from '../../shared/telemetry/trace-assembler';
 import type { AwsClients } from '../aws-clients';
-import { AwsCallError, CommandError } from '../errors';
+import { AwsCallError, CommandError, START_LOCAL_MESH } from '../errors';
 
 const TIMEOUT_MS = 10_000;
 
@@ -92,7 +92,7 @@ async function request(endpoint: string, path: string, method: 'GET' | 'HEAD'): 
   } catch (err) {
     const e = err as { cause?: { code?: string; message?: string }; message?: string };
     throw new CommandError(
-      `cannot reach ${endpoint} (${e.cause?.code ?? e.cause?.message ?? e.message}); is the local mesh running (npm start)? or check --endpoint-url`,
+      `cannot reach ${endpoint} (${e.cause?.code ?? e.cause?.message ?? e.message}); ${START_LOCAL_MESH}`,
     );
   }
 }

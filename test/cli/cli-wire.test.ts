@@ -445,7 +445,11 @@ describe('mesh CLI on the wire', () => {
   test('AWS errors: one line naming the operation, exit 1', async () => {
     const r = await mesh(fx, ['status', '--endpoint-url', 'http://127.0.0.1:9']);
     assert.equal(r.code, 1);
-    assert.match(oneLine(r), /^mesh status: ListFunctions failed: .*ECONNREFUSED/);
+    // Nothing listens there: the line says what to do about it, not only what the socket said.
+    assert.match(
+      oneLine(r),
+      /^mesh status: ListFunctions failed: .*ECONNREFUSED.*; nothing answers there: start the local mesh \(`mesh local` in the CDK app's folder\) or pass its address with --endpoint-url/,
+    );
   });
 
   test("against an endpoint with no region set: the profile's, else us-east-1, never the EC2 instance's", async () => {

@@ -602,6 +602,10 @@ describe('mesh stat against the local mesh routes', () => {
   it('says so, exit 1, when the endpoint cannot be reached', async () => {
     const r = await cli(['stat', '--endpoint-url', 'http://127.0.0.1:1']);
     assert.equal(r.code, 1);
-    assert.match(r.err, /cannot reach http:\/\/127\.0\.0\.1:1 .*is the local mesh running/);
+    // An app's operator starts the local mesh with `mesh local`: the hint names that, and where to point instead.
+    assert.match(
+      r.err,
+      /cannot reach http:\/\/127\.0\.0\.1:1 .*start the local mesh \(`mesh local` in the CDK app's folder\) or pass its address with --endpoint-url/,
+    );
   });
 });
