@@ -129,7 +129,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
  */
 export function regionHints(url: string, regions: readonly { region: string; stacks: readonly string[] }[]): string[] {
   const home = regions[0]!.region;
-  const exports = `  export AWS_ENDPOINT_URL=${url} AWS_REGION=${home} AWS_DEFAULT_REGION=${home}   # then: mesh status, aws lambda list-functions, ...`;
+  // Credentials too: without any configured, the AWS CLI and SDKs refuse to sign; the local mesh takes any.
+  const exports = `  export AWS_ENDPOINT_URL=${url} AWS_REGION=${home} AWS_DEFAULT_REGION=${home} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test   # then: mesh status, aws lambda list-functions, ...`;
   if (regions.length < 2) return [exports];
   const width = Math.max(...regions.map((r) => r.region.length));
   return [

@@ -199,7 +199,12 @@ describe('mesh local on an app with a stage per account', () => {
       );
       const { url, exports } = await serving(served);
       // THEN it says which region to point clients at: Prod's, where its function answers, in Prod's account
-      assert.equal(exports, `export AWS_ENDPOINT_URL=${url} AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1`);
+      // The line is pasted as it is: with no credentials configured, the AWS CLI and SDKs it names refuse to
+      // sign without some ("Unable to locate credentials"), and the local mesh takes any.
+      assert.equal(
+        exports,
+        `export AWS_ENDPOINT_URL=${url} AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`,
+      );
       const lambda = new LambdaClient({
         region: 'eu-west-1',
         endpoint: url,
@@ -238,7 +243,12 @@ describe('mesh local on an app whose stacks are in two regions', () => {
       const { url, exports } = await serving(served);
       const out = await lines;
       // THEN the exports name the first region, and every region is listed with its stacks
-      assert.equal(exports, `export AWS_ENDPOINT_URL=${url} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1`);
+      // The line is pasted as it is: with no credentials configured, the AWS CLI and SDKs it names refuse to
+      // sign without some ("Unable to locate credentials"), and the local mesh takes any.
+      assert.equal(
+        exports,
+        `export AWS_ENDPOINT_URL=${url} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`,
+      );
       assert.match(out, /^ {2}the stacks are in 2 regions; a client finds a stack's functions in its region only:$/m);
       assert.match(out, /^ {4}us-east-1 {2}Regions-us-east-1 {2}\(the exports above\)$/m);
       assert.match(out, /^ {4}eu-west-1 {2}Regions-eu-west-1 {2}\(AWS_REGION=eu-west-1, or --region eu-west-1\)$/m);
