@@ -1,4 +1,4 @@
-import { Annotations, Stack } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 
@@ -82,13 +82,19 @@ function hasNatEgress(fn: lambda.Function, vpc: ec2.IVpc): boolean {
   return ids.length > 0 && ids.every((id) => privateIds.has(id));
 }
 
+/** The stack's region as the endpoint names spell it, `<region>` for an environment-agnostic stack. */
+function regionOf(fn: lambda.Function): string {
+  const { region } = Stack.of(fn);
+  return Token.isUnresolved(region) ? '<region>' : region;
+}
+
 /** The lines of a warning that asks for `missing`, each as the `ec2` call that declares it. */
-function endpointLines(missing: readonly NeededEndpoint[]): string {
+function endpointLines(missing: readonly NeededEndpoint[], region: string): string {
   return missing
     .map((e) => {
       const add = e.type === 'Gateway' ? 'addGatewayEndpoint' : 'addInterfaceEndpoint';
       const cls = e.type === 'Gateway' ? 'GatewayVpcEndpointAwsService' : 'InterfaceVpcEndpointAwsService';
-      return `com.amazonaws.<region>.${e.service} (${e.type}: ${e.why}; vpc.${add}(..., { service: ec2.${cls}.${e.constant} }))`;
+      return `com.amazonaws.${region}.${e.service} (${e.type}: ${e.why}; vpc.${add}(..., { service: ec2.${cls}.${e.constant} }))`;
     })
     .join(', ');
 }
@@ -104,7 +110,7 @@ export function warnOfUnreachableEndpoints(fn: lambda.Function, vpc: ec2.IVpc, t
   const declared = declaredEndpoints(vpc);
   const missing = neededEndpoints(traffic).filter((e) => !declares(declared, e.service));
   const needs = [
-    ...(missing.length ? [`VPC endpoints this app does not declare: ${endpointLines(missing)}`] : []),
+    ...(missing.length ? [`VPC endpoints this app does not declare: ${endpointLines(missing, regionOf(fn))}`] : []),
     ...(traffic.http ? ['a NAT gateway (or a route of yours) to the URLs of its HTTP targets'] : []),
   ];
   if (needs.length === 0) return [];

@@ -45,9 +45,9 @@ export function shopApp(release: 1 | 2, opts: { bundle?: boolean } = {}) {
 }
 
 /** A stack with a mesh, for small scenarios. */
-export function meshStack(meshName = 'shop') {
+export function meshStack(meshName = 'shop', env: { account?: string; region?: string } = ENV) {
   const app = newApp();
-  const stack = new Stack(app, 'Test', { env: ENV });
+  const stack = new Stack(app, 'Test', { env });
   const mesh = new Mesh(stack, 'Mesh', { meshName });
   const fn = (id: string, service: string, extra: Partial<MeshFunctionProps> = {}) =>
     new MeshFunction(stack, id, { mesh, service, entry: join(DEMO, 'inventory.ts'), ...extra });

@@ -21,8 +21,8 @@ function vpcWarnings(stack: Stack): Record<string, string> {
 }
 
 /** orders -> payments, orders sends to a queue, both in `vpc`'s isolated subnets. */
-function shopInVpc(natGateways: number, subnetType: ec2.SubnetType) {
-  const { stack, fn } = meshStack();
+function shopInVpc(natGateways: number, subnetType: ec2.SubnetType, env?: { region?: string }) {
+  const { stack, fn } = meshStack('shop', env);
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     natGateways,
     subnetConfiguration: [
@@ -60,14 +60,14 @@ describe('a mesh function in a VPC', () => {
     const ordersWarning = warnings['/Test/Orders'] ?? '';
     const paymentsWarning = warnings['/Test/Payments'] ?? '';
     for (const service of ['dynamodb (Gateway', 'secretsmanager (Interface', 'lambda (Interface', 'sqs (Interface']) {
-      assert.ok(ordersWarning.includes(`com.amazonaws.<region>.${service}`), `orders: ${service} in ${ordersWarning}`);
+      assert.ok(ordersWarning.includes(`com.amazonaws.us-east-1.${service}`), `orders: ${service} in ${ordersWarning}`);
     }
     assert.match(ordersWarning, /the function is in VPC Test\/Vpc without a NAT gateway of this app on its subnets/);
     assert.match(
       ordersWarning,
       /vpc\.addGatewayEndpoint\(\.\.\., \{ service: ec2\.GatewayVpcEndpointAwsService\.DYNAMODB \}\)/,
     );
-    assert.match(paymentsWarning, /com\.amazonaws\.<region>\.dynamodb .*com\.amazonaws\.<region>\.secretsmanager/);
+    assert.match(paymentsWarning, /com\.amazonaws\.us-east-1\.dynamodb .*com\.amazonaws\.us-east-1\.secretsmanager/);
     assert.doesNotMatch(paymentsWarning, /\.lambda|\.sqs/);
   });
 
@@ -78,8 +78,14 @@ describe('a mesh function in a VPC', () => {
     vpc.addInterfaceEndpoint('Secrets', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
     const warnings = vpcWarnings(stack);
     assert.deepEqual(Object.keys(warnings), ['/Test/Orders']);
-    assert.match(warnings['/Test/Orders'], /this app does not declare: com\.amazonaws\.<region>\.lambda \(Interface/);
+    assert.match(warnings['/Test/Orders'], /this app does not declare: com\.amazonaws\.us-east-1\.lambda \(Interface/);
     assert.doesNotMatch(warnings['/Test/Orders'], /dynamodb|secretsmanager/);
+  });
+
+  it('names the endpoints with a placeholder region when the stack is environment-agnostic', () => {
+    const { stack, orders, payments } = shopInVpc(0, ec2.SubnetType.PRIVATE_ISOLATED, {});
+    orders.allowCallsTo(payments);
+    assert.match(vpcWarnings(stack)['/Test/Orders'] ?? '', /com\.amazonaws\.<region>\.lambda \(Interface/);
   });
 
   it('warns of nothing in private subnets behind the VPC’s NAT gateways', () => {
