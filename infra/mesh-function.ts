@@ -3,7 +3,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, IConstruct } from 'constructs';
@@ -51,6 +50,7 @@ import { checkLogLevel } from './private/log-level';
 import { acknowledgeNag } from './private/nag-acknowledgement';
 import { nagArn } from './private/nag-arn';
 import { writeOwnLogsOnly } from './private/own-logs-role';
+import { consumeQueue, grantQueueSend } from './private/queue-grants';
 import { warnOfDroppedGrants } from './private/role-grants';
 import { principalName, warnOfUnqualifiedInvoke } from './private/unqualified-invoke';
 import { type MeshTraffic, warnOfUnreachableEndpoints } from './private/vpc-endpoints';
@@ -744,7 +744,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       ...(options.description ? { description: options.description } : {}),
     });
     this.sendChannels.set(name, target);
-    if (isQueue(target)) return target.grantSendMessages(this);
+    if (isQueue(target)) return grantQueueSend(target, this);
     if (isTopic(target)) return target.grantPublish(this);
     return target.grantPutEventsTo(this);
   }
@@ -790,9 +790,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.inbound.set(name, source);
     if (isQueue(source)) {
       warnOfNoDeadLetterQueue(this, source);
-      this.liveAlias.addEventSource(
-        new SqsEventSource(source, { batchSize: options.batchSize ?? 10, reportBatchItemFailures: true }),
-      );
+      consumeQueue(this.liveAlias, source, options.batchSize ?? 10);
     } else if (isTopic(source)) {
       source.addSubscription(new snsSubscriptions.LambdaSubscription(this.liveAlias));
     } else {

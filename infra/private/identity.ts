@@ -320,7 +320,12 @@ export class MeshIdentity extends Construct {
       rotateImmediatelyOnUpdate: false,
     });
     rotation.node.addDependency(issued);
-    secret.grantRead(fn);
+    // GetSecretValue only: the runtime reads its identity with nothing else (grantRead adds DescribeSecret).
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [secret.secretArn],
+    });
     if (fn.role) this.protect(secret, [fn.role, this.issuer.role!], this.peerRegions.length > 0 ? service : undefined);
     fn.addEnvironment(ENV.identitySecret, secret.secretArn);
     Tags.of(secret).add(TAGS.mesh, this.meshName);

@@ -62,9 +62,7 @@ describe('asynchronous edges: constructs', () => {
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Effect: 'Allow' }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'sqs:SendMessage', Effect: 'Allow' })]),
       },
     });
     const items = mesh.policyItems();
