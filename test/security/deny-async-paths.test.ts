@@ -19,7 +19,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { InvocationType, InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -298,5 +298,50 @@ describe('security: a deny on the paths into a function that are not a call', ()
     } finally {
       await lift('external', 'sender');
     }
+  });
+
+  it('`mesh policy allow` lifts each deny: every path that refused comes back within TTL + 1 s, no deny left', async () => {
+    const edges = [
+      ['sender', 'jobs'],
+      ['sender', 'consumer'],
+      ['sender', 'worker'],
+      ['external', 'sender'],
+    ] as const;
+    for (const [from, to] of edges) await deny(from, to);
+    await eventually('a plain Invoke refused', async () =>
+      (await invokeSender('events', { mark: 'during-deny' })).error ? true : undefined,
+    );
+    for (const [from, to] of edges) {
+      const r = await runMesh(mesh.url, ['policy', 'allow', from, to]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const allowed = Date.now();
+    const denies = await db.send(new ScanCommand({ TableName: table }));
+    assert.deepEqual(
+      (denies.Items ?? [])
+        .map((i) => `${i[TABLE.partitionKey]!.S}/${i[TABLE.sortKey]!.S}`)
+        .filter((k) => k.includes('/deny#')),
+      [],
+    );
+    // The plain Invoke, the send to the queue and the Event invoke each go through sender's runtime...
+    const back = await eventually('every send of sender accepted', async () => {
+      for (const to of ['jobs', 'worker', 'events']) {
+        if ((await invokeSender(to, { mark: `after-allow-${to}` })).error) return undefined;
+      }
+      return Date.now() - allowed;
+    });
+    console.log(`[timing] allow: every send of sender accepted ${back} ms after the last command returned`);
+    assert.ok(back <= DENY_BOUND_MS, `${back} ms`);
+    // ...and each consumer handles what it was sent: nothing of the deny stays.
+    await eventually('the queue record handled', () =>
+      handled('asy-consumer', 'after-allow-jobs') ? true : undefined,
+    );
+    await eventually('the Event invoke handled', () =>
+      handled('asy-worker', 'after-allow-worker') ? true : undefined,
+    );
+    await eventually('the second queue record handled', () =>
+      handled('asy-consumer', 'after-allow-events') ? true : undefined,
+    );
+    assert.equal(handled('asy-consumer', 'during-deny'), 0);
   });
 });
