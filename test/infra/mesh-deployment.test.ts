@@ -282,7 +282,6 @@ describe('gated deployments: the pre-traffic hook', () => {
       'logs:CreateLogGroup',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
-      'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
     ]);
     assert.deepEqual(
