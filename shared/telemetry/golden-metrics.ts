@@ -5,7 +5,7 @@
  * data into tallies per edge and reporter, `goldenSnapshot` does the rest. The rules are written up
  * in docs/observability.md ("How the numbers are computed").
  */
-import { METRICS } from '../names';
+import { LIVE_ALIAS, METRICS } from '../names';
 import { type CallerNote, callerNotes } from './callers';
 import { type Percentiles, percentiles } from './percentile';
 
@@ -249,8 +249,9 @@ export function goldenSnapshot<L extends Latency<L>>(
   versions?: Iterable<VersionTally<L>>,
 ): StatsSnapshot {
   const all = [...edges];
+  const ownReports = versions ? [...versions] : undefined;
   const windowSec = Math.max(1, window.rateSeconds);
-  const calleeReported = calleeReportedServices(all);
+  const calleeReported = ownReports ? versionReportedServices(ownReports) : calleeReportedServices(all);
   const services = new ServiceTallies(empty);
   const edgeStats: EdgeStats[] = [];
   for (const e of all) {
@@ -265,11 +266,13 @@ export function goldenSnapshot<L extends Latency<L>>(
     // A service is what callers reach: a function that only calls (the pre-traffic check of gated
     // deployments, a scheduled job) is a node of the graph through its edges, never a row of 0 requests.
     const svc = services.of(e.destination);
-    if (versions) addEdgeFacts(svc.all, tally);
-    else if (calleeReported.has(e.destination) && reporter !== CALLEE) addEdgeFacts(svc.all, tally);
+    // Edges without versions (CloudWatch's) and a caller's records of a service that reports its own
+    // add only their facts; a destination that reports nothing (a queue) is what its callers counted.
+    const own = calleeReported.has(e.destination) && (ownReports !== undefined || reporter !== CALLEE);
+    if (own) addEdgeFacts(svc.all, tally);
     else addVersion(svc, e.version, tally, empty);
   }
-  for (const v of versions ?? []) addVersion(services.of(v.service), v.version, v.tally, empty);
+  for (const v of ownReports ?? []) addVersion(services.of(v.service), v.version, v.tally, empty);
   edgeStats.sort(compareEdges);
   return {
     at: window.at,
@@ -288,6 +291,20 @@ export function goldenSnapshot<L extends Latency<L>>(
  */
 function calleeReportedServices<L extends Latency<L>>(edges: readonly EdgeTallies<L>[]): Set<string> {
   return new Set(edges.filter((e) => (e.byReporter.get(CALLEE)?.requests ?? 0) > 0).map((e) => e.destination));
+}
+
+/** The services whose per-version reports counted requests (the callee's own side, on CloudWatch). */
+function versionReportedServices<L extends Latency<L>>(versions: readonly VersionTally<L>[]): Set<string> {
+  return new Set(versions.filter((v) => v.tally.requests > 0).map((v) => v.service));
+}
+
+/**
+ * A label that names no version: the alias a caller files a call under when no version answered (a
+ * send to a queue or topic, which has none; a call that timed out), and the per-edge metrics' "every
+ * version". Their requests count for the service, never as a share of its split.
+ */
+function namesNoVersion(version: string): boolean {
+  return version === LIVE_ALIAS || version === ALL_VERSIONS;
 }
 
 /** A service's inbound requests: all of them, and per version. */
@@ -352,7 +369,7 @@ function addVersion<L extends Latency<L>>(
 ): void {
   svc.all.merge(tally);
   // A shadow version that only took mirror copies is no part of the split of real traffic.
-  if (tally.requests === 0 && tally.mirrored > 0) return;
+  if ((tally.requests === 0 && tally.mirrored > 0) || namesNoVersion(version)) return;
   const v = svc.versions.get(version) ?? new Tally(empty());
   v.merge(tally);
   svc.versions.set(version, v);

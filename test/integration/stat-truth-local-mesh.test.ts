@@ -1,0 +1,102 @@
+/**
+ * `mesh stat` tells the truth about traffic whose truth is known: the example app on the local mesh,
+ * driven with a known number of checkouts, read from the local mesh and from CloudWatch (the same EMF
+ * lines the workers printed, served by a loopback CloudWatch as the metrics would be in AWS). Both
+ * sources must say what the access log says, and agree with each other where their models meet.
+ */
+
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
+import { parseEmf } from '../../local/telemetry/emf-parser';
+import { METRICS } from '../../shared/names';
+import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
+import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
+import { exampleAssemblies } from '../support/example-assembly';
+import { runMesh } from '../support/mesh-cli';
+
+const CHECKOUTS = 6;
+
+const example = exampleAssemblies();
+describe('mesh stat: the numbers of known traffic', { skip: example ? false : 'no example app' }, () => {
+  let local: LocalMesh;
+  let lambda: LambdaClient;
+  let cloudwatchAt: Server;
+  const cloudwatch = new CloudWatchMetrics(METRICS.namespace, 100);
+  const stat = async (url: string) => {
+    const r = await runMesh(url, ['stat', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as StatsSnapshot;
+  };
+  const cloudwatchUrl = () => `http://127.0.0.1:${(cloudwatchAt.address() as AddressInfo).port}`;
+
+  before(async () => {
+    local = await startLocalMesh({
+      assemblies: [example!.release1],
+      port: 0,
+      quiet: true,
+      // What CloudWatch would hold: every mesh metric the workers printed, at the time it names.
+      onLog: (_fn, _v, line) => {
+        if (!line.includes('"_aws"')) return;
+        const emf = parseEmf(JSON.parse(line));
+        if (!emf.ok) return;
+        for (const m of emf.samples) {
+          if (m.namespace !== METRICS.namespace) continue;
+          for (const v of m.values) cloudwatch.put(m.name, m.dimensions, v, m.timestamp);
+        }
+      },
+    });
+    // No /_mesh/ here: the CLI reads CloudWatch, as it would in AWS.
+    cloudwatchAt = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        const answer = req.url?.startsWith('/_mesh/')
+          ? undefined
+          : cloudwatch.handle(String(req.headers['x-amz-target'] ?? ''), body);
+        res.writeHead(answer === undefined ? 404 : 200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify(answer ?? { message: 'Not Found' }));
+      });
+    });
+    await new Promise<void>((r) => cloudwatchAt.listen(0, '127.0.0.1', r));
+    lambda = new LambdaClient({
+      endpoint: local.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 3,
+    });
+    for (let i = 0; i < CHECKOUTS; i++) {
+      const out = await lambda.send(
+        new InvokeCommand({ FunctionName: 'shop-frontend:live', Payload: Buffer.from('{"action":"checkout"}') }),
+      );
+      assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload!).toString());
+    }
+  });
+
+  after(async () => {
+    lambda?.destroy();
+    if (cloudwatchAt) await new Promise<void>((r) => cloudwatchAt.close(() => r()));
+    await local?.stop();
+  });
+
+  it('a queue took every message orders sent and has no versions, read from either source', async () => {
+    for (const [from, url] of [
+      ['local mesh', local.url],
+      ['CloudWatch', cloudwatchUrl()],
+    ] as const) {
+      const s = await stat(url);
+      const queue = s.services.find((x) => x.service === 'order-events');
+      assert.ok(queue, `${from}: the queue is a row`);
+      assert.deepEqual(
+        [queue.requests, queue.successRate, queue.versions.map((v) => v.version)],
+        [CHECKOUTS, 1, []],
+        `${from}: ${CHECKOUTS} messages sent, all accepted, and no version (the alias is none)`,
+      );
+    }
+  });
+});
