@@ -99,7 +99,11 @@ export class TelemetryStore {
   private samples: MetricSample[] = [];
   private head = 0;
   private values = 0;
-  private firstSampleAt: number | undefined;
+  /**
+   * When the store began to listen (made, or cleared): rates are over this much of a window at most.
+   * Not the first sample's time, which would read one call as a call a second.
+   */
+  private listeningSince: number;
   private readonly traceMap = new Map<string, TraceEntry>();
   private lastTracePrune = -Infinity;
   readonly counters: CollectorCounters = emptyCollectorCounters();
@@ -113,6 +117,7 @@ export class TelemetryStore {
     this.maxSpansPerTrace = options.maxSpansPerTrace ?? 500;
     this.now = options.now ?? Date.now;
     this.settleMs = options.settleMs ?? 250;
+    this.listeningSince = this.now();
   }
 
   /**
@@ -222,7 +227,7 @@ export class TelemetryStore {
       addSample(tally, s);
     }
     // Rates over the time the store has actually been listening, so a fresh mesh is not under-reported.
-    const listened = this.firstSampleAt === undefined ? windowMs : Math.min(windowMs, now - this.firstSampleAt);
+    const listened = Math.min(windowMs, now - this.listeningSince);
     return goldenSnapshot(
       edges.values(),
       () => new SampledLatency(),
@@ -266,12 +271,11 @@ export class TelemetryStore {
     this.samples = [];
     this.head = 0;
     this.values = 0;
-    this.firstSampleAt = undefined;
+    this.listeningSince = this.now();
     this.traceMap.clear();
   }
 
   private push(s: MetricSample): void {
-    this.firstSampleAt ??= this.now();
     this.samples.push(s);
     this.values += s.values.length;
     this.pruneSamples(this.now());

@@ -534,6 +534,29 @@ describe('mesh stat against the local mesh routes', () => {
     }
   });
 
+  it('RPS is over the time the mesh has listened, not since its first call', async () => {
+    // A mesh up for 59 s without traffic, then one call, read a second later: 2 calls in 60 s.
+    let now = 1_800_000_000_000;
+    const store = new TelemetryStore({ now: () => now });
+    now += 59_000;
+    store.recordEmf(emfLine({ durations: [5], requests: 2, timestamp: now }));
+    now += 1_000;
+    const local = await serve((req, _body, res) => {
+      if (!handleMeshRequest(req, res, store, noMeshView)) json(res, 404, {});
+    });
+    try {
+      const r = await cli(['stat', '--json', '--endpoint-url', local.url]);
+      assert.equal(r.code, 0, r.err);
+      const s = JSON.parse(r.out) as { edges: { requests: number; rps: number }[] };
+      assert.deepEqual(
+        s.edges.map((e) => [e.requests, e.rps]),
+        [[2, 0.033]],
+      );
+    } finally {
+      await new Promise<void>((r) => local.server.close(() => r()));
+    }
+  });
+
   it('shows each edge’s rate-limited calls and the calls fallbacks served', async () => {
     const store = new TelemetryStore();
     store.recordEmf(emfLine({ version: 'live', code: '429', rateLimited: 1, requests: 1, durations: [] }));
