@@ -16,7 +16,7 @@ import { METRICS } from '../../shared/names';
 import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
 import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
 import { exampleAssemblies } from '../support/example-assembly';
-import { runMesh } from '../support/mesh-cli';
+import { eventually, runMesh } from '../support/mesh-cli';
 
 const CHECKOUTS = 6;
 
@@ -76,6 +76,11 @@ describe('mesh stat: the numbers of known traffic', { skip: example ? false : 'n
       );
       assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload!).toString());
     }
+    // notifications takes the messages from the queue on its own time: both sources read after it has.
+    await eventually('every message delivered', async () => {
+      const s = await stat(local.url);
+      return s.services.find((x) => x.service === 'notifications')?.requests === CHECKOUTS;
+    });
   });
 
   after(async () => {
@@ -98,5 +103,19 @@ describe('mesh stat: the numbers of known traffic', { skip: example ? false : 'n
         `${from}: ${CHECKOUTS} messages sent, all accepted, and no version (the alias is none)`,
       );
     }
+  });
+
+  it('both sources count the same requests and successes per service and per edge', async () => {
+    const counts = (s: StatsSnapshot) => {
+      const edges: Record<string, [number, number]> = {};
+      for (const e of s.edges) {
+        const [n, ok] = edges[`${e.source}->${e.destination}`] ?? [0, 0];
+        edges[`${e.source}->${e.destination}`] = [n + e.requests, ok + e.requests * (e.successRate ?? 0)];
+      }
+      return { services: s.services.map((x) => [x.service, x.requests, x.successRate]), edges };
+    };
+    const fromLocal = counts(await stat(local.url));
+    assert.deepEqual(counts(await stat(cloudwatchUrl())), fromLocal);
+    assert.deepEqual(fromLocal.edges['frontend->orders'], [CHECKOUTS, CHECKOUTS]);
   });
 });
