@@ -46,7 +46,8 @@ Reads the local mesh (GET <endpoint>/_mesh/stats) when --endpoint-url / AWS_ENDP
 otherwise CloudWatch metrics in the ${METRICS.namespace} namespace (GetMetricData).
 
 Flags:
-  --window <duration>    window the numbers cover: 30s, 60s, 5m, 1h (default 60s; CloudWatch rounds up to minutes)
+  --window <duration>    window the numbers cover: 30s, 60s, 5m, 1h (default 60s; CloudWatch's starts on the
+                         minute the window starts in, and the heading says what it covers)
   --service <name>       only this service and the edges into or out of it
   --watch                refresh until Ctrl-C
   --interval <duration>  time between refreshes with --watch (default 2s)
@@ -113,8 +114,7 @@ export function filterSnapshot<T extends StatsSnapshot>(s: T, service: string | 
  * a note under the tables names what is not shown.
  */
 export function renderStats(s: StatResult, paint: Paint = plain, width?: number): string {
-  const from = s.source === 'local' ? 'local mesh' : `CloudWatch ${METRICS.namespace}`;
-  const lines = [`${from}, last ${formatDuration(s.windowMs)}`];
+  const lines = [heading(s)];
   if (s.services.length === 0 && s.edges.length === 0) {
     lines.push('', 'no traffic in this window: send some requests through the mesh, or widen --window');
     return lines.join('\n');
@@ -132,6 +132,14 @@ export function renderStats(s: StatResult, paint: Paint = plain, width?: number)
     );
   }
   return lines.join('\n');
+}
+
+/** Where the numbers come from and what span they cover; CloudWatch's starts on a minute (cloudWatchSpan). */
+function heading(s: StatResult): string {
+  if (s.source === 'local') return `local mesh, last ${formatDuration(s.windowMs)}`;
+  const from = new Date(s.at - s.windowMs).toISOString().slice(11, 19);
+  const span = formatDuration(Math.round(s.windowMs / 1000) * 1000);
+  return `CloudWatch ${METRICS.namespace}, last ${span} (from ${from} UTC, the minute the window starts in)`;
 }
 
 const column = (header: string, cells: readonly string[], left?: boolean): TableColumn => ({ header, cells, left });

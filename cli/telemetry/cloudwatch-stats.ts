@@ -194,20 +194,33 @@ export function metricQueries(
   return { queries, index };
 }
 
-/** Adapter: ListMetrics + GetMetricData over the mesh namespace, for the last `windowMs`. */
-export async function cloudWatchStats(client: CloudWatchClient, windowMs: number): Promise<StatsSnapshot> {
+/**
+ * Pure: what GetMetricData reads for the last `windowMs` at `now`. CloudWatch rounds a start time of
+ * the last 15 days down to its minute ("GetMetricData", Amazon CloudWatch API Reference), so a 60 s
+ * window at 12:33:34 holds what came from 12:32:00, and in 60 s periods that is two of them (percentiles
+ * of the newest alone). So: ask from that minute, in one period reaching past now, and count over it.
+ */
+export function cloudWatchSpan(windowMs: number, now: number): { startMs: number; periodSeconds: number } {
+  const startMs = Math.floor((now - windowMs) / 60_000) * 60_000;
+  return { startMs, periodSeconds: Math.max(1, Math.ceil((now - startMs) / 60_000)) * 60 };
+}
+
+/** Adapter: ListMetrics + GetMetricData over the mesh namespace, from the minute `windowMs` ago falls in. */
+export async function cloudWatchStats(
+  client: CloudWatchClient,
+  windowMs: number,
+  now = Date.now(),
+): Promise<StatsSnapshot> {
   const streams = await listMeshStreams(client);
-  // CloudWatch periods are whole minutes for standard-resolution metrics.
-  const period = Math.max(60, Math.ceil(windowMs / 60_000) * 60);
-  const now = Date.now();
-  const { queries, index } = metricQueries(streams, period);
+  const { startMs, periodSeconds } = cloudWatchSpan(windowMs, now);
+  const { queries, index } = metricQueries(streams, periodSeconds);
   const values = await fetchValues(client, queries, index, streams.length, {
-    start: new Date(now - period * 1000),
+    start: new Date(startMs),
     end: new Date(now),
   });
   return snapshotFromCloudWatch(
     streams.map((stream, i) => ({ stream, values: values[i]! })),
-    period * 1000,
+    now - startMs,
     now,
   );
 }

@@ -427,7 +427,9 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out) as ReturnType<typeof snapshotFromCloudWatch> & { source: string };
     assert.equal(s.source, 'cloudwatch');
-    assert.equal(s.windowMs, 300_000);
+    // From the minute the 5-minute window starts in, as CloudWatch reads it, up to now.
+    assert.ok(s.windowMs >= 300_000 && s.windowMs < 360_000, `${s.windowMs}`);
+    assert.equal((s.at - s.windowMs) % 60_000, 0);
     // The edge over every version, as the caller reported it: no response code, errors counted apart
     // (the 3 calls refused over a rate limit and the 2 a fallback served are the caller's alone).
     assert.deepEqual(
@@ -451,11 +453,11 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
       ],
     );
     assert.ok(calls.some((c) => c.endsWith('.GetMetricData')));
-    // One 5-minute period over the window, the statistics each metric needs, and every page read.
+    // One period from that minute past now, the statistics each metric needs, and every page read.
     assert.ok(cloudwatch.requests.length > 1, 'the answer came in several pages');
     for (const q of cloudwatch.requests) {
-      assert.equal(q.endTime - q.startTime, 300_000);
-      assert.deepEqual([...new Set(q.periods)], [300]);
+      assert.equal(q.endTime - q.startTime, s.windowMs);
+      assert.deepEqual([...new Set(q.periods)], [Math.ceil(s.windowMs / 60_000) * 60]);
       assert.deepEqual([...new Set(q.stats)].sort(), ['SampleCount', 'Sum', 'p50', 'p95', 'p99']);
     }
   });

@@ -2,7 +2,8 @@
  * CloudWatch's metric API over raw datapoints, for tests of `mesh stat`'s CloudWatch path: ListMetrics
  * and GetMetricData (JSON protocol) computed from the samples a test puts, the way CloudWatch computes
  * them. GetMetricData honours each query's Stat (Sum, SampleCount, Average, Minimum, Maximum, pNN),
- * its Period (buckets aligned on StartTime), the StartTime-EndTime range and ScanBy, and answers in
+ * its Period (buckets aligned on StartTime), the StartTime-EndTime range with StartTime rounded down as
+ * CloudWatch rounds it (`roundedStartTime`), and ScanBy, and answers in
  * pages (NextToken) of at most `pageSize` datapoints; ListMetrics pages too. A client that asks for the
  * wrong statistic, window or period, or drops a page, gets numbers a test can tell apart.
  */
@@ -40,7 +41,7 @@ const key = (name: string, dims: Readonly<Record<string, string>>) =>
 
 export class CloudWatchMetrics {
   private readonly samples: MetricSample[] = [];
-  /** GetMetricData requests answered (pages count one each). */
+  /** GetMetricData requests answered (pages count one each), with the StartTime asked for, before rounding. */
   readonly requests: { startTime: number; endTime: number; periods: number[]; stats: string[] }[] = [];
 
   constructor(
@@ -76,11 +77,12 @@ export class CloudWatchMetrics {
   }
 
   private getMetricData(input: Record<string, unknown>): unknown {
-    const start = Number(input.StartTime) * 1000;
-    const end = Number(input.EndTime) * 1000;
     const queries = input.MetricDataQueries as Query[];
+    const asked = Number(input.StartTime) * 1000;
+    const start = roundedStartTime(asked, queries[0]?.MetricStat.Period ?? 60, Date.now());
+    const end = Number(input.EndTime) * 1000;
     this.requests.push({
-      startTime: start,
+      startTime: asked,
       endTime: end,
       periods: queries.map((q) => q.MetricStat.Period),
       stats: queries.map((q) => q.MetricStat.Stat),
@@ -114,6 +116,25 @@ export class CloudWatchMetrics {
     if (next) for (const r of results.values()) r.StatusCode = 'PartialData';
     return { MetricDataResults: [...results.values()], Messages: [], ...(next ? { NextToken: next } : {}) };
   }
+}
+
+/**
+ * StartTime as GetMetricData reads it ("GetMetricData", Amazon CloudWatch API Reference): a period of
+ * 5, 10, 20 or 30 s rounds it down to that division of a minute; otherwise a start less than 15 days
+ * ago rounds down to its minute, 15 to 63 days ago to 5 minutes, older to the hour. So a 60 s window
+ * starting at 12:32:34 reads from 12:32:00: two periods of 60 s, up to two minutes of data.
+ */
+export function roundedStartTime(startMs: number, periodSeconds: number, nowMs: number): number {
+  const day = 86_400_000;
+  const age = nowMs - startMs;
+  const step = [5, 10, 20, 30].includes(periodSeconds)
+    ? periodSeconds * 1000
+    : age < 15 * day
+      ? 60_000
+      : age <= 63 * day
+        ? 300_000
+        : 3_600_000;
+  return Math.floor(startMs / step) * step;
 }
 
 /** CloudWatch's statistics over one period's values; percentiles by nearest rank. */
