@@ -6,15 +6,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { renderStats } from '../../cli/commands/stat';
 import { cloudWatchStats } from '../../cli/telemetry/cloudwatch-stats';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { METRICS } from '../../shared/names';
-import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
+import { LoopbackCloudWatch } from '../support/loopback-cloudwatch';
 import { emfLine } from '../support/observ-fixtures';
 
 const MINUTE = 60_000;
@@ -42,8 +40,8 @@ describe('mesh stat: calls either side of the window start, local store', () => 
 });
 
 describe('mesh stat: a window not on a minute, read from CloudWatch', () => {
-  const cloudwatch = new CloudWatchMetrics(METRICS.namespace);
-  let server: Server;
+  const loopback = new LoopbackCloudWatch();
+  const cloudwatch = loopback.metrics;
   let client: CloudWatchClient;
   // 12:33:34 of a minute some time ago: a 60 s window starts at 12:32:34, CloudWatch reads from 12:32:00.
   const minute = Math.floor(Date.now() / MINUTE) * MINUTE - 10 * MINUTE;
@@ -59,27 +57,15 @@ describe('mesh stat: a window not on a minute, read from CloudWatch', () => {
     call(minute + 10_000, 10); // 12:32:10: before the window, in its first minute
     call(minute + 40_000, 20); // 12:32:40
     call(minute + MINUTE + 30_000, 5); // 12:33:30
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => {
-        body += c.toString();
-      });
-      req.on('end', () => {
-        const answer = cloudwatch.handle(String(req.headers['x-amz-target'] ?? ''), body);
-        res.writeHead(answer === undefined ? 400 : 200, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify(answer ?? { message: 'unexpected' }));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     client = new CloudWatchClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      endpoint: await loopback.listen(),
       region: 'us-east-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
   });
   after(async () => {
     client?.destroy();
-    if (server) await new Promise<void>((r) => server.close(() => r()));
+    await loopback.close();
   });
 
   it('counts from the minute the window starts in, once, over the time that covers', async () => {

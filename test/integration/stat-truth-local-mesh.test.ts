@@ -6,16 +6,12 @@
  */
 
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { parseEmf } from '../../local/telemetry/emf-parser';
-import { METRICS } from '../../shared/names';
 import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
-import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
 import { exampleAssemblies } from '../support/example-assembly';
+import { LoopbackCloudWatch } from '../support/loopback-cloudwatch';
 import { eventually, runMesh } from '../support/mesh-cli';
 
 const CHECKOUTS = 6;
@@ -24,14 +20,14 @@ const example = exampleAssemblies();
 describe('mesh stat: the numbers of known traffic', { skip: example ? false : 'no example app' }, () => {
   let local: LocalMesh;
   let lambda: LambdaClient;
-  let cloudwatchAt: Server;
-  const cloudwatch = new CloudWatchMetrics(METRICS.namespace, 100);
+  const cloudwatch = new LoopbackCloudWatch();
+  let cloudwatchAt: string;
   const stat = async (url: string) => {
     const r = await runMesh(url, ['stat', '--json']);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as StatsSnapshot;
   };
-  const cloudwatchUrl = () => `http://127.0.0.1:${(cloudwatchAt.address() as AddressInfo).port}`;
+  const cloudwatchUrl = () => cloudwatchAt;
 
   before(async () => {
     local = await startLocalMesh({
@@ -39,31 +35,10 @@ describe('mesh stat: the numbers of known traffic', { skip: example ? false : 'n
       port: 0,
       quiet: true,
       // What CloudWatch would hold: every mesh metric the workers printed, at the time it names.
-      onLog: (_fn, _v, line) => {
-        if (!line.includes('"_aws"')) return;
-        const emf = parseEmf(JSON.parse(line));
-        if (!emf.ok) return;
-        for (const m of emf.samples) {
-          if (m.namespace !== METRICS.namespace) continue;
-          for (const v of m.values) cloudwatch.put(m.name, m.dimensions, v, m.timestamp);
-        }
-      },
+      onLog: (_fn, _v, line) => cloudwatch.feed(line),
     });
     // No /_mesh/ here: the CLI reads CloudWatch, as it would in AWS.
-    cloudwatchAt = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => {
-        body += c.toString();
-      });
-      req.on('end', () => {
-        const answer = req.url?.startsWith('/_mesh/')
-          ? undefined
-          : cloudwatch.handle(String(req.headers['x-amz-target'] ?? ''), body);
-        res.writeHead(answer === undefined ? 404 : 200, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify(answer ?? { message: 'Not Found' }));
-      });
-    });
-    await new Promise<void>((r) => cloudwatchAt.listen(0, '127.0.0.1', r));
+    cloudwatchAt = await cloudwatch.listen();
     lambda = new LambdaClient({
       endpoint: local.url,
       region: 'us-east-1',
@@ -85,7 +60,7 @@ describe('mesh stat: the numbers of known traffic', { skip: example ? false : 'n
 
   after(async () => {
     lambda?.destroy();
-    if (cloudwatchAt) await new Promise<void>((r) => cloudwatchAt.close(() => r()));
+    await cloudwatch.close();
     await local?.stop();
   });
 
