@@ -16,17 +16,10 @@ import { App, Stack, Stage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { regionsAssembly } from '../support/example-assembly';
 import { meshArgs, type Run, run } from '../support/mesh-cli';
+import { MESH_LOCAL_ENV, serveMeshLocal } from '../support/mesh-local-process';
 import { observAssemblies } from '../support/observ-app/assemblies';
-import { WITHOUT_COVERAGE } from '../support/without-coverage';
 
-const ROOT = join(__dirname, '..', '..');
-/** `mesh`'s environment, without V8 coverage (its bundle counts for no source file: test/support/mesh-cli.ts). */
-const baseEnv = {
-  ...WITHOUT_COVERAGE,
-  PATH: process.env.PATH,
-  HOME: '/nonexistent-home-for-cli-tests',
-  AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
-};
+const baseEnv = MESH_LOCAL_ENV;
 
 async function mesh(url: string, args: string[]): Promise<Run> {
   return run(process.execPath, await meshArgs(args), { ...baseEnv, AWS_ENDPOINT_URL: url });
@@ -39,27 +32,8 @@ describe('mesh local', () => {
 
   before(async () => {
     const { release1, release2 } = observAssemblies();
-    child = spawn(
-      process.execPath,
-      await meshArgs(['local', '--assembly', release1, '--assembly', release2, '--port', '0', '--quiet']),
-      {
-        cwd: ROOT,
-        env: baseEnv,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    exited = new Promise((r) => child.once('exit', (code) => r(code)));
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (d) => {
-        out += d;
-        const m = /local mesh running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      void exited.then((code) => reject(new Error(`mesh local exited ${code} before serving:\n${out}\n${err}`)));
-    });
+    const args = ['--assembly', release1, '--assembly', release2, '--port', '0', '--quiet'];
+    ({ child, url, exited } = await serveMeshLocal(args));
   });
 
   after(async () => {

@@ -6,23 +6,13 @@
  * free for the second.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, createServer } from 'node:net';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { meshArgs, type Run, run } from '../support/mesh-cli';
+import { MESH_LOCAL_ENV, type ServedMesh, serveMeshLocal } from '../support/mesh-local-process';
 import { observAssemblies } from '../support/observ-app/assemblies';
 import { processAlive } from '../support/process-alive';
-import { WITHOUT_COVERAGE } from '../support/without-coverage';
-
-const ROOT = join(__dirname, '..', '..');
-const env = {
-  ...WITHOUT_COVERAGE,
-  PATH: process.env.PATH,
-  HOME: '/nonexistent-home-for-cli-tests',
-  AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
-};
 
 /** A port free now: taken from the system, then let go. */
 async function freePort(): Promise<number> {
@@ -33,36 +23,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Served {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly exited: Promise<number | null>;
-}
-
-/** `mesh local` on `port`, once it says it serves. */
-async function serve(port: number): Promise<Served> {
-  const { release1, release2 } = observAssemblies();
-  const args = ['local', '--assembly', release1, '--assembly', release2, '--port', String(port), '--quiet'];
-  const child = spawn(process.execPath, await meshArgs(args), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /local mesh running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((code) => reject(new Error(`mesh local exited ${code} before serving:\n${out}\n${err}`)));
-  });
-  return { child, url, exited };
-}
-
 describe('mesh local stopped and started again on the same port', () => {
-  const running: Served[] = [];
+  const running: ServedMesh[] = [];
+  /** `mesh local` on `port`, serving the fixture app's two releases. */
+  const serve = (port: number) => {
+    const { release1, release2 } = observAssemblies();
+    return serveMeshLocal(['--assembly', release1, '--assembly', release2, '--port', String(port), '--quiet']);
+  };
   const mesh = async (url: string, ...args: string[]): Promise<Run> => {
-    const r = await run(process.execPath, await meshArgs(args), { ...env, AWS_ENDPOINT_URL: url });
+    const r = await run(process.execPath, await meshArgs(args), { ...MESH_LOCAL_ENV, AWS_ENDPOINT_URL: url });
     assert.equal(r.code, 0, r.stderr);
     return r;
   };
