@@ -10,6 +10,7 @@
  * Rows, with their budgets:
  * - cold start, inbound only: init + first invocation of a wrapped hello vs the bare hello (<= +5 ms);
  *   the same with a 50-service mesh's snapshot, and with the policy read from the table (reported);
+ * - the floor of that read: a bare handler's one HTTPS POST on node:tls vs the bare hello (reported);
  * - cold start, one outbound call: `mesh.call()` vs the same handler calling InvokeCommand with
  *   @aws-sdk/client-lambda (the mesh >= 50 ms faster);
  * - the first call that needs an identity (Secrets Manager) and policy reads (DynamoDB) vs the SDK
@@ -61,6 +62,23 @@ function bundleHandlers(task: string): void {
   const sources: Record<string, string> = {
     'hello.js':
       "exports.handler = async (event) => ({ statusCode: 200, body: 'hello ' + ((event && event.name) || 'world') });",
+    // The floor of any read over TLS: one small POST and its answer on a socket of node:tls, with nothing
+    // of the mesh (no signing, no parsing past the status line), to the same stand-in.
+    'tls-floor.js':
+      "const tls = require('node:tls');\n" +
+      'exports.handler = () => new Promise((resolve, reject) => {\n' +
+      // https://127.0.0.1:<port>, the stand-in's: no URL parser, which a first request would compile.
+      "  const [hostname, port] = process.env.AWS_ENDPOINT_URL.slice('https://'.length).split(':');\n" +
+      '  const body = \'{"TableName":"bench-policy","Key":{"pk":{"S":"orders"},"sk":{"S":"service"}}}\';\n' +
+      '  const socket = tls.connect({ host: hostname, port: Number(port) }, () => socket.write(\n' +
+      "    'POST / HTTP/1.1\\r\\nhost: ' + hostname + ':' + port + '\\r\\ncontent-type: application/x-amz-json-1.0\\r\\n' +\n" +
+      "    'x-amz-target: DynamoDB_20120810.GetItem\\r\\ncontent-length: ' + body.length + '\\r\\n\\r\\n' + body));\n" +
+      "  socket.once('error', reject).once('data', (d) => {\n" +
+      '    socket.destroy();\n' +
+      "    const status = d.toString('latin1', 0, 12);\n" +
+      "    if (status === 'HTTP/1.1 200') resolve({ statusCode: 200 });\n" +
+      "    else reject(new Error('the stand-in answered ' + status));\n" +
+      '  });\n});',
     // The mesh's way: lambda-mesh/runtime comes from the layer.
     'call-mesh.js':
       "const { mesh } = require('lambda-mesh/runtime');\n" +
@@ -420,6 +438,16 @@ async function coldStartRows(bench: ColdBench) {
       note:
         `vs the bare hello; the snapshot older than the cache bound, as on AWS: a version GetItem and a Query ` +
         `before the first decision, over HTTPS to a loopback stand-in; Node.js ${sampleNodeVersion()}`,
+    },
+  );
+  await bench.coldRow(
+    'floor: one HTTPS POST from a fresh process (node:tls only, nothing of the mesh)',
+    bench.bare('tls-floor.js'),
+    bench.bare('hello.js'),
+    {
+      note:
+        'vs the bare hello; loading node:tls, the handshake, one small POST and its answer, to the same stand-in: ' +
+        'the least any read over TLS adds to a first request, before signing or parsing',
     },
   );
   const inboundFresh = await bench.coldRow(
