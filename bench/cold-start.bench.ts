@@ -56,59 +56,61 @@ function synthesizedLayer(): string {
   throw new Error(`bench: no mesh layer asset in ${assembly}`);
 }
 
+/** The handlers' sources, by the file each is bundled to. */
+const HANDLERS: Record<string, string> = {
+  'hello.js':
+    "exports.handler = async (event) => ({ statusCode: 200, body: 'hello ' + ((event && event.name) || 'world') });",
+  // The floor of any read over TLS: one small POST and its answer on a socket of node:tls, with nothing
+  // of the mesh (no signing, no parsing past the status line), to the same stand-in.
+  'tls-floor.js':
+    "const tls = require('node:tls');\n" +
+    'exports.handler = () => new Promise((resolve, reject) => {\n' +
+    // https://127.0.0.1:<port>, the stand-in's: no URL parser, which a first request would compile.
+    "  const [hostname, port] = process.env.AWS_ENDPOINT_URL.slice('https://'.length).split(':');\n" +
+    '  const body = \'{"TableName":"bench-policy","Key":{"pk":{"S":"orders"},"sk":{"S":"service"}}}\';\n' +
+    '  const socket = tls.connect({ host: hostname, port: Number(port) }, () => socket.write(\n' +
+    "    'POST / HTTP/1.1\\r\\nhost: ' + hostname + ':' + port + '\\r\\ncontent-type: application/x-amz-json-1.0\\r\\n' +\n" +
+    "    'x-amz-target: DynamoDB_20120810.GetItem\\r\\ncontent-length: ' + body.length + '\\r\\n\\r\\n' + body));\n" +
+    "  socket.once('error', reject).once('data', (d) => {\n" +
+    '    socket.destroy();\n' +
+    "    const status = d.toString('latin1', 0, 12);\n" +
+    "    if (status === 'HTTP/1.1 200') resolve({ statusCode: 200 });\n" +
+    "    else reject(new Error('the stand-in answered ' + status));\n" +
+    '  });\n});',
+  // The mesh's way: lambda-mesh/runtime comes from the layer.
+  'call-mesh.js':
+    "const { mesh } = require('lambda-mesh/runtime');\n" +
+    "exports.handler = async (event) => mesh.call('payments', { order: event.n || 1 });",
+  // The SDK's way, as the SDK's documentation writes it: the client made at init, reused.
+  'call-sdk.js':
+    "const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');\n" +
+    'const lambda = new LambdaClient({ endpoint: process.env.AWS_ENDPOINT_URL });\n' +
+    'exports.handler = async (event) => {\n' +
+    "  const out = await lambda.send(new InvokeCommand({ FunctionName: 'bench-payments', Qualifier: 'live', Payload: JSON.stringify({ order: event.n || 1 }) }));\n" +
+    '  return JSON.parse(Buffer.from(out.Payload).toString());\n};',
+  // The same requests as the mesh's first identity-and-policy call, with the SDK clients.
+  'first-call-sdk.js':
+    "const { SecretsManagerClient, GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager');\n" +
+    "const { DynamoDBClient, QueryCommand } = require('@aws-sdk/client-dynamodb');\n" +
+    "const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');\n" +
+    'const endpoint = process.env.AWS_ENDPOINT_URL;\n' +
+    'const sm = new SecretsManagerClient({ endpoint });\n' +
+    'const ddb = new DynamoDBClient({ endpoint });\n' +
+    'const lambda = new LambdaClient({ endpoint });\n' +
+    'const query = (pk) => ddb.send(new QueryCommand({ TableName: process.env.MESH_POLICY_TABLE, ' +
+    "KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': 'pk' }, " +
+    "ExpressionAttributeValues: { ':pk': { S: pk } }, ConsistentRead: true }));\n" +
+    'exports.handler = async (event) => {\n' +
+    "  const secret = await sm.send(new GetSecretValueCommand({ SecretId: 'bench/identity/orders' }));\n" +
+    "  await query('orders');\n  await query('payments');\n" +
+    "  const out = await lambda.send(new InvokeCommand({ FunctionName: 'bench-payments', Qualifier: 'live', Payload: JSON.stringify({ order: event.n || 1, k: secret.SecretString.length }) }));\n" +
+    '  return JSON.parse(Buffer.from(out.Payload).toString());\n};',
+};
+
 /** The handlers, bundled as MeshFunction bundles a function's entry. */
 function bundleHandlers(task: string): void {
   const esbuild = require('esbuild') as typeof import('esbuild');
-  const sources: Record<string, string> = {
-    'hello.js':
-      "exports.handler = async (event) => ({ statusCode: 200, body: 'hello ' + ((event && event.name) || 'world') });",
-    // The floor of any read over TLS: one small POST and its answer on a socket of node:tls, with nothing
-    // of the mesh (no signing, no parsing past the status line), to the same stand-in.
-    'tls-floor.js':
-      "const tls = require('node:tls');\n" +
-      'exports.handler = () => new Promise((resolve, reject) => {\n' +
-      // https://127.0.0.1:<port>, the stand-in's: no URL parser, which a first request would compile.
-      "  const [hostname, port] = process.env.AWS_ENDPOINT_URL.slice('https://'.length).split(':');\n" +
-      '  const body = \'{"TableName":"bench-policy","Key":{"pk":{"S":"orders"},"sk":{"S":"service"}}}\';\n' +
-      '  const socket = tls.connect({ host: hostname, port: Number(port) }, () => socket.write(\n' +
-      "    'POST / HTTP/1.1\\r\\nhost: ' + hostname + ':' + port + '\\r\\ncontent-type: application/x-amz-json-1.0\\r\\n' +\n" +
-      "    'x-amz-target: DynamoDB_20120810.GetItem\\r\\ncontent-length: ' + body.length + '\\r\\n\\r\\n' + body));\n" +
-      "  socket.once('error', reject).once('data', (d) => {\n" +
-      '    socket.destroy();\n' +
-      "    const status = d.toString('latin1', 0, 12);\n" +
-      "    if (status === 'HTTP/1.1 200') resolve({ statusCode: 200 });\n" +
-      "    else reject(new Error('the stand-in answered ' + status));\n" +
-      '  });\n});',
-    // The mesh's way: lambda-mesh/runtime comes from the layer.
-    'call-mesh.js':
-      "const { mesh } = require('lambda-mesh/runtime');\n" +
-      "exports.handler = async (event) => mesh.call('payments', { order: event.n || 1 });",
-    // The SDK's way, as the SDK's documentation writes it: the client made at init, reused.
-    'call-sdk.js':
-      "const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');\n" +
-      'const lambda = new LambdaClient({ endpoint: process.env.AWS_ENDPOINT_URL });\n' +
-      'exports.handler = async (event) => {\n' +
-      "  const out = await lambda.send(new InvokeCommand({ FunctionName: 'bench-payments', Qualifier: 'live', Payload: JSON.stringify({ order: event.n || 1 }) }));\n" +
-      '  return JSON.parse(Buffer.from(out.Payload).toString());\n};',
-    // The same requests as the mesh's first identity-and-policy call, with the SDK clients.
-    'first-call-sdk.js':
-      "const { SecretsManagerClient, GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager');\n" +
-      "const { DynamoDBClient, QueryCommand } = require('@aws-sdk/client-dynamodb');\n" +
-      "const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');\n" +
-      'const endpoint = process.env.AWS_ENDPOINT_URL;\n' +
-      'const sm = new SecretsManagerClient({ endpoint });\n' +
-      'const ddb = new DynamoDBClient({ endpoint });\n' +
-      'const lambda = new LambdaClient({ endpoint });\n' +
-      'const query = (pk) => ddb.send(new QueryCommand({ TableName: process.env.MESH_POLICY_TABLE, ' +
-      "KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': 'pk' }, " +
-      "ExpressionAttributeValues: { ':pk': { S: pk } }, ConsistentRead: true }));\n" +
-      'exports.handler = async (event) => {\n' +
-      "  const secret = await sm.send(new GetSecretValueCommand({ SecretId: 'bench/identity/orders' }));\n" +
-      "  await query('orders');\n  await query('payments');\n" +
-      "  const out = await lambda.send(new InvokeCommand({ FunctionName: 'bench-payments', Qualifier: 'live', Payload: JSON.stringify({ order: event.n || 1, k: secret.SecretString.length }) }));\n" +
-      '  return JSON.parse(Buffer.from(out.Payload).toString());\n};',
-  };
-  for (const [file, source] of Object.entries(sources)) {
+  for (const [file, source] of Object.entries(HANDLERS)) {
     const src = join(task, `src-${file}`);
     writeFileSync(src, source);
     esbuild.buildSync({
@@ -426,6 +428,24 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
  */
 const AS_DEPLOYED = { MESH_POLICY_TABLE: 'bench-policy' };
 
+/**
+ * The floor under the as-deployed row's policy read: a bare handler that sends one small POST over
+ * node:tls to the same stand-in and reads its answer. Any read over TLS on a first request costs this
+ * much at least, before the mesh signs or parses anything (reported).
+ */
+function floorRow(bench: ColdBench) {
+  return bench.coldRow(
+    'floor: one HTTPS POST from a fresh process (node:tls only, nothing of the mesh)',
+    bench.bare('tls-floor.js'),
+    bench.bare('hello.js'),
+    {
+      note:
+        'vs the bare hello; loading node:tls, the handshake, one small POST and its answer, to the same stand-in: ' +
+        'the least any read over TLS adds to a first request, before signing or parsing',
+    },
+  );
+}
+
 /** The cold-start rows; returns the mesh samples of the paths whose loaded layer code is reported. */
 async function coldStartRows(bench: ColdBench) {
   const inbound = await bench.coldRow(
@@ -440,16 +460,7 @@ async function coldStartRows(bench: ColdBench) {
         `before the first decision, over HTTPS to a loopback stand-in; Node.js ${sampleNodeVersion()}`,
     },
   );
-  await bench.coldRow(
-    'floor: one HTTPS POST from a fresh process (node:tls only, nothing of the mesh)',
-    bench.bare('tls-floor.js'),
-    bench.bare('hello.js'),
-    {
-      note:
-        'vs the bare hello; loading node:tls, the handshake, one small POST and its answer, to the same stand-in: ' +
-        'the least any read over TLS adds to a first request, before signing or parsing',
-    },
-  );
+  await floorRow(bench);
   const inboundFresh = await bench.coldRow(
     'cold start, inbound only, no policy read (a fresh snapshot)',
     bench.wrapped('hello.js'),
