@@ -218,4 +218,44 @@ describe('HTTP/1.1 exchange over TLS', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   });
+
+  it("offers no ALPN, as the AWS SDK's https agent does, and refuses a server its trust store does not vouch for", async () => {
+    // Prepare: a TLS server that records the protocols a client offers, with a certificate of a CA this
+    // process does not trust.
+    const ca = await rotateCa('wire', undefined);
+    const id = await issueIdentity({ mesh: 'wire', service: 'aws', ca, ipAddresses: ['127.0.0.1'] });
+    const offered: string[][] = [];
+    const server = createTlsServer({
+      cert: id.chain,
+      key: id.privateKey,
+      ALPNCallback: ({ protocols }) => {
+        offered.push(protocols);
+        return protocols[0];
+      },
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    // Key material is logged as the server answers a ClientHello, before its certificate goes out.
+    let answered = 0;
+    server.on('keylog', () => answered++);
+    const c = new AwsWireClient({
+      url: new URL(`https://127.0.0.1:${(server.address() as { port: number }).port}`),
+      region: 'us-east-1',
+      service: 'dynamodb',
+      env: { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' },
+      purpose: 'test',
+    });
+    try {
+      // Act
+      const err = (await c.send({ method: 'POST', path: '/', headers: {}, body: '{}' }).catch((e) => e)) as Error & {
+        code?: string;
+      };
+      // Assess: the handshake reached the server, which saw no protocol offered; the client refused it.
+      assert.match(String(err.code), /CERT|SIGNATURE|ISSUER/);
+      assert.ok(answered > 0);
+      assert.deepEqual(offered, []);
+    } finally {
+      c.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });
