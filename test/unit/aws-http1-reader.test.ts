@@ -150,6 +150,16 @@ describe('HTTP/1.1 request bytes', () => {
     );
   });
 
+  test('a header value past ASCII goes out in latin1, the body beside it in UTF-8, as bytes or as text', () => {
+    // Act
+    const text = requestBytes('POST', '/', { 'x-a': 'é' }, 'é');
+    const bytes = requestBytes('POST', '/', { host: 'h' }, Buffer.from('é'));
+    // Assess
+    const head = Buffer.from('POST / HTTP/1.1\r\nx-a: \xe9\r\ncontent-length: 2\r\n\r\n', 'latin1');
+    assert.deepEqual(text, Buffer.concat([head, Buffer.from('é')]));
+    assert.equal(bytes.toString('utf8'), 'POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\n\r\né');
+  });
+
   test('a header node:http would refuse is refused before anything is written (no request splitting)', () => {
     assert.throws(() => requestBytes('POST', '/', { 'x-a': 'v\r\nx-injected: 1' }, ''), /invalid HTTP header/);
     assert.throws(() => requestBytes('POST', '/', { 'x-a\n': 'v' }, ''), /invalid HTTP header/);

@@ -26,9 +26,9 @@ export function requestBytes(
   headers: Readonly<Record<string, string>>,
   body: string | Uint8Array,
 ): Buffer {
-  const payload = typeof body === 'string' ? Buffer.from(body) : body;
   let head = `${method} ${path} HTTP/1.1\r\n`;
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name]!;
     // As node:http checks them: a line break would let a value write headers of its own (request
     // splitting), and a character past latin1 would not go on the wire as it was given.
     if (!/^[!#$%&'*+.^_`|~\w-]+$/.test(name) || /[^\t\x20-\x7e\x80-\xff]/.test(value)) {
@@ -36,7 +36,11 @@ export function requestBytes(
     }
     head += `${name}: ${value}\r\n`;
   }
-  return Buffer.concat([Buffer.from(`${head}content-length: ${payload.byteLength}\r\n\r\n`, 'latin1'), payload]);
+  head += `content-length: ${typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength}\r\n\r\n`;
+  // A head in ASCII (as AWS's headers are) is the same bytes in UTF-8 as in latin1: one Buffer of one
+  // string. With a response's head and body in one chunk, a first request then compiles no Buffer.concat.
+  if (typeof body === 'string' && Buffer.byteLength(head) === head.length) return Buffer.from(head + body);
+  return Buffer.concat([Buffer.from(head, 'latin1'), typeof body === 'string' ? Buffer.from(body) : body]);
 }
 
 export interface ResponseReader {
@@ -138,7 +142,7 @@ export function responseReader(method: string): ResponseReader {
   const response = (): Http1Response => ({
     status: head!.status,
     headers: head!.headers,
-    body: Buffer.concat(body),
+    body: body.length === 1 ? body[0]! : Buffer.concat(body),
     reusable: head!.body !== 'close' && !head!.close,
   });
   /** The body's bytes; true once the body is complete. */
@@ -157,15 +161,17 @@ export function responseReader(method: string): ResponseReader {
     push(data) {
       let rest = data;
       while (pending) {
-        const buf = Buffer.concat([pending, rest]);
-        const end = buf.indexOf('\r\n\r\n');
+        const buf = pending.length ? Buffer.concat([pending, rest]) : rest;
+        // Searched as text, which the head is read as anyway: Buffer's indexOf is Node's, compiled on first use.
+        const text = buf.toString('latin1');
+        const end = text.indexOf('\r\n\r\n');
         if (end < 0) {
           if (buf.length > 65_536) throw bad('headers over 64 KB');
           pending = buf;
           return undefined;
         }
         rest = buf.subarray(end + 4);
-        head = parseHead(buf.subarray(0, end).toString('latin1'), method);
+        head = parseHead(text.slice(0, end), method);
         pending = head ? undefined : Buffer.alloc(0);
         left = head?.length ?? 0;
         done = head?.body === 'none' || (head?.body === 'length' && left === 0);
