@@ -38,9 +38,11 @@ export function unmarshallValue(av: AttributeValue): unknown {
  * Every attribute becomes a field of its own: `fromEntries` defines each key, where an assignment to
  * `out['__proto__']` (an attribute name DynamoDB takes, and JSON.parse keeps) would set the item's
  * prototype, and the checks would then read the map's fields as the item's while its JSON hides them.
+ * By its keys, not `([k, v])` over its entries: destructuring runs the iterator protocol, which a new
+ * sandbox's first policy read would compile (0.19 M instructions).
  */
 export function unmarshallItem(item: Record<string, AttributeValue>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, unmarshallValue(v)]));
+  return Object.fromEntries(Object.keys(item).map((k) => [k, unmarshallValue(item[k]!)]));
 }
 
 /** Plain JSON -> AttributeValue (tests and tools writing policy items). */
