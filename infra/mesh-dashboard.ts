@@ -27,6 +27,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { ENV, METRICS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
 import { callerReportsItself } from '../shared/telemetry/metric-dimensions';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
+import { besideFunction } from './private/beside-function';
 
 /** A service's alarms: success rate and p99 latency of its function (every version and alias). */
 export interface ServiceAlarms {
@@ -184,6 +185,8 @@ export class MeshDashboard extends Construct {
   private readonly topology: MeshTopologyFunction[] = [];
   private readonly discovered: MeshTopologyFunction[] = [];
   private readonly alarms = new Map<string, ServiceAlarms>();
+  /** The mesh's own function of each service (not one discovery found): its alarms go in its stack (a nested stack's). */
+  private readonly owners = new Map<string, IConstruct>();
   private rendered = false;
 
   constructor(scope: Construct, id: string, props: MeshDashboardProps) {
@@ -220,6 +223,7 @@ export class MeshDashboard extends Construct {
     // The function's own name (a Ref token is fine in alarm dimensions), in case it was given literally.
     props.mesh?.onFunction?.((fn) => {
       this.topology.push(fn);
+      if (fn instanceof Construct) this.owners.set(fn.service, fn);
       this.addService(fn.service, {
         functionName: fn.functionName,
         ...(fn.canary && fn.version ? { versions: [fn.canary.stableVersion, fn.version.version] } : {}),
@@ -258,6 +262,8 @@ export class MeshDashboard extends Construct {
     if (known) return known;
     this.addService(service);
     const id = service.replace(/[^A-Za-z0-9]/g, '');
+    const owner = this.owners.get(service);
+    const scope = owner ? besideFunction(this, owner) : this;
     // FunctionName alone: Lambda aggregates every version and alias of the function under it.
     const dims = () => ({ FunctionName: this.functionName(service) });
     const lambdaMetric = (metricName: string, statistic: string) =>
@@ -269,7 +275,7 @@ export class MeshDashboard extends Construct {
         period: this.period,
       });
     const threshold = this.props.successRateThreshold ?? 99;
-    const successRate = new cloudwatch.Alarm(this, `${id}SuccessRate`, {
+    const successRate = new cloudwatch.Alarm(scope, `${id}SuccessRate`, {
       alarmDescription: `Lambda Mesh ${this.meshName}: success rate of ${service} (all versions) below ${threshold}%`,
       metric: new cloudwatch.MathExpression({
         // No traffic is not a failure: 100% when there were no invocations in the period.
@@ -289,7 +295,7 @@ export class MeshDashboard extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     const p99Ms = this.props.p99ThresholdMs ?? 1000;
-    const p99Latency = new cloudwatch.Alarm(this, `${id}P99Latency`, {
+    const p99Latency = new cloudwatch.Alarm(scope, `${id}P99Latency`, {
       alarmDescription: `Lambda Mesh ${this.meshName}: p99 duration of ${service} (all versions) above ${p99Ms} ms`,
       metric: lambdaMetric('Duration', 'p99'),
       threshold: p99Ms,
@@ -453,6 +459,15 @@ export class MeshDashboard extends Construct {
         ),
       }),
     ];
+  }
+
+  /**
+   * @internal Adds the widgets and alarms now, once: `Mesh` calls it before synthesis prepares the
+   * templates, so the alarms of a function in a nested stack land in its template, and references to
+   * nested stacks become their outputs; a dashboard of its own renders at validation.
+   */
+  public _render(): void {
+    this.render();
   }
 
   private render(): void {

@@ -995,17 +995,19 @@ function checkEnvironment({ environment }: MeshFunctionProps, refuse: Refuse): v
 }
 
 /**
- * The function in its mesh's stack. The mesh names each function (identity, policy items, dashboard)
- * and each function waits for its identity in the mesh: across stacks those references run both ways,
- * a cycle CloudFormation cannot deploy (aws-cdk reports it as a cyclic reference, naming neither).
+ * The function in its mesh's stack, or in a nested stack under it (at any depth): one deployment. The
+ * mesh names each function (identity, policy items, dashboard) and each function waits for its identity
+ * in the mesh: across separate stacks those references run both ways, a cycle CloudFormation cannot
+ * deploy (aws-cdk reports it as a cyclic reference, naming neither). A nested stack passes them as its
+ * parameters and outputs instead, and is how a mesh grows past one template's 500 resources.
  */
 function checkStack(scope: Construct, { mesh }: MeshFunctionProps, refuse: Refuse): void {
   const here = Stack.of(scope);
   const meshStack = Stack.of(mesh);
-  if (here === meshStack) return;
+  for (let s: Stack | undefined = here; s; s = s.nestedStackParent) if (s === meshStack) return;
   throw refuse(
     MeshErrorCode.MESH_IN_OTHER_STACK,
-    `it is in stack ${here.node.path} and its mesh ${mesh.node.path} in stack ${meshStack.node.path}; a mesh and its functions deploy in one stack. Create the MeshFunction in stack ${meshStack.node.path} (inside a construct of your own there if you like), or give stack ${here.node.path} a Mesh of its own`,
+    `it is in stack ${here.node.path} and its mesh ${mesh.node.path} in stack ${meshStack.node.path}; a mesh and its functions deploy in one stack. Create the MeshFunction in stack ${meshStack.node.path} (inside a construct of your own there if you like), or in a NestedStack of it (each nested stack is a template of its own, the way past 500 resources), or give stack ${here.node.path} a Mesh of its own`,
   );
 }
 

@@ -42,6 +42,7 @@ import { MeshDashboard, type MeshDashboardOptions, type ServiceAlarms } from './
 import type { MeshFunction } from './mesh-function';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 import { controlFunctionCode, meshLayerCode } from './private/asset-code';
+import { besideFunction } from './private/beside-function';
 import { deployTarget } from './private/deploy-target';
 import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from './private/identity';
 import { acknowledgeNag } from './private/nag-acknowledgement';
@@ -188,7 +189,8 @@ export class Mesh extends Construct implements IMesh {
   private readonly hooks: Array<(fn: MeshFunction) => void> = [];
   private snapshotLayerVersion?: lambda.LayerVersion;
   private deploymentApplication?: codedeploy.LambdaApplication;
-  private preTraffic?: PreTrafficHook;
+  /** The pre-traffic hook of each stack with gated functions (the mesh's own, or a nested stack's). */
+  private readonly preTraffic = new Map<Stack, PreTrafficHook>();
 
   constructor(scope: Construct, id: string, props: MeshProps) {
     const where = `Mesh ${futurePath(scope, id)}`;
@@ -395,7 +397,7 @@ export class Mesh extends Construct implements IMesh {
   }
 
   /**
-   * @internal The mesh's pre-traffic hook (one for all its gated functions, made on first use), now also
+   * @internal The mesh's pre-traffic hook (one for all its gated functions of `fn`'s stack, made on first use), now also
    * checking `fn`'s new versions: with `request` when one is declared, else with a ping.
    */
   public _preTrafficHook(
@@ -404,9 +406,12 @@ export class Mesh extends Construct implements IMesh {
     request: unknown,
     group: codedeploy.ILambdaDeploymentGroup,
   ): lambda.IFunction {
-    this.preTraffic ??= new PreTrafficHook(this, 'PreTrafficHook', this.identity);
-    this.preTraffic.add(fn, functionName, request, group);
-    return this.preTraffic.function;
+    const stack = Stack.of(fn);
+    const hook =
+      this.preTraffic.get(stack) ?? new PreTrafficHook(besideFunction(this, fn), 'PreTrafficHook', this, this.identity);
+    this.preTraffic.set(stack, hook);
+    hook.add(fn, functionName, request, group);
+    return hook.function;
   }
 
   /** The functions that joined this mesh, in construction order. */
@@ -541,10 +546,18 @@ function stageName(stage: Stage | undefined): string {
   return path ? `stage ${path}` : "the app's top-level stacks";
 }
 
-/** Builds the snapshot layer when synthesis visits the mesh: by then every edge is declared. */
+/**
+ * Builds the snapshot layer when synthesis visits the mesh: by then every edge is declared. A mesh with
+ * functions in nested stacks renders its dashboard then too, before the templates are prepared: a nested
+ * stack's template is hashed then, and references into it become its outputs then. A mesh in one stack
+ * renders it at validation, as it always has (its alarms then stay out of the mesh's tags).
+ */
 class SnapshotAspect implements IAspect {
   constructor(private readonly mesh: Mesh) {}
   public visit(node: IConstruct): void {
-    if (node === this.mesh) this.mesh._attachSnapshot();
+    if (node !== this.mesh) return;
+    this.mesh._attachSnapshot();
+    const here = Stack.of(this.mesh);
+    if (this.mesh.functions.some((f) => Stack.of(f) !== here)) this.mesh.dashboard._render();
   }
 }

@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { ASSETS, ENV, IDENTITY, spiffeId, TAGS } from '../../shared/names';
 import { MeshErrorCode, MeshValidationError } from '../mesh-validation-error';
 import { controlFunctionCode } from './asset-code';
+import { besideFunction } from './beside-function';
 import { acknowledgeNag } from './nag-acknowledgement';
 import { nagArn } from './nag-arn';
 import { controlFunction, controlProvider } from './own-logs-role';
@@ -29,6 +30,15 @@ import { controlFunction, controlProvider } from './own-logs-role';
  * which infra may not import; test/infra/identity-bootstrap.test.ts holds the two together).
  */
 export const CA_LIFETIME_DAYS = 365;
+
+/** One service's identity: its secret, the resource that issues it, and the functions that hold it. */
+interface ServiceIdentity {
+  readonly secret: secretsmanager.Secret;
+  readonly issued: CustomResource;
+  readonly holders: Set<IdentityMember>;
+  /** The holders' roles, which the secret's resource policy lets read it. */
+  readonly readers: iam.IRole[];
+}
 
 /** Options of the mesh identity (CA, issuer, rotation). */
 export interface MeshIdentityOptions {
@@ -128,7 +138,7 @@ export class MeshIdentity extends Construct {
   private readonly deploymentRoleArn: string;
   private readonly peerRegions: readonly string[];
   private readonly provider: cr.Provider;
-  private readonly services = new Map<string, { secret: secretsmanager.Secret; issued: CustomResource }>();
+  private readonly services = new Map<string, ServiceIdentity>();
 
   constructor(scope: Construct, id: string, props: MeshIdentityProps) {
     super(scope, id);
@@ -251,7 +261,7 @@ export class MeshIdentity extends Construct {
     this.issuer.addToRolePolicy(
       new iam.PolicyStatement({ actions: ISSUER_ACTIONS, resources: [this.caSecret.secretArn] }),
     );
-    this.protect(this.caSecret, [this.issuer.role!]);
+    this.protect(this.caSecret, [this.issuer.role!.roleArn]);
     // Identity secrets by name prefix: one statement for any number of services.
     this.issuer.addToRolePolicy(
       new iam.PolicyStatement({ actions: ISSUER_ACTIONS, resources: [identitySecretArnPattern(this, meshName)] }),
@@ -287,12 +297,31 @@ export class MeshIdentity extends Construct {
    * The identity secret of one service: created with a placeholder, issued at deploy by its
    * `Custom::MeshIdentity` (after the CA's), which the function's version and `live` alias wait for,
    * and rotated at half the certificate lifetime; readable by the function's role and the issuer only.
-   * Sets MESH_IDENTITY_SECRET. Idempotent per service.
+   * Sets MESH_IDENTITY_SECRET. The three resources go beside `home` (the function itself unless given;
+   * see private/beside-function.ts). Again for the same service, `fn` holds that identity too (the
+   * pre-traffic hook of each stack holds `mesh-deploy-check`'s): the same secret, one more reader.
    */
-  addService(service: string, fn: IdentityMember): secretsmanager.Secret {
-    const existing = this.services.get(service);
-    if (existing) return existing.secret;
-    const secret = new secretsmanager.Secret(this, `Identity-${service}`, {
+  addService(service: string, fn: IdentityMember, home: Construct = fn): secretsmanager.Secret {
+    const held = this.services.get(service) ?? this.newServiceIdentity(service, besideFunction(this, home), fn);
+    if (held.holders.has(fn)) return held.secret;
+    held.holders.add(fn);
+    // No traffic before the identity exists: the version and the alias callers reach wait for it.
+    if (fn.version) fn.version.node.addDependency(held.issued);
+    if (fn.liveAlias) fn.liveAlias.node.addDependency(held.issued);
+    // GetSecretValue only: the runtime reads its identity with nothing else (grantRead adds DescribeSecret).
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [held.secret.secretArn],
+    });
+    if (fn.role) held.readers.push(fn.role);
+    fn.addEnvironment(ENV.identitySecret, held.secret.secretArn);
+    return held.secret;
+  }
+
+  /** `service`'s secret, the resource that issues it and its rotation, in `scope`; its first holder is `fn`. */
+  private newServiceIdentity(service: string, scope: Construct, fn: IdentityMember): ServiceIdentity {
+    const secret = new secretsmanager.Secret(scope, `Identity-${service}`, {
       secretName: IDENTITY.secretName(this.meshName, service),
       description: `Mesh identity of ${spiffeId(this.meshName, service)} (certificate chain and key)`,
       // Nothing secret: Custom::MeshIdentity issues the identity at deploy.
@@ -303,16 +332,13 @@ export class MeshIdentity extends Construct {
       // comes back) can reuse the name.
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const issued = new CustomResource(this, `Issued-${service}`, {
+    const issued = new CustomResource(scope, `Issued-${service}`, {
       serviceToken: this.provider.serviceToken,
       resourceType: IDENTITY.resourceType.identity,
       properties: { SecretId: secret.secretArn, Service: service },
     });
     issued.node.addDependency(this.caIssued);
-    // No traffic before the identity exists: the version and the alias callers reach wait for it.
-    if (fn.version) fn.version.node.addDependency(issued);
-    if (fn.liveAlias) fn.liveAlias.node.addDependency(issued);
-    const rotation = new secretsmanager.CfnRotationSchedule(this, `Rotation-${service}`, {
+    const rotation = new secretsmanager.CfnRotationSchedule(scope, `Rotation-${service}`, {
       secretId: secret.secretArn,
       rotationLambdaArn: this.issuer.functionArn,
       // Rotate at half life, so a certificate is always at least half its lifetime from expiry.
@@ -320,18 +346,14 @@ export class MeshIdentity extends Construct {
       rotateImmediatelyOnUpdate: false,
     });
     rotation.node.addDependency(issued);
-    // GetSecretValue only: the runtime reads its identity with nothing else (grantRead adds DescribeSecret).
-    iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: ['secretsmanager:GetSecretValue'],
-      resourceArns: [secret.secretArn],
-    });
-    if (fn.role) this.protect(secret, [fn.role, this.issuer.role!], this.peerRegions.length > 0 ? service : undefined);
-    fn.addEnvironment(ENV.identitySecret, secret.secretArn);
+    const held: ServiceIdentity = { secret, issued, holders: new Set(), readers: [] };
+    // The readers are rendered at synth: every holder's role, then the issuer's.
+    const readers = Lazy.list({ produce: () => [...held.readers, this.issuer.role!].map((r) => r.roleArn) });
+    if (fn.role) this.protect(secret, readers, this.peerRegions.length > 0 ? service : undefined);
     Tags.of(secret).add(TAGS.mesh, this.meshName);
     Tags.of(secret).add(TAGS.service, service);
-    this.services.set(service, { secret, issued });
-    return secret;
+    this.services.set(service, held);
+    return held;
   }
 
   /** The resource that issues `service`'s identity at deploy (what its version and alias depend on). */
@@ -343,8 +365,8 @@ export class MeshIdentity extends Construct {
    * The secret's resource policy: reads denied to all but `readers`; every change (SECRET_WRITE_ACTIONS)
    * denied to all but the issuer and the deployment role, whatever their identity policies allow.
    */
-  private protect(secret: secretsmanager.Secret, readers: iam.IRole[], peerService?: string): void {
-    const notReader = { 'aws:PrincipalArn': readers.map((r) => r.roleArn) };
+  private protect(secret: secretsmanager.Secret, readers: string[], peerService?: string): void {
+    const notReader = { 'aws:PrincipalArn': readers };
     if (peerService === undefined) {
       secret.addToResourcePolicy(
         new iam.PolicyStatement({

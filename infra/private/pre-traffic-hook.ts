@@ -23,7 +23,9 @@ interface Gated {
 }
 
 /**
- * The mesh's pre-traffic hook (functions/control/deploy-hook.ts), shared by its gated functions: one
+ * The mesh's pre-traffic hook (functions/control/deploy-hook.ts), shared by its gated functions of one
+ * stack (a nested stack has its own: the hook names each new version, which the version's alias waits
+ * for, so across stacks it would be a cycle): one
  * function with its own mesh identity (`mesh-deploy-check`), invoked by CodeDeploy before traffic
  * shifts. Per gated function it may: invoke that deploy's new version and nothing else, read that
  * function's deployments and report their hook status (its deployment group); and the function's
@@ -33,7 +35,7 @@ export class PreTrafficHook extends Construct {
   public readonly function: lambda.Function;
   private readonly gated = new Map<string, Gated>();
 
-  constructor(scope: Mesh, id: string, identity: MeshIdentity | undefined) {
+  constructor(scope: Construct, id: string, mesh: Mesh, identity: MeshIdentity | undefined) {
     super(scope, id);
     this.function = controlFunction(this, 'Function', {
       code: controlFunctionCode(ASSETS.deployHook),
@@ -42,14 +44,15 @@ export class PreTrafficHook extends Construct {
       memorySize: 256,
       // A ping and a request to a version that may start cold, each capped at 25 s.
       timeout: Duration.seconds(60),
-      description: `Checks each new version of mesh ${scope.meshName}'s gated functions before traffic shifts to it`,
+      description: `Checks each new version of mesh ${mesh.meshName}'s gated functions before traffic shifts to it`,
       environment: {
         [DEPLOYMENT.checksEnv]: Lazy.string({ produce: () => this.checksJson() }),
       },
     });
     this.node.addValidation({ validate: () => this.checkSize() });
-    // It calls as a service of the mesh: it needs an identity when the mesh has them.
-    identity?.addService(DEPLOYMENT.checkSource, this.function);
+    // It calls as a service of the mesh: it needs an identity when the mesh has them. One identity for
+    // the hooks of every stack, kept in the mesh's: nested stacks refer to it, never to each other.
+    identity?.addService(DEPLOYMENT.checkSource, this.function, mesh);
     acknowledgeNag(
       this,
       'AwsSolutions-L1',

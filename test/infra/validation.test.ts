@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Duration, Errors, Lazy, Stack, Stage } from 'aws-cdk-lib';
+import { Duration, Errors, Lazy, NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -188,6 +188,7 @@ describe('validation at synth', () => {
         message:
           'MeshFunction Other/Orders: it is in stack Other and its mesh Test/Mesh in stack Test; a mesh and its functions ' +
           'deploy in one stack. Create the MeshFunction in stack Test (inside a construct of your own there if you like), ' +
+          'or in a NestedStack of it (each nested stack is a template of its own, the way past 500 resources), ' +
           'or give stack Other a Mesh of its own',
       },
     );
@@ -198,6 +199,18 @@ describe('validation at synth', () => {
       service: 'orders',
       entry: join(DEMO, 'inventory.ts'),
     });
+    // So is a nested stack of it, at any depth; a nested stack of another stack is not.
+    const deep = new NestedStack(new NestedStack(stack, 'Outer'), 'Inner');
+    new MeshFunction(deep, 'Payments', { mesh: shop, service: 'payments', entry: join(DEMO, 'inventory.ts') });
+    assert.throws(
+      () =>
+        new MeshFunction(new NestedStack(other, 'Nested'), 'Payments', {
+          mesh,
+          service: 'payments',
+          entry: join(DEMO, 'inventory.ts'),
+        }),
+      { code: MeshErrorCode.MESH_IN_OTHER_STACK },
+    );
   });
 
   it('refuses a bad service name', () => {
