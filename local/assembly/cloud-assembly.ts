@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { nestedMeshFunctions } from './nested-stacks';
 
 export interface Template {
   readonly Resources?: Record<string, TemplateResource>;
@@ -75,6 +76,9 @@ export function readCloudAssembly(dir: string, stage?: string): AssemblyStack[] 
     if (a.type !== 'aws:cloudformation:stack') continue;
     const templateFile = join(root, String(a.properties?.templateFile ?? `${id}.template.json`));
     const template = JSON.parse(readFileSync(templateFile, 'utf8')) as Template;
+    const stackName = String(a.properties?.stackName ?? id);
+    const nested = nestedMeshFunctions(root, stackName, template);
+    if (nested) throw new AssemblyScopeError(nested);
     const assets = new Map<string, string>();
     for (const dep of a.dependencies ?? []) {
       const d = artifacts[dep];
@@ -85,7 +89,6 @@ export function readCloudAssembly(dir: string, stage?: string): AssemblyStack[] 
         if (f.source?.path) assets.set(hash, join(root, f.source.path));
       }
     }
-    const stackName = String(a.properties?.stackName ?? id);
     stacks.push({ id, stackName, template, dir: root, assets, ...envOf(a), ...(stage ? { stage } : {}) });
   }
   return stacks;

@@ -13,6 +13,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Mesh } from '../../infra/mesh';
 import { MeshFunction } from '../../infra/mesh-function';
+import { readCloudAssembly } from '../../local/assembly/cloud-assembly';
 import { ENV as NAMES, SORT_KEY } from '../../shared/names';
 import { DEMO, ENV, newApp, snapshotFromAssembly } from './infra-fixture';
 import { danglingReferences, findCycle, type TemplateJson } from './template-cycles';
@@ -97,6 +98,42 @@ describe('a mesh in nested stacks', () => {
     for (const [source, target] of edges) {
       assert.ok(allows.has(`${target}/${SORT_KEY.allow(source)}`), `the edge ${source} -> ${target}`);
     }
+  });
+});
+
+describe('the local mesh and nested stacks', () => {
+  it('refuses mesh functions in a nested stack by name, and reads a nested stack without any', () => {
+    // GIVEN a mesh whose payments function sits in a nested stack, beside an unrelated nested stack
+    const app = newApp();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop' });
+    new sqs.Queue(new NestedStack(stack, 'Queues'), 'Jobs');
+    const entry = join(DEMO, 'inventory.ts');
+    new MeshFunction(stack, 'Orders', { mesh, service: 'orders', entry });
+    new MeshFunction(new NestedStack(stack, 'Services'), 'Payments', { mesh, service: 'payments', entry });
+    const dir = app.synth().directory;
+    // THEN the local mesh says which functions it would not run, and how to run them
+    assert.throws(() => readCloudAssembly(dir), {
+      name: 'AssemblyScopeError',
+      message:
+        'stack Test: the nested stack Test/Services holds mesh functions ' +
+        '(Test/Services/Payments), which the local mesh does not run: it serves the functions of top-level ' +
+        "stacks only. To run them locally, declare them in the mesh's stack itself (a mesh of up to about 40 services " +
+        'fits one template); deployed, the nested stacks work as declared',
+    });
+    // AND a mesh whose nested stacks hold no mesh function is read as before
+    const plain = newApp();
+    const alone = new Stack(plain, 'Test', { env: ENV });
+    new MeshFunction(alone, 'Orders', {
+      mesh: new Mesh(alone, 'Mesh', { meshName: 'shop' }),
+      service: 'orders',
+      entry,
+    });
+    new sqs.Queue(new NestedStack(alone, 'Queues'), 'Jobs');
+    assert.deepEqual(
+      readCloudAssembly(plain.synth().directory).map((s) => s.stackName),
+      ['Test'],
+    );
   });
 });
 
