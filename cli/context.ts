@@ -6,6 +6,7 @@ import type { AwsFlags } from './args';
 import { type AwsClients, awsClients } from './aws-clients';
 import { outputGone } from './interrupt';
 import { type DiscoveredMesh, discoverMesh } from './mesh-discovery';
+import { wrapWords } from './table-format';
 import { printableOutput } from './terminal-text';
 
 export interface CliContext {
@@ -45,14 +46,16 @@ export function processContext(
   const env = overrides.env ?? process.env;
   const out = overrides.out ?? lineWriter(process.stdout, outputGone);
   const err = overrides.err ?? lineWriter(process.stderr, () => undefined);
+  const columns = overrides.columns ?? outputWidth(env);
   const ctx: CliContext = {
     env,
     cwd: overrides.cwd ?? process.cwd(),
     tty: overrides.tty ?? process.stdout.isTTY === true,
-    columns: overrides.columns ?? outputWidth(env),
+    columns,
     // Every line leaves through printableOutput: no value a command forgot to show as text reaches the terminal raw.
     out: (t, frame) => out(frame ? t : printableOutput(t)),
-    err: (t) => err(printableOutput(t)),
+    // An error or a note is prose: it breaks between words at the width, a command in backticks kept whole.
+    err: (t) => err(wrapWords(printableOutput(t), columns, '  ')),
     clients: (flags) => awsClients(flags, env),
     discover: async (flags) => {
       const clients = ctx.clients(flags);

@@ -30,13 +30,13 @@ export function denyReach(
     if (arn !== undefined && other !== undefined && other !== region) {
       notes.push(
         `${to}/${sk} fails over to ${arn}: this deny holds in ${region} only; ` +
-          `write it in ${other} too: ${commandWith({ ...flags, region: other })('mesh', `policy deny ${from} ${to}`)}`,
+          `write it in ${other} too: \`${commandWith({ ...flags, region: other })('mesh', `policy deny ${from} ${to}`)}\``,
       );
     }
     if (typeof fallback?.service === 'string' && fallback.service !== to) {
       notes.push(
         `${to}/${sk} falls back to ${fallback.service}, which ${from} may still call by its own allow item; ` +
-          `if it must not: ${commandWith(flags)('mesh', `policy deny ${from} ${fallback.service}`)}`,
+          `if it must not: \`${commandWith(flags)('mesh', `policy deny ${from} ${fallback.service}`)}\``,
       );
     }
   }

@@ -213,11 +213,8 @@ export function renderEffectiveEdges(edges: readonly EffectiveEdge[], width?: nu
       formatTable(
         ['  SETTING', 'VALUE', 'FROM'],
         rows.map(([a, b, c]) => [`  ${a}`, b!, c!]),
-        { width, wrap: 1 },
-      )
-        .split('\n')
-        .slice(1)
-        .join('\n'),
+        { width, wrap: 1, headless: true },
+      ),
     );
   }
   return out.join('\n');

@@ -265,7 +265,7 @@ export function planDelete(existing: readonly RawItem[], service: string, sk: st
     if (!force) {
       throw new UsageError(
         `${pk}/${sk} is managed by the deployment (managedBy "deploy"); ${restore}. To delete it until then, ` +
-          `run: mesh policy delete ${service} ${sk} --force (nothing was deleted)`,
+          `run: \`mesh policy delete ${service} ${sk} --force\` (nothing was deleted)`,
       );
     }
     warnings.push(`${pk}/${sk} was declared at deploy: ${restore}`);

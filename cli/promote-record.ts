@@ -82,7 +82,7 @@ export function planRollbackOrUndoPromote(
     change: clear,
     advice:
       `nothing to roll back: ${why}. To point ${LIVE_ALIAS} at an earlier version, run: ` +
-      `${command('aws', `lambda update-alias --function-name ${functionName} --name ${LIVE_ALIAS} --function-version <n>`)} ` +
+      `\`${command('aws', `lambda update-alias --function-name ${functionName} --name ${LIVE_ALIAS} --function-version <n>`)}\` ` +
       `(other published versions: ${earlier.join(', ') || 'none'})`,
   };
 }

@@ -9,6 +9,7 @@ import { COMMAND_HELP } from '../help';
 import { findService } from '../mesh-discovery';
 import { commandWith, type PasteableCommand } from '../pasteable-command';
 import { checkAliasCommand, readRoute } from '../route-guard';
+import { wrapWords } from '../table-format';
 
 export interface AliasCommandInput {
   readonly service: string;
@@ -64,7 +65,7 @@ export async function runAliasCommand(
   if (planned.change.changed && !dryRun)
     await updateLiveAlias(clients, svc.functionName, planned.change.after, alias.revisionId);
   report(ctx, command, planned, flags.json, dryRun);
-  if (note && !flags.json) ctx.out(note);
+  if (note && !flags.json) ctx.out(wrapWords(note, ctx.columns, '  '));
   return 0;
 }
 
@@ -80,13 +81,14 @@ function report(ctx: CliContext, command: string, p: AliasPlan, json: boolean, d
     );
     return;
   }
+  const prose = (text: string) => ctx.out(wrapWords(text, ctx.columns, '  '));
   if (!c.changed) {
-    ctx.out(`${c.service}: ${c.alias} unchanged (${describeSplit(c.after)})`);
-    if (p.advice) ctx.out(p.advice);
+    prose(`${c.service}: ${c.alias} unchanged (${describeSplit(c.after)})`);
+    if (p.advice) prose(p.advice);
     return;
   }
   const line = `${c.service}: ${c.alias} ${describeSplit(c.before)} -> ${describeSplit(c.after)} (${c.functionName})`;
-  ctx.out(dryRun ? `dry run: ${line}; nothing written` : line);
+  prose(dryRun ? `dry run: ${line}; nothing written` : line);
 }
 
 export type { AwsClients };

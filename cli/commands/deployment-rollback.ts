@@ -10,6 +10,7 @@ import { NO_CODEDEPLOY, UNREADABLE } from '../deployment-guard';
 import { type ActiveDeployment, type DeploymentReader, deploymentReader } from '../deployment-store';
 import { AwsCallError, CommandError, EXIT } from '../errors';
 import { findService } from '../mesh-discovery';
+import { wrapWords } from '../table-format';
 import { ALIAS_OPTIONS } from './alias-command';
 
 /** How long to wait for CodeDeploy to report the stop. */
@@ -33,14 +34,20 @@ export async function rollbackDeployment(args: string[], ctx: CliContext): Promi
     if (!d) return undefined;
     if (values['dry-run'] === true) {
       ctx.out(
-        `dry run: ${svc.service}: would stop CodeDeploy deployment ${d.id}, which moves live back; nothing written`,
+        wrapWords(
+          `dry run: ${svc.service}: would stop CodeDeploy deployment ${d.id}, which moves live back; nothing written`,
+          ctx.columns,
+          '  ',
+        ),
       );
       return 0;
     }
     await reader.stop(d.id);
     const status = await waitUntilEnded(reader, d.id, svc.service);
     ctx.out(
-      flags.json ? JSON.stringify(stoppedRecord(svc.service, d, status), null, 2) : stoppedLine(svc.service, d, status),
+      flags.json
+        ? JSON.stringify(stoppedRecord(svc.service, d, status), null, 2)
+        : wrapWords(stoppedLine(svc.service, d, status), ctx.columns, '  '),
     );
     return EXIT.ok;
   } finally {

@@ -29,7 +29,7 @@ import {
 } from '../policy-plan';
 import { applyPlan, queryService, scanPolicy } from '../policy-store';
 import { itemDetail } from '../policy-summary';
-import { formatTable } from '../table-format';
+import { formatTable, wrapWords } from '../table-format';
 
 const SUBCOMMANDS = ['list', 'allow', 'deny', 'set', 'delete'] as const;
 
@@ -265,14 +265,15 @@ function report(
     return;
   }
   const written = plan.changes.filter((c) => c.action !== 'unchanged').length;
-  ctx.out(plan.changes.map((c) => `${c.action.padEnd(9)} ${c.pk}/${c.sk}`).join('\n'));
+  const prose = (text: string) => ctx.out(wrapWords(text, ctx.columns, '  '));
+  prose(plan.changes.map((c) => `${c.action.padEnd(9)} ${c.pk}/${c.sk}`).join('\n'));
   const items = `${written} item${written > 1 ? 's' : ''}`;
   if (dryRun)
-    ctx.out(
+    prose(
       written
         ? `dry run: ${items} would be written to ${table}; nothing written`
         : `dry run: nothing to change in ${table}`,
     );
-  else ctx.out(written ? `${items} written to ${table}` : `nothing to change in ${table}`);
-  for (const w of warnings) ctx.out(`note: ${w}`);
+  else prose(written ? `${items} written to ${table}` : `nothing to change in ${table}`);
+  for (const w of warnings) prose(`note: ${w}`);
 }

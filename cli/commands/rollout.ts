@@ -207,7 +207,7 @@ async function prepare(
   const first = planShift(svc.service, fn, alias, versions, opts.steps[0]!);
   // A route item with weights would keep the canary's traffic where it is: refuse before any write.
   const note = checkAliasCommand('rollout', svc.service, route);
-  if (note && !flags.json) ctx.out(note);
+  if (note && !flags.json) ctx.out(wrapWords(note, ctx.columns, '  '));
   return {
     service: svc.service,
     functionName: fn,

@@ -259,11 +259,15 @@ function edgeLayouts(rows: readonly EdgeStats[], paint: Paint): TableLayout[] {
     ...goldenColumns(rows, paint),
     ...events,
   ];
-  const edge = column(
-    'EDGE',
-    rows.map((e) => `${e.source} -> ${e.destination}@${e.version}`),
-    true,
-  );
+  // The edge breaks at its arrow where the numbers leave it too little room.
+  const edge = {
+    ...column(
+      'EDGE',
+      rows.map((e) => `${e.source} -> ${e.destination}@${e.version}`),
+      true,
+    ),
+    wrap: true,
+  };
   return narrowing(columns, events, { joins: ['SOURCE', 'DESTINATION', 'VERSION'], column: edge });
 }
 

@@ -176,14 +176,14 @@ export function renderStatus(r: StatusReport, now = Date.now(), paint: Paint = p
     ...(r.effective?.length
       ? [
           '',
-          'EFFECTIVE PER EDGE (what the mesh applies, and the item that decides it)',
+          prose('EFFECTIVE PER EDGE (what the mesh applies, and the item that decides it)'),
           renderEffectiveEdges(r.effective, width),
         ]
       : []),
     ...(r.policy.invalid.length
       ? [
           '',
-          'INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)',
+          prose('INVALID ITEMS (ignored by the mesh; fix with `mesh policy set`)'),
           ...r.policy.invalid.map((x) => prose(`  ${paint('red', printable(x.error))}`)),
         ]
       : []),

@@ -73,11 +73,14 @@ const BESIDE_EDGE = 51;
  * can print a line shaped like an access-log line: what it holds is shown as printable text. With
  * `columns` (a terminal's, or COLUMNS) under 32 + 51, the edge's column narrows to fit (16 at least),
  * and what follows the duration (trace id, attempts, error) goes on lines of its own under the edge.
+ * Narrower still, every edge takes a line of its own; under 51, what follows it starts 2 in, not under it.
  */
 export function renderTapLine(e: AccessEntry, paint: Paint = plain, columns?: number): string {
   const time = new Date(e.time).toISOString().slice(11, 23);
-  const edgeWidth = columns === undefined ? 32 : Math.max(16, Math.min(32, columns - BESIDE_EDGE));
-  const { head, edge } = edgeCell(`${e.source} -> ${e.destination}`, time, edgeWidth, columns);
+  const edgeWidth = columns === undefined ? 32 : Math.min(32, columns - BESIDE_EDGE);
+  const indent = ' '.repeat(columns !== undefined && columns < BESIDE_EDGE ? 2 : time.length + 2);
+  const edgeCellWidth = edgeWidth < 16 ? 0 : edgeWidth;
+  const { head, edge } = edgeCell(`${e.source} -> ${e.destination}`, time, edgeCellWidth, columns, indent);
   const version = (/^\d+$/.test(e.version) ? `v${e.version}` : e.version).padEnd(6);
   const tail = [
     e.attempts !== undefined && e.attempts > 1 ? `attempts=${e.attempts}` : '',
@@ -94,7 +97,7 @@ export function renderTapLine(e: AccessEntry, paint: Paint = plain, columns?: nu
   const rest = printableLine(tail.join(' '));
   if (!rest) return line;
   const fits = columns === undefined || visibleLength(line) + 2 + visibleLength(rest) <= columns;
-  return fits ? `${line}  ${rest}` : `${line}\n${wrapWords(`${' '.repeat(14)}${rest}`, columns)}`;
+  return fits ? `${line}  ${rest}` : `${line}\n${wrapWords(`${indent}${rest}`, columns)}`;
 }
 
 /**
@@ -102,11 +105,11 @@ export function renderTapLine(e: AccessEntry, paint: Paint = plain, columns?: nu
  * service name) goes on a line of its own after the time, breaking at its arrow, and the columns after
  * it start under it: the line keeps its width and its alignment, and the edge keeps every character.
  */
-function edgeCell(text: string, time: string, width: number, columns: number | undefined) {
+function edgeCell(text: string, time: string, width: number, columns: number | undefined, indent: string) {
   const shown = printableLine(text);
   if (columns === undefined || visibleLength(shown) <= width) return { head: `${time}  `, edge: shown.padEnd(width) };
-  const indent = ' '.repeat(time.length + 2);
-  return { head: `${wrapWords(`${time}  ${shown}`, columns, indent)}\n${indent}`, edge: ''.padEnd(width) };
+  const under = ' '.repeat(time.length + 2);
+  return { head: `${wrapWords(`${time}  ${shown}`, columns, under)}\n${indent}`, edge: ''.padEnd(width) };
 }
 
 /** The filter out of the flags and the positional. */

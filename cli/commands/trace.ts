@@ -95,7 +95,9 @@ export function renderWaterfall(t: Trace, width = 50, columns?: number): string 
   const total = Math.max(t.durationMs, 0.001);
   // Names and annotations are what the traced functions wrote: shown as printable text, measured as shown.
   const label = (s: TraceSpan) => `${'  '.repeat(s.depth)}${printable(s.name)}`;
-  const nameWidth = Math.min(48, Math.max(4, ...spans.map((s) => label(s).length)));
+  // At a terminal too narrow for the names beside the narrowest axis, the name column narrows too.
+  const room = columns === undefined ? 48 : Math.max(4, columns - 4 - 10 - DURATION_WIDTH);
+  const nameWidth = Math.min(48, room, Math.max(4, ...spans.map((s) => label(s).length)));
   if (columns !== undefined) width = Math.max(10, Math.min(width, columns - nameWidth - 4 - DURATION_WIDTH));
   // A failure shouts; ok and partial do not.
   const status = t.fault || t.error ? traceStatus(t).toUpperCase() : traceStatus(t);
@@ -103,7 +105,7 @@ export function renderWaterfall(t: Trace, width = 50, columns?: number): string 
   const fitted = (line: string, indent?: string) => wrapWords(printableLine(line), columns, indent);
   const lines = [
     fitted(`trace ${t.id}  ${fmtMs(t.durationMs)}  ${status}  ${t.services.join(' -> ')}`, '  '),
-    `${' '.repeat(nameWidth)}  |${'0'.padEnd(Math.floor(width / 2))}${fmtMs(total / 2).padEnd(width - Math.floor(width / 2) - fmtMs(total).length)}${fmtMs(total)}|`,
+    `${' '.repeat(nameWidth)}  |${axisLabels(total, width)}|`,
   ];
   for (const s of spans) {
     const end = s.end ?? t.end;
@@ -113,7 +115,14 @@ export function renderWaterfall(t: Trace, width = 50, columns?: number): string 
       s.httpStatus ? `http ${s.httpStatus}` : '',
       s.inProgress ? 'in progress' : '',
     ].filter(Boolean);
-    const name = label(s).length > nameWidth ? `${label(s).slice(0, nameWidth - 1)}…` : label(s).padEnd(nameWidth);
+    // A name wider than its column: whole on a line of its own at a terminal, shortened in a pipe (as before).
+    const long = label(s).length > nameWidth;
+    if (long && columns !== undefined) lines.push(printableLine(label(s)));
+    const name = !long
+      ? label(s).padEnd(nameWidth)
+      : columns === undefined
+        ? `${label(s).slice(0, nameWidth - 1)}…`
+        : ''.padEnd(nameWidth);
     const row = printableLine(
       `${name}  |${bar(t.start, total, s.start, end, width)}| ${fmtMs(s.durationMs).padStart(7)}`,
     );
@@ -123,6 +132,14 @@ export function renderWaterfall(t: Trace, width = 50, columns?: number): string 
     else lines.push(row, fitted(`${' '.repeat(nameWidth + 3)}${notes}`));
   }
   return lines.join('\n');
+}
+
+/** The time axis's labels: 0, the middle and the end; the middle left out where the three do not fit. */
+function axisLabels(total: number, width: number): string {
+  const [mid, end] = [fmtMs(total / 2), fmtMs(total)];
+  const half = Math.floor(width / 2);
+  if (half + mid.length + end.length > width) return `${'0'.padEnd(width - end.length)}${end}`;
+  return `${'0'.padEnd(half)}${mid.padEnd(width - half - end.length)}${end}`;
 }
 
 /**

@@ -162,7 +162,7 @@ describe('mesh CLI on the wire', () => {
     assert.equal(advice.code, 0, advice.stderr);
     assert.ok(
       advice.stdout.includes(
-        `run: aws lambda update-alias --function-name demo-inventory --name live --function-version <n> ${where.join(' ')} (other published versions: 1, 3)`,
+        `run: \`aws lambda update-alias --function-name demo-inventory --name live --function-version <n> ${where.join(' ')}\` (other published versions: 1, 3)`,
       ),
       advice.stdout,
     );
@@ -231,11 +231,11 @@ describe('mesh CLI on the wire', () => {
       // Pasted, each runs where it must: the other region, with the flags this one ran with.
       assert.match(
         d.stdout,
-        /^note: inventory\/allow#orders fails over to arn:aws:lambda:eu-west-1:\S+: this deny holds in us-east-1 only; write it in eu-west-1 too: mesh policy deny orders inventory --mesh demo --region eu-west-1$/m,
+        /^note: inventory\/allow#orders fails over to arn:aws:lambda:eu-west-1:\S+: this deny holds in us-east-1 only; write it in eu-west-1 too: `mesh policy deny orders inventory --mesh demo --region eu-west-1`$/m,
       );
       assert.match(
         d.stdout,
-        /^note: inventory\/traffic falls back to payments, which orders may still call by its own allow item; if it must not: mesh policy deny orders payments --mesh demo$/m,
+        /^note: inventory\/traffic falls back to payments, which orders may still call by its own allow item; if it must not: `mesh policy deny orders payments --mesh demo`$/m,
       );
       const json = await mesh(fx, ['policy', 'deny', 'orders', 'inventory', '--json']);
       assert.equal(JSON.parse(json.stdout).warnings.length, 2, json.stdout);

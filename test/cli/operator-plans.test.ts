@@ -165,7 +165,7 @@ describe('rollback after a promote (promote-record)', () => {
     );
     assert.match(
       there.advice!,
-      / run: aws lambda update-alias --function-name f --name live --function-version <n> --region eu-west-1 --endpoint-url http:\/\/127\.0\.0\.1:4566 \(other published versions: 1\)$/,
+      / run: `aws lambda update-alias --function-name f --name live --function-version <n> --region eu-west-1 --endpoint-url http:\/\/127\.0\.0\.1:4566` \(other published versions: 1\)$/,
     );
     const gone = planRollbackOrUndoPromote(
       'payments',
@@ -201,7 +201,7 @@ describe('removing an item (planDelete)', () => {
     ]);
   });
   it('a deploy item needs --force and the plan says the next deploy writes it again', () => {
-    assert.throws(() => planDelete(existing, 'payments', 'allow#orders', false), /--force \(nothing was deleted\)/);
+    assert.throws(() => planDelete(existing, 'payments', 'allow#orders', false), /--force` \(nothing was deleted\)/);
     assert.match(planDelete(existing, 'payments', 'allow#orders', true).warnings![0]!, /declared at deploy/);
   });
 });

@@ -36,6 +36,40 @@ describe('formatTable and wrapWords with a width', () => {
     assert.ok(widest(text) <= 36, `\n${text}`);
     assert.match(text, /^payments {2}allow#orders {2}deploy\n {2}timeout 5000ms,/m);
   });
+  it('stacks a table whose other columns are wider than the width: each row a block, each value named', () => {
+    const text = formatTable(['SERVICE', 'ITEM', 'BY', 'DETAIL'], rows, { width: 28 });
+    assert.ok(widest(text) <= 28, `\n${text}`);
+    assert.match(text, /^payments\n {2}ITEM {4}allow#orders\n {2}BY {6}deploy\n {2}DETAIL {2}timeout 5000ms,/);
+    assert.match(text, /\n {10}\S/, 'a value breaks under itself');
+    assert.deepEqual(
+      words(text).sort(),
+      [...words(rows.flat().join(' ')), 'ITEM', 'BY', 'DETAIL', 'ITEM', 'BY', 'DETAIL'].sort(),
+    );
+  });
+  it('stacks rather than break a column too narrow for its longest word, or one that holds no prose', () => {
+    const edges = [['mesh-deploy-check -> payments@2', '12', '100%']];
+    assert.match(
+      formatTable(['EDGE', 'REQ', 'SUCCESS'], edges, { width: 24, wrap: 0 }),
+      /^mesh-deploy-check -> payments@2\n {2}REQ/,
+    );
+    const services = [['payments', 'shop-payments', '90% v1 / 10% v2', 'v2']];
+    assert.match(
+      formatTable(['SERVICE', 'FUNCTION', 'LIVE', 'CANARY'], services, { width: 40 }),
+      /^payments\n {2}FUNCTION/,
+    );
+  });
+  it('wrapWords keeps a command in backticks whole, on a line of its own where it must', () => {
+    const text = wrapWords(
+      'to delete it, run: `mesh policy delete payments allow#orders --force` (nothing was deleted)',
+      40,
+      '  ',
+    );
+    assert.deepEqual(text.split('\n'), [
+      'to delete it, run:',
+      '  `mesh policy delete payments allow#orders --force`',
+      '  (nothing was deleted)',
+    ]);
+  });
   it('leaves a table that fits, and one without a width, as it is', () => {
     assert.equal(formatTable(['A', 'B'], rows, { width: 200 }), formatTable(['A', 'B'], rows));
   });

@@ -307,7 +307,7 @@ describe('what the operator sees is what the mesh does', { skip: example ? false
     const again = await mesh('rollback', 'payments');
     assert.match(
       again.stdout,
-      /nothing to roll back: .* run: aws lambda update-alias --function-name shop-payments --name live --function-version <n>/,
+      /nothing to roll back: .* run: `aws lambda update-alias --function-name shop-payments --name live --function-version <n>/,
     );
     assert.equal((await mesh('shift', 'payments', '10')).code, 0);
   });
