@@ -5,7 +5,7 @@ function splitRule(refusing: string): string {
   return `Who decides the split: a route item with weights decides it for every caller in the mesh, and
 the live alias's weights (what shift, promote, rollback, rollout and CodeDeploy move) then reach only
 callers outside it. While the service has such a route item, ${refusing} (exit 2),
-naming the command that removes it: mesh policy delete <service> route. Header matches come first.`;
+naming the command that removes it: \`mesh policy delete <service> route\`. Header matches come first.`;
 }
 const SPLIT_RULE = splitRule('this command refuses');
 
@@ -139,7 +139,8 @@ AWS-compatible endpoint. Point the CLI and the AWS CLI at it with AWS_ENDPOINT_U
   --assembly <dir>       serve an existing cloud assembly; skip synth (repeat to apply in order)
   --watch                on every edit of the app's sources (cdk.json's "watch"), synthesize again and
                          deploy into the running mesh: endpoint, table, secrets and telemetry stay
-  --deployment-speed <n> run gated deployments (CodeDeploy's schedule, hook time-outs, alarm periods) n
+  --deployment-speed <n>
+                         run gated deployments (CodeDeploy's schedule, hook time-outs, alarm periods) n
                          times faster than AWS, e.g. 10: a 5-minute canary bakes 30 s (default 1)
   --quiet                no live terminal view
 

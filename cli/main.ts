@@ -9,6 +9,7 @@ import { printableLines } from '../shared/terminal-text';
 import { type CliContext, type CommandModule, processContext } from './context';
 import { EXIT } from './errors';
 import { COMMAND_HELP, MAIN_HELP } from './help';
+import { fitHelp } from './help-fit';
 
 /** Command name -> its module, required when the command runs (so `mesh --help` loads no AWS SDK). */
 const COMMANDS: Readonly<Record<string, () => CommandModule>> = {
@@ -37,12 +38,12 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     // `mesh help --help` (or `-h`, or `help`) asks for help about help: the main help.
     const topic = first === 'help' && !HELP_WORDS.has(rest[0] ?? '') ? rest[0] : undefined;
     if (topic === undefined) {
-      ctx.out(MAIN_HELP);
+      ctx.out(fitHelp(MAIN_HELP, ctx.columns));
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
     if (!(topic in COMMANDS)) return usage(ctx, unknownCommand(topic));
     if (OWN_HELP.has(topic)) return main([topic, '--help'], ctx);
-    ctx.out(COMMAND_HELP[topic]);
+    ctx.out(fitHelp(COMMAND_HELP[topic], ctx.columns));
     return EXIT.ok;
   }
   if (first === '--version' || first === '-v') {

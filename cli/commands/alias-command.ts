@@ -6,6 +6,7 @@ import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
 import { refuseWhileDeploying } from '../deployment-guard';
 import { COMMAND_HELP } from '../help';
+import { fitHelp } from '../help-fit';
 import { findService } from '../mesh-discovery';
 import { commandWith, type PasteableCommand } from '../pasteable-command';
 import { checkAliasCommand, readRoute } from '../route-guard';
@@ -44,7 +45,7 @@ export async function runAliasCommand(
 ): Promise<number> {
   const { values, positionals } = parseCommandArgs(command, args, ALIAS_OPTIONS);
   if (values.help) {
-    ctx.out(COMMAND_HELP[command]);
+    ctx.out(fitHelp(COMMAND_HELP[command], ctx.columns));
     return 0;
   }
   const pos = expectPositionals(command, positionals, positionalNames);

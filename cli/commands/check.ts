@@ -8,6 +8,7 @@ import { printable } from '../../shared/terminal-text';
 import { AWS_OPTIONS, awsFlags, expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { EXIT } from '../errors';
+import { fitHelp } from '../help-fit';
 import { type DiscoveredMesh, findService, type MeshService } from '../mesh-discovery';
 import { commandWith } from '../pasteable-command';
 import { wrapWords } from '../table-format';
@@ -89,7 +90,7 @@ export function renderReport(r: CheckReport, width?: number): string {
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('check', args, OPTIONS);
   if (values.help) {
-    ctx.out(CHECK_HELP);
+    ctx.out(fitHelp(CHECK_HELP, ctx.columns));
     return EXIT.ok;
   }
   expectPositionals('check', positionals, []);

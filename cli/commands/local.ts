@@ -22,6 +22,7 @@ import { expectPositionals, parseCommandArgs } from '../args';
 import type { CliContext } from '../context';
 import { CommandError, UsageError } from '../errors';
 import { COMMAND_HELP } from '../help';
+import { fitHelp } from '../help-fit';
 
 const OPTIONS = {
   ...LOCAL_MESH_FLAGS,
@@ -81,7 +82,7 @@ function sharedFlags(values: RawLocalMeshFlags): LocalMeshFlags {
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const opts = parseLocalArgs(args);
   if (opts === 'help') {
-    ctx.out(COMMAND_HELP.local);
+    ctx.out(fitHelp(COMMAND_HELP.local, ctx.columns));
     return 0;
   }
   const port = opts.port ?? DEFAULT_LOCAL_PORT;

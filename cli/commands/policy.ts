@@ -16,6 +16,7 @@ import type { CliContext } from '../context';
 import { denyReach } from '../deny-reach';
 import { UsageError } from '../errors';
 import { COMMAND_HELP } from '../help';
+import { fitHelp } from '../help-fit';
 import { findService, requireTable } from '../mesh-discovery';
 import {
   checkEdge,
@@ -39,7 +40,7 @@ const WRITE_OPTIONS = { ...AWS_OPTIONS, 'dry-run': { type: 'boolean' } } as cons
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    ctx.out(COMMAND_HELP.policy);
+    ctx.out(fitHelp(COMMAND_HELP.policy, ctx.columns));
     return sub === undefined ? 2 : 0;
   }
   switch (sub) {
@@ -65,7 +66,7 @@ async function list(args: string[], ctx: CliContext): Promise<number> {
     service: { type: 'string' },
   });
   if (values.help) {
-    ctx.out(COMMAND_HELP.policy);
+    ctx.out(fitHelp(COMMAND_HELP.policy, ctx.columns));
     return 0;
   }
   expectPositionals('policy list', positionals, []);
@@ -113,7 +114,7 @@ async function edge(sub: 'allow' | 'deny', args: string[], ctx: CliContext): Pro
   const options = sub === 'deny' ? ({ ...WRITE_OPTIONS, reason: { type: 'string' } } as const) : WRITE_OPTIONS;
   const { values, positionals } = parseCommandArgs(command, args, options);
   if (values.help) {
-    ctx.out(COMMAND_HELP.policy);
+    ctx.out(fitHelp(COMMAND_HELP.policy, ctx.columns));
     return 0;
   }
   const [from, to] = expectPositionals(command, positionals, ['from', 'to']);
@@ -143,7 +144,7 @@ async function set(args: string[], ctx: CliContext): Promise<number> {
     file: { type: 'string', short: 'f' },
   });
   if (values.help) {
-    ctx.out(COMMAND_HELP.policy);
+    ctx.out(fitHelp(COMMAND_HELP.policy, ctx.columns));
     return 0;
   }
   const [service] = expectPositionals('policy set', positionals, ['service']);
@@ -172,7 +173,7 @@ async function remove(args: string[], ctx: CliContext): Promise<number> {
     force: { type: 'boolean' },
   });
   if (values.help) {
-    ctx.out(COMMAND_HELP.policy);
+    ctx.out(fitHelp(COMMAND_HELP.policy, ctx.columns));
     return 0;
   }
   const [service, sk] = expectPositionals('policy delete', positionals, ['service', 'item']);

@@ -17,6 +17,7 @@ import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
 import { refuseWhileDeploying } from '../deployment-guard';
 import { EXIT } from '../errors';
+import { fitHelp } from '../help-fit';
 import { onStop, type StopCause } from '../interrupt';
 import { findService } from '../mesh-discovery';
 import { withPromoteRecord } from '../promote-record';
@@ -151,7 +152,7 @@ type Ending =
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('rollout', args, OPTIONS);
   if (values.help) {
-    ctx.out(ROLLOUT_HELP);
+    ctx.out(fitHelp(ROLLOUT_HELP, ctx.columns));
     return EXIT.ok;
   }
   const [serviceName] = expectPositionals('rollout', positionals, ['service']);

@@ -19,6 +19,7 @@ import { AWS_OPTIONS, awsFlags, durationFlag, parseCommandArgs } from '../args';
 import { type Paint, painter, plain, type Style } from '../colour';
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
+import { fitHelp } from '../help-fit';
 import {
   callerLines,
   fitLayouts,
@@ -281,7 +282,7 @@ export async function fetchStats(source: TelemetrySource, windowMs: number): Pro
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('stat', args, OPTIONS);
   if (values.help) {
-    ctx.out(STAT_HELP);
+    ctx.out(fitHelp(STAT_HELP, ctx.columns));
     return EXIT.ok;
   }
   if (positionals.length > 0)

@@ -12,6 +12,7 @@ import { describeDeployment } from '../deployment-summary';
 import { type EffectiveEdge, effectiveEdges, renderEffectiveEdges } from '../effective-edges';
 import { AwsCallError } from '../errors';
 import { COMMAND_HELP } from '../help';
+import { fitHelp } from '../help-fit';
 import type { DiscoveredMesh } from '../mesh-discovery';
 import type { RawItem } from '../policy-plan';
 import { scanPolicy } from '../policy-store';
@@ -59,7 +60,7 @@ const OPTIONS = { ...AWS_OPTIONS, ...WATCH_OPTIONS } as const;
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('status', args, OPTIONS);
   if (values.help) {
-    ctx.out(COMMAND_HELP.status);
+    ctx.out(fitHelp(COMMAND_HELP.status, ctx.columns));
     return 0;
   }
   expectPositionals('status', positionals, []);

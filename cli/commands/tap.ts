@@ -11,6 +11,7 @@ import { AWS_OPTIONS, type AwsFlags, awsFlags, countFlag, parseCommandArgs } fro
 import { type Paint, painter, plain, visibleLength } from '../colour';
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
+import { fitHelp } from '../help-fit';
 import { sleep, untilCtrlC } from '../interrupt';
 import { fmtMs, wrapWords } from '../table-format';
 import { type AccessSource, cloudWatchAccessSource, LocalAccessSource } from '../telemetry/access-source';
@@ -148,7 +149,7 @@ function checkOutcome(outcome: string): void {
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('tap', args, OPTIONS);
   if (values.help) {
-    ctx.out(TAP_HELP);
+    ctx.out(fitHelp(TAP_HELP, ctx.columns));
     return EXIT.ok;
   }
   const filter = tapFilter(positionals, values);

@@ -15,6 +15,7 @@ import { AWS_OPTIONS, awsFlags, countFlag, durationFlag, parseCommandArgs } from
 import { type Paint, painter, plain } from '../colour';
 import type { CliContext } from '../context';
 import { CommandError, EXIT, UsageError } from '../errors';
+import { fitHelp } from '../help-fit';
 import { listFunctions } from '../mesh-discovery';
 import { fmtMs, formatTable, wrapWords } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
@@ -185,7 +186,7 @@ export function renderTraceList(
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('trace', args, OPTIONS);
   if (values.help) {
-    ctx.out(TRACE_HELP);
+    ctx.out(fitHelp(TRACE_HELP, ctx.columns));
     return EXIT.ok;
   }
   const flags = awsFlags(values);
