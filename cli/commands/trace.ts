@@ -165,10 +165,10 @@ export function renderTraceList(
 ): string {
   const note =
     hidden > 0
-      ? `\n(${hidden} trace${hidden === 1 ? '' : 's'} of the mesh's control functions left out; --all lists them)`
+      ? `\n${wrapWords(`(${hidden} trace${hidden === 1 ? '' : 's'} of the mesh's control functions left out; --all lists them)`, columns, ' ')}`
       : '';
   if (list.length === 0)
-    return `no traces yet: send a request through the mesh (traces are kept 15 minutes locally)${note}`;
+    return `${wrapWords('no traces yet: send a request through the mesh (traces are kept 15 minutes locally)', columns, '  ')}${note}`;
   return `${formatTable(
     ['TRACE', 'STARTED', 'DURATION', 'SPANS', 'STATUS', 'PATH'],
     list.map((t) => [
