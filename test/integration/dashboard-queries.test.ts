@@ -22,6 +22,7 @@ import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { demoPlan } from '../../local/start-command';
 import { startTraffic, type Traffic } from '../../local/traffic';
 import { ENV, METRICS } from '../../shared/names';
+import { matches, queriesOf } from '../support/dashboard-body';
 import { exampleAssemblies } from '../support/example-assembly';
 import { eventually, runMesh, setPolicy as setPolicyWith } from '../support/mesh-cli';
 
@@ -31,19 +32,6 @@ interface Line {
   readonly set: string;
   readonly dims: Readonly<Record<string, string>>;
   readonly metrics: readonly string[];
-}
-
-/** One metric query of a widget: a SEARCH, or a Metrics Insights SELECT. */
-interface Query {
-  readonly widget: string;
-  readonly text: string;
-  readonly namespace: string;
-  readonly schema: readonly string[];
-  readonly metric: string;
-  /** Dimension values every matching line must carry. */
-  readonly filters: Readonly<Record<string, string>>;
-  /** Groups of alternatives (`(response_code="200" OR ...)`): a line must match one of each group. */
-  readonly anyOf: readonly (readonly [string, string][])[];
 }
 
 /** The dimension sets the runtime publishes by default, as sorted name lists. */
@@ -61,51 +49,6 @@ const SOMETIMES = new Set<string>([
   METRICS.mirrorRequestsTotal,
   METRICS.mirrorRequestDurationMs,
 ]);
-
-function pairs(text: string): [string, string][] {
-  return [...text.matchAll(/([A-Za-z_]+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]);
-}
-
-/** The metric queries in one widget expression. */
-function queriesOf(widget: string, expression: string): Query[] {
-  const out: Query[] = [];
-  for (const m of expression.matchAll(/SEARCH\('((?:[^'\\]|\\.)*)',\s*'[^']+',\s*\d+\)/g)) {
-    const inner = m[1]!;
-    const schema = /^\{([^}]*)\}/.exec(inner)![1]!.split(',');
-    let rest = inner.slice(inner.indexOf('}') + 1);
-    const anyOf = [...rest.matchAll(/\(([^()]*)\)/g)].map((g) => pairs(g[1]!));
-    rest = rest.replace(/\([^()]*\)/g, '');
-    const all = Object.fromEntries(pairs(rest));
-    const { MetricName, ...filters } = all;
-    out.push({
-      widget,
-      text: m[0],
-      namespace: schema[0]!,
-      schema: schema.slice(1),
-      metric: MetricName!,
-      filters,
-      anyOf,
-    });
-  }
-  const select = /^SELECT SUM\((\w+)\) FROM SCHEMA\("([^"]+)", ([^)]*)\)(?: WHERE (.*?))?(?: GROUP BY .*)?$/.exec(
-    expression,
-  );
-  if (select) {
-    const filters = Object.fromEntries(
-      [...(select[4] ?? '').matchAll(/(\w+) = '([^']*)'/g)].map((w) => [w[1]!, w[2]!]),
-    );
-    out.push({
-      widget,
-      text: expression,
-      namespace: select[2]!,
-      schema: select[3]!.split(',').map((d) => d.trim()),
-      metric: select[1]!,
-      filters,
-      anyOf: [],
-    });
-  }
-  return out;
-}
 
 /**
  * The dashboard body of a synthesized template, with CloudFormation tokens flattened to text: a
@@ -145,11 +88,6 @@ function dashboardWidgets(
         .filter((x): x is { expression: string } => typeof (x as { expression?: unknown })?.expression === 'string')
         .map((x) => x.expression),
     }));
-}
-
-function matches(line: Line, q: Pick<Query, 'filters' | 'anyOf'>): boolean {
-  if (!Object.entries(q.filters).every(([k, v]) => line.dims[k] === v)) return false;
-  return q.anyOf.every((group) => group.some(([k, v]) => line.dims[k] === v));
 }
 
 /** A breaker that, once open, lets a probe through after a second (the runtime's default: 30 s). */
