@@ -12,6 +12,11 @@
  * publishes, and matches what the runtime emits (test/integration/dashboard-queries.test.ts holds them
  * to the local mesh's EMF lines).
  *
+ * That is a widget per edge and per service. Past CloudWatch's 500 widgets or the body's budget (kept so
+ * the mesh's template stays well under CloudFormation's 1 MB; infra/private/dashboard-budget.ts), the
+ * dashboard takes its compact form instead (infra/private/compact-dashboard.ts): graphs whose lines are
+ * edges or versions, a row of them per group of services, and synth notes it.
+ *
  * Alarms cannot use SEARCH, and Metrics Insights has no percentiles, so the alarms watch the metrics
  * Lambda itself publishes for each service's function as a whole (Invocations, Errors, Throttles,
  * Duration p99; dimension FunctionName alone: every version and alias, so calls a route item sends to
@@ -21,13 +26,30 @@
  * itself at synth: every function whose environment has MESH_NAME = this mesh and every
  * `allow#<source>` item of a Custom::MeshPolicy resource (docs/wire-contract.md).
  */
-import { Duration, type IResolvable, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV, METRICS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
 import { callerReportsItself } from '../shared/telemetry/metric-dimensions';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 import { besideFunction } from './private/beside-function';
+import { compactRows, type ReportedEdge } from './private/compact-dashboard';
+import {
+  DASHBOARD_BODY_BUDGET,
+  DASHBOARD_WIDGETS_MAX,
+  type DashboardSize,
+  dashboardSize,
+  withinLimits,
+} from './private/dashboard-budget';
+import {
+  EDGE_SCHEMA,
+  graphExpression,
+  q,
+  searchExpression,
+  VERSION_CODE_SCHEMA,
+  VERSION_INSIGHTS_SCHEMA,
+  VERSION_SCHEMA,
+} from './private/dashboard-queries';
 
 /** A service's alarms: success rate and p99 latency of its function (every version and alias). */
 export interface ServiceAlarms {
@@ -149,22 +171,6 @@ export interface MeshTopologyFunction {
   readonly sendsTo?: readonly string[];
   /** The channels it consumes, by mesh name; read at synth. */
   readonly receivesFrom?: readonly string[];
-}
-
-/** A SEARCH schema: the namespace and one dimension set the runtime publishes (shared/names.ts METRICS). */
-const schema = (set: readonly string[]) => `{${METRICS.namespace},${[...set].sort().join(',')}}`;
-/** Per edge (caller -> callee), as the caller reports it, or the callee for a caller that reports nothing. */
-const EDGE_SCHEMA = schema(METRICS.edgeDimensions);
-/** Per callee version, as the callee reports it. */
-const VERSION_SCHEMA = schema(METRICS.versionDimensions[0]);
-/** Per callee version and response code (requests_total only). */
-const VERSION_CODE_SCHEMA = schema(METRICS.versionDimensions[1]);
-/** The per-version set in a Metrics Insights FROM clause. */
-const VERSION_INSIGHTS_SCHEMA = `SCHEMA("${METRICS.namespace}", ${[...METRICS.versionDimensions[0]].sort().join(', ')})`;
-
-/** SEARCH expressions quote values; a service name cannot hold a quote (SERVICE_NAME_PATTERN). */
-function q(value: string): string {
-  return Token.isUnresolved(value) ? `"${value}"` : JSON.stringify(value);
 }
 
 /**
@@ -314,9 +320,7 @@ export class MeshDashboard extends Construct {
 
   /** SEARCH over one metric of the mesh namespace, narrowed by dimension values. */
   private search(set: string, metric: string, filters: Record<string, string>, stat: string, extra = ''): string {
-    const terms = [`MetricName="${metric}"`, ...Object.entries(filters).map(([k, v]) => `${k}=${q(v)}`)];
-    if (extra) terms.push(extra);
-    return `SEARCH('${set} ${terms.join(' ').replace(/'/g, "\\'")}', '${stat}', ${this.period.toSeconds()})`;
+    return searchExpression(set, metric, filters, stat, this.period, extra);
   }
 
   private successFilter(): string {
@@ -325,22 +329,12 @@ export class MeshDashboard extends Construct {
   }
 
   private expr(expression: string, label: string, color?: string): cloudwatch.MathExpression {
-    return new cloudwatch.MathExpression({
-      expression,
-      label,
-      period: this.period,
-      usingMetrics: {},
-      ...(color ? { color } : {}),
-    });
+    return graphExpression(expression, label, this.period, color);
   }
 
-  private edgeWidgets(source: string, target: string, throughChannel = false): cloudwatch.IWidget[] {
-    // A mesh caller reports every call it makes (denials it fails fast included); a caller outside
-    // the mesh, or the pre-traffic check (a hook, not a meshed function), reports nothing, so its edge
-    // is what the callee reports. A message through a channel is counted by its sender under the
-    // channel's name, and by the consumer under the sender's: the consumer reports that edge.
-    const external = !callerReportsItself(source) || throughChannel;
-    const f = { source_workload: source, destination_workload: target, reporter: external ? 'destination' : 'source' };
+  private edgeWidgets({ source, target, reporter }: ReportedEdge): cloudwatch.IWidget[] {
+    const external = reporter === 'destination';
+    const f = { source_workload: source, destination_workload: target, reporter };
     const edge = (metric: string, stat: string) => this.search(EDGE_SCHEMA, metric, f, stat);
     const all = edge(METRICS.requestsTotal, 'Sum');
     // Every request of an edge carries request_errors_total (0 or 1): no response_code dimension needed.
@@ -473,6 +467,13 @@ export class MeshDashboard extends Construct {
   private render(): void {
     if (this.rendered) return;
     this.rendered = true;
+    const { services, edges } = this.graphed();
+    if (this.props.alarms !== false) for (const s of services) this.alarmsFor(s);
+    for (const row of this.fittingRows(services, edges)) this.dashboard.addWidgets(...row);
+  }
+
+  /** The services and edges to graph, once the app is complete: declared, the mesh's own, and discovered. */
+  private graphed(): { services: string[]; edges: ReportedEdge[] } {
     const allowPrefix = SORT_KEY.allow('');
     for (const item of this.props.mesh?.policyItems?.() ?? []) {
       if (item.sk.startsWith(allowPrefix)) this.addEdge(item.sk.slice(allowPrefix.length), item.pk);
@@ -481,22 +482,66 @@ export class MeshDashboard extends Construct {
     // A channel's partition lists its senders: it is graphed as the senders' edge, not as a service.
     const channels = this.channels();
     for (const c of channels.names) this.services.delete(c);
-    const services = [...this.services.keys()].sort();
-    const edges = [...this.edges.values()].sort(
-      (a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target),
-    );
-    this.dashboard.addWidgets(
-      new cloudwatch.TextWidget({
-        width: 24,
-        height: 2,
-        markdown: `# Lambda Mesh ${this.meshName}\nGolden metrics per edge from the mesh's EMF metrics (namespace \`${METRICS.namespace}\`, reported by the caller; for callers outside the mesh, by the callee); per-version canary split reported by the callee; mirror copies counted apart. Services: ${services.join(', ') || 'none'}.`,
-      }),
-    );
-    for (const e of edges) {
-      this.dashboard.addWidgets(...this.edgeWidgets(e.source, e.target, channels.consumed(e.source, e.target)));
+    const edges = [...this.edges.values()]
+      .sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target))
+      .map(({ source, target }) => {
+        // A mesh caller reports every call it makes (denials it fails fast included); a caller outside
+        // the mesh, or the pre-traffic check (a hook, not a meshed function), reports nothing, so its edge
+        // is what the callee reports. A message through a channel is counted by its sender under the
+        // channel's name, and by the consumer under the sender's: the consumer reports that edge.
+        const external = !callerReportsItself(source) || channels.consumed(source, target);
+        return { source, target, reporter: external ? ('destination' as const) : ('source' as const) };
+      });
+    return { services: [...this.services.keys()].sort(), edges };
+  }
+
+  /**
+   * A widget per edge and per service while CloudWatch takes them and the body keeps to its budget; past
+   * that, the compact form, with a note at synth; and an error when even that does not fit.
+   */
+  private fittingRows(services: readonly string[], edges: readonly ReportedEdge[]): cloudwatch.IWidget[][] {
+    const alarms = [...this.alarms.values()].flatMap((a) => [a.successRate, a.p99Latency]);
+    const here = Stack.of(this);
+    const crossStack = alarms.filter((a) => Stack.of(a) !== here).length;
+    const detailed = this.detailedRows(services, edges);
+    const size = dashboardSize(this, detailed, crossStack);
+    if (withinLimits(size)) return detailed;
+    const compact = this.compactRows(services, edges);
+    const compactSize = dashboardSize(this, compact, crossStack);
+    const described = (s: DashboardSize) => `${s.widgets} widgets and ${Math.ceil(s.bytes / 1024)} KB`;
+    const limits = `CloudWatch's ${DASHBOARD_WIDGETS_MAX} widgets or the ${DASHBOARD_BODY_BUDGET / 1024} KB budget of its body`;
+    if (!withinLimits(compactSize)) {
+      const versioned = services.filter((s) => (this.services.get(s)?.versions?.length ?? 0) > 0).length;
+      throw new MeshValidationError(
+        MeshErrorCode.DASHBOARD_TOO_LARGE,
+        `MeshDashboard ${this.node.path}: even its compact form takes ${described(compactSize)}, past ${limits} ` +
+          `(${services.length} services, ${edges.length} edges, ${alarms.length} alarms, ${versioned} services with versions graphed one by one, three widgets each). ` +
+          'Graph versions one by one only for services in a canary (addService versions), set alarms: false ' +
+          '(alarmsFor still gives a service its alarms), or split the mesh into meshes of fewer services',
+        this,
+      );
     }
-    this.dashboard.addWidgets(this.deniedWidget());
-    if (this.props.alarms !== false) for (const s of services) this.alarmsFor(s);
+    Annotations.of(this).addInfo(
+      `lambda-mesh: the dashboard graphs ${edges.length} edges of ${services.length} services in its compact form, ` +
+        `one line per edge or version in graphs of a group of services each (${described(compactSize)}): ` +
+        `a widget per edge and per service would take ${described(size)}, past ${limits} (docs/observability.md)`,
+    );
+    return compact;
+  }
+
+  /** A widget per edge and per service (and per declared version), as a small mesh is graphed. */
+  private detailedRows(services: readonly string[], edges: readonly ReportedEdge[]): cloudwatch.IWidget[][] {
+    const rows: cloudwatch.IWidget[][] = [
+      [
+        new cloudwatch.TextWidget({
+          width: 24,
+          height: 2,
+          markdown: `# Lambda Mesh ${this.meshName}\nGolden metrics per edge from the mesh's EMF metrics (namespace \`${METRICS.namespace}\`, reported by the caller; for callers outside the mesh, by the callee); per-version canary split reported by the callee; mirror copies counted apart. Services: ${services.join(', ') || 'none'}.`,
+        }),
+      ],
+    ];
+    for (const e of edges) rows.push(this.edgeWidgets(e));
+    rows.push([this.deniedWidget()]);
     for (const s of services) {
       // Every version, whatever it is called: a Metrics Insights query grouped by version.
       const query = `SELECT SUM(${METRICS.requestsTotal}) FROM ${VERSION_INSIGHTS_SCHEMA} WHERE destination_workload = '${s}' AND reporter = 'destination' GROUP BY destination_version`;
@@ -519,10 +564,35 @@ export class MeshDashboard extends Construct {
           }),
         );
       }
-      this.dashboard.addWidgets(...widgets);
-      const versions = this.services.get(s)?.versions;
-      if (versions && versions.length > 0) this.dashboard.addWidgets(...this.versionWidgets(s, versions));
+      rows.push(widgets);
+      rows.push(...this.declaredVersionRows(s));
     }
+    return rows;
+  }
+
+  /** The compact form: graphs whose lines are edges or versions, a row of them per group of services. */
+  private compactRows(services: readonly string[], edges: readonly ReportedEdge[]): cloudwatch.IWidget[][] {
+    const text = new cloudwatch.TextWidget({
+      width: 24,
+      height: 3,
+      markdown: `# Lambda Mesh ${this.meshName}\n${edges.length} edges of ${services.length} services, too many for a widget each: every graph below draws a line per edge (as its caller reports it; for callers outside the mesh, as the callee does) or per version, for the services its title names (docs/observability.md). Namespace \`${METRICS.namespace}\`; mirror copies counted apart. Services: ${services.join(', ') || 'none'}.`,
+    });
+    const alarmsOf = (s: string) => {
+      const a = this.alarms.get(s);
+      return a ? [a.successRate, a.p99Latency] : [];
+    };
+    return [
+      [text],
+      [this.deniedWidget()],
+      ...compactRows({ services, edges, period: this.period, alarmsOf }),
+      ...services.flatMap((s) => this.declaredVersionRows(s)),
+    ];
+  }
+
+  /** A canary's declared versions, one by one: share, success rate, p99. */
+  private declaredVersionRows(service: string): cloudwatch.IWidget[][] {
+    const versions = this.services.get(service)?.versions;
+    return versions && versions.length > 0 ? [this.versionWidgets(service, versions)] : [];
   }
 
   /** The channels the mesh's functions send to, and whether an edge goes through one to its consumer. */

@@ -31,6 +31,8 @@ export enum MeshErrorCode {
   CONFLICTING_POLICY_ITEM = 'ConflictingPolicyItem',
   /** A dashboard or alarm setting is out of range. */
   INVALID_DASHBOARD_OPTION = 'InvalidDashboardOption',
+  /** The mesh's dashboard passes CloudWatch's widgets or its body's budget even in its compact form. */
+  DASHBOARD_TOO_LARGE = 'DashboardTooLarge',
   /** An identity setting (certificate lifetime, CA rotation) is out of range. */
   INVALID_IDENTITY_OPTION = 'InvalidIdentityOption',
   /** A gated deployment setting (alarm thresholds, period, pre-traffic request) is out of range. */

@@ -13,8 +13,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Mesh } from '../../infra/mesh';
 import { MeshFunction } from '../../infra/mesh-function';
+import { DASHBOARD_BODY_BUDGET, DASHBOARD_WIDGETS_MAX } from '../../infra/private/dashboard-budget';
 import { readCloudAssembly } from '../../local/assembly/cloud-assembly';
-import { ENV as NAMES, SORT_KEY } from '../../shared/names';
+import { METRICS, ENV as NAMES, SORT_KEY } from '../../shared/names';
+import { graphs, synthesizedDashboard, TEMPLATE_BYTES_MAX } from '../support/dashboard-body';
 import { DEMO, ENV, newApp, snapshotFromAssembly } from './infra-fixture';
 import { danglingReferences, findCycle, type TemplateJson } from './template-cycles';
 
@@ -97,6 +99,28 @@ describe('a mesh in nested stacks', () => {
     const allows = new Set(items.map((i) => `${i.pk}/${i.sk}`));
     for (const [source, target] of edges) {
       assert.ok(allows.has(`${target}/${SORT_KEY.allow(source)}`), `the edge ${source} -> ${target}`);
+    }
+  });
+
+  it('graphs every service and edge on one dashboard within 500 widgets and its body budget', () => {
+    const dashboard = synthesizedDashboard(parent);
+    assert.ok(dashboard.widgets.length <= DASHBOARD_WIDGETS_MAX, `${dashboard.widgets.length} widgets`);
+    assert.ok(dashboard.bodyBytes <= DASHBOARD_BODY_BUDGET, `a body of ${dashboard.bodyBytes} bytes`);
+    // As cdk.out holds it, the size CloudFormation is sent.
+    const bytes = JSON.stringify(parent, undefined, 1).length;
+    assert.ok(bytes < 0.8 * TEMPLATE_BYTES_MAX, `the mesh's template takes ${bytes} bytes`);
+    // The queue's consumer reports the edge from its sender.
+    const reported = [...edges.map(([s, t]) => [s, t, 'source']), ['s005', 's006', 'destination']];
+    for (const [source, target, reporter] of reported) {
+      const dims = { source_workload: source!, destination_workload: target!, reporter: reporter! };
+      for (const metric of [METRICS.requestsTotal, METRICS.requestErrorsTotal, METRICS.requestDurationMs]) {
+        assert.ok(graphs(dashboard, metric, METRICS.edgeDimensions, dims), `${metric} of ${source} -> ${target}`);
+      }
+    }
+    for (let i = 0; i < SERVICES; i++) {
+      const s = `s${String(i).padStart(3, '0')}`;
+      const dims = { destination_workload: s, destination_version: '1', reporter: 'destination' };
+      assert.ok(graphs(dashboard, METRICS.requestsTotal, METRICS.versionDimensions[0], dims), `${s}'s versions`);
     }
   });
 });
