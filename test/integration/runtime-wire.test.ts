@@ -336,7 +336,7 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
               // The request waits "queued" until the deadline it carries has passed, however long
               // the caller took to send it (a busy machine cannot make it arrive early).
               const dl = c.clientContext?.custom?.mesh?.dl ?? Date.now();
-              await new Promise((r) => setTimeout(r, Math.max(0, dl - Date.now()) + 20));
+              await new Promise((r) => setTimeout(r, Math.max(0, dl - Date.now()) + 500));
               try {
                 return await wrapped(e, c);
               } finally {
