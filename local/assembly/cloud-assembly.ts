@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { nestedMeshFunctions } from './nested-stacks';
+import { AssemblyScopeError } from './assembly-scope-error';
+import { withNestedStacks } from './nested-stacks';
 
 export interface Template {
   readonly Resources?: Record<string, TemplateResource>;
@@ -42,10 +43,7 @@ export interface AssemblyStack {
   readonly stage?: string;
 }
 
-/** A setting of the stacks the local mesh cannot serve as they are (two accounts); the message names the fix. */
-export class AssemblyScopeError extends Error {
-  override readonly name: string = 'AssemblyScopeError';
-}
+export { AssemblyScopeError } from './assembly-scope-error';
 
 interface ManifestArtifact {
   readonly type: string;
@@ -75,23 +73,36 @@ export function readCloudAssembly(dir: string, stage?: string): AssemblyStack[] 
     }
     if (a.type !== 'aws:cloudformation:stack') continue;
     const templateFile = join(root, String(a.properties?.templateFile ?? `${id}.template.json`));
-    const template = JSON.parse(readFileSync(templateFile, 'utf8')) as Template;
     const stackName = String(a.properties?.stackName ?? id);
-    const nested = nestedMeshFunctions(root, stackName, template);
-    if (nested) throw new AssemblyScopeError(nested);
-    const assets = new Map<string, string>();
-    for (const dep of a.dependencies ?? []) {
-      const d = artifacts[dep];
-      if (d?.type !== 'cdk:asset-manifest') continue;
-      const file = join(root, String(d.properties?.file));
-      const m = JSON.parse(readFileSync(file, 'utf8')) as { files?: Record<string, { source?: { path?: string } }> };
-      for (const [hash, f] of Object.entries(m.files ?? {})) {
-        if (f.source?.path) assets.set(hash, join(root, f.source.path));
-      }
-    }
+    const assets = fileAssets(root, artifacts, a);
+    const template = withNestedStacks(root, stackName, readTemplate(templateFile), assets);
     stacks.push({ id, stackName, template, dir: root, assets, ...envOf(a), ...(stage ? { stage } : {}) });
   }
   return stacks;
+}
+
+/** The file assets of a stack's asset manifests: hash -> absolute source path. */
+function fileAssets(
+  root: string,
+  artifacts: Record<string, ManifestArtifact>,
+  a: ManifestArtifact,
+): Map<string, string> {
+  const assets = new Map<string, string>();
+  for (const dep of a.dependencies ?? []) {
+    const d = artifacts[dep];
+    if (d?.type !== 'cdk:asset-manifest') continue;
+    const file = join(root, String(d.properties?.file));
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { files?: Record<string, { source?: { path?: string } }> };
+    for (const [hash, f] of Object.entries(m.files ?? {})) {
+      if (f.source?.path) assets.set(hash, join(root, f.source.path));
+    }
+  }
+  return assets;
+}
+
+/** A template file of the assembly, parsed. */
+function readTemplate(file: string): Template {
+  return JSON.parse(readFileSync(file, 'utf8')) as Template;
 }
 
 /** The concrete account and region of a stack's `aws://<account>/<region>` environment. */

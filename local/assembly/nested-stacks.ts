@@ -1,52 +1,236 @@
 /**
  * Nested stacks (`AWS::CloudFormation::Stack` resources whose template is a file asset of the assembly)
- * are not run by the local mesh: it reads the top-level stacks' templates only. A nested stack that
- * holds functions of a mesh is refused, by name, rather than served as a mesh without those services.
+ * are served as part of the stack that holds them, at any depth: their resources join the parent's
+ * template under the nested stack's id (`Checkout` + `Payments1234` = `CheckoutPayments1234`), so the
+ * local mesh runs their functions as functions of the mesh's own stack (registry, policy, identity,
+ * aliases, queues, dashboard). What crossed the template's edge is wired as CloudFormation wires it:
+ * a nested `Ref` to a parameter becomes the value the parent passes in its `Parameters` (in the parent's
+ * terms), and the parent's `Fn::GetAtt [<nested>, Outputs.<name>]` becomes that output's value (in the
+ * nested stack's terms, renamed). Order follows CloudFormation's: a nested resource waits for what the
+ * nested stack waits for, and whatever reads the nested stack (DependsOn, an output) waits for all of it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENV } from '../../shared/names';
+import { AssemblyScopeError } from './assembly-scope-error';
+import type { Template, TemplateResource } from './cloud-assembly';
+import { dependenciesOf } from './deploy-order';
 
-/** As much of a template as the check reads (cloud-assembly.ts's Template, which calls this). */
-interface Template {
-  readonly Resources?: Record<
-    string,
-    { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
-  >;
-}
+const NESTED_STACK = 'AWS::CloudFormation::Stack';
+type Json = unknown;
 
-/** The mesh functions of a template, by their construct path (else logical id). */
-function meshFunctionsOf(template: Template): string[] {
-  return Object.entries(template.Resources ?? {})
-    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
-    .filter(([, r]) => {
-      const vars = (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
-      return vars?.[ENV.meshName] !== undefined;
-    })
-    .map(([id, r]) => String(r.Metadata?.['aws:cdk:path'] ?? id).replace(/\/Resource$/, ''));
+/** `template` with each nested stack's resources merged in; `assets` maps asset hashes to their files. */
+export function withNestedStacks(
+  root: string,
+  where: string,
+  template: Template,
+  assets: ReadonlyMap<string, string>,
+): Template {
+  const own = template.Resources ?? {};
+  const resources: Record<string, TemplateResource> = {};
+  const outputs = new Map<string, Record<string, Json>>();
+  for (const [id, r] of Object.entries(own)) {
+    const file = r.Type === NESTED_STACK ? nestedTemplateFile(root, r, assets) : undefined;
+    if (!file) {
+      resources[id] = r;
+      continue;
+    }
+    const path = `${where}/${stackIdOf(id)}`;
+    const nested = withNestedStacks(root, path, readNested(file, path), assets);
+    const merged = mergeNested(id, r, nested, new Set(Object.keys(own)));
+    for (const [mid, mr] of Object.entries(merged.resources)) {
+      if (mid !== id && (own[mid] || resources[mid])) {
+        throw new AssemblyScopeError(
+          `stack ${where}: the nested stack ${path} has a resource ${mid}, as its parent has`,
+        );
+      }
+      resources[mid] = mr;
+    }
+    outputs.set(id, merged.outputs);
+  }
+  if (outputs.size === 0) return template;
+  const reader = new OutputReader(where, outputs);
+  for (const [id, r] of Object.entries(resources)) resources[id] = reader.resource(r);
+  const out = Object.entries(template.Outputs ?? {}).map(([k, o]) => [k, { ...o, Value: reader.value(o.Value) }]);
+  return { ...template, Resources: resources, Outputs: Object.fromEntries(out) };
 }
 
 /**
- * Why the local mesh cannot serve `template`: a nested stack of it (at any depth) holds mesh functions;
- * the message names the stack, the functions and the way to run them locally. `root` is the assembly's
- * folder, where nested templates lie.
+ * The nested template's file: the asset its TemplateURL names by hash, else the `aws:asset:path` the
+ * resource's metadata gives; undefined for a template from outside the assembly (nothing to run).
  */
-export function nestedMeshFunctions(root: string, stackName: string, template: Template): string | undefined {
-  for (const [id, r] of Object.entries(template.Resources ?? {})) {
-    const file = r.Type === 'AWS::CloudFormation::Stack' ? r.Metadata?.['aws:asset:path'] : undefined;
-    if (typeof file !== 'string' || !existsSync(join(root, file))) continue;
-    const nested = JSON.parse(readFileSync(join(root, file), 'utf8')) as Template;
-    const fns = meshFunctionsOf(nested);
-    // CDK's path of the nested stack's resource, `<parent>/<id>.NestedStack/<id>.NestedStackResource`.
-    const path = String(r.Metadata?.['aws:cdk:path'] ?? id).replace(/\.NestedStack\/.*$/, '');
-    if (fns.length > 0) {
-      return (
-        `stack ${stackName}: the nested stack ${path} holds mesh functions (${fns.join(', ')}), which the local mesh does not run: ` +
-        "it serves the functions of top-level stacks only. To run them locally, declare them in the mesh's stack itself (a mesh of up to about 40 services fits one template); deployed, the nested stacks work as declared"
+function nestedTemplateFile(
+  root: string,
+  r: TemplateResource,
+  assets: ReadonlyMap<string, string>,
+): string | undefined {
+  const hash = /([0-9a-f]{64})\.json/.exec(JSON.stringify(r.Properties?.TemplateURL ?? ''))?.[1];
+  const byHash = hash ? assets.get(hash) : undefined;
+  if (byHash) return byHash;
+  const path = r.Metadata?.['aws:asset:path'];
+  return typeof path === 'string' ? join(root, path) : undefined;
+}
+
+function readNested(file: string, path: string): Template {
+  if (!existsSync(file)) {
+    throw new AssemblyScopeError(
+      `the nested stack ${path}: its template ${file} does not exist: synthesize the app again (npx cdk synth)`,
+    );
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Template;
+  } catch (err) {
+    throw new AssemblyScopeError(
+      `the nested stack ${path}: its template ${file} is not JSON (${(err as Error).message})`,
+    );
+  }
+}
+
+/** The nested stack's construct id, from CDK's `<id>NestedStack<id>NestedStackResource<hash>` (else the logical id). */
+function stackIdOf(logicalId: string): string {
+  return /^(.+)NestedStack\1NestedStackResource[0-9A-F]{8}$/.exec(logicalId)?.[1] ?? logicalId;
+}
+
+/**
+ * The nested stack `id`'s resources renamed into its parent, each waiting for what the stack waits
+ * for, and a resource `id` of no local effect that waits for all of them; its outputs in the parent's terms.
+ */
+function mergeNested(
+  id: string,
+  r: TemplateResource,
+  nested: Template,
+  parentIds: ReadonlySet<string>,
+): { resources: Record<string, TemplateResource>; outputs: Record<string, Json> } {
+  const given = (r.Properties?.Parameters ?? {}) as Record<string, Json>;
+  const params: Record<string, Json> = {};
+  for (const [name, p] of Object.entries(nested.Parameters ?? {})) {
+    if (given[name] !== undefined) params[name] = given[name];
+    else if (p.Default !== undefined) params[name] = p.Default;
+  }
+  const renamer = new Renamer(stackIdOf(id), new Set(Object.keys(nested.Resources ?? {})), params);
+  const gate = [...dependenciesOf(r, parentIds)];
+  const resources: Record<string, TemplateResource> = {};
+  for (const [nid, nr] of Object.entries(nested.Resources ?? {})) {
+    resources[renamer.id(nid)] = renamer.resource(nr, gate);
+  }
+  resources[id] = { Type: r.Type, Metadata: r.Metadata, DependsOn: [...gate, ...Object.keys(resources)] };
+  const outputs = Object.fromEntries(Object.entries(nested.Outputs ?? {}).map(([k, o]) => [k, renamer.value(o.Value)]));
+  return { resources, outputs };
+}
+
+/** The parts of a resource that hold values (an alias's update policy names its deployment group), rewritten by `f`. */
+function valuesOf(r: TemplateResource, f: (v: Json) => Json): Pick<TemplateResource, 'Properties' | 'UpdatePolicy'> {
+  return {
+    ...(r.Properties ? { Properties: f(r.Properties) as TemplateResource['Properties'] } : {}),
+    ...(r.UpdatePolicy ? { UpdatePolicy: f(r.UpdatePolicy) as TemplateResource['UpdatePolicy'] } : {}),
+  };
+}
+
+/** Rewrites a nested template's values into its parent's terms. */
+class Renamer {
+  constructor(
+    private readonly prefix: string,
+    private readonly ids: ReadonlySet<string>,
+    private readonly params: Readonly<Record<string, Json>>,
+  ) {}
+
+  id(logicalId: string): string {
+    return this.ids.has(logicalId) ? `${this.prefix}${logicalId}` : logicalId;
+  }
+
+  resource(r: TemplateResource, gate: readonly string[]): TemplateResource {
+    const own = [r.DependsOn ?? []].flat().map((d) => this.id(d));
+    return { ...r, ...valuesOf(r, (v) => this.value(v)), DependsOn: [...own, ...gate] };
+  }
+
+  value(v: Json): Json {
+    if (Array.isArray(v)) return v.map((x) => this.value(x));
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, Json>;
+    const [k] = Object.keys(o);
+    if (Object.keys(o).length === 1 && k === 'Ref' && typeof o.Ref === 'string') {
+      return o.Ref in this.params ? this.params[o.Ref] : { Ref: this.id(o.Ref) };
+    }
+    if (Object.keys(o).length === 1 && k === 'Fn::GetAtt') {
+      const [id, attr] = Array.isArray(o[k]) ? (o[k] as Json[]).map(String) : String(o[k]).split(/\.(.*)/);
+      return { 'Fn::GetAtt': [this.id(id!), attr] };
+    }
+    if (Object.keys(o).length === 1 && k === 'Fn::Sub') return this.sub(o[k]);
+    return Object.fromEntries(Object.entries(o).map(([key, x]) => [key, this.value(x)]));
+  }
+
+  /** `${Id}` and `${Id.Attr}` renamed; `${Param}` given as a variable holding the parent's value. */
+  private sub(arg: Json): Json {
+    const [text, given] = Array.isArray(arg) ? (arg as [string, Record<string, Json>]) : [String(arg), {}];
+    const vars = Object.fromEntries(Object.entries(given ?? {}).map(([k, x]) => [k, this.value(x)]));
+    const renamed = text.replace(/\$\{([^}!.]+)((?:\.[^}]*)?)\}/g, (m, name: string, attr: string) => {
+      if (name in vars) return m;
+      if (!attr && name in this.params) vars[name] = this.params[name];
+      return `\${${this.id(name)}${attr}}`;
+    });
+    return { 'Fn::Sub': [renamed, vars] };
+  }
+}
+
+/**
+ * Replaces the parent's reads of nested outputs (`Fn::GetAtt [<nested>, Outputs.<name>]`, `${<nested>.Outputs.<name>}`)
+ * with the outputs' values; a resource that reads one waits for the whole nested stack, as on AWS.
+ */
+class OutputReader {
+  private readonly reading: string[] = [];
+  private read = new Set<string>();
+
+  constructor(
+    private readonly where: string,
+    private readonly outputs: ReadonlyMap<string, Record<string, Json>>,
+  ) {}
+
+  resource(r: TemplateResource): TemplateResource {
+    this.read = new Set();
+    const values = valuesOf(r, (v) => this.value(v));
+    const DependsOn = [...new Set([...[r.DependsOn ?? []].flat(), ...this.read])];
+    return { ...r, ...values, ...(DependsOn.length > 0 ? { DependsOn } : {}) };
+  }
+
+  value(v: Json): Json {
+    if (Array.isArray(v)) return v.map((x) => this.value(x));
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, Json>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
+      const [id, attr] = Array.isArray(o[keys[0]])
+        ? (o[keys[0]] as Json[]).map(String)
+        : String(o[keys[0]]).split(/\.(.*)/);
+      const name = attr?.startsWith('Outputs.') ? attr.slice('Outputs.'.length) : undefined;
+      if (name !== undefined && this.outputs.get(id!)?.[name] !== undefined) return this.output(id!, name);
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Sub') return this.sub(o['Fn::Sub']);
+    return Object.fromEntries(keys.map((k) => [k, this.value(o[k])]));
+  }
+
+  private output(id: string, name: string): Json {
+    const key = `${id}.Outputs.${name}`;
+    if (this.reading.includes(key)) {
+      const cycle = [...this.reading.slice(this.reading.indexOf(key)), key].join(' -> ');
+      throw new AssemblyScopeError(
+        `stack ${this.where}: nested stacks' outputs and parameters read each other in a cycle (${cycle})`,
       );
     }
-    const deeper = nestedMeshFunctions(root, `${stackName}/${id}`, nested);
-    if (deeper) return deeper;
+    this.read.add(id);
+    this.reading.push(key);
+    try {
+      return this.value(this.outputs.get(id)![name]);
+    } finally {
+      this.reading.pop();
+    }
   }
-  return undefined;
+
+  private sub(arg: Json): Json {
+    const [text, given] = Array.isArray(arg) ? (arg as [string, Record<string, Json>]) : [String(arg), {}];
+    const vars = Object.fromEntries(Object.entries(given ?? {}).map(([k, x]) => [k, this.value(x)]));
+    for (const [, id, name] of text.matchAll(/\$\{([^}!.]+)\.Outputs\.([^}]+)\}/g)) {
+      const expr = `${id}.Outputs.${name}`;
+      if (!(expr in vars) && this.outputs.get(id!)?.[name!] !== undefined) vars[expr] = this.output(id!, name!);
+    }
+    return { 'Fn::Sub': [text, vars] };
+  }
 }

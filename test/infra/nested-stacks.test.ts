@@ -126,38 +126,31 @@ describe('a mesh in nested stacks', () => {
 });
 
 describe('the local mesh and nested stacks', () => {
-  it('refuses mesh functions in a nested stack by name, and reads a nested stack without any', () => {
+  it("reads the functions of nested stacks as functions of the mesh's stack, wired through parameters", () => {
     // GIVEN a mesh whose payments function sits in a nested stack, beside an unrelated nested stack
     const app = newApp();
     const stack = new Stack(app, 'Test', { env: ENV });
     const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop' });
     new sqs.Queue(new NestedStack(stack, 'Queues'), 'Jobs');
     const entry = join(DEMO, 'inventory.ts');
-    new MeshFunction(stack, 'Orders', { mesh, service: 'orders', entry });
-    new MeshFunction(new NestedStack(stack, 'Services'), 'Payments', { mesh, service: 'payments', entry });
-    const dir = app.synth().directory;
-    // THEN the local mesh says which functions it would not run, and how to run them
-    assert.throws(() => readCloudAssembly(dir), {
-      name: 'AssemblyScopeError',
-      message:
-        'stack Test: the nested stack Test/Services holds mesh functions ' +
-        '(Test/Services/Payments), which the local mesh does not run: it serves the functions of top-level ' +
-        "stacks only. To run them locally, declare them in the mesh's stack itself (a mesh of up to about 40 services " +
-        'fits one template); deployed, the nested stacks work as declared',
-    });
-    // AND a mesh whose nested stacks hold no mesh function is read as before
-    const plain = newApp();
-    const alone = new Stack(plain, 'Test', { env: ENV });
-    new MeshFunction(alone, 'Orders', {
-      mesh: new Mesh(alone, 'Mesh', { meshName: 'shop' }),
-      service: 'orders',
-      entry,
-    });
-    new sqs.Queue(new NestedStack(alone, 'Queues'), 'Jobs');
-    assert.deepEqual(
-      readCloudAssembly(plain.synth().directory).map((s) => s.stackName),
-      ['Test'],
+    const orders = new MeshFunction(stack, 'Orders', { mesh, service: 'orders', entry });
+    orders.allowCallsTo(
+      new MeshFunction(new NestedStack(stack, 'Services'), 'Payments', { mesh, service: 'payments', entry }),
     );
+    // THEN the local mesh reads one stack that holds the nested stacks' resources
+    const [read, ...others] = readCloudAssembly(app.synth().directory);
+    assert.deepEqual(others, [], 'one stack, the nested ones in it');
+    const resources = Object.entries(read!.template.Resources ?? {});
+    const payments = resources.find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ServicesPayments'),
+    );
+    assert.ok(payments, 'the nested function joins the stack under the nested stack id');
+    // The layers came in as parameters: the parent's own layers stand in for them.
+    const layers = (payments[1].Properties?.Layers ?? []) as { Ref?: string }[];
+    const types = layers.map((l) => read!.template.Resources?.[String(l.Ref)]?.Type);
+    assert.deepEqual(types, ['AWS::Lambda::LayerVersion', 'AWS::Lambda::LayerVersion']);
+    assert.ok(resources.some(([id, r]) => r.Type === 'AWS::SQS::Queue' && id.startsWith('QueuesJobs')));
+    assert.doesNotMatch(JSON.stringify(read!.template), /"Ref":"referenceto/, 'no parameter of a nested stack is left');
   });
 });
 

@@ -5,6 +5,7 @@
  * - `fixtureAssemblies()`: the local mesh's own fixture app (test/support/local-mesh-app), releases 1 and 2.
  * - `checkoutFixtureAssembly()`: a checkout charging through an idempotent and a non-idempotent edge.
  * - `scenarioFixtureAssemblies()`: a probe calling workers that answer, fail or outlast their timeout.
+ * - `nestedFixtureAssembly()`: a mesh whose functions sit in its stack and in two nested stacks.
  * - `exampleAssemblies()`: the example app (infra/app.ts, synthesized as `mesh local` does), releases 1 and 2;
  *   undefined while the example app is not in the tree.
  * And `startTestMesh()`: the local mesh on a free port, or — when MESH_TEST_ENDPOINT is set — an
@@ -93,6 +94,11 @@ export function scenarioFixtureAssemblies(): Releases {
 /** The asynchronous edges fixture (test/support/async-app): Event invokes and an SQS queue, one release. */
 export function asyncFixtureAssembly(): string {
   return constructsAssembly('async-fixture', join(__dirname, 'async-app'));
+}
+
+/** The nested stacks fixture (test/support/nested-app): functions in the mesh's stack and two nested stacks. */
+export function nestedFixtureAssembly(): string {
+  return constructsAssembly('nested-fixture', join(__dirname, 'nested-app'));
 }
 
 /** The one assembly of a fixture app on the real constructs and runtime: rebuilt when either changes. */
