@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AssemblyScopeError } from './assembly-scope-error';
 import { withNestedStacks } from './nested-stacks';
+import { NestedTemplates, topNesting } from './nested-template-file';
 
 export interface Template {
   readonly Resources?: Record<string, TemplateResource>;
@@ -75,7 +76,8 @@ export function readCloudAssembly(dir: string, stage?: string): AssemblyStack[] 
     const templateFile = join(root, String(a.properties?.templateFile ?? `${id}.template.json`));
     const stackName = String(a.properties?.stackName ?? id);
     const assets = fileAssets(root, artifacts, a);
-    const template = withNestedStacks(root, stackName, readTemplate(templateFile), assets);
+    const nested = new NestedTemplates(root, stackName, assets);
+    const template = withNestedStacks(readTemplate(templateFile), nested, topNesting(stackName, templateFile));
     stacks.push({ id, stackName, template, dir: root, assets, ...envOf(a), ...(stage ? { stage } : {}) });
   }
   return stacks;

@@ -9,38 +9,35 @@
  * nested stack's terms, renamed). Order follows CloudFormation's: a nested resource waits for what the
  * nested stack waits for, and whatever reads the nested stack (DependsOn, an output) waits for all of it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AssemblyScopeError } from './assembly-scope-error';
 import type { Template, TemplateResource } from './cloud-assembly';
 import { dependenciesOf } from './deploy-order';
+import type { NestedTemplates, Nesting } from './nested-template-file';
 
 const NESTED_STACK = 'AWS::CloudFormation::Stack';
 type Json = unknown;
 
-/** `template` with each nested stack's resources merged in; `assets` maps asset hashes to their files. */
-export function withNestedStacks(
-  root: string,
-  where: string,
-  template: Template,
-  assets: ReadonlyMap<string, string>,
-): Template {
+/**
+ * `template` with each nested stack's resources merged in, read by `nested`; `at` is where the template
+ * sits (the top-level stack, or a nested stack and the templates that hold it).
+ */
+export function withNestedStacks(template: Template, nested: NestedTemplates, at: Nesting): Template {
   const own = template.Resources ?? {};
   const resources: Record<string, TemplateResource> = {};
   const outputs = new Map<string, Record<string, Json>>();
   for (const [id, r] of Object.entries(own)) {
-    const file = r.Type === NESTED_STACK ? nestedTemplateFile(root, r, assets) : undefined;
-    if (!file) {
+    const path = `${at.path}/${stackIdOf(id)}`;
+    const read = r.Type === NESTED_STACK ? nested.read(r, { ...at, path }) : undefined;
+    if (!read) {
       resources[id] = r;
       continue;
     }
-    const path = `${where}/${stackIdOf(id)}`;
-    const nested = withNestedStacks(root, path, readNested(file, path), assets);
-    const merged = mergeNested(id, r, nested, new Set(Object.keys(own)));
+    const inner = withNestedStacks(read.template, nested, { path, stacks: [...at.stacks, path], files: read.files });
+    const merged = mergeNested(id, r, inner, new Set(Object.keys(own)));
     for (const [mid, mr] of Object.entries(merged.resources)) {
       if (mid !== id && (own[mid] || resources[mid])) {
         throw new AssemblyScopeError(
-          `stack ${where}: the nested stack ${path} has a resource ${mid}, as its parent has`,
+          `stack ${at.path}: the nested stack ${path} has a resource ${mid}, as its parent has`,
         );
       }
       resources[mid] = mr;
@@ -48,41 +45,10 @@ export function withNestedStacks(
     outputs.set(id, merged.outputs);
   }
   if (outputs.size === 0) return template;
-  const reader = new OutputReader(where, outputs);
+  const reader = new OutputReader(at.path, outputs);
   for (const [id, r] of Object.entries(resources)) resources[id] = reader.resource(r);
   const out = Object.entries(template.Outputs ?? {}).map(([k, o]) => [k, { ...o, Value: reader.value(o.Value) }]);
   return { ...template, Resources: resources, Outputs: Object.fromEntries(out) };
-}
-
-/**
- * The nested template's file: the asset its TemplateURL names by hash, else the `aws:asset:path` the
- * resource's metadata gives; undefined for a template from outside the assembly (nothing to run).
- */
-function nestedTemplateFile(
-  root: string,
-  r: TemplateResource,
-  assets: ReadonlyMap<string, string>,
-): string | undefined {
-  const hash = /([0-9a-f]{64})\.json/.exec(JSON.stringify(r.Properties?.TemplateURL ?? ''))?.[1];
-  const byHash = hash ? assets.get(hash) : undefined;
-  if (byHash) return byHash;
-  const path = r.Metadata?.['aws:asset:path'];
-  return typeof path === 'string' ? join(root, path) : undefined;
-}
-
-function readNested(file: string, path: string): Template {
-  if (!existsSync(file)) {
-    throw new AssemblyScopeError(
-      `the nested stack ${path}: its template ${file} does not exist: synthesize the app again (npx cdk synth)`,
-    );
-  }
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Template;
-  } catch (err) {
-    throw new AssemblyScopeError(
-      `the nested stack ${path}: its template ${file} is not JSON (${(err as Error).message})`,
-    );
-  }
 }
 
 /** The nested stack's construct id, from CDK's `<id>NestedStack<id>NestedStackResource<hash>` (else the logical id). */
