@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { AssemblyScopeError } from './assembly-scope-error';
 import { withNestedStacks } from './nested-stacks';
 import { NestedTemplates, topNesting } from './nested-template-file';
+import { parseTemplate } from './template-json';
 
 export interface Template {
   readonly Resources?: Record<string, TemplateResource>;
@@ -104,7 +105,7 @@ function fileAssets(
 
 /** A template file of the assembly, parsed. */
 function readTemplate(file: string): Template {
-  return JSON.parse(readFileSync(file, 'utf8')) as Template;
+  return parseTemplate(readFileSync(file), `the template ${file}`);
 }
 
 /** The concrete account and region of a stack's `aws://<account>/<region>` environment. */

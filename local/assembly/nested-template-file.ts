@@ -9,6 +9,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { AssemblyScopeError } from './assembly-scope-error';
 import type { Template, TemplateResource } from './cloud-assembly';
+import { parseTemplate } from './template-json';
 
 /** The largest template CloudFormation reads from S3: 1 MB ("Understand CloudFormation quotas"). */
 const TEMPLATE_BYTES_MAX = 1024 * 1024;
@@ -103,20 +104,15 @@ function realPath(file: string, path: string): string {
 
 function readTemplate(file: string, path: string): Template {
   const stat = statSync(file);
-  if (!stat.isFile())
+  if (!stat.isFile()) {
     throw new AssemblyScopeError(
       `the nested stack ${path}: its template ${file} is not a file: synthesize the app again (npx cdk synth)`,
     );
+  }
   if (stat.size > TEMPLATE_BYTES_MAX) {
     throw new AssemblyScopeError(
       `the nested stack ${path}: its template ${file} is ${stat.size} bytes; CloudFormation reads at most ${TEMPLATE_BYTES_MAX}: move resources into another nested stack`,
     );
   }
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Template;
-  } catch (err) {
-    throw new AssemblyScopeError(
-      `the nested stack ${path}: its template ${file} is not JSON (${(err as Error).message})`,
-    );
-  }
+  return parseTemplate(readFileSync(file), `the nested stack ${path}: its template ${file}`);
 }

@@ -115,6 +115,21 @@ describe('mesh local on hostile nested stacks', () => {
     assert.throws(() => readCloudAssembly(folder), refusal(/Top\/Here: its template .* is not a file/));
   });
 
+  it('refuses a template that nests past 256 levels, top-level or nested, instead of overflowing the stack', async () => {
+    // Each Fn::Join opens three levels; 2,000 of them overflowed the local mesh's stack.
+    let name = '"jobs"';
+    for (let i = 0; i < 2000; i++) name = `{"Fn::Join":["",[${name}]]}`;
+    const body = `{"Resources":{"Jobs":{"Type":"AWS::SQS::Queue","Properties":{"QueueName":${name}}}}}`;
+    const top = assembly({ 'Top.template.json': body });
+    const err = await rejection(() => startLocalMesh({ assemblies: [top], port: 0, quiet: true }));
+    refusal(/^the template .*Top\.template\.json nests deeper than 256 levels/)(err);
+    const inner = assembly({ 'Top.template.json': { Resources: { Deep: nested('deep.json') } }, 'deep.json': body });
+    assert.throws(
+      () => readCloudAssembly(inner),
+      refusal(/^the nested stack Top\/Deep: its template .*deep\.json nests deeper than 256 levels/),
+    );
+  });
+
   it('mesh local stops with the refusal, not a stack overflow', async () => {
     const itself = assembly({ 'Top.template.json': { Resources: { Again: nested('Top.template.json') } } });
     const err = await rejection(() => startLocalMesh({ assemblies: [itself], port: 0, quiet: true }));
