@@ -56,12 +56,17 @@ export function meshStack(meshName = 'shop', env: { account?: string; region?: s
 
 /** The snapshot file the mesh's snapshot layer ships, read from the synthesized assembly. */
 export function snapshotFromAssembly(template: Template, assemblyDir: string): PolicySnapshot {
+  return JSON.parse(readFileSync(join(assemblyDir, snapshotLayerPath(template), 'mesh', 'policy.json'), 'utf8'));
+}
+
+/** Where the snapshot layer's staged folder is, relative to the assembly's folder. */
+export function snapshotLayerPath(template: Template): string {
   const layers = template.findResources('AWS::Lambda::LayerVersion');
   const snap = Object.values(layers).find((l) =>
     String(l.Metadata?.['aws:cdk:path'] ?? '').endsWith('/SnapshotLayer/Resource'),
   );
   if (!snap) throw new Error('no snapshot layer in the template');
-  return JSON.parse(readFileSync(join(assemblyDir, snap.Metadata['aws:asset:path'], 'mesh', 'policy.json'), 'utf8'));
+  return snap.Metadata['aws:asset:path'];
 }
 
 /** Logical id of the resource whose construct path ends with `suffix`. */

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Template } from 'aws-cdk-lib/assertions';
 import { snapshotLayerCode } from '../../infra/private/snapshot-layer-code';
 import type { PolicySnapshot } from '../../shared/policy';
+import { tempDir } from '../support/temp-dir';
+import { meshStack, snapshotLayerPath } from './infra-fixture';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -18,6 +21,18 @@ while (Date.now() < stop) snapshotLayerCode({ mesh: 'race', generatedAt: new Dat
 
 function writer(): ChildProcess {
   return spawn(process.execPath, ['--require', 'tsx/cjs', '-e', SNAPSHOT_SCRIPT], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** Writes one snapshot as another OS user (`uid`), in the temporary folder `tmp`; its exit status and errors. */
+function writeAs(uid: number, tmp: string) {
+  const script = `require('./infra/private/snapshot-layer-code').snapshotLayerCode({ mesh: 'users', generatedAt: '2026-01-01T00:00:00.000Z', items: [{ pk: 'orders', sk: 'service' }] })`;
+  return spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+    cwd: ROOT,
+    uid,
+    gid: uid,
+    env: { ...process.env, TMPDIR: tmp, HOME: tmp },
+    encoding: 'utf8',
+  });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -53,5 +68,59 @@ describe('snapshot layer code', () => {
     assert.deepEqual(await done, [0, 0]);
     assert.ok(reads > 50, `read the snapshot ${reads} times while it was rewritten`);
     assert.equal(existsSync(file), true);
+  });
+
+  it('ships the snapshot readable by every user, whatever the umask of the synth (Lambda reads it as another user)', () => {
+    // GIVEN a synth under a private umask, as some laptops and CI runners have
+    const saved = process.umask(0o077);
+    try {
+      const { app, fn } = meshStack('umask');
+      fn('Orders', 'orders');
+      // WHEN
+      const assembly = app.synth();
+      // THEN the staged file, which `cdk deploy` zips with its mode, is world-readable
+      const staged = join(
+        assembly.directory,
+        snapshotLayerPath(Template.fromJSON(assembly.getStackByName('Test').template)),
+      );
+      const mode = statSync(join(staged, 'mesh', 'policy.json')).mode & 0o777;
+      assert.equal(mode & 0o444, 0o444, `the staged policy.json has mode ${mode.toString(8)}`);
+    } finally {
+      process.umask(saved);
+    }
+  });
+
+  it('lets two OS users synthesize on one machine, where they share the temporary folder', {
+    skip: process.getuid?.() === 0 ? false : 'needs root, to run synths as two other users',
+  }, () => {
+    // GIVEN one temporary folder for everyone, as /tmp is
+    const tmp = tempDir('snapshot-users-');
+    chmodSync(tmp, 0o1777);
+    // WHEN two users write the same snapshot, one after the other
+    const first = writeAs(65534, tmp);
+    const second = writeAs(65533, tmp);
+    // THEN both have it
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(second.status, 0, second.stderr);
+  });
+
+  it('refuses a snapshot folder another user made for this one, naming it and the fix', {
+    skip: process.getuid?.() === 0 ? false : 'needs root, to run synths as two other users',
+  }, () => {
+    // GIVEN user 65534 made the folder user 65533's synth would use
+    const tmp = tempDir('snapshot-users-');
+    chmodSync(tmp, 0o1777);
+    const folder = join(tmp, 'lambda-mesh-snapshot-65533');
+    const made = spawnSync(
+      process.execPath,
+      ['-e', `require('fs').mkdirSync(${JSON.stringify(folder)}, { mode: 0o777 })`],
+      { uid: 65534, gid: 65534 },
+    );
+    assert.equal(made.status, 0, String(made.stderr));
+    // WHEN user 65533 synthesizes
+    const res = writeAs(65533, tmp);
+    // THEN it is refused, with the folder and what to do
+    assert.notEqual(res.status, 0);
+    assert.match(res.stderr, new RegExp(`${folder} belongs to user 65534, not to this user \\(65533\\); remove it`));
   });
 });
