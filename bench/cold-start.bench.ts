@@ -247,9 +247,11 @@ class ColdBench {
       AWS_LAMBDA_FUNCTION_NAME: 'bench-orders',
       AWS_LAMBDA_FUNCTION_VERSION: '1',
       AWS_ENDPOINT_URL: aws.url,
-      // The stand-in's CA. Node reads the file as it starts, in every sample alike, baselines included
-      // (Lambda sets none from nodejs20.x on: one small PEM file read is all it adds here).
-      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
+      // The stand-in's CA, added to each TLS connection's options by the harness (cold-process.js), not
+      // through NODE_EXTRA_CA_CERTS: with that set, Node.js 20 builds its root store as the process
+      // starts, before the measured window, where Lambda (which sets none from nodejs20.x on) builds it
+      // at the first TLS connection, in the first request.
+      BENCH_CA: join(dir, 'ca.pem'),
       AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
       AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
       // Lambda sets the invocation's trace header whether or not tracing is active (not sampled here,

@@ -7,8 +7,31 @@
 //   and the bytes of the files of BENCH_LAYER_DIR the process loaded (the layer's code per path).
 // Plain JavaScript on purpose: a loader (tsx) would add its own time to every measure.
 // Env: BENCH_MODULE (the file to require), BENCH_EVENT (JSON), BENCH_INVOCATIONS (default 1),
-// BENCH_LAYER_DIR, BENCH_PRELOAD_POLICY (a service name: read its policy at init, for a comparison).
-const { statSync } = require('node:fs');
+// BENCH_LAYER_DIR, BENCH_PRELOAD_POLICY (a service name: read its policy at init, for a comparison),
+// BENCH_CA (a PEM file: the CA of the AWS stand-in, see below).
+const { readFileSync, statSync } = require('node:fs');
+const Module = require('node:module');
+
+// BENCH_CA: the stand-in's CA, trusted by adding it to the options of each TLS connection the process
+// makes (the mesh's own and the AWS SDK's https agent's alike). Given a CA, `tls.connect` still builds Node's root store on the first connection (measured:
+// the same CPU time as without one), so that cost stays in the first request, where it is on Lambda.
+// The hook wraps `connect` once node:tls (or node:https, which loads it) is first required, and then
+// takes itself out: until then each require of either side passes through one more function.
+if (process.env.BENCH_CA) {
+  const ca = readFileSync(process.env.BENCH_CA, 'latin1');
+  const load = Module._load;
+  Module._load = function (request, ...rest) {
+    const exported = load.call(this, request, ...rest);
+    if (/^(node:)?(tls|https)$/.test(request)) {
+      Module._load = load;
+      const tls = require('node:tls');
+      const connect = tls.connect;
+      tls.connect = (options, ...more) =>
+        connect(options && typeof options === 'object' && !options.ca ? { ...options, ca } : options, ...more);
+    }
+    return exported;
+  };
+}
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const cpu0 = process.cpuUsage();
