@@ -11,11 +11,13 @@
  */
 /**
  * C0 controls (newline and tab too: a value is one cell of one line), DEL, C1 controls (8-bit CSI and
- * OSC, which some terminals act on), the bidirectional marks, embeddings, overrides and isolates, and
- * the line and paragraph separators.
+ * OSC, which some terminals act on), the bidirectional marks, embeddings, overrides and isolates, the
+ * line and paragraph separators, and the characters that show as nothing between two others (the
+ * zero-width space, the word joiner and invisible operators, the byte order mark), by which
+ * `or\u200bders` would read as `orders`. The zero-width joiners of emoji sequences stay.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 

@@ -25,13 +25,17 @@ import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
 
 const colour = painter({ tty: true, env: {} }, { json: false });
 
-/** Clipboard write, cursor home, clear screen, a forged row, an 8-bit CSI, a right-to-left override. */
-const HOSTILE = 'pay\x1b]52;c;cm0gLXJmIH4=\x07\x1b[H\x1b[2Jments\r\nfake-row 100%\u009b2J\u202Eevil';
+/**
+ * Clipboard write, cursor home, clear screen, a forged row, an 8-bit CSI, a right-to-left override, and
+ * characters that show as nothing (a zero-width space, a word joiner, a byte order mark).
+ */
+const HOSTILE =
+  'pay\x1b]52;c;cm0gLXJmIH4=\x07\x1b[H\x1b[2Jments\r\nfake-row 100%\u009b2J\u202Eevil or\u200bders\u2060\ufeff';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const OWN_COLOUR = /\x1b\[(?:0|2|31|32|33)m/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 /** What the terminal would act on once the CLI's own colour is set aside. */
 function controlsIn(text: string): string[] {
