@@ -52,6 +52,7 @@ import { nagArn } from './private/nag-arn';
 import { writeOwnLogsOnly } from './private/own-logs-role';
 import { consumeQueue, grantQueueSend } from './private/queue-grants';
 import { warnOfDroppedGrants } from './private/role-grants';
+import { LAMBDA_LAYER_LIMIT, MESH_LAYER_COUNT, tooManyLayers } from './private/snapshot-layer-attachment';
 import { principalName, warnOfUnqualifiedInvoke } from './private/unqualified-invoke';
 import { type MeshTraffic, warnOfUnreachableEndpoints } from './private/vpc-endpoints';
 import { type EdgeOptions, type TrafficOptions, trafficFields } from './traffic-options';
@@ -956,6 +957,7 @@ function checkProps(
   checkEsbuildRunner(scope, props, refuse);
   checkRuntime(props, refuse);
   checkEnvironment(props, refuse);
+  checkLayers(props, refuse);
   return { functionName, entry };
 }
 
@@ -1024,6 +1026,12 @@ function checkRuntime({ runtime }: MeshFunctionProps, refuse: Refuse): void {
       `runtime ${runtime.name} cannot run the mesh's layer, which needs Node.js ${OLDEST_NODE_MAJOR} or later; use lambda.Runtime.NODEJS_22_X (the default) or another nodejs${OLDEST_NODE_MAJOR}.x or later runtime`,
     );
   }
+}
+
+/** Layers added later (`addLayers`) are counted at synth, with the snapshot layer (snapshot-layer-attachment.ts). */
+function checkLayers({ layers }: MeshFunctionProps, refuse: Refuse): void {
+  const count = (layers?.length ?? 0) + MESH_LAYER_COUNT;
+  if (count > LAMBDA_LAYER_LIMIT) throw refuse(MeshErrorCode.TOO_MANY_LAYERS, tooManyLayers(count));
 }
 
 type Refuse = (code: MeshErrorCode, message: string) => MeshValidationError;

@@ -62,6 +62,8 @@ export enum MeshErrorCode {
    * runtime; or the app's package manager cannot run esbuild (pnpm, without esbuild among the app's dependencies).
    */
   INVALID_BUNDLING = 'InvalidBundling',
+  /** The function would have more than Lambda's five layers, the mesh's runtime and policy snapshot layers included. */
+  TOO_MANY_LAYERS = 'TooManyLayers',
 }
 
 // aws-cdk marks its own construct errors with these symbols; `Errors.isValidationError(err)` from

@@ -49,6 +49,7 @@ import { acknowledgeNag } from './private/nag-acknowledgement';
 import { controlFunction, controlProvider } from './private/own-logs-role';
 import { PolicyRegistry } from './private/policy-registry';
 import { PreTrafficHook } from './private/pre-traffic-hook';
+import { attachSnapshotLayer } from './private/snapshot-layer-attachment';
 import { snapshotLayerCode } from './private/snapshot-layer-code';
 import { newVersionBumperAlarms } from './private/version-bumper-alarms';
 
@@ -467,7 +468,7 @@ export class Mesh extends Construct implements IMesh {
    */
   public _register(fn: MeshFunction): void {
     if (!this.members.includes(fn)) this.members.push(fn);
-    if (this.snapshotLayerVersion) fn.addLayers(this.snapshotLayerVersion);
+    if (this.snapshotLayerVersion) attachSnapshotLayer(fn, this.snapshotLayerVersion);
     for (const hook of this.hooks) hook(fn);
   }
 
@@ -482,7 +483,7 @@ export class Mesh extends Construct implements IMesh {
       code: snapshotLayerCode(this.snapshot()),
       description: `Lambda Mesh deploy-time policy snapshot of mesh ${this.meshName}`,
     });
-    for (const fn of this.members) fn.addLayers(this.snapshotLayerVersion);
+    for (const fn of this.members) attachSnapshotLayer(fn, this.snapshotLayerVersion);
   }
 }
 

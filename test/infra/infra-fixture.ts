@@ -23,11 +23,12 @@ export function cdkContext(): Record<string, unknown> {
   return JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')).context ?? {};
 }
 
-export function newApp(opts: { bundle?: boolean } = {}): App {
+export function newApp(opts: { bundle?: boolean; context?: Record<string, unknown> } = {}): App {
   return new App({
     outdir: tempDir('infra-test-'),
     context: {
       ...cdkContext(),
+      ...opts.context,
       'aws:cdk:enable-asset-metadata': true,
       'aws:cdk:enable-path-metadata': true,
       ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
