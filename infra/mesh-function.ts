@@ -52,6 +52,7 @@ import { nagArn } from './private/nag-arn';
 import { writeOwnLogsOnly } from './private/own-logs-role';
 import { consumeQueue, grantQueueSend } from './private/queue-grants';
 import { warnOfDroppedGrants } from './private/role-grants';
+import { versionFollowsRuntimeLayer } from './private/runtime-layer-version';
 import { LAMBDA_LAYER_LIMIT, MESH_LAYER_COUNT, tooManyLayers } from './private/snapshot-layer-attachment';
 import { principalName, warnOfUnqualifiedInvoke } from './private/unqualified-invoke';
 import { type MeshTraffic, warnOfUnreachableEndpoints } from './private/vpc-endpoints';
@@ -278,6 +279,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.addRuntimeEnvironment(props);
     if (props.capacityProvider) useCapacityProvider(this, props.capacityProvider);
 
+    versionFollowsRuntimeLayer(this, props.mesh.layer);
     this.version = this.currentVersion;
     this.liveAlias = this.newLiveAlias(props.canary);
     if (onFailure || onSuccess || retryAttempts !== undefined || maxEventAge) {

@@ -35,6 +35,13 @@ interface Change {
 function synth(change: Change = {}, flag = true): Template {
   const stack = new Stack(newApp({ context: { [LAYER_FLAG]: flag } }), 'Test', { env: ENV });
   const mesh = new Mesh(stack, 'Mesh', { meshName: 'shop' });
+  if (change.runtimeLayerKey) {
+    // Another runtime: its asset under another key, as a new package's layer would be.
+    (mesh.layer.node.defaultChild as lambda.CfnLayerVersion).addPropertyOverride(
+      'Content.S3Key',
+      change.runtimeLayerKey,
+    );
+  }
   const fn = (id: string, service: string, entry = 'inventory.ts', gated = false) =>
     new MeshFunction(stack, id, { mesh, service, entry: join(DEMO, entry), ...(gated ? { deployment: {} } : {}) });
   const orders = fn('Orders', 'orders', 'orders.ts');
@@ -44,12 +51,6 @@ function synth(change: Change = {}, flag = true): Template {
   orders.allowCallsTo(inventory);
   if (change.edge) payments.allowCallsTo(inventory);
   if (change.deny) mesh.addPolicyItem({ pk: 'inventory', sk: SORT_KEY.deny('orders'), source: 'orders' });
-  if (change.runtimeLayerKey) {
-    (mesh.layer.node.defaultChild as lambda.CfnLayerVersion).addPropertyOverride(
-      'Content.S3Key',
-      change.runtimeLayerKey,
-    );
-  }
   return Template.fromStack(stack);
 }
 
@@ -121,6 +122,13 @@ describe('a policy change moves no function version', () => {
   it("a change of the mesh's runtime layer moves every version", () => {
     const after = versionIds(synth({ runtimeLayerKey: 'another-runtime.zip' }));
     const was = versionIds(before);
+    for (const id of Object.keys(was)) assert.notEqual(after[id], was[id], `${id}'s version moves`);
+  });
+
+  it("a change of the mesh's runtime layer moves every version with the layer flag off too", () => {
+    // aws-cdk-lib hashes only the layer's Ref then: live would keep the old runtime.
+    const after = versionIds(synth({ runtimeLayerKey: 'another-runtime.zip' }, false));
+    const was = versionIds(synth({}, false));
     for (const id of Object.keys(was)) assert.notEqual(after[id], was[id], `${id}'s version moves`);
   });
 });
