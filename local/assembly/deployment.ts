@@ -751,12 +751,27 @@ function applyVersion(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateR
     ctx.warn(`version ${stack.id}/${id} names a function the local mesh does not run (${fn ?? 'unresolved'})`);
     return;
   }
-  const v = registry.publishVersion(fn, {
-    Description: ctx.resolver.resolveString(stack, r.Properties?.Description),
-  }).Version;
+  const v =
+    keptVersion(ctx, stack, id, fn) ??
+    registry.publishVersion(fn, { Description: ctx.resolver.resolveString(stack, r.Properties?.Description) }).Version;
+  remember(ctx, stack, id, r, { physicalId: v });
   ctx.versionNumbers.set(versionKey(stack, id), v);
   ctx.currentVersion.set(fn, v);
   ctx.report.versions.push({ functionName: fn, version: v });
+}
+
+/**
+ * The version an earlier deploy published for this Version resource, when it stands: CloudFormation
+ * publishes a version when it creates the resource and never again while its logical id stays, so a
+ * change of the function alone (its configuration, its layers: a policy change's snapshot) moves
+ * nothing. A hotswap (`codeOverrides`, `mesh local --watch`) publishes the new code under the same
+ * resource, as `cdk watch --hotswap` does.
+ */
+function keptVersion(ctx: Apply, stack: AssemblyStack, id: string, fn: string): string | undefined {
+  if (ctx.codeOverrides.size > 0) return undefined;
+  const before = ctx.state.resources.get(`${stack.stackName}/${id}`);
+  if (before?.type !== 'AWS::Lambda::Version' || !before.physicalId) return undefined;
+  return targetOf(ctx, stack).registry.getRecord(fn, before.physicalId) ? before.physicalId : undefined;
 }
 
 /**
