@@ -1,9 +1,9 @@
 /**
  * A CloudWatch dashboard of the mesh's golden metrics and per-service alarms for canary tooling.
  *
- * The dashboard graphs the runtime's EMF metrics (namespace `LambdaMesh`) with metric math over SEARCH
- * expressions, because the dimension values a call carries (destination version, response code) are
- * only known at run time: per edge, requests, success rate and p50/p99 as the reporter that sees the
+ * The dashboard graphs the runtime's EMF metrics (the mesh's own namespace, `LambdaMesh/<meshName>`)
+ * with metric math over SEARCH expressions, because the dimension values a call carries (destination
+ * version, response code) are only known at run time: per edge, requests, success rate and p50/p99 as the reporter that sees the
  * edge reports them (the caller for a mesh caller; the callee for callers outside the mesh, which
  * report nothing themselves), with its retries, breaker opens, rate-limited calls and the calls it served
  * as a fallback; every denied edge, declared or not; per service, mirror copies apart
@@ -29,7 +29,7 @@
 import { Annotations, Duration, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, type IConstruct } from 'constructs';
-import { ENV, METRICS, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
+import { ENV, METRICS, metricNamespace, POLICY_RESOURCE_TYPE, SORT_KEY } from '../shared/names';
 import { callerReportsItself } from '../shared/telemetry/metric-dimensions';
 import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 import { besideFunction } from './private/beside-function';
@@ -42,13 +42,11 @@ import {
   withinLimits,
 } from './private/dashboard-budget';
 import {
-  EDGE_SCHEMA,
   graphExpression,
+  type MeshQuerySchemas,
+  meshQuerySchemas,
   q,
   searchExpression,
-  VERSION_CODE_SCHEMA,
-  VERSION_INSIGHTS_SCHEMA,
-  VERSION_SCHEMA,
 } from './private/dashboard-queries';
 
 /** A service's alarms: success rate and p99 latency of its function (every version and alias). */
@@ -185,6 +183,8 @@ export class MeshDashboard extends Construct {
   readonly meshName: string;
   private readonly props: MeshDashboardProps;
   private readonly period: Duration;
+  /** The queries' schemas: the mesh's own namespace, apart from any other mesh's in the account. */
+  private readonly schemas: MeshQuerySchemas;
   private readonly services = new Map<string, MeshDashboardServiceOptions>();
   private readonly edges = new Map<string, { source: string; target: string }>();
   /** The mesh's functions as the topology gave them, and as discovery found them (channels are read at synth). */
@@ -220,6 +220,7 @@ export class MeshDashboard extends Construct {
     this.props = props;
     this.meshName = props.meshName;
     this.period = props.period ?? Duration.minutes(1);
+    this.schemas = meshQuerySchemas(props.meshName);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName ?? (Token.isUnresolved(props.meshName) ? undefined : `${props.meshName}-mesh`),
       defaultInterval: Duration.hours(3),
@@ -335,7 +336,7 @@ export class MeshDashboard extends Construct {
   private edgeWidgets({ source, target, reporter }: ReportedEdge): cloudwatch.IWidget[] {
     const external = reporter === 'destination';
     const f = { source_workload: source, destination_workload: target, reporter };
-    const edge = (metric: string, stat: string) => this.search(EDGE_SCHEMA, metric, f, stat);
+    const edge = (metric: string, stat: string) => this.search(this.schemas.edge, metric, f, stat);
     const all = edge(METRICS.requestsTotal, 'Sum');
     // Every request of an edge carries request_errors_total (0 or 1): no response_code dimension needed.
     const errors = edge(METRICS.requestErrorsTotal, 'Sum');
@@ -389,7 +390,7 @@ export class MeshDashboard extends Construct {
    * reports those it refused, under `unknown` when the caller could not be verified, or `external`.
    */
   private deniedWidget(): cloudwatch.IWidget {
-    const series = `SEARCH('${EDGE_SCHEMA} MetricName="${METRICS.deniedTotal}"', 'Sum', ${this.period.toSeconds()})`;
+    const series = `SEARCH('${this.schemas.edge} MetricName="${METRICS.deniedTotal}"', 'Sum', ${this.period.toSeconds()})`;
     return new cloudwatch.GraphWidget({
       title: 'denied calls by edge (declared or not)',
       width: 12,
@@ -405,9 +406,9 @@ export class MeshDashboard extends Construct {
 
   /** Mirror copies a service's versions served, apart from its requests (they are in none of its other graphs). */
   private mirrorWidget(service: string): cloudwatch.IWidget {
-    const query = `SELECT SUM(${METRICS.mirrorRequestsTotal}) FROM ${VERSION_INSIGHTS_SCHEMA} WHERE destination_workload = '${service}' AND reporter = 'destination' GROUP BY destination_version`;
+    const query = `SELECT SUM(${METRICS.mirrorRequestsTotal}) FROM ${this.schemas.versionInsights} WHERE destination_workload = '${service}' AND reporter = 'destination' GROUP BY destination_version`;
     const p99 = this.search(
-      VERSION_SCHEMA,
+      this.schemas.version,
       METRICS.mirrorRequestDurationMs,
       { destination_workload: service, reporter: 'destination' },
       'p99',
@@ -424,11 +425,11 @@ export class MeshDashboard extends Construct {
     const base = { destination_workload: service, reporter: 'destination' };
     const perVersion = versions.map((v, i) => {
       const of = { ...base, destination_version: v };
-      const all = this.search(VERSION_SCHEMA, METRICS.requestsTotal, of, 'Sum');
-      const ok = this.search(VERSION_CODE_SCHEMA, METRICS.requestsTotal, of, 'Sum', this.successFilter());
+      const all = this.search(this.schemas.version, METRICS.requestsTotal, of, 'Sum');
+      const ok = this.search(this.schemas.versionCode, METRICS.requestsTotal, of, 'Sum', this.successFilter());
       return { v, i, all, ok };
     });
-    const total = this.search(VERSION_SCHEMA, METRICS.requestsTotal, base, 'Sum');
+    const total = this.search(this.schemas.version, METRICS.requestsTotal, base, 'Sum');
     return [
       new cloudwatch.GraphWidget({
         title: `${service}: share of requests per version %`,
@@ -447,7 +448,7 @@ export class MeshDashboard extends Construct {
         width: 8,
         left: versions.map((v) =>
           this.expr(
-            `MAX(${this.search(VERSION_SCHEMA, METRICS.requestDurationMs, { ...base, destination_version: v }, 'p99')})`,
+            `MAX(${this.search(this.schemas.version, METRICS.requestDurationMs, { ...base, destination_version: v }, 'p99')})`,
             `v${v}`,
           ),
         ),
@@ -536,7 +537,7 @@ export class MeshDashboard extends Construct {
         new cloudwatch.TextWidget({
           width: 24,
           height: 2,
-          markdown: `# Lambda Mesh ${this.meshName}\nGolden metrics per edge from the mesh's EMF metrics (namespace \`${METRICS.namespace}\`, reported by the caller; for callers outside the mesh, by the callee); per-version canary split reported by the callee; mirror copies counted apart. Services: ${services.join(', ') || 'none'}.`,
+          markdown: `# Lambda Mesh ${this.meshName}\nGolden metrics per edge from the mesh's EMF metrics (namespace \`${metricNamespace(this.meshName)}\`, reported by the caller; for callers outside the mesh, by the callee); per-version canary split reported by the callee; mirror copies counted apart. Services: ${services.join(', ') || 'none'}.`,
         }),
       ],
     ];
@@ -544,7 +545,7 @@ export class MeshDashboard extends Construct {
     rows.push([this.deniedWidget()]);
     for (const s of services) {
       // Every version, whatever it is called: a Metrics Insights query grouped by version.
-      const query = `SELECT SUM(${METRICS.requestsTotal}) FROM ${VERSION_INSIGHTS_SCHEMA} WHERE destination_workload = '${s}' AND reporter = 'destination' GROUP BY destination_version`;
+      const query = `SELECT SUM(${METRICS.requestsTotal}) FROM ${this.schemas.versionInsights} WHERE destination_workload = '${s}' AND reporter = 'destination' GROUP BY destination_version`;
       const widgets: cloudwatch.IWidget[] = [
         new cloudwatch.GraphWidget({
           title: `${s}: requests by version`,
@@ -575,7 +576,7 @@ export class MeshDashboard extends Construct {
     const text = new cloudwatch.TextWidget({
       width: 24,
       height: 3,
-      markdown: `# Lambda Mesh ${this.meshName}\n${edges.length} edges of ${services.length} services, too many for a widget each: every graph below draws a line per edge (as its caller reports it; for callers outside the mesh, as the callee does) or per version, for the services its title names (docs/observability.md). Namespace \`${METRICS.namespace}\`; mirror copies counted apart. Services: ${services.join(', ') || 'none'}.`,
+      markdown: `# Lambda Mesh ${this.meshName}\n${edges.length} edges of ${services.length} services, too many for a widget each: every graph below draws a line per edge (as its caller reports it; for callers outside the mesh, as the callee does) or per version, for the services its title names (docs/observability.md). Namespace \`${metricNamespace(this.meshName)}\`; mirror copies counted apart. Services: ${services.join(', ') || 'none'}.`,
     });
     const alarmsOf = (s: string) => {
       const a = this.alarms.get(s);
@@ -584,7 +585,7 @@ export class MeshDashboard extends Construct {
     return [
       [text],
       [this.deniedWidget()],
-      ...compactRows({ services, edges, period: this.period, alarmsOf }),
+      ...compactRows({ services, edges, period: this.period, schemas: this.schemas, alarmsOf }),
       ...services.flatMap((s) => this.declaredVersionRows(s)),
     ];
   }

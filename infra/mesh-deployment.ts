@@ -12,7 +12,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { DEPLOYMENT, LIVE_ALIAS, METRICS } from '../shared/names';
+import { DEPLOYMENT, LIVE_ALIAS, METRICS, metricNamespace } from '../shared/names';
 import type { MeshFunction } from './mesh-function';
 import { MeshErrorCode, MeshValidationError } from './mesh-validation-error';
 import { acknowledgeNag } from './private/nag-acknowledgement';
@@ -248,7 +248,8 @@ function meshMetricOf(props: MeshDeploymentProps, period: Duration) {
   };
   return (metricName: string, statistic: string, extra: Record<string, string> = {}) =>
     new cloudwatch.Metric({
-      namespace: METRICS.namespace,
+      // The mesh's own namespace: another mesh in the account may publish the same service and version.
+      namespace: metricNamespace(props.fn.mesh.meshName),
       metricName,
       dimensionsMap: { ...perVersion, ...extra },
       statistic,

@@ -325,9 +325,10 @@ export const ASSETS = {
 } as const;
 export type AssetName = (typeof ASSETS)[keyof typeof ASSETS];
 
-/** Metric namespace and names (EMF), Istio-style. */
+/** Metric namespaces and names (EMF), Istio-style. */
 export const METRICS = {
-  namespace: 'LambdaMesh',
+  /** What every mesh's namespace starts with (`metricNamespace`). */
+  namespacePrefix: 'LambdaMesh',
   requestsTotal: 'requests_total',
   requestDurationMs: 'request_duration_ms',
   retriesTotal: 'retries_total',
@@ -373,6 +374,17 @@ export const METRICS = {
     ['destination_workload', 'destination_version', 'reporter', 'response_code'],
   ] as const,
 } as const;
+
+/**
+ * The CloudWatch namespace of one mesh's metrics, `LambdaMesh/<meshName>`: two meshes in one account and
+ * region (two stages of one app) publish the same service names and often the same version numbers, and
+ * only the namespace keeps one's alarms, dashboard and `mesh stat` off the other's series. A mesh name
+ * (lower-case letters, digits and dashes, at most 40) keeps it within CloudWatch's namespace characters.
+ */
+export const metricNamespace = (meshName: string) => `${METRICS.namespacePrefix}/${meshName}`;
+
+/** Whether `namespace` is some mesh's (`metricNamespace`), not an app's own. */
+export const isMeshNamespace = (namespace: string) => namespace.startsWith(`${METRICS.namespacePrefix}/`);
 
 /** Tags `Mesh` and `MeshFunction` put on resources, so the CLI finds them without hand-copied ARNs. */
 export const TAGS = {

@@ -2,7 +2,7 @@
  * `mesh stat`: golden metrics per service and per edge (source -> destination, per destination
  * version), like `linkerd viz stat`. Against the local mesh it reads `<endpoint>/_mesh/stats`; where no
  * /_mesh/ route answers (AWS, LocalStack) it reads CloudWatch (GetMetricData over the EMF metrics in the
- * LambdaMesh namespace). Both through cli/telemetry/telemetry-source.ts.
+ * mesh's own namespace, LambdaMesh/<meshName>). Both through cli/telemetry/telemetry-source.ts.
  */
 
 import { isPublishedVersion, METRICS } from '../../shared/names';
@@ -44,7 +44,7 @@ calls a declared fallback served (FALLBACK, on the edge to the fallback: another
 counted apart: never in REQ, the success rate or the latency).
 
 Reads the local mesh (GET <endpoint>/_mesh/stats) when --endpoint-url / AWS_ENDPOINT_URL points at one;
-otherwise CloudWatch metrics in the ${METRICS.namespace} namespace (GetMetricData).
+otherwise CloudWatch metrics in the mesh's namespace, ${METRICS.namespacePrefix}/<mesh> (GetMetricData).
 
 Flags:
   --window <duration>    window the numbers cover: 30s, 60s, 5m, 1h (default 60s; CloudWatch's starts on the
@@ -140,7 +140,7 @@ function heading(s: StatResult): string {
   if (s.source === 'local') return `local mesh, last ${formatDuration(s.windowMs)}`;
   const from = new Date(s.at - s.windowMs).toISOString().slice(11, 19);
   const span = formatDuration(Math.round(s.windowMs / 1000) * 1000);
-  return `CloudWatch ${METRICS.namespace}, last ${span} (from ${from} UTC, the minute the window starts in)`;
+  return `CloudWatch ${s.namespace ?? METRICS.namespacePrefix}, last ${span} (from ${from} UTC, the minute the window starts in)`;
 }
 
 const column = (header: string, cells: readonly string[], left?: boolean): TableColumn => ({ header, cells, left });

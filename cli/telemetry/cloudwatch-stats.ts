@@ -1,11 +1,11 @@
 /**
- * Golden metrics from CloudWatch: the runtime's EMF metrics in the mesh namespace, read with
+ * Golden metrics from CloudWatch: the runtime's EMF metrics in the mesh's own namespace, read with
  * ListMetrics and GetMetricData, turned into the same snapshot the local mesh serves
  * (shared/telemetry/golden-metrics.ts). CloudWatch keeps percentiles per series and cannot merge
  * them, so a group's latency is that of its busiest series.
  */
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { METRICS } from '../../shared/names';
+import { METRICS, metricNamespace } from '../../shared/names';
 import {
   ALL_VERSIONS,
   type EdgeTallies,
@@ -163,16 +163,17 @@ function latencyOf(values: StreamValues): SeriesLatency {
 /** Where each query's answer goes: the stream's index and the field it fills. */
 export type QueryIndex = ReadonlyMap<string, { readonly i: number; readonly field: keyof StreamValues }>;
 
-/** Pure: the GetMetricData queries for the streams (sums; percentiles and sample count of durations). */
+/** Pure: the GetMetricData queries for the streams of `namespace` (sums; percentiles and sample count of durations). */
 export function metricQueries(
   streams: readonly MetricStream[],
   periodSeconds: number,
+  namespace: string,
 ): { queries: MetricDataQuery[]; index: QueryIndex } {
   const queries: MetricDataQuery[] = [];
   const index = new Map<string, { i: number; field: keyof StreamValues }>();
   streams.forEach((s, i) => {
     const metric = {
-      Namespace: METRICS.namespace,
+      Namespace: namespace,
       MetricName: s.name,
       Dimensions: Object.entries(s.dims).map(([Name, Value]) => ({ Name, Value })),
     };
@@ -205,33 +206,39 @@ export function cloudWatchSpan(windowMs: number, now: number): { startMs: number
   return { startMs, periodSeconds: Math.max(1, Math.ceil((now - startMs) / 60_000)) * 60 };
 }
 
-/** Adapter: ListMetrics + GetMetricData over the mesh namespace, from the minute `windowMs` ago falls in. */
+/**
+ * Adapter: ListMetrics + GetMetricData over mesh `meshName`'s namespace (no other mesh's), from the
+ * minute `windowMs` ago falls in.
+ */
 export async function cloudWatchStats(
   client: CloudWatchClient,
+  meshName: string,
   windowMs: number,
   now = Date.now(),
 ): Promise<StatsSnapshot> {
-  const streams = await listMeshStreams(client);
+  const namespace = metricNamespace(meshName);
+  const streams = await listMeshStreams(client, namespace);
   const { startMs, periodSeconds } = cloudWatchSpan(windowMs, now);
-  const { queries, index } = metricQueries(streams, periodSeconds);
+  const { queries, index } = metricQueries(streams, periodSeconds, namespace);
   const values = await fetchValues(client, queries, index, streams.length, {
     start: new Date(startMs),
     end: new Date(now),
   });
-  return snapshotFromCloudWatch(
+  const snapshot = snapshotFromCloudWatch(
     streams.map((stream, i) => ({ stream, values: values[i]! })),
     now - startMs,
     now,
   );
+  return { ...snapshot, namespace };
 }
 
-async function listMeshStreams(client: CloudWatchClient): Promise<MetricStream[]> {
+async function listMeshStreams(client: CloudWatchClient, namespace: string): Promise<MetricStream[]> {
   const { ListMetricsCommand } = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
   const streams: MetricStream[] = [];
   let token: string | undefined;
   do {
     const page = await awsCall('CloudWatch ListMetrics', () =>
-      client.send(new ListMetricsCommand({ Namespace: METRICS.namespace, NextToken: token, RecentlyActive: 'PT3H' })),
+      client.send(new ListMetricsCommand({ Namespace: namespace, NextToken: token, RecentlyActive: 'PT3H' })),
     );
     for (const m of page.Metrics ?? []) {
       if (!m.MetricName || !WANTED.has(m.MetricName)) continue;

@@ -24,14 +24,17 @@ export interface TelemetryOptions {
 }
 
 export async function pickTelemetrySource(
-  flags: Pick<AwsFlags, 'region' | 'endpointUrl'>,
+  flags: Pick<AwsFlags, 'mesh' | 'region' | 'endpointUrl'>,
   ctx: CliContext,
   options: TelemetryOptions = {},
 ): Promise<TelemetrySource> {
   const clients = ctx.clients(flags);
   const endpoint = await localMeshEndpoint(clients);
   if (endpoint) return new LocalMeshTelemetry(endpoint);
-  return new AwsTelemetry(clients, options.traceWindowMs ?? DEFAULT_TRACE_WINDOW_MS);
+  // Metrics are the mesh's own namespace: found (ListFunctions, --mesh) when stats are first read.
+  let meshName: Promise<string> | undefined;
+  const mesh = () => (meshName ??= ctx.discover(flags).then((d) => d.mesh.name));
+  return new AwsTelemetry(clients, options.traceWindowMs ?? DEFAULT_TRACE_WINDOW_MS, mesh);
 }
 
 /** CloudWatch for metrics and X-Ray for traces; one SDK client per call, closed after it. */
@@ -41,12 +44,15 @@ export class AwsTelemetry implements TelemetrySource {
   constructor(
     private readonly clients: AwsClients,
     private readonly traceWindowMs: number,
+    /** The mesh whose metrics `stats` reads (its namespace is its own). */
+    private readonly meshName: () => Promise<string>,
   ) {}
 
   async stats(windowMs: number): Promise<StatsSnapshot> {
+    const meshName = await this.meshName();
     const { CloudWatchClient } = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
     return this.with(new CloudWatchClient(await this.clients.config('CLOUDWATCH')), (cw) =>
-      cloudWatchStats(cw, windowMs),
+      cloudWatchStats(cw, meshName, windowMs),
     );
   }
 

@@ -8,7 +8,7 @@
  * each see their own.
  */
 
-import { ENV } from '../../shared/names';
+import { ENV, metricNamespace } from '../../shared/names';
 import type { CallOptions, CallWithMeta, ClientDeps, MeshClient, SendReceipt, Signer } from './client';
 import type { IdentityLoader, LoadedIdentity } from './identity/identity-loader';
 import type { RequestBinding } from './identity/request-binding';
@@ -99,6 +99,7 @@ export class MeshRuntime {
       this.config.xrayAddress,
       options.onSegment,
       this.config.metricDimensions,
+      metricNamespace(this.config.meshName),
     );
     this.policy =
       options.policy instanceof PolicyCache

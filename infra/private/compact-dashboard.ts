@@ -8,7 +8,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRICS } from '../../shared/names';
-import { EDGE_SCHEMA, graphExpression, q, searchExpression, VERSION_SCHEMA } from './dashboard-queries';
+import { graphExpression, type MeshQuerySchemas, q, searchExpression } from './dashboard-queries';
 
 /** An edge and the side that reports its metrics: the caller, or the callee for a caller that reports nothing. */
 export interface ReportedEdge {
@@ -23,6 +23,8 @@ export interface CompactDashboardInput {
   readonly services: readonly string[];
   readonly edges: readonly ReportedEdge[];
   readonly period: Duration;
+  /** The mesh's namespace, as its queries name it. */
+  readonly schemas: MeshQuerySchemas;
   /** A service's alarms, if it has any. */
   readonly alarmsOf: (service: string) => readonly cloudwatch.IAlarm[];
 }
@@ -80,31 +82,35 @@ export function compactRows(input: CompactDashboardInput): cloudwatch.IWidget[][
   return serviceGroups(input.services, input.edges).flatMap((group) => {
     const title = group.length > 1 ? `${group[0]} … ${group.at(-1)}` : group[0]!;
     const edges = input.edges.filter((e) => group.includes(reportingService(e)));
-    const rows = edges.length > 0 ? [edgeWidgets(input.period, title, edges)] : [];
+    const rows = edges.length > 0 ? [edgeWidgets(input, title, edges)] : [];
     return [...rows, serviceWidgets(input, title, group)];
   });
 }
 
+/** A SEARCH of one metric over the edges `reporter` reports, of its `services` (callers or callees). */
+function edgeSearch(
+  input: CompactDashboardInput,
+  reporter: ReportedEdge['reporter'],
+  services: readonly string[],
+  metric: string,
+  stat: string,
+): string {
+  const by = reporter === 'source' ? 'source_workload' : 'destination_workload';
+  return searchExpression(input.schemas.edge, metric, { reporter }, stat, input.period, anyOf(by, services));
+}
+
 /** Graphs of a group's edges: a line per edge, by the caller's report or by the callee's. */
-function edgeWidgets(period: Duration, title: string, edges: readonly ReportedEdge[]): cloudwatch.IWidget[] {
+function edgeWidgets(
+  input: CompactDashboardInput,
+  title: string,
+  edges: readonly ReportedEdge[],
+): cloudwatch.IWidget[] {
+  const { period } = input;
   const callers = [...new Set(edges.filter((e) => e.reporter === 'source').map((e) => e.source))];
   const callees = [...new Set(edges.filter((e) => e.reporter === 'destination').map((e) => e.target))];
   const searches = (metric: string, stat: string, bySourceOnly = false) => [
-    ...(callers.length > 0
-      ? [searchExpression(EDGE_SCHEMA, metric, { reporter: 'source' }, stat, period, anyOf('source_workload', callers))]
-      : []),
-    ...(callees.length > 0 && !bySourceOnly
-      ? [
-          searchExpression(
-            EDGE_SCHEMA,
-            metric,
-            { reporter: 'destination' },
-            stat,
-            period,
-            anyOf('destination_workload', callees),
-          ),
-        ]
-      : []),
+    ...(callers.length > 0 ? [edgeSearch(input, 'source', callers, metric, stat)] : []),
+    ...(callees.length > 0 && !bySourceOnly ? [edgeSearch(input, 'destination', callees, metric, stat)] : []),
   ];
   const graph = (what: string, metric: string, stat: string) =>
     new cloudwatch.GraphWidget({
@@ -142,7 +148,7 @@ function edgeWidgets(period: Duration, title: string, edges: readonly ReportedEd
 function serviceWidgets(input: CompactDashboardInput, title: string, group: readonly string[]): cloudwatch.IWidget[] {
   const byVersion = (metric: string) =>
     searchExpression(
-      VERSION_SCHEMA,
+      input.schemas.version,
       metric,
       { reporter: 'destination' },
       'Sum',

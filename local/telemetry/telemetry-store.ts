@@ -5,7 +5,7 @@
  * bounded by time and by count, so a mesh left running under load never grows without limit.
  */
 
-import { METRICS } from '../../shared/names';
+import { isMeshNamespace, METRICS } from '../../shared/names';
 import {
   type CollectorCounters,
   type EdgeTallies,
@@ -121,8 +121,9 @@ export class TelemetryStore {
   }
 
   /**
-   * Records one EMF object (or JSON line) a worker printed. Only the mesh namespace counts toward the
-   * golden metrics; an app's own metrics are accepted and ignored. Returns false for a malformed line.
+   * Records one EMF object (or JSON line) a worker printed. Only mesh namespaces (every mesh the local
+   * mesh runs) count toward the golden metrics; an app's own metrics are accepted and ignored. Returns
+   * false for a malformed line.
    */
   recordEmf(obj: unknown, ctx?: EmfContext): boolean {
     this.counters.emfLines++;
@@ -140,7 +141,7 @@ export class TelemetryStore {
       return false;
     }
     for (const s of onePerMetric(parsed.samples)) {
-      if (s.namespace !== METRICS.namespace) continue;
+      if (!isMeshNamespace(s.namespace)) continue;
       // Labels the dimension sets leave out (response code, the version a caller reached) are
       // properties of the same line: the collector reads every label, whatever CloudWatch publishes.
       const d = { ...s.dimensions, ...labelsOf(root as Record<string, unknown>) };

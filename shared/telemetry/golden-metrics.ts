@@ -77,6 +77,8 @@ export interface StatsSnapshot {
   /** The sources of `edges` that are no service (callers outside the mesh, the pre-traffic check...). */
   readonly callers: CallerNote[];
   readonly collector: CollectorCounters;
+  /** The CloudWatch namespace the numbers were read from (CloudWatch only: the mesh's own). */
+  readonly namespace?: string;
 }
 
 /** The label a request is counted under when its metric line leaves a dimension out. */

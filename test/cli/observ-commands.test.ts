@@ -19,7 +19,7 @@ import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { handleMeshRequest } from '../../local/dashboard/routes';
 import { parseEmf } from '../../local/telemetry/emf-parser';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
-import { DEPLOYMENT, ENV, LAYER } from '../../shared/names';
+import { DEPLOYMENT, ENV, LAYER, metricNamespace } from '../../shared/names';
 import { CALL_OUTCOMES } from '../../shared/telemetry/call-outcomes';
 import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
 import { emfLine, newSegmentId, newTraceId, noMeshView } from '../support/observ-fixtures';
@@ -308,7 +308,7 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
   const traceId = newTraceId();
   /** A newer trace, started by one of the mesh's control functions (no MESH_SERVICE). */
   const controlTraceId = newTraceId();
-  const cloudwatch = new CloudWatchMetrics('LambdaMesh');
+  const cloudwatch = new CloudWatchMetrics(metricNamespace('demo'));
   before(async () => {
     const t0 = Date.now() / 1000;
     // What the runtimes' EMF lines became in CloudWatch: each call's lines, as the runtime writes them by
@@ -323,11 +323,14 @@ describe('mesh stat and trace against AWS (CloudWatch, X-Ray on the wire)', () =
         for (const line of text.split('\n')) {
           const parsed = line.includes('"_aws"') ? parseEmf(line) : undefined;
           if (!parsed?.ok) continue;
-          for (const m of parsed.samples) for (const v of m.values) cloudwatch.put(m.name, m.dimensions, v, at);
+          for (const m of parsed.samples)
+            for (const v of m.values) cloudwatch.put(m.name, m.dimensions, v, at, m.namespace);
         }
       },
       undefined,
       () => {},
+      undefined,
+      metricNamespace('demo'),
     );
     const record = (
       version: string,

@@ -69,7 +69,7 @@ describe('mesh stat: a window not on a minute, read from CloudWatch', () => {
   });
 
   it('counts from the minute the window starts in, once, over the time that covers', async () => {
-    const s = await cloudWatchStats(client, MINUTE, now);
+    const s = await cloudWatchStats(client, 'shop', MINUTE, now);
     const e = s.edges[0]!;
     assert.equal(e.requests, 3, 'the calls of 12:32:10, 12:32:40 and 12:33:30, each once');
     assert.equal(s.windowMs, 94_000, 'the numbers cover 12:32:00 to 12:33:34');
@@ -82,16 +82,16 @@ describe('mesh stat: a window not on a minute, read from CloudWatch', () => {
   });
 
   it('says which span the numbers cover', async () => {
-    const text = renderStats({ source: 'cloudwatch', ...(await cloudWatchStats(client, MINUTE, now)) });
+    const text = renderStats({ source: 'cloudwatch', ...(await cloudWatchStats(client, 'shop', MINUTE, now)) });
     const from = new Date(minute).toISOString().slice(11, 19);
     assert.equal(
       text.split('\n')[0],
-      `CloudWatch LambdaMesh, last 94s (from ${from} UTC, the minute the window starts in)`,
+      `CloudWatch LambdaMesh/shop, last 94s (from ${from} UTC, the minute the window starts in)`,
     );
   });
 
   it('puts a call in the next window once the minute it fell in is past', async () => {
-    const s = await cloudWatchStats(client, MINUTE, now + MINUTE);
+    const s = await cloudWatchStats(client, 'shop', MINUTE, now + MINUTE);
     assert.equal(s.edges[0]!.requests, 1, 'from 12:33:00: the call of 12:33:30 alone');
   });
 });

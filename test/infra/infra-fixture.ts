@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { Mesh, type MeshProps } from '../../infra/mesh';
+import type { MeshDeploymentOptions } from '../../infra/mesh-deployment';
 import { MeshFunction, type MeshFunctionProps } from '../../infra/mesh-function';
 import { ShopStack } from '../../infra/shop-stack';
 import type { PolicySnapshot } from '../../shared/policy';
@@ -53,6 +54,39 @@ export function meshStack(meshName = 'shop', env: { account?: string; region?: s
   const fn = (id: string, service: string, extra: Partial<MeshFunctionProps> = {}) =>
     new MeshFunction(stack, id, { mesh, service, entry: join(DEMO, 'inventory.ts'), ...extra });
   return { app, stack, mesh, fn };
+}
+
+/**
+ * Two meshes of one app in one account and region, as the Beta and Gamma stages of a pipeline deploy
+ * them: each its own meshName, both the same services (orders -> payments, payments gated with
+ * `deployment`). Returns each stage's synthesized template, by meshName.
+ */
+export function sameAccountStages(
+  meshNames: readonly [string, string],
+  deployment: MeshDeploymentOptions = {},
+): Map<string, Template> {
+  const app = newApp();
+  const env = { account: '111111111111', region: 'eu-west-1' };
+  const stages = meshNames.map((meshName) => {
+    const stage = new Stage(
+      app,
+      meshName.replace(/(^|-)(.)/g, (_m, _d, c: string) => c.toUpperCase()),
+      { env },
+    );
+    const stack = new Stack(stage, 'Shop');
+    const mesh = new Mesh(stack, 'Mesh', { meshName });
+    const entry = join(DEMO, 'inventory.ts');
+    const orders = new MeshFunction(stack, 'Orders', { mesh, service: 'orders', entry });
+    const payments = new MeshFunction(stack, 'Payments', { mesh, service: 'payments', entry, deployment });
+    orders.allowCallsTo(payments);
+    return { meshName, stage, stack };
+  });
+  return new Map(
+    stages.map(({ meshName, stage, stack }) => [
+      meshName,
+      Template.fromJSON(stage.synth().getStackByName(stack.stackName).template),
+    ]),
+  );
 }
 
 /** The snapshot file the mesh's snapshot layer ships, read from the synthesized assembly. */

@@ -12,7 +12,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { MeshErrorCode, MeshValidationError } from '../../infra/mesh-validation-error';
-import { DEPLOYMENT, METRICS, SORT_KEY } from '../../shared/names';
+import { DEPLOYMENT, METRICS, metricNamespace, SORT_KEY } from '../../shared/names';
 import { type IamStatement, logicalId, logicalIdOf, meshStack, roleStatements } from './infra-fixture';
 
 const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
@@ -147,7 +147,11 @@ describe('gated deployments: alarms on the new version', () => {
         {
           Id: 'requests',
           MetricStat: {
-            Metric: { Namespace: METRICS.namespace, MetricName: METRICS.requestsTotal, Dimensions: dims(requestsSet) },
+            Metric: {
+              Namespace: metricNamespace('shop'),
+              MetricName: METRICS.requestsTotal,
+              Dimensions: dims(requestsSet),
+            },
             Period: 60,
             Stat: 'Sum',
           },
@@ -157,7 +161,7 @@ describe('gated deployments: alarms on the new version', () => {
           Id: 'ok',
           MetricStat: {
             Metric: {
-              Namespace: METRICS.namespace,
+              Namespace: metricNamespace('shop'),
               MetricName: METRICS.requestsTotal,
               Dimensions: dims(byCodeSet, { response_code: '200' }),
             },

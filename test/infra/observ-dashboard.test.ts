@@ -86,7 +86,7 @@ describe('MeshDashboard', () => {
     const success = JSON.stringify(widgets.find((w) => w.properties.title === 'orders → payments: success rate %'));
     assert.match(
       success,
-      /100 \* \(1 - SUM\(SEARCH\('\{LambdaMesh,destination_workload,reporter,source_workload\} MetricName=\\"request_errors_total\\" source_workload=\\"orders\\" destination_workload=\\"payments\\" reporter=\\"source\\"'/,
+      /100 \* \(1 - SUM\(SEARCH\('\{\\"LambdaMesh\/demo\\",destination_workload,reporter,source_workload\} MetricName=\\"request_errors_total\\" source_workload=\\"orders\\" destination_workload=\\"payments\\" reporter=\\"source\\"'/,
     );
     assert.doesNotMatch(success, /response_code/, 'the per-edge set has no response code');
     const latency = JSON.stringify(widgets.find((w) => w.properties.title === 'orders → payments: latency ms'));
@@ -94,7 +94,7 @@ describe('MeshDashboard', () => {
     assert.ok(titles.includes('payments: requests by version'));
     assert.match(
       body,
-      /SELECT SUM\(requests_total\) FROM SCHEMA\(\\"LambdaMesh\\", destination_version, destination_workload, reporter\) .*GROUP BY destination_version/,
+      /SELECT SUM\(requests_total\) FROM SCHEMA\(\\"LambdaMesh\/demo\\", destination_version, destination_workload, reporter\) .*GROUP BY destination_version/,
     );
   });
 
@@ -113,7 +113,7 @@ describe('MeshDashboard', () => {
     // Successes by code from the per-version set with response_code, the one a deployment's alarm reads.
     assert.match(
       text,
-      /\{LambdaMesh,destination_version,destination_workload,reporter,response_code\} MetricName=\\"requests_total\\"/,
+      /\{\\"LambdaMesh\/demo\\",destination_version,destination_workload,reporter,response_code\} MetricName=\\"requests_total\\"/,
     );
     assert.ok(widgets.some((w) => w.properties.title === 'payments: share of requests per version %'));
     assert.ok(

@@ -53,7 +53,7 @@ describe('a canary at 20%: what mesh stat and mesh status say', { skip: example 
         if (entry) access.push(entry);
       },
     });
-    cloudwatchAt = await cloudwatch.listen();
+    cloudwatchAt = await cloudwatch.listen(local.url);
     lambda = new LambdaClient({
       endpoint: local.url,
       region: 'us-east-1',

@@ -21,7 +21,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { demoPlan } from '../../local/start-command';
 import { startTraffic, type Traffic } from '../../local/traffic';
-import { ENV, METRICS } from '../../shared/names';
+import { ENV, METRICS, metricNamespace } from '../../shared/names';
 import { matches, queriesOf } from '../support/dashboard-body';
 import { exampleAssemblies } from '../support/example-assembly';
 import { eventually, runMesh, setPolicy as setPolicyWith } from '../support/mesh-cli';
@@ -119,7 +119,7 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
           _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
         };
         for (const d of o._aws.CloudWatchMetrics) {
-          if (d.Namespace !== METRICS.namespace) continue;
+          if (d.Namespace !== metricNamespace('shop')) continue;
           for (const set of d.Dimensions) {
             lines.push({
               set: [...set].sort().join(','),
@@ -207,7 +207,7 @@ describe('the dashboard queries what the runtime emits', { skip: example ? false
       const where = `${q.widget}: ${q.text}`;
       const set = [...q.schema].sort().join(',');
       // Only the default sets: every metricDimensions setting publishes them.
-      if (q.namespace !== METRICS.namespace || !DEFAULT_SETS.has(set)) {
+      if (q.namespace !== metricNamespace('shop') || !DEFAULT_SETS.has(set)) {
         problems.push(`${where}\n  schema ${q.namespace} ${q.schema.join(',')} is not a default set of the runtime`);
         continue;
       }

@@ -139,7 +139,7 @@ describe('runtime wire: call() over the real Lambda SDK', () => {
       assert.equal(m.destination_workload, 'payments');
       assert.equal(m.response_code, '200');
       assert.equal(m.requests_total, 1);
-      assert.equal(m._aws.CloudWatchMetrics[0].Namespace, 'LambdaMesh');
+      assert.equal(m._aws.CloudWatchMetrics[0].Namespace, `LambdaMesh/${MESH}`, "the mesh's own namespace");
     }
     const logs = env.lines.filter((l) => l.includes('"mesh-access"')).map((l) => JSON.parse(l));
     assert.equal(logs.length, 2);

@@ -38,7 +38,7 @@ describe('mesh stat: the numbers of known traffic', { skip: example ? false : 'n
       onLog: (_fn, _v, line) => cloudwatch.feed(line),
     });
     // No /_mesh/ here: the CLI reads CloudWatch, as it would in AWS.
-    cloudwatchAt = await cloudwatch.listen();
+    cloudwatchAt = await cloudwatch.listen(local.url);
     lambda = new LambdaClient({
       endpoint: local.url,
       region: 'us-east-1',

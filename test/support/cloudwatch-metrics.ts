@@ -9,6 +9,7 @@
  */
 
 export interface MetricSample {
+  readonly namespace: string;
   readonly name: string;
   readonly dims: Readonly<Record<string, string>>;
   readonly value: number;
@@ -19,7 +20,11 @@ export interface MetricSample {
 interface Query {
   readonly Id: string;
   readonly MetricStat: {
-    readonly Metric: { readonly MetricName: string; readonly Dimensions?: { Name: string; Value: string }[] };
+    readonly Metric: {
+      readonly Namespace: string;
+      readonly MetricName: string;
+      readonly Dimensions?: { Name: string; Value: string }[];
+    };
     readonly Period: number;
     readonly Stat: string;
   };
@@ -33,8 +38,8 @@ interface Result {
   StatusCode: 'Complete' | 'PartialData';
 }
 
-const key = (name: string, dims: Readonly<Record<string, string>>) =>
-  `${name}|${Object.entries(dims)
+const key = (namespace: string, name: string, dims: Readonly<Record<string, string>>) =>
+  `${namespace}|${name}|${Object.entries(dims)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`)
     .join(',')}`;
@@ -44,13 +49,20 @@ export class CloudWatchMetrics {
   /** GetMetricData requests answered (pages count one each), with the StartTime asked for, before rounding. */
   readonly requests: { startTime: number; endTime: number; periods: number[]; stats: string[] }[] = [];
 
+  /** `namespace`: where `put` files a sample that names none. */
   constructor(
     readonly namespace: string,
     private readonly pageSize = 4,
   ) {}
 
-  put(name: string, dims: Readonly<Record<string, string>>, value: number, at: number): void {
-    this.samples.push({ name, dims, value, at });
+  put(
+    name: string,
+    dims: Readonly<Record<string, string>>,
+    value: number,
+    at: number,
+    namespace = this.namespace,
+  ): void {
+    this.samples.push({ namespace, name, dims, value, at });
   }
 
   /** Answers `target` (`GraniteServiceVersion20100801.<Operation>`) with a JSON body, or undefined. */
@@ -62,11 +74,10 @@ export class CloudWatchMetrics {
   }
 
   private listMetrics(input: Record<string, unknown>): unknown {
-    if (input.Namespace !== this.namespace) return { Metrics: [] };
     const seen = new Map<string, MetricSample>();
-    for (const s of this.samples) seen.set(key(s.name, s.dims), s);
+    for (const s of this.samples) if (s.namespace === input.Namespace) seen.set(key(s.namespace, s.name, s.dims), s);
     const all = [...seen.values()].map((s) => ({
-      Namespace: this.namespace,
+      Namespace: s.namespace,
       MetricName: s.name,
       Dimensions: Object.entries(s.dims).map(([Name, Value]) => ({ Name, Value })),
     }));
@@ -92,10 +103,14 @@ export class CloudWatchMetrics {
     const points: { id: string; t: number; v: number }[] = [];
     for (const q of queries) {
       const { Metric, Period, Stat } = q.MetricStat;
-      const want = key(Metric.MetricName, Object.fromEntries((Metric.Dimensions ?? []).map((d) => [d.Name, d.Value])));
+      const want = key(
+        Metric.Namespace,
+        Metric.MetricName,
+        Object.fromEntries((Metric.Dimensions ?? []).map((d) => [d.Name, d.Value])),
+      );
       const buckets = new Map<number, number[]>();
       for (const s of this.samples) {
-        if (key(s.name, s.dims) !== want || s.at < start || s.at >= end) continue;
+        if (key(s.namespace, s.name, s.dims) !== want || s.at < start || s.at >= end) continue;
         const b = start + Math.floor((s.at - start) / (Period * 1000)) * Period * 1000;
         buckets.set(b, [...(buckets.get(b) ?? []), s.value]);
       }

@@ -35,7 +35,8 @@ export function queriesOf(widget: string, expression: string): Query[] {
     out.push({
       widget,
       text: m[0],
-      namespace: schema[0]!,
+      // A namespace holding other than letters and digits is quoted in a schema.
+      namespace: schema[0]!.replace(/^"(.*)"$/, '$1'),
       schema: schema.slice(1),
       metric: MetricName!,
       filters,

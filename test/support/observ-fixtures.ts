@@ -1,7 +1,7 @@
 /** Builders for the telemetry tests: EMF lines in the runtime's shape and X-Ray documents. */
 import { randomBytes } from 'node:crypto';
 import type { MeshView } from '../../local/dashboard/mesh-view';
-import { METRICS } from '../../shared/names';
+import { METRICS, metricNamespace } from '../../shared/names';
 
 export interface EdgeLine {
   source?: string;
@@ -43,7 +43,9 @@ export function emfLine(e: EdgeLine = {}): Record<string, unknown> {
   return {
     _aws: {
       Timestamp: e.timestamp ?? Date.now(),
-      CloudWatchMetrics: [{ Namespace: METRICS.namespace, Dimensions: [[...METRICS.dimensions]], Metrics: metrics }],
+      CloudWatchMetrics: [
+        { Namespace: metricNamespace('demo'), Dimensions: [[...METRICS.dimensions]], Metrics: metrics },
+      ],
     },
     source_workload: e.source ?? 'orders',
     destination_workload: e.destination ?? 'payments',

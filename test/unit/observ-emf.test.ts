@@ -14,7 +14,7 @@ describe('EMF parsing', () => {
     const byName = Object.fromEntries(r.samples.map((s) => [s.name, s]));
     assert.deepEqual(byName.request_duration_ms!.values, [12, 15, 40]);
     assert.deepEqual(byName.requests_total!.values, [3]);
-    assert.equal(byName.requests_total!.namespace, 'LambdaMesh');
+    assert.equal(byName.requests_total!.namespace, 'LambdaMesh/demo');
     assert.equal(byName.requests_total!.dimensions.response_code, '500');
     assert.equal(byName.requests_total!.unit, 'Count');
     assert.ok(looksLikeEmf(line));

@@ -106,7 +106,7 @@ describe('TelemetryStore metrics', () => {
         Timestamp: Date.now(),
         CloudWatchMetrics: [
           {
-            Namespace: 'LambdaMesh',
+            Namespace: 'LambdaMesh/demo',
             Dimensions: [['destination_workload', 'reporter']],
             Metrics: [{ Name: 'requests_total' }],
           },

@@ -8,7 +8,7 @@
  * bench/runtime.bench.ts for the measured load cost of Powertools). Never logs tokens or payloads.
  */
 import { writeSync } from 'node:fs';
-import { METRICS } from '../../../shared/names';
+import { METRICS, metricNamespace } from '../../../shared/names';
 import type { CallLine } from '../../../shared/telemetry/access-log';
 import {
   callerReportsItself,
@@ -58,49 +58,52 @@ export const stdoutSink: TelemetrySink = (line) => {
 /** `{"Name":…,"Unit":…}` of one metric in a directive. */
 const metricDef = (name: string, unit: 'Count' | 'Milliseconds') => `{"Name":"${name}","Unit":"${unit}"}`;
 
-/** One directive: `metrics` under each of the dimension sets `sets` (a line may hold several directives). */
-function directive(sets: readonly (readonly string[])[], metrics: readonly string[]): string {
-  return `{"Namespace":"${METRICS.namespace}","Dimensions":${JSON.stringify(sets)},"Metrics":[${metrics.join(',')}]}`;
-}
-
-/**
- * A callee's per-version directives: requests and latency by (service, version), and requests alone by
- * (service, version, response_code), which a gated deployment's success-rate alarm reads. Latency by
- * response code would cost a metric per code and nothing reads it.
- */
-const VERSION_DIRECTIVES = [
-  directive(
-    [METRICS.versionDimensions[0]],
-    [metricDef(METRICS.requestsTotal, 'Count'), metricDef(METRICS.requestDurationMs, 'Milliseconds')],
-  ),
-  directive([METRICS.versionDimensions[1]], [metricDef(METRICS.requestsTotal, 'Count')]),
-].join(',');
-/**
- * A mirror copy: the callee's per-version counts only (the dashboard's mirror graph). Made on the first
- * mirror copy: few functions serve one, and every cold sandbox would build it.
- */
-let mirrorDirective: string | undefined;
-const mirrorDirectiveText = () =>
-  (mirrorDirective ??= directive(
-    [METRICS.versionDimensions[0]],
-    [metricDef(METRICS.mirrorRequestsTotal, 'Count'), metricDef(METRICS.mirrorRequestDurationMs, 'Milliseconds')],
-  ));
-
 export class MeshTelemetry {
   private xray: XrayEmitter | undefined;
   /** The per-edge dimension sets of the edge's own record (with the full set when `detailed`). */
   private readonly edgeSets: readonly (readonly string[])[];
   /** The sets a callee adds for a caller that records the edge itself: none, or the full set. */
   private readonly calleeSets: readonly (readonly string[])[];
+  /**
+   * A callee's per-version directives: requests and latency by (service, version), and requests alone by
+   * (service, version, response_code), which a gated deployment's success-rate alarm reads. Latency by
+   * response code would cost a metric per code and nothing reads it.
+   */
+  private readonly versionDirectives: string;
+  /** A mirror copy: the callee's per-version counts only (made on the first: few functions serve one). */
+  private mirrorDirective: string | undefined;
+  /** `namespace`: the mesh's own (metricNamespace of MESH_NAME), so meshes sharing a region keep apart. */
   constructor(
     private readonly write: TelemetrySink = stdoutSink,
     private readonly xrayAddress: string | undefined = process.env.AWS_XRAY_DAEMON_ADDRESS,
     private readonly onSegment?: (doc: SegmentDoc) => void,
     dimensions: MetricDimensions = DEFAULT_METRIC_DIMENSIONS,
+    private readonly namespace = metricNamespace('mesh'),
   ) {
     const detailed = dimensions === 'detailed';
     this.edgeSets = detailed ? [METRICS.edgeDimensions, METRICS.dimensions] : [METRICS.edgeDimensions];
     this.calleeSets = detailed ? [METRICS.dimensions] : [];
+    this.versionDirectives = [
+      this.directive(
+        [METRICS.versionDimensions[0]],
+        [metricDef(METRICS.requestsTotal, 'Count'), metricDef(METRICS.requestDurationMs, 'Milliseconds')],
+      ),
+      this.directive([METRICS.versionDimensions[1]], [metricDef(METRICS.requestsTotal, 'Count')]),
+    ].join(',');
+  }
+
+  /** One directive: `metrics` under each of the dimension sets `sets` (a line may hold several directives). */
+  private directive(sets: readonly (readonly string[])[], metrics: readonly string[]): string {
+    return `{"Namespace":"${this.namespace}","Dimensions":${JSON.stringify(sets)},"Metrics":[${metrics.join(',')}]}`;
+  }
+
+  /** The mirror copy's directive, made on the first. */
+  private mirror(): string {
+    this.mirrorDirective ??= this.directive(
+      [METRICS.versionDimensions[0]],
+      [metricDef(METRICS.mirrorRequestsTotal, 'Count'), metricDef(METRICS.mirrorRequestDurationMs, 'Milliseconds')],
+    );
+    return this.mirrorDirective;
   }
 
   /**
@@ -113,7 +116,7 @@ export class MeshTelemetry {
     let values: string;
     if (r.mirror) {
       values = `,"${METRICS.mirrorRequestsTotal}":1,"${METRICS.mirrorRequestDurationMs}":${round(r.durationMs)}`;
-      directives.push(mirrorDirectiveText());
+      directives.push(this.mirror());
     } else {
       values = `,"${METRICS.requestsTotal}":1,"${METRICS.requestDurationMs}":${round(r.durationMs)}`;
       // The edge's record is the caller's; the callee's only when the caller reports nothing.
@@ -134,9 +137,9 @@ export class MeshTelemetry {
         if (r.denied) count(METRICS.deniedTotal, 1);
         if (r.outcome === 'rate-limited') count(METRICS.rateLimitedTotal, 1);
         if (r.fallbackFor) count(METRICS.fallbackTotal, 1);
-        directives.push(directive(sets, metrics));
+        directives.push(this.directive(sets, metrics));
       }
-      if (r.reporter === 'destination') directives.push(VERSION_DIRECTIVES);
+      if (r.reporter === 'destination') directives.push(this.versionDirectives);
     }
     // One write for both lines (one syscall on the hot path); the access log is assembled by hand
     // for the same reason (JSON.stringify of an object per call showed up in the per-hop profile).
@@ -168,7 +171,7 @@ export class MeshTelemetry {
   /** One breaker_open_total count for (source -> destination@version). */
   breakerOpened(source: string, destination: string, version: string): void {
     this.write(
-      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[${directive(this.edgeSets, [metricDef(METRICS.breakerOpenTotal, 'Count')])}]}` +
+      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[${this.directive(this.edgeSets, [metricDef(METRICS.breakerOpenTotal, 'Count')])}]}` +
         this.dims(source, destination, version, '503', 'source') +
         `,"${METRICS.breakerOpenTotal}":1}`,
     );
@@ -180,7 +183,7 @@ export class MeshTelemetry {
    */
   identityUnavailable(service: string, reason: string): void {
     this.write(
-      `${serviceCount(METRICS.identityUnavailableTotal, service)}\n` +
+      `${this.serviceCount(METRICS.identityUnavailableTotal, service)}\n` +
         `{"level":"WARN","time":${Date.now()},"msg":${JSON.stringify(`mesh: ${service} has no identity yet; mesh calls are refused until its identity secret holds one`)},"reason":${JSON.stringify(reason)}}`,
     );
   }
@@ -192,7 +195,7 @@ export class MeshTelemetry {
 
   /** One policy_read_throttled_total count: `service`'s read of `partition`'s policy was throttled. */
   policyReadThrottled(service: string, partition: string): void {
-    this.write(serviceCount(METRICS.policyReadThrottledTotal, service, `,"policy":${JSON.stringify(partition)}`));
+    this.write(this.serviceCount(METRICS.policyReadThrottledTotal, service, `,"policy":${JSON.stringify(partition)}`));
   }
 
   segment(doc: SegmentDoc): void {
@@ -213,12 +216,12 @@ export class MeshTelemetry {
     const names = METRICS.dimensions;
     return `,"${names[0]}":${JSON.stringify(source)},"${names[1]}":${JSON.stringify(destination)},"${names[2]}":${JSON.stringify(version)},"${names[3]}":"${code}","${names[4]}":"${reporter}"`;
   }
-}
 
-/** One EMF line counting `metric` once under the `service` dimension; `fields`: more JSON members of the line. */
-function serviceCount(metric: string, service: string, fields = ''): string {
-  const emf = directive([['service']], [metricDef(metric, 'Count')]);
-  return `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[${emf}]},"service":${JSON.stringify(service)}${fields},"${metric}":1}`;
+  /** One EMF line counting `metric` once under the `service` dimension; `fields`: more JSON members of the line. */
+  private serviceCount(metric: string, service: string, fields = ''): string {
+    const emf = this.directive([['service']], [metricDef(metric, 'Count')]);
+    return `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[${emf}]},"service":${JSON.stringify(service)}${fields},"${metric}":1}`;
+  }
 }
 
 function round(ms: number): number {

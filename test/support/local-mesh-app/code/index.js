@@ -64,7 +64,7 @@ exports.caller = async (event) => {
   return { status: r.StatusCode, executed: r.ExecutedVersion, body: JSON.parse(Buffer.from(r.Payload).toString()) };
 };
 
-/** Prints one EMF line per call, in the mesh's namespace, as the runtime's telemetry does. */
+/** Prints one EMF line per call, in a mesh's namespace (`LambdaMesh/<meshName>`), as the runtime's telemetry does. */
 exports.metrics = async (event) => {
   console.log(
     JSON.stringify({
@@ -72,7 +72,7 @@ exports.metrics = async (event) => {
         Timestamp: Date.now(),
         CloudWatchMetrics: [
           {
-            Namespace: 'LambdaMesh',
+            Namespace: 'LambdaMesh/fixture',
             Dimensions: [
               ['source_workload', 'destination_workload', 'destination_version', 'response_code', 'reporter'],
             ],
