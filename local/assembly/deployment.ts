@@ -764,14 +764,16 @@ function applyVersion(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateR
  * The version an earlier deploy published for this Version resource, when it stands: CloudFormation
  * publishes a version when it creates the resource and never again while its logical id stays, so a
  * change of the function alone (its configuration, its layers: a policy change's snapshot) moves
- * nothing. A hotswap (`codeOverrides`, `mesh local --watch`) publishes the new code under the same
- * resource, as `cdk watch --hotswap` does.
+ * nothing. It stands only while it runs the function's code: a hotswap (`codeOverrides`, `mesh local
+ * --watch`) publishes the code it rebuilt, as `cdk watch --hotswap` does, and a later round that
+ * deploys the template's code again publishes that, rather than keep the hotswapped version.
  */
 function keptVersion(ctx: Apply, stack: AssemblyStack, id: string, fn: string): string | undefined {
-  if (ctx.codeOverrides.size > 0) return undefined;
   const before = ctx.state.resources.get(`${stack.stackName}/${id}`);
   if (before?.type !== 'AWS::Lambda::Version' || !before.physicalId) return undefined;
-  return targetOf(ctx, stack).registry.getRecord(fn, before.physicalId) ? before.physicalId : undefined;
+  const { registry } = targetOf(ctx, stack);
+  const kept = registry.getRecord(fn, before.physicalId)?.spec.codeSha256;
+  return kept !== undefined && kept === registry.getSpec(fn)?.codeSha256 ? before.physicalId : undefined;
 }
 
 /**
