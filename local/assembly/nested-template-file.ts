@@ -6,7 +6,7 @@
  * moments. Each refusal names the nested stack and the fix.
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { AssemblyScopeError } from './assembly-scope-error';
 import type { Template, TemplateResource } from './cloud-assembly';
 import { parseTemplate } from './template-json';
@@ -78,7 +78,7 @@ export class NestedTemplates {
   private inAssembly(file: string, path: string): string {
     const real = realPath(file, path);
     const within = relative(realpathSync(this.root), real);
-    if (within.startsWith('..') || isAbsolute(within)) {
+    if (within === '..' || within.startsWith(`..${sep}`) || isAbsolute(within)) {
       throw new AssemblyScopeError(
         `the nested stack ${path}: its template ${file} is outside the cloud assembly ${this.root}: synthesize the app again (npx cdk synth), which writes nested templates into it`,
       );

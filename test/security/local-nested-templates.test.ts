@@ -69,6 +69,15 @@ describe('mesh local on hostile nested stacks', () => {
     assert.throws(() => readCloudAssembly(linked), refusal(/Top\/Steal: its template .*linked\.json is outside/));
   });
 
+  it('reads a template of the assembly whose name starts with two dots', () => {
+    const dotted = assembly({
+      'Top.template.json': { Resources: { Child: nested('..child.json') } },
+      '..child.json': { Resources: { Jobs: queue } },
+    });
+    const [read] = readCloudAssembly(dotted);
+    assert.ok(Object.keys(read!.template.Resources ?? {}).some((id) => id.endsWith('Jobs')));
+  });
+
   it('refuses a nested stack that holds itself or its parent, naming the loop', () => {
     const itself = assembly({ 'Top.template.json': { Resources: { Again: nested('Top.template.json') } } });
     assert.throws(() => readCloudAssembly(itself), refusal(/Top\/Again .*holds itself: Top -> Top\/Again/));
