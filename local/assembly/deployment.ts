@@ -2,8 +2,8 @@
  * Applies cloud assemblies to the local mesh as deployments, in order (docs/local-mesh.md), the way
  * CloudFormation would: each stack's resources in an order that respects their dependencies and waits
  * only where CloudFormation waits (deploy-order.ts). Functions become $LATEST, each
- * `AWS::Lambda::Version` publishes (a new number only when code or configuration changed, as Lambda),
- * aliases get their version and routing weights, tables and secrets are created, rotation schedules call
+ * `AWS::Lambda::Version` publishes once per logical id while its version runs the function's code
+ * (keptVersion), aliases get their version and routing weights, tables and secrets are created, rotation schedules call
  * RotateSecret (which only starts a rotation), custom resources of the CDK Provider framework run their
  * handler (Create, Update only when their properties changed, Delete when they leave), and
  * `Custom::MeshPolicy` resources run the policy seeder the custom resource runs on AWS
