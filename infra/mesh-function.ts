@@ -154,7 +154,9 @@ export interface MeshFunctionOptions {
    * version that is live to the new one on the config's schedule (10% for 5 minutes, then all, unless
    * set), after the mesh's pre-traffic check, and stops and rolls back when an alarm on the new
    * version's mesh metrics fires. No version number appears in your code. Not with `canary`.
-   * @default - no gated deployment: `live` moves to each deploy's version at once
+   * A new version is published when the function's code, configuration or own layers change, or the
+   * mesh's runtime does; a policy change alone publishes none and starts no deployment.
+   * @default - no gated deployment: `live` moves to each new version at once
    */
   readonly deployment?: MeshDeploymentOptions;
   /**
@@ -229,7 +231,10 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   public readonly service: string;
   /** The `live` alias. */
   public readonly liveAlias: lambda.Alias;
-  /** This deploy's published version (`currentVersion`). */
+  /**
+   * The function's current version (`currentVersion`): a new one when its code, configuration or own
+   * layers change or the mesh's runtime does, the one before when only the policy changed.
+   */
   public readonly version: lambda.Version;
   /** The user's handler as bundled, `index.<export>` (MESH_HANDLER). */
   public readonly meshHandler: string;
