@@ -118,7 +118,7 @@ export interface MeshDashboardOptions {
 
 /** Props of a standalone `MeshDashboard`. */
 export interface MeshDashboardProps extends MeshDashboardOptions {
-  /** The mesh's name (MESH_NAME). */
+  /** The mesh's name (MESH_NAME): the graphs read its namespace, `LambdaMesh/<meshName>`, and no other. */
   readonly meshName: string;
   /**
    * The mesh whose functions and edges to graph (its own record, more exact than discovery).

@@ -112,7 +112,8 @@ export interface MeshOptions {
    */
   readonly sharedBreakers?: boolean;
   /**
-   * The CloudWatch dimension sets of the mesh's EMF metrics (MESH_METRIC_DIMENSIONS). `standard`
+   * The CloudWatch dimension sets of the mesh's EMF metrics (MESH_METRIC_DIMENSIONS), which each mesh
+   * publishes in a namespace of its own, `LambdaMesh/<meshName>`. `standard`
    * publishes per edge (source, destination) and per callee version, and keeps the response code and the
    * version a caller reached in log properties (Logs Insights): a 50-service mesh stays under 1,000
    * custom metrics. `detailed` adds every (source, destination, version, response code, reporter)
