@@ -23,6 +23,15 @@ function writer(): ChildProcess {
   return spawn(process.execPath, ['--require', 'tsx/cjs', '-e', SNAPSHOT_SCRIPT], { cwd: ROOT, stdio: 'inherit' });
 }
 
+/**
+ * The environment of a process run as another OS user: no coverage directory of this run's (that
+ * user cannot write it), its temporary folder and home `tmp`.
+ */
+function otherUserEnv(tmp: string): NodeJS.ProcessEnv {
+  const { NODE_V8_COVERAGE: _coverage, ...env } = process.env;
+  return { ...env, TMPDIR: tmp, HOME: tmp };
+}
+
 /** Writes one snapshot as another OS user (`uid`), in the temporary folder `tmp`; its exit status and errors. */
 function writeAs(uid: number, tmp: string) {
   const script = `require('./infra/private/snapshot-layer-code').snapshotLayerCode({ mesh: 'users', generatedAt: '2026-01-01T00:00:00.000Z', items: [{ pk: 'orders', sk: 'service' }] })`;
@@ -30,9 +39,31 @@ function writeAs(uid: number, tmp: string) {
     cwd: ROOT,
     uid,
     gid: uid,
-    env: { ...process.env, TMPDIR: tmp, HOME: tmp },
+    env: otherUserEnv(tmp),
     encoding: 'utf8',
   });
+}
+
+/**
+ * Why users 65533 and 65534 cannot take part here, or undefined when they can: this process is not
+ * root, or they cannot read this checkout or write in `tmp` (a checkout or TMPDIR under a folder
+ * only its owner may enter).
+ */
+function otherUsersCannot(tmp: string): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root, to run synths as two other users';
+  const probe = `const fs = require('fs'); fs.accessSync(${JSON.stringify(join(ROOT, 'node_modules', 'tsx', 'package.json'))}, fs.constants.R_OK); fs.accessSync(${JSON.stringify(tmp)}, fs.constants.W_OK);`;
+  for (const uid of [65533, 65534]) {
+    const res = spawnSync(process.execPath, ['-e', probe], { uid, gid: uid, env: otherUserEnv(tmp), encoding: 'utf8' });
+    if (res.status !== 0) return `user ${uid} cannot read this checkout or write in ${tmp}`;
+  }
+  return undefined;
+}
+
+/** A temporary folder every user may write in, as /tmp is. */
+function sharedTemp(): string {
+  const tmp = tempDir('snapshot-users-');
+  chmodSync(tmp, 0o1777);
+  return tmp;
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -90,12 +121,11 @@ describe('snapshot layer code', () => {
     }
   });
 
-  it('lets two OS users synthesize on one machine, where they share the temporary folder', {
-    skip: process.getuid?.() === 0 ? false : 'needs root, to run synths as two other users',
-  }, () => {
+  it('lets two OS users synthesize on one machine, where they share the temporary folder', (t) => {
     // GIVEN one temporary folder for everyone, as /tmp is
-    const tmp = tempDir('snapshot-users-');
-    chmodSync(tmp, 0o1777);
+    const tmp = sharedTemp();
+    const cannot = otherUsersCannot(tmp);
+    if (cannot) return t.skip(cannot);
     // WHEN two users write the same snapshot, one after the other
     const first = writeAs(65534, tmp);
     const second = writeAs(65533, tmp);
@@ -104,12 +134,11 @@ describe('snapshot layer code', () => {
     assert.equal(second.status, 0, second.stderr);
   });
 
-  it('refuses a snapshot folder another user made for this one, naming it and the fix', {
-    skip: process.getuid?.() === 0 ? false : 'needs root, to run synths as two other users',
-  }, () => {
+  it('refuses a snapshot folder another user made for this one, naming it and the fix', (t) => {
     // GIVEN user 65534 made the folder user 65533's synth would use
-    const tmp = tempDir('snapshot-users-');
-    chmodSync(tmp, 0o1777);
+    const tmp = sharedTemp();
+    const cannot = otherUsersCannot(tmp);
+    if (cannot) return t.skip(cannot);
     const folder = join(tmp, 'lambda-mesh-snapshot-65533');
     const made = spawnSync(
       process.execPath,
