@@ -36,10 +36,14 @@ export async function localMeshJson<T>(endpoint: string, path: string): Promise<
 export class LocalMeshTelemetry implements TelemetrySource {
   readonly kind = 'local';
 
-  constructor(private readonly endpoint: string) {}
+  constructor(
+    private readonly endpoint: string,
+    /** `--mesh`: that mesh's metrics only, where the local mesh runs several (all of them without it). */
+    private readonly mesh?: string,
+  ) {}
 
   async stats(windowMs: number): Promise<StatsSnapshot> {
-    return ok<StatsSnapshot>(await this.get(MESH_ROUTES.stats(windowMs)), 'stats');
+    return ok<StatsSnapshot>(await this.get(MESH_ROUTES.stats(windowMs, this.mesh)), 'stats');
   }
 
   async traces(limit: number): Promise<TraceSummary[]> {

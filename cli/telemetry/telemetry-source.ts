@@ -30,7 +30,7 @@ export async function pickTelemetrySource(
 ): Promise<TelemetrySource> {
   const clients = ctx.clients(flags);
   const endpoint = await localMeshEndpoint(clients);
-  if (endpoint) return new LocalMeshTelemetry(endpoint);
+  if (endpoint) return new LocalMeshTelemetry(endpoint, flags.mesh);
   // Metrics are the mesh's own namespace: found (ListFunctions, --mesh) when stats are first read.
   let meshName: Promise<string> | undefined;
   const mesh = () => (meshName ??= ctx.discover(flags).then((d) => d.mesh.name));

@@ -85,7 +85,7 @@ function route(
   store: TelemetryStore,
   view: MeshView,
 ): Answer | Promise<Answer> | undefined {
-  if (rest === 'stats') return stats(query.get('window'), store);
+  if (rest === 'stats') return stats(query, store);
   if (rest === 'traces') return traces(query, store, view);
   if (rest === 'aliases') return [200, { aliases: view.liveAliases() }];
   if (rest === 'policy') return policy(view);
@@ -103,7 +103,9 @@ function decodedSegment(segment: string): string {
   }
 }
 
-function stats(window: string | null, store: TelemetryStore): Answer {
+/** `?window=60s`, and `&mesh=<name>` for one mesh's metrics where the local mesh runs several. */
+function stats(query: URLSearchParams, store: TelemetryStore): Answer {
+  const window = query.get('window');
   const windowMs = window === null ? 60_000 : parseDuration(window);
   if (windowMs === undefined || windowMs > MAX_WINDOW_MS) {
     return [
@@ -111,7 +113,7 @@ function stats(window: string | null, store: TelemetryStore): Answer {
       { message: `window must be a duration up to 1h like 60s, 5m or 500ms, got ${JSON.stringify(window)}` },
     ];
   }
-  return [200, store.stats({ windowMs })];
+  return [200, store.stats({ windowMs, mesh: query.get('mesh') ?? undefined })];
 }
 
 /**

@@ -5,7 +5,7 @@
  * bounded by time and by count, so a mesh left running under load never grows without limit.
  */
 
-import { isMeshNamespace, METRICS } from '../../shared/names';
+import { isMeshNamespace, METRICS, metricNamespace } from '../../shared/names';
 import {
   type CollectorCounters,
   type EdgeTallies,
@@ -39,6 +39,8 @@ export interface EmfContext {
 export interface StatsOptions {
   /** @default 60_000 */
   readonly windowMs?: number;
+  /** Only this mesh's metrics (its namespace, `metricNamespace`). @default every mesh's */
+  readonly mesh?: string;
 }
 
 export interface TelemetryStoreOptions {
@@ -62,6 +64,8 @@ export interface TelemetryStoreOptions {
 
 interface MetricSample {
   readonly t: number;
+  /** The namespace the line published it in: its mesh's. */
+  readonly namespace: string;
   readonly metric: string;
   readonly source: string;
   readonly destination: string;
@@ -150,6 +154,7 @@ export class TelemetryStore {
       const version = d.destination_version ?? (reporter === 'destination' && ctx ? ctx.version : UNKNOWN_LABEL);
       this.push({
         t: s.timestamp,
+        namespace: s.namespace,
         metric: s.name,
         source: d.source_workload ?? UNKNOWN_LABEL,
         destination: d.destination_workload ?? UNKNOWN_LABEL,
@@ -209,9 +214,11 @@ export class TelemetryStore {
     const windowMs = opts.windowMs ?? 60_000;
     this.pruneSamples(now);
     const from = now - windowMs;
+    const namespace = opts.mesh === undefined ? undefined : metricNamespace(opts.mesh);
     const edges = new Map<string, EdgeTallies<SampledLatency> & { byReporter: Map<string, Tally<SampledLatency>> }>();
     for (let i = this.head; i < this.samples.length; i++) {
       const s = this.samples[i]!;
+      if (namespace !== undefined && s.namespace !== namespace) continue;
       const key = `${s.source}\u0000${s.destination}\u0000${s.version}`;
       let e = edges.get(key);
       if (!e) {

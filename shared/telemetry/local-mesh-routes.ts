@@ -32,7 +32,8 @@ export const LOCAL_MESH_HEADER = 'x-lambda-mesh-local';
 export const MAX_TRACE_LIST = 1_000;
 
 export const MESH_ROUTES = {
-  stats: (windowMs: number) => `${MESH_ROUTE_PREFIX}/stats?window=${formatDuration(windowMs)}`,
+  stats: (windowMs: number, mesh?: string) =>
+    `${MESH_ROUTE_PREFIX}/stats?window=${formatDuration(windowMs)}${mesh === undefined ? '' : `&mesh=${encodeURIComponent(mesh)}`}`,
   traces: (limit: number) => `${MESH_ROUTE_PREFIX}/traces?limit=${limit}`,
   trace: (id: string) => `${MESH_ROUTE_PREFIX}/traces/${encodeURIComponent(id)}`,
   access: (after: number | undefined) => `${MESH_ROUTE_PREFIX}/access${after === undefined ? '' : `?after=${after}`}`,

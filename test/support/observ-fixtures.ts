@@ -21,6 +21,8 @@ export interface EdgeLine {
   fallbacks?: number;
   /** A mirror copy's line: its count and duration under the mirror metrics. */
   mirror?: boolean;
+  /** The mesh whose namespace the line publishes in. @default 'demo' */
+  mesh?: string;
 }
 
 /** One EMF object as Powertools prints it: one directive, one dimension set, arrays of values. */
@@ -44,7 +46,7 @@ export function emfLine(e: EdgeLine = {}): Record<string, unknown> {
     _aws: {
       Timestamp: e.timestamp ?? Date.now(),
       CloudWatchMetrics: [
-        { Namespace: metricNamespace('demo'), Dimensions: [[...METRICS.dimensions]], Metrics: metrics },
+        { Namespace: metricNamespace(e.mesh ?? 'demo'), Dimensions: [[...METRICS.dimensions]], Metrics: metrics },
       ],
     },
     source_workload: e.source ?? 'orders',

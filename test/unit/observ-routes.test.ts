@@ -77,6 +77,14 @@ describe('/_mesh routes', () => {
     assert.equal(body.edges[0]!.p50, 12);
   });
 
+  it("serves one mesh's stats when asked for it by name", async () => {
+    const of = async (mesh: string) =>
+      ((await (await fetch(`${base}/_mesh/stats?window=30s&mesh=${mesh}`)).json()) as { edges: { requests: number }[] })
+        .edges;
+    assert.equal((await of('demo'))[0]!.requests, 1);
+    assert.deepEqual(await of('another'), [], "another mesh's stats hold none of this mesh's calls");
+  });
+
   it('lists traces and serves one by id, and the newest complete one as `last`', async () => {
     const list = (await (await fetch(`${base}/_mesh/traces?limit=5`)).json()) as { traces: { id: string }[] };
     assert.deepEqual(

@@ -69,6 +69,19 @@ describe('TelemetryStore metrics', () => {
     assert.equal(denied.successRate, 0);
   });
 
+  it("counts one mesh's calls apart from another's with the same services, when asked for one mesh", () => {
+    // GIVEN two meshes (two stages of one app) whose payments each served calls, beta's all failing
+    const store = new TelemetryStore();
+    for (let i = 0; i < 3; i++) store.recordEmf(emfLine({ mesh: 'beta', reporter: 'destination', code: '500' }), ctx);
+    store.recordEmf(emfLine({ mesh: 'gamma', reporter: 'destination', code: '200' }), ctx);
+    const payments = (mesh?: string) => store.stats({ mesh }).edges.find((e) => e.destination === 'payments');
+    // THEN each mesh's stats hold its own calls only; without a mesh, every mesh's
+    assert.deepEqual([payments('beta')?.requests, payments('beta')?.successRate], [3, 0]);
+    assert.deepEqual([payments('gamma')?.requests, payments('gamma')?.successRate], [1, 1]);
+    assert.equal(payments()?.requests, 4);
+    assert.equal(payments('delta'), undefined);
+  });
+
   it("keeps a canary's failed attempts that the caller retried onto the stable version", () => {
     const store = new TelemetryStore();
     // One call: attempt 1 on v2 fails, attempt 2 on v1 succeeds. The caller reports one success on v1.
