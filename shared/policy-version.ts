@@ -306,8 +306,8 @@ async function readChanges(
 
 /**
  * Each changed item as it is now (absent: deleted); undefined once they are more than a change item holds,
- * or when one nests too deep to be carried (a table write let through what no policy item is: its bump
- * then goes without the changes, where carrying it would fail every bump, and the stream's with it).
+ * or when one cannot be carried (a table write let through what no policy item is: its bump then goes
+ * without the changes, where carrying it would fail every bump, and the stream's with it).
  */
 async function readItems(
   get: Get,
@@ -318,13 +318,31 @@ async function readItems(
   for (const { pk, sk } of keys) {
     const out = await get({ [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } });
     const change = out.Item ? { pk, sk, item: unmarshallItem(out.Item) } : { pk, sk };
-    if (change.item && nestsDeeperThan(Buffer.from(JSON.stringify(change.item)), MAX_CARRIED_ITEM_DEPTH)) return;
+    if (change.item && !carriable(change.item)) return;
     changes.push(change);
     bytes += 1 + valueBytes(marshallValue(change));
     if (bytes > CHANGE_ITEM_MAX_BYTES) return undefined;
   }
   return changes;
 }
+
+/**
+ * Whether DynamoDB takes `item` back once read: nested no deeper than the version can carry it, and no
+ * number JavaScript read out of DynamoDB's range. DynamoDB stores up to 38 digits below 1E+126 ("Supported
+ * data types", Amazon DynamoDB Developer Guide); the nearest double to 9.99...9E+125 is written back as
+ * 1e+126, which it refuses ("Number overflow").
+ */
+function carriable(item: Record<string, unknown>): boolean {
+  let inRange = true;
+  const json = JSON.stringify(item, (_, v) => {
+    if (typeof v === 'number' && Math.abs(v) >= DYNAMODB_NUMBER_BOUND) inRange = false;
+    return v;
+  });
+  return inRange && !nestsDeeperThan(Buffer.from(json), MAX_CARRIED_ITEM_DEPTH);
+}
+
+/** The smallest magnitude DynamoDB refuses to store. */
+const DYNAMODB_NUMBER_BOUND = 1e126;
 
 /**
  * The version's entries as a consistent reader sees them: each stub replaced by the entry its change
