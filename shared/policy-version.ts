@@ -300,7 +300,9 @@ async function readChanges(
   for (const b of new Set(services.map(bucketOf))) prev[POLICY_VERSION.counter(b)] = counters[b]!;
   const changes = await readItems(get, keys);
   if (!changes) return undefined;
-  const plan = planCarry(changeEntries(version, POLICY_VERSION.changes), { mark: at.mark, prev, changes }, at);
+  // An entry DynamoDB would not take back (written by hand) is dropped, as one dropped for size: its readers query.
+  const before = changeEntries(version, POLICY_VERSION.changes).filter((e) => writableJson(e) !== undefined);
+  const plan = planCarry(before, { mark: at.mark, prev, changes }, at);
   return plan && { ...plan, generation };
 }
 
@@ -326,19 +328,24 @@ async function readItems(
   return changes;
 }
 
-/**
- * Whether DynamoDB takes `item` back once read: nested no deeper than the version can carry it, and no
- * number JavaScript read out of DynamoDB's range. DynamoDB stores up to 38 digits below 1E+126 ("Supported
- * data types", Amazon DynamoDB Developer Guide); the nearest double to 9.99...9E+125 is written back as
- * 1e+126, which it refuses ("Number overflow").
- */
+/** Whether the version can carry `item`: DynamoDB takes it back, nested no deeper than MAX_CARRIED_ITEM_DEPTH. */
 function carriable(item: Record<string, unknown>): boolean {
+  const json = writableJson(item);
+  return json !== undefined && !nestsDeeperThan(Buffer.from(json), MAX_CARRIED_ITEM_DEPTH);
+}
+
+/**
+ * The JSON of a value read from the table, or undefined when it holds a number DynamoDB would not take
+ * back. DynamoDB stores up to 38 digits below 1E+126 ("Supported data types", Amazon DynamoDB Developer
+ * Guide); the nearest double to 9.99...9E+125 is written back as 1e+126, which it refuses ("Number overflow").
+ */
+function writableJson(value: unknown): string | undefined {
   let inRange = true;
-  const json = JSON.stringify(item, (_, v) => {
+  const json = JSON.stringify(value, (_, v) => {
     if (typeof v === 'number' && Math.abs(v) >= DYNAMODB_NUMBER_BOUND) inRange = false;
     return v;
   });
-  return inRange && !nestsDeeperThan(Buffer.from(json), MAX_CARRIED_ITEM_DEPTH);
+  return inRange ? json : undefined;
 }
 
 /** The smallest magnitude DynamoDB refuses to store. */

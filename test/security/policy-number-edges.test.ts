@@ -9,11 +9,17 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AwsClients } from '../../cli/aws-clients';
+import { planDeny, type RawItem } from '../../cli/policy-plan';
+import { applyPlan, scanPolicy } from '../../cli/policy-store';
 import { bumpForStream, type PolicyStreamEvent } from '../../functions/control/policy-stream';
 import { versionWriter } from '../../functions/control/version-writer';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
 import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
+import { POLICY_VERSION } from '../../shared/names';
+import { versionKey } from '../../shared/policy-version';
+import { policyFleet } from '../support/policy-fleet';
 import { type SeededPolicyTable, seededPolicyTable } from '../support/seeded-policy-table';
 
 const TABLE = 'shop-policy';
@@ -79,6 +85,63 @@ describe('attack: a policy number at the edge of what DynamoDB stores', () => {
       );
       assert.ok(invalid[0]!.error.startsWith(error), invalid[0]!.error);
       assert.equal(policy.traffic, undefined);
+    });
+  }
+});
+
+/**
+ * The same number in the changes a version item carries (shard 0, which every carrying bump reads and
+ * writes back with one entry more), put there by anyone with table write: every bump that carried
+ * changes failed on it, the CLI's as well as the stream's, so a deny was written and never announced.
+ */
+describe('attack: a version item whose carried changes hold a number DynamoDB stores and JavaScript cannot write back', () => {
+  let table: SeededPolicyTable;
+  beforeEach(async () => {
+    table = await seededPolicyTable(TABLE, items);
+  });
+  afterEach(() => table.close());
+
+  const poisoned: [string, AttributeValue][] = [
+    ['its mark', { M: { mark: { N: EDGE }, prev: { M: {} }, changes: { L: [] } } }],
+    [
+      'a carried item',
+      {
+        M: {
+          mark: { N: '7' },
+          prev: { M: { b0: { N: '1' } } },
+          changes: {
+            L: [{ M: { pk: { S: 'cart' }, sk: { S: 'traffic' }, item: { M: { timeoutMs: { N: `-${EDGE}` } } } } }],
+          },
+        },
+      },
+    ],
+  ];
+  for (const [where, entry] of poisoned) {
+    it(`in ${where}: mesh policy deny reaches warm sandboxes within TTL + 1 s`, async () => {
+      // Prepare: warm sandboxes that let orders call payments; the entry appended to shard 0's changes.
+      const { client } = table;
+      const clock = { t: 1_700_000_000_000 };
+      const fleet = policyFleet({ table: TABLE, client: { send: (c) => client.send(c as never) }, clock });
+      const caches = await fleet.warm(4);
+      await client.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: versionKey(0),
+          UpdateExpression: 'SET #c = list_append(#c, :e)',
+          ExpressionAttributeNames: { '#c': POLICY_VERSION.changes },
+          ExpressionAttributeValues: { ':e': { L: [entry] } as never },
+        }),
+      );
+
+      // Act: the operator denies orders -> payments with the CLI.
+      const clients = { dynamo: async () => client } as unknown as AwsClients;
+      const stamp = { updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'test' };
+      const existing = (await scanPolicy(clients, TABLE)) as RawItem[];
+      await applyPlan(clients, TABLE, planDeny(existing, 'orders', 'payments', stamp, 'incident'), existing);
+
+      // Assess: every warm sandbox refuses orders within TTL + 1 s.
+      const seen = await fleet.seenWithin(caches, 'orders', false);
+      assert.ok(fleet.within(seen), `every cache refused orders within TTL + 1 s: ${seen.join(', ')} ms`);
     });
   }
 });
