@@ -11,9 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { bumpForStream, type PolicyStreamEvent } from '../../functions/control/policy-stream';
-import { versionWriter } from '../../functions/control/version-writer';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
 import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
 import { type SeededPolicyTable, seededPolicyTable } from '../support/seeded-policy-table';
@@ -49,12 +46,7 @@ describe('attack: a policy item nested as deep as DynamoDB allows', () => {
     // in one batch to the bumper.
     const deep = { pk: { S: 'payments' }, sk: { S: 'traffic' }, timeoutMs: { N: '2000' }, junk: nested(31) };
     const deny = marshallItem({ pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 'incident' });
-    const records: NonNullable<PolicyStreamEvent['Records']>[number][] = [];
-    for (const Item of [deep, deny]) {
-      await table.client.send(new PutItemCommand({ TableName: TABLE, Item: Item as never }));
-      records.push({ eventName: 'INSERT', dynamodb: { Keys: { pk: Item.pk, sk: Item.sk } as never, NewImage: Item } });
-    }
-    const bumped = await bumpForStream(versionWriter(table.client), TABLE, { Records: records });
+    const bumped = await table.putAndBump([deep, deny]);
 
     // Assess: the bump went through; past TTL + 1 s the warm sandbox reads the change and denies, and the
     // deep item is refused by name, the rest of the policy in use.

@@ -9,12 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../cli/aws-clients';
 import { planDeny, type RawItem } from '../../cli/policy-plan';
 import { applyPlan, scanPolicy } from '../../cli/policy-store';
-import { bumpForStream, type PolicyStreamEvent } from '../../functions/control/policy-stream';
-import { versionWriter } from '../../functions/control/version-writer';
 import type { InvalidItem } from '../../functions/mesh/policy/service-policy';
 import { type AttributeValue, marshallItem } from '../../shared/attribute-value';
 import { POLICY_VERSION } from '../../shared/names';
@@ -63,15 +61,7 @@ describe('attack: a policy number at the edge of what DynamoDB stores', () => {
       // in one batch to the bumper.
       const edge = { pk: { S: 'payments' }, sk: { S: 'traffic' }, ...fields };
       const deny = marshallItem({ pk: 'payments', sk: 'deny#orders', source: 'orders', reason: 'incident' });
-      const records: NonNullable<PolicyStreamEvent['Records']>[number][] = [];
-      for (const Item of [edge, deny]) {
-        await table.client.send(new PutItemCommand({ TableName: TABLE, Item: Item as never }));
-        records.push({
-          eventName: 'INSERT',
-          dynamodb: { Keys: { pk: Item.pk, sk: Item.sk } as never, NewImage: Item },
-        });
-      }
-      const bumped = await bumpForStream(versionWriter(table.client), TABLE, { Records: records });
+      const bumped = await table.putAndBump([edge, deny]);
 
       // Assess: the bump went through; past TTL + 1 s the warm sandbox reads the change and denies, and the
       // item is refused by name, the rest of the policy in use.

@@ -3,10 +3,13 @@
  * by the deploy-time seeder as a deploy fills it (version bumped), and an SDK client of it: the
  * starting point of the policy version tests.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type MeshPolicyEvent, seed } from '../../functions/control/policy-seeder';
+import { bumpForStream, type PolicyStreamEvent } from '../../functions/control/policy-stream';
+import { versionWriter } from '../../functions/control/version-writer';
 import { PolicyCache, type PolicyCacheOptions } from '../../functions/mesh/policy/policy-cache';
 import { createPolicyTable, serveDynamo } from '../../local/endpoint/dynamodb';
+import type { AttributeValue } from '../../shared/attribute-value';
 import { loopbackClientConfig } from './loopback-client';
 
 export interface SeededPolicyTable {
@@ -16,6 +19,11 @@ export interface SeededPolicyTable {
    * the callbacks the test watches (`onInvalidItem`, `onTableError`, ...).
    */
   cache(clock: { t: number }, watch?: Partial<PolicyCacheOptions>): PolicyCache;
+  /**
+   * Each item written with a raw PutItem (as the console or a script writes), then their stream records
+   * handed to the stream's bumper in one batch; resolves to the services it bumped.
+   */
+  putAndBump(items: readonly Record<string, AttributeValue>[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -39,6 +47,17 @@ export async function seededPolicyTable(table: string, items: readonly unknown[]
         log: () => undefined,
         ...watch,
       }),
+    async putAndBump(raw) {
+      const records: NonNullable<PolicyStreamEvent['Records']>[number][] = [];
+      for (const Item of raw) {
+        await client.send(new PutItemCommand({ TableName: table, Item: Item as never }));
+        records.push({
+          eventName: 'INSERT',
+          dynamodb: { Keys: { pk: Item.pk, sk: Item.sk } as never, NewImage: Item },
+        });
+      }
+      return bumpForStream(versionWriter(client), table, { Records: records });
+    },
     async close() {
       client.destroy();
       await dynamo.close();
