@@ -103,8 +103,9 @@ interface Pool {
   readonly all: Set<Worker>;
 }
 
-function throttled(functionName: string, reserved: boolean, limit: number): Error {
-  return Object.assign(new Error(`Rate Exceeded. ${functionName} is at its concurrency limit (${limit}).`), {
+/** Lambda's throttle, in its words (recorded: "Rate Exceeded." alone); the limit shows in the telemetry. */
+function throttled(reserved: boolean): Error {
+  return Object.assign(new Error('Rate Exceeded.'), {
     name: 'TooManyRequestsException',
     reason: reserved ? 'ReservedFunctionConcurrentInvocationLimitExceeded' : 'ConcurrentInvocationLimitExceeded',
     retryAfterSeconds: 1,
@@ -385,7 +386,7 @@ export class LocalInvoker implements EndpointInvoker {
         cold: false,
       });
       if (trace.sampled) this.segment({ name, segmentId, trace, start, end: Date.now(), request, throttle: true });
-      throw throttled(name, reserved, limit);
+      throw throttled(reserved);
     }
     this.inFlight.set(flightKey, running + 1);
     this.counters.invocations++;
