@@ -4,7 +4,7 @@
  * GraniteServiceVersion20100801.<Op>`, with the query-compatible error header), so the answers are JSON
  * in the operations' output shapes.
  */
-import { AwsError } from '../endpoint/errors';
+import { AwsError, queryCompatibleError } from '../endpoint/errors';
 import type { AlarmRegistry, AlarmState, AlarmTransition } from './alarms';
 
 export function handleCloudWatch(alarms: AlarmRegistry, operation: string, input: Record<string, unknown>): unknown {
@@ -17,13 +17,21 @@ export function handleCloudWatch(alarms: AlarmRegistry, operation: string, input
   );
 }
 
+/**
+ * A client error as CloudWatch's JSON protocol writes it: the shape `<code>Exception` in the body, the
+ * query code in `x-amzn-query-error` (recorded AWS responses: `InvalidParameterValue` is the code of
+ * `InvalidParameterValueException`).
+ */
+function cloudWatchError(code: 'InvalidParameterValue' | 'InvalidParameterCombination', message: string): AwsError {
+  return queryCompatibleError(`${code}Exception`, code, 400, message);
+}
+
 function describeAlarms(alarms: AlarmRegistry, input: Record<string, unknown>): unknown {
   const names = Array.isArray(input.AlarmNames) ? (input.AlarmNames as unknown[]).map(String) : undefined;
-  if (names && names.length > 100)
-    throw new AwsError('InvalidParameterValue', 400, 'AlarmNames takes at most 100 names');
+  if (names && names.length > 100) throw cloudWatchError('InvalidParameterValue', 'AlarmNames takes at most 100 names');
   const prefix = typeof input.AlarmNamePrefix === 'string' ? input.AlarmNamePrefix : undefined;
   if (names?.length && prefix) {
-    throw new AwsError('InvalidParameterCombination', 400, 'AlarmNames and AlarmNamePrefix cannot be used together');
+    throw cloudWatchError('InvalidParameterCombination', 'AlarmNames and AlarmNamePrefix cannot be used together');
   }
   const state = typeof input.StateValue === 'string' ? input.StateValue : undefined;
   const types = Array.isArray(input.AlarmTypes) ? (input.AlarmTypes as unknown[]).map(String) : undefined;
@@ -46,7 +54,7 @@ function describeAlarmHistory(alarms: AlarmRegistry, input: Record<string, unkno
   const from = typeof input.StartDate === 'number' ? input.StartDate * 1000 : -Infinity;
   const to = typeof input.EndDate === 'number' ? input.EndDate * 1000 : Infinity;
   const max = typeof input.MaxRecords === 'number' ? input.MaxRecords : 100;
-  if (max < 1 || max > 100) throw new AwsError('InvalidParameterValue', 400, 'MaxRecords must be between 1 and 100');
+  if (max < 1 || max > 100) throw cloudWatchError('InvalidParameterValue', 'MaxRecords must be between 1 and 100');
   const items = alarms
     .history()
     .filter((t) => type === 'StateUpdate' && (!name || t.name === name) && t.at >= from && t.at <= to);

@@ -41,6 +41,15 @@ export function notFound(message: string): AwsError {
   return new AwsError('ResourceNotFoundException', 404, message);
 }
 
+/**
+ * An error of a query-compatible JSON service (SQS, CloudWatch): `__type` names the error's shape and the
+ * header `x-amzn-query-error: <code>;Sender` the code its query protocol used, which botocore reports as
+ * the code and the JavaScript SDK as `Code` and `Type`; the status is the model's for the error.
+ */
+export function queryCompatibleError(shape: string, queryCode: string, status: number, message: string): AwsError {
+  return new AwsError(shape, status, message, {}, { 'x-amzn-query-error': `${queryCode};Sender` });
+}
+
 /** The error for anything the endpoint does not implement: names the service and the operation. */
 export function unsupported(service: string, operation: string, protocol: WireProtocol): AwsError {
   const message = `lambda-mesh local endpoint does not support ${service}.${operation}`;

@@ -6,7 +6,7 @@
  * the model's (`awsQueryError` traits in the AWS SDK for JavaScript v3 schemas); the two common errors
  * no operation models are as SQS answers them (recorded AWS responses).
  */
-import { AwsError } from '../endpoint/errors';
+import { AwsError, queryCompatibleError } from '../endpoint/errors';
 
 interface SqsErrorShape {
   /** `__type`: the shape's name. */
@@ -69,7 +69,7 @@ const QUERY_ERROR = 'x-amzn-query-error';
 /** The error SQS answers for `name`, with its shape, status and query code. */
 export function sqsError(name: SqsErrorName, message: string): AwsError {
   const shape: SqsErrorShape = SHAPES[name];
-  return new AwsError(shape.type, shape.status, message, {}, { [QUERY_ERROR]: `${shape.queryCode};Sender` });
+  return queryCompatibleError(shape.type, shape.queryCode, shape.status, message);
 }
 
 /** The code a batch result's failed entry reports: the query code where the error carries one. */

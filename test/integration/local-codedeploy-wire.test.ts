@@ -256,4 +256,21 @@ describe('local CodeDeploy and CloudWatch through the SDK', () => {
     ]);
     assert.equal(JSON.parse(item!.HistoryData!).newState.stateReason, alarm!.StateReason);
   });
+  // test_cloudwatch: test_put_metric_data_validation[json] and test_invalid_amount_of_datapoints[json]: CloudWatch's
+  // JSON errors are query-compatible, the shape's name (`...Exception`) in the body and the query code and fault
+  // in `x-amzn-query-error`, which botocore reports as the code and the JavaScript SDK as `Code` and `Type`.
+  it('refuses a bad DescribeAlarms request with the shape and query code CloudWatch answers', async () => {
+    const e = await rejection<
+      Error & { Code?: string; Type?: string; $response?: { headers: Record<string, string> } }
+    >(() => cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: ['a'], AlarmNamePrefix: 'a' })));
+    assert.equal(e.name, 'InvalidParameterCombinationException');
+    assert.equal(e.Code, 'InvalidParameterCombination');
+    assert.equal(e.Type, 'Sender');
+    assert.equal(e.$response?.headers['x-amzn-query-error'], 'InvalidParameterCombination;Sender');
+    const history = await rejection<Error & { Code?: string }>(() =>
+      cloudWatch.send(new DescribeAlarmHistoryCommand({ MaxRecords: 101 })),
+    );
+    assert.equal(history.name, 'InvalidParameterValueException');
+    assert.equal(history.Code, 'InvalidParameterValue');
+  });
 });
