@@ -2,12 +2,12 @@ import { Stack, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**
- * An ARN in this stack as cdk-nag spells it in a finding id: the stack's region and account when they
- * are literal, else the pseudo parameters they stand for (`<AWS::Region>`, `<AWS::AccountId>`).
+ * An ARN in this stack as cdk-nag spells it in a finding id: the stack's partition, region and account
+ * when they are literal (the partition is, with a region, under the enablePartitionLiterals flag
+ * `cdk init` sets), else the pseudo parameters they stand for (`<AWS::Partition>`, `<AWS::Region>`).
  */
 export function nagArn(scope: IConstruct, service: string, resource: string): string {
   const stack = Stack.of(scope);
-  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-  return `arn:<AWS::Partition>:${service}:${region}:${account}:${resource}`;
+  const literal = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  return `arn:${literal(stack.partition, 'Partition')}:${service}:${literal(stack.region, 'Region')}:${literal(stack.account, 'AccountId')}:${resource}`;
 }

@@ -9,12 +9,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { ShopStack } from '../../infra/shop-stack';
 import { addNagPacks, type NagViolation, nagFindings } from '../support/nag-findings';
 import { tempDir } from '../support/temp-dir';
 
-function nag(release: 1 | 2) {
-  const app = new App({ outdir: tempDir('identity-nag-'), context: { 'aws:cdk:bundling-stacks': [] } });
+function nag(release: 1 | 2, flags: Record<string, unknown> = {}) {
+  const app = new App({ outdir: tempDir('identity-nag-'), context: { ...flags, 'aws:cdk:bundling-stacks': [] } });
   const stack = new ShopStack(app, 'LambdaMeshShop', {
     release,
     env: { account: '123456789012', region: 'us-east-1' },
@@ -52,4 +53,11 @@ describe('cdk-nag AwsSolutions on the example app', () => {
       assert.deepEqual(identityFindings.map(where).sort(), ['AwsSolutions-IAM5 issuer', 'AwsSolutions-IAM5 provider']);
     });
   }
+
+  it('no unacknowledged finding under the flags cdk init writes, where ARNs spell the partition (enablePartitionLiterals)', () => {
+    const { failed, open, open2 } = nag(2, CURRENTLY_RECOMMENDED_FLAGS);
+    assert.deepEqual(open, []);
+    assert.equal(failed, undefined);
+    assert.deepEqual(open2, []);
+  });
 });
