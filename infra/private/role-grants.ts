@@ -1,15 +1,16 @@
 import { Annotations } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 
 /**
  * Whether a role keeps none of the statements added to it. aws-cdk-lib attaches a mutable role's
- * statements through a policy child (`DefaultPolicy` of a Role, `Policy` of an imported one); a role
+ * statements through a policy child (`DefaultPolicy` of a Role; `Policy`, or `Policy<unique id>` under
+ * the importedRoleStackSafeDefaultPolicyName flag `cdk init` sets, of an imported one); a role
  * imported with `mutable: false`, a role's `withoutPolicyUpdates()`, or one of another account
  * takes them and drops them without a word.
  */
 export function dropsStatements(role: iam.IRole): boolean {
-  return role.node.tryFindChild('DefaultPolicy') === undefined && role.node.tryFindChild('Policy') === undefined;
+  return !role.node.children.some((child) => child instanceof iam.Policy);
 }
 
 /**

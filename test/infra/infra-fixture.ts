@@ -47,8 +47,12 @@ export function shopApp(release: 1 | 2, opts: { bundle?: boolean } = {}) {
 }
 
 /** A stack with a mesh, for small scenarios. */
-export function meshStack(meshName = 'shop', env: { account?: string; region?: string } = ENV) {
-  const app = newApp();
+export function meshStack(
+  meshName = 'shop',
+  env: { account?: string; region?: string } = ENV,
+  opts: { context?: Record<string, unknown> } = {},
+) {
+  const app = newApp(opts);
   const stack = new Stack(app, 'Test', { env });
   const mesh = new Mesh(stack, 'Mesh', { meshName });
   const fn = (id: string, service: string, extra: Partial<MeshFunctionProps> = {}) =>

@@ -9,8 +9,10 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import {
   constructStatements,
+  ENV,
   type IamStatement,
   logicalIdOf,
   meshStack,
@@ -119,6 +121,21 @@ describe("an app's own role that drops the mesh's grants", () => {
     fn('Orders', 'orders', { role: iam.Role.fromRoleArn(stack, 'Open', 'arn:aws:iam::123456789012:role/open') });
     const made = new iam.Role(stack, 'Made', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     fn('Payments', 'payments', { role: made });
+    assert.deepEqual(warnings(stack), []);
+  });
+
+  it("is silent for a mutable imported role under cdk init's flags, whose policy has a stack-unique id", () => {
+    // GIVEN the flags `cdk init` writes (importedRoleStackSafeDefaultPolicyName names the imported
+    // role's policy `Policy<unique id>`), and a role imported mutable as a shared stack's role is
+    const { stack, fn } = meshStack('m', ENV, { context: CURRENTLY_RECOMMENDED_FLAGS });
+    const role = iam.Role.fromRoleArn(stack, 'Shared', 'arn:aws:iam::123456789012:role/shared');
+    // WHEN a function takes it
+    fn('Orders', 'orders', { role });
+    // THEN the mesh's statements are in that policy, and synth does not claim the role dropped them
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+      Properties: { PolicyName: Match.stringLikeRegexp('^PolicyTestShared') },
+    });
+    assert.equal(Object.keys(policies).length, 1, 'the imported role keeps the grants in a policy of its own');
     assert.deepEqual(warnings(stack), []);
   });
 });
