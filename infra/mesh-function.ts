@@ -955,6 +955,7 @@ function checkProps(
   if (!props.mesh)
     throw refuse(MeshErrorCode.MISSING_PROP, 'the mesh prop is required; pass the Mesh the function joins');
   checkStack(scope, props, refuse);
+  checkRoleStack(scope, props, refuse);
   checkService(props, refuse);
   const functionName = checkFunctionName(props, refuse);
   checkFunctionNameFree(scope, props, functionName, refuse);
@@ -1017,6 +1018,28 @@ function checkStack(scope: Construct, { mesh }: MeshFunctionProps, refuse: Refus
   throw refuse(
     MeshErrorCode.MESH_IN_OTHER_STACK,
     `it is in stack ${here.node.path} and its mesh ${mesh.node.path} in stack ${meshStack.node.path}; a mesh and its functions deploy in one stack. Create the MeshFunction in stack ${meshStack.node.path} (inside a construct of your own there if you like), or in a NestedStack of it (each nested stack is a template of its own, the way past 500 resources), or give stack ${here.node.path} a Mesh of its own`,
+  );
+}
+
+/** The stack a stack deploys with: itself, or the top of the nested stacks it is in. */
+function topStack(stack: Stack): Stack {
+  return stack.nestedStackParent ? topStack(stack.nestedStackParent) : stack;
+}
+
+/**
+ * A role of the app's own made in another stack: aws-cdk puts the statements added to a role into that
+ * role's policy, in the role's stack, so the mesh's grants (the table, the identity secret, the targets)
+ * would refer to the mesh's stack while the function refers to the role, a cycle aws-cdk reports
+ * without the way out. An imported role keeps them in a policy where it is imported.
+ */
+function checkRoleStack(scope: Construct, { role, mesh }: MeshFunctionProps, refuse: Refuse): void {
+  if (!(role instanceof iam.Role)) return;
+  const here = topStack(Stack.of(scope)).node.path;
+  const roleStack = topStack(Stack.of(role)).node.path;
+  if (roleStack === topStack(Stack.of(mesh)).node.path) return;
+  throw refuse(
+    MeshErrorCode.ROLE_IN_OTHER_STACK,
+    `role ${role.node.path} is made in stack ${roleStack}, so the mesh's grants (its policy reads, its identity secret, its targets) would go into that role's policy in stack ${roleStack}, which would then refer to stack ${here} while this function refers to the role: a cycle CloudFormation cannot deploy. Import the role in stack ${here}, role: iam.Role.fromRoleArn(this, '${role.node.id}', <the role>.roleArn), and the grants go into a policy of stack ${here}; or make the role in stack ${here}`,
   );
 }
 

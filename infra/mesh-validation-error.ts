@@ -55,6 +55,8 @@ export enum MeshErrorCode {
   INVALID_RUNTIME = 'InvalidRuntime',
   /** A `MeshFunction` is declared in another stack than its `Mesh`. */
   MESH_IN_OTHER_STACK = 'MeshInOtherStack',
+  /** A `MeshFunction`'s `role` is made in another stack than its `Mesh`: the role's policy would refer back to the mesh's. */
+  ROLE_IN_OTHER_STACK = 'RoleInOtherStack',
   /** The `environment` prop sets a variable the mesh sets itself (MESH_SERVICE, MESH_NAME, ...). */
   RESERVED_ENVIRONMENT = 'ReservedEnvironment',
   /**

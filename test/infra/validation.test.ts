@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Duration, Errors, Lazy, NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { Mesh } from '../../infra/mesh';
@@ -211,6 +212,34 @@ describe('validation at synth', () => {
         }),
       { code: MeshErrorCode.MESH_IN_OTHER_STACK },
     );
+  });
+
+  it("refuses a role made in another stack, whose policy would refer to the mesh's stack, naming the fix", () => {
+    // GIVEN a shared stack that makes the role, as a platform's security team does
+    const { app, stack, mesh, fn } = meshStack();
+    const shared = new Stack(app, 'Shared', { env: ENV });
+    const lambdaRole = (scope: Construct, id: string) =>
+      new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const role = lambdaRole(shared, 'PaymentsRole');
+    // WHEN a function of the mesh's stack takes it
+    // THEN synth stops at the function, instead of at aws-cdk's cyclic reference between the stacks
+    assert.throws(() => fn('Payments', 'payments', { role }), {
+      code: MeshErrorCode.ROLE_IN_OTHER_STACK,
+      message:
+        "MeshFunction Test/Payments: role Shared/PaymentsRole is made in stack Shared, so the mesh's grants (its policy " +
+        "reads, its identity secret, its targets) would go into that role's policy in stack Shared, which would then " +
+        'refer to stack Test while this function refers to the role: a cycle CloudFormation cannot deploy. Import the ' +
+        "role in stack Test, role: iam.Role.fromRoleArn(this, 'PaymentsRole', <the role>.roleArn), and the grants go " +
+        'into a policy of stack Test; or make the role in stack Test',
+    });
+    // The import the message names synthesizes, its grants beside the function.
+    fn('Orders', 'orders', { role: iam.Role.fromRoleArn(stack, 'PaymentsRole', role.roleArn) });
+    app.synth();
+    // A role of the mesh's stack serves a function of its nested stack, and the other way round.
+    const nested = new NestedStack(stack, 'Nested');
+    fn('Search', 'search', { role: lambdaRole(nested, 'SearchRole') });
+    const entry = join(DEMO, 'inventory.ts');
+    new MeshFunction(nested, 'Stock', { mesh, service: 'stock', entry, role: lambdaRole(stack, 'StockRole') });
   });
 
   it('refuses a bad service name', () => {
