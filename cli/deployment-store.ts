@@ -9,6 +9,7 @@ import { parseTrafficRouting, type TrafficRouting } from '../shared/deployment-c
 import { DEPLOYMENT } from '../shared/names';
 import type { AwsFlags } from './args';
 import type { CliContext } from './context';
+import { type EndedDeployment, lastEndedDeployment } from './ended-deployment';
 import { AwsCallError, awsCall } from './errors';
 import { localMeshJson } from './telemetry/local-mesh-telemetry';
 
@@ -49,6 +50,8 @@ const NOT_GATED = new Set(['ApplicationDoesNotExistException', 'DeploymentGroupD
 export interface DeploymentReader {
   /** The service's deployment in progress, or undefined (none, or the service is not gated). */
   active(mesh: string, service: string): Promise<ActiveDeployment | undefined>;
+  /** The service's last deployment of the hour when it ended without going live (ended-deployment.ts). */
+  lastEnded(mesh: string, service: string): Promise<EndedDeployment | undefined>;
   /** StopDeployment with rollback: CodeDeploy moves `live` back to the version it started from. */
   stop(id: string): Promise<{ status?: string; statusMessage?: string }>;
   /** GetDeployment's status now. */
@@ -76,6 +79,15 @@ export function deploymentReader(flags: Flags, ctx: CliContext): DeploymentReade
       const id = await activeId(sdk, client, group);
       return id === undefined ? undefined : readActive(sdk, client, { id, service, group, flags, ctx });
     },
+    async lastEnded(mesh, service) {
+      const { sdk, client } = await codedeploy();
+      const group = {
+        applicationName: DEPLOYMENT.applicationName(mesh),
+        deploymentGroupName: DEPLOYMENT.groupName(service),
+      };
+      const at = { sdk, client, group, service, now: Date.now() };
+      return ifGated(lastEndedDeployment(at, async (id) => (await lambdaTarget(sdk, client, id))?.lambdaFunctionInfo));
+    },
     async stop(id) {
       const { sdk, client } = await codedeploy();
       return awsCall('CodeDeploy StopDeployment', () =>
@@ -102,11 +114,18 @@ interface GroupName {
 
 /** The group's deployment that is not over, if any; undefined too when the service has no group. */
 async function activeId(sdk: CodeDeploy, client: Client, group: GroupName): Promise<string | undefined> {
-  try {
-    const out = await awsCall('CodeDeploy ListDeployments', () =>
+  const out = await ifGated(
+    awsCall('CodeDeploy ListDeployments', () =>
       client.send(new sdk.ListDeploymentsCommand({ ...group, includeOnlyStatuses: [...ACTIVE_STATUSES] })),
-    );
-    return out.deployments?.[0];
+    ),
+  );
+  return out?.deployments?.[0];
+}
+
+/** What a read of the service's group gives, or undefined when the service has no group. */
+async function ifGated<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
   } catch (err) {
     if (err instanceof AwsCallError && NOT_GATED.has(err.code)) return undefined;
     throw err;

@@ -1,10 +1,11 @@
 /**
- * Pure: a deployment in progress as `mesh status` prints it: the versions, the config, the step and
+ * Pure: a deployment in progress as `mesh status` prints it (and one that ended without going live): the versions, the config, the step and
  * the time to the next shift (from the config's steps and when traffic started to move, scaled by the
  * local mesh's speed), and each alarm's state.
  */
 import { describeRouting, stepAt, trafficSteps } from '../shared/deployment-config';
 import type { ActiveDeployment } from './deployment-store';
+import type { EndedDeployment } from './ended-deployment';
 
 export interface DeploymentPosition {
   /** "pre-traffic check", "step 1/2", "post-traffic hook". */
@@ -54,4 +55,25 @@ export function describeDeployment(d: ActiveDeployment, now: number): string[] {
 export function formatWait(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * The lines under DEPLOYMENTS THAT DID NOT GO LIVE for one service: the deployment, when it ended,
+ * CodeDeploy's reason, and where `live` sends traffic now (`live`, as the alias reads).
+ */
+export function describeEndedDeployment(d: EndedDeployment, now: number, live?: string): string[] {
+  const versions = d.from && d.to ? `v${d.from} -> v${d.to}` : 'versions unknown';
+  const ended = d.endedAt ? Date.parse(d.endedAt) : undefined;
+  const when = ended === undefined ? '' : ` at ${clockTime(ended)} UTC (${formatWait(now - ended)} ago)`;
+  const lines = [`  ${d.service}  ${d.id}  ${versions}  ${d.status}${when}`];
+  if (d.errorCode || d.errorMessage) lines.push(`    ${[d.errorCode, d.errorMessage].filter(Boolean).join(': ')}`);
+  const where = live ? `live now ${live}` : undefined;
+  if (d.rolledBackBy) lines.push(`    rolled back by ${d.rolledBackBy}${where ? `: ${where}` : ''}`);
+  else if (where) lines.push(`    ${where}`);
+  return lines;
+}
+
+/** 12:31:36, in UTC. */
+function clockTime(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
 }

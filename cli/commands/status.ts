@@ -8,8 +8,9 @@ import { AWS_OPTIONS, type AwsFlags, awsFlags, expectPositionals, parseCommandAr
 import { type Paint, painter, plain } from '../colour';
 import type { CliContext } from '../context';
 import { type ActiveDeployment, deploymentReader } from '../deployment-store';
-import { describeDeployment } from '../deployment-summary';
+import { describeDeployment, describeEndedDeployment } from '../deployment-summary';
 import { type EffectiveEdge, effectiveEdges, renderEffectiveEdges } from '../effective-edges';
+import type { EndedDeployment } from '../ended-deployment';
 import { AwsCallError } from '../errors';
 import { COMMAND_HELP } from '../help';
 import { fitHelp } from '../help-fit';
@@ -49,6 +50,8 @@ export interface StatusReport {
   readonly items: readonly RawItem[];
   /** CodeDeploy deployments shifting a `live` alias now (gated deploys). */
   readonly deployments?: readonly ActiveDeployment[];
+  /** Each service's last deployment of the hour, when it ended without going live (Stopped, Failed). */
+  readonly endedDeployments?: readonly EndedDeployment[];
   /** Why deployments could not be read, when they could not. */
   readonly deploymentsError?: string;
   /** What the mesh applies to each edge, and which item decides each part (effective-edges.ts). */
@@ -146,13 +149,21 @@ async function activeDeployments(
   flags: Parameters<typeof deploymentReader>[0],
   ctx: CliContext,
   mesh: DiscoveredMesh,
-): Promise<Pick<StatusReport, 'deployments' | 'deploymentsError'>> {
+): Promise<Pick<StatusReport, 'deployments' | 'endedDeployments' | 'deploymentsError'>> {
   const reader = deploymentReader(flags, ctx);
+  const each = async <T>(read: (service: string) => Promise<T | undefined>): Promise<T[]> =>
+    (await Promise.all(mesh.services.map((s) => read(s.service)))).filter(
+      (d): d is Awaited<T> => d !== undefined,
+    ) as T[];
   try {
-    const found = await Promise.all(mesh.services.map((s) => reader.active(mesh.name, s.service)));
-    return { deployments: found.filter((d): d is ActiveDeployment => d !== undefined) };
+    const [deployments, endedDeployments] = await Promise.all([
+      each((s) => reader.active(mesh.name, s)),
+      each((s) => reader.lastEnded(mesh.name, s)),
+    ]);
+    return { deployments, endedDeployments };
   } catch (err) {
-    if (err instanceof AwsCallError && err.code === 'UnknownOperationException') return { deployments: [] };
+    if (err instanceof AwsCallError && err.code === 'UnknownOperationException')
+      return { deployments: [], endedDeployments: [] };
     return { deploymentsError: (err as Error).message };
   } finally {
     reader.close();
@@ -217,6 +228,13 @@ function deploymentsSection(r: StatusReport, now: number): string[] {
     out.push('', 'DEPLOYMENTS IN PROGRESS (CodeDeploy owns these live aliases; `mesh rollback <service>` stops one)');
     for (const d of r.deployments)
       out.push(...describeDeployment(withAliasWeight(d, r.services), now).map(printableLine));
+  }
+  if (r.endedDeployments?.length) {
+    out.push('', 'DEPLOYMENTS THAT DID NOT GO LIVE (the last hour)');
+    for (const d of r.endedDeployments) {
+      const alias = r.services.find((s) => s.service === d.service)?.alias;
+      out.push(...describeEndedDeployment(d, now, alias && describeSplit(alias)).map(printableLine));
+    }
   }
   if (r.deploymentsError) out.push('', `DEPLOYMENTS: not readable (${printable(r.deploymentsError)})`);
   return out;
