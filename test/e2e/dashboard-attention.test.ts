@@ -6,15 +6,12 @@
  * its pre-traffic check) and the refused calls are real Invokes through the AWS SDK.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { headlessChromium } from '../support/chromium';
+import { type HeadlessBrowser, launchHeadless } from '../support/chromium';
 import { clientConfig, localExampleAssemblies } from '../support/example-assembly';
 import { eventually, runMesh } from '../support/mesh-cli';
 
@@ -26,31 +23,21 @@ const FIRST_SCREEN = { width: 1280, height: 720 };
 
 describe('the dashboard says what is wrong on its first screen', { skip }, () => {
   let mesh: LocalMesh;
-  let browser: BrowserContext;
+  let headless: HeadlessBrowser;
   let page: Page;
-  let profile: string;
   let lambda: LambdaClient;
 
   before(async () => {
-    const binary = await headlessChromium();
     mesh = await startLocalMesh({ assemblies: [assemblies!.release1], port: 0, quiet: true });
     lambda = new LambdaClient(clientConfig(mesh.url));
-    profile = mkdtempSync(join(tmpdir(), 'mesh-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: binary.executablePath,
-      env: { ...process.env, ...binary.env },
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync', '--no-first-run'],
-      viewport: FIRST_SCREEN,
-    });
-    page = await browser.newPage();
+    headless = await launchHeadless(FIRST_SCREEN);
+    page = await headless.browser.newPage();
   });
 
   after(async () => {
-    await browser?.close();
+    await headless?.close();
     lambda?.destroy();
     await mesh?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   /** The lines of the list at the top, and whether each is within the first screen. */

@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,11 +29,11 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { handleMeshRequest } from '../../local/dashboard/routes';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { DEPLOYMENT, ENV } from '../../shared/names';
-import { headlessChromium } from '../support/chromium';
+import { type HeadlessBrowser, launchHeadless } from '../support/chromium';
 import { exampleAssemblies } from '../support/example-assembly';
 import { cliEnv, meshArgs } from '../support/mesh-cli';
 import { observAssemblies } from '../support/observ-app/assemblies';
@@ -71,7 +71,7 @@ describe('mesh dashboard in headless Chromium', () => {
   let mesh: LocalMesh;
   let browser: BrowserContext;
   let page: Page;
-  let profile: string;
+  let headless: HeadlessBrowser;
   let services: string[];
   let traffic: Promise<void> | undefined;
   let stopTraffic = false;
@@ -83,7 +83,6 @@ describe('mesh dashboard in headless Chromium', () => {
   const entryCalls = { ok: 0, failed: 0 };
 
   before(async () => {
-    const browserBinary = await headlessChromium();
     const example = exampleAssemblies();
     realRuntime = example !== undefined;
     const releases = example ?? observAssemblies();
@@ -132,23 +131,16 @@ describe('mesh dashboard in headless Chromium', () => {
       }
       lambda.destroy();
     })();
-    profile = mkdtempSync(join(tmpdir(), 'mesh-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: browserBinary.executablePath,
-      env: { ...process.env, ...browserBinary.env },
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync', '--no-first-run'],
-      viewport: VIEWPORT,
-    });
+    headless = await launchHeadless(VIEWPORT);
+    browser = headless.browser;
     page = await browser.newPage();
   });
 
   after(async () => {
     stopTraffic = true;
     await traffic;
-    await browser?.close();
+    await headless?.close();
     await mesh?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('shows the gated deploy as CodeDeploy and CloudWatch report it', async (t) => {

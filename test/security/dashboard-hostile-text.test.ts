@@ -5,16 +5,13 @@
  * what the deployment saw, a deny's reason from the operator who wrote it. Markup in any of them must show as text: no element, no handler, no script.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { handleMeshRequest } from '../../local/dashboard/routes';
 import { TelemetryStore } from '../../local/telemetry/telemetry-store';
-import { headlessChromium } from '../support/chromium';
+import { type HeadlessBrowser, launchHeadless } from '../support/chromium';
 import { emfLine, newSegmentId, newTraceId } from '../support/observ-fixtures';
 
 /** Each closes what it sits in (an attribute, an SVG text, a table cell) and sets a flag if it runs. */
@@ -69,7 +66,7 @@ describe('the dashboard under hostile text, in headless Chromium', () => {
   let server: Server;
   let url: string;
   let browser: BrowserContext;
-  let profile: string;
+  let headless: HeadlessBrowser;
   let traceId: string;
 
   before(async () => {
@@ -90,20 +87,13 @@ describe('the dashboard under hostile text, in headless Chromium', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const binary = await headlessChromium();
-    profile = mkdtempSync(join(tmpdir(), 'mesh-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: binary.executablePath,
-      env: { ...process.env, ...binary.env },
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync', '--no-first-run'],
-    });
+    headless = await launchHeadless();
+    browser = headless.browser;
   });
 
   after(async () => {
-    await browser?.close();
+    await headless?.close();
     await new Promise((r) => server?.close(r));
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('shows every hostile name as text and runs none of it', async () => {

@@ -10,7 +10,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
 
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
@@ -73,4 +75,30 @@ async function unpack(cacheRoot: string, dir: string): Promise<void> {
     rmSync(staging, { recursive: true, force: true });
     if (!existsSync(join(dir, 'chromium'))) throw err;
   }
+}
+
+/** A headless browser with a profile of its own, and how to close both. */
+export interface HeadlessBrowser {
+  readonly browser: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Launches the headless Chromium above with a fresh profile, removed again by `close`. */
+export async function launchHeadless(viewport?: { width: number; height: number }): Promise<HeadlessBrowser> {
+  const binary = await headlessChromium();
+  const profile = mkdtempSync(join(tmpdir(), 'mesh-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: binary.executablePath,
+    env: { ...process.env, ...binary.env },
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync', '--no-first-run'],
+    ...(viewport ? { viewport } : {}),
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
