@@ -43,6 +43,10 @@ export async function rollbackDeployment(args: string[], ctx: CliContext): Promi
       return 0;
     }
     await reader.stop(d.id);
+    // On AWS the stop and its rollback take seconds to tens of seconds: said at once, the wait is no hang.
+    ctx.err(
+      `${svc.service}: asked CodeDeploy to stop ${d.id} (v${d.from ?? '?'} -> v${d.to ?? '?'}); waiting for it to move live back (up to ${STOP_WAIT_MS / 1000} s)`,
+    );
     const status = await waitUntilEnded(reader, d.id, svc.service);
     ctx.out(
       flags.json
