@@ -101,6 +101,21 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ') || 'test/'}`);
   process.exit(1);
 }
+/**
+ * LAMBDA_MESH_TEST_FLAGS=recommended: every app the tests make (and the apps they synthesize in child
+ * processes) gets aws-cdk-lib's recommended feature flags, those `cdk init` writes into a new app's
+ * cdk.json, through CDK_CONTEXT_JSON, the context every App reads. A test's own context still wins.
+ */
+function flagsContext(choice) {
+  if (choice === undefined || choice === '') return {};
+  if (choice !== 'recommended') {
+    console.error(`LAMBDA_MESH_TEST_FLAGS=${choice}: the one value is "recommended" (unset: cdk.json's flags)`);
+    process.exit(2);
+  }
+  const { CURRENTLY_RECOMMENDED_FLAGS } = require('aws-cdk-lib/cx-api');
+  const given = process.env.CDK_CONTEXT_JSON ? JSON.parse(process.env.CDK_CONTEXT_JSON) : {};
+  return { CDK_CONTEXT_JSON: JSON.stringify({ ...CURRENTLY_RECOMMENDED_FLAGS, ...given }) };
+}
 const env = {
   ...process.env,
   AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
@@ -110,6 +125,7 @@ const env = {
   // most of an infra test file's time; test/infra/shop-template.test.ts runs it on the example app and
   // fails on any finding. CDK_VALIDATION=true turns it back on everywhere.
   CDK_VALIDATION: process.env.CDK_VALIDATION ?? 'false',
+  ...flagsContext(process.env.LAMBDA_MESH_TEST_FLAGS),
 };
 if (full) {
   run(

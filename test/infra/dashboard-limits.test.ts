@@ -14,14 +14,14 @@ import { MeshDashboard } from '../../infra/mesh-dashboard';
 import { DASHBOARD_BODY_BUDGET, DASHBOARD_WIDGETS_MAX } from '../../infra/private/dashboard-budget';
 import { METRICS } from '../../shared/names';
 import { graphs, synthesizedDashboard, TEMPLATE_BYTES_MAX } from '../support/dashboard-body';
-import { meshStack, newApp } from './infra-fixture';
+import { ENV, meshStack, NO_FUNCTION_LOG_GROUPS, newApp } from './infra-fixture';
 
 const SERVICES = 40;
 const service = (i: number) => `s${String(i).padStart(2, '0')}`;
 
 /** 40 services in the mesh's stack, each calling the hub `s00` and its next neighbour: 77 edges. */
 function fortyServices() {
-  const { app, stack, fn } = meshStack('big');
+  const { app, stack, fn } = meshStack('big', ENV, { context: NO_FUNCTION_LOG_GROUPS });
   const fns = Array.from({ length: SERVICES }, (_, i) => fn(`S${i}`, service(i)));
   const edges: [string, string][] = [];
   for (let i = 1; i < SERVICES; i++) {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type CfnElement, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { USE_CDK_MANAGED_LAMBDA_LOGGROUP } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { Mesh, type MeshProps } from '../../infra/mesh';
 import type { MeshDeploymentOptions } from '../../infra/mesh-deployment';
@@ -19,16 +20,27 @@ export const ROOT = join(__dirname, '..', '..');
 export const DEMO = join(ROOT, 'functions', 'demo');
 export const ENV = { account: '123456789012', region: 'us-east-1' };
 
+/**
+ * Context for a test of 40 services in one stack: no log group resource per function. cdk init's flags
+ * (useCdkManagedLogGroup) add one to each, 12 resources a service instead of 11, and 40 services pass
+ * CloudFormation's 500 (the README's count: about 38 then). What such a test checks is not the logs.
+ */
+export const NO_FUNCTION_LOG_GROUPS = { [USE_CDK_MANAGED_LAMBDA_LOGGROUP]: false };
+
 /** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
 export function cdkContext(): Record<string, unknown> {
   return JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')).context ?? {};
 }
 
+/**
+ * An app with cdk.json's flags. `context` is what the test itself sets: it wins over the flags a run
+ * passes in CDK_CONTEXT_JSON (`LAMBDA_MESH_TEST_FLAGS=recommended`), which win over cdk.json's.
+ */
 export function newApp(opts: { bundle?: boolean; context?: Record<string, unknown> } = {}): App {
   return new App({
     outdir: tempDir('infra-test-'),
-    context: {
-      ...cdkContext(),
+    context: cdkContext(),
+    postCliContext: {
       ...opts.context,
       'aws:cdk:enable-asset-metadata': true,
       'aws:cdk:enable-path-metadata': true,

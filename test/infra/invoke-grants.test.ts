@@ -45,6 +45,11 @@ describe('invoke grants as IAM reads them', () => {
       'arn:<AWS::Partition>:lambda:us-east-1:123456789012:function:shop-orders:*',
     );
     assert.equal(resourceText({ 'Fn::Join': [':', [{ 'Fn::GetAtt': ['Fn1', 'Arn'] }, '*']] }), '<Fn1.Arn>:*');
+    // The literal partition of cdk init's flags (enablePartitionLiterals) reads as the token does
+    assert.equal(
+      resourceText('arn:aws:lambda:us-east-1:123456789012:function:shop-orders:*'),
+      resourceText(arn('shop-orders:*')),
+    );
   });
 
   it('compliant: exact function ARNs, any qualifier, by ARN or by GetAtt of a named function', () => {

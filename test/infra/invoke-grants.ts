@@ -32,9 +32,13 @@ export function grantsInvoke(s: IamStatement): boolean {
   return INVOKE_ACTIONS.some((a) => !not.some((p) => actionMatches(p, a)));
 }
 
-/** A resource with CloudFormation's functions spelled out: `<Ref>`, `<Id.Attr>`, Fn::Join joined. */
+/**
+ * A resource with CloudFormation's functions spelled out: `<Ref>`, `<Id.Attr>`, Fn::Join joined. A
+ * literal `aws` partition reads as `<AWS::Partition>`: a stack with a region (and cdk init's flags,
+ * enablePartitionLiterals) writes the one where other stacks write the other, the same ARN.
+ */
 export function resourceText(r: unknown): string {
-  if (typeof r === 'string') return r;
+  if (typeof r === 'string') return r.replace(/^arn:aws:/, 'arn:<AWS::Partition>:');
   if (r && typeof r === 'object') {
     const o = r as Record<string, unknown>;
     if (typeof o.Ref === 'string') return `<${o.Ref}>`;

@@ -64,9 +64,12 @@ export function runFixtureApp(appFile: string, args: readonly string[]): void {
   execFileSync(command, [...node, ...args], { cwd: ROOT, env: SYNTH_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** A hash of the files under `paths` (their paths and contents), skipping build output and node_modules. */
+/**
+ * A hash of the files under `paths` (their paths and contents), skipping build output and node_modules,
+ * and of the context a run hands every app (CDK_CONTEXT_JSON: `LAMBDA_MESH_TEST_FLAGS=recommended`).
+ */
 export function hashTree(paths: readonly string[]): string {
-  const h = createHash('sha256');
+  const h = createHash('sha256').update(process.env.CDK_CONTEXT_JSON ?? '');
   const walk = (p: string) => {
     if (!existsSync(p)) return;
     const st = statSync(p);
