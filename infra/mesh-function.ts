@@ -252,6 +252,8 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   private readonly sendChannels = new Map<string, ChannelResource>();
   /** The channels this function consumes, by mesh name. */
   private readonly inbound = new Map<string, ChannelResource>();
+  /** Statements whose dynamodb:LeadingKeys list this function's partitions (see `limitToPartitions`). */
+  private readonly partitionLimits: { statement: iam.PolicyStatement; operator: string; keys: () => string[] }[] = [];
 
   constructor(scope: Construct, id: string, props: MeshFunctionProps) {
     const { functionName, entry } = checkProps(scope, id, props);
@@ -354,25 +356,13 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   private grantPolicyReads(): void {
     // One statement for both: IAM caps a role's inline policy at 10,240 characters. StringLike matches
     // the service names literally (a service name holds no wildcard) and the version shards by prefix.
-    this.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:Query', 'dynamodb:GetItem'],
-        resources: [this.mesh.table.tableArn],
-        conditions: {
-          'ForAllValues:StringLike': {
-            'dynamodb:LeadingKeys': Lazy.list({
-              produce: () => [
-                this.service,
-                ...this.targets.map((t) => t.service),
-                ...new Set([...this.sendChannels.keys(), ...this.inbound.keys()]),
-                ...(this.mesh.sharedBreakers ? this.targets.map((t) => breakerPartition(t.service)) : []),
-                `${POLICY_VERSION.partitionPrefix}*`,
-              ],
-            }),
-          },
-        },
-      }),
-    );
+    this.limitToPartitions(['dynamodb:Query', 'dynamodb:GetItem'], 'ForAllValues:StringLike', () => [
+      this.service,
+      ...this.targets.map((t) => t.service),
+      ...new Set([...this.sendChannels.keys(), ...this.inbound.keys()]),
+      ...(this.mesh.sharedBreakers ? this.targets.map((t) => breakerPartition(t.service)) : []),
+      `${POLICY_VERSION.partitionPrefix}*`,
+    ]);
   }
 
   /** cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag). */
@@ -398,6 +388,36 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       channels: new Set(channels),
       http: this.targets.some((t) => t.httpEndpoint !== undefined),
     };
+  }
+
+  /**
+   * `actions` on the policy table, in the partitions `keys` names. The list is written out, and written
+   * again as edges and channels are declared (`refreshPartitionLimits`), not left to a Lazy: aws-cdk-lib
+   * sizes a role's policy before it resolves it, to move what passes IAM's 10,240 characters into
+   * managed policies, and counts an unresolved list as the few characters of its token. With the ARNs
+   * written out too (cdk init's flags: enablePartitionLiterals), a caller of 40 services measured
+   * under the cap and was 11,025 characters, a policy IAM refuses at deploy.
+   */
+  private limitToPartitions(actions: string[], operator: string, keys: () => string[]): void {
+    const statement = new iam.PolicyStatement({ actions, resources: [this.mesh.table.tableArn] });
+    this.partitionLimits.push({ statement, operator, keys });
+    this.refreshPartitionLimits();
+    this.addToRolePolicy(statement);
+  }
+
+  /** Once the app has synthesized, the role's statements are frozen: a new edge could not reach them. */
+  private checkPolicyOpen(call: string): void {
+    if (!this.partitionLimits.some((l) => l.statement.frozen)) return;
+    throw new MeshValidationError(
+      MeshErrorCode.INVALID_EDGE,
+      `MeshFunction ${this.node.path}: ${call} after the app was synthesized, when its role's policy is final; declare edges and channels before synth (app.synth(), Template.fromStack)`,
+      this,
+    );
+  }
+
+  private refreshPartitionLimits(): void {
+    for (const { statement, operator, keys } of this.partitionLimits)
+      statement.addCondition(operator, { 'dynamodb:LeadingKeys': keys() });
   }
 
   /** The services this function may call, in the order the edges were declared. */
@@ -455,6 +475,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
    * @returns the grant of the invoke statement (shared by all of this function's edges)
    */
   public allowCallsTo(target: MeshFunction, options: CallEdgeOptions = {}): iam.Grant {
+    this.checkPolicyOpen(`allowCallsTo(${target.service})`);
     this.checkEdge(target);
     const traffic = trafficFields(options, this);
     this.checkEdgeTimeouts(target, traffic);
@@ -469,6 +490,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     });
     if (this.targetFunctions.includes(target)) return this.invokeGrant!;
     this.targetFunctions.push(target);
+    this.refreshPartitionLimits();
     this.grantUrlInvoke(target);
     const grant = this.grantEdgeInvoke(target);
     acknowledgeNag(
@@ -667,34 +689,14 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.addToRolePolicy(this.latestDeny);
     // Rate-limit buckets live in the targets' rate-limit partitions (pk = ratelimit#<target>): a caller
     // leases slices there, for a limit declared now or set later with `mesh policy set`.
-    this.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:UpdateItem'],
-        resources: [this.mesh.table.tableArn],
-        conditions: {
-          'ForAllValues:StringEquals': {
-            'dynamodb:LeadingKeys': Lazy.list({
-              produce: () => this.targets.map((t) => rateLimitPartition(t.service)),
-            }),
-          },
-        },
-      }),
+    this.limitToPartitions(['dynamodb:UpdateItem'], 'ForAllValues:StringEquals', () =>
+      this.targets.map((t) => rateLimitPartition(t.service)),
     );
     if (this.mesh.sharedBreakers) {
       // Shared breaker items live in the targets' breaker partitions (pk = breaker#<target>), never in
       // the targets' own: this function may write breaker state and not a target's policy.
-      this.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:PutItem'],
-          resources: [this.mesh.table.tableArn],
-          conditions: {
-            'ForAllValues:StringEquals': {
-              'dynamodb:LeadingKeys': Lazy.list({
-                produce: () => this.targets.map((t) => breakerPartition(t.service)),
-              }),
-            },
-          },
-        }),
+      this.limitToPartitions(['dynamodb:PutItem'], 'ForAllValues:StringEquals', () =>
+        this.targets.map((t) => breakerPartition(t.service)),
       );
     }
     return this.invokeGrant;
@@ -735,6 +737,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
    */
   public allowSendTo(target: MeshFunction | ChannelResource, options: SendOptions = {}): iam.Grant {
     if (target instanceof MeshFunction) return this.allowCallsTo(target, options);
+    this.checkPolicyOpen('allowSendTo');
     const where = `MeshFunction ${this.node.path}`;
     if (!isQueue(target) && !isTopic(target) && !isBus(target)) {
       throw new MeshValidationError(
@@ -752,6 +755,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
       ...(options.description ? { description: options.description } : {}),
     });
     this.sendChannels.set(name, target);
+    this.refreshPartitionLimits();
     if (isQueue(target)) return grantQueueSend(target, this);
     if (isTopic(target)) return target.grantPublish(this);
     return target.grantPutEventsTo(this);
@@ -765,6 +769,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
    * other record refused.
    */
   public receiveFrom(source: ChannelResource, options: ReceiveOptions): void {
+    this.checkPolicyOpen('receiveFrom');
     const where = `MeshFunction ${this.node.path}`;
     if (!isQueue(source) && !isTopic(source) && !isBus(source)) {
       throw new MeshValidationError(
@@ -796,6 +801,7 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     const senders = options.from as MeshFunction[];
     this.node.addValidation({ validate: () => this.checkSenders(name, senders) });
     this.inbound.set(name, source);
+    this.refreshPartitionLimits();
     if (isQueue(source)) {
       warnOfNoDeadLetterQueue(this, source);
       consumeQueue(this.liveAlias, source, options.batchSize ?? 10);

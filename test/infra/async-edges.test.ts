@@ -163,8 +163,19 @@ describe('asynchronous edges: constructs', () => {
             '(MeshFunction Test/Billing), or remove it from from',
         ) && !e.message.includes('lists orders'),
     );
-    billing.allowSendTo(queue);
-    Template.fromStack(stack);
+    // A channel declared after the synth cannot reach the role's policy, frozen then: refused, by name
+    assert.throws(
+      () => billing.allowSendTo(queue),
+      /Test\/Billing: allowSendTo after the app was synthesized.*declare edges and channels before synth/,
+    );
+    // Declared before the synth, in either order: accepted
+    const fixed = world();
+    const sender = fixed.fn('Billing', 'billing');
+    const consumer = fixed.fn('Notifications', 'notifications');
+    const events = new sqs.Queue(fixed.stack, 'OrderEvents');
+    consumer.receiveFrom(events, { from: [sender] });
+    sender.allowSendTo(events);
+    Template.fromStack(fixed.stack);
   });
 
   it('warns at synth of a consumed queue without a dead-letter queue, where refused records would come back forever', () => {

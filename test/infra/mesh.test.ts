@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { Mesh } from '../../infra/mesh';
 import { ENV, TABLE, TAGS } from '../../shared/names';
 import { type PolicyItem, parsePolicyItem } from '../../shared/policy';
@@ -16,6 +17,7 @@ import {
   constructStatements,
   logicalId,
   meshStack,
+  NO_FUNCTION_LOG_GROUPS,
   newApp,
   shopApp,
   snapshotFromAssembly,
@@ -197,30 +199,48 @@ describe('Mesh options and late edges', () => {
     assert.deepEqual(hooked, ['orders', 'payments', 'inventory']);
   });
 
-  it("keeps a role's invoke policy under IAM's 10,240-character cap with many edges", () => {
+  /** The caller's policy documents with their references spelled out as ARNs of real length (the longest partition). */
+  function callerPolicies(context: Record<string, unknown>) {
     // GIVEN one caller with 40 targets (service names of 30 characters, the long end)
-    const { app, stack, fn } = meshStack('m');
+    const { app, stack, fn } = meshStack('m', ACCOUNT, { context: { ...context, ...NO_FUNCTION_LOG_GROUPS } });
     const caller = fn('Caller', 'caller');
     for (let i = 0; i < 40; i++)
       caller.allowCallsTo(fn(`T${i}`, `target-${String(i).padStart(2, '0')}-${'x'.repeat(20)}`));
     app.synth();
-    // WHEN the role policy is rendered with its references spelled out as ARNs of real length
     const template = Template.fromStack(stack);
-    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
-      String(p.Metadata?.['aws:cdk:path']).startsWith('Test/Caller/'),
-    )!;
-    const rendered = JSON.stringify(policy.Properties.PolicyDocument, (_k, v) =>
-      v && typeof v === 'object' && v['Fn::Join']
-        ? v['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'aws-us-gov')).join('')
-        : v && typeof v === 'object' && v['Fn::GetAtt']
-          ? 'arn:aws-us-gov:dynamodb:us-east-1:123456789012:table/m-policy'
-          : v,
-    );
-    // THEN it fits, and the statement count does not grow with the edges
-    assert.ok(rendered.length < 10_240, `policy is ${rendered.length} characters`);
-    // (invoke, $LATEST deny, policy reads, rate-limit leases, X-Ray, its own logs)
-    assert.ok(policy.Properties.PolicyDocument.Statement.length <= 6);
-  });
+    const render = (type: string) =>
+      Object.values(template.findResources(type))
+        .filter((p) => String(p.Metadata?.['aws:cdk:path']).startsWith('Test/Caller/'))
+        .map((p) => ({
+          statements: p.Properties.PolicyDocument.Statement.length as number,
+          text: JSON.stringify(p.Properties.PolicyDocument, (_k, v) =>
+            v && typeof v === 'object' && v['Fn::Join']
+              ? v['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'aws-us-gov')).join('')
+              : v && typeof v === 'object' && v['Fn::GetAtt']
+                ? 'arn:aws-us-gov:dynamodb:us-east-1:123456789012:table/m-policy'
+                : v,
+          ).replace(/arn:aws:/g, 'arn:aws-us-gov:'),
+        }));
+    return { inline: render('AWS::IAM::Policy'), managed: render('AWS::IAM::ManagedPolicy') };
+  }
+
+  // cdk.json's flags write ARNs with the partition's token; cdk init's (enablePartitionLiterals) with
+  // `aws`, which aws-cdk-lib measures exactly when it sizes the policy to split what does not fit.
+  for (const [flags, context] of [
+    ["cdk.json's flags", {}],
+    ["cdk init's flags", CURRENTLY_RECOMMENDED_FLAGS],
+  ] as const) {
+    it(`keeps a role's invoke policy under IAM's caps with many edges (${flags})`, () => {
+      const { inline, managed } = callerPolicies(context);
+      // THEN the inline policy fits IAM's 10,240 characters and each managed one 6,144
+      assert.equal(inline.length, 1);
+      for (const p of inline) assert.ok(p.text.length < 10_240, `inline policy is ${p.text.length} characters`);
+      for (const p of managed) assert.ok(p.text.length < 6_144, `managed policy is ${p.text.length} characters`);
+      // AND the statement count does not grow with the edges (invoke, $LATEST deny, policy reads,
+      // rate-limit leases, X-Ray, its own logs, its identity secret)
+      assert.ok([...inline, ...managed].reduce((n, p) => n + p.statements, 0) <= 7);
+    });
+  }
 
   it('takes a literal functionName and any entry handler export', () => {
     const { stack, fn } = meshStack();
