@@ -9,6 +9,8 @@ import { functionsOutsideMeshes, tracesToRead, withoutControlTraces } from '../.
 import { MAX_TRACE_LIST } from '../../shared/telemetry/local-mesh-routes';
 import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import type { Trace, TraceSpan, TraceSummary } from '../../shared/telemetry/trace-assembler';
+import { TRACE_SERVICE_PATTERN, type TraceFilter } from '../../shared/telemetry/trace-filter';
+import { type TraceOutcome, traceMarks } from '../../shared/telemetry/trace-outcome';
 import { printable } from '../../shared/terminal-text';
 import { TRACE_ID_PATTERN } from '../../shared/trace-header';
 import { AWS_OPTIONS, awsFlags, countFlag, durationFlag, parseCommandArgs } from '../args';
@@ -21,9 +23,13 @@ import { fmtMs, formatTable, wrapWords } from '../table-format';
 import { pickTelemetrySource } from '../telemetry/telemetry-source';
 import { printableLine } from '../terminal-text';
 
-export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--all] [--limit n] [--since 15m] [--width n] [--json] [AWS flags]
+export const TRACE_HELP = `mesh trace [<trace-id> | --last] [--service s] [--failed] [--all] [--limit n] [--since 15m]
+           [--width n] [--json] [AWS flags]
 
-Without an id: lists recent traces (newest first; status partial while hops are still arriving).
+Without an id: lists recent traces, newest first, each with its outcome: fault or error (the entry
+answered 5xx or 4xx, what X-Ray marks HasFault and HasError), refused (the mesh refused a call on the
+way), handled (a call failed and its caller carried on), retried (a call succeeded after a failed
+attempt), partial (hops still arriving), ok.
 With an id, or --last for the newest complete one (every hop arrived; a trace still filling in is
 skipped): prints the trace as a waterfall, one line per hop, bars scaled to time, with the mesh
 annotations (source, target, version, attempt, outcome) of each call.
@@ -33,13 +39,18 @@ control functions (policy seeder and version bumper, identity issuer, the pre-tr
 deployments). --all shows them too.
 
 Reads the local mesh (GET <endpoint>/_mesh/traces) when --endpoint-url / AWS_ENDPOINT_URL points at one;
-otherwise X-Ray (GetTraceSummaries, BatchGetTraces).
+otherwise X-Ray (GetTraceSummaries with a filter expression, BatchGetTraces). The local mesh keeps
+traces 15 minutes: the newest ${MAX_TRACE_LIST} that went well, and apart from them the newest ${MAX_TRACE_LIST} that
+failed somewhere or needed a retry, so a failure outlives the busy minute after it.
 
 Flags:
-  --last               the newest complete trace
+  --last               the newest complete trace (of those --service and --failed leave)
+  --service <name>     only traces through this service or function, as caller or callee
+  --failed             only traces whose outcome is not ok or partial
   --all                include the traces of the mesh's control functions
   --limit <n>          how many traces to list (default 20, at most ${MAX_TRACE_LIST})
-  --since <duration>   X-Ray only: how far back to look (default 15m, at most 6h)
+  --since <duration>   only traces started this long ago or later (default: all the local mesh keeps;
+                       X-Ray: 15m, at most 6h)
   --width <n>          width of the waterfall's time axis in characters (default 50; at a terminal
                        narrower ones fit its width, each hop's annotations on a line under its bar)
   --json               print the trace (or the list) as JSON
@@ -49,12 +60,15 @@ Flags:
 Examples:
   mesh trace --endpoint-url http://127.0.0.1:4566
   mesh trace --last
+  mesh trace --service payments --failed --since 5m
   mesh trace 1-6581c2b4-3f0e8d1b2c4a5e6f7a8b9c0d --json`;
 
 const OPTIONS = {
   ...AWS_OPTIONS,
   last: { type: 'boolean' },
   all: { type: 'boolean' },
+  service: { type: 'string' },
+  failed: { type: 'boolean' },
   limit: { type: 'string' },
   since: { type: 'string' },
   width: { type: 'string' },
@@ -100,8 +114,9 @@ export function renderWaterfall(t: Trace, width = 50, columns?: number): string 
   const room = columns === undefined ? 48 : Math.max(4, columns - 4 - 10 - DURATION_WIDTH);
   const nameWidth = Math.min(48, room, Math.max(4, ...spans.map((s) => label(s).length)));
   if (columns !== undefined) width = Math.max(10, Math.min(width, columns - nameWidth - 4 - DURATION_WIDTH));
-  // A failure shouts; ok and partial do not.
-  const status = t.fault || t.error ? traceStatus(t).toUpperCase() : traceStatus(t);
+  // A failed answer shouts; the rest do not.
+  const { outcome } = traceMarks(t);
+  const status = outcome === 'fault' || outcome === 'error' ? outcome.toUpperCase() : outcome;
   // Names and annotations are shown as printable text before a line breaks: a newline of theirs is no break.
   const fitted = (line: string, indent?: string) => wrapWords(printableLine(line), columns, indent);
   const lines = [
@@ -143,18 +158,16 @@ function axisLabels(total: number, width: number): string {
   return `${'0'.padEnd(half)}${mid.padEnd(width - half - end.length)}${end}`;
 }
 
-/**
- * Pure: a trace's status word. A fault or error shows as soon as one span reports it; otherwise a trace
- * whose hops have not all arrived (a call under way, a callee's segment still in flight) is `partial`,
- * as X-Ray marks it, not `ok`: its missing hops may yet fail.
- */
-export function traceStatus(t: Pick<TraceSummary, 'fault' | 'error' | 'complete'>): TraceStatus {
-  return t.fault ? 'fault' : t.error ? 'error' : t.complete ? 'ok' : 'partial';
-}
-
-type TraceStatus = 'fault' | 'error' | 'ok' | 'partial';
-
-const STATUS_COLOUR = { fault: 'red', error: 'yellow', ok: 'green', partial: 'dim' } as const;
+/** How each outcome (shared/telemetry/trace-outcome.ts) shows: a failed answer red, one that failed on the way yellow. */
+const OUTCOME_COLOUR = {
+  fault: 'red',
+  error: 'red',
+  refused: 'yellow',
+  handled: 'yellow',
+  retried: 'yellow',
+  partial: 'dim',
+  ok: 'green',
+} as const satisfies Record<TraceOutcome, string>;
 
 /** Pure: the list as a table; with `columns`, a path too long for the line breaks under its column, or its row. */
 export function renderTraceList(
@@ -170,13 +183,13 @@ export function renderTraceList(
   if (list.length === 0)
     return `${wrapWords('no traces yet: send a request through the mesh (traces are kept 15 minutes locally)', columns, '  ')}${note}`;
   return `${formatTable(
-    ['TRACE', 'STARTED', 'DURATION', 'SPANS', 'STATUS', 'PATH'],
+    ['TRACE', 'STARTED', 'DURATION', 'SPANS', 'OUTCOME', 'PATH'],
     list.map((t) => [
       t.id,
       new Date(t.start).toISOString().slice(11, 23),
       fmtMs(t.durationMs),
       String(t.spanCount),
-      paint(STATUS_COLOUR[traceStatus(t)], traceStatus(t)),
+      paint(OUTCOME_COLOUR[t.outcome], t.outcome),
       t.services.join(' -> ') || t.root,
     ]),
     { left: [0, 1, 4, 5], width: columns },
@@ -201,6 +214,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (id !== undefined && values.last) throw new UsageError('give a trace id or --last, not both');
   const limit = countFlag('trace', 'limit', values.limit, MAX_TRACE_LIST) ?? 20;
   const sinceMs = durationFlag('trace', 'since', values.since, 15 * 60_000, 6 * 3_600_000);
+  const filter = traceFilterFlags(values);
   const width = countFlag('trace', 'width', values.width, 400) ?? 50;
   if (width < 10) throw new UsageError(`--width must be at least 10, got ${width}`);
 
@@ -210,7 +224,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const outside =
     id === undefined && !values.all ? functionsOutsideMeshes(await listFunctions(ctx.clients(flags))) : undefined;
   if (id === undefined && !values.last) {
-    const read = await source.traces(outside ? tracesToRead(limit) : limit);
+    const read = await source.traces(outside ? tracesToRead(limit) : limit, filter);
     const { traces, hidden } = withoutControlTraces(read, outside ?? new Set());
     const list = traces.slice(0, limit);
     ctx.out(
@@ -220,7 +234,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     );
     return EXIT.ok;
   }
-  const traceId = id ?? (outside ? await lastAppTrace(source, outside) : 'last');
+  const narrowed = filter.service !== undefined || filter.failed || filter.sinceMs !== undefined;
+  const traceId = id ?? (outside || narrowed ? await lastAppTrace(source, outside ?? new Set(), filter) : 'last');
   const trace = traceId === undefined ? undefined : await source.trace(traceId);
   if (!trace) {
     const where =
@@ -242,8 +257,24 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 /** How many of the newest traces `--last` looks through for one a mesh service started. */
 const LAST_TRACE_CANDIDATES = 100;
 
-/** The id of the newest complete trace a mesh service started, if any. */
-async function lastAppTrace(source: TelemetrySource, outside: ReadonlySet<string>): Promise<string | undefined> {
-  const { traces } = withoutControlTraces(await source.traces(LAST_TRACE_CANDIDATES), outside);
+/** The id of the newest complete trace a mesh service started that the filter leaves, if any. */
+async function lastAppTrace(
+  source: TelemetrySource,
+  outside: ReadonlySet<string>,
+  filter: TraceFilter,
+): Promise<string | undefined> {
+  const { traces } = withoutControlTraces(await source.traces(LAST_TRACE_CANDIDATES, filter), outside);
   return traces.find((t) => t.complete)?.id;
+}
+
+/** --service, --failed and --since (as given: without it, the local mesh lists all it keeps). */
+function traceFilterFlags(values: { service?: string; failed?: boolean; since?: string }): TraceFilter {
+  const { service, failed, since } = values;
+  if (service !== undefined && !TRACE_SERVICE_PATTERN.test(service)) {
+    throw new UsageError(
+      `--service must be a mesh service or function name (letters, digits, - _ .; up to 64), got ${JSON.stringify(service)}; \`mesh status\` lists the services`,
+    );
+  }
+  const sinceMs = since === undefined ? undefined : durationFlag('trace', 'since', since, 0, 6 * 3_600_000);
+  return { service, failed: failed === true, sinceMs };
 }

@@ -6,6 +6,7 @@ import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
 import { LOCAL_MESH_HEADER, MESH_ROUTE_PREFIX, MESH_ROUTES } from '../../shared/telemetry/local-mesh-routes';
 import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import type { Trace, TraceSummary } from '../../shared/telemetry/trace-assembler';
+import type { TraceFilter } from '../../shared/telemetry/trace-filter';
 import type { AwsClients } from '../aws-clients';
 import { AwsCallError, CommandError, START_LOCAL_MESH } from '../errors';
 
@@ -46,8 +47,8 @@ export class LocalMeshTelemetry implements TelemetrySource {
     return ok<StatsSnapshot>(await this.get(MESH_ROUTES.stats(windowMs, this.mesh)), 'stats');
   }
 
-  async traces(limit: number): Promise<TraceSummary[]> {
-    return ok<{ traces: TraceSummary[] }>(await this.get(MESH_ROUTES.traces(limit)), 'traces').traces;
+  async traces(limit: number, filter?: TraceFilter): Promise<TraceSummary[]> {
+    return ok<{ traces: TraceSummary[] }>(await this.get(MESH_ROUTES.traces(limit, filter)), 'traces').traces;
   }
 
   /** `last` is understood by the local mesh itself; a 404 means there is no such trace. */

@@ -8,6 +8,7 @@ import type { XRayClient } from '@aws-sdk/client-xray';
 import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
 import type { TelemetrySource } from '../../shared/telemetry/telemetry-source';
 import type { Trace, TraceSummary } from '../../shared/telemetry/trace-assembler';
+import type { TraceFilter } from '../../shared/telemetry/trace-filter';
 import type { AwsFlags } from '../args';
 import type { AwsClients } from '../aws-clients';
 import type { CliContext } from '../context';
@@ -56,8 +57,8 @@ export class AwsTelemetry implements TelemetrySource {
     );
   }
 
-  async traces(limit: number): Promise<TraceSummary[]> {
-    return this.with(await this.xray(), (x) => xraySummaries(x, this.traceWindowMs, limit));
+  async traces(limit: number, filter: TraceFilter = {}): Promise<TraceSummary[]> {
+    return this.with(await this.xray(), (x) => xraySummaries(x, this.traceWindowMs, limit, filter));
   }
 
   /** `last` = the newest complete trace X-Ray lists in the trace window (not one still under way). */

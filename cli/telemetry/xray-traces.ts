@@ -2,16 +2,25 @@
  * Traces from X-Ray: GetTraceSummaries for the list, BatchGetTraces for one trace, whose segment
  * documents are assembled by the same code the local mesh uses (shared/telemetry/trace-assembler.ts).
  */
-import type { XRayClient } from '@aws-sdk/client-xray';
+import type { XRayClient, TraceSummary as XRayTraceSummary } from '@aws-sdk/client-xray';
 import { type Trace, type TraceSummary, traceFromDocuments } from '../../shared/telemetry/trace-assembler';
+import type { TraceFilter } from '../../shared/telemetry/trace-filter';
+import { REFUSALS, type TraceMarks } from '../../shared/telemetry/trace-outcome';
 import { awsCall } from '../errors';
+import { xrayFilterExpression } from './xray-filter';
 
 type XRay = typeof import('@aws-sdk/client-xray');
 
-/** GetTraceSummaries over the last `sinceMs`, newest first. */
-export async function xraySummaries(client: XRayClient, sinceMs: number, limit: number): Promise<TraceSummary[]> {
+/** GetTraceSummaries over the last `sinceMs` that match `filter`, newest first. */
+export async function xraySummaries(
+  client: XRayClient,
+  sinceMs: number,
+  limit: number,
+  filter: TraceFilter = {},
+): Promise<TraceSummary[]> {
   const { GetTraceSummariesCommand } = require('@aws-sdk/client-xray') as XRay;
   const now = Date.now();
+  const expression = xrayFilterExpression(filter);
   const out: TraceSummary[] = [];
   let token: string | undefined;
   do {
@@ -22,6 +31,7 @@ export async function xraySummaries(client: XRayClient, sinceMs: number, limit: 
           EndTime: new Date(now),
           Sampling: false,
           NextToken: token,
+          ...(expression ? { FilterExpression: expression } : {}),
         }),
       ),
     );
@@ -35,8 +45,7 @@ export async function xraySummaries(client: XRayClient, sinceMs: number, limit: 
         root: s.EntryPoint?.Name ?? services[0] ?? '',
         services,
         spanCount: 0,
-        error: s.HasError === true,
-        fault: s.HasFault === true,
+        ...xrayMarks(s),
         // X-Ray marks a trace with a segment still in progress as partial.
         complete: s.IsPartial !== true,
       });
@@ -45,6 +54,45 @@ export async function xraySummaries(client: XRayClient, sinceMs: number, limit: 
     // Pages come in no particular order; stop paging once there is plenty to pick the newest from.
   } while (token && out.length < Math.max(limit * 5, 100));
   return out.sort((a, b) => b.start - a.start).slice(0, limit);
+}
+
+/** The values X-Ray indexed for one annotation over the trace's segments. */
+function annotationValues(s: XRayTraceSummary, key: string): unknown[] {
+  return (s.Annotations?.[key] ?? []).map(
+    (v) => v.AnnotationValue?.StringValue ?? v.AnnotationValue?.NumberValue ?? v.AnnotationValue?.BooleanValue,
+  );
+}
+
+/** Pure: X-Ray's marks as they are, and the outcome the mesh's annotations add (trace-outcome.ts). */
+export function xrayMarks(s: XRayTraceSummary): TraceMarks {
+  const causes = [...(s.FaultRootCauses ?? []), ...(s.ErrorRootCauses ?? [])];
+  const rootCauses = [...new Set(causes.flatMap((c) => (c.Services ?? []).map((v) => v.Name ?? '')).filter(Boolean))];
+  const outcomes = annotationValues(s, 'outcome');
+  const failedAttempt = outcomes.some((o) => o !== 'success');
+  const retried = outcomes.includes('success') && annotationValues(s, 'attempt').some((n) => Number(n) > 1);
+  const refused = outcomes.some((o) => REFUSALS.has(o));
+  const outcome = s.HasFault
+    ? 'fault'
+    : s.HasError
+      ? 'error'
+      : refused
+        ? 'refused'
+        : failedAttempt
+          ? retried
+            ? 'retried'
+            : 'handled'
+          : s.HasThrottle || rootCauses.length > 0
+            ? 'handled'
+            : s.IsPartial
+              ? 'partial'
+              : 'ok';
+  return {
+    fault: s.HasFault === true,
+    error: s.HasError === true,
+    throttle: s.HasThrottle === true,
+    outcome,
+    rootCauses,
+  };
 }
 
 /** BatchGetTraces for one id, assembled into its tree. */

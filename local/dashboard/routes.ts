@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { tracesToRead, withoutControlTraces } from '../../shared/telemetry/control-traces';
 import { parseDuration } from '../../shared/telemetry/duration';
 import { LOCAL_MESH_HEADER, MAX_TRACE_LIST, MESH_ROUTE_PREFIX } from '../../shared/telemetry/local-mesh-routes';
+import { TRACE_SERVICE_PATTERN, type TraceFilter } from '../../shared/telemetry/trace-filter';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
 import type { MeshView } from './mesh-view';
 
@@ -117,8 +118,10 @@ function stats(query: URLSearchParams, store: TelemetryStore): Answer {
 }
 
 /**
- * `?limit=n`: the newest traces. With `control=hide`, the app's traces only, and how many of the mesh's
- * control functions' were left out (`hidden`): the dashboard's default, as `mesh trace`'s.
+ * `?limit=n`: the newest traces; `&service=s`, those through s (as caller or callee); `&failed=1`, those
+ * that failed somewhere or needed a retry; `&since=5m`, those started since. With `control=hide`, the
+ * app's traces only, and how many of the mesh's control functions' were left out (`hidden`): the
+ * dashboard's default, as `mesh trace`'s.
  */
 function traces(query: URLSearchParams, store: TelemetryStore, view: MeshView): Answer {
   const limitParam = query.get('limit');
@@ -129,9 +132,24 @@ function traces(query: URLSearchParams, store: TelemetryStore, view: MeshView): 
       { message: `limit must be a whole number from 1 to ${MAX_TRACE_LIST}, got ${JSON.stringify(limitParam)}` },
     ];
   }
-  if (query.get('control') !== 'hide') return [200, { traces: store.traces(limit) }];
-  const { traces: list, hidden } = withoutControlTraces(store.traces(tracesToRead(limit)), view.controlFunctions());
+  const filter = traceFilter(query);
+  if (typeof filter === 'string') return [400, { message: filter }];
+  if (query.get('control') !== 'hide') return [200, { traces: store.traces(limit, { filter }) }];
+  const read = store.traces(tracesToRead(limit), { filter });
+  const { traces: list, hidden } = withoutControlTraces(read, view.controlFunctions());
   return [200, { traces: list.slice(0, limit), hidden }];
+}
+
+/** The list's filter out of the query, or what is wrong with it. */
+function traceFilter(query: URLSearchParams): TraceFilter | string {
+  const [service, failed, since] = ['service', 'failed', 'since'].map((k) => query.get(k) ?? undefined);
+  if (service !== undefined && !TRACE_SERVICE_PATTERN.test(service))
+    return `service must be a service or function name (letters, digits, - _ .), got ${JSON.stringify(service)}`;
+  if (failed !== undefined && failed !== '1') return `failed must be 1 (or left out), got ${JSON.stringify(failed)}`;
+  const sinceMs = since === undefined ? undefined : parseDuration(since);
+  if (since !== undefined && sinceMs === undefined)
+    return `since must be a duration like 90s, 5m or 500ms, got ${JSON.stringify(since)}`;
+  return { service, failed: failed === '1', sinceMs };
 }
 
 /** Who may call whom as the policy tables say: a deny shows here before any call is refused. */

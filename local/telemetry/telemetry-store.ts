@@ -25,6 +25,7 @@ import {
   type Trace,
   type TraceSummary,
 } from '../../shared/telemetry/trace-assembler';
+import { type TraceFilter, throughService, UNFAILED } from '../../shared/telemetry/trace-filter';
 import { AccessLogBuffer } from './access-log-buffer';
 import { type EmfSample, parseEmf } from './emf-parser';
 
@@ -48,8 +49,13 @@ export interface TelemetryStoreOptions {
   readonly retentionMs?: number;
   /** Most metric values kept (all metrics together). @default 100_000 */
   readonly maxValues?: number;
-  /** Most traces kept; the oldest go first. @default 1_000 */
+  /** Most traces kept that went well; the oldest go first. @default 1_000 */
   readonly maxTraces?: number;
+  /**
+   * Most traces kept that failed somewhere or needed a retry, apart from the others: at demo rates the
+   * newest 1,000 are a minute, and a failure must outlive the minute after it. @default 1_000
+   */
+  readonly maxFailedTraces?: number;
   /** Most (sub)segments kept per trace. @default 500 */
   readonly maxSpansPerTrace?: number;
   /**
@@ -81,6 +87,23 @@ interface TraceEntry {
   cached: Trace | undefined;
 }
 
+/** A document that marks a failure: a fault, error or throttle, or a call the mesh saw fail. */
+function marksFailure(doc: Record<string, unknown>): boolean {
+  const outcome = (doc.annotations as Record<string, unknown> | undefined)?.outcome;
+  return (
+    doc.fault === true ||
+    doc.error === true ||
+    doc.throttle === true ||
+    (outcome !== undefined && outcome !== 'success')
+  );
+}
+
+export interface TraceQuery {
+  /** Only those whose every hop has arrived. */
+  readonly complete?: boolean;
+  readonly filter?: TraceFilter;
+}
+
 /** One sample into its reporter's tally: latency values kept whole, counters summed. */
 function addSample(tally: Tally<SampledLatency>, s: MetricSample): void {
   if (s.metric === METRICS.requestDurationMs) tally.latency.add(s.values);
@@ -96,6 +119,7 @@ export class TelemetryStore {
   private readonly retentionMs: number;
   private readonly maxValues: number;
   private readonly maxTraces: number;
+  private readonly maxFailedTraces: number;
   private readonly maxSpansPerTrace: number;
   private readonly now: () => number;
   private readonly settleMs: number;
@@ -108,7 +132,13 @@ export class TelemetryStore {
    * Not the first sample's time, which would read one call as a call a second.
    */
   private listeningSince: number;
+  /**
+   * Traces in arrival order, in two rings: those that failed somewhere (or needed a retry) are dropped
+   * only for newer failed ones, as tail-based sampling keeps errors. A trace moves over when a failing
+   * document of it arrives.
+   */
   private readonly traceMap = new Map<string, TraceEntry>();
+  private readonly failedTraces = new Map<string, TraceEntry>();
   private lastTracePrune = -Infinity;
   readonly counters: CollectorCounters = emptyCollectorCounters();
   /** The access-log lines the functions printed (`mesh tap`). */
@@ -118,6 +148,7 @@ export class TelemetryStore {
     this.retentionMs = options.retentionMs ?? 15 * 60_000;
     this.maxValues = options.maxValues ?? 100_000;
     this.maxTraces = options.maxTraces ?? MAX_TRACE_LIST;
+    this.maxFailedTraces = options.maxFailedTraces ?? MAX_TRACE_LIST;
     this.maxSpansPerTrace = options.maxSpansPerTrace ?? 500;
     this.now = options.now ?? Date.now;
     this.settleMs = options.settleMs ?? 250;
@@ -186,16 +217,11 @@ export class TelemetryStore {
     }
     const now = this.now();
     this.pruneTraces(now);
-    const traceId = flat.docs[0]!.traceId;
-    let entry = this.traceMap.get(traceId);
-    if (!entry) {
-      entry = { docs: new Map(), lastSeen: now, cached: undefined };
-      this.traceMap.set(traceId, entry);
-      while (this.traceMap.size > this.maxTraces) {
-        this.traceMap.delete(this.traceMap.keys().next().value!);
-        this.counters.tracesDropped++;
-      }
-    }
+    const entry = this.entryFor(
+      flat.docs[0]!.traceId,
+      flat.docs.some((f) => marksFailure(f.doc)),
+      now,
+    );
     for (const f of flat.docs) {
       if (!entry.docs.has(f.id) && entry.docs.size >= this.maxSpansPerTrace) break;
       const prev = entry.docs.get(f.id);
@@ -206,6 +232,21 @@ export class TelemetryStore {
     entry.lastSeen = now;
     entry.cached = undefined;
     return true;
+  }
+
+  /** The trace's entry, made (or moved to the failed ring) as needed; the oldest of a full ring go. */
+  private entryFor(traceId: string, failing: boolean, now: number): TraceEntry {
+    const failed = this.failedTraces.get(traceId);
+    if (failed) return failed;
+    const entry = this.traceMap.get(traceId) ?? { docs: new Map(), lastSeen: now, cached: undefined };
+    const [ring, max] = failing ? [this.failedTraces, this.maxFailedTraces] : [this.traceMap, this.maxTraces];
+    if (failing) this.traceMap.delete(traceId);
+    ring.set(traceId, entry);
+    while (ring.size > max) {
+      ring.delete(ring.keys().next().value!);
+      this.counters.tracesDropped++;
+    }
+    return entry;
   }
 
   /** Golden metrics per service and per edge over the last `windowMs`. */
@@ -244,19 +285,26 @@ export class TelemetryStore {
     );
   }
 
-  /** The latest traces, newest first; `complete` keeps only those whose every hop has arrived. */
-  traces(limit = 20, options: { complete?: boolean } = {}): TraceSummary[] {
+  /** The latest traces that match, newest first. */
+  traces(limit = 20, options: TraceQuery = {}): TraceSummary[] {
     const now = this.now();
     this.pruneTraces(now, true);
+    const { service, failed, sinceMs } = options.filter ?? {};
     const all: TraceSummary[] = [];
-    for (const [id, entry] of this.traceMap) {
+    for (const [id, entry] of this.entries()) {
       const t = this.trace(id);
-      if (t) all.push(summarize(t, entry.lastSeen <= now - this.settleMs));
+      if (!t || (sinceMs !== undefined && t.start < now - sinceMs)) continue;
+      if (service !== undefined && !throughService(t, service)) continue;
+      const summary = summarize(t, entry.lastSeen <= now - this.settleMs);
+      if (options.complete && !summary.complete) continue;
+      if (!failed || !UNFAILED.has(summary.outcome)) all.push(summary);
     }
-    return all
-      .filter((t) => !options.complete || t.complete)
-      .sort((a, b) => b.start - a.start)
-      .slice(0, Math.max(0, limit));
+    return all.sort((a, b) => b.start - a.start).slice(0, Math.max(0, limit));
+  }
+
+  private *entries(): IterableIterator<[string, TraceEntry]> {
+    yield* this.traceMap;
+    yield* this.failedTraces;
   }
 
   /** The newest trace whose every hop has arrived (what `mesh trace --last` shows). */
@@ -267,7 +315,7 @@ export class TelemetryStore {
 
   /** One trace assembled into its tree; undefined when unknown (or expired). */
   trace(id: string): Trace | undefined {
-    const entry = this.traceMap.get(id);
+    const entry = this.traceMap.get(id) ?? this.failedTraces.get(id);
     if (!entry) return undefined;
     if (entry.lastSeen < this.now() - this.retentionMs) return undefined;
     entry.cached ??= assembleTrace(id, entry.docs.values());
@@ -281,6 +329,7 @@ export class TelemetryStore {
     this.values = 0;
     this.listeningSince = this.now();
     this.traceMap.clear();
+    this.failedTraces.clear();
   }
 
   private push(s: MetricSample): void {
@@ -311,16 +360,22 @@ export class TelemetryStore {
     if (!force && now - this.lastTracePrune < 1_000) return;
     this.lastTracePrune = now;
     const cutoff = now - this.retentionMs;
-    for (const [id, e] of this.traceMap) {
-      if (e.lastSeen >= cutoff) continue;
-      this.traceMap.delete(id);
-      this.counters.tracesDropped++;
+    for (const ring of [this.traceMap, this.failedTraces]) {
+      for (const [id, e] of ring) {
+        if (e.lastSeen >= cutoff) continue;
+        ring.delete(id);
+        this.counters.tracesDropped++;
+      }
     }
   }
 
   /** Live sizes, for tests and the dashboard's footer. */
   size(): { samples: number; values: number; traces: number } {
-    return { samples: this.samples.length - this.head, values: this.values, traces: this.traceMap.size };
+    return {
+      samples: this.samples.length - this.head,
+      values: this.values,
+      traces: this.traceMap.size + this.failedTraces.size,
+    };
   }
 }
 

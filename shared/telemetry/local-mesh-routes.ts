@@ -5,7 +5,8 @@
  *   GET /_mesh/                  the dashboard (one self-contained HTML page)
  *   GET /_mesh/stats?window=60s  StatsSnapshot
  *   GET /_mesh/traces?limit=20   { traces: TraceSummary[] }; with &control=hide, the app's traces only
- *                                and `hidden`, how many of the mesh's control functions' were left out
+ *                                and `hidden`, how many of the mesh's control functions' were left out;
+ *                                &service=s, &failed=1, &since=5m narrow it down (TraceFilter)
  *   GET /_mesh/aliases           { aliases: { service, stable, weights }[] }: each `live` alias as configured
  *   GET /_mesh/access?after=n    { entries: AccessEntry[], next }: the access-log lines after cursor n
  *                                (without `after`: none, and the cursor of the newest line)
@@ -19,6 +20,7 @@
  * LocalStack or AWS behind the same endpoint URL. Errors are `{ message }` with a 4xx status.
  */
 import { formatDuration } from './duration';
+import { type TraceFilter, traceFilterQuery } from './trace-filter';
 
 export const MESH_ROUTE_PREFIX = '/_mesh';
 
@@ -26,15 +28,16 @@ export const MESH_ROUTE_PREFIX = '/_mesh';
 export const LOCAL_MESH_HEADER = 'x-lambda-mesh-local';
 
 /**
- * The most traces one list answers: all the local mesh keeps (TelemetryStore's default `maxTraces`),
- * and what `mesh trace --limit` accepts.
+ * The most traces one list answers, and what `mesh trace --limit` accepts: as many as the local mesh
+ * keeps of those that went well (TelemetryStore's `maxTraces`), and of those that failed.
  */
 export const MAX_TRACE_LIST = 1_000;
 
 export const MESH_ROUTES = {
   stats: (windowMs: number, mesh?: string) =>
     `${MESH_ROUTE_PREFIX}/stats?window=${formatDuration(windowMs)}${mesh === undefined ? '' : `&mesh=${encodeURIComponent(mesh)}`}`,
-  traces: (limit: number) => `${MESH_ROUTE_PREFIX}/traces?limit=${limit}`,
+  traces: (limit: number, filter: TraceFilter = {}) =>
+    `${MESH_ROUTE_PREFIX}/traces?limit=${limit}${traceFilterQuery(filter)}`,
   trace: (id: string) => `${MESH_ROUTE_PREFIX}/traces/${encodeURIComponent(id)}`,
   access: (after: number | undefined) => `${MESH_ROUTE_PREFIX}/access${after === undefined ? '' : `?after=${after}`}`,
 } as const;

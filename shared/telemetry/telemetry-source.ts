@@ -5,14 +5,15 @@
  */
 import type { StatsSnapshot } from './golden-metrics';
 import type { Trace, TraceSummary } from './trace-assembler';
+import type { TraceFilter } from './trace-filter';
 
 export interface TelemetrySource {
   /** `local`: the local mesh's collector; `aws`: CloudWatch and X-Ray. */
   readonly kind: 'local' | 'aws';
   /** Golden metrics over the last `windowMs`. */
   stats(windowMs: number): Promise<StatsSnapshot>;
-  /** The latest traces, newest first. */
-  traces(limit: number): Promise<TraceSummary[]>;
+  /** The latest traces that match `filter`, newest first. */
+  traces(limit: number, filter?: TraceFilter): Promise<TraceSummary[]>;
   /** One trace assembled into its tree (`last` = the newest); undefined when there is none. */
   trace(id: string): Promise<Trace | undefined>;
 }

@@ -5,6 +5,7 @@
  * finished copy with the same id. The local mesh's collector and the CLI's X-Ray reader both use it.
  */
 import { SEGMENT_ID_PATTERN, TRACE_ID_PATTERN } from '../trace-header';
+import { type TraceMarks, traceMarks } from './trace-outcome';
 
 /** A flat value for an X-Ray annotation. */
 export type Annotation = string | number | boolean;
@@ -45,7 +46,9 @@ export interface Trace {
   readonly spanCount: number;
   /** Names of the segments (services/functions) the trace crossed, in order of first start. */
   readonly services: string[];
+  /** Any span is marked error (the summary's `error` is the root's alone, as X-Ray's). */
   readonly error: boolean;
+  /** Any span is marked fault (the summary's `fault` is the root's alone, as X-Ray's). */
   readonly fault: boolean;
   /**
    * Every hop has arrived: one root, a segment (the entry function), and no span still in progress.
@@ -55,15 +58,14 @@ export interface Trace {
   readonly complete: boolean;
 }
 
-export interface TraceSummary {
+/** The one-line view of a trace: its marks as X-Ray's trace summary gives them, and its outcome. */
+export interface TraceSummary extends TraceMarks {
   readonly id: string;
   readonly start: number;
   readonly durationMs: number;
   readonly root: string;
   readonly services: string[];
   readonly spanCount: number;
-  readonly error: boolean;
-  readonly fault: boolean;
   /** Every hop arrived and the trace has been quiet for a moment (see TelemetryStore). */
   readonly complete: boolean;
 }
@@ -267,6 +269,7 @@ export function traceFromDocuments(traceId: string, documents: Iterable<unknown>
 
 /** The one-line view of a trace that lists show. */
 export function summarize(t: Trace, settled = true): TraceSummary {
+  const complete = t.complete && settled;
   return {
     id: t.id,
     start: t.start,
@@ -274,8 +277,7 @@ export function summarize(t: Trace, settled = true): TraceSummary {
     root: t.roots[0]?.name ?? '',
     services: t.services,
     spanCount: t.spanCount,
-    error: t.error,
-    fault: t.fault,
-    complete: t.complete && settled,
+    ...traceMarks({ roots: t.roots, complete }),
+    complete,
   };
 }

@@ -255,7 +255,7 @@ describe('mesh trace rendering', () => {
     });
     const text = renderWaterfall(store.trace(id)!, 20);
     const lines = text.split('\n');
-    assert.match(lines[0]!, new RegExp(`^trace ${id}  100ms  FAULT  demo-orders -> demo-payments$`));
+    assert.match(lines[0]!, new RegExp(`^trace ${id}  100ms  handled  demo-orders -> demo-payments$`));
     assert.equal(lines[2], 'demo-orders        |████████████████████|   100ms');
     assert.equal(
       lines[3],

@@ -12,7 +12,7 @@ import { renderTapLine } from '../../cli/commands/tap';
 import { renderTraceList, renderWaterfall } from '../../cli/commands/trace';
 import { formatTable, wrapWords } from '../../cli/table-format';
 import type { AccessEntry } from '../../shared/telemetry/access-log';
-import type { Trace, TraceSpan } from '../../shared/telemetry/trace-assembler';
+import { summarize, type Trace, type TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { type CliMeshFixture, startCliMesh } from '../support/cli-mesh-fixture';
 import { meshArgs, run } from '../support/mesh-cli';
 
@@ -126,7 +126,7 @@ describe('the commands at 80 columns', () => {
       /source=orders +target=payments version=1 attempt=1 +outcome=success/,
     );
     assert.equal(renderWaterfall(trace, 50, 200).split('\n').length, renderWaterfall(trace).split('\n').length + 3);
-    const list = renderTraceList([{ ...trace, root: 'shop-frontend' }], 0, undefined, 80);
+    const list = renderTraceList([{ ...summarize(trace), root: 'shop-frontend' }], 0, undefined, 80);
     assert.ok(widest(list) <= 80, `\n${list}`);
     assert.match(list.replaceAll(/\s+/g, ' '), /shop-payments -> shop-notifications/);
   });

@@ -382,6 +382,62 @@ describe('observability on the local mesh (example app, real runtime)', {
     const denied = s.edges.find((e) => e.source === 'external' && e.destination === 'orders');
     assert.ok(denied && denied.denied >= 1, JSON.stringify(s.edges.map((e) => [e.source, e.destination, e.denied])));
     assert.ok(s.edges.some((e) => e.source === 'orders' && e.destination === 'inventory' && e.successRate === 1));
+
+    // The canary's failed attempts show in the traces: every trace with a failed hop is listed by
+    // `--failed`, and one whose checkout a retry recovered is `retried`, not a fault (the entry answered
+    // well, as X-Ray's HasFault says), so an operator sees it needed a retry.
+    const marked = await until('the traces of the failed attempts, all arrived', () => {
+      const all = mesh.store.traces(1000);
+      if (all.some((t) => !t.complete)) return undefined;
+      const failed = all.filter((t) => flatten(mesh.store.trace(t.id)!.roots).some((x) => x.fault || x.error));
+      return failed.length > 0 ? failed : undefined;
+    });
+    const failedList = await cli([
+      'trace',
+      '--failed',
+      '--all',
+      '--limit',
+      '1000',
+      '--json',
+      '--endpoint-url',
+      mesh.url,
+    ]);
+    assert.equal(failedList.code, 0, failedList.err);
+    type Listed = { id: string; fault: boolean; outcome: string };
+    const listed = (JSON.parse(failedList.out) as { traces: Listed[] }).traces;
+    assert.deepEqual(listed.map((t) => t.id).sort(), marked.map((t) => t.id).sort(), 'no failed hop is lost');
+    const retried = listed.filter((t) => t.outcome === 'retried');
+    assert.ok(retried.length > 0, JSON.stringify(listed));
+    assert.ok(
+      retried.every((t) => !t.fault),
+      'a checkout a retry recovered is no fault',
+    );
+    // The outside call orders refused: its entry answered with a function error, a fault.
+    assert.ok(listed.some((t) => t.outcome === 'fault' && t.fault));
+    const throughPayments = await cli([
+      'trace',
+      '--failed',
+      '--service',
+      'payments',
+      '--limit',
+      '1000',
+      '--json',
+      '--endpoint-url',
+      mesh.url,
+    ]);
+    const viaPayments = (JSON.parse(throughPayments.out) as { traces: Listed[] }).traces;
+    // A checkout whose every attempt failed (rare) is a fault; the rest were recovered by a retry.
+    assert.ok(
+      viaPayments.every((t) => t.outcome === 'retried' || t.outcome === 'fault'),
+      JSON.stringify(viaPayments),
+    );
+    assert.ok(
+      retried.every((t) => viaPayments.some((v) => v.id === t.id)),
+      'the retried checkouts went through payments',
+    );
+    const table = await cli(['trace', '--failed', '--limit', '1000', '--endpoint-url', mesh.url]);
+    assert.match(table.out, /OUTCOME/);
+    assert.match(table.out, / retried /);
   });
 
   it('`mesh check` passes on every function of the example app, identity included', async () => {

@@ -151,6 +151,26 @@ describe('/_mesh routes', () => {
     assert.equal(redirect.status, 308);
   });
 
+  it('narrows the list with service, failed and since, and names a bad value with its fix', async () => {
+    const ids = async (q: string) =>
+      ((await (await fetch(`${base}/_mesh/traces?limit=5${q}`)).json()) as { traces: { id: string }[] }).traces.map(
+        (t) => t.id,
+      );
+    assert.deepEqual(await ids('&service=demo-orders'), [traceId]);
+    assert.deepEqual(await ids('&service=demo-orders&failed=1'), []);
+    // Which traces `since` leaves is the store's test (its clock); here, that the route passes it on.
+    assert.deepEqual(await ids('&since=10m'), [traceId, controlTraceId]);
+    for (const [q, said] of [
+      ['&service=%22x%22', /service must be a service or function name .*got "\\"x\\""/],
+      ['&failed=yes', /failed must be 1 \(or left out\), got "yes"/],
+      ['&since=soon', /since must be a duration like 90s, 5m or 500ms, got "soon"/],
+    ] as const) {
+      const res = await fetch(`${base}/_mesh/traces?limit=5${q}`);
+      assert.equal(res.status, 400, q);
+      assert.match(((await res.json()) as { message: string }).message, said);
+    }
+  });
+
   it('answers bad input with 400/404/405 naming the fix', async () => {
     const bad = await fetch(`${base}/_mesh/stats?window=forever`);
     assert.equal(bad.status, 400);

@@ -209,6 +209,70 @@ describe('TelemetryStore traces', () => {
     );
   });
 
+  /**
+   * A checkout whose call to payments failed on its first attempt (v2's function error, a fault) and
+   * succeeded on the second: as the demo's canary shows it. The entry answered well.
+   */
+  function retriedCheckout(store: TelemetryStore, id: string, at = 0) {
+    const [f, a1, p1, a2, p2] = Array.from({ length: 5 }, newSegmentId);
+    const call = (sid: string, attempt: number, outcome: string, start: number) =>
+      seg(id, sid, 'payments', at + start, at + start + 0.1, {
+        type: 'subsegment',
+        parent_id: f,
+        annotations: { source: 'frontend', target: 'payments', version: String(attempt), attempt, outcome },
+        ...(outcome === 'success' ? {} : { fault: true }),
+      });
+    store.recordSegment(seg(id, f, 'demo-frontend', at, at + 1));
+    store.recordSegment(call(a1, 1, 'function-error', 0.1));
+    store.recordSegment(seg(id, p1, 'demo-payments', at + 0.12, at + 0.18, { parent_id: a1, fault: true }));
+    store.recordSegment(call(a2, 2, 'success', 0.3));
+    store.recordSegment(seg(id, p2, 'demo-payments', at + 0.32, at + 0.38, { parent_id: a2 }));
+  }
+
+  it("marks a trace as X-Ray's summary does (the entry's answer), and as retried when a retry recovered a call", () => {
+    const store = new TelemetryStore({ settleMs: 0 });
+    const id = newTraceId();
+    retriedCheckout(store, id);
+    const [t] = store.traces(1);
+    assert.deepEqual(
+      { fault: t?.fault, error: t?.error, throttle: t?.throttle, outcome: t?.outcome, rootCauses: t?.rootCauses },
+      { fault: false, error: false, throttle: false, outcome: 'retried', rootCauses: ['demo-payments'] },
+    );
+  });
+
+  it('keeps traces that failed or needed a retry apart: a busy stretch of good ones does not push them out', () => {
+    const store = new TelemetryStore({ maxTraces: 3, maxFailedTraces: 2 });
+    const failed = [newTraceId(), newTraceId(), newTraceId()];
+    retriedCheckout(store, failed[0]!, 0);
+    for (let i = 0; i < 10; i++) store.recordSegment(seg(newTraceId(), newSegmentId(), 'demo-frontend', i, i + 1));
+    retriedCheckout(store, failed[1]!, 20);
+    retriedCheckout(store, failed[2]!, 30);
+    // Bounded both ways: at most the newest 3 good ones and the newest 2 failed ones.
+    assert.ok(store.size().traces <= 5, JSON.stringify(store.size()));
+    assert.equal(store.trace(failed[0]!), undefined, 'the oldest failed trace went for a newer failed one');
+    assert.ok(store.trace(failed[1]!) && store.trace(failed[2]!));
+    const list = store.traces(10, { filter: { failed: true } });
+    assert.deepEqual(
+      list.map((t) => t.id),
+      [failed[2], failed[1]],
+    );
+  });
+
+  it('narrows the list to traces through a service (caller or callee), failed ones, or recent ones', () => {
+    const c = clock(t0 * 1000 + 100_000);
+    const store = new TelemetryStore({ now: c.now, settleMs: 0 });
+    const [retried, plain, old] = [newTraceId(), newTraceId(), newTraceId()];
+    retriedCheckout(store, retried, 60);
+    store.recordSegment(seg(plain, newSegmentId(), 'demo-orders', 50, 51));
+    store.recordSegment(seg(old, newSegmentId(), 'demo-orders', 0, 1));
+    const ids = (filter: Parameters<TelemetryStore['traces']>[1]) => store.traces(10, filter).map((t) => t.id);
+    assert.deepEqual(ids({ filter: { service: 'payments' } }), [retried], 'a callee, by its mesh name');
+    assert.deepEqual(ids({ filter: { service: 'frontend' } }), [retried], 'a caller, by its mesh name');
+    assert.deepEqual(ids({ filter: { service: 'demo-orders' } }), [plain, old], 'a function, by its name');
+    assert.deepEqual(ids({ filter: { failed: true } }), [retried]);
+    assert.deepEqual(ids({ filter: { service: 'demo-orders', sinceMs: 60_000 } }), [plain]);
+  });
+
   it('keeps at most maxSpansPerTrace spans of one trace', () => {
     const store = new TelemetryStore({ maxSpansPerTrace: 10 });
     const id = newTraceId();

@@ -106,8 +106,12 @@ describe('trace assembly', () => {
       root: 'demo-frontend',
       services: t.services,
       spanCount: 5,
-      error: true,
-      fault: true,
+      // As X-Ray's summary: the entry answered well (no HasFault, no HasError); the fault began at payments.
+      error: false,
+      fault: false,
+      throttle: false,
+      outcome: 'handled',
+      rootCauses: ['demo-payments'],
       // Every hop is there, but it arrived a moment ago: not counted complete until it settles.
       complete: false,
     });
