@@ -5,7 +5,7 @@
 import type { XRayClient, TraceSummary as XRayTraceSummary } from '@aws-sdk/client-xray';
 import { type Trace, type TraceSummary, traceFromDocuments } from '../../shared/telemetry/trace-assembler';
 import type { TraceFilter } from '../../shared/telemetry/trace-filter';
-import { REFUSALS, type TraceMarks } from '../../shared/telemetry/trace-outcome';
+import { REFUSALS, type TraceMarks, type TraceOutcome } from '../../shared/telemetry/trace-outcome';
 import { awsCall } from '../errors';
 import { xrayFilterExpression } from './xray-filter';
 
@@ -67,32 +67,28 @@ function annotationValues(s: XRayTraceSummary, key: string): unknown[] {
 export function xrayMarks(s: XRayTraceSummary): TraceMarks {
   const causes = [...(s.FaultRootCauses ?? []), ...(s.ErrorRootCauses ?? [])];
   const rootCauses = [...new Set(causes.flatMap((c) => (c.Services ?? []).map((v) => v.Name ?? '')).filter(Boolean))];
-  const outcomes = annotationValues(s, 'outcome');
-  const failedAttempt = outcomes.some((o) => o !== 'success');
-  const retried = outcomes.includes('success') && annotationValues(s, 'attempt').some((n) => Number(n) > 1);
-  const refused = outcomes.some((o) => REFUSALS.has(o));
-  const outcome = s.HasFault
-    ? 'fault'
-    : s.HasError
-      ? 'error'
-      : refused
-        ? 'refused'
-        : failedAttempt
-          ? retried
-            ? 'retried'
-            : 'handled'
-          : s.HasThrottle || rootCauses.length > 0
-            ? 'handled'
-            : s.IsPartial
-              ? 'partial'
-              : 'ok';
   return {
     fault: s.HasFault === true,
     error: s.HasError === true,
     throttle: s.HasThrottle === true,
-    outcome,
+    outcome: xrayOutcome(s, rootCauses.length > 0),
     rootCauses,
   };
+}
+
+/** The outcome out of X-Ray's marks and the values it indexed for the calls' `outcome` and `attempt`. */
+function xrayOutcome(s: XRayTraceSummary, failedDownstream: boolean): TraceOutcome {
+  if (s.HasFault) return 'fault';
+  if (s.HasError) return 'error';
+  const outcomes = annotationValues(s, 'outcome');
+  if (outcomes.some((o) => REFUSALS.has(o))) return 'refused';
+  // Indexed values are per trace, not per call: a success at a later attempt beside a failed one is a retry.
+  if (outcomes.some((o) => o !== 'success')) {
+    const laterAttempt = annotationValues(s, 'attempt').some((n) => Number(n) > 1);
+    return outcomes.includes('success') && laterAttempt ? 'retried' : 'handled';
+  }
+  if (s.HasThrottle || failedDownstream) return 'handled';
+  return s.IsPartial ? 'partial' : 'ok';
 }
 
 /** BatchGetTraces for one id, assembled into its tree. */
