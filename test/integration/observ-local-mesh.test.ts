@@ -292,6 +292,23 @@ describe('observability on the local mesh (example app, real runtime)', {
     for (const target of targets) await warmEnvironments(lambda, mesh, target, concurrency);
   };
 
+  it('a call the policy refuses before any attempt shows in its trace: the trace is `refused`', async () => {
+    // Act: frontend charges payments itself, an edge the policy does not declare; its mesh refuses it.
+    const before = new Set(mesh.store.traces(1000).map((t) => t.id));
+    const r = await invoke('frontend', { action: 'pay-direct' });
+    assert.match(Buffer.from(r.Payload!).toString(), /"denied":true/);
+    // Assess
+    const listed = await until('the refused call in its trace', () =>
+      mesh.store.traces(50).find((t) => !before.has(t.id) && t.complete && t.outcome === 'refused'),
+    );
+    const refusal = flatten(mesh.store.trace(listed.id)!.roots).find((s) => s.annotations.outcome === 'denied');
+    assert.deepEqual(
+      [refusal?.annotations.source, refusal?.annotations.target, refusal?.annotations.attempt, refusal?.error],
+      ['frontend', 'payments', 0, true],
+    );
+    assert.equal(listed.fault || listed.error, false, 'frontend answered well: no HasFault, no HasError');
+  });
+
   it("`mesh trace` lists the app's traces and leaves out the mesh's control functions' unless --all", async () => {
     // Arrange: an operator's write on an edge nobody uses makes the policy version bumper run: a trace
     // rooted at a control function. Then one checkout of the app.

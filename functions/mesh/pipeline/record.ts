@@ -53,6 +53,11 @@ export function ended<E extends MeshError>(
 ): E {
   call.outcome = outcome;
   recordCall(call, outcome, error, extra.refused, extra.reason);
+  // Ended before any attempt (refused, no time left): a subsegment of its own (attempt 0) shows it in the trace.
+  if (!call.attempts) {
+    const a = { call, number: 0 } as AttemptContext;
+    recordAttempt(a, openSpan(a), { outcome, version: call.version } as AttemptOutcome);
+  }
   return error;
 }
 
