@@ -230,12 +230,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.out(
       flags.json
         ? JSON.stringify({ source: sourceName, traces: list, hidden }, null, 2)
-        : renderTraceList(list, hidden, painter(ctx, flags), ctx.columns),
+        : list.length === 0 && narrowed(filter)
+          ? wrapWords('no trace matches --service, --failed and --since as given', ctx.columns, '  ')
+          : renderTraceList(list, hidden, painter(ctx, flags), ctx.columns),
     );
     return EXIT.ok;
   }
-  const narrowed = filter.service !== undefined || filter.failed || filter.sinceMs !== undefined;
-  const traceId = id ?? (outside || narrowed ? await lastAppTrace(source, outside ?? new Set(), filter) : 'last');
+  const traceId =
+    id ?? (outside || narrowed(filter) ? await lastAppTrace(source, outside ?? new Set(), filter) : 'last');
   const trace = traceId === undefined ? undefined : await source.trace(traceId);
   if (!trace) {
     const where =
@@ -265,6 +267,10 @@ async function lastAppTrace(
 ): Promise<string | undefined> {
   const { traces } = withoutControlTraces(await source.traces(LAST_TRACE_CANDIDATES, filter), outside);
   return traces.find((t) => t.complete)?.id;
+}
+
+function narrowed(f: TraceFilter): boolean {
+  return f.service !== undefined || f.failed === true || f.sinceMs !== undefined;
 }
 
 /** --service, --failed and --since (as given: without it, the local mesh lists all it keeps). */
