@@ -38,6 +38,7 @@ import { registryView } from './dashboard/mesh-view';
 import { policyScan } from './dashboard/policy-scan';
 import { handleMeshRequest } from './dashboard/routes';
 import { type Endpoint, startEndpoint } from './endpoint';
+import { SandboxCredentials } from './endpoint/sandbox-credentials';
 import type { SecretStore } from './endpoint/secret-store';
 import type { JsonService } from './endpoint/server';
 import { terminalLog } from './endpoint/terminal-log';
@@ -140,6 +141,8 @@ interface Parts {
   readonly registry: FunctionRegistry;
   readonly recent: InvocationRecord[];
   readonly deployments: DeploymentReport[];
+  /** Each sandbox's role session: the endpoint knows whose request it serves by its key. */
+  readonly credentials: SandboxCredentials;
   xray?: XrayCollector;
   invoker?: LocalInvoker;
   endpoint?: Endpoint;
@@ -280,6 +283,7 @@ function newParts(
     registry: regions.registry(),
     recent: [],
     deployments: [],
+    credentials: new SandboxCredentials(),
     clients: [],
     ...deploymentParts(scope, speed, regions.registry(), log),
   };
@@ -343,6 +347,7 @@ function startInvoker(parts: Parts, options: LocalMeshOptions, xray: XrayCollect
     xrayDaemonAddress: xray.address,
     concurrencyLimit: options.concurrencyLimit,
     workDir: join(parts.workDir, 'opt'),
+    credentials: parts.credentials,
     onLog: (functionName, version, line) => {
       store.accessLog.record(line);
       options.onLog?.(functionName, version, line);

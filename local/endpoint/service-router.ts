@@ -34,6 +34,11 @@ export function signingService(authorization: string | undefined): string | unde
   return credentialScope(authorization)?.[3];
 }
 
+/** The 1st field of the credential scope: the access key id the request was signed with. */
+export function signingKeyId(authorization: string | undefined): string | undefined {
+  return credentialScope(authorization)?.[0];
+}
+
 /** The 3rd field of the credential scope: the region the request is served in. */
 export function signingRegion(authorization: string | undefined): string | undefined {
   const region = credentialScope(authorization)?.[2];

@@ -14,6 +14,7 @@ import { delimiter, join } from 'node:path';
 import { EXTERNAL, META, SERVICE_NAME_PATTERN } from '../../shared/names';
 import { formatTraceHeader, newSegmentId, type TraceContext } from '../../shared/trace-header';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/backend';
+import type { SandboxCredentials } from '../endpoint/sandbox-credentials';
 import type { FunctionRegistry, FunctionSpec } from '../registry/function-registry';
 import type { LocalRegions } from '../registry/regions';
 import { runtimeLogMessage } from '../telemetry/emf-parser';
@@ -81,6 +82,11 @@ export interface LocalInvokerOptions {
   readonly nodePath?: readonly string[];
   /** An environment idle this long is discarded, as Lambda reclaims idle ones. @default 10 min */
   readonly idleTimeoutMs?: number;
+  /**
+   * Each function's keys, of its execution role's session (sandbox-credentials.ts).
+   * @default every sandbox signs with `test`
+   */
+  readonly credentials?: SandboxCredentials;
 }
 
 export const DEFAULT_CONCURRENCY_LIMIT = 10;
@@ -601,12 +607,20 @@ export class LocalInvoker implements EndpointInvoker {
       AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
       ...(this.xrayDaemonAddress ? { AWS_XRAY_DAEMON_ADDRESS: this.xrayDaemonAddress } : {}),
       AWS_ENDPOINT_URL: endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_SESSION_TOKEN: 'test',
+      ...this.sandboxKeys(spec),
       AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
       // Local-only: Lambda's Node 20 is supported there; here the notice would flood every log.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+  }
+
+  /** The function's role session as Lambda hands it over: key id, secret and session token. */
+  private sandboxKeys(spec: FunctionSpec): Record<string, string> {
+    const keys = this.options.credentials?.issue(spec.name, spec.role, this.registry.accountId);
+    return {
+      AWS_ACCESS_KEY_ID: keys?.accessKeyId ?? 'test',
+      AWS_SECRET_ACCESS_KEY: keys?.secretAccessKey ?? 'test',
+      AWS_SESSION_TOKEN: keys?.sessionToken ?? 'test',
     };
   }
 
