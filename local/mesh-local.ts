@@ -94,6 +94,12 @@ export interface LocalMeshOptions {
    * @default 1000
    */
   readonly asyncRetryBaseMs?: number;
+  /**
+   * Hold each function to the IAM its template grants: a sandbox's request for an action the endpoint
+   * evaluates (docs/local-mesh.md) that its role's policies do not allow is refused, as AWS refuses it.
+   * @default true
+   */
+  readonly enforceIam?: boolean;
 }
 
 export interface LocalMesh {
@@ -390,6 +396,7 @@ async function startMeshEndpoint(
       ...sqsJsonServices(parts.queues),
     },
     asyncInvokes: parts.destinations,
+    sandboxes: options.enforceIam === false ? undefined : parts.credentials,
     log,
   });
   return parts.endpoint;

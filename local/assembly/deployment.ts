@@ -86,7 +86,7 @@ export interface DeploymentTargets {
   /** Where inline (ZipFile) code is written. */
   readonly workDir: string;
   readonly log: (line: string) => void;
-  /** The roles' inline policies (AWS::IAM::Policy, a role's Policies): kept for IAM reads, not enforced. */
+  /** The roles' identity policies (AWS::IAM::Policy, a role's Policies and managed policies): IAM reads and enforcement. */
   readonly iam?: RolePolicies;
   /** Tables' streams and their event source mappings: changes reach the mapped functions. */
   readonly streams?: TableStreams;
@@ -276,6 +276,7 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::CloudFormation::CustomResource': applyCustomResource,
   'AWS::IAM::Role': applyRolePolicies,
   'AWS::IAM::Policy': applyIamPolicy,
+  'AWS::IAM::ManagedPolicy': applyManagedPolicy,
   [POLICY_RESOURCE_TYPE]: applyPolicy,
   'AWS::CodeDeploy::Application': (ctx, stack, id) => applyCodeDeployApplication(gateContext(ctx), stack, id),
   'AWS::CodeDeploy::DeploymentConfig': (ctx, stack, id, r) => applyDeploymentConfig(gateContext(ctx), stack, id, r),
@@ -455,6 +456,25 @@ function applyRolePolicies(ctx: Apply, stack: AssemblyStack, id: string, r: Temp
     const name = ctx.resolver.resolveString(stack, p.PolicyName);
     if (name) iam.put(role, name, resolvedDocument(ctx, stack, p.PolicyDocument));
   }
+  const managed = (r.Properties?.ManagedPolicyArns as unknown[] | undefined) ?? [];
+  iam.attachManaged(
+    role,
+    managed.map((arn) => ctx.resolver.resolveString(stack, arn)).filter((arn): arn is string => !!arn),
+  );
+}
+
+/** An AWS::IAM::ManagedPolicy: its document, attached to the roles it names. */
+function applyManagedPolicy(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const iam = ctx.targets.iam;
+  const arn = ctx.resolver.resolveString(stack, { Ref: id });
+  if (!iam || !arn) return;
+  const p = r.Properties ?? {};
+  const roles = ((p.Roles as unknown[] | undefined) ?? []).map((ref) => ctx.resolver.resolveString(stack, ref));
+  iam.putManaged(
+    arn,
+    resolvedDocument(ctx, stack, p.PolicyDocument),
+    roles.filter((role): role is string => !!role),
+  );
 }
 
 /** An AWS::IAM::Policy: the same inline policy on each of its roles. */

@@ -81,6 +81,8 @@ export class Resolver {
         return named('LayerName') ?? generated;
       case 'AWS::IAM::Role':
         return named('RoleName') ?? generated;
+      case 'AWS::IAM::ManagedPolicy':
+        return named('ManagedPolicyName') ?? generated;
       case 'AWS::CodeDeploy::Application':
         return named('ApplicationName') ?? generated;
       case 'AWS::CodeDeploy::DeploymentGroup':
@@ -154,6 +156,9 @@ export class Resolver {
         return `${this.functionArnOf(stack, r)}:${this.resolveString(stack, r.Properties?.Name)}`;
       case 'AWS::SQS::Queue':
         return this.queueUrlOf(stack, physical);
+      // IAM is global: no region in the ARN.
+      case 'AWS::IAM::ManagedPolicy':
+        return `arn:aws:iam::${this.options.accountId}:policy/${physical}`;
       default:
         return physical;
     }

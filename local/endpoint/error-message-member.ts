@@ -62,12 +62,15 @@ const CAPITALISED: Readonly<Record<string, ReadonlySet<string>>> = {
     'ResourceExistsException',
     'ResourceNotFoundException',
   ]),
+  // IAM's refusals come from AWS's front layer, which writes `Message` (recorded DynamoDB and SQS answers).
   dynamodb: new Set([
+    'com.amazon.coral.service#AccessDeniedException',
     'IdempotentParameterMismatchException',
     'InvalidEndpointException',
     'TransactionCanceledException',
     'TransactionInProgressException',
   ]),
+  sqs: new Set(['com.amazon.coral.service#AccessDeniedException']),
 };
 
 /** The member `service`'s model gives error `code` for its message; `message` where no model names one. */

@@ -1,15 +1,49 @@
 /**
- * The roles' inline policies, as the deployments declared them, read back over IAM's query protocol
- * (IAM API Reference: ListRolePolicies, GetRolePolicy; errors as "Common Errors" words them). The local
- * mesh does not enforce IAM; it keeps what the templates grant so tools can compare it with the
- * policy table (`mesh check`: an edge declared in IAM but denied by the table, and the reverse).
+ * The roles' identity policies, as the deployments declared them: inline ones, read back over IAM's
+ * query protocol (IAM API Reference: ListRolePolicies, GetRolePolicy; errors as "Common Errors" words
+ * them), so tools can compare them with the policy table (`mesh check`), and the managed policies
+ * attached to each role, which the endpoint evaluates with them (iam-enforcement.ts).
  * IAM is global: one store for every region.
  */
 import { AwsError } from './errors';
+import { awsManagedPolicy } from './managed-policies';
+
+/** A role's identity policies: their documents, and the managed policies attached whose content is not known here. */
+export interface IdentityPolicies {
+  readonly documents: readonly unknown[];
+  readonly unknownManaged: readonly string[];
+}
 
 /** Inline policies by role name, then policy name: the policy document as JSON text. */
 export class RolePolicies {
   private readonly byRole = new Map<string, Map<string, string>>();
+  /** Managed policy ARNs attached, by role name. */
+  private readonly attached = new Map<string, Set<string>>();
+  /** The documents of the templates' own managed policies (AWS::IAM::ManagedPolicy), by ARN. */
+  private readonly managed = new Map<string, unknown>();
+
+  /** A role's ManagedPolicyArns as this deploy declares them (replacing the last deploy's). */
+  attachManaged(roleName: string, arns: readonly string[]): void {
+    this.attached.set(roleName, new Set(arns));
+  }
+
+  /** An AWS::IAM::ManagedPolicy: its document, and the roles it names (its `Roles`). */
+  putManaged(arn: string, document: unknown, roleNames: readonly string[]): void {
+    this.managed.set(arn, document);
+    for (const role of roleNames) this.attached.set(role, new Set([...(this.attached.get(role) ?? []), arn]));
+  }
+
+  /** Every policy that speaks for the role: inline, the templates' managed ones and AWS's carried here. */
+  identityPolicies(roleName: string): IdentityPolicies {
+    const documents: unknown[] = this.names(roleName).map((n) => this.document(roleName, n));
+    const unknownManaged: string[] = [];
+    for (const arn of this.attached.get(roleName) ?? []) {
+      const document = this.managed.get(arn) ?? awsManagedPolicy(arn);
+      if (document === undefined) unknownManaged.push(arn);
+      else documents.push(document);
+    }
+    return { documents, unknownManaged };
+  }
 
   /** PutRolePolicy: the document replaces any policy of the same name. */
   put(roleName: string, policyName: string, document: unknown): void {

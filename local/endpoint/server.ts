@@ -21,15 +21,19 @@ import { ConnectionCap, defaultMaxConnections } from './connection-cap';
 import { createPolicyTable, type DynamoOptions, seedItems } from './dynamodb';
 import { AwsError, toAwsError, unsupported, type WireProtocol, writeError } from './errors';
 import { handleIam, iamErrorXml, RolePolicies } from './iam';
+import { IamEnforcement, type IamRefusal } from './iam-enforcement';
+import type { RequestFacts } from './iam-request';
 import { SYNC_PAYLOAD_LIMIT } from './invoke';
 import { handleLambda } from './lambda';
 import type { LambdaContext } from './lambda-context';
+import { PartitionKeys } from './partition-keys';
 import { RegionalDynamo } from './regional-dynamo';
 import { checkRotationFunction, runRotation } from './rotation';
 import { RotationSchedule, type RotationTimer, systemTimer } from './rotation-schedule';
+import type { SandboxCredentials } from './sandbox-credentials';
 import { SecretStore } from './secret-store';
 import { handleSecrets, type RotationHooks, rotateOnSchedule, secretRegion } from './secrets';
-import { routeService, signingRegion } from './service-router';
+import { routeService, signingKeyId, signingRegion } from './service-router';
 import { TableStreams } from './table-streams';
 import { terminalLog } from './terminal-log';
 
@@ -48,8 +52,13 @@ export interface EndpointOptions {
   readonly invoker: EndpointInvoker;
   /** @default a new, empty SecretStore */
   readonly secrets?: SecretStore;
-  /** The roles' inline policies IAM answers with (global). @default a new, empty store */
+  /** The roles' identity policies: IAM's answers, and what sandboxes are held to (global). @default a new, empty store */
   readonly iam?: RolePolicies;
+  /**
+   * Each sandbox's keys: a request signed with one is held to its role's identity policies
+   * (iam-enforcement.ts). @default none: no request is evaluated
+   */
+  readonly sandboxes?: SandboxCredentials;
   /**
    * Embedded dynalite options (one store per region, as DynamoDB tables are regional), or a DynamoDB
    * endpoint to proxy to. @default embedded dynalite
@@ -140,6 +149,11 @@ interface Services {
   /** Each region's tables. */
   readonly dynamo: RegionalDynamo;
   readonly iam: RolePolicies;
+  /** Holds sandboxes' requests to their roles' policies; absent when none are given. */
+  readonly access: IamEnforcement | undefined;
+  /** The partition keys IAM's dynamodb:LeadingKeys reads; asked over the endpoint's own wire. */
+  readonly partitionKeys: PartitionKeys;
+  readonly accountId: string;
   readonly extraRoutes: EndpointOptions['extraRoutes'];
   readonly jsonServices: EndpointOptions['jsonServices'];
   /** Where an unsigned request is served. */
@@ -165,6 +179,8 @@ interface Shared {
   readonly streams: TableStreams;
   readonly code: CodeDirs;
   readonly schedule: RotationSchedule;
+  /** The endpoint's URL, once it listens. */
+  url: string;
   closed: boolean;
 }
 
@@ -183,6 +199,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     streams: new TableStreams(log),
     code: new CodeDirs(),
     schedule: new RotationSchedule(options.rotationTimer ?? systemTimer, log),
+    url: '',
     closed: false,
   };
   const services = servicesOf(shared);
@@ -194,7 +211,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     throw err;
   }
   services.secretsIn(undefined); // the home region's schedules run from the start
-  return endpointOf(server, services, shared);
+  const endpoint = endpointOf(server, services, shared);
+  shared.url = endpoint.url;
+  return endpoint;
 }
 
 /** Each region's Lambda API and secrets, built per request from its backend; the tables and IAM, once. */
@@ -214,6 +233,16 @@ function servicesOf(shared: Shared): Services {
     newCodeDir: () => shared.code.next(),
     asyncInvokes: options.asyncInvokes,
   });
+  const iam = options.iam ?? new RolePolicies();
+  const partitionKeys = new PartitionKeys(() => shared.url);
+  const secretArn = (region: string, secretId: string) => {
+    try {
+      return backendOf(region).secrets.describe(secretId).arn;
+    } catch {
+      return undefined;
+    }
+  };
+  const lookups = { secretArn, partitionKey: partitionKeys.of.bind(partitionKeys) };
   return {
     lambdaIn: (region) => lambdaContext(backendOf(region)),
     secretsIn: (region) => {
@@ -227,7 +256,10 @@ function servicesOf(shared: Shared): Services {
       return { secrets: backend.secrets, rotation };
     },
     dynamo: new RegionalDynamo(options.dynamo ?? {}, home, shared.streams),
-    iam: options.iam ?? new RolePolicies(),
+    iam,
+    access: options.sandboxes ? new IamEnforcement(options.sandboxes, iam, lookups, shared.log) : undefined,
+    partitionKeys,
+    accountId: shared.accountId,
     extraRoutes: options.extraRoutes,
     jsonServices: options.jsonServices,
     home,
@@ -302,6 +334,7 @@ function endpointOf(server: Server, services: Services, shared: Shared): Endpoin
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      services.partitionKeys.close();
       await services.dynamo.close();
       shared.code.remove();
     },
@@ -378,6 +411,9 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
   if (body === 'too-large') return writeError(res, limit.error, limit.protocol, requestId, decision.service);
   if (body === 'aborted') return;
 
+  const refusal = await iamRefusal(services, req, { decision, method, url, body, region: region ?? services.home });
+  if (refusal) return writeError(res, refusal.error, refusal.protocol, requestId, refusal.service);
+
   switch (decision.service) {
     case 'dynamodb':
       return services.dynamo.in(region).handle(req, body, res);
@@ -395,6 +431,17 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
       return writeOther(res, action ? { ...decision, operation: action } : decision, requestId);
     }
   }
+}
+
+/** IAM's refusal of a sandbox's request its role's policies do not allow (iam-enforcement.ts). */
+function iamRefusal(
+  services: Services,
+  req: IncomingMessage,
+  facts: Omit<RequestFacts, 'target' | 'accountId'>,
+): Promise<IamRefusal | undefined> | undefined {
+  const target = first(req.headers['x-amz-target']);
+  const keyId = signingKeyId(first(req.headers.authorization));
+  return services.access?.check(keyId, { ...facts, target, accountId: services.accountId });
 }
 
 /** A request whose Host is not a loopback name (DNS rebinding), or sent by another origin's page. */

@@ -1,0 +1,132 @@
+/**
+ * The local mesh holds each sandbox to the IAM its template grants: a request signed with a sandbox's
+ * key (sandbox-credentials.ts) for an action the endpoint evaluates (iam-request.ts) is judged against
+ * its role's identity policies (iam-evaluation.ts), and refused as AWS refuses it: AccessDeniedException
+ * in its service's protocol, naming the caller, the action and the resource. The mesh's log gets one
+ * line naming the function, the action, the resource and the grant that would allow it. A request the
+ * policies cannot decide passes, with one warning naming what was not judged.
+ */
+
+import { AwsError, queryCompatibleError, type WireProtocol } from './errors';
+import type { RolePolicies } from './iam';
+import type { IamDecision, IamRequest } from './iam-evaluation';
+import { evaluatePolicies } from './iam-evaluation';
+import { iamRequestOf, type RequestFacts, type RequestLookups } from './iam-request';
+import type { SandboxCredentials, SandboxPrincipal } from './sandbox-credentials';
+
+/** A refusal, ready to write: the error and the protocol it goes out in. */
+export interface IamRefusal {
+  readonly error: AwsError;
+  readonly protocol: WireProtocol;
+  /** The signing name whose model the message member follows (error-message-member.ts). */
+  readonly service: string;
+}
+
+export class IamEnforcement {
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly sandboxes: SandboxCredentials,
+    private readonly policies: RolePolicies,
+    private readonly lookups: RequestLookups,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** undefined: the request goes on (no sandbox's, not evaluated, allowed or undecided). */
+  async check(keyId: string | undefined, facts: RequestFacts): Promise<IamRefusal | undefined> {
+    const principal = this.sandboxes.principalOf(keyId);
+    if (!principal) return undefined;
+    const asked = await iamRequestOf(facts, this.lookups);
+    if (!asked) return undefined;
+    const request = { ...asked, context: { ...asked.context, 'aws:principalarn': [principal.roleArn] } };
+    const decision = this.decide(principal, request);
+    if (decision.effect === 'allow') return undefined;
+    if (decision.effect === 'undecided') {
+      this.warnOnce(principal, request, decision.reason);
+      return undefined;
+    }
+    const explicit = decision.effect === 'explicit-deny';
+    this.log(
+      `IAM refused ${principal.functionName} (role ${principal.roleName}): ${request.action} on ${request.resource}` +
+        `${explicit ? ', denied explicitly' : ''}; ${fixFor(request.action, explicit)}`,
+    );
+    return refusal(facts.decision.service, principal, request, explicit);
+  }
+
+  private decide(principal: SandboxPrincipal, request: IamRequest): IamDecision {
+    const { documents, unknownManaged } = this.policies.identityPolicies(principal.roleName);
+    const decision = evaluatePolicies(documents, request);
+    // What a managed policy not carried here grants is not known: only an explicit deny or an allow decides.
+    if (decision.effect === 'implicit-deny' && unknownManaged.length > 0)
+      return { effect: 'undecided', reason: `the managed policy ${unknownManaged.join(', ')}` };
+    return decision;
+  }
+
+  private warnOnce(principal: SandboxPrincipal, request: IamRequest, reason: string): void {
+    const key = `${principal.roleName}\0${request.action}\0${reason}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log(
+      `warning: IAM not evaluated for ${principal.functionName} (role ${principal.roleName}): ${request.action} on ` +
+        `${request.resource} turns on ${reason}, which the local mesh does not judge; the call was let through`,
+    );
+  }
+}
+
+/** The CDK grant or edge that would allow `action` (a Deny is the template's own choice). */
+function fixFor(action: string, explicit: boolean): string {
+  if (explicit) {
+    return action === 'lambda:InvokeFunction'
+      ? "the role denies it: call the target's `live` alias or a version, never $LATEST"
+      : 'a Deny statement of the role refuses it: remove it from the role, or make the call elsewhere';
+  }
+  switch (action) {
+    case 'lambda:InvokeFunction':
+      return 'declare the edge in CDK: caller.allowCallsTo(target) (a function outside the mesh: target.grantInvoke(fn))';
+    case 'dynamodb:GetItem':
+    case 'dynamodb:Query':
+      return "grant it in CDK: table.grantReadData(fn) (the mesh's policy table: declare the edge with allowCallsTo)";
+    case 'dynamodb:PutItem':
+    case 'dynamodb:UpdateItem':
+      return 'grant it in CDK: table.grantWriteData(fn) or table.grantReadWriteData(fn)';
+    case 'secretsmanager:GetSecretValue':
+      return 'grant it in CDK: secret.grantRead(fn)';
+    default:
+      return 'grant it in CDK: queue.grantSendMessages(fn) (a mesh edge to a queue: allowCallsTo)';
+  }
+}
+
+/** AccessDeniedException as each service writes it on its protocol. */
+function refusal(service: string, principal: SandboxPrincipal, request: IamRequest, explicit: boolean): IamRefusal {
+  const { action, resource } = request;
+  const because = explicit
+    ? 'with an explicit deny in an identity-based policy'
+    : `because no identity-based policy allows the ${action} action`;
+  const message = (named: string) =>
+    `User: ${principal.arn} is not authorized to perform: ${named} on resource: ${resource} ${because}`;
+  switch (service) {
+    case 'lambda':
+      return { error: new AwsError('AccessDeniedException', 403, message(action)), protocol: 'restJson1', service };
+    case 'dynamodb':
+      return {
+        error: new AwsError('com.amazon.coral.service#AccessDeniedException', 400, message(action)),
+        protocol: 'awsJson1_0',
+        service,
+      };
+    case 'secretsmanager':
+      return { error: new AwsError('AccessDeniedException', 400, message(action)), protocol: 'awsJson1_1', service };
+    default:
+      // SQS, query-compatible: 403, the query protocol's code AccessDenied, and the action in lower case
+      // in its message, as SQS writes it.
+      return {
+        error: queryCompatibleError(
+          'com.amazon.coral.service#AccessDeniedException',
+          'AccessDenied',
+          403,
+          message(action.toLowerCase()),
+        ),
+        protocol: 'awsJson1_0',
+        service: 'sqs',
+      };
+  }
+}
