@@ -491,13 +491,25 @@ function applyIamPolicy(ctx: Apply, stack: AssemblyStack, _id: string, r: Templa
   }
 }
 
-/** A policy document with every intrinsic resolved; a value with no local meaning stays as written. */
+/**
+ * A policy document with every intrinsic resolved, one value at a time: a value with no local meaning (a
+ * log group's ARN) becomes `${<the intrinsic>}`, which IAM evaluation leaves undecided rather than
+ * guess at, and the rest of the document still holds. Resolved whole, one such value emptied it all.
+ */
 function resolvedDocument(ctx: Apply, stack: AssemblyStack, document: unknown): unknown {
-  try {
-    return ctx.resolver.resolve(stack, document);
-  } catch {
-    return document;
+  if (Array.isArray(document)) return document.map((v) => resolvedDocument(ctx, stack, v));
+  if (!document || typeof document !== 'object') return document;
+  const keys = Object.keys(document);
+  if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
+    let value: unknown;
+    try {
+      value = ctx.resolver.resolve(stack, document);
+    } catch {
+      value = undefined;
+    }
+    return value ?? `\${${JSON.stringify(document)}}`;
   }
+  return Object.fromEntries(Object.entries(document).map(([k, v]) => [k, resolvedDocument(ctx, stack, v)]));
 }
 
 function applyLayer(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {

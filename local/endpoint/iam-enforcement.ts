@@ -38,7 +38,8 @@ export class IamEnforcement {
     if (!principal) return undefined;
     const asked = await iamRequestOf(facts, this.lookups);
     if (!asked) return undefined;
-    const request = { ...asked, context: { ...asked.context, 'aws:principalarn': [principal.roleArn] } };
+    const context: IamRequest['context'] = { ...asked.context, 'aws:principalarn': [principal.roleArn] };
+    const request: IamRequest = { ...asked, context };
     const decision = this.decide(principal, request);
     if (decision.effect === 'allow') return undefined;
     if (decision.effect === 'undecided') {
@@ -46,9 +47,11 @@ export class IamEnforcement {
       return undefined;
     }
     const explicit = decision.effect === 'explicit-deny';
+    const partition = request.context['dynamodb:leadingkeys'];
     this.log(
       `IAM refused ${principal.functionName} (role ${principal.roleName}): ${request.action} on ${request.resource}` +
-        `${explicit ? ', denied explicitly' : ''}; ${fixFor(request.action, explicit)}`,
+        `${partition ? ` (partition ${partition.join(', ')})` : ''}${explicit ? ', denied explicitly' : ''}; ` +
+        fixFor(request.action, explicit),
     );
     return refusal(facts.decision.service, principal, request, explicit);
   }

@@ -40,20 +40,23 @@ const MULTIVALUED = new Set(['dynamodb:leadingkeys', 'dynamodb:attributes']);
 /** The decision of `documents` (policy documents, as JSON objects or text) for `request`. */
 export function evaluatePolicies(documents: readonly unknown[], request: IamRequest): IamDecision {
   let allowed = false;
-  let undecided: string | undefined;
+  // A Deny that may apply keeps even an Allow from deciding; an Allow that may apply only an implicit deny.
+  let maybeDenied: string | undefined;
+  let maybeAllowed: string | undefined;
   for (const statement of documents.flatMap(statementsOf)) {
     const verdict = statementApplies(statement, request);
     if (verdict === false) continue;
     if (statement.Effect === 'Deny') {
       if (verdict === true) return { effect: 'explicit-deny' };
-      undecided ??= verdict;
+      maybeDenied ??= verdict;
     } else if (statement.Effect === 'Allow') {
       if (verdict === true) allowed = true;
-      else undecided ??= verdict;
+      else maybeAllowed ??= verdict;
     }
   }
-  if (undecided !== undefined) return { effect: 'undecided', reason: undecided };
-  return { effect: allowed ? 'allow' : 'implicit-deny' };
+  if (maybeDenied !== undefined) return { effect: 'undecided', reason: maybeDenied };
+  if (allowed) return { effect: 'allow' };
+  return maybeAllowed !== undefined ? { effect: 'undecided', reason: maybeAllowed } : { effect: 'implicit-deny' };
 }
 
 function statementsOf(document: unknown): Statement[] {
@@ -79,7 +82,7 @@ function statementApplies(s: Statement, request: IamRequest): boolean | string {
   if (!actionHit) return false;
   const resources = s.Resource ?? s.NotResource;
   const variable = listOf(resources).find((p) => p.includes('${'));
-  if (variable) return `the resource ${variable} (policy variables are not evaluated)`;
+  if (variable) return `the resource ${variable} (a policy variable, or a value with no local meaning)`;
   const resourceHit = listOf(resources).some((p) => arnMatches(p, request.resource));
   if (s.Resource !== undefined ? !resourceHit : s.NotResource === undefined || resourceHit) return false;
   return conditionsHold(s.Condition, request);

@@ -130,6 +130,12 @@ describe('IAM evaluation', () => {
       effect: 'undecided',
       reason: 'the condition key aws:SourceVpce',
     });
+    // An Allow that applies in full decides beside an Allow that cannot be judged; a Deny that cannot
+    // be judged keeps it from deciding.
+    const allow = doc({ Action: '*', Effect: 'Allow', Resource: TABLE });
+    assert.equal(effect([vpc, allow], req('dynamodb:GetItem', TABLE)), 'allow');
+    const maybeDeny = doc({ Action: '*', Effect: 'Deny', Resource: `\${Fn::GetAtt}` });
+    assert.equal(effect([allow, maybeDeny], req('dynamodb:GetItem', TABLE)), 'undecided');
     // A Deny that applies in full still wins over what cannot be judged.
     const deny = doc({ Action: '*', Effect: 'Deny', Resource: TABLE });
     assert.equal(effect([vpc, deny], req('dynamodb:GetItem', TABLE)), 'explicit-deny');
