@@ -302,4 +302,15 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
       'after rollback only the stable version serves',
     );
   });
+
+  it('held to the IAM its templates grant, every call the example made passed but the undeclared edge', {
+    skip: process.env.MESH_TEST_ENDPOINT ? 'the IAM log is the local mesh’s' : false,
+  }, () => {
+    // pay-direct: frontend's mesh reads payments' policy partition, which its role does not name (no
+    // edge), and IAM refuses it there as it would on AWS; the call ends denied, as the test above shows.
+    const others = mesh.iamLines.filter(
+      (l) => !/^IAM refused shop-frontend .*dynamodb:Query on .*table\/shop-policy \(partition payments\)/.test(l),
+    );
+    assert.deepEqual(others, []);
+  });
 });

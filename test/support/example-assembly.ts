@@ -167,15 +167,21 @@ export interface TestMesh {
   readonly url: string;
   /** The local mesh, when this process started one (undefined against MESH_TEST_ENDPOINT). */
   readonly local?: LocalMesh;
+  /** The mesh's log lines about IAM: its refusals of sandboxes' calls and what it could not judge. */
+  readonly iamLines: readonly string[];
   stop(): Promise<void>;
 }
 
 /** Starts the local mesh on a free port with these assemblies, or uses MESH_TEST_ENDPOINT when set. */
 export async function startTestMesh(assemblies: readonly string[]): Promise<TestMesh> {
   const external = process.env.MESH_TEST_ENDPOINT;
-  if (external) return { url: external.replace(/\/+$/, ''), stop: async () => undefined };
-  const local = await startLocalMesh({ assemblies, port: 0, quiet: true });
-  return { url: local.url, local, stop: () => local.stop() };
+  if (external) return { url: external.replace(/\/+$/, ''), iamLines: [], stop: async () => undefined };
+  const iamLines: string[] = [];
+  const log = (line: string) => {
+    if (/^(IAM refused|warning: IAM)/.test(line)) iamLines.push(line);
+  };
+  const local = await startLocalMesh({ assemblies, port: 0, quiet: true, log });
+  return { url: local.url, local, iamLines, stop: () => local.stop() };
 }
 
 /**

@@ -71,7 +71,12 @@ new lambda.Alias(
 );
 
 const peer = new lambda.Alias(stack, 'HelloLive', { aliasName: 'live', version: hello.currentVersion });
-fn('Caller', 'caller', { environment: { PEER_ARN: peer.functionArn } });
+// Its role may invoke the peer, as on AWS: without the grant, IAM refuses the call.
+peer.grantInvoke(fn('Caller', 'caller', { environment: { PEER_ARN: peer.functionArn } }));
+
+// Reads the table: release 1 forgot the grant, release 2 has it.
+const reader = fn('Reader', 'reader', { environment: { TABLE_NAME: table.tableName } });
+if (release === 2) table.grantReadData(reader);
 
 new CustomResource(stack, 'Seed', {
   serviceToken: hello.functionArn,

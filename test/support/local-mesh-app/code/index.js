@@ -64,6 +64,19 @@ exports.caller = async (event) => {
   return { status: r.StatusCode, executed: r.ExecutedVersion, body: JSON.parse(Buffer.from(r.Payload).toString()) };
 };
 
+/** Reads one item of the table with the SDK: its role may or may not have been granted the read. */
+exports.reader = async () => {
+  const { DynamoDBClient, GetItemCommand } = require('@aws-sdk/client-dynamodb');
+  const client = new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL, region: process.env.AWS_REGION });
+  const Key = { pk: { S: 'fixture-hello' }, sk: { S: 'allow#external' } };
+  try {
+    const r = await client.send(new GetItemCommand({ TableName: process.env.TABLE_NAME, Key }));
+    return { source: r.Item?.source?.S };
+  } catch (err) {
+    return { error: err.name, status: err.$metadata?.httpStatusCode, message: err.message };
+  }
+};
+
 /** Prints one EMF line per call, in a mesh's namespace (`LambdaMesh/<meshName>`), as the runtime's telemetry does. */
 exports.metrics = async (event) => {
   console.log(
