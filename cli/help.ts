@@ -123,7 +123,7 @@ shows the result per edge, with where each value comes from.
 ${splitRule('shift, promote, rollback and rollout refuse')}
 
 ${AWS_FLAGS}`,
-  local: `mesh local [--app <cmd>] [-c key=value] [--stage <path>] [--port <n>] [--assembly <dir>] [--watch] [--deployment-speed <n>] [--quiet]
+  local: `mesh local [--app <cmd>] [-c key=value] [--stage <path>] [--port <n>] [--assembly <dir>] [--watch] [--deployment-speed <n>] [--no-iam] [--quiet]
 
 Synthesizes the CDK app in this folder into cdk.out (cdk.json's app command, or --app <cmd>, with the
 local mesh's account and region) and runs it as a local mesh: every function in its own worker, one
@@ -142,6 +142,8 @@ AWS-compatible endpoint. Point the CLI and the AWS CLI at it with AWS_ENDPOINT_U
   --deployment-speed <n>
                          run gated deployments (CodeDeploy's schedule, hook time-outs, alarm periods) n
                          times faster than AWS, e.g. 10: a 5-minute canary bakes 30 s (default 1)
+  --no-iam               do not hold each function to the IAM its template grants (held by default:
+                         a call its role was not granted is refused with AccessDeniedException)
   --quiet                no live terminal view
 
 Example:

@@ -13,6 +13,7 @@ export const LOCAL_MESH_FLAGS = {
   assembly: { type: 'string', multiple: true },
   watch: { type: 'boolean' },
   'deployment-speed': { type: 'string' },
+  'no-iam': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -27,6 +28,8 @@ export interface LocalMeshFlags {
   readonly watch: boolean;
   /** Gated deployments (and their alarms) run this many times faster than CodeDeploy. */
   readonly deploymentSpeed: number;
+  /** Whether each function is held to the IAM its template grants (`--no-iam` turns it off). */
+  readonly enforceIam: boolean;
 }
 
 /** The shared flags' raw values, as parseArgs returns them for `LOCAL_MESH_FLAGS`. */
@@ -35,6 +38,7 @@ export interface RawLocalMeshFlags {
   readonly assembly?: string[];
   readonly watch?: boolean;
   readonly 'deployment-speed'?: string;
+  readonly 'no-iam'?: boolean;
 }
 
 /**
@@ -51,6 +55,7 @@ export function checkLocalMeshFlags(raw: RawLocalMeshFlags, what: string, defaul
     assemblies,
     watch: raw.watch === true,
     deploymentSpeed: deploymentSpeed(raw['deployment-speed'], defaultSpeed),
+    enforceIam: raw['no-iam'] !== true,
   };
 }
 

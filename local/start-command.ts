@@ -4,7 +4,7 @@
  * new version goes out as a gated canary (a local CodeDeploy deployment, `--deployment-speed` times
  * faster than CodeDeploy), which its alarms roll back. A live view runs until Ctrl-C. With `--watch`,
  * every edit of the app's sources is synthesized again and deployed into the running mesh (local/watch).
- *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 5] [--watch]
+ *   npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 5] [--watch] [--no-iam]
  *                [--assembly <cdk.out> ...]
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -37,7 +37,7 @@ export interface StartArgs extends LocalMeshFlags {
 }
 
 const USAGE =
-  'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 5] [--watch] [--assembly <cdk.out dir>]...';
+  'usage: npm start -- [--port 4566] [--host 127.0.0.1] [--no-traffic] [--rps 20] [--deployment-speed 5] [--watch] [--no-iam] [--assembly <cdk.out dir>]...';
 
 const START_FLAGS = {
   ...LOCAL_MESH_FLAGS,
@@ -336,6 +336,7 @@ async function startMesh(args: StartArgs, assemblies: string[], log: StartLog): 
     return await startLocalMesh({
       assemblies,
       deploymentSpeed: args.deploymentSpeed,
+      enforceIam: args.enforceIam,
       port: args.port,
       host: args.host,
       log: (l) => log.say('mesh', l),

@@ -97,6 +97,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       host: LOCAL_HOST,
       quiet: opts.quiet,
       deploymentSpeed: opts.deploymentSpeed,
+      enforceIam: opts.enforceIam,
     })
     .catch((err: NodeJS.ErrnoException) => {
       // What of the app the local mesh can serve: a stage the app lacks, stacks in two accounts.

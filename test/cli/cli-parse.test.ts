@@ -366,8 +366,10 @@ test('mesh local: port and flags are checked before anything runs', () => {
     quiet: false,
     watch: false,
     deploymentSpeed: 1,
+    enforceIam: true,
   });
   assert.equal((parseLocalArgs(['--watch']) as { watch: boolean }).watch, true);
+  assert.equal((parseLocalArgs(['--no-iam']) as { enforceIam: boolean }).enforceIam, false);
   // The app to synthesize: this folder's, `-c` pairs as context (`=` in a value kept).
   const withValue = parseLocalArgs(['--app', 'node app.js', '-c', 'release=1', '-c', 'tag=a=b']);
   assert.deepEqual(localApp(withValue as Exclude<typeof withValue, 'help'>, { cwd: '/app', env: {} }), {

@@ -75,3 +75,14 @@ test('each keeps its defaults: the demo runs 5x faster than CodeDeploy, mesh loc
   const given = parseStartArgs(['--port=0', '--no-traffic', '--rps', '5', '--assembly', 'a', '--assembly', 'b']);
   assert.deepEqual([given.port, given.traffic, given.rps, given.assemblies], [0, false, 5, ['a', 'b']]);
 });
+
+test('both hold functions to their IAM unless told --no-iam', () => {
+  const local = parseLocalArgs([]);
+  assert.ok(local !== 'help');
+  assert.equal(local.enforceIam, true);
+  assert.equal(parseStartArgs([]).enforceIam, true);
+  const off = parseLocalArgs(['--no-iam']);
+  assert.ok(off !== 'help');
+  assert.equal(off.enforceIam, false);
+  assert.equal(parseStartArgs(['--no-iam']).enforceIam, false);
+});
