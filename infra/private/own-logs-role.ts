@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { VPC_ACCESS_ACTIONS } from '../../shared/vpc-access-actions';
 import { acknowledgeNag } from './nag-acknowledgement';
 import { nagArn } from './nag-arn';
 
@@ -25,20 +26,6 @@ export interface OwnLogsOptions {
 const ACCOUNT_WIDE_LOGS = ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole'].map(
   (name) => `:iam::aws:policy/service-role/${name}"`,
 );
-
-/**
- * The network-interface actions Lambda takes with a VPC function's role (the AWS Lambda Developer
- * Guide, "Giving Lambda functions access to resources in an Amazon VPC"): the managed
- * AWSLambdaVPCAccessExecutionRole less its CloudWatch Logs actions.
- */
-const VPC_ACTIONS = [
-  'ec2:CreateNetworkInterface',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeSubnets',
-  'ec2:DeleteNetworkInterface',
-  'ec2:AssignPrivateIpAddresses',
-  'ec2:UnassignPrivateIpAddresses',
-];
 
 /**
  * Lets the role aws-cdk-lib made for `fn` write only the function's own log group. The managed
@@ -62,7 +49,8 @@ export function writeOwnLogsOnly(fn: lambda.Function, options: OwnLogsOptions): 
       resources: group.resources,
     }),
   );
-  if (options.vpc) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: VPC_ACTIONS, resources: ['*'] }));
+  if (options.vpc)
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...VPC_ACCESS_ACTIONS], resources: ['*'] }));
   if (group.nagStreams) {
     acknowledgeNag(
       fn,

@@ -6,6 +6,8 @@
  * not carried here leaves a refusal undecided (iam-enforcement.ts).
  */
 
+import { VPC_ACCESS_ACTIONS } from '../../shared/vpc-access-actions';
+
 const LOGS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
 
 const allow = (...actions: string[]) => ({
@@ -16,15 +18,7 @@ const allow = (...actions: string[]) => ({
 /** By path and name under `arn:<partition>:iam::aws:policy/`. */
 const CARRIED: Readonly<Record<string, unknown>> = {
   'service-role/AWSLambdaBasicExecutionRole': allow(...LOGS),
-  'service-role/AWSLambdaVPCAccessExecutionRole': allow(
-    ...LOGS,
-    'ec2:CreateNetworkInterface',
-    'ec2:DescribeNetworkInterfaces',
-    'ec2:DescribeSubnets',
-    'ec2:DeleteNetworkInterface',
-    'ec2:AssignPrivateIpAddresses',
-    'ec2:UnassignPrivateIpAddresses',
-  ),
+  'service-role/AWSLambdaVPCAccessExecutionRole': allow(...LOGS, ...VPC_ACCESS_ACTIONS),
   'service-role/AWSLambdaSQSQueueExecutionRole': allow(
     ...LOGS,
     'sqs:ReceiveMessage',
