@@ -24,6 +24,7 @@ export interface IamRefusal {
 
 export class IamEnforcement {
   private readonly warned = new Set<string>();
+  private readonly told = new Set<string>();
 
   constructor(
     private readonly sandboxes: SandboxCredentials,
@@ -47,13 +48,15 @@ export class IamEnforcement {
       return undefined;
     }
     const explicit = decision.effect === 'explicit-deny';
-    const partition = request.context['dynamodb:leadingkeys'];
-    this.log(
-      `IAM refused ${principal.functionName} (role ${principal.roleName}): ${request.action} on ${request.resource}` +
-        `${partition ? ` (partition ${partition.join(', ')})` : ''}${explicit ? ', denied explicitly' : ''}; ` +
-        fixFor(request.action, explicit),
-    );
+    this.tellOnce(refusalLine(principal, request, explicit));
     return refusal(facts.decision.service, principal, request, explicit);
+  }
+
+  /** Each refusal once: the demo's undeclared edge is refused on every tenth request, and said once. */
+  private tellOnce(line: string): void {
+    if (this.told.has(line)) return;
+    this.told.add(line);
+    this.log(line);
   }
 
   private decide(principal: SandboxPrincipal, request: IamRequest): IamDecision {
@@ -74,6 +77,16 @@ export class IamEnforcement {
         `${request.resource} turns on ${reason}, which the local mesh does not judge; the call was let through`,
     );
   }
+}
+
+/** The log line of a refusal: the function, its role, the action, the resource and the fix. */
+function refusalLine(principal: SandboxPrincipal, request: IamRequest, explicit: boolean): string {
+  const partition = request.context['dynamodb:leadingkeys'];
+  return (
+    `IAM refused ${principal.functionName} (role ${principal.roleName}): ${request.action} on ${request.resource}` +
+    `${partition ? ` (partition ${partition.join(', ')})` : ''}${explicit ? ', denied explicitly' : ''}; ` +
+    fixFor(request.action, explicit)
+  );
 }
 
 /** The CDK grant or edge that would allow `action` (a Deny is the template's own choice). */
