@@ -351,18 +351,21 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
   /**
    * Read only the policy of the services this function touches: itself, its targets, the channels it
    * sends to and those it consumes (a consumer asks a record's channel about its sender too), with
-   * shared breakers the targets' breaker partitions, and the shards of the mesh-wide policy version.
+   * shared breakers each of their breaker partitions (the runtime reads one with every service's policy,
+   * its own included), and the shards of the mesh-wide policy version.
    */
   private grantPolicyReads(): void {
     // One statement for both: IAM caps a role's inline policy at 10,240 characters. StringLike matches
     // the service names literally (a service name holds no wildcard) and the version shards by prefix.
-    this.limitToPartitions(['dynamodb:Query', 'dynamodb:GetItem'], 'ForAllValues:StringLike', () => [
-      this.service,
-      ...this.targets.map((t) => t.service),
-      ...new Set([...this.sendChannels.keys(), ...this.inbound.keys()]),
-      ...(this.mesh.sharedBreakers ? this.targets.map((t) => breakerPartition(t.service)) : []),
-      `${POLICY_VERSION.partitionPrefix}*`,
-    ]);
+    this.limitToPartitions(['dynamodb:Query', 'dynamodb:GetItem'], 'ForAllValues:StringLike', () => {
+      const services = [
+        this.service,
+        ...this.targets.map((t) => t.service),
+        ...new Set([...this.sendChannels.keys(), ...this.inbound.keys()]),
+      ];
+      const breakers = this.mesh.sharedBreakers ? services.map(breakerPartition) : [];
+      return [...services, ...breakers, `${POLICY_VERSION.partitionPrefix}*`];
+    });
   }
 
   /** cdk-nag (AwsSolutions) findings a mesh function accepts, each with its reason (test/infra/identity-nag). */

@@ -85,10 +85,12 @@ describe('shared breakers', () => {
       'ratelimit#inventory',
       'ratelimit#payments',
     ]);
-    // ... and reads the breaker partitions with its targets' policy.
+    // ... and reads the breaker partition of each service whose policy it reads, its own too: the
+    // runtime reads one with every policy, and IAM refused its own (every call was denied).
     const [read] = withAction(template, 'Orders', 'dynamodb:Query');
     assert.deepEqual(read.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'].sort(), [
       'breaker#inventory',
+      'breaker#orders',
       'breaker#payments',
       'inventory',
       'mesh#version#*',
