@@ -4,6 +4,11 @@
  * columns: COLUMNS with stdout a pipe, and a sized pseudo-terminal (util-linux `script`). No line is
  * longer than the width unless it is one unbreakable token: a word (an ARN, a trace id), a command to
  * paste (in backticks, or after `run:`), or a line of code or an example in --help, kept as written.
+ *
+ * Each command runs as a `mesh` process at one of the widths (the next command at the next width), and
+ * at the other widths in this process (main() with the same environment, its output captured): what
+ * fits the width is the same code either way, and a process per command and width (some 150 of them,
+ * each loading Node, the CLI and the AWS SDK) spent most of this file's CPU time.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +16,7 @@ import type { Traffic } from '../../local/traffic';
 import { flowingCheckouts } from '../support/demo-traffic';
 import { exampleAssemblies, startTestMesh, type TestMesh } from '../support/example-assembly';
 import { meshArgs, type Run, run } from '../support/mesh-cli';
+import { meshInProcess } from '../support/mesh-in-process';
 import { MESH_LOCAL_ENV } from '../support/mesh-local-process';
 
 const WIDTHS = [40, 60, 80, 120];
@@ -77,8 +83,17 @@ describe('every command at every width', { skip: exampleAssemblies() === undefin
     await mesh?.stop();
   });
 
+  const widthEnv = (width?: number) => (width === undefined ? env : { ...env, COLUMNS: String(width) });
   const piped = async (args: readonly string[], width?: number) =>
-    run(process.execPath, await meshArgs(args), width === undefined ? env : { ...env, COLUMNS: String(width) });
+    run(process.execPath, await meshArgs(args), widthEnv(width));
+  /** `mesh <args>` with COLUMNS at `width`: piped into a process at `processWidth`, run in this one at the others. */
+  const atWidth = async (args: readonly string[], width: number, processWidth: number): Promise<Run> => {
+    if (width === processWidth) return piped(args, width);
+    const r = await meshInProcess(args, widthEnv(width));
+    return { code: r.code, stdout: r.out, stderr: r.err };
+  };
+  /** The width the `index`th command runs at in a process of its own: every width for some command. */
+  const processWidth = (index: number) => WIDTHS[index % WIDTHS.length]!;
 
   /** `mesh <args>` on a pseudo-terminal of `width` columns: the width comes from the terminal, not COLUMNS. */
   const onTerminal = async (args: readonly string[], width: number) => {
@@ -89,20 +104,20 @@ describe('every command at every width', { skip: exampleAssemblies() === undefin
     });
   };
 
-  for (const args of COMMANDS) {
+  for (const [index, args] of COMMANDS.entries()) {
     it(`mesh ${args.join(' ')}: piped with COLUMNS`, async () => {
       for (const width of WIDTHS) {
-        const r = await piped(args, width);
+        const r = await atWidth(args, width, processWidth(index));
         assert.deepEqual(overflowing(r, width), [], `at ${width}:\n${r.stdout}\n${r.stderr}`);
       }
     });
   }
 
-  for (const args of HELP) {
+  for (const [index, args] of HELP.entries()) {
     it(`mesh ${args.join(' ')}: piped with COLUMNS, and as written without`, async () => {
       const unfitted = (await piped(args)).stdout;
       for (const width of WIDTHS) {
-        const r = await piped(args, width);
+        const r = await atWidth(args, width, processWidth(index));
         assert.deepEqual(overflowing(r, width, unfitted), [], `at ${width}:\n${r.stdout}`);
       }
     });

@@ -12,8 +12,6 @@ import type { FunctionFacts } from '../../cli/commands/check-facts';
 import { evaluateFunction } from '../../cli/commands/check-table';
 import { TAP_HELP, tapFilter } from '../../cli/commands/tap';
 import { bar, renderTraceList, renderWaterfall } from '../../cli/commands/trace';
-import { processContext } from '../../cli/context';
-import { main } from '../../cli/main';
 import type { snapshotFromCloudWatch } from '../../cli/telemetry/cloudwatch-stats';
 import { MeshTelemetry } from '../../functions/mesh/telemetry/mesh-telemetry';
 import { handleMeshRequest } from '../../local/dashboard/routes';
@@ -22,15 +20,10 @@ import { TelemetryStore } from '../../local/telemetry/telemetry-store';
 import { DEPLOYMENT, ENV, LAYER, metricNamespace } from '../../shared/names';
 import { CALL_OUTCOMES } from '../../shared/telemetry/call-outcomes';
 import { CloudWatchMetrics } from '../support/cloudwatch-metrics';
+import { meshInProcess } from '../support/mesh-in-process';
 import { emfLine, newSegmentId, newTraceId, noMeshView } from '../support/observ-fixtures';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const env = { PATH: process.env.PATH, HOME: '/nonexistent' };
-  const code = await main(args, processContext({ env, out: (t) => out.push(t), err: (t) => err.push(t) }));
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (args: string[]) => meshInProcess(args, { PATH: process.env.PATH, HOME: '/nonexistent' });
 
 async function serve(
   handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,

@@ -11,23 +11,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { processContext } from '../../cli/context';
-import { main } from '../../cli/main';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { ENV, LIVE_ALIAS } from '../../shared/names';
 import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
 import type { Trace, TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { exampleAssemblies } from '../support/example-assembly';
+import { meshInProcess } from '../support/mesh-in-process';
 import { observAssemblies } from '../support/observ-app/assemblies';
 import { warmEnvironments } from '../support/warm-environments';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const env = { PATH: process.env.PATH, HOME: '/nonexistent', AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' };
-  const code = await main(args, processContext({ env, out: (t) => out.push(t), err: (t) => err.push(t) }));
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (args: string[]) =>
+  meshInProcess(args, {
+    PATH: process.env.PATH,
+    HOME: '/nonexistent',
+    AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+  });
 
 function flatten(spans: readonly TraceSpan[]): TraceSpan[] {
   return spans.flatMap((s) => [s, ...flatten(s.children)]);
