@@ -78,6 +78,7 @@ const START_FIRST = [
   'test/integration/local-endpoint-aws-cli-waiters.test.ts',
   'test/integration/local-mesh-resilience.test.ts',
   'test/e2e/dashboard.test.ts',
+  'test/e2e/dashboard-attention.test.ts',
   'test/security/edge-redirect.test.ts',
   'test/security/data-plane.test.ts',
   'test/integration/async-edges-local-mesh.test.ts',
