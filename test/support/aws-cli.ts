@@ -2,10 +2,11 @@
  * The `aws` CLIs on this machine, for the tests that run the real CLI: every distinct one on PATH plus
  * Debian's, by version (v1 from pip, v2 from Debian's awscli package). Calls pass `--endpoint-url`:
  * Debian's awscli 2.9 predates AWS_ENDPOINT_URL.
+ * A pyenv shim on PATH stands for the program it starts (withoutShim).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { accessSync, constants, realpathSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, closeSync, constants, openSync, readSync, realpathSync } from 'node:fs';
+import { basename, delimiter, join } from 'node:path';
 
 export interface AwsCli {
   readonly path: string;
@@ -28,7 +29,7 @@ export function awsClis(): readonly AwsCli[] {
 function lookUp(): AwsCli[] {
   const candidates = [...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'aws')), '/usr/bin/aws'];
   const byVersion = new Map<string, string>();
-  for (const path of runnable(candidates)) {
+  for (const path of new Set(runnable(candidates).map(withoutShim))) {
     try {
       const out = execFileSync(path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       const version = /aws-cli\/(\S+)/.exec(out)?.[1];
@@ -105,4 +106,34 @@ function runnable(paths: readonly string[]): string[] {
     }
   }
   return [...real];
+}
+
+/**
+ * The program a pyenv shim on PATH starts, found once: a shim is a shell script that runs pyenv to pick
+ * the Python version, then the program. Called through the shim, each `aws` call spent about 0.4 s of
+ * CPU time more (bash and pyenv's scripts) before the same program started. Any other file is itself.
+ */
+function withoutShim(path: string): string {
+  const pyenv = /exec "([^"]*\/libexec\/pyenv)" exec /.exec(head(path))?.[1];
+  if (!pyenv) return path;
+  try {
+    const program = execFileSync(pyenv, ['which', basename(path)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return program.trim() || path;
+  } catch {
+    return path;
+  }
+}
+
+/** The first 4 KB of a file, as text (a script's, or the start of a binary). */
+function head(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    return buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
