@@ -113,6 +113,15 @@ export const SECRET_WRITE_ACTIONS = [
 const SERVICE_LIST_MAX_BYTES = 3_500;
 
 /**
+ * The issuer's invoke permissions for Secrets Manager. A rotation schedule depends on its permission:
+ * Secrets Manager invokes the function when the schedule is set, and CloudFormation creates resources
+ * without a dependency at the same time, so a schedule could be set first and fail ("Secrets Manager
+ * cannot invoke the specified Lambda function").
+ */
+const ROTATES_CA = 'SecretsManagerRotatesCa';
+const ROTATES_IDENTITIES = 'SecretsManagerRotatesIdentities';
+
+/**
  * The mesh CA and service identities (internal to `Mesh`):
  * - the CA secret, whose private key only the issuer function can read;
  * - the issuer: one function (functions/control/issuer.ts) that issues at deploy (custom resources
@@ -186,7 +195,7 @@ export class MeshIdentity extends Construct {
       // at deploy may wait on a rotation).
       rotateImmediatelyOnUpdate: false,
     });
-    this.caRotation.node.addDependency(this.caIssued);
+    this.caRotation.node.addDependency(this.caIssued, this.issuer.node.findChild(ROTATES_CA));
 
     this.issuerFailedAlarm = this.newIssuerFailedAlarm(props.meshName);
     this.acknowledgeNagFindings(props.meshName);
@@ -246,12 +255,12 @@ export class MeshIdentity extends Construct {
    */
   private grantIssuer(meshName: string): void {
     // Secrets Manager may invoke the issuer only to rotate this mesh's CA and identity secrets.
-    this.issuer.addPermission('SecretsManagerRotatesCa', {
+    this.issuer.addPermission(ROTATES_CA, {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Aws.ACCOUNT_ID,
       sourceArn: this.caSecret.secretArn,
     });
-    this.issuer.addPermission('SecretsManagerRotatesIdentities', {
+    this.issuer.addPermission(ROTATES_IDENTITIES, {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Aws.ACCOUNT_ID,
       sourceArn: identitySecretArnPattern(this, meshName),
@@ -345,7 +354,7 @@ export class MeshIdentity extends Construct {
       rotationRules: { scheduleExpression: `rate(${Math.max(4, Math.floor(this.leafHours / 2))} hours)` },
       rotateImmediatelyOnUpdate: false,
     });
-    rotation.node.addDependency(issued);
+    rotation.node.addDependency(issued, this.issuer.node.findChild(ROTATES_IDENTITIES));
     const held: ServiceIdentity = { secret, issued, holders: new Set(), readers: [] };
     // The readers are rendered at synth: every holder's role, then the issuer's.
     const readers = Lazy.list({ produce: () => [...held.readers, this.issuer.role!].map((r) => r.roleArn) });

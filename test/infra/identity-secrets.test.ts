@@ -55,6 +55,24 @@ describe('mesh identity infra', () => {
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'shop/identity/orders' });
   });
 
+  it('sets each rotation schedule only once Secrets Manager may invoke its function', () => {
+    // Secrets Manager invokes the rotation function when a schedule is set; CloudFormation creates
+    // resources with no dependency between them at the same time, so without one a schedule can be set
+    // before the permission exists, and fail.
+    const permissions = t.findResources('AWS::Lambda::Permission', {
+      Properties: { Principal: 'secretsmanager.amazonaws.com' },
+    });
+    const schedules = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule')) as Array<
+      Res & { DependsOn?: string[] }
+    >;
+    assert.equal(schedules.length, 3);
+    for (const schedule of schedules) {
+      const first = (schedule.DependsOn ?? []).filter((id) => id in permissions);
+      assert.equal(first.length, 1, `${JSON.stringify(schedule.Properties.SecretId)} depends on no invoke permission`);
+      assert.deepEqual(permissions[first[0]].Properties.FunctionName, schedule.Properties.RotationLambdaARN);
+    }
+  });
+
   it('sets MESH_IDENTITY_SECRET to the function’s own secret', () => {
     t.hasResourceProperties('AWS::Lambda::Function', {
       Role: { 'Fn::GetAtt': [ids.orders, 'Arn'] },
