@@ -8,6 +8,7 @@
 import { trafficRoutingApiShape } from '../../shared/deployment-config';
 import { AwsError } from '../endpoint/errors';
 import { type CodeDeployEngine, type Deployment, type DeploymentGroup, parseAppSpec } from './codedeploy-engine';
+import { listDeployments } from './deployment-list';
 
 interface Where {
   readonly region: string;
@@ -48,7 +49,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   BatchGetDeployments: (engine, input) => ({
     deploymentsInfo: (input.strings('deploymentIds') ?? []).map((id) => deploymentInfo(engine.deployment(id))),
   }),
-  ListDeployments: listDeployments,
+  ListDeployments: (engine, input) => listDeployments(engine, input.raw),
   StopDeployment: (engine, input) => {
     const rollback = typeof input.raw.autoRollbackEnabled === 'boolean' ? input.raw.autoRollbackEnabled : undefined;
     return engine.stop(input.required(...DEPLOYMENT_ID), rollback);
@@ -141,18 +142,6 @@ function createDeployment(engine: CodeDeployEngine, input: Input): Deployment {
     configName: input.str('deploymentConfigName'),
     description: input.str('description'),
   });
-}
-
-function listDeployments(engine: CodeDeployEngine, input: Input): unknown {
-  const applicationName = input.str('applicationName');
-  const groupName = input.str('deploymentGroupName');
-  if (groupName && !applicationName) {
-    throw new AwsError('ApplicationNameRequiredException', 400, 'applicationName is required with deploymentGroupName');
-  }
-  if (applicationName && groupName) engine.group(applicationName, groupName);
-  else if (applicationName) engine.application(applicationName);
-  const statuses = input.strings('includeOnlyStatuses');
-  return { deployments: engine.list({ applicationName, groupName, statuses }).map((d) => d.id) };
 }
 
 function deploymentGroupInfo(g: DeploymentGroup): Record<string, unknown> {

@@ -353,7 +353,9 @@ describe('local CodeDeploy API shapes', () => {
   test('errors name what is missing', () => {
     const { engine } = setup();
     const call = (op: string, input: Record<string, unknown>) => () => handleCodeDeploy(engine, op, input, where);
-    assert.throws(call('ListDeployments', { applicationName: 'nope' }), { name: 'ApplicationDoesNotExistException' });
+    assert.throws(call('ListDeployments', { applicationName: 'nope', deploymentGroupName: 'payments' }), {
+      name: 'ApplicationDoesNotExistException',
+    });
     assert.throws(call('ListDeployments', { applicationName: 'shop-mesh', deploymentGroupName: 'nope' }), {
       name: 'DeploymentGroupDoesNotExistException',
     });
