@@ -28,7 +28,7 @@ import {
 } from './assembly/deployment';
 import { servedAssembly } from './assembly/stage-assembly';
 import { AlarmRegistry } from './cloudwatch/alarms';
-import { handleCloudWatch } from './cloudwatch/cloudwatch-api';
+import { type CloudWatchState, handleCloudWatch } from './cloudwatch/cloudwatch-api';
 import { MetricStore } from './cloudwatch/metric-store';
 import { registryAliasShift } from './codedeploy/alias-shift';
 import { handleCodeDeploy } from './codedeploy/codedeploy-api';
@@ -392,7 +392,11 @@ async function startMeshEndpoint(
       handleDeploymentsRequest(req, res, codeDeploy, alarms) ||
       handleMeshRequest(req, res, store, registryView(registry, scan)),
     jsonServices: {
-      ...jsonServices(codeDeploy, alarms, { region: registry.region, accountId: registry.accountId }),
+      ...jsonServices(
+        codeDeploy,
+        { alarms, metrics: parts.metrics },
+        { region: registry.region, accountId: registry.accountId },
+      ),
       ...sqsJsonServices(parts.queues),
     },
     asyncInvokes: parts.destinations,
@@ -555,14 +559,14 @@ function secretsTarget(s: SecretStore): DeploymentSecrets {
 /** CodeDeploy and CloudWatch on the endpoint, by signing name and by target prefix (unsigned calls). */
 function jsonServices(
   codeDeploy: CodeDeployEngine,
-  alarms: AlarmRegistry,
+  cloudWatch: CloudWatchState,
   where: { region: string; accountId: string },
 ): Record<string, JsonService> {
   const cd: JsonService = {
     protocol: 'awsJson1_1',
     handle: (op, input, region) => handleCodeDeploy(codeDeploy, op, input, { ...where, region }),
   };
-  const cw: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleCloudWatch(alarms, op, input) };
+  const cw: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleCloudWatch(cloudWatch, op, input) };
   return { codedeploy: cd, CodeDeploy_20141006: cd, monitoring: cw, GraniteServiceVersion20100801: cw };
 }
 

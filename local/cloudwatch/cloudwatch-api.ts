@@ -4,10 +4,23 @@
  * GraniteServiceVersion20100801.<Op>`, with the query-compatible error header), so the answers are JSON
  * in the operations' output shapes.
  */
-import { AwsError, queryCompatibleError } from '../endpoint/errors';
+import { AwsError } from '../endpoint/errors';
+import { tokenPage } from '../endpoint/next-token';
 import type { AlarmRegistry, AlarmState, AlarmTransition } from './alarms';
+import { cloudWatchError } from './cloudwatch-error';
+import type { MetricStore } from './metric-store';
 
-export function handleCloudWatch(alarms: AlarmRegistry, operation: string, input: Record<string, unknown>): unknown {
+/** What CloudWatch's calls read: the alarms, and the metrics they are evaluated on. */
+export interface CloudWatchState {
+  readonly alarms: AlarmRegistry;
+  readonly metrics: MetricStore;
+}
+
+export function handleCloudWatch(
+  { alarms }: CloudWatchState,
+  operation: string,
+  input: Record<string, unknown>,
+): unknown {
   if (operation === 'DescribeAlarms') return describeAlarms(alarms, input);
   if (operation === 'DescribeAlarmHistory') return describeAlarmHistory(alarms, input);
   throw new AwsError(
@@ -17,15 +30,14 @@ export function handleCloudWatch(alarms: AlarmRegistry, operation: string, input
   );
 }
 
-/**
- * A client error as CloudWatch's JSON protocol writes it: the shape `<code>Exception` in the body, the
- * query code in `x-amzn-query-error` (recorded AWS responses: `InvalidParameterValue` is the code of
- * `InvalidParameterValueException`).
- */
-function cloudWatchError(code: 'InvalidParameterValue' | 'InvalidParameterCombination', message: string): AwsError {
-  return queryCompatibleError(`${code}Exception`, code, 400, message);
-}
+const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
+const ALARM_TYPES = ['CompositeAlarm', 'MetricAlarm'];
 
+/**
+ * DescribeAlarms as the CloudWatch API Reference describes it: by names or a name prefix, a state, an
+ * action prefix and alarm types (metric alarms only unless AlarmTypes names composite ones, and the
+ * local mesh has none), in name order, `MaxRecords` (1 to 100, 50 by default) a page with a NextToken.
+ */
 function describeAlarms(alarms: AlarmRegistry, input: Record<string, unknown>): unknown {
   const names = Array.isArray(input.AlarmNames) ? (input.AlarmNames as unknown[]).map(String) : undefined;
   if (names && names.length > 100) throw cloudWatchError('InvalidParameterValue', 'AlarmNames takes at most 100 names');
@@ -33,13 +45,39 @@ function describeAlarms(alarms: AlarmRegistry, input: Record<string, unknown>): 
   if (names?.length && prefix) {
     throw cloudWatchError('InvalidParameterCombination', 'AlarmNames and AlarmNamePrefix cannot be used together');
   }
-  const state = typeof input.StateValue === 'string' ? input.StateValue : undefined;
+  const state = oneOf(input, 'StateValue', STATES);
   const types = Array.isArray(input.AlarmTypes) ? (input.AlarmTypes as unknown[]).map(String) : undefined;
+  for (const t of types ?? []) oneOf({ AlarmTypes: t }, 'AlarmTypes', ALARM_TYPES);
+  const max = input.MaxRecords ?? 50;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 100) {
+    throw cloudWatchError('InvalidParameterValue', `MaxRecords must be between 1 and 100, got ${JSON.stringify(max)}`);
+  }
+  const action = typeof input.ActionPrefix === 'string' ? input.ActionPrefix : undefined;
   const metricAlarms =
     types && !types.includes('MetricAlarm')
       ? []
-      : alarms.describe(names, prefix).filter((a) => !state || a.StateValue === state);
-  return { MetricAlarms: metricAlarms, CompositeAlarms: [] };
+      : alarms
+          .describe(names, prefix)
+          .filter((a) => (!state || a.StateValue === state) && (!action || hasAction(a, action)));
+  const token = typeof input.NextToken === 'string' ? input.NextToken : undefined;
+  const { page, nextToken } = tokenPage(metricAlarms, token, max, (t) =>
+    cloudWatchError('InvalidNextToken', `NextToken ${JSON.stringify(t)} is not one DescribeAlarms gave`),
+  );
+  return { MetricAlarms: page, CompositeAlarms: [], ...(nextToken ? { NextToken: nextToken } : {}) };
+}
+
+/** The field's value when it is one of `allowed`; refused by name when it is another. */
+function oneOf(input: Record<string, unknown>, key: string, allowed: readonly string[]): string | undefined {
+  const v = input[key];
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' && allowed.includes(v)) return v;
+  throw cloudWatchError('InvalidParameterValue', `${key} ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
+}
+
+function hasAction(alarm: Record<string, unknown>, prefix: string): boolean {
+  return ['OKActions', 'AlarmActions', 'InsufficientDataActions'].some((k) =>
+    (alarm[k] as unknown[]).some((a) => String(a).startsWith(prefix)),
+  );
 }
 
 /**

@@ -68,7 +68,10 @@ describe('local CodeDeploy and CloudWatch through the SDK', () => {
       protocol: 'awsJson1_1',
       handle: (op, input, region) => handleCodeDeploy(engine, op, input, { ...WHERE, region }),
     };
-    const cw: JsonService = { protocol: 'awsJson1_0', handle: (op, input) => handleCloudWatch(alarms, op, input) };
+    const cw: JsonService = {
+      protocol: 'awsJson1_0',
+      handle: (op, input) => handleCloudWatch({ alarms, metrics }, op, input),
+    };
     const registry = new TestRegistry();
     endpoint = await startEndpoint({
       port: 0,

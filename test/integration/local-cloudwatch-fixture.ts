@@ -1,0 +1,42 @@
+/**
+ * A local endpoint serving CloudWatch alone, over a metric store and alarms the test fills, with the
+ * real SDK's client pointed at it.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { AlarmRegistry } from '../../local/cloudwatch/alarms';
+import { handleCloudWatch } from '../../local/cloudwatch/cloudwatch-api';
+import { MetricStore } from '../../local/cloudwatch/metric-store';
+import { startEndpoint } from '../../local/endpoint';
+import { loopbackClientConfig } from '../support/loopback-client';
+import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
+
+export interface CloudWatchEndpoint {
+  readonly cloudWatch: CloudWatchClient;
+  readonly metrics: MetricStore;
+  readonly alarms: AlarmRegistry;
+  close(): Promise<void>;
+}
+
+export async function startCloudWatchEndpoint(now: () => number): Promise<CloudWatchEndpoint> {
+  const metrics = new MetricStore({ retentionMs: Number.POSITIVE_INFINITY });
+  const alarms = new AlarmRegistry({ metrics, now });
+  const registry = new TestRegistry();
+  const endpoint = await startEndpoint({
+    port: 0,
+    registry,
+    invoker: new TestInvoker(registry),
+    jsonServices: {
+      monitoring: { protocol: 'awsJson1_0', handle: (op, input) => handleCloudWatch({ alarms, metrics }, op, input) },
+    },
+  });
+  const cloudWatch = new CloudWatchClient(loopbackClientConfig(endpoint.url));
+  return {
+    cloudWatch,
+    metrics,
+    alarms,
+    close: async () => {
+      cloudWatch.destroy();
+      await endpoint.close();
+    },
+  };
+}
