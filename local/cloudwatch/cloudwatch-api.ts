@@ -1,5 +1,5 @@
 /**
- * CloudWatch on the wire, the alarm calls: DescribeAlarms and DescribeAlarmHistory. The SDK in this
+ * CloudWatch on the wire: the alarm calls (DescribeAlarms, DescribeAlarmHistory) and GetMetricData. The SDK in this
  * repository speaks CloudWatch's JSON protocol (awsJson1_0, `X-Amz-Target:
  * GraniteServiceVersion20100801.<Op>`, with the query-compatible error header), so the answers are JSON
  * in the operations' output shapes.
@@ -8,6 +8,7 @@ import { AwsError } from '../endpoint/errors';
 import { tokenPage } from '../endpoint/next-token';
 import type { AlarmRegistry, AlarmState, AlarmTransition } from './alarms';
 import { cloudWatchError } from './cloudwatch-error';
+import { getMetricData } from './get-metric-data';
 import type { MetricStore } from './metric-store';
 
 /** What CloudWatch's calls read: the alarms, and the metrics they are evaluated on. */
@@ -17,10 +18,11 @@ export interface CloudWatchState {
 }
 
 export function handleCloudWatch(
-  { alarms }: CloudWatchState,
+  { alarms, metrics }: CloudWatchState,
   operation: string,
   input: Record<string, unknown>,
 ): unknown {
+  if (operation === 'GetMetricData') return getMetricData(metrics, input);
   if (operation === 'DescribeAlarms') return describeAlarms(alarms, input);
   if (operation === 'DescribeAlarmHistory') return describeAlarmHistory(alarms, input);
   throw new AwsError(

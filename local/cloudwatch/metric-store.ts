@@ -155,11 +155,16 @@ export class MetricStore {
     from: number,
     to: number,
   ): number | undefined {
+    return computeStatistic(
+      this.datapoints(namespace, name, dimensions, from, to).map(([, v]) => v),
+      stat,
+    );
+  }
+
+  /** A metric's datapoints in [from, to), in arrival order (GetMetricData buckets them by period). */
+  datapoints(namespace: string, name: string, dimensions: Dimensions, from: number, to: number): [number, number][] {
     const s = this.series.get(metricKey(namespace, name, dimensions));
-    if (!s) return undefined;
-    const values: number[] = [];
-    for (const [t, v] of s.points) if (t >= from && t < to) values.push(v);
-    return computeStatistic(values, stat);
+    return s ? s.points.filter(([t]) => t >= from && t < to) : [];
   }
 
   /** The metrics held, for tests and status views. */
