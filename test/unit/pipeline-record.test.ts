@@ -124,6 +124,28 @@ describe('pipeline stage: record', () => {
     assert.equal(lines.filter((l) => l.includes('"denied_total"')).length, 0, 'neither was a refusal');
   });
 
+  test('a call that ends before any attempt sends one subsegment, attempt 0; one that made attempts sends none more', async () => {
+    const refused = await traced(true);
+    assert.equal(refused.call.attempts, 0);
+    ended(refused.call, 'denied', new MeshTimeoutError('x'));
+    assert.equal(refused.segments.length, 1);
+    const [doc] = refused.segments;
+    assert.deepEqual(doc?.annotations, {
+      source: 'orders',
+      target: 'payments',
+      version: refused.call.version,
+      attempt: 0,
+      outcome: 'denied',
+    });
+    assert.equal((doc as { error?: boolean }).error, true);
+    assert.equal(doc?.parent_id, CALLER_PARENT);
+
+    const tried = await traced(true);
+    Object.assign(tried.call, { attempts: 2 });
+    ended(tried.call, 'timeout', new MeshTimeoutError('y'));
+    assert.equal(tried.segments.length, 0, 'its attempts sent their own');
+  });
+
   test('a refusal counts in denied_total: the local policy, or the mesh refusing to sign', async () => {
     const { call, lines } = await traced(false);
     ended(call, 'denied', new MeshTimeoutError('x'));
