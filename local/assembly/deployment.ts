@@ -38,6 +38,13 @@ import {
 } from './deployment-gates';
 import { fifoMappingRefusal, fifoTargetRefusal } from './fifo-refusals';
 import { Resolver, versionKey } from './intrinsics';
+import {
+  applyLambdaPermission,
+  applyQueuePolicy,
+  applySecretPolicy,
+  applyTablePolicy,
+  type PolicyContext,
+} from './resource-policies';
 
 /** Where the CDK Provider framework's function finds the user's handler. */
 const PROVIDER_HANDLER_ENV = 'USER_ON_EVENT_FUNCTION_ARN';
@@ -285,7 +292,36 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::SQS::Queue': applyQueue,
   'AWS::Lambda::EventSourceMapping': applyEventSourceMapping,
   'AWS::Lambda::EventInvokeConfig': applyEventInvokeConfig,
+  'AWS::Lambda::Permission': (ctx, stack, id, r) => recordPolicy(ctx, stack, id, r, applyLambdaPermission),
+  'AWS::SQS::QueuePolicy': (ctx, stack, id, r) => recordPolicy(ctx, stack, id, r, applyQueuePolicy),
+  'AWS::SecretsManager::ResourcePolicy': (ctx, stack, id, r) => recordPolicy(ctx, stack, id, r, applySecretPolicy),
 };
+
+/** A resource-based policy, kept for IAM evaluation and remembered so that its removal drops it. */
+function recordPolicy(
+  ctx: Apply,
+  stack: AssemblyStack,
+  id: string,
+  r: TemplateResource,
+  apply: (ctx: PolicyContext, stack: AssemblyStack, id: string, r: TemplateResource) => void,
+): void {
+  apply(policyContext(ctx), stack, id, r);
+  remember(ctx, stack, id, r);
+}
+
+function policyContext(ctx: Apply): PolicyContext {
+  return {
+    resolver: ctx.resolver,
+    policies: ctx.targets.iam?.resources,
+    document: (stack, document) => resolvedDocument(ctx, stack, document),
+    secretArn: (stack, secretId) =>
+      secretId.startsWith('arn:')
+        ? secretId
+        : (ctx.secretArns.get(`${ctx.resolver.regionOf(stack)}\0${secretId}`) ??
+          ctx.resolver.arn(stack, 'secretsmanager', `secret:${secretId}`)),
+    warn: ctx.warn,
+  };
+}
 
 /** A queue with its visibility timeout, retention, delays, largest message, redrive policy and type (standard or FIFO, with its deduplication scope). */
 function applyQueue(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
@@ -520,6 +556,7 @@ function applyLayer(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateRes
 }
 
 async function applyTable(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): Promise<void> {
+  applyTablePolicy(policyContext(ctx), stack, id, r);
   if (!ctx.targets.dynamoEndpoint) return;
   const name = ctx.resolver.physicalName(stack, id);
   const where = `${name} (${stack.id}/${id})`;
@@ -985,6 +1022,7 @@ async function removeResources(ctx: Apply, keys: readonly string[]): Promise<voi
     } else if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
       await deleteCustomResource(ctx, r);
     }
+    ctx.targets.iam?.resources.remove(key);
     ctx.state.resources.delete(key);
     ctx.report.deleted.push(key);
   }

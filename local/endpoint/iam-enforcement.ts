@@ -1,7 +1,7 @@
 /**
  * The local mesh holds each sandbox to the IAM its template grants: a request signed with a sandbox's
  * key (sandbox-credentials.ts) for an action the endpoint evaluates (iam-request.ts) is judged against
- * its role's identity policies (iam-evaluation.ts), and refused as AWS refuses it: AccessDeniedException
+ * its role's identity policies and the resource's own policies (iam-evaluation.ts, iam-principal.ts), and refused as AWS refuses it: AccessDeniedException
  * in its service's protocol, naming the caller, the action and the resource. The mesh's log gets one
  * line naming the function, the action, the resource and the grant that would allow it. A request the
  * policies cannot decide passes, with one warning naming what was not judged.
@@ -11,8 +11,12 @@ import { AwsError, queryCompatibleError, type WireProtocol } from './errors';
 import type { RolePolicies } from './iam';
 import type { IamDecision, IamRequest } from './iam-evaluation';
 import { evaluatePolicies } from './iam-evaluation';
+import { statementsFor } from './iam-principal';
 import { iamRequestOf, type RequestFacts, type RequestLookups } from './iam-request';
 import type { SandboxCredentials, SandboxPrincipal } from './sandbox-credentials';
+
+/** Why a request is refused: nothing allows it, or a Deny of the role's policies or of the resource's. */
+type Denial = 'implicit' | 'identity' | 'resource';
 
 /** A refusal, ready to write: the error and the protocol it goes out in. */
 export interface IamRefusal {
@@ -47,9 +51,10 @@ export class IamEnforcement {
       this.warnOnce(principal, request, decision.reason);
       return undefined;
     }
-    const explicit = decision.effect === 'explicit-deny';
-    this.tellOnce(refusalLine(principal, request, explicit));
-    return refusal(facts.decision.service, principal, request, explicit);
+    const denial: Denial =
+      decision.effect !== 'explicit-deny' ? 'implicit' : decision.byResource ? 'resource' : 'identity';
+    this.tellOnce(refusalLine(principal, request, denial));
+    return refusal(facts.decision.service, principal, request, denial);
   }
 
   /** Each refusal once: the demo's undeclared edge is refused on every tenth request, and said once. */
@@ -59,9 +64,17 @@ export class IamEnforcement {
     this.log(line);
   }
 
-  private decide(principal: SandboxPrincipal, request: IamRequest): IamDecision {
+  /**
+   * The role's policies and the resource's, as one: within an account either's Allow allows and
+   * either's Deny wins ("Policy evaluation logic", IAM User Guide). `byResource`: the Deny is the resource's.
+   */
+  private decide(principal: SandboxPrincipal, request: IamRequest): IamDecision & { byResource?: boolean } {
     const { documents, unknownManaged } = this.policies.identityPolicies(principal.roleName);
-    const decision = evaluatePolicies(documents, request);
+    const caller = { accountId: principal.accountId, arns: [principal.roleArn, principal.arn] };
+    const resource = statementsFor(this.policies.resources.of(request.resource), caller);
+    const decision = evaluatePolicies([...documents, resource], request);
+    if (decision.effect === 'explicit-deny')
+      return { ...decision, byResource: evaluatePolicies(documents, request).effect !== 'explicit-deny' };
     // What a managed policy not carried here grants is not known: only an explicit deny or an allow decides.
     if (decision.effect === 'implicit-deny' && unknownManaged.length > 0)
       return { effect: 'undecided', reason: `the managed policy ${unknownManaged.join(', ')}` };
@@ -80,18 +93,20 @@ export class IamEnforcement {
 }
 
 /** The log line of a refusal: the function, its role, the action, the resource and the fix. */
-function refusalLine(principal: SandboxPrincipal, request: IamRequest, explicit: boolean): string {
+function refusalLine(principal: SandboxPrincipal, request: IamRequest, denial: Denial): string {
   const partition = request.context['dynamodb:leadingkeys'];
   return (
     `IAM refused ${principal.functionName} (role ${principal.roleName}): ${request.action} on ${request.resource}` +
-    `${partition ? ` (partition ${partition.join(', ')})` : ''}${explicit ? ', denied explicitly' : ''}; ` +
-    fixFor(request.action, explicit)
+    `${partition ? ` (partition ${partition.join(', ')})` : ''}${denial === 'implicit' ? '' : ', denied explicitly'}; ` +
+    fixFor(request.action, denial)
   );
 }
 
 /** The CDK grant or edge that would allow `action` (a Deny is the template's own choice). */
-function fixFor(action: string, explicit: boolean): string {
-  if (explicit) {
+function fixFor(action: string, denial: Denial): string {
+  if (denial === 'resource')
+    return "a Deny statement of the resource's own policy refuses this role: make the call elsewhere";
+  if (denial === 'identity') {
     return action === 'lambda:InvokeFunction'
       ? "the role denies it: call the target's `live` alias or a version, never $LATEST"
       : 'a Deny statement of the role refuses it: remove it from the role, or make the call elsewhere';
@@ -113,11 +128,12 @@ function fixFor(action: string, explicit: boolean): string {
 }
 
 /** AccessDeniedException as each service writes it on its protocol. */
-function refusal(service: string, principal: SandboxPrincipal, request: IamRequest, explicit: boolean): IamRefusal {
+function refusal(service: string, principal: SandboxPrincipal, request: IamRequest, denial: Denial): IamRefusal {
   const { action, resource } = request;
-  const because = explicit
-    ? 'with an explicit deny in an identity-based policy'
-    : `because no identity-based policy allows the ${action} action`;
+  const because =
+    denial === 'implicit'
+      ? `because no identity-based policy allows the ${action} action`
+      : `with an explicit deny in ${denial === 'resource' ? 'a resource' : 'an identity'}-based policy`;
   const message = (named: string) =>
     `User: ${principal.arn} is not authorized to perform: ${named} on resource: ${resource} ${because}`;
   switch (service) {

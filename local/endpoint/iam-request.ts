@@ -42,9 +42,13 @@ export async function iamRequestOf(facts: RequestFacts, lookups: RequestLookups)
   return undefined;
 }
 
-/** The keys every request carries ("AWS global condition context keys", IAM User Guide). */
+/**
+ * The keys every request carries ("AWS global condition context keys", IAM User Guide). The SDK reaches
+ * AWS over TLS, so `aws:SecureTransport` is true as there, though the endpoint listens on plain HTTP.
+ */
 function globalContext(facts: RequestFacts, extra: Record<string, readonly string[]> = {}): IamRequest['context'] {
-  return { 'aws:requestedregion': [facts.region], 'aws:principalaccount': [facts.accountId], ...extra };
+  const transport = { 'aws:securetransport': ['true'] };
+  return { 'aws:requestedregion': [facts.region], 'aws:principalaccount': [facts.accountId], ...transport, ...extra };
 }
 
 /** An Invoke of a function by name, ARN or partial ARN, with a qualifier in the name or the query. */

@@ -6,6 +6,7 @@
  * IAM is global: one store for every region.
  */
 import { AwsError } from './errors';
+import { ResourcePolicies } from './iam-resource-policies';
 import { awsManagedPolicy } from './managed-policies';
 
 /** A role's identity policies: their documents, and the managed policies attached whose content is not known here. */
@@ -21,6 +22,8 @@ export class RolePolicies {
   private readonly attached = new Map<string, Set<string>>();
   /** The documents of the templates' own managed policies (AWS::IAM::ManagedPolicy), by ARN. */
   private readonly managed = new Map<string, unknown>();
+  /** The resource-based policies, which the endpoint evaluates with a role's own. */
+  readonly resources = new ResourcePolicies();
 
   /** A role's ManagedPolicyArns as this deploy declares them (replacing the last deploy's). */
   attachManaged(roleName: string, arns: readonly string[]): void {

@@ -1,7 +1,8 @@
 /**
  * A function's resource-based policy: AddPermission, RemovePermission, GetPolicy (API reference pages of
  * the same names; errors as AWS words them). Policies are kept per qualifier (the function, a version
- * or an alias) and change its RevisionId; the local mesh has no IAM, so they are kept, not enforced.
+ * or an alias) and change its RevisionId. They are kept, not enforced: IAM evaluates the templates'
+ * AWS::Lambda::Permission resources (local/assembly/resource-policies.ts), not what AddPermission adds.
  */
 
 import { AwsError, invalidParameter } from './errors';

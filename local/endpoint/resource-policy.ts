@@ -1,8 +1,8 @@
 /**
  * A function's resource-based policy as AddPermission builds it (API reference, "AddPermission";
  * statement shapes as Lambda returns them): one statement per StatementId under the policy
- * `{"Version":"2012-10-17","Id":"default"}`. Pure: request fields in, statement out. The local mesh keeps
- * and returns policies; it does not enforce them (there is no IAM locally).
+ * `{"Version":"2012-10-17","Id":"default"}`. Pure: request fields in, statement out. The deployer builds the
+ * templates' AWS::Lambda::Permission statements with it too, for IAM evaluation.
  */
 import { AwsError } from './errors';
 
