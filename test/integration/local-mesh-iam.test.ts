@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SandboxCredentials } from '../../local/endpoint/sandbox-credentials';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { LIVE_ALIAS, MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
+import { ENV, LIVE_ALIAS, MANAGED_BY, SORT_KEY, TABLE } from '../../shared/names';
 import { clientConfig, exampleAssemblies, fixtureAssemblies } from '../support/example-assembly';
 
 const json = (r: InvokeCommandOutput) => JSON.parse(Buffer.from(r.Payload ?? new Uint8Array()).toString('utf8'));
@@ -153,6 +154,30 @@ describe('IAM on the local mesh: the example shop', () => {
       );
     } finally {
       await db.send(new DeleteItemCommand({ TableName: table, Key: key }));
+    }
+  });
+
+  it("another service's identity secret: its resource policy's Deny refuses a role whose own policy reads every secret", async () => {
+    const role = mesh.registry.getSpec('shop-payments', '$LATEST')!.role!.split('/').pop()!;
+    const secretId = mesh.registry.getSpec('shop-frontend', '$LATEST')!.environment[ENV.identitySecret]!;
+    // A user's broad grant on payments' role, as secretsmanager:GetSecretValue on * would be.
+    mesh.endpoint.iam.put(role, 'ReadsEverySecret', {
+      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+    });
+    const asPayments = new SecretsManagerClient(asSandbox(mesh, 'shop-payments'));
+    try {
+      const err = await asPayments.send(new GetSecretValueCommand({ SecretId: secretId })).then(
+        () => assert.fail('served'),
+        (e: Error) => e,
+      );
+      assert.equal(err.name, 'AccessDeniedException');
+      assert.match(
+        err.message,
+        /shop-payments is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:shop\/identity\/frontend-\w+ with an explicit deny in a resource-based policy$/,
+      );
+    } finally {
+      asPayments.destroy();
+      mesh.endpoint.iam.delete(role, 'ReadsEverySecret');
     }
   });
 
