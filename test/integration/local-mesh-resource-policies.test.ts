@@ -2,13 +2,14 @@
  * The local mesh evaluates a resource's own policy with the caller's role, as IAM does within one
  * account ("Policy evaluation logic", IAM User Guide): an Allow in either allows, a Deny in either wins.
  * GIVEN a template whose grants live only in resource policies (a function's AWS::Lambda::Permission, a
- * queue's AWS::SQS::QueuePolicy) and a secret whose resource policy denies every reader but its owner,
+ * queue's AWS::SQS::QueuePolicy, a table's ResourcePolicy) and a secret whose resource policy denies every reader but its owner,
  * WHEN a sandbox calls with the real SDK signed as its role's session, THEN the grants serve it and the
  * Deny refuses it, in AWS's words; an Allow to the account alone leaves the decision to the role.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -18,6 +19,7 @@ import { clientConfig } from '../support/example-assembly';
 import { oneStackAssembly } from '../support/one-stack-assembly';
 
 const ACCOUNT = '000000000000';
+const ORDER_KEY = { id: { S: 'order-1' } };
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 
 function role(name: string, statements: unknown[] = []) {
@@ -46,6 +48,21 @@ function fn(name: string, roleId: string) {
   };
 }
 
+/** A table; with its ResourcePolicy, the caller's role may read its items. */
+function table(withPolicy: boolean) {
+  const grant = { Effect: 'Allow', Principal: { AWS: arnOf('CallerRole') }, Action: 'dynamodb:GetItem', Resource: '*' };
+  return {
+    Type: 'AWS::DynamoDB::Table',
+    Properties: {
+      TableName: 'app-orders',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(withPolicy ? { ResourcePolicy: { PolicyDocument: { Statement: [grant] } } } : {}),
+    },
+  };
+}
+
 /** The caller's role reads any secret; everything else it may do is granted by the resources. */
 function template(withResourcePolicies: boolean): Record<string, unknown> {
   const base = {
@@ -56,6 +73,7 @@ function template(withResourcePolicies: boolean): Record<string, unknown> {
     AccountTarget: fn('app-account-target', 'OwnerRole'),
     Jobs: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'app-jobs' } },
     Identity: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'app/identity/owner', SecretString: 'key' } },
+    Orders: table(withResourcePolicies),
   };
   if (!withResourcePolicies) return base;
   return {
@@ -132,6 +150,7 @@ describe('IAM on the local mesh: resource-based policies', () => {
   let lambda: LambdaClient;
   let sqs: SQSClient;
   let secrets: SecretsManagerClient;
+  let dynamo: DynamoDBClient;
   let queueUrl: string;
 
   before(async () => {
@@ -142,6 +161,7 @@ describe('IAM on the local mesh: resource-based policies', () => {
     lambda = new LambdaClient(asCaller);
     sqs = new SQSClient(asCaller);
     secrets = new SecretsManagerClient(asCaller);
+    dynamo = new DynamoDBClient(asCaller);
     // The caller's sandbox, started once, holds the keys its session signs with.
     const operator = new LambdaClient(clientConfig(mesh.url));
     await operator.send(new InvokeCommand({ FunctionName: 'app-caller' }));
@@ -151,18 +171,20 @@ describe('IAM on the local mesh: resource-based policies', () => {
     operatorSqs.destroy();
   });
   after(async () => {
-    for (const c of [lambda, sqs, secrets]) c?.destroy();
+    for (const c of [lambda, sqs, secrets, dynamo]) c?.destroy();
     await mesh?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('without the resource policies: the role alone grants no Invoke and no send, and reads the secret', async () => {
+  it('without the resource policies: the role alone grants no Invoke, no send and no GetItem, and reads the secret', async () => {
     const invoke = await failureOf(lambda.send(new InvokeCommand({ FunctionName: 'app-target' })));
     assert.equal(invoke.name, 'AccessDeniedException');
     const send = await failureOf(sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'job' })));
     assert.equal(send.$metadata.httpStatusCode, 403);
     const read = await secrets.send(new GetSecretValueCommand({ SecretId: 'app/identity/owner' }));
     assert.equal(read.SecretString, 'key');
+    const get = await failureOf(dynamo.send(new GetItemCommand({ TableName: 'app-orders', Key: ORDER_KEY })));
+    assert.equal(get.name, 'AccessDeniedException');
   });
 
   it("with them: the function's AWS::Lambda::Permission to the caller's role serves its Invoke", async () => {
@@ -175,6 +197,11 @@ describe('IAM on the local mesh: resource-based policies', () => {
   it("with them: the queue's policy serves the send, its Deny of plain HTTP not applying", async () => {
     const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'job' }));
     assert.ok(sent.MessageId);
+  });
+
+  it("with them: the table's ResourcePolicy serves the role's GetItem", async () => {
+    const got = await dynamo.send(new GetItemCommand({ TableName: 'app-orders', Key: ORDER_KEY }));
+    assert.equal(got.Item, undefined);
   });
 
   it("with them: the secret's Deny refuses the role its own policy lets read every secret", async () => {
