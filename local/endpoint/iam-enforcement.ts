@@ -98,7 +98,23 @@ function refusalLine(principal: SandboxPrincipal, request: IamRequest, denial: D
   return (
     `IAM refused ${principal.functionName} (role ${principal.roleName}): ${request.action} on ${request.resource}` +
     `${partition ? ` (partition ${partition.join(', ')})` : ''}${denial === 'implicit' ? '' : ', denied explicitly'}; ` +
-    fixFor(request.action, denial)
+    (undeclaredEdge(principal, request) ?? fixFor(request.action, denial))
+  );
+}
+
+/**
+ * A mesh function reading another service's partition of its mesh's policy table: its mesh reads a
+ * target's policy before a call, and its role names only the targets of its declared edges.
+ */
+function undeclaredEdge(principal: SandboxPrincipal, request: IamRequest): string | undefined {
+  const mesh = principal.mesh;
+  const [target] = request.context['dynamodb:leadingkeys'] ?? [];
+  const table = request.resource.split(':table/')[1]?.split('/')[0];
+  if (!mesh || table !== mesh.policyTable || !target || target.includes('#') || target === mesh.service)
+    return undefined;
+  return (
+    `${mesh.service} has no edge to ${target} (a role reads the policy of its declared targets only); ` +
+    `to allow its calls, declare the edge ${mesh.service} -> ${target} in CDK with allowCallsTo`
   );
 }
 

@@ -16,6 +16,13 @@ export interface SandboxPrincipal {
   readonly accountId: string;
   /** `arn:aws:sts::<account>:assumed-role/<role>/<function>`, the session Lambda assumes. */
   readonly arn: string;
+  /** A mesh function's service and its mesh's policy table, for the fix a refusal names. */
+  readonly mesh?: SandboxMesh;
+}
+
+export interface SandboxMesh {
+  readonly service: string;
+  readonly policyTable: string;
 }
 
 export interface SandboxKeys {
@@ -33,7 +40,12 @@ export class SandboxCredentials {
    * The keys of `functionName` running as `roleArn`; the same function and role always get the same
    * key id (a worker started again signs as the one before). A function without a role gets none.
    */
-  issue(functionName: string, roleArn: string | undefined, accountId: string): SandboxKeys | undefined {
+  issue(
+    functionName: string,
+    roleArn: string | undefined,
+    accountId: string,
+    mesh?: SandboxMesh,
+  ): SandboxKeys | undefined {
     const roleName = roleArn?.split('/').pop();
     if (!roleArn || !roleName) return undefined;
     const accessKeyId = keyIdOf(`${roleArn}\0${functionName}`);
@@ -43,6 +55,7 @@ export class SandboxCredentials {
       roleArn,
       accountId,
       arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${functionName}`,
+      ...(mesh ? { mesh } : {}),
     });
     return { accessKeyId, secretAccessKey: 'local', sessionToken: `local-session-${accessKeyId}` };
   }

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { EXTERNAL, META, SERVICE_NAME_PATTERN } from '../../shared/names';
+import { ENV, EXTERNAL, META, SERVICE_NAME_PATTERN } from '../../shared/names';
 import { formatTraceHeader, newSegmentId, type TraceContext } from '../../shared/trace-header';
 import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../endpoint/backend';
 import type { SandboxCredentials } from '../endpoint/sandbox-credentials';
@@ -616,7 +616,10 @@ export class LocalInvoker implements EndpointInvoker {
 
   /** The function's role session as Lambda hands it over: key id, secret and session token. */
   private sandboxKeys(spec: FunctionSpec): Record<string, string> {
-    const keys = this.options.credentials?.issue(spec.name, spec.role, this.registry.accountId);
+    const service = spec.environment[ENV.service];
+    const policyTable = spec.environment[ENV.policyTable];
+    const mesh = service && policyTable ? { service, policyTable } : undefined;
+    const keys = this.options.credentials?.issue(spec.name, spec.role, this.registry.accountId, mesh);
     return {
       AWS_ACCESS_KEY_ID: keys?.accessKeyId ?? 'test',
       AWS_SECRET_ACCESS_KEY: keys?.secretAccessKey ?? 'test',
