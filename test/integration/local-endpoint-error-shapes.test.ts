@@ -6,7 +6,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
   DynamoDBClient,
@@ -18,37 +17,9 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Endpoint, SecretStore, startEndpoint } from '../../local/endpoint';
 import { loopbackClientConfig } from '../support/loopback-client';
+import { type Answer, recordAnswers } from '../support/record-answers';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-interface RawResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
-type Handle = (request: unknown, options?: unknown) => Promise<{ response: RawResponse }>;
-
-/** Wraps the client's own HTTP handler so each answer's bytes are kept before the SDK reads them. */
-function recordAnswers<C extends { config: { requestHandler: unknown } }>(client: C, recorder: { last?: Answer }): C {
-  const handler = client.config.requestHandler as { handle: Handle };
-  const handle = handler.handle.bind(handler);
-  handler.handle = async (request, options) => {
-    const out = await handle(request, options);
-    const chunks: Buffer[] = [];
-    for await (const chunk of out.response.body as Readable) chunks.push(Buffer.from(chunk));
-    const body = Buffer.concat(chunks);
-    recorder.last = { status: out.response.statusCode, headers: out.response.headers, body: body.toString('utf8') };
-    out.response.body = Readable.from([body]);
-    return out;
-  };
-  return client;
-}
 
 describe('local endpoint: error bodies as AWS writes them', () => {
   let endpoint: Endpoint;
