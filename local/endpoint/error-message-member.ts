@@ -13,6 +13,8 @@ export type MessageMember = 'message' | 'Message';
 /** Per signing name, the error codes whose modelled message member is `Message`. */
 const CAPITALISED: Readonly<Record<string, ReadonlySet<string>>> = {
   lambda: new Set([
+    // Not in the model: IAM's refusal, and Lambda's own 403s, write `Message` (recorded Lambda answers).
+    'AccessDeniedException',
     'CallbackTimeoutException',
     'CodeSigningConfigNotFoundException',
     'CodeVerificationFailedException',

@@ -145,7 +145,8 @@ function fixFor(action: string, denial: Denial): string {
 
 /** AccessDeniedException as each service writes it on its protocol. */
 function refusal(service: string, principal: SandboxPrincipal, request: IamRequest, denial: Denial): IamRefusal {
-  const { action, resource } = request;
+  const { action } = request;
+  const resource = request.named ?? request.resource;
   const because =
     denial === 'implicit'
       ? `because no identity-based policy allows the ${action} action`

@@ -12,6 +12,8 @@ export interface IamRequest {
   /** `service:Action`, as policies name it. */
   readonly action: string;
   readonly resource: string;
+  /** The resource as the request named it, when the service's refusal names it so (a secret's SecretId). */
+  readonly named?: string;
   /** Condition keys (lower case) and their values; a key that is absent is not in the request. */
   readonly context: Readonly<Record<string, readonly string[]>>;
   /** Keys (lower case) the request has but whose values could not be read from it: not judged. */

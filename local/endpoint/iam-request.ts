@@ -120,7 +120,7 @@ function secretRequest(facts: RequestFacts, lookups: RequestLookups): IamRequest
   const resource =
     lookups.secretArn(region, secretId) ??
     (secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:${region}:${facts.accountId}:secret:${secretId}`);
-  return { action: 'secretsmanager:GetSecretValue', resource, context: globalContext(facts) };
+  return { action: 'secretsmanager:GetSecretValue', resource, named: secretId, context: globalContext(facts) };
 }
 
 /** A send to a queue, by its URL (`http(s)://<host>/<account>/<name>`). */

@@ -17,6 +17,7 @@ import { FunctionRegistry } from '../../local/registry/function-registry';
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
 import { loopbackClientConfig } from '../support/loopback-client';
+import { type Answer, recordAnswers } from '../support/record-answers';
 
 const ACCOUNT = '000000000000';
 const FN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function`;
@@ -58,6 +59,7 @@ describe('local endpoint: IAM enforcement of sandboxes', () => {
   policies.attachManaged('OrdersRole', ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']);
   const queues = new QueueStore({ region: 'us-east-1', accountId: ACCOUNT, endpointUrl: () => ep.url });
   let lambda: LambdaClient;
+  const answers: { last?: Answer } = {};
   let dynamo: DynamoDBClient;
   let operatorDynamo: DynamoDBClient;
   let secrets: SecretsManagerClient;
@@ -77,7 +79,7 @@ describe('local endpoint: IAM enforcement of sandboxes', () => {
       log: (line) => lines.push(line),
     });
     await ep.dynamo.createPolicyTable('shop-policy');
-    lambda = new LambdaClient(sandbox(ep.url));
+    lambda = recordAnswers(new LambdaClient(sandbox(ep.url)), answers);
     dynamo = new DynamoDBClient(sandbox(ep.url));
     operatorDynamo = new DynamoDBClient(loopbackClientConfig(ep.url));
     secrets = new SecretsManagerClient(sandbox(ep.url));
@@ -104,10 +106,11 @@ describe('local endpoint: IAM enforcement of sandboxes', () => {
     const err = await refused(lambda.send(new InvokeCommand({ FunctionName: 'shop-inventory', Qualifier: 'live' })));
     assert.equal(err.name, 'AccessDeniedException');
     assert.equal(err.$metadata.httpStatusCode, 403);
-    assert.equal(
-      err.message,
-      `User: ${CALLER} is not authorized to perform: lambda:InvokeFunction on resource: ${FN}:shop-inventory:live because no identity-based policy allows the lambda:InvokeFunction action`,
-    );
+    const words = `User: ${CALLER} is not authorized to perform: lambda:InvokeFunction on resource: ${FN}:shop-inventory:live because no identity-based policy allows the lambda:InvokeFunction action`;
+    assert.equal(err.message, words);
+    // Lambda's refusal carries its words under `Message`, as recorded answers of Lambda show.
+    assert.equal(answers.last?.headers['x-amzn-errortype'], 'AccessDeniedException');
+    assert.equal(JSON.parse(answers.last?.body ?? '{}').Message, words);
     assert.ok(
       lines.some(
         (l) => l.includes('shop-orders') && l.includes(`${FN}:shop-inventory:live`) && l.includes('allowCallsTo'),
@@ -158,9 +161,11 @@ describe('local endpoint: IAM enforcement of sandboxes', () => {
   it('Secrets Manager and SQS refuse what the role was not granted, each in its own shape', async () => {
     const secret = await refused(secrets.send(new GetSecretValueCommand({ SecretId: 'shop/identity/payments' })));
     assert.equal(secret.name, 'AccessDeniedException');
-    assert.match(
+    assert.equal(secret.$metadata.httpStatusCode, 400);
+    // Secrets Manager names the secret as the request did: by name here, by ARN when called by ARN.
+    assert.equal(
       secret.message,
-      /secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:\d+:secret:shop\/identity\/payments-\w{6} /,
+      `User: ${CALLER} is not authorized to perform: secretsmanager:GetSecretValue on resource: shop/identity/payments because no identity-based policy allows the secretsmanager:GetSecretValue action`,
     );
     const queueUrl = queues.put('order-events').url;
     const sent = await refused(sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x' })));
