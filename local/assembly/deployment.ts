@@ -44,6 +44,7 @@ import {
   applySecretPolicy,
   applyTablePolicy,
   type PolicyContext,
+  removeLambdaPermission,
 } from './resource-policies';
 
 /** Where the CDK Provider framework's function finds the user's handler. */
@@ -106,7 +107,7 @@ interface DeployedResource {
   readonly logicalId: string;
   readonly type: string;
   readonly deletionPolicy?: string;
-  /** Physical name (secrets) or id (custom resources). */
+  /** Physical name (secrets), id (custom resources) or the ARN a Lambda permission is on. */
   readonly physicalId?: string;
   /** Resolved properties (custom resources, rotation schedules): unchanged = nothing to do. */
   readonly properties?: string;
@@ -292,7 +293,7 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::SQS::Queue': applyQueue,
   'AWS::Lambda::EventSourceMapping': applyEventSourceMapping,
   'AWS::Lambda::EventInvokeConfig': applyEventInvokeConfig,
-  'AWS::Lambda::Permission': (ctx, stack, id, r) => recordPolicy(ctx, stack, id, r, applyLambdaPermission),
+  'AWS::Lambda::Permission': applyPermission,
   'AWS::SQS::QueuePolicy': (ctx, stack, id, r) => recordPolicy(ctx, stack, id, r, applyQueuePolicy),
   'AWS::SecretsManager::ResourcePolicy': (ctx, stack, id, r) => recordPolicy(ctx, stack, id, r, applySecretPolicy),
 };
@@ -309,10 +310,23 @@ function recordPolicy(
   remember(ctx, stack, id, r);
 }
 
+/**
+ * A template's Lambda permission: its statement in the policy of the ARN it names, taken from the one
+ * an earlier deploy put it on when that ARN changed. Put again on every deploy, as the template declares
+ * it, though a RemovePermission took it away since.
+ */
+function applyPermission(ctx: Apply, stack: AssemblyStack, id: string, r: TemplateResource): void {
+  const before = ctx.state.resources.get(`${stack.stackName}/${id}`)?.physicalId;
+  const arn = applyLambdaPermission(policyContext(ctx), stack, id, r);
+  if (before && before !== arn) removeLambdaPermission(policyContext(ctx), before, id);
+  remember(ctx, stack, id, r, arn ? { physicalId: arn } : {});
+}
+
 function policyContext(ctx: Apply): PolicyContext {
   return {
     resolver: ctx.resolver,
     policies: ctx.targets.iam?.resources,
+    functions: (region) => regionOf(ctx, region).registry,
     document: (stack, document) => resolvedDocument(ctx, stack, document),
     secretArn: (stack, secretId) =>
       secretId.startsWith('arn:')
@@ -1019,6 +1033,8 @@ async function removeResources(ctx: Apply, keys: readonly string[]): Promise<voi
       await ctx.targets.cancelRotation?.(r.physicalId, r.region);
     } else if (r.type === POLICY_RESOURCE_TYPE) {
       await removePolicy(ctx, r);
+    } else if (r.type === 'AWS::Lambda::Permission' && r.physicalId) {
+      removeLambdaPermission(policyContext(ctx), r.physicalId, r.logicalId);
     } else if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
       await deleteCustomResource(ctx, r);
     }

@@ -128,9 +128,12 @@ export interface EndpointRegistry {
   setTags(name: string, add: Readonly<Record<string, string>>, remove?: readonly string[]): void;
   /** The resource policy (JSON text) of a qualifier, undefined when it has no statement. */
   policy(name: string, qualifier?: string): { Policy: string; RevisionId: string } | undefined;
-  /** The mutable statement list of a qualifier's policy; call `touch` after changing it. */
-  statements(name: string, qualifier?: string): PolicyStatement[];
-  touch(name: string, qualifier?: string): void;
+  /** The statements of a qualifier's policy (templates' permissions and AddPermission's alike). */
+  policyStatements(name: string, qualifier?: string): readonly PolicyStatement[];
+  /** Adds a statement to a qualifier's policy, or replaces the one with its Sid; moves its RevisionId. */
+  putStatement(name: string, qualifier: string, statement: PolicyStatement): void;
+  /** Removes a statement by Sid; false when the qualifier's policy holds none. */
+  removeStatement(name: string, qualifier: string, sid: string): boolean;
   reservedConcurrency(name: string): number | undefined;
   setReservedConcurrency(name: string, value: number | null): void;
   usage(): { functionCount: number; totalCodeSize: number };

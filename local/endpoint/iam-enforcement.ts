@@ -71,7 +71,7 @@ export class IamEnforcement {
   private decide(principal: SandboxPrincipal, request: IamRequest): IamDecision & { byResource?: boolean } {
     const { documents, unknownManaged } = this.policies.identityPolicies(principal.roleName);
     const caller = { accountId: principal.accountId, arns: [principal.roleArn, principal.arn] };
-    const resource = statementsFor(this.policies.resources.of(request.resource), caller);
+    const resource = statementsFor(this.resourcePolicies(request.resource), caller);
     const decision = evaluatePolicies([...documents, resource], request);
     if (decision.effect === 'explicit-deny')
       return { ...decision, byResource: evaluatePolicies(documents, request).effect !== 'explicit-deny' };
@@ -79,6 +79,15 @@ export class IamEnforcement {
     if (decision.effect === 'implicit-deny' && unknownManaged.length > 0)
       return { effect: 'undecided', reason: `the managed policy ${unknownManaged.join(', ')}` };
     return decision;
+  }
+
+  /**
+   * The policies guarding a resource: a function's is the one Lambda keeps for the ARN invoked, which
+   * the templates' permissions and AddPermission both write; the others' are the templates'.
+   */
+  private resourcePolicies(arn: string): unknown[] {
+    if (arn.split(':')[2] === 'lambda') return [{ Statement: this.lookups.functionPolicy(arn) }];
+    return this.policies.resources.of(arn);
   }
 
   private warnOnce(principal: SandboxPrincipal, request: IamRequest, reason: string): void {

@@ -27,6 +27,8 @@ export interface RequestLookups {
   secretArn(region: string, secretId: string): string | undefined;
   /** The partition key attribute of a table (or of one of its indexes), when the table exists. */
   partitionKey(region: string, table: string, index?: string): Promise<string | undefined>;
+  /** The statements of the policy of the function, version or alias an ARN names (none when it has none). */
+  functionPolicy(arn: string): readonly unknown[];
 }
 
 /** The DynamoDB operations evaluated: the mesh's reads and writes of its policy table, and user code's. */

@@ -62,8 +62,7 @@ export const addPermission: LambdaHandler = (ctx, req) => {
     throw staleRevision('GetPolicy');
   }
   const sid = statementIdOf(body);
-  const statements = ctx.registry.statements(ref.name, qualifier);
-  if (statements.some((s) => s.Sid === sid)) {
+  if (ctx.registry.policyStatements(ref.name, qualifier).some((s) => s.Sid === sid)) {
     throw new AwsError(
       'ResourceConflictException',
       409,
@@ -80,8 +79,7 @@ export const addPermission: LambdaHandler = (ctx, req) => {
     eventSourceToken: optionalString(body, 'EventSourceToken'),
     functionUrlAuthType: optionalString(body, 'FunctionUrlAuthType'),
   });
-  statements.push(statement);
-  ctx.registry.touch(ref.name, qualifier);
+  ctx.registry.putStatement(ref.name, qualifier, statement);
   return { status: 201, json: { Statement: JSON.stringify(statement) } };
 };
 
@@ -92,13 +90,12 @@ export const removePermission: LambdaHandler = (ctx, req) => {
   }
   const qualifier = resolveQualifier(ctx, ref.name, ref.qualifier);
   if (!ctx.registry.policy(ref.name, qualifier)) throw notFound('No policy is associated with the given resource.');
-  const statements = ctx.registry.statements(ref.name, qualifier);
-  const i = statements.findIndex((s) => s.Sid === req.params.StatementId);
-  if (i < 0) throw notFound(`Statement ${req.params.StatementId} is not found in resource policy.`);
+  const sid = req.params.StatementId ?? '';
+  if (!ctx.registry.policyStatements(ref.name, qualifier).some((s) => s.Sid === sid))
+    throw notFound(`Statement ${sid} is not found in resource policy.`);
   const revisionId = req.query.get('RevisionId');
   if (revisionId && revisionId !== ctx.registry.revisionId(ref.name, qualifier)) throw staleRevision();
-  statements.splice(i, 1);
-  ctx.registry.touch(ref.name, qualifier);
+  ctx.registry.removeStatement(ref.name, qualifier, sid);
   return { status: 204 };
 };
 

@@ -20,6 +20,7 @@ import { BodyBudget, bodyShare } from './body-budget';
 import { ConnectionCap, defaultMaxConnections } from './connection-cap';
 import { createPolicyTable, type DynamoOptions, seedItems } from './dynamodb';
 import { AwsError, toAwsError, unsupported, type WireProtocol, writeError } from './errors';
+import { parseFunctionName } from './function-name';
 import { handleIam, iamErrorXml, RolePolicies } from './iam';
 import { IamEnforcement, type IamRefusal } from './iam-enforcement';
 import type { RequestFacts } from './iam-request';
@@ -242,7 +243,16 @@ function servicesOf(shared: Shared): Services {
       return undefined;
     }
   };
-  const lookups = { secretArn, partitionKey: partitionKeys.of.bind(partitionKeys) };
+  const functionPolicy = (arn: string) => {
+    const region = arn.split(':')[3] ?? home;
+    try {
+      const ref = parseFunctionName(arn, undefined, 'GetPolicy', { region, accountId: shared.accountId });
+      return backendOf(region).registry.policyStatements(ref.name, ref.qualifier);
+    } catch {
+      return []; // another account's function, or a name Lambda refuses: no policy here
+    }
+  };
+  const lookups = { secretArn, partitionKey: partitionKeys.of.bind(partitionKeys), functionPolicy };
   return {
     lambdaIn: (region) => lambdaContext(backendOf(region)),
     secretsIn: (region) => {

@@ -418,20 +418,39 @@ export class FunctionRegistry implements EndpointRegistry {
     return { Policy: JSON.stringify(resourcePolicy(statements)), RevisionId: this.revisionOf(fn, qualifier) };
   }
 
-  /** The statements of a qualifier's policy (AddPermission / RemovePermission edit them). */
-  statements(name: string, qualifier = LATEST): PolicyStatement[] {
+  /** The statements of a qualifier's policy, none when it has none. */
+  policyStatements(name: string, qualifier = LATEST): readonly PolicyStatement[] {
+    return this.fns.get(name)?.policies.get(qualifier) ?? [];
+  }
+
+  /**
+   * Adds a statement to a qualifier's policy, replacing the one with its Sid (a redeployed template's
+   * permission). The same statement again changes nothing, its RevisionId included.
+   */
+  putStatement(name: string, qualifier: string, statement: PolicyStatement): void {
     const fn = this.fns.get(name);
     if (!fn) throw notFound(this.arn(name));
     const list = fn.policies.get(qualifier) ?? [];
-    fn.policies.set(qualifier, list);
-    return list;
+    const i = list.findIndex((s) => s.Sid === statement.Sid);
+    if (i >= 0 && JSON.stringify(list[i]) === JSON.stringify(statement)) return;
+    fn.policies.set(qualifier, i >= 0 ? list.map((s, j) => (j === i ? statement : s)) : [...list, statement]);
+    this.touch(fn, qualifier);
+  }
+
+  /** Removes the statement `sid` from a qualifier's policy; false when it holds none. */
+  removeStatement(name: string, qualifier: string, sid: string): boolean {
+    const fn = this.fns.get(name);
+    const list = fn?.policies.get(qualifier) ?? [];
+    if (!fn || !list.some((s) => s.Sid === sid)) return false;
+    const rest = list.filter((s) => s.Sid !== sid);
+    if (rest.length > 0) fn.policies.set(qualifier, rest);
+    else fn.policies.delete(qualifier);
+    this.touch(fn, qualifier);
+    return true;
   }
 
   /** A policy change counts as a change of the version or alias: its RevisionId moves. */
-  touch(name: string, qualifier = LATEST): void {
-    const fn = this.fns.get(name);
-    if (!fn) return;
-    if (fn.policies.get(qualifier)?.length === 0) fn.policies.delete(qualifier);
+  private touch(fn: FunctionState, qualifier: string): void {
     const alias = fn.aliases.get(qualifier);
     if (alias) {
       fn.aliases.set(qualifier, { ...alias, RevisionId: randomUUID() });

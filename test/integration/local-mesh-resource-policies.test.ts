@@ -16,37 +16,11 @@ import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { SandboxCredentials } from '../../local/endpoint/sandbox-credentials';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { clientConfig } from '../support/example-assembly';
+import { arnOf, type Failure, failureOf, fn, role } from '../support/iam-template';
 import { oneStackAssembly } from '../support/one-stack-assembly';
 
 const ACCOUNT = '000000000000';
 const ORDER_KEY = { id: { S: 'order-1' } };
-const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
-
-function role(name: string, statements: unknown[] = []) {
-  return {
-    Type: 'AWS::IAM::Role',
-    Properties: {
-      RoleName: name,
-      AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }] },
-      ...(statements.length > 0
-        ? { Policies: [{ PolicyName: 'Own', PolicyDocument: { Statement: statements } }] }
-        : {}),
-    },
-  };
-}
-
-function fn(name: string, roleId: string) {
-  return {
-    Type: 'AWS::Lambda::Function',
-    Properties: {
-      FunctionName: name,
-      Runtime: 'nodejs22.x',
-      Handler: 'index.handler',
-      Role: arnOf(roleId),
-      Code: { ZipFile: 'exports.handler = async () => "ok";' },
-    },
-  };
-}
 
 /** A table; with its ResourcePolicy, the caller's role may read its items. */
 function table(withPolicy: boolean) {
@@ -132,16 +106,6 @@ function template(withResourcePolicies: boolean): Record<string, unknown> {
     },
   };
 }
-
-interface Failure extends Error {
-  $metadata: { httpStatusCode?: number };
-}
-
-const failureOf = (p: Promise<unknown>) =>
-  p.then(
-    () => assert.fail('served'),
-    (e: Failure) => e,
-  );
 
 describe('IAM on the local mesh: resource-based policies', () => {
   const dirs = [template(false), template(true)].map((t) => oneStackAssembly('resource-policies', t));
