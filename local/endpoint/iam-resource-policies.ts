@@ -1,8 +1,8 @@
 /**
- * The resource-based policies the deployments declared, kept by the resource they guard: a function's
- * (or a version's or alias's) AWS::Lambda::Permission statements, a queue's AWS::SQS::QueuePolicy, a
- * secret's AWS::SecretsManager::ResourcePolicy and a table's ResourcePolicy. Each is kept under the
- * resource that declared it (`<stack>/<logicalId>`), so a deploy replaces it and a removal drops it.
+ * The resource-based policies the deployments declared, kept by the resource they guard: a queue's
+ * AWS::SQS::QueuePolicy, a secret's AWS::SecretsManager::ResourcePolicy and a table's ResourcePolicy.
+ * Each is kept under the resource that declared it (`<stack>/<logicalId>`), so a deploy replaces it and
+ * a removal drops it. A function's policy is not here: Lambda keeps it, per qualifier, in the registry.
  */
 
 export class ResourcePolicies {

@@ -1,8 +1,11 @@
 /**
  * A function's resource-based policy: AddPermission, RemovePermission, GetPolicy (API reference pages of
- * the same names; errors as AWS words them). Policies are kept per qualifier (the function, a version
- * or an alias) and change its RevisionId. They are kept, not enforced: IAM evaluates the templates'
- * AWS::Lambda::Permission resources (local/assembly/resource-policies.ts), not what AddPermission adds.
+ * the same names; errors as AWS words them). One policy per qualifier (the function, a version or an
+ * alias), kept by the registry, changing its RevisionId: the templates' AWS::Lambda::Permission
+ * statements sit in it beside AddPermission's (local/assembly/resource-policies.ts), GetPolicy shows
+ * both and RemovePermission takes either away. It is enforced: the endpoint's IAM evaluation of an
+ * Invoke reads the policy of the ARN invoked (iam-enforcement.ts), so a statement grants invokes
+ * through the ARN it was added to only, as on AWS.
  */
 
 import { AwsError, invalidParameter } from './errors';

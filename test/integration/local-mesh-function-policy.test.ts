@@ -155,11 +155,12 @@ describe('IAM on the local mesh: a function policy per qualifier, from the templ
     assert.equal(await invokes(), 'served');
   });
 
-  it('a Permission the template moves to the alias leaves the function and serves the alias', async () => {
+  it('a Permission the template moves to the alias leaves the function and serves the alias, not its version', async () => {
     await mesh.apply(dirs[1]!);
     assert.deepEqual(await sids(), []);
     assert.deepEqual(await sids('live'), ['TargetInvoke']);
     assert.equal(await invokes(), 'refused');
+    assert.equal(await invokes('1'), 'refused');
     assert.equal(await invokes('live'), 'served');
   });
 });
