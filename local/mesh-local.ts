@@ -394,7 +394,7 @@ async function startMeshEndpoint(
     jsonServices: {
       ...jsonServices(
         codeDeploy,
-        { alarms, metrics: parts.metrics },
+        { alarms, metrics: parts.metrics, accountId: registry.accountId },
         { region: registry.region, accountId: registry.accountId },
       ),
       ...sqsJsonServices(parts.queues),

@@ -1,5 +1,6 @@
 /**
- * CloudWatch on the wire: the alarm calls (DescribeAlarms, DescribeAlarmHistory) and GetMetricData. The SDK in this
+ * CloudWatch on the wire: the alarm calls (DescribeAlarms, DescribeAlarmHistory), GetMetricData and
+ * ListMetrics. The SDK in this
  * repository speaks CloudWatch's JSON protocol (awsJson1_0, `X-Amz-Target:
  * GraniteServiceVersion20100801.<Op>`, with the query-compatible error header), so the answers are JSON
  * in the operations' output shapes.
@@ -9,20 +10,23 @@ import { tokenPage } from '../endpoint/next-token';
 import type { AlarmRegistry, AlarmState, AlarmTransition } from './alarms';
 import { cloudWatchError } from './cloudwatch-error';
 import { getMetricData } from './get-metric-data';
+import { listMetrics } from './list-metrics';
 import type { MetricStore } from './metric-store';
 
-/** What CloudWatch's calls read: the alarms, and the metrics they are evaluated on. */
+/** What CloudWatch's calls read: the alarms, the metrics they are evaluated on, and the account owning both. */
 export interface CloudWatchState {
   readonly alarms: AlarmRegistry;
   readonly metrics: MetricStore;
+  readonly accountId: string;
 }
 
 export function handleCloudWatch(
-  { alarms, metrics }: CloudWatchState,
+  { alarms, metrics, accountId }: CloudWatchState,
   operation: string,
   input: Record<string, unknown>,
 ): unknown {
   if (operation === 'GetMetricData') return getMetricData(metrics, input);
+  if (operation === 'ListMetrics') return listMetrics(metrics, accountId, input);
   if (operation === 'DescribeAlarms') return describeAlarms(alarms, input);
   if (operation === 'DescribeAlarmHistory') return describeAlarmHistory(alarms, input);
   throw new AwsError(

@@ -30,6 +30,8 @@ interface Series {
   readonly dimensions: Dimensions;
   /** [time, value] in arrival order. */
   readonly points: [number, number][];
+  /** Epoch ms of the newest datapoint ever written, kept past retention (ListMetrics lists by it). */
+  latest: number;
 }
 
 export interface MetricStoreOptions {
@@ -45,6 +47,17 @@ export interface MetricStoreOptions {
    */
   readonly maxSeries?: number;
   readonly maxPoints?: number;
+}
+
+/** A metric the store holds, as `list` reports it. */
+export interface MetricListing {
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Dimensions;
+  /** Datapoints held now. */
+  readonly points: number;
+  /** Epoch ms of the newest datapoint written. */
+  readonly latest: number;
 }
 
 /** The key of a metric: namespace, name and the sorted dimension pairs. */
@@ -77,10 +90,11 @@ export class MetricStore {
   /** One datapoint (or several values at one time) of a metric. */
   put(namespace: string, name: string, dimensions: Dimensions, values: readonly number[], time: number): void {
     const key = metricKey(namespace, name, dimensions);
-    const s = this.series.get(key) ?? { namespace, name, dimensions: { ...dimensions }, points: [] };
+    const s = this.series.get(key) ?? { namespace, name, dimensions: { ...dimensions }, points: [], latest: -Infinity };
     this.series.delete(key);
     this.series.set(key, s);
     for (const v of values) s.points.push([time, v]);
+    if (values.length > 0) s.latest = Math.max(s.latest, time);
     const cutoff = time - this.retentionMs;
     let drop = 0;
     while (drop < s.points.length && (s.points[drop]![0] < cutoff || s.points.length - drop > this.maxPointsPerSeries))
@@ -167,13 +181,14 @@ export class MetricStore {
     return s ? s.points.filter(([t]) => t >= from && t < to) : [];
   }
 
-  /** The metrics held, for tests and status views. */
-  list(): { namespace: string; name: string; dimensions: Dimensions; points: number }[] {
+  /** The metrics held, each with its datapoints held and the time of its newest (ListMetrics, status views). */
+  list(): MetricListing[] {
     return [...this.series.values()].map((s) => ({
       namespace: s.namespace,
       name: s.name,
       dimensions: s.dimensions,
       points: s.points.length,
+      latest: s.latest,
     }));
   }
 }

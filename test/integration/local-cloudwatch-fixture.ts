@@ -7,6 +7,7 @@ import { AlarmRegistry } from '../../local/cloudwatch/alarms';
 import { handleCloudWatch } from '../../local/cloudwatch/cloudwatch-api';
 import { MetricStore } from '../../local/cloudwatch/metric-store';
 import { startEndpoint } from '../../local/endpoint';
+import { LOCAL_ACCOUNT } from '../../local/registry/function-registry';
 import { loopbackClientConfig } from '../support/loopback-client';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
@@ -26,7 +27,10 @@ export async function startCloudWatchEndpoint(now: () => number): Promise<CloudW
     registry,
     invoker: new TestInvoker(registry),
     jsonServices: {
-      monitoring: { protocol: 'awsJson1_0', handle: (op, input) => handleCloudWatch({ alarms, metrics }, op, input) },
+      monitoring: {
+        protocol: 'awsJson1_0',
+        handle: (op, input) => handleCloudWatch({ alarms, metrics, accountId: LOCAL_ACCOUNT }, op, input),
+      },
     },
   });
   const cloudWatch = new CloudWatchClient(loopbackClientConfig(endpoint.url));

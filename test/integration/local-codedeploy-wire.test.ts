@@ -24,6 +24,7 @@ import { handleCodeDeploy } from '../../local/codedeploy/codedeploy-api';
 import { CodeDeployEngine } from '../../local/codedeploy/codedeploy-engine';
 import { type Endpoint, startEndpoint } from '../../local/endpoint';
 import type { JsonService } from '../../local/endpoint/server';
+import { LOCAL_ACCOUNT } from '../../local/registry/function-registry';
 import { loopbackClientConfig } from '../support/loopback-client';
 import { rejection } from '../support/rejection';
 import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
@@ -70,7 +71,7 @@ describe('local CodeDeploy and CloudWatch through the SDK', () => {
     };
     const cw: JsonService = {
       protocol: 'awsJson1_0',
-      handle: (op, input) => handleCloudWatch({ alarms, metrics }, op, input),
+      handle: (op, input) => handleCloudWatch({ alarms, metrics, accountId: LOCAL_ACCOUNT }, op, input),
     };
     const registry = new TestRegistry();
     endpoint = await startEndpoint({
