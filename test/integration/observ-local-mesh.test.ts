@@ -1,7 +1,8 @@
 /**
  * Observability through the real local mesh: workers print EMF lines and send X-Ray
  * subsegments over UDP, the local mesh writes each invocation's function segment, and `mesh stat`,
- * `mesh trace` and `mesh check` read it all back over HTTP like an operator would.
+ * `mesh trace` and `mesh check` read it all back over HTTP like an operator would (and CloudWatch's
+ * ListMetrics, on the SDK, lists the metrics the example app's real runtime published).
  *
  * Two apps: the observability fixture (test/support/observ-app, a stand-in runtime that emits what the
  * runtime emits — always present), and the example app with the real runtime (infra/app.ts), when it
@@ -10,9 +11,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CloudWatchClient, ListMetricsCommand, type ListMetricsCommandOutput } from '@aws-sdk/client-cloudwatch';
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
-import { ENV, LIVE_ALIAS } from '../../shared/names';
+import { ENV, LIVE_ALIAS, METRICS, metricNamespace } from '../../shared/names';
 import type { StatsSnapshot } from '../../shared/telemetry/golden-metrics';
 import type { Trace, TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { exampleAssemblies } from '../support/example-assembly';
@@ -260,6 +262,47 @@ describe('observability on the local mesh (example app, real runtime)', {
       );
       for (const k of ['version', 'attempt', 'outcome'])
         assert.notEqual(call.annotations[k], undefined, `annotation ${k} on ${source} -> ${target}`);
+    }
+  });
+
+  it('ListMetrics on the SDK lists what a checkout published: the edge it took and Lambda metrics of the function', async () => {
+    await checkoutTrace();
+    const frontend = mesh.registry.listFunctions().find((f) => f.FunctionName === fn.get('frontend'));
+    const namespace = metricNamespace(frontend?.Environment?.Variables?.[ENV.meshName] ?? '');
+    const cloudWatch = new CloudWatchClient({
+      endpoint: mesh.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const edge = { Namespace: namespace, MetricName: METRICS.requestsTotal };
+      const filters = [
+        { Name: 'source_workload', Value: 'frontend' },
+        { Name: 'destination_workload', Value: 'orders' },
+        { Name: 'reporter' },
+      ];
+      // A worker's EMF lines reach the local mesh through its stdout, on their own time.
+      let listed: ListMetricsCommandOutput | undefined;
+      for (let i = 0; i < 100 && !listed?.Metrics?.length; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 50));
+        listed = await cloudWatch.send(
+          new ListMetricsCommand({ ...edge, Dimensions: filters, RecentlyActive: 'PT3H' }),
+        );
+      }
+      const dimensions = listed?.Metrics?.map((m) => Object.fromEntries(m.Dimensions!.map((d) => [d.Name, d.Value])));
+      assert.deepEqual(dimensions, [
+        { source_workload: 'frontend', destination_workload: 'orders', reporter: 'source' },
+      ]);
+      const lambdaMetrics = await cloudWatch.send(
+        new ListMetricsCommand({
+          Namespace: 'AWS/Lambda',
+          Dimensions: [{ Name: 'FunctionName', Value: fn.get('frontend') }],
+        }),
+      );
+      const names = new Set(lambdaMetrics.Metrics?.map((m) => m.MetricName));
+      assert.deepEqual([...names].sort(), ['Duration', 'Errors', 'Invocations']);
+    } finally {
+      cloudWatch.destroy();
     }
   });
 
