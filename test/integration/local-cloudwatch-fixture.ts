@@ -13,6 +13,8 @@ import { TestInvoker, TestRegistry } from './local-endpoint-fixture';
 
 export interface CloudWatchEndpoint {
   readonly cloudWatch: CloudWatchClient;
+  /** The endpoint's URL, for other clients (the `aws` CLI). */
+  readonly url: string;
   readonly metrics: MetricStore;
   readonly alarms: AlarmRegistry;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startCloudWatchEndpoint(now: () => number): Promise<CloudW
   const cloudWatch = new CloudWatchClient(loopbackClientConfig(endpoint.url));
   return {
     cloudWatch,
+    url: endpoint.url,
     metrics,
     alarms,
     close: async () => {

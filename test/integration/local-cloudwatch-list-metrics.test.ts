@@ -1,5 +1,5 @@
 /**
- * ListMetrics through the real SDK, answered from the local metric store as the CloudWatch API Reference
+ * ListMetrics through the real SDK (and the pip `aws` CLI, when installed), answered from the local metric store as the CloudWatch API Reference
  * describes it: Namespace, MetricName and dimension filters (a name alone matches any value; every
  * filtered dimension must be there, others may be too), RecentlyActive, no metric without data in two
  * weeks, 500 a page with a NextToken the paginator follows, the local account as the only owning one,
@@ -7,6 +7,9 @@
  */
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   ListMetricsCommand,
@@ -15,6 +18,7 @@ import {
   paginateListMetrics,
 } from '@aws-sdk/client-cloudwatch';
 import { LOCAL_ACCOUNT } from '../../local/registry/function-registry';
+import { awsClis, runAwsCli } from '../support/aws-cli';
 import { rejection } from '../support/rejection';
 import { type CloudWatchEndpoint, startCloudWatchEndpoint } from './local-cloudwatch-fixture';
 
@@ -126,6 +130,32 @@ describe('ListMetrics through the SDK', () => {
     assert.equal(mine.Metrics?.length, 6);
     const theirs = await send({ Namespace: SHOP, IncludeLinkedAccounts: true, OwningAccount: '111122223333' });
     assert.deepEqual([theirs.Metrics, theirs.OwningAccounts], [[], []]);
+  });
+
+  // The pip CLI (v1) speaks CloudWatch's JSON protocol; Debian's v2.9 speaks its query protocol, not served here.
+  const jsonClis = awsClis().filter((c) => c.version.startsWith('1.'));
+  it('`aws cloudwatch list-metrics` lists the same metrics and pages through them', {
+    skip: jsonClis.length ? false : 'no aws CLI speaking CloudWatch JSON (pip awscli v1)',
+  }, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'list-metrics-cli-'));
+    try {
+      for (const cli of jsonClis) {
+        const run = (...args: string[]) => runAwsCli(cli.path, args, { endpointUrl: cw.url, home });
+        const filtered = await run('cloudwatch', 'list-metrics', '--namespace', SHOP, '--dimensions', 'Name=version');
+        assert.equal(filtered.code, 0, filtered.stderr);
+        assert.deepEqual(names(JSON.parse(filtered.stdout)), [
+          'calls{service=payments,version=2}',
+          'latency{service=payments,version=2}',
+        ]);
+        const all = await run('cloudwatch', 'list-metrics', '--namespace', 'many');
+        assert.equal(JSON.parse(all.stdout).Metrics.length, MANY, `aws ${cli.version} follows the NextToken`);
+        const bad = await run('cloudwatch', 'list-metrics', '--recently-active', 'PT1H');
+        assert.notEqual(bad.code, 0);
+        assert.match(bad.stderr, /\(ValidationError\).*Value 'PT1H' at 'recentlyActive'/);
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('refuses what the API model does not allow, naming the value, as CloudWatch validates a request', async () => {
