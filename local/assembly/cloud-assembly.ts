@@ -12,8 +12,19 @@ import { parseTemplate } from './template-json';
 
 export interface Template {
   readonly Resources?: Record<string, TemplateResource>;
-  readonly Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+  readonly Outputs?: Record<string, TemplateOutput>;
   readonly Parameters?: Record<string, { Default?: unknown; Type?: string }>;
+  /** Named conditions (Fn::Equals, Fn::And, Fn::Or, Fn::Not, `{ Condition }`), evaluated once per deploy. */
+  readonly Conditions?: Record<string, unknown>;
+  /** Fn::FindInMap's tables: map -> top-level key -> second-level key -> value. */
+  readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+export interface TemplateOutput {
+  readonly Value: unknown;
+  readonly Export?: { Name: unknown };
+  /** The condition the output exists under. */
+  readonly Condition?: string;
 }
 
 export interface TemplateResource {
@@ -25,6 +36,8 @@ export interface TemplateResource {
   readonly DeletionPolicy?: string;
   /** How CloudFormation updates the resource (an alias's `CodeDeployLambdaAliasUpdate`). */
   readonly UpdatePolicy?: Record<string, unknown>;
+  /** The condition the resource is created under; false = it does not exist. */
+  readonly Condition?: string;
 }
 
 export interface AssemblyStack {

@@ -25,6 +25,7 @@ import type { TableStreams } from '../endpoint/table-streams';
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import type { EventSourceMapping } from '../sqs/event-source-poller';
 import type { QueueStore } from '../sqs/queue-store';
+import { activeTemplate } from './active-template';
 import { type AssemblyStack, readCloudAssembly, type TemplateResource } from './cloud-assembly';
 import { deployOrder } from './deploy-order';
 import {
@@ -186,7 +187,8 @@ export async function applyAssembly(
   state: DeploymentState,
   options: ApplyOptions = {},
 ): Promise<DeploymentReport> {
-  const stacks = readCloudAssembly(dir);
+  // Every stack's conditions first: a template CloudFormation would refuse is refused before anything deploys.
+  const stacks = readCloudAssembly(dir).map((s) => deployedStack(s, targets));
   const ctx = newApply(targets, state, stacks, options.codeOverrides);
   for (const stack of stacks) {
     const resources = stack.template.Resources ?? {};
@@ -202,6 +204,13 @@ export async function applyAssembly(
   await removeResources(ctx, gone.map(([key]) => key).reverse());
 
   return { dir: resolve(dir), ...ctx.report };
+}
+
+/** The stack as it deploys here: its conditions and mappings applied in its region and account. */
+function deployedStack(stack: AssemblyStack, targets: DeploymentTargets): AssemblyStack {
+  const { region, accountId } = targets.registry;
+  const place = { stackName: stack.stackName, region: stack.region ?? region, accountId };
+  return { ...stack, template: activeTemplate(stack.template, place) };
 }
 
 /**

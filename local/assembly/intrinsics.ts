@@ -7,6 +7,7 @@
  * (an attribute nothing local has) resolves to undefined and the caller decides what to warn.
  */
 import type { AssemblyStack, TemplateResource } from './cloud-assembly';
+import { pseudoParameter, type StackPlace } from './pseudo-parameters';
 
 export interface ResolverOptions {
   readonly region: string;
@@ -103,6 +104,11 @@ export class Resolver {
     return stack.region ?? this.options.region;
   }
 
+  /** The stack's name, region and account, as its pseudo parameters give them. */
+  placeOf(stack: AssemblyStack): StackPlace {
+    return { stackName: stack.stackName, region: this.regionOf(stack), accountId: this.options.accountId };
+  }
+
   arn(stack: AssemblyStack, service: string, resource: string): string {
     return `arn:aws:${service}:${this.regionOf(stack)}:${this.options.accountId}:${resource}`;
   }
@@ -114,22 +120,9 @@ export class Resolver {
   }
 
   private ref(stack: AssemblyStack, name: string): unknown {
-    switch (name) {
-      case 'AWS::Region':
-        return this.regionOf(stack);
-      case 'AWS::AccountId':
-        return this.options.accountId;
-      case 'AWS::Partition':
-        return 'aws';
-      case 'AWS::URLSuffix':
-        return 'amazonaws.com';
-      case 'AWS::StackName':
-        return stack.stackName;
-      case 'AWS::StackId':
-        return this.arn(stack, 'cloudformation', `stack/${stack.stackName}/00000000-0000-0000-0000-000000000000`);
-      case 'AWS::NoValue':
-        throw new Unresolved('AWS::NoValue');
-    }
+    const pseudo = pseudoParameter(name, this.placeOf(stack));
+    if (pseudo !== undefined) return pseudo;
+    if (name === 'AWS::NoValue') throw new Unresolved('AWS::NoValue');
     const param = stack.template.Parameters?.[name];
     if (param) {
       if (param.Default === undefined) throw new Unresolved(`parameter ${name} has no default`);

@@ -105,7 +105,7 @@ describe('Resolver', () => {
   it('gives undefined for what has no local value', () => {
     assert.equal(r.resolve(stack, { 'Fn::GetAtt': ['Fn', 'SnapStartResponse'] }), undefined);
     assert.equal(r.resolve(stack, { Ref: 'Missing' }), undefined);
-    assert.equal(r.resolve(stack, { 'Fn::If': ['C', 'a', 'b'] }), undefined);
+    assert.equal(r.resolve(stack, { 'Fn::Cidr': ['10.0.0.0/16', 2, 8] }), undefined);
   });
 });
 
