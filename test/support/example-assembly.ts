@@ -6,6 +6,7 @@
  * - `checkoutFixtureAssembly()`: a checkout charging through an idempotent and a non-idempotent edge.
  * - `scenarioFixtureAssemblies()`: a probe calling workers that answer, fail or outlast their timeout.
  * - `nestedFixtureAssembly()`: a mesh whose functions sit in its stack and in two nested stacks.
+ * - `conditionsAssembly()`: a stack of conditions, mappings and a parameter, as CloudFormation deploys them.
  * - `exampleAssemblies()`: the example app (infra/app.ts, synthesized as `mesh local` does), releases 1 and 2;
  *   undefined while the example app is not in the tree.
  * And `startTestMesh()`: the local mesh on a free port, or — when MESH_TEST_ENDPOINT is set — an
@@ -99,6 +100,15 @@ export function asyncFixtureAssembly(): string {
 /** The nested stacks fixture (test/support/nested-app): functions in the mesh's stack and two nested stacks. */
 export function nestedFixtureAssembly(): string {
   return constructsAssembly('nested-fixture', join(__dirname, 'nested-app'));
+}
+
+/**
+ * The conditions fixture (test/support/conditions-app): a region-agnostic stack with a parameter,
+ * conditions, mappings and conditioned resources, on aws-cdk-lib alone.
+ */
+export function conditionsAssembly(): string {
+  const appDir = join(__dirname, 'conditions-app');
+  return singleAssembly('conditions', appDir, hashTree([appDir]));
 }
 
 /** The one assembly of a fixture app on the real constructs and runtime: rebuilt when either changes. */
