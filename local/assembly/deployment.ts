@@ -1,7 +1,8 @@
 /**
  * Applies cloud assemblies to the local mesh as deployments, in order (docs/local-mesh.md), the way
- * CloudFormation would: each stack's resources in an order that respects their dependencies and waits
- * only where CloudFormation waits (deploy-order.ts). Functions become $LATEST, each
+ * CloudFormation would: each stack's template with its conditions and mappings applied (active-template.ts),
+ * its resources in an order that respects their dependencies and waits only where CloudFormation waits
+ * (deploy-order.ts). Functions become $LATEST, each
  * `AWS::Lambda::Version` publishes once per logical id while its version runs the function's code
  * (keptVersion), aliases get their version and routing weights, tables and secrets are created, rotation schedules call
  * RotateSecret (which only starts a rotation), custom resources of the CDK Provider framework run their

@@ -1,7 +1,8 @@
 /**
  * Resolves CloudFormation intrinsic functions well enough for the mesh's templates: Ref, Fn::GetAtt,
  * Fn::Join, Fn::Sub, Fn::Select, Fn::Split, Fn::ImportValue, Fn::GetStackOutput, Fn::Base64 and the
- * pseudo parameters.
+ * pseudo parameters (pseudo-parameters.ts). Fn::If, AWS::NoValue and Fn::FindInMap never reach it: a
+ * stack's template comes here with its conditions and mappings applied (active-template.ts).
  * Physical names follow the template when it names a resource, else `<stack>-<logicalId>` (CloudFormation
  * adds a random suffix; locally a stable name is more useful). A value that cannot be resolved locally
  * (an attribute nothing local has) resolves to undefined and the caller decides what to warn.
