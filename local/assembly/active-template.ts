@@ -118,6 +118,14 @@ class Chooser {
 }
 
 /**
+ * A nested stack served as part of its parent (nested-stacks.ts): it waits for all its resources, which
+ * the local mesh wrote into its DependsOn, those its conditions leave out too; the template never named them.
+ */
+function mergedNestedStack(r: TemplateResource): boolean {
+  return r.Type === 'AWS::CloudFormation::Stack' && r.Properties === undefined;
+}
+
+/**
  * A resource or output left in that reads (Ref, Fn::GetAtt, Fn::Sub, DependsOn) one its condition left
  * out: CloudFormation refuses the template ("Unresolved resource dependencies").
  */
@@ -136,7 +144,7 @@ function refuseReadsOfLeftOut(
     ),
   ];
   for (const [where, r] of readers) {
-    const [read] = dependenciesOf(r, ids);
+    const [read] = dependenciesOf(mergedNestedStack(r) ? { ...r, DependsOn: [] } : r, ids);
     if (read === undefined) continue;
     const condition = left.get(read)!;
     throw new AssemblyScopeError(

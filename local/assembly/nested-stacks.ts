@@ -6,7 +6,8 @@
  * aliases, queues, dashboard). What crossed the template's edge is wired as CloudFormation wires it:
  * a nested `Ref` to a parameter becomes the value the parent passes in its `Parameters` (in the parent's
  * terms), and the parent's `Fn::GetAtt [<nested>, Outputs.<name>]` becomes that output's value (in the
- * nested stack's terms, renamed). Order follows CloudFormation's: a nested resource waits for what the
+ * nested stack's terms, renamed). Its conditions and mappings join the parent's under the same prefix, and
+ * a nested stack with a `Condition` takes all its resources along. Order follows CloudFormation's: a nested resource waits for what the
  * nested stack waits for, and whatever reads the nested stack (DependsOn, an output) waits for all of it.
  */
 import { AssemblyScopeError } from './assembly-scope-error';
@@ -25,6 +26,8 @@ export function withNestedStacks(template: Template, nested: NestedTemplates, at
   const own = template.Resources ?? {};
   const resources: Record<string, TemplateResource> = {};
   const outputs = new Map<string, Record<string, Json>>();
+  const conditions: Record<string, Json> = { ...template.Conditions };
+  const mappings: NonNullable<Template['Mappings']> = { ...template.Mappings };
   for (const [id, r] of Object.entries(own)) {
     const path = `${at.path}/${stackIdOf(id)}`;
     const read = r.Type === NESTED_STACK ? nested.read(r, { ...at, path }) : undefined;
@@ -42,13 +45,31 @@ export function withNestedStacks(template: Template, nested: NestedTemplates, at
       }
       resources[mid] = mr;
     }
+    joinNames(conditions, merged.conditions, `stack ${at.path}: the nested stack ${path} has a condition`);
+    joinNames(mappings, merged.mappings, `stack ${at.path}: the nested stack ${path} has a mapping`);
     outputs.set(id, merged.outputs);
   }
   if (outputs.size === 0) return template;
   const reader = new OutputReader(at.path, outputs);
   for (const [id, r] of Object.entries(resources)) resources[id] = reader.resource(r);
   const out = Object.entries(template.Outputs ?? {}).map(([k, o]) => [k, { ...o, Value: reader.value(o.Value) }]);
-  return { ...template, Resources: resources, Outputs: Object.fromEntries(out) };
+  return { ...template, Resources: resources, Outputs: Object.fromEntries(out), ...named(conditions, mappings) };
+}
+
+/** The merged Conditions and Mappings, where there are any. */
+function named(conditions: Record<string, Json>, mappings: NonNullable<Template['Mappings']>): Partial<Template> {
+  return {
+    ...(Object.keys(conditions).length > 0 ? { Conditions: conditions } : {}),
+    ...(Object.keys(mappings).length > 0 ? { Mappings: mappings } : {}),
+  };
+}
+
+/** `more`'s entries added to `into`; a name both have is refused (`clash` says where, the name follows). */
+function joinNames<T>(into: Record<string, T>, more: Record<string, T>, clash: string): void {
+  for (const [name, v] of Object.entries(more)) {
+    if (Object.hasOwn(into, name)) throw new AssemblyScopeError(`${clash} ${name}, as its parent has`);
+    into[name] = v;
+  }
 }
 
 /** The nested stack's construct id, from CDK's `<id>NestedStack<id>NestedStackResource<hash>` (else the logical id). */
@@ -65,22 +86,60 @@ function mergeNested(
   r: TemplateResource,
   nested: Template,
   parentIds: ReadonlySet<string>,
-): { resources: Record<string, TemplateResource>; outputs: Record<string, Json> } {
+): {
+  resources: Record<string, TemplateResource>;
+  outputs: Record<string, Json>;
+  conditions: Record<string, Json>;
+  mappings: NonNullable<Template['Mappings']>;
+} {
   const given = (r.Properties?.Parameters ?? {}) as Record<string, Json>;
   const params: Record<string, Json> = {};
   for (const [name, p] of Object.entries(nested.Parameters ?? {})) {
     if (given[name] !== undefined) params[name] = given[name];
     else if (p.Default !== undefined) params[name] = p.Default;
   }
-  const renamer = new Renamer(stackIdOf(id), new Set(Object.keys(nested.Resources ?? {})), params);
+  const keys = (o: object | undefined) => new Set(Object.keys(o ?? {}));
+  const renamer = new Renamer(
+    stackIdOf(id),
+    keys(nested.Resources),
+    params,
+    keys(nested.Conditions),
+    keys(nested.Mappings),
+  );
   const gate = [...dependenciesOf(r, parentIds)];
+  const conditions = Object.fromEntries(
+    Object.entries(nested.Conditions ?? {}).map(([k, c]) => [renamer.condition(k), renamer.value(c)]),
+  );
   const resources: Record<string, TemplateResource> = {};
   for (const [nid, nr] of Object.entries(nested.Resources ?? {})) {
-    resources[renamer.id(nid)] = renamer.resource(nr, gate);
+    const own = nr.Condition === undefined ? undefined : renamer.condition(nr.Condition);
+    const condition = within(r.Condition, own, conditions);
+    resources[renamer.id(nid)] = { ...renamer.resource(nr, gate), ...(condition ? { Condition: condition } : {}) };
   }
-  resources[id] = { Type: r.Type, Metadata: r.Metadata, DependsOn: [...gate, ...Object.keys(resources)] };
+  resources[id] = {
+    Type: r.Type,
+    Metadata: r.Metadata,
+    DependsOn: [...gate, ...Object.keys(resources)],
+    ...(r.Condition ? { Condition: r.Condition } : {}),
+  };
   const outputs = Object.fromEntries(Object.entries(nested.Outputs ?? {}).map(([k, o]) => [k, renamer.value(o.Value)]));
-  return { resources, outputs };
+  const mappings = Object.fromEntries(Object.entries(nested.Mappings ?? {}).map(([k, m]) => [renamer.mapping(k), m]));
+  return { resources, outputs, conditions, mappings };
+}
+
+/**
+ * The condition a nested resource exists under: its own, and the nested stack's when the stack has one
+ * (a new condition of both, added to `conditions`), as a nested stack left out takes all of it along.
+ */
+function within(
+  stack: string | undefined,
+  own: string | undefined,
+  conditions: Record<string, Json>,
+): string | undefined {
+  if (stack === undefined || own === undefined) return stack ?? own;
+  const both = `${own}And${stack}`;
+  conditions[both] = { 'Fn::And': [{ Condition: stack }, { Condition: own }] };
+  return both;
 }
 
 /** The parts of a resource that hold values (an alias's update policy names its deployment group), rewritten by `f`. */
@@ -97,10 +156,22 @@ class Renamer {
     private readonly prefix: string,
     private readonly ids: ReadonlySet<string>,
     private readonly params: Readonly<Record<string, Json>>,
+    private readonly conditions: ReadonlySet<string> = new Set(),
+    private readonly mappings: ReadonlySet<string> = new Set(),
   ) {}
 
   id(logicalId: string): string {
     return this.ids.has(logicalId) ? `${this.prefix}${logicalId}` : logicalId;
+  }
+
+  /** A nested condition's name in the parent. */
+  condition(name: string): string {
+    return this.conditions.has(name) ? `${this.prefix}${name}` : name;
+  }
+
+  /** A nested mapping's name in the parent. */
+  mapping(name: string): string {
+    return this.mappings.has(name) ? `${this.prefix}${name}` : name;
   }
 
   resource(r: TemplateResource, gate: readonly string[]): TemplateResource {
@@ -121,7 +192,19 @@ class Renamer {
       return { 'Fn::GetAtt': [this.id(id!), attr] };
     }
     if (Object.keys(o).length === 1 && k === 'Fn::Sub') return this.sub(o[k]);
+    const renamed = this.named(k!, o[k!]);
+    if (Object.keys(o).length === 1 && renamed !== undefined) return renamed;
     return Object.fromEntries(Object.entries(o).map(([key, x]) => [key, this.value(x)]));
+  }
+
+  /** Fn::If's condition, a `{ Condition }` reference and Fn::FindInMap's mapping renamed; undefined for any other key. */
+  private named(k: string, arg: Json): Json | undefined {
+    if (k === 'Condition' && typeof arg === 'string') return { Condition: this.condition(arg) };
+    if (!Array.isArray(arg) || typeof arg[0] !== 'string') return undefined;
+    const [name, ...rest] = arg as [string, ...Json[]];
+    if (k === 'Fn::If') return { [k]: [this.condition(name), ...rest.map((x) => this.value(x))] };
+    if (k === 'Fn::FindInMap') return { [k]: [this.mapping(name), ...rest.map((x) => this.value(x))] };
+    return undefined;
   }
 
   /** `${Id}` and `${Id.Attr}` renamed; `${Param}` given as a variable holding the parent's value. */

@@ -4,9 +4,12 @@
  * templates it refuses, named by stack and logical id.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { activeTemplate } from '../../local/assembly/active-template';
-import type { Template } from '../../local/assembly/cloud-assembly';
+import { readCloudAssembly, type Template } from '../../local/assembly/cloud-assembly';
 
 const here = { stackName: 'Shop', region: 'us-east-1', accountId: '000000000000' };
 const queue = (more: object = {}) => ({ Type: 'AWS::SQS::Queue', Properties: { QueueName: 'q' }, ...more });
@@ -185,5 +188,58 @@ describe('templates CloudFormation refuses', () => {
       refusal({ Parameters: { Stage: { Type: 'String' } }, Resources: {} }),
       /^stack Shop, parameter Stage: it has no Default, .*"Parameters: \[Stage\] must have values"\): give it a default/,
     );
+  });
+});
+
+describe('nested stacks', () => {
+  it("keep their own conditions, parameters and mappings, and take the nested stack's condition along", () => {
+    // GIVEN a stack holding two nested stacks, one of them only in eu-west-1, each with a condition
+    // and a mapping of the same names, and a parameter the parent passes
+    const dir = mkdtempSync(join(tmpdir(), 'nested-conditions-'));
+    const nested = (file: string, more: object = {}) => ({
+      Type: 'AWS::CloudFormation::Stack',
+      Properties: { TemplateURL: 'unused', Parameters: { Stage: 'prod' } },
+      Metadata: { 'aws:asset:path': file },
+      ...more,
+    });
+    const inner: Template = {
+      Parameters: { Stage: { Type: 'String' } },
+      Conditions: {
+        IsProd: { 'Fn::Equals': [{ Ref: 'Stage' }, 'prod'] },
+        IsDev: { 'Fn::Not': [{ Condition: 'IsProd' }] },
+      },
+      Mappings: { Sizes: { prod: { n: 'large' } } },
+      Resources: {
+        Prod: queue({
+          Condition: 'IsProd',
+          Properties: { QueueName: { 'Fn::FindInMap': ['Sizes', { Ref: 'Stage' }, 'n'] } },
+        }),
+        Dev: queue({ Condition: 'IsDev' }),
+        Always: queue({ Properties: { QueueName: { 'Fn::If': ['IsDev', 'dev', 'prod'] } } }),
+      },
+    };
+    try {
+      writeFileSync(join(dir, 'inner.json'), JSON.stringify(inner));
+      writeFileSync(
+        join(dir, 'S.template.json'),
+        JSON.stringify({
+          Conditions: { InEu: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] } },
+          Resources: { A: nested('inner.json'), B: nested('inner.json', { Condition: 'InEu' }) },
+        }),
+      );
+      const artifacts = { S: { type: 'aws:cloudformation:stack', properties: { templateFile: 'S.template.json' } } };
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ version: '36.0.0', artifacts }));
+      const [stack] = readCloudAssembly(dir);
+
+      // WHEN the stack deploys in us-east-1
+      const active = activeTemplate(stack!.template, { ...here, stackName: 'S' });
+
+      // THEN A's resources follow A's conditions, and none of B's exist
+      assert.deepEqual(Object.keys(active.Resources ?? {}).sort(), ['A', 'AAlways', 'AProd']);
+      assert.deepEqual(active.Resources?.AProd?.Properties, { QueueName: 'large' });
+      assert.deepEqual(active.Resources?.AAlways?.Properties, { QueueName: 'prod' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
