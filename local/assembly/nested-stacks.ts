@@ -6,9 +6,10 @@
  * aliases, queues, dashboard). What crossed the template's edge is wired as CloudFormation wires it:
  * a nested `Ref` to a parameter becomes the value the parent passes in its `Parameters` (in the parent's
  * terms), and the parent's `Fn::GetAtt [<nested>, Outputs.<name>]` becomes that output's value (in the
- * nested stack's terms, renamed). Its conditions and mappings join the parent's under the same prefix, and
- * a nested stack with a `Condition` takes all its resources along. Order follows CloudFormation's: a nested resource waits for what the
- * nested stack waits for, and whatever reads the nested stack (DependsOn, an output) waits for all of it.
+ * nested stack's terms, renamed). Its conditions and mappings join the parent's under the same prefix,
+ * and a nested stack with a `Condition` takes all its resources along. Order follows CloudFormation's: a
+ * nested resource waits for what the nested stack waits for, and whatever reads the nested stack
+ * (DependsOn, an output) waits for all of it.
  */
 import { AssemblyScopeError } from './assembly-scope-error';
 import type { Template, TemplateResource } from './cloud-assembly';
