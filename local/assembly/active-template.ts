@@ -21,7 +21,7 @@ export function activeTemplate(template: Template, at: StackPlace): Template {
   const parameters = parameterValues(template, stack);
   const scope: StaticScope = {
     stack,
-    ref: (name) => (Object.hasOwn(parameters, name) ? parameters[name] : pseudoParameter(name, at)),
+    ref: (name) => (Object.hasOwn(parameters, name) ? parameters[name](name) : pseudoParameter(name, at)),
     mappings: template.Mappings ?? {},
     conditions: template.Conditions ?? {},
   };
@@ -47,16 +47,21 @@ export function activeTemplate(template: Template, at: StackPlace): Template {
   };
 }
 
-/** Each parameter's value: its Default; the local mesh is given no others, so one without is refused. */
-function parameterValues(template: Template, stack: string): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
+/**
+ * Each parameter's value, read lazily: its Default. The local mesh is given no other values, so a
+ * parameter without one is refused where a condition or a mapping key reads it (no branch can be chosen
+ * without it); elsewhere its Ref stays unresolved, as before conditions were applied, and the resolver
+ * warns where a value needs it.
+ */
+function parameterValues(template: Template, stack: string): Record<string, (name: string) => unknown> {
+  const values: Record<string, (name: string) => unknown> = {};
   for (const [name, p] of Object.entries(template.Parameters ?? {})) {
-    if (p.Default === undefined) {
+    values[name] = () => {
+      if (p.Default !== undefined) return p.Default;
       throw new AssemblyScopeError(
-        `${stack}, parameter ${name}: it has no Default, and the local mesh passes no parameter values, so CloudFormation would refuse the deploy ("Parameters: [${name}] must have values"): give it a default (new CfnParameter(this, '${name}', { default: ... }))`,
+        `${stack}, parameter ${name}: a condition or mapping reads it, and it has no Default; the local mesh passes no parameter values, so CloudFormation would refuse the deploy ("Parameters: [${name}] must have values"): give it a default (new CfnParameter(this, '${name}', { default: ... }))`,
       );
-    }
-    values[name] = p.Default;
+    };
   }
   return values;
 }

@@ -183,10 +183,23 @@ describe('templates CloudFormation refuses', () => {
     assert.match(refusal(template(['Zones', 'a', 'b'])), /the template's Mappings have no Zones/);
   });
 
-  it('a parameter with no Default', () => {
+  it('keeps a parameter with no Default that no condition or mapping reads, its Ref left for the resolver', () => {
+    const template = {
+      Parameters: { Stage: { Type: 'String' } },
+      Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { QueueName: { Ref: 'Stage' } } } },
+    };
+    assert.deepEqual(activeTemplate(template, here).Resources?.Q?.Properties, { QueueName: { Ref: 'Stage' } });
+  });
+
+  it('a parameter with no Default that a condition reads', () => {
+    const template = {
+      Parameters: { Stage: { Type: 'String' } },
+      Conditions: { IsProd: { 'Fn::Equals': [{ Ref: 'Stage' }, 'prod'] } },
+      Resources: {},
+    };
     assert.match(
-      refusal({ Parameters: { Stage: { Type: 'String' } }, Resources: {} }),
-      /^stack Shop, parameter Stage: it has no Default, .*"Parameters: \[Stage\] must have values"\): give it a default/,
+      refusal(template),
+      /^stack Shop, parameter Stage: a condition or mapping reads it, and it has no Default; .*"Parameters: \[Stage\] must have values"\): give it a default/,
     );
   });
 });
