@@ -4,7 +4,7 @@
 // scripts/test.js listed them in); its run() API keeps the order of the files it is handed.
 //
 // Usage, with the flags `node --test` takes, which reach each test file's process as they do there:
-//   node [--require ...] --test-concurrency=3 --test-timeout=<ms> \
+//   node [--require ...] --test-concurrency=4 --test-timeout=<ms> \
 //     --test-reporter=spec --test-reporter-destination=stdout [--test-reporter=<file> ...] \
 //     scripts/test-files.js <file>...
 // Exits 1 when a test or a file failed.

@@ -15,7 +15,7 @@
 const { mkdirSync, rmSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-/** Folders whose files share processes, and how many processes each gets (the run keeps three busy). */
+/** Folders whose files share processes, and how many processes each gets (the run keeps four busy). */
 const GROUPED = { 'test/integration/': 3, 'test/security/': 1, 'test/infra/': 3, 'test/cli/': 1, 'test/unit/': 3 };
 
 /** The test file that runs `files` (paths from `root`) in one process, one suite each. */
