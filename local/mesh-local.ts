@@ -1,7 +1,7 @@
 /**
  * The local mesh (docs/local-mesh.md): one process that runs what would deploy. It reads cloud assemblies
  * (applied in order as deployments), runs every function version in worker processes, serves the AWS
- * endpoint (Lambda, DynamoDB via dynalite, Secrets Manager, SQS, CodeDeploy, CloudWatch, IAM) and the
+ * endpoint (Lambda, DynamoDB via dynalite, Secrets Manager, SQS, EventBridge, CodeDeploy, CloudWatch, IAM) and the
  * /_mesh/ dashboard routes, and
  * collects X-Ray segments and EMF metrics into the telemetry store. `stop()` leaves nothing running.
  */
@@ -42,6 +42,9 @@ import { SandboxCredentials } from './endpoint/sandbox-credentials';
 import type { SecretStore } from './endpoint/secret-store';
 import type { JsonService } from './endpoint/server';
 import { terminalLog } from './endpoint/terminal-log';
+import type { EventBuses } from './events/event-buses';
+import { eventsJsonServices } from './events/events-api';
+import { localEventBuses } from './events/local-event-buses';
 import { DEFAULT_LOCAL_PORT } from './local-flags';
 import { type FunctionRegistry, LOCAL_ACCOUNT, LOCAL_REGION } from './registry/function-registry';
 import { LocalRegions } from './registry/regions';
@@ -164,6 +167,8 @@ interface Parts {
   readonly queues: QueueStore;
   poller?: EventSourcePoller;
   destinations?: AsyncDestinations;
+  /** The local EventBridge buses and rules. */
+  buses?: EventBuses;
 }
 
 /**
@@ -320,6 +325,7 @@ function startQueueWork(parts: Parts, options: LocalMeshOptions, log: (line: str
       await lambda().send(new InvokeCommand({ FunctionName: arn, Payload: payload, InvocationType: 'Event' }));
     },
   });
+  parts.buses = localEventBuses({ ...parts, lambda, log });
   parts.poller = new EventSourcePoller({
     queues: parts.queues,
     log,
@@ -398,6 +404,7 @@ async function startMeshEndpoint(
         { region: registry.region, accountId: registry.accountId },
       ),
       ...sqsJsonServices(parts.queues),
+      ...eventsJsonServices(parts.buses!),
     },
     asyncInvokes: parts.destinations,
     sandboxes: options.enforceIam === false ? undefined : parts.credentials,
@@ -436,6 +443,7 @@ function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => vo
     ...rotationTargets(clients.secrets),
     gates: deploymentGates(parts, clients.codeDeploy),
     queues: parts.queues,
+    buses: parts.buses,
     eventSources: parts.poller,
     asyncSettings: parts.destinations,
     workDir: parts.workDir,

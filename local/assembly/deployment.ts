@@ -23,6 +23,7 @@ import { recordFilter } from '../endpoint/event-filter';
 import type { RolePolicies } from '../endpoint/iam';
 import type { AsyncInvokeSettings } from '../endpoint/lambda-context';
 import type { TableStreams } from '../endpoint/table-streams';
+import type { EventBuses } from '../events/event-buses';
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
 import type { EventSourceMapping } from '../sqs/event-source-poller';
 import type { QueueStore } from '../sqs/queue-store';
@@ -38,6 +39,7 @@ import {
   type GatedUpdate,
   gatedAliasUpdate,
 } from './deployment-gates';
+import { applyEventBus, applyEventBusPolicy, applyEventRule, type RuleContext, removeEventRule } from './event-rules';
 import { fifoMappingRefusal, fifoTargetRefusal } from './fifo-refusals';
 import { Resolver, versionKey } from './intrinsics';
 import {
@@ -89,6 +91,8 @@ export interface DeploymentTargets {
   readonly gates?: DeploymentGates;
   /** The local SQS: AWS::SQS::Queue creates a queue here. */
   readonly queues?: QueueStore;
+  /** The local EventBridge: AWS::Events::EventBus and AWS::Events::Rule go here. */
+  readonly buses?: EventBuses;
   /** Where AWS::Lambda::EventSourceMapping starts polling. */
   readonly eventSources?: { put(mapping: EventSourceMapping): void };
   /** Where AWS::Lambda::EventInvokeConfig's retries and destinations go. */
@@ -306,7 +310,19 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
   'AWS::Lambda::Permission': applyPermission,
   'AWS::SQS::QueuePolicy': (ctx, stack, id, r) => recordPolicy(ctx, stack, id, r, applyQueuePolicy),
   'AWS::SecretsManager::ResourcePolicy': (ctx, stack, id, r) => recordPolicy(ctx, stack, id, r, applySecretPolicy),
+  'AWS::Events::EventBus': (ctx, stack, id, r) =>
+    withBuses(ctx, (c) => remember(ctx, stack, id, r, { physicalId: applyEventBus(c, stack, id) })),
+  'AWS::Events::Rule': (ctx, stack, id, r) =>
+    withBuses(ctx, (c) => remember(ctx, stack, id, r, { physicalId: applyEventRule(c, stack, id, r) })),
+  'AWS::Events::EventBusPolicy': (ctx, stack, id, r) =>
+    withBuses(ctx, (c) => recordPolicy(ctx, stack, id, r, (_, s, i, res) => applyEventBusPolicy(c, s, i, res))),
 };
+
+/** Runs an EventBridge resource's step when the deployment has buses to put it on. */
+function withBuses(ctx: Apply, step: (c: RuleContext) => void): void {
+  const buses = ctx.targets.buses;
+  if (buses) step({ buses, resolver: ctx.resolver, policies: ctx.targets.iam?.resources, warn: ctx.warn });
+}
 
 /** A resource-based policy, kept for IAM evaluation and remembered so that its removal drops it. */
 function recordPolicy(
@@ -1045,6 +1061,8 @@ async function removeResources(ctx: Apply, keys: readonly string[]): Promise<voi
       await removePolicy(ctx, r);
     } else if (r.type === 'AWS::Lambda::Permission' && r.physicalId) {
       removeLambdaPermission(policyContext(ctx), r.physicalId, r.logicalId);
+    } else if (r.type === 'AWS::Events::Rule' && r.physicalId && ctx.targets.buses) {
+      removeEventRule(ctx.targets.buses, r.region, r.physicalId);
     } else if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
       await deleteCustomResource(ctx, r);
     }

@@ -7,6 +7,8 @@
  * adds a random suffix; locally a stable name is more useful). A value that cannot be resolved locally
  * (an attribute nothing local has) resolves to undefined and the caller decides what to warn.
  */
+
+import { busNameOf, ruleResource } from '../events/event-buses';
 import type { AssemblyStack, TemplateResource } from './cloud-assembly';
 import { pseudoParameter, type StackPlace } from './pseudo-parameters';
 
@@ -95,6 +97,9 @@ export class Resolver {
         return named('AlarmName') ?? generated;
       case 'AWS::SQS::Queue':
         return named('QueueName') ?? generated;
+      case 'AWS::Events::EventBus':
+      case 'AWS::Events::Rule':
+        return named('Name') ?? generated;
       default:
         return generated;
     }
@@ -207,6 +212,16 @@ export class Resolver {
         return name;
       case 'AWS::SQS::Queue.QueueUrl':
         return this.queueUrlOf(stack, name);
+      case 'AWS::Events::EventBus.Arn':
+        return this.arn(stack, 'events', `event-bus/${name}`);
+      case 'AWS::Events::EventBus.Name':
+        return name;
+      case 'AWS::Events::Rule.Arn':
+        return this.arn(
+          stack,
+          'events',
+          ruleResource(busNameOf(this.resolveString(stack, r.Properties?.EventBusName)), name),
+        );
       default:
         throw new Unresolved(`${r.Type}.${attr}`);
     }

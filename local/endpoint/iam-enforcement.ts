@@ -12,7 +12,7 @@ import type { RolePolicies } from './iam';
 import type { IamDecision, IamRequest } from './iam-evaluation';
 import { evaluatePolicies } from './iam-evaluation';
 import { statementsFor } from './iam-principal';
-import { iamRequestOf, type RequestFacts, type RequestLookups } from './iam-request';
+import { iamRequestOf, putEventsRequests, type RequestFacts, type RequestLookups } from './iam-request';
 import type { SandboxCredentials, SandboxPrincipal } from './sandbox-credentials';
 
 /** Why a request is refused: nothing allows it, or a Deny of the role's policies or of the resource's. */
@@ -41,8 +41,16 @@ export class IamEnforcement {
   async check(keyId: string | undefined, facts: RequestFacts): Promise<IamRefusal | undefined> {
     const principal = this.sandboxes.principalOf(keyId);
     if (!principal) return undefined;
-    const asked = await iamRequestOf(facts, this.lookups);
-    if (!asked) return undefined;
+    const asked = putEventsRequests(facts) ?? [await iamRequestOf(facts, this.lookups)];
+    for (const request of asked) {
+      const refused = request && this.judge(principal, request, facts);
+      if (refused) return refused;
+    }
+    return undefined;
+  }
+
+  /** The refusal of one request, if its policies refuse it. */
+  private judge(principal: SandboxPrincipal, asked: IamRequest, facts: RequestFacts): IamRefusal | undefined {
     const context: IamRequest['context'] = { ...asked.context, 'aws:principalarn': [principal.roleArn] };
     const request: IamRequest = { ...asked, context };
     const decision = this.decide(principal, request);
@@ -147,6 +155,8 @@ function fixFor(action: string, denial: Denial): string {
       return 'grant it in CDK: table.grantWriteData(fn) or table.grantReadWriteData(fn)';
     case 'secretsmanager:GetSecretValue':
       return 'grant it in CDK: secret.grantRead(fn)';
+    case 'events:PutEvents':
+      return 'grant it in CDK: bus.grantPutEventsTo(fn) (a mesh edge to a bus: allowSendTo)';
     default:
       return 'grant it in CDK: queue.grantSendMessages(fn) (a mesh edge to a queue: allowCallsTo)';
   }
@@ -174,6 +184,10 @@ function refusal(service: string, principal: SandboxPrincipal, request: IamReque
     case 'secretsmanager':
       return { error: new AwsError('AccessDeniedException', 400, message(action)), protocol: 'awsJson1_1', service };
     default:
+      if (action.startsWith('events:')) {
+        const error = new AwsError('AccessDeniedException', 400, message(action));
+        return { error, protocol: 'awsJson1_1', service: 'events' };
+      }
       // SQS, query-compatible: 403, the query protocol's code AccessDenied, and the action in lower case
       // in its message, as SQS writes it.
       return {

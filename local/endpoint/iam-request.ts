@@ -1,7 +1,8 @@
 /**
  * What a request asks of IAM: its action, the ARN of its resource and the condition keys it carries,
  * for the actions the local mesh evaluates (docs/local-mesh.md lists them): lambda:InvokeFunction,
- * dynamodb:GetItem, Query, UpdateItem and PutItem, secretsmanager:GetSecretValue and sqs:SendMessage.
+ * dynamodb:GetItem, Query, UpdateItem and PutItem, secretsmanager:GetSecretValue, sqs:SendMessage and
+ * events:PutEvents (one request per bus its entries name: `putEventsRequests`).
  * Anything else is undefined: not evaluated. Only the facts a request holds, and a few lookups (a
  * secret's full ARN, a table's partition key) the endpoint answers.
  */
@@ -139,6 +140,24 @@ function sqsRequest(facts: RequestFacts): IamRequest | undefined {
     resource: `arn:aws:sqs:${facts.region}:${account}:${name}`,
     context: globalContext(facts),
   };
+}
+
+/**
+ * A PutEvents: events:PutEvents on each bus its entries name, by name or ARN (the default bus when
+ * none), each judged on its own. undefined for any other request.
+ */
+export function putEventsRequests(facts: RequestFacts): IamRequest[] | undefined {
+  const d = facts.decision;
+  if (d.service !== 'other' || !/^(events|AWSEvents)$/.test(d.name) || d.operation !== 'PutEvents') return undefined;
+  const entries = jsonOf(facts.body).Entries;
+  const named = (Array.isArray(entries) ? entries : []).map((e) => (e as { EventBusName?: unknown })?.EventBusName);
+  const arns = new Set(
+    named.map((bus) => {
+      const text = typeof bus === 'string' && bus !== '' ? bus : 'default';
+      return text.startsWith('arn:') ? text : `arn:aws:events:${facts.region}:${facts.accountId}:event-bus/${text}`;
+    }),
+  );
+  return [...arns].map((resource) => ({ action: 'events:PutEvents', resource, context: globalContext(facts) }));
 }
 
 function jsonOf(body: Buffer): Record<string, unknown> {

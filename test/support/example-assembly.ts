@@ -97,6 +97,11 @@ export function asyncFixtureAssembly(): string {
   return constructsAssembly('async-fixture', join(__dirname, 'async-app'));
 }
 
+/** The event bus fixture (test/support/bus-app): a mesh sending and receiving on an EventBridge bus. */
+export function busFixtureAssembly(): string {
+  return constructsAssembly('bus-fixture', join(__dirname, 'bus-app'));
+}
+
 /** The nested stacks fixture (test/support/nested-app): functions in the mesh's stack and two nested stacks. */
 export function nestedFixtureAssembly(): string {
   return constructsAssembly('nested-fixture', join(__dirname, 'nested-app'));
