@@ -68,6 +68,9 @@ export interface EventBusesDeps {
 export class EventBuses {
   /** `<region>\0<bus>` -> its rules by name. */
   private readonly buses = new Map<string, Map<string, EventRule>>();
+  /** `<region>\0<bus>` -> when it was made; the default buses are as old as the local EventBridge. */
+  private readonly created = new Map<string, Date>();
+  private readonly started = new Date();
 
   constructor(private readonly deps: EventBusesDeps) {}
 
@@ -84,7 +87,14 @@ export class EventBuses {
   }
 
   putBus(region: string, name: string): void {
-    if (!this.buses.has(key(region, name))) this.buses.set(key(region, name), new Map());
+    if (this.buses.has(key(region, name))) return;
+    this.buses.set(key(region, name), new Map());
+    if (name !== DEFAULT_BUS) this.created.set(key(region, name), new Date());
+  }
+
+  /** When a bus that exists was made (DescribeEventBus' CreationTime; nothing modifies a bus locally). */
+  createdAt(region: string, name: string): Date {
+    return this.created.get(key(region, name)) ?? this.started;
   }
 
   hasBus(region: string, name: string): boolean {
@@ -110,6 +120,11 @@ export class EventBuses {
 
   /** Delivers an event to the targets of the matching rules; resolves once every delivery was handed on. */
   async deliver(region: string, busName: string, event: BusEvent): Promise<void> {
+    if (!this.hasBus(region, busName)) {
+      return this.deps.log(
+        `EventBridge event ${event.id} was put on bus ${busName} in ${region}, which does not exist; it is dropped, as EventBridge drops it`,
+      );
+    }
     const matched = this.rules(region, busName).filter((r) => r.enabled && matchesPattern(r.pattern, event));
     await Promise.all(
       matched.flatMap((rule) => rule.targets.map((t) => this.deliverTo(this.ruleArn(region, rule), t, event))),

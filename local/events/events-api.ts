@@ -3,10 +3,12 @@
  * EventBridge API Reference): PutEvents, DescribeEventBus and ListRules. PutEvents takes 1 to 10
  * entries of at most 256 KB together ("Calculating Amazon EventBridge PutEvents event entry size") and
  * answers each entry on its own: an event id, or an error code and message, with FailedEntryCount. The
- * events accepted go to the bus's matching rules once the answer is on its way.
+ * events accepted go to the bus's matching rules once the answer is on its way; an event for a bus that
+ * does not exist is answered an id and dropped, as EventBridge was recorded doing.
  */
 import { AwsError, unsupported } from '../endpoint/errors';
 import type { JsonService } from '../endpoint/server';
+import { entriesListing } from './entries-listing';
 import { busEvent, DEFAULT_BUS, type EventBuses } from './event-buses';
 
 /** The most a PutEvents request may carry, all its entries together. */
@@ -40,10 +42,10 @@ export function handleEvents(buses: EventBuses, op: string, input: Input, region
 function putEvents(buses: EventBuses, input: Input, region: string) {
   const entries = input.Entries;
   if (!Array.isArray(entries) || entries.length < 1 || entries.length > MAX_ENTRIES) {
-    const n = Array.isArray(entries) ? entries.length : 0;
+    const given = Array.isArray(entries) ? entries : [];
     throw validation(
-      `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ` +
-        `${n < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_ENTRIES}`}`,
+      `1 validation error detected: Value '${entriesListing(given)}' at 'entries' failed to satisfy constraint: ` +
+        `Member must have length ${given.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_ENTRIES}`}`,
     );
   }
   const size = entries.reduce((sum: number, e) => sum + entrySize(e as Input), 0);
@@ -62,10 +64,8 @@ export function entrySize(e: Input): number {
 function putEntry(buses: EventBuses, e: Input, region: string): EntryResult {
   const invalid = entryError(e);
   if (invalid) return invalid;
+  // A bus that does not exist takes the event all the same, and drops it: EventBridge answers it an id.
   const bus = busOf(e.EventBusName, region);
-  if (!buses.hasBus(bus.region, bus.name)) {
-    return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus.name} does not exist.` };
-  }
   const event = busEvent(
     {
       source: String(e.Source),
@@ -124,7 +124,13 @@ function timeOf(v: unknown): Date | undefined {
 function describeEventBus(buses: EventBuses, input: Input, region: string) {
   const bus = busOf(input.Name, region);
   if (!buses.hasBus(bus.region, bus.name)) throw notFound(bus.name);
-  return { Name: bus.name, Arn: buses.busArn(bus.region, bus.name) };
+  const created = buses.createdAt(bus.region, bus.name).getTime() / 1000;
+  return {
+    Name: bus.name,
+    Arn: buses.busArn(bus.region, bus.name),
+    CreationTime: created,
+    LastModifiedTime: created,
+  };
 }
 
 function listRules(buses: EventBuses, input: Input, region: string) {

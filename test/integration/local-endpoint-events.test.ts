@@ -122,7 +122,7 @@ describe('local endpoint: EventBridge', () => {
         ],
       }),
     );
-    assert.equal(out.FailedEntryCount, 5);
+    assert.equal(out.FailedEntryCount, 4);
     const [ok, ...rest] = out.Entries ?? [];
     assert.match(ok?.EventId ?? '', /^[0-9a-f-]{36}$/);
     assert.deepEqual(
@@ -132,9 +132,13 @@ describe('local endpoint: EventBridge', () => {
         'MalformedDetail: Detail is malformed.',
         'InvalidArgument: Parameter Source is not valid. Reason: Source is a required argument.',
         'NotAuthorizedForSourceException: Not authorized for the source.',
-        'ResourceNotFoundException: Event bus nowhere does not exist.',
+        rest[4]?.EventId,
         rest[5]?.EventId,
       ],
+    );
+    assert.ok(rest[4]?.EventId, 'a bus that does not exist takes the event, and drops it');
+    await eventually('the dropped event logged', () =>
+      lines.find((l) => l.includes('bus nowhere') && l.includes('dropped')),
     );
     assert.ok(rest[5]?.EventId, 'a bus named by its ARN takes the event');
   });
