@@ -5,7 +5,8 @@
  * equals; `prefix`, `suffix` (each also with `equals-ignore-case` inside), `equals-ignore-case`,
  * `wildcard`, `exists`, `numeric`, and `anything-but` with a value, a list of values, or a `prefix`,
  * `suffix` or `equals-ignore-case`. Fields of an object must all match, and `$or` lists patterns one
- * of which must. An array in the event matches when any of its elements does. Pure.
+ * of which must. An array in the event matches when any of its elements does, a nested pattern too;
+ * `exists` holds for leaf values only (an object field does not exist, as EventBridge answers). Pure.
  */
 
 export type Pattern = { readonly [field: string]: Pattern | readonly unknown[] };
@@ -94,6 +95,8 @@ function ignoringCase(arg: unknown): string | undefined {
 
 /** Whether `value` (an event, a record) matches a pattern `patternError` accepted. */
 export function matchesPattern(pattern: Pattern, value: unknown): boolean {
+  // A nested pattern over an array of objects matches when one of them does (EventBridge flattens arrays).
+  if (Array.isArray(value)) return value.some((v) => matchesPattern(pattern, v));
   const obj = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
   return Object.entries(pattern).every(([field, rule]) => {
     if (field === '$or' && Array.isArray(rule)) return rule.some((p) => matchesPattern(p as Pattern, value));
@@ -107,7 +110,8 @@ function matcher(m: unknown, v: unknown): boolean {
   if (Array.isArray(v)) return v.some((e) => matcher(m, e));
   if (typeof m !== 'object' || m === null) return v !== undefined && m === v;
   const [op, arg] = Object.entries(m)[0]!;
-  if (op === 'exists') return (v !== undefined) === arg;
+  // Only a leaf value exists to EventBridge: a field holding an object does not (its own fields may).
+  if (op === 'exists') return (v !== undefined && (typeof v !== 'object' || v === null)) === arg;
   if (op === 'numeric') return typeof v === 'number' && numeric(arg as unknown[], v);
   if (op === 'anything-but') return v !== undefined && !anythingBut(arg, v);
   return typeof v === 'string' && textMatch(op, arg, v);
