@@ -1,7 +1,7 @@
 /**
  * The local mesh (docs/local-mesh.md): one process that runs what would deploy. It reads cloud assemblies
  * (applied in order as deployments), runs every function version in worker processes, serves the AWS
- * endpoint (Lambda, DynamoDB via dynalite, Secrets Manager, SQS, EventBridge, CodeDeploy, CloudWatch, IAM) and the
+ * endpoint (Lambda, DynamoDB via dynalite, Secrets Manager, SQS, SNS, EventBridge, CodeDeploy, CloudWatch, IAM) and the
  * /_mesh/ dashboard routes, and
  * collects X-Ray segments and EMF metrics into the telemetry store. `stop()` leaves nothing running.
  */
@@ -49,6 +49,9 @@ import { DEFAULT_LOCAL_PORT } from './local-flags';
 import { type FunctionRegistry, LOCAL_ACCOUNT, LOCAL_REGION } from './registry/function-registry';
 import { LocalRegions } from './registry/regions';
 import { type InvocationRecord, LocalInvoker } from './runtime/invoker';
+import { snsQueryService } from './sns/sns-api';
+import { lambdaDelivery } from './sns/topic-delivery';
+import { TopicStore } from './sns/topic-store';
 import { AsyncDestinations } from './sqs/async-destinations';
 import { EventSourcePoller } from './sqs/event-source-poller';
 import { QueueStore } from './sqs/queue-store';
@@ -169,6 +172,8 @@ interface Parts {
   destinations?: AsyncDestinations;
   /** The local EventBridge buses and rules. */
   buses?: EventBuses;
+  /** The local SNS topics and their Lambda subscriptions. */
+  readonly topics: TopicStore;
 }
 
 /**
@@ -287,6 +292,7 @@ function newParts(
       accountId: scope.accountId,
       endpointUrl: () => endpointUrl.url,
     }),
+    topics: newTopicStore(scope, () => parts, log),
     workDir: mkdtempSync(join(tmpdir(), 'lambda-mesh-')),
     store: new TelemetryStore(),
     regions,
@@ -299,6 +305,30 @@ function newParts(
     ...deploymentParts(scope, speed, regions.registry(), log),
   };
   return { parts, endpointUrl };
+}
+
+/**
+ * The topics, delivering as SNS does: an Event invoke over the wire, once the function's policy lets
+ * sns.amazonaws.com invoke it (the endpoint, which holds the policies, runs by the first Publish).
+ */
+function newTopicStore(
+  scope: { regions: readonly string[]; accountId: string },
+  parts: () => Parts,
+  log: (line: string) => void,
+): TopicStore {
+  return new TopicStore({
+    region: scope.regions[0]!,
+    accountId: scope.accountId,
+    deliver: lambdaDelivery({
+      functionPolicy: (arn) => parts().endpoint?.functionPolicy(arn) ?? [],
+      invokeAsync: async (arn, payload) => {
+        await parts().hook.client!.send(
+          new InvokeCommand({ FunctionName: arn, Payload: payload, InvocationType: 'Event' }),
+        );
+      },
+      log,
+    }),
+  });
 }
 
 /** The X-Ray collector, the worker invoker and the AWS endpoint (with the /_mesh/ routes), wired together. */
@@ -406,6 +436,7 @@ async function startMeshEndpoint(
       ...sqsJsonServices(parts.queues),
       ...eventsJsonServices(parts.buses!),
     },
+    queryServices: { sns: snsQueryService(parts.topics) },
     asyncInvokes: parts.destinations,
     sandboxes: options.enforceIam === false ? undefined : parts.credentials,
     log,
@@ -444,6 +475,7 @@ function deploymentTargets(parts: Parts, ep: Endpoint, log: (line: string) => vo
     gates: deploymentGates(parts, clients.codeDeploy),
     queues: parts.queues,
     buses: parts.buses,
+    topics: parts.topics,
     eventSources: parts.poller,
     asyncSettings: parts.destinations,
     workDir: parts.workDir,

@@ -25,6 +25,7 @@ import type { AsyncInvokeSettings } from '../endpoint/lambda-context';
 import type { TableStreams } from '../endpoint/table-streams';
 import type { EventBuses } from '../events/event-buses';
 import { directorySha256, type FunctionRegistry, type FunctionSpec } from '../registry/function-registry';
+import type { TopicStore } from '../sns/topic-store';
 import type { EventSourceMapping } from '../sqs/event-source-poller';
 import type { QueueStore } from '../sqs/queue-store';
 import { activeTemplate } from './active-template';
@@ -50,6 +51,7 @@ import {
   type PolicyContext,
   removeLambdaPermission,
 } from './resource-policies';
+import { applySubscription, applyTopic, applyTopicPolicy, type TopicContext } from './topic-resources';
 
 /** Where the CDK Provider framework's function finds the user's handler. */
 const PROVIDER_HANDLER_ENV = 'USER_ON_EVENT_FUNCTION_ARN';
@@ -93,6 +95,8 @@ export interface DeploymentTargets {
   readonly queues?: QueueStore;
   /** The local EventBridge: AWS::Events::EventBus and AWS::Events::Rule go here. */
   readonly buses?: EventBuses;
+  /** The local SNS: AWS::SNS::Topic creates a topic here, AWS::SNS::Subscription subscribes a function. */
+  readonly topics?: TopicStore;
   /** Where AWS::Lambda::EventSourceMapping starts polling. */
   readonly eventSources?: { put(mapping: EventSourceMapping): void };
   /** Where AWS::Lambda::EventInvokeConfig's retries and destinations go. */
@@ -316,12 +320,35 @@ const APPLY: Readonly<Record<string, ResourceHandler>> = {
     withBuses(ctx, (c) => remember(ctx, stack, id, r, { physicalId: applyEventRule(c, stack, id, r) })),
   'AWS::Events::EventBusPolicy': (ctx, stack, id, r) =>
     withBuses(ctx, (c) => recordPolicy(ctx, stack, id, r, (_, s, i, res) => applyEventBusPolicy(c, s, i, res))),
+  'AWS::SNS::Topic': (ctx, stack, id, r) => {
+    const c = topicContext(ctx);
+    if (c) remember(ctx, stack, id, r, { physicalId: ctx.resolver.arn(stack, 'sns', applyTopic(c, stack, id, r)) });
+  },
+  'AWS::SNS::Subscription': (ctx, stack, id, r) => {
+    const c = topicContext(ctx);
+    if (c) applySubscription(c, stack, id, r);
+    remember(ctx, stack, id, r);
+  },
+  'AWS::SNS::TopicPolicy': (ctx, stack, id, r) => {
+    const c = topicContext(ctx);
+    if (c) applyTopicPolicy(c, stack, id, r);
+    remember(ctx, stack, id, r);
+  },
 };
 
 /** Runs an EventBridge resource's step when the deployment has buses to put it on. */
 function withBuses(ctx: Apply, step: (c: RuleContext) => void): void {
   const buses = ctx.targets.buses;
   if (buses) step({ buses, resolver: ctx.resolver, policies: ctx.targets.iam?.resources, warn: ctx.warn });
+}
+
+/** What the SNS resources deploy into; none without a local SNS. */
+function topicContext(ctx: Apply): TopicContext | undefined {
+  const { topics } = ctx.targets;
+  if (!topics) return undefined;
+  const { resolver, warn } = ctx;
+  const document = (stack: AssemblyStack, d: unknown) => resolvedDocument(ctx, stack, d);
+  return { resolver, topics, policies: ctx.targets.iam?.resources, document, warn };
 }
 
 /** A resource-based policy, kept for IAM evaluation and remembered so that its removal drops it. */
@@ -1059,6 +1086,10 @@ async function removeResources(ctx: Apply, keys: readonly string[]): Promise<voi
       await ctx.targets.cancelRotation?.(r.physicalId, r.region);
     } else if (r.type === POLICY_RESOURCE_TYPE) {
       await removePolicy(ctx, r);
+    } else if (r.type === 'AWS::SNS::Topic' && r.physicalId) {
+      ctx.targets.topics?.remove(r.physicalId);
+    } else if (r.type === 'AWS::SNS::Subscription') {
+      ctx.targets.topics?.unsubscribe(key);
     } else if (r.type === 'AWS::Lambda::Permission' && r.physicalId) {
       removeLambdaPermission(policyContext(ctx), r.physicalId, r.logicalId);
     } else if (r.type === 'AWS::Events::Rule' && r.physicalId && ctx.targets.buses) {

@@ -100,6 +100,9 @@ export class Resolver {
       case 'AWS::Events::EventBus':
       case 'AWS::Events::Rule':
         return named('Name') ?? generated;
+      // CloudFormation names a FIFO topic without a TopicName with the .fifo it needs.
+      case 'AWS::SNS::Topic':
+        return named('TopicName') ?? (String(r.Properties?.FifoTopic) === 'true' ? `${generated}.fifo` : generated);
       default:
         return generated;
     }
@@ -155,6 +158,8 @@ export class Resolver {
         return `${this.functionArnOf(stack, r)}:${this.resolveString(stack, r.Properties?.Name)}`;
       case 'AWS::SQS::Queue':
         return this.queueUrlOf(stack, physical);
+      case 'AWS::SNS::Topic':
+        return this.arn(stack, 'sns', physical);
       // IAM is global: no region in the ARN.
       case 'AWS::IAM::ManagedPolicy':
         return `arn:aws:iam::${this.options.accountId}:policy/${physical}`;
@@ -222,6 +227,10 @@ export class Resolver {
           'events',
           ruleResource(busNameOf(this.resolveString(stack, r.Properties?.EventBusName)), name),
         );
+      case 'AWS::SNS::Topic.TopicArn':
+        return this.arn(stack, 'sns', name);
+      case 'AWS::SNS::Topic.TopicName':
+        return name;
       default:
         throw new Unresolved(`${r.Type}.${attr}`);
     }

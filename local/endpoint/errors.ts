@@ -3,12 +3,13 @@
  * endpoint speaks; the protocol decides how it is written:
  * - restJson1 (Lambda): status, header `x-amzn-ErrorType`, body `{Type, Message | message, ...extra}`.
  * - awsJson (DynamoDB, Secrets Manager): status 400/500, body `{__type, Message | message, ...extra}`.
+ * - awsQuery (SNS): the error's own status, body `<ErrorResponse><Error><Type/><Code/><Message/>`.
  * The message goes under the one member the service's model names for that error (error-message-member.ts).
  */
 import type { ServerResponse } from 'node:http';
 import { messageMember } from './error-message-member';
 
-export type WireProtocol = 'restJson1' | 'awsJson1_0' | 'awsJson1_1';
+export type WireProtocol = 'restJson1' | 'awsJson1_0' | 'awsJson1_1' | 'awsQuery';
 
 export class AwsError extends Error {
   constructor(
@@ -107,6 +108,10 @@ export function writeError(
     res.destroy();
     return;
   }
+  if (protocol === 'awsQuery') {
+    writeQueryError(res, err, requestId);
+    return;
+  }
   const message = { [messageMember(service, err.code)]: err.message };
   const body =
     protocol === 'restJson1'
@@ -128,4 +133,27 @@ export function writeError(
     ...err.headers,
   });
   res.end(text);
+}
+
+/** The query protocol's error document, with the error's own status (SNS's NotFound is 404). */
+export function queryErrorXml(err: AwsError, requestId: string): string {
+  return (
+    `<ErrorResponse><Error><Type>${err.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(err.code)}</Code>` +
+    `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+  );
+}
+
+function writeQueryError(res: ServerResponse, err: AwsError, requestId: string): void {
+  const xml = queryErrorXml(err, requestId);
+  res.writeHead(err.status, {
+    'content-type': 'text/xml',
+    'content-length': Buffer.byteLength(xml),
+    'x-amzn-requestid': requestId,
+    ...err.headers,
+  });
+  res.end(xml);
+}
+
+export function escapeXml(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

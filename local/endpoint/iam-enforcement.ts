@@ -62,7 +62,8 @@ export class IamEnforcement {
     const denial: Denial =
       decision.effect !== 'explicit-deny' ? 'implicit' : decision.byResource ? 'resource' : 'identity';
     this.tellOnce(refusalLine(principal, request, denial));
-    return refusal(facts.decision.service, principal, request, denial);
+    const { decision: d } = facts;
+    return refusal(d.service === 'other' ? d.name : d.service, principal, request, denial);
   }
 
   /** Each refusal once: the demo's undeclared edge is refused on every tenth request, and said once. */
@@ -157,6 +158,8 @@ function fixFor(action: string, denial: Denial): string {
       return 'grant it in CDK: secret.grantRead(fn)';
     case 'events:PutEvents':
       return 'grant it in CDK: bus.grantPutEventsTo(fn) (a mesh edge to a bus: allowSendTo)';
+    case 'sns:Publish':
+      return 'grant it in CDK: topic.grantPublish(fn) (a mesh edge to a topic: allowSendTo)';
     default:
       return 'grant it in CDK: queue.grantSendMessages(fn) (a mesh edge to a queue: allowCallsTo)';
   }
@@ -183,6 +186,13 @@ function refusal(service: string, principal: SandboxPrincipal, request: IamReque
       };
     case 'secretsmanager':
       return { error: new AwsError('AccessDeniedException', 400, message(action)), protocol: 'awsJson1_1', service };
+    case 'sns':
+      // SNS names the action with its service in capitals (SNS:Publish), in its query protocol's AuthorizationError.
+      return {
+        error: new AwsError('AuthorizationError', 403, message(action.replace(/^sns:/, 'SNS:'))),
+        protocol: 'awsQuery',
+        service,
+      };
     default:
       if (action.startsWith('events:')) {
         const error = new AwsError('AccessDeniedException', 400, message(action));

@@ -21,11 +21,14 @@ interface PrincipalStatement {
 
 /** The statements of `documents` that apply to `caller`, as one policy document. */
 export function statementsFor(documents: readonly unknown[], caller: CallerPrincipal): { Statement: unknown[] } {
-  const statements = documents.flatMap((d) => {
+  return { Statement: statementsOf(documents).filter((s) => namesCaller(s, caller)) };
+}
+
+function statementsOf(documents: readonly unknown[]): PrincipalStatement[] {
+  return documents.flatMap((d) => {
     const s = (d as { Statement?: unknown } | undefined)?.Statement;
     return (Array.isArray(s) ? s : s ? [s] : []) as PrincipalStatement[];
   });
-  return { Statement: statements.filter((s) => namesCaller(s, caller)) };
 }
 
 function namesCaller(s: PrincipalStatement, caller: CallerPrincipal): boolean {
@@ -48,4 +51,19 @@ function matches(p: string, caller: CallerPrincipal, accountNamesAll: boolean): 
   if (p === '*' || caller.arns.includes(p)) return true;
   const account = p === caller.accountId || new RegExp(`^arn:aws[a-z-]*:iam::${caller.accountId}:root$`).test(p);
   return account && accountNamesAll;
+}
+
+/**
+ * The statements of `documents` that name an AWS service (`Principal: { Service: "sns.amazonaws.com" }`,
+ * or `*`), as one policy document: what decides whether that service may act on the resource.
+ */
+export function statementsForService(documents: readonly unknown[], service: string): { Statement: unknown[] } {
+  const named = (s: PrincipalStatement) => s.Principal === '*' || servicesOf(s.Principal).includes(service);
+  return { Statement: statementsOf(documents).filter(named) };
+}
+
+function servicesOf(principal: unknown): string[] {
+  const named = (principal as { Service?: unknown } | null)?.Service;
+  if (named === undefined) return [];
+  return (Array.isArray(named) ? named : [named]).map(String);
 }

@@ -1,8 +1,8 @@
 /**
  * What a request asks of IAM: its action, the ARN of its resource and the condition keys it carries,
  * for the actions the local mesh evaluates (docs/local-mesh.md lists them): lambda:InvokeFunction,
- * dynamodb:GetItem, Query, UpdateItem and PutItem, secretsmanager:GetSecretValue, sqs:SendMessage and
- * events:PutEvents (one request per bus its entries name: `putEventsRequests`).
+ * dynamodb:GetItem, Query, UpdateItem and PutItem, secretsmanager:GetSecretValue, sqs:SendMessage,
+ * sns:Publish and events:PutEvents (one request per bus its entries name: `putEventsRequests`).
  * Anything else is undefined: not evaluated. Only the facts a request holds, and a few lookups (a
  * secret's full ARN, a table's partition key) the endpoint answers.
  */
@@ -42,6 +42,7 @@ export async function iamRequestOf(facts: RequestFacts, lookups: RequestLookups)
   if (d.service === 'dynamodb') return dynamoRequest(facts, lookups);
   if (d.service === 'secretsmanager' && d.operation === 'GetSecretValue') return secretRequest(facts, lookups);
   if (d.service === 'other' && /^(sqs|AmazonSQS)$/.test(d.name) && SQS_SEND.has(d.operation)) return sqsRequest(facts);
+  if (d.service === 'other' && d.name === 'sns' && d.protocol === 'query') return snsRequest(facts);
   return undefined;
 }
 
@@ -158,6 +159,14 @@ export function putEventsRequests(facts: RequestFacts): IamRequest[] | undefined
     }),
   );
   return [...arns].map((resource) => ({ action: 'events:PutEvents', resource, context: globalContext(facts) }));
+}
+
+/** A Publish to a topic, by its ARN (the query protocol's form: `Action=Publish&TopicArn=...`). */
+function snsRequest(facts: RequestFacts): IamRequest | undefined {
+  const form = new URLSearchParams(facts.body.toString('utf8'));
+  const topicArn = form.get('TopicArn') ?? form.get('TargetArn');
+  if (form.get('Action') !== 'Publish' || !topicArn) return undefined;
+  return { action: 'sns:Publish', resource: topicArn, context: globalContext(facts) };
 }
 
 function jsonOf(body: Buffer): Record<string, unknown> {

@@ -5,7 +5,7 @@
  * attached to each role, which the endpoint evaluates with them (iam-enforcement.ts).
  * IAM is global: one store for every region.
  */
-import { AwsError } from './errors';
+import { AwsError, escapeXml } from './errors';
 import { ResourcePolicies } from './iam-resource-policies';
 import { awsManagedPolicy } from './managed-policies';
 
@@ -126,8 +126,4 @@ export function iamErrorXml(err: AwsError, requestId: string): string {
     `<ErrorResponse xmlns="${XMLNS}"><Error><Type>Sender</Type><Code>${escapeXml(err.code)}</Code>` +
     `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
   );
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -84,6 +84,8 @@ export interface EndpointOptions {
    * `handle(operation, input, region)` answers with the output object or throws an AwsError.
    */
   readonly jsonServices?: Readonly<Record<string, JsonService>>;
+  /** More AWS services on the query protocol (form in, XML out), by signing name: the local SNS. */
+  readonly queryServices?: Readonly<Record<string, QueryService>>;
   /** How Event invokes are retried and where their records go (the local mesh's EventInvokeConfigs). */
   readonly asyncInvokes?: LambdaContext['asyncInvokes'];
   /** Bytes of request bodies held at once, across connections (body-budget.ts). @default 256 MiB */
@@ -109,6 +111,14 @@ export interface JsonService {
   handle(operation: string, input: Record<string, unknown>, region: string): unknown;
 }
 
+/**
+ * A service on the query protocol the endpoint hands requests to (the local SNS): `handle(form, requestId)`
+ * answers with the operation's XML response or throws an AwsError, written as the protocol's XML error.
+ */
+export interface QueryService {
+  handle(form: URLSearchParams, requestId: string): string;
+}
+
 export interface Endpoint {
   /** `http://127.0.0.1:<port>` — give it to clients as `endpoint` or AWS_ENDPOINT_URL. */
   readonly url: string;
@@ -118,6 +128,8 @@ export interface Endpoint {
   readonly iam: RolePolicies;
   /** Tables' streams and their event source mappings (deployments declare them). */
   readonly streams: TableStreams;
+  /** The statements of the policy Lambda keeps for the function, version or alias an ARN names (none: no such function). */
+  functionPolicy(arn: string): readonly unknown[];
   readonly dynamo: {
     /** DynamoDB endpoint (the same server). */
     readonly endpoint: string;
@@ -154,9 +166,12 @@ interface Services {
   readonly access: IamEnforcement | undefined;
   /** The partition keys IAM's dynamodb:LeadingKeys reads; asked over the endpoint's own wire. */
   readonly partitionKeys: PartitionKeys;
+  /** The statements of the policy Lambda keeps for the function, version or alias an ARN names. */
+  readonly functionPolicy: (arn: string) => readonly unknown[];
   readonly accountId: string;
   readonly extraRoutes: EndpointOptions['extraRoutes'];
   readonly jsonServices: EndpointOptions['jsonServices'];
+  readonly queryServices: EndpointOptions['queryServices'];
   /** Where an unsigned request is served. */
   readonly home: string;
   /** Whether a region exists here: AWS's, the home region and `servedRegions`. */
@@ -243,15 +258,7 @@ function servicesOf(shared: Shared): Services {
       return undefined;
     }
   };
-  const functionPolicy = (arn: string) => {
-    const region = arn.split(':')[3] ?? home;
-    try {
-      const ref = parseFunctionName(arn, undefined, 'GetPolicy', { region, accountId: shared.accountId });
-      return backendOf(region).registry.policyStatements(ref.name, ref.qualifier);
-    } catch {
-      return []; // another account's function, or a name Lambda refuses: no policy here
-    }
-  };
+  const functionPolicy = functionPolicyIn(backendOf, shared);
   const lookups = { secretArn, partitionKey: partitionKeys.of.bind(partitionKeys), functionPolicy };
   return {
     lambdaIn: (region) => lambdaContext(backendOf(region)),
@@ -269,13 +276,31 @@ function servicesOf(shared: Shared): Services {
     iam,
     access: options.sandboxes ? new IamEnforcement(options.sandboxes, iam, lookups, shared.log) : undefined,
     partitionKeys,
+    functionPolicy,
     accountId: shared.accountId,
     extraRoutes: options.extraRoutes,
     jsonServices: options.jsonServices,
+    queryServices: options.queryServices,
     home,
     serves: (region) => region === home || AWS_REGIONS.has(region) || (options.servedRegions ?? []).includes(region),
     bodies: new BodyBudget(options.bodyBudgetBytes ?? BODY_BUDGET_BYTES),
     schedule: shared.schedule,
+  };
+}
+
+/** The statements of the policy Lambda keeps for the function, version or alias an ARN names. */
+function functionPolicyIn(
+  backendOf: (region: string) => RegionBackend,
+  shared: Pick<Shared, 'home' | 'accountId'>,
+): (arn: string) => readonly unknown[] {
+  return (arn) => {
+    const region = arn.split(':')[3] ?? shared.home;
+    try {
+      const ref = parseFunctionName(arn, undefined, 'GetPolicy', { region, accountId: shared.accountId });
+      return backendOf(region).registry.policyStatements(ref.name, ref.qualifier);
+    } catch {
+      return []; // another account's function, or a name Lambda refuses: no policy here
+    }
   };
 }
 
@@ -331,6 +356,7 @@ function endpointOf(server: Server, services: Services, shared: Shared): Endpoin
     secrets: shared.secrets,
     iam: services.iam,
     streams: shared.streams,
+    functionPolicy: services.functionPolicy,
     dynamo: {
       endpoint: url,
       createPolicyTable: (tableName, region = home) => createPolicyTable(url, tableName, region),
@@ -436,6 +462,8 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
     case 'other': {
       const json = decision.protocol === 'json' ? services.jsonServices?.[decision.name] : undefined;
       if (json) return serveJson(json, decision, body, region ?? services.home, res, requestId);
+      const query = decision.protocol === 'query' ? services.queryServices?.[decision.name] : undefined;
+      if (query) return serveQuery(query, body, res, requestId);
       // Query-protocol clients (STS, CloudFormation) name the operation in the form body.
       const action = decision.protocol === 'query' ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
       return writeOther(res, action ? { ...decision, operation: action } : decision, requestId);
@@ -495,6 +523,23 @@ async function serveJson(
   } catch (err) {
     writeError(res, toAwsError(err), json.protocol, requestId, call.name);
   }
+}
+
+/** A request to one of the query-protocol services the endpoint was given (SNS). */
+function serveQuery(query: QueryService, body: Buffer, res: ServerResponse, requestId: string): void {
+  let xml: string;
+  try {
+    xml = query.handle(new URLSearchParams(body.toString('utf8')), requestId);
+  } catch (err) {
+    writeError(res, toAwsError(err), 'awsQuery', requestId, 'query');
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': 'text/xml',
+    'content-length': Buffer.byteLength(xml),
+    'x-amzn-requestid': requestId,
+  });
+  res.end(xml);
 }
 
 function serveSecrets(
@@ -663,13 +708,7 @@ function writeOther(
   if (d.protocol === 'query') {
     // Query protocol (STS, CloudFormation, ...): XML error, code InvalidAction.
     const message = `lambda-mesh local endpoint does not support ${service}.${d.operation}`;
-    const xml = `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
-    res.writeHead(400, {
-      'content-type': 'text/xml',
-      'content-length': Buffer.byteLength(xml),
-      'x-amzn-requestid': requestId,
-    });
-    res.end(xml);
+    writeError(res, new AwsError('InvalidAction', 400, message), 'awsQuery', requestId, service);
     return;
   }
   const protocol = d.protocol === 'json' ? 'awsJson1_1' : 'restJson1';
@@ -678,8 +717,4 @@ function writeOther(
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
