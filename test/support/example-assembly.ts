@@ -102,6 +102,11 @@ export function busFixtureAssembly(): string {
   return constructsAssembly('bus-fixture', join(__dirname, 'bus-app'));
 }
 
+/** The topic fixture (test/support/topic-app): an SNS topic a meshed function sends to and two functions subscribe to. */
+export function topicFixtureAssembly(): string {
+  return constructsAssembly('topic-fixture', join(__dirname, 'topic-app'));
+}
+
 /** The nested stacks fixture (test/support/nested-app): functions in the mesh's stack and two nested stacks. */
 export function nestedFixtureAssembly(): string {
   return constructsAssembly('nested-fixture', join(__dirname, 'nested-app'));
