@@ -56,7 +56,10 @@ export class AsyncDestinations implements AsyncInvokeHooks {
     attributes: Readonly<Record<string, DeadLetterAttribute>>,
   ): Promise<void> {
     const q = this.deps.queues.byArn(targetArn);
-    if (!q) throw new Error(`dead-letter queue ${targetArn} does not exist (the local mesh takes a queue as a dead-letter target, not a topic)`);
+    if (!q)
+      throw new Error(
+        `dead-letter queue ${targetArn} does not exist (the local mesh takes a queue as a dead-letter target, not a topic)`,
+      );
     q.send(payload, { attributes });
   }
 
