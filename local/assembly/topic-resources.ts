@@ -50,23 +50,34 @@ export function applySubscription(ctx: TopicContext, stack: AssemblyStack, id: s
   const protocol = text(p.Protocol);
   const topicArn = text(p.TopicArn);
   const endpoint = text(p.Endpoint);
+  // A subscription that delivers nothing here drops what an earlier deploy of it subscribed.
+  const skip = (why: string) => {
+    ctx.topics.unsubscribe(source(stack, id));
+    ctx.warn(`${source(stack, id)}: ${why}`);
+  };
   if (protocol !== 'lambda' || !topicArn || !endpoint) {
-    ctx.warn(
-      `${source(stack, id)}: the local mesh delivers SNS to Lambda subscriptions only ` +
+    skip(
+      'the local mesh delivers SNS to Lambda subscriptions only ' +
         `(got protocol ${protocol ?? 'unresolved'} to ${endpoint ?? 'an unresolved endpoint'})`,
     );
-    return;
+  } else if (!ctx.topics.byArn(topicArn)) {
+    skip(`the topic ${topicArn} is not deployed here, so nothing is delivered to ${endpoint}`);
+  } else {
+    const filter = filterOf(ctx, stack, id, p);
+    ctx.topics.subscribe({ key: source(stack, id), topicArn, endpoint, ...(filter ? { filter } : {}) });
   }
-  if (!ctx.topics.byArn(topicArn)) throw new Error(`subscription ${source(stack, id)}: no topic ${topicArn} here`);
+}
+
+/** The subscription's FilterPolicy over its FilterPolicyScope; a policy the local mesh cannot run fails the deploy. */
+function filterOf(ctx: TopicContext, stack: AssemblyStack, id: string, p: Record<string, unknown>) {
   const policy = ctx.resolver.resolve(stack, p.FilterPolicy);
-  const scope = (text(p.FilterPolicyScope) ?? 'MessageAttributes') as FilterScope;
-  let filter: { scope: FilterScope; matches: ReturnType<typeof messageFilter> } | undefined;
+  if (policy === undefined) return undefined;
+  const scope = (ctx.resolver.resolveString(stack, p.FilterPolicyScope) ?? 'MessageAttributes') as FilterScope;
   try {
-    filter = policy === undefined ? undefined : { scope, matches: messageFilter(policy, scope) };
+    return { scope, matches: messageFilter(policy, scope) };
   } catch (err) {
     throw new Error(`subscription ${source(stack, id)}: ${(err as Error).message}`);
   }
-  ctx.topics.subscribe({ key: source(stack, id), topicArn, endpoint, ...(filter ? { filter } : {}) });
 }
 
 /** A topic policy, on each topic it names. */

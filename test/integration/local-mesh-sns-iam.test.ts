@@ -4,13 +4,14 @@
  * (AuthorizationError, 403); a Lambda subscription delivers only once the function's policy lets
  * sns.amazonaws.com invoke it from the topic, and until then the mesh's log names the missing grant.
  * GIVEN a template without the topic policy and the permission, WHEN the caller publishes, THEN it is
- * refused and nothing is delivered; GIVEN the next deploy with both, THEN it is served and delivered.
+ * refused and nothing is delivered; GIVEN the next deploy with both, THEN it is served and delivered;
+ * GIVEN a deploy whose subscription turned into an SQS one, THEN the Lambda subscription is gone.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SandboxCredentials } from '../../local/endpoint/sandbox-credentials';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { clientConfig } from '../support/example-assembly';
@@ -61,7 +62,14 @@ function template(granted: boolean): Record<string, unknown> {
 }
 
 describe('IAM on the local mesh: SNS', () => {
-  const dirs = [template(false), template(true)].map((t) => oneStackAssembly('sns-iam', t));
+  const toQueue = {
+    ...template(true),
+    TargetSubscription: {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { Protocol: 'sqs', TopicArn: { Ref: 'Notices' }, Endpoint: 'arn:aws:sqs:us-east-1:000000000000:q' },
+    },
+  };
+  const dirs = [template(false), template(true), toQueue].map((t) => oneStackAssembly('sns-iam', t));
   let mesh: LocalMesh;
   const lines: string[] = [];
   let asCaller: SNSClient;
@@ -127,5 +135,19 @@ describe('IAM on the local mesh: SNS', () => {
       if (Date.now() > until) assert.fail(`app-target never ran; mesh log:\n${lines.join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  });
+
+  it('a subscription that becomes another protocol is dropped here, with a warning', async () => {
+    const subscribed = async () =>
+      (await operator.send(new ListSubscriptionsByTopicCommand({ TopicArn: TOPIC }))).Subscriptions?.length;
+    assert.equal(await subscribed(), 1);
+    const report = await mesh.apply(dirs[2]!);
+    assert.equal(await subscribed(), 0);
+    assert.ok(
+      report.warnings.some((w) =>
+        /TargetSubscription: the local mesh delivers SNS to Lambda subscriptions only/.test(w),
+      ),
+      report.warnings.join('\n'),
+    );
   });
 });
