@@ -84,7 +84,7 @@ export class TopicStore {
     return [...this.subscriptions.values()].filter((s) => s.topicArn === topicArn);
   }
 
-  /** Hands the message to every subscription whose filter policy matches it; resolves its MessageId. */
+  /** Hands the message to every subscription whose filter policy matches it; returns its MessageId. */
   publish(topic: Topic, message: Omit<PublishedMessage, 'messageId' | 'timestamp' | 'topicArn'>): string {
     const published: PublishedMessage = {
       ...message,
