@@ -191,4 +191,24 @@ describe('local endpoint: SNS', () => {
     assert.equal(err.name, 'InvalidAction');
     assert.match(err.message, /does not support sns\.Subscribe/);
   });
+
+  it('a FIFO topic needs a MessageGroupId and a deduplication id (or content-based deduplication); a standard one takes no deduplication id', async () => {
+    const fifo = (await sns.send(new CreateTopicCommand({ Name: 'ledger.fifo', Attributes: { FifoTopic: 'true' } })))
+      .TopicArn!;
+    const noGroup = await rejection<SnsError>(() => sns.send(new PublishCommand({ TopicArn: fifo, Message: 'x' })));
+    assert.equal(noGroup.message, 'Invalid parameter: The MessageGroupId parameter is required for FIFO topics');
+    const noDedup = await rejection<SnsError>(() =>
+      sns.send(new PublishCommand({ TopicArn: fifo, Message: 'x', MessageGroupId: 'g' })),
+    );
+    assert.match(noDedup.message, /either have ContentBasedDeduplication enabled or MessageDeduplicationId provided/);
+    const sent = await sns.send(
+      new PublishCommand({ TopicArn: fifo, Message: 'x', MessageGroupId: 'g', MessageDeduplicationId: 'd' }),
+    );
+    assert.ok(sent.MessageId);
+    const standard = await rejection<SnsError>(() =>
+      sns.send(new PublishCommand({ TopicArn: topicArn, Message: 'x', MessageDeduplicationId: 'd' })),
+    );
+    assert.equal(standard.name, 'InvalidParameterException');
+    assert.match(standard.message, /MessageDeduplicationId parameter that is not valid for this topic type/);
+  });
 });
