@@ -3,8 +3,8 @@
  * it reads the message attributes (a Number's value as a number, a String.Array's as its elements, a
  * Binary's not at all), with `FilterPolicyScope: MessageBody` the message's JSON body. The matchers are
  * the ones SNS shares with Lambda's event filtering (local/endpoint/event-filter.ts): exact values,
- * `prefix`, `suffix`, `equals-ignore-case`, `exists`, `numeric` and `anything-but` with a value or a list;
- * a policy with another one (`$or`, `cidr`, `anything-but` with a prefix) is refused when deployed.
+ * `prefix`, `suffix`, `equals-ignore-case`, `exists`, `numeric`, `anything-but` with a value or a list,
+ * and `$or`; a policy with another one (`cidr`, `anything-but` with a prefix) is refused when deployed.
  */
 import { recordFilter } from '../endpoint/event-filter';
 import type { PublishedMessage, SnsAttribute } from './sns-event';

@@ -43,10 +43,16 @@ describe('local SNS filter policies', () => {
     assert.equal(vip(message({}, 'gold')), false);
   });
 
+  it('$or matches when one of its policies does', () => {
+    const either = messageFilter({ $or: [{ a: ['x'] }, { b: ['y'] }] });
+    assert.equal(either(message({ b: { DataType: 'String', Value: 'y' } })), true);
+    assert.equal(either(message({ a: { DataType: 'String', Value: 'y' } })), false);
+  });
+
   it('an operator the local mesh does not run, or a bad scope, is refused naming the policy', () => {
     assert.throws(
-      () => messageFilter({ $or: [{ a: ['x'] }, { b: ['y'] }] }),
-      /^Error: FilterPolicy \{"\$or".*is not a Lambda filter operator.*the local mesh runs the operators SNS shares/,
+      () => messageFilter({ ip: [{ cidr: '10.0.0.0/24' }] }),
+      /^Error: FilterPolicy \{"ip".*is not a Lambda filter operator.*the local mesh runs the operators SNS shares/,
     );
     assert.throws(
       () => messageFilter({ a: ['x'] }, 'Body' as never),
