@@ -39,6 +39,9 @@ const items = [
   { pk: 'order-news', sk: 'allow#orders', source: 'orders' },
   { pk: 'order-news', sk: 'allow#payments', source: 'payments' },
   { pk: 'shop-bus', sk: 'allow#orders', source: 'orders' },
+  // ledger reads a queue that senders outside the mesh write to, and tells order-news.
+  { pk: 'ledger', sk: 'allow#external', source: 'external' },
+  { pk: 'order-news', sk: 'allow#ledger', source: 'ledger' },
 ];
 const env = {
   [ENV.channels]: JSON.stringify({
@@ -280,6 +283,33 @@ describe('mesh.send', () => {
     const told = segments.find((s) => s.type === 'subsegment' && s.name === 'order-news');
     assert.equal(told?.trace_id, root);
     assert.equal(told?.parent_id, handled.id, 'the handler call hangs under the record segment');
+  });
+
+  test("a record sent from outside the mesh: the handler's calls hang under the invocation's segment", async (t) => {
+    // Prepare: a plain message (no mesh attribute); Lambda gave the invocation its trace and segment.
+    const root = '1-6a000002-0123456789abcdef76543210';
+    const invocationSegment = 'fedcba9876543210';
+    const saved = process.env._X_AMZN_TRACE_ID;
+    process.env._X_AMZN_TRACE_ID = `Root=${root};Parent=${invocationSegment};Sampled=1`;
+    t.after(() => {
+      if (saved === undefined) delete process.env._X_AMZN_TRACE_ID;
+      else process.env._X_AMZN_TRACE_ID = saved;
+    });
+    const segments: SegmentDoc[] = [];
+    const ledger = runtime('ledger', undefined, new Recorder(), (s) => segments.push(s));
+    const wrapped = wrapHandler(ledger.rt, async () => {
+      await ledger.rt.send('order-news', { booked: 'o-8' });
+      return undefined;
+    });
+    const plain = { messageId: 'm-1', eventSource: 'aws:sqs', eventSourceARN: QUEUE_ARN, body: '{"order":"o-8"}' };
+    // Act
+    await wrapped({ Records: [plain] }, { awsRequestId: 'batch-8', getRemainingTimeInMillis: () => 3000 });
+    // Assess: the send's subsegment is in Lambda's trace, under its segment; the mesh wrote no segment.
+    assert.deepEqual(
+      segments.map((s) => [s.type, s.name, s.trace_id, s.parent_id]),
+      [['subsegment', 'order-news', root, invocationSegment]],
+    );
+    assert.equal(records(ledger.lines)[0]?.outcome, 'success');
   });
 
   test("a deny of the sender on a channel refuses its records at the consumer, not only the sender's next send", async () => {

@@ -163,8 +163,8 @@ function channelCheck(host: BatchHost, r: EventRecord, meta: MeshMetadata): stri
 
 /**
  * The scope the handler runs in: one record's sender, key and trace; several records' common sender,
- * Lambda's request id as the key, and the first record's trace. Where the mesh writes the first
- * record's segment (Lambda did not continue its trace), the handler's calls hang under that segment.
+ * Lambda's request id as the key, and the first record's trace (`continued`). Where the mesh writes
+ * the first record's segment (Lambda did not continue its trace), the handler's calls hang under it.
  */
 function scopeOf(
   batch: EventBatch,
@@ -205,9 +205,12 @@ function meshWritesSegment(host: BatchHost, trace: TraceContext): boolean {
   return trace.sampled && host.trace?.root !== trace.root;
 }
 
-/** Lambda's trace where it continued the record's, else the record's own. */
+/**
+ * The record's own trace where Lambda did not continue it, else Lambda's: a record without one (sent
+ * from outside the mesh) is handled in the invocation's trace, so its calls hang under its segment.
+ */
 function continued(host: BatchHost, trace: TraceContext | undefined): TraceContext | undefined {
-  return host.trace && host.trace.root === trace?.root ? host.trace : trace;
+  return trace && host.trace?.root !== trace.root ? trace : host.trace;
 }
 
 /** The record ids the handler's own partial batch response names. */

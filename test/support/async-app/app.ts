@@ -4,12 +4,15 @@
  * `jobs` queue, which `consumer` reads (only `sender` may send there; refused records end in the
  * `jobs-dead` queue after two receives), and to the `events` queue, which `consumer` reads too (its
  * mapping gathers records for up to 5 seconds, so messages sent one after another arrive as batches of
- * several records even though the mapping runs several batches at once). Usage: tsx app.ts <outdir>
+ * several records even though the mapping runs several batches at once). `legacy` reads the `orders`
+ * queue, which senders outside the mesh write to (a mapping on its alias, admitted by allowExternal),
+ * and calls `payments` for each message. Usage: tsx app.ts <outdir>
  */
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Mesh } from '../../../infra/mesh';
 import { MeshFunction } from '../../../infra/mesh-function';
@@ -51,5 +54,12 @@ consumer.receiveFrom(events, { from: [sender], batchSize: 10 });
 for (const c of stack.node.findAll()) {
   if (c instanceof CfnEventSourceMapping && c.eventSourceArn === events.queueArn) c.maximumBatchingWindowInSeconds = 5;
 }
+
+const orders = new sqs.Queue(stack, 'Orders', { queueName: 'asy-orders' });
+const legacy = new MeshFunction(stack, 'Legacy', { ...common, service: 'legacy', entry: entry('legacy.ts') });
+const payments = new MeshFunction(stack, 'Payments', { ...common, service: 'payments', entry: entry('worker.ts') });
+legacy.liveAlias.addEventSource(new SqsEventSource(orders));
+legacy.allowExternal();
+legacy.allowCallsTo(payments);
 
 app.synth();
