@@ -309,7 +309,14 @@ describe('mesh.send', () => {
       segments.map((s) => [s.type, s.name, s.trace_id, s.parent_id]),
       [['subsegment', 'order-news', root, invocationSegment]],
     );
-    assert.equal(records(ledger.lines)[0]?.outcome, 'success');
+    // The access log names the trace the record was handled in, as the send's line does.
+    assert.deepEqual(
+      records(ledger.lines).map((r) => [r.reporter, r.outcome, r.traceId]),
+      [
+        ['source', 'success', root],
+        ['destination', 'success', root],
+      ],
+    );
   });
 
   test("a deny of the sender on a channel refuses its records at the consumer, not only the sender's next send", async () => {

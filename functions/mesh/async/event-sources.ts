@@ -251,7 +251,8 @@ function recordOne(host: BatchHost, batch: EventBatch, r: EventRecord, v: Verdic
     attempts: r.meta?.att,
     denied: !v.ok,
     idempotencyKey: r.meta?.idk,
-    traceId: trace?.root,
+    // A record sent from outside the mesh has no trace of its own: it is handled in the invocation's.
+    traceId: (trace ?? host.trace)?.root,
     requestId: host.requestId,
     error: failed ? `${failed.name}: ${failed.message}` : undefined,
     reason: v.ok ? undefined : v.reason,
