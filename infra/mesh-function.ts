@@ -46,6 +46,7 @@ import {
 import { conventionalEntry } from './private/conventional-entry';
 import { deployTarget } from './private/deploy-target';
 import { esbuildRunnerFacts, esbuildRunnerProblem } from './private/esbuild-runner';
+import { meshWired } from './private/external-trigger';
 import { checkLogLevel } from './private/log-level';
 import { acknowledgeNag } from './private/nag-acknowledgement';
 import { nagArn } from './private/nag-arn';
@@ -805,9 +806,15 @@ export class MeshFunction extends NodejsFunction implements IMeshFunction {
     this.node.addValidation({ validate: () => this.checkSenders(name, senders) });
     this.inbound.set(name, source);
     this.refreshPartitionLimits();
+    if (isQueue(source)) warnOfNoDeadLetterQueue(this, source);
+    // The mesh's own trigger: the check for triggers from outside the mesh passes it over.
+    meshWired(this, () => this.consume(source, name, options.batchSize ?? 10));
+  }
+
+  /** Wires `source` to `live`: an event source mapping, an SNS subscription, or a rule on the bus. */
+  private consume(source: ChannelResource, name: string, batchSize: number): void {
     if (isQueue(source)) {
-      warnOfNoDeadLetterQueue(this, source);
-      consumeQueue(this.liveAlias, source, options.batchSize ?? 10);
+      consumeQueue(this.liveAlias, source, batchSize);
     } else if (isTopic(source)) {
       source.addSubscription(new snsSubscriptions.LambdaSubscription(this.liveAlias));
     } else {

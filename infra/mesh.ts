@@ -44,6 +44,7 @@ import { futurePath, MeshErrorCode, MeshValidationError } from './mesh-validatio
 import { controlFunctionCode, meshLayerCode } from './private/asset-code';
 import { besideFunction } from './private/beside-function';
 import { deployTarget } from './private/deploy-target';
+import { warnOfExternalTriggers } from './private/external-trigger';
 import { attachMeshIdentity, type MeshIdentity, type MeshIdentityOptions } from './private/identity';
 import { acknowledgeNag } from './private/nag-acknowledgement';
 import { controlFunction, controlProvider } from './private/own-logs-role';
@@ -245,6 +246,25 @@ export class Mesh extends Construct implements IMesh {
     if (props.identity?.enabled !== false) this.identity = attachMeshIdentity(this, props.identity);
     this.acknowledgeNagFindings();
     this.node.addValidation({ validate: () => [...this.checkItemOwners(), ...this.checkAllowSources()] });
+    this.node.addValidation({ validate: () => this.warnOfExternalTriggers() });
+  }
+
+  /**
+   * Warns on each function that admits no caller from outside the mesh and yet has a trigger from
+   * outside (private/external-trigger.ts): its events would all be refused. Checked at synth, once
+   * every trigger and every `allowExternal` is declared. A warning: it returns no error.
+   */
+  private warnOfExternalTriggers(): string[] {
+    const external = new Set(
+      this.policyItems()
+        .filter((i) => i.sk === SORT_KEY.allow(EXTERNAL))
+        .map((i) => i.pk),
+    );
+    warnOfExternalTriggers(
+      this.node.root,
+      this.members.filter((f) => !external.has(f.service)),
+    );
+    return [];
   }
 
   /**
