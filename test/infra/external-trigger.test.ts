@@ -5,8 +5,9 @@
  * `allowExternal()`; the mesh's own channels (`receiveFrom`) and HTTP endpoint are no such trigger.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Annotations as CoreAnnotations, Stack } from 'aws-cdk-lib';
+import { Annotations as CoreAnnotations, NestedStack, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -18,10 +19,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { MeshFunction } from '../../infra/mesh-function';
+import { MeshFunction } from '../../infra/mesh-function';
 import { externalTriggerMessage, isServicePrincipal, namesFunction } from '../../infra/private/external-trigger';
 import { ShopStack } from '../../infra/shop-stack';
-import { ENV, meshStack, newApp } from './infra-fixture';
+import { DEMO, ENV, meshStack, newApp } from './infra-fixture';
 
 const ID = 'lambda-mesh:externalTrigger';
 
@@ -136,6 +137,18 @@ describe('a trigger from outside the mesh', () => {
     assert.equal(found.length, 1, JSON.stringify(found));
     assert.match(found[0]!, /Api\/Api\/Default\//);
     assert.deepEqual(warnings(apiStack), []);
+  });
+
+  it('on a function in a nested stack, from the parent stack, warns on the function', () => {
+    const { stack, mesh } = meshStack();
+    const services = new NestedStack(stack, 'Services');
+    const orders = new MeshFunction(services, 'Orders', { mesh, service: 'orders', entry: join(DEMO, 'inventory.ts') });
+    new apigw.LambdaRestApi(stack, 'Api', { handler: orders.liveAlias });
+    // A nested stack's annotations are in its parent's artifact.
+    const found = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(ID));
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.equal(found[0]?.id, '/Test/Services/Orders');
+    assert.match(String(found[0]?.entry.data), /Test\/Api\/Default\//);
   });
 
   it('only warns on the function it invokes', () => {
