@@ -365,6 +365,22 @@ describe('mesh.send', () => {
     );
   });
 
+  test('a record from outside the mesh, refused by policy, counts as external, not as an unverified caller', async () => {
+    // payments has no allow#external: a message some other producer put on its queue is refused.
+    const consumer = runtime('payments', await identityOf(world.payments));
+    const wrapped = wrapHandler(consumer.rt, async () => assert.fail('the handler must not run'));
+    const event = {
+      Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', eventSourceARN: QUEUE_ARN, body: '{"job":"outside"}' }],
+    };
+    assert.deepEqual(await wrapped(event, { awsRequestId: 'x-1' }), { batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    assert.deepEqual(
+      records(consumer.lines).map((r) => [r.source, r.outcome, r.claimedSource]),
+      [['external', 'denied', undefined]],
+    );
+    assert.match(records(consumer.lines)[0]!.reason, /^no-edge: external may not call payments/);
+    assert.equal(deniedCount(consumer.lines), 1);
+  });
+
   test('a record signed for one channel is refused when it arrives from another queue', async () => {
     const orders = runtime('orders', await identityOf(world.orders));
     await orders.rt.send('order-events', { n: 1 });

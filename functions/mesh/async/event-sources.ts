@@ -109,8 +109,15 @@ async function admitAll(batch: EventBatch, host: BatchHost): Promise<Verdict[]> 
       // second time, the decision memoised for this copy answers).
       for (const name of [rt.config.service, r.meta?.ch ?? rt.config.service]) {
         const eff = rt.policy.authorize(await rt.policy.get(name), v.source, decidedAt);
+        // A record from outside the mesh claims no sender: it counts as `external`, as a refused
+        // synchronous call from outside does, not among the callers whose identity did not verify.
         if (!eff.allowed)
-          return { ok: false, outcome: 'denied', reason: `${eff.reason}: ${eff.detail}`, source: UNKNOWN_SOURCE };
+          return {
+            ok: false,
+            outcome: 'denied',
+            reason: `${eff.reason}: ${eff.detail}`,
+            source: r.meta ? UNKNOWN_SOURCE : EXTERNAL,
+          };
       }
       return v;
     }),
