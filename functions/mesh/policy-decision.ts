@@ -34,14 +34,20 @@ export function decide(policy: ServicePolicy, source: string): EffectivePolicy {
 export interface Freshness {
   readonly now: number;
   readonly maxAgeMs: number;
+  /** IAM refused this function's last read of the target's policy (PolicyCache.freshness of a call). */
+  readonly readRefused?: boolean;
 }
 
 /**
  * `decide`, refused when the copy is older than `maxAgeMs`: the cache reads the table before it hands
  * out such a copy, so an older one means the table could not be read. Authorization then fails closed.
+ * When IAM refused that read (a copy past the bound, or none at all), the refusal says so: the table is
+ * not the cause, the caller's role is (it names the partitions of its declared targets only).
  */
 export function authorize(policy: ServicePolicy, source: string, freshness: Freshness): EffectivePolicy {
-  return staleRefusal(policy, freshness) ?? decide(policy, source);
+  const stale = staleRefusal(policy, freshness);
+  if (freshness.readRefused && (stale || policy.origin === 'none')) return refusals().readRefused(policy, source);
+  return stale ?? decide(policy, source);
 }
 
 /** `authorize` without the traffic policy: what the inbound check needs (no traffic merge to load or run). */

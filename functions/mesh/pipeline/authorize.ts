@@ -17,7 +17,7 @@ export async function authorize(call: CallContext): Promise<AuthorizedCall> {
   const { deps, budgets } = call.client;
   const decidedAt = deps.policy.now();
   const policy = await policyBefore(call, deps.policy.get(call.target));
-  const eff = decideCall(policy, deps.service, deps.policy.freshness(decidedAt));
+  const eff = decideCall(policy, deps.service, deps.policy.freshness(decidedAt, call.target));
   if (!eff.allowed) refuse(call, `${eff.reason}: ${eff.detail}`);
   const traffic = eff.policy;
   // A mirror copy's answer is dropped, so what it does must not count: a call on an edge that is not

@@ -13,8 +13,11 @@ import type { ServicePolicy } from './service-policy';
 
 export { type ResolvedTrafficPolicy, resolveTrafficPolicy };
 
-/** `stale-policy`: the copy is older than the cache allows for authorization and the table could not be read. */
-export type DenyReason = 'no-edge' | 'denied' | 'unknown-service' | 'stale-policy';
+/**
+ * `stale-policy`: the copy is older than the cache allows for authorization and the table could not be
+ * read. `policy-read-refused`: the same, or nothing known, after IAM refused the caller's read of it.
+ */
+export type DenyReason = 'no-edge' | 'denied' | 'unknown-service' | 'stale-policy' | 'policy-read-refused';
 
 /** Why a caller is refused: the reason, and the detail for the callee's log. */
 export interface Refused {

@@ -92,6 +92,8 @@ export interface CacheEntry {
   reported: Set<string>;
   /** The last table read failed (a failure streak is logged once). */
   failing?: boolean;
+  /** IAM refused the last failed read: this function's role may not read the partition. */
+  readRefused?: boolean;
   /** Throttled reads in a row (backoff doubles with each). */
   throttled?: number;
   /** The service's version counter read before the copy's Query (undefined = unknown: query again). */
@@ -142,8 +144,9 @@ export class PolicyCache {
     return admit(policy, source, this.freshness(at));
   }
 
-  freshness(at: number = this.now()): Freshness {
-    return { now: at, maxAgeMs: this.maxAuthorizationAgeMs };
+  /** The bound at `at`; for a call to `target`, also whether IAM refused this function's last read of it. */
+  freshness(at: number = this.now(), target = ''): Freshness {
+    return { now: at, maxAgeMs: this.maxAuthorizationAgeMs, readRefused: this.entries.get(target)?.readRefused };
   }
 
   /** Resolves once no table read is in flight (tests count reads after this). */

@@ -196,13 +196,14 @@ export class PolicyTableReader {
     const { cache } = this;
     const now = cache.now();
     const throttled = this.throttled(err, service);
+    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     cache.notify(() => this.opts.onTableError?.(err, service));
     if (!previous?.failing) {
       cache.warn({
         msg: 'mesh policy: table read failed; keeping the last good copy',
         service,
         table: cache.tableName,
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        error,
         kept: previous ? previous.policy.origin : 'none',
       });
     }
@@ -211,6 +212,7 @@ export class PolicyTableReader {
     const entry = previous ?? cache.nothingKnown(service, now);
     entry.retryAfter = now + (throttled ? backoff / 2 + (this.random() * backoff) / 2 : cache.ttlMs);
     entry.failing = true;
+    entry.readRefused = IAM_REFUSAL.test(error);
     entry.throttled = streak;
     cache.entries.set(service, entry);
     return entry.policy;
@@ -345,6 +347,12 @@ export class PolicyTableReader {
     this.cache.entries.set(service, copy);
   }
 }
+
+/**
+ * IAM's refusal of a read, as DynamoDB answers it: `AccessDeniedException`, "User: … is not authorized to
+ * perform: dynamodb:Query on resource: …" (Amazon DynamoDB Developer Guide, "Error handling with DynamoDB").
+ */
+const IAM_REFUSAL = /AccessDenied|not authorized/;
 
 /** DynamoDB's answers to a partition or table read past its throughput. */
 const THROTTLING = new Set<unknown>([

@@ -48,3 +48,16 @@ export function staleCopy(policy: ServicePolicy, age: number, maxAgeMs: number):
       'authorization accepts, and the policy table could not be read',
   };
 }
+
+/**
+ * A copy past the bound, or none, after IAM refused this function's read of the target's partition. Its
+ * role names the partitions of its declared targets only, so the likely cause is an undeclared edge.
+ */
+export function readRefused(policy: ServicePolicy, source: string): Refused {
+  const target = policy.service;
+  return {
+    allowed: false,
+    reason: 'policy-read-refused',
+    detail: `the role of ${source} may not read the policy of ${target} (IAM refused it): most likely no edge ${source} -> ${target} is declared; declare the edge (${source}.allowCallsTo(${target})) in CDK`,
+  };
+}
