@@ -147,6 +147,22 @@ describe('local mesh: the example app with the mesh runtime', { skip }, () => {
     const body = JSON.parse(text(r));
     assert.equal(body.denied, true, `frontend reached payments: ${text(r)}`);
     assert.match(body.reason, /payments/);
+    if (!assemblies) return; // the access log below is the local mesh's
+    // IAM refused frontend's read of payments' policy (its role names no edge to payments): frontend's
+    // access log names the missing edge and its fix, not the table.
+    const refused = mesh
+      .local!.store.accessLog.after(0, 5_000)
+      .map((l) => l.entry)
+      .filter((e) => e.reporter === 'source' && e.source === 'frontend' && e.destination === 'payments');
+    assert.ok(refused.length > 0, 'frontend logged its refused call');
+    for (const e of refused) {
+      assert.equal(e.outcome, 'denied');
+      assert.equal(
+        e.reason,
+        'policy-read-refused: the role of frontend may not read the policy of payments (IAM refused it): most ' +
+          'likely no edge frontend -> payments is declared; declare the edge (frontend.allowCallsTo(payments)) in CDK',
+      );
+    }
   });
 
   it('refuses a caller that claims to be frontend without a signed token, saying only "unauthenticated"', async () => {
