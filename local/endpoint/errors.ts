@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { messageMember } from './error-message-member';
+import { escapeXml, xmlText } from './query-protocol';
 
 export type WireProtocol = 'restJson1' | 'awsJson1_0' | 'awsJson1_1' | 'awsQuery';
 
@@ -135,12 +136,27 @@ export function writeError(
   res.end(text);
 }
 
-/** The query protocol's error document, with the error's own status (SNS's NotFound is 404). */
+/**
+ * The query protocol's error document, with the error's own status (SNS's NotFound is 404); the error's
+ * fields follow its message (SQS's empty `<Detail/>`).
+ */
 export function queryErrorXml(err: AwsError, requestId: string): string {
+  const fields = Object.entries(err.fields)
+    .map(([name, value]) => xmlText(name, String(value ?? '')))
+    .join('');
   return (
     `<ErrorResponse><Error><Type>${err.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(err.code)}</Code>` +
-    `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+    `<Message>${escapeXml(err.message)}</Message>${fields}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`
   );
+}
+
+/**
+ * A query-compatible JSON service's error (queryCompatibleError) as its query protocol writes it: the
+ * code of `x-amzn-query-error`, the same status and message, and `fields` (SQS's `Detail`).
+ */
+export function asQueryError(err: AwsError, fields: Record<string, unknown> = {}): AwsError {
+  const code = err.headers['x-amzn-query-error']?.split(';')[0] ?? err.code;
+  return new AwsError(code, err.status, err.message, fields);
 }
 
 function writeQueryError(res: ServerResponse, err: AwsError, requestId: string): void {
@@ -152,8 +168,4 @@ function writeQueryError(res: ServerResponse, err: AwsError, requestId: string):
     ...err.headers,
   });
   res.end(xml);
-}
-
-export function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -5,9 +5,10 @@
  * attached to each role, which the endpoint evaluates with them (iam-enforcement.ts).
  * IAM is global: one store for every region.
  */
-import { AwsError, escapeXml } from './errors';
+import { AwsError } from './errors';
 import { ResourcePolicies } from './iam-resource-policies';
 import { awsManagedPolicy } from './managed-policies';
+import { escapeXml } from './query-protocol';
 
 /** A role's identity policies: their documents, and the managed policies attached whose content is not known here. */
 export interface IdentityPolicies {

@@ -4,7 +4,8 @@
  * sender uses it, and CreateTopic, ListTopics, GetTopicAttributes and ListSubscriptionsByTopic to look
  * around. Errors are SNS's codes and words: NotFound (404), InvalidParameter (400).
  */
-import { AwsError, escapeXml } from '../endpoint/errors';
+import { AwsError } from '../endpoint/errors';
+import { escapeXml, formMembers, queryResponse } from '../endpoint/query-protocol';
 import type { QueryService } from '../endpoint/server';
 import type { SnsAttribute } from './sns-event';
 import type { Topic, TopicStore } from './topic-store';
@@ -52,11 +53,7 @@ export function snsQueryService(store: TopicStore): QueryService {
       const operation = OPERATIONS[action];
       if (!operation)
         throw new AwsError('InvalidAction', 400, `lambda-mesh local endpoint does not support sns.${action}`);
-      const result = operation(store, form);
-      return (
-        `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result>` +
-        `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
-      );
+      return queryResponse(action, XMLNS, operation(store, form), requestId);
     },
   };
 }
@@ -105,9 +102,10 @@ function fifoFields(topic: Topic, form: URLSearchParams): string | undefined {
 /** `MessageAttributes.entry.N.{Name, Value.DataType, Value.StringValue | Value.BinaryValue}`, checked. */
 function attributesOf(form: URLSearchParams): Record<string, SnsAttribute> {
   const out: Record<string, SnsAttribute> = {};
-  for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
-    const at = (field: string) => form.get(`MessageAttributes.entry.${i}.${field}`) ?? undefined;
-    const name = at('Name')!;
+  for (const entry of formMembers(form, 'MessageAttributes.entry')) {
+    const at = (field: string) => entry.get(field) ?? undefined;
+    const name = at('Name');
+    if (!name) throw invalid('MessageAttributes Reason: every message attribute needs a Name');
     const type = at('Value.DataType') ?? '';
     const value = type.startsWith('Binary') ? at('Value.BinaryValue') : at('Value.StringValue');
     checkAttribute(name, type, value);
@@ -159,8 +157,8 @@ function createTopic(store: TopicStore, form: URLSearchParams): string {
       'Topic Name Reason: must be 1 to 256 letters, digits, hyphens or underscores (a FIFO topic: ending in .fifo)',
     );
   const attrs = new Map<string, string>();
-  for (let i = 1; form.has(`Attributes.entry.${i}.key`); i++)
-    attrs.set(form.get(`Attributes.entry.${i}.key`)!, form.get(`Attributes.entry.${i}.value`) ?? '');
+  for (const entry of formMembers(form, 'Attributes.entry'))
+    attrs.set(entry.get('key') ?? '', entry.get('value') ?? '');
   const fifo = attrs.get('FifoTopic') === 'true';
   if (fifo !== name.endsWith('.fifo'))
     throw invalid('Topic Name Reason: a FIFO topic (FifoTopic true) and only one has a name ending in .fifo');
