@@ -56,6 +56,7 @@ import { AsyncDestinations } from './sqs/async-destinations';
 import { EventSourcePoller } from './sqs/event-source-poller';
 import { QueueStore } from './sqs/queue-store';
 import { sqsJsonServices } from './sqs/sqs-api';
+import { sqsQueryService } from './sqs/sqs-query';
 import { startXrayCollector, TelemetryStore, type XrayCollector } from './telemetry/telemetry-store';
 
 export { AssemblyScopeError } from './assembly/cloud-assembly';
@@ -436,7 +437,7 @@ async function startMeshEndpoint(
       ...sqsJsonServices(parts.queues),
       ...eventsJsonServices(parts.buses!),
     },
-    queryServices: { sns: snsQueryService(parts.topics) },
+    queryServices: { sns: snsQueryService(parts.topics), sqs: sqsQueryService(parts.queues) },
     asyncInvokes: parts.destinations,
     sandboxes: options.enforceIam === false ? undefined : parts.credentials,
     log,

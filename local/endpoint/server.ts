@@ -112,11 +112,12 @@ export interface JsonService {
 }
 
 /**
- * A service on the query protocol the endpoint hands requests to (the local SNS): `handle(form, requestId)`
- * answers with the operation's XML response or throws an AwsError, written as the protocol's XML error.
+ * A service on the query protocol the endpoint hands requests to (the local SNS and SQS): `handle(form,
+ * requestId, path)` answers with the operation's XML response or throws an AwsError, written as the
+ * protocol's XML error. `path`: the URL's path, which names the queue of a request sent to a queue's URL.
  */
 export interface QueryService {
-  handle(form: URLSearchParams, requestId: string): string;
+  handle(form: URLSearchParams, requestId: string, path: string): string | Promise<string>;
 }
 
 export interface Endpoint {
@@ -463,7 +464,7 @@ async function serve(services: Services, req: IncomingMessage, res: ServerRespon
       const json = decision.protocol === 'json' ? services.jsonServices?.[decision.name] : undefined;
       if (json) return serveJson(json, decision, body, region ?? services.home, res, requestId);
       const query = decision.protocol === 'query' ? services.queryServices?.[decision.name] : undefined;
-      if (query) return serveQuery(query, body, res, requestId);
+      if (query) return serveQuery(query, { body, path }, res, requestId);
       // Query-protocol clients (STS, CloudFormation) name the operation in the form body.
       const action = decision.protocol === 'query' ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
       return writeOther(res, action ? { ...decision, operation: action } : decision, requestId);
@@ -525,11 +526,16 @@ async function serveJson(
   }
 }
 
-/** A request to one of the query-protocol services the endpoint was given (SNS). */
-function serveQuery(query: QueryService, body: Buffer, res: ServerResponse, requestId: string): void {
+/** A request to one of the query-protocol services the endpoint was given (SNS, SQS). */
+async function serveQuery(
+  query: QueryService,
+  request: { readonly body: Buffer; readonly path: string },
+  res: ServerResponse,
+  requestId: string,
+): Promise<void> {
   let xml: string;
   try {
-    xml = query.handle(new URLSearchParams(body.toString('utf8')), requestId);
+    xml = await query.handle(new URLSearchParams(request.body.toString('utf8')), requestId, request.path);
   } catch (err) {
     writeError(res, toAwsError(err), 'awsQuery', requestId, 'query');
     return;

@@ -12,6 +12,7 @@ import type { EndpointInvoker, InvokeRequest, InvokeResult } from '../../local/e
 import { FunctionRegistry, type FunctionSpec } from '../../local/registry/function-registry';
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { sqsQueryService } from '../../local/sqs/sqs-query';
 import { clientConfig } from '../support/example-assembly';
 import { loopbackClientConfig } from '../support/loopback-client';
 import { seeded } from '../support/seeded-random';
@@ -160,7 +161,8 @@ export async function startSecretsEndpoint(
 }
 
 /**
- * The endpoint on a free port serving SQS over a fresh QueueStore, with an SQS client (real SDK).
+ * The endpoint on a free port serving SQS (JSON and query protocols) over a fresh QueueStore, with an SQS
+ * client (real SDK, JSON protocol).
  * `more` adds endpoint options that need the queues (Lambda's async destinations, say).
  */
 export async function startSqsEndpoint(
@@ -174,6 +176,7 @@ export async function startSqsEndpoint(
     registry,
     invoker: new TestInvoker(registry),
     jsonServices: sqsJsonServices(queues),
+    queryServices: { sqs: sqsQueryService(queues) },
     log: () => undefined,
     ...more(queues),
   });
