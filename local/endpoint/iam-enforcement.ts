@@ -7,7 +7,7 @@
  * policies cannot decide passes, with one warning naming what was not judged.
  */
 
-import { AwsError, queryCompatibleError, type WireProtocol } from './errors';
+import { AwsError, asQueryError, queryCompatibleError, type WireProtocol } from './errors';
 import type { RolePolicies } from './iam';
 import type { IamDecision, IamRequest } from './iam-evaluation';
 import { evaluatePolicies } from './iam-evaluation';
@@ -63,7 +63,12 @@ export class IamEnforcement {
       decision.effect !== 'explicit-deny' ? 'implicit' : decision.byResource ? 'resource' : 'identity';
     this.tellOnce(refusalLine(principal, request, denial));
     const { decision: d } = facts;
-    return refusal(d.service === 'other' ? d.name : d.service, principal, request, denial);
+    const refused = refusal(d.service === 'other' ? d.name : d.service, principal, request, denial);
+    // SQS answers in the protocol it was asked in: the query protocol's XML, with its code.
+    if (d.service === 'other' && d.name === 'sqs' && d.protocol === 'query') {
+      return { ...refused, error: asQueryError(refused.error, { Detail: '' }), protocol: 'awsQuery' };
+    }
+    return refused;
   }
 
   /** Each refusal once: the demo's undeclared edge is refused on every tenth request, and said once. */

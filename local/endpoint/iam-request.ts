@@ -41,7 +41,10 @@ export async function iamRequestOf(facts: RequestFacts, lookups: RequestLookups)
   if (d.service === 'lambda') return invokeRequest(facts);
   if (d.service === 'dynamodb') return dynamoRequest(facts, lookups);
   if (d.service === 'secretsmanager' && d.operation === 'GetSecretValue') return secretRequest(facts, lookups);
-  if (d.service === 'other' && /^(sqs|AmazonSQS)$/.test(d.name) && SQS_SEND.has(d.operation)) return sqsRequest(facts);
+  if (d.service === 'other' && d.name === 'sqs' && d.protocol === 'query') return sqsQueryRequest(facts);
+  if (d.service === 'other' && /^(sqs|AmazonSQS)$/.test(d.name) && SQS_SEND.has(d.operation)) {
+    return sqsRequest(facts, jsonOf(facts.body).QueueUrl);
+  }
   if (d.service === 'other' && d.name === 'sns' && d.protocol === 'query') return snsRequest(facts);
   return undefined;
 }
@@ -127,9 +130,18 @@ function secretRequest(facts: RequestFacts, lookups: RequestLookups): IamRequest
   return { action: 'secretsmanager:GetSecretValue', resource, named: secretId, context: globalContext(facts) };
 }
 
-/** A send to a queue, by its URL (`http(s)://<host>/<account>/<name>`). */
-function sqsRequest(facts: RequestFacts): IamRequest | undefined {
-  const url = jsonOf(facts.body).QueueUrl;
+/**
+ * A send in SQS's query protocol: the form's `Action` and `QueueUrl`, or the path of the queue URL the
+ * request was sent to.
+ */
+function sqsQueryRequest(facts: RequestFacts): IamRequest | undefined {
+  const form = new URLSearchParams(facts.body.toString('utf8'));
+  if (!SQS_SEND.has(form.get('Action') ?? '')) return undefined;
+  return sqsRequest(facts, form.get('QueueUrl') ?? facts.url.split('?')[0]);
+}
+
+/** A send to a queue, by its URL (`http(s)://<host>/<account>/<name>`) or a queue URL's path. */
+function sqsRequest(facts: RequestFacts, url: unknown): IamRequest | undefined {
   if (typeof url !== 'string') return undefined;
   const [account, name] = url
     .replace(/^\w+:\/\/[^/]*/, '')

@@ -16,7 +16,9 @@ import { SandboxCredentials } from '../../local/endpoint/sandbox-credentials';
 import { FunctionRegistry } from '../../local/registry/function-registry';
 import { QueueStore } from '../../local/sqs/queue-store';
 import { sqsJsonServices } from '../../local/sqs/sqs-api';
+import { sqsQueryService } from '../../local/sqs/sqs-query';
 import { loopbackClientConfig } from '../support/loopback-client';
+import { queryRequest, xmlValues } from '../support/query-client';
 import { type Answer, recordAnswers } from '../support/record-answers';
 
 const ACCOUNT = '000000000000';
@@ -76,6 +78,7 @@ describe('local endpoint: IAM enforcement of sandboxes', () => {
       iam: policies,
       sandboxes: credentials,
       jsonServices: sqsJsonServices(queues),
+      queryServices: { sqs: sqsQueryService(queues) },
       log: (line) => lines.push(line),
     });
     await ep.dynamo.createPolicyTable('shop-policy');
@@ -174,6 +177,26 @@ describe('local endpoint: IAM enforcement of sandboxes', () => {
       sent.message,
       /is not authorized to perform: sqs:sendmessage on resource: arn:aws:sqs:us-east-1:0+:order-events /,
     );
+  });
+
+  it("SQS's query protocol is held to the same IAM: a sandbox's SendMessage refused in that protocol's XML", async () => {
+    const queue = queues.put('query-events');
+    const signed = { endpoint: ep.url, service: 'sqs', credentials: keys };
+    const send = { Action: 'SendMessage', Version: '2012-11-05', MessageBody: 'x' };
+    // Named by the QueueUrl parameter, and by the queue URL the request is sent to.
+    const answers = [
+      await queryRequest(signed, { ...send, QueueUrl: queue.url }),
+      await queryRequest(signed, send, new URL(queue.url).pathname),
+    ];
+    for (const answer of answers) {
+      assert.equal(answer.status, 403, answer.body);
+      assert.deepEqual(xmlValues(answer.body, 'Code'), ['AccessDenied']);
+      assert.deepEqual(xmlValues(answer.body, 'Message'), [
+        `User: ${CALLER} is not authorized to perform: sqs:sendmessage on resource: ${queue.arn} because no identity-based policy allows the sqs:SendMessage action`,
+      ]);
+      assert.ok(answer.body.includes('<Type>Sender</Type>') && answer.body.includes('<Detail/>'), answer.body);
+    }
+    assert.equal(queue.counts().visible, 0);
   });
 
   it('a managed policy the local mesh does not carry leaves a refusal undecided: served, with one warning naming it', async () => {
