@@ -151,12 +151,12 @@ export function queryErrorXml(err: AwsError, requestId: string): string {
 }
 
 /**
- * A query-compatible JSON service's error (queryCompatibleError) as its query protocol writes it: the
- * code of `x-amzn-query-error`, the same status and message, and `fields` (SQS's `Detail`).
+ * An SQS error (queryCompatibleError) as SQS's query protocol writes it: the code of `x-amzn-query-error`,
+ * the same status, its message (or `message`), and the empty `Detail` SQS's query errors carry.
  */
-export function asQueryError(err: AwsError, fields: Record<string, unknown> = {}): AwsError {
+export function asQueryError(err: AwsError, message = err.message): AwsError {
   const code = err.headers['x-amzn-query-error']?.split(';')[0] ?? err.code;
-  return new AwsError(code, err.status, err.message, fields);
+  return new AwsError(code, err.status, message, { Detail: '' });
 }
 
 function writeQueryError(res: ServerResponse, err: AwsError, requestId: string): void {

@@ -66,7 +66,7 @@ export class IamEnforcement {
     const refused = refusal(d.service === 'other' ? d.name : d.service, principal, request, denial);
     // SQS answers in the protocol it was asked in: the query protocol's XML, with its code.
     if (d.service === 'other' && d.name === 'sqs' && d.protocol === 'query') {
-      return { ...refused, error: asQueryError(refused.error, { Detail: '' }), protocol: 'awsQuery' };
+      return { ...refused, error: asQueryError(refused.error), protocol: 'awsQuery' };
     }
     return refused;
   }

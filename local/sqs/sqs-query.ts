@@ -48,7 +48,7 @@ export function sqsQueryService(store: QueueStore): QueryService {
       const answers = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
       const atQueue = QUEUE_PATH.test(path);
       if (!answers || (atQueue && ACCOUNT_ACTIONS.has(action))) {
-        throw new AwsError('InvalidAction', 400, `The action ${action} is not valid for this endpoint.`, DETAIL);
+        throw asQueryError(new AwsError('InvalidAction', 400, `The action ${action} is not valid for this endpoint.`));
       }
       const input = inputOf(form);
       if (atQueue && input.QueueUrl === undefined) input.QueueUrl = path;
@@ -61,15 +61,12 @@ export function sqsQueryService(store: QueueStore): QueryService {
   };
 }
 
-/** SQS's query errors carry an empty Detail. */
-const DETAIL = { Detail: '' };
-
 /** An SQS error in the query protocol's terms: its query code, and the query protocol's words for a missing queue. */
 function queryError(err: unknown): unknown {
   if (!(err instanceof AwsError)) return err;
-  const error = asQueryError(err, DETAIL);
+  const error = asQueryError(err);
   if (error.code !== 'AWS.SimpleQueueService.NonExistentQueue') return error;
-  return new AwsError(error.code, error.status, 'The specified queue does not exist for this wsdl version.', DETAIL);
+  return asQueryError(err, 'The specified queue does not exist for this wsdl version.');
 }
 
 /** The lists of names, by their form prefix and the input member they fill. */
