@@ -10,6 +10,7 @@ import { tracesToRead, withoutControlTraces } from '../../shared/telemetry/contr
 import { parseDuration } from '../../shared/telemetry/duration';
 import { LOCAL_MESH_HEADER, MAX_TRACE_LIST, MESH_ROUTE_PREFIX } from '../../shared/telemetry/local-mesh-routes';
 import { TRACE_SERVICE_PATTERN, type TraceFilter } from '../../shared/telemetry/trace-filter';
+import type { AccessLogBuffer, SequencedAccess } from '../telemetry/access-log-buffer';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
 import type { MeshView } from './mesh-view';
 
@@ -90,7 +91,7 @@ function route(
   if (rest === 'traces') return traces(query, store, view);
   if (rest === 'aliases') return [200, { aliases: view.liveAliases() }];
   if (rest === 'policy') return policy(view);
-  if (rest === 'access') return access(query.get('after'), store);
+  if (rest === 'access') return access(query, store);
   if (rest.startsWith('traces/')) return trace(decodedSegment(rest.slice('traces/'.length)), store);
   return undefined;
 }
@@ -146,10 +147,17 @@ function traceFilter(query: URLSearchParams): TraceFilter | string {
   if (service !== undefined && !TRACE_SERVICE_PATTERN.test(service))
     return `service must be a service or function name (letters, digits, - _ .), got ${JSON.stringify(service)}`;
   if (failed !== undefined && failed !== '1') return `failed must be 1 (or left out), got ${JSON.stringify(failed)}`;
+  const sinceMs = sinceParam(since);
+  if (typeof sinceMs === 'string') return sinceMs;
+  return { service, failed: failed === '1', sinceMs };
+}
+
+/** `since=<duration>` in ms (undefined when absent), or what is wrong with it. */
+function sinceParam(since: string | undefined): number | undefined | string {
   const sinceMs = since === undefined ? undefined : parseDuration(since);
   if (since !== undefined && sinceMs === undefined)
     return `since must be a duration like 90s, 5m or 500ms, got ${JSON.stringify(since)}`;
-  return { service, failed: failed === '1', sinceMs };
+  return sinceMs;
 }
 
 /** Who may call whom as the policy tables say: a deny shows here before any call is refused. */
@@ -166,10 +174,18 @@ const MAX_ACCESS_LINES = 1_000;
 
 /**
  * `?after=<seq>`: the access-log lines after that one, oldest first, and `next`, the cursor to ask from
- * next. Without `after`, no lines and the cursor of the newest: a follower starts from now.
+ * next. Without `after`, no lines and the cursor of the newest: a follower starts from now. With
+ * `?since=<duration>` instead, the lines from the first of that window on, and `droppedUntil` when the
+ * mesh has already dropped lines of it (the time of the newest it dropped).
  */
-function access(afterParam: string | null, store: TelemetryStore): Answer {
+function access(query: URLSearchParams, store: TelemetryStore): Answer {
   const log = store.accessLog;
+  const afterParam = query.get('after');
+  const sinceMs = sinceParam(query.get('since') ?? undefined);
+  if (typeof sinceMs === 'string') return [400, { message: sinceMs }];
+  if (sinceMs !== undefined && afterParam !== null)
+    return [400, { message: 'give after (a cursor) or since (a duration), not both' }];
+  if (sinceMs !== undefined) return accessSince(Date.now() - sinceMs, log);
   if (afterParam === null) return [200, { entries: [], next: log.latest }];
   const after = Number(afterParam);
   if (!Number.isInteger(after) || after < 0) {
@@ -178,15 +194,20 @@ function access(afterParam: string | null, store: TelemetryStore): Answer {
       { message: `after must be a whole number (a cursor from an earlier answer), got ${JSON.stringify(afterParam)}` },
     ];
   }
-  const lines = log.after(after, MAX_ACCESS_LINES);
-  return [
-    200,
-    {
-      entries: lines.map((l) => l.entry),
-      // A cursor past the newest line is one from before the mesh restarted: follow from its newest.
-      next: lines.length ? lines[lines.length - 1]!.seq : Math.min(after, log.latest),
-    },
-  ];
+  // A cursor past the newest line is one from before the mesh restarted: follow from its newest.
+  return [200, accessPage(log.after(after, MAX_ACCESS_LINES), Math.min(after, log.latest))];
+}
+
+/** The lines from `start` on, and when lines of that window are gone, the time up to which they may be. */
+function accessSince(start: number, log: AccessLogBuffer): Answer {
+  const dropped = log.droppedUntil;
+  const page = accessPage(log.since(start, MAX_ACCESS_LINES), log.latest);
+  return [200, dropped !== undefined && dropped >= start ? { ...page, droppedUntil: dropped } : page];
+}
+
+/** An answer's lines and the cursor after the last of them (`empty`, the cursor when there is none). */
+function accessPage(lines: readonly SequencedAccess[], empty: number) {
+  return { entries: lines.map((l) => l.entry), next: lines.length ? lines[lines.length - 1]!.seq : empty };
 }
 
 /** One trace; `last` = the newest whose every hop has arrived, never one still filling in. */

@@ -10,6 +10,8 @@
  *   GET /_mesh/aliases           { aliases: { service, stable, weights }[] }: each `live` alias as configured
  *   GET /_mesh/access?after=n    { entries: AccessEntry[], next }: the access-log lines after cursor n
  *                                (without `after`: none, and the cursor of the newest line)
+ *   GET /_mesh/access?since=5m   the same from the first line of the last 5 minutes; `droppedUntil`, the
+ *                                time of the newest line dropped, when the mesh no longer holds them all
  *   GET /_mesh/traces/<id>       Trace (`last` = the newest complete one); 404 when there is none
  *
  * The local mesh serves two more beside them: `/_mesh/local`, its runtime's own state (workers,
@@ -40,4 +42,5 @@ export const MESH_ROUTES = {
     `${MESH_ROUTE_PREFIX}/traces?limit=${limit}${traceFilterQuery(filter)}`,
   trace: (id: string) => `${MESH_ROUTE_PREFIX}/traces/${encodeURIComponent(id)}`,
   access: (after: number | undefined) => `${MESH_ROUTE_PREFIX}/access${after === undefined ? '' : `?after=${after}`}`,
+  accessSince: (sinceMs: number) => `${MESH_ROUTE_PREFIX}/access?since=${formatDuration(sinceMs)}`,
 } as const;

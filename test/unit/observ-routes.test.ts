@@ -130,6 +130,29 @@ describe('/_mesh routes', () => {
     assert.equal((await fetch(`${base}/_mesh/access?after=-1`)).status, 400);
   });
 
+  it('serves the access log from a time: the lines of the window on, a bad since a 400 naming it', async () => {
+    const line = (destination: string, agoMs: number) =>
+      `{"type":"mesh-access","time":${Date.now() - agoMs},"reporter":"source","source":"orders","destination":"${destination}","version":"1","code":200,"outcome":"success","durationMs":3}`;
+    store.accessLog.record(line('ten-minutes-ago', 10 * 60_000));
+    store.accessLog.record(line('a-minute-ago', 60_000));
+    store.accessLog.record(line('just-now', 0));
+    const window = (await (await fetch(`${base}/_mesh/access?since=5m`)).json()) as {
+      entries: { destination: string }[];
+      next: number;
+      droppedUntil?: number;
+    };
+    assert.deepEqual(
+      window.entries.map((e) => e.destination),
+      ['a-minute-ago', 'just-now'],
+    );
+    assert.equal(window.next, store.accessLog.latest);
+    assert.equal(window.droppedUntil, undefined, 'the mesh holds every line of the window');
+    const bad = await fetch(`${base}/_mesh/access?since=5x`);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { message: string }).message, /^since must be a duration .*, got "5x"$/);
+    assert.equal((await fetch(`${base}/_mesh/access?since=5m&after=0`)).status, 400);
+  });
+
   it('serves each live alias as configured', async () => {
     const res = await fetch(`${base}/_mesh/aliases`);
     assert.equal(res.status, 200);
