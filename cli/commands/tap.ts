@@ -7,7 +7,9 @@
 import { didYouMean } from '../../shared/suggest';
 import { type AccessEntry, isCallRecord, matchesTap, type TapFilter } from '../../shared/telemetry/access-log';
 import { ANY_FAILURE, CALL_OUTCOMES } from '../../shared/telemetry/call-outcomes';
-import { AWS_OPTIONS, type AwsFlags, awsFlags, countFlag, parseCommandArgs } from '../args';
+import { formatDuration } from '../../shared/telemetry/duration';
+import { ACCESS_LOG_CAPACITY } from '../../shared/telemetry/local-mesh-routes';
+import { AWS_OPTIONS, type AwsFlags, awsFlags, countFlag, durationFlag, parseCommandArgs } from '../args';
 import { type Paint, painter, plain, visibleLength } from '../colour';
 import type { CliContext } from '../context';
 import { EXIT, UsageError } from '../errors';
@@ -26,11 +28,16 @@ function outcomeList(lineBreak: string): string {
   return rows.join(`,${lineBreak}`);
 }
 
-export const TAP_HELP = `mesh tap [<service>] [--to s] [--from s] [--outcome o] [--count n] [--json] [AWS flags]
+/** The longest --since: a day of CloudWatch Logs is already many pages for each function. */
+const MAX_SINCE_MS = 24 * 3_600_000;
+
+export const TAP_HELP = `mesh tap [<service>] [--to s] [--from s] [--outcome o] [--since d [--no-follow]] [--count n]
+         [--json] [AWS flags]
 
 Follows the mesh's calls as they happen, one line per call: time, source -> destination, the version
 that answered, status code, outcome, latency, attempts, and the trace id (or the error). With
-<service>, only the calls into or out of it. Runs until Ctrl-C (exit 0) or --count lines.
+<service>, only the calls into or out of it. Runs until Ctrl-C (exit 0) or --count lines. With --since,
+starts with the calls of that window, oldest first (a refused call just seen: its reason is there).
 
 Each end of a call logs it; a call shows once, as its caller logged it (as the callee logged it when the
 caller is outside the mesh, unverified, the pre-traffic check, or a channel's sender).
@@ -45,7 +52,10 @@ Flags:
   --from <service>       only calls from this caller (external: callers outside the mesh)
   --outcome <o>[,<o>]    only these outcomes: ${outcomeList('\n                         ')};
                          ${ANY_FAILURE} = every outcome but success; any other word exits 2
-  --count <n>            stop after n lines
+  --since <duration>     start with the calls of the last 30s, 5m or 1h (at most ${formatDuration(MAX_SINCE_MS)}); the local
+                         mesh keeps its newest ${ACCESS_LOG_CAPACITY} lines, and says so when older ones of the window are gone
+  --no-follow            with --since: print the window's calls and exit
+  --count <n>            stop after n lines (those of the window count)
   --json                 one access-log line per line, as the mesh wrote it
   --no-color             no colour at a terminal either (also NO_COLOR=1)
   --mesh, --region, --endpoint-url   as for every mesh command
@@ -53,6 +63,7 @@ Flags:
 Examples:
   mesh tap --endpoint-url http://127.0.0.1:4566
   mesh tap payments --outcome failure
+  mesh tap payments --since 5m --outcome denied
   mesh tap --from orders --to payments --json`;
 
 const OPTIONS = {
@@ -61,6 +72,8 @@ const OPTIONS = {
   from: { type: 'string' },
   outcome: { type: 'string' },
   count: { type: 'string' },
+  since: { type: 'string' },
+  'no-follow': { type: 'boolean' },
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -154,31 +167,58 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   const filter = tapFilter(positionals, values);
   const count = countFlag('tap', 'count', values.count, 1_000_000);
+  const window = tapWindow(values);
   const flags = awsFlags(values);
   const source = await pickAccessSource(flags, ctx, filter);
-  await source.start();
+  const droppedUntil = await source.start(window.sinceMs);
   // Said once the start is marked (a call made after this line shows), on stderr: stdout stays lines of calls.
-  ctx.err(
-    `following the access log of ${source.kind === 'local' ? 'the local mesh' : 'CloudWatch Logs'}; Ctrl-C to stop`,
-  );
+  ctx.err(startNote(source.kind, values.since, window.follow));
+  if (droppedUntil !== undefined) ctx.err(wrapWords(gapNote(droppedUntil), ctx.columns));
   const paint = painter(ctx, flags);
   let shown = 0;
   const more = () => count === undefined || shown < count;
   try {
     await untilCtrlC(async (stopped) => {
       while (!stopped.aborted && more()) {
-        for (const e of (await source.read()).filter((x) => isCallRecord(x) && matchesTap(x, filter))) {
+        const lines = await source.read();
+        for (const e of lines.filter((x) => isCallRecord(x) && matchesTap(x, filter))) {
           if (!more()) break;
           ctx.out(flags.json ? JSON.stringify(e) : renderTapLine(e, paint, ctx.columns));
           shown++;
         }
-        if (more()) await sleep(source.pollMs, stopped);
+        // Without following, the window is read once every read has caught up.
+        if (!window.follow && lines.length === 0) break;
+        if (more() && window.follow) await sleep(source.pollMs, stopped);
       }
     });
   } finally {
     source.close();
   }
   return EXIT.ok;
+}
+
+/** --since and --no-follow: the window to start with, and whether to go on after it. */
+function tapWindow(values: { since?: string; 'no-follow'?: boolean }): { sinceMs?: number; follow: boolean } {
+  const follow = values['no-follow'] !== true;
+  if (values.since === undefined) {
+    if (!follow)
+      throw new UsageError('--no-follow prints the calls of a window: give it with --since, e.g. --since 5m');
+    return { follow };
+  }
+  return { sinceMs: durationFlag('tap', 'since', values.since, 0, MAX_SINCE_MS), follow };
+}
+
+/** What tap reads, from when, and how it ends. */
+function startNote(kind: AccessSource['kind'], since: string | undefined, follow: boolean): string {
+  const log = `the access log of ${kind === 'local' ? 'the local mesh' : 'CloudWatch Logs'}`;
+  if (!follow) return `reading ${log} of the last ${since}`;
+  return `following ${log}${since === undefined ? '' : ` from ${since} ago`}; Ctrl-C to stop`;
+}
+
+/** The local mesh has dropped lines of the window: what tap shows of it starts later than asked. */
+function gapNote(droppedUntil: number): string {
+  const time = new Date(droppedUntil).toISOString().slice(11, 23);
+  return `the local mesh keeps its newest ${ACCESS_LOG_CAPACITY} access-log lines: the window's calls up to ${time} are no longer there`;
 }
 
 /**

@@ -17,8 +17,11 @@ export interface AccessSource {
   readonly kind: 'local' | 'cloudwatch-logs';
   /** How long to wait between reads: the local mesh answers at once, CloudWatch Logs in seconds. */
   readonly pollMs: number;
-  /** Marks "now": the first read gives the lines that came after it. */
-  start(): Promise<void>;
+  /**
+   * Marks "now": the first read gives the lines that came after it; with `sinceMs`, the lines of that
+   * window before them. Answers the time up to which lines of the window are gone, if any are.
+   */
+  start(sinceMs?: number): Promise<number | undefined>;
   /** The lines since the last read (or since `start`), oldest first. */
   read(): Promise<AccessEntry[]>;
   close(): void;
@@ -29,22 +32,30 @@ export class LocalAccessSource implements AccessSource {
   readonly kind = 'local';
   readonly pollMs = 250;
   private cursor = 0;
+  /** The window's first lines, answered by `start`, for the first read. */
+  private held: AccessEntry[] = [];
 
   constructor(private readonly endpoint: string) {}
 
-  /** Without a cursor the mesh answers no lines, and the number of its newest. */
-  async start(): Promise<void> {
-    this.cursor = (await this.get(undefined)).next ?? 0;
+  /** Without a cursor the mesh answers no lines, and the number of its newest; with `since`, the window's. */
+  async start(sinceMs?: number): Promise<number | undefined> {
+    const answer = await this.get(
+      sinceMs === undefined ? MESH_ROUTES.access(undefined) : MESH_ROUTES.accessSince(sinceMs),
+    );
+    this.cursor = answer.next ?? 0;
+    this.held = answer.entries ?? [];
+    return answer.droppedUntil;
   }
 
   async read(): Promise<AccessEntry[]> {
-    const answer = await this.get(this.cursor);
+    if (this.held.length) return this.held.splice(0);
+    const answer = await this.get(MESH_ROUTES.access(this.cursor));
     if (typeof answer.next === 'number') this.cursor = answer.next;
     return answer.entries ?? [];
   }
 
-  private async get(after: number | undefined): Promise<{ entries?: AccessEntry[]; next?: number }> {
-    return (await localMeshJson(this.endpoint, MESH_ROUTES.access(after))) ?? {};
+  private async get(route: string): Promise<{ entries?: AccessEntry[]; next?: number; droppedUntil?: number }> {
+    return (await localMeshJson(this.endpoint, route)) ?? {};
   }
 
   close(): void {}
@@ -64,6 +75,11 @@ export const ACCESS_FILTER_PATTERN = '{ $.type = "mesh-access" }';
  */
 const LOOKBACK_MS = 15_000;
 
+/** Pure: where a read starts, LOOKBACK_MS before the newest line seen, never before the window's start. */
+function readStart(newestSeen: number, floor: number): number {
+  return Math.max(newestSeen - LOOKBACK_MS, floor);
+}
+
 /** CloudWatch Logs: FilterLogEvents over the given log groups, polled. */
 export class CloudWatchAccessSource implements AccessSource {
   readonly kind = 'cloudwatch-logs';
@@ -71,20 +87,25 @@ export class CloudWatchAccessSource implements AccessSource {
   /** Event ids shown, with their timestamps, for as long as a read may return them again. */
   private readonly seen = new Map<string, number>();
   private from = Date.now();
+  /** With --since, the window's start: nothing older shows, however far a read looks back. */
+  private floor = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly logs: CloudWatchLogsClient,
     private readonly logGroups: readonly string[],
   ) {}
 
-  async start(): Promise<void> {
+  /** With `sinceMs`, the first read asks from the window's start (every page of it). */
+  async start(sinceMs?: number): Promise<undefined> {
     this.from = Date.now();
+    if (sinceMs !== undefined) this.from = this.floor = this.from - sinceMs;
+    return undefined;
   }
 
   async read(): Promise<AccessEntry[]> {
-    const startTime = this.from - LOOKBACK_MS;
+    const startTime = readStart(this.from, this.floor);
     const events = (await Promise.all(this.logGroups.map((g) => this.filter(g, startTime)))).flat();
-    const fresh = events.filter((e) => e.id && e.timestamp >= this.from - LOOKBACK_MS && !this.seen.has(e.id));
+    const fresh = events.filter((e) => e.id && e.timestamp >= startTime && !this.seen.has(e.id));
     for (const e of fresh) this.seen.set(e.id, e.timestamp);
     this.from = Math.max(this.from, ...fresh.map((e) => e.timestamp));
     for (const [id, t] of this.seen) if (t < this.from - LOOKBACK_MS) this.seen.delete(id);

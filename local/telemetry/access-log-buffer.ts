@@ -4,6 +4,7 @@
  * a time with `?since=<duration>`.
  */
 import { type AccessEntry, parseAccessLine } from '../../shared/telemetry/access-log';
+import { ACCESS_LOG_CAPACITY } from '../../shared/telemetry/local-mesh-routes';
 
 /** One line and its place in the log. */
 export interface SequencedAccess {
@@ -18,7 +19,7 @@ export class AccessLogBuffer {
   private dropped: number | undefined;
 
   /** @param capacity lines kept; older ones are dropped (a follower that falls that far behind skips them). */
-  constructor(private readonly capacity = 5_000) {}
+  constructor(private readonly capacity = ACCESS_LOG_CAPACITY) {}
 
   /** Keeps `line` when it is an access-log line; any other line is ignored. */
   record(line: string): void {

@@ -35,6 +35,9 @@ export const LOCAL_MESH_HEADER = 'x-lambda-mesh-local';
  */
 export const MAX_TRACE_LIST = 1_000;
 
+/** How many access-log lines the local mesh keeps: `mesh tap --since` looks back no further than them. */
+export const ACCESS_LOG_CAPACITY = 5_000;
+
 export const MESH_ROUTES = {
   stats: (windowMs: number, mesh?: string) =>
     `${MESH_ROUTE_PREFIX}/stats?window=${formatDuration(windowMs)}${mesh === undefined ? '' : `&mesh=${encodeURIComponent(mesh)}`}`,

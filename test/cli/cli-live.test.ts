@@ -272,6 +272,37 @@ describe('mesh live views', () => {
     }
   });
 
+  test('tap --since, local mesh: starts with the calls of the window (made before it started), then follows', async () => {
+    const store = new TelemetryStore();
+    // Calls made before tap starts: --since shows them (the test above shows that without it, tap does not).
+    for (const l of accessLines(CALLS)) store.accessLog.record(l);
+    const local = await listen((req, _body, res) => {
+      if (!handleMeshRequest(req, res, store, noMeshView)) res.writeHead(404).end();
+    });
+    try {
+      const args = ['tap', '--since', '5m', '--outcome', 'failure,success', '--endpoint-url', local.url];
+      const window = await run(process.execPath, await meshArgs([...args, '--no-follow']), cliEnv(), 30_000);
+      assert.equal(window.code, 0, window.stderr);
+      assert.match(window.stderr, /^reading the access log of the local mesh of the last 5m$/m);
+      const lines = window.stdout
+        .trimEnd()
+        .split('\n')
+        .filter((l) => l.includes('-> payments'));
+      assert.equal(lines.length, 2, window.stdout);
+      for (const [i, l] of lines.entries()) assert.match(l, EXPECTED_TAP[i]!);
+
+      // Following: the window's three calls, then one made after it started, then --count ends it.
+      const live = await meshLive(cliEnv(), [...args, '--count', '4']);
+      await live.until('tap says it follows', (e) => /^following .* from 5m ago; Ctrl-C/.test(e), 30_000, 'err');
+      await live.until('the window', (o) => o.trimEnd().split('\n').length >= 3);
+      for (const l of accessLines(CALLS.slice(3))) store.accessLog.record(l);
+      assert.equal(await live.exit, 0, live.err());
+      assert.match(live.out().trimEnd().split('\n')[3]!, EXPECTED_TAP[1]!);
+    } finally {
+      await local.close();
+    }
+  });
+
   test("tap, AWS: FilterLogEvents on each mesh function's log group, the same lines; --outcome, --count, --json", async () => {
     const requests: { logGroupName: string; filterPattern: string; startTime: number }[] = [];
     let calls: string[] = [];
@@ -326,6 +357,48 @@ describe('mesh live views', () => {
       calls = accessLines(CALLS);
       assert.equal(await json.exit, 0, json.err());
       assert.deepEqual(JSON.parse(json.out()), JSON.parse(calls[3]!));
+    } finally {
+      await logs.close();
+    }
+  });
+
+  test("tap --since, AWS: FilterLogEvents from the window's start, every page, oldest first", async () => {
+    const requests: { startTime: number; nextToken?: string }[] = [];
+    // Four minutes ago, the calls in orders' log group; the stand-in answers what startTime asks for, a page each.
+    const written = Date.now() - 4 * 60_000;
+    const events = accessLines(CALLS).map((message, i) => ({ eventId: `e${i}`, timestamp: written + i, message }));
+    const logs = await listen((_req, body, res) => {
+      const input = JSON.parse(body) as { logGroupName: string; startTime: number; nextToken?: string };
+      requests.push(input);
+      const held = input.logGroupName === '/aws/lambda/demo-orders' ? events : [];
+      const asked = held.filter((e) => e.timestamp >= input.startTime);
+      const page = Number(input.nextToken ?? 0);
+      const answer = {
+        events: asked.slice(page, page + 1),
+        nextToken: page + 1 < asked.length ? String(page + 1) : undefined,
+      };
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(answer));
+    });
+    try {
+      const env = { ...fx.env, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url };
+      const before = Date.now();
+      const r = await run(
+        process.execPath,
+        await meshArgs(['tap', 'payments', '--since', '10m', '--no-follow']),
+        env,
+        30_000,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^reading the access log of CloudWatch Logs of the last 10m$/m);
+      const lines = r.stdout.trimEnd().split('\n');
+      assert.equal(lines.length, 2, r.stdout);
+      for (const [i, l] of lines.entries()) assert.match(l, EXPECTED_TAP[i]!);
+      const first = requests[0]!.startTime;
+      assert.ok(first >= before - 10 * 60_000 && first <= Date.now() - 10 * 60_000, `startTime ${first}`);
+      assert.ok(
+        requests.some((q) => q.nextToken === '3'),
+        'every page asked for',
+      );
     } finally {
       await logs.close();
     }

@@ -64,6 +64,15 @@ describe('mesh stat / trace / check / tap: bad flags exit 2 and name the fix', (
       /^mesh tap: --outcome "timout" is no outcome the mesh records \(did you mean "timeout"\?\)/,
     ],
     [['tap', '--outcome', 'Success'], /^mesh tap: --outcome "Success" is no outcome/],
+    [
+      ['tap', '--since', 'yesterday'],
+      /^mesh tap: --since must be a duration up to 24h like 30s, 5m or 500ms, got "yesterday"; see `mesh tap --help`/,
+    ],
+    [['tap', '--since', '2d'], /^mesh tap: --since must be a duration up to 24h .*, got "2d"/],
+    [
+      ['tap', '--no-follow'],
+      /^mesh tap: --no-follow prints the calls of a window: give it with --since, e.g. --since 5m/,
+    ],
   ];
   for (const [args, message] of cases) {
     it(args.join(' '), async () => {
