@@ -36,8 +36,8 @@ export const TAP_HELP = `mesh tap [<service>] [--to s] [--from s] [--outcome o] 
 
 Follows the mesh's calls as they happen, one line per call: time, source -> destination, the version
 that answered, status code, outcome, latency, attempts, and the trace id (or the error). With
-<service>, only the calls into or out of it. Runs until Ctrl-C (exit 0) or --count lines. With --since,
-starts with the calls of that window, oldest first (a refused call just seen: its reason is there).
+<service>, only the calls into or out of it. Runs until Ctrl-C (exit 0) or --count lines. With
+--since, starts with the calls of that window, oldest first (a refused call just seen shows its reason).
 
 Each end of a call logs it; a call shows once, as its caller logged it (as the callee logged it when the
 caller is outside the mesh, unverified, the pre-traffic check, or a channel's sender).
@@ -52,8 +52,8 @@ Flags:
   --from <service>       only calls from this caller (external: callers outside the mesh)
   --outcome <o>[,<o>]    only these outcomes: ${outcomeList('\n                         ')};
                          ${ANY_FAILURE} = every outcome but success; any other word exits 2
-  --since <duration>     start with the calls of the last 30s, 5m or 1h (at most ${formatDuration(MAX_SINCE_MS)}); the local
-                         mesh keeps its newest ${ACCESS_LOG_CAPACITY} lines, and says so when older ones of the window are gone
+  --since <duration>     start with the calls of the last 30s, 5m or 1h (at most ${formatDuration(MAX_SINCE_MS)}); the
+                         local mesh keeps its newest ${ACCESS_LOG_CAPACITY} lines, and says when the window's oldest are gone
   --no-follow            with --since: print the window's calls and exit
   --count <n>            stop after n lines (those of the window count)
   --json                 one access-log line per line, as the mesh wrote it
