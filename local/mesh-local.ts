@@ -29,6 +29,7 @@ import {
 import { servedAssembly } from './assembly/stage-assembly';
 import { AlarmRegistry } from './cloudwatch/alarms';
 import { type CloudWatchState, handleCloudWatch } from './cloudwatch/cloudwatch-api';
+import { cloudWatchQueryService } from './cloudwatch/cloudwatch-query';
 import { MetricStore } from './cloudwatch/metric-store';
 import { registryAliasShift } from './codedeploy/alias-shift';
 import { handleCodeDeploy } from './codedeploy/codedeploy-api';
@@ -405,7 +406,7 @@ function startInvoker(parts: Parts, options: LocalMeshOptions, xray: XrayCollect
   return invoker;
 }
 
-/** The AWS endpoint, with the local CodeDeploy, CloudWatch and SQS, and the /_mesh/ routes. */
+/** The AWS endpoint, with the local CodeDeploy, CloudWatch (JSON and query), SQS and SNS, and the /_mesh/ routes. */
 async function startMeshEndpoint(
   parts: Parts,
   options: LocalMeshOptions,
@@ -413,6 +414,7 @@ async function startMeshEndpoint(
   log: (line: string) => void,
 ): Promise<Endpoint> {
   const { store, registry, regions, deployments, alarms, codeDeploy } = parts;
+  const cloudWatch: CloudWatchState = { alarms, metrics: parts.metrics, accountId: registry.accountId };
   // The dashboard reads the policy tables as any client would: over the wire, once the endpoint runs.
   let dynamo: DynamoDBClient | undefined;
   const scan = policyScan(() => (dynamo ??= wireClients(parts.endpoint!.url, parts.clients).dynamo(registry.region)));
@@ -429,15 +431,15 @@ async function startMeshEndpoint(
       handleDeploymentsRequest(req, res, codeDeploy, alarms) ||
       handleMeshRequest(req, res, store, registryView(registry, scan)),
     jsonServices: {
-      ...jsonServices(
-        codeDeploy,
-        { alarms, metrics: parts.metrics, accountId: registry.accountId },
-        { region: registry.region, accountId: registry.accountId },
-      ),
+      ...jsonServices(codeDeploy, cloudWatch, { region: registry.region, accountId: registry.accountId }),
       ...sqsJsonServices(parts.queues),
       ...eventsJsonServices(parts.buses!),
     },
-    queryServices: { sns: snsQueryService(parts.topics), sqs: sqsQueryService(parts.queues) },
+    queryServices: {
+      sns: snsQueryService(parts.topics),
+      sqs: sqsQueryService(parts.queues),
+      monitoring: cloudWatchQueryService(cloudWatch),
+    },
     asyncInvokes: parts.destinations,
     sandboxes: options.enforceIam === false ? undefined : parts.credentials,
     log,

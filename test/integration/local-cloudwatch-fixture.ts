@@ -1,10 +1,11 @@
 /**
- * A local endpoint serving CloudWatch alone, over a metric store and alarms the test fills, with the
- * real SDK's client pointed at it.
+ * A local endpoint serving CloudWatch alone, in its JSON and its query protocol, over a metric store and
+ * alarms the test fills, with the real SDK's client pointed at it.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { AlarmRegistry } from '../../local/cloudwatch/alarms';
-import { handleCloudWatch } from '../../local/cloudwatch/cloudwatch-api';
+import { type CloudWatchState, handleCloudWatch } from '../../local/cloudwatch/cloudwatch-api';
+import { cloudWatchQueryService } from '../../local/cloudwatch/cloudwatch-query';
 import { MetricStore } from '../../local/cloudwatch/metric-store';
 import { startEndpoint } from '../../local/endpoint';
 import { LOCAL_ACCOUNT } from '../../local/registry/function-registry';
@@ -23,6 +24,7 @@ export interface CloudWatchEndpoint {
 export async function startCloudWatchEndpoint(now: () => number): Promise<CloudWatchEndpoint> {
   const metrics = new MetricStore({ retentionMs: Number.POSITIVE_INFINITY });
   const alarms = new AlarmRegistry({ metrics, now });
+  const state: CloudWatchState = { alarms, metrics, accountId: LOCAL_ACCOUNT };
   const registry = new TestRegistry();
   const endpoint = await startEndpoint({
     port: 0,
@@ -31,9 +33,10 @@ export async function startCloudWatchEndpoint(now: () => number): Promise<CloudW
     jsonServices: {
       monitoring: {
         protocol: 'awsJson1_0',
-        handle: (op, input) => handleCloudWatch({ alarms, metrics, accountId: LOCAL_ACCOUNT }, op, input),
+        handle: (op, input) => handleCloudWatch(state, op, input),
       },
     },
+    queryServices: { monitoring: cloudWatchQueryService(state) },
   });
   const cloudWatch = new CloudWatchClient(loopbackClientConfig(endpoint.url));
   return {
