@@ -1,6 +1,6 @@
 /**
- * ListMetrics through the real SDK (and the pip `aws` CLI, when installed), answered from the local metric store as the CloudWatch API Reference
- * describes it: Namespace, MetricName and dimension filters (a name alone matches any value; every
+ * ListMetrics through the real SDK (and every `aws` CLI installed, in CloudWatch's JSON or query
+ * protocol), answered from the local metric store as the CloudWatch API Reference describes it: Namespace, MetricName and dimension filters (a name alone matches any value; every
  * filtered dimension must be there, others may be too), RecentlyActive, no metric without data in two
  * weeks, 500 a page with a NextToken the paginator follows, the local account as the only owning one,
  * and refusals of what the API model does not allow, naming the value.
@@ -18,7 +18,7 @@ import {
   paginateListMetrics,
 } from '@aws-sdk/client-cloudwatch';
 import { LOCAL_ACCOUNT } from '../../local/registry/function-registry';
-import { awsClis, runAwsCli } from '../support/aws-cli';
+import { awsClis, NO_AWS_CLI, runAwsCli } from '../support/aws-cli';
 import { rejection } from '../support/rejection';
 import { type CloudWatchEndpoint, startCloudWatchEndpoint } from './local-cloudwatch-fixture';
 
@@ -132,17 +132,17 @@ describe('ListMetrics through the SDK', () => {
     assert.deepEqual([theirs.Metrics, theirs.OwningAccounts], [[], []]);
   });
 
-  // The pip CLI (v1) speaks CloudWatch's JSON protocol; Debian's v2.9 speaks its query protocol, not served here.
-  const jsonClis = awsClis().filter((c) => c.version.startsWith('1.'));
+  // The pip CLI (v1) speaks CloudWatch's JSON protocol, Debian's v2.9 its query protocol: both are served.
+  const clis = awsClis();
   it('`aws cloudwatch list-metrics` lists the same metrics and pages through them', {
-    skip: jsonClis.length ? false : 'no aws CLI speaking CloudWatch JSON (pip awscli v1)',
+    skip: clis.length ? false : NO_AWS_CLI,
   }, async () => {
     const home = mkdtempSync(join(tmpdir(), 'list-metrics-cli-'));
     try {
-      for (const cli of jsonClis) {
+      for (const cli of clis) {
         const run = (...args: string[]) => runAwsCli(cli.path, args, { endpointUrl: cw.url, home });
         const filtered = await run('cloudwatch', 'list-metrics', '--namespace', SHOP, '--dimensions', 'Name=version');
-        assert.equal(filtered.code, 0, filtered.stderr);
+        assert.equal(filtered.code, 0, `aws ${cli.version}: ${filtered.stderr}`);
         assert.deepEqual(names(JSON.parse(filtered.stdout)), [
           'calls{service=payments,version=2}',
           'latency{service=payments,version=2}',
