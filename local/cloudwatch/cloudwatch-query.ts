@@ -6,7 +6,7 @@
  * Reference). The form becomes the input the JSON protocol's handlers take and their output becomes
  * XML, so both protocols share every check, every metric and every alarm.
  */
-import { AwsError } from '../endpoint/errors';
+import { AwsError, asQueryError } from '../endpoint/errors';
 import { queryResponse, xmlElement, xmlText } from '../endpoint/query-protocol';
 import type { QueryService } from '../endpoint/server';
 import { type CloudWatchState, handleCloudWatch } from './cloudwatch-api';
@@ -38,9 +38,7 @@ export function cloudWatchQueryService(state: CloudWatchState): QueryService {
 
 /** A CloudWatch error under its query code (`x-amzn-query-error` on the JSON side), its message kept. */
 function queryError(err: unknown): unknown {
-  if (!(err instanceof AwsError)) return err;
-  const code = err.headers['x-amzn-query-error']?.split(';')[0] ?? err.code;
-  return new AwsError(code, err.status, err.message);
+  return err instanceof AwsError ? asQueryError(err, err.message, {}) : err;
 }
 
 function fieldsXml(fields: Record<string, unknown>): string {

@@ -151,12 +151,17 @@ export function queryErrorXml(err: AwsError, requestId: string): string {
 }
 
 /**
- * An SQS error (queryCompatibleError) as SQS's query protocol writes it: the code of `x-amzn-query-error`,
- * the same status, its message (or `message`), and the empty `Detail` SQS's query errors carry.
+ * An error of a JSON service that is query-compatible (queryCompatibleError) as the service's query
+ * protocol writes it: the code of `x-amzn-query-error`, the same status, its message (or `message`), and
+ * `fields`: by default the empty `Detail` SQS's query errors carry (CloudWatch's carry none).
  */
-export function asQueryError(err: AwsError, message = err.message): AwsError {
+export function asQueryError(
+  err: AwsError,
+  message = err.message,
+  fields: Record<string, unknown> = { Detail: '' },
+): AwsError {
   const code = err.headers['x-amzn-query-error']?.split(';')[0] ?? err.code;
-  return new AwsError(code, err.status, message, { Detail: '' });
+  return new AwsError(code, err.status, message, fields);
 }
 
 function writeQueryError(res: ServerResponse, err: AwsError, requestId: string): void {
