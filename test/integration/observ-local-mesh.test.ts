@@ -2,7 +2,7 @@
  * Observability through the real local mesh: workers print EMF lines and send X-Ray
  * subsegments over UDP, the local mesh writes each invocation's function segment, and `mesh stat`,
  * `mesh trace` and `mesh check` read it all back over HTTP like an operator would (and CloudWatch's
- * ListMetrics, on the SDK, lists the metrics the example app's real runtime published).
+ * ListMetrics, on the SDK and in its query protocol, lists the metrics the example app's real runtime published).
  *
  * Two apps: the observability fixture (test/support/observ-app, a stand-in runtime that emits what the
  * runtime emits — always present), and the example app with the real runtime (infra/app.ts), when it
@@ -20,6 +20,7 @@ import type { Trace, TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { exampleAssemblies } from '../support/example-assembly';
 import { meshInProcess } from '../support/mesh-in-process';
 import { observAssemblies } from '../support/observ-app/assemblies';
+import { queryRequest, xmlValues } from '../support/query-client';
 import { warmEnvironments } from '../support/warm-environments';
 
 const cli = (args: string[]) =>
@@ -301,6 +302,19 @@ describe('observability on the local mesh (example app, real runtime)', {
       );
       const names = new Set(lambdaMetrics.Metrics?.map((m) => m.MetricName));
       assert.deepEqual([...names].sort(), ['Duration', 'Errors', 'Invocations']);
+      // The same listing in CloudWatch's query protocol, as older clients (Debian's aws CLI 2.9) ask.
+      const query = await queryRequest(
+        { endpoint: mesh.url, service: 'monitoring' },
+        {
+          Action: 'ListMetrics',
+          Version: '2010-08-01',
+          Namespace: 'AWS/Lambda',
+          'Dimensions.member.1.Name': 'FunctionName',
+          'Dimensions.member.1.Value': fn.get('frontend')!,
+        },
+      );
+      assert.equal(query.status, 200, query.body);
+      assert.deepEqual([...new Set(xmlValues(query.body, 'MetricName'))].sort(), [...names].sort());
     } finally {
       cloudWatch.destroy();
     }
