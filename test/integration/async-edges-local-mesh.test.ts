@@ -22,6 +22,7 @@ import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { LIVE_ALIAS, META } from '../../shared/names';
 import { withTraceHeader } from '../../shared/sdk-trace-header';
 import { newTraceId } from '../../shared/trace-header';
+import { eventuallyValue } from '../support/eventually-value';
 import { asyncFixtureAssembly, clientConfig } from '../support/example-assembly';
 
 describe('local mesh: asynchronous edges', () => {
@@ -78,15 +79,8 @@ describe('local mesh: asynchronous edges', () => {
             request: string;
           },
       );
-  const eventually = async <T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 15_000) => {
-    const until = Date.now() + ms;
-    for (;;) {
-      const v = await get();
-      if (v !== undefined) return v;
-      if (Date.now() > until) assert.fail(`${what} did not happen within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const eventually = <T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 15_000) =>
+    eventuallyValue(what, get, ms);
   const edge = (source: string, destination: string, reporter: string) =>
     mesh.store
       .stats({ windowMs: 600_000 })

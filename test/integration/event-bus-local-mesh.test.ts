@@ -11,6 +11,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { LIVE_ALIAS } from '../../shared/names';
+import { eventuallyValue } from '../support/eventually-value';
 import { busFixtureAssembly, clientConfig } from '../support/example-assembly';
 
 describe('local mesh: an EventBridge bus between meshed functions', () => {
@@ -36,15 +37,8 @@ describe('local mesh: an EventBridge bus between meshed functions', () => {
     await mesh?.stop();
   });
 
-  const eventually = async <T>(what: string, get: () => T | undefined, ms = 20_000): Promise<T> => {
-    const until = Date.now() + ms;
-    for (;;) {
-      const v = get();
-      if (v !== undefined) return v;
-      if (Date.now() > until) assert.fail(`${what} did not happen within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const eventually = <T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 20_000) =>
+    eventuallyValue(what, get, ms);
   /** What a function logged after `marker` (one JSON value per line). */
   const logged = (fn: string, marker: string) =>
     logs

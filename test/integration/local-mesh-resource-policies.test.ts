@@ -16,7 +16,7 @@ import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { SandboxCredentials } from '../../local/endpoint/sandbox-credentials';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { clientConfig } from '../support/example-assembly';
-import { arnOf, type Failure, failureOf, fn, role } from '../support/iam-template';
+import { arnOf, failureOf, fn, role } from '../support/iam-template';
 import { oneStackAssembly } from '../support/one-stack-assembly';
 
 const ACCOUNT = '000000000000';

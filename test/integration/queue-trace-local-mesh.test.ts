@@ -12,6 +12,7 @@ import { type MessageSystemAttributeValue, SendMessageCommand, SQSClient } from 
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import type { Trace, TraceSpan } from '../../shared/telemetry/trace-assembler';
 import { newSegmentId, newTraceId } from '../../shared/trace-header';
+import { eventuallyValue } from '../support/eventually-value';
 import { asyncFixtureAssembly, clientConfig } from '../support/example-assembly';
 
 /** The trace's tree as `kind name` lines, children indented under their parent: what an assertion compares. */
@@ -40,15 +41,8 @@ describe('local mesh: a queue-triggered function stays in its invocation trace',
         MessageSystemAttributes: system,
       }),
     );
-  const eventually = async <T>(what: string, get: () => T | undefined, ms = 20_000) => {
-    const until = Date.now() + ms;
-    for (;;) {
-      const v = get();
-      if (v !== undefined) return v;
-      if (Date.now() > until) assert.fail(`${what} did not happen within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const eventually = <T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 20_000) =>
+    eventuallyValue(what, get, ms);
   /** The trace, once every hop of it has arrived (segments come over UDP). */
   const completed = (id: string): Trace | undefined => {
     const t = mesh.store.trace(id);

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type LocalMesh, startLocalMesh } from '../../local/mesh-local';
 import { LIVE_ALIAS } from '../../shared/names';
+import { eventuallyValue } from '../support/eventually-value';
 import { clientConfig, topicFixtureAssembly } from '../support/example-assembly';
 
 describe('local mesh: an SNS topic between meshed functions', () => {
@@ -46,15 +47,8 @@ describe('local mesh: an SNS topic between meshed functions', () => {
             topic: string;
           },
       );
-  const eventually = async <T>(what: string, get: () => T | undefined, ms = 15_000) => {
-    const until = Date.now() + ms;
-    for (;;) {
-      const v = get();
-      if (v !== undefined) return v;
-      if (Date.now() > until) assert.fail(`${what} did not happen within ${ms} ms; mesh log: ${meshLog.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const eventually = <T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 15_000) =>
+    eventuallyValue(what, get, ms, () => `mesh log: ${meshLog.join('\n')}`);
 
   const send = async (note: string) => {
     const out = await lambda.send(

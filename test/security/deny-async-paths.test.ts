@@ -35,10 +35,10 @@ import {
   SORT_KEY,
   TABLE,
 } from '../../shared/names';
+import { eventuallyValue } from '../support/eventually-value';
 import { asyncFixtureAssembly, clientConfig } from '../support/example-assembly';
 import { runMesh } from '../support/mesh-cli';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * How long after the deny's command returned each path must refuse: the fixture's policy TTL (1 s) and
  * the 1 s of grace (docs/safety.md, "A deny wins within TTL + 1 s"), with 8 s of slack for a busy machine.
@@ -106,15 +106,8 @@ describe('security: a deny on the paths into a function that are not a call', ()
   /** The consumer's refusals of records carrying `idk`, as its access log records them. */
   const refusals = (fn: string, idk: string) =>
     logs.filter((l) => l.fn === fn && l.line.includes(idk) && /"outcome":"denied"/.test(l.line)).length;
-  const eventually = async <T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 30_000) => {
-    const until = Date.now() + ms;
-    for (;;) {
-      const v = await get();
-      if (v !== undefined) return v;
-      if (Date.now() > until) assert.fail(`${what} did not happen within ${ms} ms`);
-      await sleep(100);
-    }
-  };
+  const eventually = <T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 30_000) =>
+    eventuallyValue(what, get, ms);
   /** A channel message's metadata as sender's runtime signs it (pipeline/sign.ts `signAsync`). */
   const channelMeta = (channel: string, body: string, idk: string): MeshMetadata => ({
     v: 1,
